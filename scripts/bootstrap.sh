@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Installs everything Cenote needs on a fresh Debian 12 machine, idempotently:
+#  1. Debian packages (apt-get, only those missing).
+#  2. Pinned npm tarballs, each verified by SHA-256, unpacked into .deps/ (git-ignored):
+#     DuckDB 1.4.4 (libduckdb.so + duckdb.h), the AWS API models (aws-sdk v2 apis/*.min.json).
+#  3. The JavaScript SDK v3 test clients (tests/e2e/js, from its package-lock.json, whose
+#     sha512 integrity hashes npm checks on install).
+# Quick when everything is present: each step checks a stamp before doing work.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEPS="$ROOT/.deps"
+mkdir -p "$DEPS/cache"
+
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- Debian packages
+APT_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git clang-format
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev libsqlite3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libzstd-dev libnghttp2-dev
+  nodejs npm curl openssl
+  awscli python3-boto3
+  nginx-light wrk
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    # A package may be satisfied by another (e.g. nodejs from elsewhere): check the command too.
+    case "$p" in
+      nodejs) command -v node >/dev/null 2>&1 && continue ;;
+      npm) command -v npm >/dev/null 2>&1 && continue ;;
+      cmake) command -v cmake >/dev/null 2>&1 && continue ;;
+      git) command -v git >/dev/null 2>&1 && continue ;;
+    esac
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ---------------------------------------------------------------- pinned npm tarballs
+# name@version  sha256-of-tarball
+NPM_PINS=(
+  "aws-sdk@2.1693.0 9ec237477ac3852d06f2fbd9a382207906ef5a35f99a7cb38c504c2ad2f85291"
+  "duckdb@1.4.4 5bb967dcbcd517670ba5f169f238fb9d6787e53752c60ebe24386169d76941ed"
+  "@duckdb/node-bindings-linux-x64@1.4.4-r.4 732fac4dc6b8f198870b9c4bb6ddf13544466daca00ad28ba2f1d80de5d7aa4b"
+)
+
+# Service models embedded in the binary (DESIGN.md lists the services).
+MODELS=(
+  s3-2006-03-01 glue-2017-03-31 athena-2017-05-18 kinesis-2013-12-02 firehose-2015-08-04
+  sqs-2012-11-05 sns-2010-03-31 eventbridge-2015-10-07 scheduler-2021-06-30 states-2016-11-23
+  lambda-2015-03-31 kms-2014-11-01 iam-2010-05-08 sts-2011-06-15 lakeformation-2017-03-31
+  cloudtrail-2013-11-01 monitoring-2010-08-01 logs-2014-03-28 cloudformation-2010-05-15
+  macie2-2020-01-01
+)
+
+fetch_tarball() {  # $1=name@version $2=sha256 -> prints path of the verified tarball
+  local spec="$1" want="$2"
+  local file="$DEPS/cache/$(echo "$spec" | tr '/@' '__').tgz"
+  if [[ -f "$file" ]] && [[ "$(sha256sum "$file" | cut -d' ' -f1)" == "$want" ]]; then
+    echo "$file"; return
+  fi
+  log "fetching $spec from the npm registry"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "$spec" >/dev/null 2>"$tmp/err") || { cat "$tmp/err" >&2; exit 1; }
+  local got_file; got_file="$(ls "$tmp"/*.tgz)"
+  local got; got="$(sha256sum "$got_file" | cut -d' ' -f1)"
+  if [[ "$got" != "$want" ]]; then
+    log "SHA-256 mismatch for $spec: expected $want, got $got"; rm -rf "$tmp"; exit 1
+  fi
+  mv "$got_file" "$file"; rm -rf "$tmp"
+  echo "$file"
+}
+
+STAMP="$DEPS/npm.stamp"
+want_stamp="$(printf '%s\n' "${NPM_PINS[@]}" "${MODELS[@]}" | sha256sum | cut -d' ' -f1)"
+if [[ ! -f "$STAMP" ]] || [[ "$(cat "$STAMP")" != "$want_stamp" ]]; then
+  for pin in "${NPM_PINS[@]}"; do
+    read -r spec sha <<<"$pin"
+    tgz="$(fetch_tarball "$spec" "$sha")"
+    case "$spec" in
+      aws-sdk@*)
+        rm -rf "$DEPS/aws-models" && mkdir -p "$DEPS/aws-models"
+        members=(); for m in "${MODELS[@]}"; do members+=("package/apis/$m.min.json"); done
+        tar -xzf "$tgz" -C "$DEPS/aws-models" --strip-components=2 "${members[@]}"
+        ;;
+      duckdb@*)
+        mkdir -p "$DEPS/duckdb/include"
+        tar -xzf "$tgz" -C "$DEPS/duckdb/include" --strip-components=5 package/src/duckdb/src/include/duckdb.h
+        ;;
+      @duckdb/node-bindings-linux-x64@*)
+        mkdir -p "$DEPS/duckdb/lib"
+        tar -xzf "$tgz" -C "$DEPS/duckdb/lib" --strip-components=1 package/libduckdb.so
+        ;;
+    esac
+  done
+  echo "$want_stamp" >"$STAMP"
+fi
+
+# ---------------------------------------------------------------- JS SDK v3 test clients
+JS_DIR="$ROOT/tests/e2e/js"
+if [[ -f "$JS_DIR/package-lock.json" ]]; then
+  lock_sum="$(sha256sum "$JS_DIR/package-lock.json" | cut -d' ' -f1)"
+  if [[ ! -f "$JS_DIR/node_modules/.cenote-stamp" ]] || [[ "$(cat "$JS_DIR/node_modules/.cenote-stamp")" != "$lock_sum" ]]; then
+    log "installing the JavaScript SDK test clients (npm ci)"
+    (cd "$JS_DIR" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || (cd "$JS_DIR" && npm ci --no-audit --no-fund)
+    echo "$lock_sum" >"$JS_DIR/node_modules/.cenote-stamp"
+  fi
+fi
+
+log "dependencies ready in $DEPS"

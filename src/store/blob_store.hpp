@@ -1,0 +1,61 @@
+// BlobStore: immutable byte blobs named by internal ids, never by user keys.
+//
+// Durability contract (DESIGN.md "Storage and durability contract"): a blob becomes visible
+// only through BlobWriter::Commit, which fsyncs the data, renames the temp file into place and
+// fsyncs the directory before returning. Readers never see partial blobs. Blobs are never
+// modified after commit. Whoever records a blob id in metadata does so after Commit returns.
+//
+// Thread safety: a BlobStore is safe to use from many threads; a BlobWriter or BlobReader is used by
+// one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace cenote::store {
+
+// 32 lowercase hex chars (128 random bits).
+using BlobId = std::string;
+
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;  // aborts (removes the temp file) if not committed
+  virtual Status Append(const char* data, std::size_t n) = 0;
+  virtual std::uint64_t size() const = 0;
+  // Makes the blob durable and visible under its id: fsync(file) -> rename -> fsync(dir).
+  virtual Result<BlobId> Commit() = 0;
+};
+
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  virtual std::uint64_t size() const = 0;
+  // Reads up to n bytes at offset; 0 at or past the end.
+  virtual Result<std::size_t> ReadAt(std::uint64_t offset, char* buf, std::size_t n) = 0;
+  // The open file descriptor (owned by the reader), for sendfile(2).
+  virtual int fd() const = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+
+  // Opens (creating if needed) a store rooted at `dir`. Cleans temp files left by a crash.
+  static Result<std::unique_ptr<BlobStore>> OpenLocal(const std::string& dir);
+
+  virtual Result<std::unique_ptr<BlobWriter>> Create() = 0;
+  // NoSuchBlob (500-class InternalError to clients) if the id is unknown.
+  virtual Result<std::unique_ptr<BlobReader>> Open(const BlobId& id) = 0;
+  // Durable, idempotent: deleting a missing blob succeeds.
+  virtual Status Delete(const BlobId& id) = 0;
+  // A new id whose bytes equal `id`'s (a hard link: blobs are immutable). Durable when it returns.
+  virtual Result<BlobId> Clone(const BlobId& id) = 0;
+  // Every committed blob id, for crash recovery (orphan removal).
+  virtual Result<std::vector<BlobId>> List() = 0;
+};
+
+}  // namespace cenote::store

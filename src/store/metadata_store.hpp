@@ -1,0 +1,65 @@
+// MetadataStore: transactional, durable metadata (SQLite in WAL mode embedded; PostgreSQL later).
+//
+// Services own their schemas and speak portable SQL through this interface: `?` positional
+// placeholders, INTEGER/TEXT/BLOB/REAL columns, no SQLite-only syntax beyond what PostgreSQL also
+// accepts (ON CONFLICT ... DO UPDATE is fine). A committed write transaction is durable
+// (synchronous=FULL) before Commit returns.
+//
+// Thread safety: the store is shared by all threads. Write transactions are serialized (one at a
+// time; Begin(kWrite) waits for the current one). Read transactions run concurrently on their own
+// connections and see a consistent snapshot. A Transaction is used by one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace cenote::store {
+
+struct Blob {
+  std::string bytes;
+};
+// NULL, INTEGER, REAL, TEXT, BLOB
+using Value = std::variant<std::nullptr_t, std::int64_t, double, std::string, Blob>;
+using Row = std::vector<Value>;
+
+// Accessors that tolerate NULL (-> default value).
+std::int64_t AsInt(const Value& v);
+std::string AsText(const Value& v);  // TEXT or BLOB bytes
+double AsReal(const Value& v);
+bool IsNull(const Value& v);
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;  // rolls back if neither Commit nor Rollback was called
+  // Runs one statement. Returns the number of rows changed.
+  virtual Result<std::int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  virtual Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  // Convenience: the first row, or nullopt.
+  virtual Result<std::optional<Row>> QueryOne(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+};
+
+class MetadataStore {
+ public:
+  enum class Mode { kRead, kWrite };
+  virtual ~MetadataStore() = default;
+
+  // Opens (creating if needed) the SQLite database at `path` in WAL mode, synchronous=FULL.
+  static Result<std::unique_ptr<MetadataStore>> OpenSqlite(const std::string& path);
+
+  virtual Result<std::unique_ptr<Transaction>> Begin(Mode mode) = 0;
+
+  // Applies `statements[i]` for every schema version i+1 above the recorded version of `component`
+  // ("s3", "iam", ...), each version in its own transaction. Idempotent.
+  virtual Status Migrate(std::string_view component, const std::vector<std::string>& statements) = 0;
+};
+
+}  // namespace cenote::store
