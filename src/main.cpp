@@ -1,1 +1,45 @@
-int main() { return 0; }
+// The `cenote` command.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+
+#include "platform/serve.hpp"
+
+#ifndef CENOTE_VERSION
+#define CENOTE_VERSION "0.1.0"
+#endif
+
+int main(int argc, char** argv) {
+  CLI::App app{"Cenote: a self-hosted, AWS-compatible data platform"};
+  app.require_subcommand(1);
+
+  cenote::platform::ServeConfig config;
+  if (const char* region = std::getenv("CENOTE_REGION"); region && *region) config.region = region;
+
+  CLI::App* serve = app.add_subcommand("serve", "Start the server");
+  serve->add_option("--host", config.host, "Address to listen on (loopback by default)")->capture_default_str();
+  serve->add_option("--port", config.port, "Port to listen on")->capture_default_str();
+  serve->add_option("--data-dir", config.data_dir, "Where all state lives")->capture_default_str();
+  serve->add_option("--region", config.region, "Region reported by the services (env CENOTE_REGION)")
+      ->capture_default_str();
+  serve->add_option("--tls-cert", config.tls_cert, "PEM certificate: serve HTTPS");
+  serve->add_option("--tls-key", config.tls_key, "PEM private key for --tls-cert");
+  serve->add_flag("--tls-self-signed", config.tls_self_signed,
+                  "Serve HTTPS with a self-signed certificate generated into the data directory");
+  serve->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  serve->add_option("--io-threads", config.io_threads, "Network threads (0 = one per core)");
+  serve->add_option("--worker-threads", config.worker_threads, "Request worker threads (0 = automatic)");
+
+  CLI::App* version = app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+  if (version->parsed()) {
+    std::printf("cenote %s\n", CENOTE_VERSION);
+    return 0;
+  }
+  if (!config.tls_cert.empty() != !config.tls_key.empty()) {
+    std::fprintf(stderr, "--tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  return cenote::platform::Serve(config);
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# S3 GET/PUT benchmark: Cenote vs nginx (ceiling for GET) vs moto (emulator peer), side by side in one run.
+# Usage: bench/s3/run.sh PATH_TO_CENOTE [--quick] [--duration SECONDS] [--json OUT]
+# Needs wrk, nginx, a Python with boto3, and a Python with moto (found by tests/e2e/harness.py).
+# Never fails on a timing; exits non-zero only if a server cannot be set up.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [[ $# -lt 1 ]]; then
+  echo "usage: $0 PATH_TO_CENOTE [--quick] [--duration SECONDS] [--json OUT]" >&2
+  exit 2
+fi
+# Prefer a Python that has both boto3 and moto (one interpreter then drives everything).
+py="${CENOTE_BENCH_PYTHON:-}"
+if [[ -z "$py" ]]; then
+  for cand in python3 /usr/bin/python3; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import boto3' >/dev/null 2>&1; then py="$cand"; break; fi
+  done
+fi
+[[ -n "$py" ]] || { echo "no python3 with boto3 found (set CENOTE_BENCH_PYTHON)" >&2; exit 2; }
+exec timeout --kill-after=30 1200 "$py" "$here/bench.py" "$@"

@@ -1,0 +1,1408 @@
+// HTTP/1.1 server: Asio reactor for accept/handshake/header waits, blocking worker pool for
+// handlers and body/response I/O. See server.hpp for the threading contract.
+//
+// Asio is used as a reactor only (accept, async_wait for readiness, timers); the bytes are moved
+// with recv/send/sendfile or OpenSSL's SSL_read/SSL_write on the non-blocking socket. That lets
+// the same connection be read asynchronously on an io thread while idle and with poll()-bounded
+// blocking calls on a worker while a handler streams its body, without two I/O stacks.
+#include "http/server.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+namespace cenote::http {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// A client that answers our 100 Continue may keep uploading after the handler gave up; we read
+// and discard up to this much to keep the connection rather than close it.
+constexpr std::uint64_t kDrainLimit = 1 << 20;
+// Reads at least this large bypass the connection buffer and land in the caller's memory.
+constexpr std::size_t kDirectReadThreshold = 16 * 1024;
+constexpr std::size_t kMinBufferBytes = 64 * 1024;
+constexpr std::size_t kResponseChunkBytes = 256 * 1024;
+constexpr int kLingerMillis = 1000;
+constexpr auto kStopGrace = std::chrono::seconds(10);
+
+Error TimeoutError() {
+  return MakeError("RequestTimeout",
+                   "Your socket connection to the server was not read from or written to within the "
+                   "timeout period.",
+                   400);
+}
+Error IncompleteBodyError() {
+  return MakeError("IncompleteBody",
+                   "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+                   400);
+}
+Error BadChunkError() { return MakeError("InvalidRequest", "Malformed chunked transfer encoding.", 400); }
+Error ConnectionError(const char* what) { return MakeError("InternalError", what, 500); }
+
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Payload Too Large";
+    case 416:
+      return "Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
+  }
+}
+
+// RFC 9110 Date, recomputed at most once a second per thread.
+const std::string& HttpDate() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::size_t n = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached.assign(buf, n);
+    cached_second = now;
+  }
+  return cached;
+}
+
+bool IsTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Calls f(token) for each comma-separated, trimmed, non-empty token.
+template <typename F>
+void ForEachToken(std::string_view list, F&& f) {
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view tok = TrimOws(list.substr(0, comma));
+    if (!tok.empty()) f(tok);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool ParseDecimal(std::string_view s, std::uint64_t& out) {
+  if (s.empty() || s.size() > 18) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  out = v;
+  return true;
+}
+
+enum class BodyKind { kNone, kLength, kChunked };
+
+struct RequestHead {
+  std::string method;
+  std::string target;
+  int version = 11;
+  Headers headers;
+  BodyKind body_kind = BodyKind::kNone;
+  std::uint64_t content_length = 0;
+  bool expect_continue = false;
+  bool keep_alive = true;
+};
+
+// Splits the next line (ending in LF, optional CR before it) off `rest`.
+std::string_view NextLine(std::string_view& rest) {
+  std::size_t lf = rest.find('\n');
+  std::string_view line = rest.substr(0, lf);
+  rest.remove_prefix(lf == std::string_view::npos ? rest.size() : lf + 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+// Parses one header field line into `headers`. Returns false on a malformed line.
+bool ParseFieldLine(std::string_view line, Headers& headers) {
+  if (line.empty() || line.front() == ' ' || line.front() == '\t') return false;  // obs-fold
+  std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string_view name = line.substr(0, colon);
+  for (char c : name) {
+    if (!IsTokenChar(c)) return false;
+  }
+  std::string_view value = TrimOws(line.substr(colon + 1));
+  for (char c : value) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
+  }
+  headers.Add(std::string(name), std::string(value));
+  return true;
+}
+
+// Parses a complete request head (request line + fields, terminator excluded). Returns 0 or the
+// HTTP status to answer before closing.
+int ParseRequestHead(std::string_view text, RequestHead& out) {
+  std::string_view rest = text;
+  std::string_view line = NextLine(rest);
+  std::size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0) return 400;
+  std::size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return 400;
+  std::string_view method = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string_view version = line.substr(sp2 + 1);
+  for (char c : method) {
+    if (!IsTokenChar(c)) return 400;
+  }
+  for (char c : target) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return 400;
+  }
+  if (version == "HTTP/1.1") {
+    out.version = 11;
+  } else if (version == "HTTP/1.0") {
+    out.version = 10;
+  } else if (version.size() == 8 && version.substr(0, 5) == "HTTP/") {
+    return 505;
+  } else {
+    return 400;
+  }
+  out.method.assign(method);
+  out.target.assign(target);
+  while (!rest.empty()) {
+    line = NextLine(rest);
+    if (line.empty()) break;
+    if (!ParseFieldLine(line, out.headers)) return 400;
+  }
+
+  bool have_length = false;
+  bool chunked = false;
+  bool have_te = false;
+  bool conn_close = false;
+  bool conn_keep_alive = false;
+  for (const Headers::Entry& e : out.headers) {
+    if (EqualsIgnoreCase(e.name, "content-length")) {
+      bool bad = false;
+      ForEachToken(e.value, [&](std::string_view tok) {
+        std::uint64_t v = 0;
+        if (!ParseDecimal(tok, v) || (have_length && v != out.content_length)) bad = true;
+        out.content_length = v;
+        have_length = true;
+      });
+      if (bad || !have_length) return 400;
+    } else if (EqualsIgnoreCase(e.name, "transfer-encoding")) {
+      have_te = true;
+      bool bad = false;
+      ForEachToken(e.value, [&](std::string_view tok) {
+        // Only "chunked" is supported, exactly once and last; anything else would need decoding we
+        // do not do, and guessing the framing is how request smuggling starts.
+        if (!EqualsIgnoreCase(tok, "chunked") || chunked) bad = true;
+        chunked = true;
+      });
+      if (bad) return 501;
+    } else if (EqualsIgnoreCase(e.name, "connection")) {
+      ForEachToken(e.value, [&](std::string_view tok) {
+        if (EqualsIgnoreCase(tok, "close")) conn_close = true;
+        if (EqualsIgnoreCase(tok, "keep-alive")) conn_keep_alive = true;
+      });
+    } else if (EqualsIgnoreCase(e.name, "expect")) {
+      if (EqualsIgnoreCase(TrimOws(e.value), "100-continue")) out.expect_continue = true;
+    }
+  }
+  // RFC 9112 6.3: a message with both is a smuggling vector; refuse it outright.
+  if (have_te && have_length) return 400;
+  if (have_te && !chunked) return 400;
+  if (chunked) {
+    out.body_kind = BodyKind::kChunked;
+  } else if (have_length && out.content_length > 0) {
+    out.body_kind = BodyKind::kLength;
+  }
+  out.keep_alive = out.version == 11 ? !conn_close : (conn_keep_alive && !conn_close);
+  if (out.version == 10) out.expect_continue = false;
+  return 0;
+}
+
+}  // namespace
+
+class Connection;
+
+class WorkerPool {
+ public:
+  void Start(int threads) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  }
+  void Post(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+  // Runs what is queued, then joins.
+  void StopAndJoin() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    threads_.clear();
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  std::vector<std::thread> threads_;
+  bool stopping_ = false;
+};
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, Handler handler, SSL_CTX* ssl_ctx)
+      : options_(std::move(options)), handler_(std::move(handler)), ssl_ctx_(ssl_ctx) {}
+  ~Impl() {
+    Stop();
+    if (ssl_ctx_) SSL_CTX_free(ssl_ctx_);
+  }
+
+  Result<std::uint16_t> Start();
+  void Stop();
+  void Wait() {
+    std::unique_lock<std::mutex> lock(state_mu_);
+    state_cv_.wait(lock, [this] { return stopped_; });
+  }
+
+  void Register(Connection* c, const std::shared_ptr<Connection>& sp);
+  // Must be called before the connection's descriptor is closed (see HardShutdown).
+  void Unregister(Connection* c);
+
+  const ServerOptions& options() const { return options_; }
+  const Handler& handler() const { return handler_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  WorkerPool& pool() { return pool_; }
+
+ private:
+  void Accept();
+
+  ServerOptions options_;
+  Handler handler_;
+  SSL_CTX* ssl_ctx_;
+
+  // Declared before io_: connections still referenced by unrun handlers are destroyed with io_ and
+  // unregister themselves.
+  std::mutex conns_mu_;
+  std::condition_variable conns_cv_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> conns_;
+
+  std::mutex state_mu_;
+  std::condition_variable state_cv_;
+  bool started_ = false;
+  bool stop_begun_ = false;
+  bool stopped_ = false;
+
+  asio::io_context io_;
+  std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<asio::steady_timer> accept_retry_;
+  std::vector<std::thread> io_threads_;
+  WorkerPool pool_;
+  std::atomic<bool> stopping_{false};
+};
+
+// Per-request body state, owned by the worker's stack frame so it outlives a BodyReader the
+// handler may have destroyed.
+struct BodyState {
+  BodyKind kind = BodyKind::kNone;
+  std::uint64_t remaining = 0;  // kLength: bytes left; kChunked: bytes left in the current chunk
+  std::uint64_t declared = 0;
+  bool expect_continue = false;
+  bool continue_sent = false;
+  bool done = false;
+  bool failed = false;
+  bool chunk_header_pending = true;  // kChunked: next thing to read is a chunk-size line
+  Error error;
+  Headers trailers;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server::Impl& server, tcp::socket socket, SSL* ssl)
+      : server_(server),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        ssl_(ssl),
+        fd_(socket_.native_handle()) {
+    const ServerOptions& o = server_.options();
+    capacity_ = std::max(kMinBufferBytes, o.max_header_bytes + 4096);
+    buf_ = std::make_unique<char[]>(capacity_);
+    timeout_ms_ = o.idle_timeout_seconds > 0 ? o.idle_timeout_seconds * 1000 : -1;
+    boost::system::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    int flags = ::fcntl(fd_, F_GETFL, 0);
+    ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    if (ssl_) SSL_set_fd(ssl_, fd_);
+  }
+
+  ~Connection() { CloseNow(); }
+
+  // Entry point on the strand after accept.
+  void Begin() {
+    if (ssl_) {
+      Handshake();
+    } else {
+      WaitForHead();
+    }
+  }
+
+  tcp::socket::executor_type executor() { return socket_.get_executor(); }
+
+  // On the strand: close if idle (not in a worker). Used by Stop().
+  void CloseIfIdle() {
+    if (!in_worker_) CloseNow();
+  }
+
+  // Stop()'s last resort for connections a worker still holds: wakes blocked poll() calls.
+  // Called under the server's connection mutex, so the descriptor cannot be closed concurrently.
+  void HardShutdown() { ::shutdown(fd_, SHUT_RDWR); }
+
+  // ---- Blocking I/O used by the worker (body reader, response writer) ----
+
+  // Reads up to n bytes (buffered first). 0 = peer closed.
+  Result<std::size_t> Recv(char* dst, std::size_t n) {
+    if (n == 0) return std::size_t{0};
+    if (rpos_ < wpos_) {
+      std::size_t c = std::min(n, wpos_ - rpos_);
+      std::memcpy(dst, buf_.get() + rpos_, c);
+      rpos_ += c;
+      return c;
+    }
+    if (n >= kDirectReadThreshold) return BlockingRecv(dst, n);
+    rpos_ = wpos_ = 0;
+    scan_ = 0;
+    Result<std::size_t> r = BlockingRecv(buf_.get(), capacity_);
+    if (!r || *r == 0) return r;
+    wpos_ = *r;
+    std::size_t c = std::min(n, wpos_);
+    std::memcpy(dst, buf_.get(), c);
+    rpos_ = c;
+    return c;
+  }
+
+  // Returns the next line (without CR LF), at most `max` bytes, consuming it.
+  Result<std::string> RecvLine(std::size_t max) {
+    while (true) {
+      const char* begin = buf_.get() + rpos_;
+      const void* lf = std::memchr(begin, '\n', wpos_ - rpos_);
+      if (lf) {
+        std::size_t len = static_cast<const char*>(lf) - begin;
+        std::string line(begin, len);
+        rpos_ += len + 1;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        return line;
+      }
+      if (wpos_ - rpos_ >= max) return BadChunkError();
+      Compact();
+      if (wpos_ == capacity_) return BadChunkError();
+      Result<std::size_t> r = BlockingRecv(buf_.get() + wpos_, capacity_ - wpos_);
+      if (!r) return std::move(r).error();
+      if (*r == 0) return IncompleteBodyError();
+      wpos_ += *r;
+    }
+  }
+
+  Status SendAll(const char* data, std::size_t n) {
+    while (n > 0) {
+      ssize_t w;
+      if (ssl_) {
+        ERR_clear_error();
+        int r = SSL_write(ssl_, data, static_cast<int>(std::min<std::size_t>(n, 1 << 30)));
+        if (r > 0) {
+          w = r;
+        } else {
+          int e = SSL_get_error(ssl_, r);
+          if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+            if (!PollFor(e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN)) return TimeoutError();
+            continue;
+          }
+          return ConnectionError("TLS write failed");
+        }
+      } else {
+        w = ::send(fd_, data, n, MSG_NOSIGNAL);
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (!PollFor(POLLOUT)) return TimeoutError();
+            continue;
+          }
+          return ConnectionError("write failed");
+        }
+      }
+      data += w;
+      n -= static_cast<std::size_t>(w);
+    }
+    return Status::Ok();
+  }
+
+  // Gathered write; TLS gets one record for small totals instead of one per piece.
+  Status SendV(iovec* iov, int count) {
+    if (ssl_) {
+      std::size_t total = 0;
+      for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+      if (total <= 64 * 1024) {
+        std::string joined;
+        joined.reserve(total);
+        for (int i = 0; i < count; ++i)
+          joined.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+        return SendAll(joined.data(), joined.size());
+      }
+      for (int i = 0; i < count; ++i) {
+        CENOTE_RETURN_IF_ERROR(SendAll(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len));
+      }
+      return Status::Ok();
+    }
+    while (count > 0) {
+      ssize_t w = ::writev(fd_, iov, count);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          if (!PollFor(POLLOUT)) return TimeoutError();
+          continue;
+        }
+        return ConnectionError("write failed");
+      }
+      std::size_t left = static_cast<std::size_t>(w);
+      while (count > 0 && left >= iov->iov_len) {
+        left -= iov->iov_len;
+        ++iov;
+        --count;
+      }
+      if (count > 0) {
+        iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+        iov->iov_len -= left;
+      }
+    }
+    return Status::Ok();
+  }
+
+  bool tls() const { return ssl_ != nullptr; }
+
+  Status SendFile(int file_fd, std::uint64_t offset, std::uint64_t length) {
+    off_t off = static_cast<off_t>(offset);
+    while (length > 0) {
+      ssize_t w =
+          ::sendfile(fd_, file_fd, &off, static_cast<std::size_t>(std::min<std::uint64_t>(length, 1 << 30)));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          if (!PollFor(POLLOUT)) return TimeoutError();
+          continue;
+        }
+        return ConnectionError("sendfile failed");
+      }
+      if (w == 0) return ConnectionError("file shorter than the declared range");
+      length -= static_cast<std::uint64_t>(w);
+    }
+    return Status::Ok();
+  }
+
+  // Runs on a worker: serves every complete request already buffered, then returns the
+  // connection to the reactor (or closes it).
+  void ServeInWorker();
+
+ private:
+  // ---- Reactor side (strand) ----
+
+  void ArmTimer() {
+    if (timer_armed_ || timeout_ms_ < 0) return;
+    timer_armed_ = true;
+    timer_.expires_after(std::chrono::milliseconds(timeout_ms_));
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->in_worker_ || self->closed_) return;
+      self->CloseNow();
+    });
+  }
+
+  void DisarmTimer() {
+    if (!timer_armed_) return;
+    timer_armed_ = false;
+    timer_.cancel();
+  }
+
+  void Handshake() {
+    if (closed_) return;
+    if (server_.stopping()) return CloseNow();
+    ArmTimer();
+    ERR_clear_error();
+    int r = SSL_accept(ssl_);
+    if (r == 1) {
+      WaitForHead();
+      return;
+    }
+    int e = SSL_get_error(ssl_, r);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+      return CloseNow();
+    }
+    socket_.async_wait(e == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write,
+                       [self = shared_from_this()](const boost::system::error_code& ec) {
+                         if (ec) return self->CloseNow();
+                         self->Handshake();
+                       });
+  }
+
+ public:
+  // On the strand: wait until a full request head is buffered, then hand over to a worker.
+  void WaitForHead() {
+    in_worker_ = false;
+    if (closed_) return;
+    if (server_.stopping()) return CloseNow();
+    if (HeadReady()) return Dispatch();
+    ArmTimer();
+    if (ssl_ && SSL_pending(ssl_) > 0) {
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->OnReadable({}); });
+      return;
+    }
+    // TLS may need to write (key update) before it can read on.
+    socket_.async_wait(
+        want_write_ ? tcp::socket::wait_write : tcp::socket::wait_read,
+        [self = shared_from_this()](const boost::system::error_code& ec) { self->OnReadable(ec); });
+  }
+
+ private:
+  void OnReadable(const boost::system::error_code& ec) {
+    if (closed_) return;
+    if (ec || server_.stopping()) return CloseNow();
+    while (true) {
+      Compact();
+      if (wpos_ == capacity_) return Dispatch();  // head too large: the worker answers 431
+      ssize_t n = RawRecv(buf_.get() + wpos_, capacity_ - wpos_);
+      if (n > 0) {
+        wpos_ += static_cast<std::size_t>(n);
+        if (HeadReady()) return Dispatch();
+        continue;
+      }
+      if (n == 0 || n == kIoError) return CloseNow();
+      break;  // would block
+    }
+    WaitForHead();
+  }
+
+  void Dispatch() {
+    DisarmTimer();
+    in_worker_ = true;
+    server_.pool().Post([self = shared_from_this()] { self->ServeInWorker(); });
+  }
+
+  // ---- Shared helpers ----
+
+  static constexpr ssize_t kWouldBlock = -1;
+  static constexpr ssize_t kIoError = -2;
+
+  // Non-blocking read: bytes, 0 on orderly close, kWouldBlock or kIoError.
+  ssize_t RawRecv(char* dst, std::size_t n) {
+    if (ssl_) {
+      ERR_clear_error();
+      int r = SSL_read(ssl_, dst, static_cast<int>(std::min<std::size_t>(n, 1 << 30)));
+      if (r > 0) return r;
+      int e = SSL_get_error(ssl_, r);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        want_write_ = e == SSL_ERROR_WANT_WRITE;
+        return kWouldBlock;
+      }
+      if (e == SSL_ERROR_ZERO_RETURN) return 0;
+      return kIoError;
+    }
+    while (true) {
+      ssize_t r = ::recv(fd_, dst, n, 0);
+      if (r >= 0) return r;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        want_write_ = false;
+        return kWouldBlock;
+      }
+      return kIoError;
+    }
+  }
+
+  bool PollFor(short events) {
+    pollfd p{fd_, events, 0};
+    while (true) {
+      int r = ::poll(&p, 1, timeout_ms_);
+      if (r < 0 && errno == EINTR) continue;
+      return r > 0;
+    }
+  }
+
+  Result<std::size_t> BlockingRecv(char* dst, std::size_t n) {
+    while (true) {
+      ssize_t r = RawRecv(dst, n);
+      if (r >= 0) return static_cast<std::size_t>(r);
+      if (r == kIoError) return ConnectionError("read failed");
+      if (!PollFor(want_write_ ? POLLOUT : POLLIN)) return TimeoutError();
+    }
+  }
+
+  void Compact() {
+    if (rpos_ == 0) return;
+    if (rpos_ == wpos_) {
+      rpos_ = wpos_ = 0;
+      scan_ = 0;
+      return;
+    }
+    std::memmove(buf_.get(), buf_.get() + rpos_, wpos_ - rpos_);
+    wpos_ -= rpos_;
+    scan_ = scan_ > rpos_ ? scan_ - rpos_ : 0;
+    rpos_ = 0;
+  }
+
+  // True when a complete head is buffered, or when the buffered partial head already exceeds the
+  // limit (the worker then answers 431). Skips the empty lines RFC 9112 2.2 lets clients send
+  // between requests. Remembers how far it scanned so a trickled head costs O(n) overall.
+  bool HeadReady() {
+    while (rpos_ < wpos_ && (buf_[rpos_] == '\r' || buf_[rpos_] == '\n')) ++rpos_;
+    if (scan_ < rpos_) scan_ = rpos_;
+    head_end_ = 0;
+    for (std::size_t i = scan_; i < wpos_; ++i) {
+      if (buf_[i] != '\n') continue;
+      if (i + 1 < wpos_ && buf_[i + 1] == '\n') {
+        head_end_ = i + 2;
+        break;
+      }
+      if (i + 2 < wpos_ && buf_[i + 1] == '\r' && buf_[i + 2] == '\n') {
+        head_end_ = i + 3;
+        break;
+      }
+    }
+    if (head_end_ != 0) {
+      if (head_end_ - rpos_ > server_.options().max_header_bytes) head_end_ = 0;  // worker answers 431
+      return true;
+    }
+    // Resume two bytes early: the terminator may straddle reads.
+    scan_ = wpos_ >= 2 ? std::max(rpos_, wpos_ - 2) : rpos_;
+    return wpos_ - rpos_ > server_.options().max_header_bytes;
+  }
+
+  void CloseNow() {
+    if (closed_) return;
+    closed_ = true;
+    server_.Unregister(this);
+    boost::system::error_code ec;
+    timer_.cancel();
+    if (ssl_) {
+      SSL_free(ssl_);
+      ssl_ = nullptr;
+    }
+    socket_.close(ec);
+  }
+
+  // Closes after a final response: half-close, then read and discard what the client is still
+  // sending (briefly), so the kernel does not answer unread data with an RST that could destroy
+  // the response before the client reads it.
+  void LingeringClose() {
+    if (closed_) return;
+    if (ssl_) {
+      ERR_clear_error();
+      SSL_shutdown(ssl_);
+    }
+    ::shutdown(fd_, SHUT_WR);
+    char scratch[16 * 1024];
+    std::size_t discarded = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLingerMillis);
+    while (discarded < kDrainLimit) {
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      ssize_t r = ::recv(fd_, scratch, sizeof(scratch), 0);
+      if (r <= 0 && !(r < 0 && (errno == EINTR || errno == EAGAIN))) break;
+      if (r > 0) discarded += static_cast<std::size_t>(r);
+    }
+    CloseNow();
+  }
+
+  // Whether request bytes are already here (buffered, or readable right now).
+  bool BodyBytesArriving() {
+    if (rpos_ < wpos_) return true;
+    if (ssl_ && SSL_pending(ssl_) > 0) return true;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+  }
+
+  void WriteSimpleResponse(int status) {
+    std::string body = std::to_string(status) + " " + ReasonPhrase(status) + "\n";
+    std::string head =
+        "HTTP/1.1 " + std::to_string(status) + " " + ReasonPhrase(status) + "\r\nDate: " + HttpDate() +
+        "\r\nServer: Cenote\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
+    (void)SendAll(head.data(), head.size());
+  }
+
+  // Serves one parsed request; returns whether the connection may carry another.
+  bool ServeOne(RequestHead& head);
+  Status WriteResponse(const RequestHead& req, HttpResponse& resp, bool& keep_alive);
+
+  friend class RequestBodyReader;
+
+  Server::Impl& server_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  SSL* ssl_;
+  int fd_;
+  std::string remote_;
+  int timeout_ms_ = -1;
+
+  std::unique_ptr<char[]> buf_;
+  std::size_t capacity_ = 0;
+  std::size_t rpos_ = 0, wpos_ = 0;
+  std::size_t scan_ = 0;      // head terminator search resumes here
+  std::size_t head_end_ = 0;  // set by HeadReady()
+
+  bool want_write_ = false;
+  bool timer_armed_ = false;
+  bool in_worker_ = false;  // strand-only
+  bool closed_ = false;
+};
+
+class RequestBodyReader final : public BodyReader {
+ public:
+  RequestBodyReader(Connection& conn, BodyState& state, std::size_t max_line)
+      : conn_(conn), state_(state), max_line_(max_line) {}
+
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    if (state_.failed) return state_.error;
+    if (state_.done || n == 0) return std::size_t{0};
+    if (state_.expect_continue && !state_.continue_sent) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      state_.continue_sent = true;
+      Status s = conn_.SendAll(kContinue, sizeof(kContinue) - 1);
+      if (!s) return Fail(s.error());
+    }
+    if (state_.kind == BodyKind::kLength) {
+      Result<std::size_t> r =
+          conn_.Recv(buf, static_cast<std::size_t>(std::min<std::uint64_t>(n, state_.remaining)));
+      if (!r) return Fail(r.error());
+      if (*r == 0) return Fail(IncompleteBodyError());
+      state_.remaining -= *r;
+      if (state_.remaining == 0) state_.done = true;
+      return r;
+    }
+    // Chunked (RFC 9112 7.1).
+    while (true) {
+      if (state_.chunk_header_pending) {
+        Result<std::string> line = conn_.RecvLine(max_line_);
+        if (!line) return Fail(line.error());
+        std::uint64_t size = 0;
+        std::size_t digits = 0;
+        for (char c : *line) {
+          int v;
+          if (c >= '0' && c <= '9') {
+            v = c - '0';
+          } else if (c >= 'a' && c <= 'f') {
+            v = c - 'a' + 10;
+          } else if (c >= 'A' && c <= 'F') {
+            v = c - 'A' + 10;
+          } else {
+            break;
+          }
+          if (++digits > 15) return Fail(BadChunkError());
+          size = size * 16 + static_cast<std::uint64_t>(v);
+        }
+        if (digits == 0) return Fail(BadChunkError());
+        std::string_view rest = std::string_view(*line).substr(digits);
+        rest = TrimOws(rest);
+        if (!rest.empty() && rest.front() != ';') return Fail(BadChunkError());
+        state_.chunk_header_pending = false;
+        state_.remaining = size;
+        if (size == 0) {
+          CENOTE_RETURN_IF_ERROR(ReadTrailers());
+          state_.done = true;
+          return std::size_t{0};
+        }
+      }
+      if (state_.remaining > 0) {
+        Result<std::size_t> r =
+            conn_.Recv(buf, static_cast<std::size_t>(std::min<std::uint64_t>(n, state_.remaining)));
+        if (!r) return Fail(r.error());
+        if (*r == 0) return Fail(IncompleteBodyError());
+        state_.remaining -= *r;
+        if (state_.remaining == 0) {
+          Result<std::string> crlf = conn_.RecvLine(2);
+          if (!crlf) return Fail(crlf.error());
+          if (!crlf->empty()) return Fail(BadChunkError());
+          state_.chunk_header_pending = true;
+        }
+        return r;
+      }
+    }
+  }
+
+  std::optional<std::uint64_t> Length() const override {
+    switch (state_.kind) {
+      case BodyKind::kNone:
+        return 0;
+      case BodyKind::kLength:
+        return state_.declared;
+      case BodyKind::kChunked:
+        return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  const Headers* Trailers() const override { return state_.done ? &state_.trailers : nullptr; }
+
+ private:
+  Error Fail(Error e) {
+    state_.failed = true;
+    state_.error = e;
+    return e;
+  }
+
+  Status ReadTrailers() {
+    std::size_t total = 0;
+    while (true) {
+      Result<std::string> line = conn_.RecvLine(max_line_);
+      if (!line) return Fail(line.error());
+      if (line->empty()) return Status::Ok();
+      total += line->size();
+      if (total > max_line_ || !ParseFieldLine(*line, state_.trailers)) return Fail(BadChunkError());
+    }
+  }
+
+  Connection& conn_;
+  BodyState& state_;
+  std::size_t max_line_;
+};
+
+void Connection::ServeInWorker() {
+  while (true) {
+    if (head_end_ == 0) {
+      WriteSimpleResponse(431);
+      return LingeringClose();
+    }
+    RequestHead head;
+    std::size_t head_len = head_end_ - rpos_;
+    int status = ParseRequestHead(std::string_view(buf_.get() + rpos_, head_len), head);
+    rpos_ = head_end_;
+    head_end_ = 0;
+    if (status != 0) {
+      WriteSimpleResponse(status);
+      return LingeringClose();
+    }
+    bool keep_alive = ServeOne(head);
+    if (!keep_alive || server_.stopping()) return LingeringClose();
+    // Pipelined: serve what is already buffered, in order, before going back to the reactor.
+    if (ssl_ && SSL_pending(ssl_) > 0 && wpos_ - rpos_ < server_.options().max_header_bytes) {
+      Compact();
+      ssize_t n = RawRecv(buf_.get() + wpos_, capacity_ - wpos_);
+      if (n > 0) wpos_ += static_cast<std::size_t>(n);
+    }
+    if (rpos_ < wpos_ && HeadReady()) continue;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->WaitForHead(); });
+    return;
+  }
+}
+
+bool Connection::ServeOne(RequestHead& head) {
+  BodyState body;
+  body.kind = head.body_kind;
+  body.declared = body.remaining = head.body_kind == BodyKind::kLength ? head.content_length : 0;
+  body.expect_continue = head.expect_continue && head.body_kind != BodyKind::kNone;
+  body.done = head.body_kind == BodyKind::kNone;
+
+  HttpRequest request;
+  request.method = std::move(head.method);
+  request.target = std::move(head.target);
+  request.headers = std::move(head.headers);
+  request.version = head.version;
+  request.tls = ssl_ != nullptr;
+  request.remote_address = remote_;
+  request.body = std::make_unique<RequestBodyReader>(*this, body, server_.options().max_header_bytes);
+  head.method = request.method;  // WriteResponse needs it (HEAD)
+
+  HttpResponse response;
+  try {
+    response = server_.handler()(request);
+  } catch (const std::exception& e) {
+    spdlog::error("http: handler threw on {} {}: {}", request.method, request.target, e.what());
+    response = HttpResponse{};
+    response.status = 500;
+    response.body = "Internal Server Error\n";
+  } catch (...) {
+    spdlog::error("http: handler threw a non-exception on {} {}", request.method, request.target);
+    response = HttpResponse{};
+    response.status = 500;
+    response.body = "Internal Server Error\n";
+  }
+  request.body.reset();
+
+  bool keep_alive = head.keep_alive && !response.close_connection && !server_.stopping();
+  bool drain = false;
+  if (body.failed) {
+    keep_alive = false;
+  } else if (!body.done) {
+    if (body.expect_continue && !body.continue_sent && !BodyBytesArriving()) {
+      // The client waits for our 100 before sending the body and, seeing a final status instead,
+      // never sends it (RFC 9110 10.1.1; botocore and curl behave so): the body is skipped and the
+      // connection stays usable. A client that gave up waiting and already started sending is
+      // handled by the drain/close rules below instead.
+      body.done = true;
+    } else if (body.kind == BodyKind::kLength ? body.remaining <= kDrainLimit : true) {
+      drain = true;  // chunked: unknown remainder, try up to the limit after the response
+    } else {
+      keep_alive = false;
+    }
+  }
+
+  Status written = WriteResponse(head, response, keep_alive);
+  if (!written) return false;
+  if (drain && keep_alive) {
+    body.continue_sent = true;  // draining must never solicit the body with a late 100
+    RequestBodyReader reader(*this, body, server_.options().max_header_bytes);
+    char scratch[16 * 1024];
+    std::uint64_t drained = 0;
+    while (!body.done && !body.failed && drained <= kDrainLimit) {
+      Result<std::size_t> n = reader.Read(scratch, sizeof(scratch));
+      if (!n) break;
+      drained += *n;
+    }
+    if (!body.done) return false;
+  }
+  return keep_alive;
+}
+
+Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, bool& keep_alive) {
+  const int status = resp.status;
+  const bool is_head = req.method == "HEAD";
+  const bool bodiless_status = (status >= 100 && status < 200) || status == 204 || status == 304;
+  const bool send_body = !is_head && !bodiless_status;
+
+  std::optional<std::uint64_t> length;
+  if (resp.stream) {
+    length = resp.stream->Size();
+  } else {
+    length = resp.body.size();
+  }
+  std::optional<std::uint64_t> declared_in_headers;
+  if (auto cl = resp.headers.Get("content-length")) {
+    std::uint64_t v;
+    if (ParseDecimal(TrimOws(*cl), v)) declared_in_headers = v;
+  }
+
+  std::string out;
+  out.reserve(512);
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out += ReasonPhrase(status);
+  out += "\r\n";
+  bool has_date = false, has_server = false;
+  for (const Headers::Entry& e : resp.headers) {
+    if (EqualsIgnoreCase(e.name, "content-length") || EqualsIgnoreCase(e.name, "transfer-encoding") ||
+        EqualsIgnoreCase(e.name, "connection")) {
+      continue;
+    }
+    if (EqualsIgnoreCase(e.name, "date")) has_date = true;
+    if (EqualsIgnoreCase(e.name, "server")) has_server = true;
+    out += e.name;
+    out += ": ";
+    // CR/LF in a value would let a handler (or a client echoed by one) inject headers.
+    for (char c : e.value) out += (c == '\r' || c == '\n') ? ' ' : c;
+    out += "\r\n";
+  }
+  if (!has_date) {
+    out += "Date: ";
+    out += HttpDate();
+    out += "\r\n";
+  }
+  if (!has_server) out += "Server: Cenote\r\n";
+
+  bool chunked = false;
+  if (is_head) {
+    std::optional<std::uint64_t> cl = resp.head_content_length;
+    if (!cl) cl = declared_in_headers;
+    if (!cl && (resp.stream ? length.has_value() : !resp.body.empty())) cl = length;
+    if (cl && !bodiless_status) out += "Content-Length: " + std::to_string(*cl) + "\r\n";
+  } else if (bodiless_status) {
+    // No framing headers: these statuses never carry content.
+  } else if (length) {
+    out += "Content-Length: " + std::to_string(*length) + "\r\n";
+  } else if (req.version == 11) {
+    chunked = true;
+    out += "Transfer-Encoding: chunked\r\n";
+  } else {
+    keep_alive = false;  // HTTP/1.0 without a length: the close delimits the body
+  }
+  if (!keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (req.version == 10) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+
+  if (!send_body) return SendAll(out.data(), out.size());
+
+  if (!resp.stream) {
+    iovec iov[2] = {{out.data(), out.size()}, {resp.body.data(), resp.body.size()}};
+    return SendV(iov, resp.body.empty() ? 1 : 2);
+  }
+
+  BodySource& src = *resp.stream;
+  if (!ssl_ && length) {
+    if (auto file = src.AsFile(); file && file->length == *length) {
+      // MSG_MORE: the head goes out in the same segment as the first file bytes.
+      std::size_t off = 0;
+      while (off < out.size()) {
+        ssize_t w = ::send(fd_, out.data() + off, out.size() - off, MSG_NOSIGNAL | MSG_MORE);
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (!PollFor(POLLOUT)) return TimeoutError();
+            continue;
+          }
+          return ConnectionError("write failed");
+        }
+        off += static_cast<std::size_t>(w);
+      }
+      Status s = SendFile(file->fd, file->offset, file->length);
+      if (!s) keep_alive = false;
+      return s;
+    }
+  }
+
+  std::vector<char> chunk(kResponseChunkBytes);
+  std::uint64_t sent = 0;
+  bool head_pending = true;
+  while (true) {
+    Result<std::size_t> n = src.Read(chunk.data(), chunk.size());
+    if (!n) {
+      spdlog::warn("http: response body read failed after headers: {}", n.error().message);
+      keep_alive = false;
+      if (head_pending) (void)SendAll(out.data(), out.size());
+      return n.error();
+    }
+    if (*n == 0) break;
+    std::size_t take = *n;
+    if (length && sent + take > *length) {
+      keep_alive = false;
+      return ConnectionError("response body longer than its declared size");
+    }
+    sent += take;
+    char size_line[32];
+    iovec iov[4];
+    int count = 0;
+    if (head_pending) iov[count++] = {out.data(), out.size()};
+    if (chunked) {
+      int len = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", take);
+      iov[count++] = {size_line, static_cast<std::size_t>(len)};
+    }
+    iov[count++] = {chunk.data(), take};
+    if (chunked) iov[count++] = {const_cast<char*>("\r\n"), 2};
+    head_pending = false;
+    Status s = SendV(iov, count);
+    if (!s) {
+      keep_alive = false;
+      return s;
+    }
+  }
+  if (length && sent != *length) {
+    keep_alive = false;
+    if (head_pending) (void)SendAll(out.data(), out.size());
+    return ConnectionError("response body shorter than its declared size");
+  }
+  if (head_pending || chunked) {
+    if (chunked) out = head_pending ? out + "0\r\n\r\n" : std::string("0\r\n\r\n");
+    return SendAll(out.data(), out.size());
+  }
+  return Status::Ok();
+}
+
+// ---- Server::Impl ----
+
+void Server::Impl::Register(Connection* c, const std::shared_ptr<Connection>& sp) {
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  conns_.emplace(c, sp);
+}
+
+void Server::Impl::Unregister(Connection* c) {
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  conns_.erase(c);
+  if (conns_.empty()) conns_cv_.notify_all();
+}
+
+Result<std::uint16_t> Server::Impl::Start() {
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (started_ || stop_begun_) return MakeError("InvalidState", "server already started or stopped", 500);
+    started_ = true;
+  }
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(options_.host, ec);
+  if (ec)
+    return MakeError("InvalidArgument", "bad listen address '" + options_.host + "': " + ec.message(), 500);
+  tcp::endpoint endpoint(address, options_.port);
+  acceptor_ = std::make_unique<tcp::acceptor>(io_);
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return MakeError(
+        "BindFailed",
+        "cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message(), 500);
+  }
+  std::uint16_t port = acceptor_->local_endpoint().port();
+  accept_retry_ = std::make_unique<asio::steady_timer>(io_);
+
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  int io_threads = options_.io_threads > 0 ? options_.io_threads : static_cast<int>(cores);
+  int workers =
+      options_.worker_threads > 0 ? options_.worker_threads : std::max(16, 8 * static_cast<int>(cores));
+  pool_.Start(workers);
+  Accept();
+  for (int i = 0; i < io_threads; ++i) {
+    io_threads_.emplace_back([this] {
+      auto guard = asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  return port;
+}
+
+void Server::Impl::Accept() {
+  acceptor_->async_accept(asio::make_strand(io_),
+                          [this](const boost::system::error_code& ec, tcp::socket socket) {
+                            if (stopping()) return;
+                            if (ec) {
+                              if (ec == asio::error::operation_aborted) return;
+                              // EMFILE and friends: back off instead of spinning on the failing accept.
+                              spdlog::warn("http: accept failed: {}", ec.message());
+                              accept_retry_->expires_after(std::chrono::milliseconds(50));
+                              accept_retry_->async_wait([this](const boost::system::error_code& e) {
+                                if (!e && !stopping()) Accept();
+                              });
+                              return;
+                            }
+                            SSL* ssl = nullptr;
+                            if (ssl_ctx_) {
+                              ssl = SSL_new(ssl_ctx_);
+                              if (!ssl) {
+                                Accept();
+                                return;
+                              }
+                            }
+                            auto conn = std::make_shared<Connection>(*this, std::move(socket), ssl);
+                            Register(conn.get(), conn);
+                            conn->Begin();
+                            Accept();
+                          });
+}
+
+void Server::Impl::Stop() {
+  {
+    std::unique_lock<std::mutex> lock(state_mu_);
+    if (stop_begun_) {
+      // Another thread is stopping (or has stopped): wait for it to finish.
+      state_cv_.wait(lock, [this] { return stopped_; });
+      return;
+    }
+    stop_begun_ = true;
+    if (!started_) {
+      stopped_ = true;
+      state_cv_.notify_all();
+      return;
+    }
+  }
+  stopping_.store(true, std::memory_order_release);
+  asio::post(io_, [this] {
+    boost::system::error_code ec;
+    acceptor_->close(ec);
+    accept_retry_->cancel();
+  });
+  {
+    std::unique_lock<std::mutex> lock(conns_mu_);
+    for (auto& [raw, weak] : conns_) {
+      if (auto c = weak.lock()) {
+        asio::post(c->executor(), [c] { c->CloseIfIdle(); });
+      }
+    }
+    // In-flight requests finish and their connections close (workers check stopping()).
+    if (!conns_cv_.wait_for(lock, kStopGrace, [this] { return conns_.empty(); })) {
+      spdlog::warn("http: {} connection(s) still busy after the stop grace period; shutting them down",
+                   conns_.size());
+      for (auto& [raw, weak] : conns_) raw->HardShutdown();
+      conns_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return conns_.empty(); });
+    }
+  }
+  io_.stop();
+  for (auto& t : io_threads_) {
+    if (t.joinable()) t.join();
+  }
+  io_threads_.clear();
+  pool_.StopAndJoin();
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    stopped_ = true;
+  }
+  state_cv_.notify_all();
+}
+
+// ---- Server ----
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() { impl_->Stop(); }
+
+Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Handler handler) {
+  if (!handler) return MakeError("InvalidArgument", "a handler is required", 500);
+  if (options.max_header_bytes < 1024)
+    return MakeError("InvalidArgument", "max_header_bytes must be >= 1024", 500);
+  SSL_CTX* ctx = nullptr;
+  bool want_tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  if (want_tls) {
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      return MakeError("InvalidArgument", "TLS needs both a certificate and a key file", 500);
+    }
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) return MakeError("TlsError", "SSL_CTX_new failed", 500);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    auto fail = [&](const std::string& what) {
+      char err[256];
+      ERR_error_string_n(ERR_get_error(), err, sizeof(err));
+      SSL_CTX_free(ctx);
+      return MakeError("TlsError", what + ": " + err, 500);
+    };
+    if (SSL_CTX_use_certificate_chain_file(ctx, options.tls_cert_file.c_str()) != 1) {
+      return fail("cannot load certificate " + options.tls_cert_file);
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, options.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      return fail("cannot load key " + options.tls_key_file);
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) return fail("certificate and key do not match");
+  }
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler), ctx);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Result<std::uint16_t> Server::Start() { return impl_->Start(); }
+void Server::Stop() { impl_->Stop(); }
+void Server::Wait() { impl_->Wait(); }
+
+}  // namespace cenote::http

@@ -1,0 +1,131 @@
+#include "platform/serve.hpp"
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "aws/model/model.hpp"
+#include "aws/router.hpp"
+#include "http/server.hpp"
+#include "platform/credentials.hpp"
+#include "services/s3/s3_provider.hpp"
+#include "store/blob_store.hpp"
+#include "store/metadata_store.hpp"
+
+namespace cenote::platform {
+
+namespace {
+
+int Fail(const std::string& what, const Error& error) {
+  spdlog::critical("{}: {} ({})", what, error.message, error.code);
+  return 1;
+}
+
+}  // namespace
+
+int Serve(const ServeConfig& config) {
+  auto logger = spdlog::stderr_color_mt("cenote");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  const auto started = std::chrono::steady_clock::now();
+
+  // Block the shutdown signals in every thread; one thread waits for them with sigwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    spdlog::critical("cannot create the data directory {}: {}", config.data_dir, ec.message());
+    return 1;
+  }
+  ::chmod(config.data_dir.c_str(), 0700);
+
+  Result<RootCredentials> root = LoadOrCreateRootCredentials(config.data_dir);
+  if (!root) return Fail("root credentials", root.error());
+
+  const auto& models = aws::model::ModelRegistry::Embedded();
+
+  auto metadata = store::MetadataStore::OpenSqlite(config.data_dir + "/metadata.db");
+  if (!metadata) return Fail("metadata store", metadata.error());
+  auto blobs = store::BlobStore::OpenLocal(config.data_dir + "/blobs");
+  if (!blobs) return Fail("blob store", blobs.error());
+
+  RootCredentialProvider credentials(*root, AccountId());
+  aws::RouterOptions router_options;
+  router_options.region = config.region;
+  aws::Router router(models, credentials, router_options);
+
+  s3::S3Options s3_options;
+  s3_options.default_region = config.region;
+  auto s3 = s3::S3Provider::Open(**metadata, **blobs, s3_options);
+  if (!s3) return Fail("S3", s3.error());
+  router.Register(std::move(s3).value());
+
+  http::ServerOptions server_options;
+  server_options.host = config.host;
+  server_options.port = config.port;
+  server_options.io_threads = config.io_threads;
+  server_options.worker_threads = config.worker_threads;
+  server_options.tls_cert_file = config.tls_cert;
+  server_options.tls_key_file = config.tls_key;
+  if (config.tls_self_signed && config.tls_cert.empty()) {
+    std::string dir = config.data_dir + "/tls";
+    std::filesystem::create_directories(dir, ec);
+    server_options.tls_cert_file = dir + "/cert.pem";
+    server_options.tls_key_file = dir + "/key.pem";
+    if (!std::filesystem::exists(server_options.tls_cert_file)) {
+      Status st = http::GenerateSelfSignedCertificate(server_options.tls_cert_file, server_options.tls_key_file,
+                                                      {"localhost", "127.0.0.1", "*.localhost", config.host});
+      if (!st) return Fail("self-signed certificate", st.error());
+    }
+  }
+  const bool tls = !server_options.tls_cert_file.empty();
+
+  auto server = http::Server::Create(server_options, [&router](http::HttpRequest& r) { return router.Handle(r); });
+  if (!server) return Fail("server", server.error());
+  Result<std::uint16_t> port = (*server)->Start();
+  if (!port) return Fail("listen on " + config.host + ":" + std::to_string(config.port), port.error());
+
+  if (root->generated) {
+    std::printf(
+        "Root credentials were created for this data directory (kept in %s/root-credentials.json, mode 0600):\n"
+        "  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n",
+        config.data_dir.c_str(), root->access_key_id.c_str(), root->secret_access_key.c_str());
+  } else if (!root->from_environment) {
+    std::printf("Root credentials: AWS_ACCESS_KEY_ID=%s (secret in %s/root-credentials.json)\n",
+                root->access_key_id.c_str(), config.data_dir.c_str());
+  }
+  std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
+  std::printf("cenote ready on %s://%s:%u\n", tls ? "https" : "http", host.c_str(), static_cast<unsigned>(*port));
+  std::fflush(stdout);
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("ready in {} ms, region {}, data in {}", micros / 1000.0, config.region, config.data_dir);
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("signal {} received, shutting down", sig);
+    (*server)->Stop();
+  });
+  (*server)->Wait();
+  // If Wait returned for another reason, release the signal thread.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace cenote::platform

@@ -1,0 +1,26 @@
+// `cenote serve`: opens the data directory, wires stores, providers and the router into the HTTP
+// server, prints the ready line and runs until SIGINT/SIGTERM.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cenote::platform {
+
+struct ServeConfig {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 4566;
+  std::string data_dir = "./.cenote";
+  std::string region = "us-east-1";
+  std::string tls_cert;           // with tls_key: serve HTTPS
+  std::string tls_key;
+  bool tls_self_signed = false;   // generate <data-dir>/tls/{cert,key}.pem on first start and serve HTTPS
+  std::string log_level = "info";
+  int io_threads = 0;
+  int worker_threads = 0;
+};
+
+// Returns the process exit code.
+int Serve(const ServeConfig& config);
+
+}  // namespace cenote::platform

@@ -1,0 +1,208 @@
+// Shared internals of the S3 provider: rows, metadata helpers, parameter access and the operation
+// functions each .cpp of this directory implements. Not part of the public API.
+#pragma once
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/provider.hpp"
+#include "common/result.hpp"
+#include "services/s3/errors.hpp"
+#include "services/s3/s3_provider.hpp"
+#include "store/blob_store.hpp"
+#include "store/metadata_store.hpp"
+
+namespace cenote::s3 {
+
+namespace json = boost::json;
+using aws::OperationInput;
+using aws::OperationOutput;
+using aws::RequestContext;
+using store::Transaction;
+
+struct S3Provider::Env {
+  store::MetadataStore& metadata;
+  store::BlobStore& blobs;
+  const S3Options& options;
+  std::atomic<std::int64_t>& last_seq;
+
+  // Strictly increasing across the process (and above every stored seq after Open): microseconds
+  // since the epoch, bumped on collision. Orders versions and uploads by creation.
+  std::int64_t NextSeq();
+  Result<std::unique_ptr<Transaction>> Read() { return metadata.Begin(store::MetadataStore::Mode::kRead); }
+  Result<std::unique_ptr<Transaction>> Write() { return metadata.Begin(store::MetadataStore::Mode::kWrite); }
+  // Best effort: a blob that fails to delete is an orphan that the next Open removes.
+  void DeleteBlobs(const std::vector<std::string>& ids);
+};
+using Env = S3Provider::Env;
+
+using OpFn = Result<OperationOutput> (*)(Env&, const RequestContext&, OperationInput&);
+
+// ---- rows ----
+struct BlobRef {
+  std::string id;
+  std::uint64_t size = 0;
+};
+
+struct BucketRow {
+  std::string name;
+  std::string region;
+  std::string owner_id;
+  std::string owner_name;
+  std::int64_t created_ms = 0;
+  std::string versioning;  // "", "Enabled", "Suspended"
+  std::optional<std::string> policy;
+  std::optional<std::string> tags;  // JSON array of {Key, Value}
+};
+
+struct VersionRow {
+  std::string bucket;
+  std::string key;
+  std::string version_id;  // "null" for the null version
+  std::int64_t seq = 0;
+  bool is_latest = true;
+  bool delete_marker = false;
+  std::uint64_t size = 0;
+  std::string etag;  // unquoted: hex md5, or hex-N for multipart
+  std::int64_t last_modified_ms = 0;
+  std::vector<BlobRef> manifest;
+  // ContentType, CacheControl, ContentDisposition, ContentEncoding, ContentLanguage, Expires (ms),
+  // WebsiteRedirectLocation, Metadata {}, Checksums {"CRC32": b64, ...}, ChecksumType, PartSizes [].
+  json::object attrs;
+  json::array tags;  // [{Key, Value}]
+  std::string owner_id;
+  std::string owner_name;
+  std::string storage_class = "STANDARD";
+};
+
+// ---- metadata helpers ----
+Result<std::optional<BucketRow>> LoadBucket(Transaction& txn, std::string_view bucket);
+// NoSuchBucket (with BucketName) when missing.
+Result<BucketRow> RequireBucket(Transaction& txn, std::string_view bucket);
+Result<std::optional<VersionRow>> LoadLatest(Transaction& txn, std::string_view bucket, std::string_view key);
+Result<std::optional<VersionRow>> LoadVersion(Transaction& txn, std::string_view bucket, std::string_view key,
+                                              std::string_view version_id);
+VersionRow VersionFromRow(const store::Row& row);
+extern const char* const kVersionColumns;
+
+// Makes `row` the latest version of its key under the bucket's versioning state: assigns seq and
+// version_id ("null" unless versioning is Enabled), demotes the previous latest, replaces an existing
+// null version. Returns the blob ids no longer referenced (to delete after the commit).
+Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const BucketRow& bucket,
+                                            VersionRow& row);
+// Deletes one version row; if it was the latest, promotes the newest remaining one.
+Result<std::vector<std::string>> RemoveVersion(Transaction& txn, const VersionRow& row);
+
+std::string ManifestToJson(const std::vector<BlobRef>& manifest);
+std::vector<BlobRef> ManifestFromJson(std::string_view text);
+
+// ---- parameters ----
+std::optional<std::string> Str(const json::object& params, std::string_view name);
+std::optional<std::int64_t> Int(const json::object& params, std::string_view name);
+bool Bool(const json::object& params, std::string_view name);
+const json::object* Obj(const json::object& params, std::string_view name);
+const json::array* Arr(const json::object& params, std::string_view name);
+// A request header not covered by the model (e.g. If-Match on PutObject in older models).
+std::optional<std::string> RawHeader(const RequestContext& ctx, std::string_view name);
+
+// ---- formatting ----
+std::int64_t NowMs();
+std::string Quote(std::string_view etag);    // "\"etag\""
+std::string Unquote(std::string_view etag);  // strips surrounding quotes if any
+std::string HttpDate(std::int64_t ms);       // IMF-fixdate
+std::string UrlDecode(std::string_view text, bool plus_as_space);
+// S3's EncodingType=url: everything but unreserved characters and '/' percent-encoded, space as '+'.
+std::string UrlEncodeKey(std::string_view text);
+std::string Base64(std::string_view raw);
+std::optional<std::string> Unbase64(std::string_view text);
+std::string Hex(std::string_view raw);
+std::string RandomHex(std::size_t bytes);
+json::object OwnerOf(const RequestContext& ctx);
+json::object OwnerDoc(std::string_view id, std::string_view name);
+// The smallest string greater than every string that starts with `prefix` ("" when none exists).
+std::string PrefixSuccessor(std::string_view prefix);
+
+// ---- errors with fields ----
+Error NoSuchBucketError(std::string_view bucket);
+Error NoSuchKeyError(std::string_view key);
+Error NoSuchUploadError(std::string_view upload_id);
+Error InvalidArgumentError(std::string message, std::string_view name, std::string_view value);
+
+// ---- tagging ----
+// Validates a TagSet (AWS limits: object 10 tags, bucket 50; key <= 128, value <= 256, unique keys).
+Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tags);
+// Parses the x-amz-tagging header form "k1=v1&k2=v2".
+Result<json::array> ParseTaggingHeader(std::string_view text);
+
+// ---- operations ----
+Result<OperationOutput> CreateBucket(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> HeadBucket(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListBuckets(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucket(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketLocation(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketTagging(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketTagging(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketTagging(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketPolicy(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketPolicy(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketPolicy(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketVersioning(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketVersioning(Env&, const RequestContext&, OperationInput&);
+
+Result<OperationOutput> PutObject(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetObject(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> HeadObject(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteObject(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteObjects(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> CopyObject(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutObjectTagging(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetObjectTagging(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteObjectTagging(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetObjectAttributes(Env&, const RequestContext&, OperationInput&);
+
+Result<OperationOutput> ListObjects(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListObjectsV2(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListObjectVersions(Env&, const RequestContext&, OperationInput&);
+
+Result<OperationOutput> CreateMultipartUpload(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> UploadPart(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> UploadPartCopy(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> CompleteMultipartUpload(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> AbortMultipartUpload(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListParts(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListMultipartUploads(Env&, const RequestContext&, OperationInput&);
+
+// ---- shared by objects.cpp and multipart.cpp ----
+struct CopySource {
+  std::string bucket;
+  std::string key;
+  std::optional<std::string> version_id;
+};
+Result<CopySource> ParseCopySource(std::string_view text);
+// Loads the copy source (NoSuchBucket / NoSuchKey / NoSuchVersion / InvalidRequest on a delete marker)
+// and applies the x-amz-copy-source-if-* conditions (412 PreconditionFailed).
+Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, const json::object& params);
+
+bool ValidStorageClass(std::string_view storage_class);
+// Content headers and user metadata as given by PutObject / CreateMultipartUpload / CopyObject(REPLACE).
+json::object AttrsFromRequest(const json::object& params);
+// Adds Checksum<ALG> and ChecksumType members from stored attrs.
+void PutChecksumMembers(json::object& out, const json::object& attrs);
+
+// One metadata transaction that makes `row` the newest version of its key. `check` runs inside the
+// transaction against the current latest version (conditional writes); `extra` adds statements that must
+// commit atomically with it (CompleteMultipartUpload removes the upload) and returns blob ids to delete
+// after the commit. On any failure `new_blobs` are deleted; on success the superseded blobs are.
+Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std::string>& new_blobs,
+                                 const std::function<Status(const std::optional<VersionRow>&)>& check,
+                                 const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
+                                 BucketRow* bucket_out);
+
+}  // namespace cenote::s3

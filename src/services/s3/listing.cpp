@@ -1,0 +1,322 @@
+// ListObjects, ListObjectsV2, ListObjectVersions and the shared delimiter paginator (also used by
+// ListMultipartUploads). Listing pages through the index with bounded range scans: a page of N entries
+// reads about N rows, plus one range seek per common prefix (all keys under a prefix are skipped in one
+// seek past PrefixSuccessor(prefix)).
+#include "services/s3/listing.hpp"
+
+#include <algorithm>
+
+namespace cenote::s3 {
+
+namespace {
+
+const json::object& P(OperationInput& in) { return in.params.as_object(); }
+
+std::string UpperBoundClause(const std::string& prefix, std::vector<store::Value>& params) {
+  if (prefix.empty()) return "";
+  std::string succ = PrefixSuccessor(prefix);
+  if (succ.empty()) return "";
+  params.emplace_back(succ);
+  return " AND key < ?";
+}
+
+// Latest, non-delete-marker versions in key order.
+class LatestCursor final : public ListCursor<VersionRow> {
+ public:
+  LatestCursor(Transaction& txn, std::string bucket, std::string prefix)
+      : txn_(txn), bucket_(std::move(bucket)), prefix_(std::move(prefix)) {}
+  void Start(const std::string& marker) {
+    if (marker < prefix_) {
+      pos_ = prefix_;
+      inclusive_ = true;
+    } else {
+      pos_ = marker;
+      inclusive_ = false;
+    }
+  }
+  void SkipTo(const std::string& key) override {
+    pos_ = key;
+    inclusive_ = true;
+  }
+  const std::string& KeyOf(const VersionRow& row) const override { return row.key; }
+  Result<std::vector<VersionRow>> Next(std::size_t limit) override {
+    std::vector<store::Value> params = {bucket_, pos_};
+    std::string sql = std::string("SELECT ") + kVersionColumns +
+                      " FROM s3_versions WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key " +
+                      (inclusive_ ? ">=" : ">") + " ?";
+    sql += UpperBoundClause(prefix_, params);
+    sql += " ORDER BY key LIMIT ?";
+    params.emplace_back(static_cast<std::int64_t>(limit));
+    auto rows = txn_.Query(sql, params);
+    if (!rows) return std::move(rows).error();
+    std::vector<VersionRow> out;
+    for (const auto& r : *rows) out.push_back(VersionFromRow(r));
+    if (!out.empty()) {
+      pos_ = out.back().key;
+      inclusive_ = false;
+    }
+    return out;
+  }
+
+ private:
+  Transaction& txn_;
+  std::string bucket_, prefix_, pos_;
+  bool inclusive_ = false;
+};
+
+// Every version and delete marker, in (key ascending, newest first) order.
+class VersionCursor final : public ListCursor<VersionRow> {
+ public:
+  VersionCursor(Transaction& txn, std::string bucket, std::string prefix)
+      : txn_(txn), bucket_(std::move(bucket)), prefix_(std::move(prefix)) {}
+  void Start(const std::string& key_marker, std::optional<std::int64_t> seq_marker) {
+    if (key_marker < prefix_) {
+      pos_ = prefix_;
+      inclusive_ = true;
+    } else {
+      pos_ = key_marker;
+      inclusive_ = false;
+      seq_ = seq_marker;
+    }
+  }
+  void SkipTo(const std::string& key) override {
+    pos_ = key;
+    inclusive_ = true;
+    seq_.reset();
+  }
+  const std::string& KeyOf(const VersionRow& row) const override { return row.key; }
+  Result<std::vector<VersionRow>> Next(std::size_t limit) override {
+    std::vector<VersionRow> out;
+    if (seq_) {
+      // The rest of the current key's versions, older than the marker.
+      auto rows = txn_.Query(
+          std::string("SELECT ") + kVersionColumns +
+              " FROM s3_versions WHERE bucket = ? AND key = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+          {bucket_, pos_, *seq_, static_cast<std::int64_t>(limit)});
+      if (!rows) return std::move(rows).error();
+      for (const auto& r : *rows) out.push_back(VersionFromRow(r));
+    }
+    if (out.size() < limit) {
+      std::vector<store::Value> params = {bucket_, pos_};
+      std::string sql = std::string("SELECT ") + kVersionColumns +
+                        " FROM s3_versions WHERE bucket = ? AND key " + (inclusive_ ? ">=" : ">") + " ?";
+      sql += UpperBoundClause(prefix_, params);
+      sql += " ORDER BY key, seq DESC LIMIT ?";
+      params.emplace_back(static_cast<std::int64_t>(limit - out.size()));
+      auto rows = txn_.Query(sql, params);
+      if (!rows) return std::move(rows).error();
+      for (const auto& r : *rows) out.push_back(VersionFromRow(r));
+    }
+    if (!out.empty()) {
+      pos_ = out.back().key;
+      seq_ = out.back().seq;
+      inclusive_ = false;
+    }
+    return out;
+  }
+
+ private:
+  Transaction& txn_;
+  std::string bucket_, prefix_, pos_;
+  std::optional<std::int64_t> seq_;
+  bool inclusive_ = false;
+};
+
+Result<std::int64_t> MaxKeysParam(const json::object& p, const char* name, const char* arg_name) {
+  auto v = Int(p, name).value_or(1000);
+  if (v < 0) {
+    return InvalidArgumentError(
+        std::string("Argument ") + arg_name + " must be an integer between 0 and 2147483647", arg_name,
+        std::to_string(v));
+  }
+  return std::min<std::int64_t>(v, 1000);
+}
+
+json::object ContentEntry(const VersionRow& v, bool url, bool owner) {
+  json::object o;
+  o["Key"] = url ? UrlEncodeKey(v.key) : v.key;
+  o["LastModified"] = v.last_modified_ms;
+  o["ETag"] = Quote(v.etag);
+  o["Size"] = static_cast<std::int64_t>(v.size);
+  o["StorageClass"] = v.storage_class;
+  if (owner) o["Owner"] = OwnerDoc(v.owner_id, v.owner_name);
+  if (const auto* sums = Obj(v.attrs, "Checksums")) {
+    json::array algs;
+    for (const auto& [name, value] : *sums) algs.emplace_back(name);
+    o["ChecksumAlgorithm"] = std::move(algs);
+    if (auto t = Str(v.attrs, "ChecksumType")) o["ChecksumType"] = *t;
+  }
+  return o;
+}
+
+struct ListParams {
+  std::string bucket, prefix, delimiter;
+  bool url = false;
+  std::int64_t max_keys = 1000;
+};
+
+Result<ListParams> CommonListParams(OperationInput& in, const char* max_name, const char* max_arg) {
+  const auto& p = P(in);
+  ListParams lp;
+  lp.bucket = Str(p, "Bucket").value_or("");
+  lp.prefix = Str(p, "Prefix").value_or("");
+  lp.delimiter = Str(p, "Delimiter").value_or("");
+  if (auto enc = Str(p, "EncodingType")) {
+    if (*enc != "url") {
+      return InvalidArgumentError("Invalid Encoding Method specified in Request", "encoding-type", *enc);
+    }
+    lp.url = true;
+  }
+  auto max = MaxKeysParam(p, max_name, max_arg);
+  if (!max) return std::move(max).error();
+  lp.max_keys = *max;
+  return lp;
+}
+
+void PutCommon(json::object& r, const ListParams& lp, const std::vector<std::string>& prefixes) {
+  auto enc = [&](const std::string& s) { return lp.url ? UrlEncodeKey(s) : s; };
+  r["Name"] = lp.bucket;
+  r["Prefix"] = enc(lp.prefix);
+  if (!lp.delimiter.empty()) r["Delimiter"] = enc(lp.delimiter);
+  if (lp.url) r["EncodingType"] = "url";
+  if (!prefixes.empty()) {
+    json::array cps;
+    for (const auto& cp : prefixes) cps.push_back(json::object{{"Prefix", enc(cp)}});
+    r["CommonPrefixes"] = std::move(cps);
+  }
+}
+
+}  // namespace
+
+Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, OperationInput& in) {
+  const auto& p = P(in);
+  auto lp = CommonListParams(in, "MaxKeys", "max-keys");
+  if (!lp) return std::move(lp).error();
+  auto start_after = Str(p, "StartAfter").value_or("");
+  auto token = Str(p, "ContinuationToken");
+  std::string marker = start_after;
+  if (token) {
+    auto decoded = Unbase64(*token);
+    if (!decoded || !decoded->starts_with("v2:")) {
+      return InvalidArgumentError("The continuation token provided is incorrect", "continuation-token",
+                                  *token);
+    }
+    marker = decoded->substr(3);
+  }
+  auto txn = env.Read();
+  if (!txn) return std::move(txn).error();
+  auto b = RequireBucket(**txn, lp->bucket);
+  if (!b) return std::move(b).error();
+  LatestCursor cursor(**txn, lp->bucket, lp->prefix);
+  cursor.Start(marker);
+  auto page = Paginate<VersionRow>(cursor, lp->prefix, lp->delimiter, marker, lp->max_keys);
+  if (!page) return std::move(page).error();
+  OperationOutput out;
+  auto& r = out.result.as_object();
+  PutCommon(r, *lp, page->prefixes);
+  const bool fetch_owner = Bool(p, "FetchOwner");
+  json::array contents;
+  for (const auto& v : page->items) contents.push_back(ContentEntry(v, lp->url, fetch_owner));
+  if (!contents.empty()) r["Contents"] = std::move(contents);
+  r["MaxKeys"] = lp->max_keys;
+  r["KeyCount"] = static_cast<std::int64_t>(page->items.size() + page->prefixes.size());
+  r["IsTruncated"] = page->truncated;
+  if (token) r["ContinuationToken"] = *token;
+  if (p.contains("StartAfter")) r["StartAfter"] = lp->url ? UrlEncodeKey(start_after) : start_after;
+  if (page->truncated) r["NextContinuationToken"] = Base64("v2:" + page->last);
+  return out;
+}
+
+Result<OperationOutput> ListObjects(Env& env, const RequestContext&, OperationInput& in) {
+  const auto& p = P(in);
+  auto lp = CommonListParams(in, "MaxKeys", "max-keys");
+  if (!lp) return std::move(lp).error();
+  auto marker = Str(p, "Marker").value_or("");
+  auto txn = env.Read();
+  if (!txn) return std::move(txn).error();
+  auto b = RequireBucket(**txn, lp->bucket);
+  if (!b) return std::move(b).error();
+  LatestCursor cursor(**txn, lp->bucket, lp->prefix);
+  cursor.Start(marker);
+  auto page = Paginate<VersionRow>(cursor, lp->prefix, lp->delimiter, marker, lp->max_keys);
+  if (!page) return std::move(page).error();
+  OperationOutput out;
+  auto& r = out.result.as_object();
+  PutCommon(r, *lp, page->prefixes);
+  json::array contents;
+  for (const auto& v : page->items) contents.push_back(ContentEntry(v, lp->url, true));
+  if (!contents.empty()) r["Contents"] = std::move(contents);
+  r["Marker"] = lp->url ? UrlEncodeKey(marker) : marker;
+  r["MaxKeys"] = lp->max_keys;
+  r["IsTruncated"] = page->truncated;
+  // V1 returns NextMarker only when a delimiter was given; otherwise clients use the last Key.
+  if (page->truncated && !lp->delimiter.empty())
+    r["NextMarker"] = lp->url ? UrlEncodeKey(page->last) : page->last;
+  return out;
+}
+
+Result<OperationOutput> ListObjectVersions(Env& env, const RequestContext&, OperationInput& in) {
+  const auto& p = P(in);
+  auto lp = CommonListParams(in, "MaxKeys", "max-keys");
+  if (!lp) return std::move(lp).error();
+  auto key_marker = Str(p, "KeyMarker").value_or("");
+  auto version_marker = Str(p, "VersionIdMarker");
+  if (version_marker && key_marker.empty()) {
+    return InvalidArgumentError("A version-id marker cannot be specified without a key marker.",
+                                "version-id-marker", *version_marker);
+  }
+  auto txn = env.Read();
+  if (!txn) return std::move(txn).error();
+  auto b = RequireBucket(**txn, lp->bucket);
+  if (!b) return std::move(b).error();
+  std::optional<std::int64_t> seq_marker;
+  if (version_marker && !version_marker->empty()) {
+    auto v = LoadVersion(**txn, lp->bucket, key_marker, *version_marker);
+    if (!v) return std::move(v).error();
+    if (!*v) {
+      return InvalidArgumentError("Invalid version id specified", "version-id-marker", *version_marker);
+    }
+    seq_marker = (*v)->seq;
+  }
+  VersionCursor cursor(**txn, lp->bucket, lp->prefix);
+  cursor.Start(key_marker, seq_marker);
+  // With a version marker, versions of the marker key itself are still to come: no common prefix of
+  // that key has been returned yet, so the "already returned" bound is the key's predecessor.
+  std::string returned_bound = seq_marker ? std::string() : key_marker;
+  auto page = Paginate<VersionRow>(cursor, lp->prefix, lp->delimiter, returned_bound, lp->max_keys);
+  if (!page) return std::move(page).error();
+  OperationOutput out;
+  auto& r = out.result.as_object();
+  PutCommon(r, *lp, page->prefixes);
+  json::array versions, markers;
+  for (const auto& v : page->items) {
+    json::object o;
+    o["Key"] = lp->url ? UrlEncodeKey(v.key) : v.key;
+    o["VersionId"] = v.version_id;
+    o["IsLatest"] = v.is_latest;
+    o["LastModified"] = v.last_modified_ms;
+    o["Owner"] = OwnerDoc(v.owner_id, v.owner_name);
+    if (v.delete_marker) {
+      markers.push_back(std::move(o));
+      continue;
+    }
+    o["ETag"] = Quote(v.etag);
+    o["Size"] = static_cast<std::int64_t>(v.size);
+    o["StorageClass"] = v.storage_class;
+    versions.push_back(std::move(o));
+  }
+  if (!versions.empty()) r["Versions"] = std::move(versions);
+  if (!markers.empty()) r["DeleteMarkers"] = std::move(markers);
+  r["KeyMarker"] = lp->url ? UrlEncodeKey(key_marker) : key_marker;
+  r["VersionIdMarker"] = version_marker.value_or("");
+  r["MaxKeys"] = lp->max_keys;
+  r["IsTruncated"] = page->truncated;
+  if (page->truncated) {
+    r["NextKeyMarker"] = lp->url ? UrlEncodeKey(page->last) : page->last;
+    if (!page->last_is_prefix && !page->items.empty())
+      r["NextVersionIdMarker"] = page->items.back().version_id;
+  }
+  return out;
+}
+
+}  // namespace cenote::s3

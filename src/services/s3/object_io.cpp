@@ -1,0 +1,227 @@
+#include "services/s3/object_io.hpp"
+
+#include <algorithm>
+
+#include "services/s3/checksums.hpp"
+
+namespace cenote::s3 {
+
+namespace {
+constexpr std::size_t kBufferSize = 1 << 20;
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+std::vector<std::string> RequestedChecksums(const RequestContext& ctx, const json::object& params,
+                                            const std::string& upload_algorithm) {
+  std::vector<std::string> algs;
+  auto add = [&](const std::string& name) {
+    for (const auto& known : ChecksumNames()) {
+      if (known == name && std::find(algs.begin(), algs.end(), name) == algs.end()) algs.push_back(name);
+    }
+  };
+  if (!upload_algorithm.empty()) add(upload_algorithm);
+  if (auto a = Str(params, "ChecksumAlgorithm")) add(Upper(*a));
+  for (const auto& name : ChecksumNames()) {
+    if (params.contains("Checksum" + name)) add(name);
+  }
+  if (auto trailer = RawHeader(ctx, "x-amz-trailer")) {
+    std::string t = Upper(*trailer);
+    for (const auto& name : ChecksumNames()) {
+      if (t.find(Upper(ChecksumHeader(name))) != std::string::npos) {
+        // "X-AMZ-CHECKSUM-CRC32" is a substring of "X-AMZ-CHECKSUM-CRC32C": require a boundary.
+        auto pos = t.find(Upper(ChecksumHeader(name)));
+        auto end = pos + ChecksumHeader(name).size();
+        if (end == t.size() || t[end] == ',' || t[end] == ' ') add(name);
+      }
+    }
+  }
+  return algs;
+}
+
+Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
+                             std::uint64_t max_size) {
+  auto too_large = [&](std::uint64_t proposed) {
+    return MakeS3Error(errors::kEntityTooLarge)
+        .With("ProposedSize", std::to_string(proposed))
+        .With("MaxSizeAllowed", std::to_string(max_size));
+  };
+  if (body != nullptr) {
+    if (auto len = body->Length(); len && *len > max_size) return too_large(*len);
+  }
+  auto writer = env.blobs.Create();
+  if (!writer) return std::move(writer).error();
+  UploadDigest digest(algorithms);
+  if (body != nullptr) {
+    std::string buf(kBufferSize, '\0');
+    std::uint64_t total = 0;
+    for (;;) {
+      auto n = body->Read(buf.data(), buf.size());
+      if (!n) return std::move(n).error();
+      if (*n == 0) break;
+      total += *n;
+      if (total > max_size) return too_large(total);
+      digest.Update(buf.data(), *n);
+      CENOTE_RETURN_IF_ERROR((*writer)->Append(buf.data(), *n));
+    }
+  }
+  digest.Finish();
+  StoredBlob stored;
+  stored.size = (*writer)->size();
+  auto id = (*writer)->Commit();
+  if (!id) return std::move(id).error();
+  stored.id = std::move(*id);
+  stored.md5 = digest.md5();
+  stored.checksums = digest.checksums();
+  return stored;
+}
+
+Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored) {
+  if (auto md5 = Str(params, "ContentMD5")) {
+    auto raw = Unbase64(*md5);
+    if (!raw || raw->size() != 16) return MakeS3Error(errors::kInvalidDigest).With("Content-MD5", *md5);
+    if (*raw != stored.md5) {
+      return MakeS3Error(errors::kBadDigest)
+          .With("ExpectedDigest", Hex(*raw))
+          .With("CalculatedDigest", Base64(stored.md5));
+    }
+  }
+  const http::Headers* trailers = body ? body->Trailers() : nullptr;
+  for (const auto& name : ChecksumNames()) {
+    std::optional<std::string> given = Str(params, "Checksum" + name);
+    if (!given && trailers) {
+      if (auto t = trailers->Get(ChecksumHeader(name))) given = std::string(*t);
+    }
+    if (!given) continue;
+    auto raw = Unbase64(*given);
+    if (!raw || raw->size() != ChecksumRawSize(name)) {
+      return MakeS3Error(errors::kInvalidRequest,
+                         "Value for " + ChecksumHeader(name) + " header is invalid.");
+    }
+    auto it = stored.checksums.find(name);
+    if (it == stored.checksums.end())
+      continue;  // announced nowhere we could see before reading: not computed
+    if (it->second != Base64(*raw)) {
+      return MakeS3Error(errors::kBadDigest,
+                         "The " + name + " you specified did not match the calculated checksum.");
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+class ManifestBody final : public http::BodySource {
+ public:
+  ManifestBody(store::BlobStore& blobs, std::vector<BlobRef> manifest, std::uint64_t offset,
+               std::uint64_t length)
+      : blobs_(blobs), manifest_(std::move(manifest)), remaining_(length) {
+    // Locate the first blob of the range.
+    while (index_ < manifest_.size() && offset >= manifest_[index_].size && manifest_[index_].size > 0) {
+      offset -= manifest_[index_].size;
+      ++index_;
+    }
+    while (index_ < manifest_.size() && manifest_[index_].size == 0) ++index_;
+    blob_offset_ = offset;
+    length_ = length;
+  }
+
+  // Opens the first kEagerOpen blobs of the range now; later ones open when reached, so a GET of a
+  // 10,000-part object does not hold 10,000 descriptors. (Only a concurrent overwrite of such a large
+  // object can then cut the response short; the client sees a truncated body and retries.)
+  Status OpenAll() {
+    constexpr std::size_t kEagerOpen = 32;
+    readers_.resize(manifest_.size());
+    std::uint64_t left = remaining_;
+    for (std::size_t i = index_; i < manifest_.size() && left > 0 && i < index_ + kEagerOpen; ++i) {
+      auto r = blobs_.Open(manifest_[i].id);
+      if (!r) return std::move(r).error();
+      readers_[i] = std::move(*r);
+      std::uint64_t avail = manifest_[i].size - (i == index_ ? blob_offset_ : 0);
+      left -= std::min(left, avail);
+    }
+    return Status::Ok();
+  }
+
+  std::optional<std::uint64_t> Size() const override { return length_; }
+
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    while (remaining_ > 0 && index_ < manifest_.size()) {
+      auto& reader = readers_[index_];
+      if (!reader && blob_offset_ < manifest_[index_].size) {
+        auto opened = blobs_.Open(manifest_[index_].id);
+        if (!opened) return std::move(opened).error();
+        reader = std::move(*opened);
+      }
+      if (blob_offset_ >= manifest_[index_].size) {
+        ++index_;
+        blob_offset_ = 0;
+        continue;
+      }
+      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining_));
+      auto got = reader->ReadAt(blob_offset_, buf, want);
+      if (!got) return std::move(got).error();
+      if (*got == 0) return InternalError("Object data is shorter than its metadata.");
+      blob_offset_ += *got;
+      remaining_ -= *got;
+      return *got;
+    }
+    return std::size_t{0};
+  }
+
+  std::optional<FileRange> AsFile() const override {
+    if (remaining_ != length_ || index_ >= manifest_.size() || !readers_[index_]) return std::nullopt;
+    if (blob_offset_ + length_ > manifest_[index_].size) return std::nullopt;
+    return FileRange{readers_[index_]->fd(), blob_offset_, length_};
+  }
+
+ private:
+  store::BlobStore& blobs_;
+  std::vector<BlobRef> manifest_;
+  std::vector<std::unique_ptr<store::BlobReader>> readers_;
+  std::size_t index_ = 0;
+  std::uint64_t blob_offset_ = 0;
+  std::uint64_t remaining_ = 0;
+  std::uint64_t length_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<http::BodySource>> OpenManifestBody(store::BlobStore& blobs,
+                                                           const std::vector<BlobRef>& manifest,
+                                                           std::uint64_t offset, std::uint64_t length) {
+  auto body = std::make_unique<ManifestBody>(blobs, manifest, offset, length);
+  CENOTE_RETURN_IF_ERROR(body->OpenAll());
+  return std::unique_ptr<http::BodySource>(std::move(body));
+}
+
+Result<StoredBlob> CopyRangeToBlob(Env& env, const std::vector<BlobRef>& manifest, std::uint64_t offset,
+                                   std::uint64_t length) {
+  auto source = OpenManifestBody(env.blobs, manifest, offset, length);
+  if (!source) return std::move(source).error();
+  auto writer = env.blobs.Create();
+  if (!writer) return std::move(writer).error();
+  UploadDigest digest({});
+  std::string buf(kBufferSize, '\0');
+  for (;;) {
+    auto n = (*source)->Read(buf.data(), buf.size());
+    if (!n) return std::move(n).error();
+    if (*n == 0) break;
+    digest.Update(buf.data(), *n);
+    CENOTE_RETURN_IF_ERROR((*writer)->Append(buf.data(), *n));
+  }
+  digest.Finish();
+  StoredBlob stored;
+  stored.size = (*writer)->size();
+  auto id = (*writer)->Commit();
+  if (!id) return std::move(id).error();
+  stored.id = std::move(*id);
+  stored.md5 = digest.md5();
+  return stored;
+}
+
+}  // namespace cenote::s3

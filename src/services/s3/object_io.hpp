@@ -1,0 +1,50 @@
+// Streaming object bytes in and out of the BlobStore.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/message.hpp"
+#include "services/s3/internal.hpp"
+
+namespace cenote::s3 {
+
+struct StoredBlob {
+  std::string id;
+  std::uint64_t size = 0;
+  std::string md5;                               // raw
+  std::map<std::string, std::string> checksums;  // algorithm name -> base64, for the requested algorithms
+};
+
+// The checksum algorithms a PutObject/UploadPart asks for: ChecksumAlgorithm, any Checksum<ALG> member,
+// and the x-amz-trailer announcement of an aws-chunked body.
+std::vector<std::string> RequestedChecksums(const RequestContext& ctx, const json::object& params,
+                                            const std::string& upload_algorithm);
+
+// Write path, step 1 and 2: streams `body` into a new blob (1 MiB reads) hashing MD5 + `algorithms`,
+// then commits it (fsync, rename, fsync dir). Fails with EntityTooLarge past `max_size` (the temp blob is
+// discarded). A null body is an empty object.
+Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
+                             std::uint64_t max_size);
+
+// Checks Content-MD5 (InvalidDigest/BadDigest) and every x-amz-checksum-* value given as a member or as
+// a trailer (InvalidRequest for a malformed value, BadDigest on mismatch) against what was computed.
+Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored);
+
+// A response body streaming bytes [offset, offset + length) of an object manifest. The first blobs are
+// opened before returning, so a concurrent overwrite (which deletes the old blobs after its commit) cannot
+// pull the bytes away mid-response: an unlinked file stays readable through an open descriptor. Fails
+// (NoSuchBlob) if a blob is already gone; GetObject then re-reads the metadata and retries.
+Result<std::unique_ptr<http::BodySource>> OpenManifestBody(store::BlobStore& blobs,
+                                                           const std::vector<BlobRef>& manifest,
+                                                           std::uint64_t offset, std::uint64_t length);
+
+// Copies bytes [offset, offset + length) of a manifest into a new committed blob with 1 MiB buffers,
+// hashing MD5. Used by UploadPartCopy with a range (whole single-blob sources are cloned instead).
+Result<StoredBlob> CopyRangeToBlob(Env& env, const std::vector<BlobRef>& manifest, std::uint64_t offset,
+                                   std::uint64_t length);
+
+}  // namespace cenote::s3

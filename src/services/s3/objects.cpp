@@ -1,0 +1,853 @@
+// Object operations: put/get/head/delete, batch delete, copy, tagging, attributes.
+#include <algorithm>
+#include <functional>
+
+#include "common/encoding.hpp"
+#include "services/s3/checksums.hpp"
+#include "services/s3/object_io.hpp"
+
+namespace cenote::s3 {
+
+namespace {
+
+const json::object& P(OperationInput& in) { return in.params.as_object(); }
+
+constexpr std::size_t kMaxKeyBytes = 1024;
+
+}  // namespace
+
+bool ValidStorageClass(std::string_view s) {
+  for (std::string_view c :
+       {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+        "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE"}) {
+    if (s == c) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// Version ids Cenote issues: "null" or 32 lowercase hex characters.
+bool ValidVersionId(std::string_view v) {
+  if (v == "null") return true;
+  if (v.size() != 32) return false;
+  return std::all_of(v.begin(), v.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Error InvalidVersionIdError(std::string_view v) {
+  return InvalidArgumentError("Invalid version id specified", "versionId", v);
+}
+
+Result<std::pair<std::string, std::string>> BucketAndKey(OperationInput& in) {
+  auto bucket = Str(P(in), "Bucket").value_or("");
+  auto key = Str(P(in), "Key").value_or("");
+  if (key.empty()) return InvalidArgumentError("The key must not be empty", "key", key);
+  if (key.size() > kMaxKeyBytes) {
+    return MakeS3Error(errors::kKeyTooLongError)
+        .With("MaxSizeAllowed", "1024")
+        .With("Size", std::to_string(key.size()));
+  }
+  return std::make_pair(std::move(bucket), std::move(key));
+}
+
+}  // namespace
+
+json::object AttrsFromRequest(const json::object& p) {
+  json::object a;
+  a["ContentType"] = Str(p, "ContentType").value_or("binary/octet-stream");
+  for (const char* name : {"CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
+                           "WebsiteRedirectLocation"}) {
+    if (auto v = Str(p, name)) a[name] = *v;
+  }
+  if (auto e = Int(p, "Expires")) a["Expires"] = *e;
+  if (const auto* m = Obj(p, "Metadata")) a["Metadata"] = *m;
+  return a;
+}
+
+void PutChecksumMembers(json::object& out, const json::object& attrs) {
+  if (const auto* sums = Obj(attrs, "Checksums")) {
+    for (const auto& [name, value] : *sums) out["Checksum" + std::string(name)] = value;
+    if (auto type = Str(attrs, "ChecksumType")) out["ChecksumType"] = *type;
+  }
+}
+
+namespace {
+
+Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
+                            const std::optional<VersionRow>& latest) {
+  const bool exists = latest && !latest->delete_marker;
+  auto if_none_match = Str(p, "IfNoneMatch");
+  if (!if_none_match) if_none_match = RawHeader(ctx, "If-None-Match");
+  auto if_match = Str(p, "IfMatch");
+  if (!if_match) if_match = RawHeader(ctx, "If-Match");
+  if (if_none_match) {
+    if (*if_none_match != "*") {
+      return MakeS3Error(errors::kNotImplemented).With("Header", "If-None-Match");
+    }
+    if (exists) return MakeS3Error(errors::kPreconditionFailed).With("Condition", "If-None-Match");
+  }
+  if (if_match) {
+    if (!exists) return NoSuchKeyError(latest ? latest->key : "");
+    if (*if_match != "*" && Unquote(*if_match) != latest->etag) {
+      return MakeS3Error(errors::kPreconditionFailed).With("Condition", "If-Match");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std::string>& new_blobs,
+                                 const std::function<Status(const std::optional<VersionRow>&)>& check,
+                                 const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
+                                 BucketRow* bucket_out) {
+  std::vector<std::string> superseded;
+  auto run = [&]() -> Status {
+    auto txn = env.Write();
+    if (!txn) return std::move(txn).error();
+    auto bucket = RequireBucket(**txn, row.bucket);
+    if (!bucket) return std::move(bucket).error();
+    if (check) {
+      auto latest = LoadLatest(**txn, row.bucket, row.key);
+      if (!latest) return std::move(latest).error();
+      CENOTE_RETURN_IF_ERROR(check(*latest));
+    }
+    auto gone = PutVersion(env, **txn, *bucket, row);
+    if (!gone) return std::move(gone).error();
+    superseded = std::move(*gone);
+    if (extra) {
+      auto more = extra(**txn);
+      if (!more) return std::move(more).error();
+      superseded.insert(superseded.end(), more->begin(), more->end());
+    }
+    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+    if (bucket_out) *bucket_out = std::move(*bucket);
+    return Status::Ok();
+  };
+  Status s = run();
+  if (!s) {
+    env.DeleteBlobs(new_blobs);
+    return std::move(s).error();
+  }
+  env.DeleteBlobs(superseded);
+  return row;
+}
+
+namespace {
+
+// The version a GET/HEAD/tagging request names, with AWS's errors for missing keys, unknown versions and
+// delete markers (404 NoSuchKey + x-amz-delete-marker for the latest; 405 for an explicit version).
+Result<VersionRow> ResolveObject(Transaction& txn, const std::string& bucket, const std::string& key,
+                                 const std::optional<std::string>& version_id,
+                                 BucketRow* bucket_out = nullptr) {
+  auto b = RequireBucket(txn, bucket);
+  if (!b) return std::move(b).error();
+  if (bucket_out) *bucket_out = *b;
+  if (version_id) {
+    if (!ValidVersionId(*version_id)) return InvalidVersionIdError(*version_id);
+    auto v = LoadVersion(txn, bucket, key, *version_id);
+    if (!v) return std::move(v).error();
+    if (!*v) return MakeS3Error(errors::kNoSuchVersion).With("Key", key).With("VersionId", *version_id);
+    if ((*v)->delete_marker) {
+      Error e =
+          MakeS3Error(errors::kMethodNotAllowed).With("Method", "GET").With("ResourceType", "DeleteMarker");
+      e.headers = {{"x-amz-delete-marker", "true"},
+                   {"x-amz-version-id", *version_id},
+                   {"Last-Modified", HttpDate((*v)->last_modified_ms)},
+                   {"Allow", "DELETE"}};
+      return e;
+    }
+    return std::move(**v);
+  }
+  auto v = LoadLatest(txn, bucket, key);
+  if (!v) return std::move(v).error();
+  if (!*v) return NoSuchKeyError(key);
+  if ((*v)->delete_marker) {
+    Error e = NoSuchKeyError(key);
+    e.headers = {{"x-amz-delete-marker", "true"}, {"x-amz-version-id", (*v)->version_id}};
+    return e;
+  }
+  return std::move(**v);
+}
+
+bool EtagMatches(std::string_view condition, const std::string& etag) {
+  // A list of entity tags, or "*".
+  std::size_t pos = 0;
+  while (pos <= condition.size()) {
+    auto comma = condition.find(',', pos);
+    std::string_view item =
+        condition.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item == "*" || Unquote(item) == etag) return true;
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+struct Conditions {
+  std::optional<std::string> if_match, if_none_match;
+  std::optional<std::int64_t> if_modified_since, if_unmodified_since;
+};
+
+// RFC 7232 order as S3 applies it: If-Match, then If-Unmodified-Since only without If-Match; If-None-Match,
+// then If-Modified-Since only without If-None-Match. `copy` turns every failure into 412 (copy sources).
+Status EvaluateConditions(const Conditions& c, const VersionRow& v, bool copy) {
+  const std::int64_t modified_s = v.last_modified_ms / 1000;
+  auto precondition = [&](const char* which) {
+    return MakeS3Error(errors::kPreconditionFailed).With("Condition", which);
+  };
+  auto not_modified = [&]() {
+    if (copy) return precondition("x-amz-copy-source-If-None-Match");
+    Error e = MakeS3Error(errors::kNotModified);
+    e.headers = {{"ETag", Quote(v.etag)}, {"Last-Modified", HttpDate(v.last_modified_ms)}};
+    return e;
+  };
+  if (c.if_match) {
+    if (!EtagMatches(*c.if_match, v.etag))
+      return precondition(copy ? "x-amz-copy-source-If-Match" : "If-Match");
+  } else if (c.if_unmodified_since && modified_s > *c.if_unmodified_since / 1000) {
+    return precondition(copy ? "x-amz-copy-source-If-Unmodified-Since" : "If-Unmodified-Since");
+  }
+  if (c.if_none_match) {
+    if (EtagMatches(*c.if_none_match, v.etag)) return not_modified();
+  } else if (c.if_modified_since && modified_s <= *c.if_modified_since / 1000 &&
+             *c.if_modified_since <= NowMs()) {
+    return not_modified();
+  }
+  return Status::Ok();
+}
+
+std::vector<std::uint64_t> PartSizes(const VersionRow& v) {
+  std::vector<std::uint64_t> sizes;
+  if (const auto* a = Arr(v.attrs, "PartSizes")) {
+    for (const auto& s : *a) {
+      if (s.is_int64()) sizes.push_back(static_cast<std::uint64_t>(s.as_int64()));
+    }
+  }
+  return sizes;
+}
+
+void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bucket, bool checksum_mode) {
+  r["AcceptRanges"] = "bytes";
+  r["LastModified"] = v.last_modified_ms;
+  r["ETag"] = Quote(v.etag);
+  for (const char* name : {"ContentType", "CacheControl", "ContentDisposition", "ContentEncoding",
+                           "ContentLanguage", "WebsiteRedirectLocation"}) {
+    if (auto s = Str(v.attrs, name)) r[name] = *s;
+  }
+  if (auto e = Int(v.attrs, "Expires")) r["Expires"] = *e;
+  if (const auto* m = Obj(v.attrs, "Metadata")) r["Metadata"] = *m;
+  if (!bucket.versioning.empty() || v.version_id != "null") r["VersionId"] = v.version_id;
+  // AWS omits x-amz-storage-class for STANDARD.
+  if (v.storage_class != "STANDARD") r["StorageClass"] = v.storage_class;
+  if (checksum_mode) PutChecksumMembers(r, v.attrs);
+}
+
+struct ByteRange {
+  std::uint64_t first = 0;
+  std::uint64_t length = 0;
+};
+
+// Parses a single "bytes=" range against `size`. nullopt: no usable range (absent, malformed or several
+// ranges, which S3 ignores and answers with the whole object). Error: unsatisfiable (416 InvalidRange).
+Result<std::optional<ByteRange>> ParseRange(const std::optional<std::string>& header, std::uint64_t size) {
+  if (!header) return std::optional<ByteRange>();
+  std::string_view h = *header;
+  if (!h.starts_with("bytes=")) return std::optional<ByteRange>();
+  h.remove_prefix(6);
+  if (h.find(',') != std::string_view::npos) return std::optional<ByteRange>();
+  auto dash = h.find('-');
+  if (dash == std::string_view::npos) return std::optional<ByteRange>();
+  auto number = [](std::string_view s) -> std::optional<std::uint64_t> {
+    if (s.empty() || s.size() > 19) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+  };
+  auto first = number(h.substr(0, dash));
+  auto last = number(h.substr(dash + 1));
+  auto unsatisfiable = [&]() {
+    return MakeS3Error(errors::kInvalidRange)
+        .With("RangeRequested", *header)
+        .With("ActualObjectSize", std::to_string(size));
+  };
+  if (!first && !last) return std::optional<ByteRange>();
+  if (!first) {  // suffix range: the last N bytes
+    if (*last == 0 || size == 0) return unsatisfiable();
+    std::uint64_t n = std::min(*last, size);
+    return std::optional<ByteRange>(ByteRange{size - n, n});
+  }
+  if (last && *last < *first) return std::optional<ByteRange>();  // syntactically invalid: ignored
+  if (*first >= size) return unsatisfiable();
+  std::uint64_t end = last ? std::min(*last, size - 1) : size - 1;
+  return std::optional<ByteRange>(ByteRange{*first, end - *first + 1});
+}
+
+Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInput& in, bool head) {
+  const auto& p = P(in);
+  auto bk = BucketAndKey(in);
+  if (!bk) return std::move(bk).error();
+  auto& [bucket, key] = *bk;
+  auto version_id = Str(p, "VersionId");
+  auto range_header = Str(p, "Range");
+  auto part_number = Int(p, "PartNumber");
+  if (range_header && part_number) {
+    return MakeS3Error(errors::kInvalidRequest,
+                       "Cannot specify both Range header and partNumber query parameter");
+  }
+  if (part_number && (*part_number < 1 || *part_number > 10000)) {
+    return InvalidArgumentError("Part number must be an integer between 1 and 10000, inclusive", "partNumber",
+                                std::to_string(*part_number));
+  }
+  Conditions cond{Str(p, "IfMatch"), Str(p, "IfNoneMatch"), Int(p, "IfModifiedSince"),
+                  Int(p, "IfUnmodifiedSince")};
+  const bool checksum_mode = Str(p, "ChecksumMode").value_or("") == "ENABLED";
+
+  // A concurrent overwrite may delete the blobs between our metadata read and the blob open; the retry
+  // then sees the new version.
+  for (int attempt = 0;; ++attempt) {
+    BucketRow b;
+    VersionRow v;
+    {
+      auto txn = env.Read();
+      if (!txn) return std::move(txn).error();
+      auto resolved = ResolveObject(**txn, bucket, key, version_id, &b);
+      if (!resolved) return std::move(resolved).error();
+      v = std::move(*resolved);
+    }
+    CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, v, false));
+
+    OperationOutput out;
+    auto& r = out.result.as_object();
+    FillObjectMembers(r, v, b, checksum_mode);
+    if (!v.tags.empty()) r["TagCount"] = static_cast<std::int64_t>(v.tags.size());
+
+    std::uint64_t offset = 0;
+    std::uint64_t length = v.size;
+    bool partial = false;
+    if (part_number) {
+      auto sizes = PartSizes(v);
+      if (sizes.empty()) {
+        // A non-multipart object is a single part.
+        if (*part_number != 1)
+          return MakeS3Error(errors::kInvalidPartNumber)
+              .With("PartNumberRequested", std::to_string(*part_number))
+              .With("ActualPartCount", "1");
+      } else {
+        if (static_cast<std::size_t>(*part_number) > sizes.size()) {
+          return MakeS3Error(errors::kInvalidPartNumber)
+              .With("PartNumberRequested", std::to_string(*part_number))
+              .With("ActualPartCount", std::to_string(sizes.size()));
+        }
+        for (std::int64_t i = 0; i + 1 < *part_number; ++i) offset += sizes[i];
+        length = sizes[*part_number - 1];
+        r["PartsCount"] = static_cast<std::int64_t>(sizes.size());
+        partial = true;
+      }
+    } else {
+      auto range = ParseRange(range_header, v.size);
+      if (!range) return std::move(range).error();
+      if (*range) {
+        offset = (*range)->first;
+        length = (*range)->length;
+        partial = true;
+        // Full-object checksums do not describe a byte range; S3 omits them on ranged GETs.
+        if (length != v.size) {
+          for (const auto& name : ChecksumNames()) r.erase("Checksum" + name);
+          r.erase("ChecksumType");
+        }
+      }
+    }
+    if (partial) {
+      r["ContentRange"] = "bytes " + std::to_string(offset) + "-" +
+                          std::to_string(offset + length - (length ? 1 : 0)) + "/" + std::to_string(v.size);
+      out.http_status = 206;
+    }
+    r["ContentLength"] = static_cast<std::int64_t>(length);
+    // response-* query parameters override the stored headers in this response only.
+    static const std::pair<const char*, const char*> kOverrides[] = {
+        {"ResponseContentType", "ContentType"},         {"ResponseContentLanguage", "ContentLanguage"},
+        {"ResponseCacheControl", "CacheControl"},       {"ResponseContentDisposition", "ContentDisposition"},
+        {"ResponseContentEncoding", "ContentEncoding"},
+    };
+    for (const auto& [param, member] : kOverrides) {
+      if (auto s = Str(p, param)) r[member] = *s;
+    }
+    if (auto e = Int(p, "ResponseExpires")) r["Expires"] = *e;
+    if (head) return out;
+    auto body = OpenManifestBody(env.blobs, v.manifest, offset, length);
+    if (!body) {
+      if (attempt < 3) continue;
+      return std::move(body).error();
+    }
+    out.body = std::move(*body);
+    return out;
+  }
+}
+
+struct DeleteOutcome {
+  std::optional<std::string> version_id;
+  bool delete_marker = false;
+};
+
+// Deletes one key or version inside `txn`, appending the blobs to delete after the commit to `garbage`.
+// Versioned buckets get a delete marker unless a version is named (which deletes that version
+// permanently). Deleting a missing key or version succeeds, as in AWS.
+Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow& b, const std::string& key,
+                                     const std::optional<std::string>& version_id,
+                                     std::vector<std::string>& garbage) {
+  if (version_id && !ValidVersionId(*version_id)) return InvalidVersionIdError(*version_id);
+  DeleteOutcome outcome;
+  std::optional<VersionRow> doomed;
+  if (version_id) {
+    outcome.version_id = *version_id;
+    auto v = LoadVersion(txn, b.name, key, *version_id);
+    if (!v) return std::move(v).error();
+    doomed = std::move(*v);
+    if (doomed) outcome.delete_marker = doomed->delete_marker;
+  } else if (b.versioning.empty()) {
+    auto v = LoadVersion(txn, b.name, key, "null");
+    if (!v) return std::move(v).error();
+    doomed = std::move(*v);
+  } else {
+    VersionRow marker;
+    marker.key = key;
+    marker.delete_marker = true;
+    marker.last_modified_ms = NowMs();
+    auto gone = PutVersion(env, txn, b, marker);
+    if (!gone) return std::move(gone).error();
+    garbage.insert(garbage.end(), gone->begin(), gone->end());
+    outcome.delete_marker = true;
+    outcome.version_id = marker.version_id;
+    return outcome;
+  }
+  if (doomed) {
+    auto gone = RemoveVersion(txn, *doomed);
+    if (!gone) return std::move(gone).error();
+    garbage.insert(garbage.end(), gone->begin(), gone->end());
+  }
+  return outcome;
+}
+
+Result<DeleteOutcome> DeleteOne(Env& env, const std::string& bucket, const std::string& key,
+                                const std::optional<std::string>& version_id) {
+  std::vector<std::string> garbage;
+  auto txn = env.Write();
+  if (!txn) return std::move(txn).error();
+  auto b = RequireBucket(**txn, bucket);
+  if (!b) return std::move(b).error();
+  auto outcome = DeleteOneInTxn(env, **txn, *b, key, version_id, garbage);
+  if (!outcome) return outcome;
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  env.DeleteBlobs(garbage);
+  return outcome;
+}
+
+Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobRef>& manifest,
+                                               std::vector<BlobRef>& out) {
+  std::vector<std::string> created;
+  for (const auto& b : manifest) {
+    auto id = env.blobs.Clone(b.id);
+    if (!id) {
+      env.DeleteBlobs(created);
+      return std::move(id).error();
+    }
+    created.push_back(*id);
+    out.push_back({*id, b.size});
+  }
+  return created;
+}
+
+}  // namespace
+
+Result<CopySource> ParseCopySource(std::string_view text) {
+  std::string decoded = UrlDecode(text, false);
+  CopySource src;
+  std::string_view s = decoded;
+  auto q = s.find("?versionId=");
+  if (q != std::string_view::npos) {
+    src.version_id = std::string(s.substr(q + 11));
+    s = s.substr(0, q);
+  }
+  if (!s.empty() && s.front() == '/') s.remove_prefix(1);
+  auto slash = s.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == s.size()) {
+    return InvalidArgumentError("Invalid copy source object key", "x-amz-copy-source", text);
+  }
+  src.bucket = std::string(s.substr(0, slash));
+  src.key = std::string(s.substr(slash + 1));
+  return src;
+}
+
+Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, const json::object& params) {
+  auto b = RequireBucket(txn, source.bucket);
+  if (!b) return std::move(b).error();
+  std::optional<VersionRow> v;
+  if (source.version_id) {
+    if (!ValidVersionId(*source.version_id)) return InvalidVersionIdError(*source.version_id);
+    auto r = LoadVersion(txn, source.bucket, source.key, *source.version_id);
+    if (!r) return std::move(r).error();
+    if (!*r)
+      return MakeS3Error(errors::kNoSuchVersion)
+          .With("Key", source.key)
+          .With("VersionId", *source.version_id);
+    if ((*r)->delete_marker) {
+      return MakeS3Error(
+          errors::kInvalidRequest,
+          "The source of a copy request may not specifically refer to a delete marker by version id.");
+    }
+    v = std::move(**r);
+  } else {
+    auto r = LoadLatest(txn, source.bucket, source.key);
+    if (!r) return std::move(r).error();
+    if (!*r || (*r)->delete_marker) return NoSuchKeyError(source.key);
+    v = std::move(**r);
+  }
+  Conditions cond{Str(params, "CopySourceIfMatch"), Str(params, "CopySourceIfNoneMatch"),
+                  Int(params, "CopySourceIfModifiedSince"), Int(params, "CopySourceIfUnmodifiedSince")};
+  CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, *v, true));
+  return std::move(*v);
+}
+
+Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, OperationInput& in) {
+  // Write path: stream body -> BlobWriter (MD5 + requested checksums on the fly) -> Commit (fsync, rename,
+  // fsync dir) -> one metadata transaction (conditions re-checked, version row inserted/replaced) ->
+  // delete superseded blobs -> acknowledge. A crash before the metadata commit leaves an orphan blob that
+  // Open() removes; readers never see a partial object.
+  const auto& p = P(in);
+  auto bk = BucketAndKey(in);
+  if (!bk) return std::move(bk).error();
+  auto& [bucket, key] = *bk;
+  auto storage_class = Str(p, "StorageClass").value_or("STANDARD");
+  if (!ValidStorageClass(storage_class))
+    return MakeS3Error(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
+  json::array tags;
+  if (auto t = Str(p, "Tagging")) {
+    auto parsed = ParseTaggingHeader(*t);
+    if (!parsed) return std::move(parsed).error();
+    tags = std::move(*parsed);
+  }
+  auto check = [&](const std::optional<VersionRow>& latest) -> Status {
+    if (latest) return CheckWriteConditions(p, ctx, latest);
+    std::optional<VersionRow> none;
+    Status s = CheckWriteConditions(p, ctx, none);
+    if (!s && s.error().code == "NoSuchKey") return NoSuchKeyError(key);
+    return s;
+  };
+  {
+    // Fail fast (before the client uploads the body) on a missing bucket or a failed precondition.
+    auto txn = env.Read();
+    if (!txn) return std::move(txn).error();
+    auto b = RequireBucket(**txn, bucket);
+    if (!b) return std::move(b).error();
+    auto latest = LoadLatest(**txn, bucket, key);
+    if (!latest) return std::move(latest).error();
+    CENOTE_RETURN_IF_ERROR(check(*latest));
+  }
+  auto algorithms = RequestedChecksums(ctx, p, "");
+  auto stored = StoreBody(env, in.body, algorithms, env.options.max_object_size);
+  if (!stored) return std::move(stored).error();
+  if (Status s = VerifyDigests(p, in.body, *stored); !s) {
+    env.DeleteBlobs({stored->id});
+    return std::move(s).error();
+  }
+  VersionRow row;
+  row.bucket = bucket;
+  row.key = key;
+  row.size = stored->size;
+  row.etag = Hex(stored->md5);
+  row.last_modified_ms = NowMs();
+  row.manifest = {{stored->id, stored->size}};
+  row.attrs = AttrsFromRequest(p);
+  if (!stored->checksums.empty()) {
+    json::object sums;
+    for (const auto& [name, value] : stored->checksums) sums[name] = value;
+    row.attrs["Checksums"] = std::move(sums);
+    row.attrs["ChecksumType"] = "FULL_OBJECT";
+  }
+  row.tags = std::move(tags);
+  row.owner_id = ctx.principal.canonical_id;
+  row.owner_name = ctx.principal.display_name;
+  row.storage_class = storage_class;
+  BucketRow b;
+  auto committed = CommitVersion(env, std::move(row), {stored->id}, check, nullptr, &b);
+  if (!committed) return std::move(committed).error();
+  OperationOutput out;
+  auto& r = out.result.as_object();
+  r["ETag"] = Quote(committed->etag);
+  if (!b.versioning.empty()) r["VersionId"] = committed->version_id;
+  PutChecksumMembers(r, committed->attrs);
+  r["Size"] = static_cast<std::int64_t>(committed->size);
+  return out;
+}
+
+Result<OperationOutput> GetObject(Env& env, const RequestContext& ctx, OperationInput& in) {
+  return GetOrHead(env, ctx, in, false);
+}
+
+Result<OperationOutput> HeadObject(Env& env, const RequestContext& ctx, OperationInput& in) {
+  return GetOrHead(env, ctx, in, true);
+}
+
+Result<OperationOutput> DeleteObject(Env& env, const RequestContext&, OperationInput& in) {
+  auto bk = BucketAndKey(in);
+  if (!bk) return std::move(bk).error();
+  auto outcome = DeleteOne(env, bk->first, bk->second, Str(P(in), "VersionId"));
+  if (!outcome) return std::move(outcome).error();
+  OperationOutput out;
+  out.http_status = 204;
+  auto& r = out.result.as_object();
+  if (outcome->delete_marker) r["DeleteMarker"] = true;
+  if (outcome->version_id) r["VersionId"] = *outcome->version_id;
+  return out;
+}
+
+Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, OperationInput& in) {
+  auto bucket = Str(P(in), "Bucket").value_or("");
+  const auto* del = Obj(P(in), "Delete");
+  const json::array* objects = del ? Arr(*del, "Objects") : nullptr;
+  // AWS: an empty list or more than 1000 keys is MalformedXML.
+  if (!objects || objects->empty() || objects->size() > 1000) return MakeS3Error(errors::kMalformedXML);
+  const bool quiet = Bool(*del, "Quiet");
+  // One write transaction (one fsync) for the whole batch; per-key failures are validation errors that
+  // touch nothing, so the batch stays consistent.
+  auto txn = env.Write();
+  if (!txn) return std::move(txn).error();
+  auto b = RequireBucket(**txn, bucket);
+  if (!b) return std::move(b).error();
+  std::vector<std::string> garbage;
+  json::array deleted, failed;
+  for (const auto& o : *objects) {
+    if (!o.is_object()) return MakeS3Error(errors::kMalformedXML);
+    auto key = Str(o.as_object(), "Key").value_or("");
+    auto version_id = Str(o.as_object(), "VersionId");
+    Result<DeleteOutcome> outcome = key.empty() || key.size() > kMaxKeyBytes
+                                        ? Result<DeleteOutcome>(MakeS3Error(errors::kKeyTooLongError))
+                                        : DeleteOneInTxn(env, **txn, *b, key, version_id, garbage);
+    if (!outcome && outcome.error().http_status >= 500) return std::move(outcome).error();
+    if (!outcome) {
+      json::object e;
+      e["Key"] = key;
+      if (version_id) e["VersionId"] = *version_id;
+      e["Code"] = outcome.error().code;
+      e["Message"] = outcome.error().message;
+      failed.push_back(std::move(e));
+      continue;
+    }
+    if (quiet) continue;
+    json::object d;
+    d["Key"] = key;
+    if (version_id) d["VersionId"] = *version_id;
+    if (outcome->delete_marker) {
+      d["DeleteMarker"] = true;
+      if (!version_id && outcome->version_id) d["DeleteMarkerVersionId"] = *outcome->version_id;
+      if (version_id) d["DeleteMarkerVersionId"] = *version_id;
+    }
+    deleted.push_back(std::move(d));
+  }
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  env.DeleteBlobs(garbage);
+  OperationOutput out;
+  auto& r = out.result.as_object();
+  if (!deleted.empty()) r["Deleted"] = std::move(deleted);
+  if (!failed.empty()) r["Errors"] = std::move(failed);
+  return out;
+}
+
+Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, OperationInput& in) {
+  // Write path: clone the source's blobs (hard links, durable on return; no byte copy) -> one metadata
+  // transaction inserting the destination version -> delete superseded blobs -> acknowledge.
+  const auto& p = P(in);
+  auto bk = BucketAndKey(in);
+  if (!bk) return std::move(bk).error();
+  auto& [bucket, key] = *bk;
+  auto source = ParseCopySource(Str(p, "CopySource").value_or(""));
+  if (!source) return std::move(source).error();
+  auto directive = Str(p, "MetadataDirective").value_or("COPY");
+  auto tagging_directive = Str(p, "TaggingDirective").value_or("COPY");
+  if (directive != "COPY" && directive != "REPLACE") {
+    return InvalidArgumentError("Unknown metadata directive.", "MetadataDirective", directive);
+  }
+  if (tagging_directive != "COPY" && tagging_directive != "REPLACE") {
+    return InvalidArgumentError("Unknown tagging directive.", "TaggingDirective", tagging_directive);
+  }
+  auto storage_class = Str(p, "StorageClass");
+  if (storage_class && !ValidStorageClass(*storage_class)) return MakeS3Error(errors::kInvalidStorageClass);
+  VersionRow src;
+  {
+    auto txn = env.Read();
+    if (!txn) return std::move(txn).error();
+    auto dest_bucket = RequireBucket(**txn, bucket);
+    if (!dest_bucket) return std::move(dest_bucket).error();
+    auto loaded = LoadCopySource(**txn, *source, p);
+    if (!loaded) return std::move(loaded).error();
+    src = std::move(*loaded);
+  }
+  if (src.size > env.options.max_object_size) {
+    return MakeS3Error(
+        errors::kInvalidRequest,
+        "The specified copy source is larger than the maximum allowable size for a copy source: " +
+            std::to_string(env.options.max_object_size));
+  }
+  const bool self = source->bucket == bucket && source->key == key && (!source->version_id || src.is_latest);
+  if (self && directive == "COPY" && !storage_class && !p.contains("WebsiteRedirectLocation") &&
+      !p.contains("ServerSideEncryption") && !p.contains("SSEKMSKeyId") && !p.contains("ChecksumAlgorithm")) {
+    return MakeS3Error(
+        errors::kInvalidRequest,
+        "This copy request is illegal because it is trying to copy an object to itself without "
+        "changing the object's metadata, storage class, website redirect location or encryption "
+        "attributes.");
+  }
+  VersionRow row;
+  row.bucket = bucket;
+  row.key = key;
+  row.size = src.size;
+  row.etag = src.etag;
+  row.last_modified_ms = NowMs();
+  row.owner_id = ctx.principal.canonical_id;
+  row.owner_name = ctx.principal.display_name;
+  row.storage_class = storage_class.value_or("STANDARD");
+  if (directive == "REPLACE") {
+    row.attrs = AttrsFromRequest(p);
+  } else {
+    row.attrs = src.attrs;
+  }
+  // Bytes are unchanged: checksums and part layout describe the copy too.
+  for (const char* carried : {"Checksums", "ChecksumType", "PartSizes"}) {
+    if (src.attrs.contains(carried))
+      row.attrs[carried] = src.attrs.at(carried);
+    else
+      row.attrs.erase(carried);
+  }
+  if (tagging_directive == "REPLACE") {
+    auto parsed = ParseTaggingHeader(Str(p, "Tagging").value_or(""));
+    if (!parsed) return std::move(parsed).error();
+    row.tags = std::move(*parsed);
+  } else {
+    row.tags = src.tags;
+  }
+  auto created = CloneManifest(env, src.manifest, row.manifest);
+  if (!created) return std::move(created).error();
+  BucketRow b;
+  auto committed = CommitVersion(env, std::move(row), *created, nullptr, nullptr, &b);
+  if (!committed) return std::move(committed).error();
+  OperationOutput out;
+  auto& r = out.result.as_object();
+  json::object result;
+  result["ETag"] = Quote(committed->etag);
+  result["LastModified"] = committed->last_modified_ms;
+  PutChecksumMembers(result, committed->attrs);
+  r["CopyObjectResult"] = std::move(result);
+  if (src.version_id != "null" || source->version_id) r["CopySourceVersionId"] = src.version_id;
+  if (!b.versioning.empty()) r["VersionId"] = committed->version_id;
+  return out;
+}
+
+namespace {
+
+Result<OperationOutput> UpdateTags(Env& env, OperationInput& in, std::optional<json::array> tags) {
+  auto bk = BucketAndKey(in);
+  if (!bk) return std::move(bk).error();
+  auto txn = env.Write();
+  if (!txn) return std::move(txn).error();
+  auto v = ResolveObject(**txn, bk->first, bk->second, Str(P(in), "VersionId"));
+  if (!v) return std::move(v).error();
+  auto r = (*txn)->Exec("UPDATE s3_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?",
+                        {json::serialize(tags.value_or(json::array())), v->bucket, v->key, v->version_id});
+  if (!r) return std::move(r).error();
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  OperationOutput out;
+  if (v->version_id != "null") out.result.as_object()["VersionId"] = v->version_id;
+  return out;
+}
+
+}  // namespace
+
+Result<OperationOutput> PutObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
+  const auto* tagging = Obj(P(in), "Tagging");
+  const json::array* set = tagging ? Arr(*tagging, "TagSet") : nullptr;
+  if (!set) return MakeS3Error(errors::kMalformedXML);
+  auto tags = ValidateTags(*set, 10);
+  if (!tags) return std::move(tags).error();
+  return UpdateTags(env, in, std::move(*tags));
+}
+
+Result<OperationOutput> DeleteObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
+  auto out = UpdateTags(env, in, std::nullopt);
+  if (out) out->http_status = 204;
+  return out;
+}
+
+Result<OperationOutput> GetObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
+  auto bk = BucketAndKey(in);
+  if (!bk) return std::move(bk).error();
+  auto txn = env.Read();
+  if (!txn) return std::move(txn).error();
+  auto v = ResolveObject(**txn, bk->first, bk->second, Str(P(in), "VersionId"));
+  if (!v) return std::move(v).error();
+  OperationOutput out;
+  auto& r = out.result.as_object();
+  r["TagSet"] = v->tags;
+  if (v->version_id != "null") r["VersionId"] = v->version_id;
+  return out;
+}
+
+Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext&, OperationInput& in) {
+  const auto& p = P(in);
+  auto bk = BucketAndKey(in);
+  if (!bk) return std::move(bk).error();
+  BucketRow b;
+  VersionRow v;
+  {
+    auto txn = env.Read();
+    if (!txn) return std::move(txn).error();
+    auto resolved = ResolveObject(**txn, bk->first, bk->second, Str(p, "VersionId"), &b);
+    if (!resolved) return std::move(resolved).error();
+    v = std::move(*resolved);
+  }
+  std::vector<std::string> wanted;
+  if (const auto* a = Arr(p, "ObjectAttributes")) {
+    for (const auto& e : *a) {
+      if (e.is_string()) wanted.emplace_back(e.as_string());
+    }
+  } else if (auto s = Str(p, "ObjectAttributes")) {
+    std::string_view rest = *s;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      wanted.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  auto want = [&](std::string_view n) { return std::find(wanted.begin(), wanted.end(), n) != wanted.end(); };
+  OperationOutput out;
+  auto& r = out.result.as_object();
+  r["LastModified"] = v.last_modified_ms;
+  if (!b.versioning.empty()) r["VersionId"] = v.version_id;
+  // GetObjectAttributes reports the ETag without quotes.
+  if (want("ETag")) r["ETag"] = v.etag;
+  if (want("StorageClass")) r["StorageClass"] = v.storage_class;
+  if (want("ObjectSize")) r["ObjectSize"] = static_cast<std::int64_t>(v.size);
+  if (want("Checksum") && Obj(v.attrs, "Checksums")) {
+    json::object c;
+    PutChecksumMembers(c, v.attrs);
+    r["Checksum"] = std::move(c);
+  }
+  if (want("ObjectParts")) {
+    auto sizes = PartSizes(v);
+    if (!sizes.empty()) {
+      json::object parts;
+      parts["TotalPartsCount"] = static_cast<std::int64_t>(sizes.size());
+      r["ObjectParts"] = std::move(parts);
+    }
+  }
+  return out;
+}
+
+}  // namespace cenote::s3

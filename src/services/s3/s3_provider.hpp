@@ -1,0 +1,74 @@
+// S3Provider: Amazon S3 (rest-xml, "s3") over the MetadataStore and the BlobStore.
+//
+// Storage layout (DESIGN.md "Storage and durability contract"):
+//   - object bytes live in BlobStore blobs named by internal ids; an object version is a manifest, an
+//     ordered list of (blob id, size), so CompleteMultipartUpload and CopyObject never copy bytes;
+//   - metadata lives in the MetadataStore tables s3_buckets, s3_versions, s3_uploads, s3_parts and
+//     s3_completed (schema in s3_provider.cpp, component "s3"). Keys are compared as TEXT with binary
+//     collation, which is S3's UTF-8 byte order (PostgreSQL: COLLATE "C").
+//
+// Every write follows: stream the body into a BlobWriter (hashing on the fly) -> Commit (fsync, rename,
+// fsync dir) -> one metadata transaction -> delete superseded blobs -> acknowledge. A crash between the
+// steps leaves at worst an unreferenced blob, which Open() removes.
+//
+// Thread safety: Invoke may be called concurrently from any number of threads; all shared state is in
+// the stores (which serialize write transactions) plus an atomic sequence counter.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/provider.hpp"
+#include "common/result.hpp"
+#include "store/blob_store.hpp"
+#include "store/metadata_store.hpp"
+
+namespace cenote::s3 {
+
+struct S3Options {
+  std::string default_region = "us-east-1";
+  // Largest object a single PutObject / CopyObject / UploadPart may carry (AWS: 5 GiB).
+  std::uint64_t max_object_size = 5ull * 1024 * 1024 * 1024;
+  // Smallest non-last part CompleteMultipartUpload accepts (AWS: 5 MiB). Tests may lower it.
+  std::uint64_t min_part_size = 5ull * 1024 * 1024;
+};
+
+class S3Provider final : public aws::Provider {
+ public:
+  // Runs the "s3" schema migrations and crash recovery: removes blobs no metadata row references
+  // (temp files are the BlobStore's own business). The BlobStore must be dedicated to S3. The stores
+  // must outlive the provider.
+  static Result<std::unique_ptr<S3Provider>> Open(store::MetadataStore& metadata, store::BlobStore& blobs,
+                                                  S3Options options);
+
+  std::string_view service() const override { return "s3"; }
+  // Never throws: exceptions from libraries become InternalError.
+  Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
+                                      aws::OperationInput& input) override;
+
+  // The operations Invoke implements; every other operation of the S3 model answers NotImplemented.
+  static const std::vector<std::string_view>& SupportedOperations();
+
+  // Crash recovery (also run by Open): deletes blobs that no version, part or upload references.
+  // Returns the number of blobs removed. Must not run concurrently with writes.
+  Result<std::size_t> RemoveOrphanBlobs();
+
+  // Implementation detail shared by the translation units of this directory.
+  struct Env;
+
+ private:
+  S3Provider(store::MetadataStore& metadata, store::BlobStore& blobs, S3Options options);
+  Result<aws::OperationOutput> Dispatch(const aws::RequestContext& ctx, std::string_view operation,
+                                        aws::OperationInput& input);
+
+  store::MetadataStore& metadata_;
+  store::BlobStore& blobs_;
+  S3Options options_;
+  std::atomic<std::int64_t> last_seq_{0};
+};
+
+}  // namespace cenote::s3

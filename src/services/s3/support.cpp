@@ -1,0 +1,458 @@
+// Helpers shared by the S3 operations: row mapping, versioning bookkeeping, parameters, encodings.
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "common/encoding.hpp"
+#include "services/s3/internal.hpp"
+
+namespace cenote::s3 {
+
+using store::AsInt;
+using store::AsText;
+using store::IsNull;
+using store::Value;
+
+std::int64_t Env::NextSeq() {
+  const std::int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  std::int64_t prev = last_seq.load();
+  for (;;) {
+    const std::int64_t next = now_us > prev ? now_us : prev + 1;
+    if (last_seq.compare_exchange_weak(prev, next)) return next;
+  }
+}
+
+void Env::DeleteBlobs(const std::vector<std::string>& ids) {
+  for (const auto& id : ids) (void)blobs.Delete(id);
+}
+
+// ---- rows ----
+
+const char* const kVersionColumns =
+    "bucket, key, version_id, seq, is_latest, delete_marker, size, etag, last_modified_ms, manifest, attrs, "
+    "tags, "
+    "owner_id, owner_name, storage_class";
+
+namespace {
+
+json::object ParseObject(const std::string& text) {
+  if (text.empty()) return {};
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return v.as_object();
+}
+
+json::array ParseArray(const std::string& text) {
+  if (text.empty()) return {};
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_array()) return {};
+  return v.as_array();
+}
+
+BucketRow BucketFromRow(const store::Row& r) {
+  BucketRow b;
+  b.name = AsText(r[0]);
+  b.region = AsText(r[1]);
+  b.owner_id = AsText(r[2]);
+  b.owner_name = AsText(r[3]);
+  b.created_ms = AsInt(r[4]);
+  b.versioning = AsText(r[5]);
+  if (!IsNull(r[6])) b.policy = AsText(r[6]);
+  if (!IsNull(r[7])) b.tags = AsText(r[7]);
+  return b;
+}
+
+std::vector<Value> VersionValues(const VersionRow& v) {
+  return {v.bucket,
+          v.key,
+          v.version_id,
+          v.seq,
+          static_cast<std::int64_t>(v.is_latest ? 1 : 0),
+          static_cast<std::int64_t>(v.delete_marker ? 1 : 0),
+          static_cast<std::int64_t>(v.size),
+          v.etag,
+          v.last_modified_ms,
+          ManifestToJson(v.manifest),
+          json::serialize(v.attrs),
+          json::serialize(v.tags),
+          v.owner_id,
+          v.owner_name,
+          v.storage_class};
+}
+
+std::vector<std::string> BlobIds(const std::vector<BlobRef>& manifest) {
+  std::vector<std::string> ids;
+  for (const auto& b : manifest) ids.push_back(b.id);
+  return ids;
+}
+
+}  // namespace
+
+VersionRow VersionFromRow(const store::Row& r) {
+  VersionRow v;
+  v.bucket = AsText(r[0]);
+  v.key = AsText(r[1]);
+  v.version_id = AsText(r[2]);
+  v.seq = AsInt(r[3]);
+  v.is_latest = AsInt(r[4]) != 0;
+  v.delete_marker = AsInt(r[5]) != 0;
+  v.size = static_cast<std::uint64_t>(AsInt(r[6]));
+  v.etag = AsText(r[7]);
+  v.last_modified_ms = AsInt(r[8]);
+  v.manifest = ManifestFromJson(AsText(r[9]));
+  v.attrs = ParseObject(AsText(r[10]));
+  v.tags = ParseArray(AsText(r[11]));
+  v.owner_id = AsText(r[12]);
+  v.owner_name = AsText(r[13]);
+  v.storage_class = AsText(r[14]);
+  return v;
+}
+
+Result<std::optional<BucketRow>> LoadBucket(Transaction& txn, std::string_view bucket) {
+  auto row = txn.QueryOne(
+      "SELECT name, region, owner_id, owner_name, created_ms, versioning, policy, tags FROM s3_buckets "
+      "WHERE name = ?",
+      {std::string(bucket)});
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<BucketRow>();
+  return std::optional<BucketRow>(BucketFromRow(**row));
+}
+
+Result<BucketRow> RequireBucket(Transaction& txn, std::string_view bucket) {
+  auto b = LoadBucket(txn, bucket);
+  if (!b) return std::move(b).error();
+  if (!*b) return NoSuchBucketError(bucket);
+  return std::move(**b);
+}
+
+Result<std::optional<VersionRow>> LoadLatest(Transaction& txn, std::string_view bucket,
+                                             std::string_view key) {
+  auto row = txn.QueryOne(std::string("SELECT ") + kVersionColumns +
+                              " FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1",
+                          {std::string(bucket), std::string(key)});
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<VersionRow>();
+  return std::optional<VersionRow>(VersionFromRow(**row));
+}
+
+Result<std::optional<VersionRow>> LoadVersion(Transaction& txn, std::string_view bucket, std::string_view key,
+                                              std::string_view version_id) {
+  auto row = txn.QueryOne(std::string("SELECT ") + kVersionColumns +
+                              " FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                          {std::string(bucket), std::string(key), std::string(version_id)});
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<VersionRow>();
+  return std::optional<VersionRow>(VersionFromRow(**row));
+}
+
+Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const BucketRow& bucket,
+                                            VersionRow& row) {
+  std::vector<std::string> superseded;
+  row.bucket = bucket.name;
+  row.seq = env.NextSeq();
+  row.is_latest = true;
+  if (bucket.versioning == "Enabled") {
+    // Sortable by creation (seq in hex) and unique (random tail), 32 characters like AWS's.
+    char buf[17];
+    std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(row.seq));
+    row.version_id = std::string(buf) + RandomHex(8);
+  } else {
+    // Unversioned and suspended buckets keep at most one "null" version per key; it is replaced.
+    row.version_id = "null";
+    auto old = LoadVersion(txn, bucket.name, row.key, "null");
+    if (!old) return std::move(old).error();
+    if (*old) {
+      superseded = BlobIds((*old)->manifest);
+      auto del = txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = 'null'",
+                          {bucket.name, row.key});
+      if (!del) return std::move(del).error();
+    }
+  }
+  auto demote =
+      txn.Exec("UPDATE s3_versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
+               {bucket.name, row.key});
+  if (!demote) return std::move(demote).error();
+  auto ins = txn.Exec(std::string("INSERT INTO s3_versions (") + kVersionColumns +
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      VersionValues(row));
+  if (!ins) return std::move(ins).error();
+  return superseded;
+}
+
+Result<std::vector<std::string>> RemoveVersion(Transaction& txn, const VersionRow& row) {
+  auto del = txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                      {row.bucket, row.key, row.version_id});
+  if (!del) return std::move(del).error();
+  if (row.is_latest) {
+    auto next = txn.QueryOne(
+        "SELECT version_id FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
+        {row.bucket, row.key});
+    if (!next) return std::move(next).error();
+    if (*next) {
+      auto up =
+          txn.Exec("UPDATE s3_versions SET is_latest = 1 WHERE bucket = ? AND key = ? AND version_id = ?",
+                   {row.bucket, row.key, AsText((**next)[0])});
+      if (!up) return std::move(up).error();
+    }
+  }
+  return BlobIds(row.manifest);
+}
+
+std::string ManifestToJson(const std::vector<BlobRef>& manifest) {
+  json::array a;
+  for (const auto& b : manifest)
+    a.push_back(json::array{json::string(b.id), static_cast<std::int64_t>(b.size)});
+  return json::serialize(a);
+}
+
+std::vector<BlobRef> ManifestFromJson(std::string_view text) {
+  std::vector<BlobRef> out;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_array()) return out;
+  for (const auto& e : v.as_array()) {
+    if (!e.is_array() || e.as_array().size() != 2) continue;
+    const auto& pair = e.as_array();
+    if (!pair[0].is_string() || !pair[1].is_int64()) continue;
+    out.push_back({std::string(pair[0].as_string()), static_cast<std::uint64_t>(pair[1].as_int64())});
+  }
+  return out;
+}
+
+// ---- parameters ----
+
+std::optional<std::string> Str(const json::object& params, std::string_view name) {
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  if (it->value().is_string()) return std::string(it->value().as_string());
+  if (it->value().is_int64()) return std::to_string(it->value().as_int64());
+  if (it->value().is_bool()) return std::string(it->value().as_bool() ? "true" : "false");
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> Int(const json::object& params, std::string_view name) {
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  if (it->value().is_int64()) return it->value().as_int64();
+  if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().as_uint64());
+  if (it->value().is_double()) return static_cast<std::int64_t>(it->value().as_double());
+  if (it->value().is_string()) {
+    try {
+      return std::stoll(std::string(it->value().as_string()));
+    } catch (...) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+bool Bool(const json::object& params, std::string_view name) {
+  auto it = params.find(name);
+  if (it == params.end()) return false;
+  if (it->value().is_bool()) return it->value().as_bool();
+  if (it->value().is_string()) return it->value().as_string() == "true";
+  return false;
+}
+
+const json::object* Obj(const json::object& params, std::string_view name) {
+  auto it = params.find(name);
+  return it != params.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
+}
+
+const json::array* Arr(const json::object& params, std::string_view name) {
+  auto it = params.find(name);
+  return it != params.end() && it->value().is_array() ? &it->value().as_array() : nullptr;
+}
+
+std::optional<std::string> RawHeader(const RequestContext& ctx, std::string_view name) {
+  if (ctx.headers == nullptr) return std::nullopt;
+  auto v = ctx.headers->Get(name);
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+
+// ---- formatting ----
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Quote(std::string_view etag) {
+  std::string out;
+  out.reserve(etag.size() + 2);
+  out.push_back('"');
+  out.append(etag);
+  out.push_back('"');
+  return out;
+}
+
+std::string Unquote(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  return std::string(etag);
+}
+
+std::string HttpDate(std::int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::string UrlDecode(std::string_view text, bool plus_as_space) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
+      i += 2;
+    } else if (c == '+' && plus_as_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string UrlEncodeKey(std::string_view text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string Base64(std::string_view raw) { return Base64Encode(raw); }
+
+std::optional<std::string> Unbase64(std::string_view text) { return Base64Decode(text); }
+
+std::string Hex(std::string_view raw) { return HexEncode(raw); }
+
+std::string RandomHex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
+  return Hex(raw);
+}
+
+json::object OwnerDoc(std::string_view id, std::string_view name) {
+  json::object o;
+  o["DisplayName"] = name;
+  o["ID"] = id;
+  return o;
+}
+
+json::object OwnerOf(const RequestContext& ctx) {
+  return OwnerDoc(ctx.principal.canonical_id, ctx.principal.display_name);
+}
+
+std::string PrefixSuccessor(std::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty()) {
+    unsigned char last = static_cast<unsigned char>(s.back());
+    if (last < 0xFF) {
+      s.back() = static_cast<char>(last + 1);
+      return s;
+    }
+    s.pop_back();
+  }
+  return s;
+}
+
+// ---- errors ----
+
+Error NoSuchBucketError(std::string_view bucket) {
+  return MakeS3Error(errors::kNoSuchBucket).With("BucketName", std::string(bucket));
+}
+
+Error NoSuchKeyError(std::string_view key) {
+  return MakeS3Error(errors::kNoSuchKey).With("Key", std::string(key));
+}
+
+Error NoSuchUploadError(std::string_view upload_id) {
+  return MakeS3Error(errors::kNoSuchUpload).With("UploadId", std::string(upload_id));
+}
+
+Error InvalidArgumentError(std::string message, std::string_view name, std::string_view value) {
+  return MakeS3Error(errors::kInvalidArgument, std::move(message))
+      .With("ArgumentName", std::string(name))
+      .With("ArgumentValue", std::string(value));
+}
+
+// ---- tagging ----
+
+Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tags) {
+  if (tag_set.size() > max_tags) {
+    return MakeS3Error(errors::kBadRequest, max_tags == 10 ? "Object tags cannot be greater than 10"
+                                                           : "Bucket tag count cannot be greater than 50");
+  }
+  json::array out;
+  std::vector<std::string> seen;
+  for (const auto& t : tag_set) {
+    if (!t.is_object()) return MakeS3Error(errors::kMalformedXML);
+    auto key = Str(t.as_object(), "Key");
+    auto value = Str(t.as_object(), "Value");
+    if (!key) return MakeS3Error(errors::kMalformedXML);
+    if (!value) value = "";
+    if (key->empty() || key->size() > 128) {
+      return MakeS3Error(errors::kInvalidTag, "The TagKey you have provided is too long, max 128");
+    }
+    if (value->size() > 256) {
+      return MakeS3Error(errors::kInvalidTag, "The TagValue you have provided is too long, max 256");
+    }
+    for (const auto& s : seen) {
+      if (s == *key)
+        return MakeS3Error(errors::kInvalidTag, "Cannot provide multiple Tags with the same key");
+    }
+    seen.push_back(*key);
+    json::object o;
+    o["Key"] = *key;
+    o["Value"] = *value;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<json::array> ParseTaggingHeader(std::string_view text) {
+  json::array tags;
+  while (!text.empty()) {
+    auto amp = text.find('&');
+    std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    json::object o;
+    o["Key"] = UrlDecode(pair.substr(0, eq), true);
+    o["Value"] = eq == std::string_view::npos ? std::string() : UrlDecode(pair.substr(eq + 1), true);
+    tags.push_back(std::move(o));
+  }
+  return ValidateTags(tags, 10);
+}
+
+}  // namespace cenote::s3

@@ -1,0 +1,392 @@
+// LocalBlobStore: BlobStore on a local filesystem.
+//
+// Layout under the root directory:
+//   <root>/tmp/<id>        blobs being written (removed by OpenLocal: they were never committed)
+//   <root>/ab/cd/<id>      committed blobs, fanned out by the first two bytes of the id so no
+//                          directory grows past a few thousand entries at a billion blobs
+// One LocalBlobStore per root directory: OpenLocal removes every temp file it finds, including
+// those of another live store on the same root.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "store/blob_store.hpp"
+#include "store/durable_file.hpp"
+
+namespace cenote::store {
+
+namespace {
+
+constexpr std::size_t kWriteBufferSize = 1 << 20;
+// Start writeback every 8 MiB (like RocksDB's bytes_per_sync) so that Commit's fsync finds little
+// dirty data left and a 64 MiB PUT does not park 64 MiB of dirty pages in the page cache.
+constexpr std::uint64_t kWritebackInterval = 8 << 20;
+constexpr char kTempDirName[] = "tmp";
+
+bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+bool IsValidBlobId(std::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), IsHex);
+}
+
+bool IsFanOutName(const char* name) { return std::strlen(name) == 2 && IsHex(name[0]) && IsHex(name[1]); }
+
+Result<BlobId> NewBlobId() {
+  unsigned char bytes[16];
+  std::size_t got = 0;
+  while (got < sizeof(bytes)) {
+    // getrandom draws from the kernel CSPRNG; it blocks only before the pool is seeded at boot.
+    ssize_t r = ::getrandom(bytes + got, sizeof(bytes) - got, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return IoError("getrandom", "", errno);
+    }
+    got += static_cast<std::size_t>(r);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  BlobId id;
+  id.reserve(32);
+  for (unsigned char b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+Error NoSuchBlob(const BlobId& id) {
+  // A blob id comes from our own metadata, so a missing blob is a server-side inconsistency: clients
+  // see a 500. The distinct code lets callers (orphan recovery, tests) tell it from I/O errors.
+  return MakeError("NoSuchBlob", "No such blob: " + id, 500);
+}
+
+bool WriteAll(int fd, const char* data, std::size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+// Renames without replacing: with 128-bit random ids a collision is practically impossible, but if
+// one ever happened, replacing would silently change another object's bytes.
+int RenameNoReplace(const char* from, const char* to) {
+  if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  // Filesystems without RENAME_NOREPLACE support: link(2) also refuses to replace.
+  if (::link(from, to) != 0) return -1;
+  ::unlink(from);
+  return 0;
+}
+
+class LocalBlobStore;
+
+class LocalBlobWriter final : public BlobWriter {
+ public:
+  LocalBlobWriter(LocalBlobStore& store, BlobId id, std::string temp_path, int fd)
+      : store_(store), id_(std::move(id)), temp_path_(std::move(temp_path)), fd_(fd) {}
+  ~LocalBlobWriter() override { Abort(); }
+
+  Status Append(const char* data, std::size_t n) override;
+  std::uint64_t size() const override { return size_; }
+  Result<BlobId> Commit() override;
+
+ private:
+  Status Flush();
+  Status WriteThrough(const char* data, std::size_t n);
+  void Abort();
+
+  LocalBlobStore& store_;
+  BlobId id_;
+  std::string temp_path_;
+  int fd_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t buffered_ = 0;
+  std::uint64_t size_ = 0;
+  std::uint64_t written_ = 0;          // bytes handed to write(2)
+  std::uint64_t writeback_start_ = 0;  // first byte not yet passed to sync_file_range
+  bool failed_ = false;
+  bool committed_ = false;
+};
+
+class LocalBlobReader final : public BlobReader {
+ public:
+  LocalBlobReader(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+  ~LocalBlobReader() override { ::close(fd_); }
+  std::uint64_t size() const override { return size_; }
+  Result<std::size_t> ReadAt(std::uint64_t offset, char* buf, std::size_t n) override {
+    if (offset >= size_ || n == 0) return std::size_t{0};
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, size_ - offset));
+    for (;;) {
+      ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(offset));
+      if (r >= 0) return static_cast<std::size_t>(r);
+      if (errno != EINTR) return IoError("pread", "fd " + std::to_string(fd_), errno);
+    }
+  }
+  int fd() const override { return fd_; }
+
+ private:
+  int fd_;
+  std::uint64_t size_;
+};
+
+class LocalBlobStore final : public BlobStore {
+ public:
+  explicit LocalBlobStore(std::string root) : root_(std::move(root)), temp_dir_(root_ + "/" + kTempDirName) {}
+
+  Status Init() {
+    CENOTE_RETURN_IF_ERROR(CreateDirectoriesDurably(temp_dir_, 0700));
+    return RemoveTempFiles();
+  }
+
+  Result<std::unique_ptr<BlobWriter>> Create() override {
+    auto id = NewBlobId();
+    if (!id) return std::move(id).error();
+    std::string temp_path = temp_dir_ + "/" + *id;
+    int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return IoError("create temp blob", temp_path, errno);
+    return std::unique_ptr<BlobWriter>(std::make_unique<LocalBlobWriter>(*this, *id, temp_path, fd));
+  }
+
+  Result<std::unique_ptr<BlobReader>> Open(const BlobId& id) override {
+    if (!IsValidBlobId(id)) return NoSuchBlob(id);
+    std::string path = PathOf(id);
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return NoSuchBlob(id);
+      return IoError("open blob", path, errno);
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return IoError("fstat blob", path, err);
+    }
+    return std::unique_ptr<BlobReader>(
+        std::make_unique<LocalBlobReader>(fd, static_cast<std::uint64_t>(st.st_size)));
+  }
+
+  Status Delete(const BlobId& id) override {
+    // unlink -> fsync(dir): once Delete returns, a crash cannot resurrect the blob.
+    if (!IsValidBlobId(id)) return Status::Ok();
+    std::string path = PathOf(id);
+    if (::unlink(path.c_str()) != 0) {
+      if (errno != ENOENT) return IoError("unlink blob", path, errno);
+      // Already gone, possibly by an earlier Delete that crashed before its fsync: sync anyway so
+      // the retry makes the removal durable. A missing fan-out directory means nothing to sync.
+      struct stat st;
+      if (::stat(LeafDirOf(id).c_str(), &st) != 0) return Status::Ok();
+    }
+    return FsyncDirectory(LeafDirOf(id));
+  }
+
+  Result<BlobId> Clone(const BlobId& id) override {
+    // link(src, new) -> fsync(new's dir). Blobs are immutable, so sharing the inode is safe and
+    // costs no copy; deleting either name leaves the other intact.
+    if (!IsValidBlobId(id)) return NoSuchBlob(id);
+    auto new_id = NewBlobId();
+    if (!new_id) return std::move(new_id).error();
+    CENOTE_RETURN_IF_ERROR(EnsureLeafDir(*new_id));
+    std::string from = PathOf(id);
+    std::string to = PathOf(*new_id);
+    if (::link(from.c_str(), to.c_str()) != 0) {
+      if (errno == ENOENT) return NoSuchBlob(id);
+      return IoError("link blob", to, errno);
+    }
+    CENOTE_RETURN_IF_ERROR(FsyncDirectory(LeafDirOf(*new_id)));
+    return *new_id;
+  }
+
+  Result<std::vector<BlobId>> List() override {
+    std::vector<BlobId> ids;
+    auto top = ListDir(root_);
+    if (!top) return std::move(top).error();
+    for (const auto& a : *top) {
+      if (!IsFanOutName(a.c_str())) continue;
+      auto mid = ListDir(root_ + "/" + a);
+      if (!mid) return std::move(mid).error();
+      for (const auto& b : *mid) {
+        if (!IsFanOutName(b.c_str())) continue;
+        auto leaf = ListDir(root_ + "/" + a + "/" + b);
+        if (!leaf) return std::move(leaf).error();
+        for (auto& name : *leaf) {
+          if (IsValidBlobId(name) && name.compare(0, 2, a) == 0 && name.compare(2, 2, b) == 0) {
+            ids.push_back(std::move(name));
+          }
+        }
+      }
+    }
+    return ids;
+  }
+
+  std::string LeafDirOf(const BlobId& id) const {
+    return root_ + "/" + id.substr(0, 2) + "/" + id.substr(2, 2);
+  }
+  std::string PathOf(const BlobId& id) const { return LeafDirOf(id) + "/" + id; }
+
+  // Creates <root>/ab and <root>/ab/cd if needed, each fsynced into its parent. A directory found
+  // already present is fsynced into its parent once per process too: a previous process may have
+  // been killed between its mkdir and its fsync, leaving an entry that a power loss would drop.
+  Status EnsureLeafDir(const BlobId& id) {
+    std::string first = root_ + "/" + id.substr(0, 2);
+    std::string leaf = first + "/" + id.substr(2, 2);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (durable_dirs_.count(leaf) != 0) return Status::Ok();
+    }
+    for (const std::string* dir : {&first, &leaf}) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (durable_dirs_.count(*dir) != 0) continue;
+      }
+      if (::mkdir(dir->c_str(), 0700) != 0 && errno != EEXIST) return IoError("mkdir", *dir, errno);
+      CENOTE_RETURN_IF_ERROR(FsyncDirectory(ParentDirectory(*dir)));
+      std::lock_guard<std::mutex> lock(mu_);
+      durable_dirs_.insert(*dir);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static Result<std::vector<std::string>> ListDir(const std::string& dir) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return IoError("opendir", dir, errno);
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+        names.emplace_back(e->d_name);
+      errno = 0;
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err != 0) return IoError("readdir", dir, err);
+    return names;
+  }
+
+  Status RemoveTempFiles() {
+    auto names = ListDir(temp_dir_);
+    if (!names) return std::move(names).error();
+    if (names->empty()) return Status::Ok();
+    for (const auto& name : *names) {
+      std::string path = temp_dir_ + "/" + name;
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("unlink temp blob", path, errno);
+    }
+    spdlog::info("store: removed {} uncommitted temp blob(s) from {}", names->size(), temp_dir_);
+    return FsyncDirectory(temp_dir_);
+  }
+
+  std::string root_;
+  std::string temp_dir_;
+  std::mutex mu_;
+  std::unordered_set<std::string> durable_dirs_;  // guarded by mu_
+};
+
+Status LocalBlobWriter::Append(const char* data, std::size_t n) {
+  if (committed_ || failed_) return InternalError("blob writer: Append after Commit or a failed write");
+  if (n == 0) return Status::Ok();
+  // Pieces are copied into a 1 MiB buffer so that a stream of small pieces (64 KiB HTTP body chunks)
+  // costs one write(2) per MiB; a piece at least as large as the buffer goes straight to the file.
+  if (buffered_ + n > kWriteBufferSize) {
+    CENOTE_RETURN_IF_ERROR(Flush());
+  }
+  if (n >= kWriteBufferSize) {
+    CENOTE_RETURN_IF_ERROR(WriteThrough(data, n));
+  } else {
+    if (!buffer_) buffer_ = std::make_unique<char[]>(kWriteBufferSize);
+    std::memcpy(buffer_.get() + buffered_, data, n);
+    buffered_ += n;
+  }
+  size_ += n;
+  return Status::Ok();
+}
+
+Status LocalBlobWriter::Flush() {
+  if (buffered_ == 0) return Status::Ok();
+  CENOTE_RETURN_IF_ERROR(WriteThrough(buffer_.get(), buffered_));
+  buffered_ = 0;
+  return Status::Ok();
+}
+
+Status LocalBlobWriter::WriteThrough(const char* data, std::size_t n) {
+  if (!WriteAll(fd_, data, n)) {
+    failed_ = true;
+    return IoError("write temp blob", temp_path_, errno);
+  }
+  written_ += n;
+  if (written_ - writeback_start_ >= kWritebackInterval) {
+    // Only a hint (SYNC_FILE_RANGE_WRITE starts I/O, waits for nothing, promises nothing about
+    // durability): Commit's fsync remains the durability point, so a failure here is ignored.
+    (void)::sync_file_range(fd_, static_cast<off_t>(writeback_start_),
+                            static_cast<off_t>(written_ - writeback_start_), SYNC_FILE_RANGE_WRITE);
+    writeback_start_ = written_;
+  }
+  return Status::Ok();
+}
+
+Result<BlobId> LocalBlobWriter::Commit() {
+  // Durability order (DESIGN.md): write temp -> fsync(file) -> rename into <root>/ab/cd/<id> ->
+  // fsync(ab/cd) -> return the id. The caller records the id in metadata only after this returns,
+  // so after a crash a committed id always names complete bytes, and an uncommitted one is at worst
+  // a temp file (removed by OpenLocal) or an orphan blob (found by List).
+  if (committed_ || failed_) return InternalError("blob writer: Commit after Commit or a failed write");
+  CENOTE_RETURN_IF_ERROR(Flush());
+  if (::fsync(fd_) != 0) {
+    failed_ = true;
+    return IoError("fsync temp blob", temp_path_, errno);
+  }
+  int rc = ::close(fd_);
+  fd_ = -1;
+  if (rc != 0) {
+    failed_ = true;
+    return IoError("close temp blob", temp_path_, errno);
+  }
+  auto dir = store_.EnsureLeafDir(id_);
+  if (!dir) {
+    failed_ = true;
+    return std::move(dir).error();
+  }
+  std::string final_path = store_.PathOf(id_);
+  if (RenameNoReplace(temp_path_.c_str(), final_path.c_str()) != 0) {
+    failed_ = true;
+    return IoError("rename blob", final_path, errno);
+  }
+  committed_ = true;
+  CENOTE_RETURN_IF_ERROR(FsyncDirectory(store_.LeafDirOf(id_)));
+  return id_;
+}
+
+void LocalBlobWriter::Abort() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  // No fsync: a temp file that reappears after a crash is removed by the next OpenLocal.
+  if (!committed_) ::unlink(temp_path_.c_str());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BlobStore>> BlobStore::OpenLocal(const std::string& dir) {
+  if (dir.empty()) return InternalError("BlobStore::OpenLocal: empty directory");
+  auto store = std::make_unique<LocalBlobStore>(dir);
+  CENOTE_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<BlobStore>(std::move(store));
+}
+
+}  // namespace cenote::store

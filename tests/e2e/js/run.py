@@ -1,0 +1,52 @@
+"""Starts a server with tests/e2e/harness.py and runs the JS SDK tests (`node --test s3.test.mjs`) against it.
+
+Exits 77 (CTest SKIP_RETURN_CODE) with a clear message if node or node_modules is missing
+(scripts/bootstrap.sh runs `npm ci` here); otherwise with node's exit code. Node's TAP output, ending
+with `# pass N` / `# fail N`, is passed through.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import harness  # noqa: E402
+
+SKIP = 77
+TIMEOUT_S = 600
+
+
+def main():
+    node = shutil.which("node")
+    if not node:
+        print("SKIPPED: node is not installed")
+        return SKIP
+    if not os.path.isdir(os.path.join(HERE, "node_modules", "@aws-sdk", "client-s3")):
+        print(f"SKIPPED: {HERE}/node_modules is missing: run scripts/bootstrap.sh (or `npm ci` in {HERE})")
+        return SKIP
+    server = harness.Server()
+    try:
+        server.start()
+        env = dict(os.environ, CENOTE_E2E_ENDPOINT=server.endpoint, CENOTE_E2E_ACCESS_KEY_ID=server.access_key,
+                   CENOTE_E2E_SECRET_ACCESS_KEY=server.secret_key, CENOTE_E2E_REGION=server.region)
+        for k in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            env.pop(k, None)
+        print(f"target: {harness.target()}  endpoint: {server.endpoint}", flush=True)
+        try:
+            r = subprocess.run([node, "--test", "--test-reporter=tap", "s3.test.mjs"], cwd=HERE, env=env,
+                               timeout=TIMEOUT_S)
+            code = r.returncode
+        except subprocess.TimeoutExpired:
+            print(f"# node --test did not finish within {TIMEOUT_S}s\n# fail 1")
+            code = 1
+        if code != 0:
+            print("---- server log tail ----\n" + server.log_tail(), flush=True)
+        return code
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

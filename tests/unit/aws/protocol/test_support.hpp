@@ -1,0 +1,63 @@
+// Helpers for protocol tests: build HttpRequests the way real clients send them.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstring>
+#include <string>
+
+#include "aws/model/model.hpp"
+#include "aws/protocol/protocol.hpp"
+#include "http/message.hpp"
+
+namespace cenote::aws::protocol::testing {
+
+class StringReader final : public http::BodyReader {
+ public:
+  explicit StringReader(std::string data) : data_(std::move(data)) {}
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    std::size_t k = std::min(n, data_.size() - pos_);
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  std::optional<std::uint64_t> Length() const override { return data_.size(); }
+  std::size_t consumed() const { return pos_; }
+
+ private:
+  std::string data_;
+  std::size_t pos_ = 0;
+};
+
+// Parses "METHOD target\r\nName: value\r\n...\r\n\r\nbody" (the raw request a client wrote).
+inline http::HttpRequest RawRequest(std::string_view raw) {
+  http::HttpRequest r;
+  auto line_end = raw.find("\r\n");
+  std::string_view line = raw.substr(0, line_end);
+  auto sp = line.find(' ');
+  r.method = std::string(line.substr(0, sp));
+  std::string_view rest = line.substr(sp + 1);
+  r.target = std::string(rest.substr(0, rest.find(' ')));
+  std::size_t pos = line_end + 2;
+  while (pos < raw.size()) {
+    auto e = raw.find("\r\n", pos);
+    std::string_view h = raw.substr(pos, e - pos);
+    pos = e + 2;
+    if (h.empty()) break;
+    auto colon = h.find(':');
+    std::string_view v = h.substr(colon + 1);
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    r.headers.Add(std::string(h.substr(0, colon)), std::string(v));
+  }
+  r.body = std::make_unique<StringReader>(pos < raw.size() ? std::string(raw.substr(pos)) : std::string());
+  return r;
+}
+
+inline const model::ServiceModel& Service(std::string_view endpoint_prefix) {
+  const auto* s = model::ModelRegistry::Embedded().ByEndpointPrefix(endpoint_prefix);
+  if (!s) throw std::runtime_error("no model " + std::string(endpoint_prefix));
+  return *s;
+}
+
+inline boost::json::value Json(std::string_view text) { return boost::json::parse(text); }
+
+}  // namespace cenote::aws::protocol::testing

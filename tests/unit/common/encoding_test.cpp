@@ -1,0 +1,63 @@
+#include "common/encoding.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cenote {
+namespace {
+
+TEST(Encoding, Base64RoundTripAndRfcVectors) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64Decode("Zm9vYg=="), "foob");
+  EXPECT_EQ(Base64Decode("Zm9vYg"), "foob");
+  EXPECT_EQ(Base64Decode("Zm9vYmE="), "fooba");
+  EXPECT_EQ(Base64Decode(""), "");
+  EXPECT_FALSE(Base64Decode("Zm9v!").has_value());
+  EXPECT_FALSE(Base64Decode("Z").has_value());
+  EXPECT_FALSE(Base64Decode("Zm9=").has_value());  // non-zero leftover bits
+  EXPECT_FALSE(Base64Decode("Zm9vY===").has_value());
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  EXPECT_EQ(Base64Decode(Base64Encode(all)), all);
+}
+
+TEST(Encoding, Hex) {
+  EXPECT_EQ(HexEncode(std::string("\x00\xff\x10", 3)), "00ff10");
+  EXPECT_EQ(HexDecode("00FF10"), std::string("\x00\xff\x10", 3));
+  EXPECT_FALSE(HexDecode("abc").has_value());
+  EXPECT_FALSE(HexDecode("zz").has_value());
+}
+
+TEST(Encoding, UriEncodeAwsRules) {
+  EXPECT_EQ(UriEncode("a-b_c.d~e", true), "a-b_c.d~e");
+  EXPECT_EQ(UriEncode("a b+c/d", true), "a%20b%2Bc%2Fd");
+  EXPECT_EQ(UriEncode("a b+c/d", false), "a%20b%2Bc/d");
+  EXPECT_EQ(UriEncode("\xc3\xa9*", true), "%C3%A9%2A");
+  EXPECT_EQ(UriEncode("=&", true), "%3D%26");
+}
+
+TEST(Encoding, UriDecode) {
+  EXPECT_EQ(UriDecode("a%20b+c%2fd"), "a b+c/d");
+  EXPECT_EQ(UriDecode("100%"), "100%");
+  EXPECT_EQ(UriDecode("%zz%4"), "%zz%4");
+  EXPECT_EQ(UriDecode("%C3%A9"), "\xc3\xa9");
+}
+
+TEST(Encoding, HmacAndSha256) {
+  // RFC 4231 test case 2.
+  EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // RFC 2202 test case 2.
+  EXPECT_EQ(HexEncode(HmacSha1("Jefe", "what do ya want for nothing?")),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
+}
+
+}  // namespace
+}  // namespace cenote

@@ -1,0 +1,1065 @@
+// S3Provider driven through Invoke with documents, over a real SQLite MetadataStore and LocalBlobStore.
+#include "services/s3/s3_provider.hpp"
+
+// GCC 12 reports a false -Wrestrict on `"\"" + std::string + ...` (GCC bug 105329).
+#pragma GCC diagnostic ignored "-Wrestrict"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <concepts>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/checksum.hpp"
+#include "common/encoding.hpp"
+#include "services/s3/errors.hpp"
+
+// Test-only: compare a JSON string member with a std::string in EXPECT_EQ (found by ADL).
+namespace boost::json {
+template <typename S>
+requires std::same_as<S, std::string>
+bool operator==(const value& v, const S& s) { return v.is_string() && v.as_string() == s; }
+}  // namespace boost::json
+
+namespace cenote::s3 {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+class StringReader final : public http::BodyReader {
+ public:
+  explicit StringReader(std::string data, std::size_t chunk = 7) : data_(std::move(data)), chunk_(chunk) {}
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    std::size_t k = std::min({n, chunk_, data_.size() - pos_});
+    std::copy_n(data_.data() + pos_, k, buf);
+    pos_ += k;
+    return k;
+  }
+  std::optional<std::uint64_t> Length() const override { return data_.size(); }
+  const http::Headers* Trailers() const override { return pos_ == data_.size() ? &trailers_ : nullptr; }
+  http::Headers trailers_;
+
+ private:
+  std::string data_;
+  std::size_t chunk_;
+  std::size_t pos_ = 0;
+};
+
+std::string ReadBody(http::BodySource& body) {
+  std::string out;
+  char buf[5];
+  for (int i = 0; i < 1000000; ++i) {
+    auto n = body.Read(buf, sizeof(buf));
+    EXPECT_TRUE(n.ok());
+    if (!n || *n == 0) break;
+    out.append(buf, *n);
+  }
+  return out;
+}
+
+std::int64_t NowPlus(std::int64_t ms) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count() +
+         ms;
+}
+
+std::string Md5Hex(std::string_view s) { return HexEncode(ComputeChecksum(ChecksumAlgorithm::kMD5, s)); }
+
+class S3Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("cenote_s3_test_" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(dir_);
+    OpenAll();
+    ctx_.region = "us-east-1";
+    ctx_.principal.canonical_id = std::string(64, 'a');
+    ctx_.principal.display_name = "root";
+    ctx_.principal.account_id = "000000000000";
+    ctx_.headers = &headers_;
+  }
+  void TearDown() override {
+    provider_.reset();
+    blobs_.reset();
+    metadata_.reset();
+    fs::remove_all(dir_);
+  }
+  void OpenAll() {
+    provider_.reset();
+    blobs_.reset();
+    metadata_.reset();
+    auto m = store::MetadataStore::OpenSqlite((dir_ / "meta.db").string());
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    metadata_ = std::move(*m);
+    auto b = store::BlobStore::OpenLocal((dir_ / "blobs").string());
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    blobs_ = std::move(*b);
+    S3Options options;
+    options.min_part_size = 16;
+    auto p = S3Provider::Open(*metadata_, *blobs_, options);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    provider_ = std::move(*p);
+  }
+
+  Result<aws::OperationOutput> Call(std::string_view op, json::object params,
+                                    http::BodyReader* body = nullptr) {
+    aws::OperationInput in;
+    in.params = std::move(params);
+    in.body = body;
+    return provider_->Invoke(ctx_, op, in);
+  }
+  json::object Ok(std::string_view op, json::object params, http::BodyReader* body = nullptr) {
+    auto r = Call(op, std::move(params), body);
+    EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().code + " " + r.error().message);
+    if (!r.ok()) return {};
+    return r->result.as_object();
+  }
+  Error Err(std::string_view op, json::object params, http::BodyReader* body = nullptr) {
+    auto r = Call(op, std::move(params), body);
+    EXPECT_FALSE(r.ok()) << op << " unexpectedly succeeded";
+    if (r.ok()) return Error{};
+    return r.error();
+  }
+  json::object Put(const std::string& bucket, const std::string& key, const std::string& data,
+                   json::object extra = {}) {
+    StringReader body(data);
+    extra["Bucket"] = bucket;
+    extra["Key"] = key;
+    return Ok("PutObject", extra, &body);
+  }
+  std::string Get(const std::string& bucket, const std::string& key, json::object extra = {}) {
+    extra["Bucket"] = bucket;
+    extra["Key"] = key;
+    auto r = Call("GetObject", extra);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().code);
+    if (!r.ok() || !r->body) return "<error>";
+    return ReadBody(*r->body);
+  }
+  void MakeBucket(const std::string& name) { Ok("CreateBucket", {{"Bucket", name}}); }
+  std::size_t BlobCount() {
+    auto l = blobs_->List();
+    EXPECT_TRUE(l.ok());
+    return l.ok() ? l->size() : 0;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<store::MetadataStore> metadata_;
+  std::unique_ptr<store::BlobStore> blobs_;
+  std::unique_ptr<S3Provider> provider_;
+  http::Headers headers_;
+  aws::RequestContext ctx_;
+};
+
+// ---------------------------------------------------------------- buckets
+
+TEST_F(S3Test, CreateHeadListDeleteBucket) {
+  MakeBucket("my-bucket");
+  auto head = Ok("HeadBucket", {{"Bucket", "my-bucket"}});
+  EXPECT_EQ(head["BucketRegion"], "us-east-1");
+  // us-east-1 answers 200 to re-creating your own bucket.
+  Ok("CreateBucket", {{"Bucket", "my-bucket"}});
+  MakeBucket("another-bucket");
+  auto list = Ok("ListBuckets", {});
+  ASSERT_EQ(list["Buckets"].as_array().size(), 2u);
+  EXPECT_EQ(list["Buckets"].as_array()[0].as_object().at("Name"), "another-bucket");
+  EXPECT_EQ(list["Owner"].as_object().at("ID"), std::string(64, 'a'));
+  auto page = Ok("ListBuckets", {{"MaxBuckets", 1}});
+  ASSERT_EQ(page["Buckets"].as_array().size(), 1u);
+  ASSERT_TRUE(page.contains("ContinuationToken"));
+  auto page2 = Ok("ListBuckets", {{"MaxBuckets", 1}, {"ContinuationToken", page["ContinuationToken"]}});
+  EXPECT_EQ(page2["Buckets"].as_array()[0].as_object().at("Name"), "my-bucket");
+  EXPECT_FALSE(page2.contains("ContinuationToken"));
+  auto loc = Ok("GetBucketLocation", {{"Bucket", "my-bucket"}});
+  EXPECT_FALSE(loc.contains("LocationConstraint"));
+  auto del = Call("DeleteBucket", {{"Bucket", "my-bucket"}});
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ(del->http_status, 204);
+  EXPECT_EQ(Err("HeadBucket", {{"Bucket", "my-bucket"}}).code, "NoSuchBucket");
+}
+
+TEST_F(S3Test, BucketNameRulesAndRegions) {
+  for (const char* bad : {"ab", "UPPER", "has_underscore", "-start", "end-", "a..b", "192.168.1.1", "xn--abc",
+                          "bucket-s3alias"}) {
+    auto e = Err("CreateBucket", {{"Bucket", bad}});
+    EXPECT_EQ(e.code, "InvalidBucketName") << bad;
+    EXPECT_EQ(e.http_status, 400);
+  }
+  ctx_.region = "eu-west-1";
+  EXPECT_EQ(Err("CreateBucket", {{"Bucket", "eu-bucket"}}).code, "IllegalLocationConstraintException");
+  json::object cfg{{"LocationConstraint", "eu-west-1"}};
+  Ok("CreateBucket", {{"Bucket", "eu-bucket"}, {"CreateBucketConfiguration", cfg}});
+  auto again = Err("CreateBucket", {{"Bucket", "eu-bucket"}, {"CreateBucketConfiguration", cfg}});
+  EXPECT_EQ(again.code, "BucketAlreadyOwnedByYou");
+  EXPECT_EQ(again.http_status, 409);
+  EXPECT_EQ(Ok("GetBucketLocation", {{"Bucket", "eu-bucket"}})["LocationConstraint"], "eu-west-1");
+  ctx_.principal.canonical_id = std::string(64, 'b');
+  EXPECT_EQ(Err("CreateBucket", {{"Bucket", "eu-bucket"}, {"CreateBucketConfiguration", cfg}}).code,
+            "BucketAlreadyExists");
+}
+
+TEST_F(S3Test, DeleteBucketNotEmptyCountsUploadsAndVersions) {
+  MakeBucket("bk1");
+  Put("bk1", "k", "x");
+  EXPECT_EQ(Err("DeleteBucket", {{"Bucket", "bk1"}}).code, "BucketNotEmpty");
+  Ok("DeleteObject", {{"Bucket", "bk1"}, {"Key", "k"}});
+  auto up = Ok("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "m"}});
+  auto e = Err("DeleteBucket", {{"Bucket", "bk1"}});
+  EXPECT_EQ(e.code, "BucketNotEmpty");
+  EXPECT_EQ(e.http_status, 409);
+  Ok("AbortMultipartUpload", {{"Bucket", "bk1"}, {"Key", "m"}, {"UploadId", up["UploadId"]}});
+  Ok("PutBucketVersioning",
+     {{"Bucket", "bk1"}, {"VersioningConfiguration", json::object{{"Status", "Enabled"}}}});
+  Put("bk1", "v", "x");
+  Ok("DeleteObject", {{"Bucket", "bk1"}, {"Key", "v"}});  // leaves a version and a delete marker
+  EXPECT_EQ(Err("DeleteBucket", {{"Bucket", "bk1"}}).code, "BucketNotEmpty");
+}
+
+TEST_F(S3Test, BucketTaggingPolicyVersioning) {
+  MakeBucket("bk1");
+  EXPECT_EQ(Err("GetBucketTagging", {{"Bucket", "bk1"}}).code, "NoSuchTagSet");
+  json::array tags{json::object{{"Key", "env"}, {"Value", "dev"}}};
+  Ok("PutBucketTagging", {{"Bucket", "bk1"}, {"Tagging", json::object{{"TagSet", tags}}}});
+  EXPECT_EQ(Ok("GetBucketTagging", {{"Bucket", "bk1"}})["TagSet"], tags);
+  Ok("DeleteBucketTagging", {{"Bucket", "bk1"}});
+  EXPECT_EQ(Err("GetBucketTagging", {{"Bucket", "bk1"}}).http_status, 404);
+
+  EXPECT_EQ(Err("GetBucketPolicy", {{"Bucket", "bk1"}}).code, "NoSuchBucketPolicy");
+  EXPECT_EQ(Err("PutBucketPolicy", {{"Bucket", "bk1"}, {"Policy", "not json"}}).code, "MalformedPolicy");
+  const std::string policy = R"({"Version":"2012-10-17","Statement":[]})";
+  Ok("PutBucketPolicy", {{"Bucket", "bk1"}, {"Policy", policy}});
+  EXPECT_EQ(Ok("GetBucketPolicy", {{"Bucket", "bk1"}})["Policy"], policy);
+  Ok("DeleteBucketPolicy", {{"Bucket", "bk1"}});
+  EXPECT_EQ(Err("GetBucketPolicy", {{"Bucket", "bk1"}}).code, "NoSuchBucketPolicy");
+
+  EXPECT_FALSE(Ok("GetBucketVersioning", {{"Bucket", "bk1"}}).contains("Status"));
+  EXPECT_EQ(Err("PutBucketVersioning",
+                {{"Bucket", "bk1"}, {"VersioningConfiguration", json::object{{"Status", "On"}}}})
+                .code,
+            "MalformedXML");
+  Ok("PutBucketVersioning",
+     {{"Bucket", "bk1"}, {"VersioningConfiguration", json::object{{"Status", "Suspended"}}}});
+  EXPECT_EQ(Ok("GetBucketVersioning", {{"Bucket", "bk1"}})["Status"], "Suspended");
+}
+
+TEST_F(S3Test, ExpectedBucketOwner) {
+  MakeBucket("bk1");
+  Ok("HeadBucket", {{"Bucket", "bk1"}, {"ExpectedBucketOwner", "000000000000"}});
+  auto e = Err("HeadBucket", {{"Bucket", "bk1"}, {"ExpectedBucketOwner", "111111111111"}});
+  EXPECT_EQ(e.code, "AccessDenied");
+  EXPECT_EQ(e.http_status, 403);
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "bk1"}, {"Key", "k"}, {"ExpectedBucketOwner", "111111111111"}}).code,
+            "AccessDenied");
+}
+
+TEST_F(S3Test, UnsupportedOperationIsNotImplemented) {
+  auto e = Err("GetBucketAcl", {{"Bucket", "b"}});
+  EXPECT_EQ(e.code, "NotImplemented");
+  EXPECT_EQ(e.http_status, 501);
+  EXPECT_EQ(e.message, "A header you provided implies functionality that is not implemented");
+}
+
+// ---------------------------------------------------------------- objects
+
+TEST_F(S3Test, PutGetHeadRoundTrip) {
+  MakeBucket("bk1");
+  const std::string data = "hello, cenote! this is an object";
+  auto put = Put("bk1", "dir/obj.txt", data,
+                 {{"Metadata", json::object{{"color", "blue"}}},
+                  {"CacheControl", "no-cache"},
+                  {"Tagging", "a=1&b=two%20words"}});
+  EXPECT_EQ(put["ETag"], "\"" + Md5Hex(data) + "\"");
+  EXPECT_FALSE(put.contains("VersionId"));
+  auto get = Call("GetObject", {{"Bucket", "bk1"}, {"Key", "dir/obj.txt"}});
+  ASSERT_TRUE(get.ok());
+  auto& r = get->result.as_object();
+  EXPECT_EQ(r["ContentType"], "binary/octet-stream");
+  EXPECT_EQ(r["ContentLength"], static_cast<std::int64_t>(data.size()));
+  EXPECT_EQ(r["Metadata"].as_object().at("color"), "blue");
+  EXPECT_EQ(r["CacheControl"], "no-cache");
+  EXPECT_EQ(r["TagCount"], 2);
+  EXPECT_EQ(r["ETag"], put["ETag"]);
+  ASSERT_TRUE(get->body);
+  EXPECT_EQ(get->body->Size(), data.size());
+  auto file = get->body->AsFile();
+  ASSERT_TRUE(file.has_value());  // single blob: sendfile-able
+  EXPECT_EQ(file->offset, 0u);
+  EXPECT_EQ(file->length, data.size());
+  EXPECT_EQ(ReadBody(*get->body), data);
+  auto head = Call("HeadObject", {{"Bucket", "bk1"}, {"Key", "dir/obj.txt"}});
+  ASSERT_TRUE(head.ok());
+  EXPECT_FALSE(head->body);
+  EXPECT_EQ(head->result.as_object()["ContentLength"], static_cast<std::int64_t>(data.size()));
+  auto tags = Ok("GetObjectTagging", {{"Bucket", "bk1"}, {"Key", "dir/obj.txt"}});
+  EXPECT_EQ(tags["TagSet"].as_array()[1].as_object().at("Value"), "two words");
+
+  // Overwrite replaces the blob: the old one is deleted.
+  Put("bk1", "dir/obj.txt", "second");
+  EXPECT_EQ(Get("bk1", "dir/obj.txt"), "second");
+  EXPECT_EQ(BlobCount(), 1u);
+  auto missing = Err("GetObject", {{"Bucket", "bk1"}, {"Key", "nope"}});
+  EXPECT_EQ(missing.code, "NoSuchKey");
+  EXPECT_EQ(missing.http_status, 404);
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "nob"}, {"Key", "k"}}).code, "NoSuchBucket");
+  EXPECT_EQ(Err("PutObject", {{"Bucket", "nob"}, {"Key", "k"}}).code, "NoSuchBucket");
+  // An empty object.
+  Put("bk1", "empty", "");
+  EXPECT_EQ(Get("bk1", "empty"), "");
+}
+
+TEST_F(S3Test, ContentMd5AndChecksums) {
+  MakeBucket("bk1");
+  const std::string data = "checksummed body";
+  std::string md5 = Base64Encode(ComputeChecksum(ChecksumAlgorithm::kMD5, data));
+  Put("bk1", "ok", data, {{"ContentMD5", md5}});
+  auto bad =
+      Err("PutObject", {{"Bucket", "bk1"}, {"Key", "k"}, {"ContentMD5", Base64Encode(std::string(16, 'x'))}},
+          std::make_unique<StringReader>(data).get());
+  EXPECT_EQ(bad.code, "BadDigest");
+  StringReader body1(data);
+  EXPECT_EQ(Err("PutObject", {{"Bucket", "bk1"}, {"Key", "k"}, {"ContentMD5", "zz"}}, &body1).code,
+            "InvalidDigest");
+
+  const std::string crc = Base64Encode(ComputeChecksum(ChecksumAlgorithm::kCRC32, data));
+  auto put = Put("bk1", "crc", data, {{"ChecksumCRC32", crc}});
+  EXPECT_EQ(put["ChecksumCRC32"], crc);
+  StringReader body2(data);
+  auto mismatch = Err("PutObject",
+                      {{"Bucket", "bk1"},
+                       {"Key", "k"},
+                       {"ChecksumCRC32", Base64Encode(ComputeChecksum(ChecksumAlgorithm::kCRC32, "other"))}},
+                      &body2);
+  EXPECT_EQ(mismatch.code, "BadDigest");
+  EXPECT_EQ(mismatch.message, "The CRC32 you specified did not match the calculated checksum.");
+  StringReader body3(data);
+  EXPECT_EQ(Err("PutObject", {{"Bucket", "bk1"}, {"Key", "k"}, {"ChecksumSHA256", "AAAA"}}, &body3).code,
+            "InvalidRequest");
+  // Trailer checksum (aws-chunked upload announced with x-amz-trailer).
+  headers_.Add("x-amz-trailer", "x-amz-checksum-crc32c");
+  const std::string crc32c = Base64Encode(ComputeChecksum(ChecksumAlgorithm::kCRC32C, data));
+  StringReader body4(data);
+  body4.trailers_.Add("x-amz-checksum-crc32c", crc32c);
+  Ok("PutObject", {{"Bucket", "bk1"}, {"Key", "trailer"}}, &body4);
+  StringReader body5(data);
+  body5.trailers_.Add("x-amz-checksum-crc32c", Base64Encode(std::string(4, '\0')));
+  EXPECT_EQ(Err("PutObject", {{"Bucket", "bk1"}, {"Key", "trailer2"}}, &body5).code, "BadDigest");
+  headers_ = http::Headers();
+  auto head = Ok("HeadObject", {{"Bucket", "bk1"}, {"Key", "trailer"}, {"ChecksumMode", "ENABLED"}});
+  EXPECT_EQ(head["ChecksumCRC32C"], crc32c);
+  EXPECT_EQ(head["ChecksumType"], "FULL_OBJECT");
+  EXPECT_FALSE(Ok("HeadObject", {{"Bucket", "bk1"}, {"Key", "trailer"}}).contains("ChecksumCRC32C"));
+  // Failed uploads leave no blobs behind.
+  EXPECT_EQ(BlobCount(), 3u);
+}
+
+TEST_F(S3Test, EntityTooLarge) {
+  provider_.reset();
+  S3Options options;
+  options.max_object_size = 10;
+  auto p = S3Provider::Open(*metadata_, *blobs_, options);
+  ASSERT_TRUE(p.ok());
+  provider_ = std::move(*p);
+  MakeBucket("bk1");
+  StringReader body(std::string(11, 'x'));
+  auto e = Err("PutObject", {{"Bucket", "bk1"}, {"Key", "big"}}, &body);
+  EXPECT_EQ(e.code, "EntityTooLarge");
+  EXPECT_EQ(BlobCount(), 0u);
+}
+
+TEST_F(S3Test, Ranges) {
+  MakeBucket("bk1");
+  const std::string data = "0123456789";
+  Put("bk1", "r", data);
+  auto r = Call("GetObject", {{"Bucket", "bk1"}, {"Key", "r"}, {"Range", "bytes=2-5"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->http_status, 206);
+  EXPECT_EQ(r->result.as_object()["ContentRange"], "bytes 2-5/10");
+  EXPECT_EQ(r->result.as_object()["ContentLength"], 4);
+  auto file = r->body->AsFile();
+  ASSERT_TRUE(file.has_value());
+  EXPECT_EQ(file->offset, 2u);
+  EXPECT_EQ(ReadBody(*r->body), "2345");
+  EXPECT_EQ(Get("bk1", "r", {{"Range", "bytes=-3"}}), "789");
+  EXPECT_EQ(Get("bk1", "r", {{"Range", "bytes=7-"}}), "789");
+  EXPECT_EQ(Get("bk1", "r", {{"Range", "bytes=8-100"}}), "89");
+  EXPECT_EQ(Get("bk1", "r", {{"Range", "bytes=-100"}}), data);
+  EXPECT_EQ(Get("bk1", "r", {{"Range", "garbage"}}), data);  // ignored, like S3
+  auto e = Err("GetObject", {{"Bucket", "bk1"}, {"Key", "r"}, {"Range", "bytes=10-"}});
+  EXPECT_EQ(e.code, "InvalidRange");
+  EXPECT_EQ(e.http_status, 416);
+  bool has_size = false;
+  for (const auto& [k, v] : e.fields) has_size = has_size || (k == "ActualObjectSize" && v == "10");
+  EXPECT_TRUE(has_size);
+  EXPECT_EQ(
+      Err("GetObject", {{"Bucket", "bk1"}, {"Key", "r"}, {"Range", "bytes=0-1"}, {"PartNumber", 1}}).code,
+      "InvalidRequest");
+}
+
+TEST_F(S3Test, ConditionalRequests) {
+  MakeBucket("bk1");
+  auto put = Put("bk1", "c", "data");
+  const std::string etag = std::string(put["ETag"].as_string());
+  const std::int64_t past = 1000;             // 1970
+  const std::int64_t future = 4102444800000;  // 2100
+  auto e = Err("GetObject", {{"Bucket", "bk1"}, {"Key", "c"}, {"IfNoneMatch", etag}});
+  EXPECT_EQ(e.http_status, 304);
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "bk1"}, {"Key", "c"}, {"IfMatch", "\"nope\""}}).http_status, 412);
+  EXPECT_EQ(Err("HeadObject", {{"Bucket", "bk1"}, {"Key", "c"}, {"IfUnmodifiedSince", past}}).code,
+            "PreconditionFailed");
+  // If-Match true wins over a failing If-Unmodified-Since.
+  EXPECT_EQ(Get("bk1", "c", {{"IfMatch", etag}, {"IfUnmodifiedSince", past}}), "data");
+  // If-None-Match false + If-Modified-Since false (would be 304 alone): If-None-Match decides -> 200.
+  EXPECT_EQ(Get("bk1", "c", {{"IfNoneMatch", "\"other\""}, {"IfModifiedSince", NowPlus(0)}}), "data");
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "bk1"}, {"Key", "c"}, {"IfModifiedSince", NowPlus(0)}}).http_status,
+            304);
+  // A date in the future is ignored.
+  EXPECT_EQ(Get("bk1", "c", {{"IfModifiedSince", future}}), "data");
+  EXPECT_EQ(Get("bk1", "c", {{"IfModifiedSince", past}}), "data");
+  // Conditional PUTs.
+  StringReader body("x");
+  auto pe = Err("PutObject", {{"Bucket", "bk1"}, {"Key", "c"}, {"IfNoneMatch", "*"}}, &body);
+  EXPECT_EQ(pe.code, "PreconditionFailed");
+  EXPECT_EQ(pe.http_status, 412);
+  Put("bk1", "new", "x", {{"IfNoneMatch", "*"}});
+  StringReader body2("x");
+  EXPECT_EQ(Err("PutObject", {{"Bucket", "bk1"}, {"Key", "c"}, {"IfMatch", "\"wrong\""}}, &body2).code,
+            "PreconditionFailed");
+  Put("bk1", "c", "replaced", {{"IfMatch", etag}});
+  EXPECT_EQ(Get("bk1", "c"), "replaced");
+}
+
+TEST_F(S3Test, ResponseOverridesAndAttributes) {
+  MakeBucket("bk1");
+  Put("bk1", "o", "abc", {{"ContentType", "text/plain"}});
+  auto r = Ok("GetObject", {{"Bucket", "bk1"},
+                            {"Key", "o"},
+                            {"ResponseContentType", "application/json"},
+                            {"ResponseContentDisposition", "attachment"}});
+  EXPECT_EQ(r["ContentType"], "application/json");
+  EXPECT_EQ(r["ContentDisposition"], "attachment");
+  auto a =
+      Ok("GetObjectAttributes", {{"Bucket", "bk1"},
+                                 {"Key", "o"},
+                                 {"ObjectAttributes", json::array{"ETag", "ObjectSize", "StorageClass"}}});
+  EXPECT_EQ(a["ETag"], Md5Hex("abc"));
+  EXPECT_EQ(a["ObjectSize"], 3);
+  EXPECT_EQ(a["StorageClass"], "STANDARD");
+}
+
+TEST_F(S3Test, DeleteObjectsBatch) {
+  MakeBucket("bk1");
+  Put("bk1", "a", "1");
+  Put("bk1", "b", "2");
+  json::array objects{json::object{{"Key", "a"}}, json::object{{"Key", "b"}},
+                      json::object{{"Key", "missing"}}, json::object{{"Key", "a"}, {"VersionId", "bogus"}}};
+  auto r = Ok("DeleteObjects", {{"Bucket", "bk1"}, {"Delete", json::object{{"Objects", objects}}}});
+  EXPECT_EQ(r["Deleted"].as_array().size(), 3u);
+  ASSERT_EQ(r["Errors"].as_array().size(), 1u);
+  EXPECT_EQ(r["Errors"].as_array()[0].as_object().at("Code"), "InvalidArgument");
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "bk1"}, {"Key", "a"}}).code, "NoSuchKey");
+  auto quiet =
+      Ok("DeleteObjects",
+         {{"Bucket", "bk1"},
+          {"Delete", json::object{{"Objects", json::array{json::object{{"Key", "b"}}}}, {"Quiet", true}}}});
+  EXPECT_FALSE(quiet.contains("Deleted"));
+  json::array many;
+  for (int i = 0; i < 1001; ++i) many.push_back(json::object{{"Key", "k" + std::to_string(i)}});
+  EXPECT_EQ(Err("DeleteObjects", {{"Bucket", "bk1"}, {"Delete", json::object{{"Objects", many}}}}).code,
+            "MalformedXML");
+  EXPECT_EQ(
+      Err("DeleteObjects", {{"Bucket", "bk1"}, {"Delete", json::object{{"Objects", json::array{}}}}}).code,
+      "MalformedXML");
+  EXPECT_EQ(BlobCount(), 0u);
+}
+
+TEST_F(S3Test, CopyObject) {
+  MakeBucket("src");
+  MakeBucket("dst");
+  auto put = Put("src", "a b/ü.txt", "copy me",
+                 {{"ContentType", "text/plain"}, {"Metadata", json::object{{"m", "1"}}}});
+  auto c = Ok("CopyObject", {{"Bucket", "dst"}, {"Key", "copy"}, {"CopySource", "src/a%20b/%C3%BC.txt"}});
+  EXPECT_EQ(c["CopyObjectResult"].as_object().at("ETag"), put["ETag"]);
+  auto head = Ok("HeadObject", {{"Bucket", "dst"}, {"Key", "copy"}});
+  EXPECT_EQ(head["ContentType"], "text/plain");
+  EXPECT_EQ(head["Metadata"].as_object().at("m"), "1");
+  EXPECT_EQ(Get("dst", "copy"), "copy me");
+  Ok("CopyObject", {{"Bucket", "dst"},
+                    {"Key", "replaced"},
+                    {"CopySource", "/src/a%20b/%C3%BC.txt"},
+                    {"MetadataDirective", "REPLACE"},
+                    {"ContentType", "image/png"}});
+  auto h2 = Ok("HeadObject", {{"Bucket", "dst"}, {"Key", "replaced"}});
+  EXPECT_EQ(h2["ContentType"], "image/png");
+  EXPECT_FALSE(h2.contains("Metadata"));
+  auto self =
+      Err("CopyObject", {{"Bucket", "src"}, {"Key", "a b/ü.txt"}, {"CopySource", "src/a%20b/%C3%BC.txt"}});
+  EXPECT_EQ(self.code, "InvalidRequest");
+  EXPECT_EQ(
+      self.message,
+      "This copy request is illegal because it is trying to copy an object to itself without changing the "
+      "object's metadata, storage class, website redirect location or encryption attributes.");
+  Ok("CopyObject", {{"Bucket", "src"},
+                    {"Key", "a b/ü.txt"},
+                    {"CopySource", "src/a%20b/%C3%BC.txt"},
+                    {"MetadataDirective", "REPLACE"}});
+  auto cond = Err("CopyObject", {{"Bucket", "dst"},
+                                 {"Key", "x"},
+                                 {"CopySource", "src/a%20b/%C3%BC.txt"},
+                                 {"CopySourceIfMatch", "\"nope\""}});
+  EXPECT_EQ(cond.http_status, 412);
+  EXPECT_EQ(Err("CopyObject", {{"Bucket", "dst"}, {"Key", "x"}, {"CopySource", "src/none"}}).code,
+            "NoSuchKey");
+  // Source overwritten: the copy keeps its own bytes (clone, not shared mutable state).
+  Put("src", "a b/ü.txt", "changed");
+  EXPECT_EQ(Get("dst", "copy"), "copy me");
+}
+
+// ---------------------------------------------------------------- listing
+
+TEST_F(S3Test, ListObjectsV2DelimiterAcrossPages) {
+  MakeBucket("bk1");
+  for (const char* k : {"a/1", "a/2", "b", "c/x/1", "c/y", "d", "e/1"}) Put("bk1", k, "x");
+  // Pages of 2: [a/, b], [c/, d], [e/]
+  std::vector<std::string> seen;
+  std::optional<std::string> token;
+  for (int i = 0; i < 10; ++i) {
+    json::object params{{"Bucket", "bk1"}, {"Delimiter", "/"}, {"MaxKeys", 2}};
+    if (token) params["ContinuationToken"] = *token;
+    auto r = Ok("ListObjectsV2", params);
+    if (r.contains("Contents")) {
+      for (const auto& c : r["Contents"].as_array()) seen.emplace_back(c.as_object().at("Key").as_string());
+    }
+    if (r.contains("CommonPrefixes")) {
+      for (const auto& c : r["CommonPrefixes"].as_array())
+        seen.emplace_back(c.as_object().at("Prefix").as_string());
+    }
+    EXPECT_LE(r["KeyCount"].as_int64(), 2);
+    if (!r["IsTruncated"].as_bool()) break;
+    token = std::string(r["NextContinuationToken"].as_string());
+  }
+  std::vector<std::string> sorted = seen;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, (std::vector<std::string>{"a/", "b", "c/", "d", "e/"}));
+  // With a prefix.
+  auto r = Ok("ListObjectsV2", {{"Bucket", "bk1"}, {"Prefix", "c/"}, {"Delimiter", "/"}});
+  EXPECT_EQ(r["Contents"].as_array().size(), 1u);
+  EXPECT_EQ(r["CommonPrefixes"].as_array()[0].as_object().at("Prefix"), "c/x/");
+  // MaxKeys 0, StartAfter.
+  auto zero = Ok("ListObjectsV2", {{"Bucket", "bk1"}, {"MaxKeys", 0}});
+  EXPECT_EQ(zero["KeyCount"], 0);
+  EXPECT_FALSE(zero.contains("Contents"));
+  auto after = Ok("ListObjectsV2", {{"Bucket", "bk1"}, {"StartAfter", "c/y"}});
+  EXPECT_EQ(after["Contents"].as_array().size(), 2u);
+  EXPECT_EQ(after["StartAfter"], "c/y");
+  EXPECT_EQ(Err("ListObjectsV2", {{"Bucket", "bk1"}, {"ContinuationToken", "!!"}}).code, "InvalidArgument");
+}
+
+TEST_F(S3Test, ListingHostileKeysAndEncoding) {
+  MakeBucket("bk1");
+  std::vector<std::string> keys = {"../etc/passwd", "a//b",      "dir/",        "dir/file",
+                                   "sp ace",        "z\xC3\xBC", "\xE4\xB8\xAD"};
+  for (const auto& k : keys) Put("bk1", k, k);
+  for (const auto& k : keys) EXPECT_EQ(Get("bk1", k), k);
+  auto r = Ok("ListObjectsV2", {{"Bucket", "bk1"}});
+  std::vector<std::string> listed;
+  for (const auto& c : r["Contents"].as_array()) listed.emplace_back(c.as_object().at("Key").as_string());
+  std::vector<std::string> expected = keys;
+  std::sort(expected.begin(), expected.end());  // byte order == UTF-8 code point order
+  EXPECT_EQ(listed, expected);
+  auto enc = Ok("ListObjectsV2", {{"Bucket", "bk1"}, {"EncodingType", "url"}, {"Prefix", "sp "}});
+  EXPECT_EQ(enc["Contents"].as_array()[0].as_object().at("Key"), "sp+ace");
+  EXPECT_EQ(enc["Prefix"], "sp+");
+  EXPECT_EQ(enc["EncodingType"], "url");
+  auto u = Ok("ListObjectsV2", {{"Bucket", "bk1"}, {"EncodingType", "url"}, {"Prefix", "z"}});
+  EXPECT_EQ(u["Contents"].as_array()[0].as_object().at("Key"), "z%C3%BC");
+  auto slash = Ok("ListObjectsV2", {{"Bucket", "bk1"}, {"Delimiter", "/"}, {"Prefix", "a/"}});
+  EXPECT_EQ(slash["CommonPrefixes"].as_array()[0].as_object().at("Prefix"), "a//");
+  EXPECT_EQ(Err("ListObjectsV2", {{"Bucket", "bk1"}, {"EncodingType", "base64"}}).code, "InvalidArgument");
+}
+
+TEST_F(S3Test, ListObjectsV1Markers) {
+  MakeBucket("bk1");
+  for (const char* k : {"a/1", "a/2", "b", "c"}) Put("bk1", k, "x");
+  auto r = Ok("ListObjects", {{"Bucket", "bk1"}, {"Delimiter", "/"}, {"MaxKeys", 2}});
+  EXPECT_TRUE(r["IsTruncated"].as_bool());
+  EXPECT_EQ(r["NextMarker"], "b");
+  EXPECT_TRUE(r["Contents"].as_array()[0].as_object().contains("Owner"));
+  auto r2 = Ok("ListObjects", {{"Bucket", "bk1"}, {"Delimiter", "/"}, {"Marker", "b"}});
+  EXPECT_FALSE(r2["IsTruncated"].as_bool());
+  ASSERT_EQ(r2["Contents"].as_array().size(), 1u);
+  EXPECT_EQ(r2["Contents"].as_array()[0].as_object().at("Key"), "c");
+  auto nodelim = Ok("ListObjects", {{"Bucket", "bk1"}, {"MaxKeys", 1}});
+  EXPECT_TRUE(nodelim["IsTruncated"].as_bool());
+  EXPECT_FALSE(nodelim.contains("NextMarker"));
+  // A marker naming a common prefix skips the whole prefix.
+  auto r3 = Ok("ListObjects", {{"Bucket", "bk1"}, {"Delimiter", "/"}, {"Marker", "a/"}});
+  EXPECT_FALSE(r3.contains("CommonPrefixes"));
+  EXPECT_EQ(r3["Contents"].as_array().size(), 2u);
+}
+
+// ---------------------------------------------------------------- multipart
+
+TEST_F(S3Test, MultipartUploadEtagAndManifest) {
+  MakeBucket("bk1");
+  auto up = Ok("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "big"}, {"ContentType", "text/csv"}});
+  const std::string id = std::string(up["UploadId"].as_string());
+  const std::string p1(20, 'a'), p2(20, 'b'), p3 = "tail";
+  std::vector<std::string> etags;
+  int n = 1;
+  for (const auto* part : {&p1, &p2, &p3}) {
+    StringReader body(*part);
+    auto r =
+        Ok("UploadPart", {{"Bucket", "bk1"}, {"Key", "big"}, {"UploadId", id}, {"PartNumber", n++}}, &body);
+    etags.emplace_back(r["ETag"].as_string());
+  }
+  // Re-upload of part 2 replaces it (the old blob is deleted).
+  StringReader again(p2);
+  Ok("UploadPart", {{"Bucket", "bk1"}, {"Key", "big"}, {"UploadId", id}, {"PartNumber", 2}}, &again);
+  StringReader bad_part("x");
+  EXPECT_EQ(Err("UploadPart", {{"Bucket", "bk1"}, {"Key", "big"}, {"UploadId", id}, {"PartNumber", 10001}},
+                &bad_part)
+                .code,
+            "InvalidArgument");
+  auto lp = Ok("ListParts", {{"Bucket", "bk1"}, {"Key", "big"}, {"UploadId", id}, {"MaxParts", 2}});
+  EXPECT_EQ(lp["Parts"].as_array().size(), 2u);
+  EXPECT_TRUE(lp["IsTruncated"].as_bool());
+  EXPECT_EQ(lp["NextPartNumberMarker"], 2);
+  auto lp2 = Ok("ListParts", {{"Bucket", "bk1"}, {"Key", "big"}, {"UploadId", id}, {"PartNumberMarker", 2}});
+  EXPECT_EQ(lp2["Parts"].as_array().size(), 1u);
+  auto uploads = Ok("ListMultipartUploads", {{"Bucket", "bk1"}});
+  ASSERT_EQ(uploads["Uploads"].as_array().size(), 1u);
+  EXPECT_EQ(uploads["Uploads"].as_array()[0].as_object().at("UploadId"), id);
+
+  auto parts = [&](std::vector<std::pair<int, std::string>> list) {
+    json::array a;
+    for (auto& [num, etag] : list) a.push_back(json::object{{"PartNumber", num}, {"ETag", etag}});
+    return json::object{{"Parts", a}};
+  };
+  auto complete = [&](json::object mpu) {
+    return json::object{{"Bucket", "bk1"}, {"Key", "big"}, {"UploadId", id}, {"MultipartUpload", mpu}};
+  };
+  EXPECT_EQ(Err("CompleteMultipartUpload", complete(json::object{{"Parts", json::array{}}})).code,
+            "MalformedXML");
+  EXPECT_EQ(Err("CompleteMultipartUpload", complete(parts({{2, etags[1]}, {1, etags[0]}}))).code,
+            "InvalidPartOrder");
+  EXPECT_EQ(Err("CompleteMultipartUpload", complete(parts({{1, etags[0]}, {2, "\"deadbeef\""}}))).code,
+            "InvalidPart");
+  EXPECT_EQ(Err("CompleteMultipartUpload", complete(parts({{3, etags[2]}, {1, etags[0]}}))).code,
+            "InvalidPartOrder");
+  EXPECT_EQ(Err("CompleteMultipartUpload", complete(parts({{3, etags[2]}, {4, etags[2]}}))).code,
+            "EntityTooSmall");
+  auto done = Ok("CompleteMultipartUpload", complete(parts({{1, etags[0]}, {2, etags[1]}, {3, etags[2]}})));
+  // Independent ETag: md5 of the concatenated binary part md5s, "-3".
+  std::string concat = ComputeChecksum(ChecksumAlgorithm::kMD5, p1) +
+                       ComputeChecksum(ChecksumAlgorithm::kMD5, p2) +
+                       ComputeChecksum(ChecksumAlgorithm::kMD5, p3);
+  EXPECT_EQ(done["ETag"], "\"" + Md5Hex(concat) + "-3\"");
+  EXPECT_EQ(Get("bk1", "big"), p1 + p2 + p3);
+  auto ranged = Get("bk1", "big", {{"Range", "bytes=15-44"}});
+  EXPECT_EQ(ranged, (p1 + p2 + p3).substr(15, 30));
+  auto part2 = Call("GetObject", {{"Bucket", "bk1"}, {"Key", "big"}, {"PartNumber", 2}});
+  ASSERT_TRUE(part2.ok());
+  EXPECT_EQ(part2->http_status, 206);
+  EXPECT_EQ(part2->result.as_object()["PartsCount"], 3);
+  EXPECT_EQ(part2->result.as_object()["ContentRange"], "bytes 20-39/44");
+  EXPECT_EQ(ReadBody(*part2->body), p2);
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "bk1"}, {"Key", "big"}, {"PartNumber", 4}}).code,
+            "InvalidPartNumber");
+  EXPECT_EQ(Ok("HeadObject", {{"Bucket", "bk1"}, {"Key", "big"}})["ContentType"], "text/csv");
+  // No bytes were copied: exactly the three part blobs remain.
+  EXPECT_EQ(BlobCount(), 3u);
+  // A retry of the completed upload answers the same.
+  auto retry = Ok("CompleteMultipartUpload", complete(parts({{1, etags[0]}, {2, etags[1]}, {3, etags[2]}})));
+  EXPECT_EQ(retry["ETag"], done["ETag"]);
+  EXPECT_EQ(Err("AbortMultipartUpload", {{"Bucket", "bk1"}, {"Key", "big"}, {"UploadId", id}}).code,
+            "NoSuchUpload");
+  EXPECT_EQ(Err("ListParts", {{"Bucket", "bk1"}, {"Key", "big"}, {"UploadId", id}}).http_status, 404);
+}
+
+TEST_F(S3Test, MultipartCompositeChecksumAndUnusedParts) {
+  MakeBucket("bk1");
+  auto up = Ok("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "k"}, {"ChecksumAlgorithm", "CRC32"}});
+  EXPECT_EQ(up["ChecksumType"], "COMPOSITE");
+  const std::string id = std::string(up["UploadId"].as_string());
+  const std::string p1(16, 'q'), p2 = "end", p3 = "unused";
+  std::vector<std::string> etags;
+  int n = 1;
+  for (const auto* part : {&p1, &p2, &p3}) {
+    StringReader body(*part);
+    auto r =
+        Ok("UploadPart", {{"Bucket", "bk1"}, {"Key", "k"}, {"UploadId", id}, {"PartNumber", n++}}, &body);
+    EXPECT_EQ(r["ChecksumCRC32"], Base64Encode(ComputeChecksum(ChecksumAlgorithm::kCRC32, *part)));
+    etags.emplace_back(r["ETag"].as_string());
+  }
+  json::array list{json::object{{"PartNumber", 1}, {"ETag", etags[0]}},
+                   json::object{{"PartNumber", 2}, {"ETag", etags[1]}}};
+  auto done = Ok("CompleteMultipartUpload", {{"Bucket", "bk1"},
+                                             {"Key", "k"},
+                                             {"UploadId", id},
+                                             {"MultipartUpload", json::object{{"Parts", list}}}});
+  std::string expected = Base64Encode(ComputeChecksum(ChecksumAlgorithm::kCRC32,
+                                                      ComputeChecksum(ChecksumAlgorithm::kCRC32, p1) +
+                                                          ComputeChecksum(ChecksumAlgorithm::kCRC32, p2))) +
+                         "-2";
+  EXPECT_EQ(done["ChecksumCRC32"], expected);
+  EXPECT_EQ(BlobCount(), 2u);  // the unlisted part's blob is gone
+  EXPECT_EQ(Get("bk1", "k"), p1 + p2);
+}
+
+TEST_F(S3Test, MultipartFullObjectCrc64) {
+  MakeBucket("bk1");
+  auto up =
+      Ok("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "k"}, {"ChecksumAlgorithm", "CRC64NVME"}});
+  EXPECT_EQ(up["ChecksumType"], "FULL_OBJECT");
+  const std::string id = std::string(up["UploadId"].as_string());
+  const std::string p1(17, 'x'), p2 = "yz";
+  std::vector<std::string> etags;
+  int n = 1;
+  for (const auto* part : {&p1, &p2}) {
+    StringReader body(*part);
+    auto r =
+        Ok("UploadPart", {{"Bucket", "bk1"}, {"Key", "k"}, {"UploadId", id}, {"PartNumber", n++}}, &body);
+    etags.emplace_back(r["ETag"].as_string());
+  }
+  json::array list{json::object{{"PartNumber", 1}, {"ETag", etags[0]}},
+                   json::object{{"PartNumber", 2}, {"ETag", etags[1]}}};
+  auto done = Ok("CompleteMultipartUpload", {{"Bucket", "bk1"},
+                                             {"Key", "k"},
+                                             {"UploadId", id},
+                                             {"MultipartUpload", json::object{{"Parts", list}}}});
+  EXPECT_EQ(done["ChecksumCRC64NVME"], Base64Encode(ComputeChecksum(ChecksumAlgorithm::kCRC64NVME, p1 + p2)));
+}
+
+TEST_F(S3Test, UploadPartCopyWithRange) {
+  MakeBucket("bk1");
+  Put("bk1", "src", "0123456789abcdefghij");
+  auto up = Ok("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "dst"}});
+  const std::string id = std::string(up["UploadId"].as_string());
+  auto c1 =
+      Ok("UploadPartCopy",
+         {{"Bucket", "bk1"}, {"Key", "dst"}, {"UploadId", id}, {"PartNumber", 1}, {"CopySource", "bk1/src"}});
+  auto c2 = Ok("UploadPartCopy", {{"Bucket", "bk1"},
+                                  {"Key", "dst"},
+                                  {"UploadId", id},
+                                  {"PartNumber", 2},
+                                  {"CopySource", "bk1/src"},
+                                  {"CopySourceRange", "bytes=2-4"}});
+  EXPECT_EQ(c2["CopyPartResult"].as_object().at("ETag"), "\"" + Md5Hex("234") + "\"");
+  EXPECT_EQ(Err("UploadPartCopy", {{"Bucket", "bk1"},
+                                   {"Key", "dst"},
+                                   {"UploadId", id},
+                                   {"PartNumber", 3},
+                                   {"CopySource", "bk1/src"},
+                                   {"CopySourceRange", "bytes=5-100"}})
+                .code,
+            "InvalidArgument");
+  json::array list{json::object{{"PartNumber", 1}, {"ETag", c1["CopyPartResult"].as_object().at("ETag")}},
+                   json::object{{"PartNumber", 2}, {"ETag", c2["CopyPartResult"].as_object().at("ETag")}}};
+  Ok("CompleteMultipartUpload", {{"Bucket", "bk1"},
+                                 {"Key", "dst"},
+                                 {"UploadId", id},
+                                 {"MultipartUpload", json::object{{"Parts", list}}}});
+  EXPECT_EQ(Get("bk1", "dst"), "0123456789abcdefghij234");
+}
+
+TEST_F(S3Test, ListMultipartUploadsPagination) {
+  MakeBucket("bk1");
+  std::vector<std::string> ids;
+  for (const char* k : {"a", "a", "b/1", "b/2", "c"}) {
+    ids.emplace_back(Ok("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", k}})["UploadId"].as_string());
+  }
+  auto r = Ok("ListMultipartUploads", {{"Bucket", "bk1"}, {"MaxUploads", 1}});
+  EXPECT_TRUE(r["IsTruncated"].as_bool());
+  EXPECT_EQ(r["NextKeyMarker"], "a");
+  EXPECT_EQ(r["NextUploadIdMarker"], ids[0]);
+  auto r2 = Ok("ListMultipartUploads",
+               {{"Bucket", "bk1"}, {"KeyMarker", "a"}, {"UploadIdMarker", ids[0]}, {"Delimiter", "/"}});
+  ASSERT_EQ(r2["Uploads"].as_array().size(), 2u);
+  EXPECT_EQ(r2["Uploads"].as_array()[0].as_object().at("UploadId"), ids[1]);
+  EXPECT_EQ(r2["CommonPrefixes"].as_array().size(), 1u);
+}
+
+// ---------------------------------------------------------------- versioning
+
+TEST_F(S3Test, VersioningFlow) {
+  MakeBucket("ver");
+  Put("ver", "k", "null-version");  // before versioning: the "null" version
+  Ok("PutBucketVersioning",
+     {{"Bucket", "ver"}, {"VersioningConfiguration", json::object{{"Status", "Enabled"}}}});
+  auto v1 = Put("ver", "k", "one");
+  auto v2 = Put("ver", "k", "two");
+  const std::string id1 = std::string(v1["VersionId"].as_string());
+  const std::string id2 = std::string(v2["VersionId"].as_string());
+  EXPECT_NE(id1, id2);
+  EXPECT_LT(id1, id2);  // sortable by creation
+  EXPECT_EQ(Get("ver", "k"), "two");
+  EXPECT_EQ(Get("ver", "k", {{"VersionId", id1}}), "one");
+  EXPECT_EQ(Get("ver", "k", {{"VersionId", "null"}}), "null-version");
+  auto del = Ok("DeleteObject", {{"Bucket", "ver"}, {"Key", "k"}});
+  EXPECT_EQ(del["DeleteMarker"], true);
+  const std::string marker = std::string(del["VersionId"].as_string());
+  auto gone = Err("GetObject", {{"Bucket", "ver"}, {"Key", "k"}});
+  EXPECT_EQ(gone.code, "NoSuchKey");
+  bool marker_header = false;
+  for (const auto& [k, val] : gone.headers)
+    marker_header = marker_header || (k == "x-amz-delete-marker" && val == "true");
+  EXPECT_TRUE(marker_header);
+  auto on_marker = Err("GetObject", {{"Bucket", "ver"}, {"Key", "k"}, {"VersionId", marker}});
+  EXPECT_EQ(on_marker.code, "MethodNotAllowed");
+  EXPECT_EQ(on_marker.http_status, 405);
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "ver"}, {"Key", "k"}, {"VersionId", std::string(32, '0')}}).code,
+            "NoSuchVersion");
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "ver"}, {"Key", "k"}, {"VersionId", "bad"}}).code,
+            "InvalidArgument");
+
+  auto versions = Ok("ListObjectVersions", {{"Bucket", "ver"}});
+  ASSERT_EQ(versions["Versions"].as_array().size(), 3u);
+  ASSERT_EQ(versions["DeleteMarkers"].as_array().size(), 1u);
+  EXPECT_EQ(versions["DeleteMarkers"].as_array()[0].as_object().at("IsLatest"), true);
+  EXPECT_EQ(versions["Versions"].as_array()[0].as_object().at("VersionId"), id2);  // newest first
+  EXPECT_EQ(versions["Versions"].as_array()[2].as_object().at("VersionId"), "null");
+  // Pagination by KeyMarker/VersionIdMarker visits every entry once.
+  std::vector<std::string> seen;
+  json::object params{{"Bucket", "ver"}, {"MaxKeys", 1}};
+  for (int i = 0; i < 10; ++i) {
+    auto page = Ok("ListObjectVersions", params);
+    for (const char* list : {"Versions", "DeleteMarkers"}) {
+      if (page.contains(list)) {
+        for (const auto& e : page[list].as_array())
+          seen.emplace_back(e.as_object().at("VersionId").as_string());
+      }
+    }
+    if (!page["IsTruncated"].as_bool()) break;
+    params["KeyMarker"] = page["NextKeyMarker"];
+    params["VersionIdMarker"] = page["NextVersionIdMarker"];
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{marker, id2, id1, "null"}));
+  // ListObjectsV2 hides keys whose latest version is a delete marker.
+  EXPECT_FALSE(Ok("ListObjectsV2", {{"Bucket", "ver"}}).contains("Contents"));
+  // Deleting the marker by version id restores the object.
+  auto undelete = Ok("DeleteObject", {{"Bucket", "ver"}, {"Key", "k"}, {"VersionId", marker}});
+  EXPECT_EQ(undelete["DeleteMarker"], true);
+  EXPECT_EQ(Get("ver", "k"), "two");
+  // Deleting a specific version is permanent.
+  Ok("DeleteObject", {{"Bucket", "ver"}, {"Key", "k"}, {"VersionId", id2}});
+  EXPECT_EQ(Get("ver", "k"), "one");
+  EXPECT_EQ(BlobCount(), 2u);
+}
+
+TEST_F(S3Test, SuspendedVersioningReplacesNullVersion) {
+  MakeBucket("ver");
+  Ok("PutBucketVersioning",
+     {{"Bucket", "ver"}, {"VersioningConfiguration", json::object{{"Status", "Enabled"}}}});
+  auto v1 = Put("ver", "k", "kept");
+  Ok("PutBucketVersioning",
+     {{"Bucket", "ver"}, {"VersioningConfiguration", json::object{{"Status", "Suspended"}}}});
+  auto n1 = Put("ver", "k", "null-1");
+  EXPECT_EQ(n1["VersionId"], "null");
+  Put("ver", "k", "null-2");
+  auto versions = Ok("ListObjectVersions", {{"Bucket", "ver"}});
+  EXPECT_EQ(versions["Versions"].as_array().size(), 2u);
+  EXPECT_EQ(Get("ver", "k"), "null-2");
+  auto del = Ok("DeleteObject", {{"Bucket", "ver"}, {"Key", "k"}});
+  EXPECT_EQ(del["VersionId"], "null");
+  EXPECT_EQ(del["DeleteMarker"], true);
+  EXPECT_EQ(Get("ver", "k", {{"VersionId", v1["VersionId"]}}), "kept");
+  EXPECT_EQ(BlobCount(), 1u);
+}
+
+// ---------------------------------------------------------------- tagging
+
+TEST_F(S3Test, ObjectTagging) {
+  MakeBucket("bk1");
+  Put("bk1", "k", "x");
+  json::array tags{json::object{{"Key", "a"}, {"Value", "1"}}};
+  Ok("PutObjectTagging", {{"Bucket", "bk1"}, {"Key", "k"}, {"Tagging", json::object{{"TagSet", tags}}}});
+  EXPECT_EQ(Ok("GetObjectTagging", {{"Bucket", "bk1"}, {"Key", "k"}})["TagSet"], tags);
+  json::array dup{json::object{{"Key", "a"}, {"Value", "1"}}, json::object{{"Key", "a"}, {"Value", "2"}}};
+  EXPECT_EQ(
+      Err("PutObjectTagging", {{"Bucket", "bk1"}, {"Key", "k"}, {"Tagging", json::object{{"TagSet", dup}}}})
+          .code,
+      "InvalidTag");
+  json::array eleven;
+  for (int i = 0; i < 11; ++i)
+    eleven.push_back(json::object{{"Key", "k" + std::to_string(i)}, {"Value", "v"}});
+  EXPECT_EQ(Err("PutObjectTagging",
+                {{"Bucket", "bk1"}, {"Key", "k"}, {"Tagging", json::object{{"TagSet", eleven}}}})
+                .code,
+            "BadRequest");
+  Ok("DeleteObjectTagging", {{"Bucket", "bk1"}, {"Key", "k"}});
+  EXPECT_TRUE(Ok("GetObjectTagging", {{"Bucket", "bk1"}, {"Key", "k"}})["TagSet"].as_array().empty());
+  EXPECT_EQ(Err("GetObjectTagging", {{"Bucket", "bk1"}, {"Key", "none"}}).code, "NoSuchKey");
+}
+
+// Overwrites race with reads: every GET returns one complete version, never a mix or a torn body.
+TEST_F(S3Test, ConcurrentOverwriteAndRead) {
+  MakeBucket("bk1");
+  const std::size_t size = 300 * 1024;
+  Put("bk1", "hot", std::string(size, 'a'));
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < 15; ++i) {
+        StringReader body(std::string(size, static_cast<char>('b' + w)), 64 * 1024);
+        aws::OperationInput in;
+        in.params = json::object{{"Bucket", "bk1"}, {"Key", "hot"}};
+        in.body = &body;
+        if (!provider_->Invoke(ctx_, "PutObject", in).ok()) ++bad;
+      }
+    });
+  }
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 30; ++i) {
+        aws::OperationInput in;
+        in.params = json::object{{"Bucket", "bk1"}, {"Key", "hot"}};
+        auto out = provider_->Invoke(ctx_, "GetObject", in);
+        if (!out.ok() || !out->body) {
+          ++bad;
+          continue;
+        }
+        std::string data;
+        std::string buf(100000, '\0');
+        for (int guard = 0; guard < 1000; ++guard) {
+          auto n = out->body->Read(buf.data(), buf.size());
+          if (!n || *n == 0) break;
+          data.append(buf.data(), *n);
+        }
+        if (data.size() != size || data.find_first_not_of(data[0]) != std::string::npos) ++bad;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(BlobCount(), 1u);
+}
+
+// ---------------------------------------------------------------- recovery
+
+TEST_F(S3Test, CrashRecoveryRemovesOrphanBlobs) {
+  MakeBucket("bk1");
+  Put("bk1", "kept", "kept bytes");
+  auto up = Ok("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "mp"}});
+  StringReader part("part bytes");
+  Ok("UploadPart", {{"Bucket", "bk1"}, {"Key", "mp"}, {"UploadId", up["UploadId"]}, {"PartNumber", 1}},
+     &part);
+  // A blob committed by a write that crashed before its metadata transaction.
+  auto w = blobs_->Create();
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Append("orphan", 6).ok());
+  auto orphan = (*w)->Commit();
+  ASSERT_TRUE(orphan.ok());
+  EXPECT_EQ(BlobCount(), 3u);
+  OpenAll();  // restart
+  EXPECT_EQ(BlobCount(), 2u);
+  EXPECT_FALSE(blobs_->Open(*orphan).ok());
+  EXPECT_EQ(Get("bk1", "kept"), "kept bytes");
+  auto lp = Ok("ListParts", {{"Bucket", "bk1"}, {"Key", "mp"}, {"UploadId", up["UploadId"]}});
+  EXPECT_EQ(lp["Parts"].as_array().size(), 1u);
+  // Version ids stay increasing after a restart.
+  Ok("PutBucketVersioning",
+     {{"Bucket", "bk1"}, {"VersioningConfiguration", json::object{{"Status", "Enabled"}}}});
+  auto a = Put("bk1", "v", "1");
+  OpenAll();
+  auto b = Put("bk1", "v", "2");
+  EXPECT_LT(a["VersionId"].as_string(), b["VersionId"].as_string());
+}
+
+// docs/s3-coverage.md (generated by src/services/s3/gen_coverage.py) must match what Invoke does: every
+// supported operation marked supported, every other one answering NotImplemented.
+TEST_F(S3Test, CoverageDocMatchesProvider) {
+  std::ifstream in(std::string(CENOTE_SOURCE_DIR) + "/docs/s3-coverage.md");
+  ASSERT_TRUE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  for (auto op : S3Provider::SupportedOperations()) {
+    EXPECT_NE(doc.find("| " + std::string(op) + " | supported |"), std::string::npos) << op;
+  }
+  std::size_t unsupported = 0;
+  std::size_t pos = 0;
+  while ((pos = doc.find(" | not implemented |", pos)) != std::string::npos) {
+    std::size_t start = doc.rfind("| ", pos - 1);
+    std::string op = doc.substr(start + 2, pos - start - 2);
+    auto e = Err(op, {{"Bucket", "bk1"}});
+    EXPECT_EQ(e.code, "NotImplemented") << op;
+    ++unsupported;
+    pos += 1;
+  }
+  EXPECT_EQ(unsupported + S3Provider::SupportedOperations().size(), 99u);
+}
+
+// A body whose trailers are read after the blob is committed and before the metadata transaction: the
+// process dies there, as a kill -9 between the two steps would.
+class CrashAfterBlobCommitReader final : public http::BodyReader {
+ public:
+  explicit CrashAfterBlobCommitReader(std::string data) : inner_(std::move(data)) {}
+  Result<std::size_t> Read(char* buf, std::size_t n) override { return inner_.Read(buf, n); }
+  std::optional<std::uint64_t> Length() const override { return inner_.Length(); }
+  const http::Headers* Trailers() const override { _exit(9); }
+
+ private:
+  StringReader inner_;
+};
+
+TEST_F(S3Test, CrashBetweenBlobCommitAndMetadataCommit) {
+  MakeBucket("bk1");
+  Put("bk1", "k", "old");
+  provider_.reset();
+  blobs_.reset();
+  metadata_.reset();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto m = store::MetadataStore::OpenSqlite((dir_ / "meta.db").string());
+    auto b = store::BlobStore::OpenLocal((dir_ / "blobs").string());
+    if (!m || !b) _exit(2);
+    auto p = S3Provider::Open(**m, **b, S3Options{});
+    if (!p) _exit(3);
+    CrashAfterBlobCommitReader body("new bytes");
+    aws::OperationInput in;
+    in.params = json::object{{"Bucket", "bk1"}, {"Key", "k"}};
+    in.body = &body;
+    (void)(*p)->Invoke(ctx_, "PutObject", in);
+    _exit(1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 9);
+  {
+    auto b = store::BlobStore::OpenLocal((dir_ / "blobs").string());
+    ASSERT_TRUE(b.ok());
+    auto l = (*b)->List();
+    ASSERT_TRUE(l.ok());
+    EXPECT_EQ(l->size(), 2u);  // the committed-but-unreferenced blob is there before recovery
+  }
+  OpenAll();
+  EXPECT_EQ(Get("bk1", "k"), "old");  // the unacknowledged write is invisible...
+  EXPECT_EQ(BlobCount(), 1u);         // ...and its blob was removed
+}
+
+TEST(S3ErrorTable, CodesAreUniqueAndStatusesSane) {
+  std::set<std::string> codes;
+  for (const auto& e : ErrorTable()) {
+    EXPECT_TRUE(codes.insert(e.code).second) << e.code;
+    EXPECT_GE(e.http_status, 300);
+    EXPECT_LT(e.http_status, 600);
+  }
+  EXPECT_EQ(MakeS3Error(errors::kNoSuchKey).message, "The specified key does not exist.");
+}
+
+}  // namespace
+}  // namespace cenote::s3
