@@ -52,6 +52,7 @@ constexpr std::size_t kMinBufferBytes = 64 * 1024;
 constexpr std::size_t kResponseChunkBytes = 256 * 1024;
 constexpr int kLingerMillis = 1000;
 constexpr auto kStopGrace = std::chrono::seconds(10);
+constexpr long kKeepAliveLingerNanos = 2'000'000;
 
 Error TimeoutError() {
   return MakeError("RequestTimeout",
@@ -333,9 +334,12 @@ class WorkerPool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       tasks_.push_back(std::move(task));
+      queued_.store(tasks_.size(), std::memory_order_relaxed);
     }
     cv_.notify_one();
   }
+  // True when no task waits for a worker (a hint: read without ordering guarantees).
+  bool Idle() const { return queued_.load(std::memory_order_relaxed) == 0; }
   // Runs what is queued, then joins.
   void StopAndJoin() {
     {
@@ -359,6 +363,7 @@ class WorkerPool {
         if (tasks_.empty()) return;
         task = std::move(tasks_.front());
         tasks_.pop_front();
+        queued_.store(tasks_.size(), std::memory_order_relaxed);
       }
       task();
     }
@@ -367,6 +372,7 @@ class WorkerPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> tasks_;
+  std::atomic<std::size_t> queued_{0};
   std::vector<std::thread> threads_;
   bool stopping_ = false;
 };
@@ -625,6 +631,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Runs on a worker: serves every complete request already buffered, then returns the
   // connection to the reactor (or closes it).
   void ServeInWorker();
+  // After a response on a keep-alive connection: waits up to kKeepAliveLingerNanos for the next
+  // request head. True when one is buffered; false leaves partial bytes buffered for the reactor.
+  bool LingerForNextRequest();
 
  private:
   // ---- Reactor side (strand) ----
@@ -1014,9 +1023,29 @@ void Connection::ServeInWorker() {
       if (n > 0) wpos_ += static_cast<std::size_t>(n);
     }
     if (rpos_ < wpos_ && HeadReady()) continue;
+    // Keep-alive clients (SDK connection pools, load generators) usually send the next request
+    // within microseconds. Waiting briefly for it here, while no other connection waits for a
+    // worker, saves two thread hand-offs per request (worker -> reactor -> worker); measured on
+    // 4 KiB GETs it cuts context switches per request roughly in half.
+    if (!ssl_ && server_.pool().Idle() && LingerForNextRequest()) continue;
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->WaitForHead(); });
     return;
   }
+}
+
+bool Connection::LingerForNextRequest() {
+  pollfd p{fd_, POLLIN, 0};
+  timespec linger{0, kKeepAliveLingerNanos};
+  if (::ppoll(&p, 1, &linger, nullptr) <= 0 || !(p.revents & POLLIN)) return false;
+  for (int reads = 0; reads < 4; ++reads) {
+    Compact();
+    if (wpos_ == capacity_) return true;  // head too large: ServeInWorker answers 431
+    ssize_t n = RawRecv(buf_.get() + wpos_, capacity_ - wpos_);
+    if (n <= 0) return false;  // closed, failed or would block: the reactor takes over
+    wpos_ += static_cast<std::size_t>(n);
+    if (HeadReady()) return true;
+  }
+  return false;
 }
 
 bool Connection::ServeOne(RequestHead& head) {
