@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
   if (const char* region = std::getenv("CENOTE_REGION"); region && *region) config.region = region;
 
   CLI::App* serve = app.add_subcommand("serve", "Start the server");
-  serve->add_option("--host", config.host, "Address to listen on (loopback by default)")->capture_default_str();
+  serve->add_option("--host", config.host, "Address to listen on (loopback by default)")
+      ->capture_default_str();
   serve->add_option("--port", config.port, "Port to listen on")->capture_default_str();
   serve->add_option("--data-dir", config.data_dir, "Where all state lives")->capture_default_str();
   serve->add_option("--region", config.region, "Region reported by the services (env CENOTE_REGION)")
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
   serve->add_option("--tls-key", config.tls_key, "PEM private key for --tls-cert");
   serve->add_flag("--tls-self-signed", config.tls_self_signed,
                   "Serve HTTPS with a self-signed certificate generated into the data directory");
-  serve->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  serve->add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
   serve->add_option("--io-threads", config.io_threads, "Network threads (0 = one per core)");
   serve->add_option("--worker-threads", config.worker_threads, "Request worker threads (0 = automatic)");
 

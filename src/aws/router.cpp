@@ -139,8 +139,8 @@ http::HttpResponse Router::Handle(http::HttpRequest& request) {
   try {
     return HandleUnsafe(request, ctx);
   } catch (const std::exception& e) {
-    spdlog::error("request {} {} {} failed with exception: {}", ctx.request_id, request.method, request.target,
-                  e.what());
+    spdlog::error("request {} {} {} failed with exception: {}", ctx.request_id, request.method,
+                  request.target, e.what());
   } catch (...) {
     spdlog::error("request {} {} {} failed with an unknown exception", ctx.request_id, request.method,
                   request.target);
@@ -167,7 +167,8 @@ http::HttpResponse Router::HandleUnsafe(http::HttpRequest& request, RequestConte
 
   auto finish = [&](http::HttpResponse response) {
     auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+            .count();
     spdlog::debug("{} {} {} {} -> {} ({} us) id={}", ctx.source_ip, ctx.service,
                   ctx.operation.empty() ? "-" : ctx.operation, request.target, response.status, micros,
                   ctx.request_id);
@@ -194,7 +195,8 @@ http::HttpResponse Router::HandleUnsafe(http::HttpRequest& request, RequestConte
     request.target = std::move(rewritten);
   }
 
-  Result<protocol::ParsedRequest> parsed = protocol::ParseRequest(service, request, options_.max_document_body);
+  Result<protocol::ParsedRequest> parsed =
+      protocol::ParseRequest(service, request, options_.max_document_body);
   if (!parsed) {
     return finish(protocol::SerializeError(service, nullptr, parsed.error(), ctx));
   }
@@ -203,8 +205,9 @@ http::HttpResponse Router::HandleUnsafe(http::HttpRequest& request, RequestConte
 
   auto it = providers_.find(ctx.service);
   if (it == providers_.end()) {
-    Error error = MakeError("NotImplemented", "Cenote does not implement the " + service.endpoint_prefix() +
-                                                  " service yet (operation " + operation.name + ").",
+    Error error = MakeError("NotImplemented",
+                            "Cenote does not implement the " + service.endpoint_prefix() +
+                                " service yet (operation " + operation.name + ").",
                             501);
     return finish(protocol::SerializeError(service, &operation, error, ctx));
   }

@@ -35,7 +35,8 @@ struct RouterOptions {
 
 class Router {
  public:
-  Router(const model::ModelRegistry& models, const sigv4::CredentialProvider& credentials, RouterOptions options);
+  Router(const model::ModelRegistry& models, const sigv4::CredentialProvider& credentials,
+         RouterOptions options);
   ~Router();
 
   void Register(std::unique_ptr<Provider> provider);

@@ -46,7 +46,7 @@ inline Error InternalError(std::string message = "We encountered an internal err
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like std::expected.
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design, like std::expected.
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
@@ -110,8 +110,8 @@ class [[nodiscard]] Status {
 // Propagates an error: CENOTE_TRY(status_expr); or auto x = CENOTE_TRY_VALUE(result_expr) is not
 // portable without statement expressions, so we offer the two-line form:
 //   auto r = Foo(); if (!r) return std::move(r).error();
-#define CENOTE_RETURN_IF_ERROR(expr)                  \
-  do {                                                \
-    auto _cenote_status = (expr);                     \
+#define CENOTE_RETURN_IF_ERROR(expr)                               \
+  do {                                                             \
+    auto _cenote_status = (expr);                                  \
     if (!_cenote_status) return std::move(_cenote_status).error(); \
   } while (0)

@@ -1,7 +1,6 @@
 #include "platform/credentials.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/encoding.hpp"
 #include "store/durable_file.hpp"
 
 namespace cenote::platform {
@@ -25,19 +25,6 @@ std::string RandomString(std::size_t n, std::string_view alphabet) {
   }
   for (std::size_t i = 0; i < n; ++i) {
     out[i] = alphabet[static_cast<unsigned char>(bytes[i]) % alphabet.size()];
-  }
-  return out;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[32];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xF]);
   }
   return out;
 }
@@ -65,7 +52,8 @@ Result<RootCredentials> LoadOrCreateRootCredentials(const std::string& data_dir)
     boost::json::value v = boost::json::parse(ss.str(), ec);
     if (ec || !v.is_object() || !v.as_object().contains("AccessKeyId") ||
         !v.as_object().contains("SecretAccessKey")) {
-      return InternalError("The root credentials file " + path + " is corrupt; remove it to create new ones.");
+      return InternalError("The root credentials file " + path +
+                           " is corrupt; remove it to create new ones.");
     }
     return RootCredentials{std::string(v.at("AccessKeyId").as_string()),
                            std::string(v.at("SecretAccessKey").as_string()), false, false};

@@ -86,21 +86,24 @@ int Serve(const ServeConfig& config) {
     server_options.tls_cert_file = dir + "/cert.pem";
     server_options.tls_key_file = dir + "/key.pem";
     if (!std::filesystem::exists(server_options.tls_cert_file)) {
-      Status st = http::GenerateSelfSignedCertificate(server_options.tls_cert_file, server_options.tls_key_file,
-                                                      {"localhost", "127.0.0.1", "*.localhost", config.host});
+      Status st =
+          http::GenerateSelfSignedCertificate(server_options.tls_cert_file, server_options.tls_key_file,
+                                              {"localhost", "127.0.0.1", "*.localhost", config.host});
       if (!st) return Fail("self-signed certificate", st.error());
     }
   }
   const bool tls = !server_options.tls_cert_file.empty();
 
-  auto server = http::Server::Create(server_options, [&router](http::HttpRequest& r) { return router.Handle(r); });
+  auto server =
+      http::Server::Create(server_options, [&router](http::HttpRequest& r) { return router.Handle(r); });
   if (!server) return Fail("server", server.error());
   Result<std::uint16_t> port = (*server)->Start();
   if (!port) return Fail("listen on " + config.host + ":" + std::to_string(config.port), port.error());
 
   if (root->generated) {
     std::printf(
-        "Root credentials were created for this data directory (kept in %s/root-credentials.json, mode 0600):\n"
+        "Root credentials were created for this data directory (kept in %s/root-credentials.json, mode "
+        "0600):\n"
         "  AWS_ACCESS_KEY_ID=%s\n  AWS_SECRET_ACCESS_KEY=%s\n",
         config.data_dir.c_str(), root->access_key_id.c_str(), root->secret_access_key.c_str());
   } else if (!root->from_environment) {
@@ -108,10 +111,12 @@ int Serve(const ServeConfig& config) {
                 root->access_key_id.c_str(), config.data_dir.c_str());
   }
   std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
-  std::printf("cenote ready on %s://%s:%u\n", tls ? "https" : "http", host.c_str(), static_cast<unsigned>(*port));
+  std::printf("cenote ready on %s://%s:%u\n", tls ? "https" : "http", host.c_str(),
+              static_cast<unsigned>(*port));
   std::fflush(stdout);
   auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+          .count();
   spdlog::info("ready in {} ms, region {}, data in {}", micros / 1000.0, config.region, config.data_dir);
 
   std::thread signal_thread([&] {

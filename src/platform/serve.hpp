@@ -12,9 +12,9 @@ struct ServeConfig {
   std::uint16_t port = 4566;
   std::string data_dir = "./.cenote";
   std::string region = "us-east-1";
-  std::string tls_cert;           // with tls_key: serve HTTPS
+  std::string tls_cert;  // with tls_key: serve HTTPS
   std::string tls_key;
-  bool tls_self_signed = false;   // generate <data-dir>/tls/{cert,key}.pem on first start and serve HTTPS
+  bool tls_self_signed = false;  // generate <data-dir>/tls/{cert,key}.pem on first start and serve HTTPS
   std::string log_level = "info";
   int io_threads = 0;
   int worker_threads = 0;

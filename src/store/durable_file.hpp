@@ -33,6 +33,10 @@ Status CreateDirectoriesDurably(const std::string& dir, mode_t mode = 0755);
 // The parent directory of `path` ("." if it has no slash, "/" for top-level entries).
 std::string ParentDirectory(const std::string& path);
 
+// Writes all of [data, data+n) at the file's offset, retrying short writes and EINTR. False on an
+// I/O error (errno says which).
+bool WriteAll(int fd, const char* data, std::size_t n);
+
 // Error{"InternalError", "<what>: <path>: <strerror(err)>", 500}, logged at error level.
 Error IoError(std::string_view what, const std::string& path, int err);
 

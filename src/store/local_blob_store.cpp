@@ -70,19 +70,6 @@ Error NoSuchBlob(const BlobId& id) {
   return MakeError("NoSuchBlob", "No such blob: " + id, 500);
 }
 
-bool WriteAll(int fd, const char* data, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
 // Renames without replacing: with 128-bit random ids a collision is practically impossible, but if
 // one ever happened, replacing would silently change another object's bytes.
 int RenameNoReplace(const char* from, const char* to) {

@@ -42,7 +42,8 @@ class Transaction {
   virtual Result<std::int64_t> Exec(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   virtual Result<std::vector<Row>> Query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
   // Convenience: the first row, or nullopt.
-  virtual Result<std::optional<Row>> QueryOne(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  virtual Result<std::optional<Row>> QueryOne(std::string_view sql,
+                                              const std::vector<Value>& params = {}) = 0;
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
 };

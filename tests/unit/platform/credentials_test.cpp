@@ -52,7 +52,8 @@ TEST_F(CredentialsTest, EnvironmentWins) {
 }
 
 TEST_F(CredentialsTest, LookupResolvesOnlyTheRootKey) {
-  RootCredentialProvider provider(RootCredentials{"AKIAROOTROOTROOTROOT", "s3cr3t", false, false}, "123456789012");
+  RootCredentialProvider provider(RootCredentials{"AKIAROOTROOTROOTROOT", "s3cr3t", false, false},
+                                  "123456789012");
   auto found = provider.Lookup("AKIAROOTROOTROOTROOT");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->secret_access_key, "s3cr3t");
