@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <unordered_map>
 
 #include "common/encoding.hpp"
 
@@ -170,10 +171,20 @@ std::string StringToSign(std::string_view timestamp, std::string_view scope,
 
 std::string SigningKey(std::string_view secret, std::string_view date, std::string_view region,
                        std::string_view service) {
+  // The derived key changes once a day per (secret, region, service): cache it per thread instead of
+  // computing four HMACs on every request (measurable on small GETs). Bounded: cleared past 64 keys.
+  thread_local std::unordered_map<std::string, std::string> cache;
+  std::string cache_key;
+  cache_key.reserve(secret.size() + date.size() + region.size() + service.size() + 3);
+  cache_key.append(secret).append("\n").append(date).append("\n").append(region).append("\n").append(service);
+  if (auto it = cache.find(cache_key); it != cache.end()) return it->second;
+  if (cache.size() >= 64) cache.clear();
   std::string k = HmacSha256("AWS4" + std::string(secret), date);
   k = HmacSha256(k, region);
   k = HmacSha256(k, service);
-  return HmacSha256(k, "aws4_request");
+  k = HmacSha256(k, "aws4_request");
+  cache.emplace(std::move(cache_key), k);
+  return k;
 }
 
 std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view text) {
