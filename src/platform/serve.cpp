@@ -59,7 +59,8 @@ int Serve(const ServeConfig& config) {
 
   auto metadata = store::MetadataStore::OpenSqlite(config.data_dir + "/metadata.db");
   if (!metadata) return Fail("metadata store", metadata.error());
-  auto blobs = store::BlobStore::OpenLocal(config.data_dir + "/blobs");
+  // S3's own blob directory: its crash recovery removes every blob its tables do not reference.
+  auto blobs = store::BlobStore::OpenLocal(config.data_dir + "/s3/blobs");
   if (!blobs) return Fail("blob store", blobs.error());
 
   RootCredentialProvider credentials(*root, AccountId());
