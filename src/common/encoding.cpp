@@ -2,8 +2,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <cstdint>
+#include <cstring>
+#include <cstdlib>
 
 namespace cenote {
 
@@ -34,11 +35,51 @@ bool IsUnreserved(unsigned char c) {
          c == '.' || c == '~';
 }
 
+// OpenSSL 3 looks an algorithm up by name on every call that passes EVP_sha256() & co. (an "implicit
+// fetch", several microseconds) and HMAC() also fetches the MAC. SigV4 runs a few of these per request,
+// so we fetch each digest once and compute HMAC (RFC 2104) over it directly.
+const EVP_MD* FetchedDigest(const char* name) {
+  const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (md == nullptr) std::abort();  // SHA-256/SHA-1 are always in the default provider
+  return md;
+}
+
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* md = FetchedDigest("SHA256");
+  return md;
+}
+
+const EVP_MD* Sha1Md() {
+  static const EVP_MD* md = FetchedDigest("SHA1");
+  return md;
+}
+
 std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
+  constexpr std::size_t kBlock = 64;  // SHA-1 and SHA-256 block size
+  unsigned char k0[kBlock] = {};
   unsigned int len = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
+  if (key.size() > kBlock) {
+    EVP_Digest(key.data(), key.size(), k0, &len, md, nullptr);
+  } else {
+    std::memcpy(k0, key.data(), key.size());
+  }
+  unsigned char pad[kBlock];
+  unsigned char inner[EVP_MAX_MD_SIZE];
+  unsigned char out[EVP_MAX_MD_SIZE];
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = k0[i] ^ 0x36;
+  EVP_DigestInit_ex(ctx, md, nullptr);
+  EVP_DigestUpdate(ctx, pad, kBlock);
+  EVP_DigestUpdate(ctx, data.data(), data.size());
+  EVP_DigestFinal_ex(ctx, inner, &len);
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = k0[i] ^ 0x5c;
+  EVP_DigestInit_ex(ctx, md, nullptr);
+  EVP_DigestUpdate(ctx, pad, kBlock);
+  EVP_DigestUpdate(ctx, inner, len);
+  EVP_DigestFinal_ex(ctx, out, &len);
+  EVP_MD_CTX_free(ctx);
+  OPENSSL_cleanse(k0, sizeof(k0));
+  OPENSSL_cleanse(pad, sizeof(pad));
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
@@ -153,14 +194,14 @@ std::string UriDecode(std::string_view text) {
   return out;
 }
 
-std::string HmacSha256(std::string_view key, std::string_view data) { return Hmac(EVP_sha256(), key, data); }
+std::string HmacSha256(std::string_view key, std::string_view data) { return Hmac(Sha256Md(), key, data); }
 
-std::string HmacSha1(std::string_view key, std::string_view data) { return Hmac(EVP_sha1(), key, data); }
+std::string HmacSha1(std::string_view key, std::string_view data) { return Hmac(Sha1Md(), key, data); }
 
 std::string Sha256Hex(std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), out, &len, Sha256Md(), nullptr);
   return HexEncode(std::string_view(reinterpret_cast<char*>(out), len));
 }
 
