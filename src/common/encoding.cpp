@@ -3,8 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <cstdint>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 
 namespace cenote {
 
