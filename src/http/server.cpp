@@ -50,6 +50,7 @@ constexpr std::uint64_t kDrainLimit = 1 << 20;
 constexpr std::size_t kDirectReadThreshold = 16 * 1024;
 constexpr std::size_t kMinBufferBytes = 64 * 1024;
 constexpr std::size_t kResponseChunkBytes = 256 * 1024;
+constexpr std::size_t kSmallFileBytes = 16 * 1024;
 constexpr int kLingerMillis = 1000;
 constexpr auto kStopGrace = std::chrono::seconds(10);
 constexpr long kKeepAliveLingerNanos = 2'000'000;
@@ -1194,7 +1195,27 @@ Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, boo
 
   BodySource& src = *resp.stream;
   if (!ssl_ && length) {
-    if (auto file = src.AsFile(); file && file->length == *length) {
+    if (auto file = src.AsFile(); file && file->length == *length && file->length <= kSmallFileBytes) {
+      // Small files: one pread and one writev beat send + sendfile (measured on 4 KiB GETs: the splice
+      // path costs more than copying a few KiB).
+      char small[kSmallFileBytes];
+      std::size_t got = 0;
+      while (got < file->length) {
+        ssize_t r =
+            ::pread(file->fd, small + got, file->length - got, static_cast<off_t>(file->offset + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += static_cast<std::size_t>(r);
+      }
+      if (got == file->length) {
+        iovec iov[2] = {{out.data(), out.size()}, {small, got}};
+        Status s = SendV(iov, got == 0 ? 1 : 2);
+        if (!s) keep_alive = false;
+        return s;
+      }
+      // A short read (file truncated under us): fall through to the streaming path, which reports it.
+    }
+    if (auto file = src.AsFile(); file && file->length == *length && file->length > kSmallFileBytes) {
       // MSG_MORE: the head goes out in the same segment as the first file bytes.
       std::size_t off = 0;
       while (off < out.size()) {
@@ -1215,11 +1236,16 @@ Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, boo
     }
   }
 
-  std::vector<char> chunk(kResponseChunkBytes);
+  // Uninitialized, and no larger than the body: zero-filling 256 KiB per small response showed up in
+  // profiles.
+  std::size_t chunk_size = kResponseChunkBytes;
+  if (length && *length < chunk_size)
+    chunk_size = std::max<std::size_t>(static_cast<std::size_t>(*length), 1);
+  std::unique_ptr<char[]> chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
   std::uint64_t sent = 0;
   bool head_pending = true;
   while (true) {
-    Result<std::size_t> n = src.Read(chunk.data(), chunk.size());
+    Result<std::size_t> n = src.Read(chunk.get(), chunk_size);
     if (!n) {
       spdlog::warn("http: response body read failed after headers: {}", n.error().message);
       keep_alive = false;
@@ -1241,7 +1267,7 @@ Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, boo
       int len = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", take);
       iov[count++] = {size_line, static_cast<std::size_t>(len)};
     }
-    iov[count++] = {chunk.data(), take};
+    iov[count++] = {chunk.get(), take};
     if (chunked) iov[count++] = {const_cast<char*>("\r\n"), 2};
     head_pending = false;
     Status s = SendV(iov, count);
