@@ -83,6 +83,13 @@ Result<std::size_t> StringBody::Read(char* buf, std::size_t n) {
   return count;
 }
 
+Result<std::size_t> StringReader::Read(char* buf, std::size_t n) {
+  std::size_t count = std::min(n, data_.size() - pos_);
+  if (count > 0) std::memcpy(buf, data_.data() + pos_, count);
+  pos_ += count;
+  return count;
+}
+
 std::string_view HttpRequest::Path() const {
   std::string_view t = target;
   return t.substr(0, t.find('?'));

@@ -64,6 +64,19 @@ class BodyReader {
   virtual const Headers* Trailers() const { return nullptr; }
 };
 
+// A request body held in memory (a body already read and verified, test fixtures, fuzzers).
+class StringReader final : public BodyReader {
+ public:
+  explicit StringReader(std::string data) : data_(std::move(data)) {}
+  Result<std::size_t> Read(char* buf, std::size_t n) override;
+  std::optional<std::uint64_t> Length() const override { return data_.size(); }
+  std::size_t consumed() const { return pos_; }
+
+ private:
+  std::string data_;
+  std::size_t pos_ = 0;
+};
+
 // Reads the whole body into a string, failing with `too_large_code` (status 400) past `limit` bytes.
 Result<std::string> ReadAll(BodyReader& body, std::size_t limit,
                             const char* too_large_code = "MaxMessageLengthExceeded");

@@ -13,21 +13,7 @@ namespace {
 
 using namespace cenote;
 
-class StringReader final : public http::BodyReader {
- public:
-  explicit StringReader(std::string data) : data_(std::move(data)) {}
-  Result<std::size_t> Read(char* buf, std::size_t n) override {
-    std::size_t k = std::min(n, data_.size() - pos_);
-    if (k > 0) std::memcpy(buf, data_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-  std::optional<std::uint64_t> Length() const override { return data_.size(); }
-
- private:
-  std::string data_;
-  std::size_t pos_ = 0;
-};
+using cenote::http::StringReader;
 
 class OneKey final : public aws::sigv4::CredentialProvider {
  public:

@@ -193,21 +193,7 @@ Error PresignExpired(const AuthOptions& o, std::string_view expires_param,
 
 // ---- Body readers. ----
 
-class StringReader final : public http::BodyReader {
- public:
-  explicit StringReader(std::string data) : data_(std::move(data)) {}
-  Result<std::size_t> Read(char* buf, std::size_t n) override {
-    std::size_t k = std::min(n, data_.size() - pos_);
-    std::memcpy(buf, data_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-  std::optional<std::uint64_t> Length() const override { return data_.size(); }
-
- private:
-  std::string data_;
-  std::size_t pos_ = 0;
-};
+using http::StringReader;
 
 // Hashes the body as it streams; the final Read (the one returning 0) fails on a mismatch, so a provider
 // that reads to the end before committing never stores a tampered body.

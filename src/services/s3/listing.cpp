@@ -186,6 +186,17 @@ void PutCommon(json::object& r, const ListParams& lp, const std::vector<std::str
   }
 }
 
+// One page of the latest (non-delete-marker) versions after `marker`: what ListObjects v1 and v2 share.
+Result<ListPage<VersionRow>> ListLatest(Env& env, const ListParams& lp, const std::string& marker) {
+  auto txn = env.Read();
+  if (!txn) return std::move(txn).error();
+  auto b = RequireBucket(**txn, lp.bucket);
+  if (!b) return std::move(b).error();
+  LatestCursor cursor(**txn, lp.bucket, lp.prefix);
+  cursor.Start(marker);
+  return Paginate<VersionRow>(cursor, lp.prefix, lp.delimiter, marker, lp.max_keys);
+}
+
 }  // namespace
 
 Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, OperationInput& in) {
@@ -203,13 +214,7 @@ Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, Operation
     }
     marker = decoded->substr(3);
   }
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, lp->bucket);
-  if (!b) return std::move(b).error();
-  LatestCursor cursor(**txn, lp->bucket, lp->prefix);
-  cursor.Start(marker);
-  auto page = Paginate<VersionRow>(cursor, lp->prefix, lp->delimiter, marker, lp->max_keys);
+  auto page = ListLatest(env, *lp, marker);
   if (!page) return std::move(page).error();
   OperationOutput out;
   auto& r = out.result.as_object();
@@ -232,13 +237,7 @@ Result<OperationOutput> ListObjects(Env& env, const RequestContext&, OperationIn
   auto lp = CommonListParams(in, "MaxKeys", "max-keys");
   if (!lp) return std::move(lp).error();
   auto marker = Str(p, "Marker").value_or("");
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, lp->bucket);
-  if (!b) return std::move(b).error();
-  LatestCursor cursor(**txn, lp->bucket, lp->prefix);
-  cursor.Start(marker);
-  auto page = Paginate<VersionRow>(cursor, lp->prefix, lp->delimiter, marker, lp->max_keys);
+  auto page = ListLatest(env, *lp, marker);
   if (!page) return std::move(page).error();
   OperationOutput out;
   auto& r = out.result.as_object();

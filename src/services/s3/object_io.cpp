@@ -43,6 +43,23 @@ std::vector<std::string> RequestedChecksums(const RequestContext& ctx, const jso
   return algs;
 }
 
+namespace {
+
+// Makes the streamed bytes durable (BlobWriter::Commit: fsync, rename, fsync dir) and records their digests.
+Result<StoredBlob> CommitDigested(store::BlobWriter& writer, UploadDigest& digest) {
+  digest.Finish();
+  StoredBlob stored;
+  stored.size = writer.size();
+  auto id = writer.Commit();
+  if (!id) return std::move(id).error();
+  stored.id = std::move(*id);
+  stored.md5 = digest.md5();
+  stored.checksums = digest.checksums();
+  return stored;
+}
+
+}  // namespace
+
 Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
                              std::uint64_t max_size) {
   auto too_large = [&](std::uint64_t proposed) {
@@ -69,15 +86,7 @@ Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector
       CENOTE_RETURN_IF_ERROR((*writer)->Append(buf.data(), *n));
     }
   }
-  digest.Finish();
-  StoredBlob stored;
-  stored.size = (*writer)->size();
-  auto id = (*writer)->Commit();
-  if (!id) return std::move(id).error();
-  stored.id = std::move(*id);
-  stored.md5 = digest.md5();
-  stored.checksums = digest.checksums();
-  return stored;
+  return CommitDigested(**writer, digest);
 }
 
 Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored) {
@@ -214,14 +223,7 @@ Result<StoredBlob> CopyRangeToBlob(Env& env, const std::vector<BlobRef>& manifes
     digest.Update(buf.data(), *n);
     CENOTE_RETURN_IF_ERROR((*writer)->Append(buf.data(), *n));
   }
-  digest.Finish();
-  StoredBlob stored;
-  stored.size = (*writer)->size();
-  auto id = (*writer)->Commit();
-  if (!id) return std::move(id).error();
-  stored.id = std::move(*id);
-  stored.md5 = digest.md5();
-  return stored;
+  return CommitDigested(**writer, digest);
 }
 
 }  // namespace cenote::s3

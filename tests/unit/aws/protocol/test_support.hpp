@@ -11,22 +11,7 @@
 
 namespace cenote::aws::protocol::testing {
 
-class StringReader final : public http::BodyReader {
- public:
-  explicit StringReader(std::string data) : data_(std::move(data)) {}
-  Result<std::size_t> Read(char* buf, std::size_t n) override {
-    std::size_t k = std::min(n, data_.size() - pos_);
-    std::memcpy(buf, data_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-  std::optional<std::uint64_t> Length() const override { return data_.size(); }
-  std::size_t consumed() const { return pos_; }
-
- private:
-  std::string data_;
-  std::size_t pos_ = 0;
-};
+using http::StringReader;
 
 // Parses "METHOD target\r\nName: value\r\n...\r\n\r\nbody" (the raw request a client wrote).
 inline http::HttpRequest RawRequest(std::string_view raw) {
