@@ -36,6 +36,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "http/http2_session.hpp"
+
 namespace cenote::http {
 
 namespace asio = boost::asio;
@@ -54,6 +56,27 @@ constexpr std::size_t kSmallFileBytes = 16 * 1024;
 constexpr int kLingerMillis = 1000;
 constexpr auto kStopGrace = std::chrono::seconds(10);
 constexpr long kKeepAliveLingerNanos = 2'000'000;
+// RFC 9113 3.4: the client connection preface starts with this (then "SM\r\n\r\n", which nghttp2
+// checks). It is a complete HTTP/1.1-looking head, so HeadReady() hands it over like one.
+constexpr std::string_view kHttp2PrefaceHead = "PRI * HTTP/2.0\r\n\r\n";
+
+// ALPN (RFC 7301): the server's preference wins, h2 first; no common protocol = no ALPN (HTTP/1.1).
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+               unsigned int inlen, void*) {
+  for (std::string_view want : {std::string_view("h2"), std::string_view("http/1.1")}) {
+    for (unsigned int i = 0; i < inlen;) {
+      unsigned int len = in[i];
+      if (i + 1 + len > inlen) break;
+      if (len == want.size() && std::memcmp(in + i + 1, want.data(), len) == 0) {
+        *out = in + i + 1;
+        *outlen = static_cast<unsigned char>(len);
+        return SSL_TLSEXT_ERR_OK;
+      }
+      i += 1 + len;
+    }
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
 
 Error TimeoutError() {
   return MakeError("RequestTimeout",
@@ -445,7 +468,7 @@ struct BodyState {
   Headers trailers;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public std::enable_shared_from_this<Connection>, public Http2Transport {
  public:
   Connection(Server::Impl& server, tcp::socket socket, SSL* ssl)
       : server_(server),
@@ -480,10 +503,55 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   tcp::socket::executor_type executor() { return socket_.get_executor(); }
 
-  // On the strand: close if idle (not in a worker). Used by Stop().
+  // On the strand: close if idle (not in a worker). Used by Stop(). HTTP/2: GOAWAY, then close once
+  // the in-flight streams are done.
   void CloseIfIdle() {
+    if (auto h2 = h2_.lock()) return h2->Shutdown();
     if (!in_worker_) CloseNow();
   }
+
+  // ---- Http2Transport (strand) ----
+
+  ssize_t ReadNonBlocking(char* dst, std::size_t n) override {
+    if (closed_) return kIoError;
+    return RawRecv(dst, n);
+  }
+
+  ssize_t WriteNonBlocking(const char* src, std::size_t n) override {
+    if (closed_) return kIoError;
+    if (ssl_) {
+      ERR_clear_error();
+      int r = SSL_write(ssl_, src, static_cast<int>(std::min<std::size_t>(n, 1 << 30)));
+      if (r > 0) return r;
+      int e = SSL_get_error(ssl_, r);
+      if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) return kWouldBlock;
+      return kIoError;
+    }
+    while (true) {
+      ssize_t w = ::send(fd_, src, n, MSG_NOSIGNAL);
+      if (w >= 0) return w;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return kWouldBlock;
+      return kIoError;
+    }
+  }
+
+  void AsyncWait(bool write, std::function<void(bool)> done) override {
+    if (closed_) {
+      asio::post(socket_.get_executor(), [done = std::move(done)] { done(false); });
+      return;
+    }
+    // A TLS read may first need to write (want_write_ from the last SSL_read).
+    bool wait_write = write || (ssl_ && want_write_);
+    socket_.async_wait(wait_write ? tcp::socket::wait_write : tcp::socket::wait_read,
+                       [done = std::move(done)](const boost::system::error_code& ec) { done(!ec); });
+  }
+
+  void PostWork(std::function<void()> task) override { server_.pool().Post(std::move(task)); }
+  void Close() override { CloseNow(); }
+  bool Stopping() const override { return server_.stopping(); }
+  bool Tls() const override { return ssl_ != nullptr; }
+  const std::string& RemoteAddress() const override { return remote_; }
 
   // Stop()'s last resort for connections a worker still holds: wakes blocked poll() calls.
   // Called under the server's connection mutex, so the descriptor cannot be closed concurrently.
@@ -644,7 +712,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer_armed_ = true;
     timer_.expires_after(std::chrono::milliseconds(timeout_ms_));
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || self->in_worker_ || self->closed_) return;
+      if (ec || self->in_worker_ || self->closed_ || self->http2_) return;
       self->CloseNow();
     });
   }
@@ -662,6 +730,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     ERR_clear_error();
     int r = SSL_accept(ssl_);
     if (r == 1) {
+      const unsigned char* proto = nullptr;
+      unsigned int proto_len = 0;
+      SSL_get0_alpn_selected(ssl_, &proto, &proto_len);
+      if (proto_len == 2 && std::memcmp(proto, "h2", 2) == 0) return StartHttp2();
       WaitForHead();
       return;
     }
@@ -715,14 +787,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Dispatch() {
     DisarmTimer();
+    if (!served_any_ && wpos_ - rpos_ >= kHttp2PrefaceHead.size() &&
+        std::string_view(buf_.get() + rpos_, kHttp2PrefaceHead.size()) == kHttp2PrefaceHead) {
+      return StartHttp2();  // h2c with prior knowledge (RFC 9113 3.3)
+    }
+    served_any_ = true;
     in_worker_ = true;
     server_.pool().Post([self = shared_from_this()] { self->ServeInWorker(); });
   }
 
-  // ---- Shared helpers ----
+  // On the strand: from now on an Http2Session owns this connection's I/O (it keeps the connection
+  // alive and closes it through Http2Transport::Close).
+  void StartHttp2() {
+    DisarmTimer();
+    http2_ = true;
+    in_worker_ = false;
+    std::string initial(buf_.get() + rpos_, wpos_ - rpos_);
+    rpos_ = wpos_ = scan_ = head_end_ = 0;
+    auto session = Http2Session::Create(shared_from_this(), socket_.get_executor(), server_.handler(),
+                                        server_.options());
+    h2_ = session;
+    session->Start(std::move(initial));
+  }
 
-  static constexpr ssize_t kWouldBlock = -1;
-  static constexpr ssize_t kIoError = -2;
+  // ---- Shared helpers ----
 
   // Non-blocking read: bytes, 0 on orderly close, kWouldBlock or kIoError.
   ssize_t RawRecv(char* dst, std::size_t n) {
@@ -888,6 +976,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool timer_armed_ = false;
   bool in_worker_ = false;  // strand-only
   bool closed_ = false;
+  bool served_any_ = false;  // strand-only: an HTTP/1.x request was dispatched (no HTTP/2 preface now)
+  bool http2_ = false;       // strand-only: an Http2Session drives the connection
+  std::weak_ptr<Http2Session> h2_;
 };
 
 class RequestBodyReader final : public BodyReader {
@@ -1438,6 +1529,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options, Handler ha
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_alpn_select_cb(ctx, &SelectAlpn, nullptr);
     auto fail = [&](const std::string& what) {
       char err[256];
       ERR_error_string_n(ERR_get_error(), err, sizeof(err));

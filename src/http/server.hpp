@@ -1,4 +1,10 @@
-// The HTTP/1.1 server (plain TCP or TLS) every Cenote service runs behind.
+// The HTTP/1.1 and HTTP/2 server (plain TCP or TLS) every Cenote service runs behind.
+//
+// HTTP/2 shares the port: a plain connection that opens with the HTTP/2 preface (h2c with prior
+// knowledge), or a TLS connection that negotiated ALPN "h2" (offered first), is served by an nghttp2
+// session feeding the same Handler (see http2_session.hpp and docs/http2.md). The threading model
+// below is the HTTP/1.1 one; HTTP/2 keeps its spirit: io threads own the socket and the protocol
+// state, handlers (one per stream) run on the same worker pool.
 //
 // Threading model:
 //   - `io_threads` run an Asio reactor: accept, TLS handshakes and waiting for / reading request

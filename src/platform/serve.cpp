@@ -15,6 +15,17 @@
 #include "http/server.hpp"
 #include "platform/credentials.hpp"
 #include "services/s3/s3_provider.hpp"
+#ifdef CENOTE_WITH_KINESIS
+#include "services/kinesis/kinesis_provider.hpp"
+#include "store/stream_log.hpp"
+#endif
+#ifdef CENOTE_WITH_LAKE
+#include "query/engine.hpp"
+#include "services/athena/athena_provider.hpp"
+#include "services/glue/catalog.hpp"
+#include "services/glue/crawler/crawlers.hpp"
+#include "services/glue/glue_provider.hpp"
+#endif
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
 
@@ -63,16 +74,68 @@ int Serve(const ServeConfig& config) {
   auto blobs = store::BlobStore::OpenLocal(config.data_dir + "/s3/blobs");
   if (!blobs) return Fail("blob store", blobs.error());
 
-  RootCredentialProvider credentials(*root, AccountId());
-  aws::RouterOptions router_options;
-  router_options.region = config.region;
-  aws::Router router(models, credentials, router_options);
-
   s3::S3Options s3_options;
   s3_options.default_region = config.region;
   auto s3 = s3::S3Provider::Open(**metadata, **blobs, s3_options);
   if (!s3) return Fail("S3", s3.error());
+  s3::S3Provider& lake = **s3;
+
+#ifdef CENOTE_WITH_LAKE
+  // Catalog and query: the Glue catalog and crawlers, the DuckDB engine and Athena. The engine reads only
+  // S3's files and its own scratch directory (wiped here: it holds nothing that outlives a query).
+  const std::string scratch = config.data_dir + "/query/scratch";
+  std::filesystem::remove_all(scratch, ec);
+  std::filesystem::create_directories(scratch + "/athena", ec);
+  if (ec) {
+    spdlog::critical("cannot create {}: {}", scratch, ec.message());
+    return 1;
+  }
+  auto catalog = glue::Catalog::Open(**metadata, AccountId(), config.region);
+  if (!catalog) return Fail("Glue catalog", catalog.error());
+  query::EngineOptions engine_options;
+  engine_options.scratch_dir = scratch;
+  engine_options.readable_dirs = lake.LocalDirectories();
+  auto engine = query::QueryEngine::Open(engine_options);
+  if (!engine) return Fail("query engine", engine.error());
+  glue::CrawlerOptions crawler_options;
+  crawler_options.account_id = AccountId();
+  crawler_options.region = config.region;
+  auto crawlers = glue::Crawlers::Open(**metadata, **catalog, lake, **engine, crawler_options);
+  if (!crawlers) return Fail("Glue crawlers", crawlers.error());
+  athena::AthenaOptions athena_options;
+  athena_options.account_id = AccountId();
+  athena_options.region = config.region;
+  athena_options.scratch_dir = scratch + "/athena";
+  auto athena = athena::AthenaProvider::Open(**metadata, **catalog, lake, **engine, athena_options);
+  if (!athena) return Fail("Athena", athena.error());
+  athena::AthenaProvider& athena_ref = **athena;
+  glue::Crawlers& crawlers_ref = **crawlers;
+#endif
+
+#ifdef CENOTE_WITH_KINESIS
+  // Kinesis records live in their own append-only logs (group-committed), stream metadata in SQLite.
+  auto stream_log = store::StreamLog::OpenLocal(config.data_dir + "/kinesis");
+  if (!stream_log) return Fail("Kinesis stream log", stream_log.error());
+  kinesis::KinesisOptions kinesis_options;
+  kinesis_options.account_id = AccountId();
+  kinesis_options.region = config.region;
+  auto kinesis = kinesis::KinesisProvider::Open(**metadata, **stream_log, kinesis_options);
+  if (!kinesis) return Fail("Kinesis", kinesis.error());
+#endif
+
+  RootCredentialProvider credentials(*root, AccountId());
+  aws::RouterOptions router_options;
+  router_options.region = config.region;
+  // Declared after the stores, catalog and engine: the providers it owns are destroyed first.
+  aws::Router router(models, credentials, router_options);
   router.Register(std::move(s3).value());
+#ifdef CENOTE_WITH_LAKE
+  router.Register(std::make_unique<glue::GlueProvider>(**catalog, **crawlers));
+  router.Register(std::move(athena).value());
+#endif
+#ifdef CENOTE_WITH_KINESIS
+  router.Register(std::move(kinesis).value());
+#endif
 
   http::ServerOptions server_options;
   server_options.host = config.host;
@@ -130,6 +193,11 @@ int Serve(const ServeConfig& config) {
   // If Wait returned for another reason, release the signal thread.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
+#ifdef CENOTE_WITH_LAKE
+  // Running queries and crawls are cancelled; their state says so after a restart.
+  athena_ref.Shutdown();
+  crawlers_ref.Shutdown();
+#endif
   spdlog::info("stopped");
   return 0;
 }

@@ -56,6 +56,11 @@ class BlobStore {
   virtual Result<BlobId> Clone(const BlobId& id) = 0;
   // Every committed blob id, for crash recovery (orphan removal).
   virtual Result<std::vector<BlobId>> List() = 0;
+  // The local file that holds a committed blob, for engines that read files directly (DuckDB);
+  // "" for stores without local files. The file must only be read: blobs are immutable.
+  virtual std::string LocalPath(const BlobId& id) const = 0;
+  // The directory under which LocalPath's files live ("" for stores without local files).
+  virtual std::string root() const = 0;
 };
 
 }  // namespace cenote::store

@@ -225,6 +225,8 @@ class LocalBlobStore final : public BlobStore {
     return root_ + "/" + id.substr(0, 2) + "/" + id.substr(2, 2);
   }
   std::string PathOf(const BlobId& id) const { return LeafDirOf(id) + "/" + id; }
+  std::string LocalPath(const BlobId& id) const override { return IsValidBlobId(id) ? PathOf(id) : ""; }
+  std::string root() const override { return root_; }
 
   // Creates <root>/ab and <root>/ab/cd if needed, each fsynced into its parent. A directory found
   // already present is fsynced into its parent once per process too: a previous process may have

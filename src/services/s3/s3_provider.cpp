@@ -1,6 +1,7 @@
 #include "services/s3/s3_provider.hpp"
 
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <unordered_set>
 
@@ -117,6 +118,14 @@ Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metad
     auto row = (*txn)->QueryOne("SELECT MAX(seq) FROM s3_versions");
     if (!row) return std::move(row).error();
     if (*row) provider->last_seq_ = store::AsInt((**row)[0]);
+  }
+  // The multipart cache of LocalPath: derived data, rebuilt on demand.
+  if (!blobs.root().empty()) {
+    std::error_code ec;
+    provider->cache_dir_ = (std::filesystem::path(blobs.root()).parent_path() / "cache").string();
+    std::filesystem::remove_all(provider->cache_dir_, ec);
+    std::filesystem::create_directories(provider->cache_dir_, ec);
+    if (ec) return InternalError("cannot create " + provider->cache_dir_ + ": " + ec.message());
   }
   auto removed = provider->RemoveOrphanBlobs();
   if (!removed) return std::move(removed).error();

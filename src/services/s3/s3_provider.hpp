@@ -24,6 +24,7 @@
 
 #include "aws/provider.hpp"
 #include "common/result.hpp"
+#include "services/s3/lake_access.hpp"
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
 
@@ -37,7 +38,8 @@ struct S3Options {
   std::uint64_t min_part_size = 5ull * 1024 * 1024;
 };
 
-class S3Provider final : public aws::Provider {
+// Also the in-process LakeAccess of the other services (lake.cpp).
+class S3Provider final : public aws::Provider, public LakeAccess {
  public:
   // Runs the "s3" schema migrations and crash recovery: removes blobs no metadata row references
   // (temp files are the BlobStore's own business). The BlobStore must be dedicated to S3. The stores
@@ -57,6 +59,22 @@ class S3Provider final : public aws::Provider {
   // Returns the number of blobs removed. Must not run concurrently with writes.
   Result<std::size_t> RemoveOrphanBlobs();
 
+  // LakeAccess (lake.cpp). In-process writes act as the bucket's owner.
+  Status HeadBucket(const std::string& bucket) override;
+  Result<std::vector<LakeObject>> ListObjects(const std::string& bucket, const std::string& prefix,
+                                              std::size_t max_objects) override;
+  Result<std::string> LocalPath(const std::string& bucket, const std::string& key) override;
+  Result<std::string> GetObject(const std::string& bucket, const std::string& key,
+                                std::uint64_t max_bytes) override;
+  Result<LakeObject> PutObject(const std::string& bucket, const std::string& key, const std::string& bytes,
+                               const std::string& content_type) override;
+  Result<LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
+                                       const std::string& path, const std::string& content_type) override;
+  Status DeleteObject(const std::string& bucket, const std::string& key) override;
+
+  // The directories holding the files LocalPath returns (blobs and the multipart cache).
+  std::vector<std::string> LocalDirectories() const;
+
   // Implementation detail shared by the translation units of this directory.
   struct Env;
 
@@ -67,8 +85,12 @@ class S3Provider final : public aws::Provider {
 
   store::MetadataStore& metadata_;
   store::BlobStore& blobs_;
+  Result<LakeObject> PutFromReader(const std::string& bucket, const std::string& key, http::BodyReader& body,
+                                   const std::string& content_type);
+
   S3Options options_;
   std::atomic<std::int64_t> last_seq_{0};
+  std::string cache_dir_;  // <blob root>/../cache: multipart objects concatenated for LocalPath
 };
 
 }  // namespace cenote::s3

@@ -1,10 +1,13 @@
-"""Starts a server with tests/e2e/harness.py and runs the JS SDK tests (`node --test s3.test.mjs`) against it.
+"""Starts a server with tests/e2e/harness.py and runs JS SDK test files (`node --test FILE...`) against it.
+
+Usage: run.py [FILE.test.mjs ...]   (default: s3.test.mjs; `--all`: every *.test.mjs in this directory)
 
 Exits 77 (CTest SKIP_RETURN_CODE) with a clear message if node or node_modules is missing
 (scripts/bootstrap.sh runs `npm ci` here); otherwise with node's exit code. Node's TAP output, ending
 with `# pass N` / `# fail N`, is passed through.
 """
 
+import glob
 import os
 import shutil
 import subprocess
@@ -18,14 +21,36 @@ SKIP = 77
 TIMEOUT_S = 600
 
 
+# The SDK client packages each test file needs (checked before starting a server).
+NEEDS = {
+    "s3.test.mjs": ["client-s3"],
+    "glue_athena.test.mjs": ["client-s3", "client-glue", "client-athena"],
+}
+
+
+def test_files(argv):
+    if "--all" in argv:
+        return sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, "*.test.mjs")))
+    files = [os.path.basename(a) for a in argv if not a.startswith("-")]
+    return files or ["s3.test.mjs"]
+
+
 def main():
+    files = test_files(sys.argv[1:])
+    for f in files:
+        if not os.path.isfile(os.path.join(HERE, f)):
+            print(f"no such test file: {f}")
+            return 2
     node = shutil.which("node")
     if not node:
         print("SKIPPED: node is not installed")
         return SKIP
-    if not os.path.isdir(os.path.join(HERE, "node_modules", "@aws-sdk", "client-s3")):
-        print(f"SKIPPED: {HERE}/node_modules is missing: run scripts/bootstrap.sh (or `npm ci` in {HERE})")
-        return SKIP
+    for f in files:
+        for pkg in NEEDS.get(f, ["client-s3"]):
+            if not os.path.isdir(os.path.join(HERE, "node_modules", "@aws-sdk", pkg)):
+                print(f"SKIPPED: {HERE}/node_modules/@aws-sdk/{pkg} is missing: run scripts/bootstrap.sh "
+                      f"(or `npm ci` in {HERE})")
+                return SKIP
     server = harness.Server()
     try:
         server.start()
@@ -35,7 +60,7 @@ def main():
             env.pop(k, None)
         print(f"target: {harness.target()}  endpoint: {server.endpoint}", flush=True)
         try:
-            r = subprocess.run([node, "--test", "--test-reporter=tap", "s3.test.mjs"], cwd=HERE, env=env,
+            r = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=HERE, env=env,
                                timeout=TIMEOUT_S)
             code = r.returncode
         except subprocess.TimeoutExpired:

@@ -1061,5 +1061,104 @@ TEST(S3ErrorTable, CodesAreUniqueAndStatusesSane) {
   EXPECT_EQ(MakeS3Error(errors::kNoSuchKey).message, "The specified key does not exist.");
 }
 
+// ---------------------------------------------------------------- LakeAccess (in-process)
+
+std::string ReadFileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_F(S3Test, LakeListPutGetDelete) {
+  MakeBucket("lake");
+  LakeAccess& lake = *provider_;
+  EXPECT_TRUE(lake.HeadBucket("lake").ok());
+  EXPECT_EQ(lake.HeadBucket("nope").error().code, "NoSuchBucket");
+  Put("lake", "t/year=2024/a.csv", "1,2\n");
+  Put("lake", "t/year=2024/b.csv", "3,4\n");
+  Put("lake", "t/year=2025/c.csv", "5,6\n");
+  Put("lake", "u/x.csv", "7\n");
+  Put("lake", "t", "not under t/");
+  auto all = lake.ListObjects("lake", "t/", 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].key, "t/year=2024/a.csv");
+  EXPECT_EQ((*all)[2].key, "t/year=2025/c.csv");
+  EXPECT_EQ((*all)[0].size, 4u);
+  EXPECT_EQ((*all)[0].etag, "\"" + Md5Hex("1,2\n") + "\"");
+  EXPECT_EQ(lake.ListObjects("lake", "t/", 2)->size(), 2u);
+  EXPECT_EQ(lake.ListObjects("lake", "", 100)->size(), 5u);
+  EXPECT_EQ(lake.ListObjects("nope", "", 100).error().code, "NoSuchBucket");
+
+  auto put = lake.PutObject("lake", "results/q1.csv", "\"a\"\n\"1\"\n", "text/csv");
+  ASSERT_TRUE(put.ok()) << put.error().message;
+  EXPECT_EQ(put->size, 8u);
+  EXPECT_EQ(Get("lake", "results/q1.csv"), "\"a\"\n\"1\"\n");
+  auto head = Ok("HeadObject", {{"Bucket", "lake"}, {"Key", "results/q1.csv"}});
+  EXPECT_EQ(head["ContentType"], std::string("text/csv"));
+  auto got = lake.GetObject("lake", "results/q1.csv", 1024);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, "\"a\"\n\"1\"\n");
+  EXPECT_EQ(lake.GetObject("lake", "results/q1.csv", 3).error().code, "EntityTooLarge");
+  EXPECT_EQ(lake.GetObject("lake", "missing", 3).error().code, "NoSuchKey");
+
+  std::string file = (dir_ / "upload.bin").string();
+  std::string big(3 << 20, 'z');
+  big[12345] = 'q';
+  std::ofstream(file, std::ios::binary) << big;
+  auto from_file = lake.PutObjectFromFile("lake", "data/big.bin", file, "");
+  ASSERT_TRUE(from_file.ok()) << from_file.error().message;
+  EXPECT_EQ(from_file->size, big.size());
+  EXPECT_EQ(Get("lake", "data/big.bin"), big);
+  EXPECT_TRUE(fs::exists(file));  // copied, not moved
+
+  auto path = lake.LocalPath("lake", "data/big.bin");
+  ASSERT_TRUE(path.ok());
+  EXPECT_EQ(ReadFileText(*path), big);
+  EXPECT_EQ(lake.LocalPath("lake", "missing").error().code, "NoSuchKey");
+
+  EXPECT_TRUE(lake.DeleteObject("lake", "data/big.bin").ok());
+  EXPECT_TRUE(lake.DeleteObject("lake", "data/big.bin").ok());  // missing key: still success
+  EXPECT_EQ(lake.LocalPath("lake", "data/big.bin").error().code, "NoSuchKey");
+  EXPECT_EQ(lake.PutObject("nope", "k", "x", "").error().code, "NoSuchBucket");
+}
+
+TEST_F(S3Test, LakeLocalPathOfMultipartAndEmptyObjects) {
+  MakeBucket("lake");
+  LakeAccess& lake = *provider_;
+  auto up = Ok("CreateMultipartUpload", {{"Bucket", "lake"}, {"Key", "mp"}});
+  const std::string id = std::string(up["UploadId"].as_string());
+  const std::string p1(20, 'a'), p2 = "tail";
+  json::array parts;
+  int n = 1;
+  for (const auto* part : {&p1, &p2}) {
+    StringReader body(*part);
+    auto r =
+        Ok("UploadPart", {{"Bucket", "lake"}, {"Key", "mp"}, {"UploadId", id}, {"PartNumber", n}}, &body);
+    parts.push_back(json::object{{"PartNumber", n++}, {"ETag", r["ETag"]}});
+  }
+  Ok("CompleteMultipartUpload", {{"Bucket", "lake"},
+                                 {"Key", "mp"},
+                                 {"UploadId", id},
+                                 {"MultipartUpload", json::object{{"Parts", parts}}}});
+  auto path = lake.LocalPath("lake", "mp");
+  ASSERT_TRUE(path.ok()) << path.error().message;
+  EXPECT_EQ(ReadFileText(*path), p1 + p2);
+  auto again = lake.LocalPath("lake", "mp");  // cached
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *path);
+  Put("lake", "empty", "");
+  auto empty = lake.LocalPath("lake", "empty");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(ReadFileText(*empty), "");
+  // The cache is derived data: reopening wipes it, and it is rebuilt on demand.
+  OpenAll();
+  EXPECT_FALSE(fs::exists(*path));
+  auto rebuilt = provider_->LocalPath("lake", "mp");
+  ASSERT_TRUE(rebuilt.ok());
+  EXPECT_EQ(ReadFileText(*rebuilt), p1 + p2);
+}
+
 }  // namespace
 }  // namespace cenote::s3

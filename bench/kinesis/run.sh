@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Kinesis benchmark: PutRecords of 1 KiB records in batches of 500 from several producer threads, then GetRecords
+# throughput draining the stream, against a fresh `cenote serve` on a temp data dir. Also measures the disk's fsync
+# rate (the physical limit of acknowledged-durable writes) and prints the ratios. Not a test: never fails on a timing.
+# Usage: bench/kinesis/run.sh PATH_TO_CENOTE [--shards N] [--producers N] [--seconds S] [--json OUT]
+# Peers named by the issue (kinesalite on npm, Redis XADD) are not run yet.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [[ $# -lt 1 ]]; then
+  echo "usage: $0 PATH_TO_CENOTE [--shards N] [--producers N] [--seconds S] [--json OUT]" >&2
+  exit 2
+fi
+py="${CENOTE_BENCH_PYTHON:-}"
+if [[ -z "$py" ]]; then
+  for cand in /usr/bin/python3 python3; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import boto3' >/dev/null 2>&1; then py="$cand"; break; fi
+  done
+fi
+[[ -n "$py" ]] || { echo "no python3 with boto3 found (set CENOTE_BENCH_PYTHON)" >&2; exit 2; }
+exec timeout --kill-after=30 1800 "$py" "$here/bench.py" "$@"

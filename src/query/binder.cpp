@@ -1,0 +1,691 @@
+// Catalog binding and partition pruning (statement.hpp BindTables, CompileUserQuery).
+//
+// Each catalog table in the statement becomes a subquery over exactly the files the resolver returns
+// for the partitions that survive pruning; the subquery is generated SQL (trusted), parsed by DuckDB
+// and spliced into the user's tree, so no user text is ever concatenated into SQL.
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "query/statement.hpp"
+#include "query/type_tree.hpp"
+
+namespace cenote::query::internal {
+namespace {
+
+namespace json = boost::json;
+
+constexpr int kMaxViewDepth = 16;
+
+// Splits a WHERE clause into its top-level AND conjuncts.
+void SplitConjuncts(json::value* expr, std::vector<json::value*>& out) {
+  if (expr == nullptr || !expr->is_object()) return;
+  json::object& o = expr->get_object();
+  if (StringField(o, "class") == "CONJUNCTION" && StringField(o, "type") == "CONJUNCTION_AND") {
+    if (json::value* children = o.if_contains("children"); children != nullptr && children->is_array()) {
+      for (json::value& c : children->get_array()) SplitConjuncts(&c, out);
+      return;
+    }
+  }
+  out.push_back(expr);
+}
+
+// True if every column the conjunct names is one of `keys`, qualified by `alias` or not, and the
+// conjunct has no subqueries, windows, lambdas or parameters. Counts the column references.
+bool OnlyPartitionKeys(const json::value& v, const std::string& alias,
+                       const std::unordered_set<std::string>& keys, int& refs) {
+  if (v.is_array()) {
+    for (const json::value& item : v.get_array())
+      if (!OnlyPartitionKeys(item, alias, keys, refs)) return false;
+    return true;
+  }
+  if (!v.is_object()) return true;
+  const json::object& o = v.get_object();
+  std::string cls = StringField(o, "class");
+  if (cls == "SUBQUERY" || cls == "WINDOW" || cls == "LAMBDA" || cls == "PARAMETER" || cls == "STAR" ||
+      cls == "LAMBDA_REF" || cls == "POSITIONAL_REFERENCE")
+    return false;
+  if (cls == "COLUMN_REF") {
+    const json::value* names = o.if_contains("column_names");
+    if (names == nullptr || !names->is_array()) return false;
+    const json::array& n = names->get_array();
+    if (n.size() == 1 && n[0].is_string()) {
+      ++refs;
+      return keys.count(Lower(n[0].get_string())) > 0;
+    }
+    if (n.size() == 2 && n[0].is_string() && n[1].is_string()) {
+      ++refs;
+      return Lower(n[0].get_string()) == alias && keys.count(Lower(n[1].get_string())) > 0;
+    }
+    return false;
+  }
+  for (const auto& [key, child] : o) {
+    if (key == "cast_type") continue;
+    if (!OnlyPartitionKeys(child, alias, keys, refs)) return false;
+  }
+  return true;
+}
+
+// Drops the table qualifier of column references (t.year -> year) for evaluation over the partitions.
+void Unqualify(json::value& v) {
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) Unqualify(item);
+    return;
+  }
+  if (!v.is_object()) return;
+  json::object& o = v.get_object();
+  if (StringField(o, "class") == "COLUMN_REF") {
+    json::array& n = o["column_names"].as_array();
+    if (n.size() == 2) n.erase(n.begin());
+    return;
+  }
+  for (auto& [key, child] : o) Unqualify(child);
+}
+
+// Absolute, so DuckDB's allowed_directories prefix check sees the same form the engine allowed.
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec).lexically_normal();
+  return ec ? path : absolute.string();
+}
+
+// "gzip", "zstd" or "none", from a file's first bytes.
+std::string DetectCompression(const std::string& path) {
+  unsigned char magic[4] = {0, 0, 0, 0};
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char*>(magic), sizeof(magic));
+  if (in.gcount() >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) return "gzip";
+  if (in.gcount() == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
+    return "zstd";
+  return "none";
+}
+
+bool EndsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The text codec: from the object's key extension when known (as Athena does), else sniffed.
+std::string DetectCompression(const TableFile& file) {
+  if (file.key.empty()) return DetectCompression(file.path);
+  std::string key = Lower(file.key);
+  if (EndsWith(key, ".gz") || EndsWith(key, ".gzip")) return "gzip";
+  if (EndsWith(key, ".zst") || EndsWith(key, ".zstd")) return "zstd";
+  return "none";
+}
+
+bool IsGlobSafe(const std::string& path) { return path.find_first_of("*?[{") == std::string::npos; }
+
+std::string FileList(const std::vector<TableFile>& files) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += QuoteLiteral(AbsolutePath(files[i].path));
+  }
+  return out + "]";
+}
+
+struct Column {
+  std::string name;
+  std::string duck_type;
+};
+
+class Binder {
+ public:
+  Binder(const QueryContext& ctx, TableResolver& resolver, SqlHost& host, const SandboxPolicy& policy,
+         BindStats& stats, std::vector<std::string>& view_stack)
+      : ctx_(ctx),
+        resolver_(resolver),
+        host_(host),
+        policy_(policy),
+        stats_(stats),
+        view_stack_(view_stack) {}
+
+  Status Walk(json::value& v, const std::vector<json::value*>* prune, int depth) {
+    if (depth > 400) return MakeError(kNotSupported, "NOT_SUPPORTED: The query is nested too deeply");
+    if (v.is_array()) {
+      for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(Walk(item, nullptr, depth + 1));
+      return Status::Ok();
+    }
+    if (!v.is_object()) return Status::Ok();
+    json::object& o = v.get_object();
+    if (o.contains("class")) return WalkChildren(o, depth);  // expressions: subqueries inside start fresh
+    std::string type = StringField(o, "type");
+    if (type == "SELECT_NODE" || type == "SET_OPERATION_NODE" || type == "RECURSIVE_CTE_NODE" ||
+        type == "CTE_NODE") {
+      std::unordered_set<std::string> names;
+      if (json::value* ctes = o.if_contains("cte_map"); ctes != nullptr && ctes->is_object()) {
+        if (json::value* map = ctes->get_object().if_contains("map"); map != nullptr && map->is_array()) {
+          for (const json::value& entry : map->get_array()) {
+            if (entry.is_object()) names.insert(Lower(StringField(entry.get_object(), "key")));
+          }
+        }
+      }
+      std::string self = StringField(o, "ctename");
+      if (!self.empty()) names.insert(Lower(self));
+      scopes_.push_back(std::move(names));
+      Status s = WalkQueryNode(o, type, depth);
+      scopes_.pop_back();
+      return s;
+    }
+    if (type == "JOIN") {
+      std::string join = StringField(o, "join_type");
+      std::string ref = StringField(o, "ref_type");
+      bool plain = ref == "REGULAR" || ref == "CROSS" || ref == "NATURAL";
+      const std::vector<json::value*>* left =
+          plain && (join == "INNER" || join == "LEFT" || join == "SEMI" || join == "ANTI") ? prune : nullptr;
+      const std::vector<json::value*>* right =
+          plain && (join == "INNER" || join == "RIGHT") ? prune : nullptr;
+      for (auto& [key, child] : o) {
+        if (key == "left") {
+          CENOTE_RETURN_IF_ERROR(Walk(child, left, depth + 1));
+        } else if (key == "right") {
+          CENOTE_RETURN_IF_ERROR(Walk(child, right, depth + 1));
+        } else {
+          CENOTE_RETURN_IF_ERROR(Walk(child, nullptr, depth + 1));
+        }
+      }
+      return Status::Ok();
+    }
+    if (type == "BASE_TABLE") return BindBaseTable(v, prune);
+    return WalkChildren(o, depth);
+  }
+
+ private:
+  Status WalkChildren(json::object& o, int depth) {
+    for (auto& [key, child] : o) {
+      if (key == "cast_type") continue;
+      CENOTE_RETURN_IF_ERROR(Walk(child, nullptr, depth + 1));
+    }
+    return Status::Ok();
+  }
+
+  Status WalkQueryNode(json::object& o, const std::string& type, int depth) {
+    if (type != "SELECT_NODE") return WalkChildren(o, depth);
+    std::vector<json::value*> conjuncts;
+    SplitConjuncts(o.if_contains("where_clause"), conjuncts);
+    for (auto& [key, child] : o) {
+      if (key == "from_table") {
+        CENOTE_RETURN_IF_ERROR(Walk(child, &conjuncts, depth + 1));
+      } else if (key != "cast_type") {
+        CENOTE_RETURN_IF_ERROR(Walk(child, nullptr, depth + 1));
+      }
+    }
+    return Status::Ok();
+  }
+
+  bool IsCte(const std::string& name) const {
+    for (const auto& scope : scopes_)
+      if (scope.count(name) > 0) return true;
+    return false;
+  }
+
+  Status BindBaseTable(json::value& v, const std::vector<json::value*>* prune) {
+    json::object& o = v.get_object();
+    std::string schema = Lower(StringField(o, "schema_name"));
+    std::string table = Lower(StringField(o, "table_name"));
+    if (schema.empty() && IsCte(table)) return Status::Ok();
+    std::string database = schema.empty() ? Lower(ctx_.database) : schema;
+    auto binding = resolver_.Describe(database, table);
+    if (!binding) return std::move(binding).error();
+    std::string alias = StringField(o, "alias");
+    std::string visible = Lower(alias.empty() ? table : alias);
+
+    json::value subquery;
+    if (binding->is_view) {
+      auto bound = BindView(*binding);
+      if (!bound) return std::move(bound).error();
+      subquery = std::move(*bound);
+    } else {
+      auto bound = BindFiles(*binding, visible, prune);
+      if (!bound) return std::move(bound).error();
+      subquery = std::move(*bound);
+    }
+    json::object ref;
+    ref["type"] = "SUBQUERY";
+    ref["alias"] = alias.empty() ? std::string(StringField(o, "table_name")) : alias;
+    ref["sample"] = o.contains("sample") ? o["sample"] : json::value(nullptr);
+    ref["query_location"] = o.contains("query_location") ? o["query_location"] : json::value(0);
+    ref["subquery"] = std::move(subquery);
+    ref["column_name_alias"] = o.contains("column_name_alias") ? o["column_name_alias"] : json::array();
+    v = std::move(ref);
+    return Status::Ok();
+  }
+
+  Result<json::value> BindView(const TableBinding& view) {
+    std::string key = view.database + "." + view.name;
+    if (std::find(view_stack_.begin(), view_stack_.end(), key) != view_stack_.end())
+      return MakeError(kSyntaxError, "SYNTAX_ERROR: View '" + key + "' refers to itself");
+    if (view_stack_.size() >= static_cast<std::size_t>(kMaxViewDepth))
+      return MakeError(kNotSupported, "NOT_SUPPORTED: Views are nested too deeply");
+    auto doc = host_.Parse(view.view_sql);
+    if (!doc) return std::move(doc).error();
+    auto stmt = SingleStatement(*doc);
+    if (!stmt) return std::move(stmt).error();
+    json::value& statement = **stmt;
+    Status checked = CheckStatement(statement, policy_);
+    if (!checked) return std::move(checked).error();
+    Status rewritten = RewriteDialect(statement);
+    if (!rewritten) return std::move(rewritten).error();
+    view_stack_.push_back(key);
+    QueryContext view_ctx = ctx_;
+    view_ctx.database = view.database;
+    Binder inner(view_ctx, resolver_, host_, policy_, stats_, view_stack_);
+    Status bound = inner.Walk(statement, nullptr, 0);
+    view_stack_.pop_back();
+    if (!bound) return std::move(bound).error();
+    return std::move(statement);
+  }
+
+  Result<std::vector<Column>> Columns(const std::vector<ColumnDef>& defs) {
+    std::vector<Column> out;
+    for (const ColumnDef& def : defs) {
+      auto t = GlueTypeToDuckDb(def.type);
+      if (!t)
+        return MakeError("HIVE_INVALID_METADATA", "HIVE_INVALID_METADATA: Column '" + def.name +
+                                                      "' has an invalid type '" + def.type + "'");
+      out.push_back({Lower(def.name), *t});
+    }
+    return out;
+  }
+
+  // Indices of the partitions whose values satisfy the conjuncts that name only partition keys.
+  Result<std::vector<std::size_t>> Prune(const std::vector<PartitionBinding>& partitions,
+                                         const std::vector<Column>& keys, const std::string& alias,
+                                         const std::vector<json::value*>* prune) {
+    std::vector<std::size_t> all(partitions.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    if (prune == nullptr || keys.empty() || partitions.empty()) return all;
+    std::unordered_set<std::string> key_names;
+    for (const Column& k : keys) key_names.insert(k.name);
+    std::vector<json::value> usable;
+    for (json::value* c : *prune) {
+      int refs = 0;
+      if (OnlyPartitionKeys(*c, alias, key_names, refs) && refs > 0) {
+        json::value copy = *c;
+        Unqualify(copy);
+        usable.push_back(std::move(copy));
+      }
+    }
+    if (usable.empty()) return all;
+
+    std::string sql = "SELECT __cenote_idx FROM (VALUES ";
+    for (std::size_t i = 0; i < partitions.size(); ++i) {
+      if (i > 0) sql += ", ";
+      sql += '(';
+      sql += std::to_string(i);
+      for (std::size_t k = 0; k < keys.size(); ++k) {
+        const std::vector<std::string>& values = partitions[i].values;
+        std::string value = k < values.size() ? values[k] : std::string();
+        if (k >= values.size() || value == "__HIVE_DEFAULT_PARTITION__") {
+          sql += ", CAST(NULL AS " + keys[k].duck_type + ")";
+        } else {
+          sql += ", TRY_CAST(" + QuoteLiteral(value) + " AS " + keys[k].duck_type + ")";
+        }
+      }
+      sql += ")";
+    }
+    sql += ") AS __cenote_p(__cenote_idx";
+    for (const Column& k : keys) sql += ", " + QuoteIdentifier(k.name);
+    sql += ") WHERE true";
+    auto doc = host_.Parse(sql);
+    if (!doc) return all;
+    auto stmt = SingleStatement(*doc);
+    if (!stmt) return all;
+    json::object& node = (**stmt).get_object()["node"].as_object();
+    if (usable.size() == 1) {
+      node["where_clause"] = std::move(usable[0]);
+    } else {
+      json::object conj;
+      conj["class"] = "CONJUNCTION";
+      conj["type"] = "CONJUNCTION_AND";
+      conj["alias"] = "";
+      conj["query_location"] = 0;
+      json::array children;
+      for (json::value& u : usable) children.push_back(std::move(u));
+      conj["children"] = std::move(children);
+      node["where_clause"] = std::move(conj);
+    }
+    auto text = host_.Deparse(*doc);
+    if (!text) return all;
+    auto rows = host_.Query(*text);
+    // A filter DuckDB cannot evaluate over the partition values alone (a type error, say) prunes
+    // nothing; the full filter still runs over the rows.
+    if (!rows) return all;
+    std::vector<std::size_t> out;
+    for (const auto& row : *rows) {
+      if (!row.empty() && row[0]) out.push_back(static_cast<std::size_t>(std::stoull(*row[0])));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // lower-case name -> (name as the files spell it, DuckDB type) of what `select_sql` returns.
+  Result<std::unordered_map<std::string, std::pair<std::string, std::string>>> FileSchema(
+      const std::string& select_sql) {
+    auto rows = host_.QueryImmutable("DESCRIBE " + select_sql);
+    if (!rows) return std::move(rows).error();
+    std::unordered_map<std::string, std::pair<std::string, std::string>> out;
+    for (const auto& row : *rows) {
+      if (row.size() >= 2 && row[0] && row[1]) out.emplace(Lower(*row[0]), std::make_pair(*row[0], *row[1]));
+    }
+    return out;
+  }
+
+  static bool SameType(const std::string& a, const std::string& b) {
+    auto ta = ParseDuckDbType(a);
+    auto tb = ParseDuckDbType(b);
+    return ta && tb && DuckDbTypeName(*ta) == DuckDbTypeName(*tb);
+  }
+
+  // SELECT over one partition's files: data columns as declared, partition keys as constants.
+  Result<std::string> ScanSql(const TableBinding& t, const std::vector<Column>& columns,
+                              const std::vector<Column>& keys, const PartitionBinding& partition,
+                              const std::vector<TableFile>& files, const std::string& compression) {
+    std::string select;
+    auto add = [&select](const std::string& expr) {
+      if (!select.empty()) select += ", ";
+      select += expr;
+    };
+    std::string from;
+    const std::string list = FileList(files);
+    switch (t.format) {
+      case FileFormat::kParquet: {
+        from = "read_parquet(" + list + (files.size() > 1 ? ", union_by_name = true" : "") + ")";
+        if (columns.empty()) {
+          add("*");
+          break;
+        }
+        // Columns the files lack read as NULL (columns added to the table later); columns whose file
+        // type differs from the table's are cast. Matching columns stay bare so DuckDB pushes filters
+        // and projections into the Parquet reader.
+        auto schema = FileSchema("SELECT * FROM " + from);
+        if (!schema) return std::move(schema).error();
+        for (const Column& c : columns) {
+          auto it = schema->find(c.name);
+          if (it == schema->end()) {
+            add("CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name));
+          } else if (SameType(it->second.second, c.duck_type)) {
+            add(QuoteIdentifier(it->second.first) + " AS " + QuoteIdentifier(c.name));
+          } else {
+            add("TRY_CAST(" + QuoteIdentifier(it->second.first) + " AS " + c.duck_type + ") AS " +
+                QuoteIdentifier(c.name));
+          }
+        }
+        break;
+      }
+      case FileFormat::kJson: {
+        std::string spec;
+        for (const Column& c : columns) {
+          if (!spec.empty()) spec += ", ";
+          spec += QuoteLiteral(c.name) + ": " + QuoteLiteral(c.duck_type);
+          add(QuoteIdentifier(c.name));
+        }
+        from = "read_json(" + list + ", format = 'newline_delimited', compression = " +
+               QuoteLiteral(compression == "none" ? "uncompressed" : compression) +
+               (spec.empty() ? std::string() : ", columns = {" + spec + "}") + ")";
+        break;
+      }
+      case FileFormat::kCsv: {
+        if (columns.empty())
+          return MakeError("HIVE_INVALID_METADATA",
+                           "HIVE_INVALID_METADATA: Table " + t.database + "." + t.name + " has no columns");
+        // Hive semantics: a value that does not parse as the column's type reads as NULL.
+        std::string spec;
+        for (const Column& c : columns) {
+          if (!spec.empty()) spec += ", ";
+          spec += QuoteLiteral(c.name) + ": 'VARCHAR'";
+          if (c.duck_type == "VARCHAR") {
+            add(QuoteIdentifier(c.name));
+          } else {
+            add("TRY_CAST(" + QuoteIdentifier(c.name) + " AS " + c.duck_type + ") AS " +
+                QuoteIdentifier(c.name));
+          }
+        }
+        std::string delimiter = t.delimiter.empty() ? std::string(",") : t.delimiter;
+        std::string null_string = t.null_string.empty() ? std::string("\\N") : t.null_string;
+        from = "read_csv(" + list + ", delim = " + QuoteLiteral(delimiter) +
+               ", quote = " + QuoteLiteral(t.quote) + ", escape = " + QuoteLiteral(t.escape) +
+               ", header = false, skip = " + std::to_string(std::max(0, t.skip_header_lines)) +
+               ", nullstr = " + QuoteLiteral(null_string) + ", columns = {" + spec +
+               "}, auto_detect = false, null_padding = true, strict_mode = false, compression = " +
+               QuoteLiteral(compression) + ")";
+        break;
+      }
+      case FileFormat::kOrc:
+        return MakeError(kNotSupported, "NOT_SUPPORTED: ORC tables are not supported yet (" + t.database +
+                                            "." + t.name + ")");
+    }
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      std::string value = k < partition.values.size() ? partition.values[k] : std::string();
+      if (k >= partition.values.size() || value == "__HIVE_DEFAULT_PARTITION__") {
+        add("CAST(NULL AS " + keys[k].duck_type + ") AS " + QuoteIdentifier(keys[k].name));
+      } else {
+        add("TRY_CAST(" + QuoteLiteral(value) + " AS " + keys[k].duck_type + ") AS " +
+            QuoteIdentifier(keys[k].name));
+      }
+    }
+    return "SELECT " + select + " FROM " + from;
+  }
+
+  Result<json::value> BindFiles(const TableBinding& t, const std::string& alias,
+                                const std::vector<json::value*>* prune) {
+    auto columns = Columns(t.columns);
+    if (!columns) return std::move(columns).error();
+    auto keys = Columns(t.partition_keys);
+    if (!keys) return std::move(keys).error();
+    auto partitions = resolver_.Partitions(t);
+    if (!partitions) return std::move(partitions).error();
+    auto selected = Prune(*partitions, *keys, alias, prune);
+    if (!selected) return std::move(selected).error();
+
+    std::string sql;
+    for (std::size_t index : *selected) {
+      const PartitionBinding& p = (*partitions)[index];
+      auto files = resolver_.Files(t, p);
+      if (!files) return std::move(files).error();
+      if (files->empty()) continue;
+      for (const TableFile& f : *files) {
+        if (!IsGlobSafe(f.path))
+          return MakeError("InternalError", "unexpected characters in a data file path", 500);
+        stats_.bytes_scanned += static_cast<std::int64_t>(f.size);
+        ++stats_.files;
+        stats_.file_names.emplace_back(AbsolutePath(f.path), f.key.empty() ? p.location : f.key);
+      }
+      // Blob files have no extension, so DuckDB cannot tell compressed text from the name: sniff
+      // the magic bytes and read each compression group with an explicit codec.
+      std::map<std::string, std::vector<TableFile>> groups;
+      if (t.format == FileFormat::kParquet) {
+        groups["none"] = *files;
+      } else {
+        for (const TableFile& f : *files) groups[DetectCompression(f)].push_back(f);
+      }
+      for (const auto& [compression, group] : groups) {
+        auto scan = ScanSql(t, *columns, *keys, p, group, compression);
+        if (!scan) return std::move(scan).error();
+        if (!sql.empty()) sql += " UNION ALL ";
+        sql += *scan;
+      }
+    }
+    if (sql.empty()) {
+      // No files: an empty relation with the table's columns.
+      std::string select;
+      for (const auto* list : {&*columns, &*keys}) {
+        for (const Column& c : *list) {
+          if (!select.empty()) select += ", ";
+          select += "CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name);
+        }
+      }
+      if (t.format == FileFormat::kOrc)
+        return MakeError(kNotSupported, "NOT_SUPPORTED: ORC tables are not supported yet");
+      sql = "SELECT " + (select.empty() ? std::string("NULL AS \"_col0\"") : select) + " WHERE false";
+    }
+    auto doc = host_.Parse(sql);
+    if (!doc)
+      return MakeError("InternalError",
+                       "cannot bind table " + t.database + "." + t.name + ": " + doc.error().message, 500);
+    auto stmt = SingleStatement(*doc);
+    if (!stmt) return std::move(stmt).error();
+    return std::move(**stmt);
+  }
+
+  const QueryContext& ctx_;
+  TableResolver& resolver_;
+  SqlHost& host_;
+  const SandboxPolicy& policy_;
+  BindStats& stats_;
+  std::vector<std::string>& view_stack_;
+  std::vector<std::unordered_set<std::string>> scopes_;
+};
+
+// Athena names result columns that are not plain column references _col0, _col1, ... by position.
+void NameUnnamedColumns(json::value& statement) {
+  json::value* node = statement.is_object() ? statement.get_object().if_contains("node") : nullptr;
+  while (node != nullptr && node->is_object() &&
+         StringField(node->get_object(), "type") == "SET_OPERATION_NODE")
+    node = node->get_object().if_contains("left");
+  if (node == nullptr || !node->is_object() || StringField(node->get_object(), "type") != "SELECT_NODE")
+    return;
+  json::value* list = node->get_object().if_contains("select_list");
+  if (list == nullptr || !list->is_array()) return;
+  std::size_t index = 0;
+  for (json::value& item : list->get_array()) {
+    if (!item.is_object()) continue;
+    json::object& expr = item.get_object();
+    std::string cls = StringField(expr, "class");
+    if (cls == "STAR") return;  // positions after a * are not known before binding
+    if (StringField(expr, "alias").empty() && cls != "COLUMN_REF") {
+      std::string name = "_col" + std::to_string(index);
+      expr["alias"] = json::string(name);
+    }
+    ++index;
+  }
+}
+
+// `VALUES a, b` -> `VALUES (a), (b)` for every VALUES whose rows are not parenthesized. Text-level,
+// but aware of string literals, quoted identifiers and nesting; the result is parsed and checked like
+// any user text.
+std::string ParenthesizeValuesRows(const std::string& sql) {
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  auto keyword_at = [&](std::size_t i, std::string_view word) {
+    if (i + word.size() > sql.size() || (i > 0 && is_word(sql[i - 1]))) return false;
+    for (std::size_t k = 0; k < word.size(); ++k)
+      if (std::toupper(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
+    return i + word.size() == sql.size() || !is_word(sql[i + word.size()]);
+  };
+  static const std::string_view kEnd[] = {"ORDER",     "LIMIT",  "UNION", "EXCEPT",
+                                          "INTERSECT", "OFFSET", "FETCH"};
+  std::string out;
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {  // copy a quoted run verbatim
+      std::size_t end = i + 1;
+      while (end < sql.size() && !(sql[end] == c && (end + 1 >= sql.size() || sql[end + 1] != c))) {
+        end += (sql[end] == c) ? 2 : 1;
+      }
+      out.append(sql, i, end + 1 - i);
+      i = end + 1;
+      continue;
+    }
+    if (!keyword_at(i, "VALUES")) {
+      out += c;
+      ++i;
+      continue;
+    }
+    out.append(sql, i, 6);
+    i += 6;
+    std::size_t j = i;
+    while (j < sql.size() && std::isspace(static_cast<unsigned char>(sql[j]))) ++j;
+    if (j >= sql.size() || sql[j] == '(') continue;
+    out.append(sql, i, j - i);
+    i = j;
+    // Rows up to a ')' closing an enclosing group, a clause keyword or ';' at depth 0.
+    std::string row;
+    int depth = 0;
+    bool first = true;
+    auto flush = [&] {
+      out += first ? "(" : ", (";
+      while (!row.empty() && std::isspace(static_cast<unsigned char>(row.back()))) row.pop_back();
+      std::size_t lead = row.find_first_not_of(" \t\n\r");
+      out += lead == std::string::npos ? row : row.substr(lead);
+      out += ")";
+      first = false;
+      row.clear();
+    };
+    while (i < sql.size()) {
+      char d = sql[i];
+      if (d == '\'' || d == '"') {
+        std::size_t end = i + 1;
+        while (end < sql.size() && !(sql[end] == d && (end + 1 >= sql.size() || sql[end + 1] != d))) {
+          end += (sql[end] == d) ? 2 : 1;
+        }
+        row.append(sql, i, end + 1 - i);
+        i = end + 1;
+        continue;
+      }
+      if (depth == 0 && (d == ')' || d == ';')) break;
+      bool stop = false;
+      if (depth == 0)
+        for (std::string_view k : kEnd) stop = stop || keyword_at(i, k);
+      if (stop) break;
+      if (d == '(') ++depth;
+      if (d == ')') --depth;
+      if (d == ',' && depth == 0) {
+        flush();
+        ++i;
+        continue;
+      }
+      row += d;
+      ++i;
+    }
+    flush();
+    out += ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
+Status BindTables(json::value& statement, const QueryContext& ctx, TableResolver& resolver, SqlHost& host,
+                  const SandboxPolicy& policy, BindStats& stats) {
+  std::vector<std::string> view_stack;
+  Binder binder(ctx, resolver, host, policy, stats, view_stack);
+  return binder.Walk(statement, nullptr, 0);
+}
+
+Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContext& ctx,
+                                       TableResolver& resolver, SqlHost& host, const SandboxPolicy& policy,
+                                       BindStats& stats) {
+  auto doc = host.Parse(sql);
+  if (!doc && doc.error().code == kSyntaxError) {
+    // Trino accepts VALUES rows without parentheses (VALUES 1, 2, 3); DuckDB does not.
+    std::string rewritten = ParenthesizeValuesRows(sql);
+    if (rewritten != sql) {
+      auto retry = host.Parse(rewritten);
+      if (retry) doc = std::move(retry);
+    }
+  }
+  if (!doc) return std::move(doc).error();
+  auto stmt = SingleStatement(*doc);
+  if (!stmt) return std::move(stmt).error();
+  json::value& statement = **stmt;
+  CENOTE_RETURN_IF_ERROR(CheckStatement(statement, policy));
+  NameUnnamedColumns(statement);
+  CENOTE_RETURN_IF_ERROR(RewriteDialect(statement));
+  CompiledQuery out;
+  CENOTE_RETURN_IF_ERROR(BindTables(statement, ctx, resolver, host, policy, stats));
+  out.stats = stats;
+  auto text = host.Deparse(*doc);
+  if (!text) return std::move(text).error();
+  out.sql = std::move(*text);
+  return out;
+}
+
+}  // namespace cenote::query::internal

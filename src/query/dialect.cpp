@@ -1,0 +1,423 @@
+// Trino (Athena engine v3) functions on DuckDB: renames, __cenote_ macros and argument rewrites over
+// DuckDB's syntax tree (statement.hpp RewriteDialect). docs/athena-dialect.md lists what is covered.
+#include <boost/json.hpp>
+#include <cctype>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "query/statement.hpp"
+
+namespace cenote::query::internal {
+namespace {
+
+namespace json = boost::json;
+
+// Same arguments, DuckDB's name (a __cenote_ name is a macro from DialectMacros()).
+struct Rename {
+  const char* trino;
+  int min_args;
+  int max_args;
+  const char* duckdb;
+};
+
+constexpr Rename kRenames[] = {
+    {"approx_distinct", 1, 1, "approx_count_distinct"},
+    {"approx_percentile", 2, 2, "approx_quantile"},
+    {"arbitrary", 1, 1, "any_value"},
+    {"every", 1, 1, "bool_and"},
+    {"cardinality", 1, 1, "__cenote_cardinality"},
+    {"element_at", 2, 2, "__cenote_element_at"},
+    {"array_join", 2, 2, "array_to_string"},
+    {"array_join", 3, 3, "__cenote_array_join"},
+    {"contains", 2, 2, "list_contains"},
+    {"regexp_like", 2, 2, "regexp_matches"},
+    {"regexp_extract", 2, 2, "__cenote_regexp_extract"},
+    {"regexp_extract", 3, 3, "__cenote_regexp_extract_group"},
+    {"regexp_split", 2, 2, "regexp_split_to_array"},
+    {"json_extract_scalar", 2, 2, "__cenote_json_extract_scalar"},
+    {"json_format", 1, 1, "__cenote_json_format"},
+    {"json_parse", 1, 1, "__cenote_json_parse"},
+    {"json_array_get", 2, 2, "__cenote_json_array_get"},
+    {"json_size", 2, 2, "__cenote_json_size"},
+    {"split", 2, 2, "string_split"},
+    {"if", 2, 2, "__cenote_if"},
+    {"day_of_week", 1, 1, "isodow"},
+    {"dow", 1, 1, "isodow"},
+    {"day_of_year", 1, 1, "dayofyear"},
+    {"doy", 1, 1, "dayofyear"},
+    {"day_of_month", 1, 1, "dayofmonth"},
+    {"year_of_week", 1, 1, "isoyear"},
+    {"yow", 1, 1, "isoyear"},
+    {"week_of_year", 1, 1, "week"},
+    {"to_unixtime", 1, 1, "epoch"},
+    {"from_unixtime", 1, 1, "__cenote_from_unixtime"},
+    {"from_iso8601_timestamp", 1, 1, "__cenote_from_iso8601_timestamp"},
+    {"from_iso8601_date", 1, 1, "__cenote_from_iso8601_date"},
+    {"to_iso8601", 1, 1, "__cenote_to_iso8601"},
+    {"date_diff", 3, 3, "date_sub"},
+    {"date_trunc", 2, 2, "__cenote_date_trunc"},
+    {"typeof", 1, 1, "__cenote_typeof"},
+    {"split_part", 3, 3, "__cenote_split_part"},
+    {"sequence", 2, 3, "generate_series"},
+    {"to_hex", 1, 1, "hex"},
+    {"from_hex", 1, 1, "unhex"},
+    {"to_utf8", 1, 1, "encode"},
+    {"from_utf8", 1, 1, "decode"},
+    {"levenshtein_distance", 2, 2, "levenshtein"},
+    {"truncate", 1, 1, "trunc"},
+    {"is_nan", 1, 1, "isnan"},
+    {"is_finite", 1, 1, "isfinite"},
+    {"is_infinite", 1, 1, "isinf"},
+    {"rand", 0, 0, "random"},
+    {"infinity", 0, 0, "__cenote_infinity"},
+    {"nan", 0, 0, "__cenote_nan"},
+    {"format", 1, 100, "printf"},
+    {"last_day_of_month", 1, 1, "last_day"},
+    {"codepoint", 1, 1, "unicode"},
+    {"date", 1, 1, "__cenote_date"},
+    {"array_distinct", 1, 1, "list_distinct"},
+    {"array_max", 1, 1, "list_max"},
+    {"array_min", 1, 1, "list_min"},
+    {"array_sort", 1, 1, "list_sort"},
+    {"array_intersect", 2, 2, "list_intersect"},
+    {"array_union", 2, 2, "__cenote_array_union"},
+    {"array_except", 2, 2, "__cenote_array_except"},
+    {"array_position", 2, 2, "__cenote_array_position"},
+    {"array_remove", 2, 2, "__cenote_array_remove"},
+    {"transform", 2, 2, "list_transform"},
+    {"filter", 2, 2, "list_filter"},
+    {"slice", 3, 3, "__cenote_slice"},
+    {"replace", 2, 2, "__cenote_replace"},
+    {"strrev", 1, 1, "reverse"},
+    {"map_concat", 2, 2, "map_concat"},
+};
+
+const std::vector<std::string> kMacros = {
+    "CREATE MACRO __cenote_cardinality(x) AS len(x)",
+    // x[k]: 1-based (negative from the end) for arrays, key lookup for maps.
+    "CREATE MACRO __cenote_element_at(x, k) AS x[k]",
+    "CREATE MACRO __cenote_array_join(a, sep, r) AS array_to_string(list_transform(a, lambda __cenote_v: "
+    "coalesce(CAST(__cenote_v AS VARCHAR), r)), sep)",
+    // Trino returns NULL when the pattern does not match (DuckDB: '').
+    "CREATE MACRO __cenote_regexp_extract(s, p) AS CASE WHEN regexp_matches(s, p) THEN regexp_extract(s, p) "
+    "END",
+    "CREATE MACRO __cenote_regexp_extract_group(s, p, g) AS CASE WHEN regexp_matches(s, p) THEN "
+    "regexp_extract(s, p, g) END",
+    // Trino returns NULL for objects and arrays (DuckDB: their JSON text).
+    "CREATE MACRO __cenote_json_extract_scalar(j, p) AS CASE WHEN json_type(CAST(j AS JSON), p) IN "
+    "('OBJECT', "
+    "'ARRAY') THEN NULL ELSE json_extract_string(CAST(j AS JSON), p) END",
+    "CREATE MACRO __cenote_json_format(j) AS CAST(j AS VARCHAR)",
+    "CREATE MACRO __cenote_json_parse(s) AS json(s)",
+    "CREATE MACRO __cenote_json_array_get(j, i) AS json_extract(CAST(j AS JSON), CAST(i AS BIGINT))",
+    "CREATE MACRO __cenote_json_size(j, p) AS CASE json_type(CAST(j AS JSON), p) WHEN 'ARRAY' THEN "
+    "json_array_length(CAST(j AS JSON), p) WHEN 'OBJECT' THEN len(json_keys(CAST(j AS JSON), p)) ELSE 0 END",
+    "CREATE MACRO __cenote_if(c, a) AS CASE WHEN c THEN a END",
+    "CREATE MACRO __cenote_divide(a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a / b END",
+    "CREATE MACRO __cenote_from_unixtime(x) AS make_timestamp(CAST(round(CAST(x AS DOUBLE) * 1000000) AS "
+    "BIGINT))",
+    "CREATE MACRO __cenote_from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMP WITH TIME ZONE)",
+    "CREATE MACRO __cenote_from_iso8601_date(s) AS CAST(s AS DATE)",
+    "CREATE MACRO __cenote_to_iso8601(x) AS strftime(CAST(x AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%g')",
+    // Trino keeps the input's type; DuckDB returns DATE for timestamps truncated to a day or coarser.
+    "CREATE MACRO __cenote_date_trunc(u, t DATE) AS CAST(date_trunc(u, t) AS DATE), "
+    "(u, t TIMESTAMP) AS CAST(date_trunc(u, t) AS TIMESTAMP), (u, t TIMESTAMP WITH TIME ZONE) AS "
+    "date_trunc(u, t), "
+    "(u, t) AS date_trunc(u, t)",
+    // Trino's type names.
+    "CREATE MACRO __cenote_typeof(x) AS CASE typeof(x) WHEN 'TIMESTAMP' THEN 'timestamp(3)' "
+    "WHEN 'TIMESTAMP WITH TIME ZONE' THEN 'timestamp(3) with time zone' WHEN 'FLOAT' THEN 'real' "
+    "WHEN 'BLOB' THEN 'varbinary' WHEN '\"NULL\"' THEN 'unknown' ELSE lower(typeof(x)) END",
+    // Trino: NULL when the index is past the last field (DuckDB: '').
+    "CREATE MACRO __cenote_split_part(s, d, i) AS CASE WHEN i <= len(string_split(s, d)) THEN split_part(s, "
+    "d, i) "
+    "END",
+    "CREATE MACRO __cenote_infinity() AS CAST('inf' AS DOUBLE)",
+    "CREATE MACRO __cenote_nan() AS CAST('nan' AS DOUBLE)",
+    "CREATE MACRO __cenote_date(x) AS CAST(x AS DATE)",
+    "CREATE MACRO __cenote_array_union(a, b) AS list_distinct(list_concat(a, b))",
+    "CREATE MACRO __cenote_array_except(a, b) AS list_filter(list_distinct(a), lambda __cenote_v: NOT "
+    "list_contains(b, __cenote_v))",
+    // Trino: 0 when absent (DuckDB: NULL).
+    "CREATE MACRO __cenote_array_position(a, x) AS coalesce(list_position(a, x), 0)",
+    "CREATE MACRO __cenote_array_remove(a, x) AS list_filter(a, lambda __cenote_v: __cenote_v IS DISTINCT "
+    "FROM x)",
+    "CREATE MACRO __cenote_slice(a, s, n) AS list_slice(a, s, s + n - 1)",
+    "CREATE MACRO __cenote_replace(s, x) AS replace(s, x, '')",
+    // date_add(unit, n, x): one macro per unit (the unit must be a constant, as it is in practice); a
+    // DATE stays a DATE for day and coarser units, as in Trino (typed macro overloads).
+    "CREATE MACRO __cenote_date_add_millisecond(n, t) AS t + to_milliseconds(CAST(n AS BIGINT))",
+    "CREATE MACRO __cenote_date_add_second(n, t) AS t + to_seconds(CAST(n AS BIGINT))",
+    "CREATE MACRO __cenote_date_add_minute(n, t) AS t + to_minutes(CAST(n AS BIGINT))",
+    "CREATE MACRO __cenote_date_add_hour(n, t) AS t + to_hours(CAST(n AS BIGINT))",
+    "CREATE MACRO __cenote_date_add_day(n, t DATE) AS CAST(t + to_days(CAST(n AS INTEGER)) AS DATE), (n, t) "
+    "AS t + to_days(CAST(n AS INTEGER))",
+    "CREATE MACRO __cenote_date_add_week(n, t DATE) AS CAST(t + to_weeks(CAST(n AS INTEGER)) AS DATE), (n, "
+    "t) AS t + to_weeks(CAST(n AS INTEGER))",
+    "CREATE MACRO __cenote_date_add_month(n, t DATE) AS CAST(t + to_months(CAST(n AS INTEGER)) AS DATE), (n, "
+    "t) AS t + to_months(CAST(n AS INTEGER))",
+    "CREATE MACRO __cenote_date_add_quarter(n, t DATE) AS CAST(t + to_months(CAST(3 * n AS INTEGER)) AS "
+    "DATE), (n, t) AS t + to_months(CAST(3 * n AS INTEGER))",
+    "CREATE MACRO __cenote_date_add_year(n, t DATE) AS CAST(t + to_years(CAST(n AS INTEGER)) AS DATE), (n, "
+    "t) AS t + to_years(CAST(n AS INTEGER))",
+};
+
+json::array* Children(json::object& fn) {
+  json::value* c = fn.if_contains("children");
+  return c != nullptr && c->is_array() ? &c->get_array() : nullptr;
+}
+
+// The string of a VARCHAR constant argument, or nullptr.
+json::string* ConstantString(json::value& arg) {
+  json::object* o = arg.if_object();
+  if (o == nullptr) return nullptr;
+  json::value* cls = o->if_contains("class");
+  if (cls == nullptr || !cls->is_string() || cls->get_string() != "CONSTANT") return nullptr;
+  json::value* value = o->if_contains("value");
+  if (value == nullptr || !value->is_object()) return nullptr;
+  json::value* is_null = value->get_object().if_contains("is_null");
+  if (is_null != nullptr && is_null->is_bool() && is_null->get_bool()) return nullptr;
+  json::value* v = value->get_object().if_contains("value");
+  return v != nullptr && v->is_string() ? &v->get_string() : nullptr;
+}
+
+Error NotSupported(const std::string& what) { return MakeError(kNotSupported, "NOT_SUPPORTED: " + what); }
+
+// Trino's regexp_replace replacement uses $1 for groups and replaces every match.
+std::string ConvertReplacement(const std::string& r) {
+  std::string out;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    if (r[i] == '\\' && i + 1 < r.size()) {
+      // Trino: \$ is a literal dollar, \\ a literal backslash.
+      out += r[i + 1] == '\\' ? "\\\\" : std::string(1, r[i + 1]);
+      ++i;
+    } else if (r[i] == '$' && i + 1 < r.size() && std::isdigit(static_cast<unsigned char>(r[i + 1]))) {
+      out += '\\';
+      out += r[i + 1];
+      ++i;
+    } else if (r[i] == '\\') {
+      out += "\\\\";
+    } else {
+      out += r[i];
+    }
+  }
+  return out;
+}
+
+json::value VarcharConstant(const std::string& s) {
+  json::object o;
+  o["class"] = "CONSTANT";
+  o["type"] = "VALUE_CONSTANT";
+  o["alias"] = "";
+  o["query_location"] = 0;
+  json::object value;
+  json::object type;
+  type["id"] = "VARCHAR";
+  type["type_info"] = nullptr;
+  value["type"] = std::move(type);
+  value["is_null"] = false;
+  value["value"] = s;
+  o["value"] = std::move(value);
+  return o;
+}
+
+void SetName(json::object& fn, std::string_view name) { fn["function_name"] = json::string(name); }
+
+Status RewriteFunction(json::object& fn) {
+  json::value* name_value = fn.if_contains("function_name");
+  if (name_value == nullptr || !name_value->is_string()) return Status::Ok();
+  // Read-only lookups only while name_value is held: json::object::operator[] may rehash the object
+  // (even for an existing key) and invalidate pointers into it.
+  const json::value* schema_value = fn.if_contains("schema");
+  const std::string schema = Lower(schema_value != nullptr && schema_value->is_string()
+                                       ? std::string_view(schema_value->get_string())
+                                       : std::string_view());
+  if (!schema.empty() && schema != "main") return Status::Ok();
+  const std::string name = Lower(name_value->get_string());
+  json::array* args = Children(fn);
+  const int argc = args != nullptr ? static_cast<int>(args->size()) : 0;
+
+  if (name == "date_format" || name == "date_parse") {
+    if (argc != 2) return Status::Ok();
+    json::string* format = ConstantString((*args)[1]);
+    if (format == nullptr) return NotSupported(name + " with a format that is not a constant string");
+    auto converted = ConvertDateFormat(std::string(*format));
+    if (!converted) return std::move(converted).error();
+    *format = *converted;
+    SetName(fn, name == "date_format" ? "strftime" : "strptime");
+    return Status::Ok();
+  }
+  if (name == "regexp_replace" && (argc == 2 || argc == 3)) {
+    if (argc == 2) {
+      args->push_back(VarcharConstant(""));
+    } else if (json::string* r = ConstantString((*args)[2]); r != nullptr) {
+      *r = ConvertReplacement(std::string(*r));
+    }
+    args->push_back(VarcharConstant("g"));
+    return Status::Ok();
+  }
+  if (name == "date_add" && argc == 3) {
+    json::string* unit = ConstantString((*args)[0]);
+    if (unit == nullptr) return NotSupported("date_add with a unit that is not a constant string");
+    std::string u = Lower(*unit);
+    static const std::unordered_set<std::string> kUnits = {"millisecond", "second", "minute",  "hour", "day",
+                                                           "week",        "month",  "quarter", "year"};
+    if (kUnits.count(u) == 0)
+      return MakeError("INVALID_FUNCTION_ARGUMENT",
+                       "INVALID_FUNCTION_ARGUMENT: '" + u + "' is not a valid Timestamp field");
+    args->erase(args->begin());
+    SetName(fn, "__cenote_date_add_" + u);
+    return Status::Ok();
+  }
+  if (name == "at_timezone" && argc == 2) {
+    std::swap((*args)[0], (*args)[1]);
+    SetName(fn, "timezone");
+    return Status::Ok();
+  }
+  if (name == "approx_distinct" && argc == 2) {
+    args->pop_back();  // Trino's maximum standard error; DuckDB's HyperLogLog has a fixed one.
+    SetName(fn, "approx_count_distinct");
+    return Status::Ok();
+  }
+  for (const Rename& r : kRenames) {
+    if (name == r.trino && argc >= r.min_args && argc <= r.max_args) {
+      SetName(fn, r.duckdb);
+      if (std::string_view(r.duckdb).rfind("__cenote_", 0) == 0) fn["schema"] = "";
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+Status Walk(json::value& v, int depth) {
+  if (depth > 400) return NotSupported("The query is nested too deeply");
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(Walk(item, depth + 1));
+    return Status::Ok();
+  }
+  if (!v.is_object()) return Status::Ok();
+  json::object& o = v.get_object();
+  if (json::value* cls = o.if_contains("class"); cls != nullptr && cls->is_string()) {
+    if (cls->get_string() == "FUNCTION" || cls->get_string() == "WINDOW") {
+      json::value* op = o.if_contains("is_operator");
+      if (op == nullptr || !op->is_bool() || !op->get_bool()) {
+        CENOTE_RETURN_IF_ERROR(RewriteFunction(o));
+      } else if (json::value* name = o.if_contains("function_name");
+                 name != nullptr && name->is_string() && name->get_string() == "/") {
+        // Trino fails integer and decimal division by zero (DuckDB: NULL).
+        json::array* args = Children(o);
+        if (args != nullptr && args->size() == 2) {
+          SetName(o, "__cenote_divide");
+          o["is_operator"] = false;
+        }
+      }
+    }
+  }
+  for (auto& [key, child] : o) {
+    if (key == "cast_type") continue;
+    CENOTE_RETURN_IF_ERROR(Walk(child, depth + 1));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<std::string>& DialectMacros() { return kMacros; }
+
+Result<std::string> ConvertDateFormat(const std::string& f) {
+  std::string out;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (f[i] != '%') {
+      out += f[i];
+      continue;
+    }
+    if (i + 1 >= f.size()) return NotSupported("date format ends with '%'");
+    char c = f[++i];
+    switch (c) {
+      case 'a':
+        out += "%a";
+        break;
+      case 'b':
+        out += "%b";
+        break;
+      case 'c':
+        out += "%-m";
+        break;
+      case 'd':
+        out += "%d";
+        break;
+      case 'e':
+        out += "%-d";
+        break;
+      case 'f':
+        out += "%f";
+        break;
+      case 'H':
+        out += "%H";
+        break;
+      case 'h':
+      case 'I':
+        out += "%I";
+        break;
+      case 'i':
+        out += "%M";
+        break;
+      case 'j':
+        out += "%j";
+        break;
+      case 'k':
+        out += "%-H";
+        break;
+      case 'l':
+        out += "%-I";
+        break;
+      case 'M':
+        out += "%B";
+        break;
+      case 'm':
+        out += "%m";
+        break;
+      case 'p':
+        out += "%p";
+        break;
+      case 'r':
+        out += "%I:%M:%S %p";
+        break;
+      case 'S':
+      case 's':
+        out += "%S";
+        break;
+      case 'T':
+        out += "%H:%M:%S";
+        break;
+      case 'v':
+        out += "%V";
+        break;
+      case 'W':
+        out += "%A";
+        break;
+      case 'w':
+        out += "%w";
+        break;
+      case 'Y':
+        out += "%Y";
+        break;
+      case 'y':
+        out += "%y";
+        break;
+      case '%':
+        out += "%%";
+        break;
+      default:
+        return MakeError(
+            "INVALID_FUNCTION_ARGUMENT",
+            std::string("INVALID_FUNCTION_ARGUMENT: date format specifier %") + c + " is not supported");
+    }
+  }
+  return out;
+}
+
+Status RewriteDialect(json::value& statement) { return Walk(statement, 0); }
+
+}  // namespace cenote::query::internal

@@ -1,0 +1,210 @@
+// QueryEngine: SQL over catalog tables on embedded DuckDB (DESIGN.md "Query engine contract").
+//
+// User SQL (Athena's Trino dialect) goes through the sandbox before DuckDB sees it:
+//   1. DuckDB's own parser turns it into a syntax tree (json_serialize_sql); exactly one SELECT-like
+//      statement is accepted (SELECT, WITH ... SELECT, VALUES, set operations).
+//   2. The tree is checked: table functions (read_csv, glob, ...), file paths, settings, extension
+//      loading, catalog/system functions are refused with a clear error; only catalog tables and the
+//      query's own CTEs can be named.
+//   3. Catalog tables (`db.table`, `"db"."table"`, or `table` in the context's database) are bound
+//      through the TableResolver: the engine prunes partitions with the query's filters on partition
+//      keys, asks for the files of the remaining partitions only, and replaces the table by a subquery
+//      over exactly those files (partition keys become constant columns). Bytes scanned are the sizes
+//      of the bound files.
+//   4. Trino functions that DuckDB lacks or spells differently are rewritten (docs/athena-dialect.md).
+//   5. The rewritten tree is turned back into SQL (json_deserialize_sql) and run.
+// Defence in depth: the DuckDB instance runs with enable_external_access=false, allowed_directories
+// limited to EngineOptions::readable_dirs and scratch_dir, autoload/autoinstall of extensions off and
+// lock_configuration=true, a memory limit and a thread limit.
+//
+// Thread safety: one QueryEngine is shared by all threads; each Run* call uses its own connection.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace cenote::query {
+
+// ---- what a catalog table binds to (filled by the TableResolver, i.e. by Athena from Glue + S3)
+
+enum class FileFormat { kCsv, kJson, kParquet, kOrc };
+
+struct ColumnDef {
+  std::string name;  // lower-case, as Glue stores it
+  std::string type;  // Glue/Hive type: string, int, bigint, double, decimal(10,2), array<string>, ...
+};
+
+struct TableBinding {
+  std::string database;
+  std::string name;
+  std::vector<ColumnDef> columns;         // data columns, in file order
+  std::vector<ColumnDef> partition_keys;  // in partition order
+  FileFormat format = FileFormat::kCsv;
+  // Text formats (LazySimpleSerDe, OpenCSVSerde): field delimiter, quote and escape ("" = none),
+  // header lines to skip (skip.header.line.count), the string that reads as NULL.
+  std::string delimiter = ",";
+  std::string quote;
+  std::string escape;
+  int skip_header_lines = 0;
+  std::string null_string;
+  // Views (TableType VIRTUAL_VIEW): the view's SELECT, in the dialect users write. Bound recursively
+  // (a view may name other tables and views; cycles are refused).
+  bool is_view = false;
+  std::string view_sql;
+};
+
+struct PartitionBinding {
+  std::vector<std::string> values;  // in partition-key order; empty for an unpartitioned table
+  std::string location;             // s3://bucket/prefix/ ; opaque to the engine
+};
+
+struct TableFile {
+  std::string path;  // local file readable by DuckDB (under EngineOptions::readable_dirs)
+  std::uint64_t size = 0;
+  // Optional: the object's S3 URI ("s3://bucket/key"). Its extension (.gz, .zst) picks the codec of
+  // text formats, as Athena does (empty: sniffed from the file's first bytes), and error messages
+  // name it instead of the local path.
+  std::string key = {};
+};
+
+// Implemented by the caller (Athena). Errors propagate as the query's failure reason.
+class TableResolver {
+ public:
+  virtual ~TableResolver() = default;
+  // The table's definition. Not found: an Error whose message the engine reports as Athena does
+  // ("Table 'db.t' does not exist" -> the Athena layer words it).
+  virtual Result<TableBinding> Describe(const std::string& database, const std::string& table) = 0;
+  // All partitions (values + location), cheap: no file listing. Unpartitioned tables: one entry with
+  // empty values and the table's location.
+  virtual Result<std::vector<PartitionBinding>> Partitions(const TableBinding& table) = 0;
+  // The data files under one partition's location (hidden files `_*`, `.*` excluded, as Athena does).
+  virtual Result<std::vector<TableFile>> Files(const TableBinding& table,
+                                               const PartitionBinding& partition) = 0;
+};
+
+// ---- results
+
+// A result column with Athena's type names (varchar, char, boolean, tinyint, smallint, integer, bigint,
+// real, double, decimal, date, timestamp, time, varbinary, array, map, row, json) as
+// GetQueryResults' ResultSetMetadata reports them.
+struct ResultColumn {
+  std::string name;
+  std::string type;
+  int precision = 0;  // decimal precision, or the type's natural precision (varchar: 2147483647)
+  int scale = 0;
+};
+
+struct QueryStats {
+  std::int64_t bytes_scanned = 0;  // sum of the bound files' sizes
+  std::int64_t rows = 0;           // rows produced (written)
+  std::int64_t planning_ms = 0;    // parse, check, bind, prune
+  std::int64_t engine_ms = 0;      // planning + execution
+};
+
+struct SelectOutcome {
+  std::vector<ResultColumn> columns;
+  QueryStats stats;
+};
+
+// One file written by RunSelectIntoFiles.
+struct WrittenFile {
+  std::string local_path;                     // under WriteSpec::out_dir
+  std::string relative_path;                  // "year=2024/month=5/part-00000.parquet" (key suffix)
+  std::vector<std::string> partition_values;  // in WriteSpec::partitioned_by order; empty if none
+  std::uint64_t size = 0;
+};
+
+struct WriteSpec {
+  std::string out_dir;                      // local, under EngineOptions::scratch_dir; created
+  std::string format = "PARQUET";           // PARQUET | JSON | TEXTFILE (CSV) | ORC -> NOT_SUPPORTED
+  std::string compression = "SNAPPY";       // PARQUET: SNAPPY, GZIP, ZSTD, NONE; text: GZIP, NONE
+  std::vector<std::string> partitioned_by;  // result columns, written as Hive folders (key=value/)
+  std::string file_prefix;                  // unique per query, so INSERT INTO never overwrites
+};
+
+struct WriteOutcome {
+  std::vector<ResultColumn> columns;  // of the SELECT, partition columns last (Athena's rule)
+  std::vector<WrittenFile> files;
+  QueryStats stats;
+};
+
+// Cancels a running query from another thread (StopQueryExecution, timeouts, shutdown).
+class Cancellation {
+ public:
+  // Marks the query cancelled and interrupts the statement running for it, if any. Thread-safe.
+  void Cancel();
+  bool cancelled() const;
+  // Engine use: the action Cancel() takes while a statement runs (duckdb_interrupt).
+  void SetInterrupt(std::function<void()> interrupt);
+  void ClearInterrupt();
+
+ private:
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  std::function<void()> interrupt_;
+};
+
+struct QueryContext {
+  std::string database = "default";  // QueryExecutionContext.Database
+  std::chrono::milliseconds timeout{30 * 60 * 1000};
+};
+
+struct EngineOptions {
+  std::string scratch_dir;                 // DuckDB temp files and RunSelectIntoFiles output
+  std::vector<std::string> readable_dirs;  // where bound files live (S3 blobs and its cache)
+  std::uint64_t memory_limit_bytes = 0;    // 0: half of physical memory
+  int threads = 0;                         // DuckDB threads per query; 0: cores
+};
+
+class QueryEngine {
+ public:
+  static Result<std::unique_ptr<QueryEngine>> Open(const EngineOptions& options);
+  virtual ~QueryEngine() = default;
+
+  // Runs one user SELECT and writes its rows to `csv_path` the way Athena writes results: a header row
+  // of column names, then one line per row, every value double-quoted (quotes doubled), NULL as an
+  // empty unquoted field, values formatted as Athena prints them (timestamps "2024-05-01 12:00:00.000",
+  // arrays "[1, 2]", maps "{a=1}", booleans "true").
+  // Errors: the sandbox's (AccessDenied-like, code "SECURITY"), syntax ("SYNTAX_ERROR: line 1:8: ..."),
+  // binding (table/column not found), execution, cancellation ("Query was cancelled"), timeout.
+  virtual Result<SelectOutcome> RunSelect(const std::string& sql, const QueryContext& ctx,
+                                          TableResolver& resolver, const std::string& csv_path,
+                                          Cancellation& cancel) = 0;
+
+  // Runs one user SELECT and writes its rows as files (CTAS, INSERT INTO) under spec.out_dir.
+  virtual Result<WriteOutcome> RunSelectIntoFiles(const std::string& sql, const QueryContext& ctx,
+                                                  TableResolver& resolver, const WriteSpec& spec,
+                                                  Cancellation& cancel) = 0;
+
+  // Checks and binds a user SELECT without running it; returns its result columns (CREATE VIEW,
+  // INSERT INTO's column check).
+  virtual Result<std::vector<ResultColumn>> DescribeSelect(const std::string& sql, const QueryContext& ctx,
+                                                           TableResolver& resolver) = 0;
+
+  // Trusted SQL from Cenote itself (crawlers reading sample files): no sandbox, still subject to the
+  // instance's lockdown (only readable_dirs and scratch_dir). Values as DuckDB prints them; NULL ->
+  // nullopt. Never pass user text here.
+  using Rows = std::vector<std::vector<std::optional<std::string>>>;
+  virtual Result<Rows> ExecuteTrusted(const std::string& sql) = 0;
+};
+
+// ---- type mapping shared by the engine, the crawlers and Athena (src/query/types.cpp)
+
+// Glue/Hive type -> DuckDB type ("array<struct<a:int>>" -> "STRUCT(a INTEGER)[]"). InvalidInput if the
+// type string does not parse.
+Result<std::string> GlueTypeToDuckDb(const std::string& glue_type);
+// DuckDB type (as DESCRIBE prints it) -> Glue/Hive type ("VARCHAR" -> "string", "BIGINT" -> "bigint",
+// "TIMESTAMP" -> "timestamp", "STRUCT(a INTEGER)[]" -> "array<struct<a:int>>").
+std::string DuckDbTypeToGlue(const std::string& duckdb_type);
+// DuckDB type -> Athena result column type.
+ResultColumn DuckDbTypeToAthena(const std::string& name, const std::string& duckdb_type);
+
+}  // namespace cenote::query

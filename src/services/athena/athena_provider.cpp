@@ -1,0 +1,190 @@
+#include "services/athena/athena_provider.hpp"
+
+#include <exception>
+#include <filesystem>
+
+#include "services/athena/internal.hpp"
+
+namespace cenote::athena {
+
+namespace {
+
+// Schema of component "athena": one statement per schema version; append, never edit.
+const std::vector<std::string>& Migrations() {
+  static const std::vector<std::string> kMigrations = {
+      "CREATE TABLE athena_workgroups ("
+      " name TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, doc TEXT NOT NULL, tags TEXT NOT NULL)",
+      "CREATE TABLE athena_named_queries ("
+      " id TEXT PRIMARY KEY, seq INTEGER NOT NULL, workgroup TEXT NOT NULL, client_token TEXT NOT NULL,"
+      " doc TEXT NOT NULL)",
+      "CREATE INDEX athena_named_queries_by_workgroup ON athena_named_queries (workgroup, seq)",
+      "CREATE TABLE athena_executions ("
+      " id TEXT PRIMARY KEY, seq INTEGER NOT NULL, workgroup TEXT NOT NULL, client_token TEXT NOT NULL,"
+      " state TEXT NOT NULL, doc TEXT NOT NULL)",
+      "CREATE INDEX athena_executions_by_workgroup ON athena_executions (workgroup, seq)",
+      "CREATE INDEX athena_executions_by_token ON athena_executions (client_token)",
+      "CREATE INDEX athena_executions_by_state ON athena_executions (state)",
+  };
+  return kMigrations;
+}
+
+}  // namespace
+
+const std::vector<AthenaImpl::OpEntry>& AthenaImpl::Operations() {
+  static const std::vector<OpEntry> kOps = {
+      {"BatchGetNamedQuery", &AthenaImpl::BatchGetNamedQuery},
+      {"BatchGetQueryExecution", &AthenaImpl::BatchGetQueryExecution},
+      {"CreateNamedQuery", &AthenaImpl::CreateNamedQuery},
+      {"CreateWorkGroup", &AthenaImpl::CreateWorkGroup},
+      {"DeleteNamedQuery", &AthenaImpl::DeleteNamedQuery},
+      {"DeleteWorkGroup", &AthenaImpl::DeleteWorkGroup},
+      {"GetDataCatalog", &AthenaImpl::GetDataCatalog},
+      {"GetDatabase", &AthenaImpl::GetDatabase},
+      {"GetNamedQuery", &AthenaImpl::GetNamedQuery},
+      {"GetQueryExecution", &AthenaImpl::GetQueryExecution},
+      {"GetQueryResults", &AthenaImpl::GetQueryResults},
+      {"GetQueryRuntimeStatistics", &AthenaImpl::GetQueryRuntimeStatistics},
+      {"GetTableMetadata", &AthenaImpl::GetTableMetadata},
+      {"GetWorkGroup", &AthenaImpl::GetWorkGroup},
+      {"ListDataCatalogs", &AthenaImpl::ListDataCatalogs},
+      {"ListDatabases", &AthenaImpl::ListDatabases},
+      {"ListEngineVersions", &AthenaImpl::ListEngineVersions},
+      {"ListNamedQueries", &AthenaImpl::ListNamedQueries},
+      {"ListQueryExecutions", &AthenaImpl::ListQueryExecutions},
+      {"ListTableMetadata", &AthenaImpl::ListTableMetadata},
+      {"ListTagsForResource", &AthenaImpl::ListTagsForResource},
+      {"ListWorkGroups", &AthenaImpl::ListWorkGroups},
+      {"StartQueryExecution", &AthenaImpl::StartQueryExecution},
+      {"StopQueryExecution", &AthenaImpl::StopQueryExecution},
+      {"TagResource", &AthenaImpl::TagResource},
+      {"UntagResource", &AthenaImpl::UntagResource},
+      {"UpdateNamedQuery", &AthenaImpl::UpdateNamedQuery},
+      {"UpdateWorkGroup", &AthenaImpl::UpdateWorkGroup},
+  };
+  return kOps;
+}
+
+const std::vector<std::string_view>& AthenaProvider::SupportedOperations() {
+  static const std::vector<std::string_view> kNames = [] {
+    std::vector<std::string_view> names;
+    for (const auto& op : AthenaImpl::Operations()) names.push_back(op.name);
+    return names;
+  }();
+  return kNames;
+}
+
+Result<std::unique_ptr<AthenaProvider>> AthenaProvider::Open(store::MetadataStore& metadata,
+                                                             glue::Catalog& catalog, s3::LakeAccess& lake,
+                                                             query::QueryEngine& engine,
+                                                             AthenaOptions options) {
+  if (options.max_concurrent_queries < 1) options.max_concurrent_queries = 1;
+  if (options.scratch_dir.empty()) return InternalError("athena: scratch_dir is required");
+  std::error_code ec;
+  std::filesystem::create_directories(options.scratch_dir, ec);
+  if (ec) return InternalError("athena: cannot create " + options.scratch_dir + ": " + ec.message());
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("athena", Migrations()));
+  auto impl = std::make_unique<AthenaImpl>(metadata, catalog, lake, engine, std::move(options));
+  CENOTE_RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<AthenaProvider>(std::move(impl));
+}
+
+AthenaImpl::AthenaImpl(store::MetadataStore& metadata, glue::Catalog& catalog, s3::LakeAccess& lake,
+                       query::QueryEngine& engine, AthenaOptions options)
+    : metadata_(metadata), catalog_(catalog), lake_(lake), engine_(engine), options_(std::move(options)) {}
+
+AthenaImpl::~AthenaImpl() { Shutdown(); }
+
+Status AthenaImpl::Start() {
+  {
+    auto txn = Read();
+    if (!txn) return std::move(txn).error();
+    for (const char* table : {"athena_executions", "athena_named_queries"}) {
+      auto row = (*txn)->QueryOne(std::string("SELECT MAX(seq) FROM ") + table);
+      if (!row) return std::move(row).error();
+      if (*row) last_seq_ = std::max(last_seq_, store::AsInt((**row)[0]));
+    }
+  }
+  {
+    // "primary" always exists: ENABLED, no output location until configured.
+    auto txn = Write();
+    if (!txn) return std::move(txn).error();
+    auto row = (*txn)->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?",
+                                {std::string(kPrimaryWorkGroup)});
+    if (!row) return std::move(row).error();
+    if (!*row) {
+      std::int64_t now = NowMs();
+      json::object wg{{"Name", kPrimaryWorkGroup},
+                      {"State", "ENABLED"},
+                      {"Configuration",
+                       json::object{{"EnforceWorkGroupConfiguration", false},
+                                    {"PublishCloudWatchMetricsEnabled", false},
+                                    {"RequesterPaysEnabled", false},
+                                    {"EngineVersion",
+                                     json::object{{"SelectedEngineVersion", "AUTO"},
+                                                  {"EffectiveEngineVersion", "Athena engine version 3"}}},
+                                    {"EnableMinimumEncryptionConfiguration", false}}},
+                      {"Description", ""},
+                      {"CreationTime", now}};
+      auto ins =
+          (*txn)->Exec("INSERT INTO athena_workgroups (name, created_ms, doc, tags) VALUES (?, ?, ?, ?)",
+                       {std::string(kPrimaryWorkGroup), now, json::serialize(wg), std::string("[]")});
+      if (!ins) return std::move(ins).error();
+      CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+    }
+  }
+  // Athena users always see the "default" database (Glue creates it on first use).
+  if (auto db = catalog_.GetDatabase("default"); !db && db.error().code == "EntityNotFoundException") {
+    auto created =
+        catalog_.CreateDatabase(json::object{{"Name", "default"}, {"Description", "Default Hive database"}});
+    if (!created && created.error().code != "AlreadyExistsException") return std::move(created).error();
+  }
+  CENOTE_RETURN_IF_ERROR(MarkInterruptedExecutions());
+  for (int i = 0; i < options_.max_concurrent_queries; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  return Status::Ok();
+}
+
+void AthenaImpl::Shutdown() {
+  std::vector<std::shared_ptr<ActiveExecution>> running;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+    for (auto& [id, a] : active_) running.push_back(a);
+  }
+  for (auto& a : running) a->cancel.Cancel();
+  cv_.notify_all();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  workers_.clear();
+}
+
+std::int64_t AthenaImpl::NextSeq() {
+  std::lock_guard<std::mutex> lock(seq_mu_);
+  std::int64_t now = NowMs() * 1000;
+  last_seq_ = std::max(last_seq_ + 1, now);
+  return last_seq_;
+}
+
+Result<aws::OperationOutput> AthenaImpl::Invoke(const aws::RequestContext& /*ctx*/,
+                                                std::string_view operation, aws::OperationInput& input) {
+  try {
+    if (!input.params.is_object()) input.params = json::object();
+    for (const auto& op : Operations()) {
+      if (op.name != operation) continue;
+      auto out = (this->*op.fn)(input.params.as_object());
+      if (!out) return std::move(out).error();
+      aws::OperationOutput result;
+      result.result = std::move(*out);
+      return result;
+    }
+    return errors::InvalidRequest("The operation " + std::string(operation) + " is not supported by Cenote.",
+                                  "NOT_SUPPORTED");
+  } catch (const std::exception& e) {
+    return errors::InternalServer(std::string("Internal error: ") + e.what());
+  } catch (...) {
+    return errors::InternalServer("Internal error");
+  }
+}
+
+}  // namespace cenote::athena

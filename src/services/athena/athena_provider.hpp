@@ -1,0 +1,50 @@
+// AthenaProvider: Amazon Athena (json 1.1, "athena"): workgroups (with "primary" always present),
+// query executions run asynchronously on a bounded pool over the QueryEngine, results written to the
+// output location in S3 as CSV plus metadata (as Athena does) and served by GetQueryResults with
+// pagination, named queries, and the DDL Athena users write (Hive DDL, SHOW, DESCRIBE, MSCK REPAIR
+// TABLE, ALTER TABLE ADD/DROP PARTITION, views, CTAS, INSERT INTO), which maintains the Glue Catalog.
+//
+// State (workgroups, named queries, query executions with their status and statistics) is stored in
+// the MetadataStore (component "athena"). A query that was QUEUED or RUNNING when the server died is
+// FAILED after a restart, with the reason.
+//
+// Thread safety: Invoke may be called concurrently from any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/provider.hpp"
+#include "common/result.hpp"
+#include "query/engine.hpp"
+#include "services/glue/catalog.hpp"
+#include "services/s3/lake_access.hpp"
+#include "store/metadata_store.hpp"
+
+namespace cenote::athena {
+
+struct AthenaOptions {
+  std::string account_id;
+  std::string region;
+  int max_concurrent_queries = 4;  // the pool; more queries wait QUEUED
+  std::string scratch_dir;         // local temp files (result CSV before upload, CTAS output)
+};
+
+class AthenaProvider : public aws::Provider {
+ public:
+  // The stores, catalog, lake and engine must outlive the provider.
+  static Result<std::unique_ptr<AthenaProvider>> Open(store::MetadataStore& metadata, glue::Catalog& catalog,
+                                                      s3::LakeAccess& lake, query::QueryEngine& engine,
+                                                      AthenaOptions options);
+
+  std::string_view service() const override { return "athena"; }
+
+  static const std::vector<std::string_view>& SupportedOperations();
+
+  // Cancels running queries and waits for the pool (server shutdown).
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace cenote::athena

@@ -1,0 +1,530 @@
+// Query executions: StartQueryExecution stores the execution QUEUED and hands its id to the pool;
+// a worker marks it RUNNING (in memory: only QUEUED and the final state are written, so a round trip
+// costs two metadata commits), runs the statement through the StatementRunner, writes the result files
+// to the output location and stores the final state. In-flight executions are served from memory,
+// finished ones from the store. No sleeps or poll intervals: workers wait on a condition variable.
+#include <filesystem>
+
+#include "services/athena/internal.hpp"
+
+namespace cenote::athena {
+
+namespace {
+
+Error ExecutionNotFound(const std::string& id) {
+  return errors::InvalidRequest("QueryExecution " + id + " was not found", errors::kCodeInvalidInput);
+}
+
+bool IsAllCaps(const std::string& code) {
+  if (code.empty()) return false;
+  for (char c : code) {
+    if (!(std::isupper(static_cast<unsigned char>(c)) || c == '_' ||
+          std::isdigit(static_cast<unsigned char>(c))))
+      return false;
+  }
+  return true;
+}
+
+// Final status of a failed statement: Athena's reason text and its AthenaError.
+void SetFailed(json::object& doc, const Error& error, std::int64_t now, bool system) {
+  std::string reason = error.message;
+  if (IsAllCaps(error.code) && error.code != "PARSE" && reason.rfind(error.code, 0) != 0) {
+    reason = error.code + ": " + reason;
+  }
+  json::object& status = doc["Status"].as_object();
+  status["State"] = "FAILED";
+  status["StateChangeReason"] = reason;
+  status["CompletionDateTime"] = now;
+  status["AthenaError"] = json::object{{"ErrorCategory", system ? 1 : 2},
+                                       {"ErrorType", system ? 100 : 1000},
+                                       {"Retryable", system},
+                                       {"ErrorMessage", reason}};
+}
+
+void SetStatistics(json::object& doc, std::int64_t submitted, std::int64_t started, std::int64_t completed,
+                   const query::QueryStats& stats) {
+  json::object& st = doc["Statistics"].as_object();
+  std::int64_t queue = std::max<std::int64_t>(0, started - submitted);
+  std::int64_t total = std::max<std::int64_t>(0, completed - submitted);
+  std::int64_t engine =
+      stats.engine_ms > 0 ? stats.engine_ms : std::max<std::int64_t>(0, completed - started);
+  st["EngineExecutionTimeInMillis"] = engine;
+  st["DataScannedInBytes"] = stats.bytes_scanned;
+  st["TotalExecutionTimeInMillis"] = total;
+  st["QueryQueueTimeInMillis"] = queue;
+  st["ServicePreProcessingTimeInMillis"] = 0;
+  st["QueryPlanningTimeInMillis"] = stats.planning_ms;
+  st["ServiceProcessingTimeInMillis"] = std::max<std::int64_t>(0, total - queue - engine);
+}
+
+// The folder of the result files: OutputLocation as a folder URL.
+std::string ResultFolder(const std::string& output_location) { return AsFolder(output_location); }
+
+}  // namespace
+
+Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
+  std::string query = Str(in, "QueryString").value_or("");
+  if (query.empty() || query.size() > 262144) {
+    return errors::Validation(query.substr(0, 64), "queryString",
+                              "Member must have length between 1 and 262144");
+  }
+  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  auto wg = LoadWorkGroup(workgroup);
+  if (!wg) return std::move(wg).error();
+  if (Str(*wg, "State").value_or("ENABLED") == "DISABLED") {
+    return errors::InvalidRequest("WorkGroup " + workgroup + " is disabled.", errors::kCodeInvalidInput);
+  }
+  std::string token = Str(in, "ClientRequestToken").value_or("");
+  if (!token.empty() && (token.size() < 32 || token.size() > 128)) {
+    return errors::Validation(token, "clientRequestToken", "Member must have length between 32 and 128");
+  }
+
+  // Output location: the workgroup's wins when it enforces its configuration or the request has none.
+  const json::object* config = Obj(*wg, "Configuration");
+  bool enforce = config && Bool(*config, "EnforceWorkGroupConfiguration").value_or(false);
+  std::optional<std::string> wg_location;
+  if (config) {
+    if (auto* rc = Obj(*config, "ResultConfiguration")) wg_location = Str(*rc, "OutputLocation");
+  }
+  std::optional<std::string> request_location;
+  if (auto* rc = Obj(in, "ResultConfiguration")) request_location = Str(*rc, "OutputLocation");
+  std::optional<std::string> location = (enforce || !request_location) ? wg_location : request_location;
+  if (!location && !enforce) location = request_location;
+  if (!location || location->empty()) return errors::InvalidRequest(errors::kNoOutputLocation);
+  if (!ParseS3Url(*location)) {
+    return errors::InvalidRequest("outputLocation is not a valid S3 path: " + *location,
+                                  errors::kCodeInvalidInput);
+  }
+
+  auto parsed = ParseStatement(query);
+  std::string statement_type = "DDL";
+  std::string substatement_type;
+  bool csv = false;
+  if (parsed) {
+    statement_type = parsed->statement_type;
+    substatement_type = parsed->substatement_type;
+    csv = parsed->kind == StatementKind::kSelect || parsed->kind == StatementKind::kCreateTableAs ||
+          parsed->kind == StatementKind::kInsertInto;
+  }
+
+  std::string id = NewUuid();
+  std::int64_t now = NowMs();
+  json::object context;
+  if (auto* c = Obj(in, "QueryExecutionContext")) {
+    if (auto db = Str(*c, "Database")) context["Database"] = *db;
+    if (auto cat = Str(*c, "Catalog")) context["Catalog"] = *cat;
+  }
+  json::object result_config{{"OutputLocation", ResultFolder(*location) + id + (csv ? ".csv" : ".txt")}};
+  if (auto* rc = Obj(in, "ResultConfiguration")) {
+    for (const char* member : {"EncryptionConfiguration", "ExpectedBucketOwner", "AclConfiguration"}) {
+      if (auto* v = rc->if_contains(member)) result_config[member] = *v;
+    }
+  }
+  json::object doc{
+      {"QueryExecutionId", id},
+      {"Query", query},
+      {"StatementType", statement_type},
+      {"ResultConfiguration", std::move(result_config)},
+      {"ResultReuseConfiguration",
+       json::object{{"ResultReuseByAgeConfiguration", json::object{{"Enabled", false}}}}},
+      {"QueryExecutionContext", std::move(context)},
+      {"Status", json::object{{"State", "QUEUED"}, {"SubmissionDateTime", now}}},
+      {"Statistics", json::object{{"EngineExecutionTimeInMillis", 0},
+                                  {"DataScannedInBytes", 0},
+                                  {"TotalExecutionTimeInMillis", 0},
+                                  {"QueryQueueTimeInMillis", 0},
+                                  {"ServicePreProcessingTimeInMillis", 0},
+                                  {"QueryPlanningTimeInMillis", 0},
+                                  {"ServiceProcessingTimeInMillis", 0},
+                                  {"ResultReuseInformation", json::object{{"ReusedPreviousResult", false}}}}},
+      {"WorkGroup", workgroup},
+      {"EngineVersion", json::object{{"SelectedEngineVersion", "AUTO"},
+                                     {"EffectiveEngineVersion", "Athena engine version 3"}}}};
+  if (!substatement_type.empty()) doc["SubstatementType"] = substatement_type;
+  if (auto* params = in.if_contains("ExecutionParameters"); params && params->is_array()) {
+    doc["ExecutionParameters"] = *params;
+  }
+
+  {
+    auto txn = Write();
+    if (!txn) return std::move(txn).error();
+    if (!token.empty()) {
+      // Idempotency: the same token answers the execution it started.
+      // A changed parameter under the same token is an error (StartQueryExecution API reference).
+      auto row = (*txn)->QueryOne("SELECT id, doc FROM athena_executions WHERE client_token = ?", {token});
+      if (!row) return std::move(row).error();
+      if (*row) {
+        json::object earlier = ParseObject(store::AsText((**row)[1]));
+        if (earlier["Query"] != doc["Query"] || earlier["WorkGroup"] != doc["WorkGroup"] ||
+            earlier["QueryExecutionContext"] != doc["QueryExecutionContext"]) {
+          return errors::InvalidRequest("Idempotent parameters do not match", errors::kCodeInvalidInput);
+        }
+        return json::object{{"QueryExecutionId", store::AsText((**row)[0])}};
+      }
+    }
+    auto ins = (*txn)->Exec(
+        "INSERT INTO athena_executions (id, seq, workgroup, client_token, state, doc) VALUES (?, ?, ?, ?, ?, "
+        "?)",
+        {id, NextSeq(), workgroup, token, std::string("QUEUED"), json::serialize(doc)});
+    if (!ins) return std::move(ins).error();
+    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  }
+  auto active = std::make_shared<ActiveExecution>();
+  active->id = id;
+  active->doc = std::move(doc);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_[id] = active;
+    queue_.push_back(id);
+  }
+  cv_.notify_one();
+  return json::object{{"QueryExecutionId", id}};
+}
+
+Result<std::optional<json::object>> AthenaImpl::LoadExecution(const std::string& id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = active_.find(id);
+    if (it != active_.end()) {
+      json::object doc = it->second->doc;
+      // Live statistics of an in-flight query.
+      std::int64_t now = NowMs();
+      std::int64_t submitted = Int(doc["Status"].as_object(), "SubmissionDateTime").value_or(now);
+      json::object& st = doc["Statistics"].as_object();
+      st["TotalExecutionTimeInMillis"] = now - submitted;
+      st["QueryQueueTimeInMillis"] = (it->second->queued ? now : it->second->started_ms) - submitted;
+      return std::optional<json::object>(std::move(doc));
+    }
+  }
+  auto txn = Read();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT doc FROM athena_executions WHERE id = ?", {id});
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<json::object>();
+  return std::optional<json::object>(ParseObject(store::AsText((**row)[0])));
+}
+
+Result<json::object> AthenaImpl::GetQueryExecution(const json::object& in) {
+  std::string id = Str(in, "QueryExecutionId").value_or("");
+  auto doc = LoadExecution(id);
+  if (!doc) return std::move(doc).error();
+  if (!*doc) return ExecutionNotFound(id);
+  return json::object{{"QueryExecution", std::move(**doc)}};
+}
+
+Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) {
+  const json::array* ids = nullptr;
+  if (auto* v = in.if_contains("QueryExecutionIds"); v && v->is_array()) ids = &v->as_array();
+  if (ids == nullptr || ids->empty() || ids->size() > 50) {
+    return errors::Validation(ids ? std::to_string(ids->size()) : "0", "queryExecutionIds",
+                              "Member must have length between 1 and 50");
+  }
+  json::array found;
+  json::array unprocessed;
+  for (const auto& v : *ids) {
+    std::string id = v.is_string() ? std::string(v.as_string()) : "";
+    auto doc = LoadExecution(id);
+    if (!doc) return std::move(doc).error();
+    if (*doc) {
+      found.push_back(std::move(**doc));
+    } else {
+      unprocessed.push_back(json::object{{"QueryExecutionId", id},
+                                         {"ErrorCode", "INVALID_INPUT"},
+                                         {"ErrorMessage", "QueryExecution " + id + " was not found"}});
+    }
+  }
+  return json::object{{"QueryExecutions", std::move(found)},
+                      {"UnprocessedQueryExecutionIds", std::move(unprocessed)}};
+}
+
+Result<json::object> AthenaImpl::ListQueryExecutions(const json::object& in) {
+  auto max = MaxResults(in, 0, 50, 50);
+  if (!max) return std::move(max).error();
+  int limit = *max == 0 ? 50 : *max;
+  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  auto wg = LoadWorkGroup(workgroup);
+  if (!wg) return std::move(wg).error();
+  std::int64_t before = INT64_MAX;
+  if (auto token = Str(in, "NextToken")) {
+    auto pos = DecodeListToken("executions:" + workgroup, *token);
+    if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
+    before = *pos;
+  }
+  auto txn = Read();
+  if (!txn) return std::move(txn).error();
+  auto rows = (*txn)->Query(
+      "SELECT id, seq FROM athena_executions WHERE workgroup = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+      {workgroup, before, static_cast<std::int64_t>(limit + 1)});
+  if (!rows) return std::move(rows).error();
+  json::array ids;
+  json::object out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    if (static_cast<int>(i) == limit) {
+      out["NextToken"] = EncodeListToken("executions:" + workgroup, store::AsInt((*rows)[i - 1][1]));
+      break;
+    }
+    ids.push_back(json::string(store::AsText((*rows)[i][0])));
+  }
+  out["QueryExecutionIds"] = std::move(ids);
+  return out;
+}
+
+Result<json::object> AthenaImpl::StopQueryExecution(const json::object& in) {
+  std::string id = Str(in, "QueryExecutionId").value_or("");
+  std::shared_ptr<ActiveExecution> active;
+  bool was_queued = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = active_.find(id);
+    if (it != active_.end()) {
+      active = it->second;
+      active->cancel.Cancel();
+      if (active->queued) {
+        was_queued = true;
+        queue_.erase(std::remove(queue_.begin(), queue_.end(), id), queue_.end());
+      }
+    }
+  }
+  if (active) {
+    if (was_queued) {
+      json::object doc;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        doc = active->doc;
+      }
+      std::int64_t now = NowMs();
+      auto& status = doc["Status"].as_object();
+      status["State"] = "CANCELLED";
+      status["StateChangeReason"] = "Query was cancelled by user";
+      status["CompletionDateTime"] = now;
+      std::int64_t submitted = Int(status, "SubmissionDateTime").value_or(now);
+      SetStatistics(doc, submitted, now, now, {});
+      CENOTE_RETURN_IF_ERROR(StoreFinal(id, doc));
+    }
+    // A running query is interrupted; its worker stores CANCELLED.
+    return json::object{};
+  }
+  auto doc = LoadExecution(id);
+  if (!doc) return std::move(doc).error();
+  if (!*doc) return ExecutionNotFound(id);
+  return json::object{};  // already finished: nothing to stop
+}
+
+Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const json::object& in) {
+  std::string id = Str(in, "QueryExecutionId").value_or("");
+  auto doc = LoadExecution(id);
+  if (!doc) return std::move(doc).error();
+  if (!*doc) return ExecutionNotFound(id);
+  json::object timeline;
+  if (auto* st = Obj(**doc, "Statistics")) {
+    for (const char* m :
+         {"QueryQueueTimeInMillis", "ServicePreProcessingTimeInMillis", "QueryPlanningTimeInMillis",
+          "EngineExecutionTimeInMillis", "ServiceProcessingTimeInMillis", "TotalExecutionTimeInMillis"}) {
+      if (auto v = Int(*st, m)) timeline[m] = *v;
+    }
+  }
+  json::object rows;
+  if (auto* st = Obj(**doc, "Statistics")) {
+    if (auto v = Int(*st, "DataScannedInBytes")) rows["InputBytes"] = *v;
+  }
+  return json::object{
+      {"QueryRuntimeStatistics", json::object{{"Timeline", std::move(timeline)}, {"Rows", std::move(rows)}}}};
+}
+
+Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
+  std::string state = "FAILED";
+  if (auto* st = doc.if_contains("Status"); st && st->is_object())
+    state = Str(st->as_object(), "State").value_or(state);
+  Status result;
+  {
+    auto txn = Write();
+    if (!txn) {
+      result = std::move(txn).error();
+    } else {
+      auto upd = (*txn)->Exec("UPDATE athena_executions SET state = ?, doc = ? WHERE id = ?",
+                              {state, json::serialize(doc), id});
+      if (!upd) {
+        result = std::move(upd).error();
+      } else {
+        result = (*txn)->Commit();
+      }
+    }
+  }
+  // Stored (or not: then a restart reports it interrupted); either way it is no longer in flight.
+  std::lock_guard<std::mutex> lock(mu_);
+  active_.erase(id);
+  return result;
+}
+
+Status AthenaImpl::MarkInterruptedExecutions() {
+  auto txn = Write();
+  if (!txn) return std::move(txn).error();
+  auto rows = (*txn)->Query("SELECT id, doc FROM athena_executions WHERE state IN ('QUEUED', 'RUNNING')");
+  if (!rows) return std::move(rows).error();
+  std::int64_t now = NowMs();
+  for (const auto& row : *rows) {
+    json::object doc = ParseObject(store::AsText(row[1]));
+    if (!doc.contains("Status") || !doc["Status"].is_object()) doc["Status"] = json::object{};
+    if (!doc.contains("Statistics") || !doc["Statistics"].is_object()) doc["Statistics"] = json::object{};
+    SetFailed(doc, InternalError("Query was interrupted by a server restart"), now, true);
+    doc["Status"].as_object()["StateChangeReason"] = "Query was interrupted by a server restart";
+    doc["Status"].as_object()["AthenaError"].as_object()["ErrorMessage"] =
+        "Query was interrupted by a server restart";
+    auto upd = (*txn)->Exec("UPDATE athena_executions SET state = 'FAILED', doc = ? WHERE id = ?",
+                            {json::serialize(doc), store::AsText(row[0])});
+    if (!upd) return std::move(upd).error();
+  }
+  return (*txn)->Commit();
+}
+
+void AthenaImpl::WorkerLoop() {
+  while (true) {
+    std::shared_ptr<ActiveExecution> next;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      std::string id = queue_.front();
+      queue_.pop_front();
+      auto it = active_.find(id);
+      if (it == active_.end()) continue;
+      next = it->second;
+      next->queued = false;
+      next->started_ms = NowMs();
+      next->doc["Status"].as_object()["State"] = "RUNNING";
+    }
+    try {
+      Execute(next);
+    } catch (const std::exception& e) {
+      // Never let a statement take the worker (and the process) down: the query fails instead.
+      json::object doc;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        doc = next->doc;
+      }
+      SetFailed(doc, InternalError(std::string("Internal error: ") + e.what()), NowMs(), true);
+      (void)StoreFinal(next->id, doc);
+    }
+  }
+}
+
+void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
+  json::object doc;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    doc = active->doc;
+  }
+  const std::string& id = active->id;
+  std::int64_t submitted = Int(doc["Status"].as_object(), "SubmissionDateTime").value_or(active->started_ms);
+  std::string query = Str(doc, "Query").value_or("");
+  std::string result_url;
+  if (auto* rc = Obj(doc, "ResultConfiguration")) result_url = Str(*rc, "OutputLocation").value_or("");
+  std::string folder = result_url.substr(0, result_url.rfind('/') + 1);
+  auto url = ParseS3Url(result_url);
+
+  StatementContext ctx;
+  ctx.query_execution_id = id;
+  ctx.database = "default";
+  std::string catalog = kDefaultCatalog;
+  if (auto* c = Obj(doc, "QueryExecutionContext")) {
+    if (auto db = Str(*c, "Database"); db && !db->empty()) ctx.database = Lower(*db);
+    if (auto cat = Str(*c, "Catalog"); cat && !cat->empty()) catalog = *cat;
+  }
+  ctx.output_location = folder;
+  ctx.cancel = &active->cancel;
+
+  auto finish_failed = [&](const Error& error, bool system) {
+    std::int64_t now = NowMs();
+    if (active->cancel.cancelled()) {
+      auto& status = doc["Status"].as_object();
+      status["State"] = "CANCELLED";
+      status["StateChangeReason"] = "Query was cancelled by user";
+      status["CompletionDateTime"] = now;
+    } else {
+      SetFailed(doc, error, now, system);
+    }
+    SetStatistics(doc, submitted, active->started_ms, now, {});
+    (void)StoreFinal(id, doc);
+  };
+
+  if (Lower(catalog) != Lower(kDefaultCatalog)) {
+    finish_failed(MakeError("CATALOG_NOT_FOUND", "Catalog '" + Lower(catalog) + "' does not exist"), false);
+    return;
+  }
+  if (!url) {
+    finish_failed(MakeError("INVALID_INPUT", "Invalid output location " + result_url), false);
+    return;
+  }
+  // Athena checks the output bucket before running anything.
+  if (auto head = lake_.HeadBucket(url->bucket); !head) {
+    finish_failed(MakeError("INVALID_INPUT", "Unable to verify/create output bucket " + url->bucket), false);
+    return;
+  }
+  if (auto* params = doc.if_contains("ExecutionParameters");
+      params && params->is_array() && !params->as_array().empty()) {
+    std::vector<std::string> values;
+    for (const auto& v : params->as_array())
+      values.push_back(v.is_string() ? std::string(v.as_string()) : "");
+    auto substituted = SubstituteParameters(query, values);
+    if (!substituted) {
+      finish_failed(substituted.error(), false);
+      return;
+    }
+    query = std::move(*substituted);
+  }
+  auto parsed = ParseStatement(query);
+  if (!parsed) {
+    finish_failed(MakeError("PARSE", "FAILED: ParseException " + parsed.error().message), false);
+    return;
+  }
+  if (parsed->kind == StatementKind::kUnsupported) {
+    finish_failed(MakeError("NOT_SUPPORTED", parsed->unsupported_reason), false);
+    return;
+  }
+  StatementRunner runner(catalog_, lake_, engine_, options_);
+  auto outcome = runner.Run(*parsed, ctx);
+  if (!outcome) {
+    const Error& e = outcome.error();
+    finish_failed(e, e.http_status >= 500 && !IsAllCaps(e.code));
+    return;
+  }
+
+  // Result files: <id>.csv|.txt and its .metadata.
+  std::string key = url->key;
+  Status written;
+  if (!outcome->local_csv.empty()) {
+    auto put = lake_.PutObjectFromFile(url->bucket, key, outcome->local_csv, "text/csv");
+    std::error_code ec;
+    std::filesystem::remove(outcome->local_csv, ec);
+    if (!put) written = std::move(put).error();
+  } else {
+    std::string body;
+    for (const auto& line : outcome->txt_lines) body += line + "\n";
+    auto put =
+        lake_.PutObject(url->bucket, key, body, outcome->meta.format == "csv" ? "text/csv" : "text/plain");
+    if (!put) written = std::move(put).error();
+  }
+  if (written) {
+    auto put = lake_.PutObject(url->bucket, key + ".metadata", SerializeResultMetadata(outcome->meta),
+                               "application/octet-stream");
+    if (!put) written = std::move(put).error();
+  }
+  if (!written) {
+    Error e = MakeError("HIVE_FILESYSTEM_ERROR",
+                        "Error writing query results to " + result_url + ": " + written.error().message, 500);
+    std::int64_t now = NowMs();
+    SetFailed(doc, e, now, true);
+    doc["Status"].as_object()["AthenaError"].as_object()["ErrorType"] = 401;
+    SetStatistics(doc, submitted, active->started_ms, now, outcome->stats);
+    (void)StoreFinal(id, doc);
+    return;
+  }
+  std::int64_t now = NowMs();
+  auto& status = doc["Status"].as_object();
+  status["State"] = "SUCCEEDED";
+  status["CompletionDateTime"] = now;
+  SetStatistics(doc, submitted, active->started_ms, now, outcome->stats);
+  (void)StoreFinal(id, doc);
+}
+
+}  // namespace cenote::athena

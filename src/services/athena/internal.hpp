@@ -1,0 +1,228 @@
+// Shared internals of the Athena provider: the implementation class, whose operations are split by
+// resource over workgroups.cpp, named_queries.cpp, executions.cpp, results.cpp and catalogs.cpp, and the
+// statement runner (statements.cpp: DDL and SHOW; writes.cpp: CTAS, INSERT INTO, views). Not public API.
+#pragma once
+
+#include <boost/json.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "services/athena/athena_provider.hpp"
+#include "services/athena/ddl_parser.hpp"
+#include "services/athena/errors.hpp"
+#include "services/athena/result_files.hpp"
+#include "services/athena/table_resolver.hpp"
+
+namespace cenote::athena {
+
+namespace json = boost::json;
+
+inline constexpr const char* kPrimaryWorkGroup = "primary";
+inline constexpr const char* kDefaultCatalog = "AwsDataCatalog";
+
+// ---- small helpers shared by the .cpp files (support.cpp)
+std::string NewUuid();
+std::int64_t NowMs();
+std::optional<std::string> Str(const json::object& o, std::string_view key);
+std::optional<std::int64_t> Int(const json::object& o, std::string_view key);
+std::optional<bool> Bool(const json::object& o, std::string_view key);
+const json::object* Obj(const json::object& o, std::string_view key);
+std::string Lower(std::string s);
+json::object ParseObject(const std::string& text);  // {} when malformed (stored documents are ours)
+// Opaque list tokens: a position (seq or offset), bound to the listing's name.
+std::string EncodeListToken(std::string_view scope, std::int64_t position);
+std::optional<std::int64_t> DecodeListToken(std::string_view scope, const std::string& token);
+// MaxResults validation with AWS's validation message.
+Result<int> MaxResults(const json::object& in, int min, int max, int default_value);
+// Name checks of the model's patterns.
+bool ValidWorkGroupName(const std::string& name);
+// Hive's SHOW TABLES pattern: '*' matches any sequence, '|' separates alternatives; case-insensitive.
+bool HivePatternMatch(const std::string& pattern, const std::string& name);
+
+// ---- statement execution
+
+struct StatementContext {
+  std::string query_execution_id;
+  std::string database;         // QueryExecutionContext.Database (lower-case)
+  std::string output_location;  // the execution's result folder, "s3://bucket/prefix/"
+  query::Cancellation* cancel = nullptr;
+};
+
+struct StatementOutcome {
+  ResultMetadata meta;
+  std::string local_csv;               // engine-written result (SELECT), uploaded as <id>.csv
+  std::vector<std::string> txt_lines;  // DDL / utility output, written as <id>.txt
+  query::QueryStats stats;
+};
+
+// Runs one parsed statement against the catalog, the lake and the engine; one runner per statement. Failures
+// are Errors whose message is the StateChangeReason ("FAILED: ...", "TABLE_NOT_FOUND: ...").
+class StatementRunner {
+ public:
+  StatementRunner(glue::Catalog& catalog, s3::LakeAccess& lake, query::QueryEngine& engine,
+                  const AthenaOptions& options)
+      : catalog_(catalog), lake_(lake), engine_(engine), options_(options), resolver_(catalog, lake) {}
+
+  // Failure messages have local paths replaced (the resolver's bound files, the scratch directory).
+  Result<StatementOutcome> Run(const Statement& statement, const StatementContext& ctx);
+
+ private:
+  Result<StatementOutcome> Dispatch(const Statement& statement, const StatementContext& ctx);
+  // statements.cpp
+  Result<StatementOutcome> Select(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> CreateDatabase(const Statement& s);
+  Result<StatementOutcome> DropDatabase(const Statement& s);
+  Result<StatementOutcome> CreateTable(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> DropTable(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> ShowDatabases(const Statement& s);
+  Result<StatementOutcome> ShowTables(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> ShowPartitions(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> ShowColumns(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> ShowCreateTable(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> ShowTblProperties(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> Describe(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> MsckRepair(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> AddPartitions(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> DropPartitions(const Statement& s, const StatementContext& ctx);
+  // writes.cpp
+  Result<StatementOutcome> CreateView(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> DropView(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> CreateTableAs(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> InsertInto(const Statement& s, const StatementContext& ctx);
+  // Uploads the engine's files to the S3 URL `destination(file)` gives and removes the local copies.
+  Status UploadFiles(const std::vector<query::WrittenFile>& files,
+                     const std::function<std::string(const query::WrittenFile&)>& destination);
+
+  // The table document; errors worded as Hive DDL reports them.
+  Result<json::object> GetTableForDdl(const std::string& database, const std::string& table);
+  Status EnsureDatabase(const std::string& database);
+
+  glue::Catalog& catalog_;
+  s3::LakeAccess& lake_;
+  query::QueryEngine& engine_;
+  const AthenaOptions& options_;
+  CatalogTableResolver resolver_;
+};
+
+// Glue documents Athena writes (statements.cpp).
+json::object StorageDescriptorFor(const Statement& s, const std::vector<ColumnSpec>& columns,
+                                  const std::string& location);
+json::array GlueColumns(const std::vector<ColumnSpec>& columns);
+// Athena result type -> Glue type ("varchar" -> "string", "integer" -> "int", decimal -> "decimal(p,s)").
+std::string AthenaTypeToGlue(const query::ResultColumn& c);
+// Glue type -> the type a CAST in the user dialect takes ("string" -> "varchar", "int" -> "integer").
+std::string GlueTypeToCast(const std::string& glue_type);
+
+// ---- the provider
+
+struct ActiveExecution {
+  std::string id;
+  json::object doc;  // the QueryExecution document, Status.State QUEUED or RUNNING
+  query::Cancellation cancel;
+  bool queued = true;
+  std::int64_t started_ms = 0;
+};
+
+class AthenaImpl final : public AthenaProvider {
+ public:
+  AthenaImpl(store::MetadataStore& metadata, glue::Catalog& catalog, s3::LakeAccess& lake,
+             query::QueryEngine& engine, AthenaOptions options);
+  ~AthenaImpl() override;
+
+  // Migrations, "primary", executions interrupted by a restart, the worker pool.
+  Status Start();
+  Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
+                                      aws::OperationInput& input) override;
+  void Shutdown() override;
+
+  using Op = Result<json::object> (AthenaImpl::*)(const json::object& in);
+  struct OpEntry {
+    std::string_view name;
+    Op fn;
+  };
+  static const std::vector<OpEntry>& Operations();
+
+  // workgroups.cpp
+  Result<json::object> CreateWorkGroup(const json::object& in);
+  Result<json::object> GetWorkGroup(const json::object& in);
+  Result<json::object> ListWorkGroups(const json::object& in);
+  Result<json::object> UpdateWorkGroup(const json::object& in);
+  Result<json::object> DeleteWorkGroup(const json::object& in);
+  Result<json::object> TagResource(const json::object& in);
+  Result<json::object> UntagResource(const json::object& in);
+  Result<json::object> ListTagsForResource(const json::object& in);
+  Result<json::object> ListEngineVersions(const json::object& in);
+  // The stored WorkGroup document; InvalidRequestException "WorkGroup is not found." if absent.
+  Result<json::object> LoadWorkGroup(const std::string& name);
+  std::string WorkGroupArn(const std::string& name) const;
+
+  // named_queries.cpp
+  Result<json::object> CreateNamedQuery(const json::object& in);
+  Result<json::object> GetNamedQuery(const json::object& in);
+  Result<json::object> ListNamedQueries(const json::object& in);
+  Result<json::object> BatchGetNamedQuery(const json::object& in);
+  Result<json::object> DeleteNamedQuery(const json::object& in);
+  Result<json::object> UpdateNamedQuery(const json::object& in);
+
+  // executions.cpp
+  Result<json::object> StartQueryExecution(const json::object& in);
+  Result<json::object> GetQueryExecution(const json::object& in);
+  Result<json::object> BatchGetQueryExecution(const json::object& in);
+  Result<json::object> ListQueryExecutions(const json::object& in);
+  Result<json::object> StopQueryExecution(const json::object& in);
+  Result<json::object> GetQueryRuntimeStatistics(const json::object& in);
+  // The current QueryExecution document (in-flight executions from memory, others from the store);
+  // nullopt if unknown.
+  Result<std::optional<json::object>> LoadExecution(const std::string& id);
+  Status MarkInterruptedExecutions();
+  void WorkerLoop();
+  void Execute(const std::shared_ptr<ActiveExecution>& active);
+  Status StoreFinal(const std::string& id, const json::object& doc);
+
+  // results.cpp
+  Result<json::object> GetQueryResults(const json::object& in);
+
+  // catalogs.cpp
+  Result<json::object> ListDataCatalogs(const json::object& in);
+  Result<json::object> GetDataCatalog(const json::object& in);
+  Result<json::object> ListDatabases(const json::object& in);
+  Result<json::object> GetDatabase(const json::object& in);
+  Result<json::object> ListTableMetadata(const json::object& in);
+  Result<json::object> GetTableMetadata(const json::object& in);
+
+  std::int64_t NextSeq();
+  Result<std::unique_ptr<store::Transaction>> Read() {
+    return metadata_.Begin(store::MetadataStore::Mode::kRead);
+  }
+  Result<std::unique_ptr<store::Transaction>> Write() {
+    return metadata_.Begin(store::MetadataStore::Mode::kWrite);
+  }
+
+  store::MetadataStore& metadata_;
+  glue::Catalog& catalog_;
+  s3::LakeAccess& lake_;
+  query::QueryEngine& engine_;
+  AthenaOptions options_;
+
+  std::mutex seq_mu_;
+  std::int64_t last_seq_ = 0;
+
+  // The pool: queue_ holds ids of QUEUED executions; active_ every QUEUED or RUNNING one.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  std::unordered_map<std::string, std::shared_ptr<ActiveExecution>> active_;
+  std::vector<std::thread> workers_;
+  bool stopping_ = false;
+};
+
+}  // namespace cenote::athena

@@ -1,0 +1,165 @@
+// Named queries: saved SQL per workgroup. Stored whole as the NamedQuery document.
+#include "services/athena/internal.hpp"
+
+namespace cenote::athena {
+
+namespace {
+
+Error NamedQueryNotFound(const std::string& id) {
+  return errors::InvalidRequest("NamedQuery " + id + " was not found.", errors::kCodeResourceNotFound);
+}
+
+Status ValidateNamedQueryInput(const json::object& in) {
+  auto name = Str(in, "Name");
+  if (name && (name->empty() || name->size() > 128)) {
+    return errors::Validation(*name, "name", "Member must have length between 1 and 128");
+  }
+  auto query = Str(in, "QueryString");
+  if (query && (query->empty() || query->size() > 262144)) {
+    return errors::Validation(query->substr(0, 64), "queryString",
+                              "Member must have length between 1 and 262144");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<json::object> AthenaImpl::CreateNamedQuery(const json::object& in) {
+  CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
+  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  auto wg = LoadWorkGroup(workgroup);
+  if (!wg) return std::move(wg).error();
+  std::string token = Str(in, "ClientRequestToken").value_or("");
+  json::object doc{{"Name", Str(in, "Name").value_or("")},
+                   {"Database", Str(in, "Database").value_or("")},
+                   {"QueryString", Str(in, "QueryString").value_or("")},
+                   {"WorkGroup", workgroup}};
+  if (auto d = Str(in, "Description")) doc["Description"] = *d;
+
+  auto txn = Write();
+  if (!txn) return std::move(txn).error();
+  if (!token.empty()) {
+    auto row = (*txn)->QueryOne("SELECT id, doc FROM athena_named_queries WHERE client_token = ?", {token});
+    if (!row) return std::move(row).error();
+    if (*row) {
+      json::object earlier = ParseObject(store::AsText((**row)[1]));
+      if (earlier["Name"] != doc["Name"] || earlier["QueryString"] != doc["QueryString"] ||
+          earlier["Database"] != doc["Database"] || earlier["WorkGroup"] != doc["WorkGroup"]) {
+        return errors::InvalidRequest("Idempotent parameters do not match", errors::kCodeInvalidInput);
+      }
+      return json::object{{"NamedQueryId", store::AsText((**row)[0])}};
+    }
+  }
+  std::string id = NewUuid();
+  doc["NamedQueryId"] = id;
+  auto ins = (*txn)->Exec(
+      "INSERT INTO athena_named_queries (id, seq, workgroup, client_token, doc) VALUES (?, ?, ?, ?, ?)",
+      {id, NextSeq(), workgroup, token, json::serialize(doc)});
+  if (!ins) return std::move(ins).error();
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  return json::object{{"NamedQueryId", id}};
+}
+
+Result<json::object> AthenaImpl::GetNamedQuery(const json::object& in) {
+  std::string id = Str(in, "NamedQueryId").value_or("");
+  auto txn = Read();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id});
+  if (!row) return std::move(row).error();
+  if (!*row) return NamedQueryNotFound(id);
+  return json::object{{"NamedQuery", ParseObject(store::AsText((**row)[0]))}};
+}
+
+Result<json::object> AthenaImpl::ListNamedQueries(const json::object& in) {
+  auto max = MaxResults(in, 0, 50, 50);
+  if (!max) return std::move(max).error();
+  int limit = *max == 0 ? 50 : *max;
+  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  auto wg = LoadWorkGroup(workgroup);
+  if (!wg) return std::move(wg).error();
+  std::int64_t before = INT64_MAX;
+  if (auto token = Str(in, "NextToken")) {
+    auto pos = DecodeListToken("named:" + workgroup, *token);
+    if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
+    before = *pos;
+  }
+  auto txn = Read();
+  if (!txn) return std::move(txn).error();
+  auto rows = (*txn)->Query(
+      "SELECT id, seq FROM athena_named_queries WHERE workgroup = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+      {workgroup, before, static_cast<std::int64_t>(limit + 1)});
+  if (!rows) return std::move(rows).error();
+  json::array ids;
+  json::object out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    if (static_cast<int>(i) == limit) {
+      out["NextToken"] = EncodeListToken("named:" + workgroup, store::AsInt((*rows)[i - 1][1]));
+      break;
+    }
+    ids.push_back(json::string(store::AsText((*rows)[i][0])));
+  }
+  out["NamedQueryIds"] = std::move(ids);
+  return out;
+}
+
+Result<json::object> AthenaImpl::BatchGetNamedQuery(const json::object& in) {
+  const json::array* ids = nullptr;
+  if (auto* v = in.if_contains("NamedQueryIds"); v && v->is_array()) ids = &v->as_array();
+  if (ids == nullptr || ids->empty() || ids->size() > 50) {
+    return errors::Validation(ids ? std::to_string(ids->size()) : "0", "namedQueryIds",
+                              "Member must have length between 1 and 50");
+  }
+  auto txn = Read();
+  if (!txn) return std::move(txn).error();
+  json::array found;
+  json::array unprocessed;
+  for (const auto& v : *ids) {
+    std::string id = v.is_string() ? std::string(v.as_string()) : "";
+    auto row = (*txn)->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id});
+    if (!row) return std::move(row).error();
+    if (*row) {
+      found.push_back(ParseObject(store::AsText((**row)[0])));
+    } else {
+      unprocessed.push_back(json::object{{"NamedQueryId", id},
+                                         {"ErrorCode", "INVALID_INPUT"},
+                                         {"ErrorMessage", "NamedQuery " + id + " was not found."}});
+    }
+  }
+  return json::object{{"NamedQueries", std::move(found)},
+                      {"UnprocessedNamedQueryIds", std::move(unprocessed)}};
+}
+
+Result<json::object> AthenaImpl::DeleteNamedQuery(const json::object& in) {
+  std::string id = Str(in, "NamedQueryId").value_or("");
+  auto txn = Write();
+  if (!txn) return std::move(txn).error();
+  auto del = (*txn)->Exec("DELETE FROM athena_named_queries WHERE id = ?", {id});
+  if (!del) return std::move(del).error();
+  if (*del == 0) return NamedQueryNotFound(id);
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  return json::object{};
+}
+
+Result<json::object> AthenaImpl::UpdateNamedQuery(const json::object& in) {
+  CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
+  std::string id = Str(in, "NamedQueryId").value_or("");
+  auto txn = Write();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id});
+  if (!row) return std::move(row).error();
+  if (!*row) return NamedQueryNotFound(id);
+  json::object doc = ParseObject(store::AsText((**row)[0]));
+  if (auto name = Str(in, "Name")) doc["Name"] = *name;
+  if (auto q = Str(in, "QueryString")) doc["QueryString"] = *q;
+  if (auto d = Str(in, "Description")) {
+    doc["Description"] = *d;
+  } else {
+    doc.erase("Description");
+  }
+  auto upd = (*txn)->Exec("UPDATE athena_named_queries SET doc = ? WHERE id = ?", {json::serialize(doc), id});
+  if (!upd) return std::move(upd).error();
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  return json::object{};
+}
+
+}  // namespace cenote::athena

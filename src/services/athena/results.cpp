@@ -1,0 +1,108 @@
+// GetQueryResults: pages of the result file in the output location. The first page of a SELECT starts
+// with the header row (the file's first line), as Athena's does; NextToken is the byte offset of the
+// next row, bound to the execution.
+#include <filesystem>
+
+#include "services/athena/internal.hpp"
+
+namespace cenote::athena {
+
+namespace {
+
+bool IsCaseSensitive(const std::string& type) {
+  return type == "varchar" || type == "char" || type == "string";
+}
+
+json::object ColumnInfo(const query::ResultColumn& c) {
+  return json::object{{"CatalogName", "hive"},    {"SchemaName", ""},
+                      {"TableName", ""},          {"Name", c.name},
+                      {"Label", c.name},          {"Type", c.type},
+                      {"Precision", c.precision}, {"Scale", c.scale},
+                      {"Nullable", "UNKNOWN"},    {"CaseSensitive", IsCaseSensitive(c.type)}};
+}
+
+}  // namespace
+
+Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
+  std::string id = Str(in, "QueryExecutionId").value_or("");
+  auto max = MaxResults(in, 1, 1000, 1000);
+  if (!max) return std::move(max).error();
+  if (auto type = Str(in, "QueryResultType"); type && *type == "DATA_MANIFEST") {
+    return errors::InvalidRequest("DATA_MANIFEST results are not available for this query",
+                                  errors::kCodeInvalidInput);
+  }
+  auto loaded = LoadExecution(id);
+  if (!loaded) return std::move(loaded).error();
+  if (!*loaded)
+    return errors::InvalidRequest("QueryExecution " + id + " was not found", errors::kCodeInvalidInput);
+  json::object& doc = **loaded;
+  std::string state = "QUEUED";
+  if (auto* st = Obj(doc, "Status")) state = Str(*st, "State").value_or(state);
+  if (state == "QUEUED" || state == "RUNNING") {
+    return errors::InvalidRequest("Query has not yet finished. Current state: " + state,
+                                  errors::kCodeInvalidInput);
+  }
+  if (state != "SUCCEEDED") {
+    std::string reason;
+    if (auto* st = Obj(doc, "Status")) reason = Str(*st, "StateChangeReason").value_or("");
+    return errors::InvalidRequest("Query did not finish successfully. Final query state: " + state +
+                                      (reason.empty() ? "" : "\n" + reason),
+                                  errors::kCodeInvalidInput);
+  }
+  std::string result_url;
+  if (auto* rc = Obj(doc, "ResultConfiguration")) result_url = Str(*rc, "OutputLocation").value_or("");
+  auto url = ParseS3Url(result_url);
+  if (!url) return errors::InternalServer("The query result location is not valid");
+
+  auto meta_text = lake_.GetObject(url->bucket, url->key + ".metadata", 16 * 1024 * 1024);
+  if (!meta_text) {
+    return errors::InvalidRequest("Unable to read query results metadata from " + result_url +
+                                      ".metadata: " + meta_text.error().message,
+                                  errors::kCodeInvalidInput);
+  }
+  auto meta = ParseResultMetadata(*meta_text);
+  if (!meta) return errors::InternalServer(meta.error().message);
+
+  std::uint64_t offset = 0;
+  if (auto token = Str(in, "NextToken")) {
+    auto decoded = DecodeResultToken(id, *token);
+    if (!decoded)
+      return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
+    offset = *decoded;
+  }
+  auto path = lake_.LocalPath(url->bucket, url->key);
+  if (!path) {
+    return errors::InvalidRequest(
+        "Unable to read query results from " + result_url + ": " + path.error().message,
+        errors::kCodeInvalidInput);
+  }
+  std::error_code ec;
+  auto size = std::filesystem::file_size(*path, ec);
+  if (ec) return errors::InternalServer("Unable to read query results: " + ec.message());
+  if (offset > size)
+    return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
+
+  auto page = ReadResultRows(*path, meta->format, static_cast<int>(meta->columns.size()), offset, *max);
+  if (!page) return std::move(page).error();
+
+  json::array rows;
+  for (const auto& r : page->rows) {
+    json::array data;
+    for (const auto& v : r) {
+      json::object datum;
+      if (v) datum["VarCharValue"] = *v;  // a NULL is a Datum without VarCharValue
+      data.push_back(std::move(datum));
+    }
+    rows.push_back(json::object{{"Data", std::move(data)}});
+  }
+  json::array columns;
+  for (const auto& c : meta->columns) columns.push_back(ColumnInfo(c));
+  json::object out{
+      {"ResultSet", json::object{{"Rows", std::move(rows)},
+                                 {"ResultSetMetadata", json::object{{"ColumnInfo", std::move(columns)}}}}}};
+  if (meta->update_count >= 0) out["UpdateCount"] = meta->update_count;
+  if (!page->at_end) out["NextToken"] = EncodeResultToken(id, page->next_offset);
+  return out;
+}
+
+}  // namespace cenote::athena

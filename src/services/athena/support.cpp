@@ -1,0 +1,156 @@
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "common/encoding.hpp"
+#include "services/athena/internal.hpp"
+
+namespace cenote::athena {
+
+std::string NewUuid() {
+  static std::mutex mu;
+  static std::mt19937_64 rng{
+      std::random_device{}() ^
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  std::uint64_t a;
+  std::uint64_t b;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    a = rng();
+    b = rng();
+  }
+  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
+  char buf[37];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
+                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<std::string> Str(const json::object& o, std::string_view key) {
+  if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->as_string());
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> Int(const json::object& o, std::string_view key) {
+  if (auto* v = o.if_contains(key)) {
+    if (v->is_int64()) return v->as_int64();
+    if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> Bool(const json::object& o, std::string_view key) {
+  if (auto* v = o.if_contains(key); v && v->is_bool()) return v->as_bool();
+  return std::nullopt;
+}
+
+const json::object* Obj(const json::object& o, std::string_view key) {
+  if (auto* v = o.if_contains(key); v && v->is_object()) return &v->as_object();
+  return nullptr;
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+json::object ParseObject(const std::string& text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.as_object());
+}
+
+std::string EncodeListToken(std::string_view scope, std::int64_t position) {
+  std::string plain = "l1:" + std::string(scope) + ":" + std::to_string(position);
+  return Base64Encode(plain);
+}
+
+std::optional<std::int64_t> DecodeListToken(std::string_view scope, const std::string& token) {
+  auto plain = Base64Decode(token);
+  std::string prefix = "l1:" + std::string(scope) + ":";
+  if (!plain || plain->rfind(prefix, 0) != 0) return std::nullopt;
+  std::string num = plain->substr(prefix.size());
+  if (num.empty() || num.size() > 18) return std::nullopt;
+  for (char c : num) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  }
+  return std::stoll(num);
+}
+
+Result<int> MaxResults(const json::object& in, int min, int max, int default_value) {
+  auto v = Int(in, "MaxResults");
+  if (!v) return default_value;
+  if (*v < min) {
+    return errors::Validation(std::to_string(*v), "maxResults",
+                              "Member must have value greater than or equal to " + std::to_string(min));
+  }
+  if (*v > max) {
+    return errors::Validation(std::to_string(*v), "maxResults",
+                              "Member must have value less than or equal to " + std::to_string(max));
+  }
+  return static_cast<int>(*v);
+}
+
+bool ValidWorkGroupName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+bool HivePatternMatch(const std::string& pattern, const std::string& name) {
+  // Hive: '*' is any sequence, '|' separates alternatives, everything else literal; case-insensitive.
+  std::string lname = Lower(name);
+  std::size_t start = 0;
+  while (start <= pattern.size()) {
+    std::size_t bar = pattern.find('|', start);
+    std::string alt =
+        Lower(pattern.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    // Glob match with '*' (and '.*' as written by users who think in regex).
+    std::string glob;
+    for (std::size_t i = 0; i < alt.size(); ++i) {
+      if (alt[i] == '.' && i + 1 < alt.size() && alt[i + 1] == '*') {
+        glob += '*';
+        ++i;
+      } else {
+        glob += alt[i];
+      }
+    }
+    // Iterative wildcard matching.
+    std::size_t p = 0, s = 0, star = std::string::npos, mark = 0;
+    bool ok = true;
+    while (s < lname.size()) {
+      if (p < glob.size() && glob[p] == '*') {
+        star = p++;
+        mark = s;
+      } else if (p < glob.size() && glob[p] == lname[s]) {
+        ++p;
+        ++s;
+      } else if (star != std::string::npos) {
+        p = star + 1;
+        s = ++mark;
+      } else {
+        ok = false;
+        break;
+      }
+    }
+    while (ok && p < glob.size() && glob[p] == '*') ++p;
+    if (ok && p == glob.size()) return true;
+    if (bar == std::string::npos) break;
+    start = bar + 1;
+  }
+  return false;
+}
+
+}  // namespace cenote::athena

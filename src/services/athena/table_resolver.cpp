@@ -1,0 +1,279 @@
+#include "services/athena/table_resolver.hpp"
+
+#include <boost/json.hpp>
+#include <cctype>
+
+#include "common/encoding.hpp"
+#include "services/athena/internal.hpp"
+
+namespace cenote::athena {
+
+namespace {
+
+std::string GetString(const json::object& o, std::string_view key) { return Str(o, key).value_or(""); }
+
+std::optional<std::string> Param(const json::object* params, std::string_view key) {
+  if (params == nullptr) return std::nullopt;
+  if (auto* v = params->if_contains(key); v && v->is_string()) return std::string(v->as_string());
+  return std::nullopt;
+}
+
+// Hive's LazySerDeParameters.getByte: a number is a byte code ("1" -> \001, "9" -> tab), otherwise the
+// first character.
+std::string HiveSeparator(const std::string& value, const std::string& fallback) {
+  if (value.empty()) return fallback;
+  bool numeric = value.size() <= 3;
+  for (char c : value) numeric = numeric && std::isdigit(static_cast<unsigned char>(c));
+  if (numeric) {
+    int code = std::stoi(value);
+    if (code >= 0 && code < 128) return std::string(1, static_cast<char>(code));
+  }
+  return value.substr(0, 1);
+}
+
+std::vector<query::ColumnDef> Columns(const json::object* holder, std::string_view key) {
+  std::vector<query::ColumnDef> out;
+  if (holder == nullptr) return out;
+  auto* arr = holder->if_contains(key);
+  if (arr == nullptr || !arr->is_array()) return out;
+  for (const auto& c : arr->as_array()) {
+    if (!c.is_object()) continue;
+    out.push_back({Lower(GetString(c.as_object(), "Name")), Lower(GetString(c.as_object(), "Type"))});
+  }
+  return out;
+}
+
+bool Contains(const std::string& haystack, std::string_view needle) {
+  return Lower(haystack).find(Lower(std::string(needle))) != std::string::npos;
+}
+
+}  // namespace
+
+std::optional<S3Url> ParseS3Url(const std::string& url) {
+  std::string_view rest;
+  for (std::string_view scheme : {"s3://", "s3a://", "s3n://"}) {
+    if (url.size() >= scheme.size() && Lower(url.substr(0, scheme.size())) == scheme) {
+      rest = std::string_view(url).substr(scheme.size());
+      break;
+    }
+  }
+  if (rest.empty()) return std::nullopt;
+  auto slash = rest.find('/');
+  S3Url out;
+  out.bucket = std::string(rest.substr(0, slash));
+  if (slash != std::string_view::npos) out.key = std::string(rest.substr(slash + 1));
+  if (out.bucket.empty()) return std::nullopt;
+  return out;
+}
+
+std::string AsFolder(const std::string& url) {
+  if (url.empty() || url.back() == '/') return url;
+  return url + "/";
+}
+
+std::optional<json::object> DecodePrestoView(const std::string& text) {
+  static constexpr std::string_view kPrefix = "/* Presto View: ";
+  static constexpr std::string_view kSuffix = " */";
+  if (text.size() < kPrefix.size() + kSuffix.size() || text.compare(0, kPrefix.size(), kPrefix) != 0 ||
+      text.compare(text.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+    return std::nullopt;
+  }
+  auto decoded = Base64Decode(text.substr(kPrefix.size(), text.size() - kPrefix.size() - kSuffix.size()));
+  if (!decoded) return std::nullopt;
+  boost::system::error_code ec;
+  json::value v = json::parse(*decoded, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return v.as_object();
+}
+
+std::string EncodePrestoView(const json::object& view) {
+  return "/* Presto View: " + Base64Encode(json::serialize(view)) + " */";
+}
+
+Result<query::TableBinding> TableBindingFromGlue(const json::object& table, const std::string& database) {
+  query::TableBinding b;
+  b.database = Lower(database);
+  b.name = Lower(GetString(table, "Name"));
+  const json::object* sd = Obj(table, "StorageDescriptor");
+  const json::object* table_params = Obj(table, "Parameters");
+  b.columns = Columns(sd, "Columns");
+  b.partition_keys = Columns(&table, "PartitionKeys");
+
+  if (GetString(table, "TableType") == "VIRTUAL_VIEW") {
+    auto view = DecodePrestoView(GetString(table, "ViewOriginalText"));
+    if (!view || !view->if_contains("originalSql") || !(*view)["originalSql"].is_string()) {
+      return MakeError("HIVE_VIEW_TRANSLATION_ERROR", "Failed to translate Hive view '" + b.database + "." +
+                                                          b.name + "': not a Presto view");
+    }
+    b.is_view = true;
+    b.view_sql = std::string((*view)["originalSql"].as_string());
+    return b;
+  }
+
+  const json::object* serde_info = sd ? Obj(*sd, "SerdeInfo") : nullptr;
+  const json::object* serde_params = serde_info ? Obj(*serde_info, "Parameters") : nullptr;
+  std::string serde = serde_info ? GetString(*serde_info, "SerializationLibrary") : "";
+  std::string input_format = sd ? GetString(*sd, "InputFormat") : "";
+  std::string classification = Lower(Param(table_params, "classification").value_or(""));
+
+  auto skip = Param(table_params, "skip.header.line.count");
+  if (!skip) skip = Param(serde_params, "skip.header.line.count");
+  if (skip) {
+    try {
+      b.skip_header_lines = std::stoi(*skip);
+    } catch (const std::exception&) {
+      b.skip_header_lines = 0;
+    }
+  }
+
+  if (Contains(serde, "OpenCSVSerde")) {
+    b.format = query::FileFormat::kCsv;
+    b.delimiter = Param(serde_params, "separatorChar").value_or(",").substr(0, 1);
+    b.quote = Param(serde_params, "quoteChar").value_or("\"").substr(0, 1);
+    b.escape = Param(serde_params, "escapeChar").value_or("\\").substr(0, 1);
+    if (b.delimiter.empty()) b.delimiter = ",";
+    return b;
+  }
+  if (Contains(serde, "JsonSerDe") || Contains(serde, "json") ||
+      (serde.empty() && classification == "json")) {
+    b.format = query::FileFormat::kJson;
+    return b;
+  }
+  if (Contains(serde, "Parquet") || Contains(input_format, "Parquet") ||
+      (serde.empty() && classification == "parquet")) {
+    b.format = query::FileFormat::kParquet;
+    return b;
+  }
+  if (Contains(serde, "Orc") || Contains(input_format, "Orc") || (serde.empty() && classification == "orc")) {
+    b.format = query::FileFormat::kOrc;
+    return b;
+  }
+  if (Contains(serde, "LazySimpleSerDe") || Contains(input_format, "TextInputFormat") ||
+      (serde.empty() && (classification == "csv" || classification.empty()))) {
+    b.format = query::FileFormat::kCsv;
+    // Hive's default field delimiter is \001 unless field.delim or serialization.format says otherwise.
+    std::string delim = Param(serde_params, "field.delim").value_or("");
+    if (delim.empty()) delim = Param(serde_params, "serialization.format").value_or("");
+    if (serde.empty() && classification == "csv" && delim.empty()) delim = ",";
+    b.delimiter = HiveSeparator(delim, std::string(1, '\001'));
+    b.escape = Param(serde_params, "escape.delim").value_or("").substr(0, 1);
+    b.null_string = Param(serde_params, "serialization.null.format").value_or("\\N");
+    b.quote.clear();
+    return b;
+  }
+  return MakeError("HIVE_UNSUPPORTED_FORMAT",
+                   "Unable to create input format: SerDe '" + serde + "' is not supported by Cenote");
+}
+
+Result<query::TableBinding> CatalogTableResolver::Describe(const std::string& database,
+                                                           const std::string& table) {
+  auto t = catalog_.GetTable(database, table);
+  if (!t) {
+    if (t.error().code != "EntityNotFoundException") return std::move(t).error();
+    auto db = catalog_.GetDatabase(database);
+    if (!db && db.error().code == "EntityNotFoundException") {
+      return MakeError("SCHEMA_NOT_FOUND", "Schema '" + Lower(database) + "' does not exist");
+    }
+    return MakeError("TABLE_NOT_FOUND",
+                     "Table 'awsdatacatalog." + Lower(database) + "." + Lower(table) + "' does not exist");
+  }
+  return TableBindingFromGlue(*t, database);
+}
+
+Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
+    const query::TableBinding& table) {
+  std::vector<query::PartitionBinding> out;
+  if (table.partition_keys.empty()) {
+    auto t = catalog_.GetTable(table.database, table.name);
+    if (!t) return std::move(t).error();
+    std::string location;
+    if (auto* sd = Obj(*t, "StorageDescriptor")) location = GetString(*sd, "Location");
+    out.push_back({{}, location});
+    return out;
+  }
+  std::string token;
+  for (int pages = 0; pages < 100000; ++pages) {
+    auto page = catalog_.GetPartitions(table.database, table.name, "", token, 1000);
+    if (!page) return std::move(page).error();
+    for (const auto& p : page->items) {
+      query::PartitionBinding pb;
+      if (auto* vals = p.if_contains("Values"); vals && vals->is_array()) {
+        for (const auto& v : vals->as_array())
+          pb.values.push_back(v.is_string() ? std::string(v.as_string()) : "");
+      }
+      if (auto* sd = Obj(p, "StorageDescriptor")) pb.location = GetString(*sd, "Location");
+      out.push_back(std::move(pb));
+    }
+    token = page->next_token;
+    if (token.empty()) break;
+  }
+  return out;
+}
+
+Result<std::vector<s3::LakeObject>> ListDataObjects(s3::LakeAccess& lake, const std::string& location,
+                                                    std::size_t max_objects) {
+  auto url = ParseS3Url(location);
+  if (!url)
+    return MakeError("HIVE_INVALID_METADATA", "Table location is not an S3 location: '" + location + "'");
+  std::string prefix = url->key;
+  if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+  auto listed = lake.ListObjects(url->bucket, prefix, max_objects + 1);
+  if (!listed) return std::move(listed).error();
+  if (listed->size() > max_objects) {
+    return MakeError("HIVE_FILESYSTEM_ERROR", "Too many objects under " + location + " (more than " +
+                                                  std::to_string(max_objects) + ")");
+  }
+  std::vector<s3::LakeObject> out;
+  for (auto& o : *listed) {
+    if (o.key.size() <= prefix.size()) continue;
+    std::string_view rel = std::string_view(o.key).substr(prefix.size());
+    if (rel.back() == '/' && o.size == 0) continue;  // folder marker
+    if (rel.size() >= 9 && rel.substr(rel.size() - 9) == "_$folder$") continue;
+    bool hidden = false;
+    std::size_t start = 0;
+    while (start < rel.size()) {
+      std::size_t slash = rel.find('/', start);
+      std::string_view seg =
+          rel.substr(start, slash == std::string_view::npos ? rel.size() - start : slash - start);
+      if (!seg.empty() && (seg[0] == '_' || seg[0] == '.')) hidden = true;
+      if (slash == std::string_view::npos) break;
+      start = slash + 1;
+    }
+    if (hidden) continue;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::TableBinding& /*table*/,
+                                                                  const query::PartitionBinding& partition) {
+  auto objects = ListDataObjects(lake_, partition.location, kMaxFiles);
+  if (!objects) return std::move(objects).error();
+  auto url = ParseS3Url(partition.location);
+  std::vector<query::TableFile> out;
+  for (const auto& o : *objects) {
+    if (o.size == 0) continue;  // empty files hold no rows; some readers reject them
+    auto path = lake_.LocalPath(url->bucket, o.key);
+    if (!path) {
+      if (path.error().code == "NoSuchKey") continue;  // deleted since the listing
+      return std::move(path).error();
+    }
+    out.push_back({*path, o.size, "s3://" + url->bucket + "/" + o.key});
+    std::lock_guard<std::mutex> lock(mu_);
+    bound_[*path] = "s3://" + url->bucket + "/" + o.key;
+  }
+  return out;
+}
+
+std::string CatalogTableResolver::ScrubPaths(std::string message) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [path, url] : bound_) {
+    for (std::size_t pos = message.find(path); pos != std::string::npos;
+         pos = message.find(path, pos + url.size())) {
+      message.replace(pos, path.size(), url);
+    }
+  }
+  return message;
+}
+
+}  // namespace cenote::athena

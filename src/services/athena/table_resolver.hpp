@@ -1,0 +1,80 @@
+// CatalogTableResolver: query::TableResolver over the Glue Catalog and the lake, as Athena binds tables.
+//
+// Describe maps a Glue Table to a TableBinding by its SerDe / InputFormat / classification:
+//   LazySimpleSerDe, TextInputFormat   -> CSV; field.delim (Hive's default is \001 when the SerDe has no
+//                                         field.delim), escape.delim, serialization.null.format,
+//                                         skip.header.line.count (a table parameter)
+//   OpenCSVSerde                       -> CSV; separatorChar (default ','), quoteChar ('"'),
+//                                         escapeChar ('\\'); every column is read as a string
+//   org.openx...JsonSerDe, hcatalog JsonSerDe, classification json -> JSON
+//   ParquetHiveSerDe, MapredParquetInputFormat, classification parquet -> Parquet
+//   OrcSerde, OrcInputFormat           -> ORC
+//   TableType VIRTUAL_VIEW             -> a view; its SQL is the originalSql of the Presto View JSON
+// Partitions come from Catalog::GetPartitions (all pages); Files from LakeAccess::ListObjects under the
+// location (the whole subtree), skipping hidden objects (`_*`, `.*` in any path segment below the
+// location), `*_$folder$` and zero-byte folder markers, each with its LocalPath.
+//
+// Errors: TABLE_NOT_FOUND / SCHEMA_NOT_FOUND (code and message as Athena words them, without position),
+// HIVE_UNKNOWN_ERROR for tables Cenote cannot read, and the lake's errors for listing.
+//
+// Thread safety: usable from any thread; one resolver serves one statement (it remembers the files it
+// bound, for ScrubPaths).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "query/engine.hpp"
+#include "services/glue/catalog.hpp"
+#include "services/s3/lake_access.hpp"
+
+namespace cenote::athena {
+
+struct S3Url {
+  std::string bucket;
+  std::string key;  // may be empty (bucket root)
+};
+// "s3://bucket/key" (also s3a://, s3n://). nullopt if not an S3 URL with a bucket.
+std::optional<S3Url> ParseS3Url(const std::string& url);
+// "s3://bucket/prefix" -> "s3://bucket/prefix/" (a folder URL).
+std::string AsFolder(const std::string& url);
+
+// Maps a Glue Table document to a binding (pure; exposed for tests).
+Result<query::TableBinding> TableBindingFromGlue(const boost::json::object& table,
+                                                 const std::string& database);
+
+// Decodes a view's "/* Presto View: <base64> */" into its JSON object; nullopt if malformed.
+std::optional<boost::json::object> DecodePrestoView(const std::string& view_original_text);
+std::string EncodePrestoView(const boost::json::object& view);
+
+class CatalogTableResolver : public query::TableResolver {
+ public:
+  // Objects per location listing; more is an error ("too many files").
+  static constexpr std::size_t kMaxFiles = 100000;
+
+  CatalogTableResolver(glue::Catalog& catalog, s3::LakeAccess& lake) : catalog_(catalog), lake_(lake) {}
+
+  Result<query::TableBinding> Describe(const std::string& database, const std::string& table) override;
+  Result<std::vector<query::PartitionBinding>> Partitions(const query::TableBinding& table) override;
+  Result<std::vector<query::TableFile>> Files(const query::TableBinding& table,
+                                              const query::PartitionBinding& partition) override;
+
+  // Replaces the local paths of the files this resolver bound by their s3:// URLs, so failure reasons
+  // (the engine's "HIVE_BAD_DATA: ... file '/data/s3/blobs/..'") never show server paths.
+  std::string ScrubPaths(std::string message) const;
+
+  // Partitions re-reads the table from the catalog (the binding carries no location).
+ private:
+  glue::Catalog& catalog_;
+  s3::LakeAccess& lake_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> bound_;  // local path -> s3 URL
+};
+
+// Lists the data objects under `location` the way Athena reads a table or partition folder.
+Result<std::vector<s3::LakeObject>> ListDataObjects(s3::LakeAccess& lake, const std::string& location,
+                                                    std::size_t max_objects);
+
+}  // namespace cenote::athena

@@ -1,0 +1,333 @@
+// Workgroups: "primary" always exists and cannot be deleted; others are created, updated (configuration
+// updates merge into the stored configuration), listed by name and deleted (RecursiveDeleteOption drops
+// their named queries and query history). Tags live with the workgroup.
+#include "services/athena/internal.hpp"
+
+namespace cenote::athena {
+
+namespace {
+
+json::object DefaultEngineVersion() {
+  return json::object{{"SelectedEngineVersion", "AUTO"},
+                      {"EffectiveEngineVersion", "Athena engine version 3"}};
+}
+
+Status ValidateResultConfiguration(const json::object& rc) {
+  if (auto loc = Str(rc, "OutputLocation")) {
+    if (!ParseS3Url(*loc)) {
+      return errors::InvalidRequest("outputLocation is not a valid S3 path: " + *loc,
+                                    errors::kCodeInvalidInput);
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateTags(const json::object& in) {
+  if (auto* tags = in.if_contains("Tags"); tags && tags->is_array()) {
+    for (const auto& t : tags->as_array()) {
+      if (!t.is_object() || !Str(t.as_object(), "Key") || Str(t.as_object(), "Key")->empty()) {
+        return errors::InvalidRequest("Tag keys must not be empty", errors::kCodeInvalidInput);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// Merges `tags` (array of {Key, Value}) into `into`, replacing values of existing keys.
+void MergeTags(json::array& into, const json::array& tags) {
+  for (const auto& t : tags) {
+    if (!t.is_object()) continue;
+    auto key = Str(t.as_object(), "Key");
+    if (!key) continue;
+    bool replaced = false;
+    for (auto& existing : into) {
+      if (existing.is_object() && Str(existing.as_object(), "Key") == key) {
+        existing = t;
+        replaced = true;
+      }
+    }
+    if (!replaced) into.push_back(t);
+  }
+}
+
+}  // namespace
+
+std::string AthenaImpl::WorkGroupArn(const std::string& name) const {
+  return "arn:aws:athena:" + options_.region + ":" + options_.account_id + ":workgroup/" + name;
+}
+
+Result<json::object> AthenaImpl::LoadWorkGroup(const std::string& name) {
+  auto txn = Read();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name});
+  if (!row) return std::move(row).error();
+  if (!*row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  return ParseObject(store::AsText((**row)[0]));
+}
+
+Result<json::object> AthenaImpl::CreateWorkGroup(const json::object& in) {
+  std::string name = Str(in, "Name").value_or("");
+  if (!ValidWorkGroupName(name)) {
+    return errors::Validation(name, "name",
+                              "Member must satisfy regular expression pattern: [a-zA-Z0-9._-]{1,128}");
+  }
+  json::object config;
+  if (auto* c = Obj(in, "Configuration")) config = *c;
+  if (auto* rc = Obj(config, "ResultConfiguration")) CENOTE_RETURN_IF_ERROR(ValidateResultConfiguration(*rc));
+  CENOTE_RETURN_IF_ERROR(ValidateTags(in));
+  if (!config.contains("EnforceWorkGroupConfiguration")) config["EnforceWorkGroupConfiguration"] = false;
+  if (!config.contains("PublishCloudWatchMetricsEnabled")) config["PublishCloudWatchMetricsEnabled"] = false;
+  if (!config.contains("RequesterPaysEnabled")) config["RequesterPaysEnabled"] = false;
+  if (!config.contains("EnableMinimumEncryptionConfiguration"))
+    config["EnableMinimumEncryptionConfiguration"] = false;
+  json::object ev = DefaultEngineVersion();
+  if (auto* e = Obj(config, "EngineVersion")) {
+    if (auto sel = Str(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
+  }
+  config["EngineVersion"] = std::move(ev);
+
+  std::int64_t now = NowMs();
+  json::object wg{
+      {"Name", name}, {"State", "ENABLED"}, {"Configuration", std::move(config)}, {"CreationTime", now}};
+  if (auto d = Str(in, "Description")) wg["Description"] = *d;
+  json::array tags;
+  if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
+
+  auto txn = Write();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name});
+  if (!row) return std::move(row).error();
+  if (*row)
+    return errors::InvalidRequest("WorkGroup " + name + " is already created", errors::kCodeAlreadyExists);
+  auto ins = (*txn)->Exec("INSERT INTO athena_workgroups (name, created_ms, doc, tags) VALUES (?, ?, ?, ?)",
+                          {name, now, json::serialize(wg), json::serialize(tags)});
+  if (!ins) return std::move(ins).error();
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  return json::object{};
+}
+
+Result<json::object> AthenaImpl::GetWorkGroup(const json::object& in) {
+  auto wg = LoadWorkGroup(Str(in, "WorkGroup").value_or(""));
+  if (!wg) return std::move(wg).error();
+  return json::object{{"WorkGroup", std::move(*wg)}};
+}
+
+Result<json::object> AthenaImpl::ListWorkGroups(const json::object& in) {
+  auto max = MaxResults(in, 1, 50, 50);
+  if (!max) return std::move(max).error();
+  std::int64_t offset = 0;
+  if (auto token = Str(in, "NextToken")) {
+    auto pos = DecodeListToken("workgroups", *token);
+    if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
+    offset = *pos;
+  }
+  auto txn = Read();
+  if (!txn) return std::move(txn).error();
+  auto rows = (*txn)->Query("SELECT doc FROM athena_workgroups ORDER BY name LIMIT ? OFFSET ?",
+                            {static_cast<std::int64_t>(*max + 1), offset});
+  if (!rows) return std::move(rows).error();
+  json::array list;
+  json::object out;
+  for (std::size_t i = 0; i < rows->size(); ++i) {
+    if (static_cast<int>(i) == *max) {
+      out["NextToken"] = EncodeListToken("workgroups", offset + *max);
+      break;
+    }
+    json::object wg = ParseObject(store::AsText((*rows)[i][0]));
+    json::object summary{{"Name", wg["Name"]}, {"State", wg["State"]}, {"CreationTime", wg["CreationTime"]}};
+    if (wg.contains("Description")) summary["Description"] = wg["Description"];
+    if (auto* c = Obj(wg, "Configuration"); c && c->contains("EngineVersion")) {
+      summary["EngineVersion"] = c->at("EngineVersion");
+    }
+    list.push_back(std::move(summary));
+  }
+  out["WorkGroups"] = std::move(list);
+  return out;
+}
+
+Result<json::object> AthenaImpl::UpdateWorkGroup(const json::object& in) {
+  std::string name = Str(in, "WorkGroup").value_or("");
+  auto txn = Write();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name});
+  if (!row) return std::move(row).error();
+  if (!*row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  json::object wg = ParseObject(store::AsText((**row)[0]));
+  if (auto d = Str(in, "Description")) wg["Description"] = *d;
+  if (auto state = Str(in, "State")) {
+    if (*state != "ENABLED" && *state != "DISABLED") {
+      return errors::Validation(*state, "state", "Member must satisfy enum value set: [ENABLED, DISABLED]");
+    }
+    wg["State"] = *state;
+  }
+  if (auto* updates = Obj(in, "ConfigurationUpdates")) {
+    json::object config;
+    if (auto* c = Obj(wg, "Configuration")) config = *c;
+    for (const char* flag : {"EnforceWorkGroupConfiguration", "PublishCloudWatchMetricsEnabled",
+                             "RequesterPaysEnabled", "EnableMinimumEncryptionConfiguration"}) {
+      if (auto b = Bool(*updates, flag)) config[flag] = *b;
+    }
+    if (auto cutoff = Int(*updates, "BytesScannedCutoffPerQuery"))
+      config["BytesScannedCutoffPerQuery"] = *cutoff;
+    if (Bool(*updates, "RemoveBytesScannedCutoffPerQuery").value_or(false))
+      config.erase("BytesScannedCutoffPerQuery");
+    for (const char* member :
+         {"AdditionalConfiguration", "ExecutionRole", "CustomerContentEncryptionConfiguration",
+          "QueryResultsS3AccessGrantsConfiguration", "MonitoringConfiguration", "EngineConfiguration"}) {
+      if (auto* v = updates->if_contains(member)) config[member] = *v;
+    }
+    if (Bool(*updates, "RemoveCustomerContentEncryptionConfiguration").value_or(false)) {
+      config.erase("CustomerContentEncryptionConfiguration");
+    }
+    if (auto* e = Obj(*updates, "EngineVersion")) {
+      json::object ev = DefaultEngineVersion();
+      if (auto sel = Str(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
+      config["EngineVersion"] = std::move(ev);
+    }
+    if (auto* rcu = Obj(*updates, "ResultConfigurationUpdates")) {
+      CENOTE_RETURN_IF_ERROR(ValidateResultConfiguration(*rcu));
+      json::object rc;
+      if (auto* existing = Obj(config, "ResultConfiguration")) rc = *existing;
+      struct Pair {
+        const char* member;
+        const char* remove;
+      };
+      for (const Pair& p : {Pair{"OutputLocation", "RemoveOutputLocation"},
+                            Pair{"EncryptionConfiguration", "RemoveEncryptionConfiguration"},
+                            Pair{"ExpectedBucketOwner", "RemoveExpectedBucketOwner"},
+                            Pair{"AclConfiguration", "RemoveAclConfiguration"}}) {
+        if (auto* v = rcu->if_contains(p.member)) rc[p.member] = *v;
+        if (Bool(*rcu, p.remove).value_or(false)) rc.erase(p.member);
+      }
+      if (rc.empty()) {
+        config.erase("ResultConfiguration");
+      } else {
+        config["ResultConfiguration"] = std::move(rc);
+      }
+    }
+    wg["Configuration"] = std::move(config);
+  }
+  auto upd = (*txn)->Exec("UPDATE athena_workgroups SET doc = ? WHERE name = ?", {json::serialize(wg), name});
+  if (!upd) return std::move(upd).error();
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  return json::object{};
+}
+
+Result<json::object> AthenaImpl::DeleteWorkGroup(const json::object& in) {
+  std::string name = Str(in, "WorkGroup").value_or("");
+  if (name == kPrimaryWorkGroup) {
+    return errors::InvalidRequest("Primary workgroup cannot be deleted", errors::kCodeInvalidInput);
+  }
+  bool recursive = Bool(in, "RecursiveDeleteOption").value_or(false);
+  auto txn = Write();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name});
+  if (!row) return std::move(row).error();
+  if (!*row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  if (!recursive) {
+    auto named = (*txn)->QueryOne("SELECT COUNT(*) FROM athena_named_queries WHERE workgroup = ?", {name});
+    if (!named) return std::move(named).error();
+    if (*named && store::AsInt((**named)[0]) > 0) {
+      return errors::InvalidRequest(
+          "WorkGroup " + name + " is not empty. Use RecursiveDeleteOption to delete it with its contents.",
+          errors::kCodeInvalidInput);
+    }
+  }
+  for (const char* sql :
+       {"DELETE FROM athena_named_queries WHERE workgroup = ?",
+        "DELETE FROM athena_executions WHERE workgroup = ? AND state NOT IN ('QUEUED', 'RUNNING')",
+        "DELETE FROM athena_workgroups WHERE name = ?"}) {
+    auto del = (*txn)->Exec(sql, {name});
+    if (!del) return std::move(del).error();
+  }
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  return json::object{};
+}
+
+namespace {
+
+// "arn:aws:athena:region:account:workgroup/name" -> name; nullopt for other resources.
+std::optional<std::string> WorkGroupFromArn(const std::string& arn) {
+  static constexpr std::string_view kMarker = ":workgroup/";
+  if (arn.rfind("arn:", 0) != 0) return std::nullopt;
+  auto pos = arn.find(kMarker);
+  if (pos == std::string::npos) return std::nullopt;
+  return arn.substr(pos + kMarker.size());
+}
+
+}  // namespace
+
+Result<json::object> AthenaImpl::TagResource(const json::object& in) {
+  std::string arn = Str(in, "ResourceARN").value_or("");
+  auto name = WorkGroupFromArn(arn);
+  if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  CENOTE_RETURN_IF_ERROR(ValidateTags(in));
+  auto txn = Write();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name});
+  if (!row) return std::move(row).error();
+  if (!*row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  boost::system::error_code ec;
+  json::value stored = json::parse(store::AsText((**row)[0]), ec);
+  json::array tags = (!ec && stored.is_array()) ? stored.as_array() : json::array{};
+  if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
+  if (tags.size() > 50)
+    return errors::InvalidRequest("A resource can have at most 50 tags", errors::kCodeInvalidInput);
+  auto upd =
+      (*txn)->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(tags), *name});
+  if (!upd) return std::move(upd).error();
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  return json::object{};
+}
+
+Result<json::object> AthenaImpl::UntagResource(const json::object& in) {
+  std::string arn = Str(in, "ResourceARN").value_or("");
+  auto name = WorkGroupFromArn(arn);
+  if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  auto txn = Write();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name});
+  if (!row) return std::move(row).error();
+  if (!*row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  boost::system::error_code ec;
+  json::value stored = json::parse(store::AsText((**row)[0]), ec);
+  json::array tags = (!ec && stored.is_array()) ? stored.as_array() : json::array{};
+  json::array kept;
+  const json::array* keys = nullptr;
+  if (auto* k = in.if_contains("TagKeys"); k && k->is_array()) keys = &k->as_array();
+  for (const auto& t : tags) {
+    bool drop = false;
+    if (keys && t.is_object()) {
+      for (const auto& k : *keys)
+        drop = drop || (k.is_string() && Str(t.as_object(), "Key") == std::string(k.as_string()));
+    }
+    if (!drop) kept.push_back(t);
+  }
+  auto upd =
+      (*txn)->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(kept), *name});
+  if (!upd) return std::move(upd).error();
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  return json::object{};
+}
+
+Result<json::object> AthenaImpl::ListTagsForResource(const json::object& in) {
+  std::string arn = Str(in, "ResourceARN").value_or("");
+  auto name = WorkGroupFromArn(arn);
+  if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  auto txn = Read();
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name});
+  if (!row) return std::move(row).error();
+  if (!*row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  boost::system::error_code ec;
+  json::value stored = json::parse(store::AsText((**row)[0]), ec);
+  return json::object{{"Tags", (!ec && stored.is_array()) ? stored.as_array() : json::array{}}};
+}
+
+Result<json::object> AthenaImpl::ListEngineVersions(const json::object& /*in*/) {
+  return json::object{
+      {"EngineVersions", json::array{json::object{{"SelectedEngineVersion", "Athena engine version 3"},
+                                                  {"EffectiveEngineVersion", "Athena engine version 3"}}}}};
+}
+
+}  // namespace cenote::athena

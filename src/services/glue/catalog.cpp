@@ -1,0 +1,436 @@
+// Catalog on the MetadataStore: schema, shared helpers, databases and tags. Every public method is one
+// transaction, so a crash leaves either the whole change or none of it.
+#include <chrono>
+
+#include "common/encoding.hpp"
+#include "services/glue/catalog_internal.hpp"
+#include "services/glue/errors.hpp"
+
+namespace cenote::glue {
+namespace internal {
+
+namespace {
+
+const std::vector<std::string>& Migrations() {
+  static const std::vector<std::string> kMigrations = {
+      "CREATE TABLE glue_databases (name TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL);"
+      "CREATE TABLE glue_tables (db TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
+      " doc TEXT NOT NULL, PRIMARY KEY (db, name));"
+      "CREATE TABLE glue_table_versions (db TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
+      " doc TEXT NOT NULL, PRIMARY KEY (db, name, version));"
+      "CREATE TABLE glue_partitions (db TEXT NOT NULL, tbl TEXT NOT NULL, pkey TEXT NOT NULL,"
+      " doc TEXT NOT NULL, PRIMARY KEY (db, tbl, pkey));"
+      "CREATE TABLE glue_tags (scope TEXT NOT NULL, tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,"
+      " PRIMARY KEY (scope, tag_key));",
+  };
+  return kMigrations;
+}
+
+bool SingleLine(std::string_view s, bool multi_line) {
+  for (unsigned char c : s) {
+    if (c < 0x20 && c != '\t' && !(multi_line && (c == '\r' || c == '\n'))) return false;
+  }
+  return true;
+}
+
+// Length in characters (UTF-8 code points), as the model's limits count.
+std::size_t CharLength(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+constexpr std::size_t kMaxTagsPerResource = 50;
+
+}  // namespace
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+Status ValidateName(const boost::json::value* v, const std::string& path) {
+  if (v == nullptr || v->is_null()) return MissingMember(path);
+  if (!v->is_string()) return InvalidInput("Value at '" + path + "' must be a string.");
+  const std::string_view s = v->get_string();
+  const std::size_t len = CharLength(s);
+  if (len < 1 || len > 255) {
+    return InvalidInput("1 validation error detected: Value '" + std::string(s) + "' at '" + path +
+                        "' failed to satisfy constraint: Member must have length " +
+                        (len < 1 ? "greater than or equal to 1" : "less than or equal to 255"));
+  }
+  if (!SingleLine(s, false)) {
+    return InvalidInput("1 validation error detected: Value '" + std::string(s) + "' at '" + path +
+                        "' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                        "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*");
+  }
+  return Status::Ok();
+}
+
+Status ValidateOptionalString(const object& o, const char* member, const std::string& path,
+                              std::size_t max_len, bool multi_line) {
+  const auto* v = o.if_contains(member);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_string()) return InvalidInput("Value at '" + path + "' must be a string.");
+  const std::string_view s = v->get_string();
+  if (CharLength(s) > max_len) {
+    return InvalidInput("1 validation error detected: Value at '" + path +
+                        "' failed to satisfy constraint: Member must have length less than or equal to " +
+                        std::to_string(max_len));
+  }
+  if (!SingleLine(s, multi_line)) {
+    return InvalidInput("1 validation error detected: Value at '" + path +
+                        "' failed to satisfy constraint: Member must satisfy regular expression pattern");
+  }
+  return Status::Ok();
+}
+
+Status ValidateColumns(const object& o, const char* member, const std::string& path) {
+  const auto* v = o.if_contains(member);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_array()) return InvalidInput("Value at '" + path + "' must be a list.");
+  const auto& cols = v->get_array();
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const std::string p = path + "." + std::to_string(i + 1) + ".member";
+    if (!cols[i].is_object()) return InvalidInput("Value at '" + p + "' must be a structure.");
+    CENOTE_RETURN_IF_ERROR(ValidateName(cols[i].get_object().if_contains("Name"), p + ".name"));
+    CENOTE_RETURN_IF_ERROR(ValidateOptionalString(cols[i].get_object(), "Type", p + ".type", 131072, false));
+    CENOTE_RETURN_IF_ERROR(
+        ValidateOptionalString(cols[i].get_object(), "Comment", p + ".comment", 255, false));
+  }
+  return Status::Ok();
+}
+
+void FoldColumnNames(object& o, const char* member) {
+  auto* cols = o.if_contains(member);
+  if (cols == nullptr || !cols->is_array()) return;
+  for (auto& c : cols->get_array()) {
+    if (!c.is_object()) continue;
+    if (auto* n = c.get_object().if_contains("Name"); n && n->is_string()) *n = Lower(n->get_string());
+  }
+}
+
+void FoldStorageDescriptorColumns(object& o) {
+  if (auto* sd = o.if_contains("StorageDescriptor"); sd && sd->is_object())
+    FoldColumnNames(sd->get_object(), "Columns");
+}
+
+std::string Serialize(const object& o) { return boost::json::serialize(o); }
+
+Result<object> ParseStored(const std::string& text) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return InternalError("Corrupt catalog document in the metadata store.");
+  return std::move(v.as_object());
+}
+
+std::string EncodeToken(const std::string& kind, const std::string& cursor) {
+  return Base64Encode(kind + ":" + cursor);
+}
+
+Result<std::string> DecodeToken(const std::string& kind, const std::string& token) {
+  auto raw = Base64Decode(token);
+  if (!raw || raw->compare(0, kind.size() + 1, kind + ":") != 0) {
+    return InvalidInput("Invalid pagination token: " + token.substr(0, 64));
+  }
+  return raw->substr(kind.size() + 1);
+}
+
+int ClampPageSize(int max_results, int default_size, int max_size) {
+  if (max_results <= 0) return default_size;
+  return max_results > max_size ? max_size : max_results;
+}
+
+std::string PartitionKeyText(const std::vector<std::string>& values) {
+  boost::json::array a;
+  for (const auto& v : values) a.emplace_back(v);
+  return boost::json::serialize(a);
+}
+
+Result<std::vector<std::string>> PartitionValuesOf(const object& partition_input, const std::string& path) {
+  const auto* v = partition_input.if_contains("Values");
+  std::vector<std::string> out;
+  if (v == nullptr) return out;
+  if (!v->is_array()) return InvalidInput("Value at '" + path + ".values' must be a list.");
+  for (const auto& e : v->get_array()) {
+    if (!e.is_string()) return InvalidInput("Value at '" + path + ".values' must be a list of strings.");
+    if (e.get_string().size() > 1024) {
+      return InvalidInput("1 validation error detected: Value at '" + path +
+                          ".values' failed to satisfy constraint: Member must have length less than or "
+                          "equal to 1024");
+    }
+    out.emplace_back(e.get_string());
+  }
+  return out;
+}
+
+std::vector<PartitionKey> PartitionKeysOf(const object& table) {
+  std::vector<PartitionKey> keys;
+  const auto* pk = table.if_contains("PartitionKeys");
+  if (pk == nullptr || !pk->is_array()) return keys;
+  for (const auto& c : pk->get_array()) {
+    if (!c.is_object()) continue;
+    PartitionKey k;
+    if (const auto* n = c.get_object().if_contains("Name"); n && n->is_string()) k.name = n->get_string();
+    if (const auto* t = c.get_object().if_contains("Type"); t && t->is_string()) k.type = t->get_string();
+    keys.push_back(std::move(k));
+  }
+  return keys;
+}
+
+// ---- databases ------------------------------------------------------------------------------------
+
+namespace {
+
+Status ValidateDatabaseInput(const object& in) {
+  CENOTE_RETURN_IF_ERROR(ValidateName(in.if_contains("Name"), "databaseInput.name"));
+  CENOTE_RETURN_IF_ERROR(ValidateOptionalString(in, "Description", "databaseInput.description", 2048, true));
+  CENOTE_RETURN_IF_ERROR(ValidateOptionalString(in, "LocationUri", "databaseInput.locationUri", 1024, true));
+  if (const auto* p = in.if_contains("Parameters"); p && !p->is_object()) {
+    return InvalidInput("Value at 'databaseInput.parameters' must be a map.");
+  }
+  return Status::Ok();
+}
+
+// The stored Database document: the input as sent, with the name folded and the catalog's members.
+object BuildDatabase(const object& in, const std::string& catalog_id, std::int64_t create_time) {
+  object doc = in;
+  doc["Name"] = Lower(in.at("Name").get_string());
+  doc["CreateTime"] = create_time;
+  doc["CatalogId"] = catalog_id;
+  if (!doc.contains("CreateTableDefaultPermissions")) {
+    // Glue's default when Lake Formation is in "IAM only" mode: tables grant ALL to IAM principals.
+    boost::json::array perms;
+    perms.push_back(
+        boost::json::object{{"Principal", {{"DataLakePrincipalIdentifier", "IAM_ALLOWED_PRINCIPALS"}}},
+                            {"Permissions", boost::json::array{"ALL"}}});
+    doc["CreateTableDefaultPermissions"] = std::move(perms);
+  }
+  return doc;
+}
+
+}  // namespace
+
+Status SqlCatalog::RequireDatabase(Transaction& txn, const std::string& db, const std::string& given_name) {
+  auto row = txn.QueryOne("SELECT 1 FROM glue_databases WHERE name = ?", {db});
+  if (!row) return std::move(row).error();
+  if (!row->has_value()) return DatabaseNotFound(given_name);
+  return Status::Ok();
+}
+
+Status SqlCatalog::CreateDatabase(const object& database_input) {
+  CENOTE_RETURN_IF_ERROR(ValidateDatabaseInput(database_input));
+  object doc = BuildDatabase(database_input, catalog_id_, NowMs());
+  const std::string name(doc.at("Name").get_string());
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  auto existing = (*txn)->QueryOne("SELECT 1 FROM glue_databases WHERE name = ?", {name});
+  if (!existing) return std::move(existing).error();
+  if (existing->has_value()) return AlreadyExists("Database already exists.");
+  auto count = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_databases");
+  if (!count) return std::move(count).error();
+  if (count->has_value() && store::AsInt((**count)[0]) >= kMaxDatabasesPerCatalog) {
+    return ResourceNumberLimitExceeded("The number of databases has reached the quota of " +
+                                       std::to_string(kMaxDatabasesPerCatalog) + ".");
+  }
+  auto r = (*txn)->Exec("INSERT INTO glue_databases (name, doc) VALUES (?, ?)", {name, Serialize(doc)});
+  if (!r) return std::move(r).error();
+  return (*txn)->Commit();
+}
+
+Result<object> SqlCatalog::GetDatabase(const std::string& name) {
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT doc FROM glue_databases WHERE name = ?", {Lower(name)});
+  if (!row) return std::move(row).error();
+  if (!row->has_value()) return DatabaseNotFound(name);
+  return ParseStored(store::AsText((**row)[0]));
+}
+
+Result<Page> SqlCatalog::GetDatabases(const std::string& next_token, int max_results) {
+  std::string after;
+  if (!next_token.empty()) {
+    auto c = DecodeToken("db", next_token);
+    if (!c) return std::move(c).error();
+    after = *c;
+  }
+  const int limit = ClampPageSize(max_results, 100, 1000);
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto rows = (*txn)->Query("SELECT name, doc FROM glue_databases WHERE name > ? ORDER BY name LIMIT ?",
+                            {after, static_cast<std::int64_t>(limit) + 1});
+  if (!rows) return std::move(rows).error();
+  Page page;
+  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(limit); ++i) {
+    auto doc = ParseStored(store::AsText((*rows)[i][1]));
+    if (!doc) return std::move(doc).error();
+    page.items.push_back(std::move(doc).value());
+  }
+  if (rows->size() > static_cast<std::size_t>(limit)) {
+    page.next_token = EncodeToken("db", store::AsText((*rows)[limit - 1][0]));
+  }
+  return page;
+}
+
+Status SqlCatalog::UpdateDatabase(const std::string& name, const object& database_input) {
+  CENOTE_RETURN_IF_ERROR(ValidateDatabaseInput(database_input));
+  const std::string db = Lower(name);
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT doc FROM glue_databases WHERE name = ?", {db});
+  if (!row) return std::move(row).error();
+  if (!row->has_value()) return DatabaseNotFound(name);
+  auto old = ParseStored(store::AsText((**row)[0]));
+  if (!old) return std::move(old).error();
+  if (Lower(database_input.at("Name").get_string()) != db) {
+    // Glue keeps a database's tables under its name; renaming through UpdateDatabase is refused.
+    return InvalidInput("Database name cannot be changed: " + name + ".");
+  }
+  std::int64_t create_time = NowMs();
+  if (const auto* ct = old->if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
+  object doc = BuildDatabase(database_input, catalog_id_, create_time);
+  auto r = (*txn)->Exec("UPDATE glue_databases SET doc = ? WHERE name = ?", {Serialize(doc), db});
+  if (!r) return std::move(r).error();
+  return (*txn)->Commit();
+}
+
+Status SqlCatalog::DeleteDatabase(const std::string& name) {
+  const std::string db = Lower(name);
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  CENOTE_RETURN_IF_ERROR(RequireDatabase(**txn, db, name));
+  const std::string table_scope = "table/" + db + "/";
+  for (const char* sql :
+       {"DELETE FROM glue_partitions WHERE db = ?", "DELETE FROM glue_table_versions WHERE db = ?",
+        "DELETE FROM glue_tables WHERE db = ?", "DELETE FROM glue_databases WHERE name = ?"}) {
+    auto r = (*txn)->Exec(sql, {db});
+    if (!r) return std::move(r).error();
+  }
+  auto r = (*txn)->Exec("DELETE FROM glue_tags WHERE scope = ? OR substr(scope, 1, ?) = ?",
+                        {"database/" + db, static_cast<std::int64_t>(table_scope.size()), table_scope});
+  if (!r) return std::move(r).error();
+  return (*txn)->Commit();
+}
+
+// ---- tags -----------------------------------------------------------------------------------------
+
+Result<std::string> SqlCatalog::TagScope(Transaction& txn, const std::string& resource_arn) {
+  // arn:<partition>:glue:<region>:<account>:<resource>
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (int i = 0; i < 5; ++i) {
+    std::size_t colon = resource_arn.find(':', start);
+    if (colon == std::string::npos) break;
+    parts.push_back(resource_arn.substr(start, colon - start));
+    start = colon + 1;
+  }
+  if (parts.size() != 5 || parts[0] != "arn" || parts[2] != "glue" || start >= resource_arn.size()) {
+    return InvalidInput("Invalid ResourceArn: " + resource_arn);
+  }
+  if (parts[4] != catalog_id_) {
+    return GlueError("AccessDeniedException", "Cross-account access to " + resource_arn + " is not allowed.");
+  }
+  // The ARN's region is not checked: one Cenote catalog serves every region a client signs for.
+  const std::string resource = resource_arn.substr(start);
+  if (resource == "catalog") return resource;
+  if (resource.rfind("database/", 0) == 0) {
+    const std::string db = Lower(resource.substr(9));
+    if (db.empty() || db.find('/') != std::string::npos)
+      return InvalidInput("Invalid ResourceArn: " + resource_arn);
+    CENOTE_RETURN_IF_ERROR(RequireDatabase(txn, db, resource.substr(9)));
+    return "database/" + db;
+  }
+  if (resource.rfind("table/", 0) == 0) {
+    const std::string rest = resource.substr(6);
+    const std::size_t slash = rest.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 >= rest.size()) {
+      return InvalidInput("Invalid ResourceArn: " + resource_arn);
+    }
+    const std::string db = Lower(rest.substr(0, slash));
+    const std::string tbl = Lower(rest.substr(slash + 1));
+    auto t = LoadTable(txn, db, tbl);
+    if (!t) return std::move(t).error();
+    return "table/" + db + "/" + tbl;
+  }
+  // Crawlers, jobs, ...: Cenote keeps their tags here too, keyed by the resource as given.
+  if (resource.find('/') == std::string::npos) return InvalidInput("Invalid ResourceArn: " + resource_arn);
+  return resource;
+}
+
+Result<object> SqlCatalog::GetTags(const std::string& resource_arn) {
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto scope = TagScope(**txn, resource_arn);
+  if (!scope) return std::move(scope).error();
+  auto rows =
+      (*txn)->Query("SELECT tag_key, tag_value FROM glue_tags WHERE scope = ? ORDER BY tag_key", {*scope});
+  if (!rows) return std::move(rows).error();
+  object tags;
+  for (const auto& r : *rows) tags[store::AsText(r[0])] = store::AsText(r[1]);
+  return tags;
+}
+
+Status SqlCatalog::TagResource(const std::string& resource_arn, const object& tags_to_add) {
+  for (const auto& [k, v] : tags_to_add) {
+    if (k.empty() || CharLength(k) > 128) {
+      return InvalidInput("Tag keys must be between 1 and 128 characters: " + std::string(k));
+    }
+    if (!v.is_string() || CharLength(v.get_string()) > 256) {
+      return InvalidInput("Tag values must be strings of at most 256 characters (key " + std::string(k) +
+                          ").");
+    }
+    if (std::string_view(k).rfind("aws:", 0) == 0) {
+      return InvalidInput("Tag keys cannot start with the reserved prefix aws: (" + std::string(k) + ").");
+    }
+  }
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  auto scope = TagScope(**txn, resource_arn);
+  if (!scope) return std::move(scope).error();
+  for (const auto& [k, v] : tags_to_add) {
+    auto r = (*txn)->Exec(
+        "INSERT INTO glue_tags (scope, tag_key, tag_value) VALUES (?, ?, ?) "
+        "ON CONFLICT (scope, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+        {*scope, std::string(k), std::string(v.get_string())});
+    if (!r) return std::move(r).error();
+  }
+  auto count = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_tags WHERE scope = ?", {*scope});
+  if (!count) return std::move(count).error();
+  if (count->has_value() && store::AsInt((**count)[0]) > static_cast<std::int64_t>(kMaxTagsPerResource)) {
+    return InvalidInput("A resource can have at most 50 tags.");  // rolled back with the transaction
+  }
+  return (*txn)->Commit();
+}
+
+Status SqlCatalog::UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) {
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  auto scope = TagScope(**txn, resource_arn);
+  if (!scope) return std::move(scope).error();
+  for (const auto& k : keys) {
+    auto r = (*txn)->Exec("DELETE FROM glue_tags WHERE scope = ? AND tag_key = ?", {*scope, k});
+    if (!r) return std::move(r).error();
+  }
+  return (*txn)->Commit();
+}
+
+}  // namespace internal
+
+// `region` is not part of the catalog's state: one Cenote catalog serves every region (ARNs in requests
+// may name any region).
+Result<std::unique_ptr<Catalog>> Catalog::Open(store::MetadataStore& metadata, std::string catalog_id,
+                                               std::string /*region*/) {
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue", internal::Migrations()));
+  return std::unique_ptr<Catalog>(std::make_unique<internal::SqlCatalog>(metadata, std::move(catalog_id)));
+}
+
+}  // namespace cenote::glue

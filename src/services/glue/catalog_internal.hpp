@@ -1,0 +1,118 @@
+// The MetadataStore implementation of Catalog (catalog.cpp: databases, tags, shared helpers;
+// catalog_tables.cpp: tables and versions; catalog_partitions.cpp: partitions). Private to src/services/glue.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/glue/catalog.hpp"
+#include "services/glue/partition_expression.hpp"
+
+namespace cenote::glue::internal {
+
+using boost::json::array;
+using store::Transaction;
+
+std::int64_t NowMs();
+std::string Lower(std::string_view s);
+
+// Glue's NameString: 1..255 characters of the single-line pattern (no control characters but tab).
+// `path` is the member path for the message ("databaseInput.name").
+Status ValidateName(const boost::json::value* v, const std::string& path);
+// Optional string member with a maximum length (and the single-line rule unless `multi_line`).
+Status ValidateOptionalString(const object& o, const char* member, const std::string& path,
+                              std::size_t max_len, bool multi_line);
+// Columns of a ColumnList member (each needs a valid Name).
+Status ValidateColumns(const object& o, const char* member, const std::string& path);
+// Glue folds top-level column names to lower case when it stores them (names nested inside struct
+// types keep their case): o[member][i].Name, and the same inside o.StorageDescriptor.Columns.
+void FoldColumnNames(object& o, const char* member);
+void FoldStorageDescriptorColumns(object& o);
+
+std::string Serialize(const object& o);
+Result<object> ParseStored(const std::string& text);
+
+// Pagination tokens: opaque to clients, base64 of "<kind>:<cursor>"; a token of another kind or not
+// produced by us is InvalidInputException.
+std::string EncodeToken(const std::string& kind, const std::string& cursor);
+Result<std::string> DecodeToken(const std::string& kind, const std::string& token);
+int ClampPageSize(int max_results, int default_size, int max_size);
+
+// Partition values as a JSON array: the partition's unique key in the store (sorts by first value).
+std::string PartitionKeyText(const std::vector<std::string>& values);
+Result<std::vector<std::string>> PartitionValuesOf(const object& partition_input, const std::string& path);
+std::vector<PartitionKey> PartitionKeysOf(const object& table);
+
+class SqlCatalog final : public Catalog {
+ public:
+  SqlCatalog(store::MetadataStore& metadata, std::string catalog_id)
+      : metadata_(metadata), catalog_id_(std::move(catalog_id)) {}
+
+  const std::string& catalog_id() const override { return catalog_id_; }
+
+  Status CreateDatabase(const object& database_input) override;
+  Result<object> GetDatabase(const std::string& name) override;
+  Result<Page> GetDatabases(const std::string& next_token, int max_results) override;
+  Status UpdateDatabase(const std::string& name, const object& database_input) override;
+  Status DeleteDatabase(const std::string& name) override;
+
+  Status CreateTable(const std::string& database, const object& table_input) override;
+  Result<object> GetTable(const std::string& database, const std::string& name) override;
+  Result<Page> GetTables(const std::string& database, const std::string& expression,
+                         const std::string& next_token, int max_results) override;
+  Status UpdateTable(const std::string& database, const object& table_input, bool skip_archive) override;
+  Status DeleteTable(const std::string& database, const std::string& name) override;
+  Result<Page> GetTableVersions(const std::string& database, const std::string& table,
+                                const std::string& next_token, int max_results) override;
+  Result<object> GetTableVersion(const std::string& database, const std::string& table,
+                                 const std::string& version_id) override;
+  Status DeleteTableVersion(const std::string& database, const std::string& table,
+                            const std::string& version_id) override;
+
+  Status CreatePartition(const std::string& database, const std::string& table,
+                         const object& partition_input) override;
+  Result<std::vector<EntryError>> BatchCreatePartition(const std::string& database, const std::string& table,
+                                                       const std::vector<object>& partition_inputs) override;
+  Result<object> GetPartition(const std::string& database, const std::string& table,
+                              const std::vector<std::string>& values) override;
+  Result<Page> GetPartitions(const std::string& database, const std::string& table,
+                             const std::string& expression, const std::string& next_token,
+                             int max_results) override;
+  Status UpdatePartition(const std::string& database, const std::string& table,
+                         const std::vector<std::string>& values, const object& partition_input) override;
+  Status DeletePartition(const std::string& database, const std::string& table,
+                         const std::vector<std::string>& values) override;
+  Result<std::vector<EntryError>> BatchDeletePartition(
+      const std::string& database, const std::string& table,
+      const std::vector<std::vector<std::string>>& values_list) override;
+
+  Result<object> GetTags(const std::string& resource_arn) override;
+  Status TagResource(const std::string& resource_arn, const object& tags_to_add) override;
+  Status UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) override;
+
+ private:
+  // Checks inside `txn` that the database exists (EntityNotFoundException otherwise).
+  Status RequireDatabase(Transaction& txn, const std::string& db, const std::string& given_name);
+  // The table's stored document and version; EntityNotFoundException for a missing database or table.
+  struct TableRow {
+    object doc;
+    std::int64_t version = 0;
+  };
+  Result<TableRow> LoadTable(Transaction& txn, const std::string& database, const std::string& table);
+  // Validates a PartitionInput against the table and builds the stored Partition document.
+  Result<object> BuildPartition(const object& table, const object& partition_input,
+                                std::int64_t creation_time, std::vector<std::string>* values_out);
+  // Inserts one partition in `txn` (AlreadyExistsException when present).
+  Status InsertPartition(Transaction& txn, const std::string& db, const std::string& tbl, const object& table,
+                         const object& partition_input);
+  // The ARN's tag scope ("database/x", ...) after checking the account and existence.
+  Result<std::string> TagScope(Transaction& txn, const std::string& resource_arn);
+
+  store::MetadataStore& metadata_;
+  const std::string catalog_id_;
+};
+
+}  // namespace cenote::glue::internal

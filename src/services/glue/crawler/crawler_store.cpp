@@ -1,0 +1,266 @@
+#include "services/glue/crawler/crawler_store.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+namespace cenote::glue::crawler {
+
+namespace json = boost::json;
+
+namespace {
+
+// Schema of component "glue_crawler": one statement per schema version; append, never edit.
+const std::vector<std::string>& Migrations() {
+  static const std::vector<std::string> kMigrations = {
+      "CREATE TABLE glue_crawlers ("
+      " name TEXT PRIMARY KEY, definition TEXT NOT NULL, tags TEXT NOT NULL, state TEXT NOT NULL,"
+      " version INTEGER NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
+      " last_crawl TEXT, crawl_started_ms INTEGER NOT NULL, crawl_id TEXT NOT NULL, metrics TEXT NOT NULL)",
+      "CREATE TABLE glue_crawler_runs ("
+      " crawler TEXT NOT NULL, crawl_id TEXT NOT NULL, state TEXT NOT NULL, start_ms INTEGER NOT NULL,"
+      " end_ms INTEGER NOT NULL, summary TEXT NOT NULL, error TEXT NOT NULL, PRIMARY KEY (crawler, "
+      "crawl_id))",
+      "CREATE TABLE glue_crawler_folders ("
+      " crawler TEXT NOT NULL, folder TEXT NOT NULL, PRIMARY KEY (crawler, folder))",
+  };
+  return kMigrations;
+}
+
+constexpr const char* kColumns =
+    "name, definition, tags, state, version, created_ms, updated_ms, last_crawl, crawl_started_ms, crawl_id, "
+    "metrics";
+
+json::object ParseObject(const std::string& text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  return !ec && v.is_object() ? v.get_object() : json::object();
+}
+
+std::int64_t IntMember(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_int64() ? it->value().get_int64() : 0;
+}
+
+CrawlerRecord FromRow(const store::Row& row) {
+  CrawlerRecord r;
+  r.name = store::AsText(row[0]);
+  r.definition = ParseObject(store::AsText(row[1]));
+  r.tags = ParseObject(store::AsText(row[2]));
+  r.state = store::AsText(row[3]);
+  r.version = store::AsInt(row[4]);
+  r.created_ms = store::AsInt(row[5]);
+  r.updated_ms = store::AsInt(row[6]);
+  if (!store::IsNull(row[7])) r.last_crawl = ParseObject(store::AsText(row[7]));
+  r.crawl_started_ms = store::AsInt(row[8]);
+  r.crawl_id = store::AsText(row[9]);
+  json::object m = ParseObject(store::AsText(row[10]));
+  r.tables_created = IntMember(m, "TablesCreated");
+  r.tables_updated = IntMember(m, "TablesUpdated");
+  r.tables_deleted = IntMember(m, "TablesDeleted");
+  auto it = m.find("Runtimes");
+  if (it != m.end() && it->value().is_array()) {
+    for (const auto& v : it->value().get_array()) {
+      if (v.is_double()) r.runtimes.push_back(v.get_double());
+      if (v.is_int64()) r.runtimes.push_back(static_cast<double>(v.get_int64()));
+    }
+  }
+  return r;
+}
+
+std::vector<store::Value> ToParams(const CrawlerRecord& r) {
+  json::object m;
+  m["TablesCreated"] = r.tables_created;
+  m["TablesUpdated"] = r.tables_updated;
+  m["TablesDeleted"] = r.tables_deleted;
+  json::array runtimes;
+  for (double d : r.runtimes) runtimes.push_back(d);
+  m["Runtimes"] = std::move(runtimes);
+  store::Value last = nullptr;
+  if (r.last_crawl) last = json::serialize(*r.last_crawl);
+  return {r.name,
+          json::serialize(r.definition),
+          json::serialize(r.tags),
+          r.state,
+          r.version,
+          r.created_ms,
+          r.updated_ms,
+          last,
+          r.crawl_started_ms,
+          r.crawl_id,
+          json::serialize(m)};
+}
+
+}  // namespace
+
+Result<CrawlerStore> CrawlerStore::Open(store::MetadataStore& metadata, std::int64_t now_ms) {
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue_crawler", Migrations()));
+  CrawlerStore s(metadata);
+  CENOTE_RETURN_IF_ERROR(s.RecoverInterrupted(now_ms));
+  return s;
+}
+
+Status CrawlerStore::RecoverInterrupted(std::int64_t now_ms) {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  auto rows = (*txn)->Query(std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE state <> 'READY'");
+  if (!rows) return std::move(rows).error();
+  constexpr const char* kMessage =
+      "Internal Service Exception: the crawl was interrupted by a server restart";
+  for (const auto& row : *rows) {
+    CrawlerRecord r = FromRow(row);
+    json::object last;
+    last["Status"] = "FAILED";
+    last["ErrorMessage"] = kMessage;
+    last["LogGroup"] = "/aws-glue/crawlers";
+    last["LogStream"] = r.name;
+    last["MessagePrefix"] = r.crawl_id;
+    last["StartTime"] = r.crawl_started_ms;
+    r.last_crawl = std::move(last);
+    r.state = "READY";
+    r.crawl_started_ms = 0;
+    auto p = ToParams(r);
+    auto changed = (*txn)->Exec(
+        "UPDATE glue_crawlers SET state = ?, last_crawl = ?, crawl_started_ms = 0 WHERE name = ?",
+        {r.state, p[7], r.name});
+    if (!changed) return std::move(changed).error();
+  }
+  auto runs = (*txn)->Exec(
+      "UPDATE glue_crawler_runs SET state = 'FAILED', end_ms = ?, error = ? WHERE state = 'RUNNING'",
+      {now_ms, std::string(kMessage)});
+  if (!runs) return std::move(runs).error();
+  return (*txn)->Commit();
+}
+
+Result<std::optional<CrawlerRecord>> CrawlerStore::Get(const std::string& name) {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto row =
+      (*txn)->QueryOne(std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE name = ?", {name});
+  if (!row) return std::move(row).error();
+  if (!*row) return std::optional<CrawlerRecord>();
+  return std::optional<CrawlerRecord>(FromRow(**row));
+}
+
+Result<std::vector<CrawlerRecord>> CrawlerStore::List(const std::string& after, std::size_t limit) {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto rows = (*txn)->Query(
+      std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE name > ? ORDER BY name LIMIT ?",
+      {after, static_cast<std::int64_t>(limit)});
+  if (!rows) return std::move(rows).error();
+  std::vector<CrawlerRecord> out;
+  for (const auto& row : *rows) out.push_back(FromRow(row));
+  return out;
+}
+
+Result<std::int64_t> CrawlerStore::Count() {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto row = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_crawlers");
+  if (!row) return std::move(row).error();
+  return *row ? store::AsInt((**row)[0]) : 0;
+}
+
+Result<bool> CrawlerStore::Insert(const CrawlerRecord& record) {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  auto existing = (*txn)->QueryOne("SELECT name FROM glue_crawlers WHERE name = ?", {record.name});
+  if (!existing) return std::move(existing).error();
+  if (*existing) return false;
+  auto done = (*txn)->Exec(
+      std::string("INSERT INTO glue_crawlers (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ToParams(record));
+  if (!done) return std::move(done).error();
+  // A new crawler of an old name starts without the old one's history.
+  for (const char* sql : {"DELETE FROM glue_crawler_runs WHERE crawler = ?",
+                          "DELETE FROM glue_crawler_folders WHERE crawler = ?"}) {
+    auto d = (*txn)->Exec(sql, {record.name});
+    if (!d) return std::move(d).error();
+  }
+  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  return true;
+}
+
+Status CrawlerStore::Update(const CrawlerRecord& record) {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  auto p = ToParams(record);
+  std::vector<store::Value> params(p.begin() + 1, p.end());
+  params.push_back(record.name);
+  auto done = (*txn)->Exec(
+      "UPDATE glue_crawlers SET definition = ?, tags = ?, state = ?, version = ?, created_ms = ?, updated_ms "
+      "= ?,"
+      " last_crawl = ?, crawl_started_ms = ?, crawl_id = ?, metrics = ? WHERE name = ?",
+      params);
+  if (!done) return std::move(done).error();
+  return (*txn)->Commit();
+}
+
+Status CrawlerStore::Delete(const std::string& name) {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  for (const char* sql :
+       {"DELETE FROM glue_crawlers WHERE name = ?", "DELETE FROM glue_crawler_runs WHERE crawler = ?",
+        "DELETE FROM glue_crawler_folders WHERE crawler = ?"}) {
+    auto d = (*txn)->Exec(sql, {name});
+    if (!d) return std::move(d).error();
+  }
+  return (*txn)->Commit();
+}
+
+Status CrawlerStore::PutCrawl(const CrawlRecord& c) {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  auto done = (*txn)->Exec(
+      "INSERT INTO glue_crawler_runs (crawler, crawl_id, state, start_ms, end_ms, summary, error)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (crawler, crawl_id) DO UPDATE SET state = excluded.state,"
+      " end_ms = excluded.end_ms, summary = excluded.summary, error = excluded.error",
+      {c.crawler, c.crawl_id, c.state, c.start_ms, c.end_ms, c.summary, c.error});
+  if (!done) return std::move(done).error();
+  return (*txn)->Commit();
+}
+
+Result<std::vector<CrawlRecord>> CrawlerStore::ListCrawls(const std::string& crawler) {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto rows = (*txn)->Query(
+      "SELECT crawler, crawl_id, state, start_ms, end_ms, summary, error FROM glue_crawler_runs"
+      " WHERE crawler = ? ORDER BY start_ms DESC, crawl_id",
+      {crawler});
+  if (!rows) return std::move(rows).error();
+  std::vector<CrawlRecord> out;
+  for (const auto& r : *rows) {
+    out.push_back(CrawlRecord{store::AsText(r[0]), store::AsText(r[1]), store::AsText(r[2]),
+                              store::AsInt(r[3]), store::AsInt(r[4]), store::AsText(r[5]),
+                              store::AsText(r[6])});
+  }
+  return out;
+}
+
+Result<std::set<std::string>> CrawlerStore::CrawledFolders(const std::string& crawler) {
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto rows = (*txn)->Query("SELECT folder FROM glue_crawler_folders WHERE crawler = ?", {crawler});
+  if (!rows) return std::move(rows).error();
+  std::set<std::string> out;
+  for (const auto& r : *rows) out.insert(store::AsText(r[0]));
+  return out;
+}
+
+Status CrawlerStore::AddCrawledFolders(const std::string& crawler, const std::set<std::string>& folders) {
+  if (folders.empty()) return Status::Ok();
+  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) return std::move(txn).error();
+  for (const auto& f : folders) {
+    auto d = (*txn)->Exec(
+        "INSERT INTO glue_crawler_folders (crawler, folder) VALUES (?, ?) ON CONFLICT (crawler, folder) DO "
+        "NOTHING",
+        {crawler, f});
+    if (!d) return std::move(d).error();
+  }
+  return (*txn)->Commit();
+}
+
+}  // namespace cenote::glue::crawler

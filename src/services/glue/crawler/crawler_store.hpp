@@ -1,0 +1,77 @@
+// Durable crawler state in the MetadataStore (component "glue_crawler"): definitions, run state, last
+// crawl, metrics, run history (ListCrawls) and the folders already crawled (CRAWL_NEW_FOLDERS_ONLY).
+//
+// Thread safety: each function is one transaction on the shared store; callers serialize the
+// check-then-write sequences that need it.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "store/metadata_store.hpp"
+
+namespace cenote::glue::crawler {
+
+struct CrawlerRecord {
+  std::string name;
+  boost::json::object definition;  // the Crawler members a client sets (Name, Role, Targets, ...)
+  boost::json::object tags;
+  std::string state = "READY";  // READY | RUNNING | STOPPING
+  std::int64_t version = 1;
+  std::int64_t created_ms = 0;
+  std::int64_t updated_ms = 0;
+  std::optional<boost::json::object> last_crawl;  // LastCrawl
+  std::int64_t crawl_started_ms = 0;              // while RUNNING/STOPPING
+  std::string crawl_id;                           // the run in progress
+  // Metrics of the last finished crawl and recent run times (seconds, newest last).
+  std::int64_t tables_created = 0;
+  std::int64_t tables_updated = 0;
+  std::int64_t tables_deleted = 0;
+  std::vector<double> runtimes;
+};
+
+struct CrawlRecord {
+  std::string crawler;
+  std::string crawl_id;
+  std::string state;  // RUNNING | COMPLETED | FAILED | STOPPED
+  std::int64_t start_ms = 0;
+  std::int64_t end_ms = 0;
+  std::string summary;
+  std::string error;
+};
+
+class CrawlerStore {
+ public:
+  // Runs the migrations, then marks crawls that were running when the server stopped as failed.
+  static Result<CrawlerStore> Open(store::MetadataStore& metadata, std::int64_t now_ms);
+
+  Result<std::optional<CrawlerRecord>> Get(const std::string& name);
+  // In name order, names > `after`, at most `limit`.
+  Result<std::vector<CrawlerRecord>> List(const std::string& after, std::size_t limit);
+  Result<std::int64_t> Count();
+  // Insert: AlreadyExists when the name is taken (returns false). Update: replaces the row.
+  Result<bool> Insert(const CrawlerRecord& record);
+  Status Update(const CrawlerRecord& record);
+  // Removes the crawler, its history and its crawled folders.
+  Status Delete(const std::string& name);
+
+  Status PutCrawl(const CrawlRecord& crawl);
+  // Newest first.
+  Result<std::vector<CrawlRecord>> ListCrawls(const std::string& crawler);
+
+  Result<std::set<std::string>> CrawledFolders(const std::string& crawler);
+  Status AddCrawledFolders(const std::string& crawler, const std::set<std::string>& folders);
+
+ private:
+  explicit CrawlerStore(store::MetadataStore& metadata) : metadata_(&metadata) {}
+  Status RecoverInterrupted(std::int64_t now_ms);
+
+  store::MetadataStore* metadata_;
+};
+
+}  // namespace cenote::glue::crawler

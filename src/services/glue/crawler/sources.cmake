@@ -1,0 +1,14 @@
+# The crawler's sources, relative to src/services/glue (compiled into cenote_glue by its CMakeLists.txt).
+list(APPEND CENOTE_GLUE_CRAWLER_SOURCES
+  crawler/crawl.cpp
+  crawler/crawler_documents.cpp
+  crawler/crawler_store.cpp
+  crawler/crawlers.cpp
+  crawler/layout.cpp
+  crawler/table_input.cpp
+  crawler/text_format.cpp)
+# Text sniffing decompresses the head of gzip and zstd files (zlib, libzstd from Debian). Directory scope:
+# affects the targets defined after this include in src/services/glue (cenote_glue) and propagates to
+# whatever links cenote_glue.
+find_package(ZLIB REQUIRED)
+link_libraries(ZLIB::ZLIB zstd)

@@ -1,0 +1,231 @@
+// GlueProvider: partitions.
+#include "services/glue/errors.hpp"
+#include "services/glue/provider_internal.hpp"
+
+namespace cenote::glue::internal {
+namespace {
+
+Result<std::vector<std::string>> ValuesMember(const object& in, const char* member, const std::string& path) {
+  const auto* v = in.if_contains(member);
+  if (v == nullptr || v->is_null()) return MissingMember(path);
+  return StringList(*v, path);
+}
+
+array ValuesArray(const std::vector<std::string>& values) {
+  array a;
+  for (const auto& v : values) a.emplace_back(v);
+  return a;
+}
+
+// BatchCreatePartition / BatchDeletePartition output: {"Errors": [PartitionError]}.
+object PartitionErrors(const std::vector<EntryError>& errors) {
+  array out;
+  for (const auto& e : errors) {
+    out.push_back(
+        object{{"PartitionValues", ValuesArray(e.partition_values)}, {"ErrorDetail", ErrorDetail(e.error)}});
+  }
+  return object{{"Errors", std::move(out)}};
+}
+
+// A stable hash of the partition values (FNV-1a), so that Segment splits are the same on every call.
+std::uint64_t SegmentHash(const object& partition) {
+  std::uint64_t h = 1469598103934665603ULL;
+  if (const auto* v = partition.if_contains("Values"); v && v->is_array()) {
+    for (const auto& e : v->get_array()) {
+      if (!e.is_string()) continue;
+      for (unsigned char ch : e.get_string()) {
+        h ^= ch;
+        h *= 1099511628211ULL;
+      }
+      h ^= 0xff;
+      h *= 1099511628211ULL;
+    }
+  }
+  return h;
+}
+
+void ExcludeColumns(object& partition) {
+  if (auto* sd = partition.if_contains("StorageDescriptor"); sd && sd->is_object())
+    sd->get_object().erase("Columns");
+}
+
+}  // namespace
+
+Result<object> CreatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto input = RequiredObject(in, "PartitionInput");
+  if (!input) return std::move(input).error();
+  CENOTE_RETURN_IF_ERROR(c.CreatePartition(t->database, t->table, **input));
+  return object();
+}
+
+Result<object> BatchCreatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto list = RequiredArray(in, "PartitionInputList", 100);
+  if (!list) return std::move(list).error();
+  std::vector<object> inputs;
+  for (const auto& e : **list) {
+    if (!e.is_object()) return InvalidInput("Value at 'partitionInputList' must be a list of structures.");
+    inputs.push_back(e.get_object());
+  }
+  auto errors = c.BatchCreatePartition(t->database, t->table, inputs);
+  if (!errors) return std::move(errors).error();
+  return PartitionErrors(*errors);
+}
+
+Result<object> GetPartition(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto values = ValuesMember(in, "PartitionValues", "partitionValues");
+  if (!values) return std::move(values).error();
+  auto p = c.GetPartition(t->database, t->table, *values);
+  if (!p) return std::move(p).error();
+  return object{{"Partition", std::move(p).value()}};
+}
+
+Result<object> GetPartitions(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto expression = OptionalString(in, "Expression");
+  if (!expression) return std::move(expression).error();
+  auto token = OptionalString(in, "NextToken");
+  if (!token) return std::move(token).error();
+  auto size = PageSize(in, "MaxResults", 1000);
+  if (!size) return std::move(size).error();
+  std::int64_t segment = 0, total_segments = 1;
+  if (const auto* s = in.if_contains("Segment"); s && !s->is_null()) {
+    if (!s->is_object()) return InvalidInput("Value at 'segment' must be a structure.");
+    const auto* number = s->get_object().if_contains("SegmentNumber");
+    const auto* total = s->get_object().if_contains("TotalSegments");
+    if (number == nullptr || !number->is_int64()) return MissingMember("segment.segmentNumber");
+    if (total == nullptr || !total->is_int64()) return MissingMember("segment.totalSegments");
+    segment = number->get_int64();
+    total_segments = total->get_int64();
+    if (total_segments < 1 || total_segments > 10) {
+      return InvalidInput(
+          "1 validation error detected: Value at 'segment.totalSegments' failed to satisfy constraint: "
+          "Member "
+          "must have value between 1 and 10");
+    }
+    if (segment < 0 || segment >= total_segments) {
+      return InvalidInput("The segment number must be between 0 and TotalSegments - 1.");
+    }
+  }
+  auto page = c.GetPartitions(t->database, t->table, *expression, *token, *size);
+  if (!page) return std::move(page).error();
+  const bool exclude_columns = OptionalBool(in, "ExcludeColumnSchema");
+  std::vector<object> kept;
+  for (auto& p : page->items) {
+    // Segments partition the table's partitions by a hash of their values. A page may then hold fewer
+    // than MaxResults (even none) with a NextToken; paginators follow the token, as with Glue.
+    if (total_segments > 1 && static_cast<std::int64_t>(SegmentHash(p) % total_segments) != segment) continue;
+    if (exclude_columns) ExcludeColumns(p);
+    kept.push_back(std::move(p));
+  }
+  page->items = std::move(kept);
+  return PageOutput(std::move(page).value(), "Partitions");
+}
+
+Result<object> BatchGetPartition(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto list = RequiredArray(in, "PartitionsToGet", 1000);
+  if (!list) return std::move(list).error();
+  // The table must exist even when nothing is asked for.
+  auto table = c.GetTable(t->database, t->table);
+  if (!table) return std::move(table).error();
+  array partitions;
+  for (const auto& e : **list) {
+    if (!e.is_object()) return InvalidInput("Value at 'partitionsToGet' must be a list of structures.");
+    auto values = ValuesMember(e.get_object(), "Values", "partitionsToGet.member.values");
+    if (!values) return std::move(values).error();
+    auto p = c.GetPartition(t->database, t->table, *values);
+    if (p) {
+      partitions.emplace_back(std::move(p).value());
+    } else if (p.error().code != "EntityNotFoundException") {
+      return std::move(p).error();
+    }  // missing partitions are left out, as Glue does
+  }
+  return object{{"Partitions", std::move(partitions)}, {"UnprocessedKeys", array()}};
+}
+
+Result<object> UpdatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto values = ValuesMember(in, "PartitionValueList", "partitionValueList");
+  if (!values) return std::move(values).error();
+  auto input = RequiredObject(in, "PartitionInput");
+  if (!input) return std::move(input).error();
+  CENOTE_RETURN_IF_ERROR(c.UpdatePartition(t->database, t->table, *values, **input));
+  return object();
+}
+
+Result<object> BatchUpdatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto list = RequiredArray(in, "Entries", 100);
+  if (!list) return std::move(list).error();
+  if ((*list)->empty()) {
+    return InvalidInput(
+        "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have "
+        "length "
+        "greater than or equal to 1");
+  }
+  auto table = c.GetTable(t->database, t->table);
+  if (!table) return std::move(table).error();
+  array errors;
+  for (const auto& e : **list) {
+    if (!e.is_object()) return InvalidInput("Value at 'entries' must be a list of structures.");
+    auto values = ValuesMember(e.get_object(), "PartitionValueList", "entries.member.partitionValueList");
+    if (!values) return std::move(values).error();
+    auto input = RequiredObject(e.get_object(), "PartitionInput");
+    if (!input) return std::move(input).error();
+    Status s = c.UpdatePartition(t->database, t->table, *values, **input);
+    if (s) continue;
+    if (s.error().http_status >= 500) return std::move(s).error();
+    errors.push_back(
+        object{{"PartitionValueList", ValuesArray(*values)}, {"ErrorDetail", ErrorDetail(s.error())}});
+  }
+  return object{{"Errors", std::move(errors)}};
+}
+
+Result<object> DeletePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto values = ValuesMember(in, "PartitionValues", "partitionValues");
+  if (!values) return std::move(values).error();
+  CENOTE_RETURN_IF_ERROR(c.DeletePartition(t->database, t->table, *values));
+  return object();
+}
+
+Result<object> BatchDeletePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto list = RequiredArray(in, "PartitionsToDelete", 25);
+  if (!list) return std::move(list).error();
+  std::vector<std::vector<std::string>> values_list;
+  for (const auto& e : **list) {
+    if (!e.is_object()) return InvalidInput("Value at 'partitionsToDelete' must be a list of structures.");
+    auto values = ValuesMember(e.get_object(), "Values", "partitionsToDelete.member.values");
+    if (!values) return std::move(values).error();
+    values_list.push_back(std::move(values).value());
+  }
+  auto errors = c.BatchDeletePartition(t->database, t->table, values_list);
+  if (!errors) return std::move(errors).error();
+  return PartitionErrors(*errors);
+}
+
+// Partition indexes are not kept (CreateTable accepts PartitionIndexes and ignores them: GetPartitions
+// filters every partition anyway), so a table has none. Tools that read them with the table (Terraform's
+// aws_glue_catalog_table) then see an empty list instead of failing.
+Result<object> GetPartitionIndexes(Catalog& c, const aws::RequestContext&, const object& in) {
+  auto t = TableOf(in);
+  if (!t) return std::move(t).error();
+  auto table = c.GetTable(t->database, t->table);
+  if (!table) return std::move(table).error();
+  return object{{"PartitionIndexDescriptorList", array()}};
+}
+
+}  // namespace cenote::glue::internal

@@ -1,0 +1,66 @@
+// The Kinesis errors Cenote answers, with AWS's codes, statuses and message templates, in one table so
+// that the provider, the tests and docs/kinesis-coverage.md use the same text. Templates take their
+// arguments in order at each `{}`.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace cenote::kinesis {
+
+struct ErrorSpec {
+  const char* code;
+  const char* message;  // template; `{}` placeholders
+  int http_status;
+};
+
+namespace errors {
+// Stream lookups and state.
+inline constexpr ErrorSpec kStreamNotFound{"ResourceNotFoundException",
+                                           "Stream {} under account {} not found.", 400};
+inline constexpr ErrorSpec kStreamExists{"ResourceInUseException",
+                                         "Stream {} under account {} already exists.", 400};
+inline constexpr ErrorSpec kStreamNotActive{
+    "ResourceInUseException", "Stream {} under account {} not ACTIVE, instead in state {}", 400};
+inline constexpr ErrorSpec kShardNotFound{"ResourceNotFoundException",
+                                          "Shard {} in stream {} under account {} does not exist", 400};
+inline constexpr ErrorSpec kConsumerNotFound{"ResourceNotFoundException",
+                                             "Consumer {} under stream {} under account {} not found.", 400};
+inline constexpr ErrorSpec kConsumerExists{"ResourceInUseException",
+                                           "Consumer {} under stream {} already exists for account {}.", 400};
+inline constexpr ErrorSpec kPolicyNotFound{"ResourceNotFoundException", "No resource policy found for {}.",
+                                           400};
+// Input.
+inline constexpr ErrorSpec kValidation{"ValidationException",
+                                       "1 validation error detected: Value {} at '{}' failed to satisfy "
+                                       "constraint: Member must {}",
+                                       400};
+inline constexpr ErrorSpec kInvalidArgument{"InvalidArgumentException", "{}", 400};
+inline constexpr ErrorSpec kInvalidIterator{"InvalidArgumentException", "Invalid ShardIterator.", 400};
+inline constexpr ErrorSpec kExpiredIterator{
+    "ExpiredIteratorException",
+    "Iterator expired. The iterator was created at time {} while right now it is {} which is further in the "
+    "future than the tolerated delay of 300000 milliseconds.",
+    400};
+inline constexpr ErrorSpec kExpiredNextToken{"ExpiredNextTokenException",
+                                             "The timestamp of the NextToken has expired.", 400};
+inline constexpr ErrorSpec kInvalidNextToken{"InvalidArgumentException", "Invalid NextToken.", 400};
+inline constexpr ErrorSpec kLimitExceeded{"LimitExceededException", "{}", 400};
+inline constexpr ErrorSpec kThroughputExceeded{"ProvisionedThroughputExceededException",
+                                               "Rate exceeded for shard {} in stream {} under account {}.",
+                                               400};
+inline constexpr ErrorSpec kInternalFailure{"InternalFailure", "Internal service failure.", 500};
+inline constexpr ErrorSpec kUnknownOperation{"UnknownOperationException", "Unknown operation {}", 400};
+}  // namespace errors
+
+// Every entry above, in declaration order (codes repeat: a code has several causes).
+const std::vector<ErrorSpec>& ErrorTable();
+
+// The entry's code and status with its template filled in from `args`, in order.
+Error MakeKinesisError(const ErrorSpec& spec, std::initializer_list<std::string_view> args = {});
+
+}  // namespace cenote::kinesis

@@ -1,0 +1,246 @@
+// LakeAccess: the in-process S3 API of the other services (Athena, Glue crawlers), over the same stores and
+// write path as the wire operations.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/encoding.hpp"
+#include "services/s3/internal.hpp"
+#include "store/durable_file.hpp"
+
+namespace cenote::s3 {
+
+namespace {
+
+// A request body read from a local file (PutObjectFromFile).
+class FileReader final : public http::BodyReader {
+ public:
+  FileReader(int fd, std::uint64_t size) : fd_(fd), size_(size) {}
+  ~FileReader() override { ::close(fd_); }
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    for (;;) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<std::size_t>(r);
+      if (errno != EINTR) return InternalError("read failed: " + std::string(std::strerror(errno)));
+    }
+  }
+  std::optional<std::uint64_t> Length() const override { return size_; }
+
+ private:
+  int fd_;
+  std::uint64_t size_;
+};
+
+LakeObject ToLakeObject(const VersionRow& v) {
+  return LakeObject{v.key, v.size, Quote(v.etag), v.last_modified_ms};
+}
+
+// The context of an in-process call: the bucket's owner acts.
+RequestContext OwnerContext(const BucketRow& bucket) {
+  RequestContext ctx;
+  ctx.request_id = "lake";
+  ctx.region = bucket.region;
+  ctx.service = "s3";
+  ctx.principal.canonical_id = bucket.owner_id;
+  ctx.principal.display_name = bucket.owner_name;
+  return ctx;
+}
+
+}  // namespace
+
+Status S3Provider::HeadBucket(const std::string& bucket) {
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto b = RequireBucket(**txn, bucket);
+  if (!b) return std::move(b).error();
+  return Status::Ok();
+}
+
+Result<std::vector<LakeObject>> S3Provider::ListObjects(const std::string& bucket, const std::string& prefix,
+                                                        std::size_t max_objects) {
+  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  auto b = RequireBucket(**txn, bucket);
+  if (!b) return std::move(b).error();
+  std::string upper = PrefixSuccessor(prefix);
+  std::string sql =
+      std::string("SELECT ") + kVersionColumns +
+      " FROM s3_versions WHERE bucket = ? AND is_latest = 1 AND delete_marker = 0 AND key >= ?" +
+      (upper.empty() ? "" : " AND key < ?") + " ORDER BY key LIMIT ?";
+  std::vector<store::Value> params{bucket, prefix};
+  if (!upper.empty()) params.emplace_back(upper);
+  params.emplace_back(static_cast<std::int64_t>(max_objects));
+  auto rows = (*txn)->Query(sql, params);
+  if (!rows) return std::move(rows).error();
+  std::vector<LakeObject> out;
+  out.reserve(rows->size());
+  for (const auto& row : *rows) out.push_back(ToLakeObject(VersionFromRow(row)));
+  return out;
+}
+
+Result<std::string> S3Provider::LocalPath(const std::string& bucket, const std::string& key) {
+  std::vector<BlobRef> manifest;
+  {
+    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+    if (!txn) return std::move(txn).error();
+    auto b = RequireBucket(**txn, bucket);
+    if (!b) return std::move(b).error();
+    auto latest = LoadLatest(**txn, bucket, key);
+    if (!latest) return std::move(latest).error();
+    if (!*latest || (*latest)->delete_marker) return NoSuchKeyError(key);
+    manifest = std::move((*latest)->manifest);
+  }
+  if (manifest.size() == 1) {
+    std::string path = blobs_.LocalPath(manifest[0].id);
+    if (path.empty()) return InternalError("the blob store has no local files");
+    return path;
+  }
+  // Empty and multipart objects: a cache file named by the blob ids, so it can never be stale. Built
+  // into a temp file and renamed, so concurrent builders and readers never see a partial file. No fsync:
+  // it is a cache, wiped by Open.
+  std::string ids;
+  for (const auto& blob : manifest) ids += blob.id + ",";
+  std::string path = cache_dir_ + "/" + Sha256Hex(ids);
+  if (::access(path.c_str(), R_OK) == 0) return path;
+  std::string temp = path + ".tmp." + RandomHex(8);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("cannot create " + temp + ": " + std::strerror(errno));
+  std::vector<char> buffer(1 << 20);
+  Status status;
+  for (const auto& blob : manifest) {
+    auto reader = blobs_.Open(blob.id);
+    if (!reader) {
+      status = std::move(reader).error();
+      break;
+    }
+    std::uint64_t offset = 0;
+    while (status && offset < (*reader)->size()) {
+      auto n = (*reader)->ReadAt(offset, buffer.data(), buffer.size());
+      if (!n) {
+        status = std::move(n).error();
+      } else if (*n == 0) {
+        status = InternalError("blob " + blob.id + " is shorter than its manifest says");
+      } else {
+        if (!store::WriteAll(fd, buffer.data(), *n)) {
+          status = InternalError("cannot write " + temp + ": " + std::strerror(errno));
+        }
+        offset += *n;
+      }
+    }
+    if (!status) break;
+  }
+  ::close(fd);
+  if (status && ::rename(temp.c_str(), path.c_str()) != 0) {
+    status = InternalError("cannot rename " + temp + ": " + std::strerror(errno));
+  }
+  if (!status) {
+    ::unlink(temp.c_str());
+    return std::move(status).error();
+  }
+  return path;
+}
+
+Result<std::string> S3Provider::GetObject(const std::string& bucket, const std::string& key,
+                                          std::uint64_t max_bytes) {
+  std::vector<BlobRef> manifest;
+  std::uint64_t size = 0;
+  {
+    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+    if (!txn) return std::move(txn).error();
+    auto b = RequireBucket(**txn, bucket);
+    if (!b) return std::move(b).error();
+    auto latest = LoadLatest(**txn, bucket, key);
+    if (!latest) return std::move(latest).error();
+    if (!*latest || (*latest)->delete_marker) return NoSuchKeyError(key);
+    manifest = std::move((*latest)->manifest);
+    size = (*latest)->size;
+  }
+  if (size > max_bytes) return MakeS3Error(errors::kEntityTooLarge);
+  std::string out;
+  out.reserve(size);
+  for (const auto& blob : manifest) {
+    auto reader = blobs_.Open(blob.id);
+    if (!reader) return std::move(reader).error();
+    std::size_t start = out.size();
+    out.resize(start + blob.size);
+    std::uint64_t offset = 0;
+    while (offset < blob.size) {
+      auto n = (*reader)->ReadAt(offset, out.data() + start + offset, blob.size - offset);
+      if (!n) return std::move(n).error();
+      if (*n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
+      offset += *n;
+    }
+  }
+  return out;
+}
+
+Result<LakeObject> S3Provider::PutFromReader(const std::string& bucket, const std::string& key,
+                                             http::BodyReader& body, const std::string& content_type) {
+  BucketRow b;
+  {
+    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+    if (!txn) return std::move(txn).error();
+    auto found = RequireBucket(**txn, bucket);
+    if (!found) return std::move(found).error();
+    b = std::move(*found);
+  }
+  aws::OperationInput input;
+  json::object params{{"Bucket", bucket}, {"Key", key}};
+  if (!content_type.empty()) params["ContentType"] = content_type;
+  input.params = std::move(params);
+  input.body = &body;
+  Env env{metadata_, blobs_, options_, last_seq_};
+  auto out = s3::PutObject(env, OwnerContext(b), input);
+  if (!out) return std::move(out).error();
+  const auto& r = out->result.as_object();
+  LakeObject object;
+  object.key = key;
+  object.size = static_cast<std::uint64_t>(r.at("Size").as_int64());
+  object.etag = std::string(r.at("ETag").as_string());
+  object.last_modified_ms = NowMs();
+  return object;
+}
+
+Result<LakeObject> S3Provider::PutObject(const std::string& bucket, const std::string& key,
+                                         const std::string& bytes, const std::string& content_type) {
+  http::StringReader body(bytes);
+  return PutFromReader(bucket, key, body, content_type);
+}
+
+Result<LakeObject> S3Provider::PutObjectFromFile(const std::string& bucket, const std::string& key,
+                                                 const std::string& path, const std::string& content_type) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return InternalError("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return InternalError("cannot stat " + path);
+  }
+  FileReader body(fd, static_cast<std::uint64_t>(st.st_size));
+  return PutFromReader(bucket, key, body, content_type);
+}
+
+Status S3Provider::DeleteObject(const std::string& bucket, const std::string& key) {
+  BucketRow b;
+  {
+    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+    if (!txn) return std::move(txn).error();
+    auto found = RequireBucket(**txn, bucket);
+    if (!found) return std::move(found).error();
+    b = std::move(*found);
+  }
+  aws::OperationInput input;
+  input.params = json::object{{"Bucket", bucket}, {"Key", key}};
+  Env env{metadata_, blobs_, options_, last_seq_};
+  auto out = s3::DeleteObject(env, OwnerContext(b), input);
+  if (!out) return std::move(out).error();
+  return Status::Ok();
+}
+
+std::vector<std::string> S3Provider::LocalDirectories() const { return {blobs_.root(), cache_dir_}; }
+
+}  // namespace cenote::s3

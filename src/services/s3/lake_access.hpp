@@ -1,0 +1,62 @@
+// LakeAccess: in-process access to S3 objects for the services that read and write the lake as files
+// (Glue crawlers, Athena, later Firehose). Implemented by S3Provider over the same stores and rules as
+// the wire API: objects written here are ordinary S3 objects (ETag, checksums, versioning), visible to
+// clients at once, and durable before the call returns.
+//
+// Bucket and key errors are S3's own (NoSuchBucket 404, NoSuchKey 404, ...), so a caller can put
+// their message into its own error ("Unable to verify/create output bucket ...").
+//
+// Thread safety: every method may be called concurrently from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace cenote::s3 {
+
+// The latest (non-delete-marker) version of an object.
+struct LakeObject {
+  std::string key;
+  std::uint64_t size = 0;
+  std::string etag;  // quoted, as S3 returns it
+  std::int64_t last_modified_ms = 0;
+};
+
+class LakeAccess {
+ public:
+  virtual ~LakeAccess() = default;
+
+  virtual Status HeadBucket(const std::string& bucket) = 0;
+
+  // Every object whose key starts with `prefix`, in S3 key order, at most `max_objects` (the caller
+  // treats hitting the limit as an error of its own). No delimiter: the whole subtree.
+  virtual Result<std::vector<LakeObject>> ListObjects(const std::string& bucket, const std::string& prefix,
+                                                      std::size_t max_objects) = 0;
+
+  // A local file holding exactly the current bytes of the object, for engines that read files
+  // (DuckDB). Single-part objects answer their blob file; multipart objects are concatenated once
+  // into a cache file under the S3 data directory keyed by the blob ids (so the cache can never be
+  // stale). The path stays readable until the object is overwritten or deleted; a reader that holds
+  // it open keeps reading the old bytes (blobs are immutable, unlink keeps open files alive).
+  virtual Result<std::string> LocalPath(const std::string& bucket, const std::string& key) = 0;
+
+  // Reads the whole object (small objects only: results, metadata, manifests). EntityTooLarge past
+  // `max_bytes`.
+  virtual Result<std::string> GetObject(const std::string& bucket, const std::string& key,
+                                        std::uint64_t max_bytes) = 0;
+
+  // Stores `bytes` / the contents of the local file `path` as the object, like PutObject without
+  // conditions. The file is copied, not moved; the caller removes it.
+  virtual Result<LakeObject> PutObject(const std::string& bucket, const std::string& key,
+                                       const std::string& bytes, const std::string& content_type) = 0;
+  virtual Result<LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
+                                               const std::string& path, const std::string& content_type) = 0;
+
+  // Like DeleteObject: succeeds when the key does not exist.
+  virtual Status DeleteObject(const std::string& bucket, const std::string& key) = 0;
+};
+
+}  // namespace cenote::s3

@@ -1,0 +1,434 @@
+// Catalog binding, partition pruning, views and known answers over CSV/JSON/Parquet tables
+// (src/query/binder.cpp).
+#include <gtest/gtest.h>
+
+#include "query_test_util.hpp"
+
+namespace cenote::query {
+namespace {
+
+using testing::EngineFixture;
+using testing::FakeResolver;
+
+class BinderTest : public EngineFixture {
+ protected:
+  void SetUp() override {
+    EngineFixture::SetUp();
+    // sales: Parquet, partitioned by year (int) and region (string); two files per partition.
+    FakeResolver::Table sales;
+    sales.binding.database = "lake";
+    sales.binding.name = "sales";
+    sales.binding.format = FileFormat::kParquet;
+    sales.binding.columns = {{"id", "bigint"}, {"item", "string"}, {"amount", "double"}};
+    sales.binding.partition_keys = {{"year", "int"}, {"region", "string"}};
+    int id = 0;
+    for (int year : {2023, 2024}) {
+      for (std::string region : {"eu", "us"}) {
+        PartitionBinding p;
+        p.values = {std::to_string(year), region};
+        p.location = "s3://b/sales/year=" + std::to_string(year) + "/region=" + region + "/";
+        std::vector<std::string> files;
+        for (int f = 0; f < 2; ++f) {
+          std::string path = Data("sales-" + std::to_string(year) + region + std::to_string(f));
+          ++id;
+          Trusted("COPY (SELECT " + std::to_string(id) + "::BIGINT AS id, 'item" + std::to_string(id) +
+                  "' AS item, " + std::to_string(id * 10) + ".5::DOUBLE AS amount) TO '" + path +
+                  "' (FORMAT PARQUET)");
+          files.push_back(path);
+        }
+        sales.partitions.push_back({p, files});
+      }
+    }
+    resolver_.Add(sales);
+
+    // items: CSV with a header line, '|' delimited, an unparsable int that must read as NULL.
+    std::string items_path = Data("items-blob");
+    {
+      std::ofstream out(items_path);
+      out << "item|price|label\nitem1|3|one\nitem2|x|two\nitem3|5|\\N\n";
+    }
+    FakeResolver::Table items;
+    items.binding.database = "lake";
+    items.binding.name = "items";
+    items.binding.format = FileFormat::kCsv;
+    items.binding.delimiter = "|";
+    items.binding.skip_header_lines = 1;
+    items.binding.columns = {{"item", "string"}, {"price", "int"}, {"label", "string"}};
+    items.partitions.push_back({PartitionBinding{{}, "s3://b/items/"}, {items_path}});
+    resolver_.Add(items);
+
+    // events: newline-delimited JSON with nested values.
+    std::string events_path = Data("events-blob");
+    {
+      std::ofstream out(events_path);
+      out << "{\"id\": 1, \"tags\": [\"a\", \"b\"], \"user\": {\"name\": \"ann\"}}\n"
+          << "{\"id\": 2, \"tags\": [], \"user\": {\"name\": \"bob\"}}\n";
+    }
+    FakeResolver::Table events;
+    events.binding.database = "default";
+    events.binding.name = "events";
+    events.binding.format = FileFormat::kJson;
+    events.binding.columns = {{"id", "int"}, {"tags", "array<string>"}, {"user", "struct<name:string>"}};
+    events.partitions.push_back({PartitionBinding{{}, "s3://b/events/"}, {events_path}});
+    resolver_.Add(events);
+
+    // empty: no files at all.
+    FakeResolver::Table empty;
+    empty.binding.database = "lake";
+    empty.binding.name = "empty";
+    empty.binding.format = FileFormat::kParquet;
+    empty.binding.columns = {{"a", "int"}};
+    empty.partitions.push_back({PartitionBinding{{}, "s3://b/empty/"}, {}});
+    resolver_.Add(empty);
+
+    // big_sales view over sales.
+    FakeResolver::Table view;
+    view.binding.database = "lake";
+    view.binding.name = "big_sales";
+    view.binding.is_view = true;
+    view.binding.view_sql = "SELECT id, amount FROM sales WHERE amount > 50";
+    resolver_.Add(view);
+  }
+};
+
+TEST_F(BinderTest, ParquetTableWithPartitionColumns) {
+  EXPECT_EQ(Rows("SELECT id, item, amount, year, region FROM lake.sales ORDER BY id LIMIT 3"),
+            "\"1\",\"item1\",\"10.5\",\"2023\",\"eu\"\n"
+            "\"2\",\"item2\",\"20.5\",\"2023\",\"eu\"\n"
+            "\"3\",\"item3\",\"30.5\",\"2023\",\"us\"\n");
+  EXPECT_EQ(last_.columns[3].type, "integer");
+  EXPECT_EQ(last_.columns[4].type, "varchar");
+  std::int64_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ / "data")) {
+    if (entry.path().filename().string().rfind("sales-", 0) == 0) total += entry.file_size();
+  }
+  EXPECT_EQ(last_.stats.bytes_scanned, total);
+}
+
+TEST_F(BinderTest, AggregatesJoinsAndWindows) {
+  EXPECT_EQ(Rows("SELECT year, count(*), sum(amount) FROM lake.sales GROUP BY year ORDER BY year"),
+            "\"2023\",\"4\",\"102.0\"\n\"2024\",\"4\",\"262.0\"\n");
+  EXPECT_EQ(
+      Rows("SELECT s.id, i.price, i.label FROM lake.sales s JOIN lake.items i ON s.item = i.item ORDER BY 1"),
+      "\"1\",\"3\",\"one\"\n\"2\",,\"two\"\n\"3\",\"5\",\n");
+  EXPECT_EQ(
+      Rows("SELECT id, rank() OVER (PARTITION BY region ORDER BY amount DESC) FROM lake.sales WHERE year = "
+           "2024 ORDER BY id"),
+      "\"5\",\"2\"\n\"6\",\"1\"\n\"7\",\"2\"\n\"8\",\"1\"\n");
+}
+
+TEST_F(BinderTest, PartitionFilterBindsOnlyMatchingFiles) {
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales WHERE year = 2024"), "\"4\"\n");
+  ASSERT_EQ(resolver_.files_requested.size(), 2u);
+  EXPECT_EQ(resolver_.files_requested[0], "s3://b/sales/year=2024/region=eu/");
+  EXPECT_EQ(resolver_.files_requested[1], "s3://b/sales/year=2024/region=us/");
+  std::int64_t expected = 0;
+  for (std::string f : {"sales-2024eu0", "sales-2024eu1", "sales-2024us0", "sales-2024us1"})
+    expected += std::filesystem::file_size(Data(f));
+  EXPECT_EQ(last_.stats.bytes_scanned, expected);
+
+  resolver_.files_requested.clear();
+  EXPECT_EQ(Rows("SELECT id FROM lake.sales t WHERE t.region = 'us' AND t.year IN (2023) AND amount > 0 "
+                 "ORDER BY id"),
+            "\"3\"\n\"4\"\n");
+  ASSERT_EQ(resolver_.files_requested.size(), 1u);
+  EXPECT_EQ(resolver_.files_requested[0], "s3://b/sales/year=2023/region=us/");
+
+  resolver_.files_requested.clear();
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales WHERE year BETWEEN 2020 AND 2023 OR region = 'us'"),
+            "\"6\"\n");
+  EXPECT_EQ(resolver_.files_requested.size(), 3u);
+
+  resolver_.files_requested.clear();
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales WHERE year = 1999"), "\"0\"\n");
+  EXPECT_EQ(resolver_.files_requested.size(), 0u);
+  EXPECT_EQ(last_.stats.bytes_scanned, 0);
+}
+
+TEST_F(BinderTest, NoPruningThroughTheNullSideOfAnOuterJoin) {
+  // WHERE s.year = 2024 OR s.year IS NULL must still see all partitions of the right side.
+  EXPECT_EQ(Rows("SELECT i.item, s.year FROM lake.items i LEFT JOIN lake.sales s ON s.item = i.item "
+                 "WHERE s.year = 2024 OR s.year IS NULL ORDER BY 1"),
+            "");
+}
+
+TEST_F(BinderTest, ParquetSchemaEvolution) {
+  // Old files lack a column added later (NULL), and store `n` as INTEGER where the table says bigint.
+  std::string old_file = Data("evo-old");
+  std::string new_file = Data("evo-new");
+  Trusted("COPY (SELECT 1::INTEGER AS n, 'a' AS \"Name\") TO '" + old_file + "' (FORMAT PARQUET)");
+  Trusted("COPY (SELECT 2::BIGINT AS n, 'b' AS name, 9.5::DOUBLE AS added) TO '" + new_file +
+          "' (FORMAT PARQUET)");
+  FakeResolver::Table evo;
+  evo.binding.database = "lake";
+  evo.binding.name = "evo";
+  evo.binding.format = FileFormat::kParquet;
+  evo.binding.columns = {{"n", "bigint"}, {"name", "string"}, {"added", "double"}};
+  evo.binding.partition_keys = {{"v", "string"}};
+  evo.partitions.push_back({PartitionBinding{{"old"}, "s3://b/evo/v=old/"}, {old_file}});
+  evo.partitions.push_back({PartitionBinding{{"new"}, "s3://b/evo/v=new/"}, {new_file}});
+  resolver_.Add(evo);
+  EXPECT_EQ(Run("SELECT n, name, added, v FROM lake.evo ORDER BY n"),
+            "\"n\",\"name\",\"added\",\"v\"\n\"1\",\"a\",,\"old\"\n\"2\",\"b\",\"9.5\",\"new\"\n");
+  EXPECT_EQ(last_.columns[0].type, "bigint");
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.evo WHERE added IS NULL"), "\"1\"\n");
+}
+
+TEST_F(BinderTest, CsvTableHiveSemantics) {
+  EXPECT_EQ(Rows("SELECT item, price, label FROM lake.items ORDER BY item"),
+            "\"item1\",\"3\",\"one\"\n\"item2\",,\"two\"\n\"item3\",\"5\",\n");
+}
+
+TEST_F(BinderTest, CompressedTextFilesWithoutExtensions) {
+  // The same rows gzip-compressed and plain, as extension-less blobs in one partition.
+  std::string plain = Data("mixed-plain");
+  std::string gz = Data("mixed-gz");
+  Trusted("COPY (SELECT 'a' AS x, 1 AS y) TO '" + plain + "' (FORMAT CSV, HEADER false)");
+  Trusted("COPY (SELECT 'b' AS x, 2 AS y) TO '" + gz + ".csv.gz' (FORMAT CSV, HEADER false)");
+  std::filesystem::rename(gz + ".csv.gz", gz);
+  FakeResolver::Table mixed;
+  mixed.binding.database = "lake";
+  mixed.binding.name = "mixed";
+  mixed.binding.format = FileFormat::kCsv;
+  mixed.binding.columns = {{"x", "string"}, {"y", "int"}};
+  mixed.partitions.push_back({PartitionBinding{{}, "s3://b/mixed/"}, {plain, gz}});
+  resolver_.Add(mixed);
+  EXPECT_EQ(Rows("SELECT x, y FROM lake.mixed ORDER BY x"), "\"a\",\"1\"\n\"b\",\"2\"\n");
+}
+
+TEST_F(BinderTest, JsonTableWithNestedColumns) {
+  EXPECT_EQ(Rows("SELECT id, tags, \"user\".name, cardinality(tags) FROM events ORDER BY id"),
+            "\"1\",\"[a, b]\",\"ann\",\"2\"\n\"2\",\"[]\",\"bob\",\"0\"\n");
+}
+
+TEST_F(BinderTest, KeyExtensionPicksTheCodecLikeAthena) {
+  // A ".gz" object that is not gzip fails the query; a plain file named .csv reads as text.
+  std::string fake_gz = Data("fake-gz");
+  std::ofstream(fake_gz) << "this is not gzip data\n";
+  FakeResolver::Table t;
+  t.binding.database = "lake";
+  t.binding.name = "keyed";
+  t.binding.format = FileFormat::kCsv;
+  t.binding.columns = {{"a", "string"}};
+  t.partitions.push_back({PartitionBinding{{}, "s3://b/keyed/"}, {fake_gz}});
+  resolver_.Add(t);
+  resolver_.keys[fake_gz] = "s3://b/keyed/broken.csv.gz";
+  std::string out = Run("SELECT count(*) FROM lake.keyed");
+  EXPECT_EQ(out.rfind("ERROR ", 0), 0u) << out;
+  EXPECT_EQ(out.find(dir_.path()), std::string::npos) << out;
+  EXPECT_NE(out.find("s3://b/keyed/broken.csv.gz"), std::string::npos) << out;
+  resolver_.keys[fake_gz] = "s3://b/keyed/fine.csv";
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.keyed"), "\"1\"\n");
+}
+
+TEST_F(BinderTest, GzippedJsonWithoutExtension) {
+  std::string gz = Data("events-gz");
+  Trusted("COPY (SELECT 7 AS id) TO '" + gz + ".json.gz' (FORMAT JSON)");
+  std::filesystem::rename(gz + ".json.gz", gz);
+  FakeResolver::Table t;
+  t.binding.database = "lake";
+  t.binding.name = "gzjson";
+  t.binding.format = FileFormat::kJson;
+  t.binding.columns = {{"id", "int"}};
+  t.partitions.push_back({PartitionBinding{{}, "s3://b/gzjson/"}, {gz}});
+  resolver_.Add(t);
+  EXPECT_EQ(Rows("SELECT id FROM lake.gzjson"), "\"7\"\n");
+}
+
+TEST_F(BinderTest, EmptyTableHasColumns) {
+  EXPECT_EQ(Run("SELECT * FROM lake.empty"), "\"a\"\n");
+  EXPECT_EQ(last_.columns.size(), 1u);
+  EXPECT_EQ(last_.columns[0].type, "integer");
+}
+
+TEST_F(BinderTest, UnqualifiedNamesUseTheContextDatabase) {
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM sales", "lake"), "\"n\"\n\"8\"\n");
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM \"LAKE\".\"SALES\""), "\"n\"\n\"8\"\n");
+}
+
+TEST_F(BinderTest, CtesShadowCatalogTables) {
+  EXPECT_EQ(Rows("WITH sales AS (SELECT 1 AS id) SELECT * FROM sales"), "\"1\"\n");
+  EXPECT_EQ(
+      Rows("WITH x AS (SELECT id FROM lake.sales WHERE year = 2023) SELECT count(*) FROM x, (SELECT 1) y"),
+      "\"4\"\n");
+}
+
+TEST_F(BinderTest, ViewsBindRecursively) {
+  EXPECT_EQ(Run("SELECT count(*) AS n, min(id) AS m FROM lake.big_sales"), "\"n\",\"m\"\n\"4\",\"5\"\n");
+}
+
+TEST_F(BinderTest, ViewCyclesAndBadViewSqlAreRefused) {
+  FakeResolver::Table a;
+  a.binding.database = "lake";
+  a.binding.name = "loop_a";
+  a.binding.is_view = true;
+  a.binding.view_sql = "SELECT * FROM loop_b";
+  resolver_.Add(a);
+  FakeResolver::Table b = a;
+  b.binding.name = "loop_b";
+  b.binding.view_sql = "SELECT * FROM loop_a";
+  resolver_.Add(b);
+  std::string out = Run("SELECT * FROM lake.loop_a");
+  EXPECT_EQ(out.rfind("ERROR ", 0), 0u) << out;
+  EXPECT_NE(out.find("refers to itself"), std::string::npos) << out;
+
+  FakeResolver::Table evil = a;
+  evil.binding.name = "evil";
+  evil.binding.view_sql = "SELECT * FROM read_csv('/etc/passwd')";
+  resolver_.Add(evil);
+  out = Run("SELECT * FROM lake.evil");
+  EXPECT_EQ(out.rfind("ERROR SECURITY", 0), 0u) << out;
+}
+
+TEST_F(BinderTest, MissingTableAndColumn) {
+  std::string out = Run("SELECT * FROM lake.nope");
+  EXPECT_EQ(out.rfind("ERROR EntityNotFoundException", 0), 0u) << out;
+  out = Run("SELECT nope FROM lake.sales");
+  EXPECT_EQ(out.rfind("ERROR ", 0), 0u);
+  EXPECT_NE(out.find("nope"), std::string::npos) << out;
+}
+
+TEST_F(BinderTest, OrcIsNotSupported) {
+  FakeResolver::Table orc;
+  orc.binding.database = "lake";
+  orc.binding.name = "orc";
+  orc.binding.format = FileFormat::kOrc;
+  orc.binding.columns = {{"a", "int"}};
+  orc.partitions.push_back({PartitionBinding{{}, "s3://b/orc/"}, {Data("items-blob")}});
+  resolver_.Add(orc);
+  EXPECT_EQ(Run("SELECT * FROM lake.orc").rfind("ERROR NOT_SUPPORTED", 0), 0u);
+}
+
+TEST_F(BinderTest, CorruptParquetIsAnError) {
+  FakeResolver::Table bad;
+  bad.binding.database = "lake";
+  bad.binding.name = "bad";
+  bad.binding.format = FileFormat::kParquet;
+  bad.binding.columns = {{"a", "int"}};
+  bad.partitions.push_back({PartitionBinding{{}, "s3://b/bad/"}, {Data("items-blob")}});
+  resolver_.Add(bad);
+  std::string out = Run("SELECT * FROM lake.bad");
+  EXPECT_EQ(out.rfind("ERROR HIVE_", 0), 0u) << out;
+}
+
+TEST_F(BinderTest, ErrorsNameObjectsNotLocalPaths) {
+  std::string bin = Data("binary-blob");
+  {
+    std::ofstream out(bin, std::ios::binary);
+    out << std::string("\xff\xfe\x00\x01 not utf-8,\x80\x81\n", 18);
+  }
+  FakeResolver::Table t;
+  t.binding.database = "lake";
+  t.binding.name = "binary";
+  t.binding.format = FileFormat::kCsv;
+  t.binding.columns = {{"a", "string"}, {"b", "string"}};
+  t.partitions.push_back({PartitionBinding{{}, "s3://b/binary/"}, {bin}});
+  resolver_.Add(t);
+  std::string out = Run("SELECT a FROM lake.binary");
+  EXPECT_EQ(out.rfind("ERROR HIVE_BAD_DATA: HIVE_BAD_DATA: ", 0), 0u) << out;
+  EXPECT_EQ(out.find(dir_.path()), std::string::npos) << out;
+  EXPECT_EQ(out.find('\n'), std::string::npos) << out;
+  for (unsigned char c : out) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << out;
+
+  out = Run("SELECT * FROM lake.bad_parquet_missing");
+  EXPECT_EQ(out.rfind("ERROR EntityNotFoundException", 0), 0u) << out;
+  FakeResolver::Table bad;
+  bad.binding.database = "lake";
+  bad.binding.name = "badpq";
+  bad.binding.format = FileFormat::kParquet;
+  bad.binding.columns = {{"a", "int"}};
+  bad.partitions.push_back({PartitionBinding{{}, "s3://b/badpq/"}, {bin}});
+  resolver_.Add(bad);
+  out = Run("SELECT * FROM lake.badpq");
+  EXPECT_EQ(out.rfind("ERROR HIVE_", 0), 0u) << out;
+  EXPECT_EQ(out.find(dir_.path()), std::string::npos) << out;
+  EXPECT_NE(out.find("s3://b/badpq/"), std::string::npos) << out;
+}
+
+TEST_F(BinderTest, SelectIntoParquetFilesPartitioned) {
+  QueryContext ctx;
+  Cancellation cancel;
+  WriteSpec spec;
+  spec.out_dir = dir_ / "scratch/ctas";
+  spec.partitioned_by = {"year"};
+  spec.file_prefix = "q123";
+  auto r = engine_->RunSelectIntoFiles("SELECT year, id, amount FROM lake.sales WHERE region = 'eu'", ctx,
+                                       resolver_, spec, cancel);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->stats.rows, 4);
+  ASSERT_EQ(r->columns.size(), 3u);
+  EXPECT_EQ(r->columns[0].name, "id");
+  EXPECT_EQ(r->columns[2].name, "year");
+  ASSERT_EQ(r->files.size(), 2u);
+  EXPECT_EQ(r->files[0].relative_path, "year=2023/q123_0.parquet");
+  EXPECT_EQ(r->files[0].partition_values, std::vector<std::string>{"2023"});
+  EXPECT_EQ(r->files[1].relative_path, "year=2024/q123_0.parquet");
+  EXPECT_GT(r->files[0].size, 0u);
+  auto rows = engine_->ExecuteTrusted("SELECT sum(id) FROM read_parquet('" + r->files[1].local_path + "')");
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  EXPECT_EQ((*rows)[0][0], "11");
+}
+
+TEST_F(BinderTest, SelectIntoTextAndJsonFiles) {
+  QueryContext ctx;
+  Cancellation cancel;
+  WriteSpec spec;
+  spec.out_dir = dir_ / "scratch/text";
+  spec.format = "TEXTFILE";
+  spec.compression = "NONE";
+  spec.file_prefix = "q1";
+  auto r = engine_->RunSelectIntoFiles("SELECT id, item FROM lake.sales WHERE id < 3 ORDER BY id", ctx,
+                                       resolver_, spec, cancel);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->files.size(), 1u);
+  EXPECT_EQ(r->files[0].relative_path, "q1_0.csv");
+  std::ifstream in(r->files[0].local_path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), "1,item1\n2,item2\n");
+
+  spec.out_dir = dir_ / "scratch/json";
+  spec.format = "JSON";
+  spec.compression = "GZIP";
+  r = engine_->RunSelectIntoFiles("SELECT id FROM lake.sales WHERE id = 1", ctx, resolver_, spec, cancel);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->files.size(), 1u);
+  EXPECT_EQ(r->files[0].relative_path, "q1_0.json.gz");
+
+  spec.format = "ORC";
+  r = engine_->RunSelectIntoFiles("SELECT 1", ctx, resolver_, spec, cancel);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "NOT_SUPPORTED");
+}
+
+TEST_F(BinderTest, ExplainShowsThePlanWithoutLocalPaths) {
+  std::string out = Run("EXPLAIN SELECT count(*) FROM lake.sales WHERE year = 2024 AND amount > 1");
+  ASSERT_EQ(out.rfind("\"Query Plan\"\n", 0), 0u) << out;
+  EXPECT_NE(out.find("READ_PARQUET"), std::string::npos) << out;
+  EXPECT_EQ(out.find(dir_.path()), std::string::npos) << out;
+  EXPECT_GT(last_.stats.rows, 3);
+  EXPECT_EQ(last_.columns.size(), 1u);
+  out = Run("  /* c */ explain analyze SELECT count(*) FROM lake.sales");
+  EXPECT_EQ(out.rfind("\"Query Plan\"\n", 0), 0u) << out;
+  EXPECT_EQ(out.find(dir_.path()), std::string::npos) << out;
+  out = Run("EXPLAIN SELECT * FROM read_csv('/etc/passwd')");
+  EXPECT_EQ(out.rfind("ERROR SECURITY:", 0), 0u) << out;
+  out = Run("EXPLAIN COPY (SELECT 1) TO '/tmp/x'");
+  EXPECT_EQ(out.rfind("ERROR SECURITY:", 0), 0u) << out;
+  QueryContext ctx;
+  auto cols = engine_->DescribeSelect("EXPLAIN SELECT 1", ctx, resolver_);
+  ASSERT_TRUE(cols.ok());
+  EXPECT_EQ((*cols)[0].name, "Query Plan");
+}
+
+TEST_F(BinderTest, DescribeSelectBindsTables) {
+  QueryContext ctx;
+  auto cols = engine_->DescribeSelect("SELECT id, region FROM lake.sales", ctx, resolver_);
+  ASSERT_TRUE(cols.ok()) << cols.error().message;
+  ASSERT_EQ(cols->size(), 2u);
+  EXPECT_EQ((*cols)[0].type, "bigint");
+  EXPECT_EQ((*cols)[1].type, "varchar");
+}
+
+}  // namespace
+}  // namespace cenote::query

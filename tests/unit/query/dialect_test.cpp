@@ -1,0 +1,237 @@
+// Trino functions and semantics on DuckDB (src/query/dialect.cpp), each against a hand-computed answer.
+#include <gtest/gtest.h>
+
+#include "query/statement.hpp"
+#include "query_test_util.hpp"
+
+namespace cenote::query {
+namespace {
+
+using testing::EngineFixture;
+
+class DialectTest : public EngineFixture {
+ protected:
+  // The single value of a one-row, one-column query ("NULL" for an empty field, the error otherwise).
+  std::string Value(const std::string& expr) {
+    std::string rows = Rows("SELECT " + expr);
+    if (rows.rfind("ERROR", 0) == 0) return rows;
+    if (rows == "\n") return "NULL";
+    if (rows.size() >= 3 && rows.front() == '"' && rows.substr(rows.size() - 2) == "\"\n")
+      return rows.substr(1, rows.size() - 3);
+    return "UNEXPECTED " + rows;
+  }
+};
+
+TEST_F(DialectTest, DateFormatAndParse) {
+  EXPECT_EQ(Value("date_format(TIMESTAMP '2024-03-05 07:08:09.123', '%Y-%m-%d %H:%i:%s')"),
+            "2024-03-05 07:08:09");
+  EXPECT_EQ(Value("date_format(TIMESTAMP '2024-03-05 17:08:09', '%e/%c/%y %h %p %T')"),
+            "5/3/24 05 PM 17:08:09");
+  EXPECT_EQ(Value("date_format(TIMESTAMP '2024-03-05 17:08:09', '%W %a %M %b %j')"),
+            "Tuesday Tue March Mar 065");
+  EXPECT_EQ(Value("date_format(DATE '2024-03-05', '%Y%m%d')"), "20240305");
+  EXPECT_EQ(Value("date_parse('2024-03-05 07:08:09', '%Y-%m-%d %H:%i:%s')"), "2024-03-05 07:08:09.000");
+  EXPECT_EQ(Value("date_parse('05/03/2024', '%d/%m/%Y')"), "2024-03-05 00:00:00.000");
+  EXPECT_EQ(Value("date_format(TIMESTAMP '2024-03-05 07:08:09', 'x')"), "x");
+  EXPECT_EQ(Value("date_format(TIMESTAMP '2024-03-05', '%Q')").rfind("ERROR INVALID_FUNCTION_ARGUMENT", 0),
+            0u);
+  std::string dynamic = Value("date_format(TIMESTAMP '2024-03-05', concat('%', 'Y'))");
+  EXPECT_EQ(dynamic.rfind("ERROR NOT_SUPPORTED", 0), 0u) << dynamic;
+}
+
+TEST_F(DialectTest, IsoAndUnixTimes) {
+  EXPECT_EQ(Value("from_unixtime(1700000000)"), "2023-11-14 22:13:20.000");
+  EXPECT_EQ(Value("from_unixtime(1700000000.5)"), "2023-11-14 22:13:20.500");
+  EXPECT_EQ(Value("to_unixtime(TIMESTAMP '2023-11-14 22:13:20')"), "1700000000.0");
+  EXPECT_EQ(Value("from_iso8601_date('2024-02-29')"), "2024-02-29");
+  EXPECT_EQ(Value("from_iso8601_timestamp('2024-02-29T10:00:00Z')"), "2024-02-29 10:00:00.000 UTC");
+  EXPECT_EQ(Value("CAST(from_iso8601_timestamp('2024-02-29T10:00:00+02:00') AS TIMESTAMP)"),
+            "2024-02-29 08:00:00.000");
+}
+
+TEST_F(DialectTest, DateArithmetic) {
+  EXPECT_EQ(Value("date_add('day', 3, TIMESTAMP '2024-02-27 10:00:00')"), "2024-03-01 10:00:00.000");
+  EXPECT_EQ(Value("date_add('month', 1, TIMESTAMP '2024-01-31 00:00:00')"), "2024-02-29 00:00:00.000");
+  EXPECT_EQ(Value("date_add('hour', -2, TIMESTAMP '2024-01-01 01:00:00')"), "2023-12-31 23:00:00.000");
+  EXPECT_EQ(Value("date_add('quarter', 1, TIMESTAMP '2024-01-15 00:00:00')"), "2024-04-15 00:00:00.000");
+  EXPECT_EQ(Value("date_add('day', 3, DATE '2024-02-27')"), "2024-03-01");
+  EXPECT_EQ(Value("date_add('month', 1, DATE '2024-01-31')"), "2024-02-29");
+  EXPECT_EQ(Value("typeof(date_add('day', 1, DATE '2024-01-01'))"), "date");
+  EXPECT_EQ(Value("date_trunc('month', DATE '2024-05-17')"), "2024-05-01");
+  EXPECT_EQ(Value("date_add('fortnight', 1, TIMESTAMP '2024-01-15 00:00:00')").rfind("ERROR INVALID", 0), 0u);
+  // Trino counts whole units elapsed (23 hours is 0 days).
+  EXPECT_EQ(Value("date_diff('day', TIMESTAMP '2024-01-01 10:00', TIMESTAMP '2024-01-02 09:00')"), "0");
+  EXPECT_EQ(Value("date_diff('day', DATE '2024-01-01', DATE '2024-03-01')"), "60");
+  EXPECT_EQ(Value("date_diff('month', DATE '2024-01-15', DATE '2024-02-14')"), "0");
+  EXPECT_EQ(Value("date_trunc('hour', TIMESTAMP '2024-05-17 10:11:12')"), "2024-05-17 10:00:00.000");
+  EXPECT_EQ(Value("date_trunc('month', TIMESTAMP '2024-05-17 10:11:12')"), "2024-05-01 00:00:00.000");
+  EXPECT_EQ(Value("day_of_week(DATE '2024-01-07')"), "7");  // Sunday is 7 in Trino
+  EXPECT_EQ(Value("dow(DATE '2024-01-08')"), "1");
+  EXPECT_EQ(Value("day_of_year(DATE '2024-02-01')"), "32");
+  EXPECT_EQ(Value("doy(DATE '2024-12-31')"), "366");
+  EXPECT_EQ(Value("year(DATE '2024-12-31')"), "2024");
+  EXPECT_EQ(Value("quarter(DATE '2024-05-01')"), "2");
+  EXPECT_EQ(Value("week(DATE '2024-01-01')"), "1");
+  EXPECT_EQ(Value("hour(TIMESTAMP '2024-01-01 13:14:15')"), "13");
+  EXPECT_EQ(Value("at_timezone(TIMESTAMP WITH TIME ZONE '2024-01-01 12:00:00+00', 'America/New_York')"),
+            "2024-01-01 07:00:00.000");
+}
+
+TEST_F(DialectTest, Arrays) {
+  EXPECT_EQ(Value("element_at(ARRAY[10, 20, 30], 1)"), "10");
+  EXPECT_EQ(Value("element_at(ARRAY[10, 20, 30], -1)"), "30");
+  EXPECT_EQ(Value("element_at(ARRAY[10, 20, 30], 5)"), "NULL");
+  EXPECT_EQ(Value("element_at(MAP(ARRAY['a', 'b'], ARRAY[1, 2]), 'b')"), "2");
+  EXPECT_EQ(Value("cardinality(ARRAY[1, 2, 3])"), "3");
+  EXPECT_EQ(Value("array_join(ARRAY['a', 'b', NULL], '-')"), "a-b");
+  EXPECT_EQ(Value("array_join(ARRAY['a', NULL], '-', 'x')"), "a-x");
+  EXPECT_EQ(Value("contains(ARRAY[1, 2], 2)"), "true");
+  EXPECT_EQ(Value("contains(ARRAY[1, 2], 3)"), "false");
+  EXPECT_EQ(Value("sequence(1, 5, 2)"), "[1, 3, 5]");
+  EXPECT_EQ(Value("array_position(ARRAY[5, 6], 6)"), "2");
+  EXPECT_EQ(Value("array_position(ARRAY[5, 6], 7)"), "0");
+  EXPECT_EQ(Value("array_remove(ARRAY[1, 2, 1], 1)"), "[2]");
+  EXPECT_EQ(Value("array_max(ARRAY[1, 9, 3])"), "9");
+  EXPECT_EQ(Value("array_sort(ARRAY[3, 1, 2])"), "[1, 2, 3]");
+  EXPECT_EQ(Value("slice(ARRAY[1, 2, 3, 4], 2, 2)"), "[2, 3]");
+  EXPECT_EQ(Value("transform(ARRAY[1, 2], x -> x * 10)"), "[10, 20]");
+  EXPECT_EQ(Value("filter(ARRAY[1, 2, 3], x -> x > 1)"), "[2, 3]");
+  EXPECT_EQ(Value("ARRAY[1, 2] || ARRAY[3]"), "[1, 2, 3]");
+  EXPECT_EQ(Rows("SELECT x, n FROM UNNEST(ARRAY['a', 'b']) WITH ORDINALITY AS t(x, n) ORDER BY n"),
+            "\"a\",\"1\"\n\"b\",\"2\"\n");
+}
+
+TEST_F(DialectTest, Maps) {
+  EXPECT_EQ(Value("map_keys(MAP(ARRAY['a', 'b'], ARRAY[1, 2]))"), "[a, b]");
+  EXPECT_EQ(Value("map_values(MAP(ARRAY['a', 'b'], ARRAY[1, 2]))"), "[1, 2]");
+  EXPECT_EQ(Value("MAP(ARRAY['k'], ARRAY[ARRAY[1, 2]])"), "{k=[1, 2]}");
+}
+
+TEST_F(DialectTest, Regexp) {
+  EXPECT_EQ(Value("regexp_like('abc123', '\\d+')"), "true");
+  EXPECT_EQ(Value("regexp_extract('abc123def', '\\d+')"), "123");
+  EXPECT_EQ(Value("regexp_extract('abc', '\\d+')"), "NULL");
+  EXPECT_EQ(Value("regexp_extract('key=val', '(\\w+)=(\\w+)', 2)"), "val");
+  // Trino replaces every match; $1 refers to a group.
+  EXPECT_EQ(Value("regexp_replace('a1b2c3', '\\d')"), "abc");
+  EXPECT_EQ(Value("regexp_replace('a1b2', '(\\d)', '<$1>')"), "a<1>b<2>");
+  EXPECT_EQ(Value("regexp_extract_all('a1b22', '\\d+')"), "[1, 22]");
+}
+
+TEST_F(DialectTest, Json) {
+  EXPECT_EQ(Value("json_extract_scalar('{\"a\": {\"b\": 5}}', '$.a.b')"), "5");
+  EXPECT_EQ(Value("json_extract_scalar('{\"a\": {\"b\": 5}}', '$.a')"), "NULL");
+  EXPECT_EQ(Value("json_extract_scalar('{\"a\": \"x\"}', '$.a')"), "x");
+  EXPECT_EQ(Value("json_format(json_extract('{\"a\": [1, 2]}', '$.a'))"), "[1,2]");
+  EXPECT_EQ(Value("json_array_length('[1, 2, 3]')"), "3");
+  EXPECT_EQ(Value("json_format(json_parse('{\"a\":1}'))"), "{\"\"a\"\":1}");
+  EXPECT_EQ(Value("json_size('{\"a\": {\"x\": 1, \"y\": 2}}', '$.a')"), "2");
+}
+
+TEST_F(DialectTest, Strings) {
+  EXPECT_EQ(Value("split_part('a,b,c', ',', 2)"), "b");
+  EXPECT_EQ(Value("split_part('a,b,c', ',', 7)"), "NULL");
+  EXPECT_EQ(Value("split('a,b,c', ',')"), "[a, b, c]");
+  EXPECT_EQ(Value("strpos('hello', 'l')"), "3");
+  EXPECT_EQ(Value("length('hello')"), "5");
+  EXPECT_EQ(Value("substr('hello', 2, 3)"), "ell");
+  EXPECT_EQ(Value("substr('hello', -3)"), "llo");
+  EXPECT_EQ(Value("replace('banana', 'a')"), "bnn");
+  EXPECT_EQ(Value("replace('banana', 'a', 'o')"), "bonono");
+  EXPECT_EQ(Value("upper('abc') || lower('DEF') || trim('  x  ')"), "ABCdefx");
+  EXPECT_EQ(Value("to_hex(to_utf8('AB'))"), "4142");
+  EXPECT_EQ(Value("from_utf8(from_hex('4142'))"), "AB");
+  EXPECT_EQ(Value("levenshtein_distance('kitten', 'sitting')"), "3");
+  EXPECT_EQ(Value("codepoint('A')"), "65");
+}
+
+TEST_F(DialectTest, ConditionalsAndCasts) {
+  EXPECT_EQ(Value("if(1 > 0, 'yes', 'no')"), "yes");
+  EXPECT_EQ(Value("if(1 < 0, 'yes', NULL)"), "NULL");
+  EXPECT_EQ(Value("nullif(1, 1)"), "NULL");
+  EXPECT_EQ(Value("coalesce(NULL, 2)"), "2");
+  EXPECT_EQ(Value("try_cast('x' AS INTEGER)"), "NULL");
+  EXPECT_EQ(Value("try(CAST('x' AS INTEGER))"), "NULL");
+  EXPECT_EQ(Value("CAST('12' AS BIGINT) + 1"), "13");
+  EXPECT_EQ(Value("CAST(1.256 AS DECIMAL(5,2))"), "1.26");
+  EXPECT_EQ(Value("CAST('2024-01-02' AS DATE)"), "2024-01-02");
+  EXPECT_EQ(Value("CAST(2.5 AS REAL)"), "2.5");
+  EXPECT_EQ(Value("CAST(42 AS VARCHAR)"), "42");
+  EXPECT_EQ(Value("typeof(1)"), "integer");
+  EXPECT_EQ(Value("typeof('a')"), "varchar");
+  EXPECT_EQ(Value("typeof(TIMESTAMP '2024-01-01')"), "timestamp(3)");
+  EXPECT_EQ(Value("typeof(CAST(1 AS REAL))"), "real");
+  EXPECT_EQ(Value("to_hex(CAST('AB' AS VARBINARY))"), "4142");
+  EXPECT_EQ(Value("CAST('x' AS VARCHAR(3)) || CAST('y' AS CHAR(1))"), "xy");
+  EXPECT_EQ(Value("CAST(CAST(3 AS TINYINT) AS SMALLINT) + CAST(1 AS INTEGER)"), "4");
+}
+
+TEST_F(DialectTest, IntegerDivisionAndNullOrdering) {
+  EXPECT_EQ(Value("7 / 2"), "3");
+  EXPECT_EQ(Value("-7 / 2"), "-3");
+  EXPECT_EQ(Value("7.0 / 2"), "3.5");
+  EXPECT_EQ(Value("CAST(7 AS DOUBLE) / 2"), "3.5");
+  EXPECT_EQ(Value("(3 + 4) / (1 + 1) * 2"), "6");
+  EXPECT_EQ(Value("1 / 0"), "ERROR DIVISION_BY_ZERO: DIVISION_BY_ZERO: Division by zero");
+  EXPECT_EQ(Value("1 / nullif(0, 0)"), "NULL");
+  EXPECT_EQ(Rows("SELECT sum(x) / count(*) FROM (VALUES (1), (2), (4)) t(x)"), "\"2\"\n");
+  // Trino: NULLS LAST by default for ASC and DESC.
+  EXPECT_EQ(Rows("SELECT x FROM (VALUES (1), (NULL), (2)) t(x) ORDER BY x"), "\"1\"\n\"2\"\n\n");
+  EXPECT_EQ(Rows("SELECT x FROM (VALUES (1), (NULL), (2)) t(x) ORDER BY x DESC"), "\"2\"\n\"1\"\n\n");
+  EXPECT_EQ(Rows("SELECT x FROM (VALUES (1), (NULL), (2)) t(x) ORDER BY x NULLS FIRST"), "\n\"1\"\n\"2\"\n");
+  EXPECT_EQ(Rows("SELECT x FROM (VALUES (1), (2), (3)) t(x) ORDER BY x LIMIT 1 OFFSET 1"), "\"2\"\n");
+}
+
+TEST_F(DialectTest, Aggregates) {
+  const std::string t = " FROM (VALUES (1, true), (2, false), (3, true), (3, NULL)) t(x, b)";
+  EXPECT_EQ(Rows("SELECT approx_distinct(x)" + t), "\"3\"\n");
+  EXPECT_EQ(Rows("SELECT count_if(b)" + t), "\"2\"\n");
+  EXPECT_EQ(Rows("SELECT bool_and(b), every(b), bool_or(b)" + t), "\"false\",\"false\",\"true\"\n");
+  EXPECT_EQ(Rows("SELECT arbitrary(x) IS NOT NULL" + t), "\"true\"\n");
+  EXPECT_EQ(Rows("SELECT approx_percentile(x, 0.5)" + t), "\"2\"\n");
+  EXPECT_EQ(Rows("SELECT max_by(x, x), min_by(x, x)" + t), "\"3\",\"1\"\n");
+  EXPECT_EQ(Rows("SELECT array_agg(x ORDER BY x)" + t), "\"[1, 2, 3, 3]\"\n");
+}
+
+TEST_F(DialectTest, StatementForms) {
+  const std::string a = "(VALUES (1, 'x'), (2, 'y'), (2, 'z')) a(k, v)";
+  const std::string b = "(VALUES (2, 'q'), (3, 'r')) b(k, w)";
+  EXPECT_EQ(Rows("SELECT k FROM " + a + " INTERSECT SELECT k FROM " + b), "\"2\"\n");
+  EXPECT_EQ(Rows("SELECT k FROM " + a + " EXCEPT SELECT k FROM " + b), "\"1\"\n");
+  EXPECT_EQ(
+      Rows("SELECT a.k, b.k FROM " + a + " FULL OUTER JOIN " + b + " ON a.k = b.k ORDER BY 1 NULLS FIRST, 2"),
+      ",\"3\"\n\"1\",\n\"2\",\"2\"\n\"2\",\"2\"\n");
+  EXPECT_EQ(Rows("SELECT k, count(*) FROM " + a + " GROUP BY ROLLUP (k) ORDER BY k"),
+            "\"1\",\"1\"\n\"2\",\"2\"\n,\"3\"\n");
+  EXPECT_EQ(Rows("SELECT count(*) FROM " + a + " GROUP BY GROUPING SETS ((k), ()) ORDER BY 1"),
+            "\"1\"\n\"2\"\n\"3\"\n");
+  EXPECT_EQ(Rows("SELECT k, v FROM " + a + ", LATERAL (SELECT a.k * 10 AS t) l WHERE l.t = 10"),
+            "\"1\",\"x\"\n");
+  EXPECT_EQ(Rows("SELECT k, max(v) FROM " + a + " GROUP BY k HAVING count(*) > 1"), "\"2\",\"z\"\n");
+  EXPECT_EQ(Rows("SELECT v FROM " + a + " ORDER BY v DESC LIMIT 2 OFFSET 1"), "\"y\"\n\"x\"\n");
+  EXPECT_EQ(Rows("SELECT TIMESTAMP '2024-01-01 12:00:00' AT TIME ZONE 'UTC'"),
+            "\"2024-01-01 12:00:00.000 UTC\"\n");
+}
+
+TEST_F(DialectTest, ValuesRowsWithoutParentheses) {
+  EXPECT_EQ(Rows("SELECT count(*) FROM (VALUES 1, 2, 3) AS t(x)"), "\"3\"\n");
+  EXPECT_EQ(Rows("SELECT x FROM (VALUES 'a,b', 'c''d') AS t(x) ORDER BY x"), "\"a,b\"\n\"c'd\"\n");
+  EXPECT_EQ(Rows("SELECT sum(x) FROM (VALUES 1 + 1, abs(-3)) AS t(x)"), "\"5\"\n");
+  EXPECT_EQ(Rows("VALUES 1, 2 ORDER BY 1 DESC"), "\"2\"\n\"1\"\n");
+  EXPECT_EQ(Rows("SELECT count(*) FROM (VALUES (1, 2), (3, 4)) AS t(a, b)"), "\"2\"\n");
+  EXPECT_EQ(Run("SELECT * FROM (VALUES 1, ) t").rfind("ERROR SYNTAX_ERROR", 0), 0u);
+}
+
+TEST_F(DialectTest, UnnamedColumnsAreNamedLikeAthena) {
+  EXPECT_EQ(Run("SELECT 1, 2 AS b, 3"), "\"_col0\",\"b\",\"_col2\"\n\"1\",\"2\",\"3\"\n");
+}
+
+TEST(ConvertDateFormat, Specifiers) {
+  EXPECT_EQ(*internal::ConvertDateFormat("%Y-%m-%d %H:%i:%s.%f"), "%Y-%m-%d %H:%M:%S.%f");
+  EXPECT_EQ(*internal::ConvertDateFormat("%r %T %%"), "%I:%M:%S %p %H:%M:%S %%");
+  EXPECT_FALSE(internal::ConvertDateFormat("%").ok());
+  EXPECT_FALSE(internal::ConvertDateFormat("%Q").ok());
+}
+
+}  // namespace
+}  // namespace cenote::query

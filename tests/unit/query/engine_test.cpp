@@ -1,0 +1,230 @@
+// QueryEngine basics (src/query/engine.cpp): lockdown, trusted SQL, result CSV, cancellation, timeouts.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "query_test_util.hpp"
+
+namespace cenote::query {
+namespace {
+
+using testing::EngineFixture;
+
+class EngineTest : public EngineFixture {};
+
+TEST_F(EngineTest, TrustedSqlReadsAllowedDirectories) {
+  Trusted("COPY (SELECT 1 AS a, 'x' AS b) TO '" + Data("t.csv") + "' (HEADER true)");
+  auto rows = engine_->ExecuteTrusted("SELECT * FROM read_csv('" + Data("t.csv") + "')");
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0][0], "1");
+  EXPECT_EQ((*rows)[0][1], "x");
+  auto nulls = engine_->ExecuteTrusted("SELECT NULL, 2");
+  ASSERT_TRUE(nulls.ok());
+  EXPECT_FALSE((*nulls)[0][0].has_value());
+  auto described = engine_->ExecuteTrusted("DESCRIBE SELECT * FROM read_csv('" + Data("t.csv") + "')");
+  ASSERT_TRUE(described.ok()) << described.error().message;
+  EXPECT_EQ(DuckDbTypeToGlue(*(*described)[0][1]), "bigint");
+}
+
+TEST_F(EngineTest, TrustedSqlCannotLeaveTheSandboxDirectories) {
+  EXPECT_FALSE(engine_->ExecuteTrusted("SELECT * FROM read_csv('/etc/passwd')").ok());
+  EXPECT_FALSE(engine_->ExecuteTrusted("SELECT * FROM read_text('/etc/hostname')").ok());
+  EXPECT_FALSE(engine_->ExecuteTrusted("SELECT * FROM glob('/etc/*')").ok());
+  EXPECT_FALSE(engine_->ExecuteTrusted("COPY (SELECT 1) TO '" + dir_ / "outside/x.csv" + "'").ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "outside/x.csv"));
+  EXPECT_FALSE(engine_->ExecuteTrusted("SELECT * FROM read_csv('" + Data("../outside/x.csv") + "')").ok());
+}
+
+TEST_F(EngineTest, ConfigurationIsLocked) {
+  EXPECT_FALSE(engine_->ExecuteTrusted("SET enable_external_access = true").ok());
+  EXPECT_FALSE(engine_->ExecuteTrusted("SET allowed_directories = ['/']").ok());
+  EXPECT_FALSE(engine_->ExecuteTrusted("SET lock_configuration = false").ok());
+  EXPECT_FALSE(engine_->ExecuteTrusted("RESET lock_configuration").ok());
+  EXPECT_FALSE(engine_->ExecuteTrusted("SET memory_limit = '100GB'").ok());
+  EXPECT_FALSE(engine_->ExecuteTrusted("INSTALL httpfs").ok());
+  EXPECT_FALSE(engine_->ExecuteTrusted("LOAD httpfs").ok());
+  auto limit = engine_->ExecuteTrusted("SELECT current_setting('memory_limit')");
+  ASSERT_TRUE(limit.ok());
+  EXPECT_EQ((*limit)[0][0], "512.0 MiB");
+  auto threads = engine_->ExecuteTrusted("SELECT current_setting('threads')");
+  ASSERT_TRUE(threads.ok());
+  EXPECT_EQ((*threads)[0][0], "2");
+}
+
+TEST_F(EngineTest, OpenRequiresScratchDir) {
+  EngineOptions options;
+  EXPECT_FALSE(QueryEngine::Open(options).ok());
+}
+
+TEST_F(EngineTest, SelectWritesAthenaCsv) {
+  std::string csv =
+      Run("SELECT 1 AS i, 'a\"b' AS s, NULL AS n, true AS b, 2.5 AS d, CAST('2024-05-01 12:00:00' AS "
+          "TIMESTAMP) AS ts, "
+          "DATE '2024-05-01' AS dt, ARRAY[1, 2] AS arr, MAP(ARRAY['a'], ARRAY[1]) AS m, "
+          "CAST(ROW(1, 'x') AS ROW(f1 INTEGER, f2 VARCHAR)) AS r, ARRAY['x', NULL] AS an");
+  EXPECT_EQ(
+      csv,
+      "\"i\",\"s\",\"n\",\"b\",\"d\",\"ts\",\"dt\",\"arr\",\"m\",\"r\",\"an\"\n"
+      "\"1\",\"a\"\"b\",,\"true\",\"2.5\",\"2024-05-01 12:00:00.000\",\"2024-05-01\",\"[1, 2]\",\"{a=1}\","
+      "\"{f1=1, f2=x}\",\"[x, null]\"\n");
+  ASSERT_EQ(last_.columns.size(), 11u);
+  EXPECT_EQ(last_.columns[0].type, "integer");
+  EXPECT_EQ(last_.columns[1].type, "varchar");
+  EXPECT_EQ(last_.columns[3].type, "boolean");
+  EXPECT_EQ(last_.columns[5].type, "timestamp");
+  EXPECT_EQ(last_.columns[7].type, "array");
+  EXPECT_EQ(last_.columns[8].type, "map");
+  EXPECT_EQ(last_.columns[9].type, "row");
+  EXPECT_EQ(last_.stats.rows, 1);
+}
+
+TEST_F(EngineTest, NestedNullsAndEmptyContainers) {
+  EXPECT_EQ(
+      Rows("SELECT CAST(NULL AS INTEGER[]), CAST([] AS INTEGER[]), CAST(NULL AS MAP(VARCHAR, INTEGER)), "
+           "MAP(CAST([] AS VARCHAR[]), CAST([] AS INTEGER[])), CAST(NULL AS ROW(a INTEGER)), "
+           "CAST(ROW(NULL) AS ROW(a INTEGER)), ARRAY[ARRAY[1], NULL], from_hex('6869')"),
+      ",\"[]\",,\"{}\",,\"{a=null}\",\"[[1], null]\",\"68 69\"\n");
+}
+
+TEST_F(EngineTest, ManyRowsStreamToTheFile) {
+  std::string out = Run("SELECT x FROM range(100000) AS t(x) ORDER BY x");
+  EXPECT_EQ(last_.stats.rows, 100000);
+  EXPECT_EQ(out.substr(0, 12), "\"x\"\n\"0\"\n\"1\"\n");
+  EXPECT_NE(out.find("\"99999\"\n"), std::string::npos);
+}
+
+TEST_F(EngineTest, OrderByIsKeptInTheResultFile) {
+  std::string out =
+      Rows("SELECT x, 'v' || CAST(x AS VARCHAR) FROM range(300000) r(x) ORDER BY x % 1000 DESC, x");
+  std::istringstream in(out);
+  std::string line;
+  long long previous_key = 1000;
+  long long previous_x = -1;
+  long long rows = 0;
+  bool ordered = true;
+  while (std::getline(in, line)) {
+    long long x = std::stoll(line.substr(1, line.find('"', 1) - 1));
+    long long key = x % 1000;
+    if (key > previous_key || (key == previous_key && x < previous_x)) ordered = false;
+    previous_key = key;
+    previous_x = x;
+    ++rows;
+  }
+  EXPECT_TRUE(ordered);
+  EXPECT_EQ(rows, 300000);
+}
+
+TEST_F(EngineTest, SyntaxErrorHasPosition) {
+  std::string out = Run("SELECT 1 FROM");
+  EXPECT_EQ(out.rfind("ERROR SYNTAX_ERROR: SYNTAX_ERROR: line 1:", 0), 0u) << out;
+  out = Run("SELECT *\nFRM x");
+  EXPECT_NE(out.find("line 2:"), std::string::npos) << out;
+  EXPECT_EQ(Run("").rfind("ERROR SYNTAX_ERROR", 0), 0u);
+}
+
+TEST_F(EngineTest, ExecutionErrorsComeBackAsErrors) {
+  std::string out = Run("SELECT CAST('abc' AS INTEGER)");
+  EXPECT_EQ(out.rfind("ERROR INVALID_CAST_ARGUMENT: INVALID_CAST_ARGUMENT: ", 0), 0u) << out;
+  EXPECT_EQ(out.find("LINE"), std::string::npos) << out;
+  EXPECT_NE(out.find("abc"), std::string::npos) << out;
+  out = Run("SELECT no_such_column FROM (SELECT 1 AS a)");
+  EXPECT_EQ(out.rfind("ERROR COLUMN_NOT_FOUND: COLUMN_NOT_FOUND: ", 0), 0u) << out;
+  out = Run("SELECT no_such_function(1)");
+  EXPECT_EQ(out.rfind("ERROR FUNCTION_NOT_FOUND: ", 0), 0u) << out;
+  out = Run("SELECT no_such_column FROM (SELECT 1 AS a)");
+  EXPECT_NE(out.find("no_such_column"), std::string::npos) << out;
+}
+
+TEST_F(EngineTest, CancellationStopsARunningQuery) {
+  QueryContext ctx;
+  Cancellation cancel;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel.Cancel();
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = engine_->RunSelect("SELECT count(*) FROM range(10000000000) a(x) WHERE x % 7 = 3", ctx, resolver_,
+                              dir_ / "scratch/c.csv", cancel);
+  stopper.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "Query was cancelled");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_TRUE(cancel.cancelled());
+  // The connection is usable again afterwards.
+  EXPECT_EQ(Rows("SELECT 42"), "\"42\"\n");
+}
+
+TEST_F(EngineTest, CancelledBeforeStartDoesNotRun) {
+  QueryContext ctx;
+  Cancellation cancel;
+  cancel.Cancel();
+  auto r = engine_->RunSelect("SELECT 1", ctx, resolver_, dir_ / "scratch/c.csv", cancel);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "Query was cancelled");
+}
+
+TEST_F(EngineTest, TimeoutStopsARunningQuery) {
+  QueryContext ctx;
+  ctx.timeout = std::chrono::milliseconds(300);
+  Cancellation cancel;
+  auto start = std::chrono::steady_clock::now();
+  auto r = engine_->RunSelect("SELECT count(*) FROM range(10000000000) a(x) WHERE x % 7 = 3", ctx, resolver_,
+                              dir_ / "scratch/c.csv", cancel);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "TIMEOUT");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST_F(EngineTest, MemoryLimitIsHonoured) {
+  // 512 MiB limit: a 2 GiB string aggregation cannot fit and must fail, not take the machine.
+  std::string out = Run("SELECT length(string_agg(repeat('x', 1000), '')) FROM range(2000000)");
+  EXPECT_EQ(
+      out.rfind("ERROR EXCEEDED_LOCAL_MEMORY_LIMIT: EXCEEDED_LOCAL_MEMORY_LIMIT: Query exhausted resources",
+                0),
+      0u)
+      << out.substr(0, 300);
+}
+
+TEST_F(EngineTest, ConcurrentQueriesUseTheirOwnConnections) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 15; ++i) {
+        QueryContext ctx;
+        Cancellation cancel;
+        std::string csv = dir_ / ("scratch/c" + std::to_string(t) + ".csv");
+        int n = t * 100 + i;
+        auto r = engine_->RunSelect("SELECT sum(x) FROM range(" + std::to_string(n) + ") r(x)", ctx,
+                                    resolver_, csv, cancel);
+        std::ifstream in(csv);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string expected =
+            "\"_col0\"\n" + (n == 0 ? std::string() : "\"" + std::to_string(n * (n - 1) / 2) + "\"") + "\n";
+        if (!r.ok() || ss.str() != expected) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(EngineTest, DescribeSelectReportsColumns) {
+  QueryContext ctx;
+  auto cols =
+      engine_->DescribeSelect("SELECT 1 AS a, 'x' AS b, CAST(1.5 AS DECIMAL(10,2)) AS c", ctx, resolver_);
+  ASSERT_TRUE(cols.ok()) << cols.error().message;
+  ASSERT_EQ(cols->size(), 3u);
+  EXPECT_EQ((*cols)[0].name, "a");
+  EXPECT_EQ((*cols)[0].type, "integer");
+  EXPECT_EQ((*cols)[1].type, "varchar");
+  EXPECT_EQ((*cols)[2].type, "decimal");
+  EXPECT_EQ((*cols)[2].precision, 10);
+  EXPECT_EQ((*cols)[2].scale, 2);
+}
+
+}  // namespace
+}  // namespace cenote::query

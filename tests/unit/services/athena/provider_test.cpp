@@ -1,0 +1,834 @@
+#include "services/athena/athena_provider.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "fakes.hpp"
+#include "services/athena/table_resolver.hpp"
+#include "store/metadata_store.hpp"
+
+namespace cenote::athena {
+namespace {
+
+namespace json = boost::json;
+using testing::FakeEngine;
+using testing::FakeLake;
+using testing::TempDir;
+
+class AthenaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::MetadataStore::OpenSqlite(dir_ / "meta.db");
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    auto catalog = glue::Catalog::Open(*store_, "123456789012", "us-east-1");
+    ASSERT_TRUE(catalog.ok()) << catalog.error().message;
+    catalog_ = std::move(*catalog);
+    lake_ = std::make_unique<FakeLake>(dir_ / "lake");
+    lake_->CreateBucket("results");
+    lake_->CreateBucket("data");
+    Reopen();
+  }
+  void TearDown() override {
+    if (athena_) athena_->Shutdown();
+    athena_.reset();
+  }
+
+  void Reopen(int max_concurrent = 4) {
+    if (athena_) athena_->Shutdown();
+    athena_.reset();
+    AthenaOptions options;
+    options.account_id = "123456789012";
+    options.region = "us-east-1";
+    options.max_concurrent_queries = max_concurrent;
+    options.scratch_dir = dir_ / "scratch";
+    auto p = AthenaProvider::Open(*store_, *catalog_, *lake_, engine_, options);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    athena_ = std::move(*p);
+  }
+
+  Result<json::object> Call(std::string_view op, json::object params) {
+    aws::RequestContext ctx;
+    ctx.operation = std::string(op);
+    aws::OperationInput input;
+    input.params = std::move(params);
+    auto out = athena_->Invoke(ctx, op, input);
+    if (!out) return std::move(out).error();
+    return out->result.as_object();
+  }
+
+  json::object Ok(std::string_view op, json::object params) {
+    auto r = Call(op, std::move(params));
+    EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().code + " " + r.error().message);
+    return r.ok() ? *r : json::object{};
+  }
+
+  Error Err(std::string_view op, json::object params) {
+    auto r = Call(op, std::move(params));
+    EXPECT_FALSE(r.ok()) << op << " unexpectedly succeeded";
+    return r.ok() ? Error{} : r.error();
+  }
+
+  std::string Start(const std::string& sql, const std::string& database = "default",
+                    const std::string& output = "s3://results/out/") {
+    json::object in{{"QueryString", sql}, {"QueryExecutionContext", json::object{{"Database", database}}}};
+    if (!output.empty()) in["ResultConfiguration"] = json::object{{"OutputLocation", output}};
+    auto r = Ok("StartQueryExecution", in);
+    return r.contains("QueryExecutionId") ? std::string(r["QueryExecutionId"].as_string()) : "";
+  }
+
+  // Polls until the execution leaves QUEUED/RUNNING (bounded: 10 s).
+  json::object Wait(const std::string& id) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto r = Ok("GetQueryExecution", {{"QueryExecutionId", id}});
+      json::object qe = r["QueryExecution"].as_object();
+      std::string state(qe["Status"].as_object()["State"].as_string());
+      if (state != "QUEUED" && state != "RUNNING") return qe;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ADD_FAILURE() << "query " << id << " did not finish";
+    return {};
+  }
+
+  static std::string State(json::object& qe) {
+    return std::string(qe["Status"].as_object()["State"].as_string());
+  }
+  static std::string Reason(json::object& qe) {
+    auto* r = qe["Status"].as_object().if_contains("StateChangeReason");
+    return r ? std::string(r->as_string()) : "";
+  }
+
+  // Runs a statement to completion and returns its rows (as strings; NULL -> "<null>").
+  std::vector<std::vector<std::string>> Rows(const std::string& sql, const std::string& db = "default") {
+    std::string id = Start(sql, db);
+    json::object qe = Wait(id);
+    EXPECT_EQ(State(qe), "SUCCEEDED") << sql << ": " << Reason(qe);
+    auto res = Ok("GetQueryResults", {{"QueryExecutionId", id}});
+    std::vector<std::vector<std::string>> out;
+    if (!res.contains("ResultSet")) return out;
+    for (auto& row : res["ResultSet"].as_object()["Rows"].as_array()) {
+      std::vector<std::string> r;
+      for (auto& d : row.as_object()["Data"].as_array()) {
+        auto* v = d.as_object().if_contains("VarCharValue");
+        r.push_back(v ? std::string(v->as_string()) : "<null>");
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  json::object Failed(const std::string& sql, const std::string& db = "default") {
+    json::object qe = Wait(Start(sql, db));
+    EXPECT_EQ(State(qe), "FAILED") << sql;
+    return qe;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<store::MetadataStore> store_;
+  std::unique_ptr<glue::Catalog> catalog_;
+  std::unique_ptr<FakeLake> lake_;
+  FakeEngine engine_;
+  std::unique_ptr<AthenaProvider> athena_;
+};
+
+// ---------------------------------------------------------------- workgroups
+
+TEST_F(AthenaTest, PrimaryWorkGroupAlwaysExists) {
+  auto wg = Ok("GetWorkGroup", {{"WorkGroup", "primary"}})["WorkGroup"].as_object();
+  EXPECT_EQ(wg["Name"], "primary");
+  EXPECT_EQ(wg["State"], "ENABLED");
+  EXPECT_FALSE(wg["Configuration"].as_object().contains("ResultConfiguration"));
+  auto list = Ok("ListWorkGroups", {})["WorkGroups"].as_array();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].as_object().at("Name"), "primary");
+  Error e = Err("DeleteWorkGroup", {{"WorkGroup", "primary"}});
+  EXPECT_EQ(e.code, "InvalidRequestException");
+}
+
+TEST_F(AthenaTest, WorkGroupLifecycle) {
+  Ok("CreateWorkGroup",
+     {{"Name", "etl"},
+      {"Description", "jobs"},
+      {"Configuration",
+       json::object{{"ResultConfiguration", json::object{{"OutputLocation", "s3://results/etl/"}}}}}});
+  Error dup = Err("CreateWorkGroup", {{"Name", "etl"}});
+  EXPECT_EQ(dup.code, "InvalidRequestException");
+  EXPECT_EQ(Err("CreateWorkGroup", {{"Name", "bad name!"}}).code, "InvalidRequestException");
+
+  auto wg = Ok("GetWorkGroup", {{"WorkGroup", "etl"}})["WorkGroup"].as_object();
+  EXPECT_EQ(wg["Description"], "jobs");
+  EXPECT_EQ(wg["Configuration"].as_object()["ResultConfiguration"].as_object()["OutputLocation"],
+            "s3://results/etl/");
+  EXPECT_EQ(wg["Configuration"].as_object()["EngineVersion"].as_object()["EffectiveEngineVersion"],
+            "Athena engine version 3");
+
+  Ok("UpdateWorkGroup",
+     {{"WorkGroup", "etl"},
+      {"State", "DISABLED"},
+      {"ConfigurationUpdates", json::object{{"EnforceWorkGroupConfiguration", true},
+                                            {"ResultConfigurationUpdates",
+                                             json::object{{"OutputLocation", "s3://results/etl2/"}}}}}});
+  wg = Ok("GetWorkGroup", {{"WorkGroup", "etl"}})["WorkGroup"].as_object();
+  EXPECT_EQ(wg["State"], "DISABLED");
+  EXPECT_EQ(wg["Configuration"].as_object()["EnforceWorkGroupConfiguration"], true);
+  EXPECT_EQ(wg["Configuration"].as_object()["ResultConfiguration"].as_object()["OutputLocation"],
+            "s3://results/etl2/");
+  Error disabled = Err("StartQueryExecution", {{"QueryString", "SELECT 1"}, {"WorkGroup", "etl"}});
+  EXPECT_EQ(disabled.code, "InvalidRequestException");
+
+  Ok("UpdateWorkGroup",
+     {{"WorkGroup", "etl"},
+      {"ConfigurationUpdates",
+       json::object{{"ResultConfigurationUpdates", json::object{{"RemoveOutputLocation", true}}}}}});
+  wg = Ok("GetWorkGroup", {{"WorkGroup", "etl"}})["WorkGroup"].as_object();
+  EXPECT_FALSE(wg["Configuration"].as_object().contains("ResultConfiguration"));
+
+  EXPECT_EQ(Ok("ListWorkGroups", {})["WorkGroups"].as_array().size(), 2u);
+  Ok("DeleteWorkGroup", {{"WorkGroup", "etl"}});
+  Error gone = Err("GetWorkGroup", {{"WorkGroup", "etl"}});
+  EXPECT_EQ(gone.code, "InvalidRequestException");
+  EXPECT_EQ(gone.message, "WorkGroup is not found.");
+}
+
+TEST_F(AthenaTest, WorkGroupWithNamedQueriesNeedsRecursiveDelete) {
+  Ok("CreateWorkGroup", {{"Name", "wg"}});
+  Ok("CreateNamedQuery",
+     {{"Name", "q"}, {"Database", "db"}, {"QueryString", "SELECT 1"}, {"WorkGroup", "wg"}});
+  EXPECT_EQ(Err("DeleteWorkGroup", {{"WorkGroup", "wg"}}).code, "InvalidRequestException");
+  Ok("DeleteWorkGroup", {{"WorkGroup", "wg"}, {"RecursiveDeleteOption", true}});
+  EXPECT_EQ(Err("GetWorkGroup", {{"WorkGroup", "wg"}}).code, "InvalidRequestException");
+}
+
+TEST_F(AthenaTest, WorkGroupTags) {
+  Ok("CreateWorkGroup",
+     {{"Name", "tagged"}, {"Tags", json::array{json::object{{"Key", "team"}, {"Value", "a"}}}}});
+  std::string arn = "arn:aws:athena:us-east-1:123456789012:workgroup/tagged";
+  Ok("TagResource", {{"ResourceARN", arn},
+                     {"Tags", json::array{json::object{{"Key", "env"}, {"Value", "dev"}},
+                                          json::object{{"Key", "team"}, {"Value", "b"}}}}});
+  auto tags = Ok("ListTagsForResource", {{"ResourceARN", arn}})["Tags"].as_array();
+  ASSERT_EQ(tags.size(), 2u);
+  EXPECT_EQ(tags[0].as_object().at("Value"), "b");
+  Ok("UntagResource", {{"ResourceARN", arn}, {"TagKeys", json::array{"team"}}});
+  tags = Ok("ListTagsForResource", {{"ResourceARN", arn}})["Tags"].as_array();
+  ASSERT_EQ(tags.size(), 1u);
+  EXPECT_EQ(tags[0].as_object().at("Key"), "env");
+  EXPECT_EQ(Err("ListTagsForResource", {{"ResourceARN", "arn:aws:athena:us-east-1:1:workgroup/nope"}}).code,
+            "ResourceNotFoundException");
+}
+
+// ---------------------------------------------------------------- executions and results
+
+TEST_F(AthenaTest, MissingOutputLocation) {
+  Error e = Err("StartQueryExecution", {{"QueryString", "SELECT 1"}});
+  EXPECT_EQ(e.code, "InvalidRequestException");
+  EXPECT_EQ(e.message,
+            "No output location provided. An output location is required either through the Workgroup result "
+            "configuration setting or as an API input.");
+  EXPECT_EQ(Err("StartQueryExecution", {{"QueryString", "SELECT 1"}, {"WorkGroup", "nope"}}).message,
+            "WorkGroup is not found.");
+  EXPECT_EQ(Err("StartQueryExecution", {{"QueryString", ""}}).code, "InvalidRequestException");
+}
+
+TEST_F(AthenaTest, SelectRoundTrip) {
+  engine_.columns = {{"id", "integer", 10, 0}, {"name", "varchar", 2147483647, 0}};
+  engine_.rows = {{std::string("1"), std::string("a,\"b\"")}, {std::string("2"), std::nullopt}};
+  std::string id = Start("SELECT id, name FROM t", "sales", "s3://results/out");
+  json::object qe = Wait(id);
+  ASSERT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+  EXPECT_EQ(qe["QueryExecutionId"], id.c_str());
+  EXPECT_EQ(qe["StatementType"], "DML");
+  EXPECT_EQ(qe["WorkGroup"], "primary");
+  EXPECT_EQ(qe["ResultConfiguration"].as_object()["OutputLocation"],
+            ("s3://results/out/" + id + ".csv").c_str());
+  EXPECT_EQ(qe["QueryExecutionContext"].as_object()["Database"], "sales");
+  auto& stats = qe["Statistics"].as_object();
+  EXPECT_EQ(stats["DataScannedInBytes"], 1234);
+  EXPECT_EQ(stats["EngineExecutionTimeInMillis"], 2);
+  EXPECT_TRUE(stats.contains("TotalExecutionTimeInMillis"));
+  EXPECT_TRUE(stats.contains("QueryQueueTimeInMillis"));
+  EXPECT_TRUE(qe["Status"].as_object().contains("CompletionDateTime"));
+  EXPECT_TRUE(lake_->Get("results", "out/" + id + ".csv").has_value());
+  EXPECT_TRUE(lake_->Get("results", "out/" + id + ".csv.metadata").has_value());
+  EXPECT_EQ(engine_.LastSql(), "SELECT id, name FROM t");
+
+  auto res = Ok("GetQueryResults", {{"QueryExecutionId", id}});
+  EXPECT_FALSE(res.contains("NextToken"));
+  auto& rows = res["ResultSet"].as_object()["Rows"].as_array();
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].as_object().at("Data").as_array()[0].as_object().at("VarCharValue"), "id");  // header row
+  EXPECT_EQ(rows[1].as_object().at("Data").as_array()[1].as_object().at("VarCharValue"), "a,\"b\"");
+  EXPECT_TRUE(rows[2].as_object().at("Data").as_array()[1].as_object().empty());  // NULL: no VarCharValue
+  auto& cols = res["ResultSet"].as_object()["ResultSetMetadata"].as_object()["ColumnInfo"].as_array();
+  ASSERT_EQ(cols.size(), 2u);
+  auto& c1 = cols[1].as_object();
+  EXPECT_EQ(c1.at("CatalogName"), "hive");
+  EXPECT_EQ(c1.at("SchemaName"), "");
+  EXPECT_EQ(c1.at("Name"), "name");
+  EXPECT_EQ(c1.at("Label"), "name");
+  EXPECT_EQ(c1.at("Type"), "varchar");
+  EXPECT_EQ(c1.at("Precision"), 2147483647);
+  EXPECT_EQ(c1.at("Nullable"), "UNKNOWN");
+  EXPECT_EQ(c1.at("CaseSensitive"), true);
+  EXPECT_EQ(cols[0].as_object().at("CaseSensitive"), false);
+}
+
+TEST_F(AthenaTest, ResultPaginationIncludesHeaderOnFirstPage) {
+  engine_.columns = {{"n", "integer", 10, 0}};
+  engine_.rows.clear();
+  for (int i = 0; i < 5; ++i) engine_.rows.push_back({std::to_string(i)});
+  std::string id = Start("SELECT n FROM t");
+  ASSERT_EQ(State(*std::make_unique<json::object>(Wait(id))), "SUCCEEDED");
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  for (; pages < 10; ++pages) {
+    json::object in{{"QueryExecutionId", id}, {"MaxResults", 2}};
+    if (!token.empty()) in["NextToken"] = token;
+    auto res = Ok("GetQueryResults", in);
+    auto& rows = res["ResultSet"].as_object()["Rows"].as_array();
+    EXPECT_LE(rows.size(), 2u);
+    for (auto& r : rows)
+      seen.emplace_back(r.as_object().at("Data").as_array()[0].as_object().at("VarCharValue").as_string());
+    if (!res.contains("NextToken")) break;
+    token = std::string(res["NextToken"].as_string());
+  }
+  EXPECT_EQ(pages, 2);
+  EXPECT_EQ(seen, (std::vector<std::string>{"n", "0", "1", "2", "3", "4"}));
+
+  Error big = Err("GetQueryResults", {{"QueryExecutionId", id}, {"MaxResults", 1001}});
+  EXPECT_EQ(big.code, "InvalidRequestException");
+  EXPECT_NE(big.message.find("less than or equal to 1000"), std::string::npos);
+  EXPECT_EQ(Err("GetQueryResults", {{"QueryExecutionId", id}, {"NextToken", "bogus"}}).code,
+            "InvalidRequestException");
+  std::string other = Start("SELECT n FROM t");
+  Wait(other);
+  EXPECT_EQ(Err("GetQueryResults", {{"QueryExecutionId", other}, {"NextToken", token}}).code,
+            "InvalidRequestException");
+}
+
+TEST_F(AthenaTest, WorkGroupOutputLocationWinsWhenEnforced) {
+  Ok("CreateWorkGroup",
+     {{"Name", "enforced"},
+      {"Configuration",
+       json::object{{"EnforceWorkGroupConfiguration", true},
+                    {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/wg/"}}}}}});
+  auto r = Ok("StartQueryExecution",
+              {{"QueryString", "SELECT 1"},
+               {"WorkGroup", "enforced"},
+               {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/mine/"}}}});
+  std::string id(r["QueryExecutionId"].as_string());
+  json::object qe = Wait(id);
+  EXPECT_EQ(qe["ResultConfiguration"].as_object()["OutputLocation"],
+            ("s3://results/wg/" + id + ".csv").c_str());
+  EXPECT_EQ(qe["WorkGroup"], "enforced");
+  // Not enforced: the request wins.
+  Ok("UpdateWorkGroup", {{"WorkGroup", "enforced"},
+                         {"ConfigurationUpdates", json::object{{"EnforceWorkGroupConfiguration", false}}}});
+  r = Ok("StartQueryExecution",
+         {{"QueryString", "SELECT 1"},
+          {"WorkGroup", "enforced"},
+          {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/mine/"}}}});
+  id = std::string(r["QueryExecutionId"].as_string());
+  qe = Wait(id);
+  EXPECT_EQ(qe["ResultConfiguration"].as_object()["OutputLocation"],
+            ("s3://results/mine/" + id + ".csv").c_str());
+}
+
+TEST_F(AthenaTest, ExecutionParametersFillPlaceholders) {
+  auto r = Ok("StartQueryExecution",
+              {{"QueryString", "SELECT * FROM t WHERE a = ? AND b = ?"},
+               {"ExecutionParameters", json::array{"'x'", "2"}},
+               {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/p/"}}}});
+  json::object qe = Wait(std::string(r["QueryExecutionId"].as_string()));
+  EXPECT_EQ(State(qe), "SUCCEEDED");
+  EXPECT_EQ(engine_.LastSql(), "SELECT * FROM t WHERE a = 'x' AND b = 2");
+  EXPECT_EQ(qe["ExecutionParameters"].as_array().size(), 2u);
+  r = Ok("StartQueryExecution",
+         {{"QueryString", "SELECT ?"},
+          {"ExecutionParameters", json::array{"1", "2"}},
+          {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/p/"}}}});
+  qe = Wait(std::string(r["QueryExecutionId"].as_string()));
+  EXPECT_EQ(State(qe), "FAILED");
+  EXPECT_EQ(Reason(qe), "INVALID_PARAMETER_USAGE: Incorrect number of parameters: expected 1 but found 2");
+}
+
+TEST_F(AthenaTest, ClientRequestTokenIsIdempotent) {
+  json::object in{{"QueryString", "SELECT 1"},
+                  {"ClientRequestToken", "0123456789abcdef0123456789abcdef"},
+                  {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/x/"}}}};
+  auto a = Ok("StartQueryExecution", in);
+  auto b = Ok("StartQueryExecution", in);
+  EXPECT_EQ(a["QueryExecutionId"], b["QueryExecutionId"]);
+  EXPECT_EQ(Ok("ListQueryExecutions", {})["QueryExecutionIds"].as_array().size(), 1u);
+  in["QueryString"] = "SELECT 2";  // same token, different parameters
+  Error e = Err("StartQueryExecution", in);
+  EXPECT_EQ(e.code, "InvalidRequestException");
+  EXPECT_EQ(e.message, "Idempotent parameters do not match");
+}
+
+TEST_F(AthenaTest, ListAndBatchGetExecutions) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Start("SELECT 1"));
+  for (auto& id : ids) Wait(id);
+  auto page1 = Ok("ListQueryExecutions", {{"MaxResults", 3}});
+  auto& first = page1["QueryExecutionIds"].as_array();
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_EQ(first[0], ids[4].c_str());  // newest first
+  ASSERT_TRUE(page1.contains("NextToken"));
+  auto page2 = Ok("ListQueryExecutions", {{"MaxResults", 3}, {"NextToken", page1["NextToken"]}});
+  auto& second = page2["QueryExecutionIds"].as_array();
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[1], ids[0].c_str());
+  EXPECT_FALSE(page2.contains("NextToken"));
+
+  auto batch = Ok("BatchGetQueryExecution", {{"QueryExecutionIds", json::array{ids[0].c_str(), "missing"}}});
+  EXPECT_EQ(batch["QueryExecutions"].as_array().size(), 1u);
+  auto& un = batch["UnprocessedQueryExecutionIds"].as_array();
+  ASSERT_EQ(un.size(), 1u);
+  EXPECT_EQ(un[0].as_object().at("QueryExecutionId"), "missing");
+  EXPECT_EQ(Err("GetQueryExecution", {{"QueryExecutionId", "missing"}}).code, "InvalidRequestException");
+  EXPECT_EQ(Err("ListQueryExecutions", {{"MaxResults", 51}}).code, "InvalidRequestException");
+}
+
+TEST_F(AthenaTest, FailedQueryReportsReasonNotApiError) {
+  engine_.error = MakeError("TABLE_NOT_FOUND", "line 1:15: Table 'awsdatacatalog.db.t' does not exist");
+  json::object qe = Failed("SELECT * FROM db.t");
+  EXPECT_EQ(Reason(qe), "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.db.t' does not exist");
+  auto& err = qe["Status"].as_object()["AthenaError"].as_object();
+  EXPECT_EQ(err["ErrorCategory"], 2);
+  EXPECT_EQ(err["Retryable"], false);
+  EXPECT_EQ(err["ErrorMessage"], Reason(qe).c_str());
+  Error e = Err("GetQueryResults", {{"QueryExecutionId", qe["QueryExecutionId"]}});
+  EXPECT_EQ(e.code, "InvalidRequestException");
+  EXPECT_NE(e.message.find("FAILED"), std::string::npos);
+}
+
+TEST_F(AthenaTest, MissingOutputBucketFailsTheQuery) {
+  json::object qe = Wait(Start("SELECT 1", "default", "s3://nobucket/x/"));
+  EXPECT_EQ(State(qe), "FAILED");
+  EXPECT_NE(Reason(qe).find("Unable to verify/create output bucket nobucket"), std::string::npos);
+}
+
+TEST_F(AthenaTest, StopRunningQueryCancelsIt) {
+  engine_.block_until_cancelled = true;
+  std::string id = Start("SELECT slow()");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (engine_.running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(engine_.running.load(), 1);
+  auto qe = Ok("GetQueryExecution", {{"QueryExecutionId", id}})["QueryExecution"].as_object();
+  EXPECT_EQ(State(qe), "RUNNING");
+  Error e = Err("GetQueryResults", {{"QueryExecutionId", id}});
+  EXPECT_EQ(e.message, "Query has not yet finished. Current state: RUNNING");
+  Ok("StopQueryExecution", {{"QueryExecutionId", id}});
+  qe = Wait(id);
+  EXPECT_EQ(State(qe), "CANCELLED");
+  Ok("StopQueryExecution", {{"QueryExecutionId", id}});  // already finished: no-op
+  EXPECT_EQ(Err("StopQueryExecution", {{"QueryExecutionId", "nope"}}).code, "InvalidRequestException");
+}
+
+TEST_F(AthenaTest, PoolBoundsConcurrencyAndQueuedQueriesCanBeStopped) {
+  Reopen(1);
+  engine_.block_until_cancelled = true;
+  std::string running = Start("SELECT slow()");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (engine_.running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::string queued = Start("SELECT slow()");
+  auto qe = Ok("GetQueryExecution", {{"QueryExecutionId", queued}})["QueryExecution"].as_object();
+  EXPECT_EQ(State(qe), "QUEUED");
+  EXPECT_EQ(Err("GetQueryResults", {{"QueryExecutionId", queued}}).message,
+            "Query has not yet finished. Current state: QUEUED");
+  Ok("StopQueryExecution", {{"QueryExecutionId", queued}});
+  qe = Ok("GetQueryExecution", {{"QueryExecutionId", queued}})["QueryExecution"].as_object();
+  EXPECT_EQ(State(qe), "CANCELLED");
+  Ok("StopQueryExecution", {{"QueryExecutionId", running}});
+  EXPECT_EQ(State(*std::make_unique<json::object>(Wait(running))), "CANCELLED");
+}
+
+TEST_F(AthenaTest, RestartMarksInterruptedExecutionsFailed) {
+  Reopen(1);
+  engine_.block_until_cancelled = true;
+  std::string running = Start("SELECT slow()");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (engine_.running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::string queued = Start("SELECT 1");
+  athena_->Shutdown();  // the queued one never runs: it stays QUEUED in the store, as after a crash
+  engine_.block_until_cancelled = false;
+  Reopen();
+  auto qe = Ok("GetQueryExecution", {{"QueryExecutionId", queued}})["QueryExecution"].as_object();
+  EXPECT_EQ(State(qe), "FAILED");
+  EXPECT_EQ(Reason(qe), "Query was interrupted by a server restart");
+  EXPECT_EQ(qe["Status"].as_object()["AthenaError"].as_object()["ErrorCategory"], 1);
+  auto first = Ok("GetQueryExecution", {{"QueryExecutionId", running}})["QueryExecution"].as_object();
+  EXPECT_NE(State(first), "RUNNING");
+  EXPECT_NE(State(first), "QUEUED");
+}
+
+// ---------------------------------------------------------------- DDL
+
+TEST_F(AthenaTest, CreateExternalTableStoresGlueTableAsAthenaDoes) {
+  Rows("CREATE DATABASE sales COMMENT 'sales data'");
+  EXPECT_EQ(Rows("CREATE DATABASE IF NOT EXISTS sales").size(), 0u);
+  json::object dup = Failed("CREATE DATABASE sales");
+  EXPECT_NE(Reason(dup).find("FAILED: AlreadyExistsException"), std::string::npos);
+
+  std::string id = Start(
+      "CREATE EXTERNAL TABLE orders (id int, item string COMMENT 'sku', price decimal(10,2)) "
+      "PARTITIONED BY (dt string) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' "
+      "LOCATION 's3://data/orders/' TBLPROPERTIES ('skip.header.line.count'='1')",
+      "sales");
+  json::object qe = Wait(id);
+  ASSERT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+  EXPECT_EQ(qe["StatementType"], "DDL");
+  EXPECT_EQ(qe["ResultConfiguration"].as_object()["OutputLocation"],
+            ("s3://results/out/" + id + ".txt").c_str());
+  EXPECT_TRUE(lake_->Get("results", "out/" + id + ".txt").has_value());
+
+  auto t = catalog_->GetTable("sales", "orders");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->at("TableType"), "EXTERNAL_TABLE");
+  EXPECT_EQ(t->at("Parameters").as_object().at("EXTERNAL"), "TRUE");
+  EXPECT_EQ(t->at("Parameters").as_object().at("skip.header.line.count"), "1");
+  auto& sd = t->at("StorageDescriptor").as_object();
+  EXPECT_EQ(sd.at("Location"), "s3://data/orders/");
+  EXPECT_EQ(sd.at("InputFormat"), "org.apache.hadoop.mapred.TextInputFormat");
+  EXPECT_EQ(sd.at("OutputFormat"), "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat");
+  auto& serde = sd.at("SerdeInfo").as_object();
+  EXPECT_EQ(serde.at("SerializationLibrary"), "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe");
+  EXPECT_EQ(serde.at("Parameters").as_object().at("field.delim"), ",");
+  EXPECT_EQ(sd.at("Columns").as_array()[2].as_object().at("Type"), "decimal(10,2)");
+  EXPECT_EQ(sd.at("Columns").as_array()[1].as_object().at("Comment"), "sku");
+  EXPECT_EQ(t->at("PartitionKeys").as_array()[0].as_object().at("Name"), "dt");
+
+  auto parquet =
+      Rows("CREATE EXTERNAL TABLE p (a bigint) STORED AS PARQUET LOCATION 's3://data/p/'", "sales");
+  auto pt = catalog_->GetTable("sales", "p");
+  ASSERT_TRUE(pt.ok());
+  EXPECT_EQ(pt->at("StorageDescriptor").as_object().at("SerdeInfo").as_object().at("SerializationLibrary"),
+            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe");
+
+  json::object exists = Failed("CREATE EXTERNAL TABLE p (a int) LOCATION 's3://data/p/'", "sales");
+  EXPECT_NE(Reason(exists).find("already exists"), std::string::npos);
+  json::object nodb = Failed("CREATE EXTERNAL TABLE nodb.x (a int) LOCATION 's3://data/x/'");
+  EXPECT_EQ(Reason(nodb), "FAILED: SemanticException [Error 10072]: Database does not exist: nodb");
+}
+
+TEST_F(AthenaTest, ShowDescribeAndPartitions) {
+  Rows("CREATE DATABASE db");
+  Rows(
+      "CREATE EXTERNAL TABLE events (id int, msg string) PARTITIONED BY (year string, month string) "
+      "STORED AS PARQUET LOCATION 's3://data/events'",
+      "db");
+  Rows("CREATE EXTERNAL TABLE other (x int) LOCATION 's3://data/other/'", "db");
+
+  EXPECT_EQ(Rows("SHOW DATABASES"), (std::vector<std::vector<std::string>>{{"db"}, {"default"}}));
+  EXPECT_EQ(Rows("SHOW TABLES", "db"), (std::vector<std::vector<std::string>>{{"events"}, {"other"}}));
+  EXPECT_EQ(Rows("SHOW TABLES IN db 'ev*'"), (std::vector<std::vector<std::string>>{{"events"}}));
+  EXPECT_EQ(Rows("SHOW COLUMNS IN db.events"),
+            (std::vector<std::vector<std::string>>{{"id"}, {"msg"}, {"year"}, {"month"}}));
+
+  std::string id = Start("SHOW TABLES", "db");
+  Wait(id);
+  auto res = Ok("GetQueryResults", {{"QueryExecutionId", id}});
+  auto& cols = res["ResultSet"].as_object()["ResultSetMetadata"].as_object()["ColumnInfo"].as_array();
+  ASSERT_EQ(cols.size(), 1u);
+  EXPECT_EQ(cols[0].as_object().at("Name"), "tab_name");
+  EXPECT_EQ(cols[0].as_object().at("Type"), "string");
+
+  auto desc = Rows("DESCRIBE events", "db");
+  ASSERT_GE(desc.size(), 4u);
+  EXPECT_EQ(desc[0][0].substr(0, 21), "id                  \t");
+  EXPECT_NE(desc[0][0].find("int"), std::string::npos);
+
+  Rows("ALTER TABLE events ADD PARTITION (year='2024', month='01') PARTITION (month='02', year='2024')",
+       "db");
+  auto p = catalog_->GetPartition("db", "events", {"2024", "02"});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->at("StorageDescriptor").as_object().at("Location"), "s3://data/events/year=2024/month=02/");
+  json::object dup = Failed("ALTER TABLE events ADD PARTITION (year='2024', month='01')", "db");
+  EXPECT_NE(Reason(dup).find("AlreadyExistsException"), std::string::npos);
+  Rows("ALTER TABLE events ADD IF NOT EXISTS PARTITION (year='2024', month='01')", "db");
+  json::object partial = Failed("ALTER TABLE events ADD PARTITION (year='2024')", "db");
+  EXPECT_NE(Reason(partial).find("partition columns"), std::string::npos);
+
+  // MSCK REPAIR TABLE adds the folders that match the keys.
+  lake_->Put("data", "events/year=2025/month=03/part-0.parquet", "x");
+  lake_->Put("data", "events/year=2025/month=04/part-0.parquet", "x");
+  lake_->Put("data", "events/year=2025/bad/part-0.parquet", "x");
+  lake_->Put("data", "events/_temp/year=2026/month=01/x", "x");
+  auto msck = Rows("MSCK REPAIR TABLE events", "db");
+  ASSERT_EQ(msck.size(), 3u);
+  EXPECT_EQ(msck[0][0], "Partitions not in metastore:\tevents:year=2025/month=03\tevents:year=2025/month=04");
+  EXPECT_EQ(msck[1][0], "Repair: Added partition to metastore events:year=2025/month=03");
+  EXPECT_EQ(
+      Rows("SHOW PARTITIONS events", "db"),
+      (std::vector<std::vector<std::string>>{
+          {"year=2024/month=01"}, {"year=2024/month=02"}, {"year=2025/month=03"}, {"year=2025/month=04"}}));
+  EXPECT_TRUE(Rows("MSCK REPAIR TABLE events", "db").empty());
+
+  Rows("ALTER TABLE events DROP PARTITION (year='2024')", "db");
+  EXPECT_EQ(Rows("SHOW PARTITIONS events", "db").size(), 2u);
+  json::object nopart = Failed("ALTER TABLE events DROP PARTITION (year='1999')", "db");
+  EXPECT_NE(Reason(nopart).find("Partition not found"), std::string::npos);
+  Rows("ALTER TABLE events DROP IF EXISTS PARTITION (year='1999')", "db");
+
+  json::object notpart = Failed("SHOW PARTITIONS other", "db");
+  EXPECT_NE(Reason(notpart).find("is not a partitioned table"), std::string::npos);
+  json::object missing = Failed("DESCRIBE nothere", "db");
+  EXPECT_EQ(Reason(missing), "FAILED: SemanticException [Error 10001]: Table not found db.nothere");
+
+  auto create = Rows("SHOW CREATE TABLE events", "db");
+  ASSERT_FALSE(create.empty());
+  EXPECT_EQ(create[0][0], "CREATE EXTERNAL TABLE `db`.`events`(");
+
+  json::object notempty = Failed("DROP DATABASE db");
+  EXPECT_NE(Reason(notempty).find("is not empty"), std::string::npos);
+  Rows("DROP TABLE events", "db");
+  Rows("DROP TABLE IF EXISTS events", "db");
+  EXPECT_NE(
+      Reason(*std::make_unique<json::object>(Failed("DROP TABLE events", "db"))).find("Table not found"),
+      std::string::npos);
+  Rows("DROP DATABASE db CASCADE");
+  EXPECT_FALSE(catalog_->GetDatabase("db").ok());
+}
+
+TEST_F(AthenaTest, MalformedAndUnsupportedStatementsFail) {
+  json::object bad = Failed("CREATE EXTERNAL TABLE t (a int");
+  EXPECT_EQ(Reason(bad).rfind("FAILED: ParseException line 1:", 0), 0u) << Reason(bad);
+  json::object upd = Failed("UPDATE t SET a = 1");
+  EXPECT_EQ(Reason(upd).rfind("NOT_SUPPORTED: ", 0), 0u) << Reason(upd);
+  json::object managed = Failed("CREATE TABLE t (a int)");
+  EXPECT_NE(Reason(managed).find("external"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- CTAS, INSERT INTO, views
+
+TEST_F(AthenaTest, CreateTableAsSelectWritesFilesAndCatalog) {
+  Rows("CREATE DATABASE db");
+  engine_.columns = {
+      {"year", "varchar", 2147483647, 0}, {"amount", "decimal", 10, 2}, {"n", "integer", 10, 0}};
+  engine_.rows = {{std::string("2024"), std::string("1.50"), std::string("1")},
+                  {std::string("2025"), std::string("2.00"), std::string("2")},
+                  {std::string("2024"), std::string("3.25"), std::string("3")}};
+  std::string id = Start(
+      "CREATE TABLE db.sums WITH (format='PARQUET', external_location='s3://data/sums/', "
+      "partitioned_by=ARRAY['year']) AS SELECT year, amount, n FROM src",
+      "db");
+  json::object qe = Wait(id);
+  ASSERT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+  EXPECT_EQ(qe["StatementType"], "DML");
+  EXPECT_EQ(qe["SubstatementType"], "CREATE_TABLE_AS_SELECT");
+  auto res = Ok("GetQueryResults", {{"QueryExecutionId", id}});
+  EXPECT_EQ(res["UpdateCount"], 3);
+  EXPECT_TRUE(res["ResultSet"].as_object()["Rows"].as_array().empty());
+  EXPECT_EQ(engine_.LastSql(), "SELECT year, amount, n FROM src");
+
+  auto t = catalog_->GetTable("db", "sums");
+  ASSERT_TRUE(t.ok());
+  auto& sd = t->at("StorageDescriptor").as_object();
+  EXPECT_EQ(sd.at("Location"), "s3://data/sums/");
+  auto& cols = sd.at("Columns").as_array();
+  ASSERT_EQ(cols.size(), 2u);
+  EXPECT_EQ(cols[0].as_object().at("Name"), "amount");
+  EXPECT_EQ(cols[0].as_object().at("Type"), "decimal(10,2)");
+  EXPECT_EQ(cols[1].as_object().at("Type"), "int");
+  EXPECT_EQ(t->at("PartitionKeys").as_array()[0].as_object().at("Name"), "year");
+  EXPECT_EQ(t->at("PartitionKeys").as_array()[0].as_object().at("Type"), "string");
+  auto p = catalog_->GetPartition("db", "sums", {"2024"});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->at("StorageDescriptor").as_object().at("Location"), "s3://data/sums/year=2024/");
+  auto keys = lake_->Keys("data");
+  EXPECT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].rfind("sums/year=2024/" + id, 0), 0u);
+
+  json::object exists = Failed("CREATE TABLE db.sums AS SELECT 1", "db");
+  EXPECT_EQ(Reason(exists), "TABLE_ALREADY_EXISTS: Table 'awsdatacatalog.db.sums' already exists");
+  json::object path =
+      Failed("CREATE TABLE db.sums2 WITH (external_location='s3://data/sums/') AS SELECT 1", "db");
+  EXPECT_EQ(
+      Reason(path),
+      "HIVE_PATH_ALREADY_EXISTS: Target directory for table 'db.sums2' already exists: s3://data/sums/");
+  json::object prop = Failed("CREATE TABLE db.sums3 WITH (colour='red') AS SELECT 1", "db");
+  EXPECT_NE(Reason(prop).find("table property 'colour' does not exist"), std::string::npos);
+
+  // Without external_location: <output>/tables/<query id>/.
+  engine_.columns = {{"x", "integer", 10, 0}};
+  engine_.rows = {{std::string("7")}};
+  std::string id2 = Start("CREATE TABLE db.t2 AS SELECT 7 AS x", "db");
+  ASSERT_EQ(State(*std::make_unique<json::object>(Wait(id2))), "SUCCEEDED");
+  auto t2 = catalog_->GetTable("db", "t2");
+  ASSERT_TRUE(t2.ok());
+  EXPECT_EQ(t2->at("StorageDescriptor").as_object().at("Location"),
+            ("s3://results/out/tables/" + id2 + "/").c_str());
+}
+
+TEST_F(AthenaTest, InsertIntoCastsToTableTypes) {
+  Rows("CREATE DATABASE db");
+  Rows(
+      "CREATE EXTERNAL TABLE target (a int, b string) PARTITIONED BY (dt string) STORED AS PARQUET "
+      "LOCATION 's3://data/target/'",
+      "db");
+  engine_.columns = {{"x", "integer", 10, 0}, {"y", "varchar", 0, 0}, {"dt", "varchar", 0, 0}};
+  engine_.rows = {{std::string("1"), std::string("a"), std::string("d1")},
+                  {std::string("2"), std::string("b"), std::string("d2")}};
+  std::string id = Start("INSERT INTO target SELECT x, y, dt FROM src", "db");
+  json::object qe = Wait(id);
+  ASSERT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+  EXPECT_EQ(Ok("GetQueryResults", {{"QueryExecutionId", id}})["UpdateCount"], 2);
+  std::string sql = engine_.LastSql();
+  EXPECT_NE(sql.find("CAST(\"_c0\" AS integer) AS \"a\""), std::string::npos) << sql;
+  EXPECT_NE(sql.find("CAST(\"_c1\" AS varchar) AS \"b\""), std::string::npos) << sql;
+  EXPECT_NE(sql.find("FROM (SELECT x, y, dt FROM src) AS \"_cenote_insert\"(\"_c0\", \"_c1\", \"_c2\")"),
+            std::string::npos)
+      << sql;
+  auto p = catalog_->GetPartition("db", "target", {"d1"});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->at("StorageDescriptor").as_object().at("Location"), "s3://data/target/dt=d1/");
+  EXPECT_EQ(lake_->Keys("data").size(), 2u);
+
+  engine_.columns = {{"x", "integer", 10, 0}};
+  json::object mismatch = Failed("INSERT INTO target SELECT 1", "db");
+  EXPECT_EQ(Reason(mismatch).rfind("TYPE_MISMATCH: ", 0), 0u) << Reason(mismatch);
+  json::object nocol = Failed("INSERT INTO target (zz) SELECT 1", "db");
+  EXPECT_EQ(Reason(nocol).rfind("COLUMN_NOT_FOUND: ", 0), 0u) << Reason(nocol);
+  json::object notable = Failed("INSERT INTO nope SELECT 1", "db");
+  EXPECT_EQ(Reason(notable), "TABLE_NOT_FOUND: Table 'awsdatacatalog.db.nope' does not exist");
+}
+
+TEST_F(AthenaTest, ViewsAreStoredAsPrestoViews) {
+  Rows("CREATE DATABASE db");
+  engine_.columns = {{"a", "integer", 10, 0}, {"p", "decimal", 5, 1}};
+  Rows("CREATE VIEW v AS SELECT a, p FROM t", "db");
+  auto t = catalog_->GetTable("db", "v");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->at("TableType"), "VIRTUAL_VIEW");
+  EXPECT_EQ(t->at("ViewExpandedText"), "/* Presto View */");
+  EXPECT_EQ(t->at("Parameters").as_object().at("presto_view"), "true");
+  auto view = DecodePrestoView(std::string(t->at("ViewOriginalText").as_string()));
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->at("originalSql"), "SELECT a, p FROM t");
+  EXPECT_EQ(view->at("catalog"), "awsdatacatalog");
+  EXPECT_EQ(view->at("schema"), "db");
+  EXPECT_EQ(view->at("columns").as_array()[1].as_object().at("type"), "decimal(5,1)");
+  EXPECT_EQ(Rows("SHOW VIEWS", "db"), (std::vector<std::vector<std::string>>{{"v"}}));
+
+  json::object dup = Failed("CREATE VIEW v AS SELECT 1", "db");
+  EXPECT_NE(Reason(dup).find("already exists"), std::string::npos);
+  Rows("CREATE OR REPLACE VIEW v AS SELECT a FROM t", "db");
+  json::object wrong = Failed("DROP TABLE v", "db");
+  EXPECT_NE(Reason(wrong).find("Cannot drop a view"), std::string::npos);
+  Rows("DROP VIEW v", "db");
+  EXPECT_FALSE(catalog_->GetTable("db", "v").ok());
+  Rows("DROP VIEW IF EXISTS v", "db");
+}
+
+// ---------------------------------------------------------------- named queries and catalogs
+
+TEST_F(AthenaTest, NamedQueries) {
+  auto created = Ok("CreateNamedQuery", {{"Name", "daily"},
+                                         {"Description", "d"},
+                                         {"Database", "db"},
+                                         {"QueryString", "SELECT 1"},
+                                         {"ClientRequestToken", "tok-0123456789abcdef0123456789abcdef"}});
+  std::string id(created["NamedQueryId"].as_string());
+  auto again = Ok("CreateNamedQuery", {{"Name", "daily"},
+                                       {"Database", "db"},
+                                       {"QueryString", "SELECT 1"},
+                                       {"ClientRequestToken", "tok-0123456789abcdef0123456789abcdef"}});
+  EXPECT_EQ(again["NamedQueryId"], id.c_str());
+  auto nq = Ok("GetNamedQuery", {{"NamedQueryId", id}})["NamedQuery"].as_object();
+  EXPECT_EQ(nq["Name"], "daily");
+  EXPECT_EQ(nq["WorkGroup"], "primary");
+  Ok("UpdateNamedQuery", {{"NamedQueryId", id}, {"Name", "daily2"}, {"QueryString", "SELECT 2"}});
+  nq = Ok("GetNamedQuery", {{"NamedQueryId", id}})["NamedQuery"].as_object();
+  EXPECT_EQ(nq["Name"], "daily2");
+  EXPECT_EQ(nq["QueryString"], "SELECT 2");
+  EXPECT_FALSE(nq.contains("Description"));
+  EXPECT_EQ(Ok("ListNamedQueries", {})["NamedQueryIds"].as_array().size(), 1u);
+  auto batch = Ok("BatchGetNamedQuery", {{"NamedQueryIds", json::array{id.c_str(), "nope"}}});
+  EXPECT_EQ(batch["NamedQueries"].as_array().size(), 1u);
+  EXPECT_EQ(batch["UnprocessedNamedQueryIds"].as_array().size(), 1u);
+  Ok("DeleteNamedQuery", {{"NamedQueryId", id}});
+  EXPECT_EQ(Err("GetNamedQuery", {{"NamedQueryId", id}}).code, "InvalidRequestException");
+  EXPECT_EQ(
+      Err("CreateNamedQuery", {{"Name", "x"}, {"Database", "d"}, {"QueryString", "q"}, {"WorkGroup", "nope"}})
+          .code,
+      "InvalidRequestException");
+}
+
+TEST_F(AthenaTest, DataCatalogDatabasesAndTableMetadata) {
+  auto cats = Ok("ListDataCatalogs", {})["DataCatalogsSummary"].as_array();
+  ASSERT_EQ(cats.size(), 1u);
+  EXPECT_EQ(cats[0].as_object().at("CatalogName"), "AwsDataCatalog");
+  EXPECT_EQ(cats[0].as_object().at("Type"), "GLUE");
+  EXPECT_EQ(Ok("GetDataCatalog", {{"Name", "AwsDataCatalog"}})["DataCatalog"].as_object()["Type"], "GLUE");
+  EXPECT_EQ(Err("GetDataCatalog", {{"Name", "other"}}).code, "InvalidRequestException");
+
+  Rows("CREATE DATABASE db COMMENT 'c'");
+  Rows("CREATE EXTERNAL TABLE t (a int) PARTITIONED BY (k string) LOCATION 's3://data/t/'", "db");
+  auto dbs = Ok("ListDatabases", {{"CatalogName", "AwsDataCatalog"}})["DatabaseList"].as_array();
+  ASSERT_EQ(dbs.size(), 2u);
+  auto db =
+      Ok("GetDatabase", {{"CatalogName", "AwsDataCatalog"}, {"DatabaseName", "db"}})["Database"].as_object();
+  EXPECT_EQ(db["Description"], "c");
+  EXPECT_EQ(Err("GetDatabase", {{"CatalogName", "AwsDataCatalog"}, {"DatabaseName", "zz"}}).code,
+            "MetadataException");
+  auto tm =
+      Ok("GetTableMetadata",
+         {{"CatalogName", "AwsDataCatalog"}, {"DatabaseName", "db"}, {"TableName", "t"}})["TableMetadata"]
+          .as_object();
+  EXPECT_EQ(tm["Name"], "t");
+  EXPECT_EQ(tm["TableType"], "EXTERNAL_TABLE");
+  EXPECT_EQ(tm["Columns"].as_array()[0].as_object().at("Type"), "int");
+  EXPECT_EQ(tm["PartitionKeys"].as_array()[0].as_object().at("Name"), "k");
+  EXPECT_EQ(tm["Parameters"].as_object()["location"], "s3://data/t/");
+  auto list = Ok("ListTableMetadata", {{"CatalogName", "AwsDataCatalog"}, {"DatabaseName", "db"}});
+  EXPECT_EQ(list["TableMetadataList"].as_array().size(), 1u);
+}
+
+TEST_F(AthenaTest, UnknownOperationAndSupportedList) {
+  Error e = Err("StartSession", {});
+  EXPECT_EQ(e.code, "InvalidRequestException");
+  const auto& ops = AthenaProvider::SupportedOperations();
+  EXPECT_NE(std::find(ops.begin(), ops.end(), "StartQueryExecution"), ops.end());
+  EXPECT_EQ(std::find(ops.begin(), ops.end(), "StartSession"), ops.end());
+}
+
+// docs/athena-coverage.md (generated by src/services/athena/gen_coverage.py) must match what Invoke does:
+// every supported operation marked supported, every other one answering InvalidRequestException.
+TEST_F(AthenaTest, CoverageDocMatchesProvider) {
+  std::ifstream in(std::string(CENOTE_SOURCE_DIR) + "/docs/athena-coverage.md");
+  ASSERT_TRUE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  for (auto op : AthenaProvider::SupportedOperations()) {
+    EXPECT_NE(doc.find("| " + std::string(op) + " | supported |"), std::string::npos) << op;
+  }
+  std::size_t unsupported = 0;
+  std::size_t pos = 0;
+  while ((pos = doc.find(" | not implemented |", pos)) != std::string::npos) {
+    std::size_t start = doc.rfind("| ", pos - 1);
+    std::string op = doc.substr(start + 2, pos - start - 2);
+    Error e = Err(op, {});
+    EXPECT_EQ(e.code, "InvalidRequestException") << op;
+    ++unsupported;
+    pos += 1;
+  }
+  EXPECT_EQ(unsupported + AthenaProvider::SupportedOperations().size(), 68u);
+}
+
+}  // namespace
+}  // namespace cenote::athena
