@@ -3,7 +3,8 @@
 # throughput draining the stream, against a fresh `cenote serve` on a temp data dir. Also measures the disk's fsync
 # rate (the physical limit of acknowledged-durable writes) and prints the ratios. Not a test: never fails on a timing.
 # Usage: bench/kinesis/run.sh PATH_TO_CENOTE [--shards N] [--producers N] [--seconds S] [--json OUT]
-# Peers named by the issue (kinesalite on npm, Redis XADD) are not run yet.
+# Peers: kinesalite (npm, pinned here; `npm ci` on first use) and Redis XADD with appendfsync always (redis-server on
+# PATH); a missing peer is skipped with the reason. --no-peers measures Cenote only.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ $# -lt 1 ]]; then

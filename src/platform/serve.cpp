@@ -14,20 +14,16 @@
 #include "aws/router.hpp"
 #include "http/server.hpp"
 #include "platform/credentials.hpp"
-#include "services/s3/s3_provider.hpp"
-#ifdef CENOTE_WITH_KINESIS
-#include "services/kinesis/kinesis_provider.hpp"
-#include "store/stream_log.hpp"
-#endif
-#ifdef CENOTE_WITH_LAKE
 #include "query/engine.hpp"
 #include "services/athena/athena_provider.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/glue/crawler/crawlers.hpp"
 #include "services/glue/glue_provider.hpp"
-#endif
+#include "services/kinesis/kinesis_provider.hpp"
+#include "services/s3/s3_provider.hpp"
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
+#include "store/stream_log.hpp"
 
 namespace cenote::platform {
 
@@ -80,7 +76,6 @@ int Serve(const ServeConfig& config) {
   if (!s3) return Fail("S3", s3.error());
   s3::S3Provider& lake = **s3;
 
-#ifdef CENOTE_WITH_LAKE
   // Catalog and query: the Glue catalog and crawlers, the DuckDB engine and Athena. The engine reads only
   // S3's files and its own scratch directory (wiped here: it holds nothing that outlives a query).
   const std::string scratch = config.data_dir + "/query/scratch";
@@ -110,9 +105,7 @@ int Serve(const ServeConfig& config) {
   if (!athena) return Fail("Athena", athena.error());
   athena::AthenaProvider& athena_ref = **athena;
   glue::Crawlers& crawlers_ref = **crawlers;
-#endif
 
-#ifdef CENOTE_WITH_KINESIS
   // Kinesis records live in their own append-only logs (group-committed), stream metadata in SQLite.
   auto stream_log = store::StreamLog::OpenLocal(config.data_dir + "/kinesis");
   if (!stream_log) return Fail("Kinesis stream log", stream_log.error());
@@ -121,7 +114,6 @@ int Serve(const ServeConfig& config) {
   kinesis_options.region = config.region;
   auto kinesis = kinesis::KinesisProvider::Open(**metadata, **stream_log, kinesis_options);
   if (!kinesis) return Fail("Kinesis", kinesis.error());
-#endif
 
   RootCredentialProvider credentials(*root, AccountId());
   aws::RouterOptions router_options;
@@ -129,13 +121,9 @@ int Serve(const ServeConfig& config) {
   // Declared after the stores, catalog and engine: the providers it owns are destroyed first.
   aws::Router router(models, credentials, router_options);
   router.Register(std::move(s3).value());
-#ifdef CENOTE_WITH_LAKE
   router.Register(std::make_unique<glue::GlueProvider>(**catalog, **crawlers));
   router.Register(std::move(athena).value());
-#endif
-#ifdef CENOTE_WITH_KINESIS
   router.Register(std::move(kinesis).value());
-#endif
 
   http::ServerOptions server_options;
   server_options.host = config.host;
@@ -193,11 +181,9 @@ int Serve(const ServeConfig& config) {
   // If Wait returned for another reason, release the signal thread.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
-#ifdef CENOTE_WITH_LAKE
   // Running queries and crawls are cancelled; their state says so after a restart.
   athena_ref.Shutdown();
   crawlers_ref.Shutdown();
-#endif
   spdlog::info("stopped");
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "aws/protocol/cbor.hpp"
 #include "aws/protocol/wire.hpp"
 
 namespace cenote::aws::protocol {
@@ -64,6 +65,14 @@ WireProtocol RequestProtocol(const ServiceModel& service, const http::Headers* h
 std::string JsonContentType(const ServiceModel& service) {
   return "application/x-amz-json-" +
          (service.json_version().empty() ? std::string("1.0") : service.json_version());
+}
+
+// json protocol requests may carry CBOR instead of JSON (Kinesis from the Java SDK / KCL); the response
+// and errors then use CBOR too.
+bool IsCbor(const http::Headers* headers) {
+  if (!headers) return false;
+  auto ct = headers->Get("content-type");
+  return ct && StartsWithIgnoreCase(Trim(*ct), cbor::kContentType);
 }
 
 std::string QueryNamespace(const ServiceModel& service) {
@@ -498,9 +507,12 @@ Result<ParsedRequest> ParseJson(const ServiceModel& service, http::HttpRequest& 
   if (!op) return MakeError("UnknownOperationException", "Unknown operation " + std::string(t) + ".");
   Result<std::string> body = ReadBody(request, max_body, WireProtocol::kJson);
   if (!body) return std::move(body).error();
-  if (Trim(*body).empty())
-    return MakeError("SerializationException", "Empty request body; expected a JSON object.");
-  Result<Document> json = ParseJsonText(*body);
+  bool is_cbor = IsCbor(&request.headers);
+  if (is_cbor ? body->empty() : Trim(*body).empty()) {
+    return MakeError("SerializationException", is_cbor ? "Empty request body; expected a CBOR map."
+                                                       : "Empty request body; expected a JSON object.");
+  }
+  Result<Document> json = is_cbor ? cbor::DecodeToJson(*body) : ParseJsonText(*body);
   if (!json) return std::move(json).error();
   if (!json->is_object())
     return MakeError("SerializationException", "The request body must be a JSON object.");
@@ -703,6 +715,21 @@ http::HttpResponse SerializeResponse(const ServiceModel& service, const Operatio
   AddRequestIdHeaders(service, wp, ctx, r);
   switch (wp) {
     case WireProtocol::kJson: {
+      if (out.body) {
+        // An event-stream output (Kinesis SubscribeToShard): the provider frames the messages itself.
+        r.headers.Set("Content-Type", "application/vnd.amazon.eventstream");
+        r.stream = std::move(out.body);
+        break;
+      }
+      if (IsCbor(ctx.headers)) {
+        r.headers.Set("Content-Type", std::string(cbor::kContentType));
+        if (op.output) {
+          cbor::EncodeMember(r.body, wire::RootMember(op.output), out.result, false);
+        } else {
+          cbor::EncodeJson(r.body, boost::json::object());
+        }
+        break;
+      }
       r.headers.Set("Content-Type", JsonContentType(service));
       if (op.output) {
         r.body = JsonText(wire::DocumentToJson(wire::RootMember(op.output), out.result, false));
@@ -787,8 +814,10 @@ http::HttpResponse SerializeError(const ServiceModel& service, const Operation* 
     }
     case WireProtocol::kJson:
     case WireProtocol::kRestJson: {
-      r.headers.Set("Content-Type",
-                    wp == WireProtocol::kJson ? JsonContentType(service) : "application/json");
+      bool is_cbor = wp == WireProtocol::kJson && IsCbor(ctx.headers);
+      r.headers.Set("Content-Type", is_cbor                     ? std::string(cbor::kContentType)
+                                    : wp == WireProtocol::kJson ? JsonContentType(service)
+                                                                : std::string("application/json"));
       r.headers.Set("X-Amzn-ErrorType", error.code);
       if (service.aws_query_compatible()) {
         // Clients of query-compatible services map errors by this header's code (SQS:
@@ -799,7 +828,11 @@ http::HttpResponse SerializeError(const ServiceModel& service, const Operation* 
       if (wp == WireProtocol::kJson) body["__type"] = error.code;
       body["message"] = error.message;
       for (const auto& [name, value] : error.fields) body[name] = value;
-      r.body = JsonText(body);
+      if (is_cbor) {
+        cbor::EncodeJson(r.body, body);
+      } else {
+        r.body = JsonText(body);
+      }
       break;
     }
   }

@@ -1,5 +1,5 @@
-// Enhanced fan-out consumers: registration, description, listing, deregistration. (SubscribeToShard,
-// which needs HTTP/2 event streams, is not in the pinned model and not served yet.)
+// Enhanced fan-out consumers: registration, description, listing, deregistration. SubscribeToShard is in
+// subscribe.cpp.
 #include "services/kinesis/internal.hpp"
 
 namespace cenote::kinesis {
@@ -11,17 +11,6 @@ json::object ConsumerDocument(const Env& env, const ConsumerState& c) {
                       {"ConsumerARN", c.arn},
                       {"ConsumerStatus", env.EffectiveStatus(c)},
                       {"ConsumerCreationTimestamp", c.created_ms}};
-}
-
-// Consumer ARN: <stream ARN>/consumer/<name>:<creation epoch seconds>.
-std::optional<std::pair<std::string, std::string>> SplitConsumerArn(const std::string& arn) {
-  auto pos = arn.find("/consumer/");
-  if (pos == std::string::npos) return std::nullopt;
-  std::string stream_arn = arn.substr(0, pos);
-  std::string rest = arn.substr(pos + 10);
-  auto colon = rest.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  return std::make_pair(stream_arn, rest.substr(0, colon));
 }
 
 // The stream and consumer named by ConsumerARN or by StreamARN + ConsumerName.
@@ -71,6 +60,16 @@ ConsumerState* FindConsumer(const Env& env, StreamState& s, const Located& loc) 
 }
 
 }  // namespace
+
+std::optional<std::pair<std::string, std::string>> SplitConsumerArn(const std::string& arn) {
+  auto pos = arn.find("/consumer/");
+  if (pos == std::string::npos) return std::nullopt;
+  std::string stream_arn = arn.substr(0, pos);
+  std::string rest = arn.substr(pos + 10);
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(stream_arn, rest.substr(0, colon));
+}
 
 Result<OperationOutput> RegisterStreamConsumer(Env& env, const RequestContext&, OperationInput& input) {
   const auto& p = input.params.as_object();

@@ -32,6 +32,12 @@ inline constexpr ErrorSpec kConsumerNotFound{"ResourceNotFoundException",
                                              "Consumer {} under stream {} under account {} not found.", 400};
 inline constexpr ErrorSpec kConsumerExists{"ResourceInUseException",
                                            "Consumer {} under stream {} already exists for account {}.", 400};
+inline constexpr ErrorSpec kConsumerNotActive{"ResourceInUseException",
+                                              "Consumer {} under stream {} is not in ACTIVE state.", 400};
+// SubscribeToShard again within 5 s for the same consumer and shard; also the event that ends a
+// subscription another call took over.
+inline constexpr ErrorSpec kSubscriptionInUse{
+    "ResourceInUseException", "Another active subscription exists for this consumer: {}:{}:{}:{}", 400};
 inline constexpr ErrorSpec kPolicyNotFound{"ResourceNotFoundException", "No resource policy found for {}.",
                                            400};
 // Input.

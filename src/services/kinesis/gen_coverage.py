@@ -12,6 +12,7 @@ import re
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODEL = os.path.join(ROOT, ".deps", "aws-models", "kinesis-2013-12-02.min.json")
+OVERLAY = os.path.join(ROOT, "src", "aws", "model", "overlay", "kinesis-2013-12-02.json")
 PROVIDER = os.path.join(ROOT, "src", "services", "kinesis", "kinesis_provider.cpp")
 ERRORS = os.path.join(ROOT, "src", "services", "kinesis", "errors.hpp")
 OUT = os.path.join(ROOT, "docs", "kinesis-coverage.md")
@@ -46,13 +47,18 @@ NOTES = {
     "PutResourcePolicy": "stream ARNs only; stored, not yet enforced",
     "EnableEnhancedMonitoring": "recorded and reported; per-stream counters are kept in memory for CloudWatch",
     "UpdateStreamMode": "PROVISIONED <-> ON_DEMAND (the shards stay as they are)",
+    "SubscribeToShard": "from the Kinesis overlay (botocore's shapes); HTTP/2 `application/vnd.amazon.eventstream`: "
+                        "initial-response, then SubscribeToShardEvent (Records, ContinuationSequenceNumber, "
+                        "MillisBehindLatest, ChildShards at the end of a closed shard) pushed as records arrive "
+                        "(50 ms poll), heartbeat every 5 s, ends after 5 minutes; ResourceInUseException within 5 s "
+                        "for the same consumer and shard, later calls take the subscription over",
 }
 
 GAPS = [
-    "SubscribeToShard (enhanced fan-out push over HTTP/2 event streams) is not in the pinned model "
-    "(aws-sdk v2) and is not served yet; registered consumers can read with GetRecords.",
-    "CBOR (`application/x-amz-cbor-1.1`, the Java SDK / KCL default) is not accepted yet: use "
-    "`-Dcom.amazonaws.sdk.disableCbor=true` (SDK v1) or `AWS_CBOR_DISABLE=true` with the Java SDK.",
+    "SubscribeToShard holds one HTTP worker thread per subscription for its lifetime (up to 5 minutes); CBOR "
+    "event payloads (sent when the request was CBOR) are unit-tested only, not yet against the Java SDK v2 / KCL.",
+    "SubscribeToShard's per-second call rate limit (1 call/s per consumer and shard) is only enforced as the "
+    "5 s ResourceInUseException guard.",
     "TagResource / UntagResource / ListTagsForResource are not in the pinned model.",
     "Server-side encryption and resource policies are recorded, not enforced.",
 ]
@@ -60,7 +66,9 @@ GAPS = [
 
 def main():
     with open(MODEL) as f:
-        ops = sorted(json.load(f)["operations"])
+        ops = set(json.load(f)["operations"])
+    with open(OVERLAY) as f:
+        ops = sorted(ops | set(json.load(f).get("operations", {})))
     with open(PROVIDER) as f:
         supported = set(re.findall(r'\{"([A-Za-z0-9]+)", [A-Za-z0-9]+\}', f.read()))
     with open(ERRORS) as f:
@@ -81,6 +89,19 @@ def main():
         status = "supported" if op in supported else "not implemented"
         lines.append(f"| {op} | {status} | {NOTES.get(op, '')} |")
     lines += ["", "## Not yet", ""] + [f"- {g}" for g in GAPS]
+    lines += [
+        "",
+        "## Wire protocols",
+        "",
+        "- JSON (`application/x-amz-json-1.1`): botocore, the AWS CLI, the JS SDK v3.",
+        "- CBOR (`application/x-amz-cbor-1.1`, the AWS Java SDK and KCL default): requests are decoded from CBOR "
+        "and answered in CBOR, errors included (`__type`, `message`). Blobs are CBOR byte strings; timestamps are "
+        "tag 1 + integer epoch milliseconds on output (what the Java SDKs' SdkCborGenerator writes and parse); on "
+        "input tag 1 accepts RFC 8949 epoch seconds (integer or float) and the SDKs' milliseconds (integers of "
+        "magnitude >= 1e11). Indefinite-length strings, arrays and maps are accepted.",
+        "- SubscribeToShard answers over HTTP/2 (the JS SDK v3 default handler) with an event stream; event "
+        "payloads are JSON, or CBOR (`:content-type application/x-amz-cbor-1.1`) when the request was CBOR.",
+    ]
     lines += ["", "## Errors", "", "Error codes the provider answers (messages follow AWS's wording):", ""]
     lines += [f"- `{c}`" for c in codes]
     lines += [

@@ -145,6 +145,15 @@ struct KinesisProvider::Env {
   mutable std::mutex mu;  // guards streams (the map, not the states)
   std::map<std::string, std::shared_ptr<StreamState>> streams;
 
+  // SubscribeToShard: the live subscription per "<consumer ARN>|<shard id>" (subscribe.cpp).
+  struct Subscription {
+    std::int64_t started_ms = 0;
+    std::uint64_t generation = 0;
+  };
+  std::mutex subscriptions_mu;
+  std::map<std::string, Subscription> subscriptions;
+  std::uint64_t next_subscription = 0;
+
   std::mutex maintenance_mu;
   std::condition_variable maintenance_cv;
   bool stopping = false;
@@ -239,6 +248,14 @@ Result<OperationOutput> RegisterStreamConsumer(Env&, const RequestContext&, Oper
 Result<OperationOutput> DescribeStreamConsumer(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> ListStreamConsumers(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeregisterStreamConsumer(Env&, const RequestContext&, OperationInput&);
+// Consumer ARN "<stream ARN>/consumer/<name>:<creation epoch seconds>" -> (stream ARN, consumer name).
+std::optional<std::pair<std::string, std::string>> SplitConsumerArn(const std::string& arn);
+// subscribe.cpp
+Result<OperationOutput> SubscribeToShard(Env&, const RequestContext&, OperationInput&);
+// One binary event-stream message (application/vnd.amazon.eventstream): prelude (total length, headers
+// length, CRC32), string-typed headers, payload, message CRC32.
+std::string EventStreamMessage(const std::vector<std::pair<std::string, std::string>>& headers,
+                               std::string_view payload);
 // shards.cpp
 Result<OperationOutput> ListShards(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> SplitShard(Env&, const RequestContext&, OperationInput&);

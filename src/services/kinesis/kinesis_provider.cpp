@@ -59,6 +59,7 @@ const std::vector<OpEntry>& Operations() {
       {"SplitShard", SplitShard},
       {"StartStreamEncryption", StartStreamEncryption},
       {"StopStreamEncryption", StopStreamEncryption},
+      {"SubscribeToShard", SubscribeToShard},
       {"UpdateShardCount", UpdateShardCount},
       {"UpdateStreamMode", UpdateStreamMode},
   };
@@ -311,7 +312,8 @@ Result<std::unique_ptr<KinesisProvider>> KinesisProvider::Open(store::MetadataSt
                                                                KinesisOptions options) {
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("kinesis", Migrations()));
   if (!options.clock) options.clock = SystemNowMs;
-  auto env = std::unique_ptr<Env>(new Env{metadata, log, std::move(options), {}, {}, {}, {}, {}, false, {}});
+  auto env = std::unique_ptr<Env>(
+      new Env{metadata, log, std::move(options), {}, {}, {}, {}, {}, 0, {}, {}, false, {}});
   {
     auto txn = metadata.Begin(store::MetadataStore::Mode::kWrite);
     if (!txn) return std::move(txn).error();

@@ -12,10 +12,10 @@ namespace cenote::kinesis {
 const std::vector<ErrorSpec>& ErrorTable() {
   using namespace errors;
   static const std::vector<ErrorSpec> kTable = {
-      kStreamNotFound,  kStreamExists,     kStreamNotActive,  kShardNotFound,   kConsumerNotFound,
-      kConsumerExists,  kPolicyNotFound,   kValidation,       kInvalidArgument, kInvalidIterator,
-      kExpiredIterator, kExpiredNextToken, kInvalidNextToken, kLimitExceeded,   kThroughputExceeded,
-      kInternalFailure, kUnknownOperation,
+      kStreamNotFound,  kStreamExists,     kStreamNotActive,   kShardNotFound,     kConsumerNotFound,
+      kConsumerExists,  kPolicyNotFound,   kValidation,        kInvalidArgument,   kInvalidIterator,
+      kExpiredIterator, kExpiredNextToken, kInvalidNextToken,  kLimitExceeded,     kThroughputExceeded,
+      kInternalFailure, kUnknownOperation, kConsumerNotActive, kSubscriptionInUse,
   };
   return kTable;
 }

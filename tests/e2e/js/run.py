@@ -25,6 +25,7 @@ TIMEOUT_S = 600
 NEEDS = {
     "s3.test.mjs": ["client-s3"],
     "glue_athena.test.mjs": ["client-s3", "client-glue", "client-athena"],
+    "kinesis.test.mjs": ["client-kinesis"],
 }
 
 

@@ -7,8 +7,6 @@ list(APPEND CENOTE_GLUE_CRAWLER_SOURCES
   crawler/layout.cpp
   crawler/table_input.cpp
   crawler/text_format.cpp)
-# Text sniffing decompresses the head of gzip and zstd files (zlib, libzstd from Debian). Directory scope:
-# affects the targets defined after this include in src/services/glue (cenote_glue) and propagates to
-# whatever links cenote_glue.
-find_package(ZLIB REQUIRED)
-link_libraries(ZLIB::ZLIB zstd)
+# Text sniffing decompresses the head of gzip and zstd files (zlib, libzstd from Debian): the libraries the
+# crawler needs, linked by src/services/glue/CMakeLists.txt.
+set(CENOTE_GLUE_CRAWLER_LIBRARIES ZLIB::ZLIB zstd)

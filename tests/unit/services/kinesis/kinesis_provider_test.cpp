@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "../../store/temp_dir.hpp"
+#include "aws/protocol/cbor.hpp"
+#include "common/checksum.hpp"
 #include "services/kinesis/errors.hpp"
 #include "services/kinesis/internal.hpp"
 
@@ -697,6 +699,278 @@ TEST(KinesisCoverage, DocMatchesProvider) {
         << op
         << " missing or stale in docs/kinesis-coverage.md; run python3 src/services/kinesis/gen_coverage.py";
   for (const auto& e : ErrorTable()) EXPECT_NE(doc.find(e.code), std::string::npos) << e.code;
+}
+
+// ---- SubscribeToShard (subscribe.cpp) ----
+
+struct EventMessage {
+  std::map<std::string, std::string> headers;
+  std::string payload;
+};
+
+std::uint32_t BE32(const std::string& b, std::size_t at) {
+  return (static_cast<std::uint32_t>(static_cast<unsigned char>(b[at])) << 24) |
+         (static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + 1])) << 16) |
+         (static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + 2])) << 8) |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(b[at + 3]));
+}
+
+// Parses one event-stream message, checking both CRCs.
+EventMessage ParseMessage(const std::string& m) {
+  EventMessage out;
+  EXPECT_GE(m.size(), 16u);
+  if (m.size() < 16) return out;
+  EXPECT_EQ(BE32(m, 0), m.size());
+  EXPECT_EQ(BE32(m, 8), Crc32(0, m.data(), 8));
+  EXPECT_EQ(BE32(m, m.size() - 4), Crc32(0, m.data(), m.size() - 4));
+  std::size_t headers_end = 12 + BE32(m, 4);
+  std::size_t i = 12;
+  while (i < headers_end && i < m.size()) {
+    std::size_t name_len = static_cast<unsigned char>(m[i]);
+    std::string name = m.substr(i + 1, name_len);
+    i += 1 + name_len;
+    EXPECT_EQ(m[i], 7);  // string
+    std::size_t len = (static_cast<unsigned char>(m[i + 1]) << 8) | static_cast<unsigned char>(m[i + 2]);
+    out.headers[name] = m.substr(i + 3, len);
+    i += 3 + len;
+  }
+  out.payload = m.substr(headers_end, m.size() - 4 - headers_end);
+  return out;
+}
+
+// Reads the next whole message from a subscription body (small reads, to exercise partial Reads); nullopt
+// at the end of the stream.
+std::optional<EventMessage> NextMessage(http::BodySource& body) {
+  std::string buf;
+  char chunk[7];
+  for (int i = 0; i < 100000; ++i) {
+    std::size_t want = buf.size() < 4 ? 4 - buf.size() : BE32(buf, 0) - buf.size();
+    if (buf.size() >= 4 && want == 0) return ParseMessage(buf);
+    auto n = body.Read(chunk, std::min(sizeof(chunk), want));
+    EXPECT_TRUE(n.ok());
+    if (!n.ok() || *n == 0) {
+      EXPECT_TRUE(buf.empty()) << "stream ended inside a message";
+      return std::nullopt;
+    }
+    buf.append(chunk, *n);
+  }
+  ADD_FAILURE() << "message never completed";
+  return std::nullopt;
+}
+
+TEST(KinesisEventStream, MessageFraming) {
+  std::string m = EventStreamMessage({{":event-type", "SubscribeToShardEvent"}, {":message-type", "event"}},
+                                     R"({"Records":[]})");
+  EXPECT_EQ(m.size(), 12u + (1 + 11 + 3 + 21) + (1 + 13 + 3 + 5) + 14 + 4);
+  auto parsed = ParseMessage(m);
+  EXPECT_EQ(parsed.headers[":event-type"], "SubscribeToShardEvent");
+  EXPECT_EQ(parsed.headers[":message-type"], "event");
+  EXPECT_EQ(parsed.payload, R"({"Records":[]})");
+}
+
+class KinesisSubscribeTest : public KinesisTest {
+ protected:
+  void SetUp() override {
+    KinesisTest::SetUp();
+    Create("s", 1);
+    arn_ = std::string(Ok("DescribeStreamSummary", {{"StreamName", "s"}})["StreamDescriptionSummary"]
+                           .at("StreamARN")
+                           .as_string());
+    consumer_ =
+        std::string(Ok("RegisterStreamConsumer", {{"StreamARN", arn_}, {"ConsumerName", "efo"}})["Consumer"]
+                        .at("ConsumerARN")
+                        .as_string());
+  }
+
+  std::unique_ptr<http::BodySource> Subscribe(json::object position,
+                                              const std::string& shard = "shardId-000000000000") {
+    auto r = Call("SubscribeToShard",
+                  {{"ConsumerARN", consumer_}, {"ShardId", shard}, {"StartingPosition", position}});
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().code + " " + r.error().message);
+    if (!r.ok()) return nullptr;
+    EXPECT_NE(r->body, nullptr);
+    EXPECT_FALSE(r->body->Size().has_value());
+    return std::move(r->body);
+  }
+
+  std::string Put(const std::string& data) {
+    return std::string(
+        Ok("PutRecord", {{"StreamName", "s"}, {"Data", data}, {"PartitionKey", "pk"}})["SequenceNumber"]
+            .as_string());
+  }
+
+  std::string arn_;
+  std::string consumer_;
+};
+
+TEST_F(KinesisSubscribeTest, PushesRecordsAsTheyArrive) {
+  std::string first = Put(std::string("a\0b", 3));
+  std::string second = Put("second");
+  auto body = Subscribe({{"Type", "TRIM_HORIZON"}});
+  ASSERT_NE(body, nullptr);
+  auto initial = NextMessage(*body);
+  ASSERT_TRUE(initial);
+  EXPECT_EQ(initial->headers[":event-type"], "initial-response");
+  EXPECT_EQ(initial->headers[":message-type"], "event");
+  EXPECT_EQ(initial->payload, "{}");
+
+  auto event = NextMessage(*body);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->headers[":event-type"], "SubscribeToShardEvent");
+  EXPECT_EQ(event->headers[":content-type"], "application/json");
+  auto doc = json::parse(event->payload).as_object();
+  const auto& records = doc["Records"].as_array();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].at("SequenceNumber").as_string(), first);
+  EXPECT_EQ(records[0].at("Data").as_string(), "YQBi");  // base64 of "a\0b"
+  EXPECT_EQ(records[0].at("PartitionKey").as_string(), "pk");
+  EXPECT_DOUBLE_EQ(records[0].at("ApproximateArrivalTimestamp").as_double(), now_.load() / 1000.0);
+  EXPECT_EQ(records[1].at("Data").as_string(), "c2Vjb25k");
+  EXPECT_EQ(doc["ContinuationSequenceNumber"].as_string(), second);
+  EXPECT_EQ(doc["MillisBehindLatest"].as_int64(), 0);
+
+  // A record written while the subscription waits is pushed within a poll interval.
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    Put("third");
+  });
+  auto pushed = NextMessage(*body);
+  writer.join();
+  ASSERT_TRUE(pushed);
+  auto pdoc = json::parse(pushed->payload).as_object();
+  ASSERT_EQ(pdoc["Records"].as_array().size(), 1u);
+  EXPECT_EQ(pdoc["Records"].as_array()[0].at("Data").as_string(), "dGhpcmQ=");
+
+  // Resubscribing AFTER the continuation sees only newer records.
+  std::string cont(pdoc["ContinuationSequenceNumber"].as_string());
+  EXPECT_EQ(Fails("SubscribeToShard", {{"ConsumerARN", consumer_},
+                                       {"ShardId", "shardId-000000000000"},
+                                       {"StartingPosition", {{"Type", "LATEST"}}}})
+                .code,
+            "ResourceInUseException");
+  now_ += 6000;  // past the 5 s guard: the new call takes over
+  Put("fourth");
+  auto again = Subscribe({{"Type", "AFTER_SEQUENCE_NUMBER"}, {"SequenceNumber", cont}});
+  ASSERT_NE(again, nullptr);
+  ASSERT_TRUE(NextMessage(*again));
+  auto next = NextMessage(*again);
+  ASSERT_TRUE(next);
+  auto ndoc = json::parse(next->payload).as_object();
+  ASSERT_EQ(ndoc["Records"].as_array().size(), 1u);
+  EXPECT_EQ(ndoc["Records"].as_array()[0].at("Data").as_string(), "Zm91cnRo");
+
+  // The old subscription ends with a ResourceInUseException event.
+  auto ended = NextMessage(*body);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->headers[":message-type"], "exception");
+  EXPECT_EQ(ended->headers[":exception-type"], "ResourceInUseException");
+  EXPECT_FALSE(NextMessage(*body));
+}
+
+TEST_F(KinesisSubscribeTest, EmptyShardContinuationResubscribes) {
+  auto body = Subscribe({{"Type", "LATEST"}});
+  ASSERT_NE(body, nullptr);
+  ASSERT_TRUE(NextMessage(*body));
+  auto event = NextMessage(*body);
+  ASSERT_TRUE(event);
+  auto doc = json::parse(event->payload).as_object();
+  EXPECT_TRUE(doc["Records"].as_array().empty());
+  std::string cont(doc["ContinuationSequenceNumber"].as_string());
+  EXPECT_EQ(cont.size(), 56u);
+  body.reset();  // client went away: the subscription is released
+  Put("x");
+  auto again = Subscribe({{"Type", "AFTER_SEQUENCE_NUMBER"}, {"SequenceNumber", cont}});
+  ASSERT_NE(again, nullptr);
+  ASSERT_TRUE(NextMessage(*again));
+  auto next = NextMessage(*again);
+  ASSERT_TRUE(next);
+  auto ndoc = json::parse(next->payload).as_object();
+  ASSERT_EQ(ndoc["Records"].as_array().size(), 1u);
+  EXPECT_EQ(ndoc["Records"].as_array()[0].at("Data").as_string(), "eA==");
+}
+
+TEST_F(KinesisSubscribeTest, ClosedShardEndsWithChildShards) {
+  Put("before-split");
+  Ok("SplitShard", {{"StreamName", "s"},
+                    {"ShardToSplit", "shardId-000000000000"},
+                    {"NewStartingHashKey", "170141183460469231731687303715884105728"}});
+  auto body = Subscribe({{"Type", "TRIM_HORIZON"}});
+  ASSERT_NE(body, nullptr);
+  ASSERT_TRUE(NextMessage(*body));
+  json::array children;
+  int records = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto m = NextMessage(*body);
+    if (!m) break;
+    auto doc = json::parse(m->payload).as_object();
+    records += static_cast<int>(doc["Records"].as_array().size());
+    if (doc.contains("ChildShards")) children = doc["ChildShards"].as_array();
+  }
+  EXPECT_EQ(records, 1);
+  ASSERT_EQ(children.size(), 2u);
+  EXPECT_EQ(children[0].at("ParentShards").as_array()[0].as_string(), "shardId-000000000000");
+  EXPECT_FALSE(NextMessage(*body));
+}
+
+TEST_F(KinesisSubscribeTest, Errors) {
+  auto code = [&](json::object params) { return Fails("SubscribeToShard", std::move(params)).code; };
+  json::object latest{{"Type", "LATEST"}};
+  EXPECT_EQ(code({{"ShardId", "shardId-000000000000"}, {"StartingPosition", latest}}), "ValidationException");
+  EXPECT_EQ(
+      code({{"ConsumerARN", "nope"}, {"ShardId", "shardId-000000000000"}, {"StartingPosition", latest}}),
+      "ValidationException");
+  EXPECT_EQ(code({{"ConsumerARN", consumer_}, {"ShardId", "shardId-000000000000"}}), "ValidationException");
+  EXPECT_EQ(code({{"ConsumerARN", arn_ + "/consumer/other:1"},
+                  {"ShardId", "shardId-000000000000"},
+                  {"StartingPosition", latest}}),
+            "ResourceNotFoundException");
+  EXPECT_EQ(
+      code({{"ConsumerARN", consumer_}, {"ShardId", "shardId-000000000009"}, {"StartingPosition", latest}}),
+      "ResourceNotFoundException");
+  EXPECT_EQ(code({{"ConsumerARN", consumer_},
+                  {"ShardId", "shardId-000000000000"},
+                  {"StartingPosition", {{"Type", "SIDEWAYS"}}}}),
+            "ValidationException");
+  EXPECT_EQ(code({{"ConsumerARN", consumer_},
+                  {"ShardId", "shardId-000000000000"},
+                  {"StartingPosition", {{"Type", "AT_SEQUENCE_NUMBER"}}}}),
+            "InvalidArgumentException");
+}
+
+TEST_F(KinesisSubscribeTest, CborRequestGetsCborEvents) {
+  Put(std::string("\x00\xff", 2));
+  http::Headers headers;
+  headers.Add("Content-Type", "application/x-amz-cbor-1.1");
+  aws::RequestContext ctx;
+  ctx.operation = "SubscribeToShard";
+  ctx.service = "kinesis";
+  ctx.headers = &headers;
+  aws::OperationInput in;
+  in.params = json::object{{"ConsumerARN", consumer_},
+                           {"ShardId", "shardId-000000000000"},
+                           {"StartingPosition", {{"Type", "TRIM_HORIZON"}}}};
+  auto r = provider_->Invoke(ctx, "SubscribeToShard", in);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_NE(r->body, nullptr);
+  auto initial = NextMessage(*r->body);
+  ASSERT_TRUE(initial);
+  EXPECT_EQ(initial->headers[":content-type"], "application/x-amz-cbor-1.1");
+  EXPECT_EQ(initial->payload, std::string("\xa0", 1));
+  auto event = NextMessage(*r->body);
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->headers[":content-type"], "application/x-amz-cbor-1.1");
+  // Data is a CBOR byte string (0x42 00 ff), the arrival time tag 1 + milliseconds.
+  EXPECT_NE(event->payload.find(std::string("\x64"
+                                            "Data\x42\x00\xff",
+                                            8)),
+            std::string::npos);
+  auto doc = aws::protocol::cbor::DecodeToJson(event->payload);
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  const auto& rec = doc->at("Records").at(0);
+  EXPECT_EQ(rec.at("Data").as_string(), "AP8=");
+  EXPECT_DOUBLE_EQ(rec.at("ApproximateArrivalTimestamp").as_double(), now_.load() / 1000.0);
+  EXPECT_EQ(doc->at("MillisBehindLatest").as_int64(), 0);
+  EXPECT_EQ(doc->at("ContinuationSequenceNumber"), rec.at("SequenceNumber"));
 }
 
 }  // namespace
