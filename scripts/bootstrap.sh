@@ -19,7 +19,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libzstd-dev libnghttp2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libzstd-dev libnghttp2-dev libsnappy-dev
   nodejs npm curl openssl
   awscli python3-boto3
   nginx-light wrk

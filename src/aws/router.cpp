@@ -89,11 +89,15 @@ Router::Router(const model::ModelRegistry& models, const sigv4::CredentialProvid
                RouterOptions options)
     : models_(models), credentials_(credentials), options_(std::move(options)) {}
 
-Router::~Router() = default;
+Router::~Router() {
+  providers_.clear();
+  while (!owned_.empty()) owned_.pop_back();
+}
 
 void Router::Register(std::unique_ptr<Provider> provider) {
   std::string name(provider->service());
-  providers_[name] = std::move(provider);
+  providers_[name] = provider.get();
+  owned_.push_back(std::move(provider));
 }
 
 Router::Detected Router::DetectService(const http::HttpRequest& request) const {

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "aws/provider.hpp"
 #include "http/message.hpp"
@@ -37,6 +38,8 @@ class Router {
  public:
   Router(const model::ModelRegistry& models, const sigv4::CredentialProvider& credentials,
          RouterOptions options);
+  // Destroys the providers in the reverse order of registration, so a provider may call the providers
+  // registered before it (Firehose -> Kinesis, S3) until it is gone.
   ~Router();
 
   void Register(std::unique_ptr<Provider> provider);
@@ -52,7 +55,8 @@ class Router {
   const model::ModelRegistry& models_;
   const sigv4::CredentialProvider& credentials_;
   RouterOptions options_;
-  std::map<std::string, std::unique_ptr<Provider>, std::less<>> providers_;  // by endpoint prefix
+  std::map<std::string, Provider*, std::less<>> providers_;  // by endpoint prefix
+  std::vector<std::unique_ptr<Provider>> owned_;             // in registration order
 };
 
 // Splits a virtual-hosted-style S3 Host ("bucket.localhost:4566", "bucket.s3.localhost",

@@ -16,6 +16,7 @@
 #include "platform/credentials.hpp"
 #include "query/engine.hpp"
 #include "services/athena/athena_provider.hpp"
+#include "services/firehose/firehose_provider.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/glue/crawler/crawlers.hpp"
 #include "services/glue/glue_provider.hpp"
@@ -81,6 +82,7 @@ int Serve(const ServeConfig& config) {
   const std::string scratch = config.data_dir + "/query/scratch";
   std::filesystem::remove_all(scratch, ec);
   std::filesystem::create_directories(scratch + "/athena", ec);
+  std::filesystem::create_directories(scratch + "/firehose", ec);
   if (ec) {
     spdlog::critical("cannot create {}: {}", scratch, ec.message());
     return 1;
@@ -115,6 +117,20 @@ int Serve(const ServeConfig& config) {
   auto kinesis = kinesis::KinesisProvider::Open(**metadata, **stream_log, kinesis_options);
   if (!kinesis) return Fail("Kinesis", kinesis.error());
 
+  // Firehose buffers accepted records in its own logs until they are delivered to S3; JSON -> Parquet
+  // conversion runs on the query engine in its scratch directory.
+  auto firehose_log = store::StreamLog::OpenLocal(config.data_dir + "/firehose");
+  if (!firehose_log) return Fail("Firehose stream log", firehose_log.error());
+  firehose::FirehoseOptions firehose_options;
+  firehose_options.account_id = AccountId();
+  firehose_options.region = config.region;
+  firehose_options.catalog = catalog->get();
+  firehose_options.engine = engine->get();
+  firehose_options.conversion_dir = scratch + "/firehose";
+  auto firehose =
+      firehose::FirehoseProvider::Open(**metadata, **firehose_log, lake, kinesis->get(), firehose_options);
+  if (!firehose) return Fail("Firehose", firehose.error());
+
   RootCredentialProvider credentials(*root, AccountId());
   aws::RouterOptions router_options;
   router_options.region = config.region;
@@ -124,6 +140,9 @@ int Serve(const ServeConfig& config) {
   router.Register(std::make_unique<glue::GlueProvider>(**catalog, **crawlers));
   router.Register(std::move(athena).value());
   router.Register(std::move(kinesis).value());
+  // Last: the router destroys providers in reverse order, and Firehose's delivery thread calls Kinesis and
+  // S3.
+  router.Register(std::move(firehose).value());
 
   http::ServerOptions server_options;
   server_options.host = config.host;

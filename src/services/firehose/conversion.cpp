@@ -1,0 +1,148 @@
+// Record format conversion: JSON records -> one Parquet file per batch, typed by a Glue table's columns
+// (SchemaConfiguration), written by the query engine (DuckDB's read_json + COPY ... FORMAT PARQUET).
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "common/encoding.hpp"
+#include "query/engine.hpp"
+#include "services/firehose/internal.hpp"
+#include "services/glue/catalog.hpp"
+
+namespace cenote::firehose {
+
+namespace {
+
+constexpr const char* kMalformed = "DataFormatConversion.MalformedData";
+constexpr const char* kInvalidSchema = "DataFormatConversion.InvalidSchema";
+
+std::string SqlString(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+}  // namespace
+
+std::string ErrorRecord(const store::StreamRecord& r, std::string_view code, std::string_view message,
+                        std::int64_t now) {
+  json::object o{
+      {"attemptsMade", 1},       {"arrivalTimestamp", r.arrival_ms}, {"errorCode", code},
+      {"errorMessage", message}, {"attemptEndingTimestamp", now},    {"rawData", Base64Encode(r.data)}};
+  return json::serialize(o) + "\n";
+}
+
+bool ConversionEnabled(const json::object& dest) {
+  const auto* conv = Obj(dest, "DataFormatConversionConfiguration");
+  return conv != nullptr && Bool(*conv, "Enabled").value_or(true);
+}
+
+Status CheckConversion(const FirehoseOptions& options, json::object& dest) {
+  if (!ConversionEnabled(dest)) return Status::Ok();
+  auto invalid = [](std::string m) { return MakeFirehoseError(errors::kInvalidArgument, {m}); };
+  if (options.catalog == nullptr || options.engine == nullptr || options.conversion_dir.empty())
+    return invalid(
+        "DataFormatConversionConfiguration is not available: this server runs without a query engine.");
+  const auto& conv = *Obj(dest, "DataFormatConversionConfiguration");
+  const auto* schema = Obj(conv, "SchemaConfiguration");
+  if (schema == nullptr || !Str(*schema, "DatabaseName") || !Str(*schema, "TableName"))
+    return invalid(
+        "SchemaConfiguration with DatabaseName and TableName is required when data format conversion is "
+        "enabled.");
+  const auto* output = Obj(conv, "OutputFormatConfiguration");
+  const auto* serializer = output ? Obj(*output, "Serializer") : nullptr;
+  if (serializer == nullptr || Obj(*serializer, "ParquetSerDe") == nullptr)
+    return invalid("Only the ParquetSerDe serializer is supported by this server (OrcSerDe is not yet).");
+  if (Str(dest, "CompressionFormat").value_or("UNCOMPRESSED") != "UNCOMPRESSED")
+    return invalid("CompressionFormat must be UNCOMPRESSED when data format conversion is enabled.");
+  return Status::Ok();
+}
+
+Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const json::object& dest,
+                                          const std::vector<const store::StreamRecord*>& records,
+                                          const std::string& out_path, std::int64_t now) {
+  ConversionResult result;
+  const auto& conv = *Obj(dest, "DataFormatConversionConfiguration");
+  const auto& schema = *Obj(conv, "SchemaConfiguration");
+  std::string database = Str(schema, "DatabaseName").value_or("");
+  std::string table_name = Str(schema, "TableName").value_or("");
+  auto fail_all = [&](std::string_view code, const std::string& message) {
+    for (const auto* r : records) result.error_lines += ErrorRecord(*r, code, message, now);
+    result.converted = 0;
+    return result;
+  };
+  auto table = options.catalog->GetTable(database, table_name);
+  if (!table) return fail_all(kInvalidSchema, "The schema is invalid. " + table.error().message);
+  const json::object* sd = Obj(*table, "StorageDescriptor");
+  const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;
+  if (cols == nullptr || !cols->is_array() || cols->as_array().empty())
+    return fail_all(kInvalidSchema, "The schema is invalid. The table has no columns.");
+  std::string columns;
+  std::vector<std::string> names;
+  for (const auto& c : cols->as_array()) {
+    if (!c.is_object()) continue;
+    std::string name = Lower(Str(c.as_object(), "Name").value_or(""));
+    auto type = query::GlueTypeToDuckDb(Str(c.as_object(), "Type").value_or("string"));
+    if (!type) return fail_all(kInvalidSchema, "The schema is invalid. " + type.error().message);
+    if (!columns.empty()) columns += ", ";
+    columns += SqlString(name) + ": " + SqlString(*type);
+    names.push_back(name);
+  }
+
+  // The records as JSON lines (keys lower-cased: the OpenX JSON SerDe matches columns case-insensitively).
+  const std::string jsonl = out_path + ".jsonl";
+  {
+    std::ofstream out(jsonl, std::ios::binary | std::ios::trunc);
+    if (!out) return MakeFirehoseError(errors::kInternalFailure);
+    for (const auto* r : records) {
+      boost::system::error_code ec;
+      json::value v = json::parse(r->data, ec);
+      if (ec || !v.is_object()) {
+        result.error_lines += ErrorRecord(*r, kMalformed, "The record is not a valid JSON object.", now);
+        continue;
+      }
+      json::object lowered;
+      for (const auto& [k, val] : v.as_object()) lowered[Lower(std::string(k))] = val;
+      out << json::serialize(lowered) << '\n';
+      ++result.converted;
+    }
+    if (!out.flush()) return MakeFirehoseError(errors::kInternalFailure);
+  }
+  if (result.converted == 0) {
+    ::unlink(jsonl.c_str());
+    return result;
+  }
+  std::string compression = "SNAPPY";
+  if (const auto* output = Obj(conv, "OutputFormatConfiguration"))
+    if (const auto* ser = Obj(*output, "Serializer"))
+      if (const auto* parquet = Obj(*ser, "ParquetSerDe"))
+        if (auto c = Str(*parquet, "Compression")) compression = *c == "UNCOMPRESSED" ? "UNCOMPRESSED" : *c;
+  if (compression != "SNAPPY" && compression != "GZIP" && compression != "UNCOMPRESSED")
+    compression = "SNAPPY";
+  std::string select;
+  for (const auto& n : names) select += (select.empty() ? "" : ", ") + std::string("\"") + n + "\"";
+  std::string sql = "COPY (SELECT " + select + " FROM read_json(" + SqlString(jsonl) +
+                    ", format='newline_delimited', columns={" + columns + "})) TO " + SqlString(out_path) +
+                    " (FORMAT PARQUET, COMPRESSION " + compression + ")";
+  auto ran = options.engine->ExecuteTrusted(sql);
+  ::unlink(jsonl.c_str());
+  if (!ran) {
+    ::unlink(out_path.c_str());
+    result.error_lines.clear();
+    return fail_all(kMalformed, "The data does not match the schema: " + ran.error().message);
+  }
+  return result;
+}
+
+}  // namespace cenote::firehose

@@ -1,0 +1,171 @@
+"""Amazon Data Firehose end to end with boto3: delivery streams, PutRecord / PutRecordBatch, delivery into S3
+(GZIP, custom prefixes, dynamic partitioning), KinesisStreamAsSource, and bad input.
+
+Run: CENOTE_BIN=build/cenote python3 tests/e2e/firehose/test_boto3.py [-v]
+     CENOTE_E2E_TARGET=moto python3 tests/e2e/firehose/test_boto3.py
+"""
+
+import gzip
+import os
+import sys
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import harness  # noqa: E402
+
+from botocore.exceptions import ClientError  # noqa: E402
+
+SERVER = None
+ROLE = "arn:aws:iam::000000000000:role/firehose"
+DELIVERY_TIMEOUT_S = 60
+
+
+def setUpModule():
+    global SERVER
+    SERVER = harness.Server().start()
+
+
+def tearDownModule():
+    if SERVER is not None:
+        SERVER.close()
+
+
+class FirehoseBase(unittest.TestCase):
+    def setUp(self):
+        # Current Firehose allows IntervalInSeconds 0; older botocore models (Debian's 1.26) still say min 60,
+        # so client-side validation is off and the server's own limits are what the tests exercise.
+        self.firehose = harness.boto3_client(SERVER, "firehose", parameter_validation=False)
+        self.s3 = harness.boto3_client(SERVER, "s3")
+        self.name = f"e2e-{uuid.uuid4().hex[:10]}"
+        self.bucket = f"fh-{uuid.uuid4().hex[:12]}"
+        self.s3.create_bucket(Bucket=self.bucket)
+
+    def tearDown(self):
+        try:
+            self.firehose.delete_delivery_stream(DeliveryStreamName=self.name)
+        except ClientError:
+            pass
+
+    def create(self, **destination):
+        config = {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{self.bucket}",
+                  "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0}}
+        config.update(destination)
+        self.firehose.create_delivery_stream(DeliveryStreamName=self.name,
+                                             ExtendedS3DestinationConfiguration=config)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            d = self.firehose.describe_delivery_stream(DeliveryStreamName=self.name)["DeliveryStreamDescription"]
+            if d["DeliveryStreamStatus"] == "ACTIVE":
+                return d
+            time.sleep(0.2)
+        raise AssertionError("delivery stream not ACTIVE after 30 s")
+
+    def objects(self, count, prefix=""):
+        """Waits (bounded) until at least `count` objects exist under `prefix`; returns {key: bytes}."""
+        deadline = time.time() + DELIVERY_TIMEOUT_S
+        keys = []
+        while time.time() < deadline:
+            keys = [o["Key"] for o in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", [])]
+            if len(keys) >= count:
+                break
+            time.sleep(0.5)
+        self.assertGreaterEqual(len(keys), count, f"objects under {prefix!r}: {keys}")
+        return {k: self.s3.get_object(Bucket=self.bucket, Key=k)["Body"].read() for k in keys}
+
+    def error(self, fn, **kwargs):
+        with self.assertRaises(ClientError) as cm:
+            fn(**kwargs)
+        return cm.exception.response["Error"]
+
+
+class ControlPlane(FirehoseBase):
+    def test_create_describe_list_update_delete(self):
+        d = self.create(Prefix="raw/")
+        self.assertEqual(d["DeliveryStreamType"], "DirectPut")
+        self.assertEqual(d["VersionId"], "1")
+        dest = d["Destinations"][0]
+        self.assertEqual(dest["DestinationId"], "destinationId-000000000001")
+        self.assertEqual(dest["ExtendedS3DestinationDescription"]["Prefix"], "raw/")
+        self.assertIn(self.name, self.firehose.list_delivery_streams(Limit=10000)["DeliveryStreamNames"])
+        self.firehose.update_destination(DeliveryStreamName=self.name, CurrentDeliveryStreamVersionId="1",
+                                         DestinationId="destinationId-000000000001",
+                                         ExtendedS3DestinationUpdate={"Prefix": "new/"})
+        d = self.firehose.describe_delivery_stream(DeliveryStreamName=self.name)["DeliveryStreamDescription"]
+        self.assertEqual(d["VersionId"], "2")
+        self.assertEqual(d["Destinations"][0]["ExtendedS3DestinationDescription"]["Prefix"], "new/")
+        self.firehose.tag_delivery_stream(DeliveryStreamName=self.name, Tags=[{"Key": "team", "Value": "data"}])
+        tags = self.firehose.list_tags_for_delivery_stream(DeliveryStreamName=self.name)["Tags"]
+        self.assertEqual(tags, [{"Key": "team", "Value": "data"}])
+        self.firehose.delete_delivery_stream(DeliveryStreamName=self.name)
+        err = self.error(self.firehose.describe_delivery_stream, DeliveryStreamName=self.name)
+        self.assertEqual(err["Code"], "ResourceNotFoundException")
+
+    def test_duplicate_and_missing(self):
+        self.create()
+        err = self.error(self.firehose.create_delivery_stream, DeliveryStreamName=self.name,
+                         ExtendedS3DestinationConfiguration={"RoleARN": ROLE,
+                                                             "BucketARN": f"arn:aws:s3:::{self.bucket}"})
+        self.assertEqual(err["Code"], "ResourceInUseException")
+        err = self.error(self.firehose.put_record, DeliveryStreamName="nope-" + self.name, Record={"Data": b"x"})
+        self.assertEqual(err["Code"], "ResourceNotFoundException")
+
+
+class Delivery(FirehoseBase):
+    def test_put_record_batch_delivers_one_object(self):
+        self.create(Prefix="events/")
+        out = self.firehose.put_record_batch(DeliveryStreamName=self.name,
+                                             Records=[{"Data": f"r{i}\n".encode()} for i in range(100)])
+        self.assertEqual(out["FailedPutCount"], 0)
+        self.assertEqual(len(out["RequestResponses"]), 100)
+        objects = self.objects(1, "events/")
+        body = b"".join(objects[k] for k in sorted(objects))
+        self.assertEqual(body, b"".join(f"r{i}\n".encode() for i in range(100)))
+        key = sorted(objects)[0]
+        self.assertRegex(key, r"^events/\d{4}/\d{2}/\d{2}/\d{2}/" + self.name + r"-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-")
+
+    @harness.skip_on_moto("moto does not compress or expand prefix expressions")
+    def test_gzip_and_timestamp_prefix(self):
+        self.create(Prefix="gz/!{timestamp:yyyy}/", ErrorOutputPrefix="err/!{firehose:error-output-type}/",
+                    CompressionFormat="GZIP")
+        self.firehose.put_record(DeliveryStreamName=self.name, Record={"Data": b"hello "})
+        self.firehose.put_record(DeliveryStreamName=self.name, Record={"Data": b"world"})
+        objects = self.objects(1, "gz/")
+        key = sorted(objects)[0]
+        self.assertTrue(key.endswith(".gz"), key)
+        self.assertEqual(b"".join(gzip.decompress(objects[k]) for k in sorted(objects)), b"hello world")
+
+    @harness.skip_on_moto("moto does not implement dynamic partitioning")
+    def test_dynamic_partitioning(self):
+        self.create(Prefix="c=!{partitionKeyFromQuery:c}/", ErrorOutputPrefix="err/!{firehose:error-output-type}/",
+                    DynamicPartitioningConfiguration={"Enabled": True},
+                    ProcessingConfiguration={"Enabled": True, "Processors": [
+                        {"Type": "MetadataExtraction", "Parameters": [
+                            {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{c: .customer}"},
+                            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]},
+                        {"Type": "AppendDelimiterToRecord"}]})
+        self.firehose.put_record_batch(DeliveryStreamName=self.name, Records=[
+            {"Data": b'{"customer":"a","n":1}'}, {"Data": b'{"customer":"b","n":2}'}, {"Data": b"nope"}])
+        a = self.objects(1, "c=a/")
+        self.assertEqual(list(a.values())[0], b'{"customer":"a","n":1}\n')
+        self.objects(1, "c=b/")
+        err = self.objects(1, "err/")
+        self.assertIn(b"DynamicPartitioning.MetadataExtractionFailed", list(err.values())[0])
+
+
+class BadInput(FirehoseBase):
+    @harness.skip_on_moto("moto does not check request limits or version ids")
+    def test_limits(self):
+        self.create()
+        err = self.error(self.firehose.put_record_batch, DeliveryStreamName=self.name,
+                         Records=[{"Data": b"x" * 1024000}] * 5)
+        self.assertEqual(err["Code"], "InvalidArgumentException")
+        err = self.error(self.firehose.update_destination, DeliveryStreamName=self.name,
+                         CurrentDeliveryStreamVersionId="9", DestinationId="destinationId-000000000001",
+                         ExtendedS3DestinationUpdate={"Prefix": "x/"})
+        self.assertEqual(err["Code"], "ConcurrentModificationException")
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,839 @@
+// FirehoseProvider driven through Invoke with documents, over a real SQLite MetadataStore, a local StreamLog
+// and a fake LakeAccess (objects as files in a temp dir), with an injectable clock so buffering intervals
+// are tested without sleeping.
+// GCC 12 reports a false -Wrestrict on `"x" + std::string + ...` (GCC bug 105329).
+#pragma GCC diagnostic ignored "-Wrestrict"
+
+#include "services/firehose/firehose_provider.hpp"
+
+#include <gtest/gtest.h>
+#include <snappy.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <filesystem>
+#include "../../store/temp_dir.hpp"
+#include "query/engine.hpp"
+#include "services/firehose/errors.hpp"
+#include "services/glue/catalog.hpp"
+#include "services/kinesis/kinesis_provider.hpp"
+
+namespace cenote::firehose {
+namespace {
+
+namespace json = boost::json;
+using store::testing::TempDir;
+
+// Objects in memory by bucket/key; one bucket "lake" exists. `fail_after_write` stores the object and then
+// reports an error (a crash between the PutObject and the position commit, as seen by the provider).
+class FakeLake final : public s3::LakeAccess {
+ public:
+  Status HeadBucket(const std::string& bucket) override {
+    if (bucket != "lake") return MakeError("NoSuchBucket", "The specified bucket does not exist", 404);
+    return Status::Ok();
+  }
+  Result<std::vector<s3::LakeObject>> ListObjects(const std::string& bucket, const std::string& prefix,
+                                                  std::size_t) override {
+    std::lock_guard<std::mutex> g(mu);
+    std::vector<s3::LakeObject> out;
+    for (const auto& [k, v] : objects)
+      if (k.rfind(bucket + "/" + prefix, 0) == 0)
+        out.push_back({k.substr(bucket.size() + 1), v.size(), "", 0});
+    return out;
+  }
+  Result<std::string> LocalPath(const std::string&, const std::string&) override {
+    return MakeError("NotImplemented", "no", 501);
+  }
+  Result<std::string> GetObject(const std::string& bucket, const std::string& key, std::uint64_t) override {
+    std::lock_guard<std::mutex> g(mu);
+    auto it = objects.find(bucket + "/" + key);
+    if (it == objects.end()) return MakeError("NoSuchKey", "The specified key does not exist.", 404);
+    return it->second;
+  }
+  Result<s3::LakeObject> PutObject(const std::string& bucket, const std::string& key,
+                                   const std::string& bytes, const std::string& content_type) override {
+    if (auto st = HeadBucket(bucket); !st.ok()) return st.error();
+    std::lock_guard<std::mutex> g(mu);
+    objects[bucket + "/" + key] = bytes;
+    content_types[bucket + "/" + key] = content_type;
+    ++puts;
+    if (fail_after_write) return MakeError("InternalError", "simulated crash", 500);
+    return s3::LakeObject{key, bytes.size(), "\"etag\"", 0};
+  }
+  Result<s3::LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
+                                           const std::string& path,
+                                           const std::string& content_type) override {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return MakeError("InternalError", "cannot read " + path, 500);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return PutObject(bucket, key, ss.str(), content_type);
+  }
+  Status DeleteObject(const std::string& bucket, const std::string& key) override {
+    std::lock_guard<std::mutex> g(mu);
+    objects.erase(bucket + "/" + key);
+    return Status::Ok();
+  }
+
+  std::mutex mu;
+  std::map<std::string, std::string> objects;  // "bucket/key" -> bytes
+  std::map<std::string, std::string> content_types;
+  int puts = 0;
+  bool fail_after_write = false;
+};
+
+std::string Gunzip(const std::string& in) {
+  z_stream zs{};
+  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+  std::string out(1 << 20, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&zs, Z_FINISH);
+  EXPECT_EQ(rc, Z_STREAM_END);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return out;
+}
+
+// 2026-03-04 05:06:07.089 UTC
+constexpr std::int64_t kStart = 1772600767089;
+
+class FirehoseTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  // Tests call DeliverDue themselves unless they ask for the delivery thread.
+  static FirehoseOptions NoThread() {
+    FirehoseOptions o;
+    o.delivery_poll_ms = 0;
+    return o;
+  }
+
+  void Open(aws::Provider* kinesis = nullptr, FirehoseOptions options = NoThread()) {
+    provider_.reset();
+    log_.reset();
+    metadata_.reset();
+    auto md = store::MetadataStore::OpenSqlite(dir_ / "metadata.db");
+    ASSERT_TRUE(md.ok());
+    metadata_ = std::move(md).value();
+    auto log = store::StreamLog::OpenLocal(dir_ / "firehose");
+    ASSERT_TRUE(log.ok());
+    log_ = std::move(log).value();
+    options.clock = [this] { return now_.load(); };
+    auto p = FirehoseProvider::Open(*metadata_, *log_, lake_, kinesis, options);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    provider_ = std::move(p).value();
+  }
+
+  Result<aws::OperationOutput> Call(std::string_view op, json::object params) {
+    aws::RequestContext ctx;
+    ctx.operation = std::string(op);
+    ctx.service = "firehose";
+    ctx.region = "us-east-1";
+    aws::OperationInput in;
+    in.params = std::move(params);
+    return provider_->Invoke(ctx, op, in);
+  }
+
+  json::object Ok(std::string_view op, json::object params) {
+    auto r = Call(op, std::move(params));
+    EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().code + " " + r.error().message);
+    if (!r.ok()) return {};
+    return r->result.as_object();
+  }
+
+  Error Err(std::string_view op, json::object params) {
+    auto r = Call(op, std::move(params));
+    EXPECT_FALSE(r.ok()) << op << " unexpectedly succeeded";
+    if (r.ok()) return Error{};
+    return r.error();
+  }
+
+  void Create(const std::string& name, json::object destination = {}) {
+    destination["RoleARN"] = "arn:aws:iam::000000000000:role/firehose";
+    destination["BucketARN"] = "arn:aws:s3:::lake";
+    Ok("CreateDeliveryStream",
+       {{"DeliveryStreamName", name}, {"ExtendedS3DestinationConfiguration", std::move(destination)}});
+  }
+
+  json::object Describe(const std::string& name) {
+    return Ok("DescribeDeliveryStream", {{"DeliveryStreamName", name}})["DeliveryStreamDescription"]
+        .as_object();
+  }
+
+  void Put(const std::string& name, const std::string& data) {
+    auto out = Ok("PutRecord", {{"DeliveryStreamName", name}, {"Record", {{"Data", data}}}});
+    EXPECT_TRUE(out.contains("RecordId"));
+  }
+
+  std::map<std::string, std::string> Objects() {
+    std::lock_guard<std::mutex> g(lake_.mu);
+    return lake_.objects;
+  }
+
+  TempDir dir_;
+  FakeLake lake_;
+  std::atomic<std::int64_t> now_{kStart};
+  std::unique_ptr<store::MetadataStore> metadata_;
+  std::unique_ptr<store::StreamLog> log_;
+  std::unique_ptr<FirehoseProvider> provider_;
+};
+
+TEST_F(FirehoseTest, CreateAndDescribeFillsAwsDefaults) {
+  auto out = Ok("CreateDeliveryStream",
+                {{"DeliveryStreamName", "clicks"},
+                 {"ExtendedS3DestinationConfiguration",
+                  {{"RoleARN", "arn:aws:iam::000000000000:role/r"}, {"BucketARN", "arn:aws:s3:::lake"}}}});
+  EXPECT_EQ(out["DeliveryStreamARN"].as_string(),
+            "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks");
+  auto d = Describe("clicks");
+  EXPECT_EQ(d["DeliveryStreamStatus"].as_string(), "ACTIVE");
+  EXPECT_EQ(d["DeliveryStreamType"].as_string(), "DirectPut");
+  EXPECT_EQ(d["VersionId"].as_string(), "1");
+  EXPECT_EQ(d["CreateTimestamp"].as_int64(), kStart);
+  EXPECT_FALSE(d["HasMoreDestinations"].as_bool());
+  auto& dest = d["Destinations"].as_array().at(0).as_object();
+  EXPECT_EQ(dest["DestinationId"].as_string(), "destinationId-000000000001");
+  auto& ext = dest["ExtendedS3DestinationDescription"].as_object();
+  EXPECT_EQ(ext["BufferingHints"].at("SizeInMBs").as_int64(), 5);
+  EXPECT_EQ(ext["BufferingHints"].at("IntervalInSeconds").as_int64(), 300);
+  EXPECT_EQ(ext["CompressionFormat"].as_string(), "UNCOMPRESSED");
+  EXPECT_EQ(ext["EncryptionConfiguration"].at("NoEncryptionConfig").as_string(), "NoEncryption");
+  EXPECT_EQ(dest["S3DestinationDescription"].at("BucketARN").as_string(), "arn:aws:s3:::lake");
+}
+
+TEST_F(FirehoseTest, CreateErrors) {
+  Create("dup");
+  auto e =
+      Err("CreateDeliveryStream",
+          {{"DeliveryStreamName", "dup"},
+           {"ExtendedS3DestinationConfiguration", {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}}}});
+  EXPECT_EQ(e.code, "ResourceInUseException");
+  EXPECT_EQ(e.message, "Firehose dup under accountId 000000000000 already exists");
+  e = Err("CreateDeliveryStream",
+          {{"DeliveryStreamName", "bad name!"},
+           {"ExtendedS3DestinationConfiguration", {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}}}});
+  EXPECT_EQ(e.code, "ValidationException");
+  e = Err(
+      "CreateDeliveryStream",
+      {{"DeliveryStreamName", "x"},
+       {"ExtendedS3DestinationConfiguration",
+        {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}, {"BufferingHints", {{"SizeInMBs", 129}}}}}});
+  EXPECT_EQ(e.code, "ValidationException");
+  e = Err("CreateDeliveryStream",
+          {{"DeliveryStreamName", "x"},
+           {"ExtendedS3DestinationConfiguration",
+            {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}, {"Prefix", "!{timestamp:yyyy}/"}}}});
+  EXPECT_EQ(e.code, "InvalidArgumentException");
+  e = Err("CreateDeliveryStream",
+          {{"DeliveryStreamName", "x"},
+           {"ExtendedS3DestinationConfiguration",
+            {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}, {"CompressionFormat", "LZ4"}}}});
+  EXPECT_EQ(e.code, "ValidationException");
+  e = Err("CreateDeliveryStream", {{"DeliveryStreamName", "x"}});
+  EXPECT_EQ(e.code, "InvalidArgumentException");
+  e = Err("DescribeDeliveryStream", {{"DeliveryStreamName", "missing"}});
+  EXPECT_EQ(e.code, "ResourceNotFoundException");
+  EXPECT_EQ(e.message, "Firehose missing under account 000000000000 not found.");
+  e = Err("StartDeliveryStreamEncryption", {{"DeliveryStreamName", "dup"}});
+  EXPECT_EQ(e.code, "UnknownOperationException");
+}
+
+TEST_F(FirehoseTest, ListPaginatesAndDeleteRemoves) {
+  for (const char* n : {"c", "a", "b"}) Create(n);
+  auto out = Ok("ListDeliveryStreams", {{"Limit", 2}});
+  ASSERT_EQ(out["DeliveryStreamNames"].as_array().size(), 2u);
+  EXPECT_EQ(out["DeliveryStreamNames"].as_array()[0].as_string(), "a");
+  EXPECT_TRUE(out["HasMoreDeliveryStreams"].as_bool());
+  out = Ok("ListDeliveryStreams", {{"ExclusiveStartDeliveryStreamName", "b"}});
+  ASSERT_EQ(out["DeliveryStreamNames"].as_array().size(), 1u);
+  EXPECT_EQ(out["DeliveryStreamNames"].as_array()[0].as_string(), "c");
+  EXPECT_FALSE(out["HasMoreDeliveryStreams"].as_bool());
+  Ok("DeleteDeliveryStream", {{"DeliveryStreamName", "b"}});
+  EXPECT_EQ(Err("DescribeDeliveryStream", {{"DeliveryStreamName", "b"}}).code, "ResourceNotFoundException");
+  EXPECT_EQ(Err("DeleteDeliveryStream", {{"DeliveryStreamName", "b"}}).code, "ResourceNotFoundException");
+  EXPECT_EQ(Ok("ListDeliveryStreams", {})["DeliveryStreamNames"].as_array().size(), 2u);
+  Open();  // survives a restart
+  EXPECT_EQ(Ok("ListDeliveryStreams", {})["DeliveryStreamNames"].as_array().size(), 2u);
+}
+
+TEST_F(FirehoseTest, UpdateDestinationChecksVersion) {
+  Create("s");
+  auto e = Err("UpdateDestination", {{"DeliveryStreamName", "s"},
+                                     {"CurrentDeliveryStreamVersionId", "7"},
+                                     {"DestinationId", "destinationId-000000000001"},
+                                     {"ExtendedS3DestinationUpdate", {{"Prefix", "p/"}}}});
+  EXPECT_EQ(e.code, "ConcurrentModificationException");
+  e = Err("UpdateDestination", {{"DeliveryStreamName", "s"},
+                                {"CurrentDeliveryStreamVersionId", "1"},
+                                {"DestinationId", "destinationId-000000000009"},
+                                {"ExtendedS3DestinationUpdate", {{"Prefix", "p/"}}}});
+  EXPECT_EQ(e.code, "InvalidArgumentException");
+  now_ += 5000;
+  Ok("UpdateDestination",
+     {{"DeliveryStreamName", "s"},
+      {"CurrentDeliveryStreamVersionId", "1"},
+      {"DestinationId", "destinationId-000000000001"},
+      {"ExtendedS3DestinationUpdate", {{"Prefix", "p/"}, {"BufferingHints", {{"IntervalInSeconds", 60}}}}}});
+  auto d = Describe("s");
+  EXPECT_EQ(d["VersionId"].as_string(), "2");
+  EXPECT_EQ(d["LastUpdateTimestamp"].as_int64(), kStart + 5000);
+  auto& ext = d["Destinations"].as_array()[0].at("ExtendedS3DestinationDescription").as_object();
+  EXPECT_EQ(ext.at("Prefix").as_string(), "p/");
+  EXPECT_EQ(ext.at("BufferingHints").at("IntervalInSeconds").as_int64(), 60);
+  EXPECT_EQ(ext.at("BufferingHints").at("SizeInMBs").as_int64(), 5);
+}
+
+TEST_F(FirehoseTest, Tags) {
+  Create("t");
+  Ok("TagDeliveryStream", {{"DeliveryStreamName", "t"},
+                           {"Tags", json::array{json::object{{"Key", "b"}, {"Value", "2"}},
+                                                json::object{{"Key", "a"}, {"Value", "1"}}}}});
+  auto out = Ok("ListTagsForDeliveryStream", {{"DeliveryStreamName", "t"}, {"Limit", 1}});
+  ASSERT_EQ(out["Tags"].as_array().size(), 1u);
+  EXPECT_EQ(out["Tags"].as_array()[0].at("Key").as_string(), "a");
+  EXPECT_TRUE(out["HasMoreTags"].as_bool());
+  Ok("UntagDeliveryStream", {{"DeliveryStreamName", "t"}, {"TagKeys", json::array{"a"}}});
+  out = Ok("ListTagsForDeliveryStream", {{"DeliveryStreamName", "t"}});
+  ASSERT_EQ(out["Tags"].as_array().size(), 1u);
+  EXPECT_EQ(out["Tags"].as_array()[0].at("Value").as_string(), "2");
+  json::array many;
+  for (int i = 0; i < 50; ++i) many.push_back(json::object{{"Key", "k" + std::to_string(i)}, {"Value", ""}});
+  EXPECT_EQ(Err("TagDeliveryStream", {{"DeliveryStreamName", "t"}, {"Tags", many}}).code,
+            "LimitExceededException");
+}
+
+TEST_F(FirehoseTest, PutRecordBatchLimits) {
+  Create("r");
+  json::array records;
+  for (int i = 0; i < 3; ++i) records.push_back(json::object{{"Data", "rec" + std::to_string(i)}});
+  auto out = Ok("PutRecordBatch", {{"DeliveryStreamName", "r"}, {"Records", records}});
+  EXPECT_EQ(out["FailedPutCount"].as_int64(), 0);
+  EXPECT_FALSE(out["Encrypted"].as_bool());
+  ASSERT_EQ(out["RequestResponses"].as_array().size(), 3u);
+  EXPECT_NE(out["RequestResponses"].as_array()[0].at("RecordId").as_string(),
+            out["RequestResponses"].as_array()[1].at("RecordId").as_string());
+  json::array too_many;
+  for (int i = 0; i < 501; ++i) too_many.push_back(json::object{{"Data", "x"}});
+  EXPECT_EQ(Err("PutRecordBatch", {{"DeliveryStreamName", "r"}, {"Records", too_many}}).code,
+            "ValidationException");
+  EXPECT_EQ(
+      Err("PutRecord", {{"DeliveryStreamName", "r"}, {"Record", {{"Data", std::string(1024001, 'x')}}}}).code,
+      "ValidationException");
+  json::array big;
+  for (int i = 0; i < 5; ++i) big.push_back(json::object{{"Data", std::string(1000 * 1024, 'x')}});
+  EXPECT_EQ(Err("PutRecordBatch", {{"DeliveryStreamName", "r"}, {"Records", big}}).code,
+            "InvalidArgumentException");
+  EXPECT_EQ(Err("PutRecord", {{"DeliveryStreamName", "nope"}, {"Record", {{"Data", "x"}}}}).code,
+            "ResourceNotFoundException");
+  auto m = provider_->Metrics().at("r");
+  EXPECT_EQ(m.incoming_records, 3);
+  EXPECT_EQ(m.incoming_bytes, 12);
+}
+
+TEST_F(FirehoseTest, DeliversOneObjectWhenTheIntervalElapses) {
+  Create("ev", {{"BufferingHints", {{"IntervalInSeconds", 60}, {"SizeInMBs", 1}}}});
+  Put("ev", "{\"a\":1}");
+  now_ += 1000;
+  Put("ev", "{\"a\":2}");
+  ASSERT_TRUE(provider_->DeliverDue().ok());
+  EXPECT_TRUE(Objects().empty());
+  now_ += 59'000;  // 60 s after the first record
+  auto n = provider_->DeliverDue();
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 1u);
+  const auto& [key, bytes] = *objects.begin();
+  EXPECT_EQ(bytes, "{\"a\":1}{\"a\":2}");  // no delimiter, as AWS
+  std::regex pattern(
+      "lake/2026/03/04/05/"
+      "ev-1-2026-03-04-05-06-07-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+  EXPECT_TRUE(std::regex_match(key, pattern)) << key;
+  EXPECT_EQ(*provider_->DeliverDue(true), 0);  // nothing left
+  auto m = provider_->Metrics().at("ev");
+  EXPECT_EQ(m.delivery_records, 2);
+  EXPECT_EQ(m.delivery_success, 1);
+  EXPECT_EQ(m.data_freshness_ms, 60'000);
+}
+
+TEST_F(FirehoseTest, DeliversWhenTheSizeHintIsReached) {
+  Create("big", {{"BufferingHints", {{"IntervalInSeconds", 900}, {"SizeInMBs", 1}}}});
+  std::string half(512 * 1024, 'z');
+  Put("big", half);
+  EXPECT_EQ(*provider_->DeliverDue(), 0);
+  Put("big", half);
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  ASSERT_EQ(Objects().size(), 1u);
+  EXPECT_EQ(Objects().begin()->second.size(), 1024u * 1024u);
+}
+
+TEST_F(FirehoseTest, GzipCustomPrefixAndDelimiter) {
+  Create("gz", {{"BufferingHints", {{"IntervalInSeconds", 0}}},
+                {"CompressionFormat", "GZIP"},
+                {"Prefix", "raw/!{timestamp:yyyy/MM/dd}/!{firehose:random-string}/"},
+                {"ErrorOutputPrefix", "err/!{firehose:error-output-type}/"},
+                {"ProcessingConfiguration",
+                 {{"Enabled", true},
+                  {"Processors", json::array{json::object{{"Type", "AppendDelimiterToRecord"}}}}}}});
+  Put("gz", "one");
+  Put("gz", "two");
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 1u);
+  const auto& [key, bytes] = *objects.begin();
+  EXPECT_TRUE(std::regex_match(
+      key, std::regex("lake/raw/2026/03/04/[A-Za-z0-9]{11}/gz-1-2026-03-04-05-06-07-[-0-9a-f]{36}\\.gz")))
+      << key;
+  EXPECT_EQ(Gunzip(bytes), "one\ntwo\n");
+}
+
+TEST_F(FirehoseTest, UndeliveredRecordsSurviveARestart) {
+  Create("dur", {{"BufferingHints", {{"IntervalInSeconds", 60}}}});
+  Put("dur", "a");
+  Put("dur", "b");
+  Open();  // the provider (and its in-memory state) is gone; the log and metadata remain
+  now_ += 60'000;
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  ASSERT_EQ(Objects().size(), 1u);
+  EXPECT_EQ(Objects().begin()->second, "ab");
+}
+
+TEST_F(FirehoseTest, ReplayAfterACrashOverwritesTheSameKey) {
+  Create("once", {{"BufferingHints", {{"IntervalInSeconds", 0}}}});
+  Put("once", "a");
+  lake_.fail_after_write = true;  // the object lands, the position is not committed
+  EXPECT_FALSE(provider_->DeliverDue().ok());
+  auto first = Objects();
+  ASSERT_EQ(first.size(), 1u);
+  lake_.fail_after_write = false;
+  Put("once", "b");  // arrived meanwhile
+  Open();
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 1u);  // replaced, not duplicated
+  EXPECT_EQ(objects.begin()->first, first.begin()->first);
+  EXPECT_EQ(objects.begin()->second, "ab");
+  EXPECT_EQ(*provider_->DeliverDue(true), 0);
+  Put("once", "c");
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  objects = Objects();
+  ASSERT_EQ(objects.size(), 2u);
+}
+
+TEST_F(FirehoseTest, MissingBucketKeepsRecordsForRetry) {
+  Ok("CreateDeliveryStream", {{"DeliveryStreamName", "nb"},
+                              {"ExtendedS3DestinationConfiguration",
+                               {{"RoleARN", "r"},
+                                {"BucketARN", "arn:aws:s3:::nobucket"},
+                                {"BufferingHints", {{"IntervalInSeconds", 0}}}}}});
+  Put("nb", "x");
+  EXPECT_FALSE(provider_->DeliverDue().ok());
+  EXPECT_EQ(provider_->Metrics().at("nb").delivery_failures, 1);
+  Ok("UpdateDestination", {{"DeliveryStreamName", "nb"},
+                           {"CurrentDeliveryStreamVersionId", "1"},
+                           {"DestinationId", "destinationId-000000000001"},
+                           {"ExtendedS3DestinationUpdate", {{"BucketARN", "arn:aws:s3:::lake"}}}});
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_NE(objects.begin()->first.find("/nb-2-"), std::string::npos);
+  EXPECT_EQ(objects.begin()->second, "x");
+}
+
+TEST_F(FirehoseTest, ErrorTableIsWellFormed) {
+  for (const auto& spec : ErrorTable()) {
+    EXPECT_FALSE(std::string(spec.code).empty());
+    EXPECT_GE(spec.http_status, 400);
+  }
+}
+
+}  // namespace
+}  // namespace cenote::firehose
+
+namespace cenote::firehose {
+namespace {
+
+json::object PartitionedDestination() {
+  return json::object{
+      {"BufferingHints", {{"IntervalInSeconds", 0}}},
+      {"Prefix", "cust=!{partitionKeyFromQuery:customer}/y=!{timestamp:yyyy}/"},
+      {"ErrorOutputPrefix", "errors/!{firehose:error-output-type}/"},
+      {"DynamicPartitioningConfiguration", {{"Enabled", true}}},
+      {"ProcessingConfiguration",
+       {{"Enabled", true},
+        {"Processors",
+         json::array{json::object{{"Type", "MetadataExtraction"},
+                                  {"Parameters",
+                                   json::array{json::object{{"ParameterName", "MetadataExtractionQuery"},
+                                                            {"ParameterValue", "{customer: .customer_id}"}},
+                                               json::object{{"ParameterName", "JsonParsingEngine"},
+                                                            {"ParameterValue", "JQ-1.6"}}}}},
+                     json::object{{"Type", "AppendDelimiterToRecord"}}}}}}};
+}
+
+TEST_F(FirehoseTest, DynamicPartitioningWritesOneObjectPerPartitionAndErrorsAside) {
+  Create("dp", PartitionedDestination());
+  Put("dp", R"({"customer_id":"a","v":1})");
+  Put("dp", R"({"customer_id":"b","v":2})");
+  Put("dp", R"({"customer_id":"a","v":3})");
+  Put("dp", "not json");
+  EXPECT_EQ(*provider_->DeliverDue(), 3);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 3u);
+  std::map<std::string, std::string> by_prefix;
+  for (const auto& [k, v] : objects) by_prefix[k.substr(0, k.find("/dp-"))] = v;
+  EXPECT_EQ(by_prefix["lake/cust=a/y=2026"],
+            "{\"customer_id\":\"a\",\"v\":1}\n{\"customer_id\":\"a\",\"v\":3}\n");
+  EXPECT_EQ(by_prefix["lake/cust=b/y=2026"], "{\"customer_id\":\"b\",\"v\":2}\n");
+  const std::string& err = by_prefix["lake/errors/partitioning-failed/2026/03/04/05"];
+  auto line = json::parse(err.substr(0, err.find('\n'))).as_object();
+  EXPECT_EQ(line["errorCode"].as_string(), "DynamicPartitioning.MetadataExtractionFailed");
+  EXPECT_EQ(line["rawData"].as_string(), "bm90IGpzb24=");  // base64("not json")
+  EXPECT_EQ(line["arrivalTimestamp"].as_int64(), kStart);
+}
+
+TEST_F(FirehoseTest, DynamicPartitioningConfigurationIsChecked) {
+  auto dest = PartitionedDestination();
+  dest.erase("ErrorOutputPrefix");
+  dest["RoleARN"] = "r";
+  dest["BucketARN"] = "arn:aws:s3:::lake";
+  EXPECT_EQ(
+      Err("CreateDeliveryStream", {{"DeliveryStreamName", "x"}, {"ExtendedS3DestinationConfiguration", dest}})
+          .code,
+      "InvalidArgumentException");
+  dest = PartitionedDestination();
+  dest["RoleARN"] = "r";
+  dest["BucketARN"] = "arn:aws:s3:::lake";
+  dest["Prefix"] = "cust=!{partitionKeyFromQuery:nokey}/";
+  EXPECT_EQ(
+      Err("CreateDeliveryStream", {{"DeliveryStreamName", "x"}, {"ExtendedS3DestinationConfiguration", dest}})
+          .code,
+      "InvalidArgumentException");
+  dest["Prefix"] = "static/";
+  EXPECT_EQ(
+      Err("CreateDeliveryStream", {{"DeliveryStreamName", "x"}, {"ExtendedS3DestinationConfiguration", dest}})
+          .code,
+      "InvalidArgumentException");
+}
+
+}  // namespace
+}  // namespace cenote::firehose
+
+namespace cenote::firehose {
+namespace {
+
+TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
+  auto kmd = store::MetadataStore::OpenSqlite(dir_ / "kinesis.db");
+  ASSERT_TRUE(kmd.ok());
+  auto klog = store::StreamLog::OpenLocal(dir_ / "kinesis");
+  ASSERT_TRUE(klog.ok());
+  kinesis::KinesisOptions kopt;
+  kopt.clock = [this] { return now_.load(); };
+  kopt.maintenance_interval_ms = 0;
+  auto k = kinesis::KinesisProvider::Open(**kmd, **klog, kopt);
+  ASSERT_TRUE(k.ok()) << k.error().message;
+  auto kcall = [&](std::string_view op, json::object params) {
+    aws::RequestContext ctx;
+    ctx.operation = std::string(op);
+    ctx.service = "kinesis";
+    ctx.region = "us-east-1";
+    aws::OperationInput in;
+    in.params = std::move(params);
+    auto r = (*k)->Invoke(ctx, op, in);
+    EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().message);
+  };
+  kcall("CreateStream", {{"StreamName", "src"}, {"ShardCount", 2}});
+  Open(k->get());
+  const std::string arn = "arn:aws:kinesis:us-east-1:000000000000:stream/src";
+  auto e =
+      Err("CreateDeliveryStream",
+          {{"DeliveryStreamName", "fromk"},
+           {"DeliveryStreamType", "KinesisStreamAsSource"},
+           {"KinesisStreamSourceConfiguration", {{"KinesisStreamARN", arn + "-missing"}, {"RoleARN", "r"}}},
+           {"ExtendedS3DestinationConfiguration", {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}}}});
+  EXPECT_EQ(e.code, "InvalidArgumentException");
+  Ok("CreateDeliveryStream",
+     {{"DeliveryStreamName", "fromk"},
+      {"DeliveryStreamType", "KinesisStreamAsSource"},
+      {"KinesisStreamSourceConfiguration", {{"KinesisStreamARN", arn}, {"RoleARN", "r"}}},
+      {"ExtendedS3DestinationConfiguration",
+       {{"RoleARN", "r"},
+        {"BucketARN", "arn:aws:s3:::lake"},
+        {"BufferingHints", {{"IntervalInSeconds", 0}}},
+        {"ProcessingConfiguration",
+         {{"Processors", json::array{json::object{{"Type", "AppendDelimiterToRecord"}}}}}}}}});
+  auto d = Describe("fromk");
+  EXPECT_EQ(d["DeliveryStreamType"].as_string(), "KinesisStreamAsSource");
+  EXPECT_EQ(d["Source"].at("KinesisStreamSourceDescription").at("KinesisStreamARN").as_string(), arn);
+  EXPECT_EQ(Err("PutRecord", {{"DeliveryStreamName", "fromk"}, {"Record", {{"Data", "x"}}}}).code,
+            "InvalidArgumentException");
+  now_ += 1000;
+  kcall("PutRecord", {{"StreamName", "src"}, {"PartitionKey", "p1"}, {"Data", "r1"}});
+  kcall("PutRecord", {{"StreamName", "src"}, {"PartitionKey", "p2"}, {"Data", "r2"}});
+  kcall("PutRecord", {{"StreamName", "src"}, {"PartitionKey", "p3"}, {"Data", "r3"}});
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 1u);
+  std::string body = objects.begin()->second;
+  for (const char* r : {"r1\n", "r2\n", "r3\n"}) EXPECT_NE(body.find(r), std::string::npos) << body;
+  EXPECT_EQ(body.size(), 9u);
+  EXPECT_EQ(provider_->Metrics().at("fromk").incoming_records, 3);
+
+  Open(k->get());  // restart: positions come back from the metadata store
+  now_ += 1000;
+  kcall("PutRecord", {{"StreamName", "src"}, {"PartitionKey", "p1"}, {"Data", "r4"}});
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  objects = Objects();
+  ASSERT_EQ(objects.size(), 2u);
+  std::size_t total = 0;
+  for (const auto& [key, bytes] : objects) total += bytes.size();
+  EXPECT_EQ(total, 12u);  // r1..r4 once each
+  EXPECT_EQ(*provider_->DeliverDue(true), 0);
+  provider_.reset();
+}
+
+}  // namespace
+}  // namespace cenote::firehose
+
+namespace cenote::firehose {
+namespace {
+
+// docs/firehose-coverage.md (generated by src/services/firehose/gen_coverage.py) must match what Invoke does.
+TEST(FirehoseCoverage, DocMatchesProvider) {
+  std::ifstream in(std::string(CENOTE_SOURCE_DIR) + "/docs/firehose-coverage.md");
+  ASSERT_TRUE(in.good()) << "run: python3 src/services/firehose/gen_coverage.py";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string doc = ss.str();
+  for (auto op : FirehoseProvider::SupportedOperations())
+    EXPECT_NE(doc.find("| " + std::string(op) + " | supported |"), std::string::npos)
+        << op
+        << " missing or stale in docs/firehose-coverage.md; run python3 "
+           "src/services/firehose/gen_coverage.py";
+  for (const auto& e : ErrorTable()) EXPECT_NE(doc.find(e.code), std::string::npos) << e.code;
+}
+
+}  // namespace
+}  // namespace cenote::firehose
+
+namespace cenote::firehose {
+namespace {
+
+TEST_F(FirehoseTest, ConvertsJsonToParquetWithTheGlueSchema) {
+  const std::string scratch = dir_ / "scratch";
+  std::filesystem::create_directories(scratch + "/firehose");
+  query::EngineOptions eo;
+  eo.scratch_dir = scratch;
+  eo.readable_dirs = {dir_.path()};
+  eo.threads = 1;
+  auto engine = query::QueryEngine::Open(eo);
+  ASSERT_TRUE(engine.ok()) << engine.error().message;
+  auto glue_md = store::MetadataStore::OpenSqlite(dir_ / "glue.db");  // Open() below replaces metadata_
+  ASSERT_TRUE(glue_md.ok());
+  auto catalog = glue::Catalog::Open(**glue_md, "000000000000", "us-east-1");
+  ASSERT_TRUE(catalog.ok()) << catalog.error().message;
+  ASSERT_TRUE((*catalog)->CreateDatabase(json::object{{"Name", "lake"}}).ok());
+  auto st = (*catalog)->CreateTable(
+      "lake",
+      json::object{{"Name", "events"},
+                   {"StorageDescriptor",
+                    {{"Columns", json::array{json::object{{"Name", "id"}, {"Type", "bigint"}},
+                                             json::object{{"Name", "name"}, {"Type", "string"}},
+                                             json::object{{"Name", "score"}, {"Type", "double"}}}}}}});
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  FirehoseOptions options = NoThread();
+  options.catalog = catalog->get();
+  options.engine = engine->get();
+  options.conversion_dir = scratch + "/firehose";
+  Open(nullptr, options);
+
+  json::object conversion{
+      {"Enabled", true},
+      {"SchemaConfiguration",
+       {{"DatabaseName", "lake"}, {"TableName", "events"}, {"RoleARN", "r"}, {"VersionId", "LATEST"}}},
+      {"InputFormatConfiguration", {{"Deserializer", {{"OpenXJsonSerDe", json::object{}}}}}},
+      {"OutputFormatConfiguration", {{"Serializer", {{"ParquetSerDe", json::object{}}}}}}};
+  auto bad = Err("CreateDeliveryStream", {{"DeliveryStreamName", "pq"},
+                                          {"ExtendedS3DestinationConfiguration",
+                                           {{"RoleARN", "r"},
+                                            {"BucketARN", "arn:aws:s3:::lake"},
+                                            {"BufferingHints", {{"SizeInMBs", 5}}},
+                                            {"DataFormatConversionConfiguration", conversion}}}});
+  EXPECT_EQ(bad.code, "InvalidArgumentException");  // AWS requires >= 64 MiB with conversion
+  Create("pq", {{"BufferingHints", {{"IntervalInSeconds", 0}}},
+                {"ErrorOutputPrefix", "err/!{firehose:error-output-type}/"},
+                {"DataFormatConversionConfiguration", conversion}});
+  EXPECT_EQ(Describe("pq")["Destinations"]
+                .as_array()[0]
+                .at("ExtendedS3DestinationDescription")
+                .at("BufferingHints")
+                .at("SizeInMBs")
+                .as_int64(),
+            128);
+  Put("pq", R"({"id": 1, "Name": "a", "score": 1.5})");
+  Put("pq", R"({"id": 2, "name": "b"})");
+  Put("pq", "{broken");
+  EXPECT_EQ(*provider_->DeliverDue(), 2);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 2u);
+  std::string parquet_key, error_body;
+  for (const auto& [k, v] : objects) {
+    if (k.find("/err/format-conversion-failed/") != std::string::npos) error_body = v;
+    if (k.size() > 8 && k.substr(k.size() - 8) == ".parquet") parquet_key = k;
+  }
+  ASSERT_FALSE(parquet_key.empty());
+  ASSERT_FALSE(error_body.empty());
+  EXPECT_NE(error_body.find("\"errorCode\":\"DataFormatConversion.MalformedData\""), std::string::npos);
+  EXPECT_NE(error_body.find("\"rawData\":\"e2Jyb2tlbg==\""), std::string::npos);  // base64("{broken")
+  const std::string copy = scratch + "/check.parquet";
+  {
+    std::ofstream out(copy, std::ios::binary);
+    out << objects[parquet_key];
+  }
+  auto rows =
+      (*engine)->ExecuteTrusted("SELECT id, name, score FROM read_parquet('" + copy + "') ORDER BY id");
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0][0].value_or("?"), "1");
+  EXPECT_EQ((*rows)[0][1].value_or("?"), "a");
+  EXPECT_EQ((*rows)[0][2].value_or("?"), "1.5");
+  EXPECT_EQ((*rows)[1][1].value_or("?"), "b");
+  EXPECT_FALSE((*rows)[1][2].has_value());
+  provider_.reset();
+}
+
+}  // namespace
+}  // namespace cenote::firehose
+
+namespace cenote::firehose {
+namespace {
+
+TEST_F(FirehoseTest, BackgroundThreadDelivers) {
+  FirehoseOptions options;
+  options.delivery_poll_ms = 10;
+  Open(nullptr, options);
+  Create("bg", {{"BufferingHints", {{"IntervalInSeconds", 0}}}});
+  Put("bg", "payload");
+  bool delivered = false;
+  for (int i = 0; i < 500 && !delivered; ++i) {  // at most 5 s
+    delivered = !Objects().empty();
+    if (!delivered) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(delivered);
+  EXPECT_EQ(Objects().begin()->second, "payload");
+  provider_.reset();  // joins the thread
+}
+
+}  // namespace
+}  // namespace cenote::firehose
+
+namespace cenote::firehose {
+namespace {
+
+std::uint32_t ReadLe(const std::string& s, std::size_t at, int bytes) {
+  std::uint32_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(s[at + static_cast<std::size_t>(i)]);
+  return v;
+}
+
+TEST_F(FirehoseTest, ZipObjectsHoldOneDeflatedEntry) {
+  Create("zp", {{"BufferingHints", {{"IntervalInSeconds", 0}}}, {"CompressionFormat", "ZIP"}});
+  Put("zp", "hello ");
+  Put("zp", "zip");
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 1u);
+  const auto& [key, zip] = *objects.begin();
+  ASSERT_GT(key.size(), 4u);
+  EXPECT_EQ(key.substr(key.size() - 4), ".zip");
+  ASSERT_GT(zip.size(), 30u + 22u);
+  EXPECT_EQ(ReadLe(zip, 0, 4), 0x04034b50u);
+  EXPECT_EQ(ReadLe(zip, zip.size() - 22, 4), 0x06054b50u);
+  const std::uint32_t csize = ReadLe(zip, 18, 4);
+  const std::uint32_t usize = ReadLe(zip, 22, 4);
+  const std::uint32_t nlen = ReadLe(zip, 26, 2);
+  EXPECT_EQ(usize, 9u);
+  EXPECT_EQ(zip.substr(30, nlen), key.substr(key.rfind('/') + 1, key.size() - key.rfind('/') - 1 - 4));
+  z_stream zs{};
+  ASSERT_EQ(inflateInit2(&zs, -15), Z_OK);
+  std::string out(64, '\0');
+  std::string in = zip.substr(30 + nlen, csize);
+  zs.next_in = reinterpret_cast<Bytef*>(in.data());
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  EXPECT_EQ(out, "hello zip");
+  EXPECT_EQ(ReadLe(zip, 14, 4),
+            static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(out.data()), 9)));
+}
+
+}  // namespace
+}  // namespace cenote::firehose
+
+namespace cenote::firehose {
+namespace {
+
+TEST_F(FirehoseTest, SnappyFramedAndHadoopSnappy) {
+  Create("sf", {{"BufferingHints", {{"IntervalInSeconds", 0}}}, {"CompressionFormat", "Snappy"}});
+  Create("hs", {{"BufferingHints", {{"IntervalInSeconds", 0}}}, {"CompressionFormat", "HADOOP_SNAPPY"}});
+  std::string payload;
+  for (int i = 0; i < 20000; ++i) payload += "record " + std::to_string(i) + "\n";  // > one 64 KiB chunk
+  Put("sf", payload);
+  Put("hs", payload);
+  EXPECT_EQ(*provider_->DeliverDue(), 2);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 2u);
+  for (const auto& [key, bytes] : objects) {
+    EXPECT_EQ(key.substr(key.size() - 7), ".snappy") << key;
+    std::string out;
+    if (key.find("/sf-") != std::string::npos) {
+      ASSERT_EQ(bytes.substr(0, 10), std::string("\xff\x06\x00\x00sNaPpY", 10));
+      std::size_t at = 10;
+      while (at + 4 <= bytes.size()) {
+        unsigned type = static_cast<unsigned char>(bytes[at]);
+        std::size_t len = ReadLe(bytes, at + 1, 3);
+        std::string body = bytes.substr(at + 8, len - 4);
+        std::string chunk;
+        if (type == 0x00) {
+          ASSERT_TRUE(snappy::Uncompress(body.data(), body.size(), &chunk));
+        } else {
+          chunk = body;
+        }
+        out += chunk;
+        at += 4 + len;
+      }
+    } else {
+      std::size_t at = 0;
+      while (at + 8 <= bytes.size()) {
+        std::uint32_t clen = (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + 4])) << 24) |
+                             (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + 5])) << 16) |
+                             (static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + 6])) << 8) |
+                             static_cast<unsigned char>(bytes[at + 7]);
+        std::string block;
+        ASSERT_TRUE(snappy::Uncompress(bytes.data() + at + 8, clen, &block));
+        out += block;
+        at += 8 + clen;
+      }
+    }
+    EXPECT_EQ(out, payload) << key;
+  }
+}
+
+}  // namespace
+}  // namespace cenote::firehose
