@@ -238,7 +238,10 @@ Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) 
                       {"UnprocessedQueryExecutionIds", std::move(unprocessed)}};
 }
 
-Result<json::object> AthenaImpl::ListQueryExecutions(const json::object& in) {
+// Ids of one workgroup's rows of `table` (athena_executions, athena_named_queries), newest first, paged by
+// MaxResults (default and maximum 50) and an opaque NextToken bound to `scope` and the workgroup.
+Result<json::object> AthenaImpl::ListIdsByWorkGroup(const json::object& in, const std::string& table,
+                                                    const std::string& scope, const std::string& member) {
   auto max = MaxResults(in, 0, 50, 50);
   if (!max) return std::move(max).error();
   int limit = *max == 0 ? 50 : *max;
@@ -247,27 +250,31 @@ Result<json::object> AthenaImpl::ListQueryExecutions(const json::object& in) {
   if (!wg) return std::move(wg).error();
   std::int64_t before = INT64_MAX;
   if (auto token = Str(in, "NextToken")) {
-    auto pos = DecodeListToken("executions:" + workgroup, *token);
+    auto pos = DecodeListToken(scope + ":" + workgroup, *token);
     if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
     before = *pos;
   }
   auto txn = Read();
   if (!txn) return std::move(txn).error();
   auto rows = (*txn)->Query(
-      "SELECT id, seq FROM athena_executions WHERE workgroup = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+      "SELECT id, seq FROM " + table + " WHERE workgroup = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
       {workgroup, before, static_cast<std::int64_t>(limit + 1)});
   if (!rows) return std::move(rows).error();
   json::array ids;
   json::object out;
   for (std::size_t i = 0; i < rows->size(); ++i) {
     if (static_cast<int>(i) == limit) {
-      out["NextToken"] = EncodeListToken("executions:" + workgroup, store::AsInt((*rows)[i - 1][1]));
+      out["NextToken"] = EncodeListToken(scope + ":" + workgroup, store::AsInt((*rows)[i - 1][1]));
       break;
     }
     ids.push_back(json::string(store::AsText((*rows)[i][0])));
   }
-  out["QueryExecutionIds"] = std::move(ids);
+  out[member] = std::move(ids);
   return out;
+}
+
+Result<json::object> AthenaImpl::ListQueryExecutions(const json::object& in) {
+  return ListIdsByWorkGroup(in, "athena_executions", "executions", "QueryExecutionIds");
 }
 
 Result<json::object> AthenaImpl::StopQueryExecution(const json::object& in) {

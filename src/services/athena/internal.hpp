@@ -178,6 +178,8 @@ class AthenaImpl final : public AthenaProvider {
   Result<json::object> GetQueryExecution(const json::object& in);
   Result<json::object> BatchGetQueryExecution(const json::object& in);
   Result<json::object> ListQueryExecutions(const json::object& in);
+  Result<json::object> ListIdsByWorkGroup(const json::object& in, const std::string& table,
+                                          const std::string& scope, const std::string& member);
   Result<json::object> StopQueryExecution(const json::object& in);
   Result<json::object> GetQueryRuntimeStatistics(const json::object& in);
   // The current QueryExecution document (in-flight executions from memory, others from the store);

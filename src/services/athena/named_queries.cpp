@@ -71,35 +71,7 @@ Result<json::object> AthenaImpl::GetNamedQuery(const json::object& in) {
 }
 
 Result<json::object> AthenaImpl::ListNamedQueries(const json::object& in) {
-  auto max = MaxResults(in, 0, 50, 50);
-  if (!max) return std::move(max).error();
-  int limit = *max == 0 ? 50 : *max;
-  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  std::int64_t before = INT64_MAX;
-  if (auto token = Str(in, "NextToken")) {
-    auto pos = DecodeListToken("named:" + workgroup, *token);
-    if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
-    before = *pos;
-  }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(
-      "SELECT id, seq FROM athena_named_queries WHERE workgroup = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-      {workgroup, before, static_cast<std::int64_t>(limit + 1)});
-  if (!rows) return std::move(rows).error();
-  json::array ids;
-  json::object out;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    if (static_cast<int>(i) == limit) {
-      out["NextToken"] = EncodeListToken("named:" + workgroup, store::AsInt((*rows)[i - 1][1]));
-      break;
-    }
-    ids.push_back(json::string(store::AsText((*rows)[i][0])));
-  }
-  out["NamedQueryIds"] = std::move(ids);
-  return out;
+  return ListIdsByWorkGroup(in, "athena_named_queries", "named", "NamedQueryIds");
 }
 
 Result<json::object> AthenaImpl::BatchGetNamedQuery(const json::object& in) {
