@@ -147,24 +147,6 @@ Result<QueryEngine::Rows> RunOn(duckdb_connection con, const std::string& sql) {
   return ToRows(res.result);
 }
 
-// Runs `sql` with one VARCHAR parameter and returns the single VARCHAR value of its first row.
-Result<std::string> RunScalarWithText(duckdb_connection con, const char* sql, const std::string& param) {
-  PreparedGuard prep;
-  if (duckdb_prepare(con, sql, &prep.stmt) != DuckDBSuccess)
-    return EngineError(duckdb_prepare_error(prep.stmt));
-  if (duckdb_bind_varchar_length(prep.stmt, 1, param.data(), param.size()) != DuckDBSuccess)
-    return EngineError("cannot bind parameter");
-  ResultGuard res;
-  if (duckdb_execute_prepared(prep.stmt, &res.result) != DuckDBSuccess)
-    return DuckError(duckdb_result_error(&res.result));
-  if (duckdb_row_count(&res.result) != 1 || duckdb_value_is_null(&res.result, 0, 0))
-    return EngineError("unexpected empty result");
-  char* text = duckdb_value_varchar(&res.result, 0, 0);
-  std::string out = text != nullptr ? text : "";
-  duckdb_free(text);
-  return out;
-}
-
 // "line L:C: " for a byte offset into `sql`.
 std::string LinePrefix(const std::string& sql, std::size_t offset) {
   int line = 1;
@@ -180,19 +162,59 @@ std::string LinePrefix(const std::string& sql, std::size_t offset) {
   return "line " + std::to_string(line) + ":" + std::to_string(col) + ": ";
 }
 
+// A pooled connection and the statements every query runs on it, prepared once per connection:
+// preparing json_serialize_sql / json_deserialize_sql costs more than running them.
+struct PooledConnection {
+  duckdb_connection con = nullptr;
+  duckdb_prepared_statement serialize = nullptr;    // SELECT json_serialize_sql($1::VARCHAR)
+  duckdb_prepared_statement deserialize = nullptr;  // SELECT json_deserialize_sql($1::JSON)
+  PooledConnection() = default;
+  PooledConnection(const PooledConnection&) = delete;
+  PooledConnection& operator=(const PooledConnection&) = delete;
+  ~PooledConnection() {
+    duckdb_destroy_prepare(&serialize);
+    duckdb_destroy_prepare(&deserialize);
+    if (con != nullptr) duckdb_disconnect(&con);
+  }
+};
+
+// Runs `*stmt` (prepared from `sql` on first use) with one VARCHAR parameter; returns the single
+// VARCHAR value of its first row.
+Result<std::string> RunPreparedScalar(duckdb_connection con, duckdb_prepared_statement* stmt, const char* sql,
+                                      const std::string& param) {
+  if (*stmt == nullptr && duckdb_prepare(con, sql, stmt) != DuckDBSuccess) {
+    Error e = EngineError(duckdb_prepare_error(*stmt));
+    duckdb_destroy_prepare(stmt);
+    return e;
+  }
+  if (duckdb_bind_varchar_length(*stmt, 1, param.data(), param.size()) != DuckDBSuccess)
+    return EngineError("cannot bind parameter");
+  ResultGuard res;
+  if (duckdb_execute_prepared(*stmt, &res.result) != DuckDBSuccess)
+    return DuckError(duckdb_result_error(&res.result));
+  if (duckdb_row_count(&res.result) != 1 || duckdb_value_is_null(&res.result, 0, 0))
+    return EngineError("unexpected empty result");
+  char* text = duckdb_value_varchar(&res.result, 0, 0);
+  std::string out = text != nullptr ? text : "";
+  duckdb_free(text);
+  return out;
+}
+
 // A connection borrowed from the pool for one call.
 class DuckQueryEngine;
 class Lease {
  public:
-  Lease(DuckQueryEngine* engine, duckdb_connection con) : engine_(engine), con_(con) {}
+  Lease(DuckQueryEngine* engine, std::unique_ptr<PooledConnection> con)
+      : engine_(engine), con_(std::move(con)) {}
   ~Lease();
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
-  duckdb_connection get() const { return con_; }
+  duckdb_connection get() const { return con_->con; }
+  PooledConnection& pooled() const { return *con_; }
 
  private:
   DuckQueryEngine* engine_;
-  duckdb_connection con_;
+  std::unique_ptr<PooledConnection> con_;
 };
 
 // Answers of SqlHost::QueryImmutable, shared by all queries; bounded (cleared when full).
@@ -224,14 +246,52 @@ class ImmutableCache {
   std::unordered_map<std::string, QueryEngine::Rows> entries_;
 };
 
+// Answers of pure text -> text functions (parse, deparse), keyed by a kind byte and the input; shared
+// by all queries, bounded (cleared when full).
+class TextCache {
+ public:
+  std::optional<std::string> Find(char kind, const std::string& input) {
+    std::string key = kind + input;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Put(char kind, const std::string& input, const std::string& output) {
+    std::size_t size = input.size() + output.size() + 64;
+    if (size > kMaxBytes / 16) return;
+    std::string key = kind + input;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (bytes_ + size > kMaxBytes) {
+      entries_.clear();
+      bytes_ = 0;
+    }
+    if (entries_.emplace(std::move(key), output).second) bytes_ += size;
+  }
+
+ private:
+  static constexpr std::size_t kMaxBytes = 32u << 20;
+  std::mutex mu_;
+  std::size_t bytes_ = 0;
+  std::unordered_map<std::string, std::string> entries_;
+};
+
 // SqlHost over one connection.
 class ConnectionHost : public internal::SqlHost {
  public:
-  ConnectionHost(duckdb_connection con, ImmutableCache& cache) : con_(con), cache_(cache) {}
+  ConnectionHost(PooledConnection& pooled, ImmutableCache& cache, TextCache& texts, std::string link_root)
+      : pooled_(pooled), con_(pooled.con), cache_(cache), texts_(texts), link_root_(std::move(link_root)) {}
 
   Result<json::value> Parse(const std::string& sql) override {
-    auto text = RunScalarWithText(con_, "SELECT json_serialize_sql($1::VARCHAR)", sql);
-    if (!text) return std::move(text).error();
+    // Parsing is a pure function of the text: the parse tree of a statement seen before is reused.
+    std::optional<std::string> text = texts_.Find('P', sql);
+    if (!text) {
+      auto parsed =
+          RunPreparedScalar(con_, &pooled_.serialize, "SELECT json_serialize_sql($1::VARCHAR)", sql);
+      if (!parsed) return std::move(parsed).error();
+      text = std::move(*parsed);
+      texts_.Put('P', sql, *text);
+    }
     json::value doc;
     try {
       doc = json::parse(*text);
@@ -267,7 +327,11 @@ class ConnectionHost : public internal::SqlHost {
   }
 
   Result<std::string> Deparse(const json::value& document) override {
-    return RunScalarWithText(con_, "SELECT json_deserialize_sql($1::JSON)", json::serialize(document));
+    std::string tree = json::serialize(document);
+    if (auto hit = texts_.Find('D', tree)) return std::move(*hit);
+    auto sql = RunPreparedScalar(con_, &pooled_.deserialize, "SELECT json_deserialize_sql($1::JSON)", tree);
+    if (sql) texts_.Put('D', tree, *sql);
+    return sql;
   }
 
   Result<QueryEngine::Rows> Query(const std::string& sql) override { return RunOn(con_, sql); }
@@ -279,43 +343,111 @@ class ConnectionHost : public internal::SqlHost {
     return rows;
   }
 
+  std::string LinkRoot() const override { return link_root_; }
+
  private:
+  PooledConnection& pooled_;
   duckdb_connection con_;
   ImmutableCache& cache_;
+  TextCache& texts_;
+  std::string link_root_;
 };
 
-// Interrupts a connection when a deadline passes (QueryContext::timeout).
-class Deadline {
+// Interrupts connections whose deadline (QueryContext::timeout) passes: one thread for all queries,
+// so a query does not start and join a thread of its own.
+class Watchdog {
  public:
-  Deadline(duckdb_connection con, std::chrono::milliseconds timeout) : con_(con) {
-    thread_ = std::thread([this, timeout] {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (!cv_.wait_for(lock, timeout, [this] { return done_; })) {
-        expired_ = true;
-        duckdb_interrupt(con_);
-      }
-    });
-  }
-  ~Deadline() {
+  Watchdog() : thread_([this] { Run(); }) {}
+  ~Watchdog() {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
+      stopping_ = true;
     }
     cv_.notify_all();
     thread_.join();
   }
-  bool expired() {
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  // Arms a deadline for `con`; returns its ticket for Disarm.
+  std::uint64_t Arm(duckdb_connection con, std::chrono::steady_clock::time_point at) {
     std::lock_guard<std::mutex> lock(mu_);
+    std::uint64_t ticket = ++last_ticket_;
+    armed_.emplace(ticket, Entry{con, at});
+    cv_.notify_all();
+    return ticket;
+  }
+  // Disarms a ticket; true if its deadline had passed (the connection was interrupted).
+  bool Disarm(std::uint64_t ticket) {
+    std::lock_guard<std::mutex> lock(mu_);
+    armed_.erase(ticket);
+    return expired_.erase(ticket) > 0;
+  }
+
+ private:
+  struct Entry {
+    duckdb_connection con;
+    std::chrono::steady_clock::time_point at;
+  };
+
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      auto now = std::chrono::steady_clock::now();
+      auto next = std::chrono::steady_clock::time_point::max();
+      for (auto it = armed_.begin(); it != armed_.end();) {
+        if (it->second.at <= now) {
+          // Under the lock: Disarm cannot return (and the connection go back to the pool) meanwhile.
+          duckdb_interrupt(it->second.con);
+          expired_.insert(it->first);
+          it = armed_.erase(it);
+        } else {
+          next = std::min(next, it->second.at);
+          ++it;
+        }
+      }
+      if (next == std::chrono::steady_clock::time_point::max()) {
+        cv_.wait(lock);
+      } else {
+        cv_.wait_until(lock, next);
+      }
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::uint64_t last_ticket_ = 0;
+  std::unordered_map<std::uint64_t, Entry> armed_;
+  std::unordered_set<std::uint64_t> expired_;
+  std::thread thread_;  // last: starts after the members it uses
+};
+
+// A deadline armed on the engine's Watchdog for the duration of one statement.
+class Deadline {
+ public:
+  Deadline(Watchdog& watchdog, duckdb_connection con, std::chrono::milliseconds timeout)
+      : watchdog_(watchdog), ticket_(watchdog.Arm(con, std::chrono::steady_clock::now() + timeout)) {}
+  ~Deadline() { Finish(); }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+  // Disarms the deadline (once); true if it had passed.
+  bool expired() {
+    Finish();
     return expired_;
   }
 
  private:
-  duckdb_connection con_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  void Finish() {
+    if (done_) return;
+    done_ = true;
+    expired_ = watchdog_.Disarm(ticket_);
+  }
+
+  Watchdog& watchdog_;
+  std::uint64_t ticket_;
   bool done_ = false;
   bool expired_ = false;
-  std::thread thread_;
 };
 
 // EXPLAIN [ANALYZE] [(options)] <statement>: Athena accepts it for SELECTs; the statement itself goes
@@ -379,7 +511,7 @@ class DuckQueryEngine final : public QueryEngine {
  public:
   DuckQueryEngine(duckdb_database db, EngineOptions options) : db_(db), options_(std::move(options)) {}
   ~DuckQueryEngine() override {
-    for (duckdb_connection& con : idle_) duckdb_disconnect(&con);
+    idle_.clear();
     duckdb_close(&db_);
   }
 
@@ -427,27 +559,24 @@ class DuckQueryEngine final : public QueryEngine {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!idle_.empty()) {
-        duckdb_connection con = idle_.back();
+        std::unique_ptr<PooledConnection> con = std::move(idle_.back());
         idle_.pop_back();
-        return std::make_unique<Lease>(this, con);
+        return std::make_unique<Lease>(this, std::move(con));
       }
     }
-    duckdb_connection con = nullptr;
-    if (duckdb_connect(db_, &con) != DuckDBSuccess) return EngineError("cannot open a DuckDB connection");
-    return std::make_unique<Lease>(this, con);
+    auto con = std::make_unique<PooledConnection>();
+    if (duckdb_connect(db_, &con->con) != DuckDBSuccess)
+      return EngineError("cannot open a DuckDB connection");
+    return std::make_unique<Lease>(this, std::move(con));
   }
-  void Release(duckdb_connection con) {
+  void Release(std::unique_ptr<PooledConnection> con) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (idle_.size() < kMaxIdleConnections) {
-      idle_.push_back(con);
-      return;
-    }
-    duckdb_disconnect(&con);
+    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(con));
   }
 
  private:
   // Column names and DuckDB type names of a compiled statement (DESCRIBE runs the binder only).
-  Result<std::vector<std::pair<std::string, std::string>>> Describe(duckdb_connection con,
+  Result<std::vector<std::pair<std::string, std::string>>> Describe(PooledConnection& pooled,
                                                                     const std::string& sql);
   // Runs `sql` (already compiled) with cancellation and the deadline; `sink` gets each chunk.
   Status Execute(duckdb_connection con, const std::string& sql, const QueryContext& ctx, Cancellation& cancel,
@@ -458,11 +587,14 @@ class DuckQueryEngine final : public QueryEngine {
   internal::SandboxPolicy policy_;
   std::vector<std::string> private_prefixes_;  // readable and scratch directories, as DuckDB sees them
   ImmutableCache immutable_;
+  TextCache texts_;
+  Watchdog watchdog_;
+  std::string link_root_;  // ConnectionHost::LinkRoot: <scratch>/hive, or "" when unusable
   std::mutex mu_;
-  std::vector<duckdb_connection> idle_;
+  std::vector<std::unique_ptr<PooledConnection>> idle_;
 };
 
-Lease::~Lease() { engine_->Release(con_); }
+Lease::~Lease() { engine_->Release(std::move(con_)); }
 
 std::string WithSlash(std::string dir) {
   if (dir.empty() || dir.back() != '/') dir += '/';
@@ -480,6 +612,13 @@ Status DuckQueryEngine::Initialize() {
   std::string tmp =
       WithSlash(fs::absolute(options_.scratch_dir, ec).lexically_normal().string()) + "duckdb_tmp";
   fs::create_directories(tmp, ec);
+  // Hive-layout links to data files (binder.cpp HiveScan). DuckDB reads key=value folders anywhere in
+  // a path as partitions, so the root itself must have no '='.
+  std::string links = WithSlash(fs::absolute(options_.scratch_dir, ec).lexically_normal().string()) + "hive";
+  std::error_code link_ec;
+  fs::remove_all(links, link_ec);
+  fs::create_directories(links, link_ec);
+  if (!link_ec && links.find('=') == std::string::npos) link_root_ = links;
 
   // Both the absolute path as given and its canonical form (symlinks resolved): DuckDB compares the
   // paths it is asked to open as strings against these prefixes.
@@ -552,11 +691,11 @@ Result<QueryEngine::Rows> DuckQueryEngine::ExecuteTrusted(const std::string& sql
   return RunOn((*lease)->get(), sql);
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> DuckQueryEngine::Describe(duckdb_connection con,
+Result<std::vector<std::pair<std::string, std::string>>> DuckQueryEngine::Describe(PooledConnection& pooled,
                                                                                    const std::string& sql) {
   // The result types of a compiled statement depend only on its text: tables are bound to immutable
   // files and the macros never change.
-  ConnectionHost host(con, immutable_);
+  ConnectionHost host(pooled, immutable_, texts_, link_root_);
   auto rows = host.QueryImmutable("DESCRIBE " + sql);
   if (!rows) return std::move(rows).error();
   std::vector<std::pair<std::string, std::string>> out;
@@ -573,6 +712,7 @@ Status DuckQueryEngine::Execute(duckdb_connection con, const std::string& sql, c
   PreparedGuard prep;
   if (duckdb_prepare(con, sql.c_str(), &prep.stmt) != DuckDBSuccess)
     return DuckError(duckdb_prepare_error(prep.stmt));
+
   cancel.SetInterrupt([con] { duckdb_interrupt(con); });
   struct ClearOnExit {
     Cancellation& c;
@@ -580,7 +720,7 @@ Status DuckQueryEngine::Execute(duckdb_connection con, const std::string& sql, c
   } clear{cancel};
   // Cancel() may have run between the check above and SetInterrupt.
   if (cancel.cancelled()) return MakeError("CANCELLED", "Query was cancelled");
-  Deadline deadline(con, ctx.timeout);
+  Deadline deadline(watchdog_, con, ctx.timeout);
 
   auto failure = [&](const char* message) -> Error {
     if (cancel.cancelled()) return MakeError("CANCELLED", "Query was cancelled");
@@ -635,7 +775,7 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
   auto lease = Acquire();
   if (!lease) return std::move(lease).error();
   duckdb_connection con = (*lease)->get();
-  ConnectionHost host(con, immutable_);
+  ConnectionHost host((*lease)->pooled(), immutable_, texts_, link_root_);
   ExplainRequest explain = ParseExplain(sql);
   auto compiled = internal::CompileUserQuery(explain.is_explain ? explain.statement : sql, ctx, resolver,
                                              host, policy_, bind_stats);
@@ -648,7 +788,7 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
   auto described = explain.is_explain ? Result<std::vector<std::pair<std::string, std::string>>>(
                                             std::vector<std::pair<std::string, std::string>>{
                                                 {"explain_key", "VARCHAR"}, {"explain_value", "VARCHAR"}})
-                                      : Describe(con, compiled->sql);
+                                      : Describe((*lease)->pooled(), compiled->sql);
   if (!described) return std::move(described).error();
 
   if (explain.is_explain) {
@@ -703,6 +843,7 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
     wrapper += internal::AthenaTextExpression("#" + std::to_string(i + 1), type);
   }
   if (described->empty()) wrapper += "1";
+
   wrapper += " FROM (" + compiled->sql + ") AS __cenote_result";
   outcome.stats.planning_ms = MsSince(start);
 
@@ -757,14 +898,13 @@ Result<std::vector<ResultColumn>> DuckQueryEngine::DescribeSelectImpl(const std:
                                                                       internal::BindStats& bind_stats) {
   auto lease = Acquire();
   if (!lease) return std::move(lease).error();
-  duckdb_connection con = (*lease)->get();
-  ConnectionHost host(con, immutable_);
+  ConnectionHost host((*lease)->pooled(), immutable_, texts_, link_root_);
   ExplainRequest explain = ParseExplain(sql);
   auto compiled = internal::CompileUserQuery(explain.is_explain ? explain.statement : sql, ctx, resolver,
                                              host, policy_, bind_stats);
   if (!compiled) return std::move(compiled).error();
   if (explain.is_explain) return std::vector<ResultColumn>{DuckDbTypeToAthena("Query Plan", "VARCHAR")};
-  auto described = Describe(con, compiled->sql);
+  auto described = Describe((*lease)->pooled(), compiled->sql);
   if (!described) return std::move(described).error();
   std::vector<ResultColumn> columns;
   for (const auto& [name, type] : *described) columns.push_back(DuckDbTypeToAthena(name, type));
@@ -821,10 +961,10 @@ Result<WriteOutcome> DuckQueryEngine::RunSelectIntoFilesImpl(const std::string& 
   auto lease = Acquire();
   if (!lease) return std::move(lease).error();
   duckdb_connection con = (*lease)->get();
-  ConnectionHost host(con, immutable_);
+  ConnectionHost host((*lease)->pooled(), immutable_, texts_, link_root_);
   auto compiled = internal::CompileUserQuery(sql, ctx, resolver, host, policy_, bind_stats);
   if (!compiled) return std::move(compiled).error();
-  auto described = Describe(con, compiled->sql);
+  auto described = Describe((*lease)->pooled(), compiled->sql);
   if (!described) return std::move(described).error();
 
   // Athena's rule: partition columns go last, in partitioned_by order.
@@ -853,7 +993,15 @@ Result<WriteOutcome> DuckQueryEngine::RunSelectIntoFilesImpl(const std::string& 
   std::string select = "SELECT ";
   for (std::size_t i = 0; i < outcome.columns.size(); ++i) {
     if (i > 0) select += ", ";
-    select += QuoteIdentifier(outcome.columns[i].name);
+    std::string column = QuoteIdentifier(outcome.columns[i].name);
+    if (i < data_columns.size()) {
+      select += column;
+    } else {
+      // A NULL partition value is written as Hive's default partition, as Athena does (DuckDB would
+      // name the folder key=NULL, which reads back as the string 'NULL'). Partition values are only
+      // folder names, so the cast changes no file.
+      select += "COALESCE(CAST(" + column + " AS VARCHAR), '__HIVE_DEFAULT_PARTITION__') AS " + column;
+    }
   }
   select += " FROM (" + compiled->sql + ") AS __cenote_result";
 

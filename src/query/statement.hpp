@@ -45,6 +45,9 @@ class SqlHost {
   // Like Query, for SQL whose answer cannot change (DESCRIBE over data files, which are immutable: a
   // stored object never changes under its path); answers are cached across queries.
   virtual Result<QueryEngine::Rows> QueryImmutable(const std::string& sql) = 0;
+  // An absolute directory (readable by DuckDB, no '=' in its path) where the binder may create
+  // Hive-layout symlinks to data files (binder.cpp HiveScan); "" when there is none.
+  virtual std::string LinkRoot() const = 0;
 };
 
 // Error codes of the stages.

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -138,6 +139,17 @@ bool WriteAll(int fd, const char* data, std::size_t n) {
     n -= static_cast<std::size_t>(w);
   }
   return true;
+}
+
+bool BackdateModificationTime(int fd) {
+  struct timespec now {};
+  if (::clock_gettime(CLOCK_REALTIME, &now) != 0) return false;
+  struct timespec times[2];
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_OMIT;  // access time unchanged
+  times[1].tv_sec = now.tv_sec - 3600;
+  times[1].tv_nsec = 0;
+  return ::futimens(fd, times) == 0;
 }
 
 }  // namespace cenote::store

@@ -37,6 +37,12 @@ std::string ParentDirectory(const std::string& path);
 // I/O error (errno says which).
 bool WriteAll(int fd, const char* data, std::size_t n);
 
+// Sets the modification time of an immutable file (a blob, a cache file named by its content) one hour
+// into the past. Readers that validate caches by mtime distrust files modified in the last seconds
+// (DuckDB ignores its Parquet footer cache for 10 s after a file's mtime), which an immutable file
+// never needs. Best effort: false if the kernel refused.
+bool BackdateModificationTime(int fd);
+
 // Error{"InternalError", "<what>: <path>: <strerror(err)>", 500}, logged at error level.
 Error IoError(std::string_view what, const std::string& path, int err);
 

@@ -142,7 +142,7 @@ class LocalBlobStore final : public BlobStore {
   }
 
   Result<std::unique_ptr<BlobWriter>> Create() override {
-    auto id = NewBlobId();
+    auto id = NextBlobId();
     if (!id) return std::move(id).error();
     std::string temp_path = temp_dir_ + "/" + *id;
     int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -186,7 +186,7 @@ class LocalBlobStore final : public BlobStore {
     // link(src, new) -> fsync(new's dir). Blobs are immutable, so sharing the inode is safe and
     // costs no copy; deleting either name leaves the other intact.
     if (!IsValidBlobId(id)) return NoSuchBlob(id);
-    auto new_id = NewBlobId();
+    auto new_id = NextBlobId();
     if (!new_id) return std::move(new_id).error();
     CENOTE_RETURN_IF_ERROR(EnsureLeafDir(*new_id));
     std::string from = PathOf(id);
@@ -227,6 +227,22 @@ class LocalBlobStore final : public BlobStore {
   std::string PathOf(const BlobId& id) const { return LeafDirOf(id) + "/" + id; }
   std::string LocalPath(const BlobId& id) const override { return IsValidBlobId(id) ? PathOf(id) : ""; }
   std::string root() const override { return root_; }
+
+  // A fresh random id whose fan-out prefix (ab/cd) is shared by up to kBlobsPerLeaf consecutive blobs:
+  // a new leaf directory costs two directory fsyncs (EnsureLeafDir), so spreading every blob over the
+  // 65,536 leaves would pay them on nearly every write of a young store. 112 bits stay random.
+  Result<BlobId> NextBlobId() {
+    auto id = NewBlobId();
+    if (!id) return id;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (leaf_prefix_.empty() || leaf_uses_ >= kBlobsPerLeaf) {
+      leaf_prefix_ = id->substr(0, 4);
+      leaf_uses_ = 0;
+    }
+    ++leaf_uses_;
+    id->replace(0, 4, leaf_prefix_);
+    return id;
+  }
 
   // Creates <root>/ab and <root>/ab/cd if needed, each fsynced into its parent. A directory found
   // already present is fsynced into its parent once per process too: a previous process may have
@@ -284,6 +300,9 @@ class LocalBlobStore final : public BlobStore {
   std::string temp_dir_;
   std::mutex mu_;
   std::unordered_set<std::string> durable_dirs_;  // guarded by mu_
+  static constexpr int kBlobsPerLeaf = 4096;
+  std::string leaf_prefix_;  // guarded by mu_: NextBlobId's current fan-out prefix
+  int leaf_uses_ = 0;        // guarded by mu_
 };
 
 Status LocalBlobWriter::Append(const char* data, std::size_t n) {
@@ -335,6 +354,7 @@ Result<BlobId> LocalBlobWriter::Commit() {
   // a temp file (removed by OpenLocal) or an orphan blob (found by List).
   if (committed_ || failed_) return InternalError("blob writer: Commit after Commit or a failed write");
   CENOTE_RETURN_IF_ERROR(Flush());
+  (void)BackdateModificationTime(fd_);  // blobs never change (durable_file.hpp)
   if (::fsync(fd_) != 0) {
     failed_ = true;
     return IoError("fsync temp blob", temp_path_, errno);

@@ -133,6 +133,7 @@ Result<std::string> S3Provider::LocalPath(const std::string& bucket, const std::
     }
     if (!status) break;
   }
+  (void)store::BackdateModificationTime(fd);  // named by its blobs: never changes
   ::close(fd);
   if (status && ::rename(temp.c_str(), path.c_str()) != 0) {
     status = InternalError("cannot rename " + temp + ": " + std::strerror(errno));

@@ -2,6 +2,8 @@
 // (src/query/binder.cpp).
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "query_test_util.hpp"
 
 namespace cenote::query {
@@ -345,6 +347,61 @@ TEST_F(BinderTest, ErrorsNameObjectsNotLocalPaths) {
   EXPECT_NE(out.find("s3://b/badpq/"), std::string::npos) << out;
 }
 
+TEST_F(BinderTest, PartitionedParquetBindsAsOneHiveScan) {
+  // Plain partition values bind as one read_parquet over Hive-layout links: the plan has one scan,
+  // partition columns keep their types, filters on them and count(*) agree with the data.
+  std::string plan = Run("EXPLAIN SELECT count(*) FROM lake.sales");
+  EXPECT_EQ(plan.find("UNION"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find(dir_.path()), std::string::npos) << plan;
+  EXPECT_EQ(Rows("SELECT count(*), min(year), max(year) FROM lake.sales"), "\"8\",\"2023\",\"2024\"\n");
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales WHERE year + 1 = 2025 AND region = 'us'"), "\"2\"\n");
+  EXPECT_EQ(Rows("SELECT region, sum(amount) FROM lake.sales WHERE year >= 2024 GROUP BY region ORDER BY 1"),
+            "\"eu\",\"111.0\"\n\"us\",\"151.0\"\n");
+}
+
+TEST_F(BinderTest, PartitionValuesThatAreNotPlainWordsBindPerPartition) {
+  // Values a Hive folder cannot spell back exactly (spaces, '%', "NULL", the default partition, a value
+  // that does not cast) take the per-partition path, with Hive semantics: no cast -> NULL.
+  FakeResolver::Table odd;
+  odd.binding.database = "lake";
+  odd.binding.name = "odd";
+  odd.binding.format = FileFormat::kParquet;
+  odd.binding.columns = {{"n", "int"}};
+  odd.binding.partition_keys = {{"k", "string"}, {"y", "int"}};
+  int n = 0;
+  for (auto [k, y] : std::vector<std::pair<std::string, std::string>>{
+           {"a b", "1"}, {"50%", "2"}, {"NULL", "3"}, {"__HIVE_DEFAULT_PARTITION__", "4"}, {"plain", "x"}}) {
+    std::string path = Data("odd-" + std::to_string(++n));
+    Trusted("COPY (SELECT " + std::to_string(n) + "::INTEGER AS n) TO '" + path + "' (FORMAT PARQUET)");
+    odd.partitions.push_back({PartitionBinding{{k, y}, "s3://b/odd/" + std::to_string(n) + "/"}, {path}});
+  }
+  resolver_.Add(odd);
+  EXPECT_EQ(Rows("SELECT n, k, y FROM lake.odd ORDER BY n"),
+            "\"1\",\"a b\",\"1\"\n\"2\",\"50%\",\"2\"\n\"3\",\"NULL\",\"3\"\n\"4\",,\"4\"\n"
+            "\"5\",\"plain\",\n");
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.odd WHERE y IS NULL"), "\"1\"\n");
+}
+
+TEST_F(BinderTest, HiveScanErrorsNameTheObject) {
+  // A corrupt file in a partitioned Parquet table: the message names its object, not a link or blob path.
+  FakeResolver::Table bad;
+  bad.binding.database = "lake";
+  bad.binding.name = "badpart";
+  bad.binding.format = FileFormat::kParquet;
+  bad.binding.columns = {{"a", "int"}};
+  bad.binding.partition_keys = {{"year", "int"}};
+  std::string good = Data("badpart-good");
+  Trusted("COPY (SELECT 1::INTEGER AS a) TO '" + good + "' (FORMAT PARQUET)");
+  bad.partitions.push_back({PartitionBinding{{"2023"}, "s3://b/badpart/year=2023/"}, {good}});
+  bad.partitions.push_back({PartitionBinding{{"2024"}, "s3://b/badpart/year=2024/"}, {Data("items-blob")}});
+  resolver_.Add(bad);
+  std::string out = Run("SELECT * FROM lake.badpart");
+  EXPECT_EQ(out.rfind("ERROR HIVE_", 0), 0u) << out;
+  EXPECT_EQ(out.find(dir_.path()), std::string::npos) << out;
+  EXPECT_NE(out.find("s3://b/badpart/year=2024/"), std::string::npos) << out;
+  EXPECT_EQ(Rows("SELECT a FROM lake.badpart WHERE year = 2023"), "\"1\"\n");
+}
+
 TEST_F(BinderTest, SelectIntoParquetFilesPartitioned) {
   QueryContext ctx;
   Cancellation cancel;
@@ -367,6 +424,30 @@ TEST_F(BinderTest, SelectIntoParquetFilesPartitioned) {
   auto rows = engine_->ExecuteTrusted("SELECT sum(id) FROM read_parquet('" + r->files[1].local_path + "')");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   EXPECT_EQ((*rows)[0][0], "11");
+}
+
+TEST_F(BinderTest, SelectIntoFilesWritesNullPartitionsAsTheHiveDefault) {
+  QueryContext ctx;
+  Cancellation cancel;
+  WriteSpec spec;
+  spec.out_dir = dir_ / "scratch/ctas-null";
+  spec.partitioned_by = {"tag"};
+  spec.file_prefix = "q9";
+  auto r = engine_->RunSelectIntoFiles(
+      "SELECT id, CASE WHEN id % 2 = 0 THEN 'NULL' END AS tag FROM lake.sales WHERE year = 2023", ctx,
+      resolver_, spec, cancel);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->files.size(), 2u);
+  std::map<std::string, std::string> by_value;
+  for (const WrittenFile& f : r->files) {
+    ASSERT_EQ(f.partition_values.size(), 1u);
+    by_value[f.partition_values[0]] = f.relative_path;
+  }
+  // The string 'NULL' and a real NULL land in different partitions.
+  EXPECT_EQ(by_value["NULL"], "tag=NULL/q9_0.parquet");
+  EXPECT_EQ(by_value["__HIVE_DEFAULT_PARTITION__"], "tag=__HIVE_DEFAULT_PARTITION__/q9_0.parquet");
+  EXPECT_EQ(r->columns[1].name, "tag");
+  EXPECT_EQ(r->columns[1].type, "varchar");
 }
 
 TEST_F(BinderTest, SelectIntoTextAndJsonFiles) {

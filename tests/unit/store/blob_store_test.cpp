@@ -120,16 +120,41 @@ TEST(LocalBlobStoreTest, IdsAreUniqueAndRandom) {
   TempDir dir;
   auto store = OpenStore(dir.path());
   std::set<BlobId> ids;
-  std::set<std::string> prefixes;
+  std::set<std::string> after_leaf;
+  std::set<std::string> leaves;
   for (int i = 0; i < 200; ++i) {
     BlobId id = Write(*store, "x");
     ids.insert(id);
-    prefixes.insert(id.substr(0, 2));
+    leaves.insert(id.substr(0, 4));
+    after_leaf.insert(id.substr(4, 2));
   }
   EXPECT_EQ(ids.size(), 200u);
-  // 200 draws over 256 two-hex prefixes: uniform randomness gives ~140 distinct ones; a counter or a
-  // timestamp-based id would give a handful.
-  EXPECT_GT(prefixes.size(), 80u);
+  // Consecutive blobs share a fan-out leaf (ab/cd) so a young store does not create a directory per
+  // write; the rest of the id is random: 200 draws over 256 two-hex values give ~140 distinct ones, a
+  // counter or a timestamp-based id would give a handful.
+  EXPECT_EQ(leaves.size(), 1u);
+  EXPECT_GT(after_leaf.size(), 80u);
+  for (const BlobId& id : ids) {
+    struct stat st {};
+    EXPECT_EQ(::stat((dir.path() + "/" + id.substr(0, 2) + "/" + id.substr(2, 2) + "/" + id).c_str(), &st),
+              0);
+  }
+}
+
+TEST(LocalBlobStoreTest, LeafDirectoriesRotate) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  BlobId first = Write(*store, "a");
+  for (int i = 0; i < 4095; ++i) {  // ids drawn and given back: the leaf's remaining 4095 uses
+    auto writer = store->Create();
+    ASSERT_TRUE(writer.ok());
+  }
+  BlobId second = Write(*store, "b");
+  BlobId third = Write(*store, "c");
+  EXPECT_NE(first.substr(0, 4), second.substr(0, 4));
+  EXPECT_EQ(second.substr(0, 4), third.substr(0, 4));
+  EXPECT_EQ(ReadAll(*store, first), "a");
+  EXPECT_EQ(ReadAll(*store, third), "c");
 }
 
 TEST(LocalBlobStoreTest, OpenUnknownOrMalformedIdIsNoSuchBlob) {
