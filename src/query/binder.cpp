@@ -471,6 +471,30 @@ class Binder {
     return ta && tb && DuckDbTypeName(*ta) == DuckDbTypeName(*tb);
   }
 
+  // The select list of the table's data columns over `from` (a read_parquet call); "*" for a table
+  // without columns. Columns the files lack read as NULL (columns added to the table later); columns
+  // whose file type differs from the table's are cast. Matching columns stay bare so DuckDB pushes
+  // filters and projections into the Parquet reader.
+  Result<std::string> ParquetProjection(const std::vector<Column>& columns, const std::string& from) {
+    if (columns.empty()) return std::string("*");
+    auto schema = FileSchema("SELECT * FROM " + from);
+    if (!schema) return std::move(schema).error();
+    std::string select;
+    for (const Column& c : columns) {
+      if (!select.empty()) select += ", ";
+      auto it = schema->find(c.name);
+      if (it == schema->end()) {
+        select += "CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name);
+      } else if (SameType(it->second.second, c.duck_type)) {
+        select += QuoteIdentifier(it->second.first) + " AS " + QuoteIdentifier(c.name);
+      } else {
+        select += "TRY_CAST(" + QuoteIdentifier(it->second.first) + " AS " + c.duck_type + ") AS " +
+                  QuoteIdentifier(c.name);
+      }
+    }
+    return select;
+  }
+
   // SELECT over one partition's files: data columns as declared, partition keys as constants.
   Result<std::string> ScanSql(const TableBinding& t, const std::vector<Column>& columns,
                               const std::vector<Column>& keys, const PartitionBinding& partition,
@@ -487,26 +511,9 @@ class Binder {
         auto uniform = UniformParquetSchema(files);
         if (!uniform) return std::move(uniform).error();
         from = "read_parquet(" + list + (*uniform ? "" : ", union_by_name = true") + ")";
-        if (columns.empty()) {
-          add("*");
-          break;
-        }
-        // Columns the files lack read as NULL (columns added to the table later); columns whose file
-        // type differs from the table's are cast. Matching columns stay bare so DuckDB pushes filters
-        // and projections into the Parquet reader.
-        auto schema = FileSchema("SELECT * FROM " + from);
-        if (!schema) return std::move(schema).error();
-        for (const Column& c : columns) {
-          auto it = schema->find(c.name);
-          if (it == schema->end()) {
-            add("CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name));
-          } else if (SameType(it->second.second, c.duck_type)) {
-            add(QuoteIdentifier(it->second.first) + " AS " + QuoteIdentifier(c.name));
-          } else {
-            add("TRY_CAST(" + QuoteIdentifier(it->second.first) + " AS " + c.duck_type + ") AS " +
-                QuoteIdentifier(c.name));
-          }
-        }
+        auto projection = ParquetProjection(columns, from);
+        if (!projection) return std::move(projection).error();
+        add(*projection);
         break;
       }
       case FileFormat::kJson: {
@@ -611,31 +618,13 @@ class Binder {
     }
     std::string from = "read_parquet(" + list + ", hive_partitioning = true, hive_types = {" + types + "}" +
                        (*uniform ? "" : ", union_by_name = true") + ")";
-    std::string select;
-    auto add = [&select](const std::string& expr) {
-      if (!select.empty()) select += ", ";
-      select += expr;
-    };
-    if (columns.empty()) {
-      add("*");
-    } else {
-      auto schema = FileSchema("SELECT * FROM " + from);
-      if (!schema) return std::move(schema).error();
-      for (const Column& c : columns) {
-        auto it = schema->find(c.name);
-        if (it == schema->end()) {
-          add("CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name));
-        } else if (SameType(it->second.second, c.duck_type)) {
-          add(QuoteIdentifier(it->second.first) + " AS " + QuoteIdentifier(c.name));
-        } else {
-          add("TRY_CAST(" + QuoteIdentifier(it->second.first) + " AS " + c.duck_type + ") AS " +
-              QuoteIdentifier(c.name));
-        }
-      }
-      for (const Column& k : keys) add(QuoteIdentifier(k.name));
+    auto select = ParquetProjection(columns, from);
+    if (!select) return std::move(select).error();
+    if (!columns.empty()) {
+      for (const Column& k : keys) *select += ", " + QuoteIdentifier(k.name);
     }
     for (std::size_t i = 0; i < links.size(); ++i) stats_.file_names.emplace_back(links[i], names[i]);
-    return std::optional<std::string>("SELECT " + select + " FROM " + from);
+    return std::optional<std::string>("SELECT " + *select + " FROM " + from);
   }
 
   Result<json::value> BindFiles(const TableBinding& t, const std::string& alias,
