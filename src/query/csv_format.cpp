@@ -18,6 +18,8 @@ std::string Render(const std::string& ref, const TypeNode& t, int depth) {
   const std::string& b = t.base;
   std::string var = "__cenote_e" + std::to_string(depth);
   if (b == "VARCHAR") return ref;
+  if (b == "DOUBLE") return "__cenote_java_double(" + ref + ")";
+  if (b == "FLOAT") return "__cenote_java_real(" + ref + ")";
   if (b == "TIMESTAMP" || b == "TIMESTAMP_S" || b == "TIMESTAMP_MS" || b == "TIMESTAMP_NS")
     return "strftime(" + ref + ", '%Y-%m-%d %H:%M:%S.%g')";
   if (b == "TIMESTAMP WITH TIME ZONE") return "strftime(" + ref + ", '%Y-%m-%d %H:%M:%S.%g UTC')";

@@ -94,6 +94,35 @@ constexpr Rename kRenames[] = {
 };
 
 const std::vector<std::string> kMacros = {
+    // Result rendering (csv_format.cpp): doubles and reals as Java's Double.toString / Float.toString
+    // print them, which is how Athena writes them: the shortest digits that read back to the same value
+    // (DuckDB's CAST to VARCHAR gives those), plain for magnitudes in [1e-3, 1e7) ("100.0", "0.001"),
+    // otherwise d.dddE<n> ("1.0E7", "1.23456789E-5"). __cenote_jd_body gets the sign, the significant
+    // digits d and the decimal point position p (value = 0.d x 10^p).
+    "CREATE MACRO __cenote_jd_body(sign, d, p, plain) AS sign || CASE WHEN plain THEN (CASE WHEN p <= 0 THEN "
+    "'0.' || repeat('0', -p) || d WHEN p >= length(d) THEN d || repeat('0', p - length(d)) || '.0' ELSE "
+    "substr(d, 1, p) || '.' || substr(d, p + 1) END) ELSE substr(d, 1, 1) || '.' || (CASE WHEN length(d) > 1 "
+    "THEN substr(d, 2) ELSE '0' END) || 'E' || CAST(p - 1 AS VARCHAR) END",
+    "CREATE MACRO __cenote_jd_digits(s) AS regexp_extract(s, '^-?([0-9]*)', 1) || regexp_extract(s, "
+    "'\\.([0-9]*)', 1)",
+    "CREATE MACRO __cenote_jd_text(s, plain) AS __cenote_jd_body(regexp_extract(s, '^(-?)', 1), "
+    "rtrim(ltrim(__cenote_jd_digits(s), '0'), '0'), length(regexp_extract(s, '^-?([0-9]*)', 1)) + "
+    "coalesce(TRY_CAST(regexp_extract(s, '[eE]([-+]?[0-9]+)$', 1) AS INTEGER), 0) - "
+    "(length(__cenote_jd_digits(s)) - length(ltrim(__cenote_jd_digits(s), '0'))), plain)",
+    // s: x's shortest digits as text (DuckDB's CAST for doubles; for reals, which DuckDB prints exactly,
+    // the fewest printf digits that read back to the same real).
+    "CREATE MACRO __cenote_java_number(x, s) AS CASE WHEN x IS NULL THEN NULL WHEN isnan(x) THEN 'NaN' WHEN "
+    "isinf(x) THEN (CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN x = 0 THEN (CASE WHEN "
+    "starts_with(CAST(x AS VARCHAR), '-') THEN '-0.0' ELSE '0.0' END) ELSE __cenote_jd_text(s, abs(x) >= "
+    "0.001 "
+    "AND abs(x) < 10000000) END",
+    // DuckDB already prints doubles in [1e-3, 1e7) as Java does ("100.0", "0.001").
+    "CREATE MACRO __cenote_java_double(x) AS CASE WHEN abs(x) >= 0.001 AND abs(x) < 10000000 THEN CAST(x AS "
+    "VARCHAR) ELSE __cenote_java_number(x, CAST(x AS VARCHAR)) END",
+    "CREATE MACRO __cenote_java_real(x) AS __cenote_java_number(x, printf('%.' || CAST(list_filter(range(0, "
+    "9), lambda __cenote_fq: CAST(printf('%.' || __cenote_fq || 'e', x) AS FLOAT) = x)[1] AS VARCHAR) || "
+    "'e', "
+    "x))",
     "CREATE MACRO __cenote_cardinality(x) AS len(x)",
     // x[k]: 1-based (negative from the end) for arrays, key lookup for maps.
     "CREATE MACRO __cenote_element_at(x, k) AS x[k]",

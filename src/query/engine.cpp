@@ -835,16 +835,25 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
 
   SelectOutcome outcome;
   outcome.stats.bytes_scanned = compiled->stats.bytes_scanned;
+  // The result's columns are renamed __cenote_c1.. (names may repeat; positional #n references cannot be
+  // passed to the rendering macros).
   std::string wrapper = "SELECT ";
+  std::string aliases;
   for (std::size_t i = 0; i < described->size(); ++i) {
     const auto& [name, type] = (*described)[i];
     outcome.columns.push_back(DuckDbTypeToAthena(name, type));
-    if (i > 0) wrapper += ", ";
-    wrapper += internal::AthenaTextExpression("#" + std::to_string(i + 1), type);
+    std::string column = "__cenote_c" + std::to_string(i + 1);
+    if (i > 0) {
+      wrapper += ", ";
+      aliases += ", ";
+    }
+    wrapper += internal::AthenaTextExpression(column, type);
+    aliases += column;
   }
   if (described->empty()) wrapper += "1";
 
   wrapper += " FROM (" + compiled->sql + ") AS __cenote_result";
+  if (!aliases.empty()) wrapper += "(" + aliases + ")";
   outcome.stats.planning_ms = MsSince(start);
 
   std::ofstream out(csv_path, std::ios::binary | std::ios::trunc);

@@ -42,7 +42,7 @@ TEST_F(DialectTest, DateFormatAndParse) {
 TEST_F(DialectTest, IsoAndUnixTimes) {
   EXPECT_EQ(Value("from_unixtime(1700000000)"), "2023-11-14 22:13:20.000");
   EXPECT_EQ(Value("from_unixtime(1700000000.5)"), "2023-11-14 22:13:20.500");
-  EXPECT_EQ(Value("to_unixtime(TIMESTAMP '2023-11-14 22:13:20')"), "1700000000.0");
+  EXPECT_EQ(Value("to_unixtime(TIMESTAMP '2023-11-14 22:13:20')"), "1.7E9");
   EXPECT_EQ(Value("from_iso8601_date('2024-02-29')"), "2024-02-29");
   EXPECT_EQ(Value("from_iso8601_timestamp('2024-02-29T10:00:00Z')"), "2024-02-29 10:00:00.000 UTC");
   EXPECT_EQ(Value("CAST(from_iso8601_timestamp('2024-02-29T10:00:00+02:00') AS TIMESTAMP)"),

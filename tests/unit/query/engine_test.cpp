@@ -88,6 +88,20 @@ TEST_F(EngineTest, NestedNullsAndEmptyContainers) {
       ",\"[]\",,\"{}\",,\"{a=null}\",\"[[1], null]\",\"68 69\"\n");
 }
 
+TEST_F(EngineTest, DoublesPrintLikeAthena) {
+  // Java's Double.toString / Float.toString, as Athena writes doubles and reals: plain in [1e-3, 1e7),
+  // d.dddE<n> outside, always a digit after the point, shortest digits.
+  EXPECT_EQ(Rows("SELECT 1e20::DOUBLE, 12345678.9::DOUBLE, 1e7::DOUBLE, 9999999.5::DOUBLE, 100::DOUBLE, "
+                 "0.001::DOUBLE, 0.000123::DOUBLE, -2.5e-7::DOUBLE, 0.1::DOUBLE, 1.5::DOUBLE, 0::DOUBLE, "
+                 "-0.0::DOUBLE, 'NaN'::DOUBLE, '-inf'::DOUBLE, 1.7976931348623157e308::DOUBLE, "
+                 "0.1::REAL, 3e10::REAL, 1.1e-5::REAL, -123456.7::REAL, NULL::DOUBLE, [1e8, NULL]::DOUBLE[], "
+                 "[2.5e9]::REAL[]"),
+            "\"1.0E20\",\"1.23456789E7\",\"1.0E7\",\"9999999.5\",\"100.0\",\"0.001\",\"1.23E-4\","
+            "\"-2.5E-7\",\"0.1\",\"1.5\",\"0.0\",\"-0.0\",\"NaN\",\"-Infinity\","
+            "\"1.7976931348623157E308\",\"0.1\",\"3.0E10\",\"1.1E-5\",\"-123456.7\",,\"[1.0E8, null]\","
+            "\"[2.5E9]\"\n");
+}
+
 TEST_F(EngineTest, ManyRowsStreamToTheFile) {
   std::string out = Run("SELECT x FROM range(100000) AS t(x) ORDER BY x");
   EXPECT_EQ(last_.stats.rows, 100000);
