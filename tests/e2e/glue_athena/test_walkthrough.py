@@ -1,4 +1,5 @@
-"""Runs docs/lake-walkthrough.md: its ```sh blocks in order, in one bash, against a fresh server, with the AWS
+"""Runs docs/lake-walkthrough.md (or $CENOTE_WALKTHROUGH_DOC: docs/streaming-walkthrough.md runs as
+e2e.firehose.walkthrough): its ```sh blocks in order, in one bash, against a fresh server, with the AWS
 CLI at $CENOTE_AWS_CLI (default: `aws` on PATH), and compares each block's output with the plain ``` block
 that follows it in the document (`<QID>` there matches any query execution id).
 
@@ -61,7 +62,7 @@ class WalkthroughTests(unittest.TestCase):
     def test_walkthrough_commands_and_outputs(self):
         with open(DOC) as f:
             steps = pairs(f.read())
-        self.assertGreaterEqual(len(steps), 8)
+        self.assertGreaterEqual(len(steps), 5)
         work = tempfile.mkdtemp(prefix="cenote-e2e-walkthrough-")
         server = harness.Server()
         try:
