@@ -101,28 +101,20 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
   }
 
   // The records as JSON lines (keys lower-cased: the OpenX JSON SerDe matches columns case-insensitively).
-  const std::string jsonl = out_path + ".jsonl";
-  {
-    std::ofstream out(jsonl, std::ios::binary | std::ios::trunc);
-    if (!out) return MakeFirehoseError(errors::kInternalFailure);
-    for (const auto* r : records) {
-      boost::system::error_code ec;
-      json::value v = json::parse(r->data, ec);
-      if (ec || !v.is_object()) {
-        result.error_lines += ErrorRecord(*r, kMalformed, "The record is not a valid JSON object.", now);
-        continue;
-      }
-      json::object lowered;
-      for (const auto& [k, val] : v.as_object()) lowered[Lower(std::string(k))] = val;
-      out << json::serialize(lowered) << '\n';
-      ++result.converted;
+  std::vector<std::pair<const store::StreamRecord*, std::string>> lines;
+  for (const auto* r : records) {
+    boost::system::error_code ec;
+    json::value v = json::parse(r->data, ec);
+    if (ec || !v.is_object()) {
+      result.error_lines += ErrorRecord(*r, kMalformed, "The record is not a valid JSON object.", now);
+      continue;
     }
-    if (!out.flush()) return MakeFirehoseError(errors::kInternalFailure);
+    json::object lowered;
+    for (const auto& [k, val] : v.as_object()) lowered[Lower(std::string(k))] = val;
+    lines.emplace_back(r, json::serialize(lowered));
   }
-  if (result.converted == 0) {
-    ::unlink(jsonl.c_str());
-    return result;
-  }
+  if (lines.empty()) return result;
+
   std::string compression = "SNAPPY";
   if (const auto* output = Obj(conv, "OutputFormatConfiguration"))
     if (const auto* ser = Obj(*output, "Serializer"))
@@ -132,16 +124,92 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
     compression = "SNAPPY";
   std::string select;
   for (const auto& n : names) select += (select.empty() ? "" : ", ") + std::string("\"") + n + "\"";
-  std::string sql = "COPY (SELECT " + select + " FROM read_json(" + SqlString(jsonl) +
-                    ", format='newline_delimited', columns={" + columns + "})) TO " + SqlString(out_path) +
-                    " (FORMAT PARQUET, COMPRESSION " + compression + ")";
-  auto ran = options.engine->ExecuteTrusted(sql);
+  const std::string jsonl = out_path + ".jsonl";
+  auto write_lines = [&](std::size_t begin, std::size_t end) -> Status {
+    std::ofstream out(jsonl, std::ios::binary | std::ios::trunc);
+    for (std::size_t i = begin; i < end; ++i) out << lines[i].second << '\n';
+    if (!out.flush()) return MakeFirehoseError(errors::kInternalFailure);
+    return Status::Ok();
+  };
+  auto scan = [&] {
+    return "SELECT " + select + " FROM read_json(" + SqlString(jsonl) +
+           ", format='newline_delimited', columns={" + columns + "})";
+  };
+  // Whether lines [begin, end) all convert: every value is read and typed (hashing all columns keeps
+  // DuckDB from skipping any). The error message of the first failure, if not.
+  auto check = [&](std::size_t begin, std::size_t end) -> Result<std::optional<std::string>> {
+    CENOTE_RETURN_IF_ERROR(write_lines(begin, end));
+    auto ran = options.engine->ExecuteTrusted("SELECT count(*) FROM (" + scan() + ") WHERE hash(" + select +
+                                              ") IS NOT NULL");
+    if (ran) return std::optional<std::string>();
+    return std::optional<std::string>(ran.error().message);
+  };
+
+  auto copy = [&]() -> Result<query::QueryEngine::Rows> {
+    CENOTE_RETURN_IF_ERROR(write_lines(0, lines.size()));
+    return options.engine->ExecuteTrusted("COPY (" + scan() + ") TO " + SqlString(out_path) +
+                                          " (FORMAT PARQUET, COMPRESSION " + compression + ")");
+  };
+  // The batch at once: the common case, one pass.
+  if (auto ran = copy(); ran) {
+    ::unlink(jsonl.c_str());
+    result.converted = lines.size();
+    return result;
+  }
+  ::unlink(out_path.c_str());
+
+  // Some records do not fit the schema: bisect to them (AWS fails only those records). Bounded: after
+  // kMaxChecks conversions the ranges still unresolved fail as a whole.
+  constexpr int kMaxChecks = 256;
+  int checks = 0;
+  std::vector<bool> bad(lines.size(), false);
+  std::vector<std::string> reasons(lines.size());
+  std::vector<std::pair<std::size_t, std::size_t>> pending{{0, lines.size()}};
+  while (!pending.empty()) {
+    auto [begin, end] = pending.back();
+    pending.pop_back();
+    auto failure = check(begin, end);
+    if (!failure) {
+      ::unlink(jsonl.c_str());
+      return failure.error();
+    }
+    ++checks;
+    if (!*failure) continue;
+    if (end - begin == 1 || checks >= kMaxChecks) {
+      for (std::size_t i = begin; i < end; ++i) {
+        bad[i] = true;
+        reasons[i] = **failure;
+      }
+      continue;
+    }
+    std::size_t mid = begin + (end - begin) / 2;
+    pending.emplace_back(mid, end);
+    pending.emplace_back(begin, mid);
+  }
+  std::vector<std::pair<const store::StreamRecord*, std::string>> good;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (bad[i]) {
+      result.error_lines +=
+          ErrorRecord(*lines[i].first, kMalformed, "The data does not match the schema: " + reasons[i], now);
+    } else {
+      good.push_back(std::move(lines[i]));
+    }
+  }
+  lines = std::move(good);
+  if (lines.empty()) {
+    ::unlink(jsonl.c_str());
+    return result;
+  }
+  auto ran = copy();
   ::unlink(jsonl.c_str());
   if (!ran) {
     ::unlink(out_path.c_str());
-    result.error_lines.clear();
-    return fail_all(kMalformed, "The data does not match the schema: " + ran.error().message);
+    for (const auto& [r, line] : lines)
+      result.error_lines +=
+          ErrorRecord(*r, kMalformed, "The data does not match the schema: " + ran.error().message, now);
+    return result;
   }
+  result.converted = lines.size();
   return result;
 }
 

@@ -10,6 +10,7 @@
 #include <snappy.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
@@ -22,6 +23,7 @@
 
 #include <filesystem>
 #include "../../store/temp_dir.hpp"
+#include "common/encoding.hpp"
 #include "query/engine.hpp"
 #include "services/firehose/errors.hpp"
 #include "services/glue/catalog.hpp"
@@ -683,8 +685,11 @@ TEST_F(FirehoseTest, ConvertsJsonToParquetWithTheGlueSchema) {
                 .as_int64(),
             128);
   Put("pq", R"({"id": 1, "Name": "a", "score": 1.5})");
+  Put("pq", R"({"id": "not a number", "name": "x"})");  // does not fit bigint: only this record fails
   Put("pq", R"({"id": 2, "name": "b"})");
   Put("pq", "{broken");
+  Put("pq", R"({"id": 3, "name": "c", "score": {"nested": true}})");  // an object for a double
+  Put("pq", R"({"id": 4, "name": "d", "score": 2})");
   EXPECT_EQ(*provider_->DeliverDue(), 2);
   auto objects = Objects();
   ASSERT_EQ(objects.size(), 2u);
@@ -697,6 +702,10 @@ TEST_F(FirehoseTest, ConvertsJsonToParquetWithTheGlueSchema) {
   ASSERT_FALSE(error_body.empty());
   EXPECT_NE(error_body.find("\"errorCode\":\"DataFormatConversion.MalformedData\""), std::string::npos);
   EXPECT_NE(error_body.find("\"rawData\":\"e2Jyb2tlbg==\""), std::string::npos);  // base64("{broken")
+  EXPECT_NE(error_body.find(Base64Encode(R"({"id": "not a number", "name": "x"})")), std::string::npos);
+  EXPECT_NE(error_body.find(Base64Encode(R"({"id": 3, "name": "c", "score": {"nested": true}})")),
+            std::string::npos);
+  EXPECT_EQ(std::count(error_body.begin(), error_body.end(), '\n'), 3);
   const std::string copy = scratch + "/check.parquet";
   {
     std::ofstream out(copy, std::ios::binary);
@@ -705,12 +714,14 @@ TEST_F(FirehoseTest, ConvertsJsonToParquetWithTheGlueSchema) {
   auto rows =
       (*engine)->ExecuteTrusted("SELECT id, name, score FROM read_parquet('" + copy + "') ORDER BY id");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
-  ASSERT_EQ(rows->size(), 2u);
+  ASSERT_EQ(rows->size(), 3u);
   EXPECT_EQ((*rows)[0][0].value_or("?"), "1");
   EXPECT_EQ((*rows)[0][1].value_or("?"), "a");
   EXPECT_EQ((*rows)[0][2].value_or("?"), "1.5");
   EXPECT_EQ((*rows)[1][1].value_or("?"), "b");
   EXPECT_FALSE((*rows)[1][2].has_value());
+  EXPECT_EQ((*rows)[2][0].value_or("?"), "4");
+  EXPECT_EQ((*rows)[2][2].value_or("?"), "2.0");
   provider_.reset();
 }
 
