@@ -92,7 +92,7 @@ int Serve(const ServeConfig& config) {
   query::EngineOptions engine_options;
   engine_options.scratch_dir = scratch;
   engine_options.readable_dirs = lake.LocalDirectories();
-  auto engine = query::QueryEngine::Open(engine_options);
+  auto engine = query::QueryEngine::OpenLazily(engine_options);
   if (!engine) return Fail("query engine", engine.error());
   glue::CrawlerOptions crawler_options;
   crawler_options.account_id = AccountId();

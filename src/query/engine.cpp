@@ -1145,6 +1145,60 @@ std::string DuckQueryEngine::ScrubPaths(std::string m, const internal::BindStats
 
 }  // namespace
 
+namespace {
+
+class LazyQueryEngine final : public QueryEngine {
+ public:
+  explicit LazyQueryEngine(EngineOptions options) : options_(std::move(options)) {}
+
+  Result<SelectOutcome> RunSelect(const std::string& sql, const QueryContext& ctx, TableResolver& resolver,
+                                  const std::string& csv_path, Cancellation& cancel) override {
+    auto engine = Get();
+    if (!engine) return std::move(engine).error();
+    return (*engine)->RunSelect(sql, ctx, resolver, csv_path, cancel);
+  }
+  Result<WriteOutcome> RunSelectIntoFiles(const std::string& sql, const QueryContext& ctx,
+                                          TableResolver& resolver, const WriteSpec& spec,
+                                          Cancellation& cancel) override {
+    auto engine = Get();
+    if (!engine) return std::move(engine).error();
+    return (*engine)->RunSelectIntoFiles(sql, ctx, resolver, spec, cancel);
+  }
+  Result<std::vector<ResultColumn>> DescribeSelect(const std::string& sql, const QueryContext& ctx,
+                                                   TableResolver& resolver) override {
+    auto engine = Get();
+    if (!engine) return std::move(engine).error();
+    return (*engine)->DescribeSelect(sql, ctx, resolver);
+  }
+  Result<Rows> ExecuteTrusted(const std::string& sql) override {
+    auto engine = Get();
+    if (!engine) return std::move(engine).error();
+    return (*engine)->ExecuteTrusted(sql);
+  }
+
+ private:
+  Result<QueryEngine*> Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!engine_) {
+      auto opened = QueryEngine::Open(options_);
+      if (!opened) return std::move(opened).error();
+      engine_ = std::move(*opened);
+    }
+    return engine_.get();
+  }
+
+  const EngineOptions options_;
+  std::mutex mu_;
+  std::unique_ptr<QueryEngine> engine_;  // guarded by mu_ until set, then immutable
+};
+
+}  // namespace
+
+Result<std::unique_ptr<QueryEngine>> QueryEngine::OpenLazily(const EngineOptions& options) {
+  if (options.scratch_dir.empty()) return MakeError("InvalidInput", "EngineOptions::scratch_dir is required");
+  return std::unique_ptr<QueryEngine>(std::make_unique<LazyQueryEngine>(options));
+}
+
 Result<std::unique_ptr<QueryEngine>> QueryEngine::Open(const EngineOptions& options) {
   if (options.scratch_dir.empty()) return MakeError("InvalidInput", "EngineOptions::scratch_dir is required");
   duckdb_database db = nullptr;

@@ -167,6 +167,10 @@ struct EngineOptions {
 class QueryEngine {
  public:
   static Result<std::unique_ptr<QueryEngine>> Open(const EngineOptions& options);
+  // The same engine, opened on its first use (the server: DuckDB costs ~40 MiB and tens of ms to open,
+  // which a server used only for S3 never needs). An Open failure fails that call; the next call
+  // tries again.
+  static Result<std::unique_ptr<QueryEngine>> OpenLazily(const EngineOptions& options);
   virtual ~QueryEngine() = default;
 
   // Runs one user SELECT and writes its rows to `csv_path` the way Athena writes results: a header row

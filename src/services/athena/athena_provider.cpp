@@ -30,8 +30,8 @@ const std::vector<std::string>& Migrations() {
 
 }  // namespace
 
-const std::vector<AthenaImpl::OpEntry>& AthenaImpl::Operations() {
-  static const std::vector<OpEntry> kOps = {
+const services::OperationTable<AthenaImpl::Op>& AthenaImpl::Operations() {
+  static const services::OperationTable<Op> kOps = {
       {"BatchGetNamedQuery", &AthenaImpl::BatchGetNamedQuery},
       {"BatchGetQueryExecution", &AthenaImpl::BatchGetQueryExecution},
       {"CreateNamedQuery", &AthenaImpl::CreateNamedQuery},
@@ -65,12 +65,7 @@ const std::vector<AthenaImpl::OpEntry>& AthenaImpl::Operations() {
 }
 
 const std::vector<std::string_view>& AthenaProvider::SupportedOperations() {
-  static const std::vector<std::string_view> kNames = [] {
-    std::vector<std::string_view> names;
-    for (const auto& op : AthenaImpl::Operations()) names.push_back(op.name);
-    return names;
-  }();
-  return kNames;
+  return AthenaImpl::Operations().names();
 }
 
 Result<std::unique_ptr<AthenaProvider>> AthenaProvider::Open(store::MetadataStore& metadata,
@@ -170,16 +165,16 @@ Result<aws::OperationOutput> AthenaImpl::Invoke(const aws::RequestContext& /*ctx
                                                 std::string_view operation, aws::OperationInput& input) {
   try {
     if (!input.params.is_object()) input.params = json::object();
-    for (const auto& op : Operations()) {
-      if (op.name != operation) continue;
-      auto out = (this->*op.fn)(input.params.as_object());
-      if (!out) return std::move(out).error();
-      aws::OperationOutput result;
-      result.result = std::move(*out);
-      return result;
+    const Op* op = Operations().Find(operation);
+    if (op == nullptr) {
+      return errors::InvalidRequest(
+          "The operation " + std::string(operation) + " is not supported by Cenote.", "NOT_SUPPORTED");
     }
-    return errors::InvalidRequest("The operation " + std::string(operation) + " is not supported by Cenote.",
-                                  "NOT_SUPPORTED");
+    auto out = (this->*(*op))(input.params.as_object());
+    if (!out) return std::move(out).error();
+    aws::OperationOutput result;
+    result.result = std::move(*out);
+    return result;
   } catch (const std::exception& e) {
     return errors::InternalServer(std::string("Internal error: ") + e.what());
   } catch (...) {

@@ -21,6 +21,7 @@
 #include "services/athena/errors.hpp"
 #include "services/athena/result_files.hpp"
 #include "services/athena/table_resolver.hpp"
+#include "services/common/operation_table.hpp"
 
 namespace cenote::athena {
 
@@ -145,11 +146,7 @@ class AthenaImpl final : public AthenaProvider {
   void Shutdown() override;
 
   using Op = Result<json::object> (AthenaImpl::*)(const json::object& in);
-  struct OpEntry {
-    std::string_view name;
-    Op fn;
-  };
-  static const std::vector<OpEntry>& Operations();
+  static const services::OperationTable<Op>& Operations();
 
   // workgroups.cpp
   Result<json::object> CreateWorkGroup(const json::object& in);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <exception>
 
+#include "services/common/operation_table.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
@@ -26,13 +27,8 @@ const std::vector<std::string>& Migrations() {
   return kMigrations;
 }
 
-struct OpEntry {
-  std::string_view name;
-  OpFn fn;
-};
-
-const std::vector<OpEntry>& Operations() {
-  static const std::vector<OpEntry> kOps = {
+const services::OperationTable<OpFn>& Operations() {
+  static const services::OperationTable<OpFn> kOps = {
       {"CreateDeliveryStream", CreateDeliveryStream},
       {"DeleteDeliveryStream", DeleteDeliveryStream},
       {"DescribeDeliveryStream", DescribeDeliveryStream},
@@ -266,23 +262,16 @@ Result<std::unique_ptr<FirehoseProvider>> FirehoseProvider::Open(store::Metadata
   return provider;
 }
 
-const std::vector<std::string_view>& FirehoseProvider::SupportedOperations() {
-  static const std::vector<std::string_view> kNames = [] {
-    std::vector<std::string_view> v;
-    for (const auto& op : Operations()) v.push_back(op.name);
-    return v;
-  }();
-  return kNames;
-}
+const std::vector<std::string_view>& FirehoseProvider::SupportedOperations() { return Operations().names(); }
 
 Result<aws::OperationOutput> FirehoseProvider::Invoke(const aws::RequestContext& ctx,
                                                       std::string_view operation,
                                                       aws::OperationInput& input) {
   try {
     if (!input.params.is_object()) input.params = json::object();
-    for (const auto& op : Operations())
-      if (op.name == operation) return op.fn(*env_, ctx, input);
-    return MakeFirehoseError(errors::kUnknownOperation, {operation});
+    const OpFn* op = Operations().Find(operation);
+    if (op == nullptr) return MakeFirehoseError(errors::kUnknownOperation, {operation});
+    return (*op)(*env_, ctx, input);
   } catch (const std::exception& e) {
     spdlog::error("firehose {}: {}", operation, e.what());
     return MakeFirehoseError(errors::kInternalFailure);

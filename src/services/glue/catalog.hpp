@@ -71,6 +71,13 @@ class Catalog {
   virtual Status DeleteTable(const std::string& database, const std::string& name) = 0;
   virtual Result<Page> GetTableVersions(const std::string& database, const std::string& table,
                                         const std::string& next_token, int max_results) = 0;
+  // One archived or current version of a table ("" = the current one): a TableVersion document
+  // {Table, VersionId}. EntityNotFoundException when the table or the version does not exist.
+  virtual Result<object> GetTableVersion(const std::string& database, const std::string& table,
+                                         const std::string& version_id) = 0;
+  // Deletes an archived version. The current version cannot be deleted (InvalidInputException).
+  virtual Status DeleteTableVersion(const std::string& database, const std::string& table,
+                                    const std::string& version_id) = 0;
 
   // --- partitions. `values` are in partition-key order.
   virtual Status CreatePartition(const std::string& database, const std::string& table,
@@ -92,36 +99,14 @@ class Catalog {
       const std::string& database, const std::string& table,
       const std::vector<std::vector<std::string>>& values_list) = 0;
 
-  // --- additions for the Glue provider (issue 3, glue engineer). Not pure, so fakes of Catalog written
-  // against the first version of this header keep compiling; the defaults answer InternalError.
-
-  // One archived or current version of a table ("" = the current one): a TableVersion document
-  // {Table, VersionId}. EntityNotFoundException when the table or the version does not exist.
-  virtual Result<object> GetTableVersion(const std::string& /*database*/, const std::string& /*table*/,
-                                         const std::string& /*version_id*/) {
-    return InternalError("GetTableVersion is not supported by this catalog.");
-  }
-  // Deletes an archived version. The current version cannot be deleted (InvalidInputException).
-  virtual Status DeleteTableVersion(const std::string& /*database*/, const std::string& /*table*/,
-                                    const std::string& /*version_id*/) {
-    return InternalError("DeleteTableVersion is not supported by this catalog.");
-  }
-
-  // Tags of a Glue resource ARN (catalog, database/<db>, table/<db>/<table>, or any other resource
+  // --- tags. Tags of a Glue resource ARN (catalog, database/<db>, table/<db>/<table>, or any other resource
   // type, which is stored as given). EntityNotFoundException when a database or table ARN names
   // something that does not exist; InvalidInputException for an ARN that is not a Glue ARN;
   // AccessDeniedException for another account's ARN (the region is not checked: one catalog serves all
   // regions). At most 50 tags per resource. Deleting a database or table deletes its tags.
-  virtual Result<object> GetTags(const std::string& /*resource_arn*/) {
-    return InternalError("GetTags is not supported by this catalog.");
-  }
-  virtual Status TagResource(const std::string& /*resource_arn*/, const object& /*tags_to_add*/) {
-    return InternalError("TagResource is not supported by this catalog.");
-  }
-  virtual Status UntagResource(const std::string& /*resource_arn*/,
-                               const std::vector<std::string>& /*keys*/) {
-    return InternalError("UntagResource is not supported by this catalog.");
-  }
+  virtual Result<object> GetTags(const std::string& resource_arn) = 0;
+  virtual Status TagResource(const std::string& resource_arn, const object& tags_to_add) = 0;
+  virtual Status UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) = 0;
 };
 
 }  // namespace cenote::glue

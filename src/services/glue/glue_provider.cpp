@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "services/common/operation_table.hpp"
 #include "services/glue/errors.hpp"
 #include "services/glue/provider_internal.hpp"
 
@@ -219,15 +220,10 @@ Result<object> GetTags(Catalog& c, const aws::RequestContext&, const object& in)
 
 namespace {
 
-struct OperationEntry {
-  std::string_view name;
-  Handler handler;
-};
-
 // The catalog operations. docs/glue-coverage.md is generated from this table
 // (src/services/glue/gen_coverage.py reads the {"Name", Handler} entries).
-const std::vector<OperationEntry>& Operations() {
-  static const std::vector<OperationEntry> kOperations = {
+const services::OperationTable<Handler>& Operations() {
+  static const services::OperationTable<Handler> kOperations = {
       {"BatchCreatePartition", BatchCreatePartition},
       {"BatchDeletePartition", BatchDeletePartition},
       {"BatchDeleteTable", BatchDeleteTable},
@@ -265,19 +261,13 @@ const std::vector<OperationEntry>& Operations() {
 }  // namespace internal
 
 const std::vector<std::string_view>& GlueProvider::SupportedOperations() {
-  static const std::vector<std::string_view> kNames = [] {
-    std::vector<std::string_view> names;
-    for (const auto& e : internal::Operations()) names.push_back(e.name);
-    return names;
-  }();
-  return kNames;
+  return internal::Operations().names();
 }
 
 Result<aws::OperationOutput> GlueProvider::Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                                   aws::OperationInput& input) {
   try {
-    for (const auto& entry : internal::Operations()) {
-      if (entry.name != operation) continue;
+    if (const internal::Handler* handler = internal::Operations().Find(operation)) {
       if (!input.params.is_object()) return InvalidInput("The request body must be a JSON object.");
       const object& in = input.params.get_object();
       if (const auto* id = in.if_contains("CatalogId"); id && !id->is_null()) {
@@ -293,7 +283,7 @@ Result<aws::OperationOutput> GlueProvider::Invoke(const aws::RequestContext& ctx
                   " action");
         }
       }
-      auto out = entry.handler(catalog_, ctx, in);
+      auto out = (*handler)(catalog_, ctx, in);
       if (!out) return std::move(out).error();
       aws::OperationOutput output;
       output.result = std::move(out).value();

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/encoding.hpp"
+#include "services/common/operation_table.hpp"
 #include "services/kinesis/internal.hpp"
 
 namespace cenote::kinesis {
@@ -23,13 +24,8 @@ const std::vector<std::string>& Migrations() {
   return kMigrations;
 }
 
-struct OpEntry {
-  std::string_view name;
-  OpFn fn;
-};
-
-const std::vector<OpEntry>& Operations() {
-  static const std::vector<OpEntry> kOps = {
+const services::OperationTable<OpFn>& Operations() {
+  static const services::OperationTable<OpFn> kOps = {
       {"AddTagsToStream", AddTagsToStream},
       {"CreateStream", CreateStream},
       {"DecreaseStreamRetentionPeriod", DecreaseStreamRetentionPeriod},
@@ -373,30 +369,21 @@ Result<std::unique_ptr<KinesisProvider>> KinesisProvider::Open(store::MetadataSt
   return provider;
 }
 
-const std::vector<std::string_view>& KinesisProvider::SupportedOperations() {
-  static const std::vector<std::string_view> kNames = [] {
-    std::vector<std::string_view> names;
-    for (const auto& op : Operations()) names.push_back(op.name);
-    return names;
-  }();
-  return kNames;
-}
+const std::vector<std::string_view>& KinesisProvider::SupportedOperations() { return Operations().names(); }
 
 Result<aws::OperationOutput> KinesisProvider::Invoke(const aws::RequestContext& ctx,
                                                      std::string_view operation, aws::OperationInput& input) {
   try {
     if (!input.params.is_object()) input.params = json::object();
-    for (const auto& op : Operations()) {
-      if (op.name != operation) continue;
-      auto result = op.fn(*env_, ctx, input);
-      // Store-layer failures (I/O errors, a log that vanished) reach clients as Kinesis's InternalFailure.
-      if (!result.ok() && (result.error().http_status >= 500 || result.error().code == "NoSuchLog")) {
-        spdlog::error("kinesis {}: {} ({})", operation, result.error().message, result.error().code);
-        return MakeKinesisError(errors::kInternalFailure);
-      }
-      return result;
+    const OpFn* op = Operations().Find(operation);
+    if (op == nullptr) return MakeKinesisError(errors::kUnknownOperation, {operation});
+    auto result = (*op)(*env_, ctx, input);
+    // Store-layer failures (I/O errors, a log that vanished) reach clients as Kinesis's InternalFailure.
+    if (!result.ok() && (result.error().http_status >= 500 || result.error().code == "NoSuchLog")) {
+      spdlog::error("kinesis {}: {} ({})", operation, result.error().message, result.error().code);
+      return MakeKinesisError(errors::kInternalFailure);
     }
-    return MakeKinesisError(errors::kUnknownOperation, {operation});
+    return result;
   } catch (const std::exception& e) {
     spdlog::error("kinesis {}: {}", operation, e.what());
     return MakeKinesisError(errors::kInternalFailure);

@@ -291,6 +291,30 @@ class CrawlerTests(unittest.TestCase):
                             Targets={"S3Targets": [{"Path": f"s3://{BUCKET}/raw/sales/"}]})
         self.assertIn(self.crawler, GLUE.list_crawlers()["CrawlerNames"])
 
+    def test_crawler_schedules(self):
+        name = f"e2e-sched-{uuid.uuid4().hex[:8]}"
+        GLUE.create_crawler(Name=name, Role=lake.CRAWLER_ROLE, DatabaseName=self.db, Schedule="cron(15 12 * * ? *)",
+                            Targets={"S3Targets": [{"Path": f"s3://{BUCKET}/raw/sales/"}]})
+        try:
+            sched = GLUE.get_crawler(Name=name)["Crawler"]["Schedule"]
+            self.assertEqual(sched, {"ScheduleExpression": "cron(15 12 * * ? *)", "State": "SCHEDULED"})
+            assert_client_error(self, "SchedulerRunningException", GLUE.start_crawler_schedule, CrawlerName=name)
+            GLUE.stop_crawler_schedule(CrawlerName=name)
+            self.assertEqual(GLUE.get_crawler(Name=name)["Crawler"]["Schedule"]["State"], "NOT_SCHEDULED")
+            assert_client_error(self, "SchedulerNotRunningException", GLUE.stop_crawler_schedule, CrawlerName=name)
+            GLUE.update_crawler_schedule(CrawlerName=name, Schedule="cron(0 8 ? * MON-FRI *)")
+            GLUE.start_crawler_schedule(CrawlerName=name)
+            self.assertEqual(GLUE.get_crawler(Name=name)["Crawler"]["Schedule"],
+                             {"ScheduleExpression": "cron(0 8 ? * MON-FRI *)", "State": "SCHEDULED"})
+            for bad in ("cron(0 8 * * * *)", "cron(* * * * ? *)", "rate(1 hour)"):
+                assert_client_error(self, "InvalidInputException", GLUE.update_crawler_schedule, CrawlerName=name,
+                                    Schedule=bad)
+            GLUE.update_crawler(Name=name, Schedule="")
+            self.assertNotIn("Schedule", GLUE.get_crawler(Name=name)["Crawler"])
+            assert_client_error(self, "NoScheduleException", GLUE.start_crawler_schedule, CrawlerName=name)
+        finally:
+            GLUE.delete_crawler(Name=name)
+
 
 class RecrawlTests(unittest.TestCase):
     def test_table_prefix_and_exclusions(self):

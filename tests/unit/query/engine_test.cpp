@@ -1,6 +1,9 @@
 // QueryEngine basics (src/query/engine.cpp): lockdown, trusted SQL, result CSV, cancellation, timeouts.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <atomic>
 #include <thread>
 
@@ -56,6 +59,28 @@ TEST_F(EngineTest, ConfigurationIsLocked) {
 TEST_F(EngineTest, OpenRequiresScratchDir) {
   EngineOptions options;
   EXPECT_FALSE(QueryEngine::Open(options).ok());
+  EXPECT_FALSE(QueryEngine::OpenLazily(options).ok());
+}
+
+TEST_F(EngineTest, LazyEngineOpensOnFirstUseAndRetriesFailures) {
+  // A scratch directory that cannot be created: every call fails with the reason, nothing opened.
+  std::string blocker = dir_ / "blocker";
+  { std::ofstream(blocker) << "a file, not a directory"; }
+  EngineOptions bad;
+  bad.scratch_dir = blocker + "/scratch";
+  auto lazy = QueryEngine::OpenLazily(bad);
+  ASSERT_TRUE(lazy.ok());
+  for (int i = 0; i < 2; ++i) {
+    auto r = (*lazy)->ExecuteTrusted("SELECT 1");
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("scratch"), std::string::npos) << r.error().message;
+  }
+  // Once the directory can exist, the next call opens the engine.
+  std::filesystem::remove(blocker);
+  auto r = (*lazy)->ExecuteTrusted("SELECT 40 + 2");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ((*r)[0][0], "42");
+  EXPECT_TRUE(std::filesystem::is_directory(blocker + "/scratch/hive"));
 }
 
 TEST_F(EngineTest, SelectWritesAthenaCsv) {

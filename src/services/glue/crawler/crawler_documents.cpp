@@ -1,5 +1,7 @@
 #include "services/glue/crawler/crawler_documents.hpp"
 
+#include "common/aws_cron.hpp"
+
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -153,6 +155,20 @@ Status CheckConfiguration(const std::string& text) {
 
 }  // namespace
 
+Status SetSchedule(const std::string& expression, json::object* def) {
+  if (expression.empty()) {
+    def->erase("Schedule");
+    def->erase(kScheduleState);
+    return Status::Ok();
+  }
+  auto cron = CronSchedule::Parse(expression, kMinScheduleMinutes);
+  if (!cron) return InvalidInput("Invalid schedule expression: " + expression + ". " + cron.error().message);
+  // A new schedule is active at once; a changed one keeps its state (Start/StopCrawlerSchedule).
+  if (!def->contains("Schedule") || !def->contains(kScheduleState)) (*def)[kScheduleState] = "SCHEDULED";
+  (*def)["Schedule"] = expression;
+  return Status::Ok();
+}
+
 Status ApplyDefinition(const json::object& in, bool create, json::object* def) {
   if (create) {
     if (!in.contains("Role")) return MissingMember("role");
@@ -181,14 +197,7 @@ Status ApplyDefinition(const json::object& in, bool create, json::object* def) {
     (*def)["Targets"] = std::move(targets);
   }
   if (auto it = in.find("Schedule"); it != in.end() && it->value().is_string()) {
-    std::string s(it->value().get_string());
-    if (s.empty()) {
-      def->erase("Schedule");
-    } else if (!s.starts_with("cron(") || s.back() != ')') {
-      return InvalidInput("Invalid schedule expression: " + s);
-    } else {
-      (*def)["Schedule"] = s;
-    }
+    CENOTE_RETURN_IF_ERROR(SetSchedule(std::string(it->value().get_string()), def));
   }
   if (auto it = in.find("Classifiers"); it != in.end() && !it->value().is_null()) {
     if (!it->value().is_array()) return ValidationError("classifiers", "Member must be a list");
@@ -277,15 +286,21 @@ Status ApplyDefinition(const json::object& in, bool create, json::object* def) {
   return Status::Ok();
 }
 
+std::string ScheduleState(const json::object& def) {
+  if (!def.contains("Schedule")) return "NOT_SCHEDULED";
+  auto it = def.find(kScheduleState);
+  return it != def.end() && it->value().is_string() ? std::string(it->value().get_string()) : "NOT_SCHEDULED";
+}
+
 json::object CrawlerDocument(const CrawlerRecord& r, std::int64_t now_ms) {
   json::object doc = r.definition;
   doc["Name"] = r.name;
   auto schedule = doc.find("Schedule");
   if (schedule != doc.end()) {
     std::string expr = schedule->value().is_string() ? std::string(schedule->value().get_string()) : "";
-    // Schedules are kept but not run by Cenote: reported as not scheduled.
-    doc["Schedule"] = json::object{{"ScheduleExpression", expr}, {"State", "NOT_SCHEDULED"}};
+    doc["Schedule"] = json::object{{"ScheduleExpression", expr}, {"State", ScheduleState(r.definition)}};
   }
+  doc.erase(kScheduleState);
   doc["State"] = r.state;
   doc["CrawlElapsedTime"] =
       r.state == "READY" ? std::int64_t{0} : std::max<std::int64_t>(0, now_ms - r.crawl_started_ms);

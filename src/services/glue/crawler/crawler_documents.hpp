@@ -19,6 +19,14 @@ namespace cenote::glue::crawler {
 // DISABLE, ...). Only S3 targets are supported; other target kinds are InvalidInputException.
 Status ApplyDefinition(const boost::json::object& in, bool create, boost::json::object* definition);
 
+// Schedules (cron(...), at most every kMinScheduleMinutes, as Glue allows). The definition keeps the
+// expression as "Schedule" and its state (SCHEDULED | NOT_SCHEDULED) as kScheduleState, an internal
+// member CrawlerDocument reports as Schedule.State. "" removes the schedule; a new one starts SCHEDULED.
+inline constexpr const char* kScheduleState = "__ScheduleState";
+inline constexpr int kMinScheduleMinutes = 5;
+Status SetSchedule(const std::string& expression, boost::json::object* definition);
+std::string ScheduleState(const boost::json::object& definition);
+
 boost::json::object CrawlerDocument(const CrawlerRecord& record, std::int64_t now_ms);
 boost::json::object MetricsDocument(const CrawlerRecord& record, std::int64_t now_ms);
 CrawlDefinition ToCrawlDefinition(const CrawlerRecord& record);

@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "common/aws_cron.hpp"
 #include "common/encoding.hpp"
 #include "services/glue/crawler/crawl.hpp"
 #include "services/glue/crawler/crawler_documents.hpp"
@@ -138,6 +139,8 @@ class CrawlersImpl final : public Crawlers {
         options_(std::move(options)) {
     int threads = std::max(1, options_.threads);
     for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+    last_schedule_check_s_ = NowMs() / 1000;
+    if (options_.run_schedules) scheduler_ = std::thread([this] { SchedulerLoop(); });
   }
   ~CrawlersImpl() override { Shutdown(); }
 
@@ -166,11 +169,32 @@ class CrawlersImpl final : public Crawlers {
       for (auto& [name, stop] : running_) *stop = true;
     }
     cv_.notify_all();
+    schedule_cv_.notify_all();
+    if (scheduler_.joinable()) scheduler_.join();
     for (auto& t : workers_) {
       if (t.joinable()) t.join();
     }
     std::lock_guard<std::mutex> lock(mu_);
     shut_down_ = true;
+  }
+
+  void RunDueSchedules(std::int64_t now_s) override {
+    std::int64_t since = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      since = last_schedule_check_s_;
+      if (now_s <= since) return;
+      last_schedule_check_s_ = now_s;
+    }
+    for (const auto& [name, cron] : ActiveSchedules()) {
+      auto next = cron.NextAfter(since);
+      if (!next || *next > now_s) continue;
+      // A crawler still running at its scheduled time skips that run, as Glue's scheduler does.
+      auto started = Start(name, crawler::CrawlerNotFound);
+      if (!started && started.error().code != "CrawlerRunningException") {
+        spdlog::warn("glue crawler {}: scheduled run not started: {}", name, started.error().message);
+      }
+    }
   }
 
  private:
@@ -186,6 +210,9 @@ class CrawlersImpl final : public Crawlers {
     if (op == "StopCrawler") return StopCrawler(in);
     if (op == "GetCrawlerMetrics") return GetCrawlerMetrics(in);
     if (op == "ListCrawls") return ListCrawls(in);
+    if (op == "StartCrawlerSchedule") return SetScheduleState(in, true);
+    if (op == "StopCrawlerSchedule") return SetScheduleState(in, false);
+    if (op == "UpdateCrawlerSchedule") return UpdateCrawlerSchedule(in);
     return InvalidInput("Operation " + std::string(op) + " is not a crawler operation");
   }
 
@@ -219,6 +246,7 @@ class CrawlersImpl final : public Crawlers {
     auto inserted = store_.Insert(r);
     if (!inserted) return std::move(inserted).error();
     if (!*inserted) return crawler::CrawlerAlreadyExists(*name);
+    schedule_cv_.notify_all();
     return json::object();
   }
 
@@ -324,6 +352,7 @@ class CrawlersImpl final : public Crawlers {
     r->version += 1;
     r->updated_ms = NowMs();
     CENOTE_RETURN_IF_ERROR(store_.Update(*r));
+    schedule_cv_.notify_all();
     return json::object();
   }
 
@@ -343,21 +372,113 @@ class CrawlersImpl final : public Crawlers {
   Result<json::object> StartCrawler(const json::object& in) {
     auto name = RequiredName(in, "Name", "name");
     if (!name) return std::move(name).error();
+    CENOTE_RETURN_IF_ERROR(Start(*name, crawler::CrawlerNotFound));
+    return json::object();
+  }
+
+  // Queues a run of `name` (StartCrawler, or its schedule firing).
+  Status Start(const std::string& name, Error (*not_found)(const std::string&)) {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) return GlueError("OperationTimeoutException", "The service is shutting down", 400);
-    auto r = Load(*name, crawler::CrawlerNotFound);
+    auto r = Load(name, not_found);
     if (!r) return std::move(r).error();
-    if (r->state != "READY") return crawler::CrawlerAlreadyStarted(*name);
+    if (r->state != "READY") return crawler::CrawlerAlreadyStarted(name);
     r->state = "RUNNING";
     r->crawl_started_ms = NowMs();
     r->crawl_id = NewCrawlId();
     CENOTE_RETURN_IF_ERROR(store_.Update(*r));
     CENOTE_RETURN_IF_ERROR(
-        store_.PutCrawl(CrawlRecord{*name, r->crawl_id, "RUNNING", r->crawl_started_ms, 0, "", ""}));
-    running_[*name] = std::make_shared<std::atomic<bool>>(false);
-    queue_.push_back(*name);
+        store_.PutCrawl(CrawlRecord{name, r->crawl_id, "RUNNING", r->crawl_started_ms, 0, "", ""}));
+    running_[name] = std::make_shared<std::atomic<bool>>(false);
+    queue_.push_back(name);
     cv_.notify_one();
+    return Status::Ok();
+  }
+
+  // ---- schedules
+
+  // StartCrawlerSchedule / StopCrawlerSchedule.
+  Result<json::object> SetScheduleState(const json::object& in, bool scheduled) {
+    auto name = RequiredName(in, "CrawlerName", "crawlerName");
+    if (!name) return std::move(name).error();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto r = Load(*name, crawler::CrawlerEntryNotFound);
+      if (!r) return std::move(r).error();
+      if (!r->definition.contains("Schedule")) {
+        if (scheduled)
+          return GlueError("NoScheduleException", "Crawler with name " + *name + " does not have a schedule");
+        return GlueError("SchedulerNotRunningException",
+                         "Schedule of crawler with name " + *name + " is not running");
+      }
+      std::string state = crawler::ScheduleState(r->definition);
+      if (scheduled && state == "SCHEDULED")
+        return GlueError("SchedulerRunningException",
+                         "Schedule of crawler with name " + *name + " is running");
+      if (!scheduled && state != "SCHEDULED")
+        return GlueError("SchedulerNotRunningException",
+                         "Schedule of crawler with name " + *name + " is not running");
+      r->definition[crawler::kScheduleState] = scheduled ? "SCHEDULED" : "NOT_SCHEDULED";
+      r->updated_ms = NowMs();
+      CENOTE_RETURN_IF_ERROR(store_.Update(*r));
+    }
+    schedule_cv_.notify_all();
     return json::object();
+  }
+
+  Result<json::object> UpdateCrawlerSchedule(const json::object& in) {
+    auto name = RequiredName(in, "CrawlerName", "crawlerName");
+    if (!name) return std::move(name).error();
+    auto schedule = OptString(in, "Schedule", "schedule");
+    if (!schedule) return std::move(schedule).error();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto r = Load(*name, crawler::CrawlerEntryNotFound);
+      if (!r) return std::move(r).error();
+      CENOTE_RETURN_IF_ERROR(crawler::SetSchedule(schedule->value_or(""), &r->definition));
+      r->updated_ms = NowMs();
+      CENOTE_RETURN_IF_ERROR(store_.Update(*r));
+    }
+    schedule_cv_.notify_all();
+    return json::object();
+  }
+
+  // The crawlers whose schedule is SCHEDULED, with their parsed expressions.
+  std::vector<std::pair<std::string, CronSchedule>> ActiveSchedules() {
+    std::vector<std::pair<std::string, CronSchedule>> out;
+    std::string after;
+    for (std::size_t round = 0; round <= kMaxCrawlers; ++round) {
+      auto page = store_.List(after, 200);
+      if (!page || page->empty()) break;
+      for (const auto& r : *page) {
+        after = r.name;
+        if (crawler::ScheduleState(r.definition) != "SCHEDULED") continue;
+        auto it = r.definition.find("Schedule");
+        if (it == r.definition.end() || !it->value().is_string()) continue;
+        auto cron = CronSchedule::Parse(std::string(it->value().get_string()));
+        if (cron) out.emplace_back(r.name, std::move(*cron));
+      }
+    }
+    return out;
+  }
+
+  // Sleeps until the next scheduled run (or a schedule change), then starts what is due.
+  void SchedulerLoop() {
+    while (true) {
+      std::int64_t now_s = NowMs() / 1000;
+      std::int64_t next_s = now_s + 3600;  // re-read the schedules at least hourly
+      for (const auto& [name, cron] : ActiveSchedules()) {
+        if (auto n = cron.NextAfter(now_s)) next_s = std::min(next_s, *n);
+      }
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (shutting_down_) return;
+        auto wake = std::chrono::system_clock::time_point(std::chrono::seconds(next_s));
+        schedule_cv_.wait_until(lock, wake);
+        if (shutting_down_) return;
+      }
+      RunDueSchedules(NowMs() / 1000);
+    }
   }
 
   Result<json::object> StopCrawler(const json::object& in) {
@@ -550,6 +671,9 @@ class CrawlersImpl final : public Crawlers {
   bool shutting_down_ = false;
   bool shut_down_ = false;
   std::vector<std::thread> workers_;
+  std::condition_variable schedule_cv_;  // schedule changes and shutdown wake the scheduler
+  std::int64_t last_schedule_check_s_ = 0;
+  std::thread scheduler_;
 };
 
 }  // namespace
@@ -565,8 +689,10 @@ Result<std::unique_ptr<Crawlers>> Crawlers::Open(store::MetadataStore& metadata,
 
 const std::vector<std::string_view>& Crawlers::Operations() {
   static const std::vector<std::string_view> kOps = {
-      "BatchGetCrawlers", "CreateCrawler", "DeleteCrawler", "GetCrawler",  "GetCrawlerMetrics", "GetCrawlers",
-      "ListCrawlers",     "ListCrawls",    "StartCrawler",  "StopCrawler", "UpdateCrawler"};
+      "BatchGetCrawlers",    "CreateCrawler",        "DeleteCrawler", "GetCrawler",
+      "GetCrawlerMetrics",   "GetCrawlers",          "ListCrawlers",  "ListCrawls",
+      "StartCrawler",        "StopCrawler",          "UpdateCrawler", "StartCrawlerSchedule",
+      "StopCrawlerSchedule", "UpdateCrawlerSchedule"};
   return kOps;
 }
 

@@ -13,6 +13,7 @@
 // Thread safety: Invoke may be called concurrently from any thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,7 @@ struct CrawlerOptions {
   std::string region;
   int threads = 2;                  // crawls that run at once
   std::size_t max_files = 1000000;  // per crawl; more is a failed crawl with the reason
+  bool run_schedules = true;        // a thread starts SCHEDULED crawlers on time (tests: RunDueSchedules)
 };
 
 class Crawlers {
@@ -46,6 +48,11 @@ class Crawlers {
   static const std::vector<std::string_view>& Operations();
   virtual Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                               aws::OperationInput& input) = 0;
+
+  // Starts every SCHEDULED crawler whose schedule fired after the previous check and at or before
+  // `now_s` (seconds since the epoch, UTC); a crawler still running skips that run. The scheduler
+  // thread calls it on time; tests call it with their own clock (run_schedules = false).
+  virtual void RunDueSchedules(std::int64_t now_s) = 0;
 
   // Stops running crawls and waits for the pool (server shutdown).
   virtual void Shutdown() = 0;

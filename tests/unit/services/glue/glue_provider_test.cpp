@@ -33,6 +33,7 @@ class FakeCrawlers final : public Crawlers {
     out.result = json::object{{"Forwarded", std::string(operation)}, {"Input", input.params}};
     return out;
   }
+  void RunDueSchedules(std::int64_t) override {}
   void Shutdown() override {}
   std::vector<std::string> calls;
 };

@@ -1,8 +1,6 @@
 #include "services/glue/crawler/crawl.hpp"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -12,6 +10,7 @@
 #include <iostream>
 
 #include "../../../store/temp_dir.hpp"
+#include "compressed_bytes.hpp"
 #include "fakes.hpp"
 
 namespace cenote::glue::crawler {
@@ -19,29 +18,11 @@ namespace {
 
 namespace json = boost::json;
 using store::testing::TempDir;
+using testing::AllPartitions;
 using testing::DirectoryLake;
-using testing::DuckDbEngine;
-using testing::MemoryCatalog;
-
-std::string Gzip(const std::string& data) {
-  std::string out(compressBound(data.size()) + 64, '\0');
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-std::string Zstd(const std::string& data) {
-  std::string out(ZSTD_compressBound(data.size()), '\0');
-  out.resize(ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3));
-  return out;
-}
+using testing::Gzip;
+using testing::TableVersionCount;
+using testing::Zstd;
 
 std::string Str(const json::object& o, std::string_view key) {
   auto it = o.find(key);
@@ -75,7 +56,7 @@ class CrawlerCrawlTest : public ::testing::Test {
 
   Result<CrawlResult> Crawl(const std::string& path, std::vector<std::string> exclusions = {}) {
     def_.targets = {S3TargetDefinition{path, std::move(exclusions), 0}};
-    CrawlDependencies deps{catalog_, lake_, engine_};
+    CrawlDependencies deps{*catalog_, lake_, *engine_};
     auto r = RunCrawl(def_, deps, stop_, crawled_);
     if (r) crawled_.insert(r->crawled_folders.begin(), r->crawled_folders.end());
     if (r) {
@@ -85,7 +66,7 @@ class CrawlerCrawlTest : public ::testing::Test {
   }
 
   json::object Table(const std::string& name) {
-    auto t = catalog_.GetTable("db", name);
+    auto t = catalog_->GetTable("db", name);
     EXPECT_TRUE(t) << name << ": " << (t ? "" : t.error().message);
     return t ? *t : json::object();
   }
@@ -93,14 +74,15 @@ class CrawlerCrawlTest : public ::testing::Test {
   void WriteParquet(const std::string& key, const std::string& select) {
     std::string path = lake_.PathOf("lake", key);
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    auto r = engine_.ExecuteTrusted("COPY (" + select + ") TO " + SqlQuote(path) + " (FORMAT parquet)");
+    auto r = engine_->ExecuteTrusted("COPY (" + select + ") TO " + SqlQuote(path) + " (FORMAT parquet)");
     ASSERT_TRUE(r) << r.error().message;
   }
 
   TempDir dir_;
   DirectoryLake lake_;
-  MemoryCatalog catalog_;
-  DuckDbEngine engine_;
+  std::unique_ptr<store::MetadataStore> metadata_ = testing::OpenSqliteMetadata(dir_ / "meta.db");
+  std::unique_ptr<Catalog> catalog_ = testing::OpenCatalog(*metadata_);
+  std::unique_ptr<query::QueryEngine> engine_ = testing::OpenEngine(dir_ / "lake", dir_ / "scratch");
   CrawlDefinition def_;
   std::atomic<bool> stop_{false};
   std::set<std::string> crawled_;
@@ -108,7 +90,7 @@ class CrawlerCrawlTest : public ::testing::Test {
 
 TEST_F(CrawlerCrawlTest, ClassifiesCsvWithHeader) {
   lake_.Put("lake", "a.csv", "id,name,amount,ok\n1,alice,3.5,true\n2,bob,4,false\n");
-  auto c = ClassifyFile(engine_, lake_.PathOf("lake", "a.csv"), 10);
+  auto c = ClassifyFile(*engine_, lake_.PathOf("lake", "a.csv"), 10);
   ASSERT_TRUE(c) << c.error().message;
   ASSERT_TRUE(*c);
   const auto& s = (*c)->schema;
@@ -125,7 +107,7 @@ TEST_F(CrawlerCrawlTest, ClassifiesCsvWithHeader) {
 
 TEST_F(CrawlerCrawlTest, ClassifiesHeaderlessTsvGzipZstdJsonAndParquet) {
   lake_.Put("lake", "t.tsv", "1\tx\n2\ty\n");
-  auto tsv = ClassifyFile(engine_, lake_.PathOf("lake", "t.tsv"), 8);
+  auto tsv = ClassifyFile(*engine_, lake_.PathOf("lake", "t.tsv"), 8);
   ASSERT_TRUE(tsv && *tsv);
   EXPECT_EQ((*tsv)->schema.delimiter, '\t');
   EXPECT_FALSE((*tsv)->schema.header);
@@ -134,7 +116,7 @@ TEST_F(CrawlerCrawlTest, ClassifiesHeaderlessTsvGzipZstdJsonAndParquet) {
   EXPECT_EQ((*tsv)->schema.columns[1].name, "col1");
 
   lake_.Put("lake", "g", Gzip("id,city\n1,paris\n2,rome\n"));
-  auto gz = ClassifyFile(engine_, lake_.PathOf("lake", "g"), 30);
+  auto gz = ClassifyFile(*engine_, lake_.PathOf("lake", "g"), 30);
   ASSERT_TRUE(gz) << gz.error().message;
   ASSERT_TRUE(*gz);
   EXPECT_EQ((*gz)->schema.compression, "gzip");
@@ -144,7 +126,7 @@ TEST_F(CrawlerCrawlTest, ClassifiesHeaderlessTsvGzipZstdJsonAndParquet) {
   lake_.Put("lake", "j",
             Zstd("{\"id\":1,\"tags\":[\"a\"],\"user\":{\"n\":\"x\"},\"day\":\"2024-01-02\"}\n"
                  "{\"id\":2,\"tags\":[],\"user\":{\"n\":\"y\"},\"day\":\"2024-01-03\"}\n"));
-  auto js = ClassifyFile(engine_, lake_.PathOf("lake", "j"), 50);
+  auto js = ClassifyFile(*engine_, lake_.PathOf("lake", "j"), 50);
   ASSERT_TRUE(js) << js.error().message;
   ASSERT_TRUE(*js);
   EXPECT_EQ((*js)->schema.classification, "json");
@@ -157,7 +139,7 @@ TEST_F(CrawlerCrawlTest, ClassifiesHeaderlessTsvGzipZstdJsonAndParquet) {
 
   WriteParquet("p.parquet",
                "SELECT range::INTEGER AS id, 'n' || range AS Name, range * 1.5 AS score FROM range(7)");
-  auto pq = ClassifyFile(engine_, lake_.PathOf("lake", "p.parquet"), 100);
+  auto pq = ClassifyFile(*engine_, lake_.PathOf("lake", "p.parquet"), 100);
   ASSERT_TRUE(pq) << pq.error().message;
   ASSERT_TRUE(*pq);
   EXPECT_EQ((*pq)->schema.classification, "parquet");
@@ -168,7 +150,7 @@ TEST_F(CrawlerCrawlTest, ClassifiesHeaderlessTsvGzipZstdJsonAndParquet) {
   EXPECT_EQ((*pq)->records, 7u);
 
   lake_.Put("lake", "u", "just some words\n");
-  auto unknown = ClassifyFile(engine_, lake_.PathOf("lake", "u"), 16);
+  auto unknown = ClassifyFile(*engine_, lake_.PathOf("lake", "u"), 16);
   ASSERT_TRUE(unknown);
   EXPECT_FALSE(*unknown);
 }
@@ -207,14 +189,14 @@ TEST_F(CrawlerCrawlTest, HivePartitionedCsvTableAsAwsWritesIt) {
   EXPECT_EQ(keys[0].as_object().at("Name").as_string(), "year");
   EXPECT_EQ(keys[0].as_object().at("Type").as_string(), "string");
   EXPECT_EQ(keys[1].as_object().at("Name").as_string(), "month");
-  auto parts = catalog_.partitions("db", "sales");
+  auto parts = AllPartitions(*catalog_, "db", "sales");
   ASSERT_EQ(parts.size(), 2u);
   EXPECT_EQ(json::serialize(parts[0].at("Values")), R"(["2023","1"])");
   EXPECT_EQ(Str(Obj(parts[0], "StorageDescriptor"), "Location"), "s3://lake/sales/year=2023/month=1/");
   EXPECT_EQ(Str(Obj(Obj(parts[0], "StorageDescriptor"), "SerdeInfo"), "SerializationLibrary"),
             "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe");
   // The database is created when missing.
-  EXPECT_TRUE(catalog_.GetDatabase("db"));
+  EXPECT_TRUE(catalog_->GetDatabase("db"));
 }
 
 TEST_F(CrawlerCrawlTest, TablesPerFolderWithUnnamedPartitionsAndPrefix) {
@@ -231,7 +213,7 @@ TEST_F(CrawlerCrawlTest, TablesPerFolderWithUnnamedPartitionsAndPrefix) {
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[0].as_object().at("Name").as_string(), "partition_0");
   EXPECT_EQ(keys[1].as_object().at("Name").as_string(), "partition_1");
-  auto parts = catalog_.partitions("db", "raw_orders");
+  auto parts = AllPartitions(*catalog_, "db", "raw_orders");
   ASSERT_EQ(parts.size(), 2u);
   EXPECT_EQ(json::serialize(parts[1].at("Values")), R"(["2024","02"])");
 
@@ -294,7 +276,7 @@ TEST_F(CrawlerCrawlTest, RecrawlAddsPartitionAndColumnAsNewVersion) {
   lake_.Put("lake", "sales/year=2023/a.csv", "id,amount\n1,2\n");
   lake_.Put("lake", "sales/year=2024/a.csv", "id,amount\n2,3\n");
   ASSERT_TRUE(Crawl("s3://lake/sales/"));
-  EXPECT_EQ(catalog_.versions("db", "sales"), 1);
+  EXPECT_EQ(TableVersionCount(*catalog_, "db", "sales"), 1);
 
   auto again = Crawl("s3://lake/sales/");
   ASSERT_TRUE(again);
@@ -310,8 +292,8 @@ TEST_F(CrawlerCrawlTest, RecrawlAddsPartitionAndColumnAsNewVersion) {
   json::object t = Table("sales");
   EXPECT_EQ(ColumnNames(t), (std::vector<std::string>{"id", "amount", "discount"}));
   EXPECT_EQ(ColumnType(t, "amount"), "double");  // bigint widened by 4.5
-  EXPECT_EQ(catalog_.versions("db", "sales"), 2);
-  EXPECT_EQ(catalog_.partitions("db", "sales").size(), 3u);
+  EXPECT_EQ(TableVersionCount(*catalog_, "db", "sales"), 2);
+  EXPECT_EQ(AllPartitions(*catalog_, "db", "sales").size(), 3u);
 }
 
 TEST_F(CrawlerCrawlTest, InheritFromTableUpdatesExistingPartitionsAndMergeNewColumnsKeepsOldOnes) {
@@ -325,7 +307,7 @@ TEST_F(CrawlerCrawlTest, InheritFromTableUpdatesExistingPartitionsAndMergeNewCol
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->tables_updated, 1);
   EXPECT_EQ(ColumnNames(Table("s")), (std::vector<std::string>{"id", "amount", "old", "extra"}));
-  auto parts = catalog_.partitions("db", "s");
+  auto parts = AllPartitions(*catalog_, "db", "s");
   ASSERT_EQ(parts.size(), 2u);
   for (const auto& p : parts)
     EXPECT_EQ(ColumnNames(p), (std::vector<std::string>{"id", "amount", "old", "extra"}));
@@ -348,14 +330,14 @@ TEST_F(CrawlerCrawlTest, DeleteBehaviors) {
   lake_.Put("lake", "root/b/y.json", "{\"k\":\"v\"}\n");
   lake_.Put("lake", "root/c/z.csv", "k,v,w\nq,1,2\n");
   ASSERT_TRUE(Crawl("s3://lake/root/"));
-  ASSERT_TRUE(catalog_.GetTable("db", "a"));
-  ASSERT_TRUE(catalog_.GetTable("db", "b"));
+  ASSERT_TRUE(catalog_->GetTable("db", "a"));
+  ASSERT_TRUE(catalog_->GetTable("db", "b"));
 
   lake_.Remove("lake", "root/b/y.json");
   auto deprecate = Crawl("s3://lake/root/");
   ASSERT_TRUE(deprecate) << deprecate.error().message;
   EXPECT_EQ(deprecate->tables_deleted, 1);
-  auto b = catalog_.GetTable("db", "b");
+  auto b = catalog_->GetTable("db", "b");
   ASSERT_TRUE(b);
   EXPECT_EQ(Str(Obj(*b, "Parameters"), "DEPRECATED_BY_CRAWLER"), "1");
 
@@ -363,7 +345,7 @@ TEST_F(CrawlerCrawlTest, DeleteBehaviors) {
   auto del = Crawl("s3://lake/root/");
   ASSERT_TRUE(del);
   EXPECT_EQ(del->tables_deleted, 1);
-  EXPECT_FALSE(catalog_.GetTable("db", "b"));
+  EXPECT_FALSE(catalog_->GetTable("db", "b"));
 }
 
 TEST_F(CrawlerCrawlTest, VanishedPartitionsAreDeletedOnlyWithDeleteFromDatabase) {
@@ -372,12 +354,12 @@ TEST_F(CrawlerCrawlTest, VanishedPartitionsAreDeletedOnlyWithDeleteFromDatabase)
   ASSERT_TRUE(Crawl("s3://lake/s/"));
   lake_.Remove("lake", "s/k=2/a.csv");
   ASSERT_TRUE(Crawl("s3://lake/s/"));
-  EXPECT_EQ(catalog_.partitions("db", "s").size(), 2u);
+  EXPECT_EQ(AllPartitions(*catalog_, "db", "s").size(), 2u);
   def_.delete_behavior = "DELETE_FROM_DATABASE";
   auto r = Crawl("s3://lake/s/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->partitions_deleted, 1);
-  EXPECT_EQ(catalog_.partitions("db", "s").size(), 1u);
+  EXPECT_EQ(AllPartitions(*catalog_, "db", "s").size(), 1u);
 }
 
 TEST_F(CrawlerCrawlTest, CrawlNewFoldersOnlySkipsCrawledFolders) {
@@ -393,7 +375,7 @@ TEST_F(CrawlerCrawlTest, CrawlNewFoldersOnlySkipsCrawledFolders) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->crawled_folders, (std::set<std::string>{"s3://lake/s/k=2/"}));
   EXPECT_EQ(r->partitions_created, 1);
-  EXPECT_EQ(catalog_.partitions("db", "s").size(), 2u);
+  EXPECT_EQ(AllPartitions(*catalog_, "db", "s").size(), 2u);
 }
 
 TEST_F(CrawlerCrawlTest, SameNameFromTwoTargetsGetsAHashSuffix) {
@@ -403,7 +385,7 @@ TEST_F(CrawlerCrawlTest, SameNameFromTwoTargetsGetsAHashSuffix) {
   auto r = Crawl("s3://lake/y/data/");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->tables_created, 1);
-  auto page = catalog_.GetTables("db", "", "", 100);
+  auto page = catalog_->GetTables("db", "", "", 100);
   ASSERT_TRUE(page);
   ASSERT_EQ(page->items.size(), 2u);
   EXPECT_EQ(Str(page->items[0], "Name"), "data");
@@ -423,13 +405,13 @@ TEST_F(CrawlerCrawlTest, FailuresAndCancellation) {
   auto r = Crawl("s3://lake/t/");
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->cancelled);
-  EXPECT_FALSE(catalog_.GetTable("db", "t"));
+  EXPECT_FALSE(catalog_->GetTable("db", "t"));
 }
 
 TEST_F(CrawlerCrawlTest, TooManyFilesFailsTheCrawl) {
   for (int i = 0; i < 5; ++i) lake_.Put("lake", "t/" + std::to_string(i) + ".csv", "id,v\n1,2\n");
   def_.targets = {S3TargetDefinition{"s3://lake/t/", {}, 0}};
-  CrawlDependencies deps{catalog_, lake_, engine_, 3};
+  CrawlDependencies deps{*catalog_, lake_, *engine_, 3};
   auto r = RunCrawl(def_, deps, stop_, crawled_);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "ResourceNumberLimitExceededException");
@@ -488,7 +470,7 @@ TEST_F(CrawlerCrawlTest, ManyPartitionsInOneCrawl) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->tables_created, 1);
   EXPECT_EQ(r->partitions_created, 200);
-  EXPECT_EQ(catalog_.partitions("db", "big").size(), 200u);
+  EXPECT_EQ(AllPartitions(*catalog_, "db", "big").size(), 200u);
   EXPECT_EQ(Str(Obj(Table("big"), "Parameters"), "recordCount"), "400");
   std::cerr << "200 partitions crawled in " << ms << " ms\n";
 }

@@ -19,18 +19,13 @@ namespace {
 
 namespace json = boost::json;
 using crawler::testing::DirectoryLake;
-using crawler::testing::DuckDbEngine;
 using crawler::testing::Gate;
-using crawler::testing::MemoryCatalog;
 using store::testing::TempDir;
 
 class CrawlersApiTest : public ::testing::Test {
  protected:
   CrawlersApiTest() : lake_(dir_ / "objects") {
     std::filesystem::create_directories(dir_ / "objects/lake");
-    auto md = store::MetadataStore::OpenSqlite(dir_ / "meta.db");
-    if (!md) std::abort();
-    metadata_ = std::move(*md);
     Reopen();
   }
   ~CrawlersApiTest() override {
@@ -41,7 +36,7 @@ class CrawlersApiTest : public ::testing::Test {
   void Reopen() {
     if (crawlers_) crawlers_->Shutdown();
     crawlers_.reset();
-    auto c = Crawlers::Open(*metadata_, catalog_, lake_, engine_,
+    auto c = Crawlers::Open(*metadata_, *catalog_, lake_, *engine_,
                             CrawlerOptions{"000000000000", "us-east-1", 2, 1000});
     ASSERT_TRUE(c) << c.error().message;
     crawlers_ = std::move(*c);
@@ -93,9 +88,11 @@ class CrawlersApiTest : public ::testing::Test {
 
   TempDir dir_;
   DirectoryLake lake_;
-  MemoryCatalog catalog_;
-  DuckDbEngine engine_;
-  std::unique_ptr<store::MetadataStore> metadata_;
+  // The crawlers and the catalog share one MetadataStore, as in the server.
+  std::unique_ptr<store::MetadataStore> metadata_ = crawler::testing::OpenSqliteMetadata(dir_ / "meta.db");
+  std::unique_ptr<Catalog> catalog_ = crawler::testing::OpenCatalog(*metadata_);
+  std::unique_ptr<query::QueryEngine> engine_ =
+      crawler::testing::OpenEngine(dir_ / "objects", dir_ / "scratch");
   std::unique_ptr<Crawlers> crawlers_;
   Gate gate_;
 };
@@ -203,7 +200,7 @@ TEST_F(CrawlersApiTest, StartRunsTheCrawlAndRecordsLastCrawlMetricsAndHistory) {
   EXPECT_EQ(last.at("LogStream"), "c1");
   EXPECT_GT(last.at("StartTime").as_int64(), 0);
   EXPECT_FALSE(last.contains("ErrorMessage"));
-  EXPECT_TRUE(catalog_.GetTable("db", "sales"));
+  EXPECT_TRUE(catalog_->GetTable("db", "sales"));
 
   auto metrics = Ok("GetCrawlerMetrics", R"({"CrawlerNameList":["c1"]})")["CrawlerMetricsList"].as_array();
   ASSERT_EQ(metrics.size(), 1u);
@@ -274,7 +271,7 @@ TEST_F(CrawlersApiTest, RunningCrawlerRefusesChangesAndStops) {
   auto done = WaitReady("c1");
   EXPECT_EQ(done["LastCrawl"].at("Status"), "CANCELLED");
   EXPECT_EQ(Ok("ListCrawls", R"({"CrawlerName":"c1"})")["Crawls"].at(0).at("State"), "STOPPED");
-  EXPECT_FALSE(catalog_.GetTable("db", "sales"));
+  EXPECT_FALSE(catalog_->GetTable("db", "sales"));
 }
 
 TEST_F(CrawlersApiTest, UpdateAndDelete) {

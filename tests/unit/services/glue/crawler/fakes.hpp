@@ -1,11 +1,11 @@
-// Test doubles for the crawler's dependencies: a LakeAccess over a directory (bucket = subdirectory,
-// key = relative path), an in-memory Catalog with Glue's errors for what the crawler uses, and a
-// QueryEngine whose ExecuteTrusted runs on an in-memory DuckDB (the C API directly).
+// What the crawler tests run against: a LakeAccess over a directory (bucket = subdirectory, key = relative
+// path) that lets a test hold a crawl at ListObjects, a Gate for that, and the real Catalog and
+// QueryEngine opened in the test's temp dir.
 #pragma once
 
 #include <condition_variable>
 #include <functional>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -13,6 +13,7 @@
 #include "query/engine.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/s3/lake_access.hpp"
+#include "store/metadata_store.hpp"
 
 namespace cenote::glue::crawler::testing {
 
@@ -61,69 +62,19 @@ class Gate {
   int waiting_ = 0;
 };
 
-class MemoryCatalog : public Catalog {
- public:
-  const std::string& catalog_id() const override { return id_; }
-  Status CreateDatabase(const object& database_input) override;
-  Result<object> GetDatabase(const std::string& name) override;
-  Result<Page> GetDatabases(const std::string& next_token, int max_results) override;
-  Status UpdateDatabase(const std::string& name, const object& database_input) override;
-  Status DeleteDatabase(const std::string& name) override;
-  Status CreateTable(const std::string& database, const object& table_input) override;
-  Result<object> GetTable(const std::string& database, const std::string& name) override;
-  Result<Page> GetTables(const std::string& database, const std::string& expression,
-                         const std::string& next_token, int max_results) override;
-  Status UpdateTable(const std::string& database, const object& table_input, bool skip_archive) override;
-  Status DeleteTable(const std::string& database, const std::string& name) override;
-  Result<Page> GetTableVersions(const std::string& database, const std::string& table,
-                                const std::string& next_token, int max_results) override;
-  Status CreatePartition(const std::string& database, const std::string& table,
-                         const object& partition_input) override;
-  Result<std::vector<EntryError>> BatchCreatePartition(const std::string& database, const std::string& table,
-                                                       const std::vector<object>& partition_inputs) override;
-  Result<object> GetPartition(const std::string& database, const std::string& table,
-                              const std::vector<std::string>& values) override;
-  Result<Page> GetPartitions(const std::string& database, const std::string& table,
-                             const std::string& expression, const std::string& next_token,
-                             int max_results) override;
-  Status UpdatePartition(const std::string& database, const std::string& table,
-                         const std::vector<std::string>& values, const object& partition_input) override;
-  Status DeletePartition(const std::string& database, const std::string& table,
-                         const std::vector<std::string>& values) override;
-  Result<std::vector<EntryError>> BatchDeletePartition(
-      const std::string& database, const std::string& table,
-      const std::vector<std::vector<std::string>>& values_list) override;
+// The real Glue catalog over a SQLite MetadataStore, as the server runs it. Both abort the test binary
+// on failure (a fixture cannot go on without them).
+std::unique_ptr<store::MetadataStore> OpenSqliteMetadata(const std::string& path);
+std::unique_ptr<Catalog> OpenCatalog(store::MetadataStore& metadata);
 
-  // Test access.
-  int versions(const std::string& database, const std::string& table);
-  std::vector<object> partitions(const std::string& database, const std::string& table);
+// What tests read back from the catalog: how many versions a table has (the current one included,
+// so 1 after creation) and all its partitions in partition-value order. A missing table fails the
+// test and reads as none.
+int TableVersionCount(Catalog& catalog, const std::string& database, const std::string& table);
+std::vector<object> AllPartitions(Catalog& catalog, const std::string& database, const std::string& table);
 
- private:
-  std::mutex mu_;
-  std::string id_ = "000000000000";
-  std::map<std::string, object> databases_;
-  std::map<std::pair<std::string, std::string>, object> tables_;
-  std::map<std::pair<std::string, std::string>, int> versions_;
-  std::map<std::pair<std::string, std::string>, std::map<std::vector<std::string>, object>> partitions_;
-};
-
-class DuckDbEngine : public query::QueryEngine {
- public:
-  DuckDbEngine();
-  ~DuckDbEngine() override;
-  Result<query::SelectOutcome> RunSelect(const std::string&, const query::QueryContext&,
-                                         query::TableResolver&, const std::string&,
-                                         query::Cancellation&) override;
-  Result<query::WriteOutcome> RunSelectIntoFiles(const std::string&, const query::QueryContext&,
-                                                 query::TableResolver&, const query::WriteSpec&,
-                                                 query::Cancellation&) override;
-  Result<std::vector<query::ResultColumn>> DescribeSelect(const std::string&, const query::QueryContext&,
-                                                          query::TableResolver&) override;
-  Result<Rows> ExecuteTrusted(const std::string& sql) override;
-
- private:
-  struct State;
-  State* state_;
-};
+// The real QueryEngine, locked down to `lake_root` (readable) and `scratch_dir`, one thread, 256 MiB.
+// The crawler runs its trusted SQL on it; tests also write Parquet fixtures into the lake with it.
+std::unique_ptr<query::QueryEngine> OpenEngine(const std::string& lake_root, const std::string& scratch_dir);
 
 }  // namespace cenote::glue::crawler::testing

@@ -2,8 +2,6 @@
 // lockdown (allowed directories, no external access). Checks that the catalog accepts what the crawler
 // writes and that the engine reads the crawled tables back with the bindings Athena derives from them.
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -15,6 +13,7 @@
 #include <thread>
 
 #include "../../../store/temp_dir.hpp"
+#include "compressed_bytes.hpp"
 #include "fakes.hpp"
 #include "services/glue/crawler/crawl.hpp"
 #include "services/glue/crawler/crawlers.hpp"
@@ -111,23 +110,6 @@ class CrawlerIntegrationTest : public ::testing::Test {
  protected:
   CrawlerIntegrationTest() : lake_(dir_ / "objects") {
     std::filesystem::create_directories(dir_ / "objects/lake");
-    auto md = store::MetadataStore::OpenSqlite(dir_ / "meta.db");
-    if (!md) std::abort();
-    metadata_ = std::move(*md);
-    auto catalog = Catalog::Open(*metadata_, "000000000000", "us-east-1");
-    if (!catalog) std::abort();
-    catalog_ = std::move(*catalog);
-    query::EngineOptions options;
-    options.scratch_dir = dir_ / "scratch";
-    options.readable_dirs = {dir_ / "objects"};
-    options.memory_limit_bytes = 256 << 20;
-    options.threads = 1;
-    auto engine = query::QueryEngine::Open(options);
-    if (!engine) {
-      ADD_FAILURE() << engine.error().message;
-      std::abort();
-    }
-    engine_ = std::move(*engine);
     def_.name = "crawler1";
     def_.database = "lake_db";
   }
@@ -155,9 +137,9 @@ class CrawlerIntegrationTest : public ::testing::Test {
 
   TempDir dir_;
   DirectoryLake lake_;
-  std::unique_ptr<store::MetadataStore> metadata_;
-  std::unique_ptr<Catalog> catalog_;
-  std::unique_ptr<query::QueryEngine> engine_;
+  std::unique_ptr<store::MetadataStore> metadata_ = testing::OpenSqliteMetadata(dir_ / "meta.db");
+  std::unique_ptr<Catalog> catalog_ = testing::OpenCatalog(*metadata_);
+  std::unique_ptr<query::QueryEngine> engine_ = testing::OpenEngine(dir_ / "objects", dir_ / "scratch");
   CrawlDefinition def_;
   std::atomic<bool> stop_{false};
   std::set<std::string> crawled_;
@@ -194,10 +176,9 @@ TEST_F(CrawlerIntegrationTest, CrawledJsonAndParquetAreQueryable) {
       "{\"id\":1,\"kind\":\"click\",\"tags\":[\"a\",\"b\"]}\n{\"id\":2,\"kind\":\"view\",\"tags\":[]}\n");
   std::string pq = lake_.PathOf("lake", "scores/s.parquet");
   std::filesystem::create_directories(std::filesystem::path(pq).parent_path());
-  testing::DuckDbEngine writer;
   ASSERT_TRUE(
-      writer.ExecuteTrusted("COPY (SELECT range::INTEGER AS id, range * 2.0 AS score FROM range(3)) TO " +
-                            SqlQuote(pq) + " (FORMAT parquet)"));
+      engine_->ExecuteTrusted("COPY (SELECT range::INTEGER AS id, range * 2.0 AS score FROM range(3)) TO " +
+                              SqlQuote(pq) + " (FORMAT parquet)"));
   auto r = Crawl("s3://lake/");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->tables_created, 2);
@@ -206,27 +187,11 @@ TEST_F(CrawlerIntegrationTest, CrawledJsonAndParquetAreQueryable) {
   EXPECT_EQ(Query("SELECT sum(score) AS s FROM scores"), "\"s\"\n\"6.0\"\n");
 }
 
-std::string GzipText(const std::string& data) {
-  std::string out(compressBound(data.size()) + 64, '\0');
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 TEST_F(CrawlerIntegrationTest, CrawledCompressedTextIsQueryable) {
   // Object files have no extension (LocalPath): the compression comes from the bytes.
-  lake_.Put("lake", "gz/part-0", GzipText("id,amount\n1,2.5\n2,3.5\n"));
+  lake_.Put("lake", "gz/part-0", testing::Gzip("id,amount\n1,2.5\n2,3.5\n"));
   std::string json = "{\"id\":1,\"name\":\"a\"}\n{\"id\":2,\"name\":\"b\"}\n";
-  std::string z(ZSTD_compressBound(json.size()), '\0');
-  z.resize(ZSTD_compress(z.data(), z.size(), json.data(), json.size(), 3));
-  lake_.Put("lake", "zs/part-0", z);
+  lake_.Put("lake", "zs/part-0", testing::Zstd(json));
   auto r = Crawl("s3://lake/");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->tables_created, 2);

@@ -1,14 +1,13 @@
 #include "services/glue/crawler/text_format.hpp"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "../../../store/temp_dir.hpp"
+#include "compressed_bytes.hpp"
 
 namespace cenote::glue::crawler {
 namespace {
@@ -144,21 +143,6 @@ TEST(CrawlerTextFormatTest, JsonLines) {
   EXPECT_FALSE(IsJsonLines({}));
 }
 
-std::string Gzip(const std::string& data) {
-  uLongf cap = compressBound(data.size()) + 32;
-  std::string out(cap, '\0');
-  z_stream zs{};
-  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
@@ -168,10 +152,8 @@ TEST(CrawlerTextFormatTest, ReadsHeadsOfPlainGzipAndZstdFiles) {
   std::string text;
   for (int i = 0; i < 5000; ++i) text += std::to_string(i) + ",row" + std::to_string(i) + "\n";
   WriteFile(dir / "plain", text);
-  WriteFile(dir / "gz", Gzip(text));
-  std::string z(ZSTD_compressBound(text.size()), '\0');
-  z.resize(ZSTD_compress(z.data(), z.size(), text.data(), text.size(), 3));
-  WriteFile(dir / "zst", z);
+  WriteFile(dir / "gz", testing::Gzip(text));
+  WriteFile(dir / "zst", testing::Zstd(text));
 
   for (auto [name, c] : {std::pair{"plain", Compression::kNone}, std::pair{"gz", Compression::kGzip},
                          std::pair{"zst", Compression::kZstd}}) {
