@@ -24,6 +24,8 @@ const std::vector<std::string>& Migrations() {
       "CREATE INDEX athena_executions_by_workgroup ON athena_executions (workgroup, seq)",
       "CREATE INDEX athena_executions_by_token ON athena_executions (client_token)",
       "CREATE INDEX athena_executions_by_state ON athena_executions (state)",
+      "CREATE TABLE athena_prepared_statements ("
+      " workgroup TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workgroup, name))",
   };
   return kMigrations;
 }
@@ -33,14 +35,18 @@ const std::vector<std::string>& Migrations() {
 const services::OperationTable<AthenaImpl::Op>& AthenaImpl::Operations() {
   static const services::OperationTable<Op> kOps = {
       {"BatchGetNamedQuery", &AthenaImpl::BatchGetNamedQuery},
+      {"BatchGetPreparedStatement", &AthenaImpl::BatchGetPreparedStatement},
       {"BatchGetQueryExecution", &AthenaImpl::BatchGetQueryExecution},
       {"CreateNamedQuery", &AthenaImpl::CreateNamedQuery},
+      {"CreatePreparedStatement", &AthenaImpl::CreatePreparedStatement},
       {"CreateWorkGroup", &AthenaImpl::CreateWorkGroup},
       {"DeleteNamedQuery", &AthenaImpl::DeleteNamedQuery},
+      {"DeletePreparedStatement", &AthenaImpl::DeletePreparedStatement},
       {"DeleteWorkGroup", &AthenaImpl::DeleteWorkGroup},
       {"GetDataCatalog", &AthenaImpl::GetDataCatalog},
       {"GetDatabase", &AthenaImpl::GetDatabase},
       {"GetNamedQuery", &AthenaImpl::GetNamedQuery},
+      {"GetPreparedStatement", &AthenaImpl::GetPreparedStatement},
       {"GetQueryExecution", &AthenaImpl::GetQueryExecution},
       {"GetQueryResults", &AthenaImpl::GetQueryResults},
       {"GetQueryRuntimeStatistics", &AthenaImpl::GetQueryRuntimeStatistics},
@@ -50,6 +56,7 @@ const services::OperationTable<AthenaImpl::Op>& AthenaImpl::Operations() {
       {"ListDatabases", &AthenaImpl::ListDatabases},
       {"ListEngineVersions", &AthenaImpl::ListEngineVersions},
       {"ListNamedQueries", &AthenaImpl::ListNamedQueries},
+      {"ListPreparedStatements", &AthenaImpl::ListPreparedStatements},
       {"ListQueryExecutions", &AthenaImpl::ListQueryExecutions},
       {"ListTableMetadata", &AthenaImpl::ListTableMetadata},
       {"ListTagsForResource", &AthenaImpl::ListTagsForResource},
@@ -59,6 +66,7 @@ const services::OperationTable<AthenaImpl::Op>& AthenaImpl::Operations() {
       {"TagResource", &AthenaImpl::TagResource},
       {"UntagResource", &AthenaImpl::UntagResource},
       {"UpdateNamedQuery", &AthenaImpl::UpdateNamedQuery},
+      {"UpdatePreparedStatement", &AthenaImpl::UpdatePreparedStatement},
       {"UpdateWorkGroup", &AthenaImpl::UpdateWorkGroup},
   };
   return kOps;

@@ -97,7 +97,12 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
                                   errors::kCodeInvalidInput);
   }
 
+  // EXECUTE of a prepared statement is typed (and its result file named) by the statement it runs.
   auto parsed = ParseStatement(query);
+  if (auto prepared = ParsePreparedCommand(query); prepared && prepared->kind == PreparedCommand::kExecute) {
+    auto stored = LoadPreparedStatement(workgroup, prepared->name);
+    if (stored && *stored) parsed = ParseStatement(Str(**stored, "QueryStatement").value_or(""));
+  }
   std::string statement_type = "DDL";
   std::string substatement_type;
   bool csv = false;
@@ -468,29 +473,105 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     finish_failed(MakeError("INVALID_INPUT", "Unable to verify/create output bucket " + url->bucket), false);
     return;
   }
+  std::vector<std::string> parameters;
+  bool has_parameters = false;
   if (auto* params = doc.if_contains("ExecutionParameters");
       params && params->is_array() && !params->as_array().empty()) {
-    std::vector<std::string> values;
+    has_parameters = true;
     for (const auto& v : params->as_array())
-      values.push_back(v.is_string() ? std::string(v.as_string()) : "");
-    auto substituted = SubstituteParameters(query, values);
+      parameters.push_back(v.is_string() ? std::string(v.as_string()) : "");
+  }
+  std::string workgroup = Str(doc, "WorkGroup").value_or(kPrimaryWorkGroup);
+  auto prepared = ParsePreparedCommand(query);
+  if (!prepared) {
+    finish_failed(prepared.error(), false);
+    return;
+  }
+  if (prepared->kind == PreparedCommand::kPrepare || prepared->kind == PreparedCommand::kDeallocate) {
+    Status done;
+    if (has_parameters) {
+      done = MakeError("INVALID_PARAMETER_USAGE",
+                       "INVALID_PARAMETER_USAGE: ExecutionParameters can only be used with EXECUTE");
+    } else if (prepared->kind == PreparedCommand::kPrepare) {
+      done =
+          SavePreparedStatement(workgroup, prepared->name, prepared->body, std::nullopt, SaveMode::kUpsert);
+    } else {
+      auto removed = RemovePreparedStatement(workgroup, prepared->name);
+      if (!removed) {
+        done = std::move(removed).error();
+      } else if (!*removed) {
+        done = MakeError("PREPARED_STATEMENT_NOT_FOUND",
+                         "PREPARED_STATEMENT_NOT_FOUND: Prepared statement not found: " + prepared->name +
+                             " (workgroup " + workgroup + ")");
+      }
+    }
+    if (!done) {
+      finish_failed(done.error(), false);
+      return;
+    }
+  }
+  if (prepared->kind == PreparedCommand::kExecute) {
+    auto stored = LoadPreparedStatement(workgroup, prepared->name);
+    if (!stored) {
+      finish_failed(stored.error(), true);
+      return;
+    }
+    if (!*stored) {
+      finish_failed(MakeError("PREPARED_STATEMENT_NOT_FOUND",
+                              "PREPARED_STATEMENT_NOT_FOUND: Prepared statement not found: " +
+                                  prepared->name + " (workgroup " + workgroup + ")"),
+                    false);
+      return;
+    }
+    if (prepared->has_using && has_parameters) {
+      finish_failed(
+          MakeError("INVALID_PARAMETER_USAGE",
+                    "INVALID_PARAMETER_USAGE: EXECUTE ... USING and ExecutionParameters cannot both be "
+                    "given"),
+          false);
+      return;
+    }
+    query = Str(**stored, "QueryStatement").value_or("");
+    if (prepared->has_using) {
+      parameters = prepared->using_values;
+      has_parameters = true;
+    }
+    if (!has_parameters) {
+      // A statement without placeholders runs as it is; one with them needs values.
+      auto checked = SubstituteParameters(query, {});
+      if (!checked) {
+        finish_failed(checked.error(), false);
+        return;
+      }
+    }
+  }
+  if (has_parameters) {
+    auto substituted = SubstituteParameters(query, parameters);
     if (!substituted) {
       finish_failed(substituted.error(), false);
       return;
     }
     query = std::move(*substituted);
   }
-  auto parsed = ParseStatement(query);
-  if (!parsed) {
-    finish_failed(MakeError("PARSE", "FAILED: ParseException " + parsed.error().message), false);
-    return;
+  Result<StatementOutcome> outcome = StatementOutcome{};
+  if (prepared->kind == PreparedCommand::kPrepare || prepared->kind == PreparedCommand::kDeallocate) {
+    // Done above; like other utility statements they leave an empty .txt result.
+    outcome->meta.format = "txt";
+    outcome->meta.header = false;
+    outcome->meta.update_count = 0;
+  } else {
+    auto parsed = ParseStatement(query);
+    if (!parsed) {
+      finish_failed(MakeError("PARSE", "FAILED: ParseException " + parsed.error().message), false);
+      return;
+    }
+    if (parsed->kind == StatementKind::kUnsupported) {
+      finish_failed(MakeError("NOT_SUPPORTED", parsed->unsupported_reason), false);
+      return;
+    }
+    StatementRunner runner(catalog_, lake_, engine_, options_);
+    outcome = runner.Run(*parsed, ctx);
   }
-  if (parsed->kind == StatementKind::kUnsupported) {
-    finish_failed(MakeError("NOT_SUPPORTED", parsed->unsupported_reason), false);
-    return;
-  }
-  StatementRunner runner(catalog_, lake_, engine_, options_);
-  auto outcome = runner.Run(*parsed, ctx);
   if (!outcome) {
     const Error& e = outcome.error();
     finish_failed(e, e.http_status >= 500 && !IsAllCaps(e.code));

@@ -123,6 +123,19 @@ std::string AthenaTypeToGlue(const query::ResultColumn& c);
 // Glue type -> the type a CAST in the user dialect takes ("string" -> "varchar", "int" -> "integer").
 std::string GlueTypeToCast(const std::string& glue_type);
 
+// ---- prepared statements (prepared_statements.cpp)
+
+// PREPARE name FROM <statement> | EXECUTE name [USING v1, v2, ...] | DEALLOCATE PREPARE name, or kNone for
+// any other statement. Errors: code "PARSE", a ParseException message.
+struct PreparedCommand {
+  enum Kind { kNone, kPrepare, kExecute, kDeallocate } kind = kNone;
+  std::string name;
+  std::string body;                       // PREPARE: the statement text
+  bool has_using = false;                 // EXECUTE ... USING
+  std::vector<std::string> using_values;  // SQL literals, as written
+};
+Result<PreparedCommand> ParsePreparedCommand(const std::string& sql);
+
 // ---- the provider
 
 struct ActiveExecution {
@@ -169,6 +182,24 @@ class AthenaImpl final : public AthenaProvider {
   Result<json::object> BatchGetNamedQuery(const json::object& in);
   Result<json::object> DeleteNamedQuery(const json::object& in);
   Result<json::object> UpdateNamedQuery(const json::object& in);
+
+  // prepared_statements.cpp
+  Result<json::object> CreatePreparedStatement(const json::object& in);
+  Result<json::object> GetPreparedStatement(const json::object& in);
+  Result<json::object> ListPreparedStatements(const json::object& in);
+  Result<json::object> UpdatePreparedStatement(const json::object& in);
+  Result<json::object> DeletePreparedStatement(const json::object& in);
+  Result<json::object> BatchGetPreparedStatement(const json::object& in);
+  // The stored PreparedStatement document, or nullopt.
+  Result<std::optional<json::object>> LoadPreparedStatement(const std::string& workgroup,
+                                                            const std::string& name);
+  enum class SaveMode { kCreate, kUpdate, kUpsert };
+  Status SavePreparedStatement(const std::string& workgroup, const std::string& name,
+                               const std::string& query, const std::optional<std::string>& description,
+                               SaveMode mode);
+  Result<json::object> SavePreparedStatementRequest(const json::object& in, SaveMode mode);
+  // Whether a statement was removed.
+  Result<bool> RemovePreparedStatement(const std::string& workgroup, const std::string& name);
 
   // executions.cpp
   Result<json::object> StartQueryExecution(const json::object& in);

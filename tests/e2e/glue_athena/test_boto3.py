@@ -461,6 +461,26 @@ class AthenaQueryTests(AthenaTestCase):
             self.assertEqual(int(lo), min(r["order_id"] for r in rs))
             self.assertTrue(close(hi, max(r["amount"] for r in rs)))
 
+    def test_prepared_statements(self):
+        name = f"by_product_{uuid.uuid4().hex[:6]}"
+        ATHENA.create_prepared_statement(StatementName=name, WorkGroup="primary",
+                                         QueryStatement="SELECT count(*) FROM sales WHERE product = ? AND amount > ?")
+        got = ATHENA.get_prepared_statement(StatementName=name, WorkGroup="primary")["PreparedStatement"]
+        self.assertEqual(got["QueryStatement"], "SELECT count(*) FROM sales WHERE product = ? AND amount > ?")
+        self.assertIn(name, [p["StatementName"] for p in
+                             ATHENA.list_prepared_statements(WorkGroup="primary")["PreparedStatements"]])
+        product = DATA.sales[0]["product"]
+        want = sum(1 for r in DATA.sales if r["product"] == product and r["amount"] > 10)
+        self.assertEqual(int(self.a.scalar(f"EXECUTE {name} USING '{product}', 10")), want)
+        qid = self.a.start(f"EXECUTE {name}", ExecutionParameters=[f"'{product}'", "10"])
+        self.assertEqual(self.a.wait(qid)["Status"]["State"], "SUCCEEDED")
+        self.assertEqual(int(self.a.results(qid)[1][1][0]), want)
+        self.a.execute(f"DEALLOCATE PREPARE {name}")
+        assert_client_error(self, "ResourceNotFoundException", ATHENA.get_prepared_statement, StatementName=name,
+                            WorkGroup="primary")
+        qe = self.a.execute(f"EXECUTE {name} USING 'x', 1", expect="FAILED")
+        self.assertIn("not found", qe["Status"]["StateChangeReason"])
+
     def test_group_by_partition_columns(self):
         rows = self.a.select("SELECT year, month, count(*) AS n FROM sales GROUP BY year, month ORDER BY year, month")
         want = collections.Counter((r["year"], r["month"]) for r in DATA.sales)

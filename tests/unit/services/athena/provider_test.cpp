@@ -359,6 +359,125 @@ TEST_F(AthenaTest, ExecutionParametersFillPlaceholders) {
   EXPECT_EQ(Reason(qe), "INVALID_PARAMETER_USAGE: Incorrect number of parameters: expected 1 but found 2");
 }
 
+// ---------------------------------------------------------------- prepared statements
+
+TEST_F(AthenaTest, PreparedStatementsApi) {
+  json::object base{{"StatementName", "by_id"}, {"WorkGroup", "primary"}};
+  json::object create = base;
+  create["QueryStatement"] = "SELECT * FROM t WHERE id = ?";
+  create["Description"] = "one row";
+  Ok("CreatePreparedStatement", create);
+  EXPECT_EQ(Err("CreatePreparedStatement", create).code, "InvalidRequestException");  // already exists
+  json::object got = Ok("GetPreparedStatement", base)["PreparedStatement"].as_object();
+  EXPECT_EQ(got["StatementName"], "by_id");
+  EXPECT_EQ(got["QueryStatement"], "SELECT * FROM t WHERE id = ?");
+  EXPECT_EQ(got["WorkGroupName"], "primary");
+  EXPECT_EQ(got["Description"], "one row");
+  EXPECT_TRUE(got.contains("LastModifiedTime"));
+
+  json::object update = base;
+  update["QueryStatement"] = "SELECT id FROM t WHERE id = ?";
+  Ok("UpdatePreparedStatement", update);
+  got = Ok("GetPreparedStatement", base)["PreparedStatement"].as_object();
+  EXPECT_EQ(got["QueryStatement"], "SELECT id FROM t WHERE id = ?");
+  EXPECT_FALSE(got.contains("Description"));
+
+  for (const char* name : {"s_b", "s_a", "s_c"}) {
+    Ok("CreatePreparedStatement",
+       {{"StatementName", name}, {"WorkGroup", "primary"}, {"QueryStatement", "SELECT 1"}});
+  }
+  auto page = Ok("ListPreparedStatements", {{"WorkGroup", "primary"}, {"MaxResults", 2}});
+  auto& list = page["PreparedStatements"].as_array();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].as_object().at("StatementName"), "by_id");
+  EXPECT_EQ(list[1].as_object().at("StatementName"), "s_a");
+  ASSERT_TRUE(page.contains("NextToken"));
+  auto rest = Ok("ListPreparedStatements", {{"WorkGroup", "primary"}, {"NextToken", page["NextToken"]}});
+  ASSERT_EQ(rest["PreparedStatements"].as_array().size(), 2u);
+  EXPECT_FALSE(rest.contains("NextToken"));
+
+  auto batch = Ok("BatchGetPreparedStatement",
+                  {{"WorkGroup", "primary"}, {"PreparedStatementNames", json::array{"s_a", "nope", "9bad"}}});
+  ASSERT_EQ(batch["PreparedStatements"].as_array().size(), 1u);
+  auto& unprocessed = batch["UnprocessedPreparedStatementNames"].as_array();
+  ASSERT_EQ(unprocessed.size(), 2u);
+  EXPECT_EQ(unprocessed[0].as_object().at("ErrorCode"), "STATEMENT_NOT_FOUND");
+  EXPECT_EQ(unprocessed[1].as_object().at("ErrorCode"), "INVALID_INPUT");
+
+  Ok("DeletePreparedStatement", base);
+  EXPECT_EQ(Err("GetPreparedStatement", base).code, "ResourceNotFoundException");
+  EXPECT_EQ(Err("DeletePreparedStatement", base).code, "ResourceNotFoundException");
+  EXPECT_EQ(Err("UpdatePreparedStatement", update).code, "ResourceNotFoundException");
+  EXPECT_EQ(Err("CreatePreparedStatement",
+                {{"StatementName", "x"}, {"WorkGroup", "no-such-wg"}, {"QueryStatement", "SELECT 1"}})
+                .code,
+            "InvalidRequestException");
+  EXPECT_EQ(Err("CreatePreparedStatement",
+                {{"StatementName", "bad name"}, {"WorkGroup", "primary"}, {"QueryStatement", "SELECT 1"}})
+                .code,
+            "InvalidRequestException");
+  EXPECT_EQ(Err("CreatePreparedStatement", {{"StatementName", "x"}, {"WorkGroup", "primary"}}).code,
+            "InvalidRequestException");
+}
+
+TEST_F(AthenaTest, PrepareExecuteAndDeallocateInSql) {
+  Rows("PREPARE pick FROM SELECT * FROM t WHERE a = ? AND b = ?");
+  auto stored = Ok("GetPreparedStatement", {{"StatementName", "pick"}, {"WorkGroup", "primary"}});
+  EXPECT_EQ(stored["PreparedStatement"].as_object()["QueryStatement"],
+            "SELECT * FROM t WHERE a = ? AND b = ?");
+
+  std::string id = Start("EXECUTE pick USING 'x, y', (1 + 2)");
+  json::object qe = Wait(id);
+  EXPECT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+  EXPECT_EQ(engine_.LastSql(), "SELECT * FROM t WHERE a = 'x, y' AND b = (1 + 2)");
+  EXPECT_EQ(qe["StatementType"], "DML");  // typed by the statement it runs; the result is a .csv
+  std::string output(qe["ResultConfiguration"].as_object()["OutputLocation"].as_string());
+  EXPECT_EQ(output.substr(output.size() - 4), ".csv");
+
+  // ExecutionParameters fill the placeholders too; not together with USING.
+  auto r = Ok("StartQueryExecution",
+              {{"QueryString", "EXECUTE pick"},
+               {"ExecutionParameters", json::array{"'p'", "7"}},
+               {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/p/"}}}});
+  qe = Wait(std::string(r["QueryExecutionId"].as_string()));
+  EXPECT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+  EXPECT_EQ(engine_.LastSql(), "SELECT * FROM t WHERE a = 'p' AND b = 7");
+  r = Ok("StartQueryExecution",
+         {{"QueryString", "EXECUTE pick USING 1, 2"},
+          {"ExecutionParameters", json::array{"1", "2"}},
+          {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/p/"}}}});
+  qe = Wait(std::string(r["QueryExecutionId"].as_string()));
+  EXPECT_EQ(State(qe), "FAILED");
+  EXPECT_EQ(Reason(qe).rfind("INVALID_PARAMETER_USAGE", 0), 0u) << Reason(qe);
+  json::object few = Failed("EXECUTE pick USING 1");
+  EXPECT_EQ(Reason(few).rfind("INVALID_PARAMETER_USAGE: Incorrect number of parameters", 0), 0u)
+      << Reason(few);
+  json::object none = Failed("EXECUTE pick");
+  EXPECT_EQ(Reason(none).rfind("INVALID_PARAMETER_USAGE", 0), 0u) << Reason(none);
+
+  // PREPARE replaces; DEALLOCATE removes; both leave an empty .txt result.
+  std::string again = Start("PREPARE pick FROM SELECT 42");
+  qe = Wait(again);
+  EXPECT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+  EXPECT_TRUE(Ok("GetQueryResults", {{"QueryExecutionId", again}})["ResultSet"]
+                  .as_object()["Rows"]
+                  .as_array()
+                  .empty());
+  Rows("EXECUTE pick");
+  EXPECT_EQ(engine_.LastSql(), "SELECT 42");
+  Rows("DEALLOCATE PREPARE pick");
+  EXPECT_EQ(Err("GetPreparedStatement", {{"StatementName", "pick"}, {"WorkGroup", "primary"}}).code,
+            "ResourceNotFoundException");
+  EXPECT_EQ(Reason(*std::make_unique<json::object>(Failed("EXECUTE pick")))
+                .rfind("PREPARED_STATEMENT_NOT_FOUND", 0),
+            0u);
+  EXPECT_EQ(Reason(*std::make_unique<json::object>(Failed("DEALLOCATE PREPARE pick")))
+                .rfind("PREPARED_STATEMENT_NOT_FOUND", 0),
+            0u);
+  json::object bad = Failed("PREPARE 1x FROM SELECT 1");
+  EXPECT_EQ(Reason(bad).rfind("FAILED: ParseException", 0), 0u) << Reason(bad);
+}
+
 TEST_F(AthenaTest, ClientRequestTokenIsIdempotent) {
   json::object in{{"QueryString", "SELECT 1"},
                   {"ClientRequestToken", "0123456789abcdef0123456789abcdef"},
