@@ -123,7 +123,10 @@ const std::vector<std::string> kMacros = {
     "9), lambda __cenote_fq: CAST(printf('%.' || __cenote_fq || 'e', x) AS FLOAT) = x)[1] AS VARCHAR) || "
     "'e', "
     "x))",
-    "CREATE MACRO __cenote_cardinality(x) AS len(x)",
+    // Arrays and maps alike (DuckDB's len takes only lists, its cardinality only maps): counted through
+    // the value's JSON form, which binds for both.
+    "CREATE MACRO __cenote_cardinality(x) AS CAST(CASE json_type(to_json(x)) WHEN 'ARRAY' THEN "
+    "json_array_length(to_json(x)) WHEN 'OBJECT' THEN len(json_keys(to_json(x))) END AS BIGINT)",
     // x[k]: 1-based (negative from the end) for arrays, key lookup for maps.
     "CREATE MACRO __cenote_element_at(x, k) AS x[k]",
     "CREATE MACRO __cenote_array_join(a, sep, r) AS array_to_string(list_transform(a, lambda __cenote_v: "

@@ -83,6 +83,11 @@ TEST_F(DialectTest, Arrays) {
   EXPECT_EQ(Value("element_at(ARRAY[10, 20, 30], 5)"), "NULL");
   EXPECT_EQ(Value("element_at(MAP(ARRAY['a', 'b'], ARRAY[1, 2]), 'b')"), "2");
   EXPECT_EQ(Value("cardinality(ARRAY[1, 2, 3])"), "3");
+  EXPECT_EQ(Value("cardinality(ARRAY[])"), "0");
+  EXPECT_EQ(Value("cardinality(MAP(ARRAY['a', 'b'], ARRAY[1, 2]))"), "2");
+  EXPECT_EQ(Value("cardinality(MAP(ARRAY[1, 2, 3], ARRAY['x', 'y', 'z']))"), "3");
+  EXPECT_EQ(Value("cardinality(NULL)"), "NULL");
+  EXPECT_EQ(Value("typeof(cardinality(ARRAY[1]))"), "bigint");
   EXPECT_EQ(Value("array_join(ARRAY['a', 'b', NULL], '-')"), "a-b");
   EXPECT_EQ(Value("array_join(ARRAY['a', NULL], '-', 'x')"), "a-x");
   EXPECT_EQ(Value("contains(ARRAY[1, 2], 2)"), "true");
