@@ -61,6 +61,9 @@ constexpr Rename kRenames[] = {
     {"split_part", 3, 3, "__cenote_split_part"},
     {"sequence", 2, 3, "generate_series"},
     {"to_hex", 1, 1, "hex"},
+    {"md5", 1, 1, "__cenote_md5"},
+    {"sha1", 1, 1, "__cenote_sha1"},
+    {"sha256", 1, 1, "__cenote_sha256"},
     {"from_hex", 1, 1, "unhex"},
     {"to_utf8", 1, 1, "encode"},
     {"from_utf8", 1, 1, "decode"},
@@ -129,6 +132,11 @@ const std::vector<std::string> kMacros = {
     "json_array_length(to_json(x)) WHEN 'OBJECT' THEN len(json_keys(to_json(x))) END AS BIGINT)",
     // x[k]: 1-based (negative from the end) for arrays, key lookup for maps.
     "CREATE MACRO __cenote_element_at(x, k) AS x[k]",
+    // Trino's digests return varbinary (to_hex(md5(to_utf8(s))) is the usual idiom); DuckDB's return hex
+    // text.
+    "CREATE MACRO __cenote_md5(x) AS unhex(md5(x))",
+    "CREATE MACRO __cenote_sha1(x) AS unhex(sha1(x))",
+    "CREATE MACRO __cenote_sha256(x) AS unhex(sha256(x))",
     "CREATE MACRO __cenote_array_join(a, sep, r) AS array_to_string(list_transform(a, lambda __cenote_v: "
     "coalesce(CAST(__cenote_v AS VARCHAR), r)), sep)",
     // Trino returns NULL when the pattern does not match (DuckDB: '').

@@ -22,6 +22,16 @@ class DialectTest : public EngineFixture {
   }
 };
 
+TEST_F(DialectTest, DigestsAreVarbinary) {
+  EXPECT_EQ(Value("to_hex(md5(to_utf8('abc')))"), "900150983CD24FB0D6963F7D28E17F72");
+  EXPECT_EQ(Value("lower(to_hex(sha1(to_utf8('abc'))))"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(Value("to_hex(sha256(to_utf8('abc')))"),
+            "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
+  EXPECT_EQ(Value("typeof(md5(to_utf8('abc')))"), "varbinary");
+  EXPECT_EQ(Value("md5(to_utf8(''))"),
+            "d4 1d 8c d9 8f 00 b2 04 e9 80 09 98 ec f8 42 7e");  // as Athena prints
+}
+
 TEST_F(DialectTest, DateFormatAndParse) {
   EXPECT_EQ(Value("date_format(TIMESTAMP '2024-03-05 07:08:09.123', '%Y-%m-%d %H:%i:%s')"),
             "2024-03-05 07:08:09");
