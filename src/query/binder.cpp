@@ -811,6 +811,75 @@ std::string ParenthesizeValuesRows(const std::string& sql) {
   return out;
 }
 
+// Trino's `ARRAY(T)` type in casts (`CAST(x AS ARRAY(VARCHAR))`) -> DuckDB's `T[]`, nested as needed
+// (`ARRAY(ARRAY(INTEGER))` -> `INTEGER[][]`). Only after the keyword AS, where a type stands; text-level
+// but aware of quotes, and the result is parsed and checked like any user text.
+std::string RewriteArrayTypes(const std::string& sql) {
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  auto upper_at = [&](std::size_t i, std::string_view word) {
+    if (i + word.size() > sql.size() || (i > 0 && is_word(sql[i - 1]))) return false;
+    for (std::size_t k = 0; k < word.size(); ++k)
+      if (std::toupper(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
+    return i + word.size() == sql.size() || !is_word(sql[i + word.size()]);
+  };
+  auto skip_space = [&](std::size_t i) {
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
+    return i;
+  };
+  // If an ARRAY(...) type starts at i: its DuckDB spelling and the index after it.
+  std::function<std::optional<std::pair<std::string, std::size_t>>(std::size_t)> array_type =
+      [&](std::size_t i) -> std::optional<std::pair<std::string, std::size_t>> {
+    if (!upper_at(i, "ARRAY")) return std::nullopt;
+    std::size_t open = skip_space(i + 5);
+    if (open >= sql.size() || sql[open] != '(') return std::nullopt;
+    std::size_t start = skip_space(open + 1);
+    std::string inner;
+    std::size_t j = start;
+    if (auto nested = array_type(start)) {
+      inner = nested->first;
+      j = nested->second;
+    } else {
+      int depth = 0;
+      while (j < sql.size() && !(depth == 0 && sql[j] == ')')) {
+        if (sql[j] == '\'' || sql[j] == '"') return std::nullopt;  // not a plain type
+        if (sql[j] == '(') ++depth;
+        if (sql[j] == ')') --depth;
+        ++j;
+      }
+      inner = sql.substr(start, j - start);
+      while (!inner.empty() && std::isspace(static_cast<unsigned char>(inner.back()))) inner.pop_back();
+    }
+    j = skip_space(j);
+    if (j >= sql.size() || sql[j] != ')' || inner.empty()) return std::nullopt;
+    return std::make_pair(inner + "[]", j + 1);
+  };
+  std::string out;
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {  // copy a quoted run verbatim
+      std::size_t end = i + 1;
+      while (end < sql.size() && !(sql[end] == c && (end + 1 >= sql.size() || sql[end + 1] != c))) {
+        end += (sql[end] == c) ? 2 : 1;
+      }
+      out.append(sql, i, end + 1 - i);
+      i = end + 1;
+      continue;
+    }
+    if (upper_at(i, "AS")) {
+      std::size_t t = skip_space(i + 2);
+      if (auto type = array_type(t)) {
+        out += sql.substr(i, t - i) + type->first;
+        i = type->second;
+        continue;
+      }
+    }
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
 }  // namespace
 
 Status BindTables(json::value& statement, const QueryContext& ctx, TableResolver& resolver, SqlHost& host,
@@ -825,8 +894,8 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
                                        BindStats& stats) {
   auto doc = host.Parse(sql);
   if (!doc && doc.error().code == kSyntaxError) {
-    // Trino accepts VALUES rows without parentheses (VALUES 1, 2, 3); DuckDB does not.
-    std::string rewritten = ParenthesizeValuesRows(sql);
+    // Trino accepts VALUES rows without parentheses (VALUES 1, 2, 3) and ARRAY(T) types; DuckDB does not.
+    std::string rewritten = RewriteArrayTypes(ParenthesizeValuesRows(sql));
     if (rewritten != sql) {
       auto retry = host.Parse(rewritten);
       if (retry) doc = std::move(retry);

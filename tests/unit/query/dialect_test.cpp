@@ -22,6 +22,13 @@ class DialectTest : public EngineFixture {
   }
 };
 
+TEST_F(DialectTest, TrinoArrayTypesInCasts) {
+  EXPECT_EQ(Value("CAST(json_parse('[1, 2]') AS ARRAY(INTEGER))"), "[1, 2]");
+  EXPECT_EQ(Value(R"(cardinality(TRY_CAST(json_parse('[["a"], []]') AS array( ARRAY(varchar) ))))"), "2");
+  EXPECT_EQ(Value("CAST(ARRAY[1] AS ARRAY(DOUBLE))"), "[1.0]");
+  EXPECT_EQ(Value("'AS ARRAY(INTEGER)'"), "AS ARRAY(INTEGER)");  // strings are left alone
+}
+
 TEST_F(DialectTest, DigestsAreVarbinary) {
   EXPECT_EQ(Value("to_hex(md5(to_utf8('abc')))"), "900150983CD24FB0D6963F7D28E17F72");
   EXPECT_EQ(Value("lower(to_hex(sha1(to_utf8('abc'))))"), "a9993e364706816aba3e25717850c26c9cd0d89d");
