@@ -79,11 +79,26 @@ constexpr Rename kRenames[] = {
     {"last_day_of_month", 1, 1, "last_day"},
     {"codepoint", 1, 1, "unicode"},
     {"date", 1, 1, "__cenote_date"},
-    {"array_distinct", 1, 1, "list_distinct"},
-    {"array_max", 1, 1, "list_max"},
-    {"array_min", 1, 1, "list_min"},
+    {"array_distinct", 1, 1, "__cenote_array_distinct"},
+    {"array_max", 1, 1, "__cenote_array_max"},
+    {"array_min", 1, 1, "__cenote_array_min"},
+    {"array_sum", 1, 1, "list_sum"},
+    {"array_average", 1, 1, "list_avg"},
+    {"bitwise_and", 2, 2, "__cenote_bitwise_and"},
+    {"bitwise_or", 2, 2, "__cenote_bitwise_or"},
+    {"bitwise_xor", 2, 2, "xor"},
+    {"bitwise_not", 1, 1, "__cenote_bitwise_not"},
+    {"width_bucket", 4, 4, "__cenote_width_bucket"},
+    {"is_json_scalar", 1, 1, "__cenote_is_json_scalar"},
+    {"url_extract_host", 1, 1, "__cenote_url_extract_host"},
+    {"url_extract_protocol", 1, 1, "__cenote_url_extract_protocol"},
+    {"url_extract_path", 1, 1, "__cenote_url_extract_path"},
+    {"url_extract_query", 1, 1, "__cenote_url_extract_query"},
+    {"url_extract_fragment", 1, 1, "__cenote_url_extract_fragment"},
+    {"url_extract_port", 1, 1, "__cenote_url_extract_port"},
+    {"url_extract_parameter", 2, 2, "__cenote_url_extract_parameter"},
     {"array_sort", 1, 1, "list_sort"},
-    {"array_intersect", 2, 2, "list_intersect"},
+    {"array_intersect", 2, 2, "__cenote_array_intersect"},
     {"array_union", 2, 2, "__cenote_array_union"},
     {"array_except", 2, 2, "__cenote_array_except"},
     {"array_position", 2, 2, "__cenote_array_position"},
@@ -176,9 +191,45 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_infinity() AS CAST('inf' AS DOUBLE)",
     "CREATE MACRO __cenote_nan() AS CAST('nan' AS DOUBLE)",
     "CREATE MACRO __cenote_date(x) AS CAST(x AS DATE)",
-    "CREATE MACRO __cenote_array_union(a, b) AS list_distinct(list_concat(a, b))",
-    "CREATE MACRO __cenote_array_except(a, b) AS list_filter(list_distinct(a), lambda __cenote_v: NOT "
-    "list_contains(b, __cenote_v))",
+    // Trino keeps the first occurrence of each element, in order, and one NULL (DuckDB's list_distinct
+    // does neither); union, intersect and except build on it.
+    "CREATE MACRO __cenote_array_distinct(a) AS list_filter(a, lambda __cenote_v, __cenote_i: CASE WHEN "
+    "__cenote_v IS NULL THEN __cenote_i = list_position(list_transform(a, lambda __cenote_w: __cenote_w IS "
+    "NULL), true) ELSE list_position(a, __cenote_v) = __cenote_i END)",
+    "CREATE MACRO __cenote_array_union(a, b) AS __cenote_array_distinct(list_concat(a, b))",
+    "CREATE MACRO __cenote_array_intersect(a, b) AS __cenote_array_distinct(list_filter(a, lambda "
+    "__cenote_v: "
+    "list_contains(b, __cenote_v)))",
+    "CREATE MACRO __cenote_array_except(a, b) AS __cenote_array_distinct(list_filter(a, lambda __cenote_v: "
+    "NOT "
+    "list_contains(b, __cenote_v)))",
+    // Trino: NULL when the array holds a NULL.
+    "CREATE MACRO __cenote_array_max(a) AS CASE WHEN list_bool_or(list_transform(a, lambda __cenote_v: "
+    "__cenote_v IS NULL)) THEN NULL ELSE list_max(a) END",
+    "CREATE MACRO __cenote_array_min(a) AS CASE WHEN list_bool_or(list_transform(a, lambda __cenote_v: "
+    "__cenote_v IS NULL)) THEN NULL ELSE list_min(a) END",
+    "CREATE MACRO __cenote_bitwise_and(a, b) AS a & b",
+    "CREATE MACRO __cenote_bitwise_or(a, b) AS a | b",
+    "CREATE MACRO __cenote_bitwise_not(a) AS ~a",
+    "CREATE MACRO __cenote_width_bucket(x, lo, hi, n) AS CASE WHEN x < lo THEN 0 WHEN x >= hi THEN n + 1 "
+    "ELSE "
+    "CAST(floor((x - lo) / (hi - lo) * n) AS BIGINT) + 1 END",
+    "CREATE MACRO __cenote_is_json_scalar(j) AS json_type(CAST(j AS JSON)) NOT IN ('OBJECT', 'ARRAY')",
+    // URL parts (RFC 3986 layout: scheme://host:port/path?query#fragment); NULL when absent, as Trino.
+    "CREATE MACRO __cenote_url_part(u, g) AS nullif(regexp_extract(u, "
+    "'^(?:([a-zA-Z][a-zA-Z0-9+.-]*):)?(?://([^/?#:]*)(?::([0-9]+))?)?([^?#]*)(?:\\?([^#]*))?(?:#(.*))?$', "
+    "g), "
+    "'')",
+    "CREATE MACRO __cenote_url_extract_protocol(u) AS __cenote_url_part(u, 1)",
+    "CREATE MACRO __cenote_url_extract_host(u) AS __cenote_url_part(u, 2)",
+    "CREATE MACRO __cenote_url_extract_port(u) AS CAST(__cenote_url_part(u, 3) AS BIGINT)",
+    "CREATE MACRO __cenote_url_extract_path(u) AS coalesce(__cenote_url_part(u, 4), '')",
+    "CREATE MACRO __cenote_url_extract_query(u) AS __cenote_url_part(u, 5)",
+    "CREATE MACRO __cenote_url_extract_fragment(u) AS __cenote_url_part(u, 6)",
+    "CREATE MACRO __cenote_url_extract_parameter(u, name) AS CASE WHEN regexp_matches(__cenote_url_part(u, "
+    "5), "
+    "'(?:^|&)' || regexp_escape(name) || '=') THEN url_decode(regexp_extract(__cenote_url_part(u, 5), "
+    "'(?:^|&)' || regexp_escape(name) || '=([^&]*)', 1)) END",
     // Trino: 0 when absent (DuckDB: NULL).
     "CREATE MACRO __cenote_array_position(a, x) AS coalesce(list_position(a, x), 0)",
     "CREATE MACRO __cenote_array_remove(a, x) AS list_filter(a, lambda __cenote_v: __cenote_v IS DISTINCT "
@@ -264,6 +315,16 @@ json::value VarcharConstant(const std::string& s) {
 
 void SetName(json::object& fn, std::string_view name) { fn["function_name"] = json::string(name); }
 
+json::object Operator(std::string_view cls, std::string_view type, json::array children) {
+  json::object o;
+  o["class"] = cls;
+  o["type"] = type;
+  o["alias"] = "";
+  o["query_location"] = 0;
+  o["children"] = std::move(children);
+  return o;
+}
+
 Status RewriteFunction(json::object& fn) {
   json::value* name_value = fn.if_contains("function_name");
   if (name_value == nullptr || !name_value->is_string()) return Status::Ok();
@@ -308,6 +369,30 @@ Status RewriteFunction(json::object& fn) {
                        "INVALID_FUNCTION_ARGUMENT: '" + u + "' is not a valid Timestamp field");
     args->erase(args->begin());
     SetName(fn, "__cenote_date_add_" + u);
+    return Status::Ok();
+  }
+  if ((name == "any_match" || name == "all_match" || name == "none_match") && argc == 2) {
+    // coalesce(list_aggregate(list_transform(a, predicate), 'bool_or'|'bool_and'), false|true), NOT-ed for
+    // none_match.
+    // (Macros cannot take lambdas, so this is built as a tree.) An empty array gives Trino's answer;
+    // NULL predicate results are skipped, where Trino answers NULL when they decide.
+    json::object transform = fn;
+    SetName(transform, "list_transform");
+    transform["schema"] = "";
+    json::object aggregate = fn;  // list_bool_or/and are macros, which cannot take a lambda either
+    SetName(aggregate, "list_aggregate");
+    aggregate["schema"] = "";
+    aggregate["children"] =
+        json::array{std::move(transform), VarcharConstant(name == "all_match" ? "bool_and" : "bool_or")};
+    json::object fallback = Operator("CAST", "OPERATOR_CAST", {});
+    fallback.erase("children");
+    fallback["child"] = VarcharConstant(name == "all_match" ? "t" : "f");
+    fallback["cast_type"] = json::object{{"id", "BOOLEAN"}, {"type_info", nullptr}};
+    fallback["try_cast"] = false;
+    json::object result =
+        Operator("OPERATOR", "OPERATOR_COALESCE", {std::move(aggregate), std::move(fallback)});
+    if (name == "none_match") result = Operator("OPERATOR", "OPERATOR_NOT", {std::move(result)});
+    fn = std::move(result);
     return Status::Ok();
   }
   if (name == "at_timezone" && argc == 2) {

@@ -22,6 +22,50 @@ class DialectTest : public EngineFixture {
   }
 };
 
+TEST_F(DialectTest, ArraySetFunctionsKeepTrinoOrder) {
+  EXPECT_EQ(Value("array_distinct(ARRAY[3, 1, 3, NULL, 2, 1, NULL])"), "[3, 1, null, 2]");
+  EXPECT_EQ(Value("array_union(ARRAY[3, 1], ARRAY[1, 2])"), "[3, 1, 2]");
+  EXPECT_EQ(Value("array_intersect(ARRAY[3, 1, 2, 3], ARRAY[2, 3])"), "[3, 2]");
+  EXPECT_EQ(Value("array_except(ARRAY[3, 1, 2, 3], ARRAY[1])"), "[3, 2]");
+  EXPECT_EQ(Value("array_max(ARRAY[1, NULL, 3])"), "NULL");
+  EXPECT_EQ(Value("array_min(ARRAY[4, 2, 3])"), "2");
+  EXPECT_EQ(Value("array_sum(ARRAY[1, 2, 3])"), "6");
+  EXPECT_EQ(Value("array_average(ARRAY[1, 2, 3])"), "2.0");
+}
+
+TEST_F(DialectTest, MatchFunctions) {
+  EXPECT_EQ(Value("any_match(ARRAY[1, 2], x -> x > 1)"), "true");
+  EXPECT_EQ(Value("any_match(ARRAY[1, NULL], x -> x > 1)"), "false");  // Trino: NULL (documented)
+  EXPECT_EQ(Value("any_match(ARRAY[], x -> x > 1)"), "false");
+  EXPECT_EQ(Value("all_match(ARRAY[], x -> x > 1)"), "true");
+  EXPECT_EQ(Value("any_match(ARRAY[1, 2], x -> x > 5)"), "false");
+  EXPECT_EQ(Value("all_match(ARRAY[1, 2], x -> x > 0)"), "true");
+  EXPECT_EQ(Value("all_match(ARRAY[1, 2], x -> x > 1)"), "false");
+  EXPECT_EQ(Value("none_match(ARRAY[1, 2], x -> x > 5)"), "true");
+  EXPECT_EQ(Value("none_match(ARRAY['a', 'b'], s -> s = 'b')"), "false");
+}
+
+TEST_F(DialectTest, UrlBitwiseAndMiscFunctions) {
+  EXPECT_EQ(Value("url_extract_host('https://ex.com:8080/p/q?a=1&b=x%20y#top')"), "ex.com");
+  EXPECT_EQ(Value("url_extract_port('https://ex.com:8080/p/q?a=1')"), "8080");
+  EXPECT_EQ(Value("url_extract_protocol('https://ex.com/p')"), "https");
+  EXPECT_EQ(Value("url_extract_path('https://ex.com/p/q?a=1')"), "/p/q");
+  EXPECT_EQ(Value("url_extract_query('https://ex.com/p/q?a=1&b=2#f')"), "a=1&b=2");
+  EXPECT_EQ(Value("url_extract_fragment('https://ex.com/p#f')"), "f");
+  EXPECT_EQ(Value("url_extract_parameter('https://ex.com/p?a=1&b=x%20y', 'b')"), "x y");
+  EXPECT_EQ(Value("url_extract_parameter('https://ex.com/p?a=1', 'c')"), "NULL");
+  EXPECT_EQ(Value("url_extract_port('https://ex.com/p')"), "NULL");
+  EXPECT_EQ(Value("bitwise_and(12, 10)"), "8");
+  EXPECT_EQ(Value("bitwise_or(12, 10)"), "14");
+  EXPECT_EQ(Value("bitwise_xor(12, 10)"), "6");
+  EXPECT_EQ(Value("bitwise_not(0)"), "-1");
+  EXPECT_EQ(Value("width_bucket(5.3, 0.2, 10.6, 5)"), "3");
+  EXPECT_EQ(Value("width_bucket(-1, 0, 10, 5)"), "0");
+  EXPECT_EQ(Value("width_bucket(10, 0, 10, 5)"), "6");
+  EXPECT_EQ(Value("is_json_scalar('1')"), "true");
+  EXPECT_EQ(Value("is_json_scalar('[1]')"), "false");
+}
+
 TEST_F(DialectTest, TrinoArrayTypesInCasts) {
   EXPECT_EQ(Value("CAST(json_parse('[1, 2]') AS ARRAY(INTEGER))"), "[1, 2]");
   EXPECT_EQ(Value(R"(cardinality(TRY_CAST(json_parse('[["a"], []]') AS array( ARRAY(varchar) ))))"), "2");
