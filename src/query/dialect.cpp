@@ -208,6 +208,8 @@ const std::vector<std::string> kMacros = {
     "__cenote_v IS NULL)) THEN NULL ELSE list_max(a) END",
     "CREATE MACRO __cenote_array_min(a) AS CASE WHEN list_bool_or(list_transform(a, lambda __cenote_v: "
     "__cenote_v IS NULL)) THEN NULL ELSE list_min(a) END",
+    // Trino's parse_datetime returns a timestamp with time zone.
+    "CREATE MACRO __cenote_parse_datetime(s, f) AS CAST(strptime(s, f) AS TIMESTAMP WITH TIME ZONE)",
     "CREATE MACRO __cenote_bitwise_and(a, b) AS a & b",
     "CREATE MACRO __cenote_bitwise_or(a, b) AS a | b",
     "CREATE MACRO __cenote_bitwise_not(a) AS ~a",
@@ -325,6 +327,88 @@ json::object Operator(std::string_view cls, std::string_view type, json::array c
   return o;
 }
 
+// Joda-Time patterns (format_datetime, parse_datetime) -> strftime/strptime. Letters repeat for width:
+// yyyy/yy, MMMM/MMM/MM/M, dd/d, HH/H, hh/h, mm/m, ss/s, SSS/SSSSSS, a, EEEE/EEE, DDD/D, Z, z, 'literal'.
+Result<std::string> ConvertJodaFormat(const std::string& f) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < f.size()) {
+    char c = f[i];
+    if (c == '\'') {
+      if (i + 1 < f.size() && f[i + 1] == '\'') {
+        out += '\'';
+        i += 2;
+        continue;
+      }
+      std::size_t end = f.find('\'', i + 1);
+      if (end == std::string::npos) return NotSupported("unterminated quote in the datetime format " + f);
+      for (std::size_t k = i + 1; k < end; ++k) out += f[k] == '%' ? std::string("%%") : std::string(1, f[k]);
+      i = end + 1;
+      continue;
+    }
+    if (!std::isalpha(static_cast<unsigned char>(c))) {
+      out += c == '%' ? std::string("%%") : std::string(1, c);
+      ++i;
+      continue;
+    }
+    std::size_t n = 1;
+    while (i + n < f.size() && f[i + n] == c) ++n;
+    i += n;
+    auto pad = [&](const char* padded, const char* plain) { out += n >= 2 ? padded : plain; };
+    switch (c) {
+      case 'y':
+      case 'Y':
+        out += n == 2 ? "%y" : "%Y";
+        break;
+      case 'M':
+        out += n >= 4 ? "%B" : n == 3 ? "%b" : n == 2 ? "%m" : "%-m";
+        break;
+      case 'd':
+        pad("%d", "%-d");
+        break;
+      case 'H':
+        pad("%H", "%-H");
+        break;
+      case 'h':
+        pad("%I", "%-I");
+        break;
+      case 'm':
+        pad("%M", "%-M");
+        break;
+      case 's':
+        pad("%S", "%-S");
+        break;
+      case 'S':
+        if (n == 3) {
+          out += "%g";
+        } else if (n == 6) {
+          out += "%f";
+        } else {
+          return NotSupported("fraction of second with " + std::to_string(n) + " digits in " + f);
+        }
+        break;
+      case 'a':
+        out += "%p";
+        break;
+      case 'E':
+        out += n >= 4 ? "%A" : "%a";
+        break;
+      case 'D':
+        out += n >= 3 ? "%j" : "%-j";
+        break;
+      case 'Z':
+        out += "%z";
+        break;
+      case 'z':
+        out += "%Z";
+        break;
+      default:
+        return NotSupported("the datetime pattern letter '" + std::string(1, c) + "' in " + f);
+    }
+  }
+  return out;
+}
+
 Status RewriteFunction(json::object& fn) {
   json::value* name_value = fn.if_contains("function_name");
   if (name_value == nullptr || !name_value->is_string()) return Status::Ok();
@@ -347,6 +431,16 @@ Status RewriteFunction(json::object& fn) {
     if (!converted) return std::move(converted).error();
     *format = *converted;
     SetName(fn, name == "date_format" ? "strftime" : "strptime");
+    return Status::Ok();
+  }
+  if ((name == "format_datetime" || name == "parse_datetime") && argc == 2) {
+    json::string* format = ConstantString((*args)[1]);
+    if (format == nullptr) return NotSupported(name + " with a format that is not a constant string");
+    auto converted = ConvertJodaFormat(std::string(*format));
+    if (!converted) return std::move(converted).error();
+    *format = *converted;
+    SetName(fn, name == "format_datetime" ? "strftime" : "__cenote_parse_datetime");
+    if (name == "parse_datetime") fn["schema"] = "";
     return Status::Ok();
   }
   if (name == "regexp_replace" && (argc == 2 || argc == 3)) {

@@ -66,6 +66,19 @@ TEST_F(DialectTest, UrlBitwiseAndMiscFunctions) {
   EXPECT_EQ(Value("is_json_scalar('[1]')"), "false");
 }
 
+TEST_F(DialectTest, JodaDatetimeFormats) {
+  EXPECT_EQ(Value("format_datetime(TIMESTAMP '2024-05-01 07:04:09.123', 'yyyy-MM-dd HH:mm:ss.SSS')"),
+            "2024-05-01 07:04:09.123");
+  EXPECT_EQ(Value("format_datetime(TIMESTAMP '2024-05-01 17:04:09', 'EEE, d MMM yy h:mm a')"),
+            "Wed, 1 May 24 5:04 PM");
+  EXPECT_EQ(Value("format_datetime(DATE '2024-05-01', 'EEEE MMMM dd ''at'' DDD')"),
+            "Wednesday May 01 at 122");
+  EXPECT_EQ(Value("format_datetime(TIMESTAMP '2024-05-01 00:00', '100% yyyy')"), "100% 2024");
+  EXPECT_EQ(Value("parse_datetime('2024-05-01 12:34', 'yyyy-MM-dd HH:mm')"), "2024-05-01 12:34:00.000 UTC");
+  EXPECT_EQ(Value("typeof(parse_datetime('01/05/2024', 'dd/MM/yyyy'))"), "timestamp(3) with time zone");
+  EXPECT_EQ(Value("format_datetime(TIMESTAMP '2024-05-01 00:00', 'ww')").rfind("ERROR NOT_SUPPORTED", 0), 0u);
+}
+
 TEST_F(DialectTest, TrinoArrayTypesInCasts) {
   EXPECT_EQ(Value("CAST(json_parse('[1, 2]') AS ARRAY(INTEGER))"), "[1, 2]");
   EXPECT_EQ(Value(R"(cardinality(TRY_CAST(json_parse('[["a"], []]') AS array( ARRAY(varchar) ))))"), "2");
