@@ -89,6 +89,11 @@ constexpr Rename kRenames[] = {
     {"bitwise_xor", 2, 2, "xor"},
     {"bitwise_not", 1, 1, "__cenote_bitwise_not"},
     {"width_bucket", 4, 4, "__cenote_width_bucket"},
+    {"split_to_map", 3, 3, "__cenote_split_to_map"},
+    {"to_milliseconds", 1, 1, "__cenote_to_milliseconds"},
+    {"hamming_distance", 2, 2, "hamming"},
+    {"normalize", 1, 1, "nfc_normalize"},
+    {"regexp_count", 2, 2, "__cenote_regexp_count"},
     {"is_json_scalar", 1, 1, "__cenote_is_json_scalar"},
     {"url_extract_host", 1, 1, "__cenote_url_extract_host"},
     {"url_extract_protocol", 1, 1, "__cenote_url_extract_protocol"},
@@ -211,6 +216,11 @@ const std::vector<std::string> kMacros = {
     // Trino's parse_datetime returns a timestamp with time zone.
     "CREATE MACRO __cenote_parse_datetime(s, f) AS CAST(strptime(s, f) AS TIMESTAMP WITH TIME ZONE)",
     "CREATE MACRO __cenote_bitwise_and(a, b) AS a & b",
+    "CREATE MACRO __cenote_split_to_map(s, entry, kv) AS map_from_entries(list_transform(string_split(s, "
+    "entry), "
+    "lambda __cenote_e: {'k': split_part(__cenote_e, kv, 1), 'v': split_part(__cenote_e, kv, 2)}))",
+    "CREATE MACRO __cenote_to_milliseconds(i) AS CAST(epoch(i) * 1000 AS BIGINT)",
+    "CREATE MACRO __cenote_regexp_count(s, p) AS len(regexp_extract_all(s, p))",
     "CREATE MACRO __cenote_bitwise_or(a, b) AS a | b",
     "CREATE MACRO __cenote_bitwise_not(a) AS ~a",
     "CREATE MACRO __cenote_width_bucket(x, lo, hi, n) AS CASE WHEN x < lo THEN 0 WHEN x >= hi THEN n + 1 "

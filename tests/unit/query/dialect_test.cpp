@@ -62,6 +62,11 @@ TEST_F(DialectTest, UrlBitwiseAndMiscFunctions) {
   EXPECT_EQ(Value("width_bucket(5.3, 0.2, 10.6, 5)"), "3");
   EXPECT_EQ(Value("width_bucket(-1, 0, 10, 5)"), "0");
   EXPECT_EQ(Value("width_bucket(10, 0, 10, 5)"), "6");
+  EXPECT_EQ(Value("split_to_map('a=1,b=2', ',', '=')"), "{a=1, b=2}");
+  EXPECT_EQ(Value("element_at(split_to_map('a=1,b=2', ',', '='), 'b')"), "2");
+  EXPECT_EQ(Value("to_milliseconds(INTERVAL '2' SECOND)"), "2000");
+  EXPECT_EQ(Value("hamming_distance('abc', 'abd')"), "1");
+  EXPECT_EQ(Value("regexp_count('a1b22', '[0-9]')"), "3");
   EXPECT_EQ(Value("is_json_scalar('1')"), "true");
   EXPECT_EQ(Value("is_json_scalar('[1]')"), "false");
 }
