@@ -419,6 +419,88 @@ Result<std::string> ConvertJodaFormat(const std::string& f) {
   return out;
 }
 
+// A FUNCTION node like `like` (its modifiers), named `name`, over `children`.
+json::object FunctionLike(const json::object& like, std::string_view name, json::array children) {
+  json::object f = like;
+  f["function_name"] = json::string(name);
+  f["schema"] = "";
+  f["alias"] = "";
+  f["children"] = std::move(children);
+  return f;
+}
+
+json::object ColumnRef(std::initializer_list<std::string_view> names, std::string_view alias = "") {
+  json::object c;
+  c["class"] = "COLUMN_REF";
+  c["type"] = "COLUMN_REF";
+  c["alias"] = alias;
+  c["query_location"] = 0;
+  json::array n;
+  for (auto name : names) n.push_back(json::string(name));
+  c["column_names"] = std::move(n);
+  return c;
+}
+
+// References to the lambda parameters k and v -> __cenote_e.key / __cenote_e.value (map entries).
+void SubstituteEntryParams(json::value& v, const std::string& k, const std::string& val) {
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) SubstituteEntryParams(item, k, val);
+    return;
+  }
+  if (!v.is_object()) return;
+  json::object& o = v.get_object();
+  if (StringField(o, "class") == "COLUMN_REF") {
+    json::value* names = o.if_contains("column_names");
+    if (names != nullptr && names->is_array() && !names->get_array().empty() &&
+        names->get_array()[0].is_string()) {
+      std::string first = Lower(names->get_array()[0].get_string());
+      if (first == k || first == val) {
+        json::array renamed{json::string("__cenote_e"), json::string(first == k ? "key" : "value")};
+        for (std::size_t i = 1; i < names->get_array().size(); ++i) renamed.push_back(names->get_array()[i]);
+        *names = std::move(renamed);
+      }
+    }
+    return;
+  }
+  for (auto& [key, child] : o) SubstituteEntryParams(child, k, val);
+}
+
+// map_filter / transform_values / transform_keys (map, (k, v) -> body) over map_entries(map).
+Status RewriteMapLambda(json::object& fn, const std::string& name) {
+  json::array* args = Children(fn);
+  if (args == nullptr || args->size() != 2 || !(*args)[1].is_object()) return Status::Ok();
+  json::object& lambda = (*args)[1].get_object();
+  json::value* lhs = lambda.if_contains("lhs");
+  json::array* params = lhs != nullptr && lhs->is_object() ? Children(lhs->get_object()) : nullptr;
+  if (StringField(lambda, "class") != "LAMBDA" || params == nullptr || params->size() != 2)
+    return NotSupported(name + " needs a lambda of two parameters, (k, v) -> ...");
+  std::string k, v;
+  for (int i = 0; i < 2; ++i) {
+    const json::value& p = (*params)[static_cast<std::size_t>(i)];
+    const json::value* n = p.is_object() ? p.get_object().if_contains("column_names") : nullptr;
+    if (n == nullptr || !n->is_array() || n->get_array().size() != 1 || !n->get_array()[0].is_string())
+      return NotSupported(name + " needs a lambda of two parameters, (k, v) -> ...");
+    (i == 0 ? k : v) = Lower(n->get_array()[0].get_string());
+  }
+  json::value body = lambda["expr"];
+  SubstituteEntryParams(body, k, v);
+  if (name == "transform_values" || name == "transform_keys") {
+    json::value entry_key = ColumnRef({"__cenote_e", "key"}, "key");
+    json::value entry_value = ColumnRef({"__cenote_e", "value"}, "value");
+    body.get_object()["alias"] = name == "transform_values" ? "value" : "key";
+    json::array fields = name == "transform_values" ? json::array{std::move(entry_key), std::move(body)}
+                                                    : json::array{std::move(body), std::move(entry_value)};
+    body = FunctionLike(fn, "struct_pack", std::move(fields));
+  }
+  lambda["lhs"] = ColumnRef({"__cenote_e"});
+  lambda["expr"] = std::move(body);
+  json::value entries = FunctionLike(fn, "map_entries", json::array{std::move((*args)[0])});
+  json::value mapped = FunctionLike(fn, name == "map_filter" ? "list_filter" : "list_transform",
+                                    json::array{std::move(entries), std::move((*args)[1])});
+  fn = FunctionLike(fn, "map_from_entries", json::array{std::move(mapped)});
+  return Status::Ok();
+}
+
 Status RewriteFunction(json::object& fn) {
   json::value* name_value = fn.if_contains("function_name");
   if (name_value == nullptr || !name_value->is_string()) return Status::Ok();
@@ -499,6 +581,8 @@ Status RewriteFunction(json::object& fn) {
     fn = std::move(result);
     return Status::Ok();
   }
+  if ((name == "map_filter" || name == "transform_values" || name == "transform_keys") && argc == 2)
+    return RewriteMapLambda(fn, name);
   if (name == "at_timezone" && argc == 2) {
     std::swap((*args)[0], (*args)[1]);
     SetName(fn, "timezone");

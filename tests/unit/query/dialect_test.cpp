@@ -71,6 +71,17 @@ TEST_F(DialectTest, UrlBitwiseAndMiscFunctions) {
   EXPECT_EQ(Value("is_json_scalar('[1]')"), "false");
 }
 
+TEST_F(DialectTest, MapLambdas) {
+  EXPECT_EQ(Value("map_filter(MAP(ARRAY['a', 'b', 'c'], ARRAY[1, 2, 3]), (k, v) -> v > 1 AND k <> 'c')"),
+            "{b=2}");
+  EXPECT_EQ(Value("transform_values(MAP(ARRAY['a', 'b'], ARRAY[1, 2]), (k, v) -> v * 10)"), "{a=10, b=20}");
+  EXPECT_EQ(
+      Value("transform_keys(MAP(ARRAY['a', 'b'], ARRAY[1, 2]), (k, v) -> upper(k) || CAST(v AS VARCHAR))"),
+      "{A1=1, B2=2}");
+  EXPECT_EQ(Value("cardinality(map_filter(MAP(ARRAY[1], ARRAY[1]), (k, v) -> false))"), "0");
+  EXPECT_EQ(Value("map_filter(MAP(ARRAY[1], ARRAY[1]), x -> true)").rfind("ERROR NOT_SUPPORTED", 0), 0u);
+}
+
 TEST_F(DialectTest, JodaDatetimeFormats) {
   EXPECT_EQ(Value("format_datetime(TIMESTAMP '2024-05-01 07:04:09.123', 'yyyy-MM-dd HH:mm:ss.SSS')"),
             "2024-05-01 07:04:09.123");
