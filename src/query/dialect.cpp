@@ -501,6 +501,59 @@ Status RewriteMapLambda(json::object& fn, const std::string& name) {
   return Status::Ok();
 }
 
+// Replaces references to the column `name` by `with` (reduce's output function).
+void SubstituteColumn(json::value& v, const std::string& name, const json::value& with) {
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) SubstituteColumn(item, name, with);
+    return;
+  }
+  if (!v.is_object()) return;
+  json::object& o = v.get_object();
+  if (StringField(o, "class") == "COLUMN_REF") {
+    const json::value* names = o.if_contains("column_names");
+    if (names != nullptr && names->is_array() && !names->get_array().empty() &&
+        names->get_array()[0].is_string() && Lower(names->get_array()[0].get_string()) == name) {
+      // s -> the expression; s.field (and deeper) -> struct_extract of it.
+      json::value replaced = with;
+      const json::array& n = names->get_array();
+      for (std::size_t i = 1; i < n.size(); ++i) {
+        if (!n[i].is_string()) return;
+        replaced =
+            FunctionLike(with.get_object(), "struct_extract",
+                         json::array{std::move(replaced), VarcharConstant(std::string(n[i].get_string()))});
+      }
+      json::value alias = o["alias"];
+      v = std::move(replaced);
+      v.get_object()["alias"] = alias;
+    }
+    return;
+  }
+  for (auto& [key, child] : o) SubstituteColumn(child, name, with);
+}
+
+// reduce(array, initial, (s, x) -> step, s -> output) -> output with s := list_reduce(array, step, initial).
+Status RewriteReduce(json::object& fn) {
+  json::array* args = Children(fn);
+  if (args == nullptr || args->size() != 4 || !(*args)[3].is_object()) return Status::Ok();
+  json::object& output = (*args)[3].get_object();
+  const json::value* lhs = output.if_contains("lhs");
+  const json::value* names =
+      lhs != nullptr && lhs->is_object() ? lhs->get_object().if_contains("column_names") : nullptr;
+  if (StringField(output, "class") != "LAMBDA" || names == nullptr || !names->is_array() ||
+      names->get_array().size() != 1 || !names->get_array()[0].is_string())
+    return NotSupported("reduce needs an output function of one parameter, s -> ...");
+  std::string state = Lower(names->get_array()[0].get_string());
+  json::value body = output["expr"];
+  json::value reduced = FunctionLike(
+      fn, "list_reduce", json::array{std::move((*args)[0]), std::move((*args)[2]), std::move((*args)[1])});
+  json::value alias = fn["alias"];
+  SubstituteColumn(body, state, reduced);
+  if (!body.is_object()) return NotSupported("reduce with this output function");
+  body.get_object()["alias"] = alias;
+  fn = std::move(body.get_object());
+  return Status::Ok();
+}
+
 Status RewriteFunction(json::object& fn) {
   json::value* name_value = fn.if_contains("function_name");
   if (name_value == nullptr || !name_value->is_string()) return Status::Ok();
@@ -581,6 +634,7 @@ Status RewriteFunction(json::object& fn) {
     fn = std::move(result);
     return Status::Ok();
   }
+  if (name == "reduce" && argc == 4) return RewriteReduce(fn);
   if ((name == "map_filter" || name == "transform_values" || name == "transform_keys") && argc == 2)
     return RewriteMapLambda(fn, name);
   if (name == "at_timezone" && argc == 2) {

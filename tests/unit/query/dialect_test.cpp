@@ -82,6 +82,18 @@ TEST_F(DialectTest, MapLambdas) {
   EXPECT_EQ(Value("map_filter(MAP(ARRAY[1], ARRAY[1]), x -> true)").rfind("ERROR NOT_SUPPORTED", 0), 0u);
 }
 
+TEST_F(DialectTest, Reduce) {
+  EXPECT_EQ(Value("reduce(ARRAY[5, 20, 50], 0, (s, x) -> s + x, s -> s)"), "75");
+  EXPECT_EQ(Value("reduce(ARRAY[2.0, 3.5], 1.0, (s, x) -> s * x, s -> round(s, 1))"), "7.0");
+  // A state of another type than the elements (Trino allows it) is beyond DuckDB's list_reduce.
+  EXPECT_EQ(Value("reduce(ARRAY[5, 6], CAST(ROW(0.0, 0) AS ROW(sum DOUBLE, count INTEGER)), "
+                  "(s, x) -> CAST(ROW(x + s.sum, s.count + 1) AS ROW(sum DOUBLE, count INTEGER)), "
+                  "s -> s.sum / s.count)")
+                .rfind("ERROR", 0),
+            0u);
+  EXPECT_EQ(Value("reduce(ARRAY[], 7, (s, x) -> s + x, s -> s * 2)"), "14");
+}
+
 TEST_F(DialectTest, JodaDatetimeFormats) {
   EXPECT_EQ(Value("format_datetime(TIMESTAMP '2024-05-01 07:04:09.123', 'yyyy-MM-dd HH:mm:ss.SSS')"),
             "2024-05-01 07:04:09.123");
