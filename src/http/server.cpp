@@ -483,6 +483,8 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
     boost::system::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    auto local = socket_.local_endpoint(ec);
+    if (!ec) protocol_ = local.protocol();
     int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     int flags = ::fcntl(fd_, F_GETFL, 0);
@@ -753,6 +755,15 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
   void WaitForHead() {
     in_worker_ = false;
     if (closed_) return;
+    if (released_) {
+      boost::system::error_code ec;
+      socket_.assign(protocol_, fd_, ec);
+      if (ec) {
+        spdlog::warn("http: cannot return a connection to the reactor: {}", ec.message());
+        return CloseNow();
+      }
+      released_ = false;
+    }
     if (server_.stopping()) return CloseNow();
     if (HeadReady()) return Dispatch();
     ArmTimer();
@@ -793,6 +804,13 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
     }
     served_any_ = true;
     in_worker_ = true;
+    // Asio registers a socket with its epoll set edge-triggered for good, so every request arriving while
+    // a worker serves and lingers on the connection would also wake an io thread for nothing (measured on
+    // 4 KiB GETs at 8 connections: 0.25 epoll_wait returns and 0.64 futex calls per request). Take the
+    // descriptor out of the reactor while a worker owns it; WaitForHead puts it back.
+    boost::system::error_code ec;
+    socket_.release(ec);
+    if (!ec) released_ = true;
     server_.pool().Post([self = shared_from_this()] { self->ServeInWorker(); });
   }
 
@@ -906,7 +924,12 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
       SSL_free(ssl_);
       ssl_ = nullptr;
     }
-    socket_.close(ec);
+    if (released_) {
+      ::close(fd_);  // owned by us, not by socket_, while a worker has the connection
+      released_ = false;
+    } else {
+      socket_.close(ec);
+    }
   }
 
   // Closes after a final response: half-close, then read and discard what the client is still
@@ -975,6 +998,10 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
   bool want_write_ = false;
   bool timer_armed_ = false;
   bool in_worker_ = false;  // strand-only
+  // fd_ is out of the reactor (socket_ holds no descriptor): set on the strand when a worker takes the
+  // connection, cleared by WaitForHead (strand) or CloseNow (whoever owns the connection then).
+  bool released_ = false;
+  tcp protocol_ = tcp::v4();
   bool closed_ = false;
   bool served_any_ = false;  // strand-only: an HTTP/1.x request was dispatched (no HTTP/2 preface now)
   bool http2_ = false;       // strand-only: an Http2Session drives the connection
@@ -1418,8 +1445,11 @@ Result<std::uint16_t> Server::Impl::Start() {
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   int io_threads = options_.io_threads > 0 ? options_.io_threads : static_cast<int>(cores);
+  // A worker stays with its keep-alive connection for up to kKeepAliveLingerNanos after a response, so the
+  // pool size is also how many busy connections are served without a reactor round trip each. 16 workers
+  // under 32 connections doubled the context switches per 4 KiB GET (measured: 2.4 vs 1.2 per request).
   int workers =
-      options_.worker_threads > 0 ? options_.worker_threads : std::max(16, 8 * static_cast<int>(cores));
+      options_.worker_threads > 0 ? options_.worker_threads : std::max(64, 8 * static_cast<int>(cores));
   pool_.Start(workers);
   Accept();
   for (int i = 0; i < io_threads; ++i) {

@@ -13,8 +13,10 @@
 //     `worker_threads`. The Handler runs there and may block; the request body is pulled from the
 //     socket and the response pushed to it with blocking I/O bounded by poll() timeouts
 //     (`idle_timeout_seconds`), so a stalled client cannot pin a worker forever. Pipelined requests
-//     already buffered are served by the same worker in order; then the connection goes back to the
-//     reactor.
+//     already buffered are served by the same worker in order; when no task waits for a worker it
+//     also lingers up to 2 ms for the next keep-alive request; then the connection goes back to the
+//     reactor. While a worker has it, the connection's descriptor is out of the reactor's epoll set,
+//     so requests a worker serves wake no io thread.
 //   - Handlers never run on io threads, so a blocking handler never delays accepts or other
 //     connections' header reads.
 // A Server is not copyable. Start/Stop/Wait may be called from any thread; Stop is idempotent.
@@ -34,7 +36,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 4566;  // 0 = ephemeral
   int io_threads = 0;         // 0 = hardware concurrency
-  int worker_threads = 0;     // 0 = max(16, 8 * cores); handlers block here
+  int worker_threads = 0;     // 0 = max(64, 8 * cores); handlers block here
   std::size_t max_header_bytes = 64 * 1024;
   int idle_timeout_seconds = 60;            // keep-alive idle, header-read and body-read/write stall limit
   std::string tls_cert_file, tls_key_file;  // both set = serve HTTPS (TLS 1.2+) instead of HTTP

@@ -206,49 +206,54 @@ Result<Candidate> MatchRestOperation(const ServiceModel& service, const http::Ht
                                      std::string_view path, const QueryParams& params) {
   std::optional<Candidate> best;
   bool path_matched_other_method = false;
-  for (const Operation* op : service.operations()) {
-    bool same_method = op->http_method == request.method;
-    if (!same_method && path_matched_other_method) continue;  // nothing more to learn from this operation
-    bool literals_ok = true;
-    for (const auto& lit : op->query_literals) {
-      const std::string* v = FindParam(params, lit.key);
-      if (!v || (lit.has_value && *v != lit.value)) literals_ok = false;
-    }
-    if (!literals_ok) continue;
-    Labels labels;
-    const std::vector<Token>& tokens = op->path_tokens;
-    if (!MatchTokens(tokens, 0, path, 0, labels)) continue;
-    if (!same_method) {
-      path_matched_other_method = true;
-      continue;
-    }
-    Candidate c;
-    c.op = op;
-    c.labels = std::move(labels);
-    c.literal_queries = static_cast<int>(op->query_literals.size());
-    c.not_deprecated = op->deprecated ? 0 : 1;
-    for (const Token& t : tokens) {
-      if (!t.label) c.literal_chars += static_cast<int>(t.text.size());
-    }
-    bool all_required = true;
-    if (op->input) {
-      for (const Member& m : op->input->members) {
-        if (!m.required) continue;
-        if (m.location == Location::kHeader) {
-          if (request.headers.Has(m.location_name))
-            ++c.required_present;
-          else
-            all_required = false;
-        } else if (m.location == Location::kQueryString && m.shape->type != ShapeType::kMap) {
-          if (FindParam(params, m.location_name))
-            ++c.required_present;
-          else
-            all_required = false;
+  // Two passes: operations of the request's method first (the only ones that can match); the operations
+  // of other methods only shape the error when none does, so they are looked at only then.
+  for (int pass = 0; pass < 2 && !best; ++pass) {
+    for (const Operation* op : service.operations()) {
+      bool same_method = op->http_method == request.method;
+      if (same_method != (pass == 0)) continue;
+      if (!same_method && path_matched_other_method) continue;  // nothing more to learn from this operation
+      bool literals_ok = true;
+      for (const auto& lit : op->query_literals) {
+        const std::string* v = FindParam(params, lit.key);
+        if (!v || (lit.has_value && *v != lit.value)) literals_ok = false;
+      }
+      if (!literals_ok) continue;
+      Labels labels;
+      const std::vector<Token>& tokens = op->path_tokens;
+      if (!MatchTokens(tokens, 0, path, 0, labels)) continue;
+      if (!same_method) {
+        path_matched_other_method = true;
+        continue;
+      }
+      Candidate c;
+      c.op = op;
+      c.labels = std::move(labels);
+      c.literal_queries = static_cast<int>(op->query_literals.size());
+      c.not_deprecated = op->deprecated ? 0 : 1;
+      for (const Token& t : tokens) {
+        if (!t.label) c.literal_chars += static_cast<int>(t.text.size());
+      }
+      bool all_required = true;
+      if (op->input) {
+        for (const Member& m : op->input->members) {
+          if (!m.required) continue;
+          if (m.location == Location::kHeader) {
+            if (request.headers.Has(m.location_name))
+              ++c.required_present;
+            else
+              all_required = false;
+          } else if (m.location == Location::kQueryString && m.shape->type != ShapeType::kMap) {
+            if (FindParam(params, m.location_name))
+              ++c.required_present;
+            else
+              all_required = false;
+          }
         }
       }
+      if (!all_required) continue;
+      if (!best || c.Key() > best->Key()) best = std::move(c);
     }
-    if (!all_required) continue;
-    if (!best || c.Key() > best->Key()) best = std::move(c);
   }
   if (best) return std::move(*best);
   if (IsS3(service)) {

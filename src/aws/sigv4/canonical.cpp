@@ -58,29 +58,62 @@ constexpr std::string_view kSigV2SubResources[] = {"accelerate",
 
 }  // namespace
 
-std::vector<QueryParam> ParseQuery(std::string_view raw_query) {
-  std::vector<QueryParam> out;
+namespace {
+
+// Calls fn(raw_key, raw_value) for each key[=value] pair of a raw query string: empty pairs are skipped,
+// a pair without '=' has an empty value.
+template <typename Fn>
+void ForEachQueryPair(std::string_view raw_query, Fn fn) {
   while (!raw_query.empty()) {
     std::size_t amp = raw_query.find('&');
     std::string_view pair = raw_query.substr(0, amp);
     raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
     if (pair.empty()) continue;
     std::size_t eq = pair.find('=');
-    if (eq == std::string_view::npos) {
-      out.push_back({UriDecode(pair), ""});
-    } else {
-      out.push_back({UriDecode(pair.substr(0, eq)), UriDecode(pair.substr(eq + 1))});
-    }
+    fn(pair.substr(0, eq), eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
   }
+}
+
+}  // namespace
+
+std::vector<QueryParam> ParseQuery(std::string_view raw_query) {
+  std::vector<QueryParam> out;
+  ForEachQueryPair(raw_query, [&](std::string_view key, std::string_view value) {
+    out.push_back({UriDecode(key), UriDecode(value)});
+  });
   return out;
 }
 
-std::string CanonicalQueryString(std::string_view raw_query, std::string_view exclude) {
-  std::vector<std::pair<std::string, std::string>> encoded;
-  for (auto& p : ParseQuery(raw_query)) {
-    if (!exclude.empty() && p.key == exclude) continue;
-    encoded.emplace_back(UriEncode(p.key, true), UriEncode(p.value, true));
+namespace {
+
+bool AllUnreserved(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.' || c == '~'))
+      return false;
   }
+  return true;
+}
+
+// UriEncode(UriDecode(raw), true): the identity for the common all-unreserved component.
+std::string Recode(std::string_view raw) {
+  if (AllUnreserved(raw)) return std::string(raw);
+  return UriEncode(UriDecode(raw), true);
+}
+
+}  // namespace
+
+std::string CanonicalQueryString(std::string_view raw_query, std::string_view exclude) {
+  // Same parameters as ParseQuery yields (empty pairs skipped, a missing '=' is an empty value), each
+  // decoded and re-encoded.
+  std::vector<std::pair<std::string, std::string>> encoded;
+  ForEachQueryPair(raw_query, [&](std::string_view raw_key, std::string_view raw_value) {
+    if (!exclude.empty()) {
+      bool excluded = AllUnreserved(raw_key) ? raw_key == exclude : UriDecode(raw_key) == exclude;
+      if (excluded) return;
+    }
+    encoded.emplace_back(Recode(raw_key), Recode(raw_value));
+  });
   std::sort(encoded.begin(), encoded.end());
   std::string out;
   for (const auto& [k, v] : encoded) {

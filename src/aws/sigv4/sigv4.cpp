@@ -722,9 +722,21 @@ std::optional<Scope> PeekScope(const http::HttpRequest& request) {
   }
   std::string_view q = request.Query();
   if (q.find("X-Amz-Credential=") == std::string_view::npos) return std::nullopt;
-  auto credential = QueryValue(ParseQuery(q), "X-Amz-Credential");
-  if (!credential) return std::nullopt;
-  return ParseCredential(*credential);
+  // The first parameter whose decoded name is X-Amz-Credential, as QueryValue(ParseQuery(q), ...) finds,
+  // without decoding every parameter (this runs on every request, before Authenticate parses the query).
+  while (!q.empty()) {
+    std::size_t amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    std::size_t eq = pair.find('=');
+    std::string_view raw_key = pair.substr(0, eq);
+    bool match = raw_key.find('%') == std::string_view::npos ? raw_key == "X-Amz-Credential"
+                                                             : UriDecode(raw_key) == "X-Amz-Credential";
+    if (!match) continue;
+    if (eq == std::string_view::npos) return ParseCredential("");
+    return ParseCredential(UriDecode(pair.substr(eq + 1)));
+  }
+  return std::nullopt;
 }
 
 Result<iam::Principal> Authenticate(http::HttpRequest& request, const CredentialProvider& credentials,

@@ -27,17 +27,22 @@ using aws::OperationOutput;
 using aws::RequestContext;
 using store::Transaction;
 
+class ReadCache;
+
 struct S3Provider::Env {
   store::MetadataStore& metadata;
   store::BlobStore& blobs;
   const S3Options& options;
   std::atomic<std::int64_t>& last_seq;
+  ReadCache& cache;
 
   // Strictly increasing across the process (and above every stored seq after Open): microseconds
   // since the epoch, bumped on collision. Orders versions and uploads by creation.
   std::int64_t NextSeq();
   Result<std::unique_ptr<Transaction>> Read() { return metadata.Begin(store::MetadataStore::Mode::kRead); }
-  Result<std::unique_ptr<Transaction>> Write() { return metadata.Begin(store::MetadataStore::Mode::kWrite); }
+  // Every S3 metadata write goes through here: the transaction empties the ReadCache when it begins
+  // and when it ends (read_cache.hpp).
+  Result<std::unique_ptr<Transaction>> Write();
   // Best effort: a blob that fails to delete is an orphan that the next Open removes.
   void DeleteBlobs(const std::vector<std::string>& ids);
 };

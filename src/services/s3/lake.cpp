@@ -194,7 +194,7 @@ Result<LakeObject> S3Provider::PutFromReader(const std::string& bucket, const st
   if (!content_type.empty()) params["ContentType"] = content_type;
   input.params = std::move(params);
   input.body = &body;
-  Env env{metadata_, blobs_, options_, last_seq_};
+  Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
   auto out = s3::PutObject(env, OwnerContext(b), input);
   if (!out) return std::move(out).error();
   const auto& r = out->result.as_object();
@@ -236,7 +236,7 @@ Status S3Provider::DeleteObject(const std::string& bucket, const std::string& ke
   }
   aws::OperationInput input;
   input.params = json::object{{"Bucket", bucket}, {"Key", key}};
-  Env env{metadata_, blobs_, options_, last_seq_};
+  Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
   auto out = s3::DeleteObject(env, OwnerContext(b), input);
   if (!out) return std::move(out).error();
   return Status::Ok();

@@ -142,14 +142,17 @@ class ManifestBody final : public http::BodySource {
   // Opens the first kEagerOpen blobs of the range now; later ones open when reached, so a GET of a
   // 10,000-part object does not hold 10,000 descriptors. (Only a concurrent overwrite of such a large
   // object can then cut the response short; the client sees a truncated body and retries.)
-  Status OpenAll() {
+  Status OpenAll(std::shared_ptr<store::BlobReader> first_blob) {
     constexpr std::size_t kEagerOpen = 32;
     readers_.resize(manifest_.size());
+    if (first_blob && !readers_.empty()) readers_[0] = std::move(first_blob);
     std::uint64_t left = remaining_;
     for (std::size_t i = index_; i < manifest_.size() && left > 0 && i < index_ + kEagerOpen; ++i) {
-      auto r = blobs_.Open(manifest_[i].id);
-      if (!r) return std::move(r).error();
-      readers_[i] = std::move(*r);
+      if (!readers_[i]) {
+        auto r = blobs_.Open(manifest_[i].id);
+        if (!r) return std::move(r).error();
+        readers_[i] = std::move(*r);
+      }
       std::uint64_t avail = manifest_[i].size - (i == index_ ? blob_offset_ : 0);
       left -= std::min(left, avail);
     }
@@ -191,7 +194,7 @@ class ManifestBody final : public http::BodySource {
  private:
   store::BlobStore& blobs_;
   std::vector<BlobRef> manifest_;
-  std::vector<std::unique_ptr<store::BlobReader>> readers_;
+  std::vector<std::shared_ptr<store::BlobReader>> readers_;
   std::size_t index_ = 0;
   std::uint64_t blob_offset_ = 0;
   std::uint64_t remaining_ = 0;
@@ -202,9 +205,10 @@ class ManifestBody final : public http::BodySource {
 
 Result<std::unique_ptr<http::BodySource>> OpenManifestBody(store::BlobStore& blobs,
                                                            const std::vector<BlobRef>& manifest,
-                                                           std::uint64_t offset, std::uint64_t length) {
+                                                           std::uint64_t offset, std::uint64_t length,
+                                                           std::shared_ptr<store::BlobReader> first_blob) {
   auto body = std::make_unique<ManifestBody>(blobs, manifest, offset, length);
-  CENOTE_RETURN_IF_ERROR(body->OpenAll());
+  CENOTE_RETURN_IF_ERROR(body->OpenAll(std::move(first_blob)));
   return std::unique_ptr<http::BodySource>(std::move(body));
 }
 

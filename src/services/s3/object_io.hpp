@@ -38,9 +38,10 @@ Status VerifyDigests(const json::object& params, const http::BodyReader* body, c
 // opened before returning, so a concurrent overwrite (which deletes the old blobs after its commit) cannot
 // pull the bytes away mid-response: an unlinked file stays readable through an open descriptor. Fails
 // (NoSuchBlob) if a blob is already gone; GetObject then re-reads the metadata and retries.
-Result<std::unique_ptr<http::BodySource>> OpenManifestBody(store::BlobStore& blobs,
-                                                           const std::vector<BlobRef>& manifest,
-                                                           std::uint64_t offset, std::uint64_t length);
+// `first_blob`, when given, is an already open reader of manifest[0] (from the ReadCache).
+Result<std::unique_ptr<http::BodySource>> OpenManifestBody(
+    store::BlobStore& blobs, const std::vector<BlobRef>& manifest, std::uint64_t offset, std::uint64_t length,
+    std::shared_ptr<store::BlobReader> first_blob = nullptr);
 
 // Copies bytes [offset, offset + length) of a manifest into a new committed blob with 1 MiB buffers,
 // hashing MD5. Used by UploadPartCopy with a range (whole single-blob sources are cloned instead).

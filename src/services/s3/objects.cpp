@@ -5,6 +5,7 @@
 #include "common/encoding.hpp"
 #include "services/s3/checksums.hpp"
 #include "services/s3/object_io.hpp"
+#include "services/s3/read_cache.hpp"
 
 namespace cenote::s3 {
 
@@ -136,6 +137,17 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
 
 namespace {
 
+// NoSuchKey for a missing latest version; for a delete marker also x-amz-delete-marker and its version.
+Status CheckLatest(const std::optional<VersionRow>& v, const std::string& key) {
+  if (!v) return NoSuchKeyError(key);
+  if (v->delete_marker) {
+    Error e = NoSuchKeyError(key);
+    e.headers = {{"x-amz-delete-marker", "true"}, {"x-amz-version-id", v->version_id}};
+    return e;
+  }
+  return Status::Ok();
+}
+
 // The version a GET/HEAD/tagging request names, with AWS's errors for missing keys, unknown versions and
 // delete markers (404 NoSuchKey + x-amz-delete-marker for the latest; 405 for an explicit version).
 Result<VersionRow> ResolveObject(Transaction& txn, const std::string& bucket, const std::string& key,
@@ -162,13 +174,46 @@ Result<VersionRow> ResolveObject(Transaction& txn, const std::string& bucket, co
   }
   auto v = LoadLatest(txn, bucket, key);
   if (!v) return std::move(v).error();
-  if (!*v) return NoSuchKeyError(key);
-  if ((*v)->delete_marker) {
-    Error e = NoSuchKeyError(key);
-    e.headers = {{"x-amz-delete-marker", "true"}, {"x-amz-version-id", (*v)->version_id}};
-    return e;
-  }
+  CENOTE_RETURN_IF_ERROR(CheckLatest(*v, key));
   return std::move(**v);
+}
+
+// GET/HEAD without a version id: the bucket row and the latest version, from the ReadCache when it has
+// them, else from one metadata snapshot (then offered to the cache). Same errors as ResolveObject.
+Result<std::shared_ptr<const ReadCache::Entry>> ResolveLatestCached(Env& env, const std::string& bucket,
+                                                                    const std::string& key) {
+  std::shared_ptr<const ReadCache::Entry> entry = env.cache.Find(bucket, key);
+  if (!entry) {
+    const std::optional<std::uint64_t> token = env.cache.Token();  // before the snapshot
+    ReadCache::Entry fresh;
+    {
+      auto txn = env.Read();
+      if (!txn) return std::move(txn).error();
+      auto b = RequireBucket(**txn, bucket);
+      if (!b) return std::move(b).error();
+      fresh.bucket = std::move(*b);
+      auto v = LoadLatest(**txn, bucket, key);
+      if (!v) return std::move(v).error();
+      fresh.latest = std::move(*v);
+    }
+    bool cacheable = token.has_value();
+    const VersionRow* latest = fresh.latest ? &*fresh.latest : nullptr;
+    if (cacheable && latest && !latest->delete_marker && latest->manifest.size() == 1 &&
+        env.cache.MayHoldBlob()) {
+      // Opened after the snapshot: if an overwrite already deleted it, do not cache this entry (the GET
+      // itself then meets NoSuchBlob and retries as without the cache).
+      auto opened = env.blobs.Open(latest->manifest[0].id);
+      if (opened) {
+        fresh.blob = std::move(*opened);
+      } else {
+        cacheable = false;
+      }
+    }
+    entry = std::make_shared<const ReadCache::Entry>(std::move(fresh));
+    if (cacheable) env.cache.Insert(*token, bucket, key, entry);
+  }
+  CENOTE_RETURN_IF_ERROR(CheckLatest(entry->latest, key));
+  return entry;
 }
 
 bool EtagMatches(std::string_view condition, const std::string& etag) {
@@ -313,15 +358,23 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
   // A concurrent overwrite may delete the blobs between our metadata read and the blob open; the retry
   // then sees the new version.
   for (int attempt = 0;; ++attempt) {
-    BucketRow b;
-    VersionRow v;
-    {
+    // The latest version comes from the ReadCache when it holds it (the common GET); `b` and `v` point
+    // into `cached` or into `own`.
+    std::shared_ptr<const ReadCache::Entry> cached;
+    ReadCache::Entry own;
+    if (version_id) {
       auto txn = env.Read();
       if (!txn) return std::move(txn).error();
-      auto resolved = ResolveObject(**txn, bucket, key, version_id, &b);
+      auto resolved = ResolveObject(**txn, bucket, key, version_id, &own.bucket);
       if (!resolved) return std::move(resolved).error();
-      v = std::move(*resolved);
+      own.latest = std::move(*resolved);
+    } else {
+      auto resolved = ResolveLatestCached(env, bucket, key);
+      if (!resolved) return std::move(resolved).error();
+      cached = std::move(*resolved);
     }
+    const BucketRow& b = cached ? cached->bucket : own.bucket;
+    const VersionRow& v = cached ? *cached->latest : *own.latest;
     CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, v, false));
 
     OperationOutput out;
@@ -382,7 +435,7 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
     }
     if (auto e = Int(p, "ResponseExpires")) r["Expires"] = *e;
     if (head) return out;
-    auto body = OpenManifestBody(env.blobs, v.manifest, offset, length);
+    auto body = OpenManifestBody(env.blobs, v.manifest, offset, length, cached ? cached->blob : nullptr);
     if (!body) {
       if (attempt < 3) continue;
       return std::move(body).error();

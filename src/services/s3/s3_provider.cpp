@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "services/s3/internal.hpp"
+#include "services/s3/read_cache.hpp"
 
 namespace cenote::s3 {
 
@@ -105,7 +106,12 @@ Status CheckExpectedBucketOwner(Env& env, const json::object& params) {
 }  // namespace
 
 S3Provider::S3Provider(store::MetadataStore& metadata, store::BlobStore& blobs, S3Options options)
-    : metadata_(metadata), blobs_(blobs), options_(std::move(options)) {}
+    : metadata_(metadata),
+      blobs_(blobs),
+      options_(std::move(options)),
+      read_cache_(std::make_unique<ReadCache>()) {}
+
+S3Provider::~S3Provider() = default;
 
 Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metadata, store::BlobStore& blobs,
                                                      S3Options options) {
@@ -186,7 +192,7 @@ Result<aws::OperationOutput> S3Provider::Dispatch(const aws::RequestContext& ctx
                                                   aws::OperationInput& input) {
   for (const auto& op : Operations()) {
     if (op.name == operation) {
-      Env env{metadata_, blobs_, options_, last_seq_};
+      Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
       CENOTE_RETURN_IF_ERROR(CheckExpectedBucketOwner(env, input.params.as_object()));
       return op.fn(env, ctx, input);
     }

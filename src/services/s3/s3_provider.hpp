@@ -12,7 +12,8 @@
 // steps leaves at worst an unreferenced blob, which Open() removes.
 //
 // Thread safety: Invoke may be called concurrently from any number of threads; all shared state is in
-// the stores (which serialize write transactions) plus an atomic sequence counter.
+// the stores (which serialize write transactions), an atomic sequence counter and the ReadCache (one
+// mutex).
 #pragma once
 
 #include <atomic>
@@ -30,6 +31,8 @@
 
 namespace cenote::s3 {
 
+class ReadCache;
+
 struct S3Options {
   std::string default_region = "us-east-1";
   // Largest object a single PutObject / CopyObject / UploadPart may carry (AWS: 5 GiB).
@@ -46,6 +49,7 @@ class S3Provider final : public aws::Provider, public LakeAccess {
   // must outlive the provider.
   static Result<std::unique_ptr<S3Provider>> Open(store::MetadataStore& metadata, store::BlobStore& blobs,
                                                   S3Options options);
+  ~S3Provider() override;
 
   std::string_view service() const override { return "s3"; }
   // Never throws: exceptions from libraries become InternalError.
@@ -91,6 +95,7 @@ class S3Provider final : public aws::Provider, public LakeAccess {
   S3Options options_;
   std::atomic<std::int64_t> last_seq_{0};
   std::string cache_dir_;  // <blob root>/../cache: multipart objects concatenated for LocalPath
+  std::unique_ptr<ReadCache> read_cache_;  // bucket and latest-version rows of GET/HEAD (read_cache.hpp)
 };
 
 }  // namespace cenote::s3

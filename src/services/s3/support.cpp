@@ -8,6 +8,7 @@
 
 #include "common/encoding.hpp"
 #include "services/s3/internal.hpp"
+#include "services/s3/read_cache.hpp"
 
 namespace cenote::s3 {
 
@@ -25,6 +26,48 @@ std::int64_t Env::NextSeq() {
     const std::int64_t next = now_us > prev ? now_us : prev + 1;
     if (last_seq.compare_exchange_weak(prev, next)) return next;
   }
+}
+
+namespace {
+
+// A write transaction that keeps the ReadCache out of use from its begin to its end.
+class CacheInvalidatingTransaction final : public Transaction {
+ public:
+  CacheInvalidatingTransaction(std::unique_ptr<Transaction> inner, ReadCache& cache)
+      : inner_(std::move(inner)), cache_(cache) {}
+  ~CacheInvalidatingTransaction() override {
+    inner_.reset();  // rolls back if still open, and releases the writer
+    cache_.EndWrite();
+  }
+  Result<std::int64_t> Exec(std::string_view sql, const std::vector<store::Value>& params) override {
+    return inner_->Exec(sql, params);
+  }
+  Result<std::vector<store::Row>> Query(std::string_view sql,
+                                        const std::vector<store::Value>& params) override {
+    return inner_->Query(sql, params);
+  }
+  Result<std::optional<store::Row>> QueryOne(std::string_view sql,
+                                             const std::vector<store::Value>& params) override {
+    return inner_->QueryOne(sql, params);
+  }
+  Status Commit() override { return inner_->Commit(); }
+  void Rollback() override { inner_->Rollback(); }
+
+ private:
+  std::unique_ptr<Transaction> inner_;
+  ReadCache& cache_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Transaction>> Env::Write() {
+  cache.BeginWrite();
+  auto txn = metadata.Begin(store::MetadataStore::Mode::kWrite);
+  if (!txn) {
+    cache.EndWrite();
+    return std::move(txn).error();
+  }
+  return std::unique_ptr<Transaction>(std::make_unique<CacheInvalidatingTransaction>(std::move(*txn), cache));
 }
 
 void Env::DeleteBlobs(const std::vector<std::string>& ids) {

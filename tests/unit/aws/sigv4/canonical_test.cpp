@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/encoding.hpp"
 
 namespace cenote::aws::sigv4 {
@@ -15,6 +17,41 @@ TEST(Canonical, QuerySortedByEncodedKeyThenValue) {
   EXPECT_EQ(CanonicalQueryString("prefix=a%2Fb%20c&x=%7e"), "prefix=a%2Fb%20c&x=~");
   EXPECT_EQ(CanonicalQueryString("X-Amz-Signature=abc&X-Amz-Date=1", "X-Amz-Signature"), "X-Amz-Date=1");
   EXPECT_EQ(CanonicalQueryString("a=b+c"), "a=b%2Bc");
+  // The excluded name matches after decoding; empty pairs are skipped; '=' inside a value stays.
+  EXPECT_EQ(CanonicalQueryString("X-Amz-%53ignature=abc&&b=x=y", "X-Amz-Signature"), "b=x%3Dy");
+  EXPECT_EQ(CanonicalQueryString("%61=%41&a-b=c.d~e_f"), "a=A&a-b=c.d~e_f");
+}
+
+// CanonicalQueryString has a fast path for all-unreserved components: it must agree with the definition
+// (decode every component, re-encode it, sort) on any input.
+TEST(Canonical, QueryMatchesDecodeEncodeSortDefinition) {
+  auto reference = [](std::string_view raw, std::string_view exclude) {
+    std::vector<std::pair<std::string, std::string>> encoded;
+    for (auto& p : ParseQuery(raw)) {
+      if (!exclude.empty() && p.key == exclude) continue;
+      encoded.emplace_back(UriEncode(p.key, true), UriEncode(p.value, true));
+    }
+    std::sort(encoded.begin(), encoded.end());
+    std::string out;
+    for (const auto& [k, v] : encoded) {
+      if (!out.empty()) out.push_back('&');
+      out.append(k).append("=").append(v);
+    }
+    return out;
+  };
+  const std::string alphabet = "aZ09-_.~%2F=&+ /:x";
+  std::uint32_t seed = 12345;
+  for (int i = 0; i < 5000; ++i) {
+    std::string q;
+    int len = static_cast<int>(seed % 24);
+    for (int j = 0; j < len; ++j) {
+      seed = seed * 1103515245 + 12345;
+      q.push_back(alphabet[(seed >> 16) % alphabet.size()]);
+    }
+    seed = seed * 1103515245 + 12345;
+    ASSERT_EQ(CanonicalQueryString(q), reference(q, "")) << q;
+    ASSERT_EQ(CanonicalQueryString(q, "x"), reference(q, "x")) << q;
+  }
 }
 
 TEST(Canonical, UriS3KeepsSegmentsAndEncodesOnce) {

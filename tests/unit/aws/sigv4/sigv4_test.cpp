@@ -562,6 +562,16 @@ TEST(PeekScope, HeaderAndQuery) {
   EXPECT_EQ(scope2->service, "s3");
   auto anonymous = MakeRequest("GET", "/", {{"Authorization", "AWS AKID:sig"}});
   EXPECT_FALSE(PeekScope(anonymous).has_value());
+  // The first parameter named X-Amz-Credential after decoding wins, as in ParseQuery.
+  auto encoded_name = MakeRequest(
+      "GET", "/b/k?x=1&X-Amz-%43redential=K1%2F20240229%2Fus-west-2%2Fs3%2Faws4_request&X-Amz-Credential=K2",
+      {{"Host", "h"}});
+  auto scope3 = PeekScope(encoded_name);
+  ASSERT_TRUE(scope3.has_value());
+  EXPECT_EQ(scope3->access_key_id, "K1");
+  EXPECT_EQ(scope3->region, "us-west-2");
+  auto bad = MakeRequest("GET", "/b/k?X-Amz-Credential=nonsense", {{"Host", "h"}});
+  EXPECT_FALSE(PeekScope(bad).has_value());
 }
 
 // ---- SigV2. ----

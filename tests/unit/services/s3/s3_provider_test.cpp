@@ -946,6 +946,142 @@ TEST_F(S3Test, ConcurrentOverwriteAndRead) {
   EXPECT_EQ(BlobCount(), 1u);
 }
 
+// Every write that changes what a GET of the latest version answers must be visible to the next GET,
+// although GET/HEAD serve the bucket and latest-version rows from the ReadCache (read_cache.hpp).
+TEST_F(S3Test, ReadCacheSeesEveryWrite) {
+  MakeBucket("cache-b1");
+  Put("cache-b1", "k", "one");
+  EXPECT_EQ(Get("cache-b1", "k"), "one");
+  EXPECT_EQ(Get("cache-b1", "k"), "one");  // served from the cache
+  Put("cache-b1", "k", "two");
+  EXPECT_EQ(Get("cache-b1", "k"), "two");
+  auto head = Ok("HeadObject", {{"Bucket", "cache-b1"}, {"Key", "k"}});
+  EXPECT_FALSE(head.contains("TagCount"));
+  EXPECT_FALSE(head.contains("VersionId"));
+  json::array tags{json::object{{"Key", "a"}, {"Value", "b"}}};
+  Ok("PutObjectTagging", {{"Bucket", "cache-b1"}, {"Key", "k"}, {"Tagging", json::object{{"TagSet", tags}}}});
+  EXPECT_EQ(Ok("HeadObject", {{"Bucket", "cache-b1"}, {"Key", "k"}})["TagCount"], json::value(1));
+  Ok("DeleteObjectTagging", {{"Bucket", "cache-b1"}, {"Key", "k"}});
+  EXPECT_FALSE(Ok("HeadObject", {{"Bucket", "cache-b1"}, {"Key", "k"}}).contains("TagCount"));
+
+  // A missing key is cached as missing, and a PUT makes it appear.
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "cache-b1"}, {"Key", "new"}}).code, "NoSuchKey");
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "cache-b1"}, {"Key", "new"}}).code, "NoSuchKey");
+  Put("cache-b1", "new", "appeared");
+  EXPECT_EQ(Get("cache-b1", "new"), "appeared");
+
+  // Copy onto the key, then delete it (plain and batch).
+  Put("cache-b1", "src", "copied");
+  Ok("CopyObject", {{"Bucket", "cache-b1"}, {"Key", "k"}, {"CopySource", "cache-b1/src"}});
+  EXPECT_EQ(Get("cache-b1", "k"), "copied");
+  Ok("DeleteObject", {{"Bucket", "cache-b1"}, {"Key", "k"}});
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "cache-b1"}, {"Key", "k"}}).code, "NoSuchKey");
+  EXPECT_EQ(Get("cache-b1", "new"), "appeared");
+  Ok("DeleteObjects", {{"Bucket", "cache-b1"},
+                       {"Delete", json::object{{"Objects", json::array{json::object{{"Key", "new"}}}}}}});
+  EXPECT_EQ(Err("HeadObject", {{"Bucket", "cache-b1"}, {"Key", "new"}}).code, "NoSuchKey");
+
+  // Multipart completion replaces the latest version.
+  Put("cache-b1", "m", "before");
+  EXPECT_EQ(Get("cache-b1", "m"), "before");
+  auto up = Ok("CreateMultipartUpload", {{"Bucket", "cache-b1"}, {"Key", "m"}});
+  const std::string upload_id(up["UploadId"].as_string());
+  StringReader part(std::string(20, 'p'));
+  auto p1 = Ok("UploadPart",
+               {{"Bucket", "cache-b1"}, {"Key", "m"}, {"UploadId", upload_id}, {"PartNumber", 1}}, &part);
+  json::array parts{json::object{{"PartNumber", 1}, {"ETag", p1["ETag"]}}};
+  Ok("CompleteMultipartUpload", {{"Bucket", "cache-b1"},
+                                 {"Key", "m"},
+                                 {"UploadId", upload_id},
+                                 {"MultipartUpload", json::object{{"Parts", parts}}}});
+  EXPECT_EQ(Get("cache-b1", "m"), std::string(20, 'p'));
+
+  // Versioning changes what GET answers (VersionId, delete markers) without touching the key.
+  Ok("PutBucketVersioning",
+     {{"Bucket", "cache-b1"}, {"VersioningConfiguration", json::object{{"Status", "Enabled"}}}});
+  EXPECT_EQ(Ok("HeadObject", {{"Bucket", "cache-b1"}, {"Key", "m"}})["VersionId"], std::string("null"));
+  auto del = Ok("DeleteObject", {{"Bucket", "cache-b1"}, {"Key", "m"}});
+  auto gone = Err("GetObject", {{"Bucket", "cache-b1"}, {"Key", "m"}});
+  EXPECT_EQ(gone.code, "NoSuchKey");
+  bool marker_header = false;
+  for (const auto& [name, value] : gone.headers)
+    marker_header = marker_header || (name == "x-amz-delete-marker" && value == "true");
+  EXPECT_TRUE(marker_header);
+  // Deleting the delete marker promotes the previous version again.
+  Ok("DeleteObject", {{"Bucket", "cache-b1"}, {"Key", "m"}, {"VersionId", del["VersionId"]}});
+  EXPECT_EQ(Get("cache-b1", "m"), std::string(20, 'p'));
+
+  // In-process writes (LakeAccess) go through the same path.
+  LakeAccess& lake = *provider_;
+  ASSERT_TRUE(lake.PutObject("cache-b1", "m", "from lake", "text/plain").ok());
+  EXPECT_EQ(Get("cache-b1", "m"), "from lake");
+  ASSERT_TRUE(lake.DeleteObject("cache-b1", "m").ok());
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "cache-b1"}, {"Key", "m"}}).code, "NoSuchKey");
+
+  // The bucket row is cached too: deleting and re-creating the bucket is seen.
+  MakeBucket("cache-b2");
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "cache-b2"}, {"Key", "x"}}).code, "NoSuchKey");
+  Ok("DeleteBucket", {{"Bucket", "cache-b2"}});
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "cache-b2"}, {"Key", "x"}}).code, "NoSuchBucket");
+  MakeBucket("cache-b2");
+  Put("cache-b2", "x", "back");
+  EXPECT_EQ(Get("cache-b2", "x"), "back");
+
+  // After a restart the cache starts empty and the stored state is served.
+  OpenAll();
+  EXPECT_EQ(Get("cache-b2", "x"), "back");
+  EXPECT_EQ(Get("cache-b1", "src"), "copied");
+}
+
+// A reader racing a writer never sees a value older than one it has already seen, and sees the last
+// write once the writer is done.
+TEST_F(S3Test, ReadCacheNeverGoesBackInTime) {
+  MakeBucket("cache-b1");
+  Put("cache-b1", "k", "0000");
+  std::atomic<bool> done{false};
+  std::atomic<int> bad{0};
+  std::thread writer([&] {
+    for (int i = 1; i <= 40; ++i) {
+      char value[8];
+      std::snprintf(value, sizeof(value), "%04d", i);
+      StringReader body(value);
+      aws::OperationInput in;
+      in.params = json::object{{"Bucket", "cache-b1"}, {"Key", "k"}};
+      in.body = &body;
+      if (!provider_->Invoke(ctx_, "PutObject", in).ok()) ++bad;
+    }
+    done = true;
+  });
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      std::string last = "0000";
+      while (!done) {
+        aws::OperationInput in;
+        in.params = json::object{{"Bucket", "cache-b1"}, {"Key", "k"}};
+        auto out = provider_->Invoke(ctx_, "GetObject", in);
+        if (!out.ok() || !out->body) {
+          ++bad;
+          continue;
+        }
+        char buf[16];
+        auto n = out->body->Read(buf, sizeof(buf));
+        if (!n || *n != 4) {
+          ++bad;
+          continue;
+        }
+        std::string seen(buf, 4);
+        if (seen < last) ++bad;
+        last = seen;
+      }
+    });
+  }
+  writer.join();
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(Get("cache-b1", "k"), "0040");
+}
+
 // ---------------------------------------------------------------- recovery
 
 TEST_F(S3Test, CrashRecoveryRemovesOrphanBlobs) {
