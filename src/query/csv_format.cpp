@@ -1,4 +1,7 @@
 // How Athena prints values in CSV results, as DuckDB SQL over the result columns (engine.hpp RunSelect).
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <string>
 
 #include "query/statement.hpp"
@@ -51,6 +54,45 @@ std::string Render(const std::string& ref, const TypeNode& t, int depth) {
 }
 
 }  // namespace
+
+std::string JavaNumberText(double value, bool is_float) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  if (value == 0) return std::signbit(value) ? "-0.0" : "0.0";
+  char buf[64];
+  auto res = is_float ? std::to_chars(buf, buf + sizeof(buf), static_cast<float>(value),
+                                      std::chars_format::scientific)
+                      : std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);  // "-1.2345e+07": the shortest digits
+  std::string out;
+  std::size_t i = 0;
+  if (sci[0] == '-') {
+    out += '-';
+    i = 1;
+  }
+  std::size_t e = sci.find('e');
+  std::string digits;
+  for (std::size_t k = i; k < e; ++k)
+    if (sci[k] != '.') digits += sci[k];
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  int exponent = std::atoi(sci.c_str() + e + 1);  // value = d.ddd x 10^exponent
+  double magnitude = std::fabs(is_float ? static_cast<double>(static_cast<float>(value)) : value);
+  if (magnitude >= 1e-3 && magnitude < 1e7) {
+    int point = exponent + 1;  // digits before the decimal point
+    if (point <= 0) {
+      out += "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+    } else if (static_cast<std::size_t>(point) >= digits.size()) {
+      out += digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0') + ".0";
+    } else {
+      out += digits.substr(0, static_cast<std::size_t>(point)) + "." +
+             digits.substr(static_cast<std::size_t>(point));
+    }
+    return out;
+  }
+  out += digits.substr(0, 1) + "." + (digits.size() > 1 ? digits.substr(1) : "0") + "E" +
+         std::to_string(exponent);
+  return out;
+}
 
 std::string AthenaTextExpression(const std::string& ref, const std::string& duckdb_type) {
   auto t = ParseDuckDbType(duckdb_type);

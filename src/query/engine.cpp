@@ -837,6 +837,10 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
   outcome.stats.bytes_scanned = compiled->stats.bytes_scanned;
   // The result's columns are renamed __cenote_c1.. (names may repeat; positional #n references cannot be
   // passed to the rendering macros).
+  // Doubles and reals come out as numbers and are formatted here (JavaNumberText), everything else as
+  // text rendered in SQL.
+  enum class Kind { kText, kDouble, kFloat };
+  std::vector<Kind> kinds;
   std::string wrapper = "SELECT ";
   std::string aliases;
   for (std::size_t i = 0; i < described->size(); ++i) {
@@ -847,7 +851,8 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
       wrapper += ", ";
       aliases += ", ";
     }
-    wrapper += internal::AthenaTextExpression(column, type);
+    kinds.push_back(type == "DOUBLE" ? Kind::kDouble : type == "FLOAT" ? Kind::kFloat : Kind::kText);
+    wrapper += kinds.back() == Kind::kText ? internal::AthenaTextExpression(column, type) : column;
     aliases += column;
   }
   if (described->empty()) wrapper += "1";
@@ -868,19 +873,26 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
   const idx_t columns = described->size();
   Status run = Execute(con, wrapper, ctx, cancel, [&](duckdb_data_chunk chunk) -> Status {
     idx_t n = duckdb_data_chunk_get_size(chunk);
-    std::vector<duckdb_string_t*> data(columns);
+    std::vector<void*> data(columns);
     std::vector<uint64_t*> validity(columns);
     for (idx_t c = 0; c < columns; ++c) {
       duckdb_vector v = duckdb_data_chunk_get_vector(chunk, c);
-      data[c] = static_cast<duckdb_string_t*>(duckdb_vector_get_data(v));
+      data[c] = duckdb_vector_get_data(v);
       validity[c] = duckdb_vector_get_validity(v);
     }
     for (idx_t r = 0; r < n; ++r) {
       for (idx_t c = 0; c < columns; ++c) {
         if (c > 0) buffer += ',';
         if (validity[c] != nullptr && !duckdb_validity_row_is_valid(validity[c], r)) continue;
-        duckdb_string_t& s = data[c][r];
-        AppendQuoted(buffer, duckdb_string_t_data(&s), duckdb_string_t_length(s));
+        if (kinds[c] == Kind::kText) {
+          duckdb_string_t& s = static_cast<duckdb_string_t*>(data[c])[r];
+          AppendQuoted(buffer, duckdb_string_t_data(&s), duckdb_string_t_length(s));
+        } else {
+          double value = kinds[c] == Kind::kDouble ? static_cast<double*>(data[c])[r]
+                                                   : static_cast<double>(static_cast<float*>(data[c])[r]);
+          std::string text = internal::JavaNumberText(value, kinds[c] == Kind::kFloat);
+          AppendQuoted(buffer, text.data(), text.size());
+        }
       }
       buffer += '\n';
     }

@@ -108,4 +108,9 @@ Result<boost::json::value*> SingleStatement(boost::json::value& document);
 // results (csv_format.cpp). NULL stays NULL.
 std::string AthenaTextExpression(const std::string& ref, const std::string& duckdb_type);
 
+// A double (or, with `is_float`, a real) as Athena prints it: Java's Double.toString / Float.toString,
+// plain in [1e-3, 1e7) ("100.0", "0.001"), otherwise d.dddE<n> ("1.0E20"); the shortest digits that read
+// back to the same value. Top-level result columns of these types are formatted here, not in SQL.
+std::string JavaNumberText(double value, bool is_float);
+
 }  // namespace cenote::query::internal

@@ -2,6 +2,12 @@
 #include <gtest/gtest.h>
 
 #include "query/engine.hpp"
+#include "query/statement.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
 
 namespace cenote::query {
 namespace {
@@ -89,6 +95,33 @@ TEST(DuckDbTypeToAthena, TypesAndPrecision) {
   EXPECT_EQ(d.type, "decimal");
   EXPECT_EQ(d.precision, 12);
   EXPECT_EQ(d.scale, 4);
+}
+
+TEST(JavaNumberText, JavaLayoutAndShortestDigits) {
+  using internal::JavaNumberText;
+  EXPECT_EQ(JavaNumberText(1e20, false), "1.0E20");
+  EXPECT_EQ(JavaNumberText(12345678.9, false), "1.23456789E7");
+  EXPECT_EQ(JavaNumberText(1e7, false), "1.0E7");
+  EXPECT_EQ(JavaNumberText(9999999.5, false), "9999999.5");
+  EXPECT_EQ(JavaNumberText(100, false), "100.0");
+  EXPECT_EQ(JavaNumberText(0.001, false), "0.001");
+  EXPECT_EQ(JavaNumberText(0.000123, false), "1.23E-4");
+  EXPECT_EQ(JavaNumberText(-2.5e-7, false), "-2.5E-7");
+  EXPECT_EQ(JavaNumberText(0.1, false), "0.1");
+  EXPECT_EQ(JavaNumberText(-0.0, false), "-0.0");
+  EXPECT_EQ(JavaNumberText(3e10, true), "3.0E10");
+  EXPECT_EQ(JavaNumberText(static_cast<float>(0.1), true), "0.1");
+  EXPECT_EQ(JavaNumberText(1.7976931348623157e308, false), "1.7976931348623157E308");
+  // Whatever the value, the text reads back to it (shortest round-trip digits).
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::uint64_t bits = rng();
+    double v;
+    std::memcpy(&v, &bits, sizeof(v));
+    if (!std::isfinite(v)) continue;
+    std::string text = JavaNumberText(v, false);
+    EXPECT_EQ(std::strtod(text.c_str(), nullptr), v) << text;
+  }
 }
 
 }  // namespace
