@@ -64,21 +64,6 @@ Error IncompleteBodyError() {
                    400);
 }
 
-const std::string& HttpDate() {
-  thread_local std::time_t cached_second = 0;
-  thread_local std::string cached;
-  std::time_t now = std::time(nullptr);
-  if (now != cached_second) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[64];
-    std::size_t n = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    cached.assign(buf, n);
-    cached_second = now;
-  }
-  return cached;
-}
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 namespace cenote::http {
 
@@ -99,6 +100,21 @@ std::string_view HttpRequest::Query() const {
   std::string_view t = target;
   std::size_t q = t.find('?');
   return q == std::string_view::npos ? std::string_view() : t.substr(q + 1);
+}
+
+const std::string& HttpDate() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    std::size_t n = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached.assign(buf, n);
+    cached_second = now;
+  }
+  return cached;
 }
 
 }  // namespace cenote::http

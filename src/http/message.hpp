@@ -143,4 +143,8 @@ struct HttpResponse {
 // escaped exception into a 500 and logs it).
 using Handler = std::function<HttpResponse(HttpRequest&)>;
 
+// The RFC 9110 Date header value for now ("Tue, 01 Dec 2026 10:00:00 GMT"), recomputed at most once a
+// second per thread.
+const std::string& HttpDate();
+
 }  // namespace cenote::http

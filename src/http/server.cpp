@@ -153,22 +153,6 @@ const char* ReasonPhrase(int status) {
   }
 }
 
-// RFC 9110 Date, recomputed at most once a second per thread.
-const std::string& HttpDate() {
-  thread_local std::time_t cached_second = 0;
-  thread_local std::string cached;
-  std::time_t now = std::time(nullptr);
-  if (now != cached_second) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[64];
-    std::size_t n = std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    cached.assign(buf, n);
-    cached_second = now;
-  }
-  return cached;
-}
-
 bool IsTokenChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {

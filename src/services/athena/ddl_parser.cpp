@@ -580,34 +580,35 @@ Status ParseTableClauses(Parser& p, Statement& s) {
               if (!e) return std::move(e).error();
               s.delimited.emplace_back("escape.delim", *e);
             }
-          } else if (p.Accept("COLLECTION")) {
-            CENOTE_RETURN_IF_ERROR(p.Expect("ITEMS"));
-            CENOTE_RETURN_IF_ERROR(p.Expect("TERMINATED"));
-            CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
-            auto d = p.StringLiteral("COLLECTION ITEMS TERMINATED BY");
-            if (!d) return std::move(d).error();
-            s.delimited.emplace_back("collection.delim", *d);
-          } else if (p.Accept("MAP")) {
-            CENOTE_RETURN_IF_ERROR(p.Expect("KEYS"));
-            CENOTE_RETURN_IF_ERROR(p.Expect("TERMINATED"));
-            CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
-            auto d = p.StringLiteral("MAP KEYS TERMINATED BY");
-            if (!d) return std::move(d).error();
-            s.delimited.emplace_back("mapkey.delim", *d);
-          } else if (p.Accept("LINES")) {
-            CENOTE_RETURN_IF_ERROR(p.Expect("TERMINATED"));
-            CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
-            auto d = p.StringLiteral("LINES TERMINATED BY");
-            if (!d) return std::move(d).error();
-            s.delimited.emplace_back("line.delim", *d);
-          } else if (p.Accept("NULL")) {
-            CENOTE_RETURN_IF_ERROR(p.Expect("DEFINED"));
-            CENOTE_RETURN_IF_ERROR(p.Expect("AS"));
-            auto d = p.StringLiteral("NULL DEFINED AS");
-            if (!d) return std::move(d).error();
-            s.delimited.emplace_back("serialization.null.format", *d);
           } else {
-            break;
+            // The other clauses: <first word> <words...> 'value' -> SerDe parameter.
+            struct Clause {
+              const char* first;
+              std::vector<const char*> rest;
+              const char* label;
+              const char* parameter;
+            };
+            static const Clause kClauses[] = {
+                {"COLLECTION",
+                 {"ITEMS", "TERMINATED", "BY"},
+                 "COLLECTION ITEMS TERMINATED BY",
+                 "collection.delim"},
+                {"MAP", {"KEYS", "TERMINATED", "BY"}, "MAP KEYS TERMINATED BY", "mapkey.delim"},
+                {"LINES", {"TERMINATED", "BY"}, "LINES TERMINATED BY", "line.delim"},
+                {"NULL", {"DEFINED", "AS"}, "NULL DEFINED AS", "serialization.null.format"},
+            };
+            const Clause* clause = nullptr;
+            for (const Clause& c : kClauses) {
+              if (p.Accept(c.first)) {
+                clause = &c;
+                break;
+              }
+            }
+            if (clause == nullptr) break;
+            for (const char* word : clause->rest) CENOTE_RETURN_IF_ERROR(p.Expect(word));
+            auto d = p.StringLiteral(clause->label);
+            if (!d) return std::move(d).error();
+            s.delimited.emplace_back(clause->parameter, *d);
           }
         }
       } else if (p.Accept("SERDE")) {
