@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace cenote::athena {
 namespace {
 
@@ -59,6 +61,24 @@ TEST(DdlParserTest, DropDatabase) {
   EXPECT_TRUE(s.if_exists);
   EXPECT_TRUE(s.cascade);
   EXPECT_FALSE(Parse("DROP DATABASE db RESTRICT").cascade);
+}
+
+TEST(DdlParserTest, EveryDelimitedClause) {
+  Statement s = Parse(R"(CREATE EXTERNAL TABLE t (a map<string,array<int>>)
+    ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' ESCAPED BY '\\' COLLECTION ITEMS TERMINATED BY ','
+    MAP KEYS TERMINATED BY ':' LINES TERMINATED BY '\n' NULL DEFINED AS 'NA'
+    LOCATION 's3://b/t/')");
+  EXPECT_TRUE(s.row_format_delimited);
+  std::map<std::string, std::string> got(s.delimited.begin(), s.delimited.end());
+  EXPECT_EQ(got, (std::map<std::string, std::string>{{"field.delim", "|"},
+                                                     {"escape.delim", "\\"},
+                                                     {"collection.delim", ","},
+                                                     {"mapkey.delim", ":"},
+                                                     {"line.delim", "\n"},
+                                                     {"serialization.null.format", "NA"}}));
+  auto bad = ParseStatement(
+      "CREATE EXTERNAL TABLE t (a int) ROW FORMAT DELIMITED MAP KEYS BY ':' LOCATION 's3://b/'");
+  EXPECT_FALSE(bad.ok());
 }
 
 TEST(DdlParserTest, CreateExternalTableDelimited) {
