@@ -728,17 +728,32 @@ void NameUnnamedColumns(json::value& statement) {
   }
 }
 
+// Text-level helpers of the two rewrites below (quotes and keywords as SQL sees them).
+bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Whether the upper-case keyword `word` stands at sql[i] as a whole word (case-insensitively).
+bool KeywordAt(const std::string& sql, std::size_t i, std::string_view word) {
+  if (i + word.size() > sql.size() || (i > 0 && IsWordChar(sql[i - 1]))) return false;
+  for (std::size_t k = 0; k < word.size(); ++k)
+    if (std::toupper(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
+  return i + word.size() == sql.size() || !IsWordChar(sql[i + word.size()]);
+}
+
+// The index just past the quoted run ('...' or "...", doubled quotes inside) that starts at sql[i].
+std::size_t QuotedRunEnd(const std::string& sql, std::size_t i) {
+  char q = sql[i];
+  std::size_t end = i + 1;
+  while (end < sql.size() && !(sql[end] == q && (end + 1 >= sql.size() || sql[end + 1] != q))) {
+    end += (sql[end] == q) ? 2 : 1;
+  }
+  return std::min(end + 1, sql.size());
+}
+
 // `VALUES a, b` -> `VALUES (a), (b)` for every VALUES whose rows are not parenthesized. Text-level,
 // but aware of string literals, quoted identifiers and nesting; the result is parsed and checked like
 // any user text.
 std::string ParenthesizeValuesRows(const std::string& sql) {
-  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  auto keyword_at = [&](std::size_t i, std::string_view word) {
-    if (i + word.size() > sql.size() || (i > 0 && is_word(sql[i - 1]))) return false;
-    for (std::size_t k = 0; k < word.size(); ++k)
-      if (std::toupper(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
-    return i + word.size() == sql.size() || !is_word(sql[i + word.size()]);
-  };
+  auto keyword_at = [&](std::size_t i, std::string_view word) { return KeywordAt(sql, i, word); };
   static const std::string_view kEnd[] = {"ORDER",     "LIMIT",  "UNION", "EXCEPT",
                                           "INTERSECT", "OFFSET", "FETCH"};
   std::string out;
@@ -746,12 +761,9 @@ std::string ParenthesizeValuesRows(const std::string& sql) {
   while (i < sql.size()) {
     char c = sql[i];
     if (c == '\'' || c == '"') {  // copy a quoted run verbatim
-      std::size_t end = i + 1;
-      while (end < sql.size() && !(sql[end] == c && (end + 1 >= sql.size() || sql[end + 1] != c))) {
-        end += (sql[end] == c) ? 2 : 1;
-      }
-      out.append(sql, i, end + 1 - i);
-      i = end + 1;
+      std::size_t end = QuotedRunEnd(sql, i);
+      out.append(sql, i, end - i);
+      i = end;
       continue;
     }
     if (!keyword_at(i, "VALUES")) {
@@ -782,12 +794,9 @@ std::string ParenthesizeValuesRows(const std::string& sql) {
     while (i < sql.size()) {
       char d = sql[i];
       if (d == '\'' || d == '"') {
-        std::size_t end = i + 1;
-        while (end < sql.size() && !(sql[end] == d && (end + 1 >= sql.size() || sql[end + 1] != d))) {
-          end += (sql[end] == d) ? 2 : 1;
-        }
-        row.append(sql, i, end + 1 - i);
-        i = end + 1;
+        std::size_t end = QuotedRunEnd(sql, i);
+        row.append(sql, i, end - i);
+        i = end;
         continue;
       }
       if (depth == 0 && (d == ')' || d == ';')) break;
@@ -815,13 +824,7 @@ std::string ParenthesizeValuesRows(const std::string& sql) {
 // (`ARRAY(ARRAY(INTEGER))` -> `INTEGER[][]`). Only after the keyword AS, where a type stands; text-level
 // but aware of quotes, and the result is parsed and checked like any user text.
 std::string RewriteArrayTypes(const std::string& sql) {
-  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  auto upper_at = [&](std::size_t i, std::string_view word) {
-    if (i + word.size() > sql.size() || (i > 0 && is_word(sql[i - 1]))) return false;
-    for (std::size_t k = 0; k < word.size(); ++k)
-      if (std::toupper(static_cast<unsigned char>(sql[i + k])) != word[k]) return false;
-    return i + word.size() == sql.size() || !is_word(sql[i + word.size()]);
-  };
+  auto upper_at = [&](std::size_t i, std::string_view word) { return KeywordAt(sql, i, word); };
   auto skip_space = [&](std::size_t i) {
     while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i]))) ++i;
     return i;
@@ -858,12 +861,9 @@ std::string RewriteArrayTypes(const std::string& sql) {
   while (i < sql.size()) {
     char c = sql[i];
     if (c == '\'' || c == '"') {  // copy a quoted run verbatim
-      std::size_t end = i + 1;
-      while (end < sql.size() && !(sql[end] == c && (end + 1 >= sql.size() || sql[end + 1] != c))) {
-        end += (sql[end] == c) ? 2 : 1;
-      }
-      out.append(sql, i, end + 1 - i);
-      i = end + 1;
+      std::size_t end = QuotedRunEnd(sql, i);
+      out.append(sql, i, end - i);
+      i = end;
       continue;
     }
     if (upper_at(i, "AS")) {
