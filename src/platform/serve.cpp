@@ -68,7 +68,9 @@ int Serve(const ServeConfig& config) {
   auto metadata = store::MetadataStore::OpenSqlite(config.data_dir + "/metadata.db");
   if (!metadata) return Fail("metadata store", metadata.error());
   // S3's own blob directory: its crash recovery removes every blob its tables do not reference.
-  auto blobs = store::BlobStore::OpenLocal(config.data_dir + "/s3/blobs");
+  store::BlobStoreOptions blob_options;
+  blob_options.spare_files = 4;
+  auto blobs = store::BlobStore::OpenLocal(config.data_dir + "/s3/blobs", blob_options);
   if (!blobs) return Fail("blob store", blobs.error());
 
   s3::S3Options s3_options;

@@ -824,10 +824,14 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
       csv += '\n';
       ++rows;
     }
-    std::ofstream out(csv_path, std::ios::binary | std::ios::trunc);
-    out << csv;
-    out.close();
-    if (!out) return EngineError("cannot write the result file " + csv_path);
+    if (csv.size() <= ctx.in_memory_result_bytes) {
+      outcome.csv = std::move(csv);
+    } else {
+      std::ofstream out(csv_path, std::ios::binary | std::ios::trunc);
+      out << csv;
+      out.close();
+      if (!out) return EngineError("cannot write the result file " + csv_path);
+    }
     outcome.stats.rows = rows;
     outcome.stats.engine_ms = MsSince(start);
     return outcome;
@@ -861,9 +865,21 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
   if (!aliases.empty()) wrapper += "(" + aliases + ")";
   outcome.stats.planning_ms = MsSince(start);
 
-  std::ofstream out(csv_path, std::ios::binary | std::ios::trunc);
-  if (!out) return EngineError("cannot write the result file " + csv_path);
+  // The CSV is built in `buffer`; the file is created only once the result outgrows both the 1 MiB write
+  // buffer and the caller's in-memory allowance.
+  const std::uint64_t keep_limit = std::max<std::uint64_t>(ctx.in_memory_result_bytes, 1 << 20);
+  std::ofstream out;
   std::string buffer;
+  auto spill = [&]() -> Status {
+    if (!out.is_open()) {
+      out.open(csv_path, std::ios::binary | std::ios::trunc);
+      if (!out) return EngineError("cannot write the result file " + csv_path);
+    }
+    out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    buffer.clear();
+    if (!out) return EngineError("cannot write the result file " + csv_path);
+    return Status::Ok();
+  };
   for (std::size_t i = 0; i < outcome.columns.size(); ++i) {
     if (i > 0) buffer += ',';
     AppendQuoted(buffer, outcome.columns[i].name.data(), outcome.columns[i].name.size());
@@ -897,17 +913,20 @@ Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, con
       buffer += '\n';
     }
     rows += static_cast<std::int64_t>(n);
-    if (buffer.size() > (1 << 20)) {
-      out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-      buffer.clear();
-      if (!out) return EngineError("cannot write the result file " + csv_path);
-    }
+    if (buffer.size() > keep_limit) return spill();
     return Status::Ok();
   });
-  if (!run) return std::move(run).error();
-  out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-  out.close();
-  if (!out) return EngineError("cannot write the result file " + csv_path);
+  if (!run) {
+    if (out.is_open()) out.close();
+    return std::move(run).error();
+  }
+  if (!out.is_open() && buffer.size() <= ctx.in_memory_result_bytes) {
+    outcome.csv = std::move(buffer);
+  } else {
+    CENOTE_RETURN_IF_ERROR(spill());
+    out.close();
+    if (!out) return EngineError("cannot write the result file " + csv_path);
+  }
   outcome.stats.rows = rows;
   outcome.stats.engine_ms = MsSince(start);
   return outcome;

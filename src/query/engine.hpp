@@ -112,6 +112,9 @@ struct QueryStats {
 struct SelectOutcome {
   std::vector<ResultColumn> columns;
   QueryStats stats;
+  // The whole result CSV, when QueryContext::in_memory_result_bytes allowed it to stay in memory; then
+  // nothing was written at csv_path.
+  std::optional<std::string> csv;
 };
 
 // One file written by RunSelectIntoFiles.
@@ -155,6 +158,9 @@ class Cancellation {
 struct QueryContext {
   std::string database = "default";  // QueryExecutionContext.Database
   std::chrono::milliseconds timeout{30 * 60 * 1000};
+  // RunSelect: a result CSV of at most this many bytes comes back in SelectOutcome::csv instead of a
+  // file (a file creation costs more than a small result). 0: always a file.
+  std::uint64_t in_memory_result_bytes = 0;
 };
 
 struct EngineOptions {

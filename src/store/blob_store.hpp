@@ -40,14 +40,25 @@ class BlobReader {
   virtual int fd() const = 0;
 };
 
+struct BlobStoreOptions {
+  // Empty temp files kept ready by a background thread, so Create rarely waits on an inode allocation
+  // (which can read the inode bitmap from disk). 0: Create makes each file itself.
+  std::size_t spare_files = 0;
+};
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
 
   // Opens (creating if needed) a store rooted at `dir`. Cleans temp files left by a crash.
-  static Result<std::unique_ptr<BlobStore>> OpenLocal(const std::string& dir);
+  static Result<std::unique_ptr<BlobStore>> OpenLocal(const std::string& dir, BlobStoreOptions options = {});
 
   virtual Result<std::unique_ptr<BlobWriter>> Create() = 0;
+  // Commits several writers of this store, with the guarantees of calling Commit on each, but cheaper:
+  // the data fsyncs run in parallel and a directory the blobs share is fsynced once. Ids come back in
+  // the writers' order. On failure none of them is committed (a blob renamed into place before the
+  // failure is unlinked again; should a crash bring it back, nothing records it: an orphan for List).
+  virtual Result<std::vector<BlobId>> CommitAll(const std::vector<BlobWriter*>& writers) = 0;
   // NoSuchBlob (500-class InternalError to clients) if the id is unknown.
   virtual Result<std::unique_ptr<BlobReader>> Open(const BlobId& id) = 0;
   // Durable, idempotent: deleting a missing blob succeeds.

@@ -15,8 +15,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <future>
 #include <mutex>
+#include <set>
+#include <thread>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
@@ -93,6 +97,13 @@ class LocalBlobWriter final : public BlobWriter {
   std::uint64_t size() const override { return size_; }
   Result<BlobId> Commit() override;
 
+  // Commit's two halves, for LocalBlobStore::CommitAll. Seal: flush, fsync and close the temp file.
+  // Publish: rename it into its leaf directory, whose fsync is left to the caller.
+  Status Seal();
+  Status Publish();
+  const BlobId& id() const { return id_; }
+  bool BelongsTo(const LocalBlobStore& store) const { return &store_ == &store; }
+
  private:
   Status Flush();
   Status WriteThrough(const char* data, std::size_t n);
@@ -134,21 +145,53 @@ class LocalBlobReader final : public BlobReader {
 
 class LocalBlobStore final : public BlobStore {
  public:
-  explicit LocalBlobStore(std::string root) : root_(std::move(root)), temp_dir_(root_ + "/" + kTempDirName) {}
+  LocalBlobStore(std::string root, std::size_t spare_files)
+      : root_(std::move(root)), temp_dir_(root_ + "/" + kTempDirName), spare_files_(spare_files) {}
+
+  ~LocalBlobStore() override {
+    {
+      std::lock_guard<std::mutex> lock(spare_mu_);
+      closing_ = true;
+    }
+    spare_cv_.notify_all();
+    if (refiller_.joinable()) refiller_.join();
+    for (const Spare& s : spares_) {
+      ::close(s.fd);
+      ::unlink(s.path.c_str());
+    }
+  }
 
   Status Init() {
     CENOTE_RETURN_IF_ERROR(CreateDirectoriesDurably(temp_dir_, 0700));
-    return RemoveTempFiles();
+    CENOTE_RETURN_IF_ERROR(RemoveTempFiles());
+    if (spare_files_ > 0) refiller_ = std::thread([this] { RefillSpares(); });
+    return Status::Ok();
   }
 
   Result<std::unique_ptr<BlobWriter>> Create() override {
-    auto id = NextBlobId();
-    if (!id) return std::move(id).error();
-    std::string temp_path = temp_dir_ + "/" + *id;
-    int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return IoError("create temp blob", temp_path, errno);
-    return std::unique_ptr<BlobWriter>(std::make_unique<LocalBlobWriter>(*this, *id, temp_path, fd));
+    {
+      std::lock_guard<std::mutex> lock(spare_mu_);
+      if (!spares_.empty()) {
+        Spare s = std::move(spares_.back());
+        spares_.pop_back();
+        spare_cv_.notify_one();
+        return std::unique_ptr<BlobWriter>(std::make_unique<LocalBlobWriter>(*this, s.id, s.path, s.fd));
+      }
+    }
+    auto spare = CreateTempFile();
+    if (!spare) return std::move(spare).error();
+    {
+      std::lock_guard<std::mutex> lock(spare_mu_);
+      if (refill_failed_) {
+        refill_failed_ = false;  // creating works again: so may the refiller
+        spare_cv_.notify_one();
+      }
+    }
+    return std::unique_ptr<BlobWriter>(
+        std::make_unique<LocalBlobWriter>(*this, spare->id, spare->path, spare->fd));
   }
+
+  Result<std::vector<BlobId>> CommitAll(const std::vector<BlobWriter*>& writers) override;
 
   Result<std::unique_ptr<BlobReader>> Open(const BlobId& id) override {
     if (!IsValidBlobId(id)) return NoSuchBlob(id);
@@ -268,6 +311,43 @@ class LocalBlobStore final : public BlobStore {
   }
 
  private:
+  // An empty temp file, created ahead of need: creating an inode can wait on a disk read (the inode
+  // bitmap), so Create hands out files made by a background thread and makes its own only when none
+  // is left. A spare left behind by a crash is an ordinary temp file that Init removes.
+  struct Spare {
+    BlobId id;
+    std::string path;
+    int fd = -1;
+  };
+
+  Result<Spare> CreateTempFile() {
+    auto id = NextBlobId();
+    if (!id) return std::move(id).error();
+    Spare s;
+    s.path = temp_dir_ + "/" + *id;
+    s.fd = ::open(s.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (s.fd < 0) return IoError("create temp blob", s.path, errno);
+    s.id = std::move(*id);
+    return s;
+  }
+
+  void RefillSpares() {
+    std::unique_lock<std::mutex> lock(spare_mu_);
+    while (true) {
+      spare_cv_.wait(lock, [this] { return closing_ || (spares_.size() < spare_files_ && !refill_failed_); });
+      if (closing_) return;
+      lock.unlock();
+      auto spare = CreateTempFile();
+      lock.lock();
+      if (!spare) {
+        // Create reports the error itself when it makes its own file; stop refilling until then.
+        refill_failed_ = true;
+        continue;
+      }
+      spares_.push_back(std::move(*spare));
+    }
+  }
+
   static Result<std::vector<std::string>> ListDir(const std::string& dir) {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return IoError("opendir", dir, errno);
@@ -303,6 +383,14 @@ class LocalBlobStore final : public BlobStore {
   static constexpr int kBlobsPerLeaf = 4096;
   std::string leaf_prefix_;  // guarded by mu_: NextBlobId's current fan-out prefix
   int leaf_uses_ = 0;        // guarded by mu_
+
+  const std::size_t spare_files_;
+  std::mutex spare_mu_;
+  std::condition_variable spare_cv_;
+  std::vector<Spare> spares_;   // guarded by spare_mu_
+  bool closing_ = false;        // guarded by spare_mu_
+  bool refill_failed_ = false;  // guarded by spare_mu_
+  std::thread refiller_;
 };
 
 Status LocalBlobWriter::Append(const char* data, std::size_t n) {
@@ -316,7 +404,8 @@ Status LocalBlobWriter::Append(const char* data, std::size_t n) {
   if (n >= kWriteBufferSize) {
     CENOTE_RETURN_IF_ERROR(WriteThrough(data, n));
   } else {
-    if (!buffer_) buffer_ = std::make_unique<char[]>(kWriteBufferSize);
+    // Not zero-filled: only the pages a body reaches are ever touched.
+    if (!buffer_) buffer_ = std::make_unique_for_overwrite<char[]>(kWriteBufferSize);
     std::memcpy(buffer_.get() + buffered_, data, n);
     buffered_ += n;
   }
@@ -352,7 +441,15 @@ Result<BlobId> LocalBlobWriter::Commit() {
   // fsync(ab/cd) -> return the id. The caller records the id in metadata only after this returns,
   // so after a crash a committed id always names complete bytes, and an uncommitted one is at worst
   // a temp file (removed by OpenLocal) or an orphan blob (found by List).
-  if (committed_ || failed_) return InternalError("blob writer: Commit after Commit or a failed write");
+  CENOTE_RETURN_IF_ERROR(Seal());
+  CENOTE_RETURN_IF_ERROR(Publish());
+  CENOTE_RETURN_IF_ERROR(FsyncDirectory(store_.LeafDirOf(id_)));
+  return id_;
+}
+
+Status LocalBlobWriter::Seal() {
+  if (committed_ || failed_ || fd_ < 0)
+    return InternalError("blob writer: Commit after Commit or a failed write");
   CENOTE_RETURN_IF_ERROR(Flush());
   (void)BackdateModificationTime(fd_);  // blobs never change (durable_file.hpp)
   if (::fsync(fd_) != 0) {
@@ -365,6 +462,11 @@ Result<BlobId> LocalBlobWriter::Commit() {
     failed_ = true;
     return IoError("close temp blob", temp_path_, errno);
   }
+  return Status::Ok();
+}
+
+Status LocalBlobWriter::Publish() {
+  if (committed_ || failed_ || fd_ >= 0) return InternalError("blob writer: Publish before Seal");
   auto dir = store_.EnsureLeafDir(id_);
   if (!dir) {
     failed_ = true;
@@ -376,8 +478,46 @@ Result<BlobId> LocalBlobWriter::Commit() {
     return IoError("rename blob", final_path, errno);
   }
   committed_ = true;
-  CENOTE_RETURN_IF_ERROR(FsyncDirectory(store_.LeafDirOf(id_)));
-  return id_;
+  return Status::Ok();
+}
+
+Result<std::vector<BlobId>> LocalBlobStore::CommitAll(const std::vector<BlobWriter*>& writers) {
+  std::vector<LocalBlobWriter*> local;
+  for (BlobWriter* w : writers) {
+    auto* l = dynamic_cast<LocalBlobWriter*>(w);
+    if (l == nullptr || !l->BelongsTo(*this)) return InternalError("CommitAll: a writer of another store");
+    local.push_back(l);
+  }
+  // Same order as Commit, batched: every fsync(file) -> every rename -> fsync of each leaf directory
+  // once. The data fsyncs overlap (the first in this thread).
+  std::vector<std::future<Status>> sealing;
+  for (std::size_t i = 1; i < local.size(); ++i)
+    sealing.push_back(std::async(std::launch::async, [w = local[i]] { return w->Seal(); }));
+  Status sealed = local.empty() ? Status::Ok() : local[0]->Seal();
+  for (auto& f : sealing) {
+    Status s = f.get();
+    if (sealed && !s) sealed = std::move(s);
+  }
+  CENOTE_RETURN_IF_ERROR(sealed);
+  std::set<std::string> dirs;
+  std::vector<BlobId> ids;
+  Status published;
+  for (LocalBlobWriter* w : local) {
+    published = w->Publish();
+    if (!published) break;
+    dirs.insert(LeafDirOf(w->id()));
+    ids.push_back(w->id());
+  }
+  for (const std::string& dir : dirs) {
+    if (!published) break;
+    published = FsyncDirectory(dir);
+  }
+  if (!published) {
+    // Nothing records these ids yet: remove them (one that a crash brings back is an orphan for List).
+    for (const BlobId& id : ids) ::unlink(PathOf(id).c_str());
+    return std::move(published).error();
+  }
+  return ids;
 }
 
 void LocalBlobWriter::Abort() {
@@ -391,9 +531,9 @@ void LocalBlobWriter::Abort() {
 
 }  // namespace
 
-Result<std::unique_ptr<BlobStore>> BlobStore::OpenLocal(const std::string& dir) {
+Result<std::unique_ptr<BlobStore>> BlobStore::OpenLocal(const std::string& dir, BlobStoreOptions options) {
   if (dir.empty()) return InternalError("BlobStore::OpenLocal: empty directory");
-  auto store = std::make_unique<LocalBlobStore>(dir);
+  auto store = std::make_unique<LocalBlobStore>(dir, options.spare_files);
   CENOTE_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<BlobStore>(std::move(store));
 }

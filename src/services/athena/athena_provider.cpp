@@ -156,6 +156,7 @@ void AthenaImpl::Shutdown() {
   }
   for (auto& a : running) a->cancel.Cancel();
   cv_.notify_all();
+  retired_.notify_all();
   for (auto& t : workers_) {
     if (t.joinable()) t.join();
   }

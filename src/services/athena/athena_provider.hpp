@@ -30,6 +30,10 @@ struct AthenaOptions {
   std::string region;
   int max_concurrent_queries = 4;  // the pool; more queries wait QUEUED
   std::string scratch_dir;         // local temp files (result CSV before upload, CTAS output)
+  // GetQueryExecution of a QUEUED or RUNNING query answers when the query finishes or after this long,
+  // whichever comes first, so a client polling in a loop finds out at once and spends neither its CPU
+  // nor the engine's on empty polls. 0: answer at once.
+  int poll_wait_ms = 20;
 };
 
 class AthenaProvider : public aws::Provider {

@@ -212,6 +212,14 @@ Result<std::optional<json::object>> AthenaImpl::LoadExecution(const std::string&
 
 Result<json::object> AthenaImpl::GetQueryExecution(const json::object& in) {
   std::string id = Str(in, "QueryExecutionId").value_or("");
+  if (options_.poll_wait_ms > 0) {
+    // Still in flight: wait (bounded) for its final state rather than answer a poll loop at once.
+    std::unique_lock<std::mutex> lock(mu_);
+    if (active_.count(id) != 0) {
+      retired_.wait_for(lock, std::chrono::milliseconds(options_.poll_wait_ms),
+                        [&] { return stopping_ || active_.count(id) == 0; });
+    }
+  }
   auto doc = LoadExecution(id);
   if (!doc) return std::move(doc).error();
   if (!*doc) return ExecutionNotFound(id);
@@ -344,28 +352,33 @@ Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const json::object& i
       {"QueryRuntimeStatistics", json::object{{"Timeline", std::move(timeline)}, {"Rows", std::move(rows)}}}};
 }
 
-Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
+Status AthenaImpl::WriteFinal(store::Transaction& txn, const std::string& id, const json::object& doc) {
   std::string state = "FAILED";
   if (auto* st = doc.if_contains("Status"); st && st->is_object())
     state = Str(st->as_object(), "State").value_or(state);
-  Status result;
+  auto upd = txn.Exec("UPDATE athena_executions SET state = ?, doc = ? WHERE id = ?",
+                      {state, json::serialize(doc), id});
+  if (!upd) return std::move(upd).error();
+  return Status::Ok();
+}
+
+void AthenaImpl::Retire(const std::string& id) {
   {
-    auto txn = Write();
-    if (!txn) {
-      result = std::move(txn).error();
-    } else {
-      auto upd = (*txn)->Exec("UPDATE athena_executions SET state = ?, doc = ? WHERE id = ?",
-                              {state, json::serialize(doc), id});
-      if (!upd) {
-        result = std::move(upd).error();
-      } else {
-        result = (*txn)->Commit();
-      }
-    }
+    std::lock_guard<std::mutex> lock(mu_);
+    active_.erase(id);
   }
+  retired_.notify_all();
+}
+
+Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
+  Status result = [&]() -> Status {
+    auto txn = Write();
+    if (!txn) return std::move(txn).error();
+    CENOTE_RETURN_IF_ERROR(WriteFinal(**txn, id, doc));
+    return (*txn)->Commit();
+  }();
   // Stored (or not: then a restart reports it interrupted); either way it is no longer in flight.
-  std::lock_guard<std::mutex> lock(mu_);
-  active_.erase(id);
+  Retire(id);
   return result;
 }
 
@@ -578,47 +591,47 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     return;
   }
 
-  // Result files: <id>.csv|.txt and its .metadata. The two objects are independent, so they are written
-  // at the same time: each costs three fsyncs (blob, directory, metadata commit), and on the trivial-query
-  // path those fsyncs are most of the round trip.
-  std::string key = url->key;
-  auto metadata_put = std::async(std::launch::async, [&]() -> Status {
-    auto put = lake_.PutObject(url->bucket, key + ".metadata", SerializeResultMetadata(outcome->meta),
-                               "application/octet-stream");
-    if (!put) return std::move(put).error();
-    return Status::Ok();
-  });
-  Status written;
+  // Result files <id>.csv|.txt and <id>.metadata, and the SUCCEEDED state, in one metadata transaction
+  // (LakeAccess::PutObjects): a client that sees SUCCEEDED finds both objects, and the whole step costs
+  // the two blob fsyncs (overlapped), one directory fsync and one commit.
+  std::vector<s3::LakePut> puts(2);
+  puts[0].key = url->key;
+  if (outcome->csv) {
+    puts[0].bytes = std::move(*outcome->csv);
+    puts[0].content_type = "text/csv";
+  } else if (!outcome->local_csv.empty()) {
+    puts[0].path = outcome->local_csv;
+    puts[0].content_type = "text/csv";
+  } else {
+    for (const auto& line : outcome->txt_lines) puts[0].bytes += line + "\n";
+    puts[0].content_type = outcome->meta.format == "csv" ? "text/csv" : "text/plain";
+  }
+  puts[1].key = url->key + ".metadata";
+  puts[1].bytes = SerializeResultMetadata(outcome->meta);
+  puts[1].content_type = "application/octet-stream";
+  json::object succeeded = doc;
+  std::int64_t now = NowMs();
+  auto& status = succeeded["Status"].as_object();
+  status["State"] = "SUCCEEDED";
+  status["CompletionDateTime"] = now;
+  SetStatistics(succeeded, submitted, active->started_ms, now, outcome->stats);
+  auto written = lake_.PutObjects(url->bucket, puts,
+                                  [&](store::Transaction& txn) { return WriteFinal(txn, id, succeeded); });
   if (!outcome->local_csv.empty()) {
-    auto put = lake_.PutObjectFromFile(url->bucket, key, outcome->local_csv, "text/csv");
     std::error_code ec;
     std::filesystem::remove(outcome->local_csv, ec);
-    if (!put) written = std::move(put).error();
-  } else {
-    std::string body;
-    for (const auto& line : outcome->txt_lines) body += line + "\n";
-    auto put =
-        lake_.PutObject(url->bucket, key, body, outcome->meta.format == "csv" ? "text/csv" : "text/plain");
-    if (!put) written = std::move(put).error();
   }
-  Status metadata_written = metadata_put.get();
-  if (written && !metadata_written) written = std::move(metadata_written);
   if (!written) {
     Error e = MakeError("HIVE_FILESYSTEM_ERROR",
                         "Error writing query results to " + result_url + ": " + written.error().message, 500);
-    std::int64_t now = NowMs();
+    now = NowMs();
     SetFailed(doc, e, now, true);
     doc["Status"].as_object()["AthenaError"].as_object()["ErrorType"] = 401;
     SetStatistics(doc, submitted, active->started_ms, now, outcome->stats);
     (void)StoreFinal(id, doc);
     return;
   }
-  std::int64_t now = NowMs();
-  auto& status = doc["Status"].as_object();
-  status["State"] = "SUCCEEDED";
-  status["CompletionDateTime"] = now;
-  SetStatistics(doc, submitted, active->started_ms, now, outcome->stats);
-  (void)StoreFinal(id, doc);
+  Retire(id);
 }
 
 }  // namespace cenote::athena

@@ -61,6 +61,7 @@ struct StatementContext {
 struct StatementOutcome {
   ResultMetadata meta;
   std::string local_csv;               // engine-written result (SELECT), uploaded as <id>.csv
+  std::optional<std::string> csv;      // or the same, small enough to stay in memory
   std::vector<std::string> txt_lines;  // DDL / utility output, written as <id>.txt
   query::QueryStats stats;
 };
@@ -216,7 +217,12 @@ class AthenaImpl final : public AthenaProvider {
   Status MarkInterruptedExecutions();
   void WorkerLoop();
   void Execute(const std::shared_ptr<ActiveExecution>& active);
+  // The final UPDATE of an execution's row, in `txn`.
+  Status WriteFinal(store::Transaction& txn, const std::string& id, const json::object& doc);
+  // Commits the final state in a transaction of its own, then retires the execution.
   Status StoreFinal(const std::string& id, const json::object& doc);
+  // Drops a finished execution from the in-flight table (its row is final).
+  void Retire(const std::string& id);
 
   // results.cpp
   Result<json::object> GetQueryResults(const json::object& in);
@@ -249,6 +255,7 @@ class AthenaImpl final : public AthenaProvider {
   // The pool: queue_ holds ids of QUEUED executions; active_ every QUEUED or RUNNING one.
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable retired_;  // notified when an execution leaves active_
   std::deque<std::string> queue_;
   std::unordered_map<std::string, std::shared_ptr<ActiveExecution>> active_;
   std::vector<std::thread> workers_;

@@ -12,6 +12,9 @@ namespace cenote::athena {
 
 namespace {
 
+// A SELECT result up to this size goes from the engine to the result object without a scratch file.
+constexpr std::uint64_t kInMemoryResultBytes = 1 << 20;
+
 constexpr const char* kLazySimpleSerDe = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe";
 constexpr const char* kTextInputFormat = "org.apache.hadoop.mapred.TextInputFormat";
 constexpr const char* kTextOutputFormat = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat";
@@ -279,6 +282,7 @@ Result<StatementOutcome> StatementRunner::Select(const Statement& s, const State
       (std::filesystem::path(options_.scratch_dir) / (ctx.query_execution_id + ".csv")).string();
   query::QueryContext qctx;
   qctx.database = ctx.database;
+  qctx.in_memory_result_bytes = kInMemoryResultBytes;
   auto out = engine_.RunSelect(s.query, qctx, resolver_, csv, *ctx.cancel);
   if (!out) {
     std::error_code ec;
@@ -290,7 +294,11 @@ Result<StatementOutcome> StatementRunner::Select(const Statement& s, const State
   o.meta.header = true;
   o.meta.update_count = 0;
   o.meta.columns = out->columns;
-  o.local_csv = csv;
+  if (out->csv) {
+    o.csv = std::move(out->csv);
+  } else {
+    o.local_csv = csv;
+  }
   o.stats = out->stats;
   return o;
 }

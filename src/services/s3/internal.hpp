@@ -196,6 +196,8 @@ Result<CopySource> ParseCopySource(std::string_view text);
 Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, const json::object& params);
 
 bool ValidStorageClass(std::string_view storage_class);
+// InvalidArgument for an empty key, KeyTooLongError past 1024 bytes.
+Status CheckObjectKey(const std::string& key);
 // Content headers and user metadata as given by PutObject / CreateMultipartUpload / CopyObject(REPLACE).
 json::object AttrsFromRequest(const json::object& params);
 // Adds Checksum<ALG> and ChecksumType members from stored attrs.

@@ -10,6 +10,7 @@
 
 #include "common/encoding.hpp"
 #include "services/s3/internal.hpp"
+#include "services/s3/object_io.hpp"
 #include "store/durable_file.hpp"
 
 namespace cenote::s3 {
@@ -223,6 +224,85 @@ Result<LakeObject> S3Provider::PutObjectFromFile(const std::string& bucket, cons
   }
   FileReader body(fd, static_cast<std::uint64_t>(st.st_size));
   return PutFromReader(bucket, key, body, content_type);
+}
+
+Result<std::vector<LakeObject>> S3Provider::PutObjects(
+    const std::string& bucket, const std::vector<LakePut>& puts,
+    const std::function<Status(store::Transaction&)>& also) {
+  BucketRow owner;
+  {
+    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
+    if (!txn) return std::move(txn).error();
+    auto found = RequireBucket(**txn, bucket);
+    if (!found) return std::move(found).error();
+    owner = std::move(*found);
+  }
+  Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
+  RequestContext ctx = OwnerContext(owner);
+  // PutObject's write path for several objects: every body into an uncommitted blob, the blobs committed
+  // together (overlapping fsyncs), then one metadata transaction for every version row and `also`.
+  std::vector<StagedBody> staged;
+  std::vector<VersionRow> rows;
+  for (const LakePut& put : puts) {
+    CENOTE_RETURN_IF_ERROR(CheckObjectKey(put.key));
+    std::unique_ptr<http::BodyReader> body;
+    if (put.path.empty()) {
+      body = std::make_unique<http::StringReader>(put.bytes);
+    } else {
+      int fd = ::open(put.path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return InternalError("cannot open " + put.path + ": " + std::strerror(errno));
+      struct stat st {};
+      if (::fstat(fd, &st) != 0) {
+        ::close(fd);
+        return InternalError("cannot stat " + put.path);
+      }
+      body = std::make_unique<FileReader>(fd, static_cast<std::uint64_t>(st.st_size));
+    }
+    auto one = StageBody(env, body.get(), {}, options_.max_object_size);
+    if (!one) return std::move(one).error();
+    VersionRow row;
+    row.bucket = bucket;
+    row.key = put.key;
+    row.size = one->size;
+    row.etag = Hex(one->md5);
+    row.last_modified_ms = NowMs();
+    row.manifest = {{"", one->size}};
+    json::object params;
+    if (!put.content_type.empty()) params["ContentType"] = put.content_type;
+    row.attrs = AttrsFromRequest(params);
+    row.owner_id = ctx.principal.canonical_id;
+    row.owner_name = ctx.principal.display_name;
+    rows.push_back(std::move(row));
+    staged.push_back(std::move(*one));
+  }
+  std::vector<store::BlobWriter*> writers;
+  for (auto& s : staged) writers.push_back(s.writer.get());
+  auto ids = blobs_.CommitAll(writers);
+  if (!ids) return std::move(ids).error();
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].manifest[0].id = (*ids)[i];
+
+  std::vector<std::string> superseded;
+  Status committed = [&]() -> Status {
+    auto txn = env.Write();
+    if (!txn) return std::move(txn).error();
+    auto b = RequireBucket(**txn, bucket);
+    if (!b) return std::move(b).error();
+    for (VersionRow& row : rows) {
+      auto gone = PutVersion(env, **txn, *b, row);
+      if (!gone) return std::move(gone).error();
+      superseded.insert(superseded.end(), gone->begin(), gone->end());
+    }
+    if (also) CENOTE_RETURN_IF_ERROR(also(**txn));
+    return (*txn)->Commit();
+  }();
+  if (!committed) {
+    env.DeleteBlobs(*ids);
+    return std::move(committed).error();
+  }
+  env.DeleteBlobs(superseded);
+  std::vector<LakeObject> out;
+  for (const VersionRow& row : rows) out.push_back(ToLakeObject(row));
+  return out;
 }
 
 Status S3Provider::DeleteObject(const std::string& bucket, const std::string& key) {

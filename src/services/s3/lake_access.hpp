@@ -10,12 +10,25 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "common/result.hpp"
 
+namespace cenote::store {
+class Transaction;
+}
+
 namespace cenote::s3 {
+
+// One object of a PutObjects batch: its bytes, or (when `path` is set) the local file that holds them.
+struct LakePut {
+  std::string key;
+  std::string bytes;
+  std::string path;  // copied, not moved: the caller removes it
+  std::string content_type;
+};
 
 // The latest (non-delete-marker) version of an object.
 struct LakeObject {
@@ -54,6 +67,15 @@ class LakeAccess {
                                        const std::string& bytes, const std::string& content_type) = 0;
   virtual Result<LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
                                                const std::string& path, const std::string& content_type) = 0;
+
+  // Stores every object of `puts` (distinct keys) in `bucket` and publishes them in ONE metadata
+  // transaction, in which `also` runs too (when given): the objects and whatever `also` writes to the
+  // metadata store become durable and visible together, or not at all. Their blob fsyncs overlap. For a
+  // writer that publishes several objects with a state change (Athena: result file, .metadata and the
+  // query's final state). Results come back in the order of `puts`.
+  virtual Result<std::vector<LakeObject>> PutObjects(
+      const std::string& bucket, const std::vector<LakePut>& puts,
+      const std::function<Status(store::Transaction&)>& also) = 0;
 
   // Like DeleteObject: succeeds when the key does not exist.
   virtual Status DeleteObject(const std::string& bucket, const std::string& key) = 0;

@@ -24,6 +24,17 @@ struct StoredBlob {
 std::vector<std::string> RequestedChecksums(const RequestContext& ctx, const json::object& params,
                                             const std::string& upload_algorithm);
 
+// Write path, step 1 alone: `body` streamed into a new, uncommitted blob writer (discarded with the
+// writer), its digests final. BlobStore::CommitAll then commits several such bodies at once.
+struct StagedBody {
+  std::unique_ptr<store::BlobWriter> writer;
+  std::uint64_t size = 0;
+  std::string md5;                               // raw
+  std::map<std::string, std::string> checksums;  // algorithm name -> base64
+};
+Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
+                             std::uint64_t max_size);
+
 // Write path, step 1 and 2: streams `body` into a new blob (1 MiB reads) hashing MD5 + `algorithms`,
 // then commits it (fsync, rename, fsync dir). Fails with EntityTooLarge past `max_size` (the temp blob is
 // discarded). A null body is an empty object.

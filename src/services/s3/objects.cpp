@@ -43,16 +43,21 @@ Error InvalidVersionIdError(std::string_view v) {
 Result<std::pair<std::string, std::string>> BucketAndKey(OperationInput& in) {
   auto bucket = Str(P(in), "Bucket").value_or("");
   auto key = Str(P(in), "Key").value_or("");
+  CENOTE_RETURN_IF_ERROR(CheckObjectKey(key));
+  return std::make_pair(std::move(bucket), std::move(key));
+}
+
+}  // namespace
+
+Status CheckObjectKey(const std::string& key) {
   if (key.empty()) return InvalidArgumentError("The key must not be empty", "key", key);
   if (key.size() > kMaxKeyBytes) {
     return MakeS3Error(errors::kKeyTooLongError)
         .With("MaxSizeAllowed", "1024")
         .With("Size", std::to_string(key.size()));
   }
-  return std::make_pair(std::move(bucket), std::move(key));
+  return Status::Ok();
 }
-
-}  // namespace
 
 json::object AttrsFromRequest(const json::object& p) {
   json::object a;

@@ -74,6 +74,8 @@ class S3Provider final : public aws::Provider, public LakeAccess {
                                const std::string& content_type) override;
   Result<LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
                                        const std::string& path, const std::string& content_type) override;
+  Result<std::vector<LakeObject>> PutObjects(const std::string& bucket, const std::vector<LakePut>& puts,
+                                             const std::function<Status(store::Transaction&)>& also) override;
   Status DeleteObject(const std::string& bucket, const std::string& key) override;
 
   // The directories holding the files LocalPath returns (blobs and the multipart cache).

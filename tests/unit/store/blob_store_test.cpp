@@ -271,6 +271,92 @@ TEST(LocalBlobStoreTest, OpenLocalCreatesNestedRoot) {
   EXPECT_FALSE(BlobStore::OpenLocal(dir / "file").ok());
 }
 
+TEST(LocalBlobStoreTest, CommitAllPublishesEveryWriterInOrder) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  std::vector<std::string> contents = {Pattern(3 << 20, 7), "", "small", Pattern(70000, 8)};
+  std::vector<std::unique_ptr<BlobWriter>> writers;
+  std::vector<BlobWriter*> raw;
+  for (const std::string& bytes : contents) {
+    auto writer = store->Create();
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Append(bytes.data(), bytes.size()).ok());
+    raw.push_back(writer->get());
+    writers.push_back(std::move(writer).value());
+  }
+  auto ids = store->CommitAll(raw);
+  ASSERT_TRUE(ids.ok()) << ids.error().message;
+  ASSERT_EQ(ids->size(), contents.size());
+  for (std::size_t i = 0; i < contents.size(); ++i) EXPECT_EQ(ReadAll(*store, (*ids)[i]), contents[i]) << i;
+  writers.clear();  // committed writers keep their blobs
+  EXPECT_EQ(CountFiles(dir / "tmp"), 0u);
+  auto listed = store->List();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(std::set<BlobId>(listed->begin(), listed->end()), std::set<BlobId>(ids->begin(), ids->end()));
+
+  auto none = store->CommitAll({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST(LocalBlobStoreTest, CommitAllFailsWholeWhenOneWriterCannotCommit) {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  auto fresh = store->Create();
+  auto done = store->Create();
+  ASSERT_TRUE(fresh.ok() && done.ok());
+  ASSERT_TRUE((*fresh)->Append("fresh", 5).ok());
+  ASSERT_TRUE((*done)->Append("done", 4).ok());
+  auto done_id = (*done)->Commit();
+  ASSERT_TRUE(done_id.ok());
+  EXPECT_FALSE(store->CommitAll({fresh->get(), done->get()}).ok());
+  fresh->reset();
+  auto listed = store->List();
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(*listed, std::vector<BlobId>{*done_id});  // the fresh writer's bytes went nowhere
+  EXPECT_EQ(CountFiles(dir / "tmp"), 0u);
+
+  // A writer of another store is refused before anything is written.
+  TempDir other_dir;
+  auto other = OpenStore(other_dir.path());
+  auto foreign = other->Create();
+  ASSERT_TRUE(foreign.ok());
+  auto refused = store->CommitAll({foreign->get()});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "InternalError");
+  EXPECT_TRUE((*foreign)->Commit().ok());
+}
+
+TEST(LocalBlobStoreTest, SpareFilesServeWritersAndLeaveNothingBehind) {
+  TempDir dir;
+  {
+    auto opened = BlobStore::OpenLocal(dir.path(), {.spare_files = 4});
+    ASSERT_TRUE(opened.ok());
+    BlobStore& store = **opened;
+    std::vector<std::thread> threads;
+    std::vector<std::vector<std::pair<BlobId, std::string>>> written(4);
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 20; ++i) {
+          std::string bytes = Pattern(100 + static_cast<std::size_t>(i), static_cast<unsigned>(t * 100 + i));
+          written[t].emplace_back(Write(store, bytes), bytes);
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    std::set<BlobId> all;
+    for (auto& per_thread : written) {
+      for (auto& [id, bytes] : per_thread) {
+        all.insert(id);
+        EXPECT_EQ(ReadAll(store, id), bytes);
+      }
+    }
+    EXPECT_EQ(all.size(), 80u);
+    EXPECT_LE(CountFiles(dir / "tmp"), 4u);  // only spares wait there
+  }
+  EXPECT_EQ(CountFiles(dir / "tmp"), 0u);  // closing the store removes its spares
+}
+
 TEST(LocalBlobStoreTest, ConcurrentWriters) {
   TempDir dir;
   auto store = OpenStore(dir.path());

@@ -27,7 +27,7 @@ class AthenaEngineTest : public ::testing::Test {
     auto catalog = glue::Catalog::Open(*store_, "123456789012", "us-east-1");
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::move(*catalog);
-    lake_ = std::make_unique<FakeLake>(dir_ / "lake");
+    lake_ = std::make_unique<FakeLake>(dir_ / "lake", store_.get());
     lake_->CreateBucket("results");
     lake_->CreateBucket("data");
     std::filesystem::create_directories(dir_ / "scratch");

@@ -16,9 +16,11 @@
 #include <vector>
 
 #include "../../store/temp_dir.hpp"
+#include "../lake_put_each.hpp"
 #include "query/engine.hpp"
 #include "services/athena/result_files.hpp"
 #include "services/s3/lake_access.hpp"
+#include "store/metadata_store.hpp"
 
 namespace cenote::athena::testing {
 
@@ -35,10 +37,14 @@ inline void WriteFile(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
-// Objects as files named by a counter under `dir`; keys and buckets in memory.
+// Objects as files named by a counter under `dir`; keys and buckets in memory. PutObjects runs its `also`
+// step in a write transaction of `metadata` (when given) and stores the objects once that commits.
 class FakeLake : public s3::LakeAccess {
  public:
-  explicit FakeLake(std::string dir) : dir_(std::move(dir)) { std::filesystem::create_directories(dir_); }
+  explicit FakeLake(std::string dir, store::MetadataStore* metadata = nullptr)
+      : dir_(std::move(dir)), metadata_(metadata) {
+    std::filesystem::create_directories(dir_);
+  }
 
   void CreateBucket(const std::string& bucket) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -102,6 +108,19 @@ class FakeLake : public s3::LakeAccess {
     return PutObject(bucket, key, ReadFile(path), content_type);
   }
 
+  Result<std::vector<s3::LakeObject>> PutObjects(
+      const std::string& bucket, const std::vector<s3::LakePut>& puts,
+      const std::function<Status(store::Transaction&)>& also) override {
+    if (HeadBucket(bucket).ok() && also) {
+      if (metadata_ == nullptr) return InternalError("FakeLake: PutObjects' `also` needs a metadata store");
+      auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
+      if (!txn) return std::move(txn).error();
+      CENOTE_RETURN_IF_ERROR(also(**txn));
+      CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+    }
+    return s3::testing::PutEach(*this, bucket, puts, nullptr);
+  }
+
   Status DeleteObject(const std::string& bucket, const std::string& key) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto b = buckets_.find(bucket);
@@ -139,6 +158,7 @@ class FakeLake : public s3::LakeAccess {
   }
 
   std::string dir_;
+  store::MetadataStore* metadata_ = nullptr;
   std::mutex mu_;
   std::map<std::string, std::map<std::string, Entry>> buckets_;
   int counter_ = 0;

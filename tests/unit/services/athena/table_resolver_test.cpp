@@ -138,7 +138,7 @@ class ResolverTest : public ::testing::Test {
     ASSERT_TRUE(catalog.ok()) << catalog.error().message;
     catalog_ = std::move(*catalog);
     ASSERT_TRUE(catalog_->CreateDatabase(json::object{{"Name", "db"}}).ok());
-    lake_ = std::make_unique<FakeLake>(dir_ / "lake");
+    lake_ = std::make_unique<FakeLake>(dir_ / "lake", store_.get());
   }
 
   TempDir dir_;

@@ -23,6 +23,7 @@
 
 #include <filesystem>
 #include "../../store/temp_dir.hpp"
+#include "../lake_put_each.hpp"
 #include "common/encoding.hpp"
 #include "query/engine.hpp"
 #include "services/firehose/errors.hpp"
@@ -70,6 +71,11 @@ class FakeLake final : public s3::LakeAccess {
     ++puts;
     if (fail_after_write) return MakeError("InternalError", "simulated crash", 500);
     return s3::LakeObject{key, bytes.size(), "\"etag\"", 0};
+  }
+  Result<std::vector<s3::LakeObject>> PutObjects(
+      const std::string& bucket, const std::vector<s3::LakePut>& puts,
+      const std::function<Status(store::Transaction&)>& also) override {
+    return s3::testing::PutEach(*this, bucket, puts, also);
   }
   Result<s3::LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
                                            const std::string& path,

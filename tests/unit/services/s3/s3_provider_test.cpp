@@ -1260,6 +1260,88 @@ TEST_F(S3Test, LakeListPutGetDelete) {
   EXPECT_EQ(lake.PutObject("nope", "k", "x", "").error().code, "NoSuchBucket");
 }
 
+TEST_F(S3Test, LakePutObjectsPublishesTogetherWithTheCallersWrite) {
+  MakeBucket("lake");
+  LakeAccess& lake = *provider_;
+  Put("lake", "out/old.csv", "superseded");
+  std::string file = (dir_ / "result.bin").string();
+  std::string big(2 << 20, 'r');
+  std::ofstream(file, std::ios::binary) << big;
+  const std::size_t blobs_before = BlobCount();
+  auto side_rows = [&]() -> std::int64_t {
+    auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
+    EXPECT_TRUE(txn.ok());
+    auto row = (*txn)->QueryOne("SELECT count(*) FROM sqlite_master WHERE name = 'side'");
+    if (!row.ok() || !row->has_value() || std::get<std::int64_t>((**row)[0]) == 0) return 0;
+    auto n = (*txn)->QueryOne("SELECT count(*) FROM side");
+    return n.ok() && n->has_value() ? std::get<std::int64_t>((**n)[0]) : -1;
+  };
+
+  // `also` fails after writing: no object, no side row, no blob left behind.
+  auto put = [](std::string key, std::string bytes, std::string path = "", std::string type = "") {
+    LakePut p;
+    p.key = std::move(key);
+    p.bytes = std::move(bytes);
+    p.path = std::move(path);
+    p.content_type = std::move(type);
+    return p;
+  };
+  auto error = [](std::string code, std::string message) {
+    Error e;
+    e.code = std::move(code);
+    e.message = std::move(message);
+    return e;
+  };
+  std::vector<LakePut> puts = {put("out/old.csv", "new bytes", "", "text/csv"), put("out/big.bin", "", file),
+                               put("out/empty", "")};
+  auto failed = lake.PutObjects("lake", puts, [&](store::Transaction& txn) -> Status {
+    auto made = txn.Exec("CREATE TABLE IF NOT EXISTS side (x INTEGER)");
+    auto inserted = txn.Exec("INSERT INTO side VALUES (1)");
+    EXPECT_TRUE(made.ok() && inserted.ok());
+    return error("InvalidRequestException", "refused by the caller");
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, "InvalidRequestException");
+  EXPECT_EQ(Get("lake", "out/old.csv"), "superseded");
+  EXPECT_EQ(Err("HeadObject", {{"Bucket", "lake"}, {"Key", "out/big.bin"}}).code, "NoSuchKey");
+  EXPECT_EQ(side_rows(), 0);
+  EXPECT_EQ(BlobCount(), blobs_before);
+
+  // Success: all three objects and the side row, the superseded blob gone.
+  auto stored = lake.PutObjects("lake", puts, [&](store::Transaction& txn) -> Status {
+    auto made = txn.Exec("CREATE TABLE IF NOT EXISTS side (x INTEGER)");
+    auto inserted = txn.Exec("INSERT INTO side VALUES (1)");
+    if (!made || !inserted) return error("InternalError", "side table");
+    return Status::Ok();
+  });
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  ASSERT_EQ(stored->size(), 3u);
+  EXPECT_EQ((*stored)[0].key, "out/old.csv");
+  EXPECT_EQ((*stored)[1].size, big.size());
+  EXPECT_EQ((*stored)[2].size, 0u);
+  EXPECT_EQ((*stored)[0].etag, "\"" + Md5Hex("new bytes") + "\"");
+  EXPECT_EQ(Get("lake", "out/old.csv"), "new bytes");
+  EXPECT_EQ(Get("lake", "out/big.bin"), big);
+  EXPECT_EQ(Get("lake", "out/empty"), "");
+  auto head = Ok("HeadObject", {{"Bucket", "lake"}, {"Key", "out/old.csv"}});
+  EXPECT_EQ(head["ContentType"], std::string("text/csv"));
+  EXPECT_EQ(side_rows(), 1);
+  EXPECT_EQ(BlobCount(), blobs_before - 1 + 3);
+  EXPECT_TRUE(fs::exists(file));  // copied, not moved
+
+  // Without `also`, and the errors a bad batch gets before anything is stored.
+  auto plain = lake.PutObjects("lake", {put("solo", "x")}, nullptr);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(Get("lake", "solo"), "x");
+  EXPECT_EQ(lake.PutObjects("nope", puts, nullptr).error().code, "NoSuchBucket");
+  auto bad_key = lake.PutObjects("lake", {put("fine", "x"), put("", "y")}, nullptr);
+  ASSERT_FALSE(bad_key.ok());
+  EXPECT_EQ(Err("HeadObject", {{"Bucket", "lake"}, {"Key", "fine"}}).code, "NoSuchKey");
+  auto missing_file = lake.PutObjects("lake", {put("f", "", (dir_ / "absent").string())}, nullptr);
+  EXPECT_FALSE(missing_file.ok());
+  EXPECT_EQ(BlobCount(), blobs_before - 1 + 3 + 1);
+}
+
 TEST_F(S3Test, LakeLocalPathOfMultipartAndEmptyObjects) {
   MakeBucket("lake");
   LakeAccess& lake = *provider_;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../../lake_put_each.hpp"
 #include "query/engine.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/s3/lake_access.hpp"
@@ -40,6 +41,11 @@ class DirectoryLake : public s3::LakeAccess {
                                    const std::string& bytes, const std::string& content_type) override;
   Result<s3::LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
                                            const std::string& path, const std::string& content_type) override;
+  Result<std::vector<s3::LakeObject>> PutObjects(
+      const std::string& bucket, const std::vector<s3::LakePut>& puts,
+      const std::function<Status(store::Transaction&)>& also) override {
+    return s3::testing::PutEach(*this, bucket, puts, also);
+  }
   Status DeleteObject(const std::string& bucket, const std::string& key) override;
 
  private:
