@@ -40,6 +40,29 @@ void SplitConjuncts(json::value* expr, std::vector<json::value*>& out) {
   out.push_back(expr);
 }
 
+// True if the expression's value depends only on its text: column references, constants, comparisons,
+// AND/OR/NOT, IN, IS NULL, BETWEEN and casts. Functions are left out (current_date, random()), so a
+// partition filter that calls one is evaluated afresh every time.
+bool IsPureExpression(const json::value& v) {
+  if (v.is_array()) {
+    for (const json::value& item : v.get_array())
+      if (!IsPureExpression(item)) return false;
+    return true;
+  }
+  if (!v.is_object()) return true;
+  const json::object& o = v.get_object();
+  if (const json::value* cls = o.if_contains("class"); cls != nullptr && cls->is_string()) {
+    std::string_view c = cls->get_string();
+    if (c != "COLUMN_REF" && c != "CONSTANT" && c != "COMPARISON" && c != "CONJUNCTION" && c != "OPERATOR" &&
+        c != "BETWEEN" && c != "CAST")
+      return false;
+  }
+  for (const auto& [key, child] : o) {
+    if (!IsPureExpression(child)) return false;
+  }
+  return true;
+}
+
 // True if every column the conjunct names is one of `keys`, qualified by `alias` or not, and the
 // conjunct has no subqueries, windows, lambdas or parameters. Counts the column references.
 bool OnlyPartitionKeys(const json::value& v, const std::string& alias,
@@ -372,11 +395,13 @@ class Binder {
     std::unordered_set<std::string> key_names;
     for (const Column& k : keys) key_names.insert(k.name);
     std::vector<json::value> usable;
+    bool pure = true;
     for (json::value* c : *prune) {
       int refs = 0;
       if (OnlyPartitionKeys(*c, alias, key_names, refs) && refs > 0) {
         json::value copy = *c;
         Unqualify(copy);
+        pure = pure && IsPureExpression(copy);
         usable.push_back(std::move(copy));
       }
     }
@@ -421,7 +446,9 @@ class Binder {
     }
     auto text = host_.Deparse(*doc);
     if (!text) return all;
-    auto rows = host_.Query(*text);
+    // The query names the partition values and the filter as literals: when the filter is pure, its
+    // answer is a function of the text and is cached with the other immutable answers.
+    auto rows = pure ? host_.QueryImmutable(*text) : host_.Query(*text);
     // A filter DuckDB cannot evaluate over the partition values alone (a type error, say) prunes
     // nothing; the full filter still runs over the rows.
     if (!rows) return all;

@@ -151,7 +151,20 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
     doc["ExecutionParameters"] = *params;
   }
 
+  // The worker starts now, while the row is written and committed (an fsync); it writes nothing before
+  // the row is known to be on record (AwaitRecorded). Any failure here, or an idempotent retry that
+  // answers an earlier execution, drops this one.
+  auto active = std::make_shared<ActiveExecution>();
+  active->id = id;
+  active->doc = doc;
+  active->record = ActiveExecution::Record::kPending;
   {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_[id] = active;
+    queue_.push_back(id);
+  }
+  cv_.notify_one();
+  Result<json::object> answer = [&]() -> Result<json::object> {
     auto txn = Write();
     if (!txn) return std::move(txn).error();
     if (!token.empty()) {
@@ -174,17 +187,25 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
         {id, NextSeq(), workgroup, token, std::string("QUEUED"), json::serialize(doc)});
     if (!ins) return std::move(ins).error();
     CENOTE_RETURN_IF_ERROR((*txn)->Commit());
-  }
-  auto active = std::make_shared<ActiveExecution>();
-  active->id = id;
-  active->doc = std::move(doc);
+    return json::object{{"QueryExecutionId", id}};
+  }();
+  const bool recorded = answer.ok() && answer->at("QueryExecutionId").as_string() == id;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    active_[id] = active;
-    queue_.push_back(id);
+    if (recorded) {
+      active->record = ActiveExecution::Record::kRecorded;
+    } else {
+      active->record = ActiveExecution::Record::kLost;
+      active->cancel.Cancel();
+      if (active->queued) {
+        queue_.erase(std::remove(queue_.begin(), queue_.end(), id), queue_.end());
+        active_.erase(id);
+      }
+    }
   }
-  cv_.notify_one();
-  return json::object{{"QueryExecutionId", id}};
+  recorded_.notify_all();
+  if (!recorded) retired_.notify_all();
+  return answer;
 }
 
 Result<std::optional<json::object>> AthenaImpl::LoadExecution(const std::string& id) {
@@ -362,6 +383,16 @@ Status AthenaImpl::WriteFinal(store::Transaction& txn, const std::string& id, co
   return Status::Ok();
 }
 
+bool AthenaImpl::AwaitRecorded(const std::string& id) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = active_.find(id);
+  if (it == active_.end()) return true;
+  std::shared_ptr<ActiveExecution> active = it->second;
+  // Bounded by StartQueryExecution's commit, which resolves the state whatever its outcome.
+  recorded_.wait(lock, [&] { return active->record != ActiveExecution::Record::kPending; });
+  return active->record == ActiveExecution::Record::kRecorded;
+}
+
 void AthenaImpl::Retire(const std::string& id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -371,6 +402,10 @@ void AthenaImpl::Retire(const std::string& id) {
 }
 
 Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
+  if (!AwaitRecorded(id)) {
+    Retire(id);
+    return Status::Ok();
+  }
   Status result = [&]() -> Status {
     auto txn = Write();
     if (!txn) return std::move(txn).error();
@@ -501,6 +536,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     return;
   }
   if (prepared->kind == PreparedCommand::kPrepare || prepared->kind == PreparedCommand::kDeallocate) {
+    if (!AwaitRecorded(id)) return Retire(id);
     Status done;
     if (has_parameters) {
       done = MakeError("INVALID_PARAMETER_USAGE",
@@ -582,6 +618,9 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
       finish_failed(MakeError("NOT_SUPPORTED", parsed->unsupported_reason), false);
       return;
     }
+    // A query only reads until its results are written; any other statement changes the catalog or
+    // the lake as it runs, so it waits for its execution to be on record.
+    if (parsed->kind != StatementKind::kSelect && !AwaitRecorded(id)) return Retire(id);
     StatementRunner runner(catalog_, lake_, engine_, options_);
     outcome = runner.Run(*parsed, ctx);
   }
@@ -594,6 +633,13 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   // Result files <id>.csv|.txt and <id>.metadata, and the SUCCEEDED state, in one metadata transaction
   // (LakeAccess::PutObjects): a client that sees SUCCEEDED finds both objects, and the whole step costs
   // the two blob fsyncs (overlapped), one directory fsync and one commit.
+  if (!AwaitRecorded(id)) {
+    if (!outcome->local_csv.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(outcome->local_csv, ec);
+    }
+    return Retire(id);
+  }
   std::vector<s3::LakePut> puts(2);
   puts[0].key = url->key;
   if (outcome->csv) {

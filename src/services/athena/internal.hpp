@@ -145,6 +145,10 @@ struct ActiveExecution {
   query::Cancellation cancel;
   bool queued = true;
   std::int64_t started_ms = 0;
+  // Whether StartQueryExecution's QUEUED row has committed. The worker may start while that commit is in
+  // flight, but writes nothing (results, final state, DDL) until it is recorded; kLost: the commit failed
+  // and the client got the error, so the execution is dropped.
+  enum class Record { kPending, kRecorded, kLost } record = Record::kRecorded;
 };
 
 class AthenaImpl final : public AthenaProvider {
@@ -223,6 +227,9 @@ class AthenaImpl final : public AthenaProvider {
   Status StoreFinal(const std::string& id, const json::object& doc);
   // Drops a finished execution from the in-flight table (its row is final).
   void Retire(const std::string& id);
+  // Waits until the execution's QUEUED row is committed (ActiveExecution::record); false if it was lost.
+  // An execution no longer in flight counts as recorded.
+  bool AwaitRecorded(const std::string& id);
 
   // results.cpp
   Result<json::object> GetQueryResults(const json::object& in);
@@ -255,7 +262,8 @@ class AthenaImpl final : public AthenaProvider {
   // The pool: queue_ holds ids of QUEUED executions; active_ every QUEUED or RUNNING one.
   std::mutex mu_;
   std::condition_variable cv_;
-  std::condition_variable retired_;  // notified when an execution leaves active_
+  std::condition_variable retired_;   // notified when an execution leaves active_
+  std::condition_variable recorded_;  // notified when an ActiveExecution::record leaves kPending
   std::deque<std::string> queue_;
   std::unordered_map<std::string, std::shared_ptr<ActiveExecution>> active_;
   std::vector<std::thread> workers_;

@@ -51,10 +51,25 @@ using Env = S3Provider::Env;
 using OpFn = Result<OperationOutput> (*)(Env&, const RequestContext&, OperationInput&);
 
 // ---- rows ----
+// One piece of an object's bytes: a blob, or (for a small object) the bytes themselves, kept in the
+// version row so that storing it costs no blob file, fsync or rename (kInlineObjectMaxBytes).
 struct BlobRef {
-  std::string id;
+  BlobRef() = default;
+  BlobRef(std::string blob_id, std::uint64_t blob_size) : id(std::move(blob_id)), size(blob_size) {}
+  static BlobRef Inline(std::string bytes) {
+    BlobRef ref("", bytes.size());
+    ref.data = std::move(bytes);
+    return ref;
+  }
+  bool is_inline() const { return data.has_value(); }
+
+  std::string id;  // empty when inline
   std::uint64_t size = 0;
+  std::optional<std::string> data;
 };
+
+// Objects up to this size written in-process (LakeAccess::PutObjects) are stored inline.
+constexpr std::uint64_t kInlineObjectMaxBytes = 4096;
 
 struct BucketRow {
   std::string name;

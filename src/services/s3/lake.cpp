@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/encoding.hpp"
+#include "services/s3/checksums.hpp"
 #include "services/s3/internal.hpp"
 #include "services/s3/object_io.hpp"
 #include "store/durable_file.hpp"
@@ -95,16 +96,17 @@ Result<std::string> S3Provider::LocalPath(const std::string& bucket, const std::
     if (!*latest || (*latest)->delete_marker) return NoSuchKeyError(key);
     manifest = std::move((*latest)->manifest);
   }
-  if (manifest.size() == 1) {
+  if (manifest.size() == 1 && !manifest[0].is_inline()) {
     std::string path = blobs_.LocalPath(manifest[0].id);
     if (path.empty()) return InternalError("the blob store has no local files");
     return path;
   }
-  // Empty and multipart objects: a cache file named by the blob ids, so it can never be stale. Built
-  // into a temp file and renamed, so concurrent builders and readers never see a partial file. No fsync:
-  // it is a cache, wiped by Open.
+  // Empty, inline and multipart objects: a cache file named by the blob ids (and inline bytes), so it can
+  // never be stale. Built into a temp file and renamed, so concurrent builders and readers never see a
+  // partial file. No fsync: it is a cache, wiped by Open.
   std::string ids;
-  for (const auto& blob : manifest) ids += blob.id + ",";
+  for (const auto& blob : manifest)
+    ids += (blob.is_inline() ? "inline:" + Sha256Hex(*blob.data) : blob.id) + ",";
   std::string path = cache_dir_ + "/" + Sha256Hex(ids);
   if (::access(path.c_str(), R_OK) == 0) return path;
   std::string temp = path + ".tmp." + RandomHex(8);
@@ -113,7 +115,7 @@ Result<std::string> S3Provider::LocalPath(const std::string& bucket, const std::
   std::vector<char> buffer(1 << 20);
   Status status;
   for (const auto& blob : manifest) {
-    auto reader = blobs_.Open(blob.id);
+    auto reader = OpenPiece(blobs_, blob);
     if (!reader) {
       status = std::move(reader).error();
       break;
@@ -165,6 +167,10 @@ Result<std::string> S3Provider::GetObject(const std::string& bucket, const std::
   std::string out;
   out.reserve(size);
   for (const auto& blob : manifest) {
+    if (blob.is_inline()) {
+      out += *blob.data;
+      continue;
+    }
     auto reader = blobs_.Open(blob.id);
     if (!reader) return std::move(reader).error();
     std::size_t start = out.size();
@@ -240,11 +246,29 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
   Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
   RequestContext ctx = OwnerContext(owner);
   // PutObject's write path for several objects: every body into an uncommitted blob, the blobs committed
-  // together (overlapping fsyncs), then one metadata transaction for every version row and `also`.
+  // together (overlapping fsyncs), then one metadata transaction for every version row and `also`. Small
+  // bodies given as bytes skip the blob store: they are stored inline in their rows.
   std::vector<StagedBody> staged;
+  std::vector<std::size_t> staged_rows;  // the row of each staged body
   std::vector<VersionRow> rows;
   for (const LakePut& put : puts) {
     CENOTE_RETURN_IF_ERROR(CheckObjectKey(put.key));
+    VersionRow row;
+    row.bucket = bucket;
+    row.key = put.key;
+    row.last_modified_ms = NowMs();
+    json::object params;
+    if (!put.content_type.empty()) params["ContentType"] = put.content_type;
+    row.attrs = AttrsFromRequest(params);
+    row.owner_id = ctx.principal.canonical_id;
+    row.owner_name = ctx.principal.display_name;
+    if (put.path.empty() && put.bytes.size() <= kInlineObjectMaxBytes) {
+      row.size = put.bytes.size();
+      row.etag = Hex(DigestOf("MD5", put.bytes));
+      row.manifest = {BlobRef::Inline(put.bytes)};
+      rows.push_back(std::move(row));
+      continue;
+    }
     std::unique_ptr<http::BodyReader> body;
     if (put.path.empty()) {
       body = std::make_unique<http::StringReader>(put.bytes);
@@ -260,18 +284,10 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
     }
     auto one = StageBody(env, body.get(), {}, options_.max_object_size);
     if (!one) return std::move(one).error();
-    VersionRow row;
-    row.bucket = bucket;
-    row.key = put.key;
     row.size = one->size;
     row.etag = Hex(one->md5);
-    row.last_modified_ms = NowMs();
-    row.manifest = {{"", one->size}};
-    json::object params;
-    if (!put.content_type.empty()) params["ContentType"] = put.content_type;
-    row.attrs = AttrsFromRequest(params);
-    row.owner_id = ctx.principal.canonical_id;
-    row.owner_name = ctx.principal.display_name;
+    row.manifest = {BlobRef("", one->size)};
+    staged_rows.push_back(rows.size());
     rows.push_back(std::move(row));
     staged.push_back(std::move(*one));
   }
@@ -279,7 +295,7 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
   for (auto& s : staged) writers.push_back(s.writer.get());
   auto ids = blobs_.CommitAll(writers);
   if (!ids) return std::move(ids).error();
-  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].manifest[0].id = (*ids)[i];
+  for (std::size_t i = 0; i < staged_rows.size(); ++i) rows[staged_rows[i]].manifest[0].id = (*ids)[i];
 
   std::vector<std::string> superseded;
   Status committed = [&]() -> Status {
@@ -293,7 +309,8 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
       superseded.insert(superseded.end(), gone->begin(), gone->end());
     }
     if (also) CENOTE_RETURN_IF_ERROR(also(**txn));
-    return (*txn)->Commit();
+    auto c = (*txn)->Commit();
+    return c;
   }();
   if (!committed) {
     env.DeleteBlobs(*ids);

@@ -250,7 +250,7 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   if (length > env.options.max_object_size) return MakeS3Error(errors::kEntityTooLarge);
   StoredBlob stored;
   const bool plain_md5_etag = src.etag.find('-') == std::string::npos;
-  if (!ranged && src.manifest.size() == 1 && plain_md5_etag) {
+  if (!ranged && src.manifest.size() == 1 && !src.manifest[0].is_inline() && plain_md5_etag) {
     auto id = env.blobs.Clone(src.manifest[0].id);
     if (!id) return std::move(id).error();
     stored.id = *id;

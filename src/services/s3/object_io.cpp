@@ -147,6 +147,32 @@ Status VerifyDigests(const json::object& params, const http::BodyReader* body, c
 
 namespace {
 
+// Bytes kept in a version row, read like a blob (no descriptor: never sent with sendfile).
+class InlineReader final : public store::BlobReader {
+ public:
+  explicit InlineReader(std::string data) : data_(std::move(data)) {}
+  std::uint64_t size() const override { return data_.size(); }
+  Result<std::size_t> ReadAt(std::uint64_t offset, char* buf, std::size_t n) override {
+    if (offset >= data_.size()) return std::size_t{0};
+    n = std::min<std::size_t>(n, data_.size() - static_cast<std::size_t>(offset));
+    std::copy_n(data_.data() + offset, n, buf);
+    return n;
+  }
+  int fd() const override { return -1; }
+
+ private:
+  std::string data_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<store::BlobReader>> OpenPiece(store::BlobStore& blobs, const BlobRef& ref) {
+  if (ref.is_inline()) return std::unique_ptr<store::BlobReader>(std::make_unique<InlineReader>(*ref.data));
+  return blobs.Open(ref.id);
+}
+
+namespace {
+
 class ManifestBody final : public http::BodySource {
  public:
   ManifestBody(store::BlobStore& blobs, std::vector<BlobRef> manifest, std::uint64_t offset,
@@ -172,7 +198,7 @@ class ManifestBody final : public http::BodySource {
     std::uint64_t left = remaining_;
     for (std::size_t i = index_; i < manifest_.size() && left > 0 && i < index_ + kEagerOpen; ++i) {
       if (!readers_[i]) {
-        auto r = blobs_.Open(manifest_[i].id);
+        auto r = OpenPiece(blobs_, manifest_[i]);
         if (!r) return std::move(r).error();
         readers_[i] = std::move(*r);
       }
@@ -188,7 +214,7 @@ class ManifestBody final : public http::BodySource {
     while (remaining_ > 0 && index_ < manifest_.size()) {
       auto& reader = readers_[index_];
       if (!reader && blob_offset_ < manifest_[index_].size) {
-        auto opened = blobs_.Open(manifest_[index_].id);
+        auto opened = OpenPiece(blobs_, manifest_[index_]);
         if (!opened) return std::move(opened).error();
         reader = std::move(*opened);
       }
@@ -210,7 +236,7 @@ class ManifestBody final : public http::BodySource {
 
   std::optional<FileRange> AsFile() const override {
     if (remaining_ != length_ || index_ >= manifest_.size() || !readers_[index_]) return std::nullopt;
-    if (blob_offset_ + length_ > manifest_[index_].size) return std::nullopt;
+    if (blob_offset_ + length_ > manifest_[index_].size || readers_[index_]->fd() < 0) return std::nullopt;
     return FileRange{readers_[index_]->fd(), blob_offset_, length_};
   }
 

@@ -45,6 +45,9 @@ Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector
 // a trailer (InvalidRequest for a malformed value, BadDigest on mismatch) against what was computed.
 Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored);
 
+// A reader of one manifest piece: its blob, or its inline bytes.
+Result<std::unique_ptr<store::BlobReader>> OpenPiece(store::BlobStore& blobs, const BlobRef& ref);
+
 // A response body streaming bytes [offset, offset + length) of an object manifest. The first blobs are
 // opened before returning, so a concurrent overwrite (which deletes the old blobs after its commit) cannot
 // pull the bytes away mid-response: an unlinked file stays readable through an open descriptor. Fails

@@ -204,7 +204,7 @@ Result<std::shared_ptr<const ReadCache::Entry>> ResolveLatestCached(Env& env, co
     bool cacheable = token.has_value();
     const VersionRow* latest = fresh.latest ? &*fresh.latest : nullptr;
     if (cacheable && latest && !latest->delete_marker && latest->manifest.size() == 1 &&
-        env.cache.MayHoldBlob()) {
+        !latest->manifest[0].is_inline() && env.cache.MayHoldBlob()) {
       // Opened after the snapshot: if an overwrite already deleted it, do not cache this entry (the GET
       // itself then meets NoSuchBlob and retries as without the cache).
       auto opened = env.blobs.Open(latest->manifest[0].id);
@@ -512,6 +512,10 @@ Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobR
                                                std::vector<BlobRef>& out) {
   std::vector<std::string> created;
   for (const auto& b : manifest) {
+    if (b.is_inline()) {
+      out.push_back(b);  // the bytes travel with the row
+      continue;
+    }
     auto id = env.blobs.Clone(b.id);
     if (!id) {
       env.DeleteBlobs(created);

@@ -132,7 +132,9 @@ std::vector<Value> VersionValues(const VersionRow& v) {
 
 std::vector<std::string> BlobIds(const std::vector<BlobRef>& manifest) {
   std::vector<std::string> ids;
-  for (const auto& b : manifest) ids.push_back(b.id);
+  for (const auto& b : manifest) {
+    if (!b.is_inline()) ids.push_back(b.id);
+  }
   return ids;
 }
 
@@ -250,8 +252,15 @@ Result<std::vector<std::string>> RemoveVersion(Transaction& txn, const VersionRo
 
 std::string ManifestToJson(const std::vector<BlobRef>& manifest) {
   json::array a;
-  for (const auto& b : manifest)
-    a.push_back(json::array{json::string(b.id), static_cast<std::int64_t>(b.size)});
+  // [id, size] per blob; ["", size, base64 bytes] for inline bytes.
+  for (const auto& b : manifest) {
+    if (b.is_inline()) {
+      a.push_back(json::array{json::string(""), static_cast<std::int64_t>(b.size),
+                              json::string(Base64Encode(*b.data))});
+    } else {
+      a.push_back(json::array{json::string(b.id), static_cast<std::int64_t>(b.size)});
+    }
+  }
   return json::serialize(a);
 }
 
@@ -261,10 +270,16 @@ std::vector<BlobRef> ManifestFromJson(std::string_view text) {
   auto v = json::parse(text, ec);
   if (ec || !v.is_array()) return out;
   for (const auto& e : v.as_array()) {
-    if (!e.is_array() || e.as_array().size() != 2) continue;
+    if (!e.is_array() || e.as_array().size() < 2) continue;
     const auto& pair = e.as_array();
     if (!pair[0].is_string() || !pair[1].is_int64()) continue;
-    out.push_back({std::string(pair[0].as_string()), static_cast<std::uint64_t>(pair[1].as_int64())});
+    if (pair.size() == 3 && pair[2].is_string()) {
+      auto bytes = Base64Decode(pair[2].as_string());
+      if (!bytes) continue;
+      out.push_back(BlobRef::Inline(std::move(*bytes)));
+      continue;
+    }
+    out.emplace_back(std::string(pair[0].as_string()), static_cast<std::uint64_t>(pair[1].as_int64()));
   }
   return out;
 }

@@ -147,6 +147,38 @@ TEST_F(BinderTest, PartitionFilterBindsOnlyMatchingFiles) {
   EXPECT_EQ(last_.stats.bytes_scanned, 0);
 }
 
+TEST_F(BinderTest, RepeatedPartitionFiltersPruneTheCurrentPartitions) {
+  // A pure filter's pruning answer is cached by its text, which names the partition values: the same
+  // query again prunes the same way, and a partition added since is considered.
+  for (int round = 0; round < 2; ++round) {
+    resolver_.files_requested.clear();
+    EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales WHERE year = 2024 AND region <> 'eu'"), "\"2\"\n");
+    ASSERT_EQ(resolver_.files_requested.size(), 1u) << round;
+    EXPECT_EQ(resolver_.files_requested[0], "s3://b/sales/year=2024/region=us/");
+  }
+  FakeResolver::Table sales;
+  ASSERT_TRUE(resolver_.Describe("lake", "sales").ok());
+  sales.binding = *resolver_.Describe("lake", "sales");
+  for (const std::string& location :
+       {std::string("s3://b/sales/year=2024/region=us/"), std::string("s3://b/sales/year=2024/region=ap/")}) {
+    PartitionBinding p;
+    p.values = {"2024", location.find("=ap/") != std::string::npos ? "ap" : "us"};
+    p.location = location;
+    std::vector<std::string> files = {Data("sales-2024us0")};
+    sales.partitions.push_back({p, files});
+  }
+  resolver_.Add(sales);
+  resolver_.files_requested.clear();
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales WHERE year = 2024 AND region <> 'eu'"), "\"2\"\n");
+  EXPECT_EQ(resolver_.files_requested.size(), 2u);
+
+  // A filter that calls a function is evaluated each time (and still prunes).
+  resolver_.files_requested.clear();
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales WHERE region = lower('AP')"), "\"1\"\n");
+  ASSERT_EQ(resolver_.files_requested.size(), 1u);
+  EXPECT_EQ(resolver_.files_requested[0], "s3://b/sales/year=2024/region=ap/");
+}
+
 TEST_F(BinderTest, NoPruningThroughTheNullSideOfAnOuterJoin) {
   // WHERE s.year = 2024 OR s.year IS NULL must still see all partitions of the right side.
   EXPECT_EQ(Rows("SELECT i.item, s.year FROM lake.items i LEFT JOIN lake.sales s ON s.item = i.item "

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +21,64 @@ namespace json = boost::json;
 using testing::FakeEngine;
 using testing::FakeLake;
 using testing::TempDir;
+
+// Delegates to a real store, with a hook that runs before the commit of the transaction that records a
+// new execution (StartQueryExecution's INSERT), and that commit made to fail on demand.
+class RecordingHookStore : public store::MetadataStore {
+ public:
+  explicit RecordingHookStore(store::MetadataStore& inner) : inner_(inner) {}
+  Result<std::unique_ptr<store::Transaction>> Begin(Mode mode) override {
+    auto txn = inner_.Begin(mode);
+    if (!txn) return std::move(txn).error();
+    return std::unique_ptr<store::Transaction>(std::make_unique<Txn>(*this, std::move(*txn)));
+  }
+  Status Migrate(std::string_view component, const std::vector<std::string>& statements) override {
+    return inner_.Migrate(component, statements);
+  }
+
+  std::function<void()> before_recording_commit;
+  std::atomic<bool> fail_recording{false};
+
+ private:
+  class Txn : public store::Transaction {
+   public:
+    Txn(RecordingHookStore& store, std::unique_ptr<store::Transaction> inner)
+        : store_(store), inner_(std::move(inner)) {}
+    Result<std::int64_t> Exec(std::string_view sql, const std::vector<store::Value>& params) override {
+      if (sql.rfind("INSERT INTO athena_executions", 0) == 0) recording_ = true;
+      return inner_->Exec(sql, params);
+    }
+    Result<std::vector<store::Row>> Query(std::string_view sql,
+                                          const std::vector<store::Value>& params) override {
+      return inner_->Query(sql, params);
+    }
+    Result<std::optional<store::Row>> QueryOne(std::string_view sql,
+                                               const std::vector<store::Value>& params) override {
+      return inner_->QueryOne(sql, params);
+    }
+    Status Commit() override {
+      if (recording_) {
+        if (store_.before_recording_commit) store_.before_recording_commit();
+        if (store_.fail_recording) {
+          inner_->Rollback();
+          Error e;
+          e.code = "InternalError";
+          e.message = "disk I/O error";
+          e.http_status = 500;
+          return e;
+        }
+      }
+      return inner_->Commit();
+    }
+    void Rollback() override { inner_->Rollback(); }
+
+   private:
+    RecordingHookStore& store_;
+    std::unique_ptr<store::Transaction> inner_;
+    bool recording_ = false;
+  };
+  store::MetadataStore& inner_;
+};
 
 class AthenaTest : public ::testing::Test {
  protected:
@@ -39,7 +99,7 @@ class AthenaTest : public ::testing::Test {
     athena_.reset();
   }
 
-  void Reopen(int max_concurrent = 4) {
+  void Reopen(int max_concurrent = 4, store::MetadataStore* metadata = nullptr) {
     if (athena_) athena_->Shutdown();
     athena_.reset();
     AthenaOptions options;
@@ -47,7 +107,8 @@ class AthenaTest : public ::testing::Test {
     options.region = "us-east-1";
     options.max_concurrent_queries = max_concurrent;
     options.scratch_dir = dir_ / "scratch";
-    auto p = AthenaProvider::Open(*store_, *catalog_, *lake_, engine_, options);
+    auto p =
+        AthenaProvider::Open(metadata != nullptr ? *metadata : *store_, *catalog_, *lake_, engine_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
     athena_ = std::move(*p);
   }
@@ -136,6 +197,63 @@ class AthenaTest : public ::testing::Test {
   FakeEngine engine_;
   std::unique_ptr<AthenaProvider> athena_;
 };
+
+TEST_F(AthenaTest, QueryStartsBeforeItsRowCommitsAndWritesNothingIfTheCommitFails) {
+  RecordingHookStore hooked(*store_);
+  Reopen(1, &hooked);
+  auto seen = [&] {
+    std::lock_guard<std::mutex> lock(engine_.mu);
+    return engine_.seen_sql.size();
+  };
+  auto wait_until = [](const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return done();
+  };
+
+  // The worker runs the query while the QUEUED row is still being committed; it finishes once it is.
+  bool overlapped = false;
+  std::size_t before = seen();
+  hooked.before_recording_commit = [&] { overlapped = wait_until([&] { return seen() > before; }); };
+  std::string first = Start("SELECT 1");
+  EXPECT_TRUE(overlapped);
+  json::object qe = Wait(first);
+  EXPECT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+
+  // The commit fails while the worker runs the query: the client gets the error, the query is cancelled
+  // and leaves no execution and no result objects behind.
+  engine_.block_until_cancelled = true;
+  hooked.fail_recording = true;
+  hooked.before_recording_commit = [&] {
+    overlapped = wait_until([&] { return engine_.running.load() > 0; });
+  };
+  overlapped = false;
+  auto lost = Call("StartQueryExecution",
+                   {{"QueryString", "SELECT 2"},
+                    {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/out/"}}}});
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().http_status, 500);
+  EXPECT_TRUE(overlapped);
+
+  // A statement that changes the catalog waits for its row: a lost CREATE DATABASE creates nothing.
+  // (The hook gives the idle worker time to take it; without the wait, the DDL would run here.)
+  engine_.block_until_cancelled = false;
+  hooked.before_recording_commit = [] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); };
+  auto lost_ddl = Call("StartQueryExecution",
+                       {{"QueryString", "CREATE DATABASE lostdb"},
+                        {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/out/"}}}});
+  ASSERT_FALSE(lost_ddl.ok());
+
+  // One worker: by the time this query is done, the lost ones have been dropped.
+  hooked.fail_recording = false;
+  EXPECT_EQ(Rows("SHOW DATABASES"), (std::vector<std::vector<std::string>>{{"default"}}));
+  auto ids = Ok("ListQueryExecutions", {})["QueryExecutionIds"].as_array();
+  EXPECT_EQ(ids.size(), 2u);
+  auto objects = lake_->ListObjects("results", "", 100);
+  ASSERT_TRUE(objects.ok());
+  EXPECT_EQ(objects->size(), 4u);  // <id>.csv and <id>.csv.metadata for each of the two
+}
 
 // ---------------------------------------------------------------- workgroups
 
@@ -479,6 +597,7 @@ TEST_F(AthenaTest, PrepareExecuteAndDeallocateInSql) {
 }
 
 TEST_F(AthenaTest, ClientRequestTokenIsIdempotent) {
+  Reopen(1);  // one worker: a later query finishing means every earlier one was handled
   json::object in{{"QueryString", "SELECT 1"},
                   {"ClientRequestToken", "0123456789abcdef0123456789abcdef"},
                   {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/x/"}}}};
@@ -486,6 +605,11 @@ TEST_F(AthenaTest, ClientRequestTokenIsIdempotent) {
   auto b = Ok("StartQueryExecution", in);
   EXPECT_EQ(a["QueryExecutionId"], b["QueryExecutionId"]);
   EXPECT_EQ(Ok("ListQueryExecutions", {})["QueryExecutionIds"].as_array().size(), 1u);
+  // The retry's own execution (started before its token was checked) is dropped: it writes nothing.
+  EXPECT_EQ(Rows("SELECT 1").size(), 2u);
+  auto written = lake_->ListObjects("results", "x/", 100);
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ(written->size(), 2u);  // the first execution's result file and .metadata
   in["QueryString"] = "SELECT 2";  // same token, different parameters
   Error e = Err("StartQueryExecution", in);
   EXPECT_EQ(e.code, "InvalidRequestException");
