@@ -20,7 +20,8 @@ NOTES = {
                            "(QUEUED beyond max_concurrent_queries)",
     "GetQueryExecution": "Status (QUEUED/RUNNING/SUCCEEDED/FAILED/CANCELLED, StateChangeReason, AthenaError), "
                          "Statistics, StatementType, SubstatementType, ResultConfiguration.OutputLocation = "
-                         "the result file",
+                         "the result file; for a query still in flight the answer waits up to 20 ms for its final "
+                         "state (fewer polls, completion noticed at once)",
     "GetQueryResults": "header row first for SELECT; NULL = Datum without VarCharValue; ColumnInfo as Athena; "
                        "MaxResults <= 1000; NextToken; UpdateCount for CTAS/INSERT",
     "StopQueryExecution": "QUEUED: cancelled at once; RUNNING: interrupted (duckdb_interrupt)",
@@ -67,6 +68,11 @@ RESULT_FILES = [
     "`<OutputLocation>/<QueryExecutionId>.csv` (SELECT, CTAS, INSERT INTO) or `.txt` (DDL and utility statements, "
     "tab separated, no header), each with a `.metadata` file. Athena's metadata file is binary; Cenote writes JSON "
     "with the result columns and the update count (see `src/services/athena/result_files.hpp`).",
+    "",
+    "Both objects and the execution's SUCCEEDED state are written in one metadata transaction: a client that sees "
+    "SUCCEEDED finds both, and a crash leaves neither (the execution is then reported FAILED after the restart). "
+    "Objects up to 4 KiB are kept inline in the S3 metadata row instead of a blob file; they read, copy and list "
+    "like any other object.",
 ]
 
 

@@ -157,10 +157,11 @@ bool ReadTxtRecord(ByteReader& in, int columns, ResultRow& row) {
 
 }  // namespace
 
-Result<ResultPage> ReadResultRows(const std::string& path, const std::string& format, int columns,
-                                  std::uint64_t offset, int max_rows) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return InternalError("cannot open query result file");
+namespace {
+
+// Reads from `f` (closed here) positioned at its start.
+Result<ResultPage> ReadRowsAndClose(std::FILE* f, const std::string& format, int columns,
+                                    std::uint64_t offset, int max_rows) {
   if (offset > 0 && std::fseek(f, static_cast<long>(offset), SEEK_SET) != 0) {
     std::fclose(f);
     return InternalError("cannot seek in query result file");
@@ -178,6 +179,24 @@ Result<ResultPage> ReadResultRows(const std::string& path, const std::string& fo
   page.at_end = reader->Peek() == EOF;
   std::fclose(f);
   return page;
+}
+
+}  // namespace
+
+Result<ResultPage> ReadResultRows(const std::string& path, const std::string& format, int columns,
+                                  std::uint64_t offset, int max_rows) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return InternalError("cannot open query result file");
+  return ReadRowsAndClose(f, format, columns, offset, max_rows);
+}
+
+Result<ResultPage> ReadResultRowsFrom(std::string_view content, const std::string& format, int columns,
+                                      std::uint64_t offset, int max_rows) {
+  if (content.empty() || offset >= content.size()) return ResultPage{};  // no rows, at the end
+  // fmemopen reads the buffer in place ("rb": never written).
+  std::FILE* f = ::fmemopen(const_cast<char*>(content.data()), content.size(), "rb");
+  if (f == nullptr) return InternalError("cannot read query result");
+  return ReadRowsAndClose(f, format, columns, offset, max_rows);
 }
 
 std::string CsvLine(const ResultRow& row) {

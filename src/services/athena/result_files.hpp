@@ -47,6 +47,9 @@ struct ResultPage {
 // separated (split only when `columns` > 1), every value non-NULL. A trailing "\r" before "\n" is dropped.
 Result<ResultPage> ReadResultRows(const std::string& path, const std::string& format, int columns,
                                   std::uint64_t offset, int max_rows);
+// The same over the bytes of a result file held in memory.
+Result<ResultPage> ReadResultRowsFrom(std::string_view content, const std::string& format, int columns,
+                                      std::uint64_t offset, int max_rows);
 
 // Athena's CSV quoting of one row (the engine writes SELECT results itself; this is for Cenote's own).
 std::string CsvLine(const ResultRow& row);

@@ -70,19 +70,28 @@ Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
       return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
     offset = *decoded;
   }
-  auto path = lake_.LocalPath(url->bucket, url->key);
-  if (!path) {
-    return errors::InvalidRequest(
-        "Unable to read query results from " + result_url + ": " + path.error().message,
-        errors::kCodeInvalidInput);
+  // A small result is read whole from S3; a large one through its local file, from the token's offset.
+  constexpr std::uint64_t kReadWholeBytes = 1 << 20;
+  Result<ResultPage> page = ResultPage{};
+  auto whole = lake_.GetObject(url->bucket, url->key, kReadWholeBytes);
+  if (whole) {
+    if (offset > whole->size())
+      return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
+    page = ReadResultRowsFrom(*whole, meta->format, static_cast<int>(meta->columns.size()), offset, *max);
+  } else {
+    auto path = lake_.LocalPath(url->bucket, url->key);
+    if (!path) {
+      return errors::InvalidRequest(
+          "Unable to read query results from " + result_url + ": " + path.error().message,
+          errors::kCodeInvalidInput);
+    }
+    std::error_code ec;
+    auto size = std::filesystem::file_size(*path, ec);
+    if (ec) return errors::InternalServer("Unable to read query results: " + ec.message());
+    if (offset > size)
+      return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
+    page = ReadResultRows(*path, meta->format, static_cast<int>(meta->columns.size()), offset, *max);
   }
-  std::error_code ec;
-  auto size = std::filesystem::file_size(*path, ec);
-  if (ec) return errors::InternalServer("Unable to read query results: " + ec.message());
-  if (offset > size)
-    return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
-
-  auto page = ReadResultRows(*path, meta->format, static_cast<int>(meta->columns.size()), offset, *max);
   if (!page) return std::move(page).error();
 
   json::array rows;

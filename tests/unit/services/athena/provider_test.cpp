@@ -397,6 +397,32 @@ TEST_F(AthenaTest, SelectRoundTrip) {
   EXPECT_EQ(cols[0].as_object().at("CaseSensitive"), false);
 }
 
+TEST_F(AthenaTest, LargeResultsPageFromTheirFile) {
+  // Past 1 MiB GetQueryResults reads through the object's local file instead of loading it whole.
+  engine_.columns = {{"n", "integer", 10, 0}, {"pad", "varchar", 600, 0}};
+  engine_.rows.clear();
+  for (int i = 0; i < 2500; ++i) engine_.rows.push_back({std::to_string(i), std::string(500, 'p')});
+  std::string id = Start("SELECT n, pad FROM t");
+  json::object qe = Wait(id);
+  ASSERT_EQ(State(qe), "SUCCEEDED");
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  for (; pages < 10; ++pages) {
+    json::object in{{"QueryExecutionId", id}, {"MaxResults", 1000}};
+    if (!token.empty()) in["NextToken"] = token;
+    auto res = Ok("GetQueryResults", in);
+    for (auto& r : res["ResultSet"].as_object()["Rows"].as_array())
+      seen.emplace_back(r.as_object().at("Data").as_array()[0].as_object().at("VarCharValue").as_string());
+    if (!res.contains("NextToken")) break;
+    token = std::string(res["NextToken"].as_string());
+  }
+  EXPECT_EQ(pages, 2);
+  ASSERT_EQ(seen.size(), 2501u);
+  EXPECT_EQ(seen[0], "n");
+  EXPECT_EQ(seen[2500], "2499");
+}
+
 TEST_F(AthenaTest, ResultPaginationIncludesHeaderOnFirstPage) {
   engine_.columns = {{"n", "integer", 10, 0}};
   engine_.rows.clear();

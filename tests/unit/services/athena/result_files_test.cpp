@@ -56,6 +56,39 @@ TEST(ResultFilesTest, CsvPagesByOffset) {
   EXPECT_EQ(pages, 4);
 }
 
+TEST(ResultFilesTest, InMemoryResultsPageLikeFiles) {
+  TempDir dir;
+  std::string body = "\"n\"\n";
+  for (int i = 0; i < 25; ++i) {
+    body.append("\"");
+    body.append(std::to_string(i));
+    body.append("\nx\",\r\n");
+  }
+  WriteFile(dir / "r.csv", body);
+  std::uint64_t offset = 0;
+  std::size_t rows = 0;
+  for (int pages = 0; pages < 100; ++pages) {
+    auto from_file = ReadResultRows(dir / "r.csv", "csv", 2, offset, 7);
+    auto from_memory = ReadResultRowsFrom(body, "csv", 2, offset, 7);
+    ASSERT_TRUE(from_file.ok() && from_memory.ok());
+    EXPECT_EQ(from_memory->rows, from_file->rows);
+    EXPECT_EQ(from_memory->next_offset, from_file->next_offset);
+    EXPECT_EQ(from_memory->at_end, from_file->at_end);
+    rows += from_memory->rows.size();
+    if (from_file->at_end) break;
+    offset = from_file->next_offset;
+  }
+  EXPECT_EQ(rows, 26u);
+  auto empty = ReadResultRowsFrom("", "txt", 1, 0, 10);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->rows.empty());
+  EXPECT_TRUE(empty->at_end);
+  auto past = ReadResultRowsFrom("a\n", "txt", 1, 2, 10);
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->rows.empty());
+  EXPECT_TRUE(past->at_end);
+}
+
 TEST(ResultFilesTest, EmptyFileHasNoRows) {
   TempDir dir;
   WriteFile(dir / "e.csv", "");
