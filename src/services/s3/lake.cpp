@@ -52,6 +52,13 @@ RequestContext OwnerContext(const BucketRow& bucket) {
   return ctx;
 }
 
+// The bucket's row, read in a transaction of its own (NoSuchBucket if it does not exist).
+Result<BucketRow> ReadBucket(store::MetadataStore& metadata, const std::string& bucket) {
+  auto txn = metadata.Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return std::move(txn).error();
+  return RequireBucket(**txn, bucket);
+}
+
 }  // namespace
 
 Status S3Provider::HeadBucket(const std::string& bucket) {
@@ -188,21 +195,15 @@ Result<std::string> S3Provider::GetObject(const std::string& bucket, const std::
 
 Result<LakeObject> S3Provider::PutFromReader(const std::string& bucket, const std::string& key,
                                              http::BodyReader& body, const std::string& content_type) {
-  BucketRow b;
-  {
-    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto found = RequireBucket(**txn, bucket);
-    if (!found) return std::move(found).error();
-    b = std::move(*found);
-  }
+  auto b = ReadBucket(metadata_, bucket);
+  if (!b) return std::move(b).error();
   aws::OperationInput input;
   json::object params{{"Bucket", bucket}, {"Key", key}};
   if (!content_type.empty()) params["ContentType"] = content_type;
   input.params = std::move(params);
   input.body = &body;
   Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
-  auto out = s3::PutObject(env, OwnerContext(b), input);
+  auto out = s3::PutObject(env, OwnerContext(*b), input);
   if (!out) return std::move(out).error();
   const auto& r = out->result.as_object();
   LakeObject object;
@@ -235,16 +236,10 @@ Result<LakeObject> S3Provider::PutObjectFromFile(const std::string& bucket, cons
 Result<std::vector<LakeObject>> S3Provider::PutObjects(
     const std::string& bucket, const std::vector<LakePut>& puts,
     const std::function<Status(store::Transaction&)>& also) {
-  BucketRow owner;
-  {
-    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto found = RequireBucket(**txn, bucket);
-    if (!found) return std::move(found).error();
-    owner = std::move(*found);
-  }
+  auto owner = ReadBucket(metadata_, bucket);
+  if (!owner) return std::move(owner).error();
   Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
-  RequestContext ctx = OwnerContext(owner);
+  RequestContext ctx = OwnerContext(*owner);
   // PutObject's write path for several objects: every body into an uncommitted blob, the blobs committed
   // together (overlapping fsyncs), then one metadata transaction for every version row and `also`. Small
   // bodies given as bytes skip the blob store: they are stored inline in their rows.
@@ -323,18 +318,12 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
 }
 
 Status S3Provider::DeleteObject(const std::string& bucket, const std::string& key) {
-  BucketRow b;
-  {
-    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto found = RequireBucket(**txn, bucket);
-    if (!found) return std::move(found).error();
-    b = std::move(*found);
-  }
+  auto b = ReadBucket(metadata_, bucket);
+  if (!b) return std::move(b).error();
   aws::OperationInput input;
   input.params = json::object{{"Bucket", bucket}, {"Key", key}};
   Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
-  auto out = s3::DeleteObject(env, OwnerContext(b), input);
+  auto out = s3::DeleteObject(env, OwnerContext(*b), input);
   if (!out) return std::move(out).error();
   return Status::Ok();
 }
