@@ -52,20 +52,23 @@ using OpFn = Result<OperationOutput> (*)(Env&, const RequestContext&, OperationI
 
 // ---- rows ----
 // One piece of an object's bytes: a blob, or (for a small object) the bytes themselves, kept in the
-// version row so that storing it costs no blob file, fsync or rename (kInlineObjectMaxBytes).
+// version row's inline_data column so that storing them costs no blob file, fsync or rename
+// (kInlineObjectMaxBytes). Listings do not read that column: `data` is loaded by LoadLatest/LoadVersion.
 struct BlobRef {
   BlobRef() = default;
   BlobRef(std::string blob_id, std::uint64_t blob_size) : id(std::move(blob_id)), size(blob_size) {}
   static BlobRef Inline(std::string bytes) {
     BlobRef ref("", bytes.size());
+    ref.inline_piece = true;
     ref.data = std::move(bytes);
     return ref;
   }
-  bool is_inline() const { return data.has_value(); }
+  bool is_inline() const { return inline_piece; }
 
   std::string id;  // empty when inline
   std::uint64_t size = 0;
-  std::optional<std::string> data;
+  bool inline_piece = false;
+  std::optional<std::string> data;  // an inline piece's bytes, when loaded
 };
 
 // Objects up to this size written in-process (LakeAccess::PutObjects) are stored inline.

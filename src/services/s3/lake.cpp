@@ -113,7 +113,7 @@ Result<std::string> S3Provider::LocalPath(const std::string& bucket, const std::
   // partial file. No fsync: it is a cache, wiped by Open.
   std::string ids;
   for (const auto& blob : manifest)
-    ids += (blob.is_inline() ? "inline:" + Sha256Hex(*blob.data) : blob.id) + ",";
+    ids += (blob.is_inline() ? "inline:" + Sha256Hex(blob.data.value_or("")) : blob.id) + ",";
   std::string path = cache_dir_ + "/" + Sha256Hex(ids);
   if (::access(path.c_str(), R_OK) == 0) return path;
   std::string temp = path + ".tmp." + RandomHex(8);
@@ -175,6 +175,7 @@ Result<std::string> S3Provider::GetObject(const std::string& bucket, const std::
   out.reserve(size);
   for (const auto& blob : manifest) {
     if (blob.is_inline()) {
+      if (!blob.data) return InternalError("the bytes of an inline object were not loaded");
       out += *blob.data;
       continue;
     }

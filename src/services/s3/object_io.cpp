@@ -167,7 +167,10 @@ class InlineReader final : public store::BlobReader {
 }  // namespace
 
 Result<std::unique_ptr<store::BlobReader>> OpenPiece(store::BlobStore& blobs, const BlobRef& ref) {
-  if (ref.is_inline()) return std::unique_ptr<store::BlobReader>(std::make_unique<InlineReader>(*ref.data));
+  if (ref.is_inline()) {
+    if (!ref.data) return InternalError("the bytes of an inline object were not loaded");
+    return std::unique_ptr<store::BlobReader>(std::make_unique<InlineReader>(*ref.data));
+  }
   return blobs.Open(ref.id);
 }
 

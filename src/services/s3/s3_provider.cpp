@@ -41,6 +41,8 @@ const std::vector<std::string>& Migrations() {
       " etag TEXT NOT NULL, completed_ms INTEGER NOT NULL)",
       // Version 9: the owning account, for x-amz-expected-bucket-owner.
       "ALTER TABLE s3_buckets ADD COLUMN owner_account TEXT NOT NULL DEFAULT ''",
+      // Version 10: the bytes of a small object stored inline (BlobRef::Inline), outside the listed columns.
+      "ALTER TABLE s3_versions ADD COLUMN inline_data BLOB",
   };
   return kMigrations;
 }

@@ -157,6 +157,11 @@ VersionRow VersionFromRow(const store::Row& r) {
   v.owner_id = AsText(r[12]);
   v.owner_name = AsText(r[13]);
   v.storage_class = AsText(r[14]);
+  if (r.size() > 15 && !IsNull(r[15])) {
+    for (BlobRef& piece : v.manifest) {
+      if (piece.is_inline()) piece.data = AsText(r[15]);
+    }
+  }
   return v;
 }
 
@@ -180,7 +185,7 @@ Result<BucketRow> RequireBucket(Transaction& txn, std::string_view bucket) {
 Result<std::optional<VersionRow>> LoadLatest(Transaction& txn, std::string_view bucket,
                                              std::string_view key) {
   auto row = txn.QueryOne(std::string("SELECT ") + kVersionColumns +
-                              " FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1",
+                              ", inline_data FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1",
                           {std::string(bucket), std::string(key)});
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<VersionRow>();
@@ -189,9 +194,10 @@ Result<std::optional<VersionRow>> LoadLatest(Transaction& txn, std::string_view 
 
 Result<std::optional<VersionRow>> LoadVersion(Transaction& txn, std::string_view bucket, std::string_view key,
                                               std::string_view version_id) {
-  auto row = txn.QueryOne(std::string("SELECT ") + kVersionColumns +
-                              " FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
-                          {std::string(bucket), std::string(key), std::string(version_id)});
+  auto row =
+      txn.QueryOne(std::string("SELECT ") + kVersionColumns +
+                       ", inline_data FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                   {std::string(bucket), std::string(key), std::string(version_id)});
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<VersionRow>();
   return std::optional<VersionRow>(VersionFromRow(**row));
@@ -224,9 +230,14 @@ Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const Bu
       txn.Exec("UPDATE s3_versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
                {bucket.name, row.key});
   if (!demote) return std::move(demote).error();
+  std::vector<Value> values = VersionValues(row);
+  values.emplace_back(nullptr);
+  for (const BlobRef& piece : row.manifest) {
+    if (piece.is_inline() && piece.data) values.back() = store::Blob{*piece.data};
+  }
   auto ins = txn.Exec(std::string("INSERT INTO s3_versions (") + kVersionColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      VersionValues(row));
+                          ", inline_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      values);
   if (!ins) return std::move(ins).error();
   return superseded;
 }
@@ -252,11 +263,10 @@ Result<std::vector<std::string>> RemoveVersion(Transaction& txn, const VersionRo
 
 std::string ManifestToJson(const std::vector<BlobRef>& manifest) {
   json::array a;
-  // [id, size] per blob; ["", size, base64 bytes] for inline bytes.
+  // [id, size] per blob; ["", size, 1] for the inline piece (its bytes are in the inline_data column).
   for (const auto& b : manifest) {
     if (b.is_inline()) {
-      a.push_back(json::array{json::string(""), static_cast<std::int64_t>(b.size),
-                              json::string(Base64Encode(*b.data))});
+      a.push_back(json::array{json::string(""), static_cast<std::int64_t>(b.size), 1});
     } else {
       a.push_back(json::array{json::string(b.id), static_cast<std::int64_t>(b.size)});
     }
@@ -273,10 +283,10 @@ std::vector<BlobRef> ManifestFromJson(std::string_view text) {
     if (!e.is_array() || e.as_array().size() < 2) continue;
     const auto& pair = e.as_array();
     if (!pair[0].is_string() || !pair[1].is_int64()) continue;
-    if (pair.size() == 3 && pair[2].is_string()) {
-      auto bytes = Base64Decode(pair[2].as_string());
-      if (!bytes) continue;
-      out.push_back(BlobRef::Inline(std::move(*bytes)));
+    if (pair.size() == 3) {
+      BlobRef ref("", static_cast<std::uint64_t>(pair[1].as_int64()));
+      ref.inline_piece = true;
+      out.push_back(std::move(ref));
       continue;
     }
     out.emplace_back(std::string(pair[0].as_string()), static_cast<std::uint64_t>(pair[1].as_int64()));

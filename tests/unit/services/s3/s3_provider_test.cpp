@@ -1365,6 +1365,20 @@ TEST_F(S3Test, InlineObjectsReadCopyAndSurviveLikeBlobObjects) {
   EXPECT_EQ(BlobCount(), blobs_before + 1);  // only the object past the limit
   EXPECT_EQ((*stored)[0].etag, "\"" + Md5Hex(small) + "\"");
 
+  // Listings do not load the inline bytes but report sizes and ETags like any object's.
+  auto listed = Ok("ListObjectsV2", {{"Bucket", "lake"}, {"Prefix", "in/"}});
+  ASSERT_EQ(listed["Contents"].as_array().size(), 4u);
+  for (const auto& c : listed["Contents"].as_array()) {
+    const auto& o = c.as_object();
+    if (o.at("Key") == "in/small.csv") {
+      EXPECT_EQ(o.at("Size").as_int64(), static_cast<std::int64_t>(small.size()));
+      EXPECT_EQ(o.at("ETag"), "\"" + Md5Hex(small) + "\"");
+    }
+  }
+  auto lake_listed = lake.ListObjects("lake", "in/", 10);
+  ASSERT_TRUE(lake_listed.ok());
+  EXPECT_EQ(lake_listed->size(), 4u);
+
   // Reads: whole, ranged, HEAD, the lake's GetObject and LocalPath (a file DuckDB can open).
   EXPECT_EQ(Get("lake", "in/small.csv"), small);
   EXPECT_EQ(Get("lake", "in/limit"), limit);
