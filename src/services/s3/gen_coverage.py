@@ -14,9 +14,10 @@ import coverage_doc  # noqa: E402  (scripts/coverage_doc.py: the logic shared by
 
 NOTES = {
     "PutObject": "Content-MD5, x-amz-checksum-* (headers and aws-chunked trailers), If-None-Match: *, If-Match, "
-                 "user metadata, content headers, x-amz-tagging, storage class (recorded), 5 GiB limit",
+                 "user metadata, content headers, x-amz-tagging, storage class (recorded), 5 GiB limit; bodies up to "
+                 "4 KiB are kept inline in the metadata row (one commit, no blob file)",
     "GetObject": "single/suffix/open ranges, partNumber, conditionals, response-* overrides, versionId, "
-                 "ChecksumMode, TagCount; single-blob bodies are sendfile-able",
+                 "ChecksumMode, TagCount; single-blob bodies are sendfile-able, inline ones come from memory",
     "HeadObject": "as GetObject without a body",
     "CopyObject": "COPY/REPLACE metadata and tagging directives, copy-source conditionals, versionId; "
                   "clones blobs (no byte copy)",

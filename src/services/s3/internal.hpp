@@ -71,9 +71,6 @@ struct BlobRef {
   std::optional<std::string> data;  // an inline piece's bytes, when loaded
 };
 
-// Objects up to this size written in-process (LakeAccess::PutObjects) are stored inline.
-constexpr std::uint64_t kInlineObjectMaxBytes = 4096;
-
 struct BucketRow {
   std::string name;
   std::string region;

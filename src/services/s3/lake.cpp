@@ -258,7 +258,7 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
     row.attrs = AttrsFromRequest(params);
     row.owner_id = ctx.principal.canonical_id;
     row.owner_name = ctx.principal.display_name;
-    if (put.path.empty() && put.bytes.size() <= kInlineObjectMaxBytes) {
+    if (options_.inline_max_bytes > 0 && put.path.empty() && put.bytes.size() <= options_.inline_max_bytes) {
       row.size = put.bytes.size();
       row.etag = Hex(DigestOf("MD5", put.bytes));
       row.manifest = {BlobRef::Inline(put.bytes)};

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,8 @@
 namespace cenote::s3 {
 
 struct StoredBlob {
-  std::string id;
+  std::string id;                           // empty when the bytes are inline
+  std::optional<std::string> inline_bytes;  // the whole body, when it fit the inline limit
   std::uint64_t size = 0;
   std::string md5;                               // raw
   std::map<std::string, std::string> checksums;  // algorithm name -> base64, for the requested algorithms
@@ -27,19 +29,22 @@ std::vector<std::string> RequestedChecksums(const RequestContext& ctx, const jso
 // Write path, step 1 alone: `body` streamed into a new, uncommitted blob writer (discarded with the
 // writer), its digests final. BlobStore::CommitAll then commits several such bodies at once.
 struct StagedBody {
-  std::unique_ptr<store::BlobWriter> writer;
+  std::unique_ptr<store::BlobWriter> writer;  // null when the body is inline
+  std::optional<std::string> inline_bytes;    // the whole body, when it fit `inline_max` bytes
   std::uint64_t size = 0;
   std::string md5;                               // raw
   std::map<std::string, std::string> checksums;  // algorithm name -> base64
 };
+// A body of at most `inline_max` bytes (0: none) is kept in memory instead (no blob).
 Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
-                             std::uint64_t max_size);
+                             std::uint64_t max_size, std::uint64_t inline_max = 0);
 
 // Write path, step 1 and 2: streams `body` into a new blob (1 MiB reads) hashing MD5 + `algorithms`,
 // then commits it (fsync, rename, fsync dir). Fails with EntityTooLarge past `max_size` (the temp blob is
 // discarded). A null body is an empty object.
+// With `inline_max` > 0, a body that small is returned inline and no blob is made.
 Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
-                             std::uint64_t max_size);
+                             std::uint64_t max_size, std::uint64_t inline_max = 0);
 
 // Checks Content-MD5 (InvalidDigest/BadDigest) and every x-amz-checksum-* value given as a member or as
 // a trailer (InvalidRequest for a malformed value, BadDigest on mismatch) against what was computed.

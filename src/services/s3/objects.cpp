@@ -614,10 +614,13 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
     CENOTE_RETURN_IF_ERROR(check(*latest));
   }
   auto algorithms = RequestedChecksums(ctx, p, "");
-  auto stored = StoreBody(env, in.body, algorithms, env.options.max_object_size);
+  auto stored =
+      StoreBody(env, in.body, algorithms, env.options.max_object_size, env.options.inline_max_bytes);
   if (!stored) return std::move(stored).error();
+  std::vector<std::string> new_blobs;
+  if (!stored->inline_bytes) new_blobs.push_back(stored->id);
   if (Status s = VerifyDigests(p, in.body, *stored); !s) {
-    env.DeleteBlobs({stored->id});
+    env.DeleteBlobs(new_blobs);
     return std::move(s).error();
   }
   VersionRow row;
@@ -626,7 +629,11 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   row.size = stored->size;
   row.etag = Hex(stored->md5);
   row.last_modified_ms = NowMs();
-  row.manifest = {{stored->id, stored->size}};
+  if (stored->inline_bytes) {
+    row.manifest = {BlobRef::Inline(std::move(*stored->inline_bytes))};
+  } else {
+    row.manifest = {{stored->id, stored->size}};
+  }
   row.attrs = AttrsFromRequest(p);
   if (!stored->checksums.empty()) {
     json::object sums;
@@ -639,7 +646,7 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   row.owner_name = ctx.principal.display_name;
   row.storage_class = storage_class;
   BucketRow b;
-  auto committed = CommitVersion(env, std::move(row), {stored->id}, check, nullptr, &b);
+  auto committed = CommitVersion(env, std::move(row), new_blobs, check, nullptr, &b);
   if (!committed) return std::move(committed).error();
   OperationOutput out;
   auto& r = out.result.as_object();

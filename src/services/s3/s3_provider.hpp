@@ -39,6 +39,9 @@ struct S3Options {
   std::uint64_t max_object_size = 5ull * 1024 * 1024 * 1024;
   // Smallest non-last part CompleteMultipartUpload accepts (AWS: 5 MiB). Tests may lower it.
   std::uint64_t min_part_size = 5ull * 1024 * 1024;
+  // Objects up to this size (PutObject bodies, in-process writes) are stored inline in their metadata
+  // row: no blob file, fsync or rename. 0: every object is a blob.
+  std::uint64_t inline_max_bytes = 4096;
 };
 
 // Also the in-process LakeAccess of the other services (lake.cpp).

@@ -47,9 +47,12 @@ class StringReader final : public http::BodyReader {
     pos_ += k;
     return k;
   }
-  std::optional<std::uint64_t> Length() const override { return data_.size(); }
+  std::optional<std::uint64_t> Length() const override {
+    return known_length ? std::optional<std::uint64_t>(data_.size()) : std::nullopt;
+  }
   const http::Headers* Trailers() const override { return pos_ == data_.size() ? &trailers_ : nullptr; }
   http::Headers trailers_;
+  bool known_length = true;  // false: like an aws-chunked body, whose length is known only at the end
 
  private:
   std::string data_;
@@ -109,6 +112,7 @@ class S3Test : public ::testing::Test {
     blobs_ = std::move(*b);
     S3Options options;
     options.min_part_size = 16;
+    options.inline_max_bytes = inline_max_;
     auto p = S3Provider::Open(*metadata_, *blobs_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
     provider_ = std::move(*p);
@@ -155,6 +159,9 @@ class S3Test : public ::testing::Test {
     return l.ok() ? l->size() : 0;
   }
 
+  // Most tests exercise the blob path with small bodies: inline storage is off unless a test turns it on
+  // (then OpenAll again).
+  std::uint64_t inline_max_ = 0;
   fs::path dir_;
   std::unique_ptr<store::MetadataStore> metadata_;
   std::unique_ptr<store::BlobStore> blobs_;
@@ -362,6 +369,66 @@ TEST_F(S3Test, ContentMd5AndChecksums) {
   EXPECT_FALSE(Ok("HeadObject", {{"Bucket", "bk1"}, {"Key", "trailer"}}).contains("ChecksumCRC32C"));
   // Failed uploads leave no blobs behind.
   EXPECT_EQ(BlobCount(), 3u);
+}
+
+TEST_F(S3Test, SmallPutObjectBodiesAreStoredInline) {
+  inline_max_ = S3Options().inline_max_bytes;
+  OpenAll();
+  MakeBucket("bk1");
+  const std::string small = "small body";
+  const std::string crc = Base64Encode(ComputeChecksum(ChecksumAlgorithm::kCRC32, small));
+  auto put = Put("bk1", "s", small, {{"ChecksumCRC32", crc}, {"ContentType", "text/plain"}});
+  EXPECT_EQ(put["ETag"], "\"" + Md5Hex(small) + "\"");
+  EXPECT_EQ(put["ChecksumCRC32"], crc);
+  Put("bk1", "empty", "");
+  EXPECT_EQ(BlobCount(), 0u);
+
+  auto get = Call("GetObject", {{"Bucket", "bk1"}, {"Key", "s"}, {"ChecksumMode", "ENABLED"}});
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->result.as_object()["ContentType"], "text/plain");
+  EXPECT_EQ(get->result.as_object()["ChecksumCRC32"], crc);
+  ASSERT_TRUE(get->body);
+  EXPECT_FALSE(get->body->AsFile().has_value());  // no file behind it: streamed from memory
+  EXPECT_EQ(ReadBody(*get->body), small);
+  EXPECT_EQ(Get("bk1", "s", {{"Range", "bytes=6-"}}), "body");
+  EXPECT_EQ(Get("bk1", "empty"), "");
+
+  // A bad digest stores nothing.
+  StringReader bad_body(small);
+  EXPECT_EQ(
+      Err("PutObject",
+          {{"Bucket", "bk1"}, {"Key", "bad"}, {"ContentMD5", Base64Encode(std::string(16, 'x'))}}, &bad_body)
+          .code,
+      "BadDigest");
+  EXPECT_EQ(Err("HeadObject", {{"Bucket", "bk1"}, {"Key", "bad"}}).code, "NoSuchKey");
+
+  // Bodies of unknown length: inline up to the limit, a blob past it.
+  const std::uint64_t limit = S3Options().inline_max_bytes;
+  StringReader at_limit(std::string(limit, 'a'));
+  at_limit.known_length = false;
+  Ok("PutObject", {{"Bucket", "bk1"}, {"Key", "at-limit"}}, &at_limit);
+  EXPECT_EQ(BlobCount(), 0u);
+  const std::string past(limit + 1, 'b');
+  StringReader past_limit(past, 1000);
+  past_limit.known_length = false;
+  Ok("PutObject", {{"Bucket", "bk1"}, {"Key", "past-limit"}}, &past_limit);
+  EXPECT_EQ(BlobCount(), 1u);
+  EXPECT_EQ(Get("bk1", "past-limit"), past);
+  EXPECT_EQ(Get("bk1", "at-limit"), std::string(limit, 'a'));
+
+  // Overwriting a blob object with a small body removes the blob; versions keep their own bytes.
+  Put("bk1", "past-limit", "now small");
+  EXPECT_EQ(BlobCount(), 0u);
+  Ok("PutBucketVersioning",
+     {{"Bucket", "bk1"}, {"VersioningConfiguration", json::object{{"Status", "Enabled"}}}});
+  auto v1 = Put("bk1", "v", "first");
+  Put("bk1", "v", "second");
+  EXPECT_EQ(Get("bk1", "v"), "second");
+  EXPECT_EQ(Get("bk1", "v", {{"VersionId", v1["VersionId"]}}), "first");
+  OpenAll();
+  EXPECT_EQ(Get("bk1", "v", {{"VersionId", v1["VersionId"]}}), "first");
+  EXPECT_EQ(Get("bk1", "s"), small);
+  EXPECT_EQ(BlobCount(), 0u);
 }
 
 TEST_F(S3Test, EntityTooLarge) {
@@ -1163,7 +1230,9 @@ TEST_F(S3Test, CrashBetweenBlobCommitAndMetadataCommit) {
     auto m = store::MetadataStore::OpenSqlite((dir_ / "meta.db").string());
     auto b = store::BlobStore::OpenLocal((dir_ / "blobs").string());
     if (!m || !b) _exit(2);
-    auto p = S3Provider::Open(**m, **b, S3Options{});
+    S3Options options;
+    options.inline_max_bytes = 0;  // the blob path is under test
+    auto p = S3Provider::Open(**m, **b, options);
     if (!p) _exit(3);
     CrashAfterBlobCommitReader body("new bytes");
     aws::OperationInput in;
@@ -1262,9 +1331,12 @@ TEST_F(S3Test, LakeListPutGetDelete) {
 }
 
 TEST_F(S3Test, LakePutObjectsPublishesTogetherWithTheCallersWrite) {
+  inline_max_ = S3Options().inline_max_bytes;
+  OpenAll();
   MakeBucket("lake");
   LakeAccess& lake = *provider_;
-  Put("lake", "out/old.csv", "superseded");
+  const std::string old_bytes(5000, 's');  // past the inline limit: a blob, deleted when superseded
+  Put("lake", "out/old.csv", old_bytes);
   std::string file = (dir_ / "result.bin").string();
   std::string big(2 << 20, 'r');
   std::ofstream(file, std::ios::binary) << big;
@@ -1303,7 +1375,7 @@ TEST_F(S3Test, LakePutObjectsPublishesTogetherWithTheCallersWrite) {
   });
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, "InvalidRequestException");
-  EXPECT_EQ(Get("lake", "out/old.csv"), "superseded");
+  EXPECT_EQ(Get("lake", "out/old.csv"), old_bytes);
   EXPECT_EQ(Err("HeadObject", {{"Bucket", "lake"}, {"Key", "out/big.bin"}}).code, "NoSuchKey");
   EXPECT_EQ(side_rows(), 0);
   EXPECT_EQ(BlobCount(), blobs_before);
@@ -1345,11 +1417,13 @@ TEST_F(S3Test, LakePutObjectsPublishesTogetherWithTheCallersWrite) {
 }
 
 TEST_F(S3Test, InlineObjectsReadCopyAndSurviveLikeBlobObjects) {
+  inline_max_ = S3Options().inline_max_bytes;
+  OpenAll();
   MakeBucket("lake");
   LakeAccess& lake = *provider_;
   const std::string small = "id,name\n1,\"ann\"\n2,bob\n";
-  const std::string limit(kInlineObjectMaxBytes, 'L');
-  const std::string over(kInlineObjectMaxBytes + 1, 'O');
+  const std::string limit(S3Options().inline_max_bytes, 'L');
+  const std::string over(S3Options().inline_max_bytes + 1, 'O');
   auto put = [](std::string key, std::string bytes) {
     LakePut p;
     p.key = std::move(key);
