@@ -327,16 +327,6 @@ json::value VarcharConstant(const std::string& s) {
 
 void SetName(json::object& fn, std::string_view name) { fn["function_name"] = json::string(name); }
 
-json::object Operator(std::string_view cls, std::string_view type, json::array children) {
-  json::object o;
-  o["class"] = cls;
-  o["type"] = type;
-  o["alias"] = "";
-  o["query_location"] = 0;
-  o["children"] = std::move(children);
-  return o;
-}
-
 // Joda-Time patterns (format_datetime, parse_datetime) -> strftime/strptime. Letters repeat for width:
 // yyyy/yy, MMMM/MMM/MM/M, dd/d, HH/H, hh/h, mm/m, ss/s, SSS/SSSSSS, a, EEEE/EEE, DDD/D, Z, z, 'literal'.
 Result<std::string> ConvertJodaFormat(const std::string& f) {
@@ -611,27 +601,52 @@ Status RewriteFunction(json::object& fn) {
     return Status::Ok();
   }
   if ((name == "any_match" || name == "all_match" || name == "none_match") && argc == 2) {
-    // coalesce(list_aggregate(list_transform(a, predicate), 'bool_or'|'bool_and'), false|true), NOT-ed for
-    // none_match.
-    // (Macros cannot take lambdas, so this is built as a tree.) An empty array gives Trino's answer;
-    // NULL predicate results are skipped, where Trino answers NULL when they decide.
+    // list_reduce(list_transform(a, predicate), (x, y) -> x OR y, false), AND/true for all_match, NOT-ed for
+    // none_match: SQL's three-valued OR/AND give Trino's answers (a NULL decides only when no element
+    // decides otherwise; an empty array gives false / true / true; a NULL array gives NULL). Built as a tree:
+    // macros cannot take lambdas.
+    const bool all = name == "all_match";
     json::object transform = fn;
     SetName(transform, "list_transform");
     transform["schema"] = "";
-    json::object aggregate = fn;  // list_bool_or/and are macros, which cannot take a lambda either
-    SetName(aggregate, "list_aggregate");
-    aggregate["schema"] = "";
-    aggregate["children"] =
-        json::array{std::move(transform), VarcharConstant(name == "all_match" ? "bool_and" : "bool_or")};
-    json::object fallback = Operator("CAST", "OPERATOR_CAST", {});
-    fallback.erase("children");
-    fallback["child"] = VarcharConstant(name == "all_match" ? "t" : "f");
-    fallback["cast_type"] = json::object{{"id", "BOOLEAN"}, {"type_info", nullptr}};
-    fallback["try_cast"] = false;
-    json::object result =
-        Operator("OPERATOR", "OPERATOR_COALESCE", {std::move(aggregate), std::move(fallback)});
-    if (name == "none_match") result = Operator("OPERATOR", "OPERATOR_NOT", {std::move(result)});
-    fn = std::move(result);
+    auto column = [](std::string_view column_name) {
+      return json::object{{"class", "COLUMN_REF"},
+                          {"type", "COLUMN_REF"},
+                          {"alias", ""},
+                          {"query_location", 0},
+                          {"column_names", json::array{json::string(column_name)}}};
+    };
+    json::object params = fn;
+    SetName(params, "row");
+    params["schema"] = "";
+    params["children"] = json::array{column("__cenote_x"), column("__cenote_y")};
+    json::object combine{{"class", "CONJUNCTION"},
+                         {"type", all ? "CONJUNCTION_AND" : "CONJUNCTION_OR"},
+                         {"alias", ""},
+                         {"query_location", 0},
+                         {"children", json::array{column("__cenote_x"), column("__cenote_y")}}};
+    json::object lambda{{"class", "LAMBDA"},   {"type", "LAMBDA"},         {"alias", ""},
+                        {"query_location", 0}, {"lhs", std::move(params)}, {"expr", std::move(combine)}};
+    json::object initial{{"class", "CAST"},
+                         {"type", "OPERATOR_CAST"},
+                         {"alias", ""},
+                         {"query_location", 0},
+                         {"child", VarcharConstant(all ? "t" : "f")},
+                         {"cast_type", json::object{{"id", "BOOLEAN"}, {"type_info", nullptr}}},
+                         {"try_cast", false}};
+    json::object reduce = fn;
+    SetName(reduce, "list_reduce");
+    reduce["schema"] = "";
+    reduce["children"] = json::array{std::move(transform), std::move(lambda), std::move(initial)};
+    if (name == "none_match") {
+      fn = json::object{{"class", "OPERATOR"},
+                        {"type", "OPERATOR_NOT"},
+                        {"alias", ""},
+                        {"query_location", 0},
+                        {"children", json::array{std::move(reduce)}}};
+    } else {
+      fn = std::move(reduce);
+    }
     return Status::Ok();
   }
   if (name == "reduce" && argc == 4) return RewriteReduce(fn);

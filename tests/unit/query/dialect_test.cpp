@@ -35,7 +35,15 @@ TEST_F(DialectTest, ArraySetFunctionsKeepTrinoOrder) {
 
 TEST_F(DialectTest, MatchFunctions) {
   EXPECT_EQ(Value("any_match(ARRAY[1, 2], x -> x > 1)"), "true");
-  EXPECT_EQ(Value("any_match(ARRAY[1, NULL], x -> x > 1)"), "false");  // Trino: NULL (documented)
+  EXPECT_EQ(Value("any_match(ARRAY[1, NULL], x -> x > 1)"), "NULL");  // a NULL answer, no true one
+  EXPECT_EQ(Value("any_match(ARRAY[2, NULL], x -> x > 1)"), "true");
+  EXPECT_EQ(Value("all_match(ARRAY[2, NULL], x -> x > 1)"), "NULL");
+  EXPECT_EQ(Value("all_match(ARRAY[1, NULL], x -> x > 1)"), "false");
+  EXPECT_EQ(Value("none_match(ARRAY[1, NULL], x -> x > 1)"), "NULL");
+  EXPECT_EQ(Value("none_match(ARRAY[2, NULL], x -> x > 1)"), "false");
+  EXPECT_EQ(Value("none_match(ARRAY[], x -> x > 1)"), "true");
+  EXPECT_EQ(Value("any_match(CAST(NULL AS ARRAY(INTEGER)), x -> x > 1)"), "NULL");
+  EXPECT_EQ(Value("all_match(ARRAY[NULL, NULL], x -> x > 1)"), "NULL");
   EXPECT_EQ(Value("any_match(ARRAY[], x -> x > 1)"), "false");
   EXPECT_EQ(Value("all_match(ARRAY[], x -> x > 1)"), "true");
   EXPECT_EQ(Value("any_match(ARRAY[1, 2], x -> x > 5)"), "false");
