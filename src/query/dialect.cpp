@@ -64,6 +64,9 @@ constexpr Rename kRenames[] = {
     {"md5", 1, 1, "__cenote_md5"},
     {"sha1", 1, 1, "__cenote_sha1"},
     {"sha256", 1, 1, "__cenote_sha256"},
+    {"sha512", 1, 1, "__cenote_sha512"},  // C functions: trino_functions.cpp
+    {"crc32", 1, 1, "__cenote_crc32"},
+    {"xxhash64", 1, 1, "__cenote_xxhash64"},
     {"from_hex", 1, 1, "unhex"},
     {"to_utf8", 1, 1, "encode"},
     {"from_utf8", 1, 1, "decode"},

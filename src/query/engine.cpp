@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "query/statement.hpp"
+#include "query/trino_functions.hpp"
 #include "query/type_tree.hpp"
 
 namespace cenote::query {
@@ -670,6 +671,8 @@ Status DuckQueryEngine::Initialize() {
   };
   for (const std::string& macro : internal::DialectMacros()) setup.push_back(macro);
   setup.push_back("SET lock_configuration = true");
+  if (!internal::RegisterTrinoFunctions(con))
+    return EngineError("DuckDB setup failed: registering functions");
   for (const std::string& sql : setup) {
     auto r = RunOn(con, sql);
     if (!r) return EngineError("DuckDB setup failed (" + sql + "): " + r.error().message);

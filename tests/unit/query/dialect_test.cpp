@@ -130,6 +130,23 @@ TEST_F(DialectTest, DigestsAreVarbinary) {
   EXPECT_EQ(Value("typeof(md5(to_utf8('abc')))"), "varbinary");
   EXPECT_EQ(Value("md5(to_utf8(''))"),
             "d4 1d 8c d9 8f 00 b2 04 e9 80 09 98 ec f8 42 7e");  // as Athena prints
+  EXPECT_EQ(Value("lower(to_hex(sha512(to_utf8('abc'))))"),
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+            "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+  EXPECT_EQ(Value("typeof(sha512(to_utf8('abc')))"), "varbinary");
+  EXPECT_EQ(Value("crc32(to_utf8('abc'))"), "891568578");
+  EXPECT_EQ(Value("crc32(to_utf8(''))"), "0");
+  EXPECT_EQ(Value("typeof(crc32(to_utf8('abc')))"), "bigint");
+  EXPECT_EQ(Value("to_hex(xxhash64(to_utf8('abc')))"), "44BC2CF5AD770999");
+  EXPECT_EQ(Value("to_hex(xxhash64(to_utf8('')))"), "EF46DB3751D8E999");
+  EXPECT_EQ(Value("to_hex(xxhash64(to_utf8('a')))"), "D24EC4F1A98C6E5B");
+  EXPECT_EQ(Value("to_hex(xxhash64(to_utf8('abcdefghijklmnopqrstuvwxyz12345')))"), "467605901B01D6F6");
+  EXPECT_EQ(Value("to_hex(xxhash64(to_utf8('0123456789abcdefghijklmnopqrstuvwxyz')))"), "69196C1B3AF0BFF9");
+  EXPECT_EQ(Value("sha512(NULL)"), "NULL");
+  EXPECT_EQ(Value("crc32(CAST(NULL AS VARBINARY))"), "NULL");
+  // Over a column: NULL rows stay NULL, the others are hashed row by row.
+  EXPECT_EQ(Rows("SELECT to_hex(xxhash64(to_utf8(s))) FROM (VALUES ('foo'), (NULL), ('bar')) AS t(s)"),
+            "\"33BF00A859C4BA3F\"\n\n\"48A37C90AD27A659\"\n");
 }
 
 TEST_F(DialectTest, DateFormatAndParse) {
