@@ -422,6 +422,23 @@ json::object FunctionLike(const json::object& like, std::string_view name, json:
   return f;
 }
 
+// A function call node with nothing but its name and arguments.
+json::object NewFunction(std::string_view name, json::array children) {
+  return json::object{{"class", "FUNCTION"},
+                      {"type", "FUNCTION"},
+                      {"alias", ""},
+                      {"query_location", 0},
+                      {"function_name", json::string(name)},
+                      {"schema", ""},
+                      {"children", std::move(children)},
+                      {"filter", nullptr},
+                      {"order_bys", json::object{{"type", "ORDER_MODIFIER"}, {"orders", json::array{}}}},
+                      {"distinct", false},
+                      {"is_operator", false},
+                      {"export_state", false},
+                      {"catalog", ""}};
+}
+
 json::object ColumnRef(std::initializer_list<std::string_view> names, std::string_view alias = "") {
   json::object c;
   c["class"] = "COLUMN_REF";
@@ -512,8 +529,8 @@ void SubstituteColumn(json::value& v, const std::string& name, const json::value
       for (std::size_t i = 1; i < n.size(); ++i) {
         if (!n[i].is_string()) return;
         replaced =
-            FunctionLike(with.get_object(), "struct_extract",
-                         json::array{std::move(replaced), VarcharConstant(std::string(n[i].get_string()))});
+            NewFunction("struct_extract",
+                        json::array{std::move(replaced), VarcharConstant(std::string(n[i].get_string()))});
       }
       json::value alias = o["alias"];
       v = std::move(replaced);
@@ -524,10 +541,14 @@ void SubstituteColumn(json::value& v, const std::string& name, const json::value
   for (auto& [key, child] : o) SubstituteColumn(child, name, with);
 }
 
-// reduce(array, initial, (s, x) -> step, s -> output) -> output with s := list_reduce(array, step, initial).
+// reduce(array, initial, (s, x) -> step, s -> output) -> output with s := the state list_reduce folds.
+// DuckDB's list_reduce needs the state to have the elements' type; Trino's state may be of any type. So the
+// fold runs over pairs {__cenote_s, __cenote_x}: each element x becomes {NULL, x}, the initial state
+// {initial, NULL}, and the step (a, e) -> {step(a.__cenote_s, e.__cenote_x), NULL}.
 Status RewriteReduce(json::object& fn) {
   json::array* args = Children(fn);
-  if (args == nullptr || args->size() != 4 || !(*args)[3].is_object()) return Status::Ok();
+  if (args == nullptr || args->size() != 4 || !(*args)[2].is_object() || !(*args)[3].is_object())
+    return Status::Ok();
   json::object& output = (*args)[3].get_object();
   const json::value* lhs = output.if_contains("lhs");
   const json::value* names =
@@ -536,14 +557,69 @@ Status RewriteReduce(json::object& fn) {
       names->get_array().size() != 1 || !names->get_array()[0].is_string())
     return NotSupported("reduce needs an output function of one parameter, s -> ...");
   std::string state = Lower(names->get_array()[0].get_string());
-  json::value body = output["expr"];
-  json::value reduced = FunctionLike(
-      fn, "list_reduce", json::array{std::move((*args)[0]), std::move((*args)[2]), std::move((*args)[1])});
+
+  json::object& step = (*args)[2].get_object();
+  json::value* step_lhs = step.if_contains("lhs");
+  json::array* params =
+      step_lhs != nullptr && step_lhs->is_object() ? Children(step_lhs->get_object()) : nullptr;
+  if (StringField(step, "class") != "LAMBDA" || params == nullptr || params->size() != 2)
+    return NotSupported("reduce needs an input function of two parameters, (s, x) -> ...");
+  std::string step_names[2];
+  for (int i = 0; i < 2; ++i) {
+    const json::value& p = (*params)[static_cast<std::size_t>(i)];
+    const json::value* n = p.is_object() ? p.get_object().if_contains("column_names") : nullptr;
+    if (n == nullptr || !n->is_array() || n->get_array().size() != 1 || !n->get_array()[0].is_string())
+      return NotSupported("reduce needs an input function of two parameters, (s, x) -> ...");
+    step_names[i] = Lower(n->get_array()[0].get_string());
+  }
+
+  auto null_constant = [] {
+    return json::object{{"class", "CONSTANT"},
+                        {"type", "VALUE_CONSTANT"},
+                        {"alias", ""},
+                        {"query_location", 0},
+                        {"value", json::object{{"type", json::object{{"id", "NULL"}, {"type_info", nullptr}}},
+                                               {"is_null", true}}}};
+  };
+  auto pair = [&](json::value s_value, json::value x_value) {
+    s_value.get_object()["alias"] = "__cenote_s";
+    x_value.get_object()["alias"] = "__cenote_x";
+    return FunctionLike(fn, "struct_pack", json::array{std::move(s_value), std::move(x_value)});
+  };
+  auto lambda = [](json::value params_node, json::value body) {
+    return json::object{{"class", "LAMBDA"},
+                        {"type", "LAMBDA"},
+                        {"alias", ""},
+                        {"query_location", 0},
+                        {"lhs", std::move(params_node)},
+                        {"expr", std::move(body)}};
+  };
+
+  // Each element x -> {NULL, x}.
+  json::value mapped = FunctionLike(
+      fn, "list_transform",
+      json::array{std::move((*args)[0]),
+                  lambda(ColumnRef({"__cenote_v"}), pair(null_constant(), ColumnRef({"__cenote_v"})))});
+  // (a, e) -> {step with s := a.__cenote_s and x := e.__cenote_x, NULL}.
+  json::value body = step["expr"];
+  SubstituteColumn(body, step_names[0], ColumnRef({"__cenote_a", "__cenote_s"}));
+  SubstituteColumn(body, step_names[1], ColumnRef({"__cenote_e", "__cenote_x"}));
+  if (!body.is_object()) return NotSupported("reduce with this input function");
+  json::value row =
+      FunctionLike(fn, "row", json::array{ColumnRef({"__cenote_a"}), ColumnRef({"__cenote_e"})});
+  json::value folded = FunctionLike(
+      fn, "list_reduce",
+      json::array{std::move(mapped), lambda(std::move(row), pair(std::move(body), null_constant())),
+                  pair(std::move((*args)[1]), null_constant())});
+  json::value reduced =
+      FunctionLike(fn, "struct_extract", json::array{std::move(folded), VarcharConstant("__cenote_s")});
+
+  json::value out = output["expr"];
   json::value alias = fn["alias"];
-  SubstituteColumn(body, state, reduced);
-  if (!body.is_object()) return NotSupported("reduce with this output function");
-  body.get_object()["alias"] = alias;
-  fn = std::move(body.get_object());
+  SubstituteColumn(out, state, reduced);
+  if (!out.is_object()) return NotSupported("reduce with this output function");
+  out.get_object()["alias"] = alias;
+  fn = std::move(out.get_object());
   return Status::Ok();
 }
 
@@ -612,22 +688,13 @@ Status RewriteFunction(json::object& fn) {
     json::object transform = fn;
     SetName(transform, "list_transform");
     transform["schema"] = "";
-    auto column = [](std::string_view column_name) {
-      return json::object{{"class", "COLUMN_REF"},
-                          {"type", "COLUMN_REF"},
-                          {"alias", ""},
-                          {"query_location", 0},
-                          {"column_names", json::array{json::string(column_name)}}};
-    };
-    json::object params = fn;
-    SetName(params, "row");
-    params["schema"] = "";
-    params["children"] = json::array{column("__cenote_x"), column("__cenote_y")};
+    json::object params =
+        NewFunction("row", json::array{ColumnRef({"__cenote_x"}), ColumnRef({"__cenote_y"})});
     json::object combine{{"class", "CONJUNCTION"},
                          {"type", all ? "CONJUNCTION_AND" : "CONJUNCTION_OR"},
                          {"alias", ""},
                          {"query_location", 0},
-                         {"children", json::array{column("__cenote_x"), column("__cenote_y")}}};
+                         {"children", json::array{ColumnRef({"__cenote_x"}), ColumnRef({"__cenote_y"})}}};
     json::object lambda{{"class", "LAMBDA"},   {"type", "LAMBDA"},         {"alias", ""},
                         {"query_location", 0}, {"lhs", std::move(params)}, {"expr", std::move(combine)}};
     json::object initial{{"class", "CAST"},
