@@ -512,6 +512,10 @@ class DuckQueryEngine final : public QueryEngine {
  public:
   DuckQueryEngine(duckdb_database db, EngineOptions options) : db_(db), options_(std::move(options)) {}
   ~DuckQueryEngine() override {
+    {
+      std::lock_guard<std::mutex> lock(sweep_mu_);
+      if (sweeper_.joinable()) sweeper_.join();
+    }
     idle_.clear();
     duckdb_close(&db_);
   }
@@ -546,6 +550,9 @@ class DuckQueryEngine final : public QueryEngine {
   Result<SelectOutcome> RunSelectImpl(const std::string& sql, const QueryContext& ctx,
                                       TableResolver& resolver, const std::string& csv_path,
                                       Cancellation& cancel, internal::BindStats& bind_stats);
+  // Removes the Hive links whose data file is gone (deleted or overwritten objects), at most once per
+  // EngineOptions::link_sweep_interval_s: without it the link directory grows with every file ever read.
+  void MaybeSweepLinks();
   Result<WriteOutcome> RunSelectIntoFilesImpl(const std::string& sql, const QueryContext& ctx,
                                               TableResolver& resolver, const WriteSpec& spec,
                                               Cancellation& cancel, internal::BindStats& bind_stats);
@@ -591,6 +598,10 @@ class DuckQueryEngine final : public QueryEngine {
   TextCache texts_;
   Watchdog watchdog_;
   std::string link_root_;  // ConnectionHost::LinkRoot: <scratch>/hive, or "" when unusable
+  std::mutex sweep_mu_;    // guards the two below
+  std::thread sweeper_;
+  std::chrono::steady_clock::time_point next_sweep_{};
+  std::atomic<bool> sweeping_{false};
   std::mutex mu_;
   std::vector<std::unique_ptr<PooledConnection>> idle_;
 };
@@ -771,10 +782,40 @@ void AppendQuoted(std::string& out, const char* data, std::size_t size) {
   out += '"';
 }
 
+void SweepDanglingLinks(const std::string& root) {
+  std::error_code ec;
+  std::vector<fs::path> dangling;
+  for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code entry_ec;
+    if (it->is_symlink(entry_ec) && !fs::exists(it->path(), entry_ec)) dangling.push_back(it->path());
+  }
+  for (const fs::path& link : dangling) fs::remove(link, ec);
+}
+
+void DuckQueryEngine::MaybeSweepLinks() {
+  if (link_root_.empty()) return;
+  std::lock_guard<std::mutex> lock(sweep_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_sweep_ || sweeping_) return;
+  if (sweeper_.joinable()) sweeper_.join();  // finished: sweeping_ is false
+  next_sweep_ = now + std::chrono::seconds(options_.link_sweep_interval_s);
+  if (options_.link_sweep_interval_s <= 0) {
+    SweepDanglingLinks(link_root_);
+    return;
+  }
+  sweeping_ = true;
+  sweeper_ = std::thread([this] {
+    SweepDanglingLinks(link_root_);
+    sweeping_ = false;
+  });
+}
+
 Result<SelectOutcome> DuckQueryEngine::RunSelectImpl(const std::string& sql, const QueryContext& ctx,
                                                      TableResolver& resolver, const std::string& csv_path,
                                                      Cancellation& cancel, internal::BindStats& bind_stats) {
   auto start = std::chrono::steady_clock::now();
+  MaybeSweepLinks();
   auto lease = Acquire();
   if (!lease) return std::move(lease).error();
   duckdb_connection con = (*lease)->get();

@@ -168,6 +168,9 @@ struct EngineOptions {
   std::vector<std::string> readable_dirs;  // where bound files live (S3 blobs and its cache)
   std::uint64_t memory_limit_bytes = 0;    // 0: half of physical memory
   int threads = 0;                         // DuckDB threads per query; 0: cores
+  // How often links to data files that no longer exist are removed from the Hive link directory
+  // (binder.cpp HiveScan), in the background when a query starts. 0: before every query, in its thread.
+  int link_sweep_interval_s = 600;
 };
 
 class QueryEngine {

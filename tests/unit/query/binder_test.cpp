@@ -179,6 +179,23 @@ TEST_F(BinderTest, RepeatedPartitionFiltersPruneTheCurrentPartitions) {
   EXPECT_EQ(resolver_.files_requested[0], "s3://b/sales/year=2024/region=ap/");
 }
 
+TEST_F(BinderTest, LinksToDeletedFilesAreSwept) {
+  auto links = [&] {
+    std::vector<std::string> live, dangling;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ / "scratch/hive")) {
+      if (!e.is_symlink()) continue;
+      (std::filesystem::exists(e.path()) ? live : dangling).push_back(e.path().string());
+    }
+    return std::make_pair(live.size(), dangling.size());
+  };
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales"), "\"8\"\n");
+  EXPECT_EQ(links(), std::make_pair(std::size_t{8}, std::size_t{0}));  // one link per data file
+  std::filesystem::remove(Data("sales-2024us0"));
+  EXPECT_EQ(links(), std::make_pair(std::size_t{7}, std::size_t{1}));
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.items"), "\"3\"\n");  // any query starts a sweep
+  EXPECT_EQ(links(), std::make_pair(std::size_t{7}, std::size_t{0}));
+}
+
 TEST_F(BinderTest, NoPruningThroughTheNullSideOfAnOuterJoin) {
   // WHERE s.year = 2024 OR s.year IS NULL must still see all partitions of the right side.
   EXPECT_EQ(Rows("SELECT i.item, s.year FROM lake.items i LEFT JOIN lake.sales s ON s.item = i.item "

@@ -75,6 +75,7 @@ class EngineFixture : public ::testing::Test {
     options.readable_dirs = {dir_ / "data"};
     options.memory_limit_bytes = 512ULL << 20;
     options.threads = 2;
+    options.link_sweep_interval_s = 0;  // dangling Hive links are removed before every query
     auto engine = QueryEngine::Open(options);
     ASSERT_TRUE(engine.ok()) << engine.error().message;
     engine_ = std::move(engine).value();
