@@ -164,6 +164,7 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
     queue_.push_back(id);
   }
   cv_.notify_one();
+  bool recorded = false;
   Result<json::object> answer = [&]() -> Result<json::object> {
     auto txn = Write();
     if (!txn) return std::move(txn).error();
@@ -187,9 +188,9 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
         {id, NextSeq(), workgroup, token, std::string("QUEUED"), json::serialize(doc)});
     if (!ins) return std::move(ins).error();
     CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+    recorded = true;
     return json::object{{"QueryExecutionId", id}};
   }();
-  const bool recorded = answer.ok() && answer->at("QueryExecutionId").as_string() == id;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (recorded) {

@@ -53,7 +53,8 @@ using OpFn = Result<OperationOutput> (*)(Env&, const RequestContext&, OperationI
 // ---- rows ----
 // One piece of an object's bytes: a blob, or (for a small object) the bytes themselves, kept in the
 // version row's inline_data column so that storing them costs no blob file, fsync or rename
-// (kInlineObjectMaxBytes). Listings do not read that column: `data` is loaded by LoadLatest/LoadVersion.
+// (S3Options::inline_max_bytes). Listings do not read that column: `data` is loaded by LoadLatest and
+// LoadVersion, and PutVersion refuses an inline piece without it.
 struct BlobRef {
   BlobRef() = default;
   BlobRef(std::string blob_id, std::uint64_t blob_size) : id(std::move(blob_id)), size(blob_size) {}

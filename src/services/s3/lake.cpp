@@ -9,7 +9,6 @@
 #include <cstring>
 
 #include "common/encoding.hpp"
-#include "services/s3/checksums.hpp"
 #include "services/s3/internal.hpp"
 #include "services/s3/object_io.hpp"
 #include "store/durable_file.hpp"
@@ -50,6 +49,19 @@ RequestContext OwnerContext(const BucketRow& bucket) {
   ctx.principal.canonical_id = bucket.owner_id;
   ctx.principal.display_name = bucket.owner_name;
   return ctx;
+}
+
+// A body reading the local file at `path` (PutObjectFromFile, PutObjects).
+Result<std::unique_ptr<http::BodyReader>> OpenFileBody(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return InternalError("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return InternalError("cannot stat " + path);
+  }
+  return std::unique_ptr<http::BodyReader>(
+      std::make_unique<FileReader>(fd, static_cast<std::uint64_t>(st.st_size)));
 }
 
 // The bucket's row, read in a transaction of its own (NoSuchBucket if it does not exist).
@@ -174,12 +186,7 @@ Result<std::string> S3Provider::GetObject(const std::string& bucket, const std::
   std::string out;
   out.reserve(size);
   for (const auto& blob : manifest) {
-    if (blob.is_inline()) {
-      if (!blob.data) return InternalError("the bytes of an inline object were not loaded");
-      out += *blob.data;
-      continue;
-    }
-    auto reader = blobs_.Open(blob.id);
+    auto reader = OpenPiece(blobs_, blob);
     if (!reader) return std::move(reader).error();
     std::size_t start = out.size();
     out.resize(start + blob.size);
@@ -223,15 +230,9 @@ Result<LakeObject> S3Provider::PutObject(const std::string& bucket, const std::s
 
 Result<LakeObject> S3Provider::PutObjectFromFile(const std::string& bucket, const std::string& key,
                                                  const std::string& path, const std::string& content_type) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return InternalError("cannot open " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return InternalError("cannot stat " + path);
-  }
-  FileReader body(fd, static_cast<std::uint64_t>(st.st_size));
-  return PutFromReader(bucket, key, body, content_type);
+  auto body = OpenFileBody(path);
+  if (!body) return std::move(body).error();
+  return PutFromReader(bucket, key, **body, content_type);
 }
 
 Result<std::vector<LakeObject>> S3Provider::PutObjects(
@@ -241,9 +242,9 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
   if (!owner) return std::move(owner).error();
   Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
   RequestContext ctx = OwnerContext(*owner);
-  // PutObject's write path for several objects: every body into an uncommitted blob, the blobs committed
-  // together (overlapping fsyncs), then one metadata transaction for every version row and `also`. Small
-  // bodies given as bytes skip the blob store: they are stored inline in their rows.
+  // PutObject's write path for several objects: every body staged (small ones inline, the others into
+  // uncommitted blobs), the blobs committed together (overlapping fsyncs), then one metadata transaction
+  // for every version row and `also`.
   std::vector<StagedBody> staged;
   std::vector<std::size_t> staged_rows;  // the row of each staged body
   std::vector<VersionRow> rows;
@@ -258,34 +259,26 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
     row.attrs = AttrsFromRequest(params);
     row.owner_id = ctx.principal.canonical_id;
     row.owner_name = ctx.principal.display_name;
-    if (options_.inline_max_bytes > 0 && put.path.empty() && put.bytes.size() <= options_.inline_max_bytes) {
-      row.size = put.bytes.size();
-      row.etag = Hex(DigestOf("MD5", put.bytes));
-      row.manifest = {BlobRef::Inline(put.bytes)};
-      rows.push_back(std::move(row));
-      continue;
-    }
     std::unique_ptr<http::BodyReader> body;
     if (put.path.empty()) {
       body = std::make_unique<http::StringReader>(put.bytes);
     } else {
-      int fd = ::open(put.path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return InternalError("cannot open " + put.path + ": " + std::strerror(errno));
-      struct stat st {};
-      if (::fstat(fd, &st) != 0) {
-        ::close(fd);
-        return InternalError("cannot stat " + put.path);
-      }
-      body = std::make_unique<FileReader>(fd, static_cast<std::uint64_t>(st.st_size));
+      auto file = OpenFileBody(put.path);
+      if (!file) return std::move(file).error();
+      body = std::move(*file);
     }
-    auto one = StageBody(env, body.get(), {}, options_.max_object_size);
+    auto one = StageBody(env, body.get(), {}, options_.max_object_size, options_.inline_max_bytes);
     if (!one) return std::move(one).error();
     row.size = one->size;
     row.etag = Hex(one->md5);
-    row.manifest = {BlobRef("", one->size)};
-    staged_rows.push_back(rows.size());
+    if (one->inline_bytes) {
+      row.manifest = {BlobRef::Inline(std::move(*one->inline_bytes))};
+    } else {
+      row.manifest = {BlobRef("", one->size)};
+      staged_rows.push_back(rows.size());
+      staged.push_back(std::move(*one));
+    }
     rows.push_back(std::move(row));
-    staged.push_back(std::move(*one));
   }
   std::vector<store::BlobWriter*> writers;
   for (auto& s : staged) writers.push_back(s.writer.get());
@@ -305,8 +298,7 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
       superseded.insert(superseded.end(), gone->begin(), gone->end());
     }
     if (also) CENOTE_RETURN_IF_ERROR(also(**txn));
-    auto c = (*txn)->Commit();
-    return c;
+    return (*txn)->Commit();
   }();
   if (!committed) {
     env.DeleteBlobs(*ids);

@@ -233,7 +233,10 @@ Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const Bu
   std::vector<Value> values = VersionValues(row);
   values.emplace_back(nullptr);
   for (const BlobRef& piece : row.manifest) {
-    if (piece.is_inline() && piece.data) values.back() = store::Blob{*piece.data};
+    if (!piece.is_inline()) continue;
+    // A row from a listing carries no inline bytes: storing it would lose the object's data.
+    if (!piece.data) return InternalError("the bytes of an inline object were not loaded");
+    values.back() = store::Blob{*piece.data};
   }
   auto ins = txn.Exec(std::string("INSERT INTO s3_versions (") + kVersionColumns +
                           ", inline_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -37,8 +37,9 @@ inline void WriteFile(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
-// Objects as files named by a counter under `dir`; keys and buckets in memory. PutObjects runs its `also`
-// step in a write transaction of `metadata` (when given) and stores the objects once that commits.
+// Objects as files named by a counter under `dir`; keys and buckets in memory. PutObjects stores the
+// objects, then runs its `also` step in a write transaction of `metadata` (when given): as with the real
+// store, whatever `also` records (Athena: SUCCEEDED) is never visible before the objects.
 class FakeLake : public s3::LakeAccess {
  public:
   explicit FakeLake(std::string dir, store::MetadataStore* metadata = nullptr)
@@ -111,14 +112,15 @@ class FakeLake : public s3::LakeAccess {
   Result<std::vector<s3::LakeObject>> PutObjects(
       const std::string& bucket, const std::vector<s3::LakePut>& puts,
       const std::function<Status(store::Transaction&)>& also) override {
-    if (HeadBucket(bucket).ok() && also) {
-      if (metadata_ == nullptr) return InternalError("FakeLake: PutObjects' `also` needs a metadata store");
-      auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-      if (!txn) return std::move(txn).error();
-      CENOTE_RETURN_IF_ERROR(also(**txn));
-      CENOTE_RETURN_IF_ERROR((*txn)->Commit());
-    }
-    return s3::testing::PutEach(*this, bucket, puts, nullptr);
+    if (also && metadata_ == nullptr)
+      return InternalError("FakeLake: PutObjects' `also` needs a metadata store");
+    auto stored = s3::testing::PutEach(*this, bucket, puts, nullptr);
+    if (!stored || !also) return stored;
+    auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
+    if (!txn) return std::move(txn).error();
+    CENOTE_RETURN_IF_ERROR(also(**txn));
+    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+    return stored;
   }
 
   Status DeleteObject(const std::string& bucket, const std::string& key) override {

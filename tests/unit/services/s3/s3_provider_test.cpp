@@ -1437,6 +1437,15 @@ TEST_F(S3Test, InlineObjectsReadCopyAndSurviveLikeBlobObjects) {
       nullptr);
   ASSERT_TRUE(stored.ok()) << stored.error().message;
   EXPECT_EQ(BlobCount(), blobs_before + 1);  // only the object past the limit
+  // A small body given as a file is inline too.
+  const std::string small_file = (dir_ / "small.csv").string();
+  std::ofstream(small_file, std::ios::binary) << small;
+  LakePut from_file = put("in/from-file.csv", "");
+  from_file.path = small_file;
+  ASSERT_TRUE(lake.PutObjects("lake", {from_file}, nullptr).ok());
+  EXPECT_EQ(BlobCount(), blobs_before + 1);
+  EXPECT_EQ(Get("lake", "in/from-file.csv"), small);
+  ASSERT_TRUE(lake.DeleteObject("lake", "in/from-file.csv").ok());
   EXPECT_EQ((*stored)[0].etag, "\"" + Md5Hex(small) + "\"");
 
   // Listings do not load the inline bytes but report sizes and ETags like any object's.
