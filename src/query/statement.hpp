@@ -63,6 +63,8 @@ inline Error Refused(const std::string& what) {
 // filled by the engine from duckdb_views()/duckdb_tables() at Open.
 struct SandboxPolicy {
   std::unordered_set<std::string> builtin_relations;
+  // Lower-case names of the engine's aggregate functions (CompileUserQuery's bounded_result).
+  std::unordered_set<std::string> aggregate_functions;
 };
 
 // Checks one parsed statement (a "statements"[i] element) against the allowlist. Fails closed: any
@@ -95,11 +97,19 @@ Status BindTables(boost::json::value& statement, const QueryContext& ctx, TableR
 struct CompiledQuery {
   std::string sql;
   BindStats stats;
+  // The result is small by construction: the top-level SELECT groups, aggregates, has no FROM, or has a
+  // constant LIMIT of at most kBoundedResultRows. The engine then runs it in one bind (materialized) rather
+  // than prepared and streamed (DuckDB binds a prepared statement over files twice: prepare, then run).
+  bool bounded_result = false;
 };
+inline constexpr std::int64_t kBoundedResultRows = 100000;
 // `stats` is filled as binding goes, so a failure can still name the files it had bound.
 Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContext& ctx,
                                        TableResolver& resolver, SqlHost& host, const SandboxPolicy& policy,
                                        BindStats& stats);
+
+// CompiledQuery::bounded_result of one parsed statement (a "statements"[i] element).
+bool BoundedResult(const boost::json::value& statement, const SandboxPolicy& policy);
 
 // The statement node of a single-statement document, after checking there is exactly one.
 Result<boost::json::value*> SingleStatement(boost::json::value& document);

@@ -1,12 +1,17 @@
 // QueryEngine basics (src/query/engine.cpp): lockdown, trusted SQL, result CSV, cancellation, timeouts.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include <atomic>
 #include <thread>
 
+#include "query/statement.hpp"
+#include "query/type_tree.hpp"
 #include "query_test_util.hpp"
 
 namespace cenote::query {
@@ -54,6 +59,25 @@ TEST_F(EngineTest, ConfigurationIsLocked) {
   auto threads = engine_->ExecuteTrusted("SELECT current_setting('threads')");
   ASSERT_TRUE(threads.ok());
   EXPECT_EQ((*threads)[0][0], "2");
+}
+
+// The engine sets how long DuckDB's allocator (its bundled jemalloc) keeps freed memory. Skipped where
+// libduckdb does not export jemalloc's control call (the engine then keeps DuckDB's default).
+TEST_F(EngineTest, AllocatorDecayIsSet) {
+  using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+  auto* mallctl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "duckdb_je_mallctl"));
+  if (mallctl == nullptr) GTEST_SKIP() << "libduckdb does not export duckdb_je_mallctl";
+  EngineOptions options;
+  options.scratch_dir = dir_ / "scratch2";
+  options.allocator_decay_ms = 12345;
+  auto engine = QueryEngine::Open(options);
+  ASSERT_TRUE(engine.ok()) << engine.error().message;
+  for (const char* name : {"arenas.dirty_decay_ms", "arenas.muzzy_decay_ms", "arena.0.dirty_decay_ms"}) {
+    ssize_t decay = 0;
+    std::size_t size = sizeof(decay);
+    ASSERT_EQ(mallctl(name, &decay, &size, nullptr, 0), 0) << name;
+    EXPECT_EQ(decay, 12345) << name;
+  }
 }
 
 TEST_F(EngineTest, OpenRequiresScratchDir) {
@@ -193,6 +217,52 @@ TEST_F(EngineTest, CancellationStopsARunningQuery) {
   EXPECT_TRUE(cancel.cancelled());
   // The connection is usable again afterwards.
   EXPECT_EQ(Rows("SELECT 42"), "\"42\"\n");
+}
+
+// A plain projection streams its result (prepared, then run); cancellation reaches it there too.
+TEST_F(EngineTest, CancellationStopsAStreamingQuery) {
+  QueryContext ctx;
+  Cancellation cancel;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel.Cancel();
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = engine_->RunSelect("SELECT x FROM range(10000000000) a(x) WHERE x % 7 = 9", ctx, resolver_,
+                              dir_ / "scratch/c.csv", cancel);
+  stopper.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "Query was cancelled");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(Rows("SELECT 42"), "\"42\"\n");
+}
+
+// Which statements run materialized in one bind (bounded_result) and which stream: only the result's
+// size decides, never the answer.
+TEST_F(EngineTest, BoundedResultsAreThoseThatGroupAggregateOrLimit) {
+  internal::SandboxPolicy policy;
+  policy.aggregate_functions = {"sum", "count_star", "count", "avg"};
+  auto bounded = [&](const std::string& sql) {
+    auto rows = engine_->ExecuteTrusted("SELECT json_serialize_sql(" + internal::QuoteLiteral(sql) + ")");
+    EXPECT_TRUE(rows.ok());
+    if (!rows.ok() || rows->empty() || !(*rows)[0][0]) return false;
+    boost::json::value doc = boost::json::parse(*(*rows)[0][0]);
+    return internal::BoundedResult(doc.at("statements").at(0), policy);
+  };
+  EXPECT_TRUE(bounded("SELECT a, sum(b) FROM t GROUP BY a"));
+  EXPECT_TRUE(bounded("SELECT count(*) FROM t WHERE a > 1"));
+  EXPECT_TRUE(bounded("SELECT sum(b) + 1 AS s, avg(b) FROM t"));
+  EXPECT_TRUE(bounded("SELECT 1"));
+  EXPECT_TRUE(bounded("SELECT * FROM t ORDER BY a LIMIT 10"));
+  EXPECT_TRUE(bounded("SELECT * FROM t LIMIT 100000"));
+  EXPECT_FALSE(bounded("SELECT * FROM t LIMIT 100001"));
+  EXPECT_FALSE(bounded("SELECT * FROM t"));
+  EXPECT_FALSE(bounded("SELECT a, b FROM t WHERE a > 1 ORDER BY a"));
+  EXPECT_FALSE(bounded("SELECT DISTINCT a FROM t"));
+  EXPECT_FALSE(bounded("SELECT a FROM t UNION ALL SELECT count(*) FROM t"));
+  // Aggregates inside a subquery or a window do not bound the outer rows.
+  EXPECT_FALSE(bounded("SELECT a, (SELECT count(*) FROM u) FROM t"));
+  EXPECT_FALSE(bounded("SELECT a, sum(b) OVER (PARTITION BY a) FROM t"));
 }
 
 TEST_F(EngineTest, CancelledBeforeStartDoesNotRun) {
