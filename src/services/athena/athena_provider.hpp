@@ -32,8 +32,11 @@ struct AthenaOptions {
   std::string scratch_dir;         // local temp files (result CSV before upload, CTAS output)
   // GetQueryExecution of a QUEUED or RUNNING query answers when the query finishes or after this long,
   // whichever comes first, so a client polling in a loop finds out at once and spends neither its CPU
-  // nor the engine's on empty polls. 0: answer at once.
-  int poll_wait_ms = 20;
+  // nor the engine's on empty polls (AWS answers a poll in tens of milliseconds anyway). 0: answer at once.
+  int poll_wait_ms = 100;
+  // A waiting poll holds one of the server's request threads: at most this many wait at once, the others
+  // answer at once.
+  int max_waiting_polls = 16;
 };
 
 class AthenaProvider : public aws::Provider {

@@ -223,6 +223,8 @@ Result<std::optional<json::object>> AthenaImpl::LoadExecution(const std::string&
       st["QueryQueueTimeInMillis"] = (it->second->queued ? now : it->second->started_ms) - submitted;
       return std::optional<json::object>(std::move(doc));
     }
+    if (auto final = finals_.find(id); final != finals_.end())
+      return std::optional<json::object>(final->second);
   }
   auto txn = Read();
   if (!txn) return std::move(txn).error();
@@ -237,9 +239,11 @@ Result<json::object> AthenaImpl::GetQueryExecution(const json::object& in) {
   if (options_.poll_wait_ms > 0) {
     // Still in flight: wait (bounded) for its final state rather than answer a poll loop at once.
     std::unique_lock<std::mutex> lock(mu_);
-    if (active_.count(id) != 0) {
+    if (active_.count(id) != 0 && waiting_polls_ < options_.max_waiting_polls) {
+      ++waiting_polls_;
       retired_.wait_for(lock, std::chrono::milliseconds(options_.poll_wait_ms),
                         [&] { return stopping_ || active_.count(id) == 0; });
+      --waiting_polls_;
     }
   }
   auto doc = LoadExecution(id);
@@ -394,10 +398,17 @@ bool AthenaImpl::AwaitRecorded(const std::string& id) {
   return active->record == ActiveExecution::Record::kRecorded;
 }
 
-void AthenaImpl::Retire(const std::string& id) {
+void AthenaImpl::Retire(const std::string& id, const json::object* stored) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     active_.erase(id);
+    if (stored != nullptr && finals_.emplace(id, *stored).second) {
+      finals_order_.push_back(id);
+      if (finals_order_.size() > kRecentFinals) {
+        finals_.erase(finals_order_.front());
+        finals_order_.pop_front();
+      }
+    }
   }
   retired_.notify_all();
 }
@@ -414,7 +425,7 @@ Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
     return (*txn)->Commit();
   }();
   // Stored (or not: then a restart reports it interrupted); either way it is no longer in flight.
-  Retire(id);
+  Retire(id, result ? &doc : nullptr);
   return result;
 }
 
@@ -678,7 +689,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     (void)StoreFinal(id, doc);
     return;
   }
-  Retire(id);
+  Retire(id, &succeeded);
 }
 
 }  // namespace cenote::athena

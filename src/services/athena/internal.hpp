@@ -225,8 +225,10 @@ class AthenaImpl final : public AthenaProvider {
   Status WriteFinal(store::Transaction& txn, const std::string& id, const json::object& doc);
   // Commits the final state in a transaction of its own, then retires the execution.
   Status StoreFinal(const std::string& id, const json::object& doc);
-  // Drops a finished execution from the in-flight table (its row is final).
-  void Retire(const std::string& id);
+  // Drops a finished execution from the in-flight table (its row is final). `stored`: the final document
+  // just committed, kept among the recent ones (finals_) so the polls and GetQueryResults that follow at
+  // once need not read it back.
+  void Retire(const std::string& id, const json::object* stored = nullptr);
   // Waits until the execution's QUEUED row is committed (ActiveExecution::record); false if it was lost.
   // An execution no longer in flight counts as recorded.
   bool AwaitRecorded(const std::string& id);
@@ -266,6 +268,12 @@ class AthenaImpl final : public AthenaProvider {
   std::condition_variable recorded_;  // notified when an ActiveExecution::record leaves kPending
   std::deque<std::string> queue_;
   std::unordered_map<std::string, std::shared_ptr<ActiveExecution>> active_;
+  int waiting_polls_ = 0;  // GetQueryExecution calls waiting for a final state (max_waiting_polls)
+  // The final documents of the executions that finished last, as committed (a final row changes only by
+  // DeleteWorkGroup's deletion, which drops its entries); oldest first in finals_order_.
+  static constexpr std::size_t kRecentFinals = 64;
+  std::unordered_map<std::string, json::object> finals_;
+  std::deque<std::string> finals_order_;
   std::vector<std::thread> workers_;
   bool stopping_ = false;
 };

@@ -241,6 +241,18 @@ Result<json::object> AthenaImpl::DeleteWorkGroup(const json::object& in) {
     if (!del) return std::move(del).error();
   }
   CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = finals_order_.begin(); it != finals_order_.end();) {
+      auto final = finals_.find(*it);
+      if (final != finals_.end() && Str(final->second, "WorkGroup").value_or("") == name) {
+        finals_.erase(final);
+        it = finals_order_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
   return json::object{};
 }
 

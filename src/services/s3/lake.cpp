@@ -238,13 +238,10 @@ Result<LakeObject> S3Provider::PutObjectFromFile(const std::string& bucket, cons
 Result<std::vector<LakeObject>> S3Provider::PutObjects(
     const std::string& bucket, const std::vector<LakePut>& puts,
     const std::function<Status(store::Transaction&)>& also) {
-  auto owner = ReadBucket(metadata_, bucket);
-  if (!owner) return std::move(owner).error();
   Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
-  RequestContext ctx = OwnerContext(*owner);
   // PutObject's write path for several objects: every body staged (small ones inline, the others into
   // uncommitted blobs), the blobs committed together (overlapping fsyncs), then one metadata transaction
-  // for every version row and `also`.
+  // that finds the bucket (and its owner, who owns the objects), writes every version row and runs `also`.
   std::vector<StagedBody> staged;
   std::vector<std::size_t> staged_rows;  // the row of each staged body
   std::vector<VersionRow> rows;
@@ -257,8 +254,6 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
     json::object params;
     if (!put.content_type.empty()) params["ContentType"] = put.content_type;
     row.attrs = AttrsFromRequest(params);
-    row.owner_id = ctx.principal.canonical_id;
-    row.owner_name = ctx.principal.display_name;
     std::unique_ptr<http::BodyReader> body;
     if (put.path.empty()) {
       body = std::make_unique<http::StringReader>(put.bytes);
@@ -292,7 +287,10 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
     if (!txn) return std::move(txn).error();
     auto b = RequireBucket(**txn, bucket);
     if (!b) return std::move(b).error();
+    RequestContext ctx = OwnerContext(*b);
     for (VersionRow& row : rows) {
+      row.owner_id = ctx.principal.canonical_id;
+      row.owner_name = ctx.principal.display_name;
       auto gone = PutVersion(env, **txn, *b, row);
       if (!gone) return std::move(gone).error();
       superseded.insert(superseded.end(), gone->begin(), gone->end());

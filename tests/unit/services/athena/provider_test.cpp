@@ -99,7 +99,8 @@ class AthenaTest : public ::testing::Test {
     athena_.reset();
   }
 
-  void Reopen(int max_concurrent = 4, store::MetadataStore* metadata = nullptr) {
+  void Reopen(int max_concurrent = 4, store::MetadataStore* metadata = nullptr,
+              const std::function<void(AthenaOptions&)>& tweak = nullptr) {
     if (athena_) athena_->Shutdown();
     athena_.reset();
     AthenaOptions options;
@@ -107,6 +108,7 @@ class AthenaTest : public ::testing::Test {
     options.region = "us-east-1";
     options.max_concurrent_queries = max_concurrent;
     options.scratch_dir = dir_ / "scratch";
+    if (tweak) tweak(options);
     auto p =
         AthenaProvider::Open(metadata != nullptr ? *metadata : *store_, *catalog_, *lake_, engine_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
@@ -318,9 +320,25 @@ TEST_F(AthenaTest, WorkGroupWithNamedQueriesNeedsRecursiveDelete) {
   Ok("CreateWorkGroup", {{"Name", "wg"}});
   Ok("CreateNamedQuery",
      {{"Name", "q"}, {"Database", "db"}, {"QueryString", "SELECT 1"}, {"WorkGroup", "wg"}});
+  // A finished execution of the workgroup (its final state just committed, so also among the recent
+  // ones kept in memory) and one of another workgroup.
+  json::object in{{"QueryString", "SELECT 1"},
+                  {"WorkGroup", "wg"},
+                  {"ResultConfiguration", json::object{{"OutputLocation", "s3://results/out/"}}}};
+  std::string mine(Ok("StartQueryExecution", in)["QueryExecutionId"].as_string());
+  std::string other = Start("SELECT 2");
+  json::object qe = Wait(mine);
+  ASSERT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+  qe = Wait(other);
+  ASSERT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
   EXPECT_EQ(Err("DeleteWorkGroup", {{"WorkGroup", "wg"}}).code, "InvalidRequestException");
   Ok("DeleteWorkGroup", {{"WorkGroup", "wg"}, {"RecursiveDeleteOption", true}});
   EXPECT_EQ(Err("GetWorkGroup", {{"WorkGroup", "wg"}}).code, "InvalidRequestException");
+  // Its executions went with it, from the store and from memory; the other workgroup's stayed.
+  EXPECT_EQ(Err("GetQueryExecution", {{"QueryExecutionId", mine}}).code, "InvalidRequestException");
+  EXPECT_EQ(Err("GetQueryResults", {{"QueryExecutionId", mine}}).code, "InvalidRequestException");
+  auto kept = Ok("GetQueryExecution", {{"QueryExecutionId", other}})["QueryExecution"].as_object();
+  EXPECT_EQ(State(kept), "SUCCEEDED");
 }
 
 TEST_F(AthenaTest, WorkGroupTags) {
@@ -702,6 +720,40 @@ TEST_F(AthenaTest, StopRunningQueryCancelsIt) {
   EXPECT_EQ(State(qe), "CANCELLED");
   Ok("StopQueryExecution", {{"QueryExecutionId", id}});  // already finished: no-op
   EXPECT_EQ(Err("StopQueryExecution", {{"QueryExecutionId", "nope"}}).code, "InvalidRequestException");
+}
+
+// GetQueryExecution of a running query waits for its final state (up to poll_wait_ms), but no more than
+// max_waiting_polls calls wait at once: the others answer at once.
+TEST_F(AthenaTest, PollsWaitForTheFinalStateButOnlySoManyAtOnce) {
+  Reopen(4, nullptr, [](AthenaOptions& o) {
+    o.poll_wait_ms = 8000;
+    o.max_waiting_polls = 1;
+  });
+  engine_.block_until_cancelled = true;
+  std::string id = Start("SELECT slow()");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (engine_.running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(engine_.running.load(), 1);
+  std::string waited_state;
+  std::chrono::steady_clock::duration waited{};
+  std::thread waiter([&] {
+    auto start = std::chrono::steady_clock::now();
+    auto r = Call("GetQueryExecution", {{"QueryExecutionId", id}});
+    waited = std::chrono::steady_clock::now() - start;
+    if (r.ok()) waited_state = State((*r)["QueryExecution"].as_object());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the waiter is waiting by now
+  auto start = std::chrono::steady_clock::now();
+  auto qe = Ok("GetQueryExecution", {{"QueryExecutionId", id}})["QueryExecution"].as_object();
+  EXPECT_EQ(State(qe), "RUNNING");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  Ok("StopQueryExecution", {{"QueryExecutionId", id}});
+  waiter.join();
+  // The waiting poll answered when the query ended, not after poll_wait_ms.
+  EXPECT_EQ(waited_state, "CANCELLED");
+  EXPECT_LT(waited, std::chrono::seconds(6));
 }
 
 TEST_F(AthenaTest, PoolBoundsConcurrencyAndQueuedQueriesCanBeStopped) {

@@ -1399,6 +1399,10 @@ TEST_F(S3Test, LakePutObjectsPublishesTogetherWithTheCallersWrite) {
   auto head = Ok("HeadObject", {{"Bucket", "lake"}, {"Key", "out/old.csv"}});
   EXPECT_EQ(head["ContentType"], std::string("text/csv"));
   EXPECT_EQ(side_rows(), 1);
+  // The objects belong to the bucket's owner.
+  auto listed = Ok("ListObjectsV2", {{"Bucket", "lake"}, {"FetchOwner", true}});
+  for (const auto& o : listed["Contents"].as_array())
+    EXPECT_EQ(o.as_object().at("Owner").as_object().at("ID"), std::string(64, 'a')) << o;
   // The superseded blob is gone; only the 2 MiB object took a blob (small ones are inline).
   EXPECT_EQ(BlobCount(), blobs_before - 1 + 1);
   EXPECT_TRUE(fs::exists(file));  // copied, not moved
