@@ -2,6 +2,7 @@
 # Athena benchmark: TPC-H-like queries through Cenote's Athena API vs DuckDB directly on the same Parquet files,
 # plus the round-trip latency of `SELECT 1`, in one run. Not a test: never fails on a timing.
 # Usage: bench/athena/run.sh PATH_TO_CENOTE [--small | --scale F] [--repeat N] [--latency-runs N] [--cache DIR] [--json OUT]
+#                          [--direct-as-server]
 #        bench/athena/run.sh --direct-only [--small]        (DuckDB only, no server)
 # The data set (TPC-H SF1 row counts, ~0.4 GB of Parquet; --scale 2.5: ~1 GB; --small: scale 0.1) is generated once with the pinned DuckDB
 # (.deps/duckdb/lib/libduckdb.so through ctypes) and cached in $TMPDIR/cenote-bench-athena-sf<scale>.

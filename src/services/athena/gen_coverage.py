@@ -20,8 +20,8 @@ NOTES = {
                            "(QUEUED beyond max_concurrent_queries)",
     "GetQueryExecution": "Status (QUEUED/RUNNING/SUCCEEDED/FAILED/CANCELLED, StateChangeReason, AthenaError), "
                          "Statistics, StatementType, SubstatementType, ResultConfiguration.OutputLocation = "
-                         "the result file; for a query still in flight the answer waits up to 20 ms for its final "
-                         "state (fewer polls, completion noticed at once)",
+                         "the result file; for a query still in flight the answer waits up to 100 ms for its final "
+                         "state (fewer polls, completion noticed at once; at most 16 such polls wait at once)",
     "GetQueryResults": "header row first for SELECT; NULL = Datum without VarCharValue; ColumnInfo as Athena; "
                        "MaxResults <= 1000; NextToken; UpdateCount for CTAS/INSERT",
     "StopQueryExecution": "QUEUED: cancelled at once; RUNNING: interrupted (duckdb_interrupt)",
