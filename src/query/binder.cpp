@@ -537,7 +537,18 @@ class Binder {
       case FileFormat::kParquet: {
         auto uniform = UniformParquetSchema(files);
         if (!uniform) return std::move(uniform).error();
-        from = "read_parquet(" + list + (*uniform ? "" : ", union_by_name = true") + ")";
+        std::string sources = list;
+        if (files.size() > 1 && !host_.LinkRoot().empty()) {
+          // Several files: through links named by globs, so count(*) comes from their footers (LinkFiles).
+          // No '=' on the way, so DuckDB finds no partition levels in these paths.
+          if (auto linked = LinkFiles(host_.LinkRoot(), files, partition.location)) {
+            sources = "[";
+            for (std::size_t i = 0; i < linked->size(); ++i)
+              sources += (i > 0 ? ", " : "") + QuoteLiteral((*linked)[i]);
+            sources += "]";
+          }
+        }
+        from = "read_parquet(" + sources + (*uniform ? "" : ", union_by_name = true") + ")";
         auto projection = ParquetProjection(columns, from);
         if (!projection) return std::move(projection).error();
         add(*projection);
@@ -597,6 +608,36 @@ class Binder {
     return "SELECT " + select + " FROM " + from;
   }
 
+  // Links each of `files` under `dir` in a directory of its own (<dir>/<hash>/data.parquet; no '=' in the
+  // hash, so not a partition level) and returns how read_parquet should name them: a glob that matches
+  // exactly the link (".../data.parque[t]", a listing of one entry). DuckDB learns a globbed file's
+  // modification time from the listing and only then trusts its cached footer for statistics, so count(*)
+  // is answered from metadata (7 lineitem files: 5 ms -> 0.6 ms); a list of several plain paths is counted
+  // by reading every row group. Plain link paths when the root holds glob characters. Records the names
+  // for error messages; std::nullopt when a link cannot be made.
+  std::optional<std::vector<std::string>> LinkFiles(const std::filesystem::path& dir,
+                                                    const std::vector<TableFile>& files,
+                                                    const std::string& location) {
+    const bool globs = IsGlobSafe(host_.LinkRoot());
+    std::vector<std::string> out;
+    std::vector<std::pair<std::string, std::string>> names;
+    for (const TableFile& f : files) {
+      std::string target = AbsolutePath(f.path);
+      std::string link = (dir / HashName(target) / "data.parquet").string();
+      if (!EnsureLink(link, target)) return std::nullopt;
+      const std::string& name = f.key.empty() ? location : f.key;
+      if (globs) {
+        out.push_back(link.substr(0, link.size() - 1) + "[" + link.back() + "]");
+        names.emplace_back(out.back(), name);
+      } else {
+        out.push_back(link);
+      }
+      names.emplace_back(link, name);
+    }
+    stats_.file_names.insert(stats_.file_names.end(), names.begin(), names.end());
+    return out;
+  }
+
   // The selected partitions of a Parquet table as ONE read_parquet with hive_partitioning, over
   // symlinks laid out as <LinkRoot>/<key>=<value>/.../<file>: DuckDB then prunes files on partition
   // filters itself, answers count(*) from metadata and runs one scan instead of a UNION ALL branch per
@@ -610,12 +651,11 @@ class Binder {
       return std::optional<std::string>();
     for (const Column& k : keys)
       if (!HiveSafe(k.name)) return std::optional<std::string>();
-    std::vector<std::string> links;
-    std::vector<std::string> names;  // what error messages call each link
     std::vector<TableFile> all;
     for (const auto& [p, files] : parts) all.insert(all.end(), files.begin(), files.end());
     auto uniform = UniformParquetSchema(all);
     if (!uniform) return std::move(uniform).error();
+    std::vector<std::string> sources;
     for (const auto& [p, files] : parts) {
       if (p->values.size() != keys.size()) return std::optional<std::string>();
       std::filesystem::path dir(root);
@@ -624,18 +664,14 @@ class Binder {
           return std::optional<std::string>();
         dir /= keys[k].name + "=" + p->values[k];
       }
-      for (const TableFile& f : files) {
-        std::string target = AbsolutePath(f.path);
-        std::filesystem::path link = dir / (HashName(target) + ".parquet");
-        if (!EnsureLink(link, target)) return std::optional<std::string>();
-        links.push_back(link.string());
-        names.push_back(f.key.empty() ? p->location : f.key);
-      }
+      auto linked = LinkFiles(dir, files, p->location);
+      if (!linked) return std::optional<std::string>();
+      sources.insert(sources.end(), linked->begin(), linked->end());
     }
     std::string list = "[";
-    for (std::size_t i = 0; i < links.size(); ++i) {
+    for (std::size_t i = 0; i < sources.size(); ++i) {
       if (i > 0) list += ", ";
-      list += QuoteLiteral(links[i]);
+      list += QuoteLiteral(sources[i]);
     }
     list += "]";
     std::string types;
@@ -650,7 +686,6 @@ class Binder {
     if (!columns.empty()) {
       for (const Column& k : keys) *select += ", " + QuoteIdentifier(k.name);
     }
-    for (std::size_t i = 0; i < links.size(); ++i) stats_.file_names.emplace_back(links[i], names[i]);
     return std::optional<std::string>("SELECT " + *select + " FROM " + from);
   }
 

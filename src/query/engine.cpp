@@ -835,7 +835,10 @@ void SweepDanglingLinks(const std::string& root) {
     std::error_code entry_ec;
     if (it->is_symlink(entry_ec) && !fs::exists(it->path(), entry_ec)) dangling.push_back(it->path());
   }
-  for (const fs::path& link : dangling) fs::remove(link, ec);
+  for (const fs::path& link : dangling) {
+    fs::remove(link, ec);
+    fs::remove(link.parent_path(), ec);  // a link's own directory (binder.cpp HiveScan), once empty
+  }
 }
 
 void DuckQueryEngine::MaybeSweepLinks() {

@@ -2,6 +2,7 @@
 // (src/query/binder.cpp).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 
 #include "query_test_util.hpp"
@@ -194,6 +195,53 @@ TEST_F(BinderTest, LinksToDeletedFilesAreSwept) {
   EXPECT_EQ(links(), std::make_pair(std::size_t{7}, std::size_t{1}));
   EXPECT_EQ(Rows("SELECT count(*) FROM lake.items"), "\"3\"\n");  // any query starts a sweep
   EXPECT_EQ(links(), std::make_pair(std::size_t{7}, std::size_t{0}));
+  // Each link has a directory of its own, removed with it.
+  std::size_t link_dirs = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ / "scratch/hive")) {
+    if (e.is_directory() && e.path().filename().string().find('=') == std::string::npos) ++link_dirs;
+  }
+  EXPECT_EQ(link_dirs, 7u);
+}
+
+// count(*) over a partitioned Parquet table is answered from the files' cached footers (no scan), as DuckDB
+// does for a glob: the partition files are named by globs that match exactly one file each.
+TEST_F(BinderTest, CountOfAPartitionedTableComesFromCachedFooters) {
+  // DuckDB trusts a cached footer only for a file not modified in the last seconds (stored objects are
+  // backdated by the blob store).
+  auto old = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "data"))
+    std::filesystem::last_write_time(e, old);
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales"), "\"8\"\n");  // loads the footers into the cache
+  std::string plan = Rows("EXPLAIN SELECT count(*) FROM lake.sales");
+  EXPECT_EQ(plan.find("READ_PARQUET"), std::string::npos) << plan;
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales"), "\"8\"\n");
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.sales WHERE year = 2024"), "\"4\"\n");
+  // Errors and plans still name objects, never the links or their patterns.
+  EXPECT_EQ(plan.find("scratch"), std::string::npos) << plan;
+
+  // The same for an unpartitioned table of several files.
+  FakeResolver::Table flat;
+  flat.binding.database = "lake";
+  flat.binding.name = "flat";
+  flat.binding.format = FileFormat::kParquet;
+  flat.binding.columns = {{"id", "bigint"}};
+  std::vector<std::string> files;
+  for (int f = 0; f < 3; ++f) {
+    files.push_back(Data("flat-" + std::to_string(f)));
+    Trusted("COPY (SELECT range AS id FROM range(" + std::to_string(10 * (f + 1)) + ")) TO '" + files.back() +
+            "' (FORMAT PARQUET)");
+    std::filesystem::last_write_time(files.back(), old);
+  }
+  flat.partitions.push_back({PartitionBinding{{}, "s3://b/flat/"}, files});
+  resolver_.Add(flat);
+  EXPECT_EQ(Rows("SELECT count(*), sum(id) FROM lake.flat"), "\"60\",\"670\"\n");
+  plan = Rows("EXPLAIN SELECT count(*) FROM lake.flat");
+  EXPECT_EQ(plan.find("READ_PARQUET"), std::string::npos) << plan;
+  EXPECT_EQ(Rows("SELECT count(*) FROM lake.flat"), "\"60\"\n");
+  EXPECT_EQ(plan.find("scratch"), std::string::npos) << plan;
+  plan = Rows("EXPLAIN SELECT id FROM lake.flat WHERE id > 5");
+  EXPECT_NE(plan.find("READ_PARQUET"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("scratch"), std::string::npos) << plan;
 }
 
 TEST_F(BinderTest, NoPruningThroughTheNullSideOfAnOuterJoin) {
@@ -449,6 +497,24 @@ TEST_F(BinderTest, HiveScanErrorsNameTheObject) {
   EXPECT_EQ(out.find(dir_.path()), std::string::npos) << out;
   EXPECT_NE(out.find("s3://b/badpart/year=2024/"), std::string::npos) << out;
   EXPECT_EQ(Rows("SELECT a FROM lake.badpart WHERE year = 2023"), "\"1\"\n");
+}
+
+TEST_F(BinderTest, MultiFileScanErrorsNameTheObject) {
+  // The same for an unpartitioned table of several files (read through links named by globs).
+  FakeResolver::Table bad;
+  bad.binding.database = "lake";
+  bad.binding.name = "badflat";
+  bad.binding.format = FileFormat::kParquet;
+  bad.binding.columns = {{"a", "int"}};
+  std::string good = Data("badflat-good");
+  Trusted("COPY (SELECT 1::INTEGER AS a) TO '" + good + "' (FORMAT PARQUET)");
+  bad.partitions.push_back({PartitionBinding{{}, "s3://b/badflat/"}, {good, Data("items-blob")}});
+  resolver_.keys[Data("items-blob")] = "badflat/part-1.parquet";
+  resolver_.Add(bad);
+  std::string out = Run("SELECT * FROM lake.badflat");
+  EXPECT_EQ(out.rfind("ERROR HIVE_", 0), 0u) << out;
+  EXPECT_EQ(out.find(dir_.path()), std::string::npos) << out;
+  EXPECT_NE(out.find("badflat/part-1.parquet"), std::string::npos) << out;
 }
 
 TEST_F(BinderTest, SelectIntoParquetFilesPartitioned) {
