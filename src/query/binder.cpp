@@ -148,13 +148,20 @@ std::string DetectCompression(const TableFile& file) {
 
 bool IsGlobSafe(const std::string& path) { return path.find_first_of("*?[{") == std::string::npos; }
 
-std::string FileList(const std::vector<TableFile>& files) {
+// ['a', 'b'] for read_parquet and friends.
+std::string SqlList(const std::vector<std::string>& items) {
   std::string out = "[";
-  for (std::size_t i = 0; i < files.size(); ++i) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out += ", ";
-    out += QuoteLiteral(AbsolutePath(files[i].path));
+    out += QuoteLiteral(items[i]);
   }
   return out + "]";
+}
+
+std::string FileList(const std::vector<TableFile>& files) {
+  std::vector<std::string> paths;
+  for (const TableFile& f : files) paths.push_back(AbsolutePath(f.path));
+  return SqlList(paths);
 }
 
 struct Column {
@@ -541,12 +548,8 @@ class Binder {
         if (files.size() > 1 && !host_.LinkRoot().empty()) {
           // Several files: through links named by globs, so count(*) comes from their footers (LinkFiles).
           // No '=' on the way, so DuckDB finds no partition levels in these paths.
-          if (auto linked = LinkFiles(host_.LinkRoot(), files, partition.location)) {
-            sources = "[";
-            for (std::size_t i = 0; i < linked->size(); ++i)
-              sources += (i > 0 ? ", " : "") + QuoteLiteral((*linked)[i]);
-            sources += "]";
-          }
+          if (auto linked = LinkFiles(host_.LinkRoot(), files, partition.location))
+            sources = SqlList(*linked);
         }
         from = "read_parquet(" + sources + (*uniform ? "" : ", union_by_name = true") + ")";
         auto projection = ParquetProjection(columns, from);
@@ -668,12 +671,7 @@ class Binder {
       if (!linked) return std::optional<std::string>();
       sources.insert(sources.end(), linked->begin(), linked->end());
     }
-    std::string list = "[";
-    for (std::size_t i = 0; i < sources.size(); ++i) {
-      if (i > 0) list += ", ";
-      list += QuoteLiteral(sources[i]);
-    }
-    list += "]";
+    std::string list = SqlList(sources);
     std::string types;
     for (const Column& k : keys) {
       if (!types.empty()) types += ", ";

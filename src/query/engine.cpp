@@ -591,7 +591,8 @@ class DuckQueryEngine final : public QueryEngine {
   // Runs `sql` (already compiled) with cancellation and the deadline; `sink` gets each chunk. kStream
   // prepares the statement and streams its result (memory bounded by the chunks in flight); kMaterialize
   // runs it in one go: DuckDB binds a prepared statement over files twice (prepare, then run), so for a
-  // small result one bind saves about half a millisecond.
+  // small result one bind saves about half a millisecond. `sql` is always one statement the engine built
+  // (duckdb_query would run several; duckdb_prepare refuses them).
   enum class ResultMode { kStream, kMaterialize };
   Status Execute(duckdb_connection con, const std::string& sql, const QueryContext& ctx, Cancellation& cancel,
                  ResultMode mode, const std::function<Status(duckdb_data_chunk)>& sink);
@@ -657,7 +658,7 @@ Status DuckQueryEngine::Initialize() {
   std::string tmp =
       WithSlash(fs::absolute(options_.scratch_dir, ec).lexically_normal().string()) + "duckdb_tmp";
   fs::create_directories(tmp, ec);
-  // Hive-layout links to data files (binder.cpp HiveScan). DuckDB reads key=value folders anywhere in
+  // Links to data files (binder.cpp LinkFiles, HiveScan). DuckDB reads key=value folders anywhere in
   // a path as partitions, so the root itself must have no '='.
   std::string links = WithSlash(fs::absolute(options_.scratch_dir, ec).lexically_normal().string()) + "hive";
   std::error_code link_ec;
@@ -837,7 +838,7 @@ void SweepDanglingLinks(const std::string& root) {
   }
   for (const fs::path& link : dangling) {
     fs::remove(link, ec);
-    fs::remove(link.parent_path(), ec);  // a link's own directory (binder.cpp HiveScan), once empty
+    fs::remove(link.parent_path(), ec);  // a link's own directory (binder.cpp LinkFiles), once empty
   }
 }
 

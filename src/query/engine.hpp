@@ -169,7 +169,7 @@ struct EngineOptions {
   std::uint64_t memory_limit_bytes = 0;    // 0: half of physical memory
   int threads = 0;                         // DuckDB threads per query; 0: cores
   // How often links to data files that no longer exist are removed from the Hive link directory
-  // (binder.cpp HiveScan), in the background when a query starts. 0: before every query, in its thread.
+  // (binder.cpp LinkFiles), in the background when a query starts. 0: before every query, in its thread.
   int link_sweep_interval_s = 600;
   // How long DuckDB's allocator keeps freed memory before handing it back to the kernel (SetAllocatorDecay
   // in engine.cpp); 0: DuckDB's own setting (1 s). Process-wide: the allocator is shared by every engine.

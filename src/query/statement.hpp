@@ -46,7 +46,7 @@ class SqlHost {
   // stored object never changes under its path); answers are cached across queries.
   virtual Result<QueryEngine::Rows> QueryImmutable(const std::string& sql) = 0;
   // An absolute directory (readable by DuckDB, no '=' in its path) where the binder may create
-  // Hive-layout symlinks to data files (binder.cpp HiveScan); "" when there is none.
+  // symlinks to data files (binder.cpp LinkFiles, HiveScan); "" when there is none.
   virtual std::string LinkRoot() const = 0;
 };
 

@@ -145,6 +145,14 @@ class AthenaTest : public ::testing::Test {
     return r.contains("QueryExecutionId") ? std::string(r["QueryExecutionId"].as_string()) : "";
   }
 
+  // Waits (bounded: 5 s) until the engine runs a query.
+  void AwaitRunning() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (engine_.running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
   // Polls until the execution leaves QUEUED/RUNNING (bounded: 10 s).
   json::object Wait(const std::string& id) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -706,10 +714,7 @@ TEST_F(AthenaTest, MissingOutputBucketFailsTheQuery) {
 TEST_F(AthenaTest, StopRunningQueryCancelsIt) {
   engine_.block_until_cancelled = true;
   std::string id = Start("SELECT slow()");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (engine_.running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  AwaitRunning();
   ASSERT_EQ(engine_.running.load(), 1);
   auto qe = Ok("GetQueryExecution", {{"QueryExecutionId", id}})["QueryExecution"].as_object();
   EXPECT_EQ(State(qe), "RUNNING");
@@ -731,10 +736,7 @@ TEST_F(AthenaTest, PollsWaitForTheFinalStateButOnlySoManyAtOnce) {
   });
   engine_.block_until_cancelled = true;
   std::string id = Start("SELECT slow()");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (engine_.running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  AwaitRunning();
   ASSERT_EQ(engine_.running.load(), 1);
   std::string waited_state;
   std::chrono::steady_clock::duration waited{};
@@ -760,10 +762,7 @@ TEST_F(AthenaTest, PoolBoundsConcurrencyAndQueuedQueriesCanBeStopped) {
   Reopen(1);
   engine_.block_until_cancelled = true;
   std::string running = Start("SELECT slow()");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (engine_.running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  AwaitRunning();
   std::string queued = Start("SELECT slow()");
   auto qe = Ok("GetQueryExecution", {{"QueryExecutionId", queued}})["QueryExecution"].as_object();
   EXPECT_EQ(State(qe), "QUEUED");
@@ -780,10 +779,7 @@ TEST_F(AthenaTest, RestartMarksInterruptedExecutionsFailed) {
   Reopen(1);
   engine_.block_until_cancelled = true;
   std::string running = Start("SELECT slow()");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (engine_.running.load() == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  AwaitRunning();
   std::string queued = Start("SELECT 1");
   athena_->Shutdown();  // the queued one never runs: it stays QUEUED in the store, as after a crash
   engine_.block_until_cancelled = false;
