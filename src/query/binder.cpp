@@ -951,28 +951,22 @@ Status BindTables(json::value& statement, const QueryContext& ctx, TableResolver
 
 namespace {
 
-// Whether `expr` calls an aggregate outside subqueries and window functions (which do not aggregate the
-// query's rows).
-bool CallsAggregate(const json::value& expr, const std::unordered_set<std::string>& aggregates) {
+// Whether `expr` calls a function named in `names` (lower case) outside subqueries and window functions
+// (which do not work on the query's own rows).
+bool CallsAny(const json::value& expr, const std::unordered_set<std::string>& names) {
   if (expr.is_array()) {
     for (const json::value& e : expr.get_array()) {
-      if (CallsAggregate(e, aggregates)) return true;
+      if (CallsAny(e, names)) return true;
     }
     return false;
   }
   if (!expr.is_object()) return false;
   const json::object& o = expr.get_object();
-  const json::value* cls = o.if_contains("class");
-  if (cls != nullptr && cls->is_string() &&
-      (cls->get_string() == "SUBQUERY" || cls->get_string() == "WINDOW"))
-    return false;
-  if (cls != nullptr && cls->is_string() && cls->get_string() == "FUNCTION") {
-    const json::value* name = o.if_contains("function_name");
-    if (name != nullptr && name->is_string() && aggregates.count(Lower(std::string(name->get_string()))) > 0)
-      return true;
-  }
+  std::string cls = StringField(o, "class");
+  if (cls == "SUBQUERY" || cls == "WINDOW") return false;
+  if (cls == "FUNCTION" && names.count(Lower(StringField(o, "function_name"))) > 0) return true;
   for (const auto& [key, value] : o) {
-    if (key != "query_location" && CallsAggregate(value, aggregates)) return true;
+    if (CallsAny(value, names)) return true;
   }
   return false;
 }
@@ -981,19 +975,16 @@ bool CallsAggregate(const json::value& expr, const std::unordered_set<std::strin
 
 bool BoundedResult(const json::value& statement, const SandboxPolicy& policy) {
   const json::value* node = statement.is_object() ? statement.get_object().if_contains("node") : nullptr;
-  if (node == nullptr || !node->is_object()) return false;
+  if (node == nullptr || !node->is_object() || StringField(node->get_object(), "type") != "SELECT_NODE")
+    return false;
   const json::object& n = node->get_object();
-  const json::value* type = n.if_contains("type");
-  if (type == nullptr || !type->is_string() || type->get_string() != "SELECT_NODE") return false;
   if (const json::value* mods = n.if_contains("modifiers"); mods != nullptr && mods->is_array()) {
     for (const json::value& m : mods->get_array()) {
-      if (!m.is_object()) continue;
-      const json::object& mo = m.get_object();
-      const json::value* mtype = mo.if_contains("type");
-      if (mtype == nullptr || !mtype->is_string() || mtype->get_string() != "LIMIT_MODIFIER") continue;
-      const json::value* limit = mo.if_contains("limit");
-      if (limit == nullptr || !limit->is_object()) continue;
-      const json::value* value = limit->get_object().if_contains("value");
+      if (!m.is_object() || StringField(m.get_object(), "type") != "LIMIT_MODIFIER") continue;
+      // A constant limit: {"limit": {"class": "CONSTANT", "value": {"value": N, ...}}}.
+      const json::value* limit = m.get_object().if_contains("limit");
+      const json::value* value =
+          limit != nullptr && limit->is_object() ? limit->get_object().if_contains("value") : nullptr;
       const json::value* v =
           value != nullptr && value->is_object() ? value->get_object().if_contains("value") : nullptr;
       if (v != nullptr && v->is_int64() && v->get_int64() >= 0 && v->get_int64() <= kBoundedResultRows)
@@ -1002,15 +993,16 @@ bool BoundedResult(const json::value& statement, const SandboxPolicy& policy) {
         return true;
     }
   }
+  const json::value* select = n.if_contains("select_list");
+  // unnest() in the select list makes rows of its own, whatever groups or FROM there are.
+  static const std::unordered_set<std::string> kRowMaking = {"unnest"};
+  if (select == nullptr || CallsAny(*select, kRowMaking)) return false;
   if (const json::value* groups = n.if_contains("group_expressions");
       groups != nullptr && groups->is_array() && !groups->get_array().empty())
     return true;
-  if (const json::value* from = n.if_contains("from_table"); from != nullptr && from->is_object()) {
-    const json::value* ftype = from->get_object().if_contains("type");
-    if (ftype != nullptr && ftype->is_string() && ftype->get_string() == "EMPTY") return true;
-  }
-  const json::value* select = n.if_contains("select_list");
-  return select != nullptr && CallsAggregate(*select, policy.aggregate_functions);
+  const json::value* from = n.if_contains("from_table");
+  if (from != nullptr && from->is_object() && StringField(from->get_object(), "type") == "EMPTY") return true;
+  return CallsAny(*select, policy.aggregate_functions);
 }
 
 Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContext& ctx,

@@ -98,8 +98,9 @@ struct CompiledQuery {
   std::string sql;
   BindStats stats;
   // The result is small by construction: the top-level SELECT groups, aggregates, has no FROM, or has a
-  // constant LIMIT of at most kBoundedResultRows. The engine then runs it in one bind (materialized) rather
-  // than prepared and streamed (DuckDB binds a prepared statement over files twice: prepare, then run).
+  // constant LIMIT of at most kBoundedResultRows (and its select list calls no unnest()). The engine then
+  // runs it in one bind (materialized) rather than prepared and streamed (DuckDB binds a prepared statement
+  // over files twice: prepare, then run).
   bool bounded_result = false;
 };
 inline constexpr std::int64_t kBoundedResultRows = 100000;

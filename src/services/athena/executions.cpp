@@ -643,8 +643,8 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   }
 
   // Result files <id>.csv|.txt and <id>.metadata, and the SUCCEEDED state, in one metadata transaction
-  // (LakeAccess::PutObjects): a client that sees SUCCEEDED finds both objects, and the whole step costs
-  // the two blob fsyncs (overlapped), one directory fsync and one commit.
+  // (LakeAccess::PutObjects): a client that sees SUCCEEDED finds both objects. Small objects are inline in
+  // their rows, so for most results the whole step is one commit (larger ones add overlapped blob fsyncs).
   if (!AwaitRecorded(id)) {
     if (!outcome->local_csv.empty()) {
       std::error_code ec;

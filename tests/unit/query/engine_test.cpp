@@ -254,6 +254,10 @@ TEST_F(EngineTest, BoundedResultsAreThoseThatGroupAggregateOrLimit) {
   // Aggregates inside a subquery or a window do not bound the outer rows.
   EXPECT_FALSE(bounded("SELECT a, (SELECT count(*) FROM u) FROM t"));
   EXPECT_FALSE(bounded("SELECT a, sum(b) OVER (PARTITION BY a) FROM t"));
+  // unnest() makes rows of its own.
+  EXPECT_FALSE(bounded("SELECT unnest(range(100000000))"));
+  EXPECT_FALSE(bounded("SELECT a, unnest(list(b)) FROM t GROUP BY a"));
+  EXPECT_TRUE(bounded("SELECT unnest(range(10)) LIMIT 10"));
 }
 
 TEST_F(EngineTest, CancelledBeforeStartDoesNotRun) {
