@@ -107,11 +107,22 @@ class [[nodiscard]] Status {
 
 }  // namespace cenote
 
-// Propagates an error: CENOTE_TRY(status_expr); or auto x = CENOTE_TRY_VALUE(result_expr) is not
-// portable without statement expressions, so we offer the two-line form:
-//   auto r = Foo(); if (!r) return std::move(r).error();
+// Propagates an error in one line, as LevelDB's `if (!s.ok()) return s;`:
+//   CENOTE_RETURN_IF_ERROR(txn->Commit());                  // a Status or a Result<T>
+//   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(...));  // declares `txn` (the value, moved out)
+//   CENOTE_ASSIGN_OR_RETURN(existing, Load(name));           // assigns to an existing variable
+// The enclosing function must return Status or Result<U> (both convert from Error).
 #define CENOTE_RETURN_IF_ERROR(expr)                               \
   do {                                                             \
     auto _cenote_status = (expr);                                  \
     if (!_cenote_status) return std::move(_cenote_status).error(); \
   } while (0)
+
+#define CENOTE_CONCAT_INNER_(a, b) a##b
+#define CENOTE_CONCAT_(a, b) CENOTE_CONCAT_INNER_(a, b)
+#define CENOTE_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                  \
+  if (!tmp) return std::move(tmp).error();            \
+  lhs = std::move(tmp).value()
+#define CENOTE_ASSIGN_OR_RETURN(lhs, expr) \
+  CENOTE_ASSIGN_OR_RETURN_IMPL_(CENOTE_CONCAT_(_cenote_result_, __COUNTER__), lhs, expr)
