@@ -14,6 +14,7 @@
 //   is not in the document: it is OperationInput::body / OperationOutput::body.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <memory>
 #include <string>
@@ -29,13 +30,25 @@ using Document = boost::json::value;
 
 struct RequestContext {
   std::string request_id;  // also sent as x-amz-request-id / x-amzn-RequestId
-  std::string region;      // from the credential scope, or the server's default
-  std::string service;     // model endpoint prefix: "s3", "glue", ...
-  std::string operation;   // "PutObject"
+  // The request's region: its SigV4 credential scope's, else the server's default. Every regional
+  // resource a call creates or finds lives in this region's namespace, and its ARN says so.
+  std::string region;
+  std::string service;    // model endpoint prefix: "s3", "glue", ...
+  std::string operation;  // "PutObject"
   iam::Principal principal;
+  // Network calls: the client's address. In-process calls: the calling service's principal
+  // ("firehose.amazonaws.com"), as CloudTrail records it.
   std::string source_ip;
-  const http::Headers* headers = nullptr;  // the raw request headers, for the rare quirk the model misses
+  // In-process calls only: the service making the call on the principal's behalf
+  // ("firehose.amazonaws.com"); "" for calls from the network.
+  std::string invoked_by;
+  const http::Headers* headers = nullptr;  // the raw request headers (null in-process), for the rare quirk
+                                           // the model misses
   bool tls = false;
+
+  // The account that owns what this call creates: the caller's.
+  const std::string& account_id() const { return principal.account_id; }
+  bool in_process() const { return !invoked_by.empty(); }
 };
 
 struct OperationInput {
@@ -46,6 +59,10 @@ struct OperationInput {
 };
 
 struct OperationOutput {
+  OperationOutput() = default;
+  // The common case: a handler's output document and nothing else.
+  OperationOutput(boost::json::object document) : result(std::move(document)) {}  // NOLINT: implicit
+
   Document result = boost::json::object();
   // Streaming payload for operations whose output has a streaming blob payload (GetObject Body).
   std::unique_ptr<http::BodySource> body;
@@ -53,14 +70,26 @@ struct OperationOutput {
   int http_status = 0;
 };
 
-// One per AWS service. Thread-safe: Invoke is called concurrently from worker threads.
+// One per AWS service: its business logic behind the request pipeline (aws/pipeline/pipeline.hpp).
+//
+// The pipeline owns everything around a provider: it answers operations the provider does not
+// implement (Implements() false) with the service's unsupported-operation error, catches exceptions
+// escaping Invoke and answers the service's internal error without their text, and hides the message of
+// any 500 a provider returns (logged with the request id). So a provider neither catches nor words
+// these itself.
+//
+// Thread safety: Implements and Invoke are called concurrently from worker threads.
 class Provider {
  public:
   virtual ~Provider() = default;
   // The service model this provider implements, by endpoint prefix ("s3", "glue", ...).
   virtual std::string_view service() const = 0;
-  // Runs one operation. Unknown or unsupported operations return an Error (for S3:
-  // NotImplemented, 501) so clients get the error they expect.
+  // True when Invoke implements `operation` (a model operation name).
+  virtual bool Implements(std::string_view operation) const = 0;
+  // The code of this service's internal-failure error when it is not its protocol's default (Glue:
+  // "InternalServiceException"); "" for the default (aws/pipeline/service_errors.hpp).
+  virtual std::string_view internal_error_code() const { return {}; }
+  // Runs one implemented operation. `input.params` is always an object.
   virtual Result<OperationOutput> Invoke(const RequestContext& ctx, std::string_view operation,
                                          OperationInput& input) = 0;
 };

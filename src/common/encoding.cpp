@@ -11,6 +11,7 @@ namespace cenote {
 namespace {
 
 constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kBase64UrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr char kHexLower[] = "0123456789abcdef";
 constexpr char kHexUpper[] = "0123456789ABCDEF";
 
@@ -85,7 +86,8 @@ std::string Hmac(const EVP_MD* md, std::string_view key, std::string_view data) 
 
 }  // namespace
 
-std::string Base64Encode(std::string_view data) {
+std::string Base64Encode(std::string_view data, Base64Alphabet alphabet, bool pad) {
+  const char* digits = alphabet == Base64Alphabet::kUrlSafe ? kBase64UrlAlphabet : kBase64Alphabet;
   std::string out;
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
@@ -93,29 +95,39 @@ std::string Base64Encode(std::string_view data) {
     std::uint32_t v = (static_cast<unsigned char>(data[i]) << 16) |
                       (static_cast<unsigned char>(data[i + 1]) << 8) |
                       static_cast<unsigned char>(data[i + 2]);
-    out.push_back(kBase64Alphabet[(v >> 18) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 6) & 63]);
-    out.push_back(kBase64Alphabet[v & 63]);
+    out.push_back(digits[(v >> 18) & 63]);
+    out.push_back(digits[(v >> 12) & 63]);
+    out.push_back(digits[(v >> 6) & 63]);
+    out.push_back(digits[v & 63]);
   }
   std::size_t rest = data.size() - i;
   if (rest == 1) {
     std::uint32_t v = static_cast<unsigned char>(data[i]) << 16;
-    out.push_back(kBase64Alphabet[(v >> 18) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.append("==");
+    out.push_back(digits[(v >> 18) & 63]);
+    out.push_back(digits[(v >> 12) & 63]);
+    if (pad) out.append("==");
   } else if (rest == 2) {
     std::uint32_t v =
         (static_cast<unsigned char>(data[i]) << 16) | (static_cast<unsigned char>(data[i + 1]) << 8);
-    out.push_back(kBase64Alphabet[(v >> 18) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 6) & 63]);
-    out.push_back('=');
+    out.push_back(digits[(v >> 18) & 63]);
+    out.push_back(digits[(v >> 12) & 63]);
+    out.push_back(digits[(v >> 6) & 63]);
+    if (pad) out.push_back('=');
   }
   return out;
 }
 
-std::optional<std::string> Base64Decode(std::string_view text) {
+std::optional<std::string> Base64Decode(std::string_view input, const Base64DecodeOptions& options) {
+  std::string compact;
+  std::string_view text = input;
+  if (options.ignore_whitespace && text.find_first_of(" \t\r\n") != std::string_view::npos) {
+    compact.reserve(text.size());
+    for (char c : text) {
+      if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact.push_back(c);
+    }
+    text = compact;
+  }
+  if (options.require_padding && text.size() % 4 != 0) return std::nullopt;
   std::size_t pad = 0;
   while (pad < 2 && !text.empty() && text.back() == '=') {
     text.remove_suffix(1);
@@ -129,7 +141,17 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   int bits = 0;
   for (char c : text) {
     int v = Base64Value(c);
-    if (v < 0) return std::nullopt;
+    if (v < 0) {
+      if (options.url_safe && c == '-') {
+        v = 62;
+      } else if (options.url_safe && c == '_') {
+        v = 63;
+      } else {
+        return std::nullopt;
+      }
+    } else if (!options.standard && (c == '+' || c == '/')) {
+      return std::nullopt;
+    }
     acc = (acc << 6) | static_cast<std::uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -138,7 +160,7 @@ std::optional<std::string> Base64Decode(std::string_view text) {
     }
   }
   // Leftover bits must be zero, or two encodings would decode to the same bytes.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (options.canonical && bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
   return out;
 }
 

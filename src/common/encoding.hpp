@@ -7,11 +7,32 @@
 
 namespace cenote {
 
-// Standard alphabet (RFC 4648 section 4), with '=' padding.
-std::string Base64Encode(std::string_view data);
-// Accepts the standard alphabet with or without padding; ignores no whitespace. nullopt on any invalid
-// character, bad padding or a length that cannot be valid.
-std::optional<std::string> Base64Decode(std::string_view text);
+// Base64 (RFC 4648): the one codec. Characters 62 and 63 are '+' '/' in the standard alphabet (section 4)
+// and '-' '_' in the URL-safe one (section 5).
+enum class Base64Alphabet { kStandard, kUrlSafe };
+
+// With '=' padding unless `pad` is false.
+std::string Base64Encode(std::string_view data, Base64Alphabet alphabet = Base64Alphabet::kStandard,
+                         bool pad = true);
+
+struct Base64DecodeOptions {
+  bool standard = true;            // accept '+' and '/'
+  bool url_safe = false;           // accept '-' and '_'
+  bool require_padding = false;    // the length must be a multiple of 4 with '=' padding
+  bool ignore_whitespace = false;  // skip ' ', '\t', '\r', '\n' anywhere
+  bool canonical = true;           // the unused bits of the last character must be zero
+};
+// Strict by default: the standard alphabet, padding optional, no whitespace, canonical. nullopt on any
+// invalid character, bad padding, a length that cannot be valid or (canonical) non-zero leftover bits, so
+// every byte string has exactly one accepted encoding per alphabet.
+std::optional<std::string> Base64Decode(std::string_view text, const Base64DecodeOptions& options = {});
+// What AWS's wire parsers accept for blob members (JSON, XML, query, headers): either alphabet, padding
+// optional, whitespace ignored, leftover bits ignored.
+inline constexpr Base64DecodeOptions kWireBase64{.standard = true,
+                                                 .url_safe = true,
+                                                 .require_padding = false,
+                                                 .ignore_whitespace = true,
+                                                 .canonical = false};
 
 // Lower-case hex.
 std::string HexEncode(std::string_view data);

@@ -11,6 +11,7 @@
 
 #include <cassert>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -48,6 +49,12 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design, like std::expected.
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
+  // From anything that converts to T (`return json::object{...};` in a Result<OperationOutput>), as
+  // std::expected's converting constructor.
+  template <typename U, typename = std::enable_if_t<
+                            !std::is_same_v<std::decay_t<U>, T> && !std::is_same_v<std::decay_t<U>, Error> &&
+                            !std::is_same_v<std::decay_t<U>, Result> && std::is_convertible_v<U&&, T>>>
+  Result(U&& value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -88,6 +95,11 @@ class [[nodiscard]] Status {
   Status() = default;
   Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT
   static Status Ok() { return Status(); }
+  // The outcome of a Result<T>, without its value.
+  template <typename T>
+  static Status FromResult(const Result<T>& result) {
+    return result ? Status() : Status(result.error());
+  }
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }

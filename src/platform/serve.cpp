@@ -11,20 +11,16 @@
 #include <thread>
 
 #include "aws/model/model.hpp"
-#include "aws/router.hpp"
+#include "aws/pipeline/after_hooks.hpp"
+#include "aws/pipeline/authorizer.hpp"
+#include "aws/pipeline/pipeline.hpp"
+#include "common/background_tasks.hpp"
 #include "http/server.hpp"
 #include "platform/credentials.hpp"
+#include "platform/service_list.hpp"
 #include "query/engine.hpp"
-#include "services/athena/athena_provider.hpp"
-#include "services/firehose/firehose_provider.hpp"
-#include "services/glue/catalog.hpp"
-#include "services/glue/crawler/crawlers.hpp"
-#include "services/glue/glue_provider.hpp"
-#include "services/kinesis/kinesis_provider.hpp"
-#include "services/s3/s3_provider.hpp"
-#include "store/blob_store.hpp"
+#include "services/common/service_deps.hpp"
 #include "store/metadata_store.hpp"
-#include "store/stream_log.hpp"
 
 namespace cenote::platform {
 
@@ -34,6 +30,27 @@ int Fail(const std::string& what, const Error& error) {
   spdlog::critical("{}: {} ({})", what, error.message, error.code);
   return 1;
 }
+
+// The shutdown order of the services (service_deps.hpp "Lifetime"), also on an early return: background
+// tasks stop, the services' shutdown actions run, the providers go, and only then (when ServiceDeps is
+// destroyed right after this) what they used.
+class ServicesTeardown {
+ public:
+  ServicesTeardown(BackgroundTasks& tasks, services::ServiceDeps& deps, aws::pipeline::Pipeline& pipeline)
+      : tasks_(tasks), deps_(deps), pipeline_(pipeline) {}
+  ~ServicesTeardown() {
+    tasks_.StopAll();
+    deps_.RunShutdownActions();
+    pipeline_.DestroyProviders();
+  }
+  ServicesTeardown(const ServicesTeardown&) = delete;
+  ServicesTeardown& operator=(const ServicesTeardown&) = delete;
+
+ private:
+  BackgroundTasks& tasks_;
+  services::ServiceDeps& deps_;
+  aws::pipeline::Pipeline& pipeline_;
+};
 
 }  // namespace
 
@@ -67,84 +84,43 @@ int Serve(const ServeConfig& config) {
 
   auto metadata = store::MetadataStore::OpenSqlite(config.data_dir + "/metadata.db");
   if (!metadata) return Fail("metadata store", metadata.error());
-  // S3's own blob directory: its crash recovery removes every blob its tables do not reference.
-  store::BlobStoreOptions blob_options;
-  blob_options.spare_files = 4;
-  auto blobs = store::BlobStore::OpenLocal(config.data_dir + "/s3/blobs", blob_options);
-  if (!blobs) return Fail("blob store", blobs.error());
 
-  s3::S3Options s3_options;
-  s3_options.default_region = config.region;
-  auto s3 = s3::S3Provider::Open(**metadata, **blobs, s3_options);
-  if (!s3) return Fail("S3", s3.error());
-  s3::S3Provider& lake = **s3;
-
-  // Catalog and query: the Glue catalog and crawlers, the DuckDB engine and Athena. The engine reads only
-  // S3's files and its own scratch directory (wiped here: it holds nothing that outlives a query).
+  // Temporary files of queries and conversions: nothing in it outlives the process.
   const std::string scratch = config.data_dir + "/query/scratch";
   std::filesystem::remove_all(scratch, ec);
-  std::filesystem::create_directories(scratch + "/athena", ec);
-  std::filesystem::create_directories(scratch + "/firehose", ec);
+  std::filesystem::create_directories(scratch, ec);
   if (ec) {
     spdlog::critical("cannot create {}: {}", scratch, ec.message());
     return 1;
   }
-  auto catalog = glue::Catalog::Open(**metadata, AccountId(), config.region);
-  if (!catalog) return Fail("Glue catalog", catalog.error());
-  query::EngineOptions engine_options;
-  engine_options.scratch_dir = scratch;
-  engine_options.readable_dirs = lake.LocalDirectories();
-  auto engine = query::QueryEngine::OpenLazily(engine_options);
-  if (!engine) return Fail("query engine", engine.error());
-  glue::CrawlerOptions crawler_options;
-  crawler_options.account_id = AccountId();
-  crawler_options.region = config.region;
-  auto crawlers = glue::Crawlers::Open(**metadata, **catalog, lake, **engine, crawler_options);
-  if (!crawlers) return Fail("Glue crawlers", crawlers.error());
-  athena::AthenaOptions athena_options;
-  athena_options.account_id = AccountId();
-  athena_options.region = config.region;
-  athena_options.scratch_dir = scratch + "/athena";
-  auto athena = athena::AthenaProvider::Open(**metadata, **catalog, lake, **engine, athena_options);
-  if (!athena) return Fail("Athena", athena.error());
-  athena::AthenaProvider& athena_ref = **athena;
-  glue::Crawlers& crawlers_ref = **crawlers;
 
-  // Kinesis records live in their own append-only logs (group-committed), stream metadata in SQLite.
-  auto stream_log = store::StreamLog::OpenLocal(config.data_dir + "/kinesis");
-  if (!stream_log) return Fail("Kinesis stream log", stream_log.error());
-  kinesis::KinesisOptions kinesis_options;
-  kinesis_options.account_id = AccountId();
-  kinesis_options.region = config.region;
-  auto kinesis = kinesis::KinesisProvider::Open(**metadata, **stream_log, kinesis_options);
-  if (!kinesis) return Fail("Kinesis", kinesis.error());
-
-  // Firehose buffers accepted records in its own logs until they are delivered to S3; JSON -> Parquet
-  // conversion runs on the query engine in its scratch directory.
-  auto firehose_log = store::StreamLog::OpenLocal(config.data_dir + "/firehose");
-  if (!firehose_log) return Fail("Firehose stream log", firehose_log.error());
-  firehose::FirehoseOptions firehose_options;
-  firehose_options.account_id = AccountId();
-  firehose_options.region = config.region;
-  firehose_options.catalog = catalog->get();
-  firehose_options.engine = engine->get();
-  firehose_options.conversion_dir = scratch + "/firehose";
-  auto firehose =
-      firehose::FirehoseProvider::Open(**metadata, **firehose_log, lake, kinesis->get(), firehose_options);
-  if (!firehose) return Fail("Firehose", firehose.error());
-
+  // The request pipeline: every call, from the network or between services, passes its stages.
   RootCredentialProvider credentials(*root, AccountId());
-  aws::RouterOptions router_options;
-  router_options.region = config.region;
-  // Declared after the stores, catalog and engine: the providers it owns are destroyed first.
-  aws::Router router(models, credentials, router_options);
-  router.Register(std::move(s3).value());
-  router.Register(std::make_unique<glue::GlueProvider>(**catalog, **crawlers));
-  router.Register(std::move(athena).value());
-  router.Register(std::move(kinesis).value());
-  // Last: the router destroys providers in reverse order, and Firehose's delivery thread calls Kinesis and
-  // S3.
-  router.Register(std::move(firehose).value());
+  aws::pipeline::BaselineAuthorizer authorizer;
+  aws::pipeline::PipelineOptions pipeline_options;
+  pipeline_options.default_region = config.region;
+  aws::pipeline::Pipeline pipeline(models, credentials, authorizer, pipeline_options);
+  aws::pipeline::AccessLog access_log;
+  aws::pipeline::RequestMetrics request_metrics;
+  pipeline.AddHook(&access_log);
+  pipeline.AddHook(&request_metrics);
+
+  // The services, from the one list, in its order.
+  BackgroundTasks tasks;
+  services::ServiceDeps deps(
+      AccountId(), config.region, config.data_dir, scratch, **metadata, pipeline, tasks,
+      [&pipeline](std::unique_ptr<aws::Provider> provider) { pipeline.Register(std::move(provider)); },
+      [&scratch](std::vector<std::string> readable_dirs) {
+        query::EngineOptions engine_options;
+        engine_options.scratch_dir = scratch;
+        engine_options.readable_dirs = std::move(readable_dirs);
+        return query::QueryEngine::OpenLazily(engine_options);
+      });
+  ServicesTeardown teardown(tasks, deps, pipeline);
+  for (const services::ServiceEntry& service : ServiceList()) {
+    Status st = service.Register(deps);
+    if (!st) return Fail(std::string("service ") + service.name, st.error());
+  }
 
   http::ServerOptions server_options;
   server_options.host = config.host;
@@ -168,7 +144,7 @@ int Serve(const ServeConfig& config) {
   const bool tls = !server_options.tls_cert_file.empty();
 
   auto server =
-      http::Server::Create(server_options, [&router](http::HttpRequest& r) { return router.Handle(r); });
+      http::Server::Create(server_options, [&pipeline](http::HttpRequest& r) { return pipeline.Handle(r); });
   if (!server) return Fail("server", server.error());
   Result<std::uint16_t> port = (*server)->Start();
   if (!port) return Fail("listen on " + config.host + ":" + std::to_string(config.port), port.error());
@@ -202,9 +178,6 @@ int Serve(const ServeConfig& config) {
   // If Wait returned for another reason, release the signal thread.
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
-  // Running queries and crawls are cancelled; their state says so after a restart.
-  athena_ref.Shutdown();
-  crawlers_ref.Shutdown();
   spdlog::info("stopped");
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "aws/protocol/wire.hpp"
+#include "common/encoding.hpp"
 
 namespace cenote::aws::protocol::cbor {
 
@@ -126,7 +127,7 @@ class Decoder {
       case kBytes: {
         Result<std::string> s = String(major, info);
         if (!s) return std::move(s).error();
-        return Document(boost::json::string(wire::Base64Encode(*s)));
+        return Document(boost::json::string(cenote::Base64Encode(*s)));
       }
       case kText: {
         Result<std::string> s = String(major, info);

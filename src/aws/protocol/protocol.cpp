@@ -6,6 +6,7 @@
 
 #include "aws/protocol/cbor.hpp"
 #include "aws/protocol/wire.hpp"
+#include "common/encoding.hpp"
 
 namespace cenote::aws::protocol {
 
@@ -573,7 +574,7 @@ void AddRequestIdHeaders(const ServiceModel& service, WireProtocol wp, const Req
   if (wp == WireProtocol::kRestXml && IsS3(service)) {
     r.headers.Set("x-amz-request-id", ctx.request_id);
     // S3's extended request id; clients only log it.
-    r.headers.Set("x-amz-id-2", wire::Base64Encode("cenote/" + ctx.request_id));
+    r.headers.Set("x-amz-id-2", cenote::Base64Encode("cenote/" + ctx.request_id));
   } else {
     r.headers.Set("x-amzn-RequestId", ctx.request_id);
   }
@@ -794,7 +795,7 @@ http::HttpResponse SerializeError(const ServiceModel& service, const Operation* 
         b += "<Error><Code>" + wire::XmlEscape(error.code) + "</Code><Message>" +
              wire::XmlEscape(error.message) + "</Message>" + fields + "<RequestId>" +
              wire::XmlEscape(ctx.request_id) + "</RequestId><HostId>" +
-             wire::Base64Encode("cenote/" + ctx.request_id) + "</HostId></Error>";
+             cenote::Base64Encode("cenote/" + ctx.request_id) + "</HostId></Error>";
       } else {
         b += "<ErrorResponse><Error><Type>" + std::string(error.sender_fault() ? "Sender" : "Receiver") +
              "</Type><Code>" + wire::XmlEscape(error.code) + "</Code><Message>" +

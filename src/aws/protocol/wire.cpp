@@ -1,5 +1,7 @@
 #include "aws/protocol/wire.hpp"
 
+#include "common/encoding.hpp"
+
 #include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
@@ -15,7 +17,6 @@ using model::TimestampFormat;
 
 namespace {
 
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr int kMaxDepth = 64;
 
 int HexValue(char c) {
@@ -203,73 +204,6 @@ bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.s
 
 }  // namespace
 
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
-                      (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
-    out += kB64[n >> 18];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-    out += kB64[n & 63];
-  }
-  if (i + 1 == in.size()) {
-    std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
-    out += kB64[n >> 18];
-    out += kB64[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    std::uint32_t n =
-        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += kB64[n >> 18];
-    out += kB64[(n >> 12) & 63];
-    out += kB64[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> Base64Decode(std::string_view in) {
-  // Accepts standard and URL-safe alphabets, with or without padding; ignores whitespace.
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  std::size_t pad = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '+' || c == '-')
-      v = 62;
-    else if (c == '/' || c == '_')
-      v = 63;
-    else if (c == '=') {
-      ++pad;
-      continue;
-    } else if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      continue;
-    } else {
-      return std::nullopt;
-    }
-    if (pad) return std::nullopt;  // data after padding
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  if (bits >= 6 || pad > 2) return std::nullopt;
-  return out;
-}
-
 std::string PercentDecode(std::string_view in, bool plus_is_space) {
   std::string out;
   out.reserve(in.size());
@@ -423,7 +357,7 @@ std::optional<Document> ScalarFromText(const Member& member, std::string_view te
   switch (shape.type) {
     case ShapeType::kString:
       if (member.json_value && wire == Wire::kHeader) {
-        auto decoded = Base64Decode(text);
+        auto decoded = cenote::Base64Decode(text, kWireBase64);
         if (!decoded) return std::nullopt;
         return Document(boost::json::string(*decoded));
       }
@@ -459,7 +393,7 @@ std::optional<Document> ScalarFromText(const Member& member, std::string_view te
     }
     case ShapeType::kBlob: {
       if (wire == Wire::kUri) return Document(boost::json::string(text));
-      auto decoded = Base64Decode(text);
+      auto decoded = cenote::Base64Decode(text, kWireBase64);
       if (!decoded) return std::nullopt;
       return Document(boost::json::string(*decoded));
     }
@@ -473,7 +407,7 @@ std::optional<std::string> ScalarToText(const Member& member, const Document& va
   switch (shape.type) {
     case ShapeType::kString:
       if (!value.is_string()) return std::nullopt;
-      if (member.json_value && wire == Wire::kHeader) return Base64Encode(value.as_string());
+      if (member.json_value && wire == Wire::kHeader) return cenote::Base64Encode(value.as_string());
       return std::string(value.as_string());
     case ShapeType::kInteger:
     case ShapeType::kLong: {
@@ -506,7 +440,7 @@ std::optional<std::string> ScalarToText(const Member& member, const Document& va
     case ShapeType::kBlob:
       if (!value.is_string()) return std::nullopt;
       if (wire == Wire::kUri) return std::string(value.as_string());
-      return Base64Encode(value.as_string());
+      return cenote::Base64Encode(value.as_string());
     default:
       return std::nullopt;
   }
@@ -610,7 +544,7 @@ std::optional<Document> JsonToDocument(const Member& member, const Document& jso
     }
     case ShapeType::kBlob: {
       if (!json.is_string()) return fail("expected a base64 string");
-      auto decoded = Base64Decode(json.as_string());
+      auto decoded = cenote::Base64Decode(json.as_string(), kWireBase64);
       if (!decoded) return fail("invalid base64");
       return Document(boost::json::string(*decoded));
     }
@@ -655,7 +589,7 @@ Document DocumentToJson(const Member& member, const Document& value, bool skip_n
       return Document(boost::json::string(*ScalarToText(member, value, Wire::kJsonBody)));
     }
     case ShapeType::kBlob:
-      if (value.is_string()) return Document(boost::json::string(Base64Encode(value.as_string())));
+      if (value.is_string()) return Document(boost::json::string(cenote::Base64Encode(value.as_string())));
       return value;
     case ShapeType::kFloat:
     case ShapeType::kDouble:

@@ -16,8 +16,6 @@
 namespace cenote::aws::protocol::wire {
 
 // ---- encodings --------------------------------------------------------------------------------
-std::string Base64Encode(std::string_view in);
-std::optional<std::string> Base64Decode(std::string_view in);
 // Percent-decodes; '+' becomes a space only when plus_is_space (form bodies and query strings).
 std::string PercentDecode(std::string_view in, bool plus_is_space);
 // RFC 3986 unreserved characters stay; everything else is %XX.

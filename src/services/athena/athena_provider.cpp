@@ -170,25 +170,17 @@ std::int64_t AthenaImpl::NextSeq() {
   return last_seq_;
 }
 
+bool AthenaImpl::Implements(std::string_view operation) const {
+  return Operations().Find(operation) != nullptr;
+}
+
 Result<aws::OperationOutput> AthenaImpl::Invoke(const aws::RequestContext& /*ctx*/,
                                                 std::string_view operation, aws::OperationInput& input) {
-  try {
-    if (!input.params.is_object()) input.params = json::object();
-    const Op* op = Operations().Find(operation);
-    if (op == nullptr) {
-      return errors::InvalidRequest(
-          "The operation " + std::string(operation) + " is not supported by Cenote.", "NOT_SUPPORTED");
-    }
-    auto out = (this->*(*op))(input.params.as_object());
-    if (!out) return std::move(out).error();
-    aws::OperationOutput result;
-    result.result = std::move(*out);
-    return result;
-  } catch (const std::exception& e) {
-    return errors::InternalServer(std::string("Internal error: ") + e.what());
-  } catch (...) {
-    return errors::InternalServer("Internal error");
-  }
+  if (!input.params.is_object()) input.params = json::object();
+  const Op* op = Operations().Find(operation);
+  if (op == nullptr) return errors::InvalidRequest("Unknown operation " + std::string(operation) + ".");
+  CENOTE_ASSIGN_OR_RETURN(json::object out, (this->*(*op))(input.params.as_object()));
+  return aws::OperationOutput(std::move(out));
 }
 
 }  // namespace cenote::athena

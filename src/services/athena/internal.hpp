@@ -159,6 +159,8 @@ class AthenaImpl final : public AthenaProvider {
 
   // Migrations, "primary", executions interrupted by a restart, the worker pool.
   Status Start();
+  std::string_view internal_error_code() const override { return "InternalServerException"; }
+  bool Implements(std::string_view operation) const override;
   Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                       aws::OperationInput& input) override;
   void Shutdown() override;

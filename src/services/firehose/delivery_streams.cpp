@@ -187,16 +187,12 @@ Result<OperationOutput> CreateDeliveryStream(FirehoseProvider::Env& env, const R
       return Validation(
           "'" + stream_arn.value_or("") + "'", "kinesisStreamSourceConfiguration.kinesisStreamARN",
           "satisfy regular expression pattern: arn:.*:kinesis:[a-zA-Z0-9\\-]+:\\d{12}:stream/.+");
-    if (env.kinesis == nullptr)
+    if (env.invoker == nullptr)
       return InvalidArgument("KinesisStreamAsSource is not available: this server runs without Kinesis.");
     // The source must exist (AWS checks it with the role at creation).
-    RequestContext kctx;
-    kctx.region = env.options.region;
-    kctx.service = "kinesis";
-    kctx.operation = "DescribeStreamSummary";
     OperationInput kin;
     kin.params = json::object{{"StreamARN", *stream_arn}};
-    auto summary = env.kinesis->Invoke(kctx, "DescribeStreamSummary", kin);
+    auto summary = env.invoker->Call(env.KinesisCaller(), "kinesis", "DescribeStreamSummary", kin);
     if (!summary)
       return InvalidArgument("Unable to access the source Kinesis stream " + *stream_arn + ": " +
                              summary.error().message);

@@ -222,14 +222,25 @@ FirehoseProvider::~FirehoseProvider() {
   if (env_->delivery_thread.joinable()) env_->delivery_thread.join();
 }
 
+aws::Caller FirehoseProvider::Env::KinesisCaller() const {
+  // Firehose's service principal of the account reads the source (until source roles are evaluated).
+  aws::Caller caller;
+  caller.principal.account_id = options.account_id;
+  caller.principal.arn = "arn:aws:iam::" + options.account_id + ":root";
+  caller.principal.is_root = true;
+  caller.region = options.region;
+  caller.invoked_by = "firehose.amazonaws.com";
+  return caller;
+}
+
 Result<std::unique_ptr<FirehoseProvider>> FirehoseProvider::Open(store::MetadataStore& metadata,
                                                                  store::StreamLog& log, s3::LakeAccess& lake,
-                                                                 aws::Provider* kinesis,
+                                                                 aws::Invoker* invoker,
                                                                  FirehoseOptions options) {
   if (!options.clock) options.clock = SystemNowMs;
   if (auto st = metadata.Migrate("firehose", Migrations()); !st.ok()) return st.error();
   auto env = std::unique_ptr<Env>(
-      new Env{metadata, log, lake, kinesis, std::move(options), {}, {}, {}, {}, false, {}});
+      new Env{metadata, log, lake, invoker, std::move(options), {}, {}, {}, {}, false, {}});
   {
     auto tx = metadata.Begin(store::MetadataStore::Mode::kRead);
     if (!tx) return tx.error();
@@ -264,18 +275,17 @@ Result<std::unique_ptr<FirehoseProvider>> FirehoseProvider::Open(store::Metadata
 
 const std::vector<std::string_view>& FirehoseProvider::SupportedOperations() { return Operations().names(); }
 
+bool FirehoseProvider::Implements(std::string_view operation) const {
+  return Operations().Find(operation) != nullptr;
+}
+
 Result<aws::OperationOutput> FirehoseProvider::Invoke(const aws::RequestContext& ctx,
                                                       std::string_view operation,
                                                       aws::OperationInput& input) {
-  try {
-    if (!input.params.is_object()) input.params = json::object();
-    const OpFn* op = Operations().Find(operation);
-    if (op == nullptr) return MakeFirehoseError(errors::kUnknownOperation, {operation});
-    return (*op)(*env_, ctx, input);
-  } catch (const std::exception& e) {
-    spdlog::error("firehose {}: {}", operation, e.what());
-    return MakeFirehoseError(errors::kInternalFailure);
-  }
+  if (!input.params.is_object()) input.params = json::object();
+  const OpFn* op = Operations().Find(operation);
+  if (op == nullptr) return MakeFirehoseError(errors::kUnknownOperation, {operation});
+  return (*op)(*env_, ctx, input);
 }
 
 Result<int> FirehoseProvider::DeliverDue(bool force) {

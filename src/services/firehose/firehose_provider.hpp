@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/invoker.hpp"
 #include "aws/provider.hpp"
 #include "common/result.hpp"
 #include "services/s3/lake_access.hpp"
@@ -80,16 +81,16 @@ struct DeliveryStreamMetrics {
 class FirehoseProvider final : public aws::Provider {
  public:
   // Runs the "firehose" migrations and loads the delivery streams; records accepted before a crash or
-  // restart and not yet delivered are delivered by the next DeliverDue. `kinesis` (may be null) is the
-  // in-process Kinesis provider for KinesisStreamAsSource streams. All references must outlive the
-  // provider. Starts the delivery thread when options.delivery_poll_ms > 0.
+  // restart and not yet delivered are delivered by the next DeliverDue. `invoker` (may be null) carries
+  // KinesisStreamAsSource streams' calls into Kinesis through the request pipeline. All references must
+  // outlive the provider. Starts the delivery thread when options.delivery_poll_ms > 0.
   static Result<std::unique_ptr<FirehoseProvider>> Open(store::MetadataStore& metadata, store::StreamLog& log,
-                                                        s3::LakeAccess& lake, aws::Provider* kinesis,
+                                                        s3::LakeAccess& lake, aws::Invoker* invoker,
                                                         FirehoseOptions options);
   ~FirehoseProvider() override;  // stops the delivery thread; does not flush (AWS does not either)
 
   std::string_view service() const override { return "firehose"; }
-  // Never throws: exceptions from libraries become InternalFailure (500), with the cause logged.
+  bool Implements(std::string_view operation) const override;
   Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                       aws::OperationInput& input) override;
 

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "aws/invoker.hpp"
 #include "aws/provider.hpp"
 #include "common/result.hpp"
 #include "services/firehose/errors.hpp"
@@ -153,7 +154,7 @@ struct FirehoseProvider::Env {
   store::MetadataStore& metadata;
   store::StreamLog& log;
   s3::LakeAccess& lake;
-  aws::Provider* kinesis;
+  aws::Invoker* invoker;  // KinesisStreamAsSource reads its source through the pipeline (null: unavailable)
   FirehoseOptions options;
 
   mutable std::mutex mu;
@@ -165,6 +166,8 @@ struct FirehoseProvider::Env {
   std::thread delivery_thread;
 
   std::int64_t Now() const { return options.clock(); }
+  // The in-process caller of Firehose's own calls into Kinesis (the source stream).
+  aws::Caller KinesisCaller() const;
   std::string StreamArn(const std::string& name) const {
     return "arn:aws:firehose:" + options.region + ":" + options.account_id + ":deliverystream/" + name;
   }

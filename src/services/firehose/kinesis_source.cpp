@@ -22,23 +22,17 @@ bool SequenceLess(const std::string& a, const std::string& b) {
 }
 
 Result<json::object> CallKinesis(FirehoseProvider::Env& env, std::string_view op, json::object params) {
-  RequestContext ctx;
-  ctx.request_id = "firehose-source";
-  ctx.region = env.options.region;
-  ctx.service = "kinesis";
-  ctx.operation = std::string(op);
   OperationInput in;
   in.params = std::move(params);
-  auto out = env.kinesis->Invoke(ctx, op, in);
-  if (!out) return out.error();
-  if (!out->result.is_object()) return json::object{};
-  return out->result.as_object();
+  CENOTE_ASSIGN_OR_RETURN(OperationOutput out, env.invoker->Call(env.KinesisCaller(), "kinesis", op, in));
+  if (!out.result.is_object()) return json::object{};
+  return std::move(out.result.as_object());
 }
 
 }  // namespace
 
 Result<int> FirehoseProvider::Env::PullFromKinesis(DeliveryStreamState& s) {
-  if (kinesis == nullptr) return MakeFirehoseError(errors::kInternalFailure);
+  if (invoker == nullptr) return MakeFirehoseError(errors::kInternalFailure);
   const json::object* src = Obj(s.source, "KinesisStreamSourceDescription");
   std::string stream_arn = src ? Str(*src, "KinesisStreamARN").value_or("") : "";
 

@@ -264,40 +264,36 @@ const std::vector<std::string_view>& GlueProvider::SupportedOperations() {
   return internal::Operations().names();
 }
 
+bool GlueProvider::Implements(std::string_view operation) const {
+  if (internal::Operations().Find(operation) != nullptr) return true;
+  for (std::string_view op : Crawlers::Operations()) {
+    if (op == operation) return true;
+  }
+  return false;
+}
+
 Result<aws::OperationOutput> GlueProvider::Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                                   aws::OperationInput& input) {
-  try {
-    if (const internal::Handler* handler = internal::Operations().Find(operation)) {
-      if (!input.params.is_object()) return InvalidInput("The request body must be a JSON object.");
-      const object& in = input.params.get_object();
-      if (const auto* id = in.if_contains("CatalogId"); id && !id->is_null()) {
-        if (!id->is_string()) return InvalidInput("Value at 'catalogId' must be a string.");
-        if (id->get_string() != catalog_.catalog_id()) {
-          // A catalog of another account: Cenote holds one account's catalog, and no resource policy
-          // grants cross-account access to it, so this is IAM's denial, as Glue words it.
-          return GlueError(
-              "AccessDeniedException",
-              "User: " + ctx.principal.arn + " is not authorized to perform: glue:" + std::string(operation) +
-                  " on resource: arn:aws:glue:" + ctx.region + ":" + std::string(id->get_string()) +
-                  ":catalog because no resource-based policy allows the glue:" + std::string(operation) +
-                  " action");
-        }
+  if (const internal::Handler* handler = internal::Operations().Find(operation)) {
+    if (!input.params.is_object()) return InvalidInput("The request body must be a JSON object.");
+    const object& in = input.params.get_object();
+    if (const auto* id = in.if_contains("CatalogId"); id && !id->is_null()) {
+      if (!id->is_string()) return InvalidInput("Value at 'catalogId' must be a string.");
+      if (id->get_string() != catalog_.catalog_id()) {
+        // A catalog of another account: Cenote holds one account's catalog, and no resource policy
+        // grants cross-account access to it, so this is IAM's denial, as Glue words it.
+        return GlueError(
+            "AccessDeniedException",
+            "User: " + ctx.principal.arn + " is not authorized to perform: glue:" + std::string(operation) +
+                " on resource: arn:aws:glue:" + ctx.region + ":" + std::string(id->get_string()) +
+                ":catalog because no resource-based policy allows the glue:" + std::string(operation) +
+                " action");
       }
-      auto out = (*handler)(catalog_, ctx, in);
-      if (!out) return std::move(out).error();
-      aws::OperationOutput output;
-      output.result = std::move(out).value();
-      return output;
     }
-    for (std::string_view op : Crawlers::Operations()) {
-      if (op == operation) return crawlers_.Invoke(ctx, operation, input);
-    }
-    return GlueError("NotImplemented",
-                     "Cenote does not implement the Glue operation " + std::string(operation) + " yet.", 501);
-  } catch (const std::exception& e) {
-    spdlog::error("glue: {} failed: {}", operation, e.what());
-    return GlueError("InternalServiceException", "An internal service error occurred.", 500);
+    CENOTE_ASSIGN_OR_RETURN(object out, (*handler)(catalog_, ctx, in));
+    return aws::OperationOutput(std::move(out));
   }
+  return crawlers_.Invoke(ctx, operation, input);
 }
 
 }  // namespace cenote::glue

@@ -22,6 +22,8 @@ class GlueProvider final : public aws::Provider {
   GlueProvider(Catalog& catalog, Crawlers& crawlers) : catalog_(catalog), crawlers_(crawlers) {}
 
   std::string_view service() const override { return "glue"; }
+  std::string_view internal_error_code() const override { return "InternalServiceException"; }
+  bool Implements(std::string_view operation) const override;
   Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                       aws::OperationInput& input) override;
 

@@ -371,23 +371,20 @@ Result<std::unique_ptr<KinesisProvider>> KinesisProvider::Open(store::MetadataSt
 
 const std::vector<std::string_view>& KinesisProvider::SupportedOperations() { return Operations().names(); }
 
+bool KinesisProvider::Implements(std::string_view operation) const {
+  return Operations().Find(operation) != nullptr;
+}
+
 Result<aws::OperationOutput> KinesisProvider::Invoke(const aws::RequestContext& ctx,
                                                      std::string_view operation, aws::OperationInput& input) {
-  try {
-    if (!input.params.is_object()) input.params = json::object();
-    const OpFn* op = Operations().Find(operation);
-    if (op == nullptr) return MakeKinesisError(errors::kUnknownOperation, {operation});
-    auto result = (*op)(*env_, ctx, input);
-    // Store-layer failures (I/O errors, a log that vanished) reach clients as Kinesis's InternalFailure.
-    if (!result.ok() && (result.error().http_status >= 500 || result.error().code == "NoSuchLog")) {
-      spdlog::error("kinesis {}: {} ({})", operation, result.error().message, result.error().code);
-      return MakeKinesisError(errors::kInternalFailure);
-    }
-    return result;
-  } catch (const std::exception& e) {
-    spdlog::error("kinesis {}: {}", operation, e.what());
-    return MakeKinesisError(errors::kInternalFailure);
-  }
+  if (!input.params.is_object()) input.params = json::object();
+  const OpFn* op = Operations().Find(operation);
+  if (op == nullptr) return MakeKinesisError(errors::kUnknownOperation, {operation});
+  auto result = (*op)(*env_, ctx, input);
+  // A log that vanished under a reader is a store-level failure: Kinesis's InternalFailure (the pipeline
+  // logs and words every 500 the same way).
+  if (!result.ok() && result.error().code == "NoSuchLog") return InternalError(result.error().message);
+  return result;
 }
 
 Status KinesisProvider::Maintain() {

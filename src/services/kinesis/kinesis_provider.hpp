@@ -87,7 +87,7 @@ class KinesisProvider final : public aws::Provider {
   ~KinesisProvider() override;
 
   std::string_view service() const override { return "kinesis"; }
-  // Never throws: exceptions from libraries become InternalFailure.
+  bool Implements(std::string_view operation) const override;
   Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                       aws::OperationInput& input) override;
 

@@ -11,9 +11,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "aws/invoker.hpp"
 #include "common/result.hpp"
 
 namespace cenote::store {
@@ -80,5 +82,23 @@ class LakeAccess {
   // Like DeleteObject: succeeds when the key does not exist.
   virtual Status DeleteObject(const std::string& bucket, const std::string& key) = 0;
 };
+
+// The lake as other services get it (offered by S3's Register): a LakeAccess per caller, whose every call
+// goes through the request pipeline as an in-process call (aws/invoker.hpp) named after the S3 operation
+// it performs (HeadBucket, ListObjectsV2, GetObject, PutObject, DeleteObject), so authorize decides on it
+// and the after-hooks record it, without HTTP and without copying bytes into documents (LocalPath hands
+// the engine a file; PutObjects publishes in one transaction).
+//
+// Thread safety: For() and the LakeAccess objects it returns may be used from any thread.
+class Lake {
+ public:
+  virtual ~Lake() = default;
+  // `caller`: the principal the calls are made as (the user running a query, the role a delivery stream
+  // or crawler is configured with) and the calling service ("athena.amazonaws.com").
+  virtual std::unique_ptr<LakeAccess> For(aws::Caller caller) = 0;
+};
+
+// The Lake over `direct` (S3Provider's own LakeAccess) and the pipeline's invoker. Both must outlive it.
+std::unique_ptr<Lake> MakeInvokedLake(aws::Invoker& invoker, LakeAccess& direct);
 
 }  // namespace cenote::s3

@@ -177,17 +177,17 @@ const std::vector<std::string_view>& S3Provider::SupportedOperations() {
   return kNames;
 }
 
+bool S3Provider::Implements(std::string_view operation) const {
+  for (const auto& op : Operations()) {
+    if (op.name == operation) return true;
+  }
+  return false;
+}
+
 Result<aws::OperationOutput> S3Provider::Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                                 aws::OperationInput& input) {
-  try {
-    if (!input.params.is_object()) input.params = json::object();
-    return Dispatch(ctx, operation, input);
-  } catch (const std::exception& e) {
-    return InternalError(std::string("We encountered an internal error. Please try again. (") + e.what() +
-                         ")");
-  } catch (...) {
-    return InternalError();
-  }
+  if (!input.params.is_object()) input.params = json::object();
+  return Dispatch(ctx, operation, input);
 }
 
 Result<aws::OperationOutput> S3Provider::Dispatch(const aws::RequestContext& ctx, std::string_view operation,

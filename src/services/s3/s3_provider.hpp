@@ -55,7 +55,7 @@ class S3Provider final : public aws::Provider, public LakeAccess {
   ~S3Provider() override;
 
   std::string_view service() const override { return "s3"; }
-  // Never throws: exceptions from libraries become InternalError.
+  bool Implements(std::string_view operation) const override;
   Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                       aws::OperationInput& input) override;
 

@@ -24,6 +24,29 @@ TEST(Encoding, Base64RoundTripAndRfcVectors) {
   EXPECT_EQ(Base64Decode(Base64Encode(all)), all);
 }
 
+TEST(Encoding, Base64AlphabetsAndStrictness) {
+  const std::string bytes("\xfb\xff\xbf", 3);
+  EXPECT_EQ(Base64Encode(bytes), "+/+/");
+  EXPECT_EQ(Base64Encode(bytes, Base64Alphabet::kUrlSafe), "-_-_");
+  EXPECT_EQ(Base64Encode("f", Base64Alphabet::kUrlSafe, /*pad=*/false), "Zg");
+  // The default is the standard alphabet only.
+  EXPECT_FALSE(Base64Decode("-_-_").has_value());
+  Base64DecodeOptions url;
+  url.standard = false;
+  url.url_safe = true;
+  EXPECT_EQ(Base64Decode("-_-_", url), bytes);
+  EXPECT_FALSE(Base64Decode("+/+/", url).has_value());
+  Base64DecodeOptions padded;
+  padded.require_padding = true;
+  EXPECT_FALSE(Base64Decode("Zg", padded).has_value());
+  EXPECT_EQ(Base64Decode("Zg==", padded), "f");
+  EXPECT_FALSE(Base64Decode("Zm9v Yg==").has_value());
+  // The wire's reading: both alphabets, whitespace, non-canonical last characters.
+  EXPECT_EQ(Base64Decode("Zm9v Yg==", kWireBase64), "foob");
+  EXPECT_EQ(Base64Decode("-_-_", kWireBase64), bytes);
+  EXPECT_EQ(Base64Decode("Zm9=", kWireBase64), "fo");
+}
+
 TEST(Encoding, Hex) {
   EXPECT_EQ(HexEncode(std::string("\x00\xff\x10", 3)), "00ff10");
   EXPECT_EQ(HexDecode("00FF10"), std::string("\x00\xff\x10", 3));

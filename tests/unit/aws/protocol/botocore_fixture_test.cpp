@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "aws/protocol/wire.hpp"
+#include "common/encoding.hpp"
 #include "test_support.hpp"
 
 namespace cenote::aws::protocol {
@@ -33,7 +34,7 @@ TEST(BotocoreFixtures, EveryRequestParsesToTheParamsBotocoreSerialized) {
     for (const auto& h : f.at("headers").as_array()) {
       r.headers.Add(std::string(h.at(0).as_string()), std::string(h.at(1).as_string()));
     }
-    auto body = wire::Base64Decode(f.at("body_base64").as_string());
+    auto body = cenote::Base64Decode(f.at("body_base64").as_string(), kWireBase64);
     ASSERT_TRUE(body);
     r.body = std::make_unique<testing::StringReader>(*body);
     auto parsed = ParseRequest(testing::Service(service), r, 1 << 20);

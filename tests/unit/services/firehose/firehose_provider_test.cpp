@@ -24,6 +24,7 @@
 #include <filesystem>
 #include "../../store/temp_dir.hpp"
 #include "../lake_put_each.hpp"
+#include "../provider_harness.hpp"
 #include "common/encoding.hpp"
 #include "query/engine.hpp"
 #include "services/firehose/errors.hpp"
@@ -128,7 +129,7 @@ class FirehoseTest : public ::testing::Test {
     return o;
   }
 
-  void Open(aws::Provider* kinesis = nullptr, FirehoseOptions options = NoThread()) {
+  void Open(aws::Invoker* invoker = nullptr, FirehoseOptions options = NoThread()) {
     provider_.reset();
     log_.reset();
     metadata_.reset();
@@ -139,7 +140,7 @@ class FirehoseTest : public ::testing::Test {
     ASSERT_TRUE(log.ok());
     log_ = std::move(log).value();
     options.clock = [this] { return now_.load(); };
-    auto p = FirehoseProvider::Open(*metadata_, *log_, lake_, kinesis, options);
+    auto p = FirehoseProvider::Open(*metadata_, *log_, lake_, invoker, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
     provider_ = std::move(p).value();
   }
@@ -552,18 +553,15 @@ TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
   kopt.maintenance_interval_ms = 0;
   auto k = kinesis::KinesisProvider::Open(**kmd, **klog, kopt);
   ASSERT_TRUE(k.ok()) << k.error().message;
+  // Firehose reads its source through the pipeline, as in the server.
+  testing::ProviderHarness harness;
+  harness.Register(std::move(k).value());
   auto kcall = [&](std::string_view op, json::object params) {
-    aws::RequestContext ctx;
-    ctx.operation = std::string(op);
-    ctx.service = "kinesis";
-    ctx.region = "us-east-1";
-    aws::OperationInput in;
-    in.params = std::move(params);
-    auto r = (*k)->Invoke(ctx, op, in);
+    auto r = harness.Call("kinesis", op, std::move(params));
     EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().message);
   };
   kcall("CreateStream", {{"StreamName", "src"}, {"ShardCount", 2}});
-  Open(k->get());
+  Open(&harness.invoker());
   const std::string arn = "arn:aws:kinesis:us-east-1:000000000000:stream/src";
   auto e =
       Err("CreateDeliveryStream",
@@ -599,7 +597,7 @@ TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
   EXPECT_EQ(body.size(), 9u);
   EXPECT_EQ(provider_->Metrics().at("fromk").incoming_records, 3);
 
-  Open(k->get());  // restart: positions come back from the metadata store
+  Open(&harness.invoker());  // restart: positions come back from the metadata store
   now_ += 1000;
   kcall("PutRecord", {{"StreamName", "src"}, {"PartitionKey", "p1"}, {"Data", "r4"}});
   EXPECT_EQ(*provider_->DeliverDue(), 1);

@@ -1,0 +1,32 @@
+// The parse stage: operation and input document from the wire, through the service model.
+#include "aws/model/model.hpp"
+#include "aws/pipeline/stages.hpp"
+#include "aws/protocol/protocol.hpp"
+
+namespace cenote::aws::pipeline::stages {
+
+Status Parse(const StageEnv& env, Exchange& exchange) {
+  CENOTE_ASSIGN_OR_RETURN(
+      protocol::ParsedRequest parsed,
+      protocol::ParseRequest(*exchange.service, *exchange.request, env.options.max_document_body));
+  exchange.operation = parsed.operation;
+  exchange.ctx.operation = parsed.operation->name;
+  exchange.input.params = std::move(parsed.input);
+  if (parsed.operation->HasStreamingInput()) exchange.input.body = exchange.request->body.get();
+  return Status::Ok();
+}
+
+Status LookUpOperation(const StageEnv& /*env*/, Exchange& exchange) {
+  exchange.operation = exchange.service->FindOperation(exchange.ctx.operation);
+  if (exchange.operation == nullptr) {
+    // A programming error in the calling service (a misspelt operation): answered like a client's.
+    return MakeError(
+        "UnknownOperationException",
+        "The " + exchange.service->service_id() + " model has no operation " + exchange.ctx.operation + ".",
+        400);
+  }
+  if (!exchange.input.params.is_object()) exchange.input.params = boost::json::object();
+  return Status::Ok();
+}
+
+}  // namespace cenote::aws::pipeline::stages

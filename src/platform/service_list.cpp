@@ -1,0 +1,32 @@
+#include "platform/service_list.hpp"
+
+// Each service's Register (src/services/<service>/register.cpp).
+namespace cenote {
+namespace s3 {
+Status Register(services::ServiceDeps& deps);
+}
+namespace glue {
+Status Register(services::ServiceDeps& deps);
+}
+namespace athena {
+Status Register(services::ServiceDeps& deps);
+}
+namespace kinesis {
+Status Register(services::ServiceDeps& deps);
+}
+namespace firehose {
+Status Register(services::ServiceDeps& deps);
+}
+}  // namespace cenote
+
+namespace cenote::platform {
+
+std::span<const services::ServiceEntry> ServiceList() {
+  static constexpr services::ServiceEntry kServices[] = {
+      {"s3", s3::Register},           {"glue", glue::Register},         {"athena", athena::Register},
+      {"kinesis", kinesis::Register}, {"firehose", firehose::Register},
+  };
+  return kServices;
+}
+
+}  // namespace cenote::platform

@@ -1,0 +1,43 @@
+// Athena's entry in the platform's list of services (src/platform/service_list.cpp). Needs the Glue
+// catalog, the S3 lake and the query engine.
+#include <filesystem>
+
+#include "query/engine.hpp"
+#include "services/athena/athena_provider.hpp"
+#include "services/common/service_deps.hpp"
+#include "services/glue/catalog.hpp"
+#include "services/s3/lake_access.hpp"
+
+namespace cenote::athena {
+
+Status Register(services::ServiceDeps& deps) {
+  s3::Lake* lake = deps.Find<s3::Lake>();
+  glue::Catalog* catalog = deps.Find<glue::Catalog>();
+  if (lake == nullptr || catalog == nullptr)
+    return InternalError("athena: S3 and Glue must be registered first");
+  CENOTE_ASSIGN_OR_RETURN(query::QueryEngine * engine, deps.Engine());
+
+  // Queries read tables and write results as Athena's service principal of the account (until the
+  // caller's own principal is carried into each execution).
+  aws::Caller caller;
+  caller.principal.account_id = deps.account_id;
+  caller.principal.arn = "arn:aws:iam::" + deps.account_id + ":root";
+  caller.principal.is_root = true;
+  caller.region = deps.default_region;
+  caller.invoked_by = "athena.amazonaws.com";
+  s3::LakeAccess& athena_lake = deps.Keep(lake->For(caller));
+
+  AthenaOptions options;
+  options.account_id = deps.account_id;
+  options.region = deps.default_region;
+  options.scratch_dir = deps.scratch_dir + "/athena";
+  CENOTE_ASSIGN_OR_RETURN(auto provider,
+                          AthenaProvider::Open(deps.metadata, *catalog, athena_lake, *engine, options));
+  // Running queries are cancelled at shutdown; their state says so after a restart.
+  AthenaProvider* athena = provider.get();
+  deps.OnShutdown([athena] { athena->Shutdown(); });
+  deps.AddProvider(std::move(provider));
+  return Status::Ok();
+}
+
+}  // namespace cenote::athena

@@ -1,0 +1,46 @@
+// Amazon Data Firehose's entry in the platform's list of services (src/platform/service_list.cpp). Needs
+// the S3 lake (delivery), the Glue catalog and the query engine (format conversion) and Kinesis
+// (KinesisStreamAsSource).
+#include <filesystem>
+
+#include "query/engine.hpp"
+#include "services/common/service_deps.hpp"
+#include "services/firehose/firehose_provider.hpp"
+#include "services/glue/catalog.hpp"
+#include "services/s3/lake_access.hpp"
+#include "store/stream_log.hpp"
+
+namespace cenote::firehose {
+
+Status Register(services::ServiceDeps& deps) {
+  s3::Lake* lake = deps.Find<s3::Lake>();
+  if (lake == nullptr) return InternalError("firehose: the S3 lake is not registered");
+  // Accepted records are buffered in Firehose's own logs until they are delivered.
+  CENOTE_ASSIGN_OR_RETURN(auto log_ptr, store::StreamLog::OpenLocal(deps.data_dir + "/firehose"));
+  store::StreamLog& log = deps.Keep(std::move(log_ptr));
+
+  // Delivery writes as Firehose's service principal of the account (until delivery roles are evaluated).
+  aws::Caller caller;
+  caller.principal.account_id = deps.account_id;
+  caller.principal.arn = "arn:aws:iam::" + deps.account_id + ":root";
+  caller.principal.is_root = true;
+  caller.region = deps.default_region;
+  caller.invoked_by = "firehose.amazonaws.com";
+  s3::LakeAccess& delivery_lake = deps.Keep(lake->For(caller));
+
+  FirehoseOptions options;
+  options.account_id = deps.account_id;
+  options.region = deps.default_region;
+  options.catalog = deps.Find<glue::Catalog>();
+  CENOTE_ASSIGN_OR_RETURN(options.engine, deps.Engine());
+  options.conversion_dir = deps.scratch_dir + "/firehose";
+  std::error_code ec;
+  std::filesystem::create_directories(options.conversion_dir, ec);
+  if (ec) return InternalError("firehose: cannot create " + options.conversion_dir + ": " + ec.message());
+  CENOTE_ASSIGN_OR_RETURN(auto provider,
+                          FirehoseProvider::Open(deps.metadata, log, delivery_lake, &deps.invoker, options));
+  deps.AddProvider(std::move(provider));
+  return Status::Ok();
+}
+
+}  // namespace cenote::firehose

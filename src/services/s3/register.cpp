@@ -1,0 +1,29 @@
+// S3's entry in the platform's list of services (src/platform/service_list.cpp).
+#include "services/common/service_deps.hpp"
+#include "services/s3/lake_access.hpp"
+#include "services/s3/s3_provider.hpp"
+#include "store/blob_store.hpp"
+
+namespace cenote::s3 {
+
+Status Register(services::ServiceDeps& deps) {
+  // S3's own blob directory: its crash recovery removes every blob its tables do not reference. Spare temp
+  // files take the create+open off small PUTs' path.
+  store::BlobStoreOptions blob_options;
+  blob_options.spare_files = 4;
+  CENOTE_ASSIGN_OR_RETURN(auto blobs, store::BlobStore::OpenLocal(deps.data_dir + "/s3/blobs", blob_options));
+  store::BlobStore& blob_store = deps.Keep(std::move(blobs));
+
+  S3Options options;
+  options.default_region = deps.default_region;
+  CENOTE_ASSIGN_OR_RETURN(auto provider, S3Provider::Open(deps.metadata, blob_store, options));
+  // The engine reads bound objects from S3's own files (blobs, the multipart cache) and nothing else.
+  for (const std::string& dir : provider->LocalDirectories()) deps.AllowEngineReads(dir);
+  // Other services read and write the lake through the pipeline (authorize, after-hooks), as a caller.
+  Lake& lake = deps.Keep(MakeInvokedLake(deps.invoker, *provider));
+  deps.Offer<Lake>(lake);
+  deps.AddProvider(std::move(provider));
+  return Status::Ok();
+}
+
+}  // namespace cenote::s3
