@@ -170,7 +170,7 @@ def normalise(rows):
     return [tuple(norm(v) for v in r) for r in rows]
 
 
-# What Cenote's engine sets that a default DuckDB does not and that changes speed (src/query/engine.cpp):
+# What Cenote's engine sets that a default DuckDB does not and that changes speed (src/query/instance.cpp):
 # Parquet footers cached across queries, and freed memory kept 10 s by DuckDB's allocator (1 s by default).
 # --direct-as-server applies both to the direct path too.
 SERVER_ALLOCATOR_CONF = "dirty_decay_ms:10000,muzzy_decay_ms:10000"

@@ -329,20 +329,15 @@ class Binder {
     std::string table = Lower(StringField(o, "table_name"));
     if (schema.empty() && IsCte(table)) return Status::Ok();
     std::string database = schema.empty() ? Lower(ctx_.database) : schema;
-    auto binding = resolver_.Describe(database, table);
-    if (!binding) return std::move(binding).error();
+    CENOTE_ASSIGN_OR_RETURN(TableBinding binding, resolver_.Describe(database, table));
     std::string alias = StringField(o, "alias");
     std::string visible = Lower(alias.empty() ? table : alias);
 
     json::value subquery;
-    if (binding->is_view) {
-      auto bound = BindView(*binding);
-      if (!bound) return std::move(bound).error();
-      subquery = std::move(*bound);
+    if (binding.is_view) {
+      CENOTE_ASSIGN_OR_RETURN(subquery, BindView(binding));
     } else {
-      auto bound = BindFiles(*binding, visible, prune);
-      if (!bound) return std::move(bound).error();
-      subquery = std::move(*bound);
+      CENOTE_ASSIGN_OR_RETURN(subquery, BindFiles(binding, visible, prune));
     }
     json::object ref;
     ref["type"] = "SUBQUERY";
@@ -361,15 +356,11 @@ class Binder {
       return MakeError(kSyntaxError, "SYNTAX_ERROR: View '" + key + "' refers to itself");
     if (view_stack_.size() >= static_cast<std::size_t>(kMaxViewDepth))
       return MakeError(kNotSupported, "NOT_SUPPORTED: Views are nested too deeply");
-    auto doc = host_.Parse(view.view_sql);
-    if (!doc) return std::move(doc).error();
-    auto stmt = SingleStatement(*doc);
-    if (!stmt) return std::move(stmt).error();
-    json::value& statement = **stmt;
-    Status checked = CheckStatement(statement, policy_);
-    if (!checked) return std::move(checked).error();
-    Status rewritten = RewriteDialect(statement);
-    if (!rewritten) return std::move(rewritten).error();
+    CENOTE_ASSIGN_OR_RETURN(json::value doc, host_.Parse(view.view_sql));
+    CENOTE_ASSIGN_OR_RETURN(auto* stmt, SingleStatement(doc));
+    json::value& statement = *stmt;
+    CENOTE_RETURN_IF_ERROR(CheckStatement(statement, policy_));
+    CENOTE_RETURN_IF_ERROR(RewriteDialect(statement));
     view_stack_.push_back(key);
     QueryContext view_ctx = ctx_;
     view_ctx.database = view.database;
@@ -470,10 +461,9 @@ class Binder {
   // lower-case name -> (name as the files spell it, DuckDB type) of what `select_sql` returns.
   Result<std::unordered_map<std::string, std::pair<std::string, std::string>>> FileSchema(
       const std::string& select_sql) {
-    auto rows = host_.QueryImmutable("DESCRIBE " + select_sql);
-    if (!rows) return std::move(rows).error();
+    CENOTE_ASSIGN_OR_RETURN(QueryEngine::Rows rows, host_.QueryImmutable("DESCRIBE " + select_sql));
     std::unordered_map<std::string, std::pair<std::string, std::string>> out;
-    for (const auto& row : *rows) {
+    for (const auto& row : rows) {
       if (row.size() >= 2 && row[0] && row[1]) out.emplace(Lower(*row[0]), std::make_pair(*row[0], *row[1]));
     }
     return out;
@@ -487,12 +477,12 @@ class Binder {
     if (files.size() < 2) return true;
     std::optional<QueryEngine::Rows> first;
     for (const TableFile& f : files) {
-      auto rows = host_.QueryImmutable("DESCRIBE SELECT * FROM read_parquet(" +
-                                       QuoteLiteral(AbsolutePath(f.path)) + ")");
-      if (!rows) return std::move(rows).error();
+      CENOTE_ASSIGN_OR_RETURN(QueryEngine::Rows rows,
+                              host_.QueryImmutable("DESCRIBE SELECT * FROM read_parquet(" +
+                                                   QuoteLiteral(AbsolutePath(f.path)) + ")"));
       if (!first) {
-        first = std::move(*rows);
-      } else if (*rows != *first) {
+        first = std::move(rows);
+      } else if (rows != *first) {
         return false;
       }
     }
@@ -511,13 +501,12 @@ class Binder {
   // filters and projections into the Parquet reader.
   Result<std::string> ParquetProjection(const std::vector<Column>& columns, const std::string& from) {
     if (columns.empty()) return std::string("*");
-    auto schema = FileSchema("SELECT * FROM " + from);
-    if (!schema) return std::move(schema).error();
+    CENOTE_ASSIGN_OR_RETURN(auto schema, FileSchema("SELECT * FROM " + from));
     std::string select;
     for (const Column& c : columns) {
       if (!select.empty()) select += ", ";
-      auto it = schema->find(c.name);
-      if (it == schema->end()) {
+      auto it = schema.find(c.name);
+      if (it == schema.end()) {
         select += "CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name);
       } else if (SameType(it->second.second, c.duck_type)) {
         select += QuoteIdentifier(it->second.first) + " AS " + QuoteIdentifier(c.name);
@@ -542,8 +531,7 @@ class Binder {
     const std::string list = FileList(files);
     switch (t.format) {
       case FileFormat::kParquet: {
-        auto uniform = UniformParquetSchema(files);
-        if (!uniform) return std::move(uniform).error();
+        CENOTE_ASSIGN_OR_RETURN(bool uniform, UniformParquetSchema(files));
         std::string sources = list;
         if (files.size() > 1 && !host_.LinkRoot().empty()) {
           // Several files: through links named by globs, so count(*) comes from their footers (LinkFiles).
@@ -551,10 +539,9 @@ class Binder {
           if (auto linked = LinkFiles(host_.LinkRoot(), files, partition.location))
             sources = SqlList(*linked);
         }
-        from = "read_parquet(" + sources + (*uniform ? "" : ", union_by_name = true") + ")";
-        auto projection = ParquetProjection(columns, from);
-        if (!projection) return std::move(projection).error();
-        add(*projection);
+        from = "read_parquet(" + sources + (uniform ? "" : ", union_by_name = true") + ")";
+        CENOTE_ASSIGN_OR_RETURN(std::string projection, ParquetProjection(columns, from));
+        add(projection);
         break;
       }
       case FileFormat::kJson: {
@@ -656,8 +643,7 @@ class Binder {
       if (!HiveSafe(k.name)) return std::optional<std::string>();
     std::vector<TableFile> all;
     for (const auto& [p, files] : parts) all.insert(all.end(), files.begin(), files.end());
-    auto uniform = UniformParquetSchema(all);
-    if (!uniform) return std::move(uniform).error();
+    CENOTE_ASSIGN_OR_RETURN(bool uniform, UniformParquetSchema(all));
     std::vector<std::string> sources;
     for (const auto& [p, files] : parts) {
       if (p->values.size() != keys.size()) return std::optional<std::string>();
@@ -678,46 +664,39 @@ class Binder {
       types += QuoteLiteral(k.name) + ": " + QuoteLiteral(k.duck_type);
     }
     std::string from = "read_parquet(" + list + ", hive_partitioning = true, hive_types = {" + types + "}" +
-                       (*uniform ? "" : ", union_by_name = true") + ")";
-    auto select = ParquetProjection(columns, from);
-    if (!select) return std::move(select).error();
+                       (uniform ? "" : ", union_by_name = true") + ")";
+    CENOTE_ASSIGN_OR_RETURN(std::string select, ParquetProjection(columns, from));
     if (!columns.empty()) {
-      for (const Column& k : keys) *select += ", " + QuoteIdentifier(k.name);
+      for (const Column& k : keys) select += ", " + QuoteIdentifier(k.name);
     }
-    return std::optional<std::string>("SELECT " + *select + " FROM " + from);
+    return std::optional<std::string>("SELECT " + select + " FROM " + from);
   }
 
   Result<json::value> BindFiles(const TableBinding& t, const std::string& alias,
                                 const std::vector<json::value*>* prune) {
-    auto columns = Columns(t.columns);
-    if (!columns) return std::move(columns).error();
-    auto keys = Columns(t.partition_keys);
-    if (!keys) return std::move(keys).error();
-    auto partitions = resolver_.Partitions(t);
-    if (!partitions) return std::move(partitions).error();
-    auto selected = Prune(*partitions, *keys, alias, prune);
-    if (!selected) return std::move(selected).error();
+    CENOTE_ASSIGN_OR_RETURN(std::vector<Column> columns, Columns(t.columns));
+    CENOTE_ASSIGN_OR_RETURN(std::vector<Column> keys, Columns(t.partition_keys));
+    CENOTE_ASSIGN_OR_RETURN(std::vector<PartitionBinding> partitions, resolver_.Partitions(t));
+    CENOTE_ASSIGN_OR_RETURN(std::vector<std::size_t> selected, Prune(partitions, keys, alias, prune));
 
     std::vector<std::pair<const PartitionBinding*, std::vector<TableFile>>> parts;
-    for (std::size_t index : *selected) {
-      const PartitionBinding& p = (*partitions)[index];
-      auto files = resolver_.Files(t, p);
-      if (!files) return std::move(files).error();
-      if (files->empty()) continue;
-      for (const TableFile& f : *files) {
+    for (std::size_t index : selected) {
+      const PartitionBinding& p = partitions[index];
+      CENOTE_ASSIGN_OR_RETURN(std::vector<TableFile> files, resolver_.Files(t, p));
+      if (files.empty()) continue;
+      for (const TableFile& f : files) {
         if (!IsGlobSafe(f.path))
           return MakeError("InternalError", "unexpected characters in a data file path", 500);
         stats_.bytes_scanned += static_cast<std::int64_t>(f.size);
         ++stats_.files;
         stats_.file_names.emplace_back(AbsolutePath(f.path), f.key.empty() ? p.location : f.key);
       }
-      parts.emplace_back(&p, std::move(*files));
+      parts.emplace_back(&p, std::move(files));
     }
-    auto hive = HiveScan(t, *columns, *keys, parts);
-    if (!hive) return std::move(hive).error();
-    std::string sql = hive->value_or(std::string());
+    CENOTE_ASSIGN_OR_RETURN(std::optional<std::string> hive, HiveScan(t, columns, keys, parts));
+    std::string sql = hive.value_or(std::string());
     for (const auto& [p, files] : parts) {
-      if (*hive) break;
+      if (hive) break;
       // Blob files have no extension, so DuckDB cannot tell compressed text from the name: sniff
       // the magic bytes and read each compression group with an explicit codec.
       std::map<std::string, std::vector<TableFile>> groups;
@@ -727,16 +706,15 @@ class Binder {
         for (const TableFile& f : files) groups[DetectCompression(f)].push_back(f);
       }
       for (const auto& [compression, group] : groups) {
-        auto scan = ScanSql(t, *columns, *keys, *p, group, compression);
-        if (!scan) return std::move(scan).error();
+        CENOTE_ASSIGN_OR_RETURN(std::string scan, ScanSql(t, columns, keys, *p, group, compression));
         if (!sql.empty()) sql += " UNION ALL ";
-        sql += *scan;
+        sql += scan;
       }
     }
     if (sql.empty()) {
       // No files: an empty relation with the table's columns.
       std::string select;
-      for (const auto* list : {&*columns, &*keys}) {
+      for (const auto* list : {&columns, &keys}) {
         for (const Column& c : *list) {
           if (!select.empty()) select += ", ";
           select += "CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name);
@@ -750,9 +728,8 @@ class Binder {
     if (!doc)
       return MakeError("InternalError",
                        "cannot bind table " + t.database + "." + t.name + ": " + doc.error().message, 500);
-    auto stmt = SingleStatement(*doc);
-    if (!stmt) return std::move(stmt).error();
-    return std::move(**stmt);
+    CENOTE_ASSIGN_OR_RETURN(auto* stmt, SingleStatement(*doc));
+    return std::move(*stmt);
   }
 
   const QueryContext& ctx_;
@@ -1018,9 +995,8 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
     }
   }
   if (!doc) return std::move(doc).error();
-  auto stmt = SingleStatement(*doc);
-  if (!stmt) return std::move(stmt).error();
-  json::value& statement = **stmt;
+  CENOTE_ASSIGN_OR_RETURN(auto* stmt, SingleStatement(*doc));
+  json::value& statement = *stmt;
   CENOTE_RETURN_IF_ERROR(CheckStatement(statement, policy));
   NameUnnamedColumns(statement);
   CENOTE_RETURN_IF_ERROR(RewriteDialect(statement));
@@ -1028,9 +1004,7 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
   CENOTE_RETURN_IF_ERROR(BindTables(statement, ctx, resolver, host, policy, stats));
   out.stats = stats;
   out.bounded_result = BoundedResult(statement, policy);
-  auto text = host.Deparse(*doc);
-  if (!text) return std::move(text).error();
-  out.sql = std::move(*text);
+  CENOTE_ASSIGN_OR_RETURN(out.sql, host.Deparse(*doc));
   return out;
 }
 

@@ -641,18 +641,14 @@ Status RewriteFunction(json::object& fn) {
     if (argc != 2) return Status::Ok();
     json::string* format = ConstantString((*args)[1]);
     if (format == nullptr) return NotSupported(name + " with a format that is not a constant string");
-    auto converted = ConvertDateFormat(std::string(*format));
-    if (!converted) return std::move(converted).error();
-    *format = *converted;
+    CENOTE_ASSIGN_OR_RETURN(*format, ConvertDateFormat(std::string(*format)));
     SetName(fn, name == "date_format" ? "strftime" : "strptime");
     return Status::Ok();
   }
   if ((name == "format_datetime" || name == "parse_datetime") && argc == 2) {
     json::string* format = ConstantString((*args)[1]);
     if (format == nullptr) return NotSupported(name + " with a format that is not a constant string");
-    auto converted = ConvertJodaFormat(std::string(*format));
-    if (!converted) return std::move(converted).error();
-    *format = *converted;
+    CENOTE_ASSIGN_OR_RETURN(*format, ConvertJodaFormat(std::string(*format)));
     SetName(fn, name == "format_datetime" ? "strftime" : "__cenote_parse_datetime");
     if (name == "parse_datetime") fn["schema"] = "";
     return Status::Ok();

@@ -18,18 +18,24 @@
 // lock_configuration=true, a memory limit and a thread limit.
 //
 // Thread safety: one QueryEngine is shared by all threads; each Run* call uses its own connection.
+// Background work (the query watchdog, the link sweep) runs on EngineOptions::background_tasks; the engine
+// stops its tasks when it is destroyed, before the state they use.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/mutex.hpp"
 #include "common/result.hpp"
+
+namespace cenote {
+class BackgroundTasks;
+}  // namespace cenote
 
 namespace cenote::query {
 
@@ -143,16 +149,16 @@ struct WriteOutcome {
 class Cancellation {
  public:
   // Marks the query cancelled and interrupts the statement running for it, if any. Thread-safe.
-  void Cancel();
-  bool cancelled() const;
+  void Cancel() LOCKS_EXCLUDED(mu_);
+  bool cancelled() const LOCKS_EXCLUDED(mu_);
   // Engine use: the action Cancel() takes while a statement runs (duckdb_interrupt).
-  void SetInterrupt(std::function<void()> interrupt);
-  void ClearInterrupt();
+  void SetInterrupt(std::function<void()> interrupt) LOCKS_EXCLUDED(mu_);
+  void ClearInterrupt() LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable std::mutex mu_;
-  bool cancelled_ = false;
-  std::function<void()> interrupt_;
+  mutable Mutex mu_;
+  bool cancelled_ GUARDED_BY(mu_) = false;
+  std::function<void()> interrupt_ GUARDED_BY(mu_);
 };
 
 struct QueryContext {
@@ -168,12 +174,16 @@ struct EngineOptions {
   std::vector<std::string> readable_dirs;  // where bound files live (S3 blobs and its cache)
   std::uint64_t memory_limit_bytes = 0;    // 0: half of physical memory
   int threads = 0;                         // DuckDB threads per query; 0: cores
-  // How often links to data files that no longer exist are removed from the Hive link directory
-  // (binder.cpp LinkFiles), in the background when a query starts. 0: before every query, in its thread.
+  // How often links to data files that no longer exist are removed from the link directory
+  // (link_directory.hpp), in the background when a query starts. 0: before every query, in its thread.
   int link_sweep_interval_s = 600;
   // How long DuckDB's allocator keeps freed memory before handing it back to the kernel (SetAllocatorDecay
-  // in engine.cpp); 0: DuckDB's own setting (1 s). Process-wide: the allocator is shared by every engine.
+  // in instance.cpp); 0: DuckDB's own setting (1 s). Process-wide: the allocator is shared by every engine.
   int allocator_decay_ms = 10000;
+  // Where the engine runs its background tasks (the watchdog that enforces QueryContext::timeout, the link
+  // sweep). Borrowed: it must outlive the engine. It may be stopped first (the platform's shutdown): from
+  // then on no timeout fires and no link is swept. nullptr: the engine runs them on a private runner.
+  BackgroundTasks* background_tasks = nullptr;
 };
 
 class QueryEngine {

@@ -1,5 +1,5 @@
 // Trino functions DuckDB lacks, as C scalar functions (trino_functions.cpp). Included only where duckdb.h
-// already is (engine.cpp) and by their tests.
+// already is (instance.cpp, which registers them at lockdown) and by their tests.
 #pragma once
 
 #include <duckdb.h>

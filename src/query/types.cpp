@@ -110,24 +110,21 @@ Result<TypeNode> ReadGlue(TypeReader& r, int depth) {
   TypeNode node;
   if (word == "array") {
     if (!r.Consume('<')) return BadType(r.text(), "expected '<' after array");
-    auto elem = ReadGlue(r, depth + 1);
-    if (!elem) return elem;
+    CENOTE_ASSIGN_OR_RETURN(TypeNode elem, ReadGlue(r, depth + 1));
     if (!r.Consume('>')) return BadType(r.text(), "expected '>'");
     node.base = "LIST";
-    node.children.emplace_back("", std::move(*elem));
+    node.children.emplace_back("", std::move(elem));
     return node;
   }
   if (word == "map") {
     if (!r.Consume('<')) return BadType(r.text(), "expected '<' after map");
-    auto key = ReadGlue(r, depth + 1);
-    if (!key) return key;
+    CENOTE_ASSIGN_OR_RETURN(TypeNode key, ReadGlue(r, depth + 1));
     if (!r.Consume(',')) return BadType(r.text(), "expected ',' in map");
-    auto value = ReadGlue(r, depth + 1);
-    if (!value) return value;
+    CENOTE_ASSIGN_OR_RETURN(TypeNode value, ReadGlue(r, depth + 1));
     if (!r.Consume('>')) return BadType(r.text(), "expected '>'");
     node.base = "MAP";
-    node.children.emplace_back("key", std::move(*key));
-    node.children.emplace_back("value", std::move(*value));
+    node.children.emplace_back("key", std::move(key));
+    node.children.emplace_back("value", std::move(value));
     return node;
   }
   if (word == "struct") {
@@ -135,12 +132,10 @@ Result<TypeNode> ReadGlue(TypeReader& r, int depth) {
     node.base = "STRUCT";
     if (r.Consume('>')) return BadType(r.text(), "empty struct");
     do {
-      auto name = r.FieldName(':');
-      if (!name) return name.error();
+      CENOTE_ASSIGN_OR_RETURN(std::string name, r.FieldName(':'));
       if (!r.Consume(':')) return BadType(r.text(), "expected ':' in struct");
-      auto field = ReadGlue(r, depth + 1);
-      if (!field) return field;
-      node.children.emplace_back(Lower(*name), std::move(*field));
+      CENOTE_ASSIGN_OR_RETURN(TypeNode field, ReadGlue(r, depth + 1));
+      node.children.emplace_back(Lower(name), std::move(field));
     } while (r.Consume(','));
     if (!r.Consume('>')) return BadType(r.text(), "expected '>'");
     return node;
@@ -150,13 +145,11 @@ Result<TypeNode> ReadGlue(TypeReader& r, int depth) {
     node.precision = 10;  // Hive's default for a bare decimal
     node.scale = 0;
     if (r.Consume('(')) {
-      auto p = r.Number();
-      if (!p) return p.error();
-      node.precision = static_cast<int>(*p);
+      CENOTE_ASSIGN_OR_RETURN(std::int64_t precision, r.Number());
+      node.precision = static_cast<int>(precision);
       if (r.Consume(',')) {
-        auto s = r.Number();
-        if (!s) return s.error();
-        node.scale = static_cast<int>(*s);
+        CENOTE_ASSIGN_OR_RETURN(std::int64_t scale, r.Number());
+        node.scale = static_cast<int>(scale);
       }
       if (!r.Consume(')')) return BadType(r.text(), "expected ')'");
     }
@@ -166,8 +159,7 @@ Result<TypeNode> ReadGlue(TypeReader& r, int depth) {
   }
   if (word == "string" || word == "varchar" || word == "char") {
     if (r.Consume('(')) {
-      auto n = r.Number();
-      if (!n) return n.error();
+      CENOTE_RETURN_IF_ERROR(r.Number());  // varchar(n): the length does not matter
       if (!r.Consume(')')) return BadType(r.text(), "expected ')'");
     }
     node.base = "VARCHAR";
@@ -201,37 +193,31 @@ Result<TypeNode> ReadDuck(TypeReader& r, int depth) {
     node.base = word;
     if (!r.Consume('(')) return BadType(r.text(), "expected '('");
     do {
-      auto name = r.FieldName(' ');
-      if (!name) return name.error();
-      auto field = ReadDuck(r, depth + 1);
-      if (!field) return field;
-      node.children.emplace_back(*name, std::move(*field));
+      CENOTE_ASSIGN_OR_RETURN(std::string name, r.FieldName(' '));
+      CENOTE_ASSIGN_OR_RETURN(TypeNode field, ReadDuck(r, depth + 1));
+      node.children.emplace_back(std::move(name), std::move(field));
     } while (r.Consume(','));
     if (!r.Consume(')')) return BadType(r.text(), "expected ')'");
   } else if (word == "MAP") {
     node.base = "MAP";
     if (!r.Consume('(')) return BadType(r.text(), "expected '('");
-    auto key = ReadDuck(r, depth + 1);
-    if (!key) return key;
+    CENOTE_ASSIGN_OR_RETURN(TypeNode key, ReadDuck(r, depth + 1));
     if (!r.Consume(',')) return BadType(r.text(), "expected ','");
-    auto value = ReadDuck(r, depth + 1);
-    if (!value) return value;
+    CENOTE_ASSIGN_OR_RETURN(TypeNode value, ReadDuck(r, depth + 1));
     if (!r.Consume(')')) return BadType(r.text(), "expected ')'");
-    node.children.emplace_back("key", std::move(*key));
-    node.children.emplace_back("value", std::move(*value));
+    node.children.emplace_back("key", std::move(key));
+    node.children.emplace_back("value", std::move(value));
   } else if (word == "DECIMAL" || word == "NUMERIC") {
     node.base = "DECIMAL";
     node.precision = 18;
     node.scale = 3;
     if (r.Consume('(')) {
-      auto p = r.Number();
-      if (!p) return p.error();
-      node.precision = static_cast<int>(*p);
+      CENOTE_ASSIGN_OR_RETURN(std::int64_t precision, r.Number());
+      node.precision = static_cast<int>(precision);
       node.scale = 0;
       if (r.Consume(',')) {
-        auto s = r.Number();
-        if (!s) return s.error();
-        node.scale = static_cast<int>(*s);
+        CENOTE_ASSIGN_OR_RETURN(std::int64_t scale, r.Number());
+        node.scale = static_cast<int>(scale);
       }
       if (!r.Consume(')')) return BadType(r.text(), "expected ')'");
     }
@@ -265,8 +251,7 @@ Result<TypeNode> ReadDuck(TypeReader& r, int depth) {
       }
     }
     if (node.base == "VARCHAR" && r.Consume('(')) {
-      auto n = r.Number();
-      if (!n) return n.error();
+      CENOTE_RETURN_IF_ERROR(r.Number());  // varchar(n): the length does not matter
       if (!r.Consume(')')) return BadType(r.text(), "expected ')'");
     }
   }
@@ -276,11 +261,9 @@ Result<TypeNode> ReadDuck(TypeReader& r, int depth) {
     if (r.Consume(']')) {
       outer.base = "LIST";
     } else {
-      auto n = r.Number();
-      if (!n) return n.error();
+      CENOTE_ASSIGN_OR_RETURN(outer.array_size, r.Number());
       if (!r.Consume(']')) return BadType(r.text(), "expected ']'");
       outer.base = "ARRAY";
-      outer.array_size = *n;
     }
     outer.children.emplace_back("", std::move(node));
     node = std::move(outer);
@@ -387,9 +370,8 @@ std::string DuckDbTypeName(const TypeNode& t) {
 }  // namespace internal
 
 Result<std::string> GlueTypeToDuckDb(const std::string& glue_type) {
-  auto t = internal::ParseGlueType(glue_type);
-  if (!t) return t.error();
-  return internal::DuckDbTypeName(*t);
+  CENOTE_ASSIGN_OR_RETURN(internal::TypeNode t, internal::ParseGlueType(glue_type));
+  return internal::DuckDbTypeName(t);
 }
 
 std::string DuckDbTypeToGlue(const std::string& duckdb_type) {

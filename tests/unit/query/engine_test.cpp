@@ -1,7 +1,6 @@
-// QueryEngine basics (src/query/engine.cpp): lockdown, trusted SQL, result CSV, cancellation, timeouts.
-#include <dlfcn.h>
+// QueryEngine basics (src/query/engine.cpp): opening, the result CSV, cancellation, timeouts, background
+// tasks. The instance's lockdown is tested in instance_test.cpp.
 #include <gtest/gtest.h>
-#include <sys/types.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
@@ -10,6 +9,7 @@
 #include <atomic>
 #include <thread>
 
+#include "common/background_tasks.hpp"
 #include "query/statement.hpp"
 #include "query/type_tree.hpp"
 #include "query_test_util.hpp"
@@ -20,65 +20,6 @@ namespace {
 using testing::EngineFixture;
 
 class EngineTest : public EngineFixture {};
-
-TEST_F(EngineTest, TrustedSqlReadsAllowedDirectories) {
-  Trusted("COPY (SELECT 1 AS a, 'x' AS b) TO '" + Data("t.csv") + "' (HEADER true)");
-  auto rows = engine_->ExecuteTrusted("SELECT * FROM read_csv('" + Data("t.csv") + "')");
-  ASSERT_TRUE(rows.ok()) << rows.error().message;
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0][0], "1");
-  EXPECT_EQ((*rows)[0][1], "x");
-  auto nulls = engine_->ExecuteTrusted("SELECT NULL, 2");
-  ASSERT_TRUE(nulls.ok());
-  EXPECT_FALSE((*nulls)[0][0].has_value());
-  auto described = engine_->ExecuteTrusted("DESCRIBE SELECT * FROM read_csv('" + Data("t.csv") + "')");
-  ASSERT_TRUE(described.ok()) << described.error().message;
-  EXPECT_EQ(DuckDbTypeToGlue(*(*described)[0][1]), "bigint");
-}
-
-TEST_F(EngineTest, TrustedSqlCannotLeaveTheSandboxDirectories) {
-  EXPECT_FALSE(engine_->ExecuteTrusted("SELECT * FROM read_csv('/etc/passwd')").ok());
-  EXPECT_FALSE(engine_->ExecuteTrusted("SELECT * FROM read_text('/etc/hostname')").ok());
-  EXPECT_FALSE(engine_->ExecuteTrusted("SELECT * FROM glob('/etc/*')").ok());
-  EXPECT_FALSE(engine_->ExecuteTrusted("COPY (SELECT 1) TO '" + dir_ / "outside/x.csv" + "'").ok());
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "outside/x.csv"));
-  EXPECT_FALSE(engine_->ExecuteTrusted("SELECT * FROM read_csv('" + Data("../outside/x.csv") + "')").ok());
-}
-
-TEST_F(EngineTest, ConfigurationIsLocked) {
-  EXPECT_FALSE(engine_->ExecuteTrusted("SET enable_external_access = true").ok());
-  EXPECT_FALSE(engine_->ExecuteTrusted("SET allowed_directories = ['/']").ok());
-  EXPECT_FALSE(engine_->ExecuteTrusted("SET lock_configuration = false").ok());
-  EXPECT_FALSE(engine_->ExecuteTrusted("RESET lock_configuration").ok());
-  EXPECT_FALSE(engine_->ExecuteTrusted("SET memory_limit = '100GB'").ok());
-  EXPECT_FALSE(engine_->ExecuteTrusted("INSTALL httpfs").ok());
-  EXPECT_FALSE(engine_->ExecuteTrusted("LOAD httpfs").ok());
-  auto limit = engine_->ExecuteTrusted("SELECT current_setting('memory_limit')");
-  ASSERT_TRUE(limit.ok());
-  EXPECT_EQ((*limit)[0][0], "512.0 MiB");
-  auto threads = engine_->ExecuteTrusted("SELECT current_setting('threads')");
-  ASSERT_TRUE(threads.ok());
-  EXPECT_EQ((*threads)[0][0], "2");
-}
-
-// The engine sets how long DuckDB's allocator (its bundled jemalloc) keeps freed memory. Skipped where
-// libduckdb does not export jemalloc's control call (the engine then keeps DuckDB's default).
-TEST_F(EngineTest, AllocatorDecayIsSet) {
-  using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
-  auto* mallctl = reinterpret_cast<Mallctl>(::dlsym(RTLD_DEFAULT, "duckdb_je_mallctl"));
-  if (mallctl == nullptr) GTEST_SKIP() << "libduckdb does not export duckdb_je_mallctl";
-  EngineOptions options;
-  options.scratch_dir = dir_ / "scratch2";
-  options.allocator_decay_ms = 12345;
-  auto engine = QueryEngine::Open(options);
-  ASSERT_TRUE(engine.ok()) << engine.error().message;
-  for (const char* name : {"arenas.dirty_decay_ms", "arenas.muzzy_decay_ms", "arena.0.dirty_decay_ms"}) {
-    ssize_t decay = 0;
-    std::size_t size = sizeof(decay);
-    ASSERT_EQ(mallctl(name, &decay, &size, nullptr, 0), 0) << name;
-    EXPECT_EQ(decay, 12345) << name;
-  }
-}
 
 TEST_F(EngineTest, OpenRequiresScratchDir) {
   EngineOptions options;
@@ -279,6 +220,36 @@ TEST_F(EngineTest, TimeoutStopsARunningQuery) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "TIMEOUT");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+// The platform passes its runner: the engine's tasks run there, a timeout still stops a query, and once the
+// runner is stopped (shutdown) queries still run (without deadlines) and the engine closes cleanly.
+TEST_F(EngineTest, BackgroundTasksRunOnTheGivenRunner) {
+  BackgroundTasks tasks;
+  EngineOptions options;
+  options.scratch_dir = dir_ / "scratch-shared";
+  options.link_sweep_interval_s = 3600;
+  options.background_tasks = &tasks;
+  auto engine = QueryEngine::Open(options);
+  ASSERT_TRUE(engine.ok()) << engine.error().message;
+  EXPECT_EQ(tasks.Running(), std::vector<std::string>{"query watchdog"});
+  QueryContext ctx;
+  ctx.timeout = std::chrono::milliseconds(300);
+  Cancellation cancel;
+  auto r = (*engine)->RunSelect("SELECT count(*) FROM range(10000000000) a(x) WHERE x % 7 = 3", ctx,
+                                resolver_, dir_ / "scratch/c.csv", cancel);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "TIMEOUT");
+  // The first query started the link sweep's task.
+  EXPECT_EQ(tasks.Running(), (std::vector<std::string>{"query watchdog", "query link sweep"}));
+  tasks.StopAll();
+  EXPECT_TRUE(tasks.Running().empty());
+  QueryContext later;
+  later.in_memory_result_bytes = 1 << 20;
+  auto after = (*engine)->RunSelect("SELECT 42", later, resolver_, dir_ / "scratch/c.csv", cancel);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(after->csv, "\"_col0\"\n\"42\"\n");
+  engine->reset();
 }
 
 TEST_F(EngineTest, MemoryLimitIsHonoured) {
