@@ -110,9 +110,10 @@ int Serve(const ServeConfig& config) {
   services::ServiceDeps deps(
       AccountId(), config.region, config.data_dir, scratch, **metadata, pipeline, tasks,
       [&pipeline](std::unique_ptr<aws::Provider> provider) { pipeline.Register(std::move(provider)); },
-      [&scratch](std::vector<std::string> readable_dirs) {
+      [&scratch, &tasks](std::vector<std::string> readable_dirs) {
         query::EngineOptions engine_options;
         engine_options.scratch_dir = scratch;
+        engine_options.background_tasks = &tasks;
         engine_options.readable_dirs = std::move(readable_dirs);
         return query::QueryEngine::OpenLazily(engine_options);
       });
