@@ -16,6 +16,10 @@
 
 #include "common/result.hpp"
 
+namespace cenote {
+class BackgroundTasks;
+}
+
 namespace cenote::store {
 
 // 32 lowercase hex chars (128 random bits).
@@ -41,9 +45,11 @@ class BlobReader {
 };
 
 struct BlobStoreOptions {
-  // Empty temp files kept ready by a background thread, so Create rarely waits on an inode allocation
+  // Empty temp files kept ready by a background task, so Create rarely waits on an inode allocation
   // (which can read the inode bitmap from disk). 0: Create makes each file itself.
   std::size_t spare_files = 0;
+  // Runs that task; null: the store runs it on a private runner. Must outlive the store.
+  BackgroundTasks* tasks = nullptr;
 };
 
 class BlobStore {

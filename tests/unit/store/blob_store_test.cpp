@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/background_tasks.hpp"
 #include "temp_dir.hpp"
 
 namespace cenote::store {
@@ -355,6 +356,25 @@ TEST(LocalBlobStoreTest, SpareFilesServeWritersAndLeaveNothingBehind) {
     EXPECT_LE(CountFiles(dir / "tmp"), 4u);  // only spares wait there
   }
   EXPECT_EQ(CountFiles(dir / "tmp"), 0u);  // closing the store removes its spares
+}
+
+TEST(LocalBlobStoreTest, SpareFilesRunOnTheGivenBackgroundTasks) {
+  TempDir dir;
+  BackgroundTasks tasks;
+  {
+    BlobStoreOptions options;
+    options.spare_files = 2;
+    options.tasks = &tasks;
+    auto opened = BlobStore::OpenLocal(dir.path(), options);
+    ASSERT_TRUE(opened.ok());
+    EXPECT_EQ(tasks.Running(), std::vector<std::string>{"blob-store spare files"});
+    std::string bytes = Pattern(1000, 7);
+    EXPECT_EQ(ReadAll(**opened, Write(**opened, bytes)), bytes);
+    // The platform stops its tasks before it destroys the stores: writers then make their own files.
+    tasks.StopAll();
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(ReadAll(**opened, Write(**opened, bytes)), bytes);
+  }
+  EXPECT_EQ(CountFiles(dir / "tmp"), 0u);
 }
 
 TEST(LocalBlobStoreTest, ConcurrentWriters) {
