@@ -27,6 +27,7 @@
 #include "common/mutex.hpp"
 #include "store/blob_store.hpp"
 #include "store/durable_file.hpp"
+#include "store/free_space.hpp"
 
 namespace cenote::store {
 
@@ -148,6 +149,7 @@ class LocalBlobStore final : public BlobStore {
   LocalBlobStore(std::string root, const BlobStoreOptions& options)
       : root_(std::move(root)),
         temp_dir_(root_ + "/" + kTempDirName),
+        reserve_(options.reserve),
         spare_files_(options.spare_files),
         tasks_(options.tasks) {}
 
@@ -196,6 +198,10 @@ class LocalBlobStore final : public BlobStore {
     if (wake && refiller_) refiller_->Wake();
     return std::unique_ptr<BlobWriter>(
         std::make_unique<LocalBlobWriter>(*this, spare.id, spare.path, spare.fd));
+  }
+
+  Status Admit(std::uint64_t bytes) override {
+    return reserve_ != nullptr ? reserve_->Admit(bytes) : Status::Ok();
   }
 
   Result<std::vector<BlobId>> CommitAll(const std::vector<BlobWriter*>& writers) override;
@@ -380,6 +386,7 @@ class LocalBlobStore final : public BlobStore {
 
   const std::string root_;
   const std::string temp_dir_;
+  FreeSpaceReserve* const reserve_;  // null: no reserve
   Mutex mu_;
   std::unordered_set<std::string> durable_dirs_ GUARDED_BY(mu_);
   static constexpr int kBlobsPerLeaf = 4096;
@@ -423,6 +430,12 @@ Status LocalBlobWriter::Flush() {
 }
 
 Status LocalBlobWriter::WriteThrough(const char* data, std::size_t n) {
+  // Admitted per write(2), so per buffered MiB: a body of unknown length stops at the reserve, not at the
+  // last byte of the disk (free_space.hpp).
+  if (Status admitted = store_.Admit(n); !admitted) {
+    failed_ = true;
+    return admitted;
+  }
   if (!WriteAll(fd_, data, n)) {
     failed_ = true;
     return IoError("write temp blob", temp_path_, errno);

@@ -15,6 +15,7 @@
 
 #include "common/checksum.hpp"
 #include "store/durable_file.hpp"
+#include "store/free_space.hpp"
 #include "store/stream_log.hpp"
 
 namespace cenote::store {
@@ -268,10 +269,14 @@ class LocalStreamLog final : public StreamLog {
                                             const std::vector<StreamRecordInput>& records) override {
     CENOTE_ASSIGN_OR_RETURN(std::shared_ptr<Log> found, Get(name));
     Log& log = *found;
+    std::uint64_t bytes = 0;
     for (const auto& r : records) {
       if (r.partition_key.size() > 0xffff || kBodyFixed + r.partition_key.size() + r.data.size() > kMaxBody)
         return MakeError("InvalidArgument", "record too large for the stream log");
+      bytes += kFrameHeader + kBodyFixed + r.partition_key.size() + r.data.size();
     }
+    // Admitted before joining a group, so a refused append fails alone, never the group it would have joined.
+    if (options_.reserve != nullptr) CENOTE_RETURN_IF_ERROR(options_.reserve->Admit(bytes));
     Writer w;
     w.records = &records;
     std::unique_lock<std::mutex> lk(log.mu);

@@ -16,6 +16,7 @@
 
 #include "common/mutex.hpp"
 #include "store/durable_file.hpp"
+#include "store/free_space.hpp"
 #include "store/metadata_store.hpp"
 
 namespace cenote::store {
@@ -59,6 +60,9 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what, std::string_view s
   } else {
     spdlog::error("{} in SQL: {}", message, sql);
   }
+  // "database or disk is full": the client gets the same non-retryable 507 as a refused write, without
+  // the database's path.
+  if ((rc & 0xff) == SQLITE_FULL) return InsufficientStorage();
   return InternalError(std::move(message));
 }
 
