@@ -10,6 +10,7 @@
 #include "common/encoding.hpp"
 #include "services/common/operation_table.hpp"
 #include "services/kinesis/internal.hpp"
+#include "store/free_space.hpp"
 
 namespace cenote::kinesis {
 
@@ -378,8 +379,10 @@ Result<aws::OperationOutput> KinesisProvider::Invoke(const aws::RequestContext& 
     const OpFn* op = Operations().Find(operation);
     if (op == nullptr) return MakeKinesisError(errors::kUnknownOperation, {operation});
     auto result = (*op)(*env_, ctx, input);
-    // Store-layer failures (I/O errors, a log that vanished) reach clients as Kinesis's InternalFailure.
-    if (!result.ok() && (result.error().http_status >= 500 || result.error().code == "NoSuchLog")) {
+    // Store-layer failures (I/O errors, a log that vanished) reach clients as Kinesis's InternalFailure; a
+    // full disk keeps its own, non-retryable 507 (free_space.hpp).
+    if (!result.ok() && !store::IsInsufficientStorage(result.error()) &&
+        (result.error().http_status >= 500 || result.error().code == "NoSuchLog")) {
       spdlog::error("kinesis {}: {} ({})", operation, result.error().message, result.error().code);
       return MakeKinesisError(errors::kInternalFailure);
     }
