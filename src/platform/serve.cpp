@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
@@ -14,6 +13,7 @@
 #include "aws/router.hpp"
 #include "http/server.hpp"
 #include "platform/credentials.hpp"
+#include "platform/data_dir.hpp"
 #include "query/engine.hpp"
 #include "services/athena/athena_provider.hpp"
 #include "services/firehose/firehose_provider.hpp"
@@ -52,14 +52,11 @@ int Serve(const ServeConfig& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) {
-    spdlog::critical("cannot create the data directory {}: {}", config.data_dir, ec.message());
-    return 1;
-  }
-  ::chmod(config.data_dir.c_str(), 0700);
+  // First: nothing in the data directory is read or written before this process holds its lock.
+  auto data_dir = DataDir::Open(config.data_dir, config.min_free_space);
+  if (!data_dir) return Fail("cannot start", data_dir.error());
 
+  std::error_code ec;
   Result<RootCredentials> root = LoadOrCreateRootCredentials(config.data_dir);
   if (!root) return Fail("root credentials", root.error());
 
@@ -132,6 +129,8 @@ int Serve(const ServeConfig& config) {
   auto firehose =
       firehose::FirehoseProvider::Open(**metadata, **firehose_log, lake, kinesis->get(), firehose_options);
   if (!firehose) return Fail("Firehose", firehose.error());
+  if (std::string migrated = (*metadata)->TakeMigrationSummary(); !migrated.empty())
+    spdlog::info("metadata store: migrated {}", migrated);
 
   RootCredentialProvider credentials(*root, AccountId());
   aws::RouterOptions router_options;
@@ -171,7 +170,7 @@ int Serve(const ServeConfig& config) {
       http::Server::Create(server_options, [&router](http::HttpRequest& r) { return router.Handle(r); });
   if (!server) return Fail("server", server.error());
   Result<std::uint16_t> port = (*server)->Start();
-  if (!port) return Fail("listen on " + config.host + ":" + std::to_string(config.port), port.error());
+  if (!port) return Fail("server", port.error());  // the message names the address
 
   if (root->generated) {
     std::printf(
