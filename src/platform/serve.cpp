@@ -55,6 +55,7 @@ int Serve(const ServeConfig& config) {
   // First: nothing in the data directory is read or written before this process holds its lock.
   auto data_dir = DataDir::Open(config.data_dir, config.min_free_space);
   if (!data_dir) return Fail("cannot start", data_dir.error());
+  store::FreeSpaceReserve& reserve = (*data_dir)->reserve();
 
   std::error_code ec;
   Result<RootCredentials> root = LoadOrCreateRootCredentials(config.data_dir);
@@ -67,6 +68,7 @@ int Serve(const ServeConfig& config) {
   // S3's own blob directory: its crash recovery removes every blob its tables do not reference.
   store::BlobStoreOptions blob_options;
   blob_options.spare_files = 4;
+  blob_options.reserve = &reserve;
   auto blobs = store::BlobStore::OpenLocal(config.data_dir + "/s3/blobs", blob_options);
   if (!blobs) return Fail("blob store", blobs.error());
 
@@ -108,7 +110,9 @@ int Serve(const ServeConfig& config) {
   glue::Crawlers& crawlers_ref = **crawlers;
 
   // Kinesis records live in their own append-only logs (group-committed), stream metadata in SQLite.
-  auto stream_log = store::StreamLog::OpenLocal(config.data_dir + "/kinesis");
+  store::StreamLogOptions log_options;
+  log_options.reserve = &reserve;
+  auto stream_log = store::StreamLog::OpenLocal(config.data_dir + "/kinesis", log_options);
   if (!stream_log) return Fail("Kinesis stream log", stream_log.error());
   kinesis::KinesisOptions kinesis_options;
   kinesis_options.account_id = AccountId();
@@ -118,7 +122,7 @@ int Serve(const ServeConfig& config) {
 
   // Firehose buffers accepted records in its own logs until they are delivered to S3; JSON -> Parquet
   // conversion runs on the query engine in its scratch directory.
-  auto firehose_log = store::StreamLog::OpenLocal(config.data_dir + "/firehose");
+  auto firehose_log = store::StreamLog::OpenLocal(config.data_dir + "/firehose", log_options);
   if (!firehose_log) return Fail("Firehose stream log", firehose_log.error());
   firehose::FirehoseOptions firehose_options;
   firehose_options.account_id = AccountId();
