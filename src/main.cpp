@@ -31,6 +31,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--io-threads", config.io_threads, "Network threads (0 = one per core)");
   serve->add_option("--worker-threads", config.worker_threads, "Request worker threads (0 = automatic)");
+  std::string min_free_space = "auto";
+  serve
+      ->add_option("--min-free-space", min_free_space,
+                   "Free space kept on the data directory's filesystem for deletes and metadata: writes that "
+                   "would cross it are refused (507 InsufficientStorage). A size (512MiB, 2G, 0 = none), a "
+                   "percentage of the filesystem (2%) or auto (" +
+                       cenote::store::MinFreeSpace::Default().ToString() + ")")
+      ->capture_default_str()
+      ->check([](const std::string& value) -> std::string {
+        auto parsed = cenote::store::ParseMinFreeSpace(value);
+        return parsed ? std::string() : parsed.error().message;
+      });
 
   CLI::App* version = app.add_subcommand("version", "Print the version");
 
@@ -39,6 +51,7 @@ int main(int argc, char** argv) {
     std::printf("cenote %s\n", CENOTE_VERSION);
     return 0;
   }
+  config.min_free_space = cenote::store::ParseMinFreeSpace(min_free_space).value();  // checked above
   if (!config.tls_cert.empty() != !config.tls_key.empty()) {
     std::fprintf(stderr, "--tls-cert and --tls-key go together\n");
     return 2;

@@ -1191,10 +1191,14 @@ bool Connection::ServeOne(RequestHead& head) {
   } else if (!body.done) {
     if (body.expect_continue && !body.continue_sent && !BodyBytesArriving()) {
       // The client waits for our 100 before sending the body and, seeing a final status instead,
-      // never sends it (RFC 9110 10.1.1; botocore and curl behave so): the body is skipped and the
-      // connection stays usable. A client that gave up waiting and already started sending is
-      // handled by the drain/close rules below instead.
+      // never sends it (RFC 9110 10.1.1; botocore and curl behave so): the body is skipped. The
+      // connection is closed all the same, as S3 and Ceph RGW do: botocore keeps this final status
+      // for the connection and reads the next Expect request's response against it (a misparsed
+      // response, then a 60 s read timeout and a retry: boto/botocore#1863, #3755), so every second
+      // PutObject refused early (a full disk, a precondition) would stall. A client that gave up
+      // waiting and already started sending is handled by the drain/close rules below instead.
       body.done = true;
+      keep_alive = false;
     } else if (body.kind == BodyKind::kLength ? body.remaining <= kDrainLimit : true) {
       drain = true;  // chunked: unknown remainder, try up to the limit after the response
     } else {

@@ -6,9 +6,13 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "common/encoding.hpp"
 #include "store/durable_file.hpp"
@@ -38,27 +42,63 @@ std::string AccountId() {
 }
 
 Result<RootCredentials> LoadOrCreateRootCredentials(const std::string& data_dir) {
-  const char* env_id = std::getenv("CENOTE_ROOT_ACCESS_KEY_ID");
-  const char* env_secret = std::getenv("CENOTE_ROOT_SECRET_ACCESS_KEY");
-  if (env_id && env_secret && *env_id && *env_secret) {
-    return RootCredentials{env_id, env_secret, false, true};
-  }
   const std::string path = data_dir + "/root-credentials.json";
-  std::ifstream in(path);
-  if (in) {
+  // The file's credentials, or nullopt when there is no file. InternalError when it is corrupt.
+  auto read_file = [&]() -> Result<std::optional<RootCredentials>> {
+    std::ifstream in(path);
+    if (!in) return std::optional<RootCredentials>();
     std::stringstream ss;
     ss << in.rdbuf();
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(ss.str(), ec);
     if (ec || !v.is_object() || !v.as_object().contains("AccessKeyId") ||
-        !v.as_object().contains("SecretAccessKey")) {
+        !v.as_object().contains("SecretAccessKey") || !v.at("AccessKeyId").is_string() ||
+        !v.at("SecretAccessKey").is_string()) {
       return InternalError("The root credentials file " + path +
                            " is corrupt; remove it to create new ones.");
     }
-    return RootCredentials{std::string(v.at("AccessKeyId").as_string()),
-                           std::string(v.at("SecretAccessKey").as_string()), false, false};
+    RootCredentials creds;
+    creds.access_key_id = std::string(v.at("AccessKeyId").as_string());
+    creds.secret_access_key = std::string(v.at("SecretAccessKey").as_string());
+    creds.file = path;
+    return std::optional<RootCredentials>(std::move(creds));
+  };
+
+  const char* env_id = std::getenv("CENOTE_ROOT_ACCESS_KEY_ID");
+  const char* env_secret = std::getenv("CENOTE_ROOT_SECRET_ACCESS_KEY");
+  const bool has_id = env_id != nullptr && *env_id != '\0';
+  const bool has_secret = env_secret != nullptr && *env_secret != '\0';
+  if (has_id && has_secret) {
+    RootCredentials creds;
+    creds.access_key_id = env_id;
+    creds.secret_access_key = env_secret;
+    creds.from_environment = true;
+    creds.file = path;
+    // Said once at start: the file's key stops working while the variables are set, and nothing else
+    // would tell a user whose scripts still use it.
+    auto file = read_file();
+    if (file.ok() && file->has_value() && (*file)->access_key_id != creds.access_key_id) {
+      spdlog::warn(
+          "root credentials: CENOTE_ROOT_ACCESS_KEY_ID={} from the environment; the key in {} ({}) is "
+          "not accepted while CENOTE_ROOT_ACCESS_KEY_ID/CENOTE_ROOT_SECRET_ACCESS_KEY are set",
+          creds.access_key_id, path, (*file)->access_key_id);
+    } else {
+      spdlog::info("root credentials: CENOTE_ROOT_ACCESS_KEY_ID={} from the environment",
+                   creds.access_key_id);
+    }
+    return creds;
   }
+  if (has_id || has_secret) {
+    spdlog::warn(
+        "root credentials: {} is set but {} is not; both are needed, so the data directory's "
+        "credentials are used",
+        has_id ? "CENOTE_ROOT_ACCESS_KEY_ID" : "CENOTE_ROOT_SECRET_ACCESS_KEY",
+        has_id ? "CENOTE_ROOT_SECRET_ACCESS_KEY" : "CENOTE_ROOT_ACCESS_KEY_ID");
+  }
+  CENOTE_ASSIGN_OR_RETURN(std::optional<RootCredentials> existing, read_file());
+  if (existing) return std::move(*existing);
   RootCredentials creds;
+  creds.file = path;
   creds.access_key_id = "AKIA" + RandomString(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
   creds.secret_access_key =
       RandomString(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
@@ -82,8 +122,40 @@ RootCredentialProvider::RootCredentialProvider(RootCredentials root, std::string
 }
 
 std::optional<aws::sigv4::SecretRecord> RootCredentialProvider::Lookup(std::string_view access_key_id) const {
-  if (access_key_id != root_.access_key_id) return std::nullopt;
+  if (access_key_id != root_.access_key_id) {
+    WarnUnknownKey(access_key_id);
+    return std::nullopt;
+  }
   return aws::sigv4::SecretRecord{root_.secret_access_key, "", principal_};
+}
+
+void RootCredentialProvider::WarnUnknownKey(std::string_view access_key_id) const {
+  if (access_key_id.empty()) return;
+  bool last = false;
+  {
+    // Once per key id, and a bounded set: a client cycling through random ids must not grow memory or
+    // flood the log.
+    MutexLock lock(warned_mu_);
+    if (warned_.size() >= kMaxWarnedKeys || !warned_.emplace(access_key_id.substr(0, 128)).second) return;
+    last = warned_.size() == kMaxWarnedKeys;
+  }
+  // The id comes from the request: printed escaped so that it cannot forge log lines.
+  std::string shown;
+  for (char c : access_key_id.substr(0, 128)) {
+    if (std::isprint(static_cast<unsigned char>(c))) {
+      shown.push_back(c);
+    } else {
+      shown += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    }
+  }
+  std::string where = "secret in " + root_.file;
+  if (root_.from_environment) where = "set by CENOTE_ROOT_ACCESS_KEY_ID / CENOTE_ROOT_SECRET_ACCESS_KEY";
+  if (!root_.from_environment && root_.file.empty()) where = "given at start";
+  spdlog::warn(
+      "request signed with an unknown access key id '{}' refused: this server accepts its root "
+      "credentials, AWS_ACCESS_KEY_ID={} ({}); to accept other keys (test/test, say), start it with "
+      "CENOTE_ROOT_ACCESS_KEY_ID and CENOTE_ROOT_SECRET_ACCESS_KEY set to them{}",
+      shown, root_.access_key_id, where, last ? " (further unknown key ids are not logged)" : "");
 }
 
 }  // namespace cenote::platform

@@ -5,9 +5,11 @@
 // first start. IAM users, roles and session credentials join this lookup when IAM lands.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "aws/sigv4/sigv4.hpp"
+#include "common/mutex.hpp"
 #include "common/result.hpp"
 
 namespace cenote::platform {
@@ -17,22 +19,36 @@ struct RootCredentials {
   std::string secret_access_key;
   bool generated = false;  // true when created by this start (print them once)
   bool from_environment = false;
+  std::string file;  // <data-dir>/root-credentials.json (unused while from_environment)
 };
 
 // Reads the environment, else the data directory's file, else creates and persists new credentials.
+// Logs once when the environment overrides a key the file holds (that key is then refused), and when only
+// one of the two variables is set (both are needed; the file's key is used).
 Result<RootCredentials> LoadOrCreateRootCredentials(const std::string& data_dir);
 
 // The 12-digit account id of the root user (CENOTE_ACCOUNT_ID, default 000000000000).
 std::string AccountId();
 
+// Thread safety: Lookup may be called from any thread.
 class RootCredentialProvider final : public aws::sigv4::CredentialProvider {
  public:
+  // At most this many unknown access key ids are remembered (and warned about); later ones are not logged.
+  static constexpr std::size_t kMaxWarnedKeys = 64;
+
   RootCredentialProvider(RootCredentials root, std::string account_id);
+  // The root key's record, or nullopt. The first request with an unknown key id logs a warning that says
+  // which key the server accepts and where its secret is (a script signing with LocalStack's test/test,
+  // say, is refused with InvalidAccessKeyId and the server's log tells its user why).
   std::optional<aws::sigv4::SecretRecord> Lookup(std::string_view access_key_id) const override;
 
  private:
+  void WarnUnknownKey(std::string_view access_key_id) const;
+
   RootCredentials root_;
   iam::Principal principal_;
+  mutable Mutex warned_mu_;
+  mutable std::set<std::string, std::less<>> warned_ GUARDED_BY(warned_mu_);
 };
 
 }  // namespace cenote::platform

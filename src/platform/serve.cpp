@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,6 +16,7 @@
 #include "common/background_tasks.hpp"
 #include "http/server.hpp"
 #include "platform/credentials.hpp"
+#include "platform/data_dir.hpp"
 #include "platform/service_list.hpp"
 #include "query/engine.hpp"
 #include "services/common/service_deps.hpp"
@@ -69,14 +69,12 @@ int Serve(const ServeConfig& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) {
-    spdlog::critical("cannot create the data directory {}: {}", config.data_dir, ec.message());
-    return 1;
-  }
-  ::chmod(config.data_dir.c_str(), 0700);
+  // First: nothing in the data directory is read or written before this process holds its lock.
+  auto data_dir = DataDir::Open(config.data_dir, config.min_free_space);
+  if (!data_dir) return Fail("cannot start", data_dir.error());
+  store::FreeSpaceReserve& reserve = (*data_dir)->reserve();
 
+  std::error_code ec;
   Result<RootCredentials> root = LoadOrCreateRootCredentials(config.data_dir);
   if (!root) return Fail("root credentials", root.error());
 
@@ -108,7 +106,7 @@ int Serve(const ServeConfig& config) {
   // The services, from the one list, in its order.
   BackgroundTasks tasks;
   services::ServiceDeps deps(
-      AccountId(), config.region, config.data_dir, scratch, **metadata, pipeline, tasks,
+      AccountId(), config.region, config.data_dir, scratch, **metadata, &reserve, pipeline, tasks,
       [&pipeline](std::unique_ptr<aws::Provider> provider) { pipeline.Register(std::move(provider)); },
       [&scratch, &tasks](std::vector<std::string> readable_dirs) {
         query::EngineOptions engine_options;
@@ -121,6 +119,9 @@ int Serve(const ServeConfig& config) {
   for (const services::ServiceEntry& service : ServiceList()) {
     Status st = service.Register(deps);
     if (!st) return Fail(std::string("service ") + service.name, st.error());
+  }
+  if (std::string migrated = (*metadata)->TakeMigrationSummary(); !migrated.empty()) {
+    spdlog::info("metadata store: migrated {}", migrated);
   }
 
   http::ServerOptions server_options;
@@ -148,7 +149,7 @@ int Serve(const ServeConfig& config) {
       http::Server::Create(server_options, [&pipeline](http::HttpRequest& r) { return pipeline.Handle(r); });
   if (!server) return Fail("server", server.error());
   Result<std::uint16_t> port = (*server)->Start();
-  if (!port) return Fail("listen on " + config.host + ":" + std::to_string(config.port), port.error());
+  if (!port) return Fail("server", port.error());  // the message names the address
 
   if (root->generated) {
     std::printf(

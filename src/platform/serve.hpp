@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "store/free_space.hpp"
+
 namespace cenote::platform {
 
 struct ServeConfig {
@@ -16,6 +18,8 @@ struct ServeConfig {
   std::string tls_key;
   bool tls_self_signed = false;  // generate <data-dir>/tls/{cert,key}.pem on first start and serve HTTPS
   std::string log_level = "info";
+  // Writes on clients' behalf stop when they would leave less free space than this (--min-free-space).
+  store::MinFreeSpace min_free_space = store::MinFreeSpace::Default();
   int io_threads = 0;
   int worker_threads = 0;
 };

@@ -5,6 +5,11 @@
 // fsyncs the directory before returning. Readers never see partial blobs. Blobs are never
 // modified after commit. Whoever records a blob id in metadata does so after Commit returns.
 //
+// Free space: with a FreeSpaceReserve (free_space.hpp) a writer admits its bytes before each write(2)
+// (once per buffered MiB), so a body that would cross the reserve fails with InsufficientStorage and its
+// temp file goes with the writer; Admit lets a caller refuse a declared length before reading the body.
+// Delete and Clone add no bytes and are never refused.
+//
 // Thread safety: a BlobStore is safe to use from many threads; a BlobWriter or BlobReader is used by
 // one thread at a time.
 #pragma once
@@ -16,7 +21,13 @@
 
 #include "common/result.hpp"
 
+namespace cenote {
+class BackgroundTasks;
+}
+
 namespace cenote::store {
+
+class FreeSpaceReserve;
 
 // 32 lowercase hex chars (128 random bits).
 using BlobId = std::string;
@@ -24,6 +35,8 @@ using BlobId = std::string;
 class BlobWriter {
  public:
   virtual ~BlobWriter() = default;  // aborts (removes the temp file) if not committed
+  // Buffers or writes [data, data + n). InsufficientStorage when the bytes would cross the store's reserve;
+  // after any failure the writer only accepts destruction.
   virtual Status Append(const char* data, std::size_t n) = 0;
   virtual std::uint64_t size() const = 0;
   // Makes the blob durable and visible under its id: fsync(file) -> rename -> fsync(dir).
@@ -41,9 +54,14 @@ class BlobReader {
 };
 
 struct BlobStoreOptions {
-  // Empty temp files kept ready by a background thread, so Create rarely waits on an inode allocation
+  // Empty temp files kept ready by a background task, so Create rarely waits on an inode allocation
   // (which can read the inode bitmap from disk). 0: Create makes each file itself.
   std::size_t spare_files = 0;
+  // Runs that task; null: the store runs it on a private runner. Must outlive the store.
+  BackgroundTasks* tasks = nullptr;
+  // Writes that would leave less free space than this reserve are refused; null: no reserve. Must outlive
+  // the store.
+  FreeSpaceReserve* reserve = nullptr;
 };
 
 class BlobStore {
@@ -54,6 +72,10 @@ class BlobStore {
   static Result<std::unique_ptr<BlobStore>> OpenLocal(const std::string& dir, BlobStoreOptions options = {});
 
   virtual Result<std::unique_ptr<BlobWriter>> Create() = 0;
+  // OK when `bytes` more may be written without crossing the reserve (always, without one); otherwise
+  // InsufficientStorage. For a declared length before its body is read, and for bytes the caller keeps
+  // elsewhere in the data directory on a client's behalf (small objects stored inline in metadata).
+  virtual Status Admit(std::uint64_t bytes) = 0;
   // Commits several writers of this store, with the guarantees of calling Commit on each, but cheaper:
   // the data fsyncs run in parallel and a directory the blobs share is fsynced once. Ids come back in
   // the writers' order. On failure none of them is committed (a blob renamed into place before the

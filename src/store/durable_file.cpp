@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "store/free_space.hpp"
+
 namespace cenote::store {
 
 namespace {
@@ -42,6 +44,7 @@ std::string RandomSuffix() {
 Error IoError(std::string_view what, const std::string& path, int err) {
   std::string message = fmt::format("{}: {}: {}", what, path, std::strerror(err));
   spdlog::error("store: {}", message);
+  if (err == ENOSPC || err == EDQUOT) return InsufficientStorage();
   return InternalError(std::move(message));
 }
 

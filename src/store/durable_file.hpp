@@ -1,8 +1,8 @@
 // Durability helpers for files the server writes itself: small config files written atomically
 // (root credentials, node identity) and the directory fsyncs the BlobStore's write path needs.
 //
-// Every function reports failure as Error{"InternalError", "<what>: <path>: <strerror>", 500} and
-// never leaves a partially written destination file behind. Thread-safe (no shared state).
+// Every function reports failure through IoError (below) and never leaves a partially written destination
+// file behind. Thread-safe (no shared state).
 #pragma once
 
 #include <sys/types.h>
@@ -43,7 +43,9 @@ bool WriteAll(int fd, const char* data, std::size_t n);
 // never needs. Best effort: false if the kernel refused.
 bool BackdateModificationTime(int fd);
 
-// Error{"InternalError", "<what>: <path>: <strerror(err)>", 500}, logged at error level.
+// Error{"InternalError", "<what>: <path>: <strerror(err)>", 500}, logged at error level. A full disk or
+// quota (ENOSPC, EDQUOT) is InsufficientStorage instead (free_space.hpp: 507, not retried by clients, no
+// path in the message; the path goes to the log).
 Error IoError(std::string_view what, const std::string& path, int err);
 
 }  // namespace cenote::store

@@ -15,18 +15,19 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
 #include <future>
-#include <mutex>
 #include <set>
-#include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
+#include "common/background_tasks.hpp"
+#include "common/mutex.hpp"
 #include "store/blob_store.hpp"
 #include "store/durable_file.hpp"
+#include "store/free_space.hpp"
 
 namespace cenote::store {
 
@@ -145,16 +146,17 @@ class LocalBlobReader final : public BlobReader {
 
 class LocalBlobStore final : public BlobStore {
  public:
-  LocalBlobStore(std::string root, std::size_t spare_files)
-      : root_(std::move(root)), temp_dir_(root_ + "/" + kTempDirName), spare_files_(spare_files) {}
+  LocalBlobStore(std::string root, const BlobStoreOptions& options)
+      : root_(std::move(root)),
+        temp_dir_(root_ + "/" + kTempDirName),
+        reserve_(options.reserve),
+        spare_files_(options.spare_files),
+        tasks_(options.tasks) {}
 
   ~LocalBlobStore() override {
-    {
-      std::lock_guard<std::mutex> lock(spare_mu_);
-      closing_ = true;
-    }
-    spare_cv_.notify_all();
-    if (refiller_.joinable()) refiller_.join();
+    // The refiller first (Stop waits for a round that may be creating a spare), then its files.
+    refiller_.reset();
+    MutexLock lock(spare_mu_);
     for (const Spare& s : spares_) {
       ::close(s.fd);
       ::unlink(s.path.c_str());
@@ -164,31 +166,42 @@ class LocalBlobStore final : public BlobStore {
   Status Init() {
     CENOTE_RETURN_IF_ERROR(CreateDirectoriesDurably(temp_dir_, 0700));
     CENOTE_RETURN_IF_ERROR(RemoveTempFiles());
-    if (spare_files_ > 0) refiller_ = std::thread([this] { RefillSpares(); });
+    if (spare_files_ > 0) {
+      if (tasks_ == nullptr) {
+        own_tasks_ = std::make_unique<BackgroundTasks>();
+        tasks_ = own_tasks_.get();
+      }
+      refiller_ = tasks_->Start(
+          "blob-store spare files", [this] { return RefillSpares(); },
+          BackgroundTask::Clock::duration::zero());
+    }
     return Status::Ok();
   }
 
   Result<std::unique_ptr<BlobWriter>> Create() override {
     {
-      std::lock_guard<std::mutex> lock(spare_mu_);
+      MutexLock lock(spare_mu_);
       if (!spares_.empty()) {
         Spare s = std::move(spares_.back());
         spares_.pop_back();
-        spare_cv_.notify_one();
+        lock.Unlock();
+        refiller_->Wake();
         return std::unique_ptr<BlobWriter>(std::make_unique<LocalBlobWriter>(*this, s.id, s.path, s.fd));
       }
     }
-    auto spare = CreateTempFile();
-    if (!spare) return std::move(spare).error();
+    CENOTE_ASSIGN_OR_RETURN(Spare spare, CreateTempFile());
+    bool wake = false;
     {
-      std::lock_guard<std::mutex> lock(spare_mu_);
-      if (refill_failed_) {
-        refill_failed_ = false;  // creating works again: so may the refiller
-        spare_cv_.notify_one();
-      }
+      MutexLock lock(spare_mu_);
+      wake = std::exchange(refill_failed_, false);  // creating works again: so may the refiller
     }
+    if (wake && refiller_) refiller_->Wake();
     return std::unique_ptr<BlobWriter>(
-        std::make_unique<LocalBlobWriter>(*this, spare->id, spare->path, spare->fd));
+        std::make_unique<LocalBlobWriter>(*this, spare.id, spare.path, spare.fd));
+  }
+
+  Status Admit(std::uint64_t bytes) override {
+    return reserve_ != nullptr ? reserve_->Admit(bytes) : Status::Ok();
   }
 
   Result<std::vector<BlobId>> CommitAll(const std::vector<BlobWriter*>& writers) override;
@@ -229,32 +242,28 @@ class LocalBlobStore final : public BlobStore {
     // link(src, new) -> fsync(new's dir). Blobs are immutable, so sharing the inode is safe and
     // costs no copy; deleting either name leaves the other intact.
     if (!IsValidBlobId(id)) return NoSuchBlob(id);
-    auto new_id = NextBlobId();
-    if (!new_id) return std::move(new_id).error();
-    CENOTE_RETURN_IF_ERROR(EnsureLeafDir(*new_id));
+    CENOTE_ASSIGN_OR_RETURN(BlobId new_id, NextBlobId());
+    CENOTE_RETURN_IF_ERROR(EnsureLeafDir(new_id));
     std::string from = PathOf(id);
-    std::string to = PathOf(*new_id);
+    std::string to = PathOf(new_id);
     if (::link(from.c_str(), to.c_str()) != 0) {
       if (errno == ENOENT) return NoSuchBlob(id);
       return IoError("link blob", to, errno);
     }
-    CENOTE_RETURN_IF_ERROR(FsyncDirectory(LeafDirOf(*new_id)));
-    return *new_id;
+    CENOTE_RETURN_IF_ERROR(FsyncDirectory(LeafDirOf(new_id)));
+    return new_id;
   }
 
   Result<std::vector<BlobId>> List() override {
     std::vector<BlobId> ids;
-    auto top = ListDir(root_);
-    if (!top) return std::move(top).error();
-    for (const auto& a : *top) {
+    CENOTE_ASSIGN_OR_RETURN(auto top, ListDir(root_));
+    for (const auto& a : top) {
       if (!IsFanOutName(a.c_str())) continue;
-      auto mid = ListDir(root_ + "/" + a);
-      if (!mid) return std::move(mid).error();
-      for (const auto& b : *mid) {
+      CENOTE_ASSIGN_OR_RETURN(auto mid, ListDir(root_ + "/" + a));
+      for (const auto& b : mid) {
         if (!IsFanOutName(b.c_str())) continue;
-        auto leaf = ListDir(root_ + "/" + a + "/" + b);
-        if (!leaf) return std::move(leaf).error();
-        for (auto& name : *leaf) {
+        CENOTE_ASSIGN_OR_RETURN(auto leaf, ListDir(root_ + "/" + a + "/" + b));
+        for (auto& name : leaf) {
           if (IsValidBlobId(name) && name.compare(0, 2, a) == 0 && name.compare(2, 2, b) == 0) {
             ids.push_back(std::move(name));
           }
@@ -275,15 +284,14 @@ class LocalBlobStore final : public BlobStore {
   // a new leaf directory costs two directory fsyncs (EnsureLeafDir), so spreading every blob over the
   // 65,536 leaves would pay them on nearly every write of a young store. 112 bits stay random.
   Result<BlobId> NextBlobId() {
-    auto id = NewBlobId();
-    if (!id) return id;
-    std::lock_guard<std::mutex> lock(mu_);
+    CENOTE_ASSIGN_OR_RETURN(BlobId id, NewBlobId());
+    MutexLock lock(mu_);
     if (leaf_prefix_.empty() || leaf_uses_ >= kBlobsPerLeaf) {
-      leaf_prefix_ = id->substr(0, 4);
+      leaf_prefix_ = id.substr(0, 4);
       leaf_uses_ = 0;
     }
     ++leaf_uses_;
-    id->replace(0, 4, leaf_prefix_);
+    id.replace(0, 4, leaf_prefix_);
     return id;
   }
 
@@ -294,17 +302,17 @@ class LocalBlobStore final : public BlobStore {
     std::string first = root_ + "/" + id.substr(0, 2);
     std::string leaf = first + "/" + id.substr(2, 2);
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (durable_dirs_.count(leaf) != 0) return Status::Ok();
     }
     for (const std::string* dir : {&first, &leaf}) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         if (durable_dirs_.count(*dir) != 0) continue;
       }
       if (::mkdir(dir->c_str(), 0700) != 0 && errno != EEXIST) return IoError("mkdir", *dir, errno);
       CENOTE_RETURN_IF_ERROR(FsyncDirectory(ParentDirectory(*dir)));
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       durable_dirs_.insert(*dir);
     }
     return Status::Ok();
@@ -312,7 +320,7 @@ class LocalBlobStore final : public BlobStore {
 
  private:
   // An empty temp file, created ahead of need: creating an inode can wait on a disk read (the inode
-  // bitmap), so Create hands out files made by a background thread and makes its own only when none
+  // bitmap), so Create hands out files made by a background task and makes its own only when none
   // is left. A spare left behind by a crash is an ordinary temp file that Init removes.
   struct Spare {
     BlobId id;
@@ -321,28 +329,29 @@ class LocalBlobStore final : public BlobStore {
   };
 
   Result<Spare> CreateTempFile() {
-    auto id = NextBlobId();
-    if (!id) return std::move(id).error();
+    CENOTE_ASSIGN_OR_RETURN(BlobId id, NextBlobId());
     Spare s;
-    s.path = temp_dir_ + "/" + *id;
+    s.path = temp_dir_ + "/" + id;
     s.fd = ::open(s.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (s.fd < 0) return IoError("create temp blob", s.path, errno);
-    s.id = std::move(*id);
+    s.id = std::move(id);
     return s;
   }
 
-  void RefillSpares() {
-    std::unique_lock<std::mutex> lock(spare_mu_);
-    while (true) {
-      spare_cv_.wait(lock, [this] { return closing_ || (spares_.size() < spare_files_ && !refill_failed_); });
-      if (closing_) return;
-      lock.unlock();
+  // One round of the refiller task: tops the spares up to spare_files_, then sleeps until Create takes one
+  // (or, after a failure, until Create has made a file of its own again).
+  BackgroundTask::Clock::duration RefillSpares() {
+    for (;;) {
+      {
+        MutexLock lock(spare_mu_);
+        if (spares_.size() >= spare_files_ || refill_failed_) return BackgroundTask::kUntilWoken;
+      }
       auto spare = CreateTempFile();
-      lock.lock();
+      MutexLock lock(spare_mu_);
       if (!spare) {
         // Create reports the error itself when it makes its own file; stop refilling until then.
         refill_failed_ = true;
-        continue;
+        return BackgroundTask::kUntilWoken;
       }
       spares_.push_back(std::move(*spare));
     }
@@ -365,32 +374,32 @@ class LocalBlobStore final : public BlobStore {
   }
 
   Status RemoveTempFiles() {
-    auto names = ListDir(temp_dir_);
-    if (!names) return std::move(names).error();
-    if (names->empty()) return Status::Ok();
-    for (const auto& name : *names) {
+    CENOTE_ASSIGN_OR_RETURN(auto names, ListDir(temp_dir_));
+    if (names.empty()) return Status::Ok();
+    for (const auto& name : names) {
       std::string path = temp_dir_ + "/" + name;
       if (::unlink(path.c_str()) != 0 && errno != ENOENT) return IoError("unlink temp blob", path, errno);
     }
-    spdlog::info("store: removed {} uncommitted temp blob(s) from {}", names->size(), temp_dir_);
+    spdlog::info("store: removed {} uncommitted temp blob(s) from {}", names.size(), temp_dir_);
     return FsyncDirectory(temp_dir_);
   }
 
-  std::string root_;
-  std::string temp_dir_;
-  std::mutex mu_;
-  std::unordered_set<std::string> durable_dirs_;  // guarded by mu_
+  const std::string root_;
+  const std::string temp_dir_;
+  FreeSpaceReserve* const reserve_;  // null: no reserve
+  Mutex mu_;
+  std::unordered_set<std::string> durable_dirs_ GUARDED_BY(mu_);
   static constexpr int kBlobsPerLeaf = 4096;
-  std::string leaf_prefix_;  // guarded by mu_: NextBlobId's current fan-out prefix
-  int leaf_uses_ = 0;        // guarded by mu_
+  std::string leaf_prefix_ GUARDED_BY(mu_);  // NextBlobId's current fan-out prefix
+  int leaf_uses_ GUARDED_BY(mu_) = 0;
 
   const std::size_t spare_files_;
-  std::mutex spare_mu_;
-  std::condition_variable spare_cv_;
-  std::vector<Spare> spares_;   // guarded by spare_mu_
-  bool closing_ = false;        // guarded by spare_mu_
-  bool refill_failed_ = false;  // guarded by spare_mu_
-  std::thread refiller_;
+  Mutex spare_mu_;
+  std::vector<Spare> spares_ GUARDED_BY(spare_mu_);
+  bool refill_failed_ GUARDED_BY(spare_mu_) = false;
+  BackgroundTasks* tasks_;                      // the options' runner, or own_tasks_
+  std::unique_ptr<BackgroundTasks> own_tasks_;  // when the options gave none
+  std::unique_ptr<BackgroundTask> refiller_;    // null when spare_files_ == 0; stopped first
 };
 
 Status LocalBlobWriter::Append(const char* data, std::size_t n) {
@@ -421,6 +430,12 @@ Status LocalBlobWriter::Flush() {
 }
 
 Status LocalBlobWriter::WriteThrough(const char* data, std::size_t n) {
+  // Admitted per write(2), so per buffered MiB: a body of unknown length stops at the reserve, not at the
+  // last byte of the disk (free_space.hpp).
+  if (Status admitted = store_.Admit(n); !admitted) {
+    failed_ = true;
+    return admitted;
+  }
   if (!WriteAll(fd_, data, n)) {
     failed_ = true;
     return IoError("write temp blob", temp_path_, errno);
@@ -533,7 +548,7 @@ void LocalBlobWriter::Abort() {
 
 Result<std::unique_ptr<BlobStore>> BlobStore::OpenLocal(const std::string& dir, BlobStoreOptions options) {
   if (dir.empty()) return InternalError("BlobStore::OpenLocal: empty directory");
-  auto store = std::make_unique<LocalBlobStore>(dir, options.spare_files);
+  auto store = std::make_unique<LocalBlobStore>(dir, options);
   CENOTE_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<BlobStore>(std::move(store));
 }

@@ -15,6 +15,7 @@
 
 #include "common/checksum.hpp"
 #include "store/durable_file.hpp"
+#include "store/free_space.hpp"
 #include "store/stream_log.hpp"
 
 namespace cenote::store {
@@ -266,13 +267,16 @@ class LocalStreamLog final : public StreamLog {
 
   Result<std::vector<std::uint64_t>> Append(const std::string& name,
                                             const std::vector<StreamRecordInput>& records) override {
-    auto found = Get(name);
-    if (!found) return std::move(found).error();
-    Log& log = **found;
+    CENOTE_ASSIGN_OR_RETURN(std::shared_ptr<Log> found, Get(name));
+    Log& log = *found;
+    std::uint64_t bytes = 0;
     for (const auto& r : records) {
       if (r.partition_key.size() > 0xffff || kBodyFixed + r.partition_key.size() + r.data.size() > kMaxBody)
         return MakeError("InvalidArgument", "record too large for the stream log");
+      bytes += kFrameHeader + kBodyFixed + r.partition_key.size() + r.data.size();
     }
+    // Admitted before joining a group, so a refused append fails alone, never the group it would have joined.
+    if (options_.reserve != nullptr) CENOTE_RETURN_IF_ERROR(options_.reserve->Admit(bytes));
     Writer w;
     w.records = &records;
     std::unique_lock<std::mutex> lk(log.mu);
@@ -290,9 +294,8 @@ class LocalStreamLog final : public StreamLog {
 
   Result<StreamReadResult> Read(const std::string& name, std::uint64_t from_sequence, std::size_t max_records,
                                 std::size_t max_bytes) override {
-    auto found = Get(name);
-    if (!found) return std::move(found).error();
-    Log& log = **found;
+    CENOTE_ASSIGN_OR_RETURN(std::shared_ptr<Log> found, Get(name));
+    Log& log = *found;
     StreamReadResult result;
     std::vector<std::pair<std::shared_ptr<Segment>, std::uint64_t>> plan;  // segment, durable end
     std::uint64_t start_offset = 0;
@@ -342,9 +345,8 @@ class LocalStreamLog final : public StreamLog {
   }
 
   Result<std::uint64_t> SeekTimestamp(const std::string& name, std::int64_t timestamp_ms) override {
-    auto found = Get(name);
-    if (!found) return std::move(found).error();
-    Log& log = **found;
+    CENOTE_ASSIGN_OR_RETURN(std::shared_ptr<Log> found, Get(name));
+    Log& log = *found;
     std::shared_ptr<Segment> seg;
     std::uint64_t offset = 0;
     std::uint64_t end = 0;
@@ -377,17 +379,15 @@ class LocalStreamLog final : public StreamLog {
   }
 
   Result<StreamLogBounds> Bounds(const std::string& name) override {
-    auto found = Get(name);
-    if (!found) return std::move(found).error();
-    std::lock_guard<std::mutex> g((*found)->mu);
-    if ((*found)->deleted) return NoSuchLog(name);
-    return BoundsLocked(**found);
+    CENOTE_ASSIGN_OR_RETURN(std::shared_ptr<Log> found, Get(name));
+    std::lock_guard<std::mutex> g(found->mu);
+    if (found->deleted) return NoSuchLog(name);
+    return BoundsLocked(*found);
   }
 
   Result<std::uint64_t> Trim(const std::string& name, std::int64_t cutoff_ms) override {
-    auto found = Get(name);
-    if (!found) return std::move(found).error();
-    Log& log = **found;
+    CENOTE_ASSIGN_OR_RETURN(std::shared_ptr<Log> found, Get(name));
+    Log& log = *found;
     std::uint64_t removed = 0;
     std::lock_guard<std::mutex> g(log.mu);
     if (log.deleted) return NoSuchLog(name);

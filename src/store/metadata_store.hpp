@@ -59,8 +59,12 @@ class MetadataStore {
   virtual Result<std::unique_ptr<Transaction>> Begin(Mode mode) = 0;
 
   // Applies `statements[i]` for every schema version i+1 above the recorded version of `component`
-  // ("s3", "iam", ...), each version in its own transaction. Idempotent.
+  // ("s3", "iam", ...), each version in its own transaction. Idempotent. Each step is logged at debug.
   virtual Status Migrate(std::string_view component, const std::vector<std::string>& statements) = 0;
+
+  // One line for the start-up log saying which schemas Migrate changed since the last call ("s3 v7, glue
+  // v2 -> v5 (10 migrations)"), or "" when none did. Lets the platform log one line instead of one per step.
+  virtual std::string TakeMigrationSummary() { return {}; }
 };
 
 }  // namespace cenote::store

@@ -8,15 +8,15 @@
 #include <sqlite3.h>
 
 #include <cctype>
-#include <condition_variable>
 #include <cstdlib>
-#include <mutex>
 #include <unordered_map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/mutex.hpp"
 #include "store/durable_file.hpp"
+#include "store/free_space.hpp"
 #include "store/metadata_store.hpp"
 
 namespace cenote::store {
@@ -60,6 +60,9 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what, std::string_view s
   } else {
     spdlog::error("{} in SQL: {}", message, sql);
   }
+  // "database or disk is full": the client gets the same non-retryable 507 as a refused write, without
+  // the database's path.
+  if ((rc & 0xff) == SQLITE_FULL) return InsufficientStorage();
   return InternalError(std::move(message));
 }
 
@@ -76,22 +79,22 @@ bool IsBlank(std::string_view s) {
 class WriterGate {
  public:
   void Acquire() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return !busy_; });
+    MutexLock lock(mu_);
+    while (busy_) cv_.Wait(lock);
     busy_ = true;
   }
   void Release() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       busy_ = false;
     }
-    cv_.notify_one();
+    cv_.Signal();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool busy_ = false;  // guarded by mu_
+  Mutex mu_;
+  CondVar cv_{mu_};
+  bool busy_ GUARDED_BY(mu_) = false;
 };
 
 class Connection {
@@ -146,9 +149,7 @@ class Connection {
   // Returns sqlite3_changes64 for the statement.
   Result<std::int64_t> Run(std::string_view sql, const std::vector<Value>& params, std::vector<Row>* rows,
                            std::size_t limit) {
-    auto prepared = Prepare(sql);
-    if (!prepared) return std::move(prepared).error();
-    sqlite3_stmt* stmt = *prepared;
+    CENOTE_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
     // Reset and unbind on every exit: bound TEXT/BLOB values point into `params` (SQLITE_STATIC).
     struct ResetOnExit {
       sqlite3_stmt* stmt;
@@ -274,7 +275,7 @@ class SqliteTransaction final : public Transaction {
     std::vector<Row> rows;
     auto r = conn_->Run(sql, params, &rows, SIZE_MAX);
     NoteAutoRollback();
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(r);
     return rows;
   }
 
@@ -283,7 +284,7 @@ class SqliteTransaction final : public Transaction {
     std::vector<Row> rows;
     auto r = conn_->Run(sql, params, &rows, 1);
     NoteAutoRollback();
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(r);
     if (rows.empty()) return std::optional<Row>();
     return std::optional<Row>(std::move(rows.front()));
   }
@@ -298,16 +299,14 @@ class SqliteTransaction final : public Transaction {
       if (conn_->InTransaction()) (void)conn_->ExecScript("ROLLBACK");
       // IMMEDIATE takes SQLite's write lock now, so a second process on the same file fails here
       // (after busy_timeout) rather than at the first write.
-      auto r = conn_->Run("BEGIN IMMEDIATE", {}, nullptr, 0);
-      if (!r) return std::move(r).error();
+      CENOTE_RETURN_IF_ERROR(conn_->Run("BEGIN IMMEDIATE", {}, nullptr, 0));
       return Status::Ok();
     }
     // Run (not ExecScript): the prepared statement is cached, saving a parse on every GET.
-    if (auto begin = conn_->Run("BEGIN DEFERRED", {}, nullptr, 0); !begin) return std::move(begin).error();
+    CENOTE_RETURN_IF_ERROR(conn_->Run("BEGIN DEFERRED", {}, nullptr, 0));
     // A deferred transaction takes its snapshot at the first read; read now so the snapshot is the
     // database as of Begin, which is what callers expect from "a consistent snapshot".
-    auto r = conn_->Run("SELECT 1 FROM sqlite_schema LIMIT 1", {}, nullptr, 0);
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(conn_->Run("SELECT 1 FROM sqlite_schema LIMIT 1", {}, nullptr, 0));
     return Status::Ok();
   }
 
@@ -342,8 +341,7 @@ class SqliteMetadataStore final : public MetadataStore {
     // After a large transaction the WAL file keeps its size until truncated; cap what stays behind.
     CENOTE_RETURN_IF_ERROR(writer->ExecScript("PRAGMA journal_size_limit=67108864"));
     std::vector<Row> rows;
-    auto r = writer->Run("PRAGMA journal_mode", {}, &rows, 1);
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(writer->Run("PRAGMA journal_mode", {}, &rows, 1));
     if (rows.empty() || AsText(rows[0][0]) != "wal") {
       return InternalError("metadata store: could not enable WAL mode on " + path_);
     }
@@ -359,9 +357,8 @@ class SqliteMetadataStore final : public MetadataStore {
       writer_gate_.Acquire();
       txn = std::make_unique<SqliteTransaction>(*this, *writer_, writer_gate_);
     } else {
-      auto reader = AcquireReader();
-      if (!reader) return std::move(reader).error();
-      txn = std::make_unique<SqliteTransaction>(*this, std::move(*reader));
+      CENOTE_ASSIGN_OR_RETURN(auto reader, AcquireReader());
+      txn = std::make_unique<SqliteTransaction>(*this, std::move(reader));
     }
     auto started = txn->Start();
     if (!started) {
@@ -373,42 +370,65 @@ class SqliteMetadataStore final : public MetadataStore {
 
   Status Migrate(std::string_view component, const std::vector<std::string>& statements) override {
     {
-      auto txn = Begin(Mode::kWrite);
-      if (!txn) return std::move(txn).error();
-      auto r = (*txn)->Exec(
-          "CREATE TABLE IF NOT EXISTS schema_versions ("
-          " component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
-      if (!r) return std::move(r).error();
-      CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+      CENOTE_ASSIGN_OR_RETURN(auto txn, Begin(Mode::kWrite));
+      CENOTE_RETURN_IF_ERROR(
+          txn->Exec("CREATE TABLE IF NOT EXISTS schema_versions ("
+                    " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+      CENOTE_RETURN_IF_ERROR(txn->Commit());
     }
+    std::int64_t from = -1;  // the version found before the first step this call applies
+    std::int64_t to = 0;
     for (std::size_t i = 0; i < statements.size(); ++i) {
       const std::int64_t version = static_cast<std::int64_t>(i + 1);
-      auto txn = Begin(Mode::kWrite);
-      if (!txn) return std::move(txn).error();
+      CENOTE_ASSIGN_OR_RETURN(auto txn, Begin(Mode::kWrite));
       // Read the version inside the write transaction: concurrent Migrate calls (or processes) see
       // each other's result instead of applying the same step twice.
-      auto row = (*txn)->QueryOne("SELECT version FROM schema_versions WHERE component = ?",
-                                  {std::string(component)});
-      if (!row) return std::move(row).error();
-      std::int64_t current = row->has_value() ? AsInt((**row)[0]) : 0;
+      CENOTE_ASSIGN_OR_RETURN(
+          auto row,
+          txn->QueryOne("SELECT version FROM schema_versions WHERE component = ?", {std::string(component)}));
+      std::int64_t current = row.has_value() ? AsInt((*row)[0]) : 0;
       if (current >= version) continue;
       // A version may hold several statements (a table and its indexes); the write transaction
       // runs on writer_, so the script is part of it.
       CENOTE_RETURN_IF_ERROR(writer_->ExecScript(statements[i]));
-      auto r = (*txn)->Exec(
-          "INSERT INTO schema_versions (component, version) VALUES (?, ?) "
-          "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-          {std::string(component), version});
-      if (!r) return std::move(r).error();
-      CENOTE_RETURN_IF_ERROR((*txn)->Commit());
-      spdlog::info("metadata store: migrated {} to schema version {}", component, version);
+      CENOTE_RETURN_IF_ERROR(
+          txn->Exec("INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                    "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                    {std::string(component), version}));
+      CENOTE_RETURN_IF_ERROR(txn->Commit());
+      // Step by step at debug; the platform logs one summary line (TakeMigrationSummary).
+      spdlog::debug("metadata store: migrated {} to schema version {}", component, version);
+      if (from < 0) from = current;
+      to = version;
+    }
+    if (from >= 0) {
+      MutexLock lock(migrations_mu_);
+      migrations_.push_back(AppliedMigrations{std::string(component), from, to});
     }
     return Status::Ok();
   }
 
+  std::string TakeMigrationSummary() override {
+    std::vector<AppliedMigrations> applied;
+    {
+      MutexLock lock(migrations_mu_);
+      applied.swap(migrations_);
+    }
+    std::string summary;
+    std::int64_t steps = 0;
+    for (const auto& m : applied) {
+      if (!summary.empty()) summary += ", ";
+      summary += m.from == 0 ? fmt::format("{} v{}", m.component, m.to)
+                             : fmt::format("{} v{} -> v{}", m.component, m.from, m.to);
+      steps += m.to - m.from;
+    }
+    if (summary.empty()) return summary;
+    return fmt::format("{} ({} migration{})", summary, steps, steps == 1 ? "" : "s");
+  }
+
   Result<std::unique_ptr<Connection>> AcquireReader() {
     {
-      std::lock_guard<std::mutex> lock(readers_mu_);
+      MutexLock lock(readers_mu_);
       if (!idle_readers_.empty()) {
         auto conn = std::move(idle_readers_.back());
         idle_readers_.pop_back();
@@ -421,16 +441,24 @@ class SqliteMetadataStore final : public MetadataStore {
   }
 
   void ReleaseReader(std::unique_ptr<Connection> conn) {
-    std::lock_guard<std::mutex> lock(readers_mu_);
+    MutexLock lock(readers_mu_);
     if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(conn));
   }
 
  private:
+  struct AppliedMigrations {
+    std::string component;
+    std::int64_t from = 0;  // version before
+    std::int64_t to = 0;    // version after
+  };
+
   std::string path_;
   WriterGate writer_gate_;  // held by the open write transaction
   std::unique_ptr<Connection> writer_;
-  std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mu_
+  Mutex readers_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_ GUARDED_BY(readers_mu_);
+  Mutex migrations_mu_;
+  std::vector<AppliedMigrations> migrations_ GUARDED_BY(migrations_mu_);  // since the last summary
 };
 
 Status SqliteTransaction::Commit() {

@@ -35,11 +35,16 @@
 
 namespace cenote::store {
 
+class FreeSpaceReserve;
+
 struct StreamLogOptions {
   std::uint64_t segment_bytes = 64ull * 1024 * 1024;   // roll to a new segment file past this size
   std::int64_t segment_max_age_ms = 3'600'000;         // ... or once its first record is this old (0: never)
   std::uint64_t index_interval_bytes = 64 * 1024;      // sparse index granularity
   std::uint64_t max_group_bytes = 8ull * 1024 * 1024;  // a group commit writes at most this much
+  // Appends that would leave less free space than this reserve fail with InsufficientStorage (nothing of
+  // them is written); null: no reserve. Must outlive the log. Trim and DeleteLog are never refused.
+  FreeSpaceReserve* reserve = nullptr;
 };
 
 // One record to append.
@@ -93,7 +98,7 @@ class StreamLog {
 
   // Appends `records` in order and returns their sequences, after the records are durable. Either all
   // records are appended or none (on an I/O error the segment is cut back and the error returned).
-  // NoSuchLog (404) for an unknown log.
+  // NoSuchLog (404) for an unknown log; InsufficientStorage (507) when the records would cross the reserve.
   virtual Result<std::vector<std::uint64_t>> Append(const std::string& name,
                                                     const std::vector<StreamRecordInput>& records) = 0;
 

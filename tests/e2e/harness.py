@@ -78,9 +78,10 @@ def _moto_python():
 class Server:
     """One server process. `endpoint`, `access_key`, `secret_key`, `region`, `data_dir` are for clients."""
 
-    def __init__(self, data_dir=None, keep_data_dir=False, tls=False):
+    def __init__(self, data_dir=None, keep_data_dir=False, tls=False, extra_args=()):
         self.kind = target()
         self.tls = tls  # HTTPS with a self-signed certificate (clients must not verify it)
+        self.extra_args = list(extra_args)  # more `cenote serve` flags (ignored for moto)
         self.access_key = ACCESS_KEY_ID
         self.secret_key = SECRET_ACCESS_KEY
         self.region = REGION
@@ -113,6 +114,7 @@ class Server:
             argv = [binary, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", self.data_dir]
             if self.tls:
                 argv.append("--tls-self-signed")
+            argv += self.extra_args
         else:
             argv = [_moto_python(), "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
             if self.tls:

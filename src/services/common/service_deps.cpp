@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "query/engine.hpp"
+#include "store/stream_log.hpp"
 
 namespace cenote::services {
 
@@ -18,13 +19,14 @@ std::int64_t SystemNowMs() {
 
 ServiceDeps::ServiceDeps(std::string account_id_in, std::string default_region_in, std::string data_dir_in,
                          std::string scratch_dir_in, store::MetadataStore& metadata_in,
-                         aws::Invoker& invoker_in, BackgroundTasks& tasks_in, ProviderSink sink,
-                         EngineFactory engine_factory)
+                         store::FreeSpaceReserve* reserve_in, aws::Invoker& invoker_in,
+                         BackgroundTasks& tasks_in, ProviderSink sink, EngineFactory engine_factory)
     : account_id(std::move(account_id_in)),
       default_region(std::move(default_region_in)),
       data_dir(std::move(data_dir_in)),
       scratch_dir(std::move(scratch_dir_in)),
       metadata(metadata_in),
+      reserve(reserve_in),
       invoker(invoker_in),
       tasks(tasks_in),
       clock(SystemNowMs),
@@ -53,6 +55,13 @@ Result<query::QueryEngine*> ServiceDeps::Engine() {
 }
 
 void ServiceDeps::AllowEngineReads(std::string directory) { engine_reads_.push_back(std::move(directory)); }
+
+Result<store::StreamLog*> ServiceDeps::OpenStreamLog(const std::string& subdir) {
+  store::StreamLogOptions options;
+  options.reserve = reserve;
+  CENOTE_ASSIGN_OR_RETURN(auto log, store::StreamLog::OpenLocal(data_dir + "/" + subdir, options));
+  return &Keep(std::move(log));
+}
 
 void ServiceDeps::AddProvider(std::unique_ptr<aws::Provider> provider) { sink_(std::move(provider)); }
 

@@ -36,7 +36,9 @@
 
 namespace cenote::store {
 class MetadataStore;
-}
+class FreeSpaceReserve;
+class StreamLog;
+}  // namespace cenote::store
 namespace cenote::query {
 class QueryEngine;
 struct EngineOptions;
@@ -52,20 +54,24 @@ class ServiceDeps {
   using EngineFactory = std::function<Result<std::unique_ptr<query::QueryEngine>>(std::vector<std::string>)>;
 
   ServiceDeps(std::string account_id, std::string default_region, std::string data_dir,
-              std::string scratch_dir, store::MetadataStore& metadata, aws::Invoker& invoker,
-              BackgroundTasks& tasks, ProviderSink sink, EngineFactory engine_factory);
+              std::string scratch_dir, store::MetadataStore& metadata, store::FreeSpaceReserve* reserve,
+              aws::Invoker& invoker, BackgroundTasks& tasks, ProviderSink sink, EngineFactory engine_factory);
   ~ServiceDeps();  // destroys the kept objects newest first, then the engine
   ServiceDeps(const ServiceDeps&) = delete;
   ServiceDeps& operator=(const ServiceDeps&) = delete;
 
   // ---- what the platform gives
 
-  const std::string account_id;         // the data directory's root account (12 digits)
-  const std::string default_region;     // `--region`: where a request names none. A request's own region
-                                        // (RequestContext::region) decides where its resources live.
-  const std::string data_dir;           // a service keeps its files under data_dir + "/<service>"
-  const std::string scratch_dir;        // emptied at every start; temporary files (readable by the engine)
-  store::MetadataStore& metadata;       // the one metadata store; a service migrates its own component
+  const std::string account_id;      // the data directory's root account (12 digits)
+  const std::string default_region;  // `--region`: where a request names none. A request's own region
+                                     // (RequestContext::region) decides where its resources live.
+  const std::string data_dir;        // a service keeps its files under data_dir + "/<service>"
+  const std::string scratch_dir;     // emptied at every start; temporary files (readable by the engine)
+  store::MetadataStore& metadata;    // the one metadata store; a service migrates its own component
+  // The data directory's free-space reserve (`--min-free-space`): every store that adds bytes on a client's
+  // behalf (blobs, stream logs) is opened with it, so writes stop before deletes lose their room. May be
+  // null (tests).
+  store::FreeSpaceReserve* reserve;
   aws::Invoker& invoker;                // calls into other services, through authorize and the after-hooks
   BackgroundTasks& tasks;               // the one runner of background loops
   std::function<std::int64_t()> clock;  // milliseconds since the epoch (tests inject their own)
@@ -75,6 +81,10 @@ class ServiceDeps {
   // directories (S3).
   Result<query::QueryEngine*> Engine();
   void AllowEngineReads(std::string directory);
+
+  // An append-only record log under data_dir/<subdir> (Kinesis shards, Firehose buffers), held to the
+  // reserve and kept until shutdown.
+  Result<store::StreamLog*> OpenStreamLog(const std::string& subdir);
 
   // ---- what a service hands back
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "services/firehose/internal.hpp"
+#include "store/free_space.hpp"
 
 namespace cenote::firehose {
 
@@ -61,6 +62,8 @@ Result<OperationOutput> PutRecord(FirehoseProvider::Env& env, const RequestConte
   records[0].arrival_ms = env.Now();
   records[0].data = std::move(*data);
   auto seqs = env.log.Append((*s)->uid, records);
+  // A full disk is no reason to slow down and retry: it fails the call (507, not retried).
+  if (!seqs && store::IsInsufficientStorage(seqs.error())) return std::move(seqs).error();
   if (!seqs) return MakeError("ServiceUnavailableException", "Slow down.", 503);
   CountIncoming(**s, records);
   OperationOutput out;
@@ -95,6 +98,7 @@ Result<OperationOutput> PutRecordBatch(FirehoseProvider::Env& env, const Request
   if (total > kMaxBatchBytes)
     return MakeFirehoseError(errors::kInvalidArgument, {"Records size exceeds 4 MB limit"});
   auto seqs = env.log.Append((*s)->uid, records);
+  if (!seqs && store::IsInsufficientStorage(seqs.error())) return std::move(seqs).error();
   json::array responses;
   int failed = 0;
   if (!seqs) {

@@ -16,8 +16,7 @@ Status Register(services::ServiceDeps& deps) {
   s3::Lake* lake = deps.Find<s3::Lake>();
   if (lake == nullptr) return InternalError("firehose: the S3 lake is not registered");
   // Accepted records are buffered in Firehose's own logs until they are delivered.
-  CENOTE_ASSIGN_OR_RETURN(auto log_ptr, store::StreamLog::OpenLocal(deps.data_dir + "/firehose"));
-  store::StreamLog& log = deps.Keep(std::move(log_ptr));
+  CENOTE_ASSIGN_OR_RETURN(store::StreamLog * log, deps.OpenStreamLog("firehose"));
 
   // Delivery writes as Firehose's service principal of the account (until delivery roles are evaluated).
   aws::Caller caller;
@@ -38,7 +37,7 @@ Status Register(services::ServiceDeps& deps) {
   std::filesystem::create_directories(options.conversion_dir, ec);
   if (ec) return InternalError("firehose: cannot create " + options.conversion_dir + ": " + ec.message());
   CENOTE_ASSIGN_OR_RETURN(auto provider,
-                          FirehoseProvider::Open(deps.metadata, log, delivery_lake, &deps.invoker, options));
+                          FirehoseProvider::Open(deps.metadata, *log, delivery_lake, &deps.invoker, options));
   deps.AddProvider(std::move(provider));
   return Status::Ok();
 }

@@ -10,6 +10,7 @@
 #include "common/encoding.hpp"
 #include "services/common/operation_table.hpp"
 #include "services/kinesis/internal.hpp"
+#include "store/free_space.hpp"
 
 namespace cenote::kinesis {
 

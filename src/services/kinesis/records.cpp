@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "services/kinesis/internal.hpp"
+#include "store/free_space.hpp"
 
 namespace cenote::kinesis {
 
@@ -158,7 +159,12 @@ Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<Pendi
   for (auto& b : batches) {
     for (std::size_t k = 0; k < b.indexes.size(); ++k) {
       Placement& pl = placed[b.indexes[k]];
-      if (!b.sequences) {
+      if (!b.sequences && store::IsInsufficientStorage(b.sequences.error())) {
+        // A full disk is not a transient failure: the client must not retry into it (InternalFailure is
+        // retried by the SDKs and the KPL).
+        pl.error_code = b.sequences.error().code;
+        pl.error_message = b.sequences.error().message;
+      } else if (!b.sequences) {
         pl.error_code = errors::kInternalFailure.code;
         pl.error_message = errors::kInternalFailure.message;
       } else {
@@ -210,6 +216,7 @@ Result<OperationOutput> PutRecord(Env& env, const RequestContext&, OperationInpu
       env.Count(s, [](StreamMetrics& m) { ++m.write_provisioned_throughput_exceeded; });
       return MakeKinesisError(errors::kThroughputExceeded, {pl.shard->shard_id, s.name, env.Account()});
     }
+    if (pl.error_code == store::InsufficientStorage().code) return store::InsufficientStorage();
     return MakeKinesisError(errors::kInternalFailure);
   }
   env.Count(s, [](StreamMetrics& m) { ++m.put_record_success; });
@@ -247,6 +254,11 @@ Result<OperationOutput> PutRecords(Env& env, const RequestContext&, OperationInp
   StreamState& s = **found;
   auto placed = Write(env, s, records);
   if (!placed) return std::move(placed).error();
+  // When the disk refused every record, the whole call fails with the storage error, as PutRecord does;
+  // a partial refusal is reported per record.
+  if (std::all_of(placed->begin(), placed->end(),
+                  [](const Placement& pl) { return pl.error_code == store::InsufficientStorage().code; }))
+    return store::InsufficientStorage();
   json::array results;
   std::int64_t failed = 0;
   std::int64_t throttled = 0;

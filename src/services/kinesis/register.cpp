@@ -7,12 +7,11 @@ namespace cenote::kinesis {
 
 Status Register(services::ServiceDeps& deps) {
   // Records live in their own append-only logs (group-committed); stream metadata in the metadata store.
-  CENOTE_ASSIGN_OR_RETURN(auto log_ptr, store::StreamLog::OpenLocal(deps.data_dir + "/kinesis"));
-  store::StreamLog& log = deps.Keep(std::move(log_ptr));
+  CENOTE_ASSIGN_OR_RETURN(store::StreamLog * log, deps.OpenStreamLog("kinesis"));
   KinesisOptions options;
   options.account_id = deps.account_id;
   options.region = deps.default_region;
-  CENOTE_ASSIGN_OR_RETURN(auto provider, KinesisProvider::Open(deps.metadata, log, options));
+  CENOTE_ASSIGN_OR_RETURN(auto provider, KinesisProvider::Open(deps.metadata, *log, options));
   deps.AddProvider(std::move(provider));
   return Status::Ok();
 }

@@ -70,6 +70,10 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
   };
   std::optional<std::uint64_t> length = body != nullptr ? body->Length() : std::optional<std::uint64_t>(0);
   if (length && *length > max_size) return too_large(*length);
+  // A declared length that would cross the free-space reserve is refused before the body is read (a client
+  // that sent Expect: 100-continue never sends it); the blob writer admits the bytes again as they land,
+  // which is what stops a body of unknown length.
+  if (length) CENOTE_RETURN_IF_ERROR(env.blobs.Admit(*length));
   UploadDigest digest(algorithms);
   // A body that may fit the inline limit is read into memory first (a chunked one has no length yet).
   std::string head;
@@ -86,6 +90,8 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
     if (got > max_size) return too_large(got);
     digest.Update(head.data(), head.size());
     if (got <= inline_max) {
+      // Inline bytes go into the metadata store, on the same disk: held to the reserve like a blob's.
+      if (!length) CENOTE_RETURN_IF_ERROR(env.blobs.Admit(got));
       digest.Finish();
       StagedBody staged;
       staged.size = got;

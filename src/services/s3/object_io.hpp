@@ -35,7 +35,9 @@ struct StagedBody {
   std::string md5;                               // raw
   std::map<std::string, std::string> checksums;  // algorithm name -> base64
 };
-// A body of at most `inline_max` bytes (0: none) is kept in memory instead (no blob).
+// A body of at most `inline_max` bytes (0: none) is kept in memory instead (no blob). A body that would cross
+// the blob store's free-space reserve (inline ones included) fails with InsufficientStorage (507), a declared
+// length before any of it is read.
 Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
                              std::uint64_t max_size, std::uint64_t inline_max = 0);
 

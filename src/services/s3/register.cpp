@@ -11,6 +11,8 @@ Status Register(services::ServiceDeps& deps) {
   // files take the create+open off small PUTs' path.
   store::BlobStoreOptions blob_options;
   blob_options.spare_files = 4;
+  blob_options.reserve = deps.reserve;
+  blob_options.tasks = &deps.tasks;
   CENOTE_ASSIGN_OR_RETURN(auto blobs, store::BlobStore::OpenLocal(deps.data_dir + "/s3/blobs", blob_options));
   store::BlobStore& blob_store = deps.Keep(std::move(blobs));
 

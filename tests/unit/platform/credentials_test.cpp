@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 namespace cenote::platform {
 namespace {
@@ -52,7 +56,7 @@ TEST_F(CredentialsTest, EnvironmentWins) {
 }
 
 TEST_F(CredentialsTest, LookupResolvesOnlyTheRootKey) {
-  RootCredentialProvider provider(RootCredentials{"AKIAROOTROOTROOTROOT", "s3cr3t", false, false},
+  RootCredentialProvider provider(RootCredentials{"AKIAROOTROOTROOTROOT", "s3cr3t", false, false, ""},
                                   "123456789012");
   auto found = provider.Lookup("AKIAROOTROOTROOTROOT");
   ASSERT_TRUE(found.has_value());
@@ -61,6 +65,91 @@ TEST_F(CredentialsTest, LookupResolvesOnlyTheRootKey) {
   EXPECT_EQ(found->principal.arn, "arn:aws:iam::123456789012:root");
   EXPECT_EQ(found->principal.canonical_id.size(), 64u);
   EXPECT_FALSE(provider.Lookup("AKIAOTHEROTHEROTHER1").has_value());
+}
+
+// Captures what is logged through spdlog's default logger while it lives.
+class LogCapture {
+ public:
+  LogCapture() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
+    sink->set_pattern("%l %v");
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return out_.str(); }
+  int Count(const std::string& needle) const {
+    int n = 0;
+    const std::string all = out_.str();
+    for (auto at = all.find(needle); at != std::string::npos; at = all.find(needle, at + 1)) ++n;
+    return n;
+  }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+TEST_F(CredentialsTest, UnknownKeysAreLoggedOnceEachWithWhereTheRootKeyIs) {
+  auto root = LoadOrCreateRootCredentials(dir_);
+  ASSERT_TRUE(root.ok());
+  RootCredentialProvider provider(*root, "000000000000");
+  LogCapture log;
+  EXPECT_FALSE(provider.Lookup("test").has_value());
+  EXPECT_FALSE(provider.Lookup("test").has_value());
+  EXPECT_TRUE(provider.Lookup(root->access_key_id).has_value());
+  EXPECT_EQ(log.Count("unknown access key id 'test'"), 1) << log.text();
+  EXPECT_NE(log.text().find("warning"), std::string::npos);
+  EXPECT_NE(log.text().find(dir_ + "/root-credentials.json"), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find(root->access_key_id), std::string::npos);
+  EXPECT_NE(log.text().find("CENOTE_ROOT_ACCESS_KEY_ID"), std::string::npos);
+
+  // Bounded: ids past the cap are refused without a word (and without memory).
+  for (int i = 0; i < 200; ++i) provider.Lookup("AKIAUNKNOWN" + std::to_string(i));
+  EXPECT_EQ(log.Count("unknown access key id"), static_cast<int>(RootCredentialProvider::kMaxWarnedKeys));
+  EXPECT_EQ(log.Count("further unknown key ids are not logged"), 1);
+}
+
+TEST_F(CredentialsTest, UnknownKeyWarningNamesTheEnvironmentAndEscapesTheId) {
+  setenv("CENOTE_ROOT_ACCESS_KEY_ID", "AKIAENVENVENVENVENV1", 1);
+  setenv("CENOTE_ROOT_SECRET_ACCESS_KEY", "secret-from-env", 1);
+  auto root = LoadOrCreateRootCredentials(dir_);
+  unsetenv("CENOTE_ROOT_ACCESS_KEY_ID");
+  unsetenv("CENOTE_ROOT_SECRET_ACCESS_KEY");
+  ASSERT_TRUE(root.ok());
+  RootCredentialProvider provider(*root, "000000000000");
+  LogCapture log;
+  EXPECT_FALSE(provider.Lookup("bad\nkey").has_value());
+  EXPECT_NE(log.text().find("set by CENOTE_ROOT_ACCESS_KEY_ID"), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find("bad\\x0akey"), std::string::npos) << log.text();
+}
+
+TEST_F(CredentialsTest, EnvironmentOverridingTheFileSaysSoOnce) {
+  ASSERT_TRUE(LoadOrCreateRootCredentials(dir_).ok());  // creates the file
+  auto from_file = LoadOrCreateRootCredentials(dir_);
+  ASSERT_TRUE(from_file.ok());
+  setenv("CENOTE_ROOT_ACCESS_KEY_ID", "AKIAENVENVENVENVENV1", 1);
+  setenv("CENOTE_ROOT_SECRET_ACCESS_KEY", "secret-from-env", 1);
+  {
+    LogCapture log;
+    auto creds = LoadOrCreateRootCredentials(dir_);
+    ASSERT_TRUE(creds.ok());
+    EXPECT_TRUE(creds->from_environment);
+    EXPECT_EQ(log.Count("warning"), 1) << log.text();
+    EXPECT_NE(log.text().find(from_file->access_key_id), std::string::npos)
+        << "names the key that stops working";
+    EXPECT_NE(log.text().find("not accepted"), std::string::npos) << log.text();
+  }
+  // Half an override is ignored, with a warning.
+  unsetenv("CENOTE_ROOT_SECRET_ACCESS_KEY");
+  {
+    LogCapture log;
+    auto creds = LoadOrCreateRootCredentials(dir_);
+    ASSERT_TRUE(creds.ok());
+    EXPECT_FALSE(creds->from_environment);
+    EXPECT_EQ(creds->access_key_id, from_file->access_key_id);
+    EXPECT_NE(log.text().find("CENOTE_ROOT_SECRET_ACCESS_KEY is not"), std::string::npos) << log.text();
+  }
+  unsetenv("CENOTE_ROOT_ACCESS_KEY_ID");
 }
 
 TEST_F(CredentialsTest, CorruptFileIsAnError) {

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/background_tasks.hpp"
+#include "store/free_space.hpp"
 #include "temp_dir.hpp"
 
 namespace cenote::store {
@@ -355,6 +357,94 @@ TEST(LocalBlobStoreTest, SpareFilesServeWritersAndLeaveNothingBehind) {
     EXPECT_LE(CountFiles(dir / "tmp"), 4u);  // only spares wait there
   }
   EXPECT_EQ(CountFiles(dir / "tmp"), 0u);  // closing the store removes its spares
+}
+
+TEST(LocalBlobStoreTest, SpareFilesRunOnTheGivenBackgroundTasks) {
+  TempDir dir;
+  BackgroundTasks tasks;
+  {
+    BlobStoreOptions options;
+    options.spare_files = 2;
+    options.tasks = &tasks;
+    auto opened = BlobStore::OpenLocal(dir.path(), options);
+    ASSERT_TRUE(opened.ok());
+    EXPECT_EQ(tasks.Running(), std::vector<std::string>{"blob-store spare files"});
+    std::string bytes = Pattern(1000, 7);
+    EXPECT_EQ(ReadAll(**opened, Write(**opened, bytes)), bytes);
+    // The platform stops its tasks before it destroys the stores: writers then make their own files.
+    tasks.StopAll();
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(ReadAll(**opened, Write(**opened, bytes)), bytes);
+  }
+  EXPECT_EQ(CountFiles(dir / "tmp"), 0u);
+}
+
+// A reserve over a pretend filesystem whose free space the test sets.
+struct PretendDisk {
+  std::atomic<std::uint64_t> available{0};
+  std::unique_ptr<FreeSpaceReserve> reserve;
+
+  PretendDisk(std::uint64_t free_bytes, const char* min_free) : available(free_bytes) {
+    auto opened = FreeSpaceReserve::OpenWithProbe(
+        [this]() -> Result<FilesystemSpace> {
+          return FilesystemSpace{1ull << 40, available.load()};
+        },
+        ParseMinFreeSpace(min_free).value());
+    reserve = std::move(opened).value();
+  }
+};
+
+TEST(LocalBlobStoreTest, WritesStopAtTheFreeSpaceReserve) {
+  TempDir dir;
+  PretendDisk disk(8 << 20, "4MiB");  // 4 MiB above the reserve
+  BlobStoreOptions options;
+  options.reserve = disk.reserve.get();
+  options.spare_files = 1;
+  auto opened = BlobStore::OpenLocal(dir.path(), options);
+  ASSERT_TRUE(opened.ok());
+  BlobStore& store = **opened;
+
+  EXPECT_TRUE(store.Admit(4 << 20).ok());
+  Status declared = store.Admit((4 << 20) + 1);
+  ASSERT_FALSE(declared.ok());
+  EXPECT_EQ(declared.error().code, "InsufficientStorage");
+
+  // A body of unknown length is admitted per buffered MiB as it is written: 6 MiB in 64 KiB pieces stops
+  // with the write that would cross the reserve, before its bytes reach the disk.
+  std::string piece = Pattern(64 << 10, 3);
+  {
+    auto writer = store.Create();
+    ASSERT_TRUE(writer.ok());
+    Status failed = Status::Ok();
+    std::uint64_t appended = 0;
+    for (int i = 0; i < 96 && failed.ok(); ++i) {
+      failed = (*writer)->Append(piece.data(), piece.size());
+      if (failed.ok()) {
+        appended += piece.size();
+        // What a real disk would show: written bytes are no longer free.
+        disk.available = (8ull << 20) - std::min<std::uint64_t>(appended / (1 << 20) * (1 << 20), 8ull << 20);
+      }
+    }
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().code, "InsufficientStorage");
+    EXPECT_EQ(failed.error().http_status, 507);
+    EXPECT_LE(appended, 5ull << 20);
+    EXPECT_FALSE((*writer)->Commit().ok()) << "a refused writer cannot be committed";
+  }
+  EXPECT_LE(CountFiles(dir / "tmp"), 1u) << "the refused body's temp file went with its writer";
+
+  // Space comes back (a delete): writes work again, Delete and Clone never need room.
+  disk.available = 8 << 20;
+  std::string bytes = Pattern(2 << 20, 5);
+  BlobId id = Write(store, bytes);
+  disk.available = 4 << 20;  // at the reserve
+  auto clone = store.Clone(id);
+  ASSERT_TRUE(clone.ok());
+  EXPECT_TRUE(store.Delete(*clone).ok());
+  EXPECT_TRUE(store.Delete(id).ok());
+  auto small = store.Create();
+  ASSERT_TRUE(small.ok());
+  ASSERT_TRUE((*small)->Append("x", 1).ok());  // buffered: nothing written yet
+  EXPECT_FALSE((*small)->Commit().ok()) << "even a small body is refused at the reserve";
 }
 
 TEST(LocalBlobStoreTest, ConcurrentWriters) {

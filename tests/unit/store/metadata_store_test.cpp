@@ -313,6 +313,21 @@ TEST_F(MetadataStoreTest, MigrationsAreIdempotentAndIncremental) {
   EXPECT_FALSE(txn->Query("SELECT * FROM half").ok()) << "a failed migration step was partly applied";
 }
 
+TEST_F(MetadataStoreTest, MigrationSummaryIsOneLineForEveryComponent) {
+  // SetUp brought "test" from nothing to kSchema's last version.
+  EXPECT_EQ(store_->TakeMigrationSummary(), "test v" + std::to_string(kSchema.size()) + " (" +
+                                                std::to_string(kSchema.size()) + " migrations)");
+  EXPECT_EQ(store_->TakeMigrationSummary(), "") << "a summary is taken once";
+  ASSERT_TRUE(store_->Migrate("test", kSchema).ok());
+  EXPECT_EQ(store_->TakeMigrationSummary(), "") << "nothing was applied";
+  auto more = kSchema;
+  more.push_back("ALTER TABLE kv ADD COLUMN extra TEXT");
+  ASSERT_TRUE(store_->Migrate("test", more).ok());
+  ASSERT_TRUE(store_->Migrate("other", {"CREATE TABLE other_t (x INTEGER)"}).ok());
+  EXPECT_EQ(store_->TakeMigrationSummary(), "test v" + std::to_string(kSchema.size()) + " -> v" +
+                                                std::to_string(more.size()) + ", other v1 (2 migrations)");
+}
+
 TEST_F(MetadataStoreTest, SurvivesReopen) {
   {
     auto txn = BeginOk(*store_, Mode::kWrite);

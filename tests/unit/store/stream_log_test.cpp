@@ -19,6 +19,7 @@
 #include <set>
 #include <thread>
 
+#include "store/free_space.hpp"
 #include "temp_dir.hpp"
 
 namespace cenote::store {
@@ -73,6 +74,38 @@ TEST(StreamLogTest, AppendAssignsIncreasingSequencesAndReadsBack) {
   ASSERT_TRUE(tail.ok());
   EXPECT_TRUE(tail->records.empty());
   EXPECT_EQ(tail->next_sequence, 503u);
+}
+
+TEST(StreamLogTest, AppendsStopAtTheFreeSpaceReserve) {
+  TempDir dir;
+  std::atomic<std::uint64_t> available{(4 << 20) + 100};  // 100 bytes above a 4 MiB reserve
+  auto reserve = FreeSpaceReserve::OpenWithProbe(
+                     [&]() -> Result<FilesystemSpace> {
+                       return FilesystemSpace{1ull << 40, available.load()};
+                     },
+                     ParseMinFreeSpace("4MiB").value())
+                     .value();
+  StreamLogOptions options;
+  options.reserve = reserve.get();
+  auto log = Open(dir.path(), options);
+  const std::string name = "s1/shardId-000000000000";
+  ASSERT_TRUE(log->CreateLog(name, 0)) << "creating a log adds no records";
+
+  auto refused = log->Append(name, {Rec("a", std::string(40, 'x')), Rec("b", std::string(40, 'y'))});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "InsufficientStorage");
+  EXPECT_EQ(refused.error().http_status, 507);
+  auto bounds = log->Bounds(name);
+  ASSERT_TRUE(bounds.ok());
+  EXPECT_EQ(bounds->record_count, 0u) << "a refused append writes none of its records";
+  EXPECT_EQ(bounds->bytes, 0u);
+
+  auto one = log->Append(name, {Rec("a", std::string(40, 'x'))});  // 27 + 1 + 40 bytes fit
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ((*one)[0], 0u);
+  available = 4 << 20;  // at the reserve: retention and deletion still work
+  EXPECT_TRUE(log->Trim(name, 0).ok());
+  EXPECT_TRUE(log->DeleteLog(name).ok());
 }
 
 TEST(StreamLogTest, UnknownAndInvalidLogs) {

@@ -30,6 +30,7 @@
 #include "services/firehose/errors.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/kinesis/kinesis_provider.hpp"
+#include "store/free_space.hpp"
 
 namespace cenote::firehose {
 namespace {
@@ -136,7 +137,9 @@ class FirehoseTest : public ::testing::Test {
     auto md = store::MetadataStore::OpenSqlite(dir_ / "metadata.db");
     ASSERT_TRUE(md.ok());
     metadata_ = std::move(md).value();
-    auto log = store::StreamLog::OpenLocal(dir_ / "firehose");
+    store::StreamLogOptions log_options;
+    log_options.reserve = reserve_.get();
+    auto log = store::StreamLog::OpenLocal(dir_ / "firehose", log_options);
     ASSERT_TRUE(log.ok());
     log_ = std::move(log).value();
     options.clock = [this] { return now_.load(); };
@@ -193,6 +196,8 @@ class FirehoseTest : public ::testing::Test {
 
   TempDir dir_;
   FakeLake lake_;
+  std::atomic<std::uint64_t> disk_free_{1ull << 40};  // what the reserve (when set) reads
+  std::unique_ptr<store::FreeSpaceReserve> reserve_;
   std::atomic<std::int64_t> now_{kStart};
   std::unique_ptr<store::MetadataStore> metadata_;
   std::unique_ptr<store::StreamLog> log_;
@@ -321,6 +326,33 @@ TEST_F(FirehoseTest, Tags) {
   for (int i = 0; i < 50; ++i) many.push_back(json::object{{"Key", "k" + std::to_string(i)}, {"Value", ""}});
   EXPECT_EQ(Err("TagDeliveryStream", {{"DeliveryStreamName", "t"}, {"Tags", many}}).code,
             "LimitExceededException");
+}
+
+TEST_F(FirehoseTest, AFullDiskRefusesRecordsWithANonRetryableError) {
+  // 100 MiB above the reserve: close enough that every admission reads the pretend disk afresh (far from
+  // the reserve a reading is reused for up to a second).
+  disk_free_ = (16 + 100) << 20;
+  reserve_ = store::FreeSpaceReserve::OpenWithProbe(
+                 [this]() -> Result<store::FilesystemSpace> {
+                   return store::FilesystemSpace{1ull << 40, disk_free_.load()};
+                 },
+                 store::ParseMinFreeSpace("16MiB").value())
+                 .value();
+  Open();
+  Create("r");
+  Put("r", "before");
+  disk_free_ = 16 << 20;  // at the reserve
+  Error put = Err("PutRecord", {{"DeliveryStreamName", "r"}, {"Record", {{"Data", "x"}}}});
+  EXPECT_EQ(put.code, "InsufficientStorage") << "not ServiceUnavailableException, which clients retry";
+  EXPECT_EQ(put.http_status, 507);
+  json::array records;
+  for (int i = 0; i < 3; ++i) records.push_back(json::object{{"Data", "rec" + std::to_string(i)}});
+  Error batch = Err("PutRecordBatch", {{"DeliveryStreamName", "r"}, {"Records", records}});
+  EXPECT_EQ(batch.code, "InsufficientStorage");
+  disk_free_ = 1ull << 30;
+  EXPECT_EQ(
+      Ok("PutRecordBatch", {{"DeliveryStreamName", "r"}, {"Records", records}})["FailedPutCount"].as_int64(),
+      0);
 }
 
 TEST_F(FirehoseTest, PutRecordBatchLimits) {

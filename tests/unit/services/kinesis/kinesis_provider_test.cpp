@@ -18,6 +18,7 @@
 #include "common/checksum.hpp"
 #include "services/kinesis/errors.hpp"
 #include "services/kinesis/internal.hpp"
+#include "store/free_space.hpp"
 
 namespace cenote::kinesis {
 namespace {
@@ -38,6 +39,7 @@ class KinesisTest : public ::testing::Test {
     metadata_ = std::move(md).value();
     store::StreamLogOptions log_options;
     log_options.segment_bytes = segment_bytes_;
+    log_options.reserve = reserve_.get();
     auto log = store::StreamLog::OpenLocal(dir_ / "kinesis", log_options);
     ASSERT_TRUE(log.ok());
     log_ = std::move(log).value();
@@ -108,6 +110,8 @@ class KinesisTest : public ::testing::Test {
 
   TempDir dir_;
   std::uint64_t segment_bytes_ = 64ull * 1024 * 1024;
+  std::atomic<std::uint64_t> disk_free_{1ull << 40};  // what the reserve (when set) reads
+  std::unique_ptr<store::FreeSpaceReserve> reserve_;
   std::atomic<std::int64_t> now_{1'764'000'000'000};
   KinesisOptions options_;
   std::unique_ptr<store::MetadataStore> metadata_;
@@ -228,6 +232,36 @@ TEST_F(KinesisTest, StatesTransitionWithTheClock) {
   auto logs = log_->ListLogs();
   ASSERT_TRUE(logs.ok());
   EXPECT_TRUE(logs->empty());
+}
+
+TEST_F(KinesisTest, AFullDiskRefusesRecordsWithANonRetryableError) {
+  // 100 MiB above the reserve: close enough that every admission reads the pretend disk afresh (far from
+  // the reserve a reading is reused for up to a second).
+  disk_free_ = (16 + 100) << 20;
+  reserve_ = store::FreeSpaceReserve::OpenWithProbe(
+                 [this]() -> Result<store::FilesystemSpace> {
+                   return store::FilesystemSpace{1ull << 40, disk_free_.load()};
+                 },
+                 store::ParseMinFreeSpace("16MiB").value())
+                 .value();
+  Open();
+  Create("s", 2);
+  now_ += 1000;
+  Ok("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "before"}});
+  disk_free_ = 16 << 20;  // at the reserve
+  Error put = Fails("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "x"}});
+  EXPECT_EQ(put.code, "InsufficientStorage") << "not InternalFailure, which clients retry";
+  EXPECT_EQ(put.http_status, 507);
+  json::array records;
+  for (int i = 0; i < 10; ++i)
+    records.push_back(json::object{{"PartitionKey", "k" + std::to_string(i)}, {"Data", "d"}});
+  Error puts = Fails("PutRecords", {{"StreamName", "s"}, {"Records", records}});
+  EXPECT_EQ(puts.code, "InsufficientStorage");
+  EXPECT_EQ(puts.http_status, 507);
+  disk_free_ = 1ull << 30;  // space freed
+  EXPECT_EQ(Ok("PutRecords", {{"StreamName", "s"}, {"Records", records}})["FailedRecordCount"].as_int64(), 0);
+  auto shard = std::string(Shards("s")[0].at("ShardId").as_string());
+  EXPECT_FALSE(Drain(Iterator("s", shard, "TRIM_HORIZON")).empty());
 }
 
 TEST_F(KinesisTest, PutRecordsRouteByMd5AndReadBackAcrossShards) {

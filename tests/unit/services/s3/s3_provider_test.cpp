@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <concepts>
@@ -24,6 +25,7 @@
 #include "common/encoding.hpp"
 #include "services/s3/errors.hpp"
 #include "services/s3/internal.hpp"
+#include "store/free_space.hpp"
 
 // Test-only: compare a JSON string member with a std::string in EXPECT_EQ (found by ADL).
 namespace boost::json {
@@ -107,7 +109,9 @@ class S3Test : public ::testing::Test {
     auto m = store::MetadataStore::OpenSqlite((dir_ / "meta.db").string());
     ASSERT_TRUE(m.ok()) << m.error().message;
     metadata_ = std::move(*m);
-    auto b = store::BlobStore::OpenLocal((dir_ / "blobs").string());
+    store::BlobStoreOptions blob_options;
+    blob_options.reserve = reserve_.get();
+    auto b = store::BlobStore::OpenLocal((dir_ / "blobs").string(), blob_options);
     ASSERT_TRUE(b.ok()) << b.error().message;
     blobs_ = std::move(*b);
     S3Options options;
@@ -162,6 +166,9 @@ class S3Test : public ::testing::Test {
   // Most tests exercise the blob path with small bodies: inline storage is off unless a test turns it on
   // (then OpenAll again).
   std::uint64_t inline_max_ = 0;
+  // A free-space reserve over a pretend disk, when a test sets one (then OpenAll again).
+  std::atomic<std::uint64_t> disk_free_{1ull << 40};
+  std::unique_ptr<store::FreeSpaceReserve> reserve_;
   fs::path dir_;
   std::unique_ptr<store::MetadataStore> metadata_;
   std::unique_ptr<store::BlobStore> blobs_;
@@ -169,6 +176,55 @@ class S3Test : public ::testing::Test {
   http::Headers headers_;
   aws::RequestContext ctx_;
 };
+
+// ---------------------------------------------------------------- a full disk
+
+TEST_F(S3Test, AFullDiskRefusesBodiesButNotDeletes) {
+  // 100 MiB above the reserve: close enough that every admission reads the pretend disk afresh (far from
+  // the reserve a reading is reused for up to a second).
+  disk_free_ = (16 + 100) << 20;
+  reserve_ = store::FreeSpaceReserve::OpenWithProbe(
+                 [this]() -> Result<store::FilesystemSpace> {
+                   return store::FilesystemSpace{1ull << 40, disk_free_.load()};
+                 },
+                 store::ParseMinFreeSpace("16MiB").value())
+                 .value();
+  inline_max_ = 4096;
+  OpenAll();
+  MakeBucket("full");
+  Put("full", "kept", std::string(10000, 'k'));
+  Put("full", "small", "s");
+  disk_free_ = (16 << 20) + 5000;  // room for 5000 bytes
+  Put("full", "fits", std::string(4000, 'f'));
+  auto refused = [&](const std::string& key, std::size_t size) {
+    StringReader body(std::string(size, 'x'));
+    return Err("PutObject", {{"Bucket", "full"}, {"Key", key}}, &body);
+  };
+  for (std::size_t size : {std::size_t{6000}, std::size_t{100000}}) {
+    Error e = refused("big", size);
+    EXPECT_EQ(e.code, "InsufficientStorage") << size;
+    EXPECT_EQ(e.http_status, 507);
+    EXPECT_EQ(e.message.find(dir_.string()), std::string::npos) << "no path for clients";
+  }
+  disk_free_ = 16 << 20;  // at the reserve: even a small object stored inline is refused
+  EXPECT_EQ(refused("tiny", 10).code, "InsufficientStorage");
+  auto upload = Ok("CreateMultipartUpload", {{"Bucket", "full"}, {"Key", "mp"}});  // metadata only
+  StringReader part(std::string(100, 'p'));
+  EXPECT_EQ(
+      Err("UploadPart",
+          {{"Bucket", "full"}, {"Key", "mp"}, {"UploadId", upload["UploadId"]}, {"PartNumber", 1}}, &part)
+          .code,
+      "InsufficientStorage");
+  // Deletes run inside the reserve.
+  EXPECT_TRUE(Call("DeleteObject", {{"Bucket", "full"}, {"Key", "kept"}}).ok());
+  EXPECT_TRUE(Call("DeleteObject", {{"Bucket", "full"}, {"Key", "small"}}).ok());
+  Ok("AbortMultipartUpload", {{"Bucket", "full"}, {"Key", "mp"}, {"UploadId", upload["UploadId"]}});
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "full"}, {"Key", "kept"}}).code, "NoSuchKey");
+  disk_free_ = 1ull << 30;  // the space came back
+  Put("full", "again", std::string(100000, 'a'));
+  EXPECT_EQ(Get("full", "again"), std::string(100000, 'a'));
+  EXPECT_EQ(Get("full", "fits"), std::string(4000, 'f'));
+}
 
 // ---------------------------------------------------------------- buckets
 
