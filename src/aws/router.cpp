@@ -8,6 +8,7 @@
 
 #include "aws/model/model.hpp"
 #include "aws/protocol/protocol.hpp"
+#include "aws/protocol/validate.hpp"
 #include "aws/sigv4/sigv4.hpp"
 
 namespace cenote::aws {
@@ -206,6 +207,9 @@ http::HttpResponse Router::HandleUnsafe(http::HttpRequest& request, RequestConte
   }
   const model::Operation& operation = *parsed->operation;
   ctx.operation = operation.name;
+  if (Status valid = protocol::ValidateRequest(service, *parsed, request.headers); !valid) {
+    return finish(protocol::SerializeError(service, &operation, valid.error(), ctx));
+  }
 
   auto it = providers_.find(ctx.service);
   if (it == providers_.end()) {
