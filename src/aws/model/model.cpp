@@ -169,6 +169,7 @@ class ServiceModel::Builder {
     m_.api_version_ = StringOr(*metadata, "apiVersion");
     m_.xml_namespace_ = StringOr(*metadata, "xmlNamespace");
     m_.validation_error_code_ = StringOr(*metadata, "validationErrorCode", "ValidationException");
+    m_.required_member_error_code_ = StringOr(*metadata, "requiredMemberErrorCode");
     m_.aws_query_compatible_ = metadata->contains("awsQueryCompatible");
     if (const auto* p = metadata->if_contains("protocols"); p && p->is_array()) {
       for (const auto& v : p->as_array()) {

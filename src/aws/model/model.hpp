@@ -190,6 +190,10 @@ class ServiceModel {
   // metadata "validationErrorCode" (a Cenote extension; Athena: "InvalidRequestException"), else
   // "ValidationException". (Query requests always get "ValidationError".)
   const std::string& validation_error_code() const { return validation_error_code_; }
+  // For query requests: the error code of a missing required member when the service answers it alone,
+  // before other constraints (the overlay's metadata "requiredMemberErrorCode", a Cenote extension; SQS:
+  // "MissingParameter"), else "" (reported with the other violations, "Member must not be null").
+  const std::string& required_member_error_code() const { return required_member_error_code_; }
 
   // Applies the constraint overlay (min, max, pattern, enum, sensitive of input shapes) on the first call;
   // later calls return its outcome at once. Thread-safe. Deferred because parsing every model's constraints
@@ -211,6 +215,7 @@ class ServiceModel {
   std::string uid_, endpoint_prefix_, signing_name_, service_id_, protocol_, json_version_, target_prefix_,
       api_version_, xml_namespace_;
   std::string validation_error_code_ = "ValidationException";
+  std::string required_member_error_code_;
   std::vector<std::string> protocols_;
   bool aws_query_compatible_ = false;
   std::deque<Shape> shapes_;  // named and inline shapes; deque keeps addresses stable

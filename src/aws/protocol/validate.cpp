@@ -483,6 +483,16 @@ Status ValidateRequest(const model::ServiceModel& service, const ParsedRequest& 
       request.operation->input == nullptr) {
     return Status::Ok();
   }
+  if (!service.required_member_error_code().empty() &&
+      wire::RequestProtocol(service, &headers) == wire::WireProtocol::kQuery) {
+    // SQS's query answer: the first missing parameter alone, "MissingParameter: The request must contain
+    // the parameter MessageGroupId.".
+    std::string missing = wire::FindMissingRequired(*request.operation->input, request.input);
+    if (!missing.empty()) {
+      return MakeError(service.required_member_error_code(),
+                       "The request must contain the parameter " + missing + ".");
+    }
+  }
   // A constraint overlay that fails to load leaves the shapes unconstrained (logged once by the model);
   // required members are still checked.
   (void)service.LoadConstraints();

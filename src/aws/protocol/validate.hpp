@@ -60,7 +60,9 @@ Error MakeValidationError(const model::ServiceModel& service, const std::vector<
                           const http::Headers* headers);
 
 // The parse stage's second step: loads the model's constraints (once) and validates a parsed request.
-// Ok when the input satisfies them or the service is rest-xml (S3); otherwise the error above.
+// Ok when the input satisfies them or the service is rest-xml (S3); otherwise the error above, except that
+// a query request lacking a required member of a service whose model names a required_member_error_code
+// (SQS) gets that code and "The request must contain the parameter <Name>.".
 Status ValidateRequest(const model::ServiceModel& service, const ParsedRequest& request,
                        const http::Headers& headers);
 

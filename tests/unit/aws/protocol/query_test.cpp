@@ -69,6 +69,8 @@ TEST(QueryParse, MapsAndErrors) {
   // A missing required member is a validation error (IAM, STS and CloudFormation answer "ValidationError:
   // 1 validation error detected: Value null at 'userName' ..."), no longer MissingParameter.
   EXPECT_EQ(code("iam", "Action=CreateUser&Version=2010-05-08"), "ValidationError");
+  // SQS keeps its own answer (sqs-2012-11-05.json overlay).
+  EXPECT_EQ(code("sqs", "Action=GetQueueUrl&Version=2012-11-05"), "MissingParameter");
   EXPECT_EQ(code("iam", "Action=ListUsers&Version=2010-05-08&MaxItems=abc"), "InvalidParameterValue");
   EXPECT_EQ(code("iam", "Action=ListUsers&Version=2010-05-08&MaxItems=10"), "ok");
 }

@@ -279,6 +279,18 @@ TEST(Validate, CodesPerProtocol) {
   EXPECT_EQ(e.message,
             "1 validation error detected: Value 'a!b' at 'tags.1.member.value' failed to satisfy constraint: "
             "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*");
+  // SQS over query answers a missing parameter alone, in its own words; over json, as the others.
+  e = parse_and_validate("sqs", RawRequest("POST / HTTP/1.1\r\n\r\nAction=SendMessage&Version=2012-11-05"));
+  EXPECT_EQ(e.code, "MissingParameter");
+  EXPECT_EQ(e.message, "The request must contain the parameter QueueUrl.");
+  e = parse_and_validate("sqs",
+                         RawRequest("POST / HTTP/1.1\r\nX-Amz-Target: AmazonSQS.SendMessage\r\n"
+                                    "Content-Type: application/x-amz-json-1.0\r\n\r\n{\"QueueUrl\":\"u\"}"));
+  EXPECT_EQ(e.code, "ValidationException");
+  EXPECT_EQ(
+      e.message,
+      "1 validation error detected: Value null at 'messageBody' failed to satisfy constraint: Member must "
+      "not be null");
   // rest-json (Lambda): URI and body members alike.
   e = parse_and_validate("lambda",
                          RawRequest("POST /2015-03-31/functions HTTP/1.1\r\n\r\n{\"FunctionName\":\"fn\"}"));
