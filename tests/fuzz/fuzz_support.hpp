@@ -7,6 +7,7 @@
 
 #include "aws/model/model.hpp"
 #include "aws/protocol/protocol.hpp"
+#include "aws/protocol/validate.hpp"
 #include "http/message.hpp"
 
 namespace cenote::fuzz {
@@ -29,8 +30,9 @@ class BytesReader final : public http::BodyReader {
   std::size_t pos_ = 0;
 };
 
-// Parses one request and, when it parses, serializes an echo of the input as the operation's output and an
-// error, so that the serializers see hostile documents too.
+// Parses and validates one request (the parse stage) and, when it parses, serializes an echo of the input as
+// the operation's output and an error, so that the validator, the pattern matcher and the serializers see
+// hostile documents too.
 inline void ParseAndSerialize(std::string_view service, std::string method, std::string target,
                               std::vector<std::pair<std::string, std::string>> headers,
                               const std::uint8_t* data, std::size_t size) {
@@ -47,6 +49,9 @@ inline void ParseAndSerialize(std::string_view service, std::string method, std:
   if (!parsed) {
     (void)aws::protocol::SerializeError(*model, nullptr, parsed.error(), ctx);
     return;
+  }
+  if (Status valid = aws::protocol::ValidateRequest(*model, *parsed, request.headers); !valid) {
+    (void)aws::protocol::SerializeError(*model, parsed->operation, valid.error(), ctx);
   }
   aws::OperationOutput out;
   out.result = parsed->input;

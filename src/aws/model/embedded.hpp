@@ -8,9 +8,12 @@
 namespace cenote::aws::model {
 
 struct EmbeddedFile {
-  std::string_view uid;   // "s3-2006-03-01" (the file name without .min.json / .json)
+  std::string_view uid;   // "s3-2006-03-01": the file name up to its first '.'
+  std::string_view name;  // the file name: "s3-2006-03-01.min.json", "glue-2017-03-31.constraints.json"
   std::string_view data;  // the file's bytes, valid for the life of the process
 };
+
+// Both tables are sorted by file name.
 
 std::span<const EmbeddedFile> EmbeddedModels();
 std::span<const EmbeddedFile> EmbeddedOverlays();

@@ -168,6 +168,8 @@ class ServiceModel::Builder {
     m_.target_prefix_ = StringOr(*metadata, "targetPrefix");
     m_.api_version_ = StringOr(*metadata, "apiVersion");
     m_.xml_namespace_ = StringOr(*metadata, "xmlNamespace");
+    m_.validation_error_code_ = StringOr(*metadata, "validationErrorCode", "ValidationException");
+    m_.required_member_error_code_ = StringOr(*metadata, "requiredMemberErrorCode");
     m_.aws_query_compatible_ = metadata->contains("awsQueryCompatible");
     if (const auto* p = metadata->if_contains("protocols"); p && p->is_array()) {
       for (const auto& v : p->as_array()) {
@@ -393,13 +395,13 @@ class ServiceModel::Builder {
 
 ServiceModel::~ServiceModel() = default;
 
-Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(std::string_view model_json,
-                                                          std::string_view overlay_json) {
+Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(const ModelSource& source) {
   boost::system::error_code ec;
-  json::value root = json::parse(model_json, ec);
+  json::value root = json::parse(source.model, ec);
   if (ec || !root.is_object()) return ModelError("model is not valid JSON: " + ec.message());
-  if (!overlay_json.empty()) {
-    json::value patch = json::parse(overlay_json, ec);
+  for (std::string_view overlay : source.overlays) {
+    if (overlay.empty()) continue;
+    json::value patch = json::parse(overlay, ec);
     if (ec) return ModelError("overlay is not valid JSON: " + ec.message());
     if (patch.is_object()) patch.as_object().erase("//");  // the overlay's documentation key
     MergePatch(root, patch);
@@ -407,7 +409,119 @@ Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(std::string_view model
   std::unique_ptr<ServiceModel> model(new ServiceModel());
   Builder builder(*model);
   CENOTE_RETURN_IF_ERROR(builder.Build(root.as_object()));
+  model->constraints_json_ = std::string(source.constraints);
   return model;
+}
+
+Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(std::string_view model_json,
+                                                          std::string_view overlay_json) {
+  ModelSource source;
+  source.model = model_json;
+  source.overlays.push_back(overlay_json);
+  return Parse(source);
+}
+
+namespace {
+
+// Applies one node of a constraint overlay to the shape it describes (see ServiceModel::ApplyConstraints).
+Status ApplyConstraintNode(Shape& shape, const json::object& node, const std::string& where) {
+  // Constraints reach a shared (named) shape only through the overlay's "shapes" section: a node below a
+  // member that references one would silently constrain every other use of it.
+  auto child = [&](const Member& ref, const json::value& sub, const std::string& sub_where) -> Status {
+    if (!sub.is_object()) return ModelError("constraints: " + sub_where + " is not an object");
+    if (!ref.shape->name.empty()) {
+      return ModelError("constraints: " + sub_where + " patches shared shape " + ref.shape->name +
+                        " through a reference");
+    }
+    return ApplyConstraintNode(const_cast<Shape&>(*ref.shape), sub.as_object(), sub_where);
+  };
+  for (const auto& [key, value] : node) {
+    if (key == "min" || key == "max") {
+      if (!value.is_number()) return ModelError("constraints: " + where + "." + std::string(key));
+      (key == "min" ? shape.min : shape.max) = value.to_number<double>();
+    } else if (key == "pattern") {
+      if (!value.is_string()) return ModelError("constraints: " + where + ".pattern");
+      shape.pattern = std::string(value.as_string());
+    } else if (key == "enum") {
+      if (!value.is_array()) return ModelError("constraints: " + where + ".enum");
+      shape.enum_values.clear();
+      for (const auto& v : value.as_array()) {
+        if (v.is_string()) shape.enum_values.emplace_back(v.as_string());
+      }
+    } else if (key == "sensitive") {
+      shape.sensitive = value.is_bool() && value.as_bool();
+    } else if (key == "members") {
+      if (!value.is_object()) return ModelError("constraints: " + where + ".members");
+      for (const auto& [name, sub] : value.as_object()) {
+        const Member* m = shape.FindMember(name);
+        if (!m) return ModelError("constraints: " + where + " has no member " + std::string(name));
+        CENOTE_RETURN_IF_ERROR(child(*m, sub, where + "." + std::string(name)));
+      }
+    } else if (key == "member" || key == "key" || key == "value") {
+      bool fits = key == "member" ? shape.type == ShapeType::kList : shape.type == ShapeType::kMap;
+      if (!fits) return ModelError("constraints: " + where + " has no " + std::string(key));
+      const Member& ref = key == "member" ? shape.member : key == "key" ? shape.key : shape.value;
+      CENOTE_RETURN_IF_ERROR(child(ref, value, where + "." + std::string(key)));
+    } else {
+      return ModelError("constraints: unknown key " + std::string(key) + " at " + where);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// The overlay mirrors min.json (an RFC 7386 merge patch of it: merging it before the build would give
+// the same shapes), but is applied to the built model: "operations"."Op"."input" is the operation's
+// input shape, "shapes"."Sxx" the named shape, and below them "members"/"member"/"key"/"value" lead to
+// the inline shapes that carry min/max/pattern/enum/sensitive.
+Status ServiceModel::ApplyConstraints() {
+  if (constraints_json_.empty()) return Status::Ok();
+  boost::system::error_code ec;
+  json::value root = json::parse(constraints_json_, ec);
+  std::string().swap(constraints_json_);
+  if (ec || !root.is_object()) return ModelError("constraint overlay is not valid JSON: " + ec.message());
+  for (const auto& [section, body] : root.as_object()) {
+    if (section == "//") continue;
+    if (!body.is_object()) return ModelError("constraints: " + std::string(section) + " is not an object");
+    for (const auto& [name, node] : body.as_object()) {
+      if (!node.is_object()) return ModelError("constraints: " + std::string(name) + " is not an object");
+      if (section == "shapes") {
+        const Shape* shape = FindShape(name);
+        if (!shape) return ModelError("constraints: no shape " + std::string(name));
+        CENOTE_RETURN_IF_ERROR(
+            ApplyConstraintNode(const_cast<Shape&>(*shape), node.as_object(), std::string(name)));
+      } else if (section == "operations") {
+        const Operation* op = FindOperation(name);
+        const auto* input = node.as_object().if_contains("input");
+        if (!op || !op->input || !input || !input->is_object() || node.as_object().size() != 1) {
+          return ModelError("constraints: operation " + std::string(name) + " has no such input");
+        }
+        if (!op->input->name.empty()) {
+          return ModelError("constraints: operation " + std::string(name) + " patches shared shape " +
+                            op->input->name + " through a reference");
+        }
+        CENOTE_RETURN_IF_ERROR(ApplyConstraintNode(const_cast<Shape&>(*op->input), input->as_object(),
+                                                   std::string(name) + ".input"));
+      } else {
+        return ModelError("constraints: unknown section " + std::string(section));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status ServiceModel::LoadConstraints() const {
+  std::call_once(constraints_once_, [this] {
+    // The shapes are this model's own (non-const) objects; writing them once, here, before any caller of
+    // LoadConstraints reads them, is what the header's thread-safety note promises.
+    constraints_status_ = const_cast<ServiceModel*>(this)->ApplyConstraints();
+    if (!constraints_status_) {
+      std::fprintf(stderr, "cenote: constraints of model %s failed to load: %s\n", uid_.c_str(),
+                   constraints_status_.error().message.c_str());
+    }
+  });
+  return constraints_status_;
 }
 
 const Operation* ServiceModel::FindOperation(std::string_view name) const {
@@ -451,11 +565,24 @@ const ModelRegistry& ModelRegistry::Embedded() {
     auto started = std::chrono::steady_clock::now();
     auto* r = new ModelRegistry();
     for (const EmbeddedFile& file : EmbeddedModels()) {
-      std::string_view overlay;
+      // Overlays named "<uid>.json" first, then "<uid>.<kind>.json" in name order (the table is sorted);
+      // "<uid>.constraints.json" is the deferred constraint overlay.
+      const std::string base = std::string(file.uid) + ".json";
+      const std::string constraints = std::string(file.uid) + ".constraints.json";
+      ModelSource source;
+      source.model = file.data;
       for (const EmbeddedFile& o : EmbeddedOverlays()) {
-        if (o.uid == file.uid) overlay = o.data;
+        if (o.name == base) source.overlays.push_back(o.data);
       }
-      auto model = ServiceModel::Parse(file.data, overlay);
+      for (const EmbeddedFile& o : EmbeddedOverlays()) {
+        if (o.uid != file.uid || o.name == base) continue;
+        if (o.name == constraints) {
+          source.constraints = o.data;
+        } else {
+          source.overlays.push_back(o.data);
+        }
+      }
+      auto model = ServiceModel::Parse(source);
       if (model) {
         r->Add(std::move(model).value());
       } else {

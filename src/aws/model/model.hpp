@@ -1,9 +1,11 @@
 // AWS service models: shapes, operations and service metadata, loaded from the aws-sdk v2
-// `*.min.json` API models embedded in the binary (plus the overlay in src/aws/model/overlay/).
+// `*.min.json` API models embedded in the binary (plus the overlays in src/aws/model/overlay/).
 //
 // Everything here is immutable once loaded: pointers and references handed out by a ServiceModel or
 // the ModelRegistry stay valid for the lifetime of the model (for ModelRegistry::Embedded(), the
-// process) and may be read from any thread without locking.
+// process) and may be read from any thread without locking. One exception, written once: the input
+// constraints of the shapes (Shape::min, max, pattern, enum_values, sensitive) are filled in by
+// ServiceModel::LoadConstraints(), on first use rather than at start; read them only after calling it.
 //
 // min.json quirks the loader absorbs (so that consumers see the full model's meaning):
 //   - shapes are referenced as {"shape":"Sxx", <member traits>} or inlined (shape + member traits mixed);
@@ -16,6 +18,8 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,15 +85,22 @@ struct Shape {
   Member value;
   bool flattened = false;
   bool streaming = false;  // blob streamed outside the document
-  bool sensitive = false;
-  bool document = false;  // free-form JSON document (kept as-is in the Document)
+  bool sensitive = false;  // a constraint (see below): validation errors do not echo the value
+  bool document = false;   // free-form JSON document (kept as-is in the Document)
   bool exception = false;
   bool event_stream = false;
   TimestampFormat timestamp_format = TimestampFormat::kDefault;
   std::string location_name;  // XML root element name, when the model gives one (output root)
   std::string xml_namespace_uri;
   std::string xml_namespace_prefix;
-  std::vector<std::string> enum_values;  // usually empty: min.json strips enums
+  // Input constraints: botocore's validation traits, which min.json strips, from the overlay
+  // <uid>.constraints.json; set by ServiceModel::LoadConstraints(). min and max bound the length of a
+  // string (in UTF-16 code units, as AWS's Java services count) or of a blob (bytes), the number of
+  // elements of a list or map, or the value of a number.
+  std::optional<double> min;
+  std::optional<double> max;
+  std::string pattern;                   // Java regular expression the whole string must match; "" = none
+  std::vector<std::string> enum_values;  // the allowed strings; empty = any
 
   const Member* FindMember(std::string_view member_name) const;
   bool IsScalar() const {
@@ -141,10 +152,20 @@ struct Operation {
   bool HasStreamingOutput() const;
 };
 
+// The text a ServiceModel is built from.
+struct ModelSource {
+  std::string_view model;                  // the min.json
+  std::vector<std::string_view> overlays;  // RFC 7386 merge patches, applied in this order at load
+  std::string_view constraints;            // the constraint overlay (may be empty): see LoadConstraints
+};
+
 class ServiceModel {
  public:
-  // Builds a model from min.json text with an optional JSON merge patch (RFC 7386) applied first.
-  // Fails with InternalError (code "InvalidModel") on malformed JSON or dangling shape references.
+  // Builds a model from min.json text with the overlays applied first. The constraint overlay is copied
+  // and applied later, by LoadConstraints(). Fails with InternalError (code "InvalidModel") on
+  // malformed JSON or dangling shape references.
+  static Result<std::unique_ptr<ServiceModel>> Parse(const ModelSource& source);
+  // The same with at most one overlay and no constraints.
   static Result<std::unique_ptr<ServiceModel>> Parse(std::string_view model_json,
                                                      std::string_view overlay_json = {});
 
@@ -165,6 +186,21 @@ class ServiceModel {
   // model's request payloads use (S3: http://s3.amazonaws.com/doc/2006-03-01/).
   const std::string& xml_namespace() const { return xml_namespace_; }
   bool aws_query_compatible() const { return aws_query_compatible_; }
+  // The error code of input-constraint violations for json and rest-json requests: the overlay's
+  // metadata "validationErrorCode" (a Cenote extension; Athena: "InvalidRequestException"), else
+  // "ValidationException". (Query requests always get "ValidationError".)
+  const std::string& validation_error_code() const { return validation_error_code_; }
+  // For query requests: the error code of a missing required member when the service answers it alone,
+  // before other constraints (the overlay's metadata "requiredMemberErrorCode", a Cenote extension; SQS:
+  // "MissingParameter"), else "" (reported with the other violations, "Member must not be null").
+  const std::string& required_member_error_code() const { return required_member_error_code_; }
+
+  // Applies the constraint overlay (min, max, pattern, enum, sensitive of input shapes) on the first call;
+  // later calls return its outcome at once. Thread-safe. Deferred because parsing every model's constraints
+  // at start would cost more than the whole server start is allowed (DESIGN.md: ready in <= 20 ms), while a
+  // service's first request pays only for its own. Fails with InvalidModel when the overlay is malformed
+  // or names an operation, shape or member the model lacks; the shapes then carry no constraints.
+  Status LoadConstraints() const;
 
   const Operation* FindOperation(std::string_view name) const;
   const std::vector<const Operation*>& operations() const { return operation_list_; }
@@ -174,8 +210,12 @@ class ServiceModel {
   ServiceModel() = default;
   class Builder;
 
+  Status ApplyConstraints();
+
   std::string uid_, endpoint_prefix_, signing_name_, service_id_, protocol_, json_version_, target_prefix_,
       api_version_, xml_namespace_;
+  std::string validation_error_code_ = "ValidationException";
+  std::string required_member_error_code_;
   std::vector<std::string> protocols_;
   bool aws_query_compatible_ = false;
   std::deque<Shape> shapes_;  // named and inline shapes; deque keeps addresses stable
@@ -183,6 +223,10 @@ class ServiceModel {
   std::deque<Operation> operation_storage_;
   std::map<std::string, const Operation*, std::less<>> operations_by_name_;
   std::vector<const Operation*> operation_list_;
+  // The constraint overlay until LoadConstraints applies it (then released).
+  std::string constraints_json_;
+  mutable std::once_flag constraints_once_;
+  mutable Status constraints_status_;
 };
 
 class ModelRegistry {
@@ -201,7 +245,8 @@ class ModelRegistry {
   const ServiceModel* BySigningName(std::string_view name) const;
   const std::vector<const ServiceModel*>& services() const { return service_list_; }
 
-  // How long Embedded() took to parse every model, in microseconds (for logs and the report).
+  // How long Embedded() took to parse every model, in microseconds (for logs and the report). Constraint
+  // overlays are not part of it: each is applied on its model's first LoadConstraints().
   std::int64_t load_micros() const { return load_micros_; }
 
  private:

@@ -2,6 +2,7 @@
 #include "aws/model/model.hpp"
 #include "aws/pipeline/stages.hpp"
 #include "aws/protocol/protocol.hpp"
+#include "aws/protocol/validate.hpp"
 
 namespace cenote::aws::pipeline::stages {
 
@@ -11,6 +12,9 @@ Status Parse(const StageEnv& env, Exchange& exchange) {
       protocol::ParseRequest(*exchange.service, *exchange.request, env.options.max_document_body));
   exchange.operation = parsed.operation;
   exchange.ctx.operation = parsed.operation->name;
+  // The model's constraints (required members, lengths, ranges, patterns, enums), answered as the service
+  // does before any of its logic runs (S3 is exempt: it words its own).
+  CENOTE_RETURN_IF_ERROR(protocol::ValidateRequest(*exchange.service, parsed, exchange.request->headers));
   exchange.input.params = std::move(parsed.input);
   if (parsed.operation->HasStreamingInput()) exchange.input.body = exchange.request->body.get();
   return Status::Ok();

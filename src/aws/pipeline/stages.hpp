@@ -64,8 +64,9 @@ Status DetectService(const StageEnv& env, Exchange& exchange);
 // then rewrites a virtual-hosted S3 request to path style (the client signed its own path).
 Status Authenticate(const StageEnv& env, Exchange& exchange);
 
-// Matches the operation and parses its input document from the request (protocol layer); leaves a
-// streaming payload (S3 PutObject) to the provider. Sets exchange.operation, ctx.operation, input.
+// Matches the operation and parses its input document from the request (protocol layer), then checks the
+// model's constraints (protocol/validate.hpp: ValidationException in AWS's words); leaves a streaming
+// payload (S3 PutObject) to the provider. Sets exchange.operation, ctx.operation, input.
 Status Parse(const StageEnv& env, Exchange& exchange);
 
 // In-process calls: finds the named operation in the service's model (no wire to parse).

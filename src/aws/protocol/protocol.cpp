@@ -16,11 +16,11 @@ using model::Operation;
 using model::ServiceModel;
 using model::Shape;
 using model::ShapeType;
+using wire::RequestProtocol;
 using wire::Wire;
+using wire::WireProtocol;
 
 namespace {
-
-enum class WireProtocol { kRestXml, kRestJson, kJson, kQuery };
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && http::EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
@@ -53,16 +53,6 @@ WireProtocol ModelProtocol(const ServiceModel& service) {
   return WireProtocol::kJson;
 }
 
-// json services that also speak query (SQS, CloudWatch) answer in the protocol the request used.
-WireProtocol RequestProtocol(const ServiceModel& service, const http::Headers* headers) {
-  WireProtocol p = ModelProtocol(service);
-  if (p == WireProtocol::kJson && SpeaksQuery(service) && headers && !headers->Has("x-amz-target")) {
-    auto ct = headers->Get("content-type");
-    if (!ct || !StartsWithIgnoreCase(Trim(*ct), "application/x-amz-json")) return WireProtocol::kQuery;
-  }
-  return p;
-}
-
 std::string JsonContentType(const ServiceModel& service) {
   return "application/x-amz-json-" +
          (service.json_version().empty() ? std::string("1.0") : service.json_version());
@@ -83,21 +73,14 @@ std::string QueryNamespace(const ServiceModel& service) {
 
 // ---- protocol-specific errors --------------------------------------------------------------------
 
-Error MissingMember(WireProtocol wp, const std::string& path) {
-  switch (wp) {
-    case WireProtocol::kRestXml:
-      if (path.find('.') != std::string::npos) {
-        return MakeError(
-            "MalformedXML",
-            "The XML you provided was not well-formed or did not validate against our published schema");
-      }
-      return MakeError("InvalidRequest", "Missing required parameter: " + path);
-    case WireProtocol::kQuery:
-      return MakeError("MissingParameter", "The request must contain the parameter " + path);
-    default:
-      return MakeError("ValidationException", "1 validation error detected: Value null at '" + path +
-                                                  "' failed to satisfy constraint: Member must not be null");
+// S3's answer to a missing required member (other protocols report them in ValidateRequest).
+Error MissingMember(const std::string& path) {
+  if (path.find('.') != std::string::npos) {
+    return MakeError(
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema");
   }
+  return MakeError("InvalidRequest", "Missing required parameter: " + path);
 }
 
 Error BadValue(WireProtocol wp, const std::string& path, const std::string& reason) {
@@ -487,16 +470,17 @@ Result<ParsedRequest> ParseRest(const ServiceModel& service, http::HttpRequest& 
   CENOTE_RETURN_IF_ERROR(BindRestInput(op, request, match->labels, params, input, wp));
   CENOTE_RETURN_IF_ERROR(ParseRestBody(op, request, max_body, input, wp));
   ParsedRequest parsed{&op, Document(std::move(input))};
-  if (op.input) {
+  // rest-json members (required ones included) are checked by ValidateRequest, as AWS's validation does.
+  if (op.input && wp == WireProtocol::kRestXml) {
     std::string missing = wire::FindMissingRequired(*op.input, parsed.input);
     if (!missing.empty()) {
       const Member* pm = op.input->payload_member;
       // S3 answers a missing or incomplete XML document (PutBucketTagging without a body) with MalformedXML.
-      if (wp == WireProtocol::kRestXml && pm && pm->shape->type == ShapeType::kStructure &&
+      if (pm && pm->shape->type == ShapeType::kStructure &&
           missing.compare(0, pm->name.size(), pm->name) == 0) {
         return MalformedXml();
       }
-      return MissingMember(wp, missing);
+      return MissingMember(missing);
     }
   }
   return parsed;
@@ -532,8 +516,6 @@ Result<ParsedRequest> ParseJson(const ServiceModel& service, http::HttpRequest& 
           "Invalid value for " + (why.path.empty() ? std::string("body") : why.path) + ": " + why.reason);
     }
     parsed.input = std::move(*converted);
-    std::string missing = wire::FindMissingRequired(*op->input, parsed.input);
-    if (!missing.empty()) return MissingMember(WireProtocol::kJson, missing);
   }
   return parsed;
 }
@@ -561,8 +543,6 @@ Result<ParsedRequest> ParseQuery(const ServiceModel& service, http::HttpRequest&
     auto converted = wire::QueryToDocument(*op->input, params, why);
     if (!converted) return BadValue(WireProtocol::kQuery, why.path, why.reason);
     parsed.input = std::move(*converted);
-    std::string missing = wire::FindMissingRequired(*op->input, parsed.input);
-    if (!missing.empty()) return MissingMember(WireProtocol::kQuery, missing);
   }
   return parsed;
 }
@@ -693,6 +673,16 @@ void SerializeRestBody(const ServiceModel& service, const Operation& op, Operati
 }
 
 }  // namespace
+
+// json services that also speak query (SQS, CloudWatch) answer in the protocol the request used.
+WireProtocol wire::RequestProtocol(const ServiceModel& service, const http::Headers* headers) {
+  WireProtocol p = ModelProtocol(service);
+  if (p == WireProtocol::kJson && SpeaksQuery(service) && headers && !headers->Has("x-amz-target")) {
+    auto ct = headers->Get("content-type");
+    if (!ct || !StartsWithIgnoreCase(Trim(*ct), "application/x-amz-json")) return WireProtocol::kQuery;
+  }
+  return p;
+}
 
 Result<ParsedRequest> ParseRequest(const ServiceModel& service, http::HttpRequest& request,
                                    std::size_t max_body) {

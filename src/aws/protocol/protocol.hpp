@@ -1,8 +1,9 @@
 // Model-driven AWS wire protocols: rest-xml (S3), rest-json, json 1.0/1.1 and query.
 //
 // ParseRequest turns an HTTP request into (operation, input Document) following the service model;
-// SerializeResponse and SerializeError turn an OperationOutput or an Error into the HTTP response the
-// service's clients expect. Document conventions: src/aws/provider.hpp.
+// ValidateRequest (validate.hpp) then checks the input against the model's constraints, as AWS does before
+// any service logic; SerializeResponse and SerializeError turn an OperationOutput or an Error into the HTTP
+// response the service's clients expect. Document conventions: src/aws/provider.hpp.
 //
 // The wire protocol of a request is the model's, except for json services that also speak query
 // (awsQueryCompatible models such as SQS, or "protocols" listing both): a request without X-Amz-Target
@@ -31,8 +32,10 @@ struct ParsedRequest {
 // else an error) from request.body; leaves request.body unread when the input has a streaming blob
 // payload (S3 PutObject, UploadPart) so that the provider streams it. On failure returns the Error the
 // protocol's clients expect (S3: MethodNotAllowed, MalformedXML, InvalidArgument, ...; json:
-// UnknownOperationException, SerializationException, ValidationException; query: InvalidAction,
-// MissingParameter, ...).
+// UnknownOperationException, SerializationException; query: MissingAction, InvalidAction,
+// InvalidParameterValue, ...). Values are checked against their types only: required members and the
+// other model constraints are ValidateRequest's (except for S3, whose missing members are answered here
+// with S3's own errors).
 Result<ParsedRequest> ParseRequest(const model::ServiceModel& service, http::HttpRequest& request,
                                    std::size_t max_body);
 

@@ -12,8 +12,17 @@
 #include "aws/model/model.hpp"
 #include "aws/provider.hpp"
 #include "common/result.hpp"
+#include "http/message.hpp"
 
 namespace cenote::aws::protocol::wire {
+
+// ---- protocol of a request ------------------------------------------------------------------------
+enum class WireProtocol { kRestXml, kRestJson, kJson, kQuery };
+
+// The protocol a request to `service` uses (and its response must use): the model's, except that json
+// services that also speak query (SQS, CloudWatch) get query when the request has no X-Amz-Target and no
+// JSON body (protocol.hpp). `headers` may be null (the model's protocol).
+WireProtocol RequestProtocol(const model::ServiceModel& service, const http::Headers* headers);
 
 // ---- encodings --------------------------------------------------------------------------------
 // Percent-decodes; '+' becomes a space only when plus_is_space (form bodies and query strings).

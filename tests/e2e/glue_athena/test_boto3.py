@@ -133,6 +133,29 @@ class GlueCatalogTests(unittest.TestCase):
         GLUE.delete_database(Name=name)
         assert_client_error(self, "EntityNotFoundException", GLUE.get_database, Name=name)
 
+    def test_model_constraints_are_checked_before_glue_runs(self):
+        """AWS checks the input against the model first: Terraform's empty CatalogId and a 300-character name
+        get one ValidationException listing both, not AccessDenied or EntityNotFound. boto3 itself refuses
+        CatalogId='' (min length), so its client-side validation is off here, as in clients that send it."""
+        raw = harness.boto3_client(SERVER, "glue", parameter_validation=False)
+        name = "n" * 300
+        resp = assert_client_error(self, "ValidationException", raw.get_database, CatalogId="", Name=name)
+        self.assertEqual(resp["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertEqual(resp["Error"]["Message"],
+                         "2 validation errors detected: "
+                         "Value '' at 'catalogId' failed to satisfy constraint: "
+                         "Member must have length greater than or equal to 1; "
+                         f"Value '{name}' at 'name' failed to satisfy constraint: "
+                         "Member must have length less than or equal to 255")
+        # A 1 MB name is not echoed whole.
+        resp = assert_client_error(self, "ValidationException", raw.get_database, Name="x" * (1 << 20))
+        self.assertLess(len(resp["Error"]["Message"]), 1000)
+        self.assertIn("...(truncated)' at 'name'", resp["Error"]["Message"])
+        # A missing required member, named as AWS names it.
+        resp = assert_client_error(self, "ValidationException", raw.get_table, DatabaseName="d")
+        self.assertEqual(resp["Error"]["Message"], "1 validation error detected: Value null at 'name' failed "
+                                                   "to satisfy constraint: Member must not be null")
+
 
 # ============================================================================================== crawlers
 class CrawlerTests(unittest.TestCase):

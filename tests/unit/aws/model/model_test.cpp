@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 
 namespace cenote::aws::model {
@@ -16,6 +17,101 @@ TEST(ModelTest, AllEmbeddedModelsLoad) {
         "scheduler",  "states", "lambda",         "kms",     "iam",      "sts", "lakeformation", "cloudtrail",
         "monitoring", "logs",   "cloudformation", "macie2"}) {
     EXPECT_NE(r.ByEndpointPrefix(prefix), nullptr) << prefix;
+  }
+}
+
+// Every constraint overlay applies cleanly (names only operations, shapes and members its model has).
+// Also reports what applying them costs, the time deferred from start to each service's first request.
+TEST(ModelTest, AllConstraintOverlaysApply) {
+  const ModelRegistry& r = ModelRegistry::Embedded();
+  std::int64_t total = 0;
+  for (const ServiceModel* m : r.services()) {
+    auto started = std::chrono::steady_clock::now();
+    Status s = m->LoadConstraints();
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+            .count();
+    total += micros;
+    EXPECT_TRUE(s.ok()) << m->uid() << ": " << s.error().message;
+    std::printf("constraints of %s applied in %lld us\n", m->uid().c_str(), static_cast<long long>(micros));
+    EXPECT_TRUE(m->LoadConstraints().ok());  // later calls return the outcome
+  }
+  std::printf("all constraint overlays applied in %lld us\n", static_cast<long long>(total));
+}
+
+TEST(ModelTest, ConstraintsReachInlineAndSharedShapes) {
+  const ModelRegistry& r = ModelRegistry::Embedded();
+  const ServiceModel* glue = r.ByEndpointPrefix("glue");
+  ASSERT_TRUE(glue->LoadConstraints().ok());
+  // Inline members of an operation's input.
+  const Shape* catalog_id = glue->FindOperation("GetDatabase")->input->FindMember("CatalogId")->shape;
+  EXPECT_EQ(catalog_id->min, 1);
+  EXPECT_EQ(catalog_id->max, 255);
+  EXPECT_EQ(catalog_id->pattern, "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*");
+  // A shared shape (TableInput) and the inline shapes below it.
+  const Shape* table_input = glue->FindOperation("CreateTable")->input->FindMember("TableInput")->shape;
+  EXPECT_FALSE(table_input->name.empty());
+  EXPECT_EQ(table_input->FindMember("Name")->shape->max, 255);
+  // Enums, numeric ranges and list sizes.
+  const ServiceModel* kinesis = r.ByEndpointPrefix("kinesis");
+  ASSERT_TRUE(kinesis->LoadConstraints().ok());
+  const Shape* type =
+      kinesis->FindOperation("GetShardIterator")->input->FindMember("ShardIteratorType")->shape;
+  EXPECT_EQ(type->enum_values.size(), 5u);
+  const Shape* limit = kinesis->FindOperation("GetRecords")->input->FindMember("Limit")->shape;
+  EXPECT_EQ(limit->min, 1);
+  EXPECT_EQ(limit->max, 10000);
+  const Shape* records = kinesis->FindOperation("PutRecords")->input->FindMember("Records")->shape;
+  EXPECT_EQ(records->max, 500);
+  // The hand-written overlay's operations get constraints too (overlays apply before the walk).
+  const Shape* consumer = kinesis->FindOperation("SubscribeToShard")->input->FindMember("ConsumerARN")->shape;
+  EXPECT_FALSE(consumer->pattern.empty());
+  // S3 has no constraint overlay: rest-xml input is not validated this way.
+  const ServiceModel* s3 = r.ByEndpointPrefix("s3");
+  ASSERT_TRUE(s3->LoadConstraints().ok());
+  EXPECT_FALSE(s3->FindOperation("PutObject")->input->FindMember("Key")->shape->min.has_value());
+  // Athena's overlay names its validation error code.
+  EXPECT_EQ(r.ByEndpointPrefix("athena")->validation_error_code(), "InvalidRequestException");
+  EXPECT_EQ(glue->validation_error_code(), "ValidationException");
+}
+
+TEST(ModelTest, SeveralOverlaysApplyInOrderAndConstraintsLater) {
+  ModelSource source;
+  source.model = R"({"metadata":{"endpointPrefix":"x","protocol":"json"},
+      "operations":{"A":{"input":{"type":"structure","members":{"N":{},"L":{"type":"list","member":{}}}}}},
+      "shapes":{"S1":{"type":"integer"}}})";
+  source.overlays = {
+      R"({"operations":{"A":{"http":{"method":"GET"}}}})",
+      R"({"operations":{"A":{"http":{"method":"PUT"}}},"metadata":{"validationErrorCode":"E"}})"};
+  source.constraints =
+      R"({"//":"doc","operations":{"A":{"input":{"members":{"N":{"min":1,"max":3,"pattern":"[a-z]*"},
+          "L":{"max":2,"member":{"enum":["a","b"],"sensitive":true}}}}}},"shapes":{"S1":{"min":0,"max":9}}})";
+  auto model = ServiceModel::Parse(source);
+  ASSERT_TRUE(model.ok()) << model.error().message;
+  const ServiceModel& m = **model;
+  EXPECT_EQ(m.FindOperation("A")->http_method, "PUT");  // the later overlay wins
+  EXPECT_EQ(m.validation_error_code(), "E");
+  const Shape* n = m.FindOperation("A")->input->FindMember("N")->shape;
+  EXPECT_FALSE(n->max.has_value());  // not before LoadConstraints
+  ASSERT_TRUE(m.LoadConstraints().ok());
+  EXPECT_EQ(n->min, 1);
+  EXPECT_EQ(n->max, 3);
+  EXPECT_EQ(n->pattern, "[a-z]*");
+  const Shape* l = m.FindOperation("A")->input->FindMember("L")->shape;
+  EXPECT_EQ(l->max, 2);
+  EXPECT_EQ(l->member.shape->enum_values, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(l->member.shape->sensitive);
+  EXPECT_EQ(m.FindShape("S1")->max, 9);
+
+  // A constraint overlay that names what the model lacks fails, and keeps failing.
+  for (const char* bad : {R"({"operations":{"Nope":{"input":{}}}})", R"({"shapes":{"Nope":{}}})",
+                          R"({"operations":{"A":{"input":{"members":{"Nope":{"min":1}}}}}})",
+                          R"({"operations":{"A":{"input":{"bogus":1}}}})", "not json"}) {
+    source.constraints = bad;
+    auto b = ServiceModel::Parse(source);
+    ASSERT_TRUE(b.ok());
+    EXPECT_FALSE((*b)->LoadConstraints().ok()) << bad;
+    EXPECT_FALSE((*b)->LoadConstraints().ok()) << bad;
   }
 }
 

@@ -160,7 +160,7 @@ TEST(CborProtocol, KinesisRequestErrors) {
   const auto& kinesis = Service("kinesis");
   auto code = [&](const std::string& body) {
     auto r = CborRequest("Kinesis_20131202.PutRecord", body);
-    auto p = ParseRequest(kinesis, r, 1 << 20);
+    auto p = testing::ParseAndValidate(kinesis, r);
     return p.ok() ? std::string("ok") : p.error().code;
   };
   EXPECT_EQ(code(""), "SerializationException");

@@ -7,6 +7,7 @@ namespace cenote::aws::protocol {
 namespace {
 
 using testing::Json;
+using testing::ParseAndValidate;
 using testing::RawRequest;
 using testing::Service;
 
@@ -46,7 +47,7 @@ TEST(JsonParse, Errors) {
   const auto& glue = Service("glue");
   auto code = [&](std::string raw) {
     auto r = RawRequest(raw);
-    auto p = ParseRequest(glue, r, 1 << 20);
+    auto p = ParseAndValidate(glue, r);
     return p.ok() ? std::string("ok") : p.error().code;
   };
   EXPECT_EQ(code("POST / HTTP/1.1\r\nX-Amz-Target: AWSGlue.NoSuchThing\r\n\r\n{}"),

@@ -7,6 +7,7 @@ namespace cenote::aws::protocol {
 namespace {
 
 using testing::Json;
+using testing::ParseAndValidate;
 using testing::RawRequest;
 using testing::Service;
 
@@ -60,12 +61,16 @@ TEST(QueryParse, MapsAndErrors) {
 
   auto code = [](std::string_view svc, std::string body) {
     auto req = RawRequest("POST / HTTP/1.1\r\n\r\n" + body);
-    auto res = ParseRequest(Service(svc), req, 1 << 20);
+    auto res = ParseAndValidate(Service(svc), req);
     return res.ok() ? std::string("ok") : res.error().code;
   };
   EXPECT_EQ(code("iam", "Version=2010-05-08"), "MissingAction");
   EXPECT_EQ(code("iam", "Action=Nope&Version=2010-05-08"), "InvalidAction");
-  EXPECT_EQ(code("iam", "Action=CreateUser&Version=2010-05-08"), "MissingParameter");
+  // A missing required member is a validation error (IAM, STS and CloudFormation answer "ValidationError:
+  // 1 validation error detected: Value null at 'userName' ..."), no longer MissingParameter.
+  EXPECT_EQ(code("iam", "Action=CreateUser&Version=2010-05-08"), "ValidationError");
+  // SQS keeps its own answer (sqs-2012-11-05.json overlay).
+  EXPECT_EQ(code("sqs", "Action=GetQueueUrl&Version=2012-11-05"), "MissingParameter");
   EXPECT_EQ(code("iam", "Action=ListUsers&Version=2010-05-08&MaxItems=abc"), "InvalidParameterValue");
   EXPECT_EQ(code("iam", "Action=ListUsers&Version=2010-05-08&MaxItems=10"), "ok");
 }

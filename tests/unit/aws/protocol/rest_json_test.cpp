@@ -7,6 +7,7 @@ namespace cenote::aws::protocol {
 namespace {
 
 using testing::Json;
+using testing::ParseAndValidate;
 using testing::RawRequest;
 using testing::Service;
 
@@ -43,7 +44,7 @@ TEST(RestJsonParse, BodyMembersAndValidation) {
   EXPECT_EQ(p->input.at("Timeout"), 30);
 
   auto bad = RawRequest("POST /2015-03-31/functions HTTP/1.1\r\n\r\n{\"FunctionName\":\"fn\"}");
-  auto pb = ParseRequest(Service("lambda"), bad, 1 << 20);
+  auto pb = ParseAndValidate(Service("lambda"), bad);
   ASSERT_FALSE(pb.ok());
   EXPECT_EQ(pb.error().code, "ValidationException");
 

@@ -7,6 +7,7 @@
 
 #include "aws/model/model.hpp"
 #include "aws/protocol/protocol.hpp"
+#include "aws/protocol/validate.hpp"
 #include "http/message.hpp"
 
 namespace cenote::aws::protocol::testing {
@@ -44,5 +45,15 @@ inline const model::ServiceModel& Service(std::string_view endpoint_prefix) {
 }
 
 inline boost::json::value Json(std::string_view text) { return boost::json::parse(text); }
+
+// The parse stage as the router runs it: ParseRequest, then ValidateRequest.
+inline Result<ParsedRequest> ParseAndValidate(const model::ServiceModel& service,
+                                              http::HttpRequest& request) {
+  auto parsed = ParseRequest(service, request, 1 << 20);
+  if (!parsed) return parsed;
+  Status valid = ValidateRequest(service, *parsed, request.headers);
+  if (!valid) return std::move(valid).error();
+  return parsed;
+}
 
 }  // namespace cenote::aws::protocol::testing
