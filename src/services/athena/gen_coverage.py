@@ -80,7 +80,6 @@ def main():
     statements = ["| Statement | Notes |", "|---|---|"]
     statements += [f"| {name} | {note} |" for name, note in STATEMENTS]
     coverage_doc.write("athena", "athena-2017-05-18", "Athena coverage", handler=r"&AthenaImpl::[A-Za-z0-9]+",
-                       unsupported="`InvalidRequestException` (AthenaErrorCode `NOT_SUPPORTED`).",
                        notes=NOTES, sections=[("SQL statements", statements), ("Result files", RESULT_FILES)])
 
 

@@ -75,7 +75,7 @@ def main():
     sections = [("Not yet", coverage_doc.bullets(GAPS)), ("Wire protocol", WIRE_PROTOCOL),
                 coverage_doc.errors_section("firehose"), ("Storage and delivery", STORAGE_AND_DELIVERY)]
     coverage_doc.write("firehose", "firehose-2015-08-04", "Amazon Data Firehose coverage",
-                       protocol_in_intro=True, unsupported="`UnknownOperationException`.", notes=NOTES,
+                       protocol_in_intro=True, notes=NOTES,
                        sections=sections)
 
 

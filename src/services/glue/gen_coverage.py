@@ -69,8 +69,7 @@ def main():
     detail = (f" ({len([o for o in ops if o in catalog])} Data Catalog, "
               f"{len([o for o in ops if o in crawlers])} crawler)")
     coverage_doc.write("glue", "glue-2017-03-31", "Glue coverage", statuses=statuses, summary_detail=detail,
-                       unsupported="`501 NotImplemented` (\"Cenote does not implement the Glue operation X "
-                       "yet.\"). Errors carry Glue's `__type`, `message` and the modeled `Message` member.",
+                       unsupported="Errors carry Glue's `__type`, `message` and the modeled `Message` member.",
                        notes=NOTES)
 
 

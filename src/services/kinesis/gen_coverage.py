@@ -82,7 +82,7 @@ def main():
     sections = [("Not yet", coverage_doc.bullets(GAPS)), ("Wire protocols", WIRE_PROTOCOLS),
                 coverage_doc.errors_section("kinesis"), ("Storage", STORAGE)]
     coverage_doc.write("kinesis", "kinesis-2013-12-02", "Kinesis Data Streams coverage",
-                       protocol_in_intro=True, unsupported="`UnknownOperationException`.", notes=NOTES,
+                       protocol_in_intro=True, notes=NOTES,
                        sections=sections)
 
 

@@ -36,9 +36,7 @@ NOTES = {
 
 
 def main():
-    coverage_doc.write("s3", "s3-2006-03-01", "S3 coverage", notes=NOTES,
-                       unsupported="`501 NotImplemented` (\"A header you provided implies functionality that "
-                       "is not implemented\").")
+    coverage_doc.write("s3", "s3-2006-03-01", "S3 coverage", notes=NOTES)
 
 
 if __name__ == "__main__":
