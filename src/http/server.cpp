@@ -757,7 +757,9 @@ class Connection : public std::enable_shared_from_this<Connection>,
 
   // Serves one parsed request; returns whether the connection may carry another.
   bool ServeOne(RequestHead& head);
-  Status WriteResponse(const RequestHead& req, HttpResponse& resp, bool& keep_alive);
+  // Writes the response (after an interim "100 Continue" when `continue_first`); clears `keep_alive`
+  // when the response cannot be followed by another on this connection.
+  Status WriteResponse(const RequestHead& req, HttpResponse& resp, bool continue_first, bool& keep_alive);
 
   friend class RequestBodyReader;
 
@@ -863,7 +865,7 @@ bool Connection::LingerForNextRequest() {
 bool Connection::ServeOne(RequestHead& head) {
   const std::size_t max_line = server_.options().max_header_bytes;
   BodyState body{RequestBodyDecoder(head.body_kind, head.content_length, max_line)};
-  body.expect_continue = head.expect_continue && head.body_kind != BodyKind::kNone;
+  body.expect_continue = head.expect_continue;
   RequestBodyDecoder& decoder = body.decoder;
 
   HttpRequest request;
@@ -892,25 +894,37 @@ bool Connection::ServeOne(RequestHead& head) {
   }
   request.body.reset();
 
+  // A client that sent "Expect: 100-continue" gets a 100 before the final response whenever the
+  // connection is to carry another request, as S3 does, empty bodies included. botocore depends on it:
+  // when its Expect request is answered by a final status alone, it keeps that status line and
+  // reports it as the status of the next response on the same pooled connection, whose real status
+  // line it then parses as a header (PUTs answered "200" without an ETag, or reads that hang). A
+  // closed connection resets it, so when the 100 cannot be sent the connection is closed instead.
   bool keep_alive = head.keep_alive && !response.close_connection && !server_.stopping();
+  bool continue_first = body.expect_continue && !body.continue_sent && decoder.done() && !decoder.failed();
   bool drain = false;
   if (decoder.failed()) {
     keep_alive = false;
   } else if (!decoder.done()) {
+    const bool small = decoder.kind() == BodyKind::kLength && decoder.remaining() <= kDrainLimit;
     if (body.expect_continue && !body.continue_sent && !BodyBytesArriving()) {
-      // The client waits for our 100 before sending the body and, seeing a final status instead,
-      // never sends it (RFC 9110 10.1.1; botocore and curl behave so): the body is skipped and the
-      // connection stays usable. A client that gave up waiting and already started sending is
-      // handled by the drain/close rules below instead.
-    } else if (decoder.kind() == BodyKind::kChunked ||
-               (decoder.kind() == BodyKind::kLength && decoder.remaining() <= kDrainLimit)) {
+      // The handler answered without reading, and the client still waits for the 100 (RFC 9110 10.1.1:
+      // it sends no body after a final status). A small body is solicited with the 100 and discarded;
+      // a large or chunked one is not worth uploading: no 100, and the connection closes.
+      if (small && keep_alive) {
+        continue_first = true;
+        drain = true;
+      } else {
+        keep_alive = false;
+      }
+    } else if (decoder.kind() == BodyKind::kChunked || small) {
       drain = true;  // chunked: unknown remainder, try up to the limit after the response
     } else {
       keep_alive = false;
     }
   }
 
-  Status written = WriteResponse(head, response, keep_alive);
+  Status written = WriteResponse(head, response, continue_first, keep_alive);
   if (!written) return false;
   if (drain && keep_alive) {
     body.continue_sent = true;  // draining must never solicit the body with a late 100
@@ -927,7 +941,8 @@ bool Connection::ServeOne(RequestHead& head) {
   return keep_alive;
 }
 
-Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, bool& keep_alive) {
+Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, bool continue_first,
+                                 bool& keep_alive) {
   const int status = resp.status;
   const bool is_head = req.method == "HEAD";
   const bool bodiless_status = (status >= 100 && status < 200) || status == 204 || status == 304;
@@ -944,6 +959,7 @@ Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, boo
 
   std::string out;
   out.reserve(512);
+  if (continue_first) out += kContinue;
   out += "HTTP/1.1 ";
   out += std::to_string(status);
   out += ' ';
