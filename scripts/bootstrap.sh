@@ -17,6 +17,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # ---------------------------------------------------------------- Debian packages
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
+  clang libclang-rt-14-dev  # ./dev test's clang checks: libFuzzer + sanitizers, -Wthread-safety
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libzstd-dev libnghttp2-dev libsnappy-dev

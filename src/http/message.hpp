@@ -121,7 +121,8 @@ struct HttpRequest {
   std::string remote_address;  // "127.0.0.1:53211"
   // Never null; an empty body reads 0 at once. The reader sends "100 Continue" on its first Read()
   // when the client asked for it, so a handler that rejects a request before reading spares the
-  // client the upload.
+  // client a large upload. (HTTP/1.1 answers every Expect: 100-continue with a 100 or a closed
+  // connection, empty bodies included: see Connection::ServeOne.)
   std::unique_ptr<BodyReader> body;
 
   std::string_view Path() const;   // target up to '?', still encoded

@@ -36,6 +36,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "http/http1_codec.hpp"
 #include "http/http2_session.hpp"
 
 namespace cenote::http {
@@ -59,6 +60,7 @@ constexpr long kKeepAliveLingerNanos = 2'000'000;
 // RFC 9113 3.4: the client connection preface starts with this (then "SM\r\n\r\n", which nghttp2
 // checks). It is a complete HTTP/1.1-looking head, so HeadReady() hands it over like one.
 constexpr std::string_view kHttp2PrefaceHead = "PRI * HTTP/2.0\r\n\r\n";
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // ALPN (RFC 7301): the server's preference wins, h2 first; no common protocol = no ALPN (HTTP/1.1).
 int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
@@ -84,12 +86,6 @@ Error TimeoutError() {
                    "timeout period.",
                    400);
 }
-Error IncompleteBodyError() {
-  return MakeError("IncompleteBody",
-                   "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-                   400);
-}
-Error BadChunkError() { return MakeError("InvalidRequest", "Malformed chunked transfer encoding.", 400); }
 Error ConnectionError(const char* what) { return MakeError("InternalError", what, 500); }
 
 const char* ReasonPhrase(int status) {
@@ -151,182 +147,6 @@ const char* ReasonPhrase(int status) {
     default:
       return "Unknown";
   }
-}
-
-bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Calls f(token) for each comma-separated, trimmed, non-empty token.
-template <typename F>
-void ForEachToken(std::string_view list, F&& f) {
-  while (!list.empty()) {
-    std::size_t comma = list.find(',');
-    std::string_view tok = TrimOws(list.substr(0, comma));
-    if (!tok.empty()) f(tok);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-}
-
-bool ParseDecimal(std::string_view s, std::uint64_t& out) {
-  if (s.empty() || s.size() > 18) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  out = v;
-  return true;
-}
-
-enum class BodyKind { kNone, kLength, kChunked };
-
-struct RequestHead {
-  std::string method;
-  std::string target;
-  int version = 11;
-  Headers headers;
-  BodyKind body_kind = BodyKind::kNone;
-  std::uint64_t content_length = 0;
-  bool expect_continue = false;
-  bool keep_alive = true;
-};
-
-// Splits the next line (ending in LF, optional CR before it) off `rest`.
-std::string_view NextLine(std::string_view& rest) {
-  std::size_t lf = rest.find('\n');
-  std::string_view line = rest.substr(0, lf);
-  rest.remove_prefix(lf == std::string_view::npos ? rest.size() : lf + 1);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return line;
-}
-
-// Parses one header field line into `headers`. Returns false on a malformed line.
-bool ParseFieldLine(std::string_view line, Headers& headers) {
-  if (line.empty() || line.front() == ' ' || line.front() == '\t') return false;  // obs-fold
-  std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  std::string_view name = line.substr(0, colon);
-  for (char c : name) {
-    if (!IsTokenChar(c)) return false;
-  }
-  std::string_view value = TrimOws(line.substr(colon + 1));
-  for (char c : value) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
-  }
-  headers.Add(std::string(name), std::string(value));
-  return true;
-}
-
-// Parses a complete request head (request line + fields, terminator excluded). Returns 0 or the
-// HTTP status to answer before closing.
-int ParseRequestHead(std::string_view text, RequestHead& out) {
-  std::string_view rest = text;
-  std::string_view line = NextLine(rest);
-  std::size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos || sp1 == 0) return 400;
-  std::size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return 400;
-  std::string_view method = line.substr(0, sp1);
-  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  std::string_view version = line.substr(sp2 + 1);
-  for (char c : method) {
-    if (!IsTokenChar(c)) return 400;
-  }
-  for (char c : target) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return 400;
-  }
-  if (version == "HTTP/1.1") {
-    out.version = 11;
-  } else if (version == "HTTP/1.0") {
-    out.version = 10;
-  } else if (version.size() == 8 && version.substr(0, 5) == "HTTP/") {
-    return 505;
-  } else {
-    return 400;
-  }
-  out.method.assign(method);
-  out.target.assign(target);
-  while (!rest.empty()) {
-    line = NextLine(rest);
-    if (line.empty()) break;
-    if (!ParseFieldLine(line, out.headers)) return 400;
-  }
-
-  bool have_length = false;
-  bool chunked = false;
-  bool have_te = false;
-  bool conn_close = false;
-  bool conn_keep_alive = false;
-  for (const Headers::Entry& e : out.headers) {
-    if (EqualsIgnoreCase(e.name, "content-length")) {
-      bool bad = false;
-      ForEachToken(e.value, [&](std::string_view tok) {
-        std::uint64_t v = 0;
-        if (!ParseDecimal(tok, v) || (have_length && v != out.content_length)) bad = true;
-        out.content_length = v;
-        have_length = true;
-      });
-      if (bad || !have_length) return 400;
-    } else if (EqualsIgnoreCase(e.name, "transfer-encoding")) {
-      have_te = true;
-      bool bad = false;
-      ForEachToken(e.value, [&](std::string_view tok) {
-        // Only "chunked" is supported, exactly once and last; anything else would need decoding we
-        // do not do, and guessing the framing is how request smuggling starts.
-        if (!EqualsIgnoreCase(tok, "chunked") || chunked) bad = true;
-        chunked = true;
-      });
-      if (bad) return 501;
-    } else if (EqualsIgnoreCase(e.name, "connection")) {
-      ForEachToken(e.value, [&](std::string_view tok) {
-        if (EqualsIgnoreCase(tok, "close")) conn_close = true;
-        if (EqualsIgnoreCase(tok, "keep-alive")) conn_keep_alive = true;
-      });
-    } else if (EqualsIgnoreCase(e.name, "expect")) {
-      if (EqualsIgnoreCase(TrimOws(e.value), "100-continue")) out.expect_continue = true;
-    }
-  }
-  // RFC 9112 6.3: a message with both is a smuggling vector; refuse it outright.
-  if (have_te && have_length) return 400;
-  if (have_te && !chunked) return 400;
-  if (chunked) {
-    out.body_kind = BodyKind::kChunked;
-  } else if (have_length && out.content_length > 0) {
-    out.body_kind = BodyKind::kLength;
-  }
-  out.keep_alive = out.version == 11 ? !conn_close : (conn_keep_alive && !conn_close);
-  if (out.version == 10) out.expect_continue = false;
-  return 0;
 }
 
 }  // namespace
@@ -440,19 +260,14 @@ class Server::Impl {
 // Per-request body state, owned by the worker's stack frame so it outlives a BodyReader the
 // handler may have destroyed.
 struct BodyState {
-  BodyKind kind = BodyKind::kNone;
-  std::uint64_t remaining = 0;  // kLength: bytes left; kChunked: bytes left in the current chunk
-  std::uint64_t declared = 0;
-  bool expect_continue = false;
+  RequestBodyDecoder decoder;
+  bool expect_continue = false;  // the client asked for "100 Continue" (Expect: 100-continue)
   bool continue_sent = false;
-  bool done = false;
-  bool failed = false;
-  bool chunk_header_pending = true;  // kChunked: next thing to read is a chunk-size line
-  Error error;
-  Headers trailers;
 };
 
-class Connection : public std::enable_shared_from_this<Connection>, public Http2Transport {
+class Connection : public std::enable_shared_from_this<Connection>,
+                   public Http2Transport,
+                   public ConnectionInput {
  public:
   Connection(Server::Impl& server, tcp::socket socket, SSL* ssl)
       : server_(server),
@@ -545,8 +360,21 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
 
   // ---- Blocking I/O used by the worker (body reader, response writer) ----
 
-  // Reads up to n bytes (buffered first). 0 = peer closed.
-  Result<std::size_t> Recv(char* dst, std::size_t n) {
+  // ---- ConnectionInput: the request body's bytes (worker) ----
+
+  std::string_view Buffered() const override { return std::string_view(buf_.get() + rpos_, wpos_ - rpos_); }
+  void Consume(std::size_t n) override { rpos_ += n; }
+
+  Result<std::size_t> Fill() override {
+    Compact();
+    // Cannot happen while the decoder keeps its lines under max_header_bytes (capacity_ is larger).
+    if (wpos_ == capacity_) return ConnectionError("receive buffer full");
+    Result<std::size_t> r = BlockingRecv(buf_.get() + wpos_, capacity_ - wpos_);
+    if (r) wpos_ += *r;
+    return r;
+  }
+
+  Result<std::size_t> Read(char* dst, std::size_t n) override {
     if (n == 0) return std::size_t{0};
     if (rpos_ < wpos_) {
       std::size_t c = std::min(n, wpos_ - rpos_);
@@ -564,28 +392,6 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
     std::memcpy(dst, buf_.get(), c);
     rpos_ = c;
     return c;
-  }
-
-  // Returns the next line (without CR LF), at most `max` bytes, consuming it.
-  Result<std::string> RecvLine(std::size_t max) {
-    while (true) {
-      const char* begin = buf_.get() + rpos_;
-      const void* lf = std::memchr(begin, '\n', wpos_ - rpos_);
-      if (lf) {
-        std::size_t len = static_cast<const char*>(lf) - begin;
-        std::string line(begin, len);
-        rpos_ += len + 1;
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        return line;
-      }
-      if (wpos_ - rpos_ >= max) return BadChunkError();
-      Compact();
-      if (wpos_ == capacity_) return BadChunkError();
-      Result<std::size_t> r = BlockingRecv(buf_.get() + wpos_, capacity_ - wpos_);
-      if (!r) return std::move(r).error();
-      if (*r == 0) return IncompleteBodyError();
-      wpos_ += *r;
-    }
   }
 
   Status SendAll(const char* data, std::size_t n) {
@@ -875,27 +681,17 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
   // limit (the worker then answers 431). Skips the empty lines RFC 9112 2.2 lets clients send
   // between requests. Remembers how far it scanned so a trickled head costs O(n) overall.
   bool HeadReady() {
-    while (rpos_ < wpos_ && (buf_[rpos_] == '\r' || buf_[rpos_] == '\n')) ++rpos_;
+    rpos_ += LeadingEmptyLines(std::string_view(buf_.get() + rpos_, wpos_ - rpos_));
     if (scan_ < rpos_) scan_ = rpos_;
-    head_end_ = 0;
-    for (std::size_t i = scan_; i < wpos_; ++i) {
-      if (buf_[i] != '\n') continue;
-      if (i + 1 < wpos_ && buf_[i + 1] == '\n') {
-        head_end_ = i + 2;
-        break;
-      }
-      if (i + 2 < wpos_ && buf_[i + 1] == '\r' && buf_[i + 2] == '\n') {
-        head_end_ = i + 3;
-        break;
-      }
-    }
-    if (head_end_ != 0) {
-      if (head_end_ - rpos_ > server_.options().max_header_bytes) head_end_ = 0;  // worker answers 431
+    const std::size_t max = server_.options().max_header_bytes;
+    HeadSearch found = FindHeadEnd(std::string_view(buf_.get() + rpos_, wpos_ - rpos_), scan_ - rpos_);
+    if (found.end != 0) {
+      head_end_ = found.end > max ? 0 : rpos_ + found.end;  // 0: the worker answers 431
       return true;
     }
-    // Resume two bytes early: the terminator may straddle reads.
-    scan_ = wpos_ >= 2 ? std::max(rpos_, wpos_ - 2) : rpos_;
-    return wpos_ - rpos_ > server_.options().max_header_bytes;
+    head_end_ = 0;
+    scan_ = rpos_ + found.resume;
+    return wpos_ - rpos_ > max;
   }
 
   void CloseNow() {
@@ -961,7 +757,9 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
 
   // Serves one parsed request; returns whether the connection may carry another.
   bool ServeOne(RequestHead& head);
-  Status WriteResponse(const RequestHead& req, HttpResponse& resp, bool& keep_alive);
+  // Writes the response (after an interim "100 Continue" when `continue_first`); clears `keep_alive`
+  // when the response cannot be followed by another on this connection.
+  Status WriteResponse(const RequestHead& req, HttpResponse& resp, bool continue_first, bool& keep_alive);
 
   friend class RequestBodyReader;
 
@@ -992,114 +790,29 @@ class Connection : public std::enable_shared_from_this<Connection>, public Http2
   std::weak_ptr<Http2Session> h2_;
 };
 
+// The handler's view of the request body: the connection's decoder, plus the interim "100 Continue"
+// sent before the first byte is read (so a handler that rejects a request before reading it spares the
+// client a large upload).
 class RequestBodyReader final : public BodyReader {
  public:
-  RequestBodyReader(Connection& conn, BodyState& state, std::size_t max_line)
-      : conn_(conn), state_(state), max_line_(max_line) {}
+  RequestBodyReader(Connection& conn, BodyState& state) : conn_(conn), state_(state) {}
 
   Result<std::size_t> Read(char* buf, std::size_t n) override {
-    if (state_.failed) return state_.error;
-    if (state_.done || n == 0) return std::size_t{0};
-    if (state_.expect_continue && !state_.continue_sent) {
-      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    RequestBodyDecoder& decoder = state_.decoder;
+    if (n > 0 && !decoder.done() && !decoder.failed() && state_.expect_continue && !state_.continue_sent) {
       state_.continue_sent = true;
-      Status s = conn_.SendAll(kContinue, sizeof(kContinue) - 1);
-      if (!s) return Fail(s.error());
+      Status s = conn_.SendAll(kContinue.data(), kContinue.size());
+      if (!s) decoder.Fail(s.error());
     }
-    if (state_.kind == BodyKind::kLength) {
-      Result<std::size_t> r =
-          conn_.Recv(buf, static_cast<std::size_t>(std::min<std::uint64_t>(n, state_.remaining)));
-      if (!r) return Fail(r.error());
-      if (*r == 0) return Fail(IncompleteBodyError());
-      state_.remaining -= *r;
-      if (state_.remaining == 0) state_.done = true;
-      return r;
-    }
-    // Chunked (RFC 9112 7.1).
-    while (true) {
-      if (state_.chunk_header_pending) {
-        Result<std::string> line = conn_.RecvLine(max_line_);
-        if (!line) return Fail(line.error());
-        std::uint64_t size = 0;
-        std::size_t digits = 0;
-        for (char c : *line) {
-          int v;
-          if (c >= '0' && c <= '9') {
-            v = c - '0';
-          } else if (c >= 'a' && c <= 'f') {
-            v = c - 'a' + 10;
-          } else if (c >= 'A' && c <= 'F') {
-            v = c - 'A' + 10;
-          } else {
-            break;
-          }
-          if (++digits > 15) return Fail(BadChunkError());
-          size = size * 16 + static_cast<std::uint64_t>(v);
-        }
-        if (digits == 0) return Fail(BadChunkError());
-        std::string_view rest = std::string_view(*line).substr(digits);
-        rest = TrimOws(rest);
-        if (!rest.empty() && rest.front() != ';') return Fail(BadChunkError());
-        state_.chunk_header_pending = false;
-        state_.remaining = size;
-        if (size == 0) {
-          CENOTE_RETURN_IF_ERROR(ReadTrailers());
-          state_.done = true;
-          return std::size_t{0};
-        }
-      }
-      if (state_.remaining > 0) {
-        Result<std::size_t> r =
-            conn_.Recv(buf, static_cast<std::size_t>(std::min<std::uint64_t>(n, state_.remaining)));
-        if (!r) return Fail(r.error());
-        if (*r == 0) return Fail(IncompleteBodyError());
-        state_.remaining -= *r;
-        if (state_.remaining == 0) {
-          Result<std::string> crlf = conn_.RecvLine(2);
-          if (!crlf) return Fail(crlf.error());
-          if (!crlf->empty()) return Fail(BadChunkError());
-          state_.chunk_header_pending = true;
-        }
-        return r;
-      }
-    }
+    return decoder.Read(conn_, buf, n);
   }
 
-  std::optional<std::uint64_t> Length() const override {
-    switch (state_.kind) {
-      case BodyKind::kNone:
-        return 0;
-      case BodyKind::kLength:
-        return state_.declared;
-      case BodyKind::kChunked:
-        return std::nullopt;
-    }
-    return std::nullopt;
-  }
-
-  const Headers* Trailers() const override { return state_.done ? &state_.trailers : nullptr; }
+  std::optional<std::uint64_t> Length() const override { return state_.decoder.Length(); }
+  const Headers* Trailers() const override { return state_.decoder.Trailers(); }
 
  private:
-  Error Fail(Error e) {
-    state_.failed = true;
-    state_.error = e;
-    return e;
-  }
-
-  Status ReadTrailers() {
-    std::size_t total = 0;
-    while (true) {
-      Result<std::string> line = conn_.RecvLine(max_line_);
-      if (!line) return Fail(line.error());
-      if (line->empty()) return Status::Ok();
-      total += line->size();
-      if (total > max_line_ || !ParseFieldLine(*line, state_.trailers)) return Fail(BadChunkError());
-    }
-  }
-
   Connection& conn_;
   BodyState& state_;
-  std::size_t max_line_;
 };
 
 void Connection::ServeInWorker() {
@@ -1108,16 +821,14 @@ void Connection::ServeInWorker() {
       WriteSimpleResponse(431);
       return LingeringClose();
     }
-    RequestHead head;
-    std::size_t head_len = head_end_ - rpos_;
-    int status = ParseRequestHead(std::string_view(buf_.get() + rpos_, head_len), head);
+    Result<RequestHead> head = ParseRequestHead(std::string_view(buf_.get() + rpos_, head_end_ - rpos_));
     rpos_ = head_end_;
     head_end_ = 0;
-    if (status != 0) {
-      WriteSimpleResponse(status);
+    if (!head) {
+      WriteSimpleResponse(head.error().http_status);
       return LingeringClose();
     }
-    bool keep_alive = ServeOne(head);
+    bool keep_alive = ServeOne(*head);
     if (!keep_alive || server_.stopping()) return LingeringClose();
     // Pipelined: serve what is already buffered, in order, before going back to the reactor.
     if (ssl_ && SSL_pending(ssl_) > 0 && wpos_ - rpos_ < server_.options().max_header_bytes) {
@@ -1152,11 +863,10 @@ bool Connection::LingerForNextRequest() {
 }
 
 bool Connection::ServeOne(RequestHead& head) {
-  BodyState body;
-  body.kind = head.body_kind;
-  body.declared = body.remaining = head.body_kind == BodyKind::kLength ? head.content_length : 0;
-  body.expect_continue = head.expect_continue && head.body_kind != BodyKind::kNone;
-  body.done = head.body_kind == BodyKind::kNone;
+  const std::size_t max_line = server_.options().max_header_bytes;
+  BodyState body{RequestBodyDecoder(head.body_kind, head.content_length, max_line)};
+  body.expect_continue = head.expect_continue;
+  RequestBodyDecoder& decoder = body.decoder;
 
   HttpRequest request;
   request.method = std::move(head.method);
@@ -1165,7 +875,7 @@ bool Connection::ServeOne(RequestHead& head) {
   request.version = head.version;
   request.tls = ssl_ != nullptr;
   request.remote_address = remote_;
-  request.body = std::make_unique<RequestBodyReader>(*this, body, server_.options().max_header_bytes);
+  request.body = std::make_unique<RequestBodyReader>(*this, body);
   head.method = request.method;  // WriteResponse needs it (HEAD)
 
   HttpResponse response;
@@ -1184,46 +894,55 @@ bool Connection::ServeOne(RequestHead& head) {
   }
   request.body.reset();
 
+  // A client that sent "Expect: 100-continue" gets a 100 before the final response whenever the
+  // connection is to carry another request, as S3 does, empty bodies included. botocore depends on it:
+  // when its Expect request is answered by a final status alone, it keeps that status line and
+  // reports it as the status of the next response on the same pooled connection, whose real status
+  // line it then parses as a header (PUTs answered "200" without an ETag, or reads that hang). A
+  // closed connection resets it, so when the 100 cannot be sent the connection is closed instead.
   bool keep_alive = head.keep_alive && !response.close_connection && !server_.stopping();
+  bool continue_first = body.expect_continue && !body.continue_sent && decoder.done() && !decoder.failed();
   bool drain = false;
-  if (body.failed) {
+  if (decoder.failed()) {
     keep_alive = false;
-  } else if (!body.done) {
+  } else if (!decoder.done()) {
+    const bool small = decoder.kind() == BodyKind::kLength && decoder.remaining() <= kDrainLimit;
     if (body.expect_continue && !body.continue_sent && !BodyBytesArriving()) {
-      // The client waits for our 100 before sending the body and, seeing a final status instead,
-      // never sends it (RFC 9110 10.1.1; botocore and curl behave so): the body is skipped. The
-      // connection is closed all the same, as S3 and Ceph RGW do: botocore keeps this final status
-      // for the connection and reads the next Expect request's response against it (a misparsed
-      // response, then a 60 s read timeout and a retry: boto/botocore#1863, #3755), so every second
-      // PutObject refused early (a full disk, a precondition) would stall. A client that gave up
-      // waiting and already started sending is handled by the drain/close rules below instead.
-      body.done = true;
-      keep_alive = false;
-    } else if (body.kind == BodyKind::kLength ? body.remaining <= kDrainLimit : true) {
+      // The handler answered without reading, and the client still waits for the 100 (RFC 9110 10.1.1:
+      // it sends no body after a final status). A small body is solicited with the 100 and discarded;
+      // a large or chunked one is not worth uploading: no 100, and the connection closes.
+      if (small && keep_alive) {
+        continue_first = true;
+        drain = true;
+      } else {
+        keep_alive = false;
+      }
+    } else if (decoder.kind() == BodyKind::kChunked || small) {
       drain = true;  // chunked: unknown remainder, try up to the limit after the response
     } else {
       keep_alive = false;
     }
   }
 
-  Status written = WriteResponse(head, response, keep_alive);
+  Status written = WriteResponse(head, response, continue_first, keep_alive);
   if (!written) return false;
   if (drain && keep_alive) {
     body.continue_sent = true;  // draining must never solicit the body with a late 100
-    RequestBodyReader reader(*this, body, server_.options().max_header_bytes);
+    RequestBodyReader reader(*this, body);
     char scratch[16 * 1024];
     std::uint64_t drained = 0;
-    while (!body.done && !body.failed && drained <= kDrainLimit) {
+    while (!decoder.done() && !decoder.failed() && drained <= kDrainLimit) {
       Result<std::size_t> n = reader.Read(scratch, sizeof(scratch));
       if (!n) break;
       drained += *n;
     }
-    if (!body.done) return false;
+    if (!decoder.done()) return false;
   }
   return keep_alive;
 }
 
-Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, bool& keep_alive) {
+Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, bool continue_first,
+                                 bool& keep_alive) {
   const int status = resp.status;
   const bool is_head = req.method == "HEAD";
   const bool bodiless_status = (status >= 100 && status < 200) || status == 204 || status == 304;
@@ -1236,13 +955,11 @@ Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, boo
     length = resp.body.size();
   }
   std::optional<std::uint64_t> declared_in_headers;
-  if (auto cl = resp.headers.Get("content-length")) {
-    std::uint64_t v;
-    if (ParseDecimal(TrimOws(*cl), v)) declared_in_headers = v;
-  }
+  if (auto cl = resp.headers.Get("content-length")) declared_in_headers = ParseContentLength(*cl);
 
   std::string out;
   out.reserve(512);
+  if (continue_first) out += kContinue;
   out += "HTTP/1.1 ";
   out += std::to_string(status);
   out += ' ';

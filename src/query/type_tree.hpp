@@ -16,6 +16,11 @@ namespace cenote::query::internal {
 //   LIST/ARRAY: children[0] is the element (ARRAY has array_size); MAP: children[0] key, [1] value;
 //   STRUCT/UNION: children are the named fields.
 struct TypeNode {
+  // Declared so that TypeNode is not an aggregate: with clang and libstdc++, checking whether the
+  // aggregate is implicitly default-constructible instantiates std::pair<std::string, TypeNode> while it is
+  // still being defined (a compile error in any Result<TypeNode>).
+  TypeNode() = default;
+
   std::string base;
   int precision = 0;  // DECIMAL
   int scale = 0;

@@ -220,6 +220,17 @@ std::string SigningKey(std::string_view secret, std::string_view date, std::stri
   return k;
 }
 
+std::optional<std::chrono::system_clock::time_point> TimeFromUnixSeconds(long long seconds) {
+  constexpr long long kFirst = -2208988800;  // 1900-01-01T00:00:00Z
+  constexpr long long kEnd = 7258118400;     // 2200-01-01T00:00:00Z
+  constexpr long long kClockEnd =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max()).count();
+  constexpr long long kFiftyYears = 50LL * 365 * 86400;
+  static_assert(kEnd < kClockEnd - kFiftyYears && -kFirst < kClockEnd - kFiftyYears);
+  if (seconds < kFirst || seconds >= kEnd) return std::nullopt;
+  return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+}
+
 std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view text) {
   if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z') return std::nullopt;
   auto num = [&](std::size_t pos, std::size_t len) -> int {
@@ -242,7 +253,7 @@ std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_vi
       tm.tm_sec > 60) {
     return std::nullopt;
   }
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return TimeFromUnixSeconds(timegm(&tm));
 }
 
 std::string FormatAmzDate(std::chrono::system_clock::time_point when) {
@@ -261,7 +272,7 @@ std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_v
   if (end == nullptr) return std::nullopt;
   const std::string zone = TrimAll(end);
   if (!zone.empty() && zone != "GMT" && zone != "UTC" && zone != "+0000" && zone != "Z") return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return TimeFromUnixSeconds(timegm(&tm));
 }
 
 std::string SigV2StringToSign(std::string_view method, const http::Headers& headers,

@@ -45,10 +45,18 @@ std::string StringToSign(std::string_view timestamp, std::string_view scope,
 std::string SigningKey(std::string_view secret, std::string_view date, std::string_view region,
                        std::string_view service);
 
-// "20150830T123600Z" <-> time_point. nullopt on anything else.
+// Request times are accepted from 1900-01-01T00:00:00Z up to, not including, 2200-01-01T00:00:00Z.
+// system_clock counts 64-bit nanoseconds, which end in April 2262: a later date (x-amz-date allows year
+// 9999, SigV2 Expires any number) would overflow on conversion, and the skew and expiry checks would
+// then compare wrapped times. The upper bound leaves decades of headroom for that arithmetic.
+// Seconds since the epoch as a time point; nullopt outside that range.
+std::optional<std::chrono::system_clock::time_point> TimeFromUnixSeconds(long long seconds);
+
+// "20150830T123600Z" <-> time_point. nullopt on anything else, and outside the range above.
 std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view text);
 std::string FormatAmzDate(std::chrono::system_clock::time_point when);
-// RFC 1123 ("Tue, 27 Mar 2007 19:36:42 GMT", also "+0000"); nullopt otherwise.
+// RFC 1123 ("Tue, 27 Mar 2007 19:36:42 GMT", also "+0000"); nullopt otherwise, and outside the range
+// above.
 std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text);
 
 // SigV2 string-to-sign for S3. `date_line` is the Date header (header auth) or Expires (query auth);

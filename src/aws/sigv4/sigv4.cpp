@@ -685,12 +685,13 @@ Result<iam::Principal> AuthenticateV2Query(const http::HttpRequest& request,
   }
   long long expiry = 0;
   auto [p, ec] = std::from_chars(expires->data(), expires->data() + expires->size(), expiry);
-  if (ec != std::errc() || p != expires->data() + expires->size()) {
+  std::optional<std::chrono::system_clock::time_point> expiry_time;
+  if (ec == std::errc() && p == expires->data() + expires->size()) expiry_time = TimeFromUnixSeconds(expiry);
+  if (!expiry_time) {
     return MakeError("AccessDenied", "Invalid date (should be seconds since epoch): " + *expires, 403);
   }
   auto now = Now(options);
-  auto expiry_time = std::chrono::system_clock::time_point(std::chrono::seconds(expiry));
-  if (now > expiry_time) return PresignExpired(options, "", expiry_time, now);
+  if (now > *expiry_time) return PresignExpired(options, "", *expiry_time, now);
   // botocore moves x-amz-* headers (the security token) and Content-Type/MD5 into the query string and
   // signs them as headers: put them back for the string-to-sign.
   http::Headers headers = request.headers;

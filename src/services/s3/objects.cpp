@@ -596,7 +596,8 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
     if (!parsed) return std::move(parsed).error();
     tags = std::move(*parsed);
   }
-  auto check = [&](const std::optional<VersionRow>& latest) -> Status {
+  // &key = key: clang before 16 cannot capture a structured binding.
+  auto check = [&, &key = key](const std::optional<VersionRow>& latest) -> Status {
     if (latest) return CheckWriteConditions(p, ctx, latest);
     std::optional<VersionRow> none;
     Status s = CheckWriteConditions(p, ctx, none);

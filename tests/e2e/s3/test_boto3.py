@@ -276,6 +276,23 @@ class ObjectTests(S3TestCase):
         self.assertEqual(got["Body"].read(), b"")
         self.assertEqual(got["ContentLength"], 0)
 
+    def test_empty_puts_then_puts_on_one_pooled_connection(self):
+        # botocore sends Expect: 100-continue on every upload, empty ones included. Answered with the final status
+        # alone, it keeps that status line as the status of the next response on the pooled connection and parses
+        # the real status line as a header: the next upload "succeeds" without an ETag, or waits for the read
+        # timeout and is retried on a new connection. The puts come back to back (any other request in between
+        # resets botocore's state), and each must succeed at its first attempt.
+        s3 = harness.boto3_client(SERVER, max_pool_connections=1, read_timeout=10)
+        b = self.make_bucket("expect")
+        bodies = [os.urandom(n) for n in (0, 0, 0, 5, 0, 1024, 0, 0, 70000, 3, 0)]
+        for i, body in enumerate(bodies):
+            put = s3.put_object(Bucket=b, Key=f"k{i}", Body=body)
+            what = f"put {i} ({len(body)} bytes)"
+            self.assertEqual(put.get("ETag"), f'"{hashlib.md5(body).hexdigest()}"', what)
+            self.assertEqual(put["ResponseMetadata"].get("RetryAttempts", 0), 0, what)
+        for i, body in enumerate(bodies):
+            self.assertEqual(s3.get_object(Bucket=b, Key=f"k{i}")["Body"].read(), body)
+
     def test_response_header_overrides(self):
         b = self.make_bucket("override")
         self.s3.put_object(Bucket=b, Key="o", Body=b"x", ContentType="text/plain")

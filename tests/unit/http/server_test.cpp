@@ -285,29 +285,88 @@ TEST(ServerTest, ExpectContinueSentOnFirstReadOnly) {
   EXPECT_EQ(r.body, "PUT /up 12345");
 }
 
-TEST(ServerTest, ExpectContinueRejectedEarlyClosesConnection) {
-  TestServer s([](HttpRequest& req) {
-    if (req.target == "/deny") {
-      HttpResponse r;
-      r.status = 403;
-      r.body = "denied";
-      return r;
-    }
-    return Echo(req);
-  });
+HttpResponse DenyOrEcho(HttpRequest& req) {
+  if (req.target.rfind("/deny", 0) == 0) {
+    HttpResponse r;
+    r.status = 403;
+    r.body = "denied";
+    return r;
+  }
+  return Echo(req);
+}
+
+// botocore sends Expect: 100-continue on every upload, empty ones included, and mishandles a pooled
+// connection whose Expect request was answered by a final status alone: the 100 comes first, always.
+TEST(ServerTest, ExpectContinueAnsweredForEmptyBodies) {
+  TestServer s(Echo);
+  RawClient c(s.port());
+  for (const char* framing : {"Content-Length: 0\r\n", ""}) {
+    ASSERT_TRUE(
+        c.Send(std::string("PUT /empty HTTP/1.1\r\nHost: x\r\n") + framing + "Expect: 100-continue\r\n\r\n"));
+    EXPECT_EQ(c.ReadHead(), "HTTP/1.1 100 Continue\r\n\r\n");
+    auto r = c.ReadResponse();
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "PUT /empty ");
+    EXPECT_EQ(r.headers.count("connection"), 0u);
+  }
+  // The same connection then carries an upload that is read, with its own 100.
+  ASSERT_TRUE(c.Send("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"));
+  EXPECT_EQ(c.ReadHead(), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(c.Send("abc"));
+  auto up = c.ReadResponse();
+  ASSERT_TRUE(up.ok);
+  EXPECT_EQ(up.body, "PUT /up abc");
+  EXPECT_EQ(c.buffer(), "");
+}
+
+TEST(ServerTest, ExpectContinueIgnoredForHttp10) {
+  TestServer s(Echo);
+  RawClient c(s.port());
+  ASSERT_TRUE(c.Send("PUT /old HTTP/1.0\r\nHost: x\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n"));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.status, 200);  // no interim response: HTTP/1.0 has none
+}
+
+TEST(ServerTest, ExpectContinueRejectedEarlyLargeBodyClosesWithout100) {
+  TestServer s(DenyOrEcho);
   RawClient c(s.port());
   ASSERT_TRUE(
       c.Send("PUT /deny HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\nExpect: 100-continue\r\n\r\n"));
   auto r = c.ReadResponse();
   ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.status, 403);                     // no "100 Continue": the client is spared the upload...
+  EXPECT_EQ(r.headers["connection"], "close");  // ...and the connection ends with it
+  EXPECT_TRUE(c.ClosedWithin(5000));
+  EXPECT_EQ(c.buffer(), "");
+}
+
+TEST(ServerTest, ExpectContinueRejectedEarlyChunkedBodyClosesWithout100) {
+  TestServer s(DenyOrEcho);
+  RawClient c(s.port());
+  ASSERT_TRUE(
+      c.Send("PUT /deny HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.status, 403);
-  // Closed (botocore would read the next response on this connection against this one's status).
   EXPECT_EQ(r.headers["connection"], "close");
-  EXPECT_EQ(c.buffer(), "");  // no "100 Continue" was sent
-  // The client never sends the body; a new connection serves the next request.
-  RawClient again(s.port());
-  ASSERT_TRUE(again.Send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n"));
-  auto next = again.ReadResponse();
+  EXPECT_TRUE(c.ClosedWithin(5000));
+}
+
+TEST(ServerTest, ExpectContinueRejectedEarlySmallBodyIsSolicitedAndDrained) {
+  TestServer s(DenyOrEcho);
+  RawClient c(s.port());
+  ASSERT_TRUE(c.Send("PUT /deny HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"));
+  EXPECT_EQ(c.ReadHead(), "HTTP/1.1 100 Continue\r\n\r\n");
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.headers.count("connection"), 0u);
+  // The client sends the body after the 100 (and may read the final response first); the server
+  // discards it and the connection serves the next request.
+  ASSERT_TRUE(c.Send("0123456789GET /next HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto next = c.ReadResponse();
   ASSERT_TRUE(next.ok);
   EXPECT_EQ(next.body, "GET /next ");
 }

@@ -170,7 +170,8 @@ void MergeExistingColumns(const json::object& existing, json::object& input) {
   std::vector<Column> merged;
   for (const auto& [n, t] : old_cols) merged.push_back({n, t});
   for (const auto& [n, t] : new_cols) {
-    auto it = std::find_if(merged.begin(), merged.end(), [&](const Column& c) { return c.name == n; });
+    // Clang before 16 cannot capture a structured binding: captured by name instead.
+    auto it = std::find_if(merged.begin(), merged.end(), [&n = n](const Column& c) { return c.name == n; });
     if (it == merged.end()) {
       merged.push_back({n, t});
     } else {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "common/encoding.hpp"
 
@@ -85,6 +86,32 @@ TEST(Canonical, AmzDateRoundTrip) {
   ASSERT_TRUE(h.has_value());
   EXPECT_EQ(*h, *t);
   EXPECT_FALSE(ParseHttpDate("yesterday").has_value());
+}
+
+// system_clock (64-bit nanoseconds) ends in April 2262; request times are bounded well before it so that
+// neither the conversion nor the skew and expiry arithmetic can overflow.
+TEST(Canonical, DatesOutsideTheClockRangeAreRefused) {
+  EXPECT_TRUE(ParseAmzDate("19000101T000000Z").has_value());
+  EXPECT_TRUE(ParseAmzDate("21991231T235959Z").has_value());
+  EXPECT_EQ(FormatAmzDate(*ParseAmzDate("21991231T235959Z")), "21991231T235959Z");
+  for (const char* text :
+       {"18991231T235959Z", "22000101T000000Z", "22620411T234717Z", "99991231T235959Z", "00000101T000000Z"}) {
+    EXPECT_FALSE(ParseAmzDate(text).has_value()) << text;
+  }
+  EXPECT_TRUE(ParseHttpDate("Tue, 31 Dec 2199 23:59:59 GMT").has_value());
+  EXPECT_TRUE(ParseHttpDate("Mon, 01 Jan 1900 00:00:00 GMT").has_value());
+  for (const char* text : {"Wed, 01 Jan 2200 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT",
+                           "Sat, 01 Jan 0000 00:00:00 GMT", "Sun, 31 Dec 1899 23:59:59 GMT"}) {
+    EXPECT_FALSE(ParseHttpDate(text).has_value()) << text;
+  }
+  EXPECT_TRUE(TimeFromUnixSeconds(0).has_value());
+  EXPECT_TRUE(TimeFromUnixSeconds(7258118399).has_value());  // 2199-12-31T23:59:59Z
+  EXPECT_FALSE(TimeFromUnixSeconds(7258118400).has_value());
+  EXPECT_TRUE(TimeFromUnixSeconds(-2208988800).has_value());  // 1900-01-01T00:00:00Z
+  EXPECT_FALSE(TimeFromUnixSeconds(-2208988801).has_value());
+  EXPECT_FALSE(TimeFromUnixSeconds(9223372037).has_value());  // past the end of the clock
+  EXPECT_FALSE(TimeFromUnixSeconds(std::numeric_limits<long long>::max()).has_value());
+  EXPECT_FALSE(TimeFromUnixSeconds(std::numeric_limits<long long>::min()).has_value());
 }
 
 // AWS's derived-key example (IAM docs: "Examples of how to derive a signing key").

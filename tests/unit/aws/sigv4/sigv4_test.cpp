@@ -576,6 +576,68 @@ TEST(PeekScope, HeaderAndQuery) {
 
 // ---- SigV2. ----
 
+// A date past the range the clock can hold is answered as a malformed one, in every form and style.
+TEST_F(SigV4Test, FarFutureDatesAnswerTheMalformedDateError) {
+  const auto now = At(2024, 1, 1, 0, 0, 0);
+  auto error_for = [&](std::string target, std::vector<std::pair<std::string, std::string>> headers,
+                       ErrorStyle style, bool sign_v4) {
+    headers.emplace_back("Host", "localhost");
+    http::HttpRequest request = MakeRequest("GET", target, {});
+    if (sign_v4) SignRequest(request, "AKIDEXAMPLE", kSuiteSecret, "us-east-1", "s3", now, Sha256Hex(""));
+    for (auto& [k, v] : headers) request.headers.Set(k, v);
+    auto r = Authenticate(request, creds_, OptionsAt(now, style));
+    EXPECT_FALSE(r.ok()) << target;
+    return r.ok() ? Error{} : r.error();
+  };
+  auto expect_same = [](const Error& got, const Error& malformed, const std::string& what) {
+    EXPECT_EQ(got.code, malformed.code) << what;
+    EXPECT_EQ(got.message, malformed.message) << what;
+    EXPECT_EQ(got.http_status, malformed.http_status) << what;
+  };
+  for (auto style : {ErrorStyle::kS3, ErrorStyle::kJson, ErrorStyle::kQuery}) {
+    // SigV4 header: X-Amz-Date (the credential scope date matches, so only the range can fail it).
+    Error bad = error_for("/", {{"X-Amz-Date", "2024010xT000000Z"}}, style, true);
+    for (const char* date : {"22000101T000000Z", "22620412T000000Z", "99991231T235959Z"}) {
+      expect_same(error_for("/", {{"X-Amz-Date", date}}, style, true), bad, date);
+    }
+    // SigV4 presigned: X-Amz-Date in the query.
+    auto presigned = [](const std::string& date) {
+      return "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F" + date.substr(0, 8) +
+             "%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=" + date +
+             "&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=00";
+    };
+    Error bad_query = error_for(presigned("2024010xT000000Z"), {}, style, false);
+    EXPECT_EQ(bad_query.code,
+              style == ErrorStyle::kS3 ? "AuthorizationQueryParametersError" : bad_query.code);
+    for (const char* date : {"22000101T000000Z", "99991231T235959Z"}) {
+      expect_same(error_for(presigned(date), {}, style, false), bad_query, date);
+    }
+  }
+  // SigV2 header: Date (and x-amz-date, read as an HTTP date first).
+  const std::string v2_auth = "AWS AKIDEXAMPLE:c2lnbmF0dXJl";
+  Error bad_v2 = error_for("/b/k", {{"Date", "garbage"}, {"Authorization", v2_auth}}, ErrorStyle::kS3, false);
+  EXPECT_EQ(bad_v2.code, "AccessDenied");
+  for (const char* date : {"Wed, 01 Jan 2200 00:00:00 GMT", "Fri, 31 Dec 9999 23:59:59 GMT"}) {
+    expect_same(error_for("/b/k", {{"Date", date}, {"Authorization", v2_auth}}, ErrorStyle::kS3, false),
+                bad_v2, date);
+    expect_same(error_for("/b/k", {{"X-Amz-Date", date}, {"Authorization", v2_auth}}, ErrorStyle::kS3, false),
+                bad_v2, date);
+  }
+  // SigV2 presigned: Expires, seconds since the epoch. The message names the value, so compare the rest.
+  auto v2_query = [](const std::string& expires) {
+    return "/b/k?AWSAccessKeyId=AKIDEXAMPLE&Signature=c2lnbmF0dXJl&Expires=" + expires;
+  };
+  for (const char* expires : {"abc", "7258118400", "9223372037", "9999999999", "99999999999999999999999"}) {
+    Error e = error_for(v2_query(expires), {}, ErrorStyle::kS3, false);
+    EXPECT_EQ(e.code, "AccessDenied") << expires;
+    EXPECT_EQ(e.message, std::string("Invalid date (should be seconds since epoch): ") + expires);
+    EXPECT_EQ(e.http_status, 403);
+  }
+  // The last second in range is a date like any other: checked, then the signature fails.
+  EXPECT_EQ(error_for(v2_query("7258118399"), {}, ErrorStyle::kS3, false).code, "SignatureDoesNotMatch");
+  EXPECT_EQ(error_for(v2_query("1"), {}, ErrorStyle::kS3, false).message, "Request has expired");
+}
+
 TEST_F(SigV4Test, SigV2DocExample) {
   // S3 docs (RESTAuthentication): GET /photos/puppy.jpg on johnsmith.s3.amazonaws.com (virtual-hosted).
   auto request = MakeRequest("GET", "/photos/puppy.jpg",
