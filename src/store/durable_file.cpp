@@ -65,6 +65,16 @@ Status FsyncDirectory(const std::string& dir) {
   return Status::Ok();
 }
 
+Status FsyncFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("open", path, errno);
+  int rc = ::fdatasync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return IoError("fdatasync", path, err);
+  return Status::Ok();
+}
+
 Status CreateDirectoriesDurably(const std::string& dir, mode_t mode) {
   if (dir.empty()) return Status::Ok();
   struct stat st;

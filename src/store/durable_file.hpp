@@ -27,6 +27,9 @@ Result<std::string> ReadFile(const std::string& path);
 // fsync(2) on a directory, which makes the entries created, renamed or removed in it durable.
 Status FsyncDirectory(const std::string& dir);
 
+// fdatasync(2) on the file at `path`: makes what any process wrote to it so far durable.
+Status FsyncFile(const std::string& path);
+
 // mkdir -p, durably: every directory this call creates is fsynced into its parent.
 Status CreateDirectoriesDurably(const std::string& dir, mode_t mode = 0755);
 

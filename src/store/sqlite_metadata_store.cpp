@@ -6,6 +6,7 @@
 // the writer writes and gives each reader a stable snapshot. Every connection keeps its prepared
 // statements cached by SQL text, so the per-statement cost after the first use is bind + step.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdlib>
@@ -369,43 +370,56 @@ class SqliteMetadataStore final : public MetadataStore {
   }
 
   Status Migrate(std::string_view component, const std::vector<std::string>& statements) override {
-    {
-      CENOTE_ASSIGN_OR_RETURN(auto txn, Begin(Mode::kWrite));
-      CENOTE_RETURN_IF_ERROR(
-          txn->Exec("CREATE TABLE IF NOT EXISTS schema_versions ("
-                    " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
-      CENOTE_RETURN_IF_ERROR(txn->Commit());
-    }
-    std::int64_t from = -1;  // the version found before the first step this call applies
-    std::int64_t to = 0;
-    for (std::size_t i = 0; i < statements.size(); ++i) {
-      const std::int64_t version = static_cast<std::int64_t>(i + 1);
-      CENOTE_ASSIGN_OR_RETURN(auto txn, Begin(Mode::kWrite));
-      // Read the version inside the write transaction: concurrent Migrate calls (or processes) see
-      // each other's result instead of applying the same step twice.
-      CENOTE_ASSIGN_OR_RETURN(
-          auto row,
-          txn->QueryOne("SELECT version FROM schema_versions WHERE component = ?", {std::string(component)}));
-      std::int64_t current = row.has_value() ? AsInt((*row)[0]) : 0;
-      if (current >= version) continue;
-      // A version may hold several statements (a table and its indexes); the write transaction
-      // runs on writer_, so the script is part of it.
-      CENOTE_RETURN_IF_ERROR(writer_->ExecScript(statements[i]));
-      CENOTE_RETURN_IF_ERROR(
-          txn->Exec("INSERT INTO schema_versions (component, version) VALUES (?, ?) "
-                    "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-                    {std::string(component), version}));
-      CENOTE_RETURN_IF_ERROR(txn->Commit());
+    // One write transaction for every step this call applies (SQLite's DDL is transactional): a component's
+    // schema moves from its old version to its newest at once, or not at all, for one commit (one fsync)
+    // instead of one per step. The version is read inside it: concurrent Migrate calls (or processes) see
+    // each other's result instead of applying the same step twice.
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Begin(Mode::kWrite));
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("CREATE TABLE IF NOT EXISTS schema_versions ("
+                  " component TEXT PRIMARY KEY, version INTEGER NOT NULL)"));
+    CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT version FROM schema_versions WHERE component = ?",
+                                                    {std::string(component)}));
+    const std::int64_t from = row.has_value() ? AsInt((*row)[0]) : 0;
+    const std::int64_t to = static_cast<std::int64_t>(statements.size());
+    if (from >= to) return txn->Commit();
+    for (std::int64_t version = from + 1; version <= to; ++version) {
+      // A version may hold several statements (a table and its indexes); the write transaction runs on
+      // writer_, so the script is part of it.
+      CENOTE_RETURN_IF_ERROR(writer_->ExecScript(statements[static_cast<std::size_t>(version - 1)]));
       // Step by step at debug; the platform logs one summary line (TakeMigrationSummary).
-      spdlog::debug("metadata store: migrated {} to schema version {}", component, version);
-      if (from < 0) from = current;
-      to = version;
+      spdlog::debug("metadata store: migrating {} to schema version {}", component, version);
     }
-    if (from >= 0) {
-      MutexLock lock(migrations_mu_);
-      migrations_.push_back(AppliedMigrations{std::string(component), from, to});
-    }
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("INSERT INTO schema_versions (component, version) VALUES (?, ?) "
+                  "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                  {std::string(component), to}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
+    MutexLock lock(migrations_mu_);
+    migrations_.push_back(AppliedMigrations{std::string(component), from, to});
     return Status::Ok();
+  }
+
+  Status DeferDurability() override {
+    // The writer connection is the only one that commits; the gate keeps any transaction off it meanwhile.
+    writer_gate_.Acquire();
+    Status st = writer_->ExecScript("PRAGMA synchronous=NORMAL");
+    writer_gate_.Release();
+    return st;
+  }
+
+  Status RestoreDurability() override {
+    writer_gate_.Acquire();
+    Status st = writer_->ExecScript("PRAGMA synchronous=FULL");
+    writer_gate_.Release();
+    CENOTE_RETURN_IF_ERROR(st);
+    // What was committed meanwhile sits in the WAL (and, after a checkpoint, the database file) without
+    // an fsync: sync both files, then their directory (they may have been created by this start).
+    for (const std::string& file : {path_ + "-wal", path_}) {
+      if (::access(file.c_str(), F_OK) != 0) continue;
+      CENOTE_RETURN_IF_ERROR(FsyncFile(file));
+    }
+    return FsyncDirectory(ParentDirectory(path_));
   }
 
   std::string TakeMigrationSummary() override {

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "aws/model/embedded.hpp"
@@ -156,9 +157,17 @@ class ServiceModel::Builder {
  public:
   explicit Builder(ServiceModel& m) : m_(m) {}
 
+  // Everything (eager parsing): the metadata, then the shapes and operations.
   Status Build(const json::object& root) {
     const json::object* metadata = root.contains("metadata") ? root.at("metadata").if_object() : nullptr;
     if (!metadata) return ModelError("model has no metadata");
+    CENOTE_RETURN_IF_ERROR(ReadMetadata(*metadata));
+    return BuildBody(root);
+  }
+
+  // The metadata only: what the registry indexes and the pipeline reads before it needs an operation.
+  Status ReadMetadata(const json::object& metadata_object) {
+    const json::object* metadata = &metadata_object;
     m_.uid_ = StringOr(*metadata, "uid");
     m_.endpoint_prefix_ = StringOr(*metadata, "endpointPrefix");
     m_.signing_name_ = StringOr(*metadata, "signingName", m_.endpoint_prefix_);
@@ -179,7 +188,11 @@ class ServiceModel::Builder {
     if (m_.protocols_.empty()) m_.protocols_.push_back(m_.protocol_);
     if (m_.endpoint_prefix_.empty() || m_.protocol_.empty())
       return ModelError("model lacks endpointPrefix/protocol");
+    return Status::Ok();
+  }
 
+  // The shapes and operations (lazily, on the model's first use; the metadata is already read).
+  Status BuildBody(const json::object& root) {
     static const json::object kEmpty;
     const json::object* shapes = root.contains("shapes") ? root.at("shapes").if_object() : &kEmpty;
     if (!shapes) return ModelError("shapes is not an object");
@@ -395,7 +408,10 @@ class ServiceModel::Builder {
 
 ServiceModel::~ServiceModel() = default;
 
-Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(const ModelSource& source) {
+namespace {
+
+// The whole model: the min.json with the overlays merged in.
+Result<json::value> ParseSource(const ModelSource& source) {
   boost::system::error_code ec;
   json::value root = json::parse(source.model, ec);
   if (ec || !root.is_object()) return ModelError("model is not valid JSON: " + ec.message());
@@ -406,11 +422,130 @@ Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(const ModelSource& sou
     if (patch.is_object()) patch.as_object().erase("//");  // the overlay's documentation key
     MergePatch(root, patch);
   }
+  return root;
+}
+
+// The raw text of the top-level member `key` of the JSON object `text`, found without parsing the rest:
+// a model's "metadata" comes before its large "operations" and "shapes", so this reads a few hundred bytes
+// of a 300 KB model. nullopt when absent or when the text is not an object this scanner can follow.
+std::optional<std::string_view> TopLevelMember(std::string_view text, std::string_view key) {
+  std::size_t i = 0;
+  auto skip_space = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t')) ++i;
+  };
+  // Past a JSON string starting at text[i] == '"'; returns its raw contents.
+  auto read_string = [&]() -> std::optional<std::string_view> {
+    std::size_t start = ++i;
+    while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+    if (i >= text.size()) return std::nullopt;
+    return text.substr(start, i++ - start);
+  };
+  // Past any JSON value starting at text[i].
+  auto skip_value = [&]() -> bool {
+    int depth = 0;
+    do {
+      if (i >= text.size()) return false;
+      char c = text[i];
+      if (c == '"') {
+        if (!read_string()) return false;
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if (c == '}' || c == ']') --depth;
+      if (depth < 0) return false;
+      ++i;
+      if (depth == 0 && c != '{' && c != '[' && c != '}' && c != ']') {
+        // a scalar: up to the next delimiter
+        while (i < text.size() && text[i] != ',' && text[i] != '}' && text[i] != ']') ++i;
+      }
+    } while (depth > 0);
+    return true;
+  };
+  skip_space();
+  if (i >= text.size() || text[i] != '{') return std::nullopt;
+  ++i;
+  while (true) {
+    skip_space();
+    if (i >= text.size() || text[i] != '"') return std::nullopt;
+    auto name = read_string();
+    if (!name) return std::nullopt;
+    skip_space();
+    if (i >= text.size() || text[i] != ':') return std::nullopt;
+    ++i;
+    skip_space();
+    std::size_t value_start = i;
+    if (!skip_value()) return std::nullopt;
+    if (*name == key) return text.substr(value_start, i - value_start);
+    skip_space();
+    if (i >= text.size() || text[i] != ',') return std::nullopt;
+    ++i;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(const ModelSource& source) {
+  CENOTE_ASSIGN_OR_RETURN(json::value root, ParseSource(source));
   std::unique_ptr<ServiceModel> model(new ServiceModel());
   Builder builder(*model);
   CENOTE_RETURN_IF_ERROR(builder.Build(root.as_object()));
   model->constraints_json_ = std::string(source.constraints);
+  std::call_once(model->body_once_, [] {});  // the body is built: EnsureBody() has nothing to do
   return model;
+}
+
+Result<std::unique_ptr<ServiceModel>> ServiceModel::ParseLazily(const ModelSource& source) {
+  // The metadata of the model and of its overlays (an overlay may add Cenote's metadata keys).
+  auto metadata_text = TopLevelMember(source.model, "metadata");
+  if (!metadata_text) return ModelError("model has no metadata object at its top level");
+  boost::system::error_code ec;
+  json::value metadata = json::parse(*metadata_text, ec);
+  if (ec || !metadata.is_object()) return ModelError("model metadata is not valid JSON: " + ec.message());
+  for (std::string_view overlay : source.overlays) {
+    if (overlay.empty()) continue;
+    json::value patch = json::parse(overlay, ec);  // overlays are small; only the base ones are here
+    if (ec) return ModelError("overlay is not valid JSON: " + ec.message());
+    if (const auto* m = patch.is_object() ? patch.as_object().if_contains("metadata") : nullptr) {
+      MergePatch(metadata, *m);
+    }
+  }
+  std::unique_ptr<ServiceModel> model(new ServiceModel());
+  Builder builder(*model);
+  CENOTE_RETURN_IF_ERROR(builder.ReadMetadata(metadata.as_object()));
+  model->lazy_source_ = source;
+  model->constraints_json_ = std::string(source.constraints);
+  return model;
+}
+
+void ServiceModel::EnsureBody() const {
+  std::call_once(body_once_, [this] {
+    // The shapes and operations are this model's own (non-const) members; building them once, here, before
+    // any caller of the accessors that wait for them reads them, is what the header's note promises.
+    ServiceModel& self = const_cast<ServiceModel&>(*this);
+    Result<json::value> root = ParseSource(lazy_source_);
+    Status st = root ? Builder(self).BuildBody(root->as_object()) : Status(root.error());
+    if (!st) {
+      // Cannot happen for the pinned models (ModelTest.AllEmbeddedModelsLoad); the model then has no
+      // operations, so its requests are answered as unknown operations.
+      std::fprintf(stderr, "cenote: model %s failed to load: %s\n", uid_.c_str(), st.error().message.c_str());
+      self.shapes_.clear();
+      self.named_shapes_.clear();
+      self.operation_storage_.clear();
+      self.operations_by_name_.clear();
+      self.operation_list_.clear();
+    }
+  });
+}
+
+const std::string& ServiceModel::xml_namespace() const {
+  // For rest-xml the namespace comes from the operations' payloads.
+  if (protocol_ == "rest-xml") EnsureBody();
+  return xml_namespace_;
+}
+
+const std::vector<const Operation*>& ServiceModel::operations() const {
+  EnsureBody();
+  return operation_list_;
 }
 
 Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(std::string_view model_json,
@@ -512,6 +647,7 @@ Status ServiceModel::ApplyConstraints() {
 }
 
 Status ServiceModel::LoadConstraints() const {
+  EnsureBody();
   std::call_once(constraints_once_, [this] {
     // The shapes are this model's own (non-const) objects; writing them once, here, before any caller of
     // LoadConstraints reads them, is what the header's thread-safety note promises.
@@ -525,11 +661,13 @@ Status ServiceModel::LoadConstraints() const {
 }
 
 const Operation* ServiceModel::FindOperation(std::string_view name) const {
+  EnsureBody();
   auto it = operations_by_name_.find(name);
   return it == operations_by_name_.end() ? nullptr : it->second;
 }
 
 const Shape* ServiceModel::FindShape(std::string_view name) const {
+  EnsureBody();
   auto it = named_shapes_.find(name);
   return it == named_shapes_.end() ? nullptr : it->second;
 }
@@ -582,7 +720,7 @@ const ModelRegistry& ModelRegistry::Embedded() {
           source.overlays.push_back(o.data);
         }
       }
-      auto model = ServiceModel::Parse(source);
+      auto model = ServiceModel::ParseLazily(source);
       if (model) {
         r->Add(std::move(model).value());
       } else {

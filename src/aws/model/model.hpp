@@ -165,7 +165,12 @@ class ServiceModel {
   // and applied later, by LoadConstraints(). Fails with InternalError (code "InvalidModel") on
   // malformed JSON or dangling shape references.
   static Result<std::unique_ptr<ServiceModel>> Parse(const ModelSource& source);
-  // The same with at most one overlay and no constraints.
+  // Reads only the metadata (of the model and of the overlays) now; the shapes and operations are parsed
+  // on the model's first use (FindOperation, operations(), FindShape, LoadConstraints, a rest-xml
+  // xml_namespace()), once, thread-safely. `source`'s text must outlive the model (the embedded models
+  // do). For the server's start: parsing every model up front cost most of its start time.
+  static Result<std::unique_ptr<ServiceModel>> ParseLazily(const ModelSource& source);
+  // The same as Parse with at most one overlay and no constraints.
   static Result<std::unique_ptr<ServiceModel>> Parse(std::string_view model_json,
                                                      std::string_view overlay_json = {});
 
@@ -184,7 +189,7 @@ class ServiceModel {
   const std::string& api_version() const { return api_version_; }
   // Response namespace: metadata xmlNamespace (query services) or, for rest-xml, the namespace the
   // model's request payloads use (S3: http://s3.amazonaws.com/doc/2006-03-01/).
-  const std::string& xml_namespace() const { return xml_namespace_; }
+  const std::string& xml_namespace() const;
   bool aws_query_compatible() const { return aws_query_compatible_; }
   // The error code of input-constraint violations for json and rest-json requests: the overlay's
   // metadata "validationErrorCode" (a Cenote extension; Athena: "InvalidRequestException"), else
@@ -203,7 +208,7 @@ class ServiceModel {
   Status LoadConstraints() const;
 
   const Operation* FindOperation(std::string_view name) const;
-  const std::vector<const Operation*>& operations() const { return operation_list_; }
+  const std::vector<const Operation*>& operations() const;
   const Shape* FindShape(std::string_view name) const;
 
  private:
@@ -211,6 +216,8 @@ class ServiceModel {
   class Builder;
 
   Status ApplyConstraints();
+  // Builds the shapes and operations of a lazily parsed model (once; see ParseLazily).
+  void EnsureBody() const;
 
   std::string uid_, endpoint_prefix_, signing_name_, service_id_, protocol_, json_version_, target_prefix_,
       api_version_, xml_namespace_;
@@ -223,6 +230,9 @@ class ServiceModel {
   std::deque<Operation> operation_storage_;
   std::map<std::string, const Operation*, std::less<>> operations_by_name_;
   std::vector<const Operation*> operation_list_;
+  // ParseLazily's text, parsed by EnsureBody; body_once_ is done at once for models parsed eagerly.
+  ModelSource lazy_source_;
+  mutable std::once_flag body_once_;
   // The constraint overlay until LoadConstraints applies it (then released).
   std::string constraints_json_;
   mutable std::once_flag constraints_once_;

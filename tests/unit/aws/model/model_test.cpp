@@ -1,5 +1,7 @@
 #include "aws/model/model.hpp"
 
+#include "aws/model/embedded.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -22,6 +24,37 @@ TEST(ModelTest, AllEmbeddedModelsLoad) {
 
 // Every constraint overlay applies cleanly (names only operations, shapes and members its model has).
 // Also reports what applying them costs, the time deferred from start to each service's first request.
+// The registry parses only each model's metadata at start and the rest on first use: the lazily built
+// models must be the eager ones.
+TEST(ModelTest, LazyModelsMatchEagerlyParsedOnes) {
+  const ModelRegistry& registry = ModelRegistry::Embedded();
+  for (const EmbeddedFile& file : EmbeddedModels()) {
+    ModelSource source;
+    source.model = file.data;
+    for (const EmbeddedFile& o : EmbeddedOverlays()) {
+      if (o.name == std::string(file.uid) + ".json") source.overlays.push_back(o.data);
+    }
+    auto eager = ServiceModel::Parse(source);
+    ASSERT_TRUE(eager.ok()) << file.uid;
+    const ServiceModel* lazy = registry.ByEndpointPrefix((*eager)->endpoint_prefix());
+    ASSERT_NE(lazy, nullptr) << file.uid;
+    EXPECT_EQ(lazy->uid(), (*eager)->uid());
+    EXPECT_EQ(lazy->protocol(), (*eager)->protocol());
+    EXPECT_EQ(lazy->protocols(), (*eager)->protocols());
+    EXPECT_EQ(lazy->signing_name(), (*eager)->signing_name());
+    EXPECT_EQ(lazy->target_prefix(), (*eager)->target_prefix());
+    EXPECT_EQ(lazy->json_version(), (*eager)->json_version());
+    EXPECT_EQ(lazy->validation_error_code(), (*eager)->validation_error_code());
+    EXPECT_EQ(lazy->aws_query_compatible(), (*eager)->aws_query_compatible());
+    EXPECT_EQ(lazy->xml_namespace(), (*eager)->xml_namespace()) << file.uid;
+    ASSERT_EQ(lazy->operations().size(), (*eager)->operations().size()) << file.uid;
+    for (std::size_t i = 0; i < lazy->operations().size(); ++i) {
+      EXPECT_EQ(lazy->operations()[i]->name, (*eager)->operations()[i]->name);
+      EXPECT_EQ(lazy->operations()[i]->request_uri, (*eager)->operations()[i]->request_uri);
+    }
+  }
+}
+
 TEST(ModelTest, AllConstraintOverlaysApply) {
   const ModelRegistry& r = ModelRegistry::Embedded();
   std::int64_t total = 0;
