@@ -12,7 +12,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <ctime>
 #include <deque>
@@ -24,6 +23,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/mutex.hpp"
 #include "http/server.hpp"
 
 namespace cenote::http {
@@ -103,23 +103,25 @@ struct Stream {
   bool request_complete = false;  // END_STREAM received
   bool handler_done = false;      // the handler no longer reads: DATA is discarded at once
 
-  std::mutex mu;
-  std::condition_variable cv;
-  // mu: request body, filled by the strand, drained by the handler.
-  std::deque<std::string> in;
-  std::size_t in_off = 0;  // consumed bytes of in.front()
-  std::size_t in_bytes = 0;
-  bool in_eof = false;
-  Headers trailers;
-  std::size_t trailer_bytes = 0;
-  bool closed = false;  // nghttp2 closed the stream (reset, or done) or the connection went away
-  // mu: response body, filled by the worker, drained by the data provider.
-  std::deque<std::string> out;
-  std::size_t out_off = 0;
-  std::size_t out_bytes = 0;
-  bool out_eof = false;
-  bool out_failed = false;
-  bool deferred = false;  // the data provider returned NGHTTP2_ERR_DEFERRED and awaits a resume
+  Mutex mu;
+  CondVar cv{mu};
+  // Request body, filled by the strand, drained by the handler.
+  std::deque<std::string> in GUARDED_BY(mu);
+  std::size_t in_off GUARDED_BY(mu) = 0;  // consumed bytes of in.front()
+  std::size_t in_bytes GUARDED_BY(mu) = 0;
+  bool in_eof GUARDED_BY(mu) = false;
+  Headers trailers GUARDED_BY(mu);
+  std::size_t trailer_bytes GUARDED_BY(mu) = 0;
+  bool closed GUARDED_BY(mu) =
+      false;  // nghttp2 closed the stream (reset, or done) or the connection went away
+  // Response body, filled by the worker, drained by the data provider.
+  std::deque<std::string> out GUARDED_BY(mu);
+  std::size_t out_off GUARDED_BY(mu) = 0;
+  std::size_t out_bytes GUARDED_BY(mu) = 0;
+  bool out_eof GUARDED_BY(mu) = false;
+  bool out_failed GUARDED_BY(mu) = false;
+  bool deferred GUARDED_BY(mu) =
+      false;  // the data provider returned NGHTTP2_ERR_DEFERRED and awaits a resume
 };
 
 struct ResponseHead {
@@ -231,7 +233,7 @@ class Http2BodyReader final : public BodyReader {
       stream->handler_done = true;
       std::size_t unread = 0;
       {
-        std::lock_guard<std::mutex> lock(stream->mu);
+        MutexLock lock(stream->mu);
         unread = stream->in_bytes;
         stream->in.clear();
         stream->in_off = 0;
@@ -248,37 +250,40 @@ class Http2BodyReader final : public BodyReader {
       expect_continue_ = false;
       session_->Post([session = session_, stream = stream_] { session->SubmitContinue(stream); });
     }
-    std::unique_lock<std::mutex> lock(stream_->mu);
-    if (stream_->in_bytes == 0 && !stream_->in_eof && !stream_->closed && pending_consume_ > 0) {
+    Stream& s = *stream_;
+    MutexLock lock(s.mu);
+    if (s.in_bytes == 0 && !s.in_eof && !s.closed && pending_consume_ > 0) {
       // About to wait: the peer may be blocked on exactly the window we have not returned yet.
       FlushConsume();
     }
-    auto ready = [&] { return stream_->in_bytes > 0 || stream_->in_eof || stream_->closed; };
+    auto ready = [&s]() EXCLUSIVE_LOCKS_REQUIRED(s.mu) { return s.in_bytes > 0 || s.in_eof || s.closed; };
     if (session_->timeout_ms() < 0) {
-      stream_->cv.wait(lock, ready);
-    } else if (!stream_->cv.wait_for(lock, std::chrono::milliseconds(session_->timeout_ms()), ready)) {
+      while (!ready()) s.cv.Wait(lock);
+    } else if (!s.cv.WaitUntil(
+                   lock, std::chrono::steady_clock::now() + std::chrono::milliseconds(session_->timeout_ms()),
+                   ready)) {
       failed_ = TimeoutError();
       return *failed_;
     }
-    if (stream_->in_bytes > 0) {
+    if (s.in_bytes > 0) {
       std::size_t copied = 0;
-      while (copied < n && !stream_->in.empty()) {
-        std::string& front = stream_->in.front();
-        std::size_t take = std::min(n - copied, front.size() - stream_->in_off);
-        std::memcpy(buf + copied, front.data() + stream_->in_off, take);
+      while (copied < n && !s.in.empty()) {
+        std::string& front = s.in.front();
+        std::size_t take = std::min(n - copied, front.size() - s.in_off);
+        std::memcpy(buf + copied, front.data() + s.in_off, take);
         copied += take;
-        stream_->in_off += take;
-        if (stream_->in_off == front.size()) {
-          stream_->in.pop_front();
-          stream_->in_off = 0;
+        s.in_off += take;
+        if (s.in_off == front.size()) {
+          s.in.pop_front();
+          s.in_off = 0;
         }
       }
-      stream_->in_bytes -= copied;
+      s.in_bytes -= copied;
       pending_consume_ += copied;
       if (pending_consume_ >= kConsumeBatch) FlushConsume();
       return copied;
     }
-    if (stream_->in_eof) {
+    if (s.in_eof) {
       done_ = true;
       return std::size_t{0};
     }
@@ -488,9 +493,9 @@ void Http2SessionImpl::Close() {
   closed_ = true;
   timer_.cancel();
   for (auto& [id, stream] : streams_) {
-    std::lock_guard<std::mutex> lock(stream->mu);
+    MutexLock lock(stream->mu);
     stream->closed = true;
-    stream->cv.notify_all();
+    stream->cv.SignalAll();
   }
   streams_.clear();
   if (session_) {
@@ -537,7 +542,7 @@ int Http2SessionImpl::OnHeader(nghttp2_session*, const nghttp2_frame* frame, con
     return 0;
   }
   // Trailers.
-  std::lock_guard<std::mutex> lock(stream->mu);
+  MutexLock lock(stream->mu);
   stream->trailer_bytes += namelen + valuelen + 32;
   if (stream->trailer_bytes <= limit && (n.empty() || n.front() != ':')) {
     stream->trailers.Add(std::string(n), std::string(v));
@@ -555,7 +560,8 @@ int Http2SessionImpl::OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, 
       if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
         if (end_stream) {
           stream->request_complete = true;
-          stream->in_eof = true;  // not shared yet: no worker has the stream
+          MutexLock lock(stream->mu);  // not shared yet (no worker has the stream): uncontended
+          stream->in_eof = true;
         }
         auto it = self->streams_.find(frame->hd.stream_id);
         if (it != self->streams_.end()) self->Dispatch(it->second);
@@ -595,11 +601,11 @@ int Http2SessionImpl::OnDataChunk(nghttp2_session* session, uint8_t, int32_t str
   auto* self = static_cast<Http2SessionImpl*>(user);
   Stream* stream = self->FindStream(stream_id);
   if (stream && !stream->handler_done) {
-    std::lock_guard<std::mutex> lock(stream->mu);
+    MutexLock lock(stream->mu);
     if (!stream->closed) {
       stream->in.emplace_back(reinterpret_cast<const char*>(data), len);
       stream->in_bytes += len;
-      stream->cv.notify_all();
+      stream->cv.SignalAll();
       return 0;
     }
   }
@@ -616,7 +622,7 @@ int Http2SessionImpl::OnStreamClose(nghttp2_session* session, int32_t stream_id,
   self->streams_.erase(it);
   std::size_t unread = 0;
   {
-    std::lock_guard<std::mutex> lock(stream->mu);
+    MutexLock lock(stream->mu);
     stream->closed = true;
     unread = stream->in_bytes;
     stream->in.clear();
@@ -624,7 +630,7 @@ int Http2SessionImpl::OnStreamClose(nghttp2_session* session, int32_t stream_id,
     stream->in_bytes = 0;
     stream->out.clear();
     stream->out_bytes = 0;
-    stream->cv.notify_all();
+    stream->cv.SignalAll();
   }
   // The stream is gone, so its window no longer matters, but the connection's does.
   if (unread > 0) nghttp2_session_consume_connection(session, unread);
@@ -638,7 +644,7 @@ int Http2SessionImpl::OnStreamClose(nghttp2_session* session, int32_t stream_id,
 ssize_t Http2SessionImpl::ReadResponseData(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
                                            uint32_t* data_flags, nghttp2_data_source* source, void*) {
   auto* stream = static_cast<Stream*>(source->ptr);
-  std::lock_guard<std::mutex> lock(stream->mu);
+  MutexLock lock(stream->mu);
   if (stream->out_failed) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // RST_STREAM INTERNAL_ERROR
   std::size_t copied = 0;
   while (copied < length && !stream->out.empty()) {
@@ -653,7 +659,7 @@ ssize_t Http2SessionImpl::ReadResponseData(nghttp2_session*, int32_t, uint8_t* b
     }
   }
   stream->out_bytes -= copied;
-  if (copied > 0) stream->cv.notify_all();  // room for the pumping worker
+  if (copied > 0) stream->cv.SignalAll();  // room for the pumping worker
   if (stream->out_bytes == 0 && stream->out_eof) {
     *data_flags |= NGHTTP2_DATA_FLAG_EOF;
     return static_cast<ssize_t>(copied);
@@ -688,9 +694,9 @@ void Http2SessionImpl::Dispatch(const std::shared_ptr<Stream>& stream) {
 
 void Http2SessionImpl::EndRequestBody(Stream& stream) {
   stream.request_complete = true;
-  std::lock_guard<std::mutex> lock(stream.mu);
+  MutexLock lock(stream.mu);
   stream.in_eof = true;
-  stream.cv.notify_all();
+  stream.cv.SignalAll();
 }
 
 void Http2SessionImpl::SubmitSimpleResponse(const std::shared_ptr<Stream>& stream, int status) {
@@ -704,7 +710,7 @@ void Http2SessionImpl::SubmitSimpleResponse(const std::shared_ptr<Stream>& strea
                  {"server", "Cenote"}};
   head.has_body = true;
   {
-    std::lock_guard<std::mutex> lock(stream->mu);
+    MutexLock lock(stream->mu);
     stream->out.push_back(std::move(body));
     stream->out_bytes = stream->out.back().size();
     stream->out_eof = true;
@@ -771,7 +777,7 @@ void Http2SessionImpl::RunHandler(const std::shared_ptr<Stream>& stream, bool tl
   std::optional<std::uint64_t> length;
   bool empty_body;
   {
-    std::lock_guard<std::mutex> lock(stream->mu);
+    MutexLock lock(stream->mu);
     empty_body = stream->in_eof && stream->in_bytes == 0;
   }
   if (auto cl = request.headers.Get("content-length")) {
@@ -896,24 +902,26 @@ bool Http2SessionImpl::PushOut(const std::shared_ptr<Stream>& stream, std::strin
                                bool failed) {
   bool resume = false;
   {
-    std::unique_lock<std::mutex> lock(stream->mu);
-    auto room = [&] { return stream->closed || stream->out_bytes < kStreamOutLimit; };
+    Stream& s = *stream;
+    MutexLock lock(s.mu);
+    auto room = [&s]() EXCLUSIVE_LOCKS_REQUIRED(s.mu) { return s.closed || s.out_bytes < kStreamOutLimit; };
     if (timeout_ms_ < 0) {
-      stream->cv.wait(lock, room);
-    } else if (!stream->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms_), room)) {
+      while (!room()) s.cv.Wait(lock);
+    } else if (!s.cv.WaitUntil(
+                   lock, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_), room)) {
       // The client stopped reading this stream (window exhausted) for the idle timeout: reset it.
       failed = true;
       data.clear();
     }
-    if (stream->closed) return false;
+    if (s.closed) return false;
     if (!data.empty()) {
-      stream->out_bytes += data.size();
-      stream->out.push_back(std::move(data));
+      s.out_bytes += data.size();
+      s.out.push_back(std::move(data));
     }
-    if (eof) stream->out_eof = true;
-    if (failed) stream->out_failed = true;
-    resume = stream->deferred;
-    stream->deferred = false;
+    if (eof) s.out_eof = true;
+    if (failed) s.out_failed = true;
+    resume = s.deferred;
+    s.deferred = false;
   }
   if (resume) Post([self = shared_from_this(), id = stream->id] { self->ResumeData(id); });
   return !failed;

@@ -243,8 +243,8 @@ class Server::Impl {
   Result<std::uint16_t> Start();
   void Stop();
   void Wait() {
-    std::unique_lock<std::mutex> lock(state_mu_);
-    state_cv_.wait(lock, [this] { return stopped_; });
+    MutexLock lock(state_mu_);
+    while (!stopped_) state_cv_.Wait(lock);
   }
 
   void Register(Connection* c, const std::shared_ptr<Connection>& sp);
@@ -265,15 +265,15 @@ class Server::Impl {
 
   // Declared before io_: connections still referenced by unrun handlers are destroyed with io_ and
   // unregister themselves.
-  std::mutex conns_mu_;
-  std::condition_variable conns_cv_;
-  std::unordered_map<Connection*, std::weak_ptr<Connection>> conns_;
+  Mutex conns_mu_;
+  CondVar conns_cv_{conns_mu_};
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> conns_ GUARDED_BY(conns_mu_);
 
-  std::mutex state_mu_;
-  std::condition_variable state_cv_;
-  bool started_ = false;
-  bool stop_begun_ = false;
-  bool stopped_ = false;
+  Mutex state_mu_;
+  CondVar state_cv_{state_mu_};
+  bool started_ GUARDED_BY(state_mu_) = false;
+  bool stop_begun_ GUARDED_BY(state_mu_) = false;
+  bool stopped_ GUARDED_BY(state_mu_) = false;
 
   asio::io_context io_;
   std::unique_ptr<tcp::acceptor> acceptor_;
@@ -1140,19 +1140,19 @@ Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, boo
 // ---- Server::Impl ----
 
 void Server::Impl::Register(Connection* c, const std::shared_ptr<Connection>& sp) {
-  std::lock_guard<std::mutex> lock(conns_mu_);
+  MutexLock lock(conns_mu_);
   conns_.emplace(c, sp);
 }
 
 void Server::Impl::Unregister(Connection* c) {
-  std::lock_guard<std::mutex> lock(conns_mu_);
+  MutexLock lock(conns_mu_);
   conns_.erase(c);
-  if (conns_.empty()) conns_cv_.notify_all();
+  if (conns_.empty()) conns_cv_.SignalAll();
 }
 
 Result<std::uint16_t> Server::Impl::Start() {
   {
-    std::lock_guard<std::mutex> lock(state_mu_);
+    MutexLock lock(state_mu_);
     if (started_ || stop_begun_) return MakeError("InvalidState", "server already started or stopped", 500);
     started_ = true;
   }
@@ -1224,16 +1224,16 @@ void Server::Impl::Accept() {
 
 void Server::Impl::Stop() {
   {
-    std::unique_lock<std::mutex> lock(state_mu_);
+    MutexLock lock(state_mu_);
     if (stop_begun_) {
       // Another thread is stopping (or has stopped): wait for it to finish.
-      state_cv_.wait(lock, [this] { return stopped_; });
+      while (!stopped_) state_cv_.Wait(lock);
       return;
     }
     stop_begun_ = true;
     if (!started_) {
       stopped_ = true;
-      state_cv_.notify_all();
+      state_cv_.SignalAll();
       return;
     }
   }
@@ -1244,18 +1244,19 @@ void Server::Impl::Stop() {
     accept_retry_->cancel();
   });
   {
-    std::unique_lock<std::mutex> lock(conns_mu_);
+    MutexLock lock(conns_mu_);
     for (auto& [raw, weak] : conns_) {
       if (auto c = weak.lock()) {
         asio::post(c->executor(), [c] { c->CloseIfIdle(); });
       }
     }
     // In-flight requests finish and their connections close (workers check stopping()).
-    if (!conns_cv_.wait_for(lock, kStopGrace, [this] { return conns_.empty(); })) {
+    auto all_closed = [this]() EXCLUSIVE_LOCKS_REQUIRED(conns_mu_) { return conns_.empty(); };
+    if (!conns_cv_.WaitUntil(lock, std::chrono::steady_clock::now() + kStopGrace, all_closed)) {
       spdlog::warn("http: {} connection(s) still busy after the stop grace period; shutting them down",
                    conns_.size());
       for (auto& [raw, weak] : conns_) raw->HardShutdown();
-      conns_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return conns_.empty(); });
+      conns_cv_.WaitUntil(lock, std::chrono::steady_clock::now() + std::chrono::seconds(5), all_closed);
     }
   }
   io_.stop();
@@ -1265,10 +1266,10 @@ void Server::Impl::Stop() {
   io_threads_.clear();
   pool_.StopAndJoin();
   {
-    std::lock_guard<std::mutex> lock(state_mu_);
+    MutexLock lock(state_mu_);
     stopped_ = true;
   }
-  state_cv_.notify_all();
+  state_cv_.SignalAll();
 }
 
 // ---- Server ----

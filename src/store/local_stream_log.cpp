@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "common/checksum.hpp"
+#include "common/mutex.hpp"
 #include "store/durable_file.hpp"
 #include "store/free_space.hpp"
 #include "store/stream_log.hpp"
@@ -115,17 +116,20 @@ struct Writer {
   bool done = false;
 };
 
+// One log. `mu` guards its fields; the group-commit leader (the writer at the front of `writers`) also
+// writes and fsyncs the active segment's file with `mu` released, which no one else touches meanwhile.
 struct Log {
-  std::mutex mu;
-  std::condition_variable cv;
+  Mutex mu;
+  CondVar cv{mu};
   std::string dir;
-  bool loaded = false;
-  bool deleted = false;
-  std::vector<std::shared_ptr<Segment>> segments;  // by first sequence; the last one is appended to
-  std::uint64_t next_sequence = 0;     // next to assign (records of a group being written are below it)
-  std::uint64_t durable_sequence = 0;  // one past the last durable record: what readers may see
-  std::int64_t last_arrival_ms = 0;
-  std::deque<Writer*> writers;  // waiting appends; the front one is the group-commit leader
+  bool loaded GUARDED_BY(mu) = false;
+  bool deleted GUARDED_BY(mu) = false;
+  std::vector<std::shared_ptr<Segment>> segments
+      GUARDED_BY(mu);                                 // by first sequence; the last is appended to
+  std::uint64_t next_sequence GUARDED_BY(mu) = 0;     // next to assign (a group being written is below it)
+  std::uint64_t durable_sequence GUARDED_BY(mu) = 0;  // one past the last durable record: what readers see
+  std::int64_t last_arrival_ms GUARDED_BY(mu) = 0;
+  std::deque<Writer*> writers GUARDED_BY(mu);  // waiting appends; the front one is the group-commit leader
 };
 
 // Decodes the frame at buf[pos..). Returns the frame size, 0 when the frame is incomplete within `n`
@@ -221,7 +225,7 @@ class LocalStreamLog final : public StreamLog {
 
   Status CreateLog(const std::string& name, std::uint64_t first_sequence) override {
     if (!ValidLogName(name)) return MakeError("InvalidArgument", "invalid stream log name: " + name);
-    std::lock_guard<std::mutex> g(mu_);
+    MutexLock g(mu_);
     if (auto it = logs_.find(name); it != logs_.end()) return Status::Ok();
     std::string dir = root_ + "/" + name;
     if (fs::exists(dir)) {
@@ -247,14 +251,14 @@ class LocalStreamLog final : public StreamLog {
     if (!ValidLogName(name)) return Status::Ok();
     std::shared_ptr<Log> log;
     {
-      std::lock_guard<std::mutex> g(mu_);
+      MutexLock g(mu_);
       if (auto it = logs_.find(name); it != logs_.end()) {
         log = it->second;
         logs_.erase(it);
       }
     }
     if (log) {
-      std::lock_guard<std::mutex> g(log->mu);
+      MutexLock g(log->mu);
       log->deleted = true;
       log->segments.clear();
     }
@@ -279,15 +283,15 @@ class LocalStreamLog final : public StreamLog {
     if (options_.reserve != nullptr) CENOTE_RETURN_IF_ERROR(options_.reserve->Admit(bytes));
     Writer w;
     w.records = &records;
-    std::unique_lock<std::mutex> lk(log.mu);
+    MutexLock lk(log.mu);
     if (log.deleted) return NoSuchLog(name);
     log.writers.push_back(&w);
-    log.cv.wait(lk, [&] { return w.done || log.writers.front() == &w; });
+    while (!w.done && log.writers.front() != &w) log.cv.Wait(lk);
     if (w.done) {
       if (w.failed) return std::move(w.error);
       return std::move(w.sequences);
     }
-    CommitGroup(log, lk);
+    CommitGroup(log);
     if (w.failed) return std::move(w.error);
     return std::move(w.sequences);
   }
@@ -300,7 +304,7 @@ class LocalStreamLog final : public StreamLog {
     std::vector<std::pair<std::shared_ptr<Segment>, std::uint64_t>> plan;  // segment, durable end
     std::uint64_t start_offset = 0;
     {
-      std::lock_guard<std::mutex> g(log.mu);
+      MutexLock g(log.mu);
       if (log.deleted) return NoSuchLog(name);
       result.bounds = BoundsLocked(log);
       from_sequence = std::max(from_sequence, result.bounds.first_sequence);
@@ -352,7 +356,7 @@ class LocalStreamLog final : public StreamLog {
     std::uint64_t end = 0;
     std::uint64_t fallback = 0;
     {
-      std::lock_guard<std::mutex> g(log.mu);
+      MutexLock g(log.mu);
       if (log.deleted) return NoSuchLog(name);
       fallback = log.durable_sequence;
       for (const auto& s : log.segments) {
@@ -380,7 +384,7 @@ class LocalStreamLog final : public StreamLog {
 
   Result<StreamLogBounds> Bounds(const std::string& name) override {
     CENOTE_ASSIGN_OR_RETURN(std::shared_ptr<Log> found, Get(name));
-    std::lock_guard<std::mutex> g(found->mu);
+    MutexLock g(found->mu);
     if (found->deleted) return NoSuchLog(name);
     return BoundsLocked(*found);
   }
@@ -389,7 +393,7 @@ class LocalStreamLog final : public StreamLog {
     CENOTE_ASSIGN_OR_RETURN(std::shared_ptr<Log> found, Get(name));
     Log& log = *found;
     std::uint64_t removed = 0;
-    std::lock_guard<std::mutex> g(log.mu);
+    MutexLock g(log.mu);
     if (log.deleted) return NoSuchLog(name);
     std::size_t drop = 0;
     while (drop + 1 < log.segments.size()) {
@@ -435,7 +439,7 @@ class LocalStreamLog final : public StreamLog {
   Result<std::shared_ptr<Log>> Get(const std::string& name) {
     std::shared_ptr<Log> log;
     {
-      std::lock_guard<std::mutex> g(mu_);
+      MutexLock g(mu_);
       auto it = logs_.find(name);
       if (it == logs_.end()) {
         if (!ValidLogName(name)) return NoSuchLog(name);
@@ -446,7 +450,7 @@ class LocalStreamLog final : public StreamLog {
       }
       log = it->second;
     }
-    std::lock_guard<std::mutex> g(log->mu);
+    MutexLock g(log->mu);
     if (!log->loaded) {
       CENOTE_RETURN_IF_ERROR(Recover(*log));
       log->loaded = true;
@@ -457,7 +461,7 @@ class LocalStreamLog final : public StreamLog {
   // Recovery: open every segment in order, scan its frames (CRC-checked), rebuild the sparse index and
   // cut the file at the first torn or corrupt frame (then fsync it). Only the last segment can have a
   // torn tail after a crash: a segment is complete and fsynced before the next one is created.
-  Status Recover(Log& log) {
+  Status Recover(Log& log) EXCLUSIVE_LOCKS_REQUIRED(log.mu) {
     std::vector<std::pair<std::uint64_t, std::string>> files;
     std::error_code ec;
     for (fs::directory_iterator it(log.dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -518,7 +522,7 @@ class LocalStreamLog final : public StreamLog {
   }
 
   // Creates segment <first>.log, fsyncs it and the directory, and makes it the active segment.
-  Status OpenNewSegment(Log& log, std::uint64_t first) {
+  Status OpenNewSegment(Log& log, std::uint64_t first) EXCLUSIVE_LOCKS_REQUIRED(log.mu) {
     auto seg = std::make_shared<Segment>();
     seg->path = log.dir + "/" + SegmentName(first);
     seg->name_sequence = first;
@@ -530,7 +534,7 @@ class LocalStreamLog final : public StreamLog {
     return Status::Ok();
   }
 
-  StreamLogBounds BoundsLocked(const Log& log) const {
+  StreamLogBounds BoundsLocked(const Log& log) const EXCLUSIVE_LOCKS_REQUIRED(log.mu) {
     // Only durable records count: a group being written has sequences assigned but is not visible yet.
     StreamLogBounds b;
     b.next_sequence = log.durable_sequence;
@@ -553,7 +557,7 @@ class LocalStreamLog final : public StreamLog {
   // write + fdatasync without the lock (readers and new writers proceed; new writers queue up) ->
   // publish (durable end, index) and wake the group under the lock. On failure the segment is cut back
   // to its previous durable end and every writer of the group gets the error.
-  void CommitGroup(Log& log, std::unique_lock<std::mutex>& lk) {
+  void CommitGroup(Log& log) EXCLUSIVE_LOCKS_REQUIRED(log.mu) {
     std::vector<Writer*> group;
     std::uint64_t group_bytes = 0;
     for (Writer* w : log.writers) {
@@ -564,7 +568,7 @@ class LocalStreamLog final : public StreamLog {
       group.push_back(w);
       group_bytes += bytes;
     }
-    auto finish = [&](const Error* error) {
+    auto finish = [&](const Error* error) EXCLUSIVE_LOCKS_REQUIRED(log.mu) {
       for (Writer* w : group) {
         if (error) {
           w->failed = true;
@@ -574,7 +578,7 @@ class LocalStreamLog final : public StreamLog {
         w->done = true;
         log.writers.pop_front();
       }
-      log.cv.notify_all();
+      log.cv.SignalAll();
     };
 
     if (log.deleted) {
@@ -622,7 +626,7 @@ class LocalStreamLog final : public StreamLog {
       }
     }
 
-    lk.unlock();
+    log.mu.Unlock();  // the caller's MutexLock still owns the mutex: it is re-locked below
     bool ok = true;
     int err = 0;
     std::size_t written = 0;
@@ -642,7 +646,7 @@ class LocalStreamLog final : public StreamLog {
       err = errno;
     }
     if (!ok) (void)::ftruncate(seg->fd, static_cast<off_t>(start));
-    lk.lock();
+    log.mu.Lock();
 
     if (!ok) {
       log.next_sequence = saved_next;
@@ -659,8 +663,8 @@ class LocalStreamLog final : public StreamLog {
 
   std::string root_;
   StreamLogOptions options_;
-  std::mutex mu_;  // guards logs_
-  std::map<std::string, std::shared_ptr<Log>> logs_;
+  Mutex mu_;
+  std::map<std::string, std::shared_ptr<Log>> logs_ GUARDED_BY(mu_);
 };
 
 }  // namespace
