@@ -583,7 +583,8 @@ TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
   kinesis::KinesisOptions kopt;
   kopt.clock = [this] { return now_.load(); };
   kopt.maintenance_interval_ms = 0;
-  auto k = kinesis::KinesisProvider::Open(**kmd, **klog, kopt);
+  BackgroundTasks ktasks;
+  auto k = kinesis::KinesisProvider::Open(**kmd, **klog, ktasks, kopt);
   ASSERT_TRUE(k.ok()) << k.error().message;
   // Firehose reads its source through the pipeline, as in the server.
   testing::ProviderHarness harness;
