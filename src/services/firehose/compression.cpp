@@ -2,8 +2,9 @@
 #include <snappy.h>
 #include <zlib.h>
 
-#include "common/checksum.hpp"
+#include <string>
 
+#include "common/checksum.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
@@ -12,7 +13,7 @@ Result<std::string> Gzip(std::string_view data) {
   z_stream zs{};
   // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return MakeFirehoseError(errors::kInternalFailure);
+    return InternalError("zlib: deflateInit2 failed");
   std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 32, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
@@ -21,7 +22,7 @@ Result<std::string> Gzip(std::string_view data) {
   int rc = deflate(&zs, Z_FINISH);
   out.resize(zs.total_out);
   deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return MakeFirehoseError(errors::kInternalFailure);
+  if (rc != Z_STREAM_END) return InternalError("zlib: deflate did not finish (" + std::to_string(rc) + ")");
   return out;
 }
 
@@ -30,7 +31,7 @@ namespace {
 Result<std::string> Deflate(std::string_view data, int window_bits) {
   z_stream zs{};
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return MakeFirehoseError(errors::kInternalFailure);
+    return InternalError("zlib: deflateInit2 failed");
   std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 32, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = static_cast<uInt>(data.size());
@@ -39,7 +40,7 @@ Result<std::string> Deflate(std::string_view data, int window_bits) {
   int rc = deflate(&zs, Z_FINISH);
   out.resize(zs.total_out);
   deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return MakeFirehoseError(errors::kInternalFailure);
+  if (rc != Z_STREAM_END) return InternalError("zlib: deflate did not finish (" + std::to_string(rc) + ")");
   return out;
 }
 
@@ -55,11 +56,10 @@ void Le32(std::string& out, std::uint32_t v) {
 }  // namespace
 
 Result<std::string> Zip(std::string_view data, std::string_view entry_name) {
-  auto deflated = Deflate(data, -15);  // raw deflate inside the ZIP container
-  if (!deflated) return deflated.error();
+  CENOTE_ASSIGN_OR_RETURN(std::string deflated, Deflate(data, -15));  // raw deflate inside the ZIP container
   const std::uint32_t crc = static_cast<std::uint32_t>(
       crc32(0L, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
-  const auto csize = static_cast<std::uint32_t>(deflated->size());
+  const auto csize = static_cast<std::uint32_t>(deflated.size());
   const auto usize = static_cast<std::uint32_t>(data.size());
   const auto nlen = static_cast<std::uint32_t>(entry_name.size());
   constexpr std::uint32_t kDosDate = (0 << 9) | (1 << 5) | 1;  // 1980-01-01
@@ -77,7 +77,7 @@ Result<std::string> Zip(std::string_view data, std::string_view entry_name) {
   Le16(out, nlen);
   Le16(out, 0);
   out += entry_name;
-  out += *deflated;
+  out += deflated;
   const auto cd_offset = static_cast<std::uint32_t>(out.size());
   // Central directory.
   Le32(out, 0x02014b50);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "query/engine.hpp"
 #include "services/firehose/internal.hpp"
 #include "services/glue/catalog.hpp"
@@ -27,12 +28,6 @@ std::string SqlString(std::string_view text) {
   return out + "'";
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 }  // namespace
 
 std::string ErrorRecord(const store::StreamRecord& r, std::string_view code, std::string_view message,
@@ -44,27 +39,27 @@ std::string ErrorRecord(const store::StreamRecord& r, std::string_view code, std
 }
 
 bool ConversionEnabled(const json::object& dest) {
-  const auto* conv = Obj(dest, "DataFormatConversionConfiguration");
-  return conv != nullptr && Bool(*conv, "Enabled").value_or(true);
+  const auto* conv = GetObject(dest, "DataFormatConversionConfiguration");
+  return conv != nullptr && GetBool(*conv, "Enabled").value_or(true);
 }
 
 Status CheckConversion(const FirehoseOptions& options, json::object& dest) {
   if (!ConversionEnabled(dest)) return Status::Ok();
-  auto invalid = [](std::string m) { return MakeFirehoseError(errors::kInvalidArgument, {m}); };
+  auto invalid = [](std::string m) { return services::MakeError(errors::kInvalidArgument, {m}); };
   if (options.catalog == nullptr || options.engine == nullptr || options.conversion_dir.empty())
     return invalid(
         "DataFormatConversionConfiguration is not available: this server runs without a query engine.");
-  const auto& conv = *Obj(dest, "DataFormatConversionConfiguration");
-  const auto* schema = Obj(conv, "SchemaConfiguration");
-  if (schema == nullptr || !Str(*schema, "DatabaseName") || !Str(*schema, "TableName"))
+  const auto& conv = *GetObject(dest, "DataFormatConversionConfiguration");
+  const auto* schema = GetObject(conv, "SchemaConfiguration");
+  if (schema == nullptr || !GetString(*schema, "DatabaseName") || !GetString(*schema, "TableName"))
     return invalid(
         "SchemaConfiguration with DatabaseName and TableName is required when data format conversion is "
         "enabled.");
-  const auto* output = Obj(conv, "OutputFormatConfiguration");
-  const auto* serializer = output ? Obj(*output, "Serializer") : nullptr;
-  if (serializer == nullptr || Obj(*serializer, "ParquetSerDe") == nullptr)
+  const auto* output = GetObject(conv, "OutputFormatConfiguration");
+  const auto* serializer = output ? GetObject(*output, "Serializer") : nullptr;
+  if (serializer == nullptr || GetObject(*serializer, "ParquetSerDe") == nullptr)
     return invalid("Only the ParquetSerDe serializer is supported by this server (OrcSerDe is not yet).");
-  if (Str(dest, "CompressionFormat").value_or("UNCOMPRESSED") != "UNCOMPRESSED")
+  if (GetString(dest, "CompressionFormat").value_or("UNCOMPRESSED") != "UNCOMPRESSED")
     return invalid("CompressionFormat must be UNCOMPRESSED when data format conversion is enabled.");
   return Status::Ok();
 }
@@ -73,18 +68,21 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
                                           const std::vector<const store::StreamRecord*>& records,
                                           const std::string& out_path, std::int64_t now) {
   ConversionResult result;
-  const auto& conv = *Obj(dest, "DataFormatConversionConfiguration");
-  const auto& schema = *Obj(conv, "SchemaConfiguration");
-  std::string database = Str(schema, "DatabaseName").value_or("");
-  std::string table_name = Str(schema, "TableName").value_or("");
+  const auto& conv = *GetObject(dest, "DataFormatConversionConfiguration");
+  const auto& schema = *GetObject(conv, "SchemaConfiguration");
+  std::string database = GetString(schema, "DatabaseName").value_or("");
+  std::string table_name = GetString(schema, "TableName").value_or("");
   auto fail_all = [&](std::string_view code, const std::string& message) {
     for (const auto* r : records) result.error_lines += ErrorRecord(*r, code, message, now);
     result.converted = 0;
     return result;
   };
+  // The Glue catalog as it is today: one catalog, the server's. Once the catalog is regional, this looks the
+  // table up in SchemaConfiguration.Region (AWS: the stream's region when absent) and CatalogId, as the
+  // configuration's RoleARN, invoked by firehose.amazonaws.com; ConvertToParquet then needs the stream.
   auto table = options.catalog->GetTable(database, table_name);
   if (!table) return fail_all(kInvalidSchema, "The schema is invalid. " + table.error().message);
-  const json::object* sd = Obj(*table, "StorageDescriptor");
+  const json::object* sd = GetObject(*table, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;
   if (cols == nullptr || !cols->is_array() || cols->as_array().empty())
     return fail_all(kInvalidSchema, "The schema is invalid. The table has no columns.");
@@ -92,8 +90,8 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
   std::vector<std::string> names;
   for (const auto& c : cols->as_array()) {
     if (!c.is_object()) continue;
-    std::string name = Lower(Str(c.as_object(), "Name").value_or(""));
-    auto type = query::GlueTypeToDuckDb(Str(c.as_object(), "Type").value_or("string"));
+    std::string name = AsciiLower(GetString(c.as_object(), "Name").value_or(""));
+    auto type = query::GlueTypeToDuckDb(GetString(c.as_object(), "Type").value_or("string"));
     if (!type) return fail_all(kInvalidSchema, "The schema is invalid. " + type.error().message);
     if (!columns.empty()) columns += ", ";
     columns += SqlString(name) + ": " + SqlString(*type);
@@ -110,16 +108,17 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
       continue;
     }
     json::object lowered;
-    for (const auto& [k, val] : v.as_object()) lowered[Lower(std::string(k))] = val;
+    for (const auto& [k, val] : v.as_object()) lowered[AsciiLower(std::string(k))] = val;
     lines.emplace_back(r, json::serialize(lowered));
   }
   if (lines.empty()) return result;
 
   std::string compression = "SNAPPY";
-  if (const auto* output = Obj(conv, "OutputFormatConfiguration"))
-    if (const auto* ser = Obj(*output, "Serializer"))
-      if (const auto* parquet = Obj(*ser, "ParquetSerDe"))
-        if (auto c = Str(*parquet, "Compression")) compression = *c == "UNCOMPRESSED" ? "UNCOMPRESSED" : *c;
+  if (const auto* output = GetObject(conv, "OutputFormatConfiguration"))
+    if (const auto* ser = GetObject(*output, "Serializer"))
+      if (const auto* parquet = GetObject(*ser, "ParquetSerDe"))
+        if (auto c = GetString(*parquet, "Compression"))
+          compression = *c == "UNCOMPRESSED" ? "UNCOMPRESSED" : *c;
   if (compression != "SNAPPY" && compression != "GZIP" && compression != "UNCOMPRESSED")
     compression = "SNAPPY";
   std::string select;
@@ -128,7 +127,7 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
   auto write_lines = [&](std::size_t begin, std::size_t end) -> Status {
     std::ofstream out(jsonl, std::ios::binary | std::ios::trunc);
     for (std::size_t i = begin; i < end; ++i) out << lines[i].second << '\n';
-    if (!out.flush()) return MakeFirehoseError(errors::kInternalFailure);
+    if (!out.flush()) return InternalError("firehose: cannot write " + jsonl);
     return Status::Ok();
   };
   auto scan = [&] {

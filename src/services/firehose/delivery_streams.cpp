@@ -1,10 +1,12 @@
 // Control plane: CreateDeliveryStream, DescribeDeliveryStream, ListDeliveryStreams, DeleteDeliveryStream,
-// UpdateDestination and the tag operations.
+// UpdateDestination and the tag operations. Every delivery stream is looked up in the namespace of the
+// request (its caller's account and region).
 #include <openssl/rand.h>
 
 #include <algorithm>
 
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
@@ -12,11 +14,11 @@ namespace cenote::firehose {
 namespace {
 
 Error Validation(std::string_view value, std::string_view member, std::string_view constraint) {
-  return MakeFirehoseError(errors::kValidation, {value, member, constraint});
+  return services::MakeError(errors::kValidation, {value, member, constraint});
 }
 
 Error InvalidArgument(std::string_view message) {
-  return MakeFirehoseError(errors::kInvalidArgument, {message});
+  return services::MakeError(errors::kInvalidArgument, {message});
 }
 
 Status ValidateStreamName(const std::optional<std::string>& name, std::string_view member) {
@@ -25,7 +27,7 @@ Status ValidateStreamName(const std::optional<std::string>& name, std::string_vi
     return Validation("'" + *name + "'", member,
                       "have length less than or equal to 64, have length greater than or equal to 1");
   for (char c : *name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'))
+    if (!(IsAsciiAlnum(c) || c == '_' || c == '.' || c == '-'))
       return Validation("'" + *name + "'", member, "satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
   return Status::Ok();
 }
@@ -36,23 +38,25 @@ std::string RandomHex(std::size_t bytes) {
   return HexEncode(raw);
 }
 
-bool ProcessorEnabled(const json::object& processing) { return Bool(processing, "Enabled").value_or(true); }
+bool ProcessorEnabled(const json::object& processing) {
+  return GetBool(processing, "Enabled").value_or(true);
+}
 
 // Applies an Extended/S3 destination configuration or update `cfg` over `dest` (the stored
 // ExtendedS3DestinationDescription), filling in AWS's defaults, and checks what Cenote supports.
 Status ApplyDestination(const FirehoseOptions& options, const json::object& cfg, json::object& dest) {
   for (const char* member : {"RoleARN", "BucketARN", "Prefix", "ErrorOutputPrefix", "S3BackupMode",
                              "FileExtension", "CustomTimeZone"})
-    if (auto v = Str(cfg, member)) dest[member] = *v;
+    if (auto v = GetString(cfg, member)) dest[member] = *v;
   for (const char* member : {"EncryptionConfiguration", "CloudWatchLoggingOptions", "ProcessingConfiguration",
                              "DataFormatConversionConfiguration", "DynamicPartitioningConfiguration"})
-    if (const auto* o = Obj(cfg, member)) dest[member] = *o;
-  if (auto v = Str(cfg, "CompressionFormat")) dest["CompressionFormat"] = *v;
-  if (const auto* hints = Obj(cfg, "BufferingHints")) {
+    if (const auto* o = GetObject(cfg, member)) dest[member] = *o;
+  if (auto v = GetString(cfg, "CompressionFormat")) dest["CompressionFormat"] = *v;
+  if (const auto* hints = GetObject(cfg, "BufferingHints")) {
     json::object merged =
         dest.contains("BufferingHints") ? dest["BufferingHints"].as_object() : json::object{};
-    if (auto size = Int(*hints, "SizeInMBs")) merged["SizeInMBs"] = *size;
-    if (auto interval = Int(*hints, "IntervalInSeconds")) merged["IntervalInSeconds"] = *interval;
+    if (auto size = GetInt(*hints, "SizeInMBs")) merged["SizeInMBs"] = *size;
+    if (auto interval = GetInt(*hints, "IntervalInSeconds")) merged["IntervalInSeconds"] = *interval;
     dest["BufferingHints"] = std::move(merged);
   }
   // AWS's defaults (DescribeDeliveryStream shows them).
@@ -67,41 +71,40 @@ Status ApplyDestination(const FirehoseOptions& options, const json::object& cfg,
   if (!dest.contains("S3BackupMode")) dest["S3BackupMode"] = "Disabled";
 
   // Checks.
-  std::string bucket_arn = Str(dest, "BucketARN").value_or("");
+  std::string bucket_arn = GetString(dest, "BucketARN").value_or("");
   if (bucket_arn.rfind("arn:aws:s3:::", 0) != 0 || bucket_arn.size() <= 13 ||
       bucket_arn.find('/', 13) != std::string::npos)
     return Validation("'" + bucket_arn + "'", "bucketARN",
                       "satisfy regular expression pattern: arn:.*:s3:::[\\w\\.\\-]{1,255}");
-  std::int64_t size = Int(hints, "SizeInMBs").value_or(5);
+  std::int64_t size = GetInt(hints, "SizeInMBs").value_or(5);
   if (size < 1 || size > 128)
     return Validation(std::to_string(size), "bufferingHints.sizeInMBs",
                       "have value less than or equal to 128, have value greater than or equal to 1");
-  std::int64_t interval = Int(hints, "IntervalInSeconds").value_or(300);
+  std::int64_t interval = GetInt(hints, "IntervalInSeconds").value_or(300);
   if (interval < 0 || interval > 900)
     return Validation(std::to_string(interval), "bufferingHints.intervalInSeconds",
                       "have value less than or equal to 900, have value greater than or equal to 0");
-  std::string compression = Str(dest, "CompressionFormat").value_or("");
+  std::string compression = GetString(dest, "CompressionFormat").value_or("");
   if (compression != "UNCOMPRESSED" && compression != "GZIP" && compression != "ZIP" &&
       compression != "Snappy" && compression != "HADOOP_SNAPPY")
     return Validation("'" + compression + "'", "compressionFormat",
                       "satisfy enum value set: [UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY]");
-  if (auto st = CheckConversion(options, dest); !st.ok()) return st;
+  CENOTE_RETURN_IF_ERROR(CheckConversion(options, dest));
   if (ConversionEnabled(dest) && size < 64)
     return InvalidArgument(
         "BufferingHints.SizeInMBs must be at least 64 when data format conversion is enabled.");
-  const auto* dp = Obj(dest, "DynamicPartitioningConfiguration");
-  const bool partitioning = dp && Bool(*dp, "Enabled").value_or(false);
-  if (const auto* proc = Obj(dest, "ProcessingConfiguration"); proc && ProcessorEnabled(*proc)) {
-    auto it = proc->find("Processors");
-    if (it != proc->end() && it->value().is_array())
-      for (const auto& p : it->value().as_array()) {
-        std::string type = p.is_object() ? Str(p.as_object(), "Type").value_or("") : "";
+  const auto* dp = GetObject(dest, "DynamicPartitioningConfiguration");
+  const bool partitioning = dp && GetBool(*dp, "Enabled").value_or(false);
+  if (const auto* proc = GetObject(dest, "ProcessingConfiguration"); proc && ProcessorEnabled(*proc)) {
+    if (const json::array* processors = services::GetArray(*proc, "Processors"))
+      for (const auto& p : *processors) {
+        std::string type = p.is_object() ? GetString(p.as_object(), "Type").value_or("") : "";
         if (type != "AppendDelimiterToRecord" && type != "MetadataExtraction")
           return InvalidArgument("Processor type " + type + " is not supported by this server yet.");
       }
   }
-  std::string prefix = Str(dest, "Prefix").value_or("");
-  std::string error_prefix = Str(dest, "ErrorOutputPrefix").value_or("");
+  std::string prefix = GetString(dest, "Prefix").value_or("");
+  std::string error_prefix = GetString(dest, "ErrorOutputPrefix").value_or("");
   std::map<std::string, std::string> probe_keys;
   if (partitioning) {
     auto query_text = MetadataExtractionQuery(dest);
@@ -109,9 +112,8 @@ Status ApplyDestination(const FirehoseOptions& options, const json::object& cfg,
       return InvalidArgument(
           "Dynamic partitioning requires a MetadataExtraction processor with a MetadataExtractionQuery "
           "(partitionKeyFromLambda is not supported by this server yet).");
-    auto query = ParsePartitionQuery(*query_text);
-    if (!query) return query.error();
-    for (const auto& k : query->keys) probe_keys[k.name] = "x";
+    CENOTE_ASSIGN_OR_RETURN(PartitionQuery query, ParsePartitionQuery(*query_text));
+    for (const auto& k : query.keys) probe_keys[k.name] = "x";
     if (PartitionKeysIn(prefix).empty())
       return InvalidArgument(
           "When dynamic partitioning is enabled, the Prefix must contain at least one "
@@ -123,28 +125,31 @@ Status ApplyDestination(const FirehoseOptions& options, const json::object& cfg,
     return InvalidArgument(
         "The MetadataExtraction processor requires an enabled DynamicPartitioningConfiguration.");
   }
-  PrefixContext probe{0, "aaaaaaaaaaa", "processing-failed", partitioning ? &probe_keys : nullptr};
-  if (auto r = ExpandPrefix(prefix, probe); !r) return r.error();
-  if (auto r = ExpandPrefix(error_prefix, probe); !r) return r.error();
+  PrefixContext probe{.timestamp_ms = 0,
+                      .random_string = "aaaaaaaaaaa",
+                      .error_output_type = "processing-failed",
+                      .partition_keys = partitioning ? &probe_keys : nullptr};
+  CENOTE_RETURN_IF_ERROR(ExpandPrefix(prefix, probe));
+  CENOTE_RETURN_IF_ERROR(ExpandPrefix(error_prefix, probe));
   if (HasExpressions(prefix) && error_prefix.empty())
     return InvalidArgument("ErrorOutputPrefix cannot be null or empty when Prefix contains expressions.");
   return Status::Ok();
 }
 
-Status ApplyTags(DeliveryStreamState& s, const json::value* tags) {
+Status ApplyTags(DeliveryStreamState& s, const json::value* tags) EXCLUSIVE_LOCKS_REQUIRED(s.mu) {
   if (tags == nullptr || !tags->is_array()) return Status::Ok();
   std::map<std::string, std::string> merged = s.tags;
   for (const auto& t : tags->as_array()) {
     if (!t.is_object()) continue;
-    auto key = Str(t.as_object(), "Key");
+    auto key = GetString(t.as_object(), "Key");
     if (!key || key->empty() || key->size() > 128)
       return Validation("'" + key.value_or("") + "'", "tags.member.key",
                         "have length less than or equal to 128, have length greater than or equal to 1");
-    merged[*key] = Str(t.as_object(), "Value").value_or("");
+    merged[*key] = GetString(t.as_object(), "Value").value_or("");
   }
   if (merged.size() > kMaxTags)
-    return MakeFirehoseError(errors::kLimitExceeded,
-                             {"Firehose " + s.name + " cannot have more than 50 tags."});
+    return services::MakeError(errors::kLimitExceeded,
+                               {"Firehose " + s.name + " cannot have more than 50 tags."});
   s.tags = std::move(merged);
   return Status::Ok();
 }
@@ -159,12 +164,14 @@ json::object S3Description(const json::object& dest) {
 
 }  // namespace
 
-Result<OperationOutput> CreateDeliveryStream(FirehoseProvider::Env& env, const RequestContext&,
-                                             OperationInput& in) {
+// The stream lives in the caller's account, in the request's region. A KinesisStreamAsSource stream's
+// source is checked as Firehose reads it: as the source configuration's role, in the source stream ARN's
+// region.
+Result<OperationOutput> CreateDeliveryStream(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  auto name = Str(p, "DeliveryStreamName");
-  if (auto st = ValidateStreamName(name, "deliveryStreamName"); !st.ok()) return st.error();
-  std::string type = Str(p, "DeliveryStreamType").value_or("DirectPut");
+  auto name = GetString(p, "DeliveryStreamName");
+  CENOTE_RETURN_IF_ERROR(ValidateStreamName(name, "deliveryStreamName"));
+  std::string type = GetString(p, "DeliveryStreamType").value_or("DirectPut");
   if (type != "DirectPut" && type != "KinesisStreamAsSource") {
     if (type == "MSKAsSource" || type == "DatabaseAsSource")
       return InvalidArgument("DeliveryStreamType " + type + " is not supported by this server yet.");
@@ -172,38 +179,49 @@ Result<OperationOutput> CreateDeliveryStream(FirehoseProvider::Env& env, const R
                       "satisfy enum value set: [DirectPut, KinesisStreamAsSource, MSKAsSource, "
                       "DatabaseAsSource]");
   }
-  const auto* kinesis_source = Obj(p, "KinesisStreamSourceConfiguration");
+  const auto* kinesis_source = GetObject(p, "KinesisStreamSourceConfiguration");
   if (type == "KinesisStreamAsSource" && kinesis_source == nullptr)
     return InvalidArgument(
         "KinesisStreamSourceConfiguration is required when DeliveryStreamType is KinesisStreamAsSource.");
   if (type == "DirectPut" && kinesis_source != nullptr)
     return InvalidArgument(
         "KinesisStreamSourceConfiguration is only allowed when DeliveryStreamType is KinesisStreamAsSource.");
-  json::object source;
+
+  auto stream = std::make_shared<DeliveryStreamState>();
+  DeliveryStreamState& s = *stream;
+  s.account = ctx.account_id();
+  s.region = ctx.region;
+  s.name = *name;
+  s.uid = RandomHex(12);
+  s.arn = DeliveryStreamArn(s.key());
+  s.type = type;
+  s.status = "CREATING";
+  s.status_ms = env.Now();
+  s.created_ms = s.status_ms;
   if (type == "KinesisStreamAsSource") {
-    auto stream_arn = Str(*kinesis_source, "KinesisStreamARN");
-    auto role_arn = Str(*kinesis_source, "RoleARN");
+    auto stream_arn = GetString(*kinesis_source, "KinesisStreamARN");
+    auto role_arn = GetString(*kinesis_source, "RoleARN");
     if (!stream_arn || stream_arn->rfind("arn:aws:kinesis:", 0) != 0)
       return Validation(
           "'" + stream_arn.value_or("") + "'", "kinesisStreamSourceConfiguration.kinesisStreamARN",
           "satisfy regular expression pattern: arn:.*:kinesis:[a-zA-Z0-9\\-]+:\\d{12}:stream/.+");
     if (env.invoker == nullptr)
       return InvalidArgument("KinesisStreamAsSource is not available: this server runs without Kinesis.");
+    s.source = json::object{{"KinesisStreamSourceDescription",
+                             {{"KinesisStreamARN", *stream_arn},
+                              {"RoleARN", role_arn.value_or("")},
+                              {"DeliveryStartTimestamp", env.Now()}}}};
     // The source must exist (AWS checks it with the role at creation).
     OperationInput kin;
     kin.params = json::object{{"StreamARN", *stream_arn}};
-    auto summary = env.invoker->Call(env.KinesisCaller(), "kinesis", "DescribeStreamSummary", kin);
+    auto summary = env.invoker->Call(env.KinesisSourceCaller(s), "kinesis", "DescribeStreamSummary", kin);
     if (!summary)
       return InvalidArgument("Unable to access the source Kinesis stream " + *stream_arn + ": " +
                              summary.error().message);
-    source = json::object{{"KinesisStreamSourceDescription",
-                           {{"KinesisStreamARN", *stream_arn},
-                            {"RoleARN", role_arn.value_or("")},
-                            {"DeliveryStartTimestamp", env.Now()}}}};
   }
 
-  const auto* extended = Obj(p, "ExtendedS3DestinationConfiguration");
-  const auto* legacy = Obj(p, "S3DestinationConfiguration");
+  const auto* extended = GetObject(p, "ExtendedS3DestinationConfiguration");
+  const auto* legacy = GetObject(p, "S3DestinationConfiguration");
   int destinations = (extended ? 1 : 0) + (legacy ? 1 : 0);
   for (const auto& [k, v] : p) {
     std::string_view key = k;
@@ -214,51 +232,40 @@ Result<OperationOutput> CreateDeliveryStream(FirehoseProvider::Env& env, const R
   }
   if (destinations != 1) return InvalidArgument("Exactly one destination configuration must be specified.");
 
-  auto s = std::make_shared<DeliveryStreamState>();
-  s->name = *name;
-  s->uid = RandomHex(12);
-  s->arn = env.StreamArn(*name);
-  s->type = type;
-  s->status = "CREATING";
-  s->status_ms = env.Now();
-  s->created_ms = s->status_ms;
-  s->legacy_s3 = legacy != nullptr;
-  s->source = std::move(source);
-  if (auto st = ApplyDestination(env.options, extended ? *extended : *legacy, s->destination); !st.ok())
-    return st.error();
-  if (auto st = ApplyTags(*s, p.if_contains("Tags")); !st.ok()) return st.error();
+  s.legacy_s3 = legacy != nullptr;
+  MutexLock stream_lock(s.mu);  // not shared yet; the lock is for the analysis
+  CENOTE_RETURN_IF_ERROR(ApplyDestination(env.options, extended ? *extended : *legacy, s.destination));
+  CENOTE_RETURN_IF_ERROR(ApplyTags(s, p.if_contains("Tags")));
 
-  {
-    std::lock_guard<std::mutex> g(env.mu);
-    auto it = env.streams.find(*name);
-    if (it != env.streams.end()) {
-      if (!env.EffectiveStatus(*it->second).empty())
-        return MakeFirehoseError(errors::kStreamExists, {*name, env.options.account_id});
-      env.streams.erase(it);
-    }
-    if (static_cast<int>(env.streams.size()) >= env.options.delivery_stream_limit)
-      return MakeFirehoseError(errors::kLimitExceeded, {"You have already consumed your firehose quota of " +
+  MutexLock lock(env.mu);
+  const StreamKey key = s.key();
+  if (auto it = env.streams.find(key); it != env.streams.end()) {
+    if (!env.EffectiveStatus(*it->second).empty())
+      return services::MakeError(errors::kStreamExists, {key.name, key.account});
+    env.streams.erase(it);
+  }
+  // The account's quota, in the stream's region.
+  int in_region = 0;
+  for (auto it = env.streams.lower_bound(StreamKey{key.account, key.region, ""});
+       it != env.streams.end() && it->first.account == key.account && it->first.region == key.region; ++it)
+    ++in_region;
+  if (in_region >= env.options.delivery_stream_limit)
+    return services::MakeError(errors::kLimitExceeded, {"You have already consumed your firehose quota of " +
                                                         std::to_string(env.options.delivery_stream_limit) +
                                                         " hoses. Firehose names: ..."});
-    // The log's directory is durable before the stream document names it.
-    if (auto st = env.log.CreateLog(s->uid, 1); !st.ok()) return st.error();
-    if (auto st = env.Save(*s); !st.ok()) return st.error();
-    env.streams[s->name] = s;
-  }
-  OperationOutput out;
-  out.result = json::object{{"DeliveryStreamARN", s->arn}};
-  return out;
+  // The log's directory is durable before the stream document names it.
+  CENOTE_RETURN_IF_ERROR(env.log.CreateLog(s.uid, 1));
+  CENOTE_RETURN_IF_ERROR(env.Save(s));
+  env.streams[key] = stream;
+  return json::object{{"DeliveryStreamARN", s.arn}};
 }
 
-Result<OperationOutput> DescribeDeliveryStream(FirehoseProvider::Env& env, const RequestContext&,
-                                               OperationInput& in) {
+Result<OperationOutput> DescribeDeliveryStream(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  if (auto st = ValidateStreamName(Str(p, "DeliveryStreamName"), "deliveryStreamName"); !st.ok())
-    return st.error();
-  auto found = env.FindStream(p);
-  if (!found) return found.error();
-  const auto& s = **found;
-  std::lock_guard<std::mutex> g(env.mu);  // UpdateDestination and tagging change the state under it
+  CENOTE_RETURN_IF_ERROR(ValidateStreamName(GetString(p, "DeliveryStreamName"), "deliveryStreamName"));
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  const DeliveryStreamState& s = *stream;
+  MutexLock lock(s.mu);
   json::object destination{{"DestinationId", kDestinationId},
                            {"S3DestinationDescription", S3Description(s.destination)},
                            {"ExtendedS3DestinationDescription", s.destination}};
@@ -273,81 +280,74 @@ Result<OperationOutput> DescribeDeliveryStream(FirehoseProvider::Env& env, const
                  {"HasMoreDestinations", false}};
   if (s.updated_ms != 0) d["LastUpdateTimestamp"] = s.updated_ms;
   if (!s.source.empty()) d["Source"] = s.source;
-  OperationOutput out;
-  out.result = json::object{{"DeliveryStreamDescription", std::move(d)}};
-  return out;
+  return json::object{{"DeliveryStreamDescription", std::move(d)}};
 }
 
-Result<OperationOutput> ListDeliveryStreams(FirehoseProvider::Env& env, const RequestContext&,
-                                            OperationInput& in) {
+// The delivery streams of the caller's account in the request's region only.
+Result<OperationOutput> ListDeliveryStreams(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  std::int64_t limit = Int(p, "Limit").value_or(10);
+  std::int64_t limit = GetInt(p, "Limit").value_or(10);
   if (limit < 1 || limit > 10000)
     return Validation(std::to_string(limit), "limit",
                       "have value less than or equal to 10000, have value greater than or equal to 1");
-  auto type = Str(p, "DeliveryStreamType");
-  std::string start = Str(p, "ExclusiveStartDeliveryStreamName").value_or("");
+  auto type = GetString(p, "DeliveryStreamType");
+  const StreamKey first = Env::KeyOf(ctx, GetString(p, "ExclusiveStartDeliveryStreamName").value_or(""));
   json::array names;
   bool more = false;
-  std::lock_guard<std::mutex> g(env.mu);
-  for (const auto& [name, s] : env.streams) {  // std::map: sorted by name, as AWS lists them
-    if (!start.empty() && name <= start) continue;
-    if (env.EffectiveStatus(*s).empty()) continue;
-    if (type && s->type != *type) continue;
+  MutexLock lock(env.mu);
+  // std::map: by namespace, then sorted by name, as AWS lists them.
+  for (auto it = env.streams.upper_bound(first);
+       it != env.streams.end() && it->first.account == first.account && it->first.region == first.region;
+       ++it) {
+    const DeliveryStreamState& s = *it->second;
+    if (env.EffectiveStatus(s).empty()) continue;
+    if (type && s.type != *type) continue;
     if (static_cast<std::int64_t>(names.size()) == limit) {
       more = true;
       break;
     }
-    names.push_back(json::string(name));
+    names.push_back(json::string(s.name));
   }
-  OperationOutput out;
-  out.result = json::object{{"DeliveryStreamNames", std::move(names)}, {"HasMoreDeliveryStreams", more}};
-  return out;
+  return json::object{{"DeliveryStreamNames", std::move(names)}, {"HasMoreDeliveryStreams", more}};
 }
 
-Result<OperationOutput> DeleteDeliveryStream(FirehoseProvider::Env& env, const RequestContext&,
-                                             OperationInput& in) {
+Result<OperationOutput> DeleteDeliveryStream(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  if (auto st = ValidateStreamName(Str(p, "DeliveryStreamName"), "deliveryStreamName"); !st.ok())
-    return st.error();
-  auto found = env.FindStream(p);
-  if (!found) return found.error();
-  auto s = *found;
+  CENOTE_RETURN_IF_ERROR(ValidateStreamName(GetString(p, "DeliveryStreamName"), "deliveryStreamName"));
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  DeliveryStreamState& s = *stream;
   // Wait for an in-flight delivery of this stream, then remove it: document first (so a crash leaves at
   // worst an orphan log, never a stream without its records), then the undelivered records, as AWS
   // drops a deleted stream's buffer.
-  std::lock_guard<std::mutex> d(s->delivery_mu);
+  MutexLock delivery_lock(s.delivery_mu);
   {
-    std::lock_guard<std::mutex> g(env.mu);
-    if (auto st = env.Erase(*s); !st.ok()) return st.error();
-    env.streams.erase(s->name);
+    MutexLock lock(env.mu);
+    CENOTE_RETURN_IF_ERROR(env.Erase(s));
+    env.streams.erase(s.key());
   }
-  (void)env.log.DeleteLog(s->uid);
+  (void)env.log.DeleteLog(s.uid);
   return OperationOutput{};
 }
 
-Result<OperationOutput> UpdateDestination(FirehoseProvider::Env& env, const RequestContext&,
-                                          OperationInput& in) {
+Result<OperationOutput> UpdateDestination(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  if (auto st = ValidateStreamName(Str(p, "DeliveryStreamName"), "deliveryStreamName"); !st.ok())
-    return st.error();
-  auto found = env.FindStream(p);
-  if (!found) return found.error();
-  auto s = *found;
-  std::string version = Str(p, "CurrentDeliveryStreamVersionId").value_or("");
-  std::string destination_id = Str(p, "DestinationId").value_or("");
-  std::lock_guard<std::mutex> d(s->delivery_mu);
-  std::lock_guard<std::mutex> g(env.mu);
-  if (env.EffectiveStatus(*s) != "ACTIVE")
-    return MakeFirehoseError(errors::kStreamNotActive,
-                             {s->name, env.options.account_id, env.EffectiveStatus(*s)});
-  if (version != std::to_string(s->version))
-    return MakeFirehoseError(errors::kVersionMismatch,
-                             {s->name, env.options.account_id, version, std::to_string(s->version)});
+  CENOTE_RETURN_IF_ERROR(ValidateStreamName(GetString(p, "DeliveryStreamName"), "deliveryStreamName"));
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  DeliveryStreamState& s = *stream;
+  std::string version = GetString(p, "CurrentDeliveryStreamVersionId").value_or("");
+  std::string destination_id = GetString(p, "DestinationId").value_or("");
+  // Not during a delivery: a batch is written with one version of the destination.
+  MutexLock delivery_lock(s.delivery_mu);
+  MutexLock lock(s.mu);
+  if (env.EffectiveStatus(s) != "ACTIVE")
+    return services::MakeError(errors::kStreamNotActive, {s.name, s.account, env.EffectiveStatus(s)});
+  if (version != std::to_string(s.version))
+    return services::MakeError(errors::kVersionMismatch,
+                               {s.name, s.account, version, std::to_string(s.version)});
   if (destination_id != kDestinationId)
-    return MakeFirehoseError(errors::kDestinationNotFound, {destination_id, s->name});
-  const auto* extended = Obj(p, "ExtendedS3DestinationUpdate");
-  const auto* legacy = Obj(p, "S3DestinationUpdate");
+    return services::MakeError(errors::kDestinationNotFound, {destination_id, s.name});
+  const auto* extended = GetObject(p, "ExtendedS3DestinationUpdate");
+  const auto* legacy = GetObject(p, "S3DestinationUpdate");
   if ((extended ? 1 : 0) + (legacy ? 1 : 0) != 1) {
     for (const auto& [k, v] : p)
       if (std::string_view(k).find("DestinationUpdate") != std::string_view::npos)
@@ -355,65 +355,58 @@ Result<OperationOutput> UpdateDestination(FirehoseProvider::Env& env, const Requ
                                " is not supported by this server.");
     return InvalidArgument("Exactly one destination update must be specified.");
   }
-  json::object updated = s->destination;
-  if (auto st = ApplyDestination(env.options, extended ? *extended : *legacy, updated); !st.ok())
-    return st.error();
-  s->destination = std::move(updated);
-  s->version += 1;
-  s->updated_ms = env.Now();
-  if (auto st = env.Save(*s); !st.ok()) return st.error();
+  json::object updated = s.destination;
+  CENOTE_RETURN_IF_ERROR(ApplyDestination(env.options, extended ? *extended : *legacy, updated));
+  s.destination = std::move(updated);
+  s.version += 1;
+  s.updated_ms = env.Now();
+  CENOTE_RETURN_IF_ERROR(env.Save(s));
   return OperationOutput{};
 }
 
-Result<OperationOutput> TagDeliveryStream(FirehoseProvider::Env& env, const RequestContext&,
-                                          OperationInput& in) {
+Result<OperationOutput> TagDeliveryStream(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  auto found = env.FindStream(p);
-  if (!found) return found.error();
-  auto s = *found;
-  std::lock_guard<std::mutex> g(env.mu);
-  auto saved = s->tags;
-  if (auto st = ApplyTags(*s, p.if_contains("Tags")); !st.ok()) return st.error();
-  if (auto st = env.Save(*s); !st.ok()) {
-    s->tags = std::move(saved);
-    return st.error();
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  DeliveryStreamState& s = *stream;
+  MutexLock lock(s.mu);
+  auto saved = s.tags;
+  CENOTE_RETURN_IF_ERROR(ApplyTags(s, p.if_contains("Tags")));
+  if (Status st = env.Save(s); !st.ok()) {
+    s.tags = std::move(saved);
+    return std::move(st).error();
   }
   return OperationOutput{};
 }
 
-Result<OperationOutput> UntagDeliveryStream(FirehoseProvider::Env& env, const RequestContext&,
-                                            OperationInput& in) {
+Result<OperationOutput> UntagDeliveryStream(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  auto found = env.FindStream(p);
-  if (!found) return found.error();
-  auto s = *found;
-  std::lock_guard<std::mutex> g(env.mu);
-  auto saved = s->tags;
-  if (const auto* keys = p.if_contains("TagKeys"); keys && keys->is_array())
-    for (const auto& k : keys->as_array())
-      if (k.is_string()) s->tags.erase(std::string(k.as_string()));
-  if (auto st = env.Save(*s); !st.ok()) {
-    s->tags = std::move(saved);
-    return st.error();
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  DeliveryStreamState& s = *stream;
+  MutexLock lock(s.mu);
+  auto saved = s.tags;
+  if (const json::array* keys = services::GetArray(p, "TagKeys"))
+    for (const auto& k : *keys)
+      if (k.is_string()) s.tags.erase(std::string(k.as_string()));
+  if (Status st = env.Save(s); !st.ok()) {
+    s.tags = std::move(saved);
+    return std::move(st).error();
   }
   return OperationOutput{};
 }
 
-Result<OperationOutput> ListTagsForDeliveryStream(FirehoseProvider::Env& env, const RequestContext&,
-                                                  OperationInput& in) {
+Result<OperationOutput> ListTagsForDeliveryStream(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  auto found = env.FindStream(p);
-  if (!found) return found.error();
-  auto s = *found;
-  std::int64_t limit = Int(p, "Limit").value_or(50);
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  const DeliveryStreamState& s = *stream;
+  std::int64_t limit = GetInt(p, "Limit").value_or(50);
   if (limit < 1 || limit > 50)
     return Validation(std::to_string(limit), "limit",
                       "have value less than or equal to 50, have value greater than or equal to 1");
-  std::string start = Str(p, "ExclusiveStartTagKey").value_or("");
+  std::string start = GetString(p, "ExclusiveStartTagKey").value_or("");
   json::array tags;
   bool more = false;
-  std::lock_guard<std::mutex> g(env.mu);
-  for (const auto& [k, v] : s->tags) {
+  MutexLock lock(s.mu);
+  for (const auto& [k, v] : s.tags) {
     if (!start.empty() && k <= start) continue;
     if (static_cast<std::int64_t>(tags.size()) == limit) {
       more = true;
@@ -421,9 +414,7 @@ Result<OperationOutput> ListTagsForDeliveryStream(FirehoseProvider::Env& env, co
     }
     tags.push_back(json::object{{"Key", k}, {"Value", v}});
   }
-  OperationOutput out;
-  out.result = json::object{{"Tags", std::move(tags)}, {"HasMoreTags", more}};
-  return out;
+  return json::object{{"Tags", std::move(tags)}, {"HasMoreTags", more}};
 }
 
 }  // namespace cenote::firehose

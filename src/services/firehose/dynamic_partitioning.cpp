@@ -10,6 +10,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "common/strings.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
@@ -17,8 +18,8 @@ namespace cenote::firehose {
 namespace {
 
 Error Unsupported(std::string_view query, std::string_view why) {
-  return MakeFirehoseError(errors::kInvalidArgument, {"MetadataExtractionQuery '" + std::string(query) +
-                                                      "' is not supported: " + std::string(why)});
+  return services::MakeError(errors::kInvalidArgument, {"MetadataExtractionQuery '" + std::string(query) +
+                                                        "' is not supported: " + std::string(why)});
 }
 
 class Parser {
@@ -36,9 +37,7 @@ class Parser {
       Skip();
       std::string key;
       if (Peek() == '"') {
-        auto s = ParseString();
-        if (!s) return s.error();
-        key = *s;
+        CENOTE_ASSIGN_OR_RETURN(key, ParseString());
       } else {
         key = ParseIdent();
       }
@@ -47,11 +46,9 @@ class Parser {
       PartitionQuery::Key k;
       k.name = key;
       if (Eat(':')) {
-        auto chain = ParseChain();
-        if (!chain) return chain.error();
-        k.steps = std::move(*chain);
+        CENOTE_ASSIGN_OR_RETURN(k.steps, ParseChain());
       } else {
-        k.steps.push_back({PartitionQuery::Step::kField, key, 0, 0, {}});
+        k.steps.push_back({.kind = Step::kField, .name = key});
       }
       q.keys.push_back(std::move(k));
       Skip();
@@ -71,24 +68,22 @@ class Parser {
     std::vector<Step> steps;
     Skip();
     if (!Eat('.')) return Unsupported(text_, "values must start with a path like .field");
-    if (auto r = ParsePathRest(steps); !r.ok()) return r.error();
+    CENOTE_RETURN_IF_ERROR(ParsePathRest(steps));
     while (true) {
       Skip();
       if (!Eat('|')) break;
       Skip();
       if (Peek() == '.') {
         ++pos_;
-        if (auto r = ParsePathRest(steps); !r.ok()) return r.error();
+        CENOTE_RETURN_IF_ERROR(ParsePathRest(steps));
         continue;
       }
       std::string fn = ParseIdent();
-      Step st{Step::kFunction, fn, 0, 0, {}};
+      Step st{.kind = Step::kFunction, .name = fn};
       Skip();
       if (Eat('(')) {
         Skip();
-        auto arg = ParseString();
-        if (!arg) return arg.error();
-        st.arg = *arg;
+        CENOTE_ASSIGN_OR_RETURN(st.arg, ParseString());
         Skip();
         if (!Eat(')')) return Unsupported(text_, "expected ')'");
       }
@@ -113,9 +108,8 @@ class Parser {
         ++pos_;
         Skip();
         if (Peek() == '"') {
-          auto s = ParseString();
-          if (!s) return s.error();
-          steps.push_back({Step::kField, *s, 0, 0, {}});
+          CENOTE_ASSIGN_OR_RETURN(std::string field, ParseString());
+          steps.push_back({.kind = Step::kField, .name = std::move(field)});
         } else {
           auto from = ParseInt();
           Skip();
@@ -123,30 +117,28 @@ class Parser {
             Skip();
             auto to = ParseInt();
             if (!from || !to) return Unsupported(text_, "slices need both bounds");
-            steps.push_back({Step::kSlice, "", *from, *to, {}});
+            steps.push_back({.kind = Step::kSlice, .from = *from, .to = *to});
           } else {
             if (!from) return Unsupported(text_, "expected an index");
-            steps.push_back({Step::kIndex, "", *from, 0, {}});
+            steps.push_back({.kind = Step::kIndex, .from = *from});
           }
         }
         Skip();
         if (!Eat(']')) return Unsupported(text_, "expected ']'");
       } else if (first && Peek() == '"') {
-        auto s = ParseString();
-        if (!s) return s.error();
-        steps.push_back({Step::kField, *s, 0, 0, {}});
+        CENOTE_ASSIGN_OR_RETURN(std::string field, ParseString());
+        steps.push_back({.kind = Step::kField, .name = std::move(field)});
       } else if (first && IsIdentStart(Peek())) {
-        steps.push_back({Step::kField, ParseIdent(), 0, 0, {}});
+        steps.push_back({.kind = Step::kField, .name = ParseIdent()});
       } else if (!first && Peek() == '.') {
         ++pos_;
         if (Peek() == '"') {
-          auto s = ParseString();
-          if (!s) return s.error();
-          steps.push_back({Step::kField, *s, 0, 0, {}});
+          CENOTE_ASSIGN_OR_RETURN(std::string field, ParseString());
+          steps.push_back({.kind = Step::kField, .name = std::move(field)});
         } else {
           std::string id = ParseIdent();
           if (id.empty()) return Unsupported(text_, "expected a field name after '.'");
-          steps.push_back({Step::kField, id, 0, 0, {}});
+          steps.push_back({.kind = Step::kField, .name = std::move(id)});
         }
       } else {
         return Status::Ok();
@@ -158,7 +150,7 @@ class Parser {
   std::optional<std::int64_t> ParseInt() {
     std::size_t start = pos_;
     if (Peek() == '-') ++pos_;
-    while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    while (pos_ < text_.size() && IsAsciiDigit(text_[pos_])) ++pos_;
     if (pos_ == start || (pos_ == start + 1 && text_[start] == '-')) return std::nullopt;
     return std::stoll(std::string(text_.substr(start, pos_ - start)));
   }
@@ -174,13 +166,11 @@ class Parser {
     return out;
   }
 
-  static bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+  static bool IsIdentStart(char c) { return IsAsciiAlpha(c) || c == '_'; }
   std::string ParseIdent() {
     std::size_t start = pos_;
     if (pos_ < text_.size() && IsIdentStart(text_[pos_])) ++pos_;
-    while (pos_ < text_.size() &&
-           (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_'))
-      ++pos_;
+    while (pos_ < text_.size() && (IsAsciiAlnum(text_[pos_]) || text_[pos_] == '_')) ++pos_;
     return std::string(text_.substr(start, pos_ - start));
   }
   char Peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
@@ -190,7 +180,7 @@ class Parser {
     return true;
   }
   void Skip() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    while (pos_ < text_.size() && IsAsciiSpace(text_[pos_])) ++pos_;
   }
 
   std::string_view text_;
@@ -258,11 +248,8 @@ Result<json::value> Apply(const PartitionQuery::Step& st, const json::value& v, 
   if (fn == "tostring") return json::value(JsonText(v));
   if (fn == "ascii_downcase" || fn == "ascii_upcase") {
     if (!v.is_string()) return fail(fn + " input must be a string");
-    std::string s(v.as_string());
-    for (char& c : s)
-      c = static_cast<char>(fn == "ascii_downcase" ? std::tolower(static_cast<unsigned char>(c))
-                                                   : std::toupper(static_cast<unsigned char>(c)));
-    return json::value(s);
+    std::string_view s = v.as_string();
+    return json::value(fn == "ascii_downcase" ? AsciiLower(s) : AsciiUpper(s));
   }
   if (fn == "tonumber") {
     if (v.is_number()) return v;
@@ -311,18 +298,18 @@ Result<json::value> Apply(const PartitionQuery::Step& st, const json::value& v, 
 }  // namespace
 
 std::optional<std::string> MetadataExtractionQuery(const json::object& dest) {
-  const auto* proc = Obj(dest, "ProcessingConfiguration");
-  if (proc == nullptr || !Bool(*proc, "Enabled").value_or(true)) return std::nullopt;
+  const auto* proc = GetObject(dest, "ProcessingConfiguration");
+  if (proc == nullptr || !GetBool(*proc, "Enabled").value_or(true)) return std::nullopt;
   const json::value* list = proc->if_contains("Processors");
   if (list == nullptr || !list->is_array()) return std::nullopt;
   for (const auto& p : list->as_array()) {
-    if (!p.is_object() || Str(p.as_object(), "Type").value_or("") != "MetadataExtraction") continue;
+    if (!p.is_object() || GetString(p.as_object(), "Type").value_or("") != "MetadataExtraction") continue;
     const json::value* params = p.as_object().if_contains("Parameters");
     if (params == nullptr || !params->is_array()) continue;
     for (const auto& param : params->as_array())
       if (param.is_object() &&
-          Str(param.as_object(), "ParameterName").value_or("") == "MetadataExtractionQuery")
-        return Str(param.as_object(), "ParameterValue");
+          GetString(param.as_object(), "ParameterName").value_or("") == "MetadataExtractionQuery")
+        return GetString(param.as_object(), "ParameterValue");
   }
   return std::nullopt;
 }
@@ -338,9 +325,7 @@ Result<std::map<std::string, std::string>> EvaluatePartitionQuery(const Partitio
   for (const auto& k : query.keys) {
     json::value v = doc;
     for (const auto& st : k.steps) {
-      auto next = Apply(st, v, k.name);
-      if (!next) return next.error();
-      v = std::move(*next);
+      CENOTE_ASSIGN_OR_RETURN(v, Apply(st, v, k.name));
     }
     if (v.is_null() || (v.is_string() && v.as_string().empty()))
       return MakeError("DynamicPartitioning.MetadataExtractionFailed",

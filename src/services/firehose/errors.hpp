@@ -1,24 +1,19 @@
 // The Firehose errors Cenote answers, with AWS's codes, statuses and message templates, in one table so
 // that the provider, the tests and docs/firehose-coverage.md use the same text. Templates take their
-// arguments in order at each `{}`.
+// arguments in order at each `{}` (services::MakeError). Unsupported operations and internal failures are
+// the request pipeline's to answer (aws/pipeline/service_errors.hpp), not this table's.
 #pragma once
 
-#include <initializer_list>
-#include <string>
-#include <string_view>
 #include <vector>
 
-#include "common/result.hpp"
+#include "services/common/error_spec.hpp"
 
 namespace cenote::firehose {
 
-struct ErrorSpec {
-  const char* code;
-  const char* message;  // template; `{}` placeholders
-  int http_status;
-};
+using services::ErrorSpec;
 
 namespace errors {
+// "under account" names the stream's account.
 inline constexpr ErrorSpec kStreamNotFound{"ResourceNotFoundException",
                                            "Firehose {} under account {} not found.", 400};
 inline constexpr ErrorSpec kStreamExists{"ResourceInUseException",
@@ -40,14 +35,12 @@ inline constexpr ErrorSpec kKinesisSourcePut{
     "InvalidArgumentException",
     "This operation is not permitted on KinesisStreamAsSource delivery stream type.", 400};
 inline constexpr ErrorSpec kLimitExceeded{"LimitExceededException", "{}", 400};
-inline constexpr ErrorSpec kInternalFailure{"InternalFailure", "Internal service failure.", 500};
-inline constexpr ErrorSpec kUnknownOperation{"UnknownOperationException", "Unknown operation {}", 400};
+// The log could not take the records (not a full disk, which is InsufficientStorage): the client backs off
+// and retries; also PutRecordBatch's per-record answer then.
+inline constexpr ErrorSpec kServiceUnavailable{"ServiceUnavailableException", "Slow down.", 503};
 }  // namespace errors
 
 // Every entry above, in declaration order.
 const std::vector<ErrorSpec>& ErrorTable();
-
-// The entry's code and status with its template filled in from `args`, in order.
-Error MakeFirehoseError(const ErrorSpec& spec, std::initializer_list<std::string_view> args = {});
 
 }  // namespace cenote::firehose

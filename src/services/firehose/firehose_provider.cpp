@@ -5,16 +5,27 @@
 #include <chrono>
 #include <exception>
 
-#include "services/common/operation_table.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
 
 namespace {
 
+std::string SqlLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
 // Schema of component "firehose": one statement per schema version; append, never edit.
-const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {
+// v4..v7 make delivery streams regional: the key becomes (account, region, name), and the streams stored
+// before (one namespace, the server's) move to the data directory's root account and default region, which
+// v5 names as literals. Positions are keyed by the stream's uid and need no change.
+std::vector<std::string> Migrations(const FirehoseOptions& options) {
+  return {
       "CREATE TABLE firehose_streams (name TEXT PRIMARY KEY, doc TEXT NOT NULL)",
       // One past the last log sequence whose record is in a committed S3 object.
       "CREATE TABLE firehose_positions (uid TEXT PRIMARY KEY, next_sequence INTEGER NOT NULL)",
@@ -23,12 +34,18 @@ const std::vector<std::string>& Migrations() {
       "CREATE TABLE firehose_kinesis_positions (uid TEXT NOT NULL, shard_id TEXT NOT NULL, after_sequence "
       "TEXT "
       "NOT NULL, log_next INTEGER NOT NULL, PRIMARY KEY (uid, shard_id))",
+      "CREATE TABLE firehose_regional_streams (account TEXT NOT NULL, region TEXT NOT NULL, "
+      "name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
+      "INSERT INTO firehose_regional_streams (account, region, name, doc) SELECT " +
+          SqlLiteral(options.default_account) + ", " + SqlLiteral(options.default_region) +
+          ", name, doc FROM firehose_streams",
+      "DROP TABLE firehose_streams",
+      "ALTER TABLE firehose_regional_streams RENAME TO firehose_streams",
   };
-  return kMigrations;
 }
 
-const services::OperationTable<OpFn>& Operations() {
-  static const services::OperationTable<OpFn> kOps = {
+const FirehoseProvider::Table& Operations() {
+  static const FirehoseProvider::Table kOps = {
       {"CreateDeliveryStream", CreateDeliveryStream},
       {"DeleteDeliveryStream", DeleteDeliveryStream},
       {"DescribeDeliveryStream", DescribeDeliveryStream},
@@ -49,71 +66,15 @@ std::int64_t SystemNowMs() {
       .count();
 }
 
-}  // namespace
-
-// ---- errors ----
-
-const std::vector<ErrorSpec>& ErrorTable() {
-  using namespace errors;
-  static const std::vector<ErrorSpec> kTable = {kStreamNotFound,  kStreamExists,        kStreamNotActive,
-                                                kVersionMismatch, kDestinationNotFound, kValidation,
-                                                kInvalidArgument, kKinesisSourcePut,    kLimitExceeded,
-                                                kInternalFailure, kUnknownOperation};
-  return kTable;
-}
-
-Error MakeFirehoseError(const ErrorSpec& spec, std::initializer_list<std::string_view> args) {
-  std::string message;
-  std::string_view tmpl = spec.message;
-  auto arg = args.begin();
-  for (std::size_t i = 0; i < tmpl.size(); ++i) {
-    if (tmpl[i] == '{' && i + 1 < tmpl.size() && tmpl[i + 1] == '}') {
-      if (arg != args.end()) message += *arg++;
-      ++i;
-    } else {
-      message += tmpl[i];
-    }
-  }
-  return MakeError(spec.code, std::move(message), spec.http_status);
-}
-
-// ---- parameters ----
-
-std::optional<std::string> Str(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string()) return std::nullopt;
-  return std::string(it->value().as_string());
-}
-
-std::optional<std::int64_t> Int(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end()) return std::nullopt;
-  if (it->value().is_int64()) return it->value().as_int64();
-  if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().as_uint64());
-  if (it->value().is_double()) return static_cast<std::int64_t>(it->value().as_double());
-  return std::nullopt;
-}
-
-std::optional<bool> Bool(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_bool()) return std::nullopt;
-  return it->value().as_bool();
-}
-
-const json::object* Obj(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_object()) return nullptr;
-  return &it->value().as_object();
-}
-
 // ---- the stream document ----
+// The namespace and name are the row's key; the ARN is derived from them (so a stream moved into the
+// default namespace by the v5 migration says so in its ARN).
 
-json::object ToDocument(const DeliveryStreamState& s) {
+json::object ToDocument(const DeliveryStreamState& s) EXCLUSIVE_LOCKS_REQUIRED(s.mu) {
   json::object tags;
   for (const auto& [k, v] : s.tags) tags[k] = v;
   return json::object{{"name", s.name},
                       {"uid", s.uid},
-                      {"arn", s.arn},
                       {"type", s.type},
                       {"status", s.status},
                       {"status_ms", s.status_ms},
@@ -126,178 +87,161 @@ json::object ToDocument(const DeliveryStreamState& s) {
                       {"tags", std::move(tags)}};
 }
 
-std::shared_ptr<DeliveryStreamState> FromDocument(const json::object& doc) {
-  auto s = std::make_shared<DeliveryStreamState>();
-  s->name = Str(doc, "name").value_or("");
-  s->uid = Str(doc, "uid").value_or("");
-  s->arn = Str(doc, "arn").value_or("");
-  s->type = Str(doc, "type").value_or("DirectPut");
-  s->status = Str(doc, "status").value_or("ACTIVE");
-  s->status_ms = Int(doc, "status_ms").value_or(0);
-  s->created_ms = Int(doc, "created").value_or(0);
-  s->updated_ms = Int(doc, "updated").value_or(0);
-  s->version = Int(doc, "version").value_or(1);
-  if (const auto* d = Obj(doc, "destination")) s->destination = *d;
-  s->legacy_s3 = Bool(doc, "legacy_s3").value_or(false);
-  if (const auto* src = Obj(doc, "source")) s->source = *src;
-  if (const auto* t = Obj(doc, "tags"))
+std::shared_ptr<DeliveryStreamState> FromDocument(std::string account, std::string region,
+                                                  const json::object& doc) {
+  auto stream = std::make_shared<DeliveryStreamState>();
+  DeliveryStreamState& s = *stream;
+  s.account = std::move(account);
+  s.region = std::move(region);
+  s.name = GetString(doc, "name").value_or("");
+  s.uid = GetString(doc, "uid").value_or("");
+  s.arn = DeliveryStreamArn(s.key());
+  s.type = GetString(doc, "type").value_or("DirectPut");
+  s.status = GetString(doc, "status").value_or("ACTIVE");
+  s.status_ms = GetInt(doc, "status_ms").value_or(0);
+  s.created_ms = GetInt(doc, "created").value_or(0);
+  s.legacy_s3 = GetBool(doc, "legacy_s3").value_or(false);
+  if (const auto* src = GetObject(doc, "source")) s.source = *src;
+  MutexLock lock(s.mu);  // not shared yet; the lock is for the analysis
+  s.updated_ms = GetInt(doc, "updated").value_or(0);
+  s.version = GetInt(doc, "version").value_or(1);
+  if (const auto* d = GetObject(doc, "destination")) s.destination = *d;
+  if (const auto* t = GetObject(doc, "tags"))
     for (const auto& [k, v] : *t)
-      if (v.is_string()) s->tags[std::string(k)] = std::string(v.as_string());
-  return s;
+      if (v.is_string()) s.tags[std::string(k)] = std::string(v.as_string());
+  return stream;
+}
+
+}  // namespace
+
+const std::vector<ErrorSpec>& ErrorTable() {
+  using namespace errors;
+  static const std::vector<ErrorSpec> kTable = {
+      kStreamNotFound, kStreamExists,    kStreamNotActive,  kVersionMismatch, kDestinationNotFound,
+      kValidation,     kInvalidArgument, kKinesisSourcePut, kLimitExceeded,   kServiceUnavailable};
+  return kTable;
 }
 
 // ---- Env ----
 
-std::string FirehoseProvider::Env::EffectiveStatus(const DeliveryStreamState& s) const {
+Env::Env(store::MetadataStore& metadata_store, store::StreamLog& stream_log, s3::Lake& s3_lake,
+         aws::Invoker* kinesis_invoker, FirehoseOptions firehose_options)
+    : metadata(metadata_store),
+      log(stream_log),
+      lake(s3_lake),
+      invoker(kinesis_invoker),
+      options(std::move(firehose_options)) {}
+
+std::string Env::EffectiveStatus(const DeliveryStreamState& s) const {
   bool elapsed = Now() - s.status_ms >= options.transition_ms;
   if (s.status == "DELETING") return elapsed ? "" : "DELETING";
   if (s.status == "CREATING" && elapsed) return "ACTIVE";
   return s.status;
 }
 
-Result<std::shared_ptr<DeliveryStreamState>> FirehoseProvider::Env::FindStream(const json::object& params) {
-  std::string name = Str(params, "DeliveryStreamName").value_or("");
+Result<std::shared_ptr<DeliveryStreamState>> Env::FindStream(const RequestContext& ctx,
+                                                             const json::object& params) {
+  const StreamKey key = KeyOf(ctx, GetString(params, "DeliveryStreamName").value_or(""));
   std::shared_ptr<DeliveryStreamState> s;
   {
-    std::lock_guard<std::mutex> g(mu);
-    auto it = streams.find(name);
+    MutexLock lock(mu);
+    auto it = streams.find(key);
     if (it != streams.end()) s = it->second;
   }
   if (!s || EffectiveStatus(*s).empty())
-    return MakeFirehoseError(errors::kStreamNotFound, {name, options.account_id});
+    return services::MakeError(errors::kStreamNotFound, {key.name, key.account});
   return s;
 }
 
-Status FirehoseProvider::Env::Save(const DeliveryStreamState& s) {
-  auto tx = metadata.Begin(store::MetadataStore::Mode::kWrite);
-  if (!tx) return tx.error();
-  auto r = (*tx)->Exec(
-      "INSERT INTO firehose_streams (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = "
-      "excluded.doc",
-      {s.name, json::serialize(ToDocument(s))});
-  if (!r) return r.error();
-  return (*tx)->Commit();
+Status Env::Save(const DeliveryStreamState& s) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
+      "INSERT INTO firehose_streams (account, region, name, doc) VALUES (?, ?, ?, ?) ON CONFLICT (account, "
+      "region, name) DO UPDATE SET doc = excluded.doc",
+      {s.account, s.region, s.name, json::serialize(ToDocument(s))}));
+  return txn->Commit();
 }
 
-Status FirehoseProvider::Env::Erase(const DeliveryStreamState& s) {
-  auto tx = metadata.Begin(store::MetadataStore::Mode::kWrite);
-  if (!tx) return tx.error();
-  if (auto r = (*tx)->Exec("DELETE FROM firehose_streams WHERE name = ?", {s.name}); !r) return r.error();
-  if (auto r = (*tx)->Exec("DELETE FROM firehose_positions WHERE uid = ?", {s.uid}); !r) return r.error();
-  if (auto r = (*tx)->Exec("DELETE FROM firehose_kinesis_positions WHERE uid = ?", {s.uid}); !r)
-    return r.error();
-  return (*tx)->Commit();
+Status Env::Erase(const DeliveryStreamState& s) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("DELETE FROM firehose_streams WHERE account = ? AND region = ? AND name = ?",
+                {s.account, s.region, s.name}));
+  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM firehose_positions WHERE uid = ?", {s.uid}));
+  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM firehose_kinesis_positions WHERE uid = ?", {s.uid}));
+  return txn->Commit();
 }
 
-Result<std::uint64_t> FirehoseProvider::Env::DeliveredPosition(const DeliveryStreamState& s) {
-  auto tx = metadata.Begin(store::MetadataStore::Mode::kRead);
-  if (!tx) return tx.error();
-  auto row = (*tx)->QueryOne("SELECT next_sequence FROM firehose_positions WHERE uid = ?", {s.uid});
-  if (!row) return row.error();
-  if (!*row) return std::uint64_t{0};
-  return static_cast<std::uint64_t>(store::AsInt((**row)[0]));
+Result<std::uint64_t> Env::DeliveredPosition(const DeliveryStreamState& s) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne("SELECT next_sequence FROM firehose_positions WHERE uid = ?", {s.uid}));
+  if (!row) return std::uint64_t{0};
+  return static_cast<std::uint64_t>(store::AsInt((*row)[0]));
 }
 
-Status FirehoseProvider::Env::CommitPosition(const DeliveryStreamState& s, std::uint64_t next_sequence) {
-  auto tx = metadata.Begin(store::MetadataStore::Mode::kWrite);
-  if (!tx) return tx.error();
-  auto r = (*tx)->Exec(
+Status Env::CommitPosition(const DeliveryStreamState& s, std::uint64_t next_sequence) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "INSERT INTO firehose_positions (uid, next_sequence) VALUES (?, ?) ON CONFLICT (uid) DO UPDATE SET "
       "next_sequence = excluded.next_sequence",
-      {s.uid, static_cast<std::int64_t>(next_sequence)});
-  if (!r) return r.error();
-  return (*tx)->Commit();
+      {s.uid, static_cast<std::int64_t>(next_sequence)}));
+  return txn->Commit();
 }
 
 // ---- provider ----
 
 FirehoseProvider::FirehoseProvider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
 
-FirehoseProvider::~FirehoseProvider() {
-  {
-    std::lock_guard<std::mutex> g(env_->stop_mu);
-    env_->stopping = true;
-  }
-  env_->stop_cv.notify_all();
-  if (env_->delivery_thread.joinable()) env_->delivery_thread.join();
-}
-
-aws::Caller FirehoseProvider::Env::KinesisCaller() const {
-  // Firehose's service principal of the account reads the source (until source roles are evaluated).
-  aws::Caller caller;
-  caller.principal.account_id = options.account_id;
-  caller.principal.arn = "arn:aws:iam::" + options.account_id + ":root";
-  caller.principal.is_root = true;
-  caller.region = options.region;
-  caller.invoked_by = "firehose.amazonaws.com";
-  return caller;
-}
+FirehoseProvider::~FirehoseProvider() = default;
 
 Result<std::unique_ptr<FirehoseProvider>> FirehoseProvider::Open(store::MetadataStore& metadata,
-                                                                 store::StreamLog& log, s3::LakeAccess& lake,
+                                                                 store::StreamLog& log, s3::Lake& lake,
                                                                  aws::Invoker* invoker,
+                                                                 BackgroundTasks& tasks,
                                                                  FirehoseOptions options) {
   if (!options.clock) options.clock = SystemNowMs;
-  if (auto st = metadata.Migrate("firehose", Migrations()); !st.ok()) return st.error();
-  auto env = std::unique_ptr<Env>(
-      new Env{metadata, log, lake, invoker, std::move(options), {}, {}, {}, {}, false, {}});
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("firehose", Migrations(options)));
+  auto env = std::make_unique<Env>(metadata, log, lake, invoker, std::move(options));
   {
-    auto tx = metadata.Begin(store::MetadataStore::Mode::kRead);
-    if (!tx) return tx.error();
-    auto rows = (*tx)->Query("SELECT doc FROM firehose_streams");
-    if (!rows) return rows.error();
-    for (const auto& row : *rows) {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
+    CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT account, region, doc FROM firehose_streams"));
+    MutexLock lock(env->mu);
+    for (const auto& row : rows) {
       boost::system::error_code ec;
-      auto v = json::parse(store::AsText(row[0]), ec);
+      auto v = json::parse(store::AsText(row[2]), ec);
       if (ec || !v.is_object()) return InternalError("corrupt firehose stream document");
-      auto s = FromDocument(v.as_object());
-      env->streams[s->name] = std::move(s);
+      auto s = FromDocument(store::AsText(row[0]), store::AsText(row[1]), v.as_object());
+      env->streams[s->key()] = std::move(s);
     }
   }
   auto provider = std::unique_ptr<FirehoseProvider>(new FirehoseProvider(std::move(env)));
-  if (provider->env_->options.delivery_poll_ms > 0) {
-    Env* e = provider->env_.get();
+  if (const std::int64_t poll = provider->env_->options.delivery_poll_ms; poll > 0) {
     FirehoseProvider* p = provider.get();
-    e->delivery_thread = std::thread([e, p] {
-      std::unique_lock<std::mutex> lk(e->stop_mu);
-      while (!e->stopping) {
-        e->stop_cv.wait_for(lk, std::chrono::milliseconds(e->options.delivery_poll_ms));
-        if (e->stopping) break;
-        lk.unlock();
-        auto r = p->DeliverDue(false);
-        if (!r) spdlog::warn("firehose delivery: {}", r.error().message);
-        lk.lock();
-      }
+    provider->delivery_ = tasks.Every("firehose.delivery", std::chrono::milliseconds(poll), [p] {
+      auto r = p->DeliverDue(false);
+      if (!r) spdlog::warn("firehose delivery: {}", r.error().message);
     });
   }
   return provider;
 }
 
+const FirehoseProvider::Table& FirehoseProvider::table() const { return Operations(); }
+
 const std::vector<std::string_view>& FirehoseProvider::SupportedOperations() { return Operations().names(); }
-
-bool FirehoseProvider::Implements(std::string_view operation) const {
-  return Operations().Find(operation) != nullptr;
-}
-
-Result<aws::OperationOutput> FirehoseProvider::Invoke(const aws::RequestContext& ctx,
-                                                      std::string_view operation,
-                                                      aws::OperationInput& input) {
-  if (!input.params.is_object()) input.params = json::object();
-  const OpFn* op = Operations().Find(operation);
-  if (op == nullptr) return MakeFirehoseError(errors::kUnknownOperation, {operation});
-  return (*op)(*env_, ctx, input);
-}
 
 Result<int> FirehoseProvider::DeliverDue(bool force) {
   std::vector<std::shared_ptr<DeliveryStreamState>> streams;
   {
-    std::lock_guard<std::mutex> g(env_->mu);
-    for (const auto& [name, s] : env_->streams) streams.push_back(s);
+    MutexLock lock(env_->mu);
+    for (const auto& [key, s] : env_->streams) streams.push_back(s);
   }
   int written = 0;
   std::optional<Error> first_error;
   for (const auto& s : streams) {
     if (env_->EffectiveStatus(*s) != "ACTIVE") continue;
+    // Background work has no client to answer: one stream's failure (an error, or an exception from a
+    // library) is reported and retried next time, and the other streams are delivered.
     try {
       auto r = env_->Deliver(*s, force);
       if (r) {
@@ -315,10 +259,10 @@ Result<int> FirehoseProvider::DeliverDue(bool force) {
 
 std::map<std::string, DeliveryStreamMetrics> FirehoseProvider::Metrics() const {
   std::map<std::string, DeliveryStreamMetrics> out;
-  std::lock_guard<std::mutex> g(env_->mu);
-  for (const auto& [name, s] : env_->streams) {
-    std::lock_guard<std::mutex> m(s->metrics_mu);
-    out[name] = s->metrics;
+  MutexLock lock(env_->mu);
+  for (const auto& [key, s] : env_->streams) {
+    MutexLock metrics_lock(s->metrics_mu);
+    out[s->arn] = s->metrics;
   }
   return out;
 }

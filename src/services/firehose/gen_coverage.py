@@ -45,6 +45,25 @@ GAPS = [
     "Destinations other than S3 (Redshift, OpenSearch, Splunk, HTTP endpoint, Snowflake, Iceberg) are refused.",
     "MSKAsSource and DatabaseAsSource are refused.",
     "StartDeliveryStreamEncryption / StopDeliveryStreamEncryption answer UnknownOperationException.",
+    "Roles are not evaluated yet (IAM): deliveries and Kinesis reads are made as the configured roles' sessions "
+    "and recorded as such, and allowed.",
+    "The Glue catalog used for DataFormatConversionConfiguration is the server's one catalog; "
+    "SchemaConfiguration.Region / CatalogId / RoleARN are stored, not yet used.",
+]
+
+REGIONS = [
+    "One server serves every region. A delivery stream lives in the namespace of the caller's account and the "
+    "request's region (its SigV4 credential scope): the same name in two regions is two delivery streams, "
+    "`ListDeliveryStreams` answers for the request's region and the stream quota counts per region. ARNs say "
+    "where a stream is: `arn:aws:firehose:<region>:<account>:deliverystream/<name>`.",
+    "Firehose calls other services in-process, through the request pipeline (authorize, audit), as AWS's Firehose "
+    "does with the roles a stream is configured with, invoked by `firehose.amazonaws.com`: S3 objects are written "
+    "as the destination's `RoleARN` (session `AWSFirehoseToS3`) in the delivery stream's region; a "
+    "KinesisStreamAsSource stream reads its source as the source configuration's `RoleARN` (session "
+    "`AWSFirehoseFromKinesis`) in the source stream ARN's region, so a stream created by a client in eu-west-1 "
+    "is found there.",
+    "Delivery streams stored before streams were regional (schema v3) were moved to the data directory's root "
+    "account and default region (`--region` / `CENOTE_REGION`) when it first started with schema v7.",
 ]
 
 
@@ -55,7 +74,7 @@ WIRE_PROTOCOL = [
 
 STORAGE_AND_DELIVERY = [
     "Accepted records are appended to a per-stream log under `<data-dir>/firehose/` and fsynced before PutRecord / "
-    "PutRecordBatch answer. A background thread flushes a buffer when BufferingHints.SizeInMBs or IntervalInSeconds "
+    "PutRecordBatch answer. A background task flushes the buffers of every region when BufferingHints.SizeInMBs or IntervalInSeconds "
     "is reached and writes one object per batch (per partition with dynamic partitioning) at "
     "`<Prefix or YYYY/MM/DD/HH/><name>-<version>-<YYYY-MM-DD-HH-MM-SS>-<uuid>[.gz|.zip|.snappy|.parquet]`. The "
     "delivered position is committed only after the object is written; the object key is derived from the batch's "
@@ -73,7 +92,8 @@ STORAGE_AND_DELIVERY = [
 
 def main():
     sections = [("Not yet", coverage_doc.bullets(GAPS)), ("Wire protocol", WIRE_PROTOCOL),
-                coverage_doc.errors_section("firehose"), ("Storage and delivery", STORAGE_AND_DELIVERY)]
+                ("Regions and roles", coverage_doc.bullets(REGIONS)), coverage_doc.errors_section("firehose"),
+                ("Storage and delivery", STORAGE_AND_DELIVERY)]
     coverage_doc.write("firehose", "firehose-2015-08-04", "Amazon Data Firehose coverage",
                        protocol_in_intro=True, notes=NOTES,
                        sections=sections)

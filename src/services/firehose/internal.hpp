@@ -1,30 +1,29 @@
-// Shared internals of the Firehose provider: in-memory delivery stream state, parameter access, prefix
-// expressions, compression and the operation functions each .cpp of this directory implements.
+// Shared internals of the Firehose provider: in-memory delivery stream state, prefix expressions,
+// compression, the roles of in-process calls and the handlers each .cpp of this directory implements.
 // Not part of the public API.
 #pragma once
 
-// GCC 12 reports a false -Wrestrict on `"x" + std::string + ...` (GCC bug 105329). Clang has no such
-// warning (and would fail on the unknown name).
-#if !defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports a false -Wrestrict on `"x" + std::string + ...` (GCC bug 105329).
 #pragma GCC diagnostic ignored "-Wrestrict"
 #endif
 
 #include <boost/json.hpp>
-#include <condition_variable>
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "aws/invoker.hpp"
 #include "aws/provider.hpp"
+#include "common/mutex.hpp"
 #include "common/result.hpp"
+#include "services/common/params.hpp"
 #include "services/firehose/errors.hpp"
 #include "services/firehose/firehose_provider.hpp"
 #include "store/stream_log.hpp"
@@ -35,6 +34,10 @@ namespace json = boost::json;
 using aws::OperationInput;
 using aws::OperationOutput;
 using aws::RequestContext;
+using services::GetBool;
+using services::GetInt;
+using services::GetObject;
+using services::GetString;
 
 inline constexpr std::size_t kMaxRecordBytes = 1000 * 1024;     // one record, before base64
 inline constexpr std::size_t kMaxBatchBytes = 4 * 1024 * 1024;  // one PutRecordBatch call
@@ -42,11 +45,33 @@ inline constexpr std::size_t kMaxBatchRecords = 500;
 inline constexpr std::size_t kMaxTags = 50;
 inline constexpr const char* kDestinationId = "destinationId-000000000001";
 
-// ---- parameters ----
-std::optional<std::string> Str(const json::object& o, std::string_view key);
-std::optional<std::int64_t> Int(const json::object& o, std::string_view key);
-std::optional<bool> Bool(const json::object& o, std::string_view key);
-const json::object* Obj(const json::object& o, std::string_view key);
+// ---- where a delivery stream lives ----
+// A delivery stream's name in its namespace: names are unique per account and region.
+struct StreamKey {
+  std::string account;
+  std::string region;
+  std::string name;
+  auto operator<=>(const StreamKey&) const = default;
+};
+// arn:aws:firehose:<region>:<account>:deliverystream/<name>
+std::string DeliveryStreamArn(const StreamKey& key);
+
+// ---- roles (roles.cpp) ----
+// The service principal of Firehose's in-process calls (aws::Caller::invoked_by, CloudTrail's invokedBy).
+inline constexpr const char* kFirehoseServicePrincipal = "firehose.amazonaws.com";
+// The session names Firehose's assumed-role sessions carry: AWS's own for S3 delivery (seen in CloudTrail
+// and S3 event records as ".../assumed-role/<role>/AWSFirehoseToS3"); for reading a Kinesis source, where
+// AWS documents none, one in the same style.
+inline constexpr const char* kS3DeliverySession = "AWSFirehoseToS3";
+inline constexpr const char* kKinesisSourceSession = "AWSFirehoseFromKinesis";
+// The principal of a session of `role_arn` (arn:aws:iam::<account>:role/<path/><name>) named `session`:
+// account_id the role's account, arn "arn:aws:sts::<account>:assumed-role/<name>/<session>", not root.
+// Until IAM evaluates roles this is how a role is represented. A role ARN that does not parse (stored
+// before the parse stage checked the model's pattern) keeps `owner_account` and its own text as the name.
+iam::Principal AssumedRolePrincipal(std::string_view role_arn, std::string_view session,
+                                    const std::string& owner_account);
+// The region of a Kinesis stream ARN (arn:aws:kinesis:<region>:...); "" when it is not one.
+std::string ArnRegion(std::string_view arn);
 
 // ---- prefixes.cpp ----
 // Java DateTimeFormatter subset (yyyy yy MM M dd d HH H mm ss, 'quoted text', other literal chars) in UTC.
@@ -73,11 +98,11 @@ std::vector<std::string> PartitionKeysIn(std::string_view prefix);
 // ---- dynamic_partitioning.cpp ----
 struct PartitionQuery {
   struct Step {
-    enum Kind { kField, kIndex, kSlice, kFunction } kind;
-    std::string name;  // field name or function name
+    enum Kind { kField, kIndex, kSlice, kFunction } kind = kField;
+    std::string name = {};  // field name or function name
     std::int64_t from = 0;
     std::int64_t to = 0;
-    std::string arg;  // function argument
+    std::string arg = {};  // function argument
   };
   struct Key {
     std::string name;
@@ -127,88 +152,97 @@ std::string HadoopSnappy(std::string_view data);
 std::string_view CompressionExtension(std::string_view format);
 
 // ---- state ----
+// One delivery stream. Its identity, type, source and creation state are set before it is shared and never
+// change; its destination and tags are guarded by `mu`; its deliveries are serialized by `delivery_mu`.
 struct DeliveryStreamState {
-  // Persisted (the JSON document of firehose_streams).
+  // Identity: immutable once the stream is in Env::streams.
+  std::string account;
+  std::string region;
   std::string name;
   std::string uid;  // log name
   std::string arn;
   std::string type;    // DirectPut | KinesisStreamAsSource
-  std::string status;  // stored: CREATING, ACTIVE, DELETING
+  std::string status;  // stored: CREATING (ACTIVE once transition_ms passed); deletion removes the stream
   std::int64_t status_ms = 0;
   std::int64_t created_ms = 0;
-  std::int64_t updated_ms = 0;
-  std::int64_t version = 1;
-  json::object destination;  // ExtendedS3DestinationDescription, defaults filled in
-  bool legacy_s3 = false;    // created with S3DestinationConfiguration
-  json::object source;       // Source description ({} for DirectPut)
-  std::map<std::string, std::string> tags;
+  bool legacy_s3 = false;  // created with S3DestinationConfiguration
+  json::object source;     // Source description ({} for DirectPut)
 
-  // Runtime only.
-  std::mutex delivery_mu;  // one flush (and one Kinesis pull) at a time
-  // KinesisStreamAsSource: per source shard, the last Kinesis sequence number copied into our log (guarded
-  // by delivery_mu; loaded lazily from the MetadataStore and the log's tail).
-  bool kinesis_loaded = false;
-  std::map<std::string, std::string> kinesis_positions;
-  mutable std::mutex metrics_mu;
-  DeliveryStreamMetrics metrics;
+  // Persisted with the identity (the JSON document of firehose_streams); UpdateDestination and the tag
+  // operations change them.
+  mutable Mutex mu;
+  std::int64_t updated_ms GUARDED_BY(mu) = 0;
+  std::int64_t version GUARDED_BY(mu) = 1;
+  json::object destination GUARDED_BY(mu);  // ExtendedS3DestinationDescription, defaults filled in
+  std::map<std::string, std::string> tags GUARDED_BY(mu);
+
+  // One flush (and one Kinesis pull) at a time. Taken before `mu`, never after.
+  Mutex delivery_mu;
+  // KinesisStreamAsSource: per source shard, the last Kinesis sequence number copied into our log (loaded
+  // lazily from the MetadataStore and the log's tail).
+  bool kinesis_loaded GUARDED_BY(delivery_mu) = false;
+  std::map<std::string, std::string> kinesis_positions GUARDED_BY(delivery_mu);
+
+  mutable Mutex metrics_mu;  // a leaf: nothing is locked while it is held
+  DeliveryStreamMetrics metrics GUARDED_BY(metrics_mu);
+
+  StreamKey key() const { return StreamKey{account, region, name}; }
 };
 
-struct FirehoseProvider::Env {
+struct Env {
+  Env(store::MetadataStore& metadata, store::StreamLog& log, s3::Lake& lake, aws::Invoker* invoker,
+      FirehoseOptions options);
+
   store::MetadataStore& metadata;
   store::StreamLog& log;
-  s3::LakeAccess& lake;
+  s3::Lake& lake;
   aws::Invoker* invoker;  // KinesisStreamAsSource reads its source through the pipeline (null: unavailable)
-  FirehoseOptions options;
+  const FirehoseOptions options;
 
-  mutable std::mutex mu;
-  std::map<std::string, std::shared_ptr<DeliveryStreamState>> streams;  // by name
-
-  std::mutex stop_mu;
-  std::condition_variable stop_cv;
-  bool stopping = false;
-  std::thread delivery_thread;
+  // Guards the map, not the states. Lock order: a stream's `delivery_mu`, then its `mu`, then this; a
+  // stream's `metrics_mu` is a leaf.
+  mutable Mutex mu;
+  std::map<StreamKey, std::shared_ptr<DeliveryStreamState>> streams GUARDED_BY(mu);
 
   std::int64_t Now() const { return options.clock(); }
-  // The in-process caller of Firehose's own calls into Kinesis (the source stream).
-  aws::Caller KinesisCaller() const;
-  std::string StreamArn(const std::string& name) const {
-    return "arn:aws:firehose:" + options.region + ":" + options.account_id + ":deliverystream/" + name;
+  // The key of a stream named by the request: DeliveryStreamName in the caller's account and the request's
+  // region.
+  static StreamKey KeyOf(const RequestContext& ctx, std::string name) {
+    return StreamKey{ctx.account_id(), ctx.region, std::move(name)};
   }
+  // The in-process callers of a stream's work: Kinesis reads as the source configuration's role in the
+  // source stream's region; S3 writes as the destination's role in the stream's region.
+  aws::Caller KinesisSourceCaller(const DeliveryStreamState& s) const;
+  aws::Caller S3DeliveryCaller(const DeliveryStreamState& s, const json::object& destination) const;
   // "" when a DELETING stream's transition has ended (it is gone).
   std::string EffectiveStatus(const DeliveryStreamState& s) const;
-  // The stream named by DeliveryStreamName (ResourceNotFoundException when missing or deleted).
-  Result<std::shared_ptr<DeliveryStreamState>> FindStream(const json::object& params);
+  // The stream named by DeliveryStreamName in the request's namespace (ResourceNotFoundException when
+  // missing or deleted).
+  Result<std::shared_ptr<DeliveryStreamState>> FindStream(const RequestContext& ctx,
+                                                          const json::object& params);
   // Writes the stream's document in one transaction.
-  Status Save(const DeliveryStreamState& s);
+  Status Save(const DeliveryStreamState& s) EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   Status Erase(const DeliveryStreamState& s);
   Result<std::uint64_t> DeliveredPosition(const DeliveryStreamState& s);
   Status CommitPosition(const DeliveryStreamState& s, std::uint64_t next_sequence);
-  // KinesisStreamAsSource: copies new records of the source stream into the stream's log (caller holds
-  // s.delivery_mu). Returns the number of records copied.
-  Result<int> PullFromKinesis(DeliveryStreamState& s);
+  // KinesisStreamAsSource: copies new records of the source stream into the stream's log. Returns the
+  // number of records copied.
+  Result<int> PullFromKinesis(DeliveryStreamState& s) EXCLUSIVE_LOCKS_REQUIRED(s.delivery_mu);
   // Flushes one stream when due (or forced). Returns the number of objects written.
   Result<int> Deliver(DeliveryStreamState& s, bool force);
 };
 
-using OpFn = Result<OperationOutput> (*)(FirehoseProvider::Env&, const RequestContext&, OperationInput&);
-
 // delivery_streams.cpp
-Result<OperationOutput> CreateDeliveryStream(FirehoseProvider::Env&, const RequestContext&, OperationInput&);
-Result<OperationOutput> DeleteDeliveryStream(FirehoseProvider::Env&, const RequestContext&, OperationInput&);
-Result<OperationOutput> DescribeDeliveryStream(FirehoseProvider::Env&, const RequestContext&,
-                                               OperationInput&);
-Result<OperationOutput> ListDeliveryStreams(FirehoseProvider::Env&, const RequestContext&, OperationInput&);
-Result<OperationOutput> UpdateDestination(FirehoseProvider::Env&, const RequestContext&, OperationInput&);
-Result<OperationOutput> TagDeliveryStream(FirehoseProvider::Env&, const RequestContext&, OperationInput&);
-Result<OperationOutput> UntagDeliveryStream(FirehoseProvider::Env&, const RequestContext&, OperationInput&);
-Result<OperationOutput> ListTagsForDeliveryStream(FirehoseProvider::Env&, const RequestContext&,
-                                                  OperationInput&);
+Result<OperationOutput> CreateDeliveryStream(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteDeliveryStream(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DescribeDeliveryStream(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListDeliveryStreams(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> UpdateDestination(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> TagDeliveryStream(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> UntagDeliveryStream(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListTagsForDeliveryStream(Env&, const RequestContext&, OperationInput&);
 // records.cpp
-Result<OperationOutput> PutRecord(FirehoseProvider::Env&, const RequestContext&, OperationInput&);
-Result<OperationOutput> PutRecordBatch(FirehoseProvider::Env&, const RequestContext&, OperationInput&);
-
-// Document <-> state (firehose_provider.cpp).
-json::object ToDocument(const DeliveryStreamState& s);
-std::shared_ptr<DeliveryStreamState> FromDocument(const json::object& doc);
+Result<OperationOutput> PutRecord(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutRecordBatch(Env&, const RequestContext&, OperationInput&);
 
 }  // namespace cenote::firehose

@@ -2,6 +2,7 @@
 // (https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html) and the default UTC time prefix.
 #include <ctime>
 
+#include "common/strings.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
@@ -22,8 +23,8 @@ std::string Pad(int v, int width) {
 }
 
 Error BadExpression(std::string_view expression, std::string_view why) {
-  return MakeFirehoseError(errors::kInvalidArgument, {"Invalid expression " + std::string(expression) +
-                                                      " in prefix: " + std::string(why)});
+  return services::MakeError(errors::kInvalidArgument, {"Invalid expression " + std::string(expression) +
+                                                        " in prefix: " + std::string(why)});
 }
 
 }  // namespace
@@ -52,7 +53,7 @@ Result<std::string> FormatJavaTimestamp(std::string_view pattern, std::int64_t m
       i = end + 1;
       continue;
     }
-    if (!std::isalpha(static_cast<unsigned char>(c))) {
+    if (!IsAsciiAlpha(c)) {
       out += c;
       ++i;
       continue;
@@ -126,9 +127,8 @@ Result<std::string> ExpandPrefix(std::string_view prefix, const PrefixContext& c
     if (ns == "timestamp") {
       if (value.empty())
         return BadExpression(prefix.substr(start, end - start + 1), "empty timestamp pattern");
-      auto t = FormatJavaTimestamp(value, ctx.timestamp_ms);
-      if (!t) return t.error();
-      out += *t;
+      CENOTE_ASSIGN_OR_RETURN(std::string formatted, FormatJavaTimestamp(value, ctx.timestamp_ms));
+      out += formatted;
     } else if (ns == "firehose" && value == "random-string") {
       out += ctx.random_string;
     } else if (ns == "firehose" && value == "error-output-type") {
@@ -140,12 +140,12 @@ Result<std::string> ExpandPrefix(std::string_view prefix, const PrefixContext& c
                              "the MetadataExtractionQuery does not produce key '" + std::string(value) + "'");
       out += it->second;
     } else if (ns == "partitionKeyFromQuery") {
-      return MakeFirehoseError(
+      return services::MakeError(
           errors::kInvalidArgument,
           {"Dynamic partitioning namespaces (!{partitionKeyFromQuery:...}) require an enabled "
            "DynamicPartitioningConfiguration and a MetadataExtraction processor."});
     } else if (ns == "partitionKeyFromLambda") {
-      return MakeFirehoseError(
+      return services::MakeError(
           errors::kInvalidArgument,
           {"!{partitionKeyFromLambda:...} needs a Lambda processor, which this server does "
            "not support yet."});

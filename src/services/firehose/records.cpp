@@ -1,5 +1,7 @@
 // Data plane: PutRecord and PutRecordBatch. Accepted records are appended to the stream's StreamLog, which
 // returns only after they are fsynced, before the call answers.
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 
 #include "services/firehose/internal.hpp"
@@ -17,31 +19,30 @@ std::string RecordIdOf(const DeliveryStreamState& s, std::uint64_t sequence) {
   return s.uid + seq;
 }
 
-Result<std::shared_ptr<DeliveryStreamState>> FindWritable(FirehoseProvider::Env& env, const json::object& p) {
-  auto found = env.FindStream(p);
-  if (!found) return found.error();
-  const auto& s = **found;
-  if (s.type == "KinesisStreamAsSource") return MakeFirehoseError(errors::kKinesisSourcePut);
+Result<std::shared_ptr<DeliveryStreamState>> FindWritable(Env& env, const RequestContext& ctx,
+                                                          const json::object& p) {
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  const DeliveryStreamState& s = *stream;
+  if (s.type == "KinesisStreamAsSource") return services::MakeError(errors::kKinesisSourcePut);
   std::string status = env.EffectiveStatus(s);
-  if (status != "ACTIVE")
-    return MakeFirehoseError(errors::kStreamNotActive, {s.name, env.options.account_id, status});
-  return *found;
+  if (status != "ACTIVE") return services::MakeError(errors::kStreamNotActive, {s.name, s.account, status});
+  return stream;
 }
 
 Result<std::string> RecordData(const json::value& record, std::string_view member) {
   const json::object* o = record.if_object();
-  auto data = o ? Str(*o, "Data") : std::nullopt;
+  auto data = o ? GetString(*o, "Data") : std::nullopt;
   if (!data)
-    return MakeFirehoseError(errors::kValidation, {"null", std::string(member) + ".data", "not be null"});
+    return services::MakeError(errors::kValidation, {"null", std::string(member) + ".data", "not be null"});
   if (data->size() > kMaxRecordBytes)
-    return MakeFirehoseError(errors::kValidation,
-                             {"'java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(data->size()) + "]'",
-                              std::string(member) + ".data", "have length less than or equal to 1024000"});
+    return services::MakeError(errors::kValidation,
+                               {"'java.nio.HeapByteBuffer[pos=0 lim=" + std::to_string(data->size()) + "]'",
+                                std::string(member) + ".data", "have length less than or equal to 1024000"});
   return *data;
 }
 
 void CountIncoming(DeliveryStreamState& s, const std::vector<store::StreamRecordInput>& records) {
-  std::lock_guard<std::mutex> g(s.metrics_mu);
+  MutexLock lock(s.metrics_mu);
   for (const auto& r : records) {
     s.metrics.incoming_records += 1;
     s.metrics.incoming_bytes += static_cast<std::int64_t>(r.data.size());
@@ -50,71 +51,68 @@ void CountIncoming(DeliveryStreamState& s, const std::vector<store::StreamRecord
 
 }  // namespace
 
-Result<OperationOutput> PutRecord(FirehoseProvider::Env& env, const RequestContext&, OperationInput& in) {
+Result<OperationOutput> PutRecord(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  auto s = FindWritable(env, p);
-  if (!s) return s.error();
+  CENOTE_ASSIGN_OR_RETURN(auto stream, FindWritable(env, ctx, p));
+  DeliveryStreamState& s = *stream;
   const json::value* record = p.if_contains("Record");
-  if (record == nullptr) return MakeFirehoseError(errors::kValidation, {"null", "record", "not be null"});
-  auto data = RecordData(*record, "record");
-  if (!data) return data.error();
+  if (record == nullptr) return services::MakeError(errors::kValidation, {"null", "record", "not be null"});
+  CENOTE_ASSIGN_OR_RETURN(std::string data, RecordData(*record, "record"));
   std::vector<store::StreamRecordInput> records(1);
   records[0].arrival_ms = env.Now();
-  records[0].data = std::move(*data);
-  auto seqs = env.log.Append((*s)->uid, records);
+  records[0].data = std::move(data);
+  auto seqs = env.log.Append(s.uid, records);
   // A full disk is no reason to slow down and retry: it fails the call (507, not retried).
-  if (!seqs && store::IsInsufficientStorage(seqs.error())) return std::move(seqs).error();
-  if (!seqs) return MakeError("ServiceUnavailableException", "Slow down.", 503);
-  CountIncoming(**s, records);
-  OperationOutput out;
-  out.result = json::object{{"RecordId", RecordIdOf(**s, seqs->at(0))}, {"Encrypted", false}};
-  return out;
+  if (!seqs && store::IsInsufficientStorage(seqs.error())) return store::InsufficientStorage();
+  if (!seqs) {
+    spdlog::warn("firehose {}: append failed: {}", s.arn, seqs.error().message);
+    return services::MakeError(errors::kServiceUnavailable);
+  }
+  CountIncoming(s, records);
+  return json::object{{"RecordId", RecordIdOf(s, seqs->at(0))}, {"Encrypted", false}};
 }
 
-Result<OperationOutput> PutRecordBatch(FirehoseProvider::Env& env, const RequestContext&,
-                                       OperationInput& in) {
+Result<OperationOutput> PutRecordBatch(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = in.params.as_object();
-  const json::value* list = p.if_contains("Records");
-  if (list == nullptr || !list->is_array())
-    return MakeFirehoseError(errors::kValidation, {"null", "records", "not be null"});
-  const auto& arr = list->as_array();
+  const json::array* list = services::GetArray(p, "Records");
+  if (list == nullptr) return services::MakeError(errors::kValidation, {"null", "records", "not be null"});
+  const auto& arr = *list;
   if (arr.empty() || arr.size() > kMaxBatchRecords)
-    return MakeFirehoseError(
+    return services::MakeError(
         errors::kValidation,
         {"'[...]'", "records",
          "have length less than or equal to 500, have length greater than or equal to 1"});
-  auto s = FindWritable(env, p);
-  if (!s) return s.error();
+  CENOTE_ASSIGN_OR_RETURN(auto stream, FindWritable(env, ctx, p));
+  DeliveryStreamState& s = *stream;
   std::vector<store::StreamRecordInput> records(arr.size());
   std::size_t total = 0;
   std::int64_t now = env.Now();
   for (std::size_t i = 0; i < arr.size(); ++i) {
-    auto data = RecordData(arr[i], "records." + std::to_string(i + 1) + ".member");
-    if (!data) return data.error();
-    total += data->size();
+    CENOTE_ASSIGN_OR_RETURN(std::string data,
+                            RecordData(arr[i], "records." + std::to_string(i + 1) + ".member"));
+    total += data.size();
     records[i].arrival_ms = now;
-    records[i].data = std::move(*data);
+    records[i].data = std::move(data);
   }
   if (total > kMaxBatchBytes)
-    return MakeFirehoseError(errors::kInvalidArgument, {"Records size exceeds 4 MB limit"});
-  auto seqs = env.log.Append((*s)->uid, records);
-  if (!seqs && store::IsInsufficientStorage(seqs.error())) return std::move(seqs).error();
+    return services::MakeError(errors::kInvalidArgument, {"Records size exceeds 4 MB limit"});
+  auto seqs = env.log.Append(s.uid, records);
+  if (!seqs && store::IsInsufficientStorage(seqs.error())) return store::InsufficientStorage();
   json::array responses;
   int failed = 0;
   if (!seqs) {
     // All or nothing (StreamLog::Append): every record failed; the client retries them.
+    spdlog::warn("firehose {}: append failed: {}", s.arn, seqs.error().message);
     for (std::size_t i = 0; i < records.size(); ++i)
-      responses.push_back(
-          json::object{{"ErrorCode", "ServiceUnavailableException"}, {"ErrorMessage", "Slow down."}});
+      responses.push_back(json::object{{"ErrorCode", errors::kServiceUnavailable.code},
+                                       {"ErrorMessage", errors::kServiceUnavailable.message}});
     failed = static_cast<int>(records.size());
   } else {
-    CountIncoming(**s, records);
-    for (auto seq : *seqs) responses.push_back(json::object{{"RecordId", RecordIdOf(**s, seq)}});
+    CountIncoming(s, records);
+    for (auto seq : *seqs) responses.push_back(json::object{{"RecordId", RecordIdOf(s, seq)}});
   }
-  OperationOutput out;
-  out.result = json::object{
+  return json::object{
       {"FailedPutCount", failed}, {"Encrypted", false}, {"RequestResponses", std::move(responses)}};
-  return out;
 }
 
 }  // namespace cenote::firehose

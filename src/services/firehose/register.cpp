@@ -1,6 +1,6 @@
 // Amazon Data Firehose's entry in the platform's list of services (src/platform/service_list.cpp). Needs
 // the S3 lake (delivery), the Glue catalog and the query engine (format conversion) and Kinesis
-// (KinesisStreamAsSource).
+// (KinesisStreamAsSource), all registered before it.
 #include <filesystem>
 
 #include "query/engine.hpp"
@@ -18,26 +18,21 @@ Status Register(services::ServiceDeps& deps) {
   // Accepted records are buffered in Firehose's own logs until they are delivered.
   CENOTE_ASSIGN_OR_RETURN(store::StreamLog * log, deps.OpenStreamLog("firehose"));
 
-  // Delivery writes as Firehose's service principal of the account (until delivery roles are evaluated).
-  aws::Caller caller;
-  caller.principal.account_id = deps.account_id;
-  caller.principal.arn = "arn:aws:iam::" + deps.account_id + ":root";
-  caller.principal.is_root = true;
-  caller.region = deps.default_region;
-  caller.invoked_by = "firehose.amazonaws.com";
-  s3::LakeAccess& delivery_lake = deps.Keep(lake->For(caller));
-
   FirehoseOptions options;
-  options.account_id = deps.account_id;
-  options.region = deps.default_region;
+  // Delivery streams are regional (each request's region); these only place the streams stored before that.
+  options.default_account = deps.account_id;
+  options.default_region = deps.default_region;
+  options.clock = deps.clock;
   options.catalog = deps.Find<glue::Catalog>();
   CENOTE_ASSIGN_OR_RETURN(options.engine, deps.Engine());
   options.conversion_dir = deps.scratch_dir + "/firehose";
   std::error_code ec;
   std::filesystem::create_directories(options.conversion_dir, ec);
   if (ec) return InternalError("firehose: cannot create " + options.conversion_dir + ": " + ec.message());
-  CENOTE_ASSIGN_OR_RETURN(auto provider,
-                          FirehoseProvider::Open(deps.metadata, *log, delivery_lake, &deps.invoker, options));
+  // Deliveries write through the lake and KinesisStreamAsSource reads through the invoker, each as the role
+  // the stream is configured with.
+  CENOTE_ASSIGN_OR_RETURN(
+      auto provider, FirehoseProvider::Open(deps.metadata, *log, *lake, &deps.invoker, deps.tasks, options));
   deps.AddProvider(std::move(provider));
   return Status::Ok();
 }

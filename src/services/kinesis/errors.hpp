@@ -1,31 +1,30 @@
 // The Kinesis errors Cenote answers, with AWS's codes, statuses and message templates, in one table so
 // that the provider, the tests and docs/kinesis-coverage.md use the same text. Templates take their
-// arguments in order at each `{}`.
+// arguments in order at each `{}` (services::MakeError). Unsupported operations and internal failures are
+// the request pipeline's to answer (aws/pipeline/service_errors.hpp), not this table's.
 #pragma once
 
-#include <initializer_list>
-#include <string>
-#include <string_view>
 #include <vector>
 
-#include "common/result.hpp"
+#include "services/common/error_spec.hpp"
 
 namespace cenote::kinesis {
 
-struct ErrorSpec {
-  const char* code;
-  const char* message;  // template; `{}` placeholders
-  int http_status;
-};
+using services::ErrorSpec;
 
 namespace errors {
-// Stream lookups and state.
+// Stream lookups and state. "under account" names the stream's account.
 inline constexpr ErrorSpec kStreamNotFound{"ResourceNotFoundException",
                                            "Stream {} under account {} not found.", 400};
 inline constexpr ErrorSpec kStreamExists{"ResourceInUseException",
                                          "Stream {} under account {} already exists.", 400};
 inline constexpr ErrorSpec kStreamNotActive{
     "ResourceInUseException", "Stream {} under account {} not ACTIVE, instead in state {}", 400};
+inline constexpr ErrorSpec kStreamHasConsumers{"ResourceInUseException",
+                                               "Stream {} under account {} has registered consumers. Set "
+                                               "EnforceConsumerDeletion to delete them with the "
+                                               "stream.",
+                                               400};
 inline constexpr ErrorSpec kShardNotFound{"ResourceNotFoundException",
                                           "Shard {} in stream {} under account {} does not exist", 400};
 inline constexpr ErrorSpec kConsumerNotFound{"ResourceNotFoundException",
@@ -46,6 +45,7 @@ inline constexpr ErrorSpec kValidation{"ValidationException",
                                        "constraint: Member must {}",
                                        400};
 inline constexpr ErrorSpec kInvalidArgument{"InvalidArgumentException", "{}", 400};
+// Also an iterator issued in another region: it names no stream of this one.
 inline constexpr ErrorSpec kInvalidIterator{"InvalidArgumentException", "Invalid ShardIterator.", 400};
 inline constexpr ErrorSpec kExpiredIterator{
     "ExpiredIteratorException",
@@ -59,14 +59,11 @@ inline constexpr ErrorSpec kLimitExceeded{"LimitExceededException", "{}", 400};
 inline constexpr ErrorSpec kThroughputExceeded{"ProvisionedThroughputExceededException",
                                                "Rate exceeded for shard {} in stream {} under account {}.",
                                                400};
+// PutRecords' per-record answer for a record the log could not take (inside a 200 response).
 inline constexpr ErrorSpec kInternalFailure{"InternalFailure", "Internal service failure.", 500};
-inline constexpr ErrorSpec kUnknownOperation{"UnknownOperationException", "Unknown operation {}", 400};
 }  // namespace errors
 
 // Every entry above, in declaration order (codes repeat: a code has several causes).
 const std::vector<ErrorSpec>& ErrorTable();
-
-// The entry's code and status with its template filled in from `args`, in order.
-Error MakeKinesisError(const ErrorSpec& spec, std::initializer_list<std::string_view> args = {});
 
 }  // namespace cenote::kinesis

@@ -55,7 +55,8 @@ GAPS = [
     "SubscribeToShard's per-second call rate limit (1 call/s per consumer and shard) is only enforced as the "
     "5 s ResourceInUseException guard.",
     "TagResource / UntagResource / ListTagsForResource are not in the pinned model.",
-    "Server-side encryption and resource policies are recorded, not enforced.",
+    "Server-side encryption and resource policies are recorded, not enforced (so a StreamARN of another account "
+    "is not yet checked against the stream's resource policy).",
 ]
 
 
@@ -70,6 +71,20 @@ WIRE_PROTOCOLS = [
     "are JSON, or CBOR (`:content-type application/x-amz-cbor-1.1`) when the request was CBOR.",
 ]
 
+REGIONS = [
+    "One server serves every region. A stream lives in the namespace of the caller's account and the request's "
+    "region (its SigV4 credential scope): the same name in two regions is two streams, `ListStreams` and "
+    "`DescribeLimits` answer for the request's region, and the account limits count per region. ARNs say where "
+    "a stream is: `arn:aws:kinesis:<region>:<account>:stream/<name>`, consumers "
+    "`<stream ARN>/consumer/<name>:<epoch>`.",
+    "A `StreamARN` / `ConsumerARN` is resolved in its own account, in the request's region: as on AWS, an ARN of "
+    "another region names no stream at this endpoint (`ResourceNotFoundException`). Shard iterators and "
+    "`ListShards` tokens carry their stream's region and are refused in another one "
+    "(`InvalidArgumentException`).",
+    "Streams stored before streams were regional (schema v2) were moved to the data directory's root account "
+    "and default region (`--region` / `CENOTE_REGION`) when it first started with schema v6.",
+]
+
 STORAGE = [
     "Records live in `<data-dir>/kinesis/<stream uid>/<shard id>/`, an append-only series of segment files (64 MiB) "
     "of CRC32C-framed records with an in-memory sparse index; appends are group-committed and fsynced before "
@@ -80,7 +95,8 @@ STORAGE = [
 
 def main():
     sections = [("Not yet", coverage_doc.bullets(GAPS)), ("Wire protocols", WIRE_PROTOCOLS),
-                coverage_doc.errors_section("kinesis"), ("Storage", STORAGE)]
+                ("Regions", coverage_doc.bullets(REGIONS)), coverage_doc.errors_section("kinesis"),
+                ("Storage", STORAGE)]
     coverage_doc.write("kinesis", "kinesis-2013-12-02", "Kinesis Data Streams coverage",
                        protocol_in_intro=True, notes=NOTES,
                        sections=sections)

@@ -1,31 +1,30 @@
 // Shared internals of the Kinesis provider: in-memory stream state, hash-key and sequence-number
-// arithmetic, parameter access and the operation functions each .cpp of this directory implements.
+// arithmetic, stream namespaces and ARNs, and the handlers each .cpp of this directory implements.
 // Not part of the public API.
 #pragma once
 
+#if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports a false -Wrestrict on `"x" + std::string + ...` (GCC bug 105329); the messages here are
 // built that way throughout. Clang has no such warning (and would fail on the unknown name).
-#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wrestrict"
 #endif
 
 #include <atomic>
 #include <boost/json.hpp>
-#include <condition_variable>
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "aws/provider.hpp"
+#include "common/mutex.hpp"
 #include "common/result.hpp"
+#include "services/common/params.hpp"
 #include "services/kinesis/errors.hpp"
 #include "services/kinesis/kinesis_provider.hpp"
 #include "store/metadata_store.hpp"
@@ -37,6 +36,8 @@ namespace json = boost::json;
 using aws::OperationInput;
 using aws::OperationOutput;
 using aws::RequestContext;
+using services::GetInt;
+using services::GetString;
 using U128 = unsigned __int128;
 
 inline constexpr U128 kMaxHashKey = ~static_cast<U128>(0);
@@ -68,6 +69,24 @@ struct DecodedSequence {
 };
 std::optional<DecodedSequence> DecodeSequenceNumber(std::string_view text);
 std::string ShardIdOf(int index);  // "shardId-000000000007"
+
+// ---- where a stream lives ----
+// A stream's name in its namespace: names are unique per account and region.
+struct StreamKey {
+  std::string account;
+  std::string region;
+  std::string name;
+  auto operator<=>(const StreamKey&) const = default;
+};
+// arn:aws:kinesis:<region>:<account>:stream/<name>
+std::string StreamArn(const StreamKey& key);
+// The key a stream ARN names (arn:aws*:kinesis:<region>:<account>:stream/<name>); nullopt when `arn` is
+// not a stream ARN.
+std::optional<StreamKey> ParseStreamArn(std::string_view arn);
+// The ARN of a consumer registered at `created_ms`: "<stream ARN>/consumer/<name>:<creation epoch seconds>".
+std::string ConsumerArn(const std::string& stream_arn, const std::string& name, std::int64_t created_ms);
+// Consumer ARN -> (stream ARN, consumer name).
+std::optional<std::pair<std::string, std::string>> SplitConsumerArn(const std::string& arn);
 
 // ---- state ----
 struct ShardState {
@@ -106,105 +125,124 @@ struct ShardLimiter {
   TokenBucket get_records;
 };
 
+// One stream. Its identity (namespace, name, uid, ARN, creation time) is set before the stream is shared
+// and never changes; everything else is guarded by `mu`, or by the small leaf mutexes named below.
 struct StreamState {
-  // Persisted (the JSON document of kinesis_streams).
+  // Identity: immutable once the stream is in Env::streams.
+  std::string account;
+  std::string region;
   std::string name;
   std::string uid;  // log directory of the stream
   std::string arn;
-  std::string status;  // stored: CREATING, ACTIVE, UPDATING, DELETING
-  std::int64_t status_ms = 0;
-  std::string mode = "PROVISIONED";
-  int retention_hours = 24;
   std::int64_t created_ms = 0;
-  int next_shard_index = 0;
-  std::vector<ShardState> shards;  // by index; closed shards stay until they expire
-  std::map<std::string, std::string> tags;
-  std::vector<ConsumerState> consumers;
-  std::string encryption_type = "NONE";
-  std::string key_id;
-  std::vector<std::string> shard_level_metrics;
-  std::optional<std::string> policy;
 
-  // Runtime only.
-  mutable std::atomic<int> open_shard_count{0};  // refreshed by Env::Save, read without the lock
-  mutable std::shared_mutex mu;                  // see KinesisProvider's thread-safety note
-  std::mutex limiter_mu;
-  std::map<std::string, ShardLimiter> limiters;  // by shard id
-  mutable std::mutex metrics_mu;
-  StreamMetrics metrics;
+  // Shared for reads and appends; exclusive for control-plane changes (see KinesisProvider).
+  mutable SharedMutex mu;
+  // Persisted (the JSON document of kinesis_streams).
+  std::string status GUARDED_BY(mu);  // stored: CREATING, ACTIVE, UPDATING, DELETING
+  std::int64_t status_ms GUARDED_BY(mu) = 0;
+  std::string mode GUARDED_BY(mu) = "PROVISIONED";
+  int retention_hours GUARDED_BY(mu) = 24;
+  int next_shard_index GUARDED_BY(mu) = 0;
+  std::vector<ShardState> shards GUARDED_BY(mu);  // by index; closed shards stay until they expire
+  std::map<std::string, std::string> tags GUARDED_BY(mu);
+  std::vector<ConsumerState> consumers GUARDED_BY(mu);
+  std::string encryption_type GUARDED_BY(mu) = "NONE";
+  std::string key_id GUARDED_BY(mu);
+  std::vector<std::string> shard_level_metrics GUARDED_BY(mu);
+  std::optional<std::string> policy GUARDED_BY(mu);
 
+  // Refreshed by Env::Save (with `mu` held) and read without it: account limits count them while other
+  // streams' locks are held.
+  mutable std::atomic<int> open_shard_count{0};
+  mutable std::atomic<bool> on_demand{false};
+
+  Mutex limiter_mu;  // a leaf: nothing is locked while it is held
+  std::map<std::string, ShardLimiter> limiters GUARDED_BY(limiter_mu);  // by shard id
+  mutable Mutex metrics_mu;                                             // a leaf too
+  StreamMetrics metrics GUARDED_BY(metrics_mu);
+
+  StreamKey key() const { return StreamKey{account, region, name}; }
   std::string LogName(const ShardState& shard) const { return uid + "/" + shard.shard_id; }
-  ShardState* FindShard(std::string_view shard_id);
-  std::vector<const ShardState*> OpenShards() const;  // by starting hash key
+  ShardState* FindShard(std::string_view shard_id) SHARED_LOCKS_REQUIRED(mu);
+  std::vector<const ShardState*> OpenShards() const SHARED_LOCKS_REQUIRED(mu);  // by starting hash key
 };
 
-struct KinesisProvider::Env {
+struct Env {
+  Env(store::MetadataStore& metadata, store::StreamLog& log, KinesisOptions options);
+
   store::MetadataStore& metadata;
   store::StreamLog& log;
-  KinesisOptions options;
-  std::string iterator_secret;
+  const KinesisOptions options;
+  std::string iterator_secret;  // set by Open before any call, then read-only
 
-  mutable std::mutex mu;  // guards streams (the map, not the states)
-  std::map<std::string, std::shared_ptr<StreamState>> streams;
+  // Guards the map, not the states. Lock order: a stream's `mu` may be held while taking `mu`, never
+  // the other way round.
+  mutable Mutex mu;
+  std::map<StreamKey, std::shared_ptr<StreamState>> streams GUARDED_BY(mu);
 
   // SubscribeToShard: the live subscription per "<consumer ARN>|<shard id>" (subscribe.cpp).
   struct Subscription {
     std::int64_t started_ms = 0;
     std::uint64_t generation = 0;
   };
-  std::mutex subscriptions_mu;
-  std::map<std::string, Subscription> subscriptions;
-  std::uint64_t next_subscription = 0;
+  Mutex subscriptions_mu;
+  std::map<std::string, Subscription> subscriptions GUARDED_BY(subscriptions_mu);
+  std::uint64_t next_subscription GUARDED_BY(subscriptions_mu) = 0;
 
-  std::mutex maintenance_mu;
-  std::condition_variable maintenance_cv;
-  bool stopping = false;
-  std::thread maintenance;
+  // Set by the provider's destructor: SubscribeToShard bodies end at their next poll.
+  void Shutdown();
+  bool ShuttingDown();
+  // Sleeps `ms`, or less when the provider shuts down meanwhile.
+  void SleepUnlessShutdown(std::int64_t ms);
 
   std::int64_t Now() const { return options.clock(); }
-  const std::string& Account() const { return options.account_id; }
-  std::string StreamArn(const std::string& name) const {
-    return "arn:aws:kinesis:" + options.region + ":" + options.account_id + ":stream/" + name;
+  // The key of a stream named by the request: StreamName in the caller's account and the request's
+  // region.
+  static StreamKey KeyOf(const RequestContext& ctx, std::string name) {
+    return StreamKey{ctx.account_id(), ctx.region, std::move(name)};
   }
 
   // The state a client sees, given the stored one and transition_ms: CREATING/UPDATING become ACTIVE,
   // DELETING becomes "" (gone).
-  std::string EffectiveStatus(const StreamState& s) const;
+  std::string EffectiveStatus(const StreamState& s) const SHARED_LOCKS_REQUIRED(s.mu);
   std::string EffectiveStatus(const ConsumerState& c) const;
 
   // The stream named by StreamName and/or StreamARN (InvalidArgument when neither or they disagree;
-  // ResourceNotFound when missing or gone).
-  Result<std::shared_ptr<StreamState>> FindStream(const json::object& params);
-  Result<std::shared_ptr<StreamState>> FindStreamByName(const std::string& name);
-  // Same, and ResourceInUse unless ACTIVE (call with the stream's lock held).
-  Status RequireActive(const StreamState& s) const;
+  // ResourceNotFound when missing, gone, or named by an ARN of another region).
+  Result<std::shared_ptr<StreamState>> FindStream(const RequestContext& ctx, const json::object& params);
+  Result<std::shared_ptr<StreamState>> FindStream(const StreamKey& key);
+  // ResourceInUse unless ACTIVE.
+  Status RequireActive(const StreamState& s) const SHARED_LOCKS_REQUIRED(s.mu);
 
   // Writes the stream's document (the caller holds the stream's lock exclusively).
-  Status Save(const StreamState& s);
-  // Removes a stream for good: rows and logs.
-  Status Purge(const std::string& name);
+  Status Save(const StreamState& s) EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+  // Removes a stream for good: row and logs.
+  Status Purge(const StreamKey& key);
 
   // A new shard: log created, lineage set; not yet saved.
   Result<ShardState> NewShard(StreamState& s, U128 start, U128 end, std::uint64_t min_sequence,
-                              std::string parent, std::string adjacent_parent);
+                              std::string parent, std::string adjacent_parent) EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   // Closes an open shard at its log's current end.
-  Status CloseShard(StreamState& s, ShardState& shard);
+  Status CloseShard(StreamState& s, ShardState& shard) EXCLUSIVE_LOCKS_REQUIRED(s.mu);
 
-  // Total open shards over all streams (for the account shard limit); safe while holding a stream lock.
-  int OpenShardCount() const;
+  // Open shards and on-demand streams of one account in one region (the account limits); safe while
+  // holding a stream's lock.
+  int OpenShardCount(const std::string& account, const std::string& region) const;
+  int OnDemandStreamCount(const std::string& account, const std::string& region) const;
 
   void Count(StreamState& s, const std::function<void(StreamMetrics&)>& update) {
-    std::lock_guard<std::mutex> g(s.metrics_mu);
+    MutexLock lock(s.metrics_mu);
     update(s.metrics);
   }
+
+ private:
+  Mutex shutdown_mu_;
+  CondVar shutdown_cv_{shutdown_mu_};
+  bool shutting_down_ GUARDED_BY(shutdown_mu_) = false;
 };
-using Env = KinesisProvider::Env;
 
-using OpFn = Result<OperationOutput> (*)(Env&, const RequestContext&, OperationInput&);
-
-// ---- parameters ----
-std::optional<std::string> Str(const json::object& o, std::string_view name);
-std::optional<std::int64_t> Int(const json::object& o, std::string_view name);
+// ---- parameters and errors ----
 // ValidationException for a string member outside [min, max] characters.
 Status CheckLength(const json::object& o, std::string_view name, std::string_view wire_name, std::size_t min,
                    std::size_t max, bool required);
@@ -213,18 +251,18 @@ Status CheckRange(const json::object& o, std::string_view name, std::string_view
                   std::int64_t max);
 Error Validation(std::string_view value, std::string_view wire_name, std::string_view constraint);
 Error InvalidArgument(std::string message);
-Error StreamNotFound(const Env& env, const std::string& name);
-Error ShardNotFound(const Env& env, const std::string& stream, const std::string& shard);
+Error StreamNotFound(const StreamKey& key);
+Error ShardNotFound(const StreamState& s, const std::string& shard);
 // Opaque, signed, time-limited pagination tokens (ListShards, ListStreams, ListStreamConsumers).
 std::string MakeToken(const Env& env, json::object payload);
 Result<json::object> ReadToken(const Env& env, std::string_view token);
 
 // Shape builders.
 json::object ShardDocument(const ShardState& shard);
-json::object StreamModeDocument(const StreamState& s);
-json::array EnhancedMonitoringDocument(const StreamState& s);
+json::object StreamModeDocument(const StreamState& s) SHARED_LOCKS_REQUIRED(s.mu);
+json::array EnhancedMonitoringDocument(const StreamState& s) SHARED_LOCKS_REQUIRED(s.mu);
 
-// ---- operations ----
+// ---- handlers (services::Handler<Env>) ----
 // streams.cpp
 Result<OperationOutput> CreateStream(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteStream(Env&, const RequestContext&, OperationInput&);
@@ -250,8 +288,6 @@ Result<OperationOutput> RegisterStreamConsumer(Env&, const RequestContext&, Oper
 Result<OperationOutput> DescribeStreamConsumer(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> ListStreamConsumers(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeregisterStreamConsumer(Env&, const RequestContext&, OperationInput&);
-// Consumer ARN "<stream ARN>/consumer/<name>:<creation epoch seconds>" -> (stream ARN, consumer name).
-std::optional<std::pair<std::string, std::string>> SplitConsumerArn(const std::string& arn);
 // subscribe.cpp
 Result<OperationOutput> SubscribeToShard(Env&, const RequestContext&, OperationInput&);
 // One binary event-stream message (application/vnd.amazon.eventstream): prelude (total length, headers
@@ -272,14 +308,16 @@ Result<OperationOutput> GetShardIterator(Env&, const RequestContext&, OperationI
 
 // Shard iterators (iterators.cpp).
 struct IteratorPosition {
-  std::string stream;
+  StreamKey stream;
   std::int64_t stream_created_ms = 0;
   std::string shard_id;
   std::uint64_t next_sequence = 0;  // log sequence to read from
   std::int64_t issued_ms = 0;
 };
 std::string EncodeIterator(const Env& env, const IteratorPosition& position);
-// InvalidArgumentException for anything not issued by this server; ExpiredIteratorException past 5 min.
-Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterator);
+// InvalidArgumentException for anything not issued by this server or issued in another region than
+// `region`; ExpiredIteratorException past 5 min. Iterators issued before streams were regional name the
+// default namespace.
+Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterator, const std::string& region);
 
 }  // namespace cenote::kinesis

@@ -1,5 +1,8 @@
 // GetShardIterator and the iterator format: base64(JSON position) "." base64(HMAC-SHA256 tag, 16 bytes).
-// The tag binds every field, so a client cannot move an iterator to another shard or extend its life.
+// The tag binds every field, so a client cannot move an iterator to another stream, shard or region, or
+// extend its life.
+#include <ctime>
+
 #include "common/encoding.hpp"
 #include "services/kinesis/internal.hpp"
 
@@ -24,47 +27,51 @@ std::string FormatTime(std::int64_t ms) {
 }  // namespace
 
 std::string EncodeIterator(const Env& env, const IteratorPosition& position) {
-  json::object o{{"s", position.stream},
-                 {"c", position.stream_created_ms},
-                 {"h", position.shard_id},
-                 {"n", position.next_sequence},
+  json::object o{{"a", position.stream.account}, {"r", position.stream.region},
+                 {"s", position.stream.name},    {"c", position.stream_created_ms},
+                 {"h", position.shard_id},       {"n", position.next_sequence},
                  {"t", position.issued_ms}};
   std::string body = Base64Encode(json::serialize(o));
   return body + "." + Tag(env, body);
 }
 
-Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterator) {
+Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterator,
+                                        const std::string& region) {
+  const Error invalid = services::MakeError(errors::kInvalidIterator);
   auto dot = iterator.rfind('.');
-  if (dot == std::string_view::npos) return MakeKinesisError(errors::kInvalidIterator);
+  if (dot == std::string_view::npos) return invalid;
   std::string_view body = iterator.substr(0, dot);
-  if (!ConstantTimeEquals(Tag(env, body), iterator.substr(dot + 1)))
-    return MakeKinesisError(errors::kInvalidIterator);
+  if (!ConstantTimeEquals(Tag(env, body), iterator.substr(dot + 1))) return invalid;
   auto raw = Base64Decode(body);
-  if (!raw) return MakeKinesisError(errors::kInvalidIterator);
+  if (!raw) return invalid;
   boost::system::error_code ec;
   json::value v = json::parse(*raw, ec);
-  if (ec || !v.is_object()) return MakeKinesisError(errors::kInvalidIterator);
+  if (ec || !v.is_object()) return invalid;
   const auto& o = v.as_object();
   IteratorPosition pos;
-  pos.stream = Str(o, "s").value_or("");
-  pos.stream_created_ms = Int(o, "c").value_or(0);
-  pos.shard_id = Str(o, "h").value_or("");
+  // Iterators issued before streams were regional carry no account and region: the default namespace's.
+  pos.stream.account = GetString(o, "a").value_or(env.options.default_account);
+  pos.stream.region = GetString(o, "r").value_or(env.options.default_region);
+  pos.stream.name = GetString(o, "s").value_or("");
+  // An iterator is an endpoint's own: another region's names no stream here.
+  if (pos.stream.region != region) return invalid;
+  pos.stream_created_ms = GetInt(o, "c").value_or(0);
+  pos.shard_id = GetString(o, "h").value_or("");
   auto n = o.find("n");
-  if (n == o.end() || !(n->value().is_uint64() || n->value().is_int64()))
-    return MakeKinesisError(errors::kInvalidIterator);
+  if (n == o.end() || !(n->value().is_uint64() || n->value().is_int64())) return invalid;
   pos.next_sequence =
       n->value().is_uint64() ? n->value().as_uint64() : static_cast<std::uint64_t>(n->value().as_int64());
-  pos.issued_ms = Int(o, "t").value_or(0);
+  pos.issued_ms = GetInt(o, "t").value_or(0);
   const std::int64_t now = env.Now();
   if (now - pos.issued_ms > kIteratorLifetimeMs)
-    return MakeKinesisError(errors::kExpiredIterator, {FormatTime(pos.issued_ms), FormatTime(now)});
+    return services::MakeError(errors::kExpiredIterator, {FormatTime(pos.issued_ms), FormatTime(now)});
   return pos;
 }
 
-Result<OperationOutput> GetShardIterator(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> GetShardIterator(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "ShardId", "shardId", 1, 128, true));
-  auto type = Str(p, "ShardIteratorType");
+  auto type = GetString(p, "ShardIteratorType");
   static const std::vector<std::string> kTypes = {"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER",
                                                   "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"};
   if (!type) return Validation("null", "shardIteratorType", "not be null");
@@ -73,9 +80,9 @@ Result<OperationOutput> GetShardIterator(Env& env, const RequestContext&, Operat
         "'" + *type + "'", "shardIteratorType",
         "satisfy enum value set: [AFTER_SEQUENCE_NUMBER, AT_SEQUENCE_NUMBER, AT_TIMESTAMP, TRIM_HORIZON, "
         "LATEST]");
-  std::string shard_id = *Str(p, "ShardId");
-  auto starting = Str(p, "StartingSequenceNumber");
-  auto timestamp = Int(p, "Timestamp");
+  std::string shard_id = *GetString(p, "ShardId");
+  auto starting = GetString(p, "StartingSequenceNumber");
+  auto timestamp = GetInt(p, "Timestamp");
   const bool by_sequence = *type == "AT_SEQUENCE_NUMBER" || *type == "AFTER_SEQUENCE_NUMBER";
   if (by_sequence && !starting)
     return InvalidArgument("Must specify a StartingSequenceNumber for the " + *type + " ShardIteratorType.");
@@ -90,39 +97,35 @@ Result<OperationOutput> GetShardIterator(Env& env, const RequestContext&, Operat
     return InvalidArgument("Request specified timestampInMillis for the " + *type +
                            " ShardIteratorType, which does not accept it.");
 
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::shared_lock<std::shared_mutex> lk(s.mu);
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  ReaderLock lock(s.mu);
   ShardState* shard = s.FindShard(shard_id);
-  if (!shard) return ShardNotFound(env, s.name, shard_id);
+  if (!shard) return ShardNotFound(s, shard_id);
   const std::int64_t now = env.Now();
-  auto bounds = env.log.Bounds(s.LogName(*shard));
-  if (!bounds) return std::move(bounds).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bounds, env.log.Bounds(s.LogName(*shard)));
 
   IteratorPosition pos;
-  pos.stream = s.name;
+  pos.stream = s.key();
   pos.stream_created_ms = s.created_ms;
   pos.shard_id = shard->shard_id;
   pos.issued_ms = now;
   if (*type == "TRIM_HORIZON") {
-    pos.next_sequence = bounds->first_sequence;
+    pos.next_sequence = bounds.first_sequence;
   } else if (*type == "LATEST") {
-    pos.next_sequence = bounds->next_sequence;
+    pos.next_sequence = bounds.next_sequence;
   } else if (*type == "AT_TIMESTAMP") {
     if (*timestamp > now)
       return InvalidArgument(
           "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
           "timestampInMillis: " +
           std::to_string(*timestamp) + ", currentTimestampInMillis: " + std::to_string(now));
-    auto seq = env.log.SeekTimestamp(s.LogName(*shard), *timestamp);
-    if (!seq) return std::move(seq).error();
-    pos.next_sequence = *seq;
+    CENOTE_ASSIGN_OR_RETURN(pos.next_sequence, env.log.SeekTimestamp(s.LogName(*shard), *timestamp));
   } else {
     auto decoded = DecodeSequenceNumber(*starting);
     if (!decoded)
       return InvalidArgument("StartingSequenceNumber " + *starting + " used in GetShardIterator on shard " +
-                             shard_id + " in stream " + s.name + " under account " + env.Account() +
+                             shard_id + " in stream " + s.name + " under account " + s.account +
                              " is invalid.");
     if (decoded->shard_index != shard->index)
       return InvalidArgument("Invalid StartingSequenceNumber. It encodes " + ShardIdOf(decoded->shard_index) +
@@ -130,13 +133,11 @@ Result<OperationOutput> GetShardIterator(Env& env, const RequestContext&, Operat
     if (decoded->log_sequence < shard->starting_sequence ||
         (shard->ending_sequence && decoded->log_sequence > *shard->ending_sequence))
       return InvalidArgument("StartingSequenceNumber " + *starting + " used in GetShardIterator on shard " +
-                             shard_id + " in stream " + s.name + " under account " + env.Account() +
+                             shard_id + " in stream " + s.name + " under account " + s.account +
                              " is invalid because it did not come from this stream.");
     pos.next_sequence = decoded->log_sequence + (*type == "AFTER_SEQUENCE_NUMBER" ? 1 : 0);
   }
-  OperationOutput out;
-  out.result = json::object{{"ShardIterator", EncodeIterator(env, pos)}};
-  return out;
+  return json::object{{"ShardIterator", EncodeIterator(env, pos)}};
 }
 
 }  // namespace cenote::kinesis

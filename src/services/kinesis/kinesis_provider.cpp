@@ -8,7 +8,6 @@
 #include <set>
 
 #include "common/encoding.hpp"
-#include "services/common/operation_table.hpp"
 #include "services/kinesis/internal.hpp"
 #include "store/free_space.hpp"
 
@@ -16,17 +15,35 @@ namespace cenote::kinesis {
 
 namespace {
 
-// Schema of component "kinesis": one statement per schema version; append, never edit.
-const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {
-      "CREATE TABLE kinesis_streams (name TEXT PRIMARY KEY, doc TEXT NOT NULL)",
-      "CREATE TABLE kinesis_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-  };
-  return kMigrations;
+std::string SqlLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
 }
 
-const services::OperationTable<OpFn>& Operations() {
-  static const services::OperationTable<OpFn> kOps = {
+// Schema of component "kinesis": one statement per schema version; append, never edit.
+// v3..v6 make streams regional: the key becomes (account, region, name), and the streams stored before
+// (one namespace, the server's) move to the data directory's root account and default region, which v4
+// names as literals.
+std::vector<std::string> Migrations(const KinesisOptions& options) {
+  return {
+      "CREATE TABLE kinesis_streams (name TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+      "CREATE TABLE kinesis_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+      "CREATE TABLE kinesis_regional_streams (account TEXT NOT NULL, region TEXT NOT NULL, "
+      "name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
+      "INSERT INTO kinesis_regional_streams (account, region, name, doc) SELECT " +
+          SqlLiteral(options.default_account) + ", " + SqlLiteral(options.default_region) +
+          ", name, doc FROM kinesis_streams",
+      "DROP TABLE kinesis_streams",
+      "ALTER TABLE kinesis_regional_streams RENAME TO kinesis_streams",
+  };
+}
+
+const KinesisProvider::Table& Operations() {
+  static const KinesisProvider::Table kOps = {
       {"AddTagsToStream", AddTagsToStream},
       {"CreateStream", CreateStream},
       {"DecreaseStreamRetentionPeriod", DecreaseStreamRetentionPeriod},
@@ -70,8 +87,10 @@ std::int64_t SystemNowMs() {
 }
 
 // ---- the stream document ----
+// The namespace and name are the row's key; the ARNs are derived from them (so a stream moved into the
+// default namespace by the v4 migration says so in its ARN and its consumers').
 
-json::object ToDocument(const StreamState& s) {
+json::object ToDocument(const StreamState& s) SHARED_LOCKS_REQUIRED(s.mu) {
   json::array shards;
   for (const auto& sh : s.shards) {
     json::object o{{"index", sh.index},
@@ -89,16 +108,12 @@ json::object ToDocument(const StreamState& s) {
   for (const auto& [k, v] : s.tags) tags[k] = v;
   json::array consumers;
   for (const auto& c : s.consumers)
-    consumers.push_back(json::object{{"name", c.name},
-                                     {"arn", c.arn},
-                                     {"status", c.status},
-                                     {"created", c.created_ms},
-                                     {"status_ms", c.status_ms}});
+    consumers.push_back(json::object{
+        {"name", c.name}, {"status", c.status}, {"created", c.created_ms}, {"status_ms", c.status_ms}});
   json::array metrics;
   for (const auto& m : s.shard_level_metrics) metrics.push_back(json::string(m));
   json::object doc{{"name", s.name},
                    {"uid", s.uid},
-                   {"arn", s.arn},
                    {"status", s.status},
                    {"status_ms", s.status_ms},
                    {"mode", s.mode},
@@ -115,20 +130,24 @@ json::object ToDocument(const StreamState& s) {
   return doc;
 }
 
-std::int64_t I(const json::object& o, std::string_view k) { return Int(o, k).value_or(0); }
-std::string S(const json::object& o, std::string_view k) { return Str(o, k).value_or(""); }
+std::int64_t I(const json::object& o, std::string_view k) { return GetInt(o, k).value_or(0); }
+std::string S(const json::object& o, std::string_view k) { return GetString(o, k).value_or(""); }
 
-std::shared_ptr<StreamState> FromDocument(const json::object& doc) {
-  auto s = std::make_shared<StreamState>();
-  s->name = S(doc, "name");
-  s->uid = S(doc, "uid");
-  s->arn = S(doc, "arn");
-  s->status = S(doc, "status");
-  s->status_ms = I(doc, "status_ms");
-  s->mode = S(doc, "mode");
-  s->retention_hours = static_cast<int>(I(doc, "retention"));
-  s->created_ms = I(doc, "created");
-  s->next_shard_index = static_cast<int>(I(doc, "next_shard"));
+std::shared_ptr<StreamState> FromDocument(std::string account, std::string region, const json::object& doc) {
+  auto stream = std::make_shared<StreamState>();
+  StreamState& s = *stream;
+  s.account = std::move(account);
+  s.region = std::move(region);
+  s.name = S(doc, "name");
+  s.uid = S(doc, "uid");
+  s.arn = StreamArn(s.key());
+  s.created_ms = I(doc, "created");
+  WriterLock lock(s.mu);  // not shared yet; the lock is for the analysis
+  s.status = S(doc, "status");
+  s.status_ms = I(doc, "status_ms");
+  s.mode = S(doc, "mode");
+  s.retention_hours = static_cast<int>(I(doc, "retention"));
+  s.next_shard_index = static_cast<int>(I(doc, "next_shard"));
   for (const auto& v : doc.at("shards").as_array()) {
     const auto& o = v.as_object();
     ShardState sh;
@@ -142,27 +161,54 @@ std::shared_ptr<StreamState> FromDocument(const json::object& doc) {
     sh.created_ms = I(o, "created");
     if (o.contains("last")) sh.ending_sequence = static_cast<std::uint64_t>(I(o, "last"));
     if (o.contains("closed")) sh.closed_ms = I(o, "closed");
-    s->shards.push_back(std::move(sh));
+    s.shards.push_back(std::move(sh));
   }
-  for (const auto& [k, v] : doc.at("tags").as_object()) s->tags[std::string(k)] = std::string(v.as_string());
+  for (const auto& [k, v] : doc.at("tags").as_object()) s.tags[std::string(k)] = std::string(v.as_string());
   for (const auto& v : doc.at("consumers").as_array()) {
     const auto& o = v.as_object();
-    s->consumers.push_back(
-        ConsumerState{S(o, "name"), S(o, "arn"), S(o, "status"), I(o, "created"), I(o, "status_ms")});
+    ConsumerState c{.name = S(o, "name"),
+                    .arn = "",
+                    .status = S(o, "status"),
+                    .created_ms = I(o, "created"),
+                    .status_ms = I(o, "status_ms")};
+    c.arn = ConsumerArn(s.arn, c.name, c.created_ms);
+    s.consumers.push_back(std::move(c));
   }
-  s->encryption_type = S(doc, "encryption");
-  s->key_id = S(doc, "key_id");
-  for (const auto& v : doc.at("metrics").as_array()) s->shard_level_metrics.emplace_back(v.as_string());
-  if (auto p = Str(doc, "policy")) s->policy = *p;
+  s.encryption_type = S(doc, "encryption");
+  s.key_id = S(doc, "key_id");
+  for (const auto& v : doc.at("metrics").as_array()) s.shard_level_metrics.emplace_back(v.as_string());
+  if (auto p = GetString(doc, "policy")) s.policy = *p;
   int open = 0;
-  for (const auto& sh : s->shards) open += sh.open() ? 1 : 0;
-  s->open_shard_count = open;
-  return s;
+  for (const auto& sh : s.shards) open += sh.open() ? 1 : 0;
+  s.open_shard_count = open;
+  s.on_demand = s.mode == "ON_DEMAND";
+  return stream;
 }
 
 }  // namespace
 
 // ---- Env ----
+
+Env::Env(store::MetadataStore& metadata_store, store::StreamLog& stream_log, KinesisOptions kinesis_options)
+    : metadata(metadata_store), log(stream_log), options(std::move(kinesis_options)) {}
+
+void Env::Shutdown() {
+  MutexLock lock(shutdown_mu_);
+  shutting_down_ = true;
+  shutdown_cv_.SignalAll();
+}
+
+bool Env::ShuttingDown() {
+  MutexLock lock(shutdown_mu_);
+  return shutting_down_;
+}
+
+void Env::SleepUnlessShutdown(std::int64_t ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  MutexLock lock(shutdown_mu_);
+  shutdown_cv_.WaitUntil(lock, deadline,
+                         [&]() EXCLUSIVE_LOCKS_REQUIRED(shutdown_mu_) { return shutting_down_; });
+}
 
 std::string Env::EffectiveStatus(const StreamState& s) const {
   bool elapsed = Now() - s.status_ms >= options.transition_ms;
@@ -178,42 +224,42 @@ std::string Env::EffectiveStatus(const ConsumerState& c) const {
   return c.status;
 }
 
-Result<std::shared_ptr<StreamState>> Env::FindStreamByName(const std::string& name) {
-  std::shared_ptr<StreamState> s;
+Result<std::shared_ptr<StreamState>> Env::FindStream(const StreamKey& key) {
+  std::shared_ptr<StreamState> stream;
   {
-    std::lock_guard<std::mutex> g(mu);
-    auto it = streams.find(name);
-    if (it == streams.end()) return StreamNotFound(*this, name);
-    s = it->second;
+    MutexLock lock(mu);
+    auto it = streams.find(key);
+    if (it == streams.end()) return StreamNotFound(key);
+    stream = it->second;
   }
-  std::shared_lock<std::shared_mutex> g(s->mu);
-  if (EffectiveStatus(*s).empty()) return StreamNotFound(*this, name);
-  return s;
+  StreamState& s = *stream;
+  ReaderLock lock(s.mu);
+  if (EffectiveStatus(s).empty()) return StreamNotFound(key);
+  return stream;
 }
 
-Result<std::shared_ptr<StreamState>> Env::FindStream(const json::object& params) {
-  auto name = Str(params, "StreamName");
-  auto arn = Str(params, "StreamARN");
-  if (arn) {
-    const std::string prefix = "arn:aws:kinesis:";
-    auto pos = arn->find(":stream/");
-    if (arn->rfind(prefix, 0) != 0 || pos == std::string::npos)
+Result<std::shared_ptr<StreamState>> Env::FindStream(const RequestContext& ctx, const json::object& params) {
+  auto name = GetString(params, "StreamName");
+  if (auto arn = GetString(params, "StreamARN")) {
+    auto key = ParseStreamArn(*arn);
+    if (!key)
       return Validation("'" + *arn + "'", "streamARN",
                         "satisfy regular expression pattern: arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+");
-    std::string from_arn = arn->substr(pos + 8);
-    if (name && *name != from_arn)
+    if (name && *name != key->name)
       return InvalidArgument("StreamARN " + *arn + " and StreamName " + *name + " do not match.");
-    if (*arn != StreamArn(from_arn)) return StreamNotFound(*this, from_arn);
-    return FindStreamByName(from_arn);
+    // The ARN's account is the stream's (cross-account access is the resource policy's to allow); its
+    // region must be the request's: a Kinesis endpoint serves its own region's streams only.
+    if (key->region != ctx.region) return StreamNotFound(*key);
+    return FindStream(*key);
   }
   if (!name) return InvalidArgument("Either StreamName or StreamARN should be provided.");
   CENOTE_RETURN_IF_ERROR(CheckLength(params, "StreamName", "streamName", 1, 128, true));
-  return FindStreamByName(*name);
+  return FindStream(KeyOf(ctx, *name));
 }
 
 Status Env::RequireActive(const StreamState& s) const {
   std::string status = EffectiveStatus(s);
-  if (status != "ACTIVE") return MakeKinesisError(errors::kStreamNotActive, {s.name, Account(), status});
+  if (status != "ACTIVE") return services::MakeError(errors::kStreamNotActive, {s.name, s.account, status});
   return Status::Ok();
 }
 
@@ -221,40 +267,40 @@ Status Env::Save(const StreamState& s) {
   int open = 0;
   for (const auto& sh : s.shards) open += sh.open() ? 1 : 0;
   s.open_shard_count = open;
-  auto txn = metadata.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto r = (*txn)->Exec(
-      "INSERT INTO kinesis_streams (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = "
-      "excluded.doc",
-      {s.name, json::serialize(ToDocument(s))});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  s.on_demand = s.mode == "ON_DEMAND";
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
+      "INSERT INTO kinesis_streams (account, region, name, doc) VALUES (?, ?, ?, ?) ON CONFLICT (account, "
+      "region, name) DO UPDATE SET doc = excluded.doc",
+      {s.account, s.region, s.name, json::serialize(ToDocument(s))}));
+  return txn->Commit();
 }
 
-Status Env::Purge(const std::string& name) {
-  std::shared_ptr<StreamState> s;
+Status Env::Purge(const StreamKey& key) {
+  std::shared_ptr<StreamState> stream;
   {
-    std::lock_guard<std::mutex> g(mu);
-    auto it = streams.find(name);
+    MutexLock lock(mu);
+    auto it = streams.find(key);
     if (it == streams.end()) return Status::Ok();
-    s = it->second;
+    stream = it->second;
   }
-  std::unique_lock<std::shared_mutex> lk(s->mu);
+  StreamState& s = *stream;
+  WriterLock stream_lock(s.mu);
   // Order: delete the row (the stream is gone for good) -> remove the map entry -> delete the logs. A crash
   // after the row is gone leaves orphan logs that Open removes.
-  auto txn = metadata.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto r = (*txn)->Exec("DELETE FROM kinesis_streams WHERE name = ?", {name});
-  if (!r) return std::move(r).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("DELETE FROM kinesis_streams WHERE account = ? AND region = ? AND name = ?",
+                {key.account, key.region, key.name}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   {
-    std::lock_guard<std::mutex> g(mu);
-    auto it = streams.find(name);
-    if (it != streams.end() && it->second == s) streams.erase(it);
+    MutexLock lock(mu);
+    auto it = streams.find(key);
+    if (it != streams.end() && it->second == stream) streams.erase(it);
   }
-  for (const auto& shard : s->shards) {
-    Status st = log.DeleteLog(s->LogName(shard));
-    if (!st) spdlog::warn("kinesis: cannot delete log {}: {}", s->LogName(shard), st.error().message);
+  for (const auto& shard : s.shards) {
+    Status st = log.DeleteLog(s.LogName(shard));
+    if (!st) spdlog::warn("kinesis: cannot delete log {}: {}", s.LogName(shard), st.error().message);
   }
   return Status::Ok();
 }
@@ -276,18 +322,28 @@ Result<ShardState> Env::NewShard(StreamState& s, U128 start, U128 end, std::uint
 }
 
 Status Env::CloseShard(StreamState& s, ShardState& shard) {
-  auto bounds = log.Bounds(s.LogName(shard));
-  if (!bounds) return std::move(bounds).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bounds, log.Bounds(s.LogName(shard)));
   shard.ending_sequence =
-      bounds->next_sequence > shard.starting_sequence ? bounds->next_sequence - 1 : shard.starting_sequence;
+      bounds.next_sequence > shard.starting_sequence ? bounds.next_sequence - 1 : shard.starting_sequence;
   shard.closed_ms = Now();
   return Status::Ok();
 }
 
-int Env::OpenShardCount() const {
-  std::lock_guard<std::mutex> g(mu);
+int Env::OpenShardCount(const std::string& account, const std::string& region) const {
+  MutexLock lock(mu);
   int n = 0;
-  for (const auto& [_, s] : streams) n += s->open_shard_count.load();
+  for (auto it = streams.lower_bound(StreamKey{account, region, ""});
+       it != streams.end() && it->first.account == account && it->first.region == region; ++it)
+    n += it->second->open_shard_count.load();
+  return n;
+}
+
+int Env::OnDemandStreamCount(const std::string& account, const std::string& region) const {
+  MutexLock lock(mu);
+  int n = 0;
+  for (auto it = streams.lower_bound(StreamKey{account, region, ""});
+       it != streams.end() && it->first.account == account && it->first.region == region; ++it)
+    n += it->second->on_demand.load() ? 1 : 0;
   return n;
 }
 
@@ -296,94 +352,83 @@ int Env::OpenShardCount() const {
 KinesisProvider::KinesisProvider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
 
 KinesisProvider::~KinesisProvider() {
-  {
-    std::lock_guard<std::mutex> g(env_->maintenance_mu);
-    env_->stopping = true;
-  }
-  env_->maintenance_cv.notify_all();
-  if (env_->maintenance.joinable()) env_->maintenance.join();
+  maintenance_.reset();
+  env_->Shutdown();
 }
 
 Result<std::unique_ptr<KinesisProvider>> KinesisProvider::Open(store::MetadataStore& metadata,
-                                                               store::StreamLog& log,
+                                                               store::StreamLog& log, BackgroundTasks& tasks,
                                                                KinesisOptions options) {
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("kinesis", Migrations()));
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("kinesis", Migrations(options)));
   if (!options.clock) options.clock = SystemNowMs;
-  auto env = std::unique_ptr<Env>(
-      new Env{metadata, log, std::move(options), {}, {}, {}, {}, {}, 0, {}, {}, false, {}});
+  auto env = std::make_unique<Env>(metadata, log, std::move(options));
   {
-    auto txn = metadata.Begin(store::MetadataStore::Mode::kWrite);
-    if (!txn) return std::move(txn).error();
-    auto row = (*txn)->QueryOne("SELECT value FROM kinesis_settings WHERE name = 'iterator_secret'");
-    if (!row) return std::move(row).error();
-    if (*row) {
-      env->iterator_secret = store::AsText((**row)[0]);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row, txn->QueryOne("SELECT value FROM kinesis_settings WHERE name = 'iterator_secret'"));
+    if (row) {
+      env->iterator_secret = store::AsText((*row)[0]);
     } else {
       unsigned char key[32];
       if (RAND_bytes(key, sizeof(key)) != 1) return InternalError("RAND_bytes failed");
       env->iterator_secret = HexEncode(std::string_view(reinterpret_cast<const char*>(key), sizeof(key)));
-      auto r = (*txn)->Exec("INSERT INTO kinesis_settings (name, value) VALUES ('iterator_secret', ?)",
-                            {env->iterator_secret});
-      if (!r) return std::move(r).error();
+      CENOTE_RETURN_IF_ERROR(
+          txn->Exec("INSERT INTO kinesis_settings (name, value) VALUES ('iterator_secret', ?)",
+                    {env->iterator_secret}));
     }
-    auto rows = (*txn)->Query("SELECT doc FROM kinesis_streams ORDER BY name");
-    if (!rows) return std::move(rows).error();
-    for (const auto& r : *rows) {
+    CENOTE_ASSIGN_OR_RETURN(auto rows,
+                            txn->Query("SELECT account, region, doc FROM kinesis_streams ORDER BY account, "
+                                       "region, name"));
+    MutexLock lock(env->mu);
+    for (const auto& r : rows) {
       try {
-        auto doc = json::parse(store::AsText(r[0])).as_object();
-        auto s = FromDocument(doc);
-        env->streams[s->name] = s;
+        auto doc = json::parse(store::AsText(r[2])).as_object();
+        auto s = FromDocument(store::AsText(r[0]), store::AsText(r[1]), doc);
+        env->streams[s->key()] = s;
       } catch (const std::exception& e) {
         return InternalError(std::string("corrupt kinesis stream document: ") + e.what());
       }
     }
-    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   // Logs no stream references: a crash inside DeleteStream (row gone, logs not yet).
   std::set<std::string> known;
-  for (const auto& [_, s] : env->streams)
-    for (const auto& sh : s->shards) known.insert(s->LogName(sh));
-  auto logs = log.ListLogs();
-  if (!logs) return std::move(logs).error();
-  for (const auto& name : *logs) {
+  {
+    MutexLock lock(env->mu);
+    for (const auto& [_, stream] : env->streams) {
+      ReaderLock stream_lock(stream->mu);
+      for (const auto& sh : stream->shards) known.insert(stream->LogName(sh));
+    }
+  }
+  CENOTE_ASSIGN_OR_RETURN(auto logs, log.ListLogs());
+  for (const auto& name : logs) {
     if (known.count(name)) continue;
     Status st = log.DeleteLog(name);
     if (!st) spdlog::warn("kinesis: cannot remove orphan log {}: {}", name, st.error().message);
   }
   std::unique_ptr<KinesisProvider> provider(new KinesisProvider(std::move(env)));
-  if (provider->env_->options.maintenance_interval_ms > 0) {
-    Env* e = provider->env_.get();
+  if (const std::int64_t interval = provider->env_->options.maintenance_interval_ms; interval > 0) {
     KinesisProvider* p = provider.get();
-    e->maintenance = std::thread([e, p] {
-      std::unique_lock<std::mutex> lk(e->maintenance_mu);
-      while (!e->stopping) {
-        e->maintenance_cv.wait_for(lk, std::chrono::milliseconds(e->options.maintenance_interval_ms),
-                                   [e] { return e->stopping; });
-        if (e->stopping) break;
-        lk.unlock();
+    provider->maintenance_ = tasks.Every("kinesis.maintenance", std::chrono::milliseconds(interval), [p] {
+      // A background round has no client to answer: it logs and tries again next time.
+      try {
         Status st = p->Maintain();
         if (!st) spdlog::warn("kinesis maintenance: {}", st.error().message);
-        lk.lock();
+      } catch (const std::exception& e) {
+        spdlog::error("kinesis maintenance failed: {}", e.what());
       }
     });
   }
   return provider;
 }
 
-const std::vector<std::string_view>& KinesisProvider::SupportedOperations() { return Operations().names(); }
+const KinesisProvider::Table& KinesisProvider::table() const { return Operations(); }
 
-bool KinesisProvider::Implements(std::string_view operation) const {
-  return Operations().Find(operation) != nullptr;
-}
+const std::vector<std::string_view>& KinesisProvider::SupportedOperations() { return Operations().names(); }
 
 Result<aws::OperationOutput> KinesisProvider::Invoke(const aws::RequestContext& ctx,
                                                      std::string_view operation, aws::OperationInput& input) {
-  if (!input.params.is_object()) input.params = json::object();
-  const OpFn* op = Operations().Find(operation);
-  if (op == nullptr) return MakeKinesisError(errors::kUnknownOperation, {operation});
-  auto result = (*op)(*env_, ctx, input);
-  // A log that vanished under a reader is a store-level failure: Kinesis's InternalFailure (the pipeline
-  // logs and words every 500 the same way).
+  auto result = TableProvider::Invoke(ctx, operation, input);
   if (!result.ok() && result.error().code == "NoSuchLog") return InternalError(result.error().message);
   return result;
 }
@@ -392,54 +437,55 @@ Status KinesisProvider::Maintain() {
   Env& env = *env_;
   std::vector<std::shared_ptr<StreamState>> all;
   {
-    std::lock_guard<std::mutex> g(env.mu);
+    MutexLock lock(env.mu);
     for (const auto& [_, s] : env.streams) all.push_back(s);
   }
   const std::int64_t now = env.Now();
-  for (const auto& s : all) {
-    std::string status;
+  for (const auto& stream : all) {
+    StreamState& s = *stream;
+    bool gone = false;
     {
-      std::shared_lock<std::shared_mutex> g(s->mu);
-      status = env.EffectiveStatus(*s);
+      ReaderLock lock(s.mu);
+      gone = env.EffectiveStatus(s).empty();
     }
-    if (status.empty()) {
-      CENOTE_RETURN_IF_ERROR(env.Purge(s->name));
+    if (gone) {
+      CENOTE_RETURN_IF_ERROR(env.Purge(s.key()));
       continue;
     }
-    std::unique_lock<std::shared_mutex> g(s->mu);
-    const std::int64_t retention_ms = static_cast<std::int64_t>(s->retention_hours) * 3600 * 1000;
+    WriterLock lock(s.mu);
+    const std::int64_t retention_ms = static_cast<std::int64_t>(s.retention_hours) * 3600 * 1000;
     bool changed = false;
     std::vector<ShardState> kept;
-    for (auto& sh : s->shards) {
+    for (auto& sh : s.shards) {
       if (!sh.open() && *sh.closed_ms + retention_ms < now) {
         // Every record of a shard closed longer ago than the retention period has expired.
-        Status st = env.log.DeleteLog(s->LogName(sh));
-        if (!st) spdlog::warn("kinesis: cannot delete log {}: {}", s->LogName(sh), st.error().message);
+        Status st = env.log.DeleteLog(s.LogName(sh));
+        if (!st) spdlog::warn("kinesis: cannot delete log {}: {}", s.LogName(sh), st.error().message);
         changed = true;
         continue;
       }
-      auto trimmed = env.log.Trim(s->LogName(sh), now - retention_ms);
-      if (!trimmed) spdlog::warn("kinesis: trim {}: {}", s->LogName(sh), trimmed.error().message);
+      auto trimmed = env.log.Trim(s.LogName(sh), now - retention_ms);
+      if (!trimmed) spdlog::warn("kinesis: trim {}: {}", s.LogName(sh), trimmed.error().message);
       kept.push_back(sh);
     }
     if (changed) {
-      s->shards = std::move(kept);
-      CENOTE_RETURN_IF_ERROR(env.Save(*s));
+      s.shards = std::move(kept);
+      CENOTE_RETURN_IF_ERROR(env.Save(s));
     }
     // Consumers whose DELETING state ended.
-    auto before = s->consumers.size();
-    std::erase_if(s->consumers, [&](const ConsumerState& c) { return env.EffectiveStatus(c).empty(); });
-    if (s->consumers.size() != before) CENOTE_RETURN_IF_ERROR(env.Save(*s));
+    auto before = s.consumers.size();
+    std::erase_if(s.consumers, [&](const ConsumerState& c) { return env.EffectiveStatus(c).empty(); });
+    if (s.consumers.size() != before) CENOTE_RETURN_IF_ERROR(env.Save(s));
   }
   return Status::Ok();
 }
 
 std::map<std::string, StreamMetrics> KinesisProvider::Metrics() const {
   std::map<std::string, StreamMetrics> out;
-  std::lock_guard<std::mutex> g(env_->mu);
-  for (const auto& [name, s] : env_->streams) {
-    std::lock_guard<std::mutex> m(s->metrics_mu);
-    out[name] = s->metrics;
+  MutexLock lock(env_->mu);
+  for (const auto& [key, s] : env_->streams) {
+    MutexLock metrics_lock(s->metrics_mu);
+    out[s->arn] = s->metrics;
   }
   return out;
 }

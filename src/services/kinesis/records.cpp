@@ -29,13 +29,13 @@ struct PendingRecord {
 // ("" for PutRecord, "records.3.member." for PutRecords).
 Result<PendingRecord> ParseRecord(const json::object& r, const std::string& where) {
   PendingRecord rec;
-  auto key = Str(r, "PartitionKey");
+  auto key = GetString(r, "PartitionKey");
   if (!key) return Validation("null", where + "partitionKey", "not be null");
   if (key->empty())
     return Validation("'" + *key + "'", where + "partitionKey", "have length greater than or equal to 1");
   if (key->size() > 256)
     return Validation("'" + *key + "'", where + "partitionKey", "have length less than or equal to 256");
-  auto data = Str(r, "Data");
+  auto data = GetString(r, "Data");
   if (!data) return Validation("null", where + "data", "not be null");
   if (data->size() > kMaxRecordBytes)
     return Validation("", where + "data",
@@ -44,7 +44,7 @@ Result<PendingRecord> ParseRecord(const json::object& r, const std::string& wher
     return InvalidArgument("Record size exceeds the 1 MiB limit (data and partition key together).");
   rec.partition_key = std::move(*key);
   rec.data = std::move(*data);
-  if (auto ehk = Str(r, "ExplicitHashKey")) {
+  if (auto ehk = GetString(r, "ExplicitHashKey")) {
     bool digits = !ehk->empty() && ehk->size() <= 39 &&
                   std::all_of(ehk->begin(), ehk->end(), [](char c) { return c >= '0' && c <= '9'; }) &&
                   ((*ehk)[0] != '0' || ehk->size() == 1);
@@ -73,31 +73,29 @@ const ShardState* Route(const std::vector<const ShardState*>& open, U128 hash_ke
   return hash_key <= s->end_hash ? s : nullptr;
 }
 
-// The stream, ready for writes (ACTIVE or UPDATING), locked shared by `lk`.
-Result<std::shared_ptr<StreamState>> WritableStream(Env& env, const json::object& p,
-                                                    std::shared_lock<std::shared_mutex>& lk) {
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  lk = std::shared_lock<std::shared_mutex>((*found)->mu);
-  std::string status = env.EffectiveStatus(**found);
-  if (status != "ACTIVE" && status != "UPDATING") return StreamNotFound(env, (*found)->name);
-  return found;
+// Whether the stream takes writes (ACTIVE or UPDATING); a stream not there yet or going away is not found.
+Status RequireWritable(const Env& env, const StreamState& s) SHARED_LOCKS_REQUIRED(s.mu) {
+  std::string status = env.EffectiveStatus(s);
+  if (status != "ACTIVE" && status != "UPDATING") return StreamNotFound(s.key());
+  return Status::Ok();
 }
 
 struct Placement {
   const ShardState* shard = nullptr;
-  std::string error_code;
+  std::string error_code;  // "": written
   std::string error_message;
+  std::optional<Error> failure;  // the log's error, when it refused the record
   std::string sequence_number;
 };
 
 // Routes, throttles and appends `records`; one Placement per record.
-Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<PendingRecord>& records) {
+Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<PendingRecord>& records)
+    SHARED_LOCKS_REQUIRED(s.mu) {
   auto open = s.OpenShards();
   std::vector<Placement> placed(records.size());
   const std::int64_t now = env.Now();
   {
-    std::lock_guard<std::mutex> g(s.limiter_mu);
+    MutexLock lock(s.limiter_mu);
     for (std::size_t i = 0; i < records.size(); ++i) {
       const ShardState* shard = Route(open, records[i].hash_key);
       if (!shard) return InternalError("no open shard covers hash key " + U128ToString(records[i].hash_key));
@@ -111,7 +109,7 @@ Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<Pendi
           !bytes_probe.Take(bytes, env.options.write_bytes_per_second, now)) {
         placed[i].error_code = errors::kThroughputExceeded.code;
         placed[i].error_message =
-            MakeKinesisError(errors::kThroughputExceeded, {shard->shard_id, s.name, env.Account()}).message;
+            services::MakeError(errors::kThroughputExceeded, {shard->shard_id, s.name, s.account}).message;
         continue;
       }
       limiter.write_records = records_probe;
@@ -121,9 +119,9 @@ Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<Pendi
   // One Append per shard, records in request order. The shards' appends (each a write + fsync) run in
   // parallel, so a batch spread over N shards costs about one fsync of latency, not N.
   struct ShardBatch {
-    const ShardState* shard;
-    std::vector<std::size_t> indexes;
-    std::vector<store::StreamRecordInput> records;
+    const ShardState* shard = nullptr;
+    std::vector<std::size_t> indexes = {};
+    std::vector<store::StreamRecordInput> records = {};
     Result<std::vector<std::uint64_t>> sequences = std::vector<std::uint64_t>{};
   };
   std::map<const ShardState*, std::vector<std::size_t>> by_shard;
@@ -131,7 +129,7 @@ Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<Pendi
     if (placed[i].error_code.empty()) by_shard[placed[i].shard].push_back(i);
   std::vector<ShardBatch> batches;
   for (auto& [shard, indexes] : by_shard) {
-    ShardBatch b{shard, std::move(indexes), {}};
+    ShardBatch b{.shard = shard, .indexes = std::move(indexes)};
     b.records.reserve(b.indexes.size());
     for (std::size_t i : b.indexes) {
       store::StreamRecordInput in;
@@ -162,11 +160,13 @@ Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<Pendi
       if (!b.sequences && store::IsInsufficientStorage(b.sequences.error())) {
         // A full disk is not a transient failure: the client must not retry into it (InternalFailure is
         // retried by the SDKs and the KPL).
-        pl.error_code = b.sequences.error().code;
-        pl.error_message = b.sequences.error().message;
+        pl.failure = store::InsufficientStorage();  // the canonical words: no path
+        pl.error_code = pl.failure->code;
+        pl.error_message = pl.failure->message;
       } else if (!b.sequences) {
         pl.error_code = errors::kInternalFailure.code;
         pl.error_message = errors::kInternalFailure.message;
+        pl.failure = b.sequences.error();
       } else {
         pl.sequence_number = EncodeSequenceNumber((*b.sequences)[k], b.shard->index);
       }
@@ -188,10 +188,9 @@ Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<Pendi
 
 }  // namespace
 
-Result<OperationOutput> PutRecord(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> PutRecord(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  auto rec = ParseRecord(p, "");
-  if (!rec) return std::move(rec).error();
+  CENOTE_ASSIGN_OR_RETURN(PendingRecord rec, ParseRecord(p, ""));
   // Only the pattern is checked: sequences within a shard already increase in arrival order, so ordering by
   // SequenceNumberForOrdering holds without further work.
   auto valid_ordering = [](const std::string& v) {
@@ -199,39 +198,34 @@ Result<OperationOutput> PutRecord(Env& env, const RequestContext&, OperationInpu
     if (v.empty() || v.size() > 129 || v[0] == '0') return false;
     return std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
-  if (auto ordering = Str(p, "SequenceNumberForOrdering"); ordering && !valid_ordering(*ordering))
+  if (auto ordering = GetString(p, "SequenceNumberForOrdering"); ordering && !valid_ordering(*ordering))
     return Validation("'" + *ordering + "'", "sequenceNumberForOrdering",
                       "satisfy regular expression pattern: 0|([1-9]\\d{0,128})");
-  std::shared_lock<std::shared_mutex> lk;
-  auto found = WritableStream(env, p, lk);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  ReaderLock lock(s.mu);
+  CENOTE_RETURN_IF_ERROR(RequireWritable(env, s));
   std::vector<PendingRecord> records;
-  records.push_back(std::move(rec).value());
-  auto placed = Write(env, s, records);
-  if (!placed) return std::move(placed).error();
-  const Placement& pl = (*placed)[0];
-  if (!pl.error_code.empty()) {
-    if (pl.error_code == errors::kThroughputExceeded.code) {
-      env.Count(s, [](StreamMetrics& m) { ++m.write_provisioned_throughput_exceeded; });
-      return MakeKinesisError(errors::kThroughputExceeded, {pl.shard->shard_id, s.name, env.Account()});
-    }
-    if (pl.error_code == store::InsufficientStorage().code) return store::InsufficientStorage();
-    return MakeKinesisError(errors::kInternalFailure);
+  records.push_back(std::move(rec));
+  CENOTE_ASSIGN_OR_RETURN(std::vector<Placement> placed, Write(env, s, records));
+  const Placement& pl = placed[0];
+  if (pl.error_code == errors::kThroughputExceeded.code) {
+    env.Count(s, [](StreamMetrics& m) { ++m.write_provisioned_throughput_exceeded; });
+    return services::MakeError(errors::kThroughputExceeded, {pl.shard->shard_id, s.name, s.account});
   }
+  // The log's own error: a full disk answers 507; anything else is a 500 the pipeline logs and words.
+  if (pl.failure) return *pl.failure;
   env.Count(s, [](StreamMetrics& m) { ++m.put_record_success; });
-  OperationOutput out;
-  out.result = json::object{{"ShardId", pl.shard->shard_id},
-                            {"SequenceNumber", pl.sequence_number},
-                            {"EncryptionType", s.encryption_type}};
-  return out;
+  return json::object{{"ShardId", pl.shard->shard_id},
+                      {"SequenceNumber", pl.sequence_number},
+                      {"EncryptionType", s.encryption_type}};
 }
 
-Result<OperationOutput> PutRecords(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> PutRecords(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  auto it = p.find("Records");
-  if (it == p.end() || !it->value().is_array()) return Validation("null", "records", "not be null");
-  const auto& list = it->value().as_array();
+  const json::array* entries = services::GetArray(p, "Records");
+  if (entries == nullptr) return Validation("null", "records", "not be null");
+  const json::array& list = *entries;
   if (list.empty()) return Validation("'[]'", "records", "have length greater than or equal to 1");
   if (list.size() > kMaxPutRecordsCount)
     return Validation("'[...]'", "records",
@@ -242,27 +236,26 @@ Result<OperationOutput> PutRecords(Env& env, const RequestContext&, OperationInp
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (!list[i].is_object())
       return Validation("null", "records." + std::to_string(i + 1) + ".member", "not be null");
-    auto rec = ParseRecord(list[i].as_object(), "records." + std::to_string(i + 1) + ".member.");
-    if (!rec) return std::move(rec).error();
-    total += rec->data.size() + rec->partition_key.size();
-    records.push_back(std::move(rec).value());
+    CENOTE_ASSIGN_OR_RETURN(
+        PendingRecord rec, ParseRecord(list[i].as_object(), "records." + std::to_string(i + 1) + ".member."));
+    total += rec.data.size() + rec.partition_key.size();
+    records.push_back(std::move(rec));
   }
   if (total > kMaxPutRecordsBytes) return InvalidArgument("Records size exceeds 5 MB limit");
-  std::shared_lock<std::shared_mutex> lk;
-  auto found = WritableStream(env, p, lk);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  auto placed = Write(env, s, records);
-  if (!placed) return std::move(placed).error();
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  ReaderLock lock(s.mu);
+  CENOTE_RETURN_IF_ERROR(RequireWritable(env, s));
+  CENOTE_ASSIGN_OR_RETURN(std::vector<Placement> placed, Write(env, s, records));
   // When the disk refused every record, the whole call fails with the storage error, as PutRecord does;
   // a partial refusal is reported per record.
-  if (std::all_of(placed->begin(), placed->end(),
+  if (std::all_of(placed.begin(), placed.end(),
                   [](const Placement& pl) { return pl.error_code == store::InsufficientStorage().code; }))
     return store::InsufficientStorage();
   json::array results;
   std::int64_t failed = 0;
   std::int64_t throttled = 0;
-  for (const auto& pl : *placed) {
+  for (const auto& pl : placed) {
     if (pl.error_code.empty()) {
       results.push_back(
           json::object{{"SequenceNumber", pl.sequence_number}, {"ShardId", pl.shard->shard_id}});
@@ -273,46 +266,43 @@ Result<OperationOutput> PutRecords(Env& env, const RequestContext&, OperationInp
     }
   }
   env.Count(s, [&](StreamMetrics& m) {
-    m.put_records_total_records += static_cast<std::int64_t>(placed->size());
-    m.put_records_successful_records += static_cast<std::int64_t>(placed->size()) - failed;
+    m.put_records_total_records += static_cast<std::int64_t>(placed.size());
+    m.put_records_successful_records += static_cast<std::int64_t>(placed.size()) - failed;
     m.put_records_failed_records += failed;
     m.put_records_throttled_records += throttled;
     m.write_provisioned_throughput_exceeded += throttled;
   });
-  OperationOutput out;
-  out.result = json::object{
+  return json::object{
       {"FailedRecordCount", failed}, {"Records", std::move(results)}, {"EncryptionType", s.encryption_type}};
-  return out;
 }
 
-Result<OperationOutput> GetRecords(Env& env, const RequestContext&, OperationInput& input) {
+// The iterator names its stream (account, region, name); it is refused in another region than the request's.
+Result<OperationOutput> GetRecords(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  auto iterator = Str(p, "ShardIterator");
+  auto iterator = GetString(p, "ShardIterator");
   if (!iterator) return Validation("null", "shardIterator", "not be null");
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "ShardIterator", "shardIterator", 1, 512, true));
   CENOTE_RETURN_IF_ERROR(CheckRange(p, "Limit", "limit", 1, kMaxGetRecordsLimit));
-  auto pos = DecodeIterator(env, *iterator);
-  if (!pos) return std::move(pos).error();
-  auto found = env.FindStreamByName(pos->stream);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::shared_lock<std::shared_mutex> lk(s.mu);
-  if (s.created_ms != pos->stream_created_ms) return StreamNotFound(env, pos->stream);
-  if (auto arn = Str(p, "StreamARN"); arn && *arn != s.arn)
+  CENOTE_ASSIGN_OR_RETURN(IteratorPosition pos, DecodeIterator(env, *iterator, ctx.region));
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(pos.stream));
+  StreamState& s = *stream;
+  ReaderLock lock(s.mu);
+  if (s.created_ms != pos.stream_created_ms) return StreamNotFound(pos.stream);
+  if (auto arn = GetString(p, "StreamARN"); arn && *arn != s.arn)
     return InvalidArgument("StreamARN " + *arn + " does not match the stream of the ShardIterator.");
-  ShardState* shard = s.FindShard(pos->shard_id);
-  if (!shard) return ShardNotFound(env, s.name, pos->shard_id);
+  ShardState* shard = s.FindShard(pos.shard_id);
+  if (!shard) return ShardNotFound(s, pos.shard_id);
   const std::int64_t now = env.Now();
   {
-    std::lock_guard<std::mutex> g(s.limiter_mu);
+    MutexLock limiter_lock(s.limiter_mu);
     if (!s.limiters[shard->shard_id].get_records.Take(1, env.options.get_records_per_second, now)) {
       env.Count(s, [](StreamMetrics& m) { ++m.read_provisioned_throughput_exceeded; });
-      return MakeKinesisError(errors::kThroughputExceeded, {shard->shard_id, s.name, env.Account()});
+      return services::MakeError(errors::kThroughputExceeded, {shard->shard_id, s.name, s.account});
     }
   }
-  const std::size_t limit = static_cast<std::size_t>(Int(p, "Limit").value_or(kMaxGetRecordsLimit));
-  auto read = env.log.Read(s.LogName(*shard), pos->next_sequence, limit, kMaxGetRecordsBytes);
-  if (!read) return std::move(read).error();
+  const std::size_t limit = static_cast<std::size_t>(GetInt(p, "Limit").value_or(kMaxGetRecordsLimit));
+  CENOTE_ASSIGN_OR_RETURN(auto read,
+                          env.log.Read(s.LogName(*shard), pos.next_sequence, limit, kMaxGetRecordsBytes));
   json::array records;
   std::int64_t bytes = 0;
   std::int64_t last_arrival = 0;
@@ -320,7 +310,7 @@ Result<OperationOutput> GetRecords(Env& env, const RequestContext&, OperationInp
   // (segments are removed whole, so the newest segment can hold expired records for a while).
   const std::int64_t retention_cutoff = now - static_cast<std::int64_t>(s.retention_hours) * 3600 * 1000;
   std::int64_t returned = 0;
-  for (auto& r : read->records) {
+  for (auto& r : read.records) {
     if (r.arrival_ms < retention_cutoff) continue;
     ++returned;
     bytes += static_cast<std::int64_t>(r.data.size());
@@ -332,7 +322,7 @@ Result<OperationOutput> GetRecords(Env& env, const RequestContext&, OperationInp
     if (s.encryption_type == "KMS") o["EncryptionType"] = "KMS";
     records.push_back(std::move(o));
   }
-  const bool at_tip = read->next_sequence >= read->bounds.next_sequence;
+  const bool at_tip = read.next_sequence >= read.bounds.next_sequence;
   std::int64_t behind = 0;
   if (!at_tip && last_arrival > 0) behind = std::max<std::int64_t>(0, now - last_arrival);
   json::object out_doc{{"Records", std::move(records)}, {"MillisBehindLatest", behind}};
@@ -349,8 +339,8 @@ Result<OperationOutput> GetRecords(Env& env, const RequestContext&, OperationInp
     }
     out_doc["ChildShards"] = std::move(children);
   } else {
-    IteratorPosition next = *pos;
-    next.next_sequence = read->next_sequence;
+    IteratorPosition next = pos;
+    next.next_sequence = read.next_sequence;
     next.issued_ms = now;
     out_doc["NextShardIterator"] = EncodeIterator(env, next);
   }
@@ -361,9 +351,7 @@ Result<OperationOutput> GetRecords(Env& env, const RequestContext&, OperationInp
     ++m.get_records_success;
     m.get_records_iterator_age_ms = behind;
   });
-  OperationOutput out;
-  out.result = std::move(out_doc);
-  return out;
+  return out_doc;
 }
 
 }  // namespace cenote::kinesis

@@ -9,9 +9,11 @@ Status Register(services::ServiceDeps& deps) {
   // Records live in their own append-only logs (group-committed); stream metadata in the metadata store.
   CENOTE_ASSIGN_OR_RETURN(store::StreamLog * log, deps.OpenStreamLog("kinesis"));
   KinesisOptions options;
-  options.account_id = deps.account_id;
-  options.region = deps.default_region;
-  CENOTE_ASSIGN_OR_RETURN(auto provider, KinesisProvider::Open(deps.metadata, *log, options));
+  // Streams are regional (each request's region); these only place the streams stored before that.
+  options.default_account = deps.account_id;
+  options.default_region = deps.default_region;
+  options.clock = deps.clock;
+  CENOTE_ASSIGN_OR_RETURN(auto provider, KinesisProvider::Open(deps.metadata, *log, deps.tasks, options));
   deps.AddProvider(std::move(provider));
   return Status::Ok();
 }

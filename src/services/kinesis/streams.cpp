@@ -1,11 +1,12 @@
 // Stream-level operations: create/delete/describe/list, retention, tags, limits, enhanced monitoring,
-// encryption settings, stream mode and resource policies.
+// encryption settings, stream mode and resource policies. Every stream is looked up in the namespace of
+// the request (its caller's account and region) or of the StreamARN it names.
 #include <openssl/rand.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "services/kinesis/internal.hpp"
 
 namespace cenote::kinesis {
@@ -14,9 +15,8 @@ namespace {
 
 bool ValidStreamName(std::string_view name) {
   if (name.empty() || name.size() > 128) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  });
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return IsAsciiAlnum(c) || c == '_' || c == '.' || c == '-'; });
 }
 
 std::string NewUid() {
@@ -25,7 +25,7 @@ std::string NewUid() {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(b), sizeof(b)));
 }
 
-json::object SummaryOf(const Env& env, const StreamState& s) {
+json::object SummaryOf(const Env& env, const StreamState& s) SHARED_LOCKS_REQUIRED(s.mu) {
   json::object o;
   o["StreamName"] = s.name;
   o["StreamARN"] = s.arn;
@@ -36,7 +36,8 @@ json::object SummaryOf(const Env& env, const StreamState& s) {
 }
 
 // Shards still visible: open ones and closed ones within the retention period, by index.
-std::vector<const ShardState*> VisibleShards(const Env& env, const StreamState& s) {
+std::vector<const ShardState*> VisibleShards(const Env& env, const StreamState& s)
+    SHARED_LOCKS_REQUIRED(s.mu) {
   std::vector<const ShardState*> out;
   const std::int64_t retention_ms = static_cast<std::int64_t>(s.retention_hours) * 3600 * 1000;
   for (const auto& sh : s.shards) {
@@ -56,14 +57,14 @@ Status CheckRetention(std::int64_t hours) {
   return Status::Ok();
 }
 
-Result<OperationOutput> ChangeRetention(Env& env, OperationInput& input, bool increase) {
+Result<OperationOutput> ChangeRetention(Env& env, const RequestContext& ctx, OperationInput& input,
+                                        bool increase) {
   const auto& p = input.params.as_object();
-  auto hours = Int(p, "RetentionPeriodHours");
+  auto hours = GetInt(p, "RetentionPeriodHours");
   if (!hours) return Validation("null", "retentionPeriodHours", "not be null");
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::unique_lock<std::shared_mutex> lk(s.mu);
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  WriterLock lock(s.mu);
   CENOTE_RETURN_IF_ERROR(env.RequireActive(s));
   CENOTE_RETURN_IF_ERROR(CheckRetention(*hours));
   if (increase && *hours < s.retention_hours)
@@ -91,10 +92,11 @@ Status ValidateTag(const std::string& key, const std::string& value) {
   return Status::Ok();
 }
 
-Result<OperationOutput> SetEnhancedMonitoring(Env& env, OperationInput& input, bool enable) {
+Result<OperationOutput> SetEnhancedMonitoring(Env& env, const RequestContext& ctx, OperationInput& input,
+                                              bool enable) {
   const auto& p = input.params.as_object();
-  auto it = p.find("ShardLevelMetrics");
-  if (it == p.end() || !it->value().is_array() || it->value().as_array().empty())
+  const json::array* list = services::GetArray(p, "ShardLevelMetrics");
+  if (list == nullptr || list->empty())
     return Validation("null", "shardLevelMetrics", "have length greater than or equal to 1");
   static const std::vector<std::string> kAll = {"IncomingBytes",
                                                 "IncomingRecords",
@@ -104,7 +106,7 @@ Result<OperationOutput> SetEnhancedMonitoring(Env& env, OperationInput& input, b
                                                 "ReadProvisionedThroughputExceeded",
                                                 "IteratorAgeMilliseconds"};
   std::vector<std::string> requested;
-  for (const auto& v : it->value().as_array()) {
+  for (const auto& v : *list) {
     if (!v.is_string()) return Validation("null", "shardLevelMetrics", "not be null");
     std::string m(v.as_string());
     if (m == "ALL") {
@@ -119,10 +121,9 @@ Result<OperationOutput> SetEnhancedMonitoring(Env& env, OperationInput& input, b
           "IteratorAgeMilliseconds, ALL]");
     }
   }
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::unique_lock<std::shared_mutex> lk(s.mu);
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  WriterLock lock(s.mu);
   CENOTE_RETURN_IF_ERROR(env.RequireActive(s));
   json::array current;
   for (const auto& m : s.shard_level_metrics) current.push_back(json::string(m));
@@ -135,148 +136,146 @@ Result<OperationOutput> SetEnhancedMonitoring(Env& env, OperationInput& input, b
   CENOTE_RETURN_IF_ERROR(env.Save(s));
   json::array desired;
   for (const auto& m : s.shard_level_metrics) desired.push_back(json::string(m));
-  OperationOutput out;
-  out.result = json::object{{"StreamName", s.name},
-                            {"StreamARN", s.arn},
-                            {"CurrentShardLevelMetrics", std::move(current)},
-                            {"DesiredShardLevelMetrics", std::move(desired)}};
-  return out;
+  return json::object{{"StreamName", s.name},
+                      {"StreamARN", s.arn},
+                      {"CurrentShardLevelMetrics", std::move(current)},
+                      {"DesiredShardLevelMetrics", std::move(desired)}};
+}
+
+// Enters `stream` (locked exclusively by the caller until it is saved) under its key: a live stream of that
+// name wins; a finished DELETING one is purged first. Checks the account's limits in the stream's region.
+Status ReserveName(Env& env, const std::shared_ptr<StreamState>& stream, const std::string& mode,
+                   int shard_count) {
+  const StreamKey key = stream->key();
+  std::shared_ptr<StreamState> existing;
+  {
+    MutexLock lock(env.mu);
+    if (auto it = env.streams.find(key); it != env.streams.end()) existing = it->second;
+  }
+  if (existing) {
+    bool gone = false;
+    {
+      StreamState& e = *existing;
+      ReaderLock lock(e.mu);
+      gone = env.EffectiveStatus(e).empty();
+    }
+    if (!gone) return services::MakeError(errors::kStreamExists, {key.name, key.account});
+    CENOTE_RETURN_IF_ERROR(env.Purge(key));
+  }
+  if (mode == "ON_DEMAND" &&
+      env.OnDemandStreamCount(key.account, key.region) >= env.options.on_demand_stream_limit)
+    return services::MakeError(errors::kLimitExceeded,
+                               {"This request would exceed the on-demand stream limit for the account " +
+                                key.account + " in " + key.region + "."});
+  int open = env.OpenShardCount(key.account, key.region);
+  if (open + shard_count > env.options.shard_limit)
+    return services::MakeError(errors::kLimitExceeded,
+                               {"This request would exceed the shard limit for the account " + key.account +
+                                " in " + key.region + ". Current shard count for the account: " +
+                                std::to_string(open) + ". Limit: " + std::to_string(env.options.shard_limit) +
+                                ". Number of additional shards that would have resulted from this request: " +
+                                std::to_string(shard_count) +
+                                ". Refer to the AWS Service Limits page "
+                                "(https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) "
+                                "for current limits and how to request higher limits."});
+  MutexLock lock(env.mu);
+  if (env.streams.count(key)) return services::MakeError(errors::kStreamExists, {key.name, key.account});
+  env.streams[key] = stream;
+  return Status::Ok();
 }
 
 }  // namespace
 
-Result<OperationOutput> CreateStream(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> CreateStream(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "StreamName", "streamName", 1, 128, true));
-  std::string name = *Str(p, "StreamName");
+  std::string name = *GetString(p, "StreamName");
   if (!ValidStreamName(name))
     return Validation("'" + name + "'", "streamName", "satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
   CENOTE_RETURN_IF_ERROR(CheckRange(p, "ShardCount", "shardCount", 1, 100000));
   std::string mode = "PROVISIONED";
-  if (auto it = p.find("StreamModeDetails"); it != p.end() && it->value().is_object()) {
-    mode = Str(it->value().as_object(), "StreamMode").value_or("");
+  if (const json::object* details = services::GetObject(p, "StreamModeDetails")) {
+    mode = GetString(*details, "StreamMode").value_or("");
     if (mode != "PROVISIONED" && mode != "ON_DEMAND")
       return Validation("'" + mode + "'", "streamModeDetails.streamMode",
                         "satisfy enum value set: [PROVISIONED, ON_DEMAND]");
-  } else if (!Int(p, "ShardCount")) {
+  } else if (!GetInt(p, "ShardCount")) {
     // Without ShardCount or StreamModeDetails AWS creates an on-demand stream.
     mode = "ON_DEMAND";
   }
   int shard_count = 0;
   if (mode == "PROVISIONED") {
-    auto n = Int(p, "ShardCount");
+    auto n = GetInt(p, "ShardCount");
     if (!n) return InvalidArgument("ShardCount is required for a PROVISIONED stream.");
     shard_count = static_cast<int>(*n);
   } else {
     shard_count = env.options.on_demand_shard_count;
   }
 
+  // The stream lives in the caller's account, in the request's region.
   auto stream = std::make_shared<StreamState>();
-  stream->name = name;
-  stream->uid = NewUid();
-  stream->arn = env.StreamArn(name);
-  stream->status = "CREATING";
-  stream->status_ms = env.Now();
-  stream->mode = mode;
-  stream->created_ms = env.Now();
-  std::unique_lock<std::shared_mutex> lk(stream->mu);
-  {
-    // Reserve the name: a live stream of that name wins; a finished DELETING one is purged first.
-    std::shared_ptr<StreamState> existing;
+  StreamState& s = *stream;
+  s.account = ctx.account_id();
+  s.region = ctx.region;
+  s.name = name;
+  s.uid = NewUid();
+  s.arn = StreamArn(s.key());
+  s.created_ms = env.Now();
+  WriterLock lock(s.mu);
+  s.status = "CREATING";
+  s.status_ms = s.created_ms;
+  s.mode = mode;
+  CENOTE_RETURN_IF_ERROR(ReserveName(env, stream, mode, shard_count));
+  // Undoes the reservation and the logs made so far.
+  auto fail = [&](Error e) EXCLUSIVE_LOCKS_REQUIRED(s.mu) {
     {
-      std::lock_guard<std::mutex> g(env.mu);
-      if (auto it = env.streams.find(name); it != env.streams.end()) existing = it->second;
+      MutexLock map_lock(env.mu);
+      env.streams.erase(s.key());
     }
-    if (existing) {
-      bool gone = false;
-      {
-        std::shared_lock<std::shared_mutex> g(existing->mu);
-        gone = env.EffectiveStatus(*existing).empty();
-      }
-      if (!gone) return MakeKinesisError(errors::kStreamExists, {name, env.Account()});
-      CENOTE_RETURN_IF_ERROR(env.Purge(name));
-    }
-    if (mode == "ON_DEMAND") {
-      int on_demand = 0;
-      std::lock_guard<std::mutex> g(env.mu);
-      for (const auto& [_, s] : env.streams) on_demand += s->mode == "ON_DEMAND" ? 1 : 0;
-      if (on_demand >= env.options.on_demand_stream_limit)
-        return MakeKinesisError(errors::kLimitExceeded,
-                                {"This request would exceed the on-demand stream limit for the account " +
-                                 env.Account() + " in " + env.options.region + "."});
-    }
-    int open = env.OpenShardCount();
-    if (open + shard_count > env.options.shard_limit)
-      return MakeKinesisError(errors::kLimitExceeded,
-                              {"This request would exceed the shard limit for the account " + env.Account() +
-                               " in " + env.options.region + ". Current shard count for the account: " +
-                               std::to_string(open) + ". Limit: " + std::to_string(env.options.shard_limit) +
-                               ". Number of additional shards that would have resulted from this request: " +
-                               std::to_string(shard_count) +
-                               ". Refer to the AWS Service Limits page "
-                               "(https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) "
-                               "for current limits and how to request higher limits."});
-    std::lock_guard<std::mutex> g(env.mu);
-    if (env.streams.count(name)) return MakeKinesisError(errors::kStreamExists, {name, env.Account()});
-    env.streams[name] = stream;
-  }
-  auto fail = [&](Error e) {
-    std::lock_guard<std::mutex> g(env.mu);
-    env.streams.erase(name);
-    for (const auto& sh : stream->shards) (void)env.log.DeleteLog(stream->LogName(sh));
+    for (const auto& sh : s.shards) (void)env.log.DeleteLog(s.LogName(sh));
     return e;
   };
   for (int i = 0; i < shard_count; ++i) {
     auto [start, end] = UniformRange(i, shard_count);
-    auto shard = env.NewShard(*stream, start, end, 0, "", "");
+    auto shard = env.NewShard(s, start, end, 0, "", "");
     if (!shard) return fail(std::move(shard).error());
-    stream->shards.push_back(std::move(shard).value());
+    s.shards.push_back(std::move(shard).value());
   }
   // Logs first, then the row: a crash in between leaves orphan logs that Open removes.
-  Status st = env.Save(*stream);
-  if (!st) return fail(std::move(st).error());
+  if (Status st = env.Save(s); !st) return fail(std::move(st).error());
   return OperationOutput{};
 }
 
-Result<OperationOutput> DeleteStream(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> DeleteStream(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
   {
-    std::unique_lock<std::shared_mutex> lk(s.mu);
-    std::string status = env.EffectiveStatus(s);
-    if (status == "DELETING") return OperationOutput{};
-    bool enforce = false;
-    if (auto it = p.find("EnforceConsumerDeletion"); it != p.end() && it->value().is_bool())
-      enforce = it->value().as_bool();
+    WriterLock lock(s.mu);
+    if (env.EffectiveStatus(s) == "DELETING") return OperationOutput{};
+    const bool enforce = services::GetBool(p, "EnforceConsumerDeletion").value_or(false);
     std::size_t live_consumers = 0;
     for (const auto& c : s.consumers) live_consumers += env.EffectiveStatus(c).empty() ? 0 : 1;
     if (live_consumers > 0 && !enforce)
-      return MakeError(
-          "ResourceInUseException",
-          "Stream " + s.name + " under account " + env.Account() +
-              " has registered consumers. Set EnforceConsumerDeletion to delete them with the stream.",
-          400);
+      return services::MakeError(errors::kStreamHasConsumers, {s.name, s.account});
     s.status = "DELETING";
     s.status_ms = env.Now();
     CENOTE_RETURN_IF_ERROR(env.Save(s));
     if (env.options.transition_ms > 0) return OperationOutput{};
   }
-  CENOTE_RETURN_IF_ERROR(env.Purge(s.name));
+  CENOTE_RETURN_IF_ERROR(env.Purge(s.key()));
   return OperationOutput{};
 }
 
-Result<OperationOutput> DescribeStream(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> DescribeStream(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
   CENOTE_RETURN_IF_ERROR(CheckRange(p, "Limit", "limit", 1, 10000));
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "ExclusiveStartShardId", "exclusiveStartShardId", 1, 128, false));
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::shared_lock<std::shared_mutex> lk(s.mu);
-  const std::size_t limit = static_cast<std::size_t>(Int(p, "Limit").value_or(100));
-  auto start_after = Str(p, "ExclusiveStartShardId");
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  ReaderLock lock(s.mu);
+  const std::size_t limit = static_cast<std::size_t>(GetInt(p, "Limit").value_or(100));
+  auto start_after = GetString(p, "ExclusiveStartShardId");
   json::array shards;
   bool more = false;
   for (const ShardState* sh : VisibleShards(env, s)) {
@@ -294,16 +293,13 @@ Result<OperationOutput> DescribeStream(Env& env, const RequestContext&, Operatio
   d["EnhancedMonitoring"] = EnhancedMonitoringDocument(s);
   d["EncryptionType"] = s.encryption_type;
   if (!s.key_id.empty()) d["KeyId"] = s.key_id;
-  OperationOutput out;
-  out.result = json::object{{"StreamDescription", std::move(d)}};
-  return out;
+  return json::object{{"StreamDescription", std::move(d)}};
 }
 
-Result<OperationOutput> DescribeStreamSummary(Env& env, const RequestContext&, OperationInput& input) {
-  auto found = env.FindStream(input.params.as_object());
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::shared_lock<std::shared_mutex> lk(s.mu);
+Result<OperationOutput> DescribeStreamSummary(Env& env, const RequestContext& ctx, OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, input.params.as_object()));
+  StreamState& s = *stream;
+  ReaderLock lock(s.mu);
   json::object d = SummaryOf(env, s);
   d["RetentionPeriodHours"] = s.retention_hours;
   d["EnhancedMonitoring"] = EnhancedMonitoringDocument(s);
@@ -315,113 +311,108 @@ Result<OperationOutput> DescribeStreamSummary(Env& env, const RequestContext&, O
   int consumers = 0;
   for (const auto& c : s.consumers) consumers += env.EffectiveStatus(c).empty() ? 0 : 1;
   d["ConsumerCount"] = consumers;
-  OperationOutput out;
-  out.result = json::object{{"StreamDescriptionSummary", std::move(d)}};
-  return out;
+  return json::object{{"StreamDescriptionSummary", std::move(d)}};
 }
 
-Result<OperationOutput> ListStreams(Env& env, const RequestContext&, OperationInput& input) {
+// The streams of the caller's account in the request's region only.
+Result<OperationOutput> ListStreams(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
   CENOTE_RETURN_IF_ERROR(CheckRange(p, "Limit", "limit", 1, 10000));
   CENOTE_RETURN_IF_ERROR(
       CheckLength(p, "ExclusiveStartStreamName", "exclusiveStartStreamName", 1, 128, false));
-  std::optional<std::string> start_after = Str(p, "ExclusiveStartStreamName");
-  if (auto token = Str(p, "NextToken")) {
-    auto t = ReadToken(env, *token);
-    if (!t) return std::move(t).error();
-    start_after = Str(*t, "after");
+  std::optional<std::string> start_after = GetString(p, "ExclusiveStartStreamName");
+  if (auto token = GetString(p, "NextToken")) {
+    CENOTE_ASSIGN_OR_RETURN(json::object t, ReadToken(env, *token));
+    start_after = GetString(t, "after");
   }
-  const std::size_t limit = static_cast<std::size_t>(Int(p, "Limit").value_or(100));
-  std::vector<std::shared_ptr<StreamState>> all;
+  const std::size_t limit = static_cast<std::size_t>(GetInt(p, "Limit").value_or(100));
+  const StreamKey first = Env::KeyOf(ctx, start_after.value_or(""));
+  std::vector<std::shared_ptr<StreamState>> candidates;
   {
-    std::lock_guard<std::mutex> g(env.mu);
-    for (const auto& [name, s] : env.streams)
-      if (!start_after || name > *start_after) all.push_back(s);
+    MutexLock lock(env.mu);
+    for (auto it = env.streams.upper_bound(first);
+         it != env.streams.end() && it->first.account == first.account && it->first.region == first.region;
+         ++it)
+      candidates.push_back(it->second);
   }
   json::array names;
   json::array summaries;
   bool more = false;
   std::string last;
-  for (const auto& s : all) {
-    std::shared_lock<std::shared_mutex> lk(s->mu);
-    if (env.EffectiveStatus(*s).empty()) continue;
+  for (const auto& stream : candidates) {
+    StreamState& s = *stream;
+    ReaderLock lock(s.mu);
+    if (env.EffectiveStatus(s).empty()) continue;
     if (names.size() == limit) {
       more = true;
       break;
     }
-    names.push_back(json::string(s->name));
-    summaries.push_back(SummaryOf(env, *s));
-    last = s->name;
+    names.push_back(json::string(s.name));
+    summaries.push_back(SummaryOf(env, s));
+    last = s.name;
   }
-  OperationOutput out;
   json::object r{
       {"StreamNames", std::move(names)}, {"HasMoreStreams", more}, {"StreamSummaries", std::move(summaries)}};
   if (more) r["NextToken"] = MakeToken(env, json::object{{"after", last}});
-  out.result = std::move(r);
-  return out;
+  return r;
 }
 
-Result<OperationOutput> IncreaseStreamRetentionPeriod(Env& env, const RequestContext&,
+Result<OperationOutput> IncreaseStreamRetentionPeriod(Env& env, const RequestContext& ctx,
                                                       OperationInput& input) {
-  return ChangeRetention(env, input, true);
+  return ChangeRetention(env, ctx, input, true);
 }
 
-Result<OperationOutput> DecreaseStreamRetentionPeriod(Env& env, const RequestContext&,
+Result<OperationOutput> DecreaseStreamRetentionPeriod(Env& env, const RequestContext& ctx,
                                                       OperationInput& input) {
-  return ChangeRetention(env, input, false);
+  return ChangeRetention(env, ctx, input, false);
 }
 
-Result<OperationOutput> AddTagsToStream(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> AddTagsToStream(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  auto it = p.find("Tags");
-  if (it == p.end() || !it->value().is_object()) return Validation("null", "tags", "not be null");
-  const auto& tags = it->value().as_object();
-  if (tags.empty()) return Validation("'{}'", "tags", "have length greater than or equal to 1");
-  if (tags.size() > 200) return Validation("'{...}'", "tags", "have length less than or equal to 200");
-  for (const auto& [k, v] : tags) {
+  const json::object* tags = services::GetObject(p, "Tags");
+  if (tags == nullptr) return Validation("null", "tags", "not be null");
+  if (tags->empty()) return Validation("'{}'", "tags", "have length greater than or equal to 1");
+  if (tags->size() > 200) return Validation("'{...}'", "tags", "have length less than or equal to 200");
+  for (const auto& [k, v] : *tags) {
     if (!v.is_string()) return InvalidArgument("Tag values must be strings.");
     CENOTE_RETURN_IF_ERROR(ValidateTag(std::string(k), std::string(v.as_string())));
   }
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::unique_lock<std::shared_mutex> lk(s.mu);
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  WriterLock lock(s.mu);
   auto merged = s.tags;
-  for (const auto& [k, v] : tags) merged[std::string(k)] = std::string(v.as_string());
+  for (const auto& [k, v] : *tags) merged[std::string(k)] = std::string(v.as_string());
   if (merged.size() > kMaxTagsPerStream)
-    return InvalidArgument("Failed to add tags to stream " + s.name + " under account " + env.Account() +
+    return InvalidArgument("Failed to add tags to stream " + s.name + " under account " + s.account +
                            " because a given stream cannot have more than 50 tags.");
   s.tags = std::move(merged);
   CENOTE_RETURN_IF_ERROR(env.Save(s));
   return OperationOutput{};
 }
 
-Result<OperationOutput> RemoveTagsFromStream(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> RemoveTagsFromStream(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  auto it = p.find("TagKeys");
-  if (it == p.end() || !it->value().is_array()) return Validation("null", "tagKeys", "not be null");
-  const auto& keys = it->value().as_array();
-  if (keys.empty()) return Validation("'[]'", "tagKeys", "have length greater than or equal to 1");
-  if (keys.size() > 50) return Validation("'[...]'", "tagKeys", "have length less than or equal to 50");
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::unique_lock<std::shared_mutex> lk(s.mu);
-  for (const auto& k : keys)
+  const json::array* keys = services::GetArray(p, "TagKeys");
+  if (keys == nullptr) return Validation("null", "tagKeys", "not be null");
+  if (keys->empty()) return Validation("'[]'", "tagKeys", "have length greater than or equal to 1");
+  if (keys->size() > 50) return Validation("'[...]'", "tagKeys", "have length less than or equal to 50");
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  WriterLock lock(s.mu);
+  for (const auto& k : *keys)
     if (k.is_string()) s.tags.erase(std::string(k.as_string()));
   CENOTE_RETURN_IF_ERROR(env.Save(s));
   return OperationOutput{};
 }
 
-Result<OperationOutput> ListTagsForStream(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> ListTagsForStream(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
   CENOTE_RETURN_IF_ERROR(CheckRange(p, "Limit", "limit", 1, 50));
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::shared_lock<std::shared_mutex> lk(s.mu);
-  const std::size_t limit = static_cast<std::size_t>(Int(p, "Limit").value_or(50));
-  auto start_after = Str(p, "ExclusiveStartTagKey");
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  ReaderLock lock(s.mu);
+  const std::size_t limit = static_cast<std::size_t>(GetInt(p, "Limit").value_or(50));
+  auto start_after = GetString(p, "ExclusiveStartTagKey");
   json::array tags;
   bool more = false;
   for (const auto& [k, v] : s.tags) {
@@ -432,61 +423,52 @@ Result<OperationOutput> ListTagsForStream(Env& env, const RequestContext&, Opera
     }
     tags.push_back(json::object{{"Key", k}, {"Value", v}});
   }
-  OperationOutput out;
-  out.result = json::object{{"Tags", std::move(tags)}, {"HasMoreTags", more}};
-  return out;
+  return json::object{{"Tags", std::move(tags)}, {"HasMoreTags", more}};
 }
 
-Result<OperationOutput> DescribeLimits(Env& env, const RequestContext&, OperationInput&) {
-  int on_demand = 0;
-  {
-    std::lock_guard<std::mutex> g(env.mu);
-    for (const auto& [_, s] : env.streams) on_demand += s->mode == "ON_DEMAND" ? 1 : 0;
-  }
-  OperationOutput out;
-  out.result = json::object{{"ShardLimit", env.options.shard_limit},
-                            {"OpenShardCount", env.OpenShardCount()},
-                            {"OnDemandStreamCount", on_demand},
-                            {"OnDemandStreamCountLimit", env.options.on_demand_stream_limit}};
-  return out;
+// The account's limits and usage in the request's region.
+Result<OperationOutput> DescribeLimits(Env& env, const RequestContext& ctx, OperationInput&) {
+  return json::object{{"ShardLimit", env.options.shard_limit},
+                      {"OpenShardCount", env.OpenShardCount(ctx.account_id(), ctx.region)},
+                      {"OnDemandStreamCount", env.OnDemandStreamCount(ctx.account_id(), ctx.region)},
+                      {"OnDemandStreamCountLimit", env.options.on_demand_stream_limit}};
 }
 
-Result<OperationOutput> EnableEnhancedMonitoring(Env& env, const RequestContext&, OperationInput& input) {
-  return SetEnhancedMonitoring(env, input, true);
+Result<OperationOutput> EnableEnhancedMonitoring(Env& env, const RequestContext& ctx, OperationInput& input) {
+  return SetEnhancedMonitoring(env, ctx, input, true);
 }
 
-Result<OperationOutput> DisableEnhancedMonitoring(Env& env, const RequestContext&, OperationInput& input) {
-  return SetEnhancedMonitoring(env, input, false);
+Result<OperationOutput> DisableEnhancedMonitoring(Env& env, const RequestContext& ctx,
+                                                  OperationInput& input) {
+  return SetEnhancedMonitoring(env, ctx, input, false);
 }
 
 // Server-side encryption is recorded and reported (EncryptionType, KeyId); records are not encrypted at
 // rest yet (that arrives with KMS).
-Result<OperationOutput> StartStreamEncryption(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> StartStreamEncryption(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  auto type = Str(p, "EncryptionType");
+  auto type = GetString(p, "EncryptionType");
   if (!type || (*type != "KMS" && *type != "NONE"))
     return Validation("'" + type.value_or("null") + "'", "encryptionType",
                       "satisfy enum value set: [NONE, KMS]");
   if (*type != "KMS") return InvalidArgument("EncryptionType must be KMS.");
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "KeyId", "keyId", 1, 2048, true));
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::unique_lock<std::shared_mutex> lk(s.mu);
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  WriterLock lock(s.mu);
   CENOTE_RETURN_IF_ERROR(env.RequireActive(s));
   s.encryption_type = "KMS";
-  s.key_id = *Str(p, "KeyId");
+  s.key_id = *GetString(p, "KeyId");
   CENOTE_RETURN_IF_ERROR(env.Save(s));
   return OperationOutput{};
 }
 
-Result<OperationOutput> StopStreamEncryption(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> StopStreamEncryption(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "KeyId", "keyId", 1, 2048, true));
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::unique_lock<std::shared_mutex> lk(s.mu);
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  WriterLock lock(s.mu);
   CENOTE_RETURN_IF_ERROR(env.RequireActive(s));
   s.encryption_type = "NONE";
   s.key_id.clear();
@@ -494,19 +476,17 @@ Result<OperationOutput> StopStreamEncryption(Env& env, const RequestContext&, Op
   return OperationOutput{};
 }
 
-Result<OperationOutput> UpdateStreamMode(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> UpdateStreamMode(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  if (!Str(p, "StreamARN")) return Validation("null", "streamARN", "not be null");
-  auto it = p.find("StreamModeDetails");
-  std::string mode =
-      it != p.end() && it->value().is_object() ? Str(it->value().as_object(), "StreamMode").value_or("") : "";
+  if (!GetString(p, "StreamARN")) return Validation("null", "streamARN", "not be null");
+  const json::object* details = services::GetObject(p, "StreamModeDetails");
+  std::string mode = details ? GetString(*details, "StreamMode").value_or("") : "";
   if (mode != "PROVISIONED" && mode != "ON_DEMAND")
     return Validation("'" + mode + "'", "streamModeDetails.streamMode",
                       "satisfy enum value set: [PROVISIONED, ON_DEMAND]");
-  auto found = env.FindStream(p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::unique_lock<std::shared_mutex> lk(s.mu);
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
+  StreamState& s = *stream;
+  WriterLock lock(s.mu);
   CENOTE_RETURN_IF_ERROR(env.RequireActive(s));
   if (s.mode == mode) return InvalidArgument("Stream " + s.name + " is already in " + mode + " mode.");
   s.mode = mode;
@@ -519,46 +499,41 @@ Result<OperationOutput> UpdateStreamMode(Env& env, const RequestContext&, Operat
 // Resource policies are stored and returned (not yet enforced: IAM evaluation arrives with the IAM issue).
 // Only stream ARNs are accepted as ResourceARN for now.
 namespace {
-Result<std::shared_ptr<StreamState>> PolicyStream(Env& env, const json::object& p) {
-  auto arn = Str(p, "ResourceARN");
+Result<std::shared_ptr<StreamState>> PolicyStream(Env& env, const RequestContext& ctx,
+                                                  const json::object& p) {
+  auto arn = GetString(p, "ResourceARN");
   if (!arn) return Validation("null", "resourceARN", "not be null");
-  json::object q{{"StreamARN", *arn}};
-  return env.FindStream(q);
+  return env.FindStream(ctx, json::object{{"StreamARN", *arn}});
 }
 }  // namespace
 
-Result<OperationOutput> PutResourcePolicy(Env& env, const RequestContext&, OperationInput& input) {
+Result<OperationOutput> PutResourcePolicy(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  auto policy = Str(p, "Policy");
+  auto policy = GetString(p, "Policy");
   if (!policy) return Validation("null", "policy", "not be null");
   boost::system::error_code ec;
   auto parsed = json::parse(*policy, ec);
   if (ec || !parsed.is_object()) return InvalidArgument("Policy is not valid JSON.");
-  auto found = PolicyStream(env, p);
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::unique_lock<std::shared_mutex> lk(s.mu);
+  CENOTE_ASSIGN_OR_RETURN(auto stream, PolicyStream(env, ctx, p));
+  StreamState& s = *stream;
+  WriterLock lock(s.mu);
   s.policy = *policy;
   CENOTE_RETURN_IF_ERROR(env.Save(s));
   return OperationOutput{};
 }
 
-Result<OperationOutput> GetResourcePolicy(Env& env, const RequestContext&, OperationInput& input) {
-  auto found = PolicyStream(env, input.params.as_object());
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::shared_lock<std::shared_mutex> lk(s.mu);
-  OperationOutput out;
-  out.result = json::object{{"Policy", s.policy.value_or("{}")}};
-  return out;
+Result<OperationOutput> GetResourcePolicy(Env& env, const RequestContext& ctx, OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto stream, PolicyStream(env, ctx, input.params.as_object()));
+  StreamState& s = *stream;
+  ReaderLock lock(s.mu);
+  return json::object{{"Policy", s.policy.value_or("{}")}};
 }
 
-Result<OperationOutput> DeleteResourcePolicy(Env& env, const RequestContext&, OperationInput& input) {
-  auto found = PolicyStream(env, input.params.as_object());
-  if (!found) return std::move(found).error();
-  StreamState& s = **found;
-  std::unique_lock<std::shared_mutex> lk(s.mu);
-  if (!s.policy) return MakeKinesisError(errors::kPolicyNotFound, {s.arn});
+Result<OperationOutput> DeleteResourcePolicy(Env& env, const RequestContext& ctx, OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto stream, PolicyStream(env, ctx, input.params.as_object()));
+  StreamState& s = *stream;
+  WriterLock lock(s.mu);
+  if (!s.policy) return services::MakeError(errors::kPolicyNotFound, {s.arn});
   s.policy.reset();
   CENOTE_RETURN_IF_ERROR(env.Save(s));
   return OperationOutput{};

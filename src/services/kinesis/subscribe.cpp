@@ -12,7 +12,8 @@
 // (blobs as byte strings, timestamps as tag 1 + epoch milliseconds, like its responses).
 //
 // The body is pumped by the HTTP worker that ran the request (src/http/http2_session.hpp), so every Read
-// returns within 5 s and stops when the provider shuts down.
+// returns within 5 s and stops when the provider shuts down. It reads in the subscriber's region, whose
+// iterators it holds.
 #include <chrono>
 #include <thread>
 
@@ -20,6 +21,7 @@
 #include "aws/protocol/cbor.hpp"
 #include "common/checksum.hpp"
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "services/kinesis/internal.hpp"
 
 namespace cenote::kinesis {
@@ -75,8 +77,7 @@ bool IsCborRequest(const RequestContext& ctx) {
   if (!ctx.headers) return false;
   auto ct = ctx.headers->Get("content-type");
   if (!ct) return false;
-  std::string_view prefix = aws::protocol::cbor::kContentType;
-  return ct->size() >= prefix.size() && http::EqualsIgnoreCase(ct->substr(0, prefix.size()), prefix);
+  return StartsWithIgnoreAsciiCase(*ct, aws::protocol::cbor::kContentType);
 }
 
 int ShardIndexOf(std::string_view shard_id) {
@@ -93,8 +94,8 @@ int ShardIndexOf(std::string_view shard_id) {
 class SubscriptionBody final : public http::BodySource {
  public:
   SubscriptionBody(Env& env, RequestContext ctx, std::string key, std::uint64_t generation,
-                   std::string iterator, std::string shard_id, std::string continuation, std::string stream,
-                   std::string consumer, bool cbor)
+                   std::string iterator, std::string shard_id, std::string continuation, std::string account,
+                   std::string stream, std::string consumer, bool cbor)
       : env_(env),
         ctx_(std::move(ctx)),
         key_(std::move(key)),
@@ -102,6 +103,7 @@ class SubscriptionBody final : public http::BodySource {
         iterator_(std::move(iterator)),
         shard_id_(std::move(shard_id)),
         continuation_(std::move(continuation)),
+        account_(std::move(account)),
         stream_(std::move(stream)),
         consumer_(std::move(consumer)),
         cbor_(cbor && SubscribeToShardEventMember() != nullptr),
@@ -110,7 +112,7 @@ class SubscriptionBody final : public http::BodySource {
   }
 
   ~SubscriptionBody() override {
-    std::lock_guard<std::mutex> g(env_.subscriptions_mu);
+    MutexLock lock(env_.subscriptions_mu);
     auto it = env_.subscriptions.find(key_);
     if (it != env_.subscriptions.end() && it->second.generation == generation_) env_.subscriptions.erase(it);
   }
@@ -136,13 +138,8 @@ class SubscriptionBody final : public http::BodySource {
         .count();
   }
 
-  bool Stopping() {
-    std::lock_guard<std::mutex> g(env_.maintenance_mu);
-    return env_.stopping;
-  }
-
   bool Superseded() {
-    std::lock_guard<std::mutex> g(env_.subscriptions_mu);
+    MutexLock lock(env_.subscriptions_mu);
     auto it = env_.subscriptions.find(key_);
     return it == env_.subscriptions.end() || it->second.generation != generation_;
   }
@@ -155,14 +152,14 @@ class SubscriptionBody final : public http::BodySource {
       return;
     }
     for (;;) {
-      if (Stopping() || ElapsedMs() >= kSubscriptionLifetimeMs) {
+      if (env_.ShuttingDown() || ElapsedMs() >= kSubscriptionLifetimeMs) {
         done_ = true;
         return;
       }
       if (Superseded()) {
         done_ = true;
         pending_ = ExceptionMessage(
-            MakeKinesisError(errors::kSubscriptionInUse, {env_.Account(), stream_, shard_id_, consumer_}),
+            services::MakeError(errors::kSubscriptionInUse, {account_, stream_, shard_id_, consumer_}),
             cbor_);
         return;
       }
@@ -171,12 +168,13 @@ class SubscriptionBody final : public http::BodySource {
       auto got = GetRecords(env_, ctx_, in);
       if (!got) {
         if (got.error().code == errors::kThroughputExceeded.code) {
-          Sleep();
+          env_.SleepUnlessShutdown(kPollMs);
           continue;
         }
         done_ = true;
         pending_ = ExceptionMessage(
-            got.error().http_status >= 500 ? MakeKinesisError(errors::kInternalFailure) : got.error(), cbor_);
+            got.error().http_status >= 500 ? services::MakeError(errors::kInternalFailure) : got.error(),
+            cbor_);
         return;
       }
       json::object& doc = got->result.as_object();
@@ -186,7 +184,7 @@ class SubscriptionBody final : public http::BodySource {
         iterator_ = std::string(next->as_string());
         if (records.empty()) {
           // No record read: the continuation is "just before" the iterator's position.
-          if (auto pos = DecodeIterator(env_, iterator_); pos && pos->next_sequence > 0)
+          if (auto pos = DecodeIterator(env_, iterator_, ctx_.region); pos && pos->next_sequence > 0)
             continuation_ = EncodeSequenceNumber(pos->next_sequence - 1, ShardIndexOf(shard_id_));
         }
       }
@@ -227,13 +225,8 @@ class SubscriptionBody final : public http::BodySource {
         done_ = closed;
         return;
       }
-      Sleep();
+      env_.SleepUnlessShutdown(kPollMs);
     }
-  }
-
-  void Sleep() {
-    std::unique_lock<std::mutex> g(env_.maintenance_mu);
-    env_.maintenance_cv.wait_for(g, std::chrono::milliseconds(kPollMs), [&] { return env_.stopping; });
   }
 
   Env& env_;
@@ -243,6 +236,7 @@ class SubscriptionBody final : public http::BodySource {
   std::string iterator_;
   std::string shard_id_;
   std::string continuation_;
+  std::string account_;  // the stream's
   std::string stream_;
   std::string consumer_;
   bool cbor_;
@@ -282,14 +276,14 @@ std::string EventStreamMessage(const std::vector<std::pair<std::string, std::str
 
 Result<OperationOutput> SubscribeToShard(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
-  auto consumer_arn = Str(p, "ConsumerARN");
+  auto consumer_arn = GetString(p, "ConsumerARN");
   if (!consumer_arn) return Validation("null", "consumerARN", "not be null");
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "ConsumerARN", "consumerARN", 1, 2048, true));
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "ShardId", "shardId", 1, 128, true));
-  const auto* start = p.if_contains("StartingPosition");
-  if (!start || !start->is_object()) return Validation("null", "startingPosition", "not be null");
-  const auto& sp = start->as_object();
-  auto type = Str(sp, "Type");
+  const json::object* start = services::GetObject(p, "StartingPosition");
+  if (start == nullptr) return Validation("null", "startingPosition", "not be null");
+  const json::object& sp = *start;
+  auto type = GetString(sp, "Type");
   if (!type) return Validation("null", "startingPosition.type", "not be null");
   auto parts = SplitConsumerArn(*consumer_arn);
   if (!parts)
@@ -297,35 +291,32 @@ Result<OperationOutput> SubscribeToShard(Env& env, const RequestContext& ctx, Op
         "'" + *consumer_arn + "'", "consumerARN",
         "satisfy regular expression pattern: ^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+"
         "\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+");
-  auto found = env.FindStream(json::object{{"StreamARN", parts->first}});
-  if (!found) return std::move(found).error();
-  std::string stream_name;
+  CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, json::object{{"StreamARN", parts->first}}));
+  StreamState& s = *stream;
   {
-    StreamState& s = **found;
-    std::shared_lock<std::shared_mutex> lk(s.mu);
-    stream_name = s.name;
+    ReaderLock lock(s.mu);
     const ConsumerState* consumer = nullptr;
     for (const auto& c : s.consumers) {
       if (c.arn == *consumer_arn && !env.EffectiveStatus(c).empty()) consumer = &c;
     }
-    if (!consumer) return MakeKinesisError(errors::kConsumerNotFound, {parts->second, s.arn, env.Account()});
+    if (!consumer) return services::MakeError(errors::kConsumerNotFound, {parts->second, s.arn, s.account});
     if (env.EffectiveStatus(*consumer) != "ACTIVE")
-      return MakeKinesisError(errors::kConsumerNotActive, {*consumer_arn, s.arn});
+      return services::MakeError(errors::kConsumerNotActive, {*consumer_arn, s.arn});
   }
-  const std::string shard_id = *Str(p, "ShardId");
+  const std::string shard_id = *GetString(p, "ShardId");
 
-  // The starting position is GetShardIterator's (same validation and errors).
+  // The starting position is GetShardIterator's (same validation and errors), on the consumer's stream.
   OperationInput it_in;
-  json::object it_params{{"StreamName", stream_name}, {"ShardId", shard_id}, {"ShardIteratorType", *type}};
-  if (auto seq = Str(sp, "SequenceNumber")) it_params["StartingSequenceNumber"] = *seq;
-  if (auto ts = Int(sp, "Timestamp")) it_params["Timestamp"] = *ts;
+  json::object it_params{{"StreamARN", s.arn}, {"ShardId", shard_id}, {"ShardIteratorType", *type}};
+  if (auto seq = GetString(sp, "SequenceNumber")) it_params["StartingSequenceNumber"] = *seq;
+  if (auto ts = GetInt(sp, "Timestamp")) it_params["Timestamp"] = *ts;
   it_in.params = it_params;
   auto iterator = GetShardIterator(env, ctx, it_in);
   if (!iterator && *type == "AFTER_SEQUENCE_NUMBER" &&
       iterator.error().code == errors::kInvalidArgument.code) {
     // A ContinuationSequenceNumber sent before any record was read points just before the shard's first
     // sequence, which GetShardIterator rejects for AFTER_SEQUENCE_NUMBER; AT the next one is the same place.
-    if (auto d = DecodeSequenceNumber(Str(sp, "SequenceNumber").value_or(""))) {
+    if (auto d = DecodeSequenceNumber(GetString(sp, "SequenceNumber").value_or(""))) {
       OperationInput retry;
       json::object q = it_params;
       q["ShardIteratorType"] = "AT_SEQUENCE_NUMBER";
@@ -336,26 +327,24 @@ Result<OperationOutput> SubscribeToShard(Env& env, const RequestContext& ctx, Op
   }
   if (!iterator) return std::move(iterator).error();
   std::string it = std::string(iterator->result.at("ShardIterator").as_string());
-  auto pos = DecodeIterator(env, it);
-  if (!pos) return std::move(pos).error();
+  CENOTE_ASSIGN_OR_RETURN(IteratorPosition pos, DecodeIterator(env, it, ctx.region));
   std::string continuation =
-      EncodeSequenceNumber(pos->next_sequence > 0 ? pos->next_sequence - 1 : 0, ShardIndexOf(shard_id));
+      EncodeSequenceNumber(pos.next_sequence > 0 ? pos.next_sequence - 1 : 0, ShardIndexOf(shard_id));
 
   const std::string key = *consumer_arn + "|" + shard_id;
   std::uint64_t generation;
   {
-    std::lock_guard<std::mutex> g(env.subscriptions_mu);
+    MutexLock lock(env.subscriptions_mu);
     const std::int64_t now = env.Now();
     auto existing = env.subscriptions.find(key);
     if (existing != env.subscriptions.end() && now - existing->second.started_ms < kResubscribeMs)
-      return MakeKinesisError(errors::kSubscriptionInUse,
-                              {env.Account(), stream_name, shard_id, parts->second});
+      return services::MakeError(errors::kSubscriptionInUse, {s.account, s.name, shard_id, parts->second});
     generation = ++env.next_subscription;
-    env.subscriptions[key] = Env::Subscription{now, generation};
+    env.subscriptions[key] = Env::Subscription{.started_ms = now, .generation = generation};
   }
   OperationOutput out;
   out.body = std::make_unique<SubscriptionBody>(env, ctx, key, generation, std::move(it), shard_id,
-                                                std::move(continuation), stream_name, parts->second,
+                                                std::move(continuation), s.account, s.name, parts->second,
                                                 IsCborRequest(ctx));
   return out;
 }

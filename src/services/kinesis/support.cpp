@@ -1,5 +1,5 @@
-// Kinesis helpers: the error table, 128-bit hash keys, sequence numbers, parameter checks, pagination
-// tokens and the shape builders several operations share.
+// Kinesis helpers: the error table, 128-bit hash keys, sequence numbers, stream ARNs, parameter checks,
+// pagination tokens and the shape builders several operations share.
 #include <algorithm>
 #include <cstdio>
 
@@ -12,27 +12,12 @@ namespace cenote::kinesis {
 const std::vector<ErrorSpec>& ErrorTable() {
   using namespace errors;
   static const std::vector<ErrorSpec> kTable = {
-      kStreamNotFound,  kStreamExists,     kStreamNotActive,   kShardNotFound,     kConsumerNotFound,
-      kConsumerExists,  kPolicyNotFound,   kValidation,        kInvalidArgument,   kInvalidIterator,
-      kExpiredIterator, kExpiredNextToken, kInvalidNextToken,  kLimitExceeded,     kThroughputExceeded,
-      kInternalFailure, kUnknownOperation, kConsumerNotActive, kSubscriptionInUse,
+      kStreamNotFound,   kStreamExists,    kStreamNotActive,    kStreamHasConsumers, kShardNotFound,
+      kConsumerNotFound, kConsumerExists,  kConsumerNotActive,  kSubscriptionInUse,  kPolicyNotFound,
+      kValidation,       kInvalidArgument, kInvalidIterator,    kExpiredIterator,    kExpiredNextToken,
+      kInvalidNextToken, kLimitExceeded,   kThroughputExceeded, kInternalFailure,
   };
   return kTable;
-}
-
-Error MakeKinesisError(const ErrorSpec& spec, std::initializer_list<std::string_view> args) {
-  std::string message;
-  std::string_view tmpl = spec.message;
-  auto arg = args.begin();
-  for (std::size_t i = 0; i < tmpl.size(); ++i) {
-    if (tmpl[i] == '{' && i + 1 < tmpl.size() && tmpl[i + 1] == '}' && arg != args.end()) {
-      message += *arg++;
-      ++i;
-    } else {
-      message += tmpl[i];
-    }
-  }
-  return MakeError(spec.code, std::move(message), spec.http_status);
 }
 
 // ---- 128-bit hash keys ----
@@ -151,25 +136,52 @@ std::vector<const ShardState*> StreamState::OpenShards() const {
   return out;
 }
 
-// ---- parameters ----
+// ---- where a stream lives ----
 
-std::optional<std::string> Str(const json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  if (it == o.end() || !it->value().is_string()) return std::nullopt;
-  return std::string(it->value().as_string());
+std::string StreamArn(const StreamKey& key) {
+  return "arn:aws:kinesis:" + key.region + ":" + key.account + ":stream/" + key.name;
 }
 
-std::optional<std::int64_t> Int(const json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  if (it == o.end()) return std::nullopt;
-  if (it->value().is_int64()) return it->value().as_int64();
-  if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().as_uint64());
-  if (it->value().is_double()) return static_cast<std::int64_t>(it->value().as_double());
-  return std::nullopt;
+std::optional<StreamKey> ParseStreamArn(std::string_view arn) {
+  // arn:<partition>:kinesis:<region>:<account>:stream/<name>, the model's
+  // arn:aws.*:kinesis:.*:\d{12}:stream/\S+
+  std::vector<std::string_view> fields;
+  std::size_t at = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto colon = arn.find(':', at);
+    if (colon == std::string_view::npos) return std::nullopt;
+    fields.push_back(arn.substr(at, colon - at));
+    at = colon + 1;
+  }
+  std::string_view resource = arn.substr(at);
+  constexpr std::string_view kStream = "stream/";
+  if (fields[0] != "arn" || fields[1].substr(0, 3) != "aws" || fields[2] != "kinesis") return std::nullopt;
+  if (fields[4].size() != 12 ||
+      !std::all_of(fields[4].begin(), fields[4].end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  if (resource.substr(0, kStream.size()) != kStream || resource.size() == kStream.size()) return std::nullopt;
+  return StreamKey{std::string(fields[4]), std::string(fields[3]),
+                   std::string(resource.substr(kStream.size()))};
 }
+
+std::string ConsumerArn(const std::string& stream_arn, const std::string& name, std::int64_t created_ms) {
+  return stream_arn + "/consumer/" + name + ":" + std::to_string(created_ms / 1000);
+}
+
+std::optional<std::pair<std::string, std::string>> SplitConsumerArn(const std::string& arn) {
+  auto pos = arn.find("/consumer/");
+  if (pos == std::string::npos) return std::nullopt;
+  std::string stream_arn = arn.substr(0, pos);
+  std::string rest = arn.substr(pos + 10);
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(stream_arn, rest.substr(0, colon));
+}
+
+// ---- parameters and errors ----
 
 Error Validation(std::string_view value, std::string_view wire_name, std::string_view constraint) {
-  Error e = MakeKinesisError(errors::kValidation, {value, wire_name, constraint});
+  Error e = services::MakeError(errors::kValidation, {value, wire_name, constraint});
   // Blob values are not echoed: "Value at 'data' failed ...".
   if (value.empty()) e.message.replace(e.message.find("Value  at"), 9, "Value at");
   return e;
@@ -177,7 +189,7 @@ Error Validation(std::string_view value, std::string_view wire_name, std::string
 
 Status CheckLength(const json::object& o, std::string_view name, std::string_view wire_name, std::size_t min,
                    std::size_t max, bool required) {
-  auto v = Str(o, name);
+  auto v = GetString(o, name);
   if (!v) {
     if (required) return Validation("null", wire_name, "not be null");
     return Status::Ok();
@@ -192,7 +204,7 @@ Status CheckLength(const json::object& o, std::string_view name, std::string_vie
 
 Status CheckRange(const json::object& o, std::string_view name, std::string_view wire_name, std::int64_t min,
                   std::int64_t max) {
-  auto v = Int(o, name);
+  auto v = GetInt(o, name);
   if (!v) return Status::Ok();
   if (*v < min)
     return Validation("'" + std::to_string(*v) + "'", wire_name,
@@ -203,14 +215,16 @@ Status CheckRange(const json::object& o, std::string_view name, std::string_view
   return Status::Ok();
 }
 
-Error InvalidArgument(std::string message) { return MakeKinesisError(errors::kInvalidArgument, {message}); }
-
-Error StreamNotFound(const Env& env, const std::string& name) {
-  return MakeKinesisError(errors::kStreamNotFound, {name, env.Account()});
+Error InvalidArgument(std::string message) {
+  return services::MakeError(errors::kInvalidArgument, {message});
 }
 
-Error ShardNotFound(const Env& env, const std::string& stream, const std::string& shard) {
-  return MakeKinesisError(errors::kShardNotFound, {shard, stream, env.Account()});
+Error StreamNotFound(const StreamKey& key) {
+  return services::MakeError(errors::kStreamNotFound, {key.name, key.account});
+}
+
+Error ShardNotFound(const StreamState& s, const std::string& shard) {
+  return services::MakeError(errors::kShardNotFound, {shard, s.name, s.account});
 }
 
 // A token is base64(JSON payload with "t": issue time) + "." + hex HMAC prefix. Tokens expire after 300 s,
@@ -223,18 +237,18 @@ std::string MakeToken(const Env& env, json::object payload) {
 
 Result<json::object> ReadToken(const Env& env, std::string_view token) {
   auto dot = token.rfind('.');
-  if (dot == std::string_view::npos) return MakeKinesisError(errors::kInvalidNextToken);
+  if (dot == std::string_view::npos) return services::MakeError(errors::kInvalidNextToken);
   std::string body(token.substr(0, dot));
   std::string tag = HexEncode(HmacSha256(env.iterator_secret, "token:" + body).substr(0, 12));
-  if (!ConstantTimeEquals(tag, token.substr(dot + 1))) return MakeKinesisError(errors::kInvalidNextToken);
+  if (!ConstantTimeEquals(tag, token.substr(dot + 1))) return services::MakeError(errors::kInvalidNextToken);
   auto raw = Base64Decode(body);
-  if (!raw) return MakeKinesisError(errors::kInvalidNextToken);
+  if (!raw) return services::MakeError(errors::kInvalidNextToken);
   boost::system::error_code ec;
   json::value v = json::parse(*raw, ec);
-  if (ec || !v.is_object()) return MakeKinesisError(errors::kInvalidNextToken);
-  auto issued = Int(v.as_object(), "t");
+  if (ec || !v.is_object()) return services::MakeError(errors::kInvalidNextToken);
+  auto issued = GetInt(v.as_object(), "t");
   if (!issued || env.Now() - *issued > kIteratorLifetimeMs)
-    return MakeKinesisError(errors::kExpiredNextToken);
+    return services::MakeError(errors::kExpiredNextToken);
   return std::move(v.as_object());
 }
 

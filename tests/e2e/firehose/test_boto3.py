@@ -1,5 +1,6 @@
 """Amazon Data Firehose end to end with boto3: delivery streams, PutRecord / PutRecordBatch, delivery into S3
-(GZIP, custom prefixes, dynamic partitioning), KinesisStreamAsSource, and bad input.
+(GZIP, custom prefixes, dynamic partitioning), bad input, and regions: the same name in two regions, and a
+KinesisStreamAsSource stream reading a Kinesis stream created by a client in eu-west-1.
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/firehose/test_boto3.py [-v]
      CENOTE_E2E_TARGET=moto python3 tests/e2e/firehose/test_boto3.py
@@ -165,6 +166,133 @@ class BadInput(FirehoseBase):
                          CurrentDeliveryStreamVersionId="9", DestinationId="destinationId-000000000001",
                          ExtendedS3DestinationUpdate={"Prefix": "x/"})
         self.assertEqual(err["Code"], "ConcurrentModificationException")
+
+
+def regional_client(service, region, **config):
+    """A client configured for `region` (harness.boto3_client uses the server's default region)."""
+    import boto3
+    from botocore.config import Config
+    cfg = dict(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=60)
+    if service == "s3":
+        cfg["s3"] = {"addressing_style": "path"}
+        cfg["signature_version"] = "s3v4"
+    cfg.update(config)
+    return boto3.session.Session().client(
+        service, endpoint_url=SERVER.endpoint, region_name=region, aws_access_key_id=SERVER.access_key,
+        aws_secret_access_key=SERVER.secret_key, config=Config(**cfg))
+
+
+class Regions(unittest.TestCase):
+    """One server, every region: a delivery stream lives in its client's region, and finds a Kinesis source
+    created in that region."""
+
+    def setUp(self):
+        self.suffix = uuid.uuid4().hex[:10]
+        self.cleanup = []
+
+    def tearDown(self):
+        for fn in reversed(self.cleanup):
+            try:
+                fn()
+            except ClientError:
+                pass
+
+    def wait(self, predicate, what, timeout_s=DELIVERY_TIMEOUT_S):
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.5)
+        raise AssertionError(f"{what} after {timeout_s} s")
+
+    @harness.skip_on_moto("moto's Firehose does not read Kinesis sources")
+    def test_kinesis_source_in_eu_west_1(self):
+        kinesis = regional_client("kinesis", "eu-west-1")
+        firehose = regional_client("firehose", "eu-west-1", parameter_validation=False)
+        s3 = regional_client("s3", "eu-west-1")
+        stream, delivery, bucket = f"src-{self.suffix}", f"eu-{self.suffix}", f"fh-eu-{self.suffix}"
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        kinesis.create_stream(StreamName=stream, ShardCount=2)
+        self.cleanup.append(lambda: kinesis.delete_stream(StreamName=stream))
+        kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        stream_arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+        self.assertRegex(stream_arn, r"^arn:aws:kinesis:eu-west-1:\d{12}:stream/" + stream + "$")
+        account = stream_arn.split(":")[4]
+
+        out = firehose.create_delivery_stream(
+            DeliveryStreamName=delivery, DeliveryStreamType="KinesisStreamAsSource",
+            KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn,
+                                              "RoleARN": f"arn:aws:iam::{account}:role/firehose-source"},
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": f"arn:aws:iam::{account}:role/firehose-delivery", "BucketARN": f"arn:aws:s3:::{bucket}",
+                "Prefix": "from-kinesis/", "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+                "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]}})
+        self.cleanup.append(lambda: firehose.delete_delivery_stream(DeliveryStreamName=delivery))
+        self.assertEqual(out["DeliveryStreamARN"], f"arn:aws:firehose:eu-west-1:{account}:deliverystream/{delivery}")
+        d = self.wait(lambda: (lambda x: x if x["DeliveryStreamStatus"] == "ACTIVE" else None)(
+            firehose.describe_delivery_stream(DeliveryStreamName=delivery)["DeliveryStreamDescription"]),
+            "delivery stream not ACTIVE")
+        self.assertEqual(d["DeliveryStreamType"], "KinesisStreamAsSource")
+        self.assertEqual(d["Source"]["KinesisStreamSourceDescription"]["KinesisStreamARN"], stream_arn)
+        self.assertIn(delivery, firehose.list_delivery_streams(Limit=10000)["DeliveryStreamNames"])
+        us = regional_client("firehose", "us-east-1")
+        self.assertNotIn(delivery, us.list_delivery_streams(Limit=10000)["DeliveryStreamNames"])
+
+        sent = [f"record-{i}".encode() for i in range(5)]
+        for i, data in enumerate(sent):
+            kinesis.put_record(StreamName=stream, PartitionKey=f"k{i}", Data=data)
+
+        def delivered():
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="from-kinesis/").get("Contents", [])]
+            body = b"".join(s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys)
+            return body if body.count(b"\n") >= len(sent) else None
+
+        body = self.wait(delivered, "records not delivered")
+        self.assertEqual(sorted(body.splitlines()), sorted(sent))  # each once; shards interleave
+        for key in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]:
+            s3.delete_object(Bucket=bucket, Key=key)
+        self.cleanup.append(lambda: s3.delete_bucket(Bucket=bucket))
+
+    def test_same_name_in_two_regions(self):
+        name = f"e2e-{self.suffix}"
+        s3 = harness.boto3_client(SERVER, "s3")
+        bucket = f"fh-{self.suffix}"
+        s3.create_bucket(Bucket=bucket)
+        clients = {r: regional_client("firehose", r, parameter_validation=False) for r in ("us-east-1", "eu-west-1")}
+        arns = {}
+        for region, firehose in clients.items():
+            out = firehose.create_delivery_stream(
+                DeliveryStreamName=name,
+                ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
+                                                    "Prefix": f"{region}/",
+                                                    "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0}})
+            self.cleanup.append(lambda f=firehose: f.delete_delivery_stream(DeliveryStreamName=name))
+            arns[region] = out["DeliveryStreamARN"]
+            self.assertRegex(arns[region], rf"^arn:aws:firehose:{region}:\d{{12}}:deliverystream/{name}$")
+        for region, firehose in clients.items():
+            d = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+            self.assertEqual(d["DeliveryStreamARN"], arns[region])
+            self.assertEqual(d["Destinations"][0]["ExtendedS3DestinationDescription"]["Prefix"], f"{region}/")
+            self.assertIn(name, firehose.list_delivery_streams(Limit=10000)["DeliveryStreamNames"])
+        other = regional_client("firehose", "ap-southeast-2")
+        self.assertNotIn(name, other.list_delivery_streams(Limit=10000)["DeliveryStreamNames"])
+        with self.assertRaises(ClientError) as cm:
+            other.describe_delivery_stream(DeliveryStreamName=name)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+
+        # Each delivers its own records under its own prefix.
+        for region, firehose in clients.items():
+            firehose.put_record(DeliveryStreamName=name, Record={"Data": region.encode()})
+        for region in clients:
+            keys = self.wait(lambda r=region: [o["Key"] for o in
+                                               s3.list_objects_v2(Bucket=bucket, Prefix=f"{r}/").get("Contents", [])],
+                             f"nothing delivered under {region}/")
+            self.assertEqual(b"".join(s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys),
+                             region.encode())
+            for k in keys:
+                s3.delete_object(Bucket=bucket, Key=k)
+        self.cleanup.insert(0, lambda: s3.delete_bucket(Bucket=bucket))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Kinesis Data Streams end to end with boto3: streams, put/get across shards, every iterator type, resharding
-while producing and consuming (no loss, no duplicates), tags, consumers, and bad input.
+while producing and consuming (no loss, no duplicates), tags, consumers, bad input, and regions (the same name
+in two regions).
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/kinesis/test_boto3.py [-v]
      CENOTE_E2E_TARGET=moto python3 tests/e2e/kinesis/test_boto3.py
@@ -34,6 +35,15 @@ def tearDownModule():
 
 def client():
     return harness.boto3_client(SERVER, "kinesis")
+
+
+def regional_client(region):
+    """A Kinesis client configured for `region` (harness.boto3_client uses the server's default region)."""
+    import boto3
+    from botocore.config import Config
+    return boto3.session.Session().client(
+        "kinesis", endpoint_url=SERVER.endpoint, region_name=region, aws_access_key_id=SERVER.access_key,
+        aws_secret_access_key=SERVER.secret_key, config=Config(retries={"max_attempts": 1, "mode": "standard"}))
 
 
 def wait_active(kinesis, name, timeout_s=30):
@@ -374,6 +384,51 @@ class Resharding(KinesisBase):
         self.assertEqual(done, set(shards))
         self.assertEqual(len(seen), len(set(seen)), "duplicates")
         self.assertEqual(set(seen), acked)
+
+
+class Regions(unittest.TestCase):
+    """One server, every region: a stream lives in its client's region, as on AWS."""
+
+    def test_same_name_in_two_regions(self):
+        name = f"e2e-{uuid.uuid4().hex[:10]}"
+        us, eu, other = regional_client("us-east-1"), regional_client("eu-west-1"), regional_client("ap-southeast-2")
+        us.create_stream(StreamName=name, ShardCount=1)
+        eu.create_stream(StreamName=name, ShardCount=2)
+        try:
+            d_us, d_eu = wait_active(us, name), wait_active(eu, name)
+            self.assertRegex(d_us["StreamARN"], r"^arn:aws:kinesis:us-east-1:\d{12}:stream/" + name + "$")
+            self.assertRegex(d_eu["StreamARN"], r"^arn:aws:kinesis:eu-west-1:\d{12}:stream/" + name + "$")
+            self.assertEqual(d_us["StreamARN"].split(":")[4], d_eu["StreamARN"].split(":")[4])  # one account
+            self.assertEqual((d_us["OpenShardCount"], d_eu["OpenShardCount"]), (1, 2))
+            self.assertIn(name, us.list_streams(Limit=10000)["StreamNames"])
+            self.assertIn(name, eu.list_streams(Limit=10000)["StreamNames"])
+            self.assertNotIn(name, other.list_streams(Limit=10000)["StreamNames"])
+            with self.assertRaises(ClientError) as cm:
+                other.describe_stream_summary(StreamName=name)
+            self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+
+            # Records stay in their region's stream.
+            eu.put_record(StreamName=name, PartitionKey="k", Data=b"in eu")
+            shard = us.list_shards(StreamName=name)["Shards"][0]["ShardId"]
+            it = us.get_shard_iterator(StreamName=name, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+            self.assertEqual(drain(us, it["ShardIterator"])[0], [])
+            got = []
+            for s in eu.list_shards(StreamName=name)["Shards"]:
+                it = eu.get_shard_iterator(StreamName=name, ShardId=s["ShardId"], ShardIteratorType="TRIM_HORIZON")
+                got += [r["Data"] for r in drain(eu, it["ShardIterator"])[0]]
+            self.assertEqual(got, [b"in eu"])
+
+            # Deleting one leaves the other.
+            eu.delete_stream(StreamName=name)
+            eu.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+            self.assertEqual(us.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"],
+                             "ACTIVE")
+        finally:
+            for c in (us, eu):
+                try:
+                    c.delete_stream(StreamName=name)
+                except ClientError:
+                    pass
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 //   1. read the undelivered records from the stream's log, starting at the committed position P;
 //   2. build the object (records concatenated, compressed) and its key, which depends only on the stream
 //      (name, version), P and the first record's arrival time;
-//   3. PutObject through LakeAccess (durable when it returns);
+//   3. PutObject through the lake, as the destination's role in the stream's region (durable when it
+//      returns);
 //   4. commit the new position (one past the batch's last sequence) in the MetadataStore;
 //   5. trim log segments that hold only delivered records.
 // A crash after 3 and before 4 replays the batch from P on restart: same key, so the object is overwritten
@@ -46,60 +47,61 @@ constexpr const char* kPartitioningFailed = "partitioning-failed";
 constexpr const char* kFormatConversionFailed = "format-conversion-failed";
 
 bool AppendsDelimiter(const json::object& dest) {
-  const auto* proc = Obj(dest, "ProcessingConfiguration");
-  if (proc == nullptr || !Bool(*proc, "Enabled").value_or(true)) return false;
-  const json::value* list = proc->if_contains("Processors");
-  if (list == nullptr || !list->is_array()) return false;
-  for (const auto& p : list->as_array())
-    if (p.is_object() && Str(p.as_object(), "Type").value_or("") == "AppendDelimiterToRecord") return true;
+  const auto* proc = GetObject(dest, "ProcessingConfiguration");
+  if (proc == nullptr || !GetBool(*proc, "Enabled").value_or(true)) return false;
+  const json::array* list = services::GetArray(*proc, "Processors");
+  if (list == nullptr) return false;
+  for (const auto& p : *list)
+    if (p.is_object() && GetString(p.as_object(), "Type").value_or("") == "AppendDelimiterToRecord")
+      return true;
   return false;
 }
 
 }  // namespace
 
-Result<int> FirehoseProvider::Env::Deliver(DeliveryStreamState& s, bool force) {
-  std::lock_guard<std::mutex> d(s.delivery_mu);
+Result<int> Env::Deliver(DeliveryStreamState& s, bool force) {
+  MutexLock delivery_lock(s.delivery_mu);
   if (s.type == "KinesisStreamAsSource") {
     auto pulled = PullFromKinesis(s);
     if (!pulled)
-      spdlog::warn("firehose {}: reading the source Kinesis stream: {}", s.name, pulled.error().message);
+      spdlog::warn("firehose {}: reading the source Kinesis stream: {}", s.arn, pulled.error().message);
   }
+  // The destination as it is now: UpdateDestination waits for this delivery (delivery_mu) to change it.
   json::object dest;
-  std::string name;
   std::int64_t version = 0;
   {
-    std::lock_guard<std::mutex> g(mu);
+    MutexLock lock(s.mu);
     dest = s.destination;
-    name = s.name;
     version = s.version;
   }
-  const std::string bucket = Str(dest, "BucketARN").value_or("").substr(13);  // after "arn:aws:s3:::"
+  const std::string& name = s.name;
+  const std::string bucket = GetString(dest, "BucketARN").value_or("").substr(13);  // after "arn:aws:s3:::"
   const json::object& hints = dest["BufferingHints"].as_object();
-  const std::uint64_t size_limit = static_cast<std::uint64_t>(Int(hints, "SizeInMBs").value_or(5)) << 20;
-  const std::int64_t interval_ms = Int(hints, "IntervalInSeconds").value_or(300) * 1000;
-  const std::string compression = Str(dest, "CompressionFormat").value_or("UNCOMPRESSED");
-  const std::string prefix = Str(dest, "Prefix").value_or("");
+  const std::uint64_t size_limit = static_cast<std::uint64_t>(GetInt(hints, "SizeInMBs").value_or(5)) << 20;
+  const std::int64_t interval_ms = GetInt(hints, "IntervalInSeconds").value_or(300) * 1000;
+  const std::string compression = GetString(dest, "CompressionFormat").value_or("UNCOMPRESSED");
+  const std::string prefix = GetString(dest, "Prefix").value_or("");
   const bool delimiter = AppendsDelimiter(dest);
-  const std::string error_prefix = Str(dest, "ErrorOutputPrefix").value_or("");
+  const std::string error_prefix = GetString(dest, "ErrorOutputPrefix").value_or("");
   std::optional<PartitionQuery> query;
-  if (const auto* dp = Obj(dest, "DynamicPartitioningConfiguration");
-      dp && Bool(*dp, "Enabled").value_or(false)) {
+  if (const auto* dp = GetObject(dest, "DynamicPartitioningConfiguration");
+      dp && GetBool(*dp, "Enabled").value_or(false)) {
     auto text = MetadataExtractionQuery(dest);
-    if (!text) return MakeFirehoseError(errors::kInternalFailure);  // refused at CreateDeliveryStream
-    auto parsed = ParsePartitionQuery(*text);
-    if (!parsed) return parsed.error();
-    query = std::move(*parsed);
+    if (!text)
+      return InternalError("firehose " + s.arn + ": partitioning without a query");  // refused at create
+    CENOTE_ASSIGN_OR_RETURN(query, ParsePartitionQuery(*text));
   }
   const bool convert = ConversionEnabled(dest);
-  std::string extension = Str(dest, "FileExtension").value_or(std::string(CompressionExtension(compression)));
+  std::string extension =
+      GetString(dest, "FileExtension").value_or(std::string(CompressionExtension(compression)));
+  // Every object of this delivery is written as the destination's role, in the stream's region.
+  const std::unique_ptr<s3::LakeAccess> lake_access = lake.For(S3DeliveryCaller(s, dest));
 
   int written = 0;
   for (int flush = 0; flush < kMaxFlushesPerCall; ++flush) {
-    auto position = DeliveredPosition(s);
-    if (!position) return position.error();
-    auto batch = log.Read(s.uid, *position, kMaxBatchRecordsRead, size_limit);
-    if (!batch) return batch.error();
-    const auto& records = batch->records;
+    CENOTE_ASSIGN_OR_RETURN(std::uint64_t position, DeliveredPosition(s));
+    CENOTE_ASSIGN_OR_RETURN(auto batch, log.Read(s.uid, position, kMaxBatchRecordsRead, size_limit));
+    const auto& records = batch.records;
     if (records.empty()) break;
     std::uint64_t bytes = 0;
     for (const auto& r : records) bytes += r.data.size();
@@ -132,19 +134,19 @@ Result<int> FirehoseProvider::Env::Deliver(DeliveryStreamState& s, bool force) {
     }
 
     struct PendingObject {
-      std::string key;
-      std::string body;
-      std::string file;  // a local file to upload instead of `body` (Parquet); removed afterwards
+      std::string key = {};
+      std::string body = {};
+      std::string file = {};  // a local file to upload instead of `body` (Parquet); removed afterwards
     };
     std::vector<PendingObject> objects;
     std::string conversion_errors;
     for (const auto& [id, group] : groups) {
-      PrefixContext ctx{first_arrival, BatchRandomString(s.uid, first_sequence), "",
-                        query ? &group.first : nullptr};
-      auto expanded = ExpandPrefix(prefix, ctx);
-      if (!expanded) return expanded.error();
+      PrefixContext ctx{.timestamp_ms = first_arrival,
+                        .random_string = BatchRandomString(s.uid, first_sequence),
+                        .error_output_type = "",
+                        .partition_keys = query ? &group.first : nullptr};
       // Without a timestamp expression (and without dynamic partitioning) AWS appends "YYYY/MM/DD/HH/".
-      std::string key = *expanded;
+      CENOTE_ASSIGN_OR_RETURN(std::string key, ExpandPrefix(prefix, ctx));
       if (!query && prefix.find("!{timestamp:") == std::string::npos) key += DefaultPrefix(first_arrival);
       const std::string uuid = BatchUuid(s.uid, first_sequence, id);
       key += name + "-" + std::to_string(version) + "-" + ObjectTimestamp(first_arrival) + "-" + uuid;
@@ -152,11 +154,12 @@ Result<int> FirehoseProvider::Env::Deliver(DeliveryStreamState& s, bool force) {
         std::vector<const store::StreamRecord*> members;
         for (std::size_t i : group.second) members.push_back(&records[i]);
         std::string file = options.conversion_dir + "/" + s.uid + "-" + uuid + ".parquet";
-        auto converted = ConvertToParquet(options, dest, members, file, now);
-        if (!converted) return converted.error();
-        conversion_errors += converted->error_lines;
-        if (converted->converted > 0)
-          objects.push_back({key + Str(dest, "FileExtension").value_or(".parquet"), "", file});
+        CENOTE_ASSIGN_OR_RETURN(ConversionResult converted,
+                                ConvertToParquet(options, dest, members, file, now));
+        conversion_errors += converted.error_lines;
+        if (converted.converted > 0)
+          objects.push_back(
+              {.key = key + GetString(dest, "FileExtension").value_or(".parquet"), .file = file});
         continue;
       }
       std::string body;
@@ -165,30 +168,27 @@ Result<int> FirehoseProvider::Env::Deliver(DeliveryStreamState& s, bool force) {
         if (delimiter) body += '\n';
       }
       if (compression == "GZIP") {
-        auto gz = Gzip(body);
-        if (!gz) return gz.error();
-        body = std::move(*gz);
+        CENOTE_ASSIGN_OR_RETURN(body, Gzip(body));
       }
       if (compression == "Snappy") body = SnappyFramed(body);
       if (compression == "HADOOP_SNAPPY") body = HadoopSnappy(body);
       if (compression == "ZIP") {
-        auto zip = Zip(body, key.substr(key.rfind('/') + 1));
-        if (!zip) return zip.error();
-        body = std::move(*zip);
+        CENOTE_ASSIGN_OR_RETURN(body, Zip(body, key.substr(key.rfind('/') + 1)));
       }
-      objects.push_back({key + extension, std::move(body), ""});
+      objects.push_back({.key = key + extension, .body = std::move(body)});
     }
     for (const auto& [type, lines] : {std::pair<const char*, std::string*>{kPartitioningFailed, &error_lines},
                                       {kFormatConversionFailed, &conversion_errors}}) {
       if (lines->empty()) continue;
-      PrefixContext ctx{first_arrival, BatchRandomString(s.uid, first_sequence), type, nullptr};
-      auto expanded = ExpandPrefix(error_prefix, ctx);
-      if (!expanded) return expanded.error();
-      std::string key = *expanded;
+      PrefixContext ctx{.timestamp_ms = first_arrival,
+                        .random_string = BatchRandomString(s.uid, first_sequence),
+                        .error_output_type = type,
+                        .partition_keys = nullptr};
+      CENOTE_ASSIGN_OR_RETURN(std::string key, ExpandPrefix(error_prefix, ctx));
       if (error_prefix.find("!{timestamp:") == std::string::npos) key += DefaultPrefix(first_arrival);
       key += name + "-" + std::to_string(version) + "-" + ObjectTimestamp(first_arrival) + "-" +
              BatchUuid(s.uid, first_sequence, type);
-      objects.push_back({std::move(key), std::move(*lines), ""});
+      objects.push_back({.key = std::move(key), .body = std::move(*lines)});
     }
 
     Status put_status = Status::Ok();
@@ -197,23 +197,24 @@ Result<int> FirehoseProvider::Env::Deliver(DeliveryStreamState& s, bool force) {
         if (!o.file.empty()) ::unlink(o.file.c_str());
         continue;
       }
-      auto put = o.file.empty() ? lake.PutObject(bucket, o.key, o.body, "application/octet-stream")
-                                : lake.PutObjectFromFile(bucket, o.key, o.file, "application/octet-stream");
+      auto put = o.file.empty()
+                     ? lake_access->PutObject(bucket, o.key, o.body, "application/octet-stream")
+                     : lake_access->PutObjectFromFile(bucket, o.key, o.file, "application/octet-stream");
       if (!o.file.empty()) ::unlink(o.file.c_str());
       if (!put) put_status = put.error();
     }
     if (!put_status.ok()) {
-      std::lock_guard<std::mutex> m(s.metrics_mu);
+      MutexLock lock(s.metrics_mu);
       s.metrics.delivery_failures += 1;
       // AWS retries S3 delivery (for up to 24 hours); the batch stays in the log and is retried (with the
       // same keys) on the next poll.
-      return put_status.error();
+      return std::move(put_status).error();
     }
-    if (auto st = CommitPosition(s, records.back().sequence + 1); !st.ok()) return st.error();
+    CENOTE_RETURN_IF_ERROR(CommitPosition(s, records.back().sequence + 1));
     if (auto trimmed = log.Trim(s.uid, records.back().arrival_ms); !trimmed)
       spdlog::warn("firehose {}: trimming delivered records: {}", name, trimmed.error().message);
     {
-      std::lock_guard<std::mutex> m(s.metrics_mu);
+      MutexLock lock(s.metrics_mu);
       s.metrics.delivery_records += static_cast<std::int64_t>(records.size());
       s.metrics.delivery_bytes += static_cast<std::int64_t>(bytes);
       s.metrics.delivery_success += static_cast<std::int64_t>(objects.size());

@@ -1,6 +1,7 @@
-// FirehoseProvider driven through Invoke with documents, over a real SQLite MetadataStore, a local StreamLog
-// and a fake LakeAccess (objects as files in a temp dir), with an injectable clock so buffering intervals
-// are tested without sleeping.
+// FirehoseProvider called through a real request pipeline (ProviderHarness) with documents, over a real
+// SQLite MetadataStore, a local StreamLog and a fake LakeAccess (objects in memory) reached through the
+// invoked lake (s3::MakeInvokedLake: every delivery is an in-process S3 call the pipeline records), with an
+// injectable clock so buffering intervals are tested without sleeping.
 // GCC 12 reports a false -Wrestrict on `"x" + std::string + ...` (GCC bug 105329).
 #pragma GCC diagnostic ignored "-Wrestrict"
 
@@ -18,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -28,6 +30,7 @@
 #include "common/encoding.hpp"
 #include "query/engine.hpp"
 #include "services/firehose/errors.hpp"
+#include "services/firehose/internal.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/kinesis/kinesis_provider.hpp"
 #include "store/free_space.hpp"
@@ -131,62 +134,76 @@ class FirehoseTest : public ::testing::Test {
   }
 
   void Open(aws::Invoker* invoker = nullptr, FirehoseOptions options = NoThread()) {
-    provider_.reset();
+    harness_.reset();  // the provider goes with its pipeline
+    provider_ = nullptr;
     log_.reset();
     metadata_.reset();
-    auto md = store::MetadataStore::OpenSqlite(dir_ / "metadata.db");
+    auto md = store::MetadataStore::OpenSqlite(root_ + "/metadata.db");
     ASSERT_TRUE(md.ok());
     metadata_ = std::move(md).value();
     store::StreamLogOptions log_options;
     log_options.reserve = reserve_.get();
-    auto log = store::StreamLog::OpenLocal(dir_ / "firehose", log_options);
+    auto log = store::StreamLog::OpenLocal(root_ + "/firehose", log_options);
     ASSERT_TRUE(log.ok());
     log_ = std::move(log).value();
     options.clock = [this] { return now_.load(); };
-    auto p = FirehoseProvider::Open(*metadata_, *log_, lake_, invoker, options);
+    harness_ = std::make_unique<testing::ProviderHarness>();
+    lake_through_pipeline_ = s3::MakeInvokedLake(harness_->invoker(), lake_);
+    auto p = FirehoseProvider::Open(*metadata_, *log_, *lake_through_pipeline_, invoker, tasks_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
-    provider_ = std::move(p).value();
+    provider_ = p->get();
+    harness_->Register(std::move(p).value());
   }
 
-  Result<aws::OperationOutput> Call(std::string_view op, json::object params) {
-    aws::RequestContext ctx;
-    ctx.operation = std::string(op);
-    ctx.service = "firehose";
-    ctx.region = "us-east-1";
-    aws::OperationInput in;
-    in.params = std::move(params);
-    return provider_->Invoke(ctx, op, in);
+  // A call of the account's root user from a client in `region`.
+  Result<aws::OperationOutput> Call(std::string_view op, json::object params,
+                                    const std::string& region = "us-east-1") {
+    return harness_->Call("firehose", op, std::move(params), region);
   }
 
-  json::object Ok(std::string_view op, json::object params) {
-    auto r = Call(op, std::move(params));
+  json::object Ok(std::string_view op, json::object params, const std::string& region = "us-east-1") {
+    auto r = Call(op, std::move(params), region);
     EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().code + " " + r.error().message);
     if (!r.ok()) return {};
     return r->result.as_object();
   }
 
-  Error Err(std::string_view op, json::object params) {
-    auto r = Call(op, std::move(params));
+  Error Err(std::string_view op, json::object params, const std::string& region = "us-east-1") {
+    auto r = Call(op, std::move(params), region);
     EXPECT_FALSE(r.ok()) << op << " unexpectedly succeeded";
     if (r.ok()) return Error{};
     return r.error();
   }
 
-  void Create(const std::string& name, json::object destination = {}) {
+  void Create(const std::string& name, json::object destination = {},
+              const std::string& region = "us-east-1") {
     destination["RoleARN"] = "arn:aws:iam::000000000000:role/firehose";
     destination["BucketARN"] = "arn:aws:s3:::lake";
     Ok("CreateDeliveryStream",
-       {{"DeliveryStreamName", name}, {"ExtendedS3DestinationConfiguration", std::move(destination)}});
+       {{"DeliveryStreamName", name}, {"ExtendedS3DestinationConfiguration", std::move(destination)}},
+       region);
   }
 
-  json::object Describe(const std::string& name) {
-    return Ok("DescribeDeliveryStream", {{"DeliveryStreamName", name}})["DeliveryStreamDescription"]
+  json::object Describe(const std::string& name, const std::string& region = "us-east-1") {
+    return Ok("DescribeDeliveryStream", {{"DeliveryStreamName", name}}, region)["DeliveryStreamDescription"]
         .as_object();
   }
 
-  void Put(const std::string& name, const std::string& data) {
-    auto out = Ok("PutRecord", {{"DeliveryStreamName", name}, {"Record", {{"Data", data}}}});
+  void Put(const std::string& name, const std::string& data, const std::string& region = "us-east-1") {
+    auto out = Ok("PutRecord", {{"DeliveryStreamName", name}, {"Record", {{"Data", data}}}}, region);
     EXPECT_TRUE(out.contains("RecordId"));
+  }
+
+  static std::string Arn(const std::string& name, const std::string& region = "us-east-1") {
+    return "arn:aws:firehose:" + region + ":000000000000:deliverystream/" + name;
+  }
+
+  // The in-process S3 calls the pipeline recorded (deliveries).
+  std::vector<testing::RecordingHook::Call> S3Calls() const {
+    std::vector<testing::RecordingHook::Call> out;
+    for (auto& c : harness_->recorder().calls())
+      if (c.service == "s3") out.push_back(c);
+    return out;
   }
 
   std::map<std::string, std::string> Objects() {
@@ -195,13 +212,17 @@ class FirehoseTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::string root_ = dir_.path();  // the data directory Open() uses
   FakeLake lake_;
   std::atomic<std::uint64_t> disk_free_{1ull << 40};  // what the reserve (when set) reads
   std::unique_ptr<store::FreeSpaceReserve> reserve_;
   std::atomic<std::int64_t> now_{kStart};
+  BackgroundTasks tasks_;
   std::unique_ptr<store::MetadataStore> metadata_;
   std::unique_ptr<store::StreamLog> log_;
-  std::unique_ptr<FirehoseProvider> provider_;
+  std::unique_ptr<s3::Lake> lake_through_pipeline_;    // lake_ as the S3 service offers it to others
+  std::unique_ptr<testing::ProviderHarness> harness_;  // owns the provider; goes before what it uses
+  FirehoseProvider* provider_ = nullptr;
 };
 
 TEST_F(FirehoseTest, CreateAndDescribeFillsAwsDefaults) {
@@ -260,8 +281,8 @@ TEST_F(FirehoseTest, CreateErrors) {
   e = Err("DescribeDeliveryStream", {{"DeliveryStreamName", "missing"}});
   EXPECT_EQ(e.code, "ResourceNotFoundException");
   EXPECT_EQ(e.message, "Firehose missing under account 000000000000 not found.");
-  e = Err("StartDeliveryStreamEncryption", {{"DeliveryStreamName", "dup"}});
-  EXPECT_EQ(e.code, "UnknownOperationException");
+  // Operations outside the table are the pipeline's to answer.
+  EXPECT_FALSE(provider_->Implements("StartDeliveryStreamEncryption"));
 }
 
 TEST_F(FirehoseTest, ListPaginatesAndDeleteRemoves) {
@@ -378,7 +399,7 @@ TEST_F(FirehoseTest, PutRecordBatchLimits) {
             "InvalidArgumentException");
   EXPECT_EQ(Err("PutRecord", {{"DeliveryStreamName", "nope"}, {"Record", {{"Data", "x"}}}}).code,
             "ResourceNotFoundException");
-  auto m = provider_->Metrics().at("r");
+  auto m = provider_->Metrics().at(Arn("r"));
   EXPECT_EQ(m.incoming_records, 3);
   EXPECT_EQ(m.incoming_bytes, 12);
 }
@@ -403,7 +424,7 @@ TEST_F(FirehoseTest, DeliversOneObjectWhenTheIntervalElapses) {
       "ev-1-2026-03-04-05-06-07-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
   EXPECT_TRUE(std::regex_match(key, pattern)) << key;
   EXPECT_EQ(*provider_->DeliverDue(true), 0);  // nothing left
-  auto m = provider_->Metrics().at("ev");
+  auto m = provider_->Metrics().at(Arn("ev"));
   EXPECT_EQ(m.delivery_records, 2);
   EXPECT_EQ(m.delivery_success, 1);
   EXPECT_EQ(m.data_freshness_ms, 60'000);
@@ -481,7 +502,7 @@ TEST_F(FirehoseTest, MissingBucketKeepsRecordsForRetry) {
                                 {"BufferingHints", {{"IntervalInSeconds", 0}}}}}});
   Put("nb", "x");
   EXPECT_FALSE(provider_->DeliverDue().ok());
-  EXPECT_EQ(provider_->Metrics().at("nb").delivery_failures, 1);
+  EXPECT_EQ(provider_->Metrics().at(Arn("nb")).delivery_failures, 1);
   Ok("UpdateDestination", {{"DeliveryStreamName", "nb"},
                            {"CurrentDeliveryStreamVersionId", "1"},
                            {"DestinationId", "destinationId-000000000001"},
@@ -583,7 +604,8 @@ TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
   kinesis::KinesisOptions kopt;
   kopt.clock = [this] { return now_.load(); };
   kopt.maintenance_interval_ms = 0;
-  auto k = kinesis::KinesisProvider::Open(**kmd, **klog, kopt);
+  BackgroundTasks ktasks;
+  auto k = kinesis::KinesisProvider::Open(**kmd, **klog, ktasks, kopt);
   ASSERT_TRUE(k.ok()) << k.error().message;
   // Firehose reads its source through the pipeline, as in the server.
   testing::ProviderHarness harness;
@@ -595,19 +617,21 @@ TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
   kcall("CreateStream", {{"StreamName", "src"}, {"ShardCount", 2}});
   Open(&harness.invoker());
   const std::string arn = "arn:aws:kinesis:us-east-1:000000000000:stream/src";
-  auto e =
-      Err("CreateDeliveryStream",
-          {{"DeliveryStreamName", "fromk"},
-           {"DeliveryStreamType", "KinesisStreamAsSource"},
-           {"KinesisStreamSourceConfiguration", {{"KinesisStreamARN", arn + "-missing"}, {"RoleARN", "r"}}},
-           {"ExtendedS3DestinationConfiguration", {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}}}});
+  const std::string source_role = "arn:aws:iam::000000000000:role/service/source-reader";
+  const std::string delivery_role = "arn:aws:iam::000000000000:role/writer";
+  auto e = Err("CreateDeliveryStream", {{"DeliveryStreamName", "fromk"},
+                                        {"DeliveryStreamType", "KinesisStreamAsSource"},
+                                        {"KinesisStreamSourceConfiguration",
+                                         {{"KinesisStreamARN", arn + "-missing"}, {"RoleARN", source_role}}},
+                                        {"ExtendedS3DestinationConfiguration",
+                                         {{"RoleARN", delivery_role}, {"BucketARN", "arn:aws:s3:::lake"}}}});
   EXPECT_EQ(e.code, "InvalidArgumentException");
   Ok("CreateDeliveryStream",
      {{"DeliveryStreamName", "fromk"},
       {"DeliveryStreamType", "KinesisStreamAsSource"},
-      {"KinesisStreamSourceConfiguration", {{"KinesisStreamARN", arn}, {"RoleARN", "r"}}},
+      {"KinesisStreamSourceConfiguration", {{"KinesisStreamARN", arn}, {"RoleARN", source_role}}},
       {"ExtendedS3DestinationConfiguration",
-       {{"RoleARN", "r"},
+       {{"RoleARN", delivery_role},
         {"BucketARN", "arn:aws:s3:::lake"},
         {"BufferingHints", {{"IntervalInSeconds", 0}}},
         {"ProcessingConfiguration",
@@ -627,7 +651,23 @@ TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
   std::string body = objects.begin()->second;
   for (const char* r : {"r1\n", "r2\n", "r3\n"}) EXPECT_NE(body.find(r), std::string::npos) << body;
   EXPECT_EQ(body.size(), 9u);
-  EXPECT_EQ(provider_->Metrics().at("fromk").incoming_records, 3);
+  EXPECT_EQ(provider_->Metrics().at(Arn("fromk")).incoming_records, 3);
+  // Kinesis was read as the source configuration's role, in the stream's region, by Firehose; S3 was
+  // written as the destination's role.
+  bool read_records = false;
+  for (const auto& c : harness.recorder().calls()) {
+    if (c.invoked_by != "firehose.amazonaws.com") continue;
+    EXPECT_EQ(c.principal_arn, "arn:aws:sts::000000000000:assumed-role/source-reader/AWSFirehoseFromKinesis");
+    EXPECT_EQ(c.region, "us-east-1");
+    read_records |= c.operation == "GetRecords" && c.error_code.empty();
+  }
+  EXPECT_TRUE(read_records);
+  auto puts = S3Calls();
+  ASSERT_EQ(puts.size(), 1u);
+  EXPECT_EQ(puts[0].operation, "PutObject");
+  EXPECT_EQ(puts[0].principal_arn, "arn:aws:sts::000000000000:assumed-role/writer/AWSFirehoseToS3");
+  EXPECT_EQ(puts[0].invoked_by, "firehose.amazonaws.com");
+  EXPECT_EQ(puts[0].region, "us-east-1");
 
   Open(&harness.invoker());  // restart: positions come back from the metadata store
   now_ += 1000;
@@ -639,7 +679,7 @@ TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
   for (const auto& [key, bytes] : objects) total += bytes.size();
   EXPECT_EQ(total, 12u);  // r1..r4 once each
   EXPECT_EQ(*provider_->DeliverDue(true), 0);
-  provider_.reset();
+  harness_.reset();
 }
 
 }  // namespace
@@ -647,6 +687,217 @@ TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
 
 namespace cenote::firehose {
 namespace {
+
+// ---- regions: every delivery stream lives in the namespace of (account, region) of its creator ----
+
+std::vector<std::string> Names(const json::object& list) {
+  std::vector<std::string> out;
+  for (const auto& n : list.at("DeliveryStreamNames").as_array()) out.emplace_back(n.as_string());
+  return out;
+}
+
+TEST_F(FirehoseTest, TheSameNameInTwoRegionsIsTwoDeliveryStreams) {
+  Create("clicks", {{"BufferingHints", {{"IntervalInSeconds", 0}}}, {"Prefix", "us/"}}, "us-east-1");
+  Create("clicks", {{"BufferingHints", {{"IntervalInSeconds", 0}}}, {"Prefix", "eu/"}}, "eu-west-1");
+  EXPECT_EQ(Describe("clicks", "us-east-1")["DeliveryStreamARN"].as_string(), Arn("clicks", "us-east-1"));
+  EXPECT_EQ(Describe("clicks", "eu-west-1")["DeliveryStreamARN"].as_string(), Arn("clicks", "eu-west-1"));
+  auto dup =
+      Err("CreateDeliveryStream",
+          {{"DeliveryStreamName", "clicks"},
+           {"ExtendedS3DestinationConfiguration",
+            {{"RoleARN", "arn:aws:iam::000000000000:role/firehose"}, {"BucketARN", "arn:aws:s3:::lake"}}}},
+          "eu-west-1");
+  EXPECT_EQ(dup.code, "ResourceInUseException");
+
+  Create("only-eu", {}, "eu-west-1");
+  EXPECT_EQ(Names(Ok("ListDeliveryStreams", {}, "us-east-1")), (std::vector<std::string>{"clicks"}));
+  EXPECT_EQ(Names(Ok("ListDeliveryStreams", {}, "eu-west-1")),
+            (std::vector<std::string>{"clicks", "only-eu"}));
+  EXPECT_TRUE(Names(Ok("ListDeliveryStreams", {}, "ap-south-1")).empty());
+  auto missing = Err("DescribeDeliveryStream", {{"DeliveryStreamName", "only-eu"}}, "us-east-1");
+  EXPECT_EQ(missing.code, "ResourceNotFoundException");
+  EXPECT_EQ(missing.message, "Firehose only-eu under account 000000000000 not found.");
+
+  // Each delivers its own records, writing to S3 in its own region.
+  Put("clicks", "to-us", "us-east-1");
+  Put("clicks", "to-eu", "eu-west-1");
+  EXPECT_EQ(*provider_->DeliverDue(), 2);
+  std::map<std::string, std::string> by_prefix;
+  for (const auto& [key, bytes] : Objects()) by_prefix[key.substr(0, key.find('/', 5))] = bytes;
+  EXPECT_EQ(by_prefix["lake/us"], "to-us");
+  EXPECT_EQ(by_prefix["lake/eu"], "to-eu");
+  std::multiset<std::string> regions;
+  for (const auto& c : S3Calls()) regions.insert(c.region);
+  EXPECT_EQ(regions, (std::multiset<std::string>{"eu-west-1", "us-east-1"}));
+  EXPECT_EQ(provider_->Metrics().at(Arn("clicks", "eu-west-1")).delivery_records, 1);
+
+  Ok("DeleteDeliveryStream", {{"DeliveryStreamName", "clicks"}}, "eu-west-1");
+  EXPECT_EQ(Err("DescribeDeliveryStream", {{"DeliveryStreamName", "clicks"}}, "eu-west-1").code,
+            "ResourceNotFoundException");
+  EXPECT_EQ(Describe("clicks", "us-east-1")["DeliveryStreamStatus"].as_string(), "ACTIVE");
+}
+
+TEST_F(FirehoseTest, RegionsSurviveARestart) {
+  Create("s", {{"BufferingHints", {{"IntervalInSeconds", 60}}}}, "eu-west-1");
+  Create("s", {}, "us-west-2");
+  Put("s", "kept", "eu-west-1");
+  Open();
+  EXPECT_EQ(Names(Ok("ListDeliveryStreams", {}, "eu-west-1")), (std::vector<std::string>{"s"}));
+  EXPECT_EQ(Names(Ok("ListDeliveryStreams", {}, "us-west-2")), (std::vector<std::string>{"s"}));
+  EXPECT_TRUE(Names(Ok("ListDeliveryStreams", {}, "us-east-1")).empty());
+  EXPECT_EQ(Describe("s", "eu-west-1")["DeliveryStreamARN"].as_string(), Arn("s", "eu-west-1"));
+  now_ += 60'000;
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  ASSERT_EQ(Objects().size(), 1u);
+  EXPECT_EQ(Objects().begin()->second, "kept");
+  EXPECT_EQ(S3Calls().at(0).region, "eu-west-1");
+}
+
+TEST_F(FirehoseTest, StreamsStoredBeforeRegionsMoveToTheDefaultNamespace) {
+  // A data directory of schema v3: delivery streams keyed by name alone, in the server's one namespace.
+  root_ = dir_ / "v3";
+  std::filesystem::create_directories(root_);
+  const std::string uid = "0123456789abcdef01234567";
+  {
+    auto md = store::MetadataStore::OpenSqlite(root_ + "/metadata.db");
+    ASSERT_TRUE(md.ok());
+    ASSERT_TRUE(
+        (*md)
+            ->Migrate("firehose",
+                      {"CREATE TABLE firehose_streams (name TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+                       "CREATE TABLE firehose_positions (uid TEXT PRIMARY KEY, next_sequence INTEGER NOT "
+                       "NULL)",
+                       "CREATE TABLE firehose_kinesis_positions (uid TEXT NOT NULL, shard_id TEXT NOT "
+                       "NULL, after_sequence TEXT NOT NULL, log_next INTEGER NOT NULL, PRIMARY KEY (uid, "
+                       "shard_id))"})
+            .ok());
+    auto log = store::StreamLog::OpenLocal(root_ + "/firehose");
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->CreateLog(uid, 1).ok());
+    std::vector<store::StreamRecordInput> records(1);
+    records[0].arrival_ms = kStart;
+    records[0].data = "old";
+    ASSERT_TRUE((*log)->Append(uid, records).ok());
+    // The document as the server wrote it then (with its ARN, now derived from the row's key).
+    json::object doc{{"name", "legacy"},
+                     {"uid", uid},
+                     {"arn", "arn:aws:firehose:us-east-1:000000000000:deliverystream/legacy"},
+                     {"type", "DirectPut"},
+                     {"status", "ACTIVE"},
+                     {"status_ms", kStart},
+                     {"created", kStart},
+                     {"updated", 0},
+                     {"version", 1},
+                     {"destination",
+                      {{"RoleARN", "arn:aws:iam::000000000000:role/firehose"},
+                       {"BucketARN", "arn:aws:s3:::lake"},
+                       {"Prefix", "old/"},
+                       {"BufferingHints", {{"SizeInMBs", 5}, {"IntervalInSeconds", 0}}},
+                       {"CompressionFormat", "UNCOMPRESSED"}}},
+                     {"legacy_s3", false},
+                     {"source", json::object{}},
+                     {"tags", {{"team", "data"}}}};
+    auto txn = (*md)->Begin(store::MetadataStore::Mode::kWrite);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)
+                    ->Exec("INSERT INTO firehose_streams (name, doc) VALUES (?, ?)",
+                           {std::string("legacy"), json::serialize(doc)})
+                    .ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  FirehoseOptions options = NoThread();
+  options.default_account = "000000000000";
+  options.default_region = "ap-south-1";  // the server's --region when it migrates
+  Open(nullptr, options);
+  EXPECT_EQ(Describe("legacy", "ap-south-1")["DeliveryStreamARN"].as_string(), Arn("legacy", "ap-south-1"));
+  EXPECT_EQ(Err("DescribeDeliveryStream", {{"DeliveryStreamName", "legacy"}}, "us-east-1").code,
+            "ResourceNotFoundException");
+  EXPECT_EQ(Ok("ListTagsForDeliveryStream", {{"DeliveryStreamName", "legacy"}}, "ap-south-1")["Tags"]
+                .as_array()
+                .size(),
+            1u);
+  // Records accepted before the upgrade are delivered, from the stream's new region.
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  ASSERT_EQ(Objects().size(), 1u);
+  EXPECT_EQ(Objects().begin()->first.substr(0, 9), "lake/old/");
+  EXPECT_EQ(Objects().begin()->second, "old");
+  EXPECT_EQ(S3Calls().at(0).region, "ap-south-1");
+  Open(nullptr, options);
+  EXPECT_EQ(Describe("legacy", "ap-south-1")["VersionId"].as_string(), "1");
+}
+
+TEST_F(FirehoseTest, AKinesisSourceIsReadInItsRegionAsTheSourceRole) {
+  auto kmd = store::MetadataStore::OpenSqlite(dir_ / "kinesis.db");
+  ASSERT_TRUE(kmd.ok());
+  auto klog = store::StreamLog::OpenLocal(dir_ / "kinesis");
+  ASSERT_TRUE(klog.ok());
+  kinesis::KinesisOptions kopt;
+  kopt.clock = [this] { return now_.load(); };
+  kopt.maintenance_interval_ms = 0;
+  BackgroundTasks ktasks;
+  auto k = kinesis::KinesisProvider::Open(**kmd, **klog, ktasks, kopt);
+  ASSERT_TRUE(k.ok()) << k.error().message;
+  testing::ProviderHarness kinesis_pipeline;
+  kinesis_pipeline.Register(std::move(k).value());
+  auto kcall = [&](std::string_view op, json::object params) {
+    auto r = kinesis_pipeline.Call("kinesis", op, std::move(params), "eu-west-1");
+    EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().message);
+  };
+  // A stream created by a client in eu-west-1 has an eu-west-1 ARN; the delivery stream reading it is found
+  // there, whatever the server's default region.
+  kcall("CreateStream", {{"StreamName", "events"}, {"ShardCount", 1}});
+  Open(&kinesis_pipeline.invoker());
+  const std::string source = "arn:aws:kinesis:eu-west-1:000000000000:stream/events";
+  auto config = [&](const std::string& arn) {
+    return json::object{{"DeliveryStreamName", "from-eu"},
+                        {"DeliveryStreamType", "KinesisStreamAsSource"},
+                        {"KinesisStreamSourceConfiguration",
+                         {{"KinesisStreamARN", arn}, {"RoleARN", "arn:aws:iam::000000000000:role/reader"}}},
+                        {"ExtendedS3DestinationConfiguration",
+                         {{"RoleARN", "arn:aws:iam::000000000000:role/writer"},
+                          {"BucketARN", "arn:aws:s3:::lake"},
+                          {"BufferingHints", {{"IntervalInSeconds", 0}}}}}};
+  };
+  // The same name in us-east-1 is no stream.
+  EXPECT_EQ(Err("CreateDeliveryStream", config("arn:aws:kinesis:us-east-1:000000000000:stream/events")).code,
+            "InvalidArgumentException");
+  auto created = Ok("CreateDeliveryStream", config(source), "eu-west-1");
+  EXPECT_EQ(created["DeliveryStreamARN"].as_string(), Arn("from-eu", "eu-west-1"));
+  now_ += 1000;
+  kcall("PutRecord", {{"StreamName", "events"}, {"PartitionKey", "k"}, {"Data", "from eu"}});
+  EXPECT_EQ(*provider_->DeliverDue(), 1);
+  ASSERT_EQ(Objects().size(), 1u);
+  EXPECT_EQ(Objects().begin()->second, "from eu");
+  std::set<std::string> operations;
+  for (const auto& c : kinesis_pipeline.recorder().calls()) {
+    if (c.invoked_by != "firehose.amazonaws.com") continue;
+    EXPECT_EQ(c.principal_arn, "arn:aws:sts::000000000000:assumed-role/reader/AWSFirehoseFromKinesis");
+    // Each call in its source ARN's region: the refused us-east-1 source was looked for there.
+    EXPECT_EQ(c.region, c.error_code.empty() ? "eu-west-1" : "us-east-1") << c.operation;
+    if (c.error_code.empty()) operations.insert(c.operation);
+  }
+  EXPECT_EQ(operations,
+            (std::set<std::string>{"DescribeStreamSummary", "GetRecords", "GetShardIterator", "ListShards"}));
+  auto puts = S3Calls();
+  ASSERT_EQ(puts.size(), 1u);
+  EXPECT_EQ(puts[0].region, "eu-west-1");
+  EXPECT_EQ(puts[0].principal_arn, "arn:aws:sts::000000000000:assumed-role/writer/AWSFirehoseToS3");
+  harness_.reset();  // before the Kinesis pipeline it reads through
+}
+
+TEST(FirehoseRoles, AssumedRolePrincipals) {
+  auto p = AssumedRolePrincipal("arn:aws:iam::123456789012:role/path/to/delivery", "AWSFirehoseToS3",
+                                "000000000000");
+  EXPECT_EQ(p.account_id, "123456789012");
+  EXPECT_EQ(p.arn, "arn:aws:sts::123456789012:assumed-role/delivery/AWSFirehoseToS3");
+  EXPECT_FALSE(p.is_root);
+  // Stored before the model's pattern was checked: the stream's own account.
+  auto legacy = AssumedRolePrincipal("r", "AWSFirehoseToS3", "000000000000");
+  EXPECT_EQ(legacy.account_id, "000000000000");
+  EXPECT_EQ(legacy.arn, "arn:aws:sts::000000000000:assumed-role/r/AWSFirehoseToS3");
+  EXPECT_EQ(ArnRegion("arn:aws:kinesis:eu-west-1:000000000000:stream/s"), "eu-west-1");
+  EXPECT_EQ(ArnRegion("nonsense"), "");
+}
 
 // docs/firehose-coverage.md (generated by src/services/firehose/gen_coverage.py) must match what Invoke does.
 TEST(FirehoseCoverage, DocMatchesProvider) {
@@ -758,7 +1009,7 @@ TEST_F(FirehoseTest, ConvertsJsonToParquetWithTheGlueSchema) {
   EXPECT_FALSE((*rows)[1][2].has_value());
   EXPECT_EQ((*rows)[2][0].value_or("?"), "4");
   EXPECT_EQ((*rows)[2][2].value_or("?"), "2.0");
-  provider_.reset();
+  harness_.reset();
 }
 
 }  // namespace
@@ -780,7 +1031,9 @@ TEST_F(FirehoseTest, BackgroundThreadDelivers) {
   }
   ASSERT_TRUE(delivered);
   EXPECT_EQ(Objects().begin()->second, "payload");
-  provider_.reset();  // joins the thread
+  EXPECT_EQ(tasks_.Running(), (std::vector<std::string>{"firehose.delivery"}));
+  harness_.reset();  // the provider's task stops with it
+  EXPECT_TRUE(tasks_.Running().empty());
 }
 
 }  // namespace

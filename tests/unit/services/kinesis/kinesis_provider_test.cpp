@@ -1,5 +1,6 @@
-// KinesisProvider driven through Invoke with documents, over a real SQLite MetadataStore and a local
-// StreamLog in a temp dir, with an injectable clock.
+// KinesisProvider called through a real request pipeline (ProviderHarness: in-process calls, authorize,
+// after-hooks) with documents, over a real SQLite MetadataStore and a local StreamLog in a temp dir, with an
+// injectable clock.
 #include "services/kinesis/kinesis_provider.hpp"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "../../store/temp_dir.hpp"
+#include "../provider_harness.hpp"
 #include "aws/protocol/cbor.hpp"
 #include "common/checksum.hpp"
 #include "services/kinesis/errors.hpp"
@@ -30,53 +32,57 @@ class KinesisTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
 
-  void Open(KinesisOptions options = {}) {
-    provider_.reset();
+  // Tests call Maintain() themselves unless they ask for the maintenance task.
+  void Open(KinesisOptions options = {}, bool maintenance_task = false) {
+    harness_.reset();  // the provider goes with its pipeline
+    provider_ = nullptr;
     log_.reset();
     metadata_.reset();
-    auto md = store::MetadataStore::OpenSqlite(dir_ / "metadata.db");
+    auto md = store::MetadataStore::OpenSqlite(root_ + "/metadata.db");
     ASSERT_TRUE(md.ok());
     metadata_ = std::move(md).value();
     store::StreamLogOptions log_options;
     log_options.segment_bytes = segment_bytes_;
     log_options.reserve = reserve_.get();
-    auto log = store::StreamLog::OpenLocal(dir_ / "kinesis", log_options);
+    auto log = store::StreamLog::OpenLocal(root_ + "/kinesis", log_options);
     ASSERT_TRUE(log.ok());
     log_ = std::move(log).value();
     options.clock = [this] { return now_.load(); };
-    options.maintenance_interval_ms = 0;
+    if (!maintenance_task) options.maintenance_interval_ms = 0;
     options_ = options;
-    auto p = KinesisProvider::Open(*metadata_, *log_, options);
+    auto p = KinesisProvider::Open(*metadata_, *log_, tasks_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
-    provider_ = std::move(p).value();
+    provider_ = p->get();
+    harness_ = std::make_unique<testing::ProviderHarness>();
+    harness_->Register(std::move(p).value());
   }
 
-  Result<aws::OperationOutput> Call(std::string_view op, json::object params) {
-    aws::RequestContext ctx;
-    ctx.operation = std::string(op);
-    ctx.service = "kinesis";
-    ctx.region = "us-east-1";
-    aws::OperationInput in;
-    in.params = std::move(params);
-    return provider_->Invoke(ctx, op, in);
+  // A call of the account's root user from a client in `region`.
+  Result<aws::OperationOutput> Call(std::string_view op, json::object params,
+                                    const std::string& region = "us-east-1") {
+    return harness_->Call("kinesis", op, std::move(params), region);
   }
 
-  json::object Ok(std::string_view op, json::object params) {
-    auto r = Call(op, std::move(params));
+  json::object Ok(std::string_view op, json::object params, const std::string& region = "us-east-1") {
+    auto r = Call(op, std::move(params), region);
     EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().code + " " + r.error().message);
     if (!r.ok()) return {};
     return r->result.as_object();
   }
 
-  Error Fails(std::string_view op, json::object params) {
-    auto r = Call(op, std::move(params));
+  Error Fails(std::string_view op, json::object params, const std::string& region = "us-east-1") {
+    auto r = Call(op, std::move(params), region);
     EXPECT_FALSE(r.ok()) << op << " unexpectedly succeeded";
     if (r.ok()) return Error{};
     return r.error();
   }
 
-  void Create(const std::string& name, int shards) {
-    Ok("CreateStream", {{"StreamName", name}, {"ShardCount", shards}});
+  void Create(const std::string& name, int shards, const std::string& region = "us-east-1") {
+    Ok("CreateStream", {{"StreamName", name}, {"ShardCount", shards}}, region);
+  }
+
+  static std::string Arn(const std::string& name, const std::string& region = "us-east-1") {
+    return "arn:aws:kinesis:" + region + ":000000000000:stream/" + name;
   }
 
   json::array Shards(const std::string& name) {
@@ -84,19 +90,20 @@ class KinesisTest : public ::testing::Test {
   }
 
   std::string Iterator(const std::string& stream, const std::string& shard, const std::string& type,
-                       json::object extra = {}) {
+                       json::object extra = {}, const std::string& region = "us-east-1") {
     extra["StreamName"] = stream;
     extra["ShardId"] = shard;
     extra["ShardIteratorType"] = type;
-    auto r = Ok("GetShardIterator", extra);
+    auto r = Ok("GetShardIterator", extra, region);
     return r.contains("ShardIterator") ? std::string(r["ShardIterator"].as_string()) : "";
   }
 
   // Reads a shard from `iterator` until caught up or closed; data strings in order.
-  std::vector<std::string> Drain(std::string iterator, json::array* children = nullptr) {
+  std::vector<std::string> Drain(std::string iterator, json::array* children = nullptr,
+                                 const std::string& region = "us-east-1") {
     std::vector<std::string> out;
     for (int i = 0; i < 1000 && !iterator.empty(); ++i) {
-      auto r = Ok("GetRecords", {{"ShardIterator", iterator}});
+      auto r = Ok("GetRecords", {{"ShardIterator", iterator}}, region);
       for (const auto& rec : r["Records"].as_array()) out.emplace_back(rec.at("Data").as_string());
       if (!r.contains("NextShardIterator")) {
         if (children && r.contains("ChildShards")) *children = r["ChildShards"].as_array();
@@ -109,14 +116,17 @@ class KinesisTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::string root_ = dir_.path();  // the data directory Open() uses
   std::uint64_t segment_bytes_ = 64ull * 1024 * 1024;
   std::atomic<std::uint64_t> disk_free_{1ull << 40};  // what the reserve (when set) reads
   std::unique_ptr<store::FreeSpaceReserve> reserve_;
   std::atomic<std::int64_t> now_{1'764'000'000'000};
   KinesisOptions options_;
+  BackgroundTasks tasks_;
   std::unique_ptr<store::MetadataStore> metadata_;
   std::unique_ptr<store::StreamLog> log_;
-  std::unique_ptr<KinesisProvider> provider_;
+  std::unique_ptr<testing::ProviderHarness> harness_;  // owns the provider; goes before the stores
+  KinesisProvider* provider_ = nullptr;
 };
 
 TEST(KinesisHashKeys, Md5MappingAndUniformRanges) {
@@ -304,9 +314,9 @@ TEST_F(KinesisTest, PutRecordsRouteByMd5AndReadBackAcrossShards) {
   EXPECT_EQ(e["ShardId"].as_string(), "shardId-000000000003");
 
   auto metrics = provider_->Metrics();
-  EXPECT_EQ(metrics["s"].incoming_records, 201);
-  EXPECT_EQ(metrics["s"].put_records_successful_records, 200);
-  EXPECT_GE(metrics["s"].get_records_records, 200);
+  EXPECT_EQ(metrics[Arn("s")].incoming_records, 201);
+  EXPECT_EQ(metrics[Arn("s")].put_records_successful_records, 200);
+  EXPECT_GE(metrics[Arn("s")].get_records_records, 200);
 }
 
 TEST_F(KinesisTest, IteratorTypes) {
@@ -454,7 +464,8 @@ TEST_F(KinesisTest, BadRecordsAreRejected) {
             "ValidationException");
   EXPECT_EQ(Fails("CreateStream", {{"StreamName", "z"}, {"ShardCount", 0}}).code, "ValidationException");
   EXPECT_EQ(Fails("DescribeStream", {}).code, "InvalidArgumentException");
-  EXPECT_EQ(Fails("NoSuchOperation", {}).code, "UnknownOperationException");
+  // Operations outside the table are the pipeline's to answer.
+  EXPECT_FALSE(provider_->Implements("NoSuchOperation"));
 }
 
 TEST_F(KinesisTest, ThrottlingPerShard) {
@@ -478,7 +489,7 @@ TEST_F(KinesisTest, ThrottlingPerShard) {
   Ok("GetRecords", {{"ShardIterator", it}});
   Ok("GetRecords", {{"ShardIterator", it}});
   EXPECT_EQ(Fails("GetRecords", {{"ShardIterator", it}}).code, "ProvisionedThroughputExceededException");
-  EXPECT_EQ(provider_->Metrics()["s"].put_records_throttled_records, 2);
+  EXPECT_EQ(provider_->Metrics()[Arn("s")].put_records_throttled_records, 2);
 }
 
 // Split, merge and UpdateShardCount while producing: following the lineage from the roots, every record is
@@ -701,10 +712,7 @@ TEST_F(KinesisTest, ConcurrentProducersAndAReshard) {
         for (int k = 0; k < 10; ++k)
           records.push_back(json::object{{"PartitionKey", "p" + std::to_string(t * 1000 + i * 10 + k)},
                                          {"Data", std::to_string(t) + ":" + std::to_string(i * 10 + k)}});
-        aws::RequestContext ctx;
-        aws::OperationInput in;
-        in.params = json::object{{"StreamName", "s"}, {"Records", records}};
-        auto r = provider_->Invoke(ctx, "PutRecords", in);
+        auto r = Call("PutRecords", {{"StreamName", "s"}, {"Records", records}});
         if (r.ok() && r->result.at("FailedRecordCount").as_int64() == 0) acked += 10;
       }
     });
@@ -719,6 +727,212 @@ TEST_F(KinesisTest, ConcurrentProducersAndAReshard) {
       seen.insert(d);
   EXPECT_EQ(seen.size(), 1200u);
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 1200u);
+}
+
+// ---- regions: every stream lives in the namespace of (account, region) of the request that created it ----
+
+std::vector<std::string> Names(const json::object& list_streams) {
+  std::vector<std::string> out;
+  for (const auto& n : list_streams.at("StreamNames").as_array()) out.emplace_back(n.as_string());
+  return out;
+}
+
+TEST_F(KinesisTest, TheSameNameInTwoRegionsIsTwoStreams) {
+  Create("orders", 1, "us-east-1");
+  Create("orders", 2, "eu-west-1");
+  auto us = Ok("DescribeStreamSummary", {{"StreamName", "orders"}}, "us-east-1")["StreamDescriptionSummary"];
+  auto eu = Ok("DescribeStreamSummary", {{"StreamName", "orders"}}, "eu-west-1")["StreamDescriptionSummary"];
+  EXPECT_EQ(us.at("StreamARN").as_string(), "arn:aws:kinesis:us-east-1:000000000000:stream/orders");
+  EXPECT_EQ(eu.at("StreamARN").as_string(), "arn:aws:kinesis:eu-west-1:000000000000:stream/orders");
+  EXPECT_EQ(us.at("OpenShardCount").as_int64(), 1);
+  EXPECT_EQ(eu.at("OpenShardCount").as_int64(), 2);
+  EXPECT_EQ(Fails("CreateStream", {{"StreamName", "orders"}, {"ShardCount", 1}}, "eu-west-1").code,
+            "ResourceInUseException");
+
+  // ListStreams and DescribeLimits answer for the request's region.
+  Create("only-eu", 1, "eu-west-1");
+  EXPECT_EQ(Names(Ok("ListStreams", {}, "us-east-1")), (std::vector<std::string>{"orders"}));
+  EXPECT_EQ(Names(Ok("ListStreams", {}, "eu-west-1")), (std::vector<std::string>{"only-eu", "orders"}));
+  EXPECT_TRUE(Names(Ok("ListStreams", {}, "ap-south-1")).empty());
+  EXPECT_EQ(Ok("DescribeLimits", {}, "eu-west-1")["OpenShardCount"].as_int64(), 3);
+  EXPECT_EQ(Ok("DescribeLimits", {}, "us-east-1")["OpenShardCount"].as_int64(), 1);
+
+  // Records stay in their stream.
+  Ok("PutRecord", {{"StreamName", "orders"}, {"PartitionKey", "k"}, {"Data", "eu"}}, "eu-west-1");
+  Ok("PutRecord", {{"StreamName", "orders"}, {"PartitionKey", "k"}, {"Data", "us"}}, "us-east-1");
+  EXPECT_EQ(Drain(Iterator("orders", "shardId-000000000000", "TRIM_HORIZON")),
+            (std::vector<std::string>{"us"}));
+
+  // A StreamARN is looked up in the request's region: another region's ARN names no stream there (a Kinesis
+  // endpoint serves its own region).
+  auto e = Fails("DescribeStreamSummary", {{"StreamARN", Arn("only-eu", "eu-west-1")}}, "us-east-1");
+  EXPECT_EQ(e.code, "ResourceNotFoundException");
+  EXPECT_EQ(e.message, "Stream only-eu under account 000000000000 not found.");
+  Ok("DescribeStreamSummary", {{"StreamARN", Arn("only-eu", "eu-west-1")}}, "eu-west-1");
+
+  // Consumer ARNs extend their stream's.
+  auto consumer =
+      Ok("RegisterStreamConsumer", {{"StreamARN", Arn("only-eu", "eu-west-1")}, {"ConsumerName", "app"}},
+         "eu-west-1")["Consumer"];
+  const std::string consumer_arn(consumer.at("ConsumerARN").as_string());
+  EXPECT_EQ(consumer_arn.rfind(Arn("only-eu", "eu-west-1") + "/consumer/app:", 0), 0u);
+  Ok("DescribeStreamConsumer", {{"ConsumerARN", consumer_arn}}, "eu-west-1");
+  EXPECT_EQ(Fails("DescribeStreamConsumer", {{"ConsumerARN", consumer_arn}}, "us-east-1").code,
+            "ResourceNotFoundException");
+
+  // Deleting one leaves the other.
+  Ok("DeleteStream", {{"StreamName", "orders"}}, "eu-west-1");
+  EXPECT_EQ(Fails("DescribeStreamSummary", {{"StreamName", "orders"}}, "eu-west-1").code,
+            "ResourceNotFoundException");
+  Ok("DescribeStreamSummary", {{"StreamName", "orders"}}, "us-east-1");
+
+  // The pipeline saw every call in the region it was made in.
+  auto calls = harness_->recorder().calls();
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back().operation, "DescribeStreamSummary");
+  EXPECT_EQ(calls.back().region, "us-east-1");
+  EXPECT_EQ(calls.front().region, "us-east-1");
+  EXPECT_EQ(calls[1].region, "eu-west-1");
+}
+
+TEST_F(KinesisTest, IteratorsAndTokensAreRefusedInAnotherRegion) {
+  Create("s", 1, "us-east-1");
+  Create("s", 1, "eu-west-1");
+  Ok("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "eu"}}, "eu-west-1");
+  std::string it = Iterator("s", "shardId-000000000000", "TRIM_HORIZON", {}, "eu-west-1");
+  auto e = Fails("GetRecords", {{"ShardIterator", it}}, "us-east-1");
+  EXPECT_EQ(e.code, "InvalidArgumentException");
+  EXPECT_EQ(e.message, "Invalid ShardIterator.");
+  EXPECT_EQ(Drain(it, nullptr, "eu-west-1"), (std::vector<std::string>{"eu"}));
+
+  Create("wide", 3, "eu-west-1");
+  auto page = Ok("ListShards", {{"StreamName", "wide"}, {"MaxResults", 1}}, "eu-west-1");
+  EXPECT_EQ(Fails("ListShards", {{"NextToken", page["NextToken"]}}, "us-east-1").code,
+            "InvalidArgumentException");
+  EXPECT_EQ(Ok("ListShards", {{"NextToken", page["NextToken"]}}, "eu-west-1")["Shards"].as_array().size(),
+            2u);
+}
+
+TEST_F(KinesisTest, RegionsSurviveARestart) {
+  Create("s", 1, "eu-west-1");
+  Create("s", 2, "us-west-2");
+  Ok("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", "kept"}}, "eu-west-1");
+  Open();
+  EXPECT_EQ(Names(Ok("ListStreams", {}, "eu-west-1")), (std::vector<std::string>{"s"}));
+  EXPECT_EQ(Names(Ok("ListStreams", {}, "us-west-2")), (std::vector<std::string>{"s"}));
+  EXPECT_TRUE(Names(Ok("ListStreams", {}, "us-east-1")).empty());
+  auto eu = Ok("DescribeStreamSummary", {{"StreamName", "s"}}, "eu-west-1")["StreamDescriptionSummary"];
+  EXPECT_EQ(eu.at("StreamARN").as_string(), Arn("s", "eu-west-1"));
+  EXPECT_EQ(eu.at("OpenShardCount").as_int64(), 1);
+  EXPECT_EQ(Ok("DescribeStreamSummary", {{"StreamName", "s"}}, "us-west-2")["StreamDescriptionSummary"]
+                .at("OpenShardCount")
+                .as_int64(),
+            2);
+  EXPECT_EQ(
+      Drain(Iterator("s", "shardId-000000000000", "TRIM_HORIZON", {}, "eu-west-1"), nullptr, "eu-west-1"),
+      (std::vector<std::string>{"kept"}));
+}
+
+TEST_F(KinesisTest, StreamsStoredBeforeRegionsMoveToTheDefaultNamespace) {
+  // A data directory of schema v2: streams keyed by name alone, in the one namespace the server had.
+  root_ = dir_ / "v2";
+  std::filesystem::create_directories(root_);
+  {
+    auto md = store::MetadataStore::OpenSqlite(root_ + "/metadata.db");
+    ASSERT_TRUE(md.ok());
+    ASSERT_TRUE(
+        (*md)
+            ->Migrate("kinesis", {"CREATE TABLE kinesis_streams (name TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+                                  "CREATE TABLE kinesis_settings (name TEXT PRIMARY KEY, value TEXT NOT "
+                                  "NULL)"})
+            .ok());
+    auto log = store::StreamLog::OpenLocal(root_ + "/kinesis");
+    ASSERT_TRUE(log.ok());
+    const std::uint64_t first = 1ull << 40;
+    ASSERT_TRUE((*log)->CreateLog("0123456789abcdef/shardId-000000000000", first).ok());
+    std::vector<store::StreamRecordInput> records(1);
+    records[0].arrival_ms = now_.load();
+    records[0].partition_key = "k";
+    records[0].data = "old";
+    ASSERT_TRUE((*log)->Append("0123456789abcdef/shardId-000000000000", records).ok());
+    // The document as the server wrote it then (with its ARN, now derived from the row's key).
+    json::object doc{{"name", "legacy"},
+                     {"uid", "0123456789abcdef"},
+                     {"arn", "arn:aws:kinesis:us-east-1:000000000000:stream/legacy"},
+                     {"status", "ACTIVE"},
+                     {"status_ms", now_.load()},
+                     {"mode", "PROVISIONED"},
+                     {"retention", 24},
+                     {"created", now_.load()},
+                     {"next_shard", 1},
+                     {"shards", json::array{json::object{{"index", 0},
+                                                         {"parent", ""},
+                                                         {"adjacent", ""},
+                                                         {"start", "0"},
+                                                         {"end", "340282366920938463463374607431768211455"},
+                                                         {"first", first},
+                                                         {"created", now_.load()}}}},
+                     {"tags", json::object{{"team", "data"}}},
+                     {"consumers", json::array{json::object{{"name", "app"},
+                                                            {"arn", "ignored"},
+                                                            {"status", "ACTIVE"},
+                                                            {"created", now_.load()},
+                                                            {"status_ms", now_.load()}}}},
+                     {"encryption", "NONE"},
+                     {"key_id", ""},
+                     {"metrics", json::array{}}};
+    auto txn = (*md)->Begin(store::MetadataStore::Mode::kWrite);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)
+                    ->Exec("INSERT INTO kinesis_streams (name, doc) VALUES (?, ?)",
+                           {std::string("legacy"), json::serialize(doc)})
+                    .ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  KinesisOptions options;
+  options.default_account = "000000000000";
+  options.default_region = "ap-south-1";  // the server's --region when it migrates
+  Open(options);
+  auto d = Ok("DescribeStreamSummary", {{"StreamName", "legacy"}}, "ap-south-1")["StreamDescriptionSummary"];
+  EXPECT_EQ(d.at("StreamARN").as_string(), "arn:aws:kinesis:ap-south-1:000000000000:stream/legacy");
+  EXPECT_EQ(d.at("ConsumerCount").as_int64(), 1);
+  EXPECT_EQ(Fails("DescribeStreamSummary", {{"StreamName", "legacy"}}, "us-east-1").code,
+            "ResourceNotFoundException");
+  EXPECT_EQ(Drain(Iterator("legacy", "shardId-000000000000", "TRIM_HORIZON", {}, "ap-south-1"), nullptr,
+                  "ap-south-1"),
+            (std::vector<std::string>{"old"}));
+  auto consumers = Ok("ListStreamConsumers", {{"StreamARN", Arn("legacy", "ap-south-1")}}, "ap-south-1");
+  EXPECT_EQ(std::string(consumers["Consumers"].as_array().at(0).at("ConsumerARN").as_string())
+                .rfind(Arn("legacy", "ap-south-1") + "/consumer/app:", 0),
+            0u);
+  EXPECT_EQ(Ok("ListTagsForStream", {{"StreamName", "legacy"}}, "ap-south-1")["Tags"].as_array().size(), 1u);
+  // Written back under its new key (a restart finds it in the same place).
+  Ok("AddTagsToStream", {{"StreamName", "legacy"}, {"Tags", {{"more", "x"}}}}, "ap-south-1");
+  Open(options);
+  EXPECT_EQ(Ok("ListTagsForStream", {{"StreamName", "legacy"}}, "ap-south-1")["Tags"].as_array().size(), 2u);
+}
+
+TEST_F(KinesisTest, TheMaintenanceTaskCleansUpEveryRegion) {
+  KinesisOptions options;
+  options.transition_ms = 1000;
+  options.maintenance_interval_ms = 10;
+  Open(options, /*maintenance_task=*/true);
+  EXPECT_EQ(tasks_.Running(), (std::vector<std::string>{"kinesis.maintenance"}));
+  for (const char* region : {"us-east-1", "eu-west-1", "ap-south-1"}) {
+    Create("s", 1, region);
+    now_ += 1000;
+    Ok("DeleteStream", {{"StreamName", "s"}}, region);
+  }
+  now_ += 1000;  // every DELETING state has ended: the task removes the streams and their logs
+  bool clean = false;
+  for (int i = 0; i < 500 && !clean; ++i) {  // at most 5 s
+    auto logs = log_->ListLogs();
+    clean = logs.ok() && logs->empty();
+    if (!clean) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(clean);
+  Open();  // the provider's task stops with it
+  EXPECT_TRUE(tasks_.Running().empty());
 }
 
 // docs/kinesis-coverage.md (generated by src/services/kinesis/gen_coverage.py) must match what Invoke does.
@@ -973,11 +1187,14 @@ TEST_F(KinesisSubscribeTest, Errors) {
 
 TEST_F(KinesisSubscribeTest, CborRequestGetsCborEvents) {
   Put(std::string("\x00\xff", 2));
+  // Straight to the provider: only a network request carries the Content-Type that asks for CBOR events.
   http::Headers headers;
   headers.Add("Content-Type", "application/x-amz-cbor-1.1");
   aws::RequestContext ctx;
   ctx.operation = "SubscribeToShard";
   ctx.service = "kinesis";
+  ctx.region = "us-east-1";
+  ctx.principal.account_id = "000000000000";
   ctx.headers = &headers;
   aws::OperationInput in;
   in.params = json::object{{"ConsumerARN", consumer_},
