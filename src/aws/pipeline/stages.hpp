@@ -69,7 +69,8 @@ Status Authenticate(const StageEnv& env, Exchange& exchange);
 // payload (S3 PutObject) to the provider. Sets exchange.operation, ctx.operation, input.
 Status Parse(const StageEnv& env, Exchange& exchange);
 
-// In-process calls: finds the named operation in the service's model (no wire to parse).
+// In-process calls: finds the named operation in the service's model (no wire to parse) and checks the
+// model's constraints on the document, as Parse does for the wire.
 Status LookUpOperation(const StageEnv& env, Exchange& exchange);
 
 // Asks the authorizer (authorizer.hpp) whether ctx.principal may perform the operation on its input.

@@ -58,5 +58,29 @@ TEST(LookUpOperation, InProcessCallsNameAModelOperation) {
   EXPECT_EQ(st.error().code, "UnknownOperationException");
 }
 
+TEST(LookUpOperation, InProcessDocumentsMeetTheModelsConstraintsToo) {
+  StageHarness h;
+  h.services.Register(std::make_unique<testing::FakeProvider>("glue"));
+  static_cast<testing::FakeProvider*>(h.services.Find("glue"))
+      ->On("GetDatabase", [](const RequestContext&, OperationInput&) -> Result<OperationOutput> {
+        return boost::json::object{};
+      });
+  Exchange e;
+  e.service = &testing::Model("glue");
+  e.ctx.service = "glue";
+  e.ctx.operation = "GetDatabase";
+  e.input.params = boost::json::object{{"CatalogId", ""}, {"Name", std::string(300, 'n')}};
+  Status st = stages::LookUpOperation(h.env, e);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, "ValidationException");
+  EXPECT_NE(st.error().message.find("2 validation errors detected"), std::string::npos) << st.error().message;
+  e.input.params = boost::json::object{{"Name", "sales"}};
+  EXPECT_TRUE(stages::LookUpOperation(h.env, e));
+  // An operation the provider lacks is not validated: the invoke stage answers it as unsupported.
+  e.ctx.operation = "CreateJob";
+  e.input.params = boost::json::object{};
+  EXPECT_TRUE(stages::LookUpOperation(h.env, e));
+}
+
 }  // namespace
 }  // namespace cenote::aws::pipeline

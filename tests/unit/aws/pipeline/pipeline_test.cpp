@@ -68,6 +68,7 @@ TEST_F(PipelineTest, ADeniedInProcessCallNeverReachesTheProviderButIsRecorded) {
   anonymous.principal.anonymous = true;
   anonymous.invoked_by = "firehose.amazonaws.com";
   OperationInput input;
+  input.params = boost::json::object{{"ShardIterator", "AAAA"}};
   auto out = pipeline_.Call(anonymous, "kinesis", "GetRecords", input);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.error().code, "AccessDeniedException");

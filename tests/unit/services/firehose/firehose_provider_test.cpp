@@ -41,6 +41,9 @@ namespace {
 namespace json = boost::json;
 using store::testing::TempDir;
 
+// A role ARN the model's pattern accepts (the pipeline checks it before the provider runs).
+constexpr char kRole[] = "arn:aws:iam::000000000000:role/firehose-delivery";
+
 // Objects in memory by bucket/key; one bucket "lake" exists. `fail_after_write` stores the object and then
 // reports an error (a crash between the PutObject and the position commit, as seen by the provider).
 class FakeLake final : public s3::LakeAccess {
@@ -253,28 +256,28 @@ TEST_F(FirehoseTest, CreateErrors) {
   auto e =
       Err("CreateDeliveryStream",
           {{"DeliveryStreamName", "dup"},
-           {"ExtendedS3DestinationConfiguration", {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}}}});
+           {"ExtendedS3DestinationConfiguration", {{"RoleARN", kRole}, {"BucketARN", "arn:aws:s3:::lake"}}}});
   EXPECT_EQ(e.code, "ResourceInUseException");
   EXPECT_EQ(e.message, "Firehose dup under accountId 000000000000 already exists");
   e = Err("CreateDeliveryStream",
           {{"DeliveryStreamName", "bad name!"},
-           {"ExtendedS3DestinationConfiguration", {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}}}});
+           {"ExtendedS3DestinationConfiguration", {{"RoleARN", kRole}, {"BucketARN", "arn:aws:s3:::lake"}}}});
   EXPECT_EQ(e.code, "ValidationException");
   e = Err(
       "CreateDeliveryStream",
       {{"DeliveryStreamName", "x"},
        {"ExtendedS3DestinationConfiguration",
-        {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}, {"BufferingHints", {{"SizeInMBs", 129}}}}}});
+        {{"RoleARN", kRole}, {"BucketARN", "arn:aws:s3:::lake"}, {"BufferingHints", {{"SizeInMBs", 129}}}}}});
   EXPECT_EQ(e.code, "ValidationException");
   e = Err("CreateDeliveryStream",
           {{"DeliveryStreamName", "x"},
            {"ExtendedS3DestinationConfiguration",
-            {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}, {"Prefix", "!{timestamp:yyyy}/"}}}});
+            {{"RoleARN", kRole}, {"BucketARN", "arn:aws:s3:::lake"}, {"Prefix", "!{timestamp:yyyy}/"}}}});
   EXPECT_EQ(e.code, "InvalidArgumentException");
   e = Err("CreateDeliveryStream",
           {{"DeliveryStreamName", "x"},
            {"ExtendedS3DestinationConfiguration",
-            {{"RoleARN", "r"}, {"BucketARN", "arn:aws:s3:::lake"}, {"CompressionFormat", "LZ4"}}}});
+            {{"RoleARN", kRole}, {"BucketARN", "arn:aws:s3:::lake"}, {"CompressionFormat", "LZ4"}}}});
   EXPECT_EQ(e.code, "ValidationException");
   e = Err("CreateDeliveryStream", {{"DeliveryStreamName", "x"}});
   EXPECT_EQ(e.code, "InvalidArgumentException");
@@ -497,7 +500,7 @@ TEST_F(FirehoseTest, ReplayAfterACrashOverwritesTheSameKey) {
 TEST_F(FirehoseTest, MissingBucketKeepsRecordsForRetry) {
   Ok("CreateDeliveryStream", {{"DeliveryStreamName", "nb"},
                               {"ExtendedS3DestinationConfiguration",
-                               {{"RoleARN", "r"},
+                               {{"RoleARN", kRole},
                                 {"BucketARN", "arn:aws:s3:::nobucket"},
                                 {"BufferingHints", {{"IntervalInSeconds", 0}}}}}});
   Put("nb", "x");
@@ -569,14 +572,14 @@ TEST_F(FirehoseTest, DynamicPartitioningWritesOneObjectPerPartitionAndErrorsAsid
 TEST_F(FirehoseTest, DynamicPartitioningConfigurationIsChecked) {
   auto dest = PartitionedDestination();
   dest.erase("ErrorOutputPrefix");
-  dest["RoleARN"] = "r";
+  dest["RoleARN"] = kRole;
   dest["BucketARN"] = "arn:aws:s3:::lake";
   EXPECT_EQ(
       Err("CreateDeliveryStream", {{"DeliveryStreamName", "x"}, {"ExtendedS3DestinationConfiguration", dest}})
           .code,
       "InvalidArgumentException");
   dest = PartitionedDestination();
-  dest["RoleARN"] = "r";
+  dest["RoleARN"] = kRole;
   dest["BucketARN"] = "arn:aws:s3:::lake";
   dest["Prefix"] = "cust=!{partitionKeyFromQuery:nokey}/";
   EXPECT_EQ(
@@ -951,12 +954,12 @@ TEST_F(FirehoseTest, ConvertsJsonToParquetWithTheGlueSchema) {
   json::object conversion{
       {"Enabled", true},
       {"SchemaConfiguration",
-       {{"DatabaseName", "lake"}, {"TableName", "events"}, {"RoleARN", "r"}, {"VersionId", "LATEST"}}},
+       {{"DatabaseName", "lake"}, {"TableName", "events"}, {"RoleARN", kRole}, {"VersionId", "LATEST"}}},
       {"InputFormatConfiguration", {{"Deserializer", {{"OpenXJsonSerDe", json::object{}}}}}},
       {"OutputFormatConfiguration", {{"Serializer", {{"ParquetSerDe", json::object{}}}}}}};
   auto bad = Err("CreateDeliveryStream", {{"DeliveryStreamName", "pq"},
                                           {"ExtendedS3DestinationConfiguration",
-                                           {{"RoleARN", "r"},
+                                           {{"RoleARN", kRole},
                                             {"BucketARN", "arn:aws:s3:::lake"},
                                             {"BufferingHints", {{"SizeInMBs", 5}}},
                                             {"DataFormatConversionConfiguration", conversion}}}});
