@@ -43,7 +43,7 @@ bool ValidBucketName(std::string_view name) {
 
 Result<std::string> BucketParam(OperationInput& in) {
   auto b = Str(P(in), "Bucket");
-  if (!b || b->empty()) return MakeS3Error(errors::kInvalidBucketName).With("BucketName", b.value_or(""));
+  if (!b || b->empty()) return MakeError(errors::kInvalidBucketName).With("BucketName", b.value_or(""));
   return *b;
 }
 
@@ -75,7 +75,7 @@ Result<BucketRow> ReadBucket(Env& env, const std::string& bucket) {
 
 Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, OperationInput& in) {
   auto bucket = Str(P(in), "Bucket").value_or("");
-  if (!ValidBucketName(bucket)) return MakeS3Error(errors::kInvalidBucketName).With("BucketName", bucket);
+  if (!ValidBucketName(bucket)) return MakeError(errors::kInvalidBucketName).With("BucketName", bucket);
   const std::string endpoint_region = ctx.region.empty() ? env.options.default_region : ctx.region;
   std::optional<std::string> constraint;
   if (const auto* cfg = Obj(P(in), "CreateBucketConfiguration")) constraint = Str(*cfg, "LocationConstraint");
@@ -84,18 +84,12 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
   if (constraint) {
     // "us-east-1" is never a valid explicit constraint: us-east-1 is expressed by omitting it.
     if (*constraint == "us-east-1")
-      return MakeS3Error(errors::kInvalidLocationConstraint).With("LocationConstraint", *constraint);
+      return MakeError(errors::kInvalidLocationConstraint).With("LocationConstraint", *constraint);
     if (*constraint == "EU") constraint = "eu-west-1";
-    if (*constraint != endpoint_region) {
-      std::string msg = errors::kIllegalLocationConstraint.message;
-      msg.replace(msg.find("{}"), 2, *constraint);
-      return MakeS3Error(errors::kIllegalLocationConstraint, msg);
-    }
+    if (*constraint != endpoint_region) return MakeError(errors::kIllegalLocationConstraint, {*constraint});
     region = *constraint;
   } else if (endpoint_region != "us-east-1") {
-    std::string msg = errors::kIllegalLocationConstraint.message;
-    msg.replace(msg.find("{}"), 2, "unspecified");
-    return MakeS3Error(errors::kIllegalLocationConstraint, msg);
+    return MakeError(errors::kIllegalLocationConstraint, {"unspecified"});
   }
 
   auto txn = env.Write();
@@ -106,11 +100,11 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
   out.result.as_object()["Location"] = "/" + bucket;
   if (*existing) {
     if ((*existing)->owner_id != ctx.principal.canonical_id) {
-      return MakeS3Error(errors::kBucketAlreadyExists).With("BucketName", bucket);
+      return MakeError(errors::kBucketAlreadyExists).With("BucketName", bucket);
     }
     // Legacy us-east-1 behaviour: re-creating your own bucket there succeeds.
     if ((*existing)->region == "us-east-1" && region == "us-east-1") return out;
-    return MakeS3Error(errors::kBucketAlreadyOwnedByYou).With("BucketName", bucket);
+    return MakeError(errors::kBucketAlreadyOwnedByYou).With("BucketName", bucket);
   }
   auto r = (*txn)->Exec(
       "INSERT INTO s3_buckets (name, region, owner_id, owner_name, created_ms, versioning, owner_account) "
@@ -137,16 +131,14 @@ Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, Operati
   const auto& p = P(in);
   std::int64_t max = Int(p, "MaxBuckets").value_or(10000);
   if (max < 1 || max > 10000) {
-    return InvalidArgumentError("Argument max-buckets must be an integer between 1 and 10000", "max-buckets",
-                                std::to_string(max));
+    return InvalidArgumentError(errors::kMaxBucketsOutOfRange, "max-buckets", std::to_string(max));
   }
   auto prefix = Str(p, "Prefix").value_or("");
   std::string after;
   if (auto token = Str(p, "ContinuationToken")) {
     auto decoded = Unbase64(*token);
     if (!decoded) {
-      return InvalidArgumentError("The continuation token provided is incorrect", "continuation-token",
-                                  *token);
+      return InvalidArgumentError(errors::kInvalidContinuationToken, "continuation-token", *token);
     }
     after = *decoded;
   }
@@ -200,9 +192,8 @@ Result<OperationOutput> DeleteBucket(Env& env, const RequestContext&, OperationI
   auto u = (*txn)->QueryOne("SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1", {*bucket});
   if (!u) return std::move(u).error();
   if (*v || *u) {
-    Error e = MakeS3Error(errors::kBucketNotEmpty);
-    if (!b->versioning.empty()) e.message += ". You must delete all versions in the bucket.";
-    return e.With("BucketName", *bucket);
+    return MakeError(b->versioning.empty() ? errors::kBucketNotEmpty : errors::kVersionedBucketNotEmpty)
+        .With("BucketName", *bucket);
   }
   auto r = (*txn)->Exec("DELETE FROM s3_buckets WHERE name = ?", {*bucket});
   if (!r) return std::move(r).error();
@@ -230,7 +221,7 @@ Result<OperationOutput> PutBucketTagging(Env& env, const RequestContext&, Operat
   if (!bucket) return std::move(bucket).error();
   const auto* tagging = Obj(P(in), "Tagging");
   const json::array* set = tagging ? Arr(*tagging, "TagSet") : nullptr;
-  if (!set) return MakeS3Error(errors::kMalformedXML);
+  if (!set) return MakeError(errors::kMalformedXML);
   auto tags = ValidateTags(*set, 50);
   if (!tags) return std::move(tags).error();
   auto r = UpdateBucketColumn(env, *bucket, "tags", json::serialize(*tags));
@@ -243,7 +234,7 @@ Result<OperationOutput> GetBucketTagging(Env& env, const RequestContext&, Operat
   if (!bucket) return std::move(bucket).error();
   auto b = ReadBucket(env, *bucket);
   if (!b) return std::move(b).error();
-  if (!b->tags) return MakeS3Error(errors::kNoSuchTagSet).With("BucketName", *bucket);
+  if (!b->tags) return MakeError(errors::kNoSuchTagSet).With("BucketName", *bucket);
   OperationOutput out;
   boost::system::error_code ec;
   auto tags = json::parse(*b->tags, ec);
@@ -268,7 +259,7 @@ Result<OperationOutput> PutBucketPolicy(Env& env, const RequestContext&, Operati
   boost::system::error_code ec;
   auto parsed = json::parse(policy, ec);
   if (first == std::string::npos || policy[first] != '{' || ec || !parsed.is_object()) {
-    return MakeS3Error(errors::kMalformedPolicy);
+    return MakeError(errors::kMalformedPolicy);
   }
   auto r = UpdateBucketColumn(env, *bucket, "policy", policy);
   if (r) r->http_status = 204;
@@ -280,7 +271,7 @@ Result<OperationOutput> GetBucketPolicy(Env& env, const RequestContext&, Operati
   if (!bucket) return std::move(bucket).error();
   auto b = ReadBucket(env, *bucket);
   if (!b) return std::move(b).error();
-  if (!b->policy) return MakeS3Error(errors::kNoSuchBucketPolicy).With("BucketName", *bucket);
+  if (!b->policy) return MakeError(errors::kNoSuchBucketPolicy).With("BucketName", *bucket);
   OperationOutput out;
   out.result.as_object()["Policy"] = *b->policy;
   return out;
@@ -299,7 +290,7 @@ Result<OperationOutput> PutBucketVersioning(Env& env, const RequestContext&, Ope
   if (!bucket) return std::move(bucket).error();
   const auto* cfg = Obj(P(in), "VersioningConfiguration");
   auto status = cfg ? Str(*cfg, "Status") : std::nullopt;
-  if (!status || (*status != "Enabled" && *status != "Suspended")) return MakeS3Error(errors::kMalformedXML);
+  if (!status || (*status != "Enabled" && *status != "Suspended")) return MakeError(errors::kMalformedXML);
   return UpdateBucketColumn(env, *bucket, "versioning", *status);
 }
 

@@ -154,7 +154,10 @@ std::string PrefixSuccessor(std::string_view prefix);
 Error NoSuchBucketError(std::string_view bucket);
 Error NoSuchKeyError(std::string_view key);
 Error NoSuchUploadError(std::string_view upload_id);
-Error InvalidArgumentError(std::string message, std::string_view name, std::string_view value);
+// InvalidArgument in one of its wordings (`spec`, its template filled from `args`), with the ArgumentName
+// and ArgumentValue fields S3 adds.
+Error InvalidArgumentError(const services::ErrorSpec& spec, std::string_view name, std::string_view value,
+                           std::initializer_list<std::string_view> args = {});
 
 // ---- tagging ----
 // Validates a TagSet (AWS limits: object 10 tags, bucket 50; key <= 128, value <= 256, unique keys).

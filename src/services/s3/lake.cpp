@@ -182,7 +182,7 @@ Result<std::string> S3Provider::GetObject(const std::string& bucket, const std::
     manifest = std::move((*latest)->manifest);
     size = (*latest)->size;
   }
-  if (size > max_bytes) return MakeS3Error(errors::kEntityTooLarge);
+  if (size > max_bytes) return MakeError(errors::kEntityTooLarge);
   std::string out;
   out.reserve(size);
   for (const auto& blob : manifest) {

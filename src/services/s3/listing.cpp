@@ -125,9 +125,7 @@ class VersionCursor final : public ListCursor<VersionRow> {
 Result<std::int64_t> MaxKeysParam(const json::object& p, const char* name, const char* arg_name) {
   auto v = Int(p, name).value_or(1000);
   if (v < 0) {
-    return InvalidArgumentError(
-        std::string("Argument ") + arg_name + " must be an integer between 0 and 2147483647", arg_name,
-        std::to_string(v));
+    return InvalidArgumentError(errors::kMaxArgumentOutOfRange, arg_name, std::to_string(v), {arg_name});
   }
   return std::min<std::int64_t>(v, 1000);
 }
@@ -163,7 +161,7 @@ Result<ListParams> CommonListParams(OperationInput& in, const char* max_name, co
   lp.delimiter = Str(p, "Delimiter").value_or("");
   if (auto enc = Str(p, "EncodingType")) {
     if (*enc != "url") {
-      return InvalidArgumentError("Invalid Encoding Method specified in Request", "encoding-type", *enc);
+      return InvalidArgumentError(errors::kInvalidEncodingType, "encoding-type", *enc);
     }
     lp.url = true;
   }
@@ -209,8 +207,7 @@ Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, Operation
   if (token) {
     auto decoded = Unbase64(*token);
     if (!decoded || !decoded->starts_with("v2:")) {
-      return InvalidArgumentError("The continuation token provided is incorrect", "continuation-token",
-                                  *token);
+      return InvalidArgumentError(errors::kInvalidContinuationToken, "continuation-token", *token);
     }
     marker = decoded->substr(3);
   }
@@ -261,8 +258,8 @@ Result<OperationOutput> ListObjectVersions(Env& env, const RequestContext&, Oper
   auto key_marker = Str(p, "KeyMarker").value_or("");
   auto version_marker = Str(p, "VersionIdMarker");
   if (version_marker && key_marker.empty()) {
-    return InvalidArgumentError("A version-id marker cannot be specified without a key marker.",
-                                "version-id-marker", *version_marker);
+    return InvalidArgumentError(errors::kVersionIdMarkerWithoutKeyMarker, "version-id-marker",
+                                *version_marker);
   }
   auto txn = env.Read();
   if (!txn) return std::move(txn).error();
@@ -273,7 +270,7 @@ Result<OperationOutput> ListObjectVersions(Env& env, const RequestContext&, Oper
     auto v = LoadVersion(**txn, lp->bucket, key_marker, *version_marker);
     if (!v) return std::move(v).error();
     if (!*v) {
-      return InvalidArgumentError("Invalid version id specified", "version-id-marker", *version_marker);
+      return InvalidArgumentError(errors::kInvalidVersionId, "version-id-marker", *version_marker);
     }
     seq_marker = (*v)->seq;
   }

@@ -61,8 +61,7 @@ Result<UploadRow> RequireUpload(Transaction& txn, const std::string& bucket, con
 Result<std::int64_t> PartNumberParam(const json::object& p) {
   auto n = Int(p, "PartNumber");
   if (!n || *n < 1 || *n > 10000) {
-    return InvalidArgumentError("Part number must be an integer between 1 and 10000, inclusive", "partNumber",
-                                Str(p, "PartNumber").value_or(""));
+    return InvalidArgumentError(errors::kPartNumberOutOfRange, "partNumber", n ? std::to_string(*n) : "");
   }
   return *n;
 }
@@ -102,17 +101,16 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
   const auto& p = P(in);
   auto bucket = Str(p, "Bucket").value_or("");
   auto key = Str(p, "Key").value_or("");
-  if (key.empty() || key.size() > 1024) return MakeS3Error(errors::kKeyTooLongError);
+  if (key.empty() || key.size() > 1024) return MakeError(errors::kKeyTooLongError);
   auto storage_class = Str(p, "StorageClass").value_or("STANDARD");
-  if (!ValidStorageClass(storage_class)) return MakeS3Error(errors::kInvalidStorageClass);
+  if (!ValidStorageClass(storage_class)) return MakeError(errors::kInvalidStorageClass);
   json::object attrs = AttrsFromRequest(p);
   std::string algorithm;
   if (auto a = Str(p, "ChecksumAlgorithm")) {
     for (auto& c : *a) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     auto known = ChecksumNames();
     if (std::find(known.begin(), known.end(), *a) == known.end()) {
-      return InvalidArgumentError("Checksum algorithm provided is unsupported.", "x-amz-checksum-algorithm",
-                                  *a);
+      return InvalidArgumentError(errors::kUnsupportedChecksumAlgorithm, "x-amz-checksum-algorithm", *a);
     }
     algorithm = *a;
   }
@@ -121,12 +119,10 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
     // CRC64NVME only exists as a full-object checksum; the others default to composite.
     if (checksum_type.empty()) checksum_type = algorithm == "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE";
     if (checksum_type != "COMPOSITE" && checksum_type != "FULL_OBJECT") {
-      return InvalidArgumentError("Value for x-amz-checksum-type header is invalid.", "x-amz-checksum-type",
-                                  checksum_type);
+      return InvalidArgumentError(errors::kInvalidChecksumType, "x-amz-checksum-type", checksum_type);
     }
     if (checksum_type == "FULL_OBJECT" && (algorithm == "SHA1" || algorithm == "SHA256")) {
-      return MakeS3Error(errors::kInvalidRequest, "The FULL_OBJECT checksum type cannot be used with the " +
-                                                      algorithm + " checksum algorithm.");
+      return MakeError(errors::kFullObjectChecksumUnsupported, {algorithm});
     }
     attrs["ChecksumAlgorithm"] = algorithm;
     attrs["ChecksumType"] = checksum_type;
@@ -232,22 +228,17 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
     char tail = 0;
     if (!r.starts_with("bytes=") ||
         std::sscanf(std::string(r.substr(6)).c_str(), "%llu-%llu%c", &a, &b, &tail) != 2 || b < a) {
-      return InvalidArgumentError(
-          "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are "
-          "the "
-          "zero-based offsets of the first and last bytes to copy",
-          "x-amz-copy-source-range", *range);
+      return InvalidArgumentError(errors::kMalformedCopySourceRange, "x-amz-copy-source-range", *range);
     }
     if (b >= src.size) {
-      return InvalidArgumentError(
-          "Range specified is not valid for source object of size: " + std::to_string(src.size),
-          "x-amz-copy-source-range", *range);
+      return InvalidArgumentError(errors::kCopySourceRangeOutOfBounds, "x-amz-copy-source-range", *range,
+                                  {std::to_string(src.size)});
     }
     first = a;
     length = b - a + 1;
     ranged = true;
   }
-  if (length > env.options.max_object_size) return MakeS3Error(errors::kEntityTooLarge);
+  if (length > env.options.max_object_size) return MakeError(errors::kEntityTooLarge);
   StoredBlob stored;
   const bool plain_md5_etag = src.etag.find('-') == std::string::npos;
   if (!ranged && src.manifest.size() == 1 && !src.manifest[0].is_inline() && plain_md5_etag) {
@@ -293,15 +284,15 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   auto upload_id = Str(p, "UploadId").value_or("");
   const auto* mpu = Obj(p, "MultipartUpload");
   const json::array* listed = mpu ? Arr(*mpu, "Parts") : nullptr;
-  if (!listed || listed->empty()) return MakeS3Error(errors::kMalformedXML);
+  if (!listed || listed->empty()) return MakeError(errors::kMalformedXML);
   std::vector<std::pair<std::int64_t, std::string>> wanted;
   for (const auto& e : *listed) {
-    if (!e.is_object()) return MakeS3Error(errors::kMalformedXML);
+    if (!e.is_object()) return MakeError(errors::kMalformedXML);
     auto n = Int(e.as_object(), "PartNumber");
     auto etag = Str(e.as_object(), "ETag");
-    if (!n || !etag) return MakeS3Error(errors::kMalformedXML);
+    if (!n || !etag) return MakeError(errors::kMalformedXML);
     if (!wanted.empty() && *n <= wanted.back().first)
-      return MakeS3Error(errors::kInvalidPartOrder).With("UploadId", upload_id);
+      return MakeError(errors::kInvalidPartOrder).With("UploadId", upload_id);
     wanted.emplace_back(*n, Unquote(*etag));
   }
 
@@ -336,7 +327,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   auto check = [&](const std::optional<VersionRow>& latest) -> Status {
     if (auto inm = Str(p, "IfNoneMatch")) {
       if (*inm == "*" && latest && !latest->delete_marker) {
-        return MakeS3Error(errors::kPreconditionFailed).With("Condition", "If-None-Match");
+        return MakeError(errors::kPreconditionFailed).With("Condition", "If-None-Match");
       }
     }
     return Status::Ok();
@@ -381,14 +372,14 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
           {upload_id, n});
       if (!part) return std::move(part).error();
       if (!*part || store::AsText((**part)[2]) != etag) {
-        return MakeS3Error(errors::kInvalidPart)
+        return MakeError(errors::kInvalidPart)
             .With("UploadId", upload_id)
             .With("PartNumber", std::to_string(n))
             .With("ETag", etag);
       }
       const auto size = static_cast<std::uint64_t>(store::AsInt((**part)[1]));
       if (i + 1 < wanted.size() && size < env.options.min_part_size) {
-        return MakeS3Error(errors::kEntityTooSmall)
+        return MakeError(errors::kEntityTooSmall)
             .With("ProposedSize", std::to_string(size))
             .With("MinSizeAllowed", std::to_string(env.options.min_part_size))
             .With("PartNumber", std::to_string(n))
@@ -447,7 +438,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
                                {upload_id, wanted[i].first});
       if (!part) return std::move(part).error();
       if (!*part || store::AsText((**part)[0]) != row.manifest[i].id) {
-        return MakeS3Error(errors::kInvalidPart).With("UploadId", upload_id);
+        return MakeError(errors::kInvalidPart).With("UploadId", upload_id);
       }
     }
     auto garbage = extra(txn);
@@ -512,8 +503,8 @@ Result<OperationOutput> ListParts(Env& env, const RequestContext&, OperationInpu
   auto upload_id = Str(p, "UploadId").value_or("");
   std::int64_t max = std::min<std::int64_t>(Int(p, "MaxParts").value_or(1000), 1000);
   if (max < 0)
-    return InvalidArgumentError("Argument max-parts must be an integer between 0 and 2147483647", "max-parts",
-                                std::to_string(max));
+    return InvalidArgumentError(errors::kMaxArgumentOutOfRange, "max-parts", std::to_string(max),
+                                {"max-parts"});
   std::int64_t marker = Int(p, "PartNumberMarker").value_or(0);
   auto txn = env.Read();
   if (!txn) return std::move(txn).error();
@@ -630,14 +621,13 @@ Result<OperationOutput> ListMultipartUploads(Env& env, const RequestContext&, Op
   auto upload_marker = Str(p, "UploadIdMarker").value_or("");
   bool url = false;
   if (auto enc = Str(p, "EncodingType")) {
-    if (*enc != "url")
-      return InvalidArgumentError("Invalid Encoding Method specified in Request", "encoding-type", *enc);
+    if (*enc != "url") return InvalidArgumentError(errors::kInvalidEncodingType, "encoding-type", *enc);
     url = true;
   }
   std::int64_t max = std::min<std::int64_t>(Int(p, "MaxUploads").value_or(1000), 1000);
   if (max < 0)
-    return InvalidArgumentError("Argument max-uploads must be an integer between 0 and 2147483647",
-                                "max-uploads", std::to_string(max));
+    return InvalidArgumentError(errors::kMaxArgumentOutOfRange, "max-uploads", std::to_string(max),
+                                {"max-uploads"});
   auto enc = [&](const std::string& s) { return url ? UrlEncodeKey(s) : s; };
   auto txn = env.Read();
   if (!txn) return std::move(txn).error();

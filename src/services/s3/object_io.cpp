@@ -64,7 +64,7 @@ Result<StoredBlob> CommitDigested(store::BlobWriter& writer, UploadDigest& diges
 Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
                              std::uint64_t max_size, std::uint64_t inline_max) {
   auto too_large = [&](std::uint64_t proposed) {
-    return MakeS3Error(errors::kEntityTooLarge)
+    return MakeError(errors::kEntityTooLarge)
         .With("ProposedSize", std::to_string(proposed))
         .With("MaxSizeAllowed", std::to_string(max_size));
   };
@@ -149,9 +149,9 @@ Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector
 Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored) {
   if (auto md5 = Str(params, "ContentMD5")) {
     auto raw = Unbase64(*md5);
-    if (!raw || raw->size() != 16) return MakeS3Error(errors::kInvalidDigest).With("Content-MD5", *md5);
+    if (!raw || raw->size() != 16) return MakeError(errors::kInvalidDigest).With("Content-MD5", *md5);
     if (*raw != stored.md5) {
-      return MakeS3Error(errors::kBadDigest)
+      return MakeError(errors::kBadDigest)
           .With("ExpectedDigest", Hex(*raw))
           .With("CalculatedDigest", Base64(stored.md5));
     }
@@ -165,15 +165,13 @@ Status VerifyDigests(const json::object& params, const http::BodyReader* body, c
     if (!given) continue;
     auto raw = Unbase64(*given);
     if (!raw || raw->size() != ChecksumRawSize(name)) {
-      return MakeS3Error(errors::kInvalidRequest,
-                         "Value for " + ChecksumHeader(name) + " header is invalid.");
+      return MakeError(errors::kInvalidChecksumValue, {ChecksumHeader(name)});
     }
     auto it = stored.checksums.find(name);
     if (it == stored.checksums.end())
       continue;  // announced nowhere we could see before reading: not computed
     if (it->second != Base64(*raw)) {
-      return MakeS3Error(errors::kBadDigest,
-                         "The " + name + " you specified did not match the calculated checksum.");
+      return MakeError(errors::kChecksumMismatch, {name});
     }
   }
   return Status::Ok();

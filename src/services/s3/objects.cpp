@@ -37,7 +37,7 @@ bool ValidVersionId(std::string_view v) {
 }
 
 Error InvalidVersionIdError(std::string_view v) {
-  return InvalidArgumentError("Invalid version id specified", "versionId", v);
+  return InvalidArgumentError(errors::kInvalidVersionId, "versionId", v);
 }
 
 Result<std::pair<std::string, std::string>> BucketAndKey(OperationInput& in) {
@@ -50,9 +50,9 @@ Result<std::pair<std::string, std::string>> BucketAndKey(OperationInput& in) {
 }  // namespace
 
 Status CheckObjectKey(const std::string& key) {
-  if (key.empty()) return InvalidArgumentError("The key must not be empty", "key", key);
+  if (key.empty()) return InvalidArgumentError(errors::kEmptyKey, "key", key);
   if (key.size() > kMaxKeyBytes) {
-    return MakeS3Error(errors::kKeyTooLongError)
+    return MakeError(errors::kKeyTooLongError)
         .With("MaxSizeAllowed", "1024")
         .With("Size", std::to_string(key.size()));
   }
@@ -89,14 +89,14 @@ Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
   if (!if_match) if_match = RawHeader(ctx, "If-Match");
   if (if_none_match) {
     if (*if_none_match != "*") {
-      return MakeS3Error(errors::kNotImplemented).With("Header", "If-None-Match");
+      return MakeError(errors::kNotImplemented).With("Header", "If-None-Match");
     }
-    if (exists) return MakeS3Error(errors::kPreconditionFailed).With("Condition", "If-None-Match");
+    if (exists) return MakeError(errors::kPreconditionFailed).With("Condition", "If-None-Match");
   }
   if (if_match) {
     if (!exists) return NoSuchKeyError(latest ? latest->key : "");
     if (*if_match != "*" && Unquote(*if_match) != latest->etag) {
-      return MakeS3Error(errors::kPreconditionFailed).With("Condition", "If-Match");
+      return MakeError(errors::kPreconditionFailed).With("Condition", "If-Match");
     }
   }
   return Status::Ok();
@@ -165,10 +165,10 @@ Result<VersionRow> ResolveObject(Transaction& txn, const std::string& bucket, co
     if (!ValidVersionId(*version_id)) return InvalidVersionIdError(*version_id);
     auto v = LoadVersion(txn, bucket, key, *version_id);
     if (!v) return std::move(v).error();
-    if (!*v) return MakeS3Error(errors::kNoSuchVersion).With("Key", key).With("VersionId", *version_id);
+    if (!*v) return MakeError(errors::kNoSuchVersion).With("Key", key).With("VersionId", *version_id);
     if ((*v)->delete_marker) {
       Error e =
-          MakeS3Error(errors::kMethodNotAllowed).With("Method", "GET").With("ResourceType", "DeleteMarker");
+          MakeError(errors::kMethodNotAllowed).With("Method", "GET").With("ResourceType", "DeleteMarker");
       e.headers = {{"x-amz-delete-marker", "true"},
                    {"x-amz-version-id", *version_id},
                    {"Last-Modified", HttpDate((*v)->last_modified_ms)},
@@ -248,11 +248,11 @@ struct Conditions {
 Status EvaluateConditions(const Conditions& c, const VersionRow& v, bool copy) {
   const std::int64_t modified_s = v.last_modified_ms / 1000;
   auto precondition = [&](const char* which) {
-    return MakeS3Error(errors::kPreconditionFailed).With("Condition", which);
+    return MakeError(errors::kPreconditionFailed).With("Condition", which);
   };
   auto not_modified = [&]() {
     if (copy) return precondition("x-amz-copy-source-If-None-Match");
-    Error e = MakeS3Error(errors::kNotModified);
+    Error e = MakeError(errors::kNotModified);
     e.headers = {{"ETag", Quote(v.etag)}, {"Last-Modified", HttpDate(v.last_modified_ms)}};
     return e;
   };
@@ -324,7 +324,7 @@ Result<std::optional<ByteRange>> ParseRange(const std::optional<std::string>& he
   auto first = number(h.substr(0, dash));
   auto last = number(h.substr(dash + 1));
   auto unsatisfiable = [&]() {
-    return MakeS3Error(errors::kInvalidRange)
+    return MakeError(errors::kInvalidRange)
         .With("RangeRequested", *header)
         .With("ActualObjectSize", std::to_string(size));
   };
@@ -349,12 +349,10 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
   auto range_header = Str(p, "Range");
   auto part_number = Int(p, "PartNumber");
   if (range_header && part_number) {
-    return MakeS3Error(errors::kInvalidRequest,
-                       "Cannot specify both Range header and partNumber query parameter");
+    return MakeError(errors::kRangeWithPartNumber);
   }
   if (part_number && (*part_number < 1 || *part_number > 10000)) {
-    return InvalidArgumentError("Part number must be an integer between 1 and 10000, inclusive", "partNumber",
-                                std::to_string(*part_number));
+    return InvalidArgumentError(errors::kPartNumberOutOfRange, "partNumber", std::to_string(*part_number));
   }
   Conditions cond{Str(p, "IfMatch"), Str(p, "IfNoneMatch"), Int(p, "IfModifiedSince"),
                   Int(p, "IfUnmodifiedSince")};
@@ -395,12 +393,12 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
       if (sizes.empty()) {
         // A non-multipart object is a single part.
         if (*part_number != 1)
-          return MakeS3Error(errors::kInvalidPartNumber)
+          return MakeError(errors::kInvalidPartNumber)
               .With("PartNumberRequested", std::to_string(*part_number))
               .With("ActualPartCount", "1");
       } else {
         if (static_cast<std::size_t>(*part_number) > sizes.size()) {
-          return MakeS3Error(errors::kInvalidPartNumber)
+          return MakeError(errors::kInvalidPartNumber)
               .With("PartNumberRequested", std::to_string(*part_number))
               .With("ActualPartCount", std::to_string(sizes.size()));
         }
@@ -541,7 +539,7 @@ Result<CopySource> ParseCopySource(std::string_view text) {
   if (!s.empty() && s.front() == '/') s.remove_prefix(1);
   auto slash = s.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == s.size()) {
-    return InvalidArgumentError("Invalid copy source object key", "x-amz-copy-source", text);
+    return InvalidArgumentError(errors::kInvalidCopySource, "x-amz-copy-source", text);
   }
   src.bucket = std::string(s.substr(0, slash));
   src.key = std::string(s.substr(slash + 1));
@@ -557,13 +555,9 @@ Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, co
     auto r = LoadVersion(txn, source.bucket, source.key, *source.version_id);
     if (!r) return std::move(r).error();
     if (!*r)
-      return MakeS3Error(errors::kNoSuchVersion)
-          .With("Key", source.key)
-          .With("VersionId", *source.version_id);
+      return MakeError(errors::kNoSuchVersion).With("Key", source.key).With("VersionId", *source.version_id);
     if ((*r)->delete_marker) {
-      return MakeS3Error(
-          errors::kInvalidRequest,
-          "The source of a copy request may not specifically refer to a delete marker by version id.");
+      return MakeError(errors::kCopySourceIsDeleteMarker);
     }
     v = std::move(**r);
   } else {
@@ -589,7 +583,7 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   auto& [bucket, key] = *bk;
   auto storage_class = Str(p, "StorageClass").value_or("STANDARD");
   if (!ValidStorageClass(storage_class))
-    return MakeS3Error(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
+    return MakeError(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
   json::array tags;
   if (auto t = Str(p, "Tagging")) {
     auto parsed = ParseTaggingHeader(*t);
@@ -683,7 +677,7 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
   const auto* del = Obj(P(in), "Delete");
   const json::array* objects = del ? Arr(*del, "Objects") : nullptr;
   // AWS: an empty list or more than 1000 keys is MalformedXML.
-  if (!objects || objects->empty() || objects->size() > 1000) return MakeS3Error(errors::kMalformedXML);
+  if (!objects || objects->empty() || objects->size() > 1000) return MakeError(errors::kMalformedXML);
   const bool quiet = Bool(*del, "Quiet");
   // One write transaction (one fsync) for the whole batch; per-key failures are validation errors that
   // touch nothing, so the batch stays consistent.
@@ -694,11 +688,11 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
   std::vector<std::string> garbage;
   json::array deleted, failed;
   for (const auto& o : *objects) {
-    if (!o.is_object()) return MakeS3Error(errors::kMalformedXML);
+    if (!o.is_object()) return MakeError(errors::kMalformedXML);
     auto key = Str(o.as_object(), "Key").value_or("");
     auto version_id = Str(o.as_object(), "VersionId");
     Result<DeleteOutcome> outcome = key.empty() || key.size() > kMaxKeyBytes
-                                        ? Result<DeleteOutcome>(MakeS3Error(errors::kKeyTooLongError))
+                                        ? Result<DeleteOutcome>(MakeError(errors::kKeyTooLongError))
                                         : DeleteOneInTxn(env, **txn, *b, key, version_id, garbage);
     if (!outcome && outcome.error().http_status >= 500) return std::move(outcome).error();
     if (!outcome) {
@@ -742,13 +736,13 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   auto directive = Str(p, "MetadataDirective").value_or("COPY");
   auto tagging_directive = Str(p, "TaggingDirective").value_or("COPY");
   if (directive != "COPY" && directive != "REPLACE") {
-    return InvalidArgumentError("Unknown metadata directive.", "MetadataDirective", directive);
+    return InvalidArgumentError(errors::kUnknownMetadataDirective, "MetadataDirective", directive);
   }
   if (tagging_directive != "COPY" && tagging_directive != "REPLACE") {
-    return InvalidArgumentError("Unknown tagging directive.", "TaggingDirective", tagging_directive);
+    return InvalidArgumentError(errors::kUnknownTaggingDirective, "TaggingDirective", tagging_directive);
   }
   auto storage_class = Str(p, "StorageClass");
-  if (storage_class && !ValidStorageClass(*storage_class)) return MakeS3Error(errors::kInvalidStorageClass);
+  if (storage_class && !ValidStorageClass(*storage_class)) return MakeError(errors::kInvalidStorageClass);
   VersionRow src;
   {
     auto txn = env.Read();
@@ -760,19 +754,12 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
     src = std::move(*loaded);
   }
   if (src.size > env.options.max_object_size) {
-    return MakeS3Error(
-        errors::kInvalidRequest,
-        "The specified copy source is larger than the maximum allowable size for a copy source: " +
-            std::to_string(env.options.max_object_size));
+    return MakeError(errors::kCopySourceTooLarge, {std::to_string(env.options.max_object_size)});
   }
   const bool self = source->bucket == bucket && source->key == key && (!source->version_id || src.is_latest);
   if (self && directive == "COPY" && !storage_class && !p.contains("WebsiteRedirectLocation") &&
       !p.contains("ServerSideEncryption") && !p.contains("SSEKMSKeyId") && !p.contains("ChecksumAlgorithm")) {
-    return MakeS3Error(
-        errors::kInvalidRequest,
-        "This copy request is illegal because it is trying to copy an object to itself without "
-        "changing the object's metadata, storage class, website redirect location or encryption "
-        "attributes.");
+    return MakeError(errors::kCopyToItself);
   }
   VersionRow row;
   row.bucket = bucket;
@@ -842,7 +829,7 @@ Result<OperationOutput> UpdateTags(Env& env, OperationInput& in, std::optional<j
 Result<OperationOutput> PutObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
   const auto* tagging = Obj(P(in), "Tagging");
   const json::array* set = tagging ? Arr(*tagging, "TagSet") : nullptr;
-  if (!set) return MakeS3Error(errors::kMalformedXML);
+  if (!set) return MakeError(errors::kMalformedXML);
   auto tags = ValidateTags(*set, 10);
   if (!tags) return std::move(tags).error();
   return UpdateTags(env, in, std::move(*tags));

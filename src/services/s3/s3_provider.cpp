@@ -101,7 +101,7 @@ Status CheckExpectedBucketOwner(Env& env, const json::object& params) {
   if (!txn) return std::move(txn).error();
   auto row = (*txn)->QueryOne("SELECT owner_account FROM s3_buckets WHERE name = ?", {*bucket});
   if (!row) return std::move(row).error();
-  if (*row && store::AsText((**row)[0]) != *expected) return MakeS3Error(errors::kAccessDenied);
+  if (*row && store::AsText((**row)[0]) != *expected) return MakeError(errors::kAccessDenied);
   return Status::Ok();
 }
 
@@ -199,7 +199,7 @@ Result<aws::OperationOutput> S3Provider::Dispatch(const aws::RequestContext& ctx
       return op.fn(env, ctx, input);
     }
   }
-  return MakeS3Error(errors::kNotImplemented);
+  return MakeError(errors::kNotImplemented);
 }
 
 }  // namespace cenote::s3

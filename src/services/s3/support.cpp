@@ -459,19 +459,20 @@ std::string PrefixSuccessor(std::string_view prefix) {
 // ---- errors ----
 
 Error NoSuchBucketError(std::string_view bucket) {
-  return MakeS3Error(errors::kNoSuchBucket).With("BucketName", std::string(bucket));
+  return MakeError(errors::kNoSuchBucket).With("BucketName", std::string(bucket));
 }
 
 Error NoSuchKeyError(std::string_view key) {
-  return MakeS3Error(errors::kNoSuchKey).With("Key", std::string(key));
+  return MakeError(errors::kNoSuchKey).With("Key", std::string(key));
 }
 
 Error NoSuchUploadError(std::string_view upload_id) {
-  return MakeS3Error(errors::kNoSuchUpload).With("UploadId", std::string(upload_id));
+  return MakeError(errors::kNoSuchUpload).With("UploadId", std::string(upload_id));
 }
 
-Error InvalidArgumentError(std::string message, std::string_view name, std::string_view value) {
-  return MakeS3Error(errors::kInvalidArgument, std::move(message))
+Error InvalidArgumentError(const services::ErrorSpec& spec, std::string_view name, std::string_view value,
+                           std::initializer_list<std::string_view> args) {
+  return MakeError(spec, args)
       .With("ArgumentName", std::string(name))
       .With("ArgumentValue", std::string(value));
 }
@@ -480,26 +481,24 @@ Error InvalidArgumentError(std::string message, std::string_view name, std::stri
 
 Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tags) {
   if (tag_set.size() > max_tags) {
-    return MakeS3Error(errors::kBadRequest, max_tags == 10 ? "Object tags cannot be greater than 10"
-                                                           : "Bucket tag count cannot be greater than 50");
+    return MakeError(max_tags == 10 ? errors::kTooManyObjectTags : errors::kTooManyBucketTags);
   }
   json::array out;
   std::vector<std::string> seen;
   for (const auto& t : tag_set) {
-    if (!t.is_object()) return MakeS3Error(errors::kMalformedXML);
+    if (!t.is_object()) return MakeError(errors::kMalformedXML);
     auto key = Str(t.as_object(), "Key");
     auto value = Str(t.as_object(), "Value");
-    if (!key) return MakeS3Error(errors::kMalformedXML);
+    if (!key) return MakeError(errors::kMalformedXML);
     if (!value) value = "";
     if (key->empty() || key->size() > 128) {
-      return MakeS3Error(errors::kInvalidTag, "The TagKey you have provided is too long, max 128");
+      return MakeError(errors::kTagKeyTooLong);
     }
     if (value->size() > 256) {
-      return MakeS3Error(errors::kInvalidTag, "The TagValue you have provided is too long, max 256");
+      return MakeError(errors::kTagValueTooLong);
     }
     for (const auto& s : seen) {
-      if (s == *key)
-        return MakeS3Error(errors::kInvalidTag, "Cannot provide multiple Tags with the same key");
+      if (s == *key) return MakeError(errors::kDuplicateTagKey);
     }
     seen.push_back(*key);
     json::object o;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -1313,14 +1314,20 @@ TEST_F(S3Test, CrashBetweenBlobCommitAndMetadataCommit) {
   EXPECT_EQ(BlobCount(), 1u);         // ...and its blob was removed
 }
 
-TEST(S3ErrorTable, CodesAreUniqueAndStatusesSane) {
-  std::set<std::string> codes;
+TEST(S3ErrorTable, WordingsAreUniqueAndEachCodeHasOneStatus) {
+  std::set<std::pair<std::string, std::string>> wordings;
+  std::map<std::string, int> status_of;
   for (const auto& e : ErrorTable()) {
-    EXPECT_TRUE(codes.insert(e.code).second) << e.code;
+    EXPECT_TRUE(wordings.emplace(e.code, e.message).second) << e.code << ": " << e.message;
+    auto [it, fresh] = status_of.emplace(e.code, e.http_status);
+    EXPECT_EQ(it->second, e.http_status) << e.code;
     EXPECT_GE(e.http_status, 300);
     EXPECT_LT(e.http_status, 600);
   }
-  EXPECT_EQ(MakeS3Error(errors::kNoSuchKey).message, "The specified key does not exist.");
+  EXPECT_EQ(MakeError(errors::kNoSuchKey).message, "The specified key does not exist.");
+  EXPECT_EQ(MakeError(errors::kIllegalLocationConstraint, {"eu-west-2"}).message,
+            "The eu-west-2 location constraint is incompatible for the region specific endpoint this request "
+            "was sent to.");
 }
 
 // ---------------------------------------------------------------- LakeAccess (in-process)
