@@ -1,6 +1,4 @@
 // Bucket operations: create/head/list/delete, location, tagging, policy, versioning.
-#include <cctype>
-
 #include "services/s3/internal.hpp"
 
 namespace cenote::s3 {
@@ -12,15 +10,10 @@ const json::object& P(OperationInput& in) { return in.params.as_object(); }
 // AWS general-purpose bucket naming rules.
 bool ValidBucketName(std::string_view name) {
   if (name.size() < 3 || name.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || IsAsciiDigit(c); };
   for (char c : name) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '.' || c == '-')) {
-      return false;
-    }
+    if (!alnum(c) && c != '.' && c != '-') return false;
   }
-  auto alnum = [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
-  };
   if (!alnum(name.front()) || !alnum(name.back())) return false;
   if (name.find("..") != std::string_view::npos) return false;
   if (name.find(".-") != std::string_view::npos || name.find("-.") != std::string_view::npos) return false;
@@ -35,14 +28,14 @@ bool ValidBucketName(std::string_view name) {
   for (char c : name) {
     if (c == '.')
       ++dots;
-    else if (!std::isdigit(static_cast<unsigned char>(c)))
+    else if (!IsAsciiDigit(c))
       digits_and_dots = false;
   }
   return !(digits_and_dots && dots == 3);
 }
 
 Result<std::string> BucketParam(OperationInput& in) {
-  auto b = Str(P(in), "Bucket");
+  auto b = GetString(P(in), "Bucket");
   if (!b || b->empty()) return MakeError(errors::kInvalidBucketName).With("BucketName", b.value_or(""));
   return *b;
 }
@@ -74,11 +67,12 @@ Result<BucketRow> ReadBucket(Env& env, const std::string& bucket) {
 }  // namespace
 
 Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, OperationInput& in) {
-  auto bucket = Str(P(in), "Bucket").value_or("");
+  auto bucket = GetString(P(in), "Bucket").value_or("");
   if (!ValidBucketName(bucket)) return MakeError(errors::kInvalidBucketName).With("BucketName", bucket);
   const std::string endpoint_region = ctx.region.empty() ? env.options.default_region : ctx.region;
   std::optional<std::string> constraint;
-  if (const auto* cfg = Obj(P(in), "CreateBucketConfiguration")) constraint = Str(*cfg, "LocationConstraint");
+  if (const auto* cfg = services::GetObject(P(in), "CreateBucketConfiguration"))
+    constraint = GetString(*cfg, "LocationConstraint");
   if (constraint && constraint->empty()) constraint.reset();
   std::string region = endpoint_region;
   if (constraint) {
@@ -129,20 +123,20 @@ Result<OperationOutput> HeadBucket(Env& env, const RequestContext&, OperationInp
 
 Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = P(in);
-  std::int64_t max = Int(p, "MaxBuckets").value_or(10000);
+  std::int64_t max = GetInt(p, "MaxBuckets").value_or(10000);
   if (max < 1 || max > 10000) {
     return InvalidArgumentError(errors::kMaxBucketsOutOfRange, "max-buckets", std::to_string(max));
   }
-  auto prefix = Str(p, "Prefix").value_or("");
+  auto prefix = GetString(p, "Prefix").value_or("");
   std::string after;
-  if (auto token = Str(p, "ContinuationToken")) {
-    auto decoded = Unbase64(*token);
+  if (auto token = GetString(p, "ContinuationToken")) {
+    auto decoded = Base64Decode(*token);
     if (!decoded) {
       return InvalidArgumentError(errors::kInvalidContinuationToken, "continuation-token", *token);
     }
     after = *decoded;
   }
-  auto region_filter = Str(p, "BucketRegion");
+  auto region_filter = GetString(p, "BucketRegion");
   auto txn = env.Read();
   if (!txn) return std::move(txn).error();
   std::string sql =
@@ -171,7 +165,7 @@ Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, Operati
     buckets.push_back(std::move(b));
   }
   if (rows->size() > static_cast<std::size_t>(max)) {
-    r["ContinuationToken"] = Base64(store::AsText((*rows)[max - 1][0]));
+    r["ContinuationToken"] = Base64Encode(store::AsText((*rows)[max - 1][0]));
   }
   r["Buckets"] = std::move(buckets);
   r["Owner"] = OwnerOf(ctx);
@@ -219,8 +213,8 @@ Result<OperationOutput> GetBucketLocation(Env& env, const RequestContext&, Opera
 Result<OperationOutput> PutBucketTagging(Env& env, const RequestContext&, OperationInput& in) {
   auto bucket = BucketParam(in);
   if (!bucket) return std::move(bucket).error();
-  const auto* tagging = Obj(P(in), "Tagging");
-  const json::array* set = tagging ? Arr(*tagging, "TagSet") : nullptr;
+  const auto* tagging = services::GetObject(P(in), "Tagging");
+  const json::array* set = tagging ? GetArray(*tagging, "TagSet") : nullptr;
   if (!set) return MakeError(errors::kMalformedXML);
   auto tags = ValidateTags(*set, 50);
   if (!tags) return std::move(tags).error();
@@ -253,7 +247,7 @@ Result<OperationOutput> DeleteBucketTagging(Env& env, const RequestContext&, Ope
 Result<OperationOutput> PutBucketPolicy(Env& env, const RequestContext&, OperationInput& in) {
   auto bucket = BucketParam(in);
   if (!bucket) return std::move(bucket).error();
-  auto policy = Str(P(in), "Policy").value_or("");
+  auto policy = GetString(P(in), "Policy").value_or("");
   // Stored as given (clients compare the text they read back); it must be a JSON object.
   std::size_t first = policy.find_first_not_of(" \t\r\n");
   boost::system::error_code ec;
@@ -288,8 +282,8 @@ Result<OperationOutput> DeleteBucketPolicy(Env& env, const RequestContext&, Oper
 Result<OperationOutput> PutBucketVersioning(Env& env, const RequestContext&, OperationInput& in) {
   auto bucket = BucketParam(in);
   if (!bucket) return std::move(bucket).error();
-  const auto* cfg = Obj(P(in), "VersioningConfiguration");
-  auto status = cfg ? Str(*cfg, "Status") : std::nullopt;
+  const auto* cfg = services::GetObject(P(in), "VersioningConfiguration");
+  auto status = cfg ? GetString(*cfg, "Status") : std::nullopt;
   if (!status || (*status != "Enabled" && *status != "Suspended")) return MakeError(errors::kMalformedXML);
   return UpdateBucketColumn(env, *bucket, "versioning", *status);
 }

@@ -13,7 +13,10 @@
 #include <vector>
 
 #include "aws/provider.hpp"
+#include "common/encoding.hpp"
 #include "common/result.hpp"
+#include "common/strings.hpp"
+#include "services/common/params.hpp"
 #include "services/s3/errors.hpp"
 #include "services/s3/s3_provider.hpp"
 #include "store/blob_store.hpp"
@@ -26,6 +29,12 @@ using aws::OperationInput;
 using aws::OperationOutput;
 using aws::RequestContext;
 using store::Transaction;
+// Input documents are read with the shared readers (a member has its model type or reads as absent);
+// structures with services::GetObject, which this namespace's GetObject operation would otherwise hide.
+using services::GetArray;
+using services::GetBool;
+using services::GetInt;
+using services::GetString;
 
 class ReadCache;
 
@@ -125,11 +134,6 @@ std::string ManifestToJson(const std::vector<BlobRef>& manifest);
 std::vector<BlobRef> ManifestFromJson(std::string_view text);
 
 // ---- parameters ----
-std::optional<std::string> Str(const json::object& params, std::string_view name);
-std::optional<std::int64_t> Int(const json::object& params, std::string_view name);
-bool Bool(const json::object& params, std::string_view name);
-const json::object* Obj(const json::object& params, std::string_view name);
-const json::array* Arr(const json::object& params, std::string_view name);
 // A request header not covered by the model (e.g. If-Match on PutObject in older models).
 std::optional<std::string> RawHeader(const RequestContext& ctx, std::string_view name);
 
@@ -138,12 +142,8 @@ std::int64_t NowMs();
 std::string Quote(std::string_view etag);    // "\"etag\""
 std::string Unquote(std::string_view etag);  // strips surrounding quotes if any
 std::string HttpDate(std::int64_t ms);       // IMF-fixdate
-std::string UrlDecode(std::string_view text, bool plus_as_space);
 // S3's EncodingType=url: everything but unreserved characters and '/' percent-encoded, space as '+'.
 std::string UrlEncodeKey(std::string_view text);
-std::string Base64(std::string_view raw);
-std::optional<std::string> Unbase64(std::string_view text);
-std::string Hex(std::string_view raw);
 std::string RandomHex(std::size_t bytes);
 json::object OwnerOf(const RequestContext& ctx);
 json::object OwnerDoc(std::string_view id, std::string_view name);

@@ -265,7 +265,7 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
     auto one = StageBody(env, body.get(), {}, options_.max_object_size, options_.inline_max_bytes);
     if (!one) return std::move(one).error();
     row.size = one->size;
-    row.etag = Hex(one->md5);
+    row.etag = HexEncode(one->md5);
     if (one->inline_bytes) {
       row.manifest = {BlobRef::Inline(std::move(*one->inline_bytes))};
     } else {

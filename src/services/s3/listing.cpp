@@ -123,7 +123,7 @@ class VersionCursor final : public ListCursor<VersionRow> {
 };
 
 Result<std::int64_t> MaxKeysParam(const json::object& p, const char* name, const char* arg_name) {
-  auto v = Int(p, name).value_or(1000);
+  auto v = GetInt(p, name).value_or(1000);
   if (v < 0) {
     return InvalidArgumentError(errors::kMaxArgumentOutOfRange, arg_name, std::to_string(v), {arg_name});
   }
@@ -138,11 +138,11 @@ json::object ContentEntry(const VersionRow& v, bool url, bool owner) {
   o["Size"] = static_cast<std::int64_t>(v.size);
   o["StorageClass"] = v.storage_class;
   if (owner) o["Owner"] = OwnerDoc(v.owner_id, v.owner_name);
-  if (const auto* sums = Obj(v.attrs, "Checksums")) {
+  if (const auto* sums = services::GetObject(v.attrs, "Checksums")) {
     json::array algs;
     for (const auto& [name, value] : *sums) algs.emplace_back(name);
     o["ChecksumAlgorithm"] = std::move(algs);
-    if (auto t = Str(v.attrs, "ChecksumType")) o["ChecksumType"] = *t;
+    if (auto t = GetString(v.attrs, "ChecksumType")) o["ChecksumType"] = *t;
   }
   return o;
 }
@@ -156,10 +156,10 @@ struct ListParams {
 Result<ListParams> CommonListParams(OperationInput& in, const char* max_name, const char* max_arg) {
   const auto& p = P(in);
   ListParams lp;
-  lp.bucket = Str(p, "Bucket").value_or("");
-  lp.prefix = Str(p, "Prefix").value_or("");
-  lp.delimiter = Str(p, "Delimiter").value_or("");
-  if (auto enc = Str(p, "EncodingType")) {
+  lp.bucket = GetString(p, "Bucket").value_or("");
+  lp.prefix = GetString(p, "Prefix").value_or("");
+  lp.delimiter = GetString(p, "Delimiter").value_or("");
+  if (auto enc = GetString(p, "EncodingType")) {
     if (*enc != "url") {
       return InvalidArgumentError(errors::kInvalidEncodingType, "encoding-type", *enc);
     }
@@ -201,11 +201,11 @@ Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, Operation
   const auto& p = P(in);
   auto lp = CommonListParams(in, "MaxKeys", "max-keys");
   if (!lp) return std::move(lp).error();
-  auto start_after = Str(p, "StartAfter").value_or("");
-  auto token = Str(p, "ContinuationToken");
+  auto start_after = GetString(p, "StartAfter").value_or("");
+  auto token = GetString(p, "ContinuationToken");
   std::string marker = start_after;
   if (token) {
-    auto decoded = Unbase64(*token);
+    auto decoded = Base64Decode(*token);
     if (!decoded || !decoded->starts_with("v2:")) {
       return InvalidArgumentError(errors::kInvalidContinuationToken, "continuation-token", *token);
     }
@@ -216,7 +216,7 @@ Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, Operation
   OperationOutput out;
   auto& r = out.result.as_object();
   PutCommon(r, *lp, page->prefixes);
-  const bool fetch_owner = Bool(p, "FetchOwner");
+  const bool fetch_owner = GetBool(p, "FetchOwner").value_or(false);
   json::array contents;
   for (const auto& v : page->items) contents.push_back(ContentEntry(v, lp->url, fetch_owner));
   if (!contents.empty()) r["Contents"] = std::move(contents);
@@ -225,7 +225,7 @@ Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, Operation
   r["IsTruncated"] = page->truncated;
   if (token) r["ContinuationToken"] = *token;
   if (p.contains("StartAfter")) r["StartAfter"] = lp->url ? UrlEncodeKey(start_after) : start_after;
-  if (page->truncated) r["NextContinuationToken"] = Base64("v2:" + page->last);
+  if (page->truncated) r["NextContinuationToken"] = Base64Encode("v2:" + page->last);
   return out;
 }
 
@@ -233,7 +233,7 @@ Result<OperationOutput> ListObjects(Env& env, const RequestContext&, OperationIn
   const auto& p = P(in);
   auto lp = CommonListParams(in, "MaxKeys", "max-keys");
   if (!lp) return std::move(lp).error();
-  auto marker = Str(p, "Marker").value_or("");
+  auto marker = GetString(p, "Marker").value_or("");
   auto page = ListLatest(env, *lp, marker);
   if (!page) return std::move(page).error();
   OperationOutput out;
@@ -255,8 +255,8 @@ Result<OperationOutput> ListObjectVersions(Env& env, const RequestContext&, Oper
   const auto& p = P(in);
   auto lp = CommonListParams(in, "MaxKeys", "max-keys");
   if (!lp) return std::move(lp).error();
-  auto key_marker = Str(p, "KeyMarker").value_or("");
-  auto version_marker = Str(p, "VersionIdMarker");
+  auto key_marker = GetString(p, "KeyMarker").value_or("");
+  auto version_marker = GetString(p, "VersionIdMarker");
   if (version_marker && key_marker.empty()) {
     return InvalidArgumentError(errors::kVersionIdMarkerWithoutKeyMarker, "version-id-marker",
                                 *version_marker);

@@ -59,14 +59,16 @@ Result<UploadRow> RequireUpload(Transaction& txn, const std::string& bucket, con
 }
 
 Result<std::int64_t> PartNumberParam(const json::object& p) {
-  auto n = Int(p, "PartNumber");
+  auto n = GetInt(p, "PartNumber");
   if (!n || *n < 1 || *n > 10000) {
     return InvalidArgumentError(errors::kPartNumberOutOfRange, "partNumber", n ? std::to_string(*n) : "");
   }
   return *n;
 }
 
-std::string UploadAlgorithm(const UploadRow& u) { return Str(u.attrs, "ChecksumAlgorithm").value_or(""); }
+std::string UploadAlgorithm(const UploadRow& u) {
+  return GetString(u.attrs, "ChecksumAlgorithm").value_or("");
+}
 
 // Records a committed part blob, replacing an earlier upload of the same part number. Returns the
 // replaced blob id ("" if none). Fails with NoSuchUpload if the upload was completed or aborted meanwhile.
@@ -99,22 +101,22 @@ Result<std::string> RecordPart(Env& env, const std::string& bucket, const std::s
 
 Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
   if (key.empty() || key.size() > 1024) return MakeError(errors::kKeyTooLongError);
-  auto storage_class = Str(p, "StorageClass").value_or("STANDARD");
+  auto storage_class = GetString(p, "StorageClass").value_or("STANDARD");
   if (!ValidStorageClass(storage_class)) return MakeError(errors::kInvalidStorageClass);
   json::object attrs = AttrsFromRequest(p);
   std::string algorithm;
-  if (auto a = Str(p, "ChecksumAlgorithm")) {
-    for (auto& c : *a) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (auto a = GetString(p, "ChecksumAlgorithm")) {
+    *a = AsciiUpper(*a);
     auto known = ChecksumNames();
     if (std::find(known.begin(), known.end(), *a) == known.end()) {
       return InvalidArgumentError(errors::kUnsupportedChecksumAlgorithm, "x-amz-checksum-algorithm", *a);
     }
     algorithm = *a;
   }
-  std::string checksum_type = Str(p, "ChecksumType").value_or("");
+  std::string checksum_type = GetString(p, "ChecksumType").value_or("");
   if (!algorithm.empty()) {
     // CRC64NVME only exists as a full-object checksum; the others default to composite.
     if (checksum_type.empty()) checksum_type = algorithm == "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE";
@@ -128,7 +130,7 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
     attrs["ChecksumType"] = checksum_type;
   }
   json::array tags;
-  if (auto t = Str(p, "Tagging")) {
+  if (auto t = GetString(p, "Tagging")) {
     auto parsed = ParseTaggingHeader(*t);
     if (!parsed) return std::move(parsed).error();
     tags = std::move(*parsed);
@@ -165,9 +167,9 @@ Result<OperationOutput> UploadPart(Env& env, const RequestContext& ctx, Operatio
   // Write path: stream body -> part blob (MD5 + checksums) -> Commit (fsync, rename, fsync dir) -> one
   // metadata transaction (upsert the part row) -> delete the replaced part's blob -> acknowledge.
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
   auto part_number = PartNumberParam(p);
   if (!part_number) return std::move(part_number).error();
   UploadRow upload;
@@ -185,7 +187,7 @@ Result<OperationOutput> UploadPart(Env& env, const RequestContext& ctx, Operatio
     env.DeleteBlobs({stored->id});
     return std::move(s).error();
   }
-  const std::string etag = Hex(stored->md5);
+  const std::string etag = HexEncode(stored->md5);
   auto replaced = RecordPart(env, bucket, key, upload_id, *part_number, *stored, etag, NowMs());
   if (!replaced) {
     env.DeleteBlobs({stored->id});
@@ -203,12 +205,12 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   // Write path: clone (whole single-blob source) or copy the range with 1 MiB buffers into a new part
   // blob -> Commit -> one metadata transaction (upsert the part row) -> delete the replaced blob.
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
   auto part_number = PartNumberParam(p);
   if (!part_number) return std::move(part_number).error();
-  auto source = ParseCopySource(Str(p, "CopySource").value_or(""));
+  auto source = ParseCopySource(GetString(p, "CopySource").value_or(""));
   if (!source) return std::move(source).error();
   VersionRow src;
   {
@@ -222,7 +224,7 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   }
   std::uint64_t first = 0, length = src.size;
   bool ranged = false;
-  if (auto range = Str(p, "CopySourceRange")) {
+  if (auto range = GetString(p, "CopySourceRange")) {
     std::string_view r = *range;
     unsigned long long a = 0, b = 0;
     char tail = 0;
@@ -256,7 +258,7 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
     if (!copied) return std::move(copied).error();
     stored = std::move(*copied);
   }
-  const std::string etag = Hex(stored.md5);
+  const std::string etag = HexEncode(stored.md5);
   const std::int64_t now = NowMs();
   auto replaced = RecordPart(env, bucket, key, upload_id, *part_number, stored, etag, now);
   if (!replaced) {
@@ -279,17 +281,17 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   // parts' blobs (no byte copy), delete the upload and its part rows, remember the completion for retries.
   // After the commit: delete superseded blobs and the blobs of uploaded-but-unlisted parts.
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
-  const auto* mpu = Obj(p, "MultipartUpload");
-  const json::array* listed = mpu ? Arr(*mpu, "Parts") : nullptr;
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
+  const auto* mpu = services::GetObject(p, "MultipartUpload");
+  const json::array* listed = mpu ? GetArray(*mpu, "Parts") : nullptr;
   if (!listed || listed->empty()) return MakeError(errors::kMalformedXML);
   std::vector<std::pair<std::int64_t, std::string>> wanted;
   for (const auto& e : *listed) {
     if (!e.is_object()) return MakeError(errors::kMalformedXML);
-    auto n = Int(e.as_object(), "PartNumber");
-    auto etag = Str(e.as_object(), "ETag");
+    auto n = GetInt(e.as_object(), "PartNumber");
+    auto etag = GetString(e.as_object(), "ETag");
     if (!n || !etag) return MakeError(errors::kMalformedXML);
     if (!wanted.empty() && *n <= wanted.back().first)
       return MakeError(errors::kInvalidPartOrder).With("UploadId", upload_id);
@@ -325,7 +327,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   row.owner_name = ctx.principal.display_name;
   row.last_modified_ms = NowMs();
   auto check = [&](const std::optional<VersionRow>& latest) -> Status {
-    if (auto inm = Str(p, "IfNoneMatch")) {
+    if (auto inm = GetString(p, "IfNoneMatch")) {
       if (*inm == "*" && latest && !latest->delete_marker) {
         return MakeError(errors::kPreconditionFailed).With("Condition", "If-None-Match");
       }
@@ -359,7 +361,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
     if (!u) return std::move(u).error();
     upload = std::move(*u);
     const std::string algorithm = UploadAlgorithm(upload);
-    const std::string checksum_type = Str(upload.attrs, "ChecksumType").value_or("");
+    const std::string checksum_type = GetString(upload.attrs, "ChecksumType").value_or("");
     std::string md5s;
     std::string composite;
     std::optional<std::string> full_crc;
@@ -393,7 +395,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
         boost::system::error_code ec;
         auto sums = json::parse(store::AsText((**part)[3]), ec);
         std::optional<std::string> b64 =
-            !ec && sums.is_object() ? Str(sums.as_object(), algorithm) : std::optional<std::string>();
+            !ec && sums.is_object() ? GetString(sums.as_object(), algorithm) : std::optional<std::string>();
         auto raw = b64 ? Base64Decode(*b64) : std::nullopt;
         if (!raw) {
           have_checksums = false;
@@ -407,7 +409,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
         }
       }
     }
-    row.etag = Hex(DigestOf("MD5", md5s)) + "-" + std::to_string(wanted.size());
+    row.etag = HexEncode(DigestOf("MD5", md5s)) + "-" + std::to_string(wanted.size());
     row.attrs = upload.attrs;
     row.attrs.erase("ChecksumAlgorithm");
     row.attrs.erase("ChecksumType");
@@ -472,9 +474,9 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
 
 Result<OperationOutput> AbortMultipartUpload(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
   std::vector<std::string> garbage;
   {
     auto txn = env.Write();
@@ -498,14 +500,14 @@ Result<OperationOutput> AbortMultipartUpload(Env& env, const RequestContext&, Op
 
 Result<OperationOutput> ListParts(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
-  std::int64_t max = std::min<std::int64_t>(Int(p, "MaxParts").value_or(1000), 1000);
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
+  std::int64_t max = std::min<std::int64_t>(GetInt(p, "MaxParts").value_or(1000), 1000);
   if (max < 0)
     return InvalidArgumentError(errors::kMaxArgumentOutOfRange, "max-parts", std::to_string(max),
                                 {"max-parts"});
-  std::int64_t marker = Int(p, "PartNumberMarker").value_or(0);
+  std::int64_t marker = GetInt(p, "PartNumberMarker").value_or(0);
   auto txn = env.Read();
   if (!txn) return std::move(txn).error();
   auto u = RequireUpload(**txn, bucket, key, upload_id);
@@ -544,8 +546,8 @@ Result<OperationOutput> ListParts(Env& env, const RequestContext&, OperationInpu
   r["Initiator"] = OwnerDoc(u->owner_id, u->owner_name);
   r["Owner"] = OwnerDoc(u->owner_id, u->owner_name);
   r["StorageClass"] = u->storage_class;
-  if (auto a = Str(u->attrs, "ChecksumAlgorithm")) r["ChecksumAlgorithm"] = *a;
-  if (auto t = Str(u->attrs, "ChecksumType")) r["ChecksumType"] = *t;
+  if (auto a = GetString(u->attrs, "ChecksumAlgorithm")) r["ChecksumAlgorithm"] = *a;
+  if (auto t = GetString(u->attrs, "ChecksumType")) r["ChecksumType"] = *t;
   return out;
 }
 
@@ -614,17 +616,17 @@ class UploadCursor final : public ListCursor<UploadRow> {
 
 Result<OperationOutput> ListMultipartUploads(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto prefix = Str(p, "Prefix").value_or("");
-  auto delimiter = Str(p, "Delimiter").value_or("");
-  auto key_marker = Str(p, "KeyMarker").value_or("");
-  auto upload_marker = Str(p, "UploadIdMarker").value_or("");
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto prefix = GetString(p, "Prefix").value_or("");
+  auto delimiter = GetString(p, "Delimiter").value_or("");
+  auto key_marker = GetString(p, "KeyMarker").value_or("");
+  auto upload_marker = GetString(p, "UploadIdMarker").value_or("");
   bool url = false;
-  if (auto enc = Str(p, "EncodingType")) {
+  if (auto enc = GetString(p, "EncodingType")) {
     if (*enc != "url") return InvalidArgumentError(errors::kInvalidEncodingType, "encoding-type", *enc);
     url = true;
   }
-  std::int64_t max = std::min<std::int64_t>(Int(p, "MaxUploads").value_or(1000), 1000);
+  std::int64_t max = std::min<std::int64_t>(GetInt(p, "MaxUploads").value_or(1000), 1000);
   if (max < 0)
     return InvalidArgumentError(errors::kMaxArgumentOutOfRange, "max-uploads", std::to_string(max),
                                 {"max-uploads"});
@@ -657,8 +659,8 @@ Result<OperationOutput> ListMultipartUploads(Env& env, const RequestContext&, Op
     o["StorageClass"] = u.storage_class;
     o["Owner"] = OwnerDoc(u.owner_id, u.owner_name);
     o["Initiator"] = OwnerDoc(u.owner_id, u.owner_name);
-    if (auto a = Str(u.attrs, "ChecksumAlgorithm")) o["ChecksumAlgorithm"] = *a;
-    if (auto t = Str(u.attrs, "ChecksumType")) o["ChecksumType"] = *t;
+    if (auto a = GetString(u.attrs, "ChecksumAlgorithm")) o["ChecksumAlgorithm"] = *a;
+    if (auto t = GetString(u.attrs, "ChecksumType")) o["ChecksumType"] = *t;
     uploads.push_back(std::move(o));
   }
   if (page->truncated) {

@@ -9,12 +9,6 @@ namespace cenote::s3 {
 
 namespace {
 constexpr std::size_t kBufferSize = 1 << 20;
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 }  // namespace
 
 std::vector<std::string> RequestedChecksums(const RequestContext& ctx, const json::object& params,
@@ -26,18 +20,15 @@ std::vector<std::string> RequestedChecksums(const RequestContext& ctx, const jso
     }
   };
   if (!upload_algorithm.empty()) add(upload_algorithm);
-  if (auto a = Str(params, "ChecksumAlgorithm")) add(Upper(*a));
+  if (auto a = GetString(params, "ChecksumAlgorithm")) add(AsciiUpper(*a));
   for (const auto& name : ChecksumNames()) {
     if (params.contains("Checksum" + name)) add(name);
   }
+  // x-amz-trailer: a comma-separated list of the trailing headers an aws-chunked body ends with.
   if (auto trailer = RawHeader(ctx, "x-amz-trailer")) {
-    std::string t = Upper(*trailer);
-    for (const auto& name : ChecksumNames()) {
-      if (t.find(Upper(ChecksumHeader(name))) != std::string::npos) {
-        // "X-AMZ-CHECKSUM-CRC32" is a substring of "X-AMZ-CHECKSUM-CRC32C": require a boundary.
-        auto pos = t.find(Upper(ChecksumHeader(name)));
-        auto end = pos + ChecksumHeader(name).size();
-        if (end == t.size() || t[end] == ',' || t[end] == ' ') add(name);
+    for (std::string_view announced : SplitString(*trailer, ',')) {
+      for (const auto& name : ChecksumNames()) {
+        if (EqualsIgnoreAsciiCase(TrimAsciiSpace(announced), ChecksumHeader(name))) add(name);
       }
     }
   }
@@ -147,30 +138,30 @@ Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector
 }
 
 Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored) {
-  if (auto md5 = Str(params, "ContentMD5")) {
-    auto raw = Unbase64(*md5);
+  if (auto md5 = GetString(params, "ContentMD5")) {
+    auto raw = Base64Decode(*md5);
     if (!raw || raw->size() != 16) return MakeError(errors::kInvalidDigest).With("Content-MD5", *md5);
     if (*raw != stored.md5) {
       return MakeError(errors::kBadDigest)
-          .With("ExpectedDigest", Hex(*raw))
-          .With("CalculatedDigest", Base64(stored.md5));
+          .With("ExpectedDigest", HexEncode(*raw))
+          .With("CalculatedDigest", Base64Encode(stored.md5));
     }
   }
   const http::Headers* trailers = body ? body->Trailers() : nullptr;
   for (const auto& name : ChecksumNames()) {
-    std::optional<std::string> given = Str(params, "Checksum" + name);
+    std::optional<std::string> given = GetString(params, "Checksum" + name);
     if (!given && trailers) {
       if (auto t = trailers->Get(ChecksumHeader(name))) given = std::string(*t);
     }
     if (!given) continue;
-    auto raw = Unbase64(*given);
+    auto raw = Base64Decode(*given);
     if (!raw || raw->size() != ChecksumRawSize(name)) {
       return MakeError(errors::kInvalidChecksumValue, {ChecksumHeader(name)});
     }
     auto it = stored.checksums.find(name);
     if (it == stored.checksums.end())
       continue;  // announced nowhere we could see before reading: not computed
-    if (it->second != Base64(*raw)) {
+    if (it->second != Base64Encode(*raw)) {
       return MakeError(errors::kChecksumMismatch, {name});
     }
   }

@@ -41,8 +41,8 @@ Error InvalidVersionIdError(std::string_view v) {
 }
 
 Result<std::pair<std::string, std::string>> BucketAndKey(OperationInput& in) {
-  auto bucket = Str(P(in), "Bucket").value_or("");
-  auto key = Str(P(in), "Key").value_or("");
+  auto bucket = GetString(P(in), "Bucket").value_or("");
+  auto key = GetString(P(in), "Key").value_or("");
   CENOTE_RETURN_IF_ERROR(CheckObjectKey(key));
   return std::make_pair(std::move(bucket), std::move(key));
 }
@@ -61,20 +61,20 @@ Status CheckObjectKey(const std::string& key) {
 
 json::object AttrsFromRequest(const json::object& p) {
   json::object a;
-  a["ContentType"] = Str(p, "ContentType").value_or("binary/octet-stream");
+  a["ContentType"] = GetString(p, "ContentType").value_or("binary/octet-stream");
   for (const char* name : {"CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
                            "WebsiteRedirectLocation"}) {
-    if (auto v = Str(p, name)) a[name] = *v;
+    if (auto v = GetString(p, name)) a[name] = *v;
   }
-  if (auto e = Int(p, "Expires")) a["Expires"] = *e;
-  if (const auto* m = Obj(p, "Metadata")) a["Metadata"] = *m;
+  if (auto e = GetInt(p, "Expires")) a["Expires"] = *e;
+  if (const auto* m = services::GetObject(p, "Metadata")) a["Metadata"] = *m;
   return a;
 }
 
 void PutChecksumMembers(json::object& out, const json::object& attrs) {
-  if (const auto* sums = Obj(attrs, "Checksums")) {
+  if (const auto* sums = services::GetObject(attrs, "Checksums")) {
     for (const auto& [name, value] : *sums) out["Checksum" + std::string(name)] = value;
-    if (auto type = Str(attrs, "ChecksumType")) out["ChecksumType"] = *type;
+    if (auto type = GetString(attrs, "ChecksumType")) out["ChecksumType"] = *type;
   }
 }
 
@@ -83,9 +83,9 @@ namespace {
 Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
                             const std::optional<VersionRow>& latest) {
   const bool exists = latest && !latest->delete_marker;
-  auto if_none_match = Str(p, "IfNoneMatch");
+  auto if_none_match = GetString(p, "IfNoneMatch");
   if (!if_none_match) if_none_match = RawHeader(ctx, "If-None-Match");
-  auto if_match = Str(p, "IfMatch");
+  auto if_match = GetString(p, "IfMatch");
   if (!if_match) if_match = RawHeader(ctx, "If-Match");
   if (if_none_match) {
     if (*if_none_match != "*") {
@@ -223,17 +223,10 @@ Result<std::shared_ptr<const ReadCache::Entry>> ResolveLatestCached(Env& env, co
 
 bool EtagMatches(std::string_view condition, const std::string& etag) {
   // A list of entity tags, or "*".
-  std::size_t pos = 0;
-  while (pos <= condition.size()) {
-    auto comma = condition.find(',', pos);
-    std::string_view item =
-        condition.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  for (std::string_view item : SplitString(condition, ',')) {
+    item = TrimAsciiSpace(item);
     if (item.starts_with("W/")) item.remove_prefix(2);
     if (item == "*" || Unquote(item) == etag) return true;
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
   }
   return false;
 }
@@ -273,7 +266,7 @@ Status EvaluateConditions(const Conditions& c, const VersionRow& v, bool copy) {
 
 std::vector<std::uint64_t> PartSizes(const VersionRow& v) {
   std::vector<std::uint64_t> sizes;
-  if (const auto* a = Arr(v.attrs, "PartSizes")) {
+  if (const auto* a = GetArray(v.attrs, "PartSizes")) {
     for (const auto& s : *a) {
       if (s.is_int64()) sizes.push_back(static_cast<std::uint64_t>(s.as_int64()));
     }
@@ -287,10 +280,10 @@ void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bu
   r["ETag"] = Quote(v.etag);
   for (const char* name : {"ContentType", "CacheControl", "ContentDisposition", "ContentEncoding",
                            "ContentLanguage", "WebsiteRedirectLocation"}) {
-    if (auto s = Str(v.attrs, name)) r[name] = *s;
+    if (auto s = GetString(v.attrs, name)) r[name] = *s;
   }
-  if (auto e = Int(v.attrs, "Expires")) r["Expires"] = *e;
-  if (const auto* m = Obj(v.attrs, "Metadata")) r["Metadata"] = *m;
+  if (auto e = GetInt(v.attrs, "Expires")) r["Expires"] = *e;
+  if (const auto* m = services::GetObject(v.attrs, "Metadata")) r["Metadata"] = *m;
   if (!bucket.versioning.empty() || v.version_id != "null") r["VersionId"] = v.version_id;
   // AWS omits x-amz-storage-class for STANDARD.
   if (v.storage_class != "STANDARD") r["StorageClass"] = v.storage_class;
@@ -345,18 +338,18 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
   auto bk = BucketAndKey(in);
   if (!bk) return std::move(bk).error();
   auto& [bucket, key] = *bk;
-  auto version_id = Str(p, "VersionId");
-  auto range_header = Str(p, "Range");
-  auto part_number = Int(p, "PartNumber");
+  auto version_id = GetString(p, "VersionId");
+  auto range_header = GetString(p, "Range");
+  auto part_number = GetInt(p, "PartNumber");
   if (range_header && part_number) {
     return MakeError(errors::kRangeWithPartNumber);
   }
   if (part_number && (*part_number < 1 || *part_number > 10000)) {
     return InvalidArgumentError(errors::kPartNumberOutOfRange, "partNumber", std::to_string(*part_number));
   }
-  Conditions cond{Str(p, "IfMatch"), Str(p, "IfNoneMatch"), Int(p, "IfModifiedSince"),
-                  Int(p, "IfUnmodifiedSince")};
-  const bool checksum_mode = Str(p, "ChecksumMode").value_or("") == "ENABLED";
+  Conditions cond{GetString(p, "IfMatch"), GetString(p, "IfNoneMatch"), GetInt(p, "IfModifiedSince"),
+                  GetInt(p, "IfUnmodifiedSince")};
+  const bool checksum_mode = GetString(p, "ChecksumMode").value_or("") == "ENABLED";
 
   // A concurrent overwrite may delete the blobs between our metadata read and the blob open; the retry
   // then sees the new version.
@@ -434,9 +427,9 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
         {"ResponseContentEncoding", "ContentEncoding"},
     };
     for (const auto& [param, member] : kOverrides) {
-      if (auto s = Str(p, param)) r[member] = *s;
+      if (auto s = GetString(p, param)) r[member] = *s;
     }
-    if (auto e = Int(p, "ResponseExpires")) r["Expires"] = *e;
+    if (auto e = GetInt(p, "ResponseExpires")) r["Expires"] = *e;
     if (head) return out;
     auto body = OpenManifestBody(env.blobs, v.manifest, offset, length, cached ? cached->blob : nullptr);
     if (!body) {
@@ -528,7 +521,7 @@ Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobR
 }  // namespace
 
 Result<CopySource> ParseCopySource(std::string_view text) {
-  std::string decoded = UrlDecode(text, false);
+  std::string decoded = UriDecode(text);
   CopySource src;
   std::string_view s = decoded;
   auto q = s.find("?versionId=");
@@ -566,8 +559,8 @@ Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, co
     if (!*r || (*r)->delete_marker) return NoSuchKeyError(source.key);
     v = std::move(**r);
   }
-  Conditions cond{Str(params, "CopySourceIfMatch"), Str(params, "CopySourceIfNoneMatch"),
-                  Int(params, "CopySourceIfModifiedSince"), Int(params, "CopySourceIfUnmodifiedSince")};
+  Conditions cond{GetString(params, "CopySourceIfMatch"), GetString(params, "CopySourceIfNoneMatch"),
+                  GetInt(params, "CopySourceIfModifiedSince"), GetInt(params, "CopySourceIfUnmodifiedSince")};
   CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, *v, true));
   return std::move(*v);
 }
@@ -581,11 +574,11 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   auto bk = BucketAndKey(in);
   if (!bk) return std::move(bk).error();
   auto& [bucket, key] = *bk;
-  auto storage_class = Str(p, "StorageClass").value_or("STANDARD");
+  auto storage_class = GetString(p, "StorageClass").value_or("STANDARD");
   if (!ValidStorageClass(storage_class))
     return MakeError(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
   json::array tags;
-  if (auto t = Str(p, "Tagging")) {
+  if (auto t = GetString(p, "Tagging")) {
     auto parsed = ParseTaggingHeader(*t);
     if (!parsed) return std::move(parsed).error();
     tags = std::move(*parsed);
@@ -621,7 +614,7 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   row.bucket = bucket;
   row.key = key;
   row.size = stored->size;
-  row.etag = Hex(stored->md5);
+  row.etag = HexEncode(stored->md5);
   row.last_modified_ms = NowMs();
   if (stored->inline_bytes) {
     row.manifest = {BlobRef::Inline(std::move(*stored->inline_bytes))};
@@ -662,7 +655,7 @@ Result<OperationOutput> HeadObject(Env& env, const RequestContext& ctx, Operatio
 Result<OperationOutput> DeleteObject(Env& env, const RequestContext&, OperationInput& in) {
   auto bk = BucketAndKey(in);
   if (!bk) return std::move(bk).error();
-  auto outcome = DeleteOne(env, bk->first, bk->second, Str(P(in), "VersionId"));
+  auto outcome = DeleteOne(env, bk->first, bk->second, GetString(P(in), "VersionId"));
   if (!outcome) return std::move(outcome).error();
   OperationOutput out;
   out.http_status = 204;
@@ -673,12 +666,12 @@ Result<OperationOutput> DeleteObject(Env& env, const RequestContext&, OperationI
 }
 
 Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = Str(P(in), "Bucket").value_or("");
-  const auto* del = Obj(P(in), "Delete");
-  const json::array* objects = del ? Arr(*del, "Objects") : nullptr;
+  auto bucket = GetString(P(in), "Bucket").value_or("");
+  const auto* del = services::GetObject(P(in), "Delete");
+  const json::array* objects = del ? GetArray(*del, "Objects") : nullptr;
   // AWS: an empty list or more than 1000 keys is MalformedXML.
   if (!objects || objects->empty() || objects->size() > 1000) return MakeError(errors::kMalformedXML);
-  const bool quiet = Bool(*del, "Quiet");
+  const bool quiet = GetBool(*del, "Quiet").value_or(false);
   // One write transaction (one fsync) for the whole batch; per-key failures are validation errors that
   // touch nothing, so the batch stays consistent.
   auto txn = env.Write();
@@ -689,8 +682,8 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
   json::array deleted, failed;
   for (const auto& o : *objects) {
     if (!o.is_object()) return MakeError(errors::kMalformedXML);
-    auto key = Str(o.as_object(), "Key").value_or("");
-    auto version_id = Str(o.as_object(), "VersionId");
+    auto key = GetString(o.as_object(), "Key").value_or("");
+    auto version_id = GetString(o.as_object(), "VersionId");
     Result<DeleteOutcome> outcome = key.empty() || key.size() > kMaxKeyBytes
                                         ? Result<DeleteOutcome>(MakeError(errors::kKeyTooLongError))
                                         : DeleteOneInTxn(env, **txn, *b, key, version_id, garbage);
@@ -731,17 +724,17 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   auto bk = BucketAndKey(in);
   if (!bk) return std::move(bk).error();
   auto& [bucket, key] = *bk;
-  auto source = ParseCopySource(Str(p, "CopySource").value_or(""));
+  auto source = ParseCopySource(GetString(p, "CopySource").value_or(""));
   if (!source) return std::move(source).error();
-  auto directive = Str(p, "MetadataDirective").value_or("COPY");
-  auto tagging_directive = Str(p, "TaggingDirective").value_or("COPY");
+  auto directive = GetString(p, "MetadataDirective").value_or("COPY");
+  auto tagging_directive = GetString(p, "TaggingDirective").value_or("COPY");
   if (directive != "COPY" && directive != "REPLACE") {
     return InvalidArgumentError(errors::kUnknownMetadataDirective, "MetadataDirective", directive);
   }
   if (tagging_directive != "COPY" && tagging_directive != "REPLACE") {
     return InvalidArgumentError(errors::kUnknownTaggingDirective, "TaggingDirective", tagging_directive);
   }
-  auto storage_class = Str(p, "StorageClass");
+  auto storage_class = GetString(p, "StorageClass");
   if (storage_class && !ValidStorageClass(*storage_class)) return MakeError(errors::kInvalidStorageClass);
   VersionRow src;
   {
@@ -783,7 +776,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
       row.attrs.erase(carried);
   }
   if (tagging_directive == "REPLACE") {
-    auto parsed = ParseTaggingHeader(Str(p, "Tagging").value_or(""));
+    auto parsed = ParseTaggingHeader(GetString(p, "Tagging").value_or(""));
     if (!parsed) return std::move(parsed).error();
     row.tags = std::move(*parsed);
   } else {
@@ -813,7 +806,7 @@ Result<OperationOutput> UpdateTags(Env& env, OperationInput& in, std::optional<j
   if (!bk) return std::move(bk).error();
   auto txn = env.Write();
   if (!txn) return std::move(txn).error();
-  auto v = ResolveObject(**txn, bk->first, bk->second, Str(P(in), "VersionId"));
+  auto v = ResolveObject(**txn, bk->first, bk->second, GetString(P(in), "VersionId"));
   if (!v) return std::move(v).error();
   auto r = (*txn)->Exec("UPDATE s3_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?",
                         {json::serialize(tags.value_or(json::array())), v->bucket, v->key, v->version_id});
@@ -827,8 +820,8 @@ Result<OperationOutput> UpdateTags(Env& env, OperationInput& in, std::optional<j
 }  // namespace
 
 Result<OperationOutput> PutObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
-  const auto* tagging = Obj(P(in), "Tagging");
-  const json::array* set = tagging ? Arr(*tagging, "TagSet") : nullptr;
+  const auto* tagging = services::GetObject(P(in), "Tagging");
+  const json::array* set = tagging ? GetArray(*tagging, "TagSet") : nullptr;
   if (!set) return MakeError(errors::kMalformedXML);
   auto tags = ValidateTags(*set, 10);
   if (!tags) return std::move(tags).error();
@@ -846,7 +839,7 @@ Result<OperationOutput> GetObjectTagging(Env& env, const RequestContext&, Operat
   if (!bk) return std::move(bk).error();
   auto txn = env.Read();
   if (!txn) return std::move(txn).error();
-  auto v = ResolveObject(**txn, bk->first, bk->second, Str(P(in), "VersionId"));
+  auto v = ResolveObject(**txn, bk->first, bk->second, GetString(P(in), "VersionId"));
   if (!v) return std::move(v).error();
   OperationOutput out;
   auto& r = out.result.as_object();
@@ -864,21 +857,14 @@ Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext&, Ope
   {
     auto txn = env.Read();
     if (!txn) return std::move(txn).error();
-    auto resolved = ResolveObject(**txn, bk->first, bk->second, Str(p, "VersionId"), &b);
+    auto resolved = ResolveObject(**txn, bk->first, bk->second, GetString(p, "VersionId"), &b);
     if (!resolved) return std::move(resolved).error();
     v = std::move(*resolved);
   }
   std::vector<std::string> wanted;
-  if (const auto* a = Arr(p, "ObjectAttributes")) {
+  if (const auto* a = GetArray(p, "ObjectAttributes")) {
     for (const auto& e : *a) {
       if (e.is_string()) wanted.emplace_back(e.as_string());
-    }
-  } else if (auto s = Str(p, "ObjectAttributes")) {
-    std::string_view rest = *s;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      wanted.emplace_back(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
   }
   auto want = [&](std::string_view n) { return std::find(wanted.begin(), wanted.end(), n) != wanted.end(); };
@@ -890,7 +876,7 @@ Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext&, Ope
   if (want("ETag")) r["ETag"] = v.etag;
   if (want("StorageClass")) r["StorageClass"] = v.storage_class;
   if (want("ObjectSize")) r["ObjectSize"] = static_cast<std::int64_t>(v.size);
-  if (want("Checksum") && Obj(v.attrs, "Checksums")) {
+  if (want("Checksum") && services::GetObject(v.attrs, "Checksums")) {
     json::object c;
     PutChecksumMembers(c, v.attrs);
     r["Checksum"] = std::move(c);

@@ -94,8 +94,8 @@ const std::vector<OpEntry>& Operations() {
 // x-amz-expected-bucket-owner: 403 AccessDenied when the bucket belongs to another account. A missing
 // bucket is left to the operation (NoSuchBucket).
 Status CheckExpectedBucketOwner(Env& env, const json::object& params) {
-  auto expected = Str(params, "ExpectedBucketOwner");
-  auto bucket = Str(params, "Bucket");
+  auto expected = GetString(params, "ExpectedBucketOwner");
+  auto bucket = GetString(params, "Bucket");
   if (!expected || !bucket) return Status::Ok();
   auto txn = env.Read();
   if (!txn) return std::move(txn).error();

@@ -1,6 +1,7 @@
 // Helpers shared by the S3 operations: row mapping, versioning bookkeeping, parameters, encodings.
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -299,49 +300,6 @@ std::vector<BlobRef> ManifestFromJson(std::string_view text) {
 
 // ---- parameters ----
 
-std::optional<std::string> Str(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  if (it == params.end()) return std::nullopt;
-  if (it->value().is_string()) return std::string(it->value().as_string());
-  if (it->value().is_int64()) return std::to_string(it->value().as_int64());
-  if (it->value().is_bool()) return std::string(it->value().as_bool() ? "true" : "false");
-  return std::nullopt;
-}
-
-std::optional<std::int64_t> Int(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  if (it == params.end()) return std::nullopt;
-  if (it->value().is_int64()) return it->value().as_int64();
-  if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().as_uint64());
-  if (it->value().is_double()) return static_cast<std::int64_t>(it->value().as_double());
-  if (it->value().is_string()) {
-    try {
-      return std::stoll(std::string(it->value().as_string()));
-    } catch (...) {
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
-}
-
-bool Bool(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  if (it == params.end()) return false;
-  if (it->value().is_bool()) return it->value().as_bool();
-  if (it->value().is_string()) return it->value().as_string() == "true";
-  return false;
-}
-
-const json::object* Obj(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  return it != params.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
-}
-
-const json::array* Arr(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  return it != params.end() && it->value().is_array() ? &it->value().as_array() : nullptr;
-}
-
 std::optional<std::string> RawHeader(const RequestContext& ctx, std::string_view name) {
   if (ctx.headers == nullptr) return std::nullopt;
   auto v = ctx.headers->Get(name);
@@ -380,56 +338,27 @@ std::string HttpDate(std::int64_t ms) {
   return buf;
 }
 
-std::string UrlDecode(std::string_view text, bool plus_as_space) {
-  std::string out;
-  out.reserve(text.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
-      i += 2;
-    } else if (c == '+' && plus_as_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string UrlEncodeKey(std::string_view text) {
-  static const char* kHex = "0123456789ABCDEF";
+  // SigV4's percent-encoding keeps the same characters ('/' included); S3 writes a space as '+' here, and
+  // UriEncode has already turned every '+' into %2B.
+  std::string encoded = UriEncode(text, /*encode_slash=*/false);
   std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
+  out.reserve(encoded.size());
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded.compare(i, 3, "%20") == 0) {
       out.push_back('+');
+      i += 2;
     } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+      out.push_back(encoded[i]);
     }
   }
   return out;
 }
-
-std::string Base64(std::string_view raw) { return Base64Encode(raw); }
-
-std::optional<std::string> Unbase64(std::string_view text) { return Base64Decode(text); }
-
-std::string Hex(std::string_view raw) { return HexEncode(raw); }
 
 std::string RandomHex(std::size_t bytes) {
   std::string raw(bytes, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  return Hex(raw);
+  return HexEncode(raw);
 }
 
 json::object OwnerDoc(std::string_view id, std::string_view name) {
@@ -487,8 +416,8 @@ Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tag
   std::vector<std::string> seen;
   for (const auto& t : tag_set) {
     if (!t.is_object()) return MakeError(errors::kMalformedXML);
-    auto key = Str(t.as_object(), "Key");
-    auto value = Str(t.as_object(), "Value");
+    auto key = GetString(t.as_object(), "Key");
+    auto value = GetString(t.as_object(), "Value");
     if (!key) return MakeError(errors::kMalformedXML);
     if (!value) value = "";
     if (key->empty() || key->size() > 128) {
@@ -509,17 +438,25 @@ Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tag
   return out;
 }
 
+namespace {
+
+// A form-encoded component: '+' is a space, then percent-decoding.
+std::string FormDecode(std::string_view text) {
+  std::string plus_as_space(text);
+  std::replace(plus_as_space.begin(), plus_as_space.end(), '+', ' ');
+  return UriDecode(plus_as_space);
+}
+
+}  // namespace
+
 Result<json::array> ParseTaggingHeader(std::string_view text) {
   json::array tags;
-  while (!text.empty()) {
-    auto amp = text.find('&');
-    std::string_view pair = text.substr(0, amp);
-    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+  for (std::string_view pair : SplitString(text, '&')) {
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     json::object o;
-    o["Key"] = UrlDecode(pair.substr(0, eq), true);
-    o["Value"] = eq == std::string_view::npos ? std::string() : UrlDecode(pair.substr(eq + 1), true);
+    o["Key"] = FormDecode(pair.substr(0, eq));
+    o["Value"] = eq == std::string_view::npos ? std::string() : FormDecode(pair.substr(eq + 1));
     tags.push_back(std::move(o));
   }
   return ValidateTags(tags, 10);
