@@ -42,26 +42,23 @@ Result<std::string> BucketParam(OperationInput& in) {
 
 Result<OperationOutput> UpdateBucketColumn(Env& env, const std::string& bucket, const char* column,
                                            std::optional<std::string> value) {
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   std::vector<store::Value> params;
   if (value)
     params.emplace_back(*value);
   else
     params.emplace_back(nullptr);
   params.emplace_back(bucket);
-  auto r = (*txn)->Exec(std::string("UPDATE s3_buckets SET ") + column + " = ? WHERE name = ?", params);
-  if (!r) return std::move(r).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec(std::string("UPDATE s3_buckets SET ") + column + " = ? WHERE name = ?", params));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return OperationOutput{};
 }
 
 Result<BucketRow> ReadBucket(Env& env, const std::string& bucket) {
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  return RequireBucket(**txn, bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  return RequireBucket(*txn, bucket);
 }
 
 }  // namespace
@@ -86,37 +83,32 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
     return MakeError(errors::kIllegalLocationConstraint, {"unspecified"});
   }
 
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto existing = LoadBucket(**txn, bucket);
-  if (!existing) return std::move(existing).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto existing, LoadBucket(*txn, bucket));
   OperationOutput out;
   out.result.as_object()["Location"] = "/" + bucket;
-  if (*existing) {
-    if ((*existing)->owner_id != ctx.principal.canonical_id) {
+  if (existing) {
+    if (existing->owner_id != ctx.principal.canonical_id) {
       return MakeError(errors::kBucketAlreadyExists).With("BucketName", bucket);
     }
     // Legacy us-east-1 behaviour: re-creating your own bucket there succeeds.
-    if ((*existing)->region == "us-east-1" && region == "us-east-1") return out;
+    if (existing->region == "us-east-1" && region == "us-east-1") return out;
     return MakeError(errors::kBucketAlreadyOwnedByYou).With("BucketName", bucket);
   }
-  auto r = (*txn)->Exec(
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "INSERT INTO s3_buckets (name, region, owner_id, owner_name, created_ms, versioning, owner_account) "
       "VALUES (?, ?, ?, ?, ?, '', ?)",
       {bucket, region, ctx.principal.canonical_id, ctx.principal.display_name, NowMs(),
-       ctx.principal.account_id});
-  if (!r) return std::move(r).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+       ctx.principal.account_id}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return out;
 }
 
 Result<OperationOutput> HeadBucket(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
   OperationOutput out;
-  out.result.as_object()["BucketRegion"] = b->region;
+  out.result.as_object()["BucketRegion"] = b.region;
   out.result.as_object()["AccessPointAlias"] = false;
   return out;
 }
@@ -137,8 +129,7 @@ Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, Operati
     after = *decoded;
   }
   auto region_filter = GetString(p, "BucketRegion");
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
   std::string sql =
       "SELECT name, region, created_ms FROM s3_buckets WHERE owner_id = ? AND name > ? AND name >= ?";
   std::vector<store::Value> params = {ctx.principal.canonical_id, after, prefix};
@@ -152,20 +143,19 @@ Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, Operati
   }
   sql += " ORDER BY name LIMIT ?";
   params.emplace_back(max + 1);
-  auto rows = (*txn)->Query(sql, params);
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query(sql, params));
   OperationOutput out;
   auto& r = out.result.as_object();
   json::array buckets;
-  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(max); ++i) {
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(max); ++i) {
     json::object b;
-    b["Name"] = store::AsText((*rows)[i][0]);
-    b["CreationDate"] = store::AsInt((*rows)[i][2]);
-    b["BucketRegion"] = store::AsText((*rows)[i][1]);
+    b["Name"] = store::AsText(rows[i][0]);
+    b["CreationDate"] = store::AsInt(rows[i][2]);
+    b["BucketRegion"] = store::AsText(rows[i][1]);
     buckets.push_back(std::move(b));
   }
-  if (rows->size() > static_cast<std::size_t>(max)) {
-    r["ContinuationToken"] = Base64Encode(store::AsText((*rows)[max - 1][0]));
+  if (rows.size() > static_cast<std::size_t>(max)) {
+    r["ContinuationToken"] = Base64Encode(store::AsText(rows[max - 1][0]));
   }
   r["Buckets"] = std::move(buckets);
   r["Owner"] = OwnerOf(ctx);
@@ -174,79 +164,66 @@ Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, Operati
 }
 
 Result<OperationOutput> DeleteBucket(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, *bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
   // AWS counts every version, delete marker and in-progress multipart upload as content.
-  auto v = (*txn)->QueryOne("SELECT 1 FROM s3_versions WHERE bucket = ? LIMIT 1", {*bucket});
-  if (!v) return std::move(v).error();
-  auto u = (*txn)->QueryOne("SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1", {*bucket});
-  if (!u) return std::move(u).error();
-  if (*v || *u) {
-    return MakeError(b->versioning.empty() ? errors::kBucketNotEmpty : errors::kVersionedBucketNotEmpty)
-        .With("BucketName", *bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto v,
+                          txn->QueryOne("SELECT 1 FROM s3_versions WHERE bucket = ? LIMIT 1", {bucket}));
+  CENOTE_ASSIGN_OR_RETURN(auto u,
+                          txn->QueryOne("SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1", {bucket}));
+  if (v || u) {
+    return MakeError(b.versioning.empty() ? errors::kBucketNotEmpty : errors::kVersionedBucketNotEmpty)
+        .With("BucketName", bucket);
   }
-  auto r = (*txn)->Exec("DELETE FROM s3_buckets WHERE name = ?", {*bucket});
-  if (!r) return std::move(r).error();
-  auto c = (*txn)->Exec("DELETE FROM s3_completed WHERE bucket = ?", {*bucket});
-  if (!c) return std::move(c).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_buckets WHERE name = ?", {bucket}));
+  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_completed WHERE bucket = ?", {bucket}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   OperationOutput out;
   out.http_status = 204;
   return out;
 }
 
 Result<OperationOutput> GetBucketLocation(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
   OperationOutput out;
   // us-east-1 is reported as an empty LocationConstraint.
-  if (b->region != "us-east-1") out.result.as_object()["LocationConstraint"] = b->region;
+  if (b.region != "us-east-1") out.result.as_object()["LocationConstraint"] = b.region;
   return out;
 }
 
 Result<OperationOutput> PutBucketTagging(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   const auto* tagging = services::GetObject(P(in), "Tagging");
   const json::array* set = tagging ? GetArray(*tagging, "TagSet") : nullptr;
   if (!set) return MakeError(errors::kMalformedXML);
-  auto tags = ValidateTags(*set, 50);
-  if (!tags) return std::move(tags).error();
-  auto r = UpdateBucketColumn(env, *bucket, "tags", json::serialize(*tags));
+  CENOTE_ASSIGN_OR_RETURN(auto tags, ValidateTags(*set, 50));
+  auto r = UpdateBucketColumn(env, bucket, "tags", json::serialize(tags));
   if (r) r->http_status = 204;
   return r;
 }
 
 Result<OperationOutput> GetBucketTagging(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
-  if (!b->tags) return MakeError(errors::kNoSuchTagSet).With("BucketName", *bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
+  if (!b.tags) return MakeError(errors::kNoSuchTagSet).With("BucketName", bucket);
   OperationOutput out;
   boost::system::error_code ec;
-  auto tags = json::parse(*b->tags, ec);
+  auto tags = json::parse(*b.tags, ec);
   out.result.as_object()["TagSet"] = ec ? json::value(json::array()) : tags;
   return out;
 }
 
 Result<OperationOutput> DeleteBucketTagging(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto r = UpdateBucketColumn(env, *bucket, "tags", std::nullopt);
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  auto r = UpdateBucketColumn(env, bucket, "tags", std::nullopt);
   if (r) r->http_status = 204;
   return r;
 }
 
 Result<OperationOutput> PutBucketPolicy(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   auto policy = GetString(P(in), "Policy").value_or("");
   // Stored as given (clients compare the text they read back); it must be a JSON object.
   std::size_t first = policy.find_first_not_of(" \t\r\n");
@@ -255,47 +232,41 @@ Result<OperationOutput> PutBucketPolicy(Env& env, const RequestContext&, Operati
   if (first == std::string::npos || policy[first] != '{' || ec || !parsed.is_object()) {
     return MakeError(errors::kMalformedPolicy);
   }
-  auto r = UpdateBucketColumn(env, *bucket, "policy", policy);
+  auto r = UpdateBucketColumn(env, bucket, "policy", policy);
   if (r) r->http_status = 204;
   return r;
 }
 
 Result<OperationOutput> GetBucketPolicy(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
-  if (!b->policy) return MakeError(errors::kNoSuchBucketPolicy).With("BucketName", *bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
+  if (!b.policy) return MakeError(errors::kNoSuchBucketPolicy).With("BucketName", bucket);
   OperationOutput out;
-  out.result.as_object()["Policy"] = *b->policy;
+  out.result.as_object()["Policy"] = *b.policy;
   return out;
 }
 
 Result<OperationOutput> DeleteBucketPolicy(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto r = UpdateBucketColumn(env, *bucket, "policy", std::nullopt);
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  auto r = UpdateBucketColumn(env, bucket, "policy", std::nullopt);
   if (r) r->http_status = 204;
   return r;
 }
 
 Result<OperationOutput> PutBucketVersioning(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   const auto* cfg = services::GetObject(P(in), "VersioningConfiguration");
   auto status = cfg ? GetString(*cfg, "Status") : std::nullopt;
   if (!status || (*status != "Enabled" && *status != "Suspended")) return MakeError(errors::kMalformedXML);
-  return UpdateBucketColumn(env, *bucket, "versioning", *status);
+  return UpdateBucketColumn(env, bucket, "versioning", *status);
 }
 
 Result<OperationOutput> GetBucketVersioning(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
   OperationOutput out;
   // A bucket that never had versioning configured has no Status element at all.
-  if (!b->versioning.empty()) out.result.as_object()["Status"] = b->versioning;
+  if (!b.versioning.empty()) out.result.as_object()["Status"] = b.versioning;
   return out;
 }
 

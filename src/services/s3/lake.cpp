@@ -66,27 +66,22 @@ Result<std::unique_ptr<http::BodyReader>> OpenFileBody(const std::string& path) 
 
 // The bucket's row, read in a transaction of its own (NoSuchBucket if it does not exist).
 Result<BucketRow> ReadBucket(store::MetadataStore& metadata, const std::string& bucket) {
-  auto txn = metadata.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  return RequireBucket(**txn, bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
+  return RequireBucket(*txn, bucket);
 }
 
 }  // namespace
 
 Status S3Provider::HeadBucket(const std::string& bucket) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   return Status::Ok();
 }
 
 Result<std::vector<LakeObject>> S3Provider::ListObjects(const std::string& bucket, const std::string& prefix,
                                                         std::size_t max_objects) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   std::string upper = PrefixSuccessor(prefix);
   std::string sql =
       std::string("SELECT ") + kVersionColumns +
@@ -95,25 +90,21 @@ Result<std::vector<LakeObject>> S3Provider::ListObjects(const std::string& bucke
   std::vector<store::Value> params{bucket, prefix};
   if (!upper.empty()) params.emplace_back(upper);
   params.emplace_back(static_cast<std::int64_t>(max_objects));
-  auto rows = (*txn)->Query(sql, params);
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query(sql, params));
   std::vector<LakeObject> out;
-  out.reserve(rows->size());
-  for (const auto& row : *rows) out.push_back(ToLakeObject(VersionFromRow(row)));
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(ToLakeObject(VersionFromRow(row)));
   return out;
 }
 
 Result<std::string> S3Provider::LocalPath(const std::string& bucket, const std::string& key) {
   std::vector<BlobRef> manifest;
   {
-    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto latest = LoadLatest(**txn, bucket, key);
-    if (!latest) return std::move(latest).error();
-    if (!*latest || (*latest)->delete_marker) return NoSuchKeyError(key);
-    manifest = std::move((*latest)->manifest);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, bucket, key));
+    if (!latest || latest->delete_marker) return NoSuchKeyError(key);
+    manifest = std::move(latest->manifest);
   }
   if (manifest.size() == 1 && !manifest[0].is_inline()) {
     std::string path = blobs_.LocalPath(manifest[0].id);
@@ -172,30 +163,26 @@ Result<std::string> S3Provider::GetObject(const std::string& bucket, const std::
   std::vector<BlobRef> manifest;
   std::uint64_t size = 0;
   {
-    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto latest = LoadLatest(**txn, bucket, key);
-    if (!latest) return std::move(latest).error();
-    if (!*latest || (*latest)->delete_marker) return NoSuchKeyError(key);
-    manifest = std::move((*latest)->manifest);
-    size = (*latest)->size;
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, bucket, key));
+    if (!latest || latest->delete_marker) return NoSuchKeyError(key);
+    manifest = std::move(latest->manifest);
+    size = latest->size;
   }
   if (size > max_bytes) return MakeError(errors::kEntityTooLarge);
   std::string out;
   out.reserve(size);
   for (const auto& blob : manifest) {
-    auto reader = OpenPiece(blobs_, blob);
-    if (!reader) return std::move(reader).error();
+    CENOTE_ASSIGN_OR_RETURN(auto reader, OpenPiece(blobs_, blob));
     std::size_t start = out.size();
     out.resize(start + blob.size);
     std::uint64_t offset = 0;
     while (offset < blob.size) {
-      auto n = (*reader)->ReadAt(offset, out.data() + start + offset, blob.size - offset);
-      if (!n) return std::move(n).error();
-      if (*n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
-      offset += *n;
+      CENOTE_ASSIGN_OR_RETURN(auto n,
+                              reader->ReadAt(offset, out.data() + start + offset, blob.size - offset));
+      if (n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
+      offset += n;
     }
   }
   return out;
@@ -203,17 +190,15 @@ Result<std::string> S3Provider::GetObject(const std::string& bucket, const std::
 
 Result<LakeObject> S3Provider::PutFromReader(const std::string& bucket, const std::string& key,
                                              http::BodyReader& body, const std::string& content_type) {
-  auto b = ReadBucket(metadata_, bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(metadata_, bucket));
   aws::OperationInput input;
   json::object params{{"Bucket", bucket}, {"Key", key}};
   if (!content_type.empty()) params["ContentType"] = content_type;
   input.params = std::move(params);
   input.body = &body;
   Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
-  auto out = s3::PutObject(env, OwnerContext(*b), input);
-  if (!out) return std::move(out).error();
-  const auto& r = out->result.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto out, s3::PutObject(env, OwnerContext(b), input));
+  const auto& r = out.result.as_object();
   LakeObject object;
   object.key = key;
   object.size = static_cast<std::uint64_t>(r.at("Size").as_int64());
@@ -230,9 +215,8 @@ Result<LakeObject> S3Provider::PutObject(const std::string& bucket, const std::s
 
 Result<LakeObject> S3Provider::PutObjectFromFile(const std::string& bucket, const std::string& key,
                                                  const std::string& path, const std::string& content_type) {
-  auto body = OpenFileBody(path);
-  if (!body) return std::move(body).error();
-  return PutFromReader(bucket, key, **body, content_type);
+  CENOTE_ASSIGN_OR_RETURN(auto body, OpenFileBody(path));
+  return PutFromReader(bucket, key, *body, content_type);
 }
 
 Result<std::vector<LakeObject>> S3Provider::PutObjects(
@@ -258,48 +242,42 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
     if (put.path.empty()) {
       body = std::make_unique<http::StringReader>(put.bytes);
     } else {
-      auto file = OpenFileBody(put.path);
-      if (!file) return std::move(file).error();
-      body = std::move(*file);
+      CENOTE_ASSIGN_OR_RETURN(body, OpenFileBody(put.path));
     }
-    auto one = StageBody(env, body.get(), {}, options_.max_object_size, options_.inline_max_bytes);
-    if (!one) return std::move(one).error();
-    row.size = one->size;
-    row.etag = HexEncode(one->md5);
-    if (one->inline_bytes) {
-      row.manifest = {BlobRef::Inline(std::move(*one->inline_bytes))};
+    CENOTE_ASSIGN_OR_RETURN(
+        auto one, StageBody(env, body.get(), {}, options_.max_object_size, options_.inline_max_bytes));
+    row.size = one.size;
+    row.etag = HexEncode(one.md5);
+    if (one.inline_bytes) {
+      row.manifest = {BlobRef::Inline(std::move(*one.inline_bytes))};
     } else {
-      row.manifest = {BlobRef("", one->size)};
+      row.manifest = {BlobRef("", one.size)};
       staged_rows.push_back(rows.size());
-      staged.push_back(std::move(*one));
+      staged.push_back(std::move(one));
     }
     rows.push_back(std::move(row));
   }
   std::vector<store::BlobWriter*> writers;
   for (auto& s : staged) writers.push_back(s.writer.get());
-  auto ids = blobs_.CommitAll(writers);
-  if (!ids) return std::move(ids).error();
-  for (std::size_t i = 0; i < staged_rows.size(); ++i) rows[staged_rows[i]].manifest[0].id = (*ids)[i];
+  CENOTE_ASSIGN_OR_RETURN(auto ids, blobs_.CommitAll(writers));
+  for (std::size_t i = 0; i < staged_rows.size(); ++i) rows[staged_rows[i]].manifest[0].id = ids[i];
 
   std::vector<std::string> superseded;
   Status committed = [&]() -> Status {
-    auto txn = env.Write();
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    RequestContext ctx = OwnerContext(*b);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+    CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
+    RequestContext ctx = OwnerContext(b);
     for (VersionRow& row : rows) {
       row.owner_id = ctx.principal.canonical_id;
       row.owner_name = ctx.principal.display_name;
-      auto gone = PutVersion(env, **txn, *b, row);
-      if (!gone) return std::move(gone).error();
-      superseded.insert(superseded.end(), gone->begin(), gone->end());
+      CENOTE_ASSIGN_OR_RETURN(auto gone, PutVersion(env, *txn, b, row));
+      superseded.insert(superseded.end(), gone.begin(), gone.end());
     }
-    if (also) CENOTE_RETURN_IF_ERROR(also(**txn));
-    return (*txn)->Commit();
+    if (also) CENOTE_RETURN_IF_ERROR(also(*txn));
+    return txn->Commit();
   }();
   if (!committed) {
-    env.DeleteBlobs(*ids);
+    env.DeleteBlobs(ids);
     return std::move(committed).error();
   }
   env.DeleteBlobs(superseded);
@@ -309,13 +287,11 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
 }
 
 Status S3Provider::DeleteObject(const std::string& bucket, const std::string& key) {
-  auto b = ReadBucket(metadata_, bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(metadata_, bucket));
   aws::OperationInput input;
   input.params = json::object{{"Bucket", bucket}, {"Key", key}};
   Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
-  auto out = s3::DeleteObject(env, OwnerContext(*b), input);
-  if (!out) return std::move(out).error();
+  CENOTE_RETURN_IF_ERROR(s3::DeleteObject(env, OwnerContext(b), input));
   return Status::Ok();
 }
 

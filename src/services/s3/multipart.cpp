@@ -47,13 +47,12 @@ UploadRow UploadFromRow(const store::Row& r) {
 // The upload, which must belong to bucket/key (NoSuchBucket / NoSuchUpload otherwise).
 Result<UploadRow> RequireUpload(Transaction& txn, const std::string& bucket, const std::string& key,
                                 const std::string& upload_id) {
-  auto b = RequireBucket(txn, bucket);
-  if (!b) return std::move(b).error();
-  auto row = txn.QueryOne(std::string("SELECT ") + kUploadColumns + " FROM s3_uploads WHERE upload_id = ?",
-                          {upload_id});
-  if (!row) return std::move(row).error();
-  if (!*row) return NoSuchUploadError(upload_id);
-  UploadRow u = UploadFromRow(**row);
+  CENOTE_RETURN_IF_ERROR(RequireBucket(txn, bucket));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn.QueryOne(std::string("SELECT ") + kUploadColumns + " FROM s3_uploads WHERE upload_id = ?",
+                             {upload_id}));
+  if (!row) return NoSuchUploadError(upload_id);
+  UploadRow u = UploadFromRow(*row);
   if (u.bucket != bucket || u.key != key) return NoSuchUploadError(upload_id);
   return u;
 }
@@ -75,26 +74,23 @@ std::string UploadAlgorithm(const UploadRow& u) {
 Result<std::string> RecordPart(Env& env, const std::string& bucket, const std::string& key,
                                const std::string& upload_id, std::int64_t part_number,
                                const StoredBlob& stored, const std::string& etag, std::int64_t now) {
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto u = RequireUpload(**txn, bucket, key, upload_id);
-  if (!u) return std::move(u).error();
-  auto old = (*txn)->QueryOne("SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
-                              {upload_id, part_number});
-  if (!old) return std::move(old).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_RETURN_IF_ERROR(RequireUpload(*txn, bucket, key, upload_id));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto old, txn->QueryOne("SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
+                              {upload_id, part_number}));
   json::object sums;
   for (const auto& [name, value] : stored.checksums) sums[name] = value;
-  auto r = (*txn)->Exec(
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "INSERT INTO s3_parts (upload_id, part_number, blob_id, size, etag, last_modified_ms, checksums) "
       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (upload_id, part_number) DO UPDATE SET blob_id = "
       "excluded.blob_id, "
       "size = excluded.size, etag = excluded.etag, last_modified_ms = excluded.last_modified_ms, "
       "checksums = excluded.checksums",
       {upload_id, part_number, stored.id, static_cast<std::int64_t>(stored.size), etag, now,
-       json::serialize(sums)});
-  if (!r) return std::move(r).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
-  return *old ? store::AsText((**old)[0]) : std::string();
+       json::serialize(sums)}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
+  return old ? store::AsText((*old)[0]) : std::string();
 }
 
 }  // namespace
@@ -131,25 +127,20 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
   }
   json::array tags;
   if (auto t = GetString(p, "Tagging")) {
-    auto parsed = ParseTaggingHeader(*t);
-    if (!parsed) return std::move(parsed).error();
-    tags = std::move(*parsed);
+    CENOTE_ASSIGN_OR_RETURN(tags, ParseTaggingHeader(*t));
   }
   // Sortable by initiation (seq in hex) so ListMultipartUploads orders a key's uploads by time.
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(env.NextSeq()));
   const std::string upload_id = std::string(buf) + RandomHex(12);
   {
-    auto txn = env.Write();
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto r = (*txn)->Exec(
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_RETURN_IF_ERROR(txn->Exec(
         std::string("INSERT INTO s3_uploads (") + kUploadColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {upload_id, bucket, key, NowMs(), ctx.principal.canonical_id, ctx.principal.display_name,
-         json::serialize(attrs), json::serialize(tags), storage_class});
-    if (!r) return std::move(r).error();
-    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+         json::serialize(attrs), json::serialize(tags), storage_class}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   OperationOutput out;
   auto& r = out.result.as_object();
@@ -170,34 +161,29 @@ Result<OperationOutput> UploadPart(Env& env, const RequestContext& ctx, Operatio
   auto bucket = GetString(p, "Bucket").value_or("");
   auto key = GetString(p, "Key").value_or("");
   auto upload_id = GetString(p, "UploadId").value_or("");
-  auto part_number = PartNumberParam(p);
-  if (!part_number) return std::move(part_number).error();
+  CENOTE_ASSIGN_OR_RETURN(auto part_number, PartNumberParam(p));
   UploadRow upload;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto u = RequireUpload(**txn, bucket, key, upload_id);
-    if (!u) return std::move(u).error();
-    upload = std::move(*u);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
   }
   auto algorithms = RequestedChecksums(ctx, p, UploadAlgorithm(upload));
-  auto stored = StoreBody(env, in.body, algorithms, env.options.max_object_size);
-  if (!stored) return std::move(stored).error();
-  if (Status s = VerifyDigests(p, in.body, *stored); !s) {
-    env.DeleteBlobs({stored->id});
+  CENOTE_ASSIGN_OR_RETURN(auto stored, StoreBody(env, in.body, algorithms, env.options.max_object_size));
+  if (Status s = VerifyDigests(p, in.body, stored); !s) {
+    env.DeleteBlobs({stored.id});
     return std::move(s).error();
   }
-  const std::string etag = HexEncode(stored->md5);
-  auto replaced = RecordPart(env, bucket, key, upload_id, *part_number, *stored, etag, NowMs());
+  const std::string etag = HexEncode(stored.md5);
+  auto replaced = RecordPart(env, bucket, key, upload_id, part_number, stored, etag, NowMs());
   if (!replaced) {
-    env.DeleteBlobs({stored->id});
+    env.DeleteBlobs({stored.id});
     return std::move(replaced).error();
   }
   if (!replaced->empty()) env.DeleteBlobs({*replaced});
   OperationOutput out;
   auto& r = out.result.as_object();
   r["ETag"] = Quote(etag);
-  for (const auto& [name, value] : stored->checksums) r["Checksum" + name] = value;
+  for (const auto& [name, value] : stored.checksums) r["Checksum" + name] = value;
   return out;
 }
 
@@ -208,19 +194,13 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   auto bucket = GetString(p, "Bucket").value_or("");
   auto key = GetString(p, "Key").value_or("");
   auto upload_id = GetString(p, "UploadId").value_or("");
-  auto part_number = PartNumberParam(p);
-  if (!part_number) return std::move(part_number).error();
-  auto source = ParseCopySource(GetString(p, "CopySource").value_or(""));
-  if (!source) return std::move(source).error();
+  CENOTE_ASSIGN_OR_RETURN(auto part_number, PartNumberParam(p));
+  CENOTE_ASSIGN_OR_RETURN(auto source, ParseCopySource(GetString(p, "CopySource").value_or("")));
   VersionRow src;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto u = RequireUpload(**txn, bucket, key, upload_id);
-    if (!u) return std::move(u).error();
-    auto loaded = LoadCopySource(**txn, *source, p);
-    if (!loaded) return std::move(loaded).error();
-    src = std::move(*loaded);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireUpload(*txn, bucket, key, upload_id));
+    CENOTE_ASSIGN_OR_RETURN(src, LoadCopySource(*txn, source, p));
   }
   std::uint64_t first = 0, length = src.size;
   bool ranged = false;
@@ -244,23 +224,18 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   StoredBlob stored;
   const bool plain_md5_etag = src.etag.find('-') == std::string::npos;
   if (!ranged && src.manifest.size() == 1 && !src.manifest[0].is_inline() && plain_md5_etag) {
-    auto id = env.blobs.Clone(src.manifest[0].id);
-    if (!id) return std::move(id).error();
-    stored.id = *id;
+    CENOTE_ASSIGN_OR_RETURN(auto id, env.blobs.Clone(src.manifest[0].id));
+    stored.id = id;
     stored.size = src.size;
     stored.md5 = HexDecode(src.etag).value_or("");
   } else if (src.manifest.empty()) {
-    auto empty = StoreBody(env, nullptr, {}, 0);
-    if (!empty) return std::move(empty).error();
-    stored = std::move(*empty);
+    CENOTE_ASSIGN_OR_RETURN(stored, StoreBody(env, nullptr, {}, 0));
   } else {
-    auto copied = CopyRangeToBlob(env, src.manifest, first, length);
-    if (!copied) return std::move(copied).error();
-    stored = std::move(*copied);
+    CENOTE_ASSIGN_OR_RETURN(stored, CopyRangeToBlob(env, src.manifest, first, length));
   }
   const std::string etag = HexEncode(stored.md5);
   const std::int64_t now = NowMs();
-  auto replaced = RecordPart(env, bucket, key, upload_id, *part_number, stored, etag, now);
+  auto replaced = RecordPart(env, bucket, key, upload_id, part_number, stored, etag, now);
   if (!replaced) {
     env.DeleteBlobs({stored.id});
     return std::move(replaced).error();
@@ -272,7 +247,7 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   result["ETag"] = Quote(etag);
   result["LastModified"] = now;
   r["CopyPartResult"] = std::move(result);
-  if (src.version_id != "null" || source->version_id) r["CopySourceVersionId"] = src.version_id;
+  if (src.version_id != "null" || source.version_id) r["CopySourceVersionId"] = src.version_id;
   return out;
 }
 
@@ -300,22 +275,21 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
 
   // A retry of a completed upload (the client lost our answer) gets the same answer.
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto done = (*txn)->QueryOne(
-        "SELECT version_id, etag FROM s3_completed WHERE upload_id = ? AND bucket = ? AND key = ?",
-        {upload_id, bucket, key});
-    if (!done) return std::move(done).error();
-    if (*done) {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto done,
+        txn->QueryOne(
+            "SELECT version_id, etag FROM s3_completed WHERE upload_id = ? AND bucket = ? AND key = ?",
+            {upload_id, bucket, key}));
+    if (done) {
       OperationOutput out;
       auto& r = out.result.as_object();
       r["Location"] = "/" + bucket + "/" + key;
       r["Bucket"] = bucket;
       r["Key"] = key;
-      r["ETag"] = Quote(store::AsText((**done)[1]));
-      if (store::AsText((**done)[0]) != "null") r["VersionId"] = store::AsText((**done)[0]);
+      r["ETag"] = Quote(store::AsText((*done)[1]));
+      if (store::AsText((*done)[0]) != "null") r["VersionId"] = store::AsText((*done)[0]);
       return out;
     }
   }
@@ -338,28 +312,23 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   // the moment it starts).
   auto extra = [&](Transaction& txn) -> Result<std::vector<std::string>> {
     std::vector<std::string> garbage;
-    auto done = txn.Exec("DELETE FROM s3_uploads WHERE upload_id = ?", {upload_id});
-    if (!done) return std::move(done).error();
-    auto parts = txn.Query("SELECT part_number, blob_id FROM s3_parts WHERE upload_id = ?", {upload_id});
-    if (!parts) return std::move(parts).error();
-    for (const auto& part : *parts) {
+    CENOTE_RETURN_IF_ERROR(txn.Exec("DELETE FROM s3_uploads WHERE upload_id = ?", {upload_id}));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto parts, txn.Query("SELECT part_number, blob_id FROM s3_parts WHERE upload_id = ?", {upload_id}));
+    for (const auto& part : parts) {
       const std::int64_t n = store::AsInt(part[0]);
       bool used = std::any_of(wanted.begin(), wanted.end(), [&](const auto& w) { return w.first == n; });
       if (!used) garbage.push_back(store::AsText(part[1]));
     }
-    auto del = txn.Exec("DELETE FROM s3_parts WHERE upload_id = ?", {upload_id});
-    if (!del) return std::move(del).error();
+    CENOTE_RETURN_IF_ERROR(txn.Exec("DELETE FROM s3_parts WHERE upload_id = ?", {upload_id}));
     return garbage;
   };
   // Validate the listed parts and build the manifest and checksums from a snapshot; the write
   // transaction below re-checks that the snapshot still holds.
   UploadRow upload;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto u = RequireUpload(**txn, bucket, key, upload_id);
-    if (!u) return std::move(u).error();
-    upload = std::move(*u);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
     const std::string algorithm = UploadAlgorithm(upload);
     const std::string checksum_type = GetString(upload.attrs, "ChecksumType").value_or("");
     std::string md5s;
@@ -369,17 +338,18 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
     json::array sizes;
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       const auto& [n, etag] = wanted[i];
-      auto part = (*txn)->QueryOne(
-          "SELECT blob_id, size, etag, checksums FROM s3_parts WHERE upload_id = ? AND part_number = ?",
-          {upload_id, n});
-      if (!part) return std::move(part).error();
-      if (!*part || store::AsText((**part)[2]) != etag) {
+      CENOTE_ASSIGN_OR_RETURN(
+          auto part,
+          txn->QueryOne(
+              "SELECT blob_id, size, etag, checksums FROM s3_parts WHERE upload_id = ? AND part_number = ?",
+              {upload_id, n}));
+      if (!part || store::AsText((*part)[2]) != etag) {
         return MakeError(errors::kInvalidPart)
             .With("UploadId", upload_id)
             .With("PartNumber", std::to_string(n))
             .With("ETag", etag);
       }
-      const auto size = static_cast<std::uint64_t>(store::AsInt((**part)[1]));
+      const auto size = static_cast<std::uint64_t>(store::AsInt((*part)[1]));
       if (i + 1 < wanted.size() && size < env.options.min_part_size) {
         return MakeError(errors::kEntityTooSmall)
             .With("ProposedSize", std::to_string(size))
@@ -387,13 +357,13 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
             .With("PartNumber", std::to_string(n))
             .With("ETag", etag);
       }
-      row.manifest.push_back({store::AsText((**part)[0]), size});
+      row.manifest.push_back({store::AsText((*part)[0]), size});
       row.size += size;
       sizes.push_back(static_cast<std::int64_t>(size));
       md5s += HexDecode(etag).value_or("");
       if (have_checksums) {
         boost::system::error_code ec;
-        auto sums = json::parse(store::AsText((**part)[3]), ec);
+        auto sums = json::parse(store::AsText((*part)[3]), ec);
         std::optional<std::string> b64 =
             !ec && sums.is_object() ? GetString(sums.as_object(), algorithm) : std::optional<std::string>();
         auto raw = b64 ? Base64Decode(*b64) : std::nullopt;
@@ -432,43 +402,42 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   // Re-validate inside the write transaction that the upload and the exact part blobs are unchanged (a
   // concurrent UploadPart of the same number or an abort would otherwise race with us).
   auto guarded_extra = [&](Transaction& txn) -> Result<std::vector<std::string>> {
-    auto u = txn.QueryOne("SELECT 1 FROM s3_uploads WHERE upload_id = ?", {upload_id});
-    if (!u) return std::move(u).error();
-    if (!*u) return NoSuchUploadError(upload_id);
+    CENOTE_ASSIGN_OR_RETURN(auto u,
+                            txn.QueryOne("SELECT 1 FROM s3_uploads WHERE upload_id = ?", {upload_id}));
+    if (!u) return NoSuchUploadError(upload_id);
     for (std::size_t i = 0; i < wanted.size(); ++i) {
-      auto part = txn.QueryOne("SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
-                               {upload_id, wanted[i].first});
-      if (!part) return std::move(part).error();
-      if (!*part || store::AsText((**part)[0]) != row.manifest[i].id) {
+      CENOTE_ASSIGN_OR_RETURN(
+          auto part, txn.QueryOne("SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
+                                  {upload_id, wanted[i].first}));
+      if (!part || store::AsText((*part)[0]) != row.manifest[i].id) {
         return MakeError(errors::kInvalidPart).With("UploadId", upload_id);
       }
     }
     auto garbage = extra(txn);
     if (!garbage) return garbage;
     // The version row PutVersion just inserted is the key's latest: remember it for idempotent retries.
-    auto latest = txn.QueryOne(
-        "SELECT version_id FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1", {bucket, key});
-    if (!latest) return std::move(latest).error();
-    const std::string version_id = *latest ? store::AsText((**latest)[0]) : std::string("null");
-    auto rec = txn.Exec(
+    CENOTE_ASSIGN_OR_RETURN(
+        auto latest,
+        txn.QueryOne("SELECT version_id FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1",
+                     {bucket, key}));
+    const std::string version_id = latest ? store::AsText((*latest)[0]) : std::string("null");
+    CENOTE_RETURN_IF_ERROR(txn.Exec(
         "INSERT INTO s3_completed (upload_id, bucket, key, version_id, etag, completed_ms) VALUES (?, ?, ?, "
         "?, ?, ?)",
-        {upload_id, bucket, key, version_id, row.etag, NowMs()});
-    if (!rec) return std::move(rec).error();
+        {upload_id, bucket, key, version_id, row.etag, NowMs()}));
     return garbage;
   };
   BucketRow b;
   // The manifest's blobs belong to the parts until the commit: never delete them on failure.
-  auto committed = CommitVersion(env, row, {}, check, guarded_extra, &b);
-  if (!committed) return std::move(committed).error();
+  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, row, {}, check, guarded_extra, &b));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["Location"] = "/" + bucket + "/" + key;
   r["Bucket"] = bucket;
   r["Key"] = key;
-  r["ETag"] = Quote(committed->etag);
-  if (!b.versioning.empty()) r["VersionId"] = committed->version_id;
-  PutChecksumMembers(r, committed->attrs);
+  r["ETag"] = Quote(committed.etag);
+  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
+  PutChecksumMembers(r, committed.attrs);
   return out;
 }
 
@@ -479,18 +448,14 @@ Result<OperationOutput> AbortMultipartUpload(Env& env, const RequestContext&, Op
   auto upload_id = GetString(p, "UploadId").value_or("");
   std::vector<std::string> garbage;
   {
-    auto txn = env.Write();
-    if (!txn) return std::move(txn).error();
-    auto u = RequireUpload(**txn, bucket, key, upload_id);
-    if (!u) return std::move(u).error();
-    auto parts = (*txn)->Query("SELECT blob_id FROM s3_parts WHERE upload_id = ?", {upload_id});
-    if (!parts) return std::move(parts).error();
-    for (const auto& part : *parts) garbage.push_back(store::AsText(part[0]));
-    auto d1 = (*txn)->Exec("DELETE FROM s3_parts WHERE upload_id = ?", {upload_id});
-    if (!d1) return std::move(d1).error();
-    auto d2 = (*txn)->Exec("DELETE FROM s3_uploads WHERE upload_id = ?", {upload_id});
-    if (!d2) return std::move(d2).error();
-    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+    CENOTE_RETURN_IF_ERROR(RequireUpload(*txn, bucket, key, upload_id));
+    CENOTE_ASSIGN_OR_RETURN(auto parts,
+                            txn->Query("SELECT blob_id FROM s3_parts WHERE upload_id = ?", {upload_id}));
+    for (const auto& part : parts) garbage.push_back(store::AsText(part[0]));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_parts WHERE upload_id = ?", {upload_id}));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_uploads WHERE upload_id = ?", {upload_id}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   env.DeleteBlobs(garbage);
   OperationOutput out;
@@ -508,15 +473,14 @@ Result<OperationOutput> ListParts(Env& env, const RequestContext&, OperationInpu
     return InvalidArgumentError(errors::kMaxArgumentOutOfRange, "max-parts", std::to_string(max),
                                 {"max-parts"});
   std::int64_t marker = GetInt(p, "PartNumberMarker").value_or(0);
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto u = RequireUpload(**txn, bucket, key, upload_id);
-  if (!u) return std::move(u).error();
-  auto rows = (*txn)->Query(
-      "SELECT part_number, size, etag, last_modified_ms, checksums FROM s3_parts WHERE upload_id = ? AND "
-      "part_number > ? ORDER BY part_number LIMIT ?",
-      {upload_id, marker, max + 1});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_ASSIGN_OR_RETURN(auto u, RequireUpload(*txn, bucket, key, upload_id));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query(
+          "SELECT part_number, size, etag, last_modified_ms, checksums FROM s3_parts WHERE upload_id = ? AND "
+          "part_number > ? ORDER BY part_number LIMIT ?",
+          {upload_id, marker, max + 1}));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["Bucket"] = bucket;
@@ -525,8 +489,8 @@ Result<OperationOutput> ListParts(Env& env, const RequestContext&, OperationInpu
   r["PartNumberMarker"] = marker;
   r["MaxParts"] = max;
   json::array parts;
-  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(max); ++i) {
-    const auto& row = (*rows)[i];
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(max); ++i) {
+    const auto& row = rows[i];
     json::object part;
     part["PartNumber"] = store::AsInt(row[0]);
     part["Size"] = store::AsInt(row[1]);
@@ -539,15 +503,15 @@ Result<OperationOutput> ListParts(Env& env, const RequestContext&, OperationInpu
     }
     parts.push_back(std::move(part));
   }
-  const bool truncated = rows->size() > static_cast<std::size_t>(max);
+  const bool truncated = rows.size() > static_cast<std::size_t>(max);
   if (!parts.empty()) r["NextPartNumberMarker"] = parts.back().as_object().at("PartNumber");
   r["Parts"] = std::move(parts);
   r["IsTruncated"] = truncated;
-  r["Initiator"] = OwnerDoc(u->owner_id, u->owner_name);
-  r["Owner"] = OwnerDoc(u->owner_id, u->owner_name);
-  r["StorageClass"] = u->storage_class;
-  if (auto a = GetString(u->attrs, "ChecksumAlgorithm")) r["ChecksumAlgorithm"] = *a;
-  if (auto t = GetString(u->attrs, "ChecksumType")) r["ChecksumType"] = *t;
+  r["Initiator"] = OwnerDoc(u.owner_id, u.owner_name);
+  r["Owner"] = OwnerDoc(u.owner_id, u.owner_name);
+  r["StorageClass"] = u.storage_class;
+  if (auto a = GetString(u.attrs, "ChecksumAlgorithm")) r["ChecksumAlgorithm"] = *a;
+  if (auto t = GetString(u.attrs, "ChecksumType")) r["ChecksumType"] = *t;
   return out;
 }
 
@@ -576,13 +540,13 @@ class UploadCursor final : public ListCursor<UploadRow> {
   Result<std::vector<UploadRow>> Next(std::size_t limit) override {
     std::vector<UploadRow> out;
     if (!upload_.empty()) {
-      auto rows =
+      CENOTE_ASSIGN_OR_RETURN(
+          auto rows,
           txn_.Query(std::string("SELECT ") + kUploadColumns +
                          " FROM s3_uploads WHERE bucket = ? AND key = ? AND upload_id > ? ORDER BY upload_id "
                          "LIMIT ?",
-                     {bucket_, pos_, upload_, static_cast<std::int64_t>(limit)});
-      if (!rows) return std::move(rows).error();
-      for (const auto& r : *rows) out.push_back(UploadFromRow(r));
+                     {bucket_, pos_, upload_, static_cast<std::int64_t>(limit)}));
+      for (const auto& r : rows) out.push_back(UploadFromRow(r));
     }
     if (out.size() < limit) {
       std::vector<store::Value> params = {bucket_, pos_};
@@ -594,9 +558,8 @@ class UploadCursor final : public ListCursor<UploadRow> {
       }
       sql += " ORDER BY key, upload_id LIMIT ?";
       params.emplace_back(static_cast<std::int64_t>(limit - out.size()));
-      auto rows = txn_.Query(sql, params);
-      if (!rows) return std::move(rows).error();
-      for (const auto& r : *rows) out.push_back(UploadFromRow(r));
+      CENOTE_ASSIGN_OR_RETURN(auto rows, txn_.Query(sql, params));
+      for (const auto& r : rows) out.push_back(UploadFromRow(r));
     }
     if (!out.empty()) {
       pos_ = out.back().key;
@@ -631,15 +594,13 @@ Result<OperationOutput> ListMultipartUploads(Env& env, const RequestContext&, Op
     return InvalidArgumentError(errors::kMaxArgumentOutOfRange, "max-uploads", std::to_string(max),
                                 {"max-uploads"});
   auto enc = [&](const std::string& s) { return url ? UrlEncodeKey(s) : s; };
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
-  UploadCursor cursor(**txn, bucket, prefix);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+  UploadCursor cursor(*txn, bucket, prefix);
   cursor.Start(key_marker, key_marker.empty() ? std::string() : upload_marker);
-  auto page =
-      Paginate<UploadRow>(cursor, prefix, delimiter, upload_marker.empty() ? key_marker : std::string(), max);
-  if (!page) return std::move(page).error();
+  CENOTE_ASSIGN_OR_RETURN(auto page,
+                          Paginate<UploadRow>(cursor, prefix, delimiter,
+                                              upload_marker.empty() ? key_marker : std::string(), max));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["Bucket"] = bucket;
@@ -649,9 +610,9 @@ Result<OperationOutput> ListMultipartUploads(Env& env, const RequestContext&, Op
   if (!delimiter.empty()) r["Delimiter"] = enc(delimiter);
   if (url) r["EncodingType"] = "url";
   r["MaxUploads"] = max;
-  r["IsTruncated"] = page->truncated;
+  r["IsTruncated"] = page.truncated;
   json::array uploads;
-  for (const auto& u : page->items) {
+  for (const auto& u : page.items) {
     json::object o;
     o["UploadId"] = u.upload_id;
     o["Key"] = enc(u.key);
@@ -663,14 +624,14 @@ Result<OperationOutput> ListMultipartUploads(Env& env, const RequestContext&, Op
     if (auto t = GetString(u.attrs, "ChecksumType")) o["ChecksumType"] = *t;
     uploads.push_back(std::move(o));
   }
-  if (page->truncated) {
-    r["NextKeyMarker"] = enc(page->last);
-    if (!page->last_is_prefix && !page->items.empty()) r["NextUploadIdMarker"] = page->items.back().upload_id;
+  if (page.truncated) {
+    r["NextKeyMarker"] = enc(page.last);
+    if (!page.last_is_prefix && !page.items.empty()) r["NextUploadIdMarker"] = page.items.back().upload_id;
   }
   if (!uploads.empty()) r["Uploads"] = std::move(uploads);
-  if (!page->prefixes.empty()) {
+  if (!page.prefixes.empty()) {
     json::array cps;
-    for (const auto& cp : page->prefixes) cps.push_back(json::object{{"Prefix", enc(cp)}});
+    for (const auto& cp : page.prefixes) cps.push_back(json::object{{"Prefix", enc(cp)}});
     r["CommonPrefixes"] = std::move(cps);
   }
   return out;

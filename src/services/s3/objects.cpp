@@ -110,25 +110,19 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
                                  BucketRow* bucket_out) {
   std::vector<std::string> superseded;
   auto run = [&]() -> Status {
-    auto txn = env.Write();
-    if (!txn) return std::move(txn).error();
-    auto bucket = RequireBucket(**txn, row.bucket);
-    if (!bucket) return std::move(bucket).error();
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+    CENOTE_ASSIGN_OR_RETURN(auto bucket, RequireBucket(*txn, row.bucket));
     if (check) {
-      auto latest = LoadLatest(**txn, row.bucket, row.key);
-      if (!latest) return std::move(latest).error();
-      CENOTE_RETURN_IF_ERROR(check(*latest));
+      CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, row.bucket, row.key));
+      CENOTE_RETURN_IF_ERROR(check(latest));
     }
-    auto gone = PutVersion(env, **txn, *bucket, row);
-    if (!gone) return std::move(gone).error();
-    superseded = std::move(*gone);
+    CENOTE_ASSIGN_OR_RETURN(superseded, PutVersion(env, *txn, bucket, row));
     if (extra) {
-      auto more = extra(**txn);
-      if (!more) return std::move(more).error();
-      superseded.insert(superseded.end(), more->begin(), more->end());
+      CENOTE_ASSIGN_OR_RETURN(auto more, extra(*txn));
+      superseded.insert(superseded.end(), more.begin(), more.end());
     }
-    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
-    if (bucket_out) *bucket_out = std::move(*bucket);
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
+    if (bucket_out) *bucket_out = std::move(bucket);
     return Status::Ok();
   };
   Status s = run();
@@ -158,29 +152,26 @@ Status CheckLatest(const std::optional<VersionRow>& v, const std::string& key) {
 Result<VersionRow> ResolveObject(Transaction& txn, const std::string& bucket, const std::string& key,
                                  const std::optional<std::string>& version_id,
                                  BucketRow* bucket_out = nullptr) {
-  auto b = RequireBucket(txn, bucket);
-  if (!b) return std::move(b).error();
-  if (bucket_out) *bucket_out = *b;
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(txn, bucket));
+  if (bucket_out) *bucket_out = b;
   if (version_id) {
     if (!ValidVersionId(*version_id)) return InvalidVersionIdError(*version_id);
-    auto v = LoadVersion(txn, bucket, key, *version_id);
-    if (!v) return std::move(v).error();
-    if (!*v) return MakeError(errors::kNoSuchVersion).With("Key", key).With("VersionId", *version_id);
-    if ((*v)->delete_marker) {
+    CENOTE_ASSIGN_OR_RETURN(auto v, LoadVersion(txn, bucket, key, *version_id));
+    if (!v) return MakeError(errors::kNoSuchVersion).With("Key", key).With("VersionId", *version_id);
+    if (v->delete_marker) {
       Error e =
           MakeError(errors::kMethodNotAllowed).With("Method", "GET").With("ResourceType", "DeleteMarker");
       e.headers = {{"x-amz-delete-marker", "true"},
                    {"x-amz-version-id", *version_id},
-                   {"Last-Modified", HttpDate((*v)->last_modified_ms)},
+                   {"Last-Modified", HttpDate(v->last_modified_ms)},
                    {"Allow", "DELETE"}};
       return e;
     }
-    return std::move(**v);
+    return std::move(*v);
   }
-  auto v = LoadLatest(txn, bucket, key);
-  if (!v) return std::move(v).error();
-  CENOTE_RETURN_IF_ERROR(CheckLatest(*v, key));
-  return std::move(**v);
+  CENOTE_ASSIGN_OR_RETURN(auto v, LoadLatest(txn, bucket, key));
+  CENOTE_RETURN_IF_ERROR(CheckLatest(v, key));
+  return std::move(*v);
 }
 
 // GET/HEAD without a version id: the bucket row and the latest version, from the ReadCache when it has
@@ -192,14 +183,9 @@ Result<std::shared_ptr<const ReadCache::Entry>> ResolveLatestCached(Env& env, co
     const std::optional<std::uint64_t> token = env.cache.Token();  // before the snapshot
     ReadCache::Entry fresh;
     {
-      auto txn = env.Read();
-      if (!txn) return std::move(txn).error();
-      auto b = RequireBucket(**txn, bucket);
-      if (!b) return std::move(b).error();
-      fresh.bucket = std::move(*b);
-      auto v = LoadLatest(**txn, bucket, key);
-      if (!v) return std::move(v).error();
-      fresh.latest = std::move(*v);
+      CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+      CENOTE_ASSIGN_OR_RETURN(fresh.bucket, RequireBucket(*txn, bucket));
+      CENOTE_ASSIGN_OR_RETURN(fresh.latest, LoadLatest(*txn, bucket, key));
     }
     bool cacheable = token.has_value();
     const VersionRow* latest = fresh.latest ? &*fresh.latest : nullptr;
@@ -335,9 +321,8 @@ Result<std::optional<ByteRange>> ParseRange(const std::optional<std::string>& he
 
 Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInput& in, bool head) {
   const auto& p = P(in);
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto& [bucket, key] = *bk;
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  auto& [bucket, key] = bk;
   auto version_id = GetString(p, "VersionId");
   auto range_header = GetString(p, "Range");
   auto part_number = GetInt(p, "PartNumber");
@@ -359,15 +344,10 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
     std::shared_ptr<const ReadCache::Entry> cached;
     ReadCache::Entry own;
     if (version_id) {
-      auto txn = env.Read();
-      if (!txn) return std::move(txn).error();
-      auto resolved = ResolveObject(**txn, bucket, key, version_id, &own.bucket);
-      if (!resolved) return std::move(resolved).error();
-      own.latest = std::move(*resolved);
+      CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+      CENOTE_ASSIGN_OR_RETURN(own.latest, ResolveObject(*txn, bucket, key, version_id, &own.bucket));
     } else {
-      auto resolved = ResolveLatestCached(env, bucket, key);
-      if (!resolved) return std::move(resolved).error();
-      cached = std::move(*resolved);
+      CENOTE_ASSIGN_OR_RETURN(cached, ResolveLatestCached(env, bucket, key));
     }
     const BucketRow& b = cached ? cached->bucket : own.bucket;
     const VersionRow& v = cached ? *cached->latest : *own.latest;
@@ -401,11 +381,10 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
         partial = true;
       }
     } else {
-      auto range = ParseRange(range_header, v.size);
-      if (!range) return std::move(range).error();
-      if (*range) {
-        offset = (*range)->first;
-        length = (*range)->length;
+      CENOTE_ASSIGN_OR_RETURN(auto range, ParseRange(range_header, v.size));
+      if (range) {
+        offset = range->first;
+        length = range->length;
         partial = true;
         // Full-object checksums do not describe a byte range; S3 omits them on ranged GETs.
         if (length != v.size) {
@@ -457,30 +436,24 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
   std::optional<VersionRow> doomed;
   if (version_id) {
     outcome.version_id = *version_id;
-    auto v = LoadVersion(txn, b.name, key, *version_id);
-    if (!v) return std::move(v).error();
-    doomed = std::move(*v);
+    CENOTE_ASSIGN_OR_RETURN(doomed, LoadVersion(txn, b.name, key, *version_id));
     if (doomed) outcome.delete_marker = doomed->delete_marker;
   } else if (b.versioning.empty()) {
-    auto v = LoadVersion(txn, b.name, key, "null");
-    if (!v) return std::move(v).error();
-    doomed = std::move(*v);
+    CENOTE_ASSIGN_OR_RETURN(doomed, LoadVersion(txn, b.name, key, "null"));
   } else {
     VersionRow marker;
     marker.key = key;
     marker.delete_marker = true;
     marker.last_modified_ms = NowMs();
-    auto gone = PutVersion(env, txn, b, marker);
-    if (!gone) return std::move(gone).error();
-    garbage.insert(garbage.end(), gone->begin(), gone->end());
+    CENOTE_ASSIGN_OR_RETURN(auto gone, PutVersion(env, txn, b, marker));
+    garbage.insert(garbage.end(), gone.begin(), gone.end());
     outcome.delete_marker = true;
     outcome.version_id = marker.version_id;
     return outcome;
   }
   if (doomed) {
-    auto gone = RemoveVersion(txn, *doomed);
-    if (!gone) return std::move(gone).error();
-    garbage.insert(garbage.end(), gone->begin(), gone->end());
+    CENOTE_ASSIGN_OR_RETURN(auto gone, RemoveVersion(txn, *doomed));
+    garbage.insert(garbage.end(), gone.begin(), gone.end());
   }
   return outcome;
 }
@@ -488,13 +461,11 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
 Result<DeleteOutcome> DeleteOne(Env& env, const std::string& bucket, const std::string& key,
                                 const std::optional<std::string>& version_id) {
   std::vector<std::string> garbage;
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
-  auto outcome = DeleteOneInTxn(env, **txn, *b, key, version_id, garbage);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
+  auto outcome = DeleteOneInTxn(env, *txn, b, key, version_id, garbage);
   if (!outcome) return outcome;
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.DeleteBlobs(garbage);
   return outcome;
 }
@@ -540,24 +511,21 @@ Result<CopySource> ParseCopySource(std::string_view text) {
 }
 
 Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, const json::object& params) {
-  auto b = RequireBucket(txn, source.bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_RETURN_IF_ERROR(RequireBucket(txn, source.bucket));
   std::optional<VersionRow> v;
   if (source.version_id) {
     if (!ValidVersionId(*source.version_id)) return InvalidVersionIdError(*source.version_id);
-    auto r = LoadVersion(txn, source.bucket, source.key, *source.version_id);
-    if (!r) return std::move(r).error();
-    if (!*r)
+    CENOTE_ASSIGN_OR_RETURN(auto r, LoadVersion(txn, source.bucket, source.key, *source.version_id));
+    if (!r)
       return MakeError(errors::kNoSuchVersion).With("Key", source.key).With("VersionId", *source.version_id);
-    if ((*r)->delete_marker) {
+    if (r->delete_marker) {
       return MakeError(errors::kCopySourceIsDeleteMarker);
     }
-    v = std::move(**r);
+    v = std::move(*r);
   } else {
-    auto r = LoadLatest(txn, source.bucket, source.key);
-    if (!r) return std::move(r).error();
-    if (!*r || (*r)->delete_marker) return NoSuchKeyError(source.key);
-    v = std::move(**r);
+    CENOTE_ASSIGN_OR_RETURN(auto r, LoadLatest(txn, source.bucket, source.key));
+    if (!r || r->delete_marker) return NoSuchKeyError(source.key);
+    v = std::move(*r);
   }
   Conditions cond{GetString(params, "CopySourceIfMatch"), GetString(params, "CopySourceIfNoneMatch"),
                   GetInt(params, "CopySourceIfModifiedSince"), GetInt(params, "CopySourceIfUnmodifiedSince")};
@@ -571,17 +539,14 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   // delete superseded blobs -> acknowledge. A crash before the metadata commit leaves an orphan blob that
   // Open() removes; readers never see a partial object.
   const auto& p = P(in);
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto& [bucket, key] = *bk;
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  auto& [bucket, key] = bk;
   auto storage_class = GetString(p, "StorageClass").value_or("STANDARD");
   if (!ValidStorageClass(storage_class))
     return MakeError(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
   json::array tags;
   if (auto t = GetString(p, "Tagging")) {
-    auto parsed = ParseTaggingHeader(*t);
-    if (!parsed) return std::move(parsed).error();
-    tags = std::move(*parsed);
+    CENOTE_ASSIGN_OR_RETURN(tags, ParseTaggingHeader(*t));
   }
   auto check = [&](const std::optional<VersionRow>& latest) -> Status {
     if (latest) return CheckWriteConditions(p, ctx, latest);
@@ -592,39 +557,35 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   };
   {
     // Fail fast (before the client uploads the body) on a missing bucket or a failed precondition.
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto latest = LoadLatest(**txn, bucket, key);
-    if (!latest) return std::move(latest).error();
-    CENOTE_RETURN_IF_ERROR(check(*latest));
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, bucket, key));
+    CENOTE_RETURN_IF_ERROR(check(latest));
   }
   auto algorithms = RequestedChecksums(ctx, p, "");
-  auto stored =
-      StoreBody(env, in.body, algorithms, env.options.max_object_size, env.options.inline_max_bytes);
-  if (!stored) return std::move(stored).error();
+  CENOTE_ASSIGN_OR_RETURN(auto stored, StoreBody(env, in.body, algorithms, env.options.max_object_size,
+                                                 env.options.inline_max_bytes));
   std::vector<std::string> new_blobs;
-  if (!stored->inline_bytes) new_blobs.push_back(stored->id);
-  if (Status s = VerifyDigests(p, in.body, *stored); !s) {
+  if (!stored.inline_bytes) new_blobs.push_back(stored.id);
+  if (Status s = VerifyDigests(p, in.body, stored); !s) {
     env.DeleteBlobs(new_blobs);
     return std::move(s).error();
   }
   VersionRow row;
   row.bucket = bucket;
   row.key = key;
-  row.size = stored->size;
-  row.etag = HexEncode(stored->md5);
+  row.size = stored.size;
+  row.etag = HexEncode(stored.md5);
   row.last_modified_ms = NowMs();
-  if (stored->inline_bytes) {
-    row.manifest = {BlobRef::Inline(std::move(*stored->inline_bytes))};
+  if (stored.inline_bytes) {
+    row.manifest = {BlobRef::Inline(std::move(*stored.inline_bytes))};
   } else {
-    row.manifest = {{stored->id, stored->size}};
+    row.manifest = {{stored.id, stored.size}};
   }
   row.attrs = AttrsFromRequest(p);
-  if (!stored->checksums.empty()) {
+  if (!stored.checksums.empty()) {
     json::object sums;
-    for (const auto& [name, value] : stored->checksums) sums[name] = value;
+    for (const auto& [name, value] : stored.checksums) sums[name] = value;
     row.attrs["Checksums"] = std::move(sums);
     row.attrs["ChecksumType"] = "FULL_OBJECT";
   }
@@ -633,14 +594,13 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   row.owner_name = ctx.principal.display_name;
   row.storage_class = storage_class;
   BucketRow b;
-  auto committed = CommitVersion(env, std::move(row), new_blobs, check, nullptr, &b);
-  if (!committed) return std::move(committed).error();
+  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), new_blobs, check, nullptr, &b));
   OperationOutput out;
   auto& r = out.result.as_object();
-  r["ETag"] = Quote(committed->etag);
-  if (!b.versioning.empty()) r["VersionId"] = committed->version_id;
-  PutChecksumMembers(r, committed->attrs);
-  r["Size"] = static_cast<std::int64_t>(committed->size);
+  r["ETag"] = Quote(committed.etag);
+  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
+  PutChecksumMembers(r, committed.attrs);
+  r["Size"] = static_cast<std::int64_t>(committed.size);
   return out;
 }
 
@@ -653,15 +613,13 @@ Result<OperationOutput> HeadObject(Env& env, const RequestContext& ctx, Operatio
 }
 
 Result<OperationOutput> DeleteObject(Env& env, const RequestContext&, OperationInput& in) {
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto outcome = DeleteOne(env, bk->first, bk->second, GetString(P(in), "VersionId"));
-  if (!outcome) return std::move(outcome).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  CENOTE_ASSIGN_OR_RETURN(auto outcome, DeleteOne(env, bk.first, bk.second, GetString(P(in), "VersionId")));
   OperationOutput out;
   out.http_status = 204;
   auto& r = out.result.as_object();
-  if (outcome->delete_marker) r["DeleteMarker"] = true;
-  if (outcome->version_id) r["VersionId"] = *outcome->version_id;
+  if (outcome.delete_marker) r["DeleteMarker"] = true;
+  if (outcome.version_id) r["VersionId"] = *outcome.version_id;
   return out;
 }
 
@@ -674,10 +632,8 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
   const bool quiet = GetBool(*del, "Quiet").value_or(false);
   // One write transaction (one fsync) for the whole batch; per-key failures are validation errors that
   // touch nothing, so the batch stays consistent.
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
   std::vector<std::string> garbage;
   json::array deleted, failed;
   for (const auto& o : *objects) {
@@ -686,7 +642,7 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
     auto version_id = GetString(o.as_object(), "VersionId");
     Result<DeleteOutcome> outcome = key.empty() || key.size() > kMaxKeyBytes
                                         ? Result<DeleteOutcome>(MakeError(errors::kKeyTooLongError))
-                                        : DeleteOneInTxn(env, **txn, *b, key, version_id, garbage);
+                                        : DeleteOneInTxn(env, *txn, b, key, version_id, garbage);
     if (!outcome && outcome.error().http_status >= 500) return std::move(outcome).error();
     if (!outcome) {
       json::object e;
@@ -708,7 +664,7 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
     }
     deleted.push_back(std::move(d));
   }
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.DeleteBlobs(garbage);
   OperationOutput out;
   auto& r = out.result.as_object();
@@ -721,11 +677,9 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   // Write path: clone the source's blobs (hard links, durable on return; no byte copy) -> one metadata
   // transaction inserting the destination version -> delete superseded blobs -> acknowledge.
   const auto& p = P(in);
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto& [bucket, key] = *bk;
-  auto source = ParseCopySource(GetString(p, "CopySource").value_or(""));
-  if (!source) return std::move(source).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  auto& [bucket, key] = bk;
+  CENOTE_ASSIGN_OR_RETURN(auto source, ParseCopySource(GetString(p, "CopySource").value_or("")));
   auto directive = GetString(p, "MetadataDirective").value_or("COPY");
   auto tagging_directive = GetString(p, "TaggingDirective").value_or("COPY");
   if (directive != "COPY" && directive != "REPLACE") {
@@ -738,18 +692,14 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   if (storage_class && !ValidStorageClass(*storage_class)) return MakeError(errors::kInvalidStorageClass);
   VersionRow src;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto dest_bucket = RequireBucket(**txn, bucket);
-    if (!dest_bucket) return std::move(dest_bucket).error();
-    auto loaded = LoadCopySource(**txn, *source, p);
-    if (!loaded) return std::move(loaded).error();
-    src = std::move(*loaded);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_ASSIGN_OR_RETURN(src, LoadCopySource(*txn, source, p));
   }
   if (src.size > env.options.max_object_size) {
     return MakeError(errors::kCopySourceTooLarge, {std::to_string(env.options.max_object_size)});
   }
-  const bool self = source->bucket == bucket && source->key == key && (!source->version_id || src.is_latest);
+  const bool self = source.bucket == bucket && source.key == key && (!source.version_id || src.is_latest);
   if (self && directive == "COPY" && !storage_class && !p.contains("WebsiteRedirectLocation") &&
       !p.contains("ServerSideEncryption") && !p.contains("SSEKMSKeyId") && !p.contains("ChecksumAlgorithm")) {
     return MakeError(errors::kCopyToItself);
@@ -776,44 +726,37 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
       row.attrs.erase(carried);
   }
   if (tagging_directive == "REPLACE") {
-    auto parsed = ParseTaggingHeader(GetString(p, "Tagging").value_or(""));
-    if (!parsed) return std::move(parsed).error();
-    row.tags = std::move(*parsed);
+    CENOTE_ASSIGN_OR_RETURN(row.tags, ParseTaggingHeader(GetString(p, "Tagging").value_or("")));
   } else {
     row.tags = src.tags;
   }
-  auto created = CloneManifest(env, src.manifest, row.manifest);
-  if (!created) return std::move(created).error();
+  CENOTE_ASSIGN_OR_RETURN(auto created, CloneManifest(env, src.manifest, row.manifest));
   BucketRow b;
-  auto committed = CommitVersion(env, std::move(row), *created, nullptr, nullptr, &b);
-  if (!committed) return std::move(committed).error();
+  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), created, nullptr, nullptr, &b));
   OperationOutput out;
   auto& r = out.result.as_object();
   json::object result;
-  result["ETag"] = Quote(committed->etag);
-  result["LastModified"] = committed->last_modified_ms;
-  PutChecksumMembers(result, committed->attrs);
+  result["ETag"] = Quote(committed.etag);
+  result["LastModified"] = committed.last_modified_ms;
+  PutChecksumMembers(result, committed.attrs);
   r["CopyObjectResult"] = std::move(result);
-  if (src.version_id != "null" || source->version_id) r["CopySourceVersionId"] = src.version_id;
-  if (!b.versioning.empty()) r["VersionId"] = committed->version_id;
+  if (src.version_id != "null" || source.version_id) r["CopySourceVersionId"] = src.version_id;
+  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
   return out;
 }
 
 namespace {
 
 Result<OperationOutput> UpdateTags(Env& env, OperationInput& in, std::optional<json::array> tags) {
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto v = ResolveObject(**txn, bk->first, bk->second, GetString(P(in), "VersionId"));
-  if (!v) return std::move(v).error();
-  auto r = (*txn)->Exec("UPDATE s3_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?",
-                        {json::serialize(tags.value_or(json::array())), v->bucket, v->key, v->version_id});
-  if (!r) return std::move(r).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto v, ResolveObject(*txn, bk.first, bk.second, GetString(P(in), "VersionId")));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE s3_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?",
+                {json::serialize(tags.value_or(json::array())), v.bucket, v.key, v.version_id}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   OperationOutput out;
-  if (v->version_id != "null") out.result.as_object()["VersionId"] = v->version_id;
+  if (v.version_id != "null") out.result.as_object()["VersionId"] = v.version_id;
   return out;
 }
 
@@ -823,9 +766,8 @@ Result<OperationOutput> PutObjectTagging(Env& env, const RequestContext&, Operat
   const auto* tagging = services::GetObject(P(in), "Tagging");
   const json::array* set = tagging ? GetArray(*tagging, "TagSet") : nullptr;
   if (!set) return MakeError(errors::kMalformedXML);
-  auto tags = ValidateTags(*set, 10);
-  if (!tags) return std::move(tags).error();
-  return UpdateTags(env, in, std::move(*tags));
+  CENOTE_ASSIGN_OR_RETURN(auto tags, ValidateTags(*set, 10));
+  return UpdateTags(env, in, std::move(tags));
 }
 
 Result<OperationOutput> DeleteObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
@@ -835,31 +777,24 @@ Result<OperationOutput> DeleteObjectTagging(Env& env, const RequestContext&, Ope
 }
 
 Result<OperationOutput> GetObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto v = ResolveObject(**txn, bk->first, bk->second, GetString(P(in), "VersionId"));
-  if (!v) return std::move(v).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_ASSIGN_OR_RETURN(auto v, ResolveObject(*txn, bk.first, bk.second, GetString(P(in), "VersionId")));
   OperationOutput out;
   auto& r = out.result.as_object();
-  r["TagSet"] = v->tags;
-  if (v->version_id != "null") r["VersionId"] = v->version_id;
+  r["TagSet"] = v.tags;
+  if (v.version_id != "null") r["VersionId"] = v.version_id;
   return out;
 }
 
 Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
   BucketRow b;
   VersionRow v;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto resolved = ResolveObject(**txn, bk->first, bk->second, GetString(p, "VersionId"), &b);
-    if (!resolved) return std::move(resolved).error();
-    v = std::move(*resolved);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_ASSIGN_OR_RETURN(v, ResolveObject(*txn, bk.first, bk.second, GetString(p, "VersionId"), &b));
   }
   std::vector<std::string> wanted;
   if (const auto* a = GetArray(p, "ObjectAttributes")) {

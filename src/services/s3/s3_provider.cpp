@@ -97,11 +97,10 @@ Status CheckExpectedBucketOwner(Env& env, const json::object& params) {
   auto expected = GetString(params, "ExpectedBucketOwner");
   auto bucket = GetString(params, "Bucket");
   if (!expected || !bucket) return Status::Ok();
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT owner_account FROM s3_buckets WHERE name = ?", {*bucket});
-  if (!row) return std::move(row).error();
-  if (*row && store::AsText((**row)[0]) != *expected) return MakeError(errors::kAccessDenied);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT owner_account FROM s3_buckets WHERE name = ?", {*bucket}));
+  if (row && store::AsText((*row)[0]) != *expected) return MakeError(errors::kAccessDenied);
   return Status::Ok();
 }
 
@@ -121,11 +120,9 @@ Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metad
   std::unique_ptr<S3Provider> provider(new S3Provider(metadata, blobs, std::move(options)));
   {
     // Version ids and upload order derive from seq; keep it above everything stored (clock steps back).
-    auto txn = metadata.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto row = (*txn)->QueryOne("SELECT MAX(seq) FROM s3_versions");
-    if (!row) return std::move(row).error();
-    if (*row) provider->last_seq_ = store::AsInt((**row)[0]);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
+    CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT MAX(seq) FROM s3_versions"));
+    if (row) provider->last_seq_ = store::AsInt((*row)[0]);
   }
   // The multipart cache of LocalPath: derived data, rebuilt on demand.
   if (!blobs.root().empty()) {
@@ -135,8 +132,7 @@ Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metad
     std::filesystem::create_directories(provider->cache_dir_, ec);
     if (ec) return InternalError("cannot create " + provider->cache_dir_ + ": " + ec.message());
   }
-  auto removed = provider->RemoveOrphanBlobs();
-  if (!removed) return std::move(removed).error();
+  CENOTE_RETURN_IF_ERROR(provider->RemoveOrphanBlobs());
   return provider;
 }
 
@@ -144,23 +140,19 @@ Result<std::size_t> S3Provider::RemoveOrphanBlobs() {
   // The blob list is taken before the metadata snapshot: a blob committed in between is referenced by
   // a row the snapshot sees, or is an orphan of a write that has not committed yet. Open runs before
   // any request, so the latter cannot happen there.
-  auto all = blobs_.List();
-  if (!all) return std::move(all).error();
+  CENOTE_ASSIGN_OR_RETURN(auto all, blobs_.List());
   std::unordered_set<std::string> referenced;
   {
-    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto versions = (*txn)->Query("SELECT manifest FROM s3_versions");
-    if (!versions) return std::move(versions).error();
-    for (const auto& row : *versions) {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+    CENOTE_ASSIGN_OR_RETURN(auto versions, txn->Query("SELECT manifest FROM s3_versions"));
+    for (const auto& row : versions) {
       for (auto& b : ManifestFromJson(store::AsText(row[0]))) referenced.insert(std::move(b.id));
     }
-    auto parts = (*txn)->Query("SELECT blob_id FROM s3_parts");
-    if (!parts) return std::move(parts).error();
-    for (const auto& row : *parts) referenced.insert(store::AsText(row[0]));
+    CENOTE_ASSIGN_OR_RETURN(auto parts, txn->Query("SELECT blob_id FROM s3_parts"));
+    for (const auto& row : parts) referenced.insert(store::AsText(row[0]));
   }
   std::size_t removed = 0;
-  for (const auto& id : *all) {
+  for (const auto& id : all) {
     if (referenced.count(id)) continue;
     CENOTE_RETURN_IF_ERROR(blobs_.Delete(id));
     ++removed;

@@ -167,41 +167,42 @@ VersionRow VersionFromRow(const store::Row& r) {
 }
 
 Result<std::optional<BucketRow>> LoadBucket(Transaction& txn, std::string_view bucket) {
-  auto row = txn.QueryOne(
-      "SELECT name, region, owner_id, owner_name, created_ms, versioning, policy, tags FROM s3_buckets "
-      "WHERE name = ?",
-      {std::string(bucket)});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<BucketRow>();
-  return std::optional<BucketRow>(BucketFromRow(**row));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn.QueryOne(
+          "SELECT name, region, owner_id, owner_name, created_ms, versioning, policy, tags FROM s3_buckets "
+          "WHERE name = ?",
+          {std::string(bucket)}));
+  if (!row) return std::optional<BucketRow>();
+  return std::optional<BucketRow>(BucketFromRow(*row));
 }
 
 Result<BucketRow> RequireBucket(Transaction& txn, std::string_view bucket) {
-  auto b = LoadBucket(txn, bucket);
-  if (!b) return std::move(b).error();
-  if (!*b) return NoSuchBucketError(bucket);
-  return std::move(**b);
+  CENOTE_ASSIGN_OR_RETURN(auto b, LoadBucket(txn, bucket));
+  if (!b) return NoSuchBucketError(bucket);
+  return std::move(*b);
 }
 
 Result<std::optional<VersionRow>> LoadLatest(Transaction& txn, std::string_view bucket,
                                              std::string_view key) {
-  auto row = txn.QueryOne(std::string("SELECT ") + kVersionColumns +
-                              ", inline_data FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1",
-                          {std::string(bucket), std::string(key)});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<VersionRow>();
-  return std::optional<VersionRow>(VersionFromRow(**row));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn.QueryOne(std::string("SELECT ") + kVersionColumns +
+                       ", inline_data FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1",
+                   {std::string(bucket), std::string(key)}));
+  if (!row) return std::optional<VersionRow>();
+  return std::optional<VersionRow>(VersionFromRow(*row));
 }
 
 Result<std::optional<VersionRow>> LoadVersion(Transaction& txn, std::string_view bucket, std::string_view key,
                                               std::string_view version_id) {
-  auto row =
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
       txn.QueryOne(std::string("SELECT ") + kVersionColumns +
                        ", inline_data FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
-                   {std::string(bucket), std::string(key), std::string(version_id)});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<VersionRow>();
-  return std::optional<VersionRow>(VersionFromRow(**row));
+                   {std::string(bucket), std::string(key), std::string(version_id)}));
+  if (!row) return std::optional<VersionRow>();
+  return std::optional<VersionRow>(VersionFromRow(*row));
 }
 
 Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const BucketRow& bucket,
@@ -218,19 +219,17 @@ Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const Bu
   } else {
     // Unversioned and suspended buckets keep at most one "null" version per key; it is replaced.
     row.version_id = "null";
-    auto old = LoadVersion(txn, bucket.name, row.key, "null");
-    if (!old) return std::move(old).error();
-    if (*old) {
-      superseded = BlobIds((*old)->manifest);
-      auto del = txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = 'null'",
-                          {bucket.name, row.key});
-      if (!del) return std::move(del).error();
+    CENOTE_ASSIGN_OR_RETURN(auto old, LoadVersion(txn, bucket.name, row.key, "null"));
+    if (old) {
+      superseded = BlobIds(old->manifest);
+      CENOTE_RETURN_IF_ERROR(
+          txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = 'null'",
+                   {bucket.name, row.key}));
     }
   }
-  auto demote =
+  CENOTE_RETURN_IF_ERROR(
       txn.Exec("UPDATE s3_versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
-               {bucket.name, row.key});
-  if (!demote) return std::move(demote).error();
+               {bucket.name, row.key}));
   std::vector<Value> values = VersionValues(row);
   values.emplace_back(nullptr);
   for (const BlobRef& piece : row.manifest) {
@@ -239,27 +238,26 @@ Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const Bu
     if (!piece.data) return InternalError("the bytes of an inline object were not loaded");
     values.back() = store::Blob{*piece.data};
   }
-  auto ins = txn.Exec(std::string("INSERT INTO s3_versions (") + kVersionColumns +
-                          ", inline_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      values);
-  if (!ins) return std::move(ins).error();
+  CENOTE_RETURN_IF_ERROR(
+      txn.Exec(std::string("INSERT INTO s3_versions (") + kVersionColumns +
+                   ", inline_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               values));
   return superseded;
 }
 
 Result<std::vector<std::string>> RemoveVersion(Transaction& txn, const VersionRow& row) {
-  auto del = txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
-                      {row.bucket, row.key, row.version_id});
-  if (!del) return std::move(del).error();
+  CENOTE_RETURN_IF_ERROR(txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                                  {row.bucket, row.key, row.version_id}));
   if (row.is_latest) {
-    auto next = txn.QueryOne(
-        "SELECT version_id FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
-        {row.bucket, row.key});
-    if (!next) return std::move(next).error();
-    if (*next) {
-      auto up =
+    CENOTE_ASSIGN_OR_RETURN(
+        auto next,
+        txn.QueryOne(
+            "SELECT version_id FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
+            {row.bucket, row.key}));
+    if (next) {
+      CENOTE_RETURN_IF_ERROR(
           txn.Exec("UPDATE s3_versions SET is_latest = 1 WHERE bucket = ? AND key = ? AND version_id = ?",
-                   {row.bucket, row.key, AsText((**next)[0])});
-      if (!up) return std::move(up).error();
+                   {row.bucket, row.key, AsText((*next)[0])}));
     }
   }
   return BlobIds(row.manifest);
