@@ -1,5 +1,5 @@
 // Bucket operations: create/head/list/delete, location, tagging, policy, versioning.
-#include "services/s3/internal.hpp"
+#include "services/s3/env.hpp"
 
 namespace cenote::s3 {
 

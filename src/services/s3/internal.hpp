@@ -1,8 +1,8 @@
 // Shared internals of the S3 provider: rows, metadata helpers, parameter access and the operation
-// functions each .cpp of this directory implements. Not part of the public API.
+// functions each .cpp of this directory implements (the state they share, Env, is in env.hpp). Not part of
+// the public API.
 #pragma once
 
-#include <atomic>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <functional>
@@ -18,6 +18,7 @@
 #include "common/strings.hpp"
 #include "services/common/params.hpp"
 #include "services/s3/errors.hpp"
+#include "services/s3/lake_access.hpp"
 #include "services/s3/s3_provider.hpp"
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
@@ -35,29 +36,6 @@ using services::GetArray;
 using services::GetBool;
 using services::GetInt;
 using services::GetString;
-
-class ReadCache;
-
-struct S3Provider::Env {
-  store::MetadataStore& metadata;
-  store::BlobStore& blobs;
-  const S3Options& options;
-  std::atomic<std::int64_t>& last_seq;
-  ReadCache& cache;
-
-  // Strictly increasing across the process (and above every stored seq after Open): microseconds
-  // since the epoch, bumped on collision. Orders versions and uploads by creation.
-  std::int64_t NextSeq();
-  Result<std::unique_ptr<Transaction>> Read() { return metadata.Begin(store::MetadataStore::Mode::kRead); }
-  // Every S3 metadata write goes through here: the transaction empties the ReadCache when it begins
-  // and when it ends (read_cache.hpp).
-  Result<std::unique_ptr<Transaction>> Write();
-  // Best effort: a blob that fails to delete is an orphan that the next Open removes.
-  void DeleteBlobs(const std::vector<std::string>& ids);
-};
-using Env = S3Provider::Env;
-
-using OpFn = Result<OperationOutput> (*)(Env&, const RequestContext&, OperationInput&);
 
 // ---- rows ----
 // One piece of an object's bytes: a blob, or (for a small object) the bytes themselves, kept in the
@@ -122,9 +100,9 @@ Result<std::optional<VersionRow>> LoadVersion(Transaction& txn, std::string_view
 VersionRow VersionFromRow(const store::Row& row);
 extern const char* const kVersionColumns;
 
-// Makes `row` the latest version of its key under the bucket's versioning state: assigns seq and
-// version_id ("null" unless versioning is Enabled), demotes the previous latest, replaces an existing
-// null version. Returns the blob ids no longer referenced (to delete after the commit).
+// Makes `row` the latest version of its key under the bucket's versioning state: assigns the bucket's
+// owner, seq and version_id ("null" unless versioning is Enabled), demotes the previous latest, replaces
+// an existing null version. Returns the blob ids no longer referenced (to delete after the commit).
 Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const BucketRow& bucket,
                                             VersionRow& row);
 // Deletes one version row; if it was the latest, promotes the newest remaining one.
@@ -230,5 +208,28 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
                                  const std::function<Status(const std::optional<VersionRow>&)>& check,
                                  const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
                                  BucketRow* bucket_out);
+
+// ---- the lake (lake.cpp) ----
+// What each LakeAccess call does once the invoker has authorized it (invoked_lake.cpp runs these inside
+// Invoker::CallWith and nowhere else). Contracts: lake_access.hpp. `ctx` is the caller's: writes run the
+// wire handlers as that caller; objects belong to the bucket's owner whoever writes them (PutVersion).
+namespace lake {
+Status HeadBucket(Env& env, const std::string& bucket);
+Result<std::vector<LakeObject>> ListObjects(Env& env, const std::string& bucket, const std::string& prefix,
+                                            std::size_t max_objects);
+Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::string& key);
+Result<std::string> GetObject(Env& env, const std::string& bucket, const std::string& key,
+                              std::uint64_t max_bytes);
+Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,
+                             const std::string& key, const std::string& bytes,
+                             const std::string& content_type);
+Result<LakeObject> PutObjectFromFile(Env& env, const RequestContext& ctx, const std::string& bucket,
+                                     const std::string& key, const std::string& path,
+                                     const std::string& content_type);
+Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
+                                           const std::vector<LakePut>& puts,
+                                           const std::function<Status(store::Transaction&)>& also);
+Status DeleteObject(Env& env, const RequestContext& ctx, const std::string& bucket, const std::string& key);
+}  // namespace lake
 
 }  // namespace cenote::s3

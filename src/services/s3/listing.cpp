@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "services/s3/env.hpp"
+
 namespace cenote::s3 {
 
 namespace {

@@ -6,6 +6,7 @@
 #include "common/checksum.hpp"
 #include "common/encoding.hpp"
 #include "services/s3/checksums.hpp"
+#include "services/s3/env.hpp"
 #include "services/s3/listing.hpp"
 #include "services/s3/object_io.hpp"
 
@@ -251,7 +252,7 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   return out;
 }
 
-Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&, OperationInput& in) {
   // One metadata transaction: check the listed parts, insert the object version whose manifest is the
   // parts' blobs (no byte copy), delete the upload and its part rows, remember the completion for retries.
   // After the commit: delete superseded blobs and the blobs of uploaded-but-unlisted parts.
@@ -297,8 +298,6 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   VersionRow row;
   row.bucket = bucket;
   row.key = key;
-  row.owner_id = ctx.principal.canonical_id;
-  row.owner_name = ctx.principal.display_name;
   row.last_modified_ms = NowMs();
   auto check = [&](const std::optional<VersionRow>& latest) -> Status {
     if (auto inm = GetString(p, "IfNoneMatch")) {

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "services/s3/checksums.hpp"
+#include "services/s3/env.hpp"
 
 namespace cenote::s3 {
 

@@ -4,8 +4,8 @@
 
 #include "common/encoding.hpp"
 #include "services/s3/checksums.hpp"
+#include "services/s3/env.hpp"
 #include "services/s3/object_io.hpp"
-#include "services/s3/read_cache.hpp"
 
 namespace cenote::s3 {
 
@@ -322,7 +322,8 @@ Result<std::optional<ByteRange>> ParseRange(const std::optional<std::string>& he
 Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInput& in, bool head) {
   const auto& p = P(in);
   CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
-  auto& [bucket, key] = bk;
+  const std::string& bucket = bk.first;
+  const std::string& key = bk.second;
   auto version_id = GetString(p, "VersionId");
   auto range_header = GetString(p, "Range");
   auto part_number = GetInt(p, "PartNumber");
@@ -540,7 +541,8 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   // Open() removes; readers never see a partial object.
   const auto& p = P(in);
   CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
-  auto& [bucket, key] = bk;
+  const std::string& bucket = bk.first;
+  const std::string& key = bk.second;
   auto storage_class = GetString(p, "StorageClass").value_or("STANDARD");
   if (!ValidStorageClass(storage_class))
     return MakeError(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
@@ -590,8 +592,6 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
     row.attrs["ChecksumType"] = "FULL_OBJECT";
   }
   row.tags = std::move(tags);
-  row.owner_id = ctx.principal.canonical_id;
-  row.owner_name = ctx.principal.display_name;
   row.storage_class = storage_class;
   BucketRow b;
   CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), new_blobs, check, nullptr, &b));
@@ -673,12 +673,13 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
   return out;
 }
 
-Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<OperationOutput> CopyObject(Env& env, const RequestContext&, OperationInput& in) {
   // Write path: clone the source's blobs (hard links, durable on return; no byte copy) -> one metadata
   // transaction inserting the destination version -> delete superseded blobs -> acknowledge.
   const auto& p = P(in);
   CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
-  auto& [bucket, key] = bk;
+  const std::string& bucket = bk.first;
+  const std::string& key = bk.second;
   CENOTE_ASSIGN_OR_RETURN(auto source, ParseCopySource(GetString(p, "CopySource").value_or("")));
   auto directive = GetString(p, "MetadataDirective").value_or("COPY");
   auto tagging_directive = GetString(p, "TaggingDirective").value_or("COPY");
@@ -710,8 +711,6 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   row.size = src.size;
   row.etag = src.etag;
   row.last_modified_ms = NowMs();
-  row.owner_id = ctx.principal.canonical_id;
-  row.owner_name = ctx.principal.display_name;
   row.storage_class = storage_class.value_or("STANDARD");
   if (directive == "REPLACE") {
     row.attrs = AttrsFromRequest(p);

@@ -8,8 +8,7 @@
 #include <thread>
 
 #include "common/encoding.hpp"
-#include "services/s3/internal.hpp"
-#include "services/s3/read_cache.hpp"
+#include "services/s3/env.hpp"
 
 namespace cenote::s3 {
 
@@ -209,6 +208,11 @@ Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const Bu
                                             VersionRow& row) {
   std::vector<std::string> superseded;
   row.bucket = bucket.name;
+  // Every object belongs to the bucket's owner, whoever writes it (delete markers too): S3's Object
+  // Ownership "bucket owner enforced", the default for new buckets since April 2023. So the lake's
+  // writers and, once IAM lands, other principals never own objects of their own.
+  row.owner_id = bucket.owner_id;
+  row.owner_name = bucket.owner_name;
   row.seq = env.NextSeq();
   row.is_latest = true;
   if (bucket.versioning == "Enabled") {
