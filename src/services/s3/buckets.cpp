@@ -66,18 +66,23 @@ Result<BucketRow> ReadBucket(Env& env, const std::string& bucket) {
 Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, OperationInput& in) {
   auto bucket = GetString(P(in), "Bucket").value_or("");
   if (!ValidBucketName(bucket)) return MakeError(errors::kInvalidBucketName).With("BucketName", bucket);
+  // The bucket's region is its LocationConstraint, us-east-1 when none. One server serves every region,
+  // so the region the request is signed for stands for the endpoint AWS would have received it at: a
+  // request for us-east-1 (the global endpoint s3.amazonaws.com) may create a bucket in any region, one
+  // for another region only in that region (AWS API reference, CreateBucket).
   const std::string endpoint_region = ctx.region.empty() ? env.options.default_region : ctx.region;
   std::optional<std::string> constraint;
   if (const auto* cfg = services::GetObject(P(in), "CreateBucketConfiguration"))
     constraint = GetString(*cfg, "LocationConstraint");
   if (constraint && constraint->empty()) constraint.reset();
-  std::string region = endpoint_region;
+  std::string region = "us-east-1";
   if (constraint) {
-    // "us-east-1" is never a valid explicit constraint: us-east-1 is expressed by omitting it.
+    if (*constraint == "EU") constraint = "eu-west-1";  // eu-west-1's legacy name
+    if (endpoint_region != "us-east-1" && *constraint != endpoint_region)
+      return MakeError(errors::kIllegalLocationConstraint, {*constraint});
+    // us-east-1 is named by omitting the constraint; naming it is refused.
     if (*constraint == "us-east-1")
       return MakeError(errors::kInvalidLocationConstraint).With("LocationConstraint", *constraint);
-    if (*constraint == "EU") constraint = "eu-west-1";
-    if (*constraint != endpoint_region) return MakeError(errors::kIllegalLocationConstraint, {*constraint});
     region = *constraint;
   } else if (endpoint_region != "us-east-1") {
     return MakeError(errors::kIllegalLocationConstraint, {"unspecified"});
@@ -88,7 +93,8 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
   OperationOutput out;
   out.result.as_object()["Location"] = "/" + bucket;
   if (existing) {
-    if (existing->owner_id != ctx.principal.canonical_id) {
+    // Bucket names are global: another account's bucket of that name, in any region, makes it taken.
+    if (existing->owner_account != ctx.account_id()) {
       return MakeError(errors::kBucketAlreadyExists).With("BucketName", bucket);
     }
     // Legacy us-east-1 behaviour: re-creating your own bucket there succeeds.
@@ -130,9 +136,11 @@ Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, Operati
   }
   auto region_filter = GetString(p, "BucketRegion");
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  // Every bucket of the caller's account, whatever region the request is for (AWS lists them all; the
+  // BucketRegion parameter narrows the list to one region).
   std::string sql =
-      "SELECT name, region, created_ms FROM s3_buckets WHERE owner_id = ? AND name > ? AND name >= ?";
-  std::vector<store::Value> params = {ctx.principal.canonical_id, after, prefix};
+      "SELECT name, region, created_ms FROM s3_buckets WHERE owner_account = ? AND name > ? AND name >= ?";
+  std::vector<store::Value> params = {ctx.account_id(), after, prefix};
   if (!prefix.empty()) {
     sql += " AND name < ?";
     params.emplace_back(PrefixSuccessor(prefix));

@@ -64,6 +64,7 @@ struct BucketRow {
   std::string region;
   std::string owner_id;
   std::string owner_name;
+  std::string owner_account;  // the owning account's id
   std::int64_t created_ms = 0;
   std::string versioning;  // "", "Enabled", "Suspended"
   std::optional<std::string> policy;

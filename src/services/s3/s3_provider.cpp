@@ -113,6 +113,14 @@ Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metad
     CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT MAX(seq) FROM s3_versions"));
     if (row) env->last_seq = store::AsInt((*row)[0]);
   }
+  if (!env->options.account_id.empty()) {
+    // Buckets created before their owning account was recorded (schema version 9) are the data directory's
+    // account's: ListBuckets, x-amz-expected-bucket-owner and CreateBucket go by owner_account.
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE s3_buckets SET owner_account = ? WHERE owner_account = ''",
+                                     {env->options.account_id}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
+  }
   // The multipart cache of LocalPath: derived data, rebuilt on demand.
   if (!blobs.root().empty()) {
     std::error_code ec;

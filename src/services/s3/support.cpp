@@ -109,6 +109,7 @@ BucketRow BucketFromRow(const store::Row& r) {
   b.versioning = AsText(r[5]);
   if (!IsNull(r[6])) b.policy = AsText(r[6]);
   if (!IsNull(r[7])) b.tags = AsText(r[7]);
+  b.owner_account = AsText(r[8]);
   return b;
 }
 
@@ -169,8 +170,8 @@ Result<std::optional<BucketRow>> LoadBucket(Transaction& txn, std::string_view b
   CENOTE_ASSIGN_OR_RETURN(
       auto row,
       txn.QueryOne(
-          "SELECT name, region, owner_id, owner_name, created_ms, versioning, policy, tags FROM s3_buckets "
-          "WHERE name = ?",
+          "SELECT name, region, owner_id, owner_name, created_ms, versioning, policy, tags, owner_account "
+          "FROM s3_buckets WHERE name = ?",
           {std::string(bucket)}));
   if (!row) return std::optional<BucketRow>();
   return std::optional<BucketRow>(BucketFromRow(*row));

@@ -341,6 +341,100 @@ TEST_F(S3Test, BucketNameRulesAndRegions) {
             "BucketAlreadyExists");
 }
 
+// Regions as AWS has them for S3: bucket names are global, a bucket lives in one region (its
+// LocationConstraint, us-east-1 when none), and one server serves every region.
+TEST_F(S3Test, BucketsAreGlobalAndLiveInOneRegion) {
+  const json::object in_eu{{"LocationConstraint", "eu-west-1"}};
+  // Signed for us-east-1 (the global endpoint): no constraint is us-east-1, any other region may be named,
+  // us-east-1 itself may not.
+  Ok("CreateBucket", {{"Bucket", "east"}});
+  Ok("CreateBucket", {{"Bucket", "far"},
+                      {"CreateBucketConfiguration", json::object{{"LocationConstraint", "ap-southeast-2"}}}});
+  auto named_us_east =
+      Err("CreateBucket", {{"Bucket", "named-us-east"},
+                           {"CreateBucketConfiguration", json::object{{"LocationConstraint", "us-east-1"}}}});
+  EXPECT_EQ(named_us_east.code, "InvalidLocationConstraint");
+  // Signed for eu-west-1: only eu-west-1 ("EU" is its old name).
+  caller_.region = "eu-west-1";
+  Ok("CreateBucket",
+     {{"Bucket", "in-eu"}, {"CreateBucketConfiguration", json::object{{"LocationConstraint", "EU"}}}});
+  auto elsewhere = Err("CreateBucket",
+                       {{"Bucket", "elsewhere"},
+                        {"CreateBucketConfiguration", json::object{{"LocationConstraint", "eu-central-1"}}}});
+  EXPECT_EQ(elsewhere.code, "IllegalLocationConstraintException");
+  EXPECT_EQ(
+      elsewhere.message,
+      "The eu-central-1 location constraint is incompatible for the region specific endpoint this request "
+      "was sent to.");
+  auto unspecified = Err("CreateBucket", {{"Bucket", "elsewhere"}});
+  EXPECT_EQ(unspecified.code, "IllegalLocationConstraintException");
+  EXPECT_EQ(
+      unspecified.message,
+      "The unspecified location constraint is incompatible for the region specific endpoint this request "
+      "was sent to.");
+  // Names are global: the same name in another region is the same bucket.
+  EXPECT_EQ(Err("CreateBucket", {{"Bucket", "east"}, {"CreateBucketConfiguration", in_eu}}).code,
+            "BucketAlreadyOwnedByYou");
+  caller_.principal.account_id = "111111111111";
+  caller_.principal.arn = "arn:aws:iam::111111111111:root";
+  caller_.principal.canonical_id = std::string(64, 'b');
+  EXPECT_EQ(Err("CreateBucket", {{"Bucket", "east"}, {"CreateBucketConfiguration", in_eu}}).code,
+            "BucketAlreadyExists");
+  EXPECT_TRUE(Ok("ListBuckets", {}).at("Buckets").as_array().empty());  // another account's list
+
+  // Every region's client sees every bucket, with its region; requests signed for any region are served.
+  auto regions_seen = [&]() {
+    std::map<std::string, std::string> regions;
+    const json::object listed = Ok("ListBuckets", {});
+    for (const auto& b : listed.at("Buckets").as_array())
+      regions[std::string(b.at("Name").as_string())] = std::string(b.at("BucketRegion").as_string());
+    return regions;
+  };
+  const std::map<std::string, std::string> expected = {
+      {"east", "us-east-1"}, {"in-eu", "eu-west-1"}, {"far", "ap-southeast-2"}};
+  for (const char* region : {"us-east-1", "eu-west-1", "sa-east-1"}) {
+    caller_ = RootCaller(region);
+    EXPECT_EQ(regions_seen(), expected) << region;
+    auto only_eu = Ok("ListBuckets", {{"BucketRegion", "eu-west-1"}})["Buckets"].as_array();
+    ASSERT_EQ(only_eu.size(), 1u);
+    EXPECT_EQ(only_eu[0].at("Name"), "in-eu");
+    for (const auto& [bucket, bucket_region] : expected) {
+      EXPECT_EQ(Ok("HeadBucket", {{"Bucket", bucket}})["BucketRegion"], bucket_region) << bucket << region;
+      auto location = Ok("GetBucketLocation", {{"Bucket", bucket}});
+      // us-east-1 is an empty LocationConstraint (null to SDKs).
+      if (bucket_region == "us-east-1")
+        EXPECT_FALSE(location.contains("LocationConstraint"));
+      else
+        EXPECT_EQ(location["LocationConstraint"], bucket_region);
+      Put(bucket, std::string("from-") + region, region);
+      EXPECT_EQ(Get(bucket, std::string("from-") + region), region);
+    }
+  }
+
+  // A restart keeps each bucket's region.
+  OpenAll();
+  caller_ = RootCaller("eu-west-1");
+  EXPECT_EQ(regions_seen(), expected);
+  EXPECT_EQ(Ok("HeadBucket", {{"Bucket", "far"}})["BucketRegion"], "ap-southeast-2");
+}
+
+// Buckets created before their owning account was recorded (schema version 9) belong to the data
+// directory's account after the next start.
+TEST_F(S3Test, BucketsFromBeforeOwnerAccountBelongToTheRootAccount) {
+  MakeBucket("old");
+  {
+    auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)->Exec("UPDATE s3_buckets SET owner_account = '' WHERE name = 'old'").ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  OpenAll();
+  auto listed = Ok("ListBuckets", {})["Buckets"].as_array();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].at("Name"), "old");
+  Ok("HeadBucket", {{"Bucket", "old"}, {"ExpectedBucketOwner", "000000000000"}});
+}
+
 TEST_F(S3Test, DeleteBucketNotEmptyCountsUploadsAndVersions) {
   MakeBucket("bk1");
   Put("bk1", "k", "x");
