@@ -88,8 +88,9 @@ const S3Provider::Table& Operations() {
 // bucket is left to the operation (NoSuchBucket).
 Status CheckExpectedBucketOwner(Env& env, const json::object& params) {
   auto expected = GetString(params, "ExpectedBucketOwner");
+  if (!expected) return Status::Ok();  // the common case: no read, no copy of the bucket name
   auto bucket = GetString(params, "Bucket");
-  if (!expected || !bucket) return Status::Ok();
+  if (!bucket) return Status::Ok();
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
   CENOTE_ASSIGN_OR_RETURN(auto row,
                           txn->QueryOne("SELECT owner_account FROM s3_buckets WHERE name = ?", {*bucket}));
