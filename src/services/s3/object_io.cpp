@@ -251,7 +251,7 @@ class ManifestBody final : public http::BodySource {
   std::optional<FileRange> AsFile() const override {
     if (remaining_ != length_ || index_ >= manifest_.size() || !readers_[index_]) return std::nullopt;
     if (blob_offset_ + length_ > manifest_[index_].size || readers_[index_]->fd() < 0) return std::nullopt;
-    return FileRange{readers_[index_]->fd(), blob_offset_, length_};
+    return FileRange{.fd = readers_[index_]->fd(), .offset = blob_offset_, .length = length_};
   }
 
  private:

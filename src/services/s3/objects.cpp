@@ -311,12 +311,12 @@ Result<std::optional<ByteRange>> ParseRange(const std::optional<std::string>& he
   if (!first) {  // suffix range: the last N bytes
     if (*last == 0 || size == 0) return unsatisfiable();
     std::uint64_t n = std::min(*last, size);
-    return std::optional<ByteRange>(ByteRange{size - n, n});
+    return std::optional<ByteRange>(ByteRange{.first = size - n, .length = n});
   }
   if (last && *last < *first) return std::optional<ByteRange>();  // syntactically invalid: ignored
   if (*first >= size) return unsatisfiable();
   std::uint64_t end = last ? std::min(*last, size - 1) : size - 1;
-  return std::optional<ByteRange>(ByteRange{*first, end - *first + 1});
+  return std::optional<ByteRange>(ByteRange{.first = *first, .length = end - *first + 1});
 }
 
 Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInput& in, bool head) {
@@ -333,8 +333,10 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
   if (part_number && (*part_number < 1 || *part_number > 10000)) {
     return InvalidArgumentError(errors::kPartNumberOutOfRange, "partNumber", std::to_string(*part_number));
   }
-  Conditions cond{GetString(p, "IfMatch"), GetString(p, "IfNoneMatch"), GetInt(p, "IfModifiedSince"),
-                  GetInt(p, "IfUnmodifiedSince")};
+  const Conditions cond{.if_match = GetString(p, "IfMatch"),
+                        .if_none_match = GetString(p, "IfNoneMatch"),
+                        .if_modified_since = GetInt(p, "IfModifiedSince"),
+                        .if_unmodified_since = GetInt(p, "IfUnmodifiedSince")};
   const bool checksum_mode = GetString(p, "ChecksumMode").value_or("") == "ENABLED";
 
   // A concurrent overwrite may delete the blobs between our metadata read and the blob open; the retry
@@ -528,8 +530,10 @@ Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, co
     if (!r || r->delete_marker) return NoSuchKeyError(source.key);
     v = std::move(*r);
   }
-  Conditions cond{GetString(params, "CopySourceIfMatch"), GetString(params, "CopySourceIfNoneMatch"),
-                  GetInt(params, "CopySourceIfModifiedSince"), GetInt(params, "CopySourceIfUnmodifiedSince")};
+  const Conditions cond{.if_match = GetString(params, "CopySourceIfMatch"),
+                        .if_none_match = GetString(params, "CopySourceIfNoneMatch"),
+                        .if_modified_since = GetInt(params, "CopySourceIfModifiedSince"),
+                        .if_unmodified_since = GetInt(params, "CopySourceIfUnmodifiedSince")};
   CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, *v, true));
   return std::move(*v);
 }
