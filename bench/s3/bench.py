@@ -5,7 +5,10 @@ does no per-request signing and every server sees the same request stream. Print
 ratios cenote/nginx and cenote/moto, each server's idle RSS, and Cenote's time from exec to first served
 request. Timings never make this fail: a run that errors or times out is reported as such.
 
-Usage: python3 bench.py PATH_TO_CENOTE [--quick] [--duration S] [--json OUT]
+Usage: python3 bench.py PATH_TO_CENOTE [--quick] [--duration S] [--sizes 4KiB,64MiB] [--conc 1,8,32]
+                        [--peers nginx,moto] [--json OUT]
+--sizes, --conc and --peers narrow a run (a small GET/PUT comparison on a loaded machine:
+`--sizes 4KiB --conc 1,8 --peers nginx`); ratios against a peer left out print as "-".
 PATH_TO_CENOTE may be the word `moto` to self-test the script without a Cenote build (a second moto
 then stands in for Cenote).
 """
@@ -221,7 +224,15 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--duration", type=int, default=None)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--sizes", default=None, help="comma-separated subset of " + ",".join(SIZES))
+    ap.add_argument("--conc", default=None, help="comma-separated concurrencies (default 1,8,32; --quick 1,8)")
+    ap.add_argument("--peers", default="nginx,moto", help="comma-separated subset of nginx,moto")
     args = ap.parse_args()
+    sizes = {name: SIZES[name] for name in (args.sizes.split(",") if args.sizes else SIZES)}
+    peers = [p for p in args.peers.split(",") if p]
+    if any(p not in ("nginx", "moto") for p in peers):
+        print(f"--peers takes nginx and moto, got {args.peers!r}", file=sys.stderr)
+        return 2
 
     fake = args.cenote == "moto"
     binary = None if fake else os.path.abspath(args.cenote)
@@ -234,6 +245,8 @@ def main():
             return 2
     duration = args.duration or (2 if args.quick else 5)
     concurrencies = [1, 8] if args.quick else [1, 8, 32]
+    if args.conc:
+        concurrencies = [int(c) for c in args.conc.split(",")]
 
     import boto3  # noqa: F401  (needed for presigning)
 
@@ -246,7 +259,7 @@ def main():
         files = {}
         nginx_root = os.path.join(work, "nginx-root")
         os.makedirs(os.path.join(nginx_root, "bench"))
-        for name, size in SIZES.items():
+        for name, size in sizes.items():
             path = os.path.join(nginx_root, "bench", f"obj-{name}")
             with open(path, "wb") as f:
                 f.write(os.urandom(size))
@@ -263,18 +276,22 @@ def main():
         servers["nginx"] = nginx
         cen, first = start_s3("moto" if fake else "cenote", binary, os.path.join(work, "cenote-data"))
         servers["cenote"] = cen
-        moto, _ = start_s3("moto", None, None)
-        servers["moto"] = moto
+        moto = None
+        if "moto" in peers:
+            moto, _ = start_s3("moto", None, None)
+            servers["moto"] = moto
         time.sleep(1.0)  # let them settle before measuring idle RSS
         results["rss_kib"] = {"cenote": rss_kib([cen.proc.pid]), "nginx": rss_kib(nginx.pids()),
-                              "moto": rss_kib([moto.proc.pid])}
+                              "moto": rss_kib([moto.proc.pid]) if moto else None}
 
         # Same objects in each S3 server; presigned URLs (SigV4) for GET and PUT.
         urls = {"nginx": {}, "cenote": {}, "moto": {}}
-        for name in SIZES:
+        for name in sizes:
             urls["nginx"][("GET", name)] = f"{nginx.endpoint}/bench/obj-{name}"
             urls["nginx"][("PUT", name)] = f"{nginx.endpoint}/put/obj-{name}"
         for label, srv in (("cenote", cen), ("moto", moto)):
+            if srv is None:
+                continue
             s3 = harness.boto3_client(srv, read_timeout=300)
             s3.create_bucket(Bucket=BUCKET)
             for name, path in files.items():
@@ -284,15 +301,19 @@ def main():
                 urls[label][("PUT", name)] = s3.generate_presigned_url(
                     "put_object", Params={"Bucket": BUCKET, "Key": f"put-{name}"}, ExpiresIn=3600)
             # Check the URLs work once before loading them (a 403 here is a setup bug, not a timing).
-            with urllib.request.urlopen(urls[label][("GET", "4KiB")], timeout=30) as r:
-                assert r.status == 200 and len(r.read()) == SIZES["4KiB"], label
+            with urllib.request.urlopen(urls[label][("GET", next(iter(sizes)))], timeout=30) as r:
+                first = next(iter(sizes))
+                assert r.status == 200 and len(r.read()) == sizes[first], label
 
         scripts = {name: write_put_script(work, name, path) for name, path in files.items()}
         for op in ("GET", "PUT"):
-            for name, size in SIZES.items():
+            for name, size in sizes.items():
                 for conc in concurrencies:
                     row = {"op": op, "size": name, "conc": conc}
                     for label in ("cenote", "nginx", "moto"):
+                        if label != "cenote" and label not in peers:
+                            row[label] = {"rps": None, "mbps": None, "skipped": True}
+                            continue
                         # A 64 MiB request can take seconds on a slow peer: give big objects a longer window.
                         window = duration if size < MiB else max(duration, 4)
                         res = run_wrk(urls[label][(op, name)], conc, window, scripts[name] if op == "PUT" else None)
@@ -346,6 +367,8 @@ def print_row(row):
     notes = []
     for label in ("cenote", "nginx", "moto"):
         r = row[label]
+        if r.get("skipped"):
+            continue
         if r.get("error"):
             notes.append(f"{label}: {r['error'][:60]}")
         elif not r.get("requests"):

@@ -1,7 +1,5 @@
 // Bucket operations: create/head/list/delete, location, tagging, policy, versioning.
-#include <cctype>
-
-#include "services/s3/internal.hpp"
+#include "services/s3/env.hpp"
 
 namespace cenote::s3 {
 
@@ -12,15 +10,10 @@ const json::object& P(OperationInput& in) { return in.params.as_object(); }
 // AWS general-purpose bucket naming rules.
 bool ValidBucketName(std::string_view name) {
   if (name.size() < 3 || name.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || IsAsciiDigit(c); };
   for (char c : name) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '.' || c == '-')) {
-      return false;
-    }
+    if (!alnum(c) && c != '.' && c != '-') return false;
   }
-  auto alnum = [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
-  };
   if (!alnum(name.front()) || !alnum(name.back())) return false;
   if (name.find("..") != std::string_view::npos) return false;
   if (name.find(".-") != std::string_view::npos || name.find("-.") != std::string_view::npos) return false;
@@ -35,127 +28,119 @@ bool ValidBucketName(std::string_view name) {
   for (char c : name) {
     if (c == '.')
       ++dots;
-    else if (!std::isdigit(static_cast<unsigned char>(c)))
+    else if (!IsAsciiDigit(c))
       digits_and_dots = false;
   }
   return !(digits_and_dots && dots == 3);
 }
 
 Result<std::string> BucketParam(OperationInput& in) {
-  auto b = Str(P(in), "Bucket");
-  if (!b || b->empty()) return MakeS3Error(errors::kInvalidBucketName).With("BucketName", b.value_or(""));
+  auto b = GetString(P(in), "Bucket");
+  if (!b || b->empty()) return MakeError(errors::kInvalidBucketName).With("BucketName", b.value_or(""));
   return *b;
 }
 
 Result<OperationOutput> UpdateBucketColumn(Env& env, const std::string& bucket, const char* column,
                                            std::optional<std::string> value) {
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   std::vector<store::Value> params;
   if (value)
     params.emplace_back(*value);
   else
     params.emplace_back(nullptr);
   params.emplace_back(bucket);
-  auto r = (*txn)->Exec(std::string("UPDATE s3_buckets SET ") + column + " = ? WHERE name = ?", params);
-  if (!r) return std::move(r).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec(std::string("UPDATE s3_buckets SET ") + column + " = ? WHERE name = ?", params));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return OperationOutput{};
 }
 
 Result<BucketRow> ReadBucket(Env& env, const std::string& bucket) {
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  return RequireBucket(**txn, bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  return RequireBucket(*txn, bucket);
 }
 
 }  // namespace
 
 Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, OperationInput& in) {
-  auto bucket = Str(P(in), "Bucket").value_or("");
-  if (!ValidBucketName(bucket)) return MakeS3Error(errors::kInvalidBucketName).With("BucketName", bucket);
+  auto bucket = GetString(P(in), "Bucket").value_or("");
+  if (!ValidBucketName(bucket)) return MakeError(errors::kInvalidBucketName).With("BucketName", bucket);
+  // The bucket's region is its LocationConstraint, us-east-1 when none. One server serves every region,
+  // so the region the request is signed for stands for the endpoint AWS would have received it at: a
+  // request for us-east-1 (the global endpoint s3.amazonaws.com) may create a bucket in any region, one
+  // for another region only in that region (AWS API reference, CreateBucket).
   const std::string endpoint_region = ctx.region.empty() ? env.options.default_region : ctx.region;
   std::optional<std::string> constraint;
-  if (const auto* cfg = Obj(P(in), "CreateBucketConfiguration")) constraint = Str(*cfg, "LocationConstraint");
+  if (const auto* cfg = services::GetObject(P(in), "CreateBucketConfiguration"))
+    constraint = GetString(*cfg, "LocationConstraint");
   if (constraint && constraint->empty()) constraint.reset();
-  std::string region = endpoint_region;
+  std::string region = "us-east-1";
   if (constraint) {
-    // "us-east-1" is never a valid explicit constraint: us-east-1 is expressed by omitting it.
+    if (*constraint == "EU") constraint = "eu-west-1";  // eu-west-1's legacy name
+    if (endpoint_region != "us-east-1" && *constraint != endpoint_region)
+      return MakeError(errors::kIllegalLocationConstraint, {*constraint});
+    // us-east-1 is named by omitting the constraint; naming it is refused.
     if (*constraint == "us-east-1")
-      return MakeS3Error(errors::kInvalidLocationConstraint).With("LocationConstraint", *constraint);
-    if (*constraint == "EU") constraint = "eu-west-1";
-    if (*constraint != endpoint_region) {
-      std::string msg = errors::kIllegalLocationConstraint.message;
-      msg.replace(msg.find("{}"), 2, *constraint);
-      return MakeS3Error(errors::kIllegalLocationConstraint, msg);
-    }
+      return MakeError(errors::kInvalidLocationConstraint).With("LocationConstraint", *constraint);
     region = *constraint;
   } else if (endpoint_region != "us-east-1") {
-    std::string msg = errors::kIllegalLocationConstraint.message;
-    msg.replace(msg.find("{}"), 2, "unspecified");
-    return MakeS3Error(errors::kIllegalLocationConstraint, msg);
+    return MakeError(errors::kIllegalLocationConstraint, {"unspecified"});
   }
 
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto existing = LoadBucket(**txn, bucket);
-  if (!existing) return std::move(existing).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto existing, LoadBucket(*txn, bucket));
   OperationOutput out;
   out.result.as_object()["Location"] = "/" + bucket;
-  if (*existing) {
-    if ((*existing)->owner_id != ctx.principal.canonical_id) {
-      return MakeS3Error(errors::kBucketAlreadyExists).With("BucketName", bucket);
+  if (existing) {
+    // Bucket names are global: another account's bucket of that name, in any region, makes it taken.
+    if (existing->owner_account != ctx.account_id()) {
+      return MakeError(errors::kBucketAlreadyExists).With("BucketName", bucket);
     }
     // Legacy us-east-1 behaviour: re-creating your own bucket there succeeds.
-    if ((*existing)->region == "us-east-1" && region == "us-east-1") return out;
-    return MakeS3Error(errors::kBucketAlreadyOwnedByYou).With("BucketName", bucket);
+    if (existing->region == "us-east-1" && region == "us-east-1") return out;
+    return MakeError(errors::kBucketAlreadyOwnedByYou).With("BucketName", bucket);
   }
-  auto r = (*txn)->Exec(
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "INSERT INTO s3_buckets (name, region, owner_id, owner_name, created_ms, versioning, owner_account) "
       "VALUES (?, ?, ?, ?, ?, '', ?)",
       {bucket, region, ctx.principal.canonical_id, ctx.principal.display_name, NowMs(),
-       ctx.principal.account_id});
-  if (!r) return std::move(r).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+       ctx.principal.account_id}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return out;
 }
 
 Result<OperationOutput> HeadBucket(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
   OperationOutput out;
-  out.result.as_object()["BucketRegion"] = b->region;
+  out.result.as_object()["BucketRegion"] = b.region;
   out.result.as_object()["AccessPointAlias"] = false;
   return out;
 }
 
 Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = P(in);
-  std::int64_t max = Int(p, "MaxBuckets").value_or(10000);
+  std::int64_t max = GetInt(p, "MaxBuckets").value_or(10000);
   if (max < 1 || max > 10000) {
-    return InvalidArgumentError("Argument max-buckets must be an integer between 1 and 10000", "max-buckets",
-                                std::to_string(max));
+    return InvalidArgumentError(errors::kMaxBucketsOutOfRange, "max-buckets", std::to_string(max));
   }
-  auto prefix = Str(p, "Prefix").value_or("");
+  auto prefix = GetString(p, "Prefix").value_or("");
   std::string after;
-  if (auto token = Str(p, "ContinuationToken")) {
-    auto decoded = Unbase64(*token);
+  if (auto token = GetString(p, "ContinuationToken")) {
+    auto decoded = Base64Decode(*token);
     if (!decoded) {
-      return InvalidArgumentError("The continuation token provided is incorrect", "continuation-token",
-                                  *token);
+      return InvalidArgumentError(errors::kInvalidContinuationToken, "continuation-token", *token);
     }
     after = *decoded;
   }
-  auto region_filter = Str(p, "BucketRegion");
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
+  auto region_filter = GetString(p, "BucketRegion");
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  // Every bucket of the caller's account, whatever region the request is for (AWS lists them all; the
+  // BucketRegion parameter narrows the list to one region).
   std::string sql =
-      "SELECT name, region, created_ms FROM s3_buckets WHERE owner_id = ? AND name > ? AND name >= ?";
-  std::vector<store::Value> params = {ctx.principal.canonical_id, after, prefix};
+      "SELECT name, region, created_ms FROM s3_buckets WHERE owner_account = ? AND name > ? AND name >= ?";
+  std::vector<store::Value> params = {ctx.account_id(), after, prefix};
   if (!prefix.empty()) {
     sql += " AND name < ?";
     params.emplace_back(PrefixSuccessor(prefix));
@@ -166,20 +151,19 @@ Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, Operati
   }
   sql += " ORDER BY name LIMIT ?";
   params.emplace_back(max + 1);
-  auto rows = (*txn)->Query(sql, params);
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query(sql, params));
   OperationOutput out;
   auto& r = out.result.as_object();
   json::array buckets;
-  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(max); ++i) {
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(max); ++i) {
     json::object b;
-    b["Name"] = store::AsText((*rows)[i][0]);
-    b["CreationDate"] = store::AsInt((*rows)[i][2]);
-    b["BucketRegion"] = store::AsText((*rows)[i][1]);
+    b["Name"] = store::AsText(rows[i][0]);
+    b["CreationDate"] = store::AsInt(rows[i][2]);
+    b["BucketRegion"] = store::AsText(rows[i][1]);
     buckets.push_back(std::move(b));
   }
-  if (rows->size() > static_cast<std::size_t>(max)) {
-    r["ContinuationToken"] = Base64(store::AsText((*rows)[max - 1][0]));
+  if (rows.size() > static_cast<std::size_t>(max)) {
+    r["ContinuationToken"] = Base64Encode(store::AsText(rows[max - 1][0]));
   }
   r["Buckets"] = std::move(buckets);
   r["Owner"] = OwnerOf(ctx);
@@ -188,129 +172,109 @@ Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, Operati
 }
 
 Result<OperationOutput> DeleteBucket(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, *bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
   // AWS counts every version, delete marker and in-progress multipart upload as content.
-  auto v = (*txn)->QueryOne("SELECT 1 FROM s3_versions WHERE bucket = ? LIMIT 1", {*bucket});
-  if (!v) return std::move(v).error();
-  auto u = (*txn)->QueryOne("SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1", {*bucket});
-  if (!u) return std::move(u).error();
-  if (*v || *u) {
-    Error e = MakeS3Error(errors::kBucketNotEmpty);
-    if (!b->versioning.empty()) e.message += ". You must delete all versions in the bucket.";
-    return e.With("BucketName", *bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto v,
+                          txn->QueryOne("SELECT 1 FROM s3_versions WHERE bucket = ? LIMIT 1", {bucket}));
+  CENOTE_ASSIGN_OR_RETURN(auto u,
+                          txn->QueryOne("SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1", {bucket}));
+  if (v || u) {
+    return MakeError(b.versioning.empty() ? errors::kBucketNotEmpty : errors::kVersionedBucketNotEmpty)
+        .With("BucketName", bucket);
   }
-  auto r = (*txn)->Exec("DELETE FROM s3_buckets WHERE name = ?", {*bucket});
-  if (!r) return std::move(r).error();
-  auto c = (*txn)->Exec("DELETE FROM s3_completed WHERE bucket = ?", {*bucket});
-  if (!c) return std::move(c).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_buckets WHERE name = ?", {bucket}));
+  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_completed WHERE bucket = ?", {bucket}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   OperationOutput out;
   out.http_status = 204;
   return out;
 }
 
 Result<OperationOutput> GetBucketLocation(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
   OperationOutput out;
   // us-east-1 is reported as an empty LocationConstraint.
-  if (b->region != "us-east-1") out.result.as_object()["LocationConstraint"] = b->region;
+  if (b.region != "us-east-1") out.result.as_object()["LocationConstraint"] = b.region;
   return out;
 }
 
 Result<OperationOutput> PutBucketTagging(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  const auto* tagging = Obj(P(in), "Tagging");
-  const json::array* set = tagging ? Arr(*tagging, "TagSet") : nullptr;
-  if (!set) return MakeS3Error(errors::kMalformedXML);
-  auto tags = ValidateTags(*set, 50);
-  if (!tags) return std::move(tags).error();
-  auto r = UpdateBucketColumn(env, *bucket, "tags", json::serialize(*tags));
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  const auto* tagging = services::GetObject(P(in), "Tagging");
+  const json::array* set = tagging ? GetArray(*tagging, "TagSet") : nullptr;
+  if (!set) return MakeError(errors::kMalformedXML);
+  CENOTE_ASSIGN_OR_RETURN(auto tags, ValidateTags(*set, 50));
+  auto r = UpdateBucketColumn(env, bucket, "tags", json::serialize(tags));
   if (r) r->http_status = 204;
   return r;
 }
 
 Result<OperationOutput> GetBucketTagging(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
-  if (!b->tags) return MakeS3Error(errors::kNoSuchTagSet).With("BucketName", *bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
+  if (!b.tags) return MakeError(errors::kNoSuchTagSet).With("BucketName", bucket);
   OperationOutput out;
   boost::system::error_code ec;
-  auto tags = json::parse(*b->tags, ec);
+  auto tags = json::parse(*b.tags, ec);
   out.result.as_object()["TagSet"] = ec ? json::value(json::array()) : tags;
   return out;
 }
 
 Result<OperationOutput> DeleteBucketTagging(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto r = UpdateBucketColumn(env, *bucket, "tags", std::nullopt);
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  auto r = UpdateBucketColumn(env, bucket, "tags", std::nullopt);
   if (r) r->http_status = 204;
   return r;
 }
 
 Result<OperationOutput> PutBucketPolicy(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto policy = Str(P(in), "Policy").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  auto policy = GetString(P(in), "Policy").value_or("");
   // Stored as given (clients compare the text they read back); it must be a JSON object.
   std::size_t first = policy.find_first_not_of(" \t\r\n");
   boost::system::error_code ec;
   auto parsed = json::parse(policy, ec);
   if (first == std::string::npos || policy[first] != '{' || ec || !parsed.is_object()) {
-    return MakeS3Error(errors::kMalformedPolicy);
+    return MakeError(errors::kMalformedPolicy);
   }
-  auto r = UpdateBucketColumn(env, *bucket, "policy", policy);
+  auto r = UpdateBucketColumn(env, bucket, "policy", policy);
   if (r) r->http_status = 204;
   return r;
 }
 
 Result<OperationOutput> GetBucketPolicy(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
-  if (!b->policy) return MakeS3Error(errors::kNoSuchBucketPolicy).With("BucketName", *bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
+  if (!b.policy) return MakeError(errors::kNoSuchBucketPolicy).With("BucketName", bucket);
   OperationOutput out;
-  out.result.as_object()["Policy"] = *b->policy;
+  out.result.as_object()["Policy"] = *b.policy;
   return out;
 }
 
 Result<OperationOutput> DeleteBucketPolicy(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto r = UpdateBucketColumn(env, *bucket, "policy", std::nullopt);
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  auto r = UpdateBucketColumn(env, bucket, "policy", std::nullopt);
   if (r) r->http_status = 204;
   return r;
 }
 
 Result<OperationOutput> PutBucketVersioning(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  const auto* cfg = Obj(P(in), "VersioningConfiguration");
-  auto status = cfg ? Str(*cfg, "Status") : std::nullopt;
-  if (!status || (*status != "Enabled" && *status != "Suspended")) return MakeS3Error(errors::kMalformedXML);
-  return UpdateBucketColumn(env, *bucket, "versioning", *status);
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  const auto* cfg = services::GetObject(P(in), "VersioningConfiguration");
+  auto status = cfg ? GetString(*cfg, "Status") : std::nullopt;
+  if (!status || (*status != "Enabled" && *status != "Suspended")) return MakeError(errors::kMalformedXML);
+  return UpdateBucketColumn(env, bucket, "versioning", *status);
 }
 
 Result<OperationOutput> GetBucketVersioning(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = BucketParam(in);
-  if (!bucket) return std::move(bucket).error();
-  auto b = ReadBucket(env, *bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto b, ReadBucket(env, bucket));
   OperationOutput out;
   // A bucket that never had versioning configured has no Status element at all.
-  if (!b->versioning.empty()) out.result.as_object()["Status"] = b->versioning;
+  if (!b.versioning.empty()) out.result.as_object()["Status"] = b.versioning;
   return out;
 }
 

@@ -1,9 +1,8 @@
 #include "services/s3/checksums.hpp"
 
-#include <cctype>
-
 #include "common/checksum.hpp"
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 
 namespace cenote::s3 {
 
@@ -31,11 +30,7 @@ const std::vector<std::string>& ChecksumNames() {
   return kNames;
 }
 
-std::string ChecksumHeader(std::string_view name) {
-  std::string header = "x-amz-checksum-";
-  for (char c : name) header.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return header;
-}
+std::string ChecksumHeader(std::string_view name) { return "x-amz-checksum-" + AsciiLower(name); }
 
 std::size_t ChecksumRawSize(std::string_view name) {
   if (name == "CRC32" || name == "CRC32C") return 4;

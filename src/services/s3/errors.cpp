@@ -2,51 +2,68 @@
 
 namespace cenote::s3 {
 
-const std::vector<ErrorSpec>& ErrorTable() {
+const std::vector<services::ErrorSpec>& ErrorTable() {
   using namespace errors;  // NOLINT: the table lists them all.
-  static const std::vector<ErrorSpec> kTable = {
+  static const std::vector<services::ErrorSpec> kTable = {
       kAccessDenied,
-      kBadDigest,
-      kBadRequest,
       kBucketAlreadyExists,
       kBucketAlreadyOwnedByYou,
       kBucketNotEmpty,
-      kEntityTooLarge,
-      kEntityTooSmall,
+      kVersionedBucketNotEmpty,
       kIllegalLocationConstraint,
-      kInternalError,
-      kInvalidArgument,
       kInvalidBucketName,
-      kInvalidDigest,
       kInvalidLocationConstraint,
-      kInvalidPart,
-      kInvalidPartNumber,
-      kInvalidPartOrder,
-      kInvalidRange,
-      kInvalidRequest,
-      kInvalidTag,
-      kInvalidStorageClass,
-      kKeyTooLongError,
       kMalformedPolicy,
-      kMalformedXML,
-      kMethodNotAllowed,
       kNoSuchBucket,
       kNoSuchBucketPolicy,
+      kEntityTooLarge,
+      kInvalidStorageClass,
+      kKeyTooLongError,
+      kMethodNotAllowed,
       kNoSuchKey,
-      kNoSuchTagSet,
-      kNoSuchUpload,
       kNoSuchVersion,
       kNotImplemented,
       kNotModified,
       kPreconditionFailed,
+      kInvalidRange,
+      kInvalidPartNumber,
+      kRangeWithPartNumber,
+      kEmptyKey,
+      kInvalidVersionId,
+      kInvalidCopySource,
+      kUnknownMetadataDirective,
+      kUnknownTaggingDirective,
+      kCopySourceIsDeleteMarker,
+      kCopySourceTooLarge,
+      kCopyToItself,
+      kMalformedCopySourceRange,
+      kCopySourceRangeOutOfBounds,
+      kBadDigest,
+      kInvalidDigest,
+      kChecksumMismatch,
+      kInvalidChecksumValue,
+      kUnsupportedChecksumAlgorithm,
+      kInvalidChecksumType,
+      kFullObjectChecksumUnsupported,
+      kEntityTooSmall,
+      kInvalidPart,
+      kInvalidPartOrder,
+      kPartNumberOutOfRange,
+      kNoSuchUpload,
+      kInvalidContinuationToken,
+      kInvalidEncodingType,
+      kMaxBucketsOutOfRange,
+      kMaxArgumentOutOfRange,
+      kVersionIdMarkerWithoutKeyMarker,
+      kMalformedXML,
+      kNoSuchTagSet,
+      kTooManyObjectTags,
+      kTooManyBucketTags,
+      kTagKeyTooLong,
+      kTagValueTooLong,
+      kDuplicateTagKey,
   };
   return kTable;
-}
-
-Error MakeS3Error(const ErrorSpec& spec) { return MakeError(spec.code, spec.message, spec.http_status); }
-
-Error MakeS3Error(const ErrorSpec& spec, std::string message) {
-  return MakeError(spec.code, std::move(message), spec.http_status);
 }
 
 }  // namespace cenote::s3

@@ -1,27 +1,24 @@
 // The S3 errors Cenote answers, with AWS's codes, messages and statuses, in one table so that the
-// provider, the tests and docs/s3-coverage.md use the same text.
+// provider, the tests and docs/s3-coverage.md use the same text. AWS words some codes differently by cause
+// (InvalidArgument, InvalidRequest, InvalidTag, ...): each wording is an entry of its own. Templates take
+// their arguments in order at each `{}` (services::MakeError).
+//
+// Operations S3Provider lacks, internal failures and denials are the pipeline's to answer
+// (aws/pipeline/service_errors.hpp: NotImplemented 501, InternalError 500, AccessDenied 403).
 #pragma once
 
-#include <string>
-#include <string_view>
 #include <vector>
 
-#include "common/result.hpp"
+#include "services/common/error_spec.hpp"
 
 namespace cenote::s3 {
 
-struct ErrorSpec {
-  const char* code;
-  const char* message;
-  int http_status;
-};
-
-// The table. Every S3 error the provider produces comes from one of these entries.
 namespace errors {
+using services::ErrorSpec;
+
 inline constexpr ErrorSpec kAccessDenied{"AccessDenied", "Access Denied", 403};
-inline constexpr ErrorSpec kBadDigest{"BadDigest",
-                                      "The Content-MD5 you specified did not match what we received.", 400};
-inline constexpr ErrorSpec kBadRequest{"BadRequest", "Bad Request", 400};
+
+// Buckets.
 inline constexpr ErrorSpec kBucketAlreadyExists{
     "BucketAlreadyExists",
     "The requested bucket name is not available. The bucket namespace is shared by all users of the system. "
@@ -32,68 +29,137 @@ inline constexpr ErrorSpec kBucketAlreadyOwnedByYou{
     "Your previous request to create the named bucket succeeded and you already own it.", 409};
 inline constexpr ErrorSpec kBucketNotEmpty{"BucketNotEmpty", "The bucket you tried to delete is not empty",
                                            409};
-inline constexpr ErrorSpec kEntityTooLarge{"EntityTooLarge",
-                                           "Your proposed upload exceeds the maximum allowed size", 400};
-inline constexpr ErrorSpec kEntityTooSmall{
-    "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", 400};
+inline constexpr ErrorSpec kVersionedBucketNotEmpty{
+    "BucketNotEmpty",
+    "The bucket you tried to delete is not empty. You must delete all versions in the bucket.", 409};
+// {}: the constraint, or "unspecified".
 inline constexpr ErrorSpec kIllegalLocationConstraint{
     "IllegalLocationConstraintException",
     "The {} location constraint is incompatible for the region specific endpoint this request was sent to.",
     400};
-inline constexpr ErrorSpec kInternalError{"InternalError",
-                                          "We encountered an internal error. Please try again.", 500};
-inline constexpr ErrorSpec kInvalidArgument{"InvalidArgument", "Invalid Argument", 400};
 inline constexpr ErrorSpec kInvalidBucketName{"InvalidBucketName", "The specified bucket is not valid.", 400};
-inline constexpr ErrorSpec kInvalidDigest{"InvalidDigest", "The Content-MD5 you specified was invalid.", 400};
 inline constexpr ErrorSpec kInvalidLocationConstraint{"InvalidLocationConstraint",
                                                       "The specified location-constraint is not valid", 400};
-inline constexpr ErrorSpec kInvalidPart{
-    "InvalidPart",
-    "One or more of the specified parts could not be found.  The part may not have been uploaded, or the "
-    "specified entity tag may not have matched the part's entity tag.",
-    400};
-inline constexpr ErrorSpec kInvalidPartNumber{"InvalidPartNumber",
-                                              "The requested partnumber is not satisfiable", 416};
-inline constexpr ErrorSpec kInvalidPartOrder{
-    "InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.",
-    400};
-inline constexpr ErrorSpec kInvalidRange{"InvalidRange", "The requested range is not satisfiable", 416};
-inline constexpr ErrorSpec kInvalidRequest{"InvalidRequest", "Invalid Request", 400};
-inline constexpr ErrorSpec kInvalidTag{"InvalidTag", "The TagValue you have provided is invalid", 400};
+inline constexpr ErrorSpec kMalformedPolicy{
+    "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400};
+inline constexpr ErrorSpec kNoSuchBucket{"NoSuchBucket", "The specified bucket does not exist", 404};
+inline constexpr ErrorSpec kNoSuchBucketPolicy{"NoSuchBucketPolicy", "The bucket policy does not exist", 404};
+
+// Objects and versions.
+inline constexpr ErrorSpec kEntityTooLarge{"EntityTooLarge",
+                                           "Your proposed upload exceeds the maximum allowed size", 400};
 inline constexpr ErrorSpec kInvalidStorageClass{"InvalidStorageClass",
                                                 "The storage class you specified is not valid", 400};
 inline constexpr ErrorSpec kKeyTooLongError{"KeyTooLongError", "Your key is too long", 400};
-inline constexpr ErrorSpec kMalformedPolicy{
-    "MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400};
-inline constexpr ErrorSpec kMalformedXML{
-    "MalformedXML",
-    "The XML you provided was not well-formed or did not validate against our published schema", 400};
 inline constexpr ErrorSpec kMethodNotAllowed{
     "MethodNotAllowed", "The specified method is not allowed against this resource.", 405};
-inline constexpr ErrorSpec kNoSuchBucket{"NoSuchBucket", "The specified bucket does not exist", 404};
-inline constexpr ErrorSpec kNoSuchBucketPolicy{"NoSuchBucketPolicy", "The bucket policy does not exist", 404};
 inline constexpr ErrorSpec kNoSuchKey{"NoSuchKey", "The specified key does not exist.", 404};
-inline constexpr ErrorSpec kNoSuchTagSet{"NoSuchTagSet", "The TagSet does not exist", 404};
-inline constexpr ErrorSpec kNoSuchUpload{"NoSuchUpload",
-                                         "The specified upload does not exist. The upload ID may be invalid, "
-                                         "or the upload may have been aborted or "
-                                         "completed.",
-                                         404};
 inline constexpr ErrorSpec kNoSuchVersion{"NoSuchVersion", "The specified version does not exist.", 404};
+// If-None-Match other than "*" on a write.
 inline constexpr ErrorSpec kNotImplemented{
     "NotImplemented", "A header you provided implies functionality that is not implemented", 501};
 inline constexpr ErrorSpec kNotModified{"NotModified", "Not Modified", 304};
 inline constexpr ErrorSpec kPreconditionFailed{
     "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412};
+inline constexpr ErrorSpec kInvalidRange{"InvalidRange", "The requested range is not satisfiable", 416};
+inline constexpr ErrorSpec kInvalidPartNumber{"InvalidPartNumber",
+                                              "The requested partnumber is not satisfiable", 416};
+inline constexpr ErrorSpec kRangeWithPartNumber{
+    "InvalidRequest", "Cannot specify both Range header and partNumber query parameter", 400};
+inline constexpr ErrorSpec kEmptyKey{"InvalidArgument", "The key must not be empty", 400};
+inline constexpr ErrorSpec kInvalidVersionId{"InvalidArgument", "Invalid version id specified", 400};
+
+// Copies.
+inline constexpr ErrorSpec kInvalidCopySource{"InvalidArgument", "Invalid copy source object key", 400};
+inline constexpr ErrorSpec kUnknownMetadataDirective{"InvalidArgument", "Unknown metadata directive.", 400};
+inline constexpr ErrorSpec kUnknownTaggingDirective{"InvalidArgument", "Unknown tagging directive.", 400};
+inline constexpr ErrorSpec kCopySourceIsDeleteMarker{
+    "InvalidRequest",
+    "The source of a copy request may not specifically refer to a delete marker by version id.", 400};
+// {}: the largest size a copy source may have.
+inline constexpr ErrorSpec kCopySourceTooLarge{
+    "InvalidRequest",
+    "The specified copy source is larger than the maximum allowable size for a copy source: {}", 400};
+inline constexpr ErrorSpec kCopyToItself{
+    "InvalidRequest",
+    "This copy request is illegal because it is trying to copy an object to itself without changing the "
+    "object's metadata, storage class, website redirect location or encryption attributes.",
+    400};
+inline constexpr ErrorSpec kMalformedCopySourceRange{
+    "InvalidArgument",
+    "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the "
+    "zero-based offsets of the first and last bytes to copy",
+    400};
+// {}: the source object's size.
+inline constexpr ErrorSpec kCopySourceRangeOutOfBounds{
+    "InvalidArgument", "Range specified is not valid for source object of size: {}", 400};
+
+// Digests and checksums.
+inline constexpr ErrorSpec kBadDigest{"BadDigest",
+                                      "The Content-MD5 you specified did not match what we received.", 400};
+inline constexpr ErrorSpec kInvalidDigest{"InvalidDigest", "The Content-MD5 you specified was invalid.", 400};
+// {}: the algorithm ("CRC32").
+inline constexpr ErrorSpec kChecksumMismatch{
+    "BadDigest", "The {} you specified did not match the calculated checksum.", 400};
+// {}: the header ("x-amz-checksum-crc32").
+inline constexpr ErrorSpec kInvalidChecksumValue{"InvalidRequest", "Value for {} header is invalid.", 400};
+inline constexpr ErrorSpec kUnsupportedChecksumAlgorithm{"InvalidArgument",
+                                                         "Checksum algorithm provided is unsupported.", 400};
+inline constexpr ErrorSpec kInvalidChecksumType{"InvalidArgument",
+                                                "Value for x-amz-checksum-type header is invalid.", 400};
+// {}: the algorithm (SHA1, SHA256).
+inline constexpr ErrorSpec kFullObjectChecksumUnsupported{
+    "InvalidRequest", "The FULL_OBJECT checksum type cannot be used with the {} checksum algorithm.", 400};
+
+// Multipart uploads.
+inline constexpr ErrorSpec kEntityTooSmall{
+    "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", 400};
+inline constexpr ErrorSpec kInvalidPart{
+    "InvalidPart",
+    "One or more of the specified parts could not be found.  The part may not have been uploaded, or the "
+    "specified entity tag may not have matched the part's entity tag.",
+    400};
+inline constexpr ErrorSpec kInvalidPartOrder{
+    "InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number.",
+    400};
+inline constexpr ErrorSpec kPartNumberOutOfRange{
+    "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", 400};
+inline constexpr ErrorSpec kNoSuchUpload{"NoSuchUpload",
+                                         "The specified upload does not exist. The upload ID may be invalid, "
+                                         "or the upload may have been aborted or "
+                                         "completed.",
+                                         404};
+
+// Listings.
+inline constexpr ErrorSpec kInvalidContinuationToken{"InvalidArgument",
+                                                     "The continuation token provided is incorrect", 400};
+inline constexpr ErrorSpec kInvalidEncodingType{"InvalidArgument",
+                                                "Invalid Encoding Method specified in Request", 400};
+inline constexpr ErrorSpec kMaxBucketsOutOfRange{
+    "InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000", 400};
+// {}: the argument (max-keys, max-parts, max-uploads).
+inline constexpr ErrorSpec kMaxArgumentOutOfRange{
+    "InvalidArgument", "Argument {} must be an integer between 0 and 2147483647", 400};
+inline constexpr ErrorSpec kVersionIdMarkerWithoutKeyMarker{
+    "InvalidArgument", "A version-id marker cannot be specified without a key marker.", 400};
+
+// Documents in request bodies: tags, policies, configurations.
+inline constexpr ErrorSpec kMalformedXML{
+    "MalformedXML",
+    "The XML you provided was not well-formed or did not validate against our published schema", 400};
+inline constexpr ErrorSpec kNoSuchTagSet{"NoSuchTagSet", "The TagSet does not exist", 404};
+inline constexpr ErrorSpec kTooManyObjectTags{"BadRequest", "Object tags cannot be greater than 10", 400};
+inline constexpr ErrorSpec kTooManyBucketTags{"BadRequest", "Bucket tag count cannot be greater than 50",
+                                              400};
+inline constexpr ErrorSpec kTagKeyTooLong{"InvalidTag", "The TagKey you have provided is too long, max 128",
+                                          400};
+inline constexpr ErrorSpec kTagValueTooLong{"InvalidTag",
+                                            "The TagValue you have provided is too long, max 256", 400};
+inline constexpr ErrorSpec kDuplicateTagKey{"InvalidTag", "Cannot provide multiple Tags with the same key",
+                                            400};
 }  // namespace errors
 
-// Every entry above, in alphabetical order of code.
-const std::vector<ErrorSpec>& ErrorTable();
-
-// An Error carrying the entry's code, message and status.
-Error MakeS3Error(const ErrorSpec& spec);
-// Same with a message that differs from the table's (AWS varies the text of a few codes by cause,
-// e.g. InvalidArgument, InvalidRequest, BadDigest for x-amz-checksum-*).
-Error MakeS3Error(const ErrorSpec& spec, std::string message);
+// Every entry above.
+const std::vector<services::ErrorSpec>& ErrorTable();
 
 }  // namespace cenote::s3

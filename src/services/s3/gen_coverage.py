@@ -28,15 +28,45 @@ NOTES = {
     "ListObjects": "Marker, NextMarker (with a delimiter), EncodingType=url",
     "ListObjectVersions": "KeyMarker/VersionIdMarker, delete markers, IsLatest",
     "DeleteObjects": "Quiet, per-key errors, at most 1000 keys, one transaction",
-    "CreateBucket": "bucket naming rules, LocationConstraint vs. endpoint region",
+    "CreateBucket": "bucket naming rules; LocationConstraint against the request's region (see Regions)",
+    "GetBucketLocation": "empty (null) for us-east-1; answered for a request of any region",
+    "HeadBucket": "x-amz-bucket-region: the bucket's region, whatever region the request is for",
     "PutBucketPolicy": "stored as given; validated as JSON; not yet enforced by this provider",
     "GetObjectAttributes": "ETag, Checksum, ObjectParts (TotalPartsCount), StorageClass, ObjectSize",
-    "ListBuckets": "Prefix, ContinuationToken, MaxBuckets, BucketRegion",
+    "ListBuckets": "every bucket of the caller's account in every region; Prefix, ContinuationToken, MaxBuckets, "
+                   "BucketRegion (filter and per-bucket member)",
 }
 
 
+REGIONS = [
+    "S3 bucket names are global and a bucket lives in one region: its `LocationConstraint`, or us-east-1 when "
+    "the `CreateBucket` request has none (`EU` is eu-west-1). The region of a request is the one its SigV4 "
+    "credential scope names (`--region` / `CENOTE_REGION` for requests that name none).",
+    "",
+    "- **CreateBucket** follows AWS's endpoint rules, with the request's region standing for the endpoint it was "
+    "sent to: a request for us-east-1 (AWS's global endpoint `s3.amazonaws.com`) may create a bucket in any region "
+    "and may not name us-east-1 (`InvalidLocationConstraint`); a request for another region must name that region "
+    "(`IllegalLocationConstraintException`, \"The unspecified location constraint is incompatible ...\" when it "
+    "names none). A name taken in any region is taken: `BucketAlreadyOwnedByYou` (409; 200 for a repeat in "
+    "us-east-1) or, for another account, `BucketAlreadyExists`.",
+    "- **GetBucketLocation** answers the bucket's region (empty, which SDKs read as null, for us-east-1) and "
+    "**HeadBucket** sends it as `x-amz-bucket-region`; **ListBuckets** lists every bucket of the account in every "
+    "region, each with its `BucketRegion`, whatever region the request is for.",
+    "- **Requests signed for another region than the bucket's are served.** AWS answers them with a redirect "
+    "(301 `PermanentRedirect`, or 400 `AuthorizationHeaderMalformed` naming the bucket's region, which some SDKs "
+    "follow by re-signing and others, such as the Java SDK v2 without cross-region access, do not). Cenote is one "
+    "local endpoint standing for every region, so a client configured for any region reaches every bucket, "
+    "presigned URLs included; `x-amz-bucket-region` still tells it where the bucket lives.",
+    "- The lake of the other services (Athena, Glue crawlers, Firehose) reaches buckets of every region in the "
+    "same way.",
+    "",
+    "Not kept: a bucket created with `EU` reports `eu-west-1` from GetBucketLocation (AWS reports `EU`); "
+    "CreateBucket's `Location` is `/<bucket>` for every region (AWS gives a URL for regions other than us-east-1).",
+]
+
+
 def main():
-    coverage_doc.write("s3", "s3-2006-03-01", "S3 coverage", notes=NOTES)
+    coverage_doc.write("s3", "s3-2006-03-01", "S3 coverage", notes=NOTES, sections=[("Regions", REGIONS)])
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 // Shared internals of the S3 provider: rows, metadata helpers, parameter access and the operation
-// functions each .cpp of this directory implements. Not part of the public API.
+// functions each .cpp of this directory implements (the state they share, Env, is in env.hpp). Not part of
+// the public API.
 #pragma once
 
-#include <atomic>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <functional>
@@ -13,8 +13,12 @@
 #include <vector>
 
 #include "aws/provider.hpp"
+#include "common/encoding.hpp"
 #include "common/result.hpp"
+#include "common/strings.hpp"
+#include "services/common/params.hpp"
 #include "services/s3/errors.hpp"
+#include "services/s3/lake_access.hpp"
 #include "services/s3/s3_provider.hpp"
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
@@ -26,29 +30,12 @@ using aws::OperationInput;
 using aws::OperationOutput;
 using aws::RequestContext;
 using store::Transaction;
-
-class ReadCache;
-
-struct S3Provider::Env {
-  store::MetadataStore& metadata;
-  store::BlobStore& blobs;
-  const S3Options& options;
-  std::atomic<std::int64_t>& last_seq;
-  ReadCache& cache;
-
-  // Strictly increasing across the process (and above every stored seq after Open): microseconds
-  // since the epoch, bumped on collision. Orders versions and uploads by creation.
-  std::int64_t NextSeq();
-  Result<std::unique_ptr<Transaction>> Read() { return metadata.Begin(store::MetadataStore::Mode::kRead); }
-  // Every S3 metadata write goes through here: the transaction empties the ReadCache when it begins
-  // and when it ends (read_cache.hpp).
-  Result<std::unique_ptr<Transaction>> Write();
-  // Best effort: a blob that fails to delete is an orphan that the next Open removes.
-  void DeleteBlobs(const std::vector<std::string>& ids);
-};
-using Env = S3Provider::Env;
-
-using OpFn = Result<OperationOutput> (*)(Env&, const RequestContext&, OperationInput&);
+// Input documents are read with the shared readers (a member has its model type or reads as absent);
+// structures with services::GetObject, which this namespace's GetObject operation would otherwise hide.
+using services::GetArray;
+using services::GetBool;
+using services::GetInt;
+using services::GetString;
 
 // ---- rows ----
 // One piece of an object's bytes: a blob, or (for a small object) the bytes themselves, kept in the
@@ -77,6 +64,7 @@ struct BucketRow {
   std::string region;
   std::string owner_id;
   std::string owner_name;
+  std::string owner_account;  // the owning account's id
   std::int64_t created_ms = 0;
   std::string versioning;  // "", "Enabled", "Suspended"
   std::optional<std::string> policy;
@@ -113,9 +101,9 @@ Result<std::optional<VersionRow>> LoadVersion(Transaction& txn, std::string_view
 VersionRow VersionFromRow(const store::Row& row);
 extern const char* const kVersionColumns;
 
-// Makes `row` the latest version of its key under the bucket's versioning state: assigns seq and
-// version_id ("null" unless versioning is Enabled), demotes the previous latest, replaces an existing
-// null version. Returns the blob ids no longer referenced (to delete after the commit).
+// Makes `row` the latest version of its key under the bucket's versioning state: assigns the bucket's
+// owner, seq and version_id ("null" unless versioning is Enabled), demotes the previous latest, replaces
+// an existing null version. Returns the blob ids no longer referenced (to delete after the commit).
 Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const BucketRow& bucket,
                                             VersionRow& row);
 // Deletes one version row; if it was the latest, promotes the newest remaining one.
@@ -125,11 +113,6 @@ std::string ManifestToJson(const std::vector<BlobRef>& manifest);
 std::vector<BlobRef> ManifestFromJson(std::string_view text);
 
 // ---- parameters ----
-std::optional<std::string> Str(const json::object& params, std::string_view name);
-std::optional<std::int64_t> Int(const json::object& params, std::string_view name);
-bool Bool(const json::object& params, std::string_view name);
-const json::object* Obj(const json::object& params, std::string_view name);
-const json::array* Arr(const json::object& params, std::string_view name);
 // A request header not covered by the model (e.g. If-Match on PutObject in older models).
 std::optional<std::string> RawHeader(const RequestContext& ctx, std::string_view name);
 
@@ -138,12 +121,8 @@ std::int64_t NowMs();
 std::string Quote(std::string_view etag);    // "\"etag\""
 std::string Unquote(std::string_view etag);  // strips surrounding quotes if any
 std::string HttpDate(std::int64_t ms);       // IMF-fixdate
-std::string UrlDecode(std::string_view text, bool plus_as_space);
 // S3's EncodingType=url: everything but unreserved characters and '/' percent-encoded, space as '+'.
 std::string UrlEncodeKey(std::string_view text);
-std::string Base64(std::string_view raw);
-std::optional<std::string> Unbase64(std::string_view text);
-std::string Hex(std::string_view raw);
 std::string RandomHex(std::size_t bytes);
 json::object OwnerOf(const RequestContext& ctx);
 json::object OwnerDoc(std::string_view id, std::string_view name);
@@ -154,7 +133,10 @@ std::string PrefixSuccessor(std::string_view prefix);
 Error NoSuchBucketError(std::string_view bucket);
 Error NoSuchKeyError(std::string_view key);
 Error NoSuchUploadError(std::string_view upload_id);
-Error InvalidArgumentError(std::string message, std::string_view name, std::string_view value);
+// InvalidArgument in one of its wordings (`spec`, its template filled from `args`), with the ArgumentName
+// and ArgumentValue fields S3 adds.
+Error InvalidArgumentError(const services::ErrorSpec& spec, std::string_view name, std::string_view value,
+                           std::initializer_list<std::string_view> args = {});
 
 // ---- tagging ----
 // Validates a TagSet (AWS limits: object 10 tags, bucket 50; key <= 128, value <= 256, unique keys).
@@ -227,5 +209,28 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
                                  const std::function<Status(const std::optional<VersionRow>&)>& check,
                                  const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
                                  BucketRow* bucket_out);
+
+// ---- the lake (lake.cpp) ----
+// What each LakeAccess call does once the invoker has authorized it (invoked_lake.cpp runs these inside
+// Invoker::CallWith and nowhere else). Contracts: lake_access.hpp. `ctx` is the caller's: writes run the
+// wire handlers as that caller; objects belong to the bucket's owner whoever writes them (PutVersion).
+namespace lake {
+Status HeadBucket(Env& env, const std::string& bucket);
+Result<std::vector<LakeObject>> ListObjects(Env& env, const std::string& bucket, const std::string& prefix,
+                                            std::size_t max_objects);
+Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::string& key);
+Result<std::string> GetObject(Env& env, const std::string& bucket, const std::string& key,
+                              std::uint64_t max_bytes);
+Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,
+                             const std::string& key, const std::string& bytes,
+                             const std::string& content_type);
+Result<LakeObject> PutObjectFromFile(Env& env, const RequestContext& ctx, const std::string& bucket,
+                                     const std::string& key, const std::string& path,
+                                     const std::string& content_type);
+Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
+                                           const std::vector<LakePut>& puts,
+                                           const std::function<Status(store::Transaction&)>& also);
+Status DeleteObject(Env& env, const RequestContext& ctx, const std::string& bucket, const std::string& key);
+}  // namespace lake
 
 }  // namespace cenote::s3

@@ -1,29 +1,40 @@
-// The Lake of the other services: S3Provider's in-process operations (lake.cpp), each passed through the
-// pipeline's authorize stage and after-hooks as the S3 operation it performs.
+// The Lake of the other services (lake_access.hpp): every LakeAccess call is an in-process S3 call through
+// Invoker::CallWith (authorize -> the work -> after-hooks), named after the S3 operation it performs, and
+// the work (lake.cpp) runs only inside it, as the caller the LakeAccess was made for.
 #include <boost/json/object.hpp>
 
-#include "services/s3/lake_access.hpp"
+#include "services/s3/env.hpp"
 
 namespace cenote::s3 {
 
 namespace {
 
-namespace json = boost::json;
+// The context the lake's work runs with: the caller's principal, region and calling service, as the
+// pipeline gives them to the authorize stage and the after-hooks of the same call.
+RequestContext CallerContext(const aws::Caller& caller) {
+  RequestContext ctx;
+  ctx.region = caller.region;
+  ctx.service = "s3";
+  ctx.principal = caller.principal;
+  ctx.invoked_by = caller.invoked_by;
+  ctx.source_ip = caller.invoked_by;
+  return ctx;
+}
 
 class InvokedLakeAccess final : public LakeAccess {
  public:
-  InvokedLakeAccess(aws::Invoker& invoker, LakeAccess& direct, aws::Caller caller)
-      : invoker_(invoker), direct_(direct), caller_(std::move(caller)) {}
+  InvokedLakeAccess(aws::Invoker& invoker, Env& env, aws::Caller caller)
+      : invoker_(invoker), env_(env), caller_(std::move(caller)), ctx_(CallerContext(caller_)) {}
 
   Status HeadBucket(const std::string& bucket) override {
-    return Call("HeadBucket", {{"Bucket", bucket}}, [&] { return direct_.HeadBucket(bucket); });
+    return Call("HeadBucket", {{"Bucket", bucket}}, [&] { return lake::HeadBucket(env_, bucket); });
   }
 
   Result<std::vector<LakeObject>> ListObjects(const std::string& bucket, const std::string& prefix,
                                               std::size_t max_objects) override {
     Result<std::vector<LakeObject>> out = std::vector<LakeObject>{};
     CENOTE_RETURN_IF_ERROR(Call("ListObjectsV2", {{"Bucket", bucket}, {"Prefix", prefix}}, [&] {
-      out = direct_.ListObjects(bucket, prefix, max_objects);
+      out = lake::ListObjects(env_, bucket, prefix, max_objects);
       return Status::FromResult(out);
     }));
     return out;
@@ -32,7 +43,7 @@ class InvokedLakeAccess final : public LakeAccess {
   Result<std::string> LocalPath(const std::string& bucket, const std::string& key) override {
     Result<std::string> out = std::string();
     CENOTE_RETURN_IF_ERROR(Call("GetObject", {{"Bucket", bucket}, {"Key", key}}, [&] {
-      out = direct_.LocalPath(bucket, key);
+      out = lake::LocalPath(env_, bucket, key);
       return Status::FromResult(out);
     }));
     return out;
@@ -42,7 +53,7 @@ class InvokedLakeAccess final : public LakeAccess {
                                 std::uint64_t max_bytes) override {
     Result<std::string> out = std::string();
     CENOTE_RETURN_IF_ERROR(Call("GetObject", {{"Bucket", bucket}, {"Key", key}}, [&] {
-      out = direct_.GetObject(bucket, key, max_bytes);
+      out = lake::GetObject(env_, bucket, key, max_bytes);
       return Status::FromResult(out);
     }));
     return out;
@@ -52,7 +63,7 @@ class InvokedLakeAccess final : public LakeAccess {
                                const std::string& content_type) override {
     Result<LakeObject> out = LakeObject{};
     CENOTE_RETURN_IF_ERROR(Call("PutObject", {{"Bucket", bucket}, {"Key", key}}, [&] {
-      out = direct_.PutObject(bucket, key, bytes, content_type);
+      out = lake::PutObject(env_, ctx_, bucket, key, bytes, content_type);
       return Status::FromResult(out);
     }));
     return out;
@@ -62,7 +73,7 @@ class InvokedLakeAccess final : public LakeAccess {
                                        const std::string& path, const std::string& content_type) override {
     Result<LakeObject> out = LakeObject{};
     CENOTE_RETURN_IF_ERROR(Call("PutObject", {{"Bucket", bucket}, {"Key", key}}, [&] {
-      out = direct_.PutObjectFromFile(bucket, key, path, content_type);
+      out = lake::PutObjectFromFile(env_, ctx_, bucket, key, path, content_type);
       return Status::FromResult(out);
     }));
     return out;
@@ -71,24 +82,30 @@ class InvokedLakeAccess final : public LakeAccess {
   Result<std::vector<LakeObject>> PutObjects(
       const std::string& bucket, const std::vector<LakePut>& puts,
       const std::function<Status(store::Transaction&)>& also) override {
-    // One transaction publishes them all, so each object is authorized first (one denied: none written),
-    // the batch runs as the call of the first object, and the others are recorded as their own calls.
-    if (puts.empty()) return direct_.PutObjects(bucket, puts, also);
-    for (std::size_t i = 1; i < puts.size(); ++i) {
-      CENOTE_RETURN_IF_ERROR(
-          Call("PutObject", {{"Bucket", bucket}, {"Key", puts[i].key}}, [] { return Status::Ok(); }));
-    }
+    // One transaction publishes them all, and each object is a PutObject call of its own. The calls nest,
+    // the batch running inside the innermost: every object is authorized before anything is written (one
+    // denied, none written) and every call's after-hooks see the batch's outcome. An empty batch (only
+    // `also` to run) is one PutObject call on the bucket.
     Result<std::vector<LakeObject>> out = std::vector<LakeObject>{};
-    CENOTE_RETURN_IF_ERROR(Call("PutObject", {{"Bucket", bucket}, {"Key", puts[0].key}}, [&] {
-      out = direct_.PutObjects(bucket, puts, also);
+    auto publish = [&] {
+      out = lake::PutObjects(env_, bucket, puts, also);
       return Status::FromResult(out);
-    }));
+    };
+    if (puts.empty()) {
+      CENOTE_RETURN_IF_ERROR(Call("PutObject", {{"Bucket", bucket}}, publish));
+      return out;
+    }
+    std::function<Status(std::size_t)> nest = [&](std::size_t i) -> Status {
+      if (i == puts.size()) return publish();
+      return Call("PutObject", {{"Bucket", bucket}, {"Key", puts[i].key}}, [&] { return nest(i + 1); });
+    };
+    CENOTE_RETURN_IF_ERROR(nest(0));
     return out;
   }
 
   Status DeleteObject(const std::string& bucket, const std::string& key) override {
     return Call("DeleteObject", {{"Bucket", bucket}, {"Key", key}},
-                [&] { return direct_.DeleteObject(bucket, key); });
+                [&] { return lake::DeleteObject(env_, ctx_, bucket, key); });
   }
 
  private:
@@ -99,26 +116,27 @@ class InvokedLakeAccess final : public LakeAccess {
   }
 
   aws::Invoker& invoker_;
-  LakeAccess& direct_;
+  Env& env_;
   const aws::Caller caller_;
+  const RequestContext ctx_;
 };
 
 class InvokedLake final : public Lake {
  public:
-  InvokedLake(aws::Invoker& invoker, LakeAccess& direct) : invoker_(invoker), direct_(direct) {}
+  InvokedLake(aws::Invoker& invoker, Env& env) : invoker_(invoker), env_(env) {}
   std::unique_ptr<LakeAccess> For(aws::Caller caller) override {
-    return std::make_unique<InvokedLakeAccess>(invoker_, direct_, std::move(caller));
+    return std::make_unique<InvokedLakeAccess>(invoker_, env_, std::move(caller));
   }
 
  private:
   aws::Invoker& invoker_;
-  LakeAccess& direct_;
+  Env& env_;
 };
 
 }  // namespace
 
-std::unique_ptr<Lake> MakeInvokedLake(aws::Invoker& invoker, LakeAccess& direct) {
-  return std::make_unique<InvokedLake>(invoker, direct);
+std::unique_ptr<Lake> S3Provider::MakeLake(aws::Invoker& invoker) {
+  return std::make_unique<InvokedLake>(invoker, *env_);
 }
 
 }  // namespace cenote::s3

@@ -1,5 +1,9 @@
-// LakeAccess: the in-process S3 API of the other services (Athena, Glue crawlers), over the same stores and
-// write path as the wire operations.
+// The lake's in-process operations (internal.hpp, namespace lake): what a LakeAccess call does once the
+// invoker has authorized it (invoked_lake.cpp). Same stores, write path and rules as the wire operations.
+//
+// Failures of the server's own files (a blob shorter than its manifest, a cache file that cannot be
+// written, a caller's file that cannot be read) are 500s whose message is the cause: the pipeline's invoke
+// stage logs it with the request id and answers the canned InternalError, so no path reaches a caller.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,7 +13,7 @@
 #include <cstring>
 
 #include "common/encoding.hpp"
-#include "services/s3/internal.hpp"
+#include "services/s3/env.hpp"
 #include "services/s3/object_io.hpp"
 #include "store/durable_file.hpp"
 
@@ -37,18 +41,8 @@ class FileReader final : public http::BodyReader {
 };
 
 LakeObject ToLakeObject(const VersionRow& v) {
-  return LakeObject{v.key, v.size, Quote(v.etag), v.last_modified_ms};
-}
-
-// The context of an in-process call: the bucket's owner acts.
-RequestContext OwnerContext(const BucketRow& bucket) {
-  RequestContext ctx;
-  ctx.request_id = "lake";
-  ctx.region = bucket.region;
-  ctx.service = "s3";
-  ctx.principal.canonical_id = bucket.owner_id;
-  ctx.principal.display_name = bucket.owner_name;
-  return ctx;
+  return LakeObject{
+      .key = v.key, .size = v.size, .etag = Quote(v.etag), .last_modified_ms = v.last_modified_ms};
 }
 
 // A body reading the local file at `path` (PutObjectFromFile, PutObjects).
@@ -64,29 +58,46 @@ Result<std::unique_ptr<http::BodyReader>> OpenFileBody(const std::string& path) 
       std::make_unique<FileReader>(fd, static_cast<std::uint64_t>(st.st_size)));
 }
 
-// The bucket's row, read in a transaction of its own (NoSuchBucket if it does not exist).
-Result<BucketRow> ReadBucket(store::MetadataStore& metadata, const std::string& bucket) {
-  auto txn = metadata.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  return RequireBucket(**txn, bucket);
+// The latest version's manifest and size (NoSuchBucket, NoSuchKey for a missing key or a delete marker).
+Result<VersionRow> ReadLatest(Env& env, const std::string& bucket, const std::string& key) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+  CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, bucket, key));
+  if (!latest || latest->delete_marker) return NoSuchKeyError(key);
+  return std::move(*latest);
+}
+
+// The wire PutObject with `body`, as `ctx`.
+Result<LakeObject> PutFromReader(Env& env, const RequestContext& ctx, const std::string& bucket,
+                                 const std::string& key, http::BodyReader& body,
+                                 const std::string& content_type) {
+  aws::OperationInput input;
+  json::object params{{"Bucket", bucket}, {"Key", key}};
+  if (!content_type.empty()) params["ContentType"] = content_type;
+  input.params = std::move(params);
+  input.body = &body;
+  CENOTE_ASSIGN_OR_RETURN(auto out, s3::PutObject(env, ctx, input));
+  const auto& r = out.result.as_object();
+  return LakeObject{.key = key,
+                    .size = static_cast<std::uint64_t>(r.at("Size").as_int64()),
+                    .etag = std::string(r.at("ETag").as_string()),
+                    .last_modified_ms = NowMs()};
 }
 
 }  // namespace
 
-Status S3Provider::HeadBucket(const std::string& bucket) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
+namespace lake {
+
+Status HeadBucket(Env& env, const std::string& bucket) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   return Status::Ok();
 }
 
-Result<std::vector<LakeObject>> S3Provider::ListObjects(const std::string& bucket, const std::string& prefix,
-                                                        std::size_t max_objects) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
+Result<std::vector<LakeObject>> ListObjects(Env& env, const std::string& bucket, const std::string& prefix,
+                                            std::size_t max_objects) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   std::string upper = PrefixSuccessor(prefix);
   std::string sql =
       std::string("SELECT ") + kVersionColumns +
@@ -95,28 +106,18 @@ Result<std::vector<LakeObject>> S3Provider::ListObjects(const std::string& bucke
   std::vector<store::Value> params{bucket, prefix};
   if (!upper.empty()) params.emplace_back(upper);
   params.emplace_back(static_cast<std::int64_t>(max_objects));
-  auto rows = (*txn)->Query(sql, params);
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query(sql, params));
   std::vector<LakeObject> out;
-  out.reserve(rows->size());
-  for (const auto& row : *rows) out.push_back(ToLakeObject(VersionFromRow(row)));
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(ToLakeObject(VersionFromRow(row)));
   return out;
 }
 
-Result<std::string> S3Provider::LocalPath(const std::string& bucket, const std::string& key) {
-  std::vector<BlobRef> manifest;
-  {
-    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto latest = LoadLatest(**txn, bucket, key);
-    if (!latest) return std::move(latest).error();
-    if (!*latest || (*latest)->delete_marker) return NoSuchKeyError(key);
-    manifest = std::move((*latest)->manifest);
-  }
+Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::string& key) {
+  CENOTE_ASSIGN_OR_RETURN(VersionRow latest, ReadLatest(env, bucket, key));
+  const std::vector<BlobRef>& manifest = latest.manifest;
   if (manifest.size() == 1 && !manifest[0].is_inline()) {
-    std::string path = blobs_.LocalPath(manifest[0].id);
+    std::string path = env.blobs.LocalPath(manifest[0].id);
     if (path.empty()) return InternalError("the blob store has no local files");
     return path;
   }
@@ -126,35 +127,27 @@ Result<std::string> S3Provider::LocalPath(const std::string& bucket, const std::
   std::string ids;
   for (const auto& blob : manifest)
     ids += (blob.is_inline() ? "inline:" + Sha256Hex(blob.data.value_or("")) : blob.id) + ",";
-  std::string path = cache_dir_ + "/" + Sha256Hex(ids);
+  std::string path = env.cache_dir + "/" + Sha256Hex(ids);
   if (::access(path.c_str(), R_OK) == 0) return path;
   std::string temp = path + ".tmp." + RandomHex(8);
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return InternalError("cannot create " + temp + ": " + std::strerror(errno));
   std::vector<char> buffer(1 << 20);
-  Status status;
-  for (const auto& blob : manifest) {
-    auto reader = OpenPiece(blobs_, blob);
-    if (!reader) {
-      status = std::move(reader).error();
-      break;
-    }
-    std::uint64_t offset = 0;
-    while (status && offset < (*reader)->size()) {
-      auto n = (*reader)->ReadAt(offset, buffer.data(), buffer.size());
-      if (!n) {
-        status = std::move(n).error();
-      } else if (*n == 0) {
-        status = InternalError("blob " + blob.id + " is shorter than its manifest says");
-      } else {
-        if (!store::WriteAll(fd, buffer.data(), *n)) {
-          status = InternalError("cannot write " + temp + ": " + std::strerror(errno));
+  // Copies every piece into `fd`; the file is removed on any failure below.
+  Status status = [&]() -> Status {
+    for (const auto& blob : manifest) {
+      CENOTE_ASSIGN_OR_RETURN(auto reader, OpenPiece(env.blobs, blob));
+      for (std::uint64_t offset = 0; offset < reader->size();) {
+        CENOTE_ASSIGN_OR_RETURN(std::size_t n, reader->ReadAt(offset, buffer.data(), buffer.size()));
+        if (n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
+        if (!store::WriteAll(fd, buffer.data(), n)) {
+          return InternalError("cannot write " + temp + ": " + std::strerror(errno));
         }
-        offset += *n;
+        offset += n;
       }
     }
-    if (!status) break;
-  }
+    return Status::Ok();
+  }();
   (void)store::BackdateModificationTime(fd);  // named by its blobs: never changes
   ::close(fd);
   if (status && ::rename(temp.c_str(), path.c_str()) != 0) {
@@ -167,81 +160,48 @@ Result<std::string> S3Provider::LocalPath(const std::string& bucket, const std::
   return path;
 }
 
-Result<std::string> S3Provider::GetObject(const std::string& bucket, const std::string& key,
-                                          std::uint64_t max_bytes) {
-  std::vector<BlobRef> manifest;
-  std::uint64_t size = 0;
-  {
-    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto latest = LoadLatest(**txn, bucket, key);
-    if (!latest) return std::move(latest).error();
-    if (!*latest || (*latest)->delete_marker) return NoSuchKeyError(key);
-    manifest = std::move((*latest)->manifest);
-    size = (*latest)->size;
-  }
-  if (size > max_bytes) return MakeS3Error(errors::kEntityTooLarge);
+Result<std::string> GetObject(Env& env, const std::string& bucket, const std::string& key,
+                              std::uint64_t max_bytes) {
+  CENOTE_ASSIGN_OR_RETURN(VersionRow latest, ReadLatest(env, bucket, key));
+  if (latest.size > max_bytes) return MakeError(errors::kEntityTooLarge);
   std::string out;
-  out.reserve(size);
-  for (const auto& blob : manifest) {
-    auto reader = OpenPiece(blobs_, blob);
-    if (!reader) return std::move(reader).error();
+  out.reserve(latest.size);
+  for (const auto& blob : latest.manifest) {
+    CENOTE_ASSIGN_OR_RETURN(auto reader, OpenPiece(env.blobs, blob));
     std::size_t start = out.size();
     out.resize(start + blob.size);
     std::uint64_t offset = 0;
     while (offset < blob.size) {
-      auto n = (*reader)->ReadAt(offset, out.data() + start + offset, blob.size - offset);
-      if (!n) return std::move(n).error();
-      if (*n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
-      offset += *n;
+      CENOTE_ASSIGN_OR_RETURN(auto n,
+                              reader->ReadAt(offset, out.data() + start + offset, blob.size - offset));
+      if (n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
+      offset += n;
     }
   }
   return out;
 }
 
-Result<LakeObject> S3Provider::PutFromReader(const std::string& bucket, const std::string& key,
-                                             http::BodyReader& body, const std::string& content_type) {
-  auto b = ReadBucket(metadata_, bucket);
-  if (!b) return std::move(b).error();
-  aws::OperationInput input;
-  json::object params{{"Bucket", bucket}, {"Key", key}};
-  if (!content_type.empty()) params["ContentType"] = content_type;
-  input.params = std::move(params);
-  input.body = &body;
-  Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
-  auto out = s3::PutObject(env, OwnerContext(*b), input);
-  if (!out) return std::move(out).error();
-  const auto& r = out->result.as_object();
-  LakeObject object;
-  object.key = key;
-  object.size = static_cast<std::uint64_t>(r.at("Size").as_int64());
-  object.etag = std::string(r.at("ETag").as_string());
-  object.last_modified_ms = NowMs();
-  return object;
-}
-
-Result<LakeObject> S3Provider::PutObject(const std::string& bucket, const std::string& key,
-                                         const std::string& bytes, const std::string& content_type) {
+Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,
+                             const std::string& key, const std::string& bytes,
+                             const std::string& content_type) {
   http::StringReader body(bytes);
-  return PutFromReader(bucket, key, body, content_type);
+  return PutFromReader(env, ctx, bucket, key, body, content_type);
 }
 
-Result<LakeObject> S3Provider::PutObjectFromFile(const std::string& bucket, const std::string& key,
-                                                 const std::string& path, const std::string& content_type) {
-  auto body = OpenFileBody(path);
-  if (!body) return std::move(body).error();
-  return PutFromReader(bucket, key, **body, content_type);
+Result<LakeObject> PutObjectFromFile(Env& env, const RequestContext& ctx, const std::string& bucket,
+                                     const std::string& key, const std::string& path,
+                                     const std::string& content_type) {
+  CENOTE_ASSIGN_OR_RETURN(auto body, OpenFileBody(path));
+  return PutFromReader(env, ctx, bucket, key, *body, content_type);
 }
 
-Result<std::vector<LakeObject>> S3Provider::PutObjects(
-    const std::string& bucket, const std::vector<LakePut>& puts,
-    const std::function<Status(store::Transaction&)>& also) {
-  Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
+Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
+                                           const std::vector<LakePut>& puts,
+                                           const std::function<Status(store::Transaction&)>& also) {
   // PutObject's write path for several objects: every body staged (small ones inline, the others into
   // uncommitted blobs), the blobs committed together (overlapping fsyncs), then one metadata transaction
-  // that finds the bucket (and its owner, who owns the objects), writes every version row and runs `also`.
+  // that finds the bucket, writes every version row (owned by the bucket's owner, PutVersion) and runs
+  // `also`.
   std::vector<StagedBody> staged;
   std::vector<std::size_t> staged_rows;  // the row of each staged body
   std::vector<VersionRow> rows;
@@ -258,48 +218,39 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
     if (put.path.empty()) {
       body = std::make_unique<http::StringReader>(put.bytes);
     } else {
-      auto file = OpenFileBody(put.path);
-      if (!file) return std::move(file).error();
-      body = std::move(*file);
+      CENOTE_ASSIGN_OR_RETURN(body, OpenFileBody(put.path));
     }
-    auto one = StageBody(env, body.get(), {}, options_.max_object_size, options_.inline_max_bytes);
-    if (!one) return std::move(one).error();
-    row.size = one->size;
-    row.etag = Hex(one->md5);
-    if (one->inline_bytes) {
-      row.manifest = {BlobRef::Inline(std::move(*one->inline_bytes))};
+    CENOTE_ASSIGN_OR_RETURN(
+        auto one, StageBody(env, body.get(), {}, env.options.max_object_size, env.options.inline_max_bytes));
+    row.size = one.size;
+    row.etag = HexEncode(one.md5);
+    if (one.inline_bytes) {
+      row.manifest = {BlobRef::Inline(std::move(*one.inline_bytes))};
     } else {
-      row.manifest = {BlobRef("", one->size)};
+      row.manifest = {BlobRef("", one.size)};
       staged_rows.push_back(rows.size());
-      staged.push_back(std::move(*one));
+      staged.push_back(std::move(one));
     }
     rows.push_back(std::move(row));
   }
   std::vector<store::BlobWriter*> writers;
   for (auto& s : staged) writers.push_back(s.writer.get());
-  auto ids = blobs_.CommitAll(writers);
-  if (!ids) return std::move(ids).error();
-  for (std::size_t i = 0; i < staged_rows.size(); ++i) rows[staged_rows[i]].manifest[0].id = (*ids)[i];
+  CENOTE_ASSIGN_OR_RETURN(auto ids, env.blobs.CommitAll(writers));
+  for (std::size_t i = 0; i < staged_rows.size(); ++i) rows[staged_rows[i]].manifest[0].id = ids[i];
 
   std::vector<std::string> superseded;
   Status committed = [&]() -> Status {
-    auto txn = env.Write();
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    RequestContext ctx = OwnerContext(*b);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+    CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
     for (VersionRow& row : rows) {
-      row.owner_id = ctx.principal.canonical_id;
-      row.owner_name = ctx.principal.display_name;
-      auto gone = PutVersion(env, **txn, *b, row);
-      if (!gone) return std::move(gone).error();
-      superseded.insert(superseded.end(), gone->begin(), gone->end());
+      CENOTE_ASSIGN_OR_RETURN(auto gone, PutVersion(env, *txn, b, row));
+      superseded.insert(superseded.end(), gone.begin(), gone.end());
     }
-    if (also) CENOTE_RETURN_IF_ERROR(also(**txn));
-    return (*txn)->Commit();
+    if (also) CENOTE_RETURN_IF_ERROR(also(*txn));
+    return txn->Commit();
   }();
   if (!committed) {
-    env.DeleteBlobs(*ids);
+    env.DeleteBlobs(ids);
     return std::move(committed).error();
   }
   env.DeleteBlobs(superseded);
@@ -308,17 +259,12 @@ Result<std::vector<LakeObject>> S3Provider::PutObjects(
   return out;
 }
 
-Status S3Provider::DeleteObject(const std::string& bucket, const std::string& key) {
-  auto b = ReadBucket(metadata_, bucket);
-  if (!b) return std::move(b).error();
+Status DeleteObject(Env& env, const RequestContext& ctx, const std::string& bucket, const std::string& key) {
   aws::OperationInput input;
   input.params = json::object{{"Bucket", bucket}, {"Key", key}};
-  Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
-  auto out = s3::DeleteObject(env, OwnerContext(*b), input);
-  if (!out) return std::move(out).error();
-  return Status::Ok();
+  return Status::FromResult(s3::DeleteObject(env, ctx, input));
 }
 
-std::vector<std::string> S3Provider::LocalDirectories() const { return {blobs_.root(), cache_dir_}; }
+}  // namespace lake
 
 }  // namespace cenote::s3

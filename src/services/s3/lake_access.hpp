@@ -1,10 +1,11 @@
 // LakeAccess: in-process access to S3 objects for the services that read and write the lake as files
-// (Glue crawlers, Athena, later Firehose). Implemented by S3Provider over the same stores and rules as
-// the wire API: objects written here are ordinary S3 objects (ETag, checksums, versioning), visible to
-// clients at once, and durable before the call returns.
+// (Glue crawlers, Athena, Firehose). Implemented over S3Provider's stores and rules, the same as the wire
+// API's: objects written here are ordinary S3 objects (ETag, checksums, versioning), owned by the bucket's
+// owner as every S3 object is, visible to clients at once, and durable before the call returns.
 //
 // Bucket and key errors are S3's own (NoSuchBucket 404, NoSuchKey 404, ...), so a caller can put
-// their message into its own error ("Unable to verify/create output bucket ...").
+// their message into its own error ("Unable to verify/create output bucket ..."); a denied call is
+// AccessDenied (403), an internal failure S3's canned InternalError (500, the cause logged).
 //
 // Thread safety: every method may be called concurrently from any thread.
 #pragma once
@@ -74,7 +75,8 @@ class LakeAccess {
   // transaction, in which `also` runs too (when given): the objects and whatever `also` writes to the
   // metadata store become durable and visible together, or not at all. Their blob fsyncs overlap. For a
   // writer that publishes several objects with a state change (Athena: result file, .metadata and the
-  // query's final state). Results come back in the order of `puts`.
+  // query's final state). Results come back in the order of `puts`. Each object is its own PutObject call
+  // (authorized and recorded); one denied, none is written.
   virtual Result<std::vector<LakeObject>> PutObjects(
       const std::string& bucket, const std::vector<LakePut>& puts,
       const std::function<Status(store::Transaction&)>& also) = 0;
@@ -83,11 +85,12 @@ class LakeAccess {
   virtual Status DeleteObject(const std::string& bucket, const std::string& key) = 0;
 };
 
-// The lake as other services get it (offered by S3's Register): a LakeAccess per caller, whose every call
-// goes through the request pipeline as an in-process call (aws/invoker.hpp) named after the S3 operation
-// it performs (HeadBucket, ListObjectsV2, GetObject, PutObject, DeleteObject), so authorize decides on it
-// and the after-hooks record it, without HTTP and without copying bytes into documents (LocalPath hands
-// the engine a file; PutObjects publishes in one transaction).
+// The lake as other services get it (offered by S3's Register, made by S3Provider::MakeLake): a
+// LakeAccess per caller, whose every call goes through the request pipeline as an in-process call
+// (aws/invoker.hpp) named after the S3 operation it performs (HeadBucket, ListObjectsV2, GetObject,
+// PutObject, DeleteObject), so authorize decides on it and the after-hooks record it, without HTTP and
+// without copying bytes into documents (LocalPath hands the engine a file; PutObjects publishes in one
+// transaction). The work runs only inside that call and as its caller: there is no other way in.
 //
 // Thread safety: For() and the LakeAccess objects it returns may be used from any thread.
 class Lake {
@@ -97,8 +100,5 @@ class Lake {
   // or crawler is configured with) and the calling service ("athena.amazonaws.com").
   virtual std::unique_ptr<LakeAccess> For(aws::Caller caller) = 0;
 };
-
-// The Lake over `direct` (S3Provider's own LakeAccess) and the pipeline's invoker. Both must outlive it.
-std::unique_ptr<Lake> MakeInvokedLake(aws::Invoker& invoker, LakeAccess& direct);
 
 }  // namespace cenote::s3

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "services/s3/env.hpp"
+
 namespace cenote::s3 {
 
 namespace {
@@ -47,10 +49,9 @@ class LatestCursor final : public ListCursor<VersionRow> {
     sql += UpperBoundClause(prefix_, params);
     sql += " ORDER BY key LIMIT ?";
     params.emplace_back(static_cast<std::int64_t>(limit));
-    auto rows = txn_.Query(sql, params);
-    if (!rows) return std::move(rows).error();
+    CENOTE_ASSIGN_OR_RETURN(auto rows, txn_.Query(sql, params));
     std::vector<VersionRow> out;
-    for (const auto& r : *rows) out.push_back(VersionFromRow(r));
+    for (const auto& r : rows) out.push_back(VersionFromRow(r));
     if (!out.empty()) {
       pos_ = out.back().key;
       inclusive_ = false;
@@ -89,12 +90,13 @@ class VersionCursor final : public ListCursor<VersionRow> {
     std::vector<VersionRow> out;
     if (seq_) {
       // The rest of the current key's versions, older than the marker.
-      auto rows = txn_.Query(
-          std::string("SELECT ") + kVersionColumns +
-              " FROM s3_versions WHERE bucket = ? AND key = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-          {bucket_, pos_, *seq_, static_cast<std::int64_t>(limit)});
-      if (!rows) return std::move(rows).error();
-      for (const auto& r : *rows) out.push_back(VersionFromRow(r));
+      CENOTE_ASSIGN_OR_RETURN(
+          auto rows,
+          txn_.Query(
+              std::string("SELECT ") + kVersionColumns +
+                  " FROM s3_versions WHERE bucket = ? AND key = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+              {bucket_, pos_, *seq_, static_cast<std::int64_t>(limit)}));
+      for (const auto& r : rows) out.push_back(VersionFromRow(r));
     }
     if (out.size() < limit) {
       std::vector<store::Value> params = {bucket_, pos_};
@@ -103,9 +105,8 @@ class VersionCursor final : public ListCursor<VersionRow> {
       sql += UpperBoundClause(prefix_, params);
       sql += " ORDER BY key, seq DESC LIMIT ?";
       params.emplace_back(static_cast<std::int64_t>(limit - out.size()));
-      auto rows = txn_.Query(sql, params);
-      if (!rows) return std::move(rows).error();
-      for (const auto& r : *rows) out.push_back(VersionFromRow(r));
+      CENOTE_ASSIGN_OR_RETURN(auto rows, txn_.Query(sql, params));
+      for (const auto& r : rows) out.push_back(VersionFromRow(r));
     }
     if (!out.empty()) {
       pos_ = out.back().key;
@@ -123,11 +124,9 @@ class VersionCursor final : public ListCursor<VersionRow> {
 };
 
 Result<std::int64_t> MaxKeysParam(const json::object& p, const char* name, const char* arg_name) {
-  auto v = Int(p, name).value_or(1000);
+  auto v = GetInt(p, name).value_or(1000);
   if (v < 0) {
-    return InvalidArgumentError(
-        std::string("Argument ") + arg_name + " must be an integer between 0 and 2147483647", arg_name,
-        std::to_string(v));
+    return InvalidArgumentError(errors::kMaxArgumentOutOfRange, arg_name, std::to_string(v), {arg_name});
   }
   return std::min<std::int64_t>(v, 1000);
 }
@@ -140,11 +139,11 @@ json::object ContentEntry(const VersionRow& v, bool url, bool owner) {
   o["Size"] = static_cast<std::int64_t>(v.size);
   o["StorageClass"] = v.storage_class;
   if (owner) o["Owner"] = OwnerDoc(v.owner_id, v.owner_name);
-  if (const auto* sums = Obj(v.attrs, "Checksums")) {
+  if (const auto* sums = services::GetObject(v.attrs, "Checksums")) {
     json::array algs;
     for (const auto& [name, value] : *sums) algs.emplace_back(name);
     o["ChecksumAlgorithm"] = std::move(algs);
-    if (auto t = Str(v.attrs, "ChecksumType")) o["ChecksumType"] = *t;
+    if (auto t = GetString(v.attrs, "ChecksumType")) o["ChecksumType"] = *t;
   }
   return o;
 }
@@ -158,18 +157,17 @@ struct ListParams {
 Result<ListParams> CommonListParams(OperationInput& in, const char* max_name, const char* max_arg) {
   const auto& p = P(in);
   ListParams lp;
-  lp.bucket = Str(p, "Bucket").value_or("");
-  lp.prefix = Str(p, "Prefix").value_or("");
-  lp.delimiter = Str(p, "Delimiter").value_or("");
-  if (auto enc = Str(p, "EncodingType")) {
+  lp.bucket = GetString(p, "Bucket").value_or("");
+  lp.prefix = GetString(p, "Prefix").value_or("");
+  lp.delimiter = GetString(p, "Delimiter").value_or("");
+  if (auto enc = GetString(p, "EncodingType")) {
     if (*enc != "url") {
-      return InvalidArgumentError("Invalid Encoding Method specified in Request", "encoding-type", *enc);
+      return InvalidArgumentError(errors::kInvalidEncodingType, "encoding-type", *enc);
     }
     lp.url = true;
   }
-  auto max = MaxKeysParam(p, max_name, max_arg);
-  if (!max) return std::move(max).error();
-  lp.max_keys = *max;
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxKeysParam(p, max_name, max_arg));
+  lp.max_keys = max;
   return lp;
 }
 
@@ -188,11 +186,9 @@ void PutCommon(json::object& r, const ListParams& lp, const std::vector<std::str
 
 // One page of the latest (non-delete-marker) versions after `marker`: what ListObjects v1 and v2 share.
 Result<ListPage<VersionRow>> ListLatest(Env& env, const ListParams& lp, const std::string& marker) {
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, lp.bucket);
-  if (!b) return std::move(b).error();
-  LatestCursor cursor(**txn, lp.bucket, lp.prefix);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, lp.bucket));
+  LatestCursor cursor(*txn, lp.bucket, lp.prefix);
   cursor.Start(marker);
   return Paginate<VersionRow>(cursor, lp.prefix, lp.delimiter, marker, lp.max_keys);
 }
@@ -201,96 +197,86 @@ Result<ListPage<VersionRow>> ListLatest(Env& env, const ListParams& lp, const st
 
 Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto lp = CommonListParams(in, "MaxKeys", "max-keys");
-  if (!lp) return std::move(lp).error();
-  auto start_after = Str(p, "StartAfter").value_or("");
-  auto token = Str(p, "ContinuationToken");
+  CENOTE_ASSIGN_OR_RETURN(auto lp, CommonListParams(in, "MaxKeys", "max-keys"));
+  auto start_after = GetString(p, "StartAfter").value_or("");
+  auto token = GetString(p, "ContinuationToken");
   std::string marker = start_after;
   if (token) {
-    auto decoded = Unbase64(*token);
+    auto decoded = Base64Decode(*token);
     if (!decoded || !decoded->starts_with("v2:")) {
-      return InvalidArgumentError("The continuation token provided is incorrect", "continuation-token",
-                                  *token);
+      return InvalidArgumentError(errors::kInvalidContinuationToken, "continuation-token", *token);
     }
     marker = decoded->substr(3);
   }
-  auto page = ListLatest(env, *lp, marker);
-  if (!page) return std::move(page).error();
+  CENOTE_ASSIGN_OR_RETURN(auto page, ListLatest(env, lp, marker));
   OperationOutput out;
   auto& r = out.result.as_object();
-  PutCommon(r, *lp, page->prefixes);
-  const bool fetch_owner = Bool(p, "FetchOwner");
+  PutCommon(r, lp, page.prefixes);
+  const bool fetch_owner = GetBool(p, "FetchOwner").value_or(false);
   json::array contents;
-  for (const auto& v : page->items) contents.push_back(ContentEntry(v, lp->url, fetch_owner));
+  for (const auto& v : page.items) contents.push_back(ContentEntry(v, lp.url, fetch_owner));
   if (!contents.empty()) r["Contents"] = std::move(contents);
-  r["MaxKeys"] = lp->max_keys;
-  r["KeyCount"] = static_cast<std::int64_t>(page->items.size() + page->prefixes.size());
-  r["IsTruncated"] = page->truncated;
+  r["MaxKeys"] = lp.max_keys;
+  r["KeyCount"] = static_cast<std::int64_t>(page.items.size() + page.prefixes.size());
+  r["IsTruncated"] = page.truncated;
   if (token) r["ContinuationToken"] = *token;
-  if (p.contains("StartAfter")) r["StartAfter"] = lp->url ? UrlEncodeKey(start_after) : start_after;
-  if (page->truncated) r["NextContinuationToken"] = Base64("v2:" + page->last);
+  if (p.contains("StartAfter")) r["StartAfter"] = lp.url ? UrlEncodeKey(start_after) : start_after;
+  if (page.truncated) r["NextContinuationToken"] = Base64Encode("v2:" + page.last);
   return out;
 }
 
 Result<OperationOutput> ListObjects(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto lp = CommonListParams(in, "MaxKeys", "max-keys");
-  if (!lp) return std::move(lp).error();
-  auto marker = Str(p, "Marker").value_or("");
-  auto page = ListLatest(env, *lp, marker);
-  if (!page) return std::move(page).error();
+  CENOTE_ASSIGN_OR_RETURN(auto lp, CommonListParams(in, "MaxKeys", "max-keys"));
+  auto marker = GetString(p, "Marker").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto page, ListLatest(env, lp, marker));
   OperationOutput out;
   auto& r = out.result.as_object();
-  PutCommon(r, *lp, page->prefixes);
+  PutCommon(r, lp, page.prefixes);
   json::array contents;
-  for (const auto& v : page->items) contents.push_back(ContentEntry(v, lp->url, true));
+  for (const auto& v : page.items) contents.push_back(ContentEntry(v, lp.url, true));
   if (!contents.empty()) r["Contents"] = std::move(contents);
-  r["Marker"] = lp->url ? UrlEncodeKey(marker) : marker;
-  r["MaxKeys"] = lp->max_keys;
-  r["IsTruncated"] = page->truncated;
+  r["Marker"] = lp.url ? UrlEncodeKey(marker) : marker;
+  r["MaxKeys"] = lp.max_keys;
+  r["IsTruncated"] = page.truncated;
   // V1 returns NextMarker only when a delimiter was given; otherwise clients use the last Key.
-  if (page->truncated && !lp->delimiter.empty())
-    r["NextMarker"] = lp->url ? UrlEncodeKey(page->last) : page->last;
+  if (page.truncated && !lp.delimiter.empty()) r["NextMarker"] = lp.url ? UrlEncodeKey(page.last) : page.last;
   return out;
 }
 
 Result<OperationOutput> ListObjectVersions(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto lp = CommonListParams(in, "MaxKeys", "max-keys");
-  if (!lp) return std::move(lp).error();
-  auto key_marker = Str(p, "KeyMarker").value_or("");
-  auto version_marker = Str(p, "VersionIdMarker");
+  CENOTE_ASSIGN_OR_RETURN(auto lp, CommonListParams(in, "MaxKeys", "max-keys"));
+  auto key_marker = GetString(p, "KeyMarker").value_or("");
+  auto version_marker = GetString(p, "VersionIdMarker");
   if (version_marker && key_marker.empty()) {
-    return InvalidArgumentError("A version-id marker cannot be specified without a key marker.",
-                                "version-id-marker", *version_marker);
+    return InvalidArgumentError(errors::kVersionIdMarkerWithoutKeyMarker, "version-id-marker",
+                                *version_marker);
   }
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, lp->bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, lp.bucket));
   std::optional<std::int64_t> seq_marker;
   if (version_marker && !version_marker->empty()) {
-    auto v = LoadVersion(**txn, lp->bucket, key_marker, *version_marker);
-    if (!v) return std::move(v).error();
-    if (!*v) {
-      return InvalidArgumentError("Invalid version id specified", "version-id-marker", *version_marker);
+    CENOTE_ASSIGN_OR_RETURN(auto v, LoadVersion(*txn, lp.bucket, key_marker, *version_marker));
+    if (!v) {
+      return InvalidArgumentError(errors::kInvalidVersionId, "version-id-marker", *version_marker);
     }
-    seq_marker = (*v)->seq;
+    seq_marker = v->seq;
   }
-  VersionCursor cursor(**txn, lp->bucket, lp->prefix);
+  VersionCursor cursor(*txn, lp.bucket, lp.prefix);
   cursor.Start(key_marker, seq_marker);
   // With a version marker, versions of the marker key itself are still to come: no common prefix of
   // that key has been returned yet, so the "already returned" bound is the key's predecessor.
   std::string returned_bound = seq_marker ? std::string() : key_marker;
-  auto page = Paginate<VersionRow>(cursor, lp->prefix, lp->delimiter, returned_bound, lp->max_keys);
-  if (!page) return std::move(page).error();
+  CENOTE_ASSIGN_OR_RETURN(auto page,
+                          Paginate<VersionRow>(cursor, lp.prefix, lp.delimiter, returned_bound, lp.max_keys));
   OperationOutput out;
   auto& r = out.result.as_object();
-  PutCommon(r, *lp, page->prefixes);
+  PutCommon(r, lp, page.prefixes);
   json::array versions, markers;
-  for (const auto& v : page->items) {
+  for (const auto& v : page.items) {
     json::object o;
-    o["Key"] = lp->url ? UrlEncodeKey(v.key) : v.key;
+    o["Key"] = lp.url ? UrlEncodeKey(v.key) : v.key;
     o["VersionId"] = v.version_id;
     o["IsLatest"] = v.is_latest;
     o["LastModified"] = v.last_modified_ms;
@@ -306,14 +292,13 @@ Result<OperationOutput> ListObjectVersions(Env& env, const RequestContext&, Oper
   }
   if (!versions.empty()) r["Versions"] = std::move(versions);
   if (!markers.empty()) r["DeleteMarkers"] = std::move(markers);
-  r["KeyMarker"] = lp->url ? UrlEncodeKey(key_marker) : key_marker;
+  r["KeyMarker"] = lp.url ? UrlEncodeKey(key_marker) : key_marker;
   r["VersionIdMarker"] = version_marker.value_or("");
-  r["MaxKeys"] = lp->max_keys;
-  r["IsTruncated"] = page->truncated;
-  if (page->truncated) {
-    r["NextKeyMarker"] = lp->url ? UrlEncodeKey(page->last) : page->last;
-    if (!page->last_is_prefix && !page->items.empty())
-      r["NextVersionIdMarker"] = page->items.back().version_id;
+  r["MaxKeys"] = lp.max_keys;
+  r["IsTruncated"] = page.truncated;
+  if (page.truncated) {
+    r["NextKeyMarker"] = lp.url ? UrlEncodeKey(page.last) : page.last;
+    if (!page.last_is_prefix && !page.items.empty()) r["NextVersionIdMarker"] = page.items.back().version_id;
   }
   return out;
 }

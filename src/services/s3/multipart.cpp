@@ -6,6 +6,7 @@
 #include "common/checksum.hpp"
 #include "common/encoding.hpp"
 #include "services/s3/checksums.hpp"
+#include "services/s3/env.hpp"
 #include "services/s3/listing.hpp"
 #include "services/s3/object_io.hpp"
 
@@ -47,111 +48,100 @@ UploadRow UploadFromRow(const store::Row& r) {
 // The upload, which must belong to bucket/key (NoSuchBucket / NoSuchUpload otherwise).
 Result<UploadRow> RequireUpload(Transaction& txn, const std::string& bucket, const std::string& key,
                                 const std::string& upload_id) {
-  auto b = RequireBucket(txn, bucket);
-  if (!b) return std::move(b).error();
-  auto row = txn.QueryOne(std::string("SELECT ") + kUploadColumns + " FROM s3_uploads WHERE upload_id = ?",
-                          {upload_id});
-  if (!row) return std::move(row).error();
-  if (!*row) return NoSuchUploadError(upload_id);
-  UploadRow u = UploadFromRow(**row);
+  CENOTE_RETURN_IF_ERROR(RequireBucket(txn, bucket));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn.QueryOne(std::string("SELECT ") + kUploadColumns + " FROM s3_uploads WHERE upload_id = ?",
+                             {upload_id}));
+  if (!row) return NoSuchUploadError(upload_id);
+  UploadRow u = UploadFromRow(*row);
   if (u.bucket != bucket || u.key != key) return NoSuchUploadError(upload_id);
   return u;
 }
 
 Result<std::int64_t> PartNumberParam(const json::object& p) {
-  auto n = Int(p, "PartNumber");
+  auto n = GetInt(p, "PartNumber");
   if (!n || *n < 1 || *n > 10000) {
-    return InvalidArgumentError("Part number must be an integer between 1 and 10000, inclusive", "partNumber",
-                                Str(p, "PartNumber").value_or(""));
+    return InvalidArgumentError(errors::kPartNumberOutOfRange, "partNumber", n ? std::to_string(*n) : "");
   }
   return *n;
 }
 
-std::string UploadAlgorithm(const UploadRow& u) { return Str(u.attrs, "ChecksumAlgorithm").value_or(""); }
+std::string UploadAlgorithm(const UploadRow& u) {
+  return GetString(u.attrs, "ChecksumAlgorithm").value_or("");
+}
 
 // Records a committed part blob, replacing an earlier upload of the same part number. Returns the
 // replaced blob id ("" if none). Fails with NoSuchUpload if the upload was completed or aborted meanwhile.
 Result<std::string> RecordPart(Env& env, const std::string& bucket, const std::string& key,
                                const std::string& upload_id, std::int64_t part_number,
                                const StoredBlob& stored, const std::string& etag, std::int64_t now) {
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto u = RequireUpload(**txn, bucket, key, upload_id);
-  if (!u) return std::move(u).error();
-  auto old = (*txn)->QueryOne("SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
-                              {upload_id, part_number});
-  if (!old) return std::move(old).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_RETURN_IF_ERROR(RequireUpload(*txn, bucket, key, upload_id));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto old, txn->QueryOne("SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
+                              {upload_id, part_number}));
   json::object sums;
   for (const auto& [name, value] : stored.checksums) sums[name] = value;
-  auto r = (*txn)->Exec(
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "INSERT INTO s3_parts (upload_id, part_number, blob_id, size, etag, last_modified_ms, checksums) "
       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (upload_id, part_number) DO UPDATE SET blob_id = "
       "excluded.blob_id, "
       "size = excluded.size, etag = excluded.etag, last_modified_ms = excluded.last_modified_ms, "
       "checksums = excluded.checksums",
       {upload_id, part_number, stored.id, static_cast<std::int64_t>(stored.size), etag, now,
-       json::serialize(sums)});
-  if (!r) return std::move(r).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
-  return *old ? store::AsText((**old)[0]) : std::string();
+       json::serialize(sums)}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
+  return old ? store::AsText((*old)[0]) : std::string();
 }
 
 }  // namespace
 
 Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  if (key.empty() || key.size() > 1024) return MakeS3Error(errors::kKeyTooLongError);
-  auto storage_class = Str(p, "StorageClass").value_or("STANDARD");
-  if (!ValidStorageClass(storage_class)) return MakeS3Error(errors::kInvalidStorageClass);
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  if (key.empty() || key.size() > 1024) return MakeError(errors::kKeyTooLongError);
+  auto storage_class = GetString(p, "StorageClass").value_or("STANDARD");
+  if (!ValidStorageClass(storage_class)) return MakeError(errors::kInvalidStorageClass);
   json::object attrs = AttrsFromRequest(p);
   std::string algorithm;
-  if (auto a = Str(p, "ChecksumAlgorithm")) {
-    for (auto& c : *a) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (auto a = GetString(p, "ChecksumAlgorithm")) {
+    *a = AsciiUpper(*a);
     auto known = ChecksumNames();
     if (std::find(known.begin(), known.end(), *a) == known.end()) {
-      return InvalidArgumentError("Checksum algorithm provided is unsupported.", "x-amz-checksum-algorithm",
-                                  *a);
+      return InvalidArgumentError(errors::kUnsupportedChecksumAlgorithm, "x-amz-checksum-algorithm", *a);
     }
     algorithm = *a;
   }
-  std::string checksum_type = Str(p, "ChecksumType").value_or("");
+  std::string checksum_type = GetString(p, "ChecksumType").value_or("");
   if (!algorithm.empty()) {
     // CRC64NVME only exists as a full-object checksum; the others default to composite.
     if (checksum_type.empty()) checksum_type = algorithm == "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE";
     if (checksum_type != "COMPOSITE" && checksum_type != "FULL_OBJECT") {
-      return InvalidArgumentError("Value for x-amz-checksum-type header is invalid.", "x-amz-checksum-type",
-                                  checksum_type);
+      return InvalidArgumentError(errors::kInvalidChecksumType, "x-amz-checksum-type", checksum_type);
     }
     if (checksum_type == "FULL_OBJECT" && (algorithm == "SHA1" || algorithm == "SHA256")) {
-      return MakeS3Error(errors::kInvalidRequest, "The FULL_OBJECT checksum type cannot be used with the " +
-                                                      algorithm + " checksum algorithm.");
+      return MakeError(errors::kFullObjectChecksumUnsupported, {algorithm});
     }
     attrs["ChecksumAlgorithm"] = algorithm;
     attrs["ChecksumType"] = checksum_type;
   }
   json::array tags;
-  if (auto t = Str(p, "Tagging")) {
-    auto parsed = ParseTaggingHeader(*t);
-    if (!parsed) return std::move(parsed).error();
-    tags = std::move(*parsed);
+  if (auto t = GetString(p, "Tagging")) {
+    CENOTE_ASSIGN_OR_RETURN(tags, ParseTaggingHeader(*t));
   }
   // Sortable by initiation (seq in hex) so ListMultipartUploads orders a key's uploads by time.
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(env.NextSeq()));
   const std::string upload_id = std::string(buf) + RandomHex(12);
   {
-    auto txn = env.Write();
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto r = (*txn)->Exec(
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_RETURN_IF_ERROR(txn->Exec(
         std::string("INSERT INTO s3_uploads (") + kUploadColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {upload_id, bucket, key, NowMs(), ctx.principal.canonical_id, ctx.principal.display_name,
-         json::serialize(attrs), json::serialize(tags), storage_class});
-    if (!r) return std::move(r).error();
-    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+         json::serialize(attrs), json::serialize(tags), storage_class}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   OperationOutput out;
   auto& r = out.result.as_object();
@@ -169,37 +159,32 @@ Result<OperationOutput> UploadPart(Env& env, const RequestContext& ctx, Operatio
   // Write path: stream body -> part blob (MD5 + checksums) -> Commit (fsync, rename, fsync dir) -> one
   // metadata transaction (upsert the part row) -> delete the replaced part's blob -> acknowledge.
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
-  auto part_number = PartNumberParam(p);
-  if (!part_number) return std::move(part_number).error();
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto part_number, PartNumberParam(p));
   UploadRow upload;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto u = RequireUpload(**txn, bucket, key, upload_id);
-    if (!u) return std::move(u).error();
-    upload = std::move(*u);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
   }
   auto algorithms = RequestedChecksums(ctx, p, UploadAlgorithm(upload));
-  auto stored = StoreBody(env, in.body, algorithms, env.options.max_object_size);
-  if (!stored) return std::move(stored).error();
-  if (Status s = VerifyDigests(p, in.body, *stored); !s) {
-    env.DeleteBlobs({stored->id});
+  CENOTE_ASSIGN_OR_RETURN(auto stored, StoreBody(env, in.body, algorithms, env.options.max_object_size));
+  if (Status s = VerifyDigests(p, in.body, stored); !s) {
+    env.DeleteBlobs({stored.id});
     return std::move(s).error();
   }
-  const std::string etag = Hex(stored->md5);
-  auto replaced = RecordPart(env, bucket, key, upload_id, *part_number, *stored, etag, NowMs());
+  const std::string etag = HexEncode(stored.md5);
+  auto replaced = RecordPart(env, bucket, key, upload_id, part_number, stored, etag, NowMs());
   if (!replaced) {
-    env.DeleteBlobs({stored->id});
+    env.DeleteBlobs({stored.id});
     return std::move(replaced).error();
   }
   if (!replaced->empty()) env.DeleteBlobs({*replaced});
   OperationOutput out;
   auto& r = out.result.as_object();
   r["ETag"] = Quote(etag);
-  for (const auto& [name, value] : stored->checksums) r["Checksum" + name] = value;
+  for (const auto& [name, value] : stored.checksums) r["Checksum" + name] = value;
   return out;
 }
 
@@ -207,67 +192,51 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   // Write path: clone (whole single-blob source) or copy the range with 1 MiB buffers into a new part
   // blob -> Commit -> one metadata transaction (upsert the part row) -> delete the replaced blob.
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
-  auto part_number = PartNumberParam(p);
-  if (!part_number) return std::move(part_number).error();
-  auto source = ParseCopySource(Str(p, "CopySource").value_or(""));
-  if (!source) return std::move(source).error();
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto part_number, PartNumberParam(p));
+  CENOTE_ASSIGN_OR_RETURN(auto source, ParseCopySource(GetString(p, "CopySource").value_or("")));
   VersionRow src;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto u = RequireUpload(**txn, bucket, key, upload_id);
-    if (!u) return std::move(u).error();
-    auto loaded = LoadCopySource(**txn, *source, p);
-    if (!loaded) return std::move(loaded).error();
-    src = std::move(*loaded);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireUpload(*txn, bucket, key, upload_id));
+    CENOTE_ASSIGN_OR_RETURN(src, LoadCopySource(*txn, source, p));
   }
   std::uint64_t first = 0, length = src.size;
   bool ranged = false;
-  if (auto range = Str(p, "CopySourceRange")) {
+  if (auto range = GetString(p, "CopySourceRange")) {
     std::string_view r = *range;
     unsigned long long a = 0, b = 0;
     char tail = 0;
     if (!r.starts_with("bytes=") ||
         std::sscanf(std::string(r.substr(6)).c_str(), "%llu-%llu%c", &a, &b, &tail) != 2 || b < a) {
-      return InvalidArgumentError(
-          "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are "
-          "the "
-          "zero-based offsets of the first and last bytes to copy",
-          "x-amz-copy-source-range", *range);
+      return InvalidArgumentError(errors::kMalformedCopySourceRange, "x-amz-copy-source-range", *range);
     }
     if (b >= src.size) {
-      return InvalidArgumentError(
-          "Range specified is not valid for source object of size: " + std::to_string(src.size),
-          "x-amz-copy-source-range", *range);
+      return InvalidArgumentError(errors::kCopySourceRangeOutOfBounds, "x-amz-copy-source-range", *range,
+                                  {std::to_string(src.size)});
     }
     first = a;
     length = b - a + 1;
     ranged = true;
   }
-  if (length > env.options.max_object_size) return MakeS3Error(errors::kEntityTooLarge);
+  if (length > env.options.max_object_size) return MakeError(errors::kEntityTooLarge);
   StoredBlob stored;
   const bool plain_md5_etag = src.etag.find('-') == std::string::npos;
   if (!ranged && src.manifest.size() == 1 && !src.manifest[0].is_inline() && plain_md5_etag) {
-    auto id = env.blobs.Clone(src.manifest[0].id);
-    if (!id) return std::move(id).error();
-    stored.id = *id;
+    CENOTE_ASSIGN_OR_RETURN(auto id, env.blobs.Clone(src.manifest[0].id));
+    stored.id = id;
     stored.size = src.size;
     stored.md5 = HexDecode(src.etag).value_or("");
   } else if (src.manifest.empty()) {
-    auto empty = StoreBody(env, nullptr, {}, 0);
-    if (!empty) return std::move(empty).error();
-    stored = std::move(*empty);
+    CENOTE_ASSIGN_OR_RETURN(stored, StoreBody(env, nullptr, {}, 0));
   } else {
-    auto copied = CopyRangeToBlob(env, src.manifest, first, length);
-    if (!copied) return std::move(copied).error();
-    stored = std::move(*copied);
+    CENOTE_ASSIGN_OR_RETURN(stored, CopyRangeToBlob(env, src.manifest, first, length));
   }
-  const std::string etag = Hex(stored.md5);
+  const std::string etag = HexEncode(stored.md5);
   const std::int64_t now = NowMs();
-  auto replaced = RecordPart(env, bucket, key, upload_id, *part_number, stored, etag, now);
+  auto replaced = RecordPart(env, bucket, key, upload_id, part_number, stored, etag, now);
   if (!replaced) {
     env.DeleteBlobs({stored.id});
     return std::move(replaced).error();
@@ -279,50 +248,49 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   result["ETag"] = Quote(etag);
   result["LastModified"] = now;
   r["CopyPartResult"] = std::move(result);
-  if (src.version_id != "null" || source->version_id) r["CopySourceVersionId"] = src.version_id;
+  if (src.version_id != "null" || source.version_id) r["CopySourceVersionId"] = src.version_id;
   return out;
 }
 
-Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&, OperationInput& in) {
   // One metadata transaction: check the listed parts, insert the object version whose manifest is the
   // parts' blobs (no byte copy), delete the upload and its part rows, remember the completion for retries.
   // After the commit: delete superseded blobs and the blobs of uploaded-but-unlisted parts.
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
-  const auto* mpu = Obj(p, "MultipartUpload");
-  const json::array* listed = mpu ? Arr(*mpu, "Parts") : nullptr;
-  if (!listed || listed->empty()) return MakeS3Error(errors::kMalformedXML);
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
+  const auto* mpu = services::GetObject(p, "MultipartUpload");
+  const json::array* listed = mpu ? GetArray(*mpu, "Parts") : nullptr;
+  if (!listed || listed->empty()) return MakeError(errors::kMalformedXML);
   std::vector<std::pair<std::int64_t, std::string>> wanted;
   for (const auto& e : *listed) {
-    if (!e.is_object()) return MakeS3Error(errors::kMalformedXML);
-    auto n = Int(e.as_object(), "PartNumber");
-    auto etag = Str(e.as_object(), "ETag");
-    if (!n || !etag) return MakeS3Error(errors::kMalformedXML);
+    if (!e.is_object()) return MakeError(errors::kMalformedXML);
+    auto n = GetInt(e.as_object(), "PartNumber");
+    auto etag = GetString(e.as_object(), "ETag");
+    if (!n || !etag) return MakeError(errors::kMalformedXML);
     if (!wanted.empty() && *n <= wanted.back().first)
-      return MakeS3Error(errors::kInvalidPartOrder).With("UploadId", upload_id);
+      return MakeError(errors::kInvalidPartOrder).With("UploadId", upload_id);
     wanted.emplace_back(*n, Unquote(*etag));
   }
 
   // A retry of a completed upload (the client lost our answer) gets the same answer.
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto done = (*txn)->QueryOne(
-        "SELECT version_id, etag FROM s3_completed WHERE upload_id = ? AND bucket = ? AND key = ?",
-        {upload_id, bucket, key});
-    if (!done) return std::move(done).error();
-    if (*done) {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto done,
+        txn->QueryOne(
+            "SELECT version_id, etag FROM s3_completed WHERE upload_id = ? AND bucket = ? AND key = ?",
+            {upload_id, bucket, key}));
+    if (done) {
       OperationOutput out;
       auto& r = out.result.as_object();
       r["Location"] = "/" + bucket + "/" + key;
       r["Bucket"] = bucket;
       r["Key"] = key;
-      r["ETag"] = Quote(store::AsText((**done)[1]));
-      if (store::AsText((**done)[0]) != "null") r["VersionId"] = store::AsText((**done)[0]);
+      r["ETag"] = Quote(store::AsText((*done)[1]));
+      if (store::AsText((*done)[0]) != "null") r["VersionId"] = store::AsText((*done)[0]);
       return out;
     }
   }
@@ -330,13 +298,11 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   VersionRow row;
   row.bucket = bucket;
   row.key = key;
-  row.owner_id = ctx.principal.canonical_id;
-  row.owner_name = ctx.principal.display_name;
   row.last_modified_ms = NowMs();
   auto check = [&](const std::optional<VersionRow>& latest) -> Status {
-    if (auto inm = Str(p, "IfNoneMatch")) {
+    if (auto inm = GetString(p, "IfNoneMatch")) {
       if (*inm == "*" && latest && !latest->delete_marker) {
-        return MakeS3Error(errors::kPreconditionFailed).With("Condition", "If-None-Match");
+        return MakeError(errors::kPreconditionFailed).With("Condition", "If-None-Match");
       }
     }
     return Status::Ok();
@@ -345,30 +311,25 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   // the moment it starts).
   auto extra = [&](Transaction& txn) -> Result<std::vector<std::string>> {
     std::vector<std::string> garbage;
-    auto done = txn.Exec("DELETE FROM s3_uploads WHERE upload_id = ?", {upload_id});
-    if (!done) return std::move(done).error();
-    auto parts = txn.Query("SELECT part_number, blob_id FROM s3_parts WHERE upload_id = ?", {upload_id});
-    if (!parts) return std::move(parts).error();
-    for (const auto& part : *parts) {
+    CENOTE_RETURN_IF_ERROR(txn.Exec("DELETE FROM s3_uploads WHERE upload_id = ?", {upload_id}));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto parts, txn.Query("SELECT part_number, blob_id FROM s3_parts WHERE upload_id = ?", {upload_id}));
+    for (const auto& part : parts) {
       const std::int64_t n = store::AsInt(part[0]);
       bool used = std::any_of(wanted.begin(), wanted.end(), [&](const auto& w) { return w.first == n; });
       if (!used) garbage.push_back(store::AsText(part[1]));
     }
-    auto del = txn.Exec("DELETE FROM s3_parts WHERE upload_id = ?", {upload_id});
-    if (!del) return std::move(del).error();
+    CENOTE_RETURN_IF_ERROR(txn.Exec("DELETE FROM s3_parts WHERE upload_id = ?", {upload_id}));
     return garbage;
   };
   // Validate the listed parts and build the manifest and checksums from a snapshot; the write
   // transaction below re-checks that the snapshot still holds.
   UploadRow upload;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto u = RequireUpload(**txn, bucket, key, upload_id);
-    if (!u) return std::move(u).error();
-    upload = std::move(*u);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
     const std::string algorithm = UploadAlgorithm(upload);
-    const std::string checksum_type = Str(upload.attrs, "ChecksumType").value_or("");
+    const std::string checksum_type = GetString(upload.attrs, "ChecksumType").value_or("");
     std::string md5s;
     std::string composite;
     std::optional<std::string> full_crc;
@@ -376,33 +337,34 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
     json::array sizes;
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       const auto& [n, etag] = wanted[i];
-      auto part = (*txn)->QueryOne(
-          "SELECT blob_id, size, etag, checksums FROM s3_parts WHERE upload_id = ? AND part_number = ?",
-          {upload_id, n});
-      if (!part) return std::move(part).error();
-      if (!*part || store::AsText((**part)[2]) != etag) {
-        return MakeS3Error(errors::kInvalidPart)
+      CENOTE_ASSIGN_OR_RETURN(
+          auto part,
+          txn->QueryOne(
+              "SELECT blob_id, size, etag, checksums FROM s3_parts WHERE upload_id = ? AND part_number = ?",
+              {upload_id, n}));
+      if (!part || store::AsText((*part)[2]) != etag) {
+        return MakeError(errors::kInvalidPart)
             .With("UploadId", upload_id)
             .With("PartNumber", std::to_string(n))
             .With("ETag", etag);
       }
-      const auto size = static_cast<std::uint64_t>(store::AsInt((**part)[1]));
+      const auto size = static_cast<std::uint64_t>(store::AsInt((*part)[1]));
       if (i + 1 < wanted.size() && size < env.options.min_part_size) {
-        return MakeS3Error(errors::kEntityTooSmall)
+        return MakeError(errors::kEntityTooSmall)
             .With("ProposedSize", std::to_string(size))
             .With("MinSizeAllowed", std::to_string(env.options.min_part_size))
             .With("PartNumber", std::to_string(n))
             .With("ETag", etag);
       }
-      row.manifest.push_back({store::AsText((**part)[0]), size});
+      row.manifest.push_back({store::AsText((*part)[0]), size});
       row.size += size;
       sizes.push_back(static_cast<std::int64_t>(size));
       md5s += HexDecode(etag).value_or("");
       if (have_checksums) {
         boost::system::error_code ec;
-        auto sums = json::parse(store::AsText((**part)[3]), ec);
+        auto sums = json::parse(store::AsText((*part)[3]), ec);
         std::optional<std::string> b64 =
-            !ec && sums.is_object() ? Str(sums.as_object(), algorithm) : std::optional<std::string>();
+            !ec && sums.is_object() ? GetString(sums.as_object(), algorithm) : std::optional<std::string>();
         auto raw = b64 ? Base64Decode(*b64) : std::nullopt;
         if (!raw) {
           have_checksums = false;
@@ -416,7 +378,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
         }
       }
     }
-    row.etag = Hex(DigestOf("MD5", md5s)) + "-" + std::to_string(wanted.size());
+    row.etag = HexEncode(DigestOf("MD5", md5s)) + "-" + std::to_string(wanted.size());
     row.attrs = upload.attrs;
     row.attrs.erase("ChecksumAlgorithm");
     row.attrs.erase("ChecksumType");
@@ -439,65 +401,60 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   // Re-validate inside the write transaction that the upload and the exact part blobs are unchanged (a
   // concurrent UploadPart of the same number or an abort would otherwise race with us).
   auto guarded_extra = [&](Transaction& txn) -> Result<std::vector<std::string>> {
-    auto u = txn.QueryOne("SELECT 1 FROM s3_uploads WHERE upload_id = ?", {upload_id});
-    if (!u) return std::move(u).error();
-    if (!*u) return NoSuchUploadError(upload_id);
+    CENOTE_ASSIGN_OR_RETURN(auto u,
+                            txn.QueryOne("SELECT 1 FROM s3_uploads WHERE upload_id = ?", {upload_id}));
+    if (!u) return NoSuchUploadError(upload_id);
     for (std::size_t i = 0; i < wanted.size(); ++i) {
-      auto part = txn.QueryOne("SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
-                               {upload_id, wanted[i].first});
-      if (!part) return std::move(part).error();
-      if (!*part || store::AsText((**part)[0]) != row.manifest[i].id) {
-        return MakeS3Error(errors::kInvalidPart).With("UploadId", upload_id);
+      CENOTE_ASSIGN_OR_RETURN(
+          auto part, txn.QueryOne("SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?",
+                                  {upload_id, wanted[i].first}));
+      if (!part || store::AsText((*part)[0]) != row.manifest[i].id) {
+        return MakeError(errors::kInvalidPart).With("UploadId", upload_id);
       }
     }
     auto garbage = extra(txn);
     if (!garbage) return garbage;
     // The version row PutVersion just inserted is the key's latest: remember it for idempotent retries.
-    auto latest = txn.QueryOne(
-        "SELECT version_id FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1", {bucket, key});
-    if (!latest) return std::move(latest).error();
-    const std::string version_id = *latest ? store::AsText((**latest)[0]) : std::string("null");
-    auto rec = txn.Exec(
+    CENOTE_ASSIGN_OR_RETURN(
+        auto latest,
+        txn.QueryOne("SELECT version_id FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1",
+                     {bucket, key}));
+    const std::string version_id = latest ? store::AsText((*latest)[0]) : std::string("null");
+    CENOTE_RETURN_IF_ERROR(txn.Exec(
         "INSERT INTO s3_completed (upload_id, bucket, key, version_id, etag, completed_ms) VALUES (?, ?, ?, "
         "?, ?, ?)",
-        {upload_id, bucket, key, version_id, row.etag, NowMs()});
-    if (!rec) return std::move(rec).error();
+        {upload_id, bucket, key, version_id, row.etag, NowMs()}));
     return garbage;
   };
   BucketRow b;
   // The manifest's blobs belong to the parts until the commit: never delete them on failure.
-  auto committed = CommitVersion(env, row, {}, check, guarded_extra, &b);
-  if (!committed) return std::move(committed).error();
+  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, row, {}, check, guarded_extra, &b));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["Location"] = "/" + bucket + "/" + key;
   r["Bucket"] = bucket;
   r["Key"] = key;
-  r["ETag"] = Quote(committed->etag);
-  if (!b.versioning.empty()) r["VersionId"] = committed->version_id;
-  PutChecksumMembers(r, committed->attrs);
+  r["ETag"] = Quote(committed.etag);
+  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
+  PutChecksumMembers(r, committed.attrs);
   return out;
 }
 
 Result<OperationOutput> AbortMultipartUpload(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
   std::vector<std::string> garbage;
   {
-    auto txn = env.Write();
-    if (!txn) return std::move(txn).error();
-    auto u = RequireUpload(**txn, bucket, key, upload_id);
-    if (!u) return std::move(u).error();
-    auto parts = (*txn)->Query("SELECT blob_id FROM s3_parts WHERE upload_id = ?", {upload_id});
-    if (!parts) return std::move(parts).error();
-    for (const auto& part : *parts) garbage.push_back(store::AsText(part[0]));
-    auto d1 = (*txn)->Exec("DELETE FROM s3_parts WHERE upload_id = ?", {upload_id});
-    if (!d1) return std::move(d1).error();
-    auto d2 = (*txn)->Exec("DELETE FROM s3_uploads WHERE upload_id = ?", {upload_id});
-    if (!d2) return std::move(d2).error();
-    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+    CENOTE_RETURN_IF_ERROR(RequireUpload(*txn, bucket, key, upload_id));
+    CENOTE_ASSIGN_OR_RETURN(auto parts,
+                            txn->Query("SELECT blob_id FROM s3_parts WHERE upload_id = ?", {upload_id}));
+    for (const auto& part : parts) garbage.push_back(store::AsText(part[0]));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_parts WHERE upload_id = ?", {upload_id}));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_uploads WHERE upload_id = ?", {upload_id}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   env.DeleteBlobs(garbage);
   OperationOutput out;
@@ -507,23 +464,22 @@ Result<OperationOutput> AbortMultipartUpload(Env& env, const RequestContext&, Op
 
 Result<OperationOutput> ListParts(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto key = Str(p, "Key").value_or("");
-  auto upload_id = Str(p, "UploadId").value_or("");
-  std::int64_t max = std::min<std::int64_t>(Int(p, "MaxParts").value_or(1000), 1000);
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto key = GetString(p, "Key").value_or("");
+  auto upload_id = GetString(p, "UploadId").value_or("");
+  std::int64_t max = std::min<std::int64_t>(GetInt(p, "MaxParts").value_or(1000), 1000);
   if (max < 0)
-    return InvalidArgumentError("Argument max-parts must be an integer between 0 and 2147483647", "max-parts",
-                                std::to_string(max));
-  std::int64_t marker = Int(p, "PartNumberMarker").value_or(0);
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto u = RequireUpload(**txn, bucket, key, upload_id);
-  if (!u) return std::move(u).error();
-  auto rows = (*txn)->Query(
-      "SELECT part_number, size, etag, last_modified_ms, checksums FROM s3_parts WHERE upload_id = ? AND "
-      "part_number > ? ORDER BY part_number LIMIT ?",
-      {upload_id, marker, max + 1});
-  if (!rows) return std::move(rows).error();
+    return InvalidArgumentError(errors::kMaxArgumentOutOfRange, "max-parts", std::to_string(max),
+                                {"max-parts"});
+  std::int64_t marker = GetInt(p, "PartNumberMarker").value_or(0);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_ASSIGN_OR_RETURN(auto u, RequireUpload(*txn, bucket, key, upload_id));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query(
+          "SELECT part_number, size, etag, last_modified_ms, checksums FROM s3_parts WHERE upload_id = ? AND "
+          "part_number > ? ORDER BY part_number LIMIT ?",
+          {upload_id, marker, max + 1}));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["Bucket"] = bucket;
@@ -532,8 +488,8 @@ Result<OperationOutput> ListParts(Env& env, const RequestContext&, OperationInpu
   r["PartNumberMarker"] = marker;
   r["MaxParts"] = max;
   json::array parts;
-  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(max); ++i) {
-    const auto& row = (*rows)[i];
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(max); ++i) {
+    const auto& row = rows[i];
     json::object part;
     part["PartNumber"] = store::AsInt(row[0]);
     part["Size"] = store::AsInt(row[1]);
@@ -546,15 +502,15 @@ Result<OperationOutput> ListParts(Env& env, const RequestContext&, OperationInpu
     }
     parts.push_back(std::move(part));
   }
-  const bool truncated = rows->size() > static_cast<std::size_t>(max);
+  const bool truncated = rows.size() > static_cast<std::size_t>(max);
   if (!parts.empty()) r["NextPartNumberMarker"] = parts.back().as_object().at("PartNumber");
   r["Parts"] = std::move(parts);
   r["IsTruncated"] = truncated;
-  r["Initiator"] = OwnerDoc(u->owner_id, u->owner_name);
-  r["Owner"] = OwnerDoc(u->owner_id, u->owner_name);
-  r["StorageClass"] = u->storage_class;
-  if (auto a = Str(u->attrs, "ChecksumAlgorithm")) r["ChecksumAlgorithm"] = *a;
-  if (auto t = Str(u->attrs, "ChecksumType")) r["ChecksumType"] = *t;
+  r["Initiator"] = OwnerDoc(u.owner_id, u.owner_name);
+  r["Owner"] = OwnerDoc(u.owner_id, u.owner_name);
+  r["StorageClass"] = u.storage_class;
+  if (auto a = GetString(u.attrs, "ChecksumAlgorithm")) r["ChecksumAlgorithm"] = *a;
+  if (auto t = GetString(u.attrs, "ChecksumType")) r["ChecksumType"] = *t;
   return out;
 }
 
@@ -583,13 +539,13 @@ class UploadCursor final : public ListCursor<UploadRow> {
   Result<std::vector<UploadRow>> Next(std::size_t limit) override {
     std::vector<UploadRow> out;
     if (!upload_.empty()) {
-      auto rows =
+      CENOTE_ASSIGN_OR_RETURN(
+          auto rows,
           txn_.Query(std::string("SELECT ") + kUploadColumns +
                          " FROM s3_uploads WHERE bucket = ? AND key = ? AND upload_id > ? ORDER BY upload_id "
                          "LIMIT ?",
-                     {bucket_, pos_, upload_, static_cast<std::int64_t>(limit)});
-      if (!rows) return std::move(rows).error();
-      for (const auto& r : *rows) out.push_back(UploadFromRow(r));
+                     {bucket_, pos_, upload_, static_cast<std::int64_t>(limit)}));
+      for (const auto& r : rows) out.push_back(UploadFromRow(r));
     }
     if (out.size() < limit) {
       std::vector<store::Value> params = {bucket_, pos_};
@@ -601,9 +557,8 @@ class UploadCursor final : public ListCursor<UploadRow> {
       }
       sql += " ORDER BY key, upload_id LIMIT ?";
       params.emplace_back(static_cast<std::int64_t>(limit - out.size()));
-      auto rows = txn_.Query(sql, params);
-      if (!rows) return std::move(rows).error();
-      for (const auto& r : *rows) out.push_back(UploadFromRow(r));
+      CENOTE_ASSIGN_OR_RETURN(auto rows, txn_.Query(sql, params));
+      for (const auto& r : rows) out.push_back(UploadFromRow(r));
     }
     if (!out.empty()) {
       pos_ = out.back().key;
@@ -623,31 +578,28 @@ class UploadCursor final : public ListCursor<UploadRow> {
 
 Result<OperationOutput> ListMultipartUploads(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto bucket = Str(p, "Bucket").value_or("");
-  auto prefix = Str(p, "Prefix").value_or("");
-  auto delimiter = Str(p, "Delimiter").value_or("");
-  auto key_marker = Str(p, "KeyMarker").value_or("");
-  auto upload_marker = Str(p, "UploadIdMarker").value_or("");
+  auto bucket = GetString(p, "Bucket").value_or("");
+  auto prefix = GetString(p, "Prefix").value_or("");
+  auto delimiter = GetString(p, "Delimiter").value_or("");
+  auto key_marker = GetString(p, "KeyMarker").value_or("");
+  auto upload_marker = GetString(p, "UploadIdMarker").value_or("");
   bool url = false;
-  if (auto enc = Str(p, "EncodingType")) {
-    if (*enc != "url")
-      return InvalidArgumentError("Invalid Encoding Method specified in Request", "encoding-type", *enc);
+  if (auto enc = GetString(p, "EncodingType")) {
+    if (*enc != "url") return InvalidArgumentError(errors::kInvalidEncodingType, "encoding-type", *enc);
     url = true;
   }
-  std::int64_t max = std::min<std::int64_t>(Int(p, "MaxUploads").value_or(1000), 1000);
+  std::int64_t max = std::min<std::int64_t>(GetInt(p, "MaxUploads").value_or(1000), 1000);
   if (max < 0)
-    return InvalidArgumentError("Argument max-uploads must be an integer between 0 and 2147483647",
-                                "max-uploads", std::to_string(max));
+    return InvalidArgumentError(errors::kMaxArgumentOutOfRange, "max-uploads", std::to_string(max),
+                                {"max-uploads"});
   auto enc = [&](const std::string& s) { return url ? UrlEncodeKey(s) : s; };
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
-  UploadCursor cursor(**txn, bucket, prefix);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+  UploadCursor cursor(*txn, bucket, prefix);
   cursor.Start(key_marker, key_marker.empty() ? std::string() : upload_marker);
-  auto page =
-      Paginate<UploadRow>(cursor, prefix, delimiter, upload_marker.empty() ? key_marker : std::string(), max);
-  if (!page) return std::move(page).error();
+  CENOTE_ASSIGN_OR_RETURN(auto page,
+                          Paginate<UploadRow>(cursor, prefix, delimiter,
+                                              upload_marker.empty() ? key_marker : std::string(), max));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["Bucket"] = bucket;
@@ -657,9 +609,9 @@ Result<OperationOutput> ListMultipartUploads(Env& env, const RequestContext&, Op
   if (!delimiter.empty()) r["Delimiter"] = enc(delimiter);
   if (url) r["EncodingType"] = "url";
   r["MaxUploads"] = max;
-  r["IsTruncated"] = page->truncated;
+  r["IsTruncated"] = page.truncated;
   json::array uploads;
-  for (const auto& u : page->items) {
+  for (const auto& u : page.items) {
     json::object o;
     o["UploadId"] = u.upload_id;
     o["Key"] = enc(u.key);
@@ -667,18 +619,18 @@ Result<OperationOutput> ListMultipartUploads(Env& env, const RequestContext&, Op
     o["StorageClass"] = u.storage_class;
     o["Owner"] = OwnerDoc(u.owner_id, u.owner_name);
     o["Initiator"] = OwnerDoc(u.owner_id, u.owner_name);
-    if (auto a = Str(u.attrs, "ChecksumAlgorithm")) o["ChecksumAlgorithm"] = *a;
-    if (auto t = Str(u.attrs, "ChecksumType")) o["ChecksumType"] = *t;
+    if (auto a = GetString(u.attrs, "ChecksumAlgorithm")) o["ChecksumAlgorithm"] = *a;
+    if (auto t = GetString(u.attrs, "ChecksumType")) o["ChecksumType"] = *t;
     uploads.push_back(std::move(o));
   }
-  if (page->truncated) {
-    r["NextKeyMarker"] = enc(page->last);
-    if (!page->last_is_prefix && !page->items.empty()) r["NextUploadIdMarker"] = page->items.back().upload_id;
+  if (page.truncated) {
+    r["NextKeyMarker"] = enc(page.last);
+    if (!page.last_is_prefix && !page.items.empty()) r["NextUploadIdMarker"] = page.items.back().upload_id;
   }
   if (!uploads.empty()) r["Uploads"] = std::move(uploads);
-  if (!page->prefixes.empty()) {
+  if (!page.prefixes.empty()) {
     json::array cps;
-    for (const auto& cp : page->prefixes) cps.push_back(json::object{{"Prefix", enc(cp)}});
+    for (const auto& cp : page.prefixes) cps.push_back(json::object{{"Prefix", enc(cp)}});
     r["CommonPrefixes"] = std::move(cps);
   }
   return out;

@@ -4,17 +4,12 @@
 #include <memory>
 
 #include "services/s3/checksums.hpp"
+#include "services/s3/env.hpp"
 
 namespace cenote::s3 {
 
 namespace {
 constexpr std::size_t kBufferSize = 1 << 20;
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 }  // namespace
 
 std::vector<std::string> RequestedChecksums(const RequestContext& ctx, const json::object& params,
@@ -26,18 +21,15 @@ std::vector<std::string> RequestedChecksums(const RequestContext& ctx, const jso
     }
   };
   if (!upload_algorithm.empty()) add(upload_algorithm);
-  if (auto a = Str(params, "ChecksumAlgorithm")) add(Upper(*a));
+  if (auto a = GetString(params, "ChecksumAlgorithm")) add(AsciiUpper(*a));
   for (const auto& name : ChecksumNames()) {
     if (params.contains("Checksum" + name)) add(name);
   }
+  // x-amz-trailer: a comma-separated list of the trailing headers an aws-chunked body ends with.
   if (auto trailer = RawHeader(ctx, "x-amz-trailer")) {
-    std::string t = Upper(*trailer);
-    for (const auto& name : ChecksumNames()) {
-      if (t.find(Upper(ChecksumHeader(name))) != std::string::npos) {
-        // "X-AMZ-CHECKSUM-CRC32" is a substring of "X-AMZ-CHECKSUM-CRC32C": require a boundary.
-        auto pos = t.find(Upper(ChecksumHeader(name)));
-        auto end = pos + ChecksumHeader(name).size();
-        if (end == t.size() || t[end] == ',' || t[end] == ' ') add(name);
+    for (std::string_view announced : SplitString(*trailer, ',')) {
+      for (const auto& name : ChecksumNames()) {
+        if (EqualsIgnoreAsciiCase(TrimAsciiSpace(announced), ChecksumHeader(name))) add(name);
       }
     }
   }
@@ -51,9 +43,7 @@ Result<StoredBlob> CommitDigested(store::BlobWriter& writer, UploadDigest& diges
   digest.Finish();
   StoredBlob stored;
   stored.size = writer.size();
-  auto id = writer.Commit();
-  if (!id) return std::move(id).error();
-  stored.id = std::move(*id);
+  CENOTE_ASSIGN_OR_RETURN(stored.id, writer.Commit());
   stored.md5 = digest.md5();
   stored.checksums = digest.checksums();
   return stored;
@@ -64,7 +54,7 @@ Result<StoredBlob> CommitDigested(store::BlobWriter& writer, UploadDigest& diges
 Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
                              std::uint64_t max_size, std::uint64_t inline_max) {
   auto too_large = [&](std::uint64_t proposed) {
-    return MakeS3Error(errors::kEntityTooLarge)
+    return MakeError(errors::kEntityTooLarge)
         .With("ProposedSize", std::to_string(proposed))
         .With("MaxSizeAllowed", std::to_string(max_size));
   };
@@ -81,10 +71,9 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
     head.resize(static_cast<std::size_t>(inline_max) + 1);
     std::size_t got = 0;
     while (body != nullptr && got < head.size()) {
-      auto n = body->Read(head.data() + got, head.size() - got);
-      if (!n) return std::move(n).error();
-      if (*n == 0) break;
-      got += *n;
+      CENOTE_ASSIGN_OR_RETURN(auto n, body->Read(head.data() + got, head.size() - got));
+      if (n == 0) break;
+      got += n;
     }
     head.resize(got);
     if (got > max_size) return too_large(got);
@@ -101,28 +90,26 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
       return staged;
     }
   }
-  auto writer = env.blobs.Create();
-  if (!writer) return std::move(writer).error();
-  if (!head.empty()) CENOTE_RETURN_IF_ERROR((*writer)->Append(head.data(), head.size()));
+  CENOTE_ASSIGN_OR_RETURN(auto writer, env.blobs.Create());
+  if (!head.empty()) CENOTE_RETURN_IF_ERROR(writer->Append(head.data(), head.size()));
   if (body != nullptr) {
     // Not zero-filled: a 1 MiB buffer is a fresh mapping whose pages fault in only where a small body
     // lands (zeroing all of it cost about 0.5 ms per small PUT).
     auto buf = std::make_unique_for_overwrite<char[]>(kBufferSize);
     std::uint64_t total = head.size();
     for (;;) {
-      auto n = body->Read(buf.get(), kBufferSize);
-      if (!n) return std::move(n).error();
-      if (*n == 0) break;
-      total += *n;
+      CENOTE_ASSIGN_OR_RETURN(auto n, body->Read(buf.get(), kBufferSize));
+      if (n == 0) break;
+      total += n;
       if (total > max_size) return too_large(total);
-      digest.Update(buf.get(), *n);
-      CENOTE_RETURN_IF_ERROR((*writer)->Append(buf.get(), *n));
+      digest.Update(buf.get(), n);
+      CENOTE_RETURN_IF_ERROR(writer->Append(buf.get(), n));
     }
   }
   digest.Finish();
   StagedBody staged;
-  staged.size = (*writer)->size();
-  staged.writer = std::move(*writer);
+  staged.size = writer->size();
+  staged.writer = std::move(writer);
   staged.md5 = digest.md5();
   staged.checksums = digest.checksums();
   return staged;
@@ -130,50 +117,45 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
 
 Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
                              std::uint64_t max_size, std::uint64_t inline_max) {
-  auto staged = StageBody(env, body, algorithms, max_size, inline_max);
-  if (!staged) return std::move(staged).error();
+  CENOTE_ASSIGN_OR_RETURN(auto staged, StageBody(env, body, algorithms, max_size, inline_max));
   StoredBlob stored;
-  if (staged->inline_bytes) {
-    stored.inline_bytes = std::move(staged->inline_bytes);
+  if (staged.inline_bytes) {
+    stored.inline_bytes = std::move(staged.inline_bytes);
   } else {
-    auto id = staged->writer->Commit();
-    if (!id) return std::move(id).error();
-    stored.id = std::move(*id);
+    CENOTE_ASSIGN_OR_RETURN(stored.id, staged.writer->Commit());
   }
-  stored.size = staged->size;
-  stored.md5 = std::move(staged->md5);
-  stored.checksums = std::move(staged->checksums);
+  stored.size = staged.size;
+  stored.md5 = std::move(staged.md5);
+  stored.checksums = std::move(staged.checksums);
   return stored;
 }
 
 Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored) {
-  if (auto md5 = Str(params, "ContentMD5")) {
-    auto raw = Unbase64(*md5);
-    if (!raw || raw->size() != 16) return MakeS3Error(errors::kInvalidDigest).With("Content-MD5", *md5);
+  if (auto md5 = GetString(params, "ContentMD5")) {
+    auto raw = Base64Decode(*md5);
+    if (!raw || raw->size() != 16) return MakeError(errors::kInvalidDigest).With("Content-MD5", *md5);
     if (*raw != stored.md5) {
-      return MakeS3Error(errors::kBadDigest)
-          .With("ExpectedDigest", Hex(*raw))
-          .With("CalculatedDigest", Base64(stored.md5));
+      return MakeError(errors::kBadDigest)
+          .With("ExpectedDigest", HexEncode(*raw))
+          .With("CalculatedDigest", Base64Encode(stored.md5));
     }
   }
   const http::Headers* trailers = body ? body->Trailers() : nullptr;
   for (const auto& name : ChecksumNames()) {
-    std::optional<std::string> given = Str(params, "Checksum" + name);
+    std::optional<std::string> given = GetString(params, "Checksum" + name);
     if (!given && trailers) {
       if (auto t = trailers->Get(ChecksumHeader(name))) given = std::string(*t);
     }
     if (!given) continue;
-    auto raw = Unbase64(*given);
+    auto raw = Base64Decode(*given);
     if (!raw || raw->size() != ChecksumRawSize(name)) {
-      return MakeS3Error(errors::kInvalidRequest,
-                         "Value for " + ChecksumHeader(name) + " header is invalid.");
+      return MakeError(errors::kInvalidChecksumValue, {ChecksumHeader(name)});
     }
     auto it = stored.checksums.find(name);
     if (it == stored.checksums.end())
       continue;  // announced nowhere we could see before reading: not computed
-    if (it->second != Base64(*raw)) {
-      return MakeS3Error(errors::kBadDigest,
-                         "The " + name + " you specified did not match the calculated checksum.");
+    if (it->second != Base64Encode(*raw)) {
+      return MakeError(errors::kChecksumMismatch, {name});
     }
   }
   return Status::Ok();
@@ -235,9 +217,7 @@ class ManifestBody final : public http::BodySource {
     std::uint64_t left = remaining_;
     for (std::size_t i = index_; i < manifest_.size() && left > 0 && i < index_ + kEagerOpen; ++i) {
       if (!readers_[i]) {
-        auto r = OpenPiece(blobs_, manifest_[i]);
-        if (!r) return std::move(r).error();
-        readers_[i] = std::move(*r);
+        CENOTE_ASSIGN_OR_RETURN(readers_[i], OpenPiece(blobs_, manifest_[i]));
       }
       std::uint64_t avail = manifest_[i].size - (i == index_ ? blob_offset_ : 0);
       left -= std::min(left, avail);
@@ -251,9 +231,7 @@ class ManifestBody final : public http::BodySource {
     while (remaining_ > 0 && index_ < manifest_.size()) {
       auto& reader = readers_[index_];
       if (!reader && blob_offset_ < manifest_[index_].size) {
-        auto opened = OpenPiece(blobs_, manifest_[index_]);
-        if (!opened) return std::move(opened).error();
-        reader = std::move(*opened);
+        CENOTE_ASSIGN_OR_RETURN(reader, OpenPiece(blobs_, manifest_[index_]));
       }
       if (blob_offset_ >= manifest_[index_].size) {
         ++index_;
@@ -261,12 +239,11 @@ class ManifestBody final : public http::BodySource {
         continue;
       }
       std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining_));
-      auto got = reader->ReadAt(blob_offset_, buf, want);
-      if (!got) return std::move(got).error();
-      if (*got == 0) return InternalError("Object data is shorter than its metadata.");
-      blob_offset_ += *got;
-      remaining_ -= *got;
-      return *got;
+      CENOTE_ASSIGN_OR_RETURN(auto got, reader->ReadAt(blob_offset_, buf, want));
+      if (got == 0) return InternalError("Object data is shorter than its metadata.");
+      blob_offset_ += got;
+      remaining_ -= got;
+      return got;
     }
     return std::size_t{0};
   }
@@ -274,7 +251,7 @@ class ManifestBody final : public http::BodySource {
   std::optional<FileRange> AsFile() const override {
     if (remaining_ != length_ || index_ >= manifest_.size() || !readers_[index_]) return std::nullopt;
     if (blob_offset_ + length_ > manifest_[index_].size || readers_[index_]->fd() < 0) return std::nullopt;
-    return FileRange{readers_[index_]->fd(), blob_offset_, length_};
+    return FileRange{.fd = readers_[index_]->fd(), .offset = blob_offset_, .length = length_};
   }
 
  private:
@@ -300,20 +277,17 @@ Result<std::unique_ptr<http::BodySource>> OpenManifestBody(store::BlobStore& blo
 
 Result<StoredBlob> CopyRangeToBlob(Env& env, const std::vector<BlobRef>& manifest, std::uint64_t offset,
                                    std::uint64_t length) {
-  auto source = OpenManifestBody(env.blobs, manifest, offset, length);
-  if (!source) return std::move(source).error();
-  auto writer = env.blobs.Create();
-  if (!writer) return std::move(writer).error();
+  CENOTE_ASSIGN_OR_RETURN(auto source, OpenManifestBody(env.blobs, manifest, offset, length));
+  CENOTE_ASSIGN_OR_RETURN(auto writer, env.blobs.Create());
   UploadDigest digest({});
   auto buf = std::make_unique_for_overwrite<char[]>(kBufferSize);
   for (;;) {
-    auto n = (*source)->Read(buf.get(), kBufferSize);
-    if (!n) return std::move(n).error();
-    if (*n == 0) break;
-    digest.Update(buf.get(), *n);
-    CENOTE_RETURN_IF_ERROR((*writer)->Append(buf.get(), *n));
+    CENOTE_ASSIGN_OR_RETURN(auto n, source->Read(buf.get(), kBufferSize));
+    if (n == 0) break;
+    digest.Update(buf.get(), n);
+    CENOTE_RETURN_IF_ERROR(writer->Append(buf.get(), n));
   }
-  return CommitDigested(**writer, digest);
+  return CommitDigested(*writer, digest);
 }
 
 }  // namespace cenote::s3

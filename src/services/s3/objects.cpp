@@ -4,8 +4,8 @@
 
 #include "common/encoding.hpp"
 #include "services/s3/checksums.hpp"
+#include "services/s3/env.hpp"
 #include "services/s3/object_io.hpp"
-#include "services/s3/read_cache.hpp"
 
 namespace cenote::s3 {
 
@@ -37,12 +37,12 @@ bool ValidVersionId(std::string_view v) {
 }
 
 Error InvalidVersionIdError(std::string_view v) {
-  return InvalidArgumentError("Invalid version id specified", "versionId", v);
+  return InvalidArgumentError(errors::kInvalidVersionId, "versionId", v);
 }
 
 Result<std::pair<std::string, std::string>> BucketAndKey(OperationInput& in) {
-  auto bucket = Str(P(in), "Bucket").value_or("");
-  auto key = Str(P(in), "Key").value_or("");
+  auto bucket = GetString(P(in), "Bucket").value_or("");
+  auto key = GetString(P(in), "Key").value_or("");
   CENOTE_RETURN_IF_ERROR(CheckObjectKey(key));
   return std::make_pair(std::move(bucket), std::move(key));
 }
@@ -50,9 +50,9 @@ Result<std::pair<std::string, std::string>> BucketAndKey(OperationInput& in) {
 }  // namespace
 
 Status CheckObjectKey(const std::string& key) {
-  if (key.empty()) return InvalidArgumentError("The key must not be empty", "key", key);
+  if (key.empty()) return InvalidArgumentError(errors::kEmptyKey, "key", key);
   if (key.size() > kMaxKeyBytes) {
-    return MakeS3Error(errors::kKeyTooLongError)
+    return MakeError(errors::kKeyTooLongError)
         .With("MaxSizeAllowed", "1024")
         .With("Size", std::to_string(key.size()));
   }
@@ -61,20 +61,20 @@ Status CheckObjectKey(const std::string& key) {
 
 json::object AttrsFromRequest(const json::object& p) {
   json::object a;
-  a["ContentType"] = Str(p, "ContentType").value_or("binary/octet-stream");
+  a["ContentType"] = GetString(p, "ContentType").value_or("binary/octet-stream");
   for (const char* name : {"CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
                            "WebsiteRedirectLocation"}) {
-    if (auto v = Str(p, name)) a[name] = *v;
+    if (auto v = GetString(p, name)) a[name] = *v;
   }
-  if (auto e = Int(p, "Expires")) a["Expires"] = *e;
-  if (const auto* m = Obj(p, "Metadata")) a["Metadata"] = *m;
+  if (auto e = GetInt(p, "Expires")) a["Expires"] = *e;
+  if (const auto* m = services::GetObject(p, "Metadata")) a["Metadata"] = *m;
   return a;
 }
 
 void PutChecksumMembers(json::object& out, const json::object& attrs) {
-  if (const auto* sums = Obj(attrs, "Checksums")) {
+  if (const auto* sums = services::GetObject(attrs, "Checksums")) {
     for (const auto& [name, value] : *sums) out["Checksum" + std::string(name)] = value;
-    if (auto type = Str(attrs, "ChecksumType")) out["ChecksumType"] = *type;
+    if (auto type = GetString(attrs, "ChecksumType")) out["ChecksumType"] = *type;
   }
 }
 
@@ -83,20 +83,20 @@ namespace {
 Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
                             const std::optional<VersionRow>& latest) {
   const bool exists = latest && !latest->delete_marker;
-  auto if_none_match = Str(p, "IfNoneMatch");
+  auto if_none_match = GetString(p, "IfNoneMatch");
   if (!if_none_match) if_none_match = RawHeader(ctx, "If-None-Match");
-  auto if_match = Str(p, "IfMatch");
+  auto if_match = GetString(p, "IfMatch");
   if (!if_match) if_match = RawHeader(ctx, "If-Match");
   if (if_none_match) {
     if (*if_none_match != "*") {
-      return MakeS3Error(errors::kNotImplemented).With("Header", "If-None-Match");
+      return MakeError(errors::kNotImplemented).With("Header", "If-None-Match");
     }
-    if (exists) return MakeS3Error(errors::kPreconditionFailed).With("Condition", "If-None-Match");
+    if (exists) return MakeError(errors::kPreconditionFailed).With("Condition", "If-None-Match");
   }
   if (if_match) {
     if (!exists) return NoSuchKeyError(latest ? latest->key : "");
     if (*if_match != "*" && Unquote(*if_match) != latest->etag) {
-      return MakeS3Error(errors::kPreconditionFailed).With("Condition", "If-Match");
+      return MakeError(errors::kPreconditionFailed).With("Condition", "If-Match");
     }
   }
   return Status::Ok();
@@ -110,25 +110,19 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
                                  BucketRow* bucket_out) {
   std::vector<std::string> superseded;
   auto run = [&]() -> Status {
-    auto txn = env.Write();
-    if (!txn) return std::move(txn).error();
-    auto bucket = RequireBucket(**txn, row.bucket);
-    if (!bucket) return std::move(bucket).error();
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+    CENOTE_ASSIGN_OR_RETURN(auto bucket, RequireBucket(*txn, row.bucket));
     if (check) {
-      auto latest = LoadLatest(**txn, row.bucket, row.key);
-      if (!latest) return std::move(latest).error();
-      CENOTE_RETURN_IF_ERROR(check(*latest));
+      CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, row.bucket, row.key));
+      CENOTE_RETURN_IF_ERROR(check(latest));
     }
-    auto gone = PutVersion(env, **txn, *bucket, row);
-    if (!gone) return std::move(gone).error();
-    superseded = std::move(*gone);
+    CENOTE_ASSIGN_OR_RETURN(superseded, PutVersion(env, *txn, bucket, row));
     if (extra) {
-      auto more = extra(**txn);
-      if (!more) return std::move(more).error();
-      superseded.insert(superseded.end(), more->begin(), more->end());
+      CENOTE_ASSIGN_OR_RETURN(auto more, extra(*txn));
+      superseded.insert(superseded.end(), more.begin(), more.end());
     }
-    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
-    if (bucket_out) *bucket_out = std::move(*bucket);
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
+    if (bucket_out) *bucket_out = std::move(bucket);
     return Status::Ok();
   };
   Status s = run();
@@ -158,29 +152,26 @@ Status CheckLatest(const std::optional<VersionRow>& v, const std::string& key) {
 Result<VersionRow> ResolveObject(Transaction& txn, const std::string& bucket, const std::string& key,
                                  const std::optional<std::string>& version_id,
                                  BucketRow* bucket_out = nullptr) {
-  auto b = RequireBucket(txn, bucket);
-  if (!b) return std::move(b).error();
-  if (bucket_out) *bucket_out = *b;
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(txn, bucket));
+  if (bucket_out) *bucket_out = b;
   if (version_id) {
     if (!ValidVersionId(*version_id)) return InvalidVersionIdError(*version_id);
-    auto v = LoadVersion(txn, bucket, key, *version_id);
-    if (!v) return std::move(v).error();
-    if (!*v) return MakeS3Error(errors::kNoSuchVersion).With("Key", key).With("VersionId", *version_id);
-    if ((*v)->delete_marker) {
+    CENOTE_ASSIGN_OR_RETURN(auto v, LoadVersion(txn, bucket, key, *version_id));
+    if (!v) return MakeError(errors::kNoSuchVersion).With("Key", key).With("VersionId", *version_id);
+    if (v->delete_marker) {
       Error e =
-          MakeS3Error(errors::kMethodNotAllowed).With("Method", "GET").With("ResourceType", "DeleteMarker");
+          MakeError(errors::kMethodNotAllowed).With("Method", "GET").With("ResourceType", "DeleteMarker");
       e.headers = {{"x-amz-delete-marker", "true"},
                    {"x-amz-version-id", *version_id},
-                   {"Last-Modified", HttpDate((*v)->last_modified_ms)},
+                   {"Last-Modified", HttpDate(v->last_modified_ms)},
                    {"Allow", "DELETE"}};
       return e;
     }
-    return std::move(**v);
+    return std::move(*v);
   }
-  auto v = LoadLatest(txn, bucket, key);
-  if (!v) return std::move(v).error();
-  CENOTE_RETURN_IF_ERROR(CheckLatest(*v, key));
-  return std::move(**v);
+  CENOTE_ASSIGN_OR_RETURN(auto v, LoadLatest(txn, bucket, key));
+  CENOTE_RETURN_IF_ERROR(CheckLatest(v, key));
+  return std::move(*v);
 }
 
 // GET/HEAD without a version id: the bucket row and the latest version, from the ReadCache when it has
@@ -192,14 +183,9 @@ Result<std::shared_ptr<const ReadCache::Entry>> ResolveLatestCached(Env& env, co
     const std::optional<std::uint64_t> token = env.cache.Token();  // before the snapshot
     ReadCache::Entry fresh;
     {
-      auto txn = env.Read();
-      if (!txn) return std::move(txn).error();
-      auto b = RequireBucket(**txn, bucket);
-      if (!b) return std::move(b).error();
-      fresh.bucket = std::move(*b);
-      auto v = LoadLatest(**txn, bucket, key);
-      if (!v) return std::move(v).error();
-      fresh.latest = std::move(*v);
+      CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+      CENOTE_ASSIGN_OR_RETURN(fresh.bucket, RequireBucket(*txn, bucket));
+      CENOTE_ASSIGN_OR_RETURN(fresh.latest, LoadLatest(*txn, bucket, key));
     }
     bool cacheable = token.has_value();
     const VersionRow* latest = fresh.latest ? &*fresh.latest : nullptr;
@@ -223,17 +209,10 @@ Result<std::shared_ptr<const ReadCache::Entry>> ResolveLatestCached(Env& env, co
 
 bool EtagMatches(std::string_view condition, const std::string& etag) {
   // A list of entity tags, or "*".
-  std::size_t pos = 0;
-  while (pos <= condition.size()) {
-    auto comma = condition.find(',', pos);
-    std::string_view item =
-        condition.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  for (std::string_view item : SplitString(condition, ',')) {
+    item = TrimAsciiSpace(item);
     if (item.starts_with("W/")) item.remove_prefix(2);
     if (item == "*" || Unquote(item) == etag) return true;
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
   }
   return false;
 }
@@ -248,11 +227,11 @@ struct Conditions {
 Status EvaluateConditions(const Conditions& c, const VersionRow& v, bool copy) {
   const std::int64_t modified_s = v.last_modified_ms / 1000;
   auto precondition = [&](const char* which) {
-    return MakeS3Error(errors::kPreconditionFailed).With("Condition", which);
+    return MakeError(errors::kPreconditionFailed).With("Condition", which);
   };
   auto not_modified = [&]() {
     if (copy) return precondition("x-amz-copy-source-If-None-Match");
-    Error e = MakeS3Error(errors::kNotModified);
+    Error e = MakeError(errors::kNotModified);
     e.headers = {{"ETag", Quote(v.etag)}, {"Last-Modified", HttpDate(v.last_modified_ms)}};
     return e;
   };
@@ -273,7 +252,7 @@ Status EvaluateConditions(const Conditions& c, const VersionRow& v, bool copy) {
 
 std::vector<std::uint64_t> PartSizes(const VersionRow& v) {
   std::vector<std::uint64_t> sizes;
-  if (const auto* a = Arr(v.attrs, "PartSizes")) {
+  if (const auto* a = GetArray(v.attrs, "PartSizes")) {
     for (const auto& s : *a) {
       if (s.is_int64()) sizes.push_back(static_cast<std::uint64_t>(s.as_int64()));
     }
@@ -287,10 +266,10 @@ void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bu
   r["ETag"] = Quote(v.etag);
   for (const char* name : {"ContentType", "CacheControl", "ContentDisposition", "ContentEncoding",
                            "ContentLanguage", "WebsiteRedirectLocation"}) {
-    if (auto s = Str(v.attrs, name)) r[name] = *s;
+    if (auto s = GetString(v.attrs, name)) r[name] = *s;
   }
-  if (auto e = Int(v.attrs, "Expires")) r["Expires"] = *e;
-  if (const auto* m = Obj(v.attrs, "Metadata")) r["Metadata"] = *m;
+  if (auto e = GetInt(v.attrs, "Expires")) r["Expires"] = *e;
+  if (const auto* m = services::GetObject(v.attrs, "Metadata")) r["Metadata"] = *m;
   if (!bucket.versioning.empty() || v.version_id != "null") r["VersionId"] = v.version_id;
   // AWS omits x-amz-storage-class for STANDARD.
   if (v.storage_class != "STANDARD") r["StorageClass"] = v.storage_class;
@@ -324,7 +303,7 @@ Result<std::optional<ByteRange>> ParseRange(const std::optional<std::string>& he
   auto first = number(h.substr(0, dash));
   auto last = number(h.substr(dash + 1));
   auto unsatisfiable = [&]() {
-    return MakeS3Error(errors::kInvalidRange)
+    return MakeError(errors::kInvalidRange)
         .With("RangeRequested", *header)
         .With("ActualObjectSize", std::to_string(size));
   };
@@ -332,51 +311,47 @@ Result<std::optional<ByteRange>> ParseRange(const std::optional<std::string>& he
   if (!first) {  // suffix range: the last N bytes
     if (*last == 0 || size == 0) return unsatisfiable();
     std::uint64_t n = std::min(*last, size);
-    return std::optional<ByteRange>(ByteRange{size - n, n});
+    return std::optional<ByteRange>(ByteRange{.first = size - n, .length = n});
   }
   if (last && *last < *first) return std::optional<ByteRange>();  // syntactically invalid: ignored
   if (*first >= size) return unsatisfiable();
   std::uint64_t end = last ? std::min(*last, size - 1) : size - 1;
-  return std::optional<ByteRange>(ByteRange{*first, end - *first + 1});
+  return std::optional<ByteRange>(ByteRange{.first = *first, .length = end - *first + 1});
 }
 
 Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInput& in, bool head) {
   const auto& p = P(in);
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto& [bucket, key] = *bk;
-  auto version_id = Str(p, "VersionId");
-  auto range_header = Str(p, "Range");
-  auto part_number = Int(p, "PartNumber");
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  const std::string& bucket = bk.first;
+  const std::string& key = bk.second;
+  auto version_id = GetString(p, "VersionId");
+  auto range_header = GetString(p, "Range");
+  auto part_number = GetInt(p, "PartNumber");
   if (range_header && part_number) {
-    return MakeS3Error(errors::kInvalidRequest,
-                       "Cannot specify both Range header and partNumber query parameter");
+    return MakeError(errors::kRangeWithPartNumber);
   }
   if (part_number && (*part_number < 1 || *part_number > 10000)) {
-    return InvalidArgumentError("Part number must be an integer between 1 and 10000, inclusive", "partNumber",
-                                std::to_string(*part_number));
+    return InvalidArgumentError(errors::kPartNumberOutOfRange, "partNumber", std::to_string(*part_number));
   }
-  Conditions cond{Str(p, "IfMatch"), Str(p, "IfNoneMatch"), Int(p, "IfModifiedSince"),
-                  Int(p, "IfUnmodifiedSince")};
-  const bool checksum_mode = Str(p, "ChecksumMode").value_or("") == "ENABLED";
+  const Conditions cond{.if_match = GetString(p, "IfMatch"),
+                        .if_none_match = GetString(p, "IfNoneMatch"),
+                        .if_modified_since = GetInt(p, "IfModifiedSince"),
+                        .if_unmodified_since = GetInt(p, "IfUnmodifiedSince")};
+  const bool checksum_mode = GetString(p, "ChecksumMode").value_or("") == "ENABLED";
 
   // A concurrent overwrite may delete the blobs between our metadata read and the blob open; the retry
   // then sees the new version.
+  constexpr int kGetAttempts = 8;
   for (int attempt = 0;; ++attempt) {
     // The latest version comes from the ReadCache when it holds it (the common GET); `b` and `v` point
     // into `cached` or into `own`.
     std::shared_ptr<const ReadCache::Entry> cached;
     ReadCache::Entry own;
     if (version_id) {
-      auto txn = env.Read();
-      if (!txn) return std::move(txn).error();
-      auto resolved = ResolveObject(**txn, bucket, key, version_id, &own.bucket);
-      if (!resolved) return std::move(resolved).error();
-      own.latest = std::move(*resolved);
+      CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+      CENOTE_ASSIGN_OR_RETURN(own.latest, ResolveObject(*txn, bucket, key, version_id, &own.bucket));
     } else {
-      auto resolved = ResolveLatestCached(env, bucket, key);
-      if (!resolved) return std::move(resolved).error();
-      cached = std::move(*resolved);
+      CENOTE_ASSIGN_OR_RETURN(cached, ResolveLatestCached(env, bucket, key));
     }
     const BucketRow& b = cached ? cached->bucket : own.bucket;
     const VersionRow& v = cached ? *cached->latest : *own.latest;
@@ -395,12 +370,12 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
       if (sizes.empty()) {
         // A non-multipart object is a single part.
         if (*part_number != 1)
-          return MakeS3Error(errors::kInvalidPartNumber)
+          return MakeError(errors::kInvalidPartNumber)
               .With("PartNumberRequested", std::to_string(*part_number))
               .With("ActualPartCount", "1");
       } else {
         if (static_cast<std::size_t>(*part_number) > sizes.size()) {
-          return MakeS3Error(errors::kInvalidPartNumber)
+          return MakeError(errors::kInvalidPartNumber)
               .With("PartNumberRequested", std::to_string(*part_number))
               .With("ActualPartCount", std::to_string(sizes.size()));
         }
@@ -410,11 +385,10 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
         partial = true;
       }
     } else {
-      auto range = ParseRange(range_header, v.size);
-      if (!range) return std::move(range).error();
-      if (*range) {
-        offset = (*range)->first;
-        length = (*range)->length;
+      CENOTE_ASSIGN_OR_RETURN(auto range, ParseRange(range_header, v.size));
+      if (range) {
+        offset = range->first;
+        length = range->length;
         partial = true;
         // Full-object checksums do not describe a byte range; S3 omits them on ranged GETs.
         if (length != v.size) {
@@ -436,13 +410,16 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
         {"ResponseContentEncoding", "ContentEncoding"},
     };
     for (const auto& [param, member] : kOverrides) {
-      if (auto s = Str(p, param)) r[member] = *s;
+      if (auto s = GetString(p, param)) r[member] = *s;
     }
-    if (auto e = Int(p, "ResponseExpires")) r["Expires"] = *e;
+    if (auto e = GetInt(p, "ResponseExpires")) r["Expires"] = *e;
     if (head) return out;
     auto body = OpenManifestBody(env.blobs, v.manifest, offset, length, cached ? cached->blob : nullptr);
     if (!body) {
-      if (attempt < 3) continue;
+      // Each retry sees a newer version, so only a reader that keeps losing the race to overwrites of the
+      // same key comes back here; on a loaded machine it lost four times in a row (a 500 for a key that
+      // always existed). A retry costs nothing unless that race happens.
+      if (attempt < kGetAttempts - 1) continue;
       return std::move(body).error();
     }
     out.body = std::move(*body);
@@ -466,30 +443,24 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
   std::optional<VersionRow> doomed;
   if (version_id) {
     outcome.version_id = *version_id;
-    auto v = LoadVersion(txn, b.name, key, *version_id);
-    if (!v) return std::move(v).error();
-    doomed = std::move(*v);
+    CENOTE_ASSIGN_OR_RETURN(doomed, LoadVersion(txn, b.name, key, *version_id));
     if (doomed) outcome.delete_marker = doomed->delete_marker;
   } else if (b.versioning.empty()) {
-    auto v = LoadVersion(txn, b.name, key, "null");
-    if (!v) return std::move(v).error();
-    doomed = std::move(*v);
+    CENOTE_ASSIGN_OR_RETURN(doomed, LoadVersion(txn, b.name, key, "null"));
   } else {
     VersionRow marker;
     marker.key = key;
     marker.delete_marker = true;
     marker.last_modified_ms = NowMs();
-    auto gone = PutVersion(env, txn, b, marker);
-    if (!gone) return std::move(gone).error();
-    garbage.insert(garbage.end(), gone->begin(), gone->end());
+    CENOTE_ASSIGN_OR_RETURN(auto gone, PutVersion(env, txn, b, marker));
+    garbage.insert(garbage.end(), gone.begin(), gone.end());
     outcome.delete_marker = true;
     outcome.version_id = marker.version_id;
     return outcome;
   }
   if (doomed) {
-    auto gone = RemoveVersion(txn, *doomed);
-    if (!gone) return std::move(gone).error();
-    garbage.insert(garbage.end(), gone->begin(), gone->end());
+    CENOTE_ASSIGN_OR_RETURN(auto gone, RemoveVersion(txn, *doomed));
+    garbage.insert(garbage.end(), gone.begin(), gone.end());
   }
   return outcome;
 }
@@ -497,13 +468,11 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
 Result<DeleteOutcome> DeleteOne(Env& env, const std::string& bucket, const std::string& key,
                                 const std::optional<std::string>& version_id) {
   std::vector<std::string> garbage;
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
-  auto outcome = DeleteOneInTxn(env, **txn, *b, key, version_id, garbage);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
+  auto outcome = DeleteOneInTxn(env, *txn, b, key, version_id, garbage);
   if (!outcome) return outcome;
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.DeleteBlobs(garbage);
   return outcome;
 }
@@ -530,7 +499,7 @@ Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobR
 }  // namespace
 
 Result<CopySource> ParseCopySource(std::string_view text) {
-  std::string decoded = UrlDecode(text, false);
+  std::string decoded = UriDecode(text);
   CopySource src;
   std::string_view s = decoded;
   auto q = s.find("?versionId=");
@@ -541,7 +510,7 @@ Result<CopySource> ParseCopySource(std::string_view text) {
   if (!s.empty() && s.front() == '/') s.remove_prefix(1);
   auto slash = s.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == s.size()) {
-    return InvalidArgumentError("Invalid copy source object key", "x-amz-copy-source", text);
+    return InvalidArgumentError(errors::kInvalidCopySource, "x-amz-copy-source", text);
   }
   src.bucket = std::string(s.substr(0, slash));
   src.key = std::string(s.substr(slash + 1));
@@ -549,31 +518,26 @@ Result<CopySource> ParseCopySource(std::string_view text) {
 }
 
 Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, const json::object& params) {
-  auto b = RequireBucket(txn, source.bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_RETURN_IF_ERROR(RequireBucket(txn, source.bucket));
   std::optional<VersionRow> v;
   if (source.version_id) {
     if (!ValidVersionId(*source.version_id)) return InvalidVersionIdError(*source.version_id);
-    auto r = LoadVersion(txn, source.bucket, source.key, *source.version_id);
-    if (!r) return std::move(r).error();
-    if (!*r)
-      return MakeS3Error(errors::kNoSuchVersion)
-          .With("Key", source.key)
-          .With("VersionId", *source.version_id);
-    if ((*r)->delete_marker) {
-      return MakeS3Error(
-          errors::kInvalidRequest,
-          "The source of a copy request may not specifically refer to a delete marker by version id.");
+    CENOTE_ASSIGN_OR_RETURN(auto r, LoadVersion(txn, source.bucket, source.key, *source.version_id));
+    if (!r)
+      return MakeError(errors::kNoSuchVersion).With("Key", source.key).With("VersionId", *source.version_id);
+    if (r->delete_marker) {
+      return MakeError(errors::kCopySourceIsDeleteMarker);
     }
-    v = std::move(**r);
+    v = std::move(*r);
   } else {
-    auto r = LoadLatest(txn, source.bucket, source.key);
-    if (!r) return std::move(r).error();
-    if (!*r || (*r)->delete_marker) return NoSuchKeyError(source.key);
-    v = std::move(**r);
+    CENOTE_ASSIGN_OR_RETURN(auto r, LoadLatest(txn, source.bucket, source.key));
+    if (!r || r->delete_marker) return NoSuchKeyError(source.key);
+    v = std::move(*r);
   }
-  Conditions cond{Str(params, "CopySourceIfMatch"), Str(params, "CopySourceIfNoneMatch"),
-                  Int(params, "CopySourceIfModifiedSince"), Int(params, "CopySourceIfUnmodifiedSince")};
+  const Conditions cond{.if_match = GetString(params, "CopySourceIfMatch"),
+                        .if_none_match = GetString(params, "CopySourceIfNoneMatch"),
+                        .if_modified_since = GetInt(params, "CopySourceIfModifiedSince"),
+                        .if_unmodified_since = GetInt(params, "CopySourceIfUnmodifiedSince")};
   CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, *v, true));
   return std::move(*v);
 }
@@ -584,17 +548,15 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   // delete superseded blobs -> acknowledge. A crash before the metadata commit leaves an orphan blob that
   // Open() removes; readers never see a partial object.
   const auto& p = P(in);
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto& [bucket, key] = *bk;
-  auto storage_class = Str(p, "StorageClass").value_or("STANDARD");
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  const std::string& bucket = bk.first;
+  const std::string& key = bk.second;
+  auto storage_class = GetString(p, "StorageClass").value_or("STANDARD");
   if (!ValidStorageClass(storage_class))
-    return MakeS3Error(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
+    return MakeError(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
   json::array tags;
-  if (auto t = Str(p, "Tagging")) {
-    auto parsed = ParseTaggingHeader(*t);
-    if (!parsed) return std::move(parsed).error();
-    tags = std::move(*parsed);
+  if (auto t = GetString(p, "Tagging")) {
+    CENOTE_ASSIGN_OR_RETURN(tags, ParseTaggingHeader(*t));
   }
   // &key = key: clang before 16 cannot capture a structured binding.
   auto check = [&, &key = key](const std::optional<VersionRow>& latest) -> Status {
@@ -606,55 +568,48 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   };
   {
     // Fail fast (before the client uploads the body) on a missing bucket or a failed precondition.
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto b = RequireBucket(**txn, bucket);
-    if (!b) return std::move(b).error();
-    auto latest = LoadLatest(**txn, bucket, key);
-    if (!latest) return std::move(latest).error();
-    CENOTE_RETURN_IF_ERROR(check(*latest));
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, bucket, key));
+    CENOTE_RETURN_IF_ERROR(check(latest));
   }
   auto algorithms = RequestedChecksums(ctx, p, "");
-  auto stored =
-      StoreBody(env, in.body, algorithms, env.options.max_object_size, env.options.inline_max_bytes);
-  if (!stored) return std::move(stored).error();
+  CENOTE_ASSIGN_OR_RETURN(auto stored, StoreBody(env, in.body, algorithms, env.options.max_object_size,
+                                                 env.options.inline_max_bytes));
   std::vector<std::string> new_blobs;
-  if (!stored->inline_bytes) new_blobs.push_back(stored->id);
-  if (Status s = VerifyDigests(p, in.body, *stored); !s) {
+  if (!stored.inline_bytes) new_blobs.push_back(stored.id);
+  if (Status s = VerifyDigests(p, in.body, stored); !s) {
     env.DeleteBlobs(new_blobs);
     return std::move(s).error();
   }
   VersionRow row;
   row.bucket = bucket;
   row.key = key;
-  row.size = stored->size;
-  row.etag = Hex(stored->md5);
+  row.size = stored.size;
+  row.etag = HexEncode(stored.md5);
   row.last_modified_ms = NowMs();
-  if (stored->inline_bytes) {
-    row.manifest = {BlobRef::Inline(std::move(*stored->inline_bytes))};
+  if (stored.inline_bytes) {
+    row.manifest = {BlobRef::Inline(std::move(*stored.inline_bytes))};
   } else {
-    row.manifest = {{stored->id, stored->size}};
+    row.manifest = {{stored.id, stored.size}};
   }
   row.attrs = AttrsFromRequest(p);
-  if (!stored->checksums.empty()) {
+  if (!stored.checksums.empty()) {
     json::object sums;
-    for (const auto& [name, value] : stored->checksums) sums[name] = value;
+    for (const auto& [name, value] : stored.checksums) sums[name] = value;
     row.attrs["Checksums"] = std::move(sums);
     row.attrs["ChecksumType"] = "FULL_OBJECT";
   }
   row.tags = std::move(tags);
-  row.owner_id = ctx.principal.canonical_id;
-  row.owner_name = ctx.principal.display_name;
   row.storage_class = storage_class;
   BucketRow b;
-  auto committed = CommitVersion(env, std::move(row), new_blobs, check, nullptr, &b);
-  if (!committed) return std::move(committed).error();
+  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), new_blobs, check, nullptr, &b));
   OperationOutput out;
   auto& r = out.result.as_object();
-  r["ETag"] = Quote(committed->etag);
-  if (!b.versioning.empty()) r["VersionId"] = committed->version_id;
-  PutChecksumMembers(r, committed->attrs);
-  r["Size"] = static_cast<std::int64_t>(committed->size);
+  r["ETag"] = Quote(committed.etag);
+  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
+  PutChecksumMembers(r, committed.attrs);
+  r["Size"] = static_cast<std::int64_t>(committed.size);
   return out;
 }
 
@@ -667,40 +622,36 @@ Result<OperationOutput> HeadObject(Env& env, const RequestContext& ctx, Operatio
 }
 
 Result<OperationOutput> DeleteObject(Env& env, const RequestContext&, OperationInput& in) {
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto outcome = DeleteOne(env, bk->first, bk->second, Str(P(in), "VersionId"));
-  if (!outcome) return std::move(outcome).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  CENOTE_ASSIGN_OR_RETURN(auto outcome, DeleteOne(env, bk.first, bk.second, GetString(P(in), "VersionId")));
   OperationOutput out;
   out.http_status = 204;
   auto& r = out.result.as_object();
-  if (outcome->delete_marker) r["DeleteMarker"] = true;
-  if (outcome->version_id) r["VersionId"] = *outcome->version_id;
+  if (outcome.delete_marker) r["DeleteMarker"] = true;
+  if (outcome.version_id) r["VersionId"] = *outcome.version_id;
   return out;
 }
 
 Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = Str(P(in), "Bucket").value_or("");
-  const auto* del = Obj(P(in), "Delete");
-  const json::array* objects = del ? Arr(*del, "Objects") : nullptr;
+  auto bucket = GetString(P(in), "Bucket").value_or("");
+  const auto* del = services::GetObject(P(in), "Delete");
+  const json::array* objects = del ? GetArray(*del, "Objects") : nullptr;
   // AWS: an empty list or more than 1000 keys is MalformedXML.
-  if (!objects || objects->empty() || objects->size() > 1000) return MakeS3Error(errors::kMalformedXML);
-  const bool quiet = Bool(*del, "Quiet");
+  if (!objects || objects->empty() || objects->size() > 1000) return MakeError(errors::kMalformedXML);
+  const bool quiet = GetBool(*del, "Quiet").value_or(false);
   // One write transaction (one fsync) for the whole batch; per-key failures are validation errors that
   // touch nothing, so the batch stays consistent.
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto b = RequireBucket(**txn, bucket);
-  if (!b) return std::move(b).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
   std::vector<std::string> garbage;
   json::array deleted, failed;
   for (const auto& o : *objects) {
-    if (!o.is_object()) return MakeS3Error(errors::kMalformedXML);
-    auto key = Str(o.as_object(), "Key").value_or("");
-    auto version_id = Str(o.as_object(), "VersionId");
+    if (!o.is_object()) return MakeError(errors::kMalformedXML);
+    auto key = GetString(o.as_object(), "Key").value_or("");
+    auto version_id = GetString(o.as_object(), "VersionId");
     Result<DeleteOutcome> outcome = key.empty() || key.size() > kMaxKeyBytes
-                                        ? Result<DeleteOutcome>(MakeS3Error(errors::kKeyTooLongError))
-                                        : DeleteOneInTxn(env, **txn, *b, key, version_id, garbage);
+                                        ? Result<DeleteOutcome>(MakeError(errors::kKeyTooLongError))
+                                        : DeleteOneInTxn(env, *txn, b, key, version_id, garbage);
     if (!outcome && outcome.error().http_status >= 500) return std::move(outcome).error();
     if (!outcome) {
       json::object e;
@@ -722,7 +673,7 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
     }
     deleted.push_back(std::move(d));
   }
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.DeleteBlobs(garbage);
   OperationOutput out;
   auto& r = out.result.as_object();
@@ -731,49 +682,37 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
   return out;
 }
 
-Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<OperationOutput> CopyObject(Env& env, const RequestContext&, OperationInput& in) {
   // Write path: clone the source's blobs (hard links, durable on return; no byte copy) -> one metadata
   // transaction inserting the destination version -> delete superseded blobs -> acknowledge.
   const auto& p = P(in);
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto& [bucket, key] = *bk;
-  auto source = ParseCopySource(Str(p, "CopySource").value_or(""));
-  if (!source) return std::move(source).error();
-  auto directive = Str(p, "MetadataDirective").value_or("COPY");
-  auto tagging_directive = Str(p, "TaggingDirective").value_or("COPY");
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  const std::string& bucket = bk.first;
+  const std::string& key = bk.second;
+  CENOTE_ASSIGN_OR_RETURN(auto source, ParseCopySource(GetString(p, "CopySource").value_or("")));
+  auto directive = GetString(p, "MetadataDirective").value_or("COPY");
+  auto tagging_directive = GetString(p, "TaggingDirective").value_or("COPY");
   if (directive != "COPY" && directive != "REPLACE") {
-    return InvalidArgumentError("Unknown metadata directive.", "MetadataDirective", directive);
+    return InvalidArgumentError(errors::kUnknownMetadataDirective, "MetadataDirective", directive);
   }
   if (tagging_directive != "COPY" && tagging_directive != "REPLACE") {
-    return InvalidArgumentError("Unknown tagging directive.", "TaggingDirective", tagging_directive);
+    return InvalidArgumentError(errors::kUnknownTaggingDirective, "TaggingDirective", tagging_directive);
   }
-  auto storage_class = Str(p, "StorageClass");
-  if (storage_class && !ValidStorageClass(*storage_class)) return MakeS3Error(errors::kInvalidStorageClass);
+  auto storage_class = GetString(p, "StorageClass");
+  if (storage_class && !ValidStorageClass(*storage_class)) return MakeError(errors::kInvalidStorageClass);
   VersionRow src;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto dest_bucket = RequireBucket(**txn, bucket);
-    if (!dest_bucket) return std::move(dest_bucket).error();
-    auto loaded = LoadCopySource(**txn, *source, p);
-    if (!loaded) return std::move(loaded).error();
-    src = std::move(*loaded);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_ASSIGN_OR_RETURN(src, LoadCopySource(*txn, source, p));
   }
   if (src.size > env.options.max_object_size) {
-    return MakeS3Error(
-        errors::kInvalidRequest,
-        "The specified copy source is larger than the maximum allowable size for a copy source: " +
-            std::to_string(env.options.max_object_size));
+    return MakeError(errors::kCopySourceTooLarge, {std::to_string(env.options.max_object_size)});
   }
-  const bool self = source->bucket == bucket && source->key == key && (!source->version_id || src.is_latest);
+  const bool self = source.bucket == bucket && source.key == key && (!source.version_id || src.is_latest);
   if (self && directive == "COPY" && !storage_class && !p.contains("WebsiteRedirectLocation") &&
       !p.contains("ServerSideEncryption") && !p.contains("SSEKMSKeyId") && !p.contains("ChecksumAlgorithm")) {
-    return MakeS3Error(
-        errors::kInvalidRequest,
-        "This copy request is illegal because it is trying to copy an object to itself without "
-        "changing the object's metadata, storage class, website redirect location or encryption "
-        "attributes.");
+    return MakeError(errors::kCopyToItself);
   }
   VersionRow row;
   row.bucket = bucket;
@@ -781,8 +720,6 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   row.size = src.size;
   row.etag = src.etag;
   row.last_modified_ms = NowMs();
-  row.owner_id = ctx.principal.canonical_id;
-  row.owner_name = ctx.principal.display_name;
   row.storage_class = storage_class.value_or("STANDARD");
   if (directive == "REPLACE") {
     row.attrs = AttrsFromRequest(p);
@@ -797,56 +734,48 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
       row.attrs.erase(carried);
   }
   if (tagging_directive == "REPLACE") {
-    auto parsed = ParseTaggingHeader(Str(p, "Tagging").value_or(""));
-    if (!parsed) return std::move(parsed).error();
-    row.tags = std::move(*parsed);
+    CENOTE_ASSIGN_OR_RETURN(row.tags, ParseTaggingHeader(GetString(p, "Tagging").value_or("")));
   } else {
     row.tags = src.tags;
   }
-  auto created = CloneManifest(env, src.manifest, row.manifest);
-  if (!created) return std::move(created).error();
+  CENOTE_ASSIGN_OR_RETURN(auto created, CloneManifest(env, src.manifest, row.manifest));
   BucketRow b;
-  auto committed = CommitVersion(env, std::move(row), *created, nullptr, nullptr, &b);
-  if (!committed) return std::move(committed).error();
+  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), created, nullptr, nullptr, &b));
   OperationOutput out;
   auto& r = out.result.as_object();
   json::object result;
-  result["ETag"] = Quote(committed->etag);
-  result["LastModified"] = committed->last_modified_ms;
-  PutChecksumMembers(result, committed->attrs);
+  result["ETag"] = Quote(committed.etag);
+  result["LastModified"] = committed.last_modified_ms;
+  PutChecksumMembers(result, committed.attrs);
   r["CopyObjectResult"] = std::move(result);
-  if (src.version_id != "null" || source->version_id) r["CopySourceVersionId"] = src.version_id;
-  if (!b.versioning.empty()) r["VersionId"] = committed->version_id;
+  if (src.version_id != "null" || source.version_id) r["CopySourceVersionId"] = src.version_id;
+  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
   return out;
 }
 
 namespace {
 
 Result<OperationOutput> UpdateTags(Env& env, OperationInput& in, std::optional<json::array> tags) {
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto txn = env.Write();
-  if (!txn) return std::move(txn).error();
-  auto v = ResolveObject(**txn, bk->first, bk->second, Str(P(in), "VersionId"));
-  if (!v) return std::move(v).error();
-  auto r = (*txn)->Exec("UPDATE s3_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?",
-                        {json::serialize(tags.value_or(json::array())), v->bucket, v->key, v->version_id});
-  if (!r) return std::move(r).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto v, ResolveObject(*txn, bk.first, bk.second, GetString(P(in), "VersionId")));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE s3_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?",
+                {json::serialize(tags.value_or(json::array())), v.bucket, v.key, v.version_id}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   OperationOutput out;
-  if (v->version_id != "null") out.result.as_object()["VersionId"] = v->version_id;
+  if (v.version_id != "null") out.result.as_object()["VersionId"] = v.version_id;
   return out;
 }
 
 }  // namespace
 
 Result<OperationOutput> PutObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
-  const auto* tagging = Obj(P(in), "Tagging");
-  const json::array* set = tagging ? Arr(*tagging, "TagSet") : nullptr;
-  if (!set) return MakeS3Error(errors::kMalformedXML);
-  auto tags = ValidateTags(*set, 10);
-  if (!tags) return std::move(tags).error();
-  return UpdateTags(env, in, std::move(*tags));
+  const auto* tagging = services::GetObject(P(in), "Tagging");
+  const json::array* set = tagging ? GetArray(*tagging, "TagSet") : nullptr;
+  if (!set) return MakeError(errors::kMalformedXML);
+  CENOTE_ASSIGN_OR_RETURN(auto tags, ValidateTags(*set, 10));
+  return UpdateTags(env, in, std::move(tags));
 }
 
 Result<OperationOutput> DeleteObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
@@ -856,43 +785,29 @@ Result<OperationOutput> DeleteObjectTagging(Env& env, const RequestContext&, Ope
 }
 
 Result<OperationOutput> GetObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto v = ResolveObject(**txn, bk->first, bk->second, Str(P(in), "VersionId"));
-  if (!v) return std::move(v).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_ASSIGN_OR_RETURN(auto v, ResolveObject(*txn, bk.first, bk.second, GetString(P(in), "VersionId")));
   OperationOutput out;
   auto& r = out.result.as_object();
-  r["TagSet"] = v->tags;
-  if (v->version_id != "null") r["VersionId"] = v->version_id;
+  r["TagSet"] = v.tags;
+  if (v.version_id != "null") r["VersionId"] = v.version_id;
   return out;
 }
 
 Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
-  auto bk = BucketAndKey(in);
-  if (!bk) return std::move(bk).error();
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
   BucketRow b;
   VersionRow v;
   {
-    auto txn = env.Read();
-    if (!txn) return std::move(txn).error();
-    auto resolved = ResolveObject(**txn, bk->first, bk->second, Str(p, "VersionId"), &b);
-    if (!resolved) return std::move(resolved).error();
-    v = std::move(*resolved);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_ASSIGN_OR_RETURN(v, ResolveObject(*txn, bk.first, bk.second, GetString(p, "VersionId"), &b));
   }
   std::vector<std::string> wanted;
-  if (const auto* a = Arr(p, "ObjectAttributes")) {
+  if (const auto* a = GetArray(p, "ObjectAttributes")) {
     for (const auto& e : *a) {
       if (e.is_string()) wanted.emplace_back(e.as_string());
-    }
-  } else if (auto s = Str(p, "ObjectAttributes")) {
-    std::string_view rest = *s;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      wanted.emplace_back(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
   }
   auto want = [&](std::string_view n) { return std::find(wanted.begin(), wanted.end(), n) != wanted.end(); };
@@ -904,7 +819,7 @@ Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext&, Ope
   if (want("ETag")) r["ETag"] = v.etag;
   if (want("StorageClass")) r["StorageClass"] = v.storage_class;
   if (want("ObjectSize")) r["ObjectSize"] = static_cast<std::int64_t>(v.size);
-  if (want("Checksum") && Obj(v.attrs, "Checksums")) {
+  if (want("Checksum") && services::GetObject(v.attrs, "Checksums")) {
     json::object c;
     PutChecksumMembers(c, v.attrs);
     r["Checksum"] = std::move(c);

@@ -12,14 +12,14 @@ std::string ReadCache::MapKey(std::string_view bucket, std::string_view key) {
 
 std::shared_ptr<const ReadCache::Entry> ReadCache::Find(std::string_view bucket, std::string_view key) const {
   std::string k = MapKey(bucket, key);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (writers_ > 0) return nullptr;
   auto it = entries_.find(k);
   return it == entries_.end() ? nullptr : it->second;
 }
 
 std::optional<std::uint64_t> ReadCache::Token() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (writers_ > 0) return std::nullopt;
   return generation_;
 }
@@ -28,7 +28,7 @@ void ReadCache::Insert(std::uint64_t token, std::string_view bucket, std::string
                        std::shared_ptr<const Entry> value) {
   std::string k = MapKey(bucket, key);
   std::unordered_map<std::string, std::shared_ptr<const Entry>> dropped;  // destroyed outside the lock
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (writers_ > 0 || generation_ != token) return;
   if (entries_.size() >= max_entries_) ClearLocked(dropped);
   const bool holds_blob = value->blob != nullptr;
@@ -41,13 +41,13 @@ void ReadCache::Insert(std::uint64_t token, std::string_view bucket, std::string
 }
 
 bool ReadCache::MayHoldBlob() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return open_blobs_ < max_open_blobs_;
 }
 
 void ReadCache::BeginWrite() {
   std::unordered_map<std::string, std::shared_ptr<const Entry>> dropped;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   ++writers_;
   ++generation_;
   ClearLocked(dropped);
@@ -55,14 +55,14 @@ void ReadCache::BeginWrite() {
 
 void ReadCache::EndWrite() {
   std::unordered_map<std::string, std::shared_ptr<const Entry>> dropped;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   --writers_;
   ++generation_;
   ClearLocked(dropped);
 }
 
 std::size_t ReadCache::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return entries_.size();
 }
 

@@ -13,19 +13,19 @@
 //
 // The cache is process-local and starts empty, so it is correct after restarts; it assumes, like the
 // orphan-blob recovery in S3Provider::Open, that one process owns the data directory and that all S3
-// metadata writes go through S3Provider::Env::Write.
+// metadata writes go through Env::Write (env.hpp).
 //
 // Thread safety: every method may be called concurrently; one mutex guards all state.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "common/mutex.hpp"
 #include "services/s3/internal.hpp"
 #include "store/blob_store.hpp"
 
@@ -56,7 +56,7 @@ class ReadCache {
   void Insert(std::uint64_t token, std::string_view bucket, std::string_view key,
               std::shared_ptr<const Entry> entry);
 
-  // Bracket every S3 metadata write transaction (S3Provider::Env::Write does this).
+  // Bracket every S3 metadata write transaction (Env::Write does this).
   void BeginWrite();
   void EndWrite();
 
@@ -67,15 +67,18 @@ class ReadCache {
 
  private:
   static std::string MapKey(std::string_view bucket, std::string_view key);
-  void ClearLocked(std::unordered_map<std::string, std::shared_ptr<const Entry>>& out);
+  // Moves every entry into `out` (destroyed by the caller after the lock is released: an entry may hold
+  // the last reference to an open blob).
+  void ClearLocked(std::unordered_map<std::string, std::shared_ptr<const Entry>>& out)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::size_t max_entries_;
   const std::size_t max_open_blobs_;
-  mutable std::mutex mu_;
-  std::size_t open_blobs_ = 0;  // entries in entries_ holding a blob
-  std::uint64_t generation_ = 0;
-  int writers_ = 0;
-  std::unordered_map<std::string, std::shared_ptr<const Entry>> entries_;
+  mutable Mutex mu_;
+  std::size_t open_blobs_ GUARDED_BY(mu_) = 0;  // entries in entries_ holding a blob
+  std::uint64_t generation_ GUARDED_BY(mu_) = 0;
+  int writers_ GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::string, std::shared_ptr<const Entry>> entries_ GUARDED_BY(mu_);
 };
 
 }  // namespace cenote::s3

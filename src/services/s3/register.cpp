@@ -18,11 +18,12 @@ Status Register(services::ServiceDeps& deps) {
 
   S3Options options;
   options.default_region = deps.default_region;
+  options.account_id = deps.account_id;
   CENOTE_ASSIGN_OR_RETURN(auto provider, S3Provider::Open(deps.metadata, blob_store, options));
   // The engine reads bound objects from S3's own files (blobs, the multipart cache) and nothing else.
   for (const std::string& dir : provider->LocalDirectories()) deps.AllowEngineReads(dir);
   // Other services read and write the lake through the pipeline (authorize, after-hooks), as a caller.
-  Lake& lake = deps.Keep(MakeInvokedLake(deps.invoker, *provider));
+  Lake& lake = deps.Keep(provider->MakeLake(deps.invoker));
   deps.Offer<Lake>(lake);
   deps.AddProvider(std::move(provider));
   return Status::Ok();

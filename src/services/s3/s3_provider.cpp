@@ -1,12 +1,9 @@
 #include "services/s3/s3_provider.hpp"
 
-#include <exception>
 #include <filesystem>
-#include <map>
 #include <unordered_set>
 
-#include "services/s3/internal.hpp"
-#include "services/s3/read_cache.hpp"
+#include "services/s3/env.hpp"
 
 namespace cenote::s3 {
 
@@ -47,13 +44,9 @@ const std::vector<std::string>& Migrations() {
   return kMigrations;
 }
 
-struct OpEntry {
-  std::string_view name;
-  OpFn fn;
-};
-
-const std::vector<OpEntry>& Operations() {
-  static const std::vector<OpEntry> kOps = {
+// The operation table: S3Provider is this list. coverage_doc.py reads its {"Name", Handler} entries.
+const S3Provider::Table& Operations() {
+  static const S3Provider::Table kOps = {
       {"AbortMultipartUpload", AbortMultipartUpload},
       {"CompleteMultipartUpload", CompleteMultipartUpload},
       {"CopyObject", CopyObject},
@@ -94,49 +87,51 @@ const std::vector<OpEntry>& Operations() {
 // x-amz-expected-bucket-owner: 403 AccessDenied when the bucket belongs to another account. A missing
 // bucket is left to the operation (NoSuchBucket).
 Status CheckExpectedBucketOwner(Env& env, const json::object& params) {
-  auto expected = Str(params, "ExpectedBucketOwner");
-  auto bucket = Str(params, "Bucket");
-  if (!expected || !bucket) return Status::Ok();
-  auto txn = env.Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT owner_account FROM s3_buckets WHERE name = ?", {*bucket});
-  if (!row) return std::move(row).error();
-  if (*row && store::AsText((**row)[0]) != *expected) return MakeS3Error(errors::kAccessDenied);
+  auto expected = GetString(params, "ExpectedBucketOwner");
+  if (!expected) return Status::Ok();  // the common case: no read, no copy of the bucket name
+  auto bucket = GetString(params, "Bucket");
+  if (!bucket) return Status::Ok();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT owner_account FROM s3_buckets WHERE name = ?", {*bucket}));
+  if (row && store::AsText((*row)[0]) != *expected) return MakeError(errors::kAccessDenied);
   return Status::Ok();
 }
 
 }  // namespace
 
-S3Provider::S3Provider(store::MetadataStore& metadata, store::BlobStore& blobs, S3Options options)
-    : metadata_(metadata),
-      blobs_(blobs),
-      options_(std::move(options)),
-      read_cache_(std::make_unique<ReadCache>()) {}
+S3Provider::S3Provider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
 
 S3Provider::~S3Provider() = default;
 
 Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metadata, store::BlobStore& blobs,
                                                      S3Options options) {
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("s3", Migrations()));
-  std::unique_ptr<S3Provider> provider(new S3Provider(metadata, blobs, std::move(options)));
+  auto env = std::make_unique<Env>(metadata, blobs, std::move(options));
   {
     // Version ids and upload order derive from seq; keep it above everything stored (clock steps back).
-    auto txn = metadata.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto row = (*txn)->QueryOne("SELECT MAX(seq) FROM s3_versions");
-    if (!row) return std::move(row).error();
-    if (*row) provider->last_seq_ = store::AsInt((**row)[0]);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
+    CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT MAX(seq) FROM s3_versions"));
+    if (row) env->last_seq = store::AsInt((*row)[0]);
+  }
+  if (!env->options.account_id.empty()) {
+    // Buckets created before their owning account was recorded (schema version 9) are the data directory's
+    // account's: ListBuckets, x-amz-expected-bucket-owner and CreateBucket go by owner_account.
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE s3_buckets SET owner_account = ? WHERE owner_account = ''",
+                                     {env->options.account_id}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   // The multipart cache of LocalPath: derived data, rebuilt on demand.
   if (!blobs.root().empty()) {
     std::error_code ec;
-    provider->cache_dir_ = (std::filesystem::path(blobs.root()).parent_path() / "cache").string();
-    std::filesystem::remove_all(provider->cache_dir_, ec);
-    std::filesystem::create_directories(provider->cache_dir_, ec);
-    if (ec) return InternalError("cannot create " + provider->cache_dir_ + ": " + ec.message());
+    env->cache_dir = (std::filesystem::path(blobs.root()).parent_path() / "cache").string();
+    std::filesystem::remove_all(env->cache_dir, ec);
+    std::filesystem::create_directories(env->cache_dir, ec);
+    if (ec) return InternalError("cannot create " + env->cache_dir + ": " + ec.message());
   }
-  auto removed = provider->RemoveOrphanBlobs();
-  if (!removed) return std::move(removed).error();
+  std::unique_ptr<S3Provider> provider(new S3Provider(std::move(env)));
+  CENOTE_RETURN_IF_ERROR(provider->RemoveOrphanBlobs());
   return provider;
 }
 
@@ -144,62 +139,38 @@ Result<std::size_t> S3Provider::RemoveOrphanBlobs() {
   // The blob list is taken before the metadata snapshot: a blob committed in between is referenced by
   // a row the snapshot sees, or is an orphan of a write that has not committed yet. Open runs before
   // any request, so the latter cannot happen there.
-  auto all = blobs_.List();
-  if (!all) return std::move(all).error();
+  CENOTE_ASSIGN_OR_RETURN(auto all, env_->blobs.List());
   std::unordered_set<std::string> referenced;
   {
-    auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-    if (!txn) return std::move(txn).error();
-    auto versions = (*txn)->Query("SELECT manifest FROM s3_versions");
-    if (!versions) return std::move(versions).error();
-    for (const auto& row : *versions) {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env_->Read());
+    CENOTE_ASSIGN_OR_RETURN(auto versions, txn->Query("SELECT manifest FROM s3_versions"));
+    for (const auto& row : versions) {
       for (auto& b : ManifestFromJson(store::AsText(row[0]))) referenced.insert(std::move(b.id));
     }
-    auto parts = (*txn)->Query("SELECT blob_id FROM s3_parts");
-    if (!parts) return std::move(parts).error();
-    for (const auto& row : *parts) referenced.insert(store::AsText(row[0]));
+    CENOTE_ASSIGN_OR_RETURN(auto parts, txn->Query("SELECT blob_id FROM s3_parts"));
+    for (const auto& row : parts) referenced.insert(store::AsText(row[0]));
   }
   std::size_t removed = 0;
-  for (const auto& id : *all) {
+  for (const auto& id : all) {
     if (referenced.count(id)) continue;
-    CENOTE_RETURN_IF_ERROR(blobs_.Delete(id));
+    CENOTE_RETURN_IF_ERROR(env_->blobs.Delete(id));
     ++removed;
   }
   return removed;
 }
 
-const std::vector<std::string_view>& S3Provider::SupportedOperations() {
-  static const std::vector<std::string_view> kNames = [] {
-    std::vector<std::string_view> names;
-    for (const auto& op : Operations()) names.push_back(op.name);
-    return names;
-  }();
-  return kNames;
+std::vector<std::string> S3Provider::LocalDirectories() const {
+  return {env_->blobs.root(), env_->cache_dir};
 }
 
-bool S3Provider::Implements(std::string_view operation) const {
-  for (const auto& op : Operations()) {
-    if (op.name == operation) return true;
-  }
-  return false;
-}
+const S3Provider::Table& S3Provider::table() const { return Operations(); }
+
+const std::vector<std::string_view>& S3Provider::SupportedOperations() { return Operations().names(); }
 
 Result<aws::OperationOutput> S3Provider::Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                                 aws::OperationInput& input) {
-  if (!input.params.is_object()) input.params = json::object();
-  return Dispatch(ctx, operation, input);
-}
-
-Result<aws::OperationOutput> S3Provider::Dispatch(const aws::RequestContext& ctx, std::string_view operation,
-                                                  aws::OperationInput& input) {
-  for (const auto& op : Operations()) {
-    if (op.name == operation) {
-      Env env{metadata_, blobs_, options_, last_seq_, *read_cache_};
-      CENOTE_RETURN_IF_ERROR(CheckExpectedBucketOwner(env, input.params.as_object()));
-      return op.fn(env, ctx, input);
-    }
-  }
-  return MakeS3Error(errors::kNotImplemented);
+  CENOTE_RETURN_IF_ERROR(CheckExpectedBucketOwner(*env_, input.params.as_object()));
+  return TableProvider::Invoke(ctx, operation, input);
 }
 
 }  // namespace cenote::s3

@@ -11,30 +11,35 @@
 // fsync dir) -> one metadata transaction -> delete superseded blobs -> acknowledge. A crash between the
 // steps leaves at worst an unreferenced blob, which Open() removes.
 //
-// Thread safety: Invoke may be called concurrently from any number of threads; all shared state is in
-// the stores (which serialize write transactions), an atomic sequence counter and the ReadCache (one
-// mutex).
+// Regions: bucket names are global and a bucket lives in one region (its LocationConstraint, us-east-1
+// when none), recorded when it is created. One server serves every region: a request signed for any
+// region reaches any bucket (docs/s3-coverage.md "Regions").
+//
+// The provider is its operation table (s3_provider.cpp) over one Env, the state every handler shares
+// (internal.hpp). Thread safety: Invoke may be called concurrently from any number of threads; all
+// shared state is in the stores (which serialize write transactions), an atomic sequence counter and the
+// ReadCache (one mutex).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "aws/provider.hpp"
+#include "aws/invoker.hpp"
 #include "common/result.hpp"
+#include "services/common/operation_table.hpp"
 #include "services/s3/lake_access.hpp"
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
 
 namespace cenote::s3 {
 
-class ReadCache;
-
 struct S3Options {
   std::string default_region = "us-east-1";
+  // The data directory's account: owner of the buckets created before their owning account was recorded.
+  std::string account_id;
   // Largest object a single PutObject / CopyObject / UploadPart may carry (AWS: 5 GiB).
   std::uint64_t max_object_size = 5ull * 1024 * 1024 * 1024;
   // Smallest non-last part CompleteMultipartUpload accepts (AWS: 5 MiB). Tests may lower it.
@@ -44,8 +49,10 @@ struct S3Options {
   std::uint64_t inline_max_bytes = 4096;
 };
 
-// Also the in-process LakeAccess of the other services (lake.cpp).
-class S3Provider final : public aws::Provider, public LakeAccess {
+// The state every S3 handler shares (internal.hpp).
+struct Env;
+
+class S3Provider final : public services::TableProvider<Env> {
  public:
   // Runs the "s3" schema migrations and crash recovery: removes blobs no metadata row references
   // (temp files are the BlobStore's own business). The BlobStore must be dedicated to S3. The stores
@@ -55,52 +62,34 @@ class S3Provider final : public aws::Provider, public LakeAccess {
   ~S3Provider() override;
 
   std::string_view service() const override { return "s3"; }
-  bool Implements(std::string_view operation) const override;
+  // Checks x-amz-expected-bucket-owner (403 AccessDenied when the bucket belongs to another account),
+  // which every bucket and object operation takes, then runs the operation's handler.
   Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                       aws::OperationInput& input) override;
 
-  // The operations Invoke implements; every other operation of the S3 model answers NotImplemented.
+  // The operations of the table; the pipeline answers every other operation of the S3 model.
   static const std::vector<std::string_view>& SupportedOperations();
 
   // Crash recovery (also run by Open): deletes blobs that no version, part or upload references.
   // Returns the number of blobs removed. Must not run concurrently with writes.
   Result<std::size_t> RemoveOrphanBlobs();
 
-  // LakeAccess (lake.cpp). In-process writes act as the bucket's owner.
-  Status HeadBucket(const std::string& bucket) override;
-  Result<std::vector<LakeObject>> ListObjects(const std::string& bucket, const std::string& prefix,
-                                              std::size_t max_objects) override;
-  Result<std::string> LocalPath(const std::string& bucket, const std::string& key) override;
-  Result<std::string> GetObject(const std::string& bucket, const std::string& key,
-                                std::uint64_t max_bytes) override;
-  Result<LakeObject> PutObject(const std::string& bucket, const std::string& key, const std::string& bytes,
-                               const std::string& content_type) override;
-  Result<LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
-                                       const std::string& path, const std::string& content_type) override;
-  Result<std::vector<LakeObject>> PutObjects(const std::string& bucket, const std::vector<LakePut>& puts,
-                                             const std::function<Status(store::Transaction&)>& also) override;
-  Status DeleteObject(const std::string& bucket, const std::string& key) override;
-
-  // The directories holding the files LocalPath returns (blobs and the multipart cache).
+  // The directories holding the files LakeAccess::LocalPath returns (blobs and the multipart cache).
   std::vector<std::string> LocalDirectories() const;
 
-  // Implementation detail shared by the translation units of this directory.
-  struct Env;
+  // The lake of the other services (lake_access.hpp): in-process reads and writes of this provider's
+  // objects, each passed through `invoker` (authorize, after-hooks) as the caller it was made for. The
+  // provider and the invoker must outlive it.
+  std::unique_ptr<Lake> MakeLake(aws::Invoker& invoker);
+
+ protected:
+  const Table& table() const override;
+  Env& env() override { return *env_; }
 
  private:
-  S3Provider(store::MetadataStore& metadata, store::BlobStore& blobs, S3Options options);
-  Result<aws::OperationOutput> Dispatch(const aws::RequestContext& ctx, std::string_view operation,
-                                        aws::OperationInput& input);
+  explicit S3Provider(std::unique_ptr<Env> env);
 
-  store::MetadataStore& metadata_;
-  store::BlobStore& blobs_;
-  Result<LakeObject> PutFromReader(const std::string& bucket, const std::string& key, http::BodyReader& body,
-                                   const std::string& content_type);
-
-  S3Options options_;
-  std::atomic<std::int64_t> last_seq_{0};
-  std::string cache_dir_;  // <blob root>/../cache: multipart objects concatenated for LocalPath
-  std::unique_ptr<ReadCache> read_cache_;  // bucket and latest-version rows of GET/HEAD (read_cache.hpp)
+  std::unique_ptr<Env> env_;
 };
 
 }  // namespace cenote::s3

@@ -1,14 +1,14 @@
 // Helpers shared by the S3 operations: row mapping, versioning bookkeeping, parameters, encodings.
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <thread>
 
 #include "common/encoding.hpp"
-#include "services/s3/internal.hpp"
-#include "services/s3/read_cache.hpp"
+#include "services/s3/env.hpp"
 
 namespace cenote::s3 {
 
@@ -109,6 +109,7 @@ BucketRow BucketFromRow(const store::Row& r) {
   b.versioning = AsText(r[5]);
   if (!IsNull(r[6])) b.policy = AsText(r[6]);
   if (!IsNull(r[7])) b.tags = AsText(r[7]);
+  b.owner_account = AsText(r[8]);
   return b;
 }
 
@@ -166,47 +167,53 @@ VersionRow VersionFromRow(const store::Row& r) {
 }
 
 Result<std::optional<BucketRow>> LoadBucket(Transaction& txn, std::string_view bucket) {
-  auto row = txn.QueryOne(
-      "SELECT name, region, owner_id, owner_name, created_ms, versioning, policy, tags FROM s3_buckets "
-      "WHERE name = ?",
-      {std::string(bucket)});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<BucketRow>();
-  return std::optional<BucketRow>(BucketFromRow(**row));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn.QueryOne(
+          "SELECT name, region, owner_id, owner_name, created_ms, versioning, policy, tags, owner_account "
+          "FROM s3_buckets WHERE name = ?",
+          {std::string(bucket)}));
+  if (!row) return std::optional<BucketRow>();
+  return std::optional<BucketRow>(BucketFromRow(*row));
 }
 
 Result<BucketRow> RequireBucket(Transaction& txn, std::string_view bucket) {
-  auto b = LoadBucket(txn, bucket);
-  if (!b) return std::move(b).error();
-  if (!*b) return NoSuchBucketError(bucket);
-  return std::move(**b);
+  CENOTE_ASSIGN_OR_RETURN(auto b, LoadBucket(txn, bucket));
+  if (!b) return NoSuchBucketError(bucket);
+  return std::move(*b);
 }
 
 Result<std::optional<VersionRow>> LoadLatest(Transaction& txn, std::string_view bucket,
                                              std::string_view key) {
-  auto row = txn.QueryOne(std::string("SELECT ") + kVersionColumns +
-                              ", inline_data FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1",
-                          {std::string(bucket), std::string(key)});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<VersionRow>();
-  return std::optional<VersionRow>(VersionFromRow(**row));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn.QueryOne(std::string("SELECT ") + kVersionColumns +
+                       ", inline_data FROM s3_versions WHERE bucket = ? AND key = ? AND is_latest = 1",
+                   {std::string(bucket), std::string(key)}));
+  if (!row) return std::optional<VersionRow>();
+  return std::optional<VersionRow>(VersionFromRow(*row));
 }
 
 Result<std::optional<VersionRow>> LoadVersion(Transaction& txn, std::string_view bucket, std::string_view key,
                                               std::string_view version_id) {
-  auto row =
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
       txn.QueryOne(std::string("SELECT ") + kVersionColumns +
                        ", inline_data FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
-                   {std::string(bucket), std::string(key), std::string(version_id)});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<VersionRow>();
-  return std::optional<VersionRow>(VersionFromRow(**row));
+                   {std::string(bucket), std::string(key), std::string(version_id)}));
+  if (!row) return std::optional<VersionRow>();
+  return std::optional<VersionRow>(VersionFromRow(*row));
 }
 
 Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const BucketRow& bucket,
                                             VersionRow& row) {
   std::vector<std::string> superseded;
   row.bucket = bucket.name;
+  // Every object belongs to the bucket's owner, whoever writes it (delete markers too): S3's Object
+  // Ownership "bucket owner enforced", the default for new buckets since April 2023. So the lake's
+  // writers and, once IAM lands, other principals never own objects of their own.
+  row.owner_id = bucket.owner_id;
+  row.owner_name = bucket.owner_name;
   row.seq = env.NextSeq();
   row.is_latest = true;
   if (bucket.versioning == "Enabled") {
@@ -217,19 +224,17 @@ Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const Bu
   } else {
     // Unversioned and suspended buckets keep at most one "null" version per key; it is replaced.
     row.version_id = "null";
-    auto old = LoadVersion(txn, bucket.name, row.key, "null");
-    if (!old) return std::move(old).error();
-    if (*old) {
-      superseded = BlobIds((*old)->manifest);
-      auto del = txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = 'null'",
-                          {bucket.name, row.key});
-      if (!del) return std::move(del).error();
+    CENOTE_ASSIGN_OR_RETURN(auto old, LoadVersion(txn, bucket.name, row.key, "null"));
+    if (old) {
+      superseded = BlobIds(old->manifest);
+      CENOTE_RETURN_IF_ERROR(
+          txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = 'null'",
+                   {bucket.name, row.key}));
     }
   }
-  auto demote =
+  CENOTE_RETURN_IF_ERROR(
       txn.Exec("UPDATE s3_versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
-               {bucket.name, row.key});
-  if (!demote) return std::move(demote).error();
+               {bucket.name, row.key}));
   std::vector<Value> values = VersionValues(row);
   values.emplace_back(nullptr);
   for (const BlobRef& piece : row.manifest) {
@@ -238,27 +243,26 @@ Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const Bu
     if (!piece.data) return InternalError("the bytes of an inline object were not loaded");
     values.back() = store::Blob{*piece.data};
   }
-  auto ins = txn.Exec(std::string("INSERT INTO s3_versions (") + kVersionColumns +
-                          ", inline_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      values);
-  if (!ins) return std::move(ins).error();
+  CENOTE_RETURN_IF_ERROR(
+      txn.Exec(std::string("INSERT INTO s3_versions (") + kVersionColumns +
+                   ", inline_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               values));
   return superseded;
 }
 
 Result<std::vector<std::string>> RemoveVersion(Transaction& txn, const VersionRow& row) {
-  auto del = txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
-                      {row.bucket, row.key, row.version_id});
-  if (!del) return std::move(del).error();
+  CENOTE_RETURN_IF_ERROR(txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
+                                  {row.bucket, row.key, row.version_id}));
   if (row.is_latest) {
-    auto next = txn.QueryOne(
-        "SELECT version_id FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
-        {row.bucket, row.key});
-    if (!next) return std::move(next).error();
-    if (*next) {
-      auto up =
+    CENOTE_ASSIGN_OR_RETURN(
+        auto next,
+        txn.QueryOne(
+            "SELECT version_id FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1",
+            {row.bucket, row.key}));
+    if (next) {
+      CENOTE_RETURN_IF_ERROR(
           txn.Exec("UPDATE s3_versions SET is_latest = 1 WHERE bucket = ? AND key = ? AND version_id = ?",
-                   {row.bucket, row.key, AsText((**next)[0])});
-      if (!up) return std::move(up).error();
+                   {row.bucket, row.key, AsText((*next)[0])}));
     }
   }
   return BlobIds(row.manifest);
@@ -299,49 +303,6 @@ std::vector<BlobRef> ManifestFromJson(std::string_view text) {
 
 // ---- parameters ----
 
-std::optional<std::string> Str(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  if (it == params.end()) return std::nullopt;
-  if (it->value().is_string()) return std::string(it->value().as_string());
-  if (it->value().is_int64()) return std::to_string(it->value().as_int64());
-  if (it->value().is_bool()) return std::string(it->value().as_bool() ? "true" : "false");
-  return std::nullopt;
-}
-
-std::optional<std::int64_t> Int(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  if (it == params.end()) return std::nullopt;
-  if (it->value().is_int64()) return it->value().as_int64();
-  if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().as_uint64());
-  if (it->value().is_double()) return static_cast<std::int64_t>(it->value().as_double());
-  if (it->value().is_string()) {
-    try {
-      return std::stoll(std::string(it->value().as_string()));
-    } catch (...) {
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
-}
-
-bool Bool(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  if (it == params.end()) return false;
-  if (it->value().is_bool()) return it->value().as_bool();
-  if (it->value().is_string()) return it->value().as_string() == "true";
-  return false;
-}
-
-const json::object* Obj(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  return it != params.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
-}
-
-const json::array* Arr(const json::object& params, std::string_view name) {
-  auto it = params.find(name);
-  return it != params.end() && it->value().is_array() ? &it->value().as_array() : nullptr;
-}
-
 std::optional<std::string> RawHeader(const RequestContext& ctx, std::string_view name) {
   if (ctx.headers == nullptr) return std::nullopt;
   auto v = ctx.headers->Get(name);
@@ -380,56 +341,27 @@ std::string HttpDate(std::int64_t ms) {
   return buf;
 }
 
-std::string UrlDecode(std::string_view text, bool plus_as_space) {
-  std::string out;
-  out.reserve(text.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
-      i += 2;
-    } else if (c == '+' && plus_as_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
 std::string UrlEncodeKey(std::string_view text) {
-  static const char* kHex = "0123456789ABCDEF";
+  // SigV4's percent-encoding keeps the same characters ('/' included); S3 writes a space as '+' here, and
+  // UriEncode has already turned every '+' into %2B.
+  std::string encoded = UriEncode(text, /*encode_slash=*/false);
   std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else if (c == ' ') {
+  out.reserve(encoded.size());
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded.compare(i, 3, "%20") == 0) {
       out.push_back('+');
+      i += 2;
     } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+      out.push_back(encoded[i]);
     }
   }
   return out;
 }
-
-std::string Base64(std::string_view raw) { return Base64Encode(raw); }
-
-std::optional<std::string> Unbase64(std::string_view text) { return Base64Decode(text); }
-
-std::string Hex(std::string_view raw) { return HexEncode(raw); }
 
 std::string RandomHex(std::size_t bytes) {
   std::string raw(bytes, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  return Hex(raw);
+  return HexEncode(raw);
 }
 
 json::object OwnerDoc(std::string_view id, std::string_view name) {
@@ -459,19 +391,20 @@ std::string PrefixSuccessor(std::string_view prefix) {
 // ---- errors ----
 
 Error NoSuchBucketError(std::string_view bucket) {
-  return MakeS3Error(errors::kNoSuchBucket).With("BucketName", std::string(bucket));
+  return MakeError(errors::kNoSuchBucket).With("BucketName", std::string(bucket));
 }
 
 Error NoSuchKeyError(std::string_view key) {
-  return MakeS3Error(errors::kNoSuchKey).With("Key", std::string(key));
+  return MakeError(errors::kNoSuchKey).With("Key", std::string(key));
 }
 
 Error NoSuchUploadError(std::string_view upload_id) {
-  return MakeS3Error(errors::kNoSuchUpload).With("UploadId", std::string(upload_id));
+  return MakeError(errors::kNoSuchUpload).With("UploadId", std::string(upload_id));
 }
 
-Error InvalidArgumentError(std::string message, std::string_view name, std::string_view value) {
-  return MakeS3Error(errors::kInvalidArgument, std::move(message))
+Error InvalidArgumentError(const services::ErrorSpec& spec, std::string_view name, std::string_view value,
+                           std::initializer_list<std::string_view> args) {
+  return MakeError(spec, args)
       .With("ArgumentName", std::string(name))
       .With("ArgumentValue", std::string(value));
 }
@@ -480,26 +413,24 @@ Error InvalidArgumentError(std::string message, std::string_view name, std::stri
 
 Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tags) {
   if (tag_set.size() > max_tags) {
-    return MakeS3Error(errors::kBadRequest, max_tags == 10 ? "Object tags cannot be greater than 10"
-                                                           : "Bucket tag count cannot be greater than 50");
+    return MakeError(max_tags == 10 ? errors::kTooManyObjectTags : errors::kTooManyBucketTags);
   }
   json::array out;
   std::vector<std::string> seen;
   for (const auto& t : tag_set) {
-    if (!t.is_object()) return MakeS3Error(errors::kMalformedXML);
-    auto key = Str(t.as_object(), "Key");
-    auto value = Str(t.as_object(), "Value");
-    if (!key) return MakeS3Error(errors::kMalformedXML);
+    if (!t.is_object()) return MakeError(errors::kMalformedXML);
+    auto key = GetString(t.as_object(), "Key");
+    auto value = GetString(t.as_object(), "Value");
+    if (!key) return MakeError(errors::kMalformedXML);
     if (!value) value = "";
     if (key->empty() || key->size() > 128) {
-      return MakeS3Error(errors::kInvalidTag, "The TagKey you have provided is too long, max 128");
+      return MakeError(errors::kTagKeyTooLong);
     }
     if (value->size() > 256) {
-      return MakeS3Error(errors::kInvalidTag, "The TagValue you have provided is too long, max 256");
+      return MakeError(errors::kTagValueTooLong);
     }
     for (const auto& s : seen) {
-      if (s == *key)
-        return MakeS3Error(errors::kInvalidTag, "Cannot provide multiple Tags with the same key");
+      if (s == *key) return MakeError(errors::kDuplicateTagKey);
     }
     seen.push_back(*key);
     json::object o;
@@ -510,17 +441,25 @@ Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tag
   return out;
 }
 
+namespace {
+
+// A form-encoded component: '+' is a space, then percent-decoding.
+std::string FormDecode(std::string_view text) {
+  std::string plus_as_space(text);
+  std::replace(plus_as_space.begin(), plus_as_space.end(), '+', ' ');
+  return UriDecode(plus_as_space);
+}
+
+}  // namespace
+
 Result<json::array> ParseTaggingHeader(std::string_view text) {
   json::array tags;
-  while (!text.empty()) {
-    auto amp = text.find('&');
-    std::string_view pair = text.substr(0, amp);
-    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+  for (std::string_view pair : SplitString(text, '&')) {
     if (pair.empty()) continue;
     auto eq = pair.find('=');
     json::object o;
-    o["Key"] = UrlDecode(pair.substr(0, eq), true);
-    o["Value"] = eq == std::string_view::npos ? std::string() : UrlDecode(pair.substr(eq + 1), true);
+    o["Key"] = FormDecode(pair.substr(0, eq));
+    o["Value"] = eq == std::string_view::npos ? std::string() : FormDecode(pair.substr(eq + 1));
     tags.push_back(std::move(o));
   }
   return ValidateTags(tags, 10);

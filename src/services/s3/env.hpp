@@ -1,0 +1,49 @@
+// Env: the state every S3 handler shares, owned by S3Provider and handed to each operation of its table
+// (services::Handler<Env>) and to the lake's in-process operations (lake.cpp).
+//
+// Thread safety: shared by every request thread. The stores serialize their own transactions, `options`
+// and `cache_dir` do not change after Open, `last_seq` is atomic and the ReadCache has its own mutex, so
+// Env itself needs no lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/s3/internal.hpp"
+#include "services/s3/read_cache.hpp"
+#include "services/s3/s3_provider.hpp"
+#include "store/blob_store.hpp"
+#include "store/metadata_store.hpp"
+
+namespace cenote::s3 {
+
+struct Env {
+  Env(store::MetadataStore& metadata_store, store::BlobStore& blob_store, S3Options s3_options)
+      : metadata(metadata_store), blobs(blob_store), options(std::move(s3_options)) {}
+
+  store::MetadataStore& metadata;
+  store::BlobStore& blobs;  // S3's own: every blob no row references is an orphan
+  const S3Options options;
+  // <blob root>/../cache: multipart, inline and empty objects as files for LocalPath; wiped by Open. Empty
+  // when the blob store has no local files.
+  std::string cache_dir;
+  // The last seq handed out (NextSeq), kept above every stored one.
+  std::atomic<std::int64_t> last_seq{0};
+  // Bucket and latest-version rows of GET/HEAD (read_cache.hpp).
+  ReadCache cache;
+
+  // Strictly increasing across the process (and above every stored seq after Open): microseconds
+  // since the epoch, bumped on collision. Orders versions and uploads by creation.
+  std::int64_t NextSeq();
+  Result<std::unique_ptr<Transaction>> Read() { return metadata.Begin(store::MetadataStore::Mode::kRead); }
+  // Every S3 metadata write goes through here: the transaction empties the ReadCache when it begins
+  // and when it ends (read_cache.hpp).
+  Result<std::unique_ptr<Transaction>> Write();
+  // Best effort: a blob that fails to delete is an orphan that the next Open removes.
+  void DeleteBlobs(const std::vector<std::string>& ids);
+};
+
+}  // namespace cenote::s3
