@@ -26,6 +26,7 @@
 #include <filesystem>
 #include "../../store/temp_dir.hpp"
 #include "../lake_put_each.hpp"
+#include "../lake_through_pipeline.hpp"
 #include "../provider_harness.hpp"
 #include "common/encoding.hpp"
 #include "query/engine.hpp"
@@ -151,7 +152,7 @@ class FirehoseTest : public ::testing::Test {
     log_ = std::move(log).value();
     options.clock = [this] { return now_.load(); };
     harness_ = std::make_unique<testing::ProviderHarness>();
-    lake_through_pipeline_ = s3::MakeInvokedLake(harness_->invoker(), lake_);
+    lake_through_pipeline_ = std::make_unique<testing::LakeThroughPipeline>(harness_->invoker(), lake_);
     auto p = FirehoseProvider::Open(*metadata_, *log_, *lake_through_pipeline_, invoker, tasks_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
     provider_ = p->get();
