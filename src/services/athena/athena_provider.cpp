@@ -99,22 +99,18 @@ AthenaImpl::~AthenaImpl() { Shutdown(); }
 
 Status AthenaImpl::Start() {
   {
-    auto txn = Read();
-    if (!txn) return std::move(txn).error();
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
     for (const char* table : {"athena_executions", "athena_named_queries"}) {
-      auto row = (*txn)->QueryOne(std::string("SELECT MAX(seq) FROM ") + table);
-      if (!row) return std::move(row).error();
-      if (*row) last_seq_ = std::max(last_seq_, store::AsInt((**row)[0]));
+      CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne(std::string("SELECT MAX(seq) FROM ") + table));
+      if (row) last_seq_ = std::max(last_seq_, store::AsInt((*row)[0]));
     }
   }
   {
     // "primary" always exists: ENABLED, no output location until configured.
-    auto txn = Write();
-    if (!txn) return std::move(txn).error();
-    auto row = (*txn)->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?",
-                                {std::string(kPrimaryWorkGroup)});
-    if (!row) return std::move(row).error();
-    if (!*row) {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+    CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?",
+                                                    {std::string(kPrimaryWorkGroup)}));
+    if (!row) {
       std::int64_t now = NowMs();
       json::object wg{{"Name", kPrimaryWorkGroup},
                       {"State", "ENABLED"},
@@ -128,11 +124,10 @@ Status AthenaImpl::Start() {
                                     {"EnableMinimumEncryptionConfiguration", false}}},
                       {"Description", ""},
                       {"CreationTime", now}};
-      auto ins =
-          (*txn)->Exec("INSERT INTO athena_workgroups (name, created_ms, doc, tags) VALUES (?, ?, ?, ?)",
-                       {std::string(kPrimaryWorkGroup), now, json::serialize(wg), std::string("[]")});
+      auto ins = txn->Exec("INSERT INTO athena_workgroups (name, created_ms, doc, tags) VALUES (?, ?, ?, ?)",
+                           {std::string(kPrimaryWorkGroup), now, json::serialize(wg), std::string("[]")});
       if (!ins) return std::move(ins).error();
-      CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+      CENOTE_RETURN_IF_ERROR(txn->Commit());
     }
   }
   // Athena users always see the "default" database (Glue creates it on first use).

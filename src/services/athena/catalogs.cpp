@@ -85,9 +85,8 @@ Result<json::object> AthenaImpl::GetDataCatalog(const json::object& in) {
 
 Result<json::object> AthenaImpl::ListDatabases(const json::object& in) {
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
-  auto max = MaxResults(in, 1, 50, 50);
-  if (!max) return std::move(max).error();
-  auto page = catalog_.GetDatabases(Str(in, "NextToken").value_or(""), *max);
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
+  auto page = catalog_.GetDatabases(Str(in, "NextToken").value_or(""), max);
   if (!page) return MetadataError(page.error());
   json::array list;
   for (const auto& db : page->items) list.push_back(DatabaseOf(db));
@@ -105,10 +104,9 @@ Result<json::object> AthenaImpl::GetDatabase(const json::object& in) {
 
 Result<json::object> AthenaImpl::ListTableMetadata(const json::object& in) {
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
-  auto max = MaxResults(in, 1, 50, 50);
-  if (!max) return std::move(max).error();
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
   auto page = catalog_.GetTables(Str(in, "DatabaseName").value_or(""), Str(in, "Expression").value_or(""),
-                                 Str(in, "NextToken").value_or(""), *max);
+                                 Str(in, "NextToken").value_or(""), max);
   if (!page) return MetadataError(page.error());
   json::array list;
   for (const auto& t : page->items) list.push_back(TableMetadata(t));

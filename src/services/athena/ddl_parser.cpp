@@ -251,16 +251,14 @@ class Parser {
 
   // [db.]name
   Status QualifiedName(const std::string& what, std::string& database, std::string& name) {
-    auto first = Identifier(what);
-    if (!first) return std::move(first).error();
+    CENOTE_ASSIGN_OR_RETURN(auto first, Identifier(what));
     if (AcceptSymbol('.')) {
-      auto second = Identifier(what);
-      if (!second) return std::move(second).error();
-      database = *first;
-      name = *second;
+      CENOTE_ASSIGN_OR_RETURN(auto second, Identifier(what));
+      database = first;
+      name = second;
     } else {
       database.clear();
-      name = *first;
+      name = first;
     }
     return Status::Ok();
   }
@@ -291,9 +289,8 @@ class Parser {
         return Mismatch("StringLiteral");
       }
       CENOTE_RETURN_IF_ERROR(ExpectSymbol('='));
-      auto value = PropertyValue();
-      if (!value) return std::move(value).error();
-      out.emplace_back(std::move(key), std::move(*value));
+      CENOTE_ASSIGN_OR_RETURN(auto value, PropertyValue());
+      out.emplace_back(std::move(key), std::move(value));
       if (AcceptSymbol(',')) continue;
       return ExpectSymbol(')');
     }
@@ -311,10 +308,9 @@ class Parser {
       std::string joined;
       if (!AcceptSymbol(']')) {
         while (true) {
-          auto item = StringLiteral("ARRAY");
-          if (!item) return std::move(item).error();
+          CENOTE_ASSIGN_OR_RETURN(auto item, StringLiteral("ARRAY"));
           if (!joined.empty()) joined += ',';
-          joined += *item;
+          joined += item;
           if (AcceptSymbol(',')) continue;
           CENOTE_RETURN_IF_ERROR(ExpectSymbol(']'));
           break;
@@ -410,16 +406,13 @@ class Parser {
     CENOTE_RETURN_IF_ERROR(ExpectSymbol('('));
     while (true) {
       ColumnSpec col;
-      auto name = Identifier("column specification");
-      if (!name) return std::move(name).error();
-      col.name = *name;
-      auto type = Type();
-      if (!type) return std::move(type).error();
-      col.type = *type;
+      CENOTE_ASSIGN_OR_RETURN(auto name, Identifier("column specification"));
+      col.name = name;
+      CENOTE_ASSIGN_OR_RETURN(auto type, Type());
+      col.type = type;
       if (Accept("COMMENT")) {
-        auto c = StringLiteral("COMMENT");
-        if (!c) return std::move(c).error();
-        col.comment = *c;
+        CENOTE_ASSIGN_OR_RETURN(auto c, StringLiteral("COMMENT"));
+        col.comment = c;
       }
       for (const auto& existing : out) {
         if (existing.name == col.name) {
@@ -437,8 +430,7 @@ class Parser {
     CENOTE_RETURN_IF_ERROR(Expect("PARTITION"));
     CENOTE_RETURN_IF_ERROR(ExpectSymbol('('));
     while (true) {
-      auto key = Identifier("partition specification");
-      if (!key) return std::move(key).error();
+      CENOTE_ASSIGN_OR_RETURN(auto key, Identifier("partition specification"));
       CENOTE_RETURN_IF_ERROR(ExpectSymbol('='));
       const Token& v = Peek();
       std::string value;
@@ -451,7 +443,7 @@ class Parser {
       } else {
         return Mismatch("constant");
       }
-      out.values.emplace_back(*key, std::move(value));
+      out.values.emplace_back(key, std::move(value));
       if (AcceptSymbol(',')) continue;
       return ExpectSymbol(')');
     }
@@ -493,18 +485,15 @@ Status ParseCreateDatabase(Parser& p, Statement& s) {
     CENOTE_RETURN_IF_ERROR(p.Expect("EXISTS"));
     s.if_not_exists = true;
   }
-  auto name = p.Identifier("database name");
-  if (!name) return std::move(name).error();
-  s.name = *name;
+  CENOTE_ASSIGN_OR_RETURN(auto name, p.Identifier("database name"));
+  s.name = name;
   while (!p.AtEnd()) {
     if (p.Accept("COMMENT")) {
-      auto c = p.StringLiteral("COMMENT");
-      if (!c) return std::move(c).error();
-      s.comment = *c;
+      CENOTE_ASSIGN_OR_RETURN(auto c, p.StringLiteral("COMMENT"));
+      s.comment = c;
     } else if (p.Accept("LOCATION")) {
-      auto l = p.StringLiteral("LOCATION");
-      if (!l) return std::move(l).error();
-      s.location = *l;
+      CENOTE_ASSIGN_OR_RETURN(auto l, p.StringLiteral("LOCATION"));
+      s.location = l;
     } else if (p.Accept("WITH")) {
       CENOTE_RETURN_IF_ERROR(p.Expect("DBPROPERTIES"));
       CENOTE_RETURN_IF_ERROR(p.PropertyList(s.properties, false));
@@ -537,9 +526,8 @@ Status ParseTableClauses(Parser& p, Statement& s) {
   CENOTE_RETURN_IF_ERROR(p.ColumnList(s.columns));
   while (!p.AtEnd()) {
     if (p.Accept("COMMENT")) {
-      auto c = p.StringLiteral("COMMENT");
-      if (!c) return std::move(c).error();
-      s.comment = *c;
+      CENOTE_ASSIGN_OR_RETURN(auto c, p.StringLiteral("COMMENT"));
+      s.comment = c;
     } else if (p.Accept("PARTITIONED")) {
       CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
       CENOTE_RETURN_IF_ERROR(p.ColumnList(s.partition_keys));
@@ -553,8 +541,7 @@ Status ParseTableClauses(Parser& p, Statement& s) {
       std::vector<std::string> ignored;
       CENOTE_RETURN_IF_ERROR(p.ExpectSymbol('('));
       while (true) {
-        auto col = p.Identifier("CLUSTERED BY");
-        if (!col) return std::move(col).error();
+        CENOTE_RETURN_IF_ERROR(p.Identifier("CLUSTERED BY"));
         if (p.AcceptSymbol(',')) continue;
         CENOTE_RETURN_IF_ERROR(p.ExpectSymbol(')'));
         break;
@@ -571,14 +558,12 @@ Status ParseTableClauses(Parser& p, Statement& s) {
           if (p.Accept("FIELDS")) {
             CENOTE_RETURN_IF_ERROR(p.Expect("TERMINATED"));
             CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
-            auto d = p.StringLiteral("FIELDS TERMINATED BY");
-            if (!d) return std::move(d).error();
-            s.delimited.emplace_back("field.delim", *d);
+            CENOTE_ASSIGN_OR_RETURN(auto d, p.StringLiteral("FIELDS TERMINATED BY"));
+            s.delimited.emplace_back("field.delim", d);
             if (p.Accept("ESCAPED")) {
               CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
-              auto e = p.StringLiteral("ESCAPED BY");
-              if (!e) return std::move(e).error();
-              s.delimited.emplace_back("escape.delim", *e);
+              CENOTE_ASSIGN_OR_RETURN(auto e, p.StringLiteral("ESCAPED BY"));
+              s.delimited.emplace_back("escape.delim", e);
             }
           } else {
             // The other clauses: <first word> <words...> 'value' -> SerDe parameter.
@@ -606,15 +591,13 @@ Status ParseTableClauses(Parser& p, Statement& s) {
             }
             if (clause == nullptr) break;
             for (const char* word : clause->rest) CENOTE_RETURN_IF_ERROR(p.Expect(word));
-            auto d = p.StringLiteral(clause->label);
-            if (!d) return std::move(d).error();
-            s.delimited.emplace_back(clause->parameter, *d);
+            CENOTE_ASSIGN_OR_RETURN(auto d, p.StringLiteral(clause->label));
+            s.delimited.emplace_back(clause->parameter, d);
           }
         }
       } else if (p.Accept("SERDE")) {
-        auto serde = p.StringLiteral("SERDE");
-        if (!serde) return std::move(serde).error();
-        s.serde = *serde;
+        CENOTE_ASSIGN_OR_RETURN(auto serde, p.StringLiteral("SERDE"));
+        s.serde = serde;
         if (p.PeekWord("WITH") && p.PeekWord("SERDEPROPERTIES", 1)) {
           p.set_pos(p.pos() + 2);
           CENOTE_RETURN_IF_ERROR(p.PropertyList(s.serde_properties, false));
@@ -628,30 +611,26 @@ Status ParseTableClauses(Parser& p, Statement& s) {
     } else if (p.Accept("STORED")) {
       CENOTE_RETURN_IF_ERROR(p.Expect("AS"));
       if (p.Accept("INPUTFORMAT")) {
-        auto in = p.StringLiteral("INPUTFORMAT");
-        if (!in) return std::move(in).error();
-        s.input_format = *in;
+        CENOTE_ASSIGN_OR_RETURN(auto in, p.StringLiteral("INPUTFORMAT"));
+        s.input_format = in;
         CENOTE_RETURN_IF_ERROR(p.Expect("OUTPUTFORMAT"));
-        auto out = p.StringLiteral("OUTPUTFORMAT");
-        if (!out) return std::move(out).error();
-        s.output_format = *out;
+        CENOTE_ASSIGN_OR_RETURN(auto out, p.StringLiteral("OUTPUTFORMAT"));
+        s.output_format = out;
       } else {
-        auto fmt = p.Identifier("file format");
-        if (!fmt) return std::move(fmt).error();
-        s.stored_as = Upper(*fmt);
+        CENOTE_ASSIGN_OR_RETURN(auto fmt, p.Identifier("file format"));
+        s.stored_as = Upper(fmt);
         static const char* kFormats[] = {"PARQUET", "TEXTFILE",     "ORC",    "JSON", "JSONFILE",
                                          "AVRO",    "SEQUENCEFILE", "RCFILE", "ION"};
         bool known = false;
         for (const char* f : kFormats) known = known || s.stored_as == f;
         if (!known) {
           return ParseError(p.sql(), p.tokens()[p.pos() - 1].begin,
-                            "cannot recognize input near '" + *fmt + "' in file format specification");
+                            "cannot recognize input near '" + fmt + "' in file format specification");
         }
       }
     } else if (p.Accept("LOCATION")) {
-      auto l = p.StringLiteral("LOCATION");
-      if (!l) return std::move(l).error();
-      s.location = *l;
+      CENOTE_ASSIGN_OR_RETURN(auto l, p.StringLiteral("LOCATION"));
+      s.location = l;
     } else if (p.Accept("TBLPROPERTIES")) {
       CENOTE_RETURN_IF_ERROR(p.PropertyList(s.properties, false));
     } else {
@@ -692,9 +671,8 @@ Status ParseCreate(Parser& p, Statement& s) {
     SetTypes(s, "DDL", "CREATE_VIEW");
     CENOTE_RETURN_IF_ERROR(p.QualifiedName("view name", s.database, s.name));
     if (p.Accept("COMMENT")) {
-      auto c = p.StringLiteral("COMMENT");
-      if (!c) return std::move(c).error();
-      s.comment = *c;
+      CENOTE_ASSIGN_OR_RETURN(auto c, p.StringLiteral("COMMENT"));
+      s.comment = c;
     }
     if (p.Accept("SECURITY")) {
       if (!p.Accept("DEFINER") && !p.Accept("INVOKER")) return p.Mismatch("DEFINER or INVOKER");
@@ -729,9 +707,8 @@ Status ParseDrop(Parser& p, Statement& s) {
     s.kind = StatementKind::kDropDatabase;
     SetTypes(s, "DDL", "DROP_DATABASE");
     CENOTE_RETURN_IF_ERROR(ParseIfExists(p, s));
-    auto name = p.Identifier("database name");
-    if (!name) return std::move(name).error();
-    s.name = *name;
+    CENOTE_ASSIGN_OR_RETURN(auto name, p.Identifier("database name"));
+    s.name = name;
     if (p.Accept("CASCADE")) {
       s.cascade = true;
     } else {
@@ -760,9 +737,8 @@ Status ParseShow(Parser& p, Statement& s) {
     s.kind = StatementKind::kShowDatabases;
     s.substatement_type = "SHOW_DATABASES";
     if (p.Accept("LIKE") || p.Peek().kind == Token::kString) {
-      auto pat = p.StringLiteral("LIKE");
-      if (!pat) return std::move(pat).error();
-      s.pattern = *pat;
+      CENOTE_ASSIGN_OR_RETURN(auto pat, p.StringLiteral("LIKE"));
+      s.pattern = pat;
     }
     return p.ExpectEnd();
   }
@@ -771,14 +747,12 @@ Status ParseShow(Parser& p, Statement& s) {
     s.kind = views ? StatementKind::kShowViews : StatementKind::kShowTables;
     s.substatement_type = views ? "SHOW_VIEWS" : "SHOW_TABLES";
     if (p.Accept("IN") || p.Accept("FROM")) {
-      auto db = p.Identifier("database name");
-      if (!db) return std::move(db).error();
-      s.database = *db;
+      CENOTE_ASSIGN_OR_RETURN(auto db, p.Identifier("database name"));
+      s.database = db;
     }
     if (p.Accept("LIKE") || p.Peek().kind == Token::kString) {
-      auto pat = p.StringLiteral("LIKE");
-      if (!pat) return std::move(pat).error();
-      s.pattern = *pat;
+      CENOTE_ASSIGN_OR_RETURN(auto pat, p.StringLiteral("LIKE"));
+      s.pattern = pat;
     }
     return p.ExpectEnd();
   }
@@ -794,9 +768,8 @@ Status ParseShow(Parser& p, Statement& s) {
     if (!p.Accept("IN") && !p.Accept("FROM")) return p.Mismatch("IN or FROM");
     CENOTE_RETURN_IF_ERROR(p.QualifiedName("table name", s.database, s.name));
     if (p.Accept("IN") || p.Accept("FROM")) {
-      auto db = p.Identifier("database name");
-      if (!db) return std::move(db).error();
-      s.database = *db;
+      CENOTE_ASSIGN_OR_RETURN(auto db, p.Identifier("database name"));
+      s.database = db;
     }
     return p.ExpectEnd();
   }
@@ -812,9 +785,8 @@ Status ParseShow(Parser& p, Statement& s) {
     s.substatement_type = "SHOW_TBLPROPERTIES";
     CENOTE_RETURN_IF_ERROR(p.QualifiedName("table name", s.database, s.name));
     if (p.AcceptSymbol('(')) {
-      auto key = p.StringLiteral("TBLPROPERTIES");
-      if (!key) return std::move(key).error();
-      s.pattern = *key;
+      CENOTE_ASSIGN_OR_RETURN(auto key, p.StringLiteral("TBLPROPERTIES"));
+      s.pattern = key;
       CENOTE_RETURN_IF_ERROR(p.ExpectSymbol(')'));
     }
     return p.ExpectEnd();
@@ -828,9 +800,8 @@ Status ParseDescribe(Parser& p, Statement& s) {
   if (p.Accept("FORMATTED") || p.Accept("EXTENDED")) s.formatted = true;
   CENOTE_RETURN_IF_ERROR(p.QualifiedName("table name", s.database, s.name));
   if (!p.AtEnd()) {
-    auto col = p.Identifier("column name");
-    if (!col) return std::move(col).error();
-    s.pattern = *col;
+    CENOTE_ASSIGN_OR_RETURN(auto col, p.Identifier("column name"));
+    s.pattern = col;
   }
   return p.ExpectEnd();
 }
@@ -852,9 +823,8 @@ Status ParseAlter(Parser& p, Statement& s) {
       PartitionSpec spec;
       CENOTE_RETURN_IF_ERROR(p.PartitionValues(spec));
       if (p.Accept("LOCATION")) {
-        auto l = p.StringLiteral("LOCATION");
-        if (!l) return std::move(l).error();
-        spec.location = *l;
+        CENOTE_ASSIGN_OR_RETURN(auto l, p.StringLiteral("LOCATION"));
+        spec.location = l;
       }
       s.partitions.push_back(std::move(spec));
       (void)p.AcceptSymbol(',');
@@ -892,9 +862,8 @@ Status ParseInsert(Parser& p, Statement& s) {
   if (p.PeekSymbol('(') && !IsQueryStart(p, 1)) {
     p.AcceptSymbol('(');
     while (true) {
-      auto col = p.Identifier("column list");
-      if (!col) return std::move(col).error();
-      s.insert_columns.push_back(*col);
+      CENOTE_ASSIGN_OR_RETURN(auto col, p.Identifier("column list"));
+      s.insert_columns.push_back(col);
       if (p.AcceptSymbol(',')) continue;
       CENOTE_RETURN_IF_ERROR(p.ExpectSymbol(')'));
       break;
@@ -1007,9 +976,8 @@ Result<std::string> SubstituteParameters(const std::string& sql, const std::vect
 
 Result<Statement> ParseStatement(const std::string& raw) {
   const std::string sql = StripSqlComments(raw);
-  auto tokens = Tokenize(sql);
-  if (!tokens) return std::move(tokens).error();
-  Parser p(sql, std::move(*tokens));
+  CENOTE_ASSIGN_OR_RETURN(auto tokens, Tokenize(sql));
+  Parser p(sql, std::move(tokens));
   Statement s;
   if (p.AtEnd()) return ParseError(sql, 0, "cannot recognize input near '<EOF>'");
   if (IsQueryStart(p, 0)) {
@@ -1069,9 +1037,8 @@ Result<Statement> ParseStatement(const std::string& raw) {
 }
 
 Result<std::string> NormalizeHiveType(const std::string& type) {
-  auto tokens = Tokenize(type);
-  if (!tokens) return std::move(tokens).error();
-  Parser p(type, std::move(*tokens));
+  CENOTE_ASSIGN_OR_RETURN(auto tokens, Tokenize(type));
+  Parser p(type, std::move(tokens));
   auto t = p.Type();
   if (!t) return t;
   CENOTE_RETURN_IF_ERROR(p.ExpectEnd());

@@ -70,9 +70,8 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
                               "Member must have length between 1 and 262144");
   }
   std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  if (Str(*wg, "State").value_or("ENABLED") == "DISABLED") {
+  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(workgroup));
+  if (Str(wg, "State").value_or("ENABLED") == "DISABLED") {
     return errors::InvalidRequest("WorkGroup " + workgroup + " is disabled.", errors::kCodeInvalidInput);
   }
   std::string token = Str(in, "ClientRequestToken").value_or("");
@@ -81,7 +80,7 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
   }
 
   // Output location: the workgroup's wins when it enforces its configuration or the request has none.
-  const json::object* config = Obj(*wg, "Configuration");
+  const json::object* config = Obj(wg, "Configuration");
   bool enforce = config && Bool(*config, "EnforceWorkGroupConfiguration").value_or(false);
   std::optional<std::string> wg_location;
   if (config) {
@@ -166,28 +165,26 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
   cv_.notify_one();
   bool recorded = false;
   Result<json::object> answer = [&]() -> Result<json::object> {
-    auto txn = Write();
-    if (!txn) return std::move(txn).error();
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
     if (!token.empty()) {
       // Idempotency: the same token answers the execution it started.
       // A changed parameter under the same token is an error (StartQueryExecution API reference).
-      auto row = (*txn)->QueryOne("SELECT id, doc FROM athena_executions WHERE client_token = ?", {token});
-      if (!row) return std::move(row).error();
-      if (*row) {
-        json::object earlier = ParseObject(store::AsText((**row)[1]));
+      CENOTE_ASSIGN_OR_RETURN(
+          auto row, txn->QueryOne("SELECT id, doc FROM athena_executions WHERE client_token = ?", {token}));
+      if (row) {
+        json::object earlier = ParseObject(store::AsText((*row)[1]));
         if (earlier["Query"] != doc["Query"] || earlier["WorkGroup"] != doc["WorkGroup"] ||
             earlier["QueryExecutionContext"] != doc["QueryExecutionContext"]) {
           return errors::InvalidRequest("Idempotent parameters do not match", errors::kCodeInvalidInput);
         }
-        return json::object{{"QueryExecutionId", store::AsText((**row)[0])}};
+        return json::object{{"QueryExecutionId", store::AsText((*row)[0])}};
       }
     }
-    auto ins = (*txn)->Exec(
+    CENOTE_RETURN_IF_ERROR(txn->Exec(
         "INSERT INTO athena_executions (id, seq, workgroup, client_token, state, doc) VALUES (?, ?, ?, ?, ?, "
         "?)",
-        {id, NextSeq(), workgroup, token, std::string("QUEUED"), json::serialize(doc)});
-    if (!ins) return std::move(ins).error();
-    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+        {id, NextSeq(), workgroup, token, std::string("QUEUED"), json::serialize(doc)}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
     recorded = true;
     return json::object{{"QueryExecutionId", id}};
   }();
@@ -226,12 +223,10 @@ Result<std::optional<json::object>> AthenaImpl::LoadExecution(const std::string&
     if (auto final = finals_.find(id); final != finals_.end())
       return std::optional<json::object>(final->second);
   }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_executions WHERE id = ?", {id});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<json::object>();
-  return std::optional<json::object>(ParseObject(store::AsText((**row)[0])));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_executions WHERE id = ?", {id}));
+  if (!row) return std::optional<json::object>();
+  return std::optional<json::object>(ParseObject(store::AsText((*row)[0])));
 }
 
 Result<json::object> AthenaImpl::GetQueryExecution(const json::object& in) {
@@ -246,10 +241,9 @@ Result<json::object> AthenaImpl::GetQueryExecution(const json::object& in) {
       --waiting_polls_;
     }
   }
-  auto doc = LoadExecution(id);
-  if (!doc) return std::move(doc).error();
-  if (!*doc) return ExecutionNotFound(id);
-  return json::object{{"QueryExecution", std::move(**doc)}};
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(id));
+  if (!doc) return ExecutionNotFound(id);
+  return json::object{{"QueryExecution", std::move(*doc)}};
 }
 
 Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) {
@@ -263,10 +257,9 @@ Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) 
   json::array unprocessed;
   for (const auto& v : *ids) {
     std::string id = v.is_string() ? std::string(v.as_string()) : "";
-    auto doc = LoadExecution(id);
-    if (!doc) return std::move(doc).error();
-    if (*doc) {
-      found.push_back(std::move(**doc));
+    CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(id));
+    if (doc) {
+      found.push_back(std::move(*doc));
     } else {
       unprocessed.push_back(json::object{{"QueryExecutionId", id},
                                          {"ErrorCode", "INVALID_INPUT"},
@@ -281,32 +274,29 @@ Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) 
 // MaxResults (default and maximum 50) and an opaque NextToken bound to `scope` and the workgroup.
 Result<json::object> AthenaImpl::ListIdsByWorkGroup(const json::object& in, const std::string& table,
                                                     const std::string& scope, const std::string& member) {
-  auto max = MaxResults(in, 0, 50, 50);
-  if (!max) return std::move(max).error();
-  int limit = *max == 0 ? 50 : *max;
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 0, 50, 50));
+  int limit = max == 0 ? 50 : max;
   std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
   std::int64_t before = INT64_MAX;
   if (auto token = Str(in, "NextToken")) {
     auto pos = DecodeListToken(scope + ":" + workgroup, *token);
     if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
     before = *pos;
   }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(
-      "SELECT id, seq FROM " + table + " WHERE workgroup = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-      {workgroup, before, static_cast<std::int64_t>(limit + 1)});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(auto rows,
+                          txn->Query("SELECT id, seq FROM " + table +
+                                         " WHERE workgroup = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                                     {workgroup, before, static_cast<std::int64_t>(limit + 1)}));
   json::array ids;
   json::object out;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
     if (static_cast<int>(i) == limit) {
-      out["NextToken"] = EncodeListToken(scope + ":" + workgroup, store::AsInt((*rows)[i - 1][1]));
+      out["NextToken"] = EncodeListToken(scope + ":" + workgroup, store::AsInt(rows[i - 1][1]));
       break;
     }
-    ids.push_back(json::string(store::AsText((*rows)[i][0])));
+    ids.push_back(json::string(store::AsText(rows[i][0])));
   }
   out[member] = std::move(ids);
   return out;
@@ -351,19 +341,17 @@ Result<json::object> AthenaImpl::StopQueryExecution(const json::object& in) {
     // A running query is interrupted; its worker stores CANCELLED.
     return json::object{};
   }
-  auto doc = LoadExecution(id);
-  if (!doc) return std::move(doc).error();
-  if (!*doc) return ExecutionNotFound(id);
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(id));
+  if (!doc) return ExecutionNotFound(id);
   return json::object{};  // already finished: nothing to stop
 }
 
 Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const json::object& in) {
   std::string id = Str(in, "QueryExecutionId").value_or("");
-  auto doc = LoadExecution(id);
-  if (!doc) return std::move(doc).error();
-  if (!*doc) return ExecutionNotFound(id);
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(id));
+  if (!doc) return ExecutionNotFound(id);
   json::object timeline;
-  if (auto* st = Obj(**doc, "Statistics")) {
+  if (auto* st = Obj(*doc, "Statistics")) {
     for (const char* m :
          {"QueryQueueTimeInMillis", "ServicePreProcessingTimeInMillis", "QueryPlanningTimeInMillis",
           "EngineExecutionTimeInMillis", "ServiceProcessingTimeInMillis", "TotalExecutionTimeInMillis"}) {
@@ -371,7 +359,7 @@ Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const json::object& i
     }
   }
   json::object rows;
-  if (auto* st = Obj(**doc, "Statistics")) {
+  if (auto* st = Obj(*doc, "Statistics")) {
     if (auto v = Int(*st, "DataScannedInBytes")) rows["InputBytes"] = *v;
   }
   return json::object{
@@ -382,9 +370,8 @@ Status AthenaImpl::WriteFinal(store::Transaction& txn, const std::string& id, co
   std::string state = "FAILED";
   if (auto* st = doc.if_contains("Status"); st && st->is_object())
     state = Str(st->as_object(), "State").value_or(state);
-  auto upd = txn.Exec("UPDATE athena_executions SET state = ?, doc = ? WHERE id = ?",
-                      {state, json::serialize(doc), id});
-  if (!upd) return std::move(upd).error();
+  CENOTE_RETURN_IF_ERROR(txn.Exec("UPDATE athena_executions SET state = ?, doc = ? WHERE id = ?",
+                                  {state, json::serialize(doc), id}));
   return Status::Ok();
 }
 
@@ -419,10 +406,9 @@ Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
     return Status::Ok();
   }
   Status result = [&]() -> Status {
-    auto txn = Write();
-    if (!txn) return std::move(txn).error();
-    CENOTE_RETURN_IF_ERROR(WriteFinal(**txn, id, doc));
-    return (*txn)->Commit();
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+    CENOTE_RETURN_IF_ERROR(WriteFinal(*txn, id, doc));
+    return txn->Commit();
   }();
   // Stored (or not: then a restart reports it interrupted); either way it is no longer in flight.
   Retire(id, result ? &doc : nullptr);
@@ -430,12 +416,11 @@ Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
 }
 
 Status AthenaImpl::MarkInterruptedExecutions() {
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query("SELECT id, doc FROM athena_executions WHERE state IN ('QUEUED', 'RUNNING')");
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows, txn->Query("SELECT id, doc FROM athena_executions WHERE state IN ('QUEUED', 'RUNNING')"));
   std::int64_t now = NowMs();
-  for (const auto& row : *rows) {
+  for (const auto& row : rows) {
     json::object doc = ParseObject(store::AsText(row[1]));
     if (!doc.contains("Status") || !doc["Status"].is_object()) doc["Status"] = json::object{};
     if (!doc.contains("Statistics") || !doc["Statistics"].is_object()) doc["Statistics"] = json::object{};
@@ -443,11 +428,10 @@ Status AthenaImpl::MarkInterruptedExecutions() {
     doc["Status"].as_object()["StateChangeReason"] = "Query was interrupted by a server restart";
     doc["Status"].as_object()["AthenaError"].as_object()["ErrorMessage"] =
         "Query was interrupted by a server restart";
-    auto upd = (*txn)->Exec("UPDATE athena_executions SET state = 'FAILED', doc = ? WHERE id = ?",
-                            {json::serialize(doc), store::AsText(row[0])});
-    if (!upd) return std::move(upd).error();
+    CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE athena_executions SET state = 'FAILED', doc = ? WHERE id = ?",
+                                     {json::serialize(doc), store::AsText(row[0])}));
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 void AthenaImpl::WorkerLoop() {

@@ -27,8 +27,7 @@ Status ValidateNamedQueryInput(const json::object& in) {
 Result<json::object> AthenaImpl::CreateNamedQuery(const json::object& in) {
   CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
   std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
   std::string token = Str(in, "ClientRequestToken").value_or("");
   json::object doc{{"Name", Str(in, "Name").value_or("")},
                    {"Database", Str(in, "Database").value_or("")},
@@ -36,38 +35,34 @@ Result<json::object> AthenaImpl::CreateNamedQuery(const json::object& in) {
                    {"WorkGroup", workgroup}};
   if (auto d = Str(in, "Description")) doc["Description"] = *d;
 
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
   if (!token.empty()) {
-    auto row = (*txn)->QueryOne("SELECT id, doc FROM athena_named_queries WHERE client_token = ?", {token});
-    if (!row) return std::move(row).error();
-    if (*row) {
-      json::object earlier = ParseObject(store::AsText((**row)[1]));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row, txn->QueryOne("SELECT id, doc FROM athena_named_queries WHERE client_token = ?", {token}));
+    if (row) {
+      json::object earlier = ParseObject(store::AsText((*row)[1]));
       if (earlier["Name"] != doc["Name"] || earlier["QueryString"] != doc["QueryString"] ||
           earlier["Database"] != doc["Database"] || earlier["WorkGroup"] != doc["WorkGroup"]) {
         return errors::InvalidRequest("Idempotent parameters do not match", errors::kCodeInvalidInput);
       }
-      return json::object{{"NamedQueryId", store::AsText((**row)[0])}};
+      return json::object{{"NamedQueryId", store::AsText((*row)[0])}};
     }
   }
   std::string id = NewUuid();
   doc["NamedQueryId"] = id;
-  auto ins = (*txn)->Exec(
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "INSERT INTO athena_named_queries (id, seq, workgroup, client_token, doc) VALUES (?, ?, ?, ?, ?)",
-      {id, NextSeq(), workgroup, token, json::serialize(doc)});
-  if (!ins) return std::move(ins).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+      {id, NextSeq(), workgroup, token, json::serialize(doc)}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{{"NamedQueryId", id}};
 }
 
 Result<json::object> AthenaImpl::GetNamedQuery(const json::object& in) {
   std::string id = Str(in, "NamedQueryId").value_or("");
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id});
-  if (!row) return std::move(row).error();
-  if (!*row) return NamedQueryNotFound(id);
-  return json::object{{"NamedQuery", ParseObject(store::AsText((**row)[0]))}};
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id}));
+  if (!row) return NamedQueryNotFound(id);
+  return json::object{{"NamedQuery", ParseObject(store::AsText((*row)[0]))}};
 }
 
 Result<json::object> AthenaImpl::ListNamedQueries(const json::object& in) {
@@ -81,16 +76,15 @@ Result<json::object> AthenaImpl::BatchGetNamedQuery(const json::object& in) {
     return errors::Validation(ids ? std::to_string(ids->size()) : "0", "namedQueryIds",
                               "Member must have length between 1 and 50");
   }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
   json::array found;
   json::array unprocessed;
   for (const auto& v : *ids) {
     std::string id = v.is_string() ? std::string(v.as_string()) : "";
-    auto row = (*txn)->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id});
-    if (!row) return std::move(row).error();
-    if (*row) {
-      found.push_back(ParseObject(store::AsText((**row)[0])));
+    CENOTE_ASSIGN_OR_RETURN(auto row,
+                            txn->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id}));
+    if (row) {
+      found.push_back(ParseObject(store::AsText((*row)[0])));
     } else {
       unprocessed.push_back(json::object{{"NamedQueryId", id},
                                          {"ErrorCode", "INVALID_INPUT"},
@@ -103,24 +97,20 @@ Result<json::object> AthenaImpl::BatchGetNamedQuery(const json::object& in) {
 
 Result<json::object> AthenaImpl::DeleteNamedQuery(const json::object& in) {
   std::string id = Str(in, "NamedQueryId").value_or("");
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto del = (*txn)->Exec("DELETE FROM athena_named_queries WHERE id = ?", {id});
-  if (!del) return std::move(del).error();
-  if (*del == 0) return NamedQueryNotFound(id);
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto del, txn->Exec("DELETE FROM athena_named_queries WHERE id = ?", {id}));
+  if (del == 0) return NamedQueryNotFound(id);
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
 Result<json::object> AthenaImpl::UpdateNamedQuery(const json::object& in) {
   CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
   std::string id = Str(in, "NamedQueryId").value_or("");
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id});
-  if (!row) return std::move(row).error();
-  if (!*row) return NamedQueryNotFound(id);
-  json::object doc = ParseObject(store::AsText((**row)[0]));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id}));
+  if (!row) return NamedQueryNotFound(id);
+  json::object doc = ParseObject(store::AsText((*row)[0]));
   if (auto name = Str(in, "Name")) doc["Name"] = *name;
   if (auto q = Str(in, "QueryString")) doc["QueryString"] = *q;
   if (auto d = Str(in, "Description")) {
@@ -128,9 +118,9 @@ Result<json::object> AthenaImpl::UpdateNamedQuery(const json::object& in) {
   } else {
     doc.erase("Description");
   }
-  auto upd = (*txn)->Exec("UPDATE athena_named_queries SET doc = ? WHERE id = ?", {json::serialize(doc), id});
-  if (!upd) return std::move(upd).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE athena_named_queries SET doc = ? WHERE id = ?", {json::serialize(doc), id}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 

@@ -161,9 +161,8 @@ Result<PreparedCommand> ParsePreparedCommand(const std::string& sql) {
     if (!ValidStatementName(cmd.name)) return bad("EXECUTE needs a statement name");
     if (w.AtEnd()) return cmd;
     if (!w.Keyword("USING")) return bad("EXECUTE " + cmd.name + " may only be followed by USING <values>");
-    auto values = SplitValues(w.Rest());
-    if (!values) return std::move(values).error();
-    cmd.using_values = std::move(*values);
+    CENOTE_ASSIGN_OR_RETURN(auto values, SplitValues(w.Rest()));
+    cmd.using_values = std::move(values);
     cmd.has_using = true;
     return cmd;
   }
@@ -172,51 +171,46 @@ Result<PreparedCommand> ParsePreparedCommand(const std::string& sql) {
 
 Result<std::optional<json::object>> AthenaImpl::LoadPreparedStatement(const std::string& workgroup,
                                                                       const std::string& name) {
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
-                              {workgroup, name});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<json::object>();
-  return std::optional<json::object>(ParseObject(store::AsText((**row)[0])));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne("SELECT doc FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
+                              {workgroup, name}));
+  if (!row) return std::optional<json::object>();
+  return std::optional<json::object>(ParseObject(store::AsText((*row)[0])));
 }
 
 Status AthenaImpl::SavePreparedStatement(const std::string& workgroup, const std::string& name,
                                          const std::string& query,
                                          const std::optional<std::string>& description, SaveMode mode) {
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
-                              {workgroup, name});
-  if (!row) return std::move(row).error();
-  if (*row && mode == SaveMode::kCreate)
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne("SELECT doc FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
+                              {workgroup, name}));
+  if (row && mode == SaveMode::kCreate)
     return errors::InvalidRequest(
         "Prepared statement " + name + " already exists in workgroup " + workgroup + ".",
         errors::kCodeAlreadyExists);
-  if (!*row && mode == SaveMode::kUpdate) return StatementNotFound(name, workgroup);
+  if (!row && mode == SaveMode::kUpdate) return StatementNotFound(name, workgroup);
   json::object doc{{"StatementName", name},
                    {"QueryStatement", query},
                    {"WorkGroupName", workgroup},
                    {"LastModifiedTime", NowMs()}};
   if (description) doc["Description"] = *description;
-  auto put = (*txn)->Exec(
-      "INSERT INTO athena_prepared_statements (workgroup, name, doc) VALUES (?, ?, ?) "
-      "ON CONFLICT (workgroup, name) DO UPDATE SET doc = excluded.doc",
-      {workgroup, name, json::serialize(doc)});
-  if (!put) return std::move(put).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO athena_prepared_statements (workgroup, name, doc) VALUES (?, ?, ?) "
+                "ON CONFLICT (workgroup, name) DO UPDATE SET doc = excluded.doc",
+                {workgroup, name, json::serialize(doc)}));
+  return txn->Commit();
 }
 
 Result<bool> AthenaImpl::RemovePreparedStatement(const std::string& workgroup, const std::string& name) {
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto del = (*txn)->Exec("DELETE FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
-                          {workgroup, name});
-  if (!del) return std::move(del).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
-  return *del > 0;
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto del,
+                          txn->Exec("DELETE FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
+                                    {workgroup, name}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
+  return del > 0;
 }
 
 Result<json::object> AthenaImpl::CreatePreparedStatement(const json::object& in) {
@@ -238,33 +232,27 @@ Result<json::object> AthenaImpl::GetPreparedStatement(const json::object& in) {
   CENOTE_RETURN_IF_ERROR(ValidateInput(in, false));
   std::string workgroup = *Str(in, "WorkGroup");
   std::string name = *Str(in, "StatementName");
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  auto doc = LoadPreparedStatement(workgroup, name);
-  if (!doc) return std::move(doc).error();
-  if (!*doc) return StatementNotFound(name, workgroup);
-  return json::object{{"PreparedStatement", std::move(**doc)}};
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadPreparedStatement(workgroup, name));
+  if (!doc) return StatementNotFound(name, workgroup);
+  return json::object{{"PreparedStatement", std::move(*doc)}};
 }
 
 Result<json::object> AthenaImpl::DeletePreparedStatement(const json::object& in) {
   CENOTE_RETURN_IF_ERROR(ValidateInput(in, false));
   std::string workgroup = *Str(in, "WorkGroup");
   std::string name = *Str(in, "StatementName");
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  auto removed = RemovePreparedStatement(workgroup, name);
-  if (!removed) return std::move(removed).error();
-  if (!*removed) return StatementNotFound(name, workgroup);
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
+  CENOTE_ASSIGN_OR_RETURN(auto removed, RemovePreparedStatement(workgroup, name));
+  if (!removed) return StatementNotFound(name, workgroup);
   return json::object{};
 }
 
 Result<json::object> AthenaImpl::ListPreparedStatements(const json::object& in) {
-  auto max = MaxResults(in, 1, 50, 50);
-  if (!max) return std::move(max).error();
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
   std::string workgroup = Str(in, "WorkGroup").value_or("");
   if (workgroup.empty()) return errors::Validation("null", "workGroup", "Member must not be null");
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
   std::string after;
   if (auto token = Str(in, "NextToken")) {
     auto decoded = Base64Decode(*token);
@@ -272,21 +260,19 @@ Result<json::object> AthenaImpl::ListPreparedStatements(const json::object& in) 
       return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
     after = decoded->substr(workgroup.size() + 1);
   }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(
-      "SELECT name, doc FROM athena_prepared_statements WHERE workgroup = ? AND name > ? ORDER BY name LIMIT "
-      "?",
-      {workgroup, after, static_cast<std::int64_t>(*max + 1)});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT name, doc FROM athena_prepared_statements WHERE "
+                                                "workgroup = ? AND name > ? ORDER BY name LIMIT "
+                                                "?",
+                                                {workgroup, after, static_cast<std::int64_t>(max + 1)}));
   json::array list;
   json::object out;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    if (static_cast<int>(i) == *max) {
-      out["NextToken"] = Base64Encode(workgroup + "\n" + store::AsText((*rows)[i - 1][0]));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (static_cast<int>(i) == max) {
+      out["NextToken"] = Base64Encode(workgroup + "\n" + store::AsText(rows[i - 1][0]));
       break;
     }
-    json::object doc = ParseObject(store::AsText((*rows)[i][1]));
+    json::object doc = ParseObject(store::AsText(rows[i][1]));
     list.push_back(
         json::object{{"StatementName", doc["StatementName"]}, {"LastModifiedTime", doc["LastModifiedTime"]}});
   }
@@ -302,8 +288,7 @@ Result<json::object> AthenaImpl::BatchGetPreparedStatement(const json::object& i
                               "Member must have length between 1 and 100");
   std::string workgroup = Str(in, "WorkGroup").value_or("");
   if (workgroup.empty()) return errors::Validation("null", "workGroup", "Member must not be null");
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
   json::array found;
   json::array unprocessed;
   for (const auto& v : *names) {
@@ -315,10 +300,9 @@ Result<json::object> AthenaImpl::BatchGetPreparedStatement(const json::object& i
                        {"ErrorMessage", "The name of the prepared statement is not valid."}});
       continue;
     }
-    auto doc = LoadPreparedStatement(workgroup, name);
-    if (!doc) return std::move(doc).error();
-    if (*doc) {
-      found.push_back(std::move(**doc));
+    CENOTE_ASSIGN_OR_RETURN(auto doc, LoadPreparedStatement(workgroup, name));
+    if (doc) {
+      found.push_back(std::move(*doc));
     } else {
       unprocessed.push_back(
           json::object{{"StatementName", name},

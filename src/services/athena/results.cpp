@@ -25,17 +25,15 @@ json::object ColumnInfo(const query::ResultColumn& c) {
 
 Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
   std::string id = Str(in, "QueryExecutionId").value_or("");
-  auto max = MaxResults(in, 1, 1000, 1000);
-  if (!max) return std::move(max).error();
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 1000, 1000));
   if (auto type = Str(in, "QueryResultType"); type && *type == "DATA_MANIFEST") {
     return errors::InvalidRequest("DATA_MANIFEST results are not available for this query",
                                   errors::kCodeInvalidInput);
   }
-  auto loaded = LoadExecution(id);
-  if (!loaded) return std::move(loaded).error();
-  if (!*loaded)
+  CENOTE_ASSIGN_OR_RETURN(auto loaded, LoadExecution(id));
+  if (!loaded)
     return errors::InvalidRequest("QueryExecution " + id + " was not found", errors::kCodeInvalidInput);
-  json::object& doc = **loaded;
+  json::object& doc = *loaded;
   std::string state = "QUEUED";
   if (auto* st = Obj(doc, "Status")) state = Str(*st, "State").value_or(state);
   if (state == "QUEUED" || state == "RUNNING") {
@@ -77,7 +75,7 @@ Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
   if (whole) {
     if (offset > whole->size())
       return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
-    page = ReadResultRowsFrom(*whole, meta->format, static_cast<int>(meta->columns.size()), offset, *max);
+    page = ReadResultRowsFrom(*whole, meta->format, static_cast<int>(meta->columns.size()), offset, max);
   } else {
     auto path = lake_.LocalPath(url->bucket, url->key);
     if (!path) {
@@ -90,7 +88,7 @@ Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
     if (ec) return errors::InternalServer("Unable to read query results: " + ec.message());
     if (offset > size)
       return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
-    page = ReadResultRows(*path, meta->format, static_cast<int>(meta->columns.size()), offset, *max);
+    page = ReadResultRows(*path, meta->format, static_cast<int>(meta->columns.size()), offset, max);
   }
   if (!page) return std::move(page).error();
 

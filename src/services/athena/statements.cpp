@@ -468,9 +468,8 @@ Result<StatementOutcome> StatementRunner::ShowTables(const Statement& s, const S
 
 Result<StatementOutcome> StatementRunner::ShowPartitions(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  auto keys = KeyNames(*t);
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  auto keys = KeyNames(t);
   if (keys.empty()) {
     return DdlError("SemanticException [Error 10241]: Table " + s.name + " is not a partitioned table");
   }
@@ -488,22 +487,20 @@ Result<StatementOutcome> StatementRunner::ShowPartitions(const Statement& s, con
 
 Result<StatementOutcome> StatementRunner::ShowColumns(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
   std::vector<std::string> lines;
-  if (auto* sd = Obj(*t, "StorageDescriptor")) {
+  if (auto* sd = Obj(t, "StorageDescriptor")) {
     for (auto& [name, type] : ColumnPairs(sd->if_contains("Columns"))) lines.push_back(name);
   }
-  for (auto& [name, type] : ColumnPairs(t->if_contains("PartitionKeys"))) lines.push_back(name);
+  for (auto& [name, type] : ColumnPairs(t.if_contains("PartitionKeys"))) lines.push_back(name);
   return Lines(std::move(lines), {"field"});
 }
 
 Result<StatementOutcome> StatementRunner::ShowTblProperties(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
   std::vector<std::string> lines;
-  if (auto* params = Obj(*t, "Parameters")) {
+  if (auto* params = Obj(t, "Parameters")) {
     for (const auto& [k, v] : *params) {
       if (!v.is_string()) continue;
       if (!s.pattern.empty()) {
@@ -521,11 +518,10 @@ Result<StatementOutcome> StatementRunner::ShowTblProperties(const Statement& s, 
 
 Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  const json::object* sd = Obj(*t, "StorageDescriptor");
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  const json::object* sd = Obj(t, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;
-  const json::value* keys = t->if_contains("PartitionKeys");
+  const json::value* keys = t.if_contains("PartitionKeys");
   auto data = ColumnPairs(cols);
   auto parts = ColumnPairs(keys);
   std::vector<std::string> lines;
@@ -561,11 +557,11 @@ Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const Sta
     lines.push_back(Describe3("", "", ""));
     lines.push_back(Describe3("# Detailed Table Information", "", ""));
     lines.push_back(Pad20("Database:") + "\t" + db);
-    lines.push_back(Pad20("Owner:") + "\t" + Str(*t, "Owner").value_or("hadoop"));
-    lines.push_back(Pad20("Location:") + "\t" + TableLocation(*t));
-    lines.push_back(Pad20("Table Type:") + "\t" + Str(*t, "TableType").value_or(""));
+    lines.push_back(Pad20("Owner:") + "\t" + Str(t, "Owner").value_or("hadoop"));
+    lines.push_back(Pad20("Location:") + "\t" + TableLocation(t));
+    lines.push_back(Pad20("Table Type:") + "\t" + Str(t, "TableType").value_or(""));
     lines.push_back(Pad20("Table Parameters:"));
-    if (auto* params = Obj(*t, "Parameters")) {
+    if (auto* params = Obj(t, "Parameters")) {
       for (const auto& [k, v] : *params) {
         if (v.is_string()) lines.push_back("\t" + Pad20(std::string(k)) + "\t" + std::string(v.as_string()));
       }
@@ -594,11 +590,10 @@ Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const Sta
 
 Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
   std::vector<std::string> lines;
-  if (Str(*t, "TableType").value_or("") == "VIRTUAL_VIEW") {
-    auto view = DecodePrestoView(Str(*t, "ViewOriginalText").value_or(""));
+  if (Str(t, "TableType").value_or("") == "VIRTUAL_VIEW") {
+    auto view = DecodePrestoView(Str(t, "ViewOriginalText").value_or(""));
     std::string sql = view && (*view).contains("originalSql") && (*view)["originalSql"].is_string()
                           ? std::string((*view)["originalSql"].as_string())
                           : "";
@@ -612,7 +607,7 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
     }
     return Lines(std::move(lines), {"createtab_stmt"});
   }
-  const json::object* sd = Obj(*t, "StorageDescriptor");
+  const json::object* sd = Obj(t, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;
   auto data = ColumnPairs(cols);
   lines.push_back("CREATE EXTERNAL TABLE `" + db + "`.`" + s.name + "`(");
@@ -626,7 +621,7 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
       line += ")";
     lines.push_back(line);
   }
-  const json::value* keys = t->if_contains("PartitionKeys");
+  const json::value* keys = t.if_contains("PartitionKeys");
   auto parts = ColumnPairs(keys);
   if (!parts.empty()) {
     lines.push_back("PARTITIONED BY ( ");
@@ -654,7 +649,7 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
     lines.push_back("LOCATION");
     lines.push_back("  '" + Str(*sd, "Location").value_or("") + "'");
   }
-  if (auto* params = Obj(*t, "Parameters"); params && !params->empty()) {
+  if (auto* params = Obj(t, "Parameters"); params && !params->empty()) {
     lines.push_back("TBLPROPERTIES (");
     std::size_t i = 0;
     for (const auto& [k, v] : *params) {
@@ -667,11 +662,10 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
 
 Result<StatementOutcome> StatementRunner::MsckRepair(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  auto keys = KeyNames(*t);
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  auto keys = KeyNames(t);
   if (keys.empty()) return Empty();
-  std::string location = AsFolder(TableLocation(*t));
+  std::string location = AsFolder(TableLocation(t));
   auto objects = ListDataObjects(lake_, location, CatalogTableResolver::kMaxFiles);
   if (!objects) return DdlError("HiveException: " + objects.error().message);
   auto url = ParseS3Url(location);
@@ -717,7 +711,7 @@ Result<StatementOutcome> StatementRunner::MsckRepair(const Statement& s, const S
   for (std::size_t i = 0; i < missing.size(); i += 100) {
     std::vector<json::object> batch;
     for (std::size_t j = i; j < std::min(missing.size(), i + 100); ++j) {
-      batch.push_back(PartitionInput(*t, missing[j], location + PartitionName(keys, missing[j]) + "/"));
+      batch.push_back(PartitionInput(t, missing[j], location + PartitionName(keys, missing[j]) + "/"));
     }
     auto errors = catalog_.BatchCreatePartition(db, s.name, batch);
     if (!errors) return DdlError(errors.error().message);
@@ -775,22 +769,20 @@ std::string SpecText(const PartitionSpec& spec) {
 
 Result<StatementOutcome> StatementRunner::AddPartitions(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  auto keys = KeyNames(*t);
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  auto keys = KeyNames(t);
   if (keys.empty()) {
     return DdlError("SemanticException [Error 10241]: Table " + s.name + " is not a partitioned table");
   }
-  std::string location = AsFolder(TableLocation(*t));
+  std::string location = AsFolder(TableLocation(t));
   std::vector<json::object> inputs;
   std::vector<std::vector<std::string>> all_values;
   for (const auto& spec : s.partitions) {
-    auto values = SpecValues(spec, keys, false);
-    if (!values) return std::move(values).error();
-    std::string loc = spec.location.empty() ? location + PartitionName(keys, *values) + "/" : spec.location;
+    CENOTE_ASSIGN_OR_RETURN(auto values, SpecValues(spec, keys, false));
+    std::string loc = spec.location.empty() ? location + PartitionName(keys, values) + "/" : spec.location;
     if (!ParseS3Url(loc)) return DdlError("SemanticException [Error 10000]: Invalid S3 location: " + loc);
-    inputs.push_back(PartitionInput(*t, *values, loc));
-    all_values.push_back(*values);
+    inputs.push_back(PartitionInput(t, values, loc));
+    all_values.push_back(values);
   }
   if (!s.if_not_exists) {
     for (const auto& v : all_values) {
@@ -810,9 +802,8 @@ Result<StatementOutcome> StatementRunner::AddPartitions(const Statement& s, cons
 
 Result<StatementOutcome> StatementRunner::DropPartitions(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  auto keys = KeyNames(*t);
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  auto keys = KeyNames(t);
   if (keys.empty()) {
     return DdlError("SemanticException [Error 10241]: Table " + s.name + " is not a partitioned table");
   }
@@ -829,12 +820,11 @@ Result<StatementOutcome> StatementRunner::DropPartitions(const Statement& s, con
   std::vector<std::vector<std::string>> to_drop;
   for (const auto& spec : s.partitions) {
     std::vector<bool> given;
-    auto values = SpecValues(spec, keys, true, &given);
-    if (!values) return std::move(values).error();
+    CENOTE_ASSIGN_OR_RETURN(auto values, SpecValues(spec, keys, true, &given));
     bool matched = false;
     for (const auto& p : all) {
       bool match = p.size() == keys.size();
-      for (std::size_t i = 0; match && i < keys.size(); ++i) match = !given[i] || p[i] == (*values)[i];
+      for (std::size_t i = 0; match && i < keys.size(); ++i) match = !given[i] || p[i] == values[i];
       if (match) {
         matched = true;
         if (std::find(to_drop.begin(), to_drop.end(), p) == to_drop.end()) to_drop.push_back(p);

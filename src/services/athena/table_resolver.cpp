@@ -184,18 +184,16 @@ Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
     const query::TableBinding& table) {
   std::vector<query::PartitionBinding> out;
   if (table.partition_keys.empty()) {
-    auto t = catalog_.GetTable(table.database, table.name);
-    if (!t) return std::move(t).error();
+    CENOTE_ASSIGN_OR_RETURN(auto t, catalog_.GetTable(table.database, table.name));
     std::string location;
-    if (auto* sd = Obj(*t, "StorageDescriptor")) location = GetString(*sd, "Location");
+    if (auto* sd = Obj(t, "StorageDescriptor")) location = GetString(*sd, "Location");
     out.push_back({{}, location});
     return out;
   }
   std::string token;
   for (int pages = 0; pages < 100000; ++pages) {
-    auto page = catalog_.GetPartitions(table.database, table.name, "", token, 1000);
-    if (!page) return std::move(page).error();
-    for (const auto& p : page->items) {
+    CENOTE_ASSIGN_OR_RETURN(auto page, catalog_.GetPartitions(table.database, table.name, "", token, 1000));
+    for (const auto& p : page.items) {
       query::PartitionBinding pb;
       if (auto* vals = p.if_contains("Values"); vals && vals->is_array()) {
         for (const auto& v : vals->as_array())
@@ -204,7 +202,7 @@ Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
       if (auto* sd = Obj(p, "StorageDescriptor")) pb.location = GetString(*sd, "Location");
       out.push_back(std::move(pb));
     }
-    token = page->next_token;
+    token = page.next_token;
     if (token.empty()) break;
   }
   return out;
@@ -217,14 +215,13 @@ Result<std::vector<s3::LakeObject>> ListDataObjects(s3::LakeAccess& lake, const 
     return MakeError("HIVE_INVALID_METADATA", "Table location is not an S3 location: '" + location + "'");
   std::string prefix = url->key;
   if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-  auto listed = lake.ListObjects(url->bucket, prefix, max_objects + 1);
-  if (!listed) return std::move(listed).error();
-  if (listed->size() > max_objects) {
+  CENOTE_ASSIGN_OR_RETURN(auto listed, lake.ListObjects(url->bucket, prefix, max_objects + 1));
+  if (listed.size() > max_objects) {
     return MakeError("HIVE_FILESYSTEM_ERROR", "Too many objects under " + location + " (more than " +
                                                   std::to_string(max_objects) + ")");
   }
   std::vector<s3::LakeObject> out;
-  for (auto& o : *listed) {
+  for (auto& o : listed) {
     if (o.key.size() <= prefix.size()) continue;
     std::string_view rel = std::string_view(o.key).substr(prefix.size());
     if (rel.back() == '/' && o.size == 0) continue;  // folder marker
@@ -247,11 +244,10 @@ Result<std::vector<s3::LakeObject>> ListDataObjects(s3::LakeAccess& lake, const 
 
 Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::TableBinding& /*table*/,
                                                                   const query::PartitionBinding& partition) {
-  auto objects = ListDataObjects(lake_, partition.location, kMaxFiles);
-  if (!objects) return std::move(objects).error();
+  CENOTE_ASSIGN_OR_RETURN(auto objects, ListDataObjects(lake_, partition.location, kMaxFiles));
   auto url = ParseS3Url(partition.location);
   std::vector<query::TableFile> out;
-  for (const auto& o : *objects) {
+  for (const auto& o : objects) {
     if (o.size == 0) continue;  // empty files hold no rows; some readers reject them
     auto path = lake_.LocalPath(url->bucket, o.key);
     if (!path) {

@@ -57,12 +57,11 @@ std::string AthenaImpl::WorkGroupArn(const std::string& name) const {
 }
 
 Result<json::object> AthenaImpl::LoadWorkGroup(const std::string& name) {
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
-  return ParseObject(store::AsText((**row)[0]));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name}));
+  if (!row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  return ParseObject(store::AsText((*row)[0]));
 }
 
 Result<json::object> AthenaImpl::CreateWorkGroup(const json::object& in) {
@@ -93,47 +92,43 @@ Result<json::object> AthenaImpl::CreateWorkGroup(const json::object& in) {
   json::array tags;
   if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
 
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name});
-  if (!row) return std::move(row).error();
-  if (*row)
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name}));
+  if (row)
     return errors::InvalidRequest("WorkGroup " + name + " is already created", errors::kCodeAlreadyExists);
-  auto ins = (*txn)->Exec("INSERT INTO athena_workgroups (name, created_ms, doc, tags) VALUES (?, ?, ?, ?)",
-                          {name, now, json::serialize(wg), json::serialize(tags)});
-  if (!ins) return std::move(ins).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO athena_workgroups (name, created_ms, doc, tags) VALUES (?, ?, ?, ?)",
+                {name, now, json::serialize(wg), json::serialize(tags)}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
 Result<json::object> AthenaImpl::GetWorkGroup(const json::object& in) {
-  auto wg = LoadWorkGroup(Str(in, "WorkGroup").value_or(""));
-  if (!wg) return std::move(wg).error();
-  return json::object{{"WorkGroup", std::move(*wg)}};
+  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(Str(in, "WorkGroup").value_or("")));
+  return json::object{{"WorkGroup", std::move(wg)}};
 }
 
 Result<json::object> AthenaImpl::ListWorkGroups(const json::object& in) {
-  auto max = MaxResults(in, 1, 50, 50);
-  if (!max) return std::move(max).error();
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
   std::int64_t offset = 0;
   if (auto token = Str(in, "NextToken")) {
     auto pos = DecodeListToken("workgroups", *token);
     if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
     offset = *pos;
   }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query("SELECT doc FROM athena_workgroups ORDER BY name LIMIT ? OFFSET ?",
-                            {static_cast<std::int64_t>(*max + 1), offset});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(auto rows,
+                          txn->Query("SELECT doc FROM athena_workgroups ORDER BY name LIMIT ? OFFSET ?",
+                                     {static_cast<std::int64_t>(max + 1), offset}));
   json::array list;
   json::object out;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    if (static_cast<int>(i) == *max) {
-      out["NextToken"] = EncodeListToken("workgroups", offset + *max);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (static_cast<int>(i) == max) {
+      out["NextToken"] = EncodeListToken("workgroups", offset + max);
       break;
     }
-    json::object wg = ParseObject(store::AsText((*rows)[i][0]));
+    json::object wg = ParseObject(store::AsText(rows[i][0]));
     json::object summary{{"Name", wg["Name"]}, {"State", wg["State"]}, {"CreationTime", wg["CreationTime"]}};
     if (wg.contains("Description")) summary["Description"] = wg["Description"];
     if (auto* c = Obj(wg, "Configuration"); c && c->contains("EngineVersion")) {
@@ -147,12 +142,11 @@ Result<json::object> AthenaImpl::ListWorkGroups(const json::object& in) {
 
 Result<json::object> AthenaImpl::UpdateWorkGroup(const json::object& in) {
   std::string name = Str(in, "WorkGroup").value_or("");
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
-  json::object wg = ParseObject(store::AsText((**row)[0]));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name}));
+  if (!row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  json::object wg = ParseObject(store::AsText((*row)[0]));
   if (auto d = Str(in, "Description")) wg["Description"] = *d;
   if (auto state = Str(in, "State")) {
     if (*state != "ENABLED" && *state != "DISABLED") {
@@ -207,9 +201,9 @@ Result<json::object> AthenaImpl::UpdateWorkGroup(const json::object& in) {
     }
     wg["Configuration"] = std::move(config);
   }
-  auto upd = (*txn)->Exec("UPDATE athena_workgroups SET doc = ? WHERE name = ?", {json::serialize(wg), name});
-  if (!upd) return std::move(upd).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE athena_workgroups SET doc = ? WHERE name = ?", {json::serialize(wg), name}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
@@ -219,15 +213,14 @@ Result<json::object> AthenaImpl::DeleteWorkGroup(const json::object& in) {
     return errors::InvalidRequest("Primary workgroup cannot be deleted", errors::kCodeInvalidInput);
   }
   bool recursive = Bool(in, "RecursiveDeleteOption").value_or(false);
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name}));
+  if (!row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
   if (!recursive) {
-    auto named = (*txn)->QueryOne("SELECT COUNT(*) FROM athena_named_queries WHERE workgroup = ?", {name});
-    if (!named) return std::move(named).error();
-    if (*named && store::AsInt((**named)[0]) > 0) {
+    CENOTE_ASSIGN_OR_RETURN(
+        auto named, txn->QueryOne("SELECT COUNT(*) FROM athena_named_queries WHERE workgroup = ?", {name}));
+    if (named && store::AsInt((*named)[0]) > 0) {
       return errors::InvalidRequest(
           "WorkGroup " + name + " is not empty. Use RecursiveDeleteOption to delete it with its contents.",
           errors::kCodeInvalidInput);
@@ -237,10 +230,9 @@ Result<json::object> AthenaImpl::DeleteWorkGroup(const json::object& in) {
        {"DELETE FROM athena_named_queries WHERE workgroup = ?",
         "DELETE FROM athena_executions WHERE workgroup = ? AND state NOT IN ('QUEUED', 'RUNNING')",
         "DELETE FROM athena_workgroups WHERE name = ?"}) {
-    auto del = (*txn)->Exec(sql, {name});
-    if (!del) return std::move(del).error();
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {name}));
   }
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = finals_order_.begin(); it != finals_order_.end();) {
@@ -274,21 +266,20 @@ Result<json::object> AthenaImpl::TagResource(const json::object& in) {
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   CENOTE_RETURN_IF_ERROR(ValidateTags(in));
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name}));
+  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   boost::system::error_code ec;
-  json::value stored = json::parse(store::AsText((**row)[0]), ec);
+  json::value stored = json::parse(store::AsText((*row)[0]), ec);
   json::array tags = (!ec && stored.is_array()) ? stored.as_array() : json::array{};
   if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
   if (tags.size() > 50)
     return errors::InvalidRequest("A resource can have at most 50 tags", errors::kCodeInvalidInput);
   auto upd =
-      (*txn)->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(tags), *name});
+      txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(tags), *name});
   if (!upd) return std::move(upd).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
@@ -296,13 +287,12 @@ Result<json::object> AthenaImpl::UntagResource(const json::object& in) {
   std::string arn = Str(in, "ResourceARN").value_or("");
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name}));
+  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   boost::system::error_code ec;
-  json::value stored = json::parse(store::AsText((**row)[0]), ec);
+  json::value stored = json::parse(store::AsText((*row)[0]), ec);
   json::array tags = (!ec && stored.is_array()) ? stored.as_array() : json::array{};
   json::array kept;
   const json::array* keys = nullptr;
@@ -316,9 +306,9 @@ Result<json::object> AthenaImpl::UntagResource(const json::object& in) {
     if (!drop) kept.push_back(t);
   }
   auto upd =
-      (*txn)->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(kept), *name});
+      txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(kept), *name});
   if (!upd) return std::move(upd).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
@@ -326,13 +316,12 @@ Result<json::object> AthenaImpl::ListTagsForResource(const json::object& in) {
   std::string arn = Str(in, "ResourceARN").value_or("");
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name}));
+  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   boost::system::error_code ec;
-  json::value stored = json::parse(store::AsText((**row)[0]), ec);
+  json::value stored = json::parse(store::AsText((*row)[0]), ec);
   return json::object{{"Tags", (!ec && stored.is_array()) ? stored.as_array() : json::array{}}};
 }
 

@@ -130,12 +130,11 @@ Result<StatementOutcome> StatementRunner::CreateView(const Statement& s, const S
   }
   query::QueryContext qctx;
   qctx.database = db;
-  auto columns = engine_.DescribeSelect(s.query, qctx, resolver_);
-  if (!columns) return std::move(columns).error();
+  CENOTE_ASSIGN_OR_RETURN(auto columns, engine_.DescribeSelect(s.query, qctx, resolver_));
 
   json::array view_columns;
   std::vector<ColumnSpec> glue_columns;
-  for (const auto& c : *columns) {
+  for (const auto& c : columns) {
     view_columns.push_back(json::object{{"name", c.name}, {"type", PrestoType(c)}});
     glue_columns.push_back({Lower(c.name), AthenaTypeToGlue(c), ""});
   }
@@ -251,9 +250,8 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
   std::vector<query::WrittenFile> files;
   query::QueryStats stats;
   if (s.with_no_data) {
-    auto described = engine_.DescribeSelect(s.query, qctx, resolver_);
-    if (!described) return std::move(described).error();
-    columns = std::move(*described);
+    CENOTE_ASSIGN_OR_RETURN(auto described, engine_.DescribeSelect(s.query, qctx, resolver_));
+    columns = std::move(described);
     // Partition columns last, as when data is written.
     std::stable_partition(columns.begin(), columns.end(), [&](const query::ResultColumn& c) {
       return std::find(partitioned_by.begin(), partitioned_by.end(), Lower(c.name)) == partitioned_by.end();
@@ -267,11 +265,11 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
     spec.compression = compression;
     spec.partitioned_by = partitioned_by;
     spec.file_prefix = ctx.query_execution_id;
-    auto written = engine_.RunSelectIntoFiles(s.query, qctx, resolver_, spec, *ctx.cancel);
-    if (!written) return std::move(written).error();
-    columns = written->columns;
-    files = written->files;
-    stats = written->stats;
+    CENOTE_ASSIGN_OR_RETURN(auto written,
+                            engine_.RunSelectIntoFiles(s.query, qctx, resolver_, spec, *ctx.cancel));
+    columns = written.columns;
+    files = written.files;
+    stats = written.stats;
     CENOTE_RETURN_IF_ERROR(
         UploadFiles(files, [&](const query::WrittenFile& f) { return location + f.relative_path; }));
   }
@@ -349,11 +347,10 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
 
 Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto binding = resolver_.Describe(db, s.name);
-  if (!binding) return std::move(binding).error();
-  if (binding->is_view) return MakeError("NOT_SUPPORTED", "Inserting into views is not supported");
+  CENOTE_ASSIGN_OR_RETURN(auto binding, resolver_.Describe(db, s.name));
+  if (binding.is_view) return MakeError("NOT_SUPPORTED", "Inserting into views is not supported");
   std::string format;
-  switch (binding->format) {
+  switch (binding.format) {
     case query::FileFormat::kParquet:
       format = "PARQUET";
       break;
@@ -361,7 +358,7 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
       format = "JSON";
       break;
     case query::FileFormat::kCsv:
-      if (binding->delimiter != "," || !binding->quote.empty()) {
+      if (binding.delimiter != "," || !binding.quote.empty()) {
         return MakeError("NOT_SUPPORTED",
                          "NOT_SUPPORTED: INSERT INTO text tables is supported with the ',' delimiter only");
       }
@@ -371,26 +368,25 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
       format = "ORC";
       break;
   }
-  std::vector<query::ColumnDef> target = binding->columns;
-  target.insert(target.end(), binding->partition_keys.begin(), binding->partition_keys.end());
+  std::vector<query::ColumnDef> target = binding.columns;
+  target.insert(target.end(), binding.partition_keys.begin(), binding.partition_keys.end());
 
   query::QueryContext qctx;
   qctx.database = ctx.database;
-  auto source = engine_.DescribeSelect(s.query, qctx, resolver_);
-  if (!source) return std::move(source).error();
+  CENOTE_ASSIGN_OR_RETURN(auto source, engine_.DescribeSelect(s.query, qctx, resolver_));
 
   // Which source column feeds each target column (-1: NULL).
   std::vector<int> feed(target.size(), -1);
   if (s.insert_columns.empty()) {
-    if (source->size() != target.size()) {
-      return MakeError("TYPE_MISMATCH", "Insert query has " + std::to_string(source->size()) +
+    if (source.size() != target.size()) {
+      return MakeError("TYPE_MISMATCH", "Insert query has " + std::to_string(source.size()) +
                                             " columns but the target table has " +
                                             std::to_string(target.size()));
     }
     for (std::size_t i = 0; i < target.size(); ++i) feed[i] = static_cast<int>(i);
   } else {
-    if (source->size() != s.insert_columns.size()) {
-      return MakeError("TYPE_MISMATCH", "Insert query has " + std::to_string(source->size()) +
+    if (source.size() != s.insert_columns.size()) {
+      return MakeError("TYPE_MISMATCH", "Insert query has " + std::to_string(source.size()) +
                                             " columns but " + std::to_string(s.insert_columns.size()) +
                                             " target columns were named");
     }
@@ -417,14 +413,14 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
     sql += " AS " + QuoteIdent(target[i].name);
   }
   sql += " FROM (" + s.query + ") AS \"_cenote_insert\"(";
-  for (std::size_t j = 0; j < source->size(); ++j) {
+  for (std::size_t j = 0; j < source.size(); ++j) {
     if (j > 0) sql += ", ";
     sql += QuoteIdent("_c" + std::to_string(j));
   }
   sql += ")";
 
   std::vector<std::string> keys;
-  for (const auto& k : binding->partition_keys) keys.push_back(k.name);
+  for (const auto& k : binding.partition_keys) keys.push_back(k.name);
   auto table = catalog_.GetTable(db, s.name);
   if (!table) return MakeError("HIVE_METASTORE_ERROR", table.error().message);
   std::string location;
@@ -440,18 +436,16 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
   spec.compression = format == "PARQUET" ? "SNAPPY" : "NONE";
   spec.partitioned_by = keys;
   spec.file_prefix = ctx.query_execution_id;
-  auto written = engine_.RunSelectIntoFiles(sql, qctx, resolver_, spec, *ctx.cancel);
-  if (!written) return std::move(written).error();
+  CENOTE_ASSIGN_OR_RETURN(auto written, engine_.RunSelectIntoFiles(sql, qctx, resolver_, spec, *ctx.cancel));
 
   // Existing partitions keep their locations; new ones go under the table location.
   std::map<std::vector<std::string>, std::string> existing;
   std::set<std::vector<std::string>> created;
   if (!keys.empty()) {
-    auto parts = resolver_.Partitions(*binding);
-    if (!parts) return std::move(parts).error();
-    for (const auto& p : *parts) existing[p.values] = AsFolder(p.location);
+    CENOTE_ASSIGN_OR_RETURN(auto parts, resolver_.Partitions(binding));
+    for (const auto& p : parts) existing[p.values] = AsFolder(p.location);
   }
-  CENOTE_RETURN_IF_ERROR(UploadFiles(written->files, [&](const query::WrittenFile& f) {
+  CENOTE_RETURN_IF_ERROR(UploadFiles(written.files, [&](const query::WrittenFile& f) {
     if (keys.empty()) return location + f.relative_path;
     auto it = existing.find(f.partition_values);
     if (it == existing.end()) return location + f.relative_path;
@@ -459,7 +453,7 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
     return it->second + (slash == std::string::npos ? f.relative_path : f.relative_path.substr(slash + 1));
   }));
   std::vector<json::object> batch;
-  for (const auto& f : written->files) {
+  for (const auto& f : written.files) {
     if (keys.empty() || existing.count(f.partition_values) || created.count(f.partition_values)) continue;
     created.insert(f.partition_values);
     auto slash = f.relative_path.rfind('/');
@@ -475,7 +469,7 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
     auto errs = catalog_.BatchCreatePartition(db, s.name, chunk);
     if (!errs) return MakeError("HIVE_METASTORE_ERROR", errs.error().message);
   }
-  return UpdateOutcome(written->stats.rows, written->stats);
+  return UpdateOutcome(written.stats.rows, written.stats);
 }
 
 }  // namespace cenote::athena

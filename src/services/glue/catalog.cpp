@@ -221,9 +221,8 @@ object BuildDatabase(const object& in, const std::string& catalog_id, std::int64
 }  // namespace
 
 Status SqlCatalog::RequireDatabase(Transaction& txn, const std::string& db, const std::string& given_name) {
-  auto row = txn.QueryOne("SELECT 1 FROM glue_databases WHERE name = ?", {db});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return DatabaseNotFound(given_name);
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT 1 FROM glue_databases WHERE name = ?", {db}));
+  if (!row.has_value()) return DatabaseNotFound(given_name);
   return Status::Ok();
 }
 
@@ -231,52 +230,46 @@ Status SqlCatalog::CreateDatabase(const object& database_input) {
   CENOTE_RETURN_IF_ERROR(ValidateDatabaseInput(database_input));
   object doc = BuildDatabase(database_input, catalog_id_, NowMs());
   const std::string name(doc.at("Name").get_string());
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto existing = (*txn)->QueryOne("SELECT 1 FROM glue_databases WHERE name = ?", {name});
-  if (!existing) return std::move(existing).error();
-  if (existing->has_value()) return AlreadyExists("Database already exists.");
-  auto count = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_databases");
-  if (!count) return std::move(count).error();
-  if (count->has_value() && store::AsInt((**count)[0]) >= kMaxDatabasesPerCatalog) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto existing,
+                          txn->QueryOne("SELECT 1 FROM glue_databases WHERE name = ?", {name}));
+  if (existing.has_value()) return AlreadyExists("Database already exists.");
+  CENOTE_ASSIGN_OR_RETURN(auto count, txn->QueryOne("SELECT COUNT(*) FROM glue_databases"));
+  if (count.has_value() && store::AsInt((*count)[0]) >= kMaxDatabasesPerCatalog) {
     return ResourceNumberLimitExceeded("The number of databases has reached the quota of " +
                                        std::to_string(kMaxDatabasesPerCatalog) + ".");
   }
-  auto r = (*txn)->Exec("INSERT INTO glue_databases (name, doc) VALUES (?, ?)", {name, Serialize(doc)});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO glue_databases (name, doc) VALUES (?, ?)", {name, Serialize(doc)}));
+  return txn->Commit();
 }
 
 Result<object> SqlCatalog::GetDatabase(const std::string& name) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM glue_databases WHERE name = ?", {Lower(name)});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return DatabaseNotFound(name);
-  return ParseStored(store::AsText((**row)[0]));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT doc FROM glue_databases WHERE name = ?", {Lower(name)}));
+  if (!row.has_value()) return DatabaseNotFound(name);
+  return ParseStored(store::AsText((*row)[0]));
 }
 
 Result<Page> SqlCatalog::GetDatabases(const std::string& next_token, int max_results) {
   std::string after;
   if (!next_token.empty()) {
-    auto c = DecodeToken("db", next_token);
-    if (!c) return std::move(c).error();
-    after = *c;
+    CENOTE_ASSIGN_OR_RETURN(auto c, DecodeToken("db", next_token));
+    after = c;
   }
   const int limit = ClampPageSize(max_results, 100, 1000);
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query("SELECT name, doc FROM glue_databases WHERE name > ? ORDER BY name LIMIT ?",
-                            {after, static_cast<std::int64_t>(limit) + 1});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows, txn->Query("SELECT name, doc FROM glue_databases WHERE name > ? ORDER BY name LIMIT ?",
+                            {after, static_cast<std::int64_t>(limit) + 1}));
   Page page;
-  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(limit); ++i) {
-    auto doc = ParseStored(store::AsText((*rows)[i][1]));
-    if (!doc) return std::move(doc).error();
-    page.items.push_back(std::move(doc).value());
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i) {
+    CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText(rows[i][1])));
+    page.items.push_back(std::move(doc));
   }
-  if (rows->size() > static_cast<std::size_t>(limit)) {
-    page.next_token = EncodeToken("db", store::AsText((*rows)[limit - 1][0]));
+  if (rows.size() > static_cast<std::size_t>(limit)) {
+    page.next_token = EncodeToken("db", store::AsText(rows[limit - 1][0]));
   }
   return page;
 }
@@ -284,41 +277,35 @@ Result<Page> SqlCatalog::GetDatabases(const std::string& next_token, int max_res
 Status SqlCatalog::UpdateDatabase(const std::string& name, const object& database_input) {
   CENOTE_RETURN_IF_ERROR(ValidateDatabaseInput(database_input));
   const std::string db = Lower(name);
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM glue_databases WHERE name = ?", {db});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return DatabaseNotFound(name);
-  auto old = ParseStored(store::AsText((**row)[0]));
-  if (!old) return std::move(old).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM glue_databases WHERE name = ?", {db}));
+  if (!row.has_value()) return DatabaseNotFound(name);
+  CENOTE_ASSIGN_OR_RETURN(auto old, ParseStored(store::AsText((*row)[0])));
   if (Lower(database_input.at("Name").get_string()) != db) {
     // Glue keeps a database's tables under its name; renaming through UpdateDatabase is refused.
     return InvalidInput("Database name cannot be changed: " + name + ".");
   }
   std::int64_t create_time = NowMs();
-  if (const auto* ct = old->if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
+  if (const auto* ct = old.if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
   object doc = BuildDatabase(database_input, catalog_id_, create_time);
-  auto r = (*txn)->Exec("UPDATE glue_databases SET doc = ? WHERE name = ?", {Serialize(doc), db});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE glue_databases SET doc = ? WHERE name = ?", {Serialize(doc), db}));
+  return txn->Commit();
 }
 
 Status SqlCatalog::DeleteDatabase(const std::string& name) {
   const std::string db = Lower(name);
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  CENOTE_RETURN_IF_ERROR(RequireDatabase(**txn, db, name));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(RequireDatabase(*txn, db, name));
   const std::string table_scope = "table/" + db + "/";
   for (const char* sql :
        {"DELETE FROM glue_partitions WHERE db = ?", "DELETE FROM glue_table_versions WHERE db = ?",
         "DELETE FROM glue_tables WHERE db = ?", "DELETE FROM glue_databases WHERE name = ?"}) {
-    auto r = (*txn)->Exec(sql, {db});
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {db}));
   }
-  auto r = (*txn)->Exec("DELETE FROM glue_tags WHERE scope = ? OR substr(scope, 1, ?) = ?",
-                        {"database/" + db, static_cast<std::int64_t>(table_scope.size()), table_scope});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("DELETE FROM glue_tags WHERE scope = ? OR substr(scope, 1, ?) = ?",
+                {"database/" + db, static_cast<std::int64_t>(table_scope.size()), table_scope}));
+  return txn->Commit();
 }
 
 // ---- tags -----------------------------------------------------------------------------------------
@@ -357,8 +344,7 @@ Result<std::string> SqlCatalog::TagScope(Transaction& txn, const std::string& re
     }
     const std::string db = Lower(rest.substr(0, slash));
     const std::string tbl = Lower(rest.substr(slash + 1));
-    auto t = LoadTable(txn, db, tbl);
-    if (!t) return std::move(t).error();
+    CENOTE_RETURN_IF_ERROR(LoadTable(txn, db, tbl));
     return "table/" + db + "/" + tbl;
   }
   // Crawlers, jobs, ...: Cenote keeps their tags here too, keyed by the resource as given.
@@ -367,12 +353,10 @@ Result<std::string> SqlCatalog::TagScope(Transaction& txn, const std::string& re
 }
 
 Result<object> SqlCatalog::GetTags(const std::string& resource_arn) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto scope = TagScope(**txn, resource_arn);
-  if (!scope) return std::move(scope).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto scope, TagScope(*txn, resource_arn));
   auto rows =
-      (*txn)->Query("SELECT tag_key, tag_value FROM glue_tags WHERE scope = ? ORDER BY tag_key", {*scope});
+      txn->Query("SELECT tag_key, tag_value FROM glue_tags WHERE scope = ? ORDER BY tag_key", {scope});
   if (!rows) return std::move(rows).error();
   object tags;
   for (const auto& r : *rows) tags[store::AsText(r[0])] = store::AsText(r[1]);
@@ -392,35 +376,29 @@ Status SqlCatalog::TagResource(const std::string& resource_arn, const object& ta
       return InvalidInput("Tag keys cannot start with the reserved prefix aws: (" + std::string(k) + ").");
     }
   }
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto scope = TagScope(**txn, resource_arn);
-  if (!scope) return std::move(scope).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto scope, TagScope(*txn, resource_arn));
   for (const auto& [k, v] : tags_to_add) {
-    auto r = (*txn)->Exec(
-        "INSERT INTO glue_tags (scope, tag_key, tag_value) VALUES (?, ?, ?) "
-        "ON CONFLICT (scope, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-        {*scope, std::string(k), std::string(v.get_string())});
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("INSERT INTO glue_tags (scope, tag_key, tag_value) VALUES (?, ?, ?) "
+                  "ON CONFLICT (scope, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+                  {scope, std::string(k), std::string(v.get_string())}));
   }
-  auto count = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_tags WHERE scope = ?", {*scope});
-  if (!count) return std::move(count).error();
-  if (count->has_value() && store::AsInt((**count)[0]) > static_cast<std::int64_t>(kMaxTagsPerResource)) {
+  CENOTE_ASSIGN_OR_RETURN(auto count,
+                          txn->QueryOne("SELECT COUNT(*) FROM glue_tags WHERE scope = ?", {scope}));
+  if (count.has_value() && store::AsInt((*count)[0]) > static_cast<std::int64_t>(kMaxTagsPerResource)) {
     return InvalidInput("A resource can have at most 50 tags.");  // rolled back with the transaction
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 Status SqlCatalog::UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto scope = TagScope(**txn, resource_arn);
-  if (!scope) return std::move(scope).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto scope, TagScope(*txn, resource_arn));
   for (const auto& k : keys) {
-    auto r = (*txn)->Exec("DELETE FROM glue_tags WHERE scope = ? AND tag_key = ?", {*scope, k});
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM glue_tags WHERE scope = ? AND tag_key = ?", {scope, k}));
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 }  // namespace internal

@@ -92,11 +92,9 @@ bool OptionalBool(const object& in, const char* member) {
 }
 
 Result<TableRef> TableOf(const object& in) {
-  auto db = RequiredString(in, "DatabaseName");
-  if (!db) return std::move(db).error();
-  auto table = RequiredString(in, "TableName");
-  if (!table) return std::move(table).error();
-  return TableRef{std::move(db).value(), std::move(table).value()};
+  CENOTE_ASSIGN_OR_RETURN(auto db, RequiredString(in, "DatabaseName"));
+  CENOTE_ASSIGN_OR_RETURN(auto table, RequiredString(in, "TableName"));
+  return TableRef{std::move(db), std::move(table)};
 }
 
 object ErrorDetail(const Error& e) { return object{{"ErrorCode", e.code}, {"ErrorMessage", e.message}}; }
@@ -118,28 +116,26 @@ std::string ResourceArn(const Catalog& catalog, const aws::RequestContext& ctx, 
 // ---- databases ------------------------------------------------------------------------------------
 
 Result<object> CreateDatabase(Catalog& c, const aws::RequestContext& ctx, const object& in) {
-  auto input = RequiredObject(in, "DatabaseInput");
-  if (!input) return std::move(input).error();
+  CENOTE_ASSIGN_OR_RETURN(auto input, RequiredObject(in, "DatabaseInput"));
   const object* tags = nullptr;
   if (const auto* t = in.if_contains("Tags"); t && !t->is_null()) {
     if (!t->is_object()) return WrongType("Tags", "a map");
     tags = &t->get_object();
   }
-  if (const auto* fed = (*input)->if_contains("FederatedDatabase"); fed && !fed->is_null()) {
+  if (const auto* fed = input->if_contains("FederatedDatabase"); fed && !fed->is_null()) {
     return InvalidInput("Federated databases are not supported by Cenote.");
   }
-  if (const auto* target = (*input)->if_contains("TargetDatabase"); target && !target->is_null()) {
+  if (const auto* target = input->if_contains("TargetDatabase"); target && !target->is_null()) {
     return InvalidInput("Resource links (TargetDatabase) are not supported by Cenote.");
   }
-  CENOTE_RETURN_IF_ERROR(c.CreateDatabase(**input));
+  CENOTE_RETURN_IF_ERROR(c.CreateDatabase(*input));
   if (tags != nullptr && !tags->empty()) {
-    auto db = c.GetDatabase(std::string((*input)->at("Name").get_string()));
-    if (!db) return std::move(db).error();
+    CENOTE_ASSIGN_OR_RETURN(auto db, c.GetDatabase(std::string(input->at("Name").get_string())));
     Status s =
-        c.TagResource(ResourceArn(c, ctx, "database/" + std::string(db->at("Name").get_string())), *tags);
+        c.TagResource(ResourceArn(c, ctx, "database/" + std::string(db.at("Name").get_string())), *tags);
     if (!s) {
       // Glue validates the tags with the request: a bad tag leaves no database behind.
-      (void)c.DeleteDatabase(std::string(db->at("Name").get_string()));
+      (void)c.DeleteDatabase(std::string(db.at("Name").get_string()));
       return std::move(s).error();
     }
   }
@@ -147,75 +143,60 @@ Result<object> CreateDatabase(Catalog& c, const aws::RequestContext& ctx, const 
 }
 
 Result<object> GetDatabase(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto name = RequiredString(in, "Name");
-  if (!name) return std::move(name).error();
-  auto db = c.GetDatabase(*name);
-  if (!db) return std::move(db).error();
-  return object{{"Database", std::move(db).value()}};
+  CENOTE_ASSIGN_OR_RETURN(auto name, RequiredString(in, "Name"));
+  CENOTE_ASSIGN_OR_RETURN(auto db, c.GetDatabase(name));
+  return object{{"Database", std::move(db)}};
 }
 
 Result<object> GetDatabases(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto token = OptionalString(in, "NextToken");
-  if (!token) return std::move(token).error();
-  auto size = PageSize(in, "MaxResults", 100);
-  if (!size) return std::move(size).error();
-  auto page = c.GetDatabases(*token, *size);
-  if (!page) return std::move(page).error();
+  CENOTE_ASSIGN_OR_RETURN(auto token, OptionalString(in, "NextToken"));
+  CENOTE_ASSIGN_OR_RETURN(auto size, PageSize(in, "MaxResults", 100));
+  CENOTE_ASSIGN_OR_RETURN(auto page, c.GetDatabases(token, size));
   // AttributesToGet: ["NAME"] asks for names only.
   if (const auto* attrs = in.if_contains("AttributesToGet");
       attrs && attrs->is_array() && !attrs->get_array().empty()) {
-    for (auto& db : page->items) {
+    for (auto& db : page.items) {
       object slim{{"Name", db.at("Name")}};
       db = std::move(slim);
     }
   }
-  return PageOutput(std::move(page).value(), "DatabaseList");
+  return PageOutput(std::move(page), "DatabaseList");
 }
 
 Result<object> UpdateDatabase(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto name = RequiredString(in, "Name");
-  if (!name) return std::move(name).error();
-  auto input = RequiredObject(in, "DatabaseInput");
-  if (!input) return std::move(input).error();
-  CENOTE_RETURN_IF_ERROR(c.UpdateDatabase(*name, **input));
+  CENOTE_ASSIGN_OR_RETURN(auto name, RequiredString(in, "Name"));
+  CENOTE_ASSIGN_OR_RETURN(auto input, RequiredObject(in, "DatabaseInput"));
+  CENOTE_RETURN_IF_ERROR(c.UpdateDatabase(name, *input));
   return object();
 }
 
 Result<object> DeleteDatabase(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto name = RequiredString(in, "Name");
-  if (!name) return std::move(name).error();
-  CENOTE_RETURN_IF_ERROR(c.DeleteDatabase(*name));
+  CENOTE_ASSIGN_OR_RETURN(auto name, RequiredString(in, "Name"));
+  CENOTE_RETURN_IF_ERROR(c.DeleteDatabase(name));
   return object();
 }
 
 // ---- tags -----------------------------------------------------------------------------------------
 
 Result<object> TagResource(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto arn = RequiredString(in, "ResourceArn");
-  if (!arn) return std::move(arn).error();
-  auto tags = RequiredObject(in, "TagsToAdd");
-  if (!tags) return std::move(tags).error();
-  CENOTE_RETURN_IF_ERROR(c.TagResource(*arn, **tags));
+  CENOTE_ASSIGN_OR_RETURN(auto arn, RequiredString(in, "ResourceArn"));
+  CENOTE_ASSIGN_OR_RETURN(auto tags, RequiredObject(in, "TagsToAdd"));
+  CENOTE_RETURN_IF_ERROR(c.TagResource(arn, *tags));
   return object();
 }
 
 Result<object> UntagResource(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto arn = RequiredString(in, "ResourceArn");
-  if (!arn) return std::move(arn).error();
-  auto keys_value = RequiredArray(in, "TagsToRemove", 50);
-  if (!keys_value) return std::move(keys_value).error();
-  auto keys = StringList(**keys_value, "tagsToRemove");
-  if (!keys) return std::move(keys).error();
-  CENOTE_RETURN_IF_ERROR(c.UntagResource(*arn, *keys));
+  CENOTE_ASSIGN_OR_RETURN(auto arn, RequiredString(in, "ResourceArn"));
+  CENOTE_ASSIGN_OR_RETURN(auto keys_value, RequiredArray(in, "TagsToRemove", 50));
+  CENOTE_ASSIGN_OR_RETURN(auto keys, StringList(*keys_value, "tagsToRemove"));
+  CENOTE_RETURN_IF_ERROR(c.UntagResource(arn, keys));
   return object();
 }
 
 Result<object> GetTags(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto arn = RequiredString(in, "ResourceArn");
-  if (!arn) return std::move(arn).error();
-  auto tags = c.GetTags(*arn);
-  if (!tags) return std::move(tags).error();
-  return object{{"Tags", std::move(tags).value()}};
+  CENOTE_ASSIGN_OR_RETURN(auto arn, RequiredString(in, "ResourceArn"));
+  CENOTE_ASSIGN_OR_RETURN(auto tags, c.GetTags(arn));
+  return object{{"Tags", std::move(tags)}};
 }
 
 namespace {

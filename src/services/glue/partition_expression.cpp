@@ -305,10 +305,9 @@ class Parser {
       ++pos_;
       return inner;
     }
-    auto lhs = ParseOperand();
-    if (!lhs) return std::move(lhs).error();
+    CENOTE_ASSIGN_OR_RETURN(auto lhs, ParseOperand());
     auto n = std::make_shared<Node>();
-    n->operands.push_back(std::move(lhs).value());
+    n->operands.push_back(std::move(lhs));
     if (AcceptKeyword("is")) {
       n->kind = Node::Kind::kIsNull;
       n->negated = AcceptKeyword("not");
@@ -318,13 +317,11 @@ class Parser {
     n->negated = AcceptKeyword("not");
     if (AcceptKeyword("between")) {
       n->kind = Node::Kind::kBetween;
-      auto lo = ParseOperand();
-      if (!lo) return std::move(lo).error();
+      CENOTE_ASSIGN_OR_RETURN(auto lo, ParseOperand());
       if (!AcceptKeyword("and")) return Bad("expected AND in BETWEEN");
-      auto hi = ParseOperand();
-      if (!hi) return std::move(hi).error();
-      n->operands.push_back(std::move(lo).value());
-      n->operands.push_back(std::move(hi).value());
+      CENOTE_ASSIGN_OR_RETURN(auto hi, ParseOperand());
+      n->operands.push_back(std::move(lo));
+      n->operands.push_back(std::move(hi));
       return NodePtr(std::move(n));
     }
     if (AcceptKeyword("in")) {
@@ -332,9 +329,8 @@ class Parser {
       if (Peek().kind != TokenKind::kLParen) return Bad("expected '(' after IN");
       ++pos_;
       while (true) {
-        auto item = ParseOperand();
-        if (!item) return std::move(item).error();
-        n->operands.push_back(std::move(item).value());
+        CENOTE_ASSIGN_OR_RETURN(auto item, ParseOperand());
+        n->operands.push_back(std::move(item));
         if (Peek().kind == TokenKind::kComma) {
           ++pos_;
           continue;
@@ -349,9 +345,8 @@ class Parser {
     }
     if (AcceptKeyword("like")) {
       n->kind = Node::Kind::kLike;
-      auto pattern = ParseOperand();
-      if (!pattern) return std::move(pattern).error();
-      n->operands.push_back(std::move(pattern).value());
+      CENOTE_ASSIGN_OR_RETURN(auto pattern, ParseOperand());
+      n->operands.push_back(std::move(pattern));
       return NodePtr(std::move(n));
     }
     if (n->negated) return Bad("expected BETWEEN, IN or LIKE after NOT");
@@ -362,9 +357,8 @@ class Parser {
     n->kind = Node::Kind::kCompare;
     n->op = Peek().text;
     ++pos_;
-    auto rhs = ParseOperand();
-    if (!rhs) return std::move(rhs).error();
-    n->operands.push_back(std::move(rhs).value());
+    CENOTE_ASSIGN_OR_RETURN(auto rhs, ParseOperand());
+    n->operands.push_back(std::move(rhs));
     return NodePtr(std::move(n));
   }
 
@@ -480,14 +474,12 @@ bool Eval(const Node& n, const std::vector<std::string>& values) {
 
 Result<PartitionExpression> PartitionExpression::Parse(std::string_view text,
                                                        const std::vector<PartitionKey>& keys) {
-  auto tokens = Tokenize(text);
-  if (!tokens) return std::move(tokens).error();
+  CENOTE_ASSIGN_OR_RETURN(auto tokens, Tokenize(text));
   PartitionExpression expr;
-  if (tokens->size() == 1) return expr;  // blank: everything
-  Parser parser(std::move(tokens).value(), keys);
-  auto root = parser.ParseAll();
-  if (!root) return std::move(root).error();
-  expr.root_ = std::move(root).value();
+  if (tokens.size() == 1) return expr;  // blank: everything
+  Parser parser(std::move(tokens), keys);
+  CENOTE_ASSIGN_OR_RETURN(auto root, parser.ParseAll());
+  expr.root_ = std::move(root);
   return expr;
 }
 

@@ -102,13 +102,12 @@ Result<CrawlerStore> CrawlerStore::Open(store::MetadataStore& metadata, std::int
 }
 
 Status CrawlerStore::RecoverInterrupted(std::int64_t now_ms) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE state <> 'READY'");
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query(std::string("SELECT ") + kColumns +
+                                                " FROM glue_crawlers WHERE state <> 'READY'"));
   constexpr const char* kMessage =
       "Internal Service Exception: the crawl was interrupted by a server restart";
-  for (const auto& row : *rows) {
+  for (const auto& row : rows) {
     CrawlerRecord r = FromRow(row);
     json::object last;
     last["Status"] = "FAILED";
@@ -121,117 +120,100 @@ Status CrawlerStore::RecoverInterrupted(std::int64_t now_ms) {
     r.state = "READY";
     r.crawl_started_ms = 0;
     auto p = ToParams(r);
-    auto changed = (*txn)->Exec(
-        "UPDATE glue_crawlers SET state = ?, last_crawl = ?, crawl_started_ms = 0 WHERE name = ?",
-        {r.state, p[7], r.name});
-    if (!changed) return std::move(changed).error();
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("UPDATE glue_crawlers SET state = ?, last_crawl = ?, crawl_started_ms = 0 WHERE name = ?",
+                  {r.state, p[7], r.name}));
   }
-  auto runs = (*txn)->Exec(
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "UPDATE glue_crawler_runs SET state = 'FAILED', end_ms = ?, error = ? WHERE state = 'RUNNING'",
-      {now_ms, std::string(kMessage)});
-  if (!runs) return std::move(runs).error();
-  return (*txn)->Commit();
+      {now_ms, std::string(kMessage)}));
+  return txn->Commit();
 }
 
 Result<std::optional<CrawlerRecord>> CrawlerStore::Get(const std::string& name) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto row =
-      (*txn)->QueryOne(std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE name = ?", {name});
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  auto row = txn->QueryOne(std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE name = ?", {name});
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<CrawlerRecord>();
   return std::optional<CrawlerRecord>(FromRow(**row));
 }
 
 Result<std::vector<CrawlerRecord>> CrawlerStore::List(const std::string& after, std::size_t limit) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(
-      std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE name > ? ORDER BY name LIMIT ?",
-      {after, static_cast<std::int64_t>(limit)});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto rows,
+                          txn->Query(std::string("SELECT ") + kColumns +
+                                         " FROM glue_crawlers WHERE name > ? ORDER BY name LIMIT ?",
+                                     {after, static_cast<std::int64_t>(limit)}));
   std::vector<CrawlerRecord> out;
-  for (const auto& row : *rows) out.push_back(FromRow(row));
+  for (const auto& row : rows) out.push_back(FromRow(row));
   return out;
 }
 
 Result<std::int64_t> CrawlerStore::Count() {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_crawlers");
-  if (!row) return std::move(row).error();
-  return *row ? store::AsInt((**row)[0]) : 0;
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT COUNT(*) FROM glue_crawlers"));
+  return row ? store::AsInt((*row)[0]) : 0;
 }
 
 Result<bool> CrawlerStore::Insert(const CrawlerRecord& record) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto existing = (*txn)->QueryOne("SELECT name FROM glue_crawlers WHERE name = ?", {record.name});
-  if (!existing) return std::move(existing).error();
-  if (*existing) return false;
-  auto done = (*txn)->Exec(
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto existing,
+                          txn->QueryOne("SELECT name FROM glue_crawlers WHERE name = ?", {record.name}));
+  if (existing) return false;
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       std::string("INSERT INTO glue_crawlers (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ToParams(record));
-  if (!done) return std::move(done).error();
+      ToParams(record)));
   // A new crawler of an old name starts without the old one's history.
   for (const char* sql : {"DELETE FROM glue_crawler_runs WHERE crawler = ?",
                           "DELETE FROM glue_crawler_folders WHERE crawler = ?"}) {
-    auto d = (*txn)->Exec(sql, {record.name});
-    if (!d) return std::move(d).error();
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {record.name}));
   }
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return true;
 }
 
 Status CrawlerStore::Update(const CrawlerRecord& record) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
   auto p = ToParams(record);
   std::vector<store::Value> params(p.begin() + 1, p.end());
   params.push_back(record.name);
-  auto done = (*txn)->Exec(
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "UPDATE glue_crawlers SET definition = ?, tags = ?, state = ?, version = ?, created_ms = ?, updated_ms "
       "= ?,"
       " last_crawl = ?, crawl_started_ms = ?, crawl_id = ?, metrics = ? WHERE name = ?",
-      params);
-  if (!done) return std::move(done).error();
-  return (*txn)->Commit();
+      params));
+  return txn->Commit();
 }
 
 Status CrawlerStore::Delete(const std::string& name) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
   for (const char* sql :
        {"DELETE FROM glue_crawlers WHERE name = ?", "DELETE FROM glue_crawler_runs WHERE crawler = ?",
         "DELETE FROM glue_crawler_folders WHERE crawler = ?"}) {
-    auto d = (*txn)->Exec(sql, {name});
-    if (!d) return std::move(d).error();
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {name}));
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 Status CrawlerStore::PutCrawl(const CrawlRecord& c) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto done = (*txn)->Exec(
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "INSERT INTO glue_crawler_runs (crawler, crawl_id, state, start_ms, end_ms, summary, error)"
       " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (crawler, crawl_id) DO UPDATE SET state = excluded.state,"
       " end_ms = excluded.end_ms, summary = excluded.summary, error = excluded.error",
-      {c.crawler, c.crawl_id, c.state, c.start_ms, c.end_ms, c.summary, c.error});
-  if (!done) return std::move(done).error();
-  return (*txn)->Commit();
+      {c.crawler, c.crawl_id, c.state, c.start_ms, c.end_ms, c.summary, c.error}));
+  return txn->Commit();
 }
 
 Result<std::vector<CrawlRecord>> CrawlerStore::ListCrawls(const std::string& crawler) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(
-      "SELECT crawler, crawl_id, state, start_ms, end_ms, summary, error FROM glue_crawler_runs"
-      " WHERE crawler = ? ORDER BY start_ms DESC, crawl_id",
-      {crawler});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query("SELECT crawler, crawl_id, state, start_ms, end_ms, summary, error FROM glue_crawler_runs"
+                 " WHERE crawler = ? ORDER BY start_ms DESC, crawl_id",
+                 {crawler}));
   std::vector<CrawlRecord> out;
-  for (const auto& r : *rows) {
+  for (const auto& r : rows) {
     out.push_back(CrawlRecord{store::AsText(r[0]), store::AsText(r[1]), store::AsText(r[2]),
                               store::AsInt(r[3]), store::AsInt(r[4]), store::AsText(r[5]),
                               store::AsText(r[6])});
@@ -240,27 +222,24 @@ Result<std::vector<CrawlRecord>> CrawlerStore::ListCrawls(const std::string& cra
 }
 
 Result<std::set<std::string>> CrawlerStore::CrawledFolders(const std::string& crawler) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query("SELECT folder FROM glue_crawler_folders WHERE crawler = ?", {crawler});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto rows,
+                          txn->Query("SELECT folder FROM glue_crawler_folders WHERE crawler = ?", {crawler}));
   std::set<std::string> out;
-  for (const auto& r : *rows) out.insert(store::AsText(r[0]));
+  for (const auto& r : rows) out.insert(store::AsText(r[0]));
   return out;
 }
 
 Status CrawlerStore::AddCrawledFolders(const std::string& crawler, const std::set<std::string>& folders) {
   if (folders.empty()) return Status::Ok();
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
   for (const auto& f : folders) {
-    auto d = (*txn)->Exec(
+    CENOTE_RETURN_IF_ERROR(txn->Exec(
         "INSERT INTO glue_crawler_folders (crawler, folder) VALUES (?, ?) ON CONFLICT (crawler, folder) DO "
         "NOTHING",
-        {crawler, f});
-    if (!d) return std::move(d).error();
+        {crawler, f}));
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 }  // namespace cenote::glue::crawler

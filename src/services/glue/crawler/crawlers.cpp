@@ -69,11 +69,10 @@ Result<std::optional<std::string>> OptString(const json::object& o, std::string_
 }
 
 Result<std::string> RequiredName(const json::object& o, std::string_view key, std::string_view path) {
-  auto v = OptString(o, key, path);
-  if (!v) return std::move(v).error();
-  if (!*v) return MissingMember(std::string(path));
-  CENOTE_RETURN_IF_ERROR(crawler::CheckNameString(**v, path));
-  return **v;
+  CENOTE_ASSIGN_OR_RETURN(auto v, OptString(o, key, path));
+  if (!v) return MissingMember(std::string(path));
+  CENOTE_RETURN_IF_ERROR(crawler::CheckNameString(*v, path));
+  return *v;
 }
 
 Result<std::optional<std::int64_t>> OptInt(const json::object& o, std::string_view key, std::string_view path,
@@ -120,10 +119,9 @@ Result<std::vector<std::string>> NameList(const json::object& o, std::string_vie
 // Pagination tokens: the last name of the previous page, base64 so clients treat it as opaque.
 std::string MakeToken(const std::string& last) { return Base64Encode(last); }
 Result<std::string> ReadToken(const json::object& o) {
-  auto t = OptString(o, "NextToken", "nextToken");
-  if (!t) return std::move(t).error();
-  if (!*t || (*t)->empty()) return std::string();
-  auto decoded = Base64Decode(**t);
+  CENOTE_ASSIGN_OR_RETURN(auto t, OptString(o, "NextToken", "nextToken"));
+  if (!t || t->empty()) return std::string();
+  auto decoded = Base64Decode(*t);
   if (!decoded) return InvalidInput("Invalid pagination token");
   return *decoded;
 }
@@ -147,10 +145,9 @@ class CrawlersImpl final : public Crawlers {
   Result<aws::OperationOutput> Invoke(const aws::RequestContext& /*ctx*/, std::string_view operation,
                                       aws::OperationInput& input) override {
     try {
-      auto r = Dispatch(operation, Params(input));
-      if (!r) return std::move(r).error();
+      CENOTE_ASSIGN_OR_RETURN(auto r, Dispatch(operation, Params(input)));
       aws::OperationOutput out;
-      out.result = std::move(*r);
+      out.result = std::move(r);
       return out;
     } catch (const std::exception& e) {
       spdlog::error("glue crawler {} failed: {}", operation, e.what());
@@ -219,8 +216,7 @@ class CrawlersImpl final : public Crawlers {
   // ---- definitions
 
   Result<json::object> CreateCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
     json::object def;
     CENOTE_RETURN_IF_ERROR(crawler::ApplyDefinition(in, /*create=*/true, &def));
     auto tags_it = in.find("Tags");
@@ -229,79 +225,68 @@ class CrawlersImpl final : public Crawlers {
       if (!tags_it->value().is_object()) return crawler::ValidationError("tags", "Member must be a map");
       tags = tags_it->value().get_object();
     }
-    auto count = store_.Count();
-    if (!count) return std::move(count).error();
-    if (static_cast<std::size_t>(*count) >= kMaxCrawlers) {
+    CENOTE_ASSIGN_OR_RETURN(auto count, store_.Count());
+    if (static_cast<std::size_t>(count) >= kMaxCrawlers) {
       return GlueError(
           "ResourceNumberLimitExceededException",
           "The number of crawlers in the account has reached its quota of " + std::to_string(kMaxCrawlers));
     }
     CrawlerRecord r;
-    r.name = *name;
-    def["Name"] = *name;
+    r.name = name;
+    def["Name"] = name;
     r.definition = std::move(def);
     r.tags = std::move(tags);
     r.created_ms = r.updated_ms = NowMs();
     std::lock_guard<std::mutex> lock(mu_);
-    auto inserted = store_.Insert(r);
-    if (!inserted) return std::move(inserted).error();
-    if (!*inserted) return crawler::CrawlerAlreadyExists(*name);
+    CENOTE_ASSIGN_OR_RETURN(auto inserted, store_.Insert(r));
+    if (!inserted) return crawler::CrawlerAlreadyExists(name);
     schedule_cv_.notify_all();
     return json::object();
   }
 
   Result<CrawlerRecord> Load(const std::string& name, Error (*not_found)(const std::string&)) {
-    auto r = store_.Get(name);
-    if (!r) return std::move(r).error();
-    if (!*r) return not_found(name);
-    return std::move(**r);
+    CENOTE_ASSIGN_OR_RETURN(auto r, store_.Get(name));
+    if (!r) return not_found(name);
+    return std::move(*r);
   }
 
   Result<json::object> GetCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
-    auto r = Load(*name, crawler::CrawlerEntryNotFound);
-    if (!r) return std::move(r).error();
-    return json::object{{"Crawler", crawler::CrawlerDocument(*r, NowMs())}};
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(name, crawler::CrawlerEntryNotFound));
+    return json::object{{"Crawler", crawler::CrawlerDocument(r, NowMs())}};
   }
 
   Result<json::object> GetCrawlers(const json::object& in) {
-    auto max = OptInt(in, "MaxResults", "maxResults", 1, 1000);
-    if (!max) return std::move(max).error();
-    auto after = ReadToken(in);
-    if (!after) return std::move(after).error();
-    std::size_t limit = static_cast<std::size_t>(max->value_or(100));
-    auto page = store_.List(*after, limit + 1);
-    if (!page) return std::move(page).error();
+    CENOTE_ASSIGN_OR_RETURN(auto max, OptInt(in, "MaxResults", "maxResults", 1, 1000));
+    CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
+    std::size_t limit = static_cast<std::size_t>(max.value_or(100));
+    CENOTE_ASSIGN_OR_RETURN(auto page, store_.List(after, limit + 1));
     json::object out;
     json::array crawlers;
     std::int64_t now = NowMs();
-    for (std::size_t i = 0; i < page->size() && i < limit; ++i)
-      crawlers.push_back(crawler::CrawlerDocument((*page)[i], now));
+    for (std::size_t i = 0; i < page.size() && i < limit; ++i)
+      crawlers.push_back(crawler::CrawlerDocument(page[i], now));
     out["Crawlers"] = std::move(crawlers);
-    if (page->size() > limit) out["NextToken"] = MakeToken((*page)[limit - 1].name);
+    if (page.size() > limit) out["NextToken"] = MakeToken(page[limit - 1].name);
     return out;
   }
 
   Result<json::object> ListCrawlers(const json::object& in) {
-    auto max = OptInt(in, "MaxResults", "maxResults", 1, 1000);
-    if (!max) return std::move(max).error();
-    auto after = ReadToken(in);
-    if (!after) return std::move(after).error();
+    CENOTE_ASSIGN_OR_RETURN(auto max, OptInt(in, "MaxResults", "maxResults", 1, 1000));
+    CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
     json::object want;
     auto tags_it = in.find("Tags");
     if (tags_it != in.end() && tags_it->value().is_object()) want = tags_it->value().get_object();
-    std::size_t limit = static_cast<std::size_t>(max->value_or(100));
+    std::size_t limit = static_cast<std::size_t>(max.value_or(100));
     json::array names;
-    std::string cursor = *after;
+    std::string cursor = after;
     std::string last;
     bool more = false;
     // Pages through the store until `limit` matches (tag filters may skip rows); bounded by the quota.
     for (std::size_t round = 0; round <= kMaxCrawlers && !more; ++round) {
-      auto page = store_.List(cursor, 200);
-      if (!page) return std::move(page).error();
-      if (page->empty()) break;
-      for (const auto& r : *page) {
+      CENOTE_ASSIGN_OR_RETURN(auto page, store_.List(cursor, 200));
+      if (page.empty()) break;
+      for (const auto& r : page) {
         cursor = r.name;
         bool match = std::all_of(want.begin(), want.end(), [&](const json::key_value_pair& kv) {
           auto it = r.tags.find(kv.key());
@@ -323,15 +308,13 @@ class CrawlersImpl final : public Crawlers {
 
   Result<json::object> BatchGetCrawlers(const json::object& in) {
     if (!in.contains("CrawlerNames")) return MissingMember("crawlerNames");
-    auto names = NameList(in, "CrawlerNames", "crawlerNames", 100);
-    if (!names) return std::move(names).error();
+    CENOTE_ASSIGN_OR_RETURN(auto names, NameList(in, "CrawlerNames", "crawlerNames", 100));
     json::array found, missing;
     std::int64_t now = NowMs();
-    for (const auto& n : *names) {
-      auto r = store_.Get(n);
-      if (!r) return std::move(r).error();
-      if (*r) {
-        found.push_back(crawler::CrawlerDocument(**r, now));
+    for (const auto& n : names) {
+      CENOTE_ASSIGN_OR_RETURN(auto r, store_.Get(n));
+      if (r) {
+        found.push_back(crawler::CrawlerDocument(*r, now));
       } else {
         missing.push_back(json::string(n));
       }
@@ -340,39 +323,34 @@ class CrawlersImpl final : public Crawlers {
   }
 
   Result<json::object> UpdateCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
     std::lock_guard<std::mutex> lock(mu_);
-    auto r = Load(*name, crawler::CrawlerEntryNotFound);
-    if (!r) return std::move(r).error();
-    if (r->state != "READY") return crawler::CannotUpdateWhileRunning();
-    json::object def = r->definition;
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(name, crawler::CrawlerEntryNotFound));
+    if (r.state != "READY") return crawler::CannotUpdateWhileRunning();
+    json::object def = r.definition;
     CENOTE_RETURN_IF_ERROR(crawler::ApplyDefinition(in, /*create=*/false, &def));
-    r->definition = std::move(def);
-    r->version += 1;
-    r->updated_ms = NowMs();
-    CENOTE_RETURN_IF_ERROR(store_.Update(*r));
+    r.definition = std::move(def);
+    r.version += 1;
+    r.updated_ms = NowMs();
+    CENOTE_RETURN_IF_ERROR(store_.Update(r));
     schedule_cv_.notify_all();
     return json::object();
   }
 
   Result<json::object> DeleteCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
     std::lock_guard<std::mutex> lock(mu_);
-    auto r = Load(*name, crawler::CrawlerEntryNotFound);
-    if (!r) return std::move(r).error();
-    if (r->state != "READY") return crawler::CrawlerRunning(*name);
-    CENOTE_RETURN_IF_ERROR(store_.Delete(*name));
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(name, crawler::CrawlerEntryNotFound));
+    if (r.state != "READY") return crawler::CrawlerRunning(name);
+    CENOTE_RETURN_IF_ERROR(store_.Delete(name));
     return json::object();
   }
 
   // ---- runs
 
   Result<json::object> StartCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
-    CENOTE_RETURN_IF_ERROR(Start(*name, crawler::CrawlerNotFound));
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
+    CENOTE_RETURN_IF_ERROR(Start(name, crawler::CrawlerNotFound));
     return json::object();
   }
 
@@ -380,15 +358,14 @@ class CrawlersImpl final : public Crawlers {
   Status Start(const std::string& name, Error (*not_found)(const std::string&)) {
     std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) return GlueError("OperationTimeoutException", "The service is shutting down", 400);
-    auto r = Load(name, not_found);
-    if (!r) return std::move(r).error();
-    if (r->state != "READY") return crawler::CrawlerAlreadyStarted(name);
-    r->state = "RUNNING";
-    r->crawl_started_ms = NowMs();
-    r->crawl_id = NewCrawlId();
-    CENOTE_RETURN_IF_ERROR(store_.Update(*r));
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(name, not_found));
+    if (r.state != "READY") return crawler::CrawlerAlreadyStarted(name);
+    r.state = "RUNNING";
+    r.crawl_started_ms = NowMs();
+    r.crawl_id = NewCrawlId();
+    CENOTE_RETURN_IF_ERROR(store_.Update(r));
     CENOTE_RETURN_IF_ERROR(
-        store_.PutCrawl(CrawlRecord{name, r->crawl_id, "RUNNING", r->crawl_started_ms, 0, "", ""}));
+        store_.PutCrawl(CrawlRecord{name, r.crawl_id, "RUNNING", r.crawl_started_ms, 0, "", ""}));
     running_[name] = std::make_shared<std::atomic<bool>>(false);
     queue_.push_back(name);
     cv_.notify_one();
@@ -399,45 +376,40 @@ class CrawlersImpl final : public Crawlers {
 
   // StartCrawlerSchedule / StopCrawlerSchedule.
   Result<json::object> SetScheduleState(const json::object& in, bool scheduled) {
-    auto name = RequiredName(in, "CrawlerName", "crawlerName");
-    if (!name) return std::move(name).error();
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "CrawlerName", "crawlerName"));
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto r = Load(*name, crawler::CrawlerEntryNotFound);
-      if (!r) return std::move(r).error();
-      if (!r->definition.contains("Schedule")) {
+      CENOTE_ASSIGN_OR_RETURN(auto r, Load(name, crawler::CrawlerEntryNotFound));
+      if (!r.definition.contains("Schedule")) {
         if (scheduled)
-          return GlueError("NoScheduleException", "Crawler with name " + *name + " does not have a schedule");
+          return GlueError("NoScheduleException", "Crawler with name " + name + " does not have a schedule");
         return GlueError("SchedulerNotRunningException",
-                         "Schedule of crawler with name " + *name + " is not running");
+                         "Schedule of crawler with name " + name + " is not running");
       }
-      std::string state = crawler::ScheduleState(r->definition);
+      std::string state = crawler::ScheduleState(r.definition);
       if (scheduled && state == "SCHEDULED")
         return GlueError("SchedulerRunningException",
-                         "Schedule of crawler with name " + *name + " is running");
+                         "Schedule of crawler with name " + name + " is running");
       if (!scheduled && state != "SCHEDULED")
         return GlueError("SchedulerNotRunningException",
-                         "Schedule of crawler with name " + *name + " is not running");
-      r->definition[crawler::kScheduleState] = scheduled ? "SCHEDULED" : "NOT_SCHEDULED";
-      r->updated_ms = NowMs();
-      CENOTE_RETURN_IF_ERROR(store_.Update(*r));
+                         "Schedule of crawler with name " + name + " is not running");
+      r.definition[crawler::kScheduleState] = scheduled ? "SCHEDULED" : "NOT_SCHEDULED";
+      r.updated_ms = NowMs();
+      CENOTE_RETURN_IF_ERROR(store_.Update(r));
     }
     schedule_cv_.notify_all();
     return json::object();
   }
 
   Result<json::object> UpdateCrawlerSchedule(const json::object& in) {
-    auto name = RequiredName(in, "CrawlerName", "crawlerName");
-    if (!name) return std::move(name).error();
-    auto schedule = OptString(in, "Schedule", "schedule");
-    if (!schedule) return std::move(schedule).error();
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "CrawlerName", "crawlerName"));
+    CENOTE_ASSIGN_OR_RETURN(auto schedule, OptString(in, "Schedule", "schedule"));
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto r = Load(*name, crawler::CrawlerEntryNotFound);
-      if (!r) return std::move(r).error();
-      CENOTE_RETURN_IF_ERROR(crawler::SetSchedule(schedule->value_or(""), &r->definition));
-      r->updated_ms = NowMs();
-      CENOTE_RETURN_IF_ERROR(store_.Update(*r));
+      CENOTE_ASSIGN_OR_RETURN(auto r, Load(name, crawler::CrawlerEntryNotFound));
+      CENOTE_RETURN_IF_ERROR(crawler::SetSchedule(schedule.value_or(""), &r.definition));
+      r.updated_ms = NowMs();
+      CENOTE_RETURN_IF_ERROR(store_.Update(r));
     }
     schedule_cv_.notify_all();
     return json::object();
@@ -482,41 +454,34 @@ class CrawlersImpl final : public Crawlers {
   }
 
   Result<json::object> StopCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
     std::lock_guard<std::mutex> lock(mu_);
-    auto r = Load(*name, crawler::CrawlerNotFound);
-    if (!r) return std::move(r).error();
-    if (r->state == "READY") return crawler::CrawlerNotRunning(*name);
-    if (r->state == "STOPPING") return crawler::CrawlerStopping(*name);
-    r->state = "STOPPING";
-    CENOTE_RETURN_IF_ERROR(store_.Update(*r));
-    auto it = running_.find(*name);
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(name, crawler::CrawlerNotFound));
+    if (r.state == "READY") return crawler::CrawlerNotRunning(name);
+    if (r.state == "STOPPING") return crawler::CrawlerStopping(name);
+    r.state = "STOPPING";
+    CENOTE_RETURN_IF_ERROR(store_.Update(r));
+    auto it = running_.find(name);
     if (it != running_.end()) *it->second = true;
     return json::object();
   }
 
   Result<json::object> GetCrawlerMetrics(const json::object& in) {
-    auto names = NameList(in, "CrawlerNameList", "crawlerNameList", 100);
-    if (!names) return std::move(names).error();
-    auto max = OptInt(in, "MaxResults", "maxResults", 1, 1000);
-    if (!max) return std::move(max).error();
-    auto after = ReadToken(in);
-    if (!after) return std::move(after).error();
-    std::size_t limit = static_cast<std::size_t>(max->value_or(100));
+    CENOTE_ASSIGN_OR_RETURN(auto names, NameList(in, "CrawlerNameList", "crawlerNameList", 100));
+    CENOTE_ASSIGN_OR_RETURN(auto max, OptInt(in, "MaxResults", "maxResults", 1, 1000));
+    CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
+    std::size_t limit = static_cast<std::size_t>(max.value_or(100));
     std::vector<CrawlerRecord> records;
-    if (names->empty()) {
-      auto page = store_.List(*after, limit + 1);
-      if (!page) return std::move(page).error();
-      records = std::move(*page);
+    if (names.empty()) {
+      CENOTE_ASSIGN_OR_RETURN(auto page, store_.List(after, limit + 1));
+      records = std::move(page);
     } else {
-      std::sort(names->begin(), names->end());
-      names->erase(std::unique(names->begin(), names->end()), names->end());
-      for (const auto& n : *names) {
-        if (n <= *after && !after->empty()) continue;
-        auto r = store_.Get(n);
-        if (!r) return std::move(r).error();
-        if (*r) records.push_back(std::move(**r));
+      std::sort(names.begin(), names.end());
+      names.erase(std::unique(names.begin(), names.end()), names.end());
+      for (const auto& n : names) {
+        if (n <= after && !after.empty()) continue;
+        CENOTE_ASSIGN_OR_RETURN(auto r, store_.Get(n));
+        if (r) records.push_back(std::move(*r));
       }
     }
     json::array list;
@@ -529,29 +494,23 @@ class CrawlersImpl final : public Crawlers {
   }
 
   Result<json::object> ListCrawls(const json::object& in) {
-    auto name = RequiredName(in, "CrawlerName", "crawlerName");
-    if (!name) return std::move(name).error();
-    auto max = OptInt(in, "MaxResults", "maxResults", 1, 1000);
-    if (!max) return std::move(max).error();
-    auto after = ReadToken(in);
-    if (!after) return std::move(after).error();
-    auto filters = crawler::ParseCrawlFilters(in);
-    if (!filters) return std::move(filters).error();
-    auto r = Load(*name, crawler::CrawlerEntryNotFound);
-    if (!r) return std::move(r).error();
-    auto crawls = store_.ListCrawls(*name);
-    if (!crawls) return std::move(crawls).error();
-    std::size_t limit = std::min<std::size_t>(static_cast<std::size_t>(max->value_or(20)), 100);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "CrawlerName", "crawlerName"));
+    CENOTE_ASSIGN_OR_RETURN(auto max, OptInt(in, "MaxResults", "maxResults", 1, 1000));
+    CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
+    CENOTE_ASSIGN_OR_RETURN(auto filters, crawler::ParseCrawlFilters(in));
+    CENOTE_RETURN_IF_ERROR(Load(name, crawler::CrawlerEntryNotFound));
+    CENOTE_ASSIGN_OR_RETURN(auto crawls, store_.ListCrawls(name));
+    std::size_t limit = std::min<std::size_t>(static_cast<std::size_t>(max.value_or(20)), 100);
     json::array list;
-    bool skipping = !after->empty();
+    bool skipping = !after.empty();
     std::string last;
     bool more = false;
-    for (const auto& c : *crawls) {
+    for (const auto& c : crawls) {
       if (skipping) {
-        if (c.crawl_id == *after) skipping = false;
+        if (c.crawl_id == after) skipping = false;
         continue;
       }
-      if (!crawler::CrawlMatches(c, *filters)) continue;
+      if (!crawler::CrawlMatches(c, filters)) continue;
       if (list.size() == limit) {
         more = true;
         break;
@@ -681,10 +640,9 @@ class CrawlersImpl final : public Crawlers {
 Result<std::unique_ptr<Crawlers>> Crawlers::Open(store::MetadataStore& metadata, Catalog& catalog,
                                                  s3::LakeAccess& lake, query::QueryEngine& engine,
                                                  CrawlerOptions options) {
-  auto store = crawler::CrawlerStore::Open(metadata, NowMs());
-  if (!store) return std::move(store).error();
+  CENOTE_ASSIGN_OR_RETURN(auto store, crawler::CrawlerStore::Open(metadata, NowMs()));
   return std::unique_ptr<Crawlers>(
-      new CrawlersImpl(std::move(*store), catalog, lake, engine, std::move(options)));
+      new CrawlersImpl(std::move(store), catalog, lake, engine, std::move(options)));
 }
 
 const std::vector<std::string_view>& Crawlers::Operations() {

@@ -164,17 +164,16 @@ Compression DetectCompression(std::string_view head) {
 bool IsParquetMagic(std::string_view head) { return head.size() >= 4 && head.substr(0, 4) == "PAR1"; }
 
 Result<TextHead> ReadTextHead(const std::string& path, Compression compression, std::size_t max_bytes) {
-  auto f = OpenFile(path);
-  if (!f) return std::move(f).error();
+  CENOTE_ASSIGN_OR_RETURN(auto f, OpenFile(path));
   switch (compression) {
     case Compression::kGzip:
-      return ReadGzip(f->get(), max_bytes);
+      return ReadGzip(f.get(), max_bytes);
     case Compression::kZstd:
-      return ReadZstd(f->get(), max_bytes);
+      return ReadZstd(f.get(), max_bytes);
     case Compression::kNone:
       break;
   }
-  return ReadPlain(f->get(), max_bytes);
+  return ReadPlain(f.get(), max_bytes);
 }
 
 std::vector<std::string> SplitRecords(std::string_view text, bool complete, std::size_t max_records) {
