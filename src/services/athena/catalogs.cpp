@@ -69,12 +69,15 @@ json::object DatabaseOf(const json::object& db) {
 
 }  // namespace
 
-Result<json::object> AthenaImpl::ListDataCatalogs(const json::object& /*in*/) {
+Result<json::object> AthenaImpl::ListDataCatalogs(const aws::RequestContext& ctx,
+                                                  const json::object& /*in*/) {
+  const Namespace ns = NamespaceOf(ctx);
   return json::object{
       {"DataCatalogsSummary", json::array{json::object{{"CatalogName", kDefaultCatalog}, {"Type", "GLUE"}}}}};
 }
 
-Result<json::object> AthenaImpl::GetDataCatalog(const json::object& in) {
+Result<json::object> AthenaImpl::GetDataCatalog(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "Name"));
   return json::object{
       {"DataCatalog", json::object{{"Name", kDefaultCatalog},
@@ -83,10 +86,11 @@ Result<json::object> AthenaImpl::GetDataCatalog(const json::object& in) {
                                    {"Parameters", json::object{{"catalog-id", options_.account_id}}}}}};
 }
 
-Result<json::object> AthenaImpl::ListDatabases(const json::object& in) {
+Result<json::object> AthenaImpl::ListDatabases(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
-  auto page = catalog_.GetDatabases(Str(in, "NextToken").value_or(""), max);
+  auto page = catalog_.ForRegion(ns.account, ns.region)->GetDatabases(Str(in, "NextToken").value_or(""), max);
   if (!page) return MetadataError(page.error());
   json::array list;
   for (const auto& db : page->items) list.push_back(DatabaseOf(db));
@@ -95,18 +99,21 @@ Result<json::object> AthenaImpl::ListDatabases(const json::object& in) {
   return out;
 }
 
-Result<json::object> AthenaImpl::GetDatabase(const json::object& in) {
+Result<json::object> AthenaImpl::GetDatabase(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
-  auto db = catalog_.GetDatabase(Str(in, "DatabaseName").value_or(""));
+  auto db = catalog_.ForRegion(ns.account, ns.region)->GetDatabase(Str(in, "DatabaseName").value_or(""));
   if (!db) return MetadataError(db.error());
   return json::object{{"Database", DatabaseOf(*db)}};
 }
 
-Result<json::object> AthenaImpl::ListTableMetadata(const json::object& in) {
+Result<json::object> AthenaImpl::ListTableMetadata(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
-  auto page = catalog_.GetTables(Str(in, "DatabaseName").value_or(""), Str(in, "Expression").value_or(""),
-                                 Str(in, "NextToken").value_or(""), max);
+  auto page = catalog_.ForRegion(ns.account, ns.region)
+                  ->GetTables(Str(in, "DatabaseName").value_or(""), Str(in, "Expression").value_or(""),
+                              Str(in, "NextToken").value_or(""), max);
   if (!page) return MetadataError(page.error());
   json::array list;
   for (const auto& t : page->items) list.push_back(TableMetadata(t));
@@ -115,9 +122,11 @@ Result<json::object> AthenaImpl::ListTableMetadata(const json::object& in) {
   return out;
 }
 
-Result<json::object> AthenaImpl::GetTableMetadata(const json::object& in) {
+Result<json::object> AthenaImpl::GetTableMetadata(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
-  auto t = catalog_.GetTable(Str(in, "DatabaseName").value_or(""), Str(in, "TableName").value_or(""));
+  auto t = catalog_.ForRegion(ns.account, ns.region)
+               ->GetTable(Str(in, "DatabaseName").value_or(""), Str(in, "TableName").value_or(""));
   if (!t) return MetadataError(t.error());
   return json::object{{"TableMetadata", TableMetadata(*t)}};
 }

@@ -63,14 +63,15 @@ std::string ResultFolder(const std::string& output_location) { return AsFolder(o
 
 }  // namespace
 
-Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
+Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string query = Str(in, "QueryString").value_or("");
   if (query.empty() || query.size() > 262144) {
     return errors::Validation(query.substr(0, 64), "queryString",
                               "Member must have length between 1 and 262144");
   }
   std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(workgroup));
+  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(ns, workgroup));
   if (Str(wg, "State").value_or("ENABLED") == "DISABLED") {
     return errors::InvalidRequest("WorkGroup " + workgroup + " is disabled.", errors::kCodeInvalidInput);
   }
@@ -99,7 +100,7 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
   // EXECUTE of a prepared statement is typed (and its result file named) by the statement it runs.
   auto parsed = ParseStatement(query);
   if (auto prepared = ParsePreparedCommand(query); prepared && prepared->kind == PreparedCommand::kExecute) {
-    auto stored = LoadPreparedStatement(workgroup, prepared->name);
+    auto stored = LoadPreparedStatement(ns, workgroup, prepared->name);
     if (stored && *stored) parsed = ParseStatement(Str(**stored, "QueryStatement").value_or(""));
   }
   std::string statement_type = "DDL";
@@ -155,6 +156,9 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
   // answers an earlier execution, drops this one.
   auto active = std::make_shared<ActiveExecution>();
   active->id = id;
+  active->ns = ns;
+  // The query reads its tables and writes its results as this caller, also when it runs later on a worker.
+  active->lake = lake_.For(CallerOf(ctx));
   active->doc = doc;
   active->record = ActiveExecution::Record::kPending;
   {
@@ -170,7 +174,10 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
       // Idempotency: the same token answers the execution it started.
       // A changed parameter under the same token is an error (StartQueryExecution API reference).
       CENOTE_ASSIGN_OR_RETURN(
-          auto row, txn->QueryOne("SELECT id, doc FROM athena_executions WHERE client_token = ?", {token}));
+          auto row,
+          txn->QueryOne(
+              "SELECT id, doc FROM athena_executions WHERE account = ? AND region = ? AND client_token = ?",
+              {ns.account, ns.region, token}));
       if (row) {
         json::object earlier = ParseObject(store::AsText((*row)[1]));
         if (earlier["Query"] != doc["Query"] || earlier["WorkGroup"] != doc["WorkGroup"] ||
@@ -180,10 +187,12 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
         return json::object{{"QueryExecutionId", store::AsText((*row)[0])}};
       }
     }
-    CENOTE_RETURN_IF_ERROR(txn->Exec(
-        "INSERT INTO athena_executions (id, seq, workgroup, client_token, state, doc) VALUES (?, ?, ?, ?, ?, "
-        "?)",
-        {id, NextSeq(), workgroup, token, std::string("QUEUED"), json::serialize(doc)}));
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("INSERT INTO athena_executions (account, region, id, seq, workgroup, client_token, state, "
+                  "doc) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                  "?)",
+                  {ns.account, ns.region, id, NextSeq(), workgroup, token, std::string("QUEUED"),
+                   json::serialize(doc)}));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
     recorded = true;
     return json::object{{"QueryExecutionId", id}};
@@ -206,11 +215,11 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
   return answer;
 }
 
-Result<std::optional<json::object>> AthenaImpl::LoadExecution(const std::string& id) {
+Result<std::optional<json::object>> AthenaImpl::LoadExecution(const Namespace& ns, const std::string& id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = active_.find(id);
-    if (it != active_.end()) {
+    if (it != active_.end() && it->second->ns == ns) {
       json::object doc = it->second->doc;
       // Live statistics of an in-flight query.
       std::int64_t now = NowMs();
@@ -220,16 +229,19 @@ Result<std::optional<json::object>> AthenaImpl::LoadExecution(const std::string&
       st["QueryQueueTimeInMillis"] = (it->second->queued ? now : it->second->started_ms) - submitted;
       return std::optional<json::object>(std::move(doc));
     }
-    if (auto final = finals_.find(id); final != finals_.end())
-      return std::optional<json::object>(final->second);
+    if (auto final = finals_.find(id); final != finals_.end() && final->second.first == ns)
+      return std::optional<json::object>(final->second.second);
   }
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_executions WHERE id = ?", {id}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne("SELECT doc FROM athena_executions WHERE account = ? AND region = ? AND id = ?",
+                              {ns.account, ns.region, id}));
   if (!row) return std::optional<json::object>();
   return std::optional<json::object>(ParseObject(store::AsText((*row)[0])));
 }
 
-Result<json::object> AthenaImpl::GetQueryExecution(const json::object& in) {
+Result<json::object> AthenaImpl::GetQueryExecution(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string id = Str(in, "QueryExecutionId").value_or("");
   if (options_.poll_wait_ms > 0) {
     // Still in flight: wait (bounded) for its final state rather than answer a poll loop at once.
@@ -241,12 +253,14 @@ Result<json::object> AthenaImpl::GetQueryExecution(const json::object& in) {
       --waiting_polls_;
     }
   }
-  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(id));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(ns, id));
   if (!doc) return ExecutionNotFound(id);
   return json::object{{"QueryExecution", std::move(*doc)}};
 }
 
-Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) {
+Result<json::object> AthenaImpl::BatchGetQueryExecution(const aws::RequestContext& ctx,
+                                                        const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   const json::array* ids = nullptr;
   if (auto* v = in.if_contains("QueryExecutionIds"); v && v->is_array()) ids = &v->as_array();
   if (ids == nullptr || ids->empty() || ids->size() > 50) {
@@ -257,7 +271,7 @@ Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) 
   json::array unprocessed;
   for (const auto& v : *ids) {
     std::string id = v.is_string() ? std::string(v.as_string()) : "";
-    CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(id));
+    CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(ns, id));
     if (doc) {
       found.push_back(std::move(*doc));
     } else {
@@ -272,12 +286,13 @@ Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) 
 
 // Ids of one workgroup's rows of `table` (athena_executions, athena_named_queries), newest first, paged by
 // MaxResults (default and maximum 50) and an opaque NextToken bound to `scope` and the workgroup.
-Result<json::object> AthenaImpl::ListIdsByWorkGroup(const json::object& in, const std::string& table,
-                                                    const std::string& scope, const std::string& member) {
+Result<json::object> AthenaImpl::ListIdsByWorkGroup(const Namespace& ns, const json::object& in,
+                                                    const std::string& table, const std::string& scope,
+                                                    const std::string& member) {
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 0, 50, 50));
   int limit = max == 0 ? 50 : max;
   std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   std::int64_t before = INT64_MAX;
   if (auto token = Str(in, "NextToken")) {
     auto pos = DecodeListToken(scope + ":" + workgroup, *token);
@@ -302,11 +317,13 @@ Result<json::object> AthenaImpl::ListIdsByWorkGroup(const json::object& in, cons
   return out;
 }
 
-Result<json::object> AthenaImpl::ListQueryExecutions(const json::object& in) {
-  return ListIdsByWorkGroup(in, "athena_executions", "executions", "QueryExecutionIds");
+Result<json::object> AthenaImpl::ListQueryExecutions(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  return ListIdsByWorkGroup(ns, in, "athena_executions", "executions", "QueryExecutionIds");
 }
 
-Result<json::object> AthenaImpl::StopQueryExecution(const json::object& in) {
+Result<json::object> AthenaImpl::StopQueryExecution(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string id = Str(in, "QueryExecutionId").value_or("");
   std::shared_ptr<ActiveExecution> active;
   bool was_queued = false;
@@ -341,14 +358,16 @@ Result<json::object> AthenaImpl::StopQueryExecution(const json::object& in) {
     // A running query is interrupted; its worker stores CANCELLED.
     return json::object{};
   }
-  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(id));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(ns, id));
   if (!doc) return ExecutionNotFound(id);
   return json::object{};  // already finished: nothing to stop
 }
 
-Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const json::object& in) {
+Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const aws::RequestContext& ctx,
+                                                           const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string id = Str(in, "QueryExecutionId").value_or("");
-  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(id));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(ns, id));
   if (!doc) return ExecutionNotFound(id);
   json::object timeline;
   if (auto* st = Obj(*doc, "Statistics")) {
@@ -388,8 +407,11 @@ bool AthenaImpl::AwaitRecorded(const std::string& id) {
 void AthenaImpl::Retire(const std::string& id, const json::object* stored) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    active_.erase(id);
-    if (stored != nullptr && finals_.emplace(id, *stored).second) {
+    auto it = active_.find(id);
+    if (it == active_.end()) return;
+    Namespace ns = it->second->ns;
+    active_.erase(it);
+    if (stored != nullptr && finals_.emplace(id, std::make_pair(std::move(ns), *stored)).second) {
       finals_order_.push_back(id);
       if (finals_order_.size() > kRecentFinals) {
         finals_.erase(finals_order_.front());
@@ -466,6 +488,8 @@ void AthenaImpl::WorkerLoop() {
 }
 
 void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
+  s3::LakeAccess& lake = *active->lake;
+  const Namespace& ns = active->ns;
   json::object doc;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -513,7 +537,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     return;
   }
   // Athena checks the output bucket before running anything.
-  if (auto head = lake_.HeadBucket(url->bucket); !head) {
+  if (auto head = lake.HeadBucket(url->bucket); !head) {
     finish_failed(MakeError("INVALID_INPUT", "Unable to verify/create output bucket " + url->bucket), false);
     return;
   }
@@ -538,10 +562,10 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
       done = MakeError("INVALID_PARAMETER_USAGE",
                        "INVALID_PARAMETER_USAGE: ExecutionParameters can only be used with EXECUTE");
     } else if (prepared->kind == PreparedCommand::kPrepare) {
-      done =
-          SavePreparedStatement(workgroup, prepared->name, prepared->body, std::nullopt, SaveMode::kUpsert);
+      done = SavePreparedStatement(ns, workgroup, prepared->name, prepared->body, std::nullopt,
+                                   SaveMode::kUpsert);
     } else {
-      auto removed = RemovePreparedStatement(workgroup, prepared->name);
+      auto removed = RemovePreparedStatement(ns, workgroup, prepared->name);
       if (!removed) {
         done = std::move(removed).error();
       } else if (!*removed) {
@@ -556,7 +580,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     }
   }
   if (prepared->kind == PreparedCommand::kExecute) {
-    auto stored = LoadPreparedStatement(workgroup, prepared->name);
+    auto stored = LoadPreparedStatement(ns, workgroup, prepared->name);
     if (!stored) {
       finish_failed(stored.error(), true);
       return;
@@ -617,7 +641,8 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     // A query only reads until its results are written; any other statement changes the catalog or
     // the lake as it runs, so it waits for its execution to be on record.
     if (parsed->kind != StatementKind::kSelect && !AwaitRecorded(id)) return Retire(id);
-    StatementRunner runner(catalog_, lake_, engine_, options_);
+    std::unique_ptr<glue::RegionalCatalog> regional = catalog_.ForRegion(ns.account, ns.region);
+    StatementRunner runner(*regional, lake, engine_, options_);
     outcome = runner.Run(*parsed, ctx);
   }
   if (!outcome) {
@@ -657,8 +682,8 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   status["State"] = "SUCCEEDED";
   status["CompletionDateTime"] = now;
   SetStatistics(succeeded, submitted, active->started_ms, now, outcome->stats);
-  auto written = lake_.PutObjects(url->bucket, puts,
-                                  [&](store::Transaction& txn) { return WriteFinal(txn, id, succeeded); });
+  auto written = lake.PutObjects(url->bucket, puts,
+                                 [&](store::Transaction& txn) { return WriteFinal(txn, id, succeeded); });
   if (!outcome->local_csv.empty()) {
     std::error_code ec;
     std::filesystem::remove(outcome->local_csv, ec);

@@ -11,11 +11,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "common/mutex.hpp"
 #include "services/athena/athena_provider.hpp"
 #include "services/athena/ddl_parser.hpp"
 #include "services/athena/errors.hpp"
@@ -29,6 +32,20 @@ namespace json = boost::json;
 
 inline constexpr const char* kPrimaryWorkGroup = "primary";
 inline constexpr const char* kDefaultCatalog = "AwsDataCatalog";
+
+// The namespace of Athena's resources (workgroups, named queries, prepared statements, executions): the
+// caller's account and the request's region, as on AWS.
+struct Namespace {
+  std::string account;
+  std::string region;
+  bool operator==(const Namespace& o) const { return account == o.account && region == o.region; }
+};
+inline Namespace NamespaceOf(const aws::RequestContext& ctx) {
+  return Namespace{.account = ctx.account_id(), .region = ctx.region};
+}
+// The principal a query reads tables and writes results as: its StartQueryExecution caller's, in the
+// request's region, on behalf of athena.amazonaws.com (the same for GetQueryResults' reads).
+aws::Caller CallerOf(const aws::RequestContext& ctx);
 
 // ---- small helpers shared by the .cpp files (support.cpp)
 std::string NewUuid();
@@ -70,7 +87,8 @@ struct StatementOutcome {
 // are Errors whose message is the StateChangeReason ("FAILED: ...", "TABLE_NOT_FOUND: ...").
 class StatementRunner {
  public:
-  StatementRunner(glue::Catalog& catalog, s3::LakeAccess& lake, query::QueryEngine& engine,
+  // `catalog` is the execution's region's; `lake` reads and writes as the execution's caller.
+  StatementRunner(glue::RegionalCatalog& catalog, s3::LakeAccess& lake, query::QueryEngine& engine,
                   const AthenaOptions& options)
       : catalog_(catalog), lake_(lake), engine_(engine), options_(options), resolver_(catalog, lake) {}
 
@@ -108,7 +126,7 @@ class StatementRunner {
   Result<json::object> GetTableForDdl(const std::string& database, const std::string& table);
   Status EnsureDatabase(const std::string& database);
 
-  glue::Catalog& catalog_;
+  glue::RegionalCatalog& catalog_;
   s3::LakeAccess& lake_;
   query::QueryEngine& engine_;
   const AthenaOptions& options_;
@@ -141,7 +159,9 @@ Result<PreparedCommand> ParsePreparedCommand(const std::string& sql);
 
 struct ActiveExecution {
   std::string id;
-  json::object doc;  // the QueryExecution document, Status.State QUEUED or RUNNING
+  Namespace ns;                          // the StartQueryExecution request's account and region
+  std::unique_ptr<s3::LakeAccess> lake;  // the lake as that request's caller (CallerOf)
+  json::object doc;                      // the QueryExecution document, Status.State QUEUED or RUNNING
   query::Cancellation cancel;
   bool queued = true;
   std::int64_t started_ms = 0;
@@ -153,73 +173,74 @@ struct ActiveExecution {
 
 class AthenaImpl final : public AthenaProvider {
  public:
-  AthenaImpl(store::MetadataStore& metadata, glue::Catalog& catalog, s3::LakeAccess& lake,
+  AthenaImpl(store::MetadataStore& metadata, const glue::Catalog& catalog, s3::Lake& lake,
              query::QueryEngine& engine, AthenaOptions options);
   ~AthenaImpl() override;
 
   // Migrations, "primary", executions interrupted by a restart, the worker pool.
   Status Start();
-  std::string_view internal_error_code() const override { return "InternalServerException"; }
-  bool Implements(std::string_view operation) const override;
-  Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
-                                      aws::OperationInput& input) override;
   void Shutdown() override;
+  const Table& table() const override { return Operations(); }
+  AthenaImpl& env() override { return *this; }
 
-  using Op = Result<json::object> (AthenaImpl::*)(const json::object& in);
-  static const services::OperationTable<Op>& Operations();
+  using Table = services::OperationTable<services::Handler<AthenaImpl>>;
+  static const Table& Operations();
 
   // workgroups.cpp
-  Result<json::object> CreateWorkGroup(const json::object& in);
-  Result<json::object> GetWorkGroup(const json::object& in);
-  Result<json::object> ListWorkGroups(const json::object& in);
-  Result<json::object> UpdateWorkGroup(const json::object& in);
-  Result<json::object> DeleteWorkGroup(const json::object& in);
-  Result<json::object> TagResource(const json::object& in);
-  Result<json::object> UntagResource(const json::object& in);
-  Result<json::object> ListTagsForResource(const json::object& in);
-  Result<json::object> ListEngineVersions(const json::object& in);
+  Result<json::object> CreateWorkGroup(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetWorkGroup(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListWorkGroups(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> UpdateWorkGroup(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> DeleteWorkGroup(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> TagResource(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> UntagResource(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListTagsForResource(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListEngineVersions(const aws::RequestContext& ctx, const json::object& in);
   // The stored WorkGroup document; InvalidRequestException "WorkGroup is not found." if absent.
-  Result<json::object> LoadWorkGroup(const std::string& name);
-  std::string WorkGroupArn(const std::string& name) const;
+  Result<json::object> LoadWorkGroup(const Namespace& ns, const std::string& name);
+  std::string WorkGroupArn(const Namespace& ns, const std::string& name) const;
 
   // named_queries.cpp
-  Result<json::object> CreateNamedQuery(const json::object& in);
-  Result<json::object> GetNamedQuery(const json::object& in);
-  Result<json::object> ListNamedQueries(const json::object& in);
-  Result<json::object> BatchGetNamedQuery(const json::object& in);
-  Result<json::object> DeleteNamedQuery(const json::object& in);
-  Result<json::object> UpdateNamedQuery(const json::object& in);
+  Result<json::object> CreateNamedQuery(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetNamedQuery(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListNamedQueries(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> BatchGetNamedQuery(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> DeleteNamedQuery(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> UpdateNamedQuery(const aws::RequestContext& ctx, const json::object& in);
 
   // prepared_statements.cpp
-  Result<json::object> CreatePreparedStatement(const json::object& in);
-  Result<json::object> GetPreparedStatement(const json::object& in);
-  Result<json::object> ListPreparedStatements(const json::object& in);
-  Result<json::object> UpdatePreparedStatement(const json::object& in);
-  Result<json::object> DeletePreparedStatement(const json::object& in);
-  Result<json::object> BatchGetPreparedStatement(const json::object& in);
+  Result<json::object> CreatePreparedStatement(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetPreparedStatement(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListPreparedStatements(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> UpdatePreparedStatement(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> DeletePreparedStatement(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> BatchGetPreparedStatement(const aws::RequestContext& ctx, const json::object& in);
   // The stored PreparedStatement document, or nullopt.
-  Result<std::optional<json::object>> LoadPreparedStatement(const std::string& workgroup,
+  Result<std::optional<json::object>> LoadPreparedStatement(const Namespace& ns, const std::string& workgroup,
                                                             const std::string& name);
   enum class SaveMode { kCreate, kUpdate, kUpsert };
-  Status SavePreparedStatement(const std::string& workgroup, const std::string& name,
+  Status SavePreparedStatement(const Namespace& ns, const std::string& workgroup, const std::string& name,
                                const std::string& query, const std::optional<std::string>& description,
                                SaveMode mode);
-  Result<json::object> SavePreparedStatementRequest(const json::object& in, SaveMode mode);
+  Result<json::object> SavePreparedStatementRequest(const Namespace& ns, const json::object& in,
+                                                    SaveMode mode);
   // Whether a statement was removed.
-  Result<bool> RemovePreparedStatement(const std::string& workgroup, const std::string& name);
+  Result<bool> RemovePreparedStatement(const Namespace& ns, const std::string& workgroup,
+                                       const std::string& name);
 
   // executions.cpp
-  Result<json::object> StartQueryExecution(const json::object& in);
-  Result<json::object> GetQueryExecution(const json::object& in);
-  Result<json::object> BatchGetQueryExecution(const json::object& in);
-  Result<json::object> ListQueryExecutions(const json::object& in);
-  Result<json::object> ListIdsByWorkGroup(const json::object& in, const std::string& table,
-                                          const std::string& scope, const std::string& member);
-  Result<json::object> StopQueryExecution(const json::object& in);
-  Result<json::object> GetQueryRuntimeStatistics(const json::object& in);
+  Result<json::object> StartQueryExecution(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetQueryExecution(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> BatchGetQueryExecution(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListQueryExecutions(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListIdsByWorkGroup(const Namespace& ns, const json::object& in,
+                                          const std::string& table, const std::string& scope,
+                                          const std::string& member);
+  Result<json::object> StopQueryExecution(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetQueryRuntimeStatistics(const aws::RequestContext& ctx, const json::object& in);
   // The current QueryExecution document (in-flight executions from memory, others from the store);
   // nullopt if unknown.
-  Result<std::optional<json::object>> LoadExecution(const std::string& id);
+  Result<std::optional<json::object>> LoadExecution(const Namespace& ns, const std::string& id);
   Status MarkInterruptedExecutions();
   void WorkerLoop();
   void Execute(const std::shared_ptr<ActiveExecution>& active);
@@ -236,15 +257,15 @@ class AthenaImpl final : public AthenaProvider {
   bool AwaitRecorded(const std::string& id);
 
   // results.cpp
-  Result<json::object> GetQueryResults(const json::object& in);
+  Result<json::object> GetQueryResults(const aws::RequestContext& ctx, const json::object& in);
 
   // catalogs.cpp
-  Result<json::object> ListDataCatalogs(const json::object& in);
-  Result<json::object> GetDataCatalog(const json::object& in);
-  Result<json::object> ListDatabases(const json::object& in);
-  Result<json::object> GetDatabase(const json::object& in);
-  Result<json::object> ListTableMetadata(const json::object& in);
-  Result<json::object> GetTableMetadata(const json::object& in);
+  Result<json::object> ListDataCatalogs(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetDataCatalog(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListDatabases(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetDatabase(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListTableMetadata(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetTableMetadata(const aws::RequestContext& ctx, const json::object& in);
 
   std::int64_t NextSeq();
   Result<std::unique_ptr<store::Transaction>> Read() {
@@ -254,9 +275,16 @@ class AthenaImpl final : public AthenaProvider {
     return metadata_.Begin(store::MetadataStore::Mode::kWrite);
   }
 
+  // "primary" and the "default" database of a namespace, created on its first request (every region has
+  // them, as on AWS).
+  Status EnsureNamespace(const Namespace& ns);
+
+  Mutex namespaces_mu_;
+  std::set<std::pair<std::string, std::string>> ready_namespaces_ GUARDED_BY(namespaces_mu_);
+
   store::MetadataStore& metadata_;
-  glue::Catalog& catalog_;
-  s3::LakeAccess& lake_;
+  const glue::Catalog& catalog_;
+  s3::Lake& lake_;
   query::QueryEngine& engine_;
   AthenaOptions options_;
 
@@ -274,7 +302,7 @@ class AthenaImpl final : public AthenaProvider {
   // The final documents of the executions that finished last, as committed (a final row changes only by
   // DeleteWorkGroup's deletion, which drops its entries); oldest first in finals_order_.
   static constexpr std::size_t kRecentFinals = 64;
-  std::unordered_map<std::string, json::object> finals_;
+  std::unordered_map<std::string, std::pair<Namespace, json::object>> finals_;
   std::deque<std::string> finals_order_;
   std::vector<std::thread> workers_;
   bool stopping_ = false;

@@ -24,10 +24,11 @@ Status ValidateNamedQueryInput(const json::object& in) {
 
 }  // namespace
 
-Result<json::object> AthenaImpl::CreateNamedQuery(const json::object& in) {
+Result<json::object> AthenaImpl::CreateNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
   std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   std::string token = Str(in, "ClientRequestToken").value_or("");
   json::object doc{{"Name", Str(in, "Name").value_or("")},
                    {"Database", Str(in, "Database").value_or("")},
@@ -38,7 +39,10 @@ Result<json::object> AthenaImpl::CreateNamedQuery(const json::object& in) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
   if (!token.empty()) {
     CENOTE_ASSIGN_OR_RETURN(
-        auto row, txn->QueryOne("SELECT id, doc FROM athena_named_queries WHERE client_token = ?", {token}));
+        auto row,
+        txn->QueryOne(
+            "SELECT id, doc FROM athena_named_queries WHERE account = ? AND region = ? AND client_token = ?",
+            {ns.account, ns.region, token}));
     if (row) {
       json::object earlier = ParseObject(store::AsText((*row)[1]));
       if (earlier["Name"] != doc["Name"] || earlier["QueryString"] != doc["QueryString"] ||
@@ -50,26 +54,33 @@ Result<json::object> AthenaImpl::CreateNamedQuery(const json::object& in) {
   }
   std::string id = NewUuid();
   doc["NamedQueryId"] = id;
-  CENOTE_RETURN_IF_ERROR(txn->Exec(
-      "INSERT INTO athena_named_queries (id, seq, workgroup, client_token, doc) VALUES (?, ?, ?, ?, ?)",
-      {id, NextSeq(), workgroup, token, json::serialize(doc)}));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO athena_named_queries (account, region, id, seq, workgroup, client_token, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                {ns.account, ns.region, id, NextSeq(), workgroup, token, json::serialize(doc)}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{{"NamedQueryId", id}};
 }
 
-Result<json::object> AthenaImpl::GetNamedQuery(const json::object& in) {
+Result<json::object> AthenaImpl::GetNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string id = Str(in, "NamedQueryId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT doc FROM athena_named_queries WHERE account = ? AND region = ? AND id = ?",
+                    {ns.account, ns.region, id}));
   if (!row) return NamedQueryNotFound(id);
   return json::object{{"NamedQuery", ParseObject(store::AsText((*row)[0]))}};
 }
 
-Result<json::object> AthenaImpl::ListNamedQueries(const json::object& in) {
-  return ListIdsByWorkGroup(in, "athena_named_queries", "named", "NamedQueryIds");
+Result<json::object> AthenaImpl::ListNamedQueries(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  return ListIdsByWorkGroup(ns, in, "athena_named_queries", "named", "NamedQueryIds");
 }
 
-Result<json::object> AthenaImpl::BatchGetNamedQuery(const json::object& in) {
+Result<json::object> AthenaImpl::BatchGetNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   const json::array* ids = nullptr;
   if (auto* v = in.if_contains("NamedQueryIds"); v && v->is_array()) ids = &v->as_array();
   if (ids == nullptr || ids->empty() || ids->size() > 50) {
@@ -81,8 +92,10 @@ Result<json::object> AthenaImpl::BatchGetNamedQuery(const json::object& in) {
   json::array unprocessed;
   for (const auto& v : *ids) {
     std::string id = v.is_string() ? std::string(v.as_string()) : "";
-    CENOTE_ASSIGN_OR_RETURN(auto row,
-                            txn->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id}));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row,
+        txn->QueryOne("SELECT doc FROM athena_named_queries WHERE account = ? AND region = ? AND id = ?",
+                      {ns.account, ns.region, id}));
     if (row) {
       found.push_back(ParseObject(store::AsText((*row)[0])));
     } else {
@@ -95,20 +108,27 @@ Result<json::object> AthenaImpl::BatchGetNamedQuery(const json::object& in) {
                       {"UnprocessedNamedQueryIds", std::move(unprocessed)}};
 }
 
-Result<json::object> AthenaImpl::DeleteNamedQuery(const json::object& in) {
+Result<json::object> AthenaImpl::DeleteNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string id = Str(in, "NamedQueryId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(auto del, txn->Exec("DELETE FROM athena_named_queries WHERE id = ?", {id}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto del, txn->Exec("DELETE FROM athena_named_queries WHERE account = ? AND region = ? AND id = ?",
+                          {ns.account, ns.region, id}));
   if (del == 0) return NamedQueryNotFound(id);
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::UpdateNamedQuery(const json::object& in) {
+Result<json::object> AthenaImpl::UpdateNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
   std::string id = Str(in, "NamedQueryId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT doc FROM athena_named_queries WHERE account = ? AND region = ? AND id = ?",
+                    {ns.account, ns.region, id}));
   if (!row) return NamedQueryNotFound(id);
   json::object doc = ParseObject(store::AsText((*row)[0]));
   if (auto name = Str(in, "Name")) doc["Name"] = *name;

@@ -169,24 +169,25 @@ Result<PreparedCommand> ParsePreparedCommand(const std::string& sql) {
   return cmd;  // kNone
 }
 
-Result<std::optional<json::object>> AthenaImpl::LoadPreparedStatement(const std::string& workgroup,
+Result<std::optional<json::object>> AthenaImpl::LoadPreparedStatement(const Namespace& ns,
+                                                                      const std::string& workgroup,
                                                                       const std::string& name) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(
-      auto row, txn->QueryOne("SELECT doc FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
-                              {workgroup, name}));
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_prepared_statements WHERE account "
+                                                  "= ? AND region = ? AND workgroup = ? AND name = ?",
+                                                  {ns.account, ns.region, workgroup, name}));
   if (!row) return std::optional<json::object>();
   return std::optional<json::object>(ParseObject(store::AsText((*row)[0])));
 }
 
-Status AthenaImpl::SavePreparedStatement(const std::string& workgroup, const std::string& name,
-                                         const std::string& query,
+Status AthenaImpl::SavePreparedStatement(const Namespace& ns, const std::string& workgroup,
+                                         const std::string& name, const std::string& query,
                                          const std::optional<std::string>& description, SaveMode mode) {
-  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(
-      auto row, txn->QueryOne("SELECT doc FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
-                              {workgroup, name}));
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_prepared_statements WHERE account "
+                                                  "= ? AND region = ? AND workgroup = ? AND name = ?",
+                                                  {ns.account, ns.region, workgroup, name}));
   if (row && mode == SaveMode::kCreate)
     return errors::InvalidRequest(
         "Prepared statement " + name + " already exists in workgroup " + workgroup + ".",
@@ -198,61 +199,74 @@ Status AthenaImpl::SavePreparedStatement(const std::string& workgroup, const std
                    {"LastModifiedTime", NowMs()}};
   if (description) doc["Description"] = *description;
   CENOTE_RETURN_IF_ERROR(
-      txn->Exec("INSERT INTO athena_prepared_statements (workgroup, name, doc) VALUES (?, ?, ?) "
-                "ON CONFLICT (workgroup, name) DO UPDATE SET doc = excluded.doc",
-                {workgroup, name, json::serialize(doc)}));
+      txn->Exec("INSERT INTO athena_prepared_statements (account, region, workgroup, name, doc)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, region, workgroup, name) DO UPDATE SET doc = "
+                "excluded.doc",
+                {ns.account, ns.region, workgroup, name, json::serialize(doc)}));
   return txn->Commit();
 }
 
-Result<bool> AthenaImpl::RemovePreparedStatement(const std::string& workgroup, const std::string& name) {
+Result<bool> AthenaImpl::RemovePreparedStatement(const Namespace& ns, const std::string& workgroup,
+                                                 const std::string& name) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(auto del,
-                          txn->Exec("DELETE FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
-                                    {workgroup, name}));
+  CENOTE_ASSIGN_OR_RETURN(auto del, txn->Exec("DELETE FROM athena_prepared_statements WHERE account = ? AND "
+                                              "region = ? AND workgroup = ? AND name = ?",
+                                              {ns.account, ns.region, workgroup, name}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return del > 0;
 }
 
-Result<json::object> AthenaImpl::CreatePreparedStatement(const json::object& in) {
-  return SavePreparedStatementRequest(in, SaveMode::kCreate);
+Result<json::object> AthenaImpl::CreatePreparedStatement(const aws::RequestContext& ctx,
+                                                         const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  return SavePreparedStatementRequest(ns, in, SaveMode::kCreate);
 }
 
-Result<json::object> AthenaImpl::UpdatePreparedStatement(const json::object& in) {
-  return SavePreparedStatementRequest(in, SaveMode::kUpdate);
+Result<json::object> AthenaImpl::UpdatePreparedStatement(const aws::RequestContext& ctx,
+                                                         const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  return SavePreparedStatementRequest(ns, in, SaveMode::kUpdate);
 }
 
-Result<json::object> AthenaImpl::SavePreparedStatementRequest(const json::object& in, SaveMode mode) {
+Result<json::object> AthenaImpl::SavePreparedStatementRequest(const Namespace& ns, const json::object& in,
+                                                              SaveMode mode) {
   CENOTE_RETURN_IF_ERROR(ValidateInput(in, true));
-  CENOTE_RETURN_IF_ERROR(SavePreparedStatement(*Str(in, "WorkGroup"), *Str(in, "StatementName"),
+  CENOTE_RETURN_IF_ERROR(SavePreparedStatement(ns, *Str(in, "WorkGroup"), *Str(in, "StatementName"),
                                                *Str(in, "QueryStatement"), Str(in, "Description"), mode));
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::GetPreparedStatement(const json::object& in) {
+Result<json::object> AthenaImpl::GetPreparedStatement(const aws::RequestContext& ctx,
+                                                      const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(ValidateInput(in, false));
   std::string workgroup = *Str(in, "WorkGroup");
   std::string name = *Str(in, "StatementName");
-  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
-  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadPreparedStatement(workgroup, name));
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadPreparedStatement(ns, workgroup, name));
   if (!doc) return StatementNotFound(name, workgroup);
   return json::object{{"PreparedStatement", std::move(*doc)}};
 }
 
-Result<json::object> AthenaImpl::DeletePreparedStatement(const json::object& in) {
+Result<json::object> AthenaImpl::DeletePreparedStatement(const aws::RequestContext& ctx,
+                                                         const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(ValidateInput(in, false));
   std::string workgroup = *Str(in, "WorkGroup");
   std::string name = *Str(in, "StatementName");
-  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
-  CENOTE_ASSIGN_OR_RETURN(auto removed, RemovePreparedStatement(workgroup, name));
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
+  CENOTE_ASSIGN_OR_RETURN(auto removed, RemovePreparedStatement(ns, workgroup, name));
   if (!removed) return StatementNotFound(name, workgroup);
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::ListPreparedStatements(const json::object& in) {
+Result<json::object> AthenaImpl::ListPreparedStatements(const aws::RequestContext& ctx,
+                                                        const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
   std::string workgroup = Str(in, "WorkGroup").value_or("");
   if (workgroup.empty()) return errors::Validation("null", "workGroup", "Member must not be null");
-  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   std::string after;
   if (auto token = Str(in, "NextToken")) {
     auto decoded = Base64Decode(*token);
@@ -261,10 +275,12 @@ Result<json::object> AthenaImpl::ListPreparedStatements(const json::object& in) 
     after = decoded->substr(workgroup.size() + 1);
   }
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT name, doc FROM athena_prepared_statements WHERE "
-                                                "workgroup = ? AND name > ? ORDER BY name LIMIT "
-                                                "?",
-                                                {workgroup, after, static_cast<std::int64_t>(max + 1)}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query("SELECT name, doc FROM athena_prepared_statements WHERE account = ? AND region = ? AND "
+                 "workgroup = ? AND name > ? ORDER BY name LIMIT "
+                 "?",
+                 {ns.account, ns.region, workgroup, after, static_cast<std::int64_t>(max + 1)}));
   json::array list;
   json::object out;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -280,7 +296,9 @@ Result<json::object> AthenaImpl::ListPreparedStatements(const json::object& in) 
   return out;
 }
 
-Result<json::object> AthenaImpl::BatchGetPreparedStatement(const json::object& in) {
+Result<json::object> AthenaImpl::BatchGetPreparedStatement(const aws::RequestContext& ctx,
+                                                           const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   const json::array* names = nullptr;
   if (auto* v = in.if_contains("PreparedStatementNames"); v && v->is_array()) names = &v->as_array();
   if (names == nullptr || names->empty() || names->size() > 100)
@@ -288,7 +306,7 @@ Result<json::object> AthenaImpl::BatchGetPreparedStatement(const json::object& i
                               "Member must have length between 1 and 100");
   std::string workgroup = Str(in, "WorkGroup").value_or("");
   if (workgroup.empty()) return errors::Validation("null", "workGroup", "Member must not be null");
-  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(workgroup));
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   json::array found;
   json::array unprocessed;
   for (const auto& v : *names) {
@@ -300,7 +318,7 @@ Result<json::object> AthenaImpl::BatchGetPreparedStatement(const json::object& i
                        {"ErrorMessage", "The name of the prepared statement is not valid."}});
       continue;
     }
-    CENOTE_ASSIGN_OR_RETURN(auto doc, LoadPreparedStatement(workgroup, name));
+    CENOTE_ASSIGN_OR_RETURN(auto doc, LoadPreparedStatement(ns, workgroup, name));
     if (doc) {
       found.push_back(std::move(*doc));
     } else {

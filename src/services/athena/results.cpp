@@ -23,17 +23,20 @@ json::object ColumnInfo(const query::ResultColumn& c) {
 
 }  // namespace
 
-Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
+Result<json::object> AthenaImpl::GetQueryResults(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string id = Str(in, "QueryExecutionId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 1000, 1000));
   if (auto type = Str(in, "QueryResultType"); type && *type == "DATA_MANIFEST") {
     return errors::InvalidRequest("DATA_MANIFEST results are not available for this query",
                                   errors::kCodeInvalidInput);
   }
-  CENOTE_ASSIGN_OR_RETURN(auto loaded, LoadExecution(id));
+  CENOTE_ASSIGN_OR_RETURN(auto loaded, LoadExecution(ns, id));
   if (!loaded)
     return errors::InvalidRequest("QueryExecution " + id + " was not found", errors::kCodeInvalidInput);
   json::object& doc = *loaded;
+  // The result objects are read as the caller of GetQueryResults.
+  std::unique_ptr<s3::LakeAccess> lake = lake_.For(CallerOf(ctx));
   std::string state = "QUEUED";
   if (auto* st = Obj(doc, "Status")) state = Str(*st, "State").value_or(state);
   if (state == "QUEUED" || state == "RUNNING") {
@@ -52,7 +55,7 @@ Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
   auto url = ParseS3Url(result_url);
   if (!url) return errors::InternalServer("The query result location is not valid");
 
-  auto meta_text = lake_.GetObject(url->bucket, url->key + ".metadata", 16 * 1024 * 1024);
+  auto meta_text = lake->GetObject(url->bucket, url->key + ".metadata", 16 * 1024 * 1024);
   if (!meta_text) {
     return errors::InvalidRequest("Unable to read query results metadata from " + result_url +
                                       ".metadata: " + meta_text.error().message,
@@ -71,13 +74,13 @@ Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
   // A small result is read whole from S3; a large one through its local file, from the token's offset.
   constexpr std::uint64_t kReadWholeBytes = 1 << 20;
   Result<ResultPage> page = ResultPage{};
-  auto whole = lake_.GetObject(url->bucket, url->key, kReadWholeBytes);
+  auto whole = lake->GetObject(url->bucket, url->key, kReadWholeBytes);
   if (whole) {
     if (offset > whole->size())
       return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
     page = ReadResultRowsFrom(*whole, meta->format, static_cast<int>(meta->columns.size()), offset, max);
   } else {
-    auto path = lake_.LocalPath(url->bucket, url->key);
+    auto path = lake->LocalPath(url->bucket, url->key);
     if (!path) {
       return errors::InvalidRequest(
           "Unable to read query results from " + result_url + ": " + path.error().message,

@@ -1,6 +1,7 @@
 // Workgroups: "primary" always exists and cannot be deleted; others are created, updated (configuration
 // updates merge into the stored configuration), listed by name and deleted (RecursiveDeleteOption drops
 // their named queries and query history). Tags live with the workgroup.
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -52,19 +53,22 @@ void MergeTags(json::array& into, const json::array& tags) {
 
 }  // namespace
 
-std::string AthenaImpl::WorkGroupArn(const std::string& name) const {
-  return "arn:aws:athena:" + options_.region + ":" + options_.account_id + ":workgroup/" + name;
+std::string AthenaImpl::WorkGroupArn(const Namespace& ns, const std::string& name) const {
+  return "arn:aws:athena:" + ns.region + ":" + ns.account + ":workgroup/" + name;
 }
 
-Result<json::object> AthenaImpl::LoadWorkGroup(const std::string& name) {
+Result<json::object> AthenaImpl::LoadWorkGroup(const Namespace& ns, const std::string& name) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT doc FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, name}));
   if (!row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
   return ParseObject(store::AsText((*row)[0]));
 }
 
-Result<json::object> AthenaImpl::CreateWorkGroup(const json::object& in) {
+Result<json::object> AthenaImpl::CreateWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string name = Str(in, "Name").value_or("");
   if (!ValidWorkGroupName(name)) {
     return errors::Validation(name, "name",
@@ -93,23 +97,28 @@ Result<json::object> AthenaImpl::CreateWorkGroup(const json::object& in) {
   if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
 
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT name FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, name}));
   if (row)
     return errors::InvalidRequest("WorkGroup " + name + " is already created", errors::kCodeAlreadyExists);
   CENOTE_RETURN_IF_ERROR(
-      txn->Exec("INSERT INTO athena_workgroups (name, created_ms, doc, tags) VALUES (?, ?, ?, ?)",
-                {name, now, json::serialize(wg), json::serialize(tags)}));
+      txn->Exec("INSERT INTO athena_workgroups (account, region, name, created_ms, doc, tags) VALUES (?, ?, "
+                "?, ?, ?, ?)",
+                {ns.account, ns.region, name, now, json::serialize(wg), json::serialize(tags)}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::GetWorkGroup(const json::object& in) {
-  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(Str(in, "WorkGroup").value_or("")));
+Result<json::object> AthenaImpl::GetWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(ns, Str(in, "WorkGroup").value_or("")));
   return json::object{{"WorkGroup", std::move(wg)}};
 }
 
-Result<json::object> AthenaImpl::ListWorkGroups(const json::object& in) {
+Result<json::object> AthenaImpl::ListWorkGroups(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
   std::int64_t offset = 0;
   if (auto token = Str(in, "NextToken")) {
@@ -118,9 +127,11 @@ Result<json::object> AthenaImpl::ListWorkGroups(const json::object& in) {
     offset = *pos;
   }
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(auto rows,
-                          txn->Query("SELECT doc FROM athena_workgroups ORDER BY name LIMIT ? OFFSET ?",
-                                     {static_cast<std::int64_t>(max + 1), offset}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query(
+          "SELECT doc FROM athena_workgroups WHERE account = ? AND region = ? ORDER BY name LIMIT ? OFFSET ?",
+          {ns.account, ns.region, static_cast<std::int64_t>(max + 1), offset}));
   json::array list;
   json::object out;
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -140,11 +151,14 @@ Result<json::object> AthenaImpl::ListWorkGroups(const json::object& in) {
   return out;
 }
 
-Result<json::object> AthenaImpl::UpdateWorkGroup(const json::object& in) {
+Result<json::object> AthenaImpl::UpdateWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string name = Str(in, "WorkGroup").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT doc FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, name}));
   if (!row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
   json::object wg = ParseObject(store::AsText((*row)[0]));
   if (auto d = Str(in, "Description")) wg["Description"] = *d;
@@ -202,24 +216,31 @@ Result<json::object> AthenaImpl::UpdateWorkGroup(const json::object& in) {
     wg["Configuration"] = std::move(config);
   }
   CENOTE_RETURN_IF_ERROR(
-      txn->Exec("UPDATE athena_workgroups SET doc = ? WHERE name = ?", {json::serialize(wg), name}));
+      txn->Exec("UPDATE athena_workgroups SET doc = ? WHERE account = ? AND region = ? AND name = ?",
+                {json::serialize(wg), ns.account, ns.region, name}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::DeleteWorkGroup(const json::object& in) {
+Result<json::object> AthenaImpl::DeleteWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   std::string name = Str(in, "WorkGroup").value_or("");
   if (name == kPrimaryWorkGroup) {
     return errors::InvalidRequest("Primary workgroup cannot be deleted", errors::kCodeInvalidInput);
   }
   bool recursive = Bool(in, "RecursiveDeleteOption").value_or(false);
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT name FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, name}));
   if (!row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
   if (!recursive) {
     CENOTE_ASSIGN_OR_RETURN(
-        auto named, txn->QueryOne("SELECT COUNT(*) FROM athena_named_queries WHERE workgroup = ?", {name}));
+        auto named,
+        txn->QueryOne(
+            "SELECT COUNT(*) FROM athena_named_queries WHERE account = ? AND region = ? AND workgroup = ?",
+            {ns.account, ns.region, name}));
     if (named && store::AsInt((*named)[0]) > 0) {
       return errors::InvalidRequest(
           "WorkGroup " + name + " is not empty. Use RecursiveDeleteOption to delete it with its contents.",
@@ -227,17 +248,19 @@ Result<json::object> AthenaImpl::DeleteWorkGroup(const json::object& in) {
     }
   }
   for (const char* sql :
-       {"DELETE FROM athena_named_queries WHERE workgroup = ?",
-        "DELETE FROM athena_executions WHERE workgroup = ? AND state NOT IN ('QUEUED', 'RUNNING')",
-        "DELETE FROM athena_workgroups WHERE name = ?"}) {
-    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {name}));
+       {"DELETE FROM athena_named_queries WHERE account = ? AND region = ? AND workgroup = ?",
+        "DELETE FROM athena_executions WHERE account = ? AND region = ? AND workgroup = ? AND state NOT IN "
+        "('QUEUED', 'RUNNING')",
+        "DELETE FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?"}) {
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {ns.account, ns.region, name}));
   }
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = finals_order_.begin(); it != finals_order_.end();) {
       auto final = finals_.find(*it);
-      if (final != finals_.end() && Str(final->second, "WorkGroup").value_or("") == name) {
+      if (final != finals_.end() && final->second.first == ns &&
+          Str(final->second.second, "WorkGroup").value_or("") == name) {
         finals_.erase(final);
         it = finals_order_.erase(it);
       } else {
@@ -259,16 +282,28 @@ std::optional<std::string> WorkGroupFromArn(const std::string& arn) {
   return arn.substr(pos + kMarker.size());
 }
 
+// The namespace an ARN names (its region and account), the request's where the ARN leaves them empty: a
+// workgroup named by ARN is looked up in its own region.
+Namespace ArnNamespace(const std::string& arn, Namespace ns) {
+  const std::vector<std::string_view> parts = SplitString(arn, ':');
+  if (parts.size() >= 6 && !parts[3].empty()) ns.region = std::string(parts[3]);
+  if (parts.size() >= 6 && !parts[4].empty()) ns.account = std::string(parts[4]);
+  return ns;
+}
+
 }  // namespace
 
-Result<json::object> AthenaImpl::TagResource(const json::object& in) {
+Result<json::object> AthenaImpl::TagResource(const aws::RequestContext& ctx, const json::object& in) {
   std::string arn = Str(in, "ResourceARN").value_or("");
+  const Namespace ns = ArnNamespace(arn, NamespaceOf(ctx));
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   CENOTE_RETURN_IF_ERROR(ValidateTags(in));
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, *name}));
   if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   boost::system::error_code ec;
   json::value stored = json::parse(store::AsText((*row)[0]), ec);
@@ -276,20 +311,23 @@ Result<json::object> AthenaImpl::TagResource(const json::object& in) {
   if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
   if (tags.size() > 50)
     return errors::InvalidRequest("A resource can have at most 50 tags", errors::kCodeInvalidInput);
-  auto upd =
-      txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(tags), *name});
+  auto upd = txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE account = ? AND region = ? AND name = ?",
+                       {json::serialize(tags), ns.account, ns.region, *name});
   if (!upd) return std::move(upd).error();
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::UntagResource(const json::object& in) {
+Result<json::object> AthenaImpl::UntagResource(const aws::RequestContext& ctx, const json::object& in) {
   std::string arn = Str(in, "ResourceARN").value_or("");
+  const Namespace ns = ArnNamespace(arn, NamespaceOf(ctx));
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, *name}));
   if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   boost::system::error_code ec;
   json::value stored = json::parse(store::AsText((*row)[0]), ec);
@@ -305,27 +343,32 @@ Result<json::object> AthenaImpl::UntagResource(const json::object& in) {
     }
     if (!drop) kept.push_back(t);
   }
-  auto upd =
-      txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(kept), *name});
+  auto upd = txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE account = ? AND region = ? AND name = ?",
+                       {json::serialize(kept), ns.account, ns.region, *name});
   if (!upd) return std::move(upd).error();
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::ListTagsForResource(const json::object& in) {
+Result<json::object> AthenaImpl::ListTagsForResource(const aws::RequestContext& ctx, const json::object& in) {
   std::string arn = Str(in, "ResourceARN").value_or("");
+  const Namespace ns = ArnNamespace(arn, NamespaceOf(ctx));
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, *name}));
   if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   boost::system::error_code ec;
   json::value stored = json::parse(store::AsText((*row)[0]), ec);
   return json::object{{"Tags", (!ec && stored.is_array()) ? stored.as_array() : json::array{}}};
 }
 
-Result<json::object> AthenaImpl::ListEngineVersions(const json::object& /*in*/) {
+Result<json::object> AthenaImpl::ListEngineVersions(const aws::RequestContext& ctx,
+                                                    const json::object& /*in*/) {
+  const Namespace ns = NamespaceOf(ctx);
   return json::object{
       {"EngineVersions", json::array{json::object{{"SelectedEngineVersion", "Athena engine version 3"},
                                                   {"EffectiveEngineVersion", "Athena engine version 3"}}}}};

@@ -65,7 +65,8 @@ class TableProvider : public aws::Provider {
                                       aws::OperationInput& input) override {
     const Handler<Env>* handler = table().Find(operation);
     if (handler == nullptr) {  // the pipeline never gets here (it asks Implements first); direct callers may
-      return MakeError("UnknownOperationException", "Unknown operation " + std::string(operation) + ".", 400);
+      return cenote::MakeError("UnknownOperationException",
+                               "Unknown operation " + std::string(operation) + ".", 400);
     }
     return (*handler)(env(), ctx, input);
   }

@@ -82,7 +82,8 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
     result.converted = 0;
     return result;
   };
-  auto table = options.catalog->GetTable(database, table_name);
+  // The schema table of the account's catalog in the stream's region (today: the options' region).
+  auto table = options.catalog->ForRegion(options.account_id, options.region)->GetTable(database, table_name);
   if (!table) return fail_all(kInvalidSchema, "The schema is invalid. " + table.error().message);
   const json::object* sd = Obj(*table, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;

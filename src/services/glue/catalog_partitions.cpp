@@ -50,7 +50,7 @@ Result<object> SqlCatalog::BuildPartition(const object& table, const object& par
   doc["DatabaseName"] = table.at("DatabaseName");
   doc["TableName"] = table.at("Name");
   doc["CreationTime"] = creation_time;
-  doc["CatalogId"] = catalog_id_;
+  doc["CatalogId"] = account_;
   *values_out = std::move(values);
   return doc;
 }
@@ -60,12 +60,14 @@ Status SqlCatalog::InsertPartition(Transaction& txn, const std::string& db, cons
   std::vector<std::string> values;
   CENOTE_ASSIGN_OR_RETURN(auto doc, BuildPartition(table, partition_input, NowMs(), &values));
   const std::string key = PartitionKeyText(values);
-  auto existing =
-      txn.QueryOne("SELECT 1 FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?", {db, tbl, key});
+  auto existing = txn.QueryOne(
+      "SELECT 1 FROM glue_partitions WHERE account = ? AND region = ? AND db = ? AND tbl = ? AND pkey = ?",
+      {account_, region_, db, tbl, key});
   if (!existing) return std::move(existing).error();
   if (existing->has_value()) return AlreadyExists("Partition already exists.");
-  CENOTE_RETURN_IF_ERROR(txn.Exec("INSERT INTO glue_partitions (db, tbl, pkey, doc) VALUES (?, ?, ?, ?)",
-                                  {db, tbl, key, Serialize(doc)}));
+  CENOTE_RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO glue_partitions (account, region, db, tbl, pkey, doc) VALUES (?, ?, ?, ?, ?, ?)",
+               {account_, region_, db, tbl, key, Serialize(doc)}));
   return Status::Ok();
 }
 
@@ -73,7 +75,8 @@ Status SqlCatalog::CreatePartition(const std::string& database, const std::strin
                                    const object& partition_input) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
-  CENOTE_RETURN_IF_ERROR(InsertPartition(*txn, Lower(database), Lower(table), t.doc, partition_input));
+  CENOTE_RETURN_IF_ERROR(
+      InsertPartition(*txn, AsciiLower(database), AsciiLower(table), t.doc, partition_input));
   return txn->Commit();
 }
 
@@ -83,7 +86,7 @@ Result<std::vector<EntryError>> SqlCatalog::BatchCreatePartition(
   CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   std::vector<EntryError> errors;
   for (const auto& input : partition_inputs) {
-    Status s = InsertPartition(*txn, Lower(database), Lower(table), t.doc, input);
+    Status s = InsertPartition(*txn, AsciiLower(database), AsciiLower(table), t.doc, input);
     if (s) continue;
     if (s.error().http_status >= 500) return std::move(s).error();
     auto values = PartitionValuesOf(input, "partitionInput");
@@ -97,9 +100,10 @@ Result<object> SqlCatalog::GetPartition(const std::string& database, const std::
                                         const std::vector<std::string>& values) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
   CENOTE_RETURN_IF_ERROR(LoadTable(*txn, database, table));
-  CENOTE_ASSIGN_OR_RETURN(
-      auto row, txn->QueryOne("SELECT doc FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                              {Lower(database), Lower(table), PartitionKeyText(values)}));
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM glue_partitions WHERE account = ? AND "
+                                                  "region = ? AND db = ? AND tbl = ? AND pkey = ?",
+                                                  {account_, region_, AsciiLower(database), AsciiLower(table),
+                                                   PartitionKeyText(values)}));
   if (!row.has_value()) return PartitionNotFound();
   return ParseStored(store::AsText((*row)[0]));
 }
@@ -121,15 +125,17 @@ Result<Page> SqlCatalog::GetPartitions(const std::string& database, const std::s
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
   CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   CENOTE_ASSIGN_OR_RETURN(auto filter, PartitionExpression::Parse(expression, PartitionKeysOf(t.doc)));
-  const std::string db = Lower(database);
-  const std::string tbl = Lower(table);
+  const std::string db = AsciiLower(database);
+  const std::string tbl = AsciiLower(table);
   Page page;
   std::string last;
   bool more = false;
   while (!more) {
-    CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT pkey, doc FROM glue_partitions WHERE db = ? AND "
-                                                  "tbl = ? AND pkey > ? ORDER BY pkey LIMIT ?",
-                                                  {db, tbl, cursor, kScanChunk}));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto rows,
+        txn->Query("SELECT pkey, doc FROM glue_partitions WHERE account = ? AND region = ? AND db = ? AND "
+                   "tbl = ? AND pkey > ? ORDER BY pkey LIMIT ?",
+                   {account_, region_, db, tbl, cursor, kScanChunk}));
     for (const auto& r : rows) {
       cursor = store::AsText(r[0]);
       CENOTE_ASSIGN_OR_RETURN(auto values, KeyValues(cursor));
@@ -150,14 +156,14 @@ Result<Page> SqlCatalog::GetPartitions(const std::string& database, const std::s
 
 Status SqlCatalog::UpdatePartition(const std::string& database, const std::string& table,
                                    const std::vector<std::string>& values, const object& partition_input) {
-  const std::string db = Lower(database);
-  const std::string tbl = Lower(table);
+  const std::string db = AsciiLower(database);
+  const std::string tbl = AsciiLower(table);
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   const std::string old_key = PartitionKeyText(values);
-  CENOTE_ASSIGN_OR_RETURN(
-      auto row, txn->QueryOne("SELECT doc FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                              {db, tbl, old_key}));
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM glue_partitions WHERE account = ? AND "
+                                                  "region = ? AND db = ? AND tbl = ? AND pkey = ?",
+                                                  {account_, region_, db, tbl, old_key}));
   if (!row.has_value()) return PartitionNotFound();
   CENOTE_ASSIGN_OR_RETURN(auto old, ParseStored(store::AsText((*row)[0])));
   std::int64_t creation_time = NowMs();
@@ -170,14 +176,15 @@ Status SqlCatalog::UpdatePartition(const std::string& database, const std::strin
   CENOTE_ASSIGN_OR_RETURN(auto doc, BuildPartition(t.doc, input, creation_time, &new_values));
   const std::string new_key = PartitionKeyText(new_values);
   if (new_key != old_key) {
-    CENOTE_ASSIGN_OR_RETURN(
-        auto clash, txn->QueryOne("SELECT 1 FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                                  {db, tbl, new_key}));
+    CENOTE_ASSIGN_OR_RETURN(auto clash, txn->QueryOne("SELECT 1 FROM glue_partitions WHERE account = ? AND "
+                                                      "region = ? AND db = ? AND tbl = ? AND pkey = ?",
+                                                      {account_, region_, db, tbl, new_key}));
     if (clash.has_value()) return AlreadyExists("Partition already exists.");
   }
   CENOTE_RETURN_IF_ERROR(
-      txn->Exec("UPDATE glue_partitions SET pkey = ?, doc = ? WHERE db = ? AND tbl = ? AND pkey = ?",
-                {new_key, Serialize(doc), db, tbl, old_key}));
+      txn->Exec("UPDATE glue_partitions SET pkey = ?, doc = ? WHERE account = ? AND region = ? AND db = ? "
+                "AND tbl = ? AND pkey = ?",
+                {new_key, Serialize(doc), account_, region_, db, tbl, old_key}));
   return txn->Commit();
 }
 
@@ -185,9 +192,11 @@ Status SqlCatalog::DeletePartition(const std::string& database, const std::strin
                                    const std::vector<std::string>& values) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_RETURN_IF_ERROR(LoadTable(*txn, database, table));
-  CENOTE_ASSIGN_OR_RETURN(auto r,
-                          txn->Exec("DELETE FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                                    {Lower(database), Lower(table), PartitionKeyText(values)}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto r,
+      txn->Exec(
+          "DELETE FROM glue_partitions WHERE account = ? AND region = ? AND db = ? AND tbl = ? AND pkey = ?",
+          {account_, region_, AsciiLower(database), AsciiLower(table), PartitionKeyText(values)}));
   if (r == 0) return PartitionNotFound();
   return txn->Commit();
 }
@@ -199,9 +208,10 @@ Result<std::vector<EntryError>> SqlCatalog::BatchDeletePartition(
   CENOTE_RETURN_IF_ERROR(LoadTable(*txn, database, table));
   std::vector<EntryError> errors;
   for (const auto& values : values_list) {
-    CENOTE_ASSIGN_OR_RETURN(auto r,
-                            txn->Exec("DELETE FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                                      {Lower(database), Lower(table), PartitionKeyText(values)}));
+    CENOTE_ASSIGN_OR_RETURN(auto r, txn->Exec("DELETE FROM glue_partitions WHERE account = ? AND region = ? "
+                                              "AND db = ? AND tbl = ? AND pkey = ?",
+                                              {account_, region_, AsciiLower(database), AsciiLower(table),
+                                               PartitionKeyText(values)}));
     if (r == 0) errors.push_back(EntryError{values, PartitionNotFound()});
   }
   CENOTE_RETURN_IF_ERROR(txn->Commit());

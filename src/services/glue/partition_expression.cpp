@@ -1,4 +1,5 @@
 #include "services/glue/partition_expression.hpp"
+#include "common/strings.hpp"
 
 #include <cctype>
 #include <cstdlib>
@@ -13,12 +14,6 @@ namespace {
 // Bounds recursion on hostile input ("((((((..." or "NOT NOT NOT ..."); Glue caps Expression at
 // 2048 characters, so this only refuses absurd nesting.
 constexpr int kMaxDepth = 200;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 enum class TokenKind { kIdent, kQuotedIdent, kString, kNumber, kOp, kLParen, kRParen, kComma, kEnd };
 
@@ -148,7 +143,7 @@ Result<std::vector<Token>> Tokenize(std::string_view in) {
 enum class ValueType { kNumeric, kString };
 
 std::optional<ValueType> KeyValueType(const std::string& type) {
-  std::string t = Lower(type);
+  std::string t = AsciiLower(type);
   if (auto p = t.find('('); p != std::string::npos) t = t.substr(0, p);
   while (!t.empty() && t.back() == ' ') t.pop_back();
   if (t == "tinyint" || t == "smallint" || t == "int" || t == "integer" || t == "bigint" || t == "long" ||
@@ -236,7 +231,7 @@ class Parser {
  private:
   const Token& Peek() const { return tokens_[pos_]; }
   bool IsKeyword(const char* kw) const {
-    return Peek().kind == TokenKind::kIdent && Lower(Peek().text) == kw;
+    return Peek().kind == TokenKind::kIdent && AsciiLower(Peek().text) == kw;
   }
   bool AcceptKeyword(const char* kw) {
     if (!IsKeyword(kw)) return false;
@@ -244,7 +239,7 @@ class Parser {
     return true;
   }
   static bool IsReserved(const std::string& word) {
-    const std::string w = Lower(word);
+    const std::string w = AsciiLower(word);
     return w == "and" || w == "or" || w == "not" || w == "between" || w == "in" || w == "like" || w == "is" ||
            w == "null";
   }
@@ -375,9 +370,9 @@ class Parser {
         if (IsReserved(t.text)) return Bad("unexpected keyword " + t.text);
         [[fallthrough]];
       case TokenKind::kQuotedIdent: {
-        const std::string name = Lower(t.text);
+        const std::string name = AsciiLower(t.text);
         for (std::size_t k = 0; k < keys_.size(); ++k) {
-          if (Lower(keys_[k].name) == name) {
+          if (AsciiLower(keys_[k].name) == name) {
             auto type = KeyValueType(keys_[k].type);
             if (!type) {
               return InvalidInput("Unsupported partition key type " + keys_[k].type + " for key " +

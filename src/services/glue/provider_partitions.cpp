@@ -51,33 +51,45 @@ void ExcludeColumns(object& partition) {
 
 }  // namespace
 
-Result<object> CreatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> CreatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
-  CENOTE_ASSIGN_OR_RETURN(auto input, RequiredObject(in, "PartitionInput"));
-  CENOTE_RETURN_IF_ERROR(c.CreatePartition(t.database, t.table, *input));
+  CENOTE_ASSIGN_OR_RETURN(auto member_input, RequiredObject(in, "PartitionInput"));
+  CENOTE_RETURN_IF_ERROR(c->CreatePartition(t.database, t.table, *member_input));
   return object();
 }
 
-Result<object> BatchCreatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> BatchCreatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
-  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "PartitionInputList", 100));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "PartitionInputList"));
   std::vector<object> inputs;
   for (const auto& e : *list) {
     if (!e.is_object()) return InvalidInput("Value at 'partitionInputList' must be a list of structures.");
     inputs.push_back(e.get_object());
   }
-  CENOTE_ASSIGN_OR_RETURN(auto errors, c.BatchCreatePartition(t.database, t.table, inputs));
+  CENOTE_ASSIGN_OR_RETURN(auto errors, c->BatchCreatePartition(t.database, t.table, inputs));
   return PartitionErrors(errors);
 }
 
-Result<object> GetPartition(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> GetPartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
   CENOTE_ASSIGN_OR_RETURN(auto values, ValuesMember(in, "PartitionValues", "partitionValues"));
-  CENOTE_ASSIGN_OR_RETURN(auto p, c.GetPartition(t.database, t.table, values));
+  CENOTE_ASSIGN_OR_RETURN(auto p, c->GetPartition(t.database, t.table, values));
   return object{{"Partition", std::move(p)}};
 }
 
-Result<object> GetPartitions(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> GetPartitions(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
   CENOTE_ASSIGN_OR_RETURN(auto expression, OptionalString(in, "Expression"));
   CENOTE_ASSIGN_OR_RETURN(auto token, OptionalString(in, "NextToken"));
@@ -101,7 +113,7 @@ Result<object> GetPartitions(Catalog& c, const aws::RequestContext&, const objec
       return InvalidInput("The segment number must be between 0 and TotalSegments - 1.");
     }
   }
-  CENOTE_ASSIGN_OR_RETURN(auto page, c.GetPartitions(t.database, t.table, expression, token, size));
+  CENOTE_ASSIGN_OR_RETURN(auto page, c->GetPartitions(t.database, t.table, expression, token, size));
   const bool exclude_columns = OptionalBool(in, "ExcludeColumnSchema");
   std::vector<object> kept;
   for (auto& p : page.items) {
@@ -115,17 +127,20 @@ Result<object> GetPartitions(Catalog& c, const aws::RequestContext&, const objec
   return PageOutput(std::move(page), "Partitions");
 }
 
-Result<object> BatchGetPartition(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> BatchGetPartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                               aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
-  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "PartitionsToGet", 1000));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "PartitionsToGet"));
   // The table must exist even when nothing is asked for.
-  CENOTE_RETURN_IF_ERROR(c.GetTable(t.database, t.table));
+  CENOTE_RETURN_IF_ERROR(c->GetTable(t.database, t.table));
   array partitions;
   for (const auto& e : *list) {
     if (!e.is_object()) return InvalidInput("Value at 'partitionsToGet' must be a list of structures.");
     CENOTE_ASSIGN_OR_RETURN(auto values,
                             ValuesMember(e.get_object(), "Values", "partitionsToGet.member.values"));
-    auto p = c.GetPartition(t.database, t.table, values);
+    auto p = c->GetPartition(t.database, t.table, values);
     if (p) {
       partitions.emplace_back(std::move(p).value());
     } else if (p.error().code != "EntityNotFoundException") {
@@ -135,31 +150,37 @@ Result<object> BatchGetPartition(Catalog& c, const aws::RequestContext&, const o
   return object{{"Partitions", std::move(partitions)}, {"UnprocessedKeys", array()}};
 }
 
-Result<object> UpdatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> UpdatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
   CENOTE_ASSIGN_OR_RETURN(auto values, ValuesMember(in, "PartitionValueList", "partitionValueList"));
-  CENOTE_ASSIGN_OR_RETURN(auto input, RequiredObject(in, "PartitionInput"));
-  CENOTE_RETURN_IF_ERROR(c.UpdatePartition(t.database, t.table, values, *input));
+  CENOTE_ASSIGN_OR_RETURN(auto member_input, RequiredObject(in, "PartitionInput"));
+  CENOTE_RETURN_IF_ERROR(c->UpdatePartition(t.database, t.table, values, *member_input));
   return object();
 }
 
-Result<object> BatchUpdatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> BatchUpdatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
-  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "Entries", 100));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "Entries"));
   if (list->empty()) {
     return InvalidInput(
         "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have "
         "length "
         "greater than or equal to 1");
   }
-  CENOTE_RETURN_IF_ERROR(c.GetTable(t.database, t.table));
+  CENOTE_RETURN_IF_ERROR(c->GetTable(t.database, t.table));
   array errors;
   for (const auto& e : *list) {
     if (!e.is_object()) return InvalidInput("Value at 'entries' must be a list of structures.");
     CENOTE_ASSIGN_OR_RETURN(
         auto values, ValuesMember(e.get_object(), "PartitionValueList", "entries.member.partitionValueList"));
-    CENOTE_ASSIGN_OR_RETURN(auto input, RequiredObject(e.get_object(), "PartitionInput"));
-    Status s = c.UpdatePartition(t.database, t.table, values, *input);
+    CENOTE_ASSIGN_OR_RETURN(auto member_input, RequiredObject(e.get_object(), "PartitionInput"));
+    Status s = c->UpdatePartition(t.database, t.table, values, *member_input);
     if (s) continue;
     if (s.error().http_status >= 500) return std::move(s).error();
     errors.push_back(
@@ -168,16 +189,22 @@ Result<object> BatchUpdatePartition(Catalog& c, const aws::RequestContext&, cons
   return object{{"Errors", std::move(errors)}};
 }
 
-Result<object> DeletePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> DeletePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
   CENOTE_ASSIGN_OR_RETURN(auto values, ValuesMember(in, "PartitionValues", "partitionValues"));
-  CENOTE_RETURN_IF_ERROR(c.DeletePartition(t.database, t.table, values));
+  CENOTE_RETURN_IF_ERROR(c->DeletePartition(t.database, t.table, values));
   return object();
 }
 
-Result<object> BatchDeletePartition(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> BatchDeletePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
-  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "PartitionsToDelete", 25));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "PartitionsToDelete"));
   std::vector<std::vector<std::string>> values_list;
   for (const auto& e : *list) {
     if (!e.is_object()) return InvalidInput("Value at 'partitionsToDelete' must be a list of structures.");
@@ -185,16 +212,19 @@ Result<object> BatchDeletePartition(Catalog& c, const aws::RequestContext&, cons
                             ValuesMember(e.get_object(), "Values", "partitionsToDelete.member.values"));
     values_list.push_back(std::move(values));
   }
-  CENOTE_ASSIGN_OR_RETURN(auto errors, c.BatchDeletePartition(t.database, t.table, values_list));
+  CENOTE_ASSIGN_OR_RETURN(auto errors, c->BatchDeletePartition(t.database, t.table, values_list));
   return PartitionErrors(errors);
 }
 
 // Partition indexes are not kept (CreateTable accepts PartitionIndexes and ignores them: GetPartitions
 // filters every partition anyway), so a table has none. Tools that read them with the table (Terraform's
 // aws_glue_catalog_table) then see an empty list instead of failing.
-Result<object> GetPartitionIndexes(Catalog& c, const aws::RequestContext&, const object& in) {
+Result<aws::OperationOutput> GetPartitionIndexes(GlueEnv& env, const aws::RequestContext& ctx,
+                                                 aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
-  CENOTE_RETURN_IF_ERROR(c.GetTable(t.database, t.table));
+  CENOTE_RETURN_IF_ERROR(c->GetTable(t.database, t.table));
   return object{{"PartitionIndexDescriptorList", array()}};
 }
 

@@ -1,4 +1,5 @@
 #include "services/glue/crawler/crawl.hpp"
+#include "common/strings.hpp"
 
 #include <algorithm>
 #include <boost/json/array.hpp>
@@ -37,11 +38,6 @@ Result<std::vector<std::pair<std::string, std::string>>> Describe(query::QueryEn
     out.emplace_back(*row[0], *row[1]);
   }
   return out;
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // Column types from the sampled values when DuckDB cannot read the file with the detected dialect.
@@ -471,7 +467,7 @@ Result<std::optional<ClassifiedFile>> ClassifyFile(query::QueryEngine& engine, c
     out.schema.classification = "parquet";
     out.schema.signature = "parquet";
     for (const auto& [name, type] : *cols)
-      out.schema.columns.push_back({Lower(name), query::DuckDbTypeToGlue(type)});
+      out.schema.columns.push_back({AsciiLower(name), query::DuckDbTypeToGlue(type)});
     auto rows = engine.ExecuteTrusted("SELECT sum(num_rows) FROM parquet_file_metadata(" +
                                       SqlQuote(local_path) + ")");
     if (rows && !rows->empty() && !(*rows)[0].empty() && (*rows)[0][0]) {
@@ -507,7 +503,7 @@ Result<std::optional<ClassifiedFile>> ClassifyFile(query::QueryEngine& engine, c
       std::string glue = query::DuckDbTypeToGlue(type);
       // The JSON classifier keeps date-like strings as strings; DuckDB's detection would make them dates.
       if (glue == "date" || glue == "timestamp" || glue == "time" || glue == "uuid") glue = "string";
-      out.schema.columns.push_back({Lower(name), glue});
+      out.schema.columns.push_back({AsciiLower(name), glue});
     }
   } else {
     auto dialect = DetectCsv(records);

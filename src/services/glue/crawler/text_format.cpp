@@ -1,4 +1,5 @@
 #include "services/glue/crawler/text_format.hpp"
+#include "common/strings.hpp"
 
 #include <zlib.h>
 #include <zstd.h>
@@ -119,12 +120,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // A Glue column name: a single-line string (the model's pattern excludes control characters).
@@ -249,7 +244,7 @@ bool IsJsonLines(const std::vector<std::string>& records) {
 ValueType ClassifyValue(std::string_view raw) {
   std::string_view v = Trim(raw);
   if (v.empty()) return ValueType::kEmpty;
-  std::string lower = Lower(v);
+  std::string lower = AsciiLower(v);
   if (lower == "true" || lower == "false") return ValueType::kBoolean;
   std::size_t i = 0;
   if (v[0] == '-' || v[0] == '+') i = 1;
@@ -305,7 +300,7 @@ std::vector<std::string> NormalizeColumnNames(const std::vector<std::string>& na
   std::vector<std::string> out;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    std::string name = Lower(Trim(names[i]));
+    std::string name = AsciiLower(Trim(names[i]));
     if (name.empty()) name = "col" + std::to_string(i);
     std::string unique = name;
     for (int n = 1; seen.count(unique) > 0; ++n) unique = name + "_" + std::to_string(n);

@@ -682,8 +682,9 @@ TEST_F(FirehoseTest, ConvertsJsonToParquetWithTheGlueSchema) {
   ASSERT_TRUE(glue_md.ok());
   auto catalog = glue::Catalog::Open(**glue_md, "000000000000", "us-east-1");
   ASSERT_TRUE(catalog.ok()) << catalog.error().message;
-  ASSERT_TRUE((*catalog)->CreateDatabase(json::object{{"Name", "lake"}}).ok());
-  auto st = (*catalog)->CreateTable(
+  auto regional = (*catalog)->ForRegion("000000000000", "us-east-1");
+  ASSERT_TRUE(regional->CreateDatabase(json::object{{"Name", "lake"}}).ok());
+  auto st = regional->CreateTable(
       "lake",
       json::object{{"Name", "events"},
                    {"StorageDescriptor",
