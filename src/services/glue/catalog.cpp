@@ -447,7 +447,7 @@ Status SqlCatalog::TagResource(const std::string& resource_arn, const object& ta
     CENOTE_RETURN_IF_ERROR(txn->Exec(
         "INSERT INTO glue_tags (account, region, scope, tag_key, tag_value) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (account, region, scope, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-        {scope, std::string(k), std::string(v.get_string())}));
+        {account_, region_, scope, std::string(k), std::string(v.get_string())}));
   }
   CENOTE_ASSIGN_OR_RETURN(
       auto count,
