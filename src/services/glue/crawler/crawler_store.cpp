@@ -219,7 +219,7 @@ Result<bool> CrawlerStore::Insert(const CrawlerRecord& record) {
                     {account_, region_, record.name}));
   if (existing) return false;
   CENOTE_RETURN_IF_ERROR(txn->Exec(
-      std::string("INSERT INTO glue_crawlers (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      std::string("INSERT INTO glue_crawlers (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ToParams(record)));
   // A new crawler of an old name starts without the old one's history.
   for (const char* sql :
