@@ -300,10 +300,12 @@ Result<json::object> AthenaImpl::ListIdsByWorkGroup(const Namespace& ns, const j
     before = *pos;
   }
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(auto rows,
-                          txn->Query("SELECT id, seq FROM " + table +
-                                         " WHERE workgroup = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                                     {workgroup, before, static_cast<std::int64_t>(limit + 1)}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query("SELECT id, seq FROM " + table +
+                     " WHERE account = ? AND region = ? AND workgroup = ? AND seq < ?"
+                     " ORDER BY seq DESC LIMIT ?",
+                 {ns.account, ns.region, workgroup, before, static_cast<std::int64_t>(limit + 1)}));
   json::array ids;
   json::object out;
   for (std::size_t i = 0; i < rows.size(); ++i) {
