@@ -5,18 +5,11 @@
 #include <cstdint>
 #include <optional>
 
+#include "common/strings.hpp"
+
 namespace cenote::athena {
 
 namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-std::string Upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
 
 struct Token {
   enum Kind { kEnd, kWord, kBackquoted, kDoubleQuoted, kString, kNumber, kSymbol };
@@ -244,7 +237,7 @@ class Parser {
     if (t.kind == Token::kWord || t.kind == Token::kBackquoted || t.kind == Token::kDoubleQuoted) {
       if (t.text.empty()) return ErrorAt("zero-length delimited identifier in " + what);
       ++pos_;
-      return Lower(t.text);
+      return AsciiLower(t.text);
     }
     return ParseError(sql_, t.begin, "cannot recognize input near " + Describe(t) + " in " + what);
   }
@@ -283,7 +276,7 @@ class Parser {
       const Token& k = Peek();
       if (k.kind == Token::kString || k.kind == Token::kDoubleQuoted || k.kind == Token::kWord ||
           k.kind == Token::kBackquoted) {
-        key = lower_keys ? Lower(k.text) : k.text;
+        key = lower_keys ? AsciiLower(k.text) : k.text;
         ++pos_;
       } else {
         return Mismatch("StringLiteral");
@@ -320,7 +313,7 @@ class Parser {
     }
     if (v.kind == Token::kWord) {
       ++pos_;
-      return Lower(v.text);
+      return AsciiLower(v.text);
     }
     return Mismatch("StringLiteral");
   }
@@ -331,7 +324,7 @@ class Parser {
     const Token& t = Peek();
     if (t.kind != Token::kWord)
       return ParseError(sql_, t.begin, "cannot recognize input near " + Describe(t) + " in column type");
-    std::string word = Lower(t.text);
+    std::string word = AsciiLower(t.text);
     ++pos_;
     if (word == "array") {
       CENOTE_RETURN_IF_ERROR(ExpectSymbol('<'));
@@ -618,7 +611,7 @@ Status ParseTableClauses(Parser& p, Statement& s) {
         s.output_format = out;
       } else {
         CENOTE_ASSIGN_OR_RETURN(auto fmt, p.Identifier("file format"));
-        s.stored_as = Upper(fmt);
+        s.stored_as = AsciiUpper(fmt);
         static const char* kFormats[] = {"PARQUET", "TEXTFILE",     "ORC",    "JSON", "JSONFILE",
                                          "AVRO",    "SEQUENCEFILE", "RCFILE", "ION"};
         bool known = false;
@@ -1015,7 +1008,7 @@ Result<Statement> ParseStatement(const std::string& raw) {
   } else if (p.PeekWord("UPDATE") || p.PeekWord("DELETE") || p.PeekWord("MERGE")) {
     // Trino's Hive connector wording; Athena only modifies rows of Iceberg tables.
     s.kind = StatementKind::kUnsupported;
-    SetTypes(s, "DML", Upper(p.Peek().text).c_str());
+    SetTypes(s, "DML", AsciiUpper(p.Peek().text).c_str());
     s.unsupported_reason =
         "NOT_SUPPORTED: Modifying Hive table rows is only supported for transactional tables";
   } else if (p.PeekWord("GRANT") || p.PeekWord("REVOKE") || p.PeekWord("UNLOAD") || p.PeekWord("PREPARE") ||
@@ -1023,8 +1016,8 @@ Result<Statement> ParseStatement(const std::string& raw) {
              p.PeekWord("OPTIMIZE") || p.PeekWord("ANALYZE") || p.PeekWord("CALL") || p.PeekWord("USE") ||
              p.PeekWord("SET") || p.PeekWord("RESET")) {
     s.kind = StatementKind::kUnsupported;
-    SetTypes(s, "UTILITY", Upper(p.Peek().text).c_str());
-    s.unsupported_reason = "NOT_SUPPORTED: " + Upper(p.Peek().text) + " is not supported";
+    SetTypes(s, "UTILITY", AsciiUpper(p.Peek().text).c_str());
+    s.unsupported_reason = "NOT_SUPPORTED: " + AsciiUpper(p.Peek().text) + " is not supported";
   } else {
     const Token& t = p.Peek();
     return ParseError(sql, t.begin,

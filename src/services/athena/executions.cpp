@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <future>
 
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -65,33 +66,26 @@ std::string ResultFolder(const std::string& output_location) { return AsFolder(o
 
 Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string query = Str(in, "QueryString").value_or("");
-  if (query.empty() || query.size() > 262144) {
-    return errors::Validation(query.substr(0, 64), "queryString",
-                              "Member must have length between 1 and 262144");
-  }
-  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  std::string query = GetString(in, "QueryString").value_or("");
+  std::string workgroup = GetString(in, "WorkGroup").value_or(kPrimaryWorkGroup);
   CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(ns, workgroup));
-  if (Str(wg, "State").value_or("ENABLED") == "DISABLED") {
+  if (GetString(wg, "State").value_or("ENABLED") == "DISABLED") {
     return errors::InvalidRequest("WorkGroup " + workgroup + " is disabled.", errors::kCodeInvalidInput);
   }
-  std::string token = Str(in, "ClientRequestToken").value_or("");
-  if (!token.empty() && (token.size() < 32 || token.size() > 128)) {
-    return errors::Validation(token, "clientRequestToken", "Member must have length between 32 and 128");
-  }
+  std::string token = GetString(in, "ClientRequestToken").value_or("");
 
   // Output location: the workgroup's wins when it enforces its configuration or the request has none.
-  const json::object* config = Obj(wg, "Configuration");
-  bool enforce = config && Bool(*config, "EnforceWorkGroupConfiguration").value_or(false);
+  const json::object* config = GetObject(wg, "Configuration");
+  bool enforce = config && GetBool(*config, "EnforceWorkGroupConfiguration").value_or(false);
   std::optional<std::string> wg_location;
   if (config) {
-    if (auto* rc = Obj(*config, "ResultConfiguration")) wg_location = Str(*rc, "OutputLocation");
+    if (auto* rc = GetObject(*config, "ResultConfiguration")) wg_location = GetString(*rc, "OutputLocation");
   }
   std::optional<std::string> request_location;
-  if (auto* rc = Obj(in, "ResultConfiguration")) request_location = Str(*rc, "OutputLocation");
+  if (auto* rc = GetObject(in, "ResultConfiguration")) request_location = GetString(*rc, "OutputLocation");
   std::optional<std::string> location = (enforce || !request_location) ? wg_location : request_location;
   if (!location && !enforce) location = request_location;
-  if (!location || location->empty()) return errors::InvalidRequest(errors::kNoOutputLocation);
+  if (!location || location->empty()) return errors::NoOutputLocation();
   if (!ParseS3Url(*location)) {
     return errors::InvalidRequest("outputLocation is not a valid S3 path: " + *location,
                                   errors::kCodeInvalidInput);
@@ -101,7 +95,7 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
   auto parsed = ParseStatement(query);
   if (auto prepared = ParsePreparedCommand(query); prepared && prepared->kind == PreparedCommand::kExecute) {
     auto stored = LoadPreparedStatement(ns, workgroup, prepared->name);
-    if (stored && *stored) parsed = ParseStatement(Str(**stored, "QueryStatement").value_or(""));
+    if (stored && *stored) parsed = ParseStatement(GetString(**stored, "QueryStatement").value_or(""));
   }
   std::string statement_type = "DDL";
   std::string substatement_type;
@@ -116,12 +110,12 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
   std::string id = NewUuid();
   std::int64_t now = NowMs();
   json::object context;
-  if (auto* c = Obj(in, "QueryExecutionContext")) {
-    if (auto db = Str(*c, "Database")) context["Database"] = *db;
-    if (auto cat = Str(*c, "Catalog")) context["Catalog"] = *cat;
+  if (auto* c = GetObject(in, "QueryExecutionContext")) {
+    if (auto db = GetString(*c, "Database")) context["Database"] = *db;
+    if (auto cat = GetString(*c, "Catalog")) context["Catalog"] = *cat;
   }
   json::object result_config{{"OutputLocation", ResultFolder(*location) + id + (csv ? ".csv" : ".txt")}};
-  if (auto* rc = Obj(in, "ResultConfiguration")) {
+  if (auto* rc = GetObject(in, "ResultConfiguration")) {
     for (const char* member : {"EncryptionConfiguration", "ExpectedBucketOwner", "AclConfiguration"}) {
       if (auto* v = rc->if_contains(member)) result_config[member] = *v;
     }
@@ -223,7 +217,7 @@ Result<std::optional<json::object>> AthenaImpl::LoadExecution(const Namespace& n
       json::object doc = it->second->doc;
       // Live statistics of an in-flight query.
       std::int64_t now = NowMs();
-      std::int64_t submitted = Int(doc["Status"].as_object(), "SubmissionDateTime").value_or(now);
+      std::int64_t submitted = GetInt(doc["Status"].as_object(), "SubmissionDateTime").value_or(now);
       json::object& st = doc["Statistics"].as_object();
       st["TotalExecutionTimeInMillis"] = now - submitted;
       st["QueryQueueTimeInMillis"] = (it->second->queued ? now : it->second->started_ms) - submitted;
@@ -242,7 +236,7 @@ Result<std::optional<json::object>> AthenaImpl::LoadExecution(const Namespace& n
 
 Result<json::object> AthenaImpl::GetQueryExecution(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string id = Str(in, "QueryExecutionId").value_or("");
+  std::string id = GetString(in, "QueryExecutionId").value_or("");
   if (options_.poll_wait_ms > 0) {
     // Still in flight: wait (bounded) for its final state rather than answer a poll loop at once.
     std::unique_lock<std::mutex> lock(mu_);
@@ -263,10 +257,8 @@ Result<json::object> AthenaImpl::BatchGetQueryExecution(const aws::RequestContex
   const Namespace ns = NamespaceOf(ctx);
   const json::array* ids = nullptr;
   if (auto* v = in.if_contains("QueryExecutionIds"); v && v->is_array()) ids = &v->as_array();
-  if (ids == nullptr || ids->empty() || ids->size() > 50) {
-    return errors::Validation(ids ? std::to_string(ids->size()) : "0", "queryExecutionIds",
-                              "Member must have length between 1 and 50");
-  }
+  if (ids == nullptr)
+    return json::object{{"QueryExecutions", json::array()}, {"UnprocessedQueryExecutionIds", json::array()}};
   json::array found;
   json::array unprocessed;
   for (const auto& v : *ids) {
@@ -291,10 +283,10 @@ Result<json::object> AthenaImpl::ListIdsByWorkGroup(const Namespace& ns, const j
                                                     const std::string& member) {
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 0, 50, 50));
   int limit = max == 0 ? 50 : max;
-  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  std::string workgroup = GetString(in, "WorkGroup").value_or(kPrimaryWorkGroup);
   CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   std::int64_t before = INT64_MAX;
-  if (auto token = Str(in, "NextToken")) {
+  if (auto token = GetString(in, "NextToken")) {
     auto pos = DecodeListToken(scope + ":" + workgroup, *token);
     if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
     before = *pos;
@@ -326,7 +318,7 @@ Result<json::object> AthenaImpl::ListQueryExecutions(const aws::RequestContext& 
 
 Result<json::object> AthenaImpl::StopQueryExecution(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string id = Str(in, "QueryExecutionId").value_or("");
+  std::string id = GetString(in, "QueryExecutionId").value_or("");
   std::shared_ptr<ActiveExecution> active;
   bool was_queued = false;
   {
@@ -353,7 +345,7 @@ Result<json::object> AthenaImpl::StopQueryExecution(const aws::RequestContext& c
       status["State"] = "CANCELLED";
       status["StateChangeReason"] = "Query was cancelled by user";
       status["CompletionDateTime"] = now;
-      std::int64_t submitted = Int(status, "SubmissionDateTime").value_or(now);
+      std::int64_t submitted = GetInt(status, "SubmissionDateTime").value_or(now);
       SetStatistics(doc, submitted, now, now, {});
       CENOTE_RETURN_IF_ERROR(StoreFinal(id, doc));
     }
@@ -368,20 +360,20 @@ Result<json::object> AthenaImpl::StopQueryExecution(const aws::RequestContext& c
 Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const aws::RequestContext& ctx,
                                                            const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string id = Str(in, "QueryExecutionId").value_or("");
+  std::string id = GetString(in, "QueryExecutionId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(ns, id));
   if (!doc) return ExecutionNotFound(id);
   json::object timeline;
-  if (auto* st = Obj(*doc, "Statistics")) {
+  if (auto* st = GetObject(*doc, "Statistics")) {
     for (const char* m :
          {"QueryQueueTimeInMillis", "ServicePreProcessingTimeInMillis", "QueryPlanningTimeInMillis",
           "EngineExecutionTimeInMillis", "ServiceProcessingTimeInMillis", "TotalExecutionTimeInMillis"}) {
-      if (auto v = Int(*st, m)) timeline[m] = *v;
+      if (auto v = GetInt(*st, m)) timeline[m] = *v;
     }
   }
   json::object rows;
-  if (auto* st = Obj(*doc, "Statistics")) {
-    if (auto v = Int(*st, "DataScannedInBytes")) rows["InputBytes"] = *v;
+  if (auto* st = GetObject(*doc, "Statistics")) {
+    if (auto v = GetInt(*st, "DataScannedInBytes")) rows["InputBytes"] = *v;
   }
   return json::object{
       {"QueryRuntimeStatistics", json::object{{"Timeline", std::move(timeline)}, {"Rows", std::move(rows)}}}};
@@ -390,7 +382,7 @@ Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const aws::RequestCon
 Status AthenaImpl::WriteFinal(store::Transaction& txn, const std::string& id, const json::object& doc) {
   std::string state = "FAILED";
   if (auto* st = doc.if_contains("Status"); st && st->is_object())
-    state = Str(st->as_object(), "State").value_or(state);
+    state = GetString(st->as_object(), "State").value_or(state);
   CENOTE_RETURN_IF_ERROR(txn.Exec("UPDATE athena_executions SET state = ?, doc = ? WHERE id = ?",
                                   {state, json::serialize(doc), id}));
   return Status::Ok();
@@ -498,10 +490,12 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     doc = active->doc;
   }
   const std::string& id = active->id;
-  std::int64_t submitted = Int(doc["Status"].as_object(), "SubmissionDateTime").value_or(active->started_ms);
-  std::string query = Str(doc, "Query").value_or("");
+  std::int64_t submitted =
+      GetInt(doc["Status"].as_object(), "SubmissionDateTime").value_or(active->started_ms);
+  std::string query = GetString(doc, "Query").value_or("");
   std::string result_url;
-  if (auto* rc = Obj(doc, "ResultConfiguration")) result_url = Str(*rc, "OutputLocation").value_or("");
+  if (auto* rc = GetObject(doc, "ResultConfiguration"))
+    result_url = GetString(*rc, "OutputLocation").value_or("");
   std::string folder = result_url.substr(0, result_url.rfind('/') + 1);
   auto url = ParseS3Url(result_url);
 
@@ -509,9 +503,9 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   ctx.query_execution_id = id;
   ctx.database = "default";
   std::string catalog = kDefaultCatalog;
-  if (auto* c = Obj(doc, "QueryExecutionContext")) {
-    if (auto db = Str(*c, "Database"); db && !db->empty()) ctx.database = Lower(*db);
-    if (auto cat = Str(*c, "Catalog"); cat && !cat->empty()) catalog = *cat;
+  if (auto* c = GetObject(doc, "QueryExecutionContext")) {
+    if (auto db = GetString(*c, "Database"); db && !db->empty()) ctx.database = AsciiLower(*db);
+    if (auto cat = GetString(*c, "Catalog"); cat && !cat->empty()) catalog = *cat;
   }
   ctx.output_location = folder;
   ctx.cancel = &active->cancel;
@@ -530,8 +524,9 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     (void)StoreFinal(id, doc);
   };
 
-  if (Lower(catalog) != Lower(kDefaultCatalog)) {
-    finish_failed(MakeError("CATALOG_NOT_FOUND", "Catalog '" + Lower(catalog) + "' does not exist"), false);
+  if (AsciiLower(catalog) != AsciiLower(kDefaultCatalog)) {
+    finish_failed(MakeError("CATALOG_NOT_FOUND", "Catalog '" + AsciiLower(catalog) + "' does not exist"),
+                  false);
     return;
   }
   if (!url) {
@@ -551,7 +546,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     for (const auto& v : params->as_array())
       parameters.push_back(v.is_string() ? std::string(v.as_string()) : "");
   }
-  std::string workgroup = Str(doc, "WorkGroup").value_or(kPrimaryWorkGroup);
+  std::string workgroup = GetString(doc, "WorkGroup").value_or(kPrimaryWorkGroup);
   auto prepared = ParsePreparedCommand(query);
   if (!prepared) {
     finish_failed(prepared.error(), false);
@@ -602,7 +597,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
           false);
       return;
     }
-    query = Str(**stored, "QueryStatement").value_or("");
+    query = GetString(**stored, "QueryStatement").value_or("");
     if (prepared->has_using) {
       parameters = prepared->using_values;
       has_parameters = true;

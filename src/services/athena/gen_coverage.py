@@ -79,7 +79,7 @@ RESULT_FILES = [
 def main():
     statements = ["| Statement | Notes |", "|---|---|"]
     statements += [f"| {name} | {note} |" for name, note in STATEMENTS]
-    coverage_doc.write("athena", "athena-2017-05-18", "Athena coverage", handler=r"&AthenaImpl::[A-Za-z0-9]+",
+    coverage_doc.write("athena", "athena-2017-05-18", "Athena coverage", handler=r"Handle<&AthenaImpl::[A-Za-z0-9]+>",
                        notes=NOTES, sections=[("SQL statements", statements), ("Result files", RESULT_FILES)])
 
 

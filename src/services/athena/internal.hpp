@@ -25,6 +25,7 @@
 #include "services/athena/result_files.hpp"
 #include "services/athena/table_resolver.hpp"
 #include "services/common/operation_table.hpp"
+#include "services/common/params.hpp"
 
 namespace cenote::athena {
 
@@ -50,19 +51,17 @@ aws::Caller CallerOf(const aws::RequestContext& ctx);
 // ---- small helpers shared by the .cpp files (support.cpp)
 std::string NewUuid();
 std::int64_t NowMs();
-std::optional<std::string> Str(const json::object& o, std::string_view key);
-std::optional<std::int64_t> Int(const json::object& o, std::string_view key);
-std::optional<bool> Bool(const json::object& o, std::string_view key);
-const json::object* Obj(const json::object& o, std::string_view key);
-std::string Lower(std::string s);
+// Members of input and stored documents: the shared readers (services/common/params.hpp).
+using services::GetBool;
+using services::GetInt;
+using services::GetObject;
+using services::GetString;
 json::object ParseObject(const std::string& text);  // {} when malformed (stored documents are ours)
 // Opaque list tokens: a position (seq or offset), bound to the listing's name.
 std::string EncodeListToken(std::string_view scope, std::int64_t position);
 std::optional<std::int64_t> DecodeListToken(std::string_view scope, const std::string& token);
-// MaxResults validation with AWS's validation message.
+// MaxResults within [min, max] (the model's range, checked by the parse stage), or `default_value`.
 Result<int> MaxResults(const json::object& in, int min, int max, int default_value);
-// Name checks of the model's patterns.
-bool ValidWorkGroupName(const std::string& name);
 // Hive's SHOW TABLES pattern: '*' matches any sequence, '|' separates alternatives; case-insensitive.
 bool HivePatternMatch(const std::string& pattern, const std::string& name);
 

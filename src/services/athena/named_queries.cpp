@@ -9,32 +9,18 @@ Error NamedQueryNotFound(const std::string& id) {
   return errors::InvalidRequest("NamedQuery " + id + " was not found.", errors::kCodeResourceNotFound);
 }
 
-Status ValidateNamedQueryInput(const json::object& in) {
-  auto name = Str(in, "Name");
-  if (name && (name->empty() || name->size() > 128)) {
-    return errors::Validation(*name, "name", "Member must have length between 1 and 128");
-  }
-  auto query = Str(in, "QueryString");
-  if (query && (query->empty() || query->size() > 262144)) {
-    return errors::Validation(query->substr(0, 64), "queryString",
-                              "Member must have length between 1 and 262144");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<json::object> AthenaImpl::CreateNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
-  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  std::string workgroup = GetString(in, "WorkGroup").value_or(kPrimaryWorkGroup);
   CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
-  std::string token = Str(in, "ClientRequestToken").value_or("");
-  json::object doc{{"Name", Str(in, "Name").value_or("")},
-                   {"Database", Str(in, "Database").value_or("")},
-                   {"QueryString", Str(in, "QueryString").value_or("")},
+  std::string token = GetString(in, "ClientRequestToken").value_or("");
+  json::object doc{{"Name", GetString(in, "Name").value_or("")},
+                   {"Database", GetString(in, "Database").value_or("")},
+                   {"QueryString", GetString(in, "QueryString").value_or("")},
                    {"WorkGroup", workgroup}};
-  if (auto d = Str(in, "Description")) doc["Description"] = *d;
+  if (auto d = GetString(in, "Description")) doc["Description"] = *d;
 
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
   if (!token.empty()) {
@@ -64,7 +50,7 @@ Result<json::object> AthenaImpl::CreateNamedQuery(const aws::RequestContext& ctx
 
 Result<json::object> AthenaImpl::GetNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string id = Str(in, "NamedQueryId").value_or("");
+  std::string id = GetString(in, "NamedQueryId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
   CENOTE_ASSIGN_OR_RETURN(
       auto row,
@@ -83,10 +69,8 @@ Result<json::object> AthenaImpl::BatchGetNamedQuery(const aws::RequestContext& c
   const Namespace ns = NamespaceOf(ctx);
   const json::array* ids = nullptr;
   if (auto* v = in.if_contains("NamedQueryIds"); v && v->is_array()) ids = &v->as_array();
-  if (ids == nullptr || ids->empty() || ids->size() > 50) {
-    return errors::Validation(ids ? std::to_string(ids->size()) : "0", "namedQueryIds",
-                              "Member must have length between 1 and 50");
-  }
+  if (ids == nullptr)
+    return json::object{{"NamedQueries", json::array()}, {"UnprocessedNamedQueryIds", json::array()}};
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
   json::array found;
   json::array unprocessed;
@@ -110,7 +94,7 @@ Result<json::object> AthenaImpl::BatchGetNamedQuery(const aws::RequestContext& c
 
 Result<json::object> AthenaImpl::DeleteNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string id = Str(in, "NamedQueryId").value_or("");
+  std::string id = GetString(in, "NamedQueryId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
   CENOTE_ASSIGN_OR_RETURN(
       auto del, txn->Exec("DELETE FROM athena_named_queries WHERE account = ? AND region = ? AND id = ?",
@@ -122,8 +106,7 @@ Result<json::object> AthenaImpl::DeleteNamedQuery(const aws::RequestContext& ctx
 
 Result<json::object> AthenaImpl::UpdateNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
-  std::string id = Str(in, "NamedQueryId").value_or("");
+  std::string id = GetString(in, "NamedQueryId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
   CENOTE_ASSIGN_OR_RETURN(
       auto row,
@@ -131,9 +114,9 @@ Result<json::object> AthenaImpl::UpdateNamedQuery(const aws::RequestContext& ctx
                     {ns.account, ns.region, id}));
   if (!row) return NamedQueryNotFound(id);
   json::object doc = ParseObject(store::AsText((*row)[0]));
-  if (auto name = Str(in, "Name")) doc["Name"] = *name;
-  if (auto q = Str(in, "QueryString")) doc["QueryString"] = *q;
-  if (auto d = Str(in, "Description")) {
+  if (auto name = GetString(in, "Name")) doc["Name"] = *name;
+  if (auto q = GetString(in, "QueryString")) doc["QueryString"] = *q;
+  if (auto d = GetString(in, "Description")) {
     doc["Description"] = *d;
   } else {
     doc.erase("Description");

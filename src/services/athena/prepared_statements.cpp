@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -12,10 +13,8 @@ namespace cenote::athena {
 namespace {
 
 constexpr std::size_t kMaxStatementName = 256;
-constexpr std::size_t kMaxQueryStatement = 262144;
-constexpr std::size_t kMaxDescription = 1024;
 
-// [a-zA-Z_][a-zA-Z0-9_@:]*, 1..256 characters (the API's StatementName).
+// [a-zA-Z_][a-zA-Z0-9_@:]*, 1..256 characters (the API's StatementName; PREPARE/EXECUTE/DEALLOCATE names).
 bool ValidStatementName(const std::string& name) {
   if (name.empty() || name.size() > kMaxStatementName) return false;
   if (!std::isalpha(static_cast<unsigned char>(name[0])) && name[0] != '_') return false;
@@ -25,33 +24,9 @@ bool ValidStatementName(const std::string& name) {
   return true;
 }
 
-Status ValidateInput(const json::object& in, bool need_query) {
-  std::string name = Str(in, "StatementName").value_or("");
-  if (!ValidStatementName(name))
-    return errors::Validation(
-        name, "statementName",
-        "Member must satisfy regular expression pattern: [a-zA-Z_][a-zA-Z0-9_@:]{1,256}");
-  auto query = Str(in, "QueryStatement");
-  if (need_query && (!query || query->empty() || query->size() > kMaxQueryStatement))
-    return errors::Validation(query ? query->substr(0, 64) : "null", "queryStatement",
-                              "Member must have length between 1 and 262144");
-  auto description = Str(in, "Description");
-  if (description && (description->empty() || description->size() > kMaxDescription))
-    return errors::Validation(description->substr(0, 64), "description",
-                              "Member must have length between 1 and 1024");
-  if (!Str(in, "WorkGroup")) return errors::Validation("null", "workGroup", "Member must not be null");
-  return Status::Ok();
-}
-
 Error StatementNotFound(const std::string& name, const std::string& workgroup) {
   return errors::ResourceNotFound(
       "Prepared statement " + name + " was not found in workgroup " + workgroup + ".", name);
-}
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // A cursor over statement text for the three prepared-statement forms.
@@ -66,7 +41,7 @@ class Words {
     std::size_t end = pos_;
     while (end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[end])) || text_[end] == '_'))
       ++end;
-    if (Upper(text_.substr(pos_, end - pos_)) != word) return false;
+    if (AsciiUpper(text_.substr(pos_, end - pos_)) != word) return false;
     pos_ = end;
     return true;
   }
@@ -230,18 +205,17 @@ Result<json::object> AthenaImpl::UpdatePreparedStatement(const aws::RequestConte
 
 Result<json::object> AthenaImpl::SavePreparedStatementRequest(const Namespace& ns, const json::object& in,
                                                               SaveMode mode) {
-  CENOTE_RETURN_IF_ERROR(ValidateInput(in, true));
-  CENOTE_RETURN_IF_ERROR(SavePreparedStatement(ns, *Str(in, "WorkGroup"), *Str(in, "StatementName"),
-                                               *Str(in, "QueryStatement"), Str(in, "Description"), mode));
+  CENOTE_RETURN_IF_ERROR(SavePreparedStatement(
+      ns, GetString(in, "WorkGroup").value_or(""), GetString(in, "StatementName").value_or(""),
+      GetString(in, "QueryStatement").value_or(""), GetString(in, "Description"), mode));
   return json::object{};
 }
 
 Result<json::object> AthenaImpl::GetPreparedStatement(const aws::RequestContext& ctx,
                                                       const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  CENOTE_RETURN_IF_ERROR(ValidateInput(in, false));
-  std::string workgroup = *Str(in, "WorkGroup");
-  std::string name = *Str(in, "StatementName");
+  std::string workgroup = GetString(in, "WorkGroup").value_or("");
+  std::string name = GetString(in, "StatementName").value_or("");
   CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   CENOTE_ASSIGN_OR_RETURN(auto doc, LoadPreparedStatement(ns, workgroup, name));
   if (!doc) return StatementNotFound(name, workgroup);
@@ -251,9 +225,8 @@ Result<json::object> AthenaImpl::GetPreparedStatement(const aws::RequestContext&
 Result<json::object> AthenaImpl::DeletePreparedStatement(const aws::RequestContext& ctx,
                                                          const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  CENOTE_RETURN_IF_ERROR(ValidateInput(in, false));
-  std::string workgroup = *Str(in, "WorkGroup");
-  std::string name = *Str(in, "StatementName");
+  std::string workgroup = GetString(in, "WorkGroup").value_or("");
+  std::string name = GetString(in, "StatementName").value_or("");
   CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   CENOTE_ASSIGN_OR_RETURN(auto removed, RemovePreparedStatement(ns, workgroup, name));
   if (!removed) return StatementNotFound(name, workgroup);
@@ -264,11 +237,10 @@ Result<json::object> AthenaImpl::ListPreparedStatements(const aws::RequestContex
                                                         const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
-  std::string workgroup = Str(in, "WorkGroup").value_or("");
-  if (workgroup.empty()) return errors::Validation("null", "workGroup", "Member must not be null");
+  std::string workgroup = GetString(in, "WorkGroup").value_or("");
   CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   std::string after;
-  if (auto token = Str(in, "NextToken")) {
+  if (auto token = GetString(in, "NextToken")) {
     auto decoded = Base64Decode(*token);
     if (!decoded || decoded->rfind(workgroup + "\n", 0) != 0)
       return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
@@ -302,10 +274,12 @@ Result<json::object> AthenaImpl::BatchGetPreparedStatement(const aws::RequestCon
   const json::array* names = nullptr;
   if (auto* v = in.if_contains("PreparedStatementNames"); v && v->is_array()) names = &v->as_array();
   if (names == nullptr || names->empty() || names->size() > 100)
-    return errors::Validation(names ? std::to_string(names->size()) : "0", "preparedStatementNames",
-                              "Member must have length between 1 and 100");
-  std::string workgroup = Str(in, "WorkGroup").value_or("");
-  if (workgroup.empty()) return errors::Validation("null", "workGroup", "Member must not be null");
+    // Not in the model's constraints (the API reference gives 1..100): the validation wording of AWS.
+    return errors::InvalidRequest(
+        "1 validation error detected: Value '" + std::to_string(names ? names->size() : 0) +
+        "' at 'preparedStatementNames' failed to satisfy constraint: Member must have "
+        "length between 1 and 100");
+  std::string workgroup = GetString(in, "WorkGroup").value_or("");
   CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   json::array found;
   json::array unprocessed;

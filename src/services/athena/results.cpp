@@ -25,9 +25,9 @@ json::object ColumnInfo(const query::ResultColumn& c) {
 
 Result<json::object> AthenaImpl::GetQueryResults(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string id = Str(in, "QueryExecutionId").value_or("");
+  std::string id = GetString(in, "QueryExecutionId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 1000, 1000));
-  if (auto type = Str(in, "QueryResultType"); type && *type == "DATA_MANIFEST") {
+  if (auto type = GetString(in, "QueryResultType"); type && *type == "DATA_MANIFEST") {
     return errors::InvalidRequest("DATA_MANIFEST results are not available for this query",
                                   errors::kCodeInvalidInput);
   }
@@ -38,20 +38,21 @@ Result<json::object> AthenaImpl::GetQueryResults(const aws::RequestContext& ctx,
   // The result objects are read as the caller of GetQueryResults.
   std::unique_ptr<s3::LakeAccess> lake = lake_.For(CallerOf(ctx));
   std::string state = "QUEUED";
-  if (auto* st = Obj(doc, "Status")) state = Str(*st, "State").value_or(state);
+  if (auto* st = GetObject(doc, "Status")) state = GetString(*st, "State").value_or(state);
   if (state == "QUEUED" || state == "RUNNING") {
     return errors::InvalidRequest("Query has not yet finished. Current state: " + state,
                                   errors::kCodeInvalidInput);
   }
   if (state != "SUCCEEDED") {
     std::string reason;
-    if (auto* st = Obj(doc, "Status")) reason = Str(*st, "StateChangeReason").value_or("");
+    if (auto* st = GetObject(doc, "Status")) reason = GetString(*st, "StateChangeReason").value_or("");
     return errors::InvalidRequest("Query did not finish successfully. Final query state: " + state +
                                       (reason.empty() ? "" : "\n" + reason),
                                   errors::kCodeInvalidInput);
   }
   std::string result_url;
-  if (auto* rc = Obj(doc, "ResultConfiguration")) result_url = Str(*rc, "OutputLocation").value_or("");
+  if (auto* rc = GetObject(doc, "ResultConfiguration"))
+    result_url = GetString(*rc, "OutputLocation").value_or("");
   auto url = ParseS3Url(result_url);
   if (!url) return errors::InternalServer("The query result location is not valid");
 
@@ -65,7 +66,7 @@ Result<json::object> AthenaImpl::GetQueryResults(const aws::RequestContext& ctx,
   if (!meta) return errors::InternalServer(meta.error().message);
 
   std::uint64_t offset = 0;
-  if (auto token = Str(in, "NextToken")) {
+  if (auto token = GetString(in, "NextToken")) {
     auto decoded = DecodeResultToken(id, *token);
     if (!decoded)
       return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -73,7 +74,8 @@ std::vector<std::pair<std::string, std::string>> ColumnPairs(const json::value* 
   if (columns == nullptr || !columns->is_array()) return out;
   for (const auto& c : columns->as_array()) {
     if (!c.is_object()) continue;
-    out.emplace_back(Str(c.as_object(), "Name").value_or(""), Str(c.as_object(), "Type").value_or(""));
+    out.emplace_back(GetString(c.as_object(), "Name").value_or(""),
+                     GetString(c.as_object(), "Type").value_or(""));
   }
   return out;
 }
@@ -81,7 +83,7 @@ std::vector<std::pair<std::string, std::string>> ColumnPairs(const json::value* 
 std::string ColumnComment(const json::value* columns, std::size_t i) {
   if (columns == nullptr || !columns->is_array() || i >= columns->as_array().size()) return "";
   const auto& c = columns->as_array()[i];
-  return c.is_object() ? Str(c.as_object(), "Comment").value_or("") : "";
+  return c.is_object() ? GetString(c.as_object(), "Comment").value_or("") : "";
 }
 
 std::vector<std::string> PartitionValues(const json::object& partition) {
@@ -133,19 +135,19 @@ std::string PartitionName(const std::vector<std::string>& keys, const std::vecto
 
 std::vector<std::string> KeyNames(const json::object& table) {
   std::vector<std::string> out;
-  for (auto& [name, type] : ColumnPairs(table.if_contains("PartitionKeys"))) out.push_back(Lower(name));
+  for (auto& [name, type] : ColumnPairs(table.if_contains("PartitionKeys"))) out.push_back(AsciiLower(name));
   return out;
 }
 
 std::string TableLocation(const json::object& table) {
-  if (auto* sd = Obj(table, "StorageDescriptor")) return Str(*sd, "Location").value_or("");
+  if (auto* sd = GetObject(table, "StorageDescriptor")) return GetString(*sd, "Location").value_or("");
   return "";
 }
 
 json::object PartitionInput(const json::object& table, const std::vector<std::string>& values,
                             const std::string& location) {
   json::object sd;
-  if (auto* t = Obj(table, "StorageDescriptor")) sd = *t;
+  if (auto* t = GetObject(table, "StorageDescriptor")) sd = *t;
   sd["Location"] = location;
   json::array vals;
   for (const auto& v : values) vals.push_back(json::string(v));
@@ -368,7 +370,7 @@ Result<StatementOutcome> StatementRunner::DropDatabase(const Statement& s) {
 
 Result<StatementOutcome> StatementRunner::CreateTable(const Statement& s, const StatementContext& ctx) {
   for (const auto& [k, v] : s.properties) {
-    if (Lower(k) == "table_type" && Lower(v) == "iceberg") {
+    if (AsciiLower(k) == "table_type" && AsciiLower(v) == "iceberg") {
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg tables are not supported by Cenote");
     }
   }
@@ -413,7 +415,7 @@ Result<StatementOutcome> StatementRunner::DropTable(const Statement& s, const St
     if (s.if_exists) return Empty();
     return std::move(t).error();
   }
-  if (Str(*t, "TableType").value_or("") == "VIRTUAL_VIEW") {
+  if (GetString(*t, "TableType").value_or("") == "VIRTUAL_VIEW") {
     return DdlError("SemanticException [Error 10131]: Cannot drop a view with DROP TABLE");
   }
   // External tables: the data stays in S3, as in Athena.
@@ -431,7 +433,7 @@ Result<StatementOutcome> StatementRunner::ShowDatabases(const Statement& s) {
     auto page = catalog_.GetDatabases(token, 100);
     if (!page) return DdlError(page.error().message);
     for (const auto& db : page->items) {
-      std::string name = Str(db, "Name").value_or("");
+      std::string name = GetString(db, "Name").value_or("");
       if (s.pattern.empty() || HivePatternMatch(s.pattern, name)) names.push_back(name);
     }
     token = page->next_token;
@@ -455,8 +457,8 @@ Result<StatementOutcome> StatementRunner::ShowTables(const Statement& s, const S
     auto page = catalog_.GetTables(db, "", token, 100);
     if (!page) return DdlError(page.error().message);
     for (const auto& t : page->items) {
-      if (views_only && Str(t, "TableType").value_or("") != "VIRTUAL_VIEW") continue;
-      std::string name = Str(t, "Name").value_or("");
+      if (views_only && GetString(t, "TableType").value_or("") != "VIRTUAL_VIEW") continue;
+      std::string name = GetString(t, "Name").value_or("");
       if (s.pattern.empty() || HivePatternMatch(s.pattern, name)) names.push_back(name);
     }
     token = page->next_token;
@@ -489,7 +491,7 @@ Result<StatementOutcome> StatementRunner::ShowColumns(const Statement& s, const 
   std::string db = s.database.empty() ? ctx.database : s.database;
   CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
   std::vector<std::string> lines;
-  if (auto* sd = Obj(t, "StorageDescriptor")) {
+  if (auto* sd = GetObject(t, "StorageDescriptor")) {
     for (auto& [name, type] : ColumnPairs(sd->if_contains("Columns"))) lines.push_back(name);
   }
   for (auto& [name, type] : ColumnPairs(t.if_contains("PartitionKeys"))) lines.push_back(name);
@@ -500,7 +502,7 @@ Result<StatementOutcome> StatementRunner::ShowTblProperties(const Statement& s, 
   std::string db = s.database.empty() ? ctx.database : s.database;
   CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
   std::vector<std::string> lines;
-  if (auto* params = Obj(t, "Parameters")) {
+  if (auto* params = GetObject(t, "Parameters")) {
     for (const auto& [k, v] : *params) {
       if (!v.is_string()) continue;
       if (!s.pattern.empty()) {
@@ -519,7 +521,7 @@ Result<StatementOutcome> StatementRunner::ShowTblProperties(const Statement& s, 
 Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
   CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
-  const json::object* sd = Obj(t, "StorageDescriptor");
+  const json::object* sd = GetObject(t, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;
   const json::value* keys = t.if_contains("PartitionKeys");
   auto data = ColumnPairs(cols);
@@ -527,11 +529,11 @@ Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const Sta
   std::vector<std::string> lines;
   if (!s.pattern.empty()) {
     for (std::size_t i = 0; i < data.size(); ++i) {
-      if (Lower(data[i].first) == s.pattern)
+      if (AsciiLower(data[i].first) == s.pattern)
         lines.push_back(Describe3(data[i].first, data[i].second, ColumnComment(cols, i)));
     }
     for (std::size_t i = 0; i < parts.size(); ++i) {
-      if (Lower(parts[i].first) == s.pattern)
+      if (AsciiLower(parts[i].first) == s.pattern)
         lines.push_back(Describe3(parts[i].first, parts[i].second, ColumnComment(keys, i)));
     }
     if (lines.empty()) {
@@ -557,11 +559,11 @@ Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const Sta
     lines.push_back(Describe3("", "", ""));
     lines.push_back(Describe3("# Detailed Table Information", "", ""));
     lines.push_back(Pad20("Database:") + "\t" + db);
-    lines.push_back(Pad20("Owner:") + "\t" + Str(t, "Owner").value_or("hadoop"));
+    lines.push_back(Pad20("Owner:") + "\t" + GetString(t, "Owner").value_or("hadoop"));
     lines.push_back(Pad20("Location:") + "\t" + TableLocation(t));
-    lines.push_back(Pad20("Table Type:") + "\t" + Str(t, "TableType").value_or(""));
+    lines.push_back(Pad20("Table Type:") + "\t" + GetString(t, "TableType").value_or(""));
     lines.push_back(Pad20("Table Parameters:"));
-    if (auto* params = Obj(t, "Parameters")) {
+    if (auto* params = GetObject(t, "Parameters")) {
       for (const auto& [k, v] : *params) {
         if (v.is_string()) lines.push_back("\t" + Pad20(std::string(k)) + "\t" + std::string(v.as_string()));
       }
@@ -569,13 +571,13 @@ Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const Sta
     lines.push_back(Describe3("", "", ""));
     lines.push_back(Describe3("# Storage Information", "", ""));
     if (sd) {
-      const json::object* serde = Obj(*sd, "SerdeInfo");
+      const json::object* serde = GetObject(*sd, "SerdeInfo");
       lines.push_back(Pad20("SerDe Library:") + "\t" +
-                      (serde ? Str(*serde, "SerializationLibrary").value_or("") : ""));
-      lines.push_back(Pad20("InputFormat:") + "\t" + Str(*sd, "InputFormat").value_or(""));
-      lines.push_back(Pad20("OutputFormat:") + "\t" + Str(*sd, "OutputFormat").value_or(""));
+                      (serde ? GetString(*serde, "SerializationLibrary").value_or("") : ""));
+      lines.push_back(Pad20("InputFormat:") + "\t" + GetString(*sd, "InputFormat").value_or(""));
+      lines.push_back(Pad20("OutputFormat:") + "\t" + GetString(*sd, "OutputFormat").value_or(""));
       if (serde) {
-        if (auto* sp = Obj(*serde, "Parameters"); sp && !sp->empty()) {
+        if (auto* sp = GetObject(*serde, "Parameters"); sp && !sp->empty()) {
           lines.push_back(Pad20("Storage Desc Params:"));
           for (const auto& [k, v] : *sp) {
             if (v.is_string())
@@ -592,8 +594,8 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
   std::string db = s.database.empty() ? ctx.database : s.database;
   CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
   std::vector<std::string> lines;
-  if (Str(t, "TableType").value_or("") == "VIRTUAL_VIEW") {
-    auto view = DecodePrestoView(Str(t, "ViewOriginalText").value_or(""));
+  if (GetString(t, "TableType").value_or("") == "VIRTUAL_VIEW") {
+    auto view = DecodePrestoView(GetString(t, "ViewOriginalText").value_or(""));
     std::string sql = view && (*view).contains("originalSql") && (*view)["originalSql"].is_string()
                           ? std::string((*view)["originalSql"].as_string())
                           : "";
@@ -607,7 +609,7 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
     }
     return Lines(std::move(lines), {"createtab_stmt"});
   }
-  const json::object* sd = Obj(t, "StorageDescriptor");
+  const json::object* sd = GetObject(t, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;
   auto data = ColumnPairs(cols);
   lines.push_back("CREATE EXTERNAL TABLE `" + db + "`.`" + s.name + "`(");
@@ -630,10 +632,10 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
     }
   }
   if (sd) {
-    if (auto* serde = Obj(*sd, "SerdeInfo")) {
+    if (auto* serde = GetObject(*sd, "SerdeInfo")) {
       lines.push_back("ROW FORMAT SERDE ");
-      lines.push_back("  '" + Str(*serde, "SerializationLibrary").value_or("") + "' ");
-      if (auto* sp = Obj(*serde, "Parameters"); sp && !sp->empty()) {
+      lines.push_back("  '" + GetString(*serde, "SerializationLibrary").value_or("") + "' ");
+      if (auto* sp = GetObject(*serde, "Parameters"); sp && !sp->empty()) {
         lines.push_back("WITH SERDEPROPERTIES ( ");
         std::size_t i = 0;
         for (const auto& [k, v] : *sp) {
@@ -643,13 +645,13 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
       }
     }
     lines.push_back("STORED AS INPUTFORMAT ");
-    lines.push_back("  '" + Str(*sd, "InputFormat").value_or("") + "' ");
+    lines.push_back("  '" + GetString(*sd, "InputFormat").value_or("") + "' ");
     lines.push_back("OUTPUTFORMAT ");
-    lines.push_back("  '" + Str(*sd, "OutputFormat").value_or("") + "'");
+    lines.push_back("  '" + GetString(*sd, "OutputFormat").value_or("") + "'");
     lines.push_back("LOCATION");
-    lines.push_back("  '" + Str(*sd, "Location").value_or("") + "'");
+    lines.push_back("  '" + GetString(*sd, "Location").value_or("") + "'");
   }
-  if (auto* params = Obj(t, "Parameters"); params && !params->empty()) {
+  if (auto* params = GetObject(t, "Parameters"); params && !params->empty()) {
     lines.push_back("TBLPROPERTIES (");
     std::size_t i = 0;
     for (const auto& [k, v] : *params) {
@@ -683,7 +685,7 @@ Result<StatementOutcome> StatementRunner::MsckRepair(const Statement& s, const S
       if (slash == std::string::npos) break;
       std::string seg = rel.substr(start, slash - start);
       auto eq = seg.find('=');
-      if (eq == std::string::npos || Lower(seg.substr(0, eq)) != key) break;
+      if (eq == std::string::npos || AsciiLower(seg.substr(0, eq)) != key) break;
       values.push_back(UnescapePathName(seg.substr(eq + 1)));
       start = slash + 1;
     }

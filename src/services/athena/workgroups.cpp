@@ -14,7 +14,7 @@ json::object DefaultEngineVersion() {
 }
 
 Status ValidateResultConfiguration(const json::object& rc) {
-  if (auto loc = Str(rc, "OutputLocation")) {
+  if (auto loc = GetString(rc, "OutputLocation")) {
     if (!ParseS3Url(*loc)) {
       return errors::InvalidRequest("outputLocation is not a valid S3 path: " + *loc,
                                     errors::kCodeInvalidInput);
@@ -26,7 +26,7 @@ Status ValidateResultConfiguration(const json::object& rc) {
 Status ValidateTags(const json::object& in) {
   if (auto* tags = in.if_contains("Tags"); tags && tags->is_array()) {
     for (const auto& t : tags->as_array()) {
-      if (!t.is_object() || !Str(t.as_object(), "Key") || Str(t.as_object(), "Key")->empty()) {
+      if (!t.is_object() || !GetString(t.as_object(), "Key") || GetString(t.as_object(), "Key")->empty()) {
         return errors::InvalidRequest("Tag keys must not be empty", errors::kCodeInvalidInput);
       }
     }
@@ -38,11 +38,11 @@ Status ValidateTags(const json::object& in) {
 void MergeTags(json::array& into, const json::array& tags) {
   for (const auto& t : tags) {
     if (!t.is_object()) continue;
-    auto key = Str(t.as_object(), "Key");
+    auto key = GetString(t.as_object(), "Key");
     if (!key) continue;
     bool replaced = false;
     for (auto& existing : into) {
-      if (existing.is_object() && Str(existing.as_object(), "Key") == key) {
+      if (existing.is_object() && GetString(existing.as_object(), "Key") == key) {
         existing = t;
         replaced = true;
       }
@@ -63,20 +63,17 @@ Result<json::object> AthenaImpl::LoadWorkGroup(const Namespace& ns, const std::s
       auto row,
       txn->QueryOne("SELECT doc FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
                     {ns.account, ns.region, name}));
-  if (!row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  if (!row) return errors::WorkGroupNotFound();
   return ParseObject(store::AsText((*row)[0]));
 }
 
 Result<json::object> AthenaImpl::CreateWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string name = Str(in, "Name").value_or("");
-  if (!ValidWorkGroupName(name)) {
-    return errors::Validation(name, "name",
-                              "Member must satisfy regular expression pattern: [a-zA-Z0-9._-]{1,128}");
-  }
+  std::string name = GetString(in, "Name").value_or("");
   json::object config;
-  if (auto* c = Obj(in, "Configuration")) config = *c;
-  if (auto* rc = Obj(config, "ResultConfiguration")) CENOTE_RETURN_IF_ERROR(ValidateResultConfiguration(*rc));
+  if (auto* c = GetObject(in, "Configuration")) config = *c;
+  if (auto* rc = GetObject(config, "ResultConfiguration"))
+    CENOTE_RETURN_IF_ERROR(ValidateResultConfiguration(*rc));
   CENOTE_RETURN_IF_ERROR(ValidateTags(in));
   if (!config.contains("EnforceWorkGroupConfiguration")) config["EnforceWorkGroupConfiguration"] = false;
   if (!config.contains("PublishCloudWatchMetricsEnabled")) config["PublishCloudWatchMetricsEnabled"] = false;
@@ -84,15 +81,15 @@ Result<json::object> AthenaImpl::CreateWorkGroup(const aws::RequestContext& ctx,
   if (!config.contains("EnableMinimumEncryptionConfiguration"))
     config["EnableMinimumEncryptionConfiguration"] = false;
   json::object ev = DefaultEngineVersion();
-  if (auto* e = Obj(config, "EngineVersion")) {
-    if (auto sel = Str(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
+  if (auto* e = GetObject(config, "EngineVersion")) {
+    if (auto sel = GetString(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
   }
   config["EngineVersion"] = std::move(ev);
 
   std::int64_t now = NowMs();
   json::object wg{
       {"Name", name}, {"State", "ENABLED"}, {"Configuration", std::move(config)}, {"CreationTime", now}};
-  if (auto d = Str(in, "Description")) wg["Description"] = *d;
+  if (auto d = GetString(in, "Description")) wg["Description"] = *d;
   json::array tags;
   if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
 
@@ -113,7 +110,7 @@ Result<json::object> AthenaImpl::CreateWorkGroup(const aws::RequestContext& ctx,
 
 Result<json::object> AthenaImpl::GetWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(ns, Str(in, "WorkGroup").value_or("")));
+  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(ns, GetString(in, "WorkGroup").value_or("")));
   return json::object{{"WorkGroup", std::move(wg)}};
 }
 
@@ -121,7 +118,7 @@ Result<json::object> AthenaImpl::ListWorkGroups(const aws::RequestContext& ctx, 
   const Namespace ns = NamespaceOf(ctx);
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
   std::int64_t offset = 0;
-  if (auto token = Str(in, "NextToken")) {
+  if (auto token = GetString(in, "NextToken")) {
     auto pos = DecodeListToken("workgroups", *token);
     if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
     offset = *pos;
@@ -142,7 +139,7 @@ Result<json::object> AthenaImpl::ListWorkGroups(const aws::RequestContext& ctx, 
     json::object wg = ParseObject(store::AsText(rows[i][0]));
     json::object summary{{"Name", wg["Name"]}, {"State", wg["State"]}, {"CreationTime", wg["CreationTime"]}};
     if (wg.contains("Description")) summary["Description"] = wg["Description"];
-    if (auto* c = Obj(wg, "Configuration"); c && c->contains("EngineVersion")) {
+    if (auto* c = GetObject(wg, "Configuration"); c && c->contains("EngineVersion")) {
       summary["EngineVersion"] = c->at("EngineVersion");
     }
     list.push_back(std::move(summary));
@@ -153,49 +150,46 @@ Result<json::object> AthenaImpl::ListWorkGroups(const aws::RequestContext& ctx, 
 
 Result<json::object> AthenaImpl::UpdateWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string name = Str(in, "WorkGroup").value_or("");
+  std::string name = GetString(in, "WorkGroup").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
   CENOTE_ASSIGN_OR_RETURN(
       auto row,
       txn->QueryOne("SELECT doc FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
                     {ns.account, ns.region, name}));
-  if (!row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  if (!row) return errors::WorkGroupNotFound();
   json::object wg = ParseObject(store::AsText((*row)[0]));
-  if (auto d = Str(in, "Description")) wg["Description"] = *d;
-  if (auto state = Str(in, "State")) {
-    if (*state != "ENABLED" && *state != "DISABLED") {
-      return errors::Validation(*state, "state", "Member must satisfy enum value set: [ENABLED, DISABLED]");
-    }
+  if (auto d = GetString(in, "Description")) wg["Description"] = *d;
+  if (auto state = GetString(in, "State")) {
     wg["State"] = *state;
   }
-  if (auto* updates = Obj(in, "ConfigurationUpdates")) {
+  if (auto* updates = GetObject(in, "ConfigurationUpdates")) {
     json::object config;
-    if (auto* c = Obj(wg, "Configuration")) config = *c;
+    if (auto* c = GetObject(wg, "Configuration")) config = *c;
     for (const char* flag : {"EnforceWorkGroupConfiguration", "PublishCloudWatchMetricsEnabled",
                              "RequesterPaysEnabled", "EnableMinimumEncryptionConfiguration"}) {
-      if (auto b = Bool(*updates, flag)) config[flag] = *b;
+      if (auto b = GetBool(*updates, flag)) config[flag] = *b;
     }
-    if (auto cutoff = Int(*updates, "BytesScannedCutoffPerQuery"))
+    if (auto cutoff = GetInt(*updates, "BytesScannedCutoffPerQuery"))
       config["BytesScannedCutoffPerQuery"] = *cutoff;
-    if (Bool(*updates, "RemoveBytesScannedCutoffPerQuery").value_or(false))
+    if (GetBool(*updates, "RemoveBytesScannedCutoffPerQuery").value_or(false))
       config.erase("BytesScannedCutoffPerQuery");
     for (const char* member :
          {"AdditionalConfiguration", "ExecutionRole", "CustomerContentEncryptionConfiguration",
           "QueryResultsS3AccessGrantsConfiguration", "MonitoringConfiguration", "EngineConfiguration"}) {
       if (auto* v = updates->if_contains(member)) config[member] = *v;
     }
-    if (Bool(*updates, "RemoveCustomerContentEncryptionConfiguration").value_or(false)) {
+    if (GetBool(*updates, "RemoveCustomerContentEncryptionConfiguration").value_or(false)) {
       config.erase("CustomerContentEncryptionConfiguration");
     }
-    if (auto* e = Obj(*updates, "EngineVersion")) {
+    if (auto* e = GetObject(*updates, "EngineVersion")) {
       json::object ev = DefaultEngineVersion();
-      if (auto sel = Str(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
+      if (auto sel = GetString(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
       config["EngineVersion"] = std::move(ev);
     }
-    if (auto* rcu = Obj(*updates, "ResultConfigurationUpdates")) {
+    if (auto* rcu = GetObject(*updates, "ResultConfigurationUpdates")) {
       CENOTE_RETURN_IF_ERROR(ValidateResultConfiguration(*rcu));
       json::object rc;
-      if (auto* existing = Obj(config, "ResultConfiguration")) rc = *existing;
+      if (auto* existing = GetObject(config, "ResultConfiguration")) rc = *existing;
       struct Pair {
         const char* member;
         const char* remove;
@@ -205,7 +199,7 @@ Result<json::object> AthenaImpl::UpdateWorkGroup(const aws::RequestContext& ctx,
                             Pair{"ExpectedBucketOwner", "RemoveExpectedBucketOwner"},
                             Pair{"AclConfiguration", "RemoveAclConfiguration"}}) {
         if (auto* v = rcu->if_contains(p.member)) rc[p.member] = *v;
-        if (Bool(*rcu, p.remove).value_or(false)) rc.erase(p.member);
+        if (GetBool(*rcu, p.remove).value_or(false)) rc.erase(p.member);
       }
       if (rc.empty()) {
         config.erase("ResultConfiguration");
@@ -224,17 +218,17 @@ Result<json::object> AthenaImpl::UpdateWorkGroup(const aws::RequestContext& ctx,
 
 Result<json::object> AthenaImpl::DeleteWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
-  std::string name = Str(in, "WorkGroup").value_or("");
+  std::string name = GetString(in, "WorkGroup").value_or("");
   if (name == kPrimaryWorkGroup) {
     return errors::InvalidRequest("Primary workgroup cannot be deleted", errors::kCodeInvalidInput);
   }
-  bool recursive = Bool(in, "RecursiveDeleteOption").value_or(false);
+  bool recursive = GetBool(in, "RecursiveDeleteOption").value_or(false);
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
   CENOTE_ASSIGN_OR_RETURN(
       auto row,
       txn->QueryOne("SELECT name FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
                     {ns.account, ns.region, name}));
-  if (!row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  if (!row) return errors::WorkGroupNotFound();
   if (!recursive) {
     CENOTE_ASSIGN_OR_RETURN(
         auto named,
@@ -260,7 +254,7 @@ Result<json::object> AthenaImpl::DeleteWorkGroup(const aws::RequestContext& ctx,
     for (auto it = finals_order_.begin(); it != finals_order_.end();) {
       auto final = finals_.find(*it);
       if (final != finals_.end() && final->second.first == ns &&
-          Str(final->second.second, "WorkGroup").value_or("") == name) {
+          GetString(final->second.second, "WorkGroup").value_or("") == name) {
         finals_.erase(final);
         it = finals_order_.erase(it);
       } else {
@@ -294,7 +288,7 @@ Namespace ArnNamespace(const std::string& arn, Namespace ns) {
 }  // namespace
 
 Result<json::object> AthenaImpl::TagResource(const aws::RequestContext& ctx, const json::object& in) {
-  std::string arn = Str(in, "ResourceARN").value_or("");
+  std::string arn = GetString(in, "ResourceARN").value_or("");
   const Namespace ns = ArnNamespace(arn, NamespaceOf(ctx));
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
@@ -319,7 +313,7 @@ Result<json::object> AthenaImpl::TagResource(const aws::RequestContext& ctx, con
 }
 
 Result<json::object> AthenaImpl::UntagResource(const aws::RequestContext& ctx, const json::object& in) {
-  std::string arn = Str(in, "ResourceARN").value_or("");
+  std::string arn = GetString(in, "ResourceARN").value_or("");
   const Namespace ns = ArnNamespace(arn, NamespaceOf(ctx));
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
@@ -339,7 +333,7 @@ Result<json::object> AthenaImpl::UntagResource(const aws::RequestContext& ctx, c
     bool drop = false;
     if (keys && t.is_object()) {
       for (const auto& k : *keys)
-        drop = drop || (k.is_string() && Str(t.as_object(), "Key") == std::string(k.as_string()));
+        drop = drop || (k.is_string() && GetString(t.as_object(), "Key") == std::string(k.as_string()));
     }
     if (!drop) kept.push_back(t);
   }
@@ -351,7 +345,7 @@ Result<json::object> AthenaImpl::UntagResource(const aws::RequestContext& ctx, c
 }
 
 Result<json::object> AthenaImpl::ListTagsForResource(const aws::RequestContext& ctx, const json::object& in) {
-  std::string arn = Str(in, "ResourceARN").value_or("");
+  std::string arn = GetString(in, "ResourceARN").value_or("");
   const Namespace ns = ArnNamespace(arn, NamespaceOf(ctx));
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -87,7 +88,7 @@ std::string AthenaTypeToGlue(const query::ResultColumn& c) {
 }
 
 std::string GlueTypeToCast(const std::string& glue_type) {
-  std::string t = Lower(glue_type);
+  std::string t = AsciiLower(glue_type);
   if (t == "string") return "varchar";
   if (t == "int") return "integer";
   if (t == "float") return "real";
@@ -120,7 +121,7 @@ Result<StatementOutcome> StatementRunner::CreateView(const Statement& s, const S
   if (!dbdoc) return MakeError("SCHEMA_NOT_FOUND", "Schema '" + db + "' does not exist");
   auto existing = catalog_.GetTable(db, s.name);
   if (existing) {
-    if (Str(*existing, "TableType").value_or("") != "VIRTUAL_VIEW") {
+    if (GetString(*existing, "TableType").value_or("") != "VIRTUAL_VIEW") {
       return MakeError("TABLE_ALREADY_EXISTS",
                        "Table already exists: 'awsdatacatalog." + db + "." + s.name + "'");
     }
@@ -136,7 +137,7 @@ Result<StatementOutcome> StatementRunner::CreateView(const Statement& s, const S
   std::vector<ColumnSpec> glue_columns;
   for (const auto& c : columns) {
     view_columns.push_back(json::object{{"name", c.name}, {"type", PrestoType(c)}});
-    glue_columns.push_back({Lower(c.name), AthenaTypeToGlue(c), ""});
+    glue_columns.push_back({AsciiLower(c.name), AthenaTypeToGlue(c), ""});
   }
   json::object view{{"originalSql", s.query}, {"catalog", "awsdatacatalog"},
                     {"schema", db},           {"columns", std::move(view_columns)},
@@ -169,7 +170,7 @@ Result<StatementOutcome> StatementRunner::DropView(const Statement& s, const Sta
     if (s.if_exists) return DdlDone();
     return MakeError("TABLE_NOT_FOUND", "View 'awsdatacatalog." + db + "." + s.name + "' does not exist");
   }
-  if (Str(*t, "TableType").value_or("") != "VIRTUAL_VIEW") {
+  if (GetString(*t, "TableType").value_or("") != "VIRTUAL_VIEW") {
     return MakeError("TABLE_NOT_FOUND", "View 'awsdatacatalog." + db + "." + s.name + "' does not exist");
   }
   auto st = catalog_.DeleteTable(db, s.name);
@@ -202,7 +203,7 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
       while (start <= value.size() && !value.empty()) {
         auto comma = value.find(',', start);
         partitioned_by.push_back(
-            Lower(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+            AsciiLower(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
@@ -217,7 +218,7 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
     } else if (key == "bucketed_by" || key == "bucket_count") {
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: bucketed tables are not supported by Cenote");
     } else if (key == "table_type") {
-      if (Lower(value) != "hive")
+      if (AsciiLower(value) != "hive")
         return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg tables are not supported by Cenote");
     } else {
       return MakeError("INVALID_TABLE_PROPERTY",
@@ -254,7 +255,8 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
     columns = std::move(described);
     // Partition columns last, as when data is written.
     std::stable_partition(columns.begin(), columns.end(), [&](const query::ResultColumn& c) {
-      return std::find(partitioned_by.begin(), partitioned_by.end(), Lower(c.name)) == partitioned_by.end();
+      return std::find(partitioned_by.begin(), partitioned_by.end(), AsciiLower(c.name)) ==
+             partitioned_by.end();
     });
   } else {
     ScratchDir scratch(
@@ -275,7 +277,7 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
   }
   for (const auto& p : partitioned_by) {
     bool found = false;
-    for (const auto& c : columns) found = found || Lower(c.name) == p;
+    for (const auto& c : columns) found = found || AsciiLower(c.name) == p;
     if (!found) {
       return MakeError("INVALID_TABLE_PROPERTY",
                        "Partition column '" + p + "' does not exist in the query output");
@@ -285,7 +287,7 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
   std::vector<ColumnSpec> data_columns;
   std::vector<ColumnSpec> key_columns;
   for (const auto& c : columns) {
-    ColumnSpec spec{Lower(c.name), AthenaTypeToGlue(c), ""};
+    ColumnSpec spec{AsciiLower(c.name), AthenaTypeToGlue(c), ""};
     if (std::find(partitioned_by.begin(), partitioned_by.end(), spec.name) != partitioned_by.end()) {
       key_columns.push_back(std::move(spec));
     } else {
@@ -326,7 +328,7 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
     if (!table) return MakeError("HIVE_METASTORE_ERROR", table.error().message);
     for (const auto& [values, folder] : partitions) {
       json::object sd;
-      if (auto* t = Obj(*table, "StorageDescriptor")) sd = *t;
+      if (auto* t = GetObject(*table, "StorageDescriptor")) sd = *t;
       sd["Location"] = folder;
       json::array vals;
       for (const auto& v : values) vals.push_back(json::string(v));
@@ -424,7 +426,8 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
   auto table = catalog_.GetTable(db, s.name);
   if (!table) return MakeError("HIVE_METASTORE_ERROR", table.error().message);
   std::string location;
-  if (auto* sd = Obj(*table, "StorageDescriptor")) location = AsFolder(Str(*sd, "Location").value_or(""));
+  if (auto* sd = GetObject(*table, "StorageDescriptor"))
+    location = AsFolder(GetString(*sd, "Location").value_or(""));
   if (!ParseS3Url(location))
     return MakeError("HIVE_INVALID_METADATA", "Table location is not an S3 location");
 
@@ -458,7 +461,7 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
     created.insert(f.partition_values);
     auto slash = f.relative_path.rfind('/');
     json::object sd;
-    if (auto* t = Obj(*table, "StorageDescriptor")) sd = *t;
+    if (auto* t = GetObject(*table, "StorageDescriptor")) sd = *t;
     sd["Location"] = location + (slash == std::string::npos ? "" : f.relative_path.substr(0, slash + 1));
     json::array vals;
     for (const auto& v : f.partition_values) vals.push_back(json::string(v));

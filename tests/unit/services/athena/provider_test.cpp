@@ -299,7 +299,6 @@ TEST_F(AthenaTest, WorkGroupLifecycle) {
        json::object{{"ResultConfiguration", json::object{{"OutputLocation", "s3://results/etl/"}}}}}});
   Error dup = Err("CreateWorkGroup", {{"Name", "etl"}});
   EXPECT_EQ(dup.code, "InvalidRequestException");
-  EXPECT_EQ(Err("CreateWorkGroup", {{"Name", "bad name!"}}).code, "InvalidRequestException");
 
   auto wg = Ok("GetWorkGroup", {{"WorkGroup", "etl"}})["WorkGroup"].as_object();
   EXPECT_EQ(wg["Description"], "jobs");
@@ -484,9 +483,6 @@ TEST_F(AthenaTest, ResultPaginationIncludesHeaderOnFirstPage) {
   EXPECT_EQ(pages, 2);
   EXPECT_EQ(seen, (std::vector<std::string>{"n", "0", "1", "2", "3", "4"}));
 
-  Error big = Err("GetQueryResults", {{"QueryExecutionId", id}, {"MaxResults", 1001}});
-  EXPECT_EQ(big.code, "InvalidRequestException");
-  EXPECT_NE(big.message.find("less than or equal to 1000"), std::string::npos);
   EXPECT_EQ(Err("GetQueryResults", {{"QueryExecutionId", id}, {"NextToken", "bogus"}}).code,
             "InvalidRequestException");
   std::string other = Start("SELECT n FROM t");
@@ -594,12 +590,6 @@ TEST_F(AthenaTest, PreparedStatementsApi) {
                 {{"StatementName", "x"}, {"WorkGroup", "no-such-wg"}, {"QueryStatement", "SELECT 1"}})
                 .code,
             "InvalidRequestException");
-  EXPECT_EQ(Err("CreatePreparedStatement",
-                {{"StatementName", "bad name"}, {"WorkGroup", "primary"}, {"QueryStatement", "SELECT 1"}})
-                .code,
-            "InvalidRequestException");
-  EXPECT_EQ(Err("CreatePreparedStatement", {{"StatementName", "x"}, {"WorkGroup", "primary"}}).code,
-            "InvalidRequestException");
 }
 
 TEST_F(AthenaTest, PrepareExecuteAndDeallocateInSql) {
@@ -701,7 +691,6 @@ TEST_F(AthenaTest, ListAndBatchGetExecutions) {
   ASSERT_EQ(un.size(), 1u);
   EXPECT_EQ(un[0].as_object().at("QueryExecutionId"), "missing");
   EXPECT_EQ(Err("GetQueryExecution", {{"QueryExecutionId", "missing"}}).code, "InvalidRequestException");
-  EXPECT_EQ(Err("ListQueryExecutions", {{"MaxResults", 51}}).code, "InvalidRequestException");
 }
 
 TEST_F(AthenaTest, FailedQueryReportsReasonNotApiError) {
@@ -1126,6 +1115,9 @@ TEST_F(AthenaTest, DataCatalogDatabasesAndTableMetadata) {
   auto list = Ok("ListTableMetadata", {{"CatalogName", "AwsDataCatalog"}, {"DatabaseName", "db"}});
   EXPECT_EQ(list["TableMetadataList"].as_array().size(), 1u);
 }
+
+// Member lengths, patterns, enums and ranges are the model's constraints: the parse stage answers them
+// (InvalidRequestException, tests/e2e/glue_athena) before the provider runs, so these tests do not send them.
 
 // The pipeline answers operations the provider does not implement (aws/pipeline/service_errors.hpp).
 TEST_F(AthenaTest, UnknownOperationAndSupportedList) {
