@@ -158,6 +158,7 @@ Status AthenaImpl::Start() {
     CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
     for (const char* table : {"athena_executions", "athena_named_queries"}) {
       CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne(std::string("SELECT MAX(seq) FROM ") + table));
+      MutexLock lock(seq_mu_);
       if (row) last_seq_ = std::max(last_seq_, store::AsInt((*row)[0]));
     }
   }
@@ -173,14 +174,14 @@ Status AthenaImpl::Start() {
 void AthenaImpl::Shutdown() {
   std::vector<std::shared_ptr<ActiveExecution>> running;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ && workers_.empty()) return;
     stopping_ = true;
     for (auto& [id, a] : active_) running.push_back(a);
   }
   for (auto& a : running) a->cancel.Cancel();
-  cv_.notify_all();
-  retired_.notify_all();
+  cv_.SignalAll();
+  retired_.SignalAll();
   for (auto& t : workers_) {
     if (t.joinable()) t.join();
   }
@@ -188,7 +189,7 @@ void AthenaImpl::Shutdown() {
 }
 
 std::int64_t AthenaImpl::NextSeq() {
-  std::lock_guard<std::mutex> lock(seq_mu_);
+  MutexLock lock(seq_mu_);
   std::int64_t now = NowMs() * 1000;
   last_seq_ = std::max(last_seq_ + 1, now);
   return last_seq_;

@@ -156,11 +156,11 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
   active->doc = doc;
   active->record = ActiveExecution::Record::kPending;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     active_[id] = active;
     queue_.push_back(id);
   }
-  cv_.notify_one();
+  cv_.Signal();
   bool recorded = false;
   Result<json::object> answer = [&]() -> Result<json::object> {
     CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
@@ -192,7 +192,7 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
     return json::object{{"QueryExecutionId", id}};
   }();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (recorded) {
       active->record = ActiveExecution::Record::kRecorded;
     } else {
@@ -204,14 +204,14 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
       }
     }
   }
-  recorded_.notify_all();
-  if (!recorded) retired_.notify_all();
+  recorded_.SignalAll();
+  if (!recorded) retired_.SignalAll();
   return answer;
 }
 
 Result<std::optional<json::object>> AthenaImpl::LoadExecution(const Namespace& ns, const std::string& id) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = active_.find(id);
     if (it != active_.end() && it->second->ns == ns) {
       json::object doc = it->second->doc;
@@ -239,11 +239,12 @@ Result<json::object> AthenaImpl::GetQueryExecution(const aws::RequestContext& ct
   std::string id = GetString(in, "QueryExecutionId").value_or("");
   if (options_.poll_wait_ms > 0) {
     // Still in flight: wait (bounded) for its final state rather than answer a poll loop at once.
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (active_.count(id) != 0 && waiting_polls_ < options_.max_waiting_polls) {
       ++waiting_polls_;
-      retired_.wait_for(lock, std::chrono::milliseconds(options_.poll_wait_ms),
-                        [&] { return stopping_ || active_.count(id) == 0; });
+      retired_.WaitUntil(lock,
+                         std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_wait_ms),
+                         [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || active_.count(id) == 0; });
       --waiting_polls_;
     }
   }
@@ -322,7 +323,7 @@ Result<json::object> AthenaImpl::StopQueryExecution(const aws::RequestContext& c
   std::shared_ptr<ActiveExecution> active;
   bool was_queued = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = active_.find(id);
     if (it != active_.end()) {
       active = it->second;
@@ -337,7 +338,7 @@ Result<json::object> AthenaImpl::StopQueryExecution(const aws::RequestContext& c
     if (was_queued) {
       json::object doc;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         doc = active->doc;
       }
       std::int64_t now = NowMs();
@@ -389,18 +390,18 @@ Status AthenaImpl::WriteFinal(store::Transaction& txn, const std::string& id, co
 }
 
 bool AthenaImpl::AwaitRecorded(const std::string& id) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = active_.find(id);
   if (it == active_.end()) return true;
   std::shared_ptr<ActiveExecution> active = it->second;
   // Bounded by StartQueryExecution's commit, which resolves the state whatever its outcome.
-  recorded_.wait(lock, [&] { return active->record != ActiveExecution::Record::kPending; });
+  while (active->record == ActiveExecution::Record::kPending) recorded_.Wait(lock);
   return active->record == ActiveExecution::Record::kRecorded;
 }
 
 void AthenaImpl::Retire(const std::string& id, const json::object* stored) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = active_.find(id);
     if (it == active_.end()) return;
     Namespace ns = it->second->ns;
@@ -413,7 +414,7 @@ void AthenaImpl::Retire(const std::string& id, const json::object* stored) {
       }
     }
   }
-  retired_.notify_all();
+  retired_.SignalAll();
 }
 
 Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
@@ -454,8 +455,8 @@ void AthenaImpl::WorkerLoop() {
   while (true) {
     std::shared_ptr<ActiveExecution> next;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(lock);
       if (stopping_) return;
       std::string id = queue_.front();
       queue_.pop_front();
@@ -472,7 +473,7 @@ void AthenaImpl::WorkerLoop() {
       // Never let a statement take the worker (and the process) down: the query fails instead.
       json::object doc;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         doc = next->doc;
       }
       SetFailed(doc, InternalError(std::string("Internal error: ") + e.what()), NowMs(), true);
@@ -486,7 +487,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   const Namespace& ns = active->ns;
   json::object doc;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     doc = active->doc;
   }
   const std::string& id = active->id;

@@ -4,12 +4,10 @@
 #pragma once
 
 #include <boost/json.hpp>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -287,24 +285,27 @@ class AthenaImpl final : public AthenaProvider {
   query::QueryEngine& engine_;
   AthenaOptions options_;
 
-  std::mutex seq_mu_;
-  std::int64_t last_seq_ = 0;
+  Mutex seq_mu_;
+  std::int64_t last_seq_ GUARDED_BY(seq_mu_) = 0;
 
-  // The pool: queue_ holds ids of QUEUED executions; active_ every QUEUED or RUNNING one.
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable retired_;   // notified when an execution leaves active_
-  std::condition_variable recorded_;  // notified when an ActiveExecution::record leaves kPending
-  std::deque<std::string> queue_;
-  std::unordered_map<std::string, std::shared_ptr<ActiveExecution>> active_;
-  int waiting_polls_ = 0;  // GetQueryExecution calls waiting for a final state (max_waiting_polls)
+  // The pool: queue_ holds ids of QUEUED executions; active_ every QUEUED or RUNNING one. mu_ also guards
+  // the mutable members of each ActiveExecution (doc, queued, started_ms, record).
+  Mutex mu_;
+  CondVar cv_{mu_};        // an execution was queued, or shutdown
+  CondVar retired_{mu_};   // an execution left active_
+  CondVar recorded_{mu_};  // an ActiveExecution::record left kPending
+  std::deque<std::string> queue_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::shared_ptr<ActiveExecution>> active_ GUARDED_BY(mu_);
+  int waiting_polls_ GUARDED_BY(mu_) = 0;  // GetQueryExecution calls waiting for a final state
   // The final documents of the executions that finished last, as committed (a final row changes only by
   // DeleteWorkGroup's deletion, which drops its entries); oldest first in finals_order_.
   static constexpr std::size_t kRecentFinals = 64;
-  std::unordered_map<std::string, std::pair<Namespace, json::object>> finals_;
-  std::deque<std::string> finals_order_;
+  std::unordered_map<std::string, std::pair<Namespace, json::object>> finals_ GUARDED_BY(mu_);
+  std::deque<std::string> finals_order_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  // The query pool: long runs that Shutdown cancels before it joins them (a BackgroundTask would be waited
+  // for, uncancelled, before the service's shutdown action runs). Started by Start, joined by Shutdown.
   std::vector<std::thread> workers_;
-  bool stopping_ = false;
 };
 
 }  // namespace cenote::athena

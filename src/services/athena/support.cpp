@@ -10,14 +10,14 @@
 namespace cenote::athena {
 
 std::string NewUuid() {
-  static std::mutex mu;
-  static std::mt19937_64 rng{
+  static Mutex mu;
+  static std::mt19937_64 rng GUARDED_BY(mu){
       std::random_device{}() ^
       static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
   std::uint64_t a;
   std::uint64_t b;
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     a = rng();
     b = rng();
   }

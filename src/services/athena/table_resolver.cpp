@@ -259,14 +259,14 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::T
       return std::move(path).error();
     }
     out.push_back({*path, o.size, "s3://" + url->bucket + "/" + o.key});
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     bound_[*path] = "s3://" + url->bucket + "/" + o.key;
   }
   return out;
 }
 
 std::string CatalogTableResolver::ScrubPaths(std::string message) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [path, url] : bound_) {
     for (std::size_t pos = message.find(path); pos != std::string::npos;
          pos = message.find(path, pos + url.size())) {

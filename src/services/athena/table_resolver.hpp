@@ -22,10 +22,10 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "common/mutex.hpp"
 #include "query/engine.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/s3/lake_access.hpp"
@@ -70,8 +70,8 @@ class CatalogTableResolver : public query::TableResolver {
  private:
   glue::RegionalCatalog& catalog_;
   s3::LakeAccess& lake_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::string> bound_;  // local path -> s3 URL
+  mutable Mutex mu_;
+  std::map<std::string, std::string> bound_ GUARDED_BY(mu_);  // local path -> s3 URL
 };
 
 // Lists the data objects under `location` the way Athena reads a table or partition folder.

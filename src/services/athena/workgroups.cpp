@@ -250,7 +250,7 @@ Result<json::object> AthenaImpl::DeleteWorkGroup(const aws::RequestContext& ctx,
   }
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (auto it = finals_order_.begin(); it != finals_order_.end();) {
       auto final = finals_.find(*it);
       if (final != finals_.end() && final->second.first == ns &&
@@ -305,9 +305,9 @@ Result<json::object> AthenaImpl::TagResource(const aws::RequestContext& ctx, con
   if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
   if (tags.size() > 50)
     return errors::InvalidRequest("A resource can have at most 50 tags", errors::kCodeInvalidInput);
-  auto upd = txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE account = ? AND region = ? AND name = ?",
-                       {json::serialize(tags), ns.account, ns.region, *name});
-  if (!upd) return std::move(upd).error();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE account = ? AND region = ? AND name = ?",
+                {json::serialize(tags), ns.account, ns.region, *name}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
@@ -337,9 +337,9 @@ Result<json::object> AthenaImpl::UntagResource(const aws::RequestContext& ctx, c
     }
     if (!drop) kept.push_back(t);
   }
-  auto upd = txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE account = ? AND region = ? AND name = ?",
-                       {json::serialize(kept), ns.account, ns.region, *name});
-  if (!upd) return std::move(upd).error();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE account = ? AND region = ? AND name = ?",
+                {json::serialize(kept), ns.account, ns.region, *name}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }

@@ -417,13 +417,14 @@ Result<object> SqlCatalog::GetTags(const std::string& resource_arn) {
   if (auto other = OtherRegionOf(resource_arn)) return other->GetTags(resource_arn);
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
   CENOTE_ASSIGN_OR_RETURN(auto scope, TagScope(*txn, resource_arn));
-  auto rows = txn->Query(
-      "SELECT tag_key, tag_value FROM glue_tags WHERE account = ? AND region = ? AND scope = ? ORDER BY "
-      "tag_key",
-      {account_, region_, scope});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query(
+          "SELECT tag_key, tag_value FROM glue_tags WHERE account = ? AND region = ? AND scope = ? ORDER BY "
+          "tag_key",
+          {account_, region_, scope}));
   object tags;
-  for (const auto& r : *rows) tags[store::AsText(r[0])] = store::AsText(r[1]);
+  for (const auto& r : rows) tags[store::AsText(r[0])] = store::AsText(r[1]);
   return tags;
 }
 

@@ -60,11 +60,10 @@ Status SqlCatalog::InsertPartition(Transaction& txn, const std::string& db, cons
   std::vector<std::string> values;
   CENOTE_ASSIGN_OR_RETURN(auto doc, BuildPartition(table, partition_input, NowMs(), &values));
   const std::string key = PartitionKeyText(values);
-  auto existing = txn.QueryOne(
-      "SELECT 1 FROM glue_partitions WHERE account = ? AND region = ? AND db = ? AND tbl = ? AND pkey = ?",
-      {account_, region_, db, tbl, key});
-  if (!existing) return std::move(existing).error();
-  if (existing->has_value()) return AlreadyExists("Partition already exists.");
+  CENOTE_ASSIGN_OR_RETURN(auto existing, txn.QueryOne("SELECT 1 FROM glue_partitions WHERE account = ? AND "
+                                                      "region = ? AND db = ? AND tbl = ? AND pkey = ?",
+                                                      {account_, region_, db, tbl, key}));
+  if (existing.has_value()) return AlreadyExists("Partition already exists.");
   CENOTE_RETURN_IF_ERROR(
       txn.Exec("INSERT INTO glue_partitions (account, region, db, tbl, pkey, doc) VALUES (?, ?, ?, ?, ?, ?)",
                {account_, region_, db, tbl, key, Serialize(doc)}));

@@ -109,13 +109,14 @@ Result<SqlCatalog::TableRow> SqlCatalog::LoadTable(Transaction& txn, const std::
                                                    const std::string& table) {
   const std::string db = AsciiLower(database);
   CENOTE_RETURN_IF_ERROR(RequireDatabase(txn, db, database));
-  auto row = txn.QueryOne(
-      "SELECT doc, version FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name = ?",
-      {account_, region_, db, AsciiLower(table)});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return TableNotFound(table);
-  CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText((**row)[0])));
-  return TableRow{std::move(doc), store::AsInt((**row)[1])};
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn.QueryOne(
+          "SELECT doc, version FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name = ?",
+          {account_, region_, db, AsciiLower(table)}));
+  if (!row.has_value()) return TableNotFound(table);
+  CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText((*row)[0])));
+  return TableRow{.doc = std::move(doc), .version = store::AsInt((*row)[1])};
 }
 
 Status SqlCatalog::CreateTable(const std::string& database, const object& table_input) {
@@ -168,12 +169,11 @@ Result<Page> SqlCatalog::GetTables(const std::string& database, const std::strin
   std::string last;
   bool more = false;
   while (!more) {
-    auto rows = txn->Query(
-        "SELECT name, doc FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name > ? ORDER BY "
-        "name LIMIT ?",
-        {account_, region_, db, cursor, kScanChunk});
-    if (!rows) return std::move(rows).error();
-    for (const auto& r : *rows) {
+    CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT name, doc FROM glue_tables WHERE account = ? AND "
+                                                  "region = ? AND db = ? AND name > ? ORDER BY "
+                                                  "name LIMIT ?",
+                                                  {account_, region_, db, cursor, kScanChunk}));
+    for (const auto& r : rows) {
       cursor = store::AsText(r[0]);
       if (filter && !std::regex_match(cursor, *filter)) continue;
       if (page.items.size() == limit) {
@@ -184,7 +184,7 @@ Result<Page> SqlCatalog::GetTables(const std::string& database, const std::strin
       page.items.push_back(std::move(doc));
       last = cursor;
     }
-    if (static_cast<std::int64_t>(rows->size()) < kScanChunk) break;
+    if (static_cast<std::int64_t>(rows.size()) < kScanChunk) break;
   }
   if (more) page.next_token = EncodeToken("tbl", last);
   return page;
@@ -204,11 +204,10 @@ Status SqlCatalog::UpdateTable(const std::string& database, const object& table_
   if (const auto* by = old.doc.if_contains("CreatedBy"); by && !doc.contains("CreatedBy"))
     doc["CreatedBy"] = *by;
   if (!skip_archive) {
-    auto count = txn->QueryOne(
-        "SELECT COUNT(*) FROM glue_table_versions WHERE account = ? AND region = ? AND db = ? AND name = ?",
-        {account_, region_, db, name});
-    if (!count) return std::move(count).error();
-    if (count->has_value() && store::AsInt((**count)[0]) + 1 >= kMaxTableVersionsPerTable) {
+    CENOTE_ASSIGN_OR_RETURN(auto count, txn->QueryOne("SELECT COUNT(*) FROM glue_table_versions WHERE "
+                                                      "account = ? AND region = ? AND db = ? AND name = ?",
+                                                      {account_, region_, db, name}));
+    if (count.has_value() && store::AsInt((*count)[0]) + 1 >= kMaxTableVersionsPerTable) {
       return ResourceNumberLimitExceeded(
           "The number of versions of table " + name + " has reached the quota of " +
           std::to_string(kMaxTableVersionsPerTable) + ". Delete old versions or update with SkipArchive.");

@@ -461,12 +461,11 @@ Result<std::optional<ClassifiedFile>> ClassifyFile(query::QueryEngine& engine, c
   CENOTE_ASSIGN_OR_RETURN(auto magic, ReadTextHead(local_path, Compression::kNone, 4));
   ClassifiedFile out;
   if (IsParquetMagic(magic.text)) {
-    auto cols =
-        Describe(engine, "SELECT * FROM read_parquet(" + SqlQuote(local_path) + ", hive_partitioning=false)");
-    if (!cols) return std::move(cols).error();
+    CENOTE_ASSIGN_OR_RETURN(auto cols, Describe(engine, "SELECT * FROM read_parquet(" + SqlQuote(local_path) +
+                                                            ", hive_partitioning=false)"));
     out.schema.classification = "parquet";
     out.schema.signature = "parquet";
-    for (const auto& [name, type] : *cols)
+    for (const auto& [name, type] : cols)
       out.schema.columns.push_back({AsciiLower(name), query::DuckDbTypeToGlue(type)});
     auto rows = engine.ExecuteTrusted("SELECT sum(num_rows) FROM parquet_file_metadata(" +
                                       SqlQuote(local_path) + ")");
@@ -491,15 +490,15 @@ Result<std::optional<ClassifiedFile>> ClassifyFile(query::QueryEngine& engine, c
       records.begin(),
       records.begin() + static_cast<std::ptrdiff_t>(std::min(records.size(), kJsonCheckRecords)));
   if (IsJsonLines(json_check)) {
-    auto cols =
+    CENOTE_ASSIGN_OR_RETURN(
+        auto cols,
         Describe(engine, "SELECT * FROM read_json(" + SqlQuote(local_path) +
                              ", format='newline_delimited', compression=" +
                              SqlQuote(compression == Compression::kNone ? "uncompressed" : compression_name) +
-                             ", hive_partitioning=false)");
-    if (!cols) return std::move(cols).error();
+                             ", hive_partitioning=false)"));
     out.schema.classification = "json";
     out.schema.signature = "json";
-    for (const auto& [name, type] : *cols) {
+    for (const auto& [name, type] : cols) {
       std::string glue = query::DuckDbTypeToGlue(type);
       // The JSON classifier keeps date-like strings as strings; DuckDB's detection would make them dates.
       if (glue == "date" || glue == "timestamp" || glue == "time" || glue == "uuid") glue = "string";

@@ -182,12 +182,12 @@ Status CrawlerStore::RecoverInterrupted(std::int64_t now_ms) {
 
 Result<std::optional<CrawlerRecord>> CrawlerStore::Get(const std::string& name) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
-  auto row = txn->QueryOne(
-      std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE account = ? AND region = ? AND name = ?",
-      {account_, region_, name});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<CrawlerRecord>();
-  return std::optional<CrawlerRecord>(FromRow(**row));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne(std::string("SELECT ") + kColumns +
+                                  " FROM glue_crawlers WHERE account = ? AND region = ? AND name = ?",
+                              {account_, region_, name}));
+  if (!row) return std::optional<CrawlerRecord>();
+  return std::optional<CrawlerRecord>(FromRow(*row));
 }
 
 Result<std::vector<CrawlerRecord>> CrawlerStore::List(const std::string& after, std::size_t limit) {
@@ -218,9 +218,9 @@ Result<bool> CrawlerStore::Insert(const CrawlerRecord& record) {
       txn->QueryOne("SELECT name FROM glue_crawlers WHERE account = ? AND region = ? AND name = ?",
                     {account_, region_, record.name}));
   if (existing) return false;
-  CENOTE_RETURN_IF_ERROR(txn->Exec(
-      std::string("INSERT INTO glue_crawlers (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ToParams(record)));
+  CENOTE_RETURN_IF_ERROR(txn->Exec(std::string("INSERT INTO glue_crawlers (") + kColumns +
+                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   ToParams(record)));
   // A new crawler of an old name starts without the old one's history.
   for (const char* sql :
        {"DELETE FROM glue_crawler_runs WHERE account = ? AND region = ? AND crawler = ?",
@@ -276,9 +276,13 @@ Result<std::vector<CrawlRecord>> CrawlerStore::ListCrawls(const std::string& cra
                  {account_, region_, crawler}));
   std::vector<CrawlRecord> out;
   for (const auto& r : rows) {
-    out.push_back(CrawlRecord{store::AsText(r[0]), store::AsText(r[1]), store::AsText(r[2]),
-                              store::AsInt(r[3]), store::AsInt(r[4]), store::AsText(r[5]),
-                              store::AsText(r[6])});
+    out.push_back(CrawlRecord{.crawler = store::AsText(r[0]),
+                              .crawl_id = store::AsText(r[1]),
+                              .state = store::AsText(r[2]),
+                              .start_ms = store::AsInt(r[3]),
+                              .end_ms = store::AsInt(r[4]),
+                              .summary = store::AsText(r[5]),
+                              .error = store::AsText(r[6])});
   }
   return out;
 }

@@ -363,8 +363,13 @@ class CrawlersImpl final : public Crawlers {
     r.crawl_started_ms = NowMs();
     r.crawl_id = NewCrawlId();
     CENOTE_RETURN_IF_ERROR(store.Update(r));
-    CENOTE_RETURN_IF_ERROR(
-        store.PutCrawl(CrawlRecord{name, r.crawl_id, "RUNNING", r.crawl_started_ms, 0, "", ""}));
+    CENOTE_RETURN_IF_ERROR(store.PutCrawl(CrawlRecord{.crawler = name,
+                                                      .crawl_id = r.crawl_id,
+                                                      .state = "RUNNING",
+                                                      .start_ms = r.crawl_started_ms,
+                                                      .end_ms = 0,
+                                                      .summary = "",
+                                                      .error = ""}));
     CrawlerKey key{.account = store.account(), .region = store.region(), .name = name};
     running_[key] = std::make_shared<std::atomic<bool>>(false);
     queue_.push_back(std::move(key));
@@ -598,15 +603,15 @@ class CrawlersImpl final : public Crawlers {
       r.runtimes.push_back(static_cast<double>(end - r.crawl_started_ms) / 1000.0);
       if (r.runtimes.size() > kRuntimesKept) r.runtimes.erase(r.runtimes.begin());
     }
-    CrawlRecord history{name,
-                        r.crawl_id,
-                        failure     ? "FAILED"
-                        : cancelled ? "STOPPED"
-                                    : "COMPLETED",
-                        r.crawl_started_ms,
-                        end,
-                        crawler::CrawlSummary(result),
-                        failure ? failure->message : ""};
+    CrawlRecord history{.crawler = name,
+                        .crawl_id = r.crawl_id,
+                        .state = failure     ? "FAILED"
+                                 : cancelled ? "STOPPED"
+                                             : "COMPLETED",
+                        .start_ms = r.crawl_started_ms,
+                        .end_ms = end,
+                        .summary = crawler::CrawlSummary(result),
+                        .error = failure ? failure->message : ""};
     r.state = "READY";
     r.crawl_started_ms = 0;
     for (const auto& m : result.messages) spdlog::info("glue crawler {}: {}", name, m);
