@@ -43,6 +43,19 @@ NOTES = {
 }
 
 
+REGIONS = [
+    "As on AWS, there is one Data Catalog per account and region: databases, tables, table versions, partitions, "
+    "tags and crawlers (with their schedules) live in the catalog of the caller's account in the request's region "
+    "(its SigV4 credential scope). What one region holds is not seen from another, and the same name in two "
+    "regions is two resources. `CatalogId` is the account: the caller's own is accepted, another account's is "
+    "refused with `AccessDeniedException`. A tag ARN is resolved in the region it names.",
+    "",
+    "A crawler writes to its own region's catalog and reads S3 as its `Role` assumed by Glue "
+    "(`arn:aws:sts::<account>:assumed-role/<role>/AWS-Crawler`, on behalf of `glue.amazonaws.com`). Data from "
+    "before catalogs were regional belongs to the root account in the server's default region (`--region`).",
+]
+
+
 def crawler_operations():
     """The operations whose handlers hand the request to Crawlers (src/services/glue/provider_crawlers.cpp)."""
     with open(coverage_doc.path("src", "services", "glue", "provider_crawlers.cpp")) as f:
@@ -62,7 +75,7 @@ def main():
               f"{len([o for o in ops if o in crawlers])} crawler)")
     coverage_doc.write("glue", "glue-2017-03-31", "Glue coverage", statuses=statuses, summary_detail=detail,
                        unsupported="Errors carry Glue's `__type`, `message` and the modeled `Message` member.",
-                       notes=NOTES)
+                       notes=NOTES, sections=[("Regions", REGIONS)])
 
 
 if __name__ == "__main__":

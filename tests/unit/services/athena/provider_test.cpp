@@ -7,10 +7,12 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "../glue/recording_lake.hpp"
+#include "../provider_harness.hpp"
 #include "fakes.hpp"
 #include "services/athena/table_resolver.hpp"
 #include "store/metadata_store.hpp"
@@ -1216,6 +1218,47 @@ TEST_F(AthenaTest, QueriesReadAndWriteTheLakeAsTheirCaller) {
     EXPECT_EQ(c.region, "eu-west-1");
     EXPECT_EQ(c.invoked_by, "athena.amazonaws.com");
   }
+}
+
+// Through the real pipeline: the after-hooks see the query's S3 calls (table files, result objects) as
+// in-process calls of Athena, made as the StartQueryExecution caller, in its region; GetQueryResults'
+// reads as its own caller.
+TEST_F(AthenaTest, TheQuerysS3CallsAreRecordedAsItsCallerInItsRegion) {
+  cenote::testing::ProviderHarness harness("123456789012");
+  std::unique_ptr<s3::Lake> invoked = s3::MakeInvokedLake(harness.invoker(), *lake_);
+  athena_->Shutdown();
+  athena_.reset();
+  AthenaOptions options;
+  options.account_id = "123456789012";
+  options.region = "us-east-1";
+  options.scratch_dir = dir_ / "scratch";
+  auto p = AthenaProvider::Open(*store_, *glue_, *invoked, engine_, options);
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  athena_ = std::move(*p);
+  region_ = "eu-west-1";
+  principal_arn_ = "arn:aws:sts::123456789012:assumed-role/analyst/session";
+  const std::string id = Start("SELECT 1");
+  json::object qe = Wait(id);
+  ASSERT_EQ(State(qe), "SUCCEEDED") << Reason(qe);
+  principal_arn_ = "arn:aws:iam::123456789012:user/reader";
+  Ok("GetQueryResults", {{"QueryExecutionId", id}});
+  std::set<std::string> operations;
+  for (const auto& call : harness.recorder().calls()) {
+    EXPECT_EQ(call.service, "s3");
+    EXPECT_EQ(call.region, "eu-west-1");
+    EXPECT_EQ(call.invoked_by, "athena.amazonaws.com");
+    EXPECT_EQ(call.error_code, "");
+    if (call.operation == "PutObject") {
+      EXPECT_EQ(call.principal_arn, "arn:aws:sts::123456789012:assumed-role/analyst/session");
+    }
+    if (call.operation == "GetObject") {
+      EXPECT_EQ(call.principal_arn, "arn:aws:iam::123456789012:user/reader");
+    }
+    operations.insert(call.operation);
+  }
+  EXPECT_TRUE(operations.count("HeadBucket"));  // the output bucket, checked before the query runs
+  EXPECT_TRUE(operations.count("PutObject"));   // the result objects
+  EXPECT_TRUE(operations.count("GetObject"));   // read back by GetQueryResults
 }
 
 TEST_F(AthenaTest, RowsFromBeforeRegionsBelongToTheDefaultRegion) {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "../../../store/temp_dir.hpp"
+#include "../../provider_harness.hpp"
 #include "../recording_lake.hpp"
 #include "fakes.hpp"
 #include "services/glue/crawler/crawler_store.hpp"
@@ -398,6 +399,37 @@ TEST_F(CrawlersApiTest, CrawlsReadTheLakeAsTheCrawlersRoleInItsRegion) {
   // The tables went to the crawler's region's catalog.
   EXPECT_TRUE(catalog_.all->ForRegion("000000000000", "eu-west-1")->GetTable("db", "sales").ok());
   EXPECT_FALSE(catalog_->GetTable("db", "sales").ok());
+}
+
+// Through the real pipeline: the after-hooks see the crawl's S3 calls as in-process calls of Glue, made
+// as the crawler's role, in the crawler's region.
+TEST_F(CrawlersApiTest, TheCrawlsS3CallsAreRecordedAsTheRolesInTheCrawlersRegion) {
+  lake_.Put("lake", "sales/a.csv", "id,amount\n1,2\n");
+  cenote::testing::ProviderHarness harness("000000000000");
+  std::unique_ptr<s3::Lake> invoked = s3::MakeInvokedLake(harness.invoker(), lake_);
+  crawlers_->Shutdown();
+  crawlers_.reset();
+  auto c = Crawlers::Open(*metadata_, *catalog_.all, *invoked, *engine_, tasks_,
+                          CrawlerOptions{.default_account = "000000000000", .default_region = "us-east-1"});
+  ASSERT_TRUE(c) << c.error().message;
+  crawlers_ = std::move(*c);
+  region_ = "eu-west-1";
+  Ok("CreateCrawler", R"({"Name":"c1","Role":"arn:aws:iam::000000000000:role/crawl-sales","DatabaseName":"db",
+                          "Targets":{"S3Targets":[{"Path":"s3://lake/sales/"}]}})");
+  Ok("StartCrawler", R"({"Name":"c1"})");
+  EXPECT_EQ(WaitReady("c1")["LastCrawl"].at("Status"), "SUCCEEDED");
+  const auto calls = harness.recorder().calls();
+  ASSERT_FALSE(calls.empty());
+  bool listed = false;
+  for (const auto& call : calls) {
+    EXPECT_EQ(call.service, "s3");
+    EXPECT_EQ(call.principal_arn, "arn:aws:sts::000000000000:assumed-role/crawl-sales/AWS-Crawler");
+    EXPECT_EQ(call.region, "eu-west-1");
+    EXPECT_EQ(call.invoked_by, "glue.amazonaws.com");
+    EXPECT_EQ(call.error_code, "");
+    listed = listed || call.operation == "ListObjectsV2";
+  }
+  EXPECT_TRUE(listed);
 }
 
 TEST(CrawlerRolePrincipalTest, RoleNamesAndArns) {
