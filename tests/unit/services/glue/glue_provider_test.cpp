@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "services/provider_harness.hpp"
 #include "store/temp_dir.hpp"
 
 namespace cenote::glue {
@@ -59,18 +60,14 @@ class GlueProviderTest : public ::testing::Test {
     auto c = Catalog::Open(*metadata_, "123456789012", "us-east-1");
     ASSERT_TRUE(c.ok()) << c.error().message;
     catalog_ = std::move(c).value();
-    provider_ = std::make_unique<GlueProvider>(*catalog_, crawlers_);
-    ctx_.region = "us-east-1";
-    ctx_.service = "glue";
-    ctx_.principal.arn = "arn:aws:iam::123456789012:root";
-    ctx_.principal.account_id = "123456789012";
+    auto provider = std::make_unique<GlueProvider>(*catalog_, crawlers_);
+    provider_ = provider.get();
+    harness_.Register(std::move(provider));
   }
 
+  // Through the real pipeline (parse stage, authorize, invoke), as the account's root user in region_.
   Result<aws::OperationOutput> Call(std::string_view op, const std::string& params) {
-    aws::OperationInput in;
-    in.params = json::parse(params);
-    ctx_.operation = std::string(op);
-    return provider_->Invoke(ctx_, op, in);
+    return harness_.Call("glue", op, json::parse(params).as_object(), region_);
   }
   json::object Ok(std::string_view op, const std::string& params) {
     auto r = Call(op, params);
@@ -101,8 +98,9 @@ class GlueProviderTest : public ::testing::Test {
   std::unique_ptr<store::MetadataStore> metadata_;
   std::unique_ptr<Catalog> catalog_;
   FakeCrawlers crawlers_;
-  std::unique_ptr<GlueProvider> provider_;
-  aws::RequestContext ctx_;
+  cenote::testing::ProviderHarness harness_{"123456789012"};
+  GlueProvider* provider_ = nullptr;  // owned by harness_
+  std::string region_ = "us-east-1";  // the region of Call's requests
 };
 
 TEST_F(GlueProviderTest, Databases) {
@@ -146,9 +144,10 @@ TEST_F(GlueProviderTest, Databases) {
   EXPECT_EQ(gone.http_status, 400);
 }
 
-// Lengths, ranges and types of members are the model's constraints, checked by the parse stage before the
-// provider runs (ValidationException; tests/e2e/glue_athena). The provider checks what the model cannot say.
+// Lengths, ranges and types of members are the model's constraints, checked by the parse stage of network
+// requests before the provider runs (tests/e2e/glue_athena); the provider checks what the model cannot say.
 TEST_F(GlueProviderTest, InputValidation) {
+
   auto missing = Err("CreateDatabase", "{}");
   EXPECT_EQ(missing.code, "InvalidInputException");
   EXPECT_NE(missing.message.find("databaseInput"), std::string::npos);
@@ -374,7 +373,7 @@ TEST_F(GlueProviderTest, CrawlerOperationsAreForwardedInTheRequestsRegion) {
   auto out = Ok("StartCrawler", R"({"Name": "c1"})");
   EXPECT_EQ(out["Forwarded"].as_string(), "StartCrawler");
   EXPECT_EQ(out["Input"].at("Name").as_string(), "c1");
-  ctx_.region = "eu-west-1";
+  region_ = "eu-west-1";
   Ok("StopCrawlerSchedule", R"({"CrawlerName": "c1"})");
   EXPECT_EQ(crawlers_.calls, (std::vector<std::string>{"StartCrawler", "StopCrawlerSchedule"}));
   EXPECT_EQ(crawlers_.regions, (std::vector<std::string>{"us-east-1", "eu-west-1"}));
@@ -382,12 +381,12 @@ TEST_F(GlueProviderTest, CrawlerOperationsAreForwardedInTheRequestsRegion) {
 
 TEST_F(GlueProviderTest, EachRegionHasItsOwnCatalog) {
   Ok("CreateDatabase", R"({"DatabaseInput": {"Name": "lake", "Description": "us"}})");
-  ctx_.region = "eu-west-1";
+  region_ = "eu-west-1";
   EXPECT_EQ(Err("GetDatabase", R"({"Name": "lake"})").code, "EntityNotFoundException");
   Ok("CreateDatabase", R"({"DatabaseInput": {"Name": "lake", "Description": "eu"}})");
   EXPECT_EQ(Ok("GetDatabase", R"({"Name": "lake"})")["Database"].at("Description"), "eu");
   EXPECT_EQ(Ok("GetDatabases", "{}")["DatabaseList"].as_array().size(), 1u);
-  ctx_.region = "us-east-1";
+  region_ = "us-east-1";
   EXPECT_EQ(Ok("GetDatabase", R"({"Name": "lake"})")["Database"].at("Description"), "us");
   // The caller's own CatalogId is its catalog; another account's is refused in Glue's words.
   Ok("GetDatabase", R"({"Name": "lake", "CatalogId": "123456789012"})");
