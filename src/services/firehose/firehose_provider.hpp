@@ -59,7 +59,7 @@ struct FirehoseOptions {
   // Record format conversion (DataFormatConversionConfiguration, JSON -> Parquet): the Glue catalog holding
   // the schema tables, the query engine that writes Parquet and a directory inside the engine's
   // scratch_dir for the temporary files. All null/empty: conversion is refused at CreateDeliveryStream.
-  const glue::Catalog* catalog = nullptr;
+  glue::Catalog* catalog = nullptr;
   query::QueryEngine* engine = nullptr;
   std::string conversion_dir;
   // Milliseconds since the epoch; injectable for tests (buffering intervals, object names).

@@ -5,9 +5,8 @@
 #include <utility>
 
 #include "common/strings.hpp"
-#include "services/common/params.hpp"
-
 #include "services/common/operation_table.hpp"
+#include "services/common/params.hpp"
 #include "services/glue/errors.hpp"
 #include "services/glue/provider_internal.hpp"
 
@@ -23,8 +22,9 @@ std::string LowerCamel(std::string_view member) {
 
 }  // namespace
 
-// The parse stage has checked the model's constraints (required members, types, lengths, ranges) before a
-// handler runs; these readers answer a missing member in Glue's words for the callers that skip it.
+// The parse stage checks a network request against the model's constraints (required members, types,
+// lengths, ranges) before a handler runs; these readers take members as the shared readers do and answer a
+// missing one in Glue's words for the in-process callers that skip that stage.
 Result<std::string> RequiredString(const object& in, const char* member) {
   return services::RequireString(in, member, MissingMember(LowerCamel(member)));
 }

@@ -65,6 +65,12 @@ class ModelConstraints(unittest.TestCase):
                      "Member must have value less than or equal to 100")
         self.refused(GLUE, "ValidationException", lambda: GLUE.get_database(Name=""), "name",
                      "Member must have length greater than or equal to 1")
+        self.refused(GLUE, "ValidationException",
+                     lambda: GLUE.create_crawler(Name="n" * 256, Role="r",
+                                                 Targets={"S3Targets": [{"Path": "s3://l/x"}]}),
+                     "name", "Member must have length less than or equal to 255")
+        self.refused(GLUE, "ValidationException", lambda: GLUE.get_crawlers(MaxResults=0), "maxResults",
+                     "Member must have value greater than or equal to 1")
 
 
 if __name__ == "__main__":

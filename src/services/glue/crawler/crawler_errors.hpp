@@ -35,23 +35,4 @@ inline Error ValidationError(const std::string& path, const std::string& constra
                       "' failed to satisfy constraint: " + constraint);
 }
 
-// NameString: 1..255 characters, no control characters but tab.
-inline Status CheckNameString(const std::string& value, std::string_view path) {
-  if (value.empty()) {
-    return ValidationError(std::string(path), "Member must have length greater than or equal to 1", value);
-  }
-  if (value.size() > 255) {
-    return ValidationError(std::string(path), "Member must have length less than or equal to 255", value);
-  }
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
-      return ValidationError(std::string(path),
-                             "Member must satisfy regular expression pattern: "
-                             "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*",
-                             value);
-    }
-  }
-  return Status::Ok();
-}
-
 }  // namespace cenote::glue::crawler

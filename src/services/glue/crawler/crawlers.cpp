@@ -55,60 +55,28 @@ std::string NewCrawlId() {
          hex.substr(20);
 }
 
-// ---- input helpers: absent members are absent; wrong JSON types are InvalidInput.
+// ---- input helpers over the shared readers (services/common/params.hpp). The parse stage checks the
+// model's constraints of a request (types, lengths, ranges, list sizes) before a handler runs.
 
-Result<std::optional<std::string>> OptString(const json::object& o, std::string_view key,
-                                             std::string_view path) {
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) return std::optional<std::string>();
-  if (!it->value().is_string()) return crawler::ValidationError(std::string(path), "Member must be a string");
-  return std::optional<std::string>(std::string(it->value().get_string()));
+std::optional<std::string> OptString(const json::object& o, std::string_view key) {
+  return services::GetString(o, key);
 }
 
+// A required name member: Glue's missing-member answer for callers that skip the parse stage.
 Result<std::string> RequiredName(const json::object& o, std::string_view key, std::string_view path) {
-  CENOTE_ASSIGN_OR_RETURN(auto v, OptString(o, key, path));
-  if (!v) return MissingMember(std::string(path));
-  CENOTE_RETURN_IF_ERROR(crawler::CheckNameString(*v, path));
-  return *v;
+  return services::RequireString(o, key, MissingMember(std::string(path)));
 }
 
-Result<std::optional<std::int64_t>> OptInt(const json::object& o, std::string_view key, std::string_view path,
-                                           std::int64_t min, std::int64_t max) {
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) return std::optional<std::int64_t>();
-  if (!it->value().is_int64() && !it->value().is_uint64()) {
-    return crawler::ValidationError(std::string(path), "Member must be an integer");
-  }
-  std::int64_t v =
-      it->value().is_int64() ? it->value().get_int64() : static_cast<std::int64_t>(it->value().get_uint64());
-  if (v < min) {
-    return crawler::ValidationError(std::string(path),
-                                    "Member must have value greater than or equal to " + std::to_string(min),
-                                    std::to_string(v));
-  }
-  if (v > max) {
-    return crawler::ValidationError(std::string(path),
-                                    "Member must have value less than or equal to " + std::to_string(max),
-                                    std::to_string(v));
-  }
-  return std::optional<std::int64_t>(v);
+std::optional<std::int64_t> OptInt(const json::object& o, std::string_view key) {
+  return services::GetInt(o, key);
 }
 
-Result<std::vector<std::string>> NameList(const json::object& o, std::string_view key, std::string_view path,
-                                          std::size_t max) {
+std::vector<std::string> NameList(const json::object& o, std::string_view key) {
   std::vector<std::string> out;
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) return out;
-  if (!it->value().is_array()) return crawler::ValidationError(std::string(path), "Member must be a list");
-  const auto& arr = it->value().get_array();
-  if (arr.size() > max) {
-    return crawler::ValidationError(std::string(path),
-                                    "Member must have length less than or equal to " + std::to_string(max));
-  }
-  for (const auto& v : arr) {
-    if (!v.is_string())
-      return crawler::ValidationError(std::string(path), "Member must be a list of strings");
-    out.emplace_back(v.get_string());
+  if (const json::array* arr = services::GetArray(o, key)) {
+    for (const auto& v : *arr) {
+      if (v.is_string()) out.emplace_back(v.get_string());
+    }
   }
   return out;
 }
@@ -116,7 +84,7 @@ Result<std::vector<std::string>> NameList(const json::object& o, std::string_vie
 // Pagination tokens: the last name of the previous page, base64 so clients treat it as opaque.
 std::string MakeToken(const std::string& last) { return Base64Encode(last); }
 Result<std::string> ReadToken(const json::object& o) {
-  CENOTE_ASSIGN_OR_RETURN(auto t, OptString(o, "NextToken", "nextToken"));
+  std::optional<std::string> t = OptString(o, "NextToken");
   if (!t || t->empty()) return std::string();
   auto decoded = Base64Decode(*t);
   if (!decoded) return InvalidInput("Invalid pagination token");
@@ -250,7 +218,7 @@ class CrawlersImpl final : public Crawlers {
 
   Output GetCrawlers(const aws::RequestContext& ctx, const Input& in) override {
     crawler::CrawlerStore store = StoreOf(ctx);
-    CENOTE_ASSIGN_OR_RETURN(auto max, OptInt(in, "MaxResults", "maxResults", 1, 1000));
+    std::optional<std::int64_t> max = OptInt(in, "MaxResults");
     CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
     std::size_t limit = static_cast<std::size_t>(max.value_or(100));
     CENOTE_ASSIGN_OR_RETURN(auto page, store.List(after, limit + 1));
@@ -266,7 +234,7 @@ class CrawlersImpl final : public Crawlers {
 
   Output ListCrawlers(const aws::RequestContext& ctx, const Input& in) override {
     crawler::CrawlerStore store = StoreOf(ctx);
-    CENOTE_ASSIGN_OR_RETURN(auto max, OptInt(in, "MaxResults", "maxResults", 1, 1000));
+    std::optional<std::int64_t> max = OptInt(in, "MaxResults");
     CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
     json::object want;
     auto tags_it = in.find("Tags");
@@ -303,7 +271,7 @@ class CrawlersImpl final : public Crawlers {
   Output BatchGetCrawlers(const aws::RequestContext& ctx, const Input& in) override {
     crawler::CrawlerStore store = StoreOf(ctx);
     if (!in.contains("CrawlerNames")) return MissingMember("crawlerNames");
-    CENOTE_ASSIGN_OR_RETURN(auto names, NameList(in, "CrawlerNames", "crawlerNames", 100));
+    std::vector<std::string> names = NameList(in, "CrawlerNames");
     json::array found, missing;
     std::int64_t now = NowMs();
     for (const auto& n : names) {
@@ -404,7 +372,7 @@ class CrawlersImpl final : public Crawlers {
   Output UpdateCrawlerSchedule(const aws::RequestContext& ctx, const Input& in) override {
     crawler::CrawlerStore store = StoreOf(ctx);
     CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "CrawlerName", "crawlerName"));
-    CENOTE_ASSIGN_OR_RETURN(auto schedule, OptString(in, "Schedule", "schedule"));
+    std::optional<std::string> schedule = OptString(in, "Schedule");
     {
       MutexLock lock(mu_);
       CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, crawler::CrawlerEntryNotFound));
@@ -465,8 +433,8 @@ class CrawlersImpl final : public Crawlers {
 
   Output GetCrawlerMetrics(const aws::RequestContext& ctx, const Input& in) override {
     crawler::CrawlerStore store = StoreOf(ctx);
-    CENOTE_ASSIGN_OR_RETURN(auto names, NameList(in, "CrawlerNameList", "crawlerNameList", 100));
-    CENOTE_ASSIGN_OR_RETURN(auto max, OptInt(in, "MaxResults", "maxResults", 1, 1000));
+    std::vector<std::string> names = NameList(in, "CrawlerNameList");
+    std::optional<std::int64_t> max = OptInt(in, "MaxResults");
     CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
     std::size_t limit = static_cast<std::size_t>(max.value_or(100));
     std::vector<CrawlerRecord> records;
@@ -494,7 +462,7 @@ class CrawlersImpl final : public Crawlers {
   Output ListCrawls(const aws::RequestContext& ctx, const Input& in) override {
     crawler::CrawlerStore store = StoreOf(ctx);
     CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "CrawlerName", "crawlerName"));
-    CENOTE_ASSIGN_OR_RETURN(auto max, OptInt(in, "MaxResults", "maxResults", 1, 1000));
+    std::optional<std::int64_t> max = OptInt(in, "MaxResults");
     CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
     CENOTE_ASSIGN_OR_RETURN(auto filters, crawler::ParseCrawlFilters(in));
     CENOTE_RETURN_IF_ERROR(Load(store, name, crawler::CrawlerEntryNotFound));
