@@ -1,9 +1,11 @@
-// The Glue provider's operation handlers (glue_provider.cpp: dispatch, shared input helpers,
-// databases, tags; provider_tables.cpp: tables, versions, SearchTables; provider_partitions.cpp:
-// partitions). Private to src/services/glue.
+// The Glue provider's operation handlers, each with the one handler signature over GlueEnv
+// (glue_provider.cpp: the operation table, shared input helpers, databases, tags; provider_tables.cpp:
+// tables, versions, SearchTables; provider_partitions.cpp: partitions; provider_crawlers.cpp: crawlers).
+// Private to src/services/glue.
 #pragma once
 
 #include <boost/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,8 +25,9 @@ using boost::json::value;
 Result<std::unique_ptr<RegionalCatalog>> CatalogFor(GlueEnv& env, const aws::RequestContext& ctx,
                                                     const aws::OperationInput& input);
 
-// ---- input helpers: each member error is InvalidInputException with Glue's validation wording.
-// `member` is the model's member name; messages use its lowerCamel form, as Glue does.
+// ---- input helpers over the shared readers (services/common/params.hpp): a missing member is
+// InvalidInputException in Glue's validation wording (`member` is the model's member name; messages use its
+// lowerCamel form, as Glue does).
 Result<std::string> RequiredString(const object& in, const char* member);
 Result<std::string> OptionalString(const object& in, const char* member);  // "" when absent
 Result<const object*> RequiredObject(const object& in, const char* member);
