@@ -147,7 +147,6 @@ TEST_F(GlueProviderTest, Databases) {
 // Lengths, ranges and types of members are the model's constraints, checked by the parse stage of network
 // requests before the provider runs (tests/e2e/glue_athena); the provider checks what the model cannot say.
 TEST_F(GlueProviderTest, InputValidation) {
-
   auto missing = Err("CreateDatabase", "{}");
   EXPECT_EQ(missing.code, "InvalidInputException");
   EXPECT_NE(missing.message.find("databaseInput"), std::string::npos);
