@@ -7,6 +7,8 @@
 # The data set (TPC-H SF1 row counts, ~0.4 GB of Parquet; --scale 2.5: ~1 GB; --small: scale 0.1) is generated once with the pinned DuckDB
 # (.deps/duckdb/lib/libduckdb.so through ctypes) and cached in $TMPDIR/cenote-bench-athena-sf<scale>.
 # Needs a Python with boto3 (Debian's python3-boto3 will do).
+# The cost of a query over a table of many files (each bound through the lake as an in-process S3 call), for
+# one or several binaries side by side: python3 bench/athena/many_files.py BIN [BIN ...] [--files 500].
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [[ $# -lt 1 ]]; then

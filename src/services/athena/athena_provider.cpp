@@ -9,9 +9,12 @@ namespace cenote::athena {
 
 namespace {
 
-// Schema of component "athena": one statement per schema version; append, never edit.
-const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {
+// Schema of component "athena": one statement per schema version; append, never edit. v9 made Athena
+// regional (per account and region, as on AWS): every table gains (account, region); the rows of v1-v8
+// belong to the default account in the default region (both checked before they are spliced in).
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region) {
+  const std::string defaults = "'" + default_account + "', '" + default_region + "'";
+  return {
       "CREATE TABLE athena_workgroups ("
       " name TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, doc TEXT NOT NULL, tags TEXT NOT NULL)",
       "CREATE TABLE athena_named_queries ("
@@ -26,48 +29,98 @@ const std::vector<std::string>& Migrations() {
       "CREATE INDEX athena_executions_by_state ON athena_executions (state)",
       "CREATE TABLE athena_prepared_statements ("
       " workgroup TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (workgroup, name))",
+      "CREATE TABLE athena_workgroups_v2 (account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,"
+      " created_ms INTEGER NOT NULL, doc TEXT NOT NULL, tags TEXT NOT NULL,"
+      " PRIMARY KEY (account, region, name));"
+      "INSERT INTO athena_workgroups_v2 SELECT " +
+          defaults +
+          ", name, created_ms, doc, tags"
+          " FROM athena_workgroups;"
+          "DROP TABLE athena_workgroups; ALTER TABLE athena_workgroups_v2 RENAME TO athena_workgroups;"
+          "ALTER TABLE athena_named_queries ADD COLUMN account TEXT NOT NULL DEFAULT '';"
+          "ALTER TABLE athena_named_queries ADD COLUMN region TEXT NOT NULL DEFAULT '';"
+          "UPDATE athena_named_queries SET account = '" +
+          default_account + "', region = '" + default_region +
+          "';"
+          "DROP INDEX athena_named_queries_by_workgroup;"
+          "CREATE INDEX athena_named_queries_by_workgroup ON athena_named_queries (account, region, "
+          "workgroup, seq);"
+          "ALTER TABLE athena_executions ADD COLUMN account TEXT NOT NULL DEFAULT '';"
+          "ALTER TABLE athena_executions ADD COLUMN region TEXT NOT NULL DEFAULT '';"
+          "UPDATE athena_executions SET account = '" +
+          default_account + "', region = '" + default_region +
+          "';"
+          "DROP INDEX athena_executions_by_workgroup;"
+          "CREATE INDEX athena_executions_by_workgroup ON athena_executions (account, region, workgroup, "
+          "seq);"
+          "CREATE TABLE athena_prepared_statements_v2 (account TEXT NOT NULL, region TEXT NOT NULL,"
+          " workgroup TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL,"
+          " PRIMARY KEY (account, region, workgroup, name));"
+          "INSERT INTO athena_prepared_statements_v2 SELECT " +
+          defaults +
+          ", workgroup, name, doc"
+          " FROM athena_prepared_statements;"
+          "DROP TABLE athena_prepared_statements;"
+          "ALTER TABLE athena_prepared_statements_v2 RENAME TO athena_prepared_statements;",
   };
-  return kMigrations;
+}
+
+bool SafeForSql(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      return false;
+  }
+  return true;
+}
+
+// Adapts an implementation method to the one handler signature.
+template <Result<json::object> (AthenaImpl::*Method)(const aws::RequestContext&, const json::object&)>
+Result<aws::OperationOutput> Handle(AthenaImpl& athena, const aws::RequestContext& ctx,
+                                    aws::OperationInput& input) {
+  CENOTE_RETURN_IF_ERROR(athena.EnsureNamespace(NamespaceOf(ctx)));
+  CENOTE_ASSIGN_OR_RETURN(json::object out, (athena.*Method)(ctx, input.params.as_object()));
+  return out;
 }
 
 }  // namespace
 
-const services::OperationTable<AthenaImpl::Op>& AthenaImpl::Operations() {
-  static const services::OperationTable<Op> kOps = {
-      {"BatchGetNamedQuery", &AthenaImpl::BatchGetNamedQuery},
-      {"BatchGetPreparedStatement", &AthenaImpl::BatchGetPreparedStatement},
-      {"BatchGetQueryExecution", &AthenaImpl::BatchGetQueryExecution},
-      {"CreateNamedQuery", &AthenaImpl::CreateNamedQuery},
-      {"CreatePreparedStatement", &AthenaImpl::CreatePreparedStatement},
-      {"CreateWorkGroup", &AthenaImpl::CreateWorkGroup},
-      {"DeleteNamedQuery", &AthenaImpl::DeleteNamedQuery},
-      {"DeletePreparedStatement", &AthenaImpl::DeletePreparedStatement},
-      {"DeleteWorkGroup", &AthenaImpl::DeleteWorkGroup},
-      {"GetDataCatalog", &AthenaImpl::GetDataCatalog},
-      {"GetDatabase", &AthenaImpl::GetDatabase},
-      {"GetNamedQuery", &AthenaImpl::GetNamedQuery},
-      {"GetPreparedStatement", &AthenaImpl::GetPreparedStatement},
-      {"GetQueryExecution", &AthenaImpl::GetQueryExecution},
-      {"GetQueryResults", &AthenaImpl::GetQueryResults},
-      {"GetQueryRuntimeStatistics", &AthenaImpl::GetQueryRuntimeStatistics},
-      {"GetTableMetadata", &AthenaImpl::GetTableMetadata},
-      {"GetWorkGroup", &AthenaImpl::GetWorkGroup},
-      {"ListDataCatalogs", &AthenaImpl::ListDataCatalogs},
-      {"ListDatabases", &AthenaImpl::ListDatabases},
-      {"ListEngineVersions", &AthenaImpl::ListEngineVersions},
-      {"ListNamedQueries", &AthenaImpl::ListNamedQueries},
-      {"ListPreparedStatements", &AthenaImpl::ListPreparedStatements},
-      {"ListQueryExecutions", &AthenaImpl::ListQueryExecutions},
-      {"ListTableMetadata", &AthenaImpl::ListTableMetadata},
-      {"ListTagsForResource", &AthenaImpl::ListTagsForResource},
-      {"ListWorkGroups", &AthenaImpl::ListWorkGroups},
-      {"StartQueryExecution", &AthenaImpl::StartQueryExecution},
-      {"StopQueryExecution", &AthenaImpl::StopQueryExecution},
-      {"TagResource", &AthenaImpl::TagResource},
-      {"UntagResource", &AthenaImpl::UntagResource},
-      {"UpdateNamedQuery", &AthenaImpl::UpdateNamedQuery},
-      {"UpdatePreparedStatement", &AthenaImpl::UpdatePreparedStatement},
-      {"UpdateWorkGroup", &AthenaImpl::UpdateWorkGroup},
+const AthenaImpl::Table& AthenaImpl::Operations() {
+  static const Table kOps = {
+      {"BatchGetNamedQuery", Handle<&AthenaImpl::BatchGetNamedQuery>},
+      {"BatchGetPreparedStatement", Handle<&AthenaImpl::BatchGetPreparedStatement>},
+      {"BatchGetQueryExecution", Handle<&AthenaImpl::BatchGetQueryExecution>},
+      {"CreateNamedQuery", Handle<&AthenaImpl::CreateNamedQuery>},
+      {"CreatePreparedStatement", Handle<&AthenaImpl::CreatePreparedStatement>},
+      {"CreateWorkGroup", Handle<&AthenaImpl::CreateWorkGroup>},
+      {"DeleteNamedQuery", Handle<&AthenaImpl::DeleteNamedQuery>},
+      {"DeletePreparedStatement", Handle<&AthenaImpl::DeletePreparedStatement>},
+      {"DeleteWorkGroup", Handle<&AthenaImpl::DeleteWorkGroup>},
+      {"GetDataCatalog", Handle<&AthenaImpl::GetDataCatalog>},
+      {"GetDatabase", Handle<&AthenaImpl::GetDatabase>},
+      {"GetNamedQuery", Handle<&AthenaImpl::GetNamedQuery>},
+      {"GetPreparedStatement", Handle<&AthenaImpl::GetPreparedStatement>},
+      {"GetQueryExecution", Handle<&AthenaImpl::GetQueryExecution>},
+      {"GetQueryResults", Handle<&AthenaImpl::GetQueryResults>},
+      {"GetQueryRuntimeStatistics", Handle<&AthenaImpl::GetQueryRuntimeStatistics>},
+      {"GetTableMetadata", Handle<&AthenaImpl::GetTableMetadata>},
+      {"GetWorkGroup", Handle<&AthenaImpl::GetWorkGroup>},
+      {"ListDataCatalogs", Handle<&AthenaImpl::ListDataCatalogs>},
+      {"ListDatabases", Handle<&AthenaImpl::ListDatabases>},
+      {"ListEngineVersions", Handle<&AthenaImpl::ListEngineVersions>},
+      {"ListNamedQueries", Handle<&AthenaImpl::ListNamedQueries>},
+      {"ListPreparedStatements", Handle<&AthenaImpl::ListPreparedStatements>},
+      {"ListQueryExecutions", Handle<&AthenaImpl::ListQueryExecutions>},
+      {"ListTableMetadata", Handle<&AthenaImpl::ListTableMetadata>},
+      {"ListTagsForResource", Handle<&AthenaImpl::ListTagsForResource>},
+      {"ListWorkGroups", Handle<&AthenaImpl::ListWorkGroups>},
+      {"StartQueryExecution", Handle<&AthenaImpl::StartQueryExecution>},
+      {"StopQueryExecution", Handle<&AthenaImpl::StopQueryExecution>},
+      {"TagResource", Handle<&AthenaImpl::TagResource>},
+      {"UntagResource", Handle<&AthenaImpl::UntagResource>},
+      {"UpdateNamedQuery", Handle<&AthenaImpl::UpdateNamedQuery>},
+      {"UpdatePreparedStatement", Handle<&AthenaImpl::UpdatePreparedStatement>},
+      {"UpdateWorkGroup", Handle<&AthenaImpl::UpdateWorkGroup>},
   };
   return kOps;
 }
@@ -77,7 +130,7 @@ const std::vector<std::string_view>& AthenaProvider::SupportedOperations() {
 }
 
 Result<std::unique_ptr<AthenaProvider>> AthenaProvider::Open(store::MetadataStore& metadata,
-                                                             glue::Catalog& catalog, s3::LakeAccess& lake,
+                                                             const glue::Catalog& catalog, s3::Lake& lake,
                                                              query::QueryEngine& engine,
                                                              AthenaOptions options) {
   if (options.max_concurrent_queries < 1) options.max_concurrent_queries = 1;
@@ -85,13 +138,16 @@ Result<std::unique_ptr<AthenaProvider>> AthenaProvider::Open(store::MetadataStor
   std::error_code ec;
   std::filesystem::create_directories(options.scratch_dir, ec);
   if (ec) return InternalError("athena: cannot create " + options.scratch_dir + ": " + ec.message());
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("athena", Migrations()));
+  if (!SafeForSql(options.account_id) || !SafeForSql(options.region)) {
+    return InternalError("athena: invalid default account or region");
+  }
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("athena", Migrations(options.account_id, options.region)));
   auto impl = std::make_unique<AthenaImpl>(metadata, catalog, lake, engine, std::move(options));
   CENOTE_RETURN_IF_ERROR(impl->Start());
   return std::unique_ptr<AthenaProvider>(std::move(impl));
 }
 
-AthenaImpl::AthenaImpl(store::MetadataStore& metadata, glue::Catalog& catalog, s3::LakeAccess& lake,
+AthenaImpl::AthenaImpl(store::MetadataStore& metadata, const glue::Catalog& catalog, s3::Lake& lake,
                        query::QueryEngine& engine, AthenaOptions options)
     : metadata_(metadata), catalog_(catalog), lake_(lake), engine_(engine), options_(std::move(options)) {}
 
@@ -99,22 +155,59 @@ AthenaImpl::~AthenaImpl() { Shutdown(); }
 
 Status AthenaImpl::Start() {
   {
-    auto txn = Read();
-    if (!txn) return std::move(txn).error();
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
     for (const char* table : {"athena_executions", "athena_named_queries"}) {
-      auto row = (*txn)->QueryOne(std::string("SELECT MAX(seq) FROM ") + table);
-      if (!row) return std::move(row).error();
-      if (*row) last_seq_ = std::max(last_seq_, store::AsInt((**row)[0]));
+      CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne(std::string("SELECT MAX(seq) FROM ") + table));
+      MutexLock lock(seq_mu_);
+      if (row) last_seq_ = std::max(last_seq_, store::AsInt((*row)[0]));
     }
+  }
+  // The default namespace has "primary" and "default" from the start (a client that lists them before any
+  // other call finds them); other namespaces get theirs on their first request (Handle).
+  CENOTE_RETURN_IF_ERROR(
+      EnsureNamespace(Namespace{.account = options_.account_id, .region = options_.region}));
+  CENOTE_RETURN_IF_ERROR(MarkInterruptedExecutions());
+  for (int i = 0; i < options_.max_concurrent_queries; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  return Status::Ok();
+}
+
+void AthenaImpl::Shutdown() {
+  std::vector<std::shared_ptr<ActiveExecution>> running;
+  {
+    MutexLock lock(mu_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+    for (auto& [id, a] : active_) running.push_back(a);
+  }
+  for (auto& a : running) a->cancel.Cancel();
+  cv_.SignalAll();
+  retired_.SignalAll();
+  for (auto& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  workers_.clear();
+}
+
+std::int64_t AthenaImpl::NextSeq() {
+  MutexLock lock(seq_mu_);
+  std::int64_t now = NowMs() * 1000;
+  last_seq_ = std::max(last_seq_ + 1, now);
+  return last_seq_;
+}
+
+Status AthenaImpl::EnsureNamespace(const Namespace& ns) {
+  {
+    MutexLock lock(namespaces_mu_);
+    if (ready_namespaces_.count({ns.account, ns.region}) != 0) return Status::Ok();
   }
   {
     // "primary" always exists: ENABLED, no output location until configured.
-    auto txn = Write();
-    if (!txn) return std::move(txn).error();
-    auto row = (*txn)->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?",
-                                {std::string(kPrimaryWorkGroup)});
-    if (!row) return std::move(row).error();
-    if (!*row) {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+    CENOTE_ASSIGN_OR_RETURN(auto row,
+                            txn->QueryOne("SELECT name FROM athena_workgroups WHERE account = ? AND "
+                                          "region = ? AND name = ?",
+                                          {ns.account, ns.region, std::string(kPrimaryWorkGroup)}));
+    if (!row) {
       std::int64_t now = NowMs();
       json::object wg{{"Name", kPrimaryWorkGroup},
                       {"State", "ENABLED"},
@@ -128,59 +221,31 @@ Status AthenaImpl::Start() {
                                     {"EnableMinimumEncryptionConfiguration", false}}},
                       {"Description", ""},
                       {"CreationTime", now}};
-      auto ins =
-          (*txn)->Exec("INSERT INTO athena_workgroups (name, created_ms, doc, tags) VALUES (?, ?, ?, ?)",
-                       {std::string(kPrimaryWorkGroup), now, json::serialize(wg), std::string("[]")});
-      if (!ins) return std::move(ins).error();
-      CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+      CENOTE_RETURN_IF_ERROR(
+          txn->Exec("INSERT INTO athena_workgroups (account, region, name, created_ms, doc, tags) VALUES (?, "
+                    "?, ?, ?, ?, ?)",
+                    {ns.account, ns.region, std::string(kPrimaryWorkGroup), now, json::serialize(wg),
+                     std::string("[]")}));
+      CENOTE_RETURN_IF_ERROR(txn->Commit());
     }
   }
-  // Athena users always see the "default" database (Glue creates it on first use).
-  if (auto db = catalog_.GetDatabase("default"); !db && db.error().code == "EntityNotFoundException") {
+  // Athena users always see the "default" database of their region (Glue creates it on first use).
+  std::unique_ptr<glue::RegionalCatalog> catalog = catalog_.ForRegion(ns.account, ns.region);
+  if (auto db = catalog->GetDatabase("default"); !db && db.error().code == "EntityNotFoundException") {
     auto created =
-        catalog_.CreateDatabase(json::object{{"Name", "default"}, {"Description", "Default Hive database"}});
+        catalog->CreateDatabase(json::object{{"Name", "default"}, {"Description", "Default Hive database"}});
     if (!created && created.error().code != "AlreadyExistsException") return std::move(created).error();
   }
-  CENOTE_RETURN_IF_ERROR(MarkInterruptedExecutions());
-  for (int i = 0; i < options_.max_concurrent_queries; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  MutexLock lock(namespaces_mu_);
+  ready_namespaces_.insert({ns.account, ns.region});
   return Status::Ok();
 }
 
-void AthenaImpl::Shutdown() {
-  std::vector<std::shared_ptr<ActiveExecution>> running;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ && workers_.empty()) return;
-    stopping_ = true;
-    for (auto& [id, a] : active_) running.push_back(a);
-  }
-  for (auto& a : running) a->cancel.Cancel();
-  cv_.notify_all();
-  retired_.notify_all();
-  for (auto& t : workers_) {
-    if (t.joinable()) t.join();
-  }
-  workers_.clear();
-}
-
-std::int64_t AthenaImpl::NextSeq() {
-  std::lock_guard<std::mutex> lock(seq_mu_);
-  std::int64_t now = NowMs() * 1000;
-  last_seq_ = std::max(last_seq_ + 1, now);
-  return last_seq_;
-}
-
-bool AthenaImpl::Implements(std::string_view operation) const {
-  return Operations().Find(operation) != nullptr;
-}
-
-Result<aws::OperationOutput> AthenaImpl::Invoke(const aws::RequestContext& /*ctx*/,
-                                                std::string_view operation, aws::OperationInput& input) {
-  if (!input.params.is_object()) input.params = json::object();
-  const Op* op = Operations().Find(operation);
-  if (op == nullptr) return errors::InvalidRequest("Unknown operation " + std::string(operation) + ".");
-  CENOTE_ASSIGN_OR_RETURN(json::object out, (this->*(*op))(input.params.as_object()));
-  return aws::OperationOutput(std::move(out));
+aws::Caller CallerOf(const aws::RequestContext& ctx) {
+  return aws::Caller{.principal = ctx.principal,
+                     .region = ctx.region,
+                     .invoked_by = "athena.amazonaws.com",
+                     .parent_request_id = ctx.request_id};
 }
 
 }  // namespace cenote::athena

@@ -5,8 +5,9 @@
 // TABLE, ALTER TABLE ADD/DROP PARTITION, views, CTAS, INSERT INTO), which maintains the Glue Catalog.
 //
 // State (workgroups, named queries, query executions with their status and statistics) is stored in
-// the MetadataStore (component "athena"). A query that was QUEUED or RUNNING when the server died is
-// FAILED after a restart, with the reason.
+// the MetadataStore (component "athena"), per account and region as on AWS: each region has its own
+// "primary" workgroup and "default" database, and a query runs against its own region's catalog. A query that
+// was QUEUED or RUNNING when the server died is FAILED after a restart, with the reason.
 //
 // Thread safety: Invoke may be called concurrently from any thread.
 #pragma once
@@ -19,6 +20,7 @@
 #include "aws/provider.hpp"
 #include "common/result.hpp"
 #include "query/engine.hpp"
+#include "services/common/operation_table.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/s3/lake_access.hpp"
 #include "store/metadata_store.hpp"
@@ -26,6 +28,8 @@
 namespace cenote::athena {
 
 struct AthenaOptions {
+  // Workgroups, named queries, prepared statements and executions stored before they were regional belong
+  // to this account and region.
   std::string account_id;
   std::string region;
   int max_concurrent_queries = 4;  // the pool; more queries wait QUEUED
@@ -39,14 +43,19 @@ struct AthenaOptions {
   int max_waiting_polls = 16;
 };
 
-class AthenaProvider : public aws::Provider {
+class AthenaImpl;
+
+// The provider is its operation table (services::TableProvider) over the implementation's state.
+class AthenaProvider : public services::TableProvider<AthenaImpl> {
  public:
-  // The stores, catalog, lake and engine must outlive the provider.
-  static Result<std::unique_ptr<AthenaProvider>> Open(store::MetadataStore& metadata, glue::Catalog& catalog,
-                                                      s3::LakeAccess& lake, query::QueryEngine& engine,
-                                                      AthenaOptions options);
+  // The stores, catalog, lake and engine must outlive the provider. Every query reads and writes the lake
+  // as its StartQueryExecution caller (`lake.For`), in the catalog of that request's region.
+  static Result<std::unique_ptr<AthenaProvider>> Open(store::MetadataStore& metadata,
+                                                      const glue::Catalog& catalog, s3::Lake& lake,
+                                                      query::QueryEngine& engine, AthenaOptions options);
 
   std::string_view service() const override { return "athena"; }
+  std::string_view internal_error_code() const override { return "InternalServerException"; }
 
   static const std::vector<std::string_view>& SupportedOperations();
 

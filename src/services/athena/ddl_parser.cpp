@@ -5,18 +5,11 @@
 #include <cstdint>
 #include <optional>
 
+#include "common/strings.hpp"
+
 namespace cenote::athena {
 
 namespace {
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-std::string Upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
 
 struct Token {
   enum Kind { kEnd, kWord, kBackquoted, kDoubleQuoted, kString, kNumber, kSymbol };
@@ -244,23 +237,21 @@ class Parser {
     if (t.kind == Token::kWord || t.kind == Token::kBackquoted || t.kind == Token::kDoubleQuoted) {
       if (t.text.empty()) return ErrorAt("zero-length delimited identifier in " + what);
       ++pos_;
-      return Lower(t.text);
+      return AsciiLower(t.text);
     }
     return ParseError(sql_, t.begin, "cannot recognize input near " + Describe(t) + " in " + what);
   }
 
   // [db.]name
   Status QualifiedName(const std::string& what, std::string& database, std::string& name) {
-    auto first = Identifier(what);
-    if (!first) return std::move(first).error();
+    CENOTE_ASSIGN_OR_RETURN(auto first, Identifier(what));
     if (AcceptSymbol('.')) {
-      auto second = Identifier(what);
-      if (!second) return std::move(second).error();
-      database = *first;
-      name = *second;
+      CENOTE_ASSIGN_OR_RETURN(auto second, Identifier(what));
+      database = first;
+      name = second;
     } else {
       database.clear();
-      name = *first;
+      name = first;
     }
     return Status::Ok();
   }
@@ -285,15 +276,14 @@ class Parser {
       const Token& k = Peek();
       if (k.kind == Token::kString || k.kind == Token::kDoubleQuoted || k.kind == Token::kWord ||
           k.kind == Token::kBackquoted) {
-        key = lower_keys ? Lower(k.text) : k.text;
+        key = lower_keys ? AsciiLower(k.text) : k.text;
         ++pos_;
       } else {
         return Mismatch("StringLiteral");
       }
       CENOTE_RETURN_IF_ERROR(ExpectSymbol('='));
-      auto value = PropertyValue();
-      if (!value) return std::move(value).error();
-      out.emplace_back(std::move(key), std::move(*value));
+      CENOTE_ASSIGN_OR_RETURN(auto value, PropertyValue());
+      out.emplace_back(std::move(key), std::move(value));
       if (AcceptSymbol(',')) continue;
       return ExpectSymbol(')');
     }
@@ -311,10 +301,9 @@ class Parser {
       std::string joined;
       if (!AcceptSymbol(']')) {
         while (true) {
-          auto item = StringLiteral("ARRAY");
-          if (!item) return std::move(item).error();
+          CENOTE_ASSIGN_OR_RETURN(auto item, StringLiteral("ARRAY"));
           if (!joined.empty()) joined += ',';
-          joined += *item;
+          joined += item;
           if (AcceptSymbol(',')) continue;
           CENOTE_RETURN_IF_ERROR(ExpectSymbol(']'));
           break;
@@ -324,7 +313,7 @@ class Parser {
     }
     if (v.kind == Token::kWord) {
       ++pos_;
-      return Lower(v.text);
+      return AsciiLower(v.text);
     }
     return Mismatch("StringLiteral");
   }
@@ -335,7 +324,7 @@ class Parser {
     const Token& t = Peek();
     if (t.kind != Token::kWord)
       return ParseError(sql_, t.begin, "cannot recognize input near " + Describe(t) + " in column type");
-    std::string word = Lower(t.text);
+    std::string word = AsciiLower(t.text);
     ++pos_;
     if (word == "array") {
       CENOTE_RETURN_IF_ERROR(ExpectSymbol('<'));
@@ -410,16 +399,13 @@ class Parser {
     CENOTE_RETURN_IF_ERROR(ExpectSymbol('('));
     while (true) {
       ColumnSpec col;
-      auto name = Identifier("column specification");
-      if (!name) return std::move(name).error();
-      col.name = *name;
-      auto type = Type();
-      if (!type) return std::move(type).error();
-      col.type = *type;
+      CENOTE_ASSIGN_OR_RETURN(auto name, Identifier("column specification"));
+      col.name = name;
+      CENOTE_ASSIGN_OR_RETURN(auto type, Type());
+      col.type = type;
       if (Accept("COMMENT")) {
-        auto c = StringLiteral("COMMENT");
-        if (!c) return std::move(c).error();
-        col.comment = *c;
+        CENOTE_ASSIGN_OR_RETURN(auto c, StringLiteral("COMMENT"));
+        col.comment = c;
       }
       for (const auto& existing : out) {
         if (existing.name == col.name) {
@@ -437,8 +423,7 @@ class Parser {
     CENOTE_RETURN_IF_ERROR(Expect("PARTITION"));
     CENOTE_RETURN_IF_ERROR(ExpectSymbol('('));
     while (true) {
-      auto key = Identifier("partition specification");
-      if (!key) return std::move(key).error();
+      CENOTE_ASSIGN_OR_RETURN(auto key, Identifier("partition specification"));
       CENOTE_RETURN_IF_ERROR(ExpectSymbol('='));
       const Token& v = Peek();
       std::string value;
@@ -451,7 +436,7 @@ class Parser {
       } else {
         return Mismatch("constant");
       }
-      out.values.emplace_back(*key, std::move(value));
+      out.values.emplace_back(key, std::move(value));
       if (AcceptSymbol(',')) continue;
       return ExpectSymbol(')');
     }
@@ -493,18 +478,15 @@ Status ParseCreateDatabase(Parser& p, Statement& s) {
     CENOTE_RETURN_IF_ERROR(p.Expect("EXISTS"));
     s.if_not_exists = true;
   }
-  auto name = p.Identifier("database name");
-  if (!name) return std::move(name).error();
-  s.name = *name;
+  CENOTE_ASSIGN_OR_RETURN(auto name, p.Identifier("database name"));
+  s.name = name;
   while (!p.AtEnd()) {
     if (p.Accept("COMMENT")) {
-      auto c = p.StringLiteral("COMMENT");
-      if (!c) return std::move(c).error();
-      s.comment = *c;
+      CENOTE_ASSIGN_OR_RETURN(auto c, p.StringLiteral("COMMENT"));
+      s.comment = c;
     } else if (p.Accept("LOCATION")) {
-      auto l = p.StringLiteral("LOCATION");
-      if (!l) return std::move(l).error();
-      s.location = *l;
+      CENOTE_ASSIGN_OR_RETURN(auto l, p.StringLiteral("LOCATION"));
+      s.location = l;
     } else if (p.Accept("WITH")) {
       CENOTE_RETURN_IF_ERROR(p.Expect("DBPROPERTIES"));
       CENOTE_RETURN_IF_ERROR(p.PropertyList(s.properties, false));
@@ -537,9 +519,8 @@ Status ParseTableClauses(Parser& p, Statement& s) {
   CENOTE_RETURN_IF_ERROR(p.ColumnList(s.columns));
   while (!p.AtEnd()) {
     if (p.Accept("COMMENT")) {
-      auto c = p.StringLiteral("COMMENT");
-      if (!c) return std::move(c).error();
-      s.comment = *c;
+      CENOTE_ASSIGN_OR_RETURN(auto c, p.StringLiteral("COMMENT"));
+      s.comment = c;
     } else if (p.Accept("PARTITIONED")) {
       CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
       CENOTE_RETURN_IF_ERROR(p.ColumnList(s.partition_keys));
@@ -553,8 +534,7 @@ Status ParseTableClauses(Parser& p, Statement& s) {
       std::vector<std::string> ignored;
       CENOTE_RETURN_IF_ERROR(p.ExpectSymbol('('));
       while (true) {
-        auto col = p.Identifier("CLUSTERED BY");
-        if (!col) return std::move(col).error();
+        CENOTE_RETURN_IF_ERROR(p.Identifier("CLUSTERED BY"));
         if (p.AcceptSymbol(',')) continue;
         CENOTE_RETURN_IF_ERROR(p.ExpectSymbol(')'));
         break;
@@ -571,14 +551,12 @@ Status ParseTableClauses(Parser& p, Statement& s) {
           if (p.Accept("FIELDS")) {
             CENOTE_RETURN_IF_ERROR(p.Expect("TERMINATED"));
             CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
-            auto d = p.StringLiteral("FIELDS TERMINATED BY");
-            if (!d) return std::move(d).error();
-            s.delimited.emplace_back("field.delim", *d);
+            CENOTE_ASSIGN_OR_RETURN(auto d, p.StringLiteral("FIELDS TERMINATED BY"));
+            s.delimited.emplace_back("field.delim", d);
             if (p.Accept("ESCAPED")) {
               CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
-              auto e = p.StringLiteral("ESCAPED BY");
-              if (!e) return std::move(e).error();
-              s.delimited.emplace_back("escape.delim", *e);
+              CENOTE_ASSIGN_OR_RETURN(auto e, p.StringLiteral("ESCAPED BY"));
+              s.delimited.emplace_back("escape.delim", e);
             }
           } else {
             // The other clauses: <first word> <words...> 'value' -> SerDe parameter.
@@ -606,15 +584,13 @@ Status ParseTableClauses(Parser& p, Statement& s) {
             }
             if (clause == nullptr) break;
             for (const char* word : clause->rest) CENOTE_RETURN_IF_ERROR(p.Expect(word));
-            auto d = p.StringLiteral(clause->label);
-            if (!d) return std::move(d).error();
-            s.delimited.emplace_back(clause->parameter, *d);
+            CENOTE_ASSIGN_OR_RETURN(auto d, p.StringLiteral(clause->label));
+            s.delimited.emplace_back(clause->parameter, d);
           }
         }
       } else if (p.Accept("SERDE")) {
-        auto serde = p.StringLiteral("SERDE");
-        if (!serde) return std::move(serde).error();
-        s.serde = *serde;
+        CENOTE_ASSIGN_OR_RETURN(auto serde, p.StringLiteral("SERDE"));
+        s.serde = serde;
         if (p.PeekWord("WITH") && p.PeekWord("SERDEPROPERTIES", 1)) {
           p.set_pos(p.pos() + 2);
           CENOTE_RETURN_IF_ERROR(p.PropertyList(s.serde_properties, false));
@@ -628,30 +604,26 @@ Status ParseTableClauses(Parser& p, Statement& s) {
     } else if (p.Accept("STORED")) {
       CENOTE_RETURN_IF_ERROR(p.Expect("AS"));
       if (p.Accept("INPUTFORMAT")) {
-        auto in = p.StringLiteral("INPUTFORMAT");
-        if (!in) return std::move(in).error();
-        s.input_format = *in;
+        CENOTE_ASSIGN_OR_RETURN(auto in, p.StringLiteral("INPUTFORMAT"));
+        s.input_format = in;
         CENOTE_RETURN_IF_ERROR(p.Expect("OUTPUTFORMAT"));
-        auto out = p.StringLiteral("OUTPUTFORMAT");
-        if (!out) return std::move(out).error();
-        s.output_format = *out;
+        CENOTE_ASSIGN_OR_RETURN(auto out, p.StringLiteral("OUTPUTFORMAT"));
+        s.output_format = out;
       } else {
-        auto fmt = p.Identifier("file format");
-        if (!fmt) return std::move(fmt).error();
-        s.stored_as = Upper(*fmt);
+        CENOTE_ASSIGN_OR_RETURN(auto fmt, p.Identifier("file format"));
+        s.stored_as = AsciiUpper(fmt);
         static const char* kFormats[] = {"PARQUET", "TEXTFILE",     "ORC",    "JSON", "JSONFILE",
                                          "AVRO",    "SEQUENCEFILE", "RCFILE", "ION"};
         bool known = false;
         for (const char* f : kFormats) known = known || s.stored_as == f;
         if (!known) {
           return ParseError(p.sql(), p.tokens()[p.pos() - 1].begin,
-                            "cannot recognize input near '" + *fmt + "' in file format specification");
+                            "cannot recognize input near '" + fmt + "' in file format specification");
         }
       }
     } else if (p.Accept("LOCATION")) {
-      auto l = p.StringLiteral("LOCATION");
-      if (!l) return std::move(l).error();
-      s.location = *l;
+      CENOTE_ASSIGN_OR_RETURN(auto l, p.StringLiteral("LOCATION"));
+      s.location = l;
     } else if (p.Accept("TBLPROPERTIES")) {
       CENOTE_RETURN_IF_ERROR(p.PropertyList(s.properties, false));
     } else {
@@ -692,9 +664,8 @@ Status ParseCreate(Parser& p, Statement& s) {
     SetTypes(s, "DDL", "CREATE_VIEW");
     CENOTE_RETURN_IF_ERROR(p.QualifiedName("view name", s.database, s.name));
     if (p.Accept("COMMENT")) {
-      auto c = p.StringLiteral("COMMENT");
-      if (!c) return std::move(c).error();
-      s.comment = *c;
+      CENOTE_ASSIGN_OR_RETURN(auto c, p.StringLiteral("COMMENT"));
+      s.comment = c;
     }
     if (p.Accept("SECURITY")) {
       if (!p.Accept("DEFINER") && !p.Accept("INVOKER")) return p.Mismatch("DEFINER or INVOKER");
@@ -729,9 +700,8 @@ Status ParseDrop(Parser& p, Statement& s) {
     s.kind = StatementKind::kDropDatabase;
     SetTypes(s, "DDL", "DROP_DATABASE");
     CENOTE_RETURN_IF_ERROR(ParseIfExists(p, s));
-    auto name = p.Identifier("database name");
-    if (!name) return std::move(name).error();
-    s.name = *name;
+    CENOTE_ASSIGN_OR_RETURN(auto name, p.Identifier("database name"));
+    s.name = name;
     if (p.Accept("CASCADE")) {
       s.cascade = true;
     } else {
@@ -760,9 +730,8 @@ Status ParseShow(Parser& p, Statement& s) {
     s.kind = StatementKind::kShowDatabases;
     s.substatement_type = "SHOW_DATABASES";
     if (p.Accept("LIKE") || p.Peek().kind == Token::kString) {
-      auto pat = p.StringLiteral("LIKE");
-      if (!pat) return std::move(pat).error();
-      s.pattern = *pat;
+      CENOTE_ASSIGN_OR_RETURN(auto pat, p.StringLiteral("LIKE"));
+      s.pattern = pat;
     }
     return p.ExpectEnd();
   }
@@ -771,14 +740,12 @@ Status ParseShow(Parser& p, Statement& s) {
     s.kind = views ? StatementKind::kShowViews : StatementKind::kShowTables;
     s.substatement_type = views ? "SHOW_VIEWS" : "SHOW_TABLES";
     if (p.Accept("IN") || p.Accept("FROM")) {
-      auto db = p.Identifier("database name");
-      if (!db) return std::move(db).error();
-      s.database = *db;
+      CENOTE_ASSIGN_OR_RETURN(auto db, p.Identifier("database name"));
+      s.database = db;
     }
     if (p.Accept("LIKE") || p.Peek().kind == Token::kString) {
-      auto pat = p.StringLiteral("LIKE");
-      if (!pat) return std::move(pat).error();
-      s.pattern = *pat;
+      CENOTE_ASSIGN_OR_RETURN(auto pat, p.StringLiteral("LIKE"));
+      s.pattern = pat;
     }
     return p.ExpectEnd();
   }
@@ -794,9 +761,8 @@ Status ParseShow(Parser& p, Statement& s) {
     if (!p.Accept("IN") && !p.Accept("FROM")) return p.Mismatch("IN or FROM");
     CENOTE_RETURN_IF_ERROR(p.QualifiedName("table name", s.database, s.name));
     if (p.Accept("IN") || p.Accept("FROM")) {
-      auto db = p.Identifier("database name");
-      if (!db) return std::move(db).error();
-      s.database = *db;
+      CENOTE_ASSIGN_OR_RETURN(auto db, p.Identifier("database name"));
+      s.database = db;
     }
     return p.ExpectEnd();
   }
@@ -812,9 +778,8 @@ Status ParseShow(Parser& p, Statement& s) {
     s.substatement_type = "SHOW_TBLPROPERTIES";
     CENOTE_RETURN_IF_ERROR(p.QualifiedName("table name", s.database, s.name));
     if (p.AcceptSymbol('(')) {
-      auto key = p.StringLiteral("TBLPROPERTIES");
-      if (!key) return std::move(key).error();
-      s.pattern = *key;
+      CENOTE_ASSIGN_OR_RETURN(auto key, p.StringLiteral("TBLPROPERTIES"));
+      s.pattern = key;
       CENOTE_RETURN_IF_ERROR(p.ExpectSymbol(')'));
     }
     return p.ExpectEnd();
@@ -828,9 +793,8 @@ Status ParseDescribe(Parser& p, Statement& s) {
   if (p.Accept("FORMATTED") || p.Accept("EXTENDED")) s.formatted = true;
   CENOTE_RETURN_IF_ERROR(p.QualifiedName("table name", s.database, s.name));
   if (!p.AtEnd()) {
-    auto col = p.Identifier("column name");
-    if (!col) return std::move(col).error();
-    s.pattern = *col;
+    CENOTE_ASSIGN_OR_RETURN(auto col, p.Identifier("column name"));
+    s.pattern = col;
   }
   return p.ExpectEnd();
 }
@@ -852,9 +816,8 @@ Status ParseAlter(Parser& p, Statement& s) {
       PartitionSpec spec;
       CENOTE_RETURN_IF_ERROR(p.PartitionValues(spec));
       if (p.Accept("LOCATION")) {
-        auto l = p.StringLiteral("LOCATION");
-        if (!l) return std::move(l).error();
-        spec.location = *l;
+        CENOTE_ASSIGN_OR_RETURN(auto l, p.StringLiteral("LOCATION"));
+        spec.location = l;
       }
       s.partitions.push_back(std::move(spec));
       (void)p.AcceptSymbol(',');
@@ -892,9 +855,8 @@ Status ParseInsert(Parser& p, Statement& s) {
   if (p.PeekSymbol('(') && !IsQueryStart(p, 1)) {
     p.AcceptSymbol('(');
     while (true) {
-      auto col = p.Identifier("column list");
-      if (!col) return std::move(col).error();
-      s.insert_columns.push_back(*col);
+      CENOTE_ASSIGN_OR_RETURN(auto col, p.Identifier("column list"));
+      s.insert_columns.push_back(col);
       if (p.AcceptSymbol(',')) continue;
       CENOTE_RETURN_IF_ERROR(p.ExpectSymbol(')'));
       break;
@@ -1007,9 +969,8 @@ Result<std::string> SubstituteParameters(const std::string& sql, const std::vect
 
 Result<Statement> ParseStatement(const std::string& raw) {
   const std::string sql = StripSqlComments(raw);
-  auto tokens = Tokenize(sql);
-  if (!tokens) return std::move(tokens).error();
-  Parser p(sql, std::move(*tokens));
+  CENOTE_ASSIGN_OR_RETURN(auto tokens, Tokenize(sql));
+  Parser p(sql, std::move(tokens));
   Statement s;
   if (p.AtEnd()) return ParseError(sql, 0, "cannot recognize input near '<EOF>'");
   if (IsQueryStart(p, 0)) {
@@ -1047,7 +1008,7 @@ Result<Statement> ParseStatement(const std::string& raw) {
   } else if (p.PeekWord("UPDATE") || p.PeekWord("DELETE") || p.PeekWord("MERGE")) {
     // Trino's Hive connector wording; Athena only modifies rows of Iceberg tables.
     s.kind = StatementKind::kUnsupported;
-    SetTypes(s, "DML", Upper(p.Peek().text).c_str());
+    SetTypes(s, "DML", AsciiUpper(p.Peek().text).c_str());
     s.unsupported_reason =
         "NOT_SUPPORTED: Modifying Hive table rows is only supported for transactional tables";
   } else if (p.PeekWord("GRANT") || p.PeekWord("REVOKE") || p.PeekWord("UNLOAD") || p.PeekWord("PREPARE") ||
@@ -1055,8 +1016,8 @@ Result<Statement> ParseStatement(const std::string& raw) {
              p.PeekWord("OPTIMIZE") || p.PeekWord("ANALYZE") || p.PeekWord("CALL") || p.PeekWord("USE") ||
              p.PeekWord("SET") || p.PeekWord("RESET")) {
     s.kind = StatementKind::kUnsupported;
-    SetTypes(s, "UTILITY", Upper(p.Peek().text).c_str());
-    s.unsupported_reason = "NOT_SUPPORTED: " + Upper(p.Peek().text) + " is not supported";
+    SetTypes(s, "UTILITY", AsciiUpper(p.Peek().text).c_str());
+    s.unsupported_reason = "NOT_SUPPORTED: " + AsciiUpper(p.Peek().text) + " is not supported";
   } else {
     const Token& t = p.Peek();
     return ParseError(sql, t.begin,
@@ -1069,9 +1030,8 @@ Result<Statement> ParseStatement(const std::string& raw) {
 }
 
 Result<std::string> NormalizeHiveType(const std::string& type) {
-  auto tokens = Tokenize(type);
-  if (!tokens) return std::move(tokens).error();
-  Parser p(type, std::move(*tokens));
+  CENOTE_ASSIGN_OR_RETURN(auto tokens, Tokenize(type));
+  Parser p(type, std::move(tokens));
   auto t = p.Type();
   if (!t) return t;
   CENOTE_RETURN_IF_ERROR(p.ExpectEnd());

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <future>
 
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -63,35 +64,28 @@ std::string ResultFolder(const std::string& output_location) { return AsFolder(o
 
 }  // namespace
 
-Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
-  std::string query = Str(in, "QueryString").value_or("");
-  if (query.empty() || query.size() > 262144) {
-    return errors::Validation(query.substr(0, 64), "queryString",
-                              "Member must have length between 1 and 262144");
-  }
-  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  if (Str(*wg, "State").value_or("ENABLED") == "DISABLED") {
+Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string query = GetString(in, "QueryString").value_or("");
+  std::string workgroup = GetString(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(ns, workgroup));
+  if (GetString(wg, "State").value_or("ENABLED") == "DISABLED") {
     return errors::InvalidRequest("WorkGroup " + workgroup + " is disabled.", errors::kCodeInvalidInput);
   }
-  std::string token = Str(in, "ClientRequestToken").value_or("");
-  if (!token.empty() && (token.size() < 32 || token.size() > 128)) {
-    return errors::Validation(token, "clientRequestToken", "Member must have length between 32 and 128");
-  }
+  std::string token = GetString(in, "ClientRequestToken").value_or("");
 
   // Output location: the workgroup's wins when it enforces its configuration or the request has none.
-  const json::object* config = Obj(*wg, "Configuration");
-  bool enforce = config && Bool(*config, "EnforceWorkGroupConfiguration").value_or(false);
+  const json::object* config = GetObject(wg, "Configuration");
+  bool enforce = config && GetBool(*config, "EnforceWorkGroupConfiguration").value_or(false);
   std::optional<std::string> wg_location;
   if (config) {
-    if (auto* rc = Obj(*config, "ResultConfiguration")) wg_location = Str(*rc, "OutputLocation");
+    if (auto* rc = GetObject(*config, "ResultConfiguration")) wg_location = GetString(*rc, "OutputLocation");
   }
   std::optional<std::string> request_location;
-  if (auto* rc = Obj(in, "ResultConfiguration")) request_location = Str(*rc, "OutputLocation");
+  if (auto* rc = GetObject(in, "ResultConfiguration")) request_location = GetString(*rc, "OutputLocation");
   std::optional<std::string> location = (enforce || !request_location) ? wg_location : request_location;
   if (!location && !enforce) location = request_location;
-  if (!location || location->empty()) return errors::InvalidRequest(errors::kNoOutputLocation);
+  if (!location || location->empty()) return errors::NoOutputLocation();
   if (!ParseS3Url(*location)) {
     return errors::InvalidRequest("outputLocation is not a valid S3 path: " + *location,
                                   errors::kCodeInvalidInput);
@@ -100,8 +94,8 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
   // EXECUTE of a prepared statement is typed (and its result file named) by the statement it runs.
   auto parsed = ParseStatement(query);
   if (auto prepared = ParsePreparedCommand(query); prepared && prepared->kind == PreparedCommand::kExecute) {
-    auto stored = LoadPreparedStatement(workgroup, prepared->name);
-    if (stored && *stored) parsed = ParseStatement(Str(**stored, "QueryStatement").value_or(""));
+    auto stored = LoadPreparedStatement(ns, workgroup, prepared->name);
+    if (stored && *stored) parsed = ParseStatement(GetString(**stored, "QueryStatement").value_or(""));
   }
   std::string statement_type = "DDL";
   std::string substatement_type;
@@ -116,12 +110,12 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
   std::string id = NewUuid();
   std::int64_t now = NowMs();
   json::object context;
-  if (auto* c = Obj(in, "QueryExecutionContext")) {
-    if (auto db = Str(*c, "Database")) context["Database"] = *db;
-    if (auto cat = Str(*c, "Catalog")) context["Catalog"] = *cat;
+  if (auto* c = GetObject(in, "QueryExecutionContext")) {
+    if (auto db = GetString(*c, "Database")) context["Database"] = *db;
+    if (auto cat = GetString(*c, "Catalog")) context["Catalog"] = *cat;
   }
   json::object result_config{{"OutputLocation", ResultFolder(*location) + id + (csv ? ".csv" : ".txt")}};
-  if (auto* rc = Obj(in, "ResultConfiguration")) {
+  if (auto* rc = GetObject(in, "ResultConfiguration")) {
     for (const char* member : {"EncryptionConfiguration", "ExpectedBucketOwner", "AclConfiguration"}) {
       if (auto* v = rc->if_contains(member)) result_config[member] = *v;
     }
@@ -156,43 +150,49 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
   // answers an earlier execution, drops this one.
   auto active = std::make_shared<ActiveExecution>();
   active->id = id;
+  active->ns = ns;
+  // The query reads its tables and writes its results as this caller, also when it runs later on a worker.
+  active->lake = lake_.For(CallerOf(ctx));
   active->doc = doc;
   active->record = ActiveExecution::Record::kPending;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     active_[id] = active;
     queue_.push_back(id);
   }
-  cv_.notify_one();
+  cv_.Signal();
   bool recorded = false;
   Result<json::object> answer = [&]() -> Result<json::object> {
-    auto txn = Write();
-    if (!txn) return std::move(txn).error();
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
     if (!token.empty()) {
       // Idempotency: the same token answers the execution it started.
       // A changed parameter under the same token is an error (StartQueryExecution API reference).
-      auto row = (*txn)->QueryOne("SELECT id, doc FROM athena_executions WHERE client_token = ?", {token});
-      if (!row) return std::move(row).error();
-      if (*row) {
-        json::object earlier = ParseObject(store::AsText((**row)[1]));
+      CENOTE_ASSIGN_OR_RETURN(
+          auto row,
+          txn->QueryOne(
+              "SELECT id, doc FROM athena_executions WHERE account = ? AND region = ? AND client_token = ?",
+              {ns.account, ns.region, token}));
+      if (row) {
+        json::object earlier = ParseObject(store::AsText((*row)[1]));
         if (earlier["Query"] != doc["Query"] || earlier["WorkGroup"] != doc["WorkGroup"] ||
             earlier["QueryExecutionContext"] != doc["QueryExecutionContext"]) {
           return errors::InvalidRequest("Idempotent parameters do not match", errors::kCodeInvalidInput);
         }
-        return json::object{{"QueryExecutionId", store::AsText((**row)[0])}};
+        return json::object{{"QueryExecutionId", store::AsText((*row)[0])}};
       }
     }
-    auto ins = (*txn)->Exec(
-        "INSERT INTO athena_executions (id, seq, workgroup, client_token, state, doc) VALUES (?, ?, ?, ?, ?, "
-        "?)",
-        {id, NextSeq(), workgroup, token, std::string("QUEUED"), json::serialize(doc)});
-    if (!ins) return std::move(ins).error();
-    CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("INSERT INTO athena_executions (account, region, id, seq, workgroup, client_token, state, "
+                  "doc) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                  "?)",
+                  {ns.account, ns.region, id, NextSeq(), workgroup, token, std::string("QUEUED"),
+                   json::serialize(doc)}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
     recorded = true;
     return json::object{{"QueryExecutionId", id}};
   }();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (recorded) {
       active->record = ActiveExecution::Record::kRecorded;
     } else {
@@ -204,69 +204,69 @@ Result<json::object> AthenaImpl::StartQueryExecution(const json::object& in) {
       }
     }
   }
-  recorded_.notify_all();
-  if (!recorded) retired_.notify_all();
+  recorded_.SignalAll();
+  if (!recorded) retired_.SignalAll();
   return answer;
 }
 
-Result<std::optional<json::object>> AthenaImpl::LoadExecution(const std::string& id) {
+Result<std::optional<json::object>> AthenaImpl::LoadExecution(const Namespace& ns, const std::string& id) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = active_.find(id);
-    if (it != active_.end()) {
+    if (it != active_.end() && it->second->ns == ns) {
       json::object doc = it->second->doc;
       // Live statistics of an in-flight query.
       std::int64_t now = NowMs();
-      std::int64_t submitted = Int(doc["Status"].as_object(), "SubmissionDateTime").value_or(now);
+      std::int64_t submitted = GetInt(doc["Status"].as_object(), "SubmissionDateTime").value_or(now);
       json::object& st = doc["Statistics"].as_object();
       st["TotalExecutionTimeInMillis"] = now - submitted;
       st["QueryQueueTimeInMillis"] = (it->second->queued ? now : it->second->started_ms) - submitted;
       return std::optional<json::object>(std::move(doc));
     }
-    if (auto final = finals_.find(id); final != finals_.end())
-      return std::optional<json::object>(final->second);
+    if (auto final = finals_.find(id); final != finals_.end() && final->second.first == ns)
+      return std::optional<json::object>(final->second.second);
   }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_executions WHERE id = ?", {id});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<json::object>();
-  return std::optional<json::object>(ParseObject(store::AsText((**row)[0])));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne("SELECT doc FROM athena_executions WHERE account = ? AND region = ? AND id = ?",
+                              {ns.account, ns.region, id}));
+  if (!row) return std::optional<json::object>();
+  return std::optional<json::object>(ParseObject(store::AsText((*row)[0])));
 }
 
-Result<json::object> AthenaImpl::GetQueryExecution(const json::object& in) {
-  std::string id = Str(in, "QueryExecutionId").value_or("");
+Result<json::object> AthenaImpl::GetQueryExecution(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string id = GetString(in, "QueryExecutionId").value_or("");
   if (options_.poll_wait_ms > 0) {
     // Still in flight: wait (bounded) for its final state rather than answer a poll loop at once.
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (active_.count(id) != 0 && waiting_polls_ < options_.max_waiting_polls) {
       ++waiting_polls_;
-      retired_.wait_for(lock, std::chrono::milliseconds(options_.poll_wait_ms),
-                        [&] { return stopping_ || active_.count(id) == 0; });
+      retired_.WaitUntil(lock,
+                         std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_wait_ms),
+                         [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || active_.count(id) == 0; });
       --waiting_polls_;
     }
   }
-  auto doc = LoadExecution(id);
-  if (!doc) return std::move(doc).error();
-  if (!*doc) return ExecutionNotFound(id);
-  return json::object{{"QueryExecution", std::move(**doc)}};
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(ns, id));
+  if (!doc) return ExecutionNotFound(id);
+  return json::object{{"QueryExecution", std::move(*doc)}};
 }
 
-Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) {
+Result<json::object> AthenaImpl::BatchGetQueryExecution(const aws::RequestContext& ctx,
+                                                        const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   const json::array* ids = nullptr;
   if (auto* v = in.if_contains("QueryExecutionIds"); v && v->is_array()) ids = &v->as_array();
-  if (ids == nullptr || ids->empty() || ids->size() > 50) {
-    return errors::Validation(ids ? std::to_string(ids->size()) : "0", "queryExecutionIds",
-                              "Member must have length between 1 and 50");
-  }
+  if (ids == nullptr)
+    return json::object{{"QueryExecutions", json::array()}, {"UnprocessedQueryExecutionIds", json::array()}};
   json::array found;
   json::array unprocessed;
   for (const auto& v : *ids) {
     std::string id = v.is_string() ? std::string(v.as_string()) : "";
-    auto doc = LoadExecution(id);
-    if (!doc) return std::move(doc).error();
-    if (*doc) {
-      found.push_back(std::move(**doc));
+    CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(ns, id));
+    if (doc) {
+      found.push_back(std::move(*doc));
     } else {
       unprocessed.push_back(json::object{{"QueryExecutionId", id},
                                          {"ErrorCode", "INVALID_INPUT"},
@@ -279,49 +279,51 @@ Result<json::object> AthenaImpl::BatchGetQueryExecution(const json::object& in) 
 
 // Ids of one workgroup's rows of `table` (athena_executions, athena_named_queries), newest first, paged by
 // MaxResults (default and maximum 50) and an opaque NextToken bound to `scope` and the workgroup.
-Result<json::object> AthenaImpl::ListIdsByWorkGroup(const json::object& in, const std::string& table,
-                                                    const std::string& scope, const std::string& member) {
-  auto max = MaxResults(in, 0, 50, 50);
-  if (!max) return std::move(max).error();
-  int limit = *max == 0 ? 50 : *max;
-  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
+Result<json::object> AthenaImpl::ListIdsByWorkGroup(const Namespace& ns, const json::object& in,
+                                                    const std::string& table, const std::string& scope,
+                                                    const std::string& member) {
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 0, 50, 50));
+  int limit = max == 0 ? 50 : max;
+  std::string workgroup = GetString(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   std::int64_t before = INT64_MAX;
-  if (auto token = Str(in, "NextToken")) {
+  if (auto token = GetString(in, "NextToken")) {
     auto pos = DecodeListToken(scope + ":" + workgroup, *token);
     if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
     before = *pos;
   }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(
-      "SELECT id, seq FROM " + table + " WHERE workgroup = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-      {workgroup, before, static_cast<std::int64_t>(limit + 1)});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query("SELECT id, seq FROM " + table +
+                     " WHERE account = ? AND region = ? AND workgroup = ? AND seq < ?"
+                     " ORDER BY seq DESC LIMIT ?",
+                 {ns.account, ns.region, workgroup, before, static_cast<std::int64_t>(limit + 1)}));
   json::array ids;
   json::object out;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
     if (static_cast<int>(i) == limit) {
-      out["NextToken"] = EncodeListToken(scope + ":" + workgroup, store::AsInt((*rows)[i - 1][1]));
+      out["NextToken"] = EncodeListToken(scope + ":" + workgroup, store::AsInt(rows[i - 1][1]));
       break;
     }
-    ids.push_back(json::string(store::AsText((*rows)[i][0])));
+    ids.push_back(json::string(store::AsText(rows[i][0])));
   }
   out[member] = std::move(ids);
   return out;
 }
 
-Result<json::object> AthenaImpl::ListQueryExecutions(const json::object& in) {
-  return ListIdsByWorkGroup(in, "athena_executions", "executions", "QueryExecutionIds");
+Result<json::object> AthenaImpl::ListQueryExecutions(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  return ListIdsByWorkGroup(ns, in, "athena_executions", "executions", "QueryExecutionIds");
 }
 
-Result<json::object> AthenaImpl::StopQueryExecution(const json::object& in) {
-  std::string id = Str(in, "QueryExecutionId").value_or("");
+Result<json::object> AthenaImpl::StopQueryExecution(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string id = GetString(in, "QueryExecutionId").value_or("");
   std::shared_ptr<ActiveExecution> active;
   bool was_queued = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = active_.find(id);
     if (it != active_.end()) {
       active = it->second;
@@ -336,7 +338,7 @@ Result<json::object> AthenaImpl::StopQueryExecution(const json::object& in) {
     if (was_queued) {
       json::object doc;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         doc = active->doc;
       }
       std::int64_t now = NowMs();
@@ -344,35 +346,35 @@ Result<json::object> AthenaImpl::StopQueryExecution(const json::object& in) {
       status["State"] = "CANCELLED";
       status["StateChangeReason"] = "Query was cancelled by user";
       status["CompletionDateTime"] = now;
-      std::int64_t submitted = Int(status, "SubmissionDateTime").value_or(now);
+      std::int64_t submitted = GetInt(status, "SubmissionDateTime").value_or(now);
       SetStatistics(doc, submitted, now, now, {});
       CENOTE_RETURN_IF_ERROR(StoreFinal(id, doc));
     }
     // A running query is interrupted; its worker stores CANCELLED.
     return json::object{};
   }
-  auto doc = LoadExecution(id);
-  if (!doc) return std::move(doc).error();
-  if (!*doc) return ExecutionNotFound(id);
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(ns, id));
+  if (!doc) return ExecutionNotFound(id);
   return json::object{};  // already finished: nothing to stop
 }
 
-Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const json::object& in) {
-  std::string id = Str(in, "QueryExecutionId").value_or("");
-  auto doc = LoadExecution(id);
-  if (!doc) return std::move(doc).error();
-  if (!*doc) return ExecutionNotFound(id);
+Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const aws::RequestContext& ctx,
+                                                           const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string id = GetString(in, "QueryExecutionId").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadExecution(ns, id));
+  if (!doc) return ExecutionNotFound(id);
   json::object timeline;
-  if (auto* st = Obj(**doc, "Statistics")) {
+  if (auto* st = GetObject(*doc, "Statistics")) {
     for (const char* m :
          {"QueryQueueTimeInMillis", "ServicePreProcessingTimeInMillis", "QueryPlanningTimeInMillis",
           "EngineExecutionTimeInMillis", "ServiceProcessingTimeInMillis", "TotalExecutionTimeInMillis"}) {
-      if (auto v = Int(*st, m)) timeline[m] = *v;
+      if (auto v = GetInt(*st, m)) timeline[m] = *v;
     }
   }
   json::object rows;
-  if (auto* st = Obj(**doc, "Statistics")) {
-    if (auto v = Int(*st, "DataScannedInBytes")) rows["InputBytes"] = *v;
+  if (auto* st = GetObject(*doc, "Statistics")) {
+    if (auto v = GetInt(*st, "DataScannedInBytes")) rows["InputBytes"] = *v;
   }
   return json::object{
       {"QueryRuntimeStatistics", json::object{{"Timeline", std::move(timeline)}, {"Rows", std::move(rows)}}}};
@@ -381,28 +383,30 @@ Result<json::object> AthenaImpl::GetQueryRuntimeStatistics(const json::object& i
 Status AthenaImpl::WriteFinal(store::Transaction& txn, const std::string& id, const json::object& doc) {
   std::string state = "FAILED";
   if (auto* st = doc.if_contains("Status"); st && st->is_object())
-    state = Str(st->as_object(), "State").value_or(state);
-  auto upd = txn.Exec("UPDATE athena_executions SET state = ?, doc = ? WHERE id = ?",
-                      {state, json::serialize(doc), id});
-  if (!upd) return std::move(upd).error();
+    state = GetString(st->as_object(), "State").value_or(state);
+  CENOTE_RETURN_IF_ERROR(txn.Exec("UPDATE athena_executions SET state = ?, doc = ? WHERE id = ?",
+                                  {state, json::serialize(doc), id}));
   return Status::Ok();
 }
 
 bool AthenaImpl::AwaitRecorded(const std::string& id) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = active_.find(id);
   if (it == active_.end()) return true;
   std::shared_ptr<ActiveExecution> active = it->second;
   // Bounded by StartQueryExecution's commit, which resolves the state whatever its outcome.
-  recorded_.wait(lock, [&] { return active->record != ActiveExecution::Record::kPending; });
+  while (active->record == ActiveExecution::Record::kPending) recorded_.Wait(lock);
   return active->record == ActiveExecution::Record::kRecorded;
 }
 
 void AthenaImpl::Retire(const std::string& id, const json::object* stored) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    active_.erase(id);
-    if (stored != nullptr && finals_.emplace(id, *stored).second) {
+    MutexLock lock(mu_);
+    auto it = active_.find(id);
+    if (it == active_.end()) return;
+    Namespace ns = it->second->ns;
+    active_.erase(it);
+    if (stored != nullptr && finals_.emplace(id, std::make_pair(std::move(ns), *stored)).second) {
       finals_order_.push_back(id);
       if (finals_order_.size() > kRecentFinals) {
         finals_.erase(finals_order_.front());
@@ -410,7 +414,7 @@ void AthenaImpl::Retire(const std::string& id, const json::object* stored) {
       }
     }
   }
-  retired_.notify_all();
+  retired_.SignalAll();
 }
 
 Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
@@ -419,10 +423,9 @@ Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
     return Status::Ok();
   }
   Status result = [&]() -> Status {
-    auto txn = Write();
-    if (!txn) return std::move(txn).error();
-    CENOTE_RETURN_IF_ERROR(WriteFinal(**txn, id, doc));
-    return (*txn)->Commit();
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+    CENOTE_RETURN_IF_ERROR(WriteFinal(*txn, id, doc));
+    return txn->Commit();
   }();
   // Stored (or not: then a restart reports it interrupted); either way it is no longer in flight.
   Retire(id, result ? &doc : nullptr);
@@ -430,12 +433,11 @@ Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
 }
 
 Status AthenaImpl::MarkInterruptedExecutions() {
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query("SELECT id, doc FROM athena_executions WHERE state IN ('QUEUED', 'RUNNING')");
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows, txn->Query("SELECT id, doc FROM athena_executions WHERE state IN ('QUEUED', 'RUNNING')"));
   std::int64_t now = NowMs();
-  for (const auto& row : *rows) {
+  for (const auto& row : rows) {
     json::object doc = ParseObject(store::AsText(row[1]));
     if (!doc.contains("Status") || !doc["Status"].is_object()) doc["Status"] = json::object{};
     if (!doc.contains("Statistics") || !doc["Statistics"].is_object()) doc["Statistics"] = json::object{};
@@ -443,19 +445,18 @@ Status AthenaImpl::MarkInterruptedExecutions() {
     doc["Status"].as_object()["StateChangeReason"] = "Query was interrupted by a server restart";
     doc["Status"].as_object()["AthenaError"].as_object()["ErrorMessage"] =
         "Query was interrupted by a server restart";
-    auto upd = (*txn)->Exec("UPDATE athena_executions SET state = 'FAILED', doc = ? WHERE id = ?",
-                            {json::serialize(doc), store::AsText(row[0])});
-    if (!upd) return std::move(upd).error();
+    CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE athena_executions SET state = 'FAILED', doc = ? WHERE id = ?",
+                                     {json::serialize(doc), store::AsText(row[0])}));
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 void AthenaImpl::WorkerLoop() {
   while (true) {
     std::shared_ptr<ActiveExecution> next;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) cv_.Wait(lock);
       if (stopping_) return;
       std::string id = queue_.front();
       queue_.pop_front();
@@ -472,7 +473,7 @@ void AthenaImpl::WorkerLoop() {
       // Never let a statement take the worker (and the process) down: the query fails instead.
       json::object doc;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         doc = next->doc;
       }
       SetFailed(doc, InternalError(std::string("Internal error: ") + e.what()), NowMs(), true);
@@ -482,16 +483,20 @@ void AthenaImpl::WorkerLoop() {
 }
 
 void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
+  s3::LakeAccess& lake = *active->lake;
+  const Namespace& ns = active->ns;
   json::object doc;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     doc = active->doc;
   }
   const std::string& id = active->id;
-  std::int64_t submitted = Int(doc["Status"].as_object(), "SubmissionDateTime").value_or(active->started_ms);
-  std::string query = Str(doc, "Query").value_or("");
+  std::int64_t submitted =
+      GetInt(doc["Status"].as_object(), "SubmissionDateTime").value_or(active->started_ms);
+  std::string query = GetString(doc, "Query").value_or("");
   std::string result_url;
-  if (auto* rc = Obj(doc, "ResultConfiguration")) result_url = Str(*rc, "OutputLocation").value_or("");
+  if (auto* rc = GetObject(doc, "ResultConfiguration"))
+    result_url = GetString(*rc, "OutputLocation").value_or("");
   std::string folder = result_url.substr(0, result_url.rfind('/') + 1);
   auto url = ParseS3Url(result_url);
 
@@ -499,9 +504,9 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   ctx.query_execution_id = id;
   ctx.database = "default";
   std::string catalog = kDefaultCatalog;
-  if (auto* c = Obj(doc, "QueryExecutionContext")) {
-    if (auto db = Str(*c, "Database"); db && !db->empty()) ctx.database = Lower(*db);
-    if (auto cat = Str(*c, "Catalog"); cat && !cat->empty()) catalog = *cat;
+  if (auto* c = GetObject(doc, "QueryExecutionContext")) {
+    if (auto db = GetString(*c, "Database"); db && !db->empty()) ctx.database = AsciiLower(*db);
+    if (auto cat = GetString(*c, "Catalog"); cat && !cat->empty()) catalog = *cat;
   }
   ctx.output_location = folder;
   ctx.cancel = &active->cancel;
@@ -520,8 +525,9 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     (void)StoreFinal(id, doc);
   };
 
-  if (Lower(catalog) != Lower(kDefaultCatalog)) {
-    finish_failed(MakeError("CATALOG_NOT_FOUND", "Catalog '" + Lower(catalog) + "' does not exist"), false);
+  if (AsciiLower(catalog) != AsciiLower(kDefaultCatalog)) {
+    finish_failed(MakeError("CATALOG_NOT_FOUND", "Catalog '" + AsciiLower(catalog) + "' does not exist"),
+                  false);
     return;
   }
   if (!url) {
@@ -529,7 +535,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     return;
   }
   // Athena checks the output bucket before running anything.
-  if (auto head = lake_.HeadBucket(url->bucket); !head) {
+  if (auto head = lake.HeadBucket(url->bucket); !head) {
     finish_failed(MakeError("INVALID_INPUT", "Unable to verify/create output bucket " + url->bucket), false);
     return;
   }
@@ -541,7 +547,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     for (const auto& v : params->as_array())
       parameters.push_back(v.is_string() ? std::string(v.as_string()) : "");
   }
-  std::string workgroup = Str(doc, "WorkGroup").value_or(kPrimaryWorkGroup);
+  std::string workgroup = GetString(doc, "WorkGroup").value_or(kPrimaryWorkGroup);
   auto prepared = ParsePreparedCommand(query);
   if (!prepared) {
     finish_failed(prepared.error(), false);
@@ -554,10 +560,10 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
       done = MakeError("INVALID_PARAMETER_USAGE",
                        "INVALID_PARAMETER_USAGE: ExecutionParameters can only be used with EXECUTE");
     } else if (prepared->kind == PreparedCommand::kPrepare) {
-      done =
-          SavePreparedStatement(workgroup, prepared->name, prepared->body, std::nullopt, SaveMode::kUpsert);
+      done = SavePreparedStatement(ns, workgroup, prepared->name, prepared->body, std::nullopt,
+                                   SaveMode::kUpsert);
     } else {
-      auto removed = RemovePreparedStatement(workgroup, prepared->name);
+      auto removed = RemovePreparedStatement(ns, workgroup, prepared->name);
       if (!removed) {
         done = std::move(removed).error();
       } else if (!*removed) {
@@ -572,7 +578,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     }
   }
   if (prepared->kind == PreparedCommand::kExecute) {
-    auto stored = LoadPreparedStatement(workgroup, prepared->name);
+    auto stored = LoadPreparedStatement(ns, workgroup, prepared->name);
     if (!stored) {
       finish_failed(stored.error(), true);
       return;
@@ -592,7 +598,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
           false);
       return;
     }
-    query = Str(**stored, "QueryStatement").value_or("");
+    query = GetString(**stored, "QueryStatement").value_or("");
     if (prepared->has_using) {
       parameters = prepared->using_values;
       has_parameters = true;
@@ -633,7 +639,8 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     // A query only reads until its results are written; any other statement changes the catalog or
     // the lake as it runs, so it waits for its execution to be on record.
     if (parsed->kind != StatementKind::kSelect && !AwaitRecorded(id)) return Retire(id);
-    StatementRunner runner(catalog_, lake_, engine_, options_);
+    std::unique_ptr<glue::RegionalCatalog> regional = catalog_.ForRegion(ns.account, ns.region);
+    StatementRunner runner(*regional, lake, engine_, options_);
     outcome = runner.Run(*parsed, ctx);
   }
   if (!outcome) {
@@ -673,8 +680,8 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   status["State"] = "SUCCEEDED";
   status["CompletionDateTime"] = now;
   SetStatistics(succeeded, submitted, active->started_ms, now, outcome->stats);
-  auto written = lake_.PutObjects(url->bucket, puts,
-                                  [&](store::Transaction& txn) { return WriteFinal(txn, id, succeeded); });
+  auto written = lake.PutObjects(url->bucket, puts,
+                                 [&](store::Transaction& txn) { return WriteFinal(txn, id, succeeded); });
   if (!outcome->local_csv.empty()) {
     std::error_code ec;
     std::filesystem::remove(outcome->local_csv, ec);

@@ -76,11 +76,23 @@ RESULT_FILES = [
 ]
 
 
+REGIONS = [
+    "As on AWS, workgroups (`primary` exists in every region), named queries, prepared statements and query "
+    "executions live in the namespace of the caller's account and the request's region (its SigV4 credential "
+    "scope); the same name in two regions is two resources, and an execution id is unknown in another region. A "
+    "query runs against its own region's Glue Data Catalog (where `default` always exists), and reads its tables "
+    "and writes its results in S3 as the principal that called StartQueryExecution (on behalf of "
+    "`athena.amazonaws.com`); GetQueryResults reads the result objects as its own caller. A workgroup ARN is "
+    "resolved in the region it names. Data from before Athena was regional belongs to the root account in the "
+    "server's default region (`--region`).",
+]
+
+
 def main():
     statements = ["| Statement | Notes |", "|---|---|"]
     statements += [f"| {name} | {note} |" for name, note in STATEMENTS]
-    coverage_doc.write("athena", "athena-2017-05-18", "Athena coverage", handler=r"&AthenaImpl::[A-Za-z0-9]+",
-                       notes=NOTES, sections=[("SQL statements", statements), ("Result files", RESULT_FILES)])
+    coverage_doc.write("athena", "athena-2017-05-18", "Athena coverage", handler=r"Handle<&AthenaImpl::[A-Za-z0-9]+>",
+                       notes=NOTES, sections=[("SQL statements", statements), ("Result files", RESULT_FILES), ("Regions", REGIONS)])
 
 
 if __name__ == "__main__":

@@ -4,24 +4,26 @@
 #pragma once
 
 #include <boost/json.hpp>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "common/mutex.hpp"
 #include "services/athena/athena_provider.hpp"
 #include "services/athena/ddl_parser.hpp"
 #include "services/athena/errors.hpp"
 #include "services/athena/result_files.hpp"
 #include "services/athena/table_resolver.hpp"
 #include "services/common/operation_table.hpp"
+#include "services/common/params.hpp"
 
 namespace cenote::athena {
 
@@ -30,22 +32,34 @@ namespace json = boost::json;
 inline constexpr const char* kPrimaryWorkGroup = "primary";
 inline constexpr const char* kDefaultCatalog = "AwsDataCatalog";
 
+// The namespace of Athena's resources (workgroups, named queries, prepared statements, executions): the
+// caller's account and the request's region, as on AWS.
+struct Namespace {
+  std::string account;
+  std::string region;
+  bool operator==(const Namespace& o) const { return account == o.account && region == o.region; }
+};
+inline Namespace NamespaceOf(const aws::RequestContext& ctx) {
+  return Namespace{.account = ctx.account_id(), .region = ctx.region};
+}
+// The principal a query reads tables and writes results as: its StartQueryExecution caller's, in the
+// request's region, on behalf of athena.amazonaws.com (the same for GetQueryResults' reads).
+aws::Caller CallerOf(const aws::RequestContext& ctx);
+
 // ---- small helpers shared by the .cpp files (support.cpp)
 std::string NewUuid();
 std::int64_t NowMs();
-std::optional<std::string> Str(const json::object& o, std::string_view key);
-std::optional<std::int64_t> Int(const json::object& o, std::string_view key);
-std::optional<bool> Bool(const json::object& o, std::string_view key);
-const json::object* Obj(const json::object& o, std::string_view key);
-std::string Lower(std::string s);
+// Members of input and stored documents: the shared readers (services/common/params.hpp).
+using services::GetBool;
+using services::GetInt;
+using services::GetObject;
+using services::GetString;
 json::object ParseObject(const std::string& text);  // {} when malformed (stored documents are ours)
 // Opaque list tokens: a position (seq or offset), bound to the listing's name.
 std::string EncodeListToken(std::string_view scope, std::int64_t position);
 std::optional<std::int64_t> DecodeListToken(std::string_view scope, const std::string& token);
-// MaxResults validation with AWS's validation message.
+// MaxResults within [min, max] (the model's range, checked by the parse stage), or `default_value`.
 Result<int> MaxResults(const json::object& in, int min, int max, int default_value);
-// Name checks of the model's patterns.
-bool ValidWorkGroupName(const std::string& name);
 // Hive's SHOW TABLES pattern: '*' matches any sequence, '|' separates alternatives; case-insensitive.
 bool HivePatternMatch(const std::string& pattern, const std::string& name);
 
@@ -70,7 +84,8 @@ struct StatementOutcome {
 // are Errors whose message is the StateChangeReason ("FAILED: ...", "TABLE_NOT_FOUND: ...").
 class StatementRunner {
  public:
-  StatementRunner(glue::Catalog& catalog, s3::LakeAccess& lake, query::QueryEngine& engine,
+  // `catalog` is the execution's region's; `lake` reads and writes as the execution's caller.
+  StatementRunner(glue::RegionalCatalog& catalog, s3::LakeAccess& lake, query::QueryEngine& engine,
                   const AthenaOptions& options)
       : catalog_(catalog), lake_(lake), engine_(engine), options_(options), resolver_(catalog, lake) {}
 
@@ -108,7 +123,7 @@ class StatementRunner {
   Result<json::object> GetTableForDdl(const std::string& database, const std::string& table);
   Status EnsureDatabase(const std::string& database);
 
-  glue::Catalog& catalog_;
+  glue::RegionalCatalog& catalog_;
   s3::LakeAccess& lake_;
   query::QueryEngine& engine_;
   const AthenaOptions& options_;
@@ -141,7 +156,9 @@ Result<PreparedCommand> ParsePreparedCommand(const std::string& sql);
 
 struct ActiveExecution {
   std::string id;
-  json::object doc;  // the QueryExecution document, Status.State QUEUED or RUNNING
+  Namespace ns;                          // the StartQueryExecution request's account and region
+  std::unique_ptr<s3::LakeAccess> lake;  // the lake as that request's caller (CallerOf)
+  json::object doc;                      // the QueryExecution document, Status.State QUEUED or RUNNING
   query::Cancellation cancel;
   bool queued = true;
   std::int64_t started_ms = 0;
@@ -153,73 +170,74 @@ struct ActiveExecution {
 
 class AthenaImpl final : public AthenaProvider {
  public:
-  AthenaImpl(store::MetadataStore& metadata, glue::Catalog& catalog, s3::LakeAccess& lake,
+  AthenaImpl(store::MetadataStore& metadata, const glue::Catalog& catalog, s3::Lake& lake,
              query::QueryEngine& engine, AthenaOptions options);
   ~AthenaImpl() override;
 
   // Migrations, "primary", executions interrupted by a restart, the worker pool.
   Status Start();
-  std::string_view internal_error_code() const override { return "InternalServerException"; }
-  bool Implements(std::string_view operation) const override;
-  Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
-                                      aws::OperationInput& input) override;
   void Shutdown() override;
+  const Table& table() const override { return Operations(); }
+  AthenaImpl& env() override { return *this; }
 
-  using Op = Result<json::object> (AthenaImpl::*)(const json::object& in);
-  static const services::OperationTable<Op>& Operations();
+  using Table = services::OperationTable<services::Handler<AthenaImpl>>;
+  static const Table& Operations();
 
   // workgroups.cpp
-  Result<json::object> CreateWorkGroup(const json::object& in);
-  Result<json::object> GetWorkGroup(const json::object& in);
-  Result<json::object> ListWorkGroups(const json::object& in);
-  Result<json::object> UpdateWorkGroup(const json::object& in);
-  Result<json::object> DeleteWorkGroup(const json::object& in);
-  Result<json::object> TagResource(const json::object& in);
-  Result<json::object> UntagResource(const json::object& in);
-  Result<json::object> ListTagsForResource(const json::object& in);
-  Result<json::object> ListEngineVersions(const json::object& in);
+  Result<json::object> CreateWorkGroup(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetWorkGroup(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListWorkGroups(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> UpdateWorkGroup(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> DeleteWorkGroup(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> TagResource(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> UntagResource(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListTagsForResource(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListEngineVersions(const aws::RequestContext& ctx, const json::object& in);
   // The stored WorkGroup document; InvalidRequestException "WorkGroup is not found." if absent.
-  Result<json::object> LoadWorkGroup(const std::string& name);
-  std::string WorkGroupArn(const std::string& name) const;
+  Result<json::object> LoadWorkGroup(const Namespace& ns, const std::string& name);
+  std::string WorkGroupArn(const Namespace& ns, const std::string& name) const;
 
   // named_queries.cpp
-  Result<json::object> CreateNamedQuery(const json::object& in);
-  Result<json::object> GetNamedQuery(const json::object& in);
-  Result<json::object> ListNamedQueries(const json::object& in);
-  Result<json::object> BatchGetNamedQuery(const json::object& in);
-  Result<json::object> DeleteNamedQuery(const json::object& in);
-  Result<json::object> UpdateNamedQuery(const json::object& in);
+  Result<json::object> CreateNamedQuery(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetNamedQuery(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListNamedQueries(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> BatchGetNamedQuery(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> DeleteNamedQuery(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> UpdateNamedQuery(const aws::RequestContext& ctx, const json::object& in);
 
   // prepared_statements.cpp
-  Result<json::object> CreatePreparedStatement(const json::object& in);
-  Result<json::object> GetPreparedStatement(const json::object& in);
-  Result<json::object> ListPreparedStatements(const json::object& in);
-  Result<json::object> UpdatePreparedStatement(const json::object& in);
-  Result<json::object> DeletePreparedStatement(const json::object& in);
-  Result<json::object> BatchGetPreparedStatement(const json::object& in);
+  Result<json::object> CreatePreparedStatement(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetPreparedStatement(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListPreparedStatements(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> UpdatePreparedStatement(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> DeletePreparedStatement(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> BatchGetPreparedStatement(const aws::RequestContext& ctx, const json::object& in);
   // The stored PreparedStatement document, or nullopt.
-  Result<std::optional<json::object>> LoadPreparedStatement(const std::string& workgroup,
+  Result<std::optional<json::object>> LoadPreparedStatement(const Namespace& ns, const std::string& workgroup,
                                                             const std::string& name);
   enum class SaveMode { kCreate, kUpdate, kUpsert };
-  Status SavePreparedStatement(const std::string& workgroup, const std::string& name,
+  Status SavePreparedStatement(const Namespace& ns, const std::string& workgroup, const std::string& name,
                                const std::string& query, const std::optional<std::string>& description,
                                SaveMode mode);
-  Result<json::object> SavePreparedStatementRequest(const json::object& in, SaveMode mode);
+  Result<json::object> SavePreparedStatementRequest(const Namespace& ns, const json::object& in,
+                                                    SaveMode mode);
   // Whether a statement was removed.
-  Result<bool> RemovePreparedStatement(const std::string& workgroup, const std::string& name);
+  Result<bool> RemovePreparedStatement(const Namespace& ns, const std::string& workgroup,
+                                       const std::string& name);
 
   // executions.cpp
-  Result<json::object> StartQueryExecution(const json::object& in);
-  Result<json::object> GetQueryExecution(const json::object& in);
-  Result<json::object> BatchGetQueryExecution(const json::object& in);
-  Result<json::object> ListQueryExecutions(const json::object& in);
-  Result<json::object> ListIdsByWorkGroup(const json::object& in, const std::string& table,
-                                          const std::string& scope, const std::string& member);
-  Result<json::object> StopQueryExecution(const json::object& in);
-  Result<json::object> GetQueryRuntimeStatistics(const json::object& in);
+  Result<json::object> StartQueryExecution(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetQueryExecution(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> BatchGetQueryExecution(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListQueryExecutions(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListIdsByWorkGroup(const Namespace& ns, const json::object& in,
+                                          const std::string& table, const std::string& scope,
+                                          const std::string& member);
+  Result<json::object> StopQueryExecution(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetQueryRuntimeStatistics(const aws::RequestContext& ctx, const json::object& in);
   // The current QueryExecution document (in-flight executions from memory, others from the store);
   // nullopt if unknown.
-  Result<std::optional<json::object>> LoadExecution(const std::string& id);
+  Result<std::optional<json::object>> LoadExecution(const Namespace& ns, const std::string& id);
   Status MarkInterruptedExecutions();
   void WorkerLoop();
   void Execute(const std::shared_ptr<ActiveExecution>& active);
@@ -236,15 +254,15 @@ class AthenaImpl final : public AthenaProvider {
   bool AwaitRecorded(const std::string& id);
 
   // results.cpp
-  Result<json::object> GetQueryResults(const json::object& in);
+  Result<json::object> GetQueryResults(const aws::RequestContext& ctx, const json::object& in);
 
   // catalogs.cpp
-  Result<json::object> ListDataCatalogs(const json::object& in);
-  Result<json::object> GetDataCatalog(const json::object& in);
-  Result<json::object> ListDatabases(const json::object& in);
-  Result<json::object> GetDatabase(const json::object& in);
-  Result<json::object> ListTableMetadata(const json::object& in);
-  Result<json::object> GetTableMetadata(const json::object& in);
+  Result<json::object> ListDataCatalogs(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetDataCatalog(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListDatabases(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetDatabase(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> ListTableMetadata(const aws::RequestContext& ctx, const json::object& in);
+  Result<json::object> GetTableMetadata(const aws::RequestContext& ctx, const json::object& in);
 
   std::int64_t NextSeq();
   Result<std::unique_ptr<store::Transaction>> Read() {
@@ -254,30 +272,40 @@ class AthenaImpl final : public AthenaProvider {
     return metadata_.Begin(store::MetadataStore::Mode::kWrite);
   }
 
+  // "primary" and the "default" database of a namespace, created on its first request (every region has
+  // them, as on AWS).
+  Status EnsureNamespace(const Namespace& ns);
+
+  Mutex namespaces_mu_;
+  std::set<std::pair<std::string, std::string>> ready_namespaces_ GUARDED_BY(namespaces_mu_);
+
   store::MetadataStore& metadata_;
-  glue::Catalog& catalog_;
-  s3::LakeAccess& lake_;
+  const glue::Catalog& catalog_;
+  s3::Lake& lake_;
   query::QueryEngine& engine_;
   AthenaOptions options_;
 
-  std::mutex seq_mu_;
-  std::int64_t last_seq_ = 0;
+  Mutex seq_mu_;
+  std::int64_t last_seq_ GUARDED_BY(seq_mu_) = 0;
 
-  // The pool: queue_ holds ids of QUEUED executions; active_ every QUEUED or RUNNING one.
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable retired_;   // notified when an execution leaves active_
-  std::condition_variable recorded_;  // notified when an ActiveExecution::record leaves kPending
-  std::deque<std::string> queue_;
-  std::unordered_map<std::string, std::shared_ptr<ActiveExecution>> active_;
-  int waiting_polls_ = 0;  // GetQueryExecution calls waiting for a final state (max_waiting_polls)
+  // The pool: queue_ holds ids of QUEUED executions; active_ every QUEUED or RUNNING one. mu_ also guards
+  // the mutable members of each ActiveExecution (doc, queued, started_ms, record).
+  Mutex mu_;
+  CondVar cv_{mu_};        // an execution was queued, or shutdown
+  CondVar retired_{mu_};   // an execution left active_
+  CondVar recorded_{mu_};  // an ActiveExecution::record left kPending
+  std::deque<std::string> queue_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::shared_ptr<ActiveExecution>> active_ GUARDED_BY(mu_);
+  int waiting_polls_ GUARDED_BY(mu_) = 0;  // GetQueryExecution calls waiting for a final state
   // The final documents of the executions that finished last, as committed (a final row changes only by
   // DeleteWorkGroup's deletion, which drops its entries); oldest first in finals_order_.
   static constexpr std::size_t kRecentFinals = 64;
-  std::unordered_map<std::string, json::object> finals_;
-  std::deque<std::string> finals_order_;
+  std::unordered_map<std::string, std::pair<Namespace, json::object>> finals_ GUARDED_BY(mu_);
+  std::deque<std::string> finals_order_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  // The query pool: long runs that Shutdown cancels before it joins them (a BackgroundTask would be waited
+  // for, uncancelled, before the service's shutdown action runs). Started by Start, joined by Shutdown.
   std::vector<std::thread> workers_;
-  bool stopping_ = false;
 };
 
 }  // namespace cenote::athena

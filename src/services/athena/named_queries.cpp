@@ -9,88 +9,79 @@ Error NamedQueryNotFound(const std::string& id) {
   return errors::InvalidRequest("NamedQuery " + id + " was not found.", errors::kCodeResourceNotFound);
 }
 
-Status ValidateNamedQueryInput(const json::object& in) {
-  auto name = Str(in, "Name");
-  if (name && (name->empty() || name->size() > 128)) {
-    return errors::Validation(*name, "name", "Member must have length between 1 and 128");
-  }
-  auto query = Str(in, "QueryString");
-  if (query && (query->empty() || query->size() > 262144)) {
-    return errors::Validation(query->substr(0, 64), "queryString",
-                              "Member must have length between 1 and 262144");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
-Result<json::object> AthenaImpl::CreateNamedQuery(const json::object& in) {
-  CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
-  std::string workgroup = Str(in, "WorkGroup").value_or(kPrimaryWorkGroup);
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  std::string token = Str(in, "ClientRequestToken").value_or("");
-  json::object doc{{"Name", Str(in, "Name").value_or("")},
-                   {"Database", Str(in, "Database").value_or("")},
-                   {"QueryString", Str(in, "QueryString").value_or("")},
+Result<json::object> AthenaImpl::CreateNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string workgroup = GetString(in, "WorkGroup").value_or(kPrimaryWorkGroup);
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
+  std::string token = GetString(in, "ClientRequestToken").value_or("");
+  json::object doc{{"Name", GetString(in, "Name").value_or("")},
+                   {"Database", GetString(in, "Database").value_or("")},
+                   {"QueryString", GetString(in, "QueryString").value_or("")},
                    {"WorkGroup", workgroup}};
-  if (auto d = Str(in, "Description")) doc["Description"] = *d;
+  if (auto d = GetString(in, "Description")) doc["Description"] = *d;
 
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
   if (!token.empty()) {
-    auto row = (*txn)->QueryOne("SELECT id, doc FROM athena_named_queries WHERE client_token = ?", {token});
-    if (!row) return std::move(row).error();
-    if (*row) {
-      json::object earlier = ParseObject(store::AsText((**row)[1]));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row,
+        txn->QueryOne(
+            "SELECT id, doc FROM athena_named_queries WHERE account = ? AND region = ? AND client_token = ?",
+            {ns.account, ns.region, token}));
+    if (row) {
+      json::object earlier = ParseObject(store::AsText((*row)[1]));
       if (earlier["Name"] != doc["Name"] || earlier["QueryString"] != doc["QueryString"] ||
           earlier["Database"] != doc["Database"] || earlier["WorkGroup"] != doc["WorkGroup"]) {
         return errors::InvalidRequest("Idempotent parameters do not match", errors::kCodeInvalidInput);
       }
-      return json::object{{"NamedQueryId", store::AsText((**row)[0])}};
+      return json::object{{"NamedQueryId", store::AsText((*row)[0])}};
     }
   }
   std::string id = NewUuid();
   doc["NamedQueryId"] = id;
-  auto ins = (*txn)->Exec(
-      "INSERT INTO athena_named_queries (id, seq, workgroup, client_token, doc) VALUES (?, ?, ?, ?, ?)",
-      {id, NextSeq(), workgroup, token, json::serialize(doc)});
-  if (!ins) return std::move(ins).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO athena_named_queries (account, region, id, seq, workgroup, client_token, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                {ns.account, ns.region, id, NextSeq(), workgroup, token, json::serialize(doc)}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{{"NamedQueryId", id}};
 }
 
-Result<json::object> AthenaImpl::GetNamedQuery(const json::object& in) {
-  std::string id = Str(in, "NamedQueryId").value_or("");
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id});
-  if (!row) return std::move(row).error();
-  if (!*row) return NamedQueryNotFound(id);
-  return json::object{{"NamedQuery", ParseObject(store::AsText((**row)[0]))}};
+Result<json::object> AthenaImpl::GetNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string id = GetString(in, "NamedQueryId").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT doc FROM athena_named_queries WHERE account = ? AND region = ? AND id = ?",
+                    {ns.account, ns.region, id}));
+  if (!row) return NamedQueryNotFound(id);
+  return json::object{{"NamedQuery", ParseObject(store::AsText((*row)[0]))}};
 }
 
-Result<json::object> AthenaImpl::ListNamedQueries(const json::object& in) {
-  return ListIdsByWorkGroup(in, "athena_named_queries", "named", "NamedQueryIds");
+Result<json::object> AthenaImpl::ListNamedQueries(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  return ListIdsByWorkGroup(ns, in, "athena_named_queries", "named", "NamedQueryIds");
 }
 
-Result<json::object> AthenaImpl::BatchGetNamedQuery(const json::object& in) {
+Result<json::object> AthenaImpl::BatchGetNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   const json::array* ids = nullptr;
   if (auto* v = in.if_contains("NamedQueryIds"); v && v->is_array()) ids = &v->as_array();
-  if (ids == nullptr || ids->empty() || ids->size() > 50) {
-    return errors::Validation(ids ? std::to_string(ids->size()) : "0", "namedQueryIds",
-                              "Member must have length between 1 and 50");
-  }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
+  if (ids == nullptr)
+    return json::object{{"NamedQueries", json::array()}, {"UnprocessedNamedQueryIds", json::array()}};
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
   json::array found;
   json::array unprocessed;
   for (const auto& v : *ids) {
     std::string id = v.is_string() ? std::string(v.as_string()) : "";
-    auto row = (*txn)->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id});
-    if (!row) return std::move(row).error();
-    if (*row) {
-      found.push_back(ParseObject(store::AsText((**row)[0])));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row,
+        txn->QueryOne("SELECT doc FROM athena_named_queries WHERE account = ? AND region = ? AND id = ?",
+                      {ns.account, ns.region, id}));
+    if (row) {
+      found.push_back(ParseObject(store::AsText((*row)[0])));
     } else {
       unprocessed.push_back(json::object{{"NamedQueryId", id},
                                          {"ErrorCode", "INVALID_INPUT"},
@@ -101,36 +92,38 @@ Result<json::object> AthenaImpl::BatchGetNamedQuery(const json::object& in) {
                       {"UnprocessedNamedQueryIds", std::move(unprocessed)}};
 }
 
-Result<json::object> AthenaImpl::DeleteNamedQuery(const json::object& in) {
-  std::string id = Str(in, "NamedQueryId").value_or("");
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto del = (*txn)->Exec("DELETE FROM athena_named_queries WHERE id = ?", {id});
-  if (!del) return std::move(del).error();
-  if (*del == 0) return NamedQueryNotFound(id);
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+Result<json::object> AthenaImpl::DeleteNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string id = GetString(in, "NamedQueryId").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto del, txn->Exec("DELETE FROM athena_named_queries WHERE account = ? AND region = ? AND id = ?",
+                          {ns.account, ns.region, id}));
+  if (del == 0) return NamedQueryNotFound(id);
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::UpdateNamedQuery(const json::object& in) {
-  CENOTE_RETURN_IF_ERROR(ValidateNamedQueryInput(in));
-  std::string id = Str(in, "NamedQueryId").value_or("");
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_named_queries WHERE id = ?", {id});
-  if (!row) return std::move(row).error();
-  if (!*row) return NamedQueryNotFound(id);
-  json::object doc = ParseObject(store::AsText((**row)[0]));
-  if (auto name = Str(in, "Name")) doc["Name"] = *name;
-  if (auto q = Str(in, "QueryString")) doc["QueryString"] = *q;
-  if (auto d = Str(in, "Description")) {
+Result<json::object> AthenaImpl::UpdateNamedQuery(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string id = GetString(in, "NamedQueryId").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT doc FROM athena_named_queries WHERE account = ? AND region = ? AND id = ?",
+                    {ns.account, ns.region, id}));
+  if (!row) return NamedQueryNotFound(id);
+  json::object doc = ParseObject(store::AsText((*row)[0]));
+  if (auto name = GetString(in, "Name")) doc["Name"] = *name;
+  if (auto q = GetString(in, "QueryString")) doc["QueryString"] = *q;
+  if (auto d = GetString(in, "Description")) {
     doc["Description"] = *d;
   } else {
     doc.erase("Description");
   }
-  auto upd = (*txn)->Exec("UPDATE athena_named_queries SET doc = ? WHERE id = ?", {json::serialize(doc), id});
-  if (!upd) return std::move(upd).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE athena_named_queries SET doc = ? WHERE id = ?", {json::serialize(doc), id}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 

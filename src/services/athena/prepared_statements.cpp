@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -12,10 +13,8 @@ namespace cenote::athena {
 namespace {
 
 constexpr std::size_t kMaxStatementName = 256;
-constexpr std::size_t kMaxQueryStatement = 262144;
-constexpr std::size_t kMaxDescription = 1024;
 
-// [a-zA-Z_][a-zA-Z0-9_@:]*, 1..256 characters (the API's StatementName).
+// [a-zA-Z_][a-zA-Z0-9_@:]*, 1..256 characters (the API's StatementName; PREPARE/EXECUTE/DEALLOCATE names).
 bool ValidStatementName(const std::string& name) {
   if (name.empty() || name.size() > kMaxStatementName) return false;
   if (!std::isalpha(static_cast<unsigned char>(name[0])) && name[0] != '_') return false;
@@ -25,33 +24,9 @@ bool ValidStatementName(const std::string& name) {
   return true;
 }
 
-Status ValidateInput(const json::object& in, bool need_query) {
-  std::string name = Str(in, "StatementName").value_or("");
-  if (!ValidStatementName(name))
-    return errors::Validation(
-        name, "statementName",
-        "Member must satisfy regular expression pattern: [a-zA-Z_][a-zA-Z0-9_@:]{1,256}");
-  auto query = Str(in, "QueryStatement");
-  if (need_query && (!query || query->empty() || query->size() > kMaxQueryStatement))
-    return errors::Validation(query ? query->substr(0, 64) : "null", "queryStatement",
-                              "Member must have length between 1 and 262144");
-  auto description = Str(in, "Description");
-  if (description && (description->empty() || description->size() > kMaxDescription))
-    return errors::Validation(description->substr(0, 64), "description",
-                              "Member must have length between 1 and 1024");
-  if (!Str(in, "WorkGroup")) return errors::Validation("null", "workGroup", "Member must not be null");
-  return Status::Ok();
-}
-
 Error StatementNotFound(const std::string& name, const std::string& workgroup) {
   return errors::ResourceNotFound(
       "Prepared statement " + name + " was not found in workgroup " + workgroup + ".", name);
-}
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // A cursor over statement text for the three prepared-statement forms.
@@ -66,7 +41,7 @@ class Words {
     std::size_t end = pos_;
     while (end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[end])) || text_[end] == '_'))
       ++end;
-    if (Upper(text_.substr(pos_, end - pos_)) != word) return false;
+    if (AsciiUpper(text_.substr(pos_, end - pos_)) != word) return false;
     pos_ = end;
     return true;
   }
@@ -161,132 +136,131 @@ Result<PreparedCommand> ParsePreparedCommand(const std::string& sql) {
     if (!ValidStatementName(cmd.name)) return bad("EXECUTE needs a statement name");
     if (w.AtEnd()) return cmd;
     if (!w.Keyword("USING")) return bad("EXECUTE " + cmd.name + " may only be followed by USING <values>");
-    auto values = SplitValues(w.Rest());
-    if (!values) return std::move(values).error();
-    cmd.using_values = std::move(*values);
+    CENOTE_ASSIGN_OR_RETURN(auto values, SplitValues(w.Rest()));
+    cmd.using_values = std::move(values);
     cmd.has_using = true;
     return cmd;
   }
   return cmd;  // kNone
 }
 
-Result<std::optional<json::object>> AthenaImpl::LoadPreparedStatement(const std::string& workgroup,
+Result<std::optional<json::object>> AthenaImpl::LoadPreparedStatement(const Namespace& ns,
+                                                                      const std::string& workgroup,
                                                                       const std::string& name) {
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
-                              {workgroup, name});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<json::object>();
-  return std::optional<json::object>(ParseObject(store::AsText((**row)[0])));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_prepared_statements WHERE account "
+                                                  "= ? AND region = ? AND workgroup = ? AND name = ?",
+                                                  {ns.account, ns.region, workgroup, name}));
+  if (!row) return std::optional<json::object>();
+  return std::optional<json::object>(ParseObject(store::AsText((*row)[0])));
 }
 
-Status AthenaImpl::SavePreparedStatement(const std::string& workgroup, const std::string& name,
-                                         const std::string& query,
+Status AthenaImpl::SavePreparedStatement(const Namespace& ns, const std::string& workgroup,
+                                         const std::string& name, const std::string& query,
                                          const std::optional<std::string>& description, SaveMode mode) {
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
-                              {workgroup, name});
-  if (!row) return std::move(row).error();
-  if (*row && mode == SaveMode::kCreate)
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM athena_prepared_statements WHERE account "
+                                                  "= ? AND region = ? AND workgroup = ? AND name = ?",
+                                                  {ns.account, ns.region, workgroup, name}));
+  if (row && mode == SaveMode::kCreate)
     return errors::InvalidRequest(
         "Prepared statement " + name + " already exists in workgroup " + workgroup + ".",
         errors::kCodeAlreadyExists);
-  if (!*row && mode == SaveMode::kUpdate) return StatementNotFound(name, workgroup);
+  if (!row && mode == SaveMode::kUpdate) return StatementNotFound(name, workgroup);
   json::object doc{{"StatementName", name},
                    {"QueryStatement", query},
                    {"WorkGroupName", workgroup},
                    {"LastModifiedTime", NowMs()}};
   if (description) doc["Description"] = *description;
-  auto put = (*txn)->Exec(
-      "INSERT INTO athena_prepared_statements (workgroup, name, doc) VALUES (?, ?, ?) "
-      "ON CONFLICT (workgroup, name) DO UPDATE SET doc = excluded.doc",
-      {workgroup, name, json::serialize(doc)});
-  if (!put) return std::move(put).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO athena_prepared_statements (account, region, workgroup, name, doc)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, region, workgroup, name) DO UPDATE SET doc = "
+                "excluded.doc",
+                {ns.account, ns.region, workgroup, name, json::serialize(doc)}));
+  return txn->Commit();
 }
 
-Result<bool> AthenaImpl::RemovePreparedStatement(const std::string& workgroup, const std::string& name) {
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto del = (*txn)->Exec("DELETE FROM athena_prepared_statements WHERE workgroup = ? AND name = ?",
-                          {workgroup, name});
-  if (!del) return std::move(del).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
-  return *del > 0;
+Result<bool> AthenaImpl::RemovePreparedStatement(const Namespace& ns, const std::string& workgroup,
+                                                 const std::string& name) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(auto del, txn->Exec("DELETE FROM athena_prepared_statements WHERE account = ? AND "
+                                              "region = ? AND workgroup = ? AND name = ?",
+                                              {ns.account, ns.region, workgroup, name}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
+  return del > 0;
 }
 
-Result<json::object> AthenaImpl::CreatePreparedStatement(const json::object& in) {
-  return SavePreparedStatementRequest(in, SaveMode::kCreate);
+Result<json::object> AthenaImpl::CreatePreparedStatement(const aws::RequestContext& ctx,
+                                                         const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  return SavePreparedStatementRequest(ns, in, SaveMode::kCreate);
 }
 
-Result<json::object> AthenaImpl::UpdatePreparedStatement(const json::object& in) {
-  return SavePreparedStatementRequest(in, SaveMode::kUpdate);
+Result<json::object> AthenaImpl::UpdatePreparedStatement(const aws::RequestContext& ctx,
+                                                         const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  return SavePreparedStatementRequest(ns, in, SaveMode::kUpdate);
 }
 
-Result<json::object> AthenaImpl::SavePreparedStatementRequest(const json::object& in, SaveMode mode) {
-  CENOTE_RETURN_IF_ERROR(ValidateInput(in, true));
-  CENOTE_RETURN_IF_ERROR(SavePreparedStatement(*Str(in, "WorkGroup"), *Str(in, "StatementName"),
-                                               *Str(in, "QueryStatement"), Str(in, "Description"), mode));
+Result<json::object> AthenaImpl::SavePreparedStatementRequest(const Namespace& ns, const json::object& in,
+                                                              SaveMode mode) {
+  CENOTE_RETURN_IF_ERROR(SavePreparedStatement(
+      ns, GetString(in, "WorkGroup").value_or(""), GetString(in, "StatementName").value_or(""),
+      GetString(in, "QueryStatement").value_or(""), GetString(in, "Description"), mode));
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::GetPreparedStatement(const json::object& in) {
-  CENOTE_RETURN_IF_ERROR(ValidateInput(in, false));
-  std::string workgroup = *Str(in, "WorkGroup");
-  std::string name = *Str(in, "StatementName");
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  auto doc = LoadPreparedStatement(workgroup, name);
-  if (!doc) return std::move(doc).error();
-  if (!*doc) return StatementNotFound(name, workgroup);
-  return json::object{{"PreparedStatement", std::move(**doc)}};
+Result<json::object> AthenaImpl::GetPreparedStatement(const aws::RequestContext& ctx,
+                                                      const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string workgroup = GetString(in, "WorkGroup").value_or("");
+  std::string name = GetString(in, "StatementName").value_or("");
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadPreparedStatement(ns, workgroup, name));
+  if (!doc) return StatementNotFound(name, workgroup);
+  return json::object{{"PreparedStatement", std::move(*doc)}};
 }
 
-Result<json::object> AthenaImpl::DeletePreparedStatement(const json::object& in) {
-  CENOTE_RETURN_IF_ERROR(ValidateInput(in, false));
-  std::string workgroup = *Str(in, "WorkGroup");
-  std::string name = *Str(in, "StatementName");
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
-  auto removed = RemovePreparedStatement(workgroup, name);
-  if (!removed) return std::move(removed).error();
-  if (!*removed) return StatementNotFound(name, workgroup);
+Result<json::object> AthenaImpl::DeletePreparedStatement(const aws::RequestContext& ctx,
+                                                         const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string workgroup = GetString(in, "WorkGroup").value_or("");
+  std::string name = GetString(in, "StatementName").value_or("");
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
+  CENOTE_ASSIGN_OR_RETURN(auto removed, RemovePreparedStatement(ns, workgroup, name));
+  if (!removed) return StatementNotFound(name, workgroup);
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::ListPreparedStatements(const json::object& in) {
-  auto max = MaxResults(in, 1, 50, 50);
-  if (!max) return std::move(max).error();
-  std::string workgroup = Str(in, "WorkGroup").value_or("");
-  if (workgroup.empty()) return errors::Validation("null", "workGroup", "Member must not be null");
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
+Result<json::object> AthenaImpl::ListPreparedStatements(const aws::RequestContext& ctx,
+                                                        const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
+  std::string workgroup = GetString(in, "WorkGroup").value_or("");
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   std::string after;
-  if (auto token = Str(in, "NextToken")) {
+  if (auto token = GetString(in, "NextToken")) {
     auto decoded = Base64Decode(*token);
     if (!decoded || decoded->rfind(workgroup + "\n", 0) != 0)
       return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
     after = decoded->substr(workgroup.size() + 1);
   }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(
-      "SELECT name, doc FROM athena_prepared_statements WHERE workgroup = ? AND name > ? ORDER BY name LIMIT "
-      "?",
-      {workgroup, after, static_cast<std::int64_t>(*max + 1)});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query("SELECT name, doc FROM athena_prepared_statements WHERE account = ? AND region = ? AND "
+                 "workgroup = ? AND name > ? ORDER BY name LIMIT "
+                 "?",
+                 {ns.account, ns.region, workgroup, after, static_cast<std::int64_t>(max + 1)}));
   json::array list;
   json::object out;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    if (static_cast<int>(i) == *max) {
-      out["NextToken"] = Base64Encode(workgroup + "\n" + store::AsText((*rows)[i - 1][0]));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (static_cast<int>(i) == max) {
+      out["NextToken"] = Base64Encode(workgroup + "\n" + store::AsText(rows[i - 1][0]));
       break;
     }
-    json::object doc = ParseObject(store::AsText((*rows)[i][1]));
+    json::object doc = ParseObject(store::AsText(rows[i][1]));
     list.push_back(
         json::object{{"StatementName", doc["StatementName"]}, {"LastModifiedTime", doc["LastModifiedTime"]}});
   }
@@ -294,16 +268,19 @@ Result<json::object> AthenaImpl::ListPreparedStatements(const json::object& in) 
   return out;
 }
 
-Result<json::object> AthenaImpl::BatchGetPreparedStatement(const json::object& in) {
+Result<json::object> AthenaImpl::BatchGetPreparedStatement(const aws::RequestContext& ctx,
+                                                           const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
   const json::array* names = nullptr;
   if (auto* v = in.if_contains("PreparedStatementNames"); v && v->is_array()) names = &v->as_array();
   if (names == nullptr || names->empty() || names->size() > 100)
-    return errors::Validation(names ? std::to_string(names->size()) : "0", "preparedStatementNames",
-                              "Member must have length between 1 and 100");
-  std::string workgroup = Str(in, "WorkGroup").value_or("");
-  if (workgroup.empty()) return errors::Validation("null", "workGroup", "Member must not be null");
-  auto wg = LoadWorkGroup(workgroup);
-  if (!wg) return std::move(wg).error();
+    // Not in the model's constraints (the API reference gives 1..100): the validation wording of AWS.
+    return errors::InvalidRequest(
+        "1 validation error detected: Value '" + std::to_string(names ? names->size() : 0) +
+        "' at 'preparedStatementNames' failed to satisfy constraint: Member must have "
+        "length between 1 and 100");
+  std::string workgroup = GetString(in, "WorkGroup").value_or("");
+  CENOTE_RETURN_IF_ERROR(LoadWorkGroup(ns, workgroup));
   json::array found;
   json::array unprocessed;
   for (const auto& v : *names) {
@@ -315,10 +292,9 @@ Result<json::object> AthenaImpl::BatchGetPreparedStatement(const json::object& i
                        {"ErrorMessage", "The name of the prepared statement is not valid."}});
       continue;
     }
-    auto doc = LoadPreparedStatement(workgroup, name);
-    if (!doc) return std::move(doc).error();
-    if (*doc) {
-      found.push_back(std::move(**doc));
+    CENOTE_ASSIGN_OR_RETURN(auto doc, LoadPreparedStatement(ns, workgroup, name));
+    if (doc) {
+      found.push_back(std::move(*doc));
     } else {
       unprocessed.push_back(
           json::object{{"StatementName", name},

@@ -17,22 +17,15 @@ Status Register(services::ServiceDeps& deps) {
     return InternalError("athena: S3 and Glue must be registered first");
   CENOTE_ASSIGN_OR_RETURN(query::QueryEngine * engine, deps.Engine());
 
-  // Queries read tables and write results as Athena's service principal of the account (until the
-  // caller's own principal is carried into each execution).
-  aws::Caller caller;
-  caller.principal.account_id = deps.account_id;
-  caller.principal.arn = "arn:aws:iam::" + deps.account_id + ":root";
-  caller.principal.is_root = true;
-  caller.region = deps.default_region;
-  caller.invoked_by = "athena.amazonaws.com";
-  s3::LakeAccess& athena_lake = deps.Keep(lake->For(caller));
-
+  // Each query reads tables and writes results through the lake as its StartQueryExecution caller, in the
+  // catalog of that request's region. Rows from before Athena was regional belong to the root account in
+  // the default region.
   AthenaOptions options;
   options.account_id = deps.account_id;
   options.region = deps.default_region;
   options.scratch_dir = deps.scratch_dir + "/athena";
   CENOTE_ASSIGN_OR_RETURN(auto provider,
-                          AthenaProvider::Open(deps.metadata, *catalog, athena_lake, *engine, options));
+                          AthenaProvider::Open(deps.metadata, *catalog, *lake, *engine, options));
   // Running queries are cancelled at shutdown; their state says so after a restart.
   AthenaProvider* athena = provider.get();
   deps.OnShutdown([athena] { athena->Shutdown(); });

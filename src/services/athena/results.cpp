@@ -23,38 +23,40 @@ json::object ColumnInfo(const query::ResultColumn& c) {
 
 }  // namespace
 
-Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
-  std::string id = Str(in, "QueryExecutionId").value_or("");
-  auto max = MaxResults(in, 1, 1000, 1000);
-  if (!max) return std::move(max).error();
-  if (auto type = Str(in, "QueryResultType"); type && *type == "DATA_MANIFEST") {
+Result<json::object> AthenaImpl::GetQueryResults(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string id = GetString(in, "QueryExecutionId").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 1000, 1000));
+  if (auto type = GetString(in, "QueryResultType"); type && *type == "DATA_MANIFEST") {
     return errors::InvalidRequest("DATA_MANIFEST results are not available for this query",
                                   errors::kCodeInvalidInput);
   }
-  auto loaded = LoadExecution(id);
-  if (!loaded) return std::move(loaded).error();
-  if (!*loaded)
+  CENOTE_ASSIGN_OR_RETURN(auto loaded, LoadExecution(ns, id));
+  if (!loaded)
     return errors::InvalidRequest("QueryExecution " + id + " was not found", errors::kCodeInvalidInput);
-  json::object& doc = **loaded;
+  json::object& doc = *loaded;
+  // The result objects are read as the caller of GetQueryResults.
+  std::unique_ptr<s3::LakeAccess> lake = lake_.For(CallerOf(ctx));
   std::string state = "QUEUED";
-  if (auto* st = Obj(doc, "Status")) state = Str(*st, "State").value_or(state);
+  if (auto* st = GetObject(doc, "Status")) state = GetString(*st, "State").value_or(state);
   if (state == "QUEUED" || state == "RUNNING") {
     return errors::InvalidRequest("Query has not yet finished. Current state: " + state,
                                   errors::kCodeInvalidInput);
   }
   if (state != "SUCCEEDED") {
     std::string reason;
-    if (auto* st = Obj(doc, "Status")) reason = Str(*st, "StateChangeReason").value_or("");
+    if (auto* st = GetObject(doc, "Status")) reason = GetString(*st, "StateChangeReason").value_or("");
     return errors::InvalidRequest("Query did not finish successfully. Final query state: " + state +
                                       (reason.empty() ? "" : "\n" + reason),
                                   errors::kCodeInvalidInput);
   }
   std::string result_url;
-  if (auto* rc = Obj(doc, "ResultConfiguration")) result_url = Str(*rc, "OutputLocation").value_or("");
+  if (auto* rc = GetObject(doc, "ResultConfiguration"))
+    result_url = GetString(*rc, "OutputLocation").value_or("");
   auto url = ParseS3Url(result_url);
   if (!url) return errors::InternalServer("The query result location is not valid");
 
-  auto meta_text = lake_.GetObject(url->bucket, url->key + ".metadata", 16 * 1024 * 1024);
+  auto meta_text = lake->GetObject(url->bucket, url->key + ".metadata", 16 * 1024 * 1024);
   if (!meta_text) {
     return errors::InvalidRequest("Unable to read query results metadata from " + result_url +
                                       ".metadata: " + meta_text.error().message,
@@ -64,7 +66,7 @@ Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
   if (!meta) return errors::InternalServer(meta.error().message);
 
   std::uint64_t offset = 0;
-  if (auto token = Str(in, "NextToken")) {
+  if (auto token = GetString(in, "NextToken")) {
     auto decoded = DecodeResultToken(id, *token);
     if (!decoded)
       return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
@@ -73,13 +75,13 @@ Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
   // A small result is read whole from S3; a large one through its local file, from the token's offset.
   constexpr std::uint64_t kReadWholeBytes = 1 << 20;
   Result<ResultPage> page = ResultPage{};
-  auto whole = lake_.GetObject(url->bucket, url->key, kReadWholeBytes);
+  auto whole = lake->GetObject(url->bucket, url->key, kReadWholeBytes);
   if (whole) {
     if (offset > whole->size())
       return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
-    page = ReadResultRowsFrom(*whole, meta->format, static_cast<int>(meta->columns.size()), offset, *max);
+    page = ReadResultRowsFrom(*whole, meta->format, static_cast<int>(meta->columns.size()), offset, max);
   } else {
-    auto path = lake_.LocalPath(url->bucket, url->key);
+    auto path = lake->LocalPath(url->bucket, url->key);
     if (!path) {
       return errors::InvalidRequest(
           "Unable to read query results from " + result_url + ": " + path.error().message,
@@ -90,7 +92,7 @@ Result<json::object> AthenaImpl::GetQueryResults(const json::object& in) {
     if (ec) return errors::InternalServer("Unable to read query results: " + ec.message());
     if (offset > size)
       return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);
-    page = ReadResultRows(*path, meta->format, static_cast<int>(meta->columns.size()), offset, *max);
+    page = ReadResultRows(*path, meta->format, static_cast<int>(meta->columns.size()), offset, max);
   }
   if (!page) return std::move(page).error();
 

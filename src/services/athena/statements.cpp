@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -73,7 +74,8 @@ std::vector<std::pair<std::string, std::string>> ColumnPairs(const json::value* 
   if (columns == nullptr || !columns->is_array()) return out;
   for (const auto& c : columns->as_array()) {
     if (!c.is_object()) continue;
-    out.emplace_back(Str(c.as_object(), "Name").value_or(""), Str(c.as_object(), "Type").value_or(""));
+    out.emplace_back(GetString(c.as_object(), "Name").value_or(""),
+                     GetString(c.as_object(), "Type").value_or(""));
   }
   return out;
 }
@@ -81,7 +83,7 @@ std::vector<std::pair<std::string, std::string>> ColumnPairs(const json::value* 
 std::string ColumnComment(const json::value* columns, std::size_t i) {
   if (columns == nullptr || !columns->is_array() || i >= columns->as_array().size()) return "";
   const auto& c = columns->as_array()[i];
-  return c.is_object() ? Str(c.as_object(), "Comment").value_or("") : "";
+  return c.is_object() ? GetString(c.as_object(), "Comment").value_or("") : "";
 }
 
 std::vector<std::string> PartitionValues(const json::object& partition) {
@@ -133,19 +135,19 @@ std::string PartitionName(const std::vector<std::string>& keys, const std::vecto
 
 std::vector<std::string> KeyNames(const json::object& table) {
   std::vector<std::string> out;
-  for (auto& [name, type] : ColumnPairs(table.if_contains("PartitionKeys"))) out.push_back(Lower(name));
+  for (auto& [name, type] : ColumnPairs(table.if_contains("PartitionKeys"))) out.push_back(AsciiLower(name));
   return out;
 }
 
 std::string TableLocation(const json::object& table) {
-  if (auto* sd = Obj(table, "StorageDescriptor")) return Str(*sd, "Location").value_or("");
+  if (auto* sd = GetObject(table, "StorageDescriptor")) return GetString(*sd, "Location").value_or("");
   return "";
 }
 
 json::object PartitionInput(const json::object& table, const std::vector<std::string>& values,
                             const std::string& location) {
   json::object sd;
-  if (auto* t = Obj(table, "StorageDescriptor")) sd = *t;
+  if (auto* t = GetObject(table, "StorageDescriptor")) sd = *t;
   sd["Location"] = location;
   json::array vals;
   for (const auto& v : values) vals.push_back(json::string(v));
@@ -368,7 +370,7 @@ Result<StatementOutcome> StatementRunner::DropDatabase(const Statement& s) {
 
 Result<StatementOutcome> StatementRunner::CreateTable(const Statement& s, const StatementContext& ctx) {
   for (const auto& [k, v] : s.properties) {
-    if (Lower(k) == "table_type" && Lower(v) == "iceberg") {
+    if (AsciiLower(k) == "table_type" && AsciiLower(v) == "iceberg") {
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg tables are not supported by Cenote");
     }
   }
@@ -413,7 +415,7 @@ Result<StatementOutcome> StatementRunner::DropTable(const Statement& s, const St
     if (s.if_exists) return Empty();
     return std::move(t).error();
   }
-  if (Str(*t, "TableType").value_or("") == "VIRTUAL_VIEW") {
+  if (GetString(*t, "TableType").value_or("") == "VIRTUAL_VIEW") {
     return DdlError("SemanticException [Error 10131]: Cannot drop a view with DROP TABLE");
   }
   // External tables: the data stays in S3, as in Athena.
@@ -431,7 +433,7 @@ Result<StatementOutcome> StatementRunner::ShowDatabases(const Statement& s) {
     auto page = catalog_.GetDatabases(token, 100);
     if (!page) return DdlError(page.error().message);
     for (const auto& db : page->items) {
-      std::string name = Str(db, "Name").value_or("");
+      std::string name = GetString(db, "Name").value_or("");
       if (s.pattern.empty() || HivePatternMatch(s.pattern, name)) names.push_back(name);
     }
     token = page->next_token;
@@ -455,8 +457,8 @@ Result<StatementOutcome> StatementRunner::ShowTables(const Statement& s, const S
     auto page = catalog_.GetTables(db, "", token, 100);
     if (!page) return DdlError(page.error().message);
     for (const auto& t : page->items) {
-      if (views_only && Str(t, "TableType").value_or("") != "VIRTUAL_VIEW") continue;
-      std::string name = Str(t, "Name").value_or("");
+      if (views_only && GetString(t, "TableType").value_or("") != "VIRTUAL_VIEW") continue;
+      std::string name = GetString(t, "Name").value_or("");
       if (s.pattern.empty() || HivePatternMatch(s.pattern, name)) names.push_back(name);
     }
     token = page->next_token;
@@ -468,9 +470,8 @@ Result<StatementOutcome> StatementRunner::ShowTables(const Statement& s, const S
 
 Result<StatementOutcome> StatementRunner::ShowPartitions(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  auto keys = KeyNames(*t);
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  auto keys = KeyNames(t);
   if (keys.empty()) {
     return DdlError("SemanticException [Error 10241]: Table " + s.name + " is not a partitioned table");
   }
@@ -488,22 +489,20 @@ Result<StatementOutcome> StatementRunner::ShowPartitions(const Statement& s, con
 
 Result<StatementOutcome> StatementRunner::ShowColumns(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
   std::vector<std::string> lines;
-  if (auto* sd = Obj(*t, "StorageDescriptor")) {
+  if (auto* sd = GetObject(t, "StorageDescriptor")) {
     for (auto& [name, type] : ColumnPairs(sd->if_contains("Columns"))) lines.push_back(name);
   }
-  for (auto& [name, type] : ColumnPairs(t->if_contains("PartitionKeys"))) lines.push_back(name);
+  for (auto& [name, type] : ColumnPairs(t.if_contains("PartitionKeys"))) lines.push_back(name);
   return Lines(std::move(lines), {"field"});
 }
 
 Result<StatementOutcome> StatementRunner::ShowTblProperties(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
   std::vector<std::string> lines;
-  if (auto* params = Obj(*t, "Parameters")) {
+  if (auto* params = GetObject(t, "Parameters")) {
     for (const auto& [k, v] : *params) {
       if (!v.is_string()) continue;
       if (!s.pattern.empty()) {
@@ -521,21 +520,20 @@ Result<StatementOutcome> StatementRunner::ShowTblProperties(const Statement& s, 
 
 Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  const json::object* sd = Obj(*t, "StorageDescriptor");
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  const json::object* sd = GetObject(t, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;
-  const json::value* keys = t->if_contains("PartitionKeys");
+  const json::value* keys = t.if_contains("PartitionKeys");
   auto data = ColumnPairs(cols);
   auto parts = ColumnPairs(keys);
   std::vector<std::string> lines;
   if (!s.pattern.empty()) {
     for (std::size_t i = 0; i < data.size(); ++i) {
-      if (Lower(data[i].first) == s.pattern)
+      if (AsciiLower(data[i].first) == s.pattern)
         lines.push_back(Describe3(data[i].first, data[i].second, ColumnComment(cols, i)));
     }
     for (std::size_t i = 0; i < parts.size(); ++i) {
-      if (Lower(parts[i].first) == s.pattern)
+      if (AsciiLower(parts[i].first) == s.pattern)
         lines.push_back(Describe3(parts[i].first, parts[i].second, ColumnComment(keys, i)));
     }
     if (lines.empty()) {
@@ -561,11 +559,11 @@ Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const Sta
     lines.push_back(Describe3("", "", ""));
     lines.push_back(Describe3("# Detailed Table Information", "", ""));
     lines.push_back(Pad20("Database:") + "\t" + db);
-    lines.push_back(Pad20("Owner:") + "\t" + Str(*t, "Owner").value_or("hadoop"));
-    lines.push_back(Pad20("Location:") + "\t" + TableLocation(*t));
-    lines.push_back(Pad20("Table Type:") + "\t" + Str(*t, "TableType").value_or(""));
+    lines.push_back(Pad20("Owner:") + "\t" + GetString(t, "Owner").value_or("hadoop"));
+    lines.push_back(Pad20("Location:") + "\t" + TableLocation(t));
+    lines.push_back(Pad20("Table Type:") + "\t" + GetString(t, "TableType").value_or(""));
     lines.push_back(Pad20("Table Parameters:"));
-    if (auto* params = Obj(*t, "Parameters")) {
+    if (auto* params = GetObject(t, "Parameters")) {
       for (const auto& [k, v] : *params) {
         if (v.is_string()) lines.push_back("\t" + Pad20(std::string(k)) + "\t" + std::string(v.as_string()));
       }
@@ -573,13 +571,13 @@ Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const Sta
     lines.push_back(Describe3("", "", ""));
     lines.push_back(Describe3("# Storage Information", "", ""));
     if (sd) {
-      const json::object* serde = Obj(*sd, "SerdeInfo");
+      const json::object* serde = GetObject(*sd, "SerdeInfo");
       lines.push_back(Pad20("SerDe Library:") + "\t" +
-                      (serde ? Str(*serde, "SerializationLibrary").value_or("") : ""));
-      lines.push_back(Pad20("InputFormat:") + "\t" + Str(*sd, "InputFormat").value_or(""));
-      lines.push_back(Pad20("OutputFormat:") + "\t" + Str(*sd, "OutputFormat").value_or(""));
+                      (serde ? GetString(*serde, "SerializationLibrary").value_or("") : ""));
+      lines.push_back(Pad20("InputFormat:") + "\t" + GetString(*sd, "InputFormat").value_or(""));
+      lines.push_back(Pad20("OutputFormat:") + "\t" + GetString(*sd, "OutputFormat").value_or(""));
       if (serde) {
-        if (auto* sp = Obj(*serde, "Parameters"); sp && !sp->empty()) {
+        if (auto* sp = GetObject(*serde, "Parameters"); sp && !sp->empty()) {
           lines.push_back(Pad20("Storage Desc Params:"));
           for (const auto& [k, v] : *sp) {
             if (v.is_string())
@@ -594,11 +592,10 @@ Result<StatementOutcome> StatementRunner::Describe(const Statement& s, const Sta
 
 Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
   std::vector<std::string> lines;
-  if (Str(*t, "TableType").value_or("") == "VIRTUAL_VIEW") {
-    auto view = DecodePrestoView(Str(*t, "ViewOriginalText").value_or(""));
+  if (GetString(t, "TableType").value_or("") == "VIRTUAL_VIEW") {
+    auto view = DecodePrestoView(GetString(t, "ViewOriginalText").value_or(""));
     std::string sql = view && (*view).contains("originalSql") && (*view)["originalSql"].is_string()
                           ? std::string((*view)["originalSql"].as_string())
                           : "";
@@ -612,7 +609,7 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
     }
     return Lines(std::move(lines), {"createtab_stmt"});
   }
-  const json::object* sd = Obj(*t, "StorageDescriptor");
+  const json::object* sd = GetObject(t, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;
   auto data = ColumnPairs(cols);
   lines.push_back("CREATE EXTERNAL TABLE `" + db + "`.`" + s.name + "`(");
@@ -626,7 +623,7 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
       line += ")";
     lines.push_back(line);
   }
-  const json::value* keys = t->if_contains("PartitionKeys");
+  const json::value* keys = t.if_contains("PartitionKeys");
   auto parts = ColumnPairs(keys);
   if (!parts.empty()) {
     lines.push_back("PARTITIONED BY ( ");
@@ -635,10 +632,10 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
     }
   }
   if (sd) {
-    if (auto* serde = Obj(*sd, "SerdeInfo")) {
+    if (auto* serde = GetObject(*sd, "SerdeInfo")) {
       lines.push_back("ROW FORMAT SERDE ");
-      lines.push_back("  '" + Str(*serde, "SerializationLibrary").value_or("") + "' ");
-      if (auto* sp = Obj(*serde, "Parameters"); sp && !sp->empty()) {
+      lines.push_back("  '" + GetString(*serde, "SerializationLibrary").value_or("") + "' ");
+      if (auto* sp = GetObject(*serde, "Parameters"); sp && !sp->empty()) {
         lines.push_back("WITH SERDEPROPERTIES ( ");
         std::size_t i = 0;
         for (const auto& [k, v] : *sp) {
@@ -648,13 +645,13 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
       }
     }
     lines.push_back("STORED AS INPUTFORMAT ");
-    lines.push_back("  '" + Str(*sd, "InputFormat").value_or("") + "' ");
+    lines.push_back("  '" + GetString(*sd, "InputFormat").value_or("") + "' ");
     lines.push_back("OUTPUTFORMAT ");
-    lines.push_back("  '" + Str(*sd, "OutputFormat").value_or("") + "'");
+    lines.push_back("  '" + GetString(*sd, "OutputFormat").value_or("") + "'");
     lines.push_back("LOCATION");
-    lines.push_back("  '" + Str(*sd, "Location").value_or("") + "'");
+    lines.push_back("  '" + GetString(*sd, "Location").value_or("") + "'");
   }
-  if (auto* params = Obj(*t, "Parameters"); params && !params->empty()) {
+  if (auto* params = GetObject(t, "Parameters"); params && !params->empty()) {
     lines.push_back("TBLPROPERTIES (");
     std::size_t i = 0;
     for (const auto& [k, v] : *params) {
@@ -667,11 +664,10 @@ Result<StatementOutcome> StatementRunner::ShowCreateTable(const Statement& s, co
 
 Result<StatementOutcome> StatementRunner::MsckRepair(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  auto keys = KeyNames(*t);
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  auto keys = KeyNames(t);
   if (keys.empty()) return Empty();
-  std::string location = AsFolder(TableLocation(*t));
+  std::string location = AsFolder(TableLocation(t));
   auto objects = ListDataObjects(lake_, location, CatalogTableResolver::kMaxFiles);
   if (!objects) return DdlError("HiveException: " + objects.error().message);
   auto url = ParseS3Url(location);
@@ -689,7 +685,7 @@ Result<StatementOutcome> StatementRunner::MsckRepair(const Statement& s, const S
       if (slash == std::string::npos) break;
       std::string seg = rel.substr(start, slash - start);
       auto eq = seg.find('=');
-      if (eq == std::string::npos || Lower(seg.substr(0, eq)) != key) break;
+      if (eq == std::string::npos || AsciiLower(seg.substr(0, eq)) != key) break;
       values.push_back(UnescapePathName(seg.substr(eq + 1)));
       start = slash + 1;
     }
@@ -717,7 +713,7 @@ Result<StatementOutcome> StatementRunner::MsckRepair(const Statement& s, const S
   for (std::size_t i = 0; i < missing.size(); i += 100) {
     std::vector<json::object> batch;
     for (std::size_t j = i; j < std::min(missing.size(), i + 100); ++j) {
-      batch.push_back(PartitionInput(*t, missing[j], location + PartitionName(keys, missing[j]) + "/"));
+      batch.push_back(PartitionInput(t, missing[j], location + PartitionName(keys, missing[j]) + "/"));
     }
     auto errors = catalog_.BatchCreatePartition(db, s.name, batch);
     if (!errors) return DdlError(errors.error().message);
@@ -775,22 +771,20 @@ std::string SpecText(const PartitionSpec& spec) {
 
 Result<StatementOutcome> StatementRunner::AddPartitions(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  auto keys = KeyNames(*t);
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  auto keys = KeyNames(t);
   if (keys.empty()) {
     return DdlError("SemanticException [Error 10241]: Table " + s.name + " is not a partitioned table");
   }
-  std::string location = AsFolder(TableLocation(*t));
+  std::string location = AsFolder(TableLocation(t));
   std::vector<json::object> inputs;
   std::vector<std::vector<std::string>> all_values;
   for (const auto& spec : s.partitions) {
-    auto values = SpecValues(spec, keys, false);
-    if (!values) return std::move(values).error();
-    std::string loc = spec.location.empty() ? location + PartitionName(keys, *values) + "/" : spec.location;
+    CENOTE_ASSIGN_OR_RETURN(auto values, SpecValues(spec, keys, false));
+    std::string loc = spec.location.empty() ? location + PartitionName(keys, values) + "/" : spec.location;
     if (!ParseS3Url(loc)) return DdlError("SemanticException [Error 10000]: Invalid S3 location: " + loc);
-    inputs.push_back(PartitionInput(*t, *values, loc));
-    all_values.push_back(*values);
+    inputs.push_back(PartitionInput(t, values, loc));
+    all_values.push_back(values);
   }
   if (!s.if_not_exists) {
     for (const auto& v : all_values) {
@@ -810,9 +804,8 @@ Result<StatementOutcome> StatementRunner::AddPartitions(const Statement& s, cons
 
 Result<StatementOutcome> StatementRunner::DropPartitions(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto t = GetTableForDdl(db, s.name);
-  if (!t) return std::move(t).error();
-  auto keys = KeyNames(*t);
+  CENOTE_ASSIGN_OR_RETURN(auto t, GetTableForDdl(db, s.name));
+  auto keys = KeyNames(t);
   if (keys.empty()) {
     return DdlError("SemanticException [Error 10241]: Table " + s.name + " is not a partitioned table");
   }
@@ -829,12 +822,11 @@ Result<StatementOutcome> StatementRunner::DropPartitions(const Statement& s, con
   std::vector<std::vector<std::string>> to_drop;
   for (const auto& spec : s.partitions) {
     std::vector<bool> given;
-    auto values = SpecValues(spec, keys, true, &given);
-    if (!values) return std::move(values).error();
+    CENOTE_ASSIGN_OR_RETURN(auto values, SpecValues(spec, keys, true, &given));
     bool matched = false;
     for (const auto& p : all) {
       bool match = p.size() == keys.size();
-      for (std::size_t i = 0; match && i < keys.size(); ++i) match = !given[i] || p[i] == (*values)[i];
+      for (std::size_t i = 0; match && i < keys.size(); ++i) match = !given[i] || p[i] == values[i];
       if (match) {
         matched = true;
         if (std::find(to_drop.begin(), to_drop.end(), p) == to_drop.end()) to_drop.push_back(p);

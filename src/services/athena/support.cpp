@@ -4,19 +4,20 @@
 #include <random>
 
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
 
 std::string NewUuid() {
-  static std::mutex mu;
-  static std::mt19937_64 rng{
+  static Mutex mu;
+  static std::mt19937_64 rng GUARDED_BY(mu){
       std::random_device{}() ^
       static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
   std::uint64_t a;
   std::uint64_t b;
   {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     a = rng();
     b = rng();
   }
@@ -33,34 +34,6 @@ std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::optional<std::string> Str(const json::object& o, std::string_view key) {
-  if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->as_string());
-  return std::nullopt;
-}
-
-std::optional<std::int64_t> Int(const json::object& o, std::string_view key) {
-  if (auto* v = o.if_contains(key)) {
-    if (v->is_int64()) return v->as_int64();
-    if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-  }
-  return std::nullopt;
-}
-
-std::optional<bool> Bool(const json::object& o, std::string_view key) {
-  if (auto* v = o.if_contains(key); v && v->is_bool()) return v->as_bool();
-  return std::nullopt;
-}
-
-const json::object* Obj(const json::object& o, std::string_view key) {
-  if (auto* v = o.if_contains(key); v && v->is_object()) return &v->as_object();
-  return nullptr;
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 json::object ParseObject(const std::string& text) {
@@ -88,35 +61,20 @@ std::optional<std::int64_t> DecodeListToken(std::string_view scope, const std::s
 }
 
 Result<int> MaxResults(const json::object& in, int min, int max, int default_value) {
-  auto v = Int(in, "MaxResults");
+  auto v = GetInt(in, "MaxResults");
   if (!v) return default_value;
-  if (*v < min) {
-    return errors::Validation(std::to_string(*v), "maxResults",
-                              "Member must have value greater than or equal to " + std::to_string(min));
-  }
-  if (*v > max) {
-    return errors::Validation(std::to_string(*v), "maxResults",
-                              "Member must have value less than or equal to " + std::to_string(max));
-  }
-  return static_cast<int>(*v);
-}
-
-bool ValidWorkGroupName(const std::string& name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
-  }
-  return true;
+  // The model bounds it (the parse stage answered a value outside); a direct caller's is clamped.
+  return static_cast<int>(std::clamp<std::int64_t>(*v, min, max));
 }
 
 bool HivePatternMatch(const std::string& pattern, const std::string& name) {
   // Hive: '*' is any sequence, '|' separates alternatives, everything else literal; case-insensitive.
-  std::string lname = Lower(name);
+  std::string lname = AsciiLower(name);
   std::size_t start = 0;
   while (start <= pattern.size()) {
     std::size_t bar = pattern.find('|', start);
     std::string alt =
-        Lower(pattern.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+        AsciiLower(pattern.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
     // Glob match with '*' (and '.*' as written by users who think in regex).
     std::string glob;
     for (std::size_t i = 0; i < alt.size(); ++i) {

@@ -4,13 +4,17 @@
 #include <cctype>
 
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
 
 namespace {
 
-std::string GetString(const json::object& o, std::string_view key) { return Str(o, key).value_or(""); }
+// A string member, "" when absent.
+std::string Text(const json::object& o, std::string_view key) {
+  return services::GetString(o, key).value_or("");
+}
 
 std::optional<std::string> Param(const json::object* params, std::string_view key) {
   if (params == nullptr) return std::nullopt;
@@ -38,13 +42,13 @@ std::vector<query::ColumnDef> Columns(const json::object* holder, std::string_vi
   if (arr == nullptr || !arr->is_array()) return out;
   for (const auto& c : arr->as_array()) {
     if (!c.is_object()) continue;
-    out.push_back({Lower(GetString(c.as_object(), "Name")), Lower(GetString(c.as_object(), "Type"))});
+    out.push_back({AsciiLower(Text(c.as_object(), "Name")), AsciiLower(Text(c.as_object(), "Type"))});
   }
   return out;
 }
 
 bool Contains(const std::string& haystack, std::string_view needle) {
-  return Lower(haystack).find(Lower(std::string(needle))) != std::string::npos;
+  return AsciiLower(haystack).find(AsciiLower(std::string(needle))) != std::string::npos;
 }
 
 }  // namespace
@@ -52,7 +56,7 @@ bool Contains(const std::string& haystack, std::string_view needle) {
 std::optional<S3Url> ParseS3Url(const std::string& url) {
   std::string_view rest;
   for (std::string_view scheme : {"s3://", "s3a://", "s3n://"}) {
-    if (url.size() >= scheme.size() && Lower(url.substr(0, scheme.size())) == scheme) {
+    if (url.size() >= scheme.size() && AsciiLower(url.substr(0, scheme.size())) == scheme) {
       rest = std::string_view(url).substr(scheme.size());
       break;
     }
@@ -92,15 +96,15 @@ std::string EncodePrestoView(const json::object& view) {
 
 Result<query::TableBinding> TableBindingFromGlue(const json::object& table, const std::string& database) {
   query::TableBinding b;
-  b.database = Lower(database);
-  b.name = Lower(GetString(table, "Name"));
-  const json::object* sd = Obj(table, "StorageDescriptor");
-  const json::object* table_params = Obj(table, "Parameters");
+  b.database = AsciiLower(database);
+  b.name = AsciiLower(Text(table, "Name"));
+  const json::object* sd = GetObject(table, "StorageDescriptor");
+  const json::object* table_params = GetObject(table, "Parameters");
   b.columns = Columns(sd, "Columns");
   b.partition_keys = Columns(&table, "PartitionKeys");
 
-  if (GetString(table, "TableType") == "VIRTUAL_VIEW") {
-    auto view = DecodePrestoView(GetString(table, "ViewOriginalText"));
+  if (Text(table, "TableType") == "VIRTUAL_VIEW") {
+    auto view = DecodePrestoView(Text(table, "ViewOriginalText"));
     if (!view || !view->if_contains("originalSql") || !(*view)["originalSql"].is_string()) {
       return MakeError("HIVE_VIEW_TRANSLATION_ERROR", "Failed to translate Hive view '" + b.database + "." +
                                                           b.name + "': not a Presto view");
@@ -110,11 +114,11 @@ Result<query::TableBinding> TableBindingFromGlue(const json::object& table, cons
     return b;
   }
 
-  const json::object* serde_info = sd ? Obj(*sd, "SerdeInfo") : nullptr;
-  const json::object* serde_params = serde_info ? Obj(*serde_info, "Parameters") : nullptr;
-  std::string serde = serde_info ? GetString(*serde_info, "SerializationLibrary") : "";
-  std::string input_format = sd ? GetString(*sd, "InputFormat") : "";
-  std::string classification = Lower(Param(table_params, "classification").value_or(""));
+  const json::object* serde_info = sd ? GetObject(*sd, "SerdeInfo") : nullptr;
+  const json::object* serde_params = serde_info ? GetObject(*serde_info, "Parameters") : nullptr;
+  std::string serde = serde_info ? Text(*serde_info, "SerializationLibrary") : "";
+  std::string input_format = sd ? Text(*sd, "InputFormat") : "";
+  std::string classification = AsciiLower(Param(table_params, "classification").value_or(""));
 
   auto skip = Param(table_params, "skip.header.line.count");
   if (!skip) skip = Param(serde_params, "skip.header.line.count");
@@ -172,10 +176,10 @@ Result<query::TableBinding> CatalogTableResolver::Describe(const std::string& da
     if (t.error().code != "EntityNotFoundException") return std::move(t).error();
     auto db = catalog_.GetDatabase(database);
     if (!db && db.error().code == "EntityNotFoundException") {
-      return MakeError("SCHEMA_NOT_FOUND", "Schema '" + Lower(database) + "' does not exist");
+      return MakeError("SCHEMA_NOT_FOUND", "Schema '" + AsciiLower(database) + "' does not exist");
     }
-    return MakeError("TABLE_NOT_FOUND",
-                     "Table 'awsdatacatalog." + Lower(database) + "." + Lower(table) + "' does not exist");
+    return MakeError("TABLE_NOT_FOUND", "Table 'awsdatacatalog." + AsciiLower(database) + "." +
+                                            AsciiLower(table) + "' does not exist");
   }
   return TableBindingFromGlue(*t, database);
 }
@@ -184,27 +188,25 @@ Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
     const query::TableBinding& table) {
   std::vector<query::PartitionBinding> out;
   if (table.partition_keys.empty()) {
-    auto t = catalog_.GetTable(table.database, table.name);
-    if (!t) return std::move(t).error();
+    CENOTE_ASSIGN_OR_RETURN(auto t, catalog_.GetTable(table.database, table.name));
     std::string location;
-    if (auto* sd = Obj(*t, "StorageDescriptor")) location = GetString(*sd, "Location");
+    if (auto* sd = GetObject(t, "StorageDescriptor")) location = Text(*sd, "Location");
     out.push_back({{}, location});
     return out;
   }
   std::string token;
   for (int pages = 0; pages < 100000; ++pages) {
-    auto page = catalog_.GetPartitions(table.database, table.name, "", token, 1000);
-    if (!page) return std::move(page).error();
-    for (const auto& p : page->items) {
+    CENOTE_ASSIGN_OR_RETURN(auto page, catalog_.GetPartitions(table.database, table.name, "", token, 1000));
+    for (const auto& p : page.items) {
       query::PartitionBinding pb;
       if (auto* vals = p.if_contains("Values"); vals && vals->is_array()) {
         for (const auto& v : vals->as_array())
           pb.values.push_back(v.is_string() ? std::string(v.as_string()) : "");
       }
-      if (auto* sd = Obj(p, "StorageDescriptor")) pb.location = GetString(*sd, "Location");
+      if (auto* sd = GetObject(p, "StorageDescriptor")) pb.location = Text(*sd, "Location");
       out.push_back(std::move(pb));
     }
-    token = page->next_token;
+    token = page.next_token;
     if (token.empty()) break;
   }
   return out;
@@ -217,14 +219,13 @@ Result<std::vector<s3::LakeObject>> ListDataObjects(s3::LakeAccess& lake, const 
     return MakeError("HIVE_INVALID_METADATA", "Table location is not an S3 location: '" + location + "'");
   std::string prefix = url->key;
   if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-  auto listed = lake.ListObjects(url->bucket, prefix, max_objects + 1);
-  if (!listed) return std::move(listed).error();
-  if (listed->size() > max_objects) {
+  CENOTE_ASSIGN_OR_RETURN(auto listed, lake.ListObjects(url->bucket, prefix, max_objects + 1));
+  if (listed.size() > max_objects) {
     return MakeError("HIVE_FILESYSTEM_ERROR", "Too many objects under " + location + " (more than " +
                                                   std::to_string(max_objects) + ")");
   }
   std::vector<s3::LakeObject> out;
-  for (auto& o : *listed) {
+  for (auto& o : listed) {
     if (o.key.size() <= prefix.size()) continue;
     std::string_view rel = std::string_view(o.key).substr(prefix.size());
     if (rel.back() == '/' && o.size == 0) continue;  // folder marker
@@ -247,11 +248,10 @@ Result<std::vector<s3::LakeObject>> ListDataObjects(s3::LakeAccess& lake, const 
 
 Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::TableBinding& /*table*/,
                                                                   const query::PartitionBinding& partition) {
-  auto objects = ListDataObjects(lake_, partition.location, kMaxFiles);
-  if (!objects) return std::move(objects).error();
+  CENOTE_ASSIGN_OR_RETURN(auto objects, ListDataObjects(lake_, partition.location, kMaxFiles));
   auto url = ParseS3Url(partition.location);
   std::vector<query::TableFile> out;
-  for (const auto& o : *objects) {
+  for (const auto& o : objects) {
     if (o.size == 0) continue;  // empty files hold no rows; some readers reject them
     auto path = lake_.LocalPath(url->bucket, o.key);
     if (!path) {
@@ -259,14 +259,14 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::T
       return std::move(path).error();
     }
     out.push_back({*path, o.size, "s3://" + url->bucket + "/" + o.key});
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     bound_[*path] = "s3://" + url->bucket + "/" + o.key;
   }
   return out;
 }
 
 std::string CatalogTableResolver::ScrubPaths(std::string message) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [path, url] : bound_) {
     for (std::size_t pos = message.find(path); pos != std::string::npos;
          pos = message.find(path, pos + url.size())) {

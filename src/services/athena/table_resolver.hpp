@@ -22,10 +22,10 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 
+#include "common/mutex.hpp"
 #include "query/engine.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/s3/lake_access.hpp"
@@ -54,7 +54,8 @@ class CatalogTableResolver : public query::TableResolver {
   // Objects per location listing; more is an error ("too many files").
   static constexpr std::size_t kMaxFiles = 100000;
 
-  CatalogTableResolver(glue::Catalog& catalog, s3::LakeAccess& lake) : catalog_(catalog), lake_(lake) {}
+  CatalogTableResolver(glue::RegionalCatalog& catalog, s3::LakeAccess& lake)
+      : catalog_(catalog), lake_(lake) {}
 
   Result<query::TableBinding> Describe(const std::string& database, const std::string& table) override;
   Result<std::vector<query::PartitionBinding>> Partitions(const query::TableBinding& table) override;
@@ -67,10 +68,10 @@ class CatalogTableResolver : public query::TableResolver {
 
   // Partitions re-reads the table from the catalog (the binding carries no location).
  private:
-  glue::Catalog& catalog_;
+  glue::RegionalCatalog& catalog_;
   s3::LakeAccess& lake_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::string> bound_;  // local path -> s3 URL
+  mutable Mutex mu_;
+  std::map<std::string, std::string> bound_ GUARDED_BY(mu_);  // local path -> s3 URL
 };
 
 // Lists the data objects under `location` the way Athena reads a table or partition folder.

@@ -1,6 +1,7 @@
 // Workgroups: "primary" always exists and cannot be deleted; others are created, updated (configuration
 // updates merge into the stored configuration), listed by name and deleted (RecursiveDeleteOption drops
 // their named queries and query history). Tags live with the workgroup.
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -13,7 +14,7 @@ json::object DefaultEngineVersion() {
 }
 
 Status ValidateResultConfiguration(const json::object& rc) {
-  if (auto loc = Str(rc, "OutputLocation")) {
+  if (auto loc = GetString(rc, "OutputLocation")) {
     if (!ParseS3Url(*loc)) {
       return errors::InvalidRequest("outputLocation is not a valid S3 path: " + *loc,
                                     errors::kCodeInvalidInput);
@@ -25,7 +26,7 @@ Status ValidateResultConfiguration(const json::object& rc) {
 Status ValidateTags(const json::object& in) {
   if (auto* tags = in.if_contains("Tags"); tags && tags->is_array()) {
     for (const auto& t : tags->as_array()) {
-      if (!t.is_object() || !Str(t.as_object(), "Key") || Str(t.as_object(), "Key")->empty()) {
+      if (!t.is_object() || !GetString(t.as_object(), "Key") || GetString(t.as_object(), "Key")->empty()) {
         return errors::InvalidRequest("Tag keys must not be empty", errors::kCodeInvalidInput);
       }
     }
@@ -37,11 +38,11 @@ Status ValidateTags(const json::object& in) {
 void MergeTags(json::array& into, const json::array& tags) {
   for (const auto& t : tags) {
     if (!t.is_object()) continue;
-    auto key = Str(t.as_object(), "Key");
+    auto key = GetString(t.as_object(), "Key");
     if (!key) continue;
     bool replaced = false;
     for (auto& existing : into) {
-      if (existing.is_object() && Str(existing.as_object(), "Key") == key) {
+      if (existing.is_object() && GetString(existing.as_object(), "Key") == key) {
         existing = t;
         replaced = true;
       }
@@ -52,28 +53,27 @@ void MergeTags(json::array& into, const json::array& tags) {
 
 }  // namespace
 
-std::string AthenaImpl::WorkGroupArn(const std::string& name) const {
-  return "arn:aws:athena:" + options_.region + ":" + options_.account_id + ":workgroup/" + name;
+std::string AthenaImpl::WorkGroupArn(const Namespace& ns, const std::string& name) const {
+  return "arn:aws:athena:" + ns.region + ":" + ns.account + ":workgroup/" + name;
 }
 
-Result<json::object> AthenaImpl::LoadWorkGroup(const std::string& name) {
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
-  return ParseObject(store::AsText((**row)[0]));
+Result<json::object> AthenaImpl::LoadWorkGroup(const Namespace& ns, const std::string& name) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT doc FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, name}));
+  if (!row) return errors::WorkGroupNotFound();
+  return ParseObject(store::AsText((*row)[0]));
 }
 
-Result<json::object> AthenaImpl::CreateWorkGroup(const json::object& in) {
-  std::string name = Str(in, "Name").value_or("");
-  if (!ValidWorkGroupName(name)) {
-    return errors::Validation(name, "name",
-                              "Member must satisfy regular expression pattern: [a-zA-Z0-9._-]{1,128}");
-  }
+Result<json::object> AthenaImpl::CreateWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string name = GetString(in, "Name").value_or("");
   json::object config;
-  if (auto* c = Obj(in, "Configuration")) config = *c;
-  if (auto* rc = Obj(config, "ResultConfiguration")) CENOTE_RETURN_IF_ERROR(ValidateResultConfiguration(*rc));
+  if (auto* c = GetObject(in, "Configuration")) config = *c;
+  if (auto* rc = GetObject(config, "ResultConfiguration"))
+    CENOTE_RETURN_IF_ERROR(ValidateResultConfiguration(*rc));
   CENOTE_RETURN_IF_ERROR(ValidateTags(in));
   if (!config.contains("EnforceWorkGroupConfiguration")) config["EnforceWorkGroupConfiguration"] = false;
   if (!config.contains("PublishCloudWatchMetricsEnabled")) config["PublishCloudWatchMetricsEnabled"] = false;
@@ -81,62 +81,65 @@ Result<json::object> AthenaImpl::CreateWorkGroup(const json::object& in) {
   if (!config.contains("EnableMinimumEncryptionConfiguration"))
     config["EnableMinimumEncryptionConfiguration"] = false;
   json::object ev = DefaultEngineVersion();
-  if (auto* e = Obj(config, "EngineVersion")) {
-    if (auto sel = Str(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
+  if (auto* e = GetObject(config, "EngineVersion")) {
+    if (auto sel = GetString(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
   }
   config["EngineVersion"] = std::move(ev);
 
   std::int64_t now = NowMs();
   json::object wg{
       {"Name", name}, {"State", "ENABLED"}, {"Configuration", std::move(config)}, {"CreationTime", now}};
-  if (auto d = Str(in, "Description")) wg["Description"] = *d;
+  if (auto d = GetString(in, "Description")) wg["Description"] = *d;
   json::array tags;
   if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
 
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name});
-  if (!row) return std::move(row).error();
-  if (*row)
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT name FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, name}));
+  if (row)
     return errors::InvalidRequest("WorkGroup " + name + " is already created", errors::kCodeAlreadyExists);
-  auto ins = (*txn)->Exec("INSERT INTO athena_workgroups (name, created_ms, doc, tags) VALUES (?, ?, ?, ?)",
-                          {name, now, json::serialize(wg), json::serialize(tags)});
-  if (!ins) return std::move(ins).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO athena_workgroups (account, region, name, created_ms, doc, tags) VALUES (?, ?, "
+                "?, ?, ?, ?)",
+                {ns.account, ns.region, name, now, json::serialize(wg), json::serialize(tags)}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::GetWorkGroup(const json::object& in) {
-  auto wg = LoadWorkGroup(Str(in, "WorkGroup").value_or(""));
-  if (!wg) return std::move(wg).error();
-  return json::object{{"WorkGroup", std::move(*wg)}};
+Result<json::object> AthenaImpl::GetWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  CENOTE_ASSIGN_OR_RETURN(auto wg, LoadWorkGroup(ns, GetString(in, "WorkGroup").value_or("")));
+  return json::object{{"WorkGroup", std::move(wg)}};
 }
 
-Result<json::object> AthenaImpl::ListWorkGroups(const json::object& in) {
-  auto max = MaxResults(in, 1, 50, 50);
-  if (!max) return std::move(max).error();
+Result<json::object> AthenaImpl::ListWorkGroups(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
   std::int64_t offset = 0;
-  if (auto token = Str(in, "NextToken")) {
+  if (auto token = GetString(in, "NextToken")) {
     auto pos = DecodeListToken("workgroups", *token);
     if (!pos) return errors::InvalidRequest("Invalid NextToken", errors::kCodeInvalidInput);
     offset = *pos;
   }
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query("SELECT doc FROM athena_workgroups ORDER BY name LIMIT ? OFFSET ?",
-                            {static_cast<std::int64_t>(*max + 1), offset});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query(
+          "SELECT doc FROM athena_workgroups WHERE account = ? AND region = ? ORDER BY name LIMIT ? OFFSET ?",
+          {ns.account, ns.region, static_cast<std::int64_t>(max + 1), offset}));
   json::array list;
   json::object out;
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    if (static_cast<int>(i) == *max) {
-      out["NextToken"] = EncodeListToken("workgroups", offset + *max);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (static_cast<int>(i) == max) {
+      out["NextToken"] = EncodeListToken("workgroups", offset + max);
       break;
     }
-    json::object wg = ParseObject(store::AsText((*rows)[i][0]));
+    json::object wg = ParseObject(store::AsText(rows[i][0]));
     json::object summary{{"Name", wg["Name"]}, {"State", wg["State"]}, {"CreationTime", wg["CreationTime"]}};
     if (wg.contains("Description")) summary["Description"] = wg["Description"];
-    if (auto* c = Obj(wg, "Configuration"); c && c->contains("EngineVersion")) {
+    if (auto* c = GetObject(wg, "Configuration"); c && c->contains("EngineVersion")) {
       summary["EngineVersion"] = c->at("EngineVersion");
     }
     list.push_back(std::move(summary));
@@ -145,49 +148,48 @@ Result<json::object> AthenaImpl::ListWorkGroups(const json::object& in) {
   return out;
 }
 
-Result<json::object> AthenaImpl::UpdateWorkGroup(const json::object& in) {
-  std::string name = Str(in, "WorkGroup").value_or("");
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM athena_workgroups WHERE name = ?", {name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
-  json::object wg = ParseObject(store::AsText((**row)[0]));
-  if (auto d = Str(in, "Description")) wg["Description"] = *d;
-  if (auto state = Str(in, "State")) {
-    if (*state != "ENABLED" && *state != "DISABLED") {
-      return errors::Validation(*state, "state", "Member must satisfy enum value set: [ENABLED, DISABLED]");
-    }
+Result<json::object> AthenaImpl::UpdateWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string name = GetString(in, "WorkGroup").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT doc FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, name}));
+  if (!row) return errors::WorkGroupNotFound();
+  json::object wg = ParseObject(store::AsText((*row)[0]));
+  if (auto d = GetString(in, "Description")) wg["Description"] = *d;
+  if (auto state = GetString(in, "State")) {
     wg["State"] = *state;
   }
-  if (auto* updates = Obj(in, "ConfigurationUpdates")) {
+  if (auto* updates = GetObject(in, "ConfigurationUpdates")) {
     json::object config;
-    if (auto* c = Obj(wg, "Configuration")) config = *c;
+    if (auto* c = GetObject(wg, "Configuration")) config = *c;
     for (const char* flag : {"EnforceWorkGroupConfiguration", "PublishCloudWatchMetricsEnabled",
                              "RequesterPaysEnabled", "EnableMinimumEncryptionConfiguration"}) {
-      if (auto b = Bool(*updates, flag)) config[flag] = *b;
+      if (auto b = GetBool(*updates, flag)) config[flag] = *b;
     }
-    if (auto cutoff = Int(*updates, "BytesScannedCutoffPerQuery"))
+    if (auto cutoff = GetInt(*updates, "BytesScannedCutoffPerQuery"))
       config["BytesScannedCutoffPerQuery"] = *cutoff;
-    if (Bool(*updates, "RemoveBytesScannedCutoffPerQuery").value_or(false))
+    if (GetBool(*updates, "RemoveBytesScannedCutoffPerQuery").value_or(false))
       config.erase("BytesScannedCutoffPerQuery");
     for (const char* member :
          {"AdditionalConfiguration", "ExecutionRole", "CustomerContentEncryptionConfiguration",
           "QueryResultsS3AccessGrantsConfiguration", "MonitoringConfiguration", "EngineConfiguration"}) {
       if (auto* v = updates->if_contains(member)) config[member] = *v;
     }
-    if (Bool(*updates, "RemoveCustomerContentEncryptionConfiguration").value_or(false)) {
+    if (GetBool(*updates, "RemoveCustomerContentEncryptionConfiguration").value_or(false)) {
       config.erase("CustomerContentEncryptionConfiguration");
     }
-    if (auto* e = Obj(*updates, "EngineVersion")) {
+    if (auto* e = GetObject(*updates, "EngineVersion")) {
       json::object ev = DefaultEngineVersion();
-      if (auto sel = Str(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
+      if (auto sel = GetString(*e, "SelectedEngineVersion")) ev["SelectedEngineVersion"] = *sel;
       config["EngineVersion"] = std::move(ev);
     }
-    if (auto* rcu = Obj(*updates, "ResultConfigurationUpdates")) {
+    if (auto* rcu = GetObject(*updates, "ResultConfigurationUpdates")) {
       CENOTE_RETURN_IF_ERROR(ValidateResultConfiguration(*rcu));
       json::object rc;
-      if (auto* existing = Obj(config, "ResultConfiguration")) rc = *existing;
+      if (auto* existing = GetObject(config, "ResultConfiguration")) rc = *existing;
       struct Pair {
         const char* member;
         const char* remove;
@@ -197,7 +199,7 @@ Result<json::object> AthenaImpl::UpdateWorkGroup(const json::object& in) {
                             Pair{"ExpectedBucketOwner", "RemoveExpectedBucketOwner"},
                             Pair{"AclConfiguration", "RemoveAclConfiguration"}}) {
         if (auto* v = rcu->if_contains(p.member)) rc[p.member] = *v;
-        if (Bool(*rcu, p.remove).value_or(false)) rc.erase(p.member);
+        if (GetBool(*rcu, p.remove).value_or(false)) rc.erase(p.member);
       }
       if (rc.empty()) {
         config.erase("ResultConfiguration");
@@ -207,45 +209,52 @@ Result<json::object> AthenaImpl::UpdateWorkGroup(const json::object& in) {
     }
     wg["Configuration"] = std::move(config);
   }
-  auto upd = (*txn)->Exec("UPDATE athena_workgroups SET doc = ? WHERE name = ?", {json::serialize(wg), name});
-  if (!upd) return std::move(upd).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE athena_workgroups SET doc = ? WHERE account = ? AND region = ? AND name = ?",
+                {json::serialize(wg), ns.account, ns.region, name}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::DeleteWorkGroup(const json::object& in) {
-  std::string name = Str(in, "WorkGroup").value_or("");
+Result<json::object> AthenaImpl::DeleteWorkGroup(const aws::RequestContext& ctx, const json::object& in) {
+  const Namespace ns = NamespaceOf(ctx);
+  std::string name = GetString(in, "WorkGroup").value_or("");
   if (name == kPrimaryWorkGroup) {
     return errors::InvalidRequest("Primary workgroup cannot be deleted", errors::kCodeInvalidInput);
   }
-  bool recursive = Bool(in, "RecursiveDeleteOption").value_or(false);
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT name FROM athena_workgroups WHERE name = ?", {name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::InvalidRequest(errors::kWorkGroupNotFound, errors::kCodeResourceNotFound);
+  bool recursive = GetBool(in, "RecursiveDeleteOption").value_or(false);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT name FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, name}));
+  if (!row) return errors::WorkGroupNotFound();
   if (!recursive) {
-    auto named = (*txn)->QueryOne("SELECT COUNT(*) FROM athena_named_queries WHERE workgroup = ?", {name});
-    if (!named) return std::move(named).error();
-    if (*named && store::AsInt((**named)[0]) > 0) {
+    CENOTE_ASSIGN_OR_RETURN(
+        auto named,
+        txn->QueryOne(
+            "SELECT COUNT(*) FROM athena_named_queries WHERE account = ? AND region = ? AND workgroup = ?",
+            {ns.account, ns.region, name}));
+    if (named && store::AsInt((*named)[0]) > 0) {
       return errors::InvalidRequest(
           "WorkGroup " + name + " is not empty. Use RecursiveDeleteOption to delete it with its contents.",
           errors::kCodeInvalidInput);
     }
   }
   for (const char* sql :
-       {"DELETE FROM athena_named_queries WHERE workgroup = ?",
-        "DELETE FROM athena_executions WHERE workgroup = ? AND state NOT IN ('QUEUED', 'RUNNING')",
-        "DELETE FROM athena_workgroups WHERE name = ?"}) {
-    auto del = (*txn)->Exec(sql, {name});
-    if (!del) return std::move(del).error();
+       {"DELETE FROM athena_named_queries WHERE account = ? AND region = ? AND workgroup = ?",
+        "DELETE FROM athena_executions WHERE account = ? AND region = ? AND workgroup = ? AND state NOT IN "
+        "('QUEUED', 'RUNNING')",
+        "DELETE FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?"}) {
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {ns.account, ns.region, name}));
   }
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (auto it = finals_order_.begin(); it != finals_order_.end();) {
       auto final = finals_.find(*it);
-      if (final != finals_.end() && Str(final->second, "WorkGroup").value_or("") == name) {
+      if (final != finals_.end() && final->second.first == ns &&
+          GetString(final->second.second, "WorkGroup").value_or("") == name) {
         finals_.erase(final);
         it = finals_order_.erase(it);
       } else {
@@ -267,42 +276,55 @@ std::optional<std::string> WorkGroupFromArn(const std::string& arn) {
   return arn.substr(pos + kMarker.size());
 }
 
+// The namespace an ARN names (its region and account), the request's where the ARN leaves them empty: a
+// workgroup named by ARN is looked up in its own region.
+Namespace ArnNamespace(const std::string& arn, Namespace ns) {
+  const std::vector<std::string_view> parts = SplitString(arn, ':');
+  if (parts.size() >= 6 && !parts[3].empty()) ns.region = std::string(parts[3]);
+  if (parts.size() >= 6 && !parts[4].empty()) ns.account = std::string(parts[4]);
+  return ns;
+}
+
 }  // namespace
 
-Result<json::object> AthenaImpl::TagResource(const json::object& in) {
-  std::string arn = Str(in, "ResourceARN").value_or("");
+Result<json::object> AthenaImpl::TagResource(const aws::RequestContext& ctx, const json::object& in) {
+  std::string arn = GetString(in, "ResourceARN").value_or("");
+  const Namespace ns = ArnNamespace(arn, NamespaceOf(ctx));
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   CENOTE_RETURN_IF_ERROR(ValidateTags(in));
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, *name}));
+  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   boost::system::error_code ec;
-  json::value stored = json::parse(store::AsText((**row)[0]), ec);
+  json::value stored = json::parse(store::AsText((*row)[0]), ec);
   json::array tags = (!ec && stored.is_array()) ? stored.as_array() : json::array{};
   if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
   if (tags.size() > 50)
     return errors::InvalidRequest("A resource can have at most 50 tags", errors::kCodeInvalidInput);
-  auto upd =
-      (*txn)->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(tags), *name});
-  if (!upd) return std::move(upd).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE account = ? AND region = ? AND name = ?",
+                {json::serialize(tags), ns.account, ns.region, *name}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::UntagResource(const json::object& in) {
-  std::string arn = Str(in, "ResourceARN").value_or("");
+Result<json::object> AthenaImpl::UntagResource(const aws::RequestContext& ctx, const json::object& in) {
+  std::string arn = GetString(in, "ResourceARN").value_or("");
+  const Namespace ns = ArnNamespace(arn, NamespaceOf(ctx));
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
-  auto txn = Write();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, *name}));
+  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   boost::system::error_code ec;
-  json::value stored = json::parse(store::AsText((**row)[0]), ec);
+  json::value stored = json::parse(store::AsText((*row)[0]), ec);
   json::array tags = (!ec && stored.is_array()) ? stored.as_array() : json::array{};
   json::array kept;
   const json::array* keys = nullptr;
@@ -311,32 +333,36 @@ Result<json::object> AthenaImpl::UntagResource(const json::object& in) {
     bool drop = false;
     if (keys && t.is_object()) {
       for (const auto& k : *keys)
-        drop = drop || (k.is_string() && Str(t.as_object(), "Key") == std::string(k.as_string()));
+        drop = drop || (k.is_string() && GetString(t.as_object(), "Key") == std::string(k.as_string()));
     }
     if (!drop) kept.push_back(t);
   }
-  auto upd =
-      (*txn)->Exec("UPDATE athena_workgroups SET tags = ? WHERE name = ?", {json::serialize(kept), *name});
-  if (!upd) return std::move(upd).error();
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE athena_workgroups SET tags = ? WHERE account = ? AND region = ? AND name = ?",
+                {json::serialize(kept), ns.account, ns.region, *name}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
 
-Result<json::object> AthenaImpl::ListTagsForResource(const json::object& in) {
-  std::string arn = Str(in, "ResourceARN").value_or("");
+Result<json::object> AthenaImpl::ListTagsForResource(const aws::RequestContext& ctx, const json::object& in) {
+  std::string arn = GetString(in, "ResourceARN").value_or("");
+  const Namespace ns = ArnNamespace(arn, NamespaceOf(ctx));
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
-  auto txn = Read();
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT tags FROM athena_workgroups WHERE name = ?", {*name});
-  if (!row) return std::move(row).error();
-  if (!*row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                    {ns.account, ns.region, *name}));
+  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   boost::system::error_code ec;
-  json::value stored = json::parse(store::AsText((**row)[0]), ec);
+  json::value stored = json::parse(store::AsText((*row)[0]), ec);
   return json::object{{"Tags", (!ec && stored.is_array()) ? stored.as_array() : json::array{}}};
 }
 
-Result<json::object> AthenaImpl::ListEngineVersions(const json::object& /*in*/) {
+Result<json::object> AthenaImpl::ListEngineVersions(const aws::RequestContext& ctx,
+                                                    const json::object& /*in*/) {
+  const Namespace ns = NamespaceOf(ctx);
   return json::object{
       {"EngineVersions", json::array{json::object{{"SelectedEngineVersion", "Athena engine version 3"},
                                                   {"EffectiveEngineVersion", "Athena engine version 3"}}}}};

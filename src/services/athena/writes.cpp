@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -87,7 +88,7 @@ std::string AthenaTypeToGlue(const query::ResultColumn& c) {
 }
 
 std::string GlueTypeToCast(const std::string& glue_type) {
-  std::string t = Lower(glue_type);
+  std::string t = AsciiLower(glue_type);
   if (t == "string") return "varchar";
   if (t == "int") return "integer";
   if (t == "float") return "real";
@@ -120,7 +121,7 @@ Result<StatementOutcome> StatementRunner::CreateView(const Statement& s, const S
   if (!dbdoc) return MakeError("SCHEMA_NOT_FOUND", "Schema '" + db + "' does not exist");
   auto existing = catalog_.GetTable(db, s.name);
   if (existing) {
-    if (Str(*existing, "TableType").value_or("") != "VIRTUAL_VIEW") {
+    if (GetString(*existing, "TableType").value_or("") != "VIRTUAL_VIEW") {
       return MakeError("TABLE_ALREADY_EXISTS",
                        "Table already exists: 'awsdatacatalog." + db + "." + s.name + "'");
     }
@@ -130,14 +131,13 @@ Result<StatementOutcome> StatementRunner::CreateView(const Statement& s, const S
   }
   query::QueryContext qctx;
   qctx.database = db;
-  auto columns = engine_.DescribeSelect(s.query, qctx, resolver_);
-  if (!columns) return std::move(columns).error();
+  CENOTE_ASSIGN_OR_RETURN(auto columns, engine_.DescribeSelect(s.query, qctx, resolver_));
 
   json::array view_columns;
   std::vector<ColumnSpec> glue_columns;
-  for (const auto& c : *columns) {
+  for (const auto& c : columns) {
     view_columns.push_back(json::object{{"name", c.name}, {"type", PrestoType(c)}});
-    glue_columns.push_back({Lower(c.name), AthenaTypeToGlue(c), ""});
+    glue_columns.push_back({AsciiLower(c.name), AthenaTypeToGlue(c), ""});
   }
   json::object view{{"originalSql", s.query}, {"catalog", "awsdatacatalog"},
                     {"schema", db},           {"columns", std::move(view_columns)},
@@ -170,7 +170,7 @@ Result<StatementOutcome> StatementRunner::DropView(const Statement& s, const Sta
     if (s.if_exists) return DdlDone();
     return MakeError("TABLE_NOT_FOUND", "View 'awsdatacatalog." + db + "." + s.name + "' does not exist");
   }
-  if (Str(*t, "TableType").value_or("") != "VIRTUAL_VIEW") {
+  if (GetString(*t, "TableType").value_or("") != "VIRTUAL_VIEW") {
     return MakeError("TABLE_NOT_FOUND", "View 'awsdatacatalog." + db + "." + s.name + "' does not exist");
   }
   auto st = catalog_.DeleteTable(db, s.name);
@@ -203,7 +203,7 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
       while (start <= value.size() && !value.empty()) {
         auto comma = value.find(',', start);
         partitioned_by.push_back(
-            Lower(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+            AsciiLower(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
@@ -218,7 +218,7 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
     } else if (key == "bucketed_by" || key == "bucket_count") {
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: bucketed tables are not supported by Cenote");
     } else if (key == "table_type") {
-      if (Lower(value) != "hive")
+      if (AsciiLower(value) != "hive")
         return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg tables are not supported by Cenote");
     } else {
       return MakeError("INVALID_TABLE_PROPERTY",
@@ -251,12 +251,12 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
   std::vector<query::WrittenFile> files;
   query::QueryStats stats;
   if (s.with_no_data) {
-    auto described = engine_.DescribeSelect(s.query, qctx, resolver_);
-    if (!described) return std::move(described).error();
-    columns = std::move(*described);
+    CENOTE_ASSIGN_OR_RETURN(auto described, engine_.DescribeSelect(s.query, qctx, resolver_));
+    columns = std::move(described);
     // Partition columns last, as when data is written.
     std::stable_partition(columns.begin(), columns.end(), [&](const query::ResultColumn& c) {
-      return std::find(partitioned_by.begin(), partitioned_by.end(), Lower(c.name)) == partitioned_by.end();
+      return std::find(partitioned_by.begin(), partitioned_by.end(), AsciiLower(c.name)) ==
+             partitioned_by.end();
     });
   } else {
     ScratchDir scratch(
@@ -267,17 +267,17 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
     spec.compression = compression;
     spec.partitioned_by = partitioned_by;
     spec.file_prefix = ctx.query_execution_id;
-    auto written = engine_.RunSelectIntoFiles(s.query, qctx, resolver_, spec, *ctx.cancel);
-    if (!written) return std::move(written).error();
-    columns = written->columns;
-    files = written->files;
-    stats = written->stats;
+    CENOTE_ASSIGN_OR_RETURN(auto written,
+                            engine_.RunSelectIntoFiles(s.query, qctx, resolver_, spec, *ctx.cancel));
+    columns = written.columns;
+    files = written.files;
+    stats = written.stats;
     CENOTE_RETURN_IF_ERROR(
         UploadFiles(files, [&](const query::WrittenFile& f) { return location + f.relative_path; }));
   }
   for (const auto& p : partitioned_by) {
     bool found = false;
-    for (const auto& c : columns) found = found || Lower(c.name) == p;
+    for (const auto& c : columns) found = found || AsciiLower(c.name) == p;
     if (!found) {
       return MakeError("INVALID_TABLE_PROPERTY",
                        "Partition column '" + p + "' does not exist in the query output");
@@ -287,7 +287,7 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
   std::vector<ColumnSpec> data_columns;
   std::vector<ColumnSpec> key_columns;
   for (const auto& c : columns) {
-    ColumnSpec spec{Lower(c.name), AthenaTypeToGlue(c), ""};
+    ColumnSpec spec{AsciiLower(c.name), AthenaTypeToGlue(c), ""};
     if (std::find(partitioned_by.begin(), partitioned_by.end(), spec.name) != partitioned_by.end()) {
       key_columns.push_back(std::move(spec));
     } else {
@@ -328,7 +328,7 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
     if (!table) return MakeError("HIVE_METASTORE_ERROR", table.error().message);
     for (const auto& [values, folder] : partitions) {
       json::object sd;
-      if (auto* t = Obj(*table, "StorageDescriptor")) sd = *t;
+      if (auto* t = GetObject(*table, "StorageDescriptor")) sd = *t;
       sd["Location"] = folder;
       json::array vals;
       for (const auto& v : values) vals.push_back(json::string(v));
@@ -349,11 +349,10 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
 
 Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const StatementContext& ctx) {
   std::string db = s.database.empty() ? ctx.database : s.database;
-  auto binding = resolver_.Describe(db, s.name);
-  if (!binding) return std::move(binding).error();
-  if (binding->is_view) return MakeError("NOT_SUPPORTED", "Inserting into views is not supported");
+  CENOTE_ASSIGN_OR_RETURN(auto binding, resolver_.Describe(db, s.name));
+  if (binding.is_view) return MakeError("NOT_SUPPORTED", "Inserting into views is not supported");
   std::string format;
-  switch (binding->format) {
+  switch (binding.format) {
     case query::FileFormat::kParquet:
       format = "PARQUET";
       break;
@@ -361,7 +360,7 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
       format = "JSON";
       break;
     case query::FileFormat::kCsv:
-      if (binding->delimiter != "," || !binding->quote.empty()) {
+      if (binding.delimiter != "," || !binding.quote.empty()) {
         return MakeError("NOT_SUPPORTED",
                          "NOT_SUPPORTED: INSERT INTO text tables is supported with the ',' delimiter only");
       }
@@ -371,26 +370,25 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
       format = "ORC";
       break;
   }
-  std::vector<query::ColumnDef> target = binding->columns;
-  target.insert(target.end(), binding->partition_keys.begin(), binding->partition_keys.end());
+  std::vector<query::ColumnDef> target = binding.columns;
+  target.insert(target.end(), binding.partition_keys.begin(), binding.partition_keys.end());
 
   query::QueryContext qctx;
   qctx.database = ctx.database;
-  auto source = engine_.DescribeSelect(s.query, qctx, resolver_);
-  if (!source) return std::move(source).error();
+  CENOTE_ASSIGN_OR_RETURN(auto source, engine_.DescribeSelect(s.query, qctx, resolver_));
 
   // Which source column feeds each target column (-1: NULL).
   std::vector<int> feed(target.size(), -1);
   if (s.insert_columns.empty()) {
-    if (source->size() != target.size()) {
-      return MakeError("TYPE_MISMATCH", "Insert query has " + std::to_string(source->size()) +
+    if (source.size() != target.size()) {
+      return MakeError("TYPE_MISMATCH", "Insert query has " + std::to_string(source.size()) +
                                             " columns but the target table has " +
                                             std::to_string(target.size()));
     }
     for (std::size_t i = 0; i < target.size(); ++i) feed[i] = static_cast<int>(i);
   } else {
-    if (source->size() != s.insert_columns.size()) {
-      return MakeError("TYPE_MISMATCH", "Insert query has " + std::to_string(source->size()) +
+    if (source.size() != s.insert_columns.size()) {
+      return MakeError("TYPE_MISMATCH", "Insert query has " + std::to_string(source.size()) +
                                             " columns but " + std::to_string(s.insert_columns.size()) +
                                             " target columns were named");
     }
@@ -417,18 +415,19 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
     sql += " AS " + QuoteIdent(target[i].name);
   }
   sql += " FROM (" + s.query + ") AS \"_cenote_insert\"(";
-  for (std::size_t j = 0; j < source->size(); ++j) {
+  for (std::size_t j = 0; j < source.size(); ++j) {
     if (j > 0) sql += ", ";
     sql += QuoteIdent("_c" + std::to_string(j));
   }
   sql += ")";
 
   std::vector<std::string> keys;
-  for (const auto& k : binding->partition_keys) keys.push_back(k.name);
+  for (const auto& k : binding.partition_keys) keys.push_back(k.name);
   auto table = catalog_.GetTable(db, s.name);
   if (!table) return MakeError("HIVE_METASTORE_ERROR", table.error().message);
   std::string location;
-  if (auto* sd = Obj(*table, "StorageDescriptor")) location = AsFolder(Str(*sd, "Location").value_or(""));
+  if (auto* sd = GetObject(*table, "StorageDescriptor"))
+    location = AsFolder(GetString(*sd, "Location").value_or(""));
   if (!ParseS3Url(location))
     return MakeError("HIVE_INVALID_METADATA", "Table location is not an S3 location");
 
@@ -440,18 +439,16 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
   spec.compression = format == "PARQUET" ? "SNAPPY" : "NONE";
   spec.partitioned_by = keys;
   spec.file_prefix = ctx.query_execution_id;
-  auto written = engine_.RunSelectIntoFiles(sql, qctx, resolver_, spec, *ctx.cancel);
-  if (!written) return std::move(written).error();
+  CENOTE_ASSIGN_OR_RETURN(auto written, engine_.RunSelectIntoFiles(sql, qctx, resolver_, spec, *ctx.cancel));
 
   // Existing partitions keep their locations; new ones go under the table location.
   std::map<std::vector<std::string>, std::string> existing;
   std::set<std::vector<std::string>> created;
   if (!keys.empty()) {
-    auto parts = resolver_.Partitions(*binding);
-    if (!parts) return std::move(parts).error();
-    for (const auto& p : *parts) existing[p.values] = AsFolder(p.location);
+    CENOTE_ASSIGN_OR_RETURN(auto parts, resolver_.Partitions(binding));
+    for (const auto& p : parts) existing[p.values] = AsFolder(p.location);
   }
-  CENOTE_RETURN_IF_ERROR(UploadFiles(written->files, [&](const query::WrittenFile& f) {
+  CENOTE_RETURN_IF_ERROR(UploadFiles(written.files, [&](const query::WrittenFile& f) {
     if (keys.empty()) return location + f.relative_path;
     auto it = existing.find(f.partition_values);
     if (it == existing.end()) return location + f.relative_path;
@@ -459,12 +456,12 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
     return it->second + (slash == std::string::npos ? f.relative_path : f.relative_path.substr(slash + 1));
   }));
   std::vector<json::object> batch;
-  for (const auto& f : written->files) {
+  for (const auto& f : written.files) {
     if (keys.empty() || existing.count(f.partition_values) || created.count(f.partition_values)) continue;
     created.insert(f.partition_values);
     auto slash = f.relative_path.rfind('/');
     json::object sd;
-    if (auto* t = Obj(*table, "StorageDescriptor")) sd = *t;
+    if (auto* t = GetObject(*table, "StorageDescriptor")) sd = *t;
     sd["Location"] = location + (slash == std::string::npos ? "" : f.relative_path.substr(0, slash + 1));
     json::array vals;
     for (const auto& v : f.partition_values) vals.push_back(json::string(v));
@@ -475,7 +472,7 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
     auto errs = catalog_.BatchCreatePartition(db, s.name, chunk);
     if (!errs) return MakeError("HIVE_METASTORE_ERROR", errs.error().message);
   }
-  return UpdateOutcome(written->stats.rows, written->stats);
+  return UpdateOutcome(written.stats.rows, written.stats);
 }
 
 }  // namespace cenote::athena

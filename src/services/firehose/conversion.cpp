@@ -64,7 +64,8 @@ Status CheckConversion(const FirehoseOptions& options, json::object& dest) {
   return Status::Ok();
 }
 
-Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const json::object& dest,
+Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const std::string& account,
+                                          const std::string& region, const json::object& dest,
                                           const std::vector<const store::StreamRecord*>& records,
                                           const std::string& out_path, std::int64_t now) {
   ConversionResult result;
@@ -77,10 +78,11 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
     result.converted = 0;
     return result;
   };
-  // The Glue catalog as it is today: one catalog, the server's. Once the catalog is regional, this looks the
-  // table up in SchemaConfiguration.Region (AWS: the stream's region when absent) and CatalogId, as the
-  // configuration's RoleARN, invoked by firehose.amazonaws.com; ConvertToParquet then needs the stream.
-  auto table = options.catalog->GetTable(database, table_name);
+  // The schema table: SchemaConfiguration names its catalog (CatalogId, default the stream's account) and
+  // region (default the stream's), as AWS reads it.
+  const std::string catalog_id = GetString(schema, "CatalogId").value_or(account);
+  const std::string catalog_region = GetString(schema, "Region").value_or(region);
+  auto table = options.catalog->ForRegion(catalog_id, catalog_region)->GetTable(database, table_name);
   if (!table) return fail_all(kInvalidSchema, "The schema is invalid. " + table.error().message);
   const json::object* sd = GetObject(*table, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;

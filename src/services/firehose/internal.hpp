@@ -129,10 +129,12 @@ struct ConversionResult {
 Status CheckConversion(const FirehoseOptions& options, json::object& dest);
 bool ConversionEnabled(const json::object& dest);
 // Writes `records` as one Parquet file at `out_path` with the schema of the Glue table named in the
-// configuration. Records that are not JSON objects become error records; if DuckDB refuses the batch (a
-// value that does not fit its column type), the batch is bisected to the records that do not fit, which
-// become error records with DuckDB's message, as AWS fails only those records.
-Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const json::object& dest,
+// configuration (in its CatalogId and Region, by default the stream's `account` and `region`). Records that
+// are not JSON objects become error records; if DuckDB refuses the batch (a value that does not fit its
+// column type), the batch is bisected to the records that do not fit, which become error records with
+// DuckDB's message, as AWS fails only those records.
+Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const std::string& account,
+                                          const std::string& region, const json::object& dest,
                                           const std::vector<const store::StreamRecord*>& records,
                                           const std::string& out_path, std::int64_t now);
 // One line of an error object: AWS's error record format (JSON, raw data base64-encoded).

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
 #include "services/glue/catalog_internal.hpp"
 #include "services/glue/errors.hpp"
 
@@ -11,8 +12,13 @@ namespace internal {
 
 namespace {
 
-const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {
+// Schema of component "glue": one entry per schema version; append, never edit. v2 made the catalog
+// regional (one per account and region, as on AWS): every table gains (account, region) at the head of its
+// key, and the rows of v1 belong to the default account's catalog in the default region. Both are
+// validated before they are spliced into the statements (12 digits; a region's letters, digits and '-').
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region) {
+  const std::string defaults = "'" + default_account + "', '" + default_region + "'";
+  return {
       "CREATE TABLE glue_databases (name TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL);"
       "CREATE TABLE glue_tables (db TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
       " doc TEXT NOT NULL, PRIMARY KEY (db, name));"
@@ -22,8 +28,51 @@ const std::vector<std::string>& Migrations() {
       " doc TEXT NOT NULL, PRIMARY KEY (db, tbl, pkey));"
       "CREATE TABLE glue_tags (scope TEXT NOT NULL, tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,"
       " PRIMARY KEY (scope, tag_key));",
+      "CREATE TABLE glue_databases_v2 (account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,"
+      " doc TEXT NOT NULL, PRIMARY KEY (account, region, name));"
+      "INSERT INTO glue_databases_v2 SELECT " +
+          defaults +
+          ", name, doc FROM glue_databases;"
+          "DROP TABLE glue_databases; ALTER TABLE glue_databases_v2 RENAME TO glue_databases;"
+          "CREATE TABLE glue_tables_v2 (account TEXT NOT NULL, region TEXT NOT NULL, db TEXT NOT NULL,"
+          " name TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL,"
+          " PRIMARY KEY (account, region, db, name));"
+          "INSERT INTO glue_tables_v2 SELECT " +
+          defaults +
+          ", db, name, version, doc FROM glue_tables;"
+          "DROP TABLE glue_tables; ALTER TABLE glue_tables_v2 RENAME TO glue_tables;"
+          "CREATE TABLE glue_table_versions_v2 (account TEXT NOT NULL, region TEXT NOT NULL, db TEXT NOT "
+          "NULL,"
+          " name TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL,"
+          " PRIMARY KEY (account, region, db, name, version));"
+          "INSERT INTO glue_table_versions_v2 SELECT " +
+          defaults +
+          ", db, name, version, doc"
+          " FROM glue_table_versions;"
+          "DROP TABLE glue_table_versions; ALTER TABLE glue_table_versions_v2 RENAME TO glue_table_versions;"
+          "CREATE TABLE glue_partitions_v2 (account TEXT NOT NULL, region TEXT NOT NULL, db TEXT NOT NULL,"
+          " tbl TEXT NOT NULL, pkey TEXT NOT NULL, doc TEXT NOT NULL,"
+          " PRIMARY KEY (account, region, db, tbl, pkey));"
+          "INSERT INTO glue_partitions_v2 SELECT " +
+          defaults +
+          ", db, tbl, pkey, doc FROM glue_partitions;"
+          "DROP TABLE glue_partitions; ALTER TABLE glue_partitions_v2 RENAME TO glue_partitions;"
+          "CREATE TABLE glue_tags_v2 (account TEXT NOT NULL, region TEXT NOT NULL, scope TEXT NOT NULL,"
+          " tag_key TEXT NOT NULL, tag_value TEXT NOT NULL, PRIMARY KEY (account, region, scope, tag_key));"
+          "INSERT INTO glue_tags_v2 SELECT " +
+          defaults +
+          ", scope, tag_key, tag_value FROM glue_tags;"
+          "DROP TABLE glue_tags; ALTER TABLE glue_tags_v2 RENAME TO glue_tags;",
   };
-  return kMigrations;
+}
+
+bool SafeForSql(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      return false;
+  }
+  return true;
 }
 
 bool SingleLine(std::string_view s, bool multi_line) {
@@ -48,14 +97,6 @@ std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 Status ValidateName(const boost::json::value* v, const std::string& path) {
@@ -115,7 +156,7 @@ void FoldColumnNames(object& o, const char* member) {
   if (cols == nullptr || !cols->is_array()) return;
   for (auto& c : cols->get_array()) {
     if (!c.is_object()) continue;
-    if (auto* n = c.get_object().if_contains("Name"); n && n->is_string()) *n = Lower(n->get_string());
+    if (auto* n = c.get_object().if_contains("Name"); n && n->is_string()) *n = AsciiLower(n->get_string());
   }
 }
 
@@ -204,7 +245,7 @@ Status ValidateDatabaseInput(const object& in) {
 // The stored Database document: the input as sent, with the name folded and the catalog's members.
 object BuildDatabase(const object& in, const std::string& catalog_id, std::int64_t create_time) {
   object doc = in;
-  doc["Name"] = Lower(in.at("Name").get_string());
+  doc["Name"] = AsciiLower(in.at("Name").get_string());
   doc["CreateTime"] = create_time;
   doc["CatalogId"] = catalog_id;
   if (!doc.contains("CreateTableDefaultPermissions")) {
@@ -221,104 +262,105 @@ object BuildDatabase(const object& in, const std::string& catalog_id, std::int64
 }  // namespace
 
 Status SqlCatalog::RequireDatabase(Transaction& txn, const std::string& db, const std::string& given_name) {
-  auto row = txn.QueryOne("SELECT 1 FROM glue_databases WHERE name = ?", {db});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return DatabaseNotFound(given_name);
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn.QueryOne("SELECT 1 FROM glue_databases WHERE account = ? AND region = ? AND name = ?",
+                             {account_, region_, db}));
+  if (!row.has_value()) return DatabaseNotFound(given_name);
   return Status::Ok();
 }
 
 Status SqlCatalog::CreateDatabase(const object& database_input) {
   CENOTE_RETURN_IF_ERROR(ValidateDatabaseInput(database_input));
-  object doc = BuildDatabase(database_input, catalog_id_, NowMs());
+  object doc = BuildDatabase(database_input, account_, NowMs());
   const std::string name(doc.at("Name").get_string());
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto existing = (*txn)->QueryOne("SELECT 1 FROM glue_databases WHERE name = ?", {name});
-  if (!existing) return std::move(existing).error();
-  if (existing->has_value()) return AlreadyExists("Database already exists.");
-  auto count = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_databases");
-  if (!count) return std::move(count).error();
-  if (count->has_value() && store::AsInt((**count)[0]) >= kMaxDatabasesPerCatalog) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto existing,
+      txn->QueryOne("SELECT 1 FROM glue_databases WHERE account = ? AND region = ? AND name = ?",
+                    {account_, region_, name}));
+  if (existing.has_value()) return AlreadyExists("Database already exists.");
+  CENOTE_ASSIGN_OR_RETURN(
+      auto count, txn->QueryOne("SELECT COUNT(*) FROM glue_databases WHERE account = ? AND region = ?",
+                                {account_, region_}));
+  if (count.has_value() && store::AsInt((*count)[0]) >= kMaxDatabasesPerCatalog) {
     return ResourceNumberLimitExceeded("The number of databases has reached the quota of " +
                                        std::to_string(kMaxDatabasesPerCatalog) + ".");
   }
-  auto r = (*txn)->Exec("INSERT INTO glue_databases (name, doc) VALUES (?, ?)", {name, Serialize(doc)});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO glue_databases (account, region, name, doc) VALUES (?, ?, ?, ?)",
+                {account_, region_, name, Serialize(doc)}));
+  return txn->Commit();
 }
 
 Result<object> SqlCatalog::GetDatabase(const std::string& name) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM glue_databases WHERE name = ?", {Lower(name)});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return DatabaseNotFound(name);
-  return ParseStored(store::AsText((**row)[0]));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne("SELECT doc FROM glue_databases WHERE account = ? AND region = ? AND name = ?",
+                              {account_, region_, AsciiLower(name)}));
+  if (!row.has_value()) return DatabaseNotFound(name);
+  return ParseStored(store::AsText((*row)[0]));
 }
 
 Result<Page> SqlCatalog::GetDatabases(const std::string& next_token, int max_results) {
   std::string after;
   if (!next_token.empty()) {
-    auto c = DecodeToken("db", next_token);
-    if (!c) return std::move(c).error();
-    after = *c;
+    CENOTE_ASSIGN_OR_RETURN(auto c, DecodeToken("db", next_token));
+    after = c;
   }
   const int limit = ClampPageSize(max_results, 100, 1000);
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query("SELECT name, doc FROM glue_databases WHERE name > ? ORDER BY name LIMIT ?",
-                            {after, static_cast<std::int64_t>(limit) + 1});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto rows,
+                          txn->Query("SELECT name, doc FROM glue_databases WHERE account = ? AND region = ? "
+                                     "AND name > ? ORDER BY name LIMIT ?",
+                                     {account_, region_, after, static_cast<std::int64_t>(limit) + 1}));
   Page page;
-  for (std::size_t i = 0; i < rows->size() && i < static_cast<std::size_t>(limit); ++i) {
-    auto doc = ParseStored(store::AsText((*rows)[i][1]));
-    if (!doc) return std::move(doc).error();
-    page.items.push_back(std::move(doc).value());
+  for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i) {
+    CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText(rows[i][1])));
+    page.items.push_back(std::move(doc));
   }
-  if (rows->size() > static_cast<std::size_t>(limit)) {
-    page.next_token = EncodeToken("db", store::AsText((*rows)[limit - 1][0]));
+  if (rows.size() > static_cast<std::size_t>(limit)) {
+    page.next_token = EncodeToken("db", store::AsText(rows[limit - 1][0]));
   }
   return page;
 }
 
 Status SqlCatalog::UpdateDatabase(const std::string& name, const object& database_input) {
   CENOTE_RETURN_IF_ERROR(ValidateDatabaseInput(database_input));
-  const std::string db = Lower(name);
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM glue_databases WHERE name = ?", {db});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return DatabaseNotFound(name);
-  auto old = ParseStored(store::AsText((**row)[0]));
-  if (!old) return std::move(old).error();
-  if (Lower(database_input.at("Name").get_string()) != db) {
+  const std::string db = AsciiLower(name);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne("SELECT doc FROM glue_databases WHERE account = ? AND region = ? AND name = ?",
+                              {account_, region_, db}));
+  if (!row.has_value()) return DatabaseNotFound(name);
+  CENOTE_ASSIGN_OR_RETURN(auto old, ParseStored(store::AsText((*row)[0])));
+  if (AsciiLower(database_input.at("Name").get_string()) != db) {
     // Glue keeps a database's tables under its name; renaming through UpdateDatabase is refused.
     return InvalidInput("Database name cannot be changed: " + name + ".");
   }
   std::int64_t create_time = NowMs();
-  if (const auto* ct = old->if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
-  object doc = BuildDatabase(database_input, catalog_id_, create_time);
-  auto r = (*txn)->Exec("UPDATE glue_databases SET doc = ? WHERE name = ?", {Serialize(doc), db});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  if (const auto* ct = old.if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
+  object doc = BuildDatabase(database_input, account_, create_time);
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE glue_databases SET doc = ? WHERE account = ? AND region = ? AND name = ?",
+                {Serialize(doc), account_, region_, db}));
+  return txn->Commit();
 }
 
 Status SqlCatalog::DeleteDatabase(const std::string& name) {
-  const std::string db = Lower(name);
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  CENOTE_RETURN_IF_ERROR(RequireDatabase(**txn, db, name));
+  const std::string db = AsciiLower(name);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(RequireDatabase(*txn, db, name));
   const std::string table_scope = "table/" + db + "/";
-  for (const char* sql :
-       {"DELETE FROM glue_partitions WHERE db = ?", "DELETE FROM glue_table_versions WHERE db = ?",
-        "DELETE FROM glue_tables WHERE db = ?", "DELETE FROM glue_databases WHERE name = ?"}) {
-    auto r = (*txn)->Exec(sql, {db});
-    if (!r) return std::move(r).error();
+  for (const char* sql : {"DELETE FROM glue_partitions WHERE account = ? AND region = ? AND db = ?",
+                          "DELETE FROM glue_table_versions WHERE account = ? AND region = ? AND db = ?",
+                          "DELETE FROM glue_tables WHERE account = ? AND region = ? AND db = ?",
+                          "DELETE FROM glue_databases WHERE account = ? AND region = ? AND name = ?"}) {
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {account_, region_, db}));
   }
-  auto r = (*txn)->Exec("DELETE FROM glue_tags WHERE scope = ? OR substr(scope, 1, ?) = ?",
-                        {"database/" + db, static_cast<std::int64_t>(table_scope.size()), table_scope});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
+      "DELETE FROM glue_tags WHERE account = ? AND region = ? AND (scope = ? OR substr(scope, 1, ?) = ?)",
+      {account_, region_, "database/" + db, static_cast<std::int64_t>(table_scope.size()), table_scope}));
+  return txn->Commit();
 }
 
 // ---- tags -----------------------------------------------------------------------------------------
@@ -336,14 +378,13 @@ Result<std::string> SqlCatalog::TagScope(Transaction& txn, const std::string& re
   if (parts.size() != 5 || parts[0] != "arn" || parts[2] != "glue" || start >= resource_arn.size()) {
     return InvalidInput("Invalid ResourceArn: " + resource_arn);
   }
-  if (parts[4] != catalog_id_) {
-    return GlueError("AccessDeniedException", "Cross-account access to " + resource_arn + " is not allowed.");
+  if (parts[4] != account_) {
+    return GlueError(errors::kCrossAccountArn, {resource_arn});
   }
-  // The ARN's region is not checked: one Cenote catalog serves every region a client signs for.
   const std::string resource = resource_arn.substr(start);
   if (resource == "catalog") return resource;
   if (resource.rfind("database/", 0) == 0) {
-    const std::string db = Lower(resource.substr(9));
+    const std::string db = AsciiLower(resource.substr(9));
     if (db.empty() || db.find('/') != std::string::npos)
       return InvalidInput("Invalid ResourceArn: " + resource_arn);
     CENOTE_RETURN_IF_ERROR(RequireDatabase(txn, db, resource.substr(9)));
@@ -355,10 +396,9 @@ Result<std::string> SqlCatalog::TagScope(Transaction& txn, const std::string& re
     if (slash == std::string::npos || slash == 0 || slash + 1 >= rest.size()) {
       return InvalidInput("Invalid ResourceArn: " + resource_arn);
     }
-    const std::string db = Lower(rest.substr(0, slash));
-    const std::string tbl = Lower(rest.substr(slash + 1));
-    auto t = LoadTable(txn, db, tbl);
-    if (!t) return std::move(t).error();
+    const std::string db = AsciiLower(rest.substr(0, slash));
+    const std::string tbl = AsciiLower(rest.substr(slash + 1));
+    CENOTE_RETURN_IF_ERROR(LoadTable(txn, db, tbl));
     return "table/" + db + "/" + tbl;
   }
   // Crawlers, jobs, ...: Cenote keeps their tags here too, keyed by the resource as given.
@@ -366,20 +406,30 @@ Result<std::string> SqlCatalog::TagScope(Transaction& txn, const std::string& re
   return resource;
 }
 
+std::unique_ptr<SqlCatalog> SqlCatalog::OtherRegionOf(const std::string& resource_arn) const {
+  // arn:<partition>:glue:<region>:...: a Glue ARN names the region of the catalog that holds the resource.
+  const std::vector<std::string_view> parts = SplitString(resource_arn, ':');
+  if (parts.size() < 6 || parts[3].empty() || parts[3] == region_) return nullptr;
+  return std::make_unique<SqlCatalog>(metadata_, account_, std::string(parts[3]));
+}
+
 Result<object> SqlCatalog::GetTags(const std::string& resource_arn) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto scope = TagScope(**txn, resource_arn);
-  if (!scope) return std::move(scope).error();
-  auto rows =
-      (*txn)->Query("SELECT tag_key, tag_value FROM glue_tags WHERE scope = ? ORDER BY tag_key", {*scope});
-  if (!rows) return std::move(rows).error();
+  if (auto other = OtherRegionOf(resource_arn)) return other->GetTags(resource_arn);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto scope, TagScope(*txn, resource_arn));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query(
+          "SELECT tag_key, tag_value FROM glue_tags WHERE account = ? AND region = ? AND scope = ? ORDER BY "
+          "tag_key",
+          {account_, region_, scope}));
   object tags;
-  for (const auto& r : *rows) tags[store::AsText(r[0])] = store::AsText(r[1]);
+  for (const auto& r : rows) tags[store::AsText(r[0])] = store::AsText(r[1]);
   return tags;
 }
 
 Status SqlCatalog::TagResource(const std::string& resource_arn, const object& tags_to_add) {
+  if (auto other = OtherRegionOf(resource_arn)) return other->TagResource(resource_arn, tags_to_add);
   for (const auto& [k, v] : tags_to_add) {
     if (k.empty() || CharLength(k) > 128) {
       return InvalidInput("Tag keys must be between 1 and 128 characters: " + std::string(k));
@@ -392,45 +442,49 @@ Status SqlCatalog::TagResource(const std::string& resource_arn, const object& ta
       return InvalidInput("Tag keys cannot start with the reserved prefix aws: (" + std::string(k) + ").");
     }
   }
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto scope = TagScope(**txn, resource_arn);
-  if (!scope) return std::move(scope).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto scope, TagScope(*txn, resource_arn));
   for (const auto& [k, v] : tags_to_add) {
-    auto r = (*txn)->Exec(
-        "INSERT INTO glue_tags (scope, tag_key, tag_value) VALUES (?, ?, ?) "
-        "ON CONFLICT (scope, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
-        {*scope, std::string(k), std::string(v.get_string())});
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(txn->Exec(
+        "INSERT INTO glue_tags (account, region, scope, tag_key, tag_value) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (account, region, scope, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+        {account_, region_, scope, std::string(k), std::string(v.get_string())}));
   }
-  auto count = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_tags WHERE scope = ?", {*scope});
-  if (!count) return std::move(count).error();
-  if (count->has_value() && store::AsInt((**count)[0]) > static_cast<std::int64_t>(kMaxTagsPerResource)) {
+  CENOTE_ASSIGN_OR_RETURN(
+      auto count,
+      txn->QueryOne("SELECT COUNT(*) FROM glue_tags WHERE account = ? AND region = ? AND scope = ?",
+                    {account_, region_, scope}));
+  if (count.has_value() && store::AsInt((*count)[0]) > static_cast<std::int64_t>(kMaxTagsPerResource)) {
     return InvalidInput("A resource can have at most 50 tags.");  // rolled back with the transaction
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 Status SqlCatalog::UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto scope = TagScope(**txn, resource_arn);
-  if (!scope) return std::move(scope).error();
+  if (auto other = OtherRegionOf(resource_arn)) return other->UntagResource(resource_arn, keys);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto scope, TagScope(*txn, resource_arn));
   for (const auto& k : keys) {
-    auto r = (*txn)->Exec("DELETE FROM glue_tags WHERE scope = ? AND tag_key = ?", {*scope, k});
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("DELETE FROM glue_tags WHERE account = ? AND region = ? AND scope = ? AND tag_key = ?",
+                  {account_, region_, scope, k}));
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 }  // namespace internal
 
-// `region` is not part of the catalog's state: one Cenote catalog serves every region (ARNs in requests
-// may name any region).
-Result<std::unique_ptr<Catalog>> Catalog::Open(store::MetadataStore& metadata, std::string catalog_id,
-                                               std::string /*region*/) {
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue", internal::Migrations()));
-  return std::unique_ptr<Catalog>(std::make_unique<internal::SqlCatalog>(metadata, std::move(catalog_id)));
+Result<std::unique_ptr<Catalog>> Catalog::Open(store::MetadataStore& metadata, std::string default_account,
+                                               std::string default_region) {
+  if (!internal::SafeForSql(default_account) || !internal::SafeForSql(default_region)) {
+    return InternalError("glue: invalid default account or region");
+  }
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue", internal::Migrations(default_account, default_region)));
+  return std::unique_ptr<Catalog>(new Catalog(metadata));
+}
+
+std::unique_ptr<RegionalCatalog> Catalog::ForRegion(std::string account_id, std::string region) const {
+  return std::make_unique<internal::SqlCatalog>(metadata_, std::move(account_id), std::move(region));
 }
 
 }  // namespace cenote::glue

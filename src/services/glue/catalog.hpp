@@ -1,6 +1,13 @@
-// Catalog: the Glue Data Catalog's databases, tables (with versions) and partitions, stored durably in
-// the MetadataStore (component "glue"). The Glue provider's API operations, the crawlers and Athena's
-// DDL all go through this one class, so the catalog's rules (names, versions, errors) live in one place.
+// The Glue Data Catalog: databases, tables (with versions) and partitions, stored durably in the
+// MetadataStore (component "glue"). As on AWS there is one Data Catalog per account and region: its
+// CatalogId is the account, and a database (table, partition, tag) created in one region is not seen in
+// another, where the same name is another resource. `Catalog` holds all of them; `Catalog::ForRegion`
+// gives the one catalog of an account in a region, a RegionalCatalog, through which the Glue provider's
+// API operations, the crawlers, Athena's DDL and queries and Firehose's format conversion all go, so the
+// catalog's rules (names, versions, errors) live in one place:
+//
+//   std::unique_ptr<glue::RegionalCatalog> c = catalog.ForRegion(account_id, region);
+//   CENOTE_ASSIGN_OR_RETURN(boost::json::object table, c->GetTable("lake", "events"));
 //
 // Objects are aws::Document objects in the Glue model's shapes, keyed by member names:
 //   - inputs are DatabaseInput / TableInput / PartitionInput documents, as a client sends them;
@@ -14,7 +21,8 @@
 // exists." / "Partition already exists.", InvalidInputException (400) for bad names, bad expressions and
 // malformed documents, ResourceNumberLimitExceededException where Glue has a quota.
 //
-// Thread safety: all methods may be called concurrently; each is one MetadataStore transaction.
+// Thread safety: all methods of both classes may be called concurrently; each RegionalCatalog method is one
+// MetadataStore transaction.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -43,14 +51,14 @@ struct EntryError {
   Error error;
 };
 
-class Catalog {
+// One account's Data Catalog in one region. Cheap to make (Catalog::ForRegion); holds no state of its own
+// besides its account and region, so any number may be used at once.
+class RegionalCatalog {
  public:
-  // Runs the "glue" migrations. `catalog_id` is the account id (CatalogId in every output).
-  static Result<std::unique_ptr<Catalog>> Open(store::MetadataStore& metadata, std::string catalog_id,
-                                               std::string region);
-  virtual ~Catalog() = default;
+  virtual ~RegionalCatalog() = default;
 
-  virtual const std::string& catalog_id() const = 0;
+  virtual const std::string& catalog_id() const = 0;  // the account (CatalogId in every output)
+  virtual const std::string& region() const = 0;
 
   // --- databases
   virtual Status CreateDatabase(const object& database_input) = 0;
@@ -100,13 +108,32 @@ class Catalog {
       const std::vector<std::vector<std::string>>& values_list) = 0;
 
   // --- tags. Tags of a Glue resource ARN (catalog, database/<db>, table/<db>/<table>, or any other resource
-  // type, which is stored as given). EntityNotFoundException when a database or table ARN names
-  // something that does not exist; InvalidInputException for an ARN that is not a Glue ARN;
-  // AccessDeniedException for another account's ARN (the region is not checked: one catalog serves all
-  // regions). At most 50 tags per resource. Deleting a database or table deletes its tags.
+  // type, which is stored as given). The ARN names its region: the resource is looked up (and its tags
+  // kept) in that region's catalog of this account. EntityNotFoundException when a database or table ARN
+  // names something that does not exist; InvalidInputException for an ARN that is not a Glue ARN;
+  // AccessDeniedException for another account's ARN. At most 50 tags per resource. Deleting a database or
+  // table deletes its tags.
   virtual Result<object> GetTags(const std::string& resource_arn) = 0;
   virtual Status TagResource(const std::string& resource_arn, const object& tags_to_add) = 0;
   virtual Status UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) = 0;
+};
+
+// Every account's and region's Data Catalog, in one MetadataStore. Offered by Glue's Register to the
+// services after it (Athena, Firehose).
+class Catalog {
+ public:
+  // Runs the "glue" migrations. Rows written before the catalog was regional (schema v1) belong to
+  // `default_account`'s catalog in `default_region`.
+  static Result<std::unique_ptr<Catalog>> Open(store::MetadataStore& metadata, std::string default_account,
+                                               std::string default_region);
+
+  // The Data Catalog of `account_id` in `region` (both as RequestContext names them). Valid while this
+  // Catalog lives.
+  std::unique_ptr<RegionalCatalog> ForRegion(std::string account_id, std::string region) const;
+
+ private:
+  explicit Catalog(store::MetadataStore& metadata) : metadata_(metadata) {}
+  store::MetadataStore& metadata_;
 };
 
 }  // namespace cenote::glue

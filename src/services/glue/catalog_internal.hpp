@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/strings.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/glue/partition_expression.hpp"
 
@@ -17,7 +18,6 @@ using boost::json::array;
 using store::Transaction;
 
 std::int64_t NowMs();
-std::string Lower(std::string_view s);
 
 // Glue's NameString: 1..255 characters of the single-line pattern (no control characters but tab).
 // `path` is the member path for the message ("databaseInput.name").
@@ -46,12 +46,14 @@ std::string PartitionKeyText(const std::vector<std::string>& values);
 Result<std::vector<std::string>> PartitionValuesOf(const object& partition_input, const std::string& path);
 std::vector<PartitionKey> PartitionKeysOf(const object& table);
 
-class SqlCatalog final : public Catalog {
+// Bound to one (account, region): every statement names both, so no row of another catalog is ever read.
+class SqlCatalog final : public RegionalCatalog {
  public:
-  SqlCatalog(store::MetadataStore& metadata, std::string catalog_id)
-      : metadata_(metadata), catalog_id_(std::move(catalog_id)) {}
+  SqlCatalog(store::MetadataStore& metadata, std::string account, std::string region)
+      : metadata_(metadata), account_(std::move(account)), region_(std::move(region)) {}
 
-  const std::string& catalog_id() const override { return catalog_id_; }
+  const std::string& catalog_id() const override { return account_; }
+  const std::string& region() const override { return region_; }
 
   Status CreateDatabase(const object& database_input) override;
   Result<object> GetDatabase(const std::string& name) override;
@@ -108,11 +110,15 @@ class SqlCatalog final : public Catalog {
   // Inserts one partition in `txn` (AlreadyExistsException when present).
   Status InsertPartition(Transaction& txn, const std::string& db, const std::string& tbl, const object& table,
                          const object& partition_input);
-  // The ARN's tag scope ("database/x", ...) after checking the account and existence.
+  // The ARN's tag scope ("database/x", ...) after checking the account and existence. The ARN's region
+  // must be this catalog's (the public tag methods hand other regions' ARNs to that region's catalog).
   Result<std::string> TagScope(Transaction& txn, const std::string& resource_arn);
+  // The catalog of the ARN's region when it is not this one (tags of a resource in another region).
+  std::unique_ptr<SqlCatalog> OtherRegionOf(const std::string& resource_arn) const;
 
   store::MetadataStore& metadata_;
-  const std::string catalog_id_;
+  const std::string account_;
+  const std::string region_;
 };
 
 }  // namespace cenote::glue::internal

@@ -23,13 +23,12 @@ Result<std::vector<std::string>> KeyValues(const std::string& pkey) {
 
 Result<object> SqlCatalog::BuildPartition(const object& table, const object& partition_input,
                                           std::int64_t creation_time, std::vector<std::string>* values_out) {
-  auto values = PartitionValuesOf(partition_input, "partitionInput");
-  if (!values) return std::move(values).error();
+  CENOTE_ASSIGN_OR_RETURN(auto values, PartitionValuesOf(partition_input, "partitionInput"));
   const auto keys = PartitionKeysOf(table);
   if (keys.empty()) {
     return InvalidInput("Table " + std::string(table.at("Name").get_string()) + " has no partition keys.");
   }
-  if (values->size() != keys.size()) {
+  if (values.size() != keys.size()) {
     return InvalidInput("The number of partition keys do not match the number of partition values.");
   }
   if (const auto* sd = partition_input.if_contains("StorageDescriptor")) {
@@ -45,72 +44,67 @@ Result<object> SqlCatalog::BuildPartition(const object& table, const object& par
   }
   object doc = partition_input;
   boost::json::array vals;
-  for (const auto& v : *values) vals.emplace_back(v);
+  for (const auto& v : values) vals.emplace_back(v);
   doc["Values"] = std::move(vals);
   FoldStorageDescriptorColumns(doc);
   doc["DatabaseName"] = table.at("DatabaseName");
   doc["TableName"] = table.at("Name");
   doc["CreationTime"] = creation_time;
-  doc["CatalogId"] = catalog_id_;
-  *values_out = std::move(values).value();
+  doc["CatalogId"] = account_;
+  *values_out = std::move(values);
   return doc;
 }
 
 Status SqlCatalog::InsertPartition(Transaction& txn, const std::string& db, const std::string& tbl,
                                    const object& table, const object& partition_input) {
   std::vector<std::string> values;
-  auto doc = BuildPartition(table, partition_input, NowMs(), &values);
-  if (!doc) return std::move(doc).error();
+  CENOTE_ASSIGN_OR_RETURN(auto doc, BuildPartition(table, partition_input, NowMs(), &values));
   const std::string key = PartitionKeyText(values);
-  auto existing =
-      txn.QueryOne("SELECT 1 FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?", {db, tbl, key});
-  if (!existing) return std::move(existing).error();
-  if (existing->has_value()) return AlreadyExists("Partition already exists.");
-  auto r = txn.Exec("INSERT INTO glue_partitions (db, tbl, pkey, doc) VALUES (?, ?, ?, ?)",
-                    {db, tbl, key, Serialize(*doc)});
-  if (!r) return std::move(r).error();
+  CENOTE_ASSIGN_OR_RETURN(auto existing, txn.QueryOne("SELECT 1 FROM glue_partitions WHERE account = ? AND "
+                                                      "region = ? AND db = ? AND tbl = ? AND pkey = ?",
+                                                      {account_, region_, db, tbl, key}));
+  if (existing.has_value()) return AlreadyExists("Partition already exists.");
+  CENOTE_RETURN_IF_ERROR(
+      txn.Exec("INSERT INTO glue_partitions (account, region, db, tbl, pkey, doc) VALUES (?, ?, ?, ?, ?, ?)",
+               {account_, region_, db, tbl, key, Serialize(doc)}));
   return Status::Ok();
 }
 
 Status SqlCatalog::CreatePartition(const std::string& database, const std::string& table,
                                    const object& partition_input) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
-  CENOTE_RETURN_IF_ERROR(InsertPartition(**txn, Lower(database), Lower(table), t->doc, partition_input));
-  return (*txn)->Commit();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
+  CENOTE_RETURN_IF_ERROR(
+      InsertPartition(*txn, AsciiLower(database), AsciiLower(table), t.doc, partition_input));
+  return txn->Commit();
 }
 
 Result<std::vector<EntryError>> SqlCatalog::BatchCreatePartition(
     const std::string& database, const std::string& table, const std::vector<object>& partition_inputs) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   std::vector<EntryError> errors;
   for (const auto& input : partition_inputs) {
-    Status s = InsertPartition(**txn, Lower(database), Lower(table), t->doc, input);
+    Status s = InsertPartition(*txn, AsciiLower(database), AsciiLower(table), t.doc, input);
     if (s) continue;
     if (s.error().http_status >= 500) return std::move(s).error();
     auto values = PartitionValuesOf(input, "partitionInput");
     errors.push_back(EntryError{values ? *values : std::vector<std::string>{}, std::move(s).error()});
   }
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return errors;
 }
 
 Result<object> SqlCatalog::GetPartition(const std::string& database, const std::string& table,
                                         const std::vector<std::string>& values) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
-  auto row = (*txn)->QueryOne("SELECT doc FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                              {Lower(database), Lower(table), PartitionKeyText(values)});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return PartitionNotFound();
-  return ParseStored(store::AsText((**row)[0]));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_RETURN_IF_ERROR(LoadTable(*txn, database, table));
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM glue_partitions WHERE account = ? AND "
+                                                  "region = ? AND db = ? AND tbl = ? AND pkey = ?",
+                                                  {account_, region_, AsciiLower(database), AsciiLower(table),
+                                                   PartitionKeyText(values)}));
+  if (!row.has_value()) return PartitionNotFound();
+  return ParseStored(store::AsText((*row)[0]));
 }
 
 Result<Page> SqlCatalog::GetPartitions(const std::string& database, const std::string& table,
@@ -123,42 +117,37 @@ Result<Page> SqlCatalog::GetPartitions(const std::string& database, const std::s
   }
   std::string cursor;
   if (!next_token.empty()) {
-    auto c = DecodeToken("pt", next_token);
-    if (!c) return std::move(c).error();
-    cursor = *c;
+    CENOTE_ASSIGN_OR_RETURN(auto c, DecodeToken("pt", next_token));
+    cursor = c;
   }
   const std::size_t limit = static_cast<std::size_t>(ClampPageSize(max_results, 1000, 1000));
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
-  auto filter = PartitionExpression::Parse(expression, PartitionKeysOf(t->doc));
-  if (!filter) return std::move(filter).error();
-  const std::string db = Lower(database);
-  const std::string tbl = Lower(table);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
+  CENOTE_ASSIGN_OR_RETURN(auto filter, PartitionExpression::Parse(expression, PartitionKeysOf(t.doc)));
+  const std::string db = AsciiLower(database);
+  const std::string tbl = AsciiLower(table);
   Page page;
   std::string last;
   bool more = false;
   while (!more) {
-    auto rows = (*txn)->Query(
-        "SELECT pkey, doc FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey > ? ORDER BY pkey LIMIT ?",
-        {db, tbl, cursor, kScanChunk});
-    if (!rows) return std::move(rows).error();
-    for (const auto& r : *rows) {
+    CENOTE_ASSIGN_OR_RETURN(
+        auto rows,
+        txn->Query("SELECT pkey, doc FROM glue_partitions WHERE account = ? AND region = ? AND db = ? AND "
+                   "tbl = ? AND pkey > ? ORDER BY pkey LIMIT ?",
+                   {account_, region_, db, tbl, cursor, kScanChunk}));
+    for (const auto& r : rows) {
       cursor = store::AsText(r[0]);
-      auto values = KeyValues(cursor);
-      if (!values) return std::move(values).error();
-      if (!filter->Matches(*values)) continue;
+      CENOTE_ASSIGN_OR_RETURN(auto values, KeyValues(cursor));
+      if (!filter.Matches(values)) continue;
       if (page.items.size() == limit) {
         more = true;
         break;
       }
-      auto doc = ParseStored(store::AsText(r[1]));
-      if (!doc) return std::move(doc).error();
-      page.items.push_back(std::move(doc).value());
+      CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText(r[1])));
+      page.items.push_back(std::move(doc));
       last = cursor;
     }
-    if (static_cast<std::int64_t>(rows->size()) < kScanChunk) break;
+    if (static_cast<std::int64_t>(rows.size()) < kScanChunk) break;
   }
   if (more) page.next_token = EncodeToken("pt", last);
   return page;
@@ -166,70 +155,65 @@ Result<Page> SqlCatalog::GetPartitions(const std::string& database, const std::s
 
 Status SqlCatalog::UpdatePartition(const std::string& database, const std::string& table,
                                    const std::vector<std::string>& values, const object& partition_input) {
-  const std::string db = Lower(database);
-  const std::string tbl = Lower(table);
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
+  const std::string db = AsciiLower(database);
+  const std::string tbl = AsciiLower(table);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   const std::string old_key = PartitionKeyText(values);
-  auto row = (*txn)->QueryOne("SELECT doc FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                              {db, tbl, old_key});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return PartitionNotFound();
-  auto old = ParseStored(store::AsText((**row)[0]));
-  if (!old) return std::move(old).error();
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM glue_partitions WHERE account = ? AND "
+                                                  "region = ? AND db = ? AND tbl = ? AND pkey = ?",
+                                                  {account_, region_, db, tbl, old_key}));
+  if (!row.has_value()) return PartitionNotFound();
+  CENOTE_ASSIGN_OR_RETURN(auto old, ParseStored(store::AsText((*row)[0])));
   std::int64_t creation_time = NowMs();
-  if (const auto* ct = old->if_contains("CreationTime"); ct && ct->is_int64())
-    creation_time = ct->get_int64();
+  if (const auto* ct = old.if_contains("CreationTime"); ct && ct->is_int64()) creation_time = ct->get_int64();
   // PartitionInput.Values may rename the partition (Glue: "the values ... of the partition to update");
   // absent values keep the old ones.
   object input = partition_input;
-  if (!input.contains("Values")) input["Values"] = old->at("Values");
+  if (!input.contains("Values")) input["Values"] = old.at("Values");
   std::vector<std::string> new_values;
-  auto doc = BuildPartition(t->doc, input, creation_time, &new_values);
-  if (!doc) return std::move(doc).error();
+  CENOTE_ASSIGN_OR_RETURN(auto doc, BuildPartition(t.doc, input, creation_time, &new_values));
   const std::string new_key = PartitionKeyText(new_values);
   if (new_key != old_key) {
-    auto clash = (*txn)->QueryOne("SELECT 1 FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                                  {db, tbl, new_key});
-    if (!clash) return std::move(clash).error();
-    if (clash->has_value()) return AlreadyExists("Partition already exists.");
+    CENOTE_ASSIGN_OR_RETURN(auto clash, txn->QueryOne("SELECT 1 FROM glue_partitions WHERE account = ? AND "
+                                                      "region = ? AND db = ? AND tbl = ? AND pkey = ?",
+                                                      {account_, region_, db, tbl, new_key}));
+    if (clash.has_value()) return AlreadyExists("Partition already exists.");
   }
-  auto r = (*txn)->Exec("UPDATE glue_partitions SET pkey = ?, doc = ? WHERE db = ? AND tbl = ? AND pkey = ?",
-                        {new_key, Serialize(*doc), db, tbl, old_key});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE glue_partitions SET pkey = ?, doc = ? WHERE account = ? AND region = ? AND db = ? "
+                "AND tbl = ? AND pkey = ?",
+                {new_key, Serialize(doc), account_, region_, db, tbl, old_key}));
+  return txn->Commit();
 }
 
 Status SqlCatalog::DeletePartition(const std::string& database, const std::string& table,
                                    const std::vector<std::string>& values) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
-  auto r = (*txn)->Exec("DELETE FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                        {Lower(database), Lower(table), PartitionKeyText(values)});
-  if (!r) return std::move(r).error();
-  if (*r == 0) return PartitionNotFound();
-  return (*txn)->Commit();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(LoadTable(*txn, database, table));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto r,
+      txn->Exec(
+          "DELETE FROM glue_partitions WHERE account = ? AND region = ? AND db = ? AND tbl = ? AND pkey = ?",
+          {account_, region_, AsciiLower(database), AsciiLower(table), PartitionKeyText(values)}));
+  if (r == 0) return PartitionNotFound();
+  return txn->Commit();
 }
 
 Result<std::vector<EntryError>> SqlCatalog::BatchDeletePartition(
     const std::string& database, const std::string& table,
     const std::vector<std::vector<std::string>>& values_list) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(LoadTable(*txn, database, table));
   std::vector<EntryError> errors;
   for (const auto& values : values_list) {
-    auto r = (*txn)->Exec("DELETE FROM glue_partitions WHERE db = ? AND tbl = ? AND pkey = ?",
-                          {Lower(database), Lower(table), PartitionKeyText(values)});
-    if (!r) return std::move(r).error();
-    if (*r == 0) errors.push_back(EntryError{values, PartitionNotFound()});
+    CENOTE_ASSIGN_OR_RETURN(auto r, txn->Exec("DELETE FROM glue_partitions WHERE account = ? AND region = ? "
+                                              "AND db = ? AND tbl = ? AND pkey = ?",
+                                              {account_, region_, AsciiLower(database), AsciiLower(table),
+                                               PartitionKeyText(values)}));
+    if (r == 0) errors.push_back(EntryError{values, PartitionNotFound()});
   }
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return errors;
 }
 

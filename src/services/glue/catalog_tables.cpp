@@ -44,7 +44,7 @@ Status ValidateTableInput(const object& in) {
   if (const auto* pk = in.if_contains("PartitionKeys"); pk && pk->is_array()) {
     std::vector<std::string> seen;
     for (const auto& c : pk->get_array()) {
-      std::string n = Lower(c.get_object().at("Name").get_string());
+      std::string n = AsciiLower(c.get_object().at("Name").get_string());
       for (const auto& s : seen) {
         if (s == n) return InvalidInput("Duplicate partition key name: " + n);
       }
@@ -59,7 +59,7 @@ Status ValidateTableInput(const object& in) {
 object BuildTable(const object& in, const std::string& db, const std::string& catalog_id,
                   std::int64_t create_time, std::int64_t update_time, std::int64_t version) {
   object doc = in;
-  doc["Name"] = Lower(in.at("Name").get_string());
+  doc["Name"] = AsciiLower(in.at("Name").get_string());
   FoldColumnNames(doc, "PartitionKeys");
   FoldStorageDescriptorColumns(doc);
   doc["DatabaseName"] = db;
@@ -107,86 +107,84 @@ Result<std::optional<std::regex>> CompileTableFilter(const std::string& expressi
 
 Result<SqlCatalog::TableRow> SqlCatalog::LoadTable(Transaction& txn, const std::string& database,
                                                    const std::string& table) {
-  const std::string db = Lower(database);
+  const std::string db = AsciiLower(database);
   CENOTE_RETURN_IF_ERROR(RequireDatabase(txn, db, database));
-  auto row =
-      txn.QueryOne("SELECT doc, version FROM glue_tables WHERE db = ? AND name = ?", {db, Lower(table)});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return TableNotFound(table);
-  auto doc = ParseStored(store::AsText((**row)[0]));
-  if (!doc) return std::move(doc).error();
-  return TableRow{std::move(doc).value(), store::AsInt((**row)[1])};
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn.QueryOne(
+          "SELECT doc, version FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name = ?",
+          {account_, region_, db, AsciiLower(table)}));
+  if (!row.has_value()) return TableNotFound(table);
+  CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText((*row)[0])));
+  return TableRow{.doc = std::move(doc), .version = store::AsInt((*row)[1])};
 }
 
 Status SqlCatalog::CreateTable(const std::string& database, const object& table_input) {
   CENOTE_RETURN_IF_ERROR(ValidateTableInput(table_input));
-  const std::string db = Lower(database);
+  const std::string db = AsciiLower(database);
   const std::int64_t now = NowMs();
-  object doc = BuildTable(table_input, db, catalog_id_, now, now, 0);
+  object doc = BuildTable(table_input, db, account_, now, now, 0);
   const std::string name(doc.at("Name").get_string());
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  CENOTE_RETURN_IF_ERROR(RequireDatabase(**txn, db, database));
-  auto existing = (*txn)->QueryOne("SELECT 1 FROM glue_tables WHERE db = ? AND name = ?", {db, name});
-  if (!existing) return std::move(existing).error();
-  if (existing->has_value()) return AlreadyExists("Table already exists.");
-  auto count = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_tables WHERE db = ?", {db});
-  if (!count) return std::move(count).error();
-  if (count->has_value() && store::AsInt((**count)[0]) >= kMaxTablesPerDatabase) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(RequireDatabase(*txn, db, database));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto existing,
+      txn->QueryOne("SELECT 1 FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name = ?",
+                    {account_, region_, db, name}));
+  if (existing.has_value()) return AlreadyExists("Table already exists.");
+  CENOTE_ASSIGN_OR_RETURN(
+      auto count,
+      txn->QueryOne("SELECT COUNT(*) FROM glue_tables WHERE account = ? AND region = ? AND db = ?",
+                    {account_, region_, db}));
+  if (count.has_value() && store::AsInt((*count)[0]) >= kMaxTablesPerDatabase) {
     return ResourceNumberLimitExceeded("The number of tables in database " + db +
                                        " has reached the quota of " + std::to_string(kMaxTablesPerDatabase) +
                                        ".");
   }
-  auto r = (*txn)->Exec("INSERT INTO glue_tables (db, name, version, doc) VALUES (?, ?, 0, ?)",
-                        {db, name, Serialize(doc)});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO glue_tables (account, region, db, name, version, doc) VALUES (?, ?, ?, ?, 0, ?)",
+                {account_, region_, db, name, Serialize(doc)}));
+  return txn->Commit();
 }
 
 Result<object> SqlCatalog::GetTable(const std::string& database, const std::string& name) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, name);
-  if (!t) return std::move(t).error();
-  return std::move(t->doc);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, name));
+  return std::move(t.doc);
 }
 
 Result<Page> SqlCatalog::GetTables(const std::string& database, const std::string& expression,
                                    const std::string& next_token, int max_results) {
-  auto filter = CompileTableFilter(expression);
-  if (!filter) return std::move(filter).error();
+  CENOTE_ASSIGN_OR_RETURN(auto filter, CompileTableFilter(expression));
   std::string cursor;
   if (!next_token.empty()) {
-    auto c = DecodeToken("tbl", next_token);
-    if (!c) return std::move(c).error();
-    cursor = *c;
+    CENOTE_ASSIGN_OR_RETURN(auto c, DecodeToken("tbl", next_token));
+    cursor = c;
   }
   const std::size_t limit = static_cast<std::size_t>(ClampPageSize(max_results, 100, 1000));
-  const std::string db = Lower(database);
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  CENOTE_RETURN_IF_ERROR(RequireDatabase(**txn, db, database));
+  const std::string db = AsciiLower(database);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_RETURN_IF_ERROR(RequireDatabase(*txn, db, database));
   Page page;
   std::string last;
   bool more = false;
   while (!more) {
-    auto rows =
-        (*txn)->Query("SELECT name, doc FROM glue_tables WHERE db = ? AND name > ? ORDER BY name LIMIT ?",
-                      {db, cursor, kScanChunk});
-    if (!rows) return std::move(rows).error();
-    for (const auto& r : *rows) {
+    CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT name, doc FROM glue_tables WHERE account = ? AND "
+                                                  "region = ? AND db = ? AND name > ? ORDER BY "
+                                                  "name LIMIT ?",
+                                                  {account_, region_, db, cursor, kScanChunk}));
+    for (const auto& r : rows) {
       cursor = store::AsText(r[0]);
-      if (*filter && !std::regex_match(cursor, **filter)) continue;
+      if (filter && !std::regex_match(cursor, *filter)) continue;
       if (page.items.size() == limit) {
         more = true;
         break;
       }
-      auto doc = ParseStored(store::AsText(r[1]));
-      if (!doc) return std::move(doc).error();
-      page.items.push_back(std::move(doc).value());
+      CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText(r[1])));
+      page.items.push_back(std::move(doc));
       last = cursor;
     }
-    if (static_cast<std::int64_t>(rows->size()) < kScanChunk) break;
+    if (static_cast<std::int64_t>(rows.size()) < kScanChunk) break;
   }
   if (more) page.next_token = EncodeToken("tbl", last);
   return page;
@@ -194,55 +192,50 @@ Result<Page> SqlCatalog::GetTables(const std::string& database, const std::strin
 
 Status SqlCatalog::UpdateTable(const std::string& database, const object& table_input, bool skip_archive) {
   CENOTE_RETURN_IF_ERROR(ValidateTableInput(table_input));
-  const std::string db = Lower(database);
-  const std::string name = Lower(table_input.at("Name").get_string());
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto old = LoadTable(**txn, database, name);
-  if (!old) return std::move(old).error();
+  const std::string db = AsciiLower(database);
+  const std::string name = AsciiLower(table_input.at("Name").get_string());
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto old, LoadTable(*txn, database, name));
   std::int64_t create_time = NowMs();
-  if (const auto* ct = old->doc.if_contains("CreateTime"); ct && ct->is_int64())
-    create_time = ct->get_int64();
-  const std::int64_t version = old->version + 1;
-  object doc = BuildTable(table_input, db, catalog_id_, create_time, NowMs(), version);
+  if (const auto* ct = old.doc.if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
+  const std::int64_t version = old.version + 1;
+  object doc = BuildTable(table_input, db, account_, create_time, NowMs(), version);
   // CreatedBy is the creator's, not the updater's.
-  if (const auto* by = old->doc.if_contains("CreatedBy"); by && !doc.contains("CreatedBy"))
+  if (const auto* by = old.doc.if_contains("CreatedBy"); by && !doc.contains("CreatedBy"))
     doc["CreatedBy"] = *by;
   if (!skip_archive) {
-    auto count =
-        (*txn)->QueryOne("SELECT COUNT(*) FROM glue_table_versions WHERE db = ? AND name = ?", {db, name});
-    if (!count) return std::move(count).error();
-    if (count->has_value() && store::AsInt((**count)[0]) + 1 >= kMaxTableVersionsPerTable) {
+    CENOTE_ASSIGN_OR_RETURN(auto count, txn->QueryOne("SELECT COUNT(*) FROM glue_table_versions WHERE "
+                                                      "account = ? AND region = ? AND db = ? AND name = ?",
+                                                      {account_, region_, db, name}));
+    if (count.has_value() && store::AsInt((*count)[0]) + 1 >= kMaxTableVersionsPerTable) {
       return ResourceNumberLimitExceeded(
           "The number of versions of table " + name + " has reached the quota of " +
           std::to_string(kMaxTableVersionsPerTable) + ". Delete old versions or update with SkipArchive.");
     }
-    auto r = (*txn)->Exec("INSERT INTO glue_table_versions (db, name, version, doc) VALUES (?, ?, ?, ?)",
-                          {db, name, old->version, Serialize(old->doc)});
-    if (!r) return std::move(r).error();
+    CENOTE_RETURN_IF_ERROR(txn->Exec(
+        "INSERT INTO glue_table_versions (account, region, db, name, version, doc) VALUES (?, ?, ?, ?, ?, ?)",
+        {account_, region_, db, name, old.version, Serialize(old.doc)}));
   }
-  auto r = (*txn)->Exec("UPDATE glue_tables SET version = ?, doc = ? WHERE db = ? AND name = ?",
-                        {version, Serialize(doc), db, name});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
+      "UPDATE glue_tables SET version = ?, doc = ? WHERE account = ? AND region = ? AND db = ? AND name = ?",
+      {version, Serialize(doc), account_, region_, db, name}));
+  return txn->Commit();
 }
 
 Status SqlCatalog::DeleteTable(const std::string& database, const std::string& name) {
-  const std::string db = Lower(database);
-  const std::string tbl = Lower(name);
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, name);
-  if (!t) return std::move(t).error();
-  for (const char* sql : {"DELETE FROM glue_partitions WHERE db = ? AND tbl = ?",
-                          "DELETE FROM glue_table_versions WHERE db = ? AND name = ?",
-                          "DELETE FROM glue_tables WHERE db = ? AND name = ?"}) {
-    auto r = (*txn)->Exec(sql, {db, tbl});
-    if (!r) return std::move(r).error();
+  const std::string db = AsciiLower(database);
+  const std::string tbl = AsciiLower(name);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(LoadTable(*txn, database, name));
+  for (const char* sql :
+       {"DELETE FROM glue_partitions WHERE account = ? AND region = ? AND db = ? AND tbl = ?",
+        "DELETE FROM glue_table_versions WHERE account = ? AND region = ? AND db = ? AND name = ?",
+        "DELETE FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name = ?"}) {
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {account_, region_, db, tbl}));
   }
-  auto r = (*txn)->Exec("DELETE FROM glue_tags WHERE scope = ?", {"table/" + db + "/" + tbl});
-  if (!r) return std::move(r).error();
-  return (*txn)->Commit();
+  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM glue_tags WHERE account = ? AND region = ? AND scope = ?",
+                                   {account_, region_, "table/" + db + "/" + tbl}));
+  return txn->Commit();
 }
 
 Result<Page> SqlCatalog::GetTableVersions(const std::string& database, const std::string& table,
@@ -250,30 +243,26 @@ Result<Page> SqlCatalog::GetTableVersions(const std::string& database, const std
   // Newest first: the current version, then the archived ones. The cursor is the last VersionId sent.
   std::int64_t below = std::numeric_limits<std::int64_t>::max();
   if (!next_token.empty()) {
-    auto c = DecodeToken("ver", next_token);
-    if (!c) return std::move(c).error();
+    CENOTE_ASSIGN_OR_RETURN(auto c, DecodeToken("ver", next_token));
     try {
-      below = std::stoll(*c);
+      below = std::stoll(c);
     } catch (const std::exception&) {
       return InvalidInput("Invalid pagination token: " + next_token.substr(0, 64));
     }
   }
   const std::size_t limit = static_cast<std::size_t>(ClampPageSize(max_results, 100, 1000));
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   std::vector<std::pair<std::int64_t, object>> versions;
-  if (t->version < below) versions.emplace_back(t->version, std::move(t->doc));
-  auto rows = (*txn)->Query(
-      "SELECT version, doc FROM glue_table_versions WHERE db = ? AND name = ? AND version < ? "
-      "ORDER BY version DESC LIMIT ?",
-      {Lower(database), Lower(table), below, static_cast<std::int64_t>(limit) + 1});
-  if (!rows) return std::move(rows).error();
-  for (const auto& r : *rows) {
-    auto doc = ParseStored(store::AsText(r[1]));
-    if (!doc) return std::move(doc).error();
-    versions.emplace_back(store::AsInt(r[0]), std::move(doc).value());
+  if (t.version < below) versions.emplace_back(t.version, std::move(t.doc));
+  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT version, doc FROM glue_table_versions WHERE account "
+                                                "= ? AND region = ? AND db = ? AND name = ? AND version < ? "
+                                                "ORDER BY version DESC LIMIT ?",
+                                                {account_, region_, AsciiLower(database), AsciiLower(table),
+                                                 below, static_cast<std::int64_t>(limit) + 1}));
+  for (const auto& r : rows) {
+    CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText(r[1])));
+    versions.emplace_back(store::AsInt(r[0]), std::move(doc));
   }
   Page page;
   for (std::size_t i = 0; i < versions.size() && i < limit; ++i) {
@@ -299,40 +288,37 @@ std::optional<std::int64_t> ParseVersionId(const std::string& id) {
 
 Result<object> SqlCatalog::GetTableVersion(const std::string& database, const std::string& table,
                                            const std::string& version_id) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   if (version_id.empty()) {
-    return object{{"Table", std::move(t->doc)}, {"VersionId", std::to_string(t->version)}};
+    return object{{"Table", std::move(t.doc)}, {"VersionId", std::to_string(t.version)}};
   }
   auto v = ParseVersionId(version_id);
   if (!v) return VersionNotFound();
-  if (*v == t->version) return object{{"Table", std::move(t->doc)}, {"VersionId", version_id}};
-  auto row = (*txn)->QueryOne("SELECT doc FROM glue_table_versions WHERE db = ? AND name = ? AND version = ?",
-                              {Lower(database), Lower(table), *v});
-  if (!row) return std::move(row).error();
-  if (!row->has_value()) return VersionNotFound();
-  auto doc = ParseStored(store::AsText((**row)[0]));
-  if (!doc) return std::move(doc).error();
-  return object{{"Table", std::move(doc).value()}, {"VersionId", std::to_string(*v)}};
+  if (*v == t.version) return object{{"Table", std::move(t.doc)}, {"VersionId", version_id}};
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT doc FROM glue_table_versions WHERE account = ? AND region = "
+                                        "? AND db = ? AND name = ? AND version = ?",
+                                        {account_, region_, AsciiLower(database), AsciiLower(table), *v}));
+  if (!row.has_value()) return VersionNotFound();
+  CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText((*row)[0])));
+  return object{{"Table", std::move(doc)}, {"VersionId", std::to_string(*v)}};
 }
 
 Status SqlCatalog::DeleteTableVersion(const std::string& database, const std::string& table,
                                       const std::string& version_id) {
-  auto txn = metadata_.Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto t = LoadTable(**txn, database, table);
-  if (!t) return std::move(t).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   auto v = ParseVersionId(version_id);
   if (!v) return VersionNotFound();
-  if (*v == t->version)
-    return InvalidInput("Cannot delete the current version of table " + Lower(table) + ".");
-  auto r = (*txn)->Exec("DELETE FROM glue_table_versions WHERE db = ? AND name = ? AND version = ?",
-                        {Lower(database), Lower(table), *v});
-  if (!r) return std::move(r).error();
-  if (*r == 0) return VersionNotFound();
-  return (*txn)->Commit();
+  if (*v == t.version)
+    return InvalidInput("Cannot delete the current version of table " + AsciiLower(table) + ".");
+  CENOTE_ASSIGN_OR_RETURN(auto r,
+                          txn->Exec("DELETE FROM glue_table_versions WHERE account = ? AND region = ? AND db "
+                                    "= ? AND name = ? AND version = ?",
+                                    {account_, region_, AsciiLower(database), AsciiLower(table), *v}));
+  if (r == 0) return VersionNotFound();
+  return txn->Commit();
 }
 
 }  // namespace cenote::glue::internal

@@ -4,10 +4,9 @@
 Usage: python3 src/services/glue/gen_coverage.py   (from anywhere)
 Every operation of the model is a row. Catalog operations are supported when they appear in the
 Operations() table of src/services/glue/glue_provider.cpp ({"Name", Handler} entries); crawler operations
-when they are named in the body of Crawlers::Operations() in src/services/glue/crawler/*.cpp. The unit test
+are the entries whose handler is defined in src/services/glue/provider_crawlers.cpp. The unit test
 GlueProviderTest.CoverageDocMatchesProvider fails when the doc is stale.
 """
-import glob
 import os
 import re
 import sys
@@ -44,33 +43,39 @@ NOTES = {
 }
 
 
+REGIONS = [
+    "As on AWS, there is one Data Catalog per account and region: databases, tables, table versions, partitions, "
+    "tags and crawlers (with their schedules) live in the catalog of the caller's account in the request's region "
+    "(its SigV4 credential scope). What one region holds is not seen from another, and the same name in two "
+    "regions is two resources. `CatalogId` is the account: the caller's own is accepted, another account's is "
+    "refused with `AccessDeniedException`. A tag ARN is resolved in the region it names.",
+    "",
+    "A crawler writes to its own region's catalog and reads S3 as its `Role` assumed by Glue "
+    "(`arn:aws:sts::<account>:assumed-role/<role>/AWS-Crawler`, on behalf of `glue.amazonaws.com`). Data from "
+    "before catalogs were regional belongs to the root account in the server's default region (`--region`).",
+]
+
+
 def crawler_operations():
-    ops = set()
-    for path in sorted(glob.glob(coverage_doc.path("src", "services", "glue", "crawler", "*.cpp"))):
-        with open(path) as f:
-            text = f.read()
-        m = re.search(r"Crawlers::Operations\(\)\s*\{", text)
-        if not m:
-            continue
-        depth, i = 1, m.end()
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        ops |= set(re.findall(r'"([A-Z][A-Za-z0-9]+)"', text[m.end():i]))
-    return ops
+    """The operations whose handlers hand the request to Crawlers (src/services/glue/provider_crawlers.cpp)."""
+    with open(coverage_doc.path("src", "services", "glue", "provider_crawlers.cpp")) as f:
+        text = f.read()
+    named = set(re.findall(r"Result<aws::OperationOutput> ([A-Z][A-Za-z0-9]+)\(", text))
+    return named
 
 
 def main():
     ops = coverage_doc.model_operations("glue-2017-03-31")
     catalog = coverage_doc.table_operations("src/services/glue/glue_provider.cpp")
-    crawlers = crawler_operations() - catalog
-    statuses = dict.fromkeys(crawlers, "supported (crawlers)")
+    crawlers = crawler_operations() & catalog
+    catalog = catalog - crawlers
+    statuses = dict.fromkeys(crawlers, coverage_doc.SUPPORTED)
     statuses.update(dict.fromkeys(catalog, coverage_doc.SUPPORTED))
     detail = (f" ({len([o for o in ops if o in catalog])} Data Catalog, "
               f"{len([o for o in ops if o in crawlers])} crawler)")
     coverage_doc.write("glue", "glue-2017-03-31", "Glue coverage", statuses=statuses, summary_detail=detail,
                        unsupported="Errors carry Glue's `__type`, `message` and the modeled `Message` member.",
-                       notes=NOTES)
+                       notes=NOTES, sections=[("Regions", REGIONS)])
 
 
 if __name__ == "__main__":

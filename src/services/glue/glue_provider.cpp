@@ -1,11 +1,12 @@
 // GlueProvider: dispatch, input helpers, databases and tags.
 #include "services/glue/glue_provider.hpp"
 
-#include <spdlog/spdlog.h>
-
+#include <algorithm>
 #include <utility>
 
+#include "common/strings.hpp"
 #include "services/common/operation_table.hpp"
+#include "services/common/params.hpp"
 #include "services/glue/errors.hpp"
 #include "services/glue/provider_internal.hpp"
 
@@ -15,65 +16,36 @@ namespace {
 
 std::string LowerCamel(std::string_view member) {
   std::string s(member);
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  if (!s.empty()) s[0] = AsciiToLower(s[0]);
   return s;
-}
-
-Error WrongType(const char* member, const char* type) {
-  return InvalidInput("Value at '" + LowerCamel(member) + "' must be " + type + ".");
 }
 
 }  // namespace
 
+// The parse stage checks a network request against the model's constraints (required members, types,
+// lengths, ranges) before a handler runs; these readers take members as the shared readers do and answer a
+// missing one in Glue's words for the in-process callers that skip that stage.
 Result<std::string> RequiredString(const object& in, const char* member) {
-  const auto* v = in.if_contains(member);
-  if (v == nullptr || v->is_null()) return MissingMember(LowerCamel(member));
-  if (!v->is_string()) return WrongType(member, "a string");
-  if (v->get_string().empty()) {
-    return InvalidInput("1 validation error detected: Value '' at '" + LowerCamel(member) +
-                        "' failed to satisfy constraint: Member must have length greater than or equal to 1");
-  }
-  return std::string(v->get_string());
+  return services::RequireString(in, member, MissingMember(LowerCamel(member)));
 }
 
 Result<std::string> OptionalString(const object& in, const char* member) {
-  const auto* v = in.if_contains(member);
-  if (v == nullptr || v->is_null()) return std::string();
-  if (!v->is_string()) return WrongType(member, "a string");
-  return std::string(v->get_string());
+  return services::GetString(in, member).value_or("");
 }
 
 Result<const object*> RequiredObject(const object& in, const char* member) {
-  const auto* v = in.if_contains(member);
-  if (v == nullptr || v->is_null()) return MissingMember(LowerCamel(member));
-  if (!v->is_object()) return WrongType(member, "a structure");
-  return &v->get_object();
+  if (const object* o = services::GetObject(in, member)) return o;
+  return MissingMember(LowerCamel(member));
 }
 
-Result<const array*> RequiredArray(const object& in, const char* member, std::size_t max_items) {
-  const auto* v = in.if_contains(member);
-  if (v == nullptr || v->is_null()) return MissingMember(LowerCamel(member));
-  if (!v->is_array()) return WrongType(member, "a list");
-  if (v->get_array().size() > max_items) {
-    return InvalidInput("1 validation error detected: Value at '" + LowerCamel(member) +
-                        "' failed to satisfy constraint: Member must have length less than or equal to " +
-                        std::to_string(max_items));
-  }
-  return &v->get_array();
+Result<const array*> RequiredArray(const object& in, const char* member) {
+  if (const array* a = services::GetArray(in, member)) return a;
+  return MissingMember(LowerCamel(member));
 }
 
 Result<int> PageSize(const object& in, const char* member, int max) {
-  const auto* v = in.if_contains(member);
-  if (v == nullptr || v->is_null()) return 0;
-  if (!v->is_int64()) return WrongType(member, "an integer");
-  const std::int64_t n = v->get_int64();
-  if (n < 1 || n > max) {
-    return InvalidInput(
-        "1 validation error detected: Value '" + std::to_string(n) + "' at '" + LowerCamel(member) +
-        "' failed to satisfy constraint: Member must have value " +
-        (n < 1 ? "greater than or equal to 1" : "less than or equal to " + std::to_string(max)));
-  }
-  return static_cast<int>(n);
+  const std::int64_t n = services::GetInt(in, member).value_or(0);
+  return static_cast<int>(std::clamp<std::int64_t>(n, 0, max));
 }
 
 Result<std::vector<std::string>> StringList(const value& v, const std::string& path) {
@@ -87,16 +59,22 @@ Result<std::vector<std::string>> StringList(const value& v, const std::string& p
 }
 
 bool OptionalBool(const object& in, const char* member) {
-  const auto* v = in.if_contains(member);
-  return v != nullptr && v->is_bool() && v->get_bool();
+  return services::GetBool(in, member).value_or(false);
 }
 
 Result<TableRef> TableOf(const object& in) {
-  auto db = RequiredString(in, "DatabaseName");
-  if (!db) return std::move(db).error();
-  auto table = RequiredString(in, "TableName");
-  if (!table) return std::move(table).error();
-  return TableRef{std::move(db).value(), std::move(table).value()};
+  CENOTE_ASSIGN_OR_RETURN(auto db, RequiredString(in, "DatabaseName"));
+  CENOTE_ASSIGN_OR_RETURN(auto table, RequiredString(in, "TableName"));
+  return TableRef{.database = std::move(db), .table = std::move(table)};
+}
+
+Result<std::unique_ptr<RegionalCatalog>> CatalogFor(GlueEnv& env, const aws::RequestContext& ctx,
+                                                    const aws::OperationInput& input) {
+  if (auto id = services::GetString(input.params.as_object(), "CatalogId"); id && *id != ctx.account_id()) {
+    return GlueError(errors::kCatalogAccessDenied,
+                     {ctx.principal.arn, ctx.operation, ctx.region, *id, ctx.operation});
+  }
+  return env.catalog.ForRegion(ctx.account_id(), ctx.region);
 }
 
 object ErrorDetail(const Error& e) { return object{{"ErrorCode", e.code}, {"ErrorMessage", e.message}}; }
@@ -111,132 +89,147 @@ object PageOutput(Page page, const char* list_member) {
   return out;
 }
 
-std::string ResourceArn(const Catalog& catalog, const aws::RequestContext& ctx, const std::string& resource) {
-  return "arn:aws:glue:" + ctx.region + ":" + catalog.catalog_id() + ":" + resource;
+std::string ResourceArn(const aws::RequestContext& ctx, const std::string& resource) {
+  return "arn:aws:glue:" + ctx.region + ":" + ctx.account_id() + ":" + resource;
 }
 
 // ---- databases ------------------------------------------------------------------------------------
 
-Result<object> CreateDatabase(Catalog& c, const aws::RequestContext& ctx, const object& in) {
-  auto input = RequiredObject(in, "DatabaseInput");
-  if (!input) return std::move(input).error();
+Result<aws::OperationOutput> CreateDatabase(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto member_input, RequiredObject(in, "DatabaseInput"));
   const object* tags = nullptr;
   if (const auto* t = in.if_contains("Tags"); t && !t->is_null()) {
-    if (!t->is_object()) return WrongType("Tags", "a map");
+    if (!t->is_object()) return InvalidInput("Value at 'tags' must be a map.");
     tags = &t->get_object();
   }
-  if (const auto* fed = (*input)->if_contains("FederatedDatabase"); fed && !fed->is_null()) {
+  if (const auto* fed = member_input->if_contains("FederatedDatabase"); fed && !fed->is_null()) {
     return InvalidInput("Federated databases are not supported by Cenote.");
   }
-  if (const auto* target = (*input)->if_contains("TargetDatabase"); target && !target->is_null()) {
+  if (const auto* target = member_input->if_contains("TargetDatabase"); target && !target->is_null()) {
     return InvalidInput("Resource links (TargetDatabase) are not supported by Cenote.");
   }
-  CENOTE_RETURN_IF_ERROR(c.CreateDatabase(**input));
+  CENOTE_RETURN_IF_ERROR(c->CreateDatabase(*member_input));
   if (tags != nullptr && !tags->empty()) {
-    auto db = c.GetDatabase(std::string((*input)->at("Name").get_string()));
-    if (!db) return std::move(db).error();
-    Status s =
-        c.TagResource(ResourceArn(c, ctx, "database/" + std::string(db->at("Name").get_string())), *tags);
+    CENOTE_ASSIGN_OR_RETURN(auto db, c->GetDatabase(std::string(member_input->at("Name").get_string())));
+    Status s = c->TagResource(ResourceArn(ctx, "database/" + std::string(db.at("Name").get_string())), *tags);
     if (!s) {
       // Glue validates the tags with the request: a bad tag leaves no database behind.
-      (void)c.DeleteDatabase(std::string(db->at("Name").get_string()));
+      (void)c->DeleteDatabase(std::string(db.at("Name").get_string()));
       return std::move(s).error();
     }
   }
   return object();
 }
 
-Result<object> GetDatabase(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto name = RequiredString(in, "Name");
-  if (!name) return std::move(name).error();
-  auto db = c.GetDatabase(*name);
-  if (!db) return std::move(db).error();
-  return object{{"Database", std::move(db).value()}};
+Result<aws::OperationOutput> GetDatabase(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto name, RequiredString(in, "Name"));
+  CENOTE_ASSIGN_OR_RETURN(auto db, c->GetDatabase(name));
+  return object{{"Database", std::move(db)}};
 }
 
-Result<object> GetDatabases(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto token = OptionalString(in, "NextToken");
-  if (!token) return std::move(token).error();
-  auto size = PageSize(in, "MaxResults", 100);
-  if (!size) return std::move(size).error();
-  auto page = c.GetDatabases(*token, *size);
-  if (!page) return std::move(page).error();
+Result<aws::OperationOutput> GetDatabases(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto token, OptionalString(in, "NextToken"));
+  CENOTE_ASSIGN_OR_RETURN(auto size, PageSize(in, "MaxResults", 100));
+  CENOTE_ASSIGN_OR_RETURN(auto page, c->GetDatabases(token, size));
   // AttributesToGet: ["NAME"] asks for names only.
   if (const auto* attrs = in.if_contains("AttributesToGet");
       attrs && attrs->is_array() && !attrs->get_array().empty()) {
-    for (auto& db : page->items) {
+    for (auto& db : page.items) {
       object slim{{"Name", db.at("Name")}};
       db = std::move(slim);
     }
   }
-  return PageOutput(std::move(page).value(), "DatabaseList");
+  return PageOutput(std::move(page), "DatabaseList");
 }
 
-Result<object> UpdateDatabase(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto name = RequiredString(in, "Name");
-  if (!name) return std::move(name).error();
-  auto input = RequiredObject(in, "DatabaseInput");
-  if (!input) return std::move(input).error();
-  CENOTE_RETURN_IF_ERROR(c.UpdateDatabase(*name, **input));
+Result<aws::OperationOutput> UpdateDatabase(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto name, RequiredString(in, "Name"));
+  CENOTE_ASSIGN_OR_RETURN(auto member_input, RequiredObject(in, "DatabaseInput"));
+  CENOTE_RETURN_IF_ERROR(c->UpdateDatabase(name, *member_input));
   return object();
 }
 
-Result<object> DeleteDatabase(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto name = RequiredString(in, "Name");
-  if (!name) return std::move(name).error();
-  CENOTE_RETURN_IF_ERROR(c.DeleteDatabase(*name));
+Result<aws::OperationOutput> DeleteDatabase(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto name, RequiredString(in, "Name"));
+  CENOTE_RETURN_IF_ERROR(c->DeleteDatabase(name));
   return object();
 }
 
 // ---- tags -----------------------------------------------------------------------------------------
 
-Result<object> TagResource(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto arn = RequiredString(in, "ResourceArn");
-  if (!arn) return std::move(arn).error();
-  auto tags = RequiredObject(in, "TagsToAdd");
-  if (!tags) return std::move(tags).error();
-  CENOTE_RETURN_IF_ERROR(c.TagResource(*arn, **tags));
+Result<aws::OperationOutput> TagResource(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto arn, RequiredString(in, "ResourceArn"));
+  CENOTE_ASSIGN_OR_RETURN(auto tags, RequiredObject(in, "TagsToAdd"));
+  CENOTE_RETURN_IF_ERROR(c->TagResource(arn, *tags));
   return object();
 }
 
-Result<object> UntagResource(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto arn = RequiredString(in, "ResourceArn");
-  if (!arn) return std::move(arn).error();
-  auto keys_value = RequiredArray(in, "TagsToRemove", 50);
-  if (!keys_value) return std::move(keys_value).error();
-  auto keys = StringList(**keys_value, "tagsToRemove");
-  if (!keys) return std::move(keys).error();
-  CENOTE_RETURN_IF_ERROR(c.UntagResource(*arn, *keys));
+Result<aws::OperationOutput> UntagResource(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto arn, RequiredString(in, "ResourceArn"));
+  CENOTE_ASSIGN_OR_RETURN(auto keys_value, RequiredArray(in, "TagsToRemove"));
+  CENOTE_ASSIGN_OR_RETURN(auto keys, StringList(*keys_value, "tagsToRemove"));
+  CENOTE_RETURN_IF_ERROR(c->UntagResource(arn, keys));
   return object();
 }
 
-Result<object> GetTags(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto arn = RequiredString(in, "ResourceArn");
-  if (!arn) return std::move(arn).error();
-  auto tags = c.GetTags(*arn);
-  if (!tags) return std::move(tags).error();
-  return object{{"Tags", std::move(tags).value()}};
+Result<aws::OperationOutput> GetTags(GlueEnv& env, const aws::RequestContext& ctx,
+                                     aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto arn, RequiredString(in, "ResourceArn"));
+  CENOTE_ASSIGN_OR_RETURN(auto tags, c->GetTags(arn));
+  return object{{"Tags", std::move(tags)}};
 }
 
+}  // namespace internal
+
+// docs/glue-coverage.md is generated from this table (src/services/glue/gen_coverage.py reads the
+// {"Name", Handler} entries; the crawler operations are those handled in provider_crawlers.cpp).
 namespace {
 
-// The catalog operations. docs/glue-coverage.md is generated from this table
-// (src/services/glue/gen_coverage.py reads the {"Name", Handler} entries).
-const services::OperationTable<Handler>& Operations() {
-  static const services::OperationTable<Handler> kOperations = {
+const GlueProvider::Table& Operations() {
+  using namespace internal;  // NOLINT(build/namespaces): the handlers
+  static const GlueProvider::Table kOperations = {
       {"BatchCreatePartition", BatchCreatePartition},
       {"BatchDeletePartition", BatchDeletePartition},
       {"BatchDeleteTable", BatchDeleteTable},
       {"BatchDeleteTableVersion", BatchDeleteTableVersion},
+      {"BatchGetCrawlers", BatchGetCrawlers},
       {"BatchGetPartition", BatchGetPartition},
       {"BatchUpdatePartition", BatchUpdatePartition},
+      {"CreateCrawler", CreateCrawler},
       {"CreateDatabase", CreateDatabase},
       {"CreatePartition", CreatePartition},
       {"CreateTable", CreateTable},
+      {"DeleteCrawler", DeleteCrawler},
       {"DeleteDatabase", DeleteDatabase},
       {"DeletePartition", DeletePartition},
       {"DeleteTable", DeleteTable},
       {"DeleteTableVersion", DeleteTableVersion},
+      {"GetCrawler", GetCrawler},
+      {"GetCrawlerMetrics", GetCrawlerMetrics},
+      {"GetCrawlers", GetCrawlers},
       {"GetDatabase", GetDatabase},
       {"GetDatabases", GetDatabases},
       {"GetPartition", GetPartition},
@@ -247,9 +240,17 @@ const services::OperationTable<Handler>& Operations() {
       {"GetTableVersions", GetTableVersions},
       {"GetTables", GetTables},
       {"GetTags", GetTags},
+      {"ListCrawlers", ListCrawlers},
+      {"ListCrawls", ListCrawls},
       {"SearchTables", SearchTables},
+      {"StartCrawler", StartCrawler},
+      {"StartCrawlerSchedule", StartCrawlerSchedule},
+      {"StopCrawler", StopCrawler},
+      {"StopCrawlerSchedule", StopCrawlerSchedule},
       {"TagResource", TagResource},
       {"UntagResource", UntagResource},
+      {"UpdateCrawler", UpdateCrawler},
+      {"UpdateCrawlerSchedule", UpdateCrawlerSchedule},
       {"UpdateDatabase", UpdateDatabase},
       {"UpdatePartition", UpdatePartition},
       {"UpdateTable", UpdateTable},
@@ -258,42 +259,9 @@ const services::OperationTable<Handler>& Operations() {
 }
 
 }  // namespace
-}  // namespace internal
 
-const std::vector<std::string_view>& GlueProvider::SupportedOperations() {
-  return internal::Operations().names();
-}
+const GlueProvider::Table& GlueProvider::table() const { return Operations(); }
 
-bool GlueProvider::Implements(std::string_view operation) const {
-  if (internal::Operations().Find(operation) != nullptr) return true;
-  for (std::string_view op : Crawlers::Operations()) {
-    if (op == operation) return true;
-  }
-  return false;
-}
-
-Result<aws::OperationOutput> GlueProvider::Invoke(const aws::RequestContext& ctx, std::string_view operation,
-                                                  aws::OperationInput& input) {
-  if (const internal::Handler* handler = internal::Operations().Find(operation)) {
-    if (!input.params.is_object()) return InvalidInput("The request body must be a JSON object.");
-    const object& in = input.params.get_object();
-    if (const auto* id = in.if_contains("CatalogId"); id && !id->is_null()) {
-      if (!id->is_string()) return InvalidInput("Value at 'catalogId' must be a string.");
-      if (id->get_string() != catalog_.catalog_id()) {
-        // A catalog of another account: Cenote holds one account's catalog, and no resource policy
-        // grants cross-account access to it, so this is IAM's denial, as Glue words it.
-        return GlueError(
-            "AccessDeniedException",
-            "User: " + ctx.principal.arn + " is not authorized to perform: glue:" + std::string(operation) +
-                " on resource: arn:aws:glue:" + ctx.region + ":" + std::string(id->get_string()) +
-                ":catalog because no resource-based policy allows the glue:" + std::string(operation) +
-                " action");
-      }
-    }
-    CENOTE_ASSIGN_OR_RETURN(object out, (*handler)(catalog_, ctx, in));
-    return aws::OperationOutput(std::move(out));
-  }
-  return crawlers_.Invoke(ctx, operation, input);
-}
+const std::vector<std::string_view>& GlueProvider::SupportedOperations() { return Operations().names(); }
 
 }  // namespace cenote::glue

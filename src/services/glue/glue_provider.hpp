@@ -1,6 +1,8 @@
 // GlueProvider: AWS Glue (json 1.1, "glue"): the Data Catalog (databases, tables, table versions,
-// partitions, search) over Catalog, and crawlers over Crawlers. Operations the model has and Cenote does
-// not implement answer an error the SDKs understand and are listed in docs/glue-coverage.md.
+// partitions, search) over Catalog, and crawlers over Crawlers. Every resource lives in the catalog of the
+// request's account and region (RequestContext::account_id(), ::region), as on AWS. The provider is its
+// operation table (services::TableProvider); operations the model has and Cenote does not implement are
+// answered by the pipeline and listed in docs/glue-coverage.md.
 //
 // Thread safety: Invoke may be called concurrently from any thread.
 #pragma once
@@ -9,30 +11,34 @@
 #include <string_view>
 #include <vector>
 
-#include "aws/provider.hpp"
-#include "common/result.hpp"
+#include "services/common/operation_table.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/glue/crawler/crawlers.hpp"
 
 namespace cenote::glue {
 
-class GlueProvider final : public aws::Provider {
+// What Glue's handlers work on: every region's catalog and the crawlers. Both outlive the provider.
+struct GlueEnv {
+  const Catalog& catalog;
+  Crawlers& crawlers;
+};
+
+class GlueProvider final : public services::TableProvider<GlueEnv> {
  public:
-  // The catalog and the crawlers must outlive the provider.
-  GlueProvider(Catalog& catalog, Crawlers& crawlers) : catalog_(catalog), crawlers_(crawlers) {}
+  GlueProvider(const Catalog& catalog, Crawlers& crawlers) : env_{.catalog = catalog, .crawlers = crawlers} {}
 
   std::string_view service() const override { return "glue"; }
   std::string_view internal_error_code() const override { return "InternalServiceException"; }
-  bool Implements(std::string_view operation) const override;
-  Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
-                                      aws::OperationInput& input) override;
 
-  // Catalog operations implemented here (crawler operations: Crawlers::Operations()).
+  // Every operation implemented (Data Catalog and crawlers), in table order.
   static const std::vector<std::string_view>& SupportedOperations();
 
+ protected:
+  const Table& table() const override;
+  GlueEnv& env() override { return env_; }
+
  private:
-  Catalog& catalog_;
-  Crawlers& crawlers_;
+  GlueEnv env_;
 };
 
 }  // namespace cenote::glue

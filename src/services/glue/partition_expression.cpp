@@ -1,4 +1,5 @@
 #include "services/glue/partition_expression.hpp"
+#include "common/strings.hpp"
 
 #include <cctype>
 #include <cstdlib>
@@ -13,12 +14,6 @@ namespace {
 // Bounds recursion on hostile input ("((((((..." or "NOT NOT NOT ..."); Glue caps Expression at
 // 2048 characters, so this only refuses absurd nesting.
 constexpr int kMaxDepth = 200;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 enum class TokenKind { kIdent, kQuotedIdent, kString, kNumber, kOp, kLParen, kRParen, kComma, kEnd };
 
@@ -148,7 +143,7 @@ Result<std::vector<Token>> Tokenize(std::string_view in) {
 enum class ValueType { kNumeric, kString };
 
 std::optional<ValueType> KeyValueType(const std::string& type) {
-  std::string t = Lower(type);
+  std::string t = AsciiLower(type);
   if (auto p = t.find('('); p != std::string::npos) t = t.substr(0, p);
   while (!t.empty() && t.back() == ' ') t.pop_back();
   if (t == "tinyint" || t == "smallint" || t == "int" || t == "integer" || t == "bigint" || t == "long" ||
@@ -236,7 +231,7 @@ class Parser {
  private:
   const Token& Peek() const { return tokens_[pos_]; }
   bool IsKeyword(const char* kw) const {
-    return Peek().kind == TokenKind::kIdent && Lower(Peek().text) == kw;
+    return Peek().kind == TokenKind::kIdent && AsciiLower(Peek().text) == kw;
   }
   bool AcceptKeyword(const char* kw) {
     if (!IsKeyword(kw)) return false;
@@ -244,7 +239,7 @@ class Parser {
     return true;
   }
   static bool IsReserved(const std::string& word) {
-    const std::string w = Lower(word);
+    const std::string w = AsciiLower(word);
     return w == "and" || w == "or" || w == "not" || w == "between" || w == "in" || w == "like" || w == "is" ||
            w == "null";
   }
@@ -305,10 +300,9 @@ class Parser {
       ++pos_;
       return inner;
     }
-    auto lhs = ParseOperand();
-    if (!lhs) return std::move(lhs).error();
+    CENOTE_ASSIGN_OR_RETURN(auto lhs, ParseOperand());
     auto n = std::make_shared<Node>();
-    n->operands.push_back(std::move(lhs).value());
+    n->operands.push_back(std::move(lhs));
     if (AcceptKeyword("is")) {
       n->kind = Node::Kind::kIsNull;
       n->negated = AcceptKeyword("not");
@@ -318,13 +312,11 @@ class Parser {
     n->negated = AcceptKeyword("not");
     if (AcceptKeyword("between")) {
       n->kind = Node::Kind::kBetween;
-      auto lo = ParseOperand();
-      if (!lo) return std::move(lo).error();
+      CENOTE_ASSIGN_OR_RETURN(auto lo, ParseOperand());
       if (!AcceptKeyword("and")) return Bad("expected AND in BETWEEN");
-      auto hi = ParseOperand();
-      if (!hi) return std::move(hi).error();
-      n->operands.push_back(std::move(lo).value());
-      n->operands.push_back(std::move(hi).value());
+      CENOTE_ASSIGN_OR_RETURN(auto hi, ParseOperand());
+      n->operands.push_back(std::move(lo));
+      n->operands.push_back(std::move(hi));
       return NodePtr(std::move(n));
     }
     if (AcceptKeyword("in")) {
@@ -332,9 +324,8 @@ class Parser {
       if (Peek().kind != TokenKind::kLParen) return Bad("expected '(' after IN");
       ++pos_;
       while (true) {
-        auto item = ParseOperand();
-        if (!item) return std::move(item).error();
-        n->operands.push_back(std::move(item).value());
+        CENOTE_ASSIGN_OR_RETURN(auto item, ParseOperand());
+        n->operands.push_back(std::move(item));
         if (Peek().kind == TokenKind::kComma) {
           ++pos_;
           continue;
@@ -349,9 +340,8 @@ class Parser {
     }
     if (AcceptKeyword("like")) {
       n->kind = Node::Kind::kLike;
-      auto pattern = ParseOperand();
-      if (!pattern) return std::move(pattern).error();
-      n->operands.push_back(std::move(pattern).value());
+      CENOTE_ASSIGN_OR_RETURN(auto pattern, ParseOperand());
+      n->operands.push_back(std::move(pattern));
       return NodePtr(std::move(n));
     }
     if (n->negated) return Bad("expected BETWEEN, IN or LIKE after NOT");
@@ -362,9 +352,8 @@ class Parser {
     n->kind = Node::Kind::kCompare;
     n->op = Peek().text;
     ++pos_;
-    auto rhs = ParseOperand();
-    if (!rhs) return std::move(rhs).error();
-    n->operands.push_back(std::move(rhs).value());
+    CENOTE_ASSIGN_OR_RETURN(auto rhs, ParseOperand());
+    n->operands.push_back(std::move(rhs));
     return NodePtr(std::move(n));
   }
 
@@ -381,9 +370,9 @@ class Parser {
         if (IsReserved(t.text)) return Bad("unexpected keyword " + t.text);
         [[fallthrough]];
       case TokenKind::kQuotedIdent: {
-        const std::string name = Lower(t.text);
+        const std::string name = AsciiLower(t.text);
         for (std::size_t k = 0; k < keys_.size(); ++k) {
-          if (Lower(keys_[k].name) == name) {
+          if (AsciiLower(keys_[k].name) == name) {
             auto type = KeyValueType(keys_[k].type);
             if (!type) {
               return InvalidInput("Unsupported partition key type " + keys_[k].type + " for key " +
@@ -480,14 +469,12 @@ bool Eval(const Node& n, const std::vector<std::string>& values) {
 
 Result<PartitionExpression> PartitionExpression::Parse(std::string_view text,
                                                        const std::vector<PartitionKey>& keys) {
-  auto tokens = Tokenize(text);
-  if (!tokens) return std::move(tokens).error();
+  CENOTE_ASSIGN_OR_RETURN(auto tokens, Tokenize(text));
   PartitionExpression expr;
-  if (tokens->size() == 1) return expr;  // blank: everything
-  Parser parser(std::move(tokens).value(), keys);
-  auto root = parser.ParseAll();
-  if (!root) return std::move(root).error();
-  expr.root_ = std::move(root).value();
+  if (tokens.size() == 1) return expr;  // blank: everything
+  Parser parser(std::move(tokens), keys);
+  CENOTE_ASSIGN_OR_RETURN(auto root, parser.ParseAll());
+  expr.root_ = std::move(root);
   return expr;
 }
 

@@ -1,31 +1,38 @@
-// The Glue provider's operation handlers (glue_provider.cpp: dispatch, shared input helpers,
-// databases, tags; provider_tables.cpp: tables, versions, SearchTables; provider_partitions.cpp:
-// partitions). Private to src/services/glue.
+// The Glue provider's operation handlers, each with the one handler signature over GlueEnv
+// (glue_provider.cpp: the operation table, shared input helpers, databases, tags; provider_tables.cpp:
+// tables, versions, SearchTables; provider_partitions.cpp: partitions; provider_crawlers.cpp: crawlers).
+// Private to src/services/glue.
 #pragma once
 
 #include <boost/json.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "aws/provider.hpp"
 #include "services/glue/catalog.hpp"
+#include "services/glue/glue_provider.hpp"
 
 namespace cenote::glue::internal {
 
 using boost::json::array;
 using boost::json::value;
 
-// A handler gets the catalog, the request and its input document; it returns the output document.
-using Handler = Result<object> (*)(Catalog& catalog, const aws::RequestContext& ctx, const object& in);
+// The catalog of the request's account in the request's region. A CatalogId other than the caller's
+// account is another account's catalog: AccessDeniedException, as Glue answers it without a resource
+// policy that grants it.
+Result<std::unique_ptr<RegionalCatalog>> CatalogFor(GlueEnv& env, const aws::RequestContext& ctx,
+                                                    const aws::OperationInput& input);
 
-// ---- input helpers: each member error is InvalidInputException with Glue's validation wording.
-// `member` is the model's member name; messages use its lowerCamel form, as Glue does.
+// ---- input helpers over the shared readers (services/common/params.hpp): a missing member is
+// InvalidInputException in Glue's validation wording (`member` is the model's member name; messages use its
+// lowerCamel form, as Glue does).
 Result<std::string> RequiredString(const object& in, const char* member);
 Result<std::string> OptionalString(const object& in, const char* member);  // "" when absent
 Result<const object*> RequiredObject(const object& in, const char* member);
-Result<const array*> RequiredArray(const object& in, const char* member, std::size_t max_items);
-// MaxResults within [1, max]; 0 when absent.
+Result<const array*> RequiredArray(const object& in, const char* member);
+// MaxResults, at most `max` (the model bounds it); 0 when absent.
 Result<int> PageSize(const object& in, const char* member, int max);
 Result<std::vector<std::string>> StringList(const value& v, const std::string& path);
 bool OptionalBool(const object& in, const char* member);
@@ -39,39 +46,99 @@ Result<TableRef> TableOf(const object& in);
 object ErrorDetail(const Error& e);
 // Appends the page's items and NextToken under `list_member`.
 object PageOutput(Page page, const char* list_member);
-std::string ResourceArn(const Catalog& catalog, const aws::RequestContext& ctx, const std::string& resource);
+// arn:aws:glue:<region>:<account>:<resource> of the request's catalog.
+std::string ResourceArn(const aws::RequestContext& ctx, const std::string& resource);
 
 // ---- handlers
-Result<object> CreateDatabase(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetDatabase(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetDatabases(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> UpdateDatabase(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> DeleteDatabase(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> TagResource(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> UntagResource(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetTags(Catalog& c, const aws::RequestContext& ctx, const object& in);
+Result<aws::OperationOutput> CreateDatabase(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input);
+Result<aws::OperationOutput> GetDatabase(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> GetDatabases(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input);
+Result<aws::OperationOutput> UpdateDatabase(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input);
+Result<aws::OperationOutput> DeleteDatabase(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input);
+Result<aws::OperationOutput> TagResource(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> UntagResource(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input);
+Result<aws::OperationOutput> GetTags(GlueEnv& env, const aws::RequestContext& ctx,
+                                     aws::OperationInput& input);
 
-Result<object> CreateTable(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetTable(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetTables(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> UpdateTable(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> DeleteTable(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> BatchDeleteTable(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetTableVersions(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetTableVersion(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> DeleteTableVersion(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> BatchDeleteTableVersion(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> SearchTables(Catalog& c, const aws::RequestContext& ctx, const object& in);
+Result<aws::OperationOutput> CreateTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> GetTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                      aws::OperationInput& input);
+Result<aws::OperationOutput> GetTables(GlueEnv& env, const aws::RequestContext& ctx,
+                                       aws::OperationInput& input);
+Result<aws::OperationOutput> UpdateTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> DeleteTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> BatchDeleteTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                              aws::OperationInput& input);
+Result<aws::OperationOutput> GetTableVersions(GlueEnv& env, const aws::RequestContext& ctx,
+                                              aws::OperationInput& input);
+Result<aws::OperationOutput> GetTableVersion(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input);
+Result<aws::OperationOutput> DeleteTableVersion(GlueEnv& env, const aws::RequestContext& ctx,
+                                                aws::OperationInput& input);
+Result<aws::OperationOutput> BatchDeleteTableVersion(GlueEnv& env, const aws::RequestContext& ctx,
+                                                     aws::OperationInput& input);
+Result<aws::OperationOutput> SearchTables(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input);
 
-Result<object> CreatePartition(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> BatchCreatePartition(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetPartition(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetPartitions(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> BatchGetPartition(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> UpdatePartition(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> BatchUpdatePartition(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> DeletePartition(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> BatchDeletePartition(Catalog& c, const aws::RequestContext& ctx, const object& in);
-Result<object> GetPartitionIndexes(Catalog& c, const aws::RequestContext& ctx, const object& in);
+Result<aws::OperationOutput> CreatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input);
+Result<aws::OperationOutput> BatchCreatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input);
+Result<aws::OperationOutput> GetPartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input);
+Result<aws::OperationOutput> GetPartitions(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input);
+Result<aws::OperationOutput> BatchGetPartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                               aws::OperationInput& input);
+Result<aws::OperationOutput> UpdatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input);
+Result<aws::OperationOutput> BatchUpdatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input);
+Result<aws::OperationOutput> DeletePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input);
+Result<aws::OperationOutput> BatchDeletePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input);
+Result<aws::OperationOutput> GetPartitionIndexes(GlueEnv& env, const aws::RequestContext& ctx,
+                                                 aws::OperationInput& input);
+
+// Crawlers (provider_crawlers.cpp): each hands the request to Crawlers in the request's namespace.
+Result<aws::OperationOutput> CreateCrawler(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input);
+Result<aws::OperationOutput> GetCrawler(GlueEnv& env, const aws::RequestContext& ctx,
+                                        aws::OperationInput& input);
+Result<aws::OperationOutput> GetCrawlers(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> ListCrawlers(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input);
+Result<aws::OperationOutput> BatchGetCrawlers(GlueEnv& env, const aws::RequestContext& ctx,
+                                              aws::OperationInput& input);
+Result<aws::OperationOutput> UpdateCrawler(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input);
+Result<aws::OperationOutput> DeleteCrawler(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input);
+Result<aws::OperationOutput> StartCrawler(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input);
+Result<aws::OperationOutput> StopCrawler(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> GetCrawlerMetrics(GlueEnv& env, const aws::RequestContext& ctx,
+                                               aws::OperationInput& input);
+Result<aws::OperationOutput> ListCrawls(GlueEnv& env, const aws::RequestContext& ctx,
+                                        aws::OperationInput& input);
+Result<aws::OperationOutput> StartCrawlerSchedule(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input);
+Result<aws::OperationOutput> StopCrawlerSchedule(GlueEnv& env, const aws::RequestContext& ctx,
+                                                 aws::OperationInput& input);
+Result<aws::OperationOutput> UpdateCrawlerSchedule(GlueEnv& env, const aws::RequestContext& ctx,
+                                                   aws::OperationInput& input);
 
 }  // namespace cenote::glue::internal

@@ -51,49 +51,49 @@ void ExcludeColumns(object& partition) {
 
 }  // namespace
 
-Result<object> CreatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto input = RequiredObject(in, "PartitionInput");
-  if (!input) return std::move(input).error();
-  CENOTE_RETURN_IF_ERROR(c.CreatePartition(t->database, t->table, **input));
+Result<aws::OperationOutput> CreatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto member_input, RequiredObject(in, "PartitionInput"));
+  CENOTE_RETURN_IF_ERROR(c->CreatePartition(t.database, t.table, *member_input));
   return object();
 }
 
-Result<object> BatchCreatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto list = RequiredArray(in, "PartitionInputList", 100);
-  if (!list) return std::move(list).error();
+Result<aws::OperationOutput> BatchCreatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "PartitionInputList"));
   std::vector<object> inputs;
-  for (const auto& e : **list) {
+  for (const auto& e : *list) {
     if (!e.is_object()) return InvalidInput("Value at 'partitionInputList' must be a list of structures.");
     inputs.push_back(e.get_object());
   }
-  auto errors = c.BatchCreatePartition(t->database, t->table, inputs);
-  if (!errors) return std::move(errors).error();
-  return PartitionErrors(*errors);
+  CENOTE_ASSIGN_OR_RETURN(auto errors, c->BatchCreatePartition(t.database, t.table, inputs));
+  return PartitionErrors(errors);
 }
 
-Result<object> GetPartition(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto values = ValuesMember(in, "PartitionValues", "partitionValues");
-  if (!values) return std::move(values).error();
-  auto p = c.GetPartition(t->database, t->table, *values);
-  if (!p) return std::move(p).error();
-  return object{{"Partition", std::move(p).value()}};
+Result<aws::OperationOutput> GetPartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto values, ValuesMember(in, "PartitionValues", "partitionValues"));
+  CENOTE_ASSIGN_OR_RETURN(auto p, c->GetPartition(t.database, t.table, values));
+  return object{{"Partition", std::move(p)}};
 }
 
-Result<object> GetPartitions(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto expression = OptionalString(in, "Expression");
-  if (!expression) return std::move(expression).error();
-  auto token = OptionalString(in, "NextToken");
-  if (!token) return std::move(token).error();
-  auto size = PageSize(in, "MaxResults", 1000);
-  if (!size) return std::move(size).error();
+Result<aws::OperationOutput> GetPartitions(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto expression, OptionalString(in, "Expression"));
+  CENOTE_ASSIGN_OR_RETURN(auto token, OptionalString(in, "NextToken"));
+  CENOTE_ASSIGN_OR_RETURN(auto size, PageSize(in, "MaxResults", 1000));
   std::int64_t segment = 0, total_segments = 1;
   if (const auto* s = in.if_contains("Segment"); s && !s->is_null()) {
     if (!s->is_object()) return InvalidInput("Value at 'segment' must be a structure.");
@@ -113,35 +113,34 @@ Result<object> GetPartitions(Catalog& c, const aws::RequestContext&, const objec
       return InvalidInput("The segment number must be between 0 and TotalSegments - 1.");
     }
   }
-  auto page = c.GetPartitions(t->database, t->table, *expression, *token, *size);
-  if (!page) return std::move(page).error();
+  CENOTE_ASSIGN_OR_RETURN(auto page, c->GetPartitions(t.database, t.table, expression, token, size));
   const bool exclude_columns = OptionalBool(in, "ExcludeColumnSchema");
   std::vector<object> kept;
-  for (auto& p : page->items) {
+  for (auto& p : page.items) {
     // Segments partition the table's partitions by a hash of their values. A page may then hold fewer
     // than MaxResults (even none) with a NextToken; paginators follow the token, as with Glue.
     if (total_segments > 1 && static_cast<std::int64_t>(SegmentHash(p) % total_segments) != segment) continue;
     if (exclude_columns) ExcludeColumns(p);
     kept.push_back(std::move(p));
   }
-  page->items = std::move(kept);
-  return PageOutput(std::move(page).value(), "Partitions");
+  page.items = std::move(kept);
+  return PageOutput(std::move(page), "Partitions");
 }
 
-Result<object> BatchGetPartition(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto list = RequiredArray(in, "PartitionsToGet", 1000);
-  if (!list) return std::move(list).error();
+Result<aws::OperationOutput> BatchGetPartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                               aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "PartitionsToGet"));
   // The table must exist even when nothing is asked for.
-  auto table = c.GetTable(t->database, t->table);
-  if (!table) return std::move(table).error();
+  CENOTE_RETURN_IF_ERROR(c->GetTable(t.database, t.table));
   array partitions;
-  for (const auto& e : **list) {
+  for (const auto& e : *list) {
     if (!e.is_object()) return InvalidInput("Value at 'partitionsToGet' must be a list of structures.");
-    auto values = ValuesMember(e.get_object(), "Values", "partitionsToGet.member.values");
-    if (!values) return std::move(values).error();
-    auto p = c.GetPartition(t->database, t->table, *values);
+    CENOTE_ASSIGN_OR_RETURN(auto values,
+                            ValuesMember(e.get_object(), "Values", "partitionsToGet.member.values"));
+    auto p = c->GetPartition(t.database, t.table, values);
     if (p) {
       partitions.emplace_back(std::move(p).value());
     } else if (p.error().code != "EntityNotFoundException") {
@@ -151,80 +150,81 @@ Result<object> BatchGetPartition(Catalog& c, const aws::RequestContext&, const o
   return object{{"Partitions", std::move(partitions)}, {"UnprocessedKeys", array()}};
 }
 
-Result<object> UpdatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto values = ValuesMember(in, "PartitionValueList", "partitionValueList");
-  if (!values) return std::move(values).error();
-  auto input = RequiredObject(in, "PartitionInput");
-  if (!input) return std::move(input).error();
-  CENOTE_RETURN_IF_ERROR(c.UpdatePartition(t->database, t->table, *values, **input));
+Result<aws::OperationOutput> UpdatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto values, ValuesMember(in, "PartitionValueList", "partitionValueList"));
+  CENOTE_ASSIGN_OR_RETURN(auto member_input, RequiredObject(in, "PartitionInput"));
+  CENOTE_RETURN_IF_ERROR(c->UpdatePartition(t.database, t.table, values, *member_input));
   return object();
 }
 
-Result<object> BatchUpdatePartition(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto list = RequiredArray(in, "Entries", 100);
-  if (!list) return std::move(list).error();
-  if ((*list)->empty()) {
+Result<aws::OperationOutput> BatchUpdatePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "Entries"));
+  if (list->empty()) {
     return InvalidInput(
         "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have "
         "length "
         "greater than or equal to 1");
   }
-  auto table = c.GetTable(t->database, t->table);
-  if (!table) return std::move(table).error();
+  CENOTE_RETURN_IF_ERROR(c->GetTable(t.database, t.table));
   array errors;
-  for (const auto& e : **list) {
+  for (const auto& e : *list) {
     if (!e.is_object()) return InvalidInput("Value at 'entries' must be a list of structures.");
-    auto values = ValuesMember(e.get_object(), "PartitionValueList", "entries.member.partitionValueList");
-    if (!values) return std::move(values).error();
-    auto input = RequiredObject(e.get_object(), "PartitionInput");
-    if (!input) return std::move(input).error();
-    Status s = c.UpdatePartition(t->database, t->table, *values, **input);
+    CENOTE_ASSIGN_OR_RETURN(
+        auto values, ValuesMember(e.get_object(), "PartitionValueList", "entries.member.partitionValueList"));
+    CENOTE_ASSIGN_OR_RETURN(auto member_input, RequiredObject(e.get_object(), "PartitionInput"));
+    Status s = c->UpdatePartition(t.database, t.table, values, *member_input);
     if (s) continue;
     if (s.error().http_status >= 500) return std::move(s).error();
     errors.push_back(
-        object{{"PartitionValueList", ValuesArray(*values)}, {"ErrorDetail", ErrorDetail(s.error())}});
+        object{{"PartitionValueList", ValuesArray(values)}, {"ErrorDetail", ErrorDetail(s.error())}});
   }
   return object{{"Errors", std::move(errors)}};
 }
 
-Result<object> DeletePartition(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto values = ValuesMember(in, "PartitionValues", "partitionValues");
-  if (!values) return std::move(values).error();
-  CENOTE_RETURN_IF_ERROR(c.DeletePartition(t->database, t->table, *values));
+Result<aws::OperationOutput> DeletePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto values, ValuesMember(in, "PartitionValues", "partitionValues"));
+  CENOTE_RETURN_IF_ERROR(c->DeletePartition(t.database, t.table, values));
   return object();
 }
 
-Result<object> BatchDeletePartition(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto list = RequiredArray(in, "PartitionsToDelete", 25);
-  if (!list) return std::move(list).error();
+Result<aws::OperationOutput> BatchDeletePartition(GlueEnv& env, const aws::RequestContext& ctx,
+                                                  aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "PartitionsToDelete"));
   std::vector<std::vector<std::string>> values_list;
-  for (const auto& e : **list) {
+  for (const auto& e : *list) {
     if (!e.is_object()) return InvalidInput("Value at 'partitionsToDelete' must be a list of structures.");
-    auto values = ValuesMember(e.get_object(), "Values", "partitionsToDelete.member.values");
-    if (!values) return std::move(values).error();
-    values_list.push_back(std::move(values).value());
+    CENOTE_ASSIGN_OR_RETURN(auto values,
+                            ValuesMember(e.get_object(), "Values", "partitionsToDelete.member.values"));
+    values_list.push_back(std::move(values));
   }
-  auto errors = c.BatchDeletePartition(t->database, t->table, values_list);
-  if (!errors) return std::move(errors).error();
-  return PartitionErrors(*errors);
+  CENOTE_ASSIGN_OR_RETURN(auto errors, c->BatchDeletePartition(t.database, t.table, values_list));
+  return PartitionErrors(errors);
 }
 
 // Partition indexes are not kept (CreateTable accepts PartitionIndexes and ignores them: GetPartitions
 // filters every partition anyway), so a table has none. Tools that read them with the table (Terraform's
 // aws_glue_catalog_table) then see an empty list instead of failing.
-Result<object> GetPartitionIndexes(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto table = c.GetTable(t->database, t->table);
-  if (!table) return std::move(table).error();
+Result<aws::OperationOutput> GetPartitionIndexes(GlueEnv& env, const aws::RequestContext& ctx,
+                                                 aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_RETURN_IF_ERROR(c->GetTable(t.database, t.table));
   return object{{"PartitionIndexDescriptorList", array()}};
 }
 

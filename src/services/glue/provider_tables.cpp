@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/strings.hpp"
 #include "services/glue/errors.hpp"
 #include "services/glue/provider_internal.hpp"
 
@@ -12,12 +13,11 @@ Result<object> TableInputOf(const object& in) {
   if (const auto* otf = in.if_contains("OpenTableFormatInput"); otf && !otf->is_null()) {
     return InvalidInput("Open table formats (Iceberg) are not supported by Cenote.");
   }
-  auto input = RequiredObject(in, "TableInput");
-  if (!input) return std::move(input).error();
-  if (const auto* target = (*input)->if_contains("TargetTable"); target && !target->is_null()) {
+  CENOTE_ASSIGN_OR_RETURN(auto member_input, RequiredObject(in, "TableInput"));
+  if (const auto* target = member_input->if_contains("TargetTable"); target && !target->is_null()) {
     return InvalidInput("Resource links (TargetTable) are not supported by Cenote.");
   }
-  return **input;
+  return *member_input;
 }
 
 // AttributesToGet of GetTables: NAME and TABLE_TYPE ask for those members only.
@@ -35,87 +35,82 @@ void ApplyAttributes(const object& in, std::vector<object>& tables) {
 
 }  // namespace
 
-Result<object> CreateTable(Catalog& c, const aws::RequestContext& ctx, const object& in) {
-  auto db = RequiredString(in, "DatabaseName");
-  if (!db) return std::move(db).error();
-  auto input = TableInputOf(in);
-  if (!input) return std::move(input).error();
+Result<aws::OperationOutput> CreateTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto db, RequiredString(in, "DatabaseName"));
+  CENOTE_ASSIGN_OR_RETURN(auto member_input, TableInputOf(in));
   // Glue records the caller as the table's creator (TableInput has no such member).
-  if (!ctx.principal.arn.empty()) (*input)["CreatedBy"] = ctx.principal.arn;
-  CENOTE_RETURN_IF_ERROR(c.CreateTable(*db, *input));
+  if (!ctx.principal.arn.empty()) member_input["CreatedBy"] = ctx.principal.arn;
+  CENOTE_RETURN_IF_ERROR(c->CreateTable(db, member_input));
   return object();
 }
 
-Result<object> GetTable(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto db = RequiredString(in, "DatabaseName");
-  if (!db) return std::move(db).error();
-  auto name = RequiredString(in, "Name");
-  if (!name) return std::move(name).error();
-  auto t = c.GetTable(*db, *name);
-  if (!t) return std::move(t).error();
-  return object{{"Table", std::move(t).value()}};
+Result<aws::OperationOutput> GetTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                      aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto db, RequiredString(in, "DatabaseName"));
+  CENOTE_ASSIGN_OR_RETURN(auto name, RequiredString(in, "Name"));
+  CENOTE_ASSIGN_OR_RETURN(auto t, c->GetTable(db, name));
+  return object{{"Table", std::move(t)}};
 }
 
-Result<object> GetTables(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto db = RequiredString(in, "DatabaseName");
-  if (!db) return std::move(db).error();
-  auto expression = OptionalString(in, "Expression");
-  if (!expression) return std::move(expression).error();
-  auto token = OptionalString(in, "NextToken");
-  if (!token) return std::move(token).error();
-  auto size = PageSize(in, "MaxResults", 100);
-  if (!size) return std::move(size).error();
-  auto page = c.GetTables(*db, *expression, *token, *size);
-  if (!page) return std::move(page).error();
-  ApplyAttributes(in, page->items);
-  return PageOutput(std::move(page).value(), "TableList");
+Result<aws::OperationOutput> GetTables(GlueEnv& env, const aws::RequestContext& ctx,
+                                       aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto db, RequiredString(in, "DatabaseName"));
+  CENOTE_ASSIGN_OR_RETURN(auto expression, OptionalString(in, "Expression"));
+  CENOTE_ASSIGN_OR_RETURN(auto token, OptionalString(in, "NextToken"));
+  CENOTE_ASSIGN_OR_RETURN(auto size, PageSize(in, "MaxResults", 100));
+  CENOTE_ASSIGN_OR_RETURN(auto page, c->GetTables(db, expression, token, size));
+  ApplyAttributes(in, page.items);
+  return PageOutput(std::move(page), "TableList");
 }
 
-Result<object> UpdateTable(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto db = RequiredString(in, "DatabaseName");
-  if (!db) return std::move(db).error();
-  auto input = TableInputOf(in);
-  if (!input) return std::move(input).error();
-  auto version = OptionalString(in, "VersionId");
-  if (!version) return std::move(version).error();
-  if (!version->empty()) {
+Result<aws::OperationOutput> UpdateTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto db, RequiredString(in, "DatabaseName"));
+  CENOTE_ASSIGN_OR_RETURN(auto member_input, TableInputOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto version, OptionalString(in, "VersionId"));
+  if (!version.empty()) {
     // Optimistic concurrency: the update applies only to the version the caller read.
-    const auto* name = input->if_contains("Name");
+    const auto* name = member_input.if_contains("Name");
     if (name == nullptr || !name->is_string()) return MissingMember("tableInput.name");
-    auto current = c.GetTable(*db, std::string(name->get_string()));
-    if (!current) return std::move(current).error();
-    if (current->at("VersionId").get_string() != *version) {
-      return GlueError("ConcurrentModificationException",
-                       "Update table failed due to concurrent modifications: version " + *version +
-                           " is not the current version " +
-                           std::string(current->at("VersionId").get_string()) + ".");
+    CENOTE_ASSIGN_OR_RETURN(auto current, c->GetTable(db, std::string(name->get_string())));
+    if (current.at("VersionId").get_string() != version) {
+      return GlueError(errors::kConcurrentModification, {version, current.at("VersionId").get_string()});
     }
   }
-  CENOTE_RETURN_IF_ERROR(c.UpdateTable(*db, *input, OptionalBool(in, "SkipArchive")));
+  CENOTE_RETURN_IF_ERROR(c->UpdateTable(db, member_input, OptionalBool(in, "SkipArchive")));
   return object();
 }
 
-Result<object> DeleteTable(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto db = RequiredString(in, "DatabaseName");
-  if (!db) return std::move(db).error();
-  auto name = RequiredString(in, "Name");
-  if (!name) return std::move(name).error();
-  CENOTE_RETURN_IF_ERROR(c.DeleteTable(*db, *name));
+Result<aws::OperationOutput> DeleteTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto db, RequiredString(in, "DatabaseName"));
+  CENOTE_ASSIGN_OR_RETURN(auto name, RequiredString(in, "Name"));
+  CENOTE_RETURN_IF_ERROR(c->DeleteTable(db, name));
   return object();
 }
 
-Result<object> BatchDeleteTable(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto db = RequiredString(in, "DatabaseName");
-  if (!db) return std::move(db).error();
-  auto list = RequiredArray(in, "TablesToDelete", 100);
-  if (!list) return std::move(list).error();
-  auto names = StringList(**list, "tablesToDelete");
-  if (!names) return std::move(names).error();
-  auto exists = c.GetDatabase(*db);
-  if (!exists) return std::move(exists).error();
+Result<aws::OperationOutput> BatchDeleteTable(GlueEnv& env, const aws::RequestContext& ctx,
+                                              aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto db, RequiredString(in, "DatabaseName"));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "TablesToDelete"));
+  CENOTE_ASSIGN_OR_RETURN(auto names, StringList(*list, "tablesToDelete"));
+  CENOTE_RETURN_IF_ERROR(c->GetDatabase(db));
   array errors;
-  for (const auto& name : *names) {
-    Status s = c.DeleteTable(*db, name);
+  for (const auto& name : names) {
+    Status s = c->DeleteTable(db, name);
     if (s) continue;
     if (s.error().http_status >= 500) return std::move(s).error();
     errors.push_back(object{{"TableName", name}, {"ErrorDetail", ErrorDetail(s.error())}});
@@ -123,53 +118,52 @@ Result<object> BatchDeleteTable(Catalog& c, const aws::RequestContext&, const ob
   return object{{"Errors", std::move(errors)}};
 }
 
-Result<object> GetTableVersions(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto token = OptionalString(in, "NextToken");
-  if (!token) return std::move(token).error();
-  auto size = PageSize(in, "MaxResults", 100);
-  if (!size) return std::move(size).error();
-  auto page = c.GetTableVersions(t->database, t->table, *token, *size);
-  if (!page) return std::move(page).error();
-  return PageOutput(std::move(page).value(), "TableVersions");
+Result<aws::OperationOutput> GetTableVersions(GlueEnv& env, const aws::RequestContext& ctx,
+                                              aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto token, OptionalString(in, "NextToken"));
+  CENOTE_ASSIGN_OR_RETURN(auto size, PageSize(in, "MaxResults", 100));
+  CENOTE_ASSIGN_OR_RETURN(auto page, c->GetTableVersions(t.database, t.table, token, size));
+  return PageOutput(std::move(page), "TableVersions");
 }
 
-Result<object> GetTableVersion(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto version = OptionalString(in, "VersionId");
-  if (!version) return std::move(version).error();
-  auto v = c.GetTableVersion(t->database, t->table, *version);
-  if (!v) return std::move(v).error();
-  return object{{"TableVersion", std::move(v).value()}};
+Result<aws::OperationOutput> GetTableVersion(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto version, OptionalString(in, "VersionId"));
+  CENOTE_ASSIGN_OR_RETURN(auto v, c->GetTableVersion(t.database, t.table, version));
+  return object{{"TableVersion", std::move(v)}};
 }
 
-Result<object> DeleteTableVersion(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto version = RequiredString(in, "VersionId");
-  if (!version) return std::move(version).error();
-  CENOTE_RETURN_IF_ERROR(c.DeleteTableVersion(t->database, t->table, *version));
+Result<aws::OperationOutput> DeleteTableVersion(GlueEnv& env, const aws::RequestContext& ctx,
+                                                aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto version, RequiredString(in, "VersionId"));
+  CENOTE_RETURN_IF_ERROR(c->DeleteTableVersion(t.database, t.table, version));
   return object();
 }
 
-Result<object> BatchDeleteTableVersion(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto t = TableOf(in);
-  if (!t) return std::move(t).error();
-  auto list = RequiredArray(in, "VersionIds", 100);
-  if (!list) return std::move(list).error();
-  auto ids = StringList(**list, "versionIds");
-  if (!ids) return std::move(ids).error();
-  auto exists = c.GetTable(t->database, t->table);
-  if (!exists) return std::move(exists).error();
+Result<aws::OperationOutput> BatchDeleteTableVersion(GlueEnv& env, const aws::RequestContext& ctx,
+                                                     aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
+  CENOTE_ASSIGN_OR_RETURN(auto list, RequiredArray(in, "VersionIds"));
+  CENOTE_ASSIGN_OR_RETURN(auto ids, StringList(*list, "versionIds"));
+  CENOTE_RETURN_IF_ERROR(c->GetTable(t.database, t.table));
   array errors;
-  for (const auto& id : *ids) {
-    Status s = c.DeleteTableVersion(t->database, t->table, id);
+  for (const auto& id : ids) {
+    Status s = c->DeleteTableVersion(t.database, t.table, id);
     if (s) continue;
     if (s.error().http_status >= 500) return std::move(s).error();
     errors.push_back(
-        object{{"TableName", t->table}, {"VersionId", id}, {"ErrorDetail", ErrorDetail(s.error())}});
+        object{{"TableName", t.table}, {"VersionId", id}, {"ErrorDetail", ErrorDetail(s.error())}});
   }
   return object{{"Errors", std::move(errors)}};
 }
@@ -177,12 +171,6 @@ Result<object> BatchDeleteTableVersion(Catalog& c, const aws::RequestContext&, c
 // ---- SearchTables ---------------------------------------------------------------------------------
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
 
 std::string Member(const object& o, const char* name) {
   const auto* v = o.if_contains(name);
@@ -192,14 +180,15 @@ std::string Member(const object& o, const char* name) {
 // The text SearchText looks into: names, description, owner, table type, columns (names, types and
 // comments), partition keys and parameter values.
 std::string SearchableText(const object& t) {
-  std::string s = Lower(Member(t, "DatabaseName")) + "\n" + Lower(Member(t, "Name")) + "\n" +
-                  Lower(Member(t, "Description")) + "\n" + Lower(Member(t, "Owner")) + "\n" +
-                  Lower(Member(t, "TableType")) + "\n";
+  std::string s = AsciiLower(Member(t, "DatabaseName")) + "\n" + AsciiLower(Member(t, "Name")) + "\n" +
+                  AsciiLower(Member(t, "Description")) + "\n" + AsciiLower(Member(t, "Owner")) + "\n" +
+                  AsciiLower(Member(t, "TableType")) + "\n";
   auto add_columns = [&s](const value* cols) {
     if (cols == nullptr || !cols->is_array()) return;
     for (const auto& c : cols->get_array()) {
       if (!c.is_object()) continue;
-      s += Lower(Member(c.get_object(), "Name")) + "\n" + Lower(Member(c.get_object(), "Comment")) + "\n";
+      s += AsciiLower(Member(c.get_object(), "Name")) + "\n" + AsciiLower(Member(c.get_object(), "Comment")) +
+           "\n";
     }
   };
   if (const auto* sd = t.if_contains("StorageDescriptor"); sd && sd->is_object()) {
@@ -208,7 +197,7 @@ std::string SearchableText(const object& t) {
   add_columns(t.if_contains("PartitionKeys"));
   if (const auto* p = t.if_contains("Parameters"); p && p->is_object()) {
     for (const auto& [k, v] : p->get_object()) {
-      if (v.is_string()) s += Lower(v.get_string()) + "\n";
+      if (v.is_string()) s += AsciiLower(v.get_string()) + "\n";
     }
   }
   return s;
@@ -217,8 +206,8 @@ std::string SearchableText(const object& t) {
 // Glue's fuzzy match for string predicates: the field is split into tokens on punctuation and each
 // token is compared exactly (case-insensitively) with the value ("link" matches "customer-link").
 bool TokenMatch(const std::string& field, const std::string& wanted) {
-  const std::string f = Lower(field);
-  const std::string w = Lower(wanted);
+  const std::string f = AsciiLower(field);
+  const std::string w = AsciiLower(wanted);
   if (f == w) return true;
   std::size_t i = 0;
   while (i < f.size()) {
@@ -274,14 +263,14 @@ constexpr std::size_t kMaxSearchScan = 1000000;
 
 }  // namespace
 
-Result<object> SearchTables(Catalog& c, const aws::RequestContext&, const object& in) {
-  auto text = OptionalString(in, "SearchText");
-  if (!text) return std::move(text).error();
-  auto token = OptionalString(in, "NextToken");
-  if (!token) return std::move(token).error();
-  auto size = PageSize(in, "MaxResults", 1000);
-  if (!size) return std::move(size).error();
-  const std::size_t limit = *size == 0 ? 100 : static_cast<std::size_t>(*size);
+Result<aws::OperationOutput> SearchTables(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  const object& in = input.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(auto text, OptionalString(in, "SearchText"));
+  CENOTE_ASSIGN_OR_RETURN(auto token, OptionalString(in, "NextToken"));
+  CENOTE_ASSIGN_OR_RETURN(auto size, PageSize(in, "MaxResults", 1000));
+  const std::size_t limit = size == 0 ? 100 : static_cast<std::size_t>(size);
   std::vector<Predicate> predicates;
   if (const auto* f = in.if_contains("Filters"); f && !f->is_null()) {
     if (!f->is_array()) return InvalidInput("Value at 'filters' must be a list.");
@@ -308,17 +297,17 @@ Result<object> SearchTables(Catalog& c, const aws::RequestContext&, const object
     }
   }
   std::size_t offset = 0;
-  if (!token->empty()) {
+  if (!token.empty()) {
     try {
       std::size_t used = 0;
-      offset = std::stoull(*token, &used);
-      if (used != token->size()) throw std::invalid_argument("token");
+      offset = std::stoull(token, &used);
+      if (used != token.size()) throw std::invalid_argument("token");
     } catch (const std::exception&) {
-      return InvalidInput("Invalid pagination token: " + token->substr(0, 64));
+      return InvalidInput("Invalid pagination token: " + token.substr(0, 64));
     }
   }
   // Quoted SearchText ("\"sales\"") is an exact match on the name; otherwise a substring search.
-  std::string needle = Lower(*text);
+  std::string needle = AsciiLower(text);
   bool exact = false;
   if (needle.size() >= 2 && needle.front() == '"' && needle.back() == '"') {
     needle = needle.substr(1, needle.size() - 2);
@@ -329,12 +318,11 @@ Result<object> SearchTables(Catalog& c, const aws::RequestContext&, const object
   std::size_t scanned = 0;
   std::string db_token;
   do {
-    auto dbs = c.GetDatabases(db_token, 1000);
-    if (!dbs) return std::move(dbs).error();
-    for (const auto& db : dbs->items) {
+    CENOTE_ASSIGN_OR_RETURN(auto dbs, c->GetDatabases(db_token, 1000));
+    for (const auto& db : dbs.items) {
       std::string t_token;
       do {
-        auto tables = c.GetTables(std::string(db.at("Name").get_string()), "", t_token, 1000);
+        auto tables = c->GetTables(std::string(db.at("Name").get_string()), "", t_token, 1000);
         if (!tables) {
           if (tables.error().code == "EntityNotFoundException") break;  // dropped meanwhile
           return std::move(tables).error();
@@ -342,7 +330,7 @@ Result<object> SearchTables(Catalog& c, const aws::RequestContext&, const object
         for (auto& t : tables->items) {
           if (++scanned > kMaxSearchScan) return InvalidInput("SearchTables scans at most 1000000 tables.");
           if (!needle.empty()) {
-            if (exact ? Lower(Member(t, "Name")) != needle
+            if (exact ? AsciiLower(Member(t, "Name")) != needle
                       : SearchableText(t).find(needle) == std::string::npos) {
               continue;
             }
@@ -354,7 +342,7 @@ Result<object> SearchTables(Catalog& c, const aws::RequestContext&, const object
         t_token = tables->next_token;
       } while (!t_token.empty());
     }
-    db_token = dbs->next_token;
+    db_token = dbs.next_token;
   } while (!db_token.empty());
 
   if (!sort_field.empty()) {

@@ -12,26 +12,20 @@ namespace cenote::glue {
 Status Register(services::ServiceDeps& deps) {
   s3::Lake* lake = deps.Find<s3::Lake>();
   if (lake == nullptr) return InternalError("glue: the S3 lake is not registered");
+  // Catalog rows from before the catalog was regional belong to the root account in the default region.
   CENOTE_ASSIGN_OR_RETURN(auto catalog_ptr,
                           Catalog::Open(deps.metadata, deps.account_id, deps.default_region));
   Catalog& catalog = deps.Keep(std::move(catalog_ptr));
   deps.Offer<Catalog>(catalog);
   CENOTE_ASSIGN_OR_RETURN(query::QueryEngine * engine, deps.Engine());
 
-  // Crawls read the lake as Glue's service principal of the account (until crawler roles are evaluated).
-  aws::Caller caller;
-  caller.principal.account_id = deps.account_id;
-  caller.principal.arn = "arn:aws:iam::" + deps.account_id + ":root";
-  caller.principal.is_root = true;
-  caller.region = deps.default_region;
-  caller.invoked_by = "glue.amazonaws.com";
-  s3::LakeAccess& crawler_lake = deps.Keep(lake->For(caller));
-
+  // Each crawl reads the lake as its crawler's role, in the crawler's region (Crawlers asks the lake for
+  // that principal per run); the schedules of every region run on the platform's background tasks.
   CrawlerOptions crawler_options;
-  crawler_options.account_id = deps.account_id;
-  crawler_options.region = deps.default_region;
-  CENOTE_ASSIGN_OR_RETURN(auto crawlers_ptr,
-                          Crawlers::Open(deps.metadata, catalog, crawler_lake, *engine, crawler_options));
+  crawler_options.default_account = deps.account_id;
+  crawler_options.default_region = deps.default_region;
+  CENOTE_ASSIGN_OR_RETURN(
+      auto crawlers_ptr, Crawlers::Open(deps.metadata, catalog, *lake, *engine, deps.tasks, crawler_options));
   Crawlers& crawlers = deps.Keep(std::move(crawlers_ptr));
   // Running crawls are cancelled at shutdown; their state says so after a restart.
   deps.OnShutdown([&crawlers] { crawlers.Shutdown(); });

@@ -155,7 +155,7 @@ Result<int> Env::Deliver(DeliveryStreamState& s, bool force) {
         for (std::size_t i : group.second) members.push_back(&records[i]);
         std::string file = options.conversion_dir + "/" + s.uid + "-" + uuid + ".parquet";
         CENOTE_ASSIGN_OR_RETURN(ConversionResult converted,
-                                ConvertToParquet(options, dest, members, file, now));
+                                ConvertToParquet(options, s.account, s.region, dest, members, file, now));
         conversion_errors += converted.error_lines;
         if (converted.converted > 0)
           objects.push_back(

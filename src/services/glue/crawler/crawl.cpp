@@ -1,4 +1,5 @@
 #include "services/glue/crawler/crawl.hpp"
+#include "common/strings.hpp"
 
 #include <algorithm>
 #include <boost/json/array.hpp>
@@ -30,19 +31,13 @@ constexpr std::size_t kPartitionBatch = 100;      // BatchCreatePartition's limi
 // DESCRIBE's (column_name, column_type) rows.
 Result<std::vector<std::pair<std::string, std::string>>> Describe(query::QueryEngine& engine,
                                                                   const std::string& select) {
-  auto rows = engine.ExecuteTrusted("DESCRIBE " + select);
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto rows, engine.ExecuteTrusted("DESCRIBE " + select));
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& row : *rows) {
+  for (const auto& row : rows) {
     if (row.size() < 2 || !row[0] || !row[1]) continue;
     out.emplace_back(*row[0], *row[1]);
   }
   return out;
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 // Column types from the sampled values when DuckDB cannot read the file with the detected dialect.
@@ -149,28 +144,26 @@ class Crawl {
                        "The S3 bucket " + path.bucket + " of target " + target.path + " does not exist");
     }
     std::size_t limit = deps_.max_files == SIZE_MAX ? SIZE_MAX : deps_.max_files + 1;
-    auto listing = deps_.lake.ListObjects(path.bucket, path.prefix, limit);
-    if (!listing) return std::move(listing).error();
-    if (listing->size() > deps_.max_files) {
+    CENOTE_ASSIGN_OR_RETURN(auto listing, deps_.lake.ListObjects(path.bucket, path.prefix, limit));
+    if (listing.size() > deps_.max_files) {
       return MakeError("ResourceNumberLimitExceededException", "Target " + target.path + " holds more than " +
                                                                    std::to_string(deps_.max_files) +
                                                                    " objects, the crawler's limit");
     }
     // An include path naming one object (s3://bucket/dir/file.csv) crawls that file alone.
     std::string single_key;
-    if (listing->empty() && !path.prefix.empty() && !target.path.ends_with("/")) {
+    if (listing.empty() && !path.prefix.empty() && !target.path.ends_with("/")) {
       single_key = path.prefix.substr(0, path.prefix.size() - 1);
-      auto exact = deps_.lake.ListObjects(path.bucket, single_key, 1);
-      if (!exact) return std::move(exact).error();
-      if (exact->empty() || exact->front().key != single_key) {
+      CENOTE_ASSIGN_OR_RETURN(auto exact, deps_.lake.ListObjects(path.bucket, single_key, 1));
+      if (exact.empty() || exact.front().key != single_key) {
         single_key.clear();
       } else {
-        *listing = std::move(*exact);
+        listing = std::move(exact);
       }
     }
     std::vector<LayoutFile> files;
     std::map<std::string, std::vector<std::size_t>> by_folder;
-    for (const auto& obj : *listing) {
+    for (const auto& obj : listing) {
       std::string_view rel = std::string_view(obj.key).substr(single_key.empty() ? path.prefix.size() : 0);
       if (!single_key.empty()) rel = rel.substr(rel.rfind('/') + 1);
       if (IsIgnoredKey(rel, obj.size) || obj.size == 0) continue;
@@ -323,9 +316,8 @@ class Crawl {
                                      " not applied (UpdateBehavior LOG)");
         }
       }
-      auto listed = ListPartitions(spec.name);
-      if (!listed) return std::move(listed).error();
-      known_partitions = std::move(*listed);
+      CENOTE_ASSIGN_OR_RETURN(auto listed, ListPartitions(spec.name));
+      known_partitions = std::move(listed);
     }
     if (layout.partition_keys.empty()) return Status::Ok();
 
@@ -347,10 +339,10 @@ class Crawl {
       std::vector<json::object> batch(
           to_create.begin() + static_cast<std::ptrdiff_t>(i),
           to_create.begin() + static_cast<std::ptrdiff_t>(std::min(i + kPartitionBatch, to_create.size())));
-      auto errors = deps_.catalog.BatchCreatePartition(def_.database, spec.name, batch);
-      if (!errors) return std::move(errors).error();
+      CENOTE_ASSIGN_OR_RETURN(auto errors,
+                              deps_.catalog.BatchCreatePartition(def_.database, spec.name, batch));
       std::size_t failed = 0;
-      for (const auto& e : *errors) {
+      for (const auto& e : errors) {
         if (e.error.code == "AlreadyExistsException") continue;
         ++failed;
         result_.messages.push_back("Partition of " + spec.name + " not created: " + e.error.message);
@@ -373,9 +365,9 @@ class Crawl {
       std::vector<std::vector<std::string>> batch(
           vanished.begin() + static_cast<std::ptrdiff_t>(i),
           vanished.begin() + static_cast<std::ptrdiff_t>(std::min(i + 25, vanished.size())));
-      auto errors = deps_.catalog.BatchDeletePartition(def_.database, spec.name, batch);
-      if (!errors) return std::move(errors).error();
-      result_.partitions_deleted += static_cast<int>(batch.size() - std::min(errors->size(), batch.size()));
+      CENOTE_ASSIGN_OR_RETURN(auto errors,
+                              deps_.catalog.BatchDeletePartition(def_.database, spec.name, batch));
+      result_.partitions_deleted += static_cast<int>(batch.size() - std::min(errors.size(), batch.size()));
     }
     return Status::Ok();
   }
@@ -384,9 +376,9 @@ class Crawl {
     std::set<std::vector<std::string>> out;
     std::string token;
     for (std::size_t page = 0; page < kMaxCatalogPages; ++page) {
-      auto listed = deps_.catalog.GetPartitions(def_.database, table, "", token, 1000);
-      if (!listed) return std::move(listed).error();
-      for (const auto& p : listed->items) {
+      CENOTE_ASSIGN_OR_RETURN(auto listed,
+                              deps_.catalog.GetPartitions(def_.database, table, "", token, 1000));
+      for (const auto& p : listed.items) {
         std::vector<std::string> values;
         auto it = p.find("Values");
         if (it != p.end() && it->value().is_array()) {
@@ -396,8 +388,8 @@ class Crawl {
         }
         out.insert(std::move(values));
       }
-      if (listed->next_token.empty()) break;
-      token = listed->next_token;
+      if (listed.next_token.empty()) break;
+      token = listed.next_token;
     }
     return out;
   }
@@ -407,9 +399,9 @@ class Crawl {
     std::vector<json::object> vanished;
     std::string token;
     for (std::size_t page = 0; page < kMaxCatalogPages; ++page) {
-      auto listed = deps_.catalog.GetTables(def_.database, "", token, kCatalogPageSize);
-      if (!listed) return std::move(listed).error();
-      for (auto& t : listed->items) {
+      CENOTE_ASSIGN_OR_RETURN(auto listed,
+                              deps_.catalog.GetTables(def_.database, "", token, kCatalogPageSize));
+      for (auto& t : listed.items) {
         const auto& params = ObjectMember(t, "Parameters");
         if (ParamString(params, "UPDATED_BY_CRAWLER") != def_.name) continue;
         if (produced_.count(ParamString(t, "Name")) > 0) continue;
@@ -418,8 +410,8 @@ class Crawl {
                                 [&](const std::string& r) { return location.starts_with(r); });
         if (ours) vanished.push_back(std::move(t));
       }
-      if (listed->next_token.empty()) break;
-      token = listed->next_token;
+      if (listed.next_token.empty()) break;
+      token = listed.next_token;
     }
     for (auto& t : vanished) {
       std::string name = ParamString(t, "Name");
@@ -466,17 +458,15 @@ std::string SqlQuote(std::string_view text) {
 
 Result<std::optional<ClassifiedFile>> ClassifyFile(query::QueryEngine& engine, const std::string& local_path,
                                                    std::uint64_t size) {
-  auto magic = ReadTextHead(local_path, Compression::kNone, 4);
-  if (!magic) return std::move(magic).error();
+  CENOTE_ASSIGN_OR_RETURN(auto magic, ReadTextHead(local_path, Compression::kNone, 4));
   ClassifiedFile out;
-  if (IsParquetMagic(magic->text)) {
-    auto cols =
-        Describe(engine, "SELECT * FROM read_parquet(" + SqlQuote(local_path) + ", hive_partitioning=false)");
-    if (!cols) return std::move(cols).error();
+  if (IsParquetMagic(magic.text)) {
+    CENOTE_ASSIGN_OR_RETURN(auto cols, Describe(engine, "SELECT * FROM read_parquet(" + SqlQuote(local_path) +
+                                                            ", hive_partitioning=false)"));
     out.schema.classification = "parquet";
     out.schema.signature = "parquet";
-    for (const auto& [name, type] : *cols)
-      out.schema.columns.push_back({Lower(name), query::DuckDbTypeToGlue(type)});
+    for (const auto& [name, type] : cols)
+      out.schema.columns.push_back({AsciiLower(name), query::DuckDbTypeToGlue(type)});
     auto rows = engine.ExecuteTrusted("SELECT sum(num_rows) FROM parquet_file_metadata(" +
                                       SqlQuote(local_path) + ")");
     if (rows && !rows->empty() && !(*rows)[0].empty() && (*rows)[0][0]) {
@@ -487,10 +477,9 @@ Result<std::optional<ClassifiedFile>> ClassifyFile(query::QueryEngine& engine, c
   }
   // LocalPath files have no extension, so DuckDB cannot guess the compression: it is passed explicitly
   // (and Hive partitioning is off: folder names are the crawler's business, not the file's columns).
-  Compression compression = DetectCompression(magic->text);
-  auto head = ReadTextHead(local_path, compression, kTextHeadBytes);
-  if (!head) return std::move(head).error();
-  auto records = SplitRecords(head->text, head->complete, kSampleRecords);
+  Compression compression = DetectCompression(magic.text);
+  CENOTE_ASSIGN_OR_RETURN(auto head, ReadTextHead(local_path, compression, kTextHeadBytes));
+  auto records = SplitRecords(head.text, head.complete, kSampleRecords);
   if (records.empty()) return std::optional<ClassifiedFile>();
   std::string compression_name(CompressionName(compression));
   out.schema.compression = compression_name;
@@ -501,19 +490,19 @@ Result<std::optional<ClassifiedFile>> ClassifyFile(query::QueryEngine& engine, c
       records.begin(),
       records.begin() + static_cast<std::ptrdiff_t>(std::min(records.size(), kJsonCheckRecords)));
   if (IsJsonLines(json_check)) {
-    auto cols =
+    CENOTE_ASSIGN_OR_RETURN(
+        auto cols,
         Describe(engine, "SELECT * FROM read_json(" + SqlQuote(local_path) +
                              ", format='newline_delimited', compression=" +
                              SqlQuote(compression == Compression::kNone ? "uncompressed" : compression_name) +
-                             ", hive_partitioning=false)");
-    if (!cols) return std::move(cols).error();
+                             ", hive_partitioning=false)"));
     out.schema.classification = "json";
     out.schema.signature = "json";
-    for (const auto& [name, type] : *cols) {
+    for (const auto& [name, type] : cols) {
       std::string glue = query::DuckDbTypeToGlue(type);
       // The JSON classifier keeps date-like strings as strings; DuckDB's detection would make them dates.
       if (glue == "date" || glue == "timestamp" || glue == "time" || glue == "uuid") glue = "string";
-      out.schema.columns.push_back({Lower(name), glue});
+      out.schema.columns.push_back({AsciiLower(name), glue});
     }
   } else {
     auto dialect = DetectCsv(records);
@@ -545,7 +534,7 @@ Result<std::optional<ClassifiedFile>> ClassifyFile(query::QueryEngine& engine, c
     }
   }
   out.average_record_size = records.empty() ? 0 : sampled_bytes / records.size();
-  if (head->complete) {
+  if (head.complete) {
     out.records = records.size();
   } else if (out.average_record_size > 0) {
     // Compressed text: assume the head's ratio of text to file bytes holds (a rough estimate, as AWS's).

@@ -43,7 +43,8 @@ struct CrawlDefinition {
 };
 
 struct CrawlDependencies {
-  Catalog& catalog;
+  RegionalCatalog& catalog;  // the crawler's region's
+  // The lake as the crawler's role sees it.
   s3::LakeAccess& lake;
   query::QueryEngine& engine;
   std::size_t max_files = 1000000;

@@ -1,7 +1,4 @@
-// The crawler errors Glue answers, with its wording where it is known from the service (messages seen
-// from AWS by clients: "Crawler entry with name X does not exist" from GetCrawler/UpdateCrawler/
-// DeleteCrawler, "Crawler with name X does not exist" from StartCrawler, "Crawler with name X has already
-// started", "Cannot update Crawler while running. Please stop crawl or wait until it completes to update.").
+// The crawler errors Glue answers (their words are in the service's table, services/glue/errors.hpp).
 #pragma once
 
 #include <string>
@@ -13,30 +10,21 @@
 namespace cenote::glue::crawler {
 
 inline Error CrawlerEntryNotFound(const std::string& name) {
-  return EntityNotFound("Crawler entry with name " + name + " does not exist");
+  return GlueError(errors::kCrawlerEntryNotFound, {name});
 }
-inline Error CrawlerNotFound(const std::string& name) {
-  return EntityNotFound("Crawler with name " + name + " does not exist");
-}
+inline Error CrawlerNotFound(const std::string& name) { return GlueError(errors::kCrawlerNotFound, {name}); }
 inline Error CrawlerAlreadyExists(const std::string& name) {
-  return AlreadyExists("Crawler with name " + name + " has already been created");
+  return GlueError(errors::kCrawlerAlreadyExists, {name});
 }
 inline Error CrawlerAlreadyStarted(const std::string& name) {
-  return GlueError("CrawlerRunningException", "Crawler with name " + name + " has already started");
+  return GlueError(errors::kCrawlerAlreadyStarted, {name});
 }
-inline Error CrawlerRunning(const std::string& name) {
-  return GlueError("CrawlerRunningException", "Crawler with name " + name + " is running");
-}
+inline Error CrawlerRunning(const std::string& name) { return GlueError(errors::kCrawlerRunning, {name}); }
 inline Error CrawlerNotRunning(const std::string& name) {
-  return GlueError("CrawlerNotRunningException", "Crawler with name " + name + " isn't running");
+  return GlueError(errors::kCrawlerNotRunning, {name});
 }
-inline Error CrawlerStopping(const std::string& name) {
-  return GlueError("CrawlerStoppingException", "Crawler with name " + name + " is stopping");
-}
-inline Error CannotUpdateWhileRunning() {
-  return InvalidInput(
-      "Cannot update Crawler while running. Please stop crawl or wait until it completes to update.");
-}
+inline Error CrawlerStopping(const std::string& name) { return GlueError(errors::kCrawlerStopping, {name}); }
+inline Error CannotUpdateWhileRunning() { return GlueError(errors::kCannotUpdateWhileRunning); }
 
 // json-1.1 model validation wording: "1 validation error detected: Value 'x' at 'name' failed to satisfy
 // constraint: Member must have length less than or equal to 255".
@@ -45,25 +33,6 @@ inline Error ValidationError(const std::string& path, const std::string& constra
   return InvalidInput("1 validation error detected: Value " +
                       (value.empty() ? std::string("") : "'" + value + "' ") + "at '" + path +
                       "' failed to satisfy constraint: " + constraint);
-}
-
-// NameString: 1..255 characters, no control characters but tab.
-inline Status CheckNameString(const std::string& value, std::string_view path) {
-  if (value.empty()) {
-    return ValidationError(std::string(path), "Member must have length greater than or equal to 1", value);
-  }
-  if (value.size() > 255) {
-    return ValidationError(std::string(path), "Member must have length less than or equal to 255", value);
-  }
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
-      return ValidationError(std::string(path),
-                             "Member must satisfy regular expression pattern: "
-                             "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*",
-                             value);
-    }
-  }
-  return Status::Ok();
 }
 
 }  // namespace cenote::glue::crawler

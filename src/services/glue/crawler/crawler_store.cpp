@@ -11,9 +11,13 @@ namespace json = boost::json;
 
 namespace {
 
-// Schema of component "glue_crawler": one statement per schema version; append, never edit.
-const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {
+// Schema of component "glue_crawler": one entry per schema version; append, never edit. v4 made crawlers
+// regional (per account and region, as on AWS): every table gains (account, region) at the head of its key;
+// the rows of v1-v3 belong to the default account in the default region (both checked by Open before they
+// are spliced in).
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region) {
+  const std::string defaults = "'" + default_account + "', '" + default_region + "'";
+  return {
       "CREATE TABLE glue_crawlers ("
       " name TEXT PRIMARY KEY, definition TEXT NOT NULL, tags TEXT NOT NULL, state TEXT NOT NULL,"
       " version INTEGER NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,"
@@ -24,12 +28,48 @@ const std::vector<std::string>& Migrations() {
       "crawl_id))",
       "CREATE TABLE glue_crawler_folders ("
       " crawler TEXT NOT NULL, folder TEXT NOT NULL, PRIMARY KEY (crawler, folder))",
+      "CREATE TABLE glue_crawlers_v2 ("
+      " account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, definition TEXT NOT NULL,"
+      " tags TEXT NOT NULL, state TEXT NOT NULL, version INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+      " updated_ms INTEGER NOT NULL, last_crawl TEXT, crawl_started_ms INTEGER NOT NULL,"
+      " crawl_id TEXT NOT NULL, metrics TEXT NOT NULL, PRIMARY KEY (account, region, name));"
+      "INSERT INTO glue_crawlers_v2 SELECT " +
+          defaults +
+          ", name, definition, tags, state, version,"
+          " created_ms, updated_ms, last_crawl, crawl_started_ms, crawl_id, metrics FROM glue_crawlers;"
+          "DROP TABLE glue_crawlers; ALTER TABLE glue_crawlers_v2 RENAME TO glue_crawlers;"
+          "CREATE TABLE glue_crawler_runs_v2 ("
+          " account TEXT NOT NULL, region TEXT NOT NULL, crawler TEXT NOT NULL, crawl_id TEXT NOT NULL,"
+          " state TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, summary TEXT NOT NULL,"
+          " error TEXT NOT NULL, PRIMARY KEY (account, region, crawler, crawl_id));"
+          "INSERT INTO glue_crawler_runs_v2 SELECT " +
+          defaults +
+          ", crawler, crawl_id, state, start_ms, end_ms,"
+          " summary, error FROM glue_crawler_runs;"
+          "DROP TABLE glue_crawler_runs; ALTER TABLE glue_crawler_runs_v2 RENAME TO glue_crawler_runs;"
+          "CREATE TABLE glue_crawler_folders_v2 ("
+          " account TEXT NOT NULL, region TEXT NOT NULL, crawler TEXT NOT NULL, folder TEXT NOT NULL,"
+          " PRIMARY KEY (account, region, crawler, folder));"
+          "INSERT INTO glue_crawler_folders_v2 SELECT " +
+          defaults +
+          ", crawler, folder FROM glue_crawler_folders;"
+          "DROP TABLE glue_crawler_folders; ALTER TABLE glue_crawler_folders_v2 RENAME TO "
+          "glue_crawler_folders;",
   };
-  return kMigrations;
+}
+
+bool SafeForSql(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      return false;
+  }
+  return true;
 }
 
 constexpr const char* kColumns =
-    "name, definition, tags, state, version, created_ms, updated_ms, last_crawl, crawl_started_ms, crawl_id, "
+    "account, region, name, definition, tags, state, version, created_ms, updated_ms, last_crawl, "
+    "crawl_started_ms, crawl_id, "
     "metrics";
 
 json::object ParseObject(const std::string& text) {
@@ -45,17 +85,19 @@ std::int64_t IntMember(const json::object& o, std::string_view key) {
 
 CrawlerRecord FromRow(const store::Row& row) {
   CrawlerRecord r;
-  r.name = store::AsText(row[0]);
-  r.definition = ParseObject(store::AsText(row[1]));
-  r.tags = ParseObject(store::AsText(row[2]));
-  r.state = store::AsText(row[3]);
-  r.version = store::AsInt(row[4]);
-  r.created_ms = store::AsInt(row[5]);
-  r.updated_ms = store::AsInt(row[6]);
-  if (!store::IsNull(row[7])) r.last_crawl = ParseObject(store::AsText(row[7]));
-  r.crawl_started_ms = store::AsInt(row[8]);
-  r.crawl_id = store::AsText(row[9]);
-  json::object m = ParseObject(store::AsText(row[10]));
+  r.account = store::AsText(row[0]);
+  r.region = store::AsText(row[1]);
+  r.name = store::AsText(row[2]);
+  r.definition = ParseObject(store::AsText(row[3]));
+  r.tags = ParseObject(store::AsText(row[4]));
+  r.state = store::AsText(row[5]);
+  r.version = store::AsInt(row[6]);
+  r.created_ms = store::AsInt(row[7]);
+  r.updated_ms = store::AsInt(row[8]);
+  if (!store::IsNull(row[9])) r.last_crawl = ParseObject(store::AsText(row[9]));
+  r.crawl_started_ms = store::AsInt(row[10]);
+  r.crawl_id = store::AsText(row[11]);
+  json::object m = ParseObject(store::AsText(row[12]));
   r.tables_created = IntMember(m, "TablesCreated");
   r.tables_updated = IntMember(m, "TablesUpdated");
   r.tables_deleted = IntMember(m, "TablesDeleted");
@@ -79,7 +121,9 @@ std::vector<store::Value> ToParams(const CrawlerRecord& r) {
   m["Runtimes"] = std::move(runtimes);
   store::Value last = nullptr;
   if (r.last_crawl) last = json::serialize(*r.last_crawl);
-  return {r.name,
+  return {r.account,
+          r.region,
+          r.name,
           json::serialize(r.definition),
           json::serialize(r.tags),
           r.state,
@@ -94,21 +138,25 @@ std::vector<store::Value> ToParams(const CrawlerRecord& r) {
 
 }  // namespace
 
-Result<CrawlerStore> CrawlerStore::Open(store::MetadataStore& metadata, std::int64_t now_ms) {
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue_crawler", Migrations()));
-  CrawlerStore s(metadata);
+Result<CrawlerStore> CrawlerStore::Open(store::MetadataStore& metadata, std::int64_t now_ms,
+                                        const std::string& default_account,
+                                        const std::string& default_region) {
+  if (!SafeForSql(default_account) || !SafeForSql(default_region)) {
+    return InternalError("glue: invalid default account or region");
+  }
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue_crawler", Migrations(default_account, default_region)));
+  CrawlerStore s(metadata, "", "");
   CENOTE_RETURN_IF_ERROR(s.RecoverInterrupted(now_ms));
   return s;
 }
 
 Status CrawlerStore::RecoverInterrupted(std::int64_t now_ms) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE state <> 'READY'");
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query(std::string("SELECT ") + kColumns +
+                                                " FROM glue_crawlers WHERE state <> 'READY'"));
   constexpr const char* kMessage =
       "Internal Service Exception: the crawl was interrupted by a server restart";
-  for (const auto& row : *rows) {
+  for (const auto& row : rows) {
     CrawlerRecord r = FromRow(row);
     json::object last;
     last["Status"] = "FAILED";
@@ -121,146 +169,157 @@ Status CrawlerStore::RecoverInterrupted(std::int64_t now_ms) {
     r.state = "READY";
     r.crawl_started_ms = 0;
     auto p = ToParams(r);
-    auto changed = (*txn)->Exec(
-        "UPDATE glue_crawlers SET state = ?, last_crawl = ?, crawl_started_ms = 0 WHERE name = ?",
-        {r.state, p[7], r.name});
-    if (!changed) return std::move(changed).error();
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("UPDATE glue_crawlers SET state = ?, last_crawl = ?, crawl_started_ms = 0"
+                  " WHERE account = ? AND region = ? AND name = ?",
+                  {r.state, p[9], r.account, r.region, r.name}));
   }
-  auto runs = (*txn)->Exec(
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "UPDATE glue_crawler_runs SET state = 'FAILED', end_ms = ?, error = ? WHERE state = 'RUNNING'",
-      {now_ms, std::string(kMessage)});
-  if (!runs) return std::move(runs).error();
-  return (*txn)->Commit();
+      {now_ms, std::string(kMessage)}));
+  return txn->Commit();
 }
 
 Result<std::optional<CrawlerRecord>> CrawlerStore::Get(const std::string& name) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto row =
-      (*txn)->QueryOne(std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE name = ?", {name});
-  if (!row) return std::move(row).error();
-  if (!*row) return std::optional<CrawlerRecord>();
-  return std::optional<CrawlerRecord>(FromRow(**row));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne(std::string("SELECT ") + kColumns +
+                                  " FROM glue_crawlers WHERE account = ? AND region = ? AND name = ?",
+                              {account_, region_, name}));
+  if (!row) return std::optional<CrawlerRecord>();
+  return std::optional<CrawlerRecord>(FromRow(*row));
 }
 
 Result<std::vector<CrawlerRecord>> CrawlerStore::List(const std::string& after, std::size_t limit) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(
-      std::string("SELECT ") + kColumns + " FROM glue_crawlers WHERE name > ? ORDER BY name LIMIT ?",
-      {after, static_cast<std::int64_t>(limit)});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query(
+          std::string("SELECT ") + kColumns +
+              " FROM glue_crawlers WHERE account = ? AND region = ? AND name > ? ORDER BY name LIMIT ?",
+          {account_, region_, after, static_cast<std::int64_t>(limit)}));
   std::vector<CrawlerRecord> out;
-  for (const auto& row : *rows) out.push_back(FromRow(row));
+  for (const auto& row : rows) out.push_back(FromRow(row));
   return out;
 }
 
 Result<std::int64_t> CrawlerStore::Count() {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto row = (*txn)->QueryOne("SELECT COUNT(*) FROM glue_crawlers");
-  if (!row) return std::move(row).error();
-  return *row ? store::AsInt((**row)[0]) : 0;
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT COUNT(*) FROM glue_crawlers WHERE account = ? AND region = ?",
+                                        {account_, region_}));
+  return row ? store::AsInt((*row)[0]) : 0;
 }
 
 Result<bool> CrawlerStore::Insert(const CrawlerRecord& record) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto existing = (*txn)->QueryOne("SELECT name FROM glue_crawlers WHERE name = ?", {record.name});
-  if (!existing) return std::move(existing).error();
-  if (*existing) return false;
-  auto done = (*txn)->Exec(
-      std::string("INSERT INTO glue_crawlers (") + kColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ToParams(record));
-  if (!done) return std::move(done).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto existing,
+      txn->QueryOne("SELECT name FROM glue_crawlers WHERE account = ? AND region = ? AND name = ?",
+                    {account_, region_, record.name}));
+  if (existing) return false;
+  CENOTE_RETURN_IF_ERROR(txn->Exec(std::string("INSERT INTO glue_crawlers (") + kColumns +
+                                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   ToParams(record)));
   // A new crawler of an old name starts without the old one's history.
-  for (const char* sql : {"DELETE FROM glue_crawler_runs WHERE crawler = ?",
-                          "DELETE FROM glue_crawler_folders WHERE crawler = ?"}) {
-    auto d = (*txn)->Exec(sql, {record.name});
-    if (!d) return std::move(d).error();
+  for (const char* sql :
+       {"DELETE FROM glue_crawler_runs WHERE account = ? AND region = ? AND crawler = ?",
+        "DELETE FROM glue_crawler_folders WHERE account = ? AND region = ? AND crawler = ?"}) {
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {account_, region_, record.name}));
   }
-  CENOTE_RETURN_IF_ERROR((*txn)->Commit());
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
   return true;
 }
 
 Status CrawlerStore::Update(const CrawlerRecord& record) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
   auto p = ToParams(record);
-  std::vector<store::Value> params(p.begin() + 1, p.end());
-  params.push_back(record.name);
-  auto done = (*txn)->Exec(
+  std::vector<store::Value> params(p.begin() + 3, p.end());
+  params.insert(params.end(), {account_, region_, record.name});
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
       "UPDATE glue_crawlers SET definition = ?, tags = ?, state = ?, version = ?, created_ms = ?, updated_ms "
       "= ?,"
-      " last_crawl = ?, crawl_started_ms = ?, crawl_id = ?, metrics = ? WHERE name = ?",
-      params);
-  if (!done) return std::move(done).error();
-  return (*txn)->Commit();
+      " last_crawl = ?, crawl_started_ms = ?, crawl_id = ?, metrics = ? WHERE account = ? AND region = ? AND "
+      "name = ?",
+      params));
+  return txn->Commit();
 }
 
 Status CrawlerStore::Delete(const std::string& name) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
   for (const char* sql :
-       {"DELETE FROM glue_crawlers WHERE name = ?", "DELETE FROM glue_crawler_runs WHERE crawler = ?",
-        "DELETE FROM glue_crawler_folders WHERE crawler = ?"}) {
-    auto d = (*txn)->Exec(sql, {name});
-    if (!d) return std::move(d).error();
+       {"DELETE FROM glue_crawlers WHERE account = ? AND region = ? AND name = ?",
+        "DELETE FROM glue_crawler_runs WHERE account = ? AND region = ? AND crawler = ?",
+        "DELETE FROM glue_crawler_folders WHERE account = ? AND region = ? AND crawler = ?"}) {
+    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {account_, region_, name}));
   }
-  return (*txn)->Commit();
+  return txn->Commit();
 }
 
 Status CrawlerStore::PutCrawl(const CrawlRecord& c) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
-  auto done = (*txn)->Exec(
-      "INSERT INTO glue_crawler_runs (crawler, crawl_id, state, start_ms, end_ms, summary, error)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (crawler, crawl_id) DO UPDATE SET state = excluded.state,"
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(txn->Exec(
+      "INSERT INTO glue_crawler_runs (account, region, crawler, crawl_id, state, start_ms, end_ms, summary,"
+      " error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, crawler, crawl_id) DO UPDATE "
+      "SET state = excluded.state,"
       " end_ms = excluded.end_ms, summary = excluded.summary, error = excluded.error",
-      {c.crawler, c.crawl_id, c.state, c.start_ms, c.end_ms, c.summary, c.error});
-  if (!done) return std::move(done).error();
-  return (*txn)->Commit();
+      {account_, region_, c.crawler, c.crawl_id, c.state, c.start_ms, c.end_ms, c.summary, c.error}));
+  return txn->Commit();
 }
 
 Result<std::vector<CrawlRecord>> CrawlerStore::ListCrawls(const std::string& crawler) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query(
-      "SELECT crawler, crawl_id, state, start_ms, end_ms, summary, error FROM glue_crawler_runs"
-      " WHERE crawler = ? ORDER BY start_ms DESC, crawl_id",
-      {crawler});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query("SELECT crawler, crawl_id, state, start_ms, end_ms, summary, error FROM glue_crawler_runs"
+                 " WHERE account = ? AND region = ? AND crawler = ? ORDER BY start_ms DESC, crawl_id",
+                 {account_, region_, crawler}));
   std::vector<CrawlRecord> out;
-  for (const auto& r : *rows) {
-    out.push_back(CrawlRecord{store::AsText(r[0]), store::AsText(r[1]), store::AsText(r[2]),
-                              store::AsInt(r[3]), store::AsInt(r[4]), store::AsText(r[5]),
-                              store::AsText(r[6])});
+  for (const auto& r : rows) {
+    out.push_back(CrawlRecord{.crawler = store::AsText(r[0]),
+                              .crawl_id = store::AsText(r[1]),
+                              .state = store::AsText(r[2]),
+                              .start_ms = store::AsInt(r[3]),
+                              .end_ms = store::AsInt(r[4]),
+                              .summary = store::AsText(r[5]),
+                              .error = store::AsText(r[6])});
   }
   return out;
 }
 
 Result<std::set<std::string>> CrawlerStore::CrawledFolders(const std::string& crawler) {
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
-  if (!txn) return std::move(txn).error();
-  auto rows = (*txn)->Query("SELECT folder FROM glue_crawler_folders WHERE crawler = ?", {crawler});
-  if (!rows) return std::move(rows).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows,
+      txn->Query("SELECT folder FROM glue_crawler_folders WHERE account = ? AND region = ? AND crawler = ?",
+                 {account_, region_, crawler}));
   std::set<std::string> out;
-  for (const auto& r : *rows) out.insert(store::AsText(r[0]));
+  for (const auto& r : rows) out.insert(store::AsText(r[0]));
   return out;
 }
 
 Status CrawlerStore::AddCrawledFolders(const std::string& crawler, const std::set<std::string>& folders) {
   if (folders.empty()) return Status::Ok();
-  auto txn = metadata_->Begin(store::MetadataStore::Mode::kWrite);
-  if (!txn) return std::move(txn).error();
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
   for (const auto& f : folders) {
-    auto d = (*txn)->Exec(
-        "INSERT INTO glue_crawler_folders (crawler, folder) VALUES (?, ?) ON CONFLICT (crawler, folder) DO "
-        "NOTHING",
-        {crawler, f});
-    if (!d) return std::move(d).error();
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("INSERT INTO glue_crawler_folders (account, region, crawler, folder) VALUES (?, ?, ?, ?)"
+                  " ON CONFLICT (account, region, crawler, folder) DO NOTHING",
+                  {account_, region_, crawler, f}));
   }
-  return (*txn)->Commit();
+  return txn->Commit();
+}
+
+Result<std::vector<CrawlerRecord>> CrawlerStore::ListScheduled() {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kRead));
+  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query(std::string("SELECT ") + kColumns +
+                                                " FROM glue_crawlers ORDER BY account, region, name"));
+  std::vector<CrawlerRecord> out;
+  for (const auto& row : rows) {
+    CrawlerRecord r = FromRow(row);
+    if (r.definition.contains("Schedule")) out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace cenote::glue::crawler

@@ -18,6 +18,8 @@
 namespace cenote::glue::crawler {
 
 struct CrawlerRecord {
+  std::string account;  // the crawler's namespace: its account and region
+  std::string region;
   std::string name;
   boost::json::object definition;  // the Crawler members a client sets (Name, Role, Targets, ...)
   boost::json::object tags;
@@ -45,10 +47,23 @@ struct CrawlRecord {
   std::string error;
 };
 
+// The crawlers of every account and region; the methods below but Open and ListScheduled work in the
+// namespace of the store ForRegion returned (an unbound store answers them for no namespace).
 class CrawlerStore {
  public:
-  // Runs the migrations, then marks crawls that were running when the server stopped as failed.
-  static Result<CrawlerStore> Open(store::MetadataStore& metadata, std::int64_t now_ms);
+  // Runs the migrations (rows from before crawlers were regional belong to `default_account` in
+  // `default_region`), then marks crawls that were running when the server stopped as failed.
+  static Result<CrawlerStore> Open(store::MetadataStore& metadata, std::int64_t now_ms,
+                                   const std::string& default_account, const std::string& default_region);
+
+  // The same store, bound to the crawlers of `account` in `region`. Cheap.
+  CrawlerStore ForRegion(std::string account, std::string region) const {
+    return CrawlerStore(*metadata_, std::move(account), std::move(region));
+  }
+  const std::string& account() const { return account_; }
+  const std::string& region() const { return region_; }
+  // Every crawler with a schedule, in every account and region (the scheduler's view).
+  Result<std::vector<CrawlerRecord>> ListScheduled();
 
   Result<std::optional<CrawlerRecord>> Get(const std::string& name);
   // In name order, names > `after`, at most `limit`.
@@ -68,10 +83,13 @@ class CrawlerStore {
   Status AddCrawledFolders(const std::string& crawler, const std::set<std::string>& folders);
 
  private:
-  explicit CrawlerStore(store::MetadataStore& metadata) : metadata_(&metadata) {}
+  CrawlerStore(store::MetadataStore& metadata, std::string account, std::string region)
+      : metadata_(&metadata), account_(std::move(account)), region_(std::move(region)) {}
   Status RecoverInterrupted(std::int64_t now_ms);
 
   store::MetadataStore* metadata_;
+  std::string account_;
+  std::string region_;
 };
 
 }  // namespace cenote::glue::crawler

@@ -9,16 +9,18 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <map>
-#include <mutex>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "common/aws_cron.hpp"
 #include "common/encoding.hpp"
+#include "common/mutex.hpp"
+#include "common/strings.hpp"
+#include "services/common/params.hpp"
 #include "services/glue/crawler/crawl.hpp"
 #include "services/glue/crawler/crawler_documents.hpp"
 #include "services/glue/crawler/crawler_errors.hpp"
@@ -53,66 +55,28 @@ std::string NewCrawlId() {
          hex.substr(20);
 }
 
-// ---- input helpers: absent members are absent; wrong JSON types are InvalidInput.
+// ---- input helpers over the shared readers (services/common/params.hpp). The parse stage checks the
+// model's constraints of a request (types, lengths, ranges, list sizes) before a handler runs.
 
-const json::object& Params(const aws::OperationInput& input) {
-  static const json::object kEmpty;
-  return input.params.is_object() ? input.params.get_object() : kEmpty;
+std::optional<std::string> OptString(const json::object& o, std::string_view key) {
+  return services::GetString(o, key);
 }
 
-Result<std::optional<std::string>> OptString(const json::object& o, std::string_view key,
-                                             std::string_view path) {
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) return std::optional<std::string>();
-  if (!it->value().is_string()) return crawler::ValidationError(std::string(path), "Member must be a string");
-  return std::optional<std::string>(std::string(it->value().get_string()));
-}
-
+// A required name member: Glue's missing-member answer for callers that skip the parse stage.
 Result<std::string> RequiredName(const json::object& o, std::string_view key, std::string_view path) {
-  auto v = OptString(o, key, path);
-  if (!v) return std::move(v).error();
-  if (!*v) return MissingMember(std::string(path));
-  CENOTE_RETURN_IF_ERROR(crawler::CheckNameString(**v, path));
-  return **v;
+  return services::RequireString(o, key, MissingMember(std::string(path)));
 }
 
-Result<std::optional<std::int64_t>> OptInt(const json::object& o, std::string_view key, std::string_view path,
-                                           std::int64_t min, std::int64_t max) {
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) return std::optional<std::int64_t>();
-  if (!it->value().is_int64() && !it->value().is_uint64()) {
-    return crawler::ValidationError(std::string(path), "Member must be an integer");
-  }
-  std::int64_t v =
-      it->value().is_int64() ? it->value().get_int64() : static_cast<std::int64_t>(it->value().get_uint64());
-  if (v < min) {
-    return crawler::ValidationError(std::string(path),
-                                    "Member must have value greater than or equal to " + std::to_string(min),
-                                    std::to_string(v));
-  }
-  if (v > max) {
-    return crawler::ValidationError(std::string(path),
-                                    "Member must have value less than or equal to " + std::to_string(max),
-                                    std::to_string(v));
-  }
-  return std::optional<std::int64_t>(v);
+std::optional<std::int64_t> OptInt(const json::object& o, std::string_view key) {
+  return services::GetInt(o, key);
 }
 
-Result<std::vector<std::string>> NameList(const json::object& o, std::string_view key, std::string_view path,
-                                          std::size_t max) {
+std::vector<std::string> NameList(const json::object& o, std::string_view key) {
   std::vector<std::string> out;
-  auto it = o.find(key);
-  if (it == o.end() || it->value().is_null()) return out;
-  if (!it->value().is_array()) return crawler::ValidationError(std::string(path), "Member must be a list");
-  const auto& arr = it->value().get_array();
-  if (arr.size() > max) {
-    return crawler::ValidationError(std::string(path),
-                                    "Member must have length less than or equal to " + std::to_string(max));
-  }
-  for (const auto& v : arr) {
-    if (!v.is_string())
-      return crawler::ValidationError(std::string(path), "Member must be a list of strings");
-    out.emplace_back(v.get_string());
+  if (const json::array* arr = services::GetArray(o, key)) {
+    for (const auto& v : *arr) {
+      if (v.is_string()) out.emplace_back(v.get_string());
+    }
   }
   return out;
 }
@@ -120,18 +84,27 @@ Result<std::vector<std::string>> NameList(const json::object& o, std::string_vie
 // Pagination tokens: the last name of the previous page, base64 so clients treat it as opaque.
 std::string MakeToken(const std::string& last) { return Base64Encode(last); }
 Result<std::string> ReadToken(const json::object& o) {
-  auto t = OptString(o, "NextToken", "nextToken");
-  if (!t) return std::move(t).error();
-  if (!*t || (*t)->empty()) return std::string();
-  auto decoded = Base64Decode(**t);
+  std::optional<std::string> t = OptString(o, "NextToken");
+  if (!t || t->empty()) return std::string();
+  auto decoded = Base64Decode(*t);
   if (!decoded) return InvalidInput("Invalid pagination token");
   return *decoded;
 }
 
+// A crawler's identity: its namespace (account, region) and name.
+struct CrawlerKey {
+  std::string account;
+  std::string region;
+  std::string name;
+  bool operator<(const CrawlerKey& o) const {
+    return std::tie(account, region, name) < std::tie(o.account, o.region, o.name);
+  }
+};
+
 class CrawlersImpl final : public Crawlers {
  public:
-  CrawlersImpl(crawler::CrawlerStore store, Catalog& catalog, s3::LakeAccess& lake,
-               query::QueryEngine& engine, CrawlerOptions options)
+  CrawlersImpl(crawler::CrawlerStore store, const Catalog& catalog, s3::Lake& lake,
+               query::QueryEngine& engine, BackgroundTasks& tasks, CrawlerOptions options)
       : store_(std::move(store)),
         catalog_(catalog),
         lake_(lake),
@@ -139,88 +112,69 @@ class CrawlersImpl final : public Crawlers {
         options_(std::move(options)) {
     int threads = std::max(1, options_.threads);
     for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
-    last_schedule_check_s_ = NowMs() / 1000;
-    if (options_.run_schedules) scheduler_ = std::thread([this] { SchedulerLoop(); });
+    {
+      MutexLock lock(mu_);
+      last_schedule_check_s_ = NowMs() / 1000;
+    }
+    if (options_.run_schedules) {
+      schedules_ = tasks.Start(
+          "glue-crawler-schedules", [this] { return ScheduleRound(); }, std::chrono::milliseconds(0));
+    }
   }
   ~CrawlersImpl() override { Shutdown(); }
 
-  Result<aws::OperationOutput> Invoke(const aws::RequestContext& /*ctx*/, std::string_view operation,
-                                      aws::OperationInput& input) override {
-    try {
-      auto r = Dispatch(operation, Params(input));
-      if (!r) return std::move(r).error();
-      aws::OperationOutput out;
-      out.result = std::move(*r);
-      return out;
-    } catch (const std::exception& e) {
-      spdlog::error("glue crawler {} failed: {}", operation, e.what());
-      return InternalError();
-    } catch (...) {
-      spdlog::error("glue crawler {} failed with an unknown exception", operation);
-      return InternalError();
-    }
-  }
-
   void Shutdown() override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (shut_down_) return;
       shutting_down_ = true;
-      for (auto& [name, stop] : running_) *stop = true;
+      for (auto& [key, stop] : running_) *stop = true;
     }
-    cv_.notify_all();
-    schedule_cv_.notify_all();
-    if (scheduler_.joinable()) scheduler_.join();
+    cv_.SignalAll();
+    if (schedules_) schedules_->Stop();
     for (auto& t : workers_) {
       if (t.joinable()) t.join();
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     shut_down_ = true;
   }
 
   void RunDueSchedules(std::int64_t now_s) override {
     std::int64_t since = 0;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       since = last_schedule_check_s_;
       if (now_s <= since) return;
       last_schedule_check_s_ = now_s;
     }
-    for (const auto& [name, cron] : ActiveSchedules()) {
+    for (const auto& [key, cron] : ActiveSchedules()) {
       auto next = cron.NextAfter(since);
       if (!next || *next > now_s) continue;
       // A crawler still running at its scheduled time skips that run, as Glue's scheduler does.
-      auto started = Start(name, crawler::CrawlerNotFound);
+      crawler::CrawlerStore store = store_.ForRegion(key.account, key.region);
+      auto started = Start(store, key.name, crawler::CrawlerNotFound);
       if (!started && started.error().code != "CrawlerRunningException") {
-        spdlog::warn("glue crawler {}: scheduled run not started: {}", name, started.error().message);
+        spdlog::warn("glue crawler {} ({}): scheduled run not started: {}", key.name, key.region,
+                     started.error().message);
       }
     }
   }
 
  private:
-  Result<json::object> Dispatch(std::string_view op, const json::object& in) {
-    if (op == "CreateCrawler") return CreateCrawler(in);
-    if (op == "GetCrawler") return GetCrawler(in);
-    if (op == "GetCrawlers") return GetCrawlers(in);
-    if (op == "ListCrawlers") return ListCrawlers(in);
-    if (op == "BatchGetCrawlers") return BatchGetCrawlers(in);
-    if (op == "UpdateCrawler") return UpdateCrawler(in);
-    if (op == "DeleteCrawler") return DeleteCrawler(in);
-    if (op == "StartCrawler") return StartCrawler(in);
-    if (op == "StopCrawler") return StopCrawler(in);
-    if (op == "GetCrawlerMetrics") return GetCrawlerMetrics(in);
-    if (op == "ListCrawls") return ListCrawls(in);
-    if (op == "StartCrawlerSchedule") return SetScheduleState(in, true);
-    if (op == "StopCrawlerSchedule") return SetScheduleState(in, false);
-    if (op == "UpdateCrawlerSchedule") return UpdateCrawlerSchedule(in);
-    return InvalidInput("Operation " + std::string(op) + " is not a crawler operation");
+  // The crawlers of the request's account and region.
+  crawler::CrawlerStore StoreOf(const aws::RequestContext& ctx) const {
+    return store_.ForRegion(ctx.account_id(), ctx.region);
+  }
+  // Wakes the schedule task to re-read the schedules (a crawler or its schedule changed).
+  void SchedulesChanged() {
+    if (schedules_) schedules_->Wake();
   }
 
   // ---- definitions
 
-  Result<json::object> CreateCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
+  Output CreateCrawler(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
     json::object def;
     CENOTE_RETURN_IF_ERROR(crawler::ApplyDefinition(in, /*create=*/true, &def));
     auto tags_it = in.find("Tags");
@@ -229,79 +183,72 @@ class CrawlersImpl final : public Crawlers {
       if (!tags_it->value().is_object()) return crawler::ValidationError("tags", "Member must be a map");
       tags = tags_it->value().get_object();
     }
-    auto count = store_.Count();
-    if (!count) return std::move(count).error();
-    if (static_cast<std::size_t>(*count) >= kMaxCrawlers) {
-      return GlueError(
-          "ResourceNumberLimitExceededException",
-          "The number of crawlers in the account has reached its quota of " + std::to_string(kMaxCrawlers));
+    CENOTE_ASSIGN_OR_RETURN(auto count, store.Count());
+    if (static_cast<std::size_t>(count) >= kMaxCrawlers) {
+      return GlueError(errors::kCrawlerQuota, {std::to_string(kMaxCrawlers)});
     }
     CrawlerRecord r;
-    r.name = *name;
-    def["Name"] = *name;
+    r.account = ctx.account_id();
+    r.region = ctx.region;
+    r.name = name;
+    def["Name"] = name;
     r.definition = std::move(def);
     r.tags = std::move(tags);
     r.created_ms = r.updated_ms = NowMs();
-    std::lock_guard<std::mutex> lock(mu_);
-    auto inserted = store_.Insert(r);
-    if (!inserted) return std::move(inserted).error();
-    if (!*inserted) return crawler::CrawlerAlreadyExists(*name);
-    schedule_cv_.notify_all();
+    MutexLock lock(mu_);
+    CENOTE_ASSIGN_OR_RETURN(auto inserted, store.Insert(r));
+    if (!inserted) return crawler::CrawlerAlreadyExists(name);
+    SchedulesChanged();
     return json::object();
   }
 
-  Result<CrawlerRecord> Load(const std::string& name, Error (*not_found)(const std::string&)) {
-    auto r = store_.Get(name);
-    if (!r) return std::move(r).error();
-    if (!*r) return not_found(name);
-    return std::move(**r);
+  static Result<CrawlerRecord> Load(crawler::CrawlerStore& store, const std::string& name,
+                                    Error (*not_found)(const std::string&)) {
+    CENOTE_ASSIGN_OR_RETURN(auto r, store.Get(name));
+    if (!r) return not_found(name);
+    return std::move(*r);
   }
 
-  Result<json::object> GetCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
-    auto r = Load(*name, crawler::CrawlerEntryNotFound);
-    if (!r) return std::move(r).error();
-    return json::object{{"Crawler", crawler::CrawlerDocument(*r, NowMs())}};
+  Output GetCrawler(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, crawler::CrawlerEntryNotFound));
+    return json::object{{"Crawler", crawler::CrawlerDocument(r, NowMs())}};
   }
 
-  Result<json::object> GetCrawlers(const json::object& in) {
-    auto max = OptInt(in, "MaxResults", "maxResults", 1, 1000);
-    if (!max) return std::move(max).error();
-    auto after = ReadToken(in);
-    if (!after) return std::move(after).error();
-    std::size_t limit = static_cast<std::size_t>(max->value_or(100));
-    auto page = store_.List(*after, limit + 1);
-    if (!page) return std::move(page).error();
+  Output GetCrawlers(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    std::optional<std::int64_t> max = OptInt(in, "MaxResults");
+    CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
+    std::size_t limit = static_cast<std::size_t>(max.value_or(100));
+    CENOTE_ASSIGN_OR_RETURN(auto page, store.List(after, limit + 1));
     json::object out;
     json::array crawlers;
     std::int64_t now = NowMs();
-    for (std::size_t i = 0; i < page->size() && i < limit; ++i)
-      crawlers.push_back(crawler::CrawlerDocument((*page)[i], now));
+    for (std::size_t i = 0; i < page.size() && i < limit; ++i)
+      crawlers.push_back(crawler::CrawlerDocument(page[i], now));
     out["Crawlers"] = std::move(crawlers);
-    if (page->size() > limit) out["NextToken"] = MakeToken((*page)[limit - 1].name);
+    if (page.size() > limit) out["NextToken"] = MakeToken(page[limit - 1].name);
     return out;
   }
 
-  Result<json::object> ListCrawlers(const json::object& in) {
-    auto max = OptInt(in, "MaxResults", "maxResults", 1, 1000);
-    if (!max) return std::move(max).error();
-    auto after = ReadToken(in);
-    if (!after) return std::move(after).error();
+  Output ListCrawlers(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    std::optional<std::int64_t> max = OptInt(in, "MaxResults");
+    CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
     json::object want;
     auto tags_it = in.find("Tags");
     if (tags_it != in.end() && tags_it->value().is_object()) want = tags_it->value().get_object();
-    std::size_t limit = static_cast<std::size_t>(max->value_or(100));
+    std::size_t limit = static_cast<std::size_t>(max.value_or(100));
     json::array names;
-    std::string cursor = *after;
+    std::string cursor = after;
     std::string last;
     bool more = false;
     // Pages through the store until `limit` matches (tag filters may skip rows); bounded by the quota.
     for (std::size_t round = 0; round <= kMaxCrawlers && !more; ++round) {
-      auto page = store_.List(cursor, 200);
-      if (!page) return std::move(page).error();
-      if (page->empty()) break;
-      for (const auto& r : *page) {
+      CENOTE_ASSIGN_OR_RETURN(auto page, store.List(cursor, 200));
+      if (page.empty()) break;
+      for (const auto& r : page) {
         cursor = r.name;
         bool match = std::all_of(want.begin(), want.end(), [&](const json::key_value_pair& kv) {
           auto it = r.tags.find(kv.key());
@@ -321,17 +268,16 @@ class CrawlersImpl final : public Crawlers {
     return out;
   }
 
-  Result<json::object> BatchGetCrawlers(const json::object& in) {
+  Output BatchGetCrawlers(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
     if (!in.contains("CrawlerNames")) return MissingMember("crawlerNames");
-    auto names = NameList(in, "CrawlerNames", "crawlerNames", 100);
-    if (!names) return std::move(names).error();
+    std::vector<std::string> names = NameList(in, "CrawlerNames");
     json::array found, missing;
     std::int64_t now = NowMs();
-    for (const auto& n : *names) {
-      auto r = store_.Get(n);
-      if (!r) return std::move(r).error();
-      if (*r) {
-        found.push_back(crawler::CrawlerDocument(**r, now));
+    for (const auto& n : names) {
+      CENOTE_ASSIGN_OR_RETURN(auto r, store.Get(n));
+      if (r) {
+        found.push_back(crawler::CrawlerDocument(*r, now));
       } else {
         missing.push_back(json::string(n));
       }
@@ -339,184 +285,169 @@ class CrawlersImpl final : public Crawlers {
     return json::object{{"Crawlers", std::move(found)}, {"CrawlersNotFound", std::move(missing)}};
   }
 
-  Result<json::object> UpdateCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
-    std::lock_guard<std::mutex> lock(mu_);
-    auto r = Load(*name, crawler::CrawlerEntryNotFound);
-    if (!r) return std::move(r).error();
-    if (r->state != "READY") return crawler::CannotUpdateWhileRunning();
-    json::object def = r->definition;
+  Output UpdateCrawler(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
+    MutexLock lock(mu_);
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, crawler::CrawlerEntryNotFound));
+    if (r.state != "READY") return crawler::CannotUpdateWhileRunning();
+    json::object def = r.definition;
     CENOTE_RETURN_IF_ERROR(crawler::ApplyDefinition(in, /*create=*/false, &def));
-    r->definition = std::move(def);
-    r->version += 1;
-    r->updated_ms = NowMs();
-    CENOTE_RETURN_IF_ERROR(store_.Update(*r));
-    schedule_cv_.notify_all();
+    r.definition = std::move(def);
+    r.version += 1;
+    r.updated_ms = NowMs();
+    CENOTE_RETURN_IF_ERROR(store.Update(r));
+    SchedulesChanged();
     return json::object();
   }
 
-  Result<json::object> DeleteCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
-    std::lock_guard<std::mutex> lock(mu_);
-    auto r = Load(*name, crawler::CrawlerEntryNotFound);
-    if (!r) return std::move(r).error();
-    if (r->state != "READY") return crawler::CrawlerRunning(*name);
-    CENOTE_RETURN_IF_ERROR(store_.Delete(*name));
+  Output DeleteCrawler(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
+    MutexLock lock(mu_);
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, crawler::CrawlerEntryNotFound));
+    if (r.state != "READY") return crawler::CrawlerRunning(name);
+    CENOTE_RETURN_IF_ERROR(store.Delete(name));
     return json::object();
   }
 
   // ---- runs
 
-  Result<json::object> StartCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
-    CENOTE_RETURN_IF_ERROR(Start(*name, crawler::CrawlerNotFound));
+  Output StartCrawler(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
+    CENOTE_RETURN_IF_ERROR(Start(store, name, crawler::CrawlerNotFound));
     return json::object();
   }
 
   // Queues a run of `name` (StartCrawler, or its schedule firing).
-  Status Start(const std::string& name, Error (*not_found)(const std::string&)) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (shutting_down_) return GlueError("OperationTimeoutException", "The service is shutting down", 400);
-    auto r = Load(name, not_found);
-    if (!r) return std::move(r).error();
-    if (r->state != "READY") return crawler::CrawlerAlreadyStarted(name);
-    r->state = "RUNNING";
-    r->crawl_started_ms = NowMs();
-    r->crawl_id = NewCrawlId();
-    CENOTE_RETURN_IF_ERROR(store_.Update(*r));
-    CENOTE_RETURN_IF_ERROR(
-        store_.PutCrawl(CrawlRecord{name, r->crawl_id, "RUNNING", r->crawl_started_ms, 0, "", ""}));
-    running_[name] = std::make_shared<std::atomic<bool>>(false);
-    queue_.push_back(name);
-    cv_.notify_one();
+  Status Start(crawler::CrawlerStore& store, const std::string& name,
+               Error (*not_found)(const std::string&)) {
+    MutexLock lock(mu_);
+    if (shutting_down_) return GlueError(errors::kShuttingDown);
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, not_found));
+    if (r.state != "READY") return crawler::CrawlerAlreadyStarted(name);
+    r.state = "RUNNING";
+    r.crawl_started_ms = NowMs();
+    r.crawl_id = NewCrawlId();
+    CENOTE_RETURN_IF_ERROR(store.Update(r));
+    CENOTE_RETURN_IF_ERROR(store.PutCrawl(CrawlRecord{.crawler = name,
+                                                      .crawl_id = r.crawl_id,
+                                                      .state = "RUNNING",
+                                                      .start_ms = r.crawl_started_ms,
+                                                      .end_ms = 0,
+                                                      .summary = "",
+                                                      .error = ""}));
+    CrawlerKey key{.account = store.account(), .region = store.region(), .name = name};
+    running_[key] = std::make_shared<std::atomic<bool>>(false);
+    queue_.push_back(std::move(key));
+    cv_.Signal();
     return Status::Ok();
   }
 
   // ---- schedules
 
   // StartCrawlerSchedule / StopCrawlerSchedule.
-  Result<json::object> SetScheduleState(const json::object& in, bool scheduled) {
-    auto name = RequiredName(in, "CrawlerName", "crawlerName");
-    if (!name) return std::move(name).error();
+  Output SetScheduleState(const aws::RequestContext& ctx, const Input& in, bool scheduled) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "CrawlerName", "crawlerName"));
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto r = Load(*name, crawler::CrawlerEntryNotFound);
-      if (!r) return std::move(r).error();
-      if (!r->definition.contains("Schedule")) {
-        if (scheduled)
-          return GlueError("NoScheduleException", "Crawler with name " + *name + " does not have a schedule");
-        return GlueError("SchedulerNotRunningException",
-                         "Schedule of crawler with name " + *name + " is not running");
+      MutexLock lock(mu_);
+      CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, crawler::CrawlerEntryNotFound));
+      if (!r.definition.contains("Schedule")) {
+        if (scheduled) return GlueError(errors::kNoSchedule, {name});
+        return GlueError(errors::kSchedulerNotRunning, {name});
       }
-      std::string state = crawler::ScheduleState(r->definition);
-      if (scheduled && state == "SCHEDULED")
-        return GlueError("SchedulerRunningException",
-                         "Schedule of crawler with name " + *name + " is running");
-      if (!scheduled && state != "SCHEDULED")
-        return GlueError("SchedulerNotRunningException",
-                         "Schedule of crawler with name " + *name + " is not running");
-      r->definition[crawler::kScheduleState] = scheduled ? "SCHEDULED" : "NOT_SCHEDULED";
-      r->updated_ms = NowMs();
-      CENOTE_RETURN_IF_ERROR(store_.Update(*r));
+      std::string state = crawler::ScheduleState(r.definition);
+      if (scheduled && state == "SCHEDULED") return GlueError(errors::kSchedulerRunning, {name});
+      if (!scheduled && state != "SCHEDULED") return GlueError(errors::kSchedulerNotRunning, {name});
+      r.definition[crawler::kScheduleState] = scheduled ? "SCHEDULED" : "NOT_SCHEDULED";
+      r.updated_ms = NowMs();
+      CENOTE_RETURN_IF_ERROR(store.Update(r));
     }
-    schedule_cv_.notify_all();
+    SchedulesChanged();
     return json::object();
   }
 
-  Result<json::object> UpdateCrawlerSchedule(const json::object& in) {
-    auto name = RequiredName(in, "CrawlerName", "crawlerName");
-    if (!name) return std::move(name).error();
-    auto schedule = OptString(in, "Schedule", "schedule");
-    if (!schedule) return std::move(schedule).error();
+  Output UpdateCrawlerSchedule(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "CrawlerName", "crawlerName"));
+    std::optional<std::string> schedule = OptString(in, "Schedule");
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto r = Load(*name, crawler::CrawlerEntryNotFound);
-      if (!r) return std::move(r).error();
-      CENOTE_RETURN_IF_ERROR(crawler::SetSchedule(schedule->value_or(""), &r->definition));
-      r->updated_ms = NowMs();
-      CENOTE_RETURN_IF_ERROR(store_.Update(*r));
+      MutexLock lock(mu_);
+      CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, crawler::CrawlerEntryNotFound));
+      CENOTE_RETURN_IF_ERROR(crawler::SetSchedule(schedule.value_or(""), &r.definition));
+      r.updated_ms = NowMs();
+      CENOTE_RETURN_IF_ERROR(store.Update(r));
     }
-    schedule_cv_.notify_all();
+    SchedulesChanged();
     return json::object();
   }
 
-  // The crawlers whose schedule is SCHEDULED, with their parsed expressions.
-  std::vector<std::pair<std::string, CronSchedule>> ActiveSchedules() {
-    std::vector<std::pair<std::string, CronSchedule>> out;
-    std::string after;
-    for (std::size_t round = 0; round <= kMaxCrawlers; ++round) {
-      auto page = store_.List(after, 200);
-      if (!page || page->empty()) break;
-      for (const auto& r : *page) {
-        after = r.name;
-        if (crawler::ScheduleState(r.definition) != "SCHEDULED") continue;
-        auto it = r.definition.find("Schedule");
-        if (it == r.definition.end() || !it->value().is_string()) continue;
-        auto cron = CronSchedule::Parse(std::string(it->value().get_string()));
-        if (cron) out.emplace_back(r.name, std::move(*cron));
-      }
+  // The crawlers of every account and region whose schedule is SCHEDULED, with their parsed expressions.
+  std::vector<std::pair<CrawlerKey, CronSchedule>> ActiveSchedules() {
+    std::vector<std::pair<CrawlerKey, CronSchedule>> out;
+    auto scheduled = store_.ListScheduled();
+    if (!scheduled) {
+      spdlog::warn("glue crawler schedules not read: {}", scheduled.error().message);
+      return out;
+    }
+    for (const auto& r : *scheduled) {
+      if (crawler::ScheduleState(r.definition) != "SCHEDULED") continue;
+      auto it = r.definition.find("Schedule");
+      if (it == r.definition.end() || !it->value().is_string()) continue;
+      auto cron = CronSchedule::Parse(std::string(it->value().get_string()));
+      if (cron)
+        out.emplace_back(CrawlerKey{.account = r.account, .region = r.region, .name = r.name},
+                         std::move(*cron));
     }
     return out;
   }
 
-  // Sleeps until the next scheduled run (or a schedule change), then starts what is due.
-  void SchedulerLoop() {
-    while (true) {
-      std::int64_t now_s = NowMs() / 1000;
-      std::int64_t next_s = now_s + 3600;  // re-read the schedules at least hourly
-      for (const auto& [name, cron] : ActiveSchedules()) {
-        if (auto n = cron.NextAfter(now_s)) next_s = std::min(next_s, *n);
-      }
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        if (shutting_down_) return;
-        auto wake = std::chrono::system_clock::time_point(std::chrono::seconds(next_s));
-        schedule_cv_.wait_until(lock, wake);
-        if (shutting_down_) return;
-      }
-      RunDueSchedules(NowMs() / 1000);
+  // One round of the schedule task: starts what is due, then sleeps until the next scheduled run of any
+  // region (at most an hour: the schedules are re-read at least hourly) or a schedule change (Wake).
+  BackgroundTask::Clock::duration ScheduleRound() {
+    RunDueSchedules(NowMs() / 1000);
+    const std::int64_t now_ms = NowMs();
+    std::int64_t next_s = now_ms / 1000 + 3600;
+    for (const auto& [key, cron] : ActiveSchedules()) {
+      if (auto n = cron.NextAfter(now_ms / 1000)) next_s = std::min(next_s, *n);
     }
+    // Just past the second the run is due, so that RunDueSchedules sees it as fired.
+    return std::chrono::milliseconds(std::max<std::int64_t>(1, next_s * 1000 - now_ms + 5));
   }
 
-  Result<json::object> StopCrawler(const json::object& in) {
-    auto name = RequiredName(in, "Name", "name");
-    if (!name) return std::move(name).error();
-    std::lock_guard<std::mutex> lock(mu_);
-    auto r = Load(*name, crawler::CrawlerNotFound);
-    if (!r) return std::move(r).error();
-    if (r->state == "READY") return crawler::CrawlerNotRunning(*name);
-    if (r->state == "STOPPING") return crawler::CrawlerStopping(*name);
-    r->state = "STOPPING";
-    CENOTE_RETURN_IF_ERROR(store_.Update(*r));
-    auto it = running_.find(*name);
+  Output StopCrawler(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
+    MutexLock lock(mu_);
+    CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, crawler::CrawlerNotFound));
+    if (r.state == "READY") return crawler::CrawlerNotRunning(name);
+    if (r.state == "STOPPING") return crawler::CrawlerStopping(name);
+    r.state = "STOPPING";
+    CENOTE_RETURN_IF_ERROR(store.Update(r));
+    auto it = running_.find(CrawlerKey{.account = ctx.account_id(), .region = ctx.region, .name = name});
     if (it != running_.end()) *it->second = true;
     return json::object();
   }
 
-  Result<json::object> GetCrawlerMetrics(const json::object& in) {
-    auto names = NameList(in, "CrawlerNameList", "crawlerNameList", 100);
-    if (!names) return std::move(names).error();
-    auto max = OptInt(in, "MaxResults", "maxResults", 1, 1000);
-    if (!max) return std::move(max).error();
-    auto after = ReadToken(in);
-    if (!after) return std::move(after).error();
-    std::size_t limit = static_cast<std::size_t>(max->value_or(100));
+  Output GetCrawlerMetrics(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    std::vector<std::string> names = NameList(in, "CrawlerNameList");
+    std::optional<std::int64_t> max = OptInt(in, "MaxResults");
+    CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
+    std::size_t limit = static_cast<std::size_t>(max.value_or(100));
     std::vector<CrawlerRecord> records;
-    if (names->empty()) {
-      auto page = store_.List(*after, limit + 1);
-      if (!page) return std::move(page).error();
-      records = std::move(*page);
+    if (names.empty()) {
+      CENOTE_ASSIGN_OR_RETURN(auto page, store.List(after, limit + 1));
+      records = std::move(page);
     } else {
-      std::sort(names->begin(), names->end());
-      names->erase(std::unique(names->begin(), names->end()), names->end());
-      for (const auto& n : *names) {
-        if (n <= *after && !after->empty()) continue;
-        auto r = store_.Get(n);
-        if (!r) return std::move(r).error();
-        if (*r) records.push_back(std::move(**r));
+      std::sort(names.begin(), names.end());
+      names.erase(std::unique(names.begin(), names.end()), names.end());
+      for (const auto& n : names) {
+        if (n <= after && !after.empty()) continue;
+        CENOTE_ASSIGN_OR_RETURN(auto r, store.Get(n));
+        if (r) records.push_back(std::move(*r));
       }
     }
     json::array list;
@@ -528,30 +459,25 @@ class CrawlersImpl final : public Crawlers {
     return out;
   }
 
-  Result<json::object> ListCrawls(const json::object& in) {
-    auto name = RequiredName(in, "CrawlerName", "crawlerName");
-    if (!name) return std::move(name).error();
-    auto max = OptInt(in, "MaxResults", "maxResults", 1, 1000);
-    if (!max) return std::move(max).error();
-    auto after = ReadToken(in);
-    if (!after) return std::move(after).error();
-    auto filters = crawler::ParseCrawlFilters(in);
-    if (!filters) return std::move(filters).error();
-    auto r = Load(*name, crawler::CrawlerEntryNotFound);
-    if (!r) return std::move(r).error();
-    auto crawls = store_.ListCrawls(*name);
-    if (!crawls) return std::move(crawls).error();
-    std::size_t limit = std::min<std::size_t>(static_cast<std::size_t>(max->value_or(20)), 100);
+  Output ListCrawls(const aws::RequestContext& ctx, const Input& in) override {
+    crawler::CrawlerStore store = StoreOf(ctx);
+    CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "CrawlerName", "crawlerName"));
+    std::optional<std::int64_t> max = OptInt(in, "MaxResults");
+    CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
+    CENOTE_ASSIGN_OR_RETURN(auto filters, crawler::ParseCrawlFilters(in));
+    CENOTE_RETURN_IF_ERROR(Load(store, name, crawler::CrawlerEntryNotFound));
+    CENOTE_ASSIGN_OR_RETURN(auto crawls, store.ListCrawls(name));
+    std::size_t limit = std::min<std::size_t>(static_cast<std::size_t>(max.value_or(20)), 100);
     json::array list;
-    bool skipping = !after->empty();
+    bool skipping = !after.empty();
     std::string last;
     bool more = false;
-    for (const auto& c : *crawls) {
+    for (const auto& c : crawls) {
       if (skipping) {
-        if (c.crawl_id == *after) skipping = false;
+        if (c.crawl_id == after) skipping = false;
         continue;
       }
-      if (!crawler::CrawlMatches(c, *filters)) continue;
+      if (!crawler::CrawlMatches(c, filters)) continue;
       if (list.size() == limit) {
         more = true;
         break;
@@ -568,27 +494,30 @@ class CrawlersImpl final : public Crawlers {
 
   void WorkerLoop() {
     while (true) {
-      std::string name;
+      CrawlerKey key;
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return shutting_down_ || !queue_.empty(); });
+        MutexLock lock(mu_);
+        while (!shutting_down_ && queue_.empty()) cv_.Wait(lock);
         if (queue_.empty()) return;  // shutting down with nothing left
-        name = std::move(queue_.front());
+        key = std::move(queue_.front());
         queue_.pop_front();
       }
-      RunOne(name);
+      RunOne(key);
     }
   }
 
-  void RunOne(const std::string& name) {
+  // Runs one crawl of `key` in its region: the region's catalog, the lake as the crawler's role.
+  void RunOne(const CrawlerKey& key) {
+    const std::string& name = key.name;
+    crawler::CrawlerStore store = store_.ForRegion(key.account, key.region);
     std::shared_ptr<std::atomic<bool>> stop;
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop = running_[name];
-      if (!stop) stop = running_[name] = std::make_shared<std::atomic<bool>>(false);
+      MutexLock lock(mu_);
+      stop = running_[key];
+      if (!stop) stop = running_[key] = std::make_shared<std::atomic<bool>>(false);
       if (shutting_down_) *stop = true;
     }
-    auto rec = store_.Get(name);
+    auto rec = store.Get(name);
     std::optional<Error> failure;
     crawler::CrawlResult result;
     if (!rec || !*rec) {
@@ -598,10 +527,18 @@ class CrawlersImpl final : public Crawlers {
         crawler::CrawlDefinition def = crawler::ToCrawlDefinition(**rec);
         std::set<std::string> crawled;
         if (def.recrawl_behavior == "CRAWL_NEW_FOLDERS_ONLY") {
-          auto folders = store_.CrawledFolders(name);
+          auto folders = store.CrawledFolders(name);
           if (folders) crawled = std::move(*folders);
         }
-        crawler::CrawlDependencies deps{catalog_, lake_, engine_, options_.max_files};
+        std::unique_ptr<RegionalCatalog> catalog = catalog_.ForRegion(key.account, key.region);
+        aws::Caller caller{.principal = CrawlerRolePrincipal(
+                               services::GetString((*rec)->definition, "Role").value_or(""), key.account),
+                           .region = key.region,
+                           .invoked_by = "glue.amazonaws.com",
+                           .parent_request_id = ""};
+        std::unique_ptr<s3::LakeAccess> lake = lake_.For(std::move(caller));
+        crawler::CrawlDependencies deps{
+            .catalog = *catalog, .lake = *lake, .engine = engine_, .max_files = options_.max_files};
         auto r = crawler::RunCrawl(def, deps, *stop, crawled);
         if (r) {
           result = std::move(*r);
@@ -613,9 +550,9 @@ class CrawlersImpl final : public Crawlers {
       }
     }
     std::int64_t end = NowMs();
-    std::lock_guard<std::mutex> lock(mu_);
-    running_.erase(name);
-    auto fresh = store_.Get(name);
+    MutexLock lock(mu_);
+    running_.erase(key);
+    auto fresh = store.Get(name);
     if (!fresh || !*fresh) return;
     CrawlerRecord& r = **fresh;
     bool cancelled = !failure && (result.cancelled || *stop);
@@ -634,66 +571,77 @@ class CrawlersImpl final : public Crawlers {
       r.runtimes.push_back(static_cast<double>(end - r.crawl_started_ms) / 1000.0);
       if (r.runtimes.size() > kRuntimesKept) r.runtimes.erase(r.runtimes.begin());
     }
-    CrawlRecord history{name,
-                        r.crawl_id,
-                        failure     ? "FAILED"
-                        : cancelled ? "STOPPED"
-                                    : "COMPLETED",
-                        r.crawl_started_ms,
-                        end,
-                        crawler::CrawlSummary(result),
-                        failure ? failure->message : ""};
+    CrawlRecord history{.crawler = name,
+                        .crawl_id = r.crawl_id,
+                        .state = failure     ? "FAILED"
+                                 : cancelled ? "STOPPED"
+                                             : "COMPLETED",
+                        .start_ms = r.crawl_started_ms,
+                        .end_ms = end,
+                        .summary = crawler::CrawlSummary(result),
+                        .error = failure ? failure->message : ""};
     r.state = "READY";
     r.crawl_started_ms = 0;
     for (const auto& m : result.messages) spdlog::info("glue crawler {}: {}", name, m);
     if (failure) spdlog::warn("glue crawler {} failed: {}", name, failure->message);
     // History and folders first: once the crawler reads READY, everything about the run is visible.
-    if (auto s = store_.PutCrawl(history); !s) spdlog::error("glue crawler {}: {}", name, s.error().message);
+    if (auto s = store.PutCrawl(history); !s) spdlog::error("glue crawler {}: {}", name, s.error().message);
     if (!failure && !cancelled) {
-      if (auto s = store_.AddCrawledFolders(name, result.crawled_folders); !s) {
+      if (auto s = store.AddCrawledFolders(name, result.crawled_folders); !s) {
         spdlog::error("glue crawler {}: {}", name, s.error().message);
       }
     }
-    if (auto s = store_.Update(r); !s)
+    if (auto s = store.Update(r); !s)
       spdlog::error("glue crawler {}: saving the run failed: {}", name, s.error().message);
   }
 
-  crawler::CrawlerStore store_;
-  Catalog& catalog_;
-  s3::LakeAccess& lake_;
+  crawler::CrawlerStore store_;  // unbound: ForRegion per request or crawl, ListScheduled for the task
+  const Catalog& catalog_;
+  s3::Lake& lake_;
   query::QueryEngine& engine_;
-  CrawlerOptions options_;
+  const CrawlerOptions options_;
 
-  std::mutex mu_;  // guards the fields below and serializes state transitions
-  std::condition_variable cv_;
-  std::deque<std::string> queue_;
-  std::map<std::string, std::shared_ptr<std::atomic<bool>>> running_;
-  bool shutting_down_ = false;
-  bool shut_down_ = false;
+  // Serializes the state transitions of crawlers (check-then-write in the store) and guards the pool.
+  Mutex mu_;
+  CondVar cv_{mu_};  // the pool: a crawl was queued, or shutdown
+  std::deque<CrawlerKey> queue_ GUARDED_BY(mu_);
+  std::map<CrawlerKey, std::shared_ptr<std::atomic<bool>>> running_ GUARDED_BY(mu_);
+  bool shutting_down_ GUARDED_BY(mu_) = false;
+  bool shut_down_ GUARDED_BY(mu_) = false;
+  std::int64_t last_schedule_check_s_ GUARDED_BY(mu_) = 0;
+  // Crawl threads: a pool of long runs that Shutdown stops by cancelling them first (a BackgroundTask would
+  // be waited for before the service's shutdown action could cancel it).
   std::vector<std::thread> workers_;
-  std::condition_variable schedule_cv_;  // schedule changes and shutdown wake the scheduler
-  std::int64_t last_schedule_check_s_ = 0;
-  std::thread scheduler_;
+  std::unique_ptr<BackgroundTask> schedules_;  // last: stopped before the state above goes
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Crawlers>> Crawlers::Open(store::MetadataStore& metadata, Catalog& catalog,
-                                                 s3::LakeAccess& lake, query::QueryEngine& engine,
-                                                 CrawlerOptions options) {
-  auto store = crawler::CrawlerStore::Open(metadata, NowMs());
-  if (!store) return std::move(store).error();
+Result<std::unique_ptr<Crawlers>> Crawlers::Open(store::MetadataStore& metadata, const Catalog& catalog,
+                                                 s3::Lake& lake, query::QueryEngine& engine,
+                                                 BackgroundTasks& tasks, CrawlerOptions options) {
+  CENOTE_ASSIGN_OR_RETURN(auto store, crawler::CrawlerStore::Open(metadata, NowMs(), options.default_account,
+                                                                  options.default_region));
   return std::unique_ptr<Crawlers>(
-      new CrawlersImpl(std::move(*store), catalog, lake, engine, std::move(options)));
+      new CrawlersImpl(std::move(store), catalog, lake, engine, tasks, std::move(options)));
 }
 
-const std::vector<std::string_view>& Crawlers::Operations() {
-  static const std::vector<std::string_view> kOps = {
-      "BatchGetCrawlers",    "CreateCrawler",        "DeleteCrawler", "GetCrawler",
-      "GetCrawlerMetrics",   "GetCrawlers",          "ListCrawlers",  "ListCrawls",
-      "StartCrawler",        "StopCrawler",          "UpdateCrawler", "StartCrawlerSchedule",
-      "StopCrawlerSchedule", "UpdateCrawlerSchedule"};
-  return kOps;
+iam::Principal CrawlerRolePrincipal(const std::string& role, const std::string& crawler_account) {
+  // Role: "name", "path/name" (the crawler's account) or "arn:aws:iam::<account>:role/<path/>name".
+  std::string account = crawler_account;
+  std::string name = role;
+  if (role.rfind("arn:", 0) == 0) {
+    const std::vector<std::string_view> parts = SplitString(role, ':');
+    if (parts.size() >= 6 && !parts[4].empty()) account = std::string(parts[4]);
+    name = parts.size() >= 6 ? std::string(parts[5]) : role;
+  }
+  if (const std::size_t slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
+  iam::Principal p;
+  p.account_id = account;
+  // The session name Glue uses when it assumes a crawler's role (as CloudTrail shows it).
+  p.arn = "arn:aws:sts::" + account + ":assumed-role/" + name + "/AWS-Crawler";
+  p.is_root = false;
+  return p;
 }
 
 }  // namespace cenote::glue

@@ -1,4 +1,5 @@
 #include "services/glue/crawler/layout.hpp"
+#include "common/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,12 +10,6 @@
 namespace cenote::glue::crawler {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Matches a `[...]` class at pattern[0] against c; sets *len to the class's length (0 if malformed).
 bool MatchClass(std::string_view p, char c, std::size_t* len) {
@@ -265,11 +260,11 @@ class Grouper {
       for (auto i : files) {
         const std::string& folder = files_[i].folders[node.depth + l];
         auto eq = folder.find('=');
-        if (eq == std::string::npos || eq == 0 || (key && *key != Lower(folder.substr(0, eq)))) {
+        if (eq == std::string::npos || eq == 0 || (key && *key != AsciiLower(folder.substr(0, eq)))) {
           named = false;
           break;
         }
-        key = Lower(folder.substr(0, eq));
+        key = AsciiLower(folder.substr(0, eq));
       }
       named_levels.push_back(named && key);
       t.partition_keys.push_back(named_levels.back() ? *key : "partition_" + std::to_string(l));
@@ -306,7 +301,7 @@ class Grouper {
 
 std::optional<S3Path> ParseS3Path(std::string_view path) {
   std::string_view scheme = "s3://";
-  if (path.size() < scheme.size() || Lower(path.substr(0, scheme.size())) != scheme) return std::nullopt;
+  if (path.size() < scheme.size() || AsciiLower(path.substr(0, scheme.size())) != scheme) return std::nullopt;
   path.remove_prefix(scheme.size());
   auto slash = path.find('/');
   S3Path out;
@@ -342,7 +337,7 @@ bool IsIgnoredKey(std::string_view relative_key, std::uint64_t size) {
 }
 
 std::string TableName(std::string_view table_prefix, std::string_view name) {
-  std::string out = Lower(std::string(table_prefix) + std::string(name));
+  std::string out = AsciiLower(std::string(table_prefix) + std::string(name));
   for (char& c : out) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) c = '_';
   }

@@ -168,12 +168,13 @@ void MergeExistingColumns(const json::object& existing, json::object& input) {
   auto& sd = input["StorageDescriptor"].as_object();
   auto new_cols = ColumnPairs(&sd, "Columns");
   std::vector<Column> merged;
-  for (const auto& [n, t] : old_cols) merged.push_back({n, t});
-  for (const auto& [n, t] : new_cols) {
-    // Clang before 16 cannot capture a structured binding: captured by name instead.
-    auto it = std::find_if(merged.begin(), merged.end(), [&n = n](const Column& c) { return c.name == n; });
+  for (const auto& [n, t] : old_cols) merged.push_back(Column{.name = n, .type = t});
+  for (const auto& column : new_cols) {
+    const std::string& n = column.first;
+    const std::string& t = column.second;
+    auto it = std::find_if(merged.begin(), merged.end(), [&](const Column& c) { return c.name == n; });
     if (it == merged.end()) {
-      merged.push_back({n, t});
+      merged.push_back(Column{.name = n, .type = t});
     } else {
       it->type = WidenType(it->type, t);
     }

@@ -1,4 +1,5 @@
 #include "services/glue/crawler/text_format.hpp"
+#include "common/strings.hpp"
 
 #include <zlib.h>
 #include <zstd.h>
@@ -121,12 +122,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // A Glue column name: a single-line string (the model's pattern excludes control characters).
 bool IsValidColumnName(std::string_view name) {
   if (name.empty() || name.size() > 255) return false;
@@ -164,17 +159,16 @@ Compression DetectCompression(std::string_view head) {
 bool IsParquetMagic(std::string_view head) { return head.size() >= 4 && head.substr(0, 4) == "PAR1"; }
 
 Result<TextHead> ReadTextHead(const std::string& path, Compression compression, std::size_t max_bytes) {
-  auto f = OpenFile(path);
-  if (!f) return std::move(f).error();
+  CENOTE_ASSIGN_OR_RETURN(auto f, OpenFile(path));
   switch (compression) {
     case Compression::kGzip:
-      return ReadGzip(f->get(), max_bytes);
+      return ReadGzip(f.get(), max_bytes);
     case Compression::kZstd:
-      return ReadZstd(f->get(), max_bytes);
+      return ReadZstd(f.get(), max_bytes);
     case Compression::kNone:
       break;
   }
-  return ReadPlain(f->get(), max_bytes);
+  return ReadPlain(f.get(), max_bytes);
 }
 
 std::vector<std::string> SplitRecords(std::string_view text, bool complete, std::size_t max_records) {
@@ -250,7 +244,7 @@ bool IsJsonLines(const std::vector<std::string>& records) {
 ValueType ClassifyValue(std::string_view raw) {
   std::string_view v = Trim(raw);
   if (v.empty()) return ValueType::kEmpty;
-  std::string lower = Lower(v);
+  std::string lower = AsciiLower(v);
   if (lower == "true" || lower == "false") return ValueType::kBoolean;
   std::size_t i = 0;
   if (v[0] == '-' || v[0] == '+') i = 1;
@@ -306,7 +300,7 @@ std::vector<std::string> NormalizeColumnNames(const std::vector<std::string>& na
   std::vector<std::string> out;
   std::set<std::string> seen;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    std::string name = Lower(Trim(names[i]));
+    std::string name = AsciiLower(Trim(names[i]));
     if (name.empty()) name = "col" + std::to_string(i);
     std::string unique = name;
     for (int n = 1; seen.count(unique) > 0; ++n) unique = name + "_" + std::to_string(n);

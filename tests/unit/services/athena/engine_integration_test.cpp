@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "../glue/recording_lake.hpp"
 #include "fakes.hpp"
 #include "services/athena/athena_provider.hpp"
 #include "store/metadata_store.hpp"
@@ -28,6 +29,7 @@ class AthenaEngineTest : public ::testing::Test {
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::move(*catalog);
     lake_ = std::make_unique<FakeLake>(dir_ / "lake", store_.get());
+    lakes_ = std::make_unique<cenote::testing::RecordingLake>(*lake_);
     lake_->CreateBucket("results");
     lake_->CreateBucket("data");
     std::filesystem::create_directories(dir_ / "scratch");
@@ -43,7 +45,7 @@ class AthenaEngineTest : public ::testing::Test {
     options.account_id = "123456789012";
     options.region = "us-east-1";
     options.scratch_dir = dir_ / "scratch/athena";  // inside the engine's scratch dir, as serve.cpp wires it
-    auto p = AthenaProvider::Open(*store_, *catalog_, *lake_, *engine_, options);
+    auto p = AthenaProvider::Open(*store_, *catalog_, *lakes_, *engine_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
     athena_ = std::move(*p);
   }
@@ -53,6 +55,9 @@ class AthenaEngineTest : public ::testing::Test {
 
   json::object Call(std::string_view op, json::object params) {
     aws::RequestContext ctx;
+    ctx.region = "us-east-1";
+    ctx.principal.account_id = "123456789012";
+    ctx.principal.arn = "arn:aws:iam::123456789012:root";
     aws::OperationInput input;
     input.params = std::move(params);
     auto out = athena_->Invoke(ctx, op, input);
@@ -107,6 +112,7 @@ class AthenaEngineTest : public ::testing::Test {
   std::unique_ptr<store::MetadataStore> store_;
   std::unique_ptr<glue::Catalog> catalog_;
   std::unique_ptr<FakeLake> lake_;
+  std::unique_ptr<cenote::testing::RecordingLake> lakes_;
   std::unique_ptr<query::QueryEngine> engine_;
   std::unique_ptr<AthenaProvider> athena_;
 };

@@ -136,14 +136,16 @@ class ResolverTest : public ::testing::Test {
     store_ = std::move(*store);
     auto catalog = glue::Catalog::Open(*store_, "123456789012", "us-east-1");
     ASSERT_TRUE(catalog.ok()) << catalog.error().message;
-    catalog_ = std::move(*catalog);
+    glue_ = std::move(*catalog);
+    catalog_ = glue_->ForRegion("123456789012", "us-east-1");
     ASSERT_TRUE(catalog_->CreateDatabase(json::object{{"Name", "db"}}).ok());
     lake_ = std::make_unique<FakeLake>(dir_ / "lake", store_.get());
   }
 
   TempDir dir_;
   std::unique_ptr<store::MetadataStore> store_;
-  std::unique_ptr<glue::Catalog> catalog_;
+  std::unique_ptr<glue::Catalog> glue_;
+  std::unique_ptr<glue::RegionalCatalog> catalog_;
   std::unique_ptr<FakeLake> lake_;
 };
 

@@ -1,6 +1,6 @@
 // FirehoseProvider called through a real request pipeline (ProviderHarness) with documents, over a real
 // SQLite MetadataStore, a local StreamLog and a fake LakeAccess (objects in memory) reached through the
-// invoked lake (s3::MakeInvokedLake: every delivery is an in-process S3 call the pipeline records), with an
+// invoked lake (testing::LakeThroughPipeline: every delivery is an in-process S3 call the pipeline records), with an
 // injectable clock so buffering intervals are tested without sleeping.
 // GCC 12 reports a false -Wrestrict on `"x" + std::string + ...` (GCC bug 105329).
 #pragma GCC diagnostic ignored "-Wrestrict"
@@ -937,8 +937,9 @@ TEST_F(FirehoseTest, ConvertsJsonToParquetWithTheGlueSchema) {
   ASSERT_TRUE(glue_md.ok());
   auto catalog = glue::Catalog::Open(**glue_md, "000000000000", "us-east-1");
   ASSERT_TRUE(catalog.ok()) << catalog.error().message;
-  ASSERT_TRUE((*catalog)->CreateDatabase(json::object{{"Name", "lake"}}).ok());
-  auto st = (*catalog)->CreateTable(
+  auto regional = (*catalog)->ForRegion("000000000000", "us-east-1");
+  ASSERT_TRUE(regional->CreateDatabase(json::object{{"Name", "lake"}}).ok());
+  auto st = regional->CreateTable(
       "lake",
       json::object{{"Name", "events"},
                    {"StorageDescriptor",

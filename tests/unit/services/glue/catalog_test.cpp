@@ -27,7 +27,8 @@ class CatalogTest : public ::testing::Test {
     metadata_ = std::move(md).value();
     auto c = Catalog::Open(*metadata_, "123456789012", "us-east-1");
     ASSERT_TRUE(c.ok()) << c.error().message;
-    catalog_ = std::move(c).value();
+    all_ = std::move(c).value();
+    catalog_ = all_->ForRegion("123456789012", "us-east-1");
   }
 
   void MakeDb(const std::string& name) { ASSERT_TRUE(catalog_->CreateDatabase(object{{"Name", name}}).ok()); }
@@ -65,7 +66,8 @@ class CatalogTest : public ::testing::Test {
 
   store::testing::TempDir dir_;
   std::unique_ptr<store::MetadataStore> metadata_;
-  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<Catalog> all_;
+  std::unique_ptr<RegionalCatalog> catalog_;
 };
 
 TEST_F(CatalogTest, DatabaseLifecycle) {
@@ -620,12 +622,16 @@ TEST_F(CatalogTest, QuotasAnswerResourceNumberLimitExceeded) {
     for (int i = 1; i < 10000; ++i) {
       char name[16];
       std::snprintf(name, sizeof(name), "filler%05d", i);
-      ASSERT_TRUE(
-          (*txn)->Exec("INSERT INTO glue_databases (name, doc) VALUES (?, '{}')", {std::string(name)}).ok());
+      ASSERT_TRUE((*txn)
+                      ->Exec("INSERT INTO glue_databases (account, region, name, doc) VALUES "
+                             "('123456789012', 'us-east-1', ?, '{}')",
+                             {std::string(name)})
+                      .ok());
     }
     for (int v = 100; v < 100099; ++v) {
       ASSERT_TRUE((*txn)
-                      ->Exec("INSERT INTO glue_table_versions (db, name, version, doc) VALUES ('lake', "
+                      ->Exec("INSERT INTO glue_table_versions (account, region, db, name, version, doc) "
+                             "VALUES ('123456789012', 'us-east-1', 'lake', "
                              "'sales', ?, '{}')",
                              {static_cast<std::int64_t>(v)})
                       .ok());
@@ -648,16 +654,88 @@ TEST_F(CatalogTest, StateSurvivesReopen) {
   MakeDb("lake");
   ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable()).ok());
   ASSERT_TRUE(catalog_->CreatePartition("lake", "sales", Part("2024", "eu")).ok());
+  ASSERT_TRUE(all_->ForRegion("123456789012", "eu-west-1")->CreateDatabase(object{{"Name", "eu_only"}}).ok());
   catalog_.reset();
+  all_.reset();
   metadata_.reset();
   auto md = store::MetadataStore::OpenSqlite(dir_ / "meta.db");
   ASSERT_TRUE(md.ok());
   metadata_ = std::move(md).value();
   auto c = Catalog::Open(*metadata_, "123456789012", "us-east-1");
   ASSERT_TRUE(c.ok());
-  catalog_ = std::move(c).value();
+  all_ = std::move(c).value();
+  catalog_ = all_->ForRegion("123456789012", "us-east-1");
   EXPECT_TRUE(catalog_->GetTable("lake", "sales").ok());
   EXPECT_TRUE(catalog_->GetPartition("lake", "sales", {"2024", "eu"}).ok());
+  // Regions survive a restart: the eu-west-1 database is still there, and only there.
+  EXPECT_TRUE(all_->ForRegion("123456789012", "eu-west-1")->GetDatabase("eu_only").ok());
+  EXPECT_FALSE(catalog_->GetDatabase("eu_only").ok());
+}
+
+TEST_F(CatalogTest, EachRegionAndAccountHasItsOwnCatalog) {
+  auto eu = all_->ForRegion("123456789012", "eu-west-1");
+  auto other = all_->ForRegion("210987654321", "us-east-1");
+  EXPECT_EQ(eu->region(), "eu-west-1");
+  EXPECT_EQ(other->catalog_id(), "210987654321");
+  // The same name in two regions is two databases, with tables of their own.
+  MakeDb("lake");
+  ASSERT_TRUE(eu->CreateDatabase(object{{"Name", "lake"}, {"Description", "eu"}}).ok());
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable()).ok());
+  EXPECT_EQ(catalog_->GetTables("lake", "", "", 0)->items.size(), 1u);
+  EXPECT_TRUE(eu->GetTables("lake", "", "", 0)->items.empty());
+  EXPECT_EQ(eu->GetDatabase("lake")->at("Description"), "eu");
+  EXPECT_EQ(eu->GetTable("lake", "sales").error().code, "EntityNotFoundException");
+  // A region's listing shows its own databases only; another account sees none of them.
+  ASSERT_TRUE(eu->CreateDatabase(object{{"Name", "eu_only"}}).ok());
+  EXPECT_EQ(catalog_->GetDatabases("", 0)->items.size(), 1u);
+  EXPECT_EQ(eu->GetDatabases("", 0)->items.size(), 2u);
+  EXPECT_TRUE(other->GetDatabases("", 0)->items.empty());
+  // Deleting one region's database leaves the other's.
+  ASSERT_TRUE(eu->DeleteDatabase("lake").ok());
+  EXPECT_TRUE(catalog_->GetTable("lake", "sales").ok());
+  // Tags follow the ARN's region.
+  ASSERT_TRUE(
+      catalog_->TagResource("arn:aws:glue:eu-west-1:123456789012:database/eu_only", object{{"k", "v"}}).ok());
+  EXPECT_EQ(eu->GetTags("arn:aws:glue:eu-west-1:123456789012:database/eu_only")->size(), 1u);
+  EXPECT_EQ(catalog_->TagResource("arn:aws:glue:us-east-1:123456789012:database/eu_only", object{{"k", "v"}})
+                .error()
+                .code,
+            "EntityNotFoundException");
+}
+
+TEST_F(CatalogTest, RowsFromBeforeRegionsBelongToTheDefaultRegion) {
+  // A data directory at glue schema v1 (one catalog): its rows move to the root account's catalog in the
+  // default region.
+  auto md = store::MetadataStore::OpenSqlite(dir_ / "v1.db");
+  ASSERT_TRUE(md.ok());
+  ASSERT_TRUE(
+      (*md)
+          ->Migrate(
+              "glue",
+              {"CREATE TABLE glue_databases (name TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL);"
+               "CREATE TABLE glue_tables (db TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
+               " doc TEXT NOT NULL, PRIMARY KEY (db, name));"
+               "CREATE TABLE glue_table_versions (db TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT "
+               "NULL,"
+               " doc TEXT NOT NULL, PRIMARY KEY (db, name, version));"
+               "CREATE TABLE glue_partitions (db TEXT NOT NULL, tbl TEXT NOT NULL, pkey TEXT NOT NULL,"
+               " doc TEXT NOT NULL, PRIMARY KEY (db, tbl, pkey));"
+               "CREATE TABLE glue_tags (scope TEXT NOT NULL, tag_key TEXT NOT NULL, tag_value TEXT NOT NULL,"
+               " PRIMARY KEY (scope, tag_key));"})
+          .ok());
+  {
+    auto txn = (*md)->Begin(store::MetadataStore::Mode::kWrite);
+    ASSERT_TRUE(txn.ok());
+    ASSERT_TRUE((*txn)
+                    ->Exec("INSERT INTO glue_databases (name, doc) VALUES ('old', "
+                           "'{\"Name\":\"old\",\"CatalogId\":\"123456789012\"}')")
+                    .ok());
+    ASSERT_TRUE((*txn)->Commit().ok());
+  }
+  auto c = Catalog::Open(**md, "123456789012", "eu-central-1");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE((*c)->ForRegion("123456789012", "eu-central-1")->GetDatabase("old").ok());
+  EXPECT_FALSE((*c)->ForRegion("123456789012", "us-east-1")->GetDatabase("old").ok());
 }
 
 }  // namespace

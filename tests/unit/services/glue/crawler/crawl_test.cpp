@@ -81,7 +81,7 @@ class CrawlerCrawlTest : public ::testing::Test {
   TempDir dir_;
   DirectoryLake lake_;
   std::unique_ptr<store::MetadataStore> metadata_ = testing::OpenSqliteMetadata(dir_ / "meta.db");
-  std::unique_ptr<Catalog> catalog_ = testing::OpenCatalog(*metadata_);
+  testing::TestCatalog catalog_ = testing::OpenCatalog(*metadata_);
   std::unique_ptr<query::QueryEngine> engine_ = testing::OpenEngine(dir_ / "lake", dir_ / "scratch");
   CrawlDefinition def_;
   std::atomic<bool> stop_{false};

@@ -111,16 +111,48 @@ std::unique_ptr<store::MetadataStore> OpenSqliteMetadata(const std::string& path
   return std::move(*md);
 }
 
-std::unique_ptr<Catalog> OpenCatalog(store::MetadataStore& metadata) {
-  auto catalog = Catalog::Open(metadata, "000000000000", "us-east-1");
+TestCatalog OpenCatalog(store::MetadataStore& metadata) {
+  auto catalog = Catalog::Open(metadata, kAccount, kRegion);
   if (!catalog) {
     ADD_FAILURE() << "Catalog::Open: " << catalog.error().message;
     std::abort();
   }
-  return std::move(*catalog);
+  TestCatalog out{.all = std::move(*catalog), .regional = nullptr};
+  out.regional = out.all->ForRegion(kAccount, kRegion);
+  return out;
 }
 
-int TableVersionCount(Catalog& catalog, const std::string& database, const std::string& table) {
+aws::RequestContext RequestIn(const std::string& region) {
+  aws::RequestContext ctx;
+  ctx.region = region;
+  ctx.service = "glue";
+  ctx.principal.account_id = kAccount;
+  ctx.principal.arn = std::string("arn:aws:iam::") + kAccount + ":root";
+  ctx.principal.is_root = true;
+  return ctx;
+}
+
+Result<aws::OperationOutput> CallCrawlers(Crawlers& c, const aws::RequestContext& ctx, std::string_view op,
+                                          const boost::json::object& in) {
+  if (op == "CreateCrawler") return c.CreateCrawler(ctx, in);
+  if (op == "GetCrawler") return c.GetCrawler(ctx, in);
+  if (op == "GetCrawlers") return c.GetCrawlers(ctx, in);
+  if (op == "ListCrawlers") return c.ListCrawlers(ctx, in);
+  if (op == "BatchGetCrawlers") return c.BatchGetCrawlers(ctx, in);
+  if (op == "UpdateCrawler") return c.UpdateCrawler(ctx, in);
+  if (op == "DeleteCrawler") return c.DeleteCrawler(ctx, in);
+  if (op == "StartCrawler") return c.StartCrawler(ctx, in);
+  if (op == "StopCrawler") return c.StopCrawler(ctx, in);
+  if (op == "GetCrawlerMetrics") return c.GetCrawlerMetrics(ctx, in);
+  if (op == "ListCrawls") return c.ListCrawls(ctx, in);
+  if (op == "StartCrawlerSchedule") return c.SetScheduleState(ctx, in, true);
+  if (op == "StopCrawlerSchedule") return c.SetScheduleState(ctx, in, false);
+  if (op == "UpdateCrawlerSchedule") return c.UpdateCrawlerSchedule(ctx, in);
+  ADD_FAILURE() << "not a crawler operation: " << op;
+  return MakeError("UnknownOperationException", std::string(op), 400);
+}
+
+int TableVersionCount(RegionalCatalog& catalog, const std::string& database, const std::string& table) {
   int count = 0;
   std::string token;
   do {
@@ -135,7 +167,8 @@ int TableVersionCount(Catalog& catalog, const std::string& database, const std::
   return count;
 }
 
-std::vector<object> AllPartitions(Catalog& catalog, const std::string& database, const std::string& table) {
+std::vector<object> AllPartitions(RegionalCatalog& catalog, const std::string& database,
+                                  const std::string& table) {
   std::vector<object> out;
   std::string token;
   do {

@@ -13,6 +13,7 @@
 #include "../../lake_put_each.hpp"
 #include "query/engine.hpp"
 #include "services/glue/catalog.hpp"
+#include "services/glue/crawler/crawlers.hpp"
 #include "services/s3/lake_access.hpp"
 #include "store/metadata_store.hpp"
 
@@ -68,16 +69,34 @@ class Gate {
   int waiting_ = 0;
 };
 
-// The real Glue catalog over a SQLite MetadataStore, as the server runs it. Both abort the test binary
-// on failure (a fixture cannot go on without them).
+// The account and region the crawler tests work in.
+inline constexpr const char* kAccount = "000000000000";
+inline constexpr const char* kRegion = "us-east-1";
+
+// The real Glue catalog over a SQLite MetadataStore, as the server runs it: every region's (`all`) and
+// kAccount's catalog in kRegion, which `->` and `*` reach. Both openers abort the test binary on failure
+// (a fixture cannot go on without them).
+struct TestCatalog {
+  std::unique_ptr<Catalog> all;
+  std::unique_ptr<RegionalCatalog> regional;
+  RegionalCatalog* operator->() const { return regional.get(); }
+  RegionalCatalog& operator*() const { return *regional; }
+};
 std::unique_ptr<store::MetadataStore> OpenSqliteMetadata(const std::string& path);
-std::unique_ptr<Catalog> OpenCatalog(store::MetadataStore& metadata);
+TestCatalog OpenCatalog(store::MetadataStore& metadata);
+
+// A request of kAccount's root user in `region`.
+aws::RequestContext RequestIn(const std::string& region = kRegion);
+// Calls the crawler operation `op` (its Glue name) as the provider does.
+Result<aws::OperationOutput> CallCrawlers(Crawlers& crawlers, const aws::RequestContext& ctx,
+                                          std::string_view op, const boost::json::object& in);
 
 // What tests read back from the catalog: how many versions a table has (the current one included,
 // so 1 after creation) and all its partitions in partition-value order. A missing table fails the
 // test and reads as none.
-int TableVersionCount(Catalog& catalog, const std::string& database, const std::string& table);
-std::vector<object> AllPartitions(Catalog& catalog, const std::string& database, const std::string& table);
+int TableVersionCount(RegionalCatalog& catalog, const std::string& database, const std::string& table);
+std::vector<object> AllPartitions(RegionalCatalog& catalog, const std::string& database,
+                                  const std::string& table);
 
 // The real QueryEngine, locked down to `lake_root` (readable) and `scratch_dir`, one thread, 256 MiB.
 // The crawler runs its trusted SQL on it; tests also write Parquet fixtures into the lake with it.

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "../../../store/temp_dir.hpp"
+#include "../recording_lake.hpp"
 #include "compressed_bytes.hpp"
 #include "fakes.hpp"
 #include "services/glue/crawler/crawl.hpp"
@@ -40,7 +41,7 @@ const json::object* Obj(const json::object* o, std::string_view key) {
 // for the three formats the crawler writes.
 class GlueResolver : public query::TableResolver {
  public:
-  GlueResolver(Catalog& catalog, DirectoryLake& lake) : catalog_(catalog), lake_(lake) {}
+  GlueResolver(RegionalCatalog& catalog, DirectoryLake& lake) : catalog_(catalog), lake_(lake) {}
 
   Result<query::TableBinding> Describe(const std::string& database, const std::string& table) override {
     auto t = catalog_.GetTable(database, table);
@@ -101,7 +102,7 @@ class GlueResolver : public query::TableResolver {
   }
 
  private:
-  Catalog& catalog_;
+  RegionalCatalog& catalog_;
   DirectoryLake& lake_;
   std::string location_;
 };
@@ -137,8 +138,10 @@ class CrawlerIntegrationTest : public ::testing::Test {
 
   TempDir dir_;
   DirectoryLake lake_;
+  cenote::testing::RecordingLake lakes_{lake_};  // crawls get the lake through For(role)
+  BackgroundTasks tasks_;
   std::unique_ptr<store::MetadataStore> metadata_ = testing::OpenSqliteMetadata(dir_ / "meta.db");
-  std::unique_ptr<Catalog> catalog_ = testing::OpenCatalog(*metadata_);
+  testing::TestCatalog catalog_ = testing::OpenCatalog(*metadata_);
   std::unique_ptr<query::QueryEngine> engine_ = testing::OpenEngine(dir_ / "objects", dir_ / "scratch");
   CrawlDefinition def_;
   std::atomic<bool> stop_{false};
@@ -204,14 +207,14 @@ TEST_F(CrawlerIntegrationTest, CrawledCompressedTextIsQueryable) {
 
 TEST_F(CrawlerIntegrationTest, CrawlersApiEndToEnd) {
   lake_.Put("lake", "logs/dt=2024-01-01/l.tsv", "1\tGET\t200\n2\tPOST\t500\n");
-  auto crawlers = Crawlers::Open(*metadata_, *catalog_, lake_, *engine_,
-                                 CrawlerOptions{"000000000000", "us-east-1", 1, 1000});
+  auto crawlers = Crawlers::Open(
+      *metadata_, *catalog_.all, lakes_, *engine_, tasks_,
+      CrawlerOptions{
+          .default_account = "000000000000", .default_region = "us-east-1", .threads = 1, .max_files = 1000});
   ASSERT_TRUE(crawlers) << crawlers.error().message;
-  aws::RequestContext ctx;
+  aws::RequestContext ctx = testing::RequestIn();
   auto call = [&](std::string_view op, std::string_view params) {
-    aws::OperationInput in;
-    in.params = json::parse(params);
-    return (*crawlers)->Invoke(ctx, op, in);
+    return testing::CallCrawlers(**crawlers, ctx, op, json::parse(params).as_object());
   };
   ASSERT_TRUE(call("CreateCrawler", R"({"Name":"logs","Role":"r","DatabaseName":"lake_db",
                                        "Targets":{"S3Targets":[{"Path":"s3://lake/logs/"}]}})"));

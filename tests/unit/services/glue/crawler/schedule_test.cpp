@@ -11,6 +11,7 @@
 
 #include "../../../common/utc_minutes.hpp"
 #include "../../../store/temp_dir.hpp"
+#include "../recording_lake.hpp"
 #include "fakes.hpp"
 #include "services/glue/crawler/crawlers.hpp"
 
@@ -29,7 +30,7 @@ class CrawlerScheduleTest : public ::testing::Test {
     lake_.Put("lake", "sales/a.csv", "id,amount\n1,2\n");
     CrawlerOptions options{"000000000000", "us-east-1", 2, 1000};
     options.run_schedules = false;
-    auto c = Crawlers::Open(*metadata_, *catalog_, lake_, *engine_, options);
+    auto c = Crawlers::Open(*metadata_, *catalog_.all, lakes_, *engine_, tasks_, options);
     EXPECT_TRUE(c) << c.error().message;
     if (c) crawlers_ = std::move(*c);
   }
@@ -38,11 +39,9 @@ class CrawlerScheduleTest : public ::testing::Test {
   }
 
   Result<json::object> Call(std::string_view op, std::string_view params) {
-    aws::RequestContext ctx;
+    aws::RequestContext ctx = crawler::testing::RequestIn(region_);
     ctx.operation = std::string(op);
-    aws::OperationInput in;
-    in.params = json::parse(params);
-    auto out = crawlers_->Invoke(ctx, op, in);
+    auto out = crawler::testing::CallCrawlers(*crawlers_, ctx, op, json::parse(params).as_object());
     if (!out) return std::move(out).error();
     return out->result.as_object();
   }
@@ -80,11 +79,14 @@ class CrawlerScheduleTest : public ::testing::Test {
 
   TempDir dir_;
   crawler::testing::DirectoryLake lake_;
+  cenote::testing::RecordingLake lakes_{lake_};  // crawls get the lake through For(role)
+  BackgroundTasks tasks_;
   std::unique_ptr<store::MetadataStore> metadata_ = crawler::testing::OpenSqliteMetadata(dir_ / "meta.db");
-  std::unique_ptr<Catalog> catalog_ = crawler::testing::OpenCatalog(*metadata_);
+  crawler::testing::TestCatalog catalog_ = crawler::testing::OpenCatalog(*metadata_);
   std::unique_ptr<query::QueryEngine> engine_ =
       crawler::testing::OpenEngine(dir_ / "objects", dir_ / "scratch");
   std::unique_ptr<Crawlers> crawlers_;
+  std::string region_ = "us-east-1";  // the region of Call's requests
 };
 
 TEST_F(CrawlerScheduleTest, StatesAndErrors) {
@@ -175,6 +177,36 @@ TEST_F(CrawlerScheduleTest, ARunningCrawlerSkipsItsScheduledRun) {
   crawlers_->RunDueSchedules(At("2030-01-01 11:00"));
   EXPECT_EQ(Crawls("busy"), runs + 1);
   WaitReady("busy");
+}
+
+TEST_F(CrawlerScheduleTest, SchedulesOfEveryRegionRun) {
+  region_ = "eu-west-1";
+  Create("hourly", "cron(30 * * * ? *)");
+  crawlers_->RunDueSchedules(At("2030-01-01 10:00"));
+  EXPECT_EQ(Crawls("hourly"), 1);
+  WaitReady("hourly");
+  EXPECT_EQ(Crawler("hourly")["LastCrawl"].as_object()["Status"], "SUCCEEDED");
+  // It crawled into its own region's catalog.
+  EXPECT_TRUE(catalog_.all->ForRegion("000000000000", "eu-west-1")->GetTable("db", "sales"));
+  EXPECT_FALSE(catalog_->GetTable("db", "sales"));
+}
+
+TEST(CrawlerScheduleTaskTest, SchedulesRunOnThePlatformsBackgroundTasks) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "objects");
+  crawler::testing::DirectoryLake lake(dir / "objects");
+  cenote::testing::RecordingLake lakes(lake);
+  BackgroundTasks tasks;
+  auto metadata = crawler::testing::OpenSqliteMetadata(dir / "meta.db");
+  auto catalog = crawler::testing::OpenCatalog(*metadata);
+  auto engine = crawler::testing::OpenEngine(dir / "objects", dir / "scratch");
+  auto crawlers =
+      Crawlers::Open(*metadata, *catalog.all, lakes, *engine, tasks,
+                     CrawlerOptions{.default_account = "000000000000", .default_region = "us-east-1"});
+  ASSERT_TRUE(crawlers);
+  EXPECT_EQ(tasks.Running(), std::vector<std::string>{"glue-crawler-schedules"});
+  (*crawlers)->Shutdown();
+  EXPECT_TRUE(tasks.Running().empty());
 }
 
 }  // namespace
