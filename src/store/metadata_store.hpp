@@ -35,6 +35,17 @@ std::string AsText(const Value& v);  // TEXT or BLOB bytes
 double AsReal(const Value& v);
 bool IsNull(const Value& v);
 
+// `text` as an SQL string literal, quotes doubled: for the few values spliced into migration statements,
+// which take no parameters (a migration moving rows into the data directory's default account and region).
+inline std::string SqlStringLiteral(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
 class Transaction {
  public:
   virtual ~Transaction() = default;  // rolls back if neither Commit nor Rollback was called

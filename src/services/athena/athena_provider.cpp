@@ -13,7 +13,8 @@ namespace {
 // regional (per account and region, as on AWS): every table gains (account, region); the rows of v1-v8
 // belong to the default account in the default region (both checked before they are spliced in).
 std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region) {
-  const std::string defaults = "'" + default_account + "', '" + default_region + "'";
+  const std::string defaults =
+      store::SqlStringLiteral(default_account) + ", " + store::SqlStringLiteral(default_region);
   return {
       "CREATE TABLE athena_workgroups ("
       " name TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, doc TEXT NOT NULL, tags TEXT NOT NULL)",
@@ -63,15 +64,6 @@ std::vector<std::string> Migrations(const std::string& default_account, const st
           "DROP TABLE athena_prepared_statements;"
           "ALTER TABLE athena_prepared_statements_v2 RENAME TO athena_prepared_statements;",
   };
-}
-
-bool SafeForSql(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-      return false;
-  }
-  return true;
 }
 
 // Adapts an implementation method to the one handler signature.
@@ -138,9 +130,6 @@ Result<std::unique_ptr<AthenaProvider>> AthenaProvider::Open(store::MetadataStor
   std::error_code ec;
   std::filesystem::create_directories(options.scratch_dir, ec);
   if (ec) return InternalError("athena: cannot create " + options.scratch_dir + ": " + ec.message());
-  if (!SafeForSql(options.account_id) || !SafeForSql(options.region)) {
-    return InternalError("athena: invalid default account or region");
-  }
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("athena", Migrations(options.account_id, options.region)));
   auto impl = std::make_unique<AthenaImpl>(metadata, catalog, lake, engine, std::move(options));
   CENOTE_RETURN_IF_ERROR(impl->Start());

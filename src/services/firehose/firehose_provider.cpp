@@ -11,15 +11,6 @@ namespace cenote::firehose {
 
 namespace {
 
-std::string SqlLiteral(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 // Schema of component "firehose": one statement per schema version; append, never edit.
 // v4..v7 make delivery streams regional: the key becomes (account, region, name), and the streams stored
 // before (one namespace, the server's) move to the data directory's root account and default region, which
@@ -37,7 +28,7 @@ std::vector<std::string> Migrations(const FirehoseOptions& options) {
       "CREATE TABLE firehose_regional_streams (account TEXT NOT NULL, region TEXT NOT NULL, "
       "name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
       "INSERT INTO firehose_regional_streams (account, region, name, doc) SELECT " +
-          SqlLiteral(options.default_account) + ", " + SqlLiteral(options.default_region) +
+          store::SqlStringLiteral(options.default_account) + ", " + store::SqlStringLiteral(options.default_region) +
           ", name, doc FROM firehose_streams",
       "DROP TABLE firehose_streams",
       "ALTER TABLE firehose_regional_streams RENAME TO firehose_streams",

@@ -14,10 +14,11 @@ namespace {
 
 // Schema of component "glue": one entry per schema version; append, never edit. v2 made the catalog
 // regional (one per account and region, as on AWS): every table gains (account, region) at the head of its
-// key, and the rows of v1 belong to the default account's catalog in the default region. Both are
-// validated before they are spliced into the statements (12 digits; a region's letters, digits and '-').
+// key, and the rows of v1 belong to the default account's catalog in the default region (spliced into the
+// statements as SQL string literals).
 std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region) {
-  const std::string defaults = "'" + default_account + "', '" + default_region + "'";
+  const std::string defaults =
+      store::SqlStringLiteral(default_account) + ", " + store::SqlStringLiteral(default_region);
   return {
       "CREATE TABLE glue_databases (name TEXT NOT NULL PRIMARY KEY, doc TEXT NOT NULL);"
       "CREATE TABLE glue_tables (db TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
@@ -64,15 +65,6 @@ std::vector<std::string> Migrations(const std::string& default_account, const st
           ", scope, tag_key, tag_value FROM glue_tags;"
           "DROP TABLE glue_tags; ALTER TABLE glue_tags_v2 RENAME TO glue_tags;",
   };
-}
-
-bool SafeForSql(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-      return false;
-  }
-  return true;
 }
 
 bool SingleLine(std::string_view s, bool multi_line) {
@@ -476,9 +468,6 @@ Status SqlCatalog::UntagResource(const std::string& resource_arn, const std::vec
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(store::MetadataStore& metadata, std::string default_account,
                                                std::string default_region) {
-  if (!internal::SafeForSql(default_account) || !internal::SafeForSql(default_region)) {
-    return InternalError("glue: invalid default account or region");
-  }
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue", internal::Migrations(default_account, default_region)));
   return std::unique_ptr<Catalog>(new Catalog(metadata));
 }

@@ -15,15 +15,6 @@ namespace cenote::kinesis {
 
 namespace {
 
-std::string SqlLiteral(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 // Schema of component "kinesis": one statement per schema version; append, never edit.
 // v3..v6 make streams regional: the key becomes (account, region, name), and the streams stored before
 // (one namespace, the server's) move to the data directory's root account and default region, which v4
@@ -35,7 +26,7 @@ std::vector<std::string> Migrations(const KinesisOptions& options) {
       "CREATE TABLE kinesis_regional_streams (account TEXT NOT NULL, region TEXT NOT NULL, "
       "name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
       "INSERT INTO kinesis_regional_streams (account, region, name, doc) SELECT " +
-          SqlLiteral(options.default_account) + ", " + SqlLiteral(options.default_region) +
+          store::SqlStringLiteral(options.default_account) + ", " + store::SqlStringLiteral(options.default_region) +
           ", name, doc FROM kinesis_streams",
       "DROP TABLE kinesis_streams",
       "ALTER TABLE kinesis_regional_streams RENAME TO kinesis_streams",

@@ -16,7 +16,8 @@ namespace {
 // the rows of v1-v3 belong to the default account in the default region (both checked by Open before they
 // are spliced in).
 std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region) {
-  const std::string defaults = "'" + default_account + "', '" + default_region + "'";
+  const std::string defaults =
+      store::SqlStringLiteral(default_account) + ", " + store::SqlStringLiteral(default_region);
   return {
       "CREATE TABLE glue_crawlers ("
       " name TEXT PRIMARY KEY, definition TEXT NOT NULL, tags TEXT NOT NULL, state TEXT NOT NULL,"
@@ -56,15 +57,6 @@ std::vector<std::string> Migrations(const std::string& default_account, const st
           "DROP TABLE glue_crawler_folders; ALTER TABLE glue_crawler_folders_v2 RENAME TO "
           "glue_crawler_folders;",
   };
-}
-
-bool SafeForSql(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-      return false;
-  }
-  return true;
 }
 
 constexpr const char* kColumns =
@@ -141,9 +133,6 @@ std::vector<store::Value> ToParams(const CrawlerRecord& r) {
 Result<CrawlerStore> CrawlerStore::Open(store::MetadataStore& metadata, std::int64_t now_ms,
                                         const std::string& default_account,
                                         const std::string& default_region) {
-  if (!SafeForSql(default_account) || !SafeForSql(default_region)) {
-    return InternalError("glue: invalid default account or region");
-  }
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue_crawler", Migrations(default_account, default_region)));
   CrawlerStore s(metadata, "", "");
   CENOTE_RETURN_IF_ERROR(s.RecoverInterrupted(now_ms));
