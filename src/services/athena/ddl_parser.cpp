@@ -867,6 +867,30 @@ Status ParseInsert(Parser& p, Statement& s) {
   return Status::Ok();
 }
 
+// The end (one past the closing quote, or the end of `sql`) of the quoted span that opens at `open`: a
+// string literal or a quoted identifier, whose quote character doubles to escape itself; with
+// `backslash_escapes`, a backslash also escapes the next character inside a '...' literal.
+std::size_t QuotedSpanEnd(const std::string& sql, std::size_t open, bool backslash_escapes) {
+  const char q = sql[open];
+  const std::size_t n = sql.size();
+  std::size_t j = open + 1;
+  while (j < n) {
+    if (backslash_escapes && q == '\'' && sql[j] == '\\' && j + 1 < n) {
+      j += 2;
+      continue;
+    }
+    if (sql[j] == q) {
+      if (j + 1 < n && sql[j + 1] == q) {
+        j += 2;
+        continue;
+      }
+      break;
+    }
+    ++j;
+  }
+  return std::min(n, j + 1);
+}
+
 }  // namespace
 
 std::string StripSqlComments(const std::string& sql) {
@@ -877,22 +901,7 @@ std::string StripSqlComments(const std::string& sql) {
   while (i < n) {
     char c = sql[i];
     if (c == '\'' || c == '"' || c == '`') {
-      std::size_t j = i + 1;
-      while (j < n) {
-        if (sql[j] == '\\' && c == '\'' && j + 1 < n) {
-          j += 2;
-          continue;
-        }
-        if (sql[j] == c) {
-          if (j + 1 < n && sql[j + 1] == c) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        ++j;
-      }
-      std::size_t stop = std::min(n, j + 1);
+      const std::size_t stop = QuotedSpanEnd(sql, i, /*backslash_escapes=*/true);
       out.append(sql, i, stop - i);
       i = stop;
     } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
@@ -926,18 +935,7 @@ Result<std::string> SubstituteParameters(const std::string& sql, const std::vect
   while (i < n) {
     char c = sql[i];
     if (c == '\'' || c == '"' || c == '`') {
-      std::size_t j = i + 1;
-      while (j < n) {
-        if (sql[j] == c) {
-          if (j + 1 < n && sql[j + 1] == c) {
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        ++j;
-      }
-      std::size_t stop = std::min(n, j + 1);
+      const std::size_t stop = QuotedSpanEnd(sql, i, /*backslash_escapes=*/false);
       out.append(sql, i, stop - i);
       i = stop;
     } else if (c == '-' && i + 1 < n && sql[i + 1] == '-') {

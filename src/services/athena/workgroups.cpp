@@ -285,6 +285,19 @@ Namespace ArnNamespace(const std::string& arn, Namespace ns) {
   return ns;
 }
 
+// The tags stored with workgroup `name` of `ns` (named by `arn`), read in `txn`.
+Result<json::array> StoredTags(store::Transaction& txn, const Namespace& ns, const std::string& name,
+                               const std::string& arn) {
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn.QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
+                   {ns.account, ns.region, name}));
+  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
+  boost::system::error_code ec;
+  json::value stored = json::parse(store::AsText((*row)[0]), ec);
+  return (!ec && stored.is_array()) ? stored.as_array() : json::array{};
+}
+
 }  // namespace
 
 Result<json::object> AthenaImpl::TagResource(const aws::RequestContext& ctx, const json::object& in) {
@@ -294,14 +307,7 @@ Result<json::object> AthenaImpl::TagResource(const aws::RequestContext& ctx, con
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   CENOTE_RETURN_IF_ERROR(ValidateTags(in));
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(
-      auto row,
-      txn->QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
-                    {ns.account, ns.region, *name}));
-  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
-  boost::system::error_code ec;
-  json::value stored = json::parse(store::AsText((*row)[0]), ec);
-  json::array tags = (!ec && stored.is_array()) ? stored.as_array() : json::array{};
+  CENOTE_ASSIGN_OR_RETURN(json::array tags, StoredTags(*txn, ns, *name, arn));
   if (auto* t = in.if_contains("Tags"); t && t->is_array()) MergeTags(tags, t->as_array());
   if (tags.size() > 50)
     return errors::InvalidRequest("A resource can have at most 50 tags", errors::kCodeInvalidInput);
@@ -318,14 +324,7 @@ Result<json::object> AthenaImpl::UntagResource(const aws::RequestContext& ctx, c
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
-  CENOTE_ASSIGN_OR_RETURN(
-      auto row,
-      txn->QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
-                    {ns.account, ns.region, *name}));
-  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
-  boost::system::error_code ec;
-  json::value stored = json::parse(store::AsText((*row)[0]), ec);
-  json::array tags = (!ec && stored.is_array()) ? stored.as_array() : json::array{};
+  CENOTE_ASSIGN_OR_RETURN(json::array tags, StoredTags(*txn, ns, *name, arn));
   json::array kept;
   const json::array* keys = nullptr;
   if (auto* k = in.if_contains("TagKeys"); k && k->is_array()) keys = &k->as_array();
@@ -350,19 +349,12 @@ Result<json::object> AthenaImpl::ListTagsForResource(const aws::RequestContext& 
   auto name = WorkGroupFromArn(arn);
   if (!name) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(
-      auto row,
-      txn->QueryOne("SELECT tags FROM athena_workgroups WHERE account = ? AND region = ? AND name = ?",
-                    {ns.account, ns.region, *name}));
-  if (!row) return errors::ResourceNotFound("Resource " + arn + " was not found", arn);
-  boost::system::error_code ec;
-  json::value stored = json::parse(store::AsText((*row)[0]), ec);
-  return json::object{{"Tags", (!ec && stored.is_array()) ? stored.as_array() : json::array{}}};
+  CENOTE_ASSIGN_OR_RETURN(json::array tags, StoredTags(*txn, ns, *name, arn));
+  return json::object{{"Tags", std::move(tags)}};
 }
 
-Result<json::object> AthenaImpl::ListEngineVersions(const aws::RequestContext& ctx,
+Result<json::object> AthenaImpl::ListEngineVersions(const aws::RequestContext& /*ctx*/,
                                                     const json::object& /*in*/) {
-  const Namespace ns = NamespaceOf(ctx);
   return json::object{
       {"EngineVersions", json::array{json::object{{"SelectedEngineVersion", "Athena engine version 3"},
                                                   {"EffectiveEngineVersion", "Athena engine version 3"}}}}};
