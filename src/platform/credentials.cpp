@@ -1,7 +1,6 @@
 #include "platform/credentials.hpp"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/encoding.hpp"
+#include "common/random.hpp"
 #include "store/durable_file.hpp"
 
 namespace cenote::platform {
@@ -23,10 +23,7 @@ namespace {
 
 std::string RandomString(std::size_t n, std::string_view alphabet) {
   std::string out(n, '\0');
-  std::string bytes(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)) != 1) {
-    std::abort();  // no entropy: refuse to create guessable credentials
-  }
+  const std::string bytes = RandomBytes(n);
   for (std::size_t i = 0; i < n; ++i) {
     out[i] = alphabet[static_cast<unsigned char>(bytes[i]) % alphabet.size()];
   }

@@ -3,6 +3,7 @@
 #include <exception>
 #include <filesystem>
 
+#include "common/clock.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -179,7 +180,7 @@ void AthenaImpl::Shutdown() {
 
 std::int64_t AthenaImpl::NextSeq() {
   MutexLock lock(seq_mu_);
-  std::int64_t now = NowMs() * 1000;
+  std::int64_t now = UnixNowMs() * 1000;
   last_seq_ = std::max(last_seq_ + 1, now);
   return last_seq_;
 }
@@ -197,7 +198,7 @@ Status AthenaImpl::EnsureNamespace(const Namespace& ns) {
                                           "region = ? AND name = ?",
                                           {ns.account, ns.region, std::string(kPrimaryWorkGroup)}));
     if (!row) {
-      std::int64_t now = NowMs();
+      std::int64_t now = UnixNowMs();
       json::object wg{{"Name", kPrimaryWorkGroup},
                       {"State", "ENABLED"},
                       {"Configuration",

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <future>
 
+#include "common/clock.hpp"
+#include "common/random.hpp"
 #include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
@@ -107,8 +109,8 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
           parsed->kind == StatementKind::kInsertInto;
   }
 
-  std::string id = NewUuid();
-  std::int64_t now = NowMs();
+  std::string id = NewUuidV4();
+  std::int64_t now = UnixNowMs();
   json::object context;
   if (auto* c = GetObject(in, "QueryExecutionContext")) {
     if (auto db = GetString(*c, "Database")) context["Database"] = *db;
@@ -216,7 +218,7 @@ Result<std::optional<json::object>> AthenaImpl::LoadExecution(const Namespace& n
     if (it != active_.end() && it->second->ns == ns) {
       json::object doc = it->second->doc;
       // Live statistics of an in-flight query.
-      std::int64_t now = NowMs();
+      std::int64_t now = UnixNowMs();
       std::int64_t submitted = GetInt(doc["Status"].as_object(), "SubmissionDateTime").value_or(now);
       json::object& st = doc["Statistics"].as_object();
       st["TotalExecutionTimeInMillis"] = now - submitted;
@@ -341,7 +343,7 @@ Result<json::object> AthenaImpl::StopQueryExecution(const aws::RequestContext& c
         MutexLock lock(mu_);
         doc = active->doc;
       }
-      std::int64_t now = NowMs();
+      std::int64_t now = UnixNowMs();
       auto& status = doc["Status"].as_object();
       status["State"] = "CANCELLED";
       status["StateChangeReason"] = "Query was cancelled by user";
@@ -436,7 +438,7 @@ Status AthenaImpl::MarkInterruptedExecutions() {
   CENOTE_ASSIGN_OR_RETURN(auto txn, Write());
   CENOTE_ASSIGN_OR_RETURN(
       auto rows, txn->Query("SELECT id, doc FROM athena_executions WHERE state IN ('QUEUED', 'RUNNING')"));
-  std::int64_t now = NowMs();
+  std::int64_t now = UnixNowMs();
   for (const auto& row : rows) {
     json::object doc = ParseObject(store::AsText(row[1]));
     if (!doc.contains("Status") || !doc["Status"].is_object()) doc["Status"] = json::object{};
@@ -464,7 +466,7 @@ void AthenaImpl::WorkerLoop() {
       if (it == active_.end()) continue;
       next = it->second;
       next->queued = false;
-      next->started_ms = NowMs();
+      next->started_ms = UnixNowMs();
       next->doc["Status"].as_object()["State"] = "RUNNING";
     }
     try {
@@ -476,7 +478,7 @@ void AthenaImpl::WorkerLoop() {
         MutexLock lock(mu_);
         doc = next->doc;
       }
-      SetFailed(doc, InternalError(std::string("Internal error: ") + e.what()), NowMs(), true);
+      SetFailed(doc, InternalError(std::string("Internal error: ") + e.what()), UnixNowMs(), true);
       (void)StoreFinal(next->id, doc);
     }
   }
@@ -512,7 +514,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   ctx.cancel = &active->cancel;
 
   auto finish_failed = [&](const Error& error, bool system) {
-    std::int64_t now = NowMs();
+    std::int64_t now = UnixNowMs();
     if (active->cancel.cancelled()) {
       auto& status = doc["Status"].as_object();
       status["State"] = "CANCELLED";
@@ -675,7 +677,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   puts[1].bytes = SerializeResultMetadata(outcome->meta);
   puts[1].content_type = "application/octet-stream";
   json::object succeeded = doc;
-  std::int64_t now = NowMs();
+  std::int64_t now = UnixNowMs();
   auto& status = succeeded["Status"].as_object();
   status["State"] = "SUCCEEDED";
   status["CompletionDateTime"] = now;
@@ -689,7 +691,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   if (!written) {
     Error e = MakeError("HIVE_FILESYSTEM_ERROR",
                         "Error writing query results to " + result_url + ": " + written.error().message, 500);
-    now = NowMs();
+    now = UnixNowMs();
     SetFailed(doc, e, now, true);
     doc["Status"].as_object()["AthenaError"].as_object()["ErrorType"] = 401;
     SetStatistics(doc, submitted, active->started_ms, now, outcome->stats);

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/mutex.hpp"
 #include "services/athena/athena_provider.hpp"
 #include "services/athena/ddl_parser.hpp"
@@ -47,8 +48,6 @@ inline Namespace NamespaceOf(const aws::RequestContext& ctx) {
 aws::Caller CallerOf(const aws::RequestContext& ctx);
 
 // ---- small helpers shared by the .cpp files (support.cpp)
-std::string NewUuid();
-std::int64_t NowMs();
 // Members of input and stored documents: the shared readers (services/common/params.hpp).
 using services::GetBool;
 using services::GetInt;

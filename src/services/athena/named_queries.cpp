@@ -1,4 +1,5 @@
 // Named queries: saved SQL per workgroup. Stored whole as the NamedQuery document.
+#include "common/random.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -38,7 +39,7 @@ Result<json::object> AthenaImpl::CreateNamedQuery(const aws::RequestContext& ctx
       return json::object{{"NamedQueryId", store::AsText((*row)[0])}};
     }
   }
-  std::string id = NewUuid();
+  std::string id = NewUuidV4();
   doc["NamedQueryId"] = id;
   CENOTE_RETURN_IF_ERROR(
       txn->Exec("INSERT INTO athena_named_queries (account, region, id, seq, workgroup, client_token, doc) "

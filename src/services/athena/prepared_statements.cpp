@@ -4,6 +4,7 @@
 // with the USING values or the execution's ExecutionParameters (SubstituteParameters).
 #include <cctype>
 
+#include "common/clock.hpp"
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "services/athena/internal.hpp"
@@ -171,7 +172,7 @@ Status AthenaImpl::SavePreparedStatement(const Namespace& ns, const std::string&
   json::object doc{{"StatementName", name},
                    {"QueryStatement", query},
                    {"WorkGroupName", workgroup},
-                   {"LastModifiedTime", NowMs()}};
+                   {"LastModifiedTime", UnixNowMs()}};
   if (description) doc["Description"] = *description;
   CENOTE_RETURN_IF_ERROR(
       txn->Exec("INSERT INTO athena_prepared_statements (account, region, workgroup, name, doc)"

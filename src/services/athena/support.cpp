@@ -1,40 +1,13 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <random>
 
+#include "common/clock.hpp"
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
-
-std::string NewUuid() {
-  static Mutex mu;
-  static std::mt19937_64 rng GUARDED_BY(mu){
-      std::random_device{}() ^
-      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
-  std::uint64_t a;
-  std::uint64_t b;
-  {
-    MutexLock lock(mu);
-    a = rng();
-    b = rng();
-  }
-  a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
-  b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 1
-  char buf[37];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),
-                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xFFFFFFFFFFFFULL));
-  return buf;
-}
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 json::object ParseObject(const std::string& text) {
   boost::system::error_code ec;

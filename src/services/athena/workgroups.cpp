@@ -1,6 +1,7 @@
 // Workgroups: "primary" always exists and cannot be deleted; others are created, updated (configuration
 // updates merge into the stored configuration), listed by name and deleted (RecursiveDeleteOption drops
 // their named queries and query history). Tags live with the workgroup.
+#include "common/clock.hpp"
 #include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
@@ -86,7 +87,7 @@ Result<json::object> AthenaImpl::CreateWorkGroup(const aws::RequestContext& ctx,
   }
   config["EngineVersion"] = std::move(ev);
 
-  std::int64_t now = NowMs();
+  std::int64_t now = UnixNowMs();
   json::object wg{
       {"Name", name}, {"State", "ENABLED"}, {"Configuration", std::move(config)}, {"CreationTime", now}};
   if (auto d = GetString(in, "Description")) wg["Description"] = *d;

@@ -2,20 +2,13 @@
 
 #include <chrono>
 
+#include "common/clock.hpp"
 #include "query/engine.hpp"
 #include "store/stream_log.hpp"
 
 namespace cenote::services {
 
-namespace {
-
-std::int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ServiceDeps::ServiceDeps(std::string account_id_in, std::string default_region_in, std::string data_dir_in,
                          std::string scratch_dir_in, store::MetadataStore& metadata_in,
@@ -29,7 +22,7 @@ ServiceDeps::ServiceDeps(std::string account_id_in, std::string default_region_i
       reserve(reserve_in),
       invoker(invoker_in),
       tasks(tasks_in),
-      clock(SystemNowMs),
+      clock(UnixNowMs),
       sink_(std::move(sink)),
       engine_factory_(std::move(engine_factory)) {}
 

@@ -1,11 +1,11 @@
 // Control plane: CreateDeliveryStream, DescribeDeliveryStream, ListDeliveryStreams, DeleteDeliveryStream,
 // UpdateDestination and the tag operations. Every delivery stream is looked up in the namespace of the
 // request (its caller's account and region).
-#include <openssl/rand.h>
 
 #include <algorithm>
 
 #include "common/encoding.hpp"
+#include "common/random.hpp"
 #include "common/strings.hpp"
 #include "services/firehose/internal.hpp"
 
@@ -30,12 +30,6 @@ Status ValidateStreamName(const std::optional<std::string>& name, std::string_vi
     if (!(IsAsciiAlnum(c) || c == '_' || c == '.' || c == '-'))
       return Validation("'" + *name + "'", member, "satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
   return Status::Ok();
-}
-
-std::string RandomHex(std::size_t bytes) {
-  std::string raw(bytes, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(raw.size()));
-  return HexEncode(raw);
 }
 
 bool ProcessorEnabled(const json::object& processing) {

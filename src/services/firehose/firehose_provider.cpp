@@ -5,6 +5,7 @@
 #include <chrono>
 #include <exception>
 
+#include "common/clock.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
@@ -28,8 +29,8 @@ std::vector<std::string> Migrations(const FirehoseOptions& options) {
       "CREATE TABLE firehose_regional_streams (account TEXT NOT NULL, region TEXT NOT NULL, "
       "name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
       "INSERT INTO firehose_regional_streams (account, region, name, doc) SELECT " +
-          store::SqlStringLiteral(options.default_account) + ", " + store::SqlStringLiteral(options.default_region) +
-          ", name, doc FROM firehose_streams",
+          store::SqlStringLiteral(options.default_account) + ", " +
+          store::SqlStringLiteral(options.default_region) + ", name, doc FROM firehose_streams",
       "DROP TABLE firehose_streams",
       "ALTER TABLE firehose_regional_streams RENAME TO firehose_streams",
   };
@@ -49,12 +50,6 @@ const FirehoseProvider::Table& Operations() {
       {"UpdateDestination", UpdateDestination},
   };
   return kOps;
-}
-
-std::int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // ---- the stream document ----
@@ -191,7 +186,7 @@ Result<std::unique_ptr<FirehoseProvider>> FirehoseProvider::Open(store::Metadata
                                                                  aws::Invoker* invoker,
                                                                  BackgroundTasks& tasks,
                                                                  FirehoseOptions options) {
-  if (!options.clock) options.clock = SystemNowMs;
+  if (!options.clock) options.clock = UnixNowMs;
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("firehose", Migrations(options)));
   auto env = std::make_unique<Env>(metadata, log, lake, invoker, std::move(options));
   {

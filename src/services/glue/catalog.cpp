@@ -2,6 +2,7 @@
 // transaction, so a crash leaves either the whole change or none of it.
 #include <chrono>
 
+#include "common/clock.hpp"
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "services/glue/catalog_internal.hpp"
@@ -84,12 +85,6 @@ std::size_t CharLength(std::string_view s) {
 constexpr std::size_t kMaxTagsPerResource = 50;
 
 }  // namespace
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Status ValidateName(const boost::json::value* v, const std::string& path) {
   if (v == nullptr || v->is_null()) return MissingMember(path);
@@ -263,7 +258,7 @@ Status SqlCatalog::RequireDatabase(Transaction& txn, const std::string& db, cons
 
 Status SqlCatalog::CreateDatabase(const object& database_input) {
   CENOTE_RETURN_IF_ERROR(ValidateDatabaseInput(database_input));
-  object doc = BuildDatabase(database_input, account_, NowMs());
+  object doc = BuildDatabase(database_input, account_, UnixNowMs());
   const std::string name(doc.at("Name").get_string());
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(
@@ -329,7 +324,7 @@ Status SqlCatalog::UpdateDatabase(const std::string& name, const object& databas
     // Glue keeps a database's tables under its name; renaming through UpdateDatabase is refused.
     return InvalidInput("Database name cannot be changed: " + name + ".");
   }
-  std::int64_t create_time = NowMs();
+  std::int64_t create_time = UnixNowMs();
   if (const auto* ct = old.if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
   object doc = BuildDatabase(database_input, account_, create_time);
   CENOTE_RETURN_IF_ERROR(

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/strings.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/glue/partition_expression.hpp"
@@ -16,8 +17,6 @@ namespace cenote::glue::internal {
 
 using boost::json::array;
 using store::Transaction;
-
-std::int64_t NowMs();
 
 // Glue's NameString: 1..255 characters of the single-line pattern (no control characters but tab).
 // `path` is the member path for the message ("databaseInput.name").

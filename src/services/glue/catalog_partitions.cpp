@@ -1,5 +1,6 @@
 // Catalog: partitions. A partition is stored under its values as a JSON array (its unique key); the
 // document is the PartitionInput as sent plus DatabaseName, TableName, CreationTime and CatalogId.
+#include "common/clock.hpp"
 #include "services/glue/catalog_internal.hpp"
 #include "services/glue/errors.hpp"
 
@@ -58,7 +59,7 @@ Result<object> SqlCatalog::BuildPartition(const object& table, const object& par
 Status SqlCatalog::InsertPartition(Transaction& txn, const std::string& db, const std::string& tbl,
                                    const object& table, const object& partition_input) {
   std::vector<std::string> values;
-  CENOTE_ASSIGN_OR_RETURN(auto doc, BuildPartition(table, partition_input, NowMs(), &values));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, BuildPartition(table, partition_input, UnixNowMs(), &values));
   const std::string key = PartitionKeyText(values);
   CENOTE_ASSIGN_OR_RETURN(auto existing, txn.QueryOne("SELECT 1 FROM glue_partitions WHERE account = ? AND "
                                                       "region = ? AND db = ? AND tbl = ? AND pkey = ?",
@@ -165,7 +166,7 @@ Status SqlCatalog::UpdatePartition(const std::string& database, const std::strin
                                                   {account_, region_, db, tbl, old_key}));
   if (!row.has_value()) return PartitionNotFound();
   CENOTE_ASSIGN_OR_RETURN(auto old, ParseStored(store::AsText((*row)[0])));
-  std::int64_t creation_time = NowMs();
+  std::int64_t creation_time = UnixNowMs();
   if (const auto* ct = old.if_contains("CreationTime"); ct && ct->is_int64()) creation_time = ct->get_int64();
   // PartitionInput.Values may rename the partition (Glue: "the values ... of the partition to update");
   // absent values keep the old ones.

@@ -2,6 +2,7 @@
 #include <limits>
 #include <regex>
 
+#include "common/clock.hpp"
 #include "services/glue/catalog_internal.hpp"
 #include "services/glue/errors.hpp"
 
@@ -122,7 +123,7 @@ Result<SqlCatalog::TableRow> SqlCatalog::LoadTable(Transaction& txn, const std::
 Status SqlCatalog::CreateTable(const std::string& database, const object& table_input) {
   CENOTE_RETURN_IF_ERROR(ValidateTableInput(table_input));
   const std::string db = AsciiLower(database);
-  const std::int64_t now = NowMs();
+  const std::int64_t now = UnixNowMs();
   object doc = BuildTable(table_input, db, account_, now, now, 0);
   const std::string name(doc.at("Name").get_string());
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
@@ -196,10 +197,10 @@ Status SqlCatalog::UpdateTable(const std::string& database, const object& table_
   const std::string name = AsciiLower(table_input.at("Name").get_string());
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(auto old, LoadTable(*txn, database, name));
-  std::int64_t create_time = NowMs();
+  std::int64_t create_time = UnixNowMs();
   if (const auto* ct = old.doc.if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
   const std::int64_t version = old.version + 1;
-  object doc = BuildTable(table_input, db, account_, create_time, NowMs(), version);
+  object doc = BuildTable(table_input, db, account_, create_time, UnixNowMs(), version);
   // CreatedBy is the creator's, not the updater's.
   if (const auto* by = old.doc.if_contains("CreatedBy"); by && !doc.contains("CreatedBy"))
     doc["CreatedBy"] = *by;

@@ -1,13 +1,14 @@
 #include "services/kinesis/kinesis_provider.hpp"
 
-#include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <exception>
 #include <set>
 
+#include "common/clock.hpp"
 #include "common/encoding.hpp"
+#include "common/random.hpp"
 #include "services/kinesis/internal.hpp"
 #include "store/free_space.hpp"
 
@@ -26,8 +27,8 @@ std::vector<std::string> Migrations(const KinesisOptions& options) {
       "CREATE TABLE kinesis_regional_streams (account TEXT NOT NULL, region TEXT NOT NULL, "
       "name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
       "INSERT INTO kinesis_regional_streams (account, region, name, doc) SELECT " +
-          store::SqlStringLiteral(options.default_account) + ", " + store::SqlStringLiteral(options.default_region) +
-          ", name, doc FROM kinesis_streams",
+          store::SqlStringLiteral(options.default_account) + ", " +
+          store::SqlStringLiteral(options.default_region) + ", name, doc FROM kinesis_streams",
       "DROP TABLE kinesis_streams",
       "ALTER TABLE kinesis_regional_streams RENAME TO kinesis_streams",
   };
@@ -69,12 +70,6 @@ const KinesisProvider::Table& Operations() {
       {"UpdateStreamMode", UpdateStreamMode},
   };
   return kOps;
-}
-
-std::int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // ---- the stream document ----
@@ -351,7 +346,7 @@ Result<std::unique_ptr<KinesisProvider>> KinesisProvider::Open(store::MetadataSt
                                                                store::StreamLog& log, BackgroundTasks& tasks,
                                                                KinesisOptions options) {
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("kinesis", Migrations(options)));
-  if (!options.clock) options.clock = SystemNowMs;
+  if (!options.clock) options.clock = UnixNowMs;
   auto env = std::make_unique<Env>(metadata, log, std::move(options));
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
@@ -360,9 +355,7 @@ Result<std::unique_ptr<KinesisProvider>> KinesisProvider::Open(store::MetadataSt
     if (row) {
       env->iterator_secret = store::AsText((*row)[0]);
     } else {
-      unsigned char key[32];
-      if (RAND_bytes(key, sizeof(key)) != 1) return InternalError("RAND_bytes failed");
-      env->iterator_secret = HexEncode(std::string_view(reinterpret_cast<const char*>(key), sizeof(key)));
+      env->iterator_secret = RandomHex(32);
       CENOTE_RETURN_IF_ERROR(
           txn->Exec("INSERT INTO kinesis_settings (name, value) VALUES ('iterator_secret', ?)",
                     {env->iterator_secret}));

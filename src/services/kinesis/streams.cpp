@@ -1,11 +1,11 @@
 // Stream-level operations: create/delete/describe/list, retention, tags, limits, enhanced monitoring,
 // encryption settings, stream mode and resource policies. Every stream is looked up in the namespace of
 // the request (its caller's account and region) or of the StreamARN it names.
-#include <openssl/rand.h>
 
 #include <algorithm>
 
 #include "common/encoding.hpp"
+#include "common/random.hpp"
 #include "common/strings.hpp"
 #include "services/kinesis/internal.hpp"
 
@@ -19,11 +19,7 @@ bool ValidStreamName(std::string_view name) {
                      [](char c) { return IsAsciiAlnum(c) || c == '_' || c == '.' || c == '-'; });
 }
 
-std::string NewUid() {
-  unsigned char b[8];
-  if (RAND_bytes(b, sizeof(b)) != 1) return "uid" + std::to_string(std::rand());
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(b), sizeof(b)));
-}
+std::string NewUid() { return RandomHex(8); }
 
 json::object SummaryOf(const Env& env, const StreamState& s) SHARED_LOCKS_REQUIRED(s.mu) {
   json::object o;

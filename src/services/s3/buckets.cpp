@@ -1,4 +1,5 @@
 // Bucket operations: create/head/list/delete, location, tagging, policy, versioning.
+#include "common/clock.hpp"
 #include "services/s3/env.hpp"
 
 namespace cenote::s3 {
@@ -104,7 +105,7 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
   CENOTE_RETURN_IF_ERROR(txn->Exec(
       "INSERT INTO s3_buckets (name, region, owner_id, owner_name, created_ms, versioning, owner_account) "
       "VALUES (?, ?, ?, ?, ?, '', ?)",
-      {bucket, region, ctx.principal.canonical_id, ctx.principal.display_name, NowMs(),
+      {bucket, region, ctx.principal.canonical_id, ctx.principal.display_name, UnixNowMs(),
        ctx.principal.account_id}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return out;

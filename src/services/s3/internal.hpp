@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "aws/provider.hpp"
+#include "common/clock.hpp"
 #include "common/encoding.hpp"
 #include "common/result.hpp"
 #include "common/strings.hpp"
@@ -117,13 +118,11 @@ std::vector<BlobRef> ManifestFromJson(std::string_view text);
 std::optional<std::string> RawHeader(const RequestContext& ctx, std::string_view name);
 
 // ---- formatting ----
-std::int64_t NowMs();
 std::string Quote(std::string_view etag);    // "\"etag\""
 std::string Unquote(std::string_view etag);  // strips surrounding quotes if any
 std::string HttpDate(std::int64_t ms);       // IMF-fixdate
 // S3's EncodingType=url: everything but unreserved characters and '/' percent-encoded, space as '+'.
 std::string UrlEncodeKey(std::string_view text);
-std::string RandomHex(std::size_t bytes);
 json::object OwnerOf(const RequestContext& ctx);
 json::object OwnerDoc(std::string_view id, std::string_view name);
 // The smallest string greater than every string that starts with `prefix` ("" when none exists).

@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/clock.hpp"
+#include "common/random.hpp"
 #include "common/encoding.hpp"
 #include "services/s3/env.hpp"
 #include "services/s3/object_io.hpp"
@@ -81,7 +83,7 @@ Result<LakeObject> PutFromReader(Env& env, const RequestContext& ctx, const std:
   return LakeObject{.key = key,
                     .size = static_cast<std::uint64_t>(r.at("Size").as_int64()),
                     .etag = std::string(r.at("ETag").as_string()),
-                    .last_modified_ms = NowMs()};
+                    .last_modified_ms = UnixNowMs()};
 }
 
 }  // namespace
@@ -210,7 +212,7 @@ Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
     VersionRow row;
     row.bucket = bucket;
     row.key = put.key;
-    row.last_modified_ms = NowMs();
+    row.last_modified_ms = UnixNowMs();
     json::object params;
     if (!put.content_type.empty()) params["ContentType"] = put.content_type;
     row.attrs = AttrsFromRequest(params);

@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "common/checksum.hpp"
+#include "common/clock.hpp"
+#include "common/random.hpp"
 #include "common/encoding.hpp"
 #include "services/s3/checksums.hpp"
 #include "services/s3/env.hpp"
@@ -139,7 +141,7 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
     CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
     CENOTE_RETURN_IF_ERROR(txn->Exec(
         std::string("INSERT INTO s3_uploads (") + kUploadColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {upload_id, bucket, key, NowMs(), ctx.principal.canonical_id, ctx.principal.display_name,
+        {upload_id, bucket, key, UnixNowMs(), ctx.principal.canonical_id, ctx.principal.display_name,
          json::serialize(attrs), json::serialize(tags), storage_class}));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
@@ -175,7 +177,7 @@ Result<OperationOutput> UploadPart(Env& env, const RequestContext& ctx, Operatio
     return std::move(s).error();
   }
   const std::string etag = HexEncode(stored.md5);
-  auto replaced = RecordPart(env, bucket, key, upload_id, part_number, stored, etag, NowMs());
+  auto replaced = RecordPart(env, bucket, key, upload_id, part_number, stored, etag, UnixNowMs());
   if (!replaced) {
     env.DeleteBlobs({stored.id});
     return std::move(replaced).error();
@@ -235,7 +237,7 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
     CENOTE_ASSIGN_OR_RETURN(stored, CopyRangeToBlob(env, src.manifest, first, length));
   }
   const std::string etag = HexEncode(stored.md5);
-  const std::int64_t now = NowMs();
+  const std::int64_t now = UnixNowMs();
   auto replaced = RecordPart(env, bucket, key, upload_id, part_number, stored, etag, now);
   if (!replaced) {
     env.DeleteBlobs({stored.id});
@@ -298,7 +300,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&,
   VersionRow row;
   row.bucket = bucket;
   row.key = key;
-  row.last_modified_ms = NowMs();
+  row.last_modified_ms = UnixNowMs();
   auto check = [&](const std::optional<VersionRow>& latest) -> Status {
     if (auto inm = GetString(p, "IfNoneMatch")) {
       if (*inm == "*" && latest && !latest->delete_marker) {
@@ -423,7 +425,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&,
     CENOTE_RETURN_IF_ERROR(txn.Exec(
         "INSERT INTO s3_completed (upload_id, bucket, key, version_id, etag, completed_ms) VALUES (?, ?, ?, "
         "?, ?, ?)",
-        {upload_id, bucket, key, version_id, row.etag, NowMs()}));
+        {upload_id, bucket, key, version_id, row.etag, UnixNowMs()}));
     return garbage;
   };
   BucketRow b;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "common/clock.hpp"
 #include "common/encoding.hpp"
 #include "services/s3/checksums.hpp"
 #include "services/s3/env.hpp"
@@ -244,7 +245,7 @@ Status EvaluateConditions(const Conditions& c, const VersionRow& v, bool copy) {
   if (c.if_none_match) {
     if (EtagMatches(*c.if_none_match, v.etag)) return not_modified();
   } else if (c.if_modified_since && modified_s <= *c.if_modified_since / 1000 &&
-             *c.if_modified_since <= NowMs()) {
+             *c.if_modified_since <= UnixNowMs()) {
     return not_modified();
   }
   return Status::Ok();
@@ -451,7 +452,7 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
     VersionRow marker;
     marker.key = key;
     marker.delete_marker = true;
-    marker.last_modified_ms = NowMs();
+    marker.last_modified_ms = UnixNowMs();
     CENOTE_ASSIGN_OR_RETURN(auto gone, PutVersion(env, txn, b, marker));
     garbage.insert(garbage.end(), gone.begin(), gone.end());
     outcome.delete_marker = true;
@@ -587,7 +588,7 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   row.key = key;
   row.size = stored.size;
   row.etag = HexEncode(stored.md5);
-  row.last_modified_ms = NowMs();
+  row.last_modified_ms = UnixNowMs();
   if (stored.inline_bytes) {
     row.manifest = {BlobRef::Inline(std::move(*stored.inline_bytes))};
   } else {
@@ -719,7 +720,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext&, OperationInp
   row.key = key;
   row.size = src.size;
   row.etag = src.etag;
-  row.last_modified_ms = NowMs();
+  row.last_modified_ms = UnixNowMs();
   row.storage_class = storage_class.value_or("STANDARD");
   if (directive == "REPLACE") {
     row.attrs = AttrsFromRequest(p);

@@ -1,5 +1,4 @@
 // Helpers shared by the S3 operations: row mapping, versioning bookkeeping, parameters, encodings.
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <chrono>
@@ -8,6 +7,7 @@
 #include <thread>
 
 #include "common/encoding.hpp"
+#include "common/random.hpp"
 #include "services/s3/env.hpp"
 
 namespace cenote::s3 {
@@ -312,12 +312,6 @@ std::optional<std::string> RawHeader(const RequestContext& ctx, std::string_view
 
 // ---- formatting ----
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string Quote(std::string_view etag) {
   std::string out;
   out.reserve(etag.size() + 2);
@@ -356,12 +350,6 @@ std::string UrlEncodeKey(std::string_view text) {
     }
   }
   return out;
-}
-
-std::string RandomHex(std::size_t bytes) {
-  std::string raw(bytes, '\0');
-  RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  return HexEncode(raw);
 }
 
 json::object OwnerDoc(std::string_view id, std::string_view name) {

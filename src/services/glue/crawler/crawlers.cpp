@@ -12,13 +12,14 @@
 #include <deque>
 #include <exception>
 #include <map>
-#include <random>
 #include <thread>
 #include <tuple>
 
 #include "common/aws_cron.hpp"
+#include "common/clock.hpp"
 #include "common/encoding.hpp"
 #include "common/mutex.hpp"
+#include "common/random.hpp"
 #include "common/strings.hpp"
 #include "services/common/params.hpp"
 #include "services/glue/crawler/crawl.hpp"
@@ -37,23 +38,6 @@ namespace {
 constexpr std::size_t kMaxCrawlers = 1000;  // Glue's default quota of crawlers per account
 constexpr std::size_t kRuntimesKept = 20;   // for MedianRuntimeSeconds
 constexpr const char* kLogGroup = "/aws-glue/crawlers";
-
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string NewCrawlId() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string bytes(16, '\0');
-  for (auto& b : bytes) b = static_cast<char>(rng() & 0xff);
-  bytes[6] = static_cast<char>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<char>((bytes[8] & 0x3f) | 0x80);
-  std::string hex = HexEncode(bytes);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
-         hex.substr(20);
-}
 
 // ---- input helpers over the shared readers (services/common/params.hpp). The parse stage checks the
 // model's constraints of a request (types, lengths, ranges, list sizes) before a handler runs.
@@ -114,7 +98,7 @@ class CrawlersImpl final : public Crawlers {
     for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
     {
       MutexLock lock(mu_);
-      last_schedule_check_s_ = NowMs() / 1000;
+      last_schedule_check_s_ = UnixNowMs() / 1000;
     }
     if (options_.run_schedules) {
       schedules_ = tasks.Start(
@@ -194,7 +178,7 @@ class CrawlersImpl final : public Crawlers {
     def["Name"] = name;
     r.definition = std::move(def);
     r.tags = std::move(tags);
-    r.created_ms = r.updated_ms = NowMs();
+    r.created_ms = r.updated_ms = UnixNowMs();
     MutexLock lock(mu_);
     CENOTE_ASSIGN_OR_RETURN(auto inserted, store.Insert(r));
     if (!inserted) return crawler::CrawlerAlreadyExists(name);
@@ -213,7 +197,7 @@ class CrawlersImpl final : public Crawlers {
     crawler::CrawlerStore store = StoreOf(ctx);
     CENOTE_ASSIGN_OR_RETURN(auto name, RequiredName(in, "Name", "name"));
     CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, crawler::CrawlerEntryNotFound));
-    return json::object{{"Crawler", crawler::CrawlerDocument(r, NowMs())}};
+    return json::object{{"Crawler", crawler::CrawlerDocument(r, UnixNowMs())}};
   }
 
   Output GetCrawlers(const aws::RequestContext& ctx, const Input& in) override {
@@ -224,7 +208,7 @@ class CrawlersImpl final : public Crawlers {
     CENOTE_ASSIGN_OR_RETURN(auto page, store.List(after, limit + 1));
     json::object out;
     json::array crawlers;
-    std::int64_t now = NowMs();
+    std::int64_t now = UnixNowMs();
     for (std::size_t i = 0; i < page.size() && i < limit; ++i)
       crawlers.push_back(crawler::CrawlerDocument(page[i], now));
     out["Crawlers"] = std::move(crawlers);
@@ -273,7 +257,7 @@ class CrawlersImpl final : public Crawlers {
     if (!in.contains("CrawlerNames")) return MissingMember("crawlerNames");
     std::vector<std::string> names = NameList(in, "CrawlerNames");
     json::array found, missing;
-    std::int64_t now = NowMs();
+    std::int64_t now = UnixNowMs();
     for (const auto& n : names) {
       CENOTE_ASSIGN_OR_RETURN(auto r, store.Get(n));
       if (r) {
@@ -295,7 +279,7 @@ class CrawlersImpl final : public Crawlers {
     CENOTE_RETURN_IF_ERROR(crawler::ApplyDefinition(in, /*create=*/false, &def));
     r.definition = std::move(def);
     r.version += 1;
-    r.updated_ms = NowMs();
+    r.updated_ms = UnixNowMs();
     CENOTE_RETURN_IF_ERROR(store.Update(r));
     SchedulesChanged();
     return json::object();
@@ -328,8 +312,8 @@ class CrawlersImpl final : public Crawlers {
     CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, not_found));
     if (r.state != "READY") return crawler::CrawlerAlreadyStarted(name);
     r.state = "RUNNING";
-    r.crawl_started_ms = NowMs();
-    r.crawl_id = NewCrawlId();
+    r.crawl_started_ms = UnixNowMs();
+    r.crawl_id = NewUuidV4();
     CENOTE_RETURN_IF_ERROR(store.Update(r));
     CENOTE_RETURN_IF_ERROR(store.PutCrawl(CrawlRecord{.crawler = name,
                                                       .crawl_id = r.crawl_id,
@@ -362,7 +346,7 @@ class CrawlersImpl final : public Crawlers {
       if (scheduled && state == "SCHEDULED") return GlueError(errors::kSchedulerRunning, {name});
       if (!scheduled && state != "SCHEDULED") return GlueError(errors::kSchedulerNotRunning, {name});
       r.definition[crawler::kScheduleState] = scheduled ? "SCHEDULED" : "NOT_SCHEDULED";
-      r.updated_ms = NowMs();
+      r.updated_ms = UnixNowMs();
       CENOTE_RETURN_IF_ERROR(store.Update(r));
     }
     SchedulesChanged();
@@ -377,7 +361,7 @@ class CrawlersImpl final : public Crawlers {
       MutexLock lock(mu_);
       CENOTE_ASSIGN_OR_RETURN(auto r, Load(store, name, crawler::CrawlerEntryNotFound));
       CENOTE_RETURN_IF_ERROR(crawler::SetSchedule(schedule.value_or(""), &r.definition));
-      r.updated_ms = NowMs();
+      r.updated_ms = UnixNowMs();
       CENOTE_RETURN_IF_ERROR(store.Update(r));
     }
     SchedulesChanged();
@@ -407,8 +391,8 @@ class CrawlersImpl final : public Crawlers {
   // One round of the schedule task: starts what is due, then sleeps until the next scheduled run of any
   // region (at most an hour: the schedules are re-read at least hourly) or a schedule change (Wake).
   BackgroundTask::Clock::duration ScheduleRound() {
-    RunDueSchedules(NowMs() / 1000);
-    const std::int64_t now_ms = NowMs();
+    RunDueSchedules(UnixNowMs() / 1000);
+    const std::int64_t now_ms = UnixNowMs();
     std::int64_t next_s = now_ms / 1000 + 3600;
     for (const auto& [key, cron] : ActiveSchedules()) {
       if (auto n = cron.NextAfter(now_ms / 1000)) next_s = std::min(next_s, *n);
@@ -451,7 +435,7 @@ class CrawlersImpl final : public Crawlers {
       }
     }
     json::array list;
-    std::int64_t now = NowMs();
+    std::int64_t now = UnixNowMs();
     for (std::size_t i = 0; i < records.size() && i < limit; ++i)
       list.push_back(crawler::MetricsDocument(records[i], now));
     json::object out{{"CrawlerMetricsList", std::move(list)}};
@@ -549,7 +533,7 @@ class CrawlersImpl final : public Crawlers {
         failure = InternalError(std::string("Internal Service Exception: ") + e.what());
       }
     }
-    std::int64_t end = NowMs();
+    std::int64_t end = UnixNowMs();
     MutexLock lock(mu_);
     running_.erase(key);
     auto fresh = store.Get(name);
@@ -620,8 +604,9 @@ class CrawlersImpl final : public Crawlers {
 Result<std::unique_ptr<Crawlers>> Crawlers::Open(store::MetadataStore& metadata, const Catalog& catalog,
                                                  s3::Lake& lake, query::QueryEngine& engine,
                                                  BackgroundTasks& tasks, CrawlerOptions options) {
-  CENOTE_ASSIGN_OR_RETURN(auto store, crawler::CrawlerStore::Open(metadata, NowMs(), options.default_account,
-                                                                  options.default_region));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto store,
+      crawler::CrawlerStore::Open(metadata, UnixNowMs(), options.default_account, options.default_region));
   return std::unique_ptr<Crawlers>(
       new CrawlersImpl(std::move(store), catalog, lake, engine, tasks, std::move(options)));
 }
