@@ -163,7 +163,7 @@ Result<RequestHead> ParseRequestHead(std::string_view head) {
   bool conn_close = false;
   bool conn_keep_alive = false;
   for (const Headers::Entry& e : out.headers) {
-    if (EqualsIgnoreCase(e.name, "content-length")) {
+    if (EqualsIgnoreAsciiCase(e.name, "content-length")) {
       bool bad = false;
       ForEachToken(e.value, [&](std::string_view tok) {
         std::optional<std::uint64_t> v = ParseContentLength(tok);
@@ -172,28 +172,28 @@ Result<RequestHead> ParseRequestHead(std::string_view head) {
         have_length = true;
       });
       if (bad || !have_length) return BadRequest("malformed Content-Length");
-    } else if (EqualsIgnoreCase(e.name, "transfer-encoding")) {
+    } else if (EqualsIgnoreAsciiCase(e.name, "transfer-encoding")) {
       have_te = true;
       bool bad = false;
       ForEachToken(e.value, [&](std::string_view tok) {
         // Only "chunked" is supported, exactly once and last; anything else would need decoding we
         // do not do, and guessing the framing is how request smuggling starts.
-        if (!EqualsIgnoreCase(tok, "chunked") || chunked) bad = true;
+        if (!EqualsIgnoreAsciiCase(tok, "chunked") || chunked) bad = true;
         chunked = true;
       });
       if (bad) return MakeError("NotImplemented", "only the chunked transfer coding is supported", 501);
-    } else if (EqualsIgnoreCase(e.name, "host")) {
+    } else if (EqualsIgnoreAsciiCase(e.name, "host")) {
       // RFC 9112 3.2: more than one Host is refused. The router reads the first and SigV4 signs them
       // joined; a request must not be routed by one and authenticated by another.
       if (have_host) return BadRequest("more than one Host header");
       have_host = true;
-    } else if (EqualsIgnoreCase(e.name, "connection")) {
+    } else if (EqualsIgnoreAsciiCase(e.name, "connection")) {
       ForEachToken(e.value, [&](std::string_view tok) {
-        if (EqualsIgnoreCase(tok, "close")) conn_close = true;
-        if (EqualsIgnoreCase(tok, "keep-alive")) conn_keep_alive = true;
+        if (EqualsIgnoreAsciiCase(tok, "close")) conn_close = true;
+        if (EqualsIgnoreAsciiCase(tok, "keep-alive")) conn_keep_alive = true;
       });
-    } else if (EqualsIgnoreCase(e.name, "expect")) {
-      if (EqualsIgnoreCase(TrimOws(e.value), "100-continue")) out.expect_continue = true;
+    } else if (EqualsIgnoreAsciiCase(e.name, "expect")) {
+      if (EqualsIgnoreAsciiCase(TrimOws(e.value), "100-continue")) out.expect_continue = true;
     }
   }
   // RFC 9112 6.3: a message with both is a smuggling vector; refuse it outright.

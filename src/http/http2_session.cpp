@@ -787,7 +787,7 @@ void Http2SessionImpl::RunHandler(const std::shared_ptr<Stream>& stream, bool tl
   if (!length && empty_body) length = 0;
   bool expect_continue = false;
   if (auto e = request.headers.Get("expect")) {
-    expect_continue = EqualsIgnoreCase(*e, "100-continue") && !empty_body;
+    expect_continue = EqualsIgnoreAsciiCase(*e, "100-continue") && !empty_body;
   }
   request.body = std::make_unique<Http2BodyReader>(shared_from_this(), stream, length, expect_continue);
 

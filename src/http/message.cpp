@@ -6,23 +6,9 @@
 
 namespace cenote::http {
 
-namespace {
-
-char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-}  // namespace
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (LowerAscii(a[i]) != LowerAscii(b[i])) return false;
-  }
-  return true;
-}
-
 std::optional<std::string_view> Headers::Get(std::string_view name) const {
   for (const Entry& e : entries_) {
-    if (EqualsIgnoreCase(e.name, name)) return std::string_view(e.value);
+    if (EqualsIgnoreAsciiCase(e.name, name)) return std::string_view(e.value);
   }
   return std::nullopt;
 }
@@ -30,7 +16,7 @@ std::optional<std::string_view> Headers::Get(std::string_view name) const {
 std::vector<std::string_view> Headers::GetAll(std::string_view name) const {
   std::vector<std::string_view> out;
   for (const Entry& e : entries_) {
-    if (EqualsIgnoreCase(e.name, name)) out.emplace_back(e.value);
+    if (EqualsIgnoreAsciiCase(e.name, name)) out.emplace_back(e.value);
   }
   return out;
 }
@@ -41,7 +27,7 @@ void Headers::Add(std::string name, std::string value) {
 
 void Headers::Set(std::string name, std::string value) {
   auto it = std::find_if(entries_.begin(), entries_.end(),
-                         [&](const Entry& e) { return EqualsIgnoreCase(e.name, name); });
+                         [&](const Entry& e) { return EqualsIgnoreAsciiCase(e.name, name); });
   if (it == entries_.end()) {
     Add(std::move(name), std::move(value));
     return;
@@ -50,14 +36,14 @@ void Headers::Set(std::string name, std::string value) {
   it->value = std::move(value);
   // Later duplicates go; the first position is kept so the header order stays stable.
   std::string_view kept = it->name;
-  auto first_dup =
-      std::remove_if(it + 1, entries_.end(), [&](const Entry& e) { return EqualsIgnoreCase(e.name, kept); });
+  auto first_dup = std::remove_if(it + 1, entries_.end(),
+                                  [&](const Entry& e) { return EqualsIgnoreAsciiCase(e.name, kept); });
   entries_.erase(first_dup, entries_.end());
 }
 
 void Headers::Remove(std::string_view name) {
   entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                [&](const Entry& e) { return EqualsIgnoreCase(e.name, name); }),
+                                [&](const Entry& e) { return EqualsIgnoreAsciiCase(e.name, name); }),
                  entries_.end());
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "common/strings.hpp"
 
 namespace cenote::http {
 
@@ -45,8 +46,6 @@ class Headers {
  private:
   std::vector<Entry> entries_;
 };
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 // A request body, pulled by the handler. Bodies are never buffered whole by the server.
 class BodyReader {

@@ -993,12 +993,12 @@ Status Connection::WriteResponse(const RequestHead& req, HttpResponse& resp, boo
   out += "\r\n";
   bool has_date = false, has_server = false;
   for (const Headers::Entry& e : resp.headers) {
-    if (EqualsIgnoreCase(e.name, "content-length") || EqualsIgnoreCase(e.name, "transfer-encoding") ||
-        EqualsIgnoreCase(e.name, "connection")) {
+    if (EqualsIgnoreAsciiCase(e.name, "content-length") ||
+        EqualsIgnoreAsciiCase(e.name, "transfer-encoding") || EqualsIgnoreAsciiCase(e.name, "connection")) {
       continue;
     }
-    if (EqualsIgnoreCase(e.name, "date")) has_date = true;
-    if (EqualsIgnoreCase(e.name, "server")) has_server = true;
+    if (EqualsIgnoreAsciiCase(e.name, "date")) has_date = true;
+    if (EqualsIgnoreAsciiCase(e.name, "server")) has_server = true;
     out += e.name;
     out += ": ";
     // CR/LF in a value would let a handler (or a client echoed by one) inject headers.

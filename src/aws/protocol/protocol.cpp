@@ -23,7 +23,7 @@ using wire::WireProtocol;
 namespace {
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && http::EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() && EqualsIgnoreAsciiCase(s.substr(0, prefix.size()), prefix);
 }
 
 std::string Lower(std::string_view s) {
@@ -371,13 +371,13 @@ Status BindRestInput(const Operation& op, const http::HttpRequest& request, cons
   // x-amz-decoded-content-length and "aws-chunked" is dropped from the stored Content-Encoding.
   if (auto decoded = request.headers.Get("x-amz-decoded-content-length")) {
     for (const Member& m : op.input->members) {
-      if (m.location != Location::kHeader || !http::EqualsIgnoreCase(m.location_name, "Content-Length"))
+      if (m.location != Location::kHeader || !EqualsIgnoreAsciiCase(m.location_name, "Content-Length"))
         continue;
       if (auto v = wire::ScalarFromText(m, Trim(*decoded), Wire::kHeader)) input[m.name] = std::move(*v);
     }
   }
   for (const Member& m : op.input->members) {
-    if (m.location != Location::kHeader || !http::EqualsIgnoreCase(m.location_name, "Content-Encoding"))
+    if (m.location != Location::kHeader || !EqualsIgnoreAsciiCase(m.location_name, "Content-Encoding"))
       continue;
     auto* v = input.if_contains(m.name);
     if (!v || !v->is_string()) continue;
@@ -386,7 +386,7 @@ Status BindRestInput(const Operation& op, const http::HttpRequest& request, cons
     while (!rest.empty()) {
       auto comma = rest.find(',');
       std::string_view token = Trim(rest.substr(0, comma));
-      if (!token.empty() && !http::EqualsIgnoreCase(token, "aws-chunked")) {
+      if (!token.empty() && !EqualsIgnoreAsciiCase(token, "aws-chunked")) {
         if (!kept.empty()) kept += ",";
         kept += token;
       }
@@ -572,7 +572,7 @@ void SerializeRestHeaders(const Operation& op, const Document& result, http::Htt
     if (!v || v->is_null()) continue;
     switch (m.location) {
       case Location::kHeader: {
-        if (http::EqualsIgnoreCase(m.location_name, "Content-Length")) {
+        if (EqualsIgnoreAsciiCase(m.location_name, "Content-Length")) {
           // The server frames the body itself; a HEAD response describes the entity instead.
           if (op.http_method == "HEAD" && (v->is_int64() || v->is_uint64())) {
             r.head_content_length =
