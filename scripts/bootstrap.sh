@@ -23,6 +23,9 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libzstd-dev libnghttp2-dev libsnappy-dev
   nodejs npm curl openssl
   awscli python3-boto3
+  # ../shared/third_party/s3-tests (PINNED.md): the S3 conformance suite's Python dependencies
+  python3-pytest python3-pytest-timeout python3-munch python3-isodate python3-tz python3-dateutil
+  python3-requests python3-lxml python3-yaml python3-httplib2
   nginx-light wrk
 )
 

@@ -111,7 +111,7 @@ void FuzzSigned(unsigned control, std::string_view input) {
     std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
     // One Host, as the HTTP/1 codec allows: a presigned URL signs the one it was made for.
-    if (IsToken(name) && IsFieldValue(value) && !http::EqualsIgnoreCase(name, "host")) {
+    if (IsToken(name) && IsFieldValue(value) && !cenote::EqualsIgnoreAsciiCase(name, "host")) {
       request.headers.Add(std::string(name), std::string(value));
     }
   }

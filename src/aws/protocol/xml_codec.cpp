@@ -268,14 +268,23 @@ Result<Document> ParseXmlStructure(const Shape& shape, std::string_view xml, Dec
                                    bool& malformed) {
   malformed = false;
   pugi::xml_document doc;
-  // No DTD processing exists in pugixml (no external entities, no entity expansion): safe for untrusted
-  // input.
-  pugi::xml_parse_result parsed =
-      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  // parse_ws_pcdata_single: an element whose whole text is whitespace keeps it (`<Key> </Key>` is the key
+  // " "), while whitespace between elements is still dropped. parse_doctype: a document type declaration
+  // becomes a node, so that it can be refused as S3 refuses it (MalformedXML). pugixml itself never loads
+  // external entities or expands declared ones.
+  pugi::xml_parse_result parsed = doc.load_buffer(
+      xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single | pugi::parse_doctype,
+      pugi::encoding_utf8);
   pugi::xml_node root = doc.document_element();
   if (!parsed || !root) {
     malformed = true;
     return MakeError("MalformedXML", parsed.description());
+  }
+  for (pugi::xml_node n = doc.first_child(); n; n = n.next_sibling()) {
+    if (n.type() == pugi::node_doctype) {
+      malformed = true;
+      return MakeError("MalformedXML", "document type declaration");
+    }
   }
   auto value = ReadStructure(shape, root, why, 0);
   if (!value) return MakeError("MalformedXML", why.path + ": " + why.reason);

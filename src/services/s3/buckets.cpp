@@ -174,20 +174,31 @@ Result<OperationOutput> ListBuckets(Env& env, const RequestContext& ctx, Operati
 
 Result<OperationOutput> DeleteBucket(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
-  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
-  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
-  // AWS counts every version, delete marker and in-progress multipart upload as content.
-  CENOTE_ASSIGN_OR_RETURN(auto v,
-                          txn->QueryOne("SELECT 1 FROM s3_versions WHERE bucket = ? LIMIT 1", {bucket}));
-  CENOTE_ASSIGN_OR_RETURN(auto u,
-                          txn->QueryOne("SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1", {bucket}));
-  if (v || u) {
-    return MakeError(b.versioning.empty() ? errors::kBucketNotEmpty : errors::kVersionedBucketNotEmpty)
-        .With("BucketName", bucket);
+  std::vector<std::string> garbage;
+  {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+    CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
+    // Every version and delete marker counts as content. In-progress multipart uploads do not: S3 deletes
+    // a bucket that has some, and they go with it (their parts are freed here).
+    CENOTE_ASSIGN_OR_RETURN(auto v,
+                            txn->QueryOne("SELECT 1 FROM s3_versions WHERE bucket = ? LIMIT 1", {bucket}));
+    if (v) {
+      return MakeError(b.versioning.empty() ? errors::kBucketNotEmpty : errors::kVersionedBucketNotEmpty)
+          .With("BucketName", bucket);
+    }
+    CENOTE_ASSIGN_OR_RETURN(auto parts, txn->Query("SELECT p.blob_id FROM s3_parts p JOIN s3_uploads u "
+                                                   "ON p.upload_id = u.upload_id WHERE u.bucket = ?",
+                                                   {bucket}));
+    for (const auto& part : parts) garbage.push_back(store::AsText(part[0]));
+    CENOTE_RETURN_IF_ERROR(txn->Exec(
+        "DELETE FROM s3_parts WHERE upload_id IN (SELECT upload_id FROM s3_uploads WHERE bucket = ?)",
+        {bucket}));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_uploads WHERE bucket = ?", {bucket}));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_buckets WHERE name = ?", {bucket}));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_completed WHERE bucket = ?", {bucket}));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
-  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_buckets WHERE name = ?", {bucket}));
-  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_completed WHERE bucket = ?", {bucket}));
-  CENOTE_RETURN_IF_ERROR(txn->Commit());
+  env.DeleteBlobs(garbage);
   OperationOutput out;
   out.http_status = 204;
   return out;

@@ -99,6 +99,9 @@ Result<BucketRow> RequireBucket(Transaction& txn, std::string_view bucket);
 Result<std::optional<VersionRow>> LoadLatest(Transaction& txn, std::string_view bucket, std::string_view key);
 Result<std::optional<VersionRow>> LoadVersion(Transaction& txn, std::string_view bucket, std::string_view key,
                                               std::string_view version_id);
+// The sequence number in a version id that PutVersion made for a versioned write (its first 16 of 32 hex
+// digits); nullopt for "null" and for anything else.
+std::optional<std::int64_t> SeqOfVersionId(std::string_view version_id);
 VersionRow VersionFromRow(const store::Row& row);
 extern const char* const kVersionColumns;
 

@@ -258,10 +258,18 @@ Result<OperationOutput> ListObjectVersions(Env& env, const RequestContext&, Oper
   std::optional<std::int64_t> seq_marker;
   if (version_marker && !version_marker->empty()) {
     CENOTE_ASSIGN_OR_RETURN(auto v, LoadVersion(*txn, lp.bucket, key_marker, *version_marker));
-    if (!v) {
+    if (v) {
+      seq_marker = v->seq;
+    } else if (auto seq = SeqOfVersionId(*version_marker)) {
+      // The marker's version was deleted since the previous page (a listing that deletes as it goes): its
+      // id still says where it was.
+      seq_marker = *seq;
+    } else if (*version_marker != "null") {
       return InvalidArgumentError(errors::kInvalidVersionId, "version-id-marker", *version_marker);
     }
-    seq_marker = v->seq;
+    // A deleted "null" version: the listing goes on after its key. That is exact for keys written without
+    // versioning (the null version is their only one); older versions kept under a key whose versioning was
+    // suspended would be skipped.
   }
   VersionCursor cursor(*txn, lp.bucket, lp.prefix);
   cursor.Start(key_marker, seq_marker);

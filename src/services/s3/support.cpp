@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <thread>
 
 #include "common/encoding.hpp"
@@ -203,6 +204,19 @@ Result<std::optional<VersionRow>> LoadVersion(Transaction& txn, std::string_view
                    {std::string(bucket), std::string(key), std::string(version_id)}));
   if (!row) return std::optional<VersionRow>();
   return std::optional<VersionRow>(VersionFromRow(*row));
+}
+
+std::optional<std::int64_t> SeqOfVersionId(std::string_view version_id) {
+  if (version_id.size() != 32) return std::nullopt;
+  std::uint64_t seq = 0;
+  for (std::size_t i = 0; i < version_id.size(); ++i) {
+    const char c = version_id[i];
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return std::nullopt;
+    if (i < 16) seq = seq * 16 + static_cast<std::uint64_t>(digit);
+  }
+  if (seq > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+  return static_cast<std::int64_t>(seq);
 }
 
 Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const BucketRow& bucket,

@@ -192,6 +192,29 @@ TEST(RestXmlParse, DeleteObjects) {
             Json(R"({"Objects":[{"Key":"a.txt"},{"Key":"b & c","VersionId":"v1"}],"Quiet":true})"));
 }
 
+TEST(RestXmlParse, WhitespaceKeysAreKeys) {
+  // A key of one space, of a tab and newline, and one with spaces around a letter: each is its text, whole.
+  auto r = RawRequest(
+      "POST /b?delete HTTP/1.1\r\n"
+      "\r\n"
+      "<Delete>\n  <Object><Key> </Key></Object>\n  <Object><Key>\t\n</Key></Object>\n"
+      "  <Object><Key> a </Key></Object>\n</Delete>");
+  auto p = Parse(r);
+  ASSERT_TRUE(p.ok()) << p.error().code;
+  EXPECT_EQ(p->input.at("Delete"), Json(R"({"Objects":[{"Key":" "},{"Key":"\t\n"},{"Key":" a "}]})"));
+}
+
+TEST(RestXmlParse, DocumentTypeDeclarationsAreMalformed) {
+  for (const char* body : {"<!DOCTYPE Delete><Delete><Object><Key>a</Key></Object></Delete>",
+                           "<?xml version=\"1.0\"?><!DOCTYPE Delete [<!ENTITY x \"y\">]>"
+                           "<Delete><Object><Key>&x;</Key></Object></Delete>"}) {
+    auto r = RawRequest(std::string("POST /b?delete HTTP/1.1\r\n\r\n") + body);
+    auto p = Parse(r);
+    ASSERT_FALSE(p.ok()) << body;
+    EXPECT_EQ(p.error().code, "MalformedXML") << body;
+  }
+}
+
 TEST(RestXmlParse, MalformedXml) {
   for (const char* body :
        {"<Delete><Object><Key>a</Key></Object>", "not xml", "<Delete><Quiet>maybe</Quiet></Delete>"}) {
