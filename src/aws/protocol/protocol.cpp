@@ -382,17 +382,21 @@ Status BindRestInput(const Operation& op, const http::HttpRequest& request, cons
     auto* v = input.if_contains(m.name);
     if (!v || !v->is_string()) continue;
     std::string kept;
+    bool dropped = false;
     std::string_view rest = v->as_string();
     while (!rest.empty()) {
       auto comma = rest.find(',');
       std::string_view token = Trim(rest.substr(0, comma));
-      if (!token.empty() && !EqualsIgnoreAsciiCase(token, "aws-chunked")) {
+      if (EqualsIgnoreAsciiCase(token, "aws-chunked")) {
+        dropped = true;
+      } else if (!token.empty()) {
         if (!kept.empty()) kept += ",";
         kept += token;
       }
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }
+    if (!dropped) continue;  // stored as sent ("deflate, gzip" stays "deflate, gzip")
     if (kept.empty()) {
       input.erase(m.name);
     } else {

@@ -76,7 +76,7 @@ CONFORMANCE = [
     "be added. Tests that use a second identity (the suite's `alt`, `tenant` and IAM users) are listed in "
     "`needs-second-identity.txt` and not judged until Cenote has IAM users.",
     "",
-    "2026-12-05: 275 of the 591 judged tests pass (76 more need a second identity). Most of the rest need "
+    "2026-12-05: 276 of the 591 judged tests pass (76 more need a second identity). Most of the rest need "
     "what this table lists as not implemented: ACLs, default and customer-key encryption, lifecycle, public "
     "access blocks, object lock, logging, ownership controls.",
 ]

@@ -91,6 +91,12 @@ TEST(RestXmlParse, PutObjectAwsChunkedJsSdk) {
   ASSERT_TRUE(pg.ok());
   EXPECT_EQ(pg->input.at("ContentEncoding"), "gzip");
   EXPECT_EQ(pg->input.at("ContentLength"), 42);
+
+  // Without aws-chunked, Content-Encoding is stored as sent, separators included.
+  auto two = RawRequest("PUT /b/k HTTP/1.1\r\nContent-Encoding: deflate, gzip\r\nContent-Length: 0\r\n\r\n");
+  auto pt = Parse(two);
+  ASSERT_TRUE(pt.ok());
+  EXPECT_EQ(pt->input.at("ContentEncoding"), "deflate, gzip");
 }
 
 TEST(RestXmlParse, HostileKeysAreKeptVerbatim) {
