@@ -230,6 +230,10 @@ struct Env {
   // holding a stream's lock.
   int OpenShardCount(const std::string& account, const std::string& region) const;
   int OnDemandStreamCount(const std::string& account, const std::string& region) const;
+  // LimitExceededException when `additional` more open shards would pass the account's shard limit in the
+  // region; `tail` ends AWS's message (CreateStream's names the service limits page).
+  Status CheckShardLimit(const std::string& account, const std::string& region, int additional,
+                         std::string_view tail = ".") const;
 
   void Count(StreamState& s, const std::function<void(StreamMetrics&)>& update) {
     MutexLock lock(s.metrics_mu);

@@ -324,6 +324,18 @@ int Env::OpenShardCount(const std::string& account, const std::string& region) c
   return n;
 }
 
+Status Env::CheckShardLimit(const std::string& account, const std::string& region, int additional,
+                            std::string_view tail) const {
+  const int open = OpenShardCount(account, region);
+  if (open + additional <= options.shard_limit) return Status::Ok();
+  return services::MakeError(errors::kLimitExceeded,
+                             {"This request would exceed the shard limit for the account " + account +
+                              " in " + region + ". Current shard count for the account: " +
+                              std::to_string(open) + ". Limit: " + std::to_string(options.shard_limit) +
+                              ". Number of additional shards that would have resulted from this request: " +
+                              std::to_string(additional) + std::string(tail)});
+}
+
 int Env::OnDemandStreamCount(const std::string& account, const std::string& region) const {
   MutexLock lock(mu);
   int n = 0;

@@ -20,19 +20,6 @@ bool OpenAt(const ShardState& shard, std::int64_t ts, std::int64_t stream_create
   return created <= ts && (shard.open() || *shard.closed_ms > ts);
 }
 
-// The account's shard limit, in the stream's region.
-Status CheckShardLimit(Env& env, const StreamState& s, int additional) {
-  int open = env.OpenShardCount(s.account, s.region);
-  if (open + additional > env.options.shard_limit)
-    return services::MakeError(errors::kLimitExceeded,
-                               {"This request would exceed the shard limit for the account " + s.account +
-                                " in " + s.region + ". Current shard count for the account: " +
-                                std::to_string(open) + ". Limit: " + std::to_string(env.options.shard_limit) +
-                                ". Number of additional shards that would have resulted from this request: " +
-                                std::to_string(additional) + "."});
-  return Status::Ok();
-}
-
 // The highest log sequence a child must start above.
 Result<std::uint64_t> NextAfter(Env& env, const StreamState& s, const ShardState& parent) {
   CENOTE_ASSIGN_OR_RETURN(auto bounds, env.log.Bounds(s.LogName(parent)));
@@ -190,7 +177,7 @@ Result<OperationOutput> SplitShard(Env& env, const RequestContext& ctx, Operatio
                            " is not both greater than one plus the shard's StartingHashKey " +
                            U128ToString(shard->start_hash) + " and less than the shard's EndingHashKey " +
                            U128ToString(shard->end_hash) + ".");
-  CENOTE_RETURN_IF_ERROR(CheckShardLimit(env, s, 1));
+  CENOTE_RETURN_IF_ERROR(env.CheckShardLimit(s.account, s.region, 1));
   CENOTE_RETURN_IF_ERROR(DoSplit(env, s, shard_id, *key));
   s.status = "UPDATING";
   s.status_ms = env.Now();
@@ -255,7 +242,7 @@ Result<OperationOutput> UpdateShardCount(Env& env, const RequestContext& ctx, Op
         {"UpdateShardCount cannot scale down below half your current open shard count. Current "
          "open shard count: " +
          std::to_string(current) + " Target shard count: " + std::to_string(want)});
-  if (want > current) CENOTE_RETURN_IF_ERROR(CheckShardLimit(env, s, want - current));
+  if (want > current) CENOTE_RETURN_IF_ERROR(env.CheckShardLimit(s.account, s.region, want - current));
   for (int n = current; n < want; ++n) {
     auto open = s.OpenShards();
     const ShardState* widest = *std::max_element(open.begin(), open.end(), [](auto* x, auto* y) {

@@ -163,17 +163,11 @@ Status ReserveName(Env& env, const std::shared_ptr<StreamState>& stream, const s
     return services::MakeError(errors::kLimitExceeded,
                                {"This request would exceed the on-demand stream limit for the account " +
                                 key.account + " in " + key.region + "."});
-  int open = env.OpenShardCount(key.account, key.region);
-  if (open + shard_count > env.options.shard_limit)
-    return services::MakeError(errors::kLimitExceeded,
-                               {"This request would exceed the shard limit for the account " + key.account +
-                                " in " + key.region + ". Current shard count for the account: " +
-                                std::to_string(open) + ". Limit: " + std::to_string(env.options.shard_limit) +
-                                ". Number of additional shards that would have resulted from this request: " +
-                                std::to_string(shard_count) +
-                                ". Refer to the AWS Service Limits page "
-                                "(https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) "
-                                "for current limits and how to request higher limits."});
+  CENOTE_RETURN_IF_ERROR(
+      env.CheckShardLimit(key.account, key.region, shard_count,
+                          ". Refer to the AWS Service Limits page "
+                          "(https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) "
+                          "for current limits and how to request higher limits."));
   MutexLock lock(env.mu);
   if (env.streams.count(key)) return services::MakeError(errors::kStreamExists, {key.name, key.account});
   env.streams[key] = stream;

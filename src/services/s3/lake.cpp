@@ -13,8 +13,8 @@
 #include <cstring>
 
 #include "common/clock.hpp"
-#include "common/random.hpp"
 #include "common/encoding.hpp"
+#include "common/random.hpp"
 #include "services/s3/env.hpp"
 #include "services/s3/object_io.hpp"
 #include "store/durable_file.hpp"

@@ -5,8 +5,8 @@
 
 #include "common/checksum.hpp"
 #include "common/clock.hpp"
-#include "common/random.hpp"
 #include "common/encoding.hpp"
+#include "common/random.hpp"
 #include "services/s3/checksums.hpp"
 #include "services/s3/env.hpp"
 #include "services/s3/listing.hpp"

@@ -37,30 +37,34 @@ class LakeThroughPipeline final : public s3::Lake {
                      [&] { return fake_.ListObjects(bucket, prefix, max_objects); });
     }
     Result<std::string> LocalPath(const std::string& bucket, const std::string& key) override {
-      return Through("GetObject", {{"Bucket", bucket}, {"Key", key}}, [&] { return fake_.LocalPath(bucket, key); });
+      return Through("GetObject", {{"Bucket", bucket}, {"Key", key}},
+                     [&] { return fake_.LocalPath(bucket, key); });
     }
     Result<std::string> GetObject(const std::string& bucket, const std::string& key,
                                   std::uint64_t max_bytes) override {
       return Through("GetObject", {{"Bucket", bucket}, {"Key", key}},
                      [&] { return fake_.GetObject(bucket, key, max_bytes); });
     }
-    Result<s3::LakeObject> PutObject(const std::string& bucket, const std::string& key, const std::string& bytes,
-                                     const std::string& content_type) override {
+    Result<s3::LakeObject> PutObject(const std::string& bucket, const std::string& key,
+                                     const std::string& bytes, const std::string& content_type) override {
       return Through("PutObject", {{"Bucket", bucket}, {"Key", key}},
                      [&] { return fake_.PutObject(bucket, key, bytes, content_type); });
     }
     Result<s3::LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
-                                             const std::string& path, const std::string& content_type) override {
+                                             const std::string& path,
+                                             const std::string& content_type) override {
       return Through("PutObject", {{"Bucket", bucket}, {"Key", key}},
                      [&] { return fake_.PutObjectFromFile(bucket, key, path, content_type); });
     }
-    Result<std::vector<s3::LakeObject>> PutObjects(const std::string& bucket, const std::vector<s3::LakePut>& puts,
-                                                   const std::function<Status(store::Transaction&)>& also) override {
+    Result<std::vector<s3::LakeObject>> PutObjects(
+        const std::string& bucket, const std::vector<s3::LakePut>& puts,
+        const std::function<Status(store::Transaction&)>& also) override {
       return Through("PutObject", {{"Bucket", bucket}, {"Key", puts.empty() ? "" : puts.front().key}},
                      [&] { return fake_.PutObjects(bucket, puts, also); });
     }
     Status DeleteObject(const std::string& bucket, const std::string& key) override {
-      return Call("DeleteObject", {{"Bucket", bucket}, {"Key", key}}, [&] { return fake_.DeleteObject(bucket, key); });
+      return Call("DeleteObject", {{"Bucket", bucket}, {"Key", key}},
+                  [&] { return fake_.DeleteObject(bucket, key); });
     }
 
    private:

@@ -1226,7 +1226,8 @@ TEST_F(AthenaTest, QueriesReadAndWriteTheLakeAsTheirCaller) {
 // reads as its own caller.
 TEST_F(AthenaTest, TheQuerysS3CallsAreRecordedAsItsCallerInItsRegion) {
   cenote::testing::ProviderHarness harness("123456789012");
-  std::unique_ptr<s3::Lake> invoked = std::make_unique<cenote::testing::LakeThroughPipeline>(harness.invoker(), *lake_);
+  std::unique_ptr<s3::Lake> invoked =
+      std::make_unique<cenote::testing::LakeThroughPipeline>(harness.invoker(), *lake_);
   athena_->Shutdown();
   athena_.reset();
   AthenaOptions options;

@@ -1,8 +1,8 @@
 // FirehoseProvider called through a real request pipeline (ProviderHarness) with documents, over a real
 // SQLite MetadataStore, a local StreamLog and a fake LakeAccess (objects in memory) reached through the
-// invoked lake (testing::LakeThroughPipeline: every delivery is an in-process S3 call the pipeline records), with an
-// injectable clock so buffering intervals are tested without sleeping.
-// GCC 12 reports a false -Wrestrict on `"x" + std::string + ...` (GCC bug 105329).
+// invoked lake (testing::LakeThroughPipeline: every delivery is an in-process S3 call the pipeline records),
+// with an injectable clock so buffering intervals are tested without sleeping. GCC 12 reports a false
+// -Wrestrict on `"x" + std::string + ...` (GCC bug 105329).
 #pragma GCC diagnostic ignored "-Wrestrict"
 
 #include "services/firehose/firehose_provider.hpp"
@@ -600,24 +600,42 @@ TEST_F(FirehoseTest, DynamicPartitioningConfigurationIsChecked) {
 namespace cenote::firehose {
 namespace {
 
-TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
-  auto kmd = store::MetadataStore::OpenSqlite(dir_ / "kinesis.db");
-  ASSERT_TRUE(kmd.ok());
-  auto klog = store::StreamLog::OpenLocal(dir_ / "kinesis");
-  ASSERT_TRUE(klog.ok());
-  kinesis::KinesisOptions kopt;
-  kopt.clock = [this] { return now_.load(); };
-  kopt.maintenance_interval_ms = 0;
-  BackgroundTasks ktasks;
-  auto k = kinesis::KinesisProvider::Open(**kmd, **klog, ktasks, kopt);
-  ASSERT_TRUE(k.ok()) << k.error().message;
-  // Firehose reads its source through the pipeline, as in the server.
-  testing::ProviderHarness harness;
-  harness.Register(std::move(k).value());
-  auto kcall = [&](std::string_view op, json::object params) {
-    auto r = harness.Call("kinesis", op, std::move(params));
+// A Kinesis provider behind a pipeline of its own, as the server has it, for delivery streams that read one.
+// Members go in reverse: the provider (in `pipeline`) before the tasks and stores it uses.
+struct KinesisSource {
+  std::unique_ptr<store::MetadataStore> metadata;
+  std::unique_ptr<store::StreamLog> log;
+  BackgroundTasks tasks;
+  testing::ProviderHarness pipeline;
+
+  void Open(const TempDir& dir, std::atomic<std::int64_t>& now) {
+    auto md = store::MetadataStore::OpenSqlite(dir / "kinesis.db");
+    ASSERT_TRUE(md.ok());
+    metadata = std::move(md).value();
+    auto lg = store::StreamLog::OpenLocal(dir / "kinesis");
+    ASSERT_TRUE(lg.ok());
+    log = std::move(lg).value();
+    kinesis::KinesisOptions options;
+    options.clock = [&now] { return now.load(); };
+    options.maintenance_interval_ms = 0;
+    auto provider = kinesis::KinesisProvider::Open(*metadata, *log, tasks, options);
+    ASSERT_TRUE(provider.ok()) << provider.error().message;
+    pipeline.Register(std::move(provider).value());
+  }
+
+  // A Kinesis operation that must succeed.
+  void Call(std::string_view op, json::object params, const std::string& region = "us-east-1") {
+    auto r = pipeline.Call("kinesis", op, std::move(params), region);
     EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().message);
-  };
+  }
+};
+
+TEST_F(FirehoseTest, KinesisStreamAsSourceDeliversEachRecordOnce) {
+  // Firehose reads its source through the pipeline, as in the server.
+  KinesisSource kinesis;
+  ASSERT_NO_FATAL_FAILURE(kinesis.Open(dir_, now_));
+  testing::ProviderHarness& harness = kinesis.pipeline;
+  auto kcall = [&](std::string_view op, json::object params) { kinesis.Call(op, std::move(params)); };
   kcall("CreateStream", {{"StreamName", "src"}, {"ShardCount", 2}});
   Open(&harness.invoker());
   const std::string arn = "arn:aws:kinesis:us-east-1:000000000000:stream/src";
@@ -831,21 +849,11 @@ TEST_F(FirehoseTest, StreamsStoredBeforeRegionsMoveToTheDefaultNamespace) {
 }
 
 TEST_F(FirehoseTest, AKinesisSourceIsReadInItsRegionAsTheSourceRole) {
-  auto kmd = store::MetadataStore::OpenSqlite(dir_ / "kinesis.db");
-  ASSERT_TRUE(kmd.ok());
-  auto klog = store::StreamLog::OpenLocal(dir_ / "kinesis");
-  ASSERT_TRUE(klog.ok());
-  kinesis::KinesisOptions kopt;
-  kopt.clock = [this] { return now_.load(); };
-  kopt.maintenance_interval_ms = 0;
-  BackgroundTasks ktasks;
-  auto k = kinesis::KinesisProvider::Open(**kmd, **klog, ktasks, kopt);
-  ASSERT_TRUE(k.ok()) << k.error().message;
-  testing::ProviderHarness kinesis_pipeline;
-  kinesis_pipeline.Register(std::move(k).value());
+  KinesisSource kinesis;
+  ASSERT_NO_FATAL_FAILURE(kinesis.Open(dir_, now_));
+  testing::ProviderHarness& kinesis_pipeline = kinesis.pipeline;
   auto kcall = [&](std::string_view op, json::object params) {
-    auto r = kinesis_pipeline.Call("kinesis", op, std::move(params), "eu-west-1");
-    EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().message);
+    kinesis.Call(op, std::move(params), "eu-west-1");
   };
   // A stream created by a client in eu-west-1 has an eu-west-1 ARN; the delivery stream reading it is found
   // there, whatever the server's default region.

@@ -697,7 +697,14 @@ TEST_F(KinesisTest, TagsConsumersLimitsMonitoring) {
   small.shard_limit = 6;
   Open(small);
   Create("x", 2);
-  EXPECT_EQ(Fails("CreateStream", {{"StreamName", "y"}, {"ShardCount", 5}}).code, "LimitExceededException");
+  auto over = Fails("CreateStream", {{"StreamName", "y"}, {"ShardCount", 5}});
+  EXPECT_EQ(over.code, "LimitExceededException");
+  EXPECT_EQ(
+      over.message.substr(0, over.message.find(" Refer to")),
+      "This request would exceed the shard limit for the account 000000000000 in us-east-1. Current shard "
+      "count for the account: 2. Limit: 6. Number of additional shards that would have resulted from this "
+      "request: 5.");
+  EXPECT_NE(over.message.find("aws_service_limits.html"), std::string::npos);
   Ok("CreateStream", {{"StreamName", "od"}, {"StreamModeDetails", {{"StreamMode", "ON_DEMAND"}}}}).size();
 }
 

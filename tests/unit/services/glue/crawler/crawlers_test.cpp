@@ -404,7 +404,8 @@ TEST_F(CrawlersApiTest, CrawlsReadTheLakeAsTheCrawlersRoleInItsRegion) {
 TEST_F(CrawlersApiTest, TheCrawlsS3CallsAreRecordedAsTheRolesInTheCrawlersRegion) {
   lake_.Put("lake", "sales/a.csv", "id,amount\n1,2\n");
   cenote::testing::ProviderHarness harness("000000000000");
-  std::unique_ptr<s3::Lake> invoked = std::make_unique<cenote::testing::LakeThroughPipeline>(harness.invoker(), lake_);
+  std::unique_ptr<s3::Lake> invoked =
+      std::make_unique<cenote::testing::LakeThroughPipeline>(harness.invoker(), lake_);
   crawlers_->Shutdown();
   crawlers_.reset();
   auto c = Crawlers::Open(*metadata_, *catalog_.all, *invoked, *engine_, tasks_,
