@@ -59,6 +59,16 @@ class Transaction {
   virtual void Rollback() = 0;
 };
 
+// The schema a component's migrations end at, as one script of CREATE statements. A database where the
+// component has no version yet runs this instead of every step, so a first start skips the table rebuilds
+// of older versions. Generated from the migrations by the component's FreshSchema unit test
+// (CENOTE_UPDATE_FRESH_SCHEMAS=1 regenerates it); `version` is the number of steps it stands for, and a
+// script for another version than the migrations' newest is ignored (the steps run, and the test fails).
+struct FreshSchema {
+  std::int64_t version = 0;
+  std::string_view script;
+};
+
 class MetadataStore {
  public:
   enum class Mode { kRead, kWrite };
@@ -71,7 +81,13 @@ class MetadataStore {
 
   // Applies `statements[i]` for every schema version i+1 above the recorded version of `component`
   // ("s3", "iam", ...), each version in its own transaction. Idempotent. Each step is logged at debug.
-  virtual Status Migrate(std::string_view component, const std::vector<std::string>& statements) = 0;
+  // A component with no recorded version and a `fresh` schema for the newest version runs that instead.
+  virtual Status Migrate(std::string_view component, const std::vector<std::string>& statements,
+                         FreshSchema fresh = {}) = 0;
+
+  // The CREATE statement of every table and index in the database but the store's own `schema_versions`:
+  // tables by name, then indexes by name, each as SQLite keeps it. What a FreshSchema script is made of.
+  virtual Result<std::vector<std::string>> SchemaStatements() = 0;
 
   // Start-up only, before the server accepts requests: from DeferDurability() until RestoreDurability(),
   // commits are not fsynced one by one (SQLite's synchronous=NORMAL); RestoreDurability() makes everything

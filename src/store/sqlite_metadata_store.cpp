@@ -369,7 +369,8 @@ class SqliteMetadataStore final : public MetadataStore {
     return std::unique_ptr<Transaction>(std::move(txn));
   }
 
-  Status Migrate(std::string_view component, const std::vector<std::string>& statements) override {
+  Status Migrate(std::string_view component, const std::vector<std::string>& statements,
+                 FreshSchema fresh) override {
     // One write transaction for every step this call applies (SQLite's DDL is transactional): a component's
     // schema moves from its old version to its newest at once, or not at all, for one commit (one fsync)
     // instead of one per step. The version is read inside it: concurrent Migrate calls (or processes) see
@@ -383,12 +384,17 @@ class SqliteMetadataStore final : public MetadataStore {
     const std::int64_t from = row.has_value() ? AsInt((*row)[0]) : 0;
     const std::int64_t to = static_cast<std::int64_t>(statements.size());
     if (from >= to) return txn->Commit();
-    for (std::int64_t version = from + 1; version <= to; ++version) {
-      // A version may hold several statements (a table and its indexes); the write transaction runs on
-      // writer_, so the script is part of it.
-      CENOTE_RETURN_IF_ERROR(writer_->ExecScript(statements[static_cast<std::size_t>(version - 1)]));
-      // Step by step at debug; the platform logs one summary line (TakeMigrationSummary).
-      spdlog::debug("metadata store: migrating {} to schema version {}", component, version);
+    if (from == 0 && fresh.version == to && !fresh.script.empty()) {
+      CENOTE_RETURN_IF_ERROR(writer_->ExecScript(fresh.script));
+      spdlog::debug("metadata store: created {} at schema version {}", component, to);
+    } else {
+      for (std::int64_t version = from + 1; version <= to; ++version) {
+        // A version may hold several statements (a table and its indexes); the write transaction runs on
+        // writer_, so the script is part of it.
+        CENOTE_RETURN_IF_ERROR(writer_->ExecScript(statements[static_cast<std::size_t>(version - 1)]));
+        // Step by step at debug; the platform logs one summary line (TakeMigrationSummary).
+        spdlog::debug("metadata store: migrating {} to schema version {}", component, version);
+      }
     }
     CENOTE_RETURN_IF_ERROR(
         txn->Exec("INSERT INTO schema_versions (component, version) VALUES (?, ?) "
@@ -398,6 +404,19 @@ class SqliteMetadataStore final : public MetadataStore {
     MutexLock lock(migrations_mu_);
     migrations_.push_back(AppliedMigrations{std::string(component), from, to});
     return Status::Ok();
+  }
+
+  Result<std::vector<std::string>> SchemaStatements() override {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, Begin(Mode::kRead));
+    CENOTE_ASSIGN_OR_RETURN(auto rows,
+                            txn->Query("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND "
+                                       "type IN ('table', 'index') AND tbl_name <> 'schema_versions' "
+                                       "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+                                       "ORDER BY type DESC, name"));
+    std::vector<std::string> statements;
+    statements.reserve(rows.size());
+    for (const auto& row : rows) statements.push_back(AsText(row[0]));
+    return statements;
   }
 
   Status DeferDurability() override {

@@ -8,8 +8,6 @@
 
 namespace cenote::athena {
 
-namespace {
-
 // Schema of component "athena": one statement per schema version; append, never edit. v9 made Athena
 // regional (per account and region, as on AWS): every table gains (account, region); the rows of v1-v8
 // belong to the default account in the default region (both checked before they are spliced in).
@@ -66,6 +64,14 @@ std::vector<std::string> Migrations(const std::string& default_account, const st
           "ALTER TABLE athena_prepared_statements_v2 RENAME TO athena_prepared_statements;",
   };
 }
+
+store::FreshSchema FreshSchema() {
+  return store::FreshSchema
+#include "services/athena/fresh_schema.inc"
+      ;
+}
+
+namespace {
 
 // Adapts an implementation method to the one handler signature.
 template <Result<json::object> (AthenaImpl::*Method)(const aws::RequestContext&, const json::object&)>
@@ -131,7 +137,8 @@ Result<std::unique_ptr<AthenaProvider>> AthenaProvider::Open(store::MetadataStor
   std::error_code ec;
   std::filesystem::create_directories(options.scratch_dir, ec);
   if (ec) return InternalError("athena: cannot create " + options.scratch_dir + ": " + ec.message());
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("athena", Migrations(options.account_id, options.region)));
+  CENOTE_RETURN_IF_ERROR(
+      metadata.Migrate("athena", Migrations(options.account_id, options.region), FreshSchema()));
   auto impl = std::make_unique<AthenaImpl>(metadata, catalog, lake, engine, std::move(options));
   CENOTE_RETURN_IF_ERROR(impl->Start());
   return std::unique_ptr<AthenaProvider>(std::move(impl));

@@ -25,6 +25,7 @@
 #include "services/athena/table_resolver.hpp"
 #include "services/common/operation_table.hpp"
 #include "services/common/params.hpp"
+#include "store/metadata_store.hpp"
 
 namespace cenote::athena {
 
@@ -306,5 +307,10 @@ class AthenaImpl final : public AthenaProvider {
   // for, uncancelled, before the service's shutdown action runs). Started by Start, joined by Shutdown.
   std::vector<std::thread> workers_;
 };
+
+// Schema of component "athena": its migrations (one entry per schema version) and the FreshSchema
+// generated from them (fresh_schema.inc; the FreshSchema unit test checks and regenerates it).
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region);
+store::FreshSchema FreshSchema();
 
 }  // namespace cenote::athena

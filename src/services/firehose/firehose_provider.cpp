@@ -10,13 +10,11 @@
 
 namespace cenote::firehose {
 
-namespace {
-
 // Schema of component "firehose": one statement per schema version; append, never edit.
 // v4..v7 make delivery streams regional: the key becomes (account, region, name), and the streams stored
 // before (one namespace, the server's) move to the data directory's root account and default region, which
 // v5 names as literals. Positions are keyed by the stream's uid and need no change.
-std::vector<std::string> Migrations(const FirehoseOptions& options) {
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region) {
   return {
       "CREATE TABLE firehose_streams (name TEXT PRIMARY KEY, doc TEXT NOT NULL)",
       // One past the last log sequence whose record is in a committed S3 object.
@@ -29,12 +27,20 @@ std::vector<std::string> Migrations(const FirehoseOptions& options) {
       "CREATE TABLE firehose_regional_streams (account TEXT NOT NULL, region TEXT NOT NULL, "
       "name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
       "INSERT INTO firehose_regional_streams (account, region, name, doc) SELECT " +
-          store::SqlStringLiteral(options.default_account) + ", " +
-          store::SqlStringLiteral(options.default_region) + ", name, doc FROM firehose_streams",
+          store::SqlStringLiteral(default_account) + ", " + store::SqlStringLiteral(default_region) +
+          ", name, doc FROM firehose_streams",
       "DROP TABLE firehose_streams",
       "ALTER TABLE firehose_regional_streams RENAME TO firehose_streams",
   };
 }
+
+store::FreshSchema FreshSchema() {
+  return store::FreshSchema
+#include "services/firehose/fresh_schema.inc"
+      ;
+}
+
+namespace {
 
 const FirehoseProvider::Table& Operations() {
   static const FirehoseProvider::Table kOps = {
@@ -187,7 +193,8 @@ Result<std::unique_ptr<FirehoseProvider>> FirehoseProvider::Open(store::Metadata
                                                                  BackgroundTasks& tasks,
                                                                  FirehoseOptions options) {
   if (!options.clock) options.clock = UnixNowMs;
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("firehose", Migrations(options)));
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate(
+      "firehose", Migrations(options.default_account, options.default_region), FreshSchema()));
   auto env = std::make_unique<Env>(metadata, log, lake, invoker, std::move(options));
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));

@@ -26,6 +26,7 @@
 #include "services/common/params.hpp"
 #include "services/firehose/errors.hpp"
 #include "services/firehose/firehose_provider.hpp"
+#include "store/metadata_store.hpp"
 #include "store/stream_log.hpp"
 
 namespace cenote::firehose {
@@ -246,5 +247,10 @@ Result<OperationOutput> ListTagsForDeliveryStream(Env&, const RequestContext&, O
 // records.cpp
 Result<OperationOutput> PutRecord(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PutRecordBatch(Env&, const RequestContext&, OperationInput&);
+
+// Schema of component "firehose": its migrations (one entry per schema version) and the FreshSchema
+// generated from them (fresh_schema.inc; the FreshSchema unit test checks and regenerates it).
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region);
+store::FreshSchema FreshSchema();
 
 }  // namespace cenote::firehose

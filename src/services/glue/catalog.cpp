@@ -11,8 +11,6 @@
 namespace cenote::glue {
 namespace internal {
 
-namespace {
-
 // Schema of component "glue": one entry per schema version; append, never edit. v2 made the catalog
 // regional (one per account and region, as on AWS): every table gains (account, region) at the head of its
 // key, and the rows of v1 belong to the default account's catalog in the default region (spliced into the
@@ -67,6 +65,14 @@ std::vector<std::string> Migrations(const std::string& default_account, const st
           "DROP TABLE glue_tags; ALTER TABLE glue_tags_v2 RENAME TO glue_tags;",
   };
 }
+
+store::FreshSchema FreshSchema() {
+  return store::FreshSchema
+#include "services/glue/fresh_schema.inc"
+      ;
+}
+
+namespace {
 
 bool SingleLine(std::string_view s, bool multi_line) {
   for (unsigned char c : s) {
@@ -463,7 +469,8 @@ Status SqlCatalog::UntagResource(const std::string& resource_arn, const std::vec
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(store::MetadataStore& metadata, std::string default_account,
                                                std::string default_region) {
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue", internal::Migrations(default_account, default_region)));
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue", internal::Migrations(default_account, default_region),
+                                          internal::FreshSchema()));
   return std::unique_ptr<Catalog>(new Catalog(metadata));
 }
 

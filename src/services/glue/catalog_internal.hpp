@@ -12,6 +12,7 @@
 #include "common/strings.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/glue/partition_expression.hpp"
+#include "store/metadata_store.hpp"
 
 namespace cenote::glue::internal {
 
@@ -119,5 +120,10 @@ class SqlCatalog final : public RegionalCatalog {
   const std::string account_;
   const std::string region_;
 };
+
+// Schema of component "glue": its migrations (one entry per schema version) and the FreshSchema
+// generated from them (fresh_schema.inc; the FreshSchema unit test checks and regenerates it).
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region);
+store::FreshSchema FreshSchema();
 
 }  // namespace cenote::glue::internal

@@ -324,4 +324,9 @@ std::string EncodeIterator(const Env& env, const IteratorPosition& position);
 // default namespace.
 Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterator, const std::string& region);
 
+// Schema of component "kinesis": its migrations (one entry per schema version) and the FreshSchema
+// generated from them (fresh_schema.inc; the FreshSchema unit test checks and regenerates it).
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region);
+store::FreshSchema FreshSchema();
+
 }  // namespace cenote::kinesis

@@ -14,25 +14,31 @@
 
 namespace cenote::kinesis {
 
-namespace {
-
 // Schema of component "kinesis": one statement per schema version; append, never edit.
 // v3..v6 make streams regional: the key becomes (account, region, name), and the streams stored before
 // (one namespace, the server's) move to the data directory's root account and default region, which v4
 // names as literals.
-std::vector<std::string> Migrations(const KinesisOptions& options) {
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region) {
   return {
       "CREATE TABLE kinesis_streams (name TEXT PRIMARY KEY, doc TEXT NOT NULL)",
       "CREATE TABLE kinesis_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
       "CREATE TABLE kinesis_regional_streams (account TEXT NOT NULL, region TEXT NOT NULL, "
       "name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
       "INSERT INTO kinesis_regional_streams (account, region, name, doc) SELECT " +
-          store::SqlStringLiteral(options.default_account) + ", " +
-          store::SqlStringLiteral(options.default_region) + ", name, doc FROM kinesis_streams",
+          store::SqlStringLiteral(default_account) + ", " + store::SqlStringLiteral(default_region) +
+          ", name, doc FROM kinesis_streams",
       "DROP TABLE kinesis_streams",
       "ALTER TABLE kinesis_regional_streams RENAME TO kinesis_streams",
   };
 }
+
+store::FreshSchema FreshSchema() {
+  return store::FreshSchema
+#include "services/kinesis/fresh_schema.inc"
+      ;
+}
+
+namespace {
 
 const KinesisProvider::Table& Operations() {
   static const KinesisProvider::Table kOps = {
@@ -357,7 +363,8 @@ KinesisProvider::~KinesisProvider() {
 Result<std::unique_ptr<KinesisProvider>> KinesisProvider::Open(store::MetadataStore& metadata,
                                                                store::StreamLog& log, BackgroundTasks& tasks,
                                                                KinesisOptions options) {
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("kinesis", Migrations(options)));
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate(
+      "kinesis", Migrations(options.default_account, options.default_region), FreshSchema()));
   if (!options.clock) options.clock = UnixNowMs;
   auto env = std::make_unique<Env>(metadata, log, std::move(options));
   {

@@ -216,6 +216,11 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
 // What each LakeAccess call does once the invoker has authorized it (invoked_lake.cpp runs these inside
 // Invoker::CallWith and nowhere else). Contracts: lake_access.hpp. `ctx` is the caller's: writes run the
 // wire handlers as that caller; objects belong to the bucket's owner whoever writes them (PutVersion).
+// Schema of component "s3": its migrations (one entry per schema version) and the FreshSchema
+// generated from them (fresh_schema.inc; the FreshSchema unit test checks and regenerates it).
+const std::vector<std::string>& Migrations();
+store::FreshSchema FreshSchema();
+
 namespace lake {
 Status HeadBucket(Env& env, const std::string& bucket);
 Result<std::vector<LakeObject>> ListObjects(Env& env, const std::string& bucket, const std::string& prefix,

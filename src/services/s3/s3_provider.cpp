@@ -7,8 +7,6 @@
 
 namespace cenote::s3 {
 
-namespace {
-
 // Schema of component "s3": one statement per schema version; append, never edit.
 const std::vector<std::string>& Migrations() {
   static const std::vector<std::string> kMigrations = {
@@ -43,6 +41,14 @@ const std::vector<std::string>& Migrations() {
   };
   return kMigrations;
 }
+
+store::FreshSchema FreshSchema() {
+  return store::FreshSchema
+#include "services/s3/fresh_schema.inc"
+      ;
+}
+
+namespace {
 
 // The operation table: S3Provider is this list. coverage_doc.py reads its {"Name", Handler} entries.
 const S3Provider::Table& Operations() {
@@ -106,7 +112,7 @@ S3Provider::~S3Provider() = default;
 
 Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metadata, store::BlobStore& blobs,
                                                      S3Options options) {
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("s3", Migrations()));
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("s3", Migrations(), FreshSchema()));
   auto env = std::make_unique<Env>(metadata, blobs, std::move(options));
   {
     // Version ids and upload order derive from seq; keep it above everything stored (clock steps back).

@@ -9,8 +9,6 @@ namespace cenote::glue::crawler {
 
 namespace json = boost::json;
 
-namespace {
-
 // Schema of component "glue_crawler": one entry per schema version; append, never edit. v4 made crawlers
 // regional (per account and region, as on AWS): every table gains (account, region) at the head of its key;
 // the rows of v1-v3 belong to the default account in the default region (both checked by Open before they
@@ -58,6 +56,14 @@ std::vector<std::string> Migrations(const std::string& default_account, const st
           "glue_crawler_folders;",
   };
 }
+
+store::FreshSchema FreshSchema() {
+  return store::FreshSchema
+#include "services/glue/crawler/fresh_schema.inc"
+      ;
+}
+
+namespace {
 
 constexpr const char* kColumns =
     "account, region, name, definition, tags, state, version, created_ms, updated_ms, last_crawl, "
@@ -133,7 +139,8 @@ std::vector<store::Value> ToParams(const CrawlerRecord& r) {
 Result<CrawlerStore> CrawlerStore::Open(store::MetadataStore& metadata, std::int64_t now_ms,
                                         const std::string& default_account,
                                         const std::string& default_region) {
-  CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue_crawler", Migrations(default_account, default_region)));
+  CENOTE_RETURN_IF_ERROR(
+      metadata.Migrate("glue_crawler", Migrations(default_account, default_region), FreshSchema()));
   CrawlerStore s(metadata, "", "");
   CENOTE_RETURN_IF_ERROR(s.RecoverInterrupted(now_ms));
   return s;

@@ -92,4 +92,9 @@ class CrawlerStore {
   std::string region_;
 };
 
+// Schema of component "glue_crawler": its migrations (one entry per schema version) and the FreshSchema
+// generated from them (fresh_schema.inc; the FreshSchema unit test checks and regenerates it).
+std::vector<std::string> Migrations(const std::string& default_account, const std::string& default_region);
+store::FreshSchema FreshSchema();
+
 }  // namespace cenote::glue::crawler

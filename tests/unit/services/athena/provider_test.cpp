@@ -11,10 +11,12 @@
 #include <sstream>
 #include <thread>
 
+#include "../fresh_schema_check.hpp"
 #include "../glue/recording_lake.hpp"
 #include "../lake_through_pipeline.hpp"
 #include "../provider_harness.hpp"
 #include "fakes.hpp"
+#include "services/athena/internal.hpp"
 #include "services/athena/table_resolver.hpp"
 #include "store/metadata_store.hpp"
 
@@ -36,9 +38,11 @@ class RecordingHookStore : public store::MetadataStore {
     if (!txn) return std::move(txn).error();
     return std::unique_ptr<store::Transaction>(std::make_unique<Txn>(*this, std::move(*txn)));
   }
-  Status Migrate(std::string_view component, const std::vector<std::string>& statements) override {
-    return inner_.Migrate(component, statements);
+  Status Migrate(std::string_view component, const std::vector<std::string>& statements,
+                 store::FreshSchema fresh) override {
+    return inner_.Migrate(component, statements, fresh);
   }
+  Result<std::vector<std::string>> SchemaStatements() override { return inner_.SchemaStatements(); }
 
   std::function<void()> before_recording_commit;
   std::atomic<bool> fail_recording{false};
@@ -1304,3 +1308,10 @@ TEST_F(AthenaTest, RowsFromBeforeRegionsBelongToTheDefaultRegion) {
 
 }  // namespace
 }  // namespace cenote::athena
+
+// A new data directory creates the schema from fresh_schema.inc; it must be what the migrations build.
+TEST(FreshSchema, Athena) {
+  cenote::testing::CheckFreshSchema("athena", cenote::athena::Migrations("123456789012", "us-east-1"),
+                                    cenote::athena::FreshSchema(), CENOTE_SOURCE_DIR,
+                                    "src/services/athena/fresh_schema.inc");
+}

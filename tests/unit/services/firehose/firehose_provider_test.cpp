@@ -25,6 +25,7 @@
 
 #include <filesystem>
 #include "../../store/temp_dir.hpp"
+#include "../fresh_schema_check.hpp"
 #include "../lake_put_each.hpp"
 #include "../lake_through_pipeline.hpp"
 #include "../provider_harness.hpp"
@@ -1150,3 +1151,10 @@ TEST_F(FirehoseTest, SnappyFramedAndHadoopSnappy) {
 
 }  // namespace
 }  // namespace cenote::firehose
+
+// A new data directory creates the schema from fresh_schema.inc; it must be what the migrations build.
+TEST(FreshSchema, Firehose) {
+  cenote::testing::CheckFreshSchema("firehose", cenote::firehose::Migrations("123456789012", "us-east-1"),
+                                    cenote::firehose::FreshSchema(), CENOTE_SOURCE_DIR,
+                                    "src/services/firehose/fresh_schema.inc");
+}

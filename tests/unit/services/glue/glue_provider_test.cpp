@@ -9,6 +9,9 @@
 #include <sstream>
 #include <string>
 
+#include "../fresh_schema_check.hpp"
+#include "services/glue/catalog_internal.hpp"
+#include "services/glue/crawler/crawler_store.hpp"
 #include "services/provider_harness.hpp"
 #include "store/temp_dir.hpp"
 
@@ -433,3 +436,17 @@ TEST_F(GlueProviderTest, CoverageDocMatchesProvider) {
 
 }  // namespace
 }  // namespace cenote::glue
+
+// A new data directory creates the schema from fresh_schema.inc; it must be what the migrations build.
+TEST(FreshSchema, Glue) {
+  cenote::testing::CheckFreshSchema("glue", cenote::glue::internal::Migrations("123456789012", "us-east-1"),
+                                    cenote::glue::internal::FreshSchema(), CENOTE_SOURCE_DIR,
+                                    "src/services/glue/fresh_schema.inc");
+}
+
+// A new data directory creates the schema from fresh_schema.inc; it must be what the migrations build.
+TEST(FreshSchema, GlueCrawler) {
+  cenote::testing::CheckFreshSchema(
+      "glue_crawler", cenote::glue::crawler::Migrations("123456789012", "us-east-1"),
+      cenote::glue::crawler::FreshSchema(), CENOTE_SOURCE_DIR, "src/services/glue/crawler/fresh_schema.inc");
+}

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "../../store/temp_dir.hpp"
+#include "../fresh_schema_check.hpp"
 #include "../provider_harness.hpp"
 #include "aws/protocol/cbor.hpp"
 #include "common/checksum.hpp"
@@ -1233,3 +1234,10 @@ TEST_F(KinesisSubscribeTest, CborRequestGetsCborEvents) {
 
 }  // namespace
 }  // namespace cenote::kinesis
+
+// A new data directory creates the schema from fresh_schema.inc; it must be what the migrations build.
+TEST(FreshSchema, Kinesis) {
+  cenote::testing::CheckFreshSchema("kinesis", cenote::kinesis::Migrations("123456789012", "us-east-1"),
+                                    cenote::kinesis::FreshSchema(), CENOTE_SOURCE_DIR,
+                                    "src/services/kinesis/fresh_schema.inc");
+}

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../fresh_schema_check.hpp"
 #include "../provider_harness.hpp"
 #include "common/checksum.hpp"
 #include "common/encoding.hpp"
@@ -1996,3 +1997,9 @@ TEST_F(S3Test, LakeLocalPathOfMultipartAndEmptyObjects) {
 
 }  // namespace
 }  // namespace cenote::s3
+
+// A new data directory creates the schema from fresh_schema.inc; it must be what the migrations build.
+TEST(FreshSchema, S3) {
+  cenote::testing::CheckFreshSchema("s3", cenote::s3::Migrations(), cenote::s3::FreshSchema(),
+                                    CENOTE_SOURCE_DIR, "src/services/s3/fresh_schema.inc");
+}
