@@ -89,6 +89,25 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
     return MakeError(errors::kIllegalLocationConstraint, {"unspecified"});
   }
 
+  // Object Lock is not supported yet: a bucket created for it would not protect anything.
+  if (GetBool(P(in), "ObjectLockEnabledForBucket").value_or(false)) {
+    return MakeError(errors::kNotImplemented).With("Header", "x-amz-bucket-object-lock-enabled");
+  }
+  // New buckets get what AWS gives them since April 2023: ACLs disabled (BucketOwnerEnforced) unless the
+  // request chooses another object ownership, and every public access block setting on.
+  const std::string ownership = GetString(P(in), "ObjectOwnership").value_or("BucketOwnerEnforced");
+  if (ownership != "BucketOwnerEnforced" && ownership != "BucketOwnerPreferred" &&
+      ownership != "ObjectWriter") {
+    return MakeError(errors::kInvalidObjectOwnership);
+  }
+  const Owner owner{ctx.principal.canonical_id, ctx.principal.display_name};
+  CENOTE_ASSIGN_OR_RETURN(auto acl, AclFromRequest(P(in), ctx, true, owner, owner, false));
+  if (acl && ownership == "BucketOwnerEnforced" && !AclIsOwnerOnly(*acl, owner.id)) {
+    return MakeError(errors::kInvalidBucketAclWithObjectOwnership);
+  }
+  // The public access block is on from the start, so a public ACL cannot be set at creation.
+  if (acl && AclIsPublic(*acl)) return MakeError(errors::kInvalidBucketAclWithBlockPublicAccess);
+
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
   CENOTE_ASSIGN_OR_RETURN(auto existing, LoadBucket(*txn, bucket));
   OperationOutput out;
@@ -107,6 +126,18 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
       "VALUES (?, ?, ?, ?, ?, '', ?)",
       {bucket, region, ctx.principal.canonical_id, ctx.principal.display_name, UnixNowMs(),
        ctx.principal.account_id}));
+  json::object rule;
+  rule["ObjectOwnership"] = ownership;
+  json::object controls;
+  controls["Rules"] = json::array{rule};
+  CENOTE_RETURN_IF_ERROR(StoreBucketConfig(*txn, bucket, "ownership", "", controls));
+  json::object block;
+  for (const char* name :
+       {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"}) {
+    block[name] = true;
+  }
+  CENOTE_RETURN_IF_ERROR(StoreBucketConfig(*txn, bucket, "public-access-block", "", block));
+  if (acl) CENOTE_RETURN_IF_ERROR(StoreBucketAcl(*txn, bucket, std::move(*acl)));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return out;
 }
@@ -196,6 +227,7 @@ Result<OperationOutput> DeleteBucket(Env& env, const RequestContext&, OperationI
     CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_uploads WHERE bucket = ?", {bucket}));
     CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_buckets WHERE name = ?", {bucket}));
     CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_completed WHERE bucket = ?", {bucket}));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_bucket_configs WHERE bucket = ?", {bucket}));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   env.DeleteBlobs(garbage);
@@ -252,9 +284,16 @@ Result<OperationOutput> PutBucketPolicy(Env& env, const RequestContext&, Operati
   if (first == std::string::npos || policy[first] != '{' || ec || !parsed.is_object()) {
     return MakeError(errors::kMalformedPolicy);
   }
-  auto r = UpdateBucketColumn(env, bucket, "policy", policy);
-  if (r) r->http_status = 204;
-  return r;
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+  // BlockPublicPolicy refuses a policy that would make the bucket public (AWS answers AccessDenied).
+  CENOTE_ASSIGN_OR_RETURN(auto pab, LoadPublicAccessBlock(*txn, bucket));
+  if (pab.block_public_policy && PolicyIsPublic(policy)) return MakeError(errors::kAccessDenied);
+  CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE s3_buckets SET policy = ? WHERE name = ?", {policy, bucket}));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
+  OperationOutput out;
+  out.http_status = 204;
+  return out;
 }
 
 Result<OperationOutput> GetBucketPolicy(Env& env, const RequestContext&, OperationInput& in) {

@@ -157,6 +157,90 @@ inline constexpr ErrorSpec kTagValueTooLong{"InvalidTag",
                                             "The TagValue you have provided is too long, max 256", 400};
 inline constexpr ErrorSpec kDuplicateTagKey{"InvalidTag", "Cannot provide multiple Tags with the same key",
                                             400};
+// Bucket configurations (bucket_configs.cpp).
+inline constexpr ErrorSpec kNoSuchCORSConfiguration{"NoSuchCORSConfiguration",
+                                                    "The CORS configuration does not exist", 404};
+inline constexpr ErrorSpec kNoSuchLifecycleConfiguration{"NoSuchLifecycleConfiguration",
+                                                         "The lifecycle configuration does not exist", 404};
+inline constexpr ErrorSpec kNoSuchWebsiteConfiguration{
+    "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration", 404};
+inline constexpr ErrorSpec kServerSideEncryptionConfigurationNotFound{
+    "ServerSideEncryptionConfigurationNotFoundError",
+    "The server side encryption configuration was not found", 404};
+inline constexpr ErrorSpec kReplicationConfigurationNotFound{
+    "ReplicationConfigurationNotFoundError", "The replication configuration was not found", 404};
+inline constexpr ErrorSpec kObjectLockConfigurationNotFound{
+    "ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket", 404};
+inline constexpr ErrorSpec kOwnershipControlsNotFound{"OwnershipControlsNotFoundError",
+                                                      "The bucket ownership controls were not found", 404};
+inline constexpr ErrorSpec kNoSuchPublicAccessBlockConfiguration{
+    "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", 404};
+inline constexpr ErrorSpec kNoSuchConfiguration{"NoSuchConfiguration",
+                                                "The specified configuration does not exist.", 404};
+inline constexpr ErrorSpec kTooManyConfigurations{"TooManyConfigurations",
+                                                  "You are attempting to create a new configuration but have "
+                                                  "already reached the 1,000-configuration limit.",
+                                                  400};
+inline constexpr ErrorSpec kInvalidConfigurationId{"InvalidArgument",
+                                                   "Invalid Id: it must be 1 to 64 characters", 400};
+inline constexpr ErrorSpec kConfigurationIdMismatch{
+    "InvalidArgument", "The Id in the configuration does not match the id request parameter", 400};
+// {}: the access tier.
+inline constexpr ErrorSpec kInvalidTieringDays{
+    "InvalidArgument", "Days for {} must be between 90 (180 for DEEP_ARCHIVE_ACCESS) and 730", 400};
+// {}: the method.
+inline constexpr ErrorSpec kUnsupportedCorsMethod{
+    "InvalidRequest", "Found unsupported HTTP method in CORS config. Unsupported method is {}", 400};
+// {}: the origin or header.
+inline constexpr ErrorSpec kCorsOriginWildcards{
+    "InvalidRequest", "AllowedOrigin \"{}\" can not have more than one wildcard.", 400};
+inline constexpr ErrorSpec kCorsHeaderWildcards{
+    "InvalidRequest", "AllowedHeader \"{}\" can not have more than one wildcard.", 400};
+inline constexpr ErrorSpec kTooManyCorsRules{
+    "InvalidRequest", "The number of CORS rules should not exceed allowed limit of 100 rules.", 400};
+inline constexpr ErrorSpec kAccelerateBucketWithPeriods{
+    "InvalidRequest", "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names",
+    400};
+// {}: the ARN.
+inline constexpr ErrorSpec kInvalidNotificationArn{"InvalidArgument", "The ARN is not well formed: {}", 400};
+inline constexpr ErrorSpec kUnsupportedNotificationEvent{"InvalidArgument",
+                                                         "The event is not supported for notifications", 400};
+// {}: the rule name.
+inline constexpr ErrorSpec kInvalidFilterRuleName{
+    "InvalidArgument", "filter rule name must be either prefix or suffix; found {}", 400};
+inline constexpr ErrorSpec kTooManyPrefixRules{"InvalidArgument",
+                                               "Cannot specify more than one prefix rule in a filter.", 400};
+inline constexpr ErrorSpec kTooManySuffixRules{"InvalidArgument",
+                                               "Cannot specify more than one suffix rule in a filter.", 400};
+inline constexpr ErrorSpec kDuplicateNotificationId{
+    "InvalidArgument", "Configurations overlap. Configurations on the same bucket cannot share an Id.", 400};
+
+// ACLs and object ownership (acls.cpp).
+inline constexpr ErrorSpec kMalformedACL{
+    "MalformedACLError",
+    "The XML you provided was not well-formed or did not validate against our published schema", 400};
+inline constexpr ErrorSpec kMissingAcl{"MissingSecurityHeader", "Your request was missing a required header",
+                                       400};
+inline constexpr ErrorSpec kCannedAclWithGrants{
+    "InvalidRequest", "Specifying both Canned ACLs and Header Grants is not allowed", 400};
+inline constexpr ErrorSpec kUnexpectedAclContent{"UnexpectedContent", "This request does not support content",
+                                                 400};
+inline constexpr ErrorSpec kInvalidGranteeId{"InvalidArgument", "Invalid id", 400};
+inline constexpr ErrorSpec kInvalidGroupUri{"InvalidArgument", "Invalid group uri", 400};
+inline constexpr ErrorSpec kInvalidGrantHeader{"InvalidArgument", "Argument format not recognized", 400};
+inline constexpr ErrorSpec kUnresolvableGrantByEmailAddress{
+    "UnresolvableGrantByEmailAddress",
+    "The e-mail address you provided does not match any account on record.", 400};
+inline constexpr ErrorSpec kAccessControlListNotSupported{"AccessControlListNotSupported",
+                                                          "The bucket does not allow ACLs", 400};
+inline constexpr ErrorSpec kInvalidBucketAclWithObjectOwnership{
+    "InvalidBucketAclWithObjectOwnership",
+    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting", 400};
+inline constexpr ErrorSpec kInvalidBucketAclWithBlockPublicAccess{
+    "InvalidBucketAclWithBlockPublicAccessError",
+    "Bucket cannot have public ACLs set with BlockPublicAccess enabled", 400};
+inline constexpr ErrorSpec kInvalidObjectOwnership{"InvalidArgument", "Invalid x-amz-object-ownership header",
+                                                   400};
 }  // namespace errors
 
 // Every entry above.

@@ -31,10 +31,47 @@ NOTES = {
     "DeleteBucket": "refused while any version or delete marker is left (`BucketNotEmpty`, 409); in-progress "
                     "multipart uploads do not keep a bucket, as on S3: they are aborted with it",
     "DeleteObjects": "Quiet, per-key errors, at most 1000 keys, one transaction",
-    "CreateBucket": "bucket naming rules; LocationConstraint against the request's region (see Regions)",
     "GetBucketLocation": "empty (null) for us-east-1; answered for a request of any region",
     "HeadBucket": "x-amz-bucket-region: the bucket's region, whatever region the request is for",
-    "PutBucketPolicy": "stored as given; validated as JSON; not yet enforced by this provider",
+    "PutBucketPolicy": "stored as given; validated as JSON; a public policy is refused while the bucket's "
+                       "BlockPublicPolicy is on (AccessDenied, as on AWS); evaluated by the identity issue's "
+                       "authorizer once it lands",
+    "GetBucketPolicyStatus": "IsPublic as AWS defines it: an Allow to a wildcard principal not tied to fixed "
+                             "source or account conditions",
+    "CreateBucket": "bucket naming rules; LocationConstraint against the request's region (see Regions); "
+                    "x-amz-object-ownership (default BucketOwnerEnforced) and every public access block setting "
+                    "on, as AWS gives new buckets since April 2023; x-amz-acl/x-amz-grant-* within those; "
+                    "ObjectLockEnabledForBucket refused (NotImplemented) until object lock is enforced",
+    "PutBucketAcl": "canned ACLs, x-amz-grant-* headers or an AccessControlPolicy body; grantees: the owner's "
+                    "canonical id and the predefined groups (e-mail grantees are unresolvable); refused under "
+                    "BucketOwnerEnforced (AccessControlListNotSupported) and, for public grants, under "
+                    "BlockPublicAcls. Grants to others take effect with the identity issue's authorizer; until "
+                    "then anonymous requests are refused",
+    "PutObjectAcl": "as PutBucketAcl, per version (versionId); PutObject and CopyObject take x-amz-acl and "
+                    "x-amz-grant-* too",
+    "GetBucketAcl": "the stored grants, or the owner's FULL_CONTROL",
+    "GetObjectAcl": "per version; the stored grants, or the owner's FULL_CONTROL",
+    "PutBucketCors": "validated as S3 does (methods, origins, one wildcard, 100 rules); stored and returned",
+    "PutBucketOwnershipControls": "BucketOwnerEnforced refused while the bucket ACL grants others "
+                                  "(InvalidBucketAclWithObjectOwnership)",
+    "PutPublicAccessBlock": "bucket level (the account level is S3 Control's); BlockPublicAcls and BlockPublicPolicy "
+                            "refuse public ACLs and policies",
+    "PutBucketNotificationConfiguration": "validated (event names, ARN form, prefix/suffix filter rules), stored, "
+                                          "Ids made up where missing; nothing is delivered until SQS, SNS and "
+                                          "Lambda exist (events issue)",
+    "PutBucketAccelerateConfiguration": "stored and returned; refused for bucket names with dots, as on AWS",
+    "PutBucketRequestPayment": "stored and returned",
+    "PutBucketAnalyticsConfiguration": "stored and returned, up to 1,000 per bucket",
+    "PutBucketMetricsConfiguration": "stored and returned, up to 1,000 per bucket",
+    "PutBucketInventoryConfiguration": "stored and returned, up to 1,000 per bucket; no inventory reports yet",
+    "PutBucketIntelligentTieringConfiguration": "stored and returned, up to 1,000 per bucket",
+    "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration: lifecycle rules are not accepted yet",
+    "GetBucketWebsite": "NoSuchWebsiteConfiguration: website configurations are not accepted yet",
+    "GetBucketLogging": "logging disabled (empty status): access logging is not accepted yet",
+    "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError: objects are not encrypted at rest yet, "
+                           "so no default encryption is claimed",
+    "GetBucketReplication": "ReplicationConfigurationNotFoundError: replication is not accepted yet",
+    "GetObjectLockConfiguration": "ObjectLockConfigurationNotFoundError: object lock is not accepted yet",
     "GetObjectAttributes": "ETag, Checksum, ObjectParts (TotalPartsCount), StorageClass, ObjectSize",
     "ListBuckets": "every bucket of the caller's account in every region; Prefix, ContinuationToken, MaxBuckets, "
                    "BucketRegion (filter and per-bucket member)",

@@ -146,6 +146,58 @@ Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tag
 // Parses the x-amz-tagging header form "k1=v1&k2=v2".
 Result<json::array> ParseTaggingHeader(std::string_view text);
 
+// ---- bucket configurations (bucket_configs.cpp) ----
+// One configuration document of a bucket by kind ("cors", "ownership", "public-access-block", "acl", ...) and
+// id ("" for the kinds a bucket has one of).
+Result<std::optional<json::object>> LoadBucketConfig(Transaction& txn, std::string_view bucket,
+                                                     std::string_view kind, std::string_view id);
+Status StoreBucketConfig(Transaction& txn, std::string_view bucket, std::string_view kind,
+                         std::string_view id, const json::object& doc);
+Status DropBucketConfig(Transaction& txn, std::string_view bucket, std::string_view kind,
+                        std::string_view id);
+struct PublicAccessBlock {
+  bool block_public_acls = false;
+  bool ignore_public_acls = false;
+  bool block_public_policy = false;
+  bool restrict_public_buckets = false;
+};
+// The bucket's public access block (all false when it has none).
+Result<PublicAccessBlock> LoadPublicAccessBlock(Transaction& txn, std::string_view bucket);
+// Whether grants give anything to everyone or to every AWS account (AllUsers, AuthenticatedUsers).
+bool AclIsPublic(const json::array& grants);
+// Whether a bucket policy allows anyone at all, as AWS defines "public" (a wildcard principal not tied
+// down by a fixed-value condition on the source or the principal's account).
+bool PolicyIsPublic(std::string_view policy_text);
+
+// ---- ACLs (acls.cpp) ----
+struct Owner {
+  std::string id;
+  std::string name;
+};
+// Whether every grant is FULL_CONTROL to `owner_id` (what BucketOwnerEnforced permits).
+bool AclIsOwnerOnly(const json::array& grants, std::string_view owner_id);
+// The ACL a request sets (x-amz-acl, x-amz-grant-*, or, where `body_allowed`, an AccessControlPolicy body),
+// as grants; nullopt when it sets none.
+Result<std::optional<json::array>> AclFromRequest(const json::object& params, const RequestContext& ctx,
+                                                  bool for_bucket, const Owner& owner,
+                                                  const Owner& bucket_owner, bool body_allowed);
+// "BucketOwnerEnforced", "BucketOwnerPreferred" or "ObjectWriter" (a bucket with no ownership controls).
+Result<std::string> BucketOwnership(Transaction& txn, std::string_view bucket);
+// Refuses an ACL the bucket's ownership controls or public access block do not allow.
+Status CheckAclAllowed(Transaction& txn, std::string_view bucket, const json::array& grants,
+                       std::string_view owner_id, bool creating_bucket);
+Result<json::array> LoadBucketAcl(Transaction& txn, const BucketRow& b);
+Status StoreBucketAcl(Transaction& txn, std::string_view bucket, json::array grants);
+// The ACL a write that creates an object version sets (PutObject, CopyObject, CreateMultipartUpload), checked
+// against the bucket's ownership controls and public access block; nullopt when it sets none.
+Result<std::optional<json::array>> ObjectAclFromRequest(Transaction& txn, const json::object& params,
+                                                        const RequestContext& ctx, std::string_view bucket);
+// Sets the ACL of the key's latest version (the one a write just made).
+Status SetLatestAcl(Transaction& txn, std::string_view bucket, std::string_view key,
+                    const json::array& grants);
+// Sets (or with nullopt clears) the ACL of one stored version.
+Status StoreObjectAcl(Transaction& txn, const VersionRow& v, const std::optional<json::array>& grants);
+
 // ---- operations ----
 Result<OperationOutput> CreateBucket(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> HeadBucket(Env&, const RequestContext&, OperationInput&);
@@ -171,6 +223,56 @@ Result<OperationOutput> PutObjectTagging(Env&, const RequestContext&, OperationI
 Result<OperationOutput> GetObjectTagging(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteObjectTagging(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObjectAttributes(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketCors(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketCors(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketCors(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketAccelerateConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketAccelerateConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketRequestPayment(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketRequestPayment(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketNotificationConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketNotificationConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketOwnershipControls(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketOwnershipControls(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketOwnershipControls(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutPublicAccessBlock(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetPublicAccessBlock(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeletePublicAccessBlock(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketPolicyStatus(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketAnalyticsConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketAnalyticsConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketAnalyticsConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListBucketAnalyticsConfigurations(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketMetricsConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketMetricsConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketMetricsConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListBucketMetricsConfigurations(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketInventoryConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketInventoryConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketInventoryConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> ListBucketInventoryConfigurations(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketIntelligentTieringConfiguration(Env&, const RequestContext&,
+                                                                 OperationInput&);
+Result<OperationOutput> GetBucketIntelligentTieringConfiguration(Env&, const RequestContext&,
+                                                                 OperationInput&);
+Result<OperationOutput> DeleteBucketIntelligentTieringConfiguration(Env&, const RequestContext&,
+                                                                    OperationInput&);
+Result<OperationOutput> ListBucketIntelligentTieringConfigurations(Env&, const RequestContext&,
+                                                                   OperationInput&);
+Result<OperationOutput> GetBucketLifecycleConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketLifecycle(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketWebsite(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketWebsite(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketLogging(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketEncryption(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketEncryption(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketReplication(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> DeleteBucketReplication(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetObjectLockConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetBucketAcl(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketAcl(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetObjectAcl(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutObjectAcl(Env&, const RequestContext&, OperationInput&);
 
 Result<OperationOutput> ListObjects(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> ListObjectsV2(Env&, const RequestContext&, OperationInput&);

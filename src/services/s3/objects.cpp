@@ -81,6 +81,25 @@ void PutChecksumMembers(json::object& out, const json::object& attrs) {
 
 namespace {
 
+// For CommitVersion's `extra`: checks the ACL a write sets (x-amz-acl, x-amz-grant-*) against the bucket and
+// stores it on the version the write made, in the write's transaction; nullptr when the write sets none
+// (the version keeps its owner's full control).
+std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const json::object& p,
+                                                                       const RequestContext& ctx,
+                                                                       const std::string& bucket,
+                                                                       const std::string& key) {
+  bool sets_acl = false;
+  for (const char* member : {"ACL", "GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP"}) {
+    sets_acl = sets_acl || p.contains(member);
+  }
+  if (!sets_acl) return nullptr;
+  return [&p, &ctx, &bucket, &key](Transaction& txn) -> Result<std::vector<std::string>> {
+    CENOTE_ASSIGN_OR_RETURN(auto grants, ObjectAclFromRequest(txn, p, ctx, bucket));
+    if (grants) CENOTE_RETURN_IF_ERROR(SetLatestAcl(txn, bucket, key, *grants));
+    return std::vector<std::string>{};
+  };
+}
+
 Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
                             const std::optional<VersionRow>& latest) {
   const bool exists = latest && !latest->delete_marker;
@@ -604,7 +623,8 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   row.tags = std::move(tags);
   row.storage_class = storage_class;
   BucketRow b;
-  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), new_blobs, check, nullptr, &b));
+  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), new_blobs, check,
+                                                        AclWrite(p, ctx, bucket, key), &b));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["ETag"] = Quote(committed.etag);
@@ -683,7 +703,7 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
   return out;
 }
 
-Result<OperationOutput> CopyObject(Env& env, const RequestContext&, OperationInput& in) {
+Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, OperationInput& in) {
   // Write path: clone the source's blobs (hard links, durable on return; no byte copy) -> one metadata
   // transaction inserting the destination version -> delete superseded blobs -> acknowledge.
   const auto& p = P(in);
@@ -741,7 +761,8 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext&, OperationInp
   }
   CENOTE_ASSIGN_OR_RETURN(auto created, CloneManifest(env, src.manifest, row.manifest));
   BucketRow b;
-  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), created, nullptr, nullptr, &b));
+  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), created, nullptr,
+                                                        AclWrite(p, ctx, bucket, key), &b));
   OperationOutput out;
   auto& r = out.result.as_object();
   json::object result;

@@ -504,11 +504,96 @@ TEST_F(S3Test, ExpectedBucketOwner) {
 
 // The provider is its table: an operation outside it is the pipeline's to answer (NotImplemented, 501).
 TEST_F(S3Test, UnsupportedOperationsAreLeftToThePipeline) {
-  EXPECT_FALSE(provider_->Implements("GetBucketAcl"));
+  EXPECT_FALSE(provider_->Implements("PutBucketLifecycleConfiguration"));
   EXPECT_TRUE(provider_->Implements("GetObject"));
-  auto e = Err("GetBucketAcl", {{"Bucket", "b"}});
+  auto e = Err("PutBucketLifecycleConfiguration", {{"Bucket", "b"}});
   EXPECT_EQ(e.code, "NotImplemented");
   EXPECT_EQ(e.http_status, 501);
+}
+
+// ---------------------------------------------------------------- bucket configurations and ACLs
+
+TEST(S3PolicyStatus, PublicIsAWildcardPrincipalNotTiedDown) {
+  auto policy = [](const std::string& principal, const std::string& condition) {
+    return R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":)" + principal +
+           R"(,"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*")" +
+           (condition.empty() ? "" : ",\"Condition\":" + condition) + "}]}";
+  };
+  EXPECT_TRUE(s3::PolicyIsPublic(policy(R"("*")", "")));
+  EXPECT_TRUE(s3::PolicyIsPublic(policy(R"({"AWS":["arn:aws:iam::123456789012:root","*"]})", "")));
+  EXPECT_FALSE(s3::PolicyIsPublic(policy(R"({"AWS":"arn:aws:iam::123456789012:root"})", "")));
+  EXPECT_FALSE(
+      s3::PolicyIsPublic(policy(R"("*")", R"({"StringEquals":{"aws:SourceAccount":"123456789012"}})")));
+  // A wildcard value ties nothing down; a condition on another key does not either.
+  EXPECT_TRUE(s3::PolicyIsPublic(policy(R"("*")", R"({"StringLike":{"aws:SourceArn":"*"}})")));
+  EXPECT_TRUE(s3::PolicyIsPublic(policy(R"("*")", R"({"Bool":{"aws:SecureTransport":"true"}})")));
+  EXPECT_FALSE(s3::PolicyIsPublic(R"({"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*"}]})"));
+  EXPECT_FALSE(s3::PolicyIsPublic("not json"));
+}
+
+TEST_F(S3Test, NewBucketsDisableAclsAndBlockPublicAccess) {
+  MakeBucket("cfg");
+  auto own = Ok("GetBucketOwnershipControls", {{"Bucket", "cfg"}});
+  EXPECT_EQ(json::serialize(own["OwnershipControls"]),
+            R"({"Rules":[{"ObjectOwnership":"BucketOwnerEnforced"}]})");
+  auto pab = Ok("GetPublicAccessBlock", {{"Bucket", "cfg"}})["PublicAccessBlockConfiguration"].as_object();
+  for (const char* name :
+       {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"}) {
+    EXPECT_EQ(pab[name], true) << name;
+  }
+  EXPECT_EQ(Err("PutBucketAcl", {{"Bucket", "cfg"}, {"ACL", "public-read"}}).code,
+            "AccessControlListNotSupported");
+  EXPECT_EQ(Err("PutBucketAcl", {{"Bucket", "cfg"}}).code, "MissingSecurityHeader");
+  Ok("PutBucketAcl", {{"Bucket", "cfg"}, {"ACL", "private"}});
+  EXPECT_EQ(Err("CreateBucket", {{"Bucket", "cfg2"}, {"ObjectOwnership", "Everyone"}}).code,
+            "InvalidArgument");
+}
+
+TEST_F(S3Test, ObjectAclsFollowOwnershipAndPublicAccessBlock) {
+  Ok("CreateBucket", {{"Bucket", "acl"}, {"ObjectOwnership", "ObjectWriter"}});
+  {
+    // BlockPublicAcls is on: the write is refused at its commit, and nothing is stored.
+    StringReader body("data");
+    EXPECT_EQ(Err("PutObject", {{"Bucket", "acl"}, {"Key", "k"}, {"ACL", "public-read"}}, &body).code,
+              "AccessDenied");
+  }
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "acl"}, {"Key", "k"}}).code, "NoSuchKey");
+  EXPECT_EQ(BlobCount(), 0u);
+  Ok("DeletePublicAccessBlock", {{"Bucket", "acl"}});
+  Put("acl", "k", "data", {{"ACL", "public-read"}});
+  auto acl = Ok("GetObjectAcl", {{"Bucket", "acl"}, {"Key", "k"}});
+  ASSERT_EQ(acl["Grants"].as_array().size(), 2u);
+  EXPECT_EQ(acl["Grants"].as_array()[1].as_object().at("Grantee").as_object().at("URI"),
+            "http://acs.amazonaws.com/groups/global/AllUsers");
+  // A new version of the key starts with its owner's full control again.
+  Put("acl", "k", "data2");
+  EXPECT_EQ(Ok("GetObjectAcl", {{"Bucket", "acl"}, {"Key", "k"}})["Grants"].as_array().size(), 1u);
+  EXPECT_EQ(Err("PutObjectAcl", {{"Bucket", "acl"}, {"Key", "k"}, {"ACL", "log-delivery-write"}}).code,
+            "MalformedACLError");
+}
+
+TEST_F(S3Test, ConfigurationsByIdAreListedInPages) {
+  MakeBucket("ids");
+  for (int i = 0; i < 105; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "m%03d", i);
+    Ok("PutBucketMetricsConfiguration",
+       {{"Bucket", "ids"}, {"Id", id}, {"MetricsConfiguration", json::object{{"Id", id}}}});
+  }
+  auto first = Ok("ListBucketMetricsConfigurations", {{"Bucket", "ids"}});
+  EXPECT_EQ(first["IsTruncated"], true);
+  EXPECT_EQ(first["MetricsConfigurationList"].as_array().size(), 100u);
+  auto second = Ok("ListBucketMetricsConfigurations",
+                   {{"Bucket", "ids"}, {"ContinuationToken", first["NextContinuationToken"]}});
+  EXPECT_EQ(second["IsTruncated"], false);
+  ASSERT_EQ(second["MetricsConfigurationList"].as_array().size(), 5u);
+  EXPECT_EQ(second["MetricsConfigurationList"].as_array()[4].as_object().at("Id"), "m104");
+  EXPECT_EQ(Err("PutBucketMetricsConfiguration",
+                {{"Bucket", "ids"}, {"Id", "x"}, {"MetricsConfiguration", json::object{{"Id", "y"}}}})
+                .code,
+            "InvalidArgument");
+  EXPECT_EQ(Err("DeleteBucketMetricsConfiguration", {{"Bucket", "ids"}, {"Id", "nope"}}).code,
+            "NoSuchConfiguration");
 }
 
 // ---------------------------------------------------------------- objects
