@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--io-threads", config.io_threads, "Network threads (0 = one per core)");
   serve->add_option("--worker-threads", config.worker_threads, "Request worker threads (0 = automatic)");
+  serve
+      ->add_option("--lifecycle-day-seconds", config.lifecycle_day_seconds,
+                   "Length of a day in S3 lifecycle rules, in seconds (for tests: objects expire in seconds)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400}));
   std::string min_free_space = "auto";
   serve
       ->add_option("--min-free-space", min_free_space,

@@ -17,8 +17,10 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 #include "http/message.hpp"
@@ -79,6 +81,15 @@ struct OperationOutput {
 // these itself.
 //
 // Thread safety: Implements and Invoke are called concurrently from worker threads.
+// A browser's cross-origin request (CORS), as the pipeline hands it to the provider of the resource.
+struct CorsRequest {
+  std::string resource;  // what the request is for (S3: the bucket)
+  std::string origin;    // the Origin header
+  std::string method;    // a preflight's Access-Control-Request-Method, or the actual request's method
+  std::vector<std::string> headers;  // a preflight's Access-Control-Request-Headers, lowercased
+  bool preflight = false;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -92,6 +103,13 @@ class Provider {
   // Runs one implemented operation. `input.params` is always an object.
   virtual Result<OperationOutput> Invoke(const RequestContext& ctx, std::string_view operation,
                                          OperationInput& input) = 0;
+  // The Access-Control-* headers that answer a cross-origin request, or nullopt when the resource's CORS
+  // configuration does not allow it (a preflight is then refused; an actual request goes on without them).
+  // An error answers a preflight instead (the service's words for "CORS is not enabled here"). The default
+  // allows nothing: a service without CORS configurations.
+  virtual Result<std::optional<http::Headers>> Cors(const CorsRequest& /*request*/) {
+    return std::optional<http::Headers>();
+  }
 };
 
 }  // namespace cenote::aws

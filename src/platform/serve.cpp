@@ -118,6 +118,11 @@ int Serve(const ServeConfig& config) {
         engine_options.readable_dirs = std::move(readable_dirs);
         return query::QueryEngine::OpenLazily(engine_options);
       });
+  deps.day_ms = config.lifecycle_day_seconds * 1000;
+  if (config.lifecycle_day_seconds != 86'400) {
+    spdlog::warn("a lifecycle day lasts {} s (--lifecycle-day-seconds), not 86400: objects expire early",
+                 config.lifecycle_day_seconds);
+  }
   ServicesTeardown teardown(tasks, deps, pipeline);
   for (const services::ServiceEntry& service : ServiceList()) {
     Status st = service.Register(deps);

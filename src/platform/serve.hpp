@@ -20,6 +20,8 @@ struct ServeConfig {
   std::string log_level = "info";
   // Writes on clients' behalf stop when they would leave less free space than this (--min-free-space).
   store::MinFreeSpace min_free_space = store::MinFreeSpace::Default();
+  // The length of a "day" in S3 lifecycle rules (--lifecycle-day-seconds): tests make days pass in seconds.
+  std::int64_t lifecycle_day_seconds = 86'400;
   int io_threads = 0;
   int worker_threads = 0;
 };

@@ -53,14 +53,19 @@ http::HttpResponse Pipeline::Handle(http::HttpRequest& request) {
   const std::string target = request.target;
   http::HttpResponse response;
   try {
-    for (CallStage stage : kNetworkStages) {
-      Status st = stage(env_, exchange);
-      if (!st) {
-        exchange.Fail(std::move(st).error());
-        break;
+    if (request.method == "OPTIONS") {
+      response = stages::Preflight(env_, exchange);
+    } else {
+      for (CallStage stage : kNetworkStages) {
+        Status st = stage(env_, exchange);
+        if (!st) {
+          exchange.Fail(std::move(st).error());
+          break;
+        }
       }
+      response = stages::Serialize(env_, exchange);
+      stages::AddCorsHeaders(env_, exchange, response);
     }
-    response = stages::Serialize(env_, exchange);
   } catch (const std::exception& e) {
     // Stages do not throw (invoke catches the provider's exceptions); this is the last line.
     spdlog::error("request {} {} {} failed with exception: {}", exchange.ctx.request_id, request.method,

@@ -84,6 +84,12 @@ Status Invoke(const StageEnv& env, Exchange& exchange, const std::function<Statu
 // Turns the output (or the error) into the HTTP response the service's clients expect.
 http::HttpResponse Serialize(const StageEnv& env, Exchange& exchange);
 
+// CORS (cors.cpp). A preflight (OPTIONS, never signed: browsers send no credentials with it) is answered
+// from the resource's CORS configuration by its provider, without the call stages; an actual request with an
+// Origin header gets the matching rule's Access-Control-* headers added to its response.
+http::HttpResponse Preflight(const StageEnv& env, Exchange& exchange);
+void AddCorsHeaders(const StageEnv& env, const Exchange& exchange, http::HttpResponse& response);
+
 // Hands the answered call to every after-hook (after_hooks.hpp).
 void AfterHooks(const StageEnv& env, const Exchange& exchange, int http_status, std::string_view target);
 

@@ -75,6 +75,8 @@ class ServiceDeps {
   aws::Invoker& invoker;                // calls into other services, through authorize and the after-hooks
   BackgroundTasks& tasks;               // the one runner of background loops
   std::function<std::int64_t()> clock;  // milliseconds since the epoch (tests inject their own)
+  // The length of a day in day-based rules (S3 lifecycle): 86,400,000, or `--lifecycle-day-seconds` x 1000.
+  std::int64_t day_ms = 86'400'000;
 
   // The shared query engine, opened (lazily: DuckDB starts on the first query) on the first call, with the
   // directories AllowEngineReads named by then. Services that use it register after those that name

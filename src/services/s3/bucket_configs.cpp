@@ -439,6 +439,88 @@ bool PolicyIsPublic(std::string_view policy_text) {
   return false;
 }
 
+// ---- CORS requests ----
+
+namespace {
+
+// An AllowedOrigin or AllowedHeader pattern: at most one '*', standing for any run of characters.
+bool WildcardMatch(std::string_view pattern, std::string_view value) {
+  std::size_t star = pattern.find('*');
+  if (star == std::string_view::npos) return pattern == value;
+  std::string_view head = pattern.substr(0, star);
+  std::string_view tail = pattern.substr(star + 1);
+  return value.size() >= head.size() + tail.size() && value.starts_with(head) && value.ends_with(tail);
+}
+
+std::vector<std::string> Strings(const json::object& rule, const char* member) {
+  std::vector<std::string> out;
+  if (const json::array* list = GetArray(rule, member)) {
+    for (const auto& v : *list) {
+      if (v.is_string()) out.emplace_back(v.as_string());
+    }
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<http::Headers>> CorsHeaders(Env& env, const aws::CorsRequest& request) {
+  std::optional<json::object> cfg;
+  {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_ASSIGN_OR_RETURN(auto b, LoadBucket(*txn, request.resource));
+    if (!b) {
+      if (!request.preflight) return std::optional<http::Headers>();
+      return MakeError("AccessForbidden", "CORSResponse: Bucket not found", 403);
+    }
+    CENOTE_ASSIGN_OR_RETURN(cfg, LoadBucketConfig(*txn, request.resource, "cors", ""));
+  }
+  if (!cfg) {
+    if (!request.preflight) return std::optional<http::Headers>();
+    return MakeError("AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.", 403);
+  }
+  const json::array* rules = GetArray(*cfg, "CORSRules");
+  for (const auto& r : rules ? *rules : json::array()) {
+    if (!r.is_object()) continue;
+    const auto& rule = r.as_object();
+    const auto origins = Strings(rule, "AllowedOrigins");
+    auto origin = std::find_if(origins.begin(), origins.end(),
+                               [&](const std::string& o) { return WildcardMatch(o, request.origin); });
+    if (origin == origins.end()) continue;
+    const auto methods = Strings(rule, "AllowedMethods");
+    if (std::find(methods.begin(), methods.end(), request.method) == methods.end()) continue;
+    const auto allowed_headers = Strings(rule, "AllowedHeaders");
+    bool headers_ok = true;
+    for (const auto& h : request.headers) {
+      headers_ok =
+          headers_ok && std::any_of(allowed_headers.begin(), allowed_headers.end(),
+                                    [&](const std::string& a) { return WildcardMatch(AsciiLower(a), h); });
+    }
+    if (!headers_ok) continue;
+    http::Headers out;
+    const bool any_origin = *origin == "*";
+    out.Set("Access-Control-Allow-Origin", any_origin ? "*" : request.origin);
+    out.Set("Access-Control-Allow-Methods", Join(methods));
+    if (!any_origin) out.Set("Access-Control-Allow-Credentials", "true");
+    if (request.preflight && !request.headers.empty())
+      out.Set("Access-Control-Allow-Headers", Join(request.headers));
+    if (auto expose = Strings(rule, "ExposeHeaders"); !expose.empty()) {
+      out.Set("Access-Control-Expose-Headers", Join(expose));
+    }
+    if (auto max_age = GetInt(rule, "MaxAgeSeconds"))
+      out.Set("Access-Control-Max-Age", std::to_string(*max_age));
+    out.Set("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+    return std::optional<http::Headers>(std::move(out));
+  }
+  return std::optional<http::Headers>();
+}
+
 // ---- operations ----
 
 Result<OperationOutput> PutBucketCors(Env& env, const RequestContext&, OperationInput& in) {
@@ -659,11 +741,6 @@ Result<OperationOutput> ListBucketIntelligentTieringConfigurations(Env& env, con
 
 // What every bucket here has of the configurations Cenote does not act on yet: none. Their Put operations
 // stay unsupported (NotImplemented), so these answers stay true.
-Result<OperationOutput> GetBucketLifecycleConfiguration(Env& env, const RequestContext&, OperationInput& in) {
-  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
-  CENOTE_RETURN_IF_ERROR(BucketExists(env, bucket));
-  return MakeError(errors::kNoSuchLifecycleConfiguration).With("BucketName", bucket);
-}
 
 Result<OperationOutput> DeleteBucketLifecycle(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));

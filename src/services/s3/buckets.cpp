@@ -95,7 +95,9 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
   }
   // New buckets get what AWS gives them since April 2023: ACLs disabled (BucketOwnerEnforced) unless the
   // request chooses another object ownership, and every public access block setting on.
-  const std::string ownership = GetString(P(in), "ObjectOwnership").value_or("BucketOwnerEnforced");
+  const auto requested_ownership = GetString(P(in), "ObjectOwnership");
+  const bool legacy = env.options.legacy_bucket_defaults;
+  const std::string ownership = requested_ownership.value_or(legacy ? "ObjectWriter" : "BucketOwnerEnforced");
   if (ownership != "BucketOwnerEnforced" && ownership != "BucketOwnerPreferred" &&
       ownership != "ObjectWriter") {
     return MakeError(errors::kInvalidObjectOwnership);
@@ -106,7 +108,7 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
     return MakeError(errors::kInvalidBucketAclWithObjectOwnership);
   }
   // The public access block is on from the start, so a public ACL cannot be set at creation.
-  if (acl && AclIsPublic(*acl)) return MakeError(errors::kInvalidBucketAclWithBlockPublicAccess);
+  if (acl && AclIsPublic(*acl) && !legacy) return MakeError(errors::kInvalidBucketAclWithBlockPublicAccess);
 
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
   CENOTE_ASSIGN_OR_RETURN(auto existing, LoadBucket(*txn, bucket));
@@ -126,17 +128,21 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
       "VALUES (?, ?, ?, ?, ?, '', ?)",
       {bucket, region, ctx.principal.canonical_id, ctx.principal.display_name, UnixNowMs(),
        ctx.principal.account_id}));
-  json::object rule;
-  rule["ObjectOwnership"] = ownership;
-  json::object controls;
-  controls["Rules"] = json::array{rule};
-  CENOTE_RETURN_IF_ERROR(StoreBucketConfig(*txn, bucket, "ownership", "", controls));
-  json::object block;
-  for (const char* name :
-       {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"}) {
-    block[name] = true;
+  if (!legacy || requested_ownership) {
+    json::object rule;
+    rule["ObjectOwnership"] = ownership;
+    json::object controls;
+    controls["Rules"] = json::array{rule};
+    CENOTE_RETURN_IF_ERROR(StoreBucketConfig(*txn, bucket, "ownership", "", controls));
   }
-  CENOTE_RETURN_IF_ERROR(StoreBucketConfig(*txn, bucket, "public-access-block", "", block));
+  if (!legacy) {
+    json::object block;
+    for (const char* name :
+         {"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"}) {
+      block[name] = true;
+    }
+    CENOTE_RETURN_IF_ERROR(StoreBucketConfig(*txn, bucket, "public-access-block", "", block));
+  }
   if (acl) CENOTE_RETURN_IF_ERROR(StoreBucketAcl(*txn, bucket, std::move(*acl)));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return out;

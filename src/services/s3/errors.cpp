@@ -98,6 +98,19 @@ const std::vector<services::ErrorSpec>& ErrorTable() {
       kInvalidBucketAclWithObjectOwnership,
       kInvalidBucketAclWithBlockPublicAccess,
       kInvalidObjectOwnership,
+      kLifecycleIdTooLong,
+      kLifecycleDuplicateId,
+      kLifecycleNoAction,
+      kLifecycleExpirationDays,
+      kLifecycleDateNotMidnight,
+      kLifecycleMarkerWithTags,
+      kLifecycleNoncurrentDays,
+      kLifecycleNewerNoncurrentVersions,
+      kLifecycleAbortDays,
+      kLifecycleAbortWithTags,
+      kLifecycleNegativeDays,
+      kLifecycleTransitionTooSoon,
+      kLifecycleNoncurrentTransitionTooSoon,
   };
   return kTable;
 }

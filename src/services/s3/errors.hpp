@@ -241,6 +241,41 @@ inline constexpr ErrorSpec kInvalidBucketAclWithBlockPublicAccess{
     "Bucket cannot have public ACLs set with BlockPublicAccess enabled", 400};
 inline constexpr ErrorSpec kInvalidObjectOwnership{"InvalidArgument", "Invalid x-amz-object-ownership header",
                                                    400};
+// Lifecycle configurations (lifecycle.cpp).
+inline constexpr ErrorSpec kLifecycleIdTooLong{"InvalidArgument",
+                                               "ID length should not exceed allowed limit of 255", 400};
+inline constexpr ErrorSpec kLifecycleDuplicateId{
+    "InvalidArgument", "Rule ID must be unique. Found same ID for more than one rule", 400};
+inline constexpr ErrorSpec kLifecycleNoAction{"InvalidRequest",
+                                              "At least one action needs to be specified in a rule", 400};
+inline constexpr ErrorSpec kLifecycleExpirationDays{
+    "InvalidArgument", "'Days' for Expiration action must be a positive integer", 400};
+inline constexpr ErrorSpec kLifecycleDateNotMidnight{"InvalidArgument", "'Date' must be at midnight GMT",
+                                                     400};
+inline constexpr ErrorSpec kLifecycleMarkerWithTags{
+    "InvalidRequest", "ExpiredObjectDeleteMarker cannot be specified with object tags", 400};
+inline constexpr ErrorSpec kLifecycleNoncurrentDays{
+    "InvalidArgument", "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer",
+    400};
+inline constexpr ErrorSpec kLifecycleNewerNoncurrentVersions{
+    "InvalidArgument", "NewerNoncurrentVersions must be between 1 and 100", 400};
+inline constexpr ErrorSpec kLifecycleAbortDays{
+    "InvalidArgument",
+    "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer", 400};
+inline constexpr ErrorSpec kLifecycleAbortWithTags{
+    "InvalidRequest", "AbortIncompleteMultipartUpload cannot be specified with Tags.", 400};
+inline constexpr ErrorSpec kLifecycleNegativeDays{"InvalidArgument",
+                                                  "'Days' in Transition action must be nonnegative", 400};
+// {}: the storage class.
+inline constexpr ErrorSpec kLifecycleTransitionTooSoon{
+    "InvalidArgument",
+    "'Days' in Transition action must be greater than or equal to 30 for storageClass '{}'", 400};
+inline constexpr ErrorSpec kLifecycleNoncurrentTransitionTooSoon{
+    "InvalidArgument",
+    "'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 for "
+    "storageClass "
+    "'{}'",
+    400};
 }  // namespace errors
 
 // Every entry above.

@@ -41,7 +41,9 @@ NOTES = {
     "CreateBucket": "bucket naming rules; LocationConstraint against the request's region (see Regions); "
                     "x-amz-object-ownership (default BucketOwnerEnforced) and every public access block setting "
                     "on, as AWS gives new buckets since April 2023; x-amz-acl/x-amz-grant-* within those; "
-                    "ObjectLockEnabledForBucket refused (NotImplemented) until object lock is enforced",
+                    "ObjectLockEnabledForBucket refused (NotImplemented) until object lock is enforced; "
+                    "CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy gives new buckets the pre-2023 defaults instead (no "
+                    "ownership controls, no public access block), for suites written against them",
     "PutBucketAcl": "canned ACLs, x-amz-grant-* headers or an AccessControlPolicy body; grantees: the owner's "
                     "canonical id and the predefined groups (e-mail grantees are unresolvable); refused under "
                     "BucketOwnerEnforced (AccessControlListNotSupported) and, for public grants, under "
@@ -51,7 +53,10 @@ NOTES = {
                     "x-amz-grant-* too",
     "GetBucketAcl": "the stored grants, or the owner's FULL_CONTROL",
     "GetObjectAcl": "per version; the stored grants, or the owner's FULL_CONTROL",
-    "PutBucketCors": "validated as S3 does (methods, origins, one wildcard, 100 rules); stored and returned",
+    "PutBucketCors": "validated as S3 does (methods, origins, one wildcard, 100 rules) and acted on: browser "
+                     "preflights (OPTIONS, unsigned) are answered from the first matching rule (origin, method, "
+                     "requested headers) or refused (403 AccessForbidden), and actual requests with an Origin "
+                     "get the rule's Access-Control-* headers",
     "PutBucketOwnershipControls": "BucketOwnerEnforced refused while the bucket ACL grants others "
                                   "(InvalidBucketAclWithObjectOwnership)",
     "PutPublicAccessBlock": "bucket level (the account level is S3 Control's); BlockPublicAcls and BlockPublicPolicy "
@@ -65,7 +70,16 @@ NOTES = {
     "PutBucketMetricsConfiguration": "stored and returned, up to 1,000 per bucket",
     "PutBucketInventoryConfiguration": "stored and returned, up to 1,000 per bucket; no inventory reports yet",
     "PutBucketIntelligentTieringConfiguration": "stored and returned, up to 1,000 per bucket",
-    "GetBucketLifecycleConfiguration": "NoSuchLifecycleConfiguration: lifecycle rules are not accepted yet",
+    "PutBucketLifecycleConfiguration": "validated as S3 does and acted on by a background task: expiration "
+                                       "(days, date; delete markers in versioned buckets), noncurrent version "
+                                       "expiration (NoncurrentDays, NewerNoncurrentVersions), expired object "
+                                       "delete markers, AbortIncompleteMultipartUpload, transitions and "
+                                       "noncurrent transitions (the storage class changes; 128 KiB minimum by "
+                                       "default); filters by prefix, tags and size. A day is 86,400 s unless "
+                                       "`cenote serve --lifecycle-day-seconds N` says otherwise; rules act once "
+                                       "their days have elapsed (S3 waits for the next midnight UTC)",
+    "GetBucketLifecycleConfiguration": "the stored rules (IDs made up where missing) and "
+                                       "TransitionDefaultMinimumObjectSize",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration: website configurations are not accepted yet",
     "GetBucketLogging": "logging disabled (empty status): access logging is not accepted yet",
     "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError: objects are not encrypted at rest yet, "

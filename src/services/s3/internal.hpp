@@ -146,6 +146,29 @@ Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tag
 // Parses the x-amz-tagging header form "k1=v1&k2=v2".
 Result<json::array> ParseTaggingHeader(std::string_view text);
 
+// ---- deletes (objects.cpp) ----
+struct DeleteOutcome {
+  std::optional<std::string> version_id;
+  bool delete_marker = false;
+};
+// Deletes one key or version inside `txn`, appending the blobs to delete after the commit to `garbage`.
+// Versioned buckets get a delete marker unless a version is named (which deletes that version
+// permanently). Deleting a missing key or version succeeds, as in AWS.
+Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow& b, const std::string& key,
+                                     const std::optional<std::string>& version_id,
+                                     std::vector<std::string>& garbage);
+
+// ---- lifecycle (lifecycle.cpp) ----
+struct LifecycleRound {
+  std::int64_t expired = 0;  // current versions expired (removed, or hidden by a delete marker)
+  std::int64_t noncurrent_removed = 0;
+  std::int64_t markers_removed = 0;  // expired object delete markers
+  std::int64_t uploads_aborted = 0;
+  std::int64_t transitioned = 0;
+};
+// Applies every bucket's lifecycle rules once, as of `now_ms`, with days of `day_ms` milliseconds.
+Result<LifecycleRound> RunLifecycle(Env& env, std::int64_t now_ms, std::int64_t day_ms);
+
 // ---- bucket configurations (bucket_configs.cpp) ----
 // One configuration document of a bucket by kind ("cors", "ownership", "public-access-block", "acl", ...) and
 // id ("" for the kinds a bucket has one of).
@@ -155,6 +178,10 @@ Status StoreBucketConfig(Transaction& txn, std::string_view bucket, std::string_
                          std::string_view id, const json::object& doc);
 Status DropBucketConfig(Transaction& txn, std::string_view bucket, std::string_view kind,
                         std::string_view id);
+// The Access-Control-* headers for a browser's cross-origin request to a bucket: its first CORS rule that
+// allows the origin, the method and (for a preflight) every requested header; nullopt when none does. A
+// preflight to a bucket that is missing or has no CORS configuration is an error (AccessForbidden, 403).
+Result<std::optional<http::Headers>> CorsHeaders(Env& env, const aws::CorsRequest& request);
 struct PublicAccessBlock {
   bool block_public_acls = false;
   bool ignore_public_acls = false;
@@ -260,6 +287,7 @@ Result<OperationOutput> DeleteBucketIntelligentTieringConfiguration(Env&, const 
 Result<OperationOutput> ListBucketIntelligentTieringConfigurations(Env&, const RequestContext&,
                                                                    OperationInput&);
 Result<OperationOutput> GetBucketLifecycleConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketLifecycleConfiguration(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketLifecycle(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketWebsite(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketWebsite(Env&, const RequestContext&, OperationInput&);

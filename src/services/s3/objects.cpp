@@ -447,10 +447,7 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
   }
 }
 
-struct DeleteOutcome {
-  std::optional<std::string> version_id;
-  bool delete_marker = false;
-};
+}  // namespace
 
 // Deletes one key or version inside `txn`, appending the blobs to delete after the commit to `garbage`.
 // Versioned buckets get a delete marker unless a version is named (which deletes that version
@@ -484,6 +481,8 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
   }
   return outcome;
 }
+
+namespace {
 
 Result<DeleteOutcome> DeleteOne(Env& env, const std::string& bucket, const std::string& key,
                                 const std::optional<std::string>& version_id) {

@@ -1,4 +1,9 @@
 // S3's entry in the platform's list of services (src/platform/service_list.cpp).
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <string_view>
+
 #include "services/common/service_deps.hpp"
 #include "services/s3/lake_access.hpp"
 #include "services/s3/s3_provider.hpp"
@@ -19,7 +24,22 @@ Status Register(services::ServiceDeps& deps) {
   S3Options options;
   options.default_region = deps.default_region;
   options.account_id = deps.account_id;
+  if (const char* defaults = std::getenv("CENOTE_S3_NEW_BUCKET_DEFAULTS")) {
+    const std::string_view value(defaults);
+    if (value == "legacy") {
+      options.legacy_bucket_defaults = true;
+      spdlog::warn(
+          "s3: new buckets get the defaults of AWS before April 2023 (ACLs in force, no public access "
+          "block): CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy");
+    } else if (value != "aws") {
+      return MakeError("InvalidConfiguration",
+                       "CENOTE_S3_NEW_BUCKET_DEFAULTS must be 'aws' (the default) or 'legacy', not '" +
+                           std::string(value) + "'");
+    }
+  }
+  options.lifecycle_day_ms = deps.day_ms;
   CENOTE_ASSIGN_OR_RETURN(auto provider, S3Provider::Open(deps.metadata, blob_store, options));
+  provider->StartLifecycle(deps.tasks);
   // The engine reads bound objects from S3's own files (blobs, the multipart cache) and nothing else.
   for (const std::string& dir : provider->LocalDirectories()) deps.AllowEngineReads(dir);
   // Other services read and write the lake through the pipeline (authorize, after-hooks), as a caller.

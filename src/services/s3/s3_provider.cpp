@@ -1,5 +1,9 @@
 #include "services/s3/s3_provider.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <unordered_set>
 
@@ -124,6 +128,7 @@ const S3Provider::Table& Operations() {
       {"PutBucketCors", PutBucketCors},
       {"PutBucketIntelligentTieringConfiguration", PutBucketIntelligentTieringConfiguration},
       {"PutBucketInventoryConfiguration", PutBucketInventoryConfiguration},
+      {"PutBucketLifecycleConfiguration", PutBucketLifecycleConfiguration},
       {"PutBucketMetricsConfiguration", PutBucketMetricsConfiguration},
       {"PutBucketNotificationConfiguration", PutBucketNotificationConfiguration},
       {"PutBucketOwnershipControls", PutBucketOwnershipControls},
@@ -228,6 +233,32 @@ Result<aws::OperationOutput> S3Provider::Invoke(const aws::RequestContext& ctx, 
                                                 aws::OperationInput& input) {
   CENOTE_RETURN_IF_ERROR(CheckExpectedBucketOwner(*env_, input.params.as_object()));
   return TableProvider::Invoke(ctx, operation, input);
+}
+
+Result<LifecycleRound> S3Provider::RunLifecycleOnce() {
+  return RunLifecycle(*env_, UnixNowMs(), env_->options.lifecycle_day_ms);
+}
+
+void S3Provider::StartLifecycle(BackgroundTasks& tasks) {
+  const std::int64_t interval = std::clamp<std::int64_t>(env_->options.lifecycle_day_ms / 24, 100, 3'600'000);
+  lifecycle_ = tasks.Every("s3.lifecycle", std::chrono::milliseconds(interval), [this] {
+    auto round = RunLifecycleOnce();
+    if (!round) {
+      spdlog::warn("s3 lifecycle: {}", round.error().message);
+    } else if (round->expired + round->noncurrent_removed + round->markers_removed + round->uploads_aborted +
+                   round->transitioned >
+               0) {
+      spdlog::debug(
+          "s3 lifecycle: {} expired, {} noncurrent versions removed, {} delete markers removed, {} "
+          "uploads aborted, {} transitioned",
+          round->expired, round->noncurrent_removed, round->markers_removed, round->uploads_aborted,
+          round->transitioned);
+    }
+  });
+}
+
+Result<std::optional<http::Headers>> S3Provider::Cors(const aws::CorsRequest& request) {
+  return CorsHeaders(*env_, request);
 }
 
 }  // namespace cenote::s3

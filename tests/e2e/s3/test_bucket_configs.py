@@ -94,10 +94,8 @@ class NewBucketDefaults(Base):
         self.assertEqual(error_of(self.s3.get_object_lock_configuration, Bucket=self.bucket),
                          (404, "ObjectLockConfigurationNotFoundError"))
         self.assertNotIn("LoggingEnabled", self.s3.get_bucket_logging(Bucket=self.bucket))
-        self.assertEqual(error_of(self.s3.put_bucket_lifecycle_configuration, Bucket=self.bucket,
-                                  LifecycleConfiguration={"Rules": [{"ID": "r", "Status": "Enabled",
-                                                                     "Filter": {"Prefix": ""},
-                                                                     "Expiration": {"Days": 1}}]}),
+        self.assertEqual(error_of(self.s3.put_bucket_website, Bucket=self.bucket,
+                                  WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}}),
                          (501, "NotImplemented"))
         self.assertEqual(error_of(self.s3.create_bucket, Bucket=self.bucket + "-lock", ObjectLockEnabledForBucket=True),
                          (501, "NotImplemented"))

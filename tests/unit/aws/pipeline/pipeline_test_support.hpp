@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "aws/model/model.hpp"
 #include "aws/pipeline/after_hooks.hpp"
@@ -62,7 +63,15 @@ class FakeProvider final : public Provider {
     last_ctx = ctx;
     return ops_.at(std::string(operation))(ctx, input);
   }
+  Result<std::optional<http::Headers>> Cors(const CorsRequest& request) override {
+    cors_requests.push_back(request);
+    if (!cors) return std::optional<http::Headers>();
+    return cors(request);
+  }
   RequestContext last_ctx;
+  // The CORS answer (nullopt: not allowed, the default) and the requests it was asked about.
+  std::function<Result<std::optional<http::Headers>>(const CorsRequest&)> cors;
+  std::vector<CorsRequest> cors_requests;
 
  private:
   std::string service_;

@@ -152,6 +152,7 @@ class S3Test : public ::testing::Test {
     options.min_part_size = 16;
     options.inline_max_bytes = inline_max_;
     if (max_object_size_) options.max_object_size = max_object_size_;
+    options.legacy_bucket_defaults = legacy_bucket_defaults_;
     auto p = S3Provider::Open(*metadata_, *blobs_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
     provider_ = p->get();
@@ -230,6 +231,7 @@ class S3Test : public ::testing::Test {
   // Most tests exercise the blob path with small bodies: inline storage is off unless a test turns it on
   // (then OpenAll again).
   std::uint64_t inline_max_ = 0;
+  bool legacy_bucket_defaults_ = false;
   std::uint64_t max_object_size_ = 0;  // 0: S3Options' default
   // A free-space reserve over a pretend disk, when a test sets one (then OpenAll again).
   std::atomic<std::uint64_t> disk_free_{1ull << 40};
@@ -504,9 +506,9 @@ TEST_F(S3Test, ExpectedBucketOwner) {
 
 // The provider is its table: an operation outside it is the pipeline's to answer (NotImplemented, 501).
 TEST_F(S3Test, UnsupportedOperationsAreLeftToThePipeline) {
-  EXPECT_FALSE(provider_->Implements("PutBucketLifecycleConfiguration"));
+  EXPECT_FALSE(provider_->Implements("PutBucketWebsite"));
   EXPECT_TRUE(provider_->Implements("GetObject"));
-  auto e = Err("PutBucketLifecycleConfiguration", {{"Bucket", "b"}});
+  auto e = Err("PutBucketWebsite", {{"Bucket", "b"}});
   EXPECT_EQ(e.code, "NotImplemented");
   EXPECT_EQ(e.http_status, 501);
 }
@@ -549,6 +551,19 @@ TEST_F(S3Test, NewBucketsDisableAclsAndBlockPublicAccess) {
             "InvalidArgument");
 }
 
+TEST_F(S3Test, LegacyBucketDefaultsKeepAclsInForce) {
+  legacy_bucket_defaults_ = true;
+  OpenAll();
+  Ok("CreateBucket", {{"Bucket", "old"}, {"ACL", "public-read"}});
+  EXPECT_EQ(Err("GetBucketOwnershipControls", {{"Bucket", "old"}}).code, "OwnershipControlsNotFoundError");
+  EXPECT_EQ(Err("GetPublicAccessBlock", {{"Bucket", "old"}}).code, "NoSuchPublicAccessBlockConfiguration");
+  EXPECT_EQ(Ok("GetBucketAcl", {{"Bucket", "old"}})["Grants"].as_array().size(), 2u);
+  // Asked for, ownership controls are kept as on AWS.
+  Ok("CreateBucket", {{"Bucket", "asked"}, {"ObjectOwnership", "BucketOwnerEnforced"}});
+  EXPECT_EQ(Err("PutBucketAcl", {{"Bucket", "asked"}, {"ACL", "public-read"}}).code,
+            "AccessControlListNotSupported");
+}
+
 TEST_F(S3Test, ObjectAclsFollowOwnershipAndPublicAccessBlock) {
   Ok("CreateBucket", {{"Bucket", "acl"}, {"ObjectOwnership", "ObjectWriter"}});
   {
@@ -570,6 +585,54 @@ TEST_F(S3Test, ObjectAclsFollowOwnershipAndPublicAccessBlock) {
   EXPECT_EQ(Ok("GetObjectAcl", {{"Bucket", "acl"}, {"Key", "k"}})["Grants"].as_array().size(), 1u);
   EXPECT_EQ(Err("PutObjectAcl", {{"Bucket", "acl"}, {"Key", "k"}, {"ACL", "log-delivery-write"}}).code,
             "MalformedACLError");
+}
+
+TEST_F(S3Test, CorsRulesAnswerCrossOriginRequests) {
+  MakeBucket("web");
+  aws::CorsRequest pre;
+  pre.resource = "web";
+  pre.origin = "https://shop.example.com";
+  pre.method = "PUT";
+  pre.headers = {"content-type", "x-amz-meta-user"};
+  pre.preflight = true;
+  auto none = provider_->Cors(pre);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, "AccessForbidden");  // CORS is not enabled for this bucket
+  json::array rules;
+  rules.push_back(json::object{{"AllowedMethods", json::array{"GET"}}, {"AllowedOrigins", json::array{"*"}}});
+  rules.push_back(json::object{{"AllowedMethods", json::array{"GET", "PUT"}},
+                               {"AllowedOrigins", json::array{"https://*.example.com"}},
+                               {"AllowedHeaders", json::array{"Content-Type", "x-amz-meta-*"}},
+                               {"ExposeHeaders", json::array{"ETag"}},
+                               {"MaxAgeSeconds", 300}});
+  Ok("PutBucketCors", {{"Bucket", "web"}, {"CORSConfiguration", json::object{{"CORSRules", rules}}}});
+  auto put = provider_->Cors(pre);
+  ASSERT_TRUE(put.ok() && put->has_value());
+  EXPECT_EQ((*put)->Get("Access-Control-Allow-Origin").value_or(""), "https://shop.example.com");
+  EXPECT_EQ((*put)->Get("Access-Control-Allow-Methods").value_or(""), "GET, PUT");
+  EXPECT_EQ((*put)->Get("Access-Control-Allow-Headers").value_or(""), "content-type, x-amz-meta-user");
+  EXPECT_EQ((*put)->Get("Access-Control-Max-Age").value_or(""), "300");
+  EXPECT_EQ((*put)->Get("Access-Control-Allow-Credentials").value_or(""), "true");
+  // The first matching rule answers: any origin may GET, without credentials.
+  aws::CorsRequest get = pre;
+  get.method = "GET";
+  get.headers.clear();
+  auto any = provider_->Cors(get);
+  ASSERT_TRUE(any.ok() && any->has_value());
+  EXPECT_EQ((*any)->Get("Access-Control-Allow-Origin").value_or(""), "*");
+  EXPECT_FALSE((*any)->Has("Access-Control-Allow-Credentials"));
+  // A header no rule allows, or another origin for PUT: not allowed.
+  aws::CorsRequest bad_header = pre;
+  bad_header.headers = {"x-secret"};
+  EXPECT_FALSE(provider_->Cors(bad_header)->has_value());
+  aws::CorsRequest other = pre;
+  other.origin = "https://example.org";
+  EXPECT_FALSE(provider_->Cors(other)->has_value());
+  // An actual request to a missing bucket just gets no headers.
+  aws::CorsRequest missing = get;
+  missing.resource = "nope";
+  missing.preflight = false;
+  EXPECT_FALSE(provider_->Cors(missing)->has_value());
 }
 
 TEST_F(S3Test, ConfigurationsByIdAreListedInPages) {
