@@ -786,10 +786,4 @@ Result<OperationOutput> DeleteBucketReplication(Env& env, const RequestContext&,
   return Drop(env, bucket, "replication");
 }
 
-Result<OperationOutput> GetObjectLockConfiguration(Env& env, const RequestContext&, OperationInput& in) {
-  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
-  CENOTE_RETURN_IF_ERROR(BucketExists(env, bucket));
-  return MakeError(errors::kObjectLockConfigurationNotFound).With("BucketName", bucket);
-}
-
 }  // namespace cenote::s3

@@ -89,10 +89,8 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
     return MakeError(errors::kIllegalLocationConstraint, {"unspecified"});
   }
 
-  // Object Lock is not supported yet: a bucket created for it would not protect anything.
-  if (GetBool(P(in), "ObjectLockEnabledForBucket").value_or(false)) {
-    return MakeError(errors::kNotImplemented).With("Header", "x-amz-bucket-object-lock-enabled");
-  }
+  // Object Lock at creation: the bucket is versioned from the start and keeps its lock configuration.
+  const bool object_lock = GetBool(P(in), "ObjectLockEnabledForBucket").value_or(false);
   // New buckets get what AWS gives them since April 2023: ACLs disabled (BucketOwnerEnforced) unless the
   // request chooses another object ownership, and every public access block setting on.
   const auto requested_ownership = GetString(P(in), "ObjectOwnership");
@@ -125,9 +123,13 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
   }
   CENOTE_RETURN_IF_ERROR(txn->Exec(
       "INSERT INTO s3_buckets (name, region, owner_id, owner_name, created_ms, versioning, owner_account) "
-      "VALUES (?, ?, ?, ?, ?, '', ?)",
+      "VALUES (?, ?, ?, ?, ?, ?, ?)",
       {bucket, region, ctx.principal.canonical_id, ctx.principal.display_name, UnixNowMs(),
-       ctx.principal.account_id}));
+       std::string(object_lock ? "Enabled" : ""), ctx.principal.account_id}));
+  if (object_lock) {
+    CENOTE_RETURN_IF_ERROR(
+        StoreBucketConfig(*txn, bucket, "object-lock", "", json::object{{"ObjectLockEnabled", "Enabled"}}));
+  }
   if (!legacy || requested_ownership) {
     json::object rule;
     rule["ObjectOwnership"] = ownership;
@@ -323,6 +325,11 @@ Result<OperationOutput> PutBucketVersioning(Env& env, const RequestContext&, Ope
   const auto* cfg = services::GetObject(P(in), "VersioningConfiguration");
   auto status = cfg ? GetString(*cfg, "Status") : std::nullopt;
   if (!status || (*status != "Enabled" && *status != "Suspended")) return MakeError(errors::kMalformedXML);
+  if (*status == "Suspended") {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_ASSIGN_OR_RETURN(auto lock, LoadBucketConfig(*txn, bucket, "object-lock", ""));
+    if (lock) return MakeError(errors::kVersioningLockedByObjectLock);
+  }
   return UpdateBucketColumn(env, bucket, "versioning", *status);
 }
 

@@ -276,6 +276,28 @@ inline constexpr ErrorSpec kLifecycleNoncurrentTransitionTooSoon{
     "storageClass "
     "'{}'",
     400};
+// Object Lock (object_lock.cpp).
+inline constexpr ErrorSpec kObjectLockNeedsVersioning{
+    "InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
+    409};
+inline constexpr ErrorSpec kVersioningLockedByObjectLock{
+    "InvalidBucketState",
+    "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+    409};
+inline constexpr ErrorSpec kInvalidRetentionPeriod{
+    "InvalidRetentionPeriod", "Default retention period must be a positive integer value.", 400};
+inline constexpr ErrorSpec kMissingObjectLockConfiguration{
+    "InvalidRequest", "Bucket is missing Object Lock Configuration", 400};
+inline constexpr ErrorSpec kNoSuchObjectLockConfiguration{
+    "NoSuchObjectLockConfiguration", "The specified object does not have a ObjectLock configuration", 404};
+inline constexpr ErrorSpec kObjectLocked{"AccessDenied",
+                                         "Access Denied because object protected by object lock.", 403};
+inline constexpr ErrorSpec kRetainUntilInPast{"InvalidArgument",
+                                              "The retain until date must be in the future!", 400};
+inline constexpr ErrorSpec kLockHeadersTogether{
+    "InvalidArgument", "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
+    400};
+inline constexpr ErrorSpec kInvalidObjectLockMode{"InvalidArgument", "Unknown wormMode directive.", 400};
 }  // namespace errors
 
 // Every entry above.

@@ -13,9 +13,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import coverage_doc  # noqa: E402  (scripts/coverage_doc.py: the logic shared by all services)
 
 NOTES = {
-    "PutObject": "Content-MD5, x-amz-checksum-* (headers and aws-chunked trailers), If-None-Match: *, If-Match, "
-                 "user metadata, content headers, x-amz-tagging, storage class (recorded), 5 GiB limit; bodies up to "
-                 "4 KiB are kept inline in the metadata row (one commit, no blob file)",
     "GetObject": "single/suffix/open ranges, partNumber, conditionals, response-* overrides, versionId, "
                  "ChecksumMode, TagCount; single-blob bodies are sendfile-able, inline ones come from memory",
     "HeadObject": "as GetObject without a body",
@@ -41,7 +38,7 @@ NOTES = {
     "CreateBucket": "bucket naming rules; LocationConstraint against the request's region (see Regions); "
                     "x-amz-object-ownership (default BucketOwnerEnforced) and every public access block setting "
                     "on, as AWS gives new buckets since April 2023; x-amz-acl/x-amz-grant-* within those; "
-                    "ObjectLockEnabledForBucket refused (NotImplemented) until object lock is enforced; "
+                    "ObjectLockEnabledForBucket (versioning on, Object Lock enabled); "
                     "CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy gives new buckets the pre-2023 defaults instead (no "
                     "ownership controls, no public access block), for suites written against them",
     "PutBucketAcl": "canned ACLs, x-amz-grant-* headers or an AccessControlPolicy body; grantees: the owner's "
@@ -85,7 +82,17 @@ NOTES = {
     "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError: objects are not encrypted at rest yet, "
                            "so no default encryption is claimed",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError: replication is not accepted yet",
-    "GetObjectLockConfiguration": "ObjectLockConfigurationNotFoundError: object lock is not accepted yet",
+    "PutObjectLockConfiguration": "on a versioned bucket (InvalidBucketState otherwise; versioning can no longer "
+                                  "be suspended); default retention in days or years, applied to every new version",
+    "PutObjectRetention": "GOVERNANCE and COMPLIANCE; a COMPLIANCE retention only lengthens, a GOVERNANCE one "
+                          "changes with x-amz-bypass-governance-retention; a version under retention or legal hold "
+                          "is not deleted permanently (AccessDenied), lifecycle included; a delete marker still hides "
+                          "it",
+    "PutObjectLegalHold": "ON/OFF per version; blocks permanent deletes whatever the retention",
+    "PutObject": "Content-MD5, x-amz-checksum-* (headers and aws-chunked trailers), If-None-Match: *, If-Match, "
+                 "user metadata, content headers, x-amz-tagging, storage class (recorded), x-amz-acl and grants, "
+                 "x-amz-object-lock-*, 5 GiB limit; bodies up to 4 KiB are kept inline in the metadata row (one "
+                 "commit, no blob file)",
     "GetObjectAttributes": "ETag, Checksum, ObjectParts (TotalPartsCount), StorageClass, ObjectSize",
     "ListBuckets": "every bucket of the caller's account in every region; Prefix, ContinuationToken, MaxBuckets, "
                    "BucketRegion (filter and per-bucket member)",

@@ -90,6 +90,8 @@ struct VersionRow {
   std::string owner_id;
   std::string owner_name;
   std::string storage_class = "STANDARD";
+  // Object Lock: {"Mode": "GOVERNANCE"|"COMPLIANCE", "RetainUntil": ms, "LegalHold": true}; empty when none.
+  json::object lock;
 };
 
 // ---- metadata helpers ----
@@ -154,9 +156,22 @@ struct DeleteOutcome {
 // Deletes one key or version inside `txn`, appending the blobs to delete after the commit to `garbage`.
 // Versioned buckets get a delete marker unless a version is named (which deletes that version
 // permanently). Deleting a missing key or version succeeds, as in AWS.
+// A named version under Object Lock is deleted only when its lock allows (`bypass_governance`: the request's
+// x-amz-bypass-governance-retention).
 Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow& b, const std::string& key,
                                      const std::optional<std::string>& version_id,
-                                     std::vector<std::string>& garbage);
+                                     std::vector<std::string>& garbage, bool bypass_governance = false);
+
+// ---- Object Lock (object_lock.cpp) ----
+// AccessDenied while a legal hold or an unexpired retention protects the version (GOVERNANCE yields to
+// `bypass_governance`).
+Status CheckVersionDeletable(const VersionRow& v, bool bypass_governance, std::int64_t now_ms);
+// The lock of a version a write creates in `bucket`: the request's x-amz-object-lock-* members (`params`),
+// else the bucket's default retention; refused where the bucket has no Object Lock.
+Result<json::object> LockForNewVersion(Transaction& txn, std::string_view bucket, const json::object& params,
+                                       std::int64_t now_ms);
+// ObjectLockMode, ObjectLockRetainUntilDate and ObjectLockLegalHoldStatus of GetObject/HeadObject.
+void PutLockMembers(json::object& out, const VersionRow& v);
 
 // ---- lifecycle (lifecycle.cpp) ----
 struct LifecycleRound {
@@ -297,6 +312,11 @@ Result<OperationOutput> DeleteBucketEncryption(Env&, const RequestContext&, Oper
 Result<OperationOutput> GetBucketReplication(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketReplication(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObjectLockConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutObjectLockConfiguration(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutObjectRetention(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetObjectRetention(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutObjectLegalHold(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> GetObjectLegalHold(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketAcl(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PutBucketAcl(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObjectAcl(Env&, const RequestContext&, OperationInput&);
@@ -337,10 +357,12 @@ void PutChecksumMembers(json::object& out, const json::object& attrs);
 // transaction against the current latest version (conditional writes); `extra` adds statements that must
 // commit atomically with it (CompleteMultipartUpload removes the upload) and returns blob ids to delete
 // after the commit. On any failure `new_blobs` are deleted; on success the superseded blobs are.
+// `lock_params`: the request members that may set the new version's Object Lock (LockForNewVersion); the
+// bucket's default retention applies either way.
 Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std::string>& new_blobs,
                                  const std::function<Status(const std::optional<VersionRow>&)>& check,
                                  const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
-                                 BucketRow* bucket_out);
+                                 BucketRow* bucket_out, const json::object* lock_params = nullptr);
 
 // ---- the lake (lake.cpp) ----
 // What each LakeAccess call does once the invoker has authorized it (invoked_lake.cpp runs these inside

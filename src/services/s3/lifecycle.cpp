@@ -228,8 +228,10 @@ Status RunBucket(Env& env, const std::string& bucket, const json::object& cfg, s
         const std::int64_t noncurrent_since = versions[i - 1].last_modified_ms;
         if (noncurrent != nullptr) {
           const std::int64_t keep = GetInt(*noncurrent, "NewerNoncurrentVersions").value_or(0);
+          // A version under Object Lock stays until its lock allows the delete.
           if (newer_noncurrent++ >= keep &&
-              due(noncurrent_since, GetInt(*noncurrent, "NoncurrentDays").value_or(0))) {
+              due(noncurrent_since, GetInt(*noncurrent, "NoncurrentDays").value_or(0)) &&
+              CheckVersionDeletable(v, false, now_ms)) {
             CENOTE_ASSIGN_OR_RETURN(auto gone, RemoveVersion(*txn, v));
             garbage.insert(garbage.end(), gone.begin(), gone.end());
             ++round.noncurrent_removed;

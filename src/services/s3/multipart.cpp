@@ -128,6 +128,12 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
     attrs["ChecksumAlgorithm"] = algorithm;
     attrs["ChecksumType"] = checksum_type;
   }
+  // Object Lock settings wait with the upload for the version CompleteMultipartUpload makes.
+  json::object lock_params;
+  for (const char* member : {"ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus"}) {
+    if (const auto* v = p.if_contains(member)) lock_params[member] = *v;
+  }
+  if (!lock_params.empty()) attrs["ObjectLock"] = std::move(lock_params);
   json::array tags;
   if (auto t = GetString(p, "Tagging")) {
     CENOTE_ASSIGN_OR_RETURN(tags, ParseTaggingHeader(*t));
@@ -255,6 +261,7 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
 }
 
 Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&, OperationInput& in) {
+  json::object lock_params;  // the upload's Object Lock settings (CreateMultipartUpload)
   // One metadata transaction: check the listed parts, insert the object version whose manifest is the
   // parts' blobs (no byte copy), delete the upload and its part rows, remember the completion for retries.
   // After the commit: delete superseded blobs and the blobs of uploaded-but-unlisted parts.
@@ -382,6 +389,8 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&,
     }
     row.etag = HexEncode(DigestOf("MD5", md5s)) + "-" + std::to_string(wanted.size());
     row.attrs = upload.attrs;
+    if (const auto* lock = services::GetObject(upload.attrs, "ObjectLock")) lock_params = *lock;
+    row.attrs.erase("ObjectLock");
     row.attrs.erase("ChecksumAlgorithm");
     row.attrs.erase("ChecksumType");
     row.attrs["PartSizes"] = std::move(sizes);
@@ -430,7 +439,8 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&,
   };
   BucketRow b;
   // The manifest's blobs belong to the parts until the commit: never delete them on failure.
-  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, row, {}, check, guarded_extra, &b));
+  CENOTE_ASSIGN_OR_RETURN(auto committed,
+                          CommitVersion(env, row, {}, check, guarded_extra, &b, &lock_params));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["Location"] = "/" + bucket + "/" + key;

@@ -127,11 +127,20 @@ Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
 Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std::string>& new_blobs,
                                  const std::function<Status(const std::optional<VersionRow>&)>& check,
                                  const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
-                                 BucketRow* bucket_out) {
+                                 BucketRow* bucket_out, const json::object* lock_params) {
   std::vector<std::string> superseded;
   auto run = [&]() -> Status {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
     CENOTE_ASSIGN_OR_RETURN(auto bucket, RequireBucket(*txn, row.bucket));
+    // Object Lock needs versioning: only versioned buckets (or a request asking for a lock) look it up.
+    const bool asks_lock = lock_params != nullptr && (lock_params->contains("ObjectLockMode") ||
+                                                      lock_params->contains("ObjectLockRetainUntilDate") ||
+                                                      lock_params->contains("ObjectLockLegalHoldStatus"));
+    if (bucket.versioning == "Enabled" || asks_lock) {
+      static const json::object kNoParams;
+      CENOTE_ASSIGN_OR_RETURN(
+          row.lock, LockForNewVersion(*txn, row.bucket, lock_params ? *lock_params : kNoParams, UnixNowMs()));
+    }
     if (check) {
       CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, row.bucket, row.key));
       CENOTE_RETURN_IF_ERROR(check(latest));
@@ -294,6 +303,7 @@ void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bu
   // AWS omits x-amz-storage-class for STANDARD.
   if (v.storage_class != "STANDARD") r["StorageClass"] = v.storage_class;
   if (checksum_mode) PutChecksumMembers(r, v.attrs);
+  PutLockMembers(r, v);
 }
 
 struct ByteRange {
@@ -454,7 +464,7 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
 // permanently). Deleting a missing key or version succeeds, as in AWS.
 Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow& b, const std::string& key,
                                      const std::optional<std::string>& version_id,
-                                     std::vector<std::string>& garbage) {
+                                     std::vector<std::string>& garbage, bool bypass_governance) {
   if (version_id && !ValidVersionId(*version_id)) return InvalidVersionIdError(*version_id);
   DeleteOutcome outcome;
   std::optional<VersionRow> doomed;
@@ -476,6 +486,7 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
     return outcome;
   }
   if (doomed) {
+    CENOTE_RETURN_IF_ERROR(CheckVersionDeletable(*doomed, bypass_governance, UnixNowMs()));
     CENOTE_ASSIGN_OR_RETURN(auto gone, RemoveVersion(txn, *doomed));
     garbage.insert(garbage.end(), gone.begin(), gone.end());
   }
@@ -485,11 +496,11 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
 namespace {
 
 Result<DeleteOutcome> DeleteOne(Env& env, const std::string& bucket, const std::string& key,
-                                const std::optional<std::string>& version_id) {
+                                const std::optional<std::string>& version_id, bool bypass_governance) {
   std::vector<std::string> garbage;
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
   CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
-  auto outcome = DeleteOneInTxn(env, *txn, b, key, version_id, garbage);
+  auto outcome = DeleteOneInTxn(env, *txn, b, key, version_id, garbage, bypass_governance);
   if (!outcome) return outcome;
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.DeleteBlobs(garbage);
@@ -623,7 +634,7 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   row.storage_class = storage_class;
   BucketRow b;
   CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), new_blobs, check,
-                                                        AclWrite(p, ctx, bucket, key), &b));
+                                                        AclWrite(p, ctx, bucket, key), &b, &p));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["ETag"] = Quote(committed.etag);
@@ -643,7 +654,9 @@ Result<OperationOutput> HeadObject(Env& env, const RequestContext& ctx, Operatio
 
 Result<OperationOutput> DeleteObject(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
-  CENOTE_ASSIGN_OR_RETURN(auto outcome, DeleteOne(env, bk.first, bk.second, GetString(P(in), "VersionId")));
+  CENOTE_ASSIGN_OR_RETURN(auto outcome,
+                          DeleteOne(env, bk.first, bk.second, GetString(P(in), "VersionId"),
+                                    GetBool(P(in), "BypassGovernanceRetention").value_or(false)));
   OperationOutput out;
   out.http_status = 204;
   auto& r = out.result.as_object();
@@ -669,9 +682,11 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
     if (!o.is_object()) return MakeError(errors::kMalformedXML);
     auto key = GetString(o.as_object(), "Key").value_or("");
     auto version_id = GetString(o.as_object(), "VersionId");
-    Result<DeleteOutcome> outcome = key.empty() || key.size() > kMaxKeyBytes
-                                        ? Result<DeleteOutcome>(MakeError(errors::kKeyTooLongError))
-                                        : DeleteOneInTxn(env, *txn, b, key, version_id, garbage);
+    Result<DeleteOutcome> outcome =
+        key.empty() || key.size() > kMaxKeyBytes
+            ? Result<DeleteOutcome>(MakeError(errors::kKeyTooLongError))
+            : DeleteOneInTxn(env, *txn, b, key, version_id, garbage,
+                             GetBool(P(in), "BypassGovernanceRetention").value_or(false));
     if (!outcome && outcome.error().http_status >= 500) return std::move(outcome).error();
     if (!outcome) {
       json::object e;
@@ -761,7 +776,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   CENOTE_ASSIGN_OR_RETURN(auto created, CloneManifest(env, src.manifest, row.manifest));
   BucketRow b;
   CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), created, nullptr,
-                                                        AclWrite(p, ctx, bucket, key), &b));
+                                                        AclWrite(p, ctx, bucket, key), &b, &p));
   OperationOutput out;
   auto& r = out.result.as_object();
   json::object result;

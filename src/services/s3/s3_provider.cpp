@@ -47,6 +47,8 @@ const std::vector<std::string>& Migrations() {
       "CREATE TABLE s3_bucket_configs (bucket TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,"
       " doc TEXT NOT NULL, PRIMARY KEY (bucket, kind, id));"
       "ALTER TABLE s3_versions ADD COLUMN acl TEXT",
+      // Version 12: a version's Object Lock retention and legal hold (VersionRow::lock; NULL: none).
+      "ALTER TABLE s3_versions ADD COLUMN lock TEXT",
   };
   return kMigrations;
 }
@@ -107,7 +109,9 @@ const S3Provider::Table& Operations() {
       {"GetObject", GetObject},
       {"GetObjectAcl", GetObjectAcl},
       {"GetObjectAttributes", GetObjectAttributes},
+      {"GetObjectLegalHold", GetObjectLegalHold},
       {"GetObjectLockConfiguration", GetObjectLockConfiguration},
+      {"GetObjectRetention", GetObjectRetention},
       {"GetObjectTagging", GetObjectTagging},
       {"GetPublicAccessBlock", GetPublicAccessBlock},
       {"HeadBucket", HeadBucket},
@@ -138,6 +142,9 @@ const S3Provider::Table& Operations() {
       {"PutBucketVersioning", PutBucketVersioning},
       {"PutObject", PutObject},
       {"PutObjectAcl", PutObjectAcl},
+      {"PutObjectLegalHold", PutObjectLegalHold},
+      {"PutObjectLockConfiguration", PutObjectLockConfiguration},
+      {"PutObjectRetention", PutObjectRetention},
       {"PutObjectTagging", PutObjectTagging},
       {"PutPublicAccessBlock", PutPublicAccessBlock},
       {"UploadPart", UploadPart},

@@ -80,7 +80,7 @@ void Env::DeleteBlobs(const std::vector<std::string>& ids) {
 const char* const kVersionColumns =
     "bucket, key, version_id, seq, is_latest, delete_marker, size, etag, last_modified_ms, manifest, attrs, "
     "tags, "
-    "owner_id, owner_name, storage_class";
+    "owner_id, owner_name, storage_class, lock";
 
 namespace {
 
@@ -129,7 +129,8 @@ std::vector<Value> VersionValues(const VersionRow& v) {
           json::serialize(v.tags),
           v.owner_id,
           v.owner_name,
-          v.storage_class};
+          v.storage_class,
+          v.lock.empty() ? Value(nullptr) : Value(json::serialize(v.lock))};
 }
 
 std::vector<std::string> BlobIds(const std::vector<BlobRef>& manifest) {
@@ -159,9 +160,10 @@ VersionRow VersionFromRow(const store::Row& r) {
   v.owner_id = AsText(r[12]);
   v.owner_name = AsText(r[13]);
   v.storage_class = AsText(r[14]);
-  if (r.size() > 15 && !IsNull(r[15])) {
+  if (!IsNull(r[15])) v.lock = ParseObject(AsText(r[15]));
+  if (r.size() > 16 && !IsNull(r[16])) {
     for (BlobRef& piece : v.manifest) {
-      if (piece.is_inline()) piece.data = AsText(r[15]);
+      if (piece.is_inline()) piece.data = AsText(r[16]);
     }
   }
   return v;
@@ -259,7 +261,7 @@ Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const Bu
   }
   CENOTE_RETURN_IF_ERROR(
       txn.Exec(std::string("INSERT INTO s3_versions (") + kVersionColumns +
-                   ", inline_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   ", inline_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                values));
   return superseded;
 }

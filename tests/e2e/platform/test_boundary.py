@@ -34,10 +34,11 @@ class UnsupportedOperations(unittest.TestCase):
     def test_s3_answers_not_implemented(self):
         s3 = harness.boto3_client(self.server)
         s3.create_bucket(Bucket="boundary")
-        r = self.error_of(lambda: s3.get_bucket_website(Bucket="boundary"))
+        r = self.error_of(lambda: s3.put_bucket_website(
+            Bucket="boundary", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}}))
         self.assertEqual(r["Error"]["Code"], "NotImplemented")
         self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 501)
-        self.assertIn("GetBucketWebsite", r["Error"]["Message"])
+        self.assertIn("PutBucketWebsite", r["Error"]["Message"])
 
     def test_json_services_answer_unknown_operation(self):
         glue = harness.boto3_client(self.server, "glue")

@@ -97,8 +97,6 @@ class NewBucketDefaults(Base):
         self.assertEqual(error_of(self.s3.put_bucket_website, Bucket=self.bucket,
                                   WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}}),
                          (501, "NotImplemented"))
-        self.assertEqual(error_of(self.s3.create_bucket, Bucket=self.bucket + "-lock", ObjectLockEnabledForBucket=True),
-                         (501, "NotImplemented"))
         # And the missing bucket is NoSuchBucket for each of them.
         self.assertEqual(error_of(self.s3.get_bucket_website, Bucket=self.bucket + "-none"), (404, "NoSuchBucket"))
 
@@ -181,6 +179,61 @@ class Acls(Base):
         self.s3.delete_bucket_ownership_controls(Bucket=self.bucket)
         self.assertEqual(error_of(self.s3.get_bucket_ownership_controls, Bucket=self.bucket),
                          (404, "OwnershipControlsNotFoundError"))
+
+
+class ObjectLock(Base):
+    def test_retention_and_legal_hold_refuse_deletes(self):
+        import datetime
+        self.s3.create_bucket(Bucket=self.bucket, ObjectLockEnabledForBucket=True)
+        self.assertEqual(self.s3.get_bucket_versioning(Bucket=self.bucket)["Status"], "Enabled")
+        self.assertEqual(error_of(self.s3.put_bucket_versioning, Bucket=self.bucket,
+                                  VersioningConfiguration={"Status": "Suspended"}), (409, "InvalidBucketState"))
+        self.s3.put_object_lock_configuration(Bucket=self.bucket, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+        cfg = self.s3.get_object_lock_configuration(Bucket=self.bucket)["ObjectLockConfiguration"]
+        self.assertEqual(cfg["Rule"]["DefaultRetention"], {"Mode": "GOVERNANCE", "Days": 1})
+        # The default retention applies to a new version; its permanent delete needs the bypass header.
+        v1 = self.s3.put_object(Bucket=self.bucket, Key="k", Body=b"1")["VersionId"]
+        head = self.s3.head_object(Bucket=self.bucket, Key="k")
+        self.assertEqual(head["ObjectLockMode"], "GOVERNANCE")
+        self.assertEqual(error_of(self.s3.delete_object, Bucket=self.bucket, Key="k", VersionId=v1),
+                         (403, "AccessDenied"))
+        self.s3.delete_object(Bucket=self.bucket, Key="k", VersionId=v1, BypassGovernanceRetention=True)
+        # COMPLIANCE: no bypass, no shortening; a delete marker still hides the object.
+        later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=2)
+        v2 = self.s3.put_object(Bucket=self.bucket, Key="c", Body=b"2", ObjectLockMode="COMPLIANCE",
+                                ObjectLockRetainUntilDate=later)["VersionId"]
+        self.assertEqual(self.s3.get_object_retention(Bucket=self.bucket, Key="c")["Retention"]["Mode"], "COMPLIANCE")
+        self.assertEqual(error_of(self.s3.delete_object, Bucket=self.bucket, Key="c", VersionId=v2,
+                                  BypassGovernanceRetention=True), (403, "AccessDenied"))
+        sooner = later - datetime.timedelta(days=1)
+        self.assertEqual(error_of(self.s3.put_object_retention, Bucket=self.bucket, Key="c",
+                                  Retention={"Mode": "COMPLIANCE", "RetainUntilDate": sooner}), (403, "AccessDenied"))
+        self.s3.delete_object(Bucket=self.bucket, Key="c")  # a delete marker
+        # Legal hold: on blocks the delete even without retention.
+        v3 = self.s3.put_object(Bucket=self.bucket, Key="h", Body=b"3", ObjectLockLegalHoldStatus="ON")["VersionId"]
+        self.assertEqual(self.s3.get_object_legal_hold(Bucket=self.bucket, Key="h")["LegalHold"]["Status"], "ON")
+        self.assertEqual(error_of(self.s3.delete_object, Bucket=self.bucket, Key="h", VersionId=v3,
+                                  BypassGovernanceRetention=True), (403, "AccessDenied"))
+        self.s3.put_object_legal_hold(Bucket=self.bucket, Key="h", LegalHold={"Status": "OFF"})
+        self.s3.delete_object(Bucket=self.bucket, Key="h", VersionId=v3, BypassGovernanceRetention=True)
+
+    def tearDown(self):
+        pass  # COMPLIANCE versions cannot be deleted: the bucket stays in the test's data directory
+
+    def test_lock_needs_a_versioned_bucket(self):
+        self.s3.create_bucket(Bucket=self.bucket)
+        conf = {"ObjectLockEnabled": "Enabled"}
+        self.assertEqual(error_of(self.s3.put_object_lock_configuration, Bucket=self.bucket,
+                                  ObjectLockConfiguration=conf), (409, "InvalidBucketState"))
+        self.assertEqual(error_of(self.s3.put_object, Bucket=self.bucket, Key="k", Body=b"x",
+                                  ObjectLockLegalHoldStatus="ON"), (400, "InvalidRequest"))
+        self.s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+        self.s3.put_object_lock_configuration(Bucket=self.bucket, ObjectLockConfiguration=conf)
+        self.assertEqual(error_of(self.s3.put_object_lock_configuration, Bucket=self.bucket,
+                                  ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {
+                                      "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 0}}}),
+                         (400, "InvalidRetentionPeriod"))
 
 
 class Configurations(Base):

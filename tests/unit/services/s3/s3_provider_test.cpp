@@ -153,6 +153,7 @@ class S3Test : public ::testing::Test {
     options.inline_max_bytes = inline_max_;
     if (max_object_size_) options.max_object_size = max_object_size_;
     options.legacy_bucket_defaults = legacy_bucket_defaults_;
+    options.lifecycle_day_ms = lifecycle_day_ms_;
     auto p = S3Provider::Open(*metadata_, *blobs_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
     provider_ = p->get();
@@ -232,6 +233,7 @@ class S3Test : public ::testing::Test {
   // (then OpenAll again).
   std::uint64_t inline_max_ = 0;
   bool legacy_bucket_defaults_ = false;
+  std::int64_t lifecycle_day_ms_ = 86'400'000;
   std::uint64_t max_object_size_ = 0;  // 0: S3Options' default
   // A free-space reserve over a pretend disk, when a test sets one (then OpenAll again).
   std::atomic<std::uint64_t> disk_free_{1ull << 40};
@@ -633,6 +635,34 @@ TEST_F(S3Test, CorsRulesAnswerCrossOriginRequests) {
   missing.resource = "nope";
   missing.preflight = false;
   EXPECT_FALSE(provider_->Cors(missing)->has_value());
+}
+
+TEST_F(S3Test, LifecycleRoundsActOnlyOnceTheDaysHavePassed) {
+  lifecycle_day_ms_ = 50;
+  OpenAll();
+  MakeBucket("lcy");
+  Put("lcy", "logs/old", "x");
+  Put("lcy", "data/keep", "y");
+  json::array rules;
+  rules.push_back(json::object{{"ID", "logs"},
+                               {"Status", "Enabled"},
+                               {"Filter", json::object{{"Prefix", "logs/"}}},
+                               {"Expiration", json::object{{"Days", 2}}}});
+  Ok("PutBucketLifecycleConfiguration",
+     {{"Bucket", "lcy"}, {"LifecycleConfiguration", json::object{{"Rules", rules}}}});
+  auto early = provider_->RunLifecycleOnce();
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->expired, 0);  // not two days old yet
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  auto due = provider_->RunLifecycleOnce();
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(due->expired, 1);
+  EXPECT_EQ(Err("HeadObject", {{"Bucket", "lcy"}, {"Key", "logs/old"}}).code, "NoSuchKey");
+  Ok("HeadObject", {{"Bucket", "lcy"}, {"Key", "data/keep"}});
+  EXPECT_EQ(BlobCount(), 1u) << "the expired object's blob is freed";
+  // A rule's days are counted from the object's last write: a new version starts over.
+  Put("lcy", "logs/new", "z");
+  EXPECT_EQ(provider_->RunLifecycleOnce()->expired, 0);
 }
 
 TEST_F(S3Test, ConfigurationsByIdAreListedInPages) {
