@@ -1033,6 +1033,59 @@ class AuthTests(S3TestCase):
             self.assertAlmostEqual(off, minutes, delta=2)
 
 
+# ------------------------------------------------------------------------------------------- bucket signatures
+class BucketPresignTests(S3TestCase):
+    """Presigned URLs and signed requests for a bucket: botocore signs a path-style "/bucket" as "/bucket/"."""
+
+    def get(self, url):
+        status, _, body = http_request("GET", url)
+        return status, body
+
+    def test_presigned_bucket_operations(self):
+        b = self.make_bucket("presignb")
+        self.s3.put_object(Bucket=b, Key="listed", Body=b"x")
+        # boto3's default presigner (SigV2 for us-east-1) and SigV4, both path-style as urllib fetches them.
+        default = boto3.session.Session().client(
+            "s3", endpoint_url=SERVER.endpoint, region_name=SERVER.region, aws_access_key_id=SERVER.access_key,
+            aws_secret_access_key=SERVER.secret_key, config=Config(s3={"addressing_style": "path"}))
+        v4 = harness.boto3_client(SERVER)
+        expect = {"list_objects_v2": ("ListObjectsV2", b"<Key>listed</Key>"),
+                  "list_objects": ("ListObjects", b"<Key>listed</Key>"),
+                  "get_bucket_location": ("GetBucketLocation", b"LocationConstraint")}
+        for label, client in (("default", default), ("s3v4", v4)):
+            for op, (model_name, needle) in expect.items():
+                with self.subTest(signer=label, operation=op):
+                    url = client.generate_presigned_url(op, Params={"Bucket": b}, ExpiresIn=300)
+                    auth_path = client.meta.service_model.operation_model(model_name).http.get("authPath", "")
+                    if "AWSAccessKeyId=" in url and "?" in auth_path:
+                        # botocore before its authPath fix signed the operation's query into the resource
+                        # ("/bucket?list-type=2"), which S3 does not accept either.
+                        print(f"\n  [skipped: botocore {botocore.__version__} signs {op} over {auth_path}]", flush=True)
+                        continue
+                    status, body = self.get(url)
+                    self.assertEqual(status, 200, f"{url}\n{body[:400]}")
+                    self.assertIn(needle, body)
+                    # A tampered signature is still refused.
+                    tampered = url.replace("Signature=", "Signature=A")
+                    self.assertEqual(self.get(tampered)[0], 403)
+
+    def test_header_signed_requests_to_bucket_with_and_without_slash(self):
+        b = self.make_bucket("slash")
+        self.s3.put_object(Bucket=b, Key="listed", Body=b"x")
+        for path in (f"/{b}/?list-type=2", f"/{b}?list-type=2", f"/{b}/", f"/{b}"):
+            with self.subTest(path=path):
+                url, headers = signed_raw_request("GET", path, b"")
+                status, body = send_raw("GET", url, b"", headers)
+                self.assertEqual(status, 200, body)
+                self.assertIn(b"<Key>listed</Key>", body)
+        # SigV2 header auth (signature_version "s3"): botocore signs "/bucket/" for "GET /bucket".
+        v2 = boto3.session.Session().client(
+            "s3", endpoint_url=SERVER.endpoint, region_name=SERVER.region, aws_access_key_id=SERVER.access_key,
+            aws_secret_access_key=SERVER.secret_key,
+            config=Config(signature_version="s3", s3={"addressing_style": "path"}))
+        self.assertEqual([o["Key"] for o in v2.list_objects(Bucket=b)["Contents"]], ["listed"])
+
+
 # ------------------------------------------------------------------------------------------- HTTPS
 class HttpsTests(unittest.TestCase):
     """Over HTTPS, botocore >= 1.36 sends uploads as aws-chunked bodies with a trailing checksum
