@@ -19,6 +19,8 @@ const std::vector<services::ErrorSpec>& ErrorTable() {
       kEntityTooLarge,
       kInvalidStorageClass,
       kKeyTooLongError,
+      kInvalidURI,
+      kMetadataTooLarge,
       kMethodNotAllowed,
       kNoSuchKey,
       kNoSuchVersion,
@@ -44,6 +46,8 @@ const std::vector<services::ErrorSpec>& ErrorTable() {
       kInvalidChecksumValue,
       kUnsupportedChecksumAlgorithm,
       kInvalidChecksumType,
+      kMissingChecksumHeader,
+      kChecksumAlgorithmWithoutValue,
       kFullObjectChecksumUnsupported,
       kEntityTooSmall,
       kInvalidPart,
@@ -61,6 +65,7 @@ const std::vector<services::ErrorSpec>& ErrorTable() {
       kTooManyBucketTags,
       kTagKeyTooLong,
       kTagValueTooLong,
+      kMalformedTaggingHeader,
       kDuplicateTagKey,
   };
   return kTable;

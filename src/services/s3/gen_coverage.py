@@ -14,8 +14,8 @@ import coverage_doc  # noqa: E402  (scripts/coverage_doc.py: the logic shared by
 
 NOTES = {
     "PutObject": "Content-MD5, x-amz-checksum-* (headers and aws-chunked trailers), If-None-Match: *, If-Match, "
-                 "user metadata, content headers, x-amz-tagging, storage class (recorded), 5 GiB limit; bodies up to "
-                 "4 KiB are kept inline in the metadata row (one commit, no blob file)",
+                 "user metadata (up to 2 KB), content headers, x-amz-tagging, storage class (recorded), 5 GiB "
+                 "limit; bodies up to 4 KiB are kept inline in the metadata row (one commit, no blob file)",
     "GetObject": "single/suffix/open ranges, partNumber, conditionals, response-* overrides, versionId, "
                  "ChecksumMode, TagCount; single-blob bodies are sendfile-able, inline ones come from memory",
     "HeadObject": "as GetObject without a body",
@@ -30,7 +30,8 @@ NOTES = {
                           "marks its place), delete markers, IsLatest",
     "DeleteBucket": "refused while any version or delete marker is left (`BucketNotEmpty`, 409); in-progress "
                     "multipart uploads do not keep a bucket, as on S3: they are aborted with it",
-    "DeleteObjects": "Quiet, per-key errors, at most 1000 keys, one transaction",
+    "DeleteObjects": "Quiet, per-key errors, at most 1000 keys, one transaction; Content-MD5 or x-amz-checksum-* "
+                     "required and checked",
     "CreateBucket": "bucket naming rules; LocationConstraint against the request's region (see Regions)",
     "GetBucketLocation": "empty (null) for us-east-1; answered for a request of any region",
     "HeadBucket": "x-amz-bucket-region: the bucket's region, whatever region the request is for",
@@ -76,7 +77,7 @@ CONFORMANCE = [
     "be added. Tests that use a second identity (the suite's `alt`, `tenant` and IAM users) are listed in "
     "`needs-second-identity.txt` and not judged until Cenote has IAM users.",
     "",
-    "2026-12-05: 276 of the 591 judged tests pass (76 more need a second identity). Most of the rest need "
+    "2026-12-06: 278 of the 591 judged tests pass (76 more need a second identity). Most of the rest need "
     "what this table lists as not implemented: ACLs, default and customer-key encryption, lifecycle, public "
     "access blocks, object lock, logging, ownership controls.",
 ]
