@@ -58,6 +58,10 @@ struct OperationInput {
   // The streaming payload (already de-framed and verified by the SigV4 layer), for operations whose
   // input has a streaming blob payload; null otherwise. Owned by the request.
   http::BodyReader* body = nullptr;
+  // Network calls of rest-xml operations whose body the protocol layer read whole to parse (S3's XML
+  // documents: DeleteObjects, PutBucketTagging, ...): the body as received, so that the provider can check
+  // the Content-MD5 or x-amz-checksum-* that came with it. nullopt for every other call.
+  std::optional<std::string> raw_body;
 };
 
 struct OperationOutput {

@@ -46,6 +46,10 @@ std::string UriEncode(std::string_view data, bool encode_slash);
 // followed by two hex digits is kept literally.
 std::string UriDecode(std::string_view text);
 
+// True when `text` is well-formed UTF-8 (RFC 3629 section 4): no overlong forms, no surrogates
+// (U+D800..U+DFFF), nothing past U+10FFFF, no truncated sequence.
+bool IsValidUtf8(std::string_view text);
+
 // Raw 32-byte HMAC-SHA256 of `data` under `key`.
 std::string HmacSha256(std::string_view key, std::string_view data);
 // Raw 20-byte HMAC-SHA1 (SigV2).

@@ -23,6 +23,7 @@ Status Authenticate(const StageEnv& env, Exchange& exchange) {
   // Against the request exactly as the client signed it: before the virtual-host rewrite below.
   sigv4::AuthOptions options;
   options.style = StyleFor(*exchange.service);
+  options.virtual_hosted = exchange.virtual_bucket.has_value();
   options.now = env.options.now ? env.options.now : [] { return std::chrono::system_clock::now(); };
   CENOTE_ASSIGN_OR_RETURN(exchange.ctx.principal, sigv4::Authenticate(request, env.credentials, options));
 

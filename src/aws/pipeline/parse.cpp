@@ -30,6 +30,7 @@ Status Parse(const StageEnv& env, Exchange& exchange) {
     CENOTE_RETURN_IF_ERROR(protocol::ValidateRequest(*exchange.service, parsed, exchange.request->headers));
   }
   exchange.input.params = std::move(parsed.input);
+  exchange.input.raw_body = std::move(parsed.raw_body);
   if (parsed.operation->HasStreamingInput()) exchange.input.body = exchange.request->body.get();
   return Status::Ok();
 }

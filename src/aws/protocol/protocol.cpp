@@ -417,7 +417,7 @@ Result<Document> ParseJsonText(std::string_view text) {
 }
 
 Status ParseRestBody(const Operation& op, http::HttpRequest& request, std::size_t max_body,
-                     boost::json::object& input, WireProtocol wp) {
+                     boost::json::object& input, WireProtocol wp, std::optional<std::string>& raw_body) {
   if (!op.input) return Status::Ok();
   const Member* pm = op.input->payload_member;
   bool has_body_members = false;
@@ -429,13 +429,19 @@ Status ParseRestBody(const Operation& op, http::HttpRequest& request, std::size_
   if (!pm && !has_body_members) return Status::Ok();
   Result<std::string> body = ReadBody(request, max_body, wp);
   if (!body) return std::move(body).error();
-  if (Trim(*body).empty()) return Status::Ok();
+  // S3 checks a document's Content-MD5 / x-amz-checksum-* against these bytes (OperationInput::raw_body);
+  // the JSON protocols' documents have no such headers, so only rest-xml keeps them.
+  auto keep_raw_body = [&] {
+    if (wp == WireProtocol::kRestXml) raw_body = std::move(*body);
+    return Status::Ok();
+  };
+  if (Trim(*body).empty()) return keep_raw_body();
   wire::DecodeError why;
   if (pm && pm->shape->type != ShapeType::kStructure) {
     if (pm->shape->type == ShapeType::kBlob || pm->shape->type == ShapeType::kString) {
       input[pm->name] = boost::json::string(*body);
     }
-    return Status::Ok();
+    return keep_raw_body();
   }
   const Shape& target = pm ? *pm->shape : *op.input;
   if (wp == WireProtocol::kRestXml) {
@@ -447,7 +453,7 @@ Status ParseRestBody(const Operation& op, http::HttpRequest& request, std::size_
     } else {
       for (auto& [k, v] : parsed->as_object()) input[k] = std::move(v);
     }
-    return Status::Ok();
+    return keep_raw_body();
   }
   Result<Document> json = ParseJsonText(*body);
   if (!json) return std::move(json).error();
@@ -472,8 +478,9 @@ Result<ParsedRequest> ParseRest(const ServiceModel& service, http::HttpRequest& 
   const Operation& op = *match->op;
   boost::json::object input;
   CENOTE_RETURN_IF_ERROR(BindRestInput(op, request, match->labels, params, input, wp));
-  CENOTE_RETURN_IF_ERROR(ParseRestBody(op, request, max_body, input, wp));
-  ParsedRequest parsed{&op, Document(std::move(input))};
+  std::optional<std::string> raw_body;
+  CENOTE_RETURN_IF_ERROR(ParseRestBody(op, request, max_body, input, wp, raw_body));
+  ParsedRequest parsed{&op, Document(std::move(input)), std::move(raw_body)};
   // rest-json members (required ones included) are checked by ValidateRequest, as AWS's validation does.
   if (op.input && wp == WireProtocol::kRestXml) {
     std::string missing = wire::FindMissingRequired(*op.input, parsed.input);
@@ -510,7 +517,7 @@ Result<ParsedRequest> ParseJson(const ServiceModel& service, http::HttpRequest& 
   if (!json) return std::move(json).error();
   if (!json->is_object())
     return MakeError("SerializationException", "The request body must be a JSON object.");
-  ParsedRequest parsed{op, boost::json::object()};
+  ParsedRequest parsed{op, boost::json::object(), std::nullopt};
   if (op->input) {
     wire::DecodeError why;
     auto converted = wire::JsonToDocument(wire::RootMember(op->input), *json, why);
@@ -541,7 +548,7 @@ Result<ParsedRequest> ParseQuery(const ServiceModel& service, http::HttpRequest&
   if (!op) {
     return MakeError("InvalidAction", "The action " + *action + " is not valid for this web service.");
   }
-  ParsedRequest parsed{op, boost::json::object()};
+  ParsedRequest parsed{op, boost::json::object(), std::nullopt};
   if (op->input) {
     wire::DecodeError why;
     auto converted = wire::QueryToDocument(*op->input, params, why);

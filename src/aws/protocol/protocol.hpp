@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "aws/model/model.hpp"
@@ -26,6 +27,9 @@ namespace cenote::aws::protocol {
 struct ParsedRequest {
   const model::Operation* operation = nullptr;
   Document input;  // always an object
+  // rest-xml: a body read whole (not a streaming payload), as received; nullopt otherwise. Becomes
+  // OperationInput::raw_body.
+  std::optional<std::string> raw_body;
 };
 
 // Matches the operation and parses its input. Reads a non-streaming body fully (at most max_body bytes,

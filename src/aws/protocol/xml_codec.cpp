@@ -2,6 +2,7 @@
 #include <pugixml.hpp>
 
 #include "aws/protocol/wire.hpp"
+#include "common/encoding.hpp"
 
 namespace cenote::aws::protocol::wire {
 
@@ -267,6 +268,13 @@ void WriteValue(std::string& out, std::string_view name, const Member& member, c
 Result<Document> ParseXmlStructure(const Shape& shape, std::string_view xml, DecodeError& why,
                                    bool& malformed) {
   malformed = false;
+  // XML 1.0 section 4.3.3: bytes that are not in the document's encoding are a fatal error. pugixml reads
+  // them as they come, so a DeleteObjects key (or a tag) could otherwise name bytes that no UTF-8 client can
+  // ever list or send back.
+  if (!IsValidUtf8(xml)) {
+    malformed = true;
+    return MakeError("MalformedXML", "the document is not UTF-8");
+  }
   pugi::xml_document doc;
   // parse_ws_pcdata_single: an element whose whole text is whitespace keeps it (`<Key> </Key>` is the key
   // " "), while whitespace between elements is still dropped. parse_doctype: a document type declaration

@@ -599,12 +599,17 @@ Result<iam::Principal> AuthenticateV4Query(http::HttpRequest& request, const std
 
 // ---- SigV2 (S3 only). ----
 
-// Resource paths a SigV2 client may have signed: the path as sent and, for a virtual-hosted request
-// ("bucket.endpoint"), "/bucket" + path (botocore's auth_path).
-std::vector<std::string> SigV2Resources(const http::HttpRequest& request) {
+// Resource paths a SigV2 client may have signed: the path as sent; for a path-style request to a bucket
+// ("/bucket"), also "/bucket/", which botocore signs (its auth_path ends a bucket-only path with '/', so
+// boto3's default presigned URLs for ListObjects or GetBucketLocation carry it); for a virtual-hosted
+// request ("bucket.endpoint"), "/bucket" + path.
+std::vector<std::string> SigV2Resources(const http::HttpRequest& request, const AuthOptions& options) {
   std::string path(request.Path());
   if (path.empty()) path = "/";
   std::vector<std::string> out{path};
+  if (!options.virtual_hosted && path.size() > 1 && path.find('/', 1) == std::string::npos) {
+    out.push_back(path + "/");
+  }
   if (auto host = request.headers.Get("host")) {
     std::string_view h = *host;
     std::size_t dot = h.find('.');
@@ -624,7 +629,7 @@ Result<iam::Principal> VerifyV2(const http::HttpRequest& request, const std::vec
   auto record = LookupAndCheckToken(request, query, credentials, options, akid);
   if (!record) return std::move(record).error();
   std::string first_sts;
-  for (const auto& resource : SigV2Resources(request)) {
+  for (const auto& resource : SigV2Resources(request, options)) {
     for (const auto& date_line : date_lines) {
       std::string sts = SigV2StringToSign(request.method, headers, date_line, resource, request.Query());
       if (first_sts.empty()) first_sts = sts;

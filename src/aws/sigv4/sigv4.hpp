@@ -59,6 +59,9 @@ struct AuthOptions {
   // Bodies of non-S3 requests without x-amz-content-sha256 are read whole to hash them; past this many
   // bytes the request fails (the JSON/query protocols buffer their documents anyway).
   std::size_t max_buffered_body = 64 << 20;
+  // S3: the request names its bucket in Host (virtual-hosted style). A path-style "/bucket" may carry a
+  // SigV2 signature over "/bucket/" (botocore's auth_path); a virtual-hosted "/key" never does.
+  bool virtual_hosted = false;
 };
 
 // Verifies the request's signature and returns the principal.

@@ -51,6 +51,11 @@ inline constexpr ErrorSpec kEntityTooLarge{"EntityTooLarge",
 inline constexpr ErrorSpec kInvalidStorageClass{"InvalidStorageClass",
                                                 "The storage class you specified is not valid", 400};
 inline constexpr ErrorSpec kKeyTooLongError{"KeyTooLongError", "Your key is too long", 400};
+// A key that is not UTF-8 once percent-decoded (AWS's answer to such a request URI).
+inline constexpr ErrorSpec kInvalidURI{"InvalidURI", "Couldn't parse the specified URI.", 400};
+// User metadata past 2 KB (with Size and MaxSizeAllowed, as AWS sends them; no final period in AWS's text).
+inline constexpr ErrorSpec kMetadataTooLarge{
+    "MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size", 400};
 inline constexpr ErrorSpec kMethodNotAllowed{
     "MethodNotAllowed", "The specified method is not allowed against this resource.", 405};
 inline constexpr ErrorSpec kNoSuchKey{"NoSuchKey", "The specified key does not exist.", 404};
@@ -107,6 +112,14 @@ inline constexpr ErrorSpec kUnsupportedChecksumAlgorithm{"InvalidArgument",
                                                          "Checksum algorithm provided is unsupported.", 400};
 inline constexpr ErrorSpec kInvalidChecksumType{"InvalidArgument",
                                                 "Value for x-amz-checksum-type header is invalid.", 400};
+// Operations whose body must come with a checksum (DeleteObjects).
+inline constexpr ErrorSpec kMissingChecksumHeader{
+    "InvalidRequest", "Missing required header for this request: Content-MD5 OR x-amz-checksum-*", 400};
+inline constexpr ErrorSpec kChecksumAlgorithmWithoutValue{
+    "InvalidRequest",
+    "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers "
+    "were found.",
+    400};
 // {}: the algorithm (SHA1, SHA256).
 inline constexpr ErrorSpec kFullObjectChecksumUnsupported{
     "InvalidRequest", "The FULL_OBJECT checksum type cannot be used with the {} checksum algorithm.", 400};
@@ -155,6 +168,12 @@ inline constexpr ErrorSpec kTagKeyTooLong{"InvalidTag", "The TagKey you have pro
                                           400};
 inline constexpr ErrorSpec kTagValueTooLong{"InvalidTag",
                                             "The TagValue you have provided is too long, max 256", 400};
+// An x-amz-tagging header that is not a query string of distinct, non-empty, UTF-8 keys.
+inline constexpr ErrorSpec kMalformedTaggingHeader{
+    "InvalidArgument",
+    "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag "
+    "name duplicates.",
+    400};
 inline constexpr ErrorSpec kDuplicateTagKey{"InvalidTag", "Cannot provide multiple Tags with the same key",
                                             400};
 // Bucket configurations (bucket_configs.cpp).

@@ -27,7 +27,8 @@ NOTES = {
                           "marks its place), delete markers, IsLatest",
     "DeleteBucket": "refused while any version or delete marker is left (`BucketNotEmpty`, 409); in-progress "
                     "multipart uploads do not keep a bucket, as on S3: they are aborted with it",
-    "DeleteObjects": "Quiet, per-key errors, at most 1000 keys, one transaction",
+    "DeleteObjects": "Quiet, per-key errors, at most 1000 keys, one transaction; Content-MD5 or x-amz-checksum-* "
+                     "required and checked",
     "GetBucketLocation": "empty (null) for us-east-1; answered for a request of any region",
     "HeadBucket": "x-amz-bucket-region: the bucket's region, whatever region the request is for",
     "PutBucketPolicy": "stored as given; validated as JSON; a public policy is refused while the bucket's "
@@ -90,7 +91,8 @@ NOTES = {
                           "it",
     "PutObjectLegalHold": "ON/OFF per version; blocks permanent deletes whatever the retention",
     "PutObject": "Content-MD5, x-amz-checksum-* (headers and aws-chunked trailers), If-None-Match: *, If-Match, "
-                 "user metadata, content headers, x-amz-tagging, storage class (recorded), x-amz-acl and grants, "
+                 "user metadata (up to 2 KB), content headers, x-amz-tagging, storage class (recorded), x-amz-acl and "
+                 "grants, "
                  "x-amz-object-lock-*, 5 GiB limit; bodies up to 4 KiB are kept inline in the metadata row (one "
                  "commit, no blob file)",
     "GetObjectAttributes": "ETag, Checksum, ObjectParts (TotalPartsCount), StorageClass, ObjectSize",
@@ -134,7 +136,7 @@ CONFORMANCE = [
     "be added. Tests that use a second identity (the suite's `alt`, `tenant` and IAM users) are listed in "
     "`needs-second-identity.txt` and not judged until Cenote has IAM users.",
     "",
-    "2026-12-05: 276 of the 591 judged tests pass (76 more need a second identity). Most of the rest need "
+    "2026-12-06: 278 of the 591 judged tests pass (76 more need a second identity). Most of the rest need "
     "what this table lists as not implemented: ACLs, default and customer-key encryption, lifecycle, public "
     "access blocks, object lock, logging, ownership controls.",
 ]

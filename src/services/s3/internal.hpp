@@ -346,8 +346,14 @@ Result<CopySource> ParseCopySource(std::string_view text);
 Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, const json::object& params);
 
 bool ValidStorageClass(std::string_view storage_class);
-// InvalidArgument for an empty key, KeyTooLongError past 1024 bytes.
+// InvalidURI (400) for a key that is not UTF-8: S3 cannot parse such a request URI. S3Provider::Invoke
+// checks the key of every operation that names one; lake writes check it through CheckObjectKey.
+Status CheckKeyEncoding(std::string_view key);
+// CheckKeyEncoding, then InvalidArgument for an empty key, KeyTooLongError past 1024 bytes.
 Status CheckObjectKey(const std::string& key);
+// MetadataTooLarge (400) when the user metadata of PutObject / CreateMultipartUpload / CopyObject(REPLACE)
+// is over 2 KB, counted as the UTF-8 bytes of its keys (without x-amz-meta-) and values.
+Status CheckUserMetadataSize(const json::object& params);
 // Content headers and user metadata as given by PutObject / CreateMultipartUpload / CopyObject(REPLACE).
 json::object AttrsFromRequest(const json::object& params);
 // Adds Checksum<ALG> and ChecksumType members from stored attrs.

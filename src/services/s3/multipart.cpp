@@ -105,6 +105,7 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
   if (key.empty() || key.size() > 1024) return MakeError(errors::kKeyTooLongError);
   auto storage_class = GetString(p, "StorageClass").value_or("STANDARD");
   if (!ValidStorageClass(storage_class)) return MakeError(errors::kInvalidStorageClass);
+  CENOTE_RETURN_IF_ERROR(CheckUserMetadataSize(p));
   json::object attrs = AttrsFromRequest(p);
   std::string algorithm;
   if (auto a = GetString(p, "ChecksumAlgorithm")) {

@@ -130,16 +130,34 @@ Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector
   return stored;
 }
 
-Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored) {
-  if (auto md5 = GetString(params, "ContentMD5")) {
-    auto raw = Base64Decode(*md5);
-    if (!raw || raw->size() != 16) return MakeError(errors::kInvalidDigest).With("Content-MD5", *md5);
-    if (*raw != stored.md5) {
-      return MakeError(errors::kBadDigest)
-          .With("ExpectedDigest", HexEncode(*raw))
-          .With("CalculatedDigest", Base64Encode(stored.md5));
-    }
+namespace {
+
+// A Content-MD5 value against the raw MD5 of what was received.
+Status CheckContentMd5(const std::string& given, std::string_view md5) {
+  auto raw = Base64Decode(given);
+  if (!raw || raw->size() != 16) return MakeError(errors::kInvalidDigest).With("Content-MD5", given);
+  if (*raw != md5) {
+    return MakeError(errors::kBadDigest)
+        .With("ExpectedDigest", HexEncode(*raw))
+        .With("CalculatedDigest", Base64Encode(md5));
   }
+  return Status::Ok();
+}
+
+// An x-amz-checksum-<name> value: well-formed, and equal to `computed` (base64) when that is known.
+Status CheckChecksumValue(const std::string& name, const std::string& given, const std::string* computed) {
+  auto raw = Base64Decode(given);
+  if (!raw || raw->size() != ChecksumRawSize(name)) {
+    return MakeError(errors::kInvalidChecksumValue, {ChecksumHeader(name)});
+  }
+  if (computed && *computed != Base64Encode(*raw)) return MakeError(errors::kChecksumMismatch, {name});
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored) {
+  if (auto md5 = GetString(params, "ContentMD5")) CENOTE_RETURN_IF_ERROR(CheckContentMd5(*md5, stored.md5));
   const http::Headers* trailers = body ? body->Trailers() : nullptr;
   for (const auto& name : ChecksumNames()) {
     std::optional<std::string> given = GetString(params, "Checksum" + name);
@@ -147,17 +165,33 @@ Status VerifyDigests(const json::object& params, const http::BodyReader* body, c
       if (auto t = trailers->Get(ChecksumHeader(name))) given = std::string(*t);
     }
     if (!given) continue;
-    auto raw = Base64Decode(*given);
-    if (!raw || raw->size() != ChecksumRawSize(name)) {
-      return MakeError(errors::kInvalidChecksumValue, {ChecksumHeader(name)});
-    }
+    // Not computed when announced nowhere we could see before reading the body.
     auto it = stored.checksums.find(name);
-    if (it == stored.checksums.end())
-      continue;  // announced nowhere we could see before reading: not computed
-    if (it->second != Base64Encode(*raw)) {
-      return MakeError(errors::kChecksumMismatch, {name});
-    }
+    CENOTE_RETURN_IF_ERROR(
+        CheckChecksumValue(name, *given, it == stored.checksums.end() ? nullptr : &it->second));
   }
+  return Status::Ok();
+}
+
+Status VerifyDocumentDigests(const RequestContext& ctx, std::string_view body, bool required) {
+  bool has_checksum = false;
+  if (auto md5 = RawHeader(ctx, "Content-MD5")) {
+    has_checksum = true;
+    CENOTE_RETURN_IF_ERROR(CheckContentMd5(*md5, DigestOf("MD5", body)));
+  }
+  for (const auto& name : ChecksumNames()) {
+    auto given = RawHeader(ctx, ChecksumHeader(name));
+    if (!given) continue;
+    has_checksum = true;
+    const std::string computed = Base64Encode(DigestOf(name, body));
+    CENOTE_RETURN_IF_ERROR(CheckChecksumValue(name, *given, &computed));
+  }
+  // An aws-chunked body's checksum trailer was checked by the SigV4 layer as the body was read.
+  if (!has_checksum && RawHeader(ctx, "x-amz-trailer")) has_checksum = true;
+  if (!has_checksum && RawHeader(ctx, "x-amz-sdk-checksum-algorithm")) {
+    return MakeError(errors::kChecksumAlgorithmWithoutValue);
+  }
+  if (required && !has_checksum) return MakeError(errors::kMissingChecksumHeader);
   return Status::Ok();
 }
 

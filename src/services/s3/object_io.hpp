@@ -52,6 +52,12 @@ Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector
 // a trailer (InvalidRequest for a malformed value, BadDigest on mismatch) against what was computed.
 Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored);
 
+// Checks the Content-MD5 and x-amz-checksum-* headers of a request against its document body (the XML an
+// operation such as DeleteObjects or PutBucketTagging received: OperationInput::raw_body), with the errors
+// of VerifyDigests; InvalidRequest for x-amz-sdk-checksum-algorithm without a checksum to go with it.
+// `required` (DeleteObjects): InvalidRequest when the request carries no checksum at all.
+Status VerifyDocumentDigests(const RequestContext& ctx, std::string_view body, bool required);
+
 // A reader of one manifest piece: its blob, or its inline bytes.
 Result<std::unique_ptr<store::BlobReader>> OpenPiece(store::BlobStore& blobs, const BlobRef& ref);
 

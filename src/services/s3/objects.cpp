@@ -15,6 +15,9 @@ namespace {
 const json::object& P(OperationInput& in) { return in.params.as_object(); }
 
 constexpr std::size_t kMaxKeyBytes = 1024;
+// AWS: "the user-defined metadata is limited to 2 KB in size", counted as the UTF-8 bytes of every key and
+// value (Amazon S3 User Guide, "Working with object metadata").
+constexpr std::size_t kMaxUserMetadataBytes = 2048;
 
 }  // namespace
 
@@ -50,7 +53,13 @@ Result<std::pair<std::string, std::string>> BucketAndKey(OperationInput& in) {
 
 }  // namespace
 
+Status CheckKeyEncoding(std::string_view key) {
+  if (!IsValidUtf8(key)) return MakeError(errors::kInvalidURI);
+  return Status::Ok();
+}
+
 Status CheckObjectKey(const std::string& key) {
+  CENOTE_RETURN_IF_ERROR(CheckKeyEncoding(key));
   if (key.empty()) return InvalidArgumentError(errors::kEmptyKey, "key", key);
   if (key.size() > kMaxKeyBytes) {
     return MakeError(errors::kKeyTooLongError)
@@ -58,6 +67,19 @@ Status CheckObjectKey(const std::string& key) {
         .With("Size", std::to_string(key.size()));
   }
   return Status::Ok();
+}
+
+Status CheckUserMetadataSize(const json::object& params) {
+  const auto* metadata = services::GetObject(params, "Metadata");
+  if (!metadata) return Status::Ok();
+  std::size_t size = 0;
+  for (const auto& [name, value] : *metadata) {
+    size += name.size() + (value.is_string() ? value.as_string().size() : 0);
+  }
+  if (size <= kMaxUserMetadataBytes) return Status::Ok();
+  return MakeError(errors::kMetadataTooLarge)
+      .With("Size", std::to_string(size))
+      .With("MaxSizeAllowed", std::to_string(kMaxUserMetadataBytes));
 }
 
 json::object AttrsFromRequest(const json::object& p) {
@@ -584,6 +606,7 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   auto storage_class = GetString(p, "StorageClass").value_or("STANDARD");
   if (!ValidStorageClass(storage_class))
     return MakeError(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
+  CENOTE_RETURN_IF_ERROR(CheckUserMetadataSize(p));
   json::array tags;
   if (auto t = GetString(p, "Tagging")) {
     CENOTE_ASSIGN_OR_RETURN(tags, ParseTaggingHeader(*t));
@@ -735,6 +758,8 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   }
   auto storage_class = GetString(p, "StorageClass");
   if (storage_class && !ValidStorageClass(*storage_class)) return MakeError(errors::kInvalidStorageClass);
+  // COPY keeps the source's metadata, which passed this check when it was written.
+  if (directive == "REPLACE") CENOTE_RETURN_IF_ERROR(CheckUserMetadataSize(p));
   VersionRow src;
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());

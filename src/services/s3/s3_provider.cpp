@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "services/s3/env.hpp"
+#include "services/s3/object_io.hpp"
 
 namespace cenote::s3 {
 
@@ -238,7 +239,18 @@ const std::vector<std::string_view>& S3Provider::SupportedOperations() { return 
 
 Result<aws::OperationOutput> S3Provider::Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                                 aws::OperationInput& input) {
-  CENOTE_RETURN_IF_ERROR(CheckExpectedBucketOwner(*env_, input.params.as_object()));
+  const json::object& params = input.params.as_object();
+  // S3 parses the request URI before anything else. A key that is not UTF-8 is refused by every operation
+  // that names one: stored, it could not be listed, copied or deleted by name through clients that read
+  // listings as UTF-8 (`aws s3 rm --recursive` reported success and left such objects behind).
+  if (auto key = GetString(params, "Key")) CENOTE_RETURN_IF_ERROR(CheckKeyEncoding(*key));
+  if (input.raw_body) {
+    // "The Content-MD5 or x-amz-sdk-checksum-algorithm header is required for all Multi-Object Delete
+    // requests" (DeleteObjects in the S3 API Reference); a checksum sent with any other document is checked
+    // too. Network calls only: an in-process caller has no body bytes.
+    CENOTE_RETURN_IF_ERROR(VerifyDocumentDigests(ctx, *input.raw_body, operation == "DeleteObjects"));
+  }
+  CENOTE_RETURN_IF_ERROR(CheckExpectedBucketOwner(*env_, params));
   return TableProvider::Invoke(ctx, operation, input);
 }
 

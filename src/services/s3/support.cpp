@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <set>
 #include <thread>
 
 #include "common/encoding.hpp"
@@ -447,23 +448,50 @@ Result<json::array> ValidateTags(const json::array& tag_set, std::size_t max_tag
 
 namespace {
 
-// A form-encoded component: '+' is a space, then percent-decoding.
-std::string FormDecode(std::string_view text) {
-  std::string plus_as_space(text);
-  std::replace(plus_as_space.begin(), plus_as_space.end(), '+', ' ');
-  return UriDecode(plus_as_space);
+// One component of an x-amz-tagging query string, form-decoded ('+' is a space) with strict
+// percent-escapes; nullopt for a '%' without two hex digits or bytes that are not UTF-8.
+std::optional<std::string> DecodeTaggingComponent(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out.push_back(' ');
+    } else if (text[i] != '%') {
+      out.push_back(text[i]);
+    } else if (auto byte = HexDecode(text.substr(i + 1, 2)); byte && byte->size() == 1) {
+      out += *byte;
+      i += 2;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!IsValidUtf8(out)) return std::nullopt;
+  return out;
 }
 
 }  // namespace
 
 Result<json::array> ParseTaggingHeader(std::string_view text) {
+  // AWS refuses a header it cannot read as "k1=v1&k2=v2" (a bad escape, bytes that are not UTF-8, an empty
+  // or repeated key) with InvalidArgument naming the header, rather than with the TagSet errors of
+  // PutObjectTagging; the limits on counts and lengths are those of a TagSet. A pair without '=' is a key
+  // with an empty value ("foo=bar&bar").
+  auto malformed = [&] {
+    return InvalidArgumentError(errors::kMalformedTaggingHeader, "x-amz-tagging", text);
+  };
   json::array tags;
+  std::set<std::string> seen;
   for (std::string_view pair : SplitString(text, '&')) {
     if (pair.empty()) continue;
     auto eq = pair.find('=');
+    auto key = DecodeTaggingComponent(pair.substr(0, eq));
+    auto value = eq == std::string_view::npos ? std::optional<std::string>("")
+                                              : DecodeTaggingComponent(pair.substr(eq + 1));
+    if (!key || !value || key->empty()) return malformed();
+    if (!seen.insert(*key).second) return malformed();
     json::object o;
-    o["Key"] = FormDecode(pair.substr(0, eq));
-    o["Value"] = eq == std::string_view::npos ? std::string() : FormDecode(pair.substr(eq + 1));
+    o["Key"] = std::move(*key);
+    o["Value"] = std::move(*value);
     tags.push_back(std::move(o));
   }
   return ValidateTags(tags, 10);

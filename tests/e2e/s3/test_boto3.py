@@ -1038,6 +1038,196 @@ class AuthTests(S3TestCase):
             self.assertAlmostEqual(off, minutes, delta=2)
 
 
+# ------------------------------------------------------------------------------------------- AWS's strictness
+def error_message(xml_body):
+    import xml.etree.ElementTree as ET
+    try:
+        el = ET.fromstring(xml_body).find("Message")
+    except ET.ParseError:
+        return None
+    return el.text if el is not None else None
+
+
+def content_md5(body):
+    import base64
+    return base64.b64encode(hashlib.md5(body).digest()).decode()
+
+
+@harness.skip_on_moto("moto accepts what AWS refuses here")
+class StrictnessTests(S3TestCase):
+    """Requests AWS refuses, with AWS's errors: keys that are not UTF-8, over 2 KB of user metadata, batch deletes
+    without a checksum, malformed x-amz-tagging headers, XML with a DTD."""
+
+    def raw(self, method, path, body=b"", headers=None):
+        url, signed = signed_raw_request(method, path, body, headers=headers)
+        return send_raw(method, url, body, signed)
+
+    def test_keys_that_are_not_utf8_are_refused(self):
+        b = self.make_bucket("utf8")
+        self.s3.put_object(Bucket=b, Key="src", Body=b"x")
+        for path, method, headers in [
+                (f"/{b}/bad%FFname", "PUT", {}),
+                (f"/{b}/caf%E9", "PUT", {}),
+                (f"/{b}/bad%FFcopy", "PUT", {"x-amz-copy-source": f"/{b}/src"}),
+                (f"/{b}/bad%C3?uploads", "POST", {}),
+                (f"/{b}/bad%FFname", "GET", {}),
+                (f"/{b}/bad%FFname", "DELETE", {}),
+        ]:
+            with self.subTest(method=method, path=path):
+                status, body = self.raw(method, path, headers=headers)
+                self.assertEqual(status, 400, body)
+                self.assertEqual(error_code(body), "InvalidURI", body)
+                self.assertEqual(error_message(body), "Couldn't parse the specified URI.", body)
+        self.assertEqual([o["Key"] for o in self.s3.list_objects_v2(Bucket=b)["Contents"]], ["src"])
+        self.assertEqual(self.s3.list_multipart_uploads(Bucket=b).get("Uploads", []), [])
+        # A key that is UTF-8 is fine, percent-encoded the same way.
+        status, body = self.raw("PUT", f"/{b}/caf%C3%A9", b"ok")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.s3.get_object(Bucket=b, Key="café")["Body"].read(), b"ok")
+
+    def test_user_metadata_over_2kb_is_metadata_too_large(self):
+        b = self.make_bucket("meta")
+        at_limit = {"k": "v" * 2047}  # key and value bytes: exactly 2 KB
+        over = {"k": "v" * 2048}
+        self.s3.put_object(Bucket=b, Key="ok", Body=b"x", Metadata=at_limit)
+        self.assertEqual(self.s3.head_object(Bucket=b, Key="ok")["Metadata"], at_limit)
+        calls = {
+            "PutObject": lambda: self.s3.put_object(Bucket=b, Key="big", Body=b"x", Metadata=over),
+            "CreateMultipartUpload": lambda: self.s3.create_multipart_upload(Bucket=b, Key="big", Metadata=over),
+            "CopyObject": lambda: self.s3.copy_object(Bucket=b, Key="big", CopySource={"Bucket": b, "Key": "ok"},
+                                                      MetadataDirective="REPLACE", Metadata=over),
+        }
+        for name, call in calls.items():
+            with self.subTest(operation=name):
+                e = self.assertClientError(call, "MetadataTooLarge", 400)
+                self.assertEqual(e.response["Error"]["Message"],
+                                 "Your metadata headers exceed the maximum allowed metadata size")
+        self.assertClientError(lambda: self.s3.head_object(Bucket=b, Key="big"), "404", 404)
+        self.assertEqual(self.s3.list_multipart_uploads(Bucket=b).get("Uploads", []), [])
+
+    def test_delete_objects_needs_a_checksum(self):
+        b = self.make_bucket("delcheck")
+        for k in ("a", "b"):
+            self.s3.put_object(Bucket=b, Key=k, Body=b"x")
+        # boto3 sends Content-MD5 (older botocore) or x-amz-checksum-crc32 (botocore >= 1.36).
+        sent = []
+        self.s3.meta.events.register("before-send.s3.DeleteObjects",
+                                     lambda request, **kw: sent.append({k.lower() for k in request.headers.keys()}))
+        deleted = self.s3.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "a"}]})["Deleted"]
+        self.assertEqual([d["Key"] for d in deleted], ["a"])
+        self.assertTrue(sent[-1] & {"content-md5", "x-amz-checksum-crc32"}, sent[-1])
+        xml = b'<Delete><Object><Key>b</Key></Object></Delete>'
+        status, body = self.raw("POST", f"/{b}?delete", xml)
+        self.assertEqual(status, 400, body)
+        self.assertEqual(error_code(body), "InvalidRequest", body)
+        self.assertEqual(error_message(body), "Missing required header for this request: Content-MD5 OR x-amz-checksum-*")
+        status, body = self.raw("POST", f"/{b}?delete", xml, {"Content-MD5": content_md5(xml + b" ")})
+        self.assertEqual((status, error_code(body)), (400, "BadDigest"), body)
+        status, body = self.raw("POST", f"/{b}?delete", xml, {"Content-MD5": "bm90IGFuIE1ENQ=="})
+        self.assertEqual((status, error_code(body)), (400, "InvalidDigest"), body)
+        status, body = self.raw("POST", f"/{b}?delete", xml, {"x-amz-checksum-crc32": checks.checksum("CRC32", b"x")})
+        self.assertEqual((status, error_code(body)), (400, "BadDigest"), body)
+        self.assertEqual(error_message(body), "The CRC32 you specified did not match the calculated checksum.")
+        self.assertEqual(self.s3.head_object(Bucket=b, Key="b")["ContentLength"], 1)
+        status, body = self.raw("POST", f"/{b}?delete", xml, {"Content-MD5": content_md5(xml)})
+        self.assertEqual(status, 200, body)
+        status, body = self.raw("POST", f"/{b}?delete", xml, {"x-amz-checksum-crc32": checks.checksum("CRC32", xml)})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(self.s3.list_objects_v2(Bucket=b).get("Contents", []), [])
+
+    def test_malformed_tagging_header_is_invalid_argument(self):
+        b = self.make_bucket("taghdr")
+        self.s3.put_object(Bucket=b, Key="src", Body=b"x")
+        message = ("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters "
+                   "without tag name duplicates.")
+        for tagging in ("a=1&a=2", "=v", "a=%ZZ", "a=%FF"):
+            for name, call in {
+                "PutObject": lambda: self.s3.put_object(Bucket=b, Key="k", Body=b"x", Tagging=tagging),
+                "CreateMultipartUpload": lambda: self.s3.create_multipart_upload(Bucket=b, Key="k", Tagging=tagging),
+                "CopyObject": lambda: self.s3.copy_object(Bucket=b, Key="k", CopySource={"Bucket": b, "Key": "src"},
+                                                          TaggingDirective="REPLACE", Tagging=tagging),
+            }.items():
+                with self.subTest(tagging=tagging, operation=name):
+                    e = self.assertClientError(call, "InvalidArgument", 400)
+                    self.assertEqual(e.response["Error"]["Message"], message)
+                    self.assertEqual(e.response["Error"].get("ArgumentName"), "x-amz-tagging")
+        self.assertClientError(lambda: self.s3.head_object(Bucket=b, Key="k"), "404", 404)
+        self.s3.put_object(Bucket=b, Key="k", Body=b"x", Tagging="a=1&b&c=x+y")
+        self.assertEqual(self.s3.get_object_tagging(Bucket=b, Key="k")["TagSet"],
+                         [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": ""}, {"Key": "c", "Value": "x y"}])
+
+    def test_xml_with_a_dtd_is_malformed(self):
+        b = self.make_bucket("dtd")
+        self.s3.put_object(Bucket=b, Key="k", Body=b"x")
+        bodies = {
+            f"/{b}?tagging": b'<?xml version="1.0"?><!DOCTYPE Tagging [<!ENTITY x "evil">]>'
+                             b"<Tagging><TagSet><Tag><Key>&x;</Key><Value>v</Value></Tag></TagSet></Tagging>",
+            f"/{b}/k?tagging": b'<!DOCTYPE Tagging [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                               b"<Tagging><TagSet><Tag><Key>k</Key><Value>&x;</Value></Tag></TagSet></Tagging>",
+            f"/{b}?delete": b"<!DOCTYPE Delete><Delete><Object><Key>k</Key></Object></Delete>",
+        }
+        for path, xml in bodies.items():
+            with self.subTest(path=path):
+                method = "POST" if path.endswith("?delete") else "PUT"
+                status, body = self.raw(method, path, xml, {"Content-MD5": content_md5(xml)})
+                self.assertEqual((status, error_code(body)), (400, "MalformedXML"), body)
+        self.assertEqual(self.s3.get_object_tagging(Bucket=b, Key="k")["TagSet"], [])
+        self.assertEqual(self.s3.head_object(Bucket=b, Key="k")["ContentLength"], 1)
+
+
+# ------------------------------------------------------------------------------------------- bucket signatures
+class BucketPresignTests(S3TestCase):
+    """Presigned URLs and signed requests for a bucket: botocore signs a path-style "/bucket" as "/bucket/"."""
+
+    def get(self, url):
+        status, _, body = http_request("GET", url)
+        return status, body
+
+    def test_presigned_bucket_operations(self):
+        b = self.make_bucket("presignb")
+        self.s3.put_object(Bucket=b, Key="listed", Body=b"x")
+        # boto3's default presigner (SigV2 for us-east-1) and SigV4, both path-style as urllib fetches them.
+        default = boto3.session.Session().client(
+            "s3", endpoint_url=SERVER.endpoint, region_name=SERVER.region, aws_access_key_id=SERVER.access_key,
+            aws_secret_access_key=SERVER.secret_key, config=Config(s3={"addressing_style": "path"}))
+        v4 = harness.boto3_client(SERVER)
+        expect = {"list_objects_v2": ("ListObjectsV2", b"<Key>listed</Key>"),
+                  "list_objects": ("ListObjects", b"<Key>listed</Key>"),
+                  "get_bucket_location": ("GetBucketLocation", b"LocationConstraint")}
+        for label, client in (("default", default), ("s3v4", v4)):
+            for op, (model_name, needle) in expect.items():
+                with self.subTest(signer=label, operation=op):
+                    url = client.generate_presigned_url(op, Params={"Bucket": b}, ExpiresIn=300)
+                    auth_path = client.meta.service_model.operation_model(model_name).http.get("authPath", "")
+                    if "AWSAccessKeyId=" in url and "?" in auth_path:
+                        # botocore before its authPath fix signed the operation's query into the resource
+                        # ("/bucket?list-type=2"), which S3 does not accept either.
+                        print(f"\n  [skipped: botocore {botocore.__version__} signs {op} over {auth_path}]", flush=True)
+                        continue
+                    status, body = self.get(url)
+                    self.assertEqual(status, 200, f"{url}\n{body[:400]}")
+                    self.assertIn(needle, body)
+                    # A tampered signature is still refused.
+                    tampered = url.replace("Signature=", "Signature=A")
+                    self.assertEqual(self.get(tampered)[0], 403)
+
+    def test_header_signed_requests_to_bucket_with_and_without_slash(self):
+        b = self.make_bucket("slash")
+        self.s3.put_object(Bucket=b, Key="listed", Body=b"x")
+        for path in (f"/{b}/?list-type=2", f"/{b}?list-type=2", f"/{b}/", f"/{b}"):
+            with self.subTest(path=path):
+                url, headers = signed_raw_request("GET", path, b"")
+                status, body = send_raw("GET", url, b"", headers)
+                self.assertEqual(status, 200, body)
+                self.assertIn(b"<Key>listed</Key>", body)
+        # SigV2 header auth (signature_version "s3"): botocore signs "/bucket/" for "GET /bucket".
+        v2 = boto3.session.Session().client(
+            "s3", endpoint_url=SERVER.endpoint, region_name=SERVER.region, aws_access_key_id=SERVER.access_key,
+            aws_secret_access_key=SERVER.secret_key,
+            config=Config(signature_version="s3", s3={"addressing_style": "path"}))
+        self.assertEqual([o["Key"] for o in v2.list_objects(Bucket=b)["Contents"]], ["listed"])
+
+
 # ------------------------------------------------------------------------------------------- HTTPS
 class HttpsTests(unittest.TestCase):
     """Over HTTPS, botocore >= 1.36 sends uploads as aws-chunked bodies with a trailing checksum

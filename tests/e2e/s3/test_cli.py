@@ -235,6 +235,61 @@ class S3ApiTests(CliTestCase):
         self.assertIn("NoSuchBucket", r.stderr)
 
 
+def signed_raw_put(path, body):
+    """PUT `path` (sent as written, percent-escapes included) signed by botocore's S3 SigV4 signer, as a client that
+    is handed raw bytes for a key would send it. Returns (status, body)."""
+    import http.client
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    req = AWSRequest(method="PUT", url=SERVER.endpoint + path, data=body)
+    S3SigV4Auth(Credentials(SERVER.access_key, SERVER.secret_key), "s3", SERVER.region).add_auth(req)
+    conn = http.client.HTTPConnection("127.0.0.1", int(SERVER.endpoint.rsplit(":", 1)[1]), timeout=30)
+    try:
+        conn.request("PUT", path, body=body, headers=dict(req.headers.items()))
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+@harness.skip_on_moto("moto stores keys that are not UTF-8")
+class StrictnessTests(CliTestCase):
+    def test_rm_recursive_leaves_nothing_behind(self):
+        # A key that is not UTF-8 was stored, then listed by the CLI as U+FFFD, and `aws s3 rm --recursive`
+        # "deleted" that other key and reported success while the object stayed. Such keys are refused now.
+        self.mb()
+        for path in (f"/{self.bucket}/bad%FFname.txt", f"/{self.bucket}/dir/caf%E9.txt"):
+            status, body = signed_raw_put(path, b"x")
+            self.assertEqual(status, 400, body)
+            self.assertIn(b"<Code>InvalidURI</Code>", body)
+        self.aws("s3", "cp", self.write("good.txt", b"y"), f"s3://{self.bucket}/good.txt")
+        self.aws("s3", "cp", self.write("caf\u00e9.txt", b"z"), f"s3://{self.bucket}/dir/caf\u00e9.txt")
+        r = self.aws("s3", "rm", f"s3://{self.bucket}", "--recursive")
+        self.assertEqual(sorted(l.split()[0] for l in r.stdout.splitlines() if l.strip()), ["delete:", "delete:"])
+        self.assertEqual(self.aws("s3", "ls", f"s3://{self.bucket}", "--recursive", check=False).stdout.strip(), "")
+        self.assertEqual(self.aws_json("s3api", "list-object-versions", "--bucket", self.bucket).get("Versions"), None)
+        self.assertIn(f"remove_bucket: {self.bucket}", self.aws("s3", "rb", f"s3://{self.bucket}").stdout)
+
+    def test_delete_objects_and_metadata_limits(self):
+        self.mb()
+        body = self.write("b.txt", b"x")
+        for key in ("a", "b"):
+            self.aws("s3api", "put-object", "--bucket", self.bucket, "--key", key, "--body", body)
+        # The CLI sends the checksum DeleteObjects requires.
+        out = self.aws_json("s3api", "delete-objects", "--bucket", self.bucket,
+                            "--delete", json.dumps({"Objects": [{"Key": "a"}, {"Key": "b"}]}))
+        self.assertEqual(sorted(d["Key"] for d in out["Deleted"]), ["a", "b"])
+        r = self.aws("s3api", "put-object", "--bucket", self.bucket, "--key", "big", "--body", body,
+                     "--metadata", json.dumps({"k": "v" * 2048}), check=False)
+        self.assertIn(r.returncode, (254, 255), r.stderr)
+        self.assertIn("MetadataTooLarge", r.stderr)
+        r = self.aws("s3api", "put-object", "--bucket", self.bucket, "--key", "tagged", "--body", body,
+                     "--tagging", "a=1&a=2", check=False)
+        self.assertIn(r.returncode, (254, 255), r.stderr)
+        self.assertIn("InvalidArgument", r.stderr)
+
+
 if __name__ == "__main__":
     print(f"aws cli: {CLI} (major version {cli_major()})", flush=True)
     harness.main()

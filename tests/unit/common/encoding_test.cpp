@@ -69,6 +69,25 @@ TEST(Encoding, UriDecode) {
   EXPECT_EQ(UriDecode("%C3%A9"), "\xc3\xa9");
 }
 
+TEST(Encoding, IsValidUtf8) {
+  for (const char* good : {"", "plain ascii", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc2\x80",
+                           "\xed\x9f\xbf", "\xee\x80\x80", "\xf4\x8f\xbf\xbf"}) {
+    EXPECT_TRUE(IsValidUtf8(good)) << good;
+  }
+  EXPECT_TRUE(IsValidUtf8(std::string_view("a\0b", 3)));
+  for (const char* bad : {"\xff", "\x80", "caf\xe9", "\xc3", "\xe2\x82", "\xf0\x9f\x98",
+                          "\xc0\xaf",          // overlong '/'
+                          "\xc1\xbf",          // overlong
+                          "\xe0\x80\xaf",      // overlong
+                          "\xf0\x80\x80\xaf",  // overlong
+                          "\xed\xa0\x80",      // surrogate U+D800
+                          "\xed\xbf\xbf",      // surrogate U+DFFF
+                          "\xf4\x90\x80\x80",  // U+110000
+                          "\xf5\x80\x80\x80", "\xc3\x28", "\xe2\x28\xa1"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << HexEncode(bad);
+  }
+}
+
 TEST(Encoding, HmacAndSha256) {
   // RFC 4231 test case 2.
   EXPECT_EQ(HexEncode(HmacSha256("Jefe", "what do ya want for nothing?")),

@@ -638,6 +638,44 @@ TEST_F(SigV4Test, FarFutureDatesAnswerTheMalformedDateError) {
   EXPECT_EQ(error_for(v2_query("1"), {}, ErrorStyle::kS3, false).message, "Request has expired");
 }
 
+// botocore signs a path-style request to a bucket ("GET /bucket?location") over the resource "/bucket/"
+// (its auth_path): boto3's default presigned URLs for us-east-1 (SigV2) of ListObjects, ListObjectsV2 and
+// GetBucketLocation. Virtual-hosted, "/key" names an object, and a signature over "/key/" does not stand
+// for it.
+TEST_F(SigV4Test, SigV2PathStyleBucketSignedWithATrailingSlash) {
+  const auto now = At(2024, 6, 1, 8, 0, 0);
+  const std::string expires = "1717232400";  // now + 1 hour
+  auto presigned = [&](const std::string& path, const std::string& query, const std::string& resource) {
+    http::Headers none;
+    const std::string sts = SigV2StringToSign("GET", none, expires, resource, query);
+    const std::string signature = UriEncode(Base64Encode(HmacSha1(kDocSecret, sts)), true);
+    return path + "?" + query + (query.empty() ? "" : "&") +
+           "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=" + signature + "&Expires=" + expires;
+  };
+  auto authenticate = [&](const std::string& target, const std::string& host, bool virtual_hosted) {
+    auto request = MakeRequest("GET", target, {{"Host", host}});
+    AuthOptions options = OptionsAt(now, ErrorStyle::kS3);
+    options.virtual_hosted = virtual_hosted;
+    return Authenticate(request, creds_, options);
+  };
+  for (const char* query : {"location", "list-type=2&encoding-type=url", ""}) {
+    auto r = authenticate(presigned("/bucket", query, "/bucket/"), "localhost:4566", false);
+    EXPECT_TRUE(r.ok()) << query << ": " << r.error().code;
+    // Signed as sent, with or without the slash.
+    EXPECT_TRUE(authenticate(presigned("/bucket", query, "/bucket"), "localhost:4566", false).ok()) << query;
+    EXPECT_TRUE(authenticate(presigned("/bucket/", query, "/bucket/"), "localhost:4566", false).ok())
+        << query;
+  }
+  // An object's path gains no slash, and neither does a virtual-hosted request.
+  auto object = authenticate(presigned("/bucket/key", "", "/bucket/key/"), "localhost:4566", false);
+  ASSERT_FALSE(object.ok());
+  EXPECT_EQ(object.error().code, "SignatureDoesNotMatch");
+  auto virtual_hosted = authenticate(presigned("/key", "", "/key/"), "bucket.localhost:4566", true);
+  ASSERT_FALSE(virtual_hosted.ok());
+  EXPECT_EQ(virtual_hosted.error().code, "SignatureDoesNotMatch");
+  EXPECT_TRUE(authenticate(presigned("/key", "", "/bucket/key"), "bucket.localhost:4566", true).ok());
+}
+
 TEST_F(SigV4Test, SigV2DocExample) {
   // S3 docs (RESTAuthentication): GET /photos/puppy.jpg on johnsmith.s3.amazonaws.com (virtual-hosted).
   auto request = MakeRequest("GET", "/photos/puppy.jpg",

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -171,8 +172,10 @@ class S3Test : public ::testing::Test {
   }
   // Raw request headers exist only on calls from the network (an in-process call has none): the few tests
   // of a header the model lacks (x-amz-trailer) call the provider as the network stages would.
+  // `raw_body`: the XML document as the protocol layer read it (OperationInput::raw_body).
   Result<aws::OperationOutput> CallWithHeaders(std::string_view op, json::object params,
-                                               const http::Headers& headers, http::BodyReader* body) {
+                                               const http::Headers& headers, http::BodyReader* body,
+                                               std::optional<std::string> raw_body = std::nullopt) {
     aws::RequestContext ctx;
     ctx.request_id = "test";
     ctx.region = caller_.region;
@@ -183,6 +186,7 @@ class S3Test : public ::testing::Test {
     aws::OperationInput in;
     in.params = std::move(params);
     in.body = body;
+    in.raw_body = std::move(raw_body);
     return provider_->Invoke(ctx, op, in);
   }
   json::object Ok(std::string_view op, json::object params, http::BodyReader* body = nullptr) {
@@ -1428,6 +1432,233 @@ TEST_F(S3Test, ObjectTagging) {
   Ok("DeleteObjectTagging", {{"Bucket", "bk1"}, {"Key", "k"}});
   EXPECT_TRUE(Ok("GetObjectTagging", {{"Bucket", "bk1"}, {"Key", "k"}})["TagSet"].as_array().empty());
   EXPECT_EQ(Err("GetObjectTagging", {{"Bucket", "bk1"}, {"Key", "none"}}).code, "NoSuchKey");
+}
+
+// x-amz-tagging is a query string of distinct keys: anything else is AWS's InvalidArgument naming the
+// header, not a TagSet error (an empty key used to be "The TagKey you have provided is too long").
+TEST_F(S3Test, MalformedTaggingHeaderIsInvalidArgument) {
+  MakeBucket("bk1");
+  Put("bk1", "src", "x");
+  const std::string message =
+      "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag "
+      "name duplicates.";
+  auto put = [&](const std::string& tagging) {
+    StringReader body("x");
+    return Call("PutObject", {{"Bucket", "bk1"}, {"Key", "k"}, {"Tagging", tagging}}, &body);
+  };
+  auto create = [&](const std::string& tagging) {
+    return Call("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "k"}, {"Tagging", tagging}});
+  };
+  auto copy = [&](const std::string& tagging) {
+    return Call("CopyObject", {{"Bucket", "bk1"},
+                               {"Key", "k"},
+                               {"CopySource", "bk1/src"},
+                               {"TaggingDirective", "REPLACE"},
+                               {"Tagging", tagging}});
+  };
+  for (const char* bad : {"a=1&a=2", "a&a=", "=v", "a=1&=2", "a=%ZZ", "a=%4", "a%=1", "%FF=1", "a=%C3",
+                          "a=%ED%A0%80", "k=%e9t%e9"}) {
+    for (const auto& call :
+         std::vector<std::function<Result<aws::OperationOutput>(const std::string&)>>{put, create, copy}) {
+      auto r = call(bad);
+      ASSERT_FALSE(r.ok()) << bad;
+      EXPECT_EQ(r.error().code, "InvalidArgument") << bad;
+      EXPECT_EQ(r.error().message, message) << bad;
+      EXPECT_EQ(r.error().http_status, 400);
+      const auto fields = std::vector<std::pair<std::string, std::string>>{{"ArgumentName", "x-amz-tagging"},
+                                                                           {"ArgumentValue", bad}};
+      EXPECT_EQ(r.error().fields, fields) << bad;
+    }
+  }
+  // Well-formed headers keep the TagSet limits and their errors.
+  EXPECT_EQ(put("k" + std::string(128, 'x') + "=v").error().code, "InvalidTag");
+  EXPECT_EQ(put("k=" + std::string(257, 'v')).error().code, "InvalidTag");
+  std::string eleven;
+  for (int i = 0; i < 11; ++i) eleven += "k" + std::to_string(i) + "=v&";
+  EXPECT_EQ(put(eleven).error().code, "BadRequest");
+  // A key without '=' has an empty value; empty pairs are nothing; '+' and escapes decode, UTF-8 included.
+  ASSERT_TRUE(put("foo=bar&bar&&caf%C3%A9=a+b%2Bc").ok());
+  EXPECT_EQ(Ok("GetObjectTagging", {{"Bucket", "bk1"}, {"Key", "k"}})["TagSet"],
+            (json::array{json::object{{"Key", "foo"}, {"Value", "bar"}},
+                         json::object{{"Key", "bar"}, {"Value", ""}},
+                         json::object{{"Key", "caf\xc3\xa9"}, {"Value", "a b+c"}}}));
+  EXPECT_FALSE(Ok("ListMultipartUploads", {{"Bucket", "bk1"}}).contains("Uploads"));
+}
+
+// S3 cannot parse a request URI whose key is not UTF-8 (InvalidURI, 400): no operation that names a key
+// stores, reads or deletes one. Stored, such a key could not be listed and deleted again by clients that
+// decode listings as UTF-8 (`aws s3 rm --recursive` reported success and left the objects).
+TEST_F(S3Test, KeysThatAreNotUtf8AreRefusedByEveryOperation) {
+  MakeBucket("bk1");
+  Put("bk1", "src", "x");
+  auto upload = Ok("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "up"}});
+  const std::string upload_id = std::string(upload["UploadId"].as_string());
+  for (const std::string bad :
+       {"caf\xe9", "a\xff", "\xc3", "\xed\xa0\x80/x", "\xc0\xaf", "ok/\xf4\x90\x80\x80"}) {
+    std::vector<std::pair<std::string, json::object>> calls = {
+        {"PutObject", {}},
+        {"CopyObject", {{"CopySource", "bk1/src"}}},
+        {"CreateMultipartUpload", {}},
+        {"UploadPart", {{"UploadId", upload_id}, {"PartNumber", 1}}},
+        {"UploadPartCopy", {{"UploadId", upload_id}, {"PartNumber", 1}, {"CopySource", "bk1/src"}}},
+        {"CompleteMultipartUpload", {{"UploadId", upload_id}}},
+        {"AbortMultipartUpload", {{"UploadId", upload_id}}},
+        {"ListParts", {{"UploadId", upload_id}}},
+        {"GetObject", {}},
+        {"HeadObject", {}},
+        {"DeleteObject", {}},
+        {"GetObjectAttributes", {{"ObjectAttributes", json::array{"ETag"}}}},
+        {"PutObjectTagging", {{"Tagging", json::object{{"TagSet", json::array{}}}}}},
+        {"GetObjectTagging", {}},
+        {"DeleteObjectTagging", {}},
+    };
+    for (auto& [op, params] : calls) {
+      params["Bucket"] = "bk1";
+      params["Key"] = bad;
+      StringReader body("x");
+      auto r = Call(op, params, op == "PutObject" || op == "UploadPart" ? &body : nullptr);
+      ASSERT_FALSE(r.ok()) << op << " " << HexEncode(bad);
+      EXPECT_EQ(r.error().code, "InvalidURI") << op;
+      EXPECT_EQ(r.error().message, "Couldn't parse the specified URI.") << op;
+      EXPECT_EQ(r.error().http_status, 400) << op;
+    }
+    // The lake's writers check their keys the same way.
+    auto lake_put = Lake().PutObject("bk1", bad, "x", "text/plain");
+    ASSERT_FALSE(lake_put.ok());
+    EXPECT_EQ(lake_put.error().code, "InvalidURI");
+  }
+  // Nothing was stored: the listing has the source only, the upload is still there without parts.
+  auto listed = Ok("ListObjectsV2", {{"Bucket", "bk1"}});
+  ASSERT_EQ(listed["Contents"].as_array().size(), 1u);
+  EXPECT_EQ(listed["Contents"].as_array()[0].as_object().at("Key"), "src");
+  auto parts = Ok("ListParts", {{"Bucket", "bk1"}, {"Key", "up"}, {"UploadId", upload_id}});
+  EXPECT_TRUE(!parts.contains("Parts") || parts["Parts"].as_array().empty());
+  EXPECT_EQ(BlobCount(), 1u);
+  // Keys that are UTF-8 are keys, control characters and U+FFFD included.
+  for (const std::string good : {"caf\xc3\xa9", "\xc2\x80\xc2\x9f", "\xef\xbf\xbd", "\xf0\x9f\x98\x80"}) {
+    Put("bk1", good, "ok");
+    EXPECT_EQ(Get("bk1", good), "ok");
+  }
+}
+
+// AWS: "the user-defined metadata is limited to 2 KB in size", measured as the UTF-8 bytes of each key and
+// value. Past that, MetadataTooLarge (400) with the size and the limit, before any byte of a body is stored.
+TEST_F(S3Test, UserMetadataOver2KBIsMetadataTooLarge) {
+  MakeBucket("bk1");
+  // "k" + 2047 bytes: exactly 2 KB.
+  const json::object at_limit{{"k", std::string(2047, 'v')}};
+  // Two keys and a value of two-byte characters: 2 + 1 + 2 + 2 * 1022 = 2049 bytes.
+  const json::object over{{"ab", "c"}, {"de", [] {
+                                          std::string s;
+                                          for (int i = 0; i < 1022; ++i) s += "\xc3\xa9";
+                                          return s;
+                                        }()}};
+  auto expect_too_large = [](const Result<aws::OperationOutput>& r, const std::string& what) {
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.error().code, "MetadataTooLarge") << what;
+    EXPECT_EQ(r.error().message, "Your metadata headers exceed the maximum allowed metadata size") << what;
+    EXPECT_EQ(r.error().http_status, 400) << what;
+    const auto fields =
+        std::vector<std::pair<std::string, std::string>>{{"Size", "2049"}, {"MaxSizeAllowed", "2048"}};
+    EXPECT_EQ(r.error().fields, fields) << what;
+  };
+  Put("bk1", "at-limit", "x", {{"Metadata", at_limit}});
+  EXPECT_EQ(Ok("HeadObject", {{"Bucket", "bk1"}, {"Key", "at-limit"}})["Metadata"], at_limit);
+  StringReader body("x");
+  expect_too_large(Call("PutObject", {{"Bucket", "bk1"}, {"Key", "big"}, {"Metadata", over}}, &body),
+                   "PutObject");
+  expect_too_large(Call("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "big"}, {"Metadata", over}}),
+                   "CreateMultipartUpload");
+  expect_too_large(Call("CopyObject", {{"Bucket", "bk1"},
+                                       {"Key", "big"},
+                                       {"CopySource", "bk1/at-limit"},
+                                       {"MetadataDirective", "REPLACE"},
+                                       {"Metadata", over}}),
+                   "CopyObject REPLACE");
+  // COPY keeps the source's metadata whatever the request carries.
+  Ok("CopyObject", {{"Bucket", "bk1"}, {"Key", "copy"}, {"CopySource", "bk1/at-limit"}, {"Metadata", over}});
+  EXPECT_EQ(Ok("HeadObject", {{"Bucket", "bk1"}, {"Key", "copy"}})["Metadata"], at_limit);
+  Ok("CreateMultipartUpload", {{"Bucket", "bk1"}, {"Key", "mpu"}, {"Metadata", at_limit}});
+  EXPECT_EQ(Err("HeadObject", {{"Bucket", "bk1"}, {"Key", "big"}}).code, "NoSuchKey");
+  EXPECT_EQ(Ok("ListMultipartUploads", {{"Bucket", "bk1"}})["Uploads"].as_array().size(), 1u);
+  EXPECT_EQ(BlobCount(), 2u);
+}
+
+// "The Content-MD5 or x-amz-sdk-checksum-algorithm header is required for all Multi-Object Delete
+// requests" (DeleteObjects, S3 API Reference); any document's Content-MD5 / x-amz-checksum-* is checked.
+TEST_F(S3Test, DocumentChecksums) {
+  MakeBucket("bk1");
+  const std::string xml = "<Delete><Object><Key>a</Key></Object></Delete>";
+  const json::object params{{"Bucket", "bk1"},
+                            {"Delete", json::object{{"Objects", json::array{json::object{{"Key", "a"}}}}}}};
+  auto delete_with = [&](std::vector<std::pair<std::string, std::string>> header_list,
+                         const std::string& body) {
+    Put("bk1", "a", "x");
+    http::Headers headers;
+    for (const auto& [name, value] : header_list) headers.Add(name, value);
+    return CallWithHeaders("DeleteObjects", params, headers, nullptr, body);
+  };
+  auto expect_error = [](const Result<aws::OperationOutput>& r, const std::string& code,
+                         const std::string& message, const std::string& what) {
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_EQ(r.error().code, code) << what;
+    EXPECT_EQ(r.error().message, message) << what;
+    EXPECT_EQ(r.error().http_status, 400) << what;
+  };
+  const std::string md5 = Base64Encode(ComputeChecksum(ChecksumAlgorithm::kMD5, xml));
+  const std::string crc32 = Base64Encode(ComputeChecksum(ChecksumAlgorithm::kCRC32, xml));
+  const std::string sha256 = Base64Encode(ComputeChecksum(ChecksumAlgorithm::kSHA256, xml));
+  // Accepted: Content-MD5, an x-amz-checksum-* (with or without its algorithm named), a checksum trailer
+  // (checked by the SigV4 layer as the aws-chunked body was read).
+  for (const auto& headers : std::vector<std::vector<std::pair<std::string, std::string>>>{
+           {{"Content-MD5", md5}},
+           {{"x-amz-checksum-crc32", crc32}, {"x-amz-sdk-checksum-algorithm", "CRC32"}},
+           {{"x-amz-checksum-sha256", sha256}},
+           {{"Content-MD5", md5}, {"x-amz-checksum-crc32", crc32}},
+           {{"x-amz-trailer", "x-amz-checksum-crc32"}, {"x-amz-sdk-checksum-algorithm", "CRC32"}}}) {
+    auto r = delete_with(headers, xml);
+    ASSERT_TRUE(r.ok()) << headers[0].first << ": " << r.error().code << " " << r.error().message;
+    EXPECT_EQ(r->result.as_object().at("Deleted").as_array().size(), 1u);
+    EXPECT_EQ(Err("HeadObject", {{"Bucket", "bk1"}, {"Key", "a"}}).code, "NoSuchKey");
+  }
+  expect_error(delete_with({}, xml), "InvalidRequest",
+               "Missing required header for this request: Content-MD5 OR x-amz-checksum-*", "no checksum");
+  expect_error(
+      delete_with({{"x-amz-sdk-checksum-algorithm", "CRC32"}}, xml), "InvalidRequest",
+      "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer "
+      "headers were found.",
+      "an algorithm alone");
+  expect_error(delete_with({{"Content-MD5", md5}}, xml + " "), "BadDigest",
+               "The Content-MD5 you specified did not match what we received.", "wrong MD5");
+  expect_error(delete_with({{"Content-MD5", "not base64!"}}, xml), "InvalidDigest",
+               "The Content-MD5 you specified was invalid.", "bad MD5");
+  expect_error(delete_with({{"Content-MD5", Base64Encode("short")}}, xml), "InvalidDigest",
+               "The Content-MD5 you specified was invalid.", "short MD5");
+  expect_error(delete_with({{"x-amz-checksum-crc32", crc32}}, xml + " "), "BadDigest",
+               "The CRC32 you specified did not match the calculated checksum.", "wrong CRC32");
+  expect_error(delete_with({{"x-amz-checksum-crc32", "AAAAAAAA"}}, xml), "InvalidRequest",
+               "Value for x-amz-checksum-crc32 header is invalid.", "bad CRC32");
+  expect_error(delete_with({{"Content-MD5", md5}, {"x-amz-checksum-sha256", crc32}}, xml), "InvalidRequest",
+               "Value for x-amz-checksum-sha256 header is invalid.", "a good MD5 and a bad SHA256");
+  // Nothing was deleted by a refused request.
+  EXPECT_EQ(Ok("HeadObject", {{"Bucket", "bk1"}, {"Key", "a"}})["ContentLength"], 1);
+  // In-process calls have no body bytes to check (nor headers).
+  Ok("DeleteObjects", params);
+
+  // Other documents need no checksum, but one that is sent must match.
+  const std::string tagging = "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>";
+  const json::object tag_params{
+      {"Bucket", "bk1"},
+      {"Tagging", json::object{{"TagSet", json::array{json::object{{"Key", "a"}, {"Value", "1"}}}}}}};
+  http::Headers none;
+  ASSERT_TRUE(CallWithHeaders("PutBucketTagging", tag_params, none, nullptr, tagging).ok());
+  http::Headers wrong;
+  wrong.Add("Content-MD5", md5);
+  expect_error(CallWithHeaders("PutBucketTagging", tag_params, wrong, nullptr, tagging), "BadDigest",
+               "The Content-MD5 you specified did not match what we received.", "PutBucketTagging");
+  http::Headers right;
+  right.Add("Content-MD5", Base64Encode(ComputeChecksum(ChecksumAlgorithm::kMD5, tagging)));
+  ASSERT_TRUE(CallWithHeaders("PutBucketTagging", tag_params, right, nullptr, tagging).ok());
 }
 
 // Overwrites race with reads: every GET returns one complete version, never a mix or a torn body.
