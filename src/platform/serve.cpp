@@ -119,6 +119,7 @@ int Serve(const ServeConfig& config) {
         return query::QueryEngine::OpenLazily(engine_options);
       });
   deps.day_ms = config.lifecycle_day_seconds * 1000;
+  deps.add_after_hook = [&pipeline](aws::pipeline::AfterHook* hook) { pipeline.AddHook(hook); };
   if (config.lifecycle_day_seconds != 86'400) {
     spdlog::warn("a lifecycle day lasts {} s (--lifecycle-day-seconds), not 86400: objects expire early",
                  config.lifecycle_day_seconds);

@@ -37,12 +37,23 @@ std::map<std::string, RequestMetrics::Counters> RequestMetrics::Snapshot() const
 
 namespace stages {
 
-void AfterHooks(const StageEnv& env, const Exchange& exchange, int http_status, std::string_view target) {
+void AfterHooks(const StageEnv& env, const Exchange& exchange, int http_status, std::string_view target,
+                const http::HttpResponse* response) {
+  std::int64_t bytes_sent = -1;
+  if (response != nullptr) {
+    if (response->stream) {
+      if (auto size = response->stream->Size()) bytes_sent = static_cast<std::int64_t>(*size);
+    } else {
+      bytes_sent = static_cast<std::int64_t>(response->body.size());
+    }
+  }
   CallRecord record{
       .ctx = exchange.ctx,
       .params = exchange.input.params.is_object() ? &exchange.input.params : nullptr,
       .target = target,
       .http_status = http_status,
+      .method = exchange.request != nullptr ? std::string_view(exchange.request->method) : std::string_view(),
+      .bytes_sent = bytes_sent,
       .error = exchange.error ? &*exchange.error : nullptr,
       .duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                         exchange.started),

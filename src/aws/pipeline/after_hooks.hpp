@@ -24,6 +24,8 @@ struct CallRecord {
   const Document* params = nullptr;  // the parsed input, when the call got that far
   std::string_view target = {};      // network calls: the request target as received; "" in-process
   int http_status = 200;             // network: the response's; in-process: 200 or the error's
+  std::string_view method = {};      // network calls: the HTTP method; "" in-process
+  std::int64_t bytes_sent = -1;      // network calls: the response body's size, when known; -1 otherwise
   const Error* error = nullptr;      // null when the call succeeded
   std::chrono::microseconds duration{0};
 };

@@ -76,7 +76,7 @@ http::HttpResponse Pipeline::Handle(http::HttpRequest& request) {
     response.headers.Set("x-amz-request-id", exchange.ctx.request_id);
     if (!exchange.error) exchange.Fail(InternalError());
   }
-  stages::AfterHooks(env_, exchange, response.status, target);
+  stages::AfterHooks(env_, exchange, response.status, target, &response);
   return response;
 }
 

@@ -91,7 +91,9 @@ http::HttpResponse Preflight(const StageEnv& env, Exchange& exchange);
 void AddCorsHeaders(const StageEnv& env, const Exchange& exchange, http::HttpResponse& response);
 
 // Hands the answered call to every after-hook (after_hooks.hpp).
-void AfterHooks(const StageEnv& env, const Exchange& exchange, int http_status, std::string_view target);
+// `response`: the network call's answer (its body size), null in-process.
+void AfterHooks(const StageEnv& env, const Exchange& exchange, int http_status, std::string_view target,
+                const http::HttpResponse* response = nullptr);
 
 }  // namespace stages
 }  // namespace pipeline

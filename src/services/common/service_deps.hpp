@@ -39,6 +39,9 @@ class MetadataStore;
 class FreeSpaceReserve;
 class StreamLog;
 }  // namespace cenote::store
+namespace cenote::aws::pipeline {
+class AfterHook;
+}  // namespace cenote::aws::pipeline
 namespace cenote::query {
 class QueryEngine;
 struct EngineOptions;
@@ -75,6 +78,9 @@ class ServiceDeps {
   aws::Invoker& invoker;                // calls into other services, through authorize and the after-hooks
   BackgroundTasks& tasks;               // the one runner of background loops
   std::function<std::int64_t()> clock;  // milliseconds since the epoch (tests inject their own)
+  // Adds an after-hook to the request pipeline (aws/pipeline/after_hooks.hpp): it then sees every call,
+  // network and in-process. Register-time only; the hook must outlive serving (keep it).
+  std::function<void(aws::pipeline::AfterHook*)> add_after_hook;
   // The length of a day in day-based rules (S3 lifecycle): 86,400,000, or `--lifecycle-day-seconds` x 1000.
   std::int64_t day_ms = 86'400'000;
 

@@ -758,10 +758,57 @@ Result<OperationOutput> DeleteBucketWebsite(Env& env, const RequestContext&, Ope
   return Drop(env, bucket, "website");
 }
 
+Result<std::optional<ServerAccessLogs::Target>> LoggingTarget(Transaction& txn, std::string_view bucket) {
+  CENOTE_ASSIGN_OR_RETURN(auto doc, LoadBucketConfig(txn, bucket, "logging", ""));
+  const auto* enabled = doc ? services::GetObject(*doc, "LoggingEnabled") : nullptr;
+  if (enabled == nullptr) return std::optional<ServerAccessLogs::Target>();
+  CENOTE_ASSIGN_OR_RETURN(auto b, LoadBucket(txn, bucket));
+  if (!b) return std::optional<ServerAccessLogs::Target>();
+  ServerAccessLogs::Target target;
+  target.bucket = GetString(*enabled, "TargetBucket").value_or("");
+  target.prefix = GetString(*enabled, "TargetPrefix").value_or("");
+  target.owner_id = b->owner_id;
+  target.owner_account = b->owner_account;
+  target.region = b->region;
+  return std::optional<ServerAccessLogs::Target>(std::move(target));
+}
+
+Result<OperationOutput> PutBucketLogging(Env& env, const RequestContext&, OperationInput& in) {
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto status, Payload(in, "BucketLoggingStatus"));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
+  const auto* enabled = services::GetObject(status, "LoggingEnabled");
+  if (enabled == nullptr) {
+    // An empty BucketLoggingStatus turns logging off.
+    CENOTE_RETURN_IF_ERROR(DropBucketConfig(*txn, bucket, "logging", ""));
+  } else {
+    auto target_name = GetString(*enabled, "TargetBucket");
+    if (!target_name || !enabled->contains("TargetPrefix")) return MakeError(errors::kMalformedXML);
+    CENOTE_ASSIGN_OR_RETURN(auto target, LoadBucket(*txn, *target_name));
+    if (!target) return MakeError(errors::kLoggingTargetMissing).With("TargetBucket", *target_name);
+    if (target->owner_account != b.owner_account) {
+      return MakeError(errors::kLoggingTargetOtherOwner).With("TargetBucket", *target_name);
+    }
+    if (target->region != b.region)
+      return MakeError(errors::kLoggingTargetOtherRegion).With("TargetBucket", *target_name);
+    // Grants on the target need its ACLs; a BucketOwnerEnforced target has none.
+    if (enabled->contains("TargetGrants")) {
+      CENOTE_ASSIGN_OR_RETURN(auto ownership, BucketOwnership(*txn, *target_name));
+      if (ownership == "BucketOwnerEnforced") return MakeError(errors::kAccessControlListNotSupported);
+    }
+    CENOTE_RETURN_IF_ERROR(StoreBucketConfig(*txn, bucket, "logging", "", status));
+  }
+  CENOTE_ASSIGN_OR_RETURN(auto target, LoggingTarget(*txn, bucket));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
+  if (env.access_logs != nullptr) env.access_logs->SetTarget(bucket, std::move(target));
+  return OperationOutput{};
+}
+
 Result<OperationOutput> GetBucketLogging(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
-  CENOTE_RETURN_IF_ERROR(BucketExists(env, bucket));
-  return OperationOutput{};  // logging disabled: an empty BucketLoggingStatus
+  CENOTE_ASSIGN_OR_RETURN(auto doc, Load(env, bucket, "logging"));
+  return OperationOutput(doc.value_or(json::object()));  // {} : logging disabled
 }
 
 Result<OperationOutput> GetBucketEncryption(Env& env, const RequestContext&, OperationInput& in) {

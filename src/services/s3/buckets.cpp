@@ -1,5 +1,6 @@
 // Bucket operations: create/head/list/delete, location, tagging, policy, versioning.
 #include "common/clock.hpp"
+#include "services/s3/access_logs.hpp"
 #include "services/s3/env.hpp"
 
 namespace cenote::s3 {
@@ -239,6 +240,7 @@ Result<OperationOutput> DeleteBucket(Env& env, const RequestContext&, OperationI
     CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   env.DeleteBlobs(garbage);
+  if (env.access_logs != nullptr) env.access_logs->SetTarget(bucket, std::nullopt);
   OperationOutput out;
   out.http_status = 204;
   return out;

@@ -20,6 +20,8 @@
 
 namespace cenote::s3 {
 
+class ServerAccessLogs;
+
 struct Env {
   Env(store::MetadataStore& metadata_store, store::BlobStore& blob_store, S3Options s3_options)
       : metadata(metadata_store), blobs(blob_store), options(std::move(s3_options)) {}
@@ -44,6 +46,9 @@ struct Env {
   Result<std::unique_ptr<Transaction>> Write();
   // Best effort: a blob that fails to delete is an orphan that the next Open removes.
   void DeleteBlobs(const std::vector<std::string>& ids);
+
+  // Server access logging (access_logs.hpp), when the platform set it up; told of every logging change.
+  ServerAccessLogs* access_logs = nullptr;
 };
 
 }  // namespace cenote::s3

@@ -317,6 +317,14 @@ inline constexpr ErrorSpec kLockHeadersTogether{
     "InvalidArgument", "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
     400};
 inline constexpr ErrorSpec kInvalidObjectLockMode{"InvalidArgument", "Unknown wormMode directive.", 400};
+// Server access logging (bucket_configs.cpp).
+inline constexpr ErrorSpec kLoggingTargetMissing{"InvalidTargetBucketForLogging",
+                                                 "The target bucket for logging does not exist", 400};
+inline constexpr ErrorSpec kLoggingTargetOtherOwner{
+    "InvalidTargetBucketForLogging",
+    "The owner for the bucket to be logged and the target bucket must be the same.", 400};
+inline constexpr ErrorSpec kLoggingTargetOtherRegion{"CrossLocationLoggingProhibitted",
+                                                     "Cross S3 location logging not allowed.", 403};
 }  // namespace errors
 
 // Every entry above.

@@ -18,6 +18,7 @@
 #include "common/result.hpp"
 #include "common/strings.hpp"
 #include "services/common/params.hpp"
+#include "services/s3/access_logs.hpp"
 #include "services/s3/errors.hpp"
 #include "services/s3/lake_access.hpp"
 #include "services/s3/s3_provider.hpp"
@@ -197,6 +198,8 @@ Status DropBucketConfig(Transaction& txn, std::string_view bucket, std::string_v
 // allows the origin, the method and (for a preflight) every requested header; nullopt when none does. A
 // preflight to a bucket that is missing or has no CORS configuration is an error (AccessForbidden, 403).
 Result<std::optional<http::Headers>> CorsHeaders(Env& env, const aws::CorsRequest& request);
+// The delivery target of `bucket`'s server access logs (its "logging" configuration), nullopt when off.
+Result<std::optional<ServerAccessLogs::Target>> LoggingTarget(Transaction& txn, std::string_view bucket);
 struct PublicAccessBlock {
   bool block_public_acls = false;
   bool ignore_public_acls = false;
@@ -307,6 +310,7 @@ Result<OperationOutput> DeleteBucketLifecycle(Env&, const RequestContext&, Opera
 Result<OperationOutput> GetBucketWebsite(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketWebsite(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketLogging(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketLogging(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketEncryption(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketEncryption(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketReplication(Env&, const RequestContext&, OperationInput&);

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "services/common/service_deps.hpp"
+#include "services/s3/access_logs.hpp"
 #include "services/s3/lake_access.hpp"
 #include "services/s3/s3_provider.hpp"
 #include "store/blob_store.hpp"
@@ -45,6 +46,14 @@ Status Register(services::ServiceDeps& deps) {
   // Other services read and write the lake through the pipeline (authorize, after-hooks), as a caller.
   Lake& lake = deps.Keep(provider->MakeLake(deps.invoker));
   deps.Offer<Lake>(lake);
+  // Server access logs: recorded by an after-hook, delivered every few seconds and at shutdown.
+  if (deps.add_after_hook) {
+    CENOTE_ASSIGN_OR_RETURN(auto made, provider->MakeAccessLogs(lake));
+    ServerAccessLogs& logs = deps.Keep(std::move(made));
+    deps.add_after_hook(&logs);
+    logs.Start(deps.tasks, std::chrono::seconds(5));
+    deps.OnShutdown([&logs] { (void)logs.Flush(); });
+  }
   deps.AddProvider(std::move(provider));
   return Status::Ok();
 }

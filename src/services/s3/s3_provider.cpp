@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <unordered_set>
 
+#include "services/s3/access_logs.hpp"
 #include "services/s3/env.hpp"
 #include "services/s3/object_io.hpp"
 
@@ -134,6 +135,7 @@ const S3Provider::Table& Operations() {
       {"PutBucketIntelligentTieringConfiguration", PutBucketIntelligentTieringConfiguration},
       {"PutBucketInventoryConfiguration", PutBucketInventoryConfiguration},
       {"PutBucketLifecycleConfiguration", PutBucketLifecycleConfiguration},
+      {"PutBucketLogging", PutBucketLogging},
       {"PutBucketMetricsConfiguration", PutBucketMetricsConfiguration},
       {"PutBucketNotificationConfiguration", PutBucketNotificationConfiguration},
       {"PutBucketOwnershipControls", PutBucketOwnershipControls},
@@ -252,6 +254,19 @@ Result<aws::OperationOutput> S3Provider::Invoke(const aws::RequestContext& ctx, 
   }
   CENOTE_RETURN_IF_ERROR(CheckExpectedBucketOwner(*env_, params));
   return TableProvider::Invoke(ctx, operation, input);
+}
+
+Result<std::unique_ptr<ServerAccessLogs>> S3Provider::MakeAccessLogs(Lake& lake) {
+  auto logs = std::make_unique<ServerAccessLogs>(lake);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env_->Read());
+  CENOTE_ASSIGN_OR_RETURN(auto rows,
+                          txn->Query("SELECT bucket FROM s3_bucket_configs WHERE kind = 'logging'"));
+  for (const auto& row : rows) {
+    CENOTE_ASSIGN_OR_RETURN(auto target, LoggingTarget(*txn, store::AsText(row[0])));
+    logs->SetTarget(store::AsText(row[0]), std::move(target));
+  }
+  env_->access_logs = logs.get();
+  return logs;
 }
 
 Result<LifecycleRound> S3Provider::RunLifecycleOnce() {

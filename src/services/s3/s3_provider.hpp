@@ -60,6 +60,7 @@ struct S3Options {
 // The state every S3 handler shares (internal.hpp).
 struct Env;
 struct LifecycleRound;
+class ServerAccessLogs;
 
 class S3Provider final : public services::TableProvider<Env> {
  public:
@@ -92,6 +93,11 @@ class S3Provider final : public services::TableProvider<Env> {
   // objects, each passed through `invoker` (authorize, after-hooks) as the caller it was made for. The
   // provider and the invoker must outlive it.
   std::unique_ptr<Lake> MakeLake(aws::Invoker& invoker);
+
+  // Server access logging (access_logs.hpp): the after-hook that records calls on logged buckets and
+  // delivers them through `lake`, loaded with the buckets whose logging is on. Made once, before serving;
+  // the provider tells it of every logging change while both live. `lake` must outlive it.
+  Result<std::unique_ptr<ServerAccessLogs>> MakeAccessLogs(Lake& lake);
 
   // Applies the buckets' lifecycle rules once, as of now (the background task's round; tests call it).
   Result<LifecycleRound> RunLifecycleOnce();

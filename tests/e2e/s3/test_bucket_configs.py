@@ -236,6 +236,49 @@ class ObjectLock(Base):
                          (400, "InvalidRetentionPeriod"))
 
 
+class AccessLogging(Base):
+    def test_log_objects_are_delivered_in_aws_format(self):
+        import shlex
+        import time
+        target = self.bucket + "-logs"
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.s3.create_bucket(Bucket=target)
+        self.assertEqual(error_of(self.s3.put_bucket_logging, Bucket=self.bucket, BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": self.bucket + "-none", "TargetPrefix": "x/"}}),
+            (400, "InvalidTargetBucketForLogging"))
+        self.s3.put_bucket_logging(Bucket=self.bucket, BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": target, "TargetPrefix": "access/"}})
+        self.assertEqual(self.s3.get_bucket_logging(Bucket=self.bucket)["LoggingEnabled"],
+                         {"TargetBucket": target, "TargetPrefix": "access/"})
+        self.s3.put_object(Bucket=self.bucket, Key="data/a b.csv", Body=b"1,2\n")
+        self.s3.get_object(Bucket=self.bucket, Key="data/a b.csv")["Body"].read()
+        error_of(self.s3.get_object, Bucket=self.bucket, Key="missing")
+        deadline = time.monotonic() + 20
+        keys = []
+        while time.monotonic() < deadline and not keys:  # bounded: delivery runs every 5 s
+            keys = [o["Key"] for o in self.s3.list_objects_v2(Bucket=target, Prefix="access/").get("Contents", [])]
+            time.sleep(0.5)
+        self.assertTrue(keys, "no log object was delivered")
+        self.assertRegex(keys[0], r"^access/\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$")
+        text = "".join(self.s3.get_object(Bucket=target, Key=k)["Body"].read().decode() for k in keys)
+        records = [shlex.split(line.replace("[", '"').replace("]", '"')) for line in text.splitlines()]
+        ops = {(r[6], r[7], r[9]) for r in records}
+        self.assertIn(("REST.PUT.OBJECT", "data/a%20b.csv", "200"), ops)
+        self.assertIn(("REST.GET.OBJECT", "data/a%20b.csv", "200"), ops)
+        self.assertIn(("REST.GET.OBJECT", "missing", "404"), ops)
+        get = next(r for r in records if r[6] == "REST.GET.OBJECT" and r[9] == "200")
+        self.assertEqual(len(get), 26, get)  # AWS's 26 fields, through aclRequired
+        self.assertEqual(get[1], self.bucket)
+        self.assertEqual(get[11], "4")  # bytes sent
+        self.assertTrue(get[8].startswith("GET /"), get[8])
+        # Logging off: nothing more is recorded for the bucket.
+        self.s3.put_bucket_logging(Bucket=self.bucket, BucketLoggingStatus={})
+        self.assertNotIn("LoggingEnabled", self.s3.get_bucket_logging(Bucket=self.bucket))
+        for k in keys:
+            self.s3.delete_object(Bucket=target, Key=k)
+        self.s3.delete_bucket(Bucket=target)
+
+
 class Configurations(Base):
     def setUp(self):
         super().setUp()
