@@ -27,6 +27,7 @@
 #include "../provider_harness.hpp"
 #include "common/checksum.hpp"
 #include "common/encoding.hpp"
+#include "services/s3/access_logs.hpp"
 #include "services/s3/errors.hpp"
 #include "services/s3/internal.hpp"
 #include "store/free_space.hpp"
@@ -667,6 +668,34 @@ TEST_F(S3Test, LifecycleRoundsActOnlyOnceTheDaysHavePassed) {
   // A rule's days are counted from the object's last write: a new version starts over.
   Put("lcy", "logs/new", "z");
   EXPECT_EQ(provider_->RunLifecycleOnce()->expired, 0);
+}
+
+TEST(S3AccessLogs, RecordsFollowAwsFormat) {
+  aws::RequestContext ctx;
+  ctx.request_id = "3E57427F3EXAMPLE";
+  ctx.operation = "GetBucketVersioning";
+  ctx.source_ip = "192.0.2.3:51234";
+  ctx.principal.arn = "arn:aws:iam::123456789012:user/alice";
+  http::Headers headers;
+  headers.Add("authorization", "AWS4-HMAC-SHA256 Credential=...");
+  headers.Add("user-agent", "aws-cli/2.15");
+  headers.Add("host", "localhost:4566");
+  ctx.headers = &headers;
+  aws::Document params = json::object{{"Bucket", "logs-src"}};
+  aws::pipeline::CallRecord record{.ctx = ctx,
+                                   .params = &params,
+                                   .target = "/logs-src?versioning",
+                                   .http_status = 200,
+                                   .method = "GET",
+                                   .bytes_sent = 113,
+                                   .error = nullptr,
+                                   .duration = std::chrono::microseconds(7000)};
+  const std::string line = s3::FormatAccessLogRecord(record, "logs-src", "79a59df9", 1549411238000);
+  EXPECT_EQ(
+      line,
+      "79a59df9 logs-src [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/alice "
+      "3E57427F3EXAMPLE REST.GET.VERSIONING - \"GET /logs-src?versioning HTTP/1.1\" 200 - 113 - 7 - \"-\" "
+      "\"aws-cli/2.15\" - M0U1NzQyN0YzRVhBTVBMRQ== SigV4 - AuthHeader localhost:4566 - - -");
 }
 
 TEST_F(S3Test, ConfigurationsByIdAreListedInPages) {
