@@ -325,6 +325,16 @@ inline constexpr ErrorSpec kLoggingTargetOtherOwner{
     "The owner for the bucket to be logged and the target bucket must be the same.", 400};
 inline constexpr ErrorSpec kLoggingTargetOtherRegion{"CrossLocationLoggingProhibitted",
                                                      "Cross S3 location logging not allowed.", 403};
+// Archive storage classes (restore.cpp).
+inline constexpr ErrorSpec kInvalidObjectState{
+    "InvalidObjectState", "The operation is not valid for the object's storage class", 403};
+inline constexpr ErrorSpec kRestoreNotArchived{
+    "InvalidObjectState", "Restore is not allowed for the object's current storage class", 403};
+inline constexpr ErrorSpec kRestoreAlreadyInProgress{"RestoreAlreadyInProgress",
+                                                     "Object restore is already in progress", 409};
+// {}: the tier.
+inline constexpr ErrorSpec kInvalidRestoreTier{
+    "InvalidArgument", "The tier {} is not valid for the object's storage class", 400};
 }  // namespace errors
 
 // Every entry above.

@@ -120,7 +120,11 @@ NOTES = {
     "PutBucketReplication": "replication between buckets is not implemented yet",
     "PutBucketWebsite": "waits for anonymous access to public buckets (the identity issue's authorizer), "
                         "without which a website endpoint could serve nothing",
-    "RestoreObject": "archive classes are recorded by transitions, but restores are not implemented yet",
+    "RestoreObject": "GLACIER and DEEP_ARCHIVE objects (written so or transitioned) answer GetObject and "
+                     "CopyObject with InvalidObjectState until restored; a restore takes its tier's AWS time "
+                     "(Expedited 5 min, Standard 5 h / 12 h, Bulk 12 h / 48 h) in lifecycle days "
+                     "(--lifecycle-day-seconds shortens it), is reported by x-amz-restore, and lasts Days; "
+                     "SELECT restores are not implemented",
     "SelectObjectContent": "not implemented yet (S3 Select through the query engine is planned)",
     "WriteGetObjectResponse": "S3 Object Lambda needs Lambda (the compute issue)",
 }

@@ -174,6 +174,14 @@ Result<json::object> LockForNewVersion(Transaction& txn, std::string_view bucket
 // ObjectLockMode, ObjectLockRetainUntilDate and ObjectLockLegalHoldStatus of GetObject/HeadObject.
 void PutLockMembers(json::object& out, const VersionRow& v);
 
+// ---- archive classes (restore.cpp) ----
+// GLACIER and DEEP_ARCHIVE: not readable until restored.
+bool IsArchived(const VersionRow& v);
+// Whether GetObject and CopyObject may read the version now (not archived, or a restored copy is ready).
+bool IsReadable(const VersionRow& v, std::int64_t now_ms);
+// The x-amz-restore member of GetObject/HeadObject for an archived version with a restore.
+void PutRestoreMember(json::object& out, const VersionRow& v, std::int64_t now_ms);
+
 // ---- lifecycle (lifecycle.cpp) ----
 struct LifecycleRound {
   std::int64_t expired = 0;  // current versions expired (removed, or hidden by a delete marker)
@@ -318,6 +326,7 @@ Result<OperationOutput> DeleteBucketReplication(Env&, const RequestContext&, Ope
 Result<OperationOutput> GetObjectLockConfiguration(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PutObjectLockConfiguration(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PutObjectRetention(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> RestoreObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObjectRetention(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PutObjectLegalHold(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObjectLegalHold(Env&, const RequestContext&, OperationInput&);

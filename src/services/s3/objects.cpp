@@ -326,6 +326,7 @@ void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bu
   if (v.storage_class != "STANDARD") r["StorageClass"] = v.storage_class;
   if (checksum_mode) PutChecksumMembers(r, v.attrs);
   PutLockMembers(r, v);
+  PutRestoreMember(r, v, UnixNowMs());
 }
 
 struct ByteRange {
@@ -408,6 +409,10 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
     const BucketRow& b = cached ? cached->bucket : own.bucket;
     const VersionRow& v = cached ? *cached->latest : *own.latest;
     CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, v, false));
+    // An archived object is read only through a restored copy (HEAD still describes it).
+    if (!head && !IsReadable(v, UnixNowMs())) {
+      return MakeError(errors::kInvalidObjectState).With("StorageClass", v.storage_class);
+    }
 
     OperationOutput out;
     auto& r = out.result.as_object();
@@ -591,6 +596,9 @@ Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, co
                         .if_modified_since = GetInt(params, "CopySourceIfModifiedSince"),
                         .if_unmodified_since = GetInt(params, "CopySourceIfUnmodifiedSince")};
   CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, *v, true));
+  if (!IsReadable(*v, UnixNowMs())) {
+    return MakeError(errors::kInvalidObjectState).With("StorageClass", v->storage_class);
+  }
   return std::move(*v);
 }
 
@@ -786,6 +794,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   } else {
     row.attrs = src.attrs;
   }
+  row.attrs.erase("Restore");  // a restored copy's state belongs to its archived source
   // Bytes are unchanged: checksums and part layout describe the copy too.
   for (const char* carried : {"Checksums", "ChecksumType", "PartSizes"}) {
     if (src.attrs.contains(carried))

@@ -150,6 +150,7 @@ const S3Provider::Table& Operations() {
       {"PutObjectRetention", PutObjectRetention},
       {"PutObjectTagging", PutObjectTagging},
       {"PutPublicAccessBlock", PutPublicAccessBlock},
+      {"RestoreObject", RestoreObject},
       {"UploadPart", UploadPart},
       {"UploadPartCopy", UploadPartCopy},
   };

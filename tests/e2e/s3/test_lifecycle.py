@@ -142,5 +142,35 @@ class Lifecycle(unittest.TestCase):
         self.assertNotIn("StorageClass", self.s3.head_object(Bucket=self.bucket, Key="cold/small"))
 
 
+class Archive(unittest.TestCase):
+    """GLACIER objects are read through restores, which take their tier's time in (one-second) days."""
+
+    def test_archived_objects_need_a_restore(self):
+        s3 = harness.boto3_client(SERVER)
+        bucket = f"arch-{uuid.uuid4().hex[:12]}"
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="cold", Body=b"frozen", StorageClass="GLACIER")
+        s3.put_object(Bucket=bucket, Key="warm", Body=b"x")
+        self.assertEqual(s3.head_object(Bucket=bucket, Key="cold")["StorageClass"], "GLACIER")
+        self.assertEqual(error_of(s3.get_object, Bucket=bucket, Key="cold"), (403, "InvalidObjectState"))
+        self.assertEqual(error_of(s3.copy_object, Bucket=bucket, Key="copy",
+                                  CopySource={"Bucket": bucket, "Key": "cold"}), (403, "InvalidObjectState"))
+        self.assertEqual(error_of(s3.restore_object, Bucket=bucket, Key="warm", RestoreRequest={"Days": 1}),
+                         (403, "InvalidObjectState"))
+        # Bulk: 12 hours of a one-second day; Standard would be 5/24 s.
+        r = s3.restore_object(Bucket=bucket, Key="cold",
+                              RestoreRequest={"Days": 3, "GlacierJobParameters": {"Tier": "Bulk"}})
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 202)
+        self.assertEqual(s3.head_object(Bucket=bucket, Key="cold")["Restore"], 'ongoing-request="true"')
+        self.assertEqual(error_of(s3.restore_object, Bucket=bucket, Key="cold", RestoreRequest={"Days": 1}),
+                         (409, "RestoreAlreadyInProgress"))
+        self.assertTrue(wait_until(lambda: s3.head_object(Bucket=bucket, Key="cold").get("Restore", "").startswith(
+            'ongoing-request="false", expiry-date=')))
+        self.assertEqual(s3.get_object(Bucket=bucket, Key="cold")["Body"].read(), b"frozen")
+        # The restored copy expires after its days.
+        self.assertTrue(wait_until(lambda: "Restore" not in s3.head_object(Bucket=bucket, Key="cold")))
+        self.assertEqual(error_of(s3.get_object, Bucket=bucket, Key="cold"), (403, "InvalidObjectState"))
+
+
 if __name__ == "__main__":
     harness.main()
