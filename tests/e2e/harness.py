@@ -276,6 +276,16 @@ class Server:
         self.close()
 
 
+def error_of(fn, **kwargs):
+    """(HTTP status, error code) of a boto3 call that must fail; AssertionError when it succeeds."""
+    from botocore.exceptions import ClientError
+    try:
+        fn(**kwargs)
+    except ClientError as e:
+        return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]
+    raise AssertionError(f"{getattr(fn, '__name__', fn)} succeeded")
+
+
 def boto3_client(server, service="s3", addressing_style="path", **config_kwargs):
     """A boto3 client for `server` (boto3 is imported here so this module stays standard-library only)."""
     import boto3

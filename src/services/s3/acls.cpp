@@ -289,12 +289,6 @@ Status SetLatestAcl(Transaction& txn, std::string_view bucket, std::string_view 
 
 namespace {
 
-Result<std::string> BucketParam(OperationInput& in) {
-  auto b = GetString(P(in), "Bucket");
-  if (!b || b->empty()) return MakeError(errors::kInvalidBucketName).With("BucketName", b.value_or(""));
-  return *b;
-}
-
 // The version an object ACL operation is about: the latest, or the one named by versionId. A delete
 // marker has no ACL (MethodNotAllowed for a named one, NoSuchKey for the latest).
 Result<VersionRow> TargetVersion(Transaction& txn, OperationInput& in, const std::string& bucket) {

@@ -18,12 +18,6 @@ namespace {
 
 const json::object& P(OperationInput& in) { return in.params.as_object(); }
 
-Result<std::string> BucketParam(OperationInput& in) {
-  auto b = GetString(P(in), "Bucket");
-  if (!b || b->empty()) return MakeError(errors::kInvalidBucketName).With("BucketName", b.value_or(""));
-  return *b;
-}
-
 OperationOutput NoContent() {
   OperationOutput out;
   out.http_status = 204;

@@ -36,12 +36,6 @@ bool ValidBucketName(std::string_view name) {
   return !(digits_and_dots && dots == 3);
 }
 
-Result<std::string> BucketParam(OperationInput& in) {
-  auto b = GetString(P(in), "Bucket");
-  if (!b || b->empty()) return MakeError(errors::kInvalidBucketName).With("BucketName", b.value_or(""));
-  return *b;
-}
-
 Result<OperationOutput> UpdateBucketColumn(Env& env, const std::string& bucket, const char* column,
                                            std::optional<std::string> value) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());

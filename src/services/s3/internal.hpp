@@ -120,6 +120,8 @@ std::string ManifestToJson(const std::vector<BlobRef>& manifest);
 std::vector<BlobRef> ManifestFromJson(std::string_view text);
 
 // ---- parameters ----
+// The input's Bucket; InvalidBucketName when it is missing or empty.
+Result<std::string> BucketParam(OperationInput& in);
 // A request header not covered by the model (e.g. If-Match on PutObject in older models).
 std::optional<std::string> RawHeader(const RequestContext& ctx, std::string_view name);
 

@@ -369,6 +369,12 @@ std::string UrlEncodeKey(std::string_view text) {
   return out;
 }
 
+Result<std::string> BucketParam(OperationInput& in) {
+  auto b = GetString(in.params.as_object(), "Bucket");
+  if (!b || b->empty()) return MakeError(errors::kInvalidBucketName).With("BucketName", b.value_or(""));
+  return *b;
+}
+
 json::object OwnerDoc(std::string_view id, std::string_view name) {
   json::object o;
   o["DisplayName"] = name;

@@ -13,6 +13,7 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import harness  # noqa: E402
+from harness import error_of  # noqa: E402
 
 from botocore.exceptions import ClientError  # noqa: E402
 
@@ -28,14 +29,6 @@ def setUpModule():
 def tearDownModule():
     if SERVER is not None:
         SERVER.close()
-
-
-def error_of(fn, **kwargs):
-    try:
-        fn(**kwargs)
-    except ClientError as e:
-        return e.response["ResponseMetadata"]["HTTPStatusCode"], e.response["Error"]["Code"]
-    raise AssertionError(f"{fn.__name__} succeeded")
 
 
 class Base(unittest.TestCase):
