@@ -135,6 +135,7 @@ ServerAccessLogs::~ServerAccessLogs() { task_.reset(); }
 void ServerAccessLogs::AfterCall(const aws::pipeline::CallRecord& record) {
   const aws::RequestContext& ctx = record.ctx;
   // Only network calls to S3 are logged, never the log delivery's own writes.
+  if (target_count_.load(std::memory_order_relaxed) == 0) return;
   if (ctx.service != "s3" || record.target.empty() || ctx.invoked_by == kLogDeliveryPrincipal) return;
   if (record.params == nullptr || !record.params->is_object()) return;
   auto bucket = services::GetString(record.params->as_object(), "Bucket");
@@ -157,6 +158,7 @@ void ServerAccessLogs::SetTarget(const std::string& bucket, std::optional<Target
   } else {
     targets_.erase(bucket);
   }
+  target_count_.store(targets_.size(), std::memory_order_relaxed);
 }
 
 Status ServerAccessLogs::Flush() {

@@ -7,6 +7,7 @@
 // Thread safety: AfterCall runs on any request thread; SetTarget, Flush and the task synchronize on mu_.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,6 +48,8 @@ class ServerAccessLogs final : public aws::pipeline::AfterHook {
   Lake& lake_;
   mutable Mutex mu_;
   std::map<std::string, Target> targets_ GUARDED_BY(mu_);  // logged bucket -> target
+  // targets_.size(), read without the lock: calls on a server where no bucket logs cost one atomic load.
+  std::atomic<std::size_t> target_count_{0};
   // (target bucket, prefix) -> (account and region of the writer, buffered records)
   std::map<std::pair<std::string, std::string>, std::pair<Target, std::string>> pending_ GUARDED_BY(mu_);
   std::size_t pending_records_ GUARDED_BY(mu_) = 0;
