@@ -124,9 +124,9 @@ std::string FormatAccessLogRecord(const aws::pipeline::CallRecord& record, const
   line += "- ";  // object size
   line += std::to_string(record.duration.count() / 1000) + " - ";
   line += Quoted(header("referer")) + " " + Quoted(header("user-agent")) + " ";
-  line += Dash(version) + " " + Base64Encode(ctx.request_id) + " " + signature + " ";
-  line += (ctx.tls ? "TLS_AES_128_GCM_SHA256" : "-") + std::string(" ") + auth_type + " ";
-  line += Dash(header("host").value_or("")) + " " + (ctx.tls ? "TLSv1.3" : "-") + " - -";
+  // Host Id: the x-amz-id-2 the response carried. Cipher suite and TLS version: not known here, so "-".
+  line += Dash(version) + " " + Base64Encode("cenote/" + ctx.request_id) + " " + signature + " - ";
+  line += auth_type + " " + Dash(header("host").value_or("")) + " - - -";
   return line;
 }
 

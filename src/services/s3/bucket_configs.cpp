@@ -2,10 +2,12 @@
 // CORS, accelerate, request payment, notifications, ownership controls, public access block, and the
 // analytics, metrics, inventory and intelligent-tiering configurations (several per bucket, by id). Each is
 // validated as S3 validates it, stored as the model's JSON form of what the client sent, and returned in
-// the shape of the matching Get operation. The configurations Cenote does not act on yet (lifecycle,
-// website, logging, default encryption, replication, object lock) are not accepted; their Get operations
-// answer what is true of every bucket here (none configured), so tools that read them all (Terraform's
-// bucket resource) work.
+// the shape of the matching Get operation; CORS rules also answer browsers (CorsHeaders), and logging
+// configurations feed the access-log hook (access_logs.hpp). Lifecycle (lifecycle.cpp), Object Lock
+// (object_lock.cpp) and ACLs (acls.cpp) live in their own files, in the same table. The configurations
+// Cenote does not act on yet (website, default encryption, replication) are not accepted; their Get
+// operations answer what is true of every bucket here (none configured), so tools that read them all
+// (Terraform's bucket resource) work.
 #include <algorithm>
 #include <set>
 
@@ -733,8 +735,8 @@ Result<OperationOutput> ListBucketIntelligentTieringConfigurations(Env& env, con
   return ListById(env, in, kIntelligentTiering);
 }
 
-// What every bucket here has of the configurations Cenote does not act on yet: none. Their Put operations
-// stay unsupported (NotImplemented), so these answers stay true.
+// Website, default encryption and replication: no bucket has one, since their Put operations are not
+// accepted yet; Delete of lifecycle, website, encryption and replication succeeds with nothing to delete.
 
 Result<OperationOutput> DeleteBucketLifecycle(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));

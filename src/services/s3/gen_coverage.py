@@ -80,7 +80,7 @@ NOTES = {
                                        "TransitionDefaultMinimumObjectSize",
     "GetBucketWebsite": "NoSuchWebsiteConfiguration: website configurations are not accepted yet",
     "PutBucketLogging": "server access logging acted on: every network call on the bucket becomes a record in "
-                        "AWS's format (26 fields, through aclRequired; object size and turn-around time are "
+                        "AWS's format (26 fields, through aclRequired; object size, turn-around time, cipher suite and TLS version are "
                         "`-`), delivered every 5 s and at shutdown as `<TargetPrefix>YYYY-mm-DD-HH-MM-SS-<16 hex>` "
                         "objects written as logging.s3.amazonaws.com; the target must exist and share the owner "
                         "and region; TargetGrants need a target with ACLs; best effort, as on AWS (records not "

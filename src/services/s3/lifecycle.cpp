@@ -253,7 +253,7 @@ Status RunBucket(Env& env, const std::string& bucket, const json::object& cfg, s
       }
       // An expired object delete marker: the latest version is a marker and nothing is left behind it.
       if (expiration != nullptr && GetBool(*expiration, "ExpiredObjectDeleteMarker").value_or(false) &&
-          latest.delete_marker && versions.size() == 1 && latest.key.starts_with(filter.prefix)) {
+          latest.delete_marker && versions.size() == 1) {
         CENOTE_ASSIGN_OR_RETURN(auto gone, RemoveVersion(*txn, latest));
         garbage.insert(garbage.end(), gone.begin(), gone.end());
         ++round.markers_removed;
@@ -305,7 +305,7 @@ Result<LifecycleRound> RunLifecycle(Env& env, std::int64_t now_ms, std::int64_t 
 }
 
 Result<OperationOutput> PutBucketLifecycleConfiguration(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = GetString(P(in), "Bucket").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   const auto* given = services::GetObject(P(in), "LifecycleConfiguration");
   if (given == nullptr) return MakeError(errors::kMalformedXML);
   const json::array* rules = GetArray(*given, "Rules");
@@ -336,7 +336,7 @@ Result<OperationOutput> PutBucketLifecycleConfiguration(Env& env, const RequestC
 }
 
 Result<OperationOutput> GetBucketLifecycleConfiguration(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = GetString(P(in), "Bucket").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
   CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   CENOTE_ASSIGN_OR_RETURN(auto doc, LoadBucketConfig(*txn, bucket, "lifecycle", ""));

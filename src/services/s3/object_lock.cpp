@@ -107,7 +107,7 @@ void PutLockMembers(json::object& out, const VersionRow& v) {
 }
 
 Result<OperationOutput> PutObjectLockConfiguration(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = GetString(P(in), "Bucket").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   const auto* given = services::GetObject(P(in), "ObjectLockConfiguration");
   if (given == nullptr || GetString(*given, "ObjectLockEnabled").value_or("") != "Enabled") {
     return MakeError(errors::kMalformedXML);
@@ -139,7 +139,7 @@ Result<OperationOutput> PutObjectLockConfiguration(Env& env, const RequestContex
 }
 
 Result<OperationOutput> GetObjectLockConfiguration(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = GetString(P(in), "Bucket").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
   CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   CENOTE_ASSIGN_OR_RETURN(auto cfg, LoadBucketConfig(*txn, bucket, "object-lock", ""));
@@ -150,7 +150,7 @@ Result<OperationOutput> GetObjectLockConfiguration(Env& env, const RequestContex
 }
 
 Result<OperationOutput> PutObjectRetention(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = GetString(P(in), "Bucket").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
   CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   CENOTE_RETURN_IF_ERROR(RequireLockEnabled(*txn, bucket));
@@ -185,7 +185,7 @@ Result<OperationOutput> PutObjectRetention(Env& env, const RequestContext&, Oper
 }
 
 Result<OperationOutput> GetObjectRetention(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = GetString(P(in), "Bucket").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
   CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   CENOTE_RETURN_IF_ERROR(RequireLockEnabled(*txn, bucket));
@@ -201,7 +201,7 @@ Result<OperationOutput> GetObjectRetention(Env& env, const RequestContext&, Oper
 }
 
 Result<OperationOutput> PutObjectLegalHold(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = GetString(P(in), "Bucket").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
   CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   CENOTE_RETURN_IF_ERROR(RequireLockEnabled(*txn, bucket));
@@ -221,7 +221,7 @@ Result<OperationOutput> PutObjectLegalHold(Env& env, const RequestContext&, Oper
 }
 
 Result<OperationOutput> GetObjectLegalHold(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = GetString(P(in), "Bucket").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
   CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   CENOTE_RETURN_IF_ERROR(RequireLockEnabled(*txn, bucket));

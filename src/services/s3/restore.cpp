@@ -52,7 +52,7 @@ void PutRestoreMember(json::object& out, const VersionRow& v, std::int64_t now_m
 }
 
 Result<OperationOutput> RestoreObject(Env& env, const RequestContext&, OperationInput& in) {
-  auto bucket = GetString(P(in), "Bucket").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   auto key = GetString(P(in), "Key").value_or("");
   const auto* request = services::GetObject(P(in), "RestoreRequest");
   if (request == nullptr) return MakeError(errors::kMalformedXML);

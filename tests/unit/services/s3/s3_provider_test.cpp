@@ -695,7 +695,7 @@ TEST(S3AccessLogs, RecordsFollowAwsFormat) {
       line,
       "79a59df9 logs-src [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/alice "
       "3E57427F3EXAMPLE REST.GET.VERSIONING - \"GET /logs-src?versioning HTTP/1.1\" 200 - 113 - 7 - \"-\" "
-      "\"aws-cli/2.15\" - M0U1NzQyN0YzRVhBTVBMRQ== SigV4 - AuthHeader localhost:4566 - - -");
+      "\"aws-cli/2.15\" - Y2Vub3RlLzNFNTc0MjdGM0VYQU1QTEU= SigV4 - AuthHeader localhost:4566 - - -");
 }
 
 TEST_F(S3Test, ConfigurationsByIdAreListedInPages) {
