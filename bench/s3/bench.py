@@ -1,12 +1,13 @@
-"""S3 GET/PUT throughput: Cenote side by side with nginx (the ceiling for serving files) and moto (the emulator peer).
+"""S3 GET/PUT throughput: Cenote side by side with nginx (the ceiling for serving files) and moto (the emulator peer),
+and Cenote's objects encrypted at rest (SSE-S3, a bucket with default encryption) next to its plain ones.
 
 Driven by bench/s3/run.sh. Load comes from wrk on presigned URLs (SigV4 query signing with boto3), so wrk
 does no per-request signing and every server sees the same request stream. Prints requests/s, MB/s, the
-ratios cenote/nginx and cenote/moto, each server's idle RSS, and Cenote's time from exec to first served
+ratios cenote/nginx, cenote/moto and sse/plain (the cost of encryption at rest), each server's idle RSS, and Cenote's time from exec to first served
 request. Timings never make this fail: a run that errors or times out is reported as such.
 
 Usage: python3 bench.py PATH_TO_CENOTE [--quick] [--duration S] [--sizes 4KiB,64MiB] [--conc 1,8,32]
-                        [--peers nginx,moto] [--json OUT]
+                        [--peers nginx,moto] [--no-sse] [--json OUT]
 --sizes, --conc and --peers narrow a run (a small GET/PUT comparison on a loaded machine:
 `--sizes 4KiB --conc 1,8 --peers nginx`); ratios against a peer left out print as "-".
 PATH_TO_CENOTE may be the word `moto` to self-test the script without a Cenote build (a second moto
@@ -35,6 +36,7 @@ KiB = 1024
 MiB = 1024 * KiB
 SIZES = {"4KiB": 4 * KiB, "64MiB": 64 * MiB}
 BUCKET = "bench"
+SSE_BUCKET = "bench-sse"  # default encryption SSE-S3: every object in it is encrypted at rest
 
 
 # ------------------------------------------------------------------------------------------- servers
@@ -227,6 +229,7 @@ def main():
     ap.add_argument("--sizes", default=None, help="comma-separated subset of " + ",".join(SIZES))
     ap.add_argument("--conc", default=None, help="comma-separated concurrencies (default 1,8,32; --quick 1,8)")
     ap.add_argument("--peers", default="nginx,moto", help="comma-separated subset of nginx,moto")
+    ap.add_argument("--no-sse", action="store_true", help="skip the SSE-S3 (encrypted at rest) runs")
     args = ap.parse_args()
     sizes = {name: SIZES[name] for name in (args.sizes.split(",") if args.sizes else SIZES)}
     peers = [p for p in args.peers.split(",") if p]
@@ -285,7 +288,8 @@ def main():
                               "moto": rss_kib([moto.proc.pid]) if moto else None}
 
         # Same objects in each S3 server; presigned URLs (SigV4) for GET and PUT.
-        urls = {"nginx": {}, "cenote": {}, "moto": {}}
+        urls = {"nginx": {}, "cenote": {}, "moto": {}, "cenote_sse": {}}
+        sse = not args.no_sse and not fake
         for name in sizes:
             urls["nginx"][("GET", name)] = f"{nginx.endpoint}/bench/obj-{name}"
             urls["nginx"][("PUT", name)] = f"{nginx.endpoint}/put/obj-{name}"
@@ -300,18 +304,34 @@ def main():
                     "get_object", Params={"Bucket": BUCKET, "Key": f"obj-{name}"}, ExpiresIn=3600)
                 urls[label][("PUT", name)] = s3.generate_presigned_url(
                     "put_object", Params={"Bucket": BUCKET, "Key": f"put-{name}"}, ExpiresIn=3600)
+            if label == "cenote" and sse:
+                s3.create_bucket(Bucket=SSE_BUCKET)
+                s3.put_bucket_encryption(Bucket=SSE_BUCKET, ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+                for name, path in files.items():
+                    s3.upload_file(path, SSE_BUCKET, f"obj-{name}")
+                    urls["cenote_sse"][("GET", name)] = s3.generate_presigned_url(
+                        "get_object", Params={"Bucket": SSE_BUCKET, "Key": f"obj-{name}"}, ExpiresIn=3600)
+                    urls["cenote_sse"][("PUT", name)] = s3.generate_presigned_url(
+                        "put_object", Params={"Bucket": SSE_BUCKET, "Key": f"put-{name}"}, ExpiresIn=3600)
             # Check the URLs work once before loading them (a 403 here is a setup bug, not a timing).
-            with urllib.request.urlopen(urls[label][("GET", next(iter(sizes)))], timeout=30) as r:
-                first = next(iter(sizes))
-                assert r.status == 200 and len(r.read()) == sizes[first], label
+            for check in (label, "cenote_sse") if label == "cenote" and sse else (label,):
+                with urllib.request.urlopen(urls[check][("GET", next(iter(sizes)))], timeout=30) as r:
+                    first = next(iter(sizes))
+                    assert r.status == 200 and len(r.read()) == sizes[first], check
+                    if check == "cenote_sse":
+                        assert r.headers.get("x-amz-server-side-encryption") == "AES256", "not encrypted"
 
         scripts = {name: write_put_script(work, name, path) for name, path in files.items()}
         for op in ("GET", "PUT"):
             for name, size in sizes.items():
                 for conc in concurrencies:
                     row = {"op": op, "size": name, "conc": conc}
-                    for label in ("cenote", "nginx", "moto"):
-                        if label != "cenote" and label not in peers:
+                    for label in ("cenote", "cenote_sse", "nginx", "moto"):
+                        if label == "cenote_sse" and not sse:
+                            row[label] = {"rps": None, "mbps": None, "skipped": True}
+                            continue
+                        if label not in ("cenote", "cenote_sse") and label not in peers:
                             row[label] = {"rps": None, "mbps": None, "skipped": True}
                             continue
                         # A 64 MiB request can take seconds on a slow peer: give big objects a longer window.
@@ -352,8 +372,9 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a and b else "-"
 
 
-HEADER = (f"{'op':<4} {'size':>6} {'conc':>4} | {'cenote req/s':>12} {'MB/s':>8} | {'nginx req/s':>11} {'MB/s':>8} | "
-          f"{'moto req/s':>10} {'MB/s':>8} | {'c/nginx':>7} {'c/moto':>7} | notes")
+HEADER = (f"{'op':<4} {'size':>6} {'conc':>4} | {'cenote req/s':>12} {'MB/s':>8} | {'sse req/s':>10} {'MB/s':>8} | "
+          f"{'nginx req/s':>11} {'MB/s':>8} | {'moto req/s':>10} {'MB/s':>8} | {'c/nginx':>7} {'c/moto':>7} "
+          f"{'sse/c':>6} | notes")
 _printed_header = False
 
 
@@ -363,9 +384,9 @@ def print_row(row):
         print(HEADER)
         print("-" * len(HEADER))
         _printed_header = True
-    c, n, m = row["cenote"], row["nginx"], row["moto"]
+    c, e, n, m = row["cenote"], row["cenote_sse"], row["nginx"], row["moto"]
     notes = []
-    for label in ("cenote", "nginx", "moto"):
+    for label in ("cenote", "cenote_sse", "nginx", "moto"):
         r = row[label]
         if r.get("skipped"):
             continue
@@ -376,8 +397,10 @@ def print_row(row):
         elif r.get("non2xx") or r.get("socket_errors"):
             notes.append(f"{label}: {r.get('non2xx', 0)} non-2xx, {r.get('socket_errors', 0)} socket errors")
     print(f"{row['op']:<4} {row['size']:>6} {row['conc']:>4} | {fmt(c['rps'], '12.1f')} {fmt(c['mbps'], '8.1f')} | "
+          f"{fmt(e['rps'], '10.1f')} {fmt(e['mbps'], '8.1f')} | "
           f"{fmt(n['rps'], '11.1f')} {fmt(n['mbps'], '8.1f')} | {fmt(m['rps'], '10.1f')} {fmt(m['mbps'], '8.1f')} | "
-          f"{ratio(c['rps'], n['rps']):>7} {ratio(c['rps'], m['rps']):>7} | {'; '.join(notes)}", flush=True)
+          f"{ratio(c['rps'], n['rps']):>7} {ratio(c['rps'], m['rps']):>7} {ratio(e['rps'], c['rps']):>6} | "
+          f"{'; '.join(notes)}", flush=True)
 
 
 def print_summary(results):
@@ -388,7 +411,8 @@ def print_summary(results):
     print(f"cenote start to first served request: {first * 1000:.0f} ms" if first is not None
           else "cenote start to first served request: -")
     print(f"each cell: wrk for {results['duration_s']} s; MB/s = successful requests/s x object size; "
-          "ratios are cenote/peer on requests/s (higher is better for cenote).")
+          "ratios are cenote/peer on requests/s (higher is better for cenote); sse/c is Cenote's SSE-S3 bucket "
+          "over its plain one (the cost of encryption at rest).")
 
 
 if __name__ == "__main__":

@@ -807,10 +807,40 @@ Result<OperationOutput> GetBucketLogging(Env& env, const RequestContext&, Operat
   return OperationOutput(doc.value_or(json::object()));  // {} : logging disabled
 }
 
+// Default encryption: one rule, SSE-S3 (AES256). SSE-KMS and DSSE-KMS wait for KMS (kSseKmsNotImplemented):
+// a default that every later PUT would fail on is refused up front.
+Result<OperationOutput> PutBucketEncryption(Env& env, const RequestContext&, OperationInput& in) {
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, Payload(in, "ServerSideEncryptionConfiguration"));
+  const json::array* rules = GetArray(doc, "Rules");
+  if (!rules || rules->size() != 1 || !rules->front().is_object()) return MakeError(errors::kMalformedXML);
+  const json::object& rule = rules->front().as_object();
+  const json::object* by_default = services::GetObject(rule, "ApplyServerSideEncryptionByDefault");
+  if (!by_default) return MakeError(errors::kMalformedXML);
+  const std::string algorithm = GetString(*by_default, "SSEAlgorithm").value_or("");
+  if (algorithm == "aws:kms" || algorithm == "aws:kms:dsse") return MakeError(errors::kSseKmsNotImplemented);
+  if (algorithm != "AES256") return MakeError(errors::kMalformedXML);
+  if (by_default->contains("KMSMasterKeyID")) {
+    return InvalidArgumentError(errors::kKmsKeyIdWithoutKms, "ApplyServerSideEncryptionByDefault",
+                                "KMSMasterKeyID");
+  }
+  json::object stored_default;
+  stored_default["SSEAlgorithm"] = algorithm;
+  json::object stored_rule;
+  stored_rule["ApplyServerSideEncryptionByDefault"] = std::move(stored_default);
+  stored_rule["BucketKeyEnabled"] = GetBool(rule, "BucketKeyEnabled").value_or(false);
+  json::object stored;
+  stored["Rules"] = json::array{std::move(stored_rule)};
+  return Store(env, bucket, "encryption", "", stored);
+}
+
 Result<OperationOutput> GetBucketEncryption(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
-  CENOTE_RETURN_IF_ERROR(BucketExists(env, bucket));
-  return MakeError(errors::kServerSideEncryptionConfigurationNotFound).With("BucketName", bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto doc, Load(env, bucket, "encryption"));
+  if (!doc) return MakeError(errors::kServerSideEncryptionConfigurationNotFound).With("BucketName", bucket);
+  json::object out;
+  out["ServerSideEncryptionConfiguration"] = std::move(*doc);
+  return OperationOutput(std::move(out));
 }
 
 Result<OperationOutput> DeleteBucketEncryption(Env& env, const RequestContext&, OperationInput& in) {

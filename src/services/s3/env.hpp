@@ -1,9 +1,9 @@
 // Env: the state every S3 handler shares, owned by S3Provider and handed to each operation of its table
 // (services::Handler<Env>) and to the lake's in-process operations (lake.cpp).
 //
-// Thread safety: shared by every request thread. The stores serialize their own transactions, `options`
-// and `cache_dir` do not change after Open, `last_seq` is atomic and the ReadCache has its own mutex, so
-// Env itself needs no lock.
+// Thread safety: shared by every request thread. The stores serialize their own transactions, `options`,
+// `cache_dir`, `plain_cache_dir` and `root_key` do not change after Open, `last_seq` is atomic, the
+// ReadCache has its own mutex and `plain_cache_mu` orders the writers of the plaintext cache.
 #pragma once
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/mutex.hpp"
 #include "services/s3/internal.hpp"
 #include "services/s3/read_cache.hpp"
 #include "services/s3/s3_provider.hpp"
@@ -34,6 +35,12 @@ struct Env {
   std::string cache_dir;
   // The last seq handed out (NextSeq), kept above every stored one.
   std::atomic<std::int64_t> last_seq{0};
+  // A memory-backed directory (under /dev/shm) for the plaintext of encrypted objects the query engine reads
+  // (lake.cpp PlaintextPath); wiped by Open and by the provider's destructor. Empty when there is none.
+  std::string plain_cache_dir;
+  Mutex plain_cache_mu;  // one file made at a time
+  // The root key that wraps SSE-S3 data keys (sse.hpp); loaded by S3Provider::Open.
+  RootKey root_key;
   // Bucket and latest-version rows of GET/HEAD (read_cache.hpp).
   ReadCache cache;
 

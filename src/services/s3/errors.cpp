@@ -132,6 +132,23 @@ const std::vector<services::ErrorSpec>& ErrorTable() {
       kLifecycleNegativeDays,
       kLifecycleTransitionTooSoon,
       kLifecycleNoncurrentTransitionTooSoon,
+      kSseCustomerKeyMissing,
+      kSseCustomerAlgorithmMissing,
+      kSseCustomerKeyMd5Missing,
+      kSseCustomerKeyMd5Mismatch,
+      kSseCustomerKeyInvalid,
+      kInvalidEncryptionAlgorithm,
+      kSseMethodUnsupported,
+      kSseCustomerIncompatible,
+      kSseCustomerNeedsTls,
+      kSseObjectNeedsKey,
+      kSseNotApplicable,
+      kSseKeyMismatch,
+      kSseUploadNeedsKey,
+      kSseKmsNotImplemented,
+      kSseCustomerUnreadable,
+      kKmsKeyIdWithoutKms,
+      kSseHeaderOnRead,
   };
   return kTable;
 }

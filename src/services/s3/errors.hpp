@@ -124,6 +124,76 @@ inline constexpr ErrorSpec kChecksumAlgorithmWithoutValue{
 inline constexpr ErrorSpec kFullObjectChecksumUnsupported{
     "InvalidRequest", "The FULL_OBJECT checksum type cannot be used with the {} checksum algorithm.", 400};
 
+// Server-side encryption (encryption.cpp).
+inline constexpr ErrorSpec kSseCustomerKeyMissing{"InvalidArgument",
+                                                  "Requests specifying Server Side Encryption with Customer "
+                                                  "provided keys must provide an appropriate secret "
+                                                  "key.",
+                                                  400};
+inline constexpr ErrorSpec kSseCustomerAlgorithmMissing{
+    "InvalidArgument",
+    "Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption "
+    "algorithm.",
+    400};
+inline constexpr ErrorSpec kSseCustomerKeyMd5Missing{
+    "InvalidArgument",
+    "Requests specifying Server Side Encryption with Customer provided keys must provide the client "
+    "calculated "
+    "MD5 of the secret key.",
+    400};
+inline constexpr ErrorSpec kSseCustomerKeyMd5Mismatch{
+    "InvalidArgument", "The calculated MD5 hash of the key did not match the hash that was provided.", 400};
+inline constexpr ErrorSpec kSseCustomerKeyInvalid{
+    "InvalidArgument", "The secret key was invalid for the specified algorithm.", 400};
+inline constexpr ErrorSpec kInvalidEncryptionAlgorithm{
+    "InvalidEncryptionAlgorithmError",
+    "The encryption request you specified is not valid. The valid value is AES256.", 400};
+inline constexpr ErrorSpec kSseMethodUnsupported{"InvalidArgument",
+                                                 "The encryption method specified is not supported", 400};
+inline constexpr ErrorSpec kSseCustomerIncompatible{
+    "InvalidArgument",
+    "Server Side Encryption with Customer provided key is incompatible with the encryption method specified",
+    400};
+inline constexpr ErrorSpec kSseCustomerNeedsTls{
+    "InvalidRequest",
+    "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure "
+    "connection.",
+    400};
+inline constexpr ErrorSpec kKmsKeyIdWithoutKms{
+    "InvalidArgument", "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms", 400};
+inline constexpr ErrorSpec kSseHeaderOnRead{
+    "InvalidArgument", "x-amz-server-side-encryption header is not supported for this operation.", 400};
+// A read of an SSE-C object without its key.
+inline constexpr ErrorSpec kSseObjectNeedsKey{"InvalidRequest",
+                                              "The object was stored using a form of Server Side Encryption. "
+                                              "The correct parameters must be provided to "
+                                              "retrieve the object.",
+                                              400};
+// SSE-C members on a read of an object that is not SSE-C.
+inline constexpr ErrorSpec kSseNotApplicable{
+    "InvalidRequest", "The encryption parameters are not applicable to this object.", 400};
+// A customer key other than the one the object (or multipart upload) was encrypted with.
+inline constexpr ErrorSpec kSseKeyMismatch{
+    "InvalidRequest", "The provided encryption parameters did not match the ones used originally.", 400};
+inline constexpr ErrorSpec kSseUploadNeedsKey{"InvalidRequest",
+                                              "The multipart upload initiate requested encryption. "
+                                              "Subsequent part requests must include the appropriate "
+                                              "encryption parameters.",
+                                              400};
+// SSE-KMS and DSSE-KMS: KMS is not part of Cenote yet (docs/s3-coverage.md).
+inline constexpr ErrorSpec kSseKmsNotImplemented{
+    "NotImplemented",
+    "Server-side encryption with AWS KMS keys (aws:kms, aws:kms:dsse) is not implemented: this server has no "
+    "KMS yet",
+    501};
+// SSE-C on an object the platform's services read for the caller (Athena, crawlers): they cannot present
+// the customer's key.
+inline constexpr ErrorSpec kSseCustomerUnreadable{"InvalidRequest",
+                                                  "The object was stored using Server Side Encryption with a "
+                                                  "customer provided key, which this service cannot "
+                                                  "provide.",
+                                                  400};
+
 // Multipart uploads.
 inline constexpr ErrorSpec kEntityTooSmall{
     "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", 400};

@@ -87,8 +87,8 @@ NOTES = {
                         "yet delivered are lost on kill -9); TargetObjectKeyFormat is stored, the simple format is "
                         "used",
     "GetBucketLogging": "the stored status; empty when logging is off",
-    "GetBucketEncryption": "ServerSideEncryptionConfigurationNotFoundError: objects are not encrypted at rest yet, "
-                           "so no default encryption is claimed",
+    "GetBucketEncryption": "the stored default encryption; ServerSideEncryptionConfigurationNotFoundError when "
+                           "none (see Encryption at rest)",
     "GetBucketReplication": "ReplicationConfigurationNotFoundError: replication is not accepted yet",
     "PutObjectLockConfiguration": "on a versioned bucket (InvalidBucketState otherwise; versioning can no longer "
                                   "be suspended); default retention in days or years, applied to every new version",
@@ -100,9 +100,14 @@ NOTES = {
     "PutObject": "Content-MD5, x-amz-checksum-* (headers and aws-chunked trailers), If-None-Match: *, If-Match, "
                  "user metadata (up to 2 KB), content headers, x-amz-tagging, storage class (recorded), x-amz-acl and "
                  "grants, "
-                 "x-amz-object-lock-*, 5 GiB limit; bodies up to 4 KiB are kept inline in the metadata row (one "
-                 "commit, no blob file)",
-    "GetObjectAttributes": "ETag, Checksum, ObjectParts (TotalPartsCount), StorageClass, ObjectSize",
+                 "x-amz-object-lock-*, SSE-S3 and SSE-C (see Encryption at rest), 5 GiB limit; bodies up to 4 KiB "
+                 "are kept inline in the metadata row (one commit, no blob file)",
+    "GetObjectAttributes": "ETag, Checksum, ObjectParts (TotalPartsCount), StorageClass, ObjectSize; an SSE-C "
+                           "object needs its key",
+    "PutBucketEncryption": "SSE-S3 (AES256) default encryption, acted on by every write without encryption "
+                           "members (PutObject, CopyObject, multipart uploads, the other services' writes); "
+                           "aws:kms and aws:kms:dsse answer NotImplemented until KMS exists (see Encryption at "
+                           "rest)",
     "ListBuckets": "every bucket of the caller's account in every region; Prefix, ContinuationToken, MaxBuckets, "
                    "BucketRegion (filter and per-bucket member)",
     # Not implemented, and why.
@@ -115,8 +120,6 @@ NOTES = {
     "GetBucketNotification": "the deprecated form of GetBucketNotificationConfiguration (same request)",
     "PutBucketNotification": "the deprecated form of PutBucketNotificationConfiguration (same request)",
     "GetObjectTorrent": "BitTorrent: AWS stopped offering it; not planned",
-    "PutBucketEncryption": "waits for objects encrypted at rest (SSE-S3/SSE-C, this issue; SSE-KMS with KMS): "
-                           "until then no default encryption is claimed",
     "PutBucketReplication": "replication between buckets is not implemented yet",
     "PutBucketWebsite": "waits for anonymous access to public buckets (the identity issue's authorizer), "
                         "without which a website endpoint could serve nothing",
@@ -157,6 +160,32 @@ REGIONS = [
 ]
 
 
+ENCRYPTION = [
+    "Objects are encrypted at rest with AES-256-GCM when a request asks for it or the bucket's default "
+    "encryption says so. **SSE-S3** (`x-amz-server-side-encryption: AES256`): each object version (each multipart "
+    "upload) gets a random 256-bit data key, stored only wrapped under the server's root key; the root key is a "
+    "file of its own, `sse-root.key` beside the blob directory (mode 0600, made on first start; keep it with "
+    "the data: without it SSE-S3 objects cannot be read). **SSE-C** (`x-amz-server-side-encryption-customer-*`): "
+    "the data key is wrapped under the customer's key, which Cenote never stores; reads, HEAD, "
+    "GetObjectAttributes, copies (`x-amz-copy-source-server-side-encryption-customer-*`) and every UploadPart "
+    "of an SSE-C upload need it, and a wrong or missing key is refused with AWS's 400s. AWS accepts SSE-C only "
+    "over HTTPS; Cenote also accepts it over plain HTTP from a loopback client (the local developer), and "
+    "refuses it with AWS's `InvalidRequest` otherwise.",
+    "",
+    "Bytes are sealed in 64 KiB segments (one GCM tag each), so a ranged GET decrypts only the segments it "
+    "touches and streams; small objects kept inline in the metadata store are encrypted too. Encrypted objects "
+    "are never sent with sendfile(2) (`bench/s3` prints the cost as the sse/c ratio). Copies between SSE-S3 "
+    "objects share blobs; every other change of encryption copies the plaintext through into a new blob. The "
+    "other services read and write through the lake: their writes take the bucket's default encryption, Athena "
+    "and crawlers read SSE-S3 objects through a plaintext copy kept in memory (a private directory under "
+    "`/dev/shm`, up to 1 GiB, oldest first out), never on the data disk; SSE-C objects they cannot read.",
+    "",
+    "Not yet: SSE-KMS and DSSE-KMS (`aws:kms`, `aws:kms:dsse`) answer `NotImplemented` (501) until Cenote has "
+    "KMS. New buckets have no default encryption (AWS has applied SSE-S3 to every new bucket since January "
+    "2023); `PutBucketEncryption` turns it on.",
+]
+
+
 CONFORMANCE = [
     "The upstream S3 conformance suite, ceph/s3-tests (pinned in `../shared/third_party/s3-tests`), runs in "
     "`./dev test` as `e2e.s3.conformance` (`tests/e2e/s3-conformance/run_s3tests.py`): `test_s3.py` and "
@@ -177,7 +206,8 @@ CONFORMANCE = [
 
 def main():
     coverage_doc.write("s3", "s3-2006-03-01", "S3 coverage", notes=NOTES,
-                       sections=[("Regions", REGIONS), ("Conformance suite", CONFORMANCE)])
+                       sections=[("Regions", REGIONS), ("Encryption at rest", ENCRYPTION),
+                                 ("Conformance suite", CONFORMANCE)])
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@
 #include "services/s3/errors.hpp"
 #include "services/s3/lake_access.hpp"
 #include "services/s3/s3_provider.hpp"
+#include "services/s3/sse.hpp"
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
 
@@ -253,6 +254,30 @@ Status SetLatestAcl(Transaction& txn, std::string_view bucket, std::string_view 
 // Sets (or with nullopt clears) the ACL of one stored version.
 Status StoreObjectAcl(Transaction& txn, const VersionRow& v, const std::optional<json::array>& grants);
 
+// ---- encryption at rest (encryption.cpp; the piece format and the keys: sse.hpp) ----
+// What a write encrypts with: a new data key and the attrs member "SSE" that records it
+// ({"Type": "S3", "Key": wrapped under the root key, "RootKey": its id} or
+// {"Type": "C", "Key": wrapped under the customer's key, "KeyMD5": base64 MD5 of the customer's key}).
+struct ObjectEncryption {
+  DataKey key;
+  json::object doc;
+};
+// The encryption of a new version or upload: the request's SSE-C members or x-amz-server-side-encryption,
+// else the bucket's default encryption; nullopt when none applies. `txn` reads the bucket's configuration.
+Result<std::optional<ObjectEncryption>> EncryptionForWrite(Env& env, const RequestContext& ctx,
+                                                           Transaction& txn, std::string_view bucket,
+                                                           const json::object& params);
+// The data key to read a stored version whose attrs are `attrs`, checking the request's SSE-C members
+// (`prefix` "CopySource" for a copy's source): nullopt for a version stored in the clear.
+Result<std::optional<DataKey>> KeyForRead(Env& env, const RequestContext& ctx, const json::object& params,
+                                          const json::object& attrs, std::string_view prefix = "");
+// The data key of a multipart upload for UploadPart: an SSE-C upload needs its key on every part.
+Result<std::optional<DataKey>> KeyForUpload(Env& env, const RequestContext& ctx, const json::object& params,
+                                            const json::object& upload_attrs);
+// ServerSideEncryption, or SSECustomerAlgorithm and SSECustomerKeyMD5, of a response about a version or
+// upload with these attrs.
+void PutEncryptionMembers(json::object& out, const json::object& attrs);
+
 // ---- operations ----
 Result<OperationOutput> CreateBucket(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> HeadBucket(Env&, const RequestContext&, OperationInput&);
@@ -322,6 +347,7 @@ Result<OperationOutput> DeleteBucketWebsite(Env&, const RequestContext&, Operati
 Result<OperationOutput> GetBucketLogging(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PutBucketLogging(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketEncryption(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketEncryption(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketEncryption(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketReplication(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketReplication(Env&, const RequestContext&, OperationInput&);

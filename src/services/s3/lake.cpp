@@ -9,8 +9,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "common/clock.hpp"
 #include "common/encoding.hpp"
@@ -60,6 +62,17 @@ Result<std::unique_ptr<http::BodyReader>> OpenFileBody(const std::string& path) 
       std::make_unique<FileReader>(fd, static_cast<std::uint64_t>(st.st_size)));
 }
 
+// The platform's services read and write objects as themselves: they present no SSE-C key, and the bucket's
+// default encryption applies to what they write.
+const RequestContext& LakeContext() {
+  static const RequestContext ctx = [] {
+    RequestContext c;
+    c.invoked_by = "lake";
+    return c;
+  }();
+  return ctx;
+}
+
 // The latest version's manifest and size (NoSuchBucket, NoSuchKey for a missing key or a delete marker).
 Result<VersionRow> ReadLatest(Env& env, const std::string& bucket, const std::string& key) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
@@ -84,6 +97,79 @@ Result<LakeObject> PutFromReader(Env& env, const RequestContext& ctx, const std:
                     .size = static_cast<std::uint64_t>(r.at("Size").as_int64()),
                     .etag = std::string(r.at("ETag").as_string()),
                     .last_modified_ms = UnixNowMs()};
+}
+
+// Removes the oldest files of the plaintext cache until `incoming` more bytes fit its budget (an object
+// larger than the whole budget leaves it empty and is written anyway).
+void MakeRoomInPlaintextCache(Env& env, std::uint64_t incoming) {
+  struct Entry {
+    std::string path;
+    std::uint64_t size;
+    std::int64_t changed;
+  };
+  std::vector<Entry> entries;
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(env.plain_cache_dir, ec)) {
+    struct stat st {};
+    if (::stat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    entries.push_back({e.path().string(), static_cast<std::uint64_t>(st.st_size),
+                       static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec});
+    total += static_cast<std::uint64_t>(st.st_size);
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.changed < b.changed; });
+  for (const Entry& e : entries) {
+    if (total + incoming <= env.options.plaintext_cache_bytes) break;
+    // A query that has the file open keeps reading it; later ones make it again.
+    if (::unlink(e.path.c_str()) == 0) total -= std::min(total, e.size);
+  }
+}
+
+// An encrypted object as a file the engine can read: its plaintext under env.plain_cache_dir, a
+// memory-backed directory (tmpfs), so that the plaintext never reaches the data disk. Named by the
+// version's blobs and wrapped key, so it can never be stale; made on first use, oldest evicted first past
+// S3Options::plaintext_cache_bytes.
+Result<std::string> PlaintextPath(Env& env, const VersionRow& v, const DataKey& key) {
+  if (env.plain_cache_dir.empty()) {
+    return InternalError("no memory-backed directory (/dev/shm) to give the query engine encrypted objects");
+  }
+  std::string ids = GetString(*services::GetObject(v.attrs, "SSE"), "Key").value_or("") + ";";
+  for (const auto& blob : v.manifest)
+    ids += (blob.is_inline() ? "inline:" + Sha256Hex(blob.data.value_or("")) : blob.id) + ",";
+  const std::string path = env.plain_cache_dir + "/" + Sha256Hex(ids);
+  if (::access(path.c_str(), R_OK) == 0) return path;
+  MutexLock lock(env.plain_cache_mu);  // one writer at a time: the budget holds
+  if (::access(path.c_str(), R_OK) == 0) return path;
+  MakeRoomInPlaintextCache(env, v.size);
+  std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("cannot create " + temp + ": " + std::strerror(errno));
+  std::vector<char> buffer(1 << 20);
+  Status status = [&]() -> Status {
+    for (const auto& blob : v.manifest) {
+      CENOTE_ASSIGN_OR_RETURN(auto reader, OpenPiece(env.blobs, blob, &key));
+      for (std::uint64_t offset = 0; offset < reader->size();) {
+        CENOTE_ASSIGN_OR_RETURN(std::size_t n, reader->ReadAt(offset, buffer.data(), buffer.size()));
+        if (n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
+        if (!store::WriteAll(fd, buffer.data(), n)) {
+          return InternalError("cannot write " + temp + ": " + std::strerror(errno));
+        }
+        offset += n;
+      }
+    }
+    return Status::Ok();
+  }();
+  (void)store::BackdateModificationTime(fd);  // named by its blobs: never changes
+  ::close(fd);
+  if (status && ::rename(temp.c_str(), path.c_str()) != 0) {
+    status = InternalError("cannot rename " + temp + ": " + std::strerror(errno));
+  }
+  if (!status) {
+    ::unlink(temp.c_str());
+    return std::move(status).error();
+  }
+  return path;
 }
 
 }  // namespace
@@ -118,6 +204,8 @@ Result<std::vector<LakeObject>> ListObjects(Env& env, const std::string& bucket,
 Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::string& key) {
   CENOTE_ASSIGN_OR_RETURN(VersionRow latest, ReadLatest(env, bucket, key));
   const std::vector<BlobRef>& manifest = latest.manifest;
+  CENOTE_ASSIGN_OR_RETURN(auto data_key, KeyForRead(env, LakeContext(), json::object(), latest.attrs));
+  if (data_key) return PlaintextPath(env, latest, *data_key);
   if (manifest.size() == 1 && !manifest[0].is_inline()) {
     std::string path = env.blobs.LocalPath(manifest[0].id);
     if (path.empty()) return InternalError("the blob store has no local files");
@@ -166,10 +254,11 @@ Result<std::string> GetObject(Env& env, const std::string& bucket, const std::st
                               std::uint64_t max_bytes) {
   CENOTE_ASSIGN_OR_RETURN(VersionRow latest, ReadLatest(env, bucket, key));
   if (latest.size > max_bytes) return MakeError(errors::kEntityTooLarge);
+  CENOTE_ASSIGN_OR_RETURN(auto data_key, KeyForRead(env, LakeContext(), json::object(), latest.attrs));
   std::string out;
   out.reserve(latest.size);
   for (const auto& blob : latest.manifest) {
-    CENOTE_ASSIGN_OR_RETURN(auto reader, OpenPiece(env.blobs, blob));
+    CENOTE_ASSIGN_OR_RETURN(auto reader, OpenPiece(env.blobs, blob, data_key ? &*data_key : nullptr));
     std::size_t start = out.size();
     out.resize(start + blob.size);
     std::uint64_t offset = 0;
@@ -207,7 +296,19 @@ Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
   std::vector<StagedBody> staged;
   std::vector<std::size_t> staged_rows;  // the row of each staged body
   std::vector<VersionRow> rows;
-  for (const LakePut& put : puts) {
+  // The bucket's default encryption: a data key of its own for each object.
+  std::vector<std::optional<ObjectEncryption>> encryptions;
+  {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    for (std::size_t i = 0; i < puts.size(); ++i) {
+      CENOTE_ASSIGN_OR_RETURN(auto e, EncryptionForWrite(env, LakeContext(), *txn, bucket, json::object()));
+      encryptions.push_back(std::move(e));
+    }
+  }
+  for (std::size_t i = 0; i < puts.size(); ++i) {
+    const LakePut& put = puts[i];
+    std::optional<ObjectEncryption>& encryption = encryptions[i];
     CENOTE_RETURN_IF_ERROR(CheckObjectKey(put.key));
     VersionRow row;
     row.bucket = bucket;
@@ -223,11 +324,14 @@ Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
       CENOTE_ASSIGN_OR_RETURN(body, OpenFileBody(put.path));
     }
     CENOTE_ASSIGN_OR_RETURN(
-        auto one, StageBody(env, body.get(), {}, env.options.max_object_size, env.options.inline_max_bytes));
+        auto one, StageBody(env, body.get(), {}, env.options.max_object_size, env.options.inline_max_bytes,
+                            encryption ? &encryption->key : nullptr));
     row.size = one.size;
     row.etag = HexEncode(one.md5);
+    if (encryption) row.attrs["SSE"] = std::move(encryption->doc);
     if (one.inline_bytes) {
       row.manifest = {BlobRef::Inline(std::move(*one.inline_bytes))};
+      row.manifest[0].size = one.size;
     } else {
       row.manifest = {BlobRef("", one.size)};
       staged_rows.push_back(rows.size());

@@ -146,6 +146,9 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
     CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    // The upload's data key waits with it (wrapped) for its parts and the version it becomes.
+    CENOTE_ASSIGN_OR_RETURN(auto encryption, EncryptionForWrite(env, ctx, *txn, bucket, p));
+    if (encryption) attrs["SSE"] = std::move(encryption->doc);
     CENOTE_RETURN_IF_ERROR(txn->Exec(
         std::string("INSERT INTO s3_uploads (") + kUploadColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {upload_id, bucket, key, UnixNowMs(), ctx.principal.canonical_id, ctx.principal.display_name,
@@ -157,6 +160,7 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
   r["Bucket"] = bucket;
   r["Key"] = key;
   r["UploadId"] = upload_id;
+  PutEncryptionMembers(r, attrs);
   if (!algorithm.empty()) {
     r["ChecksumAlgorithm"] = algorithm;
     r["ChecksumType"] = checksum_type;
@@ -177,8 +181,10 @@ Result<OperationOutput> UploadPart(Env& env, const RequestContext& ctx, Operatio
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
   }
+  CENOTE_ASSIGN_OR_RETURN(auto data_key, KeyForUpload(env, ctx, p, upload.attrs));
   auto algorithms = RequestedChecksums(ctx, p, UploadAlgorithm(upload));
-  CENOTE_ASSIGN_OR_RETURN(auto stored, StoreBody(env, in.body, algorithms, env.options.max_object_size));
+  CENOTE_ASSIGN_OR_RETURN(auto stored, StoreBody(env, in.body, algorithms, env.options.max_object_size, 0,
+                                                 data_key ? &*data_key : nullptr));
   if (Status s = VerifyDigests(p, in.body, stored); !s) {
     env.DeleteBlobs({stored.id});
     return std::move(s).error();
@@ -194,10 +200,11 @@ Result<OperationOutput> UploadPart(Env& env, const RequestContext& ctx, Operatio
   auto& r = out.result.as_object();
   r["ETag"] = Quote(etag);
   for (const auto& [name, value] : stored.checksums) r["Checksum" + name] = value;
+  PutEncryptionMembers(r, upload.attrs);
   return out;
 }
 
-Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, OperationInput& in) {
+Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext& ctx, OperationInput& in) {
   // Write path: clone (whole single-blob source) or copy the range with 1 MiB buffers into a new part
   // blob -> Commit -> one metadata transaction (upsert the part row) -> delete the replaced blob.
   const auto& p = P(in);
@@ -207,11 +214,14 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   CENOTE_ASSIGN_OR_RETURN(auto part_number, PartNumberParam(p));
   CENOTE_ASSIGN_OR_RETURN(auto source, ParseCopySource(GetString(p, "CopySource").value_or("")));
   VersionRow src;
+  UploadRow upload;
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
-    CENOTE_RETURN_IF_ERROR(RequireUpload(*txn, bucket, key, upload_id));
+    CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
     CENOTE_ASSIGN_OR_RETURN(src, LoadCopySource(*txn, source, p));
   }
+  CENOTE_ASSIGN_OR_RETURN(auto source_key, KeyForRead(env, ctx, p, src.attrs, "CopySource"));
+  CENOTE_ASSIGN_OR_RETURN(auto dest_key, KeyForUpload(env, ctx, p, upload.attrs));
   std::uint64_t first = 0, length = src.size;
   bool ranged = false;
   if (auto range = GetString(p, "CopySourceRange")) {
@@ -233,15 +243,18 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   if (length > env.options.max_object_size) return MakeError(errors::kEntityTooLarge);
   StoredBlob stored;
   const bool plain_md5_etag = src.etag.find('-') == std::string::npos;
-  if (!ranged && src.manifest.size() == 1 && !src.manifest[0].is_inline() && plain_md5_etag) {
+  if (!ranged && src.manifest.size() == 1 && !src.manifest[0].is_inline() && plain_md5_etag && !source_key &&
+      !dest_key) {
     CENOTE_ASSIGN_OR_RETURN(auto id, env.blobs.Clone(src.manifest[0].id));
     stored.id = id;
     stored.size = src.size;
     stored.md5 = HexDecode(src.etag).value_or("");
   } else if (src.manifest.empty()) {
-    CENOTE_ASSIGN_OR_RETURN(stored, StoreBody(env, nullptr, {}, 0));
+    CENOTE_ASSIGN_OR_RETURN(stored, StoreBody(env, nullptr, {}, 0, 0, dest_key ? &*dest_key : nullptr));
   } else {
-    CENOTE_ASSIGN_OR_RETURN(stored, CopyRangeToBlob(env, src.manifest, first, length));
+    CENOTE_ASSIGN_OR_RETURN(
+        stored, CopyRangeToBlob(env, src.manifest, first, length, source_key ? &*source_key : nullptr,
+                                dest_key ? &*dest_key : nullptr));
   }
   const std::string etag = HexEncode(stored.md5);
   const std::int64_t now = UnixNowMs();
@@ -257,11 +270,12 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext&, Operatio
   result["ETag"] = Quote(etag);
   result["LastModified"] = now;
   r["CopyPartResult"] = std::move(result);
+  PutEncryptionMembers(r, upload.attrs);
   if (src.version_id != "null" || source.version_id) r["CopySourceVersionId"] = src.version_id;
   return out;
 }
 
-Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&, OperationInput& in) {
+Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& ctx, OperationInput& in) {
   json::object lock_params;  // the upload's Object Lock settings (CreateMultipartUpload)
   // One metadata transaction: check the listed parts, insert the object version whose manifest is the
   // parts' blobs (no byte copy), delete the upload and its part rows, remember the completion for retries.
@@ -338,6 +352,8 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&,
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
+    // An SSE-C upload is completed by the holder of its key, as its parts were uploaded.
+    CENOTE_RETURN_IF_ERROR(KeyForUpload(env, ctx, p, upload.attrs));
     const std::string algorithm = UploadAlgorithm(upload);
     const std::string checksum_type = GetString(upload.attrs, "ChecksumType").value_or("");
     std::string md5s;
@@ -450,6 +466,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext&,
   r["ETag"] = Quote(committed.etag);
   if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
   PutChecksumMembers(r, committed.attrs);
+  PutEncryptionMembers(r, committed.attrs);
   return out;
 }
 

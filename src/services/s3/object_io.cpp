@@ -52,7 +52,7 @@ Result<StoredBlob> CommitDigested(store::BlobWriter& writer, UploadDigest& diges
 }  // namespace
 
 Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
-                             std::uint64_t max_size, std::uint64_t inline_max) {
+                             std::uint64_t max_size, std::uint64_t inline_max, const DataKey* key) {
   auto too_large = [&](std::uint64_t proposed) {
     return MakeError(errors::kEntityTooLarge)
         .With("ProposedSize", std::to_string(proposed))
@@ -63,7 +63,7 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
   // A declared length that would cross the free-space reserve is refused before the body is read (a client
   // that sent Expect: 100-continue never sends it); the blob writer admits the bytes again as they land,
   // which is what stops a body of unknown length.
-  if (length) CENOTE_RETURN_IF_ERROR(env.blobs.Admit(*length));
+  if (length) CENOTE_RETURN_IF_ERROR(env.blobs.Admit(key ? SseCiphertextSize(*length) : *length));
   UploadDigest digest(algorithms);
   // A body that may fit the inline limit is read into memory first (a chunked one has no length yet).
   std::string head;
@@ -79,36 +79,52 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
     if (got > max_size) return too_large(got);
     digest.Update(head.data(), head.size());
     if (got <= inline_max) {
+      std::string stored = key ? EncryptPiece(*key, head) : std::move(head);
       // Inline bytes go into the metadata store, on the same disk: held to the reserve like a blob's.
-      if (!length) CENOTE_RETURN_IF_ERROR(env.blobs.Admit(got));
+      if (!length) CENOTE_RETURN_IF_ERROR(env.blobs.Admit(stored.size()));
       digest.Finish();
       StagedBody staged;
       staged.size = got;
-      staged.inline_bytes = std::move(head);
+      staged.inline_bytes = std::move(stored);
       staged.md5 = digest.md5();
       staged.checksums = digest.checksums();
       return staged;
     }
   }
   CENOTE_ASSIGN_OR_RETURN(auto writer, env.blobs.Create());
-  if (!head.empty()) CENOTE_RETURN_IF_ERROR(writer->Append(head.data(), head.size()));
+  // Plaintext in, the blob's bytes out: as they are, or sealed segment by segment.
+  std::optional<EncryptingSink> sink;
+  std::string sealed;
+  if (key) sink.emplace(*key);
+  auto append = [&](const char* data, std::size_t n) -> Status {
+    if (!sink) return writer->Append(data, n);
+    sealed.clear();
+    sink->Update(data, n, sealed);
+    return sealed.empty() ? Status::Ok() : writer->Append(sealed.data(), sealed.size());
+  };
+  std::uint64_t total = head.size();
+  if (!head.empty()) CENOTE_RETURN_IF_ERROR(append(head.data(), head.size()));
   if (body != nullptr) {
     // Not zero-filled: a 1 MiB buffer is a fresh mapping whose pages fault in only where a small body
     // lands (zeroing all of it cost about 0.5 ms per small PUT).
     auto buf = std::make_unique_for_overwrite<char[]>(kBufferSize);
-    std::uint64_t total = head.size();
     for (;;) {
       CENOTE_ASSIGN_OR_RETURN(auto n, body->Read(buf.get(), kBufferSize));
       if (n == 0) break;
       total += n;
       if (total > max_size) return too_large(total);
       digest.Update(buf.get(), n);
-      CENOTE_RETURN_IF_ERROR(writer->Append(buf.get(), n));
+      CENOTE_RETURN_IF_ERROR(append(buf.get(), n));
     }
+  }
+  if (sink) {
+    sealed.clear();
+    sink->Finish(sealed);
+    CENOTE_RETURN_IF_ERROR(writer->Append(sealed.data(), sealed.size()));
   }
   digest.Finish();
   StagedBody staged;
-  staged.size = writer->size();
+  staged.size = total;
   staged.writer = std::move(writer);
   staged.md5 = digest.md5();
   staged.checksums = digest.checksums();
@@ -116,8 +132,8 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
 }
 
 Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector<std::string>& algorithms,
-                             std::uint64_t max_size, std::uint64_t inline_max) {
-  CENOTE_ASSIGN_OR_RETURN(auto staged, StageBody(env, body, algorithms, max_size, inline_max));
+                             std::uint64_t max_size, std::uint64_t inline_max, const DataKey* key) {
+  CENOTE_ASSIGN_OR_RETURN(auto staged, StageBody(env, body, algorithms, max_size, inline_max, key));
   StoredBlob stored;
   if (staged.inline_bytes) {
     stored.inline_bytes = std::move(staged.inline_bytes);
@@ -216,12 +232,17 @@ class InlineReader final : public store::BlobReader {
 
 }  // namespace
 
-Result<std::unique_ptr<store::BlobReader>> OpenPiece(store::BlobStore& blobs, const BlobRef& ref) {
+Result<std::unique_ptr<store::BlobReader>> OpenPiece(store::BlobStore& blobs, const BlobRef& ref,
+                                                     const DataKey* key) {
+  std::unique_ptr<store::BlobReader> reader;
   if (ref.is_inline()) {
     if (!ref.data) return InternalError("the bytes of an inline object were not loaded");
-    return std::unique_ptr<store::BlobReader>(std::make_unique<InlineReader>(*ref.data));
+    reader = std::make_unique<InlineReader>(*ref.data);
+  } else {
+    CENOTE_ASSIGN_OR_RETURN(reader, blobs.Open(ref.id));
   }
-  return blobs.Open(ref.id);
+  if (key) return MakeDecryptingReader(std::move(reader), ref.size, *key);
+  return reader;
 }
 
 namespace {
@@ -229,8 +250,9 @@ namespace {
 class ManifestBody final : public http::BodySource {
  public:
   ManifestBody(store::BlobStore& blobs, std::vector<BlobRef> manifest, std::uint64_t offset,
-               std::uint64_t length)
+               std::uint64_t length, const DataKey* key)
       : blobs_(blobs), manifest_(std::move(manifest)), remaining_(length) {
+    if (key) key_ = *key;
     // Locate the first blob of the range.
     while (index_ < manifest_.size() && offset >= manifest_[index_].size && manifest_[index_].size > 0) {
       offset -= manifest_[index_].size;
@@ -247,11 +269,14 @@ class ManifestBody final : public http::BodySource {
   Status OpenAll(std::shared_ptr<store::BlobReader> first_blob) {
     constexpr std::size_t kEagerOpen = 32;
     readers_.resize(manifest_.size());
-    if (first_blob && !readers_.empty()) readers_[0] = std::move(first_blob);
+    if (first_blob && !readers_.empty()) {
+      readers_[0] = key_ ? MakeDecryptingReader(std::move(first_blob), manifest_[0].size, *key_)
+                         : std::move(first_blob);
+    }
     std::uint64_t left = remaining_;
     for (std::size_t i = index_; i < manifest_.size() && left > 0 && i < index_ + kEagerOpen; ++i) {
       if (!readers_[i]) {
-        CENOTE_ASSIGN_OR_RETURN(readers_[i], OpenPiece(blobs_, manifest_[i]));
+        CENOTE_ASSIGN_OR_RETURN(readers_[i], OpenPiece(blobs_, manifest_[i], Key()));
       }
       std::uint64_t avail = manifest_[i].size - (i == index_ ? blob_offset_ : 0);
       left -= std::min(left, avail);
@@ -265,7 +290,7 @@ class ManifestBody final : public http::BodySource {
     while (remaining_ > 0 && index_ < manifest_.size()) {
       auto& reader = readers_[index_];
       if (!reader && blob_offset_ < manifest_[index_].size) {
-        CENOTE_ASSIGN_OR_RETURN(reader, OpenPiece(blobs_, manifest_[index_]));
+        CENOTE_ASSIGN_OR_RETURN(reader, OpenPiece(blobs_, manifest_[index_], Key()));
       }
       if (blob_offset_ >= manifest_[index_].size) {
         ++index_;
@@ -289,7 +314,10 @@ class ManifestBody final : public http::BodySource {
   }
 
  private:
+  const DataKey* Key() const { return key_ ? &*key_ : nullptr; }
+
   store::BlobStore& blobs_;
+  std::optional<DataKey> key_;
   std::vector<BlobRef> manifest_;
   std::vector<std::shared_ptr<store::BlobReader>> readers_;
   std::size_t index_ = 0;
@@ -303,25 +331,45 @@ class ManifestBody final : public http::BodySource {
 Result<std::unique_ptr<http::BodySource>> OpenManifestBody(store::BlobStore& blobs,
                                                            const std::vector<BlobRef>& manifest,
                                                            std::uint64_t offset, std::uint64_t length,
-                                                           std::shared_ptr<store::BlobReader> first_blob) {
-  auto body = std::make_unique<ManifestBody>(blobs, manifest, offset, length);
+                                                           std::shared_ptr<store::BlobReader> first_blob,
+                                                           const DataKey* key) {
+  auto body = std::make_unique<ManifestBody>(blobs, manifest, offset, length, key);
   CENOTE_RETURN_IF_ERROR(body->OpenAll(std::move(first_blob)));
   return std::unique_ptr<http::BodySource>(std::move(body));
 }
 
 Result<StoredBlob> CopyRangeToBlob(Env& env, const std::vector<BlobRef>& manifest, std::uint64_t offset,
-                                   std::uint64_t length) {
-  CENOTE_ASSIGN_OR_RETURN(auto source, OpenManifestBody(env.blobs, manifest, offset, length));
+                                   std::uint64_t length, const DataKey* source_key, const DataKey* dest_key) {
+  CENOTE_ASSIGN_OR_RETURN(auto source,
+                          OpenManifestBody(env.blobs, manifest, offset, length, nullptr, source_key));
   CENOTE_ASSIGN_OR_RETURN(auto writer, env.blobs.Create());
   UploadDigest digest({});
+  std::optional<EncryptingSink> sink;
+  if (dest_key) sink.emplace(*dest_key);
+  std::string sealed;
+  std::uint64_t total = 0;
   auto buf = std::make_unique_for_overwrite<char[]>(kBufferSize);
   for (;;) {
     CENOTE_ASSIGN_OR_RETURN(auto n, source->Read(buf.get(), kBufferSize));
     if (n == 0) break;
     digest.Update(buf.get(), n);
-    CENOTE_RETURN_IF_ERROR(writer->Append(buf.get(), n));
+    total += n;
+    if (!sink) {
+      CENOTE_RETURN_IF_ERROR(writer->Append(buf.get(), n));
+      continue;
+    }
+    sealed.clear();
+    sink->Update(buf.get(), n, sealed);
+    if (!sealed.empty()) CENOTE_RETURN_IF_ERROR(writer->Append(sealed.data(), sealed.size()));
   }
-  return CommitDigested(*writer, digest);
+  if (sink) {
+    sealed.clear();
+    sink->Finish(sealed);
+    CENOTE_RETURN_IF_ERROR(writer->Append(sealed.data(), sealed.size()));
+  }
+  CENOTE_ASSIGN_OR_RETURN(auto stored, CommitDigested(*writer, digest));
+  stored.size = total;
+  return stored;
 }
 
 }  // namespace cenote::s3

@@ -325,6 +325,7 @@ void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bu
   // AWS omits x-amz-storage-class for STANDARD.
   if (v.storage_class != "STANDARD") r["StorageClass"] = v.storage_class;
   if (checksum_mode) PutChecksumMembers(r, v.attrs);
+  PutEncryptionMembers(r, v.attrs);
   PutLockMembers(r, v);
   PutRestoreMember(r, v, UnixNowMs());
 }
@@ -372,7 +373,7 @@ Result<std::optional<ByteRange>> ParseRange(const std::optional<std::string>& he
   return std::optional<ByteRange>(ByteRange{.first = *first, .length = end - *first + 1});
 }
 
-Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInput& in, bool head) {
+Result<OperationOutput> GetOrHead(Env& env, const RequestContext& ctx, OperationInput& in, bool head) {
   const auto& p = P(in);
   CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
   const std::string& bucket = bk.first;
@@ -409,6 +410,10 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
     const BucketRow& b = cached ? cached->bucket : own.bucket;
     const VersionRow& v = cached ? *cached->latest : *own.latest;
     CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, v, false));
+    // x-amz-server-side-encryption belongs to writes: a read that sends it is refused, as S3 does.
+    if (RawHeader(ctx, "x-amz-server-side-encryption")) return MakeError(errors::kSseHeaderOnRead);
+    // HEAD too: an SSE-C object describes itself only to the holder of its key.
+    CENOTE_ASSIGN_OR_RETURN(auto key, KeyForRead(env, ctx, p, v.attrs));
     // An archived object is read only through a restored copy (HEAD still describes it).
     if (!head && !IsReadable(v, UnixNowMs())) {
       return MakeError(errors::kInvalidObjectState).With("StorageClass", v.storage_class);
@@ -471,7 +476,8 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext&, OperationInpu
     }
     if (auto e = GetInt(p, "ResponseExpires")) r["Expires"] = *e;
     if (head) return out;
-    auto body = OpenManifestBody(env.blobs, v.manifest, offset, length, cached ? cached->blob : nullptr);
+    auto body = OpenManifestBody(env.blobs, v.manifest, offset, length, cached ? cached->blob : nullptr,
+                                 key ? &*key : nullptr);
     if (!body) {
       // Each retry sees a newer version, so only a reader that keeps losing the race to overwrites of the
       // same key comes back here; on a loaded machine it lost four times in a row (a 500 for a key that
@@ -627,16 +633,20 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
     if (!s && s.error().code == "NoSuchKey") return NoSuchKeyError(key);
     return s;
   };
+  std::optional<ObjectEncryption> encryption;
   {
-    // Fail fast (before the client uploads the body) on a missing bucket or a failed precondition.
+    // Fail fast (before the client uploads the body) on a missing bucket, a failed precondition or bad
+    // encryption members.
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
     CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, bucket, key));
     CENOTE_RETURN_IF_ERROR(check(latest));
+    CENOTE_ASSIGN_OR_RETURN(encryption, EncryptionForWrite(env, ctx, *txn, bucket, p));
   }
   auto algorithms = RequestedChecksums(ctx, p, "");
-  CENOTE_ASSIGN_OR_RETURN(auto stored, StoreBody(env, in.body, algorithms, env.options.max_object_size,
-                                                 env.options.inline_max_bytes));
+  CENOTE_ASSIGN_OR_RETURN(auto stored,
+                          StoreBody(env, in.body, algorithms, env.options.max_object_size,
+                                    env.options.inline_max_bytes, encryption ? &encryption->key : nullptr));
   std::vector<std::string> new_blobs;
   if (!stored.inline_bytes) new_blobs.push_back(stored.id);
   if (Status s = VerifyDigests(p, in.body, stored); !s) {
@@ -651,10 +661,12 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   row.last_modified_ms = UnixNowMs();
   if (stored.inline_bytes) {
     row.manifest = {BlobRef::Inline(std::move(*stored.inline_bytes))};
+    row.manifest[0].size = stored.size;  // the plaintext's (encrypted inline bytes are longer)
   } else {
     row.manifest = {{stored.id, stored.size}};
   }
   row.attrs = AttrsFromRequest(p);
+  if (encryption) row.attrs["SSE"] = std::move(encryption->doc);
   if (!stored.checksums.empty()) {
     json::object sums;
     for (const auto& [name, value] : stored.checksums) sums[name] = value;
@@ -671,6 +683,7 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   r["ETag"] = Quote(committed.etag);
   if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
   PutChecksumMembers(r, committed.attrs);
+  PutEncryptionMembers(r, committed.attrs);
   r["Size"] = static_cast<std::int64_t>(committed.size);
   return out;
 }
@@ -749,8 +762,9 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
 }
 
 Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, OperationInput& in) {
-  // Write path: clone the source's blobs (hard links, durable on return; no byte copy) -> one metadata
-  // transaction inserting the destination version -> delete superseded blobs -> acknowledge.
+  // Write path: clone the source's blobs (hard links, durable on return; no byte copy), or, when the
+  // encryption changes, copy the plaintext through into a new blob -> one metadata transaction inserting
+  // the destination version -> delete superseded blobs -> acknowledge.
   const auto& p = P(in);
   CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
   const std::string& bucket = bk.first;
@@ -769,17 +783,22 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   // COPY keeps the source's metadata, which passed this check when it was written.
   if (directive == "REPLACE") CENOTE_RETURN_IF_ERROR(CheckUserMetadataSize(p));
   VersionRow src;
+  std::optional<ObjectEncryption> encryption;
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
     CENOTE_ASSIGN_OR_RETURN(src, LoadCopySource(*txn, source, p));
+    // The copy is encrypted as the request or the destination bucket says, never as its source was.
+    CENOTE_ASSIGN_OR_RETURN(encryption, EncryptionForWrite(env, ctx, *txn, bucket, p));
   }
+  CENOTE_ASSIGN_OR_RETURN(auto source_key, KeyForRead(env, ctx, p, src.attrs, "CopySource"));
   if (src.size > env.options.max_object_size) {
     return MakeError(errors::kCopySourceTooLarge, {std::to_string(env.options.max_object_size)});
   }
   const bool self = source.bucket == bucket && source.key == key && (!source.version_id || src.is_latest);
   if (self && directive == "COPY" && !storage_class && !p.contains("WebsiteRedirectLocation") &&
-      !p.contains("ServerSideEncryption") && !p.contains("SSEKMSKeyId") && !p.contains("ChecksumAlgorithm")) {
+      !p.contains("ServerSideEncryption") && !p.contains("SSEKMSKeyId") &&
+      !p.contains("SSECustomerAlgorithm") && !p.contains("ChecksumAlgorithm")) {
     return MakeError(errors::kCopyToItself);
   }
   VersionRow row;
@@ -807,7 +826,26 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   } else {
     row.tags = src.tags;
   }
-  CENOTE_ASSIGN_OR_RETURN(auto created, CloneManifest(env, src.manifest, row.manifest));
+  row.attrs.erase("SSE");
+  const json::object* source_sse = services::GetObject(src.attrs, "SSE");
+  const bool source_managed = source_sse && GetString(*source_sse, "Type").value_or("") == "S3";
+  const bool dest_managed = encryption && GetString(encryption->doc, "Type").value_or("") == "S3";
+  std::vector<std::string> created;
+  if (!source_sse && !encryption) {
+    CENOTE_ASSIGN_OR_RETURN(created, CloneManifest(env, src.manifest, row.manifest));
+  } else if (source_managed && dest_managed) {
+    // Both under SSE-S3: the copy shares the source's blobs, so it keeps their data key.
+    CENOTE_ASSIGN_OR_RETURN(created, CloneManifest(env, src.manifest, row.manifest));
+    row.attrs["SSE"] = *source_sse;
+  } else {
+    // Into, out of or between keys: the bytes are decrypted and encrypted again, into one blob.
+    CENOTE_ASSIGN_OR_RETURN(
+        auto stored, CopyRangeToBlob(env, src.manifest, 0, src.size, source_key ? &*source_key : nullptr,
+                                     encryption ? &encryption->key : nullptr));
+    created.push_back(stored.id);
+    row.manifest = {{stored.id, src.size}};
+    if (encryption) row.attrs["SSE"] = std::move(encryption->doc);
+  }
   BucketRow b;
   CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), created, nullptr,
                                                         AclWrite(p, ctx, bucket, key), &b, &p));
@@ -818,6 +856,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   result["LastModified"] = committed.last_modified_ms;
   PutChecksumMembers(result, committed.attrs);
   r["CopyObjectResult"] = std::move(result);
+  PutEncryptionMembers(r, committed.attrs);
   if (src.version_id != "null" || source.version_id) r["CopySourceVersionId"] = src.version_id;
   if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
   return out;
@@ -865,7 +904,7 @@ Result<OperationOutput> GetObjectTagging(Env& env, const RequestContext&, Operat
   return out;
 }
 
-Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext&, OperationInput& in) {
+Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto& p = P(in);
   CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
   BucketRow b;
@@ -874,6 +913,8 @@ Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext&, Ope
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_ASSIGN_OR_RETURN(v, ResolveObject(*txn, bk.first, bk.second, GetString(p, "VersionId"), &b));
   }
+  // An SSE-C object describes itself only to the holder of its key, as HeadObject does.
+  CENOTE_RETURN_IF_ERROR(KeyForRead(env, ctx, p, v.attrs));
   std::vector<std::string> wanted;
   if (const auto* a = GetArray(p, "ObjectAttributes")) {
     for (const auto& e : *a) {

@@ -1,12 +1,14 @@
 #include "services/s3/s3_provider.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <unordered_set>
 
+#include "common/encoding.hpp"
 #include "services/s3/access_logs.hpp"
 #include "services/s3/env.hpp"
 #include "services/s3/object_io.hpp"
@@ -132,6 +134,7 @@ const S3Provider::Table& Operations() {
       {"PutBucketAcl", PutBucketAcl},
       {"PutBucketAnalyticsConfiguration", PutBucketAnalyticsConfiguration},
       {"PutBucketCors", PutBucketCors},
+      {"PutBucketEncryption", PutBucketEncryption},
       {"PutBucketIntelligentTieringConfiguration", PutBucketIntelligentTieringConfiguration},
       {"PutBucketInventoryConfiguration", PutBucketInventoryConfiguration},
       {"PutBucketLifecycleConfiguration", PutBucketLifecycleConfiguration},
@@ -175,12 +178,24 @@ Status CheckExpectedBucketOwner(Env& env, const json::object& params) {
 
 S3Provider::S3Provider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
 
-S3Provider::~S3Provider() = default;
+S3Provider::~S3Provider() {
+  if (env_ && !env_->plain_cache_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(env_->plain_cache_dir, ec);
+  }
+}
 
 Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metadata, store::BlobStore& blobs,
                                                      S3Options options) {
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("s3", Migrations(), FreshSchema()));
   auto env = std::make_unique<Env>(metadata, blobs, std::move(options));
+  {
+    std::string key_file = env->options.root_key_file;
+    if (key_file.empty() && !blobs.root().empty()) {
+      key_file = (std::filesystem::path(blobs.root()).parent_path() / "sse-root.key").string();
+    }
+    CENOTE_ASSIGN_OR_RETURN(env->root_key, RootKey::Load(key_file));
+  }
   {
     // Version ids and upload order derive from seq; keep it above everything stored (clock steps back).
     CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
@@ -202,6 +217,18 @@ Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metad
     std::filesystem::remove_all(env->cache_dir, ec);
     std::filesystem::create_directories(env->cache_dir, ec);
     if (ec) return InternalError("cannot create " + env->cache_dir + ": " + ec.message());
+    // Plaintext of encrypted objects for the query engine: in memory (tmpfs), one directory per data
+    // directory, private to the server's user. Without /dev/shm the engine cannot read encrypted objects.
+    const std::filesystem::path shm("/dev/shm");
+    if (std::filesystem::is_directory(shm, ec)) {
+      const std::string dir = (shm / ("cenote-s3-" + Sha256Hex(blobs.root()).substr(0, 16))).string();
+      std::filesystem::remove_all(dir, ec);
+      if (::mkdir(dir.c_str(), 0700) == 0) {
+        env->plain_cache_dir = dir;
+      } else {
+        spdlog::warn("s3: cannot create {}: Athena and crawlers will not read encrypted objects", dir);
+      }
+    }
   }
   std::unique_ptr<S3Provider> provider(new S3Provider(std::move(env)));
   CENOTE_RETURN_IF_ERROR(provider->RemoveOrphanBlobs());
@@ -233,7 +260,9 @@ Result<std::size_t> S3Provider::RemoveOrphanBlobs() {
 }
 
 std::vector<std::string> S3Provider::LocalDirectories() const {
-  return {env_->blobs.root(), env_->cache_dir};
+  std::vector<std::string> dirs{env_->blobs.root(), env_->cache_dir};
+  if (!env_->plain_cache_dir.empty()) dirs.push_back(env_->plain_cache_dir);
+  return dirs;
 }
 
 const S3Provider::Table& S3Provider::table() const { return Operations(); }

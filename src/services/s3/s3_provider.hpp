@@ -52,6 +52,11 @@ struct S3Options {
   // their objects) and no public access block, unless CreateBucket asks for ownership controls. For test
   // suites written against that behaviour (ceph's s3-tests); set by CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy.
   bool legacy_bucket_defaults = false;
+  // The file of the root key that wraps SSE-S3 data keys (sse.hpp); "" : `sse-root.key` beside the blob
+  // directory (a key in memory only when the blob store has no local files).
+  std::string root_key_file;
+  // Budget of the memory-backed plaintext copies of encrypted objects the query engine reads (lake.cpp).
+  std::uint64_t plaintext_cache_bytes = 1ull << 30;
   // The length of a "day" in lifecycle rules: 86,400 s, or what `cenote serve --lifecycle-day-seconds` says
   // (tests make days pass in seconds).
   std::int64_t lifecycle_day_ms = 86'400'000;

@@ -2436,6 +2436,309 @@ TEST_F(S3Test, LakeLocalPathOfMultipartAndEmptyObjects) {
 }  // namespace
 }  // namespace cenote::s3
 
+namespace cenote::s3 {
+namespace {
+
+// ---------------------------------------------------------------- encryption at rest
+
+// Whether any file under `root` (blobs, the metadata store and its WAL, caches) holds `needle`.
+bool AnyFileHolds(const fs::path& root, const std::string& needle) {
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// SSECustomerKey is a blob in the model: in a document it is the key's bytes (base64 only on the wire).
+struct CustomerKeyMembers {
+  std::string key;
+  std::string md5_b64;
+  void AddTo(json::object& p, const std::string& prefix = "") const {
+    p[prefix + "SSECustomerAlgorithm"] = "AES256";
+    p[prefix + "SSECustomerKey"] = key;
+    p[prefix + "SSECustomerKeyMD5"] = md5_b64;
+  }
+  json::object Members(const std::string& prefix = "") const {
+    json::object p;
+    AddTo(p, prefix);
+    return p;
+  }
+};
+CustomerKeyMembers CustomerKey(char fill) {
+  const std::string raw(32, fill);
+  return {raw, Base64Encode(ComputeChecksum(ChecksumAlgorithm::kMD5, raw))};
+}
+
+// Bytes no random key or nonce would contain by chance, to look for on disk.
+std::string Secret(std::size_t size) {
+  std::string out;
+  while (out.size() < size) out += "top-secret-ledger-line-" + std::to_string(out.size()) + ";";
+  out.resize(size);
+  return out;
+}
+
+TEST_F(S3Test, SseS3ObjectsAreCiphertextOnDiskAndPlaintextToReaders) {
+  inline_max_ = 4096;
+  OpenAll();
+  MakeBucket("vault");
+  const std::string big = Secret(300 * 1024);
+  const std::string small = Secret(1000);
+  auto put = Put("vault", "big", big, {{"ServerSideEncryption", "AES256"}});
+  EXPECT_EQ(put["ServerSideEncryption"], std::string("AES256"));
+  Put("vault", "small", small, {{"ServerSideEncryption", "AES256"}});  // inline, in the metadata store
+  EXPECT_FALSE(AnyFileHolds(dir_, "top-secret-ledger-line"));
+  EXPECT_EQ(Get("vault", "big"), big);
+  EXPECT_EQ(Get("vault", "small"), small);
+  EXPECT_EQ(Get("vault", "big", {{"Range", "bytes=65530-200000"}}), big.substr(65530, 200000 - 65530 + 1));
+  EXPECT_EQ(Get("vault", "big", {{"Range", "bytes=-10"}}), big.substr(big.size() - 10));
+  auto head = Ok("HeadObject", {{"Bucket", "vault"}, {"Key", "big"}});
+  EXPECT_EQ(head["ServerSideEncryption"], std::string("AES256"));
+  EXPECT_EQ(head["ETag"], "\"" + Md5Hex(big) + "\"");
+  EXPECT_EQ(head["ContentLength"].as_int64(), static_cast<std::int64_t>(big.size()));
+  // A restart reads them with the root key from its file.
+  OpenAll();
+  EXPECT_EQ(Get("vault", "big"), big);
+  EXPECT_TRUE(fs::exists(dir_ / "sse-root.key"));
+  // Plain objects stay plain (and say nothing of encryption).
+  auto plain = Put("vault", "plain", "hello");
+  EXPECT_FALSE(plain.contains("ServerSideEncryption"));
+  EXPECT_EQ(Err("PutObject", {{"Bucket", "vault"}, {"Key", "k"}, {"ServerSideEncryption", "AES512"}}).code,
+            "InvalidArgument");
+  EXPECT_EQ(Err("PutObject", {{"Bucket", "vault"}, {"Key", "k"}, {"ServerSideEncryption", "aws:kms"}}).code,
+            "NotImplemented");
+}
+
+TEST_F(S3Test, SseCustomerObjectsAnswerOnlyToTheirKey) {
+  MakeBucket("vault");
+  const auto a = CustomerKey('a');
+  const auto b = CustomerKey('b');
+  const std::string data = Secret(100 * 1024);
+  auto put = Put("vault", "k", data, a.Members());
+  EXPECT_EQ(put["SSECustomerAlgorithm"], std::string("AES256"));
+  EXPECT_EQ(put["SSECustomerKeyMD5"], a.md5_b64);
+  EXPECT_FALSE(AnyFileHolds(dir_, "top-secret-ledger-line"));
+  EXPECT_EQ(Get("vault", "k", a.Members()), data);
+  json::object ranged = a.Members();
+  ranged["Range"] = "bytes=70000-70009";
+  EXPECT_EQ(Get("vault", "k", ranged), data.substr(70000, 10));
+  auto no_key = Err("GetObject", {{"Bucket", "vault"}, {"Key", "k"}});
+  EXPECT_EQ(no_key.code, "InvalidRequest");
+  EXPECT_EQ(no_key.http_status, 400);
+  json::object wrong = b.Members();
+  wrong["Bucket"] = "vault";
+  wrong["Key"] = "k";
+  EXPECT_EQ(Err("GetObject", wrong).http_status, 400);
+  EXPECT_EQ(Err("HeadObject", {{"Bucket", "vault"}, {"Key", "k"}}).http_status, 400);
+  json::object head = a.Members();
+  head["Bucket"] = "vault";
+  head["Key"] = "k";
+  EXPECT_EQ(Ok("HeadObject", head)["SSECustomerKeyMD5"], a.md5_b64);
+  // SSE-C members on an object stored without them.
+  Put("vault", "plain", "x");
+  json::object on_plain = a.Members();
+  on_plain["Bucket"] = "vault";
+  on_plain["Key"] = "plain";
+  EXPECT_EQ(Err("GetObject", on_plain).code, "InvalidRequest");
+  // Malformed SSE-C members.
+  json::object bad_md5 = a.Members();
+  bad_md5["SSECustomerKeyMD5"] = b.md5_b64;
+  bad_md5["Bucket"] = "vault";
+  bad_md5["Key"] = "x";
+  StringReader body0("y");
+  EXPECT_EQ(Err("PutObject", bad_md5, &body0).code, "InvalidArgument");
+  json::object only_algorithm{{"SSECustomerAlgorithm", "AES256"}, {"Bucket", "vault"}, {"Key", "x"}};
+  StringReader body("y");
+  EXPECT_EQ(Err("PutObject", only_algorithm, &body).code, "InvalidArgument");
+  json::object short_key = a.Members();
+  short_key["SSECustomerKey"] = "short";
+  short_key["Bucket"] = "vault";
+  short_key["Key"] = "x";
+  StringReader body2("y");
+  EXPECT_EQ(Err("PutObject", short_key, &body2).code, "InvalidArgument");
+  json::object both = a.Members();
+  both["ServerSideEncryption"] = "AES256";
+  both["Bucket"] = "vault";
+  both["Key"] = "x";
+  StringReader body3("y");
+  EXPECT_EQ(Err("PutObject", both, &body3).code, "InvalidArgument");
+}
+
+TEST_F(S3Test, SseCustomerNeedsTlsExceptFromLoopback) {
+  MakeBucket("vault");
+  const auto a = CustomerKey('a');
+  http::Headers headers;
+  json::object p = a.Members();
+  p["Bucket"] = "vault";
+  p["Key"] = "k";
+  aws::RequestContext ctx;
+  ctx.request_id = "test";
+  ctx.service = "s3";
+  ctx.operation = "PutObject";
+  ctx.principal = caller_.principal;
+  ctx.headers = &headers;
+  auto call = [&](const std::string& ip, bool tls) {
+    ctx.source_ip = ip;
+    ctx.tls = tls;
+    StringReader body("data");
+    aws::OperationInput in;
+    in.params = p;
+    in.body = &body;
+    return provider_->Invoke(ctx, "PutObject", in);
+  };
+  auto remote = call("10.1.2.3", false);
+  ASSERT_FALSE(remote.ok());
+  EXPECT_EQ(remote.error().code, "InvalidRequest");
+  EXPECT_TRUE(call("10.1.2.3", true).ok());
+  EXPECT_TRUE(call("127.0.0.1", false).ok());
+  EXPECT_TRUE(call("::1", false).ok());
+}
+
+TEST_F(S3Test, BucketDefaultEncryptionAppliesToEveryWrite) {
+  MakeBucket("lake");
+  EXPECT_EQ(Err("GetBucketEncryption", {{"Bucket", "lake"}}).code,
+            "ServerSideEncryptionConfigurationNotFoundError");
+  json::object by_default{{"SSEAlgorithm", "AES256"}};
+  json::object rule{{"ApplyServerSideEncryptionByDefault", by_default}};
+  Ok("PutBucketEncryption",
+     {{"Bucket", "lake"}, {"ServerSideEncryptionConfiguration", json::object{{"Rules", json::array{rule}}}}});
+  auto got = Ok("GetBucketEncryption", {{"Bucket", "lake"}});
+  EXPECT_EQ(got["ServerSideEncryptionConfiguration"]
+                .at("Rules")
+                .at(0)
+                .at("ApplyServerSideEncryptionByDefault")
+                .at("SSEAlgorithm"),
+            std::string("AES256"));
+  const std::string data = Secret(10000);
+  EXPECT_EQ(Put("lake", "a.csv", data)["ServerSideEncryption"], std::string("AES256"));
+  // The platform's own writes (Firehose, Athena results) and reads (Athena, crawlers) go through the lake.
+  auto& lake = Lake();
+  ASSERT_TRUE(lake.PutObjects("lake", {BytesPut("b.csv", data)}, nullptr).ok());
+  ASSERT_TRUE(lake.PutObject("lake", "c.csv", data, "text/csv").ok());
+  EXPECT_FALSE(AnyFileHolds(dir_, "top-secret-ledger-line"));
+  for (const char* key : {"a.csv", "b.csv", "c.csv"}) {
+    auto head = Ok("HeadObject", {{"Bucket", "lake"}, {"Key", key}});
+    EXPECT_EQ(head["ServerSideEncryption"], std::string("AES256")) << key;
+    auto bytes = lake.GetObject("lake", key, 1 << 20);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+    EXPECT_EQ(*bytes, data);
+    // The engine's file: the plaintext, in memory (tmpfs), never on the data disk.
+    auto path = lake.LocalPath("lake", key);
+    ASSERT_TRUE(path.ok()) << path.error().message;
+    EXPECT_TRUE(path->starts_with("/dev/shm/")) << *path;
+    std::ifstream in(*path, std::ios::binary);
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), data);
+  }
+  EXPECT_FALSE(AnyFileHolds(dir_, "top-secret-ledger-line"));
+  // SSE-KMS waits for KMS; a default it could not honour is refused.
+  json::object kms{{"SSEAlgorithm", "aws:kms"}, {"KMSMasterKeyID", "alias/x"}};
+  json::object kms_rule{{"ApplyServerSideEncryptionByDefault", kms}};
+  EXPECT_EQ(Err("PutBucketEncryption",
+                {{"Bucket", "lake"},
+                 {"ServerSideEncryptionConfiguration", json::object{{"Rules", json::array{kms_rule}}}}})
+                .http_status,
+            501);
+  auto deleted = Call("DeleteBucketEncryption", {{"Bucket", "lake"}});
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_FALSE(Put("lake", "d.csv", "plain").contains("ServerSideEncryption"));
+  // A customer-key object cannot be read by a service that does not hold the key.
+  Put("lake", "mine.csv", data, CustomerKey('c').Members());
+  EXPECT_EQ(lake.GetObject("lake", "mine.csv", 1 << 20).error().code, "InvalidRequest");
+  EXPECT_EQ(lake.LocalPath("lake", "mine.csv").error().code, "InvalidRequest");
+}
+
+TEST_F(S3Test, CopiesTakeTheEncryptionTheyAskFor) {
+  MakeBucket("vault");
+  const auto a = CustomerKey('a');
+  const auto b = CustomerKey('b');
+  const std::string data = Secret(150 * 1024);
+  Put("vault", "c", data, a.Members());
+  Put("vault", "s", data, {{"ServerSideEncryption", "AES256"}});
+  auto copy = [&](const std::string& from, const std::string& to, json::object extra) {
+    extra["Bucket"] = "vault";
+    extra["Key"] = to;
+    extra["CopySource"] = "vault/" + from;
+    return Call("CopyObject", extra);
+  };
+  // Out of SSE-C into the clear: the source key is needed.
+  EXPECT_FALSE(copy("c", "plain", {}).ok());
+  ASSERT_TRUE(copy("c", "plain", a.Members("CopySource")).ok());
+  EXPECT_EQ(Get("vault", "plain"), data);
+  // From one customer key to another.
+  json::object rekey = a.Members("CopySource");
+  b.AddTo(rekey);
+  auto rekeyed = copy("c", "c2", rekey);
+  ASSERT_TRUE(rekeyed.ok()) << rekeyed.error().message;
+  EXPECT_EQ(rekeyed->result.as_object()["SSECustomerKeyMD5"], b.md5_b64);
+  EXPECT_EQ(Get("vault", "c2", b.Members()), data);
+  // SSE-S3 to SSE-S3 shares the blobs; to the clear decrypts.
+  auto managed = copy("s", "s2", {{"ServerSideEncryption", "AES256"}});
+  ASSERT_TRUE(managed.ok());
+  EXPECT_EQ(managed->result.as_object()["ServerSideEncryption"], std::string("AES256"));
+  EXPECT_EQ(Get("vault", "s2"), data);
+  ASSERT_TRUE(copy("s", "s3", {}).ok());
+  EXPECT_FALSE(Ok("HeadObject", {{"Bucket", "vault"}, {"Key", "s3"}}).contains("ServerSideEncryption"));
+  EXPECT_EQ(Get("vault", "s3"), data);
+  // Encrypting an object in place is a copy onto itself that changes its encryption.
+  Put("vault", "p", data);
+  ASSERT_TRUE(copy("p", "p", {{"ServerSideEncryption", "AES256"}}).ok());
+  EXPECT_EQ(Ok("HeadObject", {{"Bucket", "vault"}, {"Key", "p"}})["ServerSideEncryption"],
+            std::string("AES256"));
+  EXPECT_EQ(Get("vault", "p"), data);
+}
+
+TEST_F(S3Test, SseCustomerMultipartUploadsNeedTheKeyOnEveryPart) {
+  MakeBucket("vault");
+  const auto a = CustomerKey('a');
+  const auto b = CustomerKey('b');
+  json::object create = a.Members();
+  create["Bucket"] = "vault";
+  create["Key"] = "mp";
+  auto created = Ok("CreateMultipartUpload", create);
+  EXPECT_EQ(created["SSECustomerKeyMD5"], a.md5_b64);
+  const std::string upload_id(created["UploadId"].as_string());
+  const std::string part1 = Secret(70000), part2 = Secret(50000) + "END";
+  auto part = [&](int n, const std::string& data, json::object extra) {
+    extra["Bucket"] = "vault";
+    extra["Key"] = "mp";
+    extra["UploadId"] = upload_id;
+    extra["PartNumber"] = n;
+    StringReader body(data, 4096);
+    return Call("UploadPart", extra, &body);
+  };
+  auto without = part(1, part1, {});
+  ASSERT_FALSE(without.ok());
+  EXPECT_EQ(without.error().code, "InvalidRequest");
+  EXPECT_FALSE(part(1, part1, b.Members()).ok());
+  auto p1 = part(1, part1, a.Members());
+  ASSERT_TRUE(p1.ok()) << p1.error().message;
+  auto p2 = part(2, part2, a.Members());
+  ASSERT_TRUE(p2.ok());
+  json::array parts{json::object{{"PartNumber", 1}, {"ETag", p1->result.as_object()["ETag"]}},
+                    json::object{{"PartNumber", 2}, {"ETag", p2->result.as_object()["ETag"]}}};
+  auto done = Ok("CompleteMultipartUpload", {{"Bucket", "vault"},
+                                             {"Key", "mp"},
+                                             {"UploadId", upload_id},
+                                             {"MultipartUpload", json::object{{"Parts", parts}}}});
+  EXPECT_EQ(done["SSECustomerKeyMD5"], a.md5_b64);
+  EXPECT_FALSE(AnyFileHolds(dir_, "top-secret-ledger-line"));
+  const std::string whole = part1 + part2;
+  EXPECT_EQ(Get("vault", "mp", a.Members()), whole);
+  json::object across = a.Members();
+  across["Range"] = "bytes=69990-70020";
+  EXPECT_EQ(Get("vault", "mp", across), whole.substr(69990, 31));
+  json::object second = a.Members();
+  second["PartNumber"] = 2;
+  EXPECT_EQ(Get("vault", "mp", second), part2);
+  EXPECT_EQ(Err("GetObject", {{"Bucket", "vault"}, {"Key", "mp"}}).code, "InvalidRequest");
+}
+
+}  // namespace
+}  // namespace cenote::s3
+
 // A new data directory creates the schema from fresh_schema.inc; it must be what the migrations build.
 TEST(FreshSchema, S3) {
   cenote::testing::CheckFreshSchema("s3", cenote::s3::Migrations(), cenote::s3::FreshSchema(),
