@@ -385,6 +385,28 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
                                  const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
                                  BucketRow* bucket_out, const json::object* lock_params = nullptr);
 
+// ---- the object write path (objects.cpp), shared by PutObject and the writes that stream an object as it does ----
+struct ObjectWrite {
+  // PutObject's members as a document: content headers, Metadata, StorageClass, ACL and grants, checksums,
+  // write conditions, Object Lock.
+  const json::object& params;
+  std::string bucket;
+  std::string key;
+  json::array tags;                  // validated
+  http::BodyReader* body = nullptr;  // null: an empty object
+  // Refused with EntityTooSmall / EntityTooLarge (MinSizeAllowed / MaxSizeAllowed) outside these sizes.
+  std::uint64_t min_size = 0;
+  std::uint64_t max_size = 0;
+};
+struct WrittenObject {
+  VersionRow version;  // as committed
+  BucketRow bucket;
+};
+// Stores one object version from a stream as PutObject does (its write order is at the top of the
+// function): the bucket and the write conditions checked before the body is read, digests and size after,
+// then one metadata commit with the ACL and the Object Lock the parameters set.
+Result<WrittenObject> WriteObject(Env& env, const RequestContext& ctx, const ObjectWrite& write);
+
 // ---- the lake (lake.cpp) ----
 // What each LakeAccess call does once the invoker has authorized it (invoked_lake.cpp runs these inside
 // Invoker::CallWith and nowhere else). Contracts: lake_access.hpp. `ctx` is the caller's: writes run the
