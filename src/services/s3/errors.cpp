@@ -132,6 +132,12 @@ const std::vector<services::ErrorSpec>& ErrorTable() {
       kLifecycleNegativeDays,
       kLifecycleTransitionTooSoon,
       kLifecycleNoncurrentTransitionTooSoon,
+      kMalformedPOSTRequest,
+      kMaxPostPreDataLengthExceeded,
+      kPostWithoutFile,
+      kPostMissingField,
+      kInvalidPolicyDocument,
+      kPostPolicyDenied,
   };
   return kTable;
 }

@@ -102,6 +102,13 @@ NOTES = {
                  "grants, "
                  "x-amz-object-lock-*, 5 GiB limit; bodies up to 4 KiB are kept inline in the metadata row (one "
                  "commit, no blob file)",
+    "PostObject": "HTML form uploads (not in AWS's SDK models: browsers send them): SigV4 and SigV2 form "
+                  "signatures, the POST policy (expiration; exact, starts-with and content-length-range "
+                  "conditions; every field covered), ${filename} in the key, acl, content headers, x-amz-meta-*, "
+                  "tagging, x-amz-storage-class, x-amz-checksum-*, success_action_status (200, 201 with "
+                  "PostResponse, else 204) and success_action_redirect (303); the file is streamed (5 GiB "
+                  "limit); bucket CORS rules apply. Unsigned forms are refused (AccessDenied) until anonymous "
+                  "access to public buckets lands with the identity issue",
     "GetObjectAttributes": "ETag, Checksum, ObjectParts (TotalPartsCount), StorageClass, ObjectSize",
     "ListBuckets": "every bucket of the caller's account in every region; Prefix, ContinuationToken, MaxBuckets, "
                    "BucketRegion (filter and per-bucket member)",
@@ -169,7 +176,7 @@ CONFORMANCE = [
     "`exclusions.txt`, with their reason, because real S3 fails them too). The suite runs with "
     "`CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy` (new buckets without ownership controls or a public access block, as "
     "before April 2023), which it assumes; Cenote's default is AWS's current one. Most of the rest need what this "
-    "table lists as not implemented (default and customer-key encryption, website, POST uploads, "
+    "table lists as not implemented (default and customer-key encryption, website, "
     "SelectObjectContent), anonymous access to public buckets (the identity issue's authorizer), or a second "
     "identity.",
 ]

@@ -269,6 +269,7 @@ Result<OperationOutput> PutBucketVersioning(Env&, const RequestContext&, Operati
 Result<OperationOutput> GetBucketVersioning(Env&, const RequestContext&, OperationInput&);
 
 Result<OperationOutput> PutObject(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PostObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> HeadObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteObject(Env&, const RequestContext&, OperationInput&);
@@ -385,7 +386,7 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
                                  const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
                                  BucketRow* bucket_out, const json::object* lock_params = nullptr);
 
-// ---- the object write path (objects.cpp), shared by PutObject and the writes that stream an object as it does ----
+// ---- the object write path (objects.cpp), shared by PutObject and PostObject (post_object.cpp) ----
 struct ObjectWrite {
   // PutObject's members as a document: content headers, Metadata, StorageClass, ACL and grants, checksums,
   // write conditions, Object Lock.

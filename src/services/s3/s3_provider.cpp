@@ -128,6 +128,7 @@ const S3Provider::Table& Operations() {
       {"ListObjects", ListObjects},
       {"ListObjectsV2", ListObjectsV2},
       {"ListParts", ListParts},
+      {"PostObject", PostObject},
       {"PutBucketAccelerateConfiguration", PutBucketAccelerateConfiguration},
       {"PutBucketAcl", PutBucketAcl},
       {"PutBucketAnalyticsConfiguration", PutBucketAnalyticsConfiguration},
