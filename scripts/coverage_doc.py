@@ -24,13 +24,15 @@ def path(*parts):
 
 def model_operations(uid):
     """Sorted operation names of the pinned model `uid` (e.g. "kinesis-2013-12-02"): those of
-    .deps/aws-models/<uid>.min.json and, as ServiceModel::Parse applies it, of the overlay
-    src/aws/model/overlay/<uid>.json when there is one."""
+    .deps/aws-models/<uid>.min.json and, as ServiceModel::Parse applies them, of its overlays
+    src/aws/model/overlay/<uid>.json and <uid>.<kind>.json (not the constraint overlay, which adds none)."""
     with open(path(".deps", "aws-models", uid + ".min.json")) as f:
         ops = set(json.load(f)["operations"])
-    overlay = path("src", "aws", "model", "overlay", uid + ".json")
-    if os.path.exists(overlay):
-        with open(overlay) as f:
+    overlay_dir = path("src", "aws", "model", "overlay")
+    for name in sorted(os.listdir(overlay_dir)):
+        if name.split(".", 1)[0] != uid or not name.endswith(".json") or name.endswith(".constraints.json"):
+            continue
+        with open(os.path.join(overlay_dir, name)) as f:
             ops |= set(json.load(f).get("operations", {}))
     return sorted(ops)
 

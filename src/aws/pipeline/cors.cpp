@@ -85,10 +85,9 @@ void AddCorsHeaders(const StageEnv& env, const Exchange& exchange, http::HttpRes
   Provider* provider = env.services.Find(exchange.service->endpoint_prefix());
   if (provider == nullptr) return;
   CorsRequest cors;
-  // The authenticate stage has rewritten a virtual-hosted request to path style.
-  std::string_view path = exchange.request->Path();
-  if (path.starts_with('/')) path.remove_prefix(1);
-  cors.resource = std::string(path.substr(0, path.find('/')));
+  // By the Host of a virtual-hosted request even when it failed before the authenticate stage rewrote it to
+  // path style: a refused form upload from a page must still be readable by the page.
+  cors.resource = BucketOf(exchange);
   if (cors.resource.empty()) return;
   cors.origin = std::string(*origin);
   cors.method = exchange.request->method;

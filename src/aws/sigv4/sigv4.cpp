@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <span>
 
 #include "aws/sigv4/aws_chunked.hpp"
 #include "aws/sigv4/canonical.hpp"
 #include "common/checksum.hpp"
 #include "common/encoding.hpp"
+#include "common/strings.hpp"
+#include "http/multipart.hpp"
 
 namespace cenote::aws::sigv4 {
 
@@ -189,6 +192,15 @@ Error PresignExpired(const AuthOptions& o, std::string_view expires_param,
       "Signature expired: " + FormatAmzDate(expiry) + " is now earlier than " + FormatAmzDate(now);
   if (o.style == ErrorStyle::kJson) return MakeError("InvalidSignatureException", message, 400);
   return MakeError("SignatureDoesNotMatch", message, 403);
+}
+
+// The anonymous principal where the options allow anonymous requests, else the missing-credentials error.
+Result<iam::Principal> Anonymous(const AuthOptions& options) {
+  if (!options.allow_anonymous) return MissingAuth(options);
+  iam::Principal anonymous;
+  anonymous.anonymous = true;
+  anonymous.arn = "*";
+  return anonymous;
 }
 
 // ---- Body readers. ----
@@ -711,6 +723,154 @@ Result<iam::Principal> AuthenticateV2Query(const http::HttpRequest& request,
   return VerifyV2(request, query, headers, *akid, sig, {*expires}, credentials, options);
 }
 
+// ---- Browser-based uploads (S3 POST Object). ----
+//
+// The form carries the credentials and a signature of its `policy` field (the base64 text as sent): SigV4
+// (x-amz-algorithm, x-amz-credential, x-amz-date, x-amz-signature: hex HMAC-SHA256 under the scope's
+// signing key) or SigV2 (AWSAccessKeyId, signature: base64 HMAC-SHA1 under the secret). What the policy
+// allows is the provider's to check ("Authenticating Requests in Browser-Based Uploads Using POST (AWS
+// Signature Version 4)" and "Browser-Based Uploads Using POST (AWS Signature Version 2)", S3 API Reference).
+
+// S3's words (services/s3/errors.hpp has the same, for the provider's own reading of the form).
+Error MalformedPostForm() {
+  return MakeError("MalformedPOSTRequest",
+                   "The body of your POST request is not well-formed multipart/form-data.", 400);
+}
+
+Error PostFormFieldsTooLarge() {
+  return MakeError("MaxPostPreDataLengthExceededError",
+                   "Your POST request fields preceeding the upload file was too large.", 400);
+}
+
+// Records what it reads of `body`, so that the fields read here can be read again by the provider.
+class RecordingReader final : public http::BodyReader {
+ public:
+  explicit RecordingReader(http::BodyReader& body) : body_(body) {}
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    Result<std::size_t> got = body_.Read(buf, n);
+    if (got && *got > 0) recorded_.append(buf, *got);
+    return got;
+  }
+  std::optional<std::uint64_t> Length() const override { return body_.Length(); }
+  std::string Take() { return std::move(recorded_); }
+
+ private:
+  http::BodyReader& body_;
+  std::string recorded_;
+};
+
+// The bytes already read, then the rest of the body: the body as the client sent it.
+class ReplayReader final : public http::BodyReader {
+ public:
+  ReplayReader(std::string head, std::unique_ptr<http::BodyReader> rest)
+      : head_(std::move(head)), rest_(std::move(rest)) {}
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    if (pos_ < head_.size()) {
+      const std::size_t k = std::min(n, head_.size() - pos_);
+      std::memcpy(buf, head_.data() + pos_, k);
+      pos_ += k;
+      return k;
+    }
+    return rest_->Read(buf, n);
+  }
+  std::optional<std::uint64_t> Length() const override { return rest_->Length(); }
+  const http::Headers* Trailers() const override { return rest_->Trailers(); }
+
+ private:
+  std::string head_;
+  std::size_t pos_ = 0;
+  std::unique_ptr<http::BodyReader> rest_;
+};
+
+Error MissingPostField(std::string_view name) {
+  std::string message = "Bucket POST must contain a field named '";
+  message.append(name).append("'.  If it is specified, please check the order of the fields.");
+  return MakeError("InvalidArgument", std::move(message), 400)
+      .With("ArgumentName", std::string(name))
+      .With("ArgumentValue", "");
+}
+
+Result<iam::Principal> VerifyPostForm(const std::vector<http::FormField>& fields,
+                                      const CredentialProvider& credentials, const AuthOptions& options) {
+  // Form field names are case-insensitive (AWS matches "pOLICy" and "Policy" alike).
+  auto field = [&](std::string_view name) -> const std::string* {
+    for (const auto& f : fields) {
+      if (EqualsIgnoreAsciiCase(f.name, name)) return &f.value;
+    }
+    return nullptr;
+  };
+  static constexpr std::string_view kV4Fields[] = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
+                                                   "X-Amz-Signature"};
+  static constexpr std::string_view kV2Fields[] = {"AWSAccessKeyId", "Signature"};
+  auto any_of = [&](const auto& names) {
+    return std::any_of(std::begin(names), std::end(names), [&](std::string_view n) { return field(n); });
+  };
+  const bool v4 = any_of(kV4Fields);
+  if (!v4 && !any_of(kV2Fields)) {
+    // An unsigned form is an anonymous request (a bucket may let everyone write).
+    return Anonymous(options);
+  }
+  const std::span<const std::string_view> required =
+      v4 ? std::span<const std::string_view>(kV4Fields) : std::span<const std::string_view>(kV2Fields);
+  for (std::string_view name : required) {
+    if (!field(name)) return MissingPostField(name);
+  }
+  const std::string* policy = field("Policy");
+  if (!policy) return MissingPostField("Policy");
+
+  std::string akid;
+  std::string provided;
+  std::optional<Scope> scope;
+  if (v4) {
+    if (*field("X-Amz-Algorithm") != kAlgorithm) {
+      return MakeError("InvalidArgument", "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"", 400)
+          .With("ArgumentName", "X-Amz-Algorithm")
+          .With("ArgumentValue", *field("X-Amz-Algorithm"));
+    }
+    scope = ParseCredential(*field("X-Amz-Credential"));
+    if (!scope) {
+      return MakeError(
+                 "InvalidArgument",
+                 "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "
+                 "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".",
+                 400)
+          .With("ArgumentName", "X-Amz-Credential")
+          .With("ArgumentValue", *field("X-Amz-Credential"));
+    }
+    akid = scope->access_key_id;
+    provided = Lower(*field("X-Amz-Signature"));
+  } else {
+    akid = *field("AWSAccessKeyId");
+    provided = *field("Signature");
+  }
+  auto record = credentials.Lookup(akid);
+  if (!record) return UnknownKey(options, akid);
+  if (!record->session_token.empty()) {
+    const std::string* token = field("X-Amz-Security-Token");
+    if (!token || !ConstantTimeEquals(*token, record->session_token)) return BadToken(options);
+  }
+  const std::string expected =
+      scope ? HexEncode(HmacSha256(
+                  SigningKey(record->secret_access_key, scope->date, scope->region, scope->service), *policy))
+            : Base64Encode(HmacSha1(record->secret_access_key, *policy));
+  if (!ConstantTimeEquals(expected, provided)) return Mismatch(options, akid, *policy, provided, "");
+  record->principal.access_key_id = akid;
+  return std::move(record->principal);
+}
+
+Result<iam::Principal> AuthenticatePostForm(http::HttpRequest& request, std::string boundary,
+                                            const CredentialProvider& credentials,
+                                            const AuthOptions& options) {
+  RecordingReader recording(*request.body);
+  http::MultipartReader reader(recording, std::move(boundary), MalformedPostForm());
+  Result<http::FormHead> head =
+      http::ReadFormHead(reader, "file", kMaxPostFormFieldBytes, PostFormFieldsTooLarge());
+  // The provider reads the whole form again, from its first byte.
+  request.body = std::make_unique<ReplayReader>(recording.Take(), std::move(request.body));
+  if (!head) return std::move(head).error();
+  return VerifyPostForm(head->fields, credentials, options);
+}
+
 void AppendParam(std::string& query, std::string_view key, std::string_view value) {
   if (!query.empty()) query.push_back('&');
   query.append(UriEncode(key, true)).append("=").append(UriEncode(value, true));
@@ -773,13 +933,15 @@ Result<iam::Principal> Authenticate(http::HttpRequest& request, const Credential
       (QueryValue(query, "AWSAccessKeyId") || QueryValue(query, "Signature"))) {
     return AuthenticateV2Query(request, query, credentials, options);
   }
-  if (options.allow_anonymous) {
-    iam::Principal anonymous;
-    anonymous.anonymous = true;
-    anonymous.arn = "*";
-    return anonymous;
+  if (options.style == ErrorStyle::kS3 && request.method == "POST") {
+    // An HTML form upload (S3 POST Object): its signature is in the form.
+    if (auto content_type = request.headers.Get("content-type")) {
+      if (auto boundary = http::FormDataBoundary(*content_type)) {
+        return AuthenticatePostForm(request, std::move(*boundary), credentials, options);
+      }
+    }
   }
-  return MissingAuth(options);
+  return Anonymous(options);
 }
 
 void SignRequest(http::HttpRequest& request, std::string_view access_key, std::string_view secret,

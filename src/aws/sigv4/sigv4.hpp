@@ -64,7 +64,17 @@ struct AuthOptions {
   bool virtual_hosted = false;
 };
 
+// The most bytes of form fields before the file of an S3 POST upload (AWS: 20 KB).
+inline constexpr std::size_t kMaxPostFormFieldBytes = 20 * 1024;
+
 // Verifies the request's signature and returns the principal.
+//
+// S3 POST uploads (a POST with a multipart/form-data body and no other authentication) are verified from
+// the form: the fields before the file part are read (at most kMaxPostFormFieldBytes, else
+// MaxPostPreDataLengthExceededError; MalformedPOSTRequest for a malformed body), the signature of the
+// policy field is checked (SigV4 or SigV2 form fields; InvalidArgument for an incomplete set), and
+// request.body is replaced by a reader that yields the whole body again from its first byte. An unsigned
+// form is an anonymous request. The policy's conditions are not checked here: that is the provider's part.
 //
 // Body handling (request.body may be replaced; Length() and Trailers() keep their meaning):
 //  - x-amz-content-sha256 = hex digest: the body is hashed while read; a mismatch fails the final Read with

@@ -30,6 +30,7 @@ std::string LogOperation(std::string_view operation, std::string_view method) {
       {"GetObject", "REST.GET.OBJECT"},
       {"HeadObject", "REST.HEAD.OBJECT"},
       {"PutObject", "REST.PUT.OBJECT"},
+      {"PostObject", "REST.POST.OBJECT"},
       {"DeleteObject", "REST.DELETE.OBJECT"},
       {"CopyObject", "REST.COPY.OBJECT"},
       {"DeleteObjects", "REST.POST.MULTI_OBJECT_DELETE"},

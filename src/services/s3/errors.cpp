@@ -149,6 +149,12 @@ const std::vector<services::ErrorSpec>& ErrorTable() {
       kSseCustomerUnreadable,
       kKmsKeyIdWithoutKms,
       kSseHeaderOnRead,
+      kMalformedPOSTRequest,
+      kMaxPostPreDataLengthExceeded,
+      kPostWithoutFile,
+      kPostMissingField,
+      kInvalidPolicyDocument,
+      kPostPolicyDenied,
   };
   return kTable;
 }

@@ -405,6 +405,24 @@ inline constexpr ErrorSpec kRestoreAlreadyInProgress{"RestoreAlreadyInProgress",
 // {}: the tier.
 inline constexpr ErrorSpec kInvalidRestoreTier{
     "InvalidArgument", "The tier {} is not valid for the object's storage class", 400};
+// POST uploads from HTML forms (post_object.cpp, post_policy.cpp).
+inline constexpr ErrorSpec kMalformedPOSTRequest{
+    "MalformedPOSTRequest", "The body of your POST request is not well-formed multipart/form-data.", 400};
+// AWS's spelling. The fields before the file are limited to 20 KB.
+inline constexpr ErrorSpec kMaxPostPreDataLengthExceeded{
+    "MaxPostPreDataLengthExceededError", "Your POST request fields preceeding the upload file was too large.",
+    400};
+inline constexpr ErrorSpec kPostWithoutFile{"InvalidArgument",
+                                            "POST requires exactly one file upload per request.", 400};
+// {}: the field ("key", "Policy", ...).
+inline constexpr ErrorSpec kPostMissingField{
+    "InvalidArgument",
+    "Bucket POST must contain a field named '{}'.  If it is specified, please check the order of the fields.",
+    400};
+// {}: what is wrong ("Policy missing expiration.", "Invalid JSON.", ...).
+inline constexpr ErrorSpec kInvalidPolicyDocument{"InvalidPolicyDocument", "Invalid Policy: {}", 400};
+// {}: "Policy expired.", "Policy Condition failed: [...]", "Extra input fields: ...".
+inline constexpr ErrorSpec kPostPolicyDenied{"AccessDenied", "Invalid according to Policy: {}", 403};
 }  // namespace errors
 
 // Every entry above.

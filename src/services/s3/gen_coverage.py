@@ -108,6 +108,13 @@ NOTES = {
                            "members (PutObject, CopyObject, multipart uploads, the other services' writes); "
                            "aws:kms and aws:kms:dsse answer NotImplemented until KMS exists (see Encryption at "
                            "rest)",
+    "PostObject": "HTML form uploads (not in AWS's SDK models: browsers send them): SigV4 and SigV2 form "
+                  "signatures, the POST policy (expiration; exact, starts-with and content-length-range "
+                  "conditions; every field covered), ${filename} in the key, acl, content headers, x-amz-meta-*, "
+                  "tagging, x-amz-storage-class, x-amz-checksum-*, x-amz-server-side-encryption and the SSE-C fields, success_action_status (200, 201 with "
+                  "PostResponse, else 204) and success_action_redirect (303); the file is streamed (5 GiB "
+                  "limit); bucket CORS rules apply. Unsigned forms are refused (AccessDenied) until anonymous "
+                  "access to public buckets lands with the identity issue",
     "ListBuckets": "every bucket of the caller's account in every region; Prefix, ContinuationToken, MaxBuckets, "
                    "BucketRegion (filter and per-bucket member)",
     # Not implemented, and why.
@@ -194,11 +201,11 @@ CONFORMANCE = [
     "be added. Tests that use a second identity (the suite's `alt`, `tenant` and IAM users) are listed in "
     "`needs-second-identity.txt` and not judged until Cenote has IAM users.",
     "",
-    "2026-12-06: 365 of the 589 judged tests pass (62.0 %; 76 more need a second identity; 2 are excluded in "
+    "2026-12-06: 390 of the 589 judged tests pass (66.2 %; 76 more need a second identity; 2 are excluded in "
     "`exclusions.txt`, with their reason, because real S3 fails them too). The suite runs with "
     "`CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy` (new buckets without ownership controls or a public access block, as "
     "before April 2023), which it assumes; Cenote's default is AWS's current one. Most of the rest need what this "
-    "table lists as not implemented (default and customer-key encryption, website, POST uploads, "
+    "table lists as not implemented (default and customer-key encryption, website, "
     "SelectObjectContent), anonymous access to public buckets (the identity issue's authorizer), or a second "
     "identity.",
 ]

@@ -294,6 +294,7 @@ Result<OperationOutput> PutBucketVersioning(Env&, const RequestContext&, Operati
 Result<OperationOutput> GetBucketVersioning(Env&, const RequestContext&, OperationInput&);
 
 Result<OperationOutput> PutObject(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PostObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> HeadObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteObject(Env&, const RequestContext&, OperationInput&);
@@ -410,6 +411,28 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
                                  const std::function<Status(const std::optional<VersionRow>&)>& check,
                                  const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
                                  BucketRow* bucket_out, const json::object* lock_params = nullptr);
+
+// ---- the object write path (objects.cpp), shared by PutObject and PostObject (post_object.cpp) ----
+struct ObjectWrite {
+  // PutObject's members as a document: content headers, Metadata, StorageClass, ACL and grants, checksums,
+  // write conditions, Object Lock.
+  const json::object& params;
+  std::string bucket;
+  std::string key;
+  json::array tags;                  // validated
+  http::BodyReader* body = nullptr;  // null: an empty object
+  // Refused with EntityTooSmall / EntityTooLarge (MinSizeAllowed / MaxSizeAllowed) outside these sizes.
+  std::uint64_t min_size = 0;
+  std::uint64_t max_size = 0;
+};
+struct WrittenObject {
+  VersionRow version;  // as committed
+  BucketRow bucket;
+};
+// Stores one object version from a stream as PutObject does (its write order is at the top of the
+// function): the bucket and the write conditions checked before the body is read, digests and size after,
+// then one metadata commit with the ACL and the Object Lock the parameters set.
+Result<WrittenObject> WriteObject(Env& env, const RequestContext& ctx, const ObjectWrite& write);
 
 // ---- the lake (lake.cpp) ----
 // What each LakeAccess call does once the invoker has authorized it (invoked_lake.cpp runs these inside

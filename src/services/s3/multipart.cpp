@@ -352,8 +352,11 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
-    // An SSE-C upload is completed by the holder of its key, as its parts were uploaded.
-    CENOTE_RETURN_IF_ERROR(KeyForUpload(env, ctx, p, upload.attrs));
+    // SSE-C members on a completion must be the upload's key; without them it completes (AWS's SDK transfer
+    // managers send none there).
+    if (p.contains("SSECustomerAlgorithm") || p.contains("SSECustomerKey")) {
+      CENOTE_RETURN_IF_ERROR(KeyForUpload(env, ctx, p, upload.attrs));
+    }
     const std::string algorithm = UploadAlgorithm(upload);
     const std::string checksum_type = GetString(upload.attrs, "ChecksumType").value_or("");
     std::string md5s;

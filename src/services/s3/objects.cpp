@@ -608,25 +608,19 @@ Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, co
   return std::move(*v);
 }
 
-Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<WrittenObject> WriteObject(Env& env, const RequestContext& ctx, const ObjectWrite& write) {
   // Write path: stream body -> BlobWriter (MD5 + requested checksums on the fly) -> Commit (fsync, rename,
   // fsync dir) -> one metadata transaction (conditions re-checked, version row inserted/replaced) ->
   // delete superseded blobs -> acknowledge. A crash before the metadata commit leaves an orphan blob that
   // Open() removes; readers never see a partial object.
-  const auto& p = P(in);
-  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
-  const std::string& bucket = bk.first;
-  const std::string& key = bk.second;
+  const json::object& p = write.params;
+  const std::string& bucket = write.bucket;
+  const std::string& key = write.key;
   auto storage_class = GetString(p, "StorageClass").value_or("STANDARD");
   if (!ValidStorageClass(storage_class))
     return MakeError(errors::kInvalidStorageClass).With("StorageClassRequested", storage_class);
   CENOTE_RETURN_IF_ERROR(CheckUserMetadataSize(p));
-  json::array tags;
-  if (auto t = GetString(p, "Tagging")) {
-    CENOTE_ASSIGN_OR_RETURN(tags, ParseTaggingHeader(*t));
-  }
-  // &key = key: clang before 16 cannot capture a structured binding.
-  auto check = [&, &key = key](const std::optional<VersionRow>& latest) -> Status {
+  auto check = [&](const std::optional<VersionRow>& latest) -> Status {
     if (latest) return CheckWriteConditions(p, ctx, latest);
     std::optional<VersionRow> none;
     Status s = CheckWriteConditions(p, ctx, none);
@@ -645,13 +639,19 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   }
   auto algorithms = RequestedChecksums(ctx, p, "");
   CENOTE_ASSIGN_OR_RETURN(auto stored,
-                          StoreBody(env, in.body, algorithms, env.options.max_object_size,
-                                    env.options.inline_max_bytes, encryption ? &encryption->key : nullptr));
+                          StoreBody(env, write.body, algorithms, write.max_size, env.options.inline_max_bytes,
+                                    encryption ? &encryption->key : nullptr));
   std::vector<std::string> new_blobs;
   if (!stored.inline_bytes) new_blobs.push_back(stored.id);
-  if (Status s = VerifyDigests(p, in.body, stored); !s) {
+  Status verified = VerifyDigests(p, write.body, stored);
+  if (verified && stored.size < write.min_size) {
+    verified = MakeError(errors::kEntityTooSmall)
+                   .With("ProposedSize", std::to_string(stored.size))
+                   .With("MinSizeAllowed", std::to_string(write.min_size));
+  }
+  if (!verified) {
     env.DeleteBlobs(new_blobs);
-    return std::move(s).error();
+    return std::move(verified).error();
   }
   VersionRow row;
   row.bucket = bucket;
@@ -673,15 +673,33 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
     row.attrs["Checksums"] = std::move(sums);
     row.attrs["ChecksumType"] = "FULL_OBJECT";
   }
-  row.tags = std::move(tags);
+  row.tags = write.tags;
   row.storage_class = storage_class;
-  BucketRow b;
-  CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), new_blobs, check,
-                                                        AclWrite(p, ctx, bucket, key), &b, &p));
+  WrittenObject written;
+  CENOTE_ASSIGN_OR_RETURN(written.version, CommitVersion(env, std::move(row), new_blobs, check,
+                                                         AclWrite(p, ctx, bucket, key), &written.bucket, &p));
+  return written;
+}
+
+Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, OperationInput& in) {
+  const auto& p = P(in);
+  CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
+  json::array tags;
+  if (auto t = GetString(p, "Tagging")) {
+    CENOTE_ASSIGN_OR_RETURN(tags, ParseTaggingHeader(*t));
+  }
+  CENOTE_ASSIGN_OR_RETURN(auto written, WriteObject(env, ctx,
+                                                    ObjectWrite{.params = p,
+                                                                .bucket = std::move(bk.first),
+                                                                .key = std::move(bk.second),
+                                                                .tags = std::move(tags),
+                                                                .body = in.body,
+                                                                .max_size = env.options.max_object_size}));
+  const VersionRow& committed = written.version;
   OperationOutput out;
   auto& r = out.result.as_object();
   r["ETag"] = Quote(committed.etag);
-  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
+  if (!written.bucket.versioning.empty()) r["VersionId"] = committed.version_id;
   PutChecksumMembers(r, committed.attrs);
   PutEncryptionMembers(r, committed.attrs);
   r["Size"] = static_cast<std::int64_t>(committed.size);

@@ -130,6 +130,7 @@ const S3Provider::Table& Operations() {
       {"ListObjects", ListObjects},
       {"ListObjectsV2", ListObjectsV2},
       {"ListParts", ListParts},
+      {"PostObject", PostObject},
       {"PutBucketAccelerateConfiguration", PutBucketAccelerateConfiguration},
       {"PutBucketAcl", PutBucketAcl},
       {"PutBucketAnalyticsConfiguration", PutBucketAnalyticsConfiguration},

@@ -157,6 +157,21 @@ def main():
         "folded_and_duplicates": b"\x55\x31" + b"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\nX-B: one\r\n two\r\n\r\n",
     })
 
+    def part(disposition, content, extra=""):
+        return (f"--XyZ\r\nContent-Disposition: form-data; {disposition}\r\n{extra}\r\n").encode() + content + b"\r\n"
+
+    write("multipart_form_fuzz", {
+        # <sizes><body with boundary XyZ>
+        "post_form": b"\x35" + part('name="key"', b"uploads/${filename}") + part('name="policy"', b"eyJ9")
+                     + part('name="file"; filename="a.txt"', b"hello\r\n--XyZa not a delimiter",
+                            "Content-Type: text/plain\r\n") + b"--XyZ--\r\n",
+        "preamble_padding_epilogue": b"\x02" + b"preamble\r\n--XyZ \t\r\n\r\nbare\r\n" + part('name=x', b"")
+                                     + b"--XyZ--epilogue",
+        "unterminated": b"\xf0" + part('name="a"', b"value")[:-2],
+        "quoted_params": b"\x81" + part('name="f\\"ile"; filename="C:\\dir\\x.bin"; other=1', b"\x00\xff" * 50)
+                         + b"--XyZ--",
+    })
+
 
 if __name__ == "__main__":
     main()

@@ -693,5 +693,130 @@ TEST_F(SigV4Test, SigV2DocExample) {
   EXPECT_EQ(r2.error().code, "RequestTimeTooSkewed");
 }
 
+// ---- S3 POST uploads: the signature is in the form. ----
+namespace post_form {
+
+constexpr char kBoundary[] = "----cenoteFormBoundary";
+
+std::string Field(std::string_view name, std::string_view value) {
+  return std::string("--") + kBoundary + "\r\nContent-Disposition: form-data; name=\"" + std::string(name) +
+         "\"\r\n\r\n" + std::string(value) + "\r\n";
+}
+
+std::string Form(const std::vector<std::pair<std::string, std::string>>& fields, std::string_view file) {
+  std::string body;
+  for (const auto& [name, value] : fields) body += Field(name, value);
+  body += std::string("--") + kBoundary +
+          "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n" +
+          std::string(file) + "\r\n--" + kBoundary + "--\r\n";
+  return body;
+}
+
+http::HttpRequest PostRequest(std::string body) {
+  return MakeRequest(
+      "POST", "/bucket",
+      {{"Host", "localhost"}, {"Content-Type", std::string("multipart/form-data; boundary=") + kBoundary}},
+      std::move(body), {5, 100});
+}
+
+const std::string kPolicy = Base64Encode(R"({"expiration":"2030-01-01T00:00:00Z","conditions":[]})");
+
+struct PostFormTest : ::testing::Test {
+  PostFormTest() { creds.Add("AKID", "secret"); }
+  Result<iam::Principal> Run(http::HttpRequest& r, bool anonymous = false) {
+    AuthOptions o = OptionsAt(At(2026, 1, 1, 0, 0, 0), ErrorStyle::kS3);
+    o.allow_anonymous = anonymous;
+    return Authenticate(r, creds, o);
+  }
+  FakeCredentials creds;
+};
+
+TEST_F(PostFormTest, SigV2FormIsVerifiedAndTheBodyReplayedWhole) {
+  const std::string body = Form({{"key", "k"},
+                                 {"AWSAccessKeyId", "AKID"},
+                                 {"pOLICy", kPolicy},
+                                 {"signature", Base64Encode(HmacSha1("secret", kPolicy))}},
+                                std::string(100'000, 'z'));
+  auto r = PostRequest(body);
+  auto p = Run(r);
+  ASSERT_TRUE(p.ok()) << p.error().code << ": " << p.error().message;
+  EXPECT_EQ(p->access_key_id, "AKID");
+  EXPECT_FALSE(p->anonymous);
+  auto replayed = Drain(*r.body, 333);
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_EQ(*replayed, body);
+  EXPECT_EQ(r.body->Length(), body.size());
+}
+
+TEST_F(PostFormTest, SigV4FormIsVerified) {
+  const std::string key = SigningKey("secret", "20260101", "us-east-1", "s3");
+  auto form = [&](std::string signature) {
+    return Form({{"key", "k"},
+                 {"x-amz-algorithm", "AWS4-HMAC-SHA256"},
+                 {"x-amz-credential", "AKID/20260101/us-east-1/s3/aws4_request"},
+                 {"x-amz-date", "20260101T000000Z"},
+                 {"policy", kPolicy},
+                 {"x-amz-signature", std::move(signature)}},
+                "data");
+  };
+  auto good = PostRequest(form(HexEncode(HmacSha256(key, kPolicy))));
+  auto p = Run(good);
+  ASSERT_TRUE(p.ok()) << p.error().code << ": " << p.error().message;
+  EXPECT_EQ(p->access_key_id, "AKID");
+
+  auto bad = PostRequest(form(std::string(64, '0')));
+  auto denied = Run(bad);
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().code, "SignatureDoesNotMatch");
+  EXPECT_EQ(denied.error().http_status, 403);
+}
+
+TEST_F(PostFormTest, RefusalsInS3Words) {
+  struct Case {
+    std::vector<std::pair<std::string, std::string>> fields;
+    const char* code;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {{{"AWSAccessKeyId", "AKID"}, {"policy", kPolicy}, {"signature", "AAAA"}},
+       "SignatureDoesNotMatch",
+       403},
+      {{{"AWSAccessKeyId", "NOPE"}, {"policy", kPolicy}, {"signature", "AAAA"}}, "InvalidAccessKeyId", 403},
+      {{{"AWSAccessKeyId", "AKID"}, {"policy", kPolicy}}, "InvalidArgument", 400},
+      {{{"AWSAccessKeyId", "AKID"}, {"signature", "AAAA"}}, "InvalidArgument", 400},
+      {{{"x-amz-signature", "00"}, {"policy", kPolicy}}, "InvalidArgument", 400},
+      {{{"key", "k"}}, "AccessDenied", 403},  // unsigned: anonymous, not allowed here
+      {{{"policy", std::string(30 * 1024, 'p')}}, "MaxPostPreDataLengthExceededError", 400},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.code);
+    auto r = PostRequest(Form(c.fields, "x"));
+    auto p = Run(r);
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.error().code, c.code);
+    EXPECT_EQ(p.error().http_status, c.status);
+  }
+  auto missing = PostRequest(Form({{"AWSAccessKeyId", "AKID"}, {"policy", kPolicy}}, "x"));
+  auto p = Run(missing);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(
+      p.error().message,
+      "Bucket POST must contain a field named 'Signature'.  If it is specified, please check the order of "
+      "the fields.");
+  auto malformed = PostRequest("--" + std::string(kBoundary) + "\r\nContent-Disposition: form-data");
+  auto m = Run(malformed);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().code, "MalformedPOSTRequest");
+}
+
+TEST_F(PostFormTest, UnsignedFormIsAnonymousWhereAllowed) {
+  auto r = PostRequest(Form({{"key", "k"}}, "x"));
+  auto p = Run(r, /*anonymous=*/true);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->anonymous);
+}
+
+}  // namespace post_form
+
 }  // namespace
 }  // namespace cenote::aws::sigv4
