@@ -271,6 +271,8 @@ Result<OperationOutput> GetBucketVersioning(Env&, const RequestContext&, Operati
 Result<OperationOutput> PutObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> HeadObject(Env&, const RequestContext&, OperationInput&);
+// select.cpp
+Result<OperationOutput> SelectObjectContent(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteObjects(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> CopyObject(Env&, const RequestContext&, OperationInput&);
