@@ -131,15 +131,24 @@ Result<query::ObjectSource> ParseInput(const json::object& params, select::Input
   return source;
 }
 
-// An engine failure in S3 Select's words.
-Error SelectError(const Error& e) {
-  const std::string& m = e.message;
+// An engine failure in S3 Select's words. A file the engine cannot read as `format` is that format's parsing
+// error (the engine names the object, never a local path).
+Error SelectError(const Error& e, select::InputFormat format) {
+  std::string m = e.message;
+  if (m.rfind(e.code + ": ", 0) == 0) m = m.substr(e.code.size() + 2);  // the engine's Athena-style prefix
   auto mentions = [&](const char* word) { return m.find(word) != std::string::npos; };
   if (e.code == "INVALID_CAST_ARGUMENT") return MakeError(errors::kCastFailed);
-  if (mentions("CSV") || mentions("csv")) return MakeError(errors::kCsvParsingError, {m});
-  if (mentions("JSON") || mentions("json") || mentions("Malformed"))
-    return MakeError(errors::kJsonParsingError, {m});
-  if (mentions("arquet")) return MakeError(errors::kParquetParsingError, {m});
+  if (e.code == "HIVE_BAD_DATA" || mentions("Invalid Input Error") || mentions("CSV Error") ||
+      mentions("Malformed JSON") || mentions("magic bytes")) {
+    switch (format) {
+      case select::InputFormat::kCsv:
+        return MakeError(errors::kCsvParsingError, {m});
+      case select::InputFormat::kJson:
+        return MakeError(errors::kJsonParsingError, {m});
+      case select::InputFormat::kParquet:
+        return MakeError(errors::kParquetParsingError, {m});
+    }
+  }
   if (e.code == "SECURITY" || e.code == "SYNTAX_ERROR" || e.code == "COLUMN_NOT_FOUND" ||
       e.code == "NOT_SUPPORTED" || mentions("Binder Error"))
     return MakeError(errors::kUnsupportedSqlStructure, {m});
@@ -259,12 +268,13 @@ class RecordWriter {
 class SelectBody final : public http::BodySource {
  public:
   SelectBody(std::unique_ptr<query::TextCursor> cursor, query::TextBatch first, RecordWriter writer,
-             std::uint64_t bytes_scanned, bool progress)
+             std::uint64_t bytes_scanned, bool progress, select::InputFormat format)
       : cursor_(std::move(cursor)),
         batch_(std::move(first)),
         writer_(std::move(writer)),
         bytes_scanned_(bytes_scanned),
-        progress_(progress) {}
+        progress_(progress),
+        format_(format) {}
 
   std::optional<std::uint64_t> Size() const override { return std::nullopt; }
 
@@ -293,7 +303,7 @@ class SelectBody final : public http::BodySource {
       }
       auto more = cursor_->Next(batch_);
       if (!more) {
-        Error e = SelectError(more.error());
+        Error e = SelectError(more.error(), format_);
         if (e.http_status >= 500) e = MakeError(errors::kSelectBusy);  // no internal text in the stream
         if (!records.empty()) AppendRecords(records);
         pending_ += EventStreamMessage(
@@ -330,6 +340,7 @@ class SelectBody final : public http::BodySource {
   RecordWriter writer_;
   const std::uint64_t bytes_scanned_;
   const bool progress_;
+  const select::InputFormat format_;
   std::uint64_t returned_ = 0;
   std::string pending_;
   std::size_t pos_ = 0;
@@ -384,21 +395,21 @@ Result<OperationOutput> SelectObjectContent(Env& env, const RequestContext&, Ope
   CENOTE_ASSIGN_OR_RETURN(source.path, lake::LocalPath(env, bucket, key));
   source.name = "s3://" + bucket + "/" + key;
   auto columns = env.engine->DescribeObject(source);
-  if (!columns) return SelectError(columns.error());
+  if (!columns) return SelectError(columns.error(), input_format);
   CENOTE_ASSIGN_OR_RETURN(
       select::Translation translation,
       select::Translate(parsed, input_format, *columns, source.header_names, output.format));
   query::QueryContext ctx;
   auto cursor = env.engine->OpenObjectSelect(translation.sql, source, ctx);
-  if (!cursor) return SelectError(cursor.error());
+  if (!cursor) return SelectError(cursor.error(), input_format);
   query::TextBatch first;
   auto started = (*cursor)->Next(first);
-  if (!started) return SelectError(started.error());
+  if (!started) return SelectError(started.error(), input_format);
 
   OperationOutput out;
   out.body = std::make_unique<SelectBody>(std::move(*cursor), std::move(first),
                                           RecordWriter(std::move(output), std::move(translation.columns)),
-                                          latest.size, progress);
+                                          latest.size, progress, input_format);
   return out;
 }
 
