@@ -107,6 +107,103 @@ void AppendQuoted(std::string& out, const char* data, std::size_t size) {
 
 using ColumnTypes = std::vector<std::pair<std::string, std::string>>;  // name, DuckDB type
 
+// TextCursor over a streaming DuckDB result. Members are declared so that they go in the right order: the
+// deadline is disarmed first, then the chunk, result and statement are freed, and the connection goes
+// back to the pool last.
+class DuckTextCursor final : public TextCursor {
+ public:
+  DuckTextCursor(internal::Lease lease, std::vector<std::pair<std::string, std::string>> file_names,
+                 std::vector<std::string> private_prefixes, std::chrono::milliseconds timeout)
+      : lease_(std::move(lease)),
+        file_names_(std::move(file_names)),
+        private_prefixes_(std::move(private_prefixes)),
+        timeout_(timeout) {}
+  ~DuckTextCursor() override {
+    if (chunk_ != nullptr) duckdb_destroy_data_chunk(&chunk_);
+  }
+
+  // Prepares and starts `sql` under a deadline that `watchdog` enforces.
+  Status Start(const std::string& sql, internal::Watchdog& watchdog) {
+    duckdb_connection con = lease_.get();
+    if (duckdb_prepare(con, sql.c_str(), &prep_.stmt) != DuckDBSuccess)
+      return Clean(internal::ErrorFromDuckDb(duckdb_prepare_error(prep_.stmt)));
+    deadline_ = std::make_unique<internal::Deadline>(
+        watchdog, [con] { duckdb_interrupt(con); }, timeout_);
+    duckdb_pending_result pending = nullptr;
+    if (duckdb_pending_prepared_streaming(prep_.stmt, &pending) != DuckDBSuccess) {
+      Error e = Failure(duckdb_pending_error(pending));
+      duckdb_destroy_pending(&pending);
+      return e;
+    }
+    duckdb_state st = duckdb_execute_pending(pending, &res_.result);
+    duckdb_destroy_pending(&pending);
+    if (st != DuckDBSuccess) return Failure(duckdb_result_error(&res_.result));
+    const idx_t columns = duckdb_column_count(&res_.result);
+    for (idx_t c = 0; c < columns; ++c) {
+      if (duckdb_column_type(&res_.result, c) != DUCKDB_TYPE_VARCHAR)
+        return internal::EngineError("object query column " + std::to_string(c + 1) + " is not VARCHAR");
+    }
+    columns_ = static_cast<std::size_t>(columns);
+    started_ = true;
+    return Status::Ok();
+  }
+
+  Result<bool> Next(TextBatch& batch) override {
+    batch.columns = columns_;
+    batch.values.clear();
+    if (chunk_ != nullptr) duckdb_destroy_data_chunk(&chunk_);
+    if (!started_ || done_) return false;
+    chunk_ = duckdb_fetch_chunk(res_.result);
+    if (chunk_ == nullptr) {
+      done_ = true;
+      if (const char* err = duckdb_result_error(&res_.result); err != nullptr) return Failure(err);
+      if (deadline_ && deadline_->expired()) return Clean(internal::TimeoutError(timeout_));
+      return false;
+    }
+    const idx_t n = duckdb_data_chunk_get_size(chunk_);
+    std::vector<duckdb_string_t*> data(columns_);
+    std::vector<uint64_t*> validity(columns_);
+    for (std::size_t c = 0; c < columns_; ++c) {
+      duckdb_vector v = duckdb_data_chunk_get_vector(chunk_, c);
+      data[c] = static_cast<duckdb_string_t*>(duckdb_vector_get_data(v));
+      validity[c] = duckdb_vector_get_validity(v);
+    }
+    batch.values.reserve(static_cast<std::size_t>(n) * columns_);
+    for (idx_t r = 0; r < n; ++r) {
+      for (std::size_t c = 0; c < columns_; ++c) {
+        if (validity[c] != nullptr && !duckdb_validity_row_is_valid(validity[c], r)) {
+          batch.values.emplace_back(std::nullopt);
+        } else {
+          duckdb_string_t& s = data[c][r];
+          batch.values.emplace_back(std::string_view(duckdb_string_t_data(&s), duckdb_string_t_length(s)));
+        }
+      }
+    }
+    return true;
+  }
+
+ private:
+  Error Clean(Error e) const { return internal::CleanError(std::move(e), file_names_, private_prefixes_); }
+  // Why the statement failed: the deadline interrupts it, and DuckDB then reports only "INTERRUPT Error".
+  Error Failure(const char* message) {
+    done_ = true;
+    if (deadline_ && deadline_->expired()) return Clean(internal::TimeoutError(timeout_));
+    return Clean(internal::ErrorFromDuckDb(message));
+  }
+
+  internal::Lease lease_;
+  const std::vector<std::pair<std::string, std::string>> file_names_;
+  const std::vector<std::string> private_prefixes_;
+  const std::chrono::milliseconds timeout_;
+  internal::PreparedGuard prep_;
+  internal::ResultGuard res_;
+  duckdb_data_chunk chunk_ = nullptr;
+  std::unique_ptr<internal::Deadline> deadline_;
+  std::size_t columns_ = 0;
+  bool started_ = false;
+  bool done_ = false;
+};
+
 class DuckQueryEngine final : public QueryEngine {
  public:
   DuckQueryEngine(internal::Database db, EngineOptions options)
@@ -144,6 +241,9 @@ class DuckQueryEngine final : public QueryEngine {
     return r;
   }
   Result<Rows> ExecuteTrusted(const std::string& sql) override;
+  Result<std::vector<SourceColumn>> DescribeObject(const ObjectSource& source) override;
+  Result<std::unique_ptr<TextCursor>> OpenObjectSelect(const std::string& sql, const ObjectSource& source,
+                                                       const QueryContext& ctx) override;
 
  private:
   Result<SelectOutcome> RunSelectImpl(const std::string& sql, const QueryContext& ctx,
@@ -200,6 +300,42 @@ Status DuckQueryEngine::Initialize() {
 Result<QueryEngine::Rows> DuckQueryEngine::ExecuteTrusted(const std::string& sql) {
   CENOTE_ASSIGN_OR_RETURN(internal::Lease lease, pool_.Acquire());
   return internal::QueryRows(lease.get(), sql);
+}
+
+Result<std::vector<SourceColumn>> DuckQueryEngine::DescribeObject(const ObjectSource& source) {
+  CENOTE_ASSIGN_OR_RETURN(internal::Lease lease, pool_.Acquire());
+  internal::ConnectionHost host(lease.pooled(), caches_, links_->root());
+  auto scan = internal::ObjectScan(source, host);
+  if (!scan) {
+    internal::BindStats stats;
+    stats.file_names.emplace_back(source.path, source.name);
+    return Clean(std::move(scan).error(), stats);
+  }
+  return std::move(scan->columns);
+}
+
+Result<std::unique_ptr<TextCursor>> DuckQueryEngine::OpenObjectSelect(const std::string& sql,
+                                                                      const ObjectSource& source,
+                                                                      const QueryContext& ctx) {
+  internal::BindStats stats;
+  stats.file_names.emplace_back(source.path, source.name);
+  std::error_code ec;
+  std::string absolute = fs::absolute(source.path, ec).lexically_normal().string();
+  if (!ec && absolute != source.path) stats.file_names.emplace_back(absolute, source.name);
+  CENOTE_ASSIGN_OR_RETURN(internal::Lease lease, pool_.Acquire());
+  std::string compiled;
+  {
+    internal::ConnectionHost host(lease.pooled(), caches_, links_->root());
+    auto scan = internal::ObjectScan(source, host);
+    if (!scan) return Clean(std::move(scan).error(), stats);
+    auto statement = internal::CompileObjectSelect(sql, *scan, host, instance_.policy);
+    if (!statement) return Clean(std::move(statement).error(), stats);
+    compiled = std::move(*statement);
+  }
+  auto cursor = std::make_unique<DuckTextCursor>(std::move(lease), stats.file_names,
+                                                 instance_.private_prefixes, ctx.timeout);
+  CENOTE_RETURN_IF_ERROR(cursor->Start(compiled, watchdog_));
+  return std::unique_ptr<TextCursor>(std::move(cursor));
 }
 
 Result<ColumnTypes> DuckQueryEngine::Describe(internal::ConnectionHost& host, const std::string& sql) {

@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/mutex.hpp"
@@ -186,6 +187,55 @@ struct EngineOptions {
   BackgroundTasks* background_tasks = nullptr;
 };
 
+// ---- one object queried in place (S3 Select, engine.hpp QueryEngine::OpenObjectSelect)
+
+// The file an object query reads, and how to read it. The engine turns it into the relation `s3object`:
+//   CSV: one VARCHAR column per field, named by the header row (header_names) or _1, _2, ... (otherwise);
+//        rows with fewer fields are padded with NULLs;
+//   JSON (lines or document): one JSON column `json`, a row per top-level value of the file (a line of a
+//        JSON Lines file; each document of a file holding one or more concatenated documents);
+//   Parquet: the file's own columns and types.
+struct ObjectSource {
+  enum class Format { kCsv, kJsonLines, kJsonDocument, kParquet };
+  std::string path;  // local file, under EngineOptions::readable_dirs
+  std::string name;  // what error messages call it (the object's key); never a local path
+  Format format = Format::kCsv;
+  bool gzip = false;  // text formats: the file is gzip-compressed
+  // CSV: whether the first record is a header row (never data), and whether its fields name the columns.
+  bool header = false;
+  bool header_names = false;
+  std::string delimiter = ",";  // one character
+  std::string quote = "\"";     // one character, or "" for none
+  std::string escape = "\"";    // one character, or "" for none
+  std::string comment;          // lines starting with this character are skipped; "" for none
+  std::string new_line;         // the record delimiter: "\n", "\r\n" or "\r"; "" to detect
+};
+
+// A column of `s3object` (QueryEngine::DescribeObject).
+struct SourceColumn {
+  std::string name;
+  std::string duckdb_type;  // as DESCRIBE prints it: VARCHAR, BIGINT, JSON, STRUCT(a INTEGER), ...
+};
+
+// A batch of result rows whose columns are all text: row-major, `columns` values a row, nullopt for NULL.
+// The views stay valid until the next TextCursor::Next call.
+struct TextBatch {
+  std::size_t columns = 0;
+  std::vector<std::optional<std::string_view>> values;
+  std::size_t rows() const { return columns == 0 ? 0 : values.size() / columns; }
+};
+
+// The rows of a running object query, pulled batch by batch so that a reader that stops reading stops the
+// query (memory stays bounded by the batches in flight). Owns a connection until destroyed; destroying it
+// before the end abandons the query. Not thread-safe: one reader.
+class TextCursor {
+ public:
+  virtual ~TextCursor() = default;
+  // Fills `batch` with the next rows (at most a few thousand); false once the result is exhausted. A
+  // failure (a file that does not parse, a cast that fails, the timeout) ends the cursor.
+  virtual Result<bool> Next(TextBatch& batch) = 0;
+};
+
 class QueryEngine {
  public:
   static Result<std::unique_ptr<QueryEngine>> Open(const EngineOptions& options);
@@ -214,6 +264,21 @@ class QueryEngine {
   // INSERT INTO's column check).
   virtual Result<std::vector<ResultColumn>> DescribeSelect(const std::string& sql, const QueryContext& ctx,
                                                            TableResolver& resolver) = 0;
+
+  // The columns of `s3object` over `source` (ObjectSource), reading only what the format needs to tell
+  // them (a CSV's first records, a Parquet footer). Errors as OpenObjectSelect's.
+  virtual Result<std::vector<SourceColumn>> DescribeObject(const ObjectSource& source) = 0;
+
+  // Runs `sql`, one SELECT over the relation `s3object` that Cenote built (S3 Select's translation, which
+  // quotes every user value), over `source`, and hands back its rows as they are produced. The statement
+  // goes through the sandbox like user SQL (only `s3object` may be named, no table functions, no settings);
+  // every result column must be VARCHAR. `ctx.timeout` bounds the whole query, however slowly the rows are
+  // read. Errors: the sandbox's (SECURITY), DuckDB's as ErrorFromDuckDb words them (INVALID_CAST_ARGUMENT,
+  // COLUMN_NOT_FOUND, GENERIC_INTERNAL_ERROR with DuckDB's text, ...), TIMEOUT; messages name the object
+  // (ObjectSource::name), never a local path.
+  virtual Result<std::unique_ptr<TextCursor>> OpenObjectSelect(const std::string& sql,
+                                                               const ObjectSource& source,
+                                                               const QueryContext& ctx) = 0;
 
   // Trusted SQL from Cenote itself (crawlers reading sample files): no sandbox, still subject to the
   // instance's lockdown (only readable_dirs and scratch_dir). Values as DuckDB prints them; NULL ->

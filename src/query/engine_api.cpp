@@ -51,6 +51,15 @@ class LazyQueryEngine final : public QueryEngine {
     CENOTE_ASSIGN_OR_RETURN(QueryEngine * engine, Get());
     return engine->DescribeSelect(sql, ctx, resolver);
   }
+  Result<std::vector<SourceColumn>> DescribeObject(const ObjectSource& source) override {
+    CENOTE_ASSIGN_OR_RETURN(QueryEngine * engine, Get());
+    return engine->DescribeObject(source);
+  }
+  Result<std::unique_ptr<TextCursor>> OpenObjectSelect(const std::string& sql, const ObjectSource& source,
+                                                       const QueryContext& ctx) override {
+    CENOTE_ASSIGN_OR_RETURN(QueryEngine * engine, Get());
+    return engine->OpenObjectSelect(sql, source, ctx);
+  }
   Result<Rows> ExecuteTrusted(const std::string& sql) override {
     CENOTE_ASSIGN_OR_RETURN(QueryEngine * engine, Get());
     return engine->ExecuteTrusted(sql);

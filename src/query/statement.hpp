@@ -109,6 +109,19 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
                                        TableResolver& resolver, SqlHost& host, const SandboxPolicy& policy,
                                        BindStats& stats);
 
+// The relation `s3object` of an object query (object_select.cpp): the SELECT over the file that the
+// engine generates from an ObjectSource, and its columns (engine.hpp ObjectSource says what they are).
+struct ObjectScanSql {
+  std::string sql;
+  std::vector<SourceColumn> columns;
+};
+Result<ObjectScanSql> ObjectScan(const ObjectSource& source, SqlHost& host);
+
+// Parses and checks one object-query statement (QueryEngine::OpenObjectSelect's `sql`) and splices `scan` in
+// where it names `s3object`; any other table is refused. Returns the SQL DuckDB runs.
+Result<std::string> CompileObjectSelect(const std::string& sql, const ObjectScanSql& scan, SqlHost& host,
+                                        const SandboxPolicy& policy);
+
 // CompiledQuery::bounded_result of one parsed statement (a "statements"[i] element).
 bool BoundedResult(const boost::json::value& statement, const SandboxPolicy& policy);
 

@@ -642,6 +642,12 @@ void SerializeRestBody(const ServiceModel& service, const Operation& op, Operati
       }
       return;
     }
+    if (pm->shape->event_stream && out.body) {
+      // An event-stream payload (S3 SelectObjectContent): the provider frames the messages itself.
+      r.stream = std::move(out.body);
+      r.headers.Set("Content-Type", "application/vnd.amazon.eventstream");
+      return;
+    }
     if (!v) return;
     if (wp == WireProtocol::kRestXml) {
       r.body = kXmlDeclaration;

@@ -294,10 +294,6 @@ Result<OperationOutput> ListStreamConsumers(Env&, const RequestContext&, Operati
 Result<OperationOutput> DeregisterStreamConsumer(Env&, const RequestContext&, OperationInput&);
 // subscribe.cpp
 Result<OperationOutput> SubscribeToShard(Env&, const RequestContext&, OperationInput&);
-// One binary event-stream message (application/vnd.amazon.eventstream): prelude (total length, headers
-// length, CRC32), string-typed headers, payload, message CRC32.
-std::string EventStreamMessage(const std::vector<std::pair<std::string, std::string>>& headers,
-                               std::string_view payload);
 // shards.cpp
 Result<OperationOutput> ListShards(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> SplitShard(Env&, const RequestContext&, OperationInput&);

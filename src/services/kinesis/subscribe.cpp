@@ -19,7 +19,7 @@
 
 #include "aws/model/model.hpp"
 #include "aws/protocol/cbor.hpp"
-#include "common/checksum.hpp"
+#include "aws/protocol/event_stream.hpp"
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "services/kinesis/internal.hpp"
@@ -28,14 +28,12 @@ namespace cenote::kinesis {
 
 namespace {
 
+using aws::protocol::EventStreamMessage;
+
 constexpr std::int64_t kSubscriptionLifetimeMs = 300'000;
 constexpr std::int64_t kHeartbeatMs = 5'000;
 constexpr std::int64_t kPollMs = 50;
 constexpr std::int64_t kResubscribeMs = 5'000;
-
-void PutBE32(std::string& out, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
 
 std::string PayloadContentType(bool cbor) {
   return cbor ? std::string(aws::protocol::cbor::kContentType) : std::string("application/json");
@@ -250,29 +248,6 @@ class SubscriptionBody final : public http::BodySource {
 };
 
 }  // namespace
-
-std::string EventStreamMessage(const std::vector<std::pair<std::string, std::string>>& headers,
-                               std::string_view payload) {
-  std::string encoded_headers;
-  for (const auto& [name, value] : headers) {
-    encoded_headers.push_back(static_cast<char>(name.size()));
-    encoded_headers += name;
-    encoded_headers.push_back(7);  // string
-    encoded_headers.push_back(static_cast<char>((value.size() >> 8) & 0xff));
-    encoded_headers.push_back(static_cast<char>(value.size() & 0xff));
-    encoded_headers += value;
-  }
-  const auto total = static_cast<std::uint32_t>(12 + encoded_headers.size() + payload.size() + 4);
-  std::string out;
-  out.reserve(total);
-  PutBE32(out, total);
-  PutBE32(out, static_cast<std::uint32_t>(encoded_headers.size()));
-  PutBE32(out, Crc32(0, out.data(), 8));
-  out += encoded_headers;
-  out += payload;
-  PutBE32(out, Crc32(0, out.data(), out.size()));
-  return out;
-}
 
 Result<OperationOutput> SubscribeToShard(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();

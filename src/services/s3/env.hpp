@@ -19,6 +19,10 @@
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
 
+namespace cenote::query {
+class QueryEngine;
+}  // namespace cenote::query
+
 namespace cenote::s3 {
 
 class ServerAccessLogs;
@@ -56,6 +60,9 @@ struct Env {
 
   // Server access logging (access_logs.hpp), when the platform set it up; told of every logging change.
   ServerAccessLogs* access_logs = nullptr;
+  // The query engine SelectObjectContent runs on (S3Provider::SetQueryEngine); null: S3 Select answers
+  // NotImplemented. Set before serving, then immutable.
+  query::QueryEngine* engine = nullptr;
 };
 
 }  // namespace cenote::s3

@@ -423,6 +423,72 @@ inline constexpr ErrorSpec kPostMissingField{
 inline constexpr ErrorSpec kInvalidPolicyDocument{"InvalidPolicyDocument", "Invalid Policy: {}", 400};
 // {}: "Policy expired.", "Policy Condition failed: [...]", "Extra input fields: ...".
 inline constexpr ErrorSpec kPostPolicyDenied{"AccessDenied", "Invalid according to Policy: {}", 403};
+// S3 Select (select.cpp, select_sql.cpp). Templates with {} take the detail S3 adds (a token, a position).
+inline constexpr ErrorSpec kSelectMissingParameter{
+    "MissingRequiredParameter", "The SelectRequest entity is missing a required parameter: {}.", 400};
+inline constexpr ErrorSpec kInvalidExpressionType{
+    "InvalidExpressionType", "The ExpressionType value is not valid. Only SQL expressions are supported.",
+    400};
+inline constexpr ErrorSpec kExpressionTooLong{
+    "ExpressionTooLong",
+    "The SQL expression is too long: The maximum byte-length for the SQL expression is "
+    "256 KB.",
+    400};
+inline constexpr ErrorSpec kObjectSerializationConflict{
+    "ObjectSerializationConflict", "{} specifies more than one format (CSV, JSON, or Parquet), or none.",
+    400};
+inline constexpr ErrorSpec kInvalidCompressionFormat{
+    "InvalidCompressionFormat", "The file is not in a supported compression format. {}", 400};
+inline constexpr ErrorSpec kInvalidFileHeaderInfo{
+    "InvalidFileHeaderInfo", "The FileHeaderInfo is invalid. Only NONE, USE, and IGNORE are supported.", 400};
+inline constexpr ErrorSpec kInvalidJsonType{
+    "InvalidJsonType", "The JsonType is invalid. Only DOCUMENT and LINES are supported.", 400};
+inline constexpr ErrorSpec kInvalidQuoteFields{
+    "InvalidQuoteFields", "The QuoteFields is invalid. Only ALWAYS and ASNEEDED are supported.", 400};
+// {}: what is wrong with which parameter.
+inline constexpr ErrorSpec kInvalidRequestParameter{
+    "InvalidRequestParameter", "The value of a parameter in SelectRequest element is invalid: {}", 400};
+inline constexpr ErrorSpec kUnsupportedScanRange{
+    "UnsupportedScanRangeInput", "Scan range queries are not supported on this type of object.", 400};
+inline constexpr ErrorSpec kInvalidScanRange{"InvalidScanRange", "The provided scan range is invalid.", 400};
+inline constexpr ErrorSpec kLexerInvalidChar{"LexerInvalidChar", "Invalid character at line 1, column {}.",
+                                             400};
+inline constexpr ErrorSpec kParseUnexpectedToken{"ParseUnexpectedToken",
+                                                 "Unexpected token found {} at line 1, column {}.", 400};
+inline constexpr ErrorSpec kParseExpectedExpression{"ParseExpectedExpression",
+                                                    "Expected expression at line 1, column {}.", 400};
+inline constexpr ErrorSpec kParseSelectMissingFrom{"ParseSelectMissingFrom",
+                                                   "The SQL expression is missing a FROM clause.", 400};
+inline constexpr ErrorSpec kUnsupportedSyntax{"UnsupportedSyntax",
+                                              "Encountered invalid syntax: {} is not supported.", 400};
+inline constexpr ErrorSpec kInvalidDataSource{
+    "InvalidDataSource", "Invalid data source type. Only CSV, JSON, and Parquet are supported.", 400};
+inline constexpr ErrorSpec kUnsupportedFunction{"UnsupportedFunction",
+                                                "Encountered an unsupported SQL function: {}.", 400};
+inline constexpr ErrorSpec kIncorrectFunctionArguments{
+    "IncorrectSqlFunctionArgumentType", "Incorrect type or number of arguments for the function {}.", 400};
+inline constexpr ErrorSpec kInvalidCast{"InvalidCast", "Attempt to CAST to an unsupported type: {}.", 400};
+inline constexpr ErrorSpec kMissingHeaders{"MissingHeaders",
+                                           "Some headers in the query are missing from the file: {}.", 400};
+inline constexpr ErrorSpec kInvalidColumnIndex{
+    "InvalidColumnIndex", "The column index {} is invalid. Check the file and try again.", 400};
+inline constexpr ErrorSpec kInvalidKeyPath{"InvalidKeyPath", "Key path in the SQL expression is invalid: {}.",
+                                           400};
+inline constexpr ErrorSpec kInvalidTimestampFormat{
+    "EvaluatorInvalidTimestampFormatPattern", "Invalid time stamp format string in the SQL expression: {}.",
+    400};
+inline constexpr ErrorSpec kCastFailed{
+    "CastFailed", "Attempt to convert from one data type to another using CAST failed in the SQL expression.",
+    400};
+inline constexpr ErrorSpec kCsvParsingError{"CSVParsingError",
+                                            "Encountered an error parsing the CSV file: {}", 400};
+inline constexpr ErrorSpec kJsonParsingError{"JSONParsingError",
+                                             "Encountered an error parsing the JSON file: {}", 400};
+inline constexpr ErrorSpec kParquetParsingError{"ParquetParsingError",
+                                                "Encountered an error parsing the Parquet file: {}", 400};
+inline constexpr ErrorSpec kUnsupportedSqlStructure{
+    "UnsupportedSqlStructure", "Encountered an unsupported SQL structure. Check the SQL Reference: {}", 400};
+inline constexpr ErrorSpec kSelectBusy{"Busy", "The service is unavailable. Please retry.", 503};
 }  // namespace errors
 
 // Every entry above.

@@ -135,7 +135,20 @@ NOTES = {
                      "(Expedited 5 min, Standard 5 h / 12 h, Bulk 12 h / 48 h) in lifecycle days "
                      "(--lifecycle-day-seconds shortens it), is reported by x-amz-restore, and lasts Days; "
                      "SELECT restores are not implemented",
-    "SelectObjectContent": "not implemented yet (S3 Select through the query engine is planned)",
+    "SelectObjectContent": "S3 Select on the query engine (DuckDB, sandboxed): CSV (FileHeaderInfo USE/IGNORE/NONE, "
+                           "FieldDelimiter, QuoteCharacter, QuoteEscapeCharacter, Comments, RecordDelimiter \\n, "
+                           "\\r\\n or \\r), JSON (LINES, DOCUMENT) and Parquet input; GZIP for CSV and JSON "
+                           "(BZIP2: `InvalidCompressionFormat`); CSV (QuoteFields, delimiters) and JSON output. "
+                           "SQL: SELECT * or expressions with aliases, FROM S3Object with JSON paths (`[*]`, "
+                           "`.name`, `[n]`) and an alias, WHERE, LIMIT; `_N` positions and header names (CSV), "
+                           "JSON paths `s.a.b[0]`, Parquet struct fields; + - * / % ||, comparisons, AND/OR/NOT, "
+                           "IS [NOT] NULL/MISSING, BETWEEN, IN, LIKE [ESCAPE], CASE, CAST, COALESCE, NULLIF, "
+                           "COUNT/SUM/AVG/MIN/MAX, CHAR_LENGTH, LOWER, UPPER, SUBSTRING, TRIM, UTCNOW, "
+                           "TO_TIMESTAMP, TO_STRING, EXTRACT, DATE_ADD, DATE_DIFF; anything else refused with S3's "
+                           "error code (UnsupportedSyntax, UnsupportedFunction, ...). Streamed Records events, "
+                           "Progress (RequestProgress), Stats, End; errors after the first records as an error "
+                           "event. Not yet: partial ScanRange (`UnsupportedScanRangeInput`; a range covering the "
+                           "whole object is accepted), SSE-C keys, JSON keys matched case-insensitively",
     "WriteGetObjectResponse": "S3 Object Lambda needs Lambda (the compute issue)",
 }
 
@@ -205,8 +218,8 @@ CONFORMANCE = [
     "`exclusions.txt`, with their reason, because real S3 fails them too). The suite runs with "
     "`CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy` (new buckets without ownership controls or a public access block, as "
     "before April 2023), which it assumes; Cenote's default is AWS's current one. Most of the rest need what this "
-    "table lists as not implemented (default and customer-key encryption, website, "
-    "SelectObjectContent), anonymous access to public buckets (the identity issue's authorizer), or a second "
+    "table lists as not implemented (website configuration, replication), SSE-KMS (waits for KMS), anonymous access to "
+    "public buckets (the identity issue's authorizer), or a second "
     "identity.",
 ]
 

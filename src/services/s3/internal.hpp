@@ -297,6 +297,8 @@ Result<OperationOutput> PutObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PostObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> HeadObject(Env&, const RequestContext&, OperationInput&);
+// select.cpp
+Result<OperationOutput> SelectObjectContent(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteObject(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteObjects(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> CopyObject(Env&, const RequestContext&, OperationInput&);
@@ -448,6 +450,9 @@ Status HeadBucket(Env& env, const std::string& bucket);
 Result<std::vector<LakeObject>> ListObjects(Env& env, const std::string& bucket, const std::string& prefix,
                                             std::size_t max_objects);
 Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::string& key);
+// The plaintext of encrypted version `v` (decrypted with `key`) as a file in memory (tmpfs), for the query
+// engine: LocalPath's answer for SSE-S3 objects, and S3 Select's for SSE-C objects read with their key.
+Result<std::string> PlaintextPath(Env& env, const VersionRow& v, const DataKey& key);
 Result<std::string> GetObject(Env& env, const std::string& bucket, const std::string& key,
                               std::uint64_t max_bytes);
 Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,

@@ -126,6 +126,10 @@ void MakeRoomInPlaintextCache(Env& env, std::uint64_t incoming) {
   }
 }
 
+}  // namespace
+
+namespace lake {
+
 // An encrypted object as a file the engine can read: its plaintext under env.plain_cache_dir, a
 // memory-backed directory (tmpfs), so that the plaintext never reaches the data disk. Named by the
 // version's blobs and wrapped key, so it can never be stale; made on first use, oldest evicted first past
@@ -171,10 +175,6 @@ Result<std::string> PlaintextPath(Env& env, const VersionRow& v, const DataKey& 
   }
   return path;
 }
-
-}  // namespace
-
-namespace lake {
 
 Status HeadBucket(Env& env, const std::string& bucket) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());

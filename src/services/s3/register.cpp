@@ -43,6 +43,13 @@ Status Register(services::ServiceDeps& deps) {
   provider->StartLifecycle(deps.tasks);
   // The engine reads bound objects from S3's own files (blobs, the multipart cache) and nothing else.
   for (const std::string& dir : provider->LocalDirectories()) deps.AllowEngineReads(dir);
+  // S3 Select runs on the shared engine (opened lazily: DuckDB starts on the first query). Without one, S3
+  // still serves everything else.
+  if (auto engine = deps.Engine()) {
+    provider->SetQueryEngine(*engine);
+  } else {
+    spdlog::warn("s3: no query engine, SelectObjectContent is not available: {}", engine.error().message);
+  }
   // Other services read and write the lake through the pipeline (authorize, after-hooks), as a caller.
   Lake& lake = deps.Keep(provider->MakeLake(deps.invoker));
   deps.Offer<Lake>(lake);

@@ -155,6 +155,7 @@ const S3Provider::Table& Operations() {
       {"PutObjectTagging", PutObjectTagging},
       {"PutPublicAccessBlock", PutPublicAccessBlock},
       {"RestoreObject", RestoreObject},
+      {"SelectObjectContent", SelectObjectContent},
       {"UploadPart", UploadPart},
       {"UploadPartCopy", UploadPartCopy},
   };
@@ -178,6 +179,8 @@ Status CheckExpectedBucketOwner(Env& env, const json::object& params) {
 }  // namespace
 
 S3Provider::S3Provider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
+
+void S3Provider::SetQueryEngine(query::QueryEngine* engine) { env_->engine = engine; }
 
 S3Provider::~S3Provider() {
   if (env_ && !env_->plain_cache_dir.empty()) {

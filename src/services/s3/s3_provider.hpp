@@ -35,6 +35,10 @@
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
 
+namespace cenote::query {
+class QueryEngine;
+}  // namespace cenote::query
+
 namespace cenote::s3 {
 
 struct S3Options {
@@ -103,6 +107,10 @@ class S3Provider final : public services::TableProvider<Env> {
   // delivers them through `lake`, loaded with the buckets whose logging is on. Made once, before serving;
   // the provider tells it of every logging change while both live. `lake` must outlive it.
   Result<std::unique_ptr<ServerAccessLogs>> MakeAccessLogs(Lake& lake);
+
+  // The query engine SelectObjectContent reads objects through (S3 Select); without one it answers
+  // NotImplemented. Call before serving; `engine` must outlive the provider and every response it streams.
+  void SetQueryEngine(query::QueryEngine* engine);
 
   // Applies the buckets' lifecycle rules once, as of now (the background task's round; tests call it).
   Result<LifecycleRound> RunLifecycleOnce();

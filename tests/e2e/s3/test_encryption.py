@@ -192,6 +192,24 @@ class Encryption(unittest.TestCase):
             self.assertIn(b'"ServerSideEncryption": "AES256"', head)
         self.assertFalse(data_dir_holds(self.marker))
 
+    def test_select_over_encrypted_objects(self):
+        key, _ = customer_key(11)
+        sse = dict(SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+        rows = b"name,n\n" + b"".join(b"%s%d,%d\n" % (self.marker, i, i) for i in range(100))
+        self.s3.put_object(Bucket=self.bucket, Key="c.csv", Body=rows, **sse)
+        self.s3.put_object(Bucket=self.bucket, Key="s.csv", Body=rows, ServerSideEncryption="AES256")
+        query = dict(ExpressionType="SQL", Expression="SELECT count(*) FROM S3Object s WHERE CAST(s.n AS INT) >= 50",
+                     InputSerialization={"CSV": {"FileHeaderInfo": "USE"}}, OutputSerialization={"CSV": {}})
+
+        def select(k, **kw):
+            r = self.s3.select_object_content(Bucket=self.bucket, Key=k, **query, **kw)
+            return b"".join(e["Records"]["Payload"] for e in r["Payload"] if "Records" in e)
+
+        self.assertEqual(select("s.csv").strip(), b"50")
+        self.assertEqual(select("c.csv", **sse).strip(), b"50")
+        self.assertEqual(error_of(self.s3.select_object_content, Bucket=self.bucket, Key="c.csv", **query)[0], 400)
+        self.assertFalse(data_dir_holds(self.marker))
+
     def test_athena_reads_an_encrypted_bucket(self):
         self.s3.put_bucket_encryption(Bucket=self.bucket, ServerSideEncryptionConfiguration={
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})

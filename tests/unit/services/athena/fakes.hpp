@@ -283,6 +283,14 @@ class FakeEngine : public query::QueryEngine {
   }
 
   Result<Rows> ExecuteTrusted(const std::string& /*sql*/) override { return Rows{}; }
+  Result<std::vector<query::SourceColumn>> DescribeObject(const query::ObjectSource& /*source*/) override {
+    return MakeError("NOT_SUPPORTED", "FakeEngine reads no objects");
+  }
+  Result<std::unique_ptr<query::TextCursor>> OpenObjectSelect(const std::string& /*sql*/,
+                                                              const query::ObjectSource& /*source*/,
+                                                              const query::QueryContext& /*ctx*/) override {
+    return MakeError("NOT_SUPPORTED", "FakeEngine reads no objects");
+  }
 
   std::string LastSql() {
     std::lock_guard<std::mutex> lock(mu);

@@ -18,6 +18,7 @@
 #include "../fresh_schema_check.hpp"
 #include "../provider_harness.hpp"
 #include "aws/protocol/cbor.hpp"
+#include "aws/protocol/event_stream.hpp"
 #include "common/checksum.hpp"
 #include "services/kinesis/errors.hpp"
 #include "services/kinesis/internal.hpp"
@@ -25,6 +26,8 @@
 
 namespace cenote::kinesis {
 namespace {
+
+using aws::protocol::EventStreamMessage;
 
 namespace json = boost::json;
 using store::testing::TempDir;
