@@ -84,7 +84,7 @@ bool ActionMatches(const Statement& s, std::string_view action) {
   return any != s.not_action;
 }
 
-bool ResourceMatches(const Statement& s, std::string_view resource, const ContextKeys& keys) {
+bool ResourceMatches(const Statement& s, const SplitArn& resource, const ContextKeys& keys) {
   if (!s.has_resource) return true;
   bool any = false;
   for (const ArnPattern& pattern : s.resources) {
@@ -112,7 +112,8 @@ struct Scan {
 
 // Scans a policy's statements. Principal elements are checked when the policy has them (resource and RCP
 // policies); an Allow found later only replaces the recorded one when it names the caller more specifically.
-void ScanPolicy(const PolicyRef& ref, PolicyType type, int layer, const Request& request, Scan& scan) {
+void ScanPolicy(const PolicyRef& ref, PolicyType type, int layer, const Request& request,
+                const SplitArn& resource, Scan& scan) {
   if (ref.policy == nullptr) return;
   const std::vector<Statement>& statements = ref.policy->statements();
   for (std::size_t i = 0; i < statements.size(); ++i) {
@@ -128,7 +129,7 @@ void ScanPolicy(const PolicyRef& ref, PolicyType type, int layer, const Request&
       }
     }
     if (!ActionMatches(s, request.action)) continue;
-    if (!ResourceMatches(s, request.resource, request.context)) continue;
+    if (!ResourceMatches(s, resource, request.context)) continue;
     if (!ConditionsHold(s, request.context)) continue;
     StatementRef found{type, ref.name, s.sid, static_cast<int>(i), layer};
     if (s.effect == Effect::kDeny) {
@@ -143,9 +144,9 @@ void ScanPolicy(const PolicyRef& ref, PolicyType type, int layer, const Request&
 }
 
 void ScanPolicies(const std::vector<PolicyRef>& refs, PolicyType type, int layer, const Request& request,
-                  Scan& scan) {
+                  const SplitArn& resource, Scan& scan) {
   for (const PolicyRef& ref : refs) {
-    ScanPolicy(ref, type, layer, request, scan);
+    ScanPolicy(ref, type, layer, request, resource, scan);
     if (scan.deny) return;
   }
 }
@@ -181,34 +182,37 @@ EvaluationResult Evaluate(const Request& request, const PolicySet& policies) {
   const bool root = principal.type == PrincipalType::kRoot;
   const bool session =
       principal.type == PrincipalType::kAssumedRole || principal.type == PrincipalType::kFederatedUser;
+  const SplitArn resource_arn(request.resource);
 
   // 1. Every applicable policy is scanned; any Deny decides. SCPs bind principals of member accounts only
   // (not AWS services or anonymous callers); identity-side policies only exist for IAM identities.
   std::vector<Scan> rcp(policies.rcp_layers.size());
   for (std::size_t i = 0; i < policies.rcp_layers.size(); ++i) {
-    ScanPolicies(policies.rcp_layers[i], PolicyType::kRcp, static_cast<int>(i), request, rcp[i]);
+    ScanPolicies(policies.rcp_layers[i], PolicyType::kRcp, static_cast<int>(i), request, resource_arn,
+                 rcp[i]);
     if (rcp[i].deny) return ExplicitDeny(*rcp[i].deny);
   }
   std::vector<Scan> scp(anonymous_or_service ? 0 : policies.scp_layers.size());
   for (std::size_t i = 0; i < scp.size(); ++i) {
-    ScanPolicies(policies.scp_layers[i], PolicyType::kScp, static_cast<int>(i), request, scp[i]);
+    ScanPolicies(policies.scp_layers[i], PolicyType::kScp, static_cast<int>(i), request, resource_arn,
+                 scp[i]);
     if (scp[i].deny) return ExplicitDeny(*scp[i].deny);
   }
   Scan resource;
   if (policies.resource) {
-    ScanPolicy(*policies.resource, PolicyType::kResource, 0, request, resource);
+    ScanPolicy(*policies.resource, PolicyType::kResource, 0, request, resource_arn, resource);
     if (resource.deny) return ExplicitDeny(*resource.deny);
   }
   Scan identity, boundary, session_scan;
   if (!anonymous_or_service && !root) {
-    ScanPolicies(policies.identity, PolicyType::kIdentity, 0, request, identity);
+    ScanPolicies(policies.identity, PolicyType::kIdentity, 0, request, resource_arn, identity);
     if (identity.deny) return ExplicitDeny(*identity.deny);
     if (policies.boundary) {
-      ScanPolicy(*policies.boundary, PolicyType::kBoundary, 0, request, boundary);
+      ScanPolicy(*policies.boundary, PolicyType::kBoundary, 0, request, resource_arn, boundary);
       if (boundary.deny) return ExplicitDeny(*boundary.deny);
     }
     if (session) {
-      ScanPolicies(policies.session, PolicyType::kSession, 0, request, session_scan);
+      ScanPolicies(policies.session, PolicyType::kSession, 0, request, resource_arn, session_scan);
       if (session_scan.deny) return ExplicitDeny(*session_scan.deny);
     }
   }

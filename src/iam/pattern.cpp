@@ -282,12 +282,30 @@ ArnPattern ArnPattern::Compile(std::string_view text, PatternOptions options) {
   std::array<std::string_view, 6> fields;
   std::size_t count = SplitArnFields(text, fields.data(), fields.size());
   p.fields_.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) p.fields_.push_back(Pattern::Compile(fields[i], options));
+  p.exact_ = true;
+  for (std::size_t i = 0; i < count; ++i) {
+    p.fields_.push_back(Pattern::Compile(fields[i], options));
+    if (p.fields_.back().has_wildcards() || p.fields_.back().has_variables()) p.exact_ = false;
+  }
   return p;
+}
+
+SplitArn::SplitArn(std::string_view arn) : whole(arn) { count = SplitArnFields(arn, fields, 6); }
+
+bool ArnPattern::Match(const SplitArn& arn, const ContextKeys* keys) const {
+  if (all_) return true;
+  if (exact_) return arn.whole == source_;
+  if (fields_.size() != 6) return Match(arn.whole, keys);
+  if (arn.count != 6) return false;
+  for (std::size_t i = 0; i < 6; ++i) {
+    if (!fields_[i].Match(arn.fields[i], keys)) return false;
+  }
+  return true;
 }
 
 bool ArnPattern::Match(std::string_view arn, const ContextKeys* keys) const {
   if (all_) return true;
+  if (exact_) return arn == source_;
   std::array<std::string_view, 6> fields;
   std::size_t count = SplitArnFields(arn, fields.data(), fields_.size());
   if (count != fields_.size()) return false;
