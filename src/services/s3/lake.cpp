@@ -99,6 +99,46 @@ Result<LakeObject> PutFromReader(Env& env, const RequestContext& ctx, const std:
                     .last_modified_ms = UnixNowMs()};
 }
 
+// The name of a cache file holding `manifest`'s bytes: its blob ids (and inline bytes), after `salt`.
+std::string CacheName(const std::vector<BlobRef>& manifest, const std::string& salt) {
+  std::string ids = salt;
+  for (const auto& blob : manifest)
+    ids += (blob.is_inline() ? "inline:" + Sha256Hex(blob.data.value_or("")) : blob.id) + ",";
+  return Sha256Hex(ids);
+}
+
+// Writes the (plaintext, with `key`) bytes of `manifest` into a temp file renamed to `path`, so concurrent
+// builders and readers never see a partial file. No fsync: these files are caches. The temp file is
+// removed on any failure.
+Status WriteCacheFile(Env& env, const std::vector<BlobRef>& manifest, const DataKey* key,
+                      const std::string& path) {
+  std::string temp = path + ".tmp." + RandomHex(8);
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("cannot create " + temp + ": " + std::strerror(errno));
+  std::vector<char> buffer(1 << 20);
+  Status status = [&]() -> Status {
+    for (const auto& blob : manifest) {
+      CENOTE_ASSIGN_OR_RETURN(auto reader, OpenPiece(env.blobs, blob, key));
+      for (std::uint64_t offset = 0; offset < reader->size();) {
+        CENOTE_ASSIGN_OR_RETURN(std::size_t n, reader->ReadAt(offset, buffer.data(), buffer.size()));
+        if (n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
+        if (!store::WriteAll(fd, buffer.data(), n)) {
+          return InternalError("cannot write " + temp + ": " + std::strerror(errno));
+        }
+        offset += n;
+      }
+    }
+    return Status::Ok();
+  }();
+  (void)store::BackdateModificationTime(fd);  // named by its blobs: never changes
+  ::close(fd);
+  if (status && ::rename(temp.c_str(), path.c_str()) != 0) {
+    status = InternalError("cannot rename " + temp + ": " + std::strerror(errno));
+  }
+  if (!status) ::unlink(temp.c_str());
+  return status;
+}
+
 // Removes the oldest files of the plaintext cache until `incoming` more bytes fit its budget (an object
 // larger than the whole budget leaves it empty and is written anyway).
 void MakeRoomInPlaintextCache(Env& env, std::uint64_t incoming) {
@@ -138,41 +178,14 @@ Result<std::string> PlaintextPath(Env& env, const VersionRow& v, const DataKey& 
   if (env.plain_cache_dir.empty()) {
     return InternalError("no memory-backed directory (/dev/shm) to give the query engine encrypted objects");
   }
-  std::string ids = GetString(*services::GetObject(v.attrs, "SSE"), "Key").value_or("") + ";";
-  for (const auto& blob : v.manifest)
-    ids += (blob.is_inline() ? "inline:" + Sha256Hex(blob.data.value_or("")) : blob.id) + ",";
-  const std::string path = env.plain_cache_dir + "/" + Sha256Hex(ids);
+  const std::string path =
+      env.plain_cache_dir + "/" +
+      CacheName(v.manifest, GetString(*services::GetObject(v.attrs, "SSE"), "Key").value_or("") + ";");
   if (::access(path.c_str(), R_OK) == 0) return path;
   MutexLock lock(env.plain_cache_mu);  // one writer at a time: the budget holds
   if (::access(path.c_str(), R_OK) == 0) return path;
   MakeRoomInPlaintextCache(env, v.size);
-  std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return InternalError("cannot create " + temp + ": " + std::strerror(errno));
-  std::vector<char> buffer(1 << 20);
-  Status status = [&]() -> Status {
-    for (const auto& blob : v.manifest) {
-      CENOTE_ASSIGN_OR_RETURN(auto reader, OpenPiece(env.blobs, blob, &key));
-      for (std::uint64_t offset = 0; offset < reader->size();) {
-        CENOTE_ASSIGN_OR_RETURN(std::size_t n, reader->ReadAt(offset, buffer.data(), buffer.size()));
-        if (n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
-        if (!store::WriteAll(fd, buffer.data(), n)) {
-          return InternalError("cannot write " + temp + ": " + std::strerror(errno));
-        }
-        offset += n;
-      }
-    }
-    return Status::Ok();
-  }();
-  (void)store::BackdateModificationTime(fd);  // named by its blobs: never changes
-  ::close(fd);
-  if (status && ::rename(temp.c_str(), path.c_str()) != 0) {
-    status = InternalError("cannot rename " + temp + ": " + std::strerror(errno));
-  }
-  if (!status) {
-    ::unlink(temp.c_str());
-    return std::move(status).error();
-  }
+  CENOTE_RETURN_IF_ERROR(WriteCacheFile(env, v.manifest, &key, path));
   return path;
 }
 
@@ -212,41 +225,10 @@ Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::st
     return path;
   }
   // Empty, inline and multipart objects: a cache file named by the blob ids (and inline bytes), so it can
-  // never be stale. Built into a temp file and renamed, so concurrent builders and readers never see a
-  // partial file. No fsync: it is a cache, wiped by Open.
-  std::string ids;
-  for (const auto& blob : manifest)
-    ids += (blob.is_inline() ? "inline:" + Sha256Hex(blob.data.value_or("")) : blob.id) + ",";
-  std::string path = env.cache_dir + "/" + Sha256Hex(ids);
+  // never be stale, wiped by Open.
+  std::string path = env.cache_dir + "/" + CacheName(manifest, "");
   if (::access(path.c_str(), R_OK) == 0) return path;
-  std::string temp = path + ".tmp." + RandomHex(8);
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return InternalError("cannot create " + temp + ": " + std::strerror(errno));
-  std::vector<char> buffer(1 << 20);
-  // Copies every piece into `fd`; the file is removed on any failure below.
-  Status status = [&]() -> Status {
-    for (const auto& blob : manifest) {
-      CENOTE_ASSIGN_OR_RETURN(auto reader, OpenPiece(env.blobs, blob));
-      for (std::uint64_t offset = 0; offset < reader->size();) {
-        CENOTE_ASSIGN_OR_RETURN(std::size_t n, reader->ReadAt(offset, buffer.data(), buffer.size()));
-        if (n == 0) return InternalError("blob " + blob.id + " is shorter than its manifest says");
-        if (!store::WriteAll(fd, buffer.data(), n)) {
-          return InternalError("cannot write " + temp + ": " + std::strerror(errno));
-        }
-        offset += n;
-      }
-    }
-    return Status::Ok();
-  }();
-  (void)store::BackdateModificationTime(fd);  // named by its blobs: never changes
-  ::close(fd);
-  if (status && ::rename(temp.c_str(), path.c_str()) != 0) {
-    status = InternalError("cannot rename " + temp + ": " + std::strerror(errno));
-  }
-  if (!status) {
-    ::unlink(temp.c_str());
-    return std::move(status).error();
-  }
+  CENOTE_RETURN_IF_ERROR(WriteCacheFile(env, manifest, nullptr, path));
   return path;
 }
 
