@@ -735,18 +735,73 @@ Result<OperationOutput> ListBucketIntelligentTieringConfigurations(Env& env, con
   return ListById(env, in, kIntelligentTiering);
 }
 
-// Website, default encryption and replication: no bucket has one, since their Put operations are not
-// accepted yet; Delete of lifecycle, website, encryption and replication succeeds with nothing to delete.
+// Replication: no bucket has one, since PutBucketReplication is not accepted yet; Delete of lifecycle,
+// website, encryption and replication succeeds with nothing to delete.
 
 Result<OperationOutput> DeleteBucketLifecycle(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   return Drop(env, bucket, "lifecycle");
 }
 
+namespace {
+
+// A website configuration as S3 validates it: RedirectAllRequestsTo alone, or an IndexDocument (a suffix
+// without '/') with an optional ErrorDocument and up to 50 routing rules, each with a Redirect.
+Status ValidateWebsite(const json::object& doc) {
+  auto invalid = [](const services::ErrorSpec& spec) { return MakeError(spec); };
+  const json::object* redirect_all = services::GetObject(doc, "RedirectAllRequestsTo");
+  if (redirect_all) {
+    if (doc.contains("IndexDocument") || doc.contains("ErrorDocument") || doc.contains("RoutingRules")) {
+      return invalid(errors::kWebsiteRedirectAllWithOthers);
+    }
+    if (GetString(*redirect_all, "HostName").value_or("").empty()) return invalid(errors::kMalformedXML);
+    auto protocol = GetString(*redirect_all, "Protocol");
+    if (protocol && *protocol != "http" && *protocol != "https") return invalid(errors::kWebsiteBadProtocol);
+    return Status::Ok();
+  }
+  const json::object* index = services::GetObject(doc, "IndexDocument");
+  if (!index) return invalid(errors::kWebsiteIndexMissing);
+  const std::string suffix = GetString(*index, "Suffix").value_or("");
+  if (suffix.empty() || suffix.find('/') != std::string::npos) return invalid(errors::kWebsiteIndexMalformed);
+  if (const json::object* error_doc = services::GetObject(doc, "ErrorDocument")) {
+    if (GetString(*error_doc, "Key").value_or("").empty()) return invalid(errors::kMalformedXML);
+  }
+  if (const json::array* rules = GetArray(doc, "RoutingRules")) {
+    if (rules->size() > 50) return invalid(errors::kWebsiteTooManyRoutingRules);
+    for (const auto& r : *rules) {
+      if (!r.is_object()) return invalid(errors::kMalformedXML);
+      const json::object* redirect = services::GetObject(r.as_object(), "Redirect");
+      if (!redirect) return invalid(errors::kMalformedXML);
+      if (redirect->contains("ReplaceKeyPrefixWith") && redirect->contains("ReplaceKeyWith")) {
+        return invalid(errors::kWebsiteReplaceKeyBoth);
+      }
+      auto protocol = GetString(*redirect, "Protocol");
+      if (protocol && *protocol != "http" && *protocol != "https")
+        return invalid(errors::kWebsiteBadProtocol);
+      if (auto code = GetString(*redirect, "HttpRedirectCode")) {
+        if (code->size() != 3 || (*code)[0] != '3') return invalid(errors::kWebsiteBadRedirectCode);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// Stored, validated and returned. The website endpoint itself serves anonymous readers, so it waits for the
+// identity issue's authorizer (docs/s3-coverage.md).
+Result<OperationOutput> PutBucketWebsite(Env& env, const RequestContext&, OperationInput& in) {
+  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, Payload(in, "WebsiteConfiguration"));
+  CENOTE_RETURN_IF_ERROR(ValidateWebsite(doc));
+  return Store(env, bucket, "website", "", doc);
+}
+
 Result<OperationOutput> GetBucketWebsite(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
-  CENOTE_RETURN_IF_ERROR(BucketExists(env, bucket));
-  return MakeError(errors::kNoSuchWebsiteConfiguration).With("BucketName", bucket);
+  CENOTE_ASSIGN_OR_RETURN(auto doc, Load(env, bucket, "website"));
+  if (!doc) return MakeError(errors::kNoSuchWebsiteConfiguration).With("BucketName", bucket);
+  return OperationOutput(std::move(*doc));
 }
 
 Result<OperationOutput> DeleteBucketWebsite(Env& env, const RequestContext&, OperationInput& in) {

@@ -251,6 +251,22 @@ inline constexpr ErrorSpec kNoSuchCORSConfiguration{"NoSuchCORSConfiguration",
                                                     "The CORS configuration does not exist", 404};
 inline constexpr ErrorSpec kNoSuchLifecycleConfiguration{"NoSuchLifecycleConfiguration",
                                                          "The lifecycle configuration does not exist", 404};
+inline constexpr ErrorSpec kWebsiteRedirectAllWithOthers{
+    "InvalidArgument", "RedirectAllRequestsTo cannot be provided in conjunction with other Routing Rules.",
+    400};
+inline constexpr ErrorSpec kWebsiteIndexMissing{
+    "InvalidArgument", "A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty",
+    400};
+inline constexpr ErrorSpec kWebsiteIndexMalformed{"InvalidArgument",
+                                                  "The IndexDocument Suffix is not well formed", 400};
+inline constexpr ErrorSpec kWebsiteReplaceKeyBoth{
+    "InvalidArgument", "You can only define ReplaceKeyPrefix or ReplaceKey but not both.", 400};
+inline constexpr ErrorSpec kWebsiteBadProtocol{"InvalidArgument",
+                                               "Invalid protocol, protocol can be http or https.", 400};
+inline constexpr ErrorSpec kWebsiteBadRedirectCode{"InvalidArgument",
+                                                   "The provided HTTP redirect code is not valid.", 400};
+inline constexpr ErrorSpec kWebsiteTooManyRoutingRules{
+    "InvalidArgument", "The number of routing rules must not exceed the allowed limit of 50.", 400};
 inline constexpr ErrorSpec kNoSuchWebsiteConfiguration{
     "NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration", 404};
 inline constexpr ErrorSpec kServerSideEncryptionConfigurationNotFound{

@@ -78,7 +78,7 @@ NOTES = {
                                        "their days have elapsed (S3 waits for the next midnight UTC)",
     "GetBucketLifecycleConfiguration": "the stored rules (IDs made up where missing) and "
                                        "TransitionDefaultMinimumObjectSize",
-    "GetBucketWebsite": "NoSuchWebsiteConfiguration: website configurations are not accepted yet",
+    "GetBucketWebsite": "the stored configuration; NoSuchWebsiteConfiguration when none",
     "PutBucketLogging": "server access logging acted on: every network call on the bucket becomes a record in "
                         "AWS's format (26 fields, through aclRequired; object size, turn-around time, cipher suite and TLS version are "
                         "`-`), delivered every 5 s and at shutdown as `<TargetPrefix>YYYY-mm-DD-HH-MM-SS-<16 hex>` "
@@ -128,8 +128,9 @@ NOTES = {
     "PutBucketNotification": "the deprecated form of PutBucketNotificationConfiguration (same request)",
     "GetObjectTorrent": "BitTorrent: AWS stopped offering it; not planned",
     "PutBucketReplication": "replication between buckets is not implemented yet",
-    "PutBucketWebsite": "waits for anonymous access to public buckets (the identity issue's authorizer), "
-                        "without which a website endpoint could serve nothing",
+    "PutBucketWebsite": "validated as S3 does (RedirectAllRequestsTo alone, or IndexDocument with ErrorDocument and "
+                        "up to 50 RoutingRules), stored and returned. Not yet: the website endpoint that serves "
+                        "it, which answers anonymous readers and so waits for the identity issue's authorizer",
     "RestoreObject": "GLACIER and DEEP_ARCHIVE objects (written so or transitioned) answer GetObject and "
                      "CopyObject with InvalidObjectState until restored; a restore takes its tier's AWS time "
                      "(Expedited 5 min, Standard 5 h / 12 h, Bulk 12 h / 48 h) in lifecycle days "

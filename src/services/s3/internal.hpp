@@ -346,6 +346,7 @@ Result<OperationOutput> GetBucketLifecycleConfiguration(Env&, const RequestConte
 Result<OperationOutput> PutBucketLifecycleConfiguration(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketLifecycle(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketWebsite(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> PutBucketWebsite(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketWebsite(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketLogging(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PutBucketLogging(Env&, const RequestContext&, OperationInput&);

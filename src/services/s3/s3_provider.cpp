@@ -147,6 +147,7 @@ const S3Provider::Table& Operations() {
       {"PutBucketRequestPayment", PutBucketRequestPayment},
       {"PutBucketTagging", PutBucketTagging},
       {"PutBucketVersioning", PutBucketVersioning},
+      {"PutBucketWebsite", PutBucketWebsite},
       {"PutObject", PutObject},
       {"PutObjectAcl", PutObjectAcl},
       {"PutObjectLegalHold", PutObjectLegalHold},

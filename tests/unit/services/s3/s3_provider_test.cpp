@@ -513,9 +513,9 @@ TEST_F(S3Test, ExpectedBucketOwner) {
 
 // The provider is its table: an operation outside it is the pipeline's to answer (NotImplemented, 501).
 TEST_F(S3Test, UnsupportedOperationsAreLeftToThePipeline) {
-  EXPECT_FALSE(provider_->Implements("PutBucketWebsite"));
+  EXPECT_FALSE(provider_->Implements("PutBucketReplication"));
   EXPECT_TRUE(provider_->Implements("GetObject"));
-  auto e = Err("PutBucketWebsite", {{"Bucket", "b"}});
+  auto e = Err("PutBucketReplication", {{"Bucket", "b"}});
   EXPECT_EQ(e.code, "NotImplemented");
   EXPECT_EQ(e.http_status, 501);
 }
@@ -2734,6 +2734,42 @@ TEST_F(S3Test, SseCustomerMultipartUploadsNeedTheKeyOnEveryPart) {
   second["PartNumber"] = 2;
   EXPECT_EQ(Get("vault", "mp", second), part2);
   EXPECT_EQ(Err("GetObject", {{"Bucket", "vault"}, {"Key", "mp"}}).code, "InvalidRequest");
+}
+
+TEST_F(S3Test, WebsiteConfigurationsAreValidatedStoredAndReturned) {
+  MakeBucket("site");
+  EXPECT_EQ(Err("GetBucketWebsite", {{"Bucket", "site"}}).code, "NoSuchWebsiteConfiguration");
+  json::object rule{
+      {"Condition", json::object{{"KeyPrefixEquals", "docs/"}}},
+      {"Redirect", json::object{{"ReplaceKeyPrefixWith", "documents/"}, {"HttpRedirectCode", "301"}}}};
+  json::object config{{"IndexDocument", json::object{{"Suffix", "index.html"}}},
+                      {"ErrorDocument", json::object{{"Key", "error.html"}}},
+                      {"RoutingRules", json::array{rule}}};
+  Ok("PutBucketWebsite", {{"Bucket", "site"}, {"WebsiteConfiguration", config}});
+  auto got = Ok("GetBucketWebsite", {{"Bucket", "site"}});
+  EXPECT_EQ(got["IndexDocument"].at("Suffix"), std::string("index.html"));
+  EXPECT_EQ(got["ErrorDocument"].at("Key"), std::string("error.html"));
+  EXPECT_EQ(got["RoutingRules"].at(0).at("Redirect").at("ReplaceKeyPrefixWith"), std::string("documents/"));
+  auto refused = [&](json::object c) {
+    return Err("PutBucketWebsite", {{"Bucket", "site"}, {"WebsiteConfiguration", std::move(c)}}).code;
+  };
+  EXPECT_EQ(refused({{"ErrorDocument", json::object{{"Key", "e.html"}}}}), "InvalidArgument");
+  EXPECT_EQ(refused({{"IndexDocument", json::object{{"Suffix", "a/index.html"}}}}), "InvalidArgument");
+  EXPECT_EQ(refused({{"RedirectAllRequestsTo", json::object{{"HostName", "example.com"}}},
+                     {"IndexDocument", json::object{{"Suffix", "index.html"}}}}),
+            "InvalidArgument");
+  json::object both{{"Redirect", json::object{{"ReplaceKeyPrefixWith", "a"}, {"ReplaceKeyWith", "b"}}}};
+  EXPECT_EQ(refused({{"IndexDocument", json::object{{"Suffix", "index.html"}}},
+                     {"RoutingRules", json::array{both}}}),
+            "InvalidArgument");
+  Ok("PutBucketWebsite", {{"Bucket", "site"},
+                          {"WebsiteConfiguration",
+                           json::object{{"RedirectAllRequestsTo", json::object{{"HostName", "example.com"},
+                                                                               {"Protocol", "https"}}}}}});
+  EXPECT_EQ(Ok("GetBucketWebsite", {{"Bucket", "site"}})["RedirectAllRequestsTo"].at("HostName"),
+            std::string("example.com"));
+  ASSERT_TRUE(Call("DeleteBucketWebsite", {{"Bucket", "site"}}).ok());
+  EXPECT_EQ(Err("GetBucketWebsite", {{"Bucket", "site"}}).code, "NoSuchWebsiteConfiguration");
 }
 
 }  // namespace
