@@ -1,5 +1,8 @@
 #include "aws/protocol/event_stream.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include <cstdint>
 
 #include "common/checksum.hpp"
@@ -35,6 +38,19 @@ std::string EventStreamMessage(const std::vector<std::pair<std::string, std::str
   out += payload;
   PutBE32(out, Crc32(0, out.data(), out.size()));
   return out;
+}
+
+Result<std::size_t> EventStreamBody::Read(char* buf, std::size_t n) {
+  while (pos_ >= pending_.size()) {
+    if (done_) return std::size_t{0};
+    pending_.clear();
+    pos_ = 0;
+    Refill();
+  }
+  std::size_t k = std::min(n, pending_.size() - pos_);
+  std::memcpy(buf, pending_.data() + pos_, k);
+  pos_ += k;
+  return k;
 }
 
 }  // namespace cenote::aws::protocol

@@ -89,7 +89,7 @@ int ShardIndexOf(std::string_view shard_id) {
   return index;
 }
 
-class SubscriptionBody final : public http::BodySource {
+class SubscriptionBody final : public aws::protocol::EventStreamBody {
  public:
   SubscriptionBody(Env& env, RequestContext ctx, std::string key, std::uint64_t generation,
                    std::string iterator, std::string shard_id, std::string continuation, std::string account,
@@ -115,21 +115,6 @@ class SubscriptionBody final : public http::BodySource {
     if (it != env_.subscriptions.end() && it->second.generation == generation_) env_.subscriptions.erase(it);
   }
 
-  std::optional<std::uint64_t> Size() const override { return std::nullopt; }
-
-  Result<std::size_t> Read(char* buf, std::size_t n) override {
-    while (pos_ >= pending_.size()) {
-      if (done_) return std::size_t{0};
-      pending_.clear();
-      pos_ = 0;
-      NextMessage();
-    }
-    std::size_t k = std::min(n, pending_.size() - pos_);
-    std::memcpy(buf, pending_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-
  private:
   std::int64_t ElapsedMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_)
@@ -142,23 +127,23 @@ class SubscriptionBody final : public http::BodySource {
     return it == env_.subscriptions.end() || it->second.generation != generation_;
   }
 
-  // Fills pending_ with the next message, or sets done_ (possibly with a last message).
-  void NextMessage() {
+  // Queues the next message, or ends the stream (possibly after a last message).
+  void Refill() override {
     if (!sent_initial_) {
       sent_initial_ = true;
-      pending_ = EventMessage("initial-response", cbor_ ? std::string("\xa0", 1) : std::string("{}"), cbor_);
+      Queue(EventMessage("initial-response", cbor_ ? std::string("\xa0", 1) : std::string("{}"), cbor_));
       return;
     }
     for (;;) {
       if (env_.ShuttingDown() || ElapsedMs() >= kSubscriptionLifetimeMs) {
-        done_ = true;
+        End();
         return;
       }
       if (Superseded()) {
-        done_ = true;
-        pending_ = ExceptionMessage(
+        End();
+        Queue(ExceptionMessage(
             services::MakeError(errors::kSubscriptionInUse, {account_, stream_, shard_id_, consumer_}),
-            cbor_);
+            cbor_));
         return;
       }
       OperationInput in;
@@ -169,10 +154,10 @@ class SubscriptionBody final : public http::BodySource {
           env_.SleepUnlessShutdown(kPollMs);
           continue;
         }
-        done_ = true;
-        pending_ = ExceptionMessage(
+        End();
+        Queue(ExceptionMessage(
             got.error().http_status >= 500 ? services::MakeError(errors::kInternalFailure) : got.error(),
-            cbor_);
+            cbor_));
         return;
       }
       json::object& doc = got->result.as_object();
@@ -196,10 +181,10 @@ class SubscriptionBody final : public http::BodySource {
           if (closed) event["ChildShards"] = doc["ChildShards"];
           std::string payload;
           aws::protocol::cbor::EncodeMember(payload, *SubscribeToShardEventMember(), event, false);
-          pending_ = EventMessage("SubscribeToShardEvent", payload, true);
+          Queue(EventMessage("SubscribeToShardEvent", payload, true));
           sent_event_ = true;
           last_event_ms_ = ElapsedMs();
-          done_ = closed;
+          if (closed) End();
           return;
         }
         json::array wire_records;
@@ -217,10 +202,10 @@ class SubscriptionBody final : public http::BodySource {
                            {"ContinuationSequenceNumber", continuation_},
                            {"MillisBehindLatest", doc["MillisBehindLatest"]}};
         if (closed) event["ChildShards"] = doc["ChildShards"];
-        pending_ = EventMessage("SubscribeToShardEvent", json::serialize(event), false);
+        Queue(EventMessage("SubscribeToShardEvent", json::serialize(event), false));
         sent_event_ = true;
         last_event_ms_ = ElapsedMs();
-        done_ = closed;
+        if (closed) End();
         return;
       }
       env_.SleepUnlessShutdown(kPollMs);
@@ -239,11 +224,8 @@ class SubscriptionBody final : public http::BodySource {
   std::string consumer_;
   bool cbor_;
   std::chrono::steady_clock::time_point started_;
-  std::string pending_;
-  std::size_t pos_ = 0;
   bool sent_initial_ = false;
   bool sent_event_ = false;
-  bool done_ = false;
   std::int64_t last_event_ms_ = 0;
 };
 

@@ -265,7 +265,7 @@ class RecordWriter {
   std::string specials_;           // characters that make a CSV field quoted
 };
 
-class SelectBody final : public http::BodySource {
+class SelectBody final : public aws::protocol::EventStreamBody {
  public:
   SelectBody(std::unique_ptr<query::TextCursor> cursor, query::TextBatch first, RecordWriter writer,
              std::uint64_t bytes_scanned, bool progress, select::InputFormat format)
@@ -276,24 +276,9 @@ class SelectBody final : public http::BodySource {
         progress_(progress),
         format_(format) {}
 
-  std::optional<std::uint64_t> Size() const override { return std::nullopt; }
-
-  Result<std::size_t> Read(char* buf, std::size_t n) override {
-    while (pos_ >= pending_.size()) {
-      if (done_) return std::size_t{0};
-      pending_.clear();
-      pos_ = 0;
-      NextMessages();
-    }
-    std::size_t k = std::min(n, pending_.size() - pos_);
-    std::memcpy(buf, pending_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-
  private:
-  // Fills pending_ with the next Records event (and Progress), or the closing Stats and End.
-  void NextMessages() {
+  // Queues the next Records event (and Progress), or the closing Stats and End.
+  void Refill() override {
     std::string records;
     bool exhausted = false;
     while (records.size() < kRecordsMessageBytes) {
@@ -306,9 +291,9 @@ class SelectBody final : public http::BodySource {
         Error e = SelectError(more.error(), format_);
         if (e.http_status >= 500) e = MakeError(errors::kSelectBusy);  // no internal text in the stream
         if (!records.empty()) AppendRecords(records);
-        pending_ += EventStreamMessage(
-            {{":error-code", e.code}, {":error-message", e.message}, {":message-type", "error"}}, "");
-        done_ = true;
+        Queue(EventStreamMessage(
+            {{":error-code", e.code}, {":error-message", e.message}, {":message-type", "error"}}, ""));
+        End();
         return;
       }
       if (!*more) {
@@ -320,18 +305,17 @@ class SelectBody final : public http::BodySource {
     if (!records.empty()) AppendRecords(records);
     if (exhausted) {
       cursor_.reset();  // the connection goes back to the pool before the client reads the end
-      pending_ += Event("Stats", "text/xml", StatsXml("Stats", bytes_scanned_, bytes_scanned_, returned_));
-      pending_ += Event("End", nullptr, "");
-      done_ = true;
+      Queue(Event("Stats", "text/xml", StatsXml("Stats", bytes_scanned_, bytes_scanned_, returned_)));
+      Queue(Event("End", nullptr, ""));
+      End();
     }
   }
 
   void AppendRecords(const std::string& records) {
     returned_ += records.size();
-    pending_ += Event("Records", "application/octet-stream", records);
+    Queue(Event("Records", "application/octet-stream", records));
     if (progress_)
-      pending_ +=
-          Event("Progress", "text/xml", StatsXml("Progress", bytes_scanned_, bytes_scanned_, returned_));
+      Queue(Event("Progress", "text/xml", StatsXml("Progress", bytes_scanned_, bytes_scanned_, returned_)));
   }
 
   std::unique_ptr<query::TextCursor> cursor_;
@@ -342,9 +326,6 @@ class SelectBody final : public http::BodySource {
   const bool progress_;
   const select::InputFormat format_;
   std::uint64_t returned_ = 0;
-  std::string pending_;
-  std::size_t pos_ = 0;
-  bool done_ = false;
 };
 
 }  // namespace
