@@ -201,7 +201,8 @@ Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, Operation
   auto start_after = GetString(p, "StartAfter").value_or("");
   auto token = GetString(p, "ContinuationToken");
   std::string marker = start_after;
-  if (token) {
+  // An empty token is no token (and is echoed back), as S3 treats it.
+  if (token && !token->empty()) {
     auto decoded = Base64Decode(*token);
     if (!decoded || !decoded->starts_with("v2:")) {
       return InvalidArgumentError(errors::kInvalidContinuationToken, "continuation-token", *token);

@@ -122,6 +122,8 @@ std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const jso
   };
 }
 
+bool EtagMatches(std::string_view condition, const std::string& etag);
+
 Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
                             const std::optional<VersionRow>& latest) {
   const bool exists = latest && !latest->delete_marker;
@@ -129,11 +131,9 @@ Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
   if (!if_none_match) if_none_match = RawHeader(ctx, "If-None-Match");
   auto if_match = GetString(p, "IfMatch");
   if (!if_match) if_match = RawHeader(ctx, "If-Match");
-  if (if_none_match) {
-    if (*if_none_match != "*") {
-      return MakeError(errors::kNotImplemented).With("Header", "If-None-Match");
-    }
-    if (exists) return MakeError(errors::kPreconditionFailed).With("Condition", "If-None-Match");
+  // If-None-Match: "*" (no object at all) or entity tags (no current object with one of them).
+  if (if_none_match && exists && EtagMatches(*if_none_match, latest->etag)) {
+    return MakeError(errors::kPreconditionFailed).With("Condition", "If-None-Match");
   }
   if (if_match) {
     if (!exists) return NoSuchKeyError(latest ? latest->key : "");
@@ -956,8 +956,23 @@ Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext& ctx,
   if (want("ObjectParts")) {
     auto sizes = PartSizes(v);
     if (!sizes.empty()) {
+      // A page of parts after PartNumberMarker, up to MaxParts (default and most 1,000), with their sizes.
+      const std::int64_t marker = std::max<std::int64_t>(0, GetInt(p, "PartNumberMarker").value_or(0));
+      const std::int64_t max_parts = std::clamp<std::int64_t>(GetInt(p, "MaxParts").value_or(1000), 0, 1000);
+      const auto total = static_cast<std::int64_t>(sizes.size());
       json::object parts;
-      parts["TotalPartsCount"] = static_cast<std::int64_t>(sizes.size());
+      parts["TotalPartsCount"] = total;
+      parts["PartNumberMarker"] = marker;
+      parts["MaxParts"] = max_parts;
+      json::array listed;
+      std::int64_t number = marker + 1;
+      for (; number <= total && static_cast<std::int64_t>(listed.size()) < max_parts; ++number) {
+        listed.push_back(
+            json::object{{"PartNumber", number}, {"Size", static_cast<std::int64_t>(sizes[number - 1])}});
+      }
+      parts["IsTruncated"] = number <= total;
+      if (number <= total) parts["NextPartNumberMarker"] = number - 1;
+      if (!listed.empty()) parts["Parts"] = std::move(listed);
       r["ObjectParts"] = std::move(parts);
     }
   }

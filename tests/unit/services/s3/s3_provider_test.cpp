@@ -2736,6 +2736,61 @@ TEST_F(S3Test, SseCustomerMultipartUploadsNeedTheKeyOnEveryPart) {
   EXPECT_EQ(Err("GetObject", {{"Bucket", "vault"}, {"Key", "mp"}}).code, "InvalidRequest");
 }
 
+TEST_F(S3Test, ConditionalWritesTakeEntityTagsInIfNoneMatch) {
+  MakeBucket("cwb");
+  // No current object: any If-None-Match holds.
+  auto first = Put("cwb", "k", "one", {{"IfNoneMatch", "\"deadbeef\""}});
+  const std::string etag(first["ETag"].as_string());
+  StringReader body("two");
+  EXPECT_EQ(Err("PutObject", {{"Bucket", "cwb"}, {"Key", "k"}, {"IfNoneMatch", etag}}, &body).http_status,
+            412);
+  Put("cwb", "k", "three", {{"IfNoneMatch", "\"deadbeef\""}});
+  EXPECT_EQ(Get("cwb", "k"), "three");
+}
+
+TEST_F(S3Test, ListObjectsV2TakesAnEmptyContinuationTokenAsNone) {
+  MakeBucket("ltb");
+  Put("ltb", "a", "1");
+  auto r = Ok("ListObjectsV2", {{"Bucket", "ltb"}, {"ContinuationToken", ""}});
+  EXPECT_EQ(r["ContinuationToken"], std::string(""));
+  EXPECT_EQ(r["Contents"].as_array().size(), 1u);
+}
+
+TEST_F(S3Test, GetObjectAttributesPagesTheParts) {
+  MakeBucket("mpb");
+  auto created = Ok("CreateMultipartUpload", {{"Bucket", "mpb"}, {"Key", "k"}});
+  const std::string upload_id(created["UploadId"].as_string());
+  json::array parts;
+  for (int n = 1; n <= 3; ++n) {
+    StringReader body(std::string(n == 3 ? 5 : 20, 'a' + n));
+    auto part =
+        Ok("UploadPart", {{"Bucket", "mpb"}, {"Key", "k"}, {"UploadId", upload_id}, {"PartNumber", n}}, &body);
+    parts.push_back(json::object{{"PartNumber", n}, {"ETag", part["ETag"]}});
+  }
+  Ok("CompleteMultipartUpload", {{"Bucket", "mpb"},
+                                 {"Key", "k"},
+                                 {"UploadId", upload_id},
+                                 {"MultipartUpload", json::object{{"Parts", parts}}}});
+  auto page =
+      Ok("GetObjectAttributes",
+         {{"Bucket", "mpb"}, {"Key", "k"}, {"ObjectAttributes", json::array{"ObjectParts"}}, {"MaxParts", 2}});
+  const auto& op = page["ObjectParts"].as_object();
+  EXPECT_EQ(op.at("TotalPartsCount").as_int64(), 3);
+  EXPECT_EQ(op.at("IsTruncated").as_bool(), true);
+  EXPECT_EQ(op.at("NextPartNumberMarker").as_int64(), 2);
+  ASSERT_EQ(op.at("Parts").as_array().size(), 2u);
+  EXPECT_EQ(op.at("Parts").at(1).at("Size").as_int64(), 20);
+  auto rest = Ok("GetObjectAttributes", {{"Bucket", "mpb"},
+                                         {"Key", "k"},
+                                         {"ObjectAttributes", json::array{"ObjectParts"}},
+                                         {"PartNumberMarker", 2}});
+  const auto& last = rest["ObjectParts"].as_object();
+  EXPECT_EQ(last.at("IsTruncated").as_bool(), false);
+  ASSERT_EQ(last.at("Parts").as_array().size(), 1u);
+  EXPECT_EQ(last.at("Parts").at(0).at("PartNumber").as_int64(), 3);
+  EXPECT_EQ(last.at("Parts").at(0).at("Size").as_int64(), 5);
+}
+
 TEST_F(S3Test, WebsiteConfigurationsAreValidatedStoredAndReturned) {
   MakeBucket("site");
   EXPECT_EQ(Err("GetBucketWebsite", {{"Bucket", "site"}}).code, "NoSuchWebsiteConfiguration");
