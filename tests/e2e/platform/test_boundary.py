@@ -34,11 +34,12 @@ class UnsupportedOperations(unittest.TestCase):
     def test_s3_answers_not_implemented(self):
         s3 = harness.boto3_client(self.server)
         s3.create_bucket(Bucket="boundary")
-        r = self.error_of(lambda: s3.put_bucket_website(
-            Bucket="boundary", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}}))
+        r = self.error_of(lambda: s3.put_bucket_replication(
+            Bucket="boundary", ReplicationConfiguration={"Role": "arn:aws:iam::000000000000:role/r", "Rules": [
+                {"Status": "Enabled", "Prefix": "", "Destination": {"Bucket": "arn:aws:s3:::other"}}]}))
         self.assertEqual(r["Error"]["Code"], "NotImplemented")
         self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 501)
-        self.assertIn("PutBucketWebsite", r["Error"]["Message"])
+        self.assertIn("PutBucketReplication", r["Error"]["Message"])
 
     def test_json_services_answer_unknown_operation(self):
         glue = harness.boto3_client(self.server, "glue")

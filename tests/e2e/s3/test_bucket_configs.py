@@ -87,8 +87,17 @@ class NewBucketDefaults(Base):
         self.assertEqual(error_of(self.s3.get_object_lock_configuration, Bucket=self.bucket),
                          (404, "ObjectLockConfigurationNotFoundError"))
         self.assertNotIn("LoggingEnabled", self.s3.get_bucket_logging(Bucket=self.bucket))
+        # Website configurations are stored and returned (the endpoint serving them is not there yet).
+        self.s3.put_bucket_website(Bucket=self.bucket, WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "404.html"}})
+        site = self.s3.get_bucket_website(Bucket=self.bucket)
+        self.assertEqual((site["IndexDocument"]["Suffix"], site["ErrorDocument"]["Key"]), ("index.html", "404.html"))
         self.assertEqual(error_of(self.s3.put_bucket_website, Bucket=self.bucket,
-                                  WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}}),
+                                  WebsiteConfiguration={"ErrorDocument": {"Key": "404.html"}}),
+                         (400, "InvalidArgument"))
+        self.assertEqual(error_of(self.s3.put_bucket_replication, Bucket=self.bucket, ReplicationConfiguration={
+            "Role": "arn:aws:iam::000000000000:role/r",
+            "Rules": [{"Status": "Enabled", "Prefix": "", "Destination": {"Bucket": "arn:aws:s3:::other"}}]}),
                          (501, "NotImplemented"))
         # And the missing bucket is NoSuchBucket for each of them.
         self.assertEqual(error_of(self.s3.get_bucket_website, Bucket=self.bucket + "-none"), (404, "NoSuchBucket"))
