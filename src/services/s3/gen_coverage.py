@@ -215,7 +215,7 @@ CONFORMANCE = [
     "be added. Tests that use a second identity (the suite's `alt`, `tenant` and IAM users) are listed in "
     "`needs-second-identity.txt` and not judged until Cenote has IAM users.",
     "",
-    "2026-12-06: 429 of the 589 judged tests pass (72.8 %; 76 more need a second identity; 2 are excluded in "
+    "2026-12-06: 437 of the 589 judged tests pass (74.2 %; 76 more need a second identity; 2 are excluded in "
     "`exclusions.txt`, with their reason, because real S3 fails them too). The suite runs with "
     "`CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy` (new buckets without ownership controls or a public access block, as "
     "before April 2023), which it assumes; Cenote's default is AWS's current one. Most of the rest need what this "
