@@ -2763,17 +2763,17 @@ TEST_F(S3Test, GetObjectAttributesPagesTheParts) {
   json::array parts;
   for (int n = 1; n <= 3; ++n) {
     StringReader body(std::string(n == 3 ? 5 : 20, 'a' + n));
-    auto part =
-        Ok("UploadPart", {{"Bucket", "mpb"}, {"Key", "k"}, {"UploadId", upload_id}, {"PartNumber", n}}, &body);
+    auto part = Ok("UploadPart",
+                   {{"Bucket", "mpb"}, {"Key", "k"}, {"UploadId", upload_id}, {"PartNumber", n}}, &body);
     parts.push_back(json::object{{"PartNumber", n}, {"ETag", part["ETag"]}});
   }
   Ok("CompleteMultipartUpload", {{"Bucket", "mpb"},
                                  {"Key", "k"},
                                  {"UploadId", upload_id},
                                  {"MultipartUpload", json::object{{"Parts", parts}}}});
-  auto page =
-      Ok("GetObjectAttributes",
-         {{"Bucket", "mpb"}, {"Key", "k"}, {"ObjectAttributes", json::array{"ObjectParts"}}, {"MaxParts", 2}});
+  auto page = Ok(
+      "GetObjectAttributes",
+      {{"Bucket", "mpb"}, {"Key", "k"}, {"ObjectAttributes", json::array{"ObjectParts"}}, {"MaxParts", 2}});
   const auto& op = page["ObjectParts"].as_object();
   EXPECT_EQ(op.at("TotalPartsCount").as_int64(), 3);
   EXPECT_EQ(op.at("IsTruncated").as_bool(), true);
