@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/clock.hpp"
+
 namespace cenote {
 namespace {
 
@@ -12,27 +14,16 @@ constexpr int kLastYear = 2199;
 
 Error Invalid(const std::string& message) { return MakeError("InvalidCron", message); }
 
-// Days since 1970-01-01 of a civil date, and back (proleptic Gregorian).
+// Days since 1970-01-01 of a civil date, and back (clock.hpp), with the int fields this file counts in.
 std::int64_t DaysFromCivil(int y, int m, int d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy =
-      (153 * static_cast<unsigned>(m + (m > 2 ? -3 : 9)) + 2) / 5 + static_cast<unsigned>(d) - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+  return cenote::DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
 }
 
 void CivilFromDays(std::int64_t z, int& y, int& m, int& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
+  const CivilDate c = cenote::CivilFromDays(z);
+  y = static_cast<int>(c.year);
+  m = static_cast<int>(c.month);
+  d = static_cast<int>(c.day);
 }
 
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }

@@ -1,5 +1,6 @@
 #include "aws/protocol/wire.hpp"
 
+#include "common/clock.hpp"
 #include "common/encoding.hpp"
 
 #include <boost/json.hpp>
@@ -26,29 +27,6 @@ int HexValue(char c) {
   return -1;
 }
 
-// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t DaysFromCivil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void CivilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
-
 struct Civil {
   std::int64_t year;
   unsigned month, day, hour, minute, second, millis, weekday;
@@ -60,7 +38,10 @@ Civil ToCivil(std::int64_t ms) {
   c.millis = static_cast<unsigned>(ms - secs * 1000);
   std::int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   std::int64_t rem = secs - days * 86400;
-  CivilFromDays(days, c.year, c.month, c.day);
+  const CivilDate date = CivilFromDays(days);
+  c.year = date.year;
+  c.month = date.month;
+  c.day = date.day;
   c.hour = static_cast<unsigned>(rem / 3600);
   c.minute = static_cast<unsigned>(rem % 3600 / 60);
   c.second = static_cast<unsigned>(rem % 60);
