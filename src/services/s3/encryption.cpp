@@ -56,10 +56,11 @@ Result<std::string> DefaultAlgorithm(Transaction& txn, std::string_view bucket) 
   return GetString(*by_default, "SSEAlgorithm").value_or("");
 }
 
-ObjectEncryption ManagedEncryption(Env& env) {
+Result<ObjectEncryption> ManagedEncryption(Env& env) {
   ObjectEncryption e{.key = DataKey::Random(), .doc = {}};
   e.doc["Type"] = "S3";
-  e.doc["Key"] = WrapKey(env.root_key.key(), e.key);
+  CENOTE_ASSIGN_OR_RETURN(std::string wrapped, WrapKey(env.root_key.key(), e.key));
+  e.doc["Key"] = std::move(wrapped);
   e.doc["RootKey"] = env.root_key.id();
   return e;
 }
@@ -75,7 +76,8 @@ Result<std::optional<ObjectEncryption>> EncryptionForWrite(Env& env, const Reque
     if (method) return MakeError(errors::kSseCustomerIncompatible);
     ObjectEncryption e{.key = DataKey::Random(), .doc = {}};
     e.doc["Type"] = "C";
-    e.doc["Key"] = WrapKey(customer->key, e.key);
+    CENOTE_ASSIGN_OR_RETURN(std::string wrapped, WrapKey(customer->key, e.key));
+    e.doc["Key"] = std::move(wrapped);
     e.doc["KeyMD5"] = customer->md5;
     return std::optional<ObjectEncryption>(std::move(e));
   }
@@ -88,7 +90,8 @@ Result<std::optional<ObjectEncryption>> EncryptionForWrite(Env& env, const Reque
   if (*method != "AES256") {
     return InvalidArgumentError(errors::kSseMethodUnsupported, "x-amz-server-side-encryption", *method);
   }
-  return std::optional<ObjectEncryption>(ManagedEncryption(env));
+  CENOTE_ASSIGN_OR_RETURN(auto managed, ManagedEncryption(env));
+  return std::optional<ObjectEncryption>(std::move(managed));
 }
 
 Result<std::optional<DataKey>> KeyForRead(Env& env, const RequestContext& ctx, const json::object& p,

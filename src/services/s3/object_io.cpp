@@ -79,7 +79,12 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
     if (got > max_size) return too_large(got);
     digest.Update(head.data(), head.size());
     if (got <= inline_max) {
-      std::string stored = key ? EncryptPiece(*key, head) : std::move(head);
+      std::string stored;
+      if (key) {
+        CENOTE_ASSIGN_OR_RETURN(stored, EncryptPiece(*key, head));
+      } else {
+        stored = std::move(head);
+      }
       // Inline bytes go into the metadata store, on the same disk: held to the reserve like a blob's.
       if (!length) CENOTE_RETURN_IF_ERROR(env.blobs.Admit(stored.size()));
       digest.Finish();
@@ -99,7 +104,7 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
   auto append = [&](const char* data, std::size_t n) -> Status {
     if (!sink) return writer->Append(data, n);
     sealed.clear();
-    sink->Update(data, n, sealed);
+    CENOTE_RETURN_IF_ERROR(sink->Update(data, n, sealed));
     return sealed.empty() ? Status::Ok() : writer->Append(sealed.data(), sealed.size());
   };
   std::uint64_t total = head.size();
@@ -119,7 +124,7 @@ Result<StagedBody> StageBody(Env& env, http::BodyReader* body, const std::vector
   }
   if (sink) {
     sealed.clear();
-    sink->Finish(sealed);
+    CENOTE_RETURN_IF_ERROR(sink->Finish(sealed));
     CENOTE_RETURN_IF_ERROR(writer->Append(sealed.data(), sealed.size()));
   }
   digest.Finish();
@@ -359,12 +364,12 @@ Result<StoredBlob> CopyRangeToBlob(Env& env, const std::vector<BlobRef>& manifes
       continue;
     }
     sealed.clear();
-    sink->Update(buf.get(), n, sealed);
+    CENOTE_RETURN_IF_ERROR(sink->Update(buf.get(), n, sealed));
     if (!sealed.empty()) CENOTE_RETURN_IF_ERROR(writer->Append(sealed.data(), sealed.size()));
   }
   if (sink) {
     sealed.clear();
-    sink->Finish(sealed);
+    CENOTE_RETURN_IF_ERROR(sink->Finish(sealed));
     CENOTE_RETURN_IF_ERROR(writer->Append(sealed.data(), sealed.size()));
   }
   CENOTE_ASSIGN_OR_RETURN(auto stored, CommitDigested(*writer, digest));

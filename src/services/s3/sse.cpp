@@ -90,12 +90,13 @@ std::optional<DataKey> DataKey::FromBytes(std::string_view bytes) {
 
 DataKey::~DataKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
-std::string WrapKey(const DataKey& kek, const DataKey& key) {
+Result<std::string> WrapKey(const DataKey& kek, const DataKey& key) {
   unsigned char nonce[kNonceSize];
   FillRandom(nonce, sizeof(nonce));
   std::string out(reinterpret_cast<const char*>(nonce), sizeof(nonce));
   CipherCtx ctx = NewCtx(kek, true);
-  if (!ctx || !SealWith(ctx.get(), nonce, key.data(), 32, out)) return "";
+  if (!ctx || !SealWith(ctx.get(), nonce, key.data(), 32, out))
+    return InternalError("wrapping a data key failed");
   return Base64Encode(out);
 }
 
@@ -154,45 +155,45 @@ EncryptingSink::~EncryptingSink() {
   if (!pending_.empty()) OPENSSL_cleanse(pending_.data(), pending_.size());
 }
 
-void EncryptingSink::Seal(std::string& out) {
+Status EncryptingSink::Seal(std::string& out) {
   if (!header_written_) {
     out.append(kMagic, sizeof(kMagic));
     out.append(reinterpret_cast<const char*>(nonce_.data()), kPrefixSize);
     out.append(4, '\0');
     header_written_ = true;
   }
-  if (pending_.empty()) return;
+  if (pending_.empty()) return Status::Ok();
   PutIndex(nonce_.data(), index_++);
-  // A context that could not be made or a failed seal would write bytes no reader accepts; OpenSSL's GCM
-  // does not fail on valid arguments, so this only guards against a broken library.
-  if (!ctx_->cipher ||
-      !SealWith(ctx_->cipher.get(), nonce_.data(), reinterpret_cast<const unsigned char*>(pending_.data()),
-                pending_.size(), out)) {
-    out.append(pending_.size() + kSseTagSize, '\0');
-  }
+  const bool sealed =
+      ctx_->cipher && SealWith(ctx_->cipher.get(), nonce_.data(),
+                               reinterpret_cast<const unsigned char*>(pending_.data()), pending_.size(), out);
   OPENSSL_cleanse(pending_.data(), pending_.size());
   pending_.clear();
+  // OpenSSL's GCM does not fail on valid arguments: only a broken library gets here, and the write fails.
+  if (!sealed) return InternalError("AES-256-GCM encryption failed");
+  return Status::Ok();
 }
 
-void EncryptingSink::Update(const char* data, std::size_t n, std::string& out) {
-  if (!header_written_) Seal(out);
+Status EncryptingSink::Update(const char* data, std::size_t n, std::string& out) {
+  if (!header_written_) CENOTE_RETURN_IF_ERROR(Seal(out));
   while (n > 0) {
     const std::size_t take = std::min(n, kSseSegmentSize - pending_.size());
     pending_.append(data, take);
     data += take;
     n -= take;
-    if (pending_.size() == kSseSegmentSize) Seal(out);
+    if (pending_.size() == kSseSegmentSize) CENOTE_RETURN_IF_ERROR(Seal(out));
   }
+  return Status::Ok();
 }
 
-void EncryptingSink::Finish(std::string& out) { Seal(out); }
+Status EncryptingSink::Finish(std::string& out) { return Seal(out); }
 
-std::string EncryptPiece(const DataKey& key, std::string_view plaintext) {
+Result<std::string> EncryptPiece(const DataKey& key, std::string_view plaintext) {
   EncryptingSink sink(key);
   std::string out;
   out.reserve(SseCiphertextSize(plaintext.size()));
-  sink.Update(plaintext.data(), plaintext.size(), out);
-  sink.Finish(out);
+  CENOTE_RETURN_IF_ERROR(sink.Update(plaintext.data(), plaintext.size(), out));
+  CENOTE_RETURN_IF_ERROR(sink.Finish(out));
   return out;
 }
 

@@ -54,7 +54,7 @@ class DataKey {
 };
 
 // AES-256-GCM of a data key under a key-encryption key: nonce (12) | ciphertext (32) | tag (16), base64.
-std::string WrapKey(const DataKey& kek, const DataKey& key);
+Result<std::string> WrapKey(const DataKey& kek, const DataKey& key);
 // nullopt when `wrapped` was not made by WrapKey under `kek` (a wrong key, or altered bytes).
 std::optional<DataKey> UnwrapKey(const DataKey& kek, std::string_view wrapped);
 
@@ -82,13 +82,14 @@ class EncryptingSink {
   EncryptingSink(const EncryptingSink&) = delete;
   EncryptingSink& operator=(const EncryptingSink&) = delete;
 
-  // Appends to `out` the ciphertext of every segment [data, data + n) completes.
-  void Update(const char* data, std::size_t n, std::string& out);
+  // Appends to `out` the ciphertext of every segment [data, data + n) completes. An error (a failing
+  // cipher library) spends the sink: the piece must be discarded.
+  Status Update(const char* data, std::size_t n, std::string& out);
   // Appends the last (partial) segment; the sink is spent.
-  void Finish(std::string& out);
+  Status Finish(std::string& out);
 
  private:
-  void Seal(std::string& out);
+  Status Seal(std::string& out);
 
   DataKey key_;
   std::array<unsigned char, 12> nonce_{};
@@ -100,7 +101,7 @@ class EncryptingSink {
 };
 
 // The whole encrypted piece of `plaintext`, at once (inline bytes).
-std::string EncryptPiece(const DataKey& key, std::string_view plaintext);
+Result<std::string> EncryptPiece(const DataKey& key, std::string_view plaintext);
 
 // A reader of an encrypted piece that yields its plaintext: size() is the plaintext size and ReadAt
 // decrypts the segments a read touches (the last one is kept for the next read). fd() is -1: encrypted

@@ -58,7 +58,7 @@ TEST(Sse, PiecesRoundTripAtEverySegmentBoundary) {
   for (std::size_t size :
        {std::size_t{0}, std::size_t{1}, std::size_t{13}, s - 1, s, s + 1, 3 * s, 3 * s + 7}) {
     const std::string plain = RandomBytes(size);
-    const std::string piece = EncryptPiece(key, plain);
+    const std::string piece = EncryptPiece(key, plain).value();
     EXPECT_EQ(piece.size(), SseCiphertextSize(size)) << size;
     if (size >= 16) {
       EXPECT_EQ(piece.find(plain.substr(0, 16)), std::string::npos) << "plaintext in the piece";
@@ -80,10 +80,10 @@ TEST(Sse, StreamedAndWholeEncryptionReadTheSame) {
   std::mt19937 rng(7);
   for (std::size_t at = 0; at < plain.size();) {
     const std::size_t n = std::min<std::size_t>(plain.size() - at, rng() % 100000);
-    sink.Update(plain.data() + at, n, piece);
+    ASSERT_TRUE(sink.Update(plain.data() + at, n, piece).ok());
     at += n;
   }
-  sink.Finish(piece);
+  ASSERT_TRUE(sink.Finish(piece).ok());
   EXPECT_EQ(piece.size(), SseCiphertextSize(plain.size()));
   auto r = Reader(piece, plain.size(), key);
   auto all = ReadRange(*r, 0, plain.size());
@@ -94,7 +94,7 @@ TEST(Sse, StreamedAndWholeEncryptionReadTheSame) {
 TEST(Sse, AnyRangeReadsOnlyWhatItAsksFor) {
   const DataKey key = DataKey::Random();
   const std::string plain = RandomBytes(4 * kSseSegmentSize + 999);
-  const std::string piece = EncryptPiece(key, plain);
+  const std::string piece = EncryptPiece(key, plain).value();
   auto r = Reader(piece, plain.size(), key);
   std::mt19937 rng(11);
   for (int i = 0; i < 200; ++i) {
@@ -112,7 +112,7 @@ TEST(Sse, AnyRangeReadsOnlyWhatItAsksFor) {
 TEST(Sse, AlteredTruncatedOrForeignPiecesAreRefused) {
   const DataKey key = DataKey::Random();
   const std::string plain = RandomBytes(2 * kSseSegmentSize + 5);
-  const std::string piece = EncryptPiece(key, plain);
+  const std::string piece = EncryptPiece(key, plain).value();
   std::string flipped = piece;
   flipped[kSseHeaderSize + kSseSegmentSize + kSseTagSize + 3] ^= 1;  // a byte of the second segment
   auto r = Reader(flipped, plain.size(), key);
@@ -136,13 +136,14 @@ TEST(Sse, AlteredTruncatedOrForeignPiecesAreRefused) {
 TEST(Sse, TwoEncryptionsOfTheSameBytesDiffer) {
   const DataKey key = DataKey::Random();
   const std::string plain(1000, 'A');
-  EXPECT_NE(EncryptPiece(key, plain), EncryptPiece(key, plain));  // a random nonce prefix per piece
+  EXPECT_NE(EncryptPiece(key, plain).value(),
+            EncryptPiece(key, plain).value());  // a random nonce prefix per piece
 }
 
 TEST(Sse, WrappedKeysUnwrapOnlyUnderTheirKey) {
   const DataKey kek = DataKey::Random();
   const DataKey key = DataKey::Random();
-  const std::string wrapped = WrapKey(kek, key);
+  const std::string wrapped = WrapKey(kek, key).value();
   ASSERT_FALSE(wrapped.empty());
   auto back = UnwrapKey(kek, wrapped);
   ASSERT_TRUE(back.has_value());
@@ -167,7 +168,7 @@ TEST(Sse, TheRootKeyIsMadeOnceInAPrivateFile) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(first->id(), again->id());
   const DataKey key = DataKey::Random();
-  EXPECT_TRUE(UnwrapKey(again->key(), WrapKey(first->key(), key)).has_value());
+  EXPECT_TRUE(UnwrapKey(again->key(), WrapKey(first->key(), key).value()).has_value());
   // A damaged key file is an error, never a new key that would orphan every encrypted object.
   fs::resize_file(path, 31);
   EXPECT_FALSE(RootKey::Load(path).ok());
