@@ -65,7 +65,7 @@ MODELS=(
   sqs-2012-11-05 sns-2010-03-31 eventbridge-2015-10-07 scheduler-2021-06-30 states-2016-11-23
   lambda-2015-03-31 kms-2014-11-01 iam-2010-05-08 sts-2011-06-15 lakeformation-2017-03-31
   cloudtrail-2013-11-01 monitoring-2010-08-01 logs-2014-03-28 cloudformation-2010-05-15
-  macie2-2020-01-01
+  macie2-2020-01-01 organizations-2016-11-28
 )
 
 fetch_tarball() {  # $1=name@version $2=sha256 -> prints path of the verified tarball

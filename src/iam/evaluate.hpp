@@ -38,17 +38,9 @@
 
 #include "iam/context_keys.hpp"
 #include "iam/policy.hpp"
+#include "iam/principal.hpp"
 
 namespace cenote::iam {
-
-enum class PrincipalType : std::uint8_t {
-  kAnonymous,      // unsigned request
-  kRoot,           // an account's root user
-  kUser,           // an IAM user
-  kAssumedRole,    // an IAM role session (AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML)
-  kFederatedUser,  // a GetFederationToken session
-  kService,        // an AWS service principal acting on its own (S3 log delivery, ...)
-};
 
 // Who is asking, as the evaluator needs it (iam::Principal plus what IAM knows of the entity).
 struct RequestPrincipal {

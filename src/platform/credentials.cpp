@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/encoding.hpp"
+#include "iam/directory.hpp"
 #include "common/random.hpp"
 #include "store/durable_file.hpp"
 
@@ -109,13 +110,8 @@ Result<RootCredentials> LoadOrCreateRootCredentials(const std::string& data_dir)
 
 RootCredentialProvider::RootCredentialProvider(RootCredentials root, std::string account_id)
     : root_(std::move(root)) {
-  principal_.account_id = account_id;
-  principal_.arn = "arn:aws:iam::" + account_id + ":root";
-  principal_.user_id = account_id;
+  principal_ = iam::RootPrincipal(account_id);
   principal_.access_key_id = root_.access_key_id;
-  principal_.display_name = "cenote";
-  principal_.canonical_id = Sha256Hex("cenote-canonical-user:" + account_id);
-  principal_.is_root = true;
 }
 
 std::optional<aws::sigv4::SecretRecord> RootCredentialProvider::Lookup(std::string_view access_key_id) const {

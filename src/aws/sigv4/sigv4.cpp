@@ -199,6 +199,7 @@ Result<iam::Principal> Anonymous(const AuthOptions& options) {
   if (!options.allow_anonymous) return MissingAuth(options);
   iam::Principal anonymous;
   anonymous.anonymous = true;
+  anonymous.type = iam::PrincipalType::kAnonymous;
   anonymous.arn = "*";
   return anonymous;
 }

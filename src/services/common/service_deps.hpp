@@ -42,6 +42,10 @@ class StreamLog;
 namespace cenote::aws::pipeline {
 class AfterHook;
 }  // namespace cenote::aws::pipeline
+namespace cenote::iam {
+class CredentialSource;
+class ResourceAuthority;
+}  // namespace cenote::iam
 namespace cenote::query {
 class QueryEngine;
 struct EngineOptions;
@@ -81,6 +85,13 @@ class ServiceDeps {
   // Adds an after-hook to the request pipeline (aws/pipeline/after_hooks.hpp): it then sees every call,
   // network and in-process. Register-time only; the hook must outlive serving (keep it).
   std::function<void(aws::pipeline::AfterHook*)> add_after_hook;
+  // Adds a source of access keys to SigV4's lookup (IAM users' keys, STS sessions'; iam/directory.hpp), and
+  // a service's knowledge of its resources to the authorizer (resource policies, owners, the action map's
+  // lookups). Register-time only; the object must outlive serving (keep it, or make it part of a provider).
+  // A service offering IAM's Directory or Organizations does so with Offer<iam::Directory>() /
+  // Offer<iam::Organizations>(): the platform finds them once every service is registered.
+  std::function<void(iam::CredentialSource*)> add_credential_source;
+  std::function<void(iam::ResourceAuthority*)> add_resource_authority;
   // The length of a day in day-based rules (S3 lifecycle): 86,400,000, or `--lifecycle-day-seconds` x 1000.
   std::int64_t day_ms = 86'400'000;
 

@@ -1,5 +1,6 @@
 // Who Firehose's in-process calls are made as, and where: the roles a delivery stream is configured with,
 // as AWS's Firehose assumes them, in the region of the resource the work is for.
+#include "iam/directory.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
@@ -10,22 +11,7 @@ std::string DeliveryStreamArn(const StreamKey& key) {
 
 iam::Principal AssumedRolePrincipal(std::string_view role_arn, std::string_view session,
                                     const std::string& owner_account) {
-  // arn:<partition>:iam::<account>:role/<path/><name>
-  std::string account = owner_account;
-  std::string_view name = role_arn;
-  constexpr std::string_view kIam = ":iam::";
-  if (auto iam = role_arn.find(kIam); role_arn.substr(0, 4) == "arn:" && iam != std::string_view::npos) {
-    std::string_view rest = role_arn.substr(iam + kIam.size());  // <account>:role/<path/><name>
-    auto colon = rest.find(':');
-    if (colon == 12 && rest.substr(colon + 1, 5) == "role/") account = std::string(rest.substr(0, colon));
-  }
-  if (auto slash = name.rfind('/'); slash != std::string_view::npos) name = name.substr(slash + 1);
-  iam::Principal principal;
-  principal.account_id = account;
-  principal.arn =
-      "arn:aws:sts::" + account + ":assumed-role/" + std::string(name) + "/" + std::string(session);
-  principal.is_root = false;
-  return principal;
+  return iam::RoleSessionPrincipal(role_arn, session, owner_account);
 }
 
 std::string ArnRegion(std::string_view arn) {

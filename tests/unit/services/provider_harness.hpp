@@ -73,6 +73,7 @@ class ProviderHarness {
     caller.principal.arn = "arn:aws:iam::" + account_id_ + ":root";
     caller.principal.user_id = account_id_;
     caller.principal.is_root = true;
+    caller.principal.type = iam::PrincipalType::kRoot;
     caller.region = std::move(region);
     caller.invoked_by = "test";
     return caller;

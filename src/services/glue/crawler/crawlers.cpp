@@ -18,6 +18,7 @@
 #include "common/aws_cron.hpp"
 #include "common/clock.hpp"
 #include "common/encoding.hpp"
+#include "iam/directory.hpp"
 #include "common/mutex.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
@@ -612,21 +613,9 @@ Result<std::unique_ptr<Crawlers>> Crawlers::Open(store::MetadataStore& metadata,
 }
 
 iam::Principal CrawlerRolePrincipal(const std::string& role, const std::string& crawler_account) {
-  // Role: "name", "path/name" (the crawler's account) or "arn:aws:iam::<account>:role/<path/>name".
-  std::string account = crawler_account;
-  std::string name = role;
-  if (role.rfind("arn:", 0) == 0) {
-    const std::vector<std::string_view> parts = SplitString(role, ':');
-    if (parts.size() >= 6 && !parts[4].empty()) account = std::string(parts[4]);
-    name = parts.size() >= 6 ? std::string(parts[5]) : role;
-  }
-  if (const std::size_t slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
-  iam::Principal p;
-  p.account_id = account;
-  // The session name Glue uses when it assumes a crawler's role (as CloudTrail shows it).
-  p.arn = "arn:aws:sts::" + account + ":assumed-role/" + name + "/AWS-Crawler";
-  p.is_root = false;
-  return p;
+  // Role: "name", "path/name" (the crawler's account) or "arn:aws:iam::<account>:role/<path/>name". The
+  // session name is the one Glue uses when it assumes a crawler's role (as CloudTrail shows it).
+  return iam::RoleSessionPrincipal(role, "AWS-Crawler", crawler_account);
 }
 
 }  // namespace cenote::glue

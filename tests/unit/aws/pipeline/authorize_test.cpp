@@ -26,6 +26,7 @@ iam::Principal Root() {
   p.account_id = testing::kAccount;
   p.arn = std::string("arn:aws:iam::") + testing::kAccount + ":root";
   p.is_root = true;
+  p.type = iam::PrincipalType::kRoot;
   return p;
 }
 

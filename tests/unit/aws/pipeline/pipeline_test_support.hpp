@@ -39,6 +39,7 @@ class RootKey final : public sigv4::CredentialProvider {
     record.principal.user_id = kAccount;
     record.principal.access_key_id = kAccessKey;
     record.principal.is_root = true;
+    record.principal.type = iam::PrincipalType::kRoot;
     return record;
   }
 };
@@ -178,6 +179,7 @@ class PipelineFixture : public ::testing::Test {
     c.principal.account_id = kAccount;
     c.principal.arn = std::string("arn:aws:iam::") + kAccount + ":root";
     c.principal.is_root = true;
+    c.principal.type = iam::PrincipalType::kRoot;
     c.region = std::move(region);
     c.invoked_by = "athena.amazonaws.com";
     return c;

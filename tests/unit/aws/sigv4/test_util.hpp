@@ -45,6 +45,7 @@ class FakeCredentials final : public CredentialProvider {
     r.principal.account_id = "000000000000";
     r.principal.arn = "arn:aws:iam::000000000000:root";
     r.principal.is_root = true;
+    r.principal.type = iam::PrincipalType::kRoot;
     records_[akid] = r;
   }
   std::optional<SecretRecord> Lookup(std::string_view akid) const override {

@@ -112,6 +112,7 @@ aws::Caller RootCaller(std::string region = "us-east-1") {
   caller.principal.canonical_id = std::string(64, 'a');
   caller.principal.display_name = "root";
   caller.principal.is_root = true;
+  caller.principal.type = iam::PrincipalType::kRoot;
   caller.region = std::move(region);
   caller.invoked_by = "test";
   return caller;

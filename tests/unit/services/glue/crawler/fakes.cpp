@@ -129,6 +129,7 @@ aws::RequestContext RequestIn(const std::string& region) {
   ctx.principal.account_id = kAccount;
   ctx.principal.arn = std::string("arn:aws:iam::") + kAccount + ":root";
   ctx.principal.is_root = true;
+  ctx.principal.type = iam::PrincipalType::kRoot;
   return ctx;
 }
 
