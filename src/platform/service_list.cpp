@@ -17,14 +17,21 @@ Status Register(services::ServiceDeps& deps);
 namespace firehose {
 Status Register(services::ServiceDeps& deps);
 }
+namespace organizations {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
 
 std::span<const services::ServiceEntry> ServiceList() {
   static constexpr services::ServiceEntry kServices[] = {
-      {"s3", s3::Register},           {"glue", glue::Register},         {"athena", athena::Register},
-      {"kinesis", kinesis::Register}, {"firehose", firehose::Register},
+      {"organizations", organizations::Register},
+      {"s3", s3::Register},
+      {"glue", glue::Register},
+      {"athena", athena::Register},
+      {"kinesis", kinesis::Register},
+      {"firehose", firehose::Register},
   };
   return kServices;
 }
