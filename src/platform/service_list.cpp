@@ -17,6 +17,9 @@ Status Register(services::ServiceDeps& deps);
 namespace firehose {
 Status Register(services::ServiceDeps& deps);
 }
+namespace sts {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -24,7 +27,7 @@ namespace cenote::platform {
 std::span<const services::ServiceEntry> ServiceList() {
   static constexpr services::ServiceEntry kServices[] = {
       {"s3", s3::Register},           {"glue", glue::Register},         {"athena", athena::Register},
-      {"kinesis", kinesis::Register}, {"firehose", firehose::Register},
+      {"kinesis", kinesis::Register}, {"firehose", firehose::Register}, {"sts", sts::Register},
   };
   return kServices;
 }
