@@ -35,7 +35,8 @@ def source_files(top):
 def main():
     findings = []
     names = services()
-    ns = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")::")
+    # Not ARNs ("arn:aws:sts::<account>:..."): a qualifier follows "::", a space or punctuation, never "<word>:".
+    ns = re.compile(r"(?<![\w-]:)\b(" + "|".join(map(re.escape, names)) + r")::")
     inc = re.compile(r'#include "services/(' + "|".join(map(re.escape, names)) + r')/')
     for path in source_files("src"):
         rel = os.path.relpath(path, ROOT)

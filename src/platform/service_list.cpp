@@ -17,6 +17,9 @@ Status Register(services::ServiceDeps& deps);
 namespace firehose {
 Status Register(services::ServiceDeps& deps);
 }
+namespace sts {
+Status Register(services::ServiceDeps& deps);
+}
 namespace organizations {
 Status Register(services::ServiceDeps& deps);
 }
@@ -26,12 +29,13 @@ namespace cenote::platform {
 
 std::span<const services::ServiceEntry> ServiceList() {
   static constexpr services::ServiceEntry kServices[] = {
-      {"organizations", organizations::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},
       {"kinesis", kinesis::Register},
       {"firehose", firehose::Register},
+      {"sts", sts::Register},
+      {"organizations", organizations::Register},
   };
   return kServices;
 }

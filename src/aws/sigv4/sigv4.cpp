@@ -869,6 +869,20 @@ Result<iam::Principal> AuthenticatePostForm(http::HttpRequest& request, std::str
   // The provider reads the whole form again, from its first byte.
   request.body = std::make_unique<ReplayReader>(recording.Take(), std::move(request.body));
   if (!head) return std::move(head).error();
+  // The object key the form names (what the authorizer needs before the provider reads the form again).
+  for (const http::FormField& field : head->fields) {
+    if (!EqualsIgnoreAsciiCase(field.name, "key")) continue;
+    std::string key = field.value;
+    constexpr std::string_view kFilename = "${filename}";
+    if (head->file && head->file->filename) {
+      for (std::size_t at = key.find(kFilename); at != std::string::npos;
+           at = key.find(kFilename, at + head->file->filename->size())) {
+        key.replace(at, kFilename.size(), *head->file->filename);
+      }
+    }
+    request.headers.Set(std::string(kPostObjectKeyHeader), std::move(key));
+    break;
+  }
   return VerifyPostForm(head->fields, credentials, options);
 }
 
@@ -908,6 +922,8 @@ std::optional<Scope> PeekScope(const http::HttpRequest& request) {
 
 Result<iam::Principal> Authenticate(http::HttpRequest& request, const CredentialProvider& credentials,
                                     const AuthOptions& options) {
+  // Only AuthenticatePostForm sets it; a client's own is never believed.
+  request.headers.Remove(kPostObjectKeyHeader);
   std::vector<QueryParam> query = ParseQuery(request.Query());
   if (auto auth_header = request.headers.Get("authorization")) {
     std::string_view auth = Trim(*auth_header);
