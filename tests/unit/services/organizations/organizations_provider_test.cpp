@@ -159,6 +159,10 @@ class OrganizationsTest : public ::testing::Test {
            {{"Name", name}, {"Description", "d"}, {"Type", "SERVICE_CONTROL_POLICY"}, {"Content", content}});
     return std::string(out["Policy"].at("PolicySummary").at("Id").as_string());
   }
+  static std::vector<std::string> Sorted(std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  }
   static std::vector<std::string> Names(const std::vector<std::vector<iam::NamedPolicy>>& layers, size_t i) {
     std::vector<std::string> out;
     for (const auto& p : layers.at(i)) out.push_back(p.name.substr(p.name.rfind('/') + 1));
@@ -467,7 +471,7 @@ TEST_F(OrganizationsTest, ServiceControlPolicies) {
   Ok("MoveAccount", {{"AccountId", account}, {"SourceParentId", root}, {"DestinationParentId", ou}});
   layers = orgs_->ScpLayers(account);
   ASSERT_EQ(layers.size(), 3u);
-  EXPECT_EQ(Names(layers, 1), (std::vector<std::string>{"p-FullAWSAccess", deny}));
+  EXPECT_EQ(Names(layers, 1), Sorted({"p-FullAWSAccess", deny}));
   EXPECT_EQ(orgs_->OrganizationPath(account), orgs_->OrganizationId(account) + "/" + root + "/" + ou + "/");
   // The compiled SCPs evaluate: s3 is denied by the OU's layer.
   bool denied = false;
@@ -477,7 +481,7 @@ TEST_F(OrganizationsTest, ServiceControlPolicies) {
   EXPECT_TRUE(denied);
   // Attach at the account.
   Ok("AttachPolicy", {{"PolicyId", deny}, {"TargetId", account}});
-  EXPECT_EQ(Names(orgs_->ScpLayers(account), 2), (std::vector<std::string>{"p-FullAWSAccess", deny}));
+  EXPECT_EQ(Names(orgs_->ScpLayers(account), 2), Sorted({"p-FullAWSAccess", deny}));
   auto targets = Ok("ListTargetsForPolicy", {{"PolicyId", deny}})["Targets"].as_array();
   EXPECT_EQ(targets.size(), 2u);
   // Detaching the last SCP of a target is refused; FullAWSAccess can go once another is attached.
