@@ -2,6 +2,9 @@
 
 // Each service's Register (src/services/<service>/register.cpp).
 namespace cenote {
+namespace iam {
+Status Register(services::ServiceDeps& deps);
+}
 namespace s3 {
 Status Register(services::ServiceDeps& deps);
 }
@@ -23,8 +26,8 @@ namespace cenote::platform {
 
 std::span<const services::ServiceEntry> ServiceList() {
   static constexpr services::ServiceEntry kServices[] = {
-      {"s3", s3::Register},           {"glue", glue::Register},         {"athena", athena::Register},
-      {"kinesis", kinesis::Register}, {"firehose", firehose::Register},
+      {"iam", iam::Register},       {"s3", s3::Register},           {"glue", glue::Register},
+      {"athena", athena::Register}, {"kinesis", kinesis::Register}, {"firehose", firehose::Register},
   };
   return kServices;
 }
