@@ -26,8 +26,13 @@ namespace cenote::platform {
 
 std::span<const services::ServiceEntry> ServiceList() {
   static constexpr services::ServiceEntry kServices[] = {
-      {"s3", s3::Register},           {"glue", glue::Register},         {"athena", athena::Register},
-      {"kinesis", kinesis::Register}, {"firehose", firehose::Register}, {"sts", sts::Register},
+      // Identity first: the services after it find IAM's directory and STS's sessions.
+      {"sts", sts::Register},
+      {"s3", s3::Register},
+      {"glue", glue::Register},
+      {"athena", athena::Register},
+      {"kinesis", kinesis::Register},
+      {"firehose", firehose::Register},
   };
   return kServices;
 }
