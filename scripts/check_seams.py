@@ -40,7 +40,8 @@ def source_files(top):
 def main():
     findings = []
     names = services()
-    ns = re.compile(r"\b(" + "|".join(re.escape(n) for n in names if n not in SHARED_NAMESPACE) + r")::")
+    # Not ARNs ("arn:aws:sts::<account>:..."): a qualifier follows "::", a space or punctuation, never "<word>:".
+    ns = re.compile(r"(?<![\w-]:)\b(" + "|".join(re.escape(n) for n in names if n not in SHARED_NAMESPACE) + r")::")
     inc = re.compile(r'#include "services/(' + "|".join(map(re.escape, names)) + r')/')
     for path in source_files("src"):
         rel = os.path.relpath(path, ROOT)

@@ -32,6 +32,13 @@ int main(int argc, char** argv) {
   serve->add_option("--io-threads", config.io_threads, "Network threads (0 = one per core)");
   serve->add_option("--worker-threads", config.worker_threads, "Request worker threads (0 = automatic)");
   serve
+      ->add_option("--iam-mode", config.iam_mode,
+                   "enforce: IAM and resource policies decide every call; audit: allow, and log what would "
+                   "have been denied and why; off: allow everything (for test suites written against "
+                   "permissive emulators)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"enforce", "audit", "off"}));
+  serve
       ->add_option("--lifecycle-day-seconds", config.lifecycle_day_seconds,
                    "Length of a day in S3 lifecycle rules, in seconds (for tests: objects expire in seconds)")
       ->capture_default_str()

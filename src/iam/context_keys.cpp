@@ -37,6 +37,17 @@ void ContextKeys::Set(std::string_view key, std::vector<std::string> values) {
   }
 }
 
+void ContextKeys::Merge(const ContextKeys& other) {
+  for (const auto& [key, values] : other.entries_) {
+    auto it = LowerBound(key);
+    if (it != entries_.end() && it->first == key) {
+      it->second = values;
+    } else {
+      entries_.emplace(it, key, values);
+    }
+  }
+}
+
 void ContextKeys::Set(std::string_view key, std::string value) {
   std::vector<std::string> values;
   values.push_back(std::move(value));

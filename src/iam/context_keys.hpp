@@ -27,6 +27,8 @@ class ContextKeys {
   // Appends one value (a multivalued key such as aws:TagKeys or aws:CalledVia).
   void Add(std::string_view key, std::string value);
   void Erase(std::string_view key);
+  // Sets every key of `other` (replacing the values of keys both have).
+  void Merge(const ContextKeys& other);
 
   // The key's values (any case), or nullptr when the key is absent.
   const std::vector<std::string>* Find(std::string_view key) const;

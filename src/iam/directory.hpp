@@ -72,6 +72,13 @@ class CredentialSource {
   // The key's record, or nullopt when this source does not know it, or it is inactive or expired (SigV4
   // then answers InvalidAccessKeyId / ExpiredToken / InvalidClientTokenId in the service's words).
   virtual std::optional<AccessKeyRecord> Lookup(std::string_view access_key_id) const = 0;
+  // After Lookup found nothing: true when `access_key_id` names temporary credentials issued with exactly
+  // `session_token` whose session has expired, so that SigV4 answers ExpiredToken ("The security token
+  // included in the request is expired") rather than InvalidClientTokenId, as AWS does. A source keeps an
+  // expired session this way for a while (STS: a day), then forgets it. Never makes a key usable.
+  virtual bool IsExpired(std::string_view /*access_key_id*/, std::string_view /*session_token*/) const {
+    return false;
+  }
   // A request signed with `access_key_id` passed authentication (IAM's GetAccessKeyLastUsed). Must not
   // block on I/O: record in memory, persist in the background.
   virtual void RecordUse(std::string_view /*access_key_id*/, std::string_view /*service*/,
@@ -85,9 +92,9 @@ class CredentialSource {
 struct EntityPolicies {
   PrincipalType type = PrincipalType::kUser;  // kUser or kAssumedRole (a role)
   std::string account_id;
-  std::string arn;   // arn:aws:iam::<account>:user/<path><name> or role/<path><name>
-  std::string id;    // AIDA... / AROA...
-  std::string name;  // user or role name (aws:username for users)
+  std::string arn;                    // arn:aws:iam::<account>:user/<path><name> or role/<path><name>
+  std::string id;                     // AIDA... / AROA...
+  std::string name;                   // user or role name (aws:username for users)
   std::vector<NamedPolicy> identity;  // inline and attached managed policies, and (users) their groups'
   std::optional<NamedPolicy> boundary;
   Tags tags;  // aws:PrincipalTag/

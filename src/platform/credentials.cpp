@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -116,10 +117,32 @@ RootCredentialProvider::RootCredentialProvider(RootCredentials root, std::string
 
 std::optional<aws::sigv4::SecretRecord> RootCredentialProvider::Lookup(std::string_view access_key_id) const {
   if (access_key_id != root_.access_key_id) {
+    for (const iam::CredentialSource* source : sources_) {
+      if (auto found = source->Lookup(access_key_id)) {
+        return aws::sigv4::SecretRecord{std::move(found->secret_access_key), std::move(found->session_token),
+                                        std::move(found->principal)};
+      }
+    }
     WarnUnknownKey(access_key_id);
     return std::nullopt;
   }
   return aws::sigv4::SecretRecord{root_.secret_access_key, "", principal_};
+}
+
+bool RootCredentialProvider::IsExpired(std::string_view access_key_id, std::string_view session_token) const {
+  for (const iam::CredentialSource* source : sources_) {
+    if (source->IsExpired(access_key_id, session_token)) return true;
+  }
+  return false;
+}
+
+void RootCredentialProvider::Used(std::string_view access_key_id, std::string_view service,
+                                  std::string_view region) const {
+  if (access_key_id == root_.access_key_id || access_key_id.empty()) return;
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  for (const iam::CredentialSource* source : sources_) source->RecordUse(access_key_id, service, region, now_ms);
 }
 
 void RootCredentialProvider::WarnUnknownKey(std::string_view access_key_id) const {

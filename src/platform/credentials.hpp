@@ -7,10 +7,12 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "aws/sigv4/sigv4.hpp"
 #include "common/mutex.hpp"
 #include "common/result.hpp"
+#include "iam/directory.hpp"
 
 namespace cenote::platform {
 
@@ -41,11 +43,18 @@ class RootCredentialProvider final : public aws::sigv4::CredentialProvider {
   // which key the server accepts and where its secret is (a script signing with LocalStack's test/test,
   // say, is refused with InvalidAccessKeyId and the server's log tells its user why).
   std::optional<aws::sigv4::SecretRecord> Lookup(std::string_view access_key_id) const override;
+  void Used(std::string_view access_key_id, std::string_view service, std::string_view region) const override;
+  bool IsExpired(std::string_view access_key_id, std::string_view session_token) const override;
+
+  // The identity services' keys (IAM users', STS sessions'), asked in order after the root key. Before
+  // serving; the sources must outlive the provider.
+  void AddSource(const iam::CredentialSource* source) { sources_.push_back(source); }
 
  private:
   void WarnUnknownKey(std::string_view access_key_id) const;
 
   RootCredentials root_;
+  std::vector<const iam::CredentialSource*> sources_;
   iam::Principal principal_;
   mutable Mutex warned_mu_;
   mutable std::set<std::string, std::less<>> warned_ GUARDED_BY(warned_mu_);

@@ -12,6 +12,8 @@
 #include "aws/model/model.hpp"
 #include "aws/pipeline/after_hooks.hpp"
 #include "aws/pipeline/authorizer.hpp"
+#include "aws/pipeline/iam_authorizer.hpp"
+#include "iam/directory.hpp"
 #include "aws/pipeline/pipeline.hpp"
 #include "common/background_tasks.hpp"
 #include "http/server.hpp"
@@ -97,7 +99,10 @@ int Serve(const ServeConfig& config) {
 
   // The request pipeline: every call, from the network or between services, passes its stages.
   RootCredentialProvider credentials(*root, AccountId());
-  aws::pipeline::BaselineAuthorizer authorizer;
+  Result<aws::pipeline::IamMode> iam_mode = aws::pipeline::ParseIamMode(config.iam_mode);
+  if (!iam_mode) return Fail("--iam-mode", iam_mode.error());
+  aws::pipeline::IamAuthorizer authorizer(*iam_mode);
+  aws::pipeline::IamAuthorizer::Sources authorization_sources;
   aws::pipeline::PipelineOptions pipeline_options;
   pipeline_options.default_region = config.region;
   aws::pipeline::Pipeline pipeline(models, credentials, authorizer, pipeline_options);
@@ -120,6 +125,10 @@ int Serve(const ServeConfig& config) {
       });
   deps.day_ms = config.lifecycle_day_seconds * 1000;
   deps.add_after_hook = [&pipeline](aws::pipeline::AfterHook* hook) { pipeline.AddHook(hook); };
+  deps.add_credential_source = [&credentials](iam::CredentialSource* source) { credentials.AddSource(source); };
+  deps.add_resource_authority = [&authorization_sources](iam::ResourceAuthority* authority) {
+    authorization_sources.authorities.push_back(authority);
+  };
   if (config.lifecycle_day_seconds != 86'400) {
     spdlog::warn("a lifecycle day lasts {} s (--lifecycle-day-seconds), not 86400: objects expire early",
                  config.lifecycle_day_seconds);
@@ -128,6 +137,16 @@ int Serve(const ServeConfig& config) {
   for (const services::ServiceEntry& service : ServiceList()) {
     Status st = service.Register(deps);
     if (!st) return Fail(std::string("service ") + service.name, st.error());
+  }
+  // The identity services' seams, once every service has offered them, before a request is accepted.
+  authorization_sources.directory = deps.Find<iam::Directory>();
+  authorization_sources.organizations = deps.Find<iam::Organizations>();
+  authorizer.Bind(std::move(authorization_sources));
+  if (*iam_mode != aws::pipeline::IamMode::kEnforce) {
+    spdlog::warn("--iam-mode {}: {}", aws::pipeline::IamModeName(*iam_mode),
+                 *iam_mode == aws::pipeline::IamMode::kAudit
+                     ? "calls IAM would deny are allowed and logged"
+                     : "IAM is not evaluated: every authenticated or anonymous call is allowed");
   }
   if (Status st = (*metadata)->RestoreDurability(); !st) return Fail("metadata store", st.error());
   if (std::string migrated = (*metadata)->TakeMigrationSummary(); !migrated.empty()) {

@@ -20,14 +20,19 @@ Status Register(services::ServiceDeps& deps);
 namespace firehose {
 Status Register(services::ServiceDeps& deps);
 }
+namespace sts {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
 
 std::span<const services::ServiceEntry> ServiceList() {
   static constexpr services::ServiceEntry kServices[] = {
-      {"iam", iam::Register},       {"s3", s3::Register},           {"glue", glue::Register},
-      {"athena", athena::Register}, {"kinesis", kinesis::Register}, {"firehose", firehose::Register},
+      // Identity first: the services after it find IAM's directory and STS's sessions.
+      {"iam", iam::Register},           {"sts", sts::Register},       {"s3", s3::Register},
+      {"glue", glue::Register},         {"athena", athena::Register}, {"kinesis", kinesis::Register},
+      {"firehose", firehose::Register},
   };
   return kServices;
 }

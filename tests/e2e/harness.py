@@ -16,6 +16,7 @@ and is stopped by PID (SIGTERM, then SIGKILL after a bound). Every wait is bound
 """
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -299,6 +300,25 @@ def boto3_client(server, service="s3", addressing_style="path", **config_kwargs)
         service, endpoint_url=server.endpoint, region_name=server.region, verify=not server.tls,
         aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
         config=Config(**cfg))
+
+
+def create_service_role(server, role_arn, service, actions=("s3:*", "glue:*", "kinesis:*")):
+    """Creates the IAM role `role_arn` names ("arn:aws:iam::<account>:role/<path/>name"), trusted by the AWS
+    service `service` ("firehose.amazonaws.com", "glue.amazonaws.com") and allowed `actions` on every resource,
+    as a user sets up a delivery stream's or a crawler's role before using it. Idempotent."""
+    from botocore.exceptions import ClientError
+    path_and_name = role_arn.split(":role/", 1)[1]
+    path, _, name = path_and_name.rpartition("/")
+    iam = boto3_client(server, "iam")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+    try:
+        iam.create_role(RoleName=name, Path=f"/{path}/" if path else "/", AssumeRolePolicyDocument=json.dumps(trust))
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+    iam.put_role_policy(RoleName=name, PolicyName="access", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
 
 
 # ---------------------------------------------------------------- running suites

@@ -93,6 +93,19 @@ Error UnknownKey(const AuthOptions& o, std::string_view akid) {
   return InternalError();
 }
 
+// Temporary credentials past their expiry (the key and token were valid).
+Error ExpiredToken(const AuthOptions& o) {
+  switch (o.style) {
+    case ErrorStyle::kS3:
+      return MakeError("ExpiredToken", "The provided token has expired.", 400);
+    case ErrorStyle::kJson:
+      return MakeError("ExpiredTokenException", "The security token included in the request is expired", 400);
+    case ErrorStyle::kQuery:
+      return MakeError("ExpiredToken", "The security token included in the request is expired", 403);
+  }
+  return InternalError();
+}
+
 Error BadToken(const AuthOptions& o) {
   switch (o.style) {
     case ErrorStyle::kS3:
@@ -345,13 +358,16 @@ Result<SecretRecord> LookupAndCheckToken(const http::HttpRequest& request,
                                          const std::vector<QueryParam>& query,
                                          const CredentialProvider& credentials, const AuthOptions& options,
                                          std::string_view akid) {
+  std::optional<std::string> token;
+  if (auto h = request.headers.Get("x-amz-security-token")) token = std::string(*h);
+  if (!token) token = QueryValue(query, "X-Amz-Security-Token");
+  if (!token) token = QueryValue(query, "x-amz-security-token");
   auto record = credentials.Lookup(akid);
-  if (!record) return UnknownKey(options, akid);
+  if (!record) {
+    if (token && credentials.IsExpired(akid, *token)) return ExpiredToken(options);
+    return UnknownKey(options, akid);
+  }
   if (!record->session_token.empty()) {
-    std::optional<std::string> token;
-    if (auto h = request.headers.Get("x-amz-security-token")) token = std::string(*h);
-    if (!token) token = QueryValue(query, "X-Amz-Security-Token");
-    if (!token) token = QueryValue(query, "x-amz-security-token");
     if (!token || !ConstantTimeEquals(*token, record->session_token)) return BadToken(options);
   }
   record->principal.access_key_id = std::string(akid);
@@ -869,6 +885,20 @@ Result<iam::Principal> AuthenticatePostForm(http::HttpRequest& request, std::str
   // The provider reads the whole form again, from its first byte.
   request.body = std::make_unique<ReplayReader>(recording.Take(), std::move(request.body));
   if (!head) return std::move(head).error();
+  // The object key the form names (what the authorizer needs before the provider reads the form again).
+  for (const http::FormField& field : head->fields) {
+    if (!EqualsIgnoreAsciiCase(field.name, "key")) continue;
+    std::string key = field.value;
+    constexpr std::string_view kFilename = "${filename}";
+    if (head->file && head->file->filename) {
+      for (std::size_t at = key.find(kFilename); at != std::string::npos;
+           at = key.find(kFilename, at + head->file->filename->size())) {
+        key.replace(at, kFilename.size(), *head->file->filename);
+      }
+    }
+    request.headers.Set(std::string(kPostObjectKeyHeader), std::move(key));
+    break;
+  }
   return VerifyPostForm(head->fields, credentials, options);
 }
 
@@ -908,6 +938,8 @@ std::optional<Scope> PeekScope(const http::HttpRequest& request) {
 
 Result<iam::Principal> Authenticate(http::HttpRequest& request, const CredentialProvider& credentials,
                                     const AuthOptions& options) {
+  // Only AuthenticatePostForm sets it; a client's own is never believed.
+  request.headers.Remove(kPostObjectKeyHeader);
   std::vector<QueryParam> query = ParseQuery(request.Query());
   if (auto auth_header = request.headers.Get("authorization")) {
     std::string_view auth = Trim(*auth_header);

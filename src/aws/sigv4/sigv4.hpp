@@ -43,6 +43,14 @@ class CredentialProvider {
  public:
   virtual ~CredentialProvider() = default;
   virtual std::optional<SecretRecord> Lookup(std::string_view access_key_id) const = 0;
+  // Whether `access_key_id` with `session_token` were temporary credentials that have expired (answered
+  // ExpiredToken instead of an unknown key).
+  virtual bool IsExpired(std::string_view /*access_key_id*/, std::string_view /*session_token*/) const {
+    return false;
+  }
+  // A request signed with the key passed authentication (IAM's access key last used). Must not block.
+  virtual void Used(std::string_view /*access_key_id*/, std::string_view /*service*/,
+                    std::string_view /*region*/) const {}
 };
 
 // Which error codes the client expects: S3's (rest-xml), JSON protocols', or query protocols'.
@@ -63,6 +71,10 @@ struct AuthOptions {
   // SigV2 signature over "/bucket/" (botocore's auth_path); a virtual-hosted "/key" never does.
   bool virtual_hosted = false;
 };
+
+// An S3 POST upload's object key (its form's `key` field, `${filename}` replaced), set on the request by
+// Authenticate for the authorizer; removed from every request first, so a client cannot supply it.
+inline constexpr std::string_view kPostObjectKeyHeader = "x-cenote-post-object-key";
 
 // The most bytes of form fields before the file of an S3 POST upload (AWS: 20 KB).
 inline constexpr std::size_t kMaxPostFormFieldBytes = 20 * 1024;

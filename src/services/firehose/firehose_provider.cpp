@@ -240,7 +240,16 @@ Result<int> FirehoseProvider::DeliverDue(bool force) {
       if (r) {
         written += *r;
       } else if (!first_error) {
-        first_error = r.error();
+        // In the words of Firehose's delivery error logs ("Amazon S3 data delivery errors"): the records stay
+        // buffered and the next round retries them.
+        Error e = r.error();
+        if (e.code == "AccessDenied" || e.code == "AccessDeniedException") {
+          e.message = "S3.AccessDenied: Access was denied. Ensure that the trust policy for the provided IAM "
+                      "role allows Firehose to assume the role, and the access policy allows access to the S3 "
+                      "bucket. (" + e.message + ")";
+        }
+        e.message = s->arn + ": " + e.message;
+        first_error = std::move(e);
       }
     } catch (const std::exception& e) {
       if (!first_error) first_error = InternalError(e.what());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/mutex.hpp"
+#include "services/s3/access.hpp"
 #include "services/s3/internal.hpp"
 #include "services/s3/read_cache.hpp"
 #include "services/s3/s3_provider.hpp"
@@ -47,6 +48,8 @@ struct Env {
   RootKey root_key;
   // Bucket and latest-version rows of GET/HEAD (read_cache.hpp).
   ReadCache cache;
+  // Buckets' owners, policies and ACLs for the authorizer (access.hpp).
+  BucketAccessCache access_cache;
 
   // Strictly increasing across the process (and above every stored seq after Open): microseconds
   // since the epoch, bumped on collision. Orders versions and uploads by creation.

@@ -53,6 +53,9 @@ Status Register(services::ServiceDeps& deps) {
   // Other services read and write the lake through the pipeline (authorize, after-hooks), as a caller.
   Lake& lake = deps.Keep(provider->MakeLake(deps.invoker));
   deps.Offer<Lake>(lake);
+  // Bucket policies, ACLs and owners for the authorizer.
+  iam::ResourceAuthority& authority = deps.Keep(provider->MakeAuthority());
+  if (deps.add_resource_authority) deps.add_resource_authority(&authority);
   // Server access logs: recorded by an after-hook, delivered every few seconds and at shutdown.
   if (deps.add_after_hook) {
     CENOTE_ASSIGN_OR_RETURN(auto made, provider->MakeAccessLogs(lake));

@@ -30,6 +30,7 @@
 #include "aws/invoker.hpp"
 #include "common/background_tasks.hpp"
 #include "common/result.hpp"
+#include "iam/directory.hpp"
 #include "services/common/operation_table.hpp"
 #include "services/s3/lake_access.hpp"
 #include "store/blob_store.hpp"
@@ -102,6 +103,10 @@ class S3Provider final : public services::TableProvider<Env> {
   // objects, each passed through `invoker` (authorize, after-hooks) as the caller it was made for. The
   // provider and the invoker must outlive it.
   std::unique_ptr<Lake> MakeLake(aws::Invoker& invoker);
+
+  // S3's side of authorization (access.hpp): bucket policies, ACLs and owners, for the authorizer. The
+  // provider must outlive it.
+  std::unique_ptr<iam::ResourceAuthority> MakeAuthority();
 
   // Server access logging (access_logs.hpp): the after-hook that records calls on logged buckets and
   // delivers them through `lake`, loaded with the buckets whose logging is on. Made once, before serving;

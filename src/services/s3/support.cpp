@@ -32,16 +32,23 @@ std::int64_t Env::NextSeq() {
 
 namespace {
 
-// A write transaction that keeps the ReadCache out of use from its begin to its end.
+// A write transaction that keeps the ReadCache out of use from its begin to its end, and the
+// BucketAccessCache from its first statement that writes a bucket's row or configurations to its end.
 class CacheInvalidatingTransaction final : public Transaction {
  public:
-  CacheInvalidatingTransaction(std::unique_ptr<Transaction> inner, ReadCache& cache)
-      : inner_(std::move(inner)), cache_(cache) {}
+  CacheInvalidatingTransaction(std::unique_ptr<Transaction> inner, ReadCache& cache, BucketAccessCache& access)
+      : inner_(std::move(inner)), cache_(cache), access_(access) {}
   ~CacheInvalidatingTransaction() override {
     inner_.reset();  // rolls back if still open, and releases the writer
     cache_.EndWrite();
+    if (bucket_write_) access_.EndWrite();
   }
   Result<std::int64_t> Exec(std::string_view sql, const std::vector<store::Value>& params) override {
+    // s3_buckets and s3_bucket_configs (and nothing else) hold what authorization reads.
+    if (!bucket_write_ && sql.find("s3_bucket") != std::string_view::npos) {
+      bucket_write_ = true;
+      access_.BeginWrite();
+    }
     return inner_->Exec(sql, params);
   }
   Result<std::vector<store::Row>> Query(std::string_view sql,
@@ -58,6 +65,8 @@ class CacheInvalidatingTransaction final : public Transaction {
  private:
   std::unique_ptr<Transaction> inner_;
   ReadCache& cache_;
+  BucketAccessCache& access_;
+  bool bucket_write_ = false;
 };
 
 }  // namespace
@@ -69,7 +78,7 @@ Result<std::unique_ptr<Transaction>> Env::Write() {
     cache.EndWrite();
     return std::move(txn).error();
   }
-  return std::unique_ptr<Transaction>(std::make_unique<CacheInvalidatingTransaction>(std::move(*txn), cache));
+  return std::unique_ptr<Transaction>(std::make_unique<CacheInvalidatingTransaction>(std::move(*txn), cache, access_cache));
 }
 
 void Env::DeleteBlobs(const std::vector<std::string>& ids) {

@@ -26,6 +26,9 @@ DELIVERY_TIMEOUT_S = 60
 def setUpModule():
     global SERVER
     SERVER = harness.Server().start()
+    # The roles the delivery streams are configured with, as a user creates them first.
+    for name in ("firehose", "firehose-source", "firehose-delivery"):
+        harness.create_service_role(SERVER, f"arn:aws:iam::000000000000:role/{name}", "firehose.amazonaws.com")
 
 
 def tearDownModule():

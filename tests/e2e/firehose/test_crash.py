@@ -88,6 +88,7 @@ class Producers:
 class FirehoseCrash(unittest.TestCase):
     def setUp(self):
         self.server = harness.Server(keep_data_dir=False).start()
+        harness.create_service_role(self.server, ROLE, "firehose.amazonaws.com")
         self.s3 = harness.boto3_client(self.server, "s3")
         self.s3.create_bucket(Bucket=BUCKET)
         fh = harness.boto3_client(self.server, "firehose", parameter_validation=False)

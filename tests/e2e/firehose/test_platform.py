@@ -32,6 +32,7 @@ CUSTOMERS = ["acme", "globex", "initech"]
 def setUpModule():
     global SERVER
     SERVER = harness.Server().start()
+    harness.create_service_role(SERVER, ROLE, "firehose.amazonaws.com")
 
 
 def tearDownModule():

@@ -43,6 +43,7 @@ def _setup():
     global SERVER, DATA, BUCKET, S3, GLUE, ATHENA, DDL_DB
     SERVER = harness.Server()
     SERVER.start()
+    harness.create_service_role(SERVER, lake.CRAWLER_ROLE, "glue.amazonaws.com")
     S3 = harness.boto3_client(SERVER, "s3")
     GLUE = harness.boto3_client(SERVER, "glue")
     ATHENA = harness.boto3_client(SERVER, "athena")

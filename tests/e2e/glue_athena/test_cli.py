@@ -40,6 +40,7 @@ def setUpModule():
     try:
         SERVER = harness.Server()
         SERVER.start()
+        harness.create_service_role(SERVER, lake.CRAWLER_ROLE, "glue.amazonaws.com")
     except BaseException:
         tearDownModule()
         raise

@@ -47,6 +47,7 @@ def setUpModule():
     global SERVER, BUCKET
     SERVER = harness.Server()
     SERVER.start()
+    harness.create_service_role(SERVER, lake.CRAWLER_ROLE, "glue.amazonaws.com")
     try:
         BUCKET = f"regions-e2e-{uuid.uuid4().hex[:10]}"
         client("s3", EU).create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": EU})

@@ -1,0 +1,227 @@
+// IamAuthorizer (iam_authorizer.hpp).
+#include "aws/pipeline/iam_authorizer.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "aws/model/model.hpp"
+#include "aws/sigv4/sigv4.hpp"
+#include "common/clock.hpp"
+#include "iam/action_map.hpp"
+#include "iam/directory.hpp"
+#include "iam/evaluate.hpp"
+
+namespace cenote::aws::pipeline {
+
+Result<IamMode> ParseIamMode(std::string_view text) {
+  if (text == "enforce") return IamMode::kEnforce;
+  if (text == "audit") return IamMode::kAudit;
+  if (text == "off") return IamMode::kOff;
+  return MakeError("InvalidArgument", "--iam-mode must be enforce, audit or off, not '" + std::string(text) + "'");
+}
+
+std::string_view IamModeName(IamMode mode) {
+  switch (mode) {
+    case IamMode::kEnforce:
+      return "enforce";
+    case IamMode::kAudit:
+      return "audit";
+    case IamMode::kOff:
+      return "off";
+  }
+  return "enforce";
+}
+
+void IamAuthorizer::Bind(Sources sources) {
+  sources_ = std::move(sources);
+  by_service_.clear();
+  for (const iam::ResourceAuthority* authority : sources_.authorities) {
+    if (authority != nullptr) by_service_.emplace(std::string(authority->service()), authority);
+  }
+}
+
+namespace {
+
+// The account field of an ARN ("arn:aws:glue:us-east-1:123456789012:table/..."), or "" (S3's ARNs, "*").
+std::string_view ArnAccount(std::string_view arn) {
+  if (arn.substr(0, 4) != "arn:") return {};
+  std::size_t at = 0;
+  for (int field = 0; field < 4; ++field) {
+    at = arn.find(':', at);
+    if (at == std::string_view::npos) return {};
+    ++at;
+  }
+  std::size_t end = arn.find(':', at);
+  if (end == std::string_view::npos) return {};
+  return arn.substr(at, end - at);
+}
+
+std::string IsoTime(std::int64_t ms) {
+  const std::int64_t secs = ms / 1000;
+  const CivilDate d = CivilFromDays(secs / 86400);
+  const int rem = static_cast<int>(secs % 86400);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<long long>(d.year), d.month, d.day,
+                     rem / 3600, rem / 60 % 60, rem % 60);
+}
+
+bool IsEntityPrincipal(iam::PrincipalType type) {
+  return type == iam::PrincipalType::kUser || type == iam::PrincipalType::kAssumedRole ||
+         type == iam::PrincipalType::kFederatedUser;
+}
+
+// The service's words for a denial. S3 names the principal only to callers of the bucket owner's own
+// account (as AWS's S3 has since 2024); every other protocol carries the whole message.
+Error Denial(const model::ServiceModel& service, const iam::Request& request,
+             const iam::EvaluationResult& result) {
+  std::string message = iam::AccessDeniedMessage(request, result);
+  if (service.protocol() == "rest-xml") {
+    const bool same_account = request.principal.type != iam::PrincipalType::kAnonymous &&
+                              (request.resource_account.empty() ||
+                               request.resource_account == request.principal.account_id);
+    return MakeError("AccessDenied", same_account ? std::move(message) : std::string("Access Denied"), 403);
+  }
+  if (service.protocol() == "query") return MakeError("AccessDenied", std::move(message), 403);
+  return MakeError("AccessDeniedException", std::move(message), 400);
+}
+
+}  // namespace
+
+Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
+  if (mode_ == IamMode::kOff) return Status::Ok();
+  const RequestContext& ctx = request.ctx;
+  const iam::Principal& principal = ctx.principal;
+  const std::string& service = request.service.endpoint_prefix();
+
+  // Operations the map says are decided otherwise: GetCallerIdentity (never denied to a signed caller),
+  // AssumeRoleWithWebIdentity (unsigned; its handler evaluates the role's trust policy for the token).
+  const iam::ActionMap* map = iam::ActionMap::Find(service);
+  const iam::AuthorizerMode decided = map != nullptr ? map->Mode(request.operation) : iam::AuthorizerMode::kEvaluate;
+  if (decided == iam::AuthorizerMode::kHandler) return Status::Ok();
+  // Only S3 serves unsigned requests; for every other service authentication let them through only for the
+  // operations whose handler decides.
+  if (principal.anonymous && service != "s3") {
+    return MakeError(request.service.protocol() == "query" ? "MissingAuthenticationToken"
+                                                           : "MissingAuthenticationTokenException",
+                     "Request is missing Authentication Token", request.service.protocol() == "query" ? 403 : 400);
+  }
+  if (decided == iam::AuthorizerMode::kAllowSigned) return Status::Ok();
+
+  const iam::ResourceAuthority* authority = nullptr;
+  if (auto it = by_service_.find(service); it != by_service_.end()) authority = it->second;
+  // Lookups the request itself answers (an S3 POST upload's key, read from its form by authentication),
+  // then the service's.
+  iam::ActionLookup lookup = [authority, &ctx](std::string_view name,
+                                               std::span<const std::string> args) -> Result<std::string> {
+    if (name == "PostObjectKey" && ctx.headers != nullptr) {
+      if (auto key = ctx.headers->Get(sigv4::kPostObjectKeyHeader)) return std::string(*key);
+      return MakeError("InvalidArgument", "Bucket POST must contain a field named 'key'.", 400);
+    }
+    if (authority == nullptr) return InternalError("no lookup " + std::string(name));
+    return authority->Lookup(name, args);
+  };
+  auto required =
+      iam::Resolve(service, request.operation, request.params, ctx.region, principal.account_id, lookup);
+  if (!required) {
+    if (mode_ == IamMode::kAudit && required.error().http_status == 403) {
+      spdlog::warn("iam audit: {} {}: {} (allowed: audit mode)", ctx.request_id, request.operation,
+                   required.error().message);
+      return Status::Ok();
+    }
+    return std::move(required).error();
+  }
+
+  iam::RequestPrincipal who = iam::ToRequestPrincipal(principal);
+  iam::PolicySet base;
+  iam::ContextKeys keys;
+  std::shared_ptr<const iam::EntityPolicies> entity;
+  std::vector<std::vector<iam::NamedPolicy>> scps;
+
+  std::string user_id = principal.user_id;
+  if (IsEntityPrincipal(who.type)) {
+    if (sources_.directory != nullptr) entity = sources_.directory->PoliciesOf(principal.entity_arn);
+    if (entity != nullptr) {
+      for (const iam::NamedPolicy& p : entity->identity) base.identity.push_back({p.name, p.policy.get()});
+      if (entity->boundary) base.boundary = iam::PolicyRef{entity->boundary->name, entity->boundary->policy.get()};
+      if (who.type == iam::PrincipalType::kAssumedRole && who.entity_arn != entity->arn) who.entity_arn = entity->arn;
+      for (const auto& [k, v] : entity->tags) keys.Set("aws:PrincipalTag/" + k, v);
+    }
+    // An entity IAM does not know (deleted, or a role never created) has no identity policies: denied below
+    // with AWS's "no identity-based policy allows" reason.
+  }
+  if (principal.session != nullptr) {
+    const iam::Session& s = *principal.session;
+    for (const iam::NamedPolicy& p : s.policies) base.session.push_back({p.name, p.policy.get()});
+    for (const auto& [k, v] : s.tags) keys.Set("aws:PrincipalTag/" + k, v);
+    if (!s.source_identity.empty()) keys.Set("aws:SourceIdentity", s.source_identity);
+    if (!s.federated_provider.empty()) keys.Set("aws:FederatedProvider", s.federated_provider);
+    if (s.issued_ms > 0) keys.Set("aws:TokenIssueTime", IsoTime(s.issued_ms));
+    keys.Set("aws:MultiFactorAuthPresent", s.mfa ? "true" : "false");
+  }
+  iam::AddPrincipalContextKeys(who, user_id, keys);
+  if (sources_.organizations != nullptr && !principal.account_id.empty() &&
+      who.type != iam::PrincipalType::kAnonymous && who.type != iam::PrincipalType::kService) {
+    scps = sources_.organizations->ScpLayers(principal.account_id);
+    for (const auto& layer : scps) {
+      std::vector<iam::PolicyRef>& refs = base.scp_layers.emplace_back();
+      for (const iam::NamedPolicy& p : layer) refs.push_back({p.name, p.policy.get()});
+    }
+    if (std::string org = sources_.organizations->OrganizationId(principal.account_id); !org.empty()) {
+      keys.Set("aws:PrincipalOrgID", std::move(org));
+      keys.Set("aws:PrincipalOrgPaths", sources_.organizations->OrganizationPath(principal.account_id));
+    }
+  }
+
+  const std::int64_t now_ms = UnixNowMs();
+  keys.Set("aws:CurrentTime", IsoTime(now_ms));
+  keys.Set("aws:EpochTime", std::to_string(now_ms / 1000));
+  keys.Set("aws:RequestedRegion", ctx.region);
+  keys.Set("aws:SecureTransport", ctx.tls ? "true" : "false");
+  if (ctx.in_process()) {
+    // A service acting with the caller's own credentials (Athena reading the lake as its caller) is a call
+    // via that service; a role the service assumed (a delivery stream's role) acts as itself.
+    if (who.type != iam::PrincipalType::kAssumedRole) {
+      keys.Set("aws:CalledVia", ctx.invoked_by);
+      keys.Set("aws:ViaAWSService", "true");
+    } else {
+      keys.Set("aws:ViaAWSService", "false");
+    }
+  } else {
+    if (!ctx.source_ip.empty()) keys.Set("aws:SourceIp", ctx.source_ip);
+    keys.Set("aws:ViaAWSService", "false");
+  }
+
+  for (iam::RequiredAuthorization& auth : *required) {
+    iam::Request r;
+    r.action = std::move(auth.action);
+    r.resource = std::move(auth.resource);
+    r.principal = who;
+    r.context = keys;
+    r.context.Merge(auth.context);
+    iam::PolicySet policies = base;
+    iam::ResourceFacts facts;
+    if (authority != nullptr && r.resource != "*") {
+      CENOTE_ASSIGN_OR_RETURN(facts, authority->Facts(who, r.action, r.resource));
+      r.context.Merge(facts.keys);
+      if (facts.policy && facts.policy->policy != nullptr) {
+        policies.resource = iam::PolicyRef{facts.policy->name, facts.policy->policy.get()};
+      }
+      policies.resource_policy_required = facts.policy_required;
+    }
+    r.resource_account = !facts.owner_account.empty() ? facts.owner_account : std::string(ArnAccount(r.resource));
+    if (r.resource_account == principal.account_id) r.resource_account.clear();
+    const iam::EvaluationResult result = iam::Evaluate(r, policies);
+    if (result.allowed()) continue;
+    if (mode_ == IamMode::kAudit) {
+      spdlog::warn("iam audit: {} would deny {} {} on {}: {}", ctx.request_id,
+                   who.type == iam::PrincipalType::kAnonymous ? std::string("anonymous") : who.arn, r.action,
+                   r.resource, iam::DescribeEvaluation(result));
+      continue;
+    }
+    return Denial(request.service, r, result);
+  }
+  return Status::Ok();
+}
+
+}  // namespace cenote::aws::pipeline
