@@ -70,11 +70,13 @@ class IamDirectory final : public Directory,
                                             std::string_view issuer) const override;
   std::optional<OidcProviderInfo> FindByArn(std::string_view arn) const override;
   // ResourceAuthority: IAM resources have no resource policies here (a role's trust policy is STS's to
-  // evaluate, through FindRole). Lookups: UserPath(Account, UserName), GroupPath(Account, GroupName),
-  // RolePath(Account, RoleName), InstanceProfilePath(Account, InstanceProfileName): the entity's path ("/"
-  // when it does not exist: the operation then answers NoSuchEntity itself); AccessKeyUser(Account,
-  // AccessKeyId): the key owner's path and name ("/" when none); OidcProviderName(Url): the URL without its
-  // scheme (the oidc-provider ARN's resource). Path lookups read the state under its mutex.
+  // evaluate, through FindRole). Facts: AWS-managed policy ARNs (account "aws") are owned by the caller's
+  // account for evaluation; users and roles give aws:ResourceTag/ keys. Lookups: UserPath(Account, UserName),
+  // GroupPath(Account, GroupName), RolePath(Account, RoleName), InstanceProfilePath(Account,
+  // InstanceProfileName): the entity's path ("/" when it does not exist: the operation then answers
+  // NoSuchEntity itself); AccessKeyUser(Account, AccessKeyId): the key owner's path and name ("/" when none);
+  // OidcProviderName(Url): the URL without its scheme (the oidc-provider ARN's resource). Path lookups read
+  // the state under its mutex.
   std::string_view service() const override { return "iam"; }
   Result<ResourceFacts> Facts(const RequestPrincipal& principal, std::string_view action,
                               std::string_view resource_arn) const override;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/strings.hpp"
+#include "iam/evaluate.hpp"
 #include "services/iam/internal.hpp"
 
 namespace cenote::iam {
@@ -517,8 +518,22 @@ std::optional<OidcProviderInfo> IamDirectory::FindByArn(std::string_view arn) co
   return std::nullopt;
 }
 
-Result<ResourceFacts> IamDirectory::Facts(const RequestPrincipal&, std::string_view, std::string_view) const {
-  return ResourceFacts{};
+Result<ResourceFacts> IamDirectory::Facts(const RequestPrincipal& principal, std::string_view,
+                                          std::string_view resource_arn) const {
+  ResourceFacts facts;
+  auto arn = SplitIamArn(resource_arn);
+  if (!arn) return facts;
+  // AWS-managed policies (arn:aws:iam::aws:policy/...) are every account's to read and attach: the caller's
+  // own account owns them as far as evaluation goes (otherwise "aws" would make every call cross-account).
+  if (arn->account == "aws") {
+    facts.owner_account = principal.account_id;
+    return facts;
+  }
+  // aws:ResourceTag/ of users and roles (IAM supports it for both).
+  if (arn->type == "user" || arn->type == "role")
+    if (auto e = PoliciesOf(resource_arn))
+      for (const auto& [k, v] : e->tags) facts.keys.Set("aws:ResourceTag/" + k, v);
+  return facts;
 }
 
 Result<std::string> IamDirectory::Lookup(std::string_view name, std::span<const std::string> args) const {

@@ -882,6 +882,16 @@ TEST_F(IamTest, ResourceAuthorityLookups) {
   args = {kAccount};
   EXPECT_FALSE(dir().Lookup("Other", args).ok());
   EXPECT_EQ(dir().service(), "iam");
+  RequestPrincipal caller;
+  caller.account_id = kAccount;
+  auto facts = dir().Facts(caller, "iam:GetPolicy", "arn:aws:iam::aws:policy/AdministratorAccess");
+  ASSERT_TRUE(facts.ok());
+  EXPECT_EQ(facts->owner_account, kAccount);
+  Ok("TagUser", {{"UserName", "u"}, {"Tags", json::array{json::object{{"Key", "team"}, {"Value", "data"}}}}});
+  facts = dir().Facts(caller, "iam:GetUser", UserArn("u", "/team/"));
+  ASSERT_TRUE(facts.ok());
+  ASSERT_NE(facts->keys.Find("aws:ResourceTag/team"), nullptr);
+  EXPECT_EQ(*facts->keys.Find("aws:ResourceTag/team"), std::vector<std::string>{"data"});
   // The action map resolves IAM's resource ARNs with these lookups.
   const ActionMap* map = ActionMap::Find("iam");
   ASSERT_NE(map, nullptr);
