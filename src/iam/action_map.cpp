@@ -168,6 +168,7 @@ struct Authorization {
 };
 
 struct Operation {
+  AuthorizerMode mode = AuthorizerMode::kEvaluate;
   std::vector<ConditionKey> condition_keys;
   std::vector<Authorization> authorizations;
 };
@@ -270,8 +271,18 @@ Result<MapData> ParseMap(std::string_view text) {
     const std::string where = impl.service + " " + std::string(op_name);
     if (!op_value.is_object()) return SchemaError(where + ": must be an object");
     const json::object& op_object = op_value.as_object();
-    CENOTE_RETURN_IF_ERROR(CheckFields(op_object, {"conditionKeys", "authorizations", "note"}, where));
+    CENOTE_RETURN_IF_ERROR(
+        CheckFields(op_object, {"conditionKeys", "authorizations", "authorizer", "note"}, where));
     Operation op;
+    if (const json::value* mode = op_object.if_contains("authorizer")) {
+      if (mode->is_string() && mode->as_string() == "allow-signed") {
+        op.mode = AuthorizerMode::kAllowSigned;
+      } else if (mode->is_string() && mode->as_string() == "handler") {
+        op.mode = AuthorizerMode::kHandler;
+      } else if (!mode->is_string() || mode->as_string() != "evaluate") {
+        return SchemaError(where + ": 'authorizer' must be \"evaluate\", \"allow-signed\" or \"handler\"");
+      }
+    }
     CENOTE_ASSIGN_OR_RETURN(op.condition_keys,
                             ParseConditionKeys(op_object.if_contains("conditionKeys"), where));
     const json::value* auths = op_object.if_contains("authorizations");
@@ -619,6 +630,11 @@ std::vector<std::string_view> ActionMap::Operations() const {
   std::vector<std::string_view> out;
   for (const auto& [name, unused] : impl_->data.operations) out.emplace_back(name);
   return out;
+}
+
+AuthorizerMode ActionMap::Mode(std::string_view operation) const {
+  auto it = impl_->data.operations.find(operation);
+  return it == impl_->data.operations.end() ? AuthorizerMode::kEvaluate : it->second.mode;
 }
 
 std::vector<std::string_view> ActionMap::Actions(std::string_view operation) const {

@@ -22,6 +22,7 @@
 //            "resource": "arn:${Partition}:s3:::${Bucket}/${Object.Key}"},
 //           {"action": "kinesis:ListStreams", "resource": "*"}
 //         ],
+//         "authorizer": "evaluate",           // optional; see AuthorizerMode
 //         "note": "why the mapping is what it is, where it is not obvious"   // optional
 //       }
 //     }
@@ -82,6 +83,14 @@ struct RequiredAuthorization {
 using ActionLookup =
     std::function<Result<std::string>(std::string_view name, std::span<const std::string> args)>;
 
+// How the authorizer decides an operation (the operation's "authorizer" field).
+enum class AuthorizerMode {
+  kEvaluate,     // "evaluate" (the default): every authorization is evaluated
+  kAllowSigned,  // "allow-signed": every authenticated caller, whatever its policies (sts:GetCallerIdentity)
+  kHandler,      // "handler": the operation decides itself and accepts unsigned calls
+                 // (sts:AssumeRoleWithWebIdentity evaluates the role's trust policy for the token)
+};
+
 class ActionMap {
  public:
   ~ActionMap();
@@ -103,6 +112,8 @@ class ActionMap {
   std::string_view service() const;
   // The mapped operation names, sorted.
   std::vector<std::string_view> Operations() const;
+  // How the authorizer decides `operation` (kEvaluate for operations the map does not name).
+  AuthorizerMode Mode(std::string_view operation) const;
   // The actions an operation may require (every authorization, whatever its condition), or empty.
   std::vector<std::string_view> Actions(std::string_view operation) const;
 

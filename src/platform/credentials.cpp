@@ -129,6 +129,13 @@ std::optional<aws::sigv4::SecretRecord> RootCredentialProvider::Lookup(std::stri
   return aws::sigv4::SecretRecord{root_.secret_access_key, "", principal_};
 }
 
+bool RootCredentialProvider::IsExpired(std::string_view access_key_id, std::string_view session_token) const {
+  for (const iam::CredentialSource* source : sources_) {
+    if (source->IsExpired(access_key_id, session_token)) return true;
+  }
+  return false;
+}
+
 void RootCredentialProvider::Used(std::string_view access_key_id, std::string_view service,
                                   std::string_view region) const {
   if (access_key_id == root_.access_key_id || access_key_id.empty()) return;

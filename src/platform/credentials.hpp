@@ -44,6 +44,7 @@ class RootCredentialProvider final : public aws::sigv4::CredentialProvider {
   // say, is refused with InvalidAccessKeyId and the server's log tells its user why).
   std::optional<aws::sigv4::SecretRecord> Lookup(std::string_view access_key_id) const override;
   void Used(std::string_view access_key_id, std::string_view service, std::string_view region) const override;
+  bool IsExpired(std::string_view access_key_id, std::string_view session_token) const override;
 
   // The identity services' keys (IAM users', STS sessions'), asked in order after the root key. Before
   // serving; the sources must outlive the provider.

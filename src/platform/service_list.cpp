@@ -2,6 +2,9 @@
 
 // Each service's Register (src/services/<service>/register.cpp).
 namespace cenote {
+namespace iam {
+Status Register(services::ServiceDeps& deps);
+}
 namespace s3 {
 Status Register(services::ServiceDeps& deps);
 }
@@ -29,13 +32,15 @@ namespace cenote::platform {
 
 std::span<const services::ServiceEntry> ServiceList() {
   static constexpr services::ServiceEntry kServices[] = {
+      // Identity first: the services after it find IAM's directory and STS's sessions.
+      {"iam", iam::Register},
+      {"sts", sts::Register},
+      {"organizations", organizations::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},
       {"kinesis", kinesis::Register},
       {"firehose", firehose::Register},
-      {"sts", sts::Register},
-      {"organizations", organizations::Register},
   };
   return kServices;
 }

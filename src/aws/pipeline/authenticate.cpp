@@ -24,8 +24,10 @@ Status Authenticate(const StageEnv& env, Exchange& exchange) {
   sigv4::AuthOptions options;
   options.style = StyleFor(*exchange.service);
   options.virtual_hosted = exchange.virtual_bucket.has_value();
-  // S3 serves anonymous requests (public buckets, website endpoints): the authorizer decides on them.
-  options.allow_anonymous = exchange.service->endpoint_prefix() == "s3";
+  // S3 serves anonymous requests (public buckets, website endpoints), and STS its unsigned
+  // AssumeRoleWithWebIdentity: the authorizer decides on them.
+  options.allow_anonymous =
+      exchange.service->endpoint_prefix() == "s3" || exchange.service->endpoint_prefix() == "sts";
   options.now = env.options.now ? env.options.now : [] { return std::chrono::system_clock::now(); };
   CENOTE_ASSIGN_OR_RETURN(exchange.ctx.principal, sigv4::Authenticate(request, env.credentials, options));
   if (!exchange.ctx.principal.access_key_id.empty()) {

@@ -64,7 +64,17 @@ Status DetectService(const StageEnv& env, Exchange& exchange) {
     service = env.models.BySigningName(scope->service);
     if (service == nullptr) service = env.models.ByEndpointPrefix(scope->service);
   }
-  // 3. Anything else (SigV2 presigned URLs, anonymous requests, browser uploads) is S3's, as on AWS
+  // 3. An unsigned query-protocol call (a form-encoded POST to "/" with no credentials and no virtual-hosted
+  //    bucket) is STS's: AssumeRoleWithWebIdentity and AssumeRoleWithSAML are the only calls AWS serves
+  //    unsigned outside S3, and S3 has no form-encoded POST on its root.
+  if (service == nullptr && !scope && request.method == "POST" && request.Path() == "/" &&
+      !request.headers.Get("authorization") && !VirtualHostedBucket(request.headers.Get("host").value_or(""))) {
+    if (auto type = request.headers.Get("content-type");
+        type && AsciiLower(*type).starts_with("application/x-www-form-urlencoded")) {
+      service = env.models.ByEndpointPrefix("sts");
+    }
+  }
+  // 4. Anything else (SigV2 presigned URLs, anonymous requests, browser uploads) is S3's, as on AWS
   //    where such requests only make sense against S3 endpoints.
   if (service == nullptr) service = env.models.ByEndpointPrefix("s3");
   if (service == nullptr) {

@@ -2,8 +2,8 @@
 #include "aws/pipeline/iam_authorizer.hpp"
 
 #include <chrono>
-#include <cstdio>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "aws/model/model.hpp"
@@ -60,14 +60,10 @@ std::string_view ArnAccount(std::string_view arn) {
 
 std::string IsoTime(std::int64_t ms) {
   const std::int64_t secs = ms / 1000;
-  const std::int64_t days = secs / 86400;
-  const std::int64_t rem = secs % 86400;
-  const CivilDate d = CivilFromDays(days);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(d.year),
-                d.month, d.day, static_cast<long long>(rem / 3600), static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60));
-  return buf;
+  const CivilDate d = CivilFromDays(secs / 86400);
+  const int rem = static_cast<int>(secs % 86400);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<long long>(d.year), d.month, d.day,
+                     rem / 3600, rem / 60 % 60, rem % 60);
 }
 
 bool IsEntityPrincipal(iam::PrincipalType type) {
@@ -97,6 +93,20 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
   const RequestContext& ctx = request.ctx;
   const iam::Principal& principal = ctx.principal;
   const std::string& service = request.service.endpoint_prefix();
+
+  // Operations the map says are decided otherwise: GetCallerIdentity (never denied to a signed caller),
+  // AssumeRoleWithWebIdentity (unsigned; its handler evaluates the role's trust policy for the token).
+  const iam::ActionMap* map = iam::ActionMap::Find(service);
+  const iam::AuthorizerMode decided = map != nullptr ? map->Mode(request.operation) : iam::AuthorizerMode::kEvaluate;
+  if (decided == iam::AuthorizerMode::kHandler) return Status::Ok();
+  // Only S3 serves unsigned requests; for every other service authentication let them through only for the
+  // operations whose handler decides.
+  if (principal.anonymous && service != "s3") {
+    return MakeError(request.service.protocol() == "query" ? "MissingAuthenticationToken"
+                                                           : "MissingAuthenticationTokenException",
+                     "Request is missing Authentication Token", request.service.protocol() == "query" ? 403 : 400);
+  }
+  if (decided == iam::AuthorizerMode::kAllowSigned) return Status::Ok();
 
   const iam::ResourceAuthority* authority = nullptr;
   if (auto it = by_service_.find(service); it != by_service_.end()) authority = it->second;

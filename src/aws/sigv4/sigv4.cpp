@@ -93,6 +93,19 @@ Error UnknownKey(const AuthOptions& o, std::string_view akid) {
   return InternalError();
 }
 
+// Temporary credentials past their expiry (the key and token were valid).
+Error ExpiredToken(const AuthOptions& o) {
+  switch (o.style) {
+    case ErrorStyle::kS3:
+      return MakeError("ExpiredToken", "The provided token has expired.", 400);
+    case ErrorStyle::kJson:
+      return MakeError("ExpiredTokenException", "The security token included in the request is expired", 400);
+    case ErrorStyle::kQuery:
+      return MakeError("ExpiredToken", "The security token included in the request is expired", 403);
+  }
+  return InternalError();
+}
+
 Error BadToken(const AuthOptions& o) {
   switch (o.style) {
     case ErrorStyle::kS3:
@@ -345,13 +358,16 @@ Result<SecretRecord> LookupAndCheckToken(const http::HttpRequest& request,
                                          const std::vector<QueryParam>& query,
                                          const CredentialProvider& credentials, const AuthOptions& options,
                                          std::string_view akid) {
+  std::optional<std::string> token;
+  if (auto h = request.headers.Get("x-amz-security-token")) token = std::string(*h);
+  if (!token) token = QueryValue(query, "X-Amz-Security-Token");
+  if (!token) token = QueryValue(query, "x-amz-security-token");
   auto record = credentials.Lookup(akid);
-  if (!record) return UnknownKey(options, akid);
+  if (!record) {
+    if (token && credentials.IsExpired(akid, *token)) return ExpiredToken(options);
+    return UnknownKey(options, akid);
+  }
   if (!record->session_token.empty()) {
-    std::optional<std::string> token;
-    if (auto h = request.headers.Get("x-amz-security-token")) token = std::string(*h);
-    if (!token) token = QueryValue(query, "X-Amz-Security-Token");
-    if (!token) token = QueryValue(query, "x-amz-security-token");
     if (!token || !ConstantTimeEquals(*token, record->session_token)) return BadToken(options);
   }
   record->principal.access_key_id = std::string(akid);

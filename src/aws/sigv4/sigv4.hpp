@@ -43,6 +43,11 @@ class CredentialProvider {
  public:
   virtual ~CredentialProvider() = default;
   virtual std::optional<SecretRecord> Lookup(std::string_view access_key_id) const = 0;
+  // Whether `access_key_id` with `session_token` were temporary credentials that have expired (answered
+  // ExpiredToken instead of an unknown key).
+  virtual bool IsExpired(std::string_view /*access_key_id*/, std::string_view /*session_token*/) const {
+    return false;
+  }
   // A request signed with the key passed authentication (IAM's access key last used). Must not block.
   virtual void Used(std::string_view /*access_key_id*/, std::string_view /*service*/,
                     std::string_view /*region*/) const {}

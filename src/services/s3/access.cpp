@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "iam/evaluate.hpp"
 #include "services/s3/env.hpp"
 
 namespace cenote::s3 {
@@ -81,7 +82,7 @@ void AppendAclStatements(const json::array& grants, const Mapping (&mappings)[N]
   int n = 0;
   for (const json::value& g : grants) {
     if (!g.is_object()) continue;
-    const json::object* grantee = GetObject(g.as_object(), "Grantee");
+    const json::object* grantee = services::GetObject(g.as_object(), "Grantee");
     const std::string permission = GetString(g.as_object(), "Permission").value_or("");
     if (grantee == nullptr) continue;
     for (bool objects : {false, true}) {
