@@ -137,6 +137,12 @@ Result<iam::ResourceFacts> OrganizationsProvider::Facts(const iam::RequestPrinci
   iam::ResourceFacts facts;
   std::shared_ptr<const State> s = env_->Current()->state;
   if (!s->org) return facts;
+  // AWS-managed policies (arn:aws:organizations::aws:policy/...) name no account: within the organization
+  // they are the management account's to attach and detach, as its own policies are.
+  if (resource_arn.starts_with("arn:aws:organizations::aws:")) {
+    facts.owner_account = s->org->management_account;
+    return facts;
+  }
   // arn:aws:organizations::<management>:<type>/o-.../<id>: the last segment names the resource.
   const std::string prefix = "arn:aws:organizations::" + s->org->management_account + ":";
   if (resource_arn.substr(0, prefix.size()) != prefix) return facts;

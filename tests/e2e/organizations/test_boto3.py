@@ -121,6 +121,10 @@ class Organizations(unittest.TestCase):
 
     def test_service_control_policies(self):
         c = orgs()
+        # Start with SCPs disabled (another test may have enabled them): disabling detaches every SCP.
+        types = c.list_roots()["Roots"][0]["PolicyTypes"]
+        if {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"} in types:
+            c.disable_policy_type(RootId=self.root["Id"], PolicyType="SERVICE_CONTROL_POLICY")
         policy = c.create_policy(Name="deny-s3", Description="no S3", Type="SERVICE_CONTROL_POLICY",
                                  Content=DENY_S3)["Policy"]["PolicySummary"]
         self.assertRegex(policy["Id"], r"^p-[a-z0-9]{8}$")
@@ -189,9 +193,16 @@ class Organizations(unittest.TestCase):
 
 
 class NewAccountAccess(unittest.TestCase):
-    """The management account steps into a created account through OrganizationAccountAccessRole."""
+    """The management account steps into a created account through OrganizationAccountAccessRole. AWS refuses
+    AssumeRole to root users, so an IAM user of the management account (AdministratorAccess) assumes it."""
+
+    def session(self, access_key, secret_key, token=None):
+        import boto3
+        return boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+                                     aws_session_token=token, region_name=SERVER.region)
 
     def test_assume_organization_account_access_role(self):
+        from botocore.exceptions import ClientError
         reason = iam_unavailable()
         if reason:
             self.skipTest(reason)
@@ -200,31 +211,49 @@ class NewAccountAccess(unittest.TestCase):
         status = wait_for_account(c, started["Id"])
         self.assertEqual(status["State"], "SUCCEEDED", status)
         account = status["AccountId"]
-        from botocore.exceptions import ClientError
-        sts = harness.boto3_client(SERVER, "sts")
+        iam = harness.boto3_client(SERVER, "iam")
+        iam.create_user(UserName="org-admin")
+        iam.attach_user_policy(UserName="org-admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        key = iam.create_access_key(UserName="org-admin")["AccessKey"]
+        admin = self.session(key["AccessKeyId"], key["SecretAccessKey"])
         try:
-            creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
-                                    RoleSessionName="e2e")["Credentials"]
+            admin.client("sts", endpoint_url=SERVER.endpoint).get_caller_identity()
         except ClientError as e:
-            self.skipTest(f"STS AssumeRole is not served yet ({e.response['Error']['Code']})")
-        import boto3
-        session = boto3.session.Session(aws_access_key_id=creds["AccessKeyId"],
-                                        aws_secret_access_key=creds["SecretAccessKey"],
-                                        aws_session_token=creds["SessionToken"], region_name=SERVER.region)
-        member_sts = session.client("sts", endpoint_url=SERVER.endpoint)
+            self.skipTest(f"IAM user keys do not sign requests yet ({e.response['Error']['Code']})")
+        creds = admin.client("sts", endpoint_url=SERVER.endpoint).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="e2e")["Credentials"]
+        member = self.session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
         try:
-            identity = member_sts.get_caller_identity()
+            identity = member.client("sts", endpoint_url=SERVER.endpoint).get_caller_identity()
         except ClientError as e:
             if e.response["Error"]["Code"] == "InvalidClientTokenId":
                 self.skipTest("the platform does not resolve STS session keys yet (InvalidClientTokenId)")
             raise
         self.assertEqual(identity["Account"], account)
         self.assertIn(":assumed-role/OrganizationAccountAccessRole/e2e", identity["Arn"])
+        # AdministratorAccess in the new account: its IAM is the session's to use.
+        member.client("iam", endpoint_url=SERVER.endpoint).create_user(UserName="inside-new-account")
         # A member account may describe its organization, not manage it.
-        member_orgs = session.client("organizations", endpoint_url=SERVER.endpoint)
+        member_orgs = member.client("organizations", endpoint_url=SERVER.endpoint)
         self.assertEqual(member_orgs.describe_organization()["Organization"]["MasterAccountId"],
                          c.describe_organization()["Organization"]["MasterAccountId"])
         self.assertEqual(error(member_orgs.list_accounts)[0], "AccessDeniedException")
+        # An SCP on the account binds the session: S3 is denied to it, not to the management account.
+        member_s3 = member.client("s3", endpoint_url=SERVER.endpoint)
+        member_s3.list_buckets()
+        root = c.list_roots()["Roots"][0]["Id"]
+        try:
+            c.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+        except c.exceptions.PolicyTypeAlreadyEnabledException:
+            pass
+        deny = c.create_policy(Name="deny-s3-member", Description="", Type="SERVICE_CONTROL_POLICY",
+                               Content=DENY_S3)["Policy"]["PolicySummary"]["Id"]
+        c.attach_policy(PolicyId=deny, TargetId=account)
+        self.assertEqual(error(member_s3.list_buckets)[0], "AccessDenied")
+        harness.boto3_client(SERVER, "s3").list_buckets()
+        c.detach_policy(PolicyId=deny, TargetId=account)
+        member_s3.list_buckets()
+        c.delete_policy(PolicyId=deny)
 
 
 if __name__ == "__main__":

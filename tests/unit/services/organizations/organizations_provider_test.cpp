@@ -606,6 +606,10 @@ TEST_F(OrganizationsTest, Tags) {
   ASSERT_TRUE(facts.ok());
   ASSERT_NE(facts->keys.Find("aws:ResourceTag/k"), nullptr);
   EXPECT_EQ(facts->keys.Find("aws:ResourceTag/k")->at(0), "v");
+  auto managed = orgs_->Facts(iam::RequestPrincipal{}, "organizations:DetachPolicy",
+                              "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess");
+  ASSERT_TRUE(managed.ok());
+  EXPECT_EQ(managed->owner_account, kManagement);
 }
 
 TEST_F(OrganizationsTest, Pagination) {
