@@ -2,6 +2,7 @@
 #include "aws/model/model.hpp"
 #include "aws/pipeline/authorizer.hpp"
 #include "aws/pipeline/service_errors.hpp"
+#include "aws/pipeline/service_registry.hpp"
 #include "aws/pipeline/stages.hpp"
 
 namespace cenote::aws::pipeline {
@@ -17,6 +18,13 @@ Status BaselineAuthorizer::Authorize(const AuthorizationRequest& request) const 
 namespace stages {
 
 Status Authorize(const StageEnv& env, Exchange& exchange) {
+  // A network call of an operation no provider implements is answered by the invoke stage with the service's
+  // unsupported-operation error (as AWS answers it, whoever asks): there is nothing to authorize. (In-process
+  // calls are always authorized: Invoker::CallWith runs its own work, not the provider's.)
+  if (exchange.request != nullptr) {
+    const Provider* provider = env.services.Find(exchange.ctx.service);
+    if (provider == nullptr || !provider->Implements(exchange.ctx.operation)) return Status::Ok();
+  }
   AuthorizationRequest request{exchange.ctx, *exchange.service, exchange.ctx.operation,
                                exchange.input.params};
   return env.authorizer.Authorize(request);

@@ -24,6 +24,10 @@ struct OidcProviderInfo {
   std::string url;
   std::vector<std::string> client_ids;   // audiences (`aud`) the provider accepts
   std::vector<std::string> thumbprints;  // SHA-1 hex (40 lowercase digits) of the issuer's certificates
+  // Where STS reads the provider's signing keys (a JWKS document) from, since Cenote never fetches beyond the
+  // machine: the value of the provider's `cenote:jwks` tag (a file path, a file:// URL or an http:// URL on
+  // the loopback), or "" (the issuer's own OpenID configuration, when the issuer is on the loopback).
+  std::string jwks;
   std::int64_t created_ms = 0;
 };
 

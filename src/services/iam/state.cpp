@@ -399,6 +399,9 @@ void Env::Publish(const std::string& account) {
     info.client_ids = p.client_ids;
     info.thumbprints = p.thumbprints;
     info.created_ms = p.created_ms;
+    for (const auto& [k, v] : p.tags) {
+      if (k == "cenote:jwks") info.jwks = v;
+    }
     snap->oidc.push_back(std::move(info));
   }
   MutexLock lock(snapshot_mu);

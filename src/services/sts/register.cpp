@@ -3,16 +3,37 @@
 // policies of roles (resource authority "sts") and the authorization-message encoder.
 #include "iam/authorization_message.hpp"
 #include "services/common/service_deps.hpp"
+#include "services/iam/oidc_providers.hpp"
 #include "services/sts/sts_provider.hpp"
 
 namespace cenote::sts {
 
+namespace {
+
+// IAM's OpenID Connect providers (services/iam/oidc_providers.hpp) as web_identity.hpp asks for them.
+class IamOidcProviders final : public OidcProviders {
+ public:
+  explicit IamOidcProviders(const iam::OidcProviders& iam) : iam_(iam) {}
+  std::optional<OidcProviderInfo> FindOidcProvider(std::string_view account,
+                                                   std::string_view host_path) const override {
+    std::optional<iam::OidcProviderInfo> found = iam_.FindByUrl(account, host_path);
+    if (!found) return std::nullopt;
+    return OidcProviderInfo{found->arn, found->url, found->client_ids, found->jwks};
+  }
+
+ private:
+  const iam::OidcProviders& iam_;
+};
+
+}  // namespace
+
 Status Register(services::ServiceDeps& deps) {
   StsOptions options;
   options.directory = deps.Find<iam::Directory>();
-  // IAM's OpenID Connect providers: IAM offers them once its branch merges; an adapter to OidcProviders
-  // (web_identity.hpp) goes here. Until then web identity tokens find no provider.
-  options.oidc = deps.Find<OidcProviders>();
+  // IAM's OpenID Connect providers (none without IAM: every web identity token is then refused).
+  if (const iam::OidcProviders* iam_oidc = deps.Find<iam::OidcProviders>()) {
+    options.oidc = &deps.Keep(std::make_unique<IamOidcProviders>(*iam_oidc));
+  }
   options.message_key_path = deps.data_dir + "/sts/authorization-message.key";
   options.clock = deps.clock;
   CENOTE_ASSIGN_OR_RETURN(auto provider, StsProvider::Open(deps.metadata, deps.tasks, options));

@@ -12,12 +12,29 @@ namespace {
 
 TEST(ModelTest, AllEmbeddedModelsLoad) {
   const ModelRegistry& r = ModelRegistry::Embedded();
-  EXPECT_EQ(r.services().size(), 20u);
+  EXPECT_EQ(r.services().size(), 21u);
   std::printf("embedded models loaded in %lld us\n", static_cast<long long>(r.load_micros()));
-  for (const char* prefix :
-       {"s3",         "glue",   "athena",         "kinesis", "firehose", "sqs", "sns",           "events",
-        "scheduler",  "states", "lambda",         "kms",     "iam",      "sts", "lakeformation", "cloudtrail",
-        "monitoring", "logs",   "cloudformation", "macie2"}) {
+  for (const char* prefix : {"s3",
+                             "glue",
+                             "athena",
+                             "kinesis",
+                             "firehose",
+                             "sqs",
+                             "sns",
+                             "events",
+                             "scheduler",
+                             "states",
+                             "lambda",
+                             "kms",
+                             "iam",
+                             "sts",
+                             "lakeformation",
+                             "cloudtrail",
+                             "monitoring",
+                             "logs",
+                             "cloudformation",
+                             "macie2",
+                             "organizations"}) {
     EXPECT_NE(r.ByEndpointPrefix(prefix), nullptr) << prefix;
   }
 }
