@@ -27,6 +27,10 @@ struct Caller {
   std::string invoked_by;  // the calling service's principal: "firehose.amazonaws.com"
   // The request that caused this call, when one did (for logs and audit correlation); "" otherwise.
   std::string parent_request_id;
+  // A service principal acting for a resource (S3 log delivery for a logged bucket): the resource and its
+  // account, as the aws:SourceArn and aws:SourceAccount condition keys. Empty otherwise.
+  std::string source_arn;
+  std::string source_account;
 };
 
 class Invoker {

@@ -44,6 +44,9 @@ struct RequestContext {
   // In-process calls only: the service making the call on the principal's behalf
   // ("firehose.amazonaws.com"); "" for calls from the network.
   std::string invoked_by;
+  // In-process calls of a service principal acting for a resource (aws::Caller::source_arn/source_account).
+  std::string source_arn;
+  std::string source_account;
   const http::Headers* headers = nullptr;  // the raw request headers (null in-process), for the rare quirk
                                            // the model misses
   bool tls = false;

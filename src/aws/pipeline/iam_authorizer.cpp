@@ -19,7 +19,8 @@ Result<IamMode> ParseIamMode(std::string_view text) {
   if (text == "enforce") return IamMode::kEnforce;
   if (text == "audit") return IamMode::kAudit;
   if (text == "off") return IamMode::kOff;
-  return MakeError("InvalidArgument", "--iam-mode must be enforce, audit or off, not '" + std::string(text) + "'");
+  return MakeError("InvalidArgument",
+                   "--iam-mode must be enforce, audit or off, not '" + std::string(text) + "'");
 }
 
 std::string_view IamModeName(IamMode mode) {
@@ -77,9 +78,9 @@ Error Denial(const model::ServiceModel& service, const iam::Request& request,
              const iam::EvaluationResult& result) {
   std::string message = iam::AccessDeniedMessage(request, result);
   if (service.protocol() == "rest-xml") {
-    const bool same_account = request.principal.type != iam::PrincipalType::kAnonymous &&
-                              (request.resource_account.empty() ||
-                               request.resource_account == request.principal.account_id);
+    const bool same_account =
+        request.principal.type != iam::PrincipalType::kAnonymous &&
+        (request.resource_account.empty() || request.resource_account == request.principal.account_id);
     return MakeError("AccessDenied", same_account ? std::move(message) : std::string("Access Denied"), 403);
   }
   if (service.protocol() == "query") return MakeError("AccessDenied", std::move(message), 403);
@@ -97,14 +98,16 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
   // Operations the map says are decided otherwise: GetCallerIdentity (never denied to a signed caller),
   // AssumeRoleWithWebIdentity (unsigned; its handler evaluates the role's trust policy for the token).
   const iam::ActionMap* map = iam::ActionMap::Find(service);
-  const iam::AuthorizerMode decided = map != nullptr ? map->Mode(request.operation) : iam::AuthorizerMode::kEvaluate;
+  const iam::AuthorizerMode decided =
+      map != nullptr ? map->Mode(request.operation) : iam::AuthorizerMode::kEvaluate;
   if (decided == iam::AuthorizerMode::kHandler) return Status::Ok();
   // Only S3 serves unsigned requests; for every other service authentication let them through only for the
   // operations whose handler decides.
   if (principal.anonymous && service != "s3") {
     return MakeError(request.service.protocol() == "query" ? "MissingAuthenticationToken"
                                                            : "MissingAuthenticationTokenException",
-                     "Request is missing Authentication Token", request.service.protocol() == "query" ? 403 : 400);
+                     "Request is missing Authentication Token",
+                     request.service.protocol() == "query" ? 403 : 400);
   }
   if (decided == iam::AuthorizerMode::kAllowSigned) return Status::Ok();
 
@@ -116,7 +119,13 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
                                                std::span<const std::string> args) -> Result<std::string> {
     if (name == "PostObjectKey" && ctx.headers != nullptr) {
       if (auto key = ctx.headers->Get(sigv4::kPostObjectKeyHeader)) return std::string(*key);
-      return MakeError("InvalidArgument", "Bucket POST must contain a field named 'key'.", 400);
+      return MakeError(
+                 "InvalidArgument",
+                 "Bucket POST must contain a field named 'key'.  If it is specified, please check the order "
+                 "of the fields.",
+                 400)
+          .With("ArgumentName", "key")
+          .With("ArgumentValue", "");
     }
     if (authority == nullptr) return InternalError("no lookup " + std::string(name));
     return authority->Lookup(name, args);
@@ -143,12 +152,46 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
     if (sources_.directory != nullptr) entity = sources_.directory->PoliciesOf(principal.entity_arn);
     if (entity != nullptr) {
       for (const iam::NamedPolicy& p : entity->identity) base.identity.push_back({p.name, p.policy.get()});
-      if (entity->boundary) base.boundary = iam::PolicyRef{entity->boundary->name, entity->boundary->policy.get()};
-      if (who.type == iam::PrincipalType::kAssumedRole && who.entity_arn != entity->arn) who.entity_arn = entity->arn;
+      if (entity->boundary)
+        base.boundary = iam::PolicyRef{entity->boundary->name, entity->boundary->policy.get()};
+      if (who.type == iam::PrincipalType::kAssumedRole && who.entity_arn != entity->arn)
+        who.entity_arn = entity->arn;
       for (const auto& [k, v] : entity->tags) keys.Set("aws:PrincipalTag/" + k, v);
     }
     // An entity IAM does not know (deleted, or a role never created) has no identity policies: denied below
     // with AWS's "no identity-based policy allows" reason.
+    //
+    // A role a service assumes for its own work (a delivery stream's, a crawler's: in-process, no STS
+    // session) must trust that service, as AWS's AssumeRole by the service requires.
+    if (ctx.in_process() && who.type == iam::PrincipalType::kAssumedRole && principal.session == nullptr &&
+        sources_.directory != nullptr && mode_ != IamMode::kOff) {
+      std::optional<iam::RoleInfo> role = sources_.directory->FindRole(principal.entity_arn);
+      iam::Request assume;
+      assume.action = "sts:AssumeRole";
+      assume.resource = role ? role->arn : principal.entity_arn;
+      assume.principal.type = iam::PrincipalType::kService;
+      assume.principal.service = ctx.invoked_by;
+      iam::AddPrincipalContextKeys(assume.principal, "", assume.context);
+      iam::PolicySet trust;
+      if (role && role->trust_policy.policy != nullptr) {
+        trust.resource = iam::PolicyRef{role->trust_policy.name, role->trust_policy.policy.get()};
+      }
+      trust.resource_policy_required = true;
+      const iam::EvaluationResult trusted = iam::Evaluate(assume, trust);
+      if (!trusted.allowed()) {
+        std::string message =
+            ctx.invoked_by + " is not authorized to perform: sts:AssumeRole on resource: " + assume.resource +
+            (role ? " (the role's trust policy does not allow it)" : " (no such role)");
+        if (mode_ == IamMode::kAudit) {
+          spdlog::warn("iam audit: {} would deny: {}", ctx.request_id, message);
+        } else {
+          return MakeError(request.service.protocol() == "rest-xml" || request.service.protocol() == "query"
+                               ? "AccessDenied"
+                               : "AccessDeniedException",
+                           std::move(message), request.service.protocol() == "rest-xml" ? 403 : 400);
+        }
+      }
+    }
   }
   if (principal.session != nullptr) {
     const iam::Session& s = *principal.session;
@@ -178,6 +221,8 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
   keys.Set("aws:EpochTime", std::to_string(now_ms / 1000));
   keys.Set("aws:RequestedRegion", ctx.region);
   keys.Set("aws:SecureTransport", ctx.tls ? "true" : "false");
+  if (!ctx.source_arn.empty()) keys.Set("aws:SourceArn", ctx.source_arn);
+  if (!ctx.source_account.empty()) keys.Set("aws:SourceAccount", ctx.source_account);
   if (ctx.in_process()) {
     // A service acting with the caller's own credentials (Athena reading the lake as its caller) is a call
     // via that service; a role the service assumed (a delivery stream's role) acts as itself.
@@ -209,7 +254,8 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
       }
       policies.resource_policy_required = facts.policy_required;
     }
-    r.resource_account = !facts.owner_account.empty() ? facts.owner_account : std::string(ArnAccount(r.resource));
+    r.resource_account =
+        !facts.owner_account.empty() ? facts.owner_account : std::string(ArnAccount(r.resource));
     if (r.resource_account == principal.account_id) r.resource_account.clear();
     const iam::EvaluationResult result = iam::Evaluate(r, policies);
     if (result.allowed()) continue;

@@ -86,6 +86,8 @@ Exchange Pipeline::RunInProcess(const Caller& caller, std::string_view service, 
   exchange.ctx.request_id = NewRequestId();
   exchange.ctx.region = caller.region.empty() ? options_.default_region : caller.region;
   exchange.ctx.principal = caller.principal;
+  exchange.ctx.source_arn = caller.source_arn;
+  exchange.ctx.source_account = caller.source_account;
   exchange.ctx.invoked_by = caller.invoked_by.empty() ? "cenote" : caller.invoked_by;
   exchange.ctx.source_ip = exchange.ctx.invoked_by;
   exchange.ctx.service = std::string(service);

@@ -242,7 +242,9 @@ aws::Caller CallerOf(const aws::RequestContext& ctx) {
   return aws::Caller{.principal = ctx.principal,
                      .region = ctx.region,
                      .invoked_by = "athena.amazonaws.com",
-                     .parent_request_id = ctx.request_id};
+                     .parent_request_id = ctx.request_id,
+                     .source_arn = "",
+                     .source_account = ""};
 }
 
 }  // namespace cenote::athena

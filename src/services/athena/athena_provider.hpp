@@ -19,6 +19,7 @@
 
 #include "aws/provider.hpp"
 #include "common/result.hpp"
+#include "iam/directory.hpp"
 #include "query/engine.hpp"
 #include "services/common/operation_table.hpp"
 #include "services/glue/catalog.hpp"
@@ -61,6 +62,10 @@ class AthenaProvider : public services::TableProvider<AthenaImpl> {
 
   // Cancels running queries and waits for the pool (server shutdown).
   virtual void Shutdown() = 0;
+
+  // The action map's lookups for the authorizer (the workgroup of a query execution or a named query):
+  // iam::ResourceAuthority "athena". The provider must outlive it.
+  virtual std::unique_ptr<iam::ResourceAuthority> MakeAuthority() = 0;
 };
 
 }  // namespace cenote::athena

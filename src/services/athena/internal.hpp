@@ -177,6 +177,10 @@ class AthenaImpl final : public AthenaProvider {
   // Migrations, "primary", executions interrupted by a restart, the worker pool.
   Status Start();
   void Shutdown() override;
+  std::unique_ptr<iam::ResourceAuthority> MakeAuthority() override;  // authority.cpp
+  // The workgroup of a query execution or a named query by id, in any account and region (ids are UUIDs);
+  // "primary" for an id that names none (the operation then answers its own not-found).
+  Result<std::string> WorkGroupOf(bool named_query, const std::string& id);
   const Table& table() const override { return Operations(); }
   AthenaImpl& env() override { return *this; }
 

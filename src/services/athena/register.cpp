@@ -29,6 +29,8 @@ Status Register(services::ServiceDeps& deps) {
   // Running queries are cancelled at shutdown; their state says so after a restart.
   AthenaProvider* athena = provider.get();
   deps.OnShutdown([athena] { athena->Shutdown(); });
+  iam::ResourceAuthority& authority = deps.Keep(provider->MakeAuthority());
+  if (deps.add_resource_authority) deps.add_resource_authority(&authority);
   deps.AddProvider(std::move(provider));
   return Status::Ok();
 }

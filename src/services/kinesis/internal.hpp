@@ -316,9 +316,9 @@ struct IteratorPosition {
 };
 std::string EncodeIterator(const Env& env, const IteratorPosition& position);
 // InvalidArgumentException for anything not issued by this server or issued in another region than
-// `region`; ExpiredIteratorException past 5 min. Iterators issued before streams were regional name the
-// default namespace.
-Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterator, const std::string& region);
+// `region` (any region when null: the authorizer's lookup of the iterator's stream); ExpiredIteratorException
+// past 5 min. Iterators issued before streams were regional name the default namespace.
+Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterator, const std::string* region);
 
 // Schema of component "kinesis": its migrations (one entry per schema version) and the FreshSchema
 // generated from them (fresh_schema.inc; the FreshSchema unit test checks and regenerates it).

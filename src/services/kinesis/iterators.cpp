@@ -36,7 +36,7 @@ std::string EncodeIterator(const Env& env, const IteratorPosition& position) {
 }
 
 Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterator,
-                                        const std::string& region) {
+                                        const std::string* region) {
   const Error invalid = services::MakeError(errors::kInvalidIterator);
   auto dot = iterator.rfind('.');
   if (dot == std::string_view::npos) return invalid;
@@ -54,7 +54,7 @@ Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterato
   pos.stream.region = GetString(o, "r").value_or(env.options.default_region);
   pos.stream.name = GetString(o, "s").value_or("");
   // An iterator is an endpoint's own: another region's names no stream here.
-  if (pos.stream.region != region) return invalid;
+  if (region != nullptr && pos.stream.region != *region) return invalid;
   pos.stream_created_ms = GetInt(o, "c").value_or(0);
   pos.shard_id = GetString(o, "h").value_or("");
   auto n = o.find("n");

@@ -40,6 +40,7 @@
 
 #include "common/background_tasks.hpp"
 #include "common/result.hpp"
+#include "iam/directory.hpp"
 #include "services/common/operation_table.hpp"
 #include "store/metadata_store.hpp"
 #include "store/stream_log.hpp"
@@ -117,6 +118,10 @@ class KinesisProvider final : public services::TableProvider<Env> {
   // than the retention period, and removes streams and consumers whose DELETING state has ended, in
   // every region.
   Status Maintain();
+
+  // The action map's lookups for the authorizer (the stream of a shard iterator, of a ListShards token, a
+  // consumer's ARN): iam::ResourceAuthority "kinesis". The provider must outlive it.
+  std::unique_ptr<iam::ResourceAuthority> MakeAuthority();
 
   // A snapshot of every stream's counters, by stream ARN.
   std::map<std::string, StreamMetrics> Metrics() const;

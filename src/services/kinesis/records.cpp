@@ -283,7 +283,7 @@ Result<OperationOutput> GetRecords(Env& env, const RequestContext& ctx, Operatio
   if (!iterator) return Validation("null", "shardIterator", "not be null");
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "ShardIterator", "shardIterator", 1, 512, true));
   CENOTE_RETURN_IF_ERROR(CheckRange(p, "Limit", "limit", 1, kMaxGetRecordsLimit));
-  CENOTE_ASSIGN_OR_RETURN(IteratorPosition pos, DecodeIterator(env, *iterator, ctx.region));
+  CENOTE_ASSIGN_OR_RETURN(IteratorPosition pos, DecodeIterator(env, *iterator, &ctx.region));
   CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(pos.stream));
   StreamState& s = *stream;
   ReaderLock lock(s.mu);

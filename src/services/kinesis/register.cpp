@@ -14,6 +14,8 @@ Status Register(services::ServiceDeps& deps) {
   options.default_region = deps.default_region;
   options.clock = deps.clock;
   CENOTE_ASSIGN_OR_RETURN(auto provider, KinesisProvider::Open(deps.metadata, *log, deps.tasks, options));
+  iam::ResourceAuthority& authority = deps.Keep(provider->MakeAuthority());
+  if (deps.add_resource_authority) deps.add_resource_authority(&authority);
   deps.AddProvider(std::move(provider));
   return Status::Ok();
 }

@@ -167,7 +167,7 @@ class SubscriptionBody final : public aws::protocol::EventStreamBody {
         iterator_ = std::string(next->as_string());
         if (records.empty()) {
           // No record read: the continuation is "just before" the iterator's position.
-          if (auto pos = DecodeIterator(env_, iterator_, ctx_.region); pos && pos->next_sequence > 0)
+          if (auto pos = DecodeIterator(env_, iterator_, &ctx_.region); pos && pos->next_sequence > 0)
             continuation_ = EncodeSequenceNumber(pos->next_sequence - 1, ShardIndexOf(shard_id_));
         }
       }
@@ -284,7 +284,7 @@ Result<OperationOutput> SubscribeToShard(Env& env, const RequestContext& ctx, Op
   }
   if (!iterator) return std::move(iterator).error();
   std::string it = std::string(iterator->result.at("ShardIterator").as_string());
-  CENOTE_ASSIGN_OR_RETURN(IteratorPosition pos, DecodeIterator(env, it, ctx.region));
+  CENOTE_ASSIGN_OR_RETURN(IteratorPosition pos, DecodeIterator(env, it, &ctx.region));
   std::string continuation =
       EncodeSequenceNumber(pos.next_sequence > 0 ? pos.next_sequence - 1 : 0, ShardIndexOf(shard_id));
 

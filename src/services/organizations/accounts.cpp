@@ -61,7 +61,9 @@ Status CreateAccountRole(Env& env, const std::string& account_id, const std::str
   aws::Caller caller{.principal = iam::RootPrincipal(account_id),
                      .region = "us-east-1",
                      .invoked_by = std::string(kServicePrincipal),
-                     .parent_request_id = ""};
+                     .parent_request_id = "",
+                     .source_arn = "",
+                     .source_account = ""};
   aws::OperationInput create;
   create.params =
       json::object{{"RoleName", role_name}, {"AssumeRolePolicyDocument", TrustPolicy(management_account)}};

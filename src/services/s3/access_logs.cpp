@@ -145,7 +145,7 @@ void ServerAccessLogs::AfterCall(const aws::pipeline::CallRecord& record) {
   auto it = targets_.find(*bucket);
   if (it == targets_.end()) return;
   std::string line = FormatAccessLogRecord(record, *bucket, it->second.owner_id, UnixNowMs());
-  auto& slot = pending_[{it->second.bucket, it->second.prefix}];
+  auto& slot = pending_[{it->second.bucket, it->second.prefix, *bucket}];
   slot.first = it->second;
   slot.second += line;
   slot.second += '\n';
@@ -163,7 +163,7 @@ void ServerAccessLogs::SetTarget(const std::string& bucket, std::optional<Target
 }
 
 Status ServerAccessLogs::Flush() {
-  std::map<std::pair<std::string, std::string>, std::pair<Target, std::string>> batch;
+  std::map<std::tuple<std::string, std::string, std::string>, std::pair<Target, std::string>> batch;
   {
     MutexLock lock(mu_);
     batch.swap(pending_);
@@ -179,12 +179,17 @@ Status ServerAccessLogs::Flush() {
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%d-%H-%M-%S-", &tm);
     const std::string key = target.prefix + stamp + AsciiUpper(RandomHex(8));
+    // The logging service principal writes, as on AWS: the target bucket's policy must grant it s3:PutObject
+    // (AWS's documented policy conditions on aws:SourceArn, the logged bucket, and aws:SourceAccount).
     aws::Caller caller;
+    caller.principal.type = iam::PrincipalType::kService;
     caller.principal.account_id = target.owner_account;
     caller.principal.arn = std::string(kLogDeliveryPrincipal);
     caller.principal.user_id = std::string(kLogDeliveryPrincipal);
     caller.region = target.region;
     caller.invoked_by = std::string(kLogDeliveryPrincipal);
+    caller.source_arn = "arn:aws:s3:::" + std::get<2>(where);
+    caller.source_account = target.owner_account;
     auto put = lake_.For(caller)->PutObject(target.bucket, key, slot.second, "text/plain");
     if (!put) {
       // Best effort, as on AWS: a target that went away loses its records.

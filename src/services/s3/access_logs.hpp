@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "aws/pipeline/after_hooks.hpp"
@@ -51,7 +52,10 @@ class ServerAccessLogs final : public aws::pipeline::AfterHook {
   // targets_.size(), read without the lock: calls on a server where no bucket logs cost one atomic load.
   std::atomic<std::size_t> target_count_{0};
   // (target bucket, prefix) -> (account and region of the writer, buffered records)
-  std::map<std::pair<std::string, std::string>, std::pair<Target, std::string>> pending_ GUARDED_BY(mu_);
+  // By (target bucket, prefix, logged bucket): each delivered object holds one logged bucket's records, as
+  // on AWS, so the delivery can name its source (aws:SourceArn) to the target's bucket policy.
+  std::map<std::tuple<std::string, std::string, std::string>, std::pair<Target, std::string>> pending_
+      GUARDED_BY(mu_);
   std::size_t pending_records_ GUARDED_BY(mu_) = 0;
   std::unique_ptr<BackgroundTask> task_;
 };

@@ -82,7 +82,7 @@ NOTES = {
     "PutBucketLogging": "server access logging acted on: every network call on the bucket becomes a record in "
                         "AWS's format (26 fields, through aclRequired; object size, turn-around time, cipher suite and TLS version are "
                         "`-`), delivered every 5 s and at shutdown as `<TargetPrefix>YYYY-mm-DD-HH-MM-SS-<16 hex>` "
-                        "objects written as logging.s3.amazonaws.com; the target must exist and share the owner "
+                        "objects written as logging.s3.amazonaws.com, which the target's bucket policy must allow s3:PutObject (or its ACL the LogDelivery group WRITE), with aws:SourceArn / aws:SourceAccount naming the logged bucket and its account, as on AWS; the target must exist and share the owner "
                         "and region; TargetGrants need a target with ACLs; best effort, as on AWS (records not "
                         "yet delivered are lost on kill -9); TargetObjectKeyFormat is stored, the simple format is "
                         "used",

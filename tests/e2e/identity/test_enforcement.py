@@ -277,7 +277,7 @@ class RolesAndAccounts(Case):
         # Someone the trust policy does not name cannot assume it... unless their own account is named: a user
         # without sts:AssumeRole in their policy is refused.
         nobody = make_user("nobody")
-        self.denied(client_as(nobody, "sts").assume_role, RoleArn=role["Arn"], RoleSessionName="x")
+        self.denied(client_as(nobody, "sts").assume_role, RoleArn=role["Arn"], RoleSessionName="xx")
 
     def _member_account(self):
         org = root("organizations")
@@ -295,8 +295,16 @@ class RolesAndAccounts(Case):
             time.sleep(0.1)
         self.assertEqual(status["State"], "SUCCEEDED", status)
         account = status["AccountId"]
-        creds = root("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
-                                        RoleSessionName="admin")["Credentials"]
+        # The management account's root may not assume roles (as on AWS): an administrator user does.
+        try:
+            key = make_user("org-admin", allow("sts:AssumeRole", "arn:aws:iam::*:role/OrganizationAccountAccessRole"))
+            RolesAndAccounts.admin_key = key
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "EntityAlreadyExists":
+                raise
+            key = RolesAndAccounts.admin_key
+        creds = client_as(key, "sts").assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin")["Credentials"]
         return account, creds
 
     def test_cross_account_bucket_policy(self):
@@ -352,7 +360,8 @@ class ServiceRoles(Case):
         fh.create_delivery_stream(DeliveryStreamName="weak", ExtendedS3DestinationConfiguration={
             "RoleARN": role["Arn"], "BucketARN": f"arn:aws:s3:::{bucket}",
             "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
-        fh.put_record(DeliveryStreamName="weak", Record={"Data": b"x" * (1 << 20)})
+        for _ in range(3):  # past the 1 MiB buffer (a record is at most 1,000 KiB)
+            fh.put_record(DeliveryStreamName="weak", Record={"Data": b"x" * (400 << 10)})
         # Delivery is refused as the role is denied s3:PutObject: nothing lands, the server logs Firehose's
         # S3.AccessDenied delivery error, and the records stay buffered for the retries.
         deadline = time.time() + 30
@@ -373,15 +382,14 @@ class ServiceRoles(Case):
         trust = policy({"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"},
                         "Action": "sts:AssumeRole"})
         role = iam.create_role(RoleName="blind-crawler", AssumeRolePolicyDocument=trust)["Role"]
-        iam.attach_role_policy(RoleName="blind-crawler",
-                               PolicyArn="arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole")
+        # The catalog, but no S3 at all: the crawler cannot list its path.
+        iam.put_role_policy(RoleName="blind-crawler", PolicyName="glue-only", PolicyDocument=policy(allow("glue:*")))
         bucket = "crawl-" + uuid.uuid4().hex[:8]
         s3 = root("s3")
         s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key="t/part.csv", Body=b"a,b\n1,2\n")
         glue = root("glue")
         glue.create_database(DatabaseInput={"Name": "crawl_db"})
-        # AWSGlueServiceRole reads only buckets named aws-glue-*: this one is not.
         glue.create_crawler(Name="blind", Role=role["Arn"], DatabaseName="crawl_db",
                             Targets={"S3Targets": [{"Path": f"s3://{bucket}/t/"}]})
         glue.start_crawler(Name="blind")

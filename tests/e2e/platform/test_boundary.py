@@ -53,8 +53,9 @@ class UnsupportedOperations(unittest.TestCase):
         self.assertEqual(r["Error"]["Code"], "UnknownOperationException")
 
     def test_query_services_answer_invalid_action(self):
-        sts = harness.boto3_client(self.server, "sts")
-        r = self.error_of(lambda: sts.get_caller_identity())
+        # IAM's SAML providers are not supported (docs/iam-coverage.md).
+        iam = harness.boto3_client(self.server, "iam")
+        r = self.error_of(lambda: iam.list_saml_providers())
         self.assertEqual(r["Error"]["Code"], "InvalidAction")
         self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 400)
 

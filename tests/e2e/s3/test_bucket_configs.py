@@ -248,6 +248,13 @@ class AccessLogging(Base):
         self.assertEqual(error_of(self.s3.put_bucket_logging, Bucket=self.bucket, BucketLoggingStatus={
             "LoggingEnabled": {"TargetBucket": self.bucket + "-none", "TargetPrefix": "x/"}}),
             (400, "InvalidTargetBucketForLogging"))
+        # AWS's documented grant to the logging service (a target with BucketOwnerEnforced takes no ACL grants).
+        import json
+        self.s3.put_bucket_policy(Bucket=target, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Sid": "S3ServerAccessLogsPolicy", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{target}/access/*",
+            "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{self.bucket}"},
+                          "StringEquals": {"aws:SourceAccount": "000000000000"}}}]}))
         self.s3.put_bucket_logging(Bucket=self.bucket, BucketLoggingStatus={
             "LoggingEnabled": {"TargetBucket": target, "TargetPrefix": "access/"}})
         self.assertEqual(self.s3.get_bucket_logging(Bucket=self.bucket)["LoggingEnabled"],

@@ -152,7 +152,14 @@ class Sts(unittest.TestCase):
         who = usable(out["Credentials"], self)
         self.assertEqual(who["Arn"], out["AssumedRoleUser"]["Arn"])
         self.assertEqual(who["UserId"], f"{role['RoleId']}:s1")
-        # Role chaining caps the duration at an hour.
+        # Role chaining caps the duration at an hour. (The session may assume the role again: the trust policy
+        # delegates to the account, and the role's own policy allows it.)
+        trust["Statement"].append({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                                   "Action": "sts:AssumeRole"})
+        iam.update_assume_role_policy(RoleName=role["RoleName"], PolicyDocument=json.dumps(trust))
+        iam.put_role_policy(RoleName=role["RoleName"], PolicyName="chain", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Resource": role["Arn"]}]}))
         code, message = code_of(session_client(out["Credentials"]).assume_role, RoleArn=role["Arn"],
                                 RoleSessionName="s2", DurationSeconds=7200)
         self.assertEqual(code, "ValidationError")

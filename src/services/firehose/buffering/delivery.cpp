@@ -107,8 +107,11 @@ Result<int> Env::Deliver(DeliveryStreamState& s, bool force) {
     for (const auto& r : records) bytes += r.data.size();
     const std::int64_t now = Now();
     const std::int64_t first_arrival = records.front().arrival_ms;
-    bool due = force || bytes >= size_limit || records.size() == kMaxBatchRecordsRead ||
-               now - first_arrival >= interval_ms;
+    // A read cut short by the size limit (records remain after it) is a full buffer too: the next record
+    // would take it past SizeInMBs.
+    const bool more = batch.next_sequence < batch.bounds.next_sequence;
+    bool due = force || bytes >= size_limit || (more && !records.empty()) ||
+               records.size() == kMaxBatchRecordsRead || now - first_arrival >= interval_ms;
     if (!due) break;
 
     const std::uint64_t first_sequence = records.front().sequence;

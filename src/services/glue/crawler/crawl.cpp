@@ -140,6 +140,11 @@ class Crawl {
 
   Status CrawlTarget(const S3Path& path, const S3TargetDefinition& target) {
     if (auto head = deps_.lake.HeadBucket(path.bucket); !head) {
+      // The role may not read the bucket: the crawl fails with S3's denial, as AWS's crawler reports it.
+      if (head.error().http_status == 403) {
+        return MakeError("AccessDeniedException",
+                         "Access Denied on " + target.path + ": " + head.error().message, 400);
+      }
       return MakeError("EntityNotFoundException",
                        "The S3 bucket " + path.bucket + " of target " + target.path + " does not exist");
     }

@@ -18,10 +18,10 @@
 #include "common/aws_cron.hpp"
 #include "common/clock.hpp"
 #include "common/encoding.hpp"
-#include "iam/directory.hpp"
 #include "common/mutex.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
+#include "iam/directory.hpp"
 #include "services/common/params.hpp"
 #include "services/glue/crawler/crawl.hpp"
 #include "services/glue/crawler/crawler_documents.hpp"
@@ -520,7 +520,9 @@ class CrawlersImpl final : public Crawlers {
                                services::GetString((*rec)->definition, "Role").value_or(""), key.account),
                            .region = key.region,
                            .invoked_by = "glue.amazonaws.com",
-                           .parent_request_id = ""};
+                           .parent_request_id = "",
+                           .source_arn = "",
+                           .source_account = ""};
         std::unique_ptr<s3::LakeAccess> lake = lake_.For(std::move(caller));
         crawler::CrawlDependencies deps{
             .catalog = *catalog, .lake = *lake, .engine = engine_, .max_files = options_.max_files};
