@@ -4,10 +4,10 @@ binary, judged by a checked-in list of expected passes that only grows.
 
 Runs test_s3.py and test_headers.py with Debian's pytest, deselecting `fails_on_aws` (behaviour real S3 does not
 have). A newer botocore (for request members Debian's 2022 botocore lacks) comes first on PYTHONPATH when
---new-python names an interpreter that has one. Tests that need a second identity (the suite's `alt`, `tenant`
-and IAM users; needs-second-identity.txt) are not judged until Cenote has IAM users: the suite's set-up still
-needs working `alt` and `tenant` clients, so they are given the root credentials meanwhile, and what such a
-test would show is meaningless.
+--new-python names an interpreter that has one. The suite's `alt` and `tenant` users are real second identities:
+IAM users of accounts of their own, made through Organizations, IAM and STS as a user would (second_identities).
+Tests that use the suite's IAM sections (`iam`, `iam root`, `iam alt root`: its test_iam.py helpers;
+needs-second-identity.txt) are given the root credentials and are not judged.
 
 New buckets get AWS's pre-April-2023 defaults (CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy: ACLs in force, no public
 access block), which the suite assumes.
@@ -41,12 +41,10 @@ EXPECTED = os.path.join(HERE, "expected-pass.txt")
 EXCLUSIONS = os.path.join(HERE, "exclusions.txt")
 SECOND_IDENTITY_LIST = os.path.join(HERE, "needs-second-identity.txt")
 
-# The suite's accessors of a second identity (s3tests/functional/__init__.py).
+# The suite's accessors of the identities of its IAM sections (s3tests/functional/__init__.py), which get the
+# root's credentials here: tests that use them are not judged. (`alt` and `tenant` are real identities.)
 SECOND_IDENTITY = {
-    "get_alt_client", "get_alt_user_id", "get_alt_display_name", "get_alt_email", "get_alt_aws_access_key",
-    "get_alt_aws_secret_key", "get_alt_iam_client", "get_tenant_client", "get_tenant_user_id",
-    "get_tenant_name", "get_tenant_display_name", "get_tenant_email", "get_tenant_aws_access_key",
-    "get_tenant_aws_secret_key", "get_tenant_iam_client", "get_iam_client", "get_iam_s3client",
+    "get_alt_iam_client", "get_tenant_iam_client", "get_iam_client", "get_iam_s3client",
     "get_iam_root_client", "get_iam_alt_root_client", "get_iam_root_s3client",
 }
 
@@ -86,20 +84,69 @@ def exclusions():
     return out
 
 
+def second_identities(server, names):
+    """{name: (access key, secret, canonical id, display name)}: for each name, an IAM user with S3 rights in an
+    account of its own, made as a user would: Organizations' CreateAccount, then OrganizationAccountAccessRole
+    assumed by an administrator of the management account, then IAM in the new account."""
+    import json
+    import time
+    import boto3
+    from botocore.config import Config
+    cfg = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}, signature_version="s3v4")
+
+    def client(service, creds):
+        return boto3.session.Session().client(
+            service, endpoint_url=server.endpoint, region_name=server.region, config=cfg,
+            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds.get("SessionToken"))
+
+    iam = harness.boto3_client(server, "iam")
+    iam.create_user(UserName="s3tests-admin")
+    iam.put_user_policy(UserName="s3tests-admin", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Resource": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}]}))
+    admin = iam.create_access_key(UserName="s3tests-admin")["AccessKey"]
+    org = harness.boto3_client(server, "organizations")
+    org.create_organization(FeatureSet="ALL")
+    out = {}
+    for name in names:
+        status = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
+        for _ in range(200):  # bounded
+            status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+            if status["State"] != "IN_PROGRESS":
+                break
+            time.sleep(0.05)
+        if status["State"] != "SUCCEEDED":
+            raise RuntimeError(f"CreateAccount for {name}: {status}")
+        role = f"arn:aws:iam::{status['AccountId']}:role/OrganizationAccountAccessRole"
+        session = client("sts", admin).assume_role(RoleArn=role, RoleSessionName="s3tests")["Credentials"]
+        member_iam = client("iam", session)
+        member_iam.create_user(UserName=name)
+        member_iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+        key = member_iam.create_access_key(UserName=name)["AccessKey"]
+        owner = client("s3", key).list_buckets()["Owner"]
+        out[name] = (key["AccessKeyId"], key["SecretAccessKey"], owner["ID"], owner.get("DisplayName", name))
+    return out
+
+
 def write_config(path, server):
     main_id, main_display = root_owner(server)
+    others = second_identities(server, ["alt", "tenant"])
 
-    def user(section, display, user_id, email, extra=""):
+    def user(section, display, user_id, email, extra="", key=None):
+        access, secret = key or (server.access_key, server.secret_key)
         return (f"[{section}]\ndisplay_name = {display}\nuser_id = {user_id}\nemail = {email}\n"
-                f"access_key = {server.access_key}\nsecret_key = {server.secret_key}\n{extra}")
+                f"access_key = {access}\nsecret_key = {secret}\n{extra}")
     with open(path, "w") as f:
         f.write(f"[DEFAULT]\nhost = 127.0.0.1\nport = {server.port}\nis_secure = False\nssl_verify = False\n"
                 "[fixtures]\nbucket prefix = s3t-{random}-\niam name prefix = s3-tests-\n"
                 "iam path prefix = /s3-tests/\n")
         f.write(user("s3 main", main_display, main_id, "main@example.com", "api_name = default\n"))
-        # Second identities: the root's credentials until Cenote has IAM users (see the module docstring).
-        f.write(user("s3 alt", "alt", "alt", "alt@example.com"))
-        f.write(user("s3 tenant", "tenant", "tenant", "tenant@example.com", "tenant = tenant\n"))
+        # Second identities: IAM users of accounts of their own (second_identities).
+        a_key, a_secret, a_id, a_display = others["alt"]
+        f.write(user("s3 alt", a_display, a_id, "alt@example.com", key=(a_key, a_secret)))
+        t_key, t_secret, t_id, t_display = others["tenant"]
+        f.write(user("s3 tenant", t_display, t_id, "tenant@example.com", "tenant = tenant\n", key=(t_key, t_secret)))
         for section in ("iam", "iam root", "iam alt root"):
             f.write(user(section, section, section.replace(" ", "-"), "iam@example.com"))
 
@@ -198,8 +245,8 @@ def main():
 
     second_passed = sum(1 for k, v in ran.items() if k in second and v == "passed")
     print(f"s3-tests ({', '.join(os.path.basename(f) for f in FILES)}, not fails_on_aws): {len(ran)} ran; "
-          f"{len(second)} need a second identity, not judged ({second_passed} of those ran and passed with the "
-          f"root's credentials); of the other {len(judged)}, {len(passed)} passed "
+          f"{len(second)} use the suite's IAM sections, not judged ({second_passed} of those ran and passed with "
+          f"the root's credentials); of the other {len(judged)}, {len(passed)} passed "
           f"({100.0 * len(passed) / max(1, len(judged)):.1f}%)")
     for k in regressed:
         print(f"EXPECTED TO PASS, {ran.get(k, 'did not run')}: {k}")
@@ -217,8 +264,8 @@ def main():
                 f.write(k + "\n")
         print(f"wrote {len(expected | passed)} tests to {EXPECTED}")
         with open(SECOND_IDENTITY_LIST, "w") as f:
-            f.write("# Tests of ceph/s3-tests that use a second identity (alt, tenant or IAM users), so they are not\n"
-                    "# judged until Cenote has IAM users (the identity issue). Written by run_s3tests.py --update.\n")
+            f.write("# Tests of ceph/s3-tests that use the suite's IAM sections (iam, iam root, iam alt root), given\n"
+                    "# the root's credentials, so not judged. Written by run_s3tests.py --update.\n")
             for k in sorted(k for k in second if k in ran):
                 f.write(k + "\n")
     print(f"{len(expected) - len(regressed)} passed, {len(regressed)} failed")
