@@ -26,7 +26,44 @@ NEEDS = {
     "s3.test.mjs": ["client-s3"],
     "glue_athena.test.mjs": ["client-s3", "client-glue", "client-athena"],
     "kinesis.test.mjs": ["client-kinesis"],
+    "identity.test.mjs": ["client-s3", "client-glue", "client-kinesis"],
 }
+
+
+def identity_setup(server):
+    """For identity.test.mjs: an IAM user and a session of a role it may assume, made with boto3 as root, and
+    the bucket and database they are tested on. Returns the environment the test reads."""
+    import json
+    bucket = "js-identity"
+    s3 = harness.boto3_client(server, "s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="data/a.csv", Body=b"id\n1\n")
+    harness.boto3_client(server, "glue").create_database(DatabaseInput={"Name": "js_identity"})
+    iam = harness.boto3_client(server, "iam")
+    iam.create_user(UserName="js-analyst")
+    role_arn = f"arn:aws:iam::000000000000:role/js-reader"
+    iam.put_user_policy(UserName="js-analyst", PolicyName="read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]},
+            {"Effect": "Allow", "Action": ["glue:GetDatabase", "glue:GetDatabases"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}))
+    key = iam.create_access_key(UserName="js-analyst")["AccessKey"]
+    iam.create_role(RoleName="js-reader", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": "arn:aws:iam::000000000000:user/js-analyst"}}]}))
+    iam.attach_role_policy(RoleName="js-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    import boto3
+    sts = boto3.session.Session().client("sts", endpoint_url=server.endpoint, region_name=server.region,
+                                         aws_access_key_id=key["AccessKeyId"],
+                                         aws_secret_access_key=key["SecretAccessKey"])
+    session = sts.assume_role(RoleArn=role_arn, RoleSessionName="js")["Credentials"]
+    return {"CENOTE_E2E_USER_ACCESS_KEY_ID": key["AccessKeyId"],
+            "CENOTE_E2E_USER_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+            "CENOTE_E2E_ROLE_ACCESS_KEY_ID": session["AccessKeyId"],
+            "CENOTE_E2E_ROLE_SECRET_ACCESS_KEY": session["SecretAccessKey"],
+            "CENOTE_E2E_ROLE_SESSION_TOKEN": session["SessionToken"],
+            "CENOTE_E2E_IDENTITY_BUCKET": bucket}
 
 
 def test_files(argv):
@@ -59,6 +96,8 @@ def main():
                    CENOTE_E2E_SECRET_ACCESS_KEY=server.secret_key, CENOTE_E2E_REGION=server.region)
         for k in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
             env.pop(k, None)
+        if "identity.test.mjs" in files:
+            env.update(identity_setup(server))
         print(f"target: {harness.target()}  endpoint: {server.endpoint}", flush=True)
         try:
             r = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=HERE, env=env,
