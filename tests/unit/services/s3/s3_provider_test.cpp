@@ -27,6 +27,7 @@
 #include "../provider_harness.hpp"
 #include "common/checksum.hpp"
 #include "common/encoding.hpp"
+#include "iam/evaluate.hpp"
 #include "services/s3/access_logs.hpp"
 #include "services/s3/errors.hpp"
 #include "services/s3/internal.hpp"
@@ -593,6 +594,57 @@ TEST_F(S3Test, ObjectAclsFollowOwnershipAndPublicAccessBlock) {
   EXPECT_EQ(Ok("GetObjectAcl", {{"Bucket", "acl"}, {"Key", "k"}})["Grants"].as_array().size(), 1u);
   EXPECT_EQ(Err("PutObjectAcl", {{"Bucket", "acl"}, {"Key", "k"}, {"ACL", "log-delivery-write"}}).code,
             "MalformedACLError");
+}
+
+// The authorizer's view of S3 (access.hpp): the bucket policy and the ACL grants as one resource policy,
+// the public access block applied, the bucket's owner, and fresh after every configuration change.
+TEST_F(S3Test, AuthorityMergesPolicyAndAclsAndFollowsChanges) {
+  auto authority = provider_->MakeAuthority();
+  iam::RequestPrincipal anonymous;  // kAnonymous
+  auto decide = [&](std::string_view action, std::string_view arn) {
+    auto facts = authority->Facts(anonymous, action, arn);
+    EXPECT_TRUE(facts.ok());
+    iam::Request r;
+    r.action = std::string(action);
+    r.resource = std::string(arn);
+    r.resource_account = facts->owner_account;
+    r.principal = anonymous;
+    iam::PolicySet set;
+    if (facts->policy) set.resource = iam::PolicyRef{facts->policy->name, facts->policy->policy.get()};
+    return iam::Evaluate(r, set).allowed();
+  };
+  Ok("CreateBucket", {{"Bucket", "pub"}, {"ObjectOwnership", "ObjectWriter"}});
+  auto facts = authority->Facts(anonymous, "s3:GetObject", "arn:aws:s3:::pub/k");
+  ASSERT_TRUE(facts.ok());
+  EXPECT_EQ(facts->owner_account, "000000000000");
+  EXPECT_FALSE(facts->policy.has_value());  // owner-only ACL, no policy
+  EXPECT_FALSE(decide("s3:ListBucket", "arn:aws:s3:::pub"));
+  Ok("DeletePublicAccessBlock", {{"Bucket", "pub"}});
+  Ok("PutBucketAcl", {{"Bucket", "pub"}, {"ACL", "public-read"}});
+  EXPECT_TRUE(decide("s3:ListBucket", "arn:aws:s3:::pub"));  // seen at once: the cache was invalidated
+  EXPECT_FALSE(decide("s3:PutObject", "arn:aws:s3:::pub/k"));
+  // Object ACLs: the latest version's.
+  Put("pub", "open", "o", {{"ACL", "public-read"}});
+  Put("pub", "closed", "c");
+  EXPECT_TRUE(decide("s3:GetObject", "arn:aws:s3:::pub/open"));
+  EXPECT_FALSE(decide("s3:GetObject", "arn:aws:s3:::pub/closed"));
+  EXPECT_FALSE(decide("s3:GetObjectAcl", "arn:aws:s3:::pub/open"));
+  // A bucket policy joins the grants; RestrictPublicBuckets leaves outsiders only its Deny statements.
+  Ok("PutBucketPolicy", {{"Bucket", "pub"},
+                         {"Policy", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+                            "Action":"s3:GetObject","Resource":"arn:aws:s3:::pub/closed"}]})"}});
+  EXPECT_TRUE(decide("s3:GetObject", "arn:aws:s3:::pub/closed"));
+  EXPECT_TRUE(decide("s3:ListBucket", "arn:aws:s3:::pub"));
+  Ok("PutPublicAccessBlock", {{"Bucket", "pub"},
+                              {"PublicAccessBlockConfiguration",
+                               {{"RestrictPublicBuckets", true}, {"IgnorePublicAcls", true}}}});
+  EXPECT_FALSE(decide("s3:GetObject", "arn:aws:s3:::pub/closed"));
+  EXPECT_FALSE(decide("s3:GetObject", "arn:aws:s3:::pub/open"));
+  EXPECT_FALSE(decide("s3:ListBucket", "arn:aws:s3:::pub"));
+  // A bucket that does not exist has no owner or policy: the operation answers NoSuchBucket itself.
+  auto missing = authority->Facts(anonymous, "s3:GetObject", "arn:aws:s3:::nope/k");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(missing->owner_account.empty());
 }
 
 TEST_F(S3Test, CorsRulesAnswerCrossOriginRequests) {
