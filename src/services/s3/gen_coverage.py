@@ -212,16 +212,16 @@ CONFORMANCE = [
     "`./dev test` as `e2e.s3.conformance` (`tests/e2e/s3-conformance/run_s3tests.py`): `test_s3.py` and "
     "`test_headers.py` without the tests marked `fails_on_aws` (behaviour real S3 does not have). Every test on "
     "`tests/e2e/s3-conformance/expected-pass.txt` must pass; a test that passes and is not on it is reported, to "
-    "be added. Tests that use a second identity (the suite's `alt`, `tenant` and IAM users) are listed in "
-    "`needs-second-identity.txt` and not judged until Cenote has IAM users.",
+    "be added. The suite's `alt` and `tenant` users are real second identities: IAM users of accounts of their "
+    "own, made through Organizations, STS and IAM as a user would; the few tests that use the suite's IAM sections "
+    "(`iam`, `iam root`, `iam alt root`) are listed in `needs-second-identity.txt` and not judged.",
     "",
-    "2026-12-06: 437 of the 589 judged tests pass (74.2 %; 76 more need a second identity; 2 are excluded in "
+    "2026-12-06: 488 of the 647 judged tests pass (75.4 %; 4 use the suite's IAM sections; 2 are excluded in "
     "`exclusions.txt`, with their reason, because real S3 fails them too). The suite runs with "
     "`CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy` (new buckets without ownership controls or a public access block, as "
     "before April 2023), which it assumes; Cenote's default is AWS's current one. Most of the rest need what this "
-    "table lists as not implemented (website configuration, replication), SSE-KMS (waits for KMS), anonymous access to "
-    "public buckets (the identity issue's authorizer), or a second "
-    "identity.",
+    "table lists as not implemented (website endpoint, replication), SSE-KMS (waits for KMS), or are smaller "
+    "gaps listed in the S3 issue's notes.",
 ]
 
 
