@@ -57,7 +57,7 @@ def presign(server, creds, bucket, key):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cenote")
-    ap.add_argument("--duration", type=float, default=5)
+    ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--conc", type=int, default=8)
     ap.add_argument("--json")
@@ -76,8 +76,9 @@ def main():
              "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}))
         iam = harness.boto3_client(server, "iam")
         iam.create_user(UserName="bench")
-        iam.put_user_policy(UserName="bench", PolicyName="twenty",
-                            PolicyDocument=json.dumps(twenty_statements(BUCKET)))
+        # A customer managed policy (an inline user policy is limited to 2,048 characters).
+        arn = iam.create_policy(PolicyName="twenty", PolicyDocument=json.dumps(twenty_statements(BUCKET)))["Policy"]["Arn"]
+        iam.attach_user_policy(UserName="bench", PolicyArn=arn)
         key = iam.create_access_key(UserName="bench")["AccessKey"]
         urls = {"root": presign(server, (server.access_key, server.secret_key), BUCKET, KEY),
                 "user": presign(server, (key["AccessKeyId"], key["SecretAccessKey"]), BUCKET, KEY)}
@@ -95,7 +96,7 @@ def main():
                   f"req/s, user/root {ratio:.3f}" if ratio else f"round {i + 1}: {row}", flush=True)
         ratios = [r["user"]["rps"] / r["root"]["rps"] for r in rounds if r["root"].get("rps") and r["user"].get("rps")]
         median = statistics.median(ratios) if ratios else None
-        print(f"4 KiB GET, {args.conc} connections, {args.duration:g} s x {args.rounds} rounds: "
+        print(f"4 KiB GET, {args.conc} connections, {args.duration} s x {args.rounds} rounds: "
               f"IAM user (20-statement policy + bucket policy) / root = {median:.3f}" if median else "no ratio")
         if args.json:
             with open(args.json, "w") as f:

@@ -1,6 +1,7 @@
 // IamAuthorizer (iam_authorizer.hpp).
 #include "aws/pipeline/iam_authorizer.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -65,6 +66,19 @@ std::string IsoTime(std::int64_t ms) {
   const int rem = static_cast<int>(secs % 86400);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<long long>(d.year), d.month, d.day,
                      rem / 3600, rem / 60 % 60, rem % 60);
+}
+
+// aws:SourceIp: the client's address without its port ("127.0.0.1:53211" -> "127.0.0.1",
+// "[::1]:53211" -> "::1").
+std::string SourceIp(std::string_view remote) {
+  if (remote.starts_with('[')) {
+    const std::size_t close = remote.find(']');
+    return std::string(
+        remote.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+  }
+  if (std::count(remote.begin(), remote.end(), ':') == 1)
+    return std::string(remote.substr(0, remote.find(':')));
+  return std::string(remote);
 }
 
 bool IsEntityPrincipal(iam::PrincipalType type) {
@@ -233,21 +247,25 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
       keys.Set("aws:ViaAWSService", "false");
     }
   } else {
-    if (!ctx.source_ip.empty()) keys.Set("aws:SourceIp", ctx.source_ip);
+    if (!ctx.source_ip.empty()) keys.Set("aws:SourceIp", SourceIp(ctx.source_ip));
     keys.Set("aws:ViaAWSService", "false");
   }
 
-  for (iam::RequiredAuthorization& auth : *required) {
+  for (std::size_t i = 0; i < required->size(); ++i) {
+    iam::RequiredAuthorization& auth = (*required)[i];
+    const bool last = i + 1 == required->size();
     iam::Request r;
     r.action = std::move(auth.action);
     r.resource = std::move(auth.resource);
-    r.principal = who;
-    r.context = keys;
+    r.principal = last ? std::move(who) : who;
+    r.context = last ? std::move(keys) : keys;  // most calls need one authorization: no copies
     r.context.Merge(auth.context);
-    iam::PolicySet policies = base;
+    iam::PolicySet& policies = base;  // the resource's fields are set per authorization below
+    policies.resource.reset();
+    policies.resource_policy_required = false;
     iam::ResourceFacts facts;
     if (authority != nullptr && r.resource != "*") {
-      CENOTE_ASSIGN_OR_RETURN(facts, authority->Facts(who, r.action, r.resource));
+      CENOTE_ASSIGN_OR_RETURN(facts, authority->Facts(r.principal, r.action, r.resource));
       r.context.Merge(facts.keys);
       if (facts.policy && facts.policy->policy != nullptr) {
         policies.resource = iam::PolicyRef{facts.policy->name, facts.policy->policy.get()};
@@ -260,9 +278,10 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
     const iam::EvaluationResult result = iam::Evaluate(r, policies);
     if (result.allowed()) continue;
     if (mode_ == IamMode::kAudit) {
-      spdlog::warn("iam audit: {} would deny {} {} on {}: {}", ctx.request_id,
-                   who.type == iam::PrincipalType::kAnonymous ? std::string("anonymous") : who.arn, r.action,
-                   r.resource, iam::DescribeEvaluation(result));
+      spdlog::warn(
+          "iam audit: {} would deny {} {} on {}: {}", ctx.request_id,
+          r.principal.type == iam::PrincipalType::kAnonymous ? std::string("anonymous") : r.principal.arn,
+          r.action, r.resource, iam::DescribeEvaluation(result));
       continue;
     }
     return Denial(request.service, r, result);

@@ -495,8 +495,15 @@ std::optional<AccessKeyRecord> IamDirectory::Lookup(std::string_view access_key_
 
 void IamDirectory::RecordUse(std::string_view access_key_id, std::string_view service,
                              std::string_view region, std::int64_t now_ms) const {
-  KeyUse use{now_ms, std::string(service), std::string(region)};
   MutexLock lock(env_.usage_mu);
+  // Last use is kept to the second (AWS reports it coarser still): a key's requests within one second of its
+  // recorded use, to the same service and region, change nothing (the hot path of a busy key: no allocation).
+  auto it = env_.key_use.find(std::string(access_key_id));
+  if (it != env_.key_use.end() && now_ms - it->second.ms < 1000 && it->second.service == service &&
+      it->second.region == region) {
+    return;
+  }
+  KeyUse use{now_ms, std::string(service), std::string(region)};
   env_.key_use[std::string(access_key_id)] = use;
   env_.key_use_dirty[std::string(access_key_id)] = std::move(use);
 }

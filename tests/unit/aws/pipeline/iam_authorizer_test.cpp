@@ -107,7 +107,7 @@ struct Fixture {
     ctx.region = "us-east-1";
     ctx.service = std::string(service);
     ctx.operation = std::string(operation);
-    ctx.source_ip = "127.0.0.1";
+    ctx.source_ip = "127.0.0.1:53211";  // as the server records it
     ctx.headers = headers;
     boost::json::value doc = std::move(params);
     AuthorizationRequest request{ctx, testing::Model(service), operation, doc};
