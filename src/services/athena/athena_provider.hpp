@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/invoker.hpp"
 #include "aws/provider.hpp"
 #include "common/result.hpp"
 #include "iam/directory.hpp"
@@ -29,6 +30,9 @@
 namespace cenote::athena {
 
 struct AthenaOptions {
+  // Checks the Glue permissions of the tables a query reads as its caller (CallWith "glue" "GetTable");
+  // null: no check (tests without a pipeline).
+  aws::Invoker* invoker = nullptr;
   // Workgroups, named queries, prepared statements and executions stored before they were regional belong
   // to this account and region.
   std::string account_id;

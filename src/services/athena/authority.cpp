@@ -10,7 +10,8 @@ class AthenaAuthority final : public iam::ResourceAuthority {
  public:
   explicit AthenaAuthority(AthenaImpl& athena) : athena_(athena) {}
   std::string_view service() const override { return "athena"; }
-  Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal&, std::string_view, std::string_view) const override {
+  Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal&, std::string_view,
+                                   std::string_view) const override {
     return iam::ResourceFacts{};  // Athena resources have no resource-based policies
   }
   Result<std::string> Lookup(std::string_view name, std::span<const std::string> args) const override {
@@ -41,9 +42,10 @@ Result<std::string> AthenaImpl::WorkGroupOf(bool named_query, const std::string&
     }
   }
   CENOTE_ASSIGN_OR_RETURN(auto txn, Read());
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne(named_query ? "SELECT workgroup FROM athena_named_queries WHERE id = ?"
-                                                              : "SELECT workgroup FROM athena_executions WHERE id = ?",
-                                                  {id}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne(named_query ? "SELECT workgroup FROM athena_named_queries WHERE id = ?"
+                                          : "SELECT workgroup FROM athena_executions WHERE id = ?",
+                              {id}));
   if (!row) return std::string(kPrimaryWorkGroup);
   return store::AsText((*row)[0]);
 }

@@ -154,7 +154,8 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
   active->id = id;
   active->ns = ns;
   // The query reads its tables and writes its results as this caller, also when it runs later on a worker.
-  active->lake = lake_.For(CallerOf(ctx));
+  active->caller = CallerOf(ctx);
+  active->lake = lake_.For(active->caller);
   active->doc = doc;
   active->record = ActiveExecution::Record::kPending;
   {
@@ -643,6 +644,15 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     if (parsed->kind != StatementKind::kSelect && !AwaitRecorded(id)) return Retire(id);
     std::unique_ptr<glue::RegionalCatalog> regional = catalog_.ForRegion(ns.account, ns.region);
     StatementRunner runner(*regional, lake, engine_, options_);
+    // Tables are read with the caller's Glue permissions, as Athena's: glue:GetTable on the catalog, the
+    // database and the table, through the invoker (authorized and recorded as a call via Athena).
+    if (options_.invoker != nullptr) {
+      runner.AuthorizeTablesWith([this, &active](const std::string& database, const std::string& table) {
+        return options_.invoker->CallWith(active->caller, "glue", "GetTable",
+                                          json::object{{"DatabaseName", database}, {"Name", table}},
+                                          [] { return Status::Ok(); });
+      });
+    }
     outcome = runner.Run(*parsed, ctx);
   }
   if (!outcome) {

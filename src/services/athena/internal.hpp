@@ -91,6 +91,10 @@ class StatementRunner {
 
   // Failure messages have local paths replaced (the resolver's bound files, the scratch directory).
   Result<StatementOutcome> Run(const Statement& statement, const StatementContext& ctx);
+  // Checks the caller's permission to read each table the statement binds (CatalogTableResolver).
+  void AuthorizeTablesWith(std::function<Status(const std::string&, const std::string&)> check) {
+    resolver_.AuthorizeTablesWith(std::move(check));
+  }
 
  private:
   Result<StatementOutcome> Dispatch(const Statement& statement, const StatementContext& ctx);
@@ -158,6 +162,7 @@ struct ActiveExecution {
   std::string id;
   Namespace ns;                          // the StartQueryExecution request's account and region
   std::unique_ptr<s3::LakeAccess> lake;  // the lake as that request's caller (CallerOf)
+  aws::Caller caller;                    // that caller, for the Glue permissions of the tables it reads
   json::object doc;                      // the QueryExecution document, Status.State QUEUED or RUNNING
   query::Cancellation cancel;
   bool queued = true;

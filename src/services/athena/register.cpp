@@ -24,6 +24,7 @@ Status Register(services::ServiceDeps& deps) {
   options.account_id = deps.account_id;
   options.region = deps.default_region;
   options.scratch_dir = deps.scratch_dir + "/athena";
+  options.invoker = &deps.invoker;
   CENOTE_ASSIGN_OR_RETURN(auto provider,
                           AthenaProvider::Open(deps.metadata, *catalog, *lake, *engine, options));
   // Running queries are cancelled at shutdown; their state says so after a restart.

@@ -171,6 +171,15 @@ Result<query::TableBinding> TableBindingFromGlue(const json::object& table, cons
 
 Result<query::TableBinding> CatalogTableResolver::Describe(const std::string& database,
                                                            const std::string& table) {
+  if (authorize_) {
+    if (Status allowed = authorize_(database, table); !allowed) {
+      if (allowed.error().code != "AccessDeniedException" && allowed.error().code != "AccessDenied") {
+        return std::move(allowed).error();
+      }
+      return MakeError("AccessDeniedException",
+                       "Insufficient permissions to execute the query. " + allowed.error().message, 400);
+    }
+  }
   auto t = catalog_.GetTable(database, table);
   if (!t) {
     if (t.error().code != "EntityNotFoundException") return std::move(t).error();

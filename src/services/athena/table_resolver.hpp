@@ -21,6 +21,7 @@
 // bound, for ScrubPaths).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,6 +63,12 @@ class CatalogTableResolver : public query::TableResolver {
   Result<std::vector<query::TableFile>> Files(const query::TableBinding& table,
                                               const query::PartitionBinding& partition) override;
 
+  // Called before a table is described (read from the catalog): its denial fails the statement with Athena's
+  // "Insufficient permissions to execute the query." Unset: no check (tests).
+  void AuthorizeTablesWith(std::function<Status(const std::string&, const std::string&)> check) {
+    authorize_ = std::move(check);
+  }
+
   // Replaces the local paths of the files this resolver bound by their s3:// URLs, so failure reasons
   // (the engine's "HIVE_BAD_DATA: ... file '/data/s3/blobs/..'") never show server paths.
   std::string ScrubPaths(std::string message) const;
@@ -70,6 +77,7 @@ class CatalogTableResolver : public query::TableResolver {
  private:
   glue::RegionalCatalog& catalog_;
   s3::LakeAccess& lake_;
+  std::function<Status(const std::string&, const std::string&)> authorize_;
   mutable Mutex mu_;
   std::map<std::string, std::string> bound_ GUARDED_BY(mu_);  // local path -> s3 URL
 };

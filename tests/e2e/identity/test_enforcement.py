@@ -118,7 +118,7 @@ class UserMatrix(Case):
         s3 = client_as(self.alice, "s3")
         self.assertEqual(s3.get_object(Bucket=self.bucket, Key="raw/a.csv")["Body"].read(), b"id\n1\n")
         s3.head_object(Bucket=self.bucket, Key="raw/a.csv")  # s3:GetObject
-        self.assertEqual(s3.list_objects_v2(Bucket=self.bucket)["KeyCount"], 1)  # s3:ListBucket
+        self.assertEqual(s3.list_objects_v2(Bucket=self.bucket, Prefix="raw/")["KeyCount"], 1)  # s3:ListBucket
         message = self.denied(s3.put_object, status=403, Bucket=self.bucket, Key="raw/b.csv", Body=b"x")
         self.assertIn("arn:aws:iam::000000000000:user/alice is not authorized to perform: s3:PutObject", message)
         self.assertIn("because no identity-based policy allows the s3:PutObject action", message)
@@ -186,6 +186,35 @@ class UserMatrix(Case):
         self.denied(s3.get_object, Bucket=bucket, Key="secret/x")
         s3.delete_bucket_policy(Bucket=bucket)
         s3.get_object(Bucket=bucket, Key="secret/x")
+
+    def run_query(self, athena, sql):
+        qid = athena.start_query_execution(
+            QueryString=sql, ResultConfiguration={"OutputLocation": f"s3://{self.bucket}/athena/"})["QueryExecutionId"]
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            status = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+            if status["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+                return status
+            time.sleep(0.2)
+        raise AssertionError(f"query {qid} did not finish")
+
+    def test_athena_reads_tables_with_the_callers_glue_permissions(self):
+        root_athena = root("athena")
+        s3 = root("s3")
+        s3.put_object(Bucket=self.bucket, Key="tables/t/part.csv", Body=b"1,a\n2,b\n")
+        status = self.run_query(root_athena, "CREATE EXTERNAL TABLE matrix_db.t (id int, v string) ROW FORMAT "
+                                f"DELIMITED FIELDS TERMINATED BY ',' LOCATION 's3://{self.bucket}/tables/t/'")
+        self.assertEqual(status["State"], "SUCCEEDED", status)
+        key = make_user("quentin", allow("athena:*"),
+                        allow("s3:*", [f"arn:aws:s3:::{self.bucket}", f"arn:aws:s3:::{self.bucket}/*"]))
+        status = self.run_query(client_as(key, "athena"), "SELECT count(*) FROM matrix_db.t")
+        self.assertEqual(status["State"], "FAILED", status)
+        self.assertIn("Insufficient permissions to execute the query", status.get("StateChangeReason", ""))
+        self.assertIn("glue:GetTable", status.get("StateChangeReason", ""))
+        root("iam").put_user_policy(UserName="quentin", PolicyName="glue-read", PolicyDocument=policy(
+            allow(["glue:GetTable", "glue:GetTables", "glue:GetDatabase", "glue:GetPartitions"])))
+        status = self.run_query(client_as(key, "athena"), "SELECT count(*) FROM matrix_db.t")
+        self.assertEqual(status["State"], "SUCCEEDED", status)
 
     def test_cli_user_denied(self):
         import shutil
