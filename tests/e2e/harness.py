@@ -302,6 +302,38 @@ def boto3_client(server, service="s3", addressing_style="path", **config_kwargs)
         config=Config(**cfg))
 
 
+class CliCase(unittest.TestCase):
+    """A test case that drives the AWS CLI (`CENOTE_AWS_CLI`, else `aws` on PATH) against the server its module
+    names in `server()`, configured by environment variables only (an empty config file, nothing from ~/.aws)
+    and --endpoint-url on every call."""
+
+    timeout_s = 120
+
+    def server(self):
+        raise NotImplementedError("a CliCase subclass names its server")
+
+    def setUp(self):
+        self._cli_dir = tempfile.mkdtemp(prefix="cenote-e2e-cli-")
+        config = os.path.join(self._cli_dir, "empty-config")
+        open(config, "w").close()
+        self.env = self.server().client_env(config_file=config)
+        self.addCleanup(shutil.rmtree, self._cli_dir, True)
+
+    def aws(self, *args, check=True, env=None):
+        """The finished process; with `check`, a non-zero exit fails the test with the CLI's stderr."""
+        cli = os.environ.get("CENOTE_AWS_CLI") or shutil.which("aws") or "aws"
+        r = subprocess.run([cli, "--endpoint-url", self.server().endpoint, "--no-cli-pager", *args],
+                           capture_output=True, text=True, env=env or self.env, timeout=self.timeout_s)
+        if check and r.returncode != 0:
+            self.fail(f"aws {' '.join(args)}: exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}")
+        return r
+
+    def aws_json(self, *args, env=None):
+        """The call's JSON output ({} when it prints nothing)."""
+        r = self.aws(*args, "--output", "json", env=env)
+        return json.loads(r.stdout) if r.stdout.strip() else {}
+
+
 def create_service_role(server, role_arn, service, actions=("s3:*", "glue:*", "kinesis:*")):
     """Creates the IAM role `role_arn` names ("arn:aws:iam::<account>:role/<path/>name"), trusted by the AWS
     service `service` ("firehose.amazonaws.com", "glue.amazonaws.com") and allowed `actions` on every resource,

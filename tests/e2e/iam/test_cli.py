@@ -7,10 +7,7 @@ Run: CENOTE_BIN=build/cenote CENOTE_AWS_CLI=/usr/bin/aws python3 tests/e2e/iam/t
 
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
 import uuid
 
@@ -18,8 +15,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import harness  # noqa: E402
 
 SERVER = None
-WORK = None
-CLI = os.environ.get("CENOTE_AWS_CLI") or shutil.which("aws") or "aws"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 ALLOW_S3 = json.dumps({"Version": "2012-10-17",
@@ -27,65 +22,54 @@ ALLOW_S3 = json.dumps({"Version": "2012-10-17",
 
 
 def setUpModule():
-    global SERVER, WORK
-    WORK = tempfile.mkdtemp(prefix="cenote-e2e-iam-cli-")
+    global SERVER
     SERVER = harness.Server().start()
 
 
 def tearDownModule():
     if SERVER is not None:
         SERVER.close()
-    if WORK:
-        shutil.rmtree(WORK, ignore_errors=True)
 
 
-class IamCli(unittest.TestCase):
+class IamCli(harness.CliCase):
+    def server(self):
+        return SERVER
+
     def setUp(self):
-        config = os.path.join(WORK, "empty-config")
-        open(config, "w").close()
-        self.env = SERVER.client_env(config_file=config)
+        super().setUp()
         self.sfx = uuid.uuid4().hex[:8]
-
-    def aws(self, *args, check=True):
-        out = subprocess.run([CLI, "--endpoint-url", SERVER.endpoint, "--output", "json", *args],
-                             capture_output=True, text=True, env=self.env, timeout=120)
-        if check and out.returncode != 0:
-            self.fail(f"aws {' '.join(args)}: {out.stderr}")
-        if check:
-            return json.loads(out.stdout) if out.stdout.strip() else {}
-        return out
 
     def test_lifecycle(self):
         user, group, role, policy = (f"{n}-{self.sfx}" for n in ("cli-user", "cli-group", "cli-role", "cli-policy"))
-        created = self.aws("iam", "create-user", "--user-name", user, "--path", "/cli/")
+        created = self.aws_json("iam", "create-user", "--user-name", user, "--path", "/cli/")
         self.assertTrue(created["User"]["Arn"].endswith(f":user/cli/{user}"))
-        key = self.aws("iam", "create-access-key", "--user-name", user)["AccessKey"]
+        key = self.aws_json("iam", "create-access-key", "--user-name", user)["AccessKey"]
         self.assertTrue(key["AccessKeyId"].startswith("AKIA"))
-        keys = self.aws("iam", "list-access-keys", "--user-name", user)["AccessKeyMetadata"]
+        keys = self.aws_json("iam", "list-access-keys", "--user-name", user)["AccessKeyMetadata"]
         self.assertEqual([k["AccessKeyId"] for k in keys], [key["AccessKeyId"]])
 
-        self.aws("iam", "create-group", "--group-name", group)
-        self.aws("iam", "add-user-to-group", "--group-name", group, "--user-name", user)
-        self.aws("iam", "attach-group-policy", "--group-name", group,
-                 "--policy-arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
-        attached = self.aws("iam", "list-attached-group-policies", "--group-name", group)["AttachedPolicies"]
+        self.aws_json("iam", "create-group", "--group-name", group)
+        self.aws_json("iam", "add-user-to-group", "--group-name", group, "--user-name", user)
+        self.aws_json("iam", "attach-group-policy", "--group-name", group,
+                      "--policy-arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+        attached = self.aws_json("iam", "list-attached-group-policies", "--group-name", group)["AttachedPolicies"]
         self.assertEqual(attached[0]["PolicyName"], "AmazonS3ReadOnlyAccess")
 
-        self.aws("iam", "create-role", "--role-name", role, "--assume-role-policy-document", TRUST)
-        got = self.aws("iam", "get-role", "--role-name", role)["Role"]
+        self.aws_json("iam", "create-role", "--role-name", role, "--assume-role-policy-document", TRUST)
+        got = self.aws_json("iam", "get-role", "--role-name", role)["Role"]
         self.assertEqual(got["AssumeRolePolicyDocument"], json.loads(TRUST))
 
-        arn = self.aws("iam", "create-policy", "--policy-name", policy, "--policy-document", ALLOW_S3)["Policy"]["Arn"]
-        self.aws("iam", "create-policy-version", "--policy-arn", arn, "--policy-document", ALLOW_S3, "--set-as-default")
-        versions = self.aws("iam", "list-policy-versions", "--policy-arn", arn)["Versions"]
+        arn = self.aws_json("iam", "create-policy", "--policy-name", policy, "--policy-document", ALLOW_S3)["Policy"]["Arn"]
+        self.aws_json("iam", "create-policy-version", "--policy-arn", arn, "--policy-document", ALLOW_S3, "--set-as-default")
+        versions = self.aws_json("iam", "list-policy-versions", "--policy-arn", arn)["Versions"]
         self.assertEqual([(v["VersionId"], v["IsDefaultVersion"]) for v in versions], [("v2", True), ("v1", False)])
-        self.aws("iam", "attach-role-policy", "--role-name", role, "--policy-arn", arn)
-        self.assertEqual(self.aws("iam", "get-policy", "--policy-arn", arn)["Policy"]["AttachmentCount"], 1)
+        self.aws_json("iam", "attach-role-policy", "--role-name", role, "--policy-arn", arn)
+        self.assertEqual(self.aws_json("iam", "get-policy", "--policy-arn", arn)["Policy"]["AttachmentCount"], 1)
 
-        sim = self.aws("iam", "simulate-principal-policy", "--policy-source-arn", created["User"]["Arn"],
-                       "--action-names", "s3:GetObject", "s3:PutObject")["EvaluationResults"]
+        sim = self.aws_json("iam", "simulate-principal-policy", "--policy-source-arn", created["User"]["Arn"],
+                            "--action-names", "s3:GetObject", "s3:PutObject")["EvaluationResults"]
         self.assertEqual([r["EvalDecision"] for r in sim], ["allowed", "implicitDeny"])
-        details = self.aws("iam", "get-account-authorization-details", "--filter", "Role")
+        details = self.aws_json("iam", "get-account-authorization-details", "--filter", "Role")
         self.assertIn(role, [r["RoleName"] for r in details["RoleDetailList"]])
 
         # Errors as the CLI prints them.
@@ -98,16 +82,16 @@ class IamCli(unittest.TestCase):
                        check=False)
         self.assertIn("MalformedPolicyDocument", out.stderr)
 
-        self.aws("iam", "detach-role-policy", "--role-name", role, "--policy-arn", arn)
-        self.aws("iam", "delete-policy-version", "--policy-arn", arn, "--version-id", "v1")
-        self.aws("iam", "delete-policy", "--policy-arn", arn)
-        self.aws("iam", "delete-role", "--role-name", role)
-        self.aws("iam", "detach-group-policy", "--group-name", group,
-                 "--policy-arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
-        self.aws("iam", "remove-user-from-group", "--group-name", group, "--user-name", user)
-        self.aws("iam", "delete-group", "--group-name", group)
-        self.aws("iam", "delete-access-key", "--user-name", user, "--access-key-id", key["AccessKeyId"])
-        self.aws("iam", "delete-user", "--user-name", user)
+        self.aws_json("iam", "detach-role-policy", "--role-name", role, "--policy-arn", arn)
+        self.aws_json("iam", "delete-policy-version", "--policy-arn", arn, "--version-id", "v1")
+        self.aws_json("iam", "delete-policy", "--policy-arn", arn)
+        self.aws_json("iam", "delete-role", "--role-name", role)
+        self.aws_json("iam", "detach-group-policy", "--group-name", group,
+                      "--policy-arn", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+        self.aws_json("iam", "remove-user-from-group", "--group-name", group, "--user-name", user)
+        self.aws_json("iam", "delete-group", "--group-name", group)
+        self.aws_json("iam", "delete-access-key", "--user-name", user, "--access-key-id", key["AccessKeyId"])
+        self.aws_json("iam", "delete-user", "--user-name", user)
 
 
 if __name__ == "__main__":

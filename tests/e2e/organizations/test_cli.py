@@ -9,7 +9,6 @@ Run: CENOTE_BIN=build/cenote CENOTE_AWS_CLI=/usr/bin/aws python3 tests/e2e/organ
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,8 +19,6 @@ import harness  # noqa: E402
 
 SERVER = None
 WORK = None
-CLI = os.environ.get("CENOTE_AWS_CLI") or shutil.which("aws") or "aws"
-CLI_TIMEOUT_S = 120
 DENY_S3 = json.dumps({"Version": "2012-10-17",
                       "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})
 
@@ -39,22 +36,9 @@ def tearDownModule():
         shutil.rmtree(WORK, ignore_errors=True)
 
 
-class OrganizationsCli(unittest.TestCase):
-    def setUp(self):
-        config = os.path.join(WORK, "empty-config")
-        open(config, "w").close()
-        self.env = SERVER.client_env(config_file=config)
-
-    def aws(self, *args, check=True):
-        base = [CLI, "--endpoint-url", SERVER.endpoint, "--no-cli-pager"]
-        r = subprocess.run(base + list(args), capture_output=True, text=True, env=self.env, timeout=CLI_TIMEOUT_S)
-        if check:
-            self.assertEqual(r.returncode, 0, f"{' '.join(args)}\nstdout: {r.stdout}\nstderr: {r.stderr}")
-        return r
-
-    def aws_json(self, *args):
-        r = self.aws(*args, "--output", "json")
-        return json.loads(r.stdout) if r.stdout.strip() else {}
+class OrganizationsCli(harness.CliCase):
+    def server(self):
+        return SERVER
 
     def test_organization_ous_policies_accounts(self):
         r = self.aws("organizations", "describe-organization", check=False)
