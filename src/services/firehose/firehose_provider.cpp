@@ -211,10 +211,24 @@ Result<std::unique_ptr<FirehoseProvider>> FirehoseProvider::Open(store::Metadata
   auto provider = std::unique_ptr<FirehoseProvider>(new FirehoseProvider(std::move(env)));
   if (const std::int64_t poll = provider->env_->options.delivery_poll_ms; poll > 0) {
     FirehoseProvider* p = provider.get();
-    provider->delivery_ = tasks.Every("firehose.delivery", std::chrono::milliseconds(poll), [p] {
-      auto r = p->DeliverDue(false);
-      if (!r) spdlog::warn("firehose delivery: {}", r.error().message);
-    });
+    // A delivery that keeps failing (a role without s3:PutObject) is retried every round; its error is logged
+    // when it first happens or changes, then once a minute, not every round.
+    provider->delivery_ = tasks.Every("firehose.delivery", std::chrono::milliseconds(poll),
+                                      [p, last = std::string(), last_ms = std::int64_t{0}]() mutable {
+                                        auto r = p->DeliverDue(false);
+                                        if (r) {
+                                          last.clear();
+                                          return;
+                                        }
+                                        const std::int64_t now = UnixNowMs();
+                                        if (r.error().message == last && now - last_ms < 60'000) return;
+                                        spdlog::warn(
+                                            "firehose delivery: {} (retried every round; logged again "
+                                            "once a minute while it lasts)",
+                                            r.error().message);
+                                        last = r.error().message;
+                                        last_ms = now;
+                                      });
   }
   return provider;
 }
@@ -244,9 +258,11 @@ Result<int> FirehoseProvider::DeliverDue(bool force) {
         // buffered and the next round retries them.
         Error e = r.error();
         if (e.code == "AccessDenied" || e.code == "AccessDeniedException") {
-          e.message = "S3.AccessDenied: Access was denied. Ensure that the trust policy for the provided IAM "
-                      "role allows Firehose to assume the role, and the access policy allows access to the S3 "
-                      "bucket. (" + e.message + ")";
+          e.message =
+              "S3.AccessDenied: Access was denied. Ensure that the trust policy for the provided IAM "
+              "role allows Firehose to assume the role, and the access policy allows access to the S3 "
+              "bucket. (" +
+              e.message + ")";
         }
         e.message = s->arn + ": " + e.message;
         first_error = std::move(e);
