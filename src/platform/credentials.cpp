@@ -15,8 +15,8 @@
 #include <spdlog/spdlog.h>
 
 #include "common/encoding.hpp"
-#include "iam/directory.hpp"
 #include "common/random.hpp"
+#include "iam/directory.hpp"
 #include "store/durable_file.hpp"
 
 namespace cenote::platform {
@@ -142,7 +142,8 @@ void RootCredentialProvider::Used(std::string_view access_key_id, std::string_vi
   const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
-  for (const iam::CredentialSource* source : sources_) source->RecordUse(access_key_id, service, region, now_ms);
+  for (const iam::CredentialSource* source : sources_)
+    source->RecordUse(access_key_id, service, region, now_ms);
 }
 
 void RootCredentialProvider::WarnUnknownKey(std::string_view access_key_id) const {

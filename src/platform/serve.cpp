@@ -13,10 +13,10 @@
 #include "aws/pipeline/after_hooks.hpp"
 #include "aws/pipeline/authorizer.hpp"
 #include "aws/pipeline/iam_authorizer.hpp"
-#include "iam/directory.hpp"
 #include "aws/pipeline/pipeline.hpp"
 #include "common/background_tasks.hpp"
 #include "http/server.hpp"
+#include "iam/directory.hpp"
 #include "platform/credentials.hpp"
 #include "platform/data_dir.hpp"
 #include "platform/service_list.hpp"
@@ -125,7 +125,9 @@ int Serve(const ServeConfig& config) {
       });
   deps.day_ms = config.lifecycle_day_seconds * 1000;
   deps.add_after_hook = [&pipeline](aws::pipeline::AfterHook* hook) { pipeline.AddHook(hook); };
-  deps.add_credential_source = [&credentials](iam::CredentialSource* source) { credentials.AddSource(source); };
+  deps.add_credential_source = [&credentials](iam::CredentialSource* source) {
+    credentials.AddSource(source);
+  };
   deps.add_resource_authority = [&authorization_sources](iam::ResourceAuthority* authority) {
     authorization_sources.authorities.push_back(authority);
   };

@@ -68,7 +68,8 @@ Status DetectService(const StageEnv& env, Exchange& exchange) {
   //    bucket) is STS's: AssumeRoleWithWebIdentity and AssumeRoleWithSAML are the only calls AWS serves
   //    unsigned outside S3, and S3 has no form-encoded POST on its root.
   if (service == nullptr && !scope && request.method == "POST" && request.Path() == "/" &&
-      !request.headers.Get("authorization") && !VirtualHostedBucket(request.headers.Get("host").value_or(""))) {
+      !request.headers.Get("authorization") &&
+      !VirtualHostedBucket(request.headers.Get("host").value_or(""))) {
     if (auto type = request.headers.Get("content-type");
         type && AsciiLower(*type).starts_with("application/x-www-form-urlencoded")) {
       service = env.models.ByEndpointPrefix("sts");

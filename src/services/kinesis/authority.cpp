@@ -15,7 +15,8 @@ class KinesisAuthority final : public iam::ResourceAuthority {
   explicit KinesisAuthority(Env& env) : env_(env) {}
   std::string_view service() const override { return "kinesis"; }
 
-  Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal&, std::string_view, std::string_view) const override {
+  Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal&, std::string_view,
+                                   std::string_view) const override {
     return iam::ResourceFacts{};
   }
 

@@ -246,9 +246,10 @@ Result<iam::ResourceFacts> S3Authority::Facts(const iam::RequestPrincipal& princ
   if (access->acls_enabled && slash != std::string_view::npos && IsObjectAclAction(action)) {
     const std::string key(rest.substr(slash + 1));
     CENOTE_ASSIGN_OR_RETURN(auto txn, env_.Read());
-    CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT acl, owner_id FROM s3_versions WHERE bucket = ? AND "
-                                                    "key = ? AND is_latest = 1",
-                                                    {std::string(bucket), key}));
+    CENOTE_ASSIGN_OR_RETURN(auto row,
+                            txn->QueryOne("SELECT acl, owner_id FROM s3_versions WHERE bucket = ? AND "
+                                          "key = ? AND is_latest = 1",
+                                          {std::string(bucket), key}));
     if (row) {
       json::array grants;
       const std::string object_owner = store::AsText((*row)[1]);
@@ -259,8 +260,9 @@ Result<iam::ResourceFacts> S3Authority::Facts(const iam::RequestPrincipal& princ
       }
       if (grants.empty() && !object_owner.empty()) {
         // No stored ACL: its owner's FULL_CONTROL.
-        grants.push_back(json::object{{"Grantee", json::object{{"Type", "CanonicalUser"}, {"ID", object_owner}}},
-                                      {"Permission", "FULL_CONTROL"}});
+        grants.push_back(
+            json::object{{"Grantee", json::object{{"Type", "CanonicalUser"}, {"ID", object_owner}}},
+                         {"Permission", "FULL_CONTROL"}});
       }
       json::array statements;
       std::string version;

@@ -6,10 +6,9 @@
 //   bucket READ        s3:ListBucket, s3:ListBucketVersions, s3:ListBucketMultipartUploads on the bucket
 //   bucket WRITE       s3:PutObject, s3:DeleteObject, s3:DeleteObjectVersion on its objects
 //   bucket READ_ACP    s3:GetBucketAcl;   bucket WRITE_ACP s3:PutBucketAcl
-//   object READ        s3:GetObject, s3:GetObjectVersion, s3:GetObjectAttributes, s3:GetObjectVersionAttributes
-//   object READ_ACP    s3:GetObjectAcl, s3:GetObjectVersionAcl
-//   object WRITE_ACP   s3:PutObjectAcl, s3:PutObjectVersionAcl
-//   FULL_CONTROL       all of the above
+//   object READ        s3:GetObject, s3:GetObjectVersion, s3:GetObjectAttributes,
+//   s3:GetObjectVersionAttributes object READ_ACP    s3:GetObjectAcl, s3:GetObjectVersionAcl object WRITE_ACP
+//   s3:PutObjectAcl, s3:PutObjectVersionAcl FULL_CONTROL       all of the above
 // Grantees: a canonical user (other than the bucket owner's account, whose access is its own IAM's) is
 // {"CanonicalUser": id}; AllUsers is "*" (anonymous callers included); AuthenticatedUsers is any signed
 // caller ({"AWS": "*"} with aws:PrincipalArn present); LogDelivery is the logging.s3.amazonaws.com service.

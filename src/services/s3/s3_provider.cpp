@@ -183,7 +183,9 @@ S3Provider::S3Provider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
 
 void S3Provider::SetQueryEngine(query::QueryEngine* engine) { env_->engine = engine; }
 
-std::unique_ptr<iam::ResourceAuthority> S3Provider::MakeAuthority() { return std::make_unique<S3Authority>(*env_); }
+std::unique_ptr<iam::ResourceAuthority> S3Provider::MakeAuthority() {
+  return std::make_unique<S3Authority>(*env_);
+}
 
 S3Provider::~S3Provider() {
   if (env_ && !env_->plain_cache_dir.empty()) {

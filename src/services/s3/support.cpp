@@ -36,7 +36,8 @@ namespace {
 // BucketAccessCache from its first statement that writes a bucket's row or configurations to its end.
 class CacheInvalidatingTransaction final : public Transaction {
  public:
-  CacheInvalidatingTransaction(std::unique_ptr<Transaction> inner, ReadCache& cache, BucketAccessCache& access)
+  CacheInvalidatingTransaction(std::unique_ptr<Transaction> inner, ReadCache& cache,
+                               BucketAccessCache& access)
       : inner_(std::move(inner)), cache_(cache), access_(access) {}
   ~CacheInvalidatingTransaction() override {
     inner_.reset();  // rolls back if still open, and releases the writer
@@ -78,7 +79,8 @@ Result<std::unique_ptr<Transaction>> Env::Write() {
     cache.EndWrite();
     return std::move(txn).error();
   }
-  return std::unique_ptr<Transaction>(std::make_unique<CacheInvalidatingTransaction>(std::move(*txn), cache, access_cache));
+  return std::unique_ptr<Transaction>(
+      std::make_unique<CacheInvalidatingTransaction>(std::move(*txn), cache, access_cache));
 }
 
 void Env::DeleteBlobs(const std::vector<std::string>& ids) {

@@ -54,7 +54,8 @@ class FakeS3 final : public iam::ResourceAuthority {
     const bool theirs = arn.starts_with("arn:aws:s3:::theirs");
     facts.owner_account = theirs ? kOther : testing::kAccount;
     const std::string& text = theirs ? theirs_policy : mine_policy;
-    if (!text.empty()) facts.policy = iam::NamedPolicy{"bucket policy", Compile(text, iam::PolicyKind::kResource)};
+    if (!text.empty())
+      facts.policy = iam::NamedPolicy{"bucket policy", Compile(text, iam::PolicyKind::kResource)};
     return facts;
   }
 };
@@ -84,10 +85,11 @@ struct Fixture {
     alice->account_id = testing::kAccount;
     alice->name = "alice";
     alice->identity.push_back(
-        {"ReadMine", Compile(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject",
+        {"ReadMine",
+         Compile(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject",
            "s3:ListBucket"],"Resource":["arn:aws:s3:::mine","arn:aws:s3:::mine/*","arn:aws:s3:::theirs/*"]},
            {"Effect":"Allow","Action":"glue:GetDatabase","Resource":"*"}]})",
-                             iam::PolicyKind::kIdentity)});
+                 iam::PolicyKind::kIdentity)});
     alice->tags = {{"team", "data"}};
     directory.entities[alice->arn] = alice;
     Rebind();
@@ -134,14 +136,15 @@ TEST(IamAuthorizer, UserGetsWhatItsPoliciesAllow) {
   Fixture f;
   EXPECT_TRUE(f.Call(User("alice"), "s3", "GetObject", Object("mine", "a/b.csv")));
   EXPECT_TRUE(f.Call(User("alice"), "s3", "HeadObject", Object("mine", "a/b.csv")));  // s3:GetObject
-  EXPECT_TRUE(f.Call(User("alice"), "s3", "ListObjectsV2", {{"Bucket", "mine"}}));   // s3:ListBucket
+  EXPECT_TRUE(f.Call(User("alice"), "s3", "ListObjectsV2", {{"Bucket", "mine"}}));    // s3:ListBucket
   Status put = f.Call(User("alice"), "s3", "PutObject", Object("mine", "a/b.csv"));
   ASSERT_FALSE(put);
   EXPECT_EQ(put.error().code, "AccessDenied");
   EXPECT_EQ(put.error().http_status, 403);
-  EXPECT_EQ(put.error().message, "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: "
-                                 "s3:PutObject on resource: \"arn:aws:s3:::mine/a/b.csv\" because no "
-                                 "identity-based policy allows the s3:PutObject action");
+  EXPECT_EQ(put.error().message,
+            "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: "
+            "s3:PutObject on resource: \"arn:aws:s3:::mine/a/b.csv\" because no "
+            "identity-based policy allows the s3:PutObject action");
 }
 
 TEST(IamAuthorizer, DenialsInEachProtocolsWords) {

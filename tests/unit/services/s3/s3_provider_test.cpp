@@ -630,14 +630,14 @@ TEST_F(S3Test, AuthorityMergesPolicyAndAclsAndFollowsChanges) {
   EXPECT_FALSE(decide("s3:GetObject", "arn:aws:s3:::pub/closed"));
   EXPECT_FALSE(decide("s3:GetObjectAcl", "arn:aws:s3:::pub/open"));
   // A bucket policy joins the grants; RestrictPublicBuckets leaves outsiders only its Deny statements.
-  Ok("PutBucketPolicy", {{"Bucket", "pub"},
-                         {"Policy", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+  Ok("PutBucketPolicy",
+     {{"Bucket", "pub"}, {"Policy", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
                             "Action":"s3:GetObject","Resource":"arn:aws:s3:::pub/closed"}]})"}});
   EXPECT_TRUE(decide("s3:GetObject", "arn:aws:s3:::pub/closed"));
   EXPECT_TRUE(decide("s3:ListBucket", "arn:aws:s3:::pub"));
-  Ok("PutPublicAccessBlock", {{"Bucket", "pub"},
-                              {"PublicAccessBlockConfiguration",
-                               {{"RestrictPublicBuckets", true}, {"IgnorePublicAcls", true}}}});
+  Ok("PutPublicAccessBlock",
+     {{"Bucket", "pub"},
+      {"PublicAccessBlockConfiguration", {{"RestrictPublicBuckets", true}, {"IgnorePublicAcls", true}}}});
   EXPECT_FALSE(decide("s3:GetObject", "arn:aws:s3:::pub/closed"));
   EXPECT_FALSE(decide("s3:GetObject", "arn:aws:s3:::pub/open"));
   EXPECT_FALSE(decide("s3:ListBucket", "arn:aws:s3:::pub"));
