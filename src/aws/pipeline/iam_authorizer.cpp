@@ -8,7 +8,6 @@
 #include <spdlog/spdlog.h>
 
 #include "aws/model/model.hpp"
-#include "aws/sigv4/sigv4.hpp"
 #include "common/clock.hpp"
 #include "iam/action_map.hpp"
 #include "iam/directory.hpp"
@@ -127,23 +126,12 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
 
   const iam::ResourceAuthority* authority = nullptr;
   if (auto it = by_service_.find(service); it != by_service_.end()) authority = it->second;
-  // Lookups the request itself answers (an S3 POST upload's key, read from its form by authentication),
-  // then the service's.
-  iam::ActionLookup lookup = [authority, &ctx](std::string_view name,
-                                               std::span<const std::string> args) -> Result<std::string> {
-    if (name == "PostObjectKey" && ctx.headers != nullptr) {
-      if (auto key = ctx.headers->Get(sigv4::kPostObjectKeyHeader)) return std::string(*key);
-      return MakeError(
-                 "InvalidArgument",
-                 "Bucket POST must contain a field named 'key'.  If it is specified, please check the order "
-                 "of the fields.",
-                 400)
-          .With("ArgumentName", "key")
-          .With("ArgumentValue", "");
-    }
-    if (authority == nullptr) return InternalError("no lookup " + std::string(name));
-    return authority->Lookup(name, args);
-  };
+  iam::ActionLookup lookup;
+  if (authority != nullptr) {
+    lookup = [authority](std::string_view name, std::span<const std::string> args) {
+      return authority->Lookup(name, args);
+    };
+  }
   auto required =
       iam::Resolve(service, request.operation, request.params, ctx.region, principal.account_id, lookup);
   if (!required) {
