@@ -175,6 +175,7 @@ struct Operation {
 
 struct MapData {
   std::string service;
+  UnsignedRequests unsigned_requests = UnsignedRequests::kRefused;
   std::map<std::string, Operation, std::less<>> operations;
 };
 
@@ -225,8 +226,17 @@ Result<MapData> ParseMap(std::string_view text) {
   }
   if (!doc.is_object()) return SchemaError("the map must be an object");
   const json::object& root = doc.as_object();
-  CENOTE_RETURN_IF_ERROR(CheckFields(root, {"//", "service", "resources", "operations"}, "map"));
+  CENOTE_RETURN_IF_ERROR(CheckFields(root, {"//", "service", "unsigned", "resources", "operations"}, "map"));
   MapData impl;
+  if (const json::value* unsigned_requests = root.if_contains("unsigned")) {
+    if (unsigned_requests->is_string() && unsigned_requests->as_string() == "anonymous") {
+      impl.unsigned_requests = UnsignedRequests::kAnonymous;
+    } else if (unsigned_requests->is_string() && unsigned_requests->as_string() == "handler") {
+      impl.unsigned_requests = UnsignedRequests::kHandlerOnly;
+    } else {
+      return SchemaError("map: 'unsigned' must be \"anonymous\" or \"handler\"");
+    }
+  }
   const json::value* service = root.if_contains("service");
   if (service == nullptr || !service->is_string() || service->as_string().empty())
     return SchemaError("map: 'service' must name the endpoint prefix");
@@ -631,6 +641,8 @@ std::vector<std::string_view> ActionMap::Operations() const {
   for (const auto& [name, unused] : impl_->data.operations) out.emplace_back(name);
   return out;
 }
+
+UnsignedRequests ActionMap::Unsigned() const { return impl_->data.unsigned_requests; }
 
 AuthorizerMode ActionMap::Mode(std::string_view operation) const {
   auto it = impl_->data.operations.find(operation);

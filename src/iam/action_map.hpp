@@ -8,6 +8,7 @@
 //   {
 //     "service": "s3",                        // the endpoint prefix Resolve is called with; every action
 //                                             // in the file is "<service>:<Name>"
+//     "unsigned": "anonymous",                // optional; see UnsignedRequests
 //     "resources": {                          // named resource templates (optional)
 //       "object": "arn:${Partition}:s3:::${Bucket}/${Key}",
 //       "stream": ["${StreamARN}", "arn:${Partition}:kinesis:${Region}:${Account}:stream/${StreamName}"]
@@ -83,6 +84,14 @@ struct RequiredAuthorization {
 using ActionLookup =
     std::function<Result<std::string>(std::string_view name, std::span<const std::string> args)>;
 
+// What the service does with requests that carry no credentials (the map's "unsigned" field).
+enum class UnsignedRequests {
+  kRefused,      // absent (the default): authentication refuses them (MissingAuthenticationToken)
+  kAnonymous,    // "anonymous": they are the anonymous principal, evaluated like any other (S3's public data)
+  kHandlerOnly,  // "handler": only operations whose "authorizer" is "handler" accept them
+                 // (STS's AssumeRoleWithWebIdentity); any other is refused as unauthenticated
+};
+
 // How the authorizer decides an operation (the operation's "authorizer" field).
 enum class AuthorizerMode {
   kEvaluate,     // "evaluate" (the default): every authorization is evaluated
@@ -112,6 +121,7 @@ class ActionMap {
   std::string_view service() const;
   // The mapped operation names, sorted.
   std::vector<std::string_view> Operations() const;
+  UnsignedRequests Unsigned() const;
   // How the authorizer decides `operation` (kEvaluate for operations the map does not name).
   AuthorizerMode Mode(std::string_view operation) const;
   // The actions an operation may require (every authorization, whatever its condition), or empty.

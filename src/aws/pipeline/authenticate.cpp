@@ -4,6 +4,7 @@
 #include "aws/model/model.hpp"
 #include "aws/pipeline/stages.hpp"
 #include "aws/sigv4/sigv4.hpp"
+#include "iam/action_map.hpp"
 
 namespace cenote::aws::pipeline::stages {
 
@@ -24,10 +25,10 @@ Status Authenticate(const StageEnv& env, Exchange& exchange) {
   sigv4::AuthOptions options;
   options.style = StyleFor(*exchange.service);
   options.virtual_hosted = exchange.virtual_bucket.has_value();
-  // S3 serves anonymous requests (public buckets, website endpoints), and STS its unsigned
-  // AssumeRoleWithWebIdentity: the authorizer decides on them.
-  options.allow_anonymous =
-      exchange.service->endpoint_prefix() == "s3" || exchange.service->endpoint_prefix() == "sts";
+  // Services whose action map accepts unsigned requests (S3's public data, STS's AssumeRoleWithWebIdentity)
+  // get the anonymous principal, and the authorizer decides on it.
+  const iam::ActionMap* map = iam::ActionMap::Find(exchange.service->endpoint_prefix());
+  options.allow_anonymous = map != nullptr && map->Unsigned() != iam::UnsignedRequests::kRefused;
   options.now = env.options.now ? env.options.now : [] { return std::chrono::system_clock::now(); };
   CENOTE_ASSIGN_OR_RETURN(exchange.ctx.principal, sigv4::Authenticate(request, env.credentials, options));
   if (!exchange.ctx.principal.access_key_id.empty()) {

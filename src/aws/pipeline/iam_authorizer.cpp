@@ -114,9 +114,9 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
   const iam::AuthorizerMode decided =
       map != nullptr ? map->Mode(request.operation) : iam::AuthorizerMode::kEvaluate;
   if (decided == iam::AuthorizerMode::kHandler) return Status::Ok();
-  // Only S3 serves unsigned requests; for every other service authentication let them through only for the
-  // operations whose handler decides.
-  if (principal.anonymous && service != "s3") {
+  // Unsigned requests reach here for services whose map accepts them; where only handler-decided operations
+  // do (STS), any other is refused as unauthenticated.
+  if (principal.anonymous && (map == nullptr || map->Unsigned() != iam::UnsignedRequests::kAnonymous)) {
     return MakeError(request.service.protocol() == "query" ? "MissingAuthenticationToken"
                                                            : "MissingAuthenticationTokenException",
                      "Request is missing Authentication Token",

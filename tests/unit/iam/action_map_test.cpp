@@ -81,6 +81,25 @@ TEST(ActionMapTest, EverySupportedOperationIsMapped) {
   }
 }
 
+TEST(ActionMapTest, UnsignedRequestsAndAuthorizerModesAreData) {
+  const char* op = R"("operations": {"Get": {"authorizer": "handler",
+      "authorizations": [{"action": "x:Get", "resource": "*"}]}})";
+  auto refused = ActionMap::Parse(std::string(R"({"service": "x", )") + op + "}");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->Unsigned(), UnsignedRequests::kRefused);
+  EXPECT_EQ(refused->Mode("Get"), AuthorizerMode::kHandler);
+  EXPECT_EQ(refused->Mode("Other"), AuthorizerMode::kEvaluate);
+  auto handler = ActionMap::Parse(std::string(R"({"service": "x", "unsigned": "handler", )") + op + "}");
+  ASSERT_TRUE(handler.ok());
+  EXPECT_EQ(handler->Unsigned(), UnsignedRequests::kHandlerOnly);
+  EXPECT_FALSE(ActionMap::Parse(std::string(R"({"service": "x", "unsigned": "yes", )") + op + "}").ok());
+  // The embedded maps: S3 evaluates anonymous callers; STS takes unsigned calls for its handler only.
+  EXPECT_EQ(ActionMap::Find("s3")->Unsigned(), UnsignedRequests::kAnonymous);
+  EXPECT_EQ(ActionMap::Find("sts")->Unsigned(), UnsignedRequests::kHandlerOnly);
+  EXPECT_EQ(ActionMap::Find("glue")->Unsigned(), UnsignedRequests::kRefused);
+  EXPECT_EQ(ActionMap::Find("sts")->Mode("GetCallerIdentity"), AuthorizerMode::kAllowSigned);
+}
+
 TEST(ActionMapTest, ParseRejectsMalformedMaps) {
   EXPECT_FALSE(ActionMap::Parse("{").ok());
   EXPECT_FALSE(
