@@ -31,6 +31,11 @@ struct Caller {
   // account, as the aws:SourceArn and aws:SourceAccount condition keys. Empty otherwise.
   std::string source_arn;
   std::string source_account;
+  // The call carries the original caller's own credentials (AWS's forward access sessions: Athena reading
+  // the caller's tables, S3 asking KMS for an object's data key): the authorizer sets aws:CalledVia,
+  // aws:ViaAWSService and kms:ViaService, and CloudTrail records the caller with invokedBy. False when the
+  // service acts as itself or as a role it assumed (a delivery stream's role, a crawler's role).
+  bool forwarded = false;
 };
 
 class Invoker {

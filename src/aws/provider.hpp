@@ -47,6 +47,7 @@ struct RequestContext {
   // In-process calls of a service principal acting for a resource (aws::Caller::source_arn/source_account).
   std::string source_arn;
   std::string source_account;
+  bool forwarded = false;  // in-process calls with the caller's own credentials (aws::Caller::forwarded)
   const http::Headers* headers = nullptr;  // the raw request headers (null in-process), for the rare quirk
                                            // the model misses
   bool tls = false;

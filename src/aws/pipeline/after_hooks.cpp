@@ -55,6 +55,7 @@ void AfterHooks(const StageEnv& env, const Exchange& exchange, int http_status, 
       .method = exchange.request != nullptr ? std::string_view(exchange.request->method) : std::string_view(),
       .bytes_sent = bytes_sent,
       .error = exchange.error ? &*exchange.error : nullptr,
+      .result = exchange.error ? nullptr : &exchange.output.result,
       .duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                         exchange.started),
   };

@@ -27,6 +27,7 @@ struct CallRecord {
   std::string_view method = {};      // network calls: the HTTP method; "" in-process
   std::int64_t bytes_sent = -1;      // network calls: the response body's size, when known; -1 otherwise
   const Error* error = nullptr;      // null when the call succeeded
+  const Document* result = nullptr;  // the output document, when the call succeeded (not its stream)
   std::chrono::microseconds duration{0};
 };
 

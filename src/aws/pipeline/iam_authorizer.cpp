@@ -226,11 +226,18 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
   if (!ctx.source_arn.empty()) keys.Set("aws:SourceArn", ctx.source_arn);
   if (!ctx.source_account.empty()) keys.Set("aws:SourceAccount", ctx.source_account);
   if (ctx.in_process()) {
-    // A service acting with the caller's own credentials (Athena reading the lake as its caller) is a call
-    // via that service; a role the service assumed (a delivery stream's role) acts as itself.
-    if (who.type != iam::PrincipalType::kAssumedRole) {
+    // A service acting with the caller's own credentials (Athena reading the lake as its caller, S3 asking
+    // KMS for a data key) is a call via that service; a service acting as itself or as a role it assumed (a
+    // delivery stream's role) is not.
+    if (ctx.forwarded) {
       keys.Set("aws:CalledVia", ctx.invoked_by);
       keys.Set("aws:ViaAWSService", "true");
+      if (ctx.service == "kms") {
+        // kms:ViaService names the calling service's regional endpoint: "s3.us-east-1.amazonaws.com".
+        std::string_view via = ctx.invoked_by;
+        if (via.ends_with(".amazonaws.com")) via.remove_suffix(std::string_view(".amazonaws.com").size());
+        keys.Set("kms:ViaService", std::string(via) + "." + ctx.region + ".amazonaws.com");
+      }
     } else {
       keys.Set("aws:ViaAWSService", "false");
     }

@@ -88,6 +88,7 @@ Exchange Pipeline::RunInProcess(const Caller& caller, std::string_view service, 
   exchange.ctx.principal = caller.principal;
   exchange.ctx.source_arn = caller.source_arn;
   exchange.ctx.source_account = caller.source_account;
+  exchange.ctx.forwarded = caller.forwarded;
   exchange.ctx.invoked_by = caller.invoked_by.empty() ? "cenote" : caller.invoked_by;
   exchange.ctx.source_ip = exchange.ctx.invoked_by;
   exchange.ctx.service = std::string(service);

@@ -244,7 +244,8 @@ aws::Caller CallerOf(const aws::RequestContext& ctx) {
                      .invoked_by = "athena.amazonaws.com",
                      .parent_request_id = ctx.request_id,
                      .source_arn = "",
-                     .source_account = ""};
+                     .source_account = "",
+                     .forwarded = true};
 }
 
 }  // namespace cenote::athena

@@ -63,7 +63,8 @@ Status CreateAccountRole(Env& env, const std::string& account_id, const std::str
                      .invoked_by = std::string(kServicePrincipal),
                      .parent_request_id = "",
                      .source_arn = "",
-                     .source_account = ""};
+                     .source_account = "",
+                     .forwarded = false};
   aws::OperationInput create;
   create.params =
       json::object{{"RoleName", role_name}, {"AssumeRolePolicyDocument", TrustPolicy(management_account)}};

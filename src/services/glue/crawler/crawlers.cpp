@@ -522,7 +522,8 @@ class CrawlersImpl final : public Crawlers {
                            .invoked_by = "glue.amazonaws.com",
                            .parent_request_id = "",
                            .source_arn = "",
-                           .source_account = ""};
+                           .source_account = "",
+                           .forwarded = false};
         std::unique_ptr<s3::LakeAccess> lake = lake_.For(std::move(caller));
         crawler::CrawlDependencies deps{
             .catalog = *catalog, .lake = *lake, .engine = engine_, .max_files = options_.max_files};

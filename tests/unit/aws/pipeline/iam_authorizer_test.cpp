@@ -102,8 +102,10 @@ struct Fixture {
   }
 
   Status Call(const iam::Principal& principal, std::string_view service, std::string_view operation,
-              boost::json::object params) {
+              boost::json::object params, std::string invoked_by = "", bool forwarded = false) {
     RequestContext ctx;
+    ctx.invoked_by = std::move(invoked_by);
+    ctx.forwarded = forwarded;
     ctx.principal = principal;
     ctx.region = "us-east-1";
     ctx.service = std::string(service);
@@ -222,6 +224,24 @@ TEST(IamAuthorizer, PrincipalTagsAndGlobalKeysReachConditions) {
   f.directory.entities[carol->arn] = carol;
   EXPECT_TRUE(f.Call(User("carol"), "s3", "GetObject", Object("mine", "data/x")));
   EXPECT_FALSE(f.Call(User("carol"), "s3", "GetObject", Object("mine", "finance/x")));
+}
+
+TEST(IamAuthorizer, ForwardedCallsAreCallsViaTheService) {
+  Fixture f;
+  auto dana = std::make_shared<iam::EntityPolicies>();
+  dana->arn = User("dana").arn;
+  dana->identity.push_back(
+      {"ViaAthenaOnly",
+       Compile(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"glue:GetDatabase",
+          "Resource":"*","Condition":{"ForAnyValue:StringEquals":{"aws:CalledVia":"athena.amazonaws.com"},
+          "Bool":{"aws:ViaAWSService":"true"}}}]})",
+               iam::PolicyKind::kIdentity)});
+  f.directory.entities[dana->arn] = dana;
+  const boost::json::object db{{"Name", "db"}};
+  EXPECT_FALSE(f.Call(User("dana"), "glue", "GetDatabase", db));  // from the network
+  EXPECT_TRUE(f.Call(User("dana"), "glue", "GetDatabase", db, "athena.amazonaws.com", /*forwarded=*/true));
+  // The service acting as itself (not with the caller's credentials) is not a call via it.
+  EXPECT_FALSE(f.Call(User("dana"), "glue", "GetDatabase", db, "athena.amazonaws.com", /*forwarded=*/false));
 }
 
 TEST(IamAuthorizer, SessionPoliciesNarrowARole) {
