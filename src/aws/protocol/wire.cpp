@@ -615,16 +615,7 @@ std::optional<Document> QueryList(const Member& member, const ParamMap& params, 
                                   !HasKeyOrChildren(params, key + "." + shape.member.XmlName() + ".1")) {
     return Document(std::move(out));
   }
-  std::string base = key + "." + shape.member.XmlName();
-  if (member.flattened) {
-    // botocore names the items of a flattened list after the item's query name when it has one
-    // ("AttributeName.1" for SQS's AttributeNames), else after the list member.
-    base = key;
-    if (!shape.member.xml_name.empty()) {
-      auto dot = key.rfind('.');
-      base = (dot == std::string::npos ? std::string() : key.substr(0, dot + 1)) + shape.member.xml_name;
-    }
-  }
+  std::string base = member.flattened ? key : key + "." + shape.member.XmlName();
   for (std::size_t n = 1; n <= params.size(); ++n) {
     std::string item_key = base + "." + std::to_string(n);
     if (!HasKeyOrChildren(params, item_key)) break;
@@ -669,7 +660,13 @@ std::optional<Document> QueryValue(const Member& member, const ParamMap& params,
     case ShapeType::kStructure: {
       boost::json::object out;
       for (const Member& m : shape.members) {
-        std::string k = key.empty() ? m.XmlName() : key + "." + m.XmlName();
+        // botocore names a flattened list's items after the item's query name when it has one
+        // ("AttributeName.1" for SQS's AttributeNames), else after the member.
+        std::string name = m.XmlName();
+        if (m.flattened && m.shape->type == ShapeType::kList && !m.shape->member.xml_name.empty()) {
+          name = m.shape->member.xml_name;
+        }
+        std::string k = key.empty() ? name : key + "." + name;
         if (!HasPrefixKey(params, k)) continue;
         auto v = QueryValue(m, params, k, why, depth + 1);
         if (!v) return std::nullopt;
