@@ -305,12 +305,12 @@ Result<OperationOutput> CreateQueue(Env& env, const RequestContext& ctx, Operati
   const json::object& p = in.params.as_object();
   std::string name = GetString(p, "QueueName").value_or("");
   json::object attributes = AttributesOf(p);
-  bool fifo = name.ends_with(".fifo");
+  // Without FifoQueue=true the queue is a standard one (AWS), whose name cannot end in ".fifo".
+  bool fifo = false;
   if (const auto* f = attributes.if_contains("FifoQueue")) fifo = AsciiLower(AttributeText(*f)) == "true";
   if (!ValidQueueName(name, fifo)) {
     return MakeError(fifo ? errors::kInvalidFifoQueueName : errors::kInvalidQueueName);
   }
-  if (fifo != name.ends_with(".fifo")) return MakeError(errors::kInvalidFifoQueueName);
   QueueKey key{ctx.account_id(), ctx.region, name};
   CENOTE_ASSIGN_OR_RETURN(auto attrs, CheckAttributes(env, ctx, fifo, key, attributes, true));
   json::object tags;

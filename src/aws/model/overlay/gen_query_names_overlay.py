@@ -19,10 +19,11 @@ import sys
 def walk(new_ref, new_shapes, old_ref, old_shapes, patch_ref, patch_shapes, seen):
     """Patches the reference `new_ref` (a min.json member/op ref) from `old_ref` (a botocore ref)."""
     out = {}
-    name = old_ref.get("locationName")
+    old_shape = old_shapes[old_ref["shape"]]
+    # botocore's serialized name: the reference's locationName, else the shape's own ("Tag" of TagMap).
+    name = old_ref.get("locationName", old_shape.get("locationName"))
     if name is not None:
         out["queryName"] = name
-    old_shape = old_shapes[old_ref["shape"]]
     if new_ref.get("shape"):
         # A shared min.json shape: patch it once, under "shapes".
         sid = new_ref["shape"]
