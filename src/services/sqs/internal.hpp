@@ -74,7 +74,8 @@ struct UrlParts {
 std::optional<UrlParts> ParseQueueUrl(std::string_view url);
 // The URL of a queue as the client that called sees it: the request's Host (so that SDKs that send the next
 // call to the QueueUrl's host come back here), http or https as the request came.
-std::string QueueUrl(const RequestContext& ctx, const QueueKey& key);
+// In-process calls (no Host) get `default_host`.
+std::string QueueUrl(const RequestContext& ctx, const QueueKey& key, std::string_view default_host);
 
 // ---- messages ----
 struct MessageAttribute {
@@ -235,6 +236,9 @@ struct Env {
   Result<std::shared_ptr<Queue>> FindByUrl(const RequestContext& ctx, std::string_view url);
   std::shared_ptr<Queue> FindByArn(std::string_view arn);
   std::shared_ptr<Queue> Find(const QueueKey& key);
+  std::string Url(const RequestContext& ctx, const QueueKey& key) const {
+    return QueueUrl(ctx, key, options.default_host);
+  }
 
   // Persists a queue's definition (attributes, tags) in the metadata store.
   Status SaveQueue(const Queue& q) EXCLUSIVE_LOCKS_REQUIRED(q.mu);

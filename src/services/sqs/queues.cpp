@@ -328,7 +328,7 @@ Result<OperationOutput> CreateQueue(Env& env, const RequestContext& ctx, Operati
       std::string current = cur == q.attributes.end() ? "" : cur->second;
       if (current != v) return MakeError(errors::kQueueNameExists, {k});
     }
-    return json::object{{"QueueUrl", QueueUrl(ctx, key)}};
+    return json::object{{"QueueUrl", env.Url(ctx, key)}};
   }
   if (auto d = env.deleted_at.find(key); d != env.deleted_at.end()) {
     if (now - d->second < kDeletedRecentlyMs) return MakeError(errors::kQueueDeletedRecently);
@@ -352,7 +352,7 @@ Result<OperationOutput> CreateQueue(Env& env, const RequestContext& ctx, Operati
   }
   env.queues[key] = q;
   env.by_arn[q->arn] = q;
-  return json::object{{"QueueUrl", QueueUrl(ctx, key)}};
+  return json::object{{"QueueUrl", env.Url(ctx, key)}};
 }
 
 Result<OperationOutput> GetQueueUrl(Env& env, const RequestContext& ctx, OperationInput& in) {
@@ -361,7 +361,7 @@ Result<OperationOutput> GetQueueUrl(Env& env, const RequestContext& ctx, Operati
   std::string account = GetString(p, "QueueOwnerAWSAccountId").value_or(ctx.account_id());
   QueueKey key{account, ctx.region, name};
   if (!env.Find(key)) return MakeError(errors::kQueueDoesNotExist);
-  return json::object{{"QueueUrl", QueueUrl(ctx, key)}};
+  return json::object{{"QueueUrl", env.Url(ctx, key)}};
 }
 
 Result<OperationOutput> ListQueues(Env& env, const RequestContext& ctx, OperationInput& in) {
@@ -395,7 +395,7 @@ Result<OperationOutput> ListQueues(Env& env, const RequestContext& ctx, Operatio
   json::object out;
   json::array urls;
   for (std::size_t i = 0; i < names.size() && i < limit; ++i) {
-    urls.push_back(json::string(QueueUrl(ctx, QueueKey{ctx.account_id(), ctx.region, names[i]})));
+    urls.push_back(json::string(env.Url(ctx, QueueKey{ctx.account_id(), ctx.region, names[i]})));
   }
   if (!urls.empty()) out["QueueUrls"] = std::move(urls);
   // Without MaxResults AWS answers at most 1000 queues and no token.
@@ -721,7 +721,7 @@ Result<OperationOutput> ListDeadLetterSourceQueues(Env& env, const RequestContex
   std::size_t limit = max ? static_cast<std::size_t>(*max) : 1000;
   json::array urls;
   for (std::size_t i = 0; i < names.size() && i < limit; ++i) {
-    urls.push_back(json::string(QueueUrl(ctx, QueueKey{dlq->key.account, dlq->key.region, names[i]})));
+    urls.push_back(json::string(env.Url(ctx, QueueKey{dlq->key.account, dlq->key.region, names[i]})));
   }
   json::object out{{"queueUrls", std::move(urls)}};
   if (max && names.size() > limit) out["NextToken"] = Base64Encode("sqs-dlq:" + names[limit - 1]);

@@ -49,12 +49,12 @@ std::optional<UrlParts> ParseQueueUrl(std::string_view url) {
   return UrlParts{std::string(account), std::string(name)};
 }
 
-std::string QueueUrl(const RequestContext& ctx, const QueueKey& key) {
+std::string QueueUrl(const RequestContext& ctx, const QueueKey& key, std::string_view default_host) {
   std::string host;
   if (ctx.headers != nullptr) {
     if (auto h = ctx.headers->Get("host")) host = std::string(*h);
   }
-  if (host.empty()) host = "localhost:4566";
+  if (host.empty()) host = default_host;
   return std::string(ctx.tls ? "https://" : "http://") + host + "/" + key.account + "/" + key.name;
 }
 
