@@ -79,9 +79,9 @@ GAPS = [
     "implemented.",
     "AWS-managed policies: the embedded catalog (src/services/iam/aws_managed_policies.json) holds AdministratorAccess, "
     "PowerUserAccess, IAMFullAccess, IAMReadOnlyAccess, AmazonS3FullAccess, AmazonS3ReadOnlyAccess, "
-    "AmazonKinesisFullAccess, AmazonKinesisReadOnlyAccess, AmazonKinesisFirehoseFullAccess and "
-    "service-role/AWSGlueServiceRole, with the documents and default version ids AWS publishes. ReadOnlyAccess, "
-    "AmazonAthenaFullAccess, AWSGlueConsoleFullAccess and AWSLakeFormationDataAdmin are not in it yet.",
+    "AmazonKinesisFullAccess, AmazonKinesisReadOnlyAccess, AmazonKinesisFirehoseFullAccess, AmazonAthenaFullAccess "
+    "(v13) and service-role/AWSGlueServiceRole, with the documents and default version ids AWS publishes. "
+    "ReadOnlyAccess, AWSGlueConsoleFullAccess and AWSLakeFormationDataAdmin are not in it yet.",
     "RoleLastUsed is always empty; MatchedStatements carry no StartPosition / EndPosition.",
     "Without UserName, GetUser / CreateAccessKey / ListAccessKeys / UpdateAccessKey / DeleteAccessKey act on the "
     "calling user, but are authorized on resource \"*\" (the action map cannot name the caller's own ARN).",
