@@ -18,9 +18,10 @@ NOTES = {
     "ListUsers": "PathPrefix, Marker / MaxItems (IsTruncated + Marker)",
     "UpdateUser": "NewUserName (group membership follows), NewPath",
     "DeleteUser": "DeleteConflict while the user has access keys, inline or attached policies or groups",
-    "CreateAccessKey": "AKIA + 16, 40-character secret; at most 2 per user (LimitExceeded); root keys are refused "
-                       "(InvalidInput: the server's root credentials come from its configuration)",
-    "ListAccessKeys": "the root caller without UserName gets an empty list (root keys are the server's)",
+    "CreateAccessKey": "AKIA + 16, 40-character secret; at most 2 per user (LimitExceeded); the root user without "
+                       "UserName gets a root access key (at most 2, besides the server's own root key)",
+    "ListAccessKeys": "the root caller without UserName gets its root access keys made through the API (not the "
+                      "server's own root key)",
     "UpdateAccessKey": "Active / Inactive: an inactive key no longer authenticates",
     "DeleteAccessKey": "the key stops authenticating at once",
     "GetAccessKeyLastUsed": "recorded by SigV4 on every authenticated request (in memory, written every 10 s and at "
