@@ -24,6 +24,9 @@ struct ServeConfig {
   std::int64_t lifecycle_day_seconds = 86'400;
   // --iam-mode: enforce (default), audit or off (aws/pipeline/iam_authorizer.hpp).
   std::string iam_mode = "enforce";
+  // --account-root-keys: a JSON file of other accounts' root users' access keys (credentials.hpp), for
+  // multi-account work; "" for none.
+  std::string account_root_keys;
   int io_threads = 0;
   int worker_threads = 0;
 };
