@@ -198,7 +198,11 @@ struct Queue {
   // Moves delayed and in-flight messages whose time has come to ready; drops messages past retention.
   void Promote(std::int64_t now_ms) EXCLUSIVE_LOCKS_REQUIRED(mu);
   void Erase(std::uint64_t seq) EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Puts messages taken out of the queue back (their change could not be journaled) and wakes receivers.
+  void Restore(std::vector<Message>& taken, std::int64_t now_ms) EXCLUSIVE_LOCKS_REQUIRED(mu);
   void ExpireDedup(std::int64_t now_ms) EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // The deadLetterTargetArn of the queue's RedrivePolicy and its maxReceiveCount; ("", 0) when none.
+  std::pair<std::string, std::int64_t> RedriveTarget() const EXCLUSIVE_LOCKS_REQUIRED(mu);
   // The deduplication key of a FIFO message (group-scoped under DeduplicationScope=messageGroup).
   std::string DedupKey(const std::string& group, const std::string& dedup_id) const
       EXCLUSIVE_LOCKS_REQUIRED(mu);
@@ -236,6 +240,8 @@ struct Env {
   Result<std::shared_ptr<Queue>> FindByUrl(const RequestContext& ctx, std::string_view url);
   std::shared_ptr<Queue> FindByArn(std::string_view arn);
   std::shared_ptr<Queue> Find(const QueueKey& key);
+  // The queues whose RedrivePolicy targets `dlq` (in its account and region), by name.
+  std::vector<std::shared_ptr<Queue>> SourcesOf(const Queue& dlq);
   std::string Url(const RequestContext& ctx, const QueueKey& key) const {
     return QueueUrl(ctx, key, options.default_host);
   }

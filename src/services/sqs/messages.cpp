@@ -356,6 +356,20 @@ json::object Failure(const std::string& id, const Error& e) {
   return f;
 }
 
+// The answer of a delete or visibility batch: entries without an error succeeded.
+json::object BatchAnswer(const std::vector<std::string>& ids,
+                         const std::vector<std::optional<Error>>& results) {
+  json::array successful, failed;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (results[i]) {
+      failed.push_back(Failure(ids[i], *results[i]));
+    } else {
+      successful.push_back(json::object{{"Id", ids[i]}});
+    }
+  }
+  return json::object{{"Successful", std::move(successful)}, {"Failed", std::move(failed)}};
+}
+
 }  // namespace
 
 Result<OperationOutput> SendMessage(Env& env, const RequestContext& ctx, OperationInput& in) {
@@ -497,19 +511,15 @@ struct Redrive {
 };
 
 Redrive ReadRedrive(Env& env, Queue& q) {
-  std::string text;
+  std::pair<std::string, std::int64_t> target;
   {
     MutexLock lock(q.mu);
-    auto it = q.attributes.find("RedrivePolicy");
-    if (it == q.attributes.end()) return {};
-    text = it->second;
+    target = q.RedriveTarget();
   }
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return {};
+  if (target.first.empty()) return {};
   Redrive r;
-  r.max_receive_count = GetInt(v.as_object(), "maxReceiveCount").value_or(0);
-  if (auto arn = GetString(v.as_object(), "deadLetterTargetArn")) r.dlq = env.FindByArn(*arn);
+  r.max_receive_count = target.second;
+  r.dlq = env.FindByArn(target.first);
   if (r.dlq.get() == &q) r.dlq.reset();
   return r;
 }
@@ -676,13 +686,7 @@ Result<std::vector<std::optional<Error>>> DeleteHandles(Env& env, Queue& q,
   if (!appended) {
     // Not durable: the messages stay.
     MutexLock lock(q.mu);
-    std::int64_t now = env.Now();
-    for (Message& m : taken) {
-      std::uint64_t seq = m.seq;
-      auto [it, inserted] = q.messages.emplace(seq, std::move(m));
-      if (inserted) q.Place(it->second, now);
-    }
-    q.arrived.SignalAll();
+    q.Restore(taken, env.Now());
     return StoreError(std::move(appended).error());
   }
   return out;
@@ -709,15 +713,7 @@ Result<OperationOutput> DeleteMessageBatch(Env& env, const RequestContext& ctx, 
     handles.push_back(GetString(e.as_object(), "ReceiptHandle").value_or(""));
   }
   CENOTE_ASSIGN_OR_RETURN(auto results, DeleteHandles(env, *q, handles));
-  json::array successful, failed;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (results[i]) {
-      failed.push_back(Failure(ids[i], *results[i]));
-    } else {
-      successful.push_back(json::object{{"Id", ids[i]}});
-    }
-  }
-  return json::object{{"Successful", std::move(successful)}, {"Failed", std::move(failed)}};
+  return BatchAnswer(ids, results);
 }
 
 // ---- visibility ----
@@ -807,15 +803,7 @@ Result<OperationOutput> ChangeMessageVisibilityBatch(Env& env, const RequestCont
     timeouts.push_back(GetInt(e.as_object(), "VisibilityTimeout").value_or(0));
   }
   CENOTE_ASSIGN_OR_RETURN(auto results, ChangeVisibility(env, *q, handles, timeouts));
-  json::array successful, failed;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (results[i]) {
-      failed.push_back(Failure(ids[i], *results[i]));
-    } else {
-      successful.push_back(json::object{{"Id", ids[i]}});
-    }
-  }
-  return json::object{{"Successful", std::move(successful)}, {"Failed", std::move(failed)}};
+  return BatchAnswer(ids, results);
 }
 
 }  // namespace cenote::sqs

@@ -11,22 +11,7 @@ namespace cenote::sqs {
 
 namespace {
 
-bool IsDeadLetterQueue(Env& env, const Queue& dlq) {
-  std::vector<std::shared_ptr<Queue>> all;
-  {
-    MutexLock lock(env.mu);
-    for (const auto& [k, q] : env.queues) all.push_back(q);
-  }
-  for (const auto& q : all) {
-    MutexLock lock(q->mu);
-    auto it = q->attributes.find("RedrivePolicy");
-    if (it == q->attributes.end()) continue;
-    boost::system::error_code ec;
-    json::value v = json::parse(it->second, ec);
-    if (!ec && v.is_object() && GetString(v.as_object(), "deadLetterTargetArn") == dlq.arn) return true;
-  }
-  return false;
-}
+bool IsDeadLetterQueue(Env& env, const Queue& dlq) { return !env.SourcesOf(dlq).empty(); }
 
 json::object Describe(const MoveTask& t) {
   json::object o{{"Status", t.status},
@@ -180,11 +165,7 @@ void RunMoveTasks(Env& env) {
         if (!dst) {
           // Back where they were: a missing destination fails the task.
           MutexLock lock(src->mu);
-          for (Message& m : msgs) {
-            std::uint64_t seq = m.seq;
-            auto [it, inserted] = src->messages.emplace(seq, std::move(m));
-            if (inserted) src->Place(it->second, env.Now());
-          }
+          src->Restore(msgs, env.Now());
           failure = "AWS.SimpleQueueService.NonExistentQueue";
           continue;
         }

@@ -164,6 +164,43 @@ json::object AttributesOf(const json::object& params) {
   return {};
 }
 
+// ListQueues and ListDeadLetterSourceQueues page alike: MaxResults 1..1000, an opaque NextToken naming the
+// last queue of the previous page, and no token without MaxResults (AWS then answers at most 1000).
+struct Page {
+  std::optional<std::int64_t> max;
+  std::string after;  // the last name of the previous page
+};
+
+Result<Page> ReadPage(const json::object& p, std::string_view tag) {
+  Page page;
+  page.max = GetInt(p, "MaxResults");
+  if (page.max && (*page.max < 1 || *page.max > 1000)) {
+    return MakeError(errors::kInvalidParameterValue, {std::to_string(*page.max), "MaxResults",
+                                                      "MaxResults must be an integer between 1 and 1000."});
+  }
+  if (auto token = GetString(p, "NextToken")) {
+    auto decoded = Base64Decode(*token);
+    if (!decoded || !decoded->starts_with(tag))
+      return MakeError(errors::kInvalidParameter, {"Invalid NextToken value."});
+    page.after = decoded->substr(tag.size());
+  }
+  return page;
+}
+
+// Fills `out` with the URLs of `names` (sorted, after page.after) in `member`, and a NextToken when more
+// remain.
+void WritePage(Env& env, const RequestContext& ctx, const QueueKey& where,
+               const std::vector<std::string>& names, const Page& page, std::string_view tag,
+               const char* member, bool always_list, json::object& out) {
+  std::size_t limit = page.max ? static_cast<std::size_t>(*page.max) : 1000;
+  json::array urls;
+  for (std::size_t i = 0; i < names.size() && i < limit; ++i) {
+    urls.push_back(json::string(env.Url(ctx, QueueKey{where.account, where.region, names[i]})));
+  }
+  if (always_list || !urls.empty()) out[member] = std::move(urls);
+  if (page.max && names.size() > limit) out["NextToken"] = Base64Encode(std::string(tag) + names[limit - 1]);
+}
+
 }  // namespace
 
 std::map<std::string, std::string> DefaultAttributes(bool fifo) {
@@ -284,6 +321,22 @@ void ApplyAttributes(Queue& q, const std::map<std::string, std::string>& attrs)
   }
 }
 
+// Applies `attrs` and persists the queue; on a failed commit the queue keeps its previous attributes.
+Status UpdateAttributes(Env& env, Queue& q, const std::map<std::string, std::string>& attrs)
+    EXCLUSIVE_LOCKS_REQUIRED(q.mu) {
+  std::map<std::string, std::string> before = q.attributes;
+  std::int64_t modified = q.modified_ms;
+  ApplyAttributes(q, attrs);
+  q.modified_ms = env.Now();
+  if (Status st = env.SaveQueue(q); !st) {
+    q.attributes = std::move(before);
+    q.modified_ms = modified;
+    ApplyAttributes(q, {});
+    return st;
+  }
+  return Status::Ok();
+}
+
 Status CheckTags(const json::object& tags) {
   if (tags.size() > kMaxTags) return MakeError(errors::kInvalidParameter, {"Too many tags added for queue."});
   for (const auto& [k, v] : tags) {
@@ -367,39 +420,21 @@ Result<OperationOutput> GetQueueUrl(Env& env, const RequestContext& ctx, Operati
 Result<OperationOutput> ListQueues(Env& env, const RequestContext& ctx, OperationInput& in) {
   const json::object& p = in.params.as_object();
   std::string prefix = GetString(p, "QueueNamePrefix").value_or("");
-  std::optional<std::int64_t> max = GetInt(p, "MaxResults");
-  if (max && (*max < 1 || *max > 1000)) {
-    return MakeError(errors::kInvalidParameterValue, {std::to_string(*max), "MaxResults",
-                                                      "MaxResults must be an integer between 1 and 1000."});
-  }
-  std::string after;
-  if (auto token = GetString(p, "NextToken")) {
-    auto decoded = Base64Decode(*token);
-    if (!decoded || !decoded->starts_with("sqs-list:")) {
-      return MakeError(errors::kInvalidParameter, {"Invalid NextToken value."});
-    }
-    after = decoded->substr(9);
-  }
+  CENOTE_ASSIGN_OR_RETURN(Page page, ReadPage(p, "sqs-list:"));
+  QueueKey where{ctx.account_id(), ctx.region, ""};
   std::vector<std::string> names;
   {
     MutexLock lock(env.mu);
-    QueueKey from{ctx.account_id(), ctx.region, after.empty() ? prefix : after};
+    QueueKey from{where.account, where.region, std::max(prefix, page.after)};
     for (auto it = env.queues.lower_bound(from); it != env.queues.end(); ++it) {
       const QueueKey& k = it->first;
-      if (k.account != ctx.account_id() || k.region != ctx.region || !k.name.starts_with(prefix)) break;
-      if (!after.empty() && k.name <= after) continue;
+      if (k.account != where.account || k.region != where.region || !k.name.starts_with(prefix)) break;
+      if (!page.after.empty() && k.name <= page.after) continue;
       names.push_back(k.name);
     }
   }
-  std::size_t limit = max ? static_cast<std::size_t>(*max) : 1000;
   json::object out;
-  json::array urls;
-  for (std::size_t i = 0; i < names.size() && i < limit; ++i) {
-    urls.push_back(json::string(env.Url(ctx, QueueKey{ctx.account_id(), ctx.region, names[i]})));
-  }
-  if (!urls.empty()) out["QueueUrls"] = std::move(urls);
-  // Without MaxResults AWS answers at most 1000 queues and no token.
-  if (max && names.size() > limit) out["NextToken"] = Base64Encode("sqs-list:" + names[limit - 1]);
+  WritePage(env, ctx, where, names, page, "sqs-list:", "QueueUrls", false, out);
   return out;
 }
 
@@ -485,14 +520,7 @@ Result<OperationOutput> SetQueueAttributes(Env& env, const RequestContext& ctx, 
   CENOTE_ASSIGN_OR_RETURN(auto q, env.FindByUrl(ctx, p));
   CENOTE_ASSIGN_OR_RETURN(auto attrs, CheckAttributes(env, ctx, q->fifo, q->key, AttributesOf(p), false));
   MutexLock lock(q->mu);
-  std::map<std::string, std::string> before = q->attributes;
-  ApplyAttributes(*q, attrs);
-  q->modified_ms = env.Now();
-  if (Status st = env.SaveQueue(*q); !st) {
-    q->attributes = std::move(before);
-    ApplyAttributes(*q, {});
-    return st.error();
-  }
+  CENOTE_RETURN_IF_ERROR(UpdateAttributes(env, *q, attrs));
   q->arrived.SignalAll();  // a shorter retention or delay may change what is receivable
   return json::object{};
 }
@@ -647,14 +675,7 @@ Result<OperationOutput> AddPermission(Env& env, const RequestContext& ctx, Opera
   statement["Action"] = actions.size() == 1 ? json::value(actions[0]) : json::value(actions);
   statement["Resource"] = q->arn;
   statements.push_back(std::move(statement));
-  auto before = q->attributes;
-  ApplyAttributes(*q, {{"Policy", json::serialize(policy)}});
-  q->modified_ms = env.Now();
-  if (Status st = env.SaveQueue(*q); !st) {
-    q->attributes = std::move(before);
-    ApplyAttributes(*q, {});
-    return st.error();
-  }
+  CENOTE_RETURN_IF_ERROR(UpdateAttributes(env, *q, {{"Policy", json::serialize(policy)}}));
   return json::object{};
 }
 
@@ -673,58 +694,21 @@ Result<OperationOutput> RemovePermission(Env& env, const RequestContext& ctx, Op
                      {label, "Label", "can't find label on existing policy."});
   }
   statements.erase(it);
-  auto before = q->attributes;
-  ApplyAttributes(*q, {{"Policy", statements.empty() ? std::string() : json::serialize(policy)}});
-  q->modified_ms = env.Now();
-  if (Status st = env.SaveQueue(*q); !st) {
-    q->attributes = std::move(before);
-    ApplyAttributes(*q, {});
-    return st.error();
-  }
+  CENOTE_RETURN_IF_ERROR(
+      UpdateAttributes(env, *q, {{"Policy", statements.empty() ? std::string() : json::serialize(policy)}}));
   return json::object{};
 }
 
 Result<OperationOutput> ListDeadLetterSourceQueues(Env& env, const RequestContext& ctx, OperationInput& in) {
   const json::object& p = in.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto dlq, env.FindByUrl(ctx, p));
-  std::optional<std::int64_t> max = GetInt(p, "MaxResults");
-  if (max && (*max < 1 || *max > 1000)) {
-    return MakeError(errors::kInvalidParameterValue, {std::to_string(*max), "MaxResults",
-                                                      "MaxResults must be an integer between 1 and 1000."});
-  }
-  std::string after;
-  if (auto token = GetString(p, "NextToken")) {
-    auto decoded = Base64Decode(*token);
-    if (!decoded || !decoded->starts_with("sqs-dlq:")) {
-      return MakeError(errors::kInvalidParameter, {"Invalid NextToken value."});
-    }
-    after = decoded->substr(8);
-  }
-  std::vector<std::shared_ptr<Queue>> all;
-  {
-    MutexLock lock(env.mu);
-    for (const auto& [k, q] : env.queues) {
-      if (k.account == dlq->key.account && k.region == dlq->key.region) all.push_back(q);
-    }
-  }
+  CENOTE_ASSIGN_OR_RETURN(Page page, ReadPage(p, "sqs-dlq:"));
   std::vector<std::string> names;
-  for (const auto& q : all) {
-    MutexLock lock(q->mu);
-    auto it = q->attributes.find("RedrivePolicy");
-    if (it == q->attributes.end()) continue;
-    boost::system::error_code ec;
-    json::value v = json::parse(it->second, ec);
-    if (ec || !v.is_object()) continue;
-    if (GetString(v.as_object(), "deadLetterTargetArn") == dlq->arn && q->key.name > after)
-      names.push_back(q->key.name);
+  for (const auto& q : env.SourcesOf(*dlq)) {
+    if (q->key.name > page.after) names.push_back(q->key.name);
   }
-  std::size_t limit = max ? static_cast<std::size_t>(*max) : 1000;
-  json::array urls;
-  for (std::size_t i = 0; i < names.size() && i < limit; ++i) {
-    urls.push_back(json::string(env.Url(ctx, QueueKey{dlq->key.account, dlq->key.region, names[i]})));
-  }
-  json::object out{{"queueUrls", std::move(urls)}};
-  if (max && names.size() > limit) out["NextToken"] = Base64Encode("sqs-dlq:" + names[limit - 1]);
+  json::object out;
+  WritePage(env, ctx, dlq->key, names, page, "sqs-dlq:", "queueUrls", true, out);
   return out;
 }
 

@@ -460,12 +460,31 @@ void Queue::Erase(std::uint64_t seq) {
   messages.erase(it);
 }
 
+void Queue::Restore(std::vector<Message>& taken, std::int64_t now_ms) {
+  for (Message& m : taken) {
+    std::uint64_t seq = m.seq;
+    auto [it, inserted] = messages.emplace(seq, std::move(m));
+    if (inserted) Place(it->second, now_ms);
+  }
+  arrived.SignalAll();
+}
+
 void Queue::ExpireDedup(std::int64_t now_ms) {
   while (!dedup_expiry.empty() && dedup_expiry.front().first <= now_ms) {
     auto it = dedup.find(dedup_expiry.front().second);
     if (it != dedup.end() && it->second.expires_ms <= now_ms) dedup.erase(it);
     dedup_expiry.pop_front();
   }
+}
+
+std::pair<std::string, std::int64_t> Queue::RedriveTarget() const {
+  auto it = attributes.find("RedrivePolicy");
+  if (it == attributes.end()) return {};
+  boost::system::error_code ec;
+  json::value v = json::parse(it->second, ec);
+  if (ec || !v.is_object()) return {};
+  return {GetString(v.as_object(), "deadLetterTargetArn").value_or(""),
+          GetInt(v.as_object(), "maxReceiveCount").value_or(0)};
 }
 
 std::string Queue::DedupKey(const std::string& group, const std::string& dedup_id) const {
@@ -480,6 +499,22 @@ std::shared_ptr<Queue> Env::Find(const QueueKey& key) {
   MutexLock lock(mu);
   auto it = queues.find(key);
   return it == queues.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Queue>> Env::SourcesOf(const Queue& dlq) {
+  std::vector<std::shared_ptr<Queue>> all;
+  {
+    MutexLock lock(mu);
+    for (const auto& [k, q] : queues) {
+      if (k.account == dlq.key.account && k.region == dlq.key.region) all.push_back(q);
+    }
+  }
+  std::vector<std::shared_ptr<Queue>> out;
+  for (auto& q : all) {
+    MutexLock lock(q->mu);
+    if (q->RedriveTarget().first == dlq.arn) out.push_back(q);
+  }
+  return out;
 }
 
 std::shared_ptr<Queue> Env::FindByArn(std::string_view arn) {
@@ -561,12 +596,7 @@ Status Env::Transfer(Queue& from, Queue& to, std::vector<Message> moved, bool to
   if (!seqs) {
     // Nothing moved: the messages go back where they were.
     MutexLock lock(from.mu);
-    for (Message& m : moved) {
-      std::uint64_t seq = m.seq;
-      auto [it, inserted] = from.messages.emplace(seq, std::move(m));
-      if (inserted) from.Place(it->second, now);
-    }
-    from.arrived.SignalAll();
+    from.Restore(moved, now);
     return std::move(seqs).error();
   }
   {
