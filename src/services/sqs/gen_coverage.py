@@ -28,7 +28,8 @@ NOTES = {
     "SendMessageBatch": "10 entries, 1 MiB in all, distinct ids; per-entry failures; one journal append",
     "ReceiveMessage": "MaxNumberOfMessages, VisibilityTimeout, WaitTimeSeconds (long poll woken by a send), "
                       "AttributeNames / MessageSystemAttributeNames, MessageAttributeNames (All, `.*`, `prefix.*`); "
-                      "FIFO group ordering; RedrivePolicy moves messages past maxReceiveCount",
+                      "FIFO group ordering; ReceiveRequestAttemptId (a retry within 5 minutes gets the same "
+                      "messages and receipts); RedrivePolicy moves messages past maxReceiveCount",
     "DeleteMessage": "a stale receipt handle (the message was received again) deletes nothing, as AWS",
     "ChangeMessageVisibility": "0..43200 s; MessageNotInflight; expired receipt handles refused",
     "PurgeQueue": "PurgeQueueInProgress within 60 s",
@@ -38,13 +39,12 @@ NOTES = {
 }
 
 GAPS = [
-    "ReceiveRequestAttemptId (FIFO receive retries) is accepted and not used: a retried receive gets other "
-    "messages, or none while the first attempt's are in flight.",
     "KmsMasterKeyId / KmsDataKeyReusePeriodSeconds are stored and reported; messages are not encrypted with KMS "
     "(the journal is plain, like SqsManagedSseEnabled's). The key is not checked against KMS.",
     "Message move tasks live in memory: a restart forgets the task list (messages already moved stay moved).",
     "StringListValues / BinaryListValues (reserved by AWS, not implemented there either) are ignored.",
-    "Long polls hold one server worker thread each while they wait.",
+    "Long polls hold one server worker thread each while they wait; at most 32 wait at once (later ones answer "
+    "an empty receive at once, which clients repeat).",
 ]
 
 WIRE = [

@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wrestrict"
 #endif
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <deque>
@@ -149,6 +150,13 @@ struct ReceiptParts {
 std::optional<ReceiptParts> ParseReceiptHandle(std::string_view handle);
 
 // ---- queues ----
+// A FIFO receive's ReceiveRequestAttemptId: what it returned, so that a retry within 5 minutes gets the same
+// messages and receipt handles while they are still in flight under that receive.
+struct ReceiveAttempt {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> messages;  // (seq, receipt nonce)
+  std::int64_t expires_ms = 0;
+};
+
 struct DedupEntry {
   std::string message_id;
   std::uint64_t seq = 0;
@@ -181,6 +189,7 @@ struct Queue {
   std::map<std::string, int> group_inflight GUARDED_BY(mu);  // FIFO: in-flight messages per group
   std::map<std::string, DedupEntry> dedup GUARDED_BY(mu);    // FIFO: deduplication key -> first send
   std::deque<std::pair<std::int64_t, std::string>> dedup_expiry GUARDED_BY(mu);
+  std::map<std::string, ReceiveAttempt> attempts GUARDED_BY(mu);  // FIFO: by ReceiveRequestAttemptId
   CondVar arrived{mu};  // signalled when a message may have become receivable, or the queue was deleted
 
   // FIFO sends hold this across deduplication, the journal append and the insert, so that the order of
@@ -231,6 +240,9 @@ struct Env {
   std::map<QueueKey, std::int64_t> deleted_at GUARDED_BY(mu);  // QueueDeletedRecently
   std::map<std::string, std::shared_ptr<Queue>> by_arn GUARDED_BY(mu);
   std::vector<MoveTask> move_tasks GUARDED_BY(mu);  // newest last
+  // Long polls waiting right now, across queues: each holds a server worker thread while it waits, so past
+  // SqsOptions::max_waiting_receives a receive answers at once instead of waiting.
+  std::atomic<int> waiting_receives{0};
 
   Env(store::MetadataStore& m, store::StreamLog& l, SqsOptions o)
       : metadata(m), log(l), options(std::move(o)) {}

@@ -563,8 +563,18 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
     o.visibility_s = vis.value_or(q->IntAttribute("VisibilityTimeout"));
     if (!wait) wait = q->IntAttribute("ReceiveMessageWaitTimeSeconds");
   }
+  std::string attempt_id = GetString(p, "ReceiveRequestAttemptId").value_or("");
+  if (!q->fifo) attempt_id.clear();  // standard queues ignore it (AWS)
   Redrive redrive = ReadRedrive(env, *q);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*wait);
+  bool waiting = false;  // counted in env.waiting_receives
+  struct WaitCount {
+    Env& env;
+    bool& waiting;
+    ~WaitCount() {
+      if (waiting) env.waiting_receives.fetch_sub(1);
+    }
+  } wait_count{env, waiting};
 
   for (;;) {
     std::vector<ReceiveEntry> entries;
@@ -575,6 +585,27 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
       if (q->deleted) return MakeError(errors::kQueueDoesNotExist);
       std::int64_t now = env.Now();
       q->Promote(now);
+      if (!attempt_id.empty()) {
+        // A retried FIFO receive gets what the first attempt got, while all of it is still in flight under
+        // it.
+        for (auto it = q->attempts.begin(); it != q->attempts.end();) {
+          it = it->second.expires_ms <= now ? q->attempts.erase(it) : std::next(it);
+        }
+        if (auto a = q->attempts.find(attempt_id); a != q->attempts.end()) {
+          json::array again;
+          for (const auto& [seq, nonce] : a->second.messages) {
+            auto m = q->messages.find(seq);
+            if (m == q->messages.end() || m->second.receipt_nonce != nonce ||
+                m->second.state != MessageState::kInflight) {
+              again.clear();
+              break;
+            }
+            again.push_back(Render(*q, m->second, o));
+          }
+          if (!again.empty()) return json::object{{"Messages", std::move(again)}};
+          q->attempts.erase(a);
+        }
+      }
       if (q->inflight >= (q->fifo ? kMaxInflightFifo : kMaxInflightStandard) && !q->ready.empty()) {
         return MakeError(errors::kOverLimit, {"Too many messages in flight."});
       }
@@ -613,9 +644,22 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
             ReceiveEntry{seq, m.receipt_nonce, m.visible_at_ms, m.receive_count, m.first_receive_ms});
         rendered.push_back(Render(*q, m, o));
       }
+      if (!attempt_id.empty() && !entries.empty()) {
+        ReceiveAttempt& a = q->attempts[attempt_id];
+        a.expires_ms = now + kDedupWindowMs;
+        a.messages.clear();
+        for (const ReceiveEntry& e : entries) a.messages.emplace_back(e.seq, e.nonce);
+      }
       if (entries.empty() && to_dlq.empty()) {
         auto now_steady = std::chrono::steady_clock::now();
         if (now_steady >= deadline) return json::object{};
+        if (!waiting) {
+          if (env.waiting_receives.fetch_add(1) >= env.options.max_waiting_receives) {
+            env.waiting_receives.fetch_sub(1);
+            return json::object{};
+          }
+          waiting = true;
+        }
         // Sleep until a send signals, the wait ends, or the next delayed / in-flight message comes due.
         auto until = deadline;
         if (!q->timed.empty()) {

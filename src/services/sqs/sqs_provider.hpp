@@ -48,6 +48,11 @@ struct SqsOptions {
   std::int64_t maintenance_interval_ms = 1'000;
   // The URL host of queues created or listed by in-process calls (no Host header): "localhost:4566".
   std::string default_host = "localhost:4566";
+  // Long polls (WaitTimeSeconds) hold a server worker thread each while they wait; at most this many wait at
+  // once (half the server's default 64 workers), later ones answer at once (an empty receive, which clients
+  // simply repeat), so that waiting consumers can never take every worker from the sends that would wake
+  // them.
+  int max_waiting_receives = 32;
 };
 
 struct Env;

@@ -426,6 +426,19 @@ TEST_F(SqsTest, PurgeOncePerMinute) {
   Ok("PurgeQueue", {{"QueueUrl", url}});
 }
 
+TEST_F(SqsTest, LongPollsBeyondTheCapAnswerAtOnce) {
+  std::string url = Create("cap");
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 32; ++i) {
+    waiters.emplace_back([&] { Receive(url, {{"WaitTimeSeconds", 2}}); });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(Receive(url, {{"WaitTimeSeconds", 20}}).empty());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  for (auto& t : waiters) t.join();
+}
+
 TEST_F(SqsTest, LongPollWakesOnSend) {
   std::string url = Create("poll");
   std::thread sender([&] {
@@ -586,6 +599,26 @@ TEST_F(SqsTest, FifoDeduplicationWindow) {
   Ok("SendMessage",
      {{"QueueUrl", url}, {"MessageBody", "x"}, {"MessageGroupId", "g"}, {"MessageDeduplicationId", "d1"}});
   EXPECT_EQ(Attr(url, "ApproximateNumberOfMessages"), "3");
+}
+
+TEST_F(SqsTest, FifoReceiveRequestAttemptId) {
+  std::string url = Create("r.fifo", {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "true"}});
+  for (int i = 0; i < 3; ++i)
+    Ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", "m" + std::to_string(i)}, {"MessageGroupId", "g"}});
+  auto first = Receive(url, {{"ReceiveRequestAttemptId", "a1"}, {"MaxNumberOfMessages", 2}});
+  ASSERT_EQ(first.size(), 2u);
+  auto retry = Receive(url, {{"ReceiveRequestAttemptId", "a1"}, {"MaxNumberOfMessages", 2}});
+  ASSERT_EQ(retry.size(), 2u);
+  EXPECT_EQ(Handle(retry[0]), Handle(first[0]));
+  EXPECT_EQ(Handle(retry[1]), Handle(first[1]));
+  EXPECT_TRUE(Receive(url, {{"ReceiveRequestAttemptId", "a2"}}).empty());  // the group is in flight
+  Ok("DeleteMessage", {{"QueueUrl", url}, {"ReceiptHandle", Handle(first[0])}});
+  // Part of the first attempt's answer is gone: the retry is a new receive.
+  now_ += 30'000;
+  auto later = Receive(url, {{"ReceiveRequestAttemptId", "a1"}});
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(Body(later[0]), "m1");
+  EXPECT_NE(Handle(later[0]), Handle(first[1]));
 }
 
 TEST_F(SqsTest, FifoMessageGroupScopedDeduplication) {
