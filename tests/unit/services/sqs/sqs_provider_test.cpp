@@ -708,6 +708,36 @@ TEST_F(SqsTest, TagsAndPermissions) {
   EXPECT_EQ(*name, "tp");
 }
 
+// Other services (SNS, S3 notifications, EventBridge) send through the invoker with a document input, as a
+// service principal acting for their resource.
+TEST_F(SqsTest, InProcessSendFromAServicePrincipal) {
+  std::string url = Create("notify");
+  aws::Caller caller;
+  caller.principal.type = iam::PrincipalType::kService;
+  caller.principal.account_id = "000000000000";
+  caller.principal.arn = "sns.amazonaws.com";
+  caller.principal.user_id = "sns.amazonaws.com";
+  caller.region = "us-east-1";
+  caller.invoked_by = "sns.amazonaws.com";
+  caller.source_arn = "arn:aws:sns:us-east-1:000000000000:topic";
+  caller.source_account = "000000000000";
+  aws::OperationInput in;
+  in.params =
+      json::object{{"QueueUrl", url},
+                   {"MessageBody", "{\"Type\":\"Notification\"}"},
+                   {"MessageAttributes", {{"source", {{"DataType", "String"}, {"StringValue", "sns"}}}}}};
+  auto r = harness_->invoker().Call(caller, "sqs", "SendMessage", in);
+  ASSERT_TRUE(r.ok()) << r.error().code << " " << r.error().message;
+  auto m = Receive(url, {{"MessageAttributeNames", json::array{"All"}}});
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(Body(m[0]), "{\"Type\":\"Notification\"}");
+  EXPECT_EQ(m[0].at("MessageAttributes").at("source").at("StringValue"), "sns");
+  bool recorded = false;
+  for (const auto& c : harness_->recorder().calls())
+    recorded = recorded || (c.operation == "SendMessage" && c.invoked_by == "sns.amazonaws.com");
+  EXPECT_TRUE(recorded);
+}
+
 TEST(SqsCoverage, DocMatchesProvider) {
   std::ifstream in(std::string(CENOTE_SOURCE_DIR) + "/docs/sqs-coverage.md");
   ASSERT_TRUE(in.good()) << "run: python3 src/services/sqs/gen_coverage.py";
