@@ -262,8 +262,10 @@ Status StoreObjectAcl(Transaction& txn, const VersionRow& v, const std::optional
 
 // ---- encryption at rest (encryption.cpp; the piece format and the keys: sse.hpp) ----
 // What a write encrypts with: a new data key and the attrs member "SSE" that records it
-// ({"Type": "S3", "Key": wrapped under the root key, "RootKey": its id} or
-// {"Type": "C", "Key": wrapped under the customer's key, "KeyMD5": base64 MD5 of the customer's key}).
+// ({"Type": "S3", "Key": wrapped under the root key, "RootKey": its id},
+// {"Type": "C", "Key": wrapped under the customer's key, "KeyMD5": base64 MD5 of the customer's key}, or
+// {"Type": "KMS", "Key": base64 of KMS's CiphertextBlob of the data key, "KeyId": the KMS key's ARN,
+//  "Context": the encryption context, "BucketKey": true when asked for, "Dsse": true for aws:kms:dsse}).
 struct ObjectEncryption {
   DataKey key;
   json::object doc;
@@ -274,9 +276,14 @@ Result<std::optional<ObjectEncryption>> EncryptionForWrite(Env& env, const Reque
                                                            Transaction& txn, std::string_view bucket,
                                                            const json::object& params);
 // The data key to read a stored version whose attrs are `attrs`, checking the request's SSE-C members
-// (`prefix` "CopySource" for a copy's source): nullopt for a version stored in the clear.
+// (`prefix` "CopySource" for a copy's source): nullopt for a version stored in the clear. An SSE-KMS data key
+// comes from KMS's Decrypt, called as the request's caller via S3 (so the key's policy decides).
 Result<std::optional<DataKey>> KeyForRead(Env& env, const RequestContext& ctx, const json::object& params,
                                           const json::object& attrs, std::string_view prefix = "");
+// What HEAD and GetObjectAttributes check: the SSE-C members of the request against the version's (an SSE-C
+// object describes itself only to the holder of its key). SSE-KMS needs no KMS call to be described.
+Status CheckDescribable(Env& env, const RequestContext& ctx, const json::object& params,
+                        const json::object& attrs);
 // The data key of a multipart upload for UploadPart: an SSE-C upload needs its key on every part.
 Result<std::optional<DataKey>> KeyForUpload(Env& env, const RequestContext& ctx, const json::object& params,
                                             const json::object& upload_attrs);
