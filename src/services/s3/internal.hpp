@@ -463,19 +463,21 @@ namespace lake {
 Status HeadBucket(Env& env, const std::string& bucket);
 Result<std::vector<LakeObject>> ListObjects(Env& env, const std::string& bucket, const std::string& prefix,
                                             std::size_t max_objects);
-Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::string& key);
+// `ctx` is the caller the lake works for: SSE-KMS data keys are asked of KMS as that caller.
+Result<std::string> LocalPath(Env& env, const RequestContext& ctx, const std::string& bucket,
+                              const std::string& key);
 // The plaintext of encrypted version `v` (decrypted with `key`) as a file in memory (tmpfs), for the query
 // engine: LocalPath's answer for SSE-S3 objects, and S3 Select's for SSE-C objects read with their key.
 Result<std::string> PlaintextPath(Env& env, const VersionRow& v, const DataKey& key);
-Result<std::string> GetObject(Env& env, const std::string& bucket, const std::string& key,
-                              std::uint64_t max_bytes);
+Result<std::string> GetObject(Env& env, const RequestContext& ctx, const std::string& bucket,
+                              const std::string& key, std::uint64_t max_bytes);
 Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,
                              const std::string& key, const std::string& bytes,
                              const std::string& content_type);
 Result<LakeObject> PutObjectFromFile(Env& env, const RequestContext& ctx, const std::string& bucket,
                                      const std::string& key, const std::string& path,
                                      const std::string& content_type);
-Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
+Result<std::vector<LakeObject>> PutObjects(Env& env, const RequestContext& ctx, const std::string& bucket,
                                            const std::vector<LakePut>& puts,
                                            const std::function<Status(store::Transaction&)>& also);
 Status DeleteObject(Env& env, const RequestContext& ctx, const std::string& bucket, const std::string& key);
