@@ -293,12 +293,12 @@ Result<OperationOutput> TagResource(Env& env, const RequestContext& ctx, Operati
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
   CENOTE_RETURN_IF_ERROR(NotPendingDeletion(*key));
   auto merged = key->tags;
-  for (auto& [k, v] : tags) {
-    auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& t) { return t.first == k; });
+  for (const auto& tag : tags) {
+    auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& t) { return t.first == tag.first; });
     if (it != merged.end()) {
-      it->second = v;
+      it->second = tag.second;
     } else {
-      merged.emplace_back(k, v);
+      merged.push_back(tag);
     }
   }
   if (merged.size() > kMaxTagsPerKey) {

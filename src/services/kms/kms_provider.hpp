@@ -61,6 +61,8 @@ class KmsProvider final : public services::TableProvider<Env> {
   ~KmsProvider() override;
 
   std::string_view service() const override { return "kms"; }
+  // KMS's own word for an internal failure (the model's KMSInternalException, HTTP 500).
+  std::string_view internal_error_code() const override { return "KMSInternalException"; }
   static const std::vector<std::string_view>& SupportedOperations();
 
   // Deletes keys whose deletion date has passed (and their aliases), rotates keys whose automatic rotation

@@ -475,6 +475,29 @@ TEST_F(KmsTest, PoliciesAndTags) {
   EXPECT_EQ(Str(Ok("DescribeKey", {{"KeyId", id}})["KeyMetadata"].as_object(), "Description"), "new");
 }
 
+// S3's SSE-KMS calls KMS in-process with the caller's credentials (forwarded): blob members are raw bytes in
+// the documents, both ways.
+TEST_F(KmsTest, ForwardedInProcessDataKeys) {
+  const std::string id = NewKey();
+  aws::Caller s3 = harness_->Root();
+  s3.invoked_by = "s3.amazonaws.com";
+  s3.forwarded = true;
+  const json::object context{{"aws:s3:arn", "arn:aws:s3:::bucket/key"}};
+  aws::OperationInput in;
+  in.params = json::object{{"KeyId", id}, {"KeySpec", "AES_256"}, {"EncryptionContext", context}};
+  auto dk = harness_->invoker().Call(s3, "kms", "GenerateDataKey", in);
+  ASSERT_TRUE(dk.ok()) << dk.error().message;
+  const json::object& out = dk->result.as_object();
+  ASSERT_EQ(out.at("Plaintext").as_string().size(), 32u);  // raw bytes, not base64
+  aws::OperationInput dec;
+  dec.params = json::object{{"CiphertextBlob", out.at("CiphertextBlob")}, {"EncryptionContext", context}};
+  auto plain = harness_->invoker().Call(s3, "kms", "Decrypt", dec);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  EXPECT_EQ(plain->result.as_object().at("Plaintext"), out.at("Plaintext"));
+  const auto calls = harness_->recorder().calls();
+  EXPECT_EQ(calls.back().invoked_by, "s3.amazonaws.com");
+}
+
 // ---- authorization: the facts the authorizer gets, evaluated as it evaluates them
 
 class KmsAuthorizationTest : public KmsTest {
