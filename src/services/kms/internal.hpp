@@ -215,8 +215,10 @@ std::vector<std::string> EncryptionAlgorithms(const KeyState& key);
 std::vector<std::string> SigningAlgorithms(const KeyState& key);
 std::vector<std::string> MacAlgorithms(const KeyState& key);
 std::string DefaultKeyPolicy(std::string_view account);
-// MalformedPolicyDocumentException unless `text` is a valid key policy within 32 KiB.
-Status CheckKeyPolicy(Env& env, std::string_view text);
+// MalformedPolicyDocumentException unless `text` is a valid key policy within 32 KiB that, unless
+// `bypass_lockout_check`, still lets the caller put the key's policy (AWS's policy lockout safety check).
+Status CheckKeyPolicy(Env& env, std::string_view text, const RequestContext& ctx, std::string_view key_arn,
+                      bool bypass_lockout_check);
 // Tags from [{TagKey, TagValue}] with AWS's limits (TagException).
 Result<std::vector<std::pair<std::string, std::string>>> ReadTags(const json::array* tags);
 json::array TagsDocument(const std::vector<std::pair<std::string, std::string>>& tags);

@@ -130,15 +130,20 @@ Result<OperationOutput> CreateKey(Env& env, const RequestContext& ctx, Operation
     return MakeError("UnsupportedOperationException",
                      "Imported key material is supported for SYMMETRIC_DEFAULT keys only.", 400);
   }
+  const bool bypass = GetBool(p, "BypassPolicyLockoutSafetyCheck").value_or(false);
+  const std::string key_id = NewKeyId(multi_region);
   std::string policy = GetString(p, "Policy").value_or(DefaultKeyPolicy(ctx.account_id()));
-  if (GetString(p, "Policy")) CENOTE_RETURN_IF_ERROR(CheckKeyPolicy(env, policy));
+  if (GetString(p, "Policy")) {
+    CENOTE_RETURN_IF_ERROR(
+        CheckKeyPolicy(env, policy, ctx, KeyArn({ctx.account_id(), ctx.region, key_id}), bypass));
+  }
   CENOTE_ASSIGN_OR_RETURN(auto tags, ReadTags(GetArray(p, "Tags")));
   if (tags.size() > kMaxTagsPerKey) return services::MakeError(errors::kTag, {"Too many tags"});
 
   KeyState key;
   key.account = ctx.account_id();
   key.region = ctx.region;
-  key.id = NewKeyId(multi_region);
+  key.id = key_id;
   key.arn = KeyArn(key.ref());
   key.created_ms = env.Now();
   key.key_usage = usage;
@@ -361,9 +366,10 @@ Result<OperationOutput> PutKeyPolicy(Env& env, const RequestContext& ctx, Operat
   auto policy = GetString(p, "Policy");
   if (!policy) return Validation("Policy is required");
   if (name != kDefaultPolicyName) return MakeError("NotFoundException", "No such policy exists", 400);
-  CENOTE_RETURN_IF_ERROR(CheckKeyPolicy(env, *policy));
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
+  CENOTE_RETURN_IF_ERROR(CheckKeyPolicy(env, *policy, ctx, key->arn,
+                                        GetBool(p, "BypassPolicyLockoutSafetyCheck").value_or(false)));
   key->policy = std::move(*policy);
   CENOTE_RETURN_IF_ERROR(env.Save(*key));
   return OperationOutput();
@@ -486,7 +492,6 @@ Result<OperationOutput> ReplicateKey(Env& env, const RequestContext& ctx, Operat
   }
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "Description", 0, 8192));
   std::optional<std::string> policy = GetString(p, "Policy");
-  if (policy) CENOTE_RETURN_IF_ERROR(CheckKeyPolicy(env, *policy));
   CENOTE_ASSIGN_OR_RETURN(auto tags, ReadTags(GetArray(p, "Tags")));
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * primary, env.Find(ctx, id, Env::Names::kKeyOnly));
@@ -496,6 +501,10 @@ Result<OperationOutput> ReplicateKey(Env& env, const RequestContext& ctx, Operat
   if (region == primary->region)
     return Validation("The replica region must differ from the primary key's region.");
   KeyRef ref{primary->account, region, primary->id};
+  if (policy) {
+    CENOTE_RETURN_IF_ERROR(CheckKeyPolicy(env, *policy, ctx, KeyArn(ref),
+                                          GetBool(p, "BypassPolicyLockoutSafetyCheck").value_or(false)));
+  }
   if (env.keys.contains(ref)) {
     return MakeError("AlreadyExistsException", "Key " + KeyArn(ref) + " already exists.", 400);
   }

@@ -2,6 +2,8 @@
 // tags and pagination (internal.hpp).
 #include <algorithm>
 
+#include "iam/directory.hpp"
+#include "iam/evaluate.hpp"
 #include "iam/policy.hpp"
 #include "services/kms/internal.hpp"
 
@@ -122,7 +124,8 @@ std::string DefaultKeyPolicy(std::string_view account) {
          ":root\"\n    },\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  } ]\n}";
 }
 
-Status CheckKeyPolicy(Env& env, std::string_view text) {
+Status CheckKeyPolicy(Env& env, std::string_view text, const RequestContext& ctx, std::string_view key_arn,
+                      bool bypass_lockout_check) {
   if (text.size() > kMaxPolicyBytes) {
     return Validation(
         "1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have "
@@ -131,6 +134,30 @@ Status CheckKeyPolicy(Env& env, std::string_view text) {
   }
   auto parsed = env.policies.Get(text, iam::PolicyKind::kResource);
   if (!parsed) return services::MakeError(errors::kMalformedPolicy, {parsed.error().message});
+  if (bypass_lockout_check) return Status::Ok();
+  // AWS's policy lockout safety check: the caller must still be able to PutKeyPolicy under the new policy.
+  // The caller's IAM policies are the authorizer's, not ours: they count as allowing, so the check refuses
+  // only a policy that neither names the caller nor delegates to its account.
+  static const iam::Policy kIamAllows =
+      iam::ParsePolicy(
+          R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})",
+          iam::PolicyKind::kIdentity)
+          .value();
+  iam::Request request;
+  request.action = "kms:PutKeyPolicy";
+  request.resource = std::string(key_arn);
+  request.principal = iam::ToRequestPrincipal(ctx.principal);
+  iam::AddPrincipalContextKeys(request.principal, ctx.principal.user_id, request.context);
+  request.context.Set("kms:CallerAccount", ctx.account_id());
+  iam::PolicySet policies;
+  if (request.principal.type != iam::PrincipalType::kRoot) policies.identity.push_back({"IAM", &kIamAllows});
+  policies.resource = iam::PolicyRef{"key policy", parsed->get()};
+  policies.resource_policy_required = true;
+  if (!iam::Evaluate(request, policies).allowed()) {
+    return services::MakeError(
+        errors::kMalformedPolicy,
+        {"The new key policy will not allow you to update the key policy in the future."});
+  }
   return Status::Ok();
 }
 

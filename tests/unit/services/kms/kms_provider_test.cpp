@@ -609,11 +609,15 @@ TEST_F(KmsAuthorizationTest, EqualsConstraintAndRevoke) {
 TEST_F(KmsAuthorizationTest, KeyPolicyWithoutTheUserDeniesAndNamingTheUserAllows) {
   const std::string id = NewKey();
   const iam::Principal bob = User("bob");
-  Ok("PutKeyPolicy",
-     {{"KeyId", id},
-      {"PolicyName", "default"},
-      {"Policy",
-       R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/bob"},"Action":["kms:Encrypt","kms:DescribeKey"],"Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:dept":"it"}}}]})"}});
+  const std::string only_bob =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/bob"},"Action":["kms:Encrypt","kms:DescribeKey"],"Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:dept":"it"}}}]})";
+  // AWS's lockout safety check: the root caller could not put the policy again under this one.
+  EXPECT_EQ(Fails("PutKeyPolicy", {{"KeyId", id}, {"PolicyName", "default"}, {"Policy", only_bob}}),
+            "MalformedPolicyDocumentException");
+  Ok("PutKeyPolicy", {{"KeyId", id},
+                      {"PolicyName", "default"},
+                      {"Policy", only_bob},
+                      {"BypassPolicyLockoutSafetyCheck", true}});
   EXPECT_TRUE(
       Allowed(bob, "Encrypt",
               {{"KeyId", id}, {"Plaintext", "x"}, {"EncryptionContext", json::object{{"dept", "it"}}}}));
