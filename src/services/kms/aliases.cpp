@@ -45,6 +45,9 @@ Result<KeyState*> AliasTarget(Env& env, const RequestContext& ctx, const std::st
   if (key->state == "PendingDeletion") {
     return services::MakeError(errors::kInvalidState, {key->arn, "pending deletion"});
   }
+  if (key->aws_managed) {
+    return MakeError("UnsupportedOperationException", key->arn + " is an AWS managed key.", 400);
+  }
   return key;
 }
 

@@ -69,6 +69,8 @@ class KmsAuthority final : public iam::ResourceAuthority {
       RequestContext ctx;
       ctx.region = args[1];
       ctx.principal.account_id = args[2];
+      // A predefined AWS alias names its AWS managed key, created on first use.
+      CENOTE_RETURN_IF_ERROR(env_.EnsureManagedKey(ctx, args[0]));
       ReaderLock lock(env_.mu);
       std::string id = args[0];
       if (name == "AliasKeyArn" && !id.starts_with("alias/")) {

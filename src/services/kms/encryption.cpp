@@ -111,6 +111,7 @@ Result<OperationOutput> DataKey(Env& env, const RequestContext& ctx, OperationIn
     n = static_cast<std::size_t>(*bytes);
   }
   CENOTE_ASSIGN_OR_RETURN(EncryptionContext context, ReadContext(p, "EncryptionContext"));
+  CENOTE_RETURN_IF_ERROR(env.EnsureManagedKey(ctx, key_id));
   ReaderLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, key_id, Env::Names::kAliasToo));
   CENOTE_RETURN_IF_ERROR(env.RequireUsable(*key));
@@ -135,6 +136,7 @@ Result<OperationOutput> Encrypt(Env& env, const RequestContext& ctx, OperationIn
   CENOTE_RETURN_IF_ERROR(CheckBlobLength(p, "Plaintext", "plaintext", kMaxPlaintextBytes));
   const std::string algorithm = GetString(p, "EncryptionAlgorithm").value_or("SYMMETRIC_DEFAULT");
   CENOTE_ASSIGN_OR_RETURN(EncryptionContext context, ReadContext(p, "EncryptionContext"));
+  CENOTE_RETURN_IF_ERROR(env.EnsureManagedKey(ctx, GetString(p, "KeyId").value_or("")));
   ReaderLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key,
                           env.Find(ctx, GetString(p, "KeyId").value_or(""), Env::Names::kAliasToo));
@@ -177,6 +179,7 @@ Result<OperationOutput> ReEncrypt(Env& env, const RequestContext& ctx, Operation
   CENOTE_ASSIGN_OR_RETURN(EncryptionContext source_context, ReadContext(p, "SourceEncryptionContext"));
   CENOTE_ASSIGN_OR_RETURN(EncryptionContext destination_context,
                           ReadContext(p, "DestinationEncryptionContext"));
+  CENOTE_RETURN_IF_ERROR(env.EnsureManagedKey(ctx, GetString(p, "DestinationKeyId").value_or("")));
   ReaderLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * source,
                           DecryptionKey(env, ctx, GetString(p, "SourceKeyId"), source_algorithm, blob));

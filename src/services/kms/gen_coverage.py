@@ -16,7 +16,8 @@ NOTES = {
     "CreateKey": "KeySpec SYMMETRIC_DEFAULT (AES-256-GCM), RSA_2048/3072/4096 (ENCRYPT_DECRYPT or SIGN_VERIFY), "
                  "ECC_NIST_P256/P384/P521 and ECC_SECG_P256K1 (SIGN_VERIFY), HMAC_224/256/384/512; Origin AWS_KMS or "
                  "EXTERNAL (symmetric); MultiRegion (mrk- ids); Policy (default: AWS's key-default-1), Tags, Description",
-    "DescribeKey": "key id, key ARN, alias name or alias ARN; MultiRegionConfiguration, DeletionDate, ValidTo",
+    "DescribeKey": "key id, key ARN, alias name or alias ARN; MultiRegionConfiguration, DeletionDate, ValidTo; a "
+                   "predefined alias (alias/aws/s3, ...) creates its AWS managed key",
     "ListKeys": "Limit (1-1000, default 100), Marker, Truncated",
     "Encrypt": "symmetric: Cenote's authenticated blob (key id + material version; encryption context is the GCM "
                "AAD); RSA: RSAES_OAEP_SHA_1 / RSAES_OAEP_SHA_256; 4096-byte plaintext limit; DryRun",
@@ -50,7 +51,8 @@ NOTES = {
                    "operation) or the account's root user",
     "RevokeGrant": "kms:RevokeGrant on the key",
     "GetKeyPolicy": "PolicyName default",
-    "PutKeyPolicy": "validated by the IAM policy parser (MalformedPolicyDocumentException), 32 KiB",
+    "PutKeyPolicy": "validated by the IAM policy parser (MalformedPolicyDocumentException), 32 KiB; the policy "
+                    "lockout safety check unless BypassPolicyLockoutSafetyCheck",
     "EnableKeyRotation": "RotationPeriodInDays 90-2560 (default 365); symmetric keys with KMS material",
     "GetKeyRotationStatus": "KeyRotationEnabled, RotationPeriodInDays, NextRotationDate",
     "RotateKeyOnDemand": "immediate; at most 10 on-demand rotations per key",
@@ -67,13 +69,22 @@ GAPS = [
     "Custom key stores (CloudHSM, external key stores), DeriveSharedSecret (KEY_AGREEMENT keys), SM2 keys and "
     "UpdatePrimaryRegion are not implemented; `Recipient` (Nitro Enclaves attestation) answers "
     "UnsupportedOperationException.",
-    "AWS managed keys (`alias/aws/s3`, ...) are not created; the `alias/aws/` prefix is reserved.",
-    "PutKeyPolicy does not run AWS's policy lockout safety check (BypassPolicyLockoutSafetyCheck is accepted).",
+    "The policy lockout safety check counts the caller's IAM policies as allowing: it refuses only a key policy "
+    "that neither names the caller nor allows its account.",
     "kms:RetireGrant in a key policy or IAM policy does not allow retiring a grant: only the grant's retiring "
     "principal, its grantee (with the RetireGrant operation) and the account's root user may.",
     "Scheduling the deletion of a multi-Region primary key with replicas answers KMSInvalidStateException (AWS "
     "moves it to PendingReplicaDeletion).",
     "Rotation and import of asymmetric, HMAC and imported (EXTERNAL) keys are not supported.",
+]
+
+MANAGED = [
+    "AWS managed keys (`alias/aws/s3`, `alias/aws/kinesis`, ... for the services AWS has them) are created on first "
+    "use: DescribeKey, Encrypt, GenerateDataKey*, ReEncrypt or the authorizer's resolution of the alias. Their key "
+    "policy is AWS's: any principal of the account may use the key through its service (`kms:ViaService`, "
+    "`kms:CallerAccount`), the account may read its metadata; they rotate yearly and cannot be disabled, deleted, "
+    "re-aliased or have their policy, description or tags changed (UnsupportedOperationException).",
+    "ListAliases lists the AWS aliases whose keys exist, not every predefined one.",
 ]
 
 CRYPTO = [
@@ -85,7 +96,8 @@ CRYPTO = [
 
 
 def main():
-    sections = [("Not yet", coverage_doc.bullets(GAPS)), ("Cryptography", coverage_doc.bullets(CRYPTO)),
+    sections = [("Not yet", coverage_doc.bullets(GAPS)), ("AWS managed keys", coverage_doc.bullets(MANAGED)),
+                ("Cryptography", coverage_doc.bullets(CRYPTO)),
                 coverage_doc.errors_section("kms")]
     coverage_doc.write("kms", "kms-2014-11-01", "KMS coverage", protocol_in_intro=True, notes=NOTES,
                        sections=sections)

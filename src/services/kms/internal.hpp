@@ -106,6 +106,7 @@ struct KeyState {
   std::string key_spec;   // SYMMETRIC_DEFAULT, RSA_2048, ..., HMAC_256
   std::string origin;     // AWS_KMS, EXTERNAL
   bool multi_region = false;
+  bool aws_managed = false;    // an AWS managed key (alias/aws/<service>), created on first use
   std::string primary_region;  // multi-Region keys: where the primary is ("" otherwise)
 
   std::string description;
@@ -168,6 +169,10 @@ struct Env {
   Result<KeyState*> Find(const RequestContext& ctx, std::string_view key_id, Names names)
       SHARED_LOCKS_REQUIRED(mu);
   Result<KeyState*> Find(const KeyRef& ref) SHARED_LOCKS_REQUIRED(mu);
+  // Creates the AWS managed key `key_id` names (alias/aws/<service>, or its alias ARN, in the caller's
+  // account and the request's region) when it does not exist yet, as AWS does on a key's first use. Anything
+  // else: Ok.
+  Status EnsureManagedKey(const RequestContext& ctx, std::string_view key_id) LOCKS_EXCLUDED(mu);
   // The key's state allows cryptographic use (DisabledException / KMSInvalidStateException otherwise).
   Status RequireUsable(const KeyState& key) const;
   // Writes one key's document (and recompiles its authorization), or several in one transaction.
@@ -215,6 +220,11 @@ std::vector<std::string> EncryptionAlgorithms(const KeyState& key);
 std::vector<std::string> SigningAlgorithms(const KeyState& key);
 std::vector<std::string> MacAlgorithms(const KeyState& key);
 std::string DefaultKeyPolicy(std::string_view account);
+// The service of an AWS managed key's alias ("alias/aws/s3" -> "s3"), or "" when it names none Cenote
+// creates.
+std::string ManagedKeyService(std::string_view alias_name);
+// The key policy AWS gives the AWS managed key of `service`.
+std::string ManagedKeyPolicy(std::string_view service, std::string_view account, std::string_view region);
 // MalformedPolicyDocumentException unless `text` is a valid key policy within 32 KiB that, unless
 // `bypass_lockout_check`, still lets the caller put the key's policy (AWS's policy lockout safety check).
 Status CheckKeyPolicy(Env& env, std::string_view text, const RequestContext& ctx, std::string_view key_arn,

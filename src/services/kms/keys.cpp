@@ -31,12 +31,21 @@ Status NotPendingDeletion(const KeyState& key) {
   return Status::Ok();
 }
 
+Error UnsupportedFor(const KeyState& key, std::string_view why);
+
+// AWS managed keys are AWS's to manage: their policy, state and deletion cannot be changed.
+Status RequireCustomerManaged(const KeyState& key) {
+  if (key.aws_managed) return UnsupportedFor(key, "is an AWS managed key.");
+  return Status::Ok();
+}
+
 Error UnsupportedFor(const KeyState& key, std::string_view why) {
   return services::MakeError(errors::kUnsupported, {key.arn + " " + std::string(why)});
 }
 
 // Symmetric encryption keys with KMS-generated material: the only keys AWS rotates.
 Status RequireRotatable(const KeyState& key) {
+  CENOTE_RETURN_IF_ERROR(RequireCustomerManaged(key));
   if (!key.symmetric())
     return UnsupportedFor(key, "key spec " + key.key_spec + " does not support rotation.");
   if (key.origin != "AWS_KMS")
@@ -181,6 +190,8 @@ Result<OperationOutput> CreateKey(Env& env, const RequestContext& ctx, Operation
 Result<OperationOutput> DescribeKey(Env& env, const RequestContext& ctx, OperationInput& in) {
   const json::object& p = in.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(std::string id, RequireKeyId(p));
+  // DescribeKey on a predefined AWS alias creates its AWS managed key (as AWS documents).
+  CENOTE_RETURN_IF_ERROR(env.EnsureManagedKey(ctx, id));
   ReaderLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kAliasToo));
   return OperationOutput(json::object{{"KeyMetadata", KeyMetadata(env, *key)}});
@@ -210,6 +221,7 @@ Result<OperationOutput> EnableKey(Env& env, const RequestContext& ctx, Operation
   CENOTE_ASSIGN_OR_RETURN(std::string id, RequireKeyId(in.params.as_object()));
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
+  CENOTE_RETURN_IF_ERROR(RequireCustomerManaged(*key));
   CENOTE_RETURN_IF_ERROR(NotPendingDeletion(*key));
   if (key->state == "PendingImport")
     return services::MakeError(errors::kInvalidState, {key->arn, "pending import"});
@@ -224,6 +236,7 @@ Result<OperationOutput> DisableKey(Env& env, const RequestContext& ctx, Operatio
   CENOTE_ASSIGN_OR_RETURN(std::string id, RequireKeyId(in.params.as_object()));
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
+  CENOTE_RETURN_IF_ERROR(RequireCustomerManaged(*key));
   CENOTE_RETURN_IF_ERROR(NotPendingDeletion(*key));
   if (key->state == "PendingImport")
     return services::MakeError(errors::kInvalidState, {key->arn, "pending import"});
@@ -246,6 +259,7 @@ Result<OperationOutput> ScheduleKeyDeletion(Env& env, const RequestContext& ctx,
   }
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
+  CENOTE_RETURN_IF_ERROR(RequireCustomerManaged(*key));
   CENOTE_RETURN_IF_ERROR(NotPendingDeletion(*key));
   if (key->multi_region && key->primary_region == key->region && !key->replica_regions.empty()) {
     return services::MakeError(
@@ -284,6 +298,7 @@ Result<OperationOutput> UpdateKeyDescription(Env& env, const RequestContext& ctx
   if (!description) return Validation("Description is required");
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
+  CENOTE_RETURN_IF_ERROR(RequireCustomerManaged(*key));
   CENOTE_RETURN_IF_ERROR(NotPendingDeletion(*key));
   key->description = std::move(*description);
   CENOTE_RETURN_IF_ERROR(env.Save(*key));
@@ -296,6 +311,7 @@ Result<OperationOutput> TagResource(Env& env, const RequestContext& ctx, Operati
   CENOTE_ASSIGN_OR_RETURN(auto tags, ReadTags(GetArray(p, "Tags")));
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
+  CENOTE_RETURN_IF_ERROR(RequireCustomerManaged(*key));
   CENOTE_RETURN_IF_ERROR(NotPendingDeletion(*key));
   auto merged = key->tags;
   for (const auto& tag : tags) {
@@ -320,6 +336,7 @@ Result<OperationOutput> UntagResource(Env& env, const RequestContext& ctx, Opera
   CENOTE_ASSIGN_OR_RETURN(std::string id, RequireKeyId(p));
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
+  CENOTE_RETURN_IF_ERROR(RequireCustomerManaged(*key));
   CENOTE_RETURN_IF_ERROR(NotPendingDeletion(*key));
   if (const json::array* keys = GetArray(p, "TagKeys")) {
     for (const json::value& k : *keys) {
@@ -368,6 +385,7 @@ Result<OperationOutput> PutKeyPolicy(Env& env, const RequestContext& ctx, Operat
   if (name != kDefaultPolicyName) return MakeError("NotFoundException", "No such policy exists", 400);
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
+  CENOTE_RETURN_IF_ERROR(RequireCustomerManaged(*key));
   CENOTE_RETURN_IF_ERROR(CheckKeyPolicy(env, *policy, ctx, key->arn,
                                         GetBool(p, "BypassPolicyLockoutSafetyCheck").value_or(false)));
   key->policy = std::move(*policy);

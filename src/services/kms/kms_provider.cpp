@@ -164,6 +164,67 @@ Result<KeyState*> Env::Find(const RequestContext& ctx, std::string_view key_id, 
   return Find(KeyRef{account, region, std::string(rest)});
 }
 
+Status Env::EnsureManagedKey(const RequestContext& ctx, std::string_view key_id) {
+  std::string_view name = key_id;
+  std::string account = ctx.account_id();
+  if (name.starts_with("arn:")) {
+    // arn:aws:kms:<region>:<account>:alias/aws/<service>, of the request's region only
+    const std::string prefix = "arn:aws:kms:" + ctx.region + ":";
+    if (!name.starts_with(prefix) || name.size() < prefix.size() + 13) return Status::Ok();
+    account = std::string(name.substr(prefix.size(), 12));
+    name.remove_prefix(prefix.size() + 13);
+  }
+  const std::string service = ManagedKeyService(name);
+  if (service.empty()) return Status::Ok();
+  AliasRef alias{account, ctx.region, std::string(name)};
+  {
+    ReaderLock lock(mu);
+    if (aliases.contains(alias)) return Status::Ok();
+  }
+  WriterLock lock(mu);
+  if (aliases.contains(alias)) return Status::Ok();  // another call created it meanwhile
+  KeyState key;
+  key.account = account;
+  key.region = ctx.region;
+  key.id = NewUuidV4();
+  key.arn = KeyArn(key.ref());
+  key.created_ms = Now();
+  key.key_usage = "ENCRYPT_DECRYPT";
+  key.key_spec = "SYMMETRIC_DEFAULT";
+  key.origin = "AWS_KMS";
+  key.aws_managed = true;
+  key.description = "Default key that protects my " + service + " resources when no other key is defined";
+  key.state = "Enabled";
+  key.policy = ManagedKeyPolicy(service, account, ctx.region);
+  // AWS managed keys rotate every year.
+  key.rotation_enabled = true;
+  key.rotation_period_days = 365;
+  key.next_rotation_ms = key.created_ms + 365 * kDayMs;
+  key.materials.push_back(Material{1, RandomBytes(32), key.created_ms});
+  const AliasState state{key.id, key.created_ms, key.created_ms};
+  KeyRef ref = key.ref();
+  KeyState& stored = keys.emplace(ref, std::move(key)).first->second;
+  // Key and alias in one transaction: a crash leaves both or neither.
+  Status st = [&]() -> Status {
+    CENOTE_ASSIGN_OR_RETURN(std::string doc, ToDocument(stored));
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("INSERT INTO kms_keys (account, region, key_id, doc) VALUES (?, ?, ?, ?)",
+                  {ref.account, ref.region, ref.id, doc}));
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("INSERT INTO kms_aliases (account, region, name, key_id, created_ms, updated_ms) VALUES "
+                  "(?, ?, ?, ?, ?, ?)",
+                  {alias.account, alias.region, alias.name, ref.id, state.created_ms, state.updated_ms}));
+    return txn->Commit();
+  }();
+  if (!st) {
+    keys.erase(ref);
+    return st;
+  }
+  aliases[alias] = state;
+  return Recompile(stored);
+}
+
 Status Env::RequireUsable(const KeyState& key) const {
   if (key.state == "Enabled") return Status::Ok();
   if (key.state == "Disabled") return services::MakeError(errors::kDisabled, {key.arn});
@@ -181,6 +242,7 @@ Result<std::string> Env::ToDocument(const KeyState& key) const {
   d["spec"] = key.key_spec;
   d["origin"] = key.origin;
   d["multi_region"] = key.multi_region;
+  d["aws_managed"] = key.aws_managed;
   d["primary_region"] = key.primary_region;
   d["description"] = key.description;
   d["state"] = key.state;
@@ -247,6 +309,7 @@ Result<KeyState> Env::FromDocument(const std::string& account, const std::string
     k.key_spec = GetString(d, "spec").value_or("");
     k.origin = GetString(d, "origin").value_or("AWS_KMS");
     k.multi_region = GetBool(d, "multi_region").value_or(false);
+    k.aws_managed = GetBool(d, "aws_managed").value_or(false);
     k.primary_region = GetString(d, "primary_region").value_or("");
     k.description = GetString(d, "description").value_or("");
     k.state = GetString(d, "state").value_or("Enabled");

@@ -93,6 +93,7 @@ Result<OperationOutput> DataKeyPair(Env& env, const RequestContext& ctx, Operati
         "RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1]");
   }
   CENOTE_ASSIGN_OR_RETURN(EncryptionContext context, ReadContext(p, "EncryptionContext"));
+  CENOTE_RETURN_IF_ERROR(env.EnsureManagedKey(ctx, GetString(p, "KeyId").value_or("")));
   std::string private_key;
   {
     ReaderLock lock(env.mu);

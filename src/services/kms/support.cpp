@@ -90,7 +90,7 @@ json::object KeyMetadata(const Env& env, const KeyState& key) {
         key.expiration_model.empty() ? "KEY_MATERIAL_DOES_NOT_EXPIRE" : key.expiration_model;
     if (key.valid_to_ms) m["ValidTo"] = *key.valid_to_ms;
   }
-  m["KeyManager"] = "CUSTOMER";
+  m["KeyManager"] = key.aws_managed ? "AWS" : "CUSTOMER";
   m["CustomerMasterKeySpec"] = key.key_spec;
   m["KeySpec"] = key.key_spec;
   if (auto a = EncryptionAlgorithms(key); !a.empty()) m["EncryptionAlgorithms"] = Strings(a);
@@ -122,6 +122,41 @@ std::string DefaultKeyPolicy(std::string_view account) {
          "    \"Principal\" : {\n      \"AWS\" : \"arn:aws:iam::" +
          std::string(account) +
          ":root\"\n    },\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  } ]\n}";
+}
+
+std::string ManagedKeyService(std::string_view alias_name) {
+  // The services whose AWS managed keys exist in AWS (and that a client of Cenote may name).
+  static constexpr std::string_view kServices[] = {
+      "acm",  "backup",  "cloudtrail", "dynamodb", "ebs", "elasticfilesystem", "es", "firehose",
+      "glue", "kinesis", "lambda",     "logs",     "rds", "redshift",          "s3", "secretsmanager",
+      "sns",  "sqs",     "ssm",        "athena"};
+  if (!alias_name.starts_with("alias/aws/")) return {};
+  std::string_view service = alias_name.substr(10);
+  for (std::string_view s : kServices) {
+    if (s == service) return std::string(service);
+  }
+  return {};
+}
+
+// As AWS writes them: any principal of the account may use the key through the service; the account may read
+// its metadata.
+std::string ManagedKeyPolicy(std::string_view service, std::string_view account, std::string_view region) {
+  const std::string svc(service), acct(account), rgn(region);
+  return "{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"auto-" + svc +
+         "-2\",\n  \"Statement\" : [ {\n    \"Sid\" : \"Allow access through " + svc +
+         " for all principals in the account that are authorized to use " + svc +
+         "\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"*\"\n    },\n"
+         "    \"Action\" : [ \"kms:Encrypt\", \"kms:Decrypt\", \"kms:ReEncrypt*\", \"kms:GenerateDataKey*\", "
+         "\"kms:DescribeKey\" ],\n    \"Resource\" : \"*\",\n    \"Condition\" : {\n      \"StringEquals\" : "
+         "{\n"
+         "        \"kms:CallerAccount\" : \"" +
+         acct + "\",\n        \"kms:ViaService\" : \"" + svc + "." + rgn +
+         ".amazonaws.com\"\n      }\n    }\n  }, {\n    \"Sid\" : \"Allow direct access to key metadata to "
+         "the "
+         "account\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {\n      \"AWS\" : \"arn:aws:iam::" +
+         acct +
+         ":root\"\n    },\n    \"Action\" : [ \"kms:Describe*\", \"kms:Get*\", \"kms:List*\" ],\n"
+         "    \"Resource\" : \"*\"\n  } ]\n}";
 }
 
 Status CheckKeyPolicy(Env& env, std::string_view text, const RequestContext& ctx, std::string_view key_arn,

@@ -504,7 +504,8 @@ class KmsAuthorizationTest : public KmsTest {
  protected:
   // Whether `principal` (no identity policies) may run `op` with `params`, per the action map and the key's
   // resource policy (key policy + grants).
-  bool Allowed(const iam::Principal& principal, std::string_view op, json::object params) {
+  bool Allowed(const iam::Principal& principal, std::string_view op, json::object params,
+               const iam::ContextKeys& extra = {}) {
     auto lookup = [this](std::string_view name, std::span<const std::string> args) {
       return authority_->Lookup(name, args);
     };
@@ -518,6 +519,7 @@ class KmsAuthorizationTest : public KmsTest {
       r.principal = iam::ToRequestPrincipal(principal);
       iam::AddPrincipalContextKeys(r.principal, principal.user_id, r.context);
       r.context.Merge(auth.context);
+      r.context.Merge(extra);
       iam::PolicySet policies;
       auto facts = authority_->Facts(r.principal, r.action, r.resource);
       EXPECT_TRUE(facts.ok());
@@ -630,6 +632,35 @@ TEST_F(KmsAuthorizationTest, KeyPolicyWithoutTheUserDeniesAndNamingTheUserAllows
   root.is_root = true;
   root.type = iam::PrincipalType::kRoot;
   EXPECT_FALSE(Allowed(root, "DescribeKey", {{"KeyId", id}}));
+}
+
+TEST_F(KmsAuthorizationTest, AwsManagedKeysAreCreatedOnFirstUseAndUsedThroughTheirService) {
+  // DescribeKey on the predefined alias creates the key, as AWS documents.
+  auto md = Ok("DescribeKey", {{"KeyId", "alias/aws/s3"}})["KeyMetadata"].as_object();
+  EXPECT_EQ(Str(md, "KeyManager"), "AWS");
+  const std::string id = Str(md, "KeyId");
+  EXPECT_EQ(Str(Ok("DescribeKey", {{"KeyId", "alias/aws/s3"}})["KeyMetadata"].as_object(), "KeyId"), id);
+  EXPECT_TRUE(Ok("GetKeyRotationStatus", {{"KeyId", id}})["KeyRotationEnabled"].as_bool());
+  EXPECT_EQ(Fails("ScheduleKeyDeletion", {{"KeyId", id}}), "UnsupportedOperationException");
+  EXPECT_EQ(Fails("DisableKey", {{"KeyId", id}}), "UnsupportedOperationException");
+  EXPECT_EQ(Fails("CreateAlias", {{"AliasName", "alias/mine"}, {"TargetKeyId", id}}),
+            "UnsupportedOperationException");
+  EXPECT_EQ(Fails("DescribeKey", {{"KeyId", "alias/aws/not-a-service"}}), "NotFoundException");
+  // Its key policy: any principal of the account through S3 (kms:ViaService), not directly.
+  const iam::Principal bob = User("bob");
+  iam::ContextKeys via_s3;
+  via_s3.Set("kms:ViaService", "s3.us-east-1.amazonaws.com");
+  json::object gdk{{"KeyId", "alias/aws/s3"}, {"KeySpec", "AES_256"}};
+  EXPECT_TRUE(Allowed(bob, "GenerateDataKey", gdk, via_s3));
+  EXPECT_FALSE(Allowed(bob, "GenerateDataKey", gdk));
+  iam::ContextKeys via_kinesis;
+  via_kinesis.Set("kms:ViaService", "kinesis.us-east-1.amazonaws.com");
+  EXPECT_FALSE(Allowed(bob, "GenerateDataKey", gdk, via_kinesis));
+  // The first use of another service's alias through the authorizer's lookup creates that key too.
+  EXPECT_TRUE(Allowed(bob, "Encrypt", {{"KeyId", "alias/aws/kinesis"}, {"Plaintext", "x"}}, via_kinesis));
+  Open();  // persisted, alias included
+  EXPECT_EQ(Str(Ok("DescribeKey", {{"KeyId", "alias/aws/s3"}})["KeyMetadata"].as_object(), "KeyId"), id);
+  EXPECT_EQ(Ok("ListAliases", {})["Aliases"].as_array().size(), 2u);
 }
 
 TEST(KmsCoverage, DocMatchesProvider) {
