@@ -39,6 +39,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"enforce", "audit", "off"}));
   serve
+      ->add_option("--account-root-keys", config.account_root_keys,
+                   "JSON file of other accounts' root access keys, [{\"AccountId\", \"AccessKeyId\", "
+                   "\"SecretAccessKey\"}]: sign as the root user of those accounts (multi-account tests)")
+      ->check(CLI::ExistingFile);
+  serve
       ->add_option("--lifecycle-day-seconds", config.lifecycle_day_seconds,
                    "Length of a day in S3 lifecycle rules, in seconds (for tests: objects expire in seconds)")
       ->capture_default_str()

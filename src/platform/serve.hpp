@@ -26,6 +26,9 @@ struct ServeConfig {
   std::string kms_root_key_file;
   // --iam-mode: enforce (default), audit or off (aws/pipeline/iam_authorizer.hpp).
   std::string iam_mode = "enforce";
+  // --account-root-keys: a JSON file of other accounts' root users' access keys (credentials.hpp), for
+  // multi-account work; "" for none.
+  std::string account_root_keys;
   int io_threads = 0;
   int worker_threads = 0;
 };

@@ -209,15 +209,18 @@ ENCRYPTION = [
 
 CONFORMANCE = [
     "The upstream S3 conformance suite, ceph/s3-tests (pinned in `../shared/third_party/s3-tests`), runs in "
-    "`./dev test` as `e2e.s3.conformance` (`tests/e2e/s3-conformance/run_s3tests.py`): `test_s3.py` and "
-    "`test_headers.py` without the tests marked `fails_on_aws` (behaviour real S3 does not have). Every test on "
+    "`./dev test` as `e2e.s3.conformance` (`tests/e2e/s3-conformance/run_s3tests.py`): `test_s3.py`, "
+    "`test_headers.py` and `test_iam.py` without the tests marked `fails_on_aws` (behaviour real S3 does not have) "
+    "or `iam_tenant` (Ceph's user id that is also an IAM user name). Every test on "
     "`tests/e2e/s3-conformance/expected-pass.txt` must pass; a test that passes and is not on it is reported, to "
-    "be added. The suite's `alt` and `tenant` users are real second identities: IAM users of accounts of their "
-    "own, made through Organizations, STS and IAM as a user would; the few tests that use the suite's IAM sections "
-    "(`iam`, `iam root`, `iam alt root`) are listed in `needs-second-identity.txt` and not judged.",
+    "be added. The suite's `alt` and `tenant` users are real second identities (IAM users of accounts of their "
+    "own, made through Organizations, STS and IAM as a user would), `iam root` is the data directory's root user "
+    "and `iam alt root` the root user of another account (`--account-root-keys`). `test_sts.py` is not run: it "
+    "assumes Ceph's account-less ARNs and condition keys and a Keycloak server.",
     "",
-    "2026-12-06: 488 of the 647 judged tests pass (75.4 %; 4 use the suite's IAM sections; 2 are excluded in "
-    "`exclusions.txt`, with their reason, because real S3 fails them too). The suite runs with "
+    "2026-12-06: 540 of the 697 judged tests pass (77.5 %): 492 of 649 in `test_s3.py` and `test_headers.py` "
+    "(75.8 %), 48 of 48 in `test_iam.py`; 15 are excluded in `exclusions.txt`, each with its reason (real S3 or "
+    "IAM fails them too). The suite runs with "
     "`CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy` (new buckets without ownership controls or a public access block, as "
     "before April 2023), which it assumes; Cenote's default is AWS's current one. Most of the rest need what this "
     "table lists as not implemented (website endpoint, replication), SSE-KMS (waits for KMS), or are smaller "

@@ -199,6 +199,8 @@ Result<LifecycleRound> RunLifecycle(Env& env, std::int64_t now_ms, std::int64_t 
 // ---- bucket configurations (bucket_configs.cpp) ----
 // One configuration document of a bucket by kind ("cors", "ownership", "public-access-block", "acl", ...) and
 // id ("" for the kinds a bucket has one of).
+// The bucket policy was put with ConfirmRemoveSelfBucketAccess (PutBucketPolicy; access.cpp).
+inline constexpr std::string_view kSelfAccessRemovedKind = "policy-self-access-removed";
 Result<std::optional<json::object>> LoadBucketConfig(Transaction& txn, std::string_view bucket,
                                                      std::string_view kind, std::string_view id);
 Status StoreBucketConfig(Transaction& txn, std::string_view bucket, std::string_view kind,
@@ -230,13 +232,16 @@ struct Owner {
   std::string id;
   std::string name;
 };
+// The accounts on this server (S3Options::accounts): an ACL grant may name the canonical user of any of them.
+using AccountList = std::function<std::vector<std::string>()>;
 // Whether every grant is FULL_CONTROL to `owner_id` (what BucketOwnerEnforced permits).
 bool AclIsOwnerOnly(const json::array& grants, std::string_view owner_id);
 // The ACL a request sets (x-amz-acl, x-amz-grant-*, or, where `body_allowed`, an AccessControlPolicy body),
 // as grants; nullopt when it sets none.
 Result<std::optional<json::array>> AclFromRequest(const json::object& params, const RequestContext& ctx,
                                                   bool for_bucket, const Owner& owner,
-                                                  const Owner& bucket_owner, bool body_allowed);
+                                                  const Owner& bucket_owner, bool body_allowed,
+                                                  const AccountList& accounts);
 // "BucketOwnerEnforced", "BucketOwnerPreferred" or "ObjectWriter" (a bucket with no ownership controls).
 Result<std::string> BucketOwnership(Transaction& txn, std::string_view bucket);
 // Refuses an ACL the bucket's ownership controls or public access block do not allow.
@@ -247,7 +252,8 @@ Status StoreBucketAcl(Transaction& txn, std::string_view bucket, json::array gra
 // The ACL a write that creates an object version sets (PutObject, CopyObject, CreateMultipartUpload), checked
 // against the bucket's ownership controls and public access block; nullopt when it sets none.
 Result<std::optional<json::array>> ObjectAclFromRequest(Transaction& txn, const json::object& params,
-                                                        const RequestContext& ctx, std::string_view bucket);
+                                                        const RequestContext& ctx, std::string_view bucket,
+                                                        const AccountList& accounts);
 // Sets the ACL of the key's latest version (the one a write just made).
 Status SetLatestAcl(Transaction& txn, std::string_view bucket, std::string_view key,
                     const json::array& grants);

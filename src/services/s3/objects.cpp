@@ -106,7 +106,7 @@ namespace {
 // For CommitVersion's `extra`: checks the ACL a write sets (x-amz-acl, x-amz-grant-*) against the bucket and
 // stores it on the version the write made, in the write's transaction; nullptr when the write sets none
 // (the version keeps its owner's full control).
-std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const json::object& p,
+std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const Env& env, const json::object& p,
                                                                        const RequestContext& ctx,
                                                                        const std::string& bucket,
                                                                        const std::string& key) {
@@ -115,8 +115,8 @@ std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const jso
     sets_acl = sets_acl || p.contains(member);
   }
   if (!sets_acl) return nullptr;
-  return [&p, &ctx, &bucket, &key](Transaction& txn) -> Result<std::vector<std::string>> {
-    CENOTE_ASSIGN_OR_RETURN(auto grants, ObjectAclFromRequest(txn, p, ctx, bucket));
+  return [&env, &p, &ctx, &bucket, &key](Transaction& txn) -> Result<std::vector<std::string>> {
+    CENOTE_ASSIGN_OR_RETURN(auto grants, ObjectAclFromRequest(txn, p, ctx, bucket, env.options.accounts));
     if (grants) CENOTE_RETURN_IF_ERROR(SetLatestAcl(txn, bucket, key, *grants));
     return std::vector<std::string>{};
   };
@@ -676,8 +676,9 @@ Result<WrittenObject> WriteObject(Env& env, const RequestContext& ctx, const Obj
   row.tags = write.tags;
   row.storage_class = storage_class;
   WrittenObject written;
-  CENOTE_ASSIGN_OR_RETURN(written.version, CommitVersion(env, std::move(row), new_blobs, check,
-                                                         AclWrite(p, ctx, bucket, key), &written.bucket, &p));
+  CENOTE_ASSIGN_OR_RETURN(written.version,
+                          CommitVersion(env, std::move(row), new_blobs, check,
+                                        AclWrite(env, p, ctx, bucket, key), &written.bucket, &p));
   return written;
 }
 
@@ -866,7 +867,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   }
   BucketRow b;
   CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), created, nullptr,
-                                                        AclWrite(p, ctx, bucket, key), &b, &p));
+                                                        AclWrite(env, p, ctx, bucket, key), &b, &p));
   OperationOutput out;
   auto& r = out.result.as_object();
   json::object result;

@@ -65,6 +65,9 @@ struct S3Options {
   // The length of a "day" in lifecycle rules: 86,400 s, or what `cenote serve --lifecycle-day-seconds` says
   // (tests make days pass in seconds).
   std::int64_t lifecycle_day_ms = 86'400'000;
+  // The ids of the accounts on this server (organizations::Accounts), whose canonical users ACL grants may
+  // name; empty: only the caller's and the owners' (unit tests).
+  std::function<std::vector<std::string>()> accounts;
 };
 
 // The state every S3 handler shares (internal.hpp).
