@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
                    "Length of a day in S3 lifecycle rules, in seconds (for tests: objects expire in seconds)")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400}));
+  serve->add_option(
+      "--kms-root-key-file", config.kms_root_key_file,
+      "File holding KMS's 32-byte root key, which seals all KMS key material (created on first "
+      "start when missing; default <data-dir>/kms/root.key). Keep it outside the data directory "
+      "so that a copy of the data directory alone decrypts nothing");
   std::string min_free_space = "auto";
   serve
       ->add_option("--min-free-space", min_free_space,

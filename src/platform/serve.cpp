@@ -140,6 +140,7 @@ int Serve(const ServeConfig& config) {
         return query::QueryEngine::OpenLazily(engine_options);
       });
   deps.day_ms = config.lifecycle_day_seconds * 1000;
+  deps.kms_root_key_file = config.kms_root_key_file;
   deps.other_root_accounts = other_root_accounts;
   deps.add_after_hook = [&pipeline](aws::pipeline::AfterHook* hook) { pipeline.AddHook(hook); };
   deps.add_credential_source = [&credentials](iam::CredentialSource* source) {

@@ -97,6 +97,9 @@ class ServiceDeps {
   std::vector<std::string> other_root_accounts;
   // The length of a day in day-based rules (S3 lifecycle): 86,400,000, or `--lifecycle-day-seconds` x 1000.
   std::int64_t day_ms = 86'400'000;
+  // `--kms-root-key-file`: where KMS keeps the root key that seals its key material ("": its default, a file
+  // in the data directory).
+  std::string kms_root_key_file;
 
   // The shared query engine, opened (lazily: DuckDB starts on the first query) on the first call, with the
   // directories AllowEngineReads named by then. Services that use it register after those that name

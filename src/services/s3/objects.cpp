@@ -412,8 +412,14 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext& ctx, Operation
     CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, v, false));
     // x-amz-server-side-encryption belongs to writes: a read that sends it is refused, as S3 does.
     if (RawHeader(ctx, "x-amz-server-side-encryption")) return MakeError(errors::kSseHeaderOnRead);
-    // HEAD too: an SSE-C object describes itself only to the holder of its key.
-    CENOTE_ASSIGN_OR_RETURN(auto key, KeyForRead(env, ctx, p, v.attrs));
+    // HEAD too: an SSE-C object describes itself only to the holder of its key. (HEAD of an SSE-KMS object
+    // asks KMS nothing.)
+    std::optional<DataKey> key;
+    if (head) {
+      CENOTE_RETURN_IF_ERROR(CheckDescribable(env, ctx, p, v.attrs));
+    } else {
+      CENOTE_ASSIGN_OR_RETURN(key, KeyForRead(env, ctx, p, v.attrs));
+    }
     // An archived object is read only through a restored copy (HEAD still describes it).
     if (!head && !IsReadable(v, UnixNowMs())) {
       return MakeError(errors::kInvalidObjectState).With("StorageClass", v.storage_class);
@@ -933,7 +939,7 @@ Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext& ctx,
     CENOTE_ASSIGN_OR_RETURN(v, ResolveObject(*txn, bk.first, bk.second, GetString(p, "VersionId"), &b));
   }
   // An SSE-C object describes itself only to the holder of its key, as HeadObject does.
-  CENOTE_RETURN_IF_ERROR(KeyForRead(env, ctx, p, v.attrs));
+  CENOTE_RETURN_IF_ERROR(CheckDescribable(env, ctx, p, v.attrs));
   std::vector<std::string> wanted;
   if (const auto* a = GetArray(p, "ObjectAttributes")) {
     for (const auto& e : *a) {

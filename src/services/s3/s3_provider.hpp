@@ -119,6 +119,8 @@ class S3Provider final : public services::TableProvider<Env> {
   // The query engine SelectObjectContent reads objects through (S3 Select); without one it answers
   // NotImplemented. Call before serving; `engine` must outlive the provider and every response it streams.
   void SetQueryEngine(query::QueryEngine* engine);
+  // SSE-KMS asks KMS for data keys through `invoker` (as each request's caller, via S3). Before serving.
+  void SetInvoker(aws::Invoker* invoker);
 
   // Applies the buckets' lifecycle rules once, as of now (the background task's round; tests call it).
   Result<LifecycleRound> RunLifecycleOnce();

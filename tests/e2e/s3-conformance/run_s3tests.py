@@ -154,7 +154,12 @@ def write_config(path, server):
         f.write(f"[DEFAULT]\nhost = 127.0.0.1\nport = {server.port}\nis_secure = False\nssl_verify = False\n"
                 "[fixtures]\nbucket prefix = s3t-{random}-\niam name prefix = s3-tests-\n"
                 "iam path prefix = /s3-tests/\n")
-        f.write(user("s3 main", main_display, main_id, "main@example.com", "api_name = default\n"))
+        # The suite's SSE-KMS tests encrypt under two customer keys of the main account.
+        kms = harness.boto3_client(server, "kms")
+        key1 = kms.create_key(Description="s3-tests kms_keyid")["KeyMetadata"]["KeyId"]
+        key2 = kms.create_key(Description="s3-tests kms_keyid2")["KeyMetadata"]["KeyId"]
+        f.write(user("s3 main", main_display, main_id, "main@example.com",
+                     f"api_name = default\nkms_keyid = {key1}\nkms_keyid2 = {key2}\n"))
         # Second identities: IAM users of accounts of their own (second_identities).
         a_key, a_secret, a_id, a_display = others["alt"]
         f.write(user("s3 alt", a_display, a_id, "alt@example.com", key=(a_key, a_secret)))
