@@ -61,12 +61,14 @@ WIRE = [
 
 STORAGE = [
     "Queue definitions (attributes, tags, policy) are JSON documents in the metadata store (component `sqs`). "
-    "Messages live in one journal per queue under `<data-dir>/sqs/<queue uid>/`: CRC32C-framed records of every "
+    "Messages live in one journal per queue under `<data-dir>/sqs/<queue uid>/journal/`: CRC32C-framed records of every "
     "send, receive (receipt nonce, receive count, visibility), visibility change, delete, purge and dead-letter "
     "move, appended and fsynced (group commit across concurrent calls) before the call is answered, and replayed "
     "at start. An acknowledged send survives kill -9; a received, undeleted message comes back after its "
     "visibility timeout, also across restarts; an acknowledged delete is never undone. Journals are trimmed by "
-    "whole segments past the retention period or a purge.",
+    "whole segments once nothing in them is needed: every segment older than the oldest live message's send "
+    "(and than the 5-minute FIFO deduplication window) goes, so a queue that is consumed as it is filled keeps "
+    "little more than its backlog on disk.",
 ]
 
 

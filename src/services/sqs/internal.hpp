@@ -105,6 +105,7 @@ struct Message {
   std::string dedup_id;
   std::string dead_letter_source_arn;  // set on messages a redrive policy moved here
   std::int64_t sent_ms = 0;
+  std::int64_t journal_ms = 0;     // when its send record was appended here (at most the record's arrival)
   std::int64_t visible_at_ms = 0;  // delayed / in flight until then
   std::int64_t first_receive_ms = 0;
   std::int64_t receive_count = 0;
@@ -166,10 +167,12 @@ struct DedupEntry {
 struct Queue {
   // Immutable after creation.
   QueueKey key;
-  std::string uid;  // journal name
+  std::string uid;  // the queue's identity inside the server (journal, receipt handles)
   std::string arn;
   bool fifo = false;
   std::int64_t created_ms = 0;
+  // The queue's journal in the StreamLog ("<uid>/journal": the store's two-level log names).
+  std::string LogName() const { return uid + "/journal"; }
 
   mutable Mutex mu;
   bool deleted GUARDED_BY(mu) = false;
@@ -190,6 +193,10 @@ struct Queue {
   std::map<std::string, DedupEntry> dedup GUARDED_BY(mu);    // FIFO: deduplication key -> first send
   std::deque<std::pair<std::int64_t, std::string>> dedup_expiry GUARDED_BY(mu);
   std::map<std::string, ReceiveAttempt> attempts GUARDED_BY(mu);  // FIFO: by ReceiveRequestAttemptId
+  // Messages taken out of `messages` while their delete or move is being journaled (they come back if it
+  // fails): while any are, the journal is not trimmed, since their send records may be older than every
+  // message left.
+  std::size_t detached GUARDED_BY(mu) = 0;
   CondVar arrived{mu};  // signalled when a message may have become receivable, or the queue was deleted
 
   // FIFO sends hold this across deduplication, the journal append and the insert, so that the order of
@@ -207,7 +214,12 @@ struct Queue {
   // Moves delayed and in-flight messages whose time has come to ready; drops messages past retention.
   void Promote(std::int64_t now_ms) EXCLUSIVE_LOCKS_REQUIRED(mu);
   void Erase(std::uint64_t seq) EXCLUSIVE_LOCKS_REQUIRED(mu);
-  // Puts messages taken out of the queue back (their change could not be journaled) and wakes receivers.
+  // Takes a message out while its delete or move is journaled (counted in `detached`).
+  Message Detach(std::uint64_t seq) EXCLUSIVE_LOCKS_REQUIRED(mu);
+  // Ends the detachment of `n` messages whose change is durable.
+  void Settle(std::size_t n) EXCLUSIVE_LOCKS_REQUIRED(mu) { detached -= std::min(detached, n); }
+  // Puts detached messages back (their change could not be journaled), ends their detachment and wakes
+  // receivers.
   void Restore(std::vector<Message>& taken, std::int64_t now_ms) EXCLUSIVE_LOCKS_REQUIRED(mu);
   void ExpireDedup(std::int64_t now_ms) EXCLUSIVE_LOCKS_REQUIRED(mu);
   // The deadLetterTargetArn of the queue's RedrivePolicy and its maxReceiveCount; ("", 0) when none.

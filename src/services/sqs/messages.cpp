@@ -293,6 +293,7 @@ Result<std::vector<Sent>> Deliver(Env& env, Queue& q, std::vector<Message> messa
     std::vector<std::string> records;
     records.reserve(fresh.size());
     for (std::size_t i : fresh) records.push_back(EncodeSend(messages[i]));
+    std::int64_t appended_at = env.Now();  // the records' arrival is at least this
     Result<std::vector<std::uint64_t>> seqs = env.Append(q, std::move(records));
     if (!seqs) return StoreError(std::move(seqs).error());
     MutexLock lock(q.mu);
@@ -300,6 +301,7 @@ Result<std::vector<Sent>> Deliver(Env& env, Queue& q, std::vector<Message> messa
     for (std::size_t k = 0; k < fresh.size(); ++k) {
       Message& m = messages[fresh[k]];
       m.seq = (*seqs)[k];
+      m.journal_ms = appended_at;
       out[fresh[k]] = Sent{m.message_id, m.seq};
       if (q.fifo) {
         std::string key = q.DedupKey(m.group_id, m.dedup_id);
@@ -631,7 +633,7 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
         picked.push_back(seq);
       }
       for (std::uint64_t seq : expired) q->Erase(seq);
-      for (const Message& m : to_dlq) q->Erase(m.seq);
+      for (Message& m : to_dlq) m = q->Detach(m.seq);
       for (std::uint64_t seq : picked) {
         Message& m = q->messages.at(seq);
         q->Unplace(m);
@@ -718,9 +720,7 @@ Result<std::vector<std::optional<Error>>> DeleteHandles(Env& env, Queue& q,
       }
       auto it = q.messages.find(t->seq);
       if (it == q.messages.end() || it->second.receipt_nonce != t->nonce) continue;
-      q.Unplace(it->second);
-      taken.push_back(std::move(it->second));
-      q.messages.erase(it);
+      taken.push_back(q.Detach(t->seq));
     }
   }
   if (taken.empty()) return out;
@@ -733,6 +733,8 @@ Result<std::vector<std::optional<Error>>> DeleteHandles(Env& env, Queue& q,
     q.Restore(taken, env.Now());
     return StoreError(std::move(appended).error());
   }
+  MutexLock lock(q.mu);
+  q.Settle(taken.size());
   return out;
 }
 

@@ -152,11 +152,10 @@ void RunMoveTasks(Env& env) {
           picked.push_back(seq);
         }
         for (std::uint64_t seq : picked) {
-          Message& m = src->messages.at(seq);
+          const Message& m = src->messages.at(seq);
           std::string dest = !t.destination_arn.empty() ? t.destination_arn : m.dead_letter_source_arn;
           if (dest.empty()) continue;  // not a redriven message and no destination: it stays
-          by_destination[dest].push_back(m);
-          src->Erase(seq);
+          by_destination[dest].push_back(src->Detach(seq));
         }
         done = picked.empty() || picked.size() >= left;
       }

@@ -400,7 +400,7 @@ Result<OperationOutput> CreateQueue(Env& env, const RequestContext& ctx, Operati
     for (const auto& [k, v] : tags) q->tags[std::string(k)] = std::string(v.as_string());
     q->modified_ms = now;
     // The journal first: a crash before the metadata commit leaves an orphan journal, removed at start.
-    CENOTE_RETURN_IF_ERROR(env.log.CreateLog(q->uid, static_cast<std::uint64_t>(now) << 16));
+    CENOTE_RETURN_IF_ERROR(env.log.CreateLog(q->LogName(), static_cast<std::uint64_t>(now) << 16));
     CENOTE_RETURN_IF_ERROR(env.SaveQueue(*q));
   }
   env.queues[key] = q;
@@ -463,7 +463,7 @@ Result<OperationOutput> DeleteQueue(Env& env, const RequestContext& ctx, Operati
   q->arrived.SignalAll();
   // The definition is gone (committed); the journal goes next. A crash in between leaves an orphan journal,
   // removed at the next start.
-  if (Status st = env.log.DeleteLog(q->uid); !st) {
+  if (Status st = env.log.DeleteLog(q->LogName()); !st) {
     spdlog::warn("sqs: journal of deleted queue {} not removed: {}", q->arn, st.error().message);
   }
   return json::object{};

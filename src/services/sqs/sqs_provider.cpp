@@ -119,9 +119,9 @@ Result<std::unique_ptr<SqsProvider>> SqsProvider::Open(store::MetadataStore& met
   for (const auto& q : loaded) {
     // A queue whose journal is missing (created, then a crash before the journal's directory was durable)
     // starts with an empty one.
-    CENOTE_RETURN_IF_ERROR(log.CreateLog(q->uid, static_cast<std::uint64_t>(q->created_ms) << 16));
+    CENOTE_RETURN_IF_ERROR(log.CreateLog(q->LogName(), static_cast<std::uint64_t>(q->created_ms) << 16));
     CENOTE_RETURN_IF_ERROR(Replay(*env, *q));
-    known.insert(q->uid);
+    known.insert(q->LogName());
     MutexLock lock(env->mu);
     env->queues[q->key] = q;
     env->by_arn[q->arn] = q;
@@ -169,16 +169,17 @@ void SqsProvider::Maintain() {
       q->Promote(now);
       q->ExpireDedup(now);
       due = q->ready.size() > before;
-      // Whole journal segments whose newest record is older than retention (plus the longest visibility a
-      // message can have been given, which its receive record must outlive) or than the last purge hold
-      // nothing a replay needs.
-      std::int64_t retention_ms = q->IntAttribute("MessageRetentionPeriod") * 1000;
-      cutoff = now - retention_ms - kMaxVisibilityTimeout * 1000;
-      if (q->last_purge_ms > cutoff) cutoff = q->last_purge_ms;
+      // Whole journal segments older than the oldest live message's send record hold nothing a replay needs
+      // (every record about a live message comes after its send), except the sends of the last 5 minutes,
+      // which FIFO deduplication replays. Messages being deleted or moved right now may be older than all the
+      // others: no trimming while there are any.
+      cutoff = now - kDedupWindowMs;
+      if (!q->messages.empty()) cutoff = std::min(cutoff, q->messages.begin()->second.journal_ms);
+      if (q->detached > 0) cutoff = 0;
     }
     if (due) q->arrived.SignalAll();
     if (cutoff > 0) {
-      Result<std::uint64_t> trimmed = env.log.Trim(q->uid, cutoff);
+      Result<std::uint64_t> trimmed = env.log.Trim(q->LogName(), cutoff);
       if (!trimmed && trimmed.error().code != "NoSuchLog") {
         spdlog::warn("sqs: trimming the journal of {} failed: {}", q->arn, trimmed.error().message);
       }

@@ -15,7 +15,8 @@
 //     visibility timeout (journaled with the receive) ends, also across a restart, with its receive count;
 //     a message whose delete was acknowledged is never delivered again. A message is visible to receivers
 //     only once its send record is durable.
-//   - journals are trimmed by whole segments past the queue's retention period or a purge.
+//   - journals are trimmed by whole segments older than the oldest live message's send record (and than the
+//     5-minute FIFO deduplication window), so a queue keeps about its backlog on disk.
 //
 // Thread safety: handlers run concurrently on the server's workers. The provider-wide map of queues has its
 // own mutex; each queue has one mutex over its messages and indexes (internal.hpp), never held across a

@@ -266,11 +266,11 @@ bool DecodeSend(std::string_view data, Message& m) {
 Status Replay(Env& env, Queue& q) {
   std::int64_t now = env.Now();
   MutexLock lock(q.mu);
-  CENOTE_ASSIGN_OR_RETURN(store::StreamLogBounds bounds, env.log.Bounds(q.uid));
+  CENOTE_ASSIGN_OR_RETURN(store::StreamLogBounds bounds, env.log.Bounds(q.LogName()));
   std::uint64_t from = bounds.first_sequence;
   std::size_t bad = 0;
   while (from < bounds.next_sequence) {
-    CENOTE_ASSIGN_OR_RETURN(store::StreamReadResult read, env.log.Read(q.uid, from, 4096, 32u << 20));
+    CENOTE_ASSIGN_OR_RETURN(store::StreamReadResult read, env.log.Read(q.LogName(), from, 4096, 32u << 20));
     if (read.records.empty()) break;
     for (store::StreamRecord& rec : read.records) {
       std::string_view d = rec.data;
@@ -283,6 +283,7 @@ Status Replay(Env& env, Queue& q) {
             break;
           }
           m.seq = rec.sequence;
+          m.journal_ms = rec.arrival_ms;
           if (q.fifo && !m.dedup_id.empty() && m.sent_ms + kDedupWindowMs > now) {
             std::string key = q.DedupKey(m.group_id, m.dedup_id);
             q.dedup[key] = DedupEntry{m.message_id, m.seq, m.sent_ms + kDedupWindowMs};
@@ -460,7 +461,17 @@ void Queue::Erase(std::uint64_t seq) {
   messages.erase(it);
 }
 
+Message Queue::Detach(std::uint64_t seq) {
+  auto it = messages.find(seq);
+  Unplace(it->second);
+  Message m = std::move(it->second);
+  messages.erase(it);
+  ++detached;
+  return m;
+}
+
 void Queue::Restore(std::vector<Message>& taken, std::int64_t now_ms) {
+  Settle(taken.size());
   for (Message& m : taken) {
     std::uint64_t seq = m.seq;
     auto [it, inserted] = messages.emplace(seq, std::move(m));
@@ -561,7 +572,7 @@ Result<std::vector<std::uint64_t>> Env::Append(const Queue& q, std::vector<std::
     records.push_back(store::StreamRecordInput{
         .arrival_ms = now, .partition_key = {}, .explicit_hash_key = false, .data = std::move(b)});
   }
-  return log.Append(q.uid, records);
+  return log.Append(q.LogName(), records);
 }
 
 Status Env::Transfer(Queue& from, Queue& to, std::vector<Message> moved, bool to_dead_letter) {
@@ -582,6 +593,7 @@ Status Env::Transfer(Queue& from, Queue& to, std::vector<Message> moved, bool to
     c.dead_letter_source_arn = to_dead_letter ? from.arn : "";
     c.sent_ms = m.sent_ms;  // retention counts from the original enqueue time, as AWS does
     c.visible_at_ms = now;
+    c.journal_ms = now;
     c.md5_body = m.md5_body;
     c.md5_attributes = m.md5_attributes;
     c.md5_system = m.md5_system;
@@ -612,8 +624,14 @@ Status Env::Transfer(Queue& from, Queue& to, std::vector<Message> moved, bool to
   // The copy is durable; now the source forgets them. A crash before this leaves both copies
   // (at-least-once).
   Result<std::vector<std::uint64_t>> del = Append(from, {EncodeDelete(source_seqs)});
-  if (!del)
+  if (!del) {
+    // The copies are durable in `to`; the originals would come back in `from` after a restart (a duplicate,
+    // which at-least-once allows). Trimming stays off for `from` until then: its send records must stay.
     spdlog::warn("sqs: queue {}: moved messages not journaled as deleted: {}", from.arn, del.error().message);
+    return Status::Ok();
+  }
+  MutexLock lock(from.mu);
+  from.Settle(source_seqs.size());
   return Status::Ok();
 }
 

@@ -35,7 +35,9 @@ class SqsTest : public ::testing::Test {
     auto md = store::MetadataStore::OpenSqlite(dir_.path() + "/metadata.db");
     ASSERT_TRUE(md.ok());
     metadata_ = std::move(md).value();
-    auto log = store::StreamLog::OpenLocal(dir_.path() + "/sqs");
+    store::StreamLogOptions log_options;
+    log_options.segment_bytes = segment_bytes_;
+    auto log = store::StreamLog::OpenLocal(dir_.path() + "/sqs", log_options);
     ASSERT_TRUE(log.ok());
     log_ = std::move(log).value();
     SqsOptions options;
@@ -84,6 +86,7 @@ class SqsTest : public ::testing::Test {
   static std::string Handle(const json::value& m) { return std::string(m.at("ReceiptHandle").as_string()); }
 
   TempDir dir_;
+  std::uint64_t segment_bytes_ = 64ull << 20;
   std::atomic<std::int64_t> now_{1'800'000'000'000};
   BackgroundTasks tasks_;
   std::unique_ptr<store::MetadataStore> metadata_;
@@ -663,6 +666,57 @@ TEST_F(SqsTest, StateSurvivesReopen) {
   // FIFO deduplication survives too.
   Ok("SendMessage", {{"QueueUrl", f}, {"MessageBody", "dup"}, {"MessageGroupId", "g"}});
   EXPECT_EQ(Attr(f, "ApproximateNumberOfMessages"), "1");
+}
+
+TEST_F(SqsTest, JournalIsTrimmedBehindTheOldestLiveMessage) {
+  segment_bytes_ = 4096;
+  Open();
+  std::string url = Create("trim");
+  Ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", "old and kept"}});
+  auto bounds = [&] {
+    std::uint64_t records = 0;
+    auto names = log_->ListLogs();
+    EXPECT_TRUE(names.ok());
+    if (!names.ok()) return records;
+    std::vector<std::string> list = std::move(names).value();
+    for (const auto& name : list) {
+      auto b = log_->Bounds(name);
+      if (b.ok()) records += b->record_count;
+    }
+    return records;
+  };
+  auto churn = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      Ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", std::string(500, 'x')}, {"DelaySeconds", 0}});
+    }
+    for (;;) {
+      auto got = Receive(url, {{"VisibilityTimeout", 300}});
+      if (got.empty()) break;
+      for (const auto& m : got) {
+        if (Body(m) != "old and kept")
+          Ok("DeleteMessage", {{"QueueUrl", url}, {"ReceiptHandle", m.at("ReceiptHandle")}});
+      }
+    }
+  };
+  churn(100);
+  now_ += 301'000;  // past the deduplication window
+  provider_->Maintain();
+  std::uint64_t kept_behind_live = bounds();
+  EXPECT_GT(kept_behind_live, 200u);  // the first message pins the journal
+  // Once it is deleted too, everything older than the last five minutes goes.
+  now_ += 300'000;
+  auto old = Receive(url);
+  ASSERT_EQ(old.size(), 1u);
+  Ok("DeleteMessage", {{"QueueUrl", url}, {"ReceiptHandle", old[0].at("ReceiptHandle")}});
+  now_ += 301'000;
+  provider_->Maintain();
+  EXPECT_LT(bounds(), 40u);  // the segments of the last deletes (7 records of 500 bytes per 4 KiB segment)
+  churn(5);
+  Ok("SendMessage", {{"QueueUrl", url}, {"MessageBody", "after trim"}});
+  Open();
+  auto after = Receive(url);
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(Body(after[0]), "after trim");
 }
 
 // ---- tags, permissions, policies ----
