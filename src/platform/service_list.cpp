@@ -26,6 +26,9 @@ Status Register(services::ServiceDeps& deps);
 namespace organizations {
 Status Register(services::ServiceDeps& deps);
 }
+namespace cloudtrail {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -36,6 +39,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"iam", iam::Register},
       {"sts", sts::Register},
       {"organizations", organizations::Register},
+      {"cloudtrail", cloudtrail::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},
