@@ -166,7 +166,9 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(
   auto env = std::make_unique<Env>(metadata, invoker);
   env->orgs = orgs;
   env->options = std::move(options);
-  CENOTE_ASSIGN_OR_RETURN(env->events, EventStore::Open(log, env->options.clock));
+  CENOTE_ASSIGN_OR_RETURN(
+      env->events, EventStore::Open(log, env->options.journal_dir, env->options.clock,
+                                    env->options.sync_always ? SyncMode::kAlways : SyncMode::kBatched));
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
     CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT doc FROM cloudtrail_trails"));

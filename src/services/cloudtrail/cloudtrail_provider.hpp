@@ -5,9 +5,9 @@
 // answered call, network or in-process, allowed or denied, becomes an event record (event_record.hpp).
 // Management events are always recorded (90 days of event history, as AWS keeps them); data events (S3
 // object-level operations, the Kinesis data plane, ...) only while a logging trail's event selectors ask for
-// them. The event is durable (EventStore, group-committed) before the hook returns, so before the call is
-// answered. Calls CloudTrail itself makes (its deliveries, its bucket checks, as cloudtrail.amazonaws.com)
-// are never recorded, so delivery cannot feed itself.
+// them. The event is safe from kill -9 before the hook returns, so before the call is answered, and fsynced
+// by group commit (EventStore). Calls CloudTrail itself makes (its deliveries, its bucket checks, as
+// cloudtrail.amazonaws.com) are never recorded, so delivery cannot feed itself.
 //
 // Trails: per account, in their home region (arn:aws:cloudtrail:<region>:<account>:trail/<name>); one JSON
 // document per trail in the MetadataStore (component "cloudtrail"), with its delivery state: the next event
@@ -54,7 +54,12 @@ struct CloudTrailOptions {
   // Whether calls become events at all (CENOTE_CLOUDTRAIL_RECORDING=off turns recording off, for
   // benchmarks and suites that do not want it).
   bool recording = true;
-  // 0: no background task (tests call Deliver()).
+  // Where the event journal lives (event_store.hpp); required.
+  std::string journal_dir;
+  // Whether a call waits for its event's fdatasync (CENOTE_CLOUDTRAIL_SYNC=always: survives power loss) or
+  // only for its journal write (the default: survives kill -9; fsynced within milliseconds by group commit).
+  bool sync_always = false;
+  // false: no background task (tests call Deliver()).
   bool start_delivery_task = true;
   std::function<std::int64_t()> clock;
 };

@@ -76,25 +76,28 @@ Status Put(Env& env, const Trail& t, const std::string& key, std::string bytes, 
 
 struct Group {
   std::vector<std::string> records;
-  std::int64_t oldest = 0;
-  std::int64_t newest = 0;
+  std::vector<std::string> times;  // each record's eventTime
 };
 
 // Delivers `t`'s events in [t.cursor, end): returns the log files written (by region, logFiles entries).
 Result<std::map<std::string, json::array>> DeliverLogs(Env& env, const Trail& t, std::uint64_t end) {
   std::map<std::pair<std::string, std::string>, Group> groups;  // (account, region)
+  // Each event is parsed once, into a buffer reused across events (no allocation per JSON node).
+  unsigned char buffer[16384];
   for (std::uint64_t from = t.cursor; from < end;) {
     CENOTE_ASSIGN_OR_RETURN(auto batch, env.events->ReadFrom(from, 4096, kReadBatchBytes));
     if (batch.empty()) break;
     for (auto& e : batch) {
       if (e.sequence >= end) break;
       from = e.sequence + 1;
+      json::monotonic_resource mr(buffer, sizeof buffer);
       boost::system::error_code ec;
-      json::value v = json::parse(e.json, ec);
+      json::value v = json::parse(e.json, ec, &mr);
       if (ec || !v.is_object() || !env.TrailReceives(t, v.as_object())) continue;
       const json::object& o = v.as_object();
       Group& g = groups[{GetString(o, "recipientAccountId").value_or(t.account),
                          GetString(o, "awsRegion").value_or(t.home_region)}];
+      g.times.push_back(GetString(o, "eventTime").value_or(""));
       g.records.push_back(std::move(e.json));
     }
     if (batch.back().sequence + 1 > from) from = batch.back().sequence + 1;
@@ -105,18 +108,12 @@ Result<std::map<std::string, json::array>> DeliverLogs(Env& env, const Trail& t,
     for (std::size_t first = 0; first < g.records.size(); first += kMaxRecordsPerFile) {
       std::size_t last = std::min(g.records.size(), first + kMaxRecordsPerFile);
       std::string content = "{\"Records\":[";
-      std::string oldest, newest;
+      std::string oldest = g.times[first], newest = g.times[first];
       for (std::size_t i = first; i < last; ++i) {
         if (i > first) content += ',';
         content += g.records[i];
-        // eventTime of the first and last records (the log is in arrival order).
-        if (i == first || i + 1 == last) {
-          boost::system::error_code ec;
-          json::value r = json::parse(g.records[i], ec);
-          std::string time = ec ? std::string() : GetString(r.as_object(), "eventTime").value_or("");
-          if (i == first) oldest = time;
-          if (i + 1 == last) newest = time;
-        }
+        oldest = std::min(oldest, g.times[i]);
+        newest = std::max(newest, g.times[i]);
       }
       content += "]}";
       const std::string key = LogKey(t, account, region, env.Now());

@@ -211,11 +211,12 @@ std::string ResourceTypeOf(std::string_view arn) {
       {"organizations:policy", "AWS::Organizations::Policy"},
       {"organizations:root", "AWS::Organizations::Root"},
   };
+  if (service == "sqs") return "AWS::SQS::Queue";
+  if (service == "kinesis" && rest.find("/consumer/") != std::string_view::npos) {
+    return "AWS::Kinesis::StreamConsumer";
+  }
   std::string key = std::string(service) + ":" + std::string(kind);
   if (auto it = kTypes.find(key); it != kTypes.end()) return it->second;
-  if (service == "sqs") return "AWS::SQS::Queue";
-  if (service == "kinesis" && rest.find("/consumer/") != std::string_view::npos)
-    return "AWS::Kinesis::StreamConsumer";
   // AWS::<Service>::<Type> with the names capitalised: a reasonable reading for the rest.
   std::string out = "AWS::";
   out += AsciiUpper(service.substr(0, 1)) + std::string(service.substr(1)) + "::";

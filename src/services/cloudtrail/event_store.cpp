@@ -4,7 +4,19 @@
 
 #include "services/cloudtrail/event_store.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "common/checksum.hpp"
+#include "store/durable_file.hpp"
 
 #include "services/common/params.hpp"
 
@@ -60,10 +72,54 @@ IndexedEvent IndexOf(std::uint64_t sequence, const json::object& event) {
   return e;
 }
 
-Result<std::unique_ptr<EventStore>> EventStore::Open(store::StreamLog& log,
-                                                     std::function<std::int64_t()> clock) {
+namespace {
+
+// Journal frames: u32 length | u32 CRC32C(body) | body (little-endian). The first frame of a journal is its
+// header, {"journal": N, "log_next": <the log's next sequence when the journal began>}; every other frame
+// is one event as the queue got it: one byte "M"/"D", then the JSON.
+std::string Frame(std::string_view body) {
+  std::string out(8, '\0');
+  const std::uint32_t n = static_cast<std::uint32_t>(body.size());
+  const std::uint32_t crc = Crc32c(0, body.data(), body.size());
+  std::memcpy(out.data(), &n, 4);
+  std::memcpy(out.data() + 4, &crc, 4);
+  out.append(body);
+  return out;
+}
+
+// The frames of a journal file up to its first torn or corrupt one.
+std::vector<std::string> ReadFrames(const std::string& path) {
+  std::vector<std::string> frames;
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t pos = 0;
+  while (pos + 8 <= data.size()) {
+    std::uint32_t n = 0, crc = 0;
+    std::memcpy(&n, data.data() + pos, 4);
+    std::memcpy(&crc, data.data() + pos + 4, 4);
+    if (pos + 8 + n > data.size() || Crc32c(0, data.data() + pos + 8, n) != crc) break;
+    frames.emplace_back(data.substr(pos + 8, n));
+    pos += 8 + n;
+  }
+  return frames;
+}
+
+std::string JournalPath(const std::string& dir, std::uint64_t number) {
+  char name[40];
+  std::snprintf(name, sizeof name, "journal-%020llu.log", static_cast<unsigned long long>(number));
+  return dir + "/" + name;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EventStore>> EventStore::Open(store::StreamLog& log, const std::string& journal_dir,
+                                                     std::function<std::int64_t()> clock, SyncMode mode) {
   CENOTE_RETURN_IF_ERROR(log.CreateLog(kLogName, 1));
-  std::unique_ptr<EventStore> store(new EventStore(log, std::move(clock)));
+  std::error_code ec;
+  std::filesystem::create_directories(journal_dir, ec);
+  if (ec) return InternalError("cannot create " + journal_dir + ": " + ec.message());
+  std::unique_ptr<EventStore> store(new EventStore(log, journal_dir, std::move(clock), mode));
+  CENOTE_RETURN_IF_ERROR(store->Recover());
   const std::int64_t cutoff = store->clock_() - kRetentionMs;
   CENOTE_ASSIGN_OR_RETURN(std::uint64_t from, log.SeekTimestamp(kLogName, cutoff));
   std::size_t indexed = 0;
@@ -72,38 +128,198 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(store::StreamLog& log,
     if (read.records.empty()) break;
     for (const auto& record : read.records) {
       if (record.partition_key != "M") continue;
-      boost::system::error_code ec;
-      json::value v = json::parse(record.data, ec);
-      if (ec || !v.is_object()) continue;
-      MutexLock lock(store->mu_);
-      IndexedEvent e = IndexOf(record.sequence, v.as_object());
-      e.time_ms = record.arrival_ms;
-      store->index_.emplace(record.sequence, std::move(e));
+      store->IndexRecord(record.sequence, record.data, record.arrival_ms);
       ++indexed;
     }
     from = read.next_sequence;
   }
   if (indexed > 0) spdlog::info("cloudtrail: {} management events in the event history", indexed);
+  store->mover_ = std::thread([s = store.get()] { s->Move(); });
   return store;
 }
 
+EventStore::~EventStore() {
+  {
+    MutexLock lock(queue_mu_);
+    stop_ = true;
+    queue_cv_.SignalAll();
+  }
+  if (mover_.joinable()) mover_.join();
+  MutexLock lock(queue_mu_);
+  if (journal_fd_ >= 0) ::close(journal_fd_);
+}
+
+// Replays the journals a crash left: their events the log lacks are appended, in journal order; then the
+// journals go and a new one begins.
+Status EventStore::Recover() {
+  std::vector<std::pair<std::uint64_t, std::string>> journals;
+  for (const auto& entry : std::filesystem::directory_iterator(journal_dir_)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("journal-") && name.ends_with(".log")) {
+      journals.emplace_back(std::strtoull(name.c_str() + 8, nullptr, 10), entry.path().string());
+    }
+  }
+  std::sort(journals.begin(), journals.end());
+  std::uint64_t last_number = 0;
+  std::size_t replayed = 0;
+  for (const auto& [number, path] : journals) {
+    last_number = std::max(last_number, number);
+    std::vector<std::string> frames = ReadFrames(path);
+    if (frames.empty()) continue;
+    boost::system::error_code ec;
+    json::value header = json::parse(frames.front(), ec);
+    std::uint64_t log_next = 1;
+    if (!ec && header.is_object()) {
+      log_next = static_cast<std::uint64_t>(services::GetInt(header.as_object(), "log_next").value_or(1));
+    }
+    // The event ids the log already holds from where this journal began.
+    std::set<std::string> present;
+    for (std::uint64_t from = log_next;;) {
+      CENOTE_ASSIGN_OR_RETURN(auto read, log_.Read(kLogName, from, 4096, 16 << 20));
+      if (read.records.empty()) break;
+      for (const auto& r : read.records) {
+        json::value v = json::parse(r.data, ec);
+        if (!ec && v.is_object()) present.insert(Str(v.as_object(), "eventID"));
+      }
+      from = read.next_sequence;
+    }
+    std::vector<store::StreamRecordInput> missing;
+    for (std::size_t i = 1; i < frames.size(); ++i) {
+      const std::string& f = frames[i];
+      if (f.size() < 2) continue;
+      json::value v = json::parse(std::string_view(f).substr(1), ec);
+      if (ec || !v.is_object() || present.contains(Str(v.as_object(), "eventID"))) continue;
+      store::StreamRecordInput in;
+      in.arrival_ms = clock_();
+      in.partition_key = f.substr(0, 1);
+      in.data = f.substr(1);
+      missing.push_back(std::move(in));
+    }
+    if (!missing.empty()) {
+      CENOTE_RETURN_IF_ERROR(log_.Append(kLogName, missing));
+      replayed += missing.size();
+    }
+  }
+  if (replayed > 0) spdlog::info("cloudtrail: {} events recovered from the journal", replayed);
+  MutexLock lock(queue_mu_);
+  CENOTE_RETURN_IF_ERROR(OpenJournal(last_number + 1));
+  // The replayed events are in the (fsynced) log now: the old journals can go.
+  for (const auto& [number, path] : journals) std::filesystem::remove(path);
+  return Status::Ok();
+}
+
+// Starts journal `number` (header durable before any event goes in it) and closes the previous one.
+Status EventStore::OpenJournal(std::uint64_t number) {
+  CENOTE_ASSIGN_OR_RETURN(auto bounds, log_.Bounds(kLogName));
+  const std::string path = JournalPath(journal_dir_, number);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("cannot create " + path + ": " + std::strerror(errno));
+  const std::string header =
+      Frame(json::serialize(json::object{{"journal", number}, {"log_next", bounds.next_sequence}}));
+  if (!store::WriteAll(fd, header.data(), header.size()) || ::fdatasync(fd) != 0) {
+    ::close(fd);
+    return InternalError("cannot write " + path + ": " + std::strerror(errno));
+  }
+  CENOTE_RETURN_IF_ERROR(store::FsyncDirectory(journal_dir_));
+  if (journal_fd_ >= 0) ::close(journal_fd_);
+  journal_fd_ = fd;
+  journal_number_ = number;
+  journal_bytes_ = header.size();
+  return Status::Ok();
+}
+
+void EventStore::IndexRecord(std::uint64_t sequence, const std::string& data, std::int64_t arrival_ms) {
+  boost::system::error_code ec;
+  json::value v = json::parse(data, ec);
+  if (ec || !v.is_object()) return;
+  IndexedEvent e = IndexOf(sequence, v.as_object());
+  e.time_ms = arrival_ms;
+  MutexLock lock(mu_);
+  index_.emplace(sequence, std::move(e));
+}
+
 Status EventStore::Append(const json::object& event, bool management) {
-  store::StreamRecordInput in;
-  in.arrival_ms = clock_();
-  in.partition_key = management ? "M" : "D";
-  in.data = json::serialize(event);
-  // Blocks until the record is durable: concurrent callers are group-committed by the log.
-  CENOTE_ASSIGN_OR_RETURN(auto sequences, log_.Append(kLogName, {in}));
-  if (management && !sequences.empty()) {
-    IndexedEvent e = IndexOf(sequences.front(), event);
-    e.time_ms = in.arrival_ms;
-    MutexLock lock(mu_);
-    index_.emplace(sequences.front(), std::move(e));
+  Pending p;
+  p.management = management;
+  p.record.arrival_ms = clock_();
+  p.record.partition_key = management ? "M" : "D";
+  p.record.data = json::serialize(event);
+  const std::string frame = Frame(p.record.partition_key + p.record.data);
+  MutexLock lock(queue_mu_);
+  // In the kernel once write(2) returns: a kill -9 from now on cannot lose the event.
+  if (journal_fd_ < 0 || !store::WriteAll(journal_fd_, frame.data(), frame.size())) {
+    return InternalError("cannot write the CloudTrail journal: " + std::string(std::strerror(errno)));
+  }
+  journal_bytes_ += frame.size();
+  queue_.push_back(std::move(p));
+  const std::uint64_t ticket = ++enqueued_;
+  queue_cv_.Signal();
+  if (mode_ == SyncMode::kAlways) {
+    moved_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return moved_ >= ticket; });
   }
   return Status::Ok();
 }
 
+void EventStore::Flush() {
+  MutexLock lock(queue_mu_);
+  const std::uint64_t target = enqueued_;
+  moved_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return moved_ >= target; });
+}
+
+// The mover: queue -> log (one group commit per batch) -> index, until stopped with an empty queue.
+void EventStore::Move() {
+  constexpr std::uint64_t kJournalRotateBytes = 4 << 20;
+  // kBatched: at most one group commit per interval, so a stream of small calls shares each fdatasync (a
+  // virtualized disk's fdatasync also costs CPU the requests need). kAlways: commit at once, callers wait.
+  const auto interval =
+      mode_ == SyncMode::kBatched ? std::chrono::milliseconds(10) : std::chrono::milliseconds(0);
+  auto last_commit = std::chrono::steady_clock::now() - interval;
+  for (;;) {
+    std::vector<Pending> batch;
+    {
+      MutexLock lock(queue_mu_);
+      queue_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopped, and everything is in the log
+      const auto due = last_commit + interval;
+      if (!stop_ && std::chrono::steady_clock::now() < due) {
+        // Flush() waiters are woken by the commit; let more events join it meanwhile.
+        queue_cv_.WaitUntil(lock, due, [&]() EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stop_; });
+      }
+      batch.swap(queue_);
+    }
+    last_commit = std::chrono::steady_clock::now();
+    std::vector<store::StreamRecordInput> records;
+    records.reserve(batch.size());
+    for (const auto& p : batch) records.push_back(p.record);
+    auto sequences = log_.Append(kLogName, records);
+    while (!sequences) {
+      // The journal still holds the batch (a restart replays it); keep trying rather than drop events.
+      spdlog::error("cloudtrail: cannot append {} events to the event log: {}", records.size(),
+                    sequences.error().message);
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      sequences = log_.Append(kLogName, records);
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].management) IndexRecord((*sequences)[i], batch[i].record.data, batch[i].record.arrival_ms);
+    }
+    MutexLock lock(queue_mu_);
+    moved_ += batch.size();
+    moved_cv_.SignalAll();
+    // Everything journaled so far is in the log: a large journal can start over.
+    if (queue_.empty() && journal_bytes_ > kJournalRotateBytes) {
+      const std::string old = JournalPath(journal_dir_, journal_number_);
+      Status st = OpenJournal(journal_number_ + 1);
+      if (st) {
+        std::filesystem::remove(old);
+      } else {
+        spdlog::error("cloudtrail: cannot start a new journal: {}", st.error().message);
+      }
+    }
+  }
+}
+
 Result<LookupAnswer> EventStore::Lookup(const LookupQuery& q) {
+  Flush();
   auto matches = [&q](const IndexedEvent& e) {
     if (e.account != q.account || e.region != q.region) return false;
     if (e.time_ms < q.start_ms || e.time_ms > q.end_ms) return false;
@@ -152,6 +368,7 @@ Result<LookupAnswer> EventStore::Lookup(const LookupQuery& q) {
 
 Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::size_t max_records,
                                                       std::size_t max_bytes) {
+  Flush();
   CENOTE_ASSIGN_OR_RETURN(auto read, log_.Read(kLogName, from, max_records, max_bytes));
   std::vector<StoredEvent> out;
   out.reserve(read.records.size());
@@ -163,6 +380,7 @@ Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::s
 }
 
 Result<std::uint64_t> EventStore::NextSequence() {
+  Flush();
   CENOTE_ASSIGN_OR_RETURN(auto bounds, log_.Bounds(kLogName));
   return bounds.next_sequence;
 }

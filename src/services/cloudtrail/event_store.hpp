@@ -1,15 +1,27 @@
 // EventStore: the durable record of every CloudTrail event, and the index LookupEvents reads.
 //
-// Storage: one append-only StreamLog ("events", group-committed: concurrent appends share one write and
-// one fdatasync), one frame per event: partition key "M" (management) or "D" (data), data = the event's
-// JSON. Append returns once the event is durable, so the recorder (an after-hook, which runs before the
-// response leaves) never acknowledges a call whose event a kill -9 could lose. Segments older than the
-// retention (90 days, AWS's event history) are trimmed whole.
+// Storage: one append-only StreamLog ("events"; one frame per event: partition key "M" (management) or "D"
+// (data), data = the event's JSON), fed by a journal that makes each event safe before its call is answered:
+//
+//   Append (the recorder, before the response leaves): frame -> write(2) to the journal file -> queue ->
+//     return (SyncMode::kBatched), or wait until the mover has the event fsynced in the log (kAlways).
+//   Mover (one thread): takes every queued event -> one StreamLog append (one write + one fdatasync for the
+//     whole batch: group commit across every concurrent caller) -> indexes it -> wakes kAlways waiters; once
+//     the queue is empty and the journal is large, starts a new journal file and removes the old one.
+//   Open (after a crash): every journal file's events that the log does not hold (by eventID, from the log
+//     position the journal's header names) are appended to the log, then the journals are removed.
+//
+// So an answered call's event survives kill -9 in both modes (the journal's bytes are in the kernel once
+// write(2) returns), and power loss too in kAlways; in kBatched a power cut can lose the events of the last
+// group commit (a few milliseconds). kBatched keeps recording off the request's critical path: fdatasync
+// costs 1-4 ms on a busy disk, which no small GET can wait for. Segments older than the retention (90 days,
+// AWS's event history) are trimmed whole.
 //
 // Index: management events by sequence (account, region, time and the LookupEvents attributes), kept in
-// memory and rebuilt from the log at Open; the event JSON itself is read back from the log.
+// memory and rebuilt from the log at Open; the event JSON itself is read back from the log. Lookup and
+// ReadFrom first wait for the mover, so they see every event appended before they were called.
 //
-// Thread safety: every method may be called concurrently; the index has its own mutex.
+// Thread safety: every method may be called concurrently.
 #pragma once
 
 #include <atomic>
@@ -20,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/mutex.hpp"
@@ -68,15 +81,26 @@ struct StoredEvent {
   std::string json;
 };
 
+enum class SyncMode {
+  kBatched,  // Append returns once the event is written to the journal (survives kill -9)
+  kAlways,   // Append returns once the event is fsynced in the log (survives power loss)
+};
+
 class EventStore {
  public:
   static constexpr std::int64_t kRetentionMs = 90LL * 24 * 3600 * 1000;
 
-  // Opens (creating) the log "events" in `log` and indexes the management events of the last 90 days.
-  static Result<std::unique_ptr<EventStore>> Open(store::StreamLog& log, std::function<std::int64_t()> clock);
+  // Opens (creating) the log "events" in `log`, replays the journals under `journal_dir` (created if
+  // missing) into it, indexes the management events of the last 90 days and starts the mover.
+  static Result<std::unique_ptr<EventStore>> Open(store::StreamLog& log, const std::string& journal_dir,
+                                                  std::function<std::int64_t()> clock, SyncMode mode);
+  ~EventStore();  // drains the queue into the log, stops the mover
 
-  // Appends one event (its JSON) durably, then indexes it when it is a management event.
+  // Records one event (its JSON); see the header comment for when it returns. An error (the journal cannot
+  // be written) means the event is not recorded.
   Status Append(const boost::json::object& event, bool management);
+  // Waits until every event appended before the call is in the log and the index.
+  void Flush();
 
   // Management events of one account and region, newest first, within [start, end], filtered by at most one
   // attribute.
@@ -92,13 +116,37 @@ class EventStore {
   Status Trim();
 
  private:
-  EventStore(store::StreamLog& log, std::function<std::int64_t()> clock)
-      : log_(log), clock_(std::move(clock)) {}
+  struct Pending {
+    store::StreamRecordInput record;
+    bool management = false;
+  };
+  EventStore(store::StreamLog& log, std::string journal_dir, std::function<std::int64_t()> clock,
+             SyncMode mode)
+      : log_(log), journal_dir_(std::move(journal_dir)), clock_(std::move(clock)), mode_(mode) {}
+  Status Recover();
+  Status OpenJournal(std::uint64_t number) EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
+  void Move();
+  void IndexRecord(std::uint64_t sequence, const std::string& json, std::int64_t arrival_ms);
 
   store::StreamLog& log_;
+  const std::string journal_dir_;
   std::function<std::int64_t()> clock_;
-  Mutex mu_;
+  const SyncMode mode_;
+
+  Mutex mu_;  // the index; a leaf
   std::map<std::uint64_t, IndexedEvent> index_ GUARDED_BY(mu_);
+
+  Mutex queue_mu_;               // the journal and the queue
+  CondVar queue_cv_{queue_mu_};  // the mover waits for events or stop
+  CondVar moved_cv_{queue_mu_};  // Append (kAlways) and Flush wait for `moved_`
+  std::vector<Pending> queue_ GUARDED_BY(queue_mu_);
+  std::uint64_t enqueued_ GUARDED_BY(queue_mu_) = 0;  // events ever queued
+  std::uint64_t moved_ GUARDED_BY(queue_mu_) = 0;     // events ever appended to the log
+  int journal_fd_ GUARDED_BY(queue_mu_) = -1;
+  std::uint64_t journal_number_ GUARDED_BY(queue_mu_) = 0;
+  std::uint64_t journal_bytes_ GUARDED_BY(queue_mu_) = 0;
+  bool stop_ GUARDED_BY(queue_mu_) = false;
+  std::thread mover_;
 };
 
 // The LookupEvents attributes of an event record (exposed for tests).

@@ -178,6 +178,10 @@ Status CheckBucket(Env& env, const RequestContext& ctx, const std::string& trail
 aws::Caller ServiceCaller(const std::string& account, const std::string& region,
                           const std::string& trail_arn);
 
+// The "cloudtrail" component's migrations and the schema they end at (cloudtrail_provider.cpp).
+std::vector<std::string> Migrations();
+store::FreshSchema FreshSchema();
+
 // ---- delivery (delivery.cpp)
 Status DeliverAll(Env& env, bool force_digest);
 

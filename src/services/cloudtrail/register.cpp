@@ -4,6 +4,8 @@
 //   CENOTE_CLOUDTRAIL_DELIVERY_SECONDS  log file delivery cadence (default 300, AWS's "about 5 minutes")
 //   CENOTE_CLOUDTRAIL_DIGEST_SECONDS    digest file cadence (default 3600, AWS's hourly digests)
 //   CENOTE_CLOUDTRAIL_RECORDING=off     no events at all (benchmarks; LookupEvents then finds nothing)
+//   CENOTE_CLOUDTRAIL_SYNC=always       a call waits for its event's fdatasync (power-loss durable); by
+//                                       default it waits for the journal write (kill -9 durable)
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -34,8 +36,12 @@ std::int64_t MillisFromEnv(const char* name, std::int64_t fallback) {
 }  // namespace
 
 Status Register(services::ServiceDeps& deps) {
-  CENOTE_ASSIGN_OR_RETURN(store::StreamLog * log, deps.OpenStreamLog("cloudtrail"));
+  CENOTE_ASSIGN_OR_RETURN(store::StreamLog * log, deps.OpenStreamLog("cloudtrail/log"));
   CloudTrailOptions options;
+  options.journal_dir = deps.data_dir + "/cloudtrail/journal";
+  if (const char* s = std::getenv("CENOTE_CLOUDTRAIL_SYNC"); s != nullptr && std::string(s) == "always") {
+    options.sync_always = true;
+  }
   options.default_account = deps.account_id;
   options.clock = deps.clock;
   options.delivery_interval_ms =

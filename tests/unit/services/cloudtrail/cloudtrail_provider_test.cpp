@@ -1,0 +1,219 @@
+// The CloudTrail provider through a real pipeline (tests/unit/services/provider_harness.hpp): the recorder
+// hook, LookupEvents filters and pagination, trail errors, the event journal's recovery, the coverage doc.
+#include "services/cloudtrail/cloudtrail_provider.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "../../store/temp_dir.hpp"
+#include "../fresh_schema_check.hpp"
+#include "../provider_harness.hpp"
+#include "services/cloudtrail/errors.hpp"
+#include "services/cloudtrail/event_store.hpp"
+#include "services/cloudtrail/internal.hpp"
+
+namespace cenote::cloudtrail {
+namespace {
+
+namespace json = boost::json;
+using store::testing::TempDir;
+
+class CloudTrailTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void TearDown() override { Close(); }
+
+  void Open() {
+    metadata_ = std::move(store::MetadataStore::OpenSqlite(dir_ / "meta.db")).value();
+    log_ = std::move(store::StreamLog::OpenLocal(dir_ / "log")).value();
+    harness_ = std::make_unique<testing::ProviderHarness>("123456789012");
+    CloudTrailOptions options;
+    options.default_account = "123456789012";
+    options.journal_dir = dir_ / "journal";
+    options.start_delivery_task = false;
+    options.clock = [this] { return now_.load(); };
+    auto provider =
+        CloudTrailProvider::Open(*metadata_, *log_, harness_->invoker(), tasks_, nullptr, options);
+    ASSERT_TRUE(provider.ok()) << provider.error().message;
+    provider_ = provider->get();
+    harness_->pipeline().AddHook(&provider_->recorder());
+    harness_->Register(std::move(provider).value());
+  }
+  void Close() {
+    harness_.reset();
+    log_.reset();
+    metadata_.reset();
+  }
+
+  Result<aws::OperationOutput> Call(std::string_view op, json::object params,
+                                    const std::string& region = "us-east-1") {
+    return harness_->Call("cloudtrail", op, std::move(params), region);
+  }
+  json::object Ok(std::string_view op, json::object params = {}, const std::string& region = "us-east-1") {
+    auto r = Call(op, std::move(params), region);
+    EXPECT_TRUE(r.ok()) << op << ": " << (r.ok() ? "" : r.error().code + " " + r.error().message);
+    return r.ok() ? r->result.as_object() : json::object();
+  }
+  std::string Err(std::string_view op, json::object params = {}, const std::string& region = "us-east-1") {
+    auto r = Call(op, std::move(params), region);
+    return r.ok() ? "ok" : r.error().code;
+  }
+
+  TempDir dir_;
+  std::atomic<std::int64_t> now_{1'765'000'000'000};
+  BackgroundTasks tasks_;
+  std::unique_ptr<store::MetadataStore> metadata_;
+  std::unique_ptr<store::StreamLog> log_;
+  std::unique_ptr<testing::ProviderHarness> harness_;
+  CloudTrailProvider* provider_ = nullptr;
+};
+
+TEST_F(CloudTrailTest, CallsBecomeEventsInTheHistory) {
+  Ok("DescribeTrails");
+  EXPECT_EQ(Err("GetTrail", {{"Name", "nope"}}), "TrailNotFoundException");
+  auto out = Ok("LookupEvents");
+  const json::array& events = out["Events"].as_array();
+  ASSERT_EQ(events.size(), 2u);  // newest first; LookupEvents itself is recorded after it answers
+  EXPECT_EQ(events[0].at("EventName"), "GetTrail");
+  EXPECT_EQ(events[1].at("EventName"), "DescribeTrails");
+  EXPECT_EQ(events[0].at("Username"), "root");
+  EXPECT_EQ(events[0].at("ReadOnly"), "true");
+  EXPECT_EQ(events[0].at("EventSource"), "cloudtrail.amazonaws.com");
+  json::object record = json::parse(events[0].at("CloudTrailEvent").as_string()).as_object();
+  EXPECT_EQ(record["errorCode"], "TrailNotFoundException");
+  EXPECT_EQ(record["requestParameters"], (json::object{{"name", "nope"}}));
+  EXPECT_EQ(record["recipientAccountId"], "123456789012");
+  EXPECT_EQ(record["resources"].as_array()[0].at("ARN"),
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/nope");
+  EXPECT_EQ(events[0].at("Resources").as_array()[0].at("ResourceType"), "AWS::CloudTrail::Trail");
+  // Another region has its own history.
+  EXPECT_TRUE(Ok("LookupEvents", {}, "eu-west-1")["Events"].as_array().empty());
+}
+
+TEST_F(CloudTrailTest, LookupAttributesTimeRangeAndPages) {
+  for (int i = 0; i < 12; ++i) {
+    now_ += 1000;
+    Ok(i % 2 ? "ListTrails" : "DescribeTrails");
+  }
+  auto by = [&](std::string key, std::string value) {
+    json::object params{
+        {"LookupAttributes", json::array{json::object{{"AttributeKey", key}, {"AttributeValue", value}}}}};
+    return Ok("LookupEvents", params)["Events"].as_array();
+  };
+  EXPECT_EQ(by("EventName", "ListTrails").size(), 6u);
+  EXPECT_EQ(by("ReadOnly", "false").size(), 0u);
+  EXPECT_EQ(by("Username", "root").size(), 12u + 2u);  // and the two lookups before
+  auto first = by("EventName", "DescribeTrails");
+  ASSERT_EQ(first.size(), 6u);
+  std::string id(first[3].at("EventId").as_string());
+  auto one = by("EventId", id);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].at("EventId").as_string(), id);
+  // Pages of 5, newest first, none lost or repeated.
+  std::vector<std::int64_t> times;
+  std::string token;
+  int pages = 0;
+  do {
+    json::object params{
+        {"MaxResults", 5},
+        {"LookupAttributes", json::array{json::object{{"AttributeKey", "EventSource"},
+                                                      {"AttributeValue", "cloudtrail.amazonaws.com"}}}}};
+    if (!token.empty()) params["NextToken"] = token;
+    auto out = Ok("LookupEvents", params);
+    for (const auto& e : out["Events"].as_array()) times.push_back(e.at("EventTime").as_int64());
+    token = out.contains("NextToken") ? std::string(out["NextToken"].as_string()) : "";
+    ++pages;
+  } while (!token.empty() && pages < 20);
+  EXPECT_GE(times.size(), 12u);
+  EXPECT_TRUE(std::is_sorted(times.rbegin(), times.rend()));
+  // The time window.
+  json::object window{{"StartTime", now_.load() - 3500}, {"EndTime", now_.load() - 1500}};
+  EXPECT_EQ(Ok("LookupEvents", window)["Events"].as_array().size(), 2u);
+  EXPECT_EQ(Err("LookupEvents", {{"StartTime", 10}, {"EndTime", 5}}), "InvalidTimeRangeException");
+  EXPECT_EQ(Err("LookupEvents", {{"NextToken", "garbage"}}), "InvalidNextTokenException");
+  EXPECT_EQ(Err("LookupEvents",
+                {{"LookupAttributes",
+                  json::array{json::object{{"AttributeKey", "EventName"}, {"AttributeValue", "a"}},
+                              json::object{{"AttributeKey", "Username"}, {"AttributeValue", "b"}}}}}),
+            "InvalidLookupAttributesException");
+  // 90 days later the events have left the history.
+  now_ += EventStore::kRetentionMs + 60'000;
+  EXPECT_EQ(by("EventName", "ListTrails").size(), 0u);
+}
+
+TEST_F(CloudTrailTest, TrailErrorsAsAws) {
+  EXPECT_EQ(Err("CreateTrail", {{"Name", "ab"}, {"S3BucketName", "b"}}), "InvalidTrailNameException");
+  EXPECT_EQ(Err("CreateTrail", {{"Name", "a--b"}, {"S3BucketName", "b"}}), "InvalidTrailNameException");
+  EXPECT_EQ(Err("CreateTrail", {{"Name", "10.0.0.1"}, {"S3BucketName", "b"}}), "InvalidTrailNameException");
+  EXPECT_EQ(Err("CreateTrail", {{"Name", "good"}, {"S3BucketName", "b"}, {"KmsKeyId", "k"}}),
+            "UnsupportedOperationException");
+  EXPECT_EQ(Err("CreateTrail", {{"Name", "org"}, {"S3BucketName", "b"}, {"IsOrganizationTrail", true}}),
+            "OrganizationsNotInUseException");
+  EXPECT_EQ(Err("StartLogging", {{"Name", "missing"}}), "TrailNotFoundException");
+  EXPECT_EQ(Err("GetTrailStatus", {{"Name", "arn:aws:s3:::x"}}), "CloudTrailARNInvalidException");
+  EXPECT_EQ(
+      Err("ListTags", {{"ResourceIdList", json::array{"arn:aws:cloudtrail:us-east-1:123456789012:trail/x"}}}),
+      "ResourceNotFoundException");
+  auto selectors = Ok("ListPublicKeys");
+  EXPECT_TRUE(selectors["PublicKeyList"].as_array().empty());
+}
+
+TEST_F(CloudTrailTest, JournalReplaysWhatTheLogLacks) {
+  for (int i = 0; i < 5; ++i) Ok("ListTrails");
+  Ok("LookupEvents");  // waits for the mover: everything is in the log
+  // A crash after the journal write and before the log append: the journal survives, the log does not.
+  std::filesystem::copy(dir_ / "journal", dir_ / "journal-copy");
+  Close();
+  std::filesystem::remove_all(dir_ / "log");
+  std::filesystem::remove_all(dir_ / "journal");
+  std::filesystem::rename(dir_ / "journal-copy", dir_ / "journal");
+  Open();
+  json::object params{{"LookupAttributes", json::array{json::object{{"AttributeKey", "EventName"},
+                                                                    {"AttributeValue", "ListTrails"}}}}};
+  EXPECT_EQ(Ok("LookupEvents", params)["Events"].as_array().size(), 5u);
+  // Reopening with a journal whose events the log has adds nothing twice.
+  std::filesystem::copy(dir_ / "journal", dir_ / "journal-copy");
+  Close();
+  std::filesystem::remove_all(dir_ / "journal");
+  std::filesystem::rename(dir_ / "journal-copy", dir_ / "journal");
+  Open();
+  EXPECT_EQ(Ok("LookupEvents", params)["Events"].as_array().size(), 5u);
+}
+
+// What recording costs a call on the request's thread (printed; never a failure).
+TEST_F(CloudTrailTest, RecordingCostPerCall) {
+  constexpr int kCalls = 2000;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCalls; ++i) Ok("ListTrails");
+  auto t1 = std::chrono::steady_clock::now();
+  std::printf("recorded ListTrails through the pipeline: %.1f us per call\n",
+              std::chrono::duration<double, std::micro>(t1 - t0).count() / kCalls);
+}
+
+TEST(CloudTrailCoverage, DocMatchesProvider) {
+  std::ifstream in(std::string(CENOTE_SOURCE_DIR) + "/docs/cloudtrail-coverage.md");
+  ASSERT_TRUE(in.good()) << "run: python3 src/services/cloudtrail/gen_coverage.py";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string doc = ss.str();
+  for (auto op : CloudTrailProvider::SupportedOperations())
+    EXPECT_NE(doc.find("| " + std::string(op) + " | supported |"), std::string::npos)
+        << op
+        << " missing or stale in docs/cloudtrail-coverage.md; run python3 "
+           "src/services/cloudtrail/gen_coverage.py";
+  for (const auto& e : ErrorTable()) EXPECT_NE(doc.find(e.code), std::string::npos) << e.code;
+}
+
+TEST(FreshSchema, CloudTrail) {
+  cenote::testing::CheckFreshSchema("cloudtrail", Migrations(), FreshSchema(), CENOTE_SOURCE_DIR,
+                                    "src/services/cloudtrail/fresh_schema.inc");
+}
+
+}  // namespace
+}  // namespace cenote::cloudtrail
