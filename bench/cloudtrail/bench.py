@@ -35,7 +35,7 @@ TRAIL = "bench-trail"
 def start(recording):
     if recording:
         os.environ.pop("CENOTE_CLOUDTRAIL_RECORDING", None)
-        os.environ["CENOTE_CLOUDTRAIL_DELIVERY_SECONDS"] = "5"
+        os.environ["CENOTE_CLOUDTRAIL_DELIVERY_SECONDS"] = os.environ.get("CT_BENCH_DELIVERY", "5")
     else:
         os.environ["CENOTE_CLOUDTRAIL_RECORDING"] = "off"
     server = harness.Server().start()
@@ -59,6 +59,22 @@ def start(recording):
             "DataResources": [{"Type": "AWS::S3::Object", "Values": [f"arn:aws:s3:::{BUCKET}/"]}]}])
         ct.start_logging(Name=TRAIL)
     return server
+
+
+def cpu_seconds(server):
+    """User + system CPU time the server process has used so far."""
+    with open(f"/proc/{server.proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(server, url, conc, duration):
+    """wrk's numbers plus the server's CPU microseconds per request (steadier than req/s on a shared box)."""
+    before = cpu_seconds(server)
+    r = run_wrk(url, conc, duration)
+    used = cpu_seconds(server) - before
+    r["cpu_us_per_request"] = used * 1e6 / r["requests"] if r.get("requests") else None
+    return r
 
 
 def presign(server):
@@ -93,6 +109,7 @@ def main():
     off = start(recording=False)
     on = start(recording=True)
     try:
+        servers = {"off": off, "on": on}
         urls = {"off": presign(off), "on": presign(on)}
         for who, url in urls.items():
             r = run_wrk(url, 1, 1)
@@ -104,19 +121,25 @@ def main():
         for conc in concs:
             rounds = []
             for i in range(args.rounds):
-                row = {who: run_wrk(url, conc, args.duration) for who, url in urls.items()}
+                row = {who: measure(servers[who], url, conc, args.duration) for who, url in urls.items()}
                 rounds.append(row)
                 total_on += int((row["on"].get("rps") or 0) * args.duration)
                 ratio = row["on"]["rps"] / row["off"]["rps"] if row["off"].get("rps") and row["on"].get("rps") else None
-                print(f"conc {conc} round {i + 1}: recording off {row['off'].get('rps') or 0:,.0f} req/s, "
-                      f"on {row['on'].get('rps') or 0:,.0f} req/s, on/off {ratio:.3f}" if ratio else f"round {i + 1}: {row}",
+                cpu = {who: row[who].get("cpu_us_per_request") or 0 for who in row}
+                print(f"conc {conc} round {i + 1}: recording off {row['off'].get('rps') or 0:,.0f} req/s "
+                      f"({cpu['off']:.0f} us CPU/req), on {row['on'].get('rps') or 0:,.0f} req/s "
+                      f"({cpu['on']:.0f} us CPU/req), on/off {ratio:.3f}" if ratio else f"round {i + 1}: {row}",
                       flush=True)
             ratios = [r["on"]["rps"] / r["off"]["rps"] for r in rounds if r["off"].get("rps") and r["on"].get("rps")]
             median = statistics.median(ratios) if ratios else None
-            results[conc] = {"rounds": rounds, "ratio_median": median}
+            cpu_ratios = [r["off"]["cpu_us_per_request"] / r["on"]["cpu_us_per_request"] for r in rounds
+                          if r["off"].get("cpu_us_per_request") and r["on"].get("cpu_us_per_request")]
+            cpu_median = statistics.median(cpu_ratios) if cpu_ratios else None
+            results[conc] = {"rounds": rounds, "ratio_median": median, "cpu_ratio_median": cpu_median}
             print(f"4 KiB GET, {conc} connections, {args.duration} s x {args.rounds} rounds: "
-                  f"recording every GET (durable data event) / no recording = {median:.3f}" if median else "no ratio",
-                  flush=True)
+                  f"recording every GET (durable data event) / no recording = {median:.3f} req/s"
+                  + (f", {cpu_median:.3f} in server CPU per request (off/on)" if cpu_median else "")
+                  if median else "no ratio", flush=True)
         time.sleep(7)  # one more delivery round
         print(f"recorded GetObject events delivered by the trail: {recorded_gets(on):,} "
               f"(about {total_on:,} GETs were answered while recording)")

@@ -3,7 +3,7 @@
 // Storage: one append-only StreamLog ("events"; one frame per event: partition key "M" (management) or "D"
 // (data), data = the event's JSON), fed by a journal that makes each event safe before its call is answered:
 //
-//   Append (the recorder, before the response leaves): frame -> write(2) to the journal file -> queue ->
+//   Append (the recorder, before the response leaves): frame -> copy into the mapped journal file -> queue ->
 //     return (SyncMode::kBatched), or wait until the mover has the event fsynced in the log (kAlways).
 //   Mover (one thread): takes every queued event -> one StreamLog append (one write + one fdatasync for the
 //     whole batch: group commit across every concurrent caller) -> indexes it -> wakes kAlways waiters; once
@@ -11,8 +11,8 @@
 //   Open (after a crash): every journal file's events that the log does not hold (by eventID, from the log
 //     position the journal's header names) are appended to the log, then the journals are removed.
 //
-// So an answered call's event survives kill -9 in both modes (the journal's bytes are in the kernel once
-// write(2) returns), and power loss too in kAlways; in kBatched a power cut can lose the events of the last
+// So an answered call's event survives kill -9 in both modes (the journal's pages are the kernel's page cache,
+// written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power cut can lose the events of the last
 // group commit (a few milliseconds). kBatched keeps recording off the request's critical path: fdatasync
 // costs 1-4 ms on a busy disk, which no small GET can wait for. Segments older than the retention (90 days,
 // AWS's event history) are trimmed whole.
@@ -143,9 +143,14 @@ class EventStore {
   std::uint64_t enqueued_ GUARDED_BY(queue_mu_) = 0;  // events ever queued
   std::uint64_t moved_ GUARDED_BY(queue_mu_) = 0;     // events ever appended to the log
   int journal_fd_ GUARDED_BY(queue_mu_) = -1;
+  char* journal_map_ GUARDED_BY(queue_mu_) = nullptr;  // the current journal, mapped
+  // Earlier journals and the count of events queued when each ended: removed once `moved_` reaches it.
+  std::vector<std::pair<std::uint64_t, std::string>> old_journals_ GUARDED_BY(queue_mu_);
   std::uint64_t journal_number_ GUARDED_BY(queue_mu_) = 0;
   std::uint64_t journal_bytes_ GUARDED_BY(queue_mu_) = 0;
   bool stop_ GUARDED_BY(queue_mu_) = false;
+  bool mover_idle_ GUARDED_BY(queue_mu_) = false;    // waiting for events (not for its interval)
+  bool flush_wanted_ GUARDED_BY(queue_mu_) = false;  // a Flush() waits: commit without waiting out the interval
   std::thread mover_;
 };
 

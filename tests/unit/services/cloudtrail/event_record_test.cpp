@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
 
 #include "http/message.hpp"
 #include "iam/directory.hpp"
@@ -348,5 +350,23 @@ TEST(CloudTrailSelectors, AdvancedSelectors) {
             "InvalidEventSelectorsException");
 }
 
+}  // namespace
+}  // namespace cenote::cloudtrail
+
+namespace cenote::cloudtrail {
+namespace {
+// What building one S3 GetObject record costs (printed; never a failure).
+TEST(CloudTrailRecord, BuildCost) {
+  Call c("s3", "GetObject");
+  c.ctx.principal = User();
+  c.params = json::object{{"Bucket", "ct-bench"}, {"Key", "data/object-4k"}};
+  constexpr int kN = 20000;
+  auto t0 = std::chrono::steady_clock::now();
+  std::size_t bytes = 0;
+  for (int i = 0; i < kN; ++i) bytes += json::serialize(c.Record()).size();
+  auto t1 = std::chrono::steady_clock::now();
+  std::printf("S3 GetObject record built and serialized: %.2f us (%zu bytes)\n",
+              std::chrono::duration<double, std::micro>(t1 - t0).count() / kN, bytes / kN);
+}
 }  // namespace
 }  // namespace cenote::cloudtrail
