@@ -159,7 +159,7 @@ aws::pipeline::AfterHook& CloudTrailProvider::recorder() { return *recorder_; }
 Status CloudTrailProvider::Deliver(bool force_digest) { return DeliverAll(*env_, force_digest); }
 
 Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(
-    store::MetadataStore& metadata, store::StreamLog& log, aws::Invoker& invoker, BackgroundTasks& tasks,
+    store::MetadataStore& metadata, aws::Invoker& invoker, BackgroundTasks& tasks,
     const iam::Organizations* orgs, CloudTrailOptions options) {
   if (!options.clock) options.clock = [] { return UnixNowMs(); };
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("cloudtrail", Migrations(), FreshSchema()));
@@ -167,7 +167,7 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(
   env->orgs = orgs;
   env->options = std::move(options);
   CENOTE_ASSIGN_OR_RETURN(
-      env->events, EventStore::Open(log, env->options.journal_dir, env->options.clock,
+      env->events, EventStore::Open(env->options.event_dir, env->options.clock,
                                     env->options.sync_always ? SyncMode::kAlways : SyncMode::kBatched));
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));

@@ -35,7 +35,6 @@
 #include "common/result.hpp"
 #include "services/common/operation_table.hpp"
 #include "store/metadata_store.hpp"
-#include "store/stream_log.hpp"
 
 namespace cenote::iam {
 class Organizations;
@@ -54,8 +53,8 @@ struct CloudTrailOptions {
   // Whether calls become events at all (CENOTE_CLOUDTRAIL_RECORDING=off turns recording off, for
   // benchmarks and suites that do not want it).
   bool recording = true;
-  // Where the event journal lives (event_store.hpp); required.
-  std::string journal_dir;
+  // Where the event log lives (event_store.hpp); required.
+  std::string event_dir;
   // Whether a call waits for its event's fdatasync (CENOTE_CLOUDTRAIL_SYNC=always: survives power loss) or
   // only for its journal write (the default: survives kill -9; fsynced within milliseconds by group commit).
   bool sync_always = false;
@@ -68,10 +67,9 @@ struct Env;
 
 class CloudTrailProvider final : public services::TableProvider<Env> {
  public:
-  // Runs the migrations, opens the event store in `log` and loads trails and signing keys. `orgs` may be
-  // null (no Organizations service).
-  static Result<std::unique_ptr<CloudTrailProvider>> Open(store::MetadataStore& metadata,
-                                                          store::StreamLog& log, aws::Invoker& invoker,
+  // Runs the migrations, opens the event store (options.event_dir) and loads trails and signing keys. `orgs`
+  // may be null (no Organizations service).
+  static Result<std::unique_ptr<CloudTrailProvider>> Open(store::MetadataStore& metadata, aws::Invoker& invoker,
                                                           BackgroundTasks& tasks,
                                                           const iam::Organizations* orgs,
                                                           CloudTrailOptions options);

@@ -1,5 +1,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wrestrict"  // GCC bug 105329
+// GCC 12 also misreads a std::string moved out of a Result (CENOTE_ASSIGN_OR_RETURN) as maybe uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
 #include "services/cloudtrail/event_store.hpp"
@@ -27,7 +29,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kLogName = "events";
 
 std::string Str(const json::object& o, std::string_view name) {
   return services::GetString(o, name).value_or("");
@@ -75,292 +76,275 @@ IndexedEvent IndexOf(std::uint64_t sequence, const json::object& event) {
 
 namespace {
 
-// Journal files are preallocated (kJournalBytes) and mapped: an append is a memcpy into the page cache, with no
-// system call, and the kernel writes the pages back even if the process is killed. Frames:
-// u32 length | u32 CRC32C(body) | body (little-endian); the zero-filled rest of the file ends them. The first frame of a journal is its
-// header, {"journal": N, "log_next": <the log's next sequence when the journal began>}; every other frame
-// is one event as the queue got it: one byte "M"/"D", then the JSON.
-std::string Frame(std::string_view body) {
-  std::string out(8, '\0');
-  const std::uint32_t n = static_cast<std::uint32_t>(body.size());
-  const std::uint32_t crc = Crc32c(0, body.data(), body.size());
-  std::memcpy(out.data(), &n, 4);
-  std::memcpy(out.data() + 4, &crc, 4);
-  out.append(body);
-  return out;
-}
+constexpr std::size_t kBodyHeader = 8 + 8 + 1;  // sequence, arrival, kind
 
-// The frames of a journal file up to its first torn or corrupt one.
-std::vector<std::string> ReadFrames(const std::string& path) {
-  std::vector<std::string> frames;
-  std::ifstream in(path, std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::size_t pos = 0;
-  while (pos + 8 <= data.size()) {
-    std::uint32_t n = 0, crc = 0;
-    std::memcpy(&n, data.data() + pos, 4);
-    std::memcpy(&crc, data.data() + pos + 4, 4);
-    // A zero length is the journal's unwritten (zero-filled) tail.
-    if (n == 0 || pos + 8 + n > data.size() || Crc32c(0, data.data() + pos + 8, n) != crc) break;
-    frames.emplace_back(data.substr(pos + 8, n));
-    pos += 8 + n;
-  }
-  return frames;
-}
-
-constexpr std::size_t kJournalBytes = 16 << 20;
-
-std::string JournalPath(const std::string& dir, std::uint64_t number) {
-  char name[40];
-  std::snprintf(name, sizeof name, "journal-%020llu.log", static_cast<unsigned long long>(number));
+std::string SegmentPath(const std::string& dir, std::uint64_t first) {
+  char name[48];
+  std::snprintf(name, sizeof name, "events-%020llu.log", static_cast<unsigned long long>(first));
   return dir + "/" + name;
+}
+
+struct FrameHeader {
+  std::uint64_t sequence = 0;
+  std::int64_t arrival_ms = 0;
+  char kind = 'D';
+};
+
+FrameHeader HeaderOf(std::string_view body) {
+  FrameHeader h;
+  if (body.size() < 17) return h;
+  std::memcpy(&h.sequence, body.data(), 8);
+  std::memcpy(&h.arrival_ms, body.data() + 8, 8);
+  h.kind = body[16];
+  return h;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<EventStore>> EventStore::Open(store::StreamLog& log, const std::string& journal_dir,
-                                                     std::function<std::int64_t()> clock, SyncMode mode) {
-  CENOTE_RETURN_IF_ERROR(log.CreateLog(kLogName, 1));
-  std::error_code ec;
-  std::filesystem::create_directories(journal_dir, ec);
-  if (ec) return InternalError("cannot create " + journal_dir + ": " + ec.message());
-  std::unique_ptr<EventStore> store(new EventStore(log, journal_dir, std::move(clock), mode));
-  CENOTE_RETURN_IF_ERROR(store->Recover());
-  const std::int64_t cutoff = store->clock_() - kRetentionMs;
-  CENOTE_ASSIGN_OR_RETURN(std::uint64_t from, log.SeekTimestamp(kLogName, cutoff));
-  std::size_t indexed = 0;
-  for (;;) {
-    CENOTE_ASSIGN_OR_RETURN(auto read, log.Read(kLogName, from, 4096, 16 << 20));
-    if (read.records.empty()) break;
-    for (const auto& record : read.records) {
-      if (record.partition_key != "M") continue;
-      store->IndexRecord(record.sequence, record.data, record.arrival_ms);
-      ++indexed;
-    }
-    from = read.next_sequence;
+// One segment file. Immutable identity; `map` is set while it is (or was just) the active segment; `frames`
+// and the counters are guarded by the store's mutex.
+struct EventStore::Segment {
+  std::uint64_t first = 0;
+  std::string path;
+  int fd = -1;
+  char* map = nullptr;
+  std::size_t used = 0;           // bytes of complete frames
+  std::size_t synced = 0;         // bytes flushed to disk
+  std::uint64_t last_sequence = 0;
+  std::int64_t last_arrival_ms = 0;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> frames;  // (sequence, offset), in order
+  ~Segment() {
+    if (map != nullptr) ::munmap(map, kSegmentBytes);
+    if (fd >= 0) ::close(fd);
   }
-  if (indexed > 0) spdlog::info("cloudtrail: {} management events in the event history", indexed);
-  store->mover_ = std::thread([s = store.get()] { s->Move(); });
+};
+
+Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir, std::function<std::int64_t()> clock,
+                                                     SyncMode mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InternalError("cannot create " + dir + ": " + ec.message());
+  std::unique_ptr<EventStore> store(new EventStore(dir, std::move(clock), mode));
+  CENOTE_RETURN_IF_ERROR(store->Recover());
+  store->syncer_ = std::thread([s = store.get()] { s->Sync(); });
   return store;
 }
 
 EventStore::~EventStore() {
   {
-    MutexLock lock(queue_mu_);
+    MutexLock lock(mu_);
     stop_ = true;
-    queue_cv_.SignalAll();
+    sync_cv_.SignalAll();
   }
-  if (mover_.joinable()) mover_.join();
-  MutexLock lock(queue_mu_);
-  if (journal_map_ != nullptr) ::munmap(journal_map_, kJournalBytes);
-  if (journal_fd_ >= 0) ::close(journal_fd_);
+  if (syncer_.joinable()) syncer_.join();
 }
 
-// Replays the journals a crash left: their events the log lacks are appended, in journal order; then the
-// journals go and a new one begins.
+// Scans every segment (frames, index), cuts the last one at its first bad frame and maps it for appends.
 Status EventStore::Recover() {
-  std::vector<std::pair<std::uint64_t, std::string>> journals;
-  for (const auto& entry : std::filesystem::directory_iterator(journal_dir_)) {
+  std::vector<std::pair<std::uint64_t, std::string>> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
     const std::string name = entry.path().filename().string();
-    if (name.starts_with("journal-") && name.ends_with(".log")) {
-      journals.emplace_back(std::strtoull(name.c_str() + 8, nullptr, 10), entry.path().string());
+    if (name.starts_with("events-") && name.ends_with(".log")) {
+      files.emplace_back(std::strtoull(name.c_str() + 7, nullptr, 10), entry.path().string());
     }
   }
-  std::sort(journals.begin(), journals.end());
-  std::uint64_t last_number = 0;
-  std::size_t replayed = 0;
-  for (const auto& [number, path] : journals) {
-    last_number = std::max(last_number, number);
-    std::vector<std::string> frames = ReadFrames(path);
-    if (frames.empty()) continue;
-    boost::system::error_code ec;
-    json::value header = json::parse(frames.front(), ec);
-    std::uint64_t log_next = 1;
-    if (!ec && header.is_object()) {
-      log_next = static_cast<std::uint64_t>(services::GetInt(header.as_object(), "log_next").value_or(1));
-    }
-    // The event ids the log already holds from where this journal began.
-    std::set<std::string> present;
-    for (std::uint64_t from = log_next;;) {
-      CENOTE_ASSIGN_OR_RETURN(auto read, log_.Read(kLogName, from, 4096, 16 << 20));
-      if (read.records.empty()) break;
-      for (const auto& r : read.records) {
-        json::value v = json::parse(r.data, ec);
-        if (!ec && v.is_object()) present.insert(Str(v.as_object(), "eventID"));
+  std::sort(files.begin(), files.end());
+  const std::int64_t cutoff = clock_() - kRetentionMs;
+  MutexLock lock(mu_);
+  std::size_t indexed = 0;
+  for (const auto& [first, path] : files) {
+    auto seg = std::make_shared<Segment>();
+    seg->first = first;
+    seg->path = path;
+    seg->fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (seg->fd < 0) return InternalError("cannot open " + path + ": " + std::strerror(errno));
+    std::ifstream in(path, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t pos = 0;
+    while (pos + 8 <= data.size()) {
+      std::uint32_t n = 0, crc = 0;
+      std::memcpy(&n, data.data() + pos, 4);
+      std::memcpy(&crc, data.data() + pos + 4, 4);
+      if (n < kBodyHeader || pos + 8 + n > data.size() || Crc32c(0, data.data() + pos + 8, n) != crc) break;
+      std::string_view body(data.data() + pos + 8, n);
+      FrameHeader h = HeaderOf(body);
+      seg->frames.emplace_back(h.sequence, static_cast<std::uint32_t>(pos));
+      seg->last_sequence = h.sequence;
+      seg->last_arrival_ms = h.arrival_ms;
+      next_sequence_ = std::max(next_sequence_, h.sequence + 1);
+      if (h.kind == 'M' && h.arrival_ms >= cutoff) {
+        boost::system::error_code jec;
+        json::value v = json::parse(body.substr(kBodyHeader), jec);
+        if (!jec && v.is_object()) {
+          IndexedEvent e = IndexOf(h.sequence, v.as_object());
+          e.time_ms = h.arrival_ms;
+          e.offset = static_cast<std::uint32_t>(pos);
+          index_.emplace(h.sequence, std::move(e));
+          ++indexed;
+        }
       }
-      from = read.next_sequence;
+      pos += 8 + n;
     }
-    std::vector<store::StreamRecordInput> missing;
-    for (std::size_t i = 1; i < frames.size(); ++i) {
-      const std::string& f = frames[i];
-      if (f.size() < 2) continue;
-      json::value v = json::parse(std::string_view(f).substr(1), ec);
-      if (ec || !v.is_object() || present.contains(Str(v.as_object(), "eventID"))) continue;
-      store::StreamRecordInput in;
-      in.arrival_ms = clock_();
-      in.partition_key = f.substr(0, 1);
-      in.data = f.substr(1);
-      missing.push_back(std::move(in));
-    }
-    if (!missing.empty()) {
-      CENOTE_RETURN_IF_ERROR(log_.Append(kLogName, missing));
-      replayed += missing.size();
-    }
+    seg->used = seg->synced = pos;
+    segments_[first] = seg;
   }
-  if (replayed > 0) spdlog::info("cloudtrail: {} events recovered from the journal", replayed);
-  MutexLock lock(queue_mu_);
-  CENOTE_RETURN_IF_ERROR(OpenJournal(last_number + 1));
-  // The replayed events are in the (fsynced) log now: the old journals can go.
-  for (const auto& [number, path] : journals) std::filesystem::remove(path);
+  synced_ = next_sequence_;
+  if (indexed > 0) spdlog::info("cloudtrail: {} management events in the event history", indexed);
+  if (segments_.empty()) return StartSegment(next_sequence_);
+  // The last segment goes on taking events: mapped, its torn tail (an unanswered append) zeroed.
+  std::shared_ptr<Segment> last = segments_.rbegin()->second;
+  if (::posix_fallocate(last->fd, 0, kSegmentBytes) != 0) return InternalError("cannot extend " + last->path);
+  void* map = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, last->fd, 0);
+  if (map == MAP_FAILED) return InternalError("cannot map " + last->path + ": " + std::strerror(errno));
+  last->map = static_cast<char*>(map);
+  std::memset(last->map + last->used, 0, kSegmentBytes - last->used);
+  if (::msync(last->map, kSegmentBytes, MS_SYNC) != 0) return InternalError("cannot flush " + last->path);
+  active_ = last;
   return Status::Ok();
 }
 
-// Starts journal `number`: a preallocated file whose header is durable before any event goes in, mapped
-// (pages populated, so appends take no faults). The previous journal goes once its events are in the log.
-Status EventStore::OpenJournal(std::uint64_t number) {
-  CENOTE_ASSIGN_OR_RETURN(auto bounds, log_.Bounds(kLogName));
-  const std::string path = JournalPath(journal_dir_, number);
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return InternalError("cannot create " + path + ": " + std::strerror(errno));
-  const std::string header =
-      Frame(json::serialize(json::object{{"journal", number}, {"log_next", bounds.next_sequence}}));
+// A new, preallocated, mapped segment whose first event will be `first_sequence`; the previous active one
+// is left to the syncer to flush.
+Status EventStore::StartSegment(std::uint64_t first_sequence) {
+  auto seg = std::make_shared<Segment>();
+  seg->first = first_sequence;
+  seg->path = SegmentPath(dir_, first_sequence);
+  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (seg->fd < 0) return InternalError("cannot create " + seg->path + ": " + std::strerror(errno));
   void* map = MAP_FAILED;
-  if (::posix_fallocate(fd, 0, kJournalBytes) == 0 &&
-      ::pwrite(fd, header.data(), header.size(), 0) == static_cast<ssize_t>(header.size()) && ::fdatasync(fd) == 0) {
-    map = ::mmap(nullptr, kJournalBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-#ifdef MADV_POPULATE_WRITE
-    // Take the write faults now, not one per page on the requests' path (Linux 5.14+; harmless if refused).
-    if (map != MAP_FAILED) (void)::madvise(map, kJournalBytes, MADV_POPULATE_WRITE);
-#endif
+  if (::posix_fallocate(seg->fd, 0, kSegmentBytes) == 0 && ::fdatasync(seg->fd) == 0) {
+    map = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, seg->fd, 0);
   }
   if (map == MAP_FAILED) {
-    Error e = InternalError("cannot prepare " + path + ": " + std::strerror(errno));
-    ::close(fd);
-    ::unlink(path.c_str());
+    Error e = InternalError("cannot prepare " + seg->path + ": " + std::strerror(errno));
+    ::unlink(seg->path.c_str());
     return e;
   }
-  CENOTE_RETURN_IF_ERROR(store::FsyncDirectory(journal_dir_));
-  if (journal_map_ != nullptr) {
-    ::munmap(journal_map_, kJournalBytes);
-    ::close(journal_fd_);
-    old_journals_.emplace_back(enqueued_, JournalPath(journal_dir_, journal_number_));
-  }
-  journal_fd_ = fd;
-  journal_map_ = static_cast<char*>(map);
-  journal_number_ = number;
-  journal_bytes_ = header.size();
+  seg->map = static_cast<char*>(map);
+#ifdef MADV_POPULATE_WRITE
+  // Take the write faults now, not one per page on the requests' path (Linux 5.14+; harmless if refused).
+  (void)::madvise(seg->map, kSegmentBytes, MADV_POPULATE_WRITE);
+#endif
+  // The file's name must survive a crash before any event in it is answered.
+  CENOTE_RETURN_IF_ERROR(store::FsyncDirectory(dir_));
+  if (active_ != nullptr) unsynced_.push_back(active_);
+  active_ = seg;
+  segments_[first_sequence] = seg;
   return Status::Ok();
-}
-
-void EventStore::IndexRecord(std::uint64_t sequence, const std::string& data, std::int64_t arrival_ms) {
-  boost::system::error_code ec;
-  json::value v = json::parse(data, ec);
-  if (ec || !v.is_object()) return;
-  IndexedEvent e = IndexOf(sequence, v.as_object());
-  e.time_ms = arrival_ms;
-  MutexLock lock(mu_);
-  index_.emplace(sequence, std::move(e));
 }
 
 Status EventStore::Append(const json::object& event, bool management) {
-  Pending p;
-  p.management = management;
-  p.record.arrival_ms = clock_();
-  p.record.partition_key = management ? "M" : "D";
-  p.record.data = json::serialize(event);
-  const std::string frame = Frame(p.record.partition_key + p.record.data);
-  if (frame.size() > kJournalBytes / 2) return InternalError("a CloudTrail event of " + std::to_string(frame.size()) + " bytes");
-  MutexLock lock(queue_mu_);
-  if (journal_map_ == nullptr || journal_bytes_ + frame.size() > kJournalBytes) {
-    CENOTE_RETURN_IF_ERROR(OpenJournal(journal_number_ + 1));
+  const std::string text = json::serialize(event);
+  const std::int64_t arrival = clock_();
+  const std::size_t body_size = kBodyHeader + text.size();
+  if (8 + body_size > kSegmentBytes / 2) {
+    return InternalError("a CloudTrail event of " + std::to_string(text.size()) + " bytes");
   }
-  // In the page cache once copied: a kill -9 from now on cannot lose the event.
-  std::memcpy(journal_map_ + journal_bytes_, frame.data(), frame.size());
-  journal_bytes_ += frame.size();
-  queue_.push_back(std::move(p));
-  const std::uint64_t ticket = ++enqueued_;
-  // Only an idle mover needs waking; one collecting a batch takes this event when its interval ends (a wake-up
-  // per event would cost a context switch per call).
-  if (mover_idle_) queue_cv_.Signal();
+  std::optional<IndexedEvent> indexed;
+  if (management) {
+    indexed = IndexOf(0, event);
+    indexed->time_ms = arrival;
+  }
+  MutexLock lock(mu_);
+  if (active_->used + 8 + body_size > kSegmentBytes) CENOTE_RETURN_IF_ERROR(StartSegment(next_sequence_));
+  const std::uint64_t sequence = next_sequence_++;
+  Segment& seg = *active_;
+  char* out = seg.map + seg.used;
+  const char kind = management ? 'M' : 'D';
+  std::memcpy(out + 8, &sequence, 8);
+  std::memcpy(out + 16, &arrival, 8);
+  out[24] = kind;
+  std::memcpy(out + 8 + kBodyHeader, text.data(), text.size());
+  const std::uint32_t n = static_cast<std::uint32_t>(body_size);
+  const std::uint32_t crc = Crc32c(0, out + 8, body_size);
+  std::memcpy(out + 4, &crc, 4);
+  // The length last: a frame a kill interrupts has none, or a CRC that fails, and recovery cuts it.
+  std::memcpy(out, &n, 4);
+  const std::uint32_t offset = static_cast<std::uint32_t>(seg.used);
+  seg.frames.emplace_back(sequence, offset);
+  seg.used += 8 + body_size;
+  seg.last_sequence = sequence;
+  seg.last_arrival_ms = arrival;
+  if (indexed) {
+    indexed->sequence = sequence;
+    indexed->offset = offset;
+    index_.emplace(sequence, std::move(*indexed));
+  }
+  // Only an idle syncer needs waking; a waiting one flushes this event when its interval ends (a wake-up per
+  // event would cost a context switch per call).
+  if (syncer_idle_ || mode_ == SyncMode::kAlways) sync_cv_.Signal();
   if (mode_ == SyncMode::kAlways) {
-    moved_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return moved_ >= ticket; });
+    synced_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ > sequence || stop_; });
   }
   return Status::Ok();
 }
 
 void EventStore::Flush() {
-  MutexLock lock(queue_mu_);
-  const std::uint64_t target = enqueued_;
-  if (moved_ >= target) return;
+  MutexLock lock(mu_);
+  const std::uint64_t target = next_sequence_;
+  if (synced_ >= target) return;
   flush_wanted_ = true;
-  queue_cv_.Signal();
-  moved_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return moved_ >= target; });
+  sync_cv_.Signal();
+  synced_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ >= target || stop_; });
 }
 
-// The mover: queue -> log (one group commit per batch) -> index, until stopped with an empty queue.
-void EventStore::Move() {
-  constexpr std::uint64_t kJournalRotateBytes = 4 << 20;
-  // kBatched: at most one group commit per interval, so a stream of small calls shares each fdatasync (a
-  // virtualized disk's fdatasync also costs CPU the requests need). kAlways: commit at once, callers wait.
-  const auto interval =
-      mode_ == SyncMode::kBatched ? std::chrono::milliseconds(10) : std::chrono::milliseconds(0);
-  auto last_commit = std::chrono::steady_clock::now() - interval;
+// The syncer: flushes what was appended (group commit), at most every 10 ms in kBatched, until stopped with
+// nothing left to flush.
+void EventStore::Sync() {
+  const auto interval = mode_ == SyncMode::kBatched ? std::chrono::milliseconds(10) : std::chrono::milliseconds(0);
+  auto last = std::chrono::steady_clock::now() - interval;
+  MutexLock lock(mu_);
   for (;;) {
-    std::vector<Pending> batch;
-    {
-      MutexLock lock(queue_mu_);
-      mover_idle_ = true;
-      queue_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stop_ || !queue_.empty(); });
-      mover_idle_ = false;
-      if (queue_.empty()) return;  // stopped, and everything is in the log
-      const auto due = last_commit + interval;
-      if (!stop_ && !flush_wanted_ && std::chrono::steady_clock::now() < due) {
-        // Let more events join this commit (Flush() and the destructor cut the wait short).
-        queue_cv_.WaitUntil(lock, due,
-                            [&]() EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) { return stop_ || flush_wanted_; });
-      }
-      flush_wanted_ = false;
-      batch.swap(queue_);
+    auto pending = [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ < next_sequence_; };
+    syncer_idle_ = true;
+    sync_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || pending(); });
+    syncer_idle_ = false;
+    if (!pending()) return;  // stopped, and everything is on disk
+    const auto due = last + interval;
+    if (!stop_ && !flush_wanted_ && std::chrono::steady_clock::now() < due) {
+      sync_cv_.WaitUntil(lock, due, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || flush_wanted_; });
     }
-    last_commit = std::chrono::steady_clock::now();
-    std::vector<store::StreamRecordInput> records;
-    records.reserve(batch.size());
-    std::vector<bool> management;
-    management.reserve(batch.size());
-    for (auto& p : batch) {
-      management.push_back(p.management);
-      records.push_back(std::move(p.record));
+    flush_wanted_ = false;
+    last = std::chrono::steady_clock::now();
+    const std::uint64_t target = next_sequence_;
+    std::vector<std::shared_ptr<Segment>> rolled;
+    rolled.swap(unsynced_);
+    std::shared_ptr<Segment> active = active_;
+    const std::size_t from = active->synced, to = active->used;
+    lock.Unlock();
+    // Whole pages around the new bytes; rolled segments in full (their tails since the last flush).
+    bool ok = true;
+    for (const auto& seg : rolled) ok = ::msync(seg->map, kSegmentBytes, MS_SYNC) == 0 && ok;
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t start = from / page * page;
+    if (to > from) ok = ::msync(active->map + start, to - start, MS_SYNC) == 0 && ok;
+    if (!ok) spdlog::error("cloudtrail: flushing the event log failed: {}", std::strerror(errno));
+    lock.Lock();
+    for (const auto& seg : rolled) {
+      seg->synced = seg->used;
+      ::munmap(seg->map, kSegmentBytes);
+      seg->map = nullptr;
     }
-    auto sequences = log_.Append(kLogName, records);
-    while (!sequences) {
-      // The journal still holds the batch (a restart replays it); keep trying rather than drop events.
-      spdlog::error("cloudtrail: cannot append {} events to the event log: {}", records.size(),
-                    sequences.error().message);
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      sequences = log_.Append(kLogName, records);
-    }
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      if (management[i]) IndexRecord((*sequences)[i], records[i].data, records[i].arrival_ms);
-    }
-    MutexLock lock(queue_mu_);
-    moved_ += records.size();
-    moved_cv_.SignalAll();
-    // Journals whose events are all in the log go; a filling journal starts over while the queue is empty, so
-    // that appends rarely have to.
-    while (!old_journals_.empty() && old_journals_.front().first <= moved_) {
-      std::error_code ec;
-      std::filesystem::remove(old_journals_.front().second, ec);
-      old_journals_.erase(old_journals_.begin());
-    }
-    if (queue_.empty() && journal_bytes_ > kJournalRotateBytes) {
-      Status st = OpenJournal(journal_number_ + 1);
-      if (!st) spdlog::error("cloudtrail: cannot start a new journal: {}", st.error().message);
-    }
+    active->synced = std::max(active->synced, to);
+    synced_ = std::max(synced_, target);
+    synced_cv_.SignalAll();
   }
 }
 
+Result<std::string> EventStore::ReadFrame(const Segment& segment, std::uint32_t offset) {
+  char head[8];
+  if (::pread(segment.fd, head, 8, offset) != 8) return InternalError("cannot read " + segment.path);
+  std::uint32_t n = 0;
+  std::memcpy(&n, head, 4);
+  if (n < kBodyHeader || n > kSegmentBytes) return InternalError("bad frame in " + segment.path);
+  std::string body(n, '\0');
+  if (::pread(segment.fd, body.data(), n, offset + 8) != static_cast<ssize_t>(n)) {
+    return InternalError("cannot read " + segment.path);
+  }
+  return body;
+}
+
 Result<LookupAnswer> EventStore::Lookup(const LookupQuery& q) {
-  Flush();
   auto matches = [&q](const IndexedEvent& e) {
     if (e.account != q.account || e.region != q.region) return false;
     if (e.time_ms < q.start_ms || e.time_ms > q.end_ms) return false;
@@ -381,7 +365,7 @@ Result<LookupAnswer> EventStore::Lookup(const LookupQuery& q) {
     }
     return false;
   };
-  std::vector<IndexedEvent> found;
+  std::vector<std::pair<IndexedEvent, std::pair<std::shared_ptr<Segment>, std::uint32_t>>> found;
   std::optional<std::uint64_t> next;
   {
     MutexLock lock(mu_);
@@ -390,49 +374,76 @@ Result<LookupAnswer> EventStore::Lookup(const LookupQuery& q) {
       --it;
       if (!matches(it->second)) continue;
       if (found.size() == q.max_results) {
-        next = found.back().sequence;
+        next = found.back().first.sequence;
         break;
       }
-      found.push_back(it->second);
+      auto seg = segments_.upper_bound(it->first);
+      if (seg == segments_.begin()) continue;  // trimmed
+      --seg;
+      found.emplace_back(it->second, std::make_pair(seg->second, it->second.offset));
     }
   }
   LookupAnswer answer;
   answer.next_below = next;
-  for (auto& e : found) {
-    CENOTE_ASSIGN_OR_RETURN(auto read, log_.Read(kLogName, e.sequence, 1, 1));
-    // Trimmed meanwhile (past the retention): the event is gone.
-    if (read.records.empty() || read.records.front().sequence != e.sequence) continue;
-    answer.events.emplace_back(std::move(e), std::move(read.records.front().data));
+  for (auto& [e, where] : found) {
+    CENOTE_ASSIGN_OR_RETURN(std::string body, ReadFrame(*where.first, where.second));
+    answer.events.emplace_back(std::move(e), body.substr(kBodyHeader));
   }
   return answer;
 }
 
 Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::size_t max_records,
                                                       std::size_t max_bytes) {
-  Flush();
-  CENOTE_ASSIGN_OR_RETURN(auto read, log_.Read(kLogName, from, max_records, max_bytes));
+  // Where the events are, found under the lock; read with pread outside it.
+  std::vector<std::pair<std::shared_ptr<Segment>, std::pair<std::uint64_t, std::uint32_t>>> where;
+  {
+    MutexLock lock(mu_);
+    auto it = segments_.upper_bound(from);
+    if (it != segments_.begin()) --it;
+    std::size_t bytes = 0;
+    for (; it != segments_.end() && where.size() < max_records; ++it) {
+      const auto& frames = it->second->frames;
+      auto f = std::lower_bound(frames.begin(), frames.end(), std::make_pair(from, std::uint32_t{0}));
+      for (; f != frames.end() && where.size() < max_records; ++f) {
+        where.emplace_back(it->second, *f);
+        bytes += 1024;  // about one event's size: exact sizes are read below
+        if (bytes >= max_bytes) break;
+      }
+      if (bytes >= max_bytes) break;
+    }
+  }
   std::vector<StoredEvent> out;
-  out.reserve(read.records.size());
-  for (auto& r : read.records) {
-    out.push_back(
-        StoredEvent{.sequence = r.sequence, .management = r.partition_key == "M", .json = std::move(r.data)});
+  out.reserve(where.size());
+  for (const auto& [seg, frame] : where) {
+    CENOTE_ASSIGN_OR_RETURN(std::string body, ReadFrame(*seg, frame.second));
+    FrameHeader h = HeaderOf(body);
+    out.push_back(StoredEvent{.sequence = h.sequence, .management = h.kind == 'M', .json = body.substr(kBodyHeader)});
   }
   return out;
 }
 
 Result<std::uint64_t> EventStore::NextSequence() {
-  Flush();
-  CENOTE_ASSIGN_OR_RETURN(auto bounds, log_.Bounds(kLogName));
-  return bounds.next_sequence;
+  MutexLock lock(mu_);
+  return next_sequence_;
 }
 
 Status EventStore::Trim() {
   const std::int64_t cutoff = clock_() - kRetentionMs;
+  std::vector<std::string> remove;
   {
     MutexLock lock(mu_);
     while (!index_.empty() && index_.begin()->second.time_ms < cutoff) index_.erase(index_.begin());
+    for (auto it = segments_.begin(); it != segments_.end();) {
+      if (it->second != active_ && it->second->last_arrival_ms < cutoff && it->second->map == nullptr) {
+        remove.push_back(it->second->path);
+        it = segments_.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
-  return Status::FromResult(log_.Trim(kLogName, cutoff));
+  for (const auto& path : remove) std::filesystem::remove(path);
+  return Status::Ok();
 }
 
 }  // namespace cenote::cloudtrail

@@ -1,25 +1,27 @@
 // EventStore: the durable record of every CloudTrail event, and the index LookupEvents reads.
 //
-// Storage: one append-only StreamLog ("events"; one frame per event: partition key "M" (management) or "D"
-// (data), data = the event's JSON), fed by a journal that makes each event safe before its call is answered:
+// Storage: an append-only log of segment files under one directory (events-<first sequence, 20 digits>.log,
+// each preallocated to kSegmentBytes). The active segment is mapped (MAP_SHARED, pages populated for
+// writing), so recording an event is a memcpy into the page cache under a mutex, with no system call:
 //
-//   Append (the recorder, before the response leaves): frame -> copy into the mapped journal file -> queue ->
-//     return (SyncMode::kBatched), or wait until the mover has the event fsynced in the log (kAlways).
-//   Mover (one thread): takes every queued event -> one StreamLog append (one write + one fdatasync for the
-//     whole batch: group commit across every concurrent caller) -> indexes it -> wakes kAlways waiters; once
-//     the queue is empty and the journal is large, starts a new journal file and removes the old one.
-//   Open (after a crash): every journal file's events that the log does not hold (by eventID, from the log
-//     position the journal's header names) are appended to the log, then the journals are removed.
+//   Append (the recorder, before the response leaves): sequence -> frame -> copy into the mapped segment ->
+//     return (SyncMode::kBatched), or wait for the syncer to have it on disk (kAlways).
+//   Syncer (one thread): every 10 ms while there is something new (kAlways: at once), msync(MS_SYNC) of the
+//     written range: one flush for every event recorded meanwhile (group commit), then wakes kAlways waiters.
 //
-// So an answered call's event survives kill -9 in both modes (the journal's pages are the kernel's page cache,
-// written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power cut can lose the events of the last
-// group commit (a few milliseconds). kBatched keeps recording off the request's critical path: fdatasync
-// costs 1-4 ms on a busy disk, which no small GET can wait for. Segments older than the retention (90 days,
-// AWS's event history) are trimmed whole.
+// So an answered call's event survives kill -9 in both modes (the mapping's pages are the kernel's page cache,
+// written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power cut can
+// lose the last 10 ms of events. kBatched keeps recording off the request's critical path: an fdatasync costs
+// 1-4 ms on a busy disk, which no small GET can wait for.
 //
-// Index: management events by sequence (account, region, time and the LookupEvents attributes), kept in
-// memory and rebuilt from the log at Open; the event JSON itself is read back from the log. Lookup and
-// ReadFrom first wait for the mover, so they see every event appended before they were called.
+// Frames: u32 length | u32 CRC32C(body) | body = u64 sequence | i64 arrival ms | u8 'M' (management) or 'D'
+// (data) | the event's JSON (little-endian). A segment's frames end at a zero length (the preallocated,
+// zero-filled rest). At Open every segment is scanned; the last one is cut at its first torn or corrupt
+// frame (an Append that a kill interrupted was never answered) and becomes the active one. Segments whose
+// newest event is older than the retention (90 days, AWS's event history) are removed whole.
+//
+// Index: management events by sequence (account, region, time and the LookupEvents attributes), in memory,
+// rebuilt at Open; event JSON is read back from the segment files.
 //
 // Thread safety: every method may be called concurrently.
 #pragma once
@@ -37,7 +39,6 @@
 
 #include "common/mutex.hpp"
 #include "common/result.hpp"
-#include "store/stream_log.hpp"
 
 namespace cenote::cloudtrail {
 
@@ -54,6 +55,7 @@ struct IndexedEvent {
   std::string access_key_id;
   bool read_only = false;
   std::vector<std::pair<std::string, std::string>> resources;  // (type, name)
+  std::uint32_t offset = 0;  // of its frame in its segment
 };
 
 // One LookupEvents question.
@@ -82,76 +84,66 @@ struct StoredEvent {
 };
 
 enum class SyncMode {
-  kBatched,  // Append returns once the event is written to the journal (survives kill -9)
-  kAlways,   // Append returns once the event is fsynced in the log (survives power loss)
+  kBatched,  // Append returns once the event is in the mapped segment (survives kill -9)
+  kAlways,   // Append returns once the event is flushed to disk (survives power loss)
 };
 
 class EventStore {
  public:
   static constexpr std::int64_t kRetentionMs = 90LL * 24 * 3600 * 1000;
+  static constexpr std::size_t kSegmentBytes = 16 << 20;
 
-  // Opens (creating) the log "events" in `log`, replays the journals under `journal_dir` (created if
-  // missing) into it, indexes the management events of the last 90 days and starts the mover.
-  static Result<std::unique_ptr<EventStore>> Open(store::StreamLog& log, const std::string& journal_dir,
-                                                  std::function<std::int64_t()> clock, SyncMode mode);
-  ~EventStore();  // drains the queue into the log, stops the mover
+  // Opens (creating) the log under `dir`, recovers and indexes it and starts the syncer.
+  static Result<std::unique_ptr<EventStore>> Open(const std::string& dir, std::function<std::int64_t()> clock,
+                                                  SyncMode mode);
+  ~EventStore();  // flushes what is written, stops the syncer
 
-  // Records one event (its JSON); see the header comment for when it returns. An error (the journal cannot
-  // be written) means the event is not recorded.
+  // Records one event (its JSON); see the header comment for when it returns. An error (a new segment cannot
+  // be made, an event larger than a segment) means the event is not recorded.
   Status Append(const boost::json::object& event, bool management);
-  // Waits until every event appended before the call is in the log and the index.
+  // Waits until every event appended before the call is on disk.
   void Flush();
 
   // Management events of one account and region, newest first, within [start, end], filtered by at most one
   // attribute.
   Result<LookupAnswer> Lookup(const LookupQuery& query);
 
-  // Events with sequence >= from, oldest first, at most about `max_bytes` of JSON.
-  Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max_records,
-                                            std::size_t max_bytes);
-  // One past the newest durable event.
+  // Events with sequence >= from, oldest first, at most `max_records` and about `max_bytes` of JSON.
+  Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max_records, std::size_t max_bytes);
+  // One past the newest event.
   Result<std::uint64_t> NextSequence();
 
-  // Drops events older than the retention from the index and the log's expired segments.
+  // Drops segments older than the retention, and their events from the index.
   Status Trim();
 
  private:
-  struct Pending {
-    store::StreamRecordInput record;
-    bool management = false;
-  };
-  EventStore(store::StreamLog& log, std::string journal_dir, std::function<std::int64_t()> clock,
-             SyncMode mode)
-      : log_(log), journal_dir_(std::move(journal_dir)), clock_(std::move(clock)), mode_(mode) {}
+  struct Segment;
+  EventStore(std::string dir, std::function<std::int64_t()> clock, SyncMode mode)
+      : dir_(std::move(dir)), clock_(std::move(clock)), mode_(mode) {}
   Status Recover();
-  Status OpenJournal(std::uint64_t number) EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
-  void Move();
-  void IndexRecord(std::uint64_t sequence, const std::string& json, std::int64_t arrival_ms);
+  Status StartSegment(std::uint64_t first_sequence) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Sync();
+  // The frame at `offset` of `segment`, read with pread.
+  static Result<std::string> ReadFrame(const Segment& segment, std::uint32_t offset);
 
-  store::StreamLog& log_;
-  const std::string journal_dir_;
+  const std::string dir_;
   std::function<std::int64_t()> clock_;
   const SyncMode mode_;
 
-  Mutex mu_;  // the index; a leaf
+  Mutex mu_;
+  CondVar sync_cv_{mu_};    // the syncer waits for new events or stop
+  CondVar synced_cv_{mu_};  // kAlways appends and Flush wait for `synced_`
+  std::map<std::uint64_t, std::shared_ptr<Segment>> segments_ GUARDED_BY(mu_);  // by first sequence
+  std::shared_ptr<Segment> active_ GUARDED_BY(mu_);
+  // Segments rolled over with pages the syncer has not flushed yet.
+  std::vector<std::shared_ptr<Segment>> unsynced_ GUARDED_BY(mu_);
+  std::uint64_t next_sequence_ GUARDED_BY(mu_) = 1;
+  std::uint64_t synced_ GUARDED_BY(mu_) = 0;  // every event below this sequence is on disk
+  bool syncer_idle_ GUARDED_BY(mu_) = false;
+  bool flush_wanted_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
   std::map<std::uint64_t, IndexedEvent> index_ GUARDED_BY(mu_);
-
-  Mutex queue_mu_;               // the journal and the queue
-  CondVar queue_cv_{queue_mu_};  // the mover waits for events or stop
-  CondVar moved_cv_{queue_mu_};  // Append (kAlways) and Flush wait for `moved_`
-  std::vector<Pending> queue_ GUARDED_BY(queue_mu_);
-  std::uint64_t enqueued_ GUARDED_BY(queue_mu_) = 0;  // events ever queued
-  std::uint64_t moved_ GUARDED_BY(queue_mu_) = 0;     // events ever appended to the log
-  int journal_fd_ GUARDED_BY(queue_mu_) = -1;
-  char* journal_map_ GUARDED_BY(queue_mu_) = nullptr;  // the current journal, mapped
-  // Earlier journals and the count of events queued when each ended: removed once `moved_` reaches it.
-  std::vector<std::pair<std::uint64_t, std::string>> old_journals_ GUARDED_BY(queue_mu_);
-  std::uint64_t journal_number_ GUARDED_BY(queue_mu_) = 0;
-  std::uint64_t journal_bytes_ GUARDED_BY(queue_mu_) = 0;
-  bool stop_ GUARDED_BY(queue_mu_) = false;
-  bool mover_idle_ GUARDED_BY(queue_mu_) = false;    // waiting for events (not for its interval)
-  bool flush_wanted_ GUARDED_BY(queue_mu_) = false;  // a Flush() waits: commit without waiting out the interval
-  std::thread mover_;
+  std::thread syncer_;
 };
 
 // The LookupEvents attributes of an event record (exposed for tests).

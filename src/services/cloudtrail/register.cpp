@@ -14,7 +14,6 @@
 #include "iam/directory.hpp"
 #include "services/cloudtrail/cloudtrail_provider.hpp"
 #include "services/common/service_deps.hpp"
-#include "store/stream_log.hpp"
 
 namespace cenote::cloudtrail {
 
@@ -36,9 +35,8 @@ std::int64_t MillisFromEnv(const char* name, std::int64_t fallback) {
 }  // namespace
 
 Status Register(services::ServiceDeps& deps) {
-  CENOTE_ASSIGN_OR_RETURN(store::StreamLog * log, deps.OpenStreamLog("cloudtrail/log"));
   CloudTrailOptions options;
-  options.journal_dir = deps.data_dir + "/cloudtrail/journal";
+  options.event_dir = deps.data_dir + "/cloudtrail/events";
   if (const char* s = std::getenv("CENOTE_CLOUDTRAIL_SYNC"); s != nullptr && std::string(s) == "always") {
     options.sync_always = true;
   }
@@ -52,7 +50,7 @@ Status Register(services::ServiceDeps& deps) {
     spdlog::info("cloudtrail: recording is off (CENOTE_CLOUDTRAIL_RECORDING=off)");
   }
   CENOTE_ASSIGN_OR_RETURN(auto provider,
-                          CloudTrailProvider::Open(deps.metadata, *log, deps.invoker, deps.tasks,
+                          CloudTrailProvider::Open(deps.metadata, deps.invoker, deps.tasks,
                                                    deps.Find<iam::Organizations>(), std::move(options)));
   if (deps.add_after_hook) deps.add_after_hook(&provider->recorder());
   iam::ResourceAuthority& authority = deps.Keep(provider->MakeAuthority());
