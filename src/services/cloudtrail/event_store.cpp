@@ -288,10 +288,10 @@ void EventStore::Flush() {
   synced_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ >= target || stop_; });
 }
 
-// The syncer: flushes what was appended (group commit), at most every 10 ms in kBatched, until stopped with
+// The syncer: flushes what was appended (group commit), at most every 20 ms in kBatched, until stopped with
 // nothing left to flush.
 void EventStore::Sync() {
-  const auto interval = mode_ == SyncMode::kBatched ? std::chrono::milliseconds(10) : std::chrono::milliseconds(0);
+  const auto interval = mode_ == SyncMode::kBatched ? std::chrono::milliseconds(20) : std::chrono::milliseconds(0);
   auto last = std::chrono::steady_clock::now() - interval;
   MutexLock lock(mu_);
   for (;;) {

@@ -6,12 +6,12 @@
 //
 //   Append (the recorder, before the response leaves): sequence -> frame -> copy into the mapped segment ->
 //     return (SyncMode::kBatched), or wait for the syncer to have it on disk (kAlways).
-//   Syncer (one thread): every 10 ms while there is something new (kAlways: at once), msync(MS_SYNC) of the
+//   Syncer (one thread): every 20 ms while there is something new (kAlways: at once), msync(MS_SYNC) of the
 //     written range: one flush for every event recorded meanwhile (group commit), then wakes kAlways waiters.
 //
 // So an answered call's event survives kill -9 in both modes (the mapping's pages are the kernel's page cache,
 // written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power cut can
-// lose the last 10 ms of events. kBatched keeps recording off the request's critical path: an fdatasync costs
+// lose the last 20 ms of events. kBatched keeps recording off the request's critical path: an fdatasync costs
 // 1-4 ms on a busy disk, which no small GET can wait for.
 //
 // Frames: u32 length | u32 CRC32C(body) | body = u64 sequence | i64 arrival ms | u8 'M' (management) or 'D'

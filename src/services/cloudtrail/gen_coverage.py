@@ -64,9 +64,9 @@ RECORDING = [
     "event history); data events (S3 object-level operations, the Kinesis and SQS data planes, Lambda Invoke: "
     "src/services/cloudtrail/event_rules.cpp) only while a logging trail's event selectors select them. "
     "CloudTrail's own calls (its deliveries and bucket checks, as cloudtrail.amazonaws.com) are not recorded.",
-    "Durability: the event is written to a journal before the call is answered (it survives kill -9) and "
-    "group-committed into the event log with fdatasync within about 10 ms; `CENOTE_CLOUDTRAIL_SYNC=always` makes "
-    "each call wait for that fdatasync (survives power loss). `CENOTE_CLOUDTRAIL_RECORDING=off` records nothing.",
+    "Durability: the event is copied into the mapped event log before the call is answered (it survives kill -9) "
+    "and flushed to disk by group commit within about 20 ms; `CENOTE_CLOUDTRAIL_SYNC=always` makes each call wait "
+    "for that flush (survives power loss). `CENOTE_CLOUDTRAIL_RECORDING=off` records nothing.",
     "Delivery: every `CENOTE_CLOUDTRAIL_DELIVERY_SECONDS` (default 300), gzip JSON `{\"Records\": [...]}` files "
     "under `[prefix/]AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_"
     "<YYYYMMDDTHHmmZ>_<16 chars>.json.gz`, written as cloudtrail.amazonaws.com with the trail as aws:SourceArn; at "

@@ -171,6 +171,22 @@ class EventHistory(unittest.TestCase):
             self.ct.lookup_events(StartTime=future, EndTime=future - 60)
         self.assertEqual(e.exception.response["Error"]["Code"], "InvalidTimeRangeException")
 
+    def test_short_and_long_target_prefixes(self):
+        """botocore sends "CloudTrail_20131101.<Op>", the model (and other SDKs) the long form: both are CloudTrail."""
+        import urllib.request
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        for target in ["CloudTrail_20131101.ListTrails",
+                       "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListTrails"]:
+            req = AWSRequest(method="POST", url=SERVER.endpoint + "/", data=b"{}",
+                             headers={"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"})
+            SigV4Auth(Credentials(SERVER.access_key, SERVER.secret_key), "cloudtrail", SERVER.region).add_auth(req)
+            with urllib.request.urlopen(urllib.request.Request(req.url, data=req.body, headers=dict(req.headers),
+                                                               method="POST"), timeout=30) as r:
+                self.assertEqual(r.status, 200, target)
+                self.assertIn("Trails", json.loads(r.read()), target)
+
     def test_other_region_sees_its_own_history(self):
         import boto3
         from botocore.config import Config
