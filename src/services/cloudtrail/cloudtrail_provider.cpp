@@ -94,12 +94,13 @@ std::string EventId() {
     return std::mt19937_64(seq);
   }();
   std::uint64_t hi = rng(), lo = rng();
-  hi = (hi & ~0xF000ULL) | 0x4000ULL;                  // version 4
-  lo = (lo & ~(0x3ULL << 62)) | (0x2ULL << 62);        // variant 10
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;            // version 4
+  lo = (lo & ~(0x3ULL << 62)) | (0x2ULL << 62);  // variant 10
   char out[37];
-  std::snprintf(out, sizeof out, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
-                static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
-                static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  std::snprintf(
+      out, sizeof out, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
+      static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
+      static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
   return out;
 }
 
@@ -118,8 +119,17 @@ class EventRecorder final : public aws::pipeline::AfterHook {
     // Data events exist only for trails that select them: the common case costs one atomic load.
     if (cls.data && !env_.any_data_trail.load(std::memory_order_acquire)) return;
     json::object event = BuildEventRecord(record, cls, env_.Now(), EventId(), env_.options.default_account);
-    if (cls.data && !Wanted(event)) return;
-    Status st = env_.events->Append(event, !cls.data);
+    const std::string trails = SelectingTrails(event);
+    if (cls.data && trails.empty()) return;
+    // Routing for delivery: recipient account, region, eventTime, the selecting trails' ARNs.
+    std::string routing = GetString(event, "recipientAccountId").value_or("");
+    routing += '\t';
+    routing += GetString(event, "awsRegion").value_or("");
+    routing += '\t';
+    routing += GetString(event, "eventTime").value_or("");
+    routing += '\t';
+    routing += trails;
+    Status st = env_.events->Append(event, !cls.data, routing);
     if (!st) {
       spdlog::error("cloudtrail: request {}: the event could not be recorded: {}", ctx.request_id,
                     st.error().message);
@@ -127,24 +137,29 @@ class EventRecorder final : public aws::pipeline::AfterHook {
   }
 
  private:
-  bool Wanted(const json::object& event) {
-    std::shared_ptr<const std::vector<DataTrail>> trails;
+  // The ARNs of the logging trails that log `event` (its account, or its organization's; its region, unless
+  // multi-region; their selectors), comma-separated.
+  std::string SelectingTrails(const json::object& event) {
+    std::shared_ptr<const std::vector<LoggingTrail>> trails;
     {
       MutexLock lock(env_.data_mu);
-      trails = env_.data_trails;
+      trails = env_.logging_trails;
     }
-    if (trails == nullptr) return false;
+    std::string out;
+    if (trails == nullptr || trails->empty()) return out;
     const std::string account = GetString(event, "recipientAccountId").value_or("");
     const std::string region = GetString(event, "awsRegion").value_or("");
-    for (const DataTrail& t : *trails) {
+    for (const LoggingTrail& t : *trails) {
       if (t.account != account && (t.organization_id.empty() || env_.orgs == nullptr ||
                                    env_.orgs->OrganizationId(account) != t.organization_id)) {
         continue;
       }
       if (!t.multi_region && t.home_region != region) continue;
-      if (SelectorsMatch(t.selectors, event)) return true;
+      if (!SelectorsMatch(t.selectors, event)) continue;
+      if (!out.empty()) out += ',';
+      out += t.arn;
     }
-    return false;
+    return out;
   }
 
   Env& env_;
@@ -180,9 +195,11 @@ aws::pipeline::AfterHook& CloudTrailProvider::recorder() { return *recorder_; }
 
 Status CloudTrailProvider::Deliver(bool force_digest) { return DeliverAll(*env_, force_digest); }
 
-Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(
-    store::MetadataStore& metadata, aws::Invoker& invoker, BackgroundTasks& tasks,
-    const iam::Organizations* orgs, CloudTrailOptions options) {
+Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(store::MetadataStore& metadata,
+                                                                     aws::Invoker& invoker,
+                                                                     BackgroundTasks& tasks,
+                                                                     const iam::Organizations* orgs,
+                                                                     CloudTrailOptions options) {
   if (!options.clock) options.clock = [] { return UnixNowMs(); };
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("cloudtrail", Migrations(), FreshSchema()));
   auto env = std::make_unique<Env>(metadata, invoker);
@@ -202,7 +219,7 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(
       Trail t = Trail::FromDoc(doc.as_object());
       env->trails[TrailKey{t.account, t.home_region, t.name}] = std::move(t);
     }
-    env->RefreshDataTrails();
+    env->RefreshLoggingTrails();
     CENOTE_ASSIGN_OR_RETURN(
         auto keys,
         txn->Query(

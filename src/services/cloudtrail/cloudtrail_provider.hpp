@@ -69,8 +69,8 @@ class CloudTrailProvider final : public services::TableProvider<Env> {
  public:
   // Runs the migrations, opens the event store (options.event_dir) and loads trails and signing keys. `orgs`
   // may be null (no Organizations service).
-  static Result<std::unique_ptr<CloudTrailProvider>> Open(store::MetadataStore& metadata, aws::Invoker& invoker,
-                                                          BackgroundTasks& tasks,
+  static Result<std::unique_ptr<CloudTrailProvider>> Open(store::MetadataStore& metadata,
+                                                          aws::Invoker& invoker, BackgroundTasks& tasks,
                                                           const iam::Organizations* orgs,
                                                           CloudTrailOptions options);
   ~CloudTrailProvider() override;

@@ -14,6 +14,7 @@
 
 #include "common/encoding.hpp"
 #include "common/random.hpp"
+#include "common/strings.hpp"
 #include "http/message.hpp"
 #include "services/cloudtrail/event_record.hpp"
 #include "services/cloudtrail/internal.hpp"
@@ -82,22 +83,20 @@ struct Group {
 // Delivers `t`'s events in [t.cursor, end): returns the log files written (by region, logFiles entries).
 Result<std::map<std::string, json::array>> DeliverLogs(Env& env, const Trail& t, std::uint64_t end) {
   std::map<std::pair<std::string, std::string>, Group> groups;  // (account, region)
-  // Each event is parsed once, into a buffer reused across events (no allocation per JSON node).
-  unsigned char buffer[16384];
+  // The recorder wrote which trails selected each event into its routing: no record is parsed here.
   for (std::uint64_t from = t.cursor; from < end;) {
     CENOTE_ASSIGN_OR_RETURN(auto batch, env.events->ReadFrom(from, 4096, kReadBatchBytes));
     if (batch.empty()) break;
     for (auto& e : batch) {
       if (e.sequence >= end) break;
       from = e.sequence + 1;
-      json::monotonic_resource mr(buffer, sizeof buffer);
-      boost::system::error_code ec;
-      json::value v = json::parse(e.json, ec, &mr);
-      if (ec || !v.is_object() || !env.TrailReceives(t, v.as_object())) continue;
-      const json::object& o = v.as_object();
-      Group& g = groups[{GetString(o, "recipientAccountId").value_or(t.account),
-                         GetString(o, "awsRegion").value_or(t.home_region)}];
-      g.times.push_back(GetString(o, "eventTime").value_or(""));
+      auto parts = SplitString(e.routing, '\t');
+      if (parts.size() != 4) continue;
+      bool selected = false;
+      for (std::string_view arn : SplitString(parts[3], ',')) selected = selected || arn == t.arn;
+      if (!selected) continue;
+      Group& g = groups[{std::string(parts[0]), std::string(parts[1])}];
+      g.times.emplace_back(parts[2]);
       g.records.push_back(std::move(e.json));
     }
     if (batch.back().sequence + 1 > from) from = batch.back().sequence + 1;

@@ -7,8 +7,8 @@
 #include "services/cloudtrail/event_store.hpp"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,7 +28,6 @@ namespace cenote::cloudtrail {
 namespace json = boost::json;
 
 namespace {
-
 
 std::string Str(const json::object& o, std::string_view name) {
   return services::GetString(o, name).value_or("");
@@ -76,7 +75,7 @@ IndexedEvent IndexOf(std::uint64_t sequence, const json::object& event) {
 
 namespace {
 
-constexpr std::size_t kBodyHeader = 8 + 8 + 1;  // sequence, arrival, kind
+constexpr std::size_t kBodyHeader = 8 + 8 + 1 + 2;  // sequence, arrival, kind, routing length
 
 std::string SegmentPath(const std::string& dir, std::uint64_t first) {
   char name[48];
@@ -88,14 +87,22 @@ struct FrameHeader {
   std::uint64_t sequence = 0;
   std::int64_t arrival_ms = 0;
   char kind = 'D';
+  std::string_view routing;
+  std::string_view json;
 };
 
+// The parts of a frame's body (views into it); an empty json when the body is malformed.
 FrameHeader HeaderOf(std::string_view body) {
   FrameHeader h;
-  if (body.size() < 17) return h;
+  if (body.size() < kBodyHeader) return h;
   std::memcpy(&h.sequence, body.data(), 8);
   std::memcpy(&h.arrival_ms, body.data() + 8, 8);
   h.kind = body[16];
+  std::uint16_t routing = 0;
+  std::memcpy(&routing, body.data() + 17, 2);
+  if (kBodyHeader + routing > body.size()) return h;
+  h.routing = body.substr(kBodyHeader, routing);
+  h.json = body.substr(kBodyHeader + routing);
   return h;
 }
 
@@ -108,8 +115,8 @@ struct EventStore::Segment {
   std::string path;
   int fd = -1;
   char* map = nullptr;
-  std::size_t used = 0;           // bytes of complete frames
-  std::size_t synced = 0;         // bytes flushed to disk
+  std::size_t used = 0;    // bytes of complete frames
+  std::size_t synced = 0;  // bytes flushed to disk
   std::uint64_t last_sequence = 0;
   std::int64_t last_arrival_ms = 0;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> frames;  // (sequence, offset), in order
@@ -119,8 +126,8 @@ struct EventStore::Segment {
   }
 };
 
-Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir, std::function<std::int64_t()> clock,
-                                                     SyncMode mode) {
+Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
+                                                     std::function<std::int64_t()> clock, SyncMode mode) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return InternalError("cannot create " + dir + ": " + ec.message());
@@ -174,7 +181,7 @@ Status EventStore::Recover() {
       next_sequence_ = std::max(next_sequence_, h.sequence + 1);
       if (h.kind == 'M' && h.arrival_ms >= cutoff) {
         boost::system::error_code jec;
-        json::value v = json::parse(body.substr(kBodyHeader), jec);
+        json::value v = json::parse(h.json, jec);
         if (!jec && v.is_object()) {
           IndexedEvent e = IndexOf(h.sequence, v.as_object());
           e.time_ms = h.arrival_ms;
@@ -233,10 +240,11 @@ Status EventStore::StartSegment(std::uint64_t first_sequence) {
   return Status::Ok();
 }
 
-Status EventStore::Append(const json::object& event, bool management) {
+Status EventStore::Append(const json::object& event, bool management, std::string_view routing) {
   const std::string text = json::serialize(event);
   const std::int64_t arrival = clock_();
-  const std::size_t body_size = kBodyHeader + text.size();
+  if (routing.size() > 0xFFFF) routing = routing.substr(0, routing.rfind(',', 0xFFFF));
+  const std::size_t body_size = kBodyHeader + routing.size() + text.size();
   if (8 + body_size > kSegmentBytes / 2) {
     return InternalError("a CloudTrail event of " + std::to_string(text.size()) + " bytes");
   }
@@ -254,7 +262,10 @@ Status EventStore::Append(const json::object& event, bool management) {
   std::memcpy(out + 8, &sequence, 8);
   std::memcpy(out + 16, &arrival, 8);
   out[24] = kind;
-  std::memcpy(out + 8 + kBodyHeader, text.data(), text.size());
+  const std::uint16_t routing_size = static_cast<std::uint16_t>(routing.size());
+  std::memcpy(out + 25, &routing_size, 2);
+  std::memcpy(out + 8 + kBodyHeader, routing.data(), routing.size());
+  std::memcpy(out + 8 + kBodyHeader + routing.size(), text.data(), text.size());
   const std::uint32_t n = static_cast<std::uint32_t>(body_size);
   const std::uint32_t crc = Crc32c(0, out + 8, body_size);
   std::memcpy(out + 4, &crc, 4);
@@ -291,7 +302,8 @@ void EventStore::Flush() {
 // The syncer: flushes what was appended (group commit), at most every 20 ms in kBatched, until stopped with
 // nothing left to flush.
 void EventStore::Sync() {
-  const auto interval = mode_ == SyncMode::kBatched ? std::chrono::milliseconds(20) : std::chrono::milliseconds(0);
+  const auto interval =
+      mode_ == SyncMode::kBatched ? std::chrono::milliseconds(20) : std::chrono::milliseconds(0);
   auto last = std::chrono::steady_clock::now() - interval;
   MutexLock lock(mu_);
   for (;;) {
@@ -387,37 +399,61 @@ Result<LookupAnswer> EventStore::Lookup(const LookupQuery& q) {
   answer.next_below = next;
   for (auto& [e, where] : found) {
     CENOTE_ASSIGN_OR_RETURN(std::string body, ReadFrame(*where.first, where.second));
-    answer.events.emplace_back(std::move(e), body.substr(kBodyHeader));
+    answer.events.emplace_back(std::move(e), std::string(HeaderOf(body).json));
   }
   return answer;
 }
 
 Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::size_t max_records,
                                                       std::size_t max_bytes) {
-  // Where the events are, found under the lock; read with pread outside it.
-  std::vector<std::pair<std::shared_ptr<Segment>, std::pair<std::uint64_t, std::uint32_t>>> where;
+  // Which byte range of which segment holds the events, found under the lock; read with one pread per segment
+  // outside it (a segment's frames are contiguous).
+  struct Run {
+    std::shared_ptr<Segment> segment;
+    std::uint32_t begin = 0, end = 0;
+    std::size_t count = 0;
+  };
+  std::vector<Run> runs;
   {
     MutexLock lock(mu_);
     auto it = segments_.upper_bound(from);
     if (it != segments_.begin()) --it;
-    std::size_t bytes = 0;
-    for (; it != segments_.end() && where.size() < max_records; ++it) {
-      const auto& frames = it->second->frames;
-      auto f = std::lower_bound(frames.begin(), frames.end(), std::make_pair(from, std::uint32_t{0}));
-      for (; f != frames.end() && where.size() < max_records; ++f) {
-        where.emplace_back(it->second, *f);
-        bytes += 1024;  // about one event's size: exact sizes are read below
-        if (bytes >= max_bytes) break;
+    std::size_t records = 0, bytes = 0;
+    for (; it != segments_.end() && records < max_records && bytes < max_bytes; ++it) {
+      const Segment& seg = *it->second;
+      auto f = std::lower_bound(seg.frames.begin(), seg.frames.end(), std::make_pair(from, std::uint32_t{0}));
+      if (f == seg.frames.end()) continue;
+      Run run{.segment = it->second, .begin = f->second, .end = f->second, .count = 0};
+      for (; f != seg.frames.end() && records < max_records && bytes < max_bytes; ++f) {
+        auto next = f + 1;
+        run.end = next != seg.frames.end() ? next->second : static_cast<std::uint32_t>(seg.used);
+        ++run.count;
+        ++records;
+        if (bytes + (run.end - run.begin) >= max_bytes) break;
       }
-      if (bytes >= max_bytes) break;
+      bytes += run.end - run.begin;
+      runs.push_back(std::move(run));
     }
   }
   std::vector<StoredEvent> out;
-  out.reserve(where.size());
-  for (const auto& [seg, frame] : where) {
-    CENOTE_ASSIGN_OR_RETURN(std::string body, ReadFrame(*seg, frame.second));
-    FrameHeader h = HeaderOf(body);
-    out.push_back(StoredEvent{.sequence = h.sequence, .management = h.kind == 'M', .json = body.substr(kBodyHeader)});
+  for (const Run& run : runs) {
+    std::string data(run.end - run.begin, '\0');
+    if (::pread(run.segment->fd, data.data(), data.size(), run.begin) != static_cast<ssize_t>(data.size())) {
+      return InternalError("cannot read " + run.segment->path);
+    }
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < run.count; ++i) {
+      std::uint32_t n = 0;
+      std::memcpy(&n, data.data() + pos, 4);
+      if (n < kBodyHeader || pos + 8 + n > data.size())
+        return InternalError("bad frame in " + run.segment->path);
+      FrameHeader h = HeaderOf(std::string_view(data).substr(pos + 8, n));
+      out.push_back(StoredEvent{.sequence = h.sequence,
+                                .management = h.kind == 'M',
+                                .routing = std::string(h.routing),
+                                .json = std::string(h.json)});
+      pos += 8 + n;
+    }
   }
   return out;
 }

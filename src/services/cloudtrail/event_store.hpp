@@ -9,16 +9,17 @@
 //   Syncer (one thread): every 20 ms while there is something new (kAlways: at once), msync(MS_SYNC) of the
 //     written range: one flush for every event recorded meanwhile (group commit), then wakes kAlways waiters.
 //
-// So an answered call's event survives kill -9 in both modes (the mapping's pages are the kernel's page cache,
-// written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power cut can
-// lose the last 20 ms of events. kBatched keeps recording off the request's critical path: an fdatasync costs
-// 1-4 ms on a busy disk, which no small GET can wait for.
+// So an answered call's event survives kill -9 in both modes (the mapping's pages are the kernel's page
+// cache, written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power
+// cut can lose the last 20 ms of events. kBatched keeps recording off the request's critical path: an
+// fdatasync costs 1-4 ms on a busy disk, which no small GET can wait for.
 //
 // Frames: u32 length | u32 CRC32C(body) | body = u64 sequence | i64 arrival ms | u8 'M' (management) or 'D'
-// (data) | the event's JSON (little-endian). A segment's frames end at a zero length (the preallocated,
-// zero-filled rest). At Open every segment is scanned; the last one is cut at its first torn or corrupt
-// frame (an Append that a kill interrupted was never answered) and becomes the active one. Segments whose
-// newest event is older than the retention (90 days, AWS's event history) are removed whole.
+// (data) | u16 routing length | routing | the event's JSON (little-endian). A segment's frames end at a zero
+// length (the preallocated, zero-filled rest). At Open every segment is scanned; the last one is cut at its
+// first torn or corrupt frame (an Append that a kill interrupted was never answered) and becomes the active
+// one. Segments whose newest event is older than the retention (90 days, AWS's event history) are removed
+// whole.
 //
 // Index: management events by sequence (account, region, time and the LookupEvents attributes), in memory,
 // rebuilt at Open; event JSON is read back from the segment files.
@@ -55,7 +56,7 @@ struct IndexedEvent {
   std::string access_key_id;
   bool read_only = false;
   std::vector<std::pair<std::string, std::string>> resources;  // (type, name)
-  std::uint32_t offset = 0;  // of its frame in its segment
+  std::uint32_t offset = 0;                                    // of its frame in its segment
 };
 
 // One LookupEvents question.
@@ -80,6 +81,7 @@ struct LookupAnswer {
 struct StoredEvent {
   std::uint64_t sequence = 0;
   bool management = false;
+  std::string routing;  // what Append was given
   std::string json;
 };
 
@@ -98,9 +100,10 @@ class EventStore {
                                                   SyncMode mode);
   ~EventStore();  // flushes what is written, stops the syncer
 
-  // Records one event (its JSON); see the header comment for when it returns. An error (a new segment cannot
-  // be made, an event larger than a segment) means the event is not recorded.
-  Status Append(const boost::json::object& event, bool management);
+  // Records one event (its JSON) with `routing` (what delivery needs without reading the record: the
+  // provider's "account \t region \t eventTime \t trail ARNs"); see the header comment for when it returns.
+  // An error (a new segment cannot be made, an event larger than a segment) means the event is not recorded.
+  Status Append(const boost::json::object& event, bool management, std::string_view routing = {});
   // Waits until every event appended before the call is on disk.
   void Flush();
 
@@ -109,7 +112,8 @@ class EventStore {
   Result<LookupAnswer> Lookup(const LookupQuery& query);
 
   // Events with sequence >= from, oldest first, at most `max_records` and about `max_bytes` of JSON.
-  Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max_records, std::size_t max_bytes);
+  Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max_records,
+                                            std::size_t max_bytes);
   // One past the newest event.
   Result<std::uint64_t> NextSequence();
 

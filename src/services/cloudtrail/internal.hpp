@@ -121,8 +121,12 @@ struct KeyRecord {
   std::int64_t valid_to = 0;
 };
 
-// What the recorder checks on every data event: the logging trails that select data events.
-struct DataTrail {
+// What the recorder checks on every event: the logging trails, and their selectors. Selection happens when
+// the event is recorded (as on AWS, a selector change applies to the events after it); the event carries the
+// ARNs of the trails that selected it to delivery (EventStore's routing), so delivery never re-reads the
+// records.
+struct LoggingTrail {
+  std::string arn;
   std::string account;
   std::string home_region;
   bool multi_region = false;
@@ -142,8 +146,8 @@ struct Env {
   std::map<TrailKey, Trail> trails GUARDED_BY(mu);
 
   Mutex data_mu;  // a leaf
-  std::shared_ptr<const std::vector<DataTrail>> data_trails GUARDED_BY(data_mu);
-  std::atomic<bool> any_data_trail{false};
+  std::shared_ptr<const std::vector<LoggingTrail>> logging_trails GUARDED_BY(data_mu);
+  std::atomic<bool> any_data_trail{false};  // some logging trail selects data events
 
   Mutex keys_mu;                                                           // a leaf
   std::map<std::string, std::vector<KeyRecord>> keys GUARDED_BY(keys_mu);  // by region, oldest first
@@ -154,7 +158,7 @@ struct Env {
   // Persists `trail` (one transaction) and refreshes the recorder's snapshot. Caller holds `mu`.
   Status Save(const Trail& trail) EXCLUSIVE_LOCKS_REQUIRED(mu);
   Status Erase(const Trail& trail) EXCLUSIVE_LOCKS_REQUIRED(mu);
-  void RefreshDataTrails() EXCLUSIVE_LOCKS_REQUIRED(mu);
+  void RefreshLoggingTrails() EXCLUSIVE_LOCKS_REQUIRED(mu);
   // The trail `name_or_arn` names for a call in ctx's account and region (shadow copies of multi-region
   // trails of other regions too), or TrailNotFoundException / CloudTrailARNInvalidException.
   Result<Trail*> Find(const RequestContext& ctx, const std::string& name_or_arn) EXCLUSIVE_LOCKS_REQUIRED(mu);
@@ -163,8 +167,6 @@ struct Env {
       EXCLUSIVE_LOCKS_REQUIRED(mu);
   // The region's current signing key (made, and stored, on first use or when the last one expired).
   Result<KeyRecord> CurrentKey(const std::string& region);
-  // Whether `trail` (of an organization or an account) receives `event`.
-  bool TrailReceives(const Trail& trail, const json::object& event) const;
 };
 
 std::string TrailArn(const std::string& region, const std::string& account, const std::string& name);

@@ -251,7 +251,7 @@ Status Env::Save(const Trail& trail) {
                 {trail.account, trail.home_region, trail.name, json::serialize(trail.ToDoc())}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   trails[TrailKey{trail.account, trail.home_region, trail.name}] = trail;
-  RefreshDataTrails();
+  RefreshLoggingTrails();
   return Status::Ok();
 }
 
@@ -262,23 +262,25 @@ Status Env::Erase(const Trail& trail) {
                 {trail.account, trail.home_region, trail.name}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   trails.erase(TrailKey{trail.account, trail.home_region, trail.name});
-  RefreshDataTrails();
+  RefreshLoggingTrails();
   return Status::Ok();
 }
 
-void Env::RefreshDataTrails() {
-  auto snapshot = std::make_shared<std::vector<DataTrail>>();
+void Env::RefreshLoggingTrails() {
+  auto snapshot = std::make_shared<std::vector<LoggingTrail>>();
+  bool any = false;
   for (const auto& [key, t] : trails) {
-    if (!t.logging || !t.selectors.SelectsData()) continue;
-    snapshot->push_back(DataTrail{.account = t.account,
-                                  .home_region = t.home_region,
-                                  .multi_region = t.multi_region,
-                                  .organization_id = t.organization ? t.organization_id : std::string(),
-                                  .selectors = t.selectors});
+    if (!t.logging) continue;
+    any = any || t.selectors.SelectsData();
+    snapshot->push_back(LoggingTrail{.arn = t.arn,
+                                     .account = t.account,
+                                     .home_region = t.home_region,
+                                     .multi_region = t.multi_region,
+                                     .organization_id = t.organization ? t.organization_id : std::string(),
+                                     .selectors = t.selectors});
   }
-  const bool any = !snapshot->empty();
   MutexLock lock(data_mu);
-  data_trails = std::move(snapshot);
+  logging_trails = std::move(snapshot);
   any_data_trail.store(any, std::memory_order_release);
 }
 
@@ -306,18 +308,6 @@ Result<Trail*> Env::FindHome(const RequestContext& ctx, const std::string& name_
   CENOTE_ASSIGN_OR_RETURN(Trail * trail, Find(ctx, name_or_arn));
   if (trail->home_region != ctx.region) return MakeError(errors::kHomeRegion, {trail->home_region});
   return trail;
-}
-
-bool Env::TrailReceives(const Trail& trail, const json::object& event) const {
-  const std::string account = GetString(event, "recipientAccountId").value_or("");
-  if (account != trail.account) {
-    if (!trail.organization || orgs == nullptr || trail.organization_id.empty() ||
-        orgs->OrganizationId(account) != trail.organization_id) {
-      return false;
-    }
-  }
-  if (!trail.multi_region && GetString(event, "awsRegion").value_or("") != trail.home_region) return false;
-  return SelectorsMatch(trail.selectors, event);
 }
 
 aws::Caller ServiceCaller(const std::string& account, const std::string& region,

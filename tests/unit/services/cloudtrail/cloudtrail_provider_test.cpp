@@ -42,8 +42,7 @@ class CloudTrailTest : public ::testing::Test {
     options.event_dir = dir_ / "events";
     options.start_delivery_task = false;
     options.clock = [this] { return now_.load(); };
-    auto provider =
-        CloudTrailProvider::Open(*metadata_, harness_->invoker(), tasks_, nullptr, options);
+    auto provider = CloudTrailProvider::Open(*metadata_, harness_->invoker(), tasks_, nullptr, options);
     ASSERT_TRUE(provider.ok()) << provider.error().message;
     provider_ = provider->get();
     harness_->pipeline().AddHook(&provider_->recorder());
@@ -238,9 +237,11 @@ namespace {
 // appending: printed, never a failure.
 TEST(CloudTrailEventStore, AppendCost) {
   TempDir dir;
-  auto store = EventStore::Open(dir / "events", [] { return UnixNowMs(); }, SyncMode::kBatched);
+  auto store = EventStore::Open(
+      dir / "events", [] { return UnixNowMs(); }, SyncMode::kBatched);
   ASSERT_TRUE(store.ok());
-  json::object event = json::parse(R"({"eventVersion":"1.11","userIdentity":{"type":"IAMUser","principalId":"AIDA",
+  json::object event =
+      json::parse(R"({"eventVersion":"1.11","userIdentity":{"type":"IAMUser","principalId":"AIDA",
       "arn":"arn:aws:iam::123456789012:user/alice","accountId":"123456789012","accessKeyId":"AKIA","userName":"alice"},
       "eventTime":"2026-12-06T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject",
       "awsRegion":"us-east-1","sourceIPAddress":"127.0.0.1","userAgent":"Boto3/1.26",
@@ -248,7 +249,7 @@ TEST(CloudTrailEventStore, AppendCost) {
       "responseElements":null,"requestID":"0123456789ABCDEF","eventID":"11111111-2222-4333-8444-555555555555",
       "readOnly":true,"resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::b/data/object-4k"}],
       "eventType":"AwsApiCall","managementEvent":false,"recipientAccountId":"123456789012","eventCategory":"Data"})")
-                           .as_object();
+          .as_object();
   constexpr int kThreads = 8, kEach = 5000;
   struct rusage r0 {};
   getrusage(RUSAGE_SELF, &r0);
