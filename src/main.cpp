@@ -39,10 +39,20 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"enforce", "audit", "off"}));
   serve
+      ->add_option("--account-root-keys", config.account_root_keys,
+                   "JSON file of other accounts' root access keys, [{\"AccountId\", \"AccessKeyId\", "
+                   "\"SecretAccessKey\"}]: sign as the root user of those accounts (multi-account tests)")
+      ->check(CLI::ExistingFile);
+  serve
       ->add_option("--lifecycle-day-seconds", config.lifecycle_day_seconds,
                    "Length of a day in S3 lifecycle rules, in seconds (for tests: objects expire in seconds)")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{86'400}));
+  serve->add_option(
+      "--kms-root-key-file", config.kms_root_key_file,
+      "File holding KMS's 32-byte root key, which seals all KMS key material (created on first "
+      "start when missing; default <data-dir>/kms/root.key). Keep it outside the data directory "
+      "so that a copy of the data directory alone decrypts nothing");
   std::string min_free_space = "auto";
   serve
       ->add_option("--min-free-space", min_free_space,

@@ -516,19 +516,30 @@ Result<bool> Holds(const Condition& c, const Scope& scope) {
   return c.negated ? !holds : holds;
 }
 
+// The key and value of a [{Key, Value}] list entry (KMS spells them TagKey / TagValue).
+const json::value* ListKey(const json::object& e) {
+  const json::value* k = e.if_contains("Key");
+  return k != nullptr ? k : e.if_contains("TagKey");
+}
+const json::value* ListValue(const json::object& e) {
+  const json::value* v = e.if_contains("Value");
+  return v != nullptr ? v : e.if_contains("TagValue");
+}
+
 Status AddConditionKeys(const std::vector<ConditionKey>& keys, const Scope& scope, ContextKeys& context) {
   for (const ConditionKey& ck : keys) {
     CENOTE_ASSIGN_OR_RETURN(auto v, Evaluate(ck.value, scope, nullptr));
     if (!v) continue;
-    if (ck.key.ends_with("/")) {  // one key per tag: aws:RequestTag/<Key> = <Value>
+    // One key per entry: aws:RequestTag/<Key> = <Value>, kms:EncryptionContext:<key> = <value>.
+    if (ck.key.ends_with("/") || ck.key.ends_with(":")) {
       if (v->is_object()) {
         for (const auto& [k, e] : v->as_object()) {
           if (auto s = Scalar(e)) context.Set(ck.key + std::string(k), *s);
         }
       } else if (v->is_array()) {
         for (const json::value& e : v->as_array()) {
-          const json::value* k = e.is_object() ? e.as_object().if_contains("Key") : nullptr;
-          const json::value* val = e.is_object() ? e.as_object().if_contains("Value") : nullptr;
+          const json::value* k = e.is_object() ? ListKey(e.as_object()) : nullptr;
+          const json::value* val = e.is_object() ? ListValue(e.as_object()) : nullptr;
           if (k != nullptr && k->is_string())
             context.Set(ck.key + std::string(k->as_string()), val ? Scalar(*val).value_or("") : "");
         }
@@ -540,7 +551,7 @@ Status AddConditionKeys(const std::vector<ConditionKey>& keys, const Scope& scop
       for (const auto& [k, unused] : v->as_object()) values.emplace_back(k);
     } else if (v->is_array()) {
       for (const json::value& e : v->as_array()) {
-        const json::value* k = e.is_object() ? e.as_object().if_contains("Key") : &e;
+        const json::value* k = e.is_object() ? ListKey(e.as_object()) : &e;
         if (auto s = k != nullptr ? Scalar(*k) : std::nullopt) values.push_back(std::move(*s));
       }
     } else if (auto s = Scalar(*v)) {

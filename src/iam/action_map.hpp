@@ -45,10 +45,11 @@
 //   out.
 // - "forEach"/"as": one authorization per element of a list member, with the element bound to the "as"
 //   name (DeleteObjects: one s3:DeleteObject per key). A missing or empty list is an error.
-// - "conditionKeys" (per operation, and optionally per authorization): a key ending in "/" expands per
-//   entry of a map or a [{Key, Value}] list (aws:RequestTag/ -> aws:RequestTag/team = "data"); other keys
-//   take a string, number or boolean as one value, a list of strings or a map's or [{Key}] list's keys as
-//   several. Absent values set no key.
+// - "conditionKeys" (per operation, and optionally per authorization): a key ending in "/" or ":" expands
+//   per entry of a map or a [{Key, Value}] list (aws:RequestTag/ -> aws:RequestTag/team = "data";
+//   kms:EncryptionContext: -> kms:EncryptionContext:dept = "it"); other keys take a string, number or boolean
+//   as one value, a list of strings or a map's or [{Key}] list's keys as several. Lists may spell their
+//   entries {TagKey, TagValue} (KMS). Absent values set no key.
 //
 // A template whose member is absent (and has no alternative) is an error naming the operation, the action
 // and the member: never a partial or guessed ARN.

@@ -115,7 +115,64 @@ RootCredentialProvider::RootCredentialProvider(RootCredentials root, std::string
   principal_.access_key_id = root_.access_key_id;
 }
 
+Result<std::vector<AccountRootKey>> LoadAccountRootKeys(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return MakeError("InvalidArgument", "cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(ss.str(), ec);
+  if (ec || !v.is_array()) {
+    return MakeError(
+        "InvalidArgument",
+        path + ": expected a JSON list of {\"AccountId\", \"AccessKeyId\", \"SecretAccessKey\"}");
+  }
+  std::vector<AccountRootKey> out;
+  std::set<std::string, std::less<>> seen;
+  for (std::size_t i = 0; i < v.as_array().size(); ++i) {
+    const boost::json::value& e = v.as_array()[i];
+    auto field = [&](std::string_view name) -> std::string {
+      if (!e.is_object()) return {};
+      const boost::json::value* f = e.as_object().if_contains(name);
+      return f != nullptr && f->is_string() ? std::string(f->as_string()) : std::string();
+    };
+    AccountRootKey key{field("AccountId"), field("AccessKeyId"), field("SecretAccessKey")};
+    const auto all_of = [](std::string_view text, auto pred) {
+      for (char c : text) {
+        if (!pred(static_cast<unsigned char>(c))) return false;
+      }
+      return true;
+    };
+    const std::string where = fmt::format("{}: entry {}", path, i + 1);
+    if (key.account_id.size() != 12 || !all_of(key.account_id, [](int c) { return std::isdigit(c) != 0; }))
+      return MakeError("InvalidArgument", where + ": AccountId must be 12 digits");
+    if (key.access_key_id.size() < 16 || key.access_key_id.size() > 128 ||
+        !all_of(key.access_key_id, [](int c) { return std::isalnum(c) != 0; }))
+      return MakeError("InvalidArgument", where + ": AccessKeyId must be 16 to 128 letters and digits");
+    if (key.secret_access_key.empty())
+      return MakeError("InvalidArgument", where + ": SecretAccessKey is empty");
+    if (!seen.insert(key.access_key_id).second)
+      return MakeError("InvalidArgument", where + ": AccessKeyId " + key.access_key_id + " is given twice");
+    out.push_back(std::move(key));
+  }
+  return out;
+}
+
+Status RootCredentialProvider::AddAccountRoot(AccountRootKey key) {
+  if (key.access_key_id == root_.access_key_id || other_roots_.contains(key.access_key_id)) {
+    return MakeError("InvalidArgument", "the access key id " + key.access_key_id + " is already in use");
+  }
+  iam::Principal principal = iam::RootPrincipal(key.account_id);
+  principal.access_key_id = key.access_key_id;
+  other_roots_.emplace(std::move(key.access_key_id),
+                       std::make_pair(std::move(key.secret_access_key), std::move(principal)));
+  return Status::Ok();
+}
+
 std::optional<aws::sigv4::SecretRecord> RootCredentialProvider::Lookup(std::string_view access_key_id) const {
+  if (auto other = other_roots_.find(access_key_id); other != other_roots_.end()) {
+    return aws::sigv4::SecretRecord{other->second.first, "", other->second.second};
+  }
   if (access_key_id != root_.access_key_id) {
     for (const iam::CredentialSource* source : sources_) {
       if (auto found = source->Lookup(access_key_id)) {
@@ -138,7 +195,8 @@ bool RootCredentialProvider::IsExpired(std::string_view access_key_id, std::stri
 
 void RootCredentialProvider::Used(std::string_view access_key_id, std::string_view service,
                                   std::string_view region) const {
-  if (access_key_id == root_.access_key_id || access_key_id.empty()) return;
+  if (access_key_id == root_.access_key_id || access_key_id.empty() || other_roots_.contains(access_key_id))
+    return;
   const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();

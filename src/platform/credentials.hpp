@@ -5,6 +5,7 @@
 // first start. IAM users, roles and session credentials join this lookup when IAM lands.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +30,20 @@ struct RootCredentials {
 // one of the two variables is set (both are needed; the file's key is used).
 Result<RootCredentials> LoadOrCreateRootCredentials(const std::string& data_dir);
 
+// The root user of another account (`--account-root-keys`): on AWS every account has a root user who may
+// hold access keys; one endpoint serving many accounts needs their keys given to it. Cenote's accounts are
+// the data directory's (AccountId()), the ones its organization creates and any other 12-digit id.
+struct AccountRootKey {
+  std::string account_id;
+  std::string access_key_id;
+  std::string secret_access_key;
+};
+
+// Reads `path`: a JSON list of {"AccountId", "AccessKeyId", "SecretAccessKey"}. InvalidArgument naming the
+// entry when one is malformed (an account id that is not 12 digits, a key id that is not 16-128 letters and
+// digits, an empty secret, a key id given twice).
+Result<std::vector<AccountRootKey>> LoadAccountRootKeys(const std::string& path);
+
 // The 12-digit account id of the root user (CENOTE_ACCOUNT_ID, default 000000000000).
 std::string AccountId();
 
@@ -49,12 +64,17 @@ class RootCredentialProvider final : public aws::sigv4::CredentialProvider {
   // The identity services' keys (IAM users', STS sessions'), asked in order after the root key. Before
   // serving; the sources must outlive the provider.
   void AddSource(const iam::CredentialSource* source) { sources_.push_back(source); }
+  // Accepts the root user of another account (before serving). InvalidArgument when the key id is the
+  // data directory's root key or one already added.
+  Status AddAccountRoot(AccountRootKey key);
 
  private:
   void WarnUnknownKey(std::string_view access_key_id) const;
 
   RootCredentials root_;
   std::vector<const iam::CredentialSource*> sources_;
+  // Other accounts' root users by access key id: the secret and the principal.
+  std::map<std::string, std::pair<std::string, iam::Principal>, std::less<>> other_roots_;
   iam::Principal principal_;
   mutable Mutex warned_mu_;
   mutable std::set<std::string, std::less<>> warned_ GUARDED_BY(warned_mu_);

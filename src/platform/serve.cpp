@@ -99,6 +99,22 @@ int Serve(const ServeConfig& config) {
 
   // The request pipeline: every call, from the network or between services, passes its stages.
   RootCredentialProvider credentials(*root, AccountId());
+  std::vector<std::string> other_root_accounts;
+  if (!config.account_root_keys.empty()) {
+    Result<std::vector<AccountRootKey>> others = LoadAccountRootKeys(config.account_root_keys);
+    if (!others) return Fail("--account-root-keys", others.error());
+    for (AccountRootKey& key : *others) {
+      if (key.account_id == AccountId()) {
+        return Fail("--account-root-keys",
+                    MakeError("InvalidArgument", "account " + key.account_id +
+                                                     " is the data directory's own; its root key is set with "
+                                                     "CENOTE_ROOT_ACCESS_KEY_ID / root-credentials.json"));
+      }
+      other_root_accounts.push_back(key.account_id);
+      if (Status st = credentials.AddAccountRoot(std::move(key)); !st)
+        return Fail("--account-root-keys", st.error());
+    }
+  }
   Result<aws::pipeline::IamMode> iam_mode = aws::pipeline::ParseIamMode(config.iam_mode);
   if (!iam_mode) return Fail("--iam-mode", iam_mode.error());
   aws::pipeline::IamAuthorizer authorizer(*iam_mode);
@@ -124,6 +140,8 @@ int Serve(const ServeConfig& config) {
         return query::QueryEngine::OpenLazily(engine_options);
       });
   deps.day_ms = config.lifecycle_day_seconds * 1000;
+  deps.kms_root_key_file = config.kms_root_key_file;
+  deps.other_root_accounts = other_root_accounts;
   deps.add_after_hook = [&pipeline](aws::pipeline::AfterHook* hook) { pipeline.AddHook(hook); };
   deps.add_credential_source = [&credentials](iam::CredentialSource* source) {
     credentials.AddSource(source);

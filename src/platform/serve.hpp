@@ -22,8 +22,13 @@ struct ServeConfig {
   store::MinFreeSpace min_free_space = store::MinFreeSpace::Default();
   // The length of a "day" in S3 lifecycle rules (--lifecycle-day-seconds): tests make days pass in seconds.
   std::int64_t lifecycle_day_seconds = 86'400;
+  // --kms-root-key-file: the KMS root key's file ("": <data-dir>/kms/root.key).
+  std::string kms_root_key_file;
   // --iam-mode: enforce (default), audit or off (aws/pipeline/iam_authorizer.hpp).
   std::string iam_mode = "enforce";
+  // --account-root-keys: a JSON file of other accounts' root users' access keys (credentials.hpp), for
+  // multi-account work; "" for none.
+  std::string account_root_keys;
   int io_threads = 0;
   int worker_threads = 0;
 };

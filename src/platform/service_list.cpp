@@ -26,6 +26,9 @@ Status Register(services::ServiceDeps& deps);
 namespace organizations {
 Status Register(services::ServiceDeps& deps);
 }
+namespace kms {
+Status Register(services::ServiceDeps& deps);
+}
 namespace cloudtrail {
 Status Register(services::ServiceDeps& deps);
 }
@@ -39,6 +42,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"iam", iam::Register},
       {"sts", sts::Register},
       {"organizations", organizations::Register},
+      {"kms", kms::Register},
       {"cloudtrail", cloudtrail::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},

@@ -92,8 +92,14 @@ class ServiceDeps {
   // Offer<iam::Organizations>(): the platform finds them once every service is registered.
   std::function<void(iam::CredentialSource*)> add_credential_source;
   std::function<void(iam::ResourceAuthority*)> add_resource_authority;
+  // Accounts other than account_id whose root users may sign requests (`--account-root-keys`): they exist
+  // outside any organization (organizations::Accounts lists them).
+  std::vector<std::string> other_root_accounts;
   // The length of a day in day-based rules (S3 lifecycle): 86,400,000, or `--lifecycle-day-seconds` x 1000.
   std::int64_t day_ms = 86'400'000;
+  // `--kms-root-key-file`: where KMS keeps the root key that seals its key material ("": its default, a file
+  // in the data directory).
+  std::string kms_root_key_file;
 
   // The shared query engine, opened (lazily: DuckDB starts on the first query) on the first call, with the
   // directories AllowEngineReads named by then. Services that use it register after those that name

@@ -18,9 +18,10 @@ NOTES = {
     "ListUsers": "PathPrefix, Marker / MaxItems (IsTruncated + Marker)",
     "UpdateUser": "NewUserName (group membership follows), NewPath",
     "DeleteUser": "DeleteConflict while the user has access keys, inline or attached policies or groups",
-    "CreateAccessKey": "AKIA + 16, 40-character secret; at most 2 per user (LimitExceeded); root keys are refused "
-                       "(InvalidInput: the server's root credentials come from its configuration)",
-    "ListAccessKeys": "the root caller without UserName gets an empty list (root keys are the server's)",
+    "CreateAccessKey": "AKIA + 16, 40-character secret; at most 2 per user (LimitExceeded); the root user without "
+                       "UserName gets a root access key (at most 2, besides the server's own root key)",
+    "ListAccessKeys": "the root caller without UserName gets its root access keys made through the API (not the "
+                      "server's own root key)",
     "UpdateAccessKey": "Active / Inactive: an inactive key no longer authenticates",
     "DeleteAccessKey": "the key stops authenticating at once",
     "GetAccessKeyLastUsed": "recorded by SigV4 on every authenticated request (in memory, written every 10 s and at "
@@ -79,9 +80,9 @@ GAPS = [
     "implemented.",
     "AWS-managed policies: the embedded catalog (src/services/iam/aws_managed_policies.json) holds AdministratorAccess, "
     "PowerUserAccess, IAMFullAccess, IAMReadOnlyAccess, AmazonS3FullAccess, AmazonS3ReadOnlyAccess, "
-    "AmazonKinesisFullAccess, AmazonKinesisReadOnlyAccess, AmazonKinesisFirehoseFullAccess and "
-    "service-role/AWSGlueServiceRole, with the documents and default version ids AWS publishes. ReadOnlyAccess, "
-    "AmazonAthenaFullAccess, AWSGlueConsoleFullAccess and AWSLakeFormationDataAdmin are not in it yet.",
+    "AmazonKinesisFullAccess, AmazonKinesisReadOnlyAccess, AmazonKinesisFirehoseFullAccess, AmazonAthenaFullAccess "
+    "(v13) and service-role/AWSGlueServiceRole, with the documents and default version ids AWS publishes. "
+    "ReadOnlyAccess, AWSGlueConsoleFullAccess and AWSLakeFormationDataAdmin are not in it yet.",
     "RoleLastUsed is always empty; MatchedStatements carry no StartPosition / EndPosition.",
     "Without UserName, GetUser / CreateAccessKey / ListAccessKeys / UpdateAccessKey / DeleteAccessKey act on the "
     "calling user, but are authorized on resource \"*\" (the action map cannot name the caller's own ARN).",

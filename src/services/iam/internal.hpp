@@ -139,6 +139,9 @@ struct AccountState {
   std::map<std::string, OidcProvider> oidc;  // by URL (lower-cased host part as given)
   std::vector<std::string> aliases;
   std::optional<json::object> password_policy;
+  // The root user's access keys made through the API (CreateAccessKey without UserName, as the root user):
+  // at most two, as on AWS. The server's own root key (root-credentials.json) is not among them.
+  std::vector<AccessKey> root_keys;
 };
 
 // ---- the request path's view of one account

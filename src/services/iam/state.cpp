@@ -139,6 +139,11 @@ json::object ToDoc(const OidcProvider& p) {
 json::object AccountDoc(const AccountState& a) {
   json::object o{{"aliases", StringsDoc(a.aliases)}};
   if (a.password_policy) o["password_policy"] = *a.password_policy;
+  json::array keys;
+  for (const auto& k : a.root_keys)
+    keys.push_back(
+        json::object{{"id", k.id}, {"secret", k.secret}, {"status", k.status}, {"created", k.created_ms}});
+  o["root_keys"] = std::move(keys);
   return o;
 }
 
@@ -211,6 +216,14 @@ Status LoadRow(AccountState& a, const std::string& account, std::string_view kin
   } else if (kind == kAccountKind) {
     a.aliases = StringsFrom(doc, "aliases");
     if (const auto* pp = GetObject(doc, "password_policy")) a.password_policy = *pp;
+    a.root_keys.clear();
+    if (const auto* keys = GetArray(doc, "root_keys"))
+      for (const auto& k : *keys) {
+        if (!k.is_object()) continue;
+        const auto& ko = k.as_object();
+        a.root_keys.push_back({GetString(ko, "id").value_or(""), GetString(ko, "secret").value_or(""),
+                               GetString(ko, "status").value_or("Active"), GetInt(ko, "created").value_or(0)});
+      }
   } else {
     return InternalError("unknown IAM entity kind " + std::string(kind));
   }
@@ -334,6 +347,14 @@ void Env::Publish(const std::string& account) {
     return std::nullopt;
   };
 
+  for (const auto& k : a.root_keys) {
+    if (k.status != "Active") continue;
+    AccessKeyRecord rec;
+    rec.secret_access_key = k.secret;
+    rec.principal = RootPrincipal(account);
+    rec.principal.access_key_id = k.id;
+    snap->keys[k.id] = std::move(rec);
+  }
   for (const auto& [key, u] : a.users) {
     auto e = std::make_shared<EntityPolicies>();
     e->type = PrincipalType::kUser;

@@ -175,13 +175,19 @@ IAM_HANDLER(CreateAccessKey) {
   const json::object& p = in.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto target, TargetUser(ctx, p));
   if (!target) {
-    // AWS would create a root access key. Cenote's root keys are the server's own (CENOTE_ROOT_ACCESS_KEY_ID
-    // / the data directory's root key file), so this is refused rather than minting a second root secret.
-    return services::MakeError(
-        errors::kInvalidInput,
-        {"Cenote does not create root user access keys: the root credentials are set with "
-         "CENOTE_ROOT_ACCESS_KEY_ID / CENOTE_ROOT_SECRET_ACCESS_KEY. Pass UserName to "
-         "create an IAM user's access key."});
+    // The root user's own access key, as on AWS (at most two; the server's root key is not one of them).
+    IAM_ACCOUNT(env, ctx);
+    if (a.root_keys.size() >= 2) return services::MakeError(errors::kQuotaExceeded, {"AccessKeysPerUser", "2"});
+    AccountState changed = a;
+    AccessKey key{NewId("AKIA"), NewSecret(), "Active", env.Now()};
+    changed.root_keys.push_back(key);
+    CENOTE_RETURN_IF_ERROR(env.Persist(account, {{kAccountKind, "", AccountDoc(changed)}}));
+    a.root_keys = std::move(changed.root_keys);
+    env.Publish(account);
+    return json::object{{"AccessKey", json::object{{"AccessKeyId", key.id},
+                                                   {"Status", key.status},
+                                                   {"SecretAccessKey", key.secret},
+                                                   {"CreateDate", key.created_ms}}}};
   }
   IAM_ACCOUNT(env, ctx);
   CENOTE_ASSIGN_OR_RETURN(User * found, FindUser(a, *target));
@@ -202,8 +208,14 @@ IAM_HANDLER(CreateAccessKey) {
 IAM_HANDLER(ListAccessKeys) {
   const json::object& p = in.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(auto target, TargetUser(ctx, p));
-  // The root user's keys are the server's (see CreateAccessKey): none are listed here.
-  if (!target) return json::object{{"AccessKeyMetadata", json::array{}}, {"IsTruncated", false}};
+  if (!target) {
+    // The root user's keys made through the API (the server's own root key is not listed).
+    IAM_ACCOUNT(env, ctx);
+    json::array keys;
+    for (const auto& k : a.root_keys)
+      keys.push_back(json::object{{"AccessKeyId", k.id}, {"Status", k.status}, {"CreateDate", k.created_ms}});
+    return json::object{{"AccessKeyMetadata", std::move(keys)}, {"IsTruncated", false}};
+  }
   IAM_ACCOUNT(env, ctx);
   CENOTE_ASSIGN_OR_RETURN(User * u, FindUser(a, *target));
   json::array keys;
@@ -218,8 +230,22 @@ namespace {
 Result<OperationOutput> ChangeKey(Env& env, const RequestContext& ctx, const json::object& p, bool remove) {
   CENOTE_ASSIGN_OR_RETURN(auto target, TargetUser(ctx, p));
   std::string id = GetString(p, "AccessKeyId").value_or("");
-  if (!target) return services::MakeError(errors::kNoSuchAccessKey, {id});
   IAM_ACCOUNT(env, ctx);
+  if (!target) {
+    AccountState changed = a;
+    auto it = std::find_if(changed.root_keys.begin(), changed.root_keys.end(),
+                           [&](const AccessKey& k) { return k.id == id; });
+    if (it == changed.root_keys.end()) return services::MakeError(errors::kNoSuchAccessKey, {id});
+    if (remove) {
+      changed.root_keys.erase(it);
+    } else {
+      it->status = GetString(p, "Status").value_or(it->status);
+    }
+    CENOTE_RETURN_IF_ERROR(env.Persist(account, {{kAccountKind, "", AccountDoc(changed)}}));
+    a.root_keys = std::move(changed.root_keys);
+    env.Publish(account);
+    return json::object{};
+  }
   CENOTE_ASSIGN_OR_RETURN(User * found, FindUser(a, *target));
   User u = *found;
   auto it = std::find_if(u.keys.begin(), u.keys.end(), [&](const AccessKey& k) { return k.id == id; });

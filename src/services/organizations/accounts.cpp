@@ -169,6 +169,8 @@ Result<OperationOutput> CreateAccount(Env& env, const RequestContext& ctx, Opera
       std::uint64_t n = s.org->next_account_number;
       auto used = [&](const std::string& id) {
         if (id == "000000000000" || id == env.options.account_id || s.accounts.count(id)) return true;
+        for (const std::string& other : env.options.standalone_accounts)
+          if (other == id) return true;
         for (const auto& [rid, r] : s.requests)
           if (r.account_id == id) return true;
         return false;

@@ -172,7 +172,8 @@ struct Snapshot {
   std::map<std::string, AccountView, std::less<>> members;  // accounts in the organization
   std::set<std::string, std::less<>> existing;              // Accounts::AccountExists
 };
-std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const State> state, const std::string& home);
+std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const State> state, const std::string& home,
+                                              const std::vector<std::string>& standalone);
 
 // ---- errors with a Reason
 

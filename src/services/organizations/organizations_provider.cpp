@@ -197,6 +197,8 @@ std::vector<AccountInfo> OrganizationsProvider::ListAllAccounts() const {
   std::map<std::string, AccountInfo> out;
   out[env_->options.account_id] = AccountInfo{
       .id = env_->options.account_id, .name = "", .email = "", .status = "ACTIVE", .organization_id = ""};
+  for (const std::string& id : env_->options.standalone_accounts)
+    out[id] = AccountInfo{.id = id, .name = "", .email = "", .status = "ACTIVE", .organization_id = ""};
   for (const auto& [id, a] : s.accounts) {
     out[id] = AccountInfo{.id = id,
                           .name = a.name,

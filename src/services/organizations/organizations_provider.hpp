@@ -40,6 +40,9 @@ namespace cenote::organizations {
 struct OrganizationsOptions {
   // The data directory's root account: the one account that may create the organization.
   std::string account_id = "000000000000";
+  // Other accounts outside any organization whose root users the server was given keys for
+  // (`--account-root-keys`): they exist (Accounts) and CreateAccount never hands out their ids.
+  std::vector<std::string> standalone_accounts;
   // AWS's default quota of accounts in an organization (the management account included).
   int max_accounts = 10;
   // Create-account requests left IN_PROGRESS by a crash are finished by a background round every this

@@ -9,6 +9,7 @@ Status Register(services::ServiceDeps& deps) {
   OrganizationsOptions options;
   options.account_id = deps.account_id;
   options.clock = deps.clock;
+  options.standalone_accounts = deps.other_root_accounts;
   CENOTE_ASSIGN_OR_RETURN(auto provider,
                           OrganizationsProvider::Open(deps.metadata, deps.invoker, deps.tasks, options));
   OrganizationsProvider& ref = *provider;

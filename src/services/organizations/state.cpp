@@ -330,10 +330,12 @@ Result<State> FromRows(const std::vector<store::Row>& rows) {
 
 // ---- the seam's snapshot
 
-std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const State> state, const std::string& home) {
+std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const State> state, const std::string& home,
+                                              const std::vector<std::string>& standalone) {
   auto snap = std::make_shared<Snapshot>();
   const State& s = *state;
   snap->existing.insert(home);
+  for (const std::string& id : standalone) snap->existing.insert(id);
   for (const auto& [id, a] : s.accounts)
     if (a.status != "SUSPENDED") snap->existing.insert(id);
   for (const auto& [id, r] : s.requests)
@@ -482,7 +484,7 @@ std::shared_ptr<const Snapshot> Env::Current() const {
 }
 
 void Env::Publish(std::shared_ptr<const State> state) {
-  auto snap = BuildSnapshot(std::move(state), options.account_id);
+  auto snap = BuildSnapshot(std::move(state), options.account_id, options.standalone_accounts);
   MutexLock lock(mu);
   snapshot = std::move(snap);
 }

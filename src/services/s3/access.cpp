@@ -181,6 +181,8 @@ Result<std::shared_ptr<const BucketAccess>> S3Authority::Access(std::string_view
       access->exists = true;
       access->owner_account = row->owner_account;
       access->owner_id = row->owner_id;
+      CENOTE_ASSIGN_OR_RETURN(auto removed, LoadBucketConfig(*txn, bucket, kSelfAccessRemovedKind, ""));
+      access->owner_root_bound = removed.has_value();
       CENOTE_ASSIGN_OR_RETURN(auto ownership, BucketOwnership(*txn, bucket));
       access->acls_enabled = ownership != "BucketOwnerEnforced";
       CENOTE_ASSIGN_OR_RETURN(PublicAccessBlock pab, LoadPublicAccessBlock(*txn, bucket));
@@ -240,6 +242,14 @@ Result<iam::ResourceFacts> S3Authority::Facts(const iam::RequestPrincipal& princ
   facts.keys.Set("s3:ResourceAccount", access->owner_account);
   const bool own = principal.type == iam::PrincipalType::kService ||
                    (!principal.account_id.empty() && principal.account_id == access->owner_account);
+  // The bucket owner's root user may always read, replace and delete the bucket policy, even one that denies
+  // it everything (AWS's way out of a policy that locks everyone out), unless the policy was put with
+  // ConfirmRemoveSelfBucketAccess; SCPs still apply.
+  if (principal.type == iam::PrincipalType::kRoot && own && !access->owner_root_bound &&
+      (action == "s3:GetBucketPolicy" || action == "s3:PutBucketPolicy" ||
+       action == "s3:DeleteBucketPolicy")) {
+    return facts;
+  }
   std::string text = own ? access->own_text : access->others_text;
   std::shared_ptr<const iam::Policy> policy = own ? access->own : access->others;
 

@@ -55,6 +55,8 @@ struct BucketAccess {
   std::shared_ptr<const iam::Policy> own;
   std::shared_ptr<const iam::Policy> others;
   bool ignore_public_acls = false;
+  // The policy was put with ConfirmRemoveSelfBucketAccess: the owner's root user is bound by it too.
+  bool owner_root_bound = false;
 };
 
 // Bucket snapshots for authorization, invalidated as the ReadCache is (read_cache.hpp), but only by write

@@ -4,6 +4,7 @@
 // them as on AWS: BucketOwnerEnforced (every new bucket's default since April 2023) disables ACLs, and
 // BlockPublicAcls refuses grants to everyone. The grants are evaluated for other principals by the authorize
 // stage once the identity issue lands; until then every request is the data directory's root or refused.
+#include "iam/directory.hpp"
 #include "services/s3/env.hpp"
 
 namespace cenote::s3 {
@@ -84,7 +85,8 @@ Result<json::array> CannedGrants(std::string_view canned, bool for_bucket, const
 // caller, or the resource's or bucket's owner), a predefined group, or an e-mail address (which no account
 // here has).
 Result<json::object> ResolveGrantee(std::string_view type, std::string_view value, const RequestContext& ctx,
-                                    const Owner& owner, const Owner& bucket_owner) {
+                                    const Owner& owner, const Owner& bucket_owner,
+                                    const AccountList& accounts) {
   json::object grantee;
   if (type == "id") {
     std::string name;
@@ -95,7 +97,18 @@ Result<json::object> ResolveGrantee(std::string_view type, std::string_view valu
     } else if (value == ctx.principal.canonical_id) {
       name = ctx.principal.display_name;
     } else {
-      return MakeError(errors::kInvalidGranteeId);
+      // Another account of this server: its canonical user (its root user's display name).
+      bool known = false;
+      if (accounts) {
+        for (const std::string& account : accounts()) {
+          if (iam::CanonicalUserId(account) == value) {
+            known = true;
+            name = iam::RootPrincipal(account).display_name;
+            break;
+          }
+        }
+      }
+      if (!known) return MakeError(errors::kInvalidGranteeId);
     }
     grantee["Type"] = "CanonicalUser";
     grantee["ID"] = value;
@@ -114,7 +127,8 @@ Result<json::object> ResolveGrantee(std::string_view type, std::string_view valu
 
 // `id="..."`, `uri="..."`, `emailAddress="..."`, separated by commas.
 Status AppendHeaderGrants(json::array& grants, std::string_view header, std::string_view permission,
-                          const RequestContext& ctx, const Owner& owner, const Owner& bucket_owner) {
+                          const RequestContext& ctx, const Owner& owner, const Owner& bucket_owner,
+                          const AccountList& accounts) {
   std::size_t pos = 0;
   while (pos < header.size()) {
     std::size_t comma = header.find(',', pos);
@@ -129,7 +143,7 @@ Status AppendHeaderGrants(json::array& grants, std::string_view header, std::str
     std::string_view value = TrimAsciiSpace(item.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
-    CENOTE_ASSIGN_OR_RETURN(auto grantee, ResolveGrantee(type, value, ctx, owner, bucket_owner));
+    CENOTE_ASSIGN_OR_RETURN(auto grantee, ResolveGrantee(type, value, ctx, owner, bucket_owner, accounts));
     json::object g;
     g["Grantee"] = std::move(grantee);
     g["Permission"] = permission;
@@ -152,7 +166,8 @@ bool AclIsOwnerOnly(const json::array& grants, std::string_view owner_id) {
 
 Result<std::optional<json::array>> AclFromRequest(const json::object& params, const RequestContext& ctx,
                                                   bool for_bucket, const Owner& owner,
-                                                  const Owner& bucket_owner, bool body_allowed) {
+                                                  const Owner& bucket_owner, bool body_allowed,
+                                                  const AccountList& accounts) {
   static constexpr std::pair<const char*, const char*> kGrantHeaders[] = {
       {"GrantFullControl", "FULL_CONTROL"},
       {"GrantRead", "READ"},
@@ -180,7 +195,8 @@ Result<std::optional<json::array>> AclFromRequest(const json::object& params, co
   if (any_grant_header) {
     for (const auto& [member, permission] : kGrantHeaders) {
       if (auto header = GetString(params, member)) {
-        CENOTE_RETURN_IF_ERROR(AppendHeaderGrants(grants, *header, permission, ctx, owner, bucket_owner));
+        CENOTE_RETURN_IF_ERROR(
+            AppendHeaderGrants(grants, *header, permission, ctx, owner, bucket_owner, accounts));
       }
     }
     return std::optional<json::array>(std::move(grants));
@@ -200,11 +216,11 @@ Result<std::optional<json::array>> AclFromRequest(const json::object& params, co
     auto type = GetString(*grantee, "Type").value_or("");
     json::object resolved;
     if (type == "CanonicalUser") {
-      CENOTE_ASSIGN_OR_RETURN(
-          resolved, ResolveGrantee("id", GetString(*grantee, "ID").value_or(""), ctx, owner, bucket_owner));
+      CENOTE_ASSIGN_OR_RETURN(resolved, ResolveGrantee("id", GetString(*grantee, "ID").value_or(""), ctx,
+                                                       owner, bucket_owner, accounts));
     } else if (type == "Group") {
-      CENOTE_ASSIGN_OR_RETURN(
-          resolved, ResolveGrantee("uri", GetString(*grantee, "URI").value_or(""), ctx, owner, bucket_owner));
+      CENOTE_ASSIGN_OR_RETURN(resolved, ResolveGrantee("uri", GetString(*grantee, "URI").value_or(""), ctx,
+                                                       owner, bucket_owner, accounts));
     } else if (type == "AmazonCustomerByEmail") {
       return MakeError(errors::kUnresolvableGrantByEmailAddress);
     } else {
@@ -270,11 +286,12 @@ Status StoreObjectAcl(Transaction& txn, const VersionRow& v, const std::optional
 }
 
 Result<std::optional<json::array>> ObjectAclFromRequest(Transaction& txn, const json::object& params,
-                                                        const RequestContext& ctx, std::string_view bucket) {
+                                                        const RequestContext& ctx, std::string_view bucket,
+                                                        const AccountList& accounts) {
   CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(txn, bucket));
   // A new version is owned by the bucket's owner (PutVersion), so the canned ACLs resolve against it.
   const Owner owner{b.owner_id, b.owner_name};
-  CENOTE_ASSIGN_OR_RETURN(auto grants, AclFromRequest(params, ctx, false, owner, owner, false));
+  CENOTE_ASSIGN_OR_RETURN(auto grants, AclFromRequest(params, ctx, false, owner, owner, false, accounts));
   if (grants) CENOTE_RETURN_IF_ERROR(CheckAclAllowed(txn, bucket, *grants, b.owner_id, false));
   return grants;
 }
@@ -325,7 +342,8 @@ Result<OperationOutput> PutBucketAcl(Env& env, const RequestContext& ctx, Operat
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
   CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
   const Owner owner{b.owner_id, b.owner_name};
-  CENOTE_ASSIGN_OR_RETURN(auto grants, AclFromRequest(P(in), ctx, true, owner, owner, true));
+  CENOTE_ASSIGN_OR_RETURN(auto grants,
+                          AclFromRequest(P(in), ctx, true, owner, owner, true, env.options.accounts));
   if (!grants) return MakeError(errors::kMissingAcl);
   CENOTE_RETURN_IF_ERROR(CheckAclAllowed(*txn, bucket, *grants, b.owner_id, false));
   CENOTE_RETURN_IF_ERROR(StoreBucketAcl(*txn, bucket, std::move(*grants)));
@@ -363,7 +381,8 @@ Result<OperationOutput> PutObjectAcl(Env& env, const RequestContext& ctx, Operat
   CENOTE_ASSIGN_OR_RETURN(auto v, TargetVersion(*txn, in, bucket));
   const Owner owner{v.owner_id, v.owner_name};
   const Owner bucket_owner{b.owner_id, b.owner_name};
-  CENOTE_ASSIGN_OR_RETURN(auto grants, AclFromRequest(P(in), ctx, false, owner, bucket_owner, true));
+  CENOTE_ASSIGN_OR_RETURN(auto grants,
+                          AclFromRequest(P(in), ctx, false, owner, bucket_owner, true, env.options.accounts));
   if (!grants) return MakeError(errors::kMissingAcl);
   CENOTE_RETURN_IF_ERROR(CheckAclAllowed(*txn, bucket, *grants, v.owner_id, false));
   CENOTE_RETURN_IF_ERROR(StoreObjectAcl(*txn, v, grants));

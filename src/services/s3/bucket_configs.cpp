@@ -862,8 +862,9 @@ Result<OperationOutput> GetBucketLogging(Env& env, const RequestContext&, Operat
   return OperationOutput(doc.value_or(json::object()));  // {} : logging disabled
 }
 
-// Default encryption: one rule, SSE-S3 (AES256). SSE-KMS and DSSE-KMS wait for KMS (kSseKmsNotImplemented):
-// a default that every later PUT would fail on is refused up front.
+// Default encryption: one rule, SSE-S3 (AES256), SSE-KMS (aws:kms, with KMSMasterKeyID or the AWS managed key
+// aws/s3) or DSSE-KMS (aws:kms:dsse), optionally with a bucket key. The key is not checked here, as on AWS:
+// writes that use it are.
 Result<OperationOutput> PutBucketEncryption(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   CENOTE_ASSIGN_OR_RETURN(auto doc, Payload(in, "ServerSideEncryptionConfiguration"));
@@ -873,14 +874,18 @@ Result<OperationOutput> PutBucketEncryption(Env& env, const RequestContext&, Ope
   const json::object* by_default = services::GetObject(rule, "ApplyServerSideEncryptionByDefault");
   if (!by_default) return MakeError(errors::kMalformedXML);
   const std::string algorithm = GetString(*by_default, "SSEAlgorithm").value_or("");
-  if (algorithm == "aws:kms" || algorithm == "aws:kms:dsse") return MakeError(errors::kSseKmsNotImplemented);
-  if (algorithm != "AES256") return MakeError(errors::kMalformedXML);
-  if (by_default->contains("KMSMasterKeyID")) {
+  const bool kms = algorithm == "aws:kms" || algorithm == "aws:kms:dsse";
+  if (kms && env.invoker == nullptr) return MakeError(errors::kSseKmsNotImplemented);
+  if (algorithm != "AES256" && !kms) return MakeError(errors::kMalformedXML);
+  if (!kms && by_default->contains("KMSMasterKeyID")) {
     return InvalidArgumentError(errors::kKmsKeyIdWithoutKms, "ApplyServerSideEncryptionByDefault",
                                 "KMSMasterKeyID");
   }
   json::object stored_default;
   stored_default["SSEAlgorithm"] = algorithm;
+  if (auto key = GetString(*by_default, "KMSMasterKeyID"); kms && key && !key->empty()) {
+    stored_default["KMSMasterKeyID"] = *key;
+  }
   json::object stored_rule;
   stored_rule["ApplyServerSideEncryptionByDefault"] = std::move(stored_default);
   stored_rule["BucketKeyEnabled"] = GetBool(rule, "BucketKeyEnabled").value_or(false);

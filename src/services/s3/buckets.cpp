@@ -96,7 +96,8 @@ Result<OperationOutput> CreateBucket(Env& env, const RequestContext& ctx, Operat
     return MakeError(errors::kInvalidObjectOwnership);
   }
   const Owner owner{ctx.principal.canonical_id, ctx.principal.display_name};
-  CENOTE_ASSIGN_OR_RETURN(auto acl, AclFromRequest(P(in), ctx, true, owner, owner, false));
+  CENOTE_ASSIGN_OR_RETURN(auto acl,
+                          AclFromRequest(P(in), ctx, true, owner, owner, false, env.options.accounts));
   if (acl && ownership == "BucketOwnerEnforced" && !AclIsOwnerOnly(*acl, owner.id)) {
     return MakeError(errors::kInvalidBucketAclWithObjectOwnership);
   }
@@ -294,6 +295,14 @@ Result<OperationOutput> PutBucketPolicy(Env& env, const RequestContext&, Operati
   CENOTE_ASSIGN_OR_RETURN(auto pab, LoadPublicAccessBlock(*txn, bucket));
   if (pab.block_public_policy && PolicyIsPublic(policy)) return MakeError(errors::kAccessDenied);
   CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE s3_buckets SET policy = ? WHERE name = ?", {policy, bucket}));
+  // x-amz-confirm-remove-self-bucket-access: the owner's root user gives up its standing right to read,
+  // replace and delete this policy (access.cpp); any later PutBucketPolicy without it restores the right.
+  if (GetBool(P(in), "ConfirmRemoveSelfBucketAccess").value_or(false)) {
+    CENOTE_RETURN_IF_ERROR(
+        StoreBucketConfig(*txn, bucket, kSelfAccessRemovedKind, "", json::object{{"Removed", true}}));
+  } else {
+    CENOTE_RETURN_IF_ERROR(DropBucketConfig(*txn, bucket, kSelfAccessRemovedKind, ""));
+  }
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   OperationOutput out;
   out.http_status = 204;

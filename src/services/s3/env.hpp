@@ -24,6 +24,10 @@ namespace cenote::query {
 class QueryEngine;
 }  // namespace cenote::query
 
+namespace cenote::aws {
+class Invoker;
+}  // namespace cenote::aws
+
 namespace cenote::s3 {
 
 class ServerAccessLogs;
@@ -66,6 +70,9 @@ struct Env {
   // The query engine SelectObjectContent runs on (S3Provider::SetQueryEngine); null: S3 Select answers
   // NotImplemented. Set before serving, then immutable.
   query::QueryEngine* engine = nullptr;
+  // How SSE-KMS reaches KMS (encryption.cpp): in-process calls as the request's caller, via S3. Null: SSE-KMS
+  // answers NotImplemented (unit tests without a platform). Set before serving, then immutable.
+  aws::Invoker* invoker = nullptr;
 };
 
 }  // namespace cenote::s3

@@ -180,12 +180,24 @@ inline constexpr ErrorSpec kSseUploadNeedsKey{"InvalidRequest",
                                               "Subsequent part requests must include the appropriate "
                                               "encryption parameters.",
                                               400};
-// SSE-KMS and DSSE-KMS: KMS is not part of Cenote yet (docs/s3-coverage.md).
+// SSE-KMS and DSSE-KMS without a KMS to call (a provider made without the platform: unit tests).
 inline constexpr ErrorSpec kSseKmsNotImplemented{
     "NotImplemented",
-    "Server-side encryption with AWS KMS keys (aws:kms, aws:kms:dsse) is not implemented: this server has no "
-    "KMS yet",
+    "Server-side encryption with AWS KMS keys (aws:kms, aws:kms:dsse) is not available: this S3 has no KMS",
     501};
+inline constexpr ErrorSpec kSseKmsKeyWithoutKms{"InvalidArgument",
+                                                "Server Side Encryption with AWS KMS managed key requires "
+                                                "HTTP header x-amz-server-side-encryption : aws:kms",
+                                                400};
+inline constexpr ErrorSpec kSseKmsContextInvalid{"InvalidArgument",
+                                                 "The header 'x-amz-server-side-encryption-context' shall be "
+                                                 "Base64-encoded UTF-8 string holding JSON which "
+                                                 "represents a string-string map",
+                                                 400};
+// A KMS object read through a path that carries no caller (the platform's own lake reads).
+inline constexpr ErrorSpec kSseKmsNoCaller{
+    "AccessDenied", "The object is encrypted with a KMS key and this read carries no caller to ask KMS as",
+    403};
 // SSE-C on an object the platform's services read for the caller (Athena, crawlers): they cannot present
 // the customer's key.
 inline constexpr ErrorSpec kSseCustomerUnreadable{"InvalidRequest",

@@ -104,10 +104,10 @@ NOTES = {
                  "are kept inline in the metadata row (one commit, no blob file)",
     "GetObjectAttributes": "ETag, Checksum, ObjectParts (TotalPartsCount), StorageClass, ObjectSize; an SSE-C "
                            "object needs its key",
-    "PutBucketEncryption": "SSE-S3 (AES256) default encryption, acted on by every write without encryption "
-                           "members (PutObject, CopyObject, multipart uploads, the other services' writes); "
-                           "aws:kms and aws:kms:dsse answer NotImplemented until KMS exists (see Encryption at "
-                           "rest)",
+    "PutBucketEncryption": "SSE-S3 (AES256), SSE-KMS (aws:kms, KMSMasterKeyID or the AWS managed key aws/s3) "
+                           "and DSSE-KMS default encryption with BucketKeyEnabled, acted on by every write without "
+                           "encryption members (PutObject, CopyObject, multipart uploads, the other services' "
+                           "writes); see Encryption at rest",
     "PostObject": "HTML form uploads (not in AWS's SDK models: browsers send them): SigV4 and SigV2 form "
                   "signatures, the POST policy (expiration; exact, starts-with and content-length-range "
                   "conditions; every field covered), ${filename} in the key, acl, content headers, x-amz-meta-*, "
@@ -191,7 +191,18 @@ ENCRYPTION = [
     "GetObjectAttributes, copies (`x-amz-copy-source-server-side-encryption-customer-*`) and every UploadPart "
     "of an SSE-C upload need it, and a wrong or missing key is refused with AWS's 400s. AWS accepts SSE-C only "
     "over HTTPS; Cenote also accepts it over plain HTTP from a loopback client (the local developer), and "
-    "refuses it with AWS's `InvalidRequest` otherwise.",
+    "refuses it with AWS's `InvalidRequest` otherwise. **SSE-KMS** (`aws:kms`, `aws:kms:dsse`; "
+    "`x-amz-server-side-encryption-aws-kms-key-id`, `-context`, `-bucket-key-enabled`, or the bucket's default): "
+    "the data key comes from Cenote's KMS (`GenerateDataKey`), asked in-process as the request's caller via S3 "
+    "(`aws:CalledVia`, `kms:ViaService` = `s3.<region>.amazonaws.com`), with `aws:s3:arn` (the object's ARN; the "
+    "bucket's with a bucket key) and the request's context as encryption context; the version keeps only KMS's "
+    "ciphertext of it, and every GET (and UploadPart of an SSE-KMS upload) asks KMS to `Decrypt` it as the "
+    "reader, so the key's policy, grants and state decide who writes and reads: a caller KMS refuses gets "
+    "`AccessDenied` (403), other KMS errors come back as `KMS.<code>` (400: `KMS.NotFoundException`, "
+    "`KMS.DisabledException`, ...). Without a key id, the AWS managed key `aws/s3` is made on first use. HEAD and "
+    "GetObjectAttributes describe an SSE-KMS object without asking KMS. A bucket key is recorded and reported "
+    "(`BucketKeyEnabled`), but each object still gets a data key of its own from KMS (no per-bucket key "
+    "caching yet); DSSE-KMS is reported as `aws:kms:dsse` with one layer of encryption.",
     "",
     "Bytes are sealed in 64 KiB segments (one GCM tag each), so a ranged GET decrypts only the segments it "
     "touches and streams; small objects kept inline in the metadata store are encrypted too. Encrypted objects "
@@ -201,26 +212,28 @@ ENCRYPTION = [
     "and crawlers read SSE-S3 objects through a plaintext copy kept in memory (a private directory under "
     "`/dev/shm`, up to 1 GiB, oldest first out), never on the data disk; SSE-C objects they cannot read.",
     "",
-    "Not yet: SSE-KMS and DSSE-KMS (`aws:kms`, `aws:kms:dsse`) answer `NotImplemented` (501) until Cenote has "
-    "KMS. New buckets have no default encryption (AWS has applied SSE-S3 to every new bucket since January "
+    "Not yet: new buckets have no default encryption (AWS has applied SSE-S3 to every new bucket since January "
     "2023); `PutBucketEncryption` turns it on.",
 ]
 
 
 CONFORMANCE = [
     "The upstream S3 conformance suite, ceph/s3-tests (pinned in `../shared/third_party/s3-tests`), runs in "
-    "`./dev test` as `e2e.s3.conformance` (`tests/e2e/s3-conformance/run_s3tests.py`): `test_s3.py` and "
-    "`test_headers.py` without the tests marked `fails_on_aws` (behaviour real S3 does not have). Every test on "
+    "`./dev test` as `e2e.s3.conformance` (`tests/e2e/s3-conformance/run_s3tests.py`): `test_s3.py`, "
+    "`test_headers.py` and `test_iam.py` without the tests marked `fails_on_aws` (behaviour real S3 does not have) "
+    "or `iam_tenant` (Ceph's user id that is also an IAM user name). Every test on "
     "`tests/e2e/s3-conformance/expected-pass.txt` must pass; a test that passes and is not on it is reported, to "
-    "be added. The suite's `alt` and `tenant` users are real second identities: IAM users of accounts of their "
-    "own, made through Organizations, STS and IAM as a user would; the few tests that use the suite's IAM sections "
-    "(`iam`, `iam root`, `iam alt root`) are listed in `needs-second-identity.txt` and not judged.",
+    "be added. The suite's `alt` and `tenant` users are real second identities (IAM users of accounts of their "
+    "own, made through Organizations, STS and IAM as a user would), `iam root` is the data directory's root user "
+    "and `iam alt root` the root user of another account (`--account-root-keys`). `test_sts.py` is not run: it "
+    "assumes Ceph's account-less ARNs and condition keys and a Keycloak server.",
     "",
-    "2026-12-06: 488 of the 647 judged tests pass (75.4 %; 4 use the suite's IAM sections; 2 are excluded in "
-    "`exclusions.txt`, with their reason, because real S3 fails them too). The suite runs with "
+    "2026-12-06: 540 of the 697 judged tests pass (77.5 %): 492 of 649 in `test_s3.py` and `test_headers.py` "
+    "(75.8 %), 48 of 48 in `test_iam.py`; 15 are excluded in `exclusions.txt`, each with its reason (real S3 or "
+    "IAM fails them too). The suite runs with "
     "`CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy` (new buckets without ownership controls or a public access block, as "
     "before April 2023), which it assumes; Cenote's default is AWS's current one. Most of the rest need what this "
-    "table lists as not implemented (website endpoint, replication), SSE-KMS (waits for KMS), or are smaller "
+    "table lists as not implemented (website endpoint, replication), or are smaller "
     "gaps listed in the S3 issue's notes.",
 ]
 

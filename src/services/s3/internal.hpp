@@ -199,6 +199,8 @@ Result<LifecycleRound> RunLifecycle(Env& env, std::int64_t now_ms, std::int64_t 
 // ---- bucket configurations (bucket_configs.cpp) ----
 // One configuration document of a bucket by kind ("cors", "ownership", "public-access-block", "acl", ...) and
 // id ("" for the kinds a bucket has one of).
+// The bucket policy was put with ConfirmRemoveSelfBucketAccess (PutBucketPolicy; access.cpp).
+inline constexpr std::string_view kSelfAccessRemovedKind = "policy-self-access-removed";
 Result<std::optional<json::object>> LoadBucketConfig(Transaction& txn, std::string_view bucket,
                                                      std::string_view kind, std::string_view id);
 Status StoreBucketConfig(Transaction& txn, std::string_view bucket, std::string_view kind,
@@ -230,13 +232,16 @@ struct Owner {
   std::string id;
   std::string name;
 };
+// The accounts on this server (S3Options::accounts): an ACL grant may name the canonical user of any of them.
+using AccountList = std::function<std::vector<std::string>()>;
 // Whether every grant is FULL_CONTROL to `owner_id` (what BucketOwnerEnforced permits).
 bool AclIsOwnerOnly(const json::array& grants, std::string_view owner_id);
 // The ACL a request sets (x-amz-acl, x-amz-grant-*, or, where `body_allowed`, an AccessControlPolicy body),
 // as grants; nullopt when it sets none.
 Result<std::optional<json::array>> AclFromRequest(const json::object& params, const RequestContext& ctx,
                                                   bool for_bucket, const Owner& owner,
-                                                  const Owner& bucket_owner, bool body_allowed);
+                                                  const Owner& bucket_owner, bool body_allowed,
+                                                  const AccountList& accounts);
 // "BucketOwnerEnforced", "BucketOwnerPreferred" or "ObjectWriter" (a bucket with no ownership controls).
 Result<std::string> BucketOwnership(Transaction& txn, std::string_view bucket);
 // Refuses an ACL the bucket's ownership controls or public access block do not allow.
@@ -247,7 +252,8 @@ Status StoreBucketAcl(Transaction& txn, std::string_view bucket, json::array gra
 // The ACL a write that creates an object version sets (PutObject, CopyObject, CreateMultipartUpload), checked
 // against the bucket's ownership controls and public access block; nullopt when it sets none.
 Result<std::optional<json::array>> ObjectAclFromRequest(Transaction& txn, const json::object& params,
-                                                        const RequestContext& ctx, std::string_view bucket);
+                                                        const RequestContext& ctx, std::string_view bucket,
+                                                        const AccountList& accounts);
 // Sets the ACL of the key's latest version (the one a write just made).
 Status SetLatestAcl(Transaction& txn, std::string_view bucket, std::string_view key,
                     const json::array& grants);
@@ -256,8 +262,10 @@ Status StoreObjectAcl(Transaction& txn, const VersionRow& v, const std::optional
 
 // ---- encryption at rest (encryption.cpp; the piece format and the keys: sse.hpp) ----
 // What a write encrypts with: a new data key and the attrs member "SSE" that records it
-// ({"Type": "S3", "Key": wrapped under the root key, "RootKey": its id} or
-// {"Type": "C", "Key": wrapped under the customer's key, "KeyMD5": base64 MD5 of the customer's key}).
+// ({"Type": "S3", "Key": wrapped under the root key, "RootKey": its id},
+// {"Type": "C", "Key": wrapped under the customer's key, "KeyMD5": base64 MD5 of the customer's key}, or
+// {"Type": "KMS", "Key": base64 of KMS's CiphertextBlob of the data key, "KeyId": the KMS key's ARN,
+//  "Context": the encryption context, "BucketKey": true when asked for, "Dsse": true for aws:kms:dsse}).
 struct ObjectEncryption {
   DataKey key;
   json::object doc;
@@ -268,9 +276,14 @@ Result<std::optional<ObjectEncryption>> EncryptionForWrite(Env& env, const Reque
                                                            Transaction& txn, std::string_view bucket,
                                                            const json::object& params);
 // The data key to read a stored version whose attrs are `attrs`, checking the request's SSE-C members
-// (`prefix` "CopySource" for a copy's source): nullopt for a version stored in the clear.
+// (`prefix` "CopySource" for a copy's source): nullopt for a version stored in the clear. An SSE-KMS data key
+// comes from KMS's Decrypt, called as the request's caller via S3 (so the key's policy decides).
 Result<std::optional<DataKey>> KeyForRead(Env& env, const RequestContext& ctx, const json::object& params,
                                           const json::object& attrs, std::string_view prefix = "");
+// What HEAD and GetObjectAttributes check: the SSE-C members of the request against the version's (an SSE-C
+// object describes itself only to the holder of its key). SSE-KMS needs no KMS call to be described.
+Status CheckDescribable(Env& env, const RequestContext& ctx, const json::object& params,
+                        const json::object& attrs);
 // The data key of a multipart upload for UploadPart: an SSE-C upload needs its key on every part.
 Result<std::optional<DataKey>> KeyForUpload(Env& env, const RequestContext& ctx, const json::object& params,
                                             const json::object& upload_attrs);
@@ -450,19 +463,21 @@ namespace lake {
 Status HeadBucket(Env& env, const std::string& bucket);
 Result<std::vector<LakeObject>> ListObjects(Env& env, const std::string& bucket, const std::string& prefix,
                                             std::size_t max_objects);
-Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::string& key);
+// `ctx` is the caller the lake works for: SSE-KMS data keys are asked of KMS as that caller.
+Result<std::string> LocalPath(Env& env, const RequestContext& ctx, const std::string& bucket,
+                              const std::string& key);
 // The plaintext of encrypted version `v` (decrypted with `key`) as a file in memory (tmpfs), for the query
 // engine: LocalPath's answer for SSE-S3 objects, and S3 Select's for SSE-C objects read with their key.
 Result<std::string> PlaintextPath(Env& env, const VersionRow& v, const DataKey& key);
-Result<std::string> GetObject(Env& env, const std::string& bucket, const std::string& key,
-                              std::uint64_t max_bytes);
+Result<std::string> GetObject(Env& env, const RequestContext& ctx, const std::string& bucket,
+                              const std::string& key, std::uint64_t max_bytes);
 Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,
                              const std::string& key, const std::string& bytes,
                              const std::string& content_type);
 Result<LakeObject> PutObjectFromFile(Env& env, const RequestContext& ctx, const std::string& bucket,
                                      const std::string& key, const std::string& path,
                                      const std::string& content_type);
-Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
+Result<std::vector<LakeObject>> PutObjects(Env& env, const RequestContext& ctx, const std::string& bucket,
                                            const std::vector<LakePut>& puts,
                                            const std::function<Status(store::Transaction&)>& also);
 Status DeleteObject(Env& env, const RequestContext& ctx, const std::string& bucket, const std::string& key);

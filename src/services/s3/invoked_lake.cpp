@@ -43,7 +43,7 @@ class InvokedLakeAccess final : public LakeAccess {
   Result<std::string> LocalPath(const std::string& bucket, const std::string& key) override {
     Result<std::string> out = std::string();
     CENOTE_RETURN_IF_ERROR(Call("GetObject", {{"Bucket", bucket}, {"Key", key}}, [&] {
-      out = lake::LocalPath(env_, bucket, key);
+      out = lake::LocalPath(env_, ctx_, bucket, key);
       return Status::FromResult(out);
     }));
     return out;
@@ -53,7 +53,7 @@ class InvokedLakeAccess final : public LakeAccess {
                                 std::uint64_t max_bytes) override {
     Result<std::string> out = std::string();
     CENOTE_RETURN_IF_ERROR(Call("GetObject", {{"Bucket", bucket}, {"Key", key}}, [&] {
-      out = lake::GetObject(env_, bucket, key, max_bytes);
+      out = lake::GetObject(env_, ctx_, bucket, key, max_bytes);
       return Status::FromResult(out);
     }));
     return out;
@@ -88,7 +88,7 @@ class InvokedLakeAccess final : public LakeAccess {
     // `also` to run) is one PutObject call on the bucket.
     Result<std::vector<LakeObject>> out = std::vector<LakeObject>{};
     auto publish = [&] {
-      out = lake::PutObjects(env_, bucket, puts, also);
+      out = lake::PutObjects(env_, ctx_, bucket, puts, also);
       return Status::FromResult(out);
     };
     if (puts.empty()) {

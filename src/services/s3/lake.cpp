@@ -73,6 +73,16 @@ const RequestContext& LakeContext() {
   return ctx;
 }
 
+// The caller's context for reading and writing keys: its principal and region (SSE-KMS asks KMS as it), and
+// LakeContext's marks otherwise (no SSE-C key, the bucket's default encryption).
+RequestContext ReadContext(const RequestContext& caller) {
+  RequestContext c = LakeContext();
+  c.principal = caller.principal;
+  c.region = caller.region;
+  c.request_id = caller.request_id;
+  return c;
+}
+
 // The latest version's manifest and size (NoSuchBucket, NoSuchKey for a missing key or a delete marker).
 Result<VersionRow> ReadLatest(Env& env, const std::string& bucket, const std::string& key) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
@@ -214,10 +224,11 @@ Result<std::vector<LakeObject>> ListObjects(Env& env, const std::string& bucket,
   return out;
 }
 
-Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::string& key) {
+Result<std::string> LocalPath(Env& env, const RequestContext& ctx, const std::string& bucket,
+                              const std::string& key) {
   CENOTE_ASSIGN_OR_RETURN(VersionRow latest, ReadLatest(env, bucket, key));
   const std::vector<BlobRef>& manifest = latest.manifest;
-  CENOTE_ASSIGN_OR_RETURN(auto data_key, KeyForRead(env, LakeContext(), json::object(), latest.attrs));
+  CENOTE_ASSIGN_OR_RETURN(auto data_key, KeyForRead(env, ReadContext(ctx), json::object(), latest.attrs));
   if (data_key) return PlaintextPath(env, latest, *data_key);
   if (manifest.size() == 1 && !manifest[0].is_inline()) {
     std::string path = env.blobs.LocalPath(manifest[0].id);
@@ -232,11 +243,11 @@ Result<std::string> LocalPath(Env& env, const std::string& bucket, const std::st
   return path;
 }
 
-Result<std::string> GetObject(Env& env, const std::string& bucket, const std::string& key,
-                              std::uint64_t max_bytes) {
+Result<std::string> GetObject(Env& env, const RequestContext& ctx, const std::string& bucket,
+                              const std::string& key, std::uint64_t max_bytes) {
   CENOTE_ASSIGN_OR_RETURN(VersionRow latest, ReadLatest(env, bucket, key));
   if (latest.size > max_bytes) return MakeError(errors::kEntityTooLarge);
-  CENOTE_ASSIGN_OR_RETURN(auto data_key, KeyForRead(env, LakeContext(), json::object(), latest.attrs));
+  CENOTE_ASSIGN_OR_RETURN(auto data_key, KeyForRead(env, ReadContext(ctx), json::object(), latest.attrs));
   std::string out;
   out.reserve(latest.size);
   for (const auto& blob : latest.manifest) {
@@ -268,7 +279,7 @@ Result<LakeObject> PutObjectFromFile(Env& env, const RequestContext& ctx, const 
   return PutFromReader(env, ctx, bucket, key, *body, content_type);
 }
 
-Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
+Result<std::vector<LakeObject>> PutObjects(Env& env, const RequestContext& ctx, const std::string& bucket,
                                            const std::vector<LakePut>& puts,
                                            const std::function<Status(store::Transaction&)>& also) {
   // PutObject's write path for several objects: every body staged (small ones inline, the others into
@@ -284,7 +295,8 @@ Result<std::vector<LakeObject>> PutObjects(Env& env, const std::string& bucket,
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
     for (std::size_t i = 0; i < puts.size(); ++i) {
-      CENOTE_ASSIGN_OR_RETURN(auto e, EncryptionForWrite(env, LakeContext(), *txn, bucket, json::object()));
+      CENOTE_ASSIGN_OR_RETURN(auto e, EncryptionForWrite(env, ReadContext(ctx), *txn, bucket,
+                                                         json::object{{"Key", puts[i].key}}));
       encryptions.push_back(std::move(e));
     }
   }

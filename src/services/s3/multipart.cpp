@@ -144,11 +144,16 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
   std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(env.NextSeq()));
   const std::string upload_id = std::string(buf) + RandomHex(12);
   {
+    // The upload's data key waits with it (wrapped) for its parts and the version it becomes. Made before the
+    // write transaction: SSE-KMS asks KMS for it, which must not wait on S3's writer.
+    CENOTE_ASSIGN_OR_RETURN(auto read, env.Read());
+    CENOTE_RETURN_IF_ERROR(RequireBucket(*read, bucket));
+    CENOTE_ASSIGN_OR_RETURN(auto encryption, EncryptionForWrite(env, ctx, *read, bucket, p));
+    if (encryption) attrs["SSE"] = std::move(encryption->doc);
+  }
+  {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
     CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
-    // The upload's data key waits with it (wrapped) for its parts and the version it becomes.
-    CENOTE_ASSIGN_OR_RETURN(auto encryption, EncryptionForWrite(env, ctx, *txn, bucket, p));
-    if (encryption) attrs["SSE"] = std::move(encryption->doc);
     CENOTE_RETURN_IF_ERROR(txn->Exec(
         std::string("INSERT INTO s3_uploads (") + kUploadColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         {upload_id, bucket, key, UnixNowMs(), ctx.principal.canonical_id, ctx.principal.display_name,

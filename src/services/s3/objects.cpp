@@ -106,7 +106,7 @@ namespace {
 // For CommitVersion's `extra`: checks the ACL a write sets (x-amz-acl, x-amz-grant-*) against the bucket and
 // stores it on the version the write made, in the write's transaction; nullptr when the write sets none
 // (the version keeps its owner's full control).
-std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const json::object& p,
+std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const Env& env, const json::object& p,
                                                                        const RequestContext& ctx,
                                                                        const std::string& bucket,
                                                                        const std::string& key) {
@@ -115,8 +115,8 @@ std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const jso
     sets_acl = sets_acl || p.contains(member);
   }
   if (!sets_acl) return nullptr;
-  return [&p, &ctx, &bucket, &key](Transaction& txn) -> Result<std::vector<std::string>> {
-    CENOTE_ASSIGN_OR_RETURN(auto grants, ObjectAclFromRequest(txn, p, ctx, bucket));
+  return [&env, &p, &ctx, &bucket, &key](Transaction& txn) -> Result<std::vector<std::string>> {
+    CENOTE_ASSIGN_OR_RETURN(auto grants, ObjectAclFromRequest(txn, p, ctx, bucket, env.options.accounts));
     if (grants) CENOTE_RETURN_IF_ERROR(SetLatestAcl(txn, bucket, key, *grants));
     return std::vector<std::string>{};
   };
@@ -412,8 +412,14 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext& ctx, Operation
     CENOTE_RETURN_IF_ERROR(EvaluateConditions(cond, v, false));
     // x-amz-server-side-encryption belongs to writes: a read that sends it is refused, as S3 does.
     if (RawHeader(ctx, "x-amz-server-side-encryption")) return MakeError(errors::kSseHeaderOnRead);
-    // HEAD too: an SSE-C object describes itself only to the holder of its key.
-    CENOTE_ASSIGN_OR_RETURN(auto key, KeyForRead(env, ctx, p, v.attrs));
+    // HEAD too: an SSE-C object describes itself only to the holder of its key. (HEAD of an SSE-KMS object
+    // asks KMS nothing.)
+    std::optional<DataKey> key;
+    if (head) {
+      CENOTE_RETURN_IF_ERROR(CheckDescribable(env, ctx, p, v.attrs));
+    } else {
+      CENOTE_ASSIGN_OR_RETURN(key, KeyForRead(env, ctx, p, v.attrs));
+    }
     // An archived object is read only through a restored copy (HEAD still describes it).
     if (!head && !IsReadable(v, UnixNowMs())) {
       return MakeError(errors::kInvalidObjectState).With("StorageClass", v.storage_class);
@@ -676,8 +682,9 @@ Result<WrittenObject> WriteObject(Env& env, const RequestContext& ctx, const Obj
   row.tags = write.tags;
   row.storage_class = storage_class;
   WrittenObject written;
-  CENOTE_ASSIGN_OR_RETURN(written.version, CommitVersion(env, std::move(row), new_blobs, check,
-                                                         AclWrite(p, ctx, bucket, key), &written.bucket, &p));
+  CENOTE_ASSIGN_OR_RETURN(written.version,
+                          CommitVersion(env, std::move(row), new_blobs, check,
+                                        AclWrite(env, p, ctx, bucket, key), &written.bucket, &p));
   return written;
 }
 
@@ -866,7 +873,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   }
   BucketRow b;
   CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), created, nullptr,
-                                                        AclWrite(p, ctx, bucket, key), &b, &p));
+                                                        AclWrite(env, p, ctx, bucket, key), &b, &p));
   OperationOutput out;
   auto& r = out.result.as_object();
   json::object result;
@@ -932,7 +939,7 @@ Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext& ctx,
     CENOTE_ASSIGN_OR_RETURN(v, ResolveObject(*txn, bk.first, bk.second, GetString(p, "VersionId"), &b));
   }
   // An SSE-C object describes itself only to the holder of its key, as HeadObject does.
-  CENOTE_RETURN_IF_ERROR(KeyForRead(env, ctx, p, v.attrs));
+  CENOTE_RETURN_IF_ERROR(CheckDescribable(env, ctx, p, v.attrs));
   std::vector<std::string> wanted;
   if (const auto* a = GetArray(p, "ObjectAttributes")) {
     for (const auto& e : *a) {

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "services/common/service_deps.hpp"
+#include "services/organizations/accounts.hpp"
 #include "services/s3/access_logs.hpp"
 #include "services/s3/lake_access.hpp"
 #include "services/s3/s3_provider.hpp"
@@ -39,8 +40,18 @@ Status Register(services::ServiceDeps& deps) {
     }
   }
   options.lifecycle_day_ms = deps.day_ms;
+  if (const organizations::Accounts* accounts = deps.Find<organizations::Accounts>()) {
+    options.accounts = [accounts] {
+      std::vector<std::string> ids;
+      for (const organizations::AccountInfo& a : accounts->ListAllAccounts()) {
+        if (a.status == "ACTIVE") ids.push_back(a.id);
+      }
+      return ids;
+    };
+  }
   CENOTE_ASSIGN_OR_RETURN(auto provider, S3Provider::Open(deps.metadata, blob_store, options));
   provider->StartLifecycle(deps.tasks);
+  provider->SetInvoker(&deps.invoker);
   // The engine reads bound objects from S3's own files (blobs, the multipart cache) and nothing else.
   for (const std::string& dir : provider->LocalDirectories()) deps.AllowEngineReads(dir);
   // S3 Select runs on the shared engine (opened lazily: DuckDB starts on the first query). Without one, S3

@@ -183,6 +183,8 @@ S3Provider::S3Provider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
 
 void S3Provider::SetQueryEngine(query::QueryEngine* engine) { env_->engine = engine; }
 
+void S3Provider::SetInvoker(aws::Invoker* invoker) { env_->invoker = invoker; }
+
 std::unique_ptr<iam::ResourceAuthority> S3Provider::MakeAuthority() {
   return std::make_unique<S3Authority>(*env_);
 }

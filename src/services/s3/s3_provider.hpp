@@ -65,6 +65,9 @@ struct S3Options {
   // The length of a "day" in lifecycle rules: 86,400 s, or what `cenote serve --lifecycle-day-seconds` says
   // (tests make days pass in seconds).
   std::int64_t lifecycle_day_ms = 86'400'000;
+  // The ids of the accounts on this server (organizations::Accounts), whose canonical users ACL grants may
+  // name; empty: only the caller's and the owners' (unit tests).
+  std::function<std::vector<std::string>()> accounts;
 };
 
 // The state every S3 handler shares (internal.hpp).
@@ -116,6 +119,8 @@ class S3Provider final : public services::TableProvider<Env> {
   // The query engine SelectObjectContent reads objects through (S3 Select); without one it answers
   // NotImplemented. Call before serving; `engine` must outlive the provider and every response it streams.
   void SetQueryEngine(query::QueryEngine* engine);
+  // SSE-KMS asks KMS for data keys through `invoker` (as each request's caller, via S3). Before serving.
+  void SetInvoker(aws::Invoker* invoker);
 
   // Applies the buckets' lifecycle rules once, as of now (the background task's round; tests call it).
   Result<LifecycleRound> RunLifecycleOnce();

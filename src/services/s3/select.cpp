@@ -378,7 +378,7 @@ Result<OperationOutput> SelectObjectContent(Env& env, const RequestContext& ctx,
   if (data_key) {
     CENOTE_ASSIGN_OR_RETURN(source.path, lake::PlaintextPath(env, latest, *data_key));
   } else {
-    CENOTE_ASSIGN_OR_RETURN(source.path, lake::LocalPath(env, bucket, key));
+    CENOTE_ASSIGN_OR_RETURN(source.path, lake::LocalPath(env, ctx, bucket, key));
   }
   source.name = "s3://" + bucket + "/" + key;
   auto columns = env.engine->DescribeObject(source);

@@ -27,6 +27,7 @@ NEEDS = {
     "glue_athena.test.mjs": ["client-s3", "client-glue", "client-athena"],
     "kinesis.test.mjs": ["client-kinesis"],
     "identity.test.mjs": ["client-s3", "client-glue", "client-kinesis"],
+    "kms.test.mjs": ["client-kms"],
 }
 
 

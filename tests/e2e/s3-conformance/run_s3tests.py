@@ -2,12 +2,18 @@
 """The upstream S3 conformance suite (ceph/s3-tests, pinned in ../shared/third_party/s3-tests) against the real
 binary, judged by a checked-in list of expected passes that only grows.
 
-Runs test_s3.py and test_headers.py with Debian's pytest, deselecting `fails_on_aws` (behaviour real S3 does not
-have). A newer botocore (for request members Debian's 2022 botocore lacks) comes first on PYTHONPATH when
---new-python names an interpreter that has one. The suite's `alt` and `tenant` users are real second identities:
-IAM users of accounts of their own, made through Organizations, IAM and STS as a user would (second_identities).
-Tests that use the suite's IAM sections (`iam`, `iam root`, `iam alt root`: its test_iam.py helpers;
-needs-second-identity.txt) are given the root credentials and are not judged.
+Runs test_s3.py, test_headers.py and test_iam.py with Debian's pytest, deselecting `fails_on_aws` (behaviour real
+S3 does not have) and `iam_tenant` (test_iam.py's tests that use one id as both an S3 canonical user id and an IAM
+user name, as Ceph does; on AWS they differ, and test_s3.py's ACL tests need the canonical id). A newer botocore
+(for request members Debian's 2022 botocore lacks) comes first on PYTHONPATH when --new-python names an
+interpreter that has one. The suite's `alt` and `tenant` users are real second identities: IAM users of accounts
+of their own, made through Organizations, IAM and STS as a user would (second_identities). `iam root` is the data
+directory's root user and `iam alt root` the root user of another account, whose key the server is given with
+--account-root-keys. Clients the suite makes with region_name='' sign for the server's region (s3tests_region.py).
+test_sts.py is not run: its tests assume Ceph's account-less ARNs (arn:aws:iam:::role/...), Ceph's
+`sts:authentication` condition key, identity policies with a Principal (which IAM refuses) and a Keycloak server.
+Tests that use the `iam` section (Ceph's user-id-is-user-name semantics; needs-second-identity.txt) are given the
+root credentials and are not judged.
 
 New buckets get AWS's pre-April-2023 defaults (CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy: ACLs in force, no public
 access block), which the suite assumes.
@@ -36,28 +42,35 @@ import harness  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 DEFAULT_SUITE = os.path.join(os.path.dirname(ROOT), "shared", "third_party", "s3-tests")
-FILES = ["s3tests/functional/test_s3.py", "s3tests/functional/test_headers.py"]
+FILES = ["s3tests/functional/test_s3.py", "s3tests/functional/test_headers.py", "s3tests/functional/test_iam.py"]
+# The other account whose root user is `iam alt root` (not in the organization: any account may be another's).
+ALT_ROOT_ACCOUNT = "222222222222"
+ALT_ROOT_KEY = ("AKIACENOTEALTROOT001", "cenote-s3tests-alt-root-secret")
 EXPECTED = os.path.join(HERE, "expected-pass.txt")
 EXCLUSIONS = os.path.join(HERE, "exclusions.txt")
 SECOND_IDENTITY_LIST = os.path.join(HERE, "needs-second-identity.txt")
 
-# The suite's accessors of the identities of its IAM sections (s3tests/functional/__init__.py), which get the
-# root's credentials here: tests that use them are not judged. (`alt` and `tenant` are real identities.)
-SECOND_IDENTITY = {
-    "get_alt_iam_client", "get_tenant_iam_client", "get_iam_client", "get_iam_s3client",
-    "get_iam_root_client", "get_iam_alt_root_client", "get_iam_root_s3client",
-}
+# The suite's accessors of the identity of its `iam` section (s3tests/functional/__init__.py), which gets the
+# root's credentials here: tests that use them are not judged. (`alt`, `tenant`, `iam root` and `iam alt root`
+# are real identities.)
+SECOND_IDENTITY = {"get_alt_iam_client", "get_tenant_iam_client", "get_iam_client", "get_iam_s3client"}
 
 
 def needs_second_identity(path):
-    """Names of the test functions in `path` that use a second identity, directly or through a helper of the
-    same module (the closure over the module's call graph)."""
+    """Names of the test functions in `path` that use the `iam` identity, directly or through a helper of the
+    same module (the closure over the module's call graph). A call of an accessor that passes its own
+    aws_access_key_id (a key the test just created) is not a use of it."""
     tree = ast.parse(open(path).read(), filename=path)
     functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
     calls = {}
+    uses = set()
     for name, f in functions.items():
         calls[name] = {n.id for n in ast.walk(f) if isinstance(n, ast.Name)}
-    marked = {name for name, used in calls.items() if used & SECOND_IDENTITY}
+        for n in ast.walk(f):
+            if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in SECOND_IDENTITY
+                    and not any(k.arg == "aws_access_key_id" for k in n.keywords)):
+                uses.add(name)
+    marked = set(uses)
     for _ in range(len(functions)):  # bounded fixpoint
         grown = {name for name, used in calls.items() if used & marked} - marked
         if not grown:
@@ -141,14 +154,30 @@ def write_config(path, server):
         f.write(f"[DEFAULT]\nhost = 127.0.0.1\nport = {server.port}\nis_secure = False\nssl_verify = False\n"
                 "[fixtures]\nbucket prefix = s3t-{random}-\niam name prefix = s3-tests-\n"
                 "iam path prefix = /s3-tests/\n")
-        f.write(user("s3 main", main_display, main_id, "main@example.com", "api_name = default\n"))
+        # The suite's SSE-KMS tests encrypt under two customer keys of the main account.
+        kms = harness.boto3_client(server, "kms")
+        key1 = kms.create_key(Description="s3-tests kms_keyid")["KeyMetadata"]["KeyId"]
+        key2 = kms.create_key(Description="s3-tests kms_keyid2")["KeyMetadata"]["KeyId"]
+        f.write(user("s3 main", main_display, main_id, "main@example.com",
+                     f"api_name = default\nkms_keyid = {key1}\nkms_keyid2 = {key2}\n"))
         # Second identities: IAM users of accounts of their own (second_identities).
         a_key, a_secret, a_id, a_display = others["alt"]
         f.write(user("s3 alt", a_display, a_id, "alt@example.com", key=(a_key, a_secret)))
         t_key, t_secret, t_id, t_display = others["tenant"]
         f.write(user("s3 tenant", t_display, t_id, "tenant@example.com", "tenant = tenant\n", key=(t_key, t_secret)))
-        for section in ("iam", "iam root", "iam alt root"):
-            f.write(user(section, section, section.replace(" ", "-"), "iam@example.com"))
+        f.write(user("iam", "iam", "iam", "iam@example.com"))
+        # The root users of two accounts: user_id is what S3 ACL grants name them by (the canonical user id).
+        f.write(user("iam root", main_display, main_id, "main@example.com"))
+        alt_id = alt_root_canonical_id(server)
+        f.write(user("iam alt root", "iam alt root", alt_id, "altroot@example.com", key=ALT_ROOT_KEY))
+
+
+def alt_root_canonical_id(server):
+    """The canonical user id of the `iam alt root` account, as S3 reports its owner."""
+    import boto3
+    s3 = boto3.session.Session().client("s3", endpoint_url=server.endpoint, region_name=server.region,
+                                        aws_access_key_id=ALT_ROOT_KEY[0], aws_secret_access_key=ALT_ROOT_KEY[1])
+    return s3.list_buckets()["Owner"]["ID"]
 
 
 def newer_botocore_path(new_python, work):
@@ -202,18 +231,26 @@ def main():
     # assumes the old ones (it marks the few tests of the new ones fails_on_aws), so its server makes new
     # buckets the old way; Cenote's default is AWS's current one, covered by tests/e2e/s3/test_bucket_configs.py.
     os.environ["CENOTE_S3_NEW_BUCKET_DEFAULTS"] = "legacy"
-    server = harness.Server()
+    import json
+    keys = os.path.join(work, "account-root-keys.json")
+    with open(keys, "w") as f:
+        json.dump([{"AccountId": ALT_ROOT_ACCOUNT, "AccessKeyId": ALT_ROOT_KEY[0],
+                    "SecretAccessKey": ALT_ROOT_KEY[1]}], f)
+    server = harness.Server(extra_args=("--account-root-keys", keys))
     server.start()
     try:
         conf = os.path.join(work, "s3tests.conf")
         write_config(conf, server)
-        env = dict(os.environ, S3TEST_CONF=conf, PYTHONDONTWRITEBYTECODE="1")
+        env = dict(os.environ, S3TEST_CONF=conf, PYTHONDONTWRITEBYTECODE="1", S3TESTS_SIGNING_REGION=server.region)
+        # s3tests_region.py (a pytest plugin, -p below): clients the suite makes with region_name='' sign for the
+        # server's region.
+        env["PYTHONPATH"] = HERE + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         shim = newer_botocore_path(args.new_python, work)
         if shim:
             env["PYTHONPATH"] = shim + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         junit = os.path.join(work, "junit.xml")
-        argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--timeout", "120",
-                "-m", "not fails_on_aws", "--junitxml", junit, "-o", "junit_family=xunit1"]
+        argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "s3tests_region", "-q", "--timeout", "120",
+                "-m", "not fails_on_aws and not iam_tenant", "--junitxml", junit, "-o", "junit_family=xunit1"]
         if args.k:
             argv += ["-k", args.k]
         excluded = exclusions()
@@ -243,9 +280,10 @@ def main():
     regressed = sorted(k for k in expected if ran.get(k) != "passed")
     new = sorted(passed - expected)
 
+    second = {k for k in second if k in ran}  # the others were deselected (iam_tenant)
     second_passed = sum(1 for k, v in ran.items() if k in second and v == "passed")
-    print(f"s3-tests ({', '.join(os.path.basename(f) for f in FILES)}, not fails_on_aws): {len(ran)} ran; "
-          f"{len(second)} use the suite's IAM sections, not judged ({second_passed} of those ran and passed with "
+    print(f"s3-tests ({', '.join(os.path.basename(f) for f in FILES)}, not fails_on_aws, not iam_tenant): "
+          f"{len(ran)} ran; {len(second)} use the suite's `iam` section, not judged ({second_passed} of those ran and passed with "
           f"the root's credentials); of the other {len(judged)}, {len(passed)} passed "
           f"({100.0 * len(passed) / max(1, len(judged)):.1f}%)")
     for k in regressed:
@@ -254,7 +292,10 @@ def main():
         print(f"{len(new)} passed that are not on expected-pass.txt (add them, or run with --update):")
         for k in new:
             print(f"  {k}")
-    if regressed:
+    if args.k:  # a partial run is an investigation: say what did not pass, and keep the output
+        for k in sorted(k for k, v in judged.items() if v != "passed"):
+            print(f"  {judged[k]}: {k}")
+    if regressed or args.k:
         print(f"pytest output: {os.path.join(work, 'pytest.log')}")
     if args.update and not args.k:
         with open(EXPECTED, "w") as f:
@@ -264,14 +305,15 @@ def main():
                 f.write(k + "\n")
         print(f"wrote {len(expected | passed)} tests to {EXPECTED}")
         with open(SECOND_IDENTITY_LIST, "w") as f:
-            f.write("# Tests of ceph/s3-tests that use the suite's IAM sections (iam, iam root, iam alt root), given\n"
-                    "# the root's credentials, so not judged. Written by run_s3tests.py --update.\n")
+            f.write("# Tests of ceph/s3-tests that use the suite's `iam` section (Ceph's user id that is also an IAM user\n"
+                    "# name), given the root's credentials, so not judged. Written by run_s3tests.py --update.\n")
             for k in sorted(k for k in second if k in ran):
                 f.write(k + "\n")
     print(f"{len(expected) - len(regressed)} passed, {len(regressed)} failed")
     if regressed:
         return 1
-    shutil.rmtree(work, ignore_errors=True)  # kept above for a failed run's pytest.log
+    if not args.k:
+        shutil.rmtree(work, ignore_errors=True)  # kept above for a failed run's pytest.log
     return 0
 
 

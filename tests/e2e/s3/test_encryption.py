@@ -96,8 +96,6 @@ class Encryption(unittest.TestCase):
         head = self.s3.head_object(Bucket=self.bucket, Key="big")
         self.assertEqual(head["ServerSideEncryption"], "AES256")
         self.assertEqual(head["ETag"], '"%s"' % hashlib.md5(data).hexdigest())
-        self.assertEqual(error_of(self.s3.put_object, Bucket=self.bucket, Key="x", Body=b"x",
-                                  ServerSideEncryption="aws:kms"), (501, "NotImplemented"))
 
     def test_bucket_default_encryption(self):
         self.assertEqual(error_of(self.s3.get_bucket_encryption, Bucket=self.bucket),
@@ -122,10 +120,7 @@ class Encryption(unittest.TestCase):
         self.assertEqual(self.get("mp", PartNumber=2), big[8 << 20:16 << 20])
         self.s3.delete_bucket_encryption(Bucket=self.bucket)
         self.assertNotIn("ServerSideEncryption", self.s3.put_object(Bucket=self.bucket, Key="b", Body=b"clear"))
-        self.assertEqual(error_of(self.s3.put_bucket_encryption, Bucket=self.bucket,
-                                  ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {
-                                      "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/lake"}}]}),
-                         (501, "NotImplemented"))
+        # SSE-KMS defaults: test_sse_kms.py.
 
     def test_sse_c_objects_answer_only_to_their_key(self):
         key, md5 = customer_key(7)

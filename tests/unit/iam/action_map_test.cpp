@@ -290,5 +290,28 @@ TEST(ActionMapTest, TagsBecomeRequestTagKeys) {
   EXPECT_EQ(*glue[0].context.Find("aws:RequestTag/owner"), std::vector<std::string>{"me"});
 }
 
+TEST(ActionMapTest, ColonKeysExpandPerEntryAndTagKeyListsAreTags) {
+  // KMS: kms:EncryptionContext:<key> per context entry; tags spelled [{TagKey, TagValue}].
+  auto lookup = [](std::string_view name, std::span<const std::string> args) -> Result<std::string> {
+    EXPECT_EQ(name, "KeyArn");
+    return "arn:aws:kms:" + args[1] + ":" + args[2] + ":key/" + args[0];
+  };
+  auto auths = ResolveOk("kms", "Encrypt",
+                         {{"KeyId", "k1"},
+                          {"Plaintext", "x"},
+                          {"EncryptionContext", json::object{{"dept", "it"}, {"app", "etl"}}}},
+                         lookup);
+  ASSERT_EQ(auths.size(), 1u);
+  EXPECT_EQ(auths[0].resource, "arn:aws:kms:eu-west-1:123456789012:key/k1");
+  EXPECT_EQ(*auths[0].context.Find("kms:EncryptionContext:dept"), std::vector<std::string>{"it"});
+  EXPECT_EQ(*auths[0].context.Find("kms:EncryptionContext:app"), std::vector<std::string>{"etl"});
+  EXPECT_EQ(*auths[0].context.Find("kms:EncryptionContextKeys"), (std::vector<std::string>{"dept", "app"}));
+  EXPECT_EQ(*auths[0].context.Find("kms:EncryptionAlgorithm"), std::vector<std::string>{"SYMMETRIC_DEFAULT"});
+  auto tagged = ResolveOk("kms", "CreateKey",
+                          {{"Tags", json::array{json::object{{"TagKey", "team"}, {"TagValue", "data"}}}}});
+  EXPECT_EQ(*tagged[0].context.Find("aws:RequestTag/team"), std::vector<std::string>{"data"});
+  EXPECT_EQ(*tagged[0].context.Find("aws:TagKeys"), std::vector<std::string>{"team"});
+}
+
 }  // namespace
 }  // namespace cenote::iam

@@ -160,5 +160,45 @@ TEST_F(CredentialsTest, CorruptFileIsAnError) {
   EXPECT_FALSE(creds.ok());
 }
 
+TEST_F(CredentialsTest, OtherAccountsRootKeysFromAFile) {
+  auto write = [&](const char* text) {
+    FILE* f = fopen((dir_ + "/roots.json").c_str(), "w");
+    fputs(text, f);
+    fclose(f);
+    return LoadAccountRootKeys(dir_ + "/roots.json");
+  };
+  auto keys =
+      write(R"([{"AccountId":"222222222222","AccessKeyId":"AKIAALTROOT000000001","SecretAccessKey":"s"}])");
+  ASSERT_TRUE(keys.ok()) << keys.error().message;
+  ASSERT_EQ(keys->size(), 1u);
+
+  RootCredentialProvider provider(RootCredentials{"AKIAROOTROOTROOTROOT", "s3cr3t", false, false, ""},
+                                  "123456789012");
+  ASSERT_TRUE(provider.AddAccountRoot((*keys)[0]));
+  auto found = provider.Lookup("AKIAALTROOT000000001");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->secret_access_key, "s");
+  EXPECT_TRUE(found->principal.is_root);
+  EXPECT_EQ(found->principal.arn, "arn:aws:iam::222222222222:root");
+  EXPECT_EQ(found->principal.account_id, "222222222222");
+  // The data directory's root key is still its own account's; a key cannot be given twice.
+  EXPECT_EQ(provider.Lookup("AKIAROOTROOTROOTROOT")->principal.account_id, "123456789012");
+  EXPECT_FALSE(provider.AddAccountRoot((*keys)[0]));
+  EXPECT_FALSE(provider.AddAccountRoot({"333333333333", "AKIAROOTROOTROOTROOT", "x"}));
+
+  // Malformed files name what is wrong.
+  auto bad_account =
+      write(R"([{"AccountId":"2222","AccessKeyId":"AKIAALTROOT000000001","SecretAccessKey":"s"}])");
+  ASSERT_FALSE(bad_account.ok());
+  EXPECT_NE(bad_account.error().message.find("entry 1: AccountId must be 12 digits"), std::string::npos);
+  EXPECT_FALSE(write(R"({"AccountId":"222222222222"})").ok());
+  EXPECT_FALSE(write(R"([{"AccountId":"222222222222","AccessKeyId":"AKIA","SecretAccessKey":"s"}])").ok());
+  auto twice =
+      write(R"([{"AccountId":"222222222222","AccessKeyId":"AKIAALTROOT000000001","SecretAccessKey":"s"},
+                         {"AccountId":"333333333333","AccessKeyId":"AKIAALTROOT000000001","SecretAccessKey":"t"}])");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("given twice"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cenote::platform

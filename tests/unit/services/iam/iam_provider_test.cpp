@@ -202,8 +202,24 @@ TEST_F(IamTest, AccessKeysAndCredentialSource) {
   Ok("CreateAccessKey", {{"UserName", "kate"}});
   EXPECT_EQ(Err("CreateAccessKey", {{"UserName", "kate"}}, 409), "LimitExceeded");
   EXPECT_EQ(Ok("ListAccessKeys", {{"UserName", "kate"}})["AccessKeyMetadata"].as_array().size(), 2u);
-  // The root caller's own keys are the server's: refused, clearly.
-  EXPECT_EQ(Err("CreateAccessKey", {}, 400), "InvalidInput");
+  // The root caller's own keys (no UserName, as the root user): at most two, the account's root user.
+  auto root_key = Ok("CreateAccessKey", {})["AccessKey"].as_object();
+  EXPECT_FALSE(root_key.contains("UserName"));
+  const std::string root_id(root_key["AccessKeyId"].as_string());
+  auto root_rec = dir().Lookup(root_id);
+  ASSERT_TRUE(root_rec.has_value());
+  EXPECT_EQ(root_rec->secret_access_key, std::string(root_key["SecretAccessKey"].as_string()));
+  EXPECT_EQ(root_rec->principal.type, PrincipalType::kRoot);
+  EXPECT_EQ(root_rec->principal.arn, "arn:aws:iam::" + std::string(kAccount) + ":root");
+  EXPECT_EQ(root_rec->principal.access_key_id, root_id);
+  Ok("CreateAccessKey", {});
+  EXPECT_EQ(Err("CreateAccessKey", {}, 409), "LimitExceeded");
+  EXPECT_EQ(Ok("ListAccessKeys", {})["AccessKeyMetadata"].as_array().size(), 2u);
+  Ok("UpdateAccessKey", {{"AccessKeyId", root_id}, {"Status", "Inactive"}});
+  EXPECT_FALSE(dir().Lookup(root_id).has_value());
+  Ok("DeleteAccessKey", {{"AccessKeyId", root_id}});
+  EXPECT_EQ(Ok("ListAccessKeys", {})["AccessKeyMetadata"].as_array().size(), 1u);
+  EXPECT_EQ(Err("DeleteAccessKey", {{"AccessKeyId", root_id}}, 404), "NoSuchEntity");
 
   auto rec = dir().Lookup(id);
   ASSERT_TRUE(rec.has_value());
@@ -841,9 +857,12 @@ TEST_F(IamTest, EverythingSurvivesReopen) {
      {{"Url", "https://issuer.example.com"}, {"ClientIDList", json::array{"a"}}});
   Ok("CreateAccountAlias", {{"AccountAlias", "lake"}});
   Ok("UpdateAccountPasswordPolicy", {{"MinimumPasswordLength", 10}});
+  std::string root_key(Ok("CreateAccessKey", {})["AccessKey"].at("AccessKeyId").as_string());
   Open();
   EXPECT_EQ(Ok("GetUser", {{"UserName", "u"}})["User"].at("Arn").as_string(), UserArn("u", "/p/"));
   EXPECT_TRUE(dir().Lookup(key).has_value());
+  ASSERT_TRUE(dir().Lookup(root_key).has_value());
+  EXPECT_EQ(dir().Lookup(root_key)->principal.type, PrincipalType::kRoot);
   EXPECT_EQ(PolicyNames(UserArn("u", "/p/")), (std::vector<std::string>{PolicyArn("mp"), "g/gp"}));
   EXPECT_EQ(Ok("GetPolicy", {{"PolicyArn", PolicyArn("mp")}})["Policy"].at("DefaultVersionId").as_string(),
             "v2");

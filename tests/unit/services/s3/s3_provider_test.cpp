@@ -641,6 +641,25 @@ TEST_F(S3Test, AuthorityMergesPolicyAndAclsAndFollowsChanges) {
   EXPECT_FALSE(decide("s3:GetObject", "arn:aws:s3:::pub/closed"));
   EXPECT_FALSE(decide("s3:GetObject", "arn:aws:s3:::pub/open"));
   EXPECT_FALSE(decide("s3:ListBucket", "arn:aws:s3:::pub"));
+  // The owner's root user is never locked out of the bucket policy itself; everyone else is bound by it.
+  iam::RequestPrincipal root;
+  root.type = iam::PrincipalType::kRoot;
+  root.account_id = "000000000000";
+  root.arn = "arn:aws:iam::000000000000:root";
+  EXPECT_FALSE(authority->Facts(root, "s3:GetBucketPolicy", "arn:aws:s3:::pub")->policy.has_value());
+  EXPECT_FALSE(authority->Facts(root, "s3:DeleteBucketPolicy", "arn:aws:s3:::pub")->policy.has_value());
+  EXPECT_TRUE(authority->Facts(root, "s3:GetObject", "arn:aws:s3:::pub/closed")->policy.has_value());
+  iam::RequestPrincipal user = root;
+  user.type = iam::PrincipalType::kUser;
+  user.arn = "arn:aws:iam::000000000000:user/u";
+  EXPECT_TRUE(authority->Facts(user, "s3:GetBucketPolicy", "arn:aws:s3:::pub")->policy.has_value());
+  // ConfirmRemoveSelfBucketAccess gives that up, until a policy is put without it.
+  const std::string lockout = R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",
+      "Action":"s3:GetBucketPolicy","Resource":"arn:aws:s3:::pub"}]})";
+  Ok("PutBucketPolicy", {{"Bucket", "pub"}, {"Policy", lockout}, {"ConfirmRemoveSelfBucketAccess", true}});
+  EXPECT_TRUE(authority->Facts(root, "s3:GetBucketPolicy", "arn:aws:s3:::pub")->policy.has_value());
+  Ok("PutBucketPolicy", {{"Bucket", "pub"}, {"Policy", lockout}});
+  EXPECT_FALSE(authority->Facts(root, "s3:GetBucketPolicy", "arn:aws:s3:::pub")->policy.has_value());
   // A bucket that does not exist has no owner or policy: the operation answers NoSuchBucket itself.
   auto missing = authority->Facts(anonymous, "s3:GetObject", "arn:aws:s3:::nope/k");
   ASSERT_TRUE(missing.ok());
