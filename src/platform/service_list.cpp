@@ -29,6 +29,9 @@ Status Register(services::ServiceDeps& deps);
 namespace kms {
 Status Register(services::ServiceDeps& deps);
 }
+namespace cloudtrail {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -40,6 +43,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"sts", sts::Register},
       {"organizations", organizations::Register},
       {"kms", kms::Register},
+      {"cloudtrail", cloudtrail::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},
