@@ -47,7 +47,7 @@ def table_operations(source, handler=HANDLER):
 def error_codes(source):
     """Sorted error codes of an errors.hpp: its `ErrorSpec kName{"Code", ...}` constants."""
     with open(path(source)) as f:
-        return sorted(set(re.findall(r'ErrorSpec k[A-Za-z]+\{\s*"([A-Za-z]+)"', f.read())))
+        return sorted(set(re.findall(r'ErrorSpec k[A-Za-z0-9]+\{\s*"([A-Za-z0-9]+)"', f.read())))
 
 
 def bullets(items):

@@ -29,6 +29,9 @@ Status Register(services::ServiceDeps& deps);
 namespace kms {
 Status Register(services::ServiceDeps& deps);
 }
+namespace cloudtrail {
+Status Register(services::ServiceDeps& deps);
+}
 namespace sqs {
 Status Register(services::ServiceDeps& deps);
 }
@@ -43,6 +46,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"sts", sts::Register},
       {"organizations", organizations::Register},
       {"kms", kms::Register},
+      {"cloudtrail", cloudtrail::Register},
       {"sqs", sqs::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},

@@ -187,6 +187,12 @@ TEST(ActionMapTest, PutObjectWithAclAlsoNeedsPutObjectAcl) {
                          {{"Bucket", "b"}, {"Key", "k"}, {"ACL", "public-read"}, {"GrantRead", "id=x"}});
   EXPECT_EQ(Pairs(auths), (P{{"s3:PutObject", "arn:aws:s3:::b/k"}, {"s3:PutObjectAcl", "arn:aws:s3:::b/k"}}));
   EXPECT_EQ(*auths[1].context.Find("s3:x-amz-acl"), std::vector<std::string>{"public-read"});
+  // The canned ACL bucket-owner-full-control alone needs only s3:PutObject (AWS's documented delivery
+  // policies for CloudTrail, Config and ELB logs grant nothing else), with s3:x-amz-acl for their condition.
+  auto owner =
+      ResolveOk("s3", "PutObject", {{"Bucket", "b"}, {"Key", "k"}, {"ACL", "bucket-owner-full-control"}});
+  EXPECT_EQ(Pairs(owner), (P{{"s3:PutObject", "arn:aws:s3:::b/k"}}));
+  EXPECT_EQ(*owner[0].context.Find("s3:x-amz-acl"), std::vector<std::string>{"bucket-owner-full-control"});
   EXPECT_EQ(Pairs(ResolveOk("s3", "PutObject", {{"Bucket", "b"}, {"Key", "k"}, {"Tagging", "a=1"}})),
             (P{{"s3:PutObject", "arn:aws:s3:::b/k"}, {"s3:PutObjectTagging", "arn:aws:s3:::b/k"}}));
   EXPECT_EQ(Pairs(ResolveOk("s3", "PutObject", {{"Bucket", "b"}, {"Key", "k"}})),

@@ -1,0 +1,252 @@
+#include "services/cloudtrail/cloudtrail_provider.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <random>
+
+#include "common/clock.hpp"
+#include "common/random.hpp"
+#include "iam/directory.hpp"
+#include "services/cloudtrail/event_record.hpp"
+#include "services/cloudtrail/internal.hpp"
+
+namespace cenote::cloudtrail {
+
+// Schema of component "cloudtrail": one statement per version; append, never edit.
+std::vector<std::string> Migrations() {
+  return {
+      "CREATE TABLE cloudtrail_trails (account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, "
+      "doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
+      "CREATE TABLE cloudtrail_keys (region TEXT NOT NULL, fingerprint TEXT NOT NULL, public_der BLOB NOT "
+      "NULL, "
+      "private_der BLOB NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER NOT NULL, "
+      "PRIMARY KEY (region, fingerprint))",
+  };
+}
+
+store::FreshSchema FreshSchema() {
+  return store::FreshSchema
+#include "services/cloudtrail/fresh_schema.inc"
+      ;
+}
+
+const std::vector<ErrorSpec>& ErrorTable() {
+  static const std::vector<ErrorSpec> kTable = {
+      errors::kTrailExists,
+      errors::kTrailNotFound,
+      errors::kInvalidTrailName,
+      errors::kInvalidTrailArn,
+      errors::kBucketDoesNotExist,
+      errors::kInsufficientBucketPolicy,
+      errors::kInvalidPrefix,
+      errors::kMaxTrails,
+      errors::kHomeRegion,
+      errors::kUnsupported,
+      errors::kInvalidParameter,
+      errors::kInvalidCombination,
+      errors::kInvalidEventSelectors,
+      errors::kInvalidLookupAttributes,
+      errors::kInvalidTimeRange,
+      errors::kInvalidMaxResults,
+      errors::kInvalidNextToken,
+      errors::kInvalidEventCategory,
+      errors::kInvalidTagParameter,
+      errors::kTagsLimit,
+      errors::kResourceNotFound,
+      errors::kOrganizationsNotInUse,
+      errors::kNotManagementAccount,
+  };
+  return kTable;
+}
+
+namespace {
+
+const CloudTrailProvider::Table& Operations() {
+  static const CloudTrailProvider::Table kOps = {
+      {"AddTags", AddTags},
+      {"CreateTrail", CreateTrail},
+      {"DeleteTrail", DeleteTrail},
+      {"DescribeTrails", DescribeTrails},
+      {"GetEventSelectors", GetEventSelectors},
+      {"GetTrail", GetTrail},
+      {"GetTrailStatus", GetTrailStatus},
+      {"ListPublicKeys", ListPublicKeys},
+      {"ListTags", ListTags},
+      {"ListTrails", ListTrails},
+      {"LookupEvents", LookupEvents},
+      {"PutEventSelectors", PutEventSelectors},
+      {"RemoveTags", RemoveTags},
+      {"StartLogging", StartLogging},
+      {"StopLogging", StopLogging},
+      {"UpdateTrail", UpdateTrail},
+  };
+  return kOps;
+}
+
+// An eventID: a version 4 UUID from a per-thread generator seeded from the system's randomness (event ids
+// need uniqueness, not secrecy, and a getrandom call per request shows in small-GET profiles).
+std::string EventId() {
+  thread_local std::mt19937_64 rng = [] {
+    std::uint64_t seed[2];
+    FillRandom(seed, sizeof seed);
+    std::seed_seq seq{seed[0], seed[1]};
+    return std::mt19937_64(seq);
+  }();
+  std::uint64_t hi = rng(), lo = rng();
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;            // version 4
+  lo = (lo & ~(0x3ULL << 62)) | (0x2ULL << 62);  // variant 10
+  char out[37];
+  std::snprintf(
+      out, sizeof out, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
+      static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
+      static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return out;
+}
+
+// The after-hook: every answered call becomes an event, durable before the hook returns.
+class EventRecorder final : public aws::pipeline::AfterHook {
+ public:
+  explicit EventRecorder(Env& env) : env_(env) {}
+
+  void AfterCall(const aws::pipeline::CallRecord& record) override {
+    const aws::RequestContext& ctx = record.ctx;
+    if (!env_.options.recording || ctx.service.empty() || ctx.operation.empty()) return;
+    // CloudTrail's own calls (deliveries, bucket checks) are not recorded: delivery must not feed itself.
+    if (ctx.invoked_by == kServicePrincipal) return;
+    const EventClass cls = Classify(ctx.service, ctx.operation);
+    if (!cls.recorded) return;
+    // Data events exist only for trails that select them: the common case costs one atomic load.
+    if (cls.data && !env_.any_data_trail.load(std::memory_order_acquire)) return;
+    json::object event = BuildEventRecord(record, cls, env_.Now(), EventId(), env_.options.default_account);
+    const std::string trails = SelectingTrails(event);
+    if (cls.data && trails.empty()) return;
+    // Routing for delivery: recipient account, region, eventTime, the selecting trails' ARNs.
+    std::string routing = GetString(event, "recipientAccountId").value_or("");
+    routing += '\t';
+    routing += GetString(event, "awsRegion").value_or("");
+    routing += '\t';
+    routing += GetString(event, "eventTime").value_or("");
+    routing += '\t';
+    routing += trails;
+    Status st = env_.events->Append(event, !cls.data, routing);
+    if (!st) {
+      spdlog::error("cloudtrail: request {}: the event could not be recorded: {}", ctx.request_id,
+                    st.error().message);
+    }
+  }
+
+ private:
+  // The ARNs of the logging trails that log `event` (its account, or its organization's; its region, unless
+  // multi-region; their selectors), comma-separated.
+  std::string SelectingTrails(const json::object& event) {
+    std::shared_ptr<const std::vector<LoggingTrail>> trails;
+    {
+      MutexLock lock(env_.data_mu);
+      trails = env_.logging_trails;
+    }
+    std::string out;
+    if (trails == nullptr || trails->empty()) return out;
+    const std::string account = GetString(event, "recipientAccountId").value_or("");
+    const std::string region = GetString(event, "awsRegion").value_or("");
+    for (const LoggingTrail& t : *trails) {
+      if (t.account != account && (t.organization_id.empty() || env_.orgs == nullptr ||
+                                   env_.orgs->OrganizationId(account) != t.organization_id)) {
+        continue;
+      }
+      if (!t.multi_region && t.home_region != region) continue;
+      if (!SelectorsMatch(t.selectors, event)) continue;
+      if (!out.empty()) out += ',';
+      out += t.arn;
+    }
+    return out;
+  }
+
+  Env& env_;
+};
+
+class TrailAuthority final : public iam::ResourceAuthority {
+ public:
+  std::string_view service() const override { return "cloudtrail"; }
+  Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal&, std::string_view,
+                                   std::string_view) const override {
+    return iam::ResourceFacts{};
+  }
+  Result<std::string> Lookup(std::string_view name, std::span<const std::string> args) const override {
+    if (name == "TrailARN" && args.size() == 3) return TrailArnOf(args[0], args[1], args[2]);
+    return iam::ResourceAuthority::Lookup(name, args);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<iam::ResourceAuthority> CloudTrailProvider::MakeAuthority() {
+  return std::make_unique<TrailAuthority>();
+}
+
+CloudTrailProvider::CloudTrailProvider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
+CloudTrailProvider::~CloudTrailProvider() { delivery_.reset(); }
+
+const std::vector<std::string_view>& CloudTrailProvider::SupportedOperations() {
+  return Operations().names();
+}
+const CloudTrailProvider::Table& CloudTrailProvider::table() const { return Operations(); }
+aws::pipeline::AfterHook& CloudTrailProvider::recorder() { return *recorder_; }
+
+Status CloudTrailProvider::Deliver(bool force_digest) { return DeliverAll(*env_, force_digest); }
+
+Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(store::MetadataStore& metadata,
+                                                                     aws::Invoker& invoker,
+                                                                     BackgroundTasks& tasks,
+                                                                     const iam::Organizations* orgs,
+                                                                     CloudTrailOptions options) {
+  if (!options.clock) options.clock = [] { return UnixNowMs(); };
+  CENOTE_RETURN_IF_ERROR(metadata.Migrate("cloudtrail", Migrations(), FreshSchema()));
+  auto env = std::make_unique<Env>(metadata, invoker);
+  env->orgs = orgs;
+  env->options = std::move(options);
+  CENOTE_ASSIGN_OR_RETURN(
+      env->events, EventStore::Open(env->options.event_dir, env->options.clock,
+                                    env->options.sync_always ? SyncMode::kAlways : SyncMode::kBatched));
+  {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
+    CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT doc FROM cloudtrail_trails"));
+    MutexLock lock(env->mu);
+    for (const auto& row : rows) {
+      boost::system::error_code ec;
+      json::value doc = json::parse(store::AsText(row[0]), ec);
+      if (ec || !doc.is_object()) continue;
+      Trail t = Trail::FromDoc(doc.as_object());
+      env->trails[TrailKey{t.account, t.home_region, t.name}] = std::move(t);
+    }
+    env->RefreshLoggingTrails();
+    CENOTE_ASSIGN_OR_RETURN(
+        auto keys,
+        txn->Query(
+            "SELECT region, fingerprint, public_der, private_der, valid_from, valid_to FROM cloudtrail_keys "
+            "ORDER BY valid_from"));
+    MutexLock keys_lock(env->keys_mu);
+    for (const auto& row : keys) {
+      CENOTE_ASSIGN_OR_RETURN(SigningKey key, SigningKey::FromPrivateDer(store::AsText(row[3])));
+      env->keys[store::AsText(row[0])].push_back(
+          KeyRecord{.fingerprint = store::AsText(row[1]),
+                    .public_der = store::AsText(row[2]),
+                    .key = std::make_shared<const SigningKey>(std::move(key)),
+                    .valid_from = store::AsInt(row[4]),
+                    .valid_to = store::AsInt(row[5])});
+    }
+  }
+  std::unique_ptr<CloudTrailProvider> provider(new CloudTrailProvider(std::move(env)));
+  provider->recorder_ = std::make_unique<EventRecorder>(*provider->env_);
+  if (provider->env_->options.start_delivery_task) {
+    Env* e = provider->env_.get();
+    provider->delivery_ =
+        tasks.Every("cloudtrail.delivery", std::chrono::milliseconds(e->options.delivery_interval_ms), [e] {
+          (void)DeliverAll(*e, false);
+          (void)e->events->Trim();
+        });
+  }
+  return provider;
+}
+
+}  // namespace cenote::cloudtrail

@@ -1,0 +1,56 @@
+// The CloudTrail errors Cenote answers, with AWS's codes, statuses and message templates, in one table so
+// that the provider, the tests and docs/cloudtrail-coverage.md use the same text. Templates take their
+// arguments in order at each `{}` (services::MakeError). Unsupported operations and internal failures are
+// the request pipeline's to answer (aws/pipeline/service_errors.hpp).
+#pragma once
+
+#include <vector>
+
+#include "services/common/error_spec.hpp"
+
+namespace cenote::cloudtrail {
+
+using services::ErrorSpec;
+
+namespace errors {
+inline constexpr ErrorSpec kTrailExists{"TrailAlreadyExistsException",
+                                        "Trail {} already exists for customer: {}", 400};
+inline constexpr ErrorSpec kTrailNotFound{"TrailNotFoundException", "Unknown trail: {} for the user: {}",
+                                          400};
+inline constexpr ErrorSpec kInvalidTrailName{"InvalidTrailNameException", "{}", 400};
+inline constexpr ErrorSpec kInvalidTrailArn{"CloudTrailARNInvalidException", "{} is not a valid trail ARN.",
+                                            400};
+inline constexpr ErrorSpec kBucketDoesNotExist{"S3BucketDoesNotExistException",
+                                               "S3 bucket {} does not exist.", 400};
+inline constexpr ErrorSpec kInsufficientBucketPolicy{
+    "InsufficientS3BucketPolicyException", "Incorrect S3 bucket policy is detected for bucket: {}", 400};
+inline constexpr ErrorSpec kInvalidPrefix{"InvalidS3PrefixException", "{}", 400};
+inline constexpr ErrorSpec kMaxTrails{"MaximumNumberOfTrailsExceededException",
+                                      "User: {} already has 5 trails in {}.", 400};
+inline constexpr ErrorSpec kHomeRegion{"InvalidHomeRegionException",
+                                       "This operation must be called from the trail's home region {}.", 400};
+inline constexpr ErrorSpec kUnsupported{"UnsupportedOperationException", "{}", 400};
+inline constexpr ErrorSpec kInvalidParameter{"InvalidParameterException", "{}", 400};
+inline constexpr ErrorSpec kInvalidCombination{"InvalidParameterCombinationException", "{}", 400};
+inline constexpr ErrorSpec kInvalidEventSelectors{"InvalidEventSelectorsException", "{}", 400};
+inline constexpr ErrorSpec kInvalidLookupAttributes{"InvalidLookupAttributesException", "{}", 400};
+inline constexpr ErrorSpec kInvalidTimeRange{"InvalidTimeRangeException", "{}", 400};
+inline constexpr ErrorSpec kInvalidMaxResults{"InvalidMaxResultsException", "{}", 400};
+inline constexpr ErrorSpec kInvalidNextToken{"InvalidNextTokenException", "Invalid NextToken: {}", 400};
+inline constexpr ErrorSpec kInvalidEventCategory{"InvalidEventCategoryException", "{}", 400};
+inline constexpr ErrorSpec kInvalidTagParameter{"InvalidTagParameterException", "{}", 400};
+inline constexpr ErrorSpec kTagsLimit{
+    "TagsLimitExceededException", "The number of tags on the resource would exceed the limit of 50.", 400};
+inline constexpr ErrorSpec kResourceNotFound{"ResourceNotFoundException", "{}", 400};
+inline constexpr ErrorSpec kOrganizationsNotInUse{"OrganizationsNotInUseException",
+                                                  "This account is not a member of an organization, or the "
+                                                  "organization does not have all features enabled.",
+                                                  400};
+inline constexpr ErrorSpec kNotManagementAccount{
+    "NotOrganizationMasterAccountException",
+    "The request was rejected because this account is not the management account of its organization.", 400};
+}  // namespace errors
+
+const std::vector<ErrorSpec>& ErrorTable();
+
+}  // namespace cenote::cloudtrail

@@ -1,0 +1,485 @@
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wrestrict"  // GCC bug 105329
+// GCC 12 also misreads a std::string moved out of a Result (CENOTE_ASSIGN_OR_RETURN) as maybe uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include "services/cloudtrail/event_store.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "common/checksum.hpp"
+#include "store/durable_file.hpp"
+
+#include "services/common/params.hpp"
+
+namespace cenote::cloudtrail {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string Str(const json::object& o, std::string_view name) {
+  return services::GetString(o, name).value_or("");
+}
+
+// The name event history shows for a resource: S3's bucket (or bucket/key), else the ARN.
+std::string ResourceNameOf(std::string_view arn) {
+  if (arn.starts_with("arn:aws:s3:::")) return std::string(arn.substr(13));
+  return std::string(arn);
+}
+
+}  // namespace
+
+IndexedEvent IndexOf(std::uint64_t sequence, const json::object& event) {
+  IndexedEvent e;
+  e.sequence = sequence;
+  e.account = Str(event, "recipientAccountId");
+  e.region = Str(event, "awsRegion");
+  e.event_id = Str(event, "eventID");
+  e.event_name = Str(event, "eventName");
+  e.event_source = Str(event, "eventSource");
+  e.read_only = services::GetBool(event, "readOnly").value_or(false);
+  if (const auto* id = services::GetObject(event, "userIdentity")) {
+    e.access_key_id = Str(*id, "accessKeyId");
+    const std::string type = Str(*id, "type");
+    if (type == "Root") {
+      e.username = "root";
+    } else if (type == "IAMUser") {
+      e.username = Str(*id, "userName");
+    } else if (type == "AssumedRole" || type == "FederatedUser") {
+      std::string arn = Str(*id, "arn");
+      e.username = arn.substr(arn.rfind('/') + 1);
+    } else if (type == "AWSService") {
+      e.username = Str(*id, "invokedBy");
+    }
+  }
+  if (const auto* resources = services::GetArray(event, "resources")) {
+    for (const auto& r : *resources) {
+      if (!r.is_object()) continue;
+      e.resources.emplace_back(Str(r.as_object(), "type"), ResourceNameOf(Str(r.as_object(), "ARN")));
+    }
+  }
+  return e;
+}
+
+namespace {
+
+constexpr std::size_t kBodyHeader = 8 + 8 + 1 + 2;  // sequence, arrival, kind, routing length
+
+std::string SegmentPath(const std::string& dir, std::uint64_t first) {
+  char name[48];
+  std::snprintf(name, sizeof name, "events-%020llu.log", static_cast<unsigned long long>(first));
+  return dir + "/" + name;
+}
+
+struct FrameHeader {
+  std::uint64_t sequence = 0;
+  std::int64_t arrival_ms = 0;
+  char kind = 'D';
+  std::string_view routing;
+  std::string_view json;
+};
+
+// The parts of a frame's body (views into it); an empty json when the body is malformed.
+FrameHeader HeaderOf(std::string_view body) {
+  FrameHeader h;
+  if (body.size() < kBodyHeader) return h;
+  std::memcpy(&h.sequence, body.data(), 8);
+  std::memcpy(&h.arrival_ms, body.data() + 8, 8);
+  h.kind = body[16];
+  std::uint16_t routing = 0;
+  std::memcpy(&routing, body.data() + 17, 2);
+  if (kBodyHeader + routing > body.size()) return h;
+  h.routing = body.substr(kBodyHeader, routing);
+  h.json = body.substr(kBodyHeader + routing);
+  return h;
+}
+
+}  // namespace
+
+// One segment file. Immutable identity; `map` is set while it is (or was just) the active segment; `frames`
+// and the counters are guarded by the store's mutex.
+struct EventStore::Segment {
+  std::uint64_t first = 0;
+  std::string path;
+  int fd = -1;
+  char* map = nullptr;
+  std::size_t used = 0;    // bytes of complete frames
+  std::size_t synced = 0;  // bytes flushed to disk
+  std::uint64_t last_sequence = 0;
+  std::int64_t last_arrival_ms = 0;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> frames;  // (sequence, offset), in order
+  ~Segment() {
+    if (map != nullptr) ::munmap(map, kSegmentBytes);
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
+                                                     std::function<std::int64_t()> clock, SyncMode mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InternalError("cannot create " + dir + ": " + ec.message());
+  std::unique_ptr<EventStore> store(new EventStore(dir, std::move(clock), mode));
+  CENOTE_RETURN_IF_ERROR(store->Recover());
+  store->syncer_ = std::thread([s = store.get()] { s->Sync(); });
+  return store;
+}
+
+EventStore::~EventStore() {
+  {
+    MutexLock lock(mu_);
+    stop_ = true;
+    sync_cv_.SignalAll();
+  }
+  if (syncer_.joinable()) syncer_.join();
+}
+
+// Scans every segment (frames, index), cuts the last one at its first bad frame and maps it for appends.
+Status EventStore::Recover() {
+  std::vector<std::pair<std::uint64_t, std::string>> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("events-") && name.ends_with(".log")) {
+      files.emplace_back(std::strtoull(name.c_str() + 7, nullptr, 10), entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  const std::int64_t cutoff = clock_() - kRetentionMs;
+  MutexLock lock(mu_);
+  std::size_t indexed = 0;
+  for (const auto& [first, path] : files) {
+    auto seg = std::make_shared<Segment>();
+    seg->first = first;
+    seg->path = path;
+    seg->fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (seg->fd < 0) return InternalError("cannot open " + path + ": " + std::strerror(errno));
+    std::ifstream in(path, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t pos = 0;
+    while (pos + 8 <= data.size()) {
+      std::uint32_t n = 0, crc = 0;
+      std::memcpy(&n, data.data() + pos, 4);
+      std::memcpy(&crc, data.data() + pos + 4, 4);
+      if (n < kBodyHeader || pos + 8 + n > data.size() || Crc32c(0, data.data() + pos + 8, n) != crc) break;
+      std::string_view body(data.data() + pos + 8, n);
+      FrameHeader h = HeaderOf(body);
+      seg->frames.emplace_back(h.sequence, static_cast<std::uint32_t>(pos));
+      seg->last_sequence = h.sequence;
+      seg->last_arrival_ms = h.arrival_ms;
+      next_sequence_ = std::max(next_sequence_, h.sequence + 1);
+      if (h.kind == 'M' && h.arrival_ms >= cutoff) {
+        boost::system::error_code jec;
+        json::value v = json::parse(h.json, jec);
+        if (!jec && v.is_object()) {
+          IndexedEvent e = IndexOf(h.sequence, v.as_object());
+          e.time_ms = h.arrival_ms;
+          e.offset = static_cast<std::uint32_t>(pos);
+          index_.emplace(h.sequence, std::move(e));
+          ++indexed;
+        }
+      }
+      pos += 8 + n;
+    }
+    seg->used = seg->synced = pos;
+    segments_[first] = seg;
+  }
+  synced_ = next_sequence_;
+  if (indexed > 0) spdlog::info("cloudtrail: {} management events in the event history", indexed);
+  if (segments_.empty()) return StartSegment(next_sequence_);
+  // The last segment goes on taking events: mapped, its torn tail (an unanswered append) zeroed.
+  std::shared_ptr<Segment> last = segments_.rbegin()->second;
+  if (::posix_fallocate(last->fd, 0, kSegmentBytes) != 0) return InternalError("cannot extend " + last->path);
+  void* map = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, last->fd, 0);
+  if (map == MAP_FAILED) return InternalError("cannot map " + last->path + ": " + std::strerror(errno));
+  last->map = static_cast<char*>(map);
+  std::memset(last->map + last->used, 0, kSegmentBytes - last->used);
+  if (::msync(last->map, kSegmentBytes, MS_SYNC) != 0) return InternalError("cannot flush " + last->path);
+  active_ = last;
+  return Status::Ok();
+}
+
+// A new, preallocated, mapped segment whose first event will be `first_sequence`; the previous active one
+// is left to the syncer to flush.
+Status EventStore::StartSegment(std::uint64_t first_sequence) {
+  auto seg = std::make_shared<Segment>();
+  seg->first = first_sequence;
+  seg->path = SegmentPath(dir_, first_sequence);
+  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (seg->fd < 0) return InternalError("cannot create " + seg->path + ": " + std::strerror(errno));
+  void* map = MAP_FAILED;
+  if (::posix_fallocate(seg->fd, 0, kSegmentBytes) == 0 && ::fdatasync(seg->fd) == 0) {
+    map = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, seg->fd, 0);
+  }
+  if (map == MAP_FAILED) {
+    Error e = InternalError("cannot prepare " + seg->path + ": " + std::strerror(errno));
+    ::unlink(seg->path.c_str());
+    return e;
+  }
+  seg->map = static_cast<char*>(map);
+#ifdef MADV_POPULATE_WRITE
+  // Take the write faults now, not one per page on the requests' path (Linux 5.14+; harmless if refused).
+  (void)::madvise(seg->map, kSegmentBytes, MADV_POPULATE_WRITE);
+#endif
+  // The file's name must survive a crash before any event in it is answered.
+  CENOTE_RETURN_IF_ERROR(store::FsyncDirectory(dir_));
+  if (active_ != nullptr) unsynced_.push_back(active_);
+  active_ = seg;
+  segments_[first_sequence] = seg;
+  return Status::Ok();
+}
+
+Status EventStore::Append(const json::object& event, bool management, std::string_view routing) {
+  const std::string text = json::serialize(event);
+  const std::int64_t arrival = clock_();
+  if (routing.size() > 0xFFFF) routing = routing.substr(0, routing.rfind(',', 0xFFFF));
+  const std::size_t body_size = kBodyHeader + routing.size() + text.size();
+  if (8 + body_size > kSegmentBytes / 2) {
+    return InternalError("a CloudTrail event of " + std::to_string(text.size()) + " bytes");
+  }
+  std::optional<IndexedEvent> indexed;
+  if (management) {
+    indexed = IndexOf(0, event);
+    indexed->time_ms = arrival;
+  }
+  MutexLock lock(mu_);
+  if (active_->used + 8 + body_size > kSegmentBytes) CENOTE_RETURN_IF_ERROR(StartSegment(next_sequence_));
+  const std::uint64_t sequence = next_sequence_++;
+  Segment& seg = *active_;
+  char* out = seg.map + seg.used;
+  const char kind = management ? 'M' : 'D';
+  std::memcpy(out + 8, &sequence, 8);
+  std::memcpy(out + 16, &arrival, 8);
+  out[24] = kind;
+  const std::uint16_t routing_size = static_cast<std::uint16_t>(routing.size());
+  std::memcpy(out + 25, &routing_size, 2);
+  std::memcpy(out + 8 + kBodyHeader, routing.data(), routing.size());
+  std::memcpy(out + 8 + kBodyHeader + routing.size(), text.data(), text.size());
+  const std::uint32_t n = static_cast<std::uint32_t>(body_size);
+  const std::uint32_t crc = Crc32c(0, out + 8, body_size);
+  std::memcpy(out + 4, &crc, 4);
+  // The length last: a frame a kill interrupts has none, or a CRC that fails, and recovery cuts it.
+  std::memcpy(out, &n, 4);
+  const std::uint32_t offset = static_cast<std::uint32_t>(seg.used);
+  seg.frames.emplace_back(sequence, offset);
+  seg.used += 8 + body_size;
+  seg.last_sequence = sequence;
+  seg.last_arrival_ms = arrival;
+  if (indexed) {
+    indexed->sequence = sequence;
+    indexed->offset = offset;
+    index_.emplace(sequence, std::move(*indexed));
+  }
+  // Only an idle syncer needs waking; a waiting one flushes this event when its interval ends (a wake-up per
+  // event would cost a context switch per call).
+  if (syncer_idle_ || mode_ == SyncMode::kAlways) sync_cv_.Signal();
+  if (mode_ == SyncMode::kAlways) {
+    synced_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ > sequence || stop_; });
+  }
+  return Status::Ok();
+}
+
+void EventStore::Flush() {
+  MutexLock lock(mu_);
+  const std::uint64_t target = next_sequence_;
+  if (synced_ >= target) return;
+  flush_wanted_ = true;
+  sync_cv_.Signal();
+  synced_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ >= target || stop_; });
+}
+
+// The syncer: flushes what was appended (group commit), at most every 20 ms in kBatched, until stopped with
+// nothing left to flush.
+void EventStore::Sync() {
+  const auto interval =
+      mode_ == SyncMode::kBatched ? std::chrono::milliseconds(20) : std::chrono::milliseconds(0);
+  auto last = std::chrono::steady_clock::now() - interval;
+  MutexLock lock(mu_);
+  for (;;) {
+    auto pending = [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ < next_sequence_; };
+    syncer_idle_ = true;
+    sync_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || pending(); });
+    syncer_idle_ = false;
+    if (!pending()) return;  // stopped, and everything is on disk
+    const auto due = last + interval;
+    if (!stop_ && !flush_wanted_ && std::chrono::steady_clock::now() < due) {
+      sync_cv_.WaitUntil(lock, due, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || flush_wanted_; });
+    }
+    flush_wanted_ = false;
+    last = std::chrono::steady_clock::now();
+    const std::uint64_t target = next_sequence_;
+    std::vector<std::shared_ptr<Segment>> rolled;
+    rolled.swap(unsynced_);
+    std::shared_ptr<Segment> active = active_;
+    const std::size_t from = active->synced, to = active->used;
+    lock.Unlock();
+    // Whole pages around the new bytes; rolled segments in full (their tails since the last flush).
+    bool ok = true;
+    for (const auto& seg : rolled) ok = ::msync(seg->map, kSegmentBytes, MS_SYNC) == 0 && ok;
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t start = from / page * page;
+    if (to > from) ok = ::msync(active->map + start, to - start, MS_SYNC) == 0 && ok;
+    if (!ok) spdlog::error("cloudtrail: flushing the event log failed: {}", std::strerror(errno));
+    lock.Lock();
+    for (const auto& seg : rolled) {
+      seg->synced = seg->used;
+      ::munmap(seg->map, kSegmentBytes);
+      seg->map = nullptr;
+    }
+    active->synced = std::max(active->synced, to);
+    synced_ = std::max(synced_, target);
+    synced_cv_.SignalAll();
+  }
+}
+
+Result<std::string> EventStore::ReadFrame(const Segment& segment, std::uint32_t offset) {
+  char head[8];
+  if (::pread(segment.fd, head, 8, offset) != 8) return InternalError("cannot read " + segment.path);
+  std::uint32_t n = 0;
+  std::memcpy(&n, head, 4);
+  if (n < kBodyHeader || n > kSegmentBytes) return InternalError("bad frame in " + segment.path);
+  std::string body(n, '\0');
+  if (::pread(segment.fd, body.data(), n, offset + 8) != static_cast<ssize_t>(n)) {
+    return InternalError("cannot read " + segment.path);
+  }
+  return body;
+}
+
+Result<LookupAnswer> EventStore::Lookup(const LookupQuery& q) {
+  auto matches = [&q](const IndexedEvent& e) {
+    if (e.account != q.account || e.region != q.region) return false;
+    if (e.time_ms < q.start_ms || e.time_ms > q.end_ms) return false;
+    const std::string& v = q.attribute_value;
+    if (q.attribute_key.empty()) return true;
+    if (q.attribute_key == "EventId") return e.event_id == v;
+    if (q.attribute_key == "EventName") return e.event_name == v;
+    if (q.attribute_key == "ReadOnly") return (e.read_only ? "true" : "false") == v;
+    if (q.attribute_key == "Username") return e.username == v;
+    if (q.attribute_key == "EventSource") return e.event_source == v;
+    if (q.attribute_key == "AccessKeyId") return e.access_key_id == v;
+    for (const auto& [type, name] : e.resources) {
+      if (q.attribute_key == "ResourceType" && type == v) return true;
+      if (q.attribute_key == "ResourceName" &&
+          (name == v || "arn:aws:s3:::" + name == v || name.substr(name.rfind('/') + 1) == v)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<std::pair<IndexedEvent, std::pair<std::shared_ptr<Segment>, std::uint32_t>>> found;
+  std::optional<std::uint64_t> next;
+  {
+    MutexLock lock(mu_);
+    auto it = q.below_sequence ? index_.lower_bound(*q.below_sequence) : index_.end();
+    while (it != index_.begin()) {
+      --it;
+      if (!matches(it->second)) continue;
+      if (found.size() == q.max_results) {
+        next = found.back().first.sequence;
+        break;
+      }
+      auto seg = segments_.upper_bound(it->first);
+      if (seg == segments_.begin()) continue;  // trimmed
+      --seg;
+      found.emplace_back(it->second, std::make_pair(seg->second, it->second.offset));
+    }
+  }
+  LookupAnswer answer;
+  answer.next_below = next;
+  for (auto& [e, where] : found) {
+    CENOTE_ASSIGN_OR_RETURN(std::string body, ReadFrame(*where.first, where.second));
+    answer.events.emplace_back(std::move(e), std::string(HeaderOf(body).json));
+  }
+  return answer;
+}
+
+Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::size_t max_records,
+                                                      std::size_t max_bytes) {
+  // Which byte range of which segment holds the events, found under the lock; read with one pread per segment
+  // outside it (a segment's frames are contiguous).
+  struct Run {
+    std::shared_ptr<Segment> segment;
+    std::uint32_t begin = 0, end = 0;
+    std::size_t count = 0;
+  };
+  std::vector<Run> runs;
+  {
+    MutexLock lock(mu_);
+    auto it = segments_.upper_bound(from);
+    if (it != segments_.begin()) --it;
+    std::size_t records = 0, bytes = 0;
+    for (; it != segments_.end() && records < max_records && bytes < max_bytes; ++it) {
+      const Segment& seg = *it->second;
+      auto f = std::lower_bound(seg.frames.begin(), seg.frames.end(), std::make_pair(from, std::uint32_t{0}));
+      if (f == seg.frames.end()) continue;
+      Run run{.segment = it->second, .begin = f->second, .end = f->second, .count = 0};
+      for (; f != seg.frames.end() && records < max_records && bytes < max_bytes; ++f) {
+        auto next = f + 1;
+        run.end = next != seg.frames.end() ? next->second : static_cast<std::uint32_t>(seg.used);
+        ++run.count;
+        ++records;
+        if (bytes + (run.end - run.begin) >= max_bytes) break;
+      }
+      bytes += run.end - run.begin;
+      runs.push_back(std::move(run));
+    }
+  }
+  std::vector<StoredEvent> out;
+  for (const Run& run : runs) {
+    std::string data(run.end - run.begin, '\0');
+    if (::pread(run.segment->fd, data.data(), data.size(), run.begin) != static_cast<ssize_t>(data.size())) {
+      return InternalError("cannot read " + run.segment->path);
+    }
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < run.count; ++i) {
+      std::uint32_t n = 0;
+      std::memcpy(&n, data.data() + pos, 4);
+      if (n < kBodyHeader || pos + 8 + n > data.size())
+        return InternalError("bad frame in " + run.segment->path);
+      FrameHeader h = HeaderOf(std::string_view(data).substr(pos + 8, n));
+      out.push_back(StoredEvent{.sequence = h.sequence,
+                                .management = h.kind == 'M',
+                                .routing = std::string(h.routing),
+                                .json = std::string(h.json)});
+      pos += 8 + n;
+    }
+  }
+  return out;
+}
+
+Result<std::uint64_t> EventStore::NextSequence() {
+  MutexLock lock(mu_);
+  return next_sequence_;
+}
+
+Status EventStore::Trim() {
+  const std::int64_t cutoff = clock_() - kRetentionMs;
+  std::vector<std::string> remove;
+  {
+    MutexLock lock(mu_);
+    while (!index_.empty() && index_.begin()->second.time_ms < cutoff) index_.erase(index_.begin());
+    for (auto it = segments_.begin(); it != segments_.end();) {
+      if (it->second != active_ && it->second->last_arrival_ms < cutoff && it->second->map == nullptr) {
+        remove.push_back(it->second->path);
+        it = segments_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& path : remove) std::filesystem::remove(path);
+  return Status::Ok();
+}
+
+}  // namespace cenote::cloudtrail

@@ -1,0 +1,156 @@
+// EventStore: the durable record of every CloudTrail event, and the index LookupEvents reads.
+//
+// Storage: an append-only log of segment files under one directory (events-<first sequence, 20 digits>.log,
+// each preallocated to kSegmentBytes). The active segment is mapped (MAP_SHARED, pages populated for
+// writing), so recording an event is a memcpy into the page cache under a mutex, with no system call:
+//
+//   Append (the recorder, before the response leaves): sequence -> frame -> copy into the mapped segment ->
+//     return (SyncMode::kBatched), or wait for the syncer to have it on disk (kAlways).
+//   Syncer (one thread): every 20 ms while there is something new (kAlways: at once), msync(MS_SYNC) of the
+//     written range: one flush for every event recorded meanwhile (group commit), then wakes kAlways waiters.
+//
+// So an answered call's event survives kill -9 in both modes (the mapping's pages are the kernel's page
+// cache, written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power
+// cut can lose the last 20 ms of events. kBatched keeps recording off the request's critical path: an
+// fdatasync costs 1-4 ms on a busy disk, which no small GET can wait for.
+//
+// Frames: u32 length | u32 CRC32C(body) | body = u64 sequence | i64 arrival ms | u8 'M' (management) or 'D'
+// (data) | u16 routing length | routing | the event's JSON (little-endian). A segment's frames end at a zero
+// length (the preallocated, zero-filled rest). At Open every segment is scanned; the last one is cut at its
+// first torn or corrupt frame (an Append that a kill interrupted was never answered) and becomes the active
+// one. Segments whose newest event is older than the retention (90 days, AWS's event history) are removed
+// whole.
+//
+// Index: management events by sequence (account, region, time and the LookupEvents attributes), in memory,
+// rebuilt at Open; event JSON is read back from the segment files.
+//
+// Thread safety: every method may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/mutex.hpp"
+#include "common/result.hpp"
+
+namespace cenote::cloudtrail {
+
+// What LookupEvents filters and answers with, per management event.
+struct IndexedEvent {
+  std::uint64_t sequence = 0;
+  std::int64_t time_ms = 0;
+  std::string account;  // recipientAccountId
+  std::string region;   // awsRegion
+  std::string event_id;
+  std::string event_name;
+  std::string event_source;
+  std::string username;
+  std::string access_key_id;
+  bool read_only = false;
+  std::vector<std::pair<std::string, std::string>> resources;  // (type, name)
+  std::uint32_t offset = 0;                                    // of its frame in its segment
+};
+
+// One LookupEvents question.
+struct LookupQuery {
+  std::string account;
+  std::string region;
+  std::string attribute_key;  // "" for none; else EventId, EventName, ReadOnly, Username, ResourceType,
+                              // ResourceName, EventSource, AccessKeyId
+  std::string attribute_value;
+  std::int64_t start_ms = 0;
+  std::int64_t end_ms = 0;
+  std::size_t max_results = 50;
+  std::optional<std::uint64_t> below_sequence;  // pagination: only events older than this
+};
+
+struct LookupAnswer {
+  std::vector<std::pair<IndexedEvent, std::string>> events;  // newest first, with the record's JSON
+  std::optional<std::uint64_t> next_below;                   // more to read below this sequence
+};
+
+// One stored event as delivery reads it.
+struct StoredEvent {
+  std::uint64_t sequence = 0;
+  bool management = false;
+  std::string routing;  // what Append was given
+  std::string json;
+};
+
+enum class SyncMode {
+  kBatched,  // Append returns once the event is in the mapped segment (survives kill -9)
+  kAlways,   // Append returns once the event is flushed to disk (survives power loss)
+};
+
+class EventStore {
+ public:
+  static constexpr std::int64_t kRetentionMs = 90LL * 24 * 3600 * 1000;
+  static constexpr std::size_t kSegmentBytes = 16 << 20;
+
+  // Opens (creating) the log under `dir`, recovers and indexes it and starts the syncer.
+  static Result<std::unique_ptr<EventStore>> Open(const std::string& dir, std::function<std::int64_t()> clock,
+                                                  SyncMode mode);
+  ~EventStore();  // flushes what is written, stops the syncer
+
+  // Records one event (its JSON) with `routing` (what delivery needs without reading the record: the
+  // provider's "account \t region \t eventTime \t trail ARNs"); see the header comment for when it returns.
+  // An error (a new segment cannot be made, an event larger than a segment) means the event is not recorded.
+  Status Append(const boost::json::object& event, bool management, std::string_view routing = {});
+  // Waits until every event appended before the call is on disk.
+  void Flush();
+
+  // Management events of one account and region, newest first, within [start, end], filtered by at most one
+  // attribute.
+  Result<LookupAnswer> Lookup(const LookupQuery& query);
+
+  // Events with sequence >= from, oldest first, at most `max_records` and about `max_bytes` of JSON.
+  Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max_records,
+                                            std::size_t max_bytes);
+  // One past the newest event.
+  Result<std::uint64_t> NextSequence();
+
+  // Drops segments older than the retention, and their events from the index.
+  Status Trim();
+
+ private:
+  struct Segment;
+  EventStore(std::string dir, std::function<std::int64_t()> clock, SyncMode mode)
+      : dir_(std::move(dir)), clock_(std::move(clock)), mode_(mode) {}
+  Status Recover();
+  Status StartSegment(std::uint64_t first_sequence) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Sync();
+  // The frame at `offset` of `segment`, read with pread.
+  static Result<std::string> ReadFrame(const Segment& segment, std::uint32_t offset);
+
+  const std::string dir_;
+  std::function<std::int64_t()> clock_;
+  const SyncMode mode_;
+
+  Mutex mu_;
+  CondVar sync_cv_{mu_};    // the syncer waits for new events or stop
+  CondVar synced_cv_{mu_};  // kAlways appends and Flush wait for `synced_`
+  std::map<std::uint64_t, std::shared_ptr<Segment>> segments_ GUARDED_BY(mu_);  // by first sequence
+  std::shared_ptr<Segment> active_ GUARDED_BY(mu_);
+  // Segments rolled over with pages the syncer has not flushed yet.
+  std::vector<std::shared_ptr<Segment>> unsynced_ GUARDED_BY(mu_);
+  std::uint64_t next_sequence_ GUARDED_BY(mu_) = 1;
+  std::uint64_t synced_ GUARDED_BY(mu_) = 0;  // every event below this sequence is on disk
+  bool syncer_idle_ GUARDED_BY(mu_) = false;
+  bool flush_wanted_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::map<std::uint64_t, IndexedEvent> index_ GUARDED_BY(mu_);
+  std::thread syncer_;
+};
+
+// The LookupEvents attributes of an event record (exposed for tests).
+IndexedEvent IndexOf(std::uint64_t sequence, const boost::json::object& event);
+
+}  // namespace cenote::cloudtrail
