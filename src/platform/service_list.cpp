@@ -32,6 +32,9 @@ Status Register(services::ServiceDeps& deps);
 namespace cloudtrail {
 Status Register(services::ServiceDeps& deps);
 }
+namespace sqs {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -44,6 +47,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"organizations", organizations::Register},
       {"kms", kms::Register},
       {"cloudtrail", cloudtrail::Register},
+      {"sqs", sqs::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},

@@ -302,6 +302,7 @@ class ServiceModel::Builder {
       member.location_name = std::string(ln->as_string());
       member.has_location_name = true;
     }
+    member.xml_name = StringOr(def, "queryName");
     member.xml_attribute = BoolOf(def, "xmlAttribute");
     member.flattened = BoolOf(def, "flattened") || s.flattened;
     member.streaming = BoolOf(def, "streaming") || s.streaming;

@@ -59,6 +59,11 @@ struct Member {
   // JSON key. Equal to `name` when the model gives none.
   std::string location_name;
   bool has_location_name = false;  // true when the model gave locationName explicitly
+  // The member's name in query requests and XML bodies when it is not location_name: the query names of a
+  // json model that also speaks query (awsQueryCompatible SQS; overlay key "queryName", a Cenote extension).
+  // "" otherwise. XmlName() is the name those wires use.
+  std::string xml_name;
+  const std::string& XmlName() const { return xml_name.empty() ? location_name : xml_name; }
   bool required = false;
   bool xml_attribute = false;
   bool flattened = false;  // list/map flattened at this reference (or on the shape itself)

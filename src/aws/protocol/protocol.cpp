@@ -831,14 +831,21 @@ http::HttpResponse SerializeError(const ServiceModel& service, const Operation* 
       r.headers.Set("Content-Type", is_cbor                     ? std::string(cbor::kContentType)
                                     : wp == WireProtocol::kJson ? JsonContentType(service)
                                                                 : std::string("application/json"));
-      r.headers.Set("X-Amzn-ErrorType", error.code);
+      // The json error type is the code, unless the provider named it with an X-Amzn-ErrorType header:
+      // query-compatible services (SQS) type errors by shape ("com.amazonaws.sqs#QueueDoesNotExist") and
+      // keep the query code ("AWS.SimpleQueueService.NonExistentQueue") for x-amzn-query-error.
+      std::string type = error.code;
+      for (const auto& [name, value] : error.headers) {
+        if (EqualsIgnoreAsciiCase(name, "X-Amzn-ErrorType")) type = value;
+      }
+      r.headers.Set("X-Amzn-ErrorType", type);
       if (service.aws_query_compatible()) {
         // Clients of query-compatible services map errors by this header's code (SQS:
         // AWS.SimpleQueueService.*).
         r.headers.Set("x-amzn-query-error", error.code + (error.sender_fault() ? ";Sender" : ";Receiver"));
       }
       boost::json::object body;
-      if (wp == WireProtocol::kJson) body["__type"] = error.code;
+      if (wp == WireProtocol::kJson) body["__type"] = type;
       body["message"] = error.message;
       for (const auto& [name, value] : error.fields) body[name] = value;
       if (is_cbor) {

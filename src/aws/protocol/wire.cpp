@@ -612,10 +612,10 @@ std::optional<Document> QueryList(const Member& member, const ParamMap& params, 
   // An empty list is sent as "Key=" (botocore) so the server can tell it from an absent one.
   if (auto it = params.find(key); it != params.end() && it->second.empty() &&
                                   !HasKeyOrChildren(params, key + ".1") &&
-                                  !HasKeyOrChildren(params, key + "." + shape.member.location_name + ".1")) {
+                                  !HasKeyOrChildren(params, key + "." + shape.member.XmlName() + ".1")) {
     return Document(std::move(out));
   }
-  std::string base = member.flattened ? key : key + "." + shape.member.location_name;
+  std::string base = member.flattened ? key : key + "." + shape.member.XmlName();
   for (std::size_t n = 1; n <= params.size(); ++n) {
     std::string item_key = base + "." + std::to_string(n);
     if (!HasKeyOrChildren(params, item_key)) break;
@@ -634,13 +634,13 @@ std::optional<Document> QueryMap(const Member& member, const ParamMap& params, c
   for (std::size_t n = 1; n <= params.size(); ++n) {
     std::string entry = base + "." + std::to_string(n);
     if (!HasKeyOrChildren(params, entry)) break;
-    auto k = params.find(entry + "." + shape.key.location_name);
+    auto k = params.find(entry + "." + shape.key.XmlName());
     if (k == params.end()) {
       why.path = entry;
-      why.reason = "map entry without " + shape.key.location_name;
+      why.reason = "map entry without " + shape.key.XmlName();
       return std::nullopt;
     }
-    std::string value_key = entry + "." + shape.value.location_name;
+    std::string value_key = entry + "." + shape.value.XmlName();
     if (!HasKeyOrChildren(params, value_key)) continue;
     auto v = QueryValue(shape.value, params, value_key, why, depth + 1);
     if (!v) return std::nullopt;
@@ -660,7 +660,13 @@ std::optional<Document> QueryValue(const Member& member, const ParamMap& params,
     case ShapeType::kStructure: {
       boost::json::object out;
       for (const Member& m : shape.members) {
-        std::string k = key.empty() ? m.location_name : key + "." + m.location_name;
+        // botocore names a flattened list's items after the item's query name when it has one
+        // ("AttributeName.1" for SQS's AttributeNames), else after the member.
+        std::string name = m.XmlName();
+        if (m.flattened && m.shape->type == ShapeType::kList && !m.shape->member.xml_name.empty()) {
+          name = m.shape->member.xml_name;
+        }
+        std::string k = key.empty() ? name : key + "." + name;
         if (!HasPrefixKey(params, k)) continue;
         auto v = QueryValue(m, params, k, why, depth + 1);
         if (!v) return std::nullopt;

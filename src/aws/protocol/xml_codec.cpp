@@ -27,8 +27,8 @@ bool NameMatches(std::string_view element, std::string_view wire) {
 // name; botocore's parser prefers the list member's locationName, so accept both and write the latter.
 std::string_view FlatItemName(const Member& member) {
   const Member& item = member.shape->member;
-  return item.has_location_name ? std::string_view(item.location_name)
-                                : std::string_view(member.location_name);
+  if (!item.xml_name.empty()) return item.xml_name;
+  return item.has_location_name ? std::string_view(item.location_name) : std::string_view(member.XmlName());
 }
 
 std::optional<Document> ReadNode(const Member& member, const pugi::xml_node& node, DecodeError& why,
@@ -188,13 +188,13 @@ void WriteStructureBody(std::string& out, const Shape& shape, const Document& va
       if (!v->is_object()) continue;
       const Shape& ms = *m.shape;
       for (const auto& [k, mv] : v->as_object()) {
-        out += '<' + m.location_name + '>';
-        out += '<' + ms.key.location_name + '>' + XmlEscape(k) + "</" + ms.key.location_name + '>';
-        WriteValue(out, ms.value.location_name, ms.value, mv, true, depth + 1);
-        out += "</" + m.location_name + '>';
+        out += '<' + m.XmlName() + '>';
+        out += '<' + ms.key.XmlName() + '>' + XmlEscape(k) + "</" + ms.key.XmlName() + '>';
+        WriteValue(out, ms.value.XmlName(), ms.value, mv, true, depth + 1);
+        out += "</" + m.XmlName() + '>';
       }
     } else {
-      WriteValue(out, m.location_name, m, *v, true, depth + 1);
+      WriteValue(out, m.XmlName(), m, *v, true, depth + 1);
     }
   }
 }
@@ -235,7 +235,7 @@ void WriteValue(std::string& out, std::string_view name, const Member& member, c
       WriteStartTag(out, name, member, value, with_namespace, {});
       if (value.is_array()) {
         for (const auto& item : value.as_array()) {
-          WriteValue(out, shape.member.location_name, shape.member, item, true, depth + 1);
+          WriteValue(out, shape.member.XmlName(), shape.member, item, true, depth + 1);
         }
       }
       break;
@@ -243,9 +243,8 @@ void WriteValue(std::string& out, std::string_view name, const Member& member, c
       WriteStartTag(out, name, member, value, with_namespace, {});
       if (value.is_object()) {
         for (const auto& [k, v] : value.as_object()) {
-          out += "<entry><" + shape.key.location_name + '>' + XmlEscape(k) + "</" + shape.key.location_name +
-                 '>';
-          WriteValue(out, shape.value.location_name, shape.value, v, true, depth + 1);
+          out += "<entry><" + shape.key.XmlName() + '>' + XmlEscape(k) + "</" + shape.key.XmlName() + '>';
+          WriteValue(out, shape.value.XmlName(), shape.value, v, true, depth + 1);
           out += "</entry>";
         }
       }
@@ -312,7 +311,7 @@ void WriteXmlStructure(std::string& out, const Shape& shape, const Document& val
 }
 
 void WriteXmlMember(std::string& out, const Member& member, const Document& value) {
-  WriteValue(out, member.location_name, member, value, true, 0);
+  WriteValue(out, member.XmlName(), member, value, true, 0);
 }
 
 void WriteXmlMembers(std::string& out, const Shape& shape, const Document& value,
