@@ -27,6 +27,7 @@ APT_PACKAGES=(
   python3-pytest python3-pytest-timeout python3-munch python3-isodate python3-tz python3-dateutil
   python3-requests python3-lxml python3-yaml python3-httplib2
   nginx-light wrk
+  nats-server  # bench/sqs: NATS JetStream with file storage, the durable-queue peer
   chromium  # tests/e2e/s3/test_cors_browser.py: a real browser's CORS preflight against S3
 )
 
