@@ -277,6 +277,30 @@ class Server:
         self.close()
 
 
+def marked_bytes(size, marker):
+    """`size` bytes made of `marker` + a counter, so that a scan of the data directory finds them if stored in
+    the clear."""
+    out = bytearray()
+    n = 0
+    while len(out) < size:
+        out += marker + str(n).encode() + b";"
+        n += 1
+    return bytes(out[:size])
+
+
+def data_dir_holds(server, needle):
+    """Whether any file of `server`'s data directory (blobs, metadata, WAL, caches) contains `needle`."""
+    for root, _dirs, files in os.walk(server.data_dir):
+        for name in files:
+            try:
+                with open(os.path.join(root, name), "rb") as f:
+                    if needle in f.read():
+                        return True
+            except OSError:
+                pass
+    return False
+
+
 def error_of(fn, **kwargs):
     """(HTTP status, error code) of a boto3 call that must fail; AssertionError when it succeeds."""
     from botocore.exceptions import ClientError

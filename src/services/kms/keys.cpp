@@ -217,7 +217,11 @@ Result<OperationOutput> ListKeys(Env& env, const RequestContext& ctx, OperationI
   return OperationOutput(std::move(out));
 }
 
-Result<OperationOutput> EnableKey(Env& env, const RequestContext& ctx, OperationInput& in) {
+namespace {
+
+// EnableKey and DisableKey: a customer managed key not pending deletion or import moves to `state`.
+Result<OperationOutput> SetKeyState(Env& env, const RequestContext& ctx, OperationInput& in,
+                                    const char* state) {
   CENOTE_ASSIGN_OR_RETURN(std::string id, RequireKeyId(in.params.as_object()));
   WriterLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
@@ -225,26 +229,21 @@ Result<OperationOutput> EnableKey(Env& env, const RequestContext& ctx, Operation
   CENOTE_RETURN_IF_ERROR(NotPendingDeletion(*key));
   if (key->state == "PendingImport")
     return services::MakeError(errors::kInvalidState, {key->arn, "pending import"});
-  if (key->state != "Enabled") {
-    key->state = "Enabled";
+  if (key->state != state) {
+    key->state = state;
     CENOTE_RETURN_IF_ERROR(env.Save(*key));
   }
   return OperationOutput();
 }
 
+}  // namespace
+
+Result<OperationOutput> EnableKey(Env& env, const RequestContext& ctx, OperationInput& in) {
+  return SetKeyState(env, ctx, in, "Enabled");
+}
+
 Result<OperationOutput> DisableKey(Env& env, const RequestContext& ctx, OperationInput& in) {
-  CENOTE_ASSIGN_OR_RETURN(std::string id, RequireKeyId(in.params.as_object()));
-  WriterLock lock(env.mu);
-  CENOTE_ASSIGN_OR_RETURN(KeyState * key, env.Find(ctx, id, Env::Names::kKeyOnly));
-  CENOTE_RETURN_IF_ERROR(RequireCustomerManaged(*key));
-  CENOTE_RETURN_IF_ERROR(NotPendingDeletion(*key));
-  if (key->state == "PendingImport")
-    return services::MakeError(errors::kInvalidState, {key->arn, "pending import"});
-  if (key->state != "Disabled") {
-    key->state = "Disabled";
-    CENOTE_RETURN_IF_ERROR(env.Save(*key));
-  }
-  return OperationOutput();
+  return SetKeyState(env, ctx, in, "Disabled");
 }
 
 Result<OperationOutput> ScheduleKeyDeletion(Env& env, const RequestContext& ctx, OperationInput& in) {

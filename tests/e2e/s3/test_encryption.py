@@ -39,25 +39,12 @@ def tearDownModule():
 
 
 def secret(size, marker=MARKER):
-    out = bytearray()
-    n = 0
-    while len(out) < size:
-        out += marker + str(n).encode() + b";"
-        n += 1
-    return bytes(out[:size])
+    return harness.marked_bytes(size, marker)
 
 
 def data_dir_holds(needle):
     """Whether any file of the server's data directory (blobs, metadata, WAL, caches) contains `needle`."""
-    for root, _dirs, files in os.walk(SERVER.data_dir):
-        for name in files:
-            try:
-                with open(os.path.join(root, name), "rb") as f:
-                    if needle in f.read():
-                        return True
-            except OSError:
-                pass
-    return False
+    return harness.data_dir_holds(SERVER, needle)
 
 
 def customer_key(fill):

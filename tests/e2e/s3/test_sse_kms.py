@@ -37,24 +37,11 @@ def tearDownModule():
 
 
 def secret(size):
-    out = bytearray()
-    n = 0
-    while len(out) < size:
-        out += MARKER + str(n).encode() + b";"
-        n += 1
-    return bytes(out[:size])
+    return harness.marked_bytes(size, MARKER)
 
 
 def data_dir_holds(needle):
-    for root, _dirs, files in os.walk(SERVER.data_dir):
-        for name in files:
-            try:
-                with open(os.path.join(root, name), "rb") as f:
-                    if needle in f.read():
-                        return True
-            except OSError:
-                pass
-    return False
+    return harness.data_dir_holds(SERVER, needle)
 
 
 def client_as(service, key):
