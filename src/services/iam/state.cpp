@@ -222,7 +222,8 @@ Status LoadRow(AccountState& a, const std::string& account, std::string_view kin
         if (!k.is_object()) continue;
         const auto& ko = k.as_object();
         a.root_keys.push_back({GetString(ko, "id").value_or(""), GetString(ko, "secret").value_or(""),
-                               GetString(ko, "status").value_or("Active"), GetInt(ko, "created").value_or(0)});
+                               GetString(ko, "status").value_or("Active"),
+                               GetInt(ko, "created").value_or(0)});
       }
   } else {
     return InternalError("unknown IAM entity kind " + std::string(kind));

@@ -177,7 +177,8 @@ IAM_HANDLER(CreateAccessKey) {
   if (!target) {
     // The root user's own access key, as on AWS (at most two; the server's root key is not one of them).
     IAM_ACCOUNT(env, ctx);
-    if (a.root_keys.size() >= 2) return services::MakeError(errors::kQuotaExceeded, {"AccessKeysPerUser", "2"});
+    if (a.root_keys.size() >= 2)
+      return services::MakeError(errors::kQuotaExceeded, {"AccessKeysPerUser", "2"});
     AccountState changed = a;
     AccessKey key{NewId("AKIA"), NewSecret(), "Active", env.Now()};
     changed.root_keys.push_back(key);
