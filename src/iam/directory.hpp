@@ -134,6 +134,13 @@ class Organizations {
   // holding the policies attached there. Empty when the account is in no organization, or is its
   // management account (SCPs do not bind it), or SCPs are not enabled.
   virtual std::vector<std::vector<NamedPolicy>> ScpLayers(std::string_view account_id) const = 0;
+  // The RCPs on the path of `account`, the owner of a resource, as ScpLayers orders them. Empty when the
+  // account is in no organization, or is its management account (RCPs do not bind its resources), or RCPs are
+  // not enabled.
+  virtual std::vector<std::vector<NamedPolicy>> RcpLayers(std::string_view account_id) const {
+    (void)account_id;
+    return {};
+  }
   // aws:PrincipalOrgID / aws:ResourceOrgID: the organization id (o-...) of the account, or "".
   virtual std::string OrganizationId(std::string_view account_id) const = 0;
   // aws:PrincipalOrgPaths: "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/" for the account, or "".

@@ -295,6 +295,10 @@ void AddPrincipalContextKeys(const RequestPrincipal& principal, std::string_view
       break;
   }
   keys.Set("aws:PrincipalType", std::string(type));
+  // Present in every signed request: whether an AWS service principal made it (RCPs' usual exemption).
+  if (principal.type != PrincipalType::kAnonymous) {
+    keys.Set("aws:PrincipalIsAWSService", principal.type == PrincipalType::kService ? "true" : "false");
+  }
   if (principal.type == PrincipalType::kAnonymous || principal.type == PrincipalType::kService) return;
   // aws:PrincipalArn is the role's ARN for a role session (reference_policies_condition-keys.md).
   keys.Set("aws:PrincipalArn", principal.type == PrincipalType::kAssumedRole && !principal.entity_arn.empty()

@@ -46,6 +46,13 @@ void IamAuthorizer::Bind(Sources sources) {
 namespace {
 
 // The account field of an ARN ("arn:aws:glue:us-east-1:123456789012:table/..."), or "" (S3's ARNs, "*").
+// The services whose resources resource control policies guard (AWS Organizations' list as of RCPs' launch:
+// S3, STS, KMS, SQS, Secrets Manager; Cenote's other services are not covered by RCPs).
+bool RcpsCover(std::string_view service) {
+  return service == "s3" || service == "sts" || service == "kms" || service == "sqs" ||
+         service == "secretsmanager";
+}
+
 std::string_view ArnAccount(std::string_view arn) {
   if (arn.substr(0, 4) != "arn:") return {};
   std::size_t at = 0;
@@ -269,6 +276,17 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
     }
     r.resource_account =
         !facts.owner_account.empty() ? facts.owner_account : std::string(ArnAccount(r.resource));
+    // Resource control policies of the resource owner's organization path, for the services RCPs cover.
+    std::vector<std::vector<iam::NamedPolicy>> rcps;
+    policies.rcp_layers.clear();
+    if (sources_.organizations != nullptr && RcpsCover(request.service.endpoint_prefix())) {
+      const std::string& owner = r.resource_account.empty() ? principal.account_id : r.resource_account;
+      if (!owner.empty()) rcps = sources_.organizations->RcpLayers(owner);
+      for (const auto& layer : rcps) {
+        std::vector<iam::PolicyRef>& refs = policies.rcp_layers.emplace_back();
+        for (const iam::NamedPolicy& p : layer) refs.push_back({p.name, p.policy.get()});
+      }
+    }
     if (r.resource_account == principal.account_id) r.resource_account.clear();
     const iam::EvaluationResult result = iam::Evaluate(r, policies);
     if (result.allowed()) continue;

@@ -163,8 +163,9 @@ Result<State> FromRows(const std::vector<store::Row>& rows);
 // ---- the seam's view, rebuilt with every snapshot
 
 struct AccountView {
-  std::string path;  // o-.../r-.../ou-.../
-  std::vector<std::vector<iam::NamedPolicy>> layers;
+  std::string path;                                       // o-.../r-.../ou-.../
+  std::vector<std::vector<iam::NamedPolicy>> layers;      // SCPs
+  std::vector<std::vector<iam::NamedPolicy>> rcp_layers;  // RCPs
 };
 struct Snapshot {
   std::shared_ptr<const State> state;

@@ -119,6 +119,13 @@ std::vector<std::vector<iam::NamedPolicy>> OrganizationsProvider::ScpLayers(
   return it == snap->members.end() ? std::vector<std::vector<iam::NamedPolicy>>{} : it->second.layers;
 }
 
+std::vector<std::vector<iam::NamedPolicy>> OrganizationsProvider::RcpLayers(
+    std::string_view account_id) const {
+  auto snap = env_->Current();
+  auto it = snap->members.find(account_id);
+  return it == snap->members.end() ? std::vector<std::vector<iam::NamedPolicy>>{} : it->second.rcp_layers;
+}
+
 std::string OrganizationsProvider::OrganizationId(std::string_view account_id) const {
   auto snap = env_->Current();
   return snap->members.count(account_id) ? snap->org_id : std::string();

@@ -80,6 +80,7 @@ class OrganizationsProvider final : public services::TableProvider<Env>,
 
   // ---- iam::Organizations
   std::vector<std::vector<iam::NamedPolicy>> ScpLayers(std::string_view account_id) const override;
+  std::vector<std::vector<iam::NamedPolicy>> RcpLayers(std::string_view account_id) const override;
   std::string OrganizationId(std::string_view account_id) const override;
   std::string OrganizationPath(std::string_view account_id) const override;
 

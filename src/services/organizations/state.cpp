@@ -344,13 +344,16 @@ std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const State> state
     const Organization& org = *s.org;
     snap->org_id = org.id;
     const bool scps = s.PolicyTypeEnabled(kScp);
-    auto layer = [&](const std::string& target) {
+    const bool rcps = s.PolicyTypeEnabled(kRcp);
+    auto layer_of = [&](const std::string& target, std::string_view type) {
       std::vector<iam::NamedPolicy> out;
-      for (const PolicyRecord* p : s.AttachedTo(target, kScp))
+      for (const PolicyRecord* p : s.AttachedTo(target, type))
         if (p->compiled) out.push_back(iam::NamedPolicy{.name = PolicyArn(org, *p), .policy = p->compiled});
       return out;
     };
+    auto layer = [&](const std::string& target) { return layer_of(target, kScp); };
     std::map<std::string, std::vector<iam::NamedPolicy>> parent_layers;  // per parent, computed once
+    std::map<std::string, std::vector<iam::NamedPolicy>> parent_rcps;
     for (const auto& [id, a] : s.accounts) {
       if (a.parent.empty()) continue;
       AccountView view;
@@ -365,6 +368,15 @@ std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const State> state
           view.layers.push_back(it->second);
         }
         view.layers.push_back(layer(id));
+      }
+      // Nor do RCPs bind the management account's resources.
+      if (rcps && id != org.management_account) {
+        for (const auto& p : path) {
+          auto it = parent_rcps.find(p);
+          if (it == parent_rcps.end()) it = parent_rcps.emplace(p, layer_of(p, kRcp)).first;
+          view.rcp_layers.push_back(it->second);
+        }
+        view.rcp_layers.push_back(layer_of(id, kRcp));
       }
       snap->members.emplace(id, std::move(view));
     }

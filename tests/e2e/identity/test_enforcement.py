@@ -372,6 +372,35 @@ class RolesAndAccounts(Case):
         self.assertIn("service control policy", message)
         client_as(admin, "s3").list_buckets()
 
+    def test_rcp_perimeter_on_member_account_buckets(self):
+        account, admin = self._member_account()
+        org = root("organizations")
+        root_id = org.list_roots()["Roots"][0]["Id"]
+        if not any(p["Type"] == "RESOURCE_CONTROL_POLICY" and p["Status"] == "ENABLED"
+                   for p in org.list_roots()["Roots"][0].get("PolicyTypes", [])):
+            org.enable_policy_type(RootId=root_id, PolicyType="RESOURCE_CONTROL_POLICY")
+        # In the member account: a bucket whose policy lets everyone read.
+        s3 = client_as(admin, "s3")
+        bucket = "rcp-" + uuid.uuid4().hex[:8]
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+        s3.delete_public_access_block(Bucket=bucket)
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy({
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}))
+        self.assertEqual(Anonymous.get(self, f"/{bucket}/k"), (200, b"v"))
+        # An RCP on the account: only principals of the organization (and AWS services) reach its S3 resources.
+        rcp = org.create_policy(Name="perimeter-" + account, Type="RESOURCE_CONTROL_POLICY", Description="d",
+                                Content=policy({
+                                    "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                                    "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org.describe_organization()[
+                                        "Organization"]["Id"]},
+                                        "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}}))["Policy"]
+        org.attach_policy(PolicyId=rcp["PolicySummary"]["Id"], TargetId=account)
+        self.assertEqual(Anonymous.get(self, f"/{bucket}/k")[0], 403)
+        self.assertEqual(s3.get_object(Bucket=bucket, Key="k")["Body"].read(), b"v")  # inside the organization
+        org.detach_policy(PolicyId=rcp["PolicySummary"]["Id"], TargetId=account)
+        self.assertEqual(Anonymous.get(self, f"/{bucket}/k"), (200, b"v"))
+
 
 class ServiceRoles(Case):
     """Services act as the roles they are configured with."""

@@ -34,8 +34,12 @@ class FakeDirectory final : public iam::Directory {
 class FakeOrganizations final : public iam::Organizations {
  public:
   std::vector<std::vector<iam::NamedPolicy>> layers;
+  std::vector<std::vector<iam::NamedPolicy>> rcp_layers;
   std::vector<std::vector<iam::NamedPolicy>> ScpLayers(std::string_view account) const override {
     return account == testing::kAccount ? layers : std::vector<std::vector<iam::NamedPolicy>>{};
+  }
+  std::vector<std::vector<iam::NamedPolicy>> RcpLayers(std::string_view account) const override {
+    return account == testing::kAccount ? rcp_layers : std::vector<std::vector<iam::NamedPolicy>>{};
   }
   std::string OrganizationId(std::string_view) const override { return "o-abcdefghij"; }
   std::string OrganizationPath(std::string_view) const override { return "o-abcdefghij/r-ab12/"; }
@@ -209,6 +213,38 @@ TEST(IamAuthorizer, ServiceControlPoliciesLimitTheAccount) {
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("service control policy"), std::string::npos);
   EXPECT_FALSE(f.Call(iam::RootPrincipal(testing::kAccount), "glue", "GetDatabase", {{"Name", "db"}}));
+}
+
+TEST(IamAuthorizer, ResourceControlPoliciesGuardTheOwnersResources) {
+  Fixture f;
+  // RCPFullAWSAccess on every level (as Organizations attaches it), and on the account a perimeter: outsiders
+  // of the organization may not reach this account's objects, whatever the bucket policy says (service
+  // principals exempt).
+  const iam::NamedPolicy full{
+      "RCPFullAWSAccess", Compile(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+                                  "Action":"*","Resource":"*"}]})",
+                                  iam::PolicyKind::kRcp)};
+  const iam::NamedPolicy perimeter{
+      "perimeter", Compile(R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",
+          "Action":"s3:*","Resource":"*","Condition":{"StringNotEqualsIfExists":
+          {"aws:PrincipalOrgID":"o-abcdefghij"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}]})",
+                           iam::PolicyKind::kRcp)};
+  f.organizations.rcp_layers = {{full}, {full, perimeter}};
+  f.s3.mine_policy = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",
+      "Action":"s3:GetObject","Resource":"arn:aws:s3:::mine/*"}]})";
+  // Anonymous callers are outside the organization: the RCP stops what the bucket policy grants them.
+  Status anonymous = f.Call(Anonymous(), "s3", "GetObject", Object("mine", "k"));
+  ASSERT_FALSE(anonymous);
+  EXPECT_EQ(anonymous.error().code, "AccessDenied");
+  EXPECT_TRUE(f.Call(User("alice"), "s3", "GetObject", Object("mine", "k")));
+  // A layer without an Allow denies everything below it, as with SCPs.
+  f.organizations.rcp_layers = {{full}, {perimeter}};
+  EXPECT_FALSE(f.Call(User("alice"), "s3", "GetObject", Object("mine", "k")));
+  // RCPs guard only the services they cover: Glue is not one of them.
+  EXPECT_TRUE(f.Call(User("alice"), "glue", "GetDatabase", {{"Name", "db"}}));
+  // Without RCPs, the bucket policy's grant to everyone stands.
+  f.organizations.rcp_layers.clear();
+  EXPECT_TRUE(f.Call(Anonymous(), "s3", "GetObject", Object("mine", "k")));
 }
 
 TEST(IamAuthorizer, PrincipalTagsAndGlobalKeysReachConditions) {
