@@ -367,6 +367,7 @@ struct Scope {
   std::string_view region;
   std::string_view account;
   const ActionLookup& lookup;
+  std::string_view caller_arn;         // "" when the caller gave none
   std::string_view variable;           // a forEach "as" name, or ""
   const json::value* bound = nullptr;  // its element
 };
@@ -435,6 +436,11 @@ Result<std::optional<json::value>> EvaluateAlternative(const Alternative& alt, c
       return std::optional<json::value>(json::string(scope.region));
     if (alt.path.size() == 1 && head == "Account")
       return std::optional<json::value>(json::string(scope.account));
+    if (alt.path.size() == 1 && head == "CallerArn") {
+      if (!scope.caller_arn.empty()) return std::optional<json::value>(json::string(scope.caller_arn));
+      if (missing != nullptr && missing->empty()) *missing = "CallerArn";
+      return std::optional<json::value>();
+    }
     if (!scope.variable.empty() && head == scope.variable) {
       v = scope.bound;
     } else {
@@ -668,11 +674,9 @@ std::vector<std::string_view> ActionMap::Actions(std::string_view operation) con
   return out;
 }
 
-Result<std::vector<RequiredAuthorization>> ActionMap::Resolve(std::string_view operation,
-                                                              const json::value& params,
-                                                              std::string_view region,
-                                                              std::string_view account,
-                                                              const ActionLookup& lookup) const {
+Result<std::vector<RequiredAuthorization>> ActionMap::Resolve(
+    std::string_view operation, const json::value& params, std::string_view region, std::string_view account,
+    const ActionLookup& lookup, std::string_view caller_arn) const {
   auto it = impl_->data.operations.find(operation);
   if (it == impl_->data.operations.end()) {
     return MakeError(
@@ -684,7 +688,7 @@ Result<std::vector<RequiredAuthorization>> ActionMap::Resolve(std::string_view o
   const Operation& op = it->second;
   std::vector<RequiredAuthorization> out;
   for (const Authorization& auth : op.authorizations) {
-    Scope scope{operation, object, region, account, lookup, "", nullptr};
+    Scope scope{operation, object, region, account, lookup, caller_arn, "", nullptr};
     if (!auth.for_each) {
       CENOTE_RETURN_IF_ERROR(ResolveOne(op, auth, scope, out));
       continue;
@@ -707,12 +711,13 @@ Result<std::vector<RequiredAuthorization>> ActionMap::Resolve(std::string_view o
 
 Result<std::vector<RequiredAuthorization>> Resolve(std::string_view service, std::string_view operation,
                                                    const json::value& params, std::string_view region,
-                                                   std::string_view account, const ActionLookup& lookup) {
+                                                   std::string_view account, const ActionLookup& lookup,
+                                                   std::string_view caller_arn) {
   const ActionMap* map = ActionMap::Find(service);
   if (map == nullptr) {
     return MakeError("AccessDenied", "No IAM action map for the service " + std::string(service) + ".", 403);
   }
-  return map->Resolve(operation, params, region, account, lookup);
+  return map->Resolve(operation, params, region, account, lookup, caller_arn);
 }
 
 }  // namespace cenote::iam

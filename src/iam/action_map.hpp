@@ -32,7 +32,8 @@
 // - "resource": a named template, an inline template, "*" (the action has no resource type), or a list of
 //   those: one authorization per element (Glue's GetTable needs the catalog, database and table ARNs).
 // - Values (in templates as ${...}, in "when", in "conditionKeys", in "forEach"):
-//     Partition ("aws"), Region and Account (the request's): the context;
+//     Partition ("aws"), Region and Account (the request's), CallerArn (the caller's own ARN: an IAM user's
+//       with its path, a root user's; absent when the caller gave none): the context;
 //     a dotted input member path (Delete.Objects, TableInput.Name), or a forEach variable (Object.Key);
 //     A|B|'literal': the first present of alternatives (${CatalogId|Account}, ${WorkGroup|'primary'});
 //     Name(arg, ...): a transform of members. Built in: CopySourceBucket, CopySourceKey,
@@ -136,7 +137,8 @@ class ActionMap {
   Result<std::vector<RequiredAuthorization>> Resolve(std::string_view operation,
                                                      const boost::json::value& params,
                                                      std::string_view region, std::string_view account,
-                                                     const ActionLookup& lookup = {}) const;
+                                                     const ActionLookup& lookup = {},
+                                                     std::string_view caller_arn = {}) const;
 
  private:
   struct Impl;
@@ -147,6 +149,7 @@ class ActionMap {
 // ActionMap::Find(service)->Resolve(...), or an error when the service has no map.
 Result<std::vector<RequiredAuthorization>> Resolve(std::string_view service, std::string_view operation,
                                                    const boost::json::value& params, std::string_view region,
-                                                   std::string_view account, const ActionLookup& lookup = {});
+                                                   std::string_view account, const ActionLookup& lookup = {},
+                                                   std::string_view caller_arn = {});
 
 }  // namespace cenote::iam

@@ -140,7 +140,8 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
     };
   }
   auto required =
-      iam::Resolve(service, request.operation, request.params, ctx.region, principal.account_id, lookup);
+      iam::Resolve(service, request.operation, request.params, ctx.region, principal.account_id, lookup,
+                   principal.anonymous ? std::string_view() : std::string_view(principal.arn));
   if (!required) {
     if (mode_ == IamMode::kAudit && required.error().http_status == 403) {
       spdlog::warn("iam audit: {} {}: {} (allowed: audit mode)", ctx.request_id, request.operation,

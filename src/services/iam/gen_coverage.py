@@ -85,7 +85,8 @@ GAPS = [
     "ReadOnlyAccess, AWSGlueConsoleFullAccess and AWSLakeFormationDataAdmin are not in it yet.",
     "RoleLastUsed is always empty; MatchedStatements carry no StartPosition / EndPosition.",
     "Without UserName, GetUser / CreateAccessKey / ListAccessKeys / UpdateAccessKey / DeleteAccessKey act on the "
-    "calling user, but are authorized on resource \"*\" (the action map cannot name the caller's own ARN).",
+    "calling user and are authorized on the caller's own ARN (a policy naming "
+    "arn:aws:iam::*:user/${aws:username} matches them, as on AWS).",
 ]
 
 MODEL = [

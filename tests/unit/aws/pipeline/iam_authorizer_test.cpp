@@ -280,6 +280,44 @@ TEST(IamAuthorizer, ForwardedCallsAreCallsViaTheService) {
   EXPECT_FALSE(f.Call(User("dana"), "glue", "GetDatabase", db, "athena.amazonaws.com", /*forwarded=*/false));
 }
 
+// IAM's users all at path "/".
+class FakeIam final : public iam::ResourceAuthority {
+ public:
+  std::string_view service() const override { return "iam"; }
+  Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal&, std::string_view,
+                                   std::string_view) const override {
+    return iam::ResourceFacts{};
+  }
+  Result<std::string> Lookup(std::string_view name, std::span<const std::string> args) const override {
+    if (name == "UserPath") return std::string("/");
+    return ResourceAuthority::Lookup(name, args);
+  }
+};
+
+TEST(IamAuthorizer, SelfServiceCallsAreAuthorizedOnTheCallersOwnArn) {
+  Fixture f;
+  FakeIam iam_authority;
+  IamAuthorizer::Sources sources;
+  sources.directory = &f.directory;
+  sources.organizations = &f.organizations;
+  sources.authorities = {&f.s3, &iam_authority};
+  f.authorizer.Bind(std::move(sources));
+  auto erin = std::make_shared<iam::EntityPolicies>();
+  erin->arn = User("erin").arn;
+  erin->identity.push_back(
+      {"OwnKeys", Compile(R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetUser",
+          "iam:CreateAccessKey","iam:ListAccessKeys"],"Resource":"arn:aws:iam::*:user/${aws:username}"}]})",
+                          iam::PolicyKind::kIdentity)});
+  f.directory.entities[erin->arn] = erin;
+  // Without UserName the call acts on the caller: its own ARN is the resource, so ${aws:username} matches.
+  EXPECT_TRUE(f.Call(User("erin"), "iam", "GetUser", {}));
+  EXPECT_TRUE(f.Call(User("erin"), "iam", "CreateAccessKey", {}));
+  // Another user's keys are not the caller's own.
+  Status other = f.Call(User("erin"), "iam", "ListAccessKeys", {{"UserName", "frank"}});
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, "AccessDenied") << other.error().message;
+}
+
 TEST(IamAuthorizer, SessionPoliciesNarrowARole) {
   Fixture f;
   auto role = std::make_shared<iam::EntityPolicies>();
