@@ -79,10 +79,10 @@ GAPS = [
     "credentials, SAML providers, service-linked roles, credential reports and access-advisor reports are not "
     "implemented.",
     "AWS-managed policies: the embedded catalog (src/services/iam/aws_managed_policies.json) holds AdministratorAccess, "
-    "PowerUserAccess, IAMFullAccess, IAMReadOnlyAccess, AmazonS3FullAccess, AmazonS3ReadOnlyAccess, "
+    "ReadOnlyAccess (v140), PowerUserAccess, IAMFullAccess, IAMReadOnlyAccess, AmazonS3FullAccess, AmazonS3ReadOnlyAccess, "
     "AmazonKinesisFullAccess, AmazonKinesisReadOnlyAccess, AmazonKinesisFirehoseFullAccess, AmazonAthenaFullAccess "
     "(v13) and service-role/AWSGlueServiceRole, with the documents and default version ids AWS publishes. "
-    "ReadOnlyAccess, AWSGlueConsoleFullAccess and AWSLakeFormationDataAdmin are not in it yet.",
+    "AWSGlueConsoleFullAccess and AWSLakeFormationDataAdmin are not in it yet.",
     "RoleLastUsed is always empty; MatchedStatements carry no StartPosition / EndPosition.",
     "Without UserName, GetUser / CreateAccessKey / ListAccessKeys / UpdateAccessKey / DeleteAccessKey act on the "
     "calling user and are authorized on the caller's own ARN (a policy naming "
