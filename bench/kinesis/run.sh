@@ -11,11 +11,7 @@ if [[ $# -lt 1 ]]; then
   echo "usage: $0 PATH_TO_CENOTE [--shards N] [--producers N] [--seconds S] [--json OUT]" >&2
   exit 2
 fi
-py="${CENOTE_BENCH_PYTHON:-}"
-if [[ -z "$py" ]]; then
-  for cand in /usr/bin/python3 python3; do
-    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import boto3' >/dev/null 2>&1; then py="$cand"; break; fi
-  done
-fi
-[[ -n "$py" ]] || { echo "no python3 with boto3 found (set CENOTE_BENCH_PYTHON)" >&2; exit 2; }
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+py="$(bench_python /usr/bin/python3 python3)"
 exec timeout --kill-after=30 1800 "$py" "$here/bench.py" "$@"

@@ -13,11 +13,7 @@ if [[ $# -lt 1 ]]; then
   exit 2
 fi
 # Prefer a Python that has both boto3 and moto (one interpreter then drives everything).
-py="${CENOTE_BENCH_PYTHON:-}"
-if [[ -z "$py" ]]; then
-  for cand in python3 /usr/bin/python3; do
-    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import boto3' >/dev/null 2>&1; then py="$cand"; break; fi
-  done
-fi
-[[ -n "$py" ]] || { echo "no python3 with boto3 found (set CENOTE_BENCH_PYTHON)" >&2; exit 2; }
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+py="$(bench_python python3 /usr/bin/python3)"
 exec timeout --kill-after=30 1200 "$py" "$here/bench.py" "$@"
