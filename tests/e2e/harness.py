@@ -301,6 +301,46 @@ def data_dir_holds(server, needle):
     return False
 
 
+def member_account(server, account_name="member"):
+    """(account id, credentials) of a new member account of the server's organization (created if need be),
+    reached as a user would: an administrator user of the management account assumes the new account's
+    OrganizationAccountAccessRole (the management account's root may not assume roles, as on AWS)."""
+    import json
+    import time
+    import uuid
+    import boto3
+    from botocore.exceptions import ClientError
+    org = boto3_client(server, "organizations")
+    try:
+        org.create_organization(FeatureSet="ALL")
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "AlreadyInOrganizationException":
+            raise
+    status = org.create_account(Email=f"{uuid.uuid4().hex[:8]}@example.com",
+                                AccountName=account_name)["CreateAccountStatus"]
+    for _ in range(100):  # bounded
+        status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+        if status["State"] != "IN_PROGRESS":
+            break
+        time.sleep(0.1)
+    if status["State"] != "SUCCEEDED":
+        raise AssertionError(f"CreateAccount: {status}")
+    account = status["AccountId"]
+    iam = boto3_client(server, "iam")
+    admin = "org-admin-" + uuid.uuid4().hex[:8]
+    iam.create_user(UserName=admin)
+    iam.put_user_policy(UserName=admin, PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Resource": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}]}))
+    key = iam.create_access_key(UserName=admin)["AccessKey"]
+    sts = boto3.session.Session().client("sts", endpoint_url=server.endpoint, region_name=server.region,
+                                         aws_access_key_id=key["AccessKeyId"],
+                                         aws_secret_access_key=key["SecretAccessKey"])
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                            RoleSessionName="admin")["Credentials"]
+    return account, creds
+
+
 def error_of(fn, **kwargs):
     """(HTTP status, error code) of a boto3 call that must fail; AssertionError when it succeeds."""
     from botocore.exceptions import ClientError

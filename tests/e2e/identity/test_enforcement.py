@@ -309,32 +309,7 @@ class RolesAndAccounts(Case):
         self.denied(client_as(nobody, "sts").assume_role, RoleArn=role["Arn"], RoleSessionName="xx")
 
     def _member_account(self):
-        org = root("organizations")
-        try:
-            org.create_organization(FeatureSet="ALL")
-        except ClientError as e:
-            if e.response["Error"]["Code"] != "AlreadyInOrganizationException":
-                raise
-        status = org.create_account(Email=f"{uuid.uuid4().hex[:8]}@example.com", AccountName="member")[
-            "CreateAccountStatus"]
-        for _ in range(100):
-            status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
-            if status["State"] != "IN_PROGRESS":
-                break
-            time.sleep(0.1)
-        self.assertEqual(status["State"], "SUCCEEDED", status)
-        account = status["AccountId"]
-        # The management account's root may not assume roles (as on AWS): an administrator user does.
-        try:
-            key = make_user("org-admin", allow("sts:AssumeRole", "arn:aws:iam::*:role/OrganizationAccountAccessRole"))
-            RolesAndAccounts.admin_key = key
-        except ClientError as e:
-            if e.response["Error"]["Code"] != "EntityAlreadyExists":
-                raise
-            key = RolesAndAccounts.admin_key
-        creds = client_as(key, "sts").assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="admin")["Credentials"]
-        return account, creds
+        return harness.member_account(SERVER)
 
     def test_cross_account_bucket_policy(self):
         account, admin = self._member_account()

@@ -416,41 +416,8 @@ class Policies(unittest.TestCase):
     def test_cross_account_queue_policy(self):
         # A member account (Organizations) whose user may use SQS by its own policy reaches a queue of the
         # management account only where the queue's policy names that account.
-        org = harness.boto3_client(SERVER, "organizations")
-        try:
-            org.create_organization(FeatureSet="ALL")
-        except ClientError as e:
-            if e.response["Error"]["Code"] != "AlreadyInOrganizationException":
-                raise
-        status = org.create_account(Email=f"{uuid.uuid4().hex[:8]}@example.com", AccountName="sqs-member")[
-            "CreateAccountStatus"]
-        for _ in range(100):
-            status = org.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
-            if status["State"] != "IN_PROGRESS":
-                break
-            time.sleep(0.1)
-        self.assertEqual(status["State"], "SUCCEEDED", status)
-        account = status["AccountId"]
-        iam = harness.boto3_client(SERVER, "iam")
-        admin = name("orgadmin")
-        iam.create_user(UserName=admin)
-        iam.put_user_policy(UserName=admin, PolicyName="assume", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                    "Resource": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}]}))
-        key = iam.create_access_key(UserName=admin)["AccessKey"]
+        account, creds = harness.member_account(SERVER, "sqs-member")
         import boto3
-        sts = boto3.session.Session().client("sts", endpoint_url=SERVER.endpoint, region_name=SERVER.region,
-                                             aws_access_key_id=key["AccessKeyId"],
-                                             aws_secret_access_key=key["SecretAccessKey"])
-        creds = None
-        for _ in range(20):
-            try:
-                creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
-                                        RoleSessionName="admin")["Credentials"]
-                break
-            except ClientError:
-                time.sleep(0.2)
-        self.assertIsNotNone(creds)
         member = boto3.session.Session().client(
             "sqs", endpoint_url=SERVER.endpoint, region_name=SERVER.region, aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
