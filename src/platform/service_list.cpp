@@ -38,6 +38,9 @@ Status Register(services::ServiceDeps& deps);
 namespace events {
 Status Register(services::ServiceDeps& deps);
 }
+namespace scheduler {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -52,6 +55,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"cloudtrail", cloudtrail::Register},
       {"sqs", sqs::Register},
       {"events", events::Register},
+      {"scheduler", scheduler::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},
