@@ -23,6 +23,7 @@ NOTES = {
                       "`<aws.scheduler.execution-id>`, `<aws.scheduler.attempt-number>` in Input; RetryPolicy and "
                       "DeadLetterConfig (SQS)",
     "UpdateSchedule": "replaces the whole schedule, as on AWS",
+    "GetSchedule": "a rate() schedule without StartDate first fires when it is created, then every period",
     "DeleteScheduleGroup": "deletes the group's schedules; the default group cannot be deleted",
     "TagResource": "schedule groups",
 }
