@@ -264,6 +264,68 @@ Result<OperationOutput> ListReplays(Env& env, const RequestContext& ctx, Operati
   return out;
 }
 
+// One step of a replay: a batch of its archived events routed again, and its progress, in one transaction.
+Status AdvanceReplay(Env& env, Replay& updated, std::vector<Delivery>& replay_rows)
+    EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
+  if (updated.state == "CANCELLING") {
+    updated.state = "CANCELLED";
+    updated.replay_end_ms = env.Now();
+    return env.SaveReplay(updated);
+  }
+  updated.state = "RUNNING";
+  auto bus = ParseBusArn(GetString(updated.destination, "Arn").value_or(""));
+  if (!bus) {
+    updated.state = "FAILED";
+    updated.state_reason = "The destination event bus does not exist.";
+    return env.SaveReplay(updated);
+  }
+  std::vector<std::string> filter;
+  if (const json::array* f = GetArray(updated.destination, "FilterArns")) {
+    for (const auto& x : *f) {
+      if (x.is_string()) filter.emplace_back(x.get_string());
+    }
+  }
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto events,
+      txn->Query("SELECT seq, time_ms, doc FROM events_archived WHERE archive = ? AND seq > ? AND "
+                 "time_ms >= ? AND time_ms < ? ORDER BY seq LIMIT ?",
+                 {updated.source_arn, updated.cursor, updated.start_ms, updated.end_ms,
+                  static_cast<std::int64_t>(kReplayBatch)}));
+  for (const auto& row : events) {
+    boost::system::error_code ec;
+    json::value event = json::parse(store::AsText(row[2]), ec);
+    updated.cursor = store::AsInt(row[0]);
+    if (ec || !event.is_object()) continue;
+    event.as_object()["replay-name"] = updated.name;
+    const std::string text = json::serialize(event);
+    CENOTE_ASSIGN_OR_RETURN(auto routed, Route(env, *txn, bus->first, bus->second, text, event, env.Now(),
+                                               filter.empty() ? nullptr : &filter, false));
+    for (auto& d : routed) replay_rows.push_back(std::move(d));
+    updated.last_replayed_ms = store::AsInt(row[1]);
+  }
+  if (events.size() < kReplayBatch) {
+    updated.state = "COMPLETED";
+    updated.replay_end_ms = env.Now();
+  }
+  // The replay's progress commits with the rows it routed: a restart resumes after them.
+  json::object doc{{"description", updated.description},
+                   {"source", updated.source_arn},
+                   {"destination", updated.destination},
+                   {"start", updated.start_ms},
+                   {"end", updated.end_ms},
+                   {"state", updated.state},
+                   {"reason", updated.state_reason},
+                   {"replay_start", updated.replay_start_ms},
+                   {"replay_end", updated.replay_end_ms},
+                   {"last", updated.last_replayed_ms},
+                   {"cursor", updated.cursor}};
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE events_replays SET doc = ? WHERE account = ? AND region = ? AND name = ?",
+                {json::serialize(doc), updated.where.account, updated.where.region, updated.name}));
+  return txn->Commit();
+}
+
 bool AdvanceReplays(Env& env) {
   bool more = false;
   std::vector<Delivery> rows;
@@ -273,65 +335,7 @@ bool AdvanceReplays(Env& env) {
       if (r.state != "STARTING" && r.state != "RUNNING" && r.state != "CANCELLING") continue;
       Replay updated = r;
       std::vector<Delivery> replay_rows;
-      Status st = [&]() -> Status {
-        if (updated.state == "CANCELLING") {
-          updated.state = "CANCELLED";
-          updated.replay_end_ms = env.Now();
-          return env.SaveReplay(updated);
-        }
-        updated.state = "RUNNING";
-        auto bus = ParseBusArn(GetString(updated.destination, "Arn").value_or(""));
-        if (!bus) {
-          updated.state = "FAILED";
-          updated.state_reason = "The destination event bus does not exist.";
-          return env.SaveReplay(updated);
-        }
-        std::vector<std::string> filter;
-        if (const json::array* f = GetArray(updated.destination, "FilterArns")) {
-          for (const auto& x : *f) {
-            if (x.is_string()) filter.emplace_back(x.get_string());
-          }
-        }
-        CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
-        CENOTE_ASSIGN_OR_RETURN(
-            auto events,
-            txn->Query("SELECT seq, time_ms, doc FROM events_archived WHERE archive = ? AND seq > ? AND "
-                       "time_ms >= ? AND time_ms < ? ORDER BY seq LIMIT ?",
-                       {updated.source_arn, updated.cursor, updated.start_ms, updated.end_ms,
-                        static_cast<std::int64_t>(kReplayBatch)}));
-        for (const auto& row : events) {
-          boost::system::error_code ec;
-          json::value event = json::parse(store::AsText(row[2]), ec);
-          updated.cursor = store::AsInt(row[0]);
-          if (ec || !event.is_object()) continue;
-          event.as_object()["replay-name"] = updated.name;
-          const std::string text = json::serialize(event);
-          CENOTE_ASSIGN_OR_RETURN(auto routed, Route(env, *txn, bus->first, bus->second, text, event,
-                                                     env.Now(), filter.empty() ? nullptr : &filter, false));
-          for (auto& d : routed) replay_rows.push_back(std::move(d));
-          updated.last_replayed_ms = store::AsInt(row[1]);
-        }
-        if (events.size() < kReplayBatch) {
-          updated.state = "COMPLETED";
-          updated.replay_end_ms = env.Now();
-        }
-        // The replay's progress commits with the rows it routed: a restart resumes after them.
-        json::object doc{{"description", updated.description},
-                         {"source", updated.source_arn},
-                         {"destination", updated.destination},
-                         {"start", updated.start_ms},
-                         {"end", updated.end_ms},
-                         {"state", updated.state},
-                         {"reason", updated.state_reason},
-                         {"replay_start", updated.replay_start_ms},
-                         {"replay_end", updated.replay_end_ms},
-                         {"last", updated.last_replayed_ms},
-                         {"cursor", updated.cursor}};
-        CENOTE_RETURN_IF_ERROR(
-            txn->Exec("UPDATE events_replays SET doc = ? WHERE account = ? AND region = ? AND name = ?",
-                      {json::serialize(doc), updated.where.account, updated.where.region, updated.name}));
-        return txn->Commit();
-      }();
+      Status st = AdvanceReplay(env, updated, replay_rows);
       if (!st) {
         spdlog::warn("events: replay {} could not advance: {}", r.arn, st.error().message);
         continue;

@@ -231,6 +231,54 @@ Outcome InvokeOne(Env& env, const Invocation& row, std::int64_t now) {
   return o;
 }
 
+// Records the due firings in `txn`: an invocation row each and the schedules' new state.
+Status FireDue(Env& env, store::Transaction& txn, std::int64_t now, std::vector<Invocation>& rows,
+               std::vector<std::pair<ScheduleKey, Schedule>>& changed, std::vector<ScheduleKey>& deleted)
+    EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
+  while (!env.timers.empty() && env.timers.begin()->first <= now) {
+    auto [when, key] = *env.timers.begin();
+    env.timers.erase(env.timers.begin());
+    auto it = env.schedules.find(key);
+    if (it == env.schedules.end()) continue;
+    Schedule s = it->second;
+    const json::object* target = GetObject(s.doc, "Target");
+    if (target == nullptr) continue;
+    Invocation inv;
+    inv.id = env.next_id++;
+    inv.due_ms = now;
+    if (const json::object* w = GetObject(s.doc, "FlexibleTimeWindow")) {
+      // FLEXIBLE: AWS invokes at a random time within the window after the scheduled time.
+      if (GetString(*w, "Mode") == "FLEXIBLE") {
+        const std::int64_t window_ms = GetInt(*w, "MaximumWindowInMinutes").value_or(0) * 60'000;
+        if (window_ms > 0) {
+          std::uint64_t r = 0;
+          FillRandom(&r, sizeof(r));
+          inv.due_ms = when + static_cast<std::int64_t>(r % static_cast<std::uint64_t>(window_ms));
+        }
+      }
+    }
+    json::object doc{{"schedule_arn", s.arn},  {"account", s.where.account}, {"region", s.where.region},
+                     {"target", *target},      {"scheduled_ms", when},       {"attempts", 0},
+                     {"first_ms", inv.due_ms}, {"execution_id", NewUuidV4()}};
+    inv.doc = json::serialize(doc);
+    CENOTE_RETURN_IF_ERROR(txn.Exec("INSERT INTO scheduler_invocations (id, due_ms, doc) VALUES (?, ?, ?)",
+                                    {inv.id, inv.due_ms, inv.doc}));
+    rows.push_back(std::move(inv));
+    s.last_ms = when;
+    s.next_ms = NextFiring(s.doc, GetInt(s.doc, "CreationDate").value_or(0), std::max(when, now), s.last_ms);
+    if (s.next_ms < 0 && GetString(s.doc, "ActionAfterCompletion") == "DELETE") {
+      CENOTE_RETURN_IF_ERROR(
+          txn.Exec("DELETE FROM scheduler_schedules WHERE account = ? AND region = ? AND name = ?",
+                   {s.where.account, s.where.region, s.group + "/" + s.name}));
+      deleted.push_back(key);
+    } else {
+      CENOTE_RETURN_IF_ERROR(env.SaveSchedule(txn, s));
+      changed.emplace_back(key, std::move(s));
+    }
+  }
+  return txn.Commit();
+}
+
 void Fire(Env& env, std::int64_t now) {
   std::vector<Invocation> rows;
   {
@@ -241,52 +289,7 @@ void Fire(Env& env, std::int64_t now) {
     std::vector<std::pair<ScheduleKey, Schedule>> changed;
     std::vector<ScheduleKey> deleted;
     const std::int64_t first_id = env.next_id;
-    Status st = [&]() -> Status {
-      while (!env.timers.empty() && env.timers.begin()->first <= now) {
-        auto [when, key] = *env.timers.begin();
-        env.timers.erase(env.timers.begin());
-        auto it = env.schedules.find(key);
-        if (it == env.schedules.end()) continue;
-        Schedule s = it->second;
-        const json::object* target = GetObject(s.doc, "Target");
-        if (target == nullptr) continue;
-        Invocation inv;
-        inv.id = env.next_id++;
-        inv.due_ms = now;
-        if (const json::object* w = GetObject(s.doc, "FlexibleTimeWindow")) {
-          // FLEXIBLE: AWS invokes at a random time within the window after the scheduled time.
-          if (GetString(*w, "Mode") == "FLEXIBLE") {
-            const std::int64_t window_ms = GetInt(*w, "MaximumWindowInMinutes").value_or(0) * 60'000;
-            if (window_ms > 0) {
-              std::uint64_t r = 0;
-              FillRandom(&r, sizeof(r));
-              inv.due_ms = when + static_cast<std::int64_t>(r % static_cast<std::uint64_t>(window_ms));
-            }
-          }
-        }
-        json::object doc{{"schedule_arn", s.arn},  {"account", s.where.account}, {"region", s.where.region},
-                         {"target", *target},      {"scheduled_ms", when},       {"attempts", 0},
-                         {"first_ms", inv.due_ms}, {"execution_id", NewUuidV4()}};
-        inv.doc = json::serialize(doc);
-        CENOTE_RETURN_IF_ERROR(
-            (*txn)->Exec("INSERT INTO scheduler_invocations (id, due_ms, doc) VALUES (?, ?, ?)",
-                         {inv.id, inv.due_ms, inv.doc}));
-        rows.push_back(std::move(inv));
-        s.last_ms = when;
-        s.next_ms =
-            NextFiring(s.doc, GetInt(s.doc, "CreationDate").value_or(0), std::max(when, now), s.last_ms);
-        if (s.next_ms < 0 && GetString(s.doc, "ActionAfterCompletion") == "DELETE") {
-          CENOTE_RETURN_IF_ERROR(
-              (*txn)->Exec("DELETE FROM scheduler_schedules WHERE account = ? AND region = ? AND name = ?",
-                           {s.where.account, s.where.region, s.group + "/" + s.name}));
-          deleted.push_back(key);
-        } else {
-          CENOTE_RETURN_IF_ERROR(env.SaveSchedule(**txn, s));
-          changed.emplace_back(key, std::move(s));
-        }
-      }
-      return (*txn)->Commit();
-    }();
+    Status st = FireDue(env, **txn, now, rows, changed, deleted);
     if (!st) {
       spdlog::error("scheduler: firings could not be recorded: {}", st.error().message);
       env.next_id = first_id;

@@ -262,7 +262,9 @@ Result<OperationOutput> PutSchedule(Env& env, const RequestContext& ctx, Operati
   const json::object& p = in.params.as_object();
   CENOTE_RETURN_IF_ERROR(CheckSchedule(p));
   const ScheduleKey key = KeyOf(ctx, p);
-  const auto& [w, group, name] = key;
+  const Where& w = std::get<0>(key);
+  const std::string& group = std::get<1>(key);
+  const std::string& name = std::get<2>(key);
   const std::int64_t now = env.Now();
   MutexLock lock(env.mu);
   if (env.FindGroup(w, group) == nullptr) return MakeError(errors::kGroupNotFound, {group});
@@ -308,7 +310,9 @@ Result<OperationOutput> GetSchedule(Env& env, const RequestContext& ctx, Operati
 
 Result<OperationOutput> DeleteSchedule(Env& env, const RequestContext& ctx, OperationInput& in) {
   const ScheduleKey key = KeyOf(ctx, in.params.as_object());
-  const auto& [w, group, name] = key;
+  const Where& w = std::get<0>(key);
+  const std::string& group = std::get<1>(key);
+  const std::string& name = std::get<2>(key);
   MutexLock lock(env.mu);
   auto it = env.schedules.find(key);
   if (it == env.schedules.end()) return MakeError(errors::kScheduleNotFound, {name});
