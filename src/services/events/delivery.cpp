@@ -195,19 +195,42 @@ void DeadLetter(Env& env, const json::object& d, const std::string& event_text, 
   }
 }
 
-Outcome DeliverOne(Env& env, const Delivery& row, std::int64_t now) {
-  Outcome o;
-  o.id = row.id;
+// One outbox row, parsed, with its target input computed.
+struct Prepared {
+  std::int64_t id = 0;
+  bool valid = false;
+  json::object d;
+  std::string event_text;
+  json::value event;
+  Result<std::string> input = std::string();
+};
+
+Prepared Prepare(const Delivery& row) {
+  Prepared p;
+  p.id = row.id;
   boost::system::error_code ec;
   json::value doc = json::parse(row.doc, ec);
   if (ec || !doc.is_object() || !GetObject(doc.as_object(), "target")) {
     spdlog::error("events: dropping a corrupt outbox row {}", row.id);
-    return o;
+    return p;
   }
-  json::object& d = doc.as_object();
-  const std::string event_text = GetString(d, "event").value_or("{}");
-  json::value event = json::parse(event_text, ec);
-  if (ec || !event.is_object()) return o;
+  p.d = std::move(doc.as_object());
+  p.event_text = GetString(p.d, "event").value_or("{}");
+  p.event = json::parse(p.event_text, ec);
+  if (ec || !p.event.is_object()) return p;
+  p.valid = true;
+  p.input =
+      TargetInput(*GetObject(p.d, "target"), p.event_text, p.event, GetString(p.d, "rule_arn").value_or(""),
+                  GetString(p.d, "rule_name").value_or(""), GetInt(p.d, "first_ms").value_or(0));
+  return p;
+}
+
+// What becomes of a row after its attempt: done, retried later, or dead-lettered.
+Outcome Finish(Env& env, Prepared& p, const Status& st, std::int64_t now) {
+  Outcome o;
+  o.id = p.id;
+  if (!p.valid || st) return o;
+  json::object& d = p.d;
   const json::object& target = *GetObject(d, "target");
   const std::int64_t attempts = GetInt(d, "attempts").value_or(0);
   const std::int64_t first_ms = GetInt(d, "first_ms").value_or(now);
@@ -217,27 +240,16 @@ Outcome DeliverOne(Env& env, const Delivery& row, std::int64_t now) {
     max_attempts = GetInt(*retry, "MaximumRetryAttempts").value_or(max_attempts);
     max_age_s = GetInt(*retry, "MaximumEventAgeInSeconds").value_or(max_age_s);
   }
-  Status st = [&]() -> Status {
-    CENOTE_ASSIGN_OR_RETURN(std::string input,
-                            TargetInput(target, event_text, event, GetString(d, "rule_arn").value_or(""),
-                                        GetString(d, "rule_name").value_or(""), first_ms));
-    return Invoke(env, d, event.as_object(), input);
-  }();
-  if (st) return o;
   const Error& error = st.error();
-  if (!Retryable(error)) {
-    DeadLetter(env, d, event_text, error, "MaximumRetryAttemptsExhausted", attempts);
-    return o;
-  }
-  if (attempts >= max_attempts) {
-    DeadLetter(env, d, event_text, error, "MaximumRetryAttemptsExhausted", attempts);
+  if (!Retryable(error) || attempts >= max_attempts) {
+    DeadLetter(env, d, p.event_text, error, "MaximumRetryAttemptsExhausted", attempts);
     return o;
   }
   std::int64_t backoff = env.options.first_backoff_ms;
   for (std::int64_t i = 0; i < attempts && backoff < env.options.max_backoff_ms; ++i) backoff *= 2;
   backoff = std::min(backoff, env.options.max_backoff_ms);
   if (now + backoff - first_ms > max_age_s * 1000) {
-    DeadLetter(env, d, event_text, error, "MaximumEventAgeExhausted", attempts);
+    DeadLetter(env, d, p.event_text, error, "MaximumEventAgeExhausted", attempts);
     return o;
   }
   d["attempts"] = attempts + 1;
@@ -245,6 +257,43 @@ Outcome DeliverOne(Env& env, const Delivery& row, std::int64_t now) {
   o.due_ms = now + backoff;
   o.doc = json::serialize(d);
   return o;
+}
+
+Status Attempt(Env& env, Prepared& p) {
+  if (!p.valid) return Status::Ok();
+  if (!p.input) return p.input.error();
+  return Invoke(env, p.d, p.event.as_object(), *p.input);
+}
+
+// Standard-queue deliveries of one (rule, target) go out as SendMessageBatch calls of up to 10 (one journal
+// append each on the SQS side, instead of one per event); each entry's outcome is its row's.
+void SendBatch(Env& env, std::vector<Prepared*>& group, std::vector<Status>& results) {
+  const json::object& d = group.front()->d;
+  const std::string arn = GetString(*GetObject(d, "target"), "Arn").value_or("");
+  aws::Caller caller = ServiceCaller(d);
+  caller.region = ArnRegion(arn);
+  json::array entries;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    entries.push_back(json::object{{"Id", std::to_string(i)}, {"MessageBody", *group[i]->input}});
+  }
+  aws::OperationInput in;
+  in.params = json::object{{"QueueUrl", QueueUrlOf(arn)}, {"Entries", std::move(entries)}};
+  auto out = env.invoker->Call(caller, "sqs", "SendMessageBatch", in);
+  results.assign(group.size(), Status::Ok());
+  if (!out) {
+    results.assign(group.size(), Status(out.error()));
+    return;
+  }
+  if (const json::array* failed = GetArray(out->result.as_object(), "Failed")) {
+    for (const auto& f : *failed) {
+      const json::object& e = f.as_object();
+      const std::size_t i = std::stoul(GetString(e, "Id").value_or("0"));
+      if (i < results.size()) {
+        results[i] =
+            MakeError(GetString(e, "Code").value_or("InternalError"), GetString(e, "Message").value_or(""));
+      }
+    }
+  }
 }
 
 // Fires the due scheduled rules: one "Scheduled Event" per firing, routed to the rule's targets.
@@ -307,9 +356,41 @@ std::int64_t DeliverRound(Env& env) {
     }
   }
   if (!batch.empty()) {
+    std::vector<Prepared> prepared;
+    prepared.reserve(batch.size());
+    for (const Delivery& row : batch) prepared.push_back(Prepare(row));
+    std::vector<Status> results(prepared.size(), Status::Ok());
+    // Group the plain SQS deliveries (standard queues, input computed) by rule and target.
+    std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> sqs_groups;
+    for (std::size_t i = 0; i < prepared.size(); ++i) {
+      Prepared& p = prepared[i];
+      if (!p.valid || !p.input || env.invoker == nullptr) {
+        results[i] = Attempt(env, p);
+        continue;
+      }
+      const json::object& target = *GetObject(p.d, "target");
+      const std::string arn = GetString(target, "Arn").value_or("");
+      if (ArnService(arn) == "sqs" && !arn.ends_with(".fifo") && !p.input->empty()) {
+        sqs_groups[{GetString(p.d, "rule_arn").value_or(""), GetString(target, "Id").value_or("")}].push_back(
+            i);
+      } else {
+        results[i] = Attempt(env, p);
+      }
+    }
+    for (auto& [key, indexes] : sqs_groups) {
+      for (std::size_t at = 0; at < indexes.size(); at += 10) {
+        std::vector<Prepared*> group;
+        for (std::size_t j = at; j < std::min(indexes.size(), at + 10); ++j)
+          group.push_back(&prepared[indexes[j]]);
+        std::vector<Status> group_results;
+        SendBatch(env, group, group_results);
+        for (std::size_t j = 0; j < group.size(); ++j) results[indexes[at + j]] = std::move(group_results[j]);
+      }
+    }
     std::vector<Outcome> outcomes;
-    outcomes.reserve(batch.size());
-    for (const Delivery& row : batch) outcomes.push_back(DeliverOne(env, row, now));
+    outcomes.reserve(prepared.size());
+    for (std::size_t i = 0; i < prepared.size(); ++i)
+      outcomes.push_back(Finish(env, prepared[i], results[i], now));
     // One transaction records the round: delivered rows go, retried rows get their next attempt.
     Status st = [&]() -> Status {
       CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));

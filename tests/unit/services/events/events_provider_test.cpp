@@ -116,10 +116,10 @@ TEST_F(EventsTest, PutEventsDeliversMatchesToSqs) {
   json::value body = json::parse(services::GetString(got[0], "Body").value_or(""));
   EXPECT_EQ(body.at("id"), put.at("Entries").as_array()[0].at("EventId"));
   EXPECT_EQ(body.at("detail").at("total").as_int64(), 12);
-  // The delivery was SQS SendMessage as events.amazonaws.com for the rule.
+  // The delivery was SQS SendMessage(Batch) as events.amazonaws.com for the rule.
   bool seen = false;
   for (const auto& c : harness_->recorder().calls()) {
-    if (c.service == "sqs" && c.operation == "SendMessage") {
+    if (c.service == "sqs" && c.operation.starts_with("SendMessage")) {
       EXPECT_EQ(c.invoked_by, "events.amazonaws.com");
       seen = true;
     }
