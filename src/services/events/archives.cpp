@@ -349,4 +349,27 @@ bool AdvanceReplays(Env& env) {
   return more;
 }
 
+void ExpireArchives(Env& env) {
+  std::vector<std::pair<std::string, std::int64_t>> cutoffs;
+  const std::int64_t now = env.Now();
+  {
+    MutexLock lock(env.mu);
+    if (now - env.last_retention_ms < 60'000) return;
+    env.last_retention_ms = now;
+    for (const auto& [key, a] : env.archives) {
+      if (a.retention_days > 0) cutoffs.emplace_back(a.arn, now - a.retention_days * 86'400'000);
+    }
+  }
+  if (cutoffs.empty()) return;
+  Status st = [&]() -> Status {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
+    for (const auto& [arn, cutoff] : cutoffs) {
+      CENOTE_RETURN_IF_ERROR(
+          txn->Exec("DELETE FROM events_archived WHERE archive = ? AND time_ms < ?", {arn, cutoff}));
+    }
+    return txn->Commit();
+  }();
+  if (!st) spdlog::warn("events: archive retention could not be applied: {}", st.error().message);
+}
+
 }  // namespace cenote::events

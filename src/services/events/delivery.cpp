@@ -424,6 +424,7 @@ std::int64_t DeliverRound(Env& env) {
     }
   }
   const bool replaying = AdvanceReplays(env);
+  ExpireArchives(env);
   MutexLock lock(env.mu);
   std::int64_t next = -1;
   if (!env.due.empty()) next = env.due.begin()->first;

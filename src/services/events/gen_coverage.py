@@ -28,7 +28,8 @@ NOTES = {
     "TestEventPattern": "the same matcher as rules",
     "PutPermission": "Action/Principal/StatementId/Condition statements or a whole Policy; the policy authorizes "
                      "cross-account PutEvents",
-    "CreateArchive": "EventPattern, RetentionDays; archived in PutEvents' transaction",
+    "CreateArchive": "EventPattern, RetentionDays (older events are dropped, checked every minute); archived in "
+                     "PutEvents' transaction",
     "StartReplay": "EventStartTime/EventEndTime, Destination.Arn (the archive's bus), FilterArns; events carry "
                    "`replay-name`; STARTING -> RUNNING -> COMPLETED, CANCELLING -> CANCELLED",
 }
@@ -36,7 +37,6 @@ NOTES = {
 GAPS = [
     "Connections, API destinations, endpoints, partner event sources and UpdateEventBus's KMS / DeadLetterConfig / "
     "LogConfig are not implemented (answered as unsupported operations).",
-    "Archive retention (RetentionDays) is recorded and reported; archived events are not yet expired.",
     "Targets other than SQS, SNS, Kinesis, Firehose, event buses, Lambda and Step Functions fail their deliveries "
     "(retried, then dead-lettered).",
     "equals-ignore-case folds ASCII letters only.",

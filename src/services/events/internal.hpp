@@ -157,6 +157,7 @@ struct Env {
   // Row ids are allocated here (every insert runs under mu): the next outbox id and archived-event seq.
   std::int64_t next_outbox_id GUARDED_BY(mu) = 1;
   std::int64_t next_archived_seq GUARDED_BY(mu) = 1;
+  std::int64_t last_retention_ms GUARDED_BY(mu) = 0;  // when archives were last trimmed to their retention
   // Scheduled rules: (next fire ms, rule key).
   std::set<std::pair<std::int64_t, std::tuple<Where, std::string, std::string>>> timers GUARDED_BY(mu);
   std::function<void()> wake;  // wakes the delivery task (set once by the provider)
@@ -213,8 +214,10 @@ const json::value* JsonPath(const json::value& v, std::string_view path, bool* v
 std::optional<std::int64_t> NextFire(std::string_view expression, std::int64_t created_ms,
                                      std::int64_t after_ms);
 Status CheckSchedule(std::string_view expression);
-// Replays advance a batch at a time (delivery.cpp).
+// Replays advance a batch at a time (archives.cpp).
 bool AdvanceReplays(Env& env);
+// Drops archived events older than their archive's RetentionDays (at most once a minute).
+void ExpireArchives(Env& env);
 
 // ---- handlers ----
 #define CENOTE_EVENTS_HANDLER(name) \

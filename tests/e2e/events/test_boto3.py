@@ -314,6 +314,30 @@ class Permissions(unittest.TestCase):
         self.assertEqual(code_of(e.remove_permission, EventBusName=bus, StatementId="other")[0],
                          "ResourceNotFoundException")
 
+    def test_cross_account_put_events_needs_the_bus_policy(self):
+        import boto3
+        account, creds = harness.member_account(SERVER, "events-sender")
+        sender = boto3.session.Session().client(
+            "events", endpoint_url=SERVER.endpoint, region_name=SERVER.region,
+            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"])
+        e = events()
+        bus = name("central")
+        bus_arn = e.create_event_bus(Name=bus)["EventBusArn"]
+        rule = name("from-member")
+        rule_arn = e.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps({"account": [account]}))["RuleArn"]
+        url, qarn = queue_for_events(rule_arns=[rule_arn])
+        e.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": qarn}])
+        entry = {"Source": "member.app", "DetailType": "d", "Detail": "{}", "EventBusName": bus_arn}
+        code, _ = code_of(sender.put_events, Entries=[entry])
+        self.assertEqual(code, "AccessDeniedException")
+        e.put_permission(EventBusName=bus, Action="events:PutEvents", Principal=account, StatementId="member")
+        r = sender.put_events(Entries=[entry])
+        self.assertEqual(r["FailedEntryCount"], 0)
+        got = receive(url, 1)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(json.loads(got[0]["Body"])["account"], account)
+
     def test_tags(self):
         e = events()
         rule = name("tagged")
