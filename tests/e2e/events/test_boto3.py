@@ -179,6 +179,57 @@ class Routing(unittest.TestCase):
         self.assertEqual(code_of(e.describe_event_bus, Name=bus)[0], "ResourceNotFoundException")
 
 
+class OtherTargets(unittest.TestCase):
+    def test_kinesis_target_as_its_role_with_partition_key_path(self):
+        role = f"arn:aws:iam::{ACCOUNT}:role/events-to-kinesis"
+        harness.create_service_role(SERVER, role, "events.amazonaws.com", actions=("kinesis:PutRecord",))
+        k = harness.boto3_client(SERVER, "kinesis")
+        stream = name("stream")
+        k.create_stream(StreamName=stream, ShardCount=1)
+        for _ in range(50):
+            if k.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE":
+                break
+            time.sleep(0.1)
+        stream_arn = k.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+        e = events()
+        rule = name("to-kinesis")
+        e.put_rule(Name=rule, EventPattern=json.dumps({"source": ["com.example.k"]}))
+        self.assertEqual(code_of(e.put_targets, Rule=rule, Targets=[{"Id": "k", "Arn": stream_arn}])[0],
+                         "ValidationException")  # Kinesis targets need a role
+        e.put_targets(Rule=rule, Targets=[{"Id": "k", "Arn": stream_arn, "RoleArn": role, "InputPath": "$.detail",
+                                           "KinesisParameters": {"PartitionKeyPath": "$.detail.customer"}}])
+        e.put_events(Entries=[{"Source": "com.example.k", "DetailType": "d",
+                               "Detail": json.dumps({"customer": "c-42", "n": 1})}])
+        shard = k.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+        it = k.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = []
+        deadline = time.time() + 10
+        while not records and time.time() < deadline:
+            r = k.get_records(ShardIterator=it)
+            records, it = r["Records"], r["NextShardIterator"]
+            time.sleep(0.2)
+        self.assertEqual(len(records), 1)
+        self.assertEqual(records[0]["PartitionKey"], "c-42")
+        self.assertEqual(json.loads(records[0]["Data"]), {"customer": "c-42", "n": 1})
+
+    def test_bus_to_bus(self):
+        e = events()
+        downstream = name("downstream")
+        down_arn = e.create_event_bus(Name=downstream)["EventBusArn"]
+        rule = name("forward")
+        e.put_rule(Name=rule, EventPattern=json.dumps({"source": ["com.example.fwd"]}))
+        e.put_targets(Rule=rule, Targets=[{"Id": "bus", "Arn": down_arn}])
+        sink = name("sink")
+        sink_arn = e.put_rule(Name=sink, EventBusName=downstream,
+                              EventPattern=json.dumps({"source": ["com.example.fwd"]}))["RuleArn"]
+        url, qarn = queue_for_events(rule_arns=[sink_arn])
+        e.put_targets(Rule=sink, EventBusName=downstream, Targets=[{"Id": "q", "Arn": qarn}])
+        e.put_events(Entries=[{"Source": "com.example.fwd", "DetailType": "d", "Detail": json.dumps({"hop": 1})}])
+        got = receive(url, 1)
+        self.assertEqual(len(got), 1)
+        self.assertEqual(json.loads(got[0]["Body"])["detail"], {"hop": 1})
+
+
 class Schedules(unittest.TestCase):
     def test_rate_rule_fires(self):
         e = events()

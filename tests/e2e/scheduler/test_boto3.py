@@ -159,6 +159,30 @@ class Schedules(unittest.TestCase):
         got = receive(url, 1, timeout=10)
         self.assertEqual([m["Body"] for _, m in got], ["via the sdk target"])
 
+    def test_eventbridge_target(self):
+        role = f"arn:aws:iam::{ACCOUNT}:role/scheduler-to-events"
+        harness.create_service_role(SERVER, role, "scheduler.amazonaws.com", actions=("events:PutEvents",))
+        e = harness.boto3_client(SERVER, "events")
+        q = sqs()
+        url, qarn = queue()
+        q.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+             "Resource": qarn}]})})
+        rule = name("from-scheduler")
+        e.put_rule(Name=rule, EventPattern=json.dumps({"source": ["my.scheduler"]}))
+        e.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": qarn}])
+        _, expr = at(1)
+        s = scheduler()
+        s.create_schedule(Name=name("to-bus"), ScheduleExpression=expr, FlexibleTimeWindow={"Mode": "OFF"},
+                          Target={"Arn": f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default", "RoleArn": role,
+                                  "Input": json.dumps({"job": "nightly"}),
+                                  "EventBridgeParameters": {"Source": "my.scheduler", "DetailType": "Tick"}})
+        got = receive(url, 1, timeout=10)
+        self.assertEqual(len(got), 1)
+        body = json.loads(got[0][1]["Body"])
+        self.assertEqual((body["source"], body["detail-type"], body["detail"]), ("my.scheduler", "Tick",
+                                                                                 {"job": "nightly"}))
+
     def test_failed_invocations_go_to_the_dead_letter_queue(self):
         s = scheduler()
         dlq_url, dlq_arn = queue()
