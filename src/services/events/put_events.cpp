@@ -124,6 +124,7 @@ Result<OperationOutput> PutEvents(Env& env, const RequestContext& ctx, Operation
   {
     MutexLock lock(env.mu);
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
+    const std::int64_t archived_before = env.next_archived_seq;
     for (const auto& v : *entries) {
       const json::object& e = v.as_object();
       auto fail = [&](std::string code, std::string message) {
@@ -173,8 +174,13 @@ Result<OperationOutput> PutEvents(Env& env, const RequestContext& ctx, Operation
       for (auto& d : routed) rows.push_back(std::move(d));
       results.push_back(json::object{{"EventId", id}});
     }
-    // Durable before the answer: an accepted entry is delivered at least once, across kill -9 too.
-    CENOTE_RETURN_IF_ERROR(txn->Commit());
+    // Durable before the answer: an accepted entry is delivered at least once, across kill -9 too. An event no
+    // rule or archive took leaves nothing to keep (AWS services' events mostly): no commit, no fsync.
+    if (rows.empty() && env.next_archived_seq == archived_before) {
+      txn->Rollback();
+    } else {
+      CENOTE_RETURN_IF_ERROR(txn->Commit());
+    }
   }
   Publish(env, std::move(rows));
   return json::object{{"FailedEntryCount", failed}, {"Entries", std::move(results)}};
