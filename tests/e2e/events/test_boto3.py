@@ -294,6 +294,17 @@ class Failures(unittest.TestCase):
                                                          "Detail": json.dumps({"x": big})}])[0],
                          "ValidationException")
 
+    def test_unsupported_operations(self):
+        e = events()
+        try:
+            e.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters={
+                "ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})
+        except ClientError as err:
+            self.assertEqual(err.response["Error"]["Code"], "UnknownOperationException")
+            self.assertIn("docs/events-coverage.md", err.response["Error"]["Message"])
+        else:
+            self.fail("CreateConnection succeeded")
+
     def test_invalid_patterns(self):
         e = events()
         code, message = code_of(e.put_rule, Name=name("p"), EventPattern='{"source": []}')
