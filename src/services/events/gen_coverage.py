@@ -42,6 +42,14 @@ GAPS = [
     "equals-ignore-case folds ASCII letters only.",
 ]
 
+SERVICE_EVENTS = [
+    "AWS services put their events on the default bus of the resource's account through the in-process invoker, as "
+    "themselves (`<service>.amazonaws.com`, allowed without a bus policy; `aws.*` sources are refused from other "
+    "callers). Wired today: Glue crawlers (`aws.glue`, `Glue Crawler State Change`: Started, Succeeded, Failed, "
+    "with AWS's detail fields). The entry point's shape is in src/services/events/events_provider.hpp; S3 "
+    "(`Object Created` / `Object Deleted`) and Athena (`Athena Query State Change`) are not wired yet.",
+]
+
 DELIVERY = [
     "Each (rule, target) match of an accepted PutEvents entry is a row of the outbox (metadata store component "
     "`events`), committed before PutEvents answers, so an accepted entry is delivered at least once, across kill -9 "
@@ -60,6 +68,7 @@ DELIVERY = [
 
 def main():
     sections = [("Not yet", coverage_doc.bullets(GAPS)), ("Delivery", DELIVERY),
+                ("AWS service events", SERVICE_EVENTS),
                 coverage_doc.errors_section("events")]
     coverage_doc.write("events", "eventbridge-2015-10-07", "Amazon EventBridge coverage", protocol_in_intro=True,
                        notes=NOTES, sections=sections)

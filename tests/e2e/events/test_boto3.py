@@ -230,6 +230,37 @@ class OtherTargets(unittest.TestCase):
         self.assertEqual(json.loads(got[0]["Body"])["detail"], {"hop": 1})
 
 
+class ServiceEvents(unittest.TestCase):
+    def test_glue_crawler_state_changes_reach_a_rule(self):
+        role = f"arn:aws:iam::{ACCOUNT}:role/service-role/events-e2e-crawler"
+        harness.create_service_role(SERVER, role, "glue.amazonaws.com")
+        s3 = harness.boto3_client(SERVER, "s3")
+        bucket = name("crawled")
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="raw/t/a.csv", Body=b"id,name\n1,a\n2,b\n")
+        glue = harness.boto3_client(SERVER, "glue")
+        db = name("db").replace("-", "_")
+        glue.create_database(DatabaseInput={"Name": db})
+        crawler = name("crawler")
+        glue.create_crawler(Name=crawler, Role=role, DatabaseName=db,
+                            Targets={"S3Targets": [{"Path": f"s3://{bucket}/raw/"}]})
+        e = events()
+        rule = name("crawls")
+        arn = e.put_rule(Name=rule, EventPattern=json.dumps({
+            "source": ["aws.glue"], "detail-type": ["Glue Crawler State Change"],
+            "detail": {"crawlerName": [crawler]}}))["RuleArn"]
+        url, qarn = queue_for_events(rule_arns=[arn])
+        e.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": qarn}])
+        glue.start_crawler(Name=crawler)
+        got = receive(url, 2, timeout=30)
+        states = [json.loads(m["Body"])["detail"]["state"] for m in got]
+        self.assertEqual(states, ["Started", "Succeeded"])
+        body = json.loads(got[1]["Body"])
+        self.assertEqual(body["source"], "aws.glue")
+        self.assertEqual(body["account"], ACCOUNT)
+        self.assertEqual(body["detail"]["tablesCreated"], "1")
+
+
 class Schedules(unittest.TestCase):
     def test_rate_rule_fires(self):
         e = events()
