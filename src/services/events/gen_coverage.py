@@ -46,8 +46,9 @@ SERVICE_EVENTS = [
     "AWS services put their events on the default bus of the resource's account through the in-process invoker, as "
     "themselves (`<service>.amazonaws.com`, allowed without a bus policy; `aws.*` sources are refused from other "
     "callers). Wired today: Glue crawlers (`aws.glue`, `Glue Crawler State Change`: Started, Succeeded, Failed, "
-    "with AWS's detail fields). The entry point's shape is in src/services/events/events_provider.hpp; S3 "
-    "(`Object Created` / `Object Deleted`) and Athena (`Athena Query State Change`) are not wired yet.",
+    "with AWS's detail fields) and Athena (`aws.athena`, `Athena Query State Change`: QUEUED, RUNNING, SUCCEEDED, "
+    "FAILED, CANCELLED with previousState and sequenceNumber). The entry point's shape is in "
+    "src/services/events/events_provider.hpp; S3 (`Object Created` / `Object Deleted`) is not wired yet.",
 ]
 
 DELIVERY = [

@@ -261,6 +261,28 @@ class ServiceEvents(unittest.TestCase):
         self.assertEqual(body["detail"]["tablesCreated"], "1")
 
 
+    def test_athena_query_state_changes_reach_a_rule(self):
+        s3 = harness.boto3_client(SERVER, "s3")
+        bucket = name("athena-out")
+        s3.create_bucket(Bucket=bucket)
+        e = events()
+        rule = name("queries")
+        arn = e.put_rule(Name=rule, EventPattern=json.dumps({
+            "source": ["aws.athena"], "detail-type": ["Athena Query State Change"],
+            "detail": {"currentState": ["SUCCEEDED"]}}))["RuleArn"]
+        url, qarn = queue_for_events(rule_arns=[arn])
+        e.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": qarn}])
+        athena = harness.boto3_client(SERVER, "athena")
+        qid = athena.start_query_execution(QueryString="SELECT 1",
+                                           ResultConfiguration={"OutputLocation": f"s3://{bucket}/"})["QueryExecutionId"]
+        got = receive(url, 1, timeout=30)
+        self.assertEqual(len(got), 1)
+        detail = json.loads(got[0]["Body"])["detail"]
+        self.assertEqual((detail["queryExecutionId"], detail["currentState"], detail["previousState"]),
+                         (qid, "SUCCEEDED", "RUNNING"))
+        self.assertEqual(detail["workgroupName"], "primary")
+
+
 class Schedules(unittest.TestCase):
     def test_rate_rule_fires(self):
         e = events()
