@@ -3,7 +3,8 @@
 Workload (the same for every target): a rule matching `{"source": ["bench"]}` targets one SQS queue. P producer
 processes call PutEvents with 10 entries of ~200 bytes each for S seconds; a consumer process drains the queue
 (ReceiveMessage 10 with long polling, DeleteMessageBatch) until every accepted event has arrived (or 60 s more).
-Reported: events accepted per second, events delivered per second (first PutEvents to last arrival), and the
+Reported: events accepted per second, events delivered per second (first PutEvents to last arrival; C consumer processes drain the
+queue), and the
 end-to-end latency of one event (PutEvents start -> a waiting long poll holds the SQS message; p50/p99 over N
 samples). Ratios cenote/moto.
 
@@ -58,21 +59,39 @@ def producer(target, deadline, out):
     out.put(("accepted", accepted))
 
 
-def drain(target, url, expected, t0, limit_s):
+def drainer(target, url, expected, counter, last, deadline):
     q = target.client("sqs")
-    got = 0
-    last = t0
-    deadline = time.time() + limit_s
-    while got < expected and time.time() < deadline:
+    while counter.value < expected.value and time.time() < deadline.value:
         r = q.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
         msgs = r.get("Messages", [])
         if not msgs:
             continue
-        got += len(msgs)
-        last = time.time()
         q.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                                                       for i, m in enumerate(msgs)])
-    return got, last
+        with counter.get_lock():
+            counter.value += len(msgs)
+        with last.get_lock():
+            last.value = time.time()
+
+
+class Drain:
+    """Consumer processes draining the queue while the producers run, until `expected` messages arrived."""
+
+    def __init__(self, target, url, consumers, t0):
+        self.expected, self.counter = mp.Value("q", 1 << 62), mp.Value("q", 0)
+        self.last, self.deadline = mp.Value("d", t0), mp.Value("d", time.time() + 3600)
+        self.procs = [mp.Process(target=drainer, args=(target, url, self.expected, self.counter, self.last,
+                                                       self.deadline)) for _ in range(consumers)]
+        for p in self.procs:
+            p.start()
+
+    def finish(self, expected, limit_s):
+        """Waits until `expected` messages arrived (or `limit_s` more seconds); (count, time of the last)."""
+        self.expected.value = expected
+        self.deadline.value = time.time() + limit_s
+        for p in self.procs:
+            p.join()
+        return self.counter.value, self.last.value
 
 
 def setup(target, source):
@@ -126,6 +145,7 @@ def bench(label, srv, args):
     out = mp.Queue()
     t0 = time.time()
     deadline = t0 + args.seconds
+    drain = Drain(target, url, args.consumers, t0)
     procs = [mp.Process(target=producer, args=(target, deadline, out)) for _ in range(args.producers)]
     for p in procs:
         p.start()
@@ -141,7 +161,7 @@ def bench(label, srv, args):
     for p in procs:
         p.join()
     put_s = time.time() - t0
-    delivered, last = drain(target, url, accepted, t0, 60)
+    delivered, last = drain.finish(accepted, 60)
     lat = latency(target, lat_url, args.samples)
     r = {"accepted_per_s": accepted / put_s, "delivered_per_s": delivered / max(last - t0, 1e-9),
          "accepted": accepted, "delivered": delivered, "e2e_p50_ms": pct(lat, 0.5), "e2e_p99_ms": pct(lat, 0.99)}
@@ -162,6 +182,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("cenote", help="path to the cenote binary")
     ap.add_argument("--producers", type=int, default=4)
+    ap.add_argument("--consumers", type=int, default=3, help="processes draining the target queue")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--samples", type=int, default=100, help="end-to-end latency samples")
     ap.add_argument("--peers", default="moto", help="comma-separated subset of moto")
