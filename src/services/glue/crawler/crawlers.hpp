@@ -49,7 +49,7 @@ struct CrawlerOptions {
   // bus. Runs on the thread that made the transition, with the crawlers' lock held: it must not call Glue's
   // crawler operations. Unset: no events.
   std::function<void(const std::string& account, const std::string& region, boost::json::object detail)>
-      on_state_change;
+      on_state_change = nullptr;
 };
 
 class Crawlers {
