@@ -35,6 +35,9 @@ Status Register(services::ServiceDeps& deps);
 namespace sqs {
 Status Register(services::ServiceDeps& deps);
 }
+namespace sns {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -48,6 +51,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"kms", kms::Register},
       {"cloudtrail", cloudtrail::Register},
       {"sqs", sqs::Register},
+      {"sns", sns::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},
