@@ -93,7 +93,11 @@ Attempt SendToQueue(Env& env, const std::string& queue_arn, const std::string& t
   OperationInput in;
   json::object params{{"QueueUrl", QueueUrlOf(*q)}, {"MessageBody", body}};
   if (attributes != nullptr && !attributes->empty()) params["MessageAttributes"] = *attributes;
-  if (q->resource.ends_with(".fifo")) {
+  if (!q->resource.ends_with(".fifo")) {
+    // A standard topic's MessageGroupId goes to standard queues (fair queues); a FIFO topic's does not.
+    if (auto g = GetString(doc, "MessageGroupId"); g && !doc.contains("SequenceNumber"))
+      params["MessageGroupId"] = *g;
+  } else {
     if (auto g = GetString(doc, "MessageGroupId")) params["MessageGroupId"] = *g;
     if (auto d = GetString(doc, "MessageDeduplicationId")) params["MessageDeduplicationId"] = *d;
     if (!params.contains("MessageGroupId")) params["MessageGroupId"] = "sns";

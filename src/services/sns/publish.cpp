@@ -125,11 +125,11 @@ Result<Prepared> Prepare(const json::object& p, bool fifo, bool content_dedup) {
           {"MessageDeduplicationId",
            "The request includes MessageDeduplicationId parameter that is not valid for this topic type"});
     }
+    // Standard topics take an optional MessageGroupId (same rules) and forward it to SQS standard queues
+    // only, where it selects fair queueing.
     if (group) {
-      return MakeError(
-          errors::kInvalidParameterReason,
-          {"MessageGroupId",
-           "The request includes MessageGroupId parameter that is not valid for this topic type"});
+      if (!valid_id(*group)) return MakeError(errors::kInvalidParameter, {"MessageGroupId"});
+      m.group_id = *group;
     }
   }
   return m;
@@ -194,9 +194,9 @@ void FanOut(const TopicView& topic, const Prepared& m, const std::string& messag
     if (!attributes.empty()) doc["MessageAttributes"] = attributes;
     if (topic.fifo) {
       doc["SequenceNumber"] = sequence;
-      doc["MessageGroupId"] = m.group_id;
       doc["MessageDeduplicationId"] = m.dedup_id;
     }
+    if (!m.group_id.empty()) doc["MessageGroupId"] = m.group_id;
     docs.push_back(std::move(doc));
     order_keys.push_back(topic.fifo ? target.arn + "|" + m.group_id : std::string());
   }

@@ -50,10 +50,6 @@ Status CheckEndpoint(const std::string& protocol, const std::string& endpoint, b
           errors::kInvalidParameterReason,
           {"Invalid parameter: Endpoint", "FIFO SQS Queues can not be subscribed to standard SNS topics"});
     }
-    if (!fifo_queue && fifo_topic) {
-      return MakeError(errors::kInvalidParameterReason,
-                       {"Invalid parameter: Endpoint", "Please use FIFO SQS queue"});
-    }
   } else if (protocol == "lambda") {
     auto parts = ParseArn(endpoint, "lambda");
     if (!parts || !parts->resource.starts_with("function:"))
@@ -63,9 +59,10 @@ Status CheckEndpoint(const std::string& protocol, const std::string& endpoint, b
     if (!parts || !parts->resource.starts_with("deliverystream/"))
       return MakeError(errors::kInvalidParameter, {"Firehose endpoint ARN"});
   }
+  // FIFO topics deliver to SQS queues only (FIFO queues in order; standard queues too, without the group).
   if (fifo_topic && protocol != "sqs") {
     return MakeError(errors::kInvalidParameterReason,
-                     {"Invalid parameter: Protocol", "FIFO topics only deliver to SQS FIFO queues"});
+                     {"Invalid parameter: Protocol", "FIFO topics only support the sqs protocol"});
   }
   return Status::Ok();
 }
