@@ -1,0 +1,427 @@
+"""Amazon SNS end to end with boto3 (Debian's and a current one; SNS speaks the query protocol to both): topics
+and their attributes, tags and permissions; delivery to SQS enveloped (signature verified with the certificate
+fetched from SigningCertURL, versions 1 and 2) and raw; the queue policy deciding as on AWS; an HTTP endpoint of
+the test (subscription confirmation through the SubscribeURL, signed notifications with AWS's headers, retries by
+the delivery policy, the UnsubscribeURL); FIFO ordering and deduplication under concurrent producers; filter
+policies on attributes and on the body; MessageStructure=json; PublishBatch; email-json into the file sink;
+dead-letter queues; AWS's errors.
+
+Run: CENOTE_BIN=build/cenote python3 tests/e2e/sns/test_boto3.py [-v]
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import sns_common  # noqa: E402
+from sns_common import Endpoint, allow_sns, receive_all, verify_signature  # noqa: E402
+
+SERVER = None
+
+
+def setUpModule():
+    global SERVER
+    SERVER = harness.Server().start()
+
+
+def tearDownModule():
+    if SERVER is not None:
+        SERVER.close()
+
+
+def sns():
+    return harness.boto3_client(SERVER, "sns")
+
+
+def sqs():
+    return harness.boto3_client(SERVER, "sqs")
+
+
+def name(prefix="t"):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def code_of(fn, **kwargs):
+    return harness.error_of(fn, **kwargs)[1]
+
+
+def message_of(fn, **kwargs):
+    from botocore.exceptions import ClientError
+    try:
+        fn(**kwargs)
+    except ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"]["Message"]
+    raise AssertionError("succeeded")
+
+
+class Topics(unittest.TestCase):
+    def test_lifecycle_attributes_tags(self):
+        c = sns()
+        n = name()
+        arn = c.create_topic(Name=n, Attributes={"DisplayName": "Orders"},
+                             Tags=[{"Key": "team", "Value": "data"}])["TopicArn"]
+        self.assertEqual(arn, f"arn:aws:sns:us-east-1:000000000000:{n}")
+        self.assertEqual(c.create_topic(Name=n, Attributes={"DisplayName": "Orders"})["TopicArn"], arn)
+        a = c.get_topic_attributes(TopicArn=arn)["Attributes"]
+        self.assertEqual(a["DisplayName"], "Orders")
+        self.assertEqual(a["Owner"], "000000000000")
+        policy = json.loads(a["Policy"])
+        self.assertEqual(policy["Statement"][0]["Sid"], "__default_statement_ID")
+        self.assertIn("SNS:Publish", policy["Statement"][0]["Action"])
+        self.assertEqual(json.loads(a["EffectiveDeliveryPolicy"])["http"]["defaultHealthyRetryPolicy"]["numRetries"], 3)
+        for k in ("SubscriptionsConfirmed", "SubscriptionsPending", "SubscriptionsDeleted"):
+            self.assertEqual(a[k], "0")
+        c.set_topic_attributes(TopicArn=arn, AttributeName="SignatureVersion", AttributeValue="2")
+        c.set_topic_attributes(TopicArn=arn, AttributeName="TracingConfig", AttributeValue="Active")
+        c.set_topic_attributes(TopicArn=arn, AttributeName="KmsMasterKeyId", AttributeValue="alias/aws/sns")
+        a = c.get_topic_attributes(TopicArn=arn)["Attributes"]
+        self.assertEqual((a["SignatureVersion"], a["TracingConfig"], a["KmsMasterKeyId"]), ("2", "Active", "alias/aws/sns"))
+        self.assertEqual(c.list_tags_for_resource(ResourceArn=arn)["Tags"], [{"Key": "team", "Value": "data"}])
+        c.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "test"}])
+        c.untag_resource(ResourceArn=arn, TagKeys=["team"])
+        self.assertEqual(c.list_tags_for_resource(ResourceArn=arn)["Tags"], [{"Key": "env", "Value": "test"}])
+        self.assertIn(arn, [t["TopicArn"] for t in c.list_topics()["Topics"]])
+        c.add_permission(TopicArn=arn, Label="partner", AWSAccountId=["111122223333"], ActionName=["Publish"])
+        statements = json.loads(c.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])["Statement"]
+        self.assertEqual(statements[-1]["Principal"], {"AWS": "arn:aws:iam::111122223333:root"})
+        c.remove_permission(TopicArn=arn, Label="partner")
+        c.delete_topic(TopicArn=arn)
+        c.delete_topic(TopicArn=arn)  # idempotent
+        self.assertEqual(code_of(c.get_topic_attributes, TopicArn=arn), "NotFound")
+
+    def test_fifo_topic_attributes_and_errors(self):
+        c = sns()
+        n = name() + ".fifo"
+        arn = c.create_topic(Name=n, Attributes={"FifoTopic": "true", "ContentBasedDeduplication": "true"})["TopicArn"]
+        a = c.get_topic_attributes(TopicArn=arn)["Attributes"]
+        self.assertEqual((a["FifoTopic"], a["ContentBasedDeduplication"]), ("true", "true"))
+        self.assertEqual(message_of(c.create_topic, Name="bad name"), ("InvalidParameter", "Invalid parameter: Topic Name"))
+        self.assertEqual(code_of(c.create_topic, Name=name() + ".fifo"), "InvalidParameter")
+        self.assertEqual(code_of(c.set_topic_attributes, TopicArn=arn, AttributeName="Nope", AttributeValue="x"),
+                         "InvalidParameter")
+        self.assertEqual(code_of(c.get_topic_attributes, TopicArn="arn:aws:sns:us-east-1:000000000000:none"), "NotFound")
+        with self.assertRaises(c.exceptions.NotFoundException):
+            c.get_topic_attributes(TopicArn="arn:aws:sns:us-east-1:000000000000:none")
+
+
+class ToSqs(unittest.TestCase):
+    def setUp(self):
+        self.sns, self.sqs = sns(), sqs()
+        self.topic = self.sns.create_topic(Name=name())["TopicArn"]
+
+    def queue(self, fifo=False, policy=True):
+        attrs = {"FifoQueue": "true"} if fifo else {}
+        url = self.sqs.create_queue(QueueName=name("q") + (".fifo" if fifo else ""), Attributes=attrs)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        if policy:
+            allow_sns(self.sqs, url, self.topic)
+        return url, arn
+
+    def test_enveloped_signed_and_raw(self):
+        url, arn = self.queue()
+        raw_url, raw_arn = self.queue()
+        sub = self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
+        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=raw_arn,
+                           Attributes={"RawMessageDelivery": "true"})
+        out = self.sns.publish(TopicArn=self.topic, Message="hello", Subject="greeting",
+                               MessageAttributes={"color": {"DataType": "String", "StringValue": "blue"},
+                                                  "n": {"DataType": "Number", "StringValue": "42"},
+                                                  "b": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}})
+        [m] = receive_all(self.sqs, url, 1)
+        env = json.loads(m["Body"])
+        self.assertEqual(env["Type"], "Notification")
+        self.assertEqual(env["MessageId"], out["MessageId"])
+        self.assertEqual((env["TopicArn"], env["Subject"], env["Message"]), (self.topic, "greeting", "hello"))
+        self.assertEqual(env["MessageAttributes"]["color"], {"Type": "String", "Value": "blue"})
+        self.assertEqual(env["MessageAttributes"]["n"], {"Type": "Number", "Value": "42"})
+        self.assertEqual(env["MessageAttributes"]["b"], {"Type": "Binary", "Value": "AAE="})
+        self.assertTrue(env["Timestamp"].endswith("Z"))
+        self.assertEqual(env["SignatureVersion"], "1")
+        self.assertTrue(env["UnsubscribeURL"].endswith(f"?Action=Unsubscribe&SubscriptionArn={sub}"))
+        verify_signature(env)
+        forged = dict(env, Message="forged")
+        with self.assertRaises(Exception):
+            verify_signature(forged)
+        [r] = receive_all(self.sqs, raw_url, 1)
+        self.assertEqual(r["Body"], "hello")
+        self.assertEqual(r["MessageAttributes"]["color"], {"StringValue": "blue", "DataType": "String"})
+        self.assertEqual(r["MessageAttributes"]["b"]["BinaryValue"], b"\x00\x01")
+        # SignatureVersion 2: SHA256withRSA.
+        self.sns.set_topic_attributes(TopicArn=self.topic, AttributeName="SignatureVersion", AttributeValue="2")
+        self.sns.publish(TopicArn=self.topic, Message="v2")
+        env = json.loads(receive_all(self.sqs, url, 1)[0]["Body"])
+        self.assertEqual(env["SignatureVersion"], "2")
+        self.assertNotIn("Subject", env)
+        verify_signature(env)
+
+    def test_the_queue_policy_decides(self):
+        # No policy allowing sns.amazonaws.com: AWS's SNS cannot deliver; the message goes to the dead-letter
+        # queue (whose policy allows SNS) with the error.
+        url, arn = self.queue(policy=False)
+        dlq_url, dlq_arn = self.queue()
+        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=arn,
+                           Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})})
+        self.sns.publish(TopicArn=self.topic, Message="refused")
+        [m] = receive_all(self.sqs, dlq_url, 1)
+        self.assertEqual(json.loads(m["Body"])["Message"], "refused")
+        self.assertIn("ErrorCode", m["MessageAttributes"])
+        self.assertEqual(self.sqs.receive_message(QueueUrl=url).get("Messages", []), [])
+        # A policy for another topic does not help either.
+        allow_sns(self.sqs, url, self.topic + "-other")
+        self.sns.publish(TopicArn=self.topic, Message="still refused")
+        self.assertEqual(len(receive_all(self.sqs, dlq_url, 1)), 1)
+
+    def test_message_structure_json_and_batch(self):
+        url, arn = self.queue()
+        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+        self.sns.publish(TopicArn=self.topic, MessageStructure="json",
+                         Message=json.dumps({"default": "d", "sqs": "for queues", "http": "for web"}))
+        self.assertEqual(receive_all(self.sqs, url, 1)[0]["Body"], "for queues")
+        self.assertEqual(code_of(self.sns.publish, TopicArn=self.topic, MessageStructure="json",
+                                 Message=json.dumps({"sqs": "x"})), "InvalidParameter")
+        r = self.sns.publish_batch(TopicArn=self.topic, PublishBatchRequestEntries=[
+            {"Id": "a", "Message": "one"}, {"Id": "b", "Message": "two"},
+            {"Id": "c", "Message": "three", "MessageAttributes": {"x": {"DataType": "Number", "StringValue": "nan"}}}])
+        self.assertEqual(sorted(s["Id"] for s in r["Successful"]), ["a", "b"])
+        self.assertEqual([(f["Id"], f["Code"], f["SenderFault"]) for f in r["Failed"]], [("c", "InvalidParameter", True)])
+        self.assertEqual(sorted(m["Body"] for m in receive_all(self.sqs, url, 2)), ["one", "two"])
+        self.assertEqual(code_of(self.sns.publish_batch, TopicArn=self.topic, PublishBatchRequestEntries=[
+            {"Id": str(i), "Message": "m"} for i in range(11)]), "TooManyEntriesInBatchRequest")
+        self.assertEqual(code_of(self.sns.publish_batch, TopicArn=self.topic, PublishBatchRequestEntries=[
+            {"Id": "x", "Message": "m"}, {"Id": "x", "Message": "m"}]), "BatchEntryIdsNotDistinct")
+        self.assertEqual(code_of(self.sns.publish_batch, TopicArn=self.topic, PublishBatchRequestEntries=[
+            {"Id": "x", "Message": "m" * 200_000}, {"Id": "y", "Message": "m" * 100_000}]), "BatchRequestTooLong")
+
+    def test_filter_policies(self):
+        attr_url, attr_arn = self.queue()
+        body_url, body_arn = self.queue()
+        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=attr_arn, Attributes={
+            "RawMessageDelivery": "true",
+            "FilterPolicy": json.dumps({
+                "store": [{"prefix": "eu-"}],
+                "price": [{"numeric": [">=", 100, "<", 200]}],
+                "tags": ["sale"],
+                "$or": [{"ip": [{"cidr": "10.0.0.0/8"}]}, {"vip": [{"exists": True}]}]})})
+        self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=body_arn, Attributes={
+            "RawMessageDelivery": "true", "FilterPolicyScope": "MessageBody",
+            "FilterPolicy": json.dumps({"order": {"status": [{"anything-but": {"prefix": "test"}}],
+                                                  "country": [{"equals-ignore-case": "de"}]}})})
+
+        def attrs(store, price, tags, ip=None, vip=False):
+            a = {"store": {"DataType": "String", "StringValue": store},
+                 "price": {"DataType": "Number", "StringValue": str(price)},
+                 "tags": {"DataType": "String.Array", "StringValue": json.dumps(tags)}}
+            if ip:
+                a["ip"] = {"DataType": "String", "StringValue": ip}
+            if vip:
+                a["vip"] = {"DataType": "String", "StringValue": "yes"}
+            return a
+
+        self.sns.publish(TopicArn=self.topic, Message="match-ip", MessageAttributes=attrs("eu-1", 150, ["sale", "x"], ip="10.1.2.3"))
+        self.sns.publish(TopicArn=self.topic, Message="match-vip", MessageAttributes=attrs("eu-2", 100, ["sale"], vip=True))
+        self.sns.publish(TopicArn=self.topic, Message="wrong-store", MessageAttributes=attrs("us-1", 150, ["sale"], vip=True))
+        self.sns.publish(TopicArn=self.topic, Message="wrong-price", MessageAttributes=attrs("eu-1", 200, ["sale"], vip=True))
+        self.sns.publish(TopicArn=self.topic, Message="no-or", MessageAttributes=attrs("eu-1", 150, ["sale"], ip="11.0.0.1"))
+        self.sns.publish(TopicArn=self.topic, Message=json.dumps({"order": {"status": "paid", "country": "DE"}}))
+        self.sns.publish(TopicArn=self.topic, Message=json.dumps({"order": {"status": "test-1", "country": "de"}}))
+        self.sns.publish(TopicArn=self.topic, Message=json.dumps({"order": {"status": "paid", "country": "fr"}}))
+        self.assertEqual(sorted(m["Body"] for m in receive_all(self.sqs, attr_url, 2)), ["match-ip", "match-vip"])
+        self.assertEqual([json.loads(m["Body"])["order"]["status"] for m in receive_all(self.sqs, body_url, 1)], ["paid"])
+        time.sleep(0.5)
+        self.assertEqual(self.sqs.receive_message(QueueUrl=attr_url).get("Messages", []), [])
+        # AWS's validation.
+        sub = self.sns.list_subscriptions_by_topic(TopicArn=self.topic)["Subscriptions"][0]["SubscriptionArn"]
+        code, msg = message_of(self.sns.set_subscription_attributes, SubscriptionArn=sub, AttributeName="FilterPolicy",
+                               AttributeValue=json.dumps({k: ["v"] for k in "abcdef"}))
+        self.assertEqual(code, "InvalidParameter")
+        self.assertTrue(msg.startswith("Invalid parameter: FilterPolicy"), msg)
+        code, msg = message_of(self.sns.set_subscription_attributes, SubscriptionArn=sub, AttributeName="FilterPolicy",
+                               AttributeValue=json.dumps({"a": [{"numeric": ["<", "x"]}]}))
+        self.assertEqual(code, "InvalidParameter")
+
+
+class Fifo(unittest.TestCase):
+    def test_order_and_dedup_under_concurrent_producers(self):
+        c, q = sns(), sqs()
+        topic = c.create_topic(Name=name() + ".fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+        url = q.create_queue(QueueName=name("q") + ".fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        arn = allow_sns(q, url, topic)
+        c.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+        self.assertEqual(code_of(c.publish, TopicArn=topic, Message="m"), "InvalidParameter")
+        self.assertEqual(code_of(c.publish, TopicArn=topic, Message="m", MessageGroupId="g"), "InvalidParameter")
+        groups, per_group = 4, 15
+        seqs = {}
+
+        def producer(g):
+            client = sns()
+            for i in range(per_group):
+                for _ in range(2):  # every message twice: deduplicated
+                    r = client.publish(TopicArn=topic, Message=f"{g}:{i}", MessageGroupId=f"g{g}",
+                                       MessageDeduplicationId=f"{g}-{i}")
+                    seqs.setdefault((g, i), set()).add((r["MessageId"], r["SequenceNumber"]))
+
+        threads = [threading.Thread(target=producer, args=(g,)) for g in range(groups)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertTrue(all(len(v) == 1 for v in seqs.values()), "a duplicate got a new id or sequence number")
+        messages = receive_all(q, url, groups * per_group, timeout=30)
+        bodies = [m["Body"] for m in messages]
+        self.assertEqual(len(bodies), groups * per_group)
+        self.assertEqual(len(set(bodies)), len(bodies))
+        for g in range(groups):
+            got = [int(b.split(":")[1]) for b in bodies if b.startswith(f"{g}:")]
+            self.assertEqual(got, list(range(per_group)), f"group {g} out of order")
+        for m in messages:
+            self.assertTrue(m["Attributes"]["MessageGroupId"].startswith("g"))
+        time.sleep(0.5)
+        self.assertEqual(q.receive_message(QueueUrl=url).get("Messages", []), [])
+
+
+class ToHttp(unittest.TestCase):
+    def test_confirmation_signed_notifications_and_unsubscribe(self):
+        c = sns()
+        topic = c.create_topic(Name=name())["TopicArn"]
+        ep = Endpoint()
+        self.addCleanup(ep.close)
+        r = c.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep.url)
+        self.assertEqual(r["SubscriptionArn"], "pending confirmation")
+        headers, conf, _ = ep.next(message_type="SubscriptionConfirmation")
+        self.assertEqual(headers["x-amz-sns-topic-arn"], topic)
+        self.assertEqual(headers["x-amz-sns-message-id"], conf["MessageId"])
+        self.assertNotIn("x-amz-sns-subscription-arn", headers)
+        self.assertEqual(headers["content-type"], "text/plain; charset=UTF-8")
+        self.assertIn("Action=ConfirmSubscription", conf["SubscribeURL"])
+        self.assertIn(conf["Token"], conf["SubscribeURL"])
+        verify_signature(conf)
+        # The endpoint followed the SubscribeURL (unsigned): the subscription is confirmed.
+        deadline = time.monotonic() + 10
+        subs = []
+        while time.monotonic() < deadline:
+            subs = c.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+            if subs and subs[0]["SubscriptionArn"] != "PendingConfirmation" and ep.confirmed:
+                break
+            time.sleep(0.1)
+        sub = subs[0]["SubscriptionArn"]
+        self.assertTrue(sub.startswith(topic + ":"), subs)
+        self.assertIn(f"<SubscriptionArn>{sub}</SubscriptionArn>", ep.confirmed[0])
+        a = c.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+        self.assertEqual((a["PendingConfirmation"], a["ConfirmationWasAuthenticated"]), ("false", "false"))
+        self.assertEqual(json.loads(a["EffectiveDeliveryPolicy"])["healthyRetryPolicy"]["numRetries"], 3)
+
+        out = c.publish(TopicArn=topic, Message="to the web", Subject="s",
+                        MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})
+        headers, msg, _ = ep.next(message_type="Notification")
+        self.assertEqual(headers["x-amz-sns-message-id"], out["MessageId"])
+        self.assertEqual(headers["x-amz-sns-subscription-arn"], sub)
+        self.assertEqual(headers["user-agent"], "Amazon Simple Notification Service Agent")
+        self.assertEqual((msg["Message"], msg["Subject"]), ("to the web", "s"))
+        self.assertEqual(msg["MessageAttributes"], {"k": {"Type": "String", "Value": "v"}})
+        verify_signature(msg)
+
+        # Raw delivery to HTTP: the body is the message, with x-amz-sns-rawdelivery.
+        c.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true")
+        c.publish(TopicArn=topic, Message="raw body")
+        headers, body, _ = ep.next(message_type="Notification")
+        self.assertEqual((body, headers.get("x-amz-sns-rawdelivery")), ("raw body", "true"))
+
+        # The UnsubscribeURL, followed unsigned, unsubscribes; the endpoint gets an UnsubscribeConfirmation.
+        with urllib.request.urlopen(msg["UnsubscribeURL"], timeout=10) as r:
+            self.assertIn("UnsubscribeResponse", r.read().decode())
+        headers, unsub, _ = ep.next(message_type="UnsubscribeConfirmation")
+        verify_signature(unsub)
+        self.assertEqual(c.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"], [])
+        self.assertEqual(code_of(c.get_subscription_attributes, SubscriptionArn=sub), "NotFound")
+        # Other unsigned calls are refused.
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(f"{SERVER.endpoint}/?Action=ListTopics", timeout=10)
+        self.assertEqual(e.exception.code, 403)
+
+    def test_retries_by_the_delivery_policy(self):
+        c = sns()
+        topic = c.create_topic(Name=name())["TopicArn"]
+        ep = Endpoint()
+        self.addCleanup(ep.close)
+        c.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep.url)
+        ep.next(message_type="SubscriptionConfirmation")
+        time.sleep(0.5)
+        sub = c.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["SubscriptionArn"]
+        c.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy", AttributeValue=json.dumps({
+            "healthyRetryPolicy": {"minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 3},
+            "requestPolicy": {"headerContentType": "application/json"}}))
+        ep.statuses = [500, 503]
+        t0 = time.monotonic()
+        c.publish(TopicArn=topic, Message="eventually")
+        statuses = [ep.next(message_type="Notification")[2] for _ in range(3)]
+        self.assertEqual(statuses, [500, 503, 200])
+        self.assertGreaterEqual(time.monotonic() - t0, 1.5)  # two retries a second apart
+        # A 4xx (not 429) is the endpoint refusing: not retried.
+        ep.statuses = [404]
+        c.publish(TopicArn=topic, Message="refused")
+        headers, _, status = ep.next(message_type="Notification")
+        self.assertEqual((status, headers["content-type"]), (404, "application/json"))
+        with self.assertRaises(Exception):
+            ep.next(timeout=2.5, message_type="Notification")
+
+
+class EmailAndErrors(unittest.TestCase):
+    def test_email_json_sink(self):
+        c = sns()
+        topic = c.create_topic(Name=name())["TopicArn"]
+        addr = f"{uuid.uuid4().hex[:8]}@example.com"
+        c.subscribe(TopicArn=topic, Protocol="email-json", Endpoint=addr)
+        sink = os.path.join(SERVER.data_dir, "sns", "email", "messages.jsonl")
+
+        def mails(kind):
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if os.path.exists(sink):
+                    with open(sink) as f:
+                        got = [json.loads(line) for line in f if line.strip()]
+                    got = [m for m in got if m["to"] == addr and m["type"] == kind]
+                    if got:
+                        return got
+                time.sleep(0.1)
+            raise AssertionError(f"no {kind} mail to {addr}")
+
+        conf = json.loads(mails("SubscriptionConfirmation")[0]["body"])
+        verify_signature(conf)
+        sub = c.confirm_subscription(TopicArn=topic, Token=conf["Token"])["SubscriptionArn"]
+        self.assertTrue(sub.startswith(topic))
+        c.publish(TopicArn=topic, Message="by mail", Subject="Hi")
+        mail = mails("Notification")[0]
+        self.assertEqual(mail["subject"], "Hi")
+        self.assertEqual(json.loads(mail["body"])["Message"], "by mail")
+        self.assertEqual(code_of(c.confirm_subscription, TopicArn=topic, Token="bogus"), "InvalidParameter")
+
+    def test_subscribe_and_publish_errors(self):
+        c = sns()
+        topic = c.create_topic(Name=name())["TopicArn"]
+        self.assertEqual(message_of(c.subscribe, TopicArn=topic, Protocol="pigeon", Endpoint="x"),
+                         ("InvalidParameter", "Invalid parameter: Amazon SNS does not support this protocol string: pigeon"))
+        self.assertEqual(code_of(c.subscribe, TopicArn=topic, Protocol="sqs", Endpoint="nope"), "InvalidParameter")
+        self.assertEqual(code_of(c.subscribe, TopicArn=topic, Protocol="sms", Endpoint="+15555550100"), "InvalidParameter")
+        self.assertEqual(code_of(c.subscribe, TopicArn=topic + "x", Protocol="sqs",
+                                 Endpoint="arn:aws:sqs:us-east-1:000000000000:q"), "NotFound")
+        self.assertEqual(message_of(c.publish, TopicArn=topic, Message="x" * (256 * 1024 + 1)),
+                         ("InvalidParameter", "Invalid parameter: Message too long"))
+        self.assertEqual(code_of(c.publish, PhoneNumber="+15555550100", Message="hi"), "InvalidParameter")
+        self.assertEqual(code_of(c.publish, TopicArn=topic, Message="m", MessageDeduplicationId="d"), "InvalidParameter")
+        self.assertEqual(code_of(c.publish, TopicArn=topic, Message="m",
+                                 MessageAttributes={"a": {"DataType": "Weird", "StringValue": "x"}}), "InvalidParameter")
+        # Platform applications and SMS settings are not implemented: InvalidAction.
+        self.assertEqual(code_of(c.list_platform_applications), "InvalidAction")
+
+
+if __name__ == "__main__":
+    harness.main()
