@@ -316,6 +316,74 @@ Result<std::vector<Delivery>> Env::Stage(store::Transaction& txn, std::vector<js
   return out;
 }
 
+void Env::Delivered(std::int64_t id) {
+  {
+    MutexLock lock(outbox_mu);
+    delivered.push_back(id);
+    if (deleting) return;  // the running delete takes it in its next round
+    deleting = true;
+  }
+  for (;;) {
+    std::vector<std::int64_t> ids;
+    {
+      MutexLock lock(outbox_mu);
+      ids.swap(delivered);
+      if (ids.empty()) {
+        deleting = false;
+        return;
+      }
+    }
+    std::string sql = "DELETE FROM sns_outbox WHERE id IN (";
+    std::vector<store::Value> params;
+    for (std::int64_t id : ids) {
+      sql += params.empty() ? "?" : ", ?";
+      params.emplace_back(id);
+    }
+    sql += ")";
+    auto txn = metadata.Begin(store::MetadataStore::Mode::kWrite);
+    Status st = txn ? Status::FromResult((*txn)->Exec(sql, params)) : Status(txn.error());
+    if (st) st = (*txn)->Commit();
+    if (!st)
+      spdlog::warn("sns: removing {} delivered rows from the outbox failed: {}", ids.size(),
+                   st.error().message);
+  }
+}
+
+Result<std::vector<Delivery>> Env::StageCommitted(std::vector<json::object> docs,
+                                                  std::vector<std::string> order_keys) {
+  StageRequest request{.docs = std::move(docs), .order_keys = std::move(order_keys)};
+  MutexLock lock(stage_mu);
+  stage_queue.push_back(&request);
+  while (!request.done) {
+    if (staging) {
+      staged.Wait(lock);
+      continue;
+    }
+    // Lead a group commit of every request queued so far (this one included).
+    staging = true;
+    std::vector<StageRequest*> batch;
+    batch.swap(stage_queue);
+    lock.Unlock();
+    Status st = Status::Ok();
+    auto txn = metadata.Begin(store::MetadataStore::Mode::kWrite);
+    if (!txn) st = txn.error();
+    for (StageRequest* r : batch) {
+      if (!st) break;
+      r->result = Stage(**txn, std::move(r->docs), r->order_keys);
+      if (!r->result) st = r->result.error();
+    }
+    if (st) st = (*txn)->Commit();
+    lock.Lock();
+    for (StageRequest* r : batch) {
+      if (!st) r->result = st.error();
+      r->done = true;
+    }
+    staging = false;
+    staged.SignalAll();
+  }
+  return std::move(request.result);
+}
+
 void Env::Enqueue(std::vector<Delivery> deliveries) {
   if (deliveries.empty()) return;
   {
@@ -535,9 +603,7 @@ std::int64_t Env::DeliverRound() {
                    attempt.error_message);
     }
   }
-  if (auto txn = metadata.Begin(store::MetadataStore::Mode::kWrite); txn) {
-    if ((*txn)->Exec("DELETE FROM sns_outbox WHERE id = ?", {d.id})) (void)(*txn)->Commit();
-  }
+  Delivered(d.id);
   MutexLock lock(outbox_mu);
   in_flight.erase(d.id);
   pending.erase(d.id);

@@ -156,6 +156,28 @@ struct Env {
   std::map<std::string, std::deque<std::int64_t>> ordered GUARDED_BY(outbox_mu);  // FIFO order keys
   std::set<std::int64_t> in_flight GUARDED_BY(outbox_mu);
   std::function<void()> wake_delivery;  // wakes the delivery tasks (set at Open)
+  // Delivered rows waiting to leave the outbox: deleted in batches by whichever delivery task finds no delete
+  // running (a crash before the delete delivers them again: at least once).
+  std::vector<std::int64_t> delivered GUARDED_BY(outbox_mu);
+  bool deleting GUARDED_BY(outbox_mu) = false;
+  void Delivered(std::int64_t id);
+
+  // Group commit of standard topics' publishes (StageCommitted): concurrent callers' outbox rows go into one
+  // transaction, committed by whichever caller finds none running.
+  struct StageRequest {
+    std::vector<json::object> docs;
+    std::vector<std::string> order_keys;
+    Result<std::vector<Delivery>> result = std::vector<Delivery>{};
+    bool done = false;
+  };
+  Mutex stage_mu;
+  std::vector<StageRequest*> stage_queue GUARDED_BY(stage_mu);
+  bool staging GUARDED_BY(stage_mu) = false;
+  CondVar staged{stage_mu};
+  // Stages `docs` in the outbox in a transaction of its own (shared with concurrent callers) and returns the
+  // rows once committed.
+  Result<std::vector<Delivery>> StageCommitted(std::vector<json::object> docs,
+                                               std::vector<std::string> order_keys);
 
   // Topic / subscription lookups; the caller holds mu.
   Result<Topic*> FindTopic(std::string_view arn) EXCLUSIVE_LOCKS_REQUIRED(mu);

@@ -215,12 +215,24 @@ Result<std::vector<Published>> PublishAll(Env& env, const TopicView& topic,
   std::vector<json::object> docs;
   std::vector<std::string> order_keys;
   const std::int64_t now = env.Now();
-  std::optional<MutexLock> fifo_lock;
-  if (topic.fifo) fifo_lock.emplace(env.publish_mu);
-  CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
+  if (!topic.fifo) {
+    // Standard topics: nothing but the outbox rows to write, group-committed with concurrent publishes (a
+    // message no subscription takes writes nothing).
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      out[i].message_id = NewUuidV4();
+      FanOut(topic, messages[i], out[i].message_id, "", now, docs, order_keys);
+    }
+    if (docs.empty()) return out;
+    CENOTE_ASSIGN_OR_RETURN(auto staged, env.StageCommitted(std::move(docs), std::move(order_keys)));
+    env.Enqueue(std::move(staged));
+    return out;
+  }
+  // FIFO topics: deduplication and sequence numbers in the same transaction as the outbox rows, one publish
+  // at a time so that sequence numbers are outbox (delivery) order. Nothing is written for a duplicate.
+  MutexLock fifo_lock(env.publish_mu);
   std::uint64_t sequence = 0;
   std::vector<std::pair<std::string, Env::Dedup>> new_dedup;
-  if (topic.fifo) {
+  {
     MutexLock lock(env.mu);
     CENOTE_ASSIGN_OR_RETURN(Topic * t, env.FindTopic(topic.arn));
     sequence = t->sequence;
@@ -244,27 +256,22 @@ Result<std::vector<Published>> PublishAll(Env& env, const TopicView& topic,
                              Env::Dedup{out[i].message_id, out[i].sequence, now + kDedupWindowMs});
       FanOut(topic, m, out[i].message_id, out[i].sequence, now, docs, order_keys);
     }
-  } else {
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-      out[i].message_id = NewUuidV4();
-      FanOut(topic, messages[i], out[i].message_id, "", now, docs, order_keys);
-    }
   }
-  if (topic.fifo && !new_dedup.empty()) {
-    CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE sns_topics SET sequence = ? WHERE arn = ?",
-                                     {static_cast<std::int64_t>(sequence), topic.arn}));
-    for (const auto& [id, d] : new_dedup) {
-      CENOTE_RETURN_IF_ERROR(
-          txn->Exec("INSERT INTO sns_dedup (topic_arn, dedup_id, message_id, sequence, expires) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic_arn, dedup_id) DO UPDATE SET "
-                    "message_id = excluded.message_id, sequence = excluded.sequence, "
-                    "expires = excluded.expires",
-                    {topic.arn, id, d.message_id, d.sequence, d.expires_ms}));
-    }
+  if (new_dedup.empty()) return out;
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE sns_topics SET sequence = ? WHERE arn = ?",
+                                   {static_cast<std::int64_t>(sequence), topic.arn}));
+  for (const auto& [id, d] : new_dedup) {
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("INSERT INTO sns_dedup (topic_arn, dedup_id, message_id, sequence, expires) "
+                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic_arn, dedup_id) DO UPDATE SET "
+                  "message_id = excluded.message_id, sequence = excluded.sequence, "
+                  "expires = excluded.expires",
+                  {topic.arn, id, d.message_id, d.sequence, d.expires_ms}));
   }
   CENOTE_ASSIGN_OR_RETURN(auto staged, env.Stage(*txn, std::move(docs), order_keys));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
-  if (topic.fifo) {
+  {
     MutexLock lock(env.mu);
     if (auto it = env.topics.find(topic.arn); it != env.topics.end()) {
       it->second.sequence = std::max<std::uint64_t>(it->second.sequence, sequence);
