@@ -222,7 +222,9 @@ std::string TopicArn(const std::string& region, const std::string& account, cons
 
 std::optional<ArnParts> ParseArn(std::string_view arn, std::string_view service) {
   std::vector<std::string_view> parts = SplitString(arn, ':');
-  if (parts.size() < 6 || parts[0] != "arn" || parts[2] != service || parts[3].empty() || parts[4].empty())
+  // IAM ARNs (SubscriptionRoleArn) have no region; every other one this service reads does.
+  if (parts.size() < 6 || parts[0] != "arn" || parts[2] != service ||
+      (parts[3].empty() && service != "iam") || parts[4].empty())
     return std::nullopt;
   std::size_t at = 0;
   for (int i = 0; i < 5; ++i) at = arn.find(':', at) + 1;

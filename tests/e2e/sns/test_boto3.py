@@ -374,6 +374,82 @@ class ToHttp(unittest.TestCase):
             ep.next(timeout=2.5, message_type="Notification")
 
 
+class Authorization(unittest.TestCase):
+    def client_as(self, creds, service="sns"):
+        import boto3
+        return boto3.session.Session().client(
+            service, endpoint_url=SERVER.endpoint, region_name=SERVER.region,
+            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds.get("SessionToken"))
+
+    def test_identity_policies_and_the_topic_policy(self):
+        c = sns()
+        topic = c.create_topic(Name=name())["TopicArn"]
+        # An IAM user of the account: its identity policy decides.
+        iam = harness.boto3_client(SERVER, "iam")
+        user = name("u")
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="pub", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic}]}))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        as_user = self.client_as(key)
+        deadline = time.monotonic() + 10
+        while True:  # a new access key is usable at once on Cenote; bounded anyway
+            try:
+                as_user.publish(TopicArn=topic, Message="allowed")
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        status, _ = harness.error_of(as_user.delete_topic, TopicArn=topic)
+        self.assertEqual(status, 403)
+        # Another account: refused until the topic policy grants it (AddPermission).
+        account, creds = harness.member_account(SERVER, "sns-publisher")
+        other = self.client_as(creds)
+        status, _ = harness.error_of(other.publish, TopicArn=topic, Message="not yet")
+        self.assertEqual(status, 403)
+        c.add_permission(TopicArn=topic, Label="member", AWSAccountId=[account], ActionName=["Publish"])
+        other.publish(TopicArn=topic, Message="granted")
+        status, _ = harness.error_of(other.get_topic_attributes, TopicArn=topic)
+        self.assertEqual(status, 403)
+
+
+class ToFirehose(unittest.TestCase):
+    def test_records_as_the_subscription_role(self):
+        c = sns()
+        topic = c.create_topic(Name=name())["TopicArn"]
+        s3 = harness.boto3_client(SERVER, "s3")
+        bucket = name("b")
+        s3.create_bucket(Bucket=bucket)
+        harness.create_service_role(SERVER, "arn:aws:iam::000000000000:role/fh-delivery", "firehose.amazonaws.com",
+                                    actions=("s3:*",))
+        firehose = harness.boto3_client(SERVER, "firehose")
+        stream = name("fh")
+        arn = firehose.create_delivery_stream(DeliveryStreamName=stream, ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::000000000000:role/fh-delivery", "BucketARN": f"arn:aws:s3:::{bucket}",
+            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0}})["DeliveryStreamARN"]
+        deadline = time.monotonic() + 30
+        while firehose.describe_delivery_stream(DeliveryStreamName=stream)["DeliveryStreamDescription"][
+                "DeliveryStreamStatus"] != "ACTIVE":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.2)
+        # The role SNS assumes to write to the stream (trusted by sns.amazonaws.com, allowed to PutRecord).
+        role = "arn:aws:iam::000000000000:role/sns-to-firehose"
+        harness.create_service_role(SERVER, role, "sns.amazonaws.com", actions=("firehose:PutRecord",))
+        self.assertEqual(code_of(c.subscribe, TopicArn=topic, Protocol="firehose", Endpoint=arn), "InvalidParameter")
+        c.subscribe(TopicArn=topic, Protocol="firehose", Endpoint=arn,
+                    Attributes={"SubscriptionRoleArn": role, "RawMessageDelivery": "true"})
+        c.publish(TopicArn=topic, Message="to the lake\n")
+        deadline = time.monotonic() + 30
+        keys = []
+        while not keys and time.monotonic() < deadline:
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+            time.sleep(0.2)
+        self.assertTrue(keys, "nothing delivered to S3")
+        self.assertEqual(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read(), b"to the lake\n")
+
+
 class EmailAndErrors(unittest.TestCase):
     def test_email_json_sink(self):
         c = sns()
