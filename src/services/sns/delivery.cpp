@@ -131,71 +131,34 @@ json::object SqsAttributes(const json::object& doc) {
   return out;
 }
 
-// The retry delay (ms) before attempt `attempt` (1 = the first retry), or -1 when no retry is left.
-std::int64_t RetryDelay(const Env& env, const std::string& protocol, const json::object* policy,
-                        int attempt) {
-  const std::int64_t unit = env.options.retry_ms_per_second;
-  if (protocol == "http" || protocol == "https") {
-    std::int64_t min_delay = 20, max_delay = 20, retries = 3, no_delay = 0, min_retries = 0, max_retries = 0;
-    std::string backoff = "linear";
-    if (policy != nullptr) {
-      min_delay = GetInt(*policy, "minDelayTarget").value_or(min_delay);
-      max_delay = GetInt(*policy, "maxDelayTarget").value_or(max_delay);
-      retries = GetInt(*policy, "numRetries").value_or(retries);
-      no_delay = GetInt(*policy, "numNoDelayRetries").value_or(0);
-      min_retries = GetInt(*policy, "numMinDelayRetries").value_or(0);
-      max_retries = GetInt(*policy, "numMaxDelayRetries").value_or(0);
-      backoff = GetString(*policy, "backoffFunction").value_or(backoff);
-    }
-    if (attempt > retries) return -1;
-    if (attempt <= no_delay) return 0;
-    if (attempt <= no_delay + min_retries) return min_delay * unit;
-    const std::int64_t backoff_retries =
-        std::max<std::int64_t>(0, retries - no_delay - min_retries - max_retries);
-    const std::int64_t k = attempt - no_delay - min_retries;
-    if (k > backoff_retries) return max_delay * unit;
-    // Position in the backoff phase, 0..1, shaped by the backoff function.
-    double x =
-        backoff_retries <= 1 ? 1.0 : static_cast<double>(k - 1) / static_cast<double>(backoff_retries - 1);
-    double f = x;
-    if (backoff == "arithmetic") f = x * x;
-    if (backoff == "geometric") f = x * x * x;
-    if (backoff == "exponential") f = (std::exp(4 * x) - 1) / (std::exp(4.0) - 1);
-    return static_cast<std::int64_t>(
-        (static_cast<double>(min_delay) + f * static_cast<double>(max_delay - min_delay)) *
-        static_cast<double>(unit));
-  }
-  // AWS-managed endpoints: 100,015 attempts over about 23 days.
-  if (attempt <= 3) return 0;
-  if (attempt <= 5) return unit;
-  if (attempt <= 15) {
-    double x = static_cast<double>(attempt - 6) / 9.0;
-    return static_cast<std::int64_t>(std::pow(20.0, x) * static_cast<double>(unit));
-  }
-  if (attempt <= 100'015) return 20 * unit;
-  return -1;
-}
-
-const json::object* HealthyRetryPolicy(const Env& env, const Subscription& s, json::value& holder)
-    EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
-  if (auto d = s.attributes.find("DeliveryPolicy"); d != s.attributes.end()) {
-    boost::system::error_code ec;
-    holder = json::parse(d->second, ec);
-    if (!ec && holder.is_object()) {
-      if (const json::object* r = GetObject(holder.as_object(), "healthyRetryPolicy")) return r;
-    }
-  }
+// The healthyRetryPolicy of an http/https subscription; `holder` and `own` keep the parsed documents it
+// points into.
+const json::object* HealthyRetryPolicy(const Env& env, const Subscription& s, json::value& holder,
+                                       json::value& own) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
+  // The topic's http policy, unless the subscription has its own and the topic allows overriding it.
+  const json::object* topic_policy = nullptr;
+  bool overrides_allowed = true;
   if (auto t = env.topics.find(s.topic_arn); t != env.topics.end()) {
     if (auto d = t->second.attributes.find("DeliveryPolicy"); d != t->second.attributes.end()) {
       boost::system::error_code ec;
       holder = json::parse(d->second, ec);
       if (!ec && holder.is_object()) {
-        if (const json::object* http = GetObject(holder.as_object(), "http"))
-          return GetObject(*http, "defaultHealthyRetryPolicy");
+        if (const json::object* http = GetObject(holder.as_object(), "http")) {
+          topic_policy = GetObject(*http, "defaultHealthyRetryPolicy");
+          overrides_allowed = !GetBool(*http, "disableSubscriptionOverrides").value_or(false);
+        }
       }
     }
   }
-  return nullptr;
+  if (!overrides_allowed) return topic_policy;
+  if (auto d = s.attributes.find("DeliveryPolicy"); d != s.attributes.end()) {
+    boost::system::error_code ec;
+    own = json::parse(d->second, ec);
+    if (!ec && own.is_object()) {
+      if (const json::object* r = GetObject(own.as_object(), "healthyRetryPolicy")) return r;
+    }
+  }
+  return topic_policy;
 }
 
 std::string ContentType(const Env& env, const Subscription& s) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
@@ -260,6 +223,49 @@ json::object LambdaEvent(const json::object& envelope, const std::string& subscr
 }
 
 }  // namespace
+
+std::int64_t RetryDelay(std::int64_t unit, const std::string& protocol, const json::object* policy,
+                        int attempt) {
+  if (protocol == "http" || protocol == "https") {
+    std::int64_t min_delay = 20, max_delay = 20, retries = 3, no_delay = 0, min_retries = 0, max_retries = 0;
+    std::string backoff = "linear";
+    if (policy != nullptr) {
+      min_delay = GetInt(*policy, "minDelayTarget").value_or(min_delay);
+      max_delay = GetInt(*policy, "maxDelayTarget").value_or(max_delay);
+      retries = GetInt(*policy, "numRetries").value_or(retries);
+      no_delay = GetInt(*policy, "numNoDelayRetries").value_or(0);
+      min_retries = GetInt(*policy, "numMinDelayRetries").value_or(0);
+      max_retries = GetInt(*policy, "numMaxDelayRetries").value_or(0);
+      backoff = GetString(*policy, "backoffFunction").value_or(backoff);
+    }
+    if (attempt > retries) return -1;
+    if (attempt <= no_delay) return 0;
+    if (attempt <= no_delay + min_retries) return min_delay * unit;
+    const std::int64_t backoff_retries =
+        std::max<std::int64_t>(0, retries - no_delay - min_retries - max_retries);
+    const std::int64_t k = attempt - no_delay - min_retries;
+    if (k > backoff_retries) return max_delay * unit;
+    // Position in the backoff phase, 0..1, shaped by the backoff function.
+    double x =
+        backoff_retries <= 1 ? 1.0 : static_cast<double>(k - 1) / static_cast<double>(backoff_retries - 1);
+    double f = x;
+    if (backoff == "arithmetic") f = x * x;
+    if (backoff == "geometric") f = x * x * x;
+    if (backoff == "exponential") f = (std::exp(4 * x) - 1) / (std::exp(4.0) - 1);
+    return static_cast<std::int64_t>(
+        (static_cast<double>(min_delay) + f * static_cast<double>(max_delay - min_delay)) *
+        static_cast<double>(unit));
+  }
+  // AWS-managed endpoints: 100,015 attempts over about 23 days.
+  if (attempt <= 3) return 0;
+  if (attempt <= 5) return unit;
+  if (attempt <= 15) {
+    double x = static_cast<double>(attempt - 6) / 9.0;
+    return static_cast<std::int64_t>(std::pow(20.0, x) * static_cast<double>(unit));
+  }
+  if (attempt <= 100'015) return 20 * unit;
+  return -1;
+}
 
 std::string Env::SigningCertUrl(const std::string& base_url) const {
   return base_url + "/" + key->CertificateName();
@@ -427,7 +433,7 @@ std::int64_t Env::DeliverRound() {
   Subscription s;
   bool gone = false;
   std::string content_type = "text/plain; charset=UTF-8";
-  json::value policy_holder;
+  json::value policy_holder, own_policy_holder;
   json::object retry_policy;
   bool has_retry_policy = false;
   {
@@ -451,7 +457,7 @@ std::int64_t Env::DeliverRound() {
     }
     if (!gone && (s.protocol == "http" || s.protocol == "https")) {
       content_type = ContentType(*this, s);
-      if (const json::object* r = HealthyRetryPolicy(*this, s, policy_holder)) {
+      if (const json::object* r = HealthyRetryPolicy(*this, s, policy_holder, own_policy_holder)) {
         retry_policy = *r;
         has_retry_policy = true;
       }
@@ -556,7 +562,8 @@ std::int64_t Env::DeliverRound() {
   // Retry, or finish (delivered, or given up on: the dead-letter queue).
   std::int64_t delay = -1;
   if (attempt.outcome == Outcome::kRetry) {
-    delay = RetryDelay(*this, s.protocol, has_retry_policy ? &retry_policy : nullptr, d.attempts + 1);
+    delay = RetryDelay(options.retry_ms_per_second, s.protocol, has_retry_policy ? &retry_policy : nullptr,
+                       d.attempts + 1);
   }
   if (delay >= 0) {
     d.attempts++;

@@ -206,6 +206,13 @@ json::object ConfirmationDoc(const Subscription& s, const Topic& t, std::string_
                              std::int64_t now_ms, int signature_version);
 int TopicSignatureVersion(const Topic& t);
 
+// The delay (ms) before retry number `attempt` (1 = the first retry) of a failed delivery, or -1 when no
+// retry is left; `unit` is the milliseconds of a policy's second. http/https follow `policy` (a
+// healthyRetryPolicy, null: SNS's default, 3 retries 20 s apart) through its four phases; other protocols
+// AWS's schedule for AWS-managed endpoints (3 immediate, 2 at 1 s, 10 backing off to 20 s, 100,000 at 20 s).
+std::int64_t RetryDelay(std::int64_t unit, const std::string& protocol, const json::object* policy,
+                        int attempt);
+
 // Message attributes: parsed from Publish's MessageAttributes (AWS's validation), to and from the outbox.
 Result<MessageAttributes> ParseMessageAttributes(const json::object* attributes);
 json::object AttributesToEnvelope(const MessageAttributes& attributes);

@@ -211,7 +211,8 @@ TEST_F(SnsTest, SqsDeliveryEnvelopeSignedAndRaw) {
   EXPECT_EQ(env["SignatureVersion"], "1");
   EXPECT_EQ(env["MessageAttributes"].at("color").at("Type"), "String");
   EXPECT_EQ(env["MessageAttributes"].at("color").at("Value"), "blue");
-  EXPECT_EQ(env["UnsubscribeURL"].as_string(), "http://localhost:4566/?Action=Unsubscribe&SubscriptionArn=" + sub);
+  EXPECT_EQ(env["UnsubscribeURL"].as_string(),
+            "http://localhost:4566/?Action=Unsubscribe&SubscriptionArn=" + sub);
   // The signature verifies with the certificate served at SigningCertURL.
   const std::string cert_url(env["SigningCertURL"].as_string());
   const std::string name = cert_url.substr(cert_url.rfind('/') + 1);
@@ -525,6 +526,31 @@ TEST_F(SnsTest, OutboxSurvivesARestart) {
   EXPECT_EQ(Bodies(url), std::vector<std::string>{"durable"});
   // Topics, subscriptions and the signing key came back too.
   EXPECT_EQ(Ok("ListSubscriptions", {})["Subscriptions"].as_array().size(), 1u);
+}
+
+TEST(SnsRetries, DeliveryPolicyPhases) {
+  // SNS's default http policy: 3 retries, 20 s apart.
+  EXPECT_EQ(RetryDelay(1000, "http", nullptr, 1), 20'000);
+  EXPECT_EQ(RetryDelay(1000, "https", nullptr, 3), 20'000);
+  EXPECT_EQ(RetryDelay(1000, "http", nullptr, 4), -1);
+  // The four phases: 2 immediate, 2 at the minimum, 4 backing off (linear), 2 at the maximum.
+  json::object policy{{"minDelayTarget", 1},        {"maxDelayTarget", 10},    {"numRetries", 10},
+                      {"numNoDelayRetries", 2},     {"numMinDelayRetries", 2}, {"numMaxDelayRetries", 2},
+                      {"backoffFunction", "linear"}};
+  std::vector<std::int64_t> delays;
+  for (int attempt = 1; attempt <= 11; ++attempt)
+    delays.push_back(RetryDelay(1000, "http", &policy, attempt));
+  EXPECT_EQ(delays,
+            (std::vector<std::int64_t>{0, 0, 1000, 1000, 1000, 4000, 7000, 10'000, 10'000, 10'000, -1}));
+  policy["backoffFunction"] = "exponential";
+  EXPECT_LT(RetryDelay(1000, "http", &policy, 6), 4000);  // slower start than linear
+  // AWS-managed endpoints: 3 immediate, 2 at 1 s, 10 backing off to 20 s, then 20 s, 100,015 in all.
+  EXPECT_EQ(RetryDelay(1000, "sqs", nullptr, 3), 0);
+  EXPECT_EQ(RetryDelay(1000, "sqs", nullptr, 4), 1000);
+  EXPECT_EQ(RetryDelay(1000, "lambda", nullptr, 6), 1000);
+  EXPECT_EQ(RetryDelay(1000, "lambda", nullptr, 15), 20'000);
+  EXPECT_EQ(RetryDelay(1000, "firehose", nullptr, 100'015), 20'000);
+  EXPECT_EQ(RetryDelay(1000, "firehose", nullptr, 100'016), -1);
 }
 
 TEST(SnsCoverage, DocMatchesProvider) {
