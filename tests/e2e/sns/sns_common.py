@@ -48,7 +48,7 @@ class Endpoint:
     `statuses` in turn (then 200); with `confirm`, it GETs the SubscribeURL of a SubscriptionConfirmation (as a
     real endpoint's owner would, unsigned)."""
 
-    def __init__(self, confirm=True, port=0):
+    def __init__(self, confirm=True, port=0, tls_dir=None):
         self.received = queue.Queue()
         self.confirm = confirm
         self.statuses = []
@@ -76,6 +76,14 @@ class Endpoint:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/sns"
+        if tls_dir:
+            # https with a self-signed certificate for 127.0.0.1.
+            import ssl
+            cert, key = self_signed(tls_dir)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}/sns"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -101,6 +109,32 @@ class Endpoint:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def self_signed(directory):
+    """(cert path, key path) of a new self-signed certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+    import os
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = os.path.join(directory, "endpoint.pem"), os.path.join(directory, "endpoint.key")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                  serialization.NoEncryption()))
+    return cert_path, key_path
 
 
 def allow_sns(sqs, queue_url, topic_arn):

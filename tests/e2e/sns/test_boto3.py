@@ -424,7 +424,8 @@ class ToFirehose(unittest.TestCase):
         s3.create_bucket(Bucket=bucket)
         harness.create_service_role(SERVER, "arn:aws:iam::000000000000:role/fh-delivery", "firehose.amazonaws.com",
                                     actions=("s3:*",))
-        firehose = harness.boto3_client(SERVER, "firehose")
+        # (Debian's botocore still holds IntervalInSeconds to 60, AWS's old minimum.)
+        firehose = harness.boto3_client(SERVER, "firehose", parameter_validation=False)
         stream = name("fh")
         arn = firehose.create_delivery_stream(DeliveryStreamName=stream, ExtendedS3DestinationConfiguration={
             "RoleARN": "arn:aws:iam::000000000000:role/fh-delivery", "BucketARN": f"arn:aws:s3:::{bucket}",
@@ -448,6 +449,41 @@ class ToFirehose(unittest.TestCase):
             time.sleep(0.2)
         self.assertTrue(keys, "nothing delivered to S3")
         self.assertEqual(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read(), b"to the lake\n")
+
+
+class ToHttps(unittest.TestCase):
+    def test_self_signed_endpoint_needs_the_insecure_switch(self):
+        import tempfile
+        work = tempfile.mkdtemp(prefix="cenote-e2e-sns-tls-")
+        ep = Endpoint(tls_dir=work)
+        self.addCleanup(ep.close)
+        # The shared server verifies certificates: a self-signed endpoint never gets the confirmation.
+        c = sns()
+        topic = c.create_topic(Name=name())["TopicArn"]
+        c.subscribe(TopicArn=topic, Protocol="https", Endpoint=ep.url)
+        with self.assertRaises(Exception):
+            ep.next(timeout=2, message_type="SubscriptionConfirmation")
+        # A server started with CENOTE_SNS_HTTPS_INSECURE=1 delivers to it.
+        os.environ["CENOTE_SNS_HTTPS_INSECURE"] = "1"
+        try:
+            insecure = harness.Server().start()
+        finally:
+            del os.environ["CENOTE_SNS_HTTPS_INSECURE"]
+        self.addCleanup(insecure.close)
+        c = harness.boto3_client(insecure, "sns")
+        topic = c.create_topic(Name=name())["TopicArn"]
+        c.subscribe(TopicArn=topic, Protocol="https", Endpoint=ep.url)
+        _, conf, _ = ep.next(message_type="SubscriptionConfirmation")
+        verify_signature(conf)
+        deadline = time.monotonic() + 10
+        while c.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["SubscriptionArn"] == \
+                "PendingConfirmation":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        c.publish(TopicArn=topic, Message="over tls")
+        _, msg, _ = ep.next(message_type="Notification")
+        self.assertEqual(msg["Message"], "over tls")
+        verify_signature(msg)
 
 
 class EmailAndErrors(unittest.TestCase):
