@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "../../store/temp_dir.hpp"
@@ -149,6 +150,38 @@ TEST_F(SnsTest, TopicsAttributesAndDefaultPolicy) {
   Ok("DeleteTopic", {{"TopicArn", fifo}});
   Ok("DeleteTopic", {{"TopicArn", fifo}});  // idempotent
   EXPECT_EQ(Ok("ListTopics", {})["Topics"].as_array().size(), 1u);
+}
+
+TEST_F(SnsTest, ListsPageBy100) {
+  std::set<std::string> topics;
+  for (int i = 0; i < 105; ++i) topics.insert(Topic("t" + std::to_string(i)));
+  auto first = Ok("ListTopics", {});
+  EXPECT_EQ(first["Topics"].as_array().size(), 100u);
+  ASSERT_TRUE(first.contains("NextToken"));
+  auto second = Ok("ListTopics", {{"NextToken", first["NextToken"]}});
+  EXPECT_EQ(second["Topics"].as_array().size(), 5u);
+  EXPECT_FALSE(second.contains("NextToken"));
+  std::set<std::string> listed;
+  for (const auto* page : {&first, &second}) {
+    for (const auto& t : page->at("Topics").as_array())
+      listed.insert(std::string(t.at("TopicArn").as_string()));
+  }
+  EXPECT_EQ(listed, topics);
+  // Another region's topics are not listed.
+  EXPECT_TRUE(harness_->Call("sns", "ListTopics", {}, "eu-west-1")->result.at("Topics").as_array().empty());
+
+  const std::string topic = *topics.begin();
+  auto [url, qarn] = Queue("q");
+  for (int i = 0; i < 101; ++i) Subscribe(topic, "sqs", qarn + std::to_string(i));
+  auto page = Ok("ListSubscriptionsByTopic", {{"TopicArn", topic}});
+  EXPECT_EQ(page["Subscriptions"].as_array().size(), 100u);
+  auto rest = Ok("ListSubscriptionsByTopic", {{"TopicArn", topic}, {"NextToken", page["NextToken"]}});
+  EXPECT_EQ(rest["Subscriptions"].as_array().size(), 1u);
+  page = Ok("ListSubscriptions", {});
+  EXPECT_EQ(page["Subscriptions"].as_array().size(), 100u);
+  rest = Ok("ListSubscriptions", {{"NextToken", page["NextToken"]}});
+  EXPECT_EQ(rest["Subscriptions"].as_array().size(), 1u);
+  EXPECT_FALSE(rest.contains("NextToken"));
 }
 
 TEST_F(SnsTest, TagsAndPermissions) {
