@@ -146,8 +146,15 @@ struct Env {
     std::int64_t expires_ms = 0;
   };
   std::map<std::string, std::map<std::string, Dedup>> dedup GUARDED_BY(mu);  // topic ARN -> id -> entry
-  // FIFO publishes to one topic are serialized so that sequence numbers are outbox order.
-  Mutex publish_mu;
+  // FIFO publishes to one topic are serialized (by that topic's mutex) so that sequence numbers are outbox
+  // order; publishes to other topics go on meanwhile.
+  std::map<std::string, std::shared_ptr<Mutex>> publish_mus GUARDED_BY(mu);
+  std::shared_ptr<Mutex> PublishMutex(const std::string& topic_arn) {
+    MutexLock lock(mu);
+    auto& m = publish_mus[topic_arn];
+    if (!m) m = std::make_shared<Mutex>();
+    return m;
+  }
 
   // ---- the outbox (delivery.cpp)
   mutable Mutex outbox_mu;

@@ -229,7 +229,8 @@ Result<std::vector<Published>> PublishAll(Env& env, const TopicView& topic,
   }
   // FIFO topics: deduplication and sequence numbers in the same transaction as the outbox rows, one publish
   // at a time so that sequence numbers are outbox (delivery) order. Nothing is written for a duplicate.
-  MutexLock fifo_lock(env.publish_mu);
+  std::shared_ptr<Mutex> topic_mu = env.PublishMutex(topic.arn);
+  MutexLock fifo_lock(*topic_mu);
   std::uint64_t sequence = 0;
   std::vector<std::pair<std::string, Env::Dedup>> new_dedup;
   {

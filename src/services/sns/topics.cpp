@@ -349,6 +349,7 @@ Result<OperationOutput> DeleteTopic(Env& env, const RequestContext&, OperationIn
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   for (const auto& sub : it->second.subscriptions) env.subscriptions.erase(sub);
   env.dedup.erase(arn);
+  env.publish_mus.erase(arn);
   env.topics.erase(it);
   return json::object{};
 }
