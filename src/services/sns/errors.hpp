@@ -16,7 +16,9 @@ inline constexpr ErrorSpec kResourceNotFound{"ResourceNotFound", "Resource does 
 inline constexpr ErrorSpec kInvalidParameter{"InvalidParameter", "Invalid parameter: {}", 400};
 inline constexpr ErrorSpec kInvalidParameterReason{"InvalidParameter", "Invalid parameter: {} Reason: {}",
                                                    400};
-inline constexpr ErrorSpec kInvalidParameterValue{"InvalidParameterValue", "{}", 400};
+// InvalidParameterValueException: message attribute values (AWS's words, without the "Invalid parameter:"
+// prefix).
+inline constexpr ErrorSpec kParameterValueInvalid{"ParameterValueInvalid", "{}", 400};
 inline constexpr ErrorSpec kInvalidToken{"InvalidParameter", "Invalid token", 400};
 inline constexpr ErrorSpec kAuthorizationError{"AuthorizationError", "{}", 403};
 inline constexpr ErrorSpec kTopicLimitExceeded{"TopicLimitExceeded", "Topic limit exceeded", 403};

@@ -313,7 +313,7 @@ Result<MessageAttributes> ParseMessageAttributes(const json::object* attributes)
   MessageAttributes out;
   if (attributes == nullptr) return out;
   if (attributes->size() > kMaxMessageAttributes) {
-    return MakeError(errors::kInvalidParameter,
+    return MakeError(errors::kParameterValueInvalid,
                      {"Number of message attributes [" + std::to_string(attributes->size()) +
                       "] exceeds the allowed maximum [" + std::to_string(kMaxMessageAttributes) + "]."});
   }
@@ -321,13 +321,13 @@ Result<MessageAttributes> ParseMessageAttributes(const json::object* attributes)
     const std::string name(key);
     if (!ValidAttributeName(name)) {
       return MakeError(
-          errors::kInvalidParameter,
+          errors::kParameterValueInvalid,
           {"The message attribute name '" + name +
            "' is invalid. Message attribute name can only "
            "contain alphanumeric characters, hyphens, underscores and dots, and must not start or end "
            "with a dot."});
     }
-    if (!v.is_object()) return MakeError(errors::kInvalidParameter, {"MessageAttributes"});
+    if (!v.is_object()) return MakeError(errors::kParameterValueInvalid, {"MessageAttributes"});
     const json::object& a = v.as_object();
     const std::string type = GetString(a, "DataType").value_or("");
     auto string_value = GetString(a, "StringValue");
@@ -335,28 +335,29 @@ Result<MessageAttributes> ParseMessageAttributes(const json::object* attributes)
     const std::string base = type.substr(0, type.find('.'));
     const bool array = type == "String.Array";
     if (base != "String" && base != "Number" && base != "Binary") {
-      return MakeError(errors::kInvalidParameter, {"The message attribute '" + name +
-                                                   "' has an invalid message attribute type, the set of "
-                                                   "supported type prefixes is Binary, Number, and String."});
+      return MakeError(errors::kParameterValueInvalid,
+                       {"The message attribute '" + name +
+                        "' has an invalid message attribute type, the set of "
+                        "supported type prefixes is Binary, Number, and String."});
     }
     MessageAttribute out_attr{.type = type, .value = ""};
     if (base == "Binary") {
       if (!binary_value || binary_value->empty()) {
-        return MakeError(errors::kInvalidParameter, {"The message attribute '" + name +
-                                                     "' with type 'Binary' must use field 'Binary'."});
+        return MakeError(errors::kParameterValueInvalid, {"The message attribute '" + name +
+                                                          "' with type 'Binary' must use field 'Binary'."});
       }
       out_attr.value = std::move(*binary_value);
     } else {
       if (!string_value || string_value->empty()) {
-        return MakeError(errors::kInvalidParameter, {"The message attribute '" + name +
-                                                     "' must contain non-empty message attribute value for "
-                                                     "message attribute type '" +
-                                                     base + "'."});
+        return MakeError(errors::kParameterValueInvalid,
+                         {"The message attribute '" + name +
+                          "' must contain non-empty message attribute value for "
+                          "message attribute type '" +
+                          base + "'."});
       }
       if (base == "Number" && !ValidNumber(*string_value)) {
-        return MakeError(errors::kInvalidParameter,
-                         {"The message attribute '" + name + "' has an invalid value: '" + *string_value +
-                          "' for message attribute type 'Number'."});
+        return MakeError(errors::kParameterValueInvalid,
+                         {"Could not cast message attribute '" + name + "' value to number."});
       }
       if (array) {
         boost::system::error_code ec;
@@ -366,7 +367,7 @@ Result<MessageAttributes> ParseMessageAttributes(const json::object* attributes)
           for (const auto& e : parsed.as_array()) ok = ok && !e.is_object() && !e.is_array();
         }
         if (!ok) {
-          return MakeError(errors::kInvalidParameter,
+          return MakeError(errors::kParameterValueInvalid,
                            {"The message attribute '" + name +
                             "' with type 'String.Array' has invalid value: '" + *string_value + "'."});
         }

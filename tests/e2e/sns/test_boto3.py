@@ -192,7 +192,7 @@ class ToSqs(unittest.TestCase):
             {"Id": "a", "Message": "one"}, {"Id": "b", "Message": "two"},
             {"Id": "c", "Message": "three", "MessageAttributes": {"x": {"DataType": "Number", "StringValue": "nan"}}}])
         self.assertEqual(sorted(s["Id"] for s in r["Successful"]), ["a", "b"])
-        self.assertEqual([(f["Id"], f["Code"], f["SenderFault"]) for f in r["Failed"]], [("c", "InvalidParameter", True)])
+        self.assertEqual([(f["Id"], f["Code"], f["SenderFault"]) for f in r["Failed"]], [("c", "ParameterValueInvalid", True)])
         self.assertEqual(sorted(m["Body"] for m in receive_all(self.sqs, url, 2)), ["one", "two"])
         self.assertEqual(code_of(self.sns.publish_batch, TopicArn=self.topic, PublishBatchRequestEntries=[
             {"Id": str(i), "Message": "m"} for i in range(11)]), "TooManyEntriesInBatchRequest")
@@ -530,7 +530,7 @@ class EmailAndErrors(unittest.TestCase):
         self.assertEqual(code_of(c.publish, PhoneNumber="+15555550100", Message="hi"), "InvalidParameter")
         self.assertEqual(code_of(c.publish, TopicArn=topic, Message="m", MessageDeduplicationId="d"), "InvalidParameter")
         self.assertEqual(code_of(c.publish, TopicArn=topic, Message="m",
-                                 MessageAttributes={"a": {"DataType": "Weird", "StringValue": "x"}}), "InvalidParameter")
+                                 MessageAttributes={"a": {"DataType": "Weird", "StringValue": "x"}}), "ParameterValueInvalid")
         # Platform applications and SMS settings are not implemented: InvalidAction.
         self.assertEqual(code_of(c.list_platform_applications), "InvalidAction")
 

@@ -450,16 +450,16 @@ TEST_F(SnsTest, PublishValidation) {
   EXPECT_EQ(
       Fails("Publish", {{"TopicArn", topic}, {"Message", "m"}, {"MessageAttributes", attrs("Number", "abc")}})
           .code,
-      "InvalidParameter");
+      "ParameterValueInvalid");
   EXPECT_EQ(
       Fails("Publish", {{"TopicArn", topic}, {"Message", "m"}, {"MessageAttributes", attrs("Foo", "abc")}})
           .code,
-      "InvalidParameter");
+      "ParameterValueInvalid");
   EXPECT_EQ(
       Fails("Publish",
             {{"TopicArn", topic}, {"Message", "m"}, {"MessageAttributes", attrs("String.Array", "[1,")}})
           .code,
-      "InvalidParameter");
+      "ParameterValueInvalid");
   Ok("Publish", {{"TopicArn", topic},
                  {"Message", "m"},
                  {"MessageAttributes", attrs("String.Array", R"(["a", 1, true])")}});
