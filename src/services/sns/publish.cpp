@@ -232,13 +232,14 @@ Result<std::vector<Published>> PublishAll(Env& env, const TopicView& topic,
   std::shared_ptr<Mutex> topic_mu = env.PublishMutex(topic.arn);
   MutexLock fifo_lock(*topic_mu);
   std::uint64_t sequence = 0;
+  bool expired = false;  // deduplication ids past their window, to remove from the store too
   std::vector<std::pair<std::string, Env::Dedup>> new_dedup;
   {
     MutexLock lock(env.mu);
     CENOTE_ASSIGN_OR_RETURN(Topic * t, env.FindTopic(topic.arn));
     sequence = t->sequence;
     auto& seen = env.dedup[topic.arn];
-    std::erase_if(seen, [&](const auto& e) { return e.second.expires_ms <= now; });
+    expired = std::erase_if(seen, [&](const auto& e) { return e.second.expires_ms <= now; }) > 0;
     for (std::size_t i = 0; i < messages.size(); ++i) {
       const Prepared& m = messages[i];
       if (auto it = seen.find(m.dedup_id); it != seen.end()) {
@@ -260,6 +261,10 @@ Result<std::vector<Published>> PublishAll(Env& env, const TopicView& topic,
   }
   if (new_dedup.empty()) return out;
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
+  if (expired) {
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("DELETE FROM sns_dedup WHERE topic_arn = ? AND expires <= ?", {topic.arn, now}));
+  }
   CENOTE_RETURN_IF_ERROR(txn->Exec("UPDATE sns_topics SET sequence = ? WHERE arn = ?",
                                    {static_cast<std::int64_t>(sequence), topic.arn}));
   for (const auto& [id, d] : new_dedup) {

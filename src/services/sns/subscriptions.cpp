@@ -341,6 +341,13 @@ Result<OperationOutput> Subscribe(Env& env, const RequestContext& ctx, Operation
                          {"Attributes", "Subscription already exists with different attributes"});
       }
     }
+    if (!e.confirmed && e.token_expires_ms > env.Now()) {
+      // Subscribing a pending endpoint again sends its confirmation again (the same token).
+      CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
+      CENOTE_ASSIGN_OR_RETURN(auto staged, StageConfirmation(env, *txn, e, *t, "SubscriptionConfirmation"));
+      CENOTE_RETURN_IF_ERROR(txn->Commit());
+      env.Enqueue(std::move(staged));
+    }
     return json::object{
         {"SubscriptionArn", e.confirmed || return_arn ? e.arn : std::string("pending confirmation")}};
   }

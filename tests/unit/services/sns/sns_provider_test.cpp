@@ -322,6 +322,12 @@ TEST_F(SnsTest, EmailSubscriptionConfirmsWithTheToken) {
   const std::string token(body["Token"].as_string());
   EXPECT_NE(std::string(body["SubscribeURL"].as_string()).find("Action=ConfirmSubscription"),
             std::string::npos);
+  // Subscribing the pending endpoint again sends the confirmation again.
+  Ok("Subscribe", {{"TopicArn", topic}, {"Protocol", "email-json"}, {"Endpoint", "ops@example.com"}});
+  provider_->DeliverNow();
+  std::string again;
+  ASSERT_TRUE(std::getline(in, again));
+  EXPECT_EQ(json::parse(json::parse(again).at("body").as_string()).at("Token").as_string(), token);
   EXPECT_EQ(Fails("ConfirmSubscription", {{"TopicArn", topic}, {"Token", "nope"}}).message, "Invalid token");
   auto confirmed = Ok("ConfirmSubscription", {{"TopicArn", topic}, {"Token", token}});
   const std::string sub(confirmed["SubscriptionArn"].as_string());
