@@ -395,6 +395,7 @@ void Env::Enqueue(std::vector<Delivery> deliveries) {
   {
     MutexLock lock(outbox_mu);
     for (Delivery& d : deliveries) {
+      const int lane = d.Lane();
       const std::int64_t id = d.id;
       const std::int64_t next = d.next_ms;
       bool ready = true;
@@ -404,17 +405,23 @@ void Env::Enqueue(std::vector<Delivery> deliveries) {
         q.push_back(id);
       }
       pending.emplace(id, std::move(d));
-      if (ready) due.emplace(next, id);
+      if (ready) due[lane].emplace(next, id);
     }
   }
   if (wake_delivery) wake_delivery();
 }
 
-std::int64_t Env::DeliverRound() {
+int Delivery::Lane() const {
+  const std::string protocol = GetString(doc, "Protocol").value_or("");
+  return protocol == "http" || protocol == "https" ? Env::kHttpLane : Env::kInProcessLane;
+}
+
+std::int64_t Env::DeliverRound(int lane) {
   const std::int64_t now = Now();
   Delivery d;
   {
     MutexLock lock(outbox_mu);
+    auto& due = this->due[lane];
     if (due.empty()) return 0;
     auto first = due.begin();
     if (first->first > now) return first->first;
@@ -579,8 +586,8 @@ std::int64_t Env::DeliverRound() {
       it->second.attempts = d.attempts;
       it->second.next_ms = d.next_ms;
     }
-    due.emplace(d.next_ms, d.id);
-    return std::min(d.next_ms, due.begin()->first);
+    due[lane].emplace(d.next_ms, d.id);
+    return std::min(d.next_ms, due[lane].begin()->first);
   }
   if (attempt.outcome != Outcome::kDelivered) {
     std::string dlq;
@@ -621,11 +628,11 @@ std::int64_t Env::DeliverRound() {
       if (q->second.empty()) {
         ordered.erase(q);
       } else if (auto next = pending.find(q->second.front()); next != pending.end()) {
-        due.emplace(next->second.next_ms, next->first);
+        due[next->second.Lane()].emplace(next->second.next_ms, next->first);
       }
     }
   }
-  return due.empty() ? 0 : due.begin()->first;
+  return due[lane].empty() ? 0 : due[lane].begin()->first;
 }
 
 }  // namespace cenote::sns

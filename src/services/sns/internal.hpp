@@ -117,6 +117,8 @@ struct Delivery {
   int attempts = 0;
   std::int64_t next_ms = 0;
   std::string order_key;  // FIFO: "<subscription>|<group>": delivered one at a time, in id order
+  // The lane of its endpoint's protocol (the doc's "Protocol"): Env::kHttpLane for http/https.
+  int Lane() const;
 };
 
 // A published message as the fan-out sees it.
@@ -159,7 +161,11 @@ struct Env {
   // ---- the outbox (delivery.cpp)
   mutable Mutex outbox_mu;
   std::map<std::int64_t, Delivery> pending GUARDED_BY(outbox_mu);
-  std::set<std::pair<std::int64_t, std::int64_t>> due GUARDED_BY(outbox_mu);  // (next ms, id) ready to try
+  // Deliveries ready to try, (next ms, id), per lane: HTTP/HTTPS endpoints (which may take their whole
+  // timeout to answer) have their own tasks, so that a slow endpoint never holds up queues, streams and mail.
+  static constexpr int kInProcessLane = 0;
+  static constexpr int kHttpLane = 1;
+  std::set<std::pair<std::int64_t, std::int64_t>> due[2] GUARDED_BY(outbox_mu);
   std::map<std::string, std::deque<std::int64_t>> ordered GUARDED_BY(outbox_mu);  // FIFO order keys
   std::set<std::int64_t> in_flight GUARDED_BY(outbox_mu);
   std::function<void()> wake_delivery;  // wakes the delivery tasks (set at Open)
@@ -201,7 +207,7 @@ struct Env {
 
   // Delivery work (delivery.cpp): one round of a delivery task. Returns when the next delivery is due
   // (ms since the epoch), or 0 when none is pending.
-  std::int64_t DeliverRound();
+  std::int64_t DeliverRound(int lane);
 
   // The signed JSON envelope of a delivery as HTTP, SQS (not raw) and email-json endpoints get it.
   Result<json::object> Envelope(const json::object& doc, const std::string& base_url, int signature_version);

@@ -189,7 +189,8 @@ void FanOut(const TopicView& topic, const Prepared& m, const std::string& messag
                      {"Message", *text},
                      {"Timestamp", now_ms},
                      {"SubscriptionArn", target.arn},
-                     {"SignatureVersion", topic.signature_version}};
+                     {"SignatureVersion", topic.signature_version},
+                     {"Protocol", target.protocol}};
     if (!m.subject.empty()) doc["Subject"] = m.subject;
     if (!attributes.empty()) doc["MessageAttributes"] = attributes;
     if (topic.fifo) {

@@ -169,24 +169,28 @@ Result<std::unique_ptr<SnsProvider>> SnsProvider::Open(store::MetadataStore& met
   }
   std::unique_ptr<SnsProvider> provider(new SnsProvider(std::move(env)));
   Env* e = provider->env_.get();
-  for (int i = 0; i < e->options.delivery_tasks; ++i) {
-    provider->delivery_.push_back(tasks.Start(
-        "sns.delivery." + std::to_string(i),
-        [e]() -> BackgroundTask::Clock::duration {
-          try {
-            for (;;) {
-              const std::int64_t next = e->DeliverRound();
-              if (next == 0) return BackgroundTask::kUntilWoken;
-              const std::int64_t wait = next - e->Now();
-              if (wait > 0) return std::chrono::milliseconds(wait);
+  auto start = [&](int lane, int count, const std::string& name) {
+    for (int i = 0; i < count; ++i) {
+      provider->delivery_.push_back(tasks.Start(
+          name + std::to_string(i),
+          [e, lane]() -> BackgroundTask::Clock::duration {
+            try {
+              for (;;) {
+                const std::int64_t next = e->DeliverRound(lane);
+                if (next == 0) return BackgroundTask::kUntilWoken;
+                const std::int64_t wait = next - e->Now();
+                if (wait > 0) return std::chrono::milliseconds(wait);
+              }
+            } catch (const std::exception& ex) {
+              spdlog::error("sns delivery failed: {}", ex.what());
+              return std::chrono::seconds(1);
             }
-          } catch (const std::exception& ex) {
-            spdlog::error("sns delivery failed: {}", ex.what());
-            return std::chrono::seconds(1);
-          }
-        },
-        std::chrono::milliseconds(0)));
-  }
+          },
+          std::chrono::milliseconds(0)));
+    }
+  };
+  start(Env::kInProcessLane, e->options.delivery_tasks, "sns.delivery.");
+  start(Env::kHttpLane, e->options.http_delivery_tasks, "sns.http-delivery.");
   if (!provider->delivery_.empty()) {
     std::vector<BackgroundTask*> woken;
     for (auto& t : provider->delivery_) woken.push_back(t.get());
@@ -203,9 +207,11 @@ const SnsProvider::Table& SnsProvider::table() const { return Operations(); }
 const std::vector<std::string_view>& SnsProvider::SupportedOperations() { return Operations().names(); }
 
 void SnsProvider::DeliverNow() {
-  for (;;) {
-    const std::int64_t next = env_->DeliverRound();
-    if (next == 0 || next > env_->Now()) return;
+  for (int lane : {Env::kInProcessLane, Env::kHttpLane}) {
+    for (;;) {
+      const std::int64_t next = env_->DeliverRound(lane);
+      if (next == 0 || next > env_->Now()) break;
+    }
   }
 }
 

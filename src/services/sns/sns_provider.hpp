@@ -12,7 +12,8 @@
 // delivered, given up on (then to the subscription's dead-letter queue, when it has one), or when their
 // subscription is gone.
 //
-// Deliveries: `delivery_tasks` background tasks take due rows, FIFO topics' rows one at a time per
+// Deliveries: background tasks take due rows (HTTP/HTTPS endpoints on tasks of their own, so that a slow
+// endpoint holds up no other delivery), FIFO topics' rows one at a time per
 // (subscription, message group) in publish order. sqs, lambda and firehose endpoints are called in-process
 // through the invoker (as sns.amazonaws.com for the topic, or as the subscription's role for firehose),
 // http/https with a signed JSON POST, email/email-json into a file sink (one JSON line per message).
@@ -41,8 +42,10 @@ namespace cenote::sns {
 struct SnsOptions {
   // Milliseconds since the epoch (tests inject their own).
   std::function<std::int64_t()> clock;
-  // Background delivery tasks (0: none; tests call DeliverNow()).
+  // Background delivery tasks for queues, functions, streams and mail, and for HTTP/HTTPS endpoints (0: none;
+  // tests call DeliverNow()).
   int delivery_tasks = 4;
+  int http_delivery_tasks = 4;
   // email and email-json subscriptions write one JSON line per message to <email_dir>/messages.jsonl
   // ({"protocol", "to", "subject", "body", "messageId"}); the server takes it from CENOTE_SNS_EMAIL_DIR,
   // by default <data dir>/sns/email.

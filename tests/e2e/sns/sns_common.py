@@ -53,6 +53,7 @@ class Endpoint:
         self.confirm = confirm
         self.statuses = []
         self.confirmed = []
+        self.notification_delay = 0.0  # seconds a Notification POST waits before its answer (a slow endpoint)
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,6 +61,8 @@ class Endpoint:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length).decode()
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                if headers.get("x-amz-sns-message-type") == "Notification" and endpoint.notification_delay:
+                    time.sleep(endpoint.notification_delay)
                 status = endpoint.statuses.pop(0) if endpoint.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")

@@ -486,6 +486,33 @@ class ToHttps(unittest.TestCase):
         verify_signature(msg)
 
 
+class SlowEndpoints(unittest.TestCase):
+    def test_a_slow_http_endpoint_holds_up_no_queue(self):
+        server = harness.Server().start()  # its own: the slow endpoint keeps this server's HTTP tasks busy
+        self.addCleanup(server.close)
+        c, q = harness.boto3_client(server, "sns"), harness.boto3_client(server, "sqs")
+        topic = c.create_topic(Name=name())["TopicArn"]
+        url = q.create_queue(QueueName=name("q"))["QueueUrl"]
+        c.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=allow_sns(q, url, topic),
+                    Attributes={"RawMessageDelivery": "true"})
+        ep = Endpoint()
+        self.addCleanup(ep.close)
+        c.subscribe(TopicArn=topic, Protocol="http", Endpoint=ep.url)
+        ep.next(message_type="SubscriptionConfirmation")
+        deadline = time.monotonic() + 10
+        while any(s["SubscriptionArn"] == "PendingConfirmation"
+                  for s in c.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        ep.notification_delay = 4.0
+        t0 = time.monotonic()
+        for i in range(8):
+            c.publish(TopicArn=topic, Message=f"m{i}")
+        got = receive_all(q, url, 8, timeout=10)
+        self.assertEqual(sorted(m["Body"] for m in got), [f"m{i}" for i in range(8)])
+        self.assertLess(time.monotonic() - t0, 3.5, "queue deliveries waited for the slow endpoint")
+
+
 class EmailAndErrors(unittest.TestCase):
     def test_email_json_sink(self):
         c = sns()

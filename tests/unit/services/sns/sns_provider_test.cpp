@@ -49,6 +49,7 @@ class SnsTest : public ::testing::Test {
     SnsOptions options;
     options.clock = [this] { return now_.load(); };
     options.delivery_tasks = 0;
+    options.http_delivery_tasks = 0;
     options.email_dir = dir_.path() + "/email";
     options.retry_ms_per_second = 1;
     auto p = SnsProvider::Open(*metadata_, harness_->invoker(), tasks_, options);
