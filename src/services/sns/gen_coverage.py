@@ -101,6 +101,8 @@ DELIVERY = [
     "- A delivery given up on goes to the subscription's RedrivePolicy dead-letter queue (an SQS SendMessage as SNS "
     "for the topic, the body as the endpoint would have had it, with `ErrorCode`, `ErrorMessage` and `RequestID` "
     "message attributes), else it is dropped and logged.",
+    "- Four background tasks deliver to queues, functions, streams and mail, four others to HTTP/HTTPS endpoints, "
+    "so that an endpoint that takes its whole timeout to answer holds up no other kind of delivery.",
     "- `CENOTE_SNS_RETRY_MS_PER_SECOND` (default 1000) scales every retry delay, for tests.",
 ]
 
