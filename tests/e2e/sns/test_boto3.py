@@ -486,6 +486,30 @@ class ToHttps(unittest.TestCase):
         verify_signature(msg)
 
 
+class Audit(unittest.TestCase):
+    def test_cloudtrail_records_management_events_not_messages(self):
+        c = sns()
+        n = name()
+        topic = c.create_topic(Name=n)["TopicArn"]
+        c.publish(TopicArn=topic, Message="secret body")
+        ct = harness.boto3_client(SERVER, "cloudtrail")
+        deadline = time.monotonic() + 10
+        events = []
+        while time.monotonic() < deadline:
+            events = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateTopic"}],
+                                      MaxResults=50)["Events"]
+            events = [json.loads(e["CloudTrailEvent"]) for e in events]
+            events = [e for e in events if n in json.dumps(e.get("requestParameters"))]
+            if events:
+                break
+            time.sleep(0.2)
+        self.assertEqual(len(events), 1)
+        self.assertEqual(events[0]["eventSource"], "sns.amazonaws.com")
+        # Publish is a data event (not in LookupEvents), and no message body is ever recorded.
+        published = ct.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "Publish"}])
+        self.assertEqual(published["Events"], [])
+
+
 class SlowEndpoints(unittest.TestCase):
     def test_a_slow_http_endpoint_holds_up_no_queue(self):
         server = harness.Server().start()  # its own: the slow endpoint keeps this server's HTTP tasks busy
