@@ -385,6 +385,11 @@ Result<OperationOutput> ConfirmSubscription(Env& env, const RequestContext& ctx,
   const std::string topic_arn = GetString(p, "TopicArn").value_or("");
   const std::string token = GetString(p, "Token").value_or("");
   const bool authenticate = AsciiLower(GetString(p, "AuthenticateOnUnsubscribe").value_or("")) == "true";
+  // Unsigned (the SubscribeURL) unless AuthenticateOnUnsubscribe is set: that needs an AWS signature.
+  if (authenticate && ctx.principal.anonymous) {
+    return MakeError(errors::kAuthorizationError,
+                     {"ConfirmSubscription with AuthenticateOnUnsubscribe requires an AWS signature"});
+  }
   MutexLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(Topic * t, env.FindTopic(topic_arn));
   for (const auto& arn : t->subscriptions) {
@@ -395,7 +400,7 @@ Result<OperationOutput> ConfirmSubscription(Env& env, const RequestContext& ctx,
     if (s.token_expires_ms < env.Now()) return MakeError(errors::kInvalidToken);
     Subscription updated = s;
     updated.confirmed = true;
-    updated.authenticated = authenticate && !ctx.principal.anonymous;
+    updated.authenticated = authenticate;
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
     CENOTE_RETURN_IF_ERROR(env.SaveSubscription(*txn, updated));
     CENOTE_RETURN_IF_ERROR(txn->Commit());

@@ -559,12 +559,25 @@ class EmailAndErrors(unittest.TestCase):
 
         conf = json.loads(mails("SubscriptionConfirmation")[0]["body"])
         verify_signature(conf)
-        sub = c.confirm_subscription(TopicArn=topic, Token=conf["Token"])["SubscriptionArn"]
+        # Unsigned, AuthenticateOnUnsubscribe is refused (it needs an AWS signature).
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(conf["SubscribeURL"] + "&AuthenticateOnUnsubscribe=true", timeout=10)
+        self.assertEqual(e.exception.code, 403)
+        sub = c.confirm_subscription(TopicArn=topic, Token=conf["Token"],
+                                     AuthenticateOnUnsubscribe="true")["SubscriptionArn"]
         self.assertTrue(sub.startswith(topic))
+        self.assertEqual(c.get_subscription_attributes(SubscriptionArn=sub)["Attributes"][
+            "ConfirmationWasAuthenticated"], "true")
         c.publish(TopicArn=topic, Message="by mail", Subject="Hi")
         mail = mails("Notification")[0]
         self.assertEqual(mail["subject"], "Hi")
-        self.assertEqual(json.loads(mail["body"])["Message"], "by mail")
+        body = json.loads(mail["body"])
+        self.assertEqual(body["Message"], "by mail")
+        # Its UnsubscribeURL, unsigned, is refused now; a signed Unsubscribe by the owner works.
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(body["UnsubscribeURL"], timeout=10)
+        self.assertEqual(e.exception.code, 403)
+        c.unsubscribe(SubscriptionArn=sub)
         self.assertEqual(code_of(c.confirm_subscription, TopicArn=topic, Token="bogus"), "InvalidParameter")
 
     def test_subscribe_and_publish_errors(self):
