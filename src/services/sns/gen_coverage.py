@@ -31,7 +31,7 @@ NOTES = {
                  "sqs only (FIFO queues in order per message group, standard queues too). application and sms: "
                  "InvalidParameter (not delivered by Cenote)",
     "ConfirmSubscription": "the confirmation's Token (valid 3 days); also served as the unsigned GET of the "
-                           "SubscribeURL; AuthenticateOnUnsubscribe",
+                           "SubscribeURL; AuthenticateOnUnsubscribe (signed calls only, as AWS requires)",
     "Unsubscribe": "also the unsigned GET of a message's UnsubscribeURL (refused after AuthenticateOnUnsubscribe); "
                    "an http/email endpoint unsubscribed that way gets an UnsubscribeConfirmation",
     "ListSubscriptions": "the caller's subscriptions in the region, 100 per page; `PendingConfirmation` for "
