@@ -38,6 +38,12 @@ Status Register(services::ServiceDeps& deps);
 namespace sns {
 Status Register(services::ServiceDeps& deps);
 }
+namespace events {
+Status Register(services::ServiceDeps& deps);
+}
+namespace scheduler {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -52,6 +58,8 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"cloudtrail", cloudtrail::Register},
       {"sqs", sqs::Register},
       {"sns", sns::Register},
+      {"events", events::Register},
+      {"scheduler", scheduler::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},
