@@ -486,6 +486,41 @@ class ToHttps(unittest.TestCase):
         verify_signature(msg)
 
 
+class FromOtherServices(unittest.TestCase):
+    def test_s3_notifications_and_eventbridge_rules_publish_through_the_topic_policy(self):
+        c, q = sns(), sqs()
+        topic = c.create_topic(Name=name())["TopicArn"]
+        url = q.create_queue(QueueName=name("q"))["QueueUrl"]
+        c.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=allow_sns(q, url, topic),
+                    Attributes={"RawMessageDelivery": "true"})
+        s3 = harness.boto3_client(SERVER, "s3")
+        bucket = name("b")
+        s3.create_bucket(Bucket=bucket)
+        # As on AWS, the topic policy must let S3 (for this bucket) and EventBridge (for this rule) publish.
+        rule = name("r")
+        rule_arn = f"arn:aws:events:us-east-1:000000000000:rule/{rule}"
+        policy = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "SNS:Publish",
+             "Resource": topic, "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"}}},
+            {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish",
+             "Resource": topic, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}]}
+        c.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(policy))
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"TopicConfigurations": [
+            {"TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]})
+        s3.put_object(Bucket=bucket, Key="in/a.csv", Body=b"x")
+        events = harness.boto3_client(SERVER, "events")
+        events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["app.orders"]}))
+        events.put_targets(Rule=rule, Targets=[{"Id": "topic", "Arn": topic}])
+        events.put_events(Entries=[{"Source": "app.orders", "DetailType": "Order Placed", "Detail": "{}"}])
+        bodies = [json.loads(m["Body"]) for m in receive_all(q, url, 3, timeout=20)]
+        records = [b for b in bodies if "Records" in b]
+        tests = [b for b in bodies if b.get("Event") == "s3:TestEvent"]
+        rules = [b for b in bodies if b.get("source") == "app.orders"]
+        self.assertEqual(len(tests), 1, bodies)
+        self.assertEqual(records[0]["Records"][0]["s3"]["object"]["key"], "in/a.csv")
+        self.assertEqual(rules[0]["detail-type"], "Order Placed")
+
+
 class Audit(unittest.TestCase):
     def test_cloudtrail_records_management_events_not_messages(self):
         c = sns()
