@@ -271,7 +271,7 @@ Status Notifications::Record(store::Transaction& txn, const BucketRow& bucket, c
       entry["DetailType"] = detail_type;
       entry["Detail"] = json::serialize(detail);
       entry["Resources"] = json::array{json::string("arn:aws:s3:::" + bucket.name)};
-      entry["Time"] = now / 1000;
+      entry["Time"] = now;
       entry["EventBusName"] = "default";
       rows.push_back({"eventbridge",
                       {"arn:aws:events:" + bucket.region + ":" + bucket.owner_account + ":event-bus/default",

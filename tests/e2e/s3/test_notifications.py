@@ -1,10 +1,11 @@
 """S3 event notifications end to end with boto3: a bucket's QueueConfigurations deliver AWS's event records to
 real SQS queues (s3:TestEvent on configuration, ObjectCreated:Put/Post/Copy/CompleteMultipartUpload,
-ObjectRemoved:Delete/DeleteMarkerCreated, ObjectTagging, LifecycleExpiration), with prefix/suffix filters and event-type
-selection; the destination's queue policy decides whether S3 may send (no policy, or one that does not allow
-s3.amazonaws.com for this bucket, refuses the configuration with InvalidArgument as AWS does); and delivery is at
-least once across kill -9: events of acknowledged writes that could not be delivered yet are delivered after the
-restart.
+ObjectRemoved:Delete/DeleteMarkerCreated, ObjectTagging, LifecycleExpiration), with prefix/suffix filters and
+event-type selection; EventBridgeConfiguration puts "Object Created" and the other events on the default bus,
+where a rule's pattern routes them to a queue; the destination's queue policy decides whether S3 may send (no
+policy, or one that does not allow s3.amazonaws.com for this bucket, refuses the configuration with
+InvalidArgument as AWS does); and delivery is at least once across kill -9: events of acknowledged writes that
+could not be delivered yet are delivered after the restart.
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/s3/test_notifications.py [-v]
 """
@@ -234,6 +235,43 @@ class NotificationTest(unittest.TestCase):
         d.allow()
         got = records(receive_all(d.sqs, d.url, 1, timeout_s=15))
         self.assertEqual([r["s3"]["object"]["key"] for r in got], ["late"])
+
+    def test_eventbridge_rule_routes_s3_events_to_a_queue(self):
+        d = Destination()
+        events = harness.boto3_client(SERVER, "events")
+        rule = f"s3-created-{uuid.uuid4().hex[:6]}"
+        # A queue policy for the rule (EventBridge sends as events.amazonaws.com with aws:SourceArn the rule).
+        rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({
+            "source": ["aws.s3"], "detail-type": ["Object Created"],
+            "detail": {"bucket": {"name": [d.bucket]}, "object": {"key": [{"prefix": "in/"}]}}}))["RuleArn"]
+        d.sqs.set_queue_attributes(QueueUrl=d.url, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                "Resource": d.arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}]})})
+        events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": d.arn}])
+        d.s3.put_bucket_notification_configuration(
+            Bucket=d.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+        put = d.s3.put_object(Bucket=d.bucket, Key="in/data 1.csv", Body=b"abc")
+        d.s3.put_object(Bucket=d.bucket, Key="out/skipped.csv", Body=b"abc")  # the pattern's prefix leaves it
+        d.s3.delete_object(Bucket=d.bucket, Key="in/data 1.csv")  # "Object Deleted": not this rule's
+        got = receive_all(d.sqs, d.url, 2, timeout_s=8)
+        self.assertEqual(len(got), 1, got)
+        e = got[0]
+        self.assertEqual(e["source"], "aws.s3")
+        self.assertEqual(e["detail-type"], "Object Created")
+        self.assertEqual(e["account"], d.account)
+        self.assertEqual(e["region"], "us-east-1")
+        self.assertEqual(e["resources"], [f"arn:aws:s3:::{d.bucket}"])
+        detail = e["detail"]
+        self.assertEqual(detail["version"], "0")
+        self.assertEqual(detail["bucket"], {"name": d.bucket})
+        self.assertEqual(detail["object"]["key"], "in/data 1.csv")  # not form-encoded here
+        self.assertEqual(detail["object"]["size"], 3)
+        self.assertEqual(detail["object"]["etag"], put["ETag"].strip('"'))
+        self.assertEqual(detail["reason"], "PutObject")
+        self.assertEqual(detail["requester"], d.account)
+        self.assertEqual(detail["request-id"], put["ResponseMetadata"]["RequestId"])
+        self.assertEqual(detail["source-ip-address"], "127.0.0.1")
 
     def test_eventbridge_configuration_round_trips(self):
         d = Destination()
