@@ -35,6 +35,9 @@ Status Register(services::ServiceDeps& deps);
 namespace sqs {
 Status Register(services::ServiceDeps& deps);
 }
+namespace sns {
+Status Register(services::ServiceDeps& deps);
+}
 namespace events {
 Status Register(services::ServiceDeps& deps);
 }
@@ -54,6 +57,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"kms", kms::Register},
       {"cloudtrail", cloudtrail::Register},
       {"sqs", sqs::Register},
+      {"sns", sns::Register},
       {"events", events::Register},
       {"scheduler", scheduler::Register},
       {"s3", s3::Register},

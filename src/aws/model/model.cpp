@@ -179,6 +179,7 @@ class ServiceModel::Builder {
     m_.xml_namespace_ = StringOr(*metadata, "xmlNamespace");
     m_.validation_error_code_ = StringOr(*metadata, "validationErrorCode", "ValidationException");
     m_.required_member_error_code_ = StringOr(*metadata, "requiredMemberErrorCode");
+    m_.access_denied_code_ = StringOr(*metadata, "accessDeniedCode");
     m_.aws_query_compatible_ = metadata->contains("awsQueryCompatible");
     if (const auto* p = metadata->if_contains("protocols"); p && p->is_array()) {
       for (const auto& v : p->as_array()) {

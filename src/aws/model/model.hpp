@@ -204,6 +204,9 @@ class ServiceModel {
   // before other constraints (the overlay's metadata "requiredMemberErrorCode", a Cenote extension; SQS:
   // "MissingParameter"), else "" (reported with the other violations, "Member must not be null").
   const std::string& required_member_error_code() const { return required_member_error_code_; }
+  // The code of a denial when the service does not use its protocol's (the overlay's metadata
+  // "accessDeniedCode", a Cenote extension; SNS: "AuthorizationError"), else "".
+  const std::string& access_denied_code() const { return access_denied_code_; }
 
   // Applies the constraint overlay (min, max, pattern, enum, sensitive of input shapes) on the first call;
   // later calls return its outcome at once. Thread-safe. Deferred because parsing every model's constraints
@@ -228,6 +231,7 @@ class ServiceModel {
       api_version_, xml_namespace_;
   std::string validation_error_code_ = "ValidationException";
   std::string required_member_error_code_;
+  std::string access_denied_code_;
   std::vector<std::string> protocols_;
   bool aws_query_compatible_ = false;
   std::deque<Shape> shapes_;  // named and inline shapes; deque keeps addresses stable

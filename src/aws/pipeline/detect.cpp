@@ -48,7 +48,7 @@ std::optional<std::string> VirtualHostedBucket(std::string_view host_header) {
 namespace stages {
 
 Status DetectService(const StageEnv& env, Exchange& exchange) {
-  const http::HttpRequest& request = *exchange.request;
+  http::HttpRequest& request = *exchange.request;
   std::optional<sigv4::Scope> scope = sigv4::PeekScope(request);
   if (scope) exchange.scope_region = scope->region;
   const model::ServiceModel* service = nullptr;
@@ -73,6 +73,28 @@ Status DetectService(const StageEnv& env, Exchange& exchange) {
     if (auto type = request.headers.Get("content-type");
         type && AsciiLower(*type).starts_with("application/x-www-form-urlencoded")) {
       service = env.models.ByEndpointPrefix("sts");
+    }
+  }
+  // 3b. The unsigned GETs AWS serves for SNS messages (the links every message carries, which endpoints
+  // follow
+  //     without credentials): a SubscribeURL (?Action=ConfirmSubscription), an UnsubscribeURL
+  //     (?Action=Unsubscribe) and a SigningCertURL (/SimpleNotificationService-<id>.pem, which no S3 bucket
+  //     can be named, answered by SNS's GetSigningCertificate).
+  if (service == nullptr && !scope && request.method == "GET" && !request.headers.Get("authorization") &&
+      !VirtualHostedBucket(request.headers.Get("host").value_or(""))) {
+    const std::string_view path = request.Path();
+    if (path == "/") {
+      for (std::string_view param : SplitString(request.Query(), '&')) {
+        if (param == "Action=ConfirmSubscription" || param == "Action=Unsubscribe") {
+          service = env.models.ByEndpointPrefix("sns");
+        }
+      }
+    } else if (path.starts_with("/SimpleNotificationService-") && path.ends_with(".pem") &&
+               path.find('/', 1) == std::string_view::npos) {
+      service = env.models.ByEndpointPrefix("sns");
+      if (service != nullptr) {
+        request.target = "/?Action=GetSigningCertificate&CertificateName=" + std::string(path.substr(1));
+      }
     }
   }
   // 4. Anything else (SigV2 presigned URLs, anonymous requests, browser uploads) is S3's, as on AWS

@@ -38,7 +38,10 @@ Error AccessDenied(const model::ServiceModel& service, std::string_view principa
   std::string message = "User: " + std::string(principal_arn) +
                         " is not authorized to perform: " + std::string(action) +
                         " on resource: " + std::string(resource);
-  if (IsQuery(service)) return MakeError("AccessDenied", std::move(message), 403);
+  if (IsQuery(service)) {
+    const std::string& code = service.access_denied_code();
+    return MakeError(code.empty() ? "AccessDenied" : code, std::move(message), 403);
+  }
   return MakeError("AccessDeniedException", std::move(message), 400);
 }
 

@@ -752,6 +752,13 @@ http::HttpResponse SerializeResponse(const ServiceModel& service, const Operatio
       break;
     }
     case WireProtocol::kQuery: {
+      if (out.body) {
+        // A document that is not an API answer (SNS's signing certificate at a message's SigningCertURL):
+        // the provider's bytes as they are.
+        r.headers.Set("Content-Type", "application/octet-stream");
+        r.stream = std::move(out.body);
+        break;
+      }
       r.headers.Set("Content-Type", "text/xml");
       std::string& b = r.body;
       b = kXmlDeclaration;

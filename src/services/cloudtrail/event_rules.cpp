@@ -39,6 +39,11 @@ constexpr std::string_view kRules = R"json({
     "redact": {"request": ["MessageBody"], "response": ["Messages", "Body"]}
   },
   "lambda": {"data": ["Invoke", "InvokeWithResponseStream"], "redact": {"request": ["Payload"], "response": ["Payload"]}},
+  "sns": {
+    "data": ["Publish", "PublishBatch"],
+    "notRecorded": ["GetSigningCertificate"],
+    "redact": {"request": ["Message", "Subject", "MessageAttributes"]}
+  },
   "iam": {
     "redact": {"request": ["Password", "OldPassword", "NewPassword", "PrivateKey", "CertificateBody"],
                "response": ["SecretAccessKey", "Password", "PrivateKey", "ServicePassword"]}

@@ -64,6 +64,11 @@ TEST(Authorize, OtherCallersAreDeniedInTheServicesWords) {
   Status query = AuthorizeAs(h, "sts", "GetCallerIdentity", anonymous);
   ASSERT_FALSE(query);
   EXPECT_EQ(query.error().code, "AccessDenied");
+  // A query service with its own code for a denial (the model overlay's accessDeniedCode).
+  Status sns = AuthorizeAs(h, "sns", "Publish", Role());
+  ASSERT_FALSE(sns);
+  EXPECT_EQ(sns.error().code, "AuthorizationError");
+  EXPECT_EQ(sns.error().http_status, 403);
 }
 
 }  // namespace

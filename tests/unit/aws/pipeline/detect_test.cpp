@@ -73,6 +73,36 @@ TEST(DetectService, UnsignedAndSigV2RequestsAreS3s) {
   EXPECT_EQ(Detect(h, presigned).ctx.service, "s3");
 }
 
+// The links SNS messages carry, which endpoints follow unsigned (SubscribeURL, UnsubscribeURL,
+// SigningCertURL).
+TEST(DetectService, UnsignedSnsMessageLinksAreSnss) {
+  StageHarness h;
+  auto get = [](std::string target) {
+    http::HttpRequest r;
+    r.method = "GET";
+    r.target = std::move(target);
+    r.headers.Add("host", "localhost:4566");
+    r.body = std::make_unique<http::StringReader>("");
+    return r;
+  };
+  auto confirm = get("/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:1:t&Token=abc");
+  EXPECT_EQ(Detect(h, confirm).ctx.service, "sns");
+  auto unsubscribe = get("/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:1:t:x");
+  EXPECT_EQ(Detect(h, unsubscribe).ctx.service, "sns");
+  auto cert = get("/SimpleNotificationService-0123abcd.pem");
+  EXPECT_EQ(Detect(h, cert).ctx.service, "sns");
+  EXPECT_EQ(cert.target,
+            "/?Action=GetSigningCertificate&CertificateName=SimpleNotificationService-0123abcd.pem");
+  // Anything else unsigned stays S3's (a bucket cannot be named SimpleNotificationService-...).
+  auto list = get("/?Action=ListTopics");
+  EXPECT_EQ(Detect(h, list).ctx.service, "s3");
+  auto object = get("/bucket/SimpleNotificationService-0123abcd.pem");
+  EXPECT_EQ(Detect(h, object).ctx.service, "s3");
+  auto virtual_hosted = get("/?Action=Unsubscribe");
+  virtual_hosted.headers.Set("host", "lake.localhost:4566");
+  EXPECT_EQ(Detect(h, virtual_hosted).ctx.service, "s3");
+}
+
 TEST(DetectService, TheRegionIsTheRequestsOwn) {
   StageHarness h;
   h.options.default_region = "us-east-1";
