@@ -289,8 +289,12 @@ Result<MapData> ParseMap(std::string_view text) {
         op.mode = AuthorizerMode::kAllowSigned;
       } else if (mode->is_string() && mode->as_string() == "handler") {
         op.mode = AuthorizerMode::kHandler;
+      } else if (mode->is_string() && mode->as_string() == "evaluate-signed") {
+        op.mode = AuthorizerMode::kEvaluateSigned;
       } else if (!mode->is_string() || mode->as_string() != "evaluate") {
-        return SchemaError(where + ": 'authorizer' must be \"evaluate\", \"allow-signed\" or \"handler\"");
+        return SchemaError(
+            where +
+            ": 'authorizer' must be \"evaluate\", \"allow-signed\", \"handler\" or \"evaluate-signed\"");
       }
     }
     CENOTE_ASSIGN_OR_RETURN(op.condition_keys,

@@ -100,6 +100,9 @@ enum class AuthorizerMode {
   kAllowSigned,  // "allow-signed": every authenticated caller, whatever its policies (sts:GetCallerIdentity)
   kHandler,      // "handler": the operation decides itself and accepts unsigned calls
                  // (sts:AssumeRoleWithWebIdentity evaluates the role's trust policy for the token)
+  kEvaluateSigned,  // "evaluate-signed": signed calls are evaluated; unsigned ones are the handler's to
+                    // decide (sns:Unsubscribe and sns:ConfirmSubscription, which AWS serves from links in
+                    // messages)
 };
 
 class ActionMap {

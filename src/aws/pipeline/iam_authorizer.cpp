@@ -91,7 +91,10 @@ Error Denial(const model::ServiceModel& service, const iam::Request& request,
         (request.resource_account.empty() || request.resource_account == request.principal.account_id);
     return MakeError("AccessDenied", same_account ? std::move(message) : std::string("Access Denied"), 403);
   }
-  if (service.protocol() == "query") return MakeError("AccessDenied", std::move(message), 403);
+  if (service.protocol() == "query") {
+    const std::string& code = service.access_denied_code();  // SNS: AuthorizationError
+    return MakeError(code.empty() ? "AccessDenied" : code, std::move(message), 403);
+  }
   return MakeError("AccessDeniedException", std::move(message), 400);
 }
 
@@ -109,6 +112,7 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
   const iam::AuthorizerMode decided =
       map != nullptr ? map->Mode(request.operation) : iam::AuthorizerMode::kEvaluate;
   if (decided == iam::AuthorizerMode::kHandler) return Status::Ok();
+  if (decided == iam::AuthorizerMode::kEvaluateSigned && principal.anonymous) return Status::Ok();
   // Unsigned requests reach here for services whose map accepts them; where only handler-decided operations
   // do (STS), any other is refused as unauthenticated.
   if (principal.anonymous && (map == nullptr || map->Unsigned() != iam::UnsignedRequests::kAnonymous)) {
