@@ -265,7 +265,9 @@ Status StoreObjectAcl(Transaction& txn, const VersionRow& v, const std::optional
 // ({"Type": "S3", "Key": wrapped under the root key, "RootKey": its id},
 // {"Type": "C", "Key": wrapped under the customer's key, "KeyMD5": base64 MD5 of the customer's key}, or
 // {"Type": "KMS", "Key": base64 of KMS's CiphertextBlob of the data key, "KeyId": the KMS key's ARN,
-//  "Context": the encryption context, "BucketKey": true when asked for, "Dsse": true for aws:kms:dsse}).
+//  "Context": the encryption context, "Dsse": true for aws:kms:dsse}; with an S3 Bucket Key "Key" is KMS's
+//  ciphertext of the bucket key, "BucketKey": true and "ObjectKey": the object's data key wrapped under the
+//  bucket key (versions written before bucket keys were cached have "BucketKey" without "ObjectKey")).
 struct ObjectEncryption {
   DataKey key;
   json::object doc;
