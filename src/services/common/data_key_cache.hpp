@@ -22,6 +22,9 @@
 #include <string>
 #include <utility>
 
+#include <boost/json.hpp>
+
+#include "aws/invoker.hpp"
 #include "common/clock.hpp"
 #include "common/mutex.hpp"
 
@@ -116,5 +119,41 @@ class DataKeyCache {
   mutable Mutex mu_;
   Map entries_ GUARDED_BY(mu_);
 };
+
+// The caller part of an entry name: `kind` (what the entry holds: 'w' a GenerateDataKey answer, 'r' a Decrypt
+// answer), then what KMS's answer depended on besides the key, context or blob: the region, the principal
+// and its access key, the service the request came through and its source ARN.
+inline std::string DataKeyCacheScope(const aws::RequestContext& ctx, char kind) {
+  std::string name(1, kind);
+  for (const std::string* part :
+       {&ctx.region, &ctx.principal.arn, &ctx.principal.access_key_id, &ctx.invoked_by, &ctx.source_arn}) {
+    name.push_back('\n');
+    name.append(*part);
+  }
+  name.push_back('\n');
+  return name;
+}
+
+// KMS's answer to `operation`, asked in-process as the request's own caller through `service_principal`
+// ("kinesis.amazonaws.com"): a forward access session, so the authorizer sets aws:CalledVia and
+// kms:ViaService and the key's policy decides on the caller. Errors are KMS's (or the authorizer's) as they
+// are: the calling service words them its own way.
+inline Result<boost::json::object> CallKmsAsCaller(aws::Invoker& invoker, const aws::RequestContext& ctx,
+                                                   std::string_view service_principal,
+                                                   std::string_view operation, boost::json::object params) {
+  aws::Caller caller{.principal = ctx.principal,
+                     .region = ctx.region,
+                     .invoked_by = std::string(service_principal),
+                     .parent_request_id = ctx.request_id,
+                     .source_arn = "",
+                     .source_account = "",
+                     .forwarded = true};
+  aws::OperationInput in;
+  in.params = std::move(params);
+  Result<aws::OperationOutput> out = invoker.Call(caller, "kms", operation, in);
+  if (!out) return out.error();
+  if (!out->result.is_object()) return InternalError("kms answered no document");
+  return std::move(out->result.as_object());
+}
 
 }  // namespace cenote::services

@@ -86,16 +86,8 @@ Result<json::object> CallKms(Env& env, const RequestContext& ctx, std::string_vi
                              json::object params) {
   if (env.invoker == nullptr) return MakeError(errors::kSseKmsNotImplemented);
   if (ctx.principal.account_id.empty()) return MakeError(errors::kSseKmsNoCaller);
-  aws::Caller caller{.principal = ctx.principal,
-                     .region = ctx.region,
-                     .invoked_by = kS3ServicePrincipal,
-                     .parent_request_id = ctx.request_id,
-                     .source_arn = "",
-                     .source_account = "",
-                     .forwarded = true};
-  aws::OperationInput in;
-  in.params = std::move(params);
-  Result<aws::OperationOutput> out = env.invoker->Call(caller, "kms", operation, in);
+  Result<json::object> out =
+      services::CallKmsAsCaller(*env.invoker, ctx, kS3ServicePrincipal, operation, std::move(params));
   if (!out) {
     const Error& e = out.error();
     if (e.http_status >= 500) return out.error();
@@ -105,8 +97,7 @@ Result<json::object> CallKms(Env& env, const RequestContext& ctx, std::string_vi
     code.append(e.code);
     return MakeError(std::move(code), e.message, 400);
   }
-  if (!out->result.is_object()) return InternalError("kms answered no document");
-  return std::move(out->result.as_object());
+  return out;
 }
 
 // The encryption context of an object: the request's x-amz-server-side-encryption-context (base64 JSON of
@@ -138,22 +129,9 @@ Result<json::object> KmsContext(const json::object& p, std::string_view bucket, 
 // with a bucket key read back after the cache expired or the server restarted. Entries are per caller
 // (ARN, access key, the service a call came through): a caller KMS would refuse never uses another's.
 
-// What an entry's KMS answer depended on besides the key and context (or blob): who asked, where, and via
-// which service.
-std::string CacheCaller(const RequestContext& ctx, char kind) {
-  std::string name(1, kind);
-  for (const std::string* part :
-       {&ctx.region, &ctx.principal.arn, &ctx.principal.access_key_id, &ctx.invoked_by, &ctx.source_arn}) {
-    name.push_back('\n');
-    name.append(*part);
-  }
-  name.push_back('\n');
-  return name;
-}
-
 Result<ObjectEncryption> BucketKeyEncryption(Env& env, const RequestContext& ctx, const std::string& key_id,
                                              json::object context) {
-  std::string name = CacheCaller(ctx, 'w');
+  std::string name = services::DataKeyCacheScope(ctx, 'w');
   name.append(key_id).append("\n").append(json::serialize(context));
   std::optional<services::DataKeyCache::Entry> entry = env.bucket_keys.Get(name);
   if (!entry) {
@@ -211,7 +189,7 @@ Result<DataKey> KmsKeyForRead(Env& env, const RequestContext& ctx, const json::o
   auto object_key = GetString(sse, "ObjectKey");
   std::string name;
   if (object_key) {
-    name = CacheCaller(ctx, 'r');
+    name = services::DataKeyCacheScope(ctx, 'r');
     name.append(*blob);
     if (auto entry = env.bucket_keys.Get(name)) {
       std::optional<DataKey> bucket_key = DataKey::FromBytes(entry->plaintext);
