@@ -473,15 +473,20 @@ Result<std::string> LocalPath(Env& env, const RequestContext& ctx, const std::st
 Result<std::string> PlaintextPath(Env& env, const VersionRow& v, const DataKey& key);
 Result<std::string> GetObject(Env& env, const RequestContext& ctx, const std::string& bucket,
                               const std::string& key, std::uint64_t max_bytes);
+// `sse`: the writer's ServerSideEncryption / SSEKMSKeyId members (EncryptionParams); empty: the bucket's
+// default encryption.
 Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,
                              const std::string& key, const std::string& bytes,
-                             const std::string& content_type);
+                             const std::string& content_type, const json::object& sse = {});
 Result<LakeObject> PutObjectFromFile(Env& env, const RequestContext& ctx, const std::string& bucket,
                                      const std::string& key, const std::string& path,
-                                     const std::string& content_type);
+                                     const std::string& content_type, const json::object& sse = {});
 Result<std::vector<LakeObject>> PutObjects(Env& env, const RequestContext& ctx, const std::string& bucket,
                                            const std::vector<LakePut>& puts,
-                                           const std::function<Status(store::Transaction&)>& also);
+                                           const std::function<Status(store::Transaction&)>& also,
+                                           const json::object& sse = {});
+// The request members a LakeWriteEncryption stands for (ServerSideEncryption, SSEKMSKeyId).
+json::object EncryptionParams(const LakeWriteEncryption& encryption);
 Status DeleteObject(Env& env, const RequestContext& ctx, const std::string& bucket, const std::string& key);
 }  // namespace lake
 
