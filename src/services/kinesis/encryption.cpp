@@ -12,13 +12,10 @@
 //   ciphertext | 16-byte GCM tag
 // with the partition key as additional authenticated data (a sealed record moved under another partition
 // key fails to open).
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <string.h>  // explicit_bzero
 
-#include <memory>
-
 #include "services/common/data_key_cache.hpp"
+#include "services/common/sealed_bytes.hpp"
 #include "services/kinesis/internal.hpp"
 
 namespace cenote::kinesis {
@@ -28,14 +25,7 @@ namespace {
 constexpr char kKinesisServicePrincipal[] = "kinesis.amazonaws.com";
 constexpr char kMagic[] = "KSE1";
 constexpr std::size_t kMagicSize = 4;
-constexpr std::size_t kNonceSize = 12;
-constexpr std::size_t kTagSize = 16;
 constexpr std::size_t kKeySize = 32;
-
-struct CipherDeleter {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherDeleter>;
 
 json::object StreamContext(const std::string& stream_arn) {
   return json::object{{"aws:kinesis:arn", stream_arn}};
@@ -104,30 +94,12 @@ Result<RecordSealer> SealerFor(Env& env, const RequestContext& ctx, const std::s
 Result<std::string> SealRecord(const RecordSealer& sealer, std::string_view partition_key,
                                std::string_view data) {
   std::string out;
-  out.reserve(kMagicSize + 2 + sealer.blob.size() + kNonceSize + data.size() + kTagSize);
+  out.reserve(kMagicSize + 2 + sealer.blob.size() + services::kSealedOverhead + data.size());
   out.append(kMagic, kMagicSize);
   PutU16(out, sealer.blob.size());
   out.append(sealer.blob);
-  unsigned char nonce[kNonceSize];
-  if (RAND_bytes(nonce, sizeof(nonce)) != 1) return InternalError("no random bytes for a record's nonce");
-  out.append(reinterpret_cast<const char*>(nonce), sizeof(nonce));
-  CipherCtx c(EVP_CIPHER_CTX_new());
-  int n = 0;
-  const std::size_t at = out.size();
-  out.resize(at + data.size() + kTagSize);
-  auto* dst = reinterpret_cast<unsigned char*>(out.data() + at);
-  if (!c || EVP_EncryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) != 1 ||
-      EVP_EncryptInit_ex(c.get(), nullptr, nullptr, reinterpret_cast<const unsigned char*>(sealer.key.data()),
-                         nonce) != 1 ||
-      EVP_EncryptUpdate(c.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(partition_key.data()),
-                        static_cast<int>(partition_key.size())) != 1 ||
-      EVP_EncryptUpdate(c.get(), dst, &n, reinterpret_cast<const unsigned char*>(data.data()),
-                        static_cast<int>(data.size())) != 1 ||
-      EVP_EncryptFinal_ex(c.get(), dst + n, &n) != 1 ||
-      EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, dst + data.size()) != 1) {
-    return InternalError("sealing a record failed");
-  }
+  CENOTE_ASSIGN_OR_RETURN(std::string sealed, services::SealBytes(sealer.key, partition_key, data));
+  out.append(sealed);
   return out;
 }
 
@@ -139,7 +111,7 @@ Result<std::string> OpenRecord(Env& env, const RequestContext& ctx, const std::s
       (static_cast<std::size_t>(static_cast<unsigned char>(sealed[kMagicSize])) << 8) |
       static_cast<unsigned char>(sealed[kMagicSize + 1]);
   const std::size_t head = kMagicSize + 2 + blob_size;
-  if (sealed.size() < head + kNonceSize + kTagSize) return InternalError("a sealed record is truncated");
+  if (sealed.size() < head + services::kSealedOverhead) return InternalError("a sealed record is truncated");
   const std::string_view blob = sealed.substr(kMagicSize + 2, blob_size);
   std::string name = services::DataKeyCacheScope(ctx, 'r');
   name.append(blob);
@@ -157,27 +129,9 @@ Result<std::string> OpenRecord(Env& env, const RequestContext& ctx, const std::s
     key = std::move(*plaintext);
     env.data_keys.Put(name, services::DataKeyCache::Entry{.plaintext = key, .blob = {}, .key_arn = {}});
   }
-  const std::string_view nonce = sealed.substr(head, kNonceSize);
-  const std::string_view body =
-      sealed.substr(head + kNonceSize, sealed.size() - head - kNonceSize - kTagSize);
-  std::string tag(sealed.substr(sealed.size() - kTagSize));
-  std::string out(body.size(), '\0');
-  CipherCtx c(EVP_CIPHER_CTX_new());
-  int n = 0;
-  auto* dst = reinterpret_cast<unsigned char*>(out.data());
-  const bool ok =
-      c && EVP_DecryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-      EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceSize, nullptr) == 1 &&
-      EVP_DecryptInit_ex(c.get(), nullptr, nullptr, reinterpret_cast<const unsigned char*>(key.data()),
-                         reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
-      EVP_DecryptUpdate(c.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(partition_key.data()),
-                        static_cast<int>(partition_key.size())) == 1 &&
-      EVP_DecryptUpdate(c.get(), dst, &n, reinterpret_cast<const unsigned char*>(body.data()),
-                        static_cast<int>(body.size())) == 1 &&
-      EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, tag.data()) == 1 &&
-      EVP_DecryptFinal_ex(c.get(), dst + n, &n) == 1;
+  Result<std::string> out = services::OpenBytes(key, partition_key, sealed.substr(head));
   explicit_bzero(key.data(), key.size());
-  if (!ok) return InternalError("a sealed record failed authentication");
+  if (!out) return InternalError("a sealed record failed authentication");
   return out;
 }
 
