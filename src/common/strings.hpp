@@ -5,6 +5,7 @@
 // lowest layers (http) can use them without linking anything.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +87,19 @@ inline std::string TruncateForEcho(std::string_view s, std::size_t max_chars = 2
   std::size_t cut = max_chars;
   while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a sequence
   return std::string(s.substr(0, cut)) + "...";
+}
+
+// A client address without its port, as IAM's aws:SourceIp, CloudTrail's sourceIPAddress and S3's logs and
+// event records give it: "127.0.0.1:53211" -> "127.0.0.1", "[::1]:53211" -> "::1"; anything else unchanged.
+inline std::string AddressWithoutPort(std::string_view address) {
+  if (address.starts_with('[')) {
+    const std::size_t close = address.find(']');
+    return std::string(
+        address.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+  }
+  if (std::count(address.begin(), address.end(), ':') == 1)
+    return std::string(address.substr(0, address.find(':')));
+  return std::string(address);
 }
 
 }  // namespace cenote

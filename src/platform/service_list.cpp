@@ -35,6 +35,12 @@ Status Register(services::ServiceDeps& deps);
 namespace sqs {
 Status Register(services::ServiceDeps& deps);
 }
+namespace events {
+Status Register(services::ServiceDeps& deps);
+}
+namespace scheduler {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -48,6 +54,8 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"kms", kms::Register},
       {"cloudtrail", cloudtrail::Register},
       {"sqs", sqs::Register},
+      {"events", events::Register},
+      {"scheduler", scheduler::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},

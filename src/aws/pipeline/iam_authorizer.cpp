@@ -9,6 +9,7 @@
 
 #include "aws/model/model.hpp"
 #include "common/clock.hpp"
+#include "common/strings.hpp"
 #include "iam/action_map.hpp"
 #include "iam/directory.hpp"
 #include "iam/evaluate.hpp"
@@ -72,19 +73,6 @@ std::string IsoTime(std::int64_t ms) {
   const int rem = static_cast<int>(secs % 86400);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<long long>(d.year), d.month, d.day,
                      rem / 3600, rem / 60 % 60, rem % 60);
-}
-
-// aws:SourceIp: the client's address without its port ("127.0.0.1:53211" -> "127.0.0.1",
-// "[::1]:53211" -> "::1").
-std::string SourceIp(std::string_view remote) {
-  if (remote.starts_with('[')) {
-    const std::size_t close = remote.find(']');
-    return std::string(
-        remote.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
-  }
-  if (std::count(remote.begin(), remote.end(), ':') == 1)
-    return std::string(remote.substr(0, remote.find(':')));
-  return std::string(remote);
 }
 
 bool IsEntityPrincipal(iam::PrincipalType type) {
@@ -250,7 +238,7 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
       keys.Set("aws:ViaAWSService", "false");
     }
   } else {
-    if (!ctx.source_ip.empty()) keys.Set("aws:SourceIp", SourceIp(ctx.source_ip));
+    if (!ctx.source_ip.empty()) keys.Set("aws:SourceIp", AddressWithoutPort(ctx.source_ip));
     keys.Set("aws:ViaAWSService", "false");
   }
 

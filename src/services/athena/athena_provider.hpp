@@ -46,6 +46,9 @@ struct AthenaOptions {
   // A waiting poll holds one of the server's request threads: at most this many wait at once, the others
   // answer at once.
   int max_waiting_polls = 16;
+  // Put AWS's "Athena Query State Change" events (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED) on
+  // EventBridge's default bus of the query's account and region, through `invoker`, as athena.amazonaws.com.
+  bool state_change_events = false;
 };
 
 class AthenaImpl;

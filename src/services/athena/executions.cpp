@@ -257,6 +257,7 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
   }
   recorded_.SignalAll();
   if (!recorded) retired_.SignalAll();
+  if (recorded && answer) AnnounceState(ns, doc, "", 1);
   return answer;
 }
 
@@ -451,11 +452,15 @@ bool AthenaImpl::AwaitRecorded(const std::string& id) {
 }
 
 void AthenaImpl::Retire(const std::string& id, const json::object* stored) {
+  Namespace announced;
+  bool was_queued = false;
   {
     MutexLock lock(mu_);
     auto it = active_.find(id);
     if (it == active_.end()) return;
     Namespace ns = it->second->ns;
+    announced = ns;
+    was_queued = it->second->queued;
     active_.erase(it);
     if (stored != nullptr && finals_.emplace(id, std::make_pair(std::move(ns), *stored)).second) {
       finals_order_.push_back(id);
@@ -466,6 +471,35 @@ void AthenaImpl::Retire(const std::string& id, const json::object* stored) {
     }
   }
   retired_.SignalAll();
+  if (stored != nullptr) AnnounceState(announced, *stored, was_queued ? "QUEUED" : "RUNNING", 3);
+}
+
+void AthenaImpl::AnnounceState(const Namespace& ns, const json::object& doc, std::string_view previous,
+                               int sequence) {
+  if (!options_.state_change_events || options_.invoker == nullptr) return;
+  const json::object* status = GetObject(doc, "Status");
+  json::object detail{{"currentState", status ? GetString(*status, "State").value_or("") : ""}};
+  if (!previous.empty()) detail["previousState"] = previous;
+  detail["queryExecutionId"] = GetString(doc, "QueryExecutionId").value_or("");
+  detail["sequenceNumber"] = std::to_string(sequence);
+  detail["statementType"] = GetString(doc, "StatementType").value_or("DML");
+  detail["versionId"] = "0";
+  detail["workgroupName"] = GetString(doc, "WorkGroup").value_or("primary");
+  aws::Caller caller;
+  caller.principal.type = iam::PrincipalType::kService;
+  caller.principal.arn = "athena.amazonaws.com";
+  caller.principal.user_id = "athena.amazonaws.com";
+  caller.principal.account_id = ns.account;
+  caller.region = ns.region;
+  caller.invoked_by = "athena.amazonaws.com";
+  aws::OperationInput in;
+  in.params = json::object{{"Entries", json::array{json::object{{"Source", "aws.athena"},
+                                                                {"DetailType", "Athena Query State Change"},
+                                                                {"Detail", json::serialize(detail)},
+                                                                {"Resources", json::array{}},
+                                                                {"EventBusName", "default"}}}}};
+  // Best effort, as on AWS: a query never waits for or fails on its events.
+  (void)options_.invoker->Call(caller, "events", "PutEvents", in);
 }
 
 Status AthenaImpl::StoreFinal(const std::string& id, const json::object& doc) {
@@ -505,6 +539,7 @@ Status AthenaImpl::MarkInterruptedExecutions() {
 void AthenaImpl::WorkerLoop() {
   while (true) {
     std::shared_ptr<ActiveExecution> next;
+    json::object running_doc;
     {
       MutexLock lock(mu_);
       while (!stopping_ && queue_.empty()) cv_.Wait(lock);
@@ -517,7 +552,9 @@ void AthenaImpl::WorkerLoop() {
       next->queued = false;
       next->started_ms = UnixNowMs();
       next->doc["Status"].as_object()["State"] = "RUNNING";
+      running_doc = next->doc;
     }
+    AnnounceState(next->ns, running_doc, "QUEUED", 2);
     try {
       Execute(next);
     } catch (const std::exception& e) {

@@ -258,6 +258,8 @@ class AthenaImpl final : public AthenaProvider {
   // just committed, kept among the recent ones (finals_) so the polls and GetQueryResults that follow at
   // once need not read it back.
   void Retire(const std::string& id, const json::object* stored = nullptr);
+  // The "Athena Query State Change" event of execution `doc` entering its current state (options_).
+  void AnnounceState(const Namespace& ns, const json::object& doc, std::string_view previous, int sequence);
   // Waits until the execution's QUEUED row is committed (ActiveExecution::record); false if it was lost.
   // An execution no longer in flight counts as recorded.
   bool AwaitRecorded(const std::string& id);

@@ -25,6 +25,7 @@ Status Register(services::ServiceDeps& deps) {
   options.region = deps.default_region;
   options.scratch_dir = deps.scratch_dir + "/athena";
   options.invoker = &deps.invoker;
+  options.state_change_events = true;
   CENOTE_ASSIGN_OR_RETURN(auto provider,
                           AthenaProvider::Open(deps.metadata, *catalog, *lake, *engine, options));
   // Running queries are cancelled at shutdown; their state says so after a restart.

@@ -59,16 +59,6 @@ json::value Redact(const json::value& doc, const std::set<std::string, std::less
   return doc;
 }
 
-std::string StripPort(std::string_view address) {
-  std::string ip(address);
-  if (!ip.empty() && ip[0] == '[') {  // "[::1]:5432"
-    auto close = ip.find(']');
-    return close == std::string::npos ? ip : ip.substr(1, close - 1);
-  }
-  if (std::count(ip.begin(), ip.end(), ':') == 1) ip.resize(ip.find(':'));
-  return ip;
-}
-
 std::string LastSegment(std::string_view arn) {
   auto slash = arn.rfind('/');
   return std::string(slash == std::string_view::npos ? arn : arn.substr(slash + 1));
@@ -295,7 +285,7 @@ json::object BuildEventRecord(const aws::pipeline::CallRecord& record, const Eve
   e["eventSource"] = ctx.service + ".amazonaws.com";
   e["eventName"] = ctx.operation;
   e["awsRegion"] = ctx.region;
-  e["sourceIPAddress"] = ctx.in_process() ? ctx.source_ip : StripPort(ctx.source_ip);
+  e["sourceIPAddress"] = ctx.in_process() ? ctx.source_ip : AddressWithoutPort(ctx.source_ip);
   std::string agent = ctx.in_process() ? ctx.invoked_by : std::string();
   if (!ctx.in_process() && ctx.headers != nullptr) {
     if (auto ua = ctx.headers->Get("user-agent")) agent = std::string(*ua);

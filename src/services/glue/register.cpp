@@ -1,5 +1,10 @@
 // Glue's entry in the platform's list of services (src/platform/service_list.cpp): the Data Catalog and
 // the crawlers. Offers the catalog to the services after it (Athena, Firehose's format conversion).
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include "aws/invoker.hpp"
 #include "query/engine.hpp"
 #include "services/common/service_deps.hpp"
 #include "services/glue/catalog.hpp"
@@ -24,6 +29,28 @@ Status Register(services::ServiceDeps& deps) {
   CrawlerOptions crawler_options;
   crawler_options.default_account = deps.account_id;
   crawler_options.default_region = deps.default_region;
+  // Crawler state changes go to EventBridge's default bus of the crawler's account and region, put by Glue
+  // itself (EventBridge's documented entry point for AWS service events: PutEvents through the invoker).
+  aws::Invoker& invoker = deps.invoker;
+  crawler_options.on_state_change = [&invoker](const std::string& account, const std::string& region,
+                                               boost::json::object detail) {
+    aws::Caller caller;
+    caller.principal.type = iam::PrincipalType::kService;
+    caller.principal.arn = "glue.amazonaws.com";
+    caller.principal.user_id = "glue.amazonaws.com";
+    caller.principal.account_id = account;
+    caller.region = region;
+    caller.invoked_by = "glue.amazonaws.com";
+    aws::OperationInput in;
+    in.params = boost::json::object{
+        {"Entries", boost::json::array{boost::json::object{{"Source", "aws.glue"},
+                                                           {"DetailType", "Glue Crawler State Change"},
+                                                           {"Detail", boost::json::serialize(detail)},
+                                                           {"Resources", boost::json::array{}},
+                                                           {"EventBusName", "default"}}}}};
+    auto put = invoker.Call(caller, "events", "PutEvents", in);
+    if (!put) spdlog::debug("glue: crawler state change not sent to EventBridge: {}", put.error().message);
+  };
   CENOTE_ASSIGN_OR_RETURN(
       auto crawlers_ptr, Crawlers::Open(deps.metadata, catalog, *lake, *engine, deps.tasks, crawler_options));
   Crawlers& crawlers = deps.Keep(std::move(crawlers_ptr));

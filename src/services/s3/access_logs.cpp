@@ -97,9 +97,7 @@ std::string FormatAccessLogRecord(const aws::pipeline::CallRecord& record, const
   std::strftime(time_buf, sizeof time_buf, "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
   std::string key = params ? services::GetString(*params, "Key").value_or("") : "";
   std::string version = params ? services::GetString(*params, "VersionId").value_or("") : "";
-  std::string ip(ctx.source_ip);
-  if (auto colon = ip.rfind(':'); colon != std::string::npos && ip.find(']') == std::string::npos)
-    ip.resize(colon);
+  const std::string ip = AddressWithoutPort(ctx.source_ip);
   std::string signature = "-";
   std::string auth_type = "-";
   if (auto auth = header("authorization")) {

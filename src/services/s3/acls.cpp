@@ -386,6 +386,9 @@ Result<OperationOutput> PutObjectAcl(Env& env, const RequestContext& ctx, Operat
   if (!grants) return MakeError(errors::kMissingAcl);
   CENOTE_RETURN_IF_ERROR(CheckAclAllowed(*txn, bucket, *grants, v.owner_id, false));
   CENOTE_RETURN_IF_ERROR(StoreObjectAcl(*txn, v, grants));
+  ObjectEvent event = EventOf("ObjectAcl:Put", v);
+  event.seq = env.NextSeq();
+  CENOTE_RETURN_IF_ERROR(env.notifications->Record(*txn, b, event, EventCause{.ctx = &ctx}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   OperationOutput out;
   return out;

@@ -576,7 +576,7 @@ Result<OperationOutput> GetBucketRequestPayment(Env& env, const RequestContext&,
   return OperationOutput(std::move(payer));
 }
 
-Result<OperationOutput> PutBucketNotificationConfiguration(Env& env, const RequestContext&,
+Result<OperationOutput> PutBucketNotificationConfiguration(Env& env, const RequestContext& ctx,
                                                            OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   CENOTE_ASSIGN_OR_RETURN(auto doc, Payload(in, "NotificationConfiguration"));
@@ -591,9 +591,27 @@ Result<OperationOutput> PutBucketNotificationConfiguration(Env& env, const Reque
     CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
     CENOTE_RETURN_IF_ERROR(DropBucketConfig(*txn, bucket, "notification", ""));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
+    env.notifications->SetConfig(bucket, nullptr);
     return OperationOutput{};
   }
-  return Store(env, bucket, "notification", "", doc);
+  // As S3: an s3:TestEvent to every destination first; one that cannot be reached refuses the whole
+  // configuration (unless the request skips the check).
+  if (!GetBool(P(in), "SkipDestinationValidation").value_or(false)) {
+    BucketRow b;
+    {
+      CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+      CENOTE_ASSIGN_OR_RETURN(b, RequireBucket(*txn, bucket));
+    }
+    auto failed = env.notifications->TestDestinations(doc, b, ctx);
+    if (!failed.empty()) {
+      return InvalidArgumentError(errors::kUnableToValidateDestinations, failed.front(),
+                                  "Permissions on the destination do not allow S3 to publish notifications "
+                                  "from this bucket, or the destination does not exist");
+    }
+  }
+  CENOTE_ASSIGN_OR_RETURN(auto out, Store(env, bucket, "notification", "", doc));
+  env.notifications->SetConfig(bucket, &doc);
+  return out;
 }
 
 Result<OperationOutput> GetBucketNotificationConfiguration(Env& env, const RequestContext&,

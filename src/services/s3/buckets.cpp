@@ -236,6 +236,7 @@ Result<OperationOutput> DeleteBucket(Env& env, const RequestContext&, OperationI
   }
   env.DeleteBlobs(garbage);
   if (env.access_logs != nullptr) env.access_logs->SetTarget(bucket, std::nullopt);
+  env.notifications->SetConfig(bucket, nullptr);
   OperationOutput out;
   out.http_status = 204;
   return out;

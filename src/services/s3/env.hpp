@@ -17,6 +17,7 @@
 #include "services/common/data_key_cache.hpp"
 #include "services/s3/access.hpp"
 #include "services/s3/internal.hpp"
+#include "services/s3/notifications.hpp"
 #include "services/s3/read_cache.hpp"
 #include "services/s3/s3_provider.hpp"
 #include "store/blob_store.hpp"
@@ -81,6 +82,8 @@ struct Env {
   // How SSE-KMS reaches KMS (encryption.cpp): in-process calls as the request's caller, via S3. Null: SSE-KMS
   // answers NotImplemented (unit tests without a platform). Set before serving, then immutable.
   aws::Invoker* invoker = nullptr;
+  // Event notifications (notifications.hpp): made and loaded by Open; delivering once the platform starts it.
+  std::unique_ptr<Notifications> notifications;
 };
 
 }  // namespace cenote::s3

@@ -322,6 +322,10 @@ inline constexpr ErrorSpec kAccelerateBucketWithPeriods{
 inline constexpr ErrorSpec kInvalidNotificationArn{"InvalidArgument", "The ARN is not well formed: {}", 400};
 inline constexpr ErrorSpec kUnsupportedNotificationEvent{"InvalidArgument",
                                                          "The event is not supported for notifications", 400};
+// PutBucketNotificationConfiguration when the s3:TestEvent cannot be delivered to a destination (it does not
+// exist, or its policy does not let S3 send); ArgumentName is the destination's ARN.
+inline constexpr ErrorSpec kUnableToValidateDestinations{
+    "InvalidArgument", "Unable to validate the following destination configurations", 400};
 // {}: the rule name.
 inline constexpr ErrorSpec kInvalidFilterRuleName{
     "InvalidArgument", "filter rule name must be either prefix or suffix; found {}", 400};

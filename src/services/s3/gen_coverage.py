@@ -59,9 +59,20 @@ NOTES = {
                                   "(InvalidBucketAclWithObjectOwnership)",
     "PutPublicAccessBlock": "bucket level (the account level is S3 Control's); BlockPublicAcls and BlockPublicPolicy "
                             "refuse public ACLs and policies",
-    "PutBucketNotificationConfiguration": "validated (event names, ARN form, prefix/suffix filter rules), stored, "
-                                          "Ids made up where missing; nothing is delivered until SQS, SNS and "
-                                          "Lambda exist (events issue)",
+    "PutBucketNotificationConfiguration": "validated (event names, ARN form, prefix/suffix filter rules), Ids made up "
+                                          "where missing; s3:TestEvent sent to every destination first, refused with "
+                                          "InvalidArgument 'Unable to validate the following destination "
+                                          "configurations' when one does not exist or its policy does not let "
+                                          "s3.amazonaws.com send (x-amz-skip-destination-validation skips it). "
+                                          "Events (ObjectCreated:Put/Post/Copy/CompleteMultipartUpload, also for "
+                                          "objects other services write; ObjectRemoved:Delete/DeleteMarkerCreated; "
+                                          "LifecycleExpiration:*; LifecycleTransition; ObjectTagging:Put/Delete; ObjectAcl:Put) are stored in the same "
+                                          "transaction as the change and delivered at least once, also across a "
+                                          "crash, as AWS's event records to SQS queues, SNS topics and Lambda "
+                                          "functions and, with EventBridgeConfiguration, to the default event bus, "
+                                          "as s3.amazonaws.com (aws:SourceArn the bucket); failed deliveries are "
+                                          "retried for 24 hours. Not yet emitted: ObjectRestore, Replication, "
+                                          "IntelligentTiering events",
     "PutBucketAccelerateConfiguration": "stored and returned; refused for bucket names with dots, as on AWS",
     "PutBucketRequestPayment": "stored and returned",
     "PutBucketAnalyticsConfiguration": "stored and returned, up to 1,000 per bucket",

@@ -21,6 +21,7 @@
 #include "services/s3/access_logs.hpp"
 #include "services/s3/errors.hpp"
 #include "services/s3/lake_access.hpp"
+#include "services/s3/notifications.hpp"
 #include "services/s3/s3_provider.hpp"
 #include "services/s3/sse.hpp"
 #include "store/blob_store.hpp"
@@ -164,7 +165,8 @@ struct DeleteOutcome {
 // x-amz-bypass-governance-retention).
 Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow& b, const std::string& key,
                                      const std::optional<std::string>& version_id,
-                                     std::vector<std::string>& garbage, bool bypass_governance = false);
+                                     std::vector<std::string>& garbage, bool bypass_governance = false,
+                                     const EventCause* cause = nullptr);
 
 // ---- Object Lock (object_lock.cpp) ----
 // AccessDenied while a legal hold or an unexpired retention protects the version (GOVERNANCE yields to
@@ -428,7 +430,8 @@ void PutChecksumMembers(json::object& out, const json::object& attrs);
 Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std::string>& new_blobs,
                                  const std::function<Status(const std::optional<VersionRow>&)>& check,
                                  const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
-                                 BucketRow* bucket_out, const json::object* lock_params = nullptr);
+                                 BucketRow* bucket_out, const json::object* lock_params = nullptr,
+                                 const EventRequest* event = nullptr);
 
 // ---- the object write path (objects.cpp), shared by PutObject and PostObject (post_object.cpp) ----
 struct ObjectWrite {
@@ -442,6 +445,7 @@ struct ObjectWrite {
   // Refused with EntityTooSmall / EntityTooLarge (MinSizeAllowed / MaxSizeAllowed) outside these sizes.
   std::uint64_t min_size = 0;
   std::uint64_t max_size = 0;
+  std::string_view event = "ObjectCreated:Put";  // the event notification it causes
 };
 struct WrittenObject {
   VersionRow version;  // as committed

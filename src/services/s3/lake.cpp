@@ -357,6 +357,8 @@ Result<std::vector<LakeObject>> PutObjects(Env& env, const RequestContext& ctx, 
     for (VersionRow& row : rows) {
       CENOTE_ASSIGN_OR_RETURN(auto gone, PutVersion(env, *txn, b, row));
       superseded.insert(superseded.end(), gone.begin(), gone.end());
+      CENOTE_RETURN_IF_ERROR(
+          env.notifications->Record(*txn, b, EventOf("ObjectCreated:Put", row), EventCause{.ctx = &ctx}));
     }
     if (also) CENOTE_RETURN_IF_ERROR(also(*txn));
     return txn->Commit();

@@ -16,6 +16,9 @@ namespace cenote::s3 {
 
 namespace {
 
+// The events lifecycle causes: S3 itself is the requester.
+constexpr EventCause kLifecycleCause{.ctx = nullptr, .lifecycle = true};
+
 const json::object& P(OperationInput& in) { return in.params.as_object(); }
 
 constexpr std::int64_t kMsPerDay = 86'400'000;
@@ -206,6 +209,8 @@ Status RunBucket(Env& env, const std::string& bucket, const json::object& cfg, s
               txn->Exec("UPDATE s3_versions SET storage_class = ? WHERE bucket = ? AND key = ? "
                         "AND version_id = ?",
                         {storage_class, bucket, key, latest.version_id}));
+          CENOTE_RETURN_IF_ERROR(
+              env.notifications->Record(*txn, *b, EventOf("LifecycleTransition", latest), kLifecycleCause));
           ++round.transitioned;
         }
         if (expiration != nullptr && !expiration->contains("ExpiredObjectDeleteMarker")) {
@@ -214,7 +219,8 @@ Status RunBucket(Env& env, const std::string& bucket, const json::object& cfg, s
                                   : due(latest.last_modified_ms, GetInt(*expiration, "Days").value_or(0));
           if (is_due) {
             // As a DeleteObject without a version: removed, or hidden by a delete marker when versioned.
-            CENOTE_RETURN_IF_ERROR(DeleteOneInTxn(env, *txn, *b, key, std::nullopt, garbage));
+            CENOTE_RETURN_IF_ERROR(
+                DeleteOneInTxn(env, *txn, *b, key, std::nullopt, garbage, false, &kLifecycleCause));
             ++round.expired;
             continue;  // this key's versions changed: its noncurrent ones wait for the next round
           }
@@ -234,6 +240,11 @@ Status RunBucket(Env& env, const std::string& bucket, const json::object& cfg, s
               CheckVersionDeletable(v, false, now_ms)) {
             CENOTE_ASSIGN_OR_RETURN(auto gone, RemoveVersion(*txn, v));
             garbage.insert(garbage.end(), gone.begin(), gone.end());
+            ObjectEvent removed = EventOf("LifecycleExpiration:Delete", v);
+            removed.size.reset();
+            removed.etag.clear();
+            removed.seq = env.NextSeq();
+            CENOTE_RETURN_IF_ERROR(env.notifications->Record(*txn, *b, removed, kLifecycleCause));
             ++round.noncurrent_removed;
             continue;
           }
@@ -248,6 +259,8 @@ Status RunBucket(Env& env, const std::string& bucket, const json::object& cfg, s
               txn->Exec("UPDATE s3_versions SET storage_class = ? WHERE bucket = ? AND key = ? "
                         "AND version_id = ?",
                         {storage_class, bucket, key, v.version_id}));
+          CENOTE_RETURN_IF_ERROR(
+              env.notifications->Record(*txn, *b, EventOf("LifecycleTransition", v), kLifecycleCause));
           ++round.transitioned;
         }
       }

@@ -463,9 +463,10 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
     return garbage;
   };
   BucketRow b;
+  const EventRequest event{"ObjectCreated:CompleteMultipartUpload", EventCause{.ctx = &ctx}};
   // The manifest's blobs belong to the parts until the commit: never delete them on failure.
   CENOTE_ASSIGN_OR_RETURN(auto committed,
-                          CommitVersion(env, row, {}, check, guarded_extra, &b, &lock_params));
+                          CommitVersion(env, row, {}, check, guarded_extra, &b, &lock_params, &event));
   OperationOutput out;
   auto& r = out.result.as_object();
   r["Location"] = "/" + bucket + "/" + key;

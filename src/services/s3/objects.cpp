@@ -149,7 +149,8 @@ Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
 Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std::string>& new_blobs,
                                  const std::function<Status(const std::optional<VersionRow>&)>& check,
                                  const std::function<Result<std::vector<std::string>>(Transaction&)>& extra,
-                                 BucketRow* bucket_out, const json::object* lock_params) {
+                                 BucketRow* bucket_out, const json::object* lock_params,
+                                 const EventRequest* event) {
   std::vector<std::string> superseded;
   auto run = [&]() -> Status {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
@@ -168,6 +169,10 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
       CENOTE_RETURN_IF_ERROR(check(latest));
     }
     CENOTE_ASSIGN_OR_RETURN(superseded, PutVersion(env, *txn, bucket, row));
+    if (event != nullptr && env.notifications) {
+      CENOTE_RETURN_IF_ERROR(
+          env.notifications->Record(*txn, bucket, EventOf(event->name, row), event->cause));
+    }
     if (extra) {
       CENOTE_ASSIGN_OR_RETURN(auto more, extra(*txn));
       superseded.insert(superseded.end(), more.begin(), more.end());
@@ -503,7 +508,8 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext& ctx, Operation
 // permanently). Deleting a missing key or version succeeds, as in AWS.
 Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow& b, const std::string& key,
                                      const std::optional<std::string>& version_id,
-                                     std::vector<std::string>& garbage, bool bypass_governance) {
+                                     std::vector<std::string>& garbage, bool bypass_governance,
+                                     const EventCause* cause) {
   if (version_id && !ValidVersionId(*version_id)) return InvalidVersionIdError(*version_id);
   DeleteOutcome outcome;
   std::optional<VersionRow> doomed;
@@ -522,24 +528,39 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
     garbage.insert(garbage.end(), gone.begin(), gone.end());
     outcome.delete_marker = true;
     outcome.version_id = marker.version_id;
+    if (cause != nullptr && env.notifications) {
+      const char* name =
+          cause->lifecycle ? "LifecycleExpiration:DeleteMarkerCreated" : "ObjectRemoved:DeleteMarkerCreated";
+      CENOTE_RETURN_IF_ERROR(env.notifications->Record(txn, b, EventOf(name, marker), *cause));
+    }
     return outcome;
   }
   if (doomed) {
     CENOTE_RETURN_IF_ERROR(CheckVersionDeletable(*doomed, bypass_governance, UnixNowMs()));
     CENOTE_ASSIGN_OR_RETURN(auto gone, RemoveVersion(txn, *doomed));
     garbage.insert(garbage.end(), gone.begin(), gone.end());
+    if (cause != nullptr && env.notifications) {
+      ObjectEvent e;
+      e.name = cause->lifecycle ? "LifecycleExpiration:Delete" : "ObjectRemoved:Delete";
+      e.key = key;
+      e.version_id = b.versioning.empty() ? "" : doomed->version_id;
+      e.seq = env.NextSeq();
+      CENOTE_RETURN_IF_ERROR(env.notifications->Record(txn, b, e, *cause));
+    }
   }
   return outcome;
 }
 
 namespace {
 
-Result<DeleteOutcome> DeleteOne(Env& env, const std::string& bucket, const std::string& key,
-                                const std::optional<std::string>& version_id, bool bypass_governance) {
+Result<DeleteOutcome> DeleteOne(Env& env, const RequestContext& ctx, const std::string& bucket,
+                                const std::string& key, const std::optional<std::string>& version_id,
+                                bool bypass_governance) {
   std::vector<std::string> garbage;
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
   CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
-  auto outcome = DeleteOneInTxn(env, *txn, b, key, version_id, garbage, bypass_governance);
+  const EventCause cause{.ctx = &ctx};
+  auto outcome = DeleteOneInTxn(env, *txn, b, key, version_id, garbage, bypass_governance, &cause);
   if (!outcome) return outcome;
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.DeleteBlobs(garbage);
@@ -682,9 +703,10 @@ Result<WrittenObject> WriteObject(Env& env, const RequestContext& ctx, const Obj
   row.tags = write.tags;
   row.storage_class = storage_class;
   WrittenObject written;
+  const EventRequest event{write.event, EventCause{.ctx = &ctx}};
   CENOTE_ASSIGN_OR_RETURN(written.version,
                           CommitVersion(env, std::move(row), new_blobs, check,
-                                        AclWrite(env, p, ctx, bucket, key), &written.bucket, &p));
+                                        AclWrite(env, p, ctx, bucket, key), &written.bucket, &p, &event));
   return written;
 }
 
@@ -721,10 +743,10 @@ Result<OperationOutput> HeadObject(Env& env, const RequestContext& ctx, Operatio
   return GetOrHead(env, ctx, in, true);
 }
 
-Result<OperationOutput> DeleteObject(Env& env, const RequestContext&, OperationInput& in) {
+Result<OperationOutput> DeleteObject(Env& env, const RequestContext& ctx, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
   CENOTE_ASSIGN_OR_RETURN(auto outcome,
-                          DeleteOne(env, bk.first, bk.second, GetString(P(in), "VersionId"),
+                          DeleteOne(env, ctx, bk.first, bk.second, GetString(P(in), "VersionId"),
                                     GetBool(P(in), "BypassGovernanceRetention").value_or(false)));
   OperationOutput out;
   out.http_status = 204;
@@ -734,7 +756,7 @@ Result<OperationOutput> DeleteObject(Env& env, const RequestContext&, OperationI
   return out;
 }
 
-Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, OperationInput& in) {
+Result<OperationOutput> DeleteObjects(Env& env, const RequestContext& ctx, OperationInput& in) {
   auto bucket = GetString(P(in), "Bucket").value_or("");
   const auto* del = services::GetObject(P(in), "Delete");
   const json::array* objects = del ? GetArray(*del, "Objects") : nullptr;
@@ -747,6 +769,7 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
   CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
   std::vector<std::string> garbage;
   json::array deleted, failed;
+  const EventCause cause{.ctx = &ctx};
   for (const auto& o : *objects) {
     if (!o.is_object()) return MakeError(errors::kMalformedXML);
     auto key = GetString(o.as_object(), "Key").value_or("");
@@ -755,7 +778,7 @@ Result<OperationOutput> DeleteObjects(Env& env, const RequestContext&, Operation
         key.empty() || key.size() > kMaxKeyBytes
             ? Result<DeleteOutcome>(MakeError(errors::kKeyTooLongError))
             : DeleteOneInTxn(env, *txn, b, key, version_id, garbage,
-                             GetBool(P(in), "BypassGovernanceRetention").value_or(false));
+                             GetBool(P(in), "BypassGovernanceRetention").value_or(false), &cause);
     if (!outcome && outcome.error().http_status >= 500) return std::move(outcome).error();
     if (!outcome) {
       json::object e;
@@ -872,8 +895,9 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
     if (encryption) row.attrs["SSE"] = std::move(encryption->doc);
   }
   BucketRow b;
+  const EventRequest event{"ObjectCreated:Copy", EventCause{.ctx = &ctx}};
   CENOTE_ASSIGN_OR_RETURN(auto committed, CommitVersion(env, std::move(row), created, nullptr,
-                                                        AclWrite(env, p, ctx, bucket, key), &b, &p));
+                                                        AclWrite(env, p, ctx, bucket, key), &b, &p, &event));
   OperationOutput out;
   auto& r = out.result.as_object();
   json::object result;
@@ -889,13 +913,18 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
 
 namespace {
 
-Result<OperationOutput> UpdateTags(Env& env, OperationInput& in, std::optional<json::array> tags) {
+Result<OperationOutput> UpdateTags(Env& env, const RequestContext& ctx, OperationInput& in,
+                                   std::optional<json::array> tags) {
   CENOTE_ASSIGN_OR_RETURN(auto bk, BucketAndKey(in));
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
+  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bk.first));
   CENOTE_ASSIGN_OR_RETURN(auto v, ResolveObject(*txn, bk.first, bk.second, GetString(P(in), "VersionId")));
   CENOTE_RETURN_IF_ERROR(
       txn->Exec("UPDATE s3_versions SET tags = ? WHERE bucket = ? AND key = ? AND version_id = ?",
                 {json::serialize(tags.value_or(json::array())), v.bucket, v.key, v.version_id}));
+  ObjectEvent event = EventOf(tags ? "ObjectTagging:Put" : "ObjectTagging:Delete", v);
+  event.seq = env.NextSeq();
+  CENOTE_RETURN_IF_ERROR(env.notifications->Record(*txn, b, event, EventCause{.ctx = &ctx}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   OperationOutput out;
   if (v.version_id != "null") out.result.as_object()["VersionId"] = v.version_id;
@@ -904,16 +933,16 @@ Result<OperationOutput> UpdateTags(Env& env, OperationInput& in, std::optional<j
 
 }  // namespace
 
-Result<OperationOutput> PutObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
+Result<OperationOutput> PutObjectTagging(Env& env, const RequestContext& ctx, OperationInput& in) {
   const auto* tagging = services::GetObject(P(in), "Tagging");
   const json::array* set = tagging ? GetArray(*tagging, "TagSet") : nullptr;
   if (!set) return MakeError(errors::kMalformedXML);
   CENOTE_ASSIGN_OR_RETURN(auto tags, ValidateTags(*set, 10));
-  return UpdateTags(env, in, std::move(tags));
+  return UpdateTags(env, ctx, in, std::move(tags));
 }
 
-Result<OperationOutput> DeleteObjectTagging(Env& env, const RequestContext&, OperationInput& in) {
-  auto out = UpdateTags(env, in, std::nullopt);
+Result<OperationOutput> DeleteObjectTagging(Env& env, const RequestContext& ctx, OperationInput& in) {
+  auto out = UpdateTags(env, ctx, in, std::nullopt);
   if (out) out->http_status = 204;
   return out;
 }

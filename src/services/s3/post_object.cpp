@@ -161,7 +161,8 @@ Result<OperationOutput> PostObject(Env& env, const RequestContext& ctx, Operatio
                               .tags = std::move(tags),
                               .body = &file,
                               .min_size = sizes.min,
-                              .max_size = std::min(sizes.max, env.options.max_object_size)}));
+                              .max_size = std::min(sizes.max, env.options.max_object_size),
+                              .event = "ObjectCreated:Post"}));
 
   OperationOutput out;
   auto& r = out.result.as_object();

@@ -53,6 +53,11 @@ const std::vector<std::string>& Migrations() {
       "ALTER TABLE s3_versions ADD COLUMN acl TEXT",
       // Version 12: a version's Object Lock retention and legal hold (VersionRow::lock; NULL: none).
       "ALTER TABLE s3_versions ADD COLUMN lock TEXT",
+      // Event notifications not yet delivered (notifications.hpp).
+      "CREATE TABLE s3_event_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, arn TEXT NOT "
+      "NULL,"
+      " bucket TEXT NOT NULL, region TEXT NOT NULL, account TEXT NOT NULL, body TEXT NOT NULL,"
+      " created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, next_ms INTEGER NOT NULL)",
   };
   return kMigrations;
 }
@@ -185,6 +190,12 @@ void S3Provider::SetQueryEngine(query::QueryEngine* engine) { env_->engine = eng
 
 void S3Provider::SetInvoker(aws::Invoker* invoker) { env_->invoker = invoker; }
 
+Notifications& S3Provider::notifications() { return *env_->notifications; }
+
+void S3Provider::StartNotifications(BackgroundTasks& tasks, aws::Invoker& invoker) {
+  env_->notifications->Start(tasks, invoker);
+}
+
 std::unique_ptr<iam::ResourceAuthority> S3Provider::MakeAuthority() {
   return std::make_unique<S3Authority>(*env_);
 }
@@ -212,6 +223,8 @@ Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metad
     CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
     CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT MAX(seq) FROM s3_versions"));
     if (row) env->last_seq = store::AsInt((*row)[0]);
+    env->notifications = std::make_unique<Notifications>(*env);
+    CENOTE_RETURN_IF_ERROR(env->notifications->Load(*txn));
   }
   if (!env->options.account_id.empty()) {
     // Buckets created before their owning account was recorded (schema version 9) are the data directory's

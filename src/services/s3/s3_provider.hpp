@@ -42,6 +42,8 @@ class QueryEngine;
 
 namespace cenote::s3 {
 
+class Notifications;
+
 struct S3Options {
   std::string default_region = "us-east-1";
   // The data directory's account: owner of the buckets created before their owning account was recorded.
@@ -126,6 +128,11 @@ class S3Provider final : public services::TableProvider<Env> {
   void SetQueryEngine(query::QueryEngine* engine);
   // SSE-KMS asks KMS for data keys through `invoker` (as each request's caller, via S3). Before serving.
   void SetInvoker(aws::Invoker* invoker);
+  // Event notifications (notifications.hpp) are delivered through `invoker` by a task of `tasks`, starting
+  // with what a previous run left undelivered. Before serving.
+  void StartNotifications(BackgroundTasks& tasks, aws::Invoker& invoker);
+  // The provider's notifications (tests: pending events, one delivery round).
+  Notifications& notifications();
 
   // Applies the buckets' lifecycle rules once, as of now (the background task's round; tests call it).
   Result<LifecycleRound> RunLifecycleOnce();

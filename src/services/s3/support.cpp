@@ -37,8 +37,8 @@ namespace {
 class CacheInvalidatingTransaction final : public Transaction {
  public:
   CacheInvalidatingTransaction(std::unique_ptr<Transaction> inner, ReadCache& cache,
-                               BucketAccessCache& access)
-      : inner_(std::move(inner)), cache_(cache), access_(access) {}
+                               BucketAccessCache& access, Notifications* notifications)
+      : inner_(std::move(inner)), cache_(cache), access_(access), notifications_(notifications) {}
   ~CacheInvalidatingTransaction() override {
     inner_.reset();  // rolls back if still open, and releases the writer
     cache_.EndWrite();
@@ -50,6 +50,7 @@ class CacheInvalidatingTransaction final : public Transaction {
       bucket_write_ = true;
       access_.BeginWrite();
     }
+    if (!events_ && sql.find("s3_event_outbox") != std::string_view::npos) events_ = true;
     return inner_->Exec(sql, params);
   }
   Result<std::vector<store::Row>> Query(std::string_view sql,
@@ -60,14 +61,21 @@ class CacheInvalidatingTransaction final : public Transaction {
                                              const std::vector<store::Value>& params) override {
     return inner_->QueryOne(sql, params);
   }
-  Status Commit() override { return inner_->Commit(); }
+  // Events recorded by the transaction are delivered once it commits.
+  Status Commit() override {
+    Status s = inner_->Commit();
+    if (s && events_ && notifications_ != nullptr) notifications_->Committed();
+    return s;
+  }
   void Rollback() override { inner_->Rollback(); }
 
  private:
   std::unique_ptr<Transaction> inner_;
   ReadCache& cache_;
   BucketAccessCache& access_;
+  Notifications* notifications_;
   bool bucket_write_ = false;
+  bool events_ = false;
 };
 
 }  // namespace
@@ -79,8 +87,8 @@ Result<std::unique_ptr<Transaction>> Env::Write() {
     cache.EndWrite();
     return std::move(txn).error();
   }
-  return std::unique_ptr<Transaction>(
-      std::make_unique<CacheInvalidatingTransaction>(std::move(*txn), cache, access_cache));
+  return std::unique_ptr<Transaction>(std::make_unique<CacheInvalidatingTransaction>(
+      std::move(*txn), cache, access_cache, notifications.get()));
 }
 
 void Env::DeleteBlobs(const std::vector<std::string>& ids) {

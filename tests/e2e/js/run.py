@@ -28,6 +28,8 @@ NEEDS = {
     "kinesis.test.mjs": ["client-kinesis"],
     "identity.test.mjs": ["client-s3", "client-glue", "client-kinesis"],
     "kms.test.mjs": ["client-kms"],
+    "events.test.mjs": ["client-eventbridge", "client-sqs"],
+    "scheduler.test.mjs": ["client-scheduler", "client-sqs"],
 }
 
 
@@ -67,6 +69,13 @@ def identity_setup(server):
             "CENOTE_E2E_IDENTITY_BUCKET": bucket}
 
 
+def scheduler_setup(server):
+    """For scheduler.test.mjs: a role EventBridge Scheduler may assume that may send to SQS."""
+    role_arn = "arn:aws:iam::000000000000:role/js-scheduler"
+    harness.create_service_role(server, role_arn, "scheduler.amazonaws.com", actions=("sqs:*",))
+    return {"CENOTE_E2E_SCHEDULER_ROLE": role_arn}
+
+
 def test_files(argv):
     if "--all" in argv:
         return sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, "*.test.mjs")))
@@ -99,6 +108,8 @@ def main():
             env.pop(k, None)
         if "identity.test.mjs" in files:
             env.update(identity_setup(server))
+        if "scheduler.test.mjs" in files:
+            env.update(scheduler_setup(server))
         print(f"target: {harness.target()}  endpoint: {server.endpoint}", flush=True)
         try:
             r = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=HERE, env=env,

@@ -322,7 +322,12 @@ class Configurations(Base):
              if k != "ResponseMetadata"}, {})
         queue = {"QueueArn": "arn:aws:sqs:us-east-1:123456789012:q", "Events": ["s3:ObjectCreated:*"],
                  "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}}}
-        self.s3.put_bucket_notification_configuration(Bucket=self.bucket,
+        # S3 sends s3:TestEvent to each destination first: a queue that does not exist refuses the configuration
+        # (test_notifications.py delivers to real queues) unless the request skips the check.
+        self.assertEqual(error_of(self.s3.put_bucket_notification_configuration, Bucket=self.bucket,
+                                  NotificationConfiguration={"QueueConfigurations": [queue]}),
+                         (400, "InvalidArgument"))
+        self.s3.put_bucket_notification_configuration(Bucket=self.bucket, SkipDestinationValidation=True,
                                                       NotificationConfiguration={"QueueConfigurations": [queue]})
         got = self.s3.get_bucket_notification_configuration(Bucket=self.bucket)["QueueConfigurations"]
         self.assertEqual(got[0]["QueueArn"], queue["QueueArn"])

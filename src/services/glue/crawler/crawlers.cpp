@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
+#include <ctime>
 #include <deque>
 #include <exception>
 #include <map>
@@ -323,6 +324,12 @@ class CrawlersImpl final : public Crawlers {
                                                       .end_ms = 0,
                                                       .summary = "",
                                                       .error = ""}));
+    Announce(store.account(), store.region(),
+             json::object{{"accountId", store.account()},
+                          {"crawlerName", name},
+                          {"startTime", IsoSeconds(r.crawl_started_ms)},
+                          {"state", "Started"},
+                          {"message", "Crawler Started"}});
     CrawlerKey key{.account = store.account(), .region = store.region(), .name = name};
     running_[key] = std::make_shared<std::atomic<bool>>(false);
     queue_.push_back(std::move(key));
@@ -581,6 +588,47 @@ class CrawlersImpl final : public Crawlers {
     }
     if (auto s = store.Update(r); !s)
       spdlog::error("glue crawler {}: saving the run failed: {}", name, s.error().message);
+    // AWS's "Glue Crawler State Change" events (a stopped crawl sends none).
+    const std::string log_link = "https://console.aws.amazon.com/cloudwatch/home?region=" + key.region +
+                                 "#logEventViewer:group=/aws-glue/crawlers;stream=" + name;
+    if (failure) {
+      Announce(key.account, key.region,
+               json::object{{"crawlerName", name},
+                            {"errorMessage", failure->message},
+                            {"accountId", key.account},
+                            {"cloudWatchLogLink", log_link},
+                            {"state", "Failed"},
+                            {"message", "Crawler Failed"}});
+    } else if (!cancelled) {
+      Announce(key.account, key.region,
+               json::object{{"tablesCreated", std::to_string(result.tables_created)},
+                            {"warningMessage", "N/A"},
+                            {"partitionsUpdated", "0"},
+                            {"tablesUpdated", std::to_string(result.tables_updated)},
+                            {"message", "Crawler Succeeded"},
+                            {"partitionsDeleted", "0"},
+                            {"accountId", key.account},
+                            {"runningTime (sec)", std::to_string((end - history.start_ms) / 1000)},
+                            {"tablesDeleted", std::to_string(result.tables_deleted)},
+                            {"crawlerName", name},
+                            {"completionDate", IsoSeconds(end)},
+                            {"state", "Succeeded"},
+                            {"partitionsCreated", "0"},
+                            {"cloudWatchLogLink", log_link}});
+    }
+  }
+
+  void Announce(const std::string& account, const std::string& region, json::object detail) {
+    if (options_.on_state_change) options_.on_state_change(account, region, std::move(detail));
+  }
+
+  static std::string IsoSeconds(std::int64_t ms) {
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
   }
 
   crawler::CrawlerStore store_;  // unbound: ForRegion per request or crawl, ListScheduled for the task

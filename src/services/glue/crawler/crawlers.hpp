@@ -21,6 +21,7 @@
 
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +44,12 @@ struct CrawlerOptions {
   int threads = 2;                  // crawls that run at once
   std::size_t max_files = 1000000;  // per crawl; more is a failed crawl with the reason
   bool run_schedules = true;  // a background task starts SCHEDULED crawlers on time (tests: RunDueSchedules)
+  // Called with the account, region and the detail of AWS's "Glue Crawler State Change" event (state Started,
+  // Succeeded or Failed) once the transition is stored; Glue's registration puts it on EventBridge's default
+  // bus. Runs on the thread that made the transition, with the crawlers' lock held: it must not call Glue's
+  // crawler operations. Unset: no events.
+  std::function<void(const std::string& account, const std::string& region, boost::json::object detail)>
+      on_state_change;
 };
 
 class Crawlers {

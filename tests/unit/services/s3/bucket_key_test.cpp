@@ -248,8 +248,8 @@ TEST_F(BucketKeyTest, CopiesAndMultipartUploadsUseTheBucketKey) {
     std::string data(100, static_cast<char>('a' + n));
     whole += data;
     StringReader body(data);
-    auto part =
-        Ok("s3", "UploadPart", {{"Bucket", "bkt"}, {"Key", "mp"}, {"UploadId", id}, {"PartNumber", n}}, &body);
+    auto part = Ok("s3", "UploadPart",
+                   {{"Bucket", "bkt"}, {"Key", "mp"}, {"UploadId", id}, {"PartNumber", n}}, &body);
     EXPECT_TRUE(part["BucketKeyEnabled"].as_bool());
     parts.push_back(json::object{{"PartNumber", n}, {"ETag", part["ETag"]}});
   }
