@@ -1,9 +1,10 @@
 """S3 GET/PUT throughput: Cenote side by side with nginx (the ceiling for serving files) and moto (the emulator peer),
-and Cenote's objects encrypted at rest (SSE-S3 and SSE-KMS buckets with default encryption) next to its plain ones.
+and Cenote's objects encrypted at rest (SSE-S3, SSE-KMS, and SSE-KMS with an S3 Bucket Key: buckets with default
+encryption) next to its plain ones.
 
 Driven by bench/s3/run.sh. Load comes from wrk on presigned URLs (SigV4 query signing with boto3), so wrk
 does no per-request signing and every server sees the same request stream. Prints requests/s, MB/s, the
-ratios cenote/nginx, cenote/moto, sse/plain and kms/plain (the cost of encryption at rest), each server's idle
+ratios cenote/nginx, cenote/moto, sse/plain, kms/plain and bk/plain, bk/sse (the cost of encryption at rest), each server's idle
 RSS, and Cenote's time from exec to first served request. Timings never make this fail: a run that errors or times out is reported as such.
 
 Usage: python3 bench.py PATH_TO_CENOTE [--quick] [--duration S] [--sizes 4KiB,64MiB] [--conc 1,8,32]
@@ -38,6 +39,8 @@ SIZES = {"4KiB": 4 * KiB, "64MiB": 64 * MiB}
 BUCKET = "bench"
 SSE_BUCKET = "bench-sse"  # default encryption SSE-S3: every object in it is encrypted at rest
 KMS_BUCKET = "bench-kms"  # default encryption SSE-KMS: every GET and PUT asks Cenote's KMS for the data key
+KMSBK_BUCKET = "bench-kmsbk"  # SSE-KMS with an S3 Bucket Key: KMS asked once per bucket key period
+ENCRYPTED = ("cenote_sse", "cenote_kms", "cenote_kmsbk")
 
 
 # ------------------------------------------------------------------------------------------- servers
@@ -289,7 +292,7 @@ def main():
                               "moto": rss_kib([moto.proc.pid]) if moto else None}
 
         # Same objects in each S3 server; presigned URLs (SigV4) for GET and PUT.
-        urls = {"nginx": {}, "cenote": {}, "moto": {}, "cenote_sse": {}, "cenote_kms": {}}
+        urls = {"nginx": {}, "cenote": {}, "moto": {}, "cenote_sse": {}, "cenote_kms": {}, "cenote_kmsbk": {}}
         sse = not args.no_sse and not fake
         for name in sizes:
             urls["nginx"][("GET", name)] = f"{nginx.endpoint}/bench/obj-{name}"
@@ -307,12 +310,15 @@ def main():
                     "put_object", Params={"Bucket": BUCKET, "Key": f"put-{name}"}, ExpiresIn=3600)
             if label == "cenote" and sse:
                 kms_key = harness.boto3_client(srv, "kms").create_key()["KeyMetadata"]["Arn"]
-                for bucket, variant, by_default in (
-                        (SSE_BUCKET, "cenote_sse", {"SSEAlgorithm": "AES256"}),
-                        (KMS_BUCKET, "cenote_kms", {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms_key})):
+                kms_default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms_key}
+                for bucket, variant, by_default, bucket_key in (
+                        (SSE_BUCKET, "cenote_sse", {"SSEAlgorithm": "AES256"}, False),
+                        (KMS_BUCKET, "cenote_kms", kms_default, False),
+                        (KMSBK_BUCKET, "cenote_kmsbk", kms_default, True)):
                     s3.create_bucket(Bucket=bucket)
                     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-                        "Rules": [{"ApplyServerSideEncryptionByDefault": by_default}]})
+                        "Rules": [{"ApplyServerSideEncryptionByDefault": by_default,
+                                   "BucketKeyEnabled": bucket_key}]})
                     for name, path in files.items():
                         s3.upload_file(path, bucket, f"obj-{name}")
                         urls[variant][("GET", name)] = s3.generate_presigned_url(
@@ -320,11 +326,11 @@ def main():
                         urls[variant][("PUT", name)] = s3.generate_presigned_url(
                             "put_object", Params={"Bucket": bucket, "Key": f"put-{name}"}, ExpiresIn=3600)
             # Check the URLs work once before loading them (a 403 here is a setup bug, not a timing).
-            for check in (label, "cenote_sse", "cenote_kms") if label == "cenote" and sse else (label,):
+            for check in (label, *ENCRYPTED) if label == "cenote" and sse else (label,):
                 with urllib.request.urlopen(urls[check][("GET", next(iter(sizes)))], timeout=30) as r:
                     first = next(iter(sizes))
                     assert r.status == 200 and len(r.read()) == sizes[first], check
-                    if check in ("cenote_sse", "cenote_kms"):
+                    if check in ENCRYPTED:
                         want = "AES256" if check == "cenote_sse" else "aws:kms"
                         assert r.headers.get("x-amz-server-side-encryption") == want, "not encrypted"
 
@@ -333,11 +339,11 @@ def main():
             for name, size in sizes.items():
                 for conc in concurrencies:
                     row = {"op": op, "size": name, "conc": conc}
-                    for label in ("cenote", "cenote_sse", "cenote_kms", "nginx", "moto"):
-                        if label in ("cenote_sse", "cenote_kms") and not sse:
+                    for label in ("cenote", *ENCRYPTED, "nginx", "moto"):
+                        if label in ENCRYPTED and not sse:
                             row[label] = {"rps": None, "mbps": None, "skipped": True}
                             continue
-                        if label not in ("cenote", "cenote_sse", "cenote_kms") and label not in peers:
+                        if label not in ("cenote", *ENCRYPTED) and label not in peers:
                             row[label] = {"rps": None, "mbps": None, "skipped": True}
                             continue
                         # A 64 MiB request can take seconds on a slow peer: give big objects a longer window.
@@ -379,8 +385,8 @@ def ratio(a, b):
 
 
 HEADER = (f"{'op':<4} {'size':>6} {'conc':>4} | {'cenote req/s':>12} {'MB/s':>8} | {'sse req/s':>10} {'MB/s':>8} | "
-          f"{'kms req/s':>10} | {'nginx req/s':>11} {'MB/s':>8} | {'moto req/s':>10} {'MB/s':>8} | {'c/nginx':>7} "
-          f"{'c/moto':>7} {'sse/c':>6} {'kms/c':>6} | notes")
+          f"{'kms req/s':>10} {'kms+bk req/s':>12} | {'nginx req/s':>11} {'MB/s':>8} | {'moto req/s':>10} {'MB/s':>8} | {'c/nginx':>7} "
+          f"{'c/moto':>7} {'sse/c':>6} {'kms/c':>6} {'bk/c':>6} {'bk/sse':>6} | notes")
 _printed_header = False
 
 
@@ -391,9 +397,9 @@ def print_row(row):
         print("-" * len(HEADER))
         _printed_header = True
     c, e, n, m = row["cenote"], row["cenote_sse"], row["nginx"], row["moto"]
-    k = row["cenote_kms"]
+    k, b = row["cenote_kms"], row["cenote_kmsbk"]
     notes = []
-    for label in ("cenote", "cenote_sse", "cenote_kms", "nginx", "moto"):
+    for label in ("cenote", *ENCRYPTED, "nginx", "moto"):
         r = row[label]
         if r.get("skipped"):
             continue
@@ -404,10 +410,10 @@ def print_row(row):
         elif r.get("non2xx") or r.get("socket_errors"):
             notes.append(f"{label}: {r.get('non2xx', 0)} non-2xx, {r.get('socket_errors', 0)} socket errors")
     print(f"{row['op']:<4} {row['size']:>6} {row['conc']:>4} | {fmt(c['rps'], '12.1f')} {fmt(c['mbps'], '8.1f')} | "
-          f"{fmt(e['rps'], '10.1f')} {fmt(e['mbps'], '8.1f')} | {fmt(k['rps'], '10.1f')} | "
+          f"{fmt(e['rps'], '10.1f')} {fmt(e['mbps'], '8.1f')} | {fmt(k['rps'], '10.1f')} {fmt(b['rps'], '12.1f')} | "
           f"{fmt(n['rps'], '11.1f')} {fmt(n['mbps'], '8.1f')} | {fmt(m['rps'], '10.1f')} {fmt(m['mbps'], '8.1f')} | "
           f"{ratio(c['rps'], n['rps']):>7} {ratio(c['rps'], m['rps']):>7} {ratio(e['rps'], c['rps']):>6} "
-          f"{ratio(k['rps'], c['rps']):>6} | "
+          f"{ratio(k['rps'], c['rps']):>6} {ratio(b['rps'], c['rps']):>6} {ratio(b['rps'], e['rps']):>6} | "
           f"{'; '.join(notes)}", flush=True)
 
 
@@ -421,7 +427,8 @@ def print_summary(results):
     print(f"each cell: wrk for {results['duration_s']} s; MB/s = successful requests/s x object size; "
           "ratios are cenote/peer on requests/s (higher is better for cenote); sse/c is Cenote's SSE-S3 bucket "
           "over its plain one (the cost of encryption at rest), kms/c its SSE-KMS bucket over the plain one (the "
-          "cost of asking KMS for each object's data key as well).")
+          "cost of asking KMS for each object's data key as well), bk/c its SSE-KMS bucket with an S3 Bucket Key "
+          "over the plain one and bk/sse over SSE-S3 (target: close to 1, KMS asked once per bucket key period).")
 
 
 if __name__ == "__main__":

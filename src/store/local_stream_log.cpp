@@ -30,6 +30,7 @@ constexpr std::size_t kBodyFixed = 8 + 8 + 1 + 2;  // sequence, arrival, flags, 
 constexpr std::uint32_t kMaxBody =
     16u * 1024 * 1024;  // far above any Kinesis record; a bigger length is torn
 constexpr std::uint8_t kFlagExplicitHashKey = 1;
+constexpr std::uint8_t kFlagEncrypted = 2;
 
 void PutU16(std::string& out, std::uint16_t v) {
   for (int i = 0; i < 2; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -147,6 +148,7 @@ long DecodeFrame(const char* buf, std::size_t n, StreamRecord* out, bool want_pa
   out->sequence = GetLE(body, 8);
   out->arrival_ms = static_cast<std::int64_t>(GetLE(body + 8, 8));
   out->explicit_hash_key = (static_cast<unsigned char>(body[16]) & kFlagExplicitHashKey) != 0;
+  out->encrypted = (static_cast<unsigned char>(body[16]) & kFlagEncrypted) != 0;
   if (want_payload) {
     out->partition_key.assign(body + kBodyFixed, key_len);
     out->data.assign(body + kBodyFixed + key_len, len - kBodyFixed - key_len);
@@ -159,7 +161,8 @@ void EncodeFrame(std::string& out, std::uint64_t sequence, std::int64_t arrival,
   body.reserve(kBodyFixed + r.partition_key.size() + r.data.size());
   PutU64(body, sequence);
   PutU64(body, static_cast<std::uint64_t>(arrival));
-  body.push_back(static_cast<char>(r.explicit_hash_key ? kFlagExplicitHashKey : 0));
+  body.push_back(static_cast<char>((r.explicit_hash_key ? kFlagExplicitHashKey : 0) |
+                                   (r.encrypted ? kFlagEncrypted : 0)));
   PutU16(body, static_cast<std::uint16_t>(r.partition_key.size()));
   body += r.partition_key;
   body += r.data;

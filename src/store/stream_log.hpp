@@ -3,7 +3,8 @@
 // A log is named by the caller ("<stream-uid>/<shard-id>": letters, digits, '-', '_' and at most one '/')
 // and lives in <root>/<name>/ as a series of segment files (<first sequence, 20 digits>.log, rolled at
 // StreamLogOptions::segment_bytes or segment_max_age_ms). Every record is one frame:
-//     u32 body length | u32 CRC32C(body) | body = u64 sequence | i64 arrival ms | u8 flags |
+//     u32 body length | u32 CRC32C(body) | body = u64 sequence | i64 arrival ms | u8 flags (1: explicit hash
+//                                                 key, 2: encrypted) |
 //                                                 u16 partition-key length | partition key | data
 // (little-endian). An in-memory sparse index (sequence, arrival -> segment, offset), one entry per
 // StreamLogOptions::index_interval_bytes, lets reads seek without scanning; it is rebuilt from the
@@ -53,6 +54,7 @@ struct StreamRecordInput {
   std::string partition_key;  // at most 65535 bytes
   bool explicit_hash_key = false;
   std::string data;
+  bool encrypted = false;  // the owner's mark: `data` is sealed (Kinesis stream encryption); kept as a flag
 };
 
 // One stored record.
@@ -62,6 +64,7 @@ struct StreamRecord {
   std::string partition_key;
   bool explicit_hash_key = false;
   std::string data;
+  bool encrypted = false;
 };
 
 // Where a log stands, counting durable records only (an append in flight may already hold sequences at or

@@ -61,6 +61,51 @@ void SetStatistics(json::object& doc, std::int64_t submitted, std::int64_t start
   st["ServiceProcessingTimeInMillis"] = std::max<std::int64_t>(0, total - queue - engine);
 }
 
+// The encryption of a query's result files (and of the data files CTAS and INSERT INTO write): the
+// workgroup's ResultConfiguration.EncryptionConfiguration when the workgroup enforces its configuration or
+// the request has none, else the request's. SSE_S3 and SSE_KMS (KmsKey required) are S3 server-side
+// encryption of the objects, SSE-KMS asked of KMS as the caller via S3. CSE_KMS (client-side encryption
+// with the S3 encryption client's envelope) is not implemented: refused rather than writing results in the
+// clear.
+Result<std::optional<json::object>> ResultEncryption(const json::object& in, const json::object* config,
+                                                     bool enforce) {
+  const json::object* from_workgroup = nullptr;
+  if (config) {
+    if (auto* rc = GetObject(*config, "ResultConfiguration"))
+      from_workgroup = GetObject(*rc, "EncryptionConfiguration");
+  }
+  const json::object* from_request = nullptr;
+  if (auto* rc = GetObject(in, "ResultConfiguration"))
+    from_request = GetObject(*rc, "EncryptionConfiguration");
+  const json::object* chosen = (enforce || !from_request) ? from_workgroup : from_request;
+  if (!chosen) return std::optional<json::object>();
+  const std::string option = GetString(*chosen, "EncryptionOption").value_or("");
+  const std::string key = GetString(*chosen, "KmsKey").value_or("");
+  if (option != "SSE_S3" && option != "SSE_KMS" && option != "CSE_KMS") {
+    return errors::InvalidRequest("EncryptionOption must be one of SSE_S3, SSE_KMS, CSE_KMS.",
+                                  errors::kCodeInvalidInput);
+  }
+  if (option != "SSE_S3" && key.empty()) {
+    return errors::InvalidRequest("KmsKey is required for " + option + " encryption.",
+                                  errors::kCodeInvalidInput);
+  }
+  if (option == "CSE_KMS") {
+    return errors::InvalidRequest(
+        "CSE_KMS (client-side encryption of query results) is not supported by this server; use SSE_KMS.",
+        errors::kCodeInvalidInput);
+  }
+  json::object out{{"EncryptionOption", option}};
+  if (option == "SSE_KMS") out["KmsKey"] = key;
+  return std::optional<json::object>(std::move(out));
+}
+
+s3::LakeWriteEncryption LakeEncryptionOf(const json::object& encryption) {
+  if (GetString(encryption, "EncryptionOption").value_or("") == "SSE_KMS")
+    return s3::LakeWriteEncryption{.algorithm = "aws:kms",
+                                   .kms_key_id = GetString(encryption, "KmsKey").value_or("")};
+  return s3::LakeWriteEncryption{.algorithm = "AES256", .kms_key_id = ""};
+}
+
 // The folder of the result files: OutputLocation as a folder URL.
 std::string ResultFolder(const std::string& output_location) { return AsFolder(output_location); }
 
@@ -118,10 +163,12 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
   }
   json::object result_config{{"OutputLocation", ResultFolder(*location) + id + (csv ? ".csv" : ".txt")}};
   if (auto* rc = GetObject(in, "ResultConfiguration")) {
-    for (const char* member : {"EncryptionConfiguration", "ExpectedBucketOwner", "AclConfiguration"}) {
+    for (const char* member : {"ExpectedBucketOwner", "AclConfiguration"}) {
       if (auto* v = rc->if_contains(member)) result_config[member] = *v;
     }
   }
+  CENOTE_ASSIGN_OR_RETURN(std::optional<json::object> encryption, ResultEncryption(in, config, enforce));
+  if (encryption) result_config["EncryptionConfiguration"] = *encryption;
   json::object doc{
       {"QueryExecutionId", id},
       {"Query", query},
@@ -156,6 +203,7 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
   // The query reads its tables and writes its results as this caller, also when it runs later on a worker.
   active->caller = CallerOf(ctx);
   active->lake = lake_.For(active->caller);
+  if (encryption) active->lake->SetWriteEncryption(LakeEncryptionOf(*encryption));
   active->doc = doc;
   active->record = ActiveExecution::Record::kPending;
   {

@@ -17,7 +17,12 @@ NOTES = {
                            "OutputLocation or the workgroup's (the workgroup wins when it enforces its "
                            "configuration), ClientRequestToken idempotency, ExecutionParameters (? placeholders); runs on a "
                            "bounded pool "
-                           "(QUEUED beyond max_concurrent_queries)",
+                           "(QUEUED beyond max_concurrent_queries). ResultConfiguration.EncryptionConfiguration "
+                           "(the workgroup's when it enforces its configuration or the request has none): SSE_S3 "
+                           "and SSE_KMS (KmsKey required) write the result files, their .metadata and CTAS/INSERT "
+                           "data files with S3 server-side encryption, SSE-KMS asked of KMS as the caller via S3 "
+                           "(a caller without kms:GenerateDataKey on the key gets a FAILED query); CSE_KMS "
+                           "(client-side encryption) is refused with InvalidRequestException: not implemented",
     "GetQueryExecution": "Status (QUEUED/RUNNING/SUCCEEDED/FAILED/CANCELLED, StateChangeReason, AthenaError), "
                          "Statistics, StatementType, SubstatementType, ResultConfiguration.OutputLocation = "
                          "the result file; for a query still in flight the answer waits up to 100 ms for its final "

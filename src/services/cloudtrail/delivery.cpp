@@ -70,6 +70,14 @@ Status Put(Env& env, const Trail& t, const std::string& key, std::string bytes, 
                       {"ACL", "bucket-owner-full-control"},
                       {"ContentType", "application/json"}};
   if (!metadata.empty()) params["Metadata"] = std::move(metadata);
+  if (!t.kms_key_id.empty()) {
+    // SSE-KMS with the trail's key: S3 asks KMS as CloudTrail, the trail's ARN in the encryption context
+    // (next to S3's aws:s3:arn), as the key policies AWS documents for CloudTrail expect.
+    params["ServerSideEncryption"] = "aws:kms";
+    params["SSEKMSKeyId"] = t.kms_key_id;
+    params["SSEKMSEncryptionContext"] =
+        Base64Encode(json::serialize(json::object{{"aws:cloudtrail:arn", t.arn}}));
+  }
   in.params = std::move(params);
   in.body = &body;
   return Status::FromResult(env.invoker.Call(caller, "s3", "PutObject", in));

@@ -30,6 +30,13 @@ inline constexpr ErrorSpec kMaxTrails{"MaximumNumberOfTrailsExceededException",
 inline constexpr ErrorSpec kHomeRegion{"InvalidHomeRegionException",
                                        "This operation must be called from the trail's home region {}.", 400};
 inline constexpr ErrorSpec kUnsupported{"UnsupportedOperationException", "{}", 400};
+// KmsKeyId: the key does not exist (in the trail's region), its policy does not let CloudTrail use it, or KMS
+// refused otherwise (a disabled key, one pending deletion).
+inline constexpr ErrorSpec kKmsKeyNotFound{"KmsKeyNotFoundException", "KMS key not found for {}", 400};
+inline constexpr ErrorSpec kInsufficientEncryptionPolicy{
+    "InsufficientEncryptionPolicyException", "Insufficient permissions to access S3 bucket {} or KMS key {}.",
+    400};
+inline constexpr ErrorSpec kKms{"KmsException", "{}", 400};
 inline constexpr ErrorSpec kInvalidParameter{"InvalidParameterException", "{}", 400};
 inline constexpr ErrorSpec kInvalidCombination{"InvalidParameterCombinationException", "{}", 400};
 inline constexpr ErrorSpec kInvalidEventSelectors{"InvalidEventSelectorsException", "{}", 400};

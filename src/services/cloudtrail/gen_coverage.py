@@ -18,8 +18,14 @@ NOTES = {
                    "bucket-owner-full-control under `<prefix>/AWSLogs/<account>/` (checked as AWS does, "
                    "InsufficientS3BucketPolicyException); S3KeyPrefix, IsMultiRegionTrail, "
                    "IncludeGlobalServiceEvents, EnableLogFileValidation, IsOrganizationTrail (Organizations), "
-                   "TagsList; KmsKeyId, SnsTopicName and CloudWatch Logs answer UnsupportedOperationException",
-    "UpdateTrail": "the same members; a new bucket or prefix is checked again; home region only",
+                   "TagsList; KmsKeyId (a key id, ARN or alias, checked by asking KMS for a data key as "
+                   "cloudtrail.amazonaws.com with the trail's ARN as `aws:cloudtrail:arn` encryption context: "
+                   "KmsKeyNotFoundException, InsufficientEncryptionPolicyException when the key policy does not "
+                   "allow CloudTrail, KmsException otherwise; log and digest files are then delivered SSE-KMS "
+                   "with the key, S3 asking KMS as CloudTrail with that context; the trail shows the key's ARN); "
+                   "SnsTopicName and CloudWatch Logs answer UnsupportedOperationException",
+    "UpdateTrail": "the same members; a new bucket or prefix is checked again; KmsKeyId \"\" turns SSE-KMS off; "
+                   "home region only",
     "DeleteTrail": "home region only (InvalidHomeRegionException elsewhere)",
     "GetTrail": "by name or ARN; multi-region trails also from their other regions",
     "DescribeTrails": "trailNameList (names or ARNs), includeShadowTrails",
@@ -48,8 +54,7 @@ NOTES = {
 GAPS = [
     "CloudTrail Lake (event data stores, StartQuery/GetQueryResults, imports, channels, federation), Insights "
     "selectors and events, resource policies, delegated administrators: not implemented.",
-    "SSE-KMS encryption of log files (KmsKeyId), SNS notifications and CloudWatch Logs delivery answer "
-    "UnsupportedOperationException.",
+    "SNS notifications and CloudWatch Logs delivery answer UnsupportedOperationException.",
     "Organization trails record the member accounts' events under `AWSLogs/<org id>/<account>/`; digests are "
     "written for the management account's own chain only, and the management-account check is not made.",
     "Events record `userIdentity`, `requestParameters` (the input with secrets left out) and `responseElements` "

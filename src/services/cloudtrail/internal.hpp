@@ -90,6 +90,8 @@ struct Trail {
   Selectors selectors = Selectors::Default();
   bool custom_selectors = false;
   std::vector<std::pair<std::string, std::string>> tags;
+  // SSE-KMS of the log and digest files: the key's ARN ("" : the bucket's default encryption).
+  std::string kms_key_id;
   std::int64_t created_ms = 0;
   // Status.
   bool logging = false;

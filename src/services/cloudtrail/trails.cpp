@@ -57,10 +57,6 @@ Status ValidateTrailName(const std::string& name) {
 
 // CreateTrail/UpdateTrail members Cenote cannot honour yet.
 Status RejectUnsupported(const json::object& p) {
-  if (GetString(p, "KmsKeyId")) {
-    return MakeError(errors::kUnsupported,
-                     {"Cenote does not support SSE-KMS encryption of trail log files yet."});
-  }
   if (GetString(p, "SnsTopicName")) {
     return MakeError(errors::kUnsupported, {"Cenote does not support SNS notifications for trails yet."});
   }
@@ -147,6 +143,7 @@ json::object Trail::ToDoc() const {
   d["selectors"] = selectors.advanced ? selectors.advanced_selectors : selectors.basic;
   d["custom_selectors"] = custom_selectors;
   d["tags"] = TagsToJson(tags);
+  d["kms_key_id"] = kms_key_id;
   d["created_ms"] = created_ms;
   d["logging"] = logging;
   d["start_logging_ms"] = start_logging_ms;
@@ -198,6 +195,7 @@ Trail Trail::FromDoc(const json::object& d) {
                           GetString(tag.as_object(), "Value").value_or(""));
     }
   }
+  t.kms_key_id = str("kms_key_id");
   t.created_ms = num("created_ms");
   t.logging = boolean("logging");
   t.start_logging_ms = num("start_logging_ms");
@@ -238,6 +236,7 @@ json::object Trail::Describe() const {
   o["HasCustomEventSelectors"] = custom_selectors;
   o["HasInsightSelectors"] = false;
   o["IsOrganizationTrail"] = organization;
+  if (!kms_key_id.empty()) o["KmsKeyId"] = kms_key_id;
   return o;
 }
 
@@ -365,6 +364,31 @@ Status CheckBucket(Env& env, const RequestContext& ctx, const std::string& trail
   return Status::Ok();
 }
 
+// The ARN of the KMS key `key_id` names, checked as CloudTrail will use it: a data key asked of KMS as
+// CloudTrail's service principal for this trail (aws:SourceArn, and {"aws:cloudtrail:arn": <trail ARN>} as
+// encryption context, which AWS's CloudTrail key policies condition on). A key whose policy does not allow
+// it is InsufficientEncryptionPolicyException, as AWS answers; a missing key KmsKeyNotFoundException.
+Result<std::string> CheckKmsKey(Env& env, const std::string& account, const std::string& region,
+                                const std::string& trail_arn, const std::string& bucket,
+                                const std::string& key_id) {
+  OperationInput in;
+  in.params = json::object{{"KeyId", key_id},
+                           {"KeySpec", "AES_256"},
+                           {"EncryptionContext", json::object{{"aws:cloudtrail:arn", trail_arn}}}};
+  auto out = env.invoker.Call(ServiceCaller(account, region, trail_arn), "kms", "GenerateDataKey", in);
+  if (!out) {
+    const Error& e = out.error();
+    if (e.http_status >= 500) return e;
+    if (e.code == "NotFoundException") return MakeError(errors::kKmsKeyNotFound, {key_id});
+    if (e.code == "AccessDeniedException" || e.code == "AccessDenied")
+      return MakeError(errors::kInsufficientEncryptionPolicy, {bucket, key_id});
+    return MakeError(errors::kKms, {e.code + ": " + e.message});
+  }
+  const json::object* doc = out->result.if_object();
+  auto arn = doc ? GetString(*doc, "KeyId") : std::nullopt;
+  return arn.value_or(key_id);
+}
+
 // ---- handlers
 
 Result<OperationOutput> CreateTrail(Env& env, const RequestContext& ctx, OperationInput& in) {
@@ -413,6 +437,9 @@ Result<OperationOutput> CreateTrail(Env& env, const RequestContext& ctx, Operati
   }
   // The bucket checks call S3 through the pipeline: never with the trails' lock held.
   CENOTE_RETURN_IF_ERROR(CheckBucket(env, ctx, t.arn, t.bucket, t.prefix));
+  if (auto key = GetString(p, "KmsKeyId"); key && !key->empty()) {
+    CENOTE_ASSIGN_OR_RETURN(t.kms_key_id, CheckKmsKey(env, t.account, t.home_region, t.arn, t.bucket, *key));
+  }
   MutexLock lock(env.mu);
   if (env.trails.contains(TrailKey{t.account, t.home_region, name})) {
     return MakeError(errors::kTrailExists, {name, t.account});
@@ -463,6 +490,14 @@ Result<OperationOutput> UpdateTrail(Env& env, const RequestContext& ctx, Operati
   }
   if (check_bucket) {
     CENOTE_RETURN_IF_ERROR(CheckBucket(env, ctx, updated.arn, updated.bucket, updated.prefix));
+  }
+  // KmsKeyId "" turns SSE-KMS off again.
+  if (auto key = GetString(p, "KmsKeyId")) {
+    updated.kms_key_id.clear();
+    if (!key->empty()) {
+      CENOTE_ASSIGN_OR_RETURN(updated.kms_key_id, CheckKmsKey(env, updated.account, updated.home_region,
+                                                              updated.arn, updated.bucket, *key));
+    }
   }
   MutexLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(Trail * trail, env.FindHome(ctx, name));

@@ -83,6 +83,18 @@ Status ApplyDestination(const FirehoseOptions& options, const json::object& cfg,
       compression != "Snappy" && compression != "HADOOP_SNAPPY")
     return Validation("'" + compression + "'", "compressionFormat",
                       "satisfy enum value set: [UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY]");
+  // Objects are written SSE-KMS with KMSEncryptionConfig's key (S3 asking KMS as the destination's role), or
+  // as the bucket's default encryption says with NoEncryptionConfig; never both.
+  if (const auto* encryption = GetObject(dest, "EncryptionConfiguration")) {
+    const auto* kms = GetObject(*encryption, "KMSEncryptionConfig");
+    if (kms && encryption->contains("NoEncryptionConfig"))
+      return InvalidArgument(
+          "EncryptionConfiguration must have either NoEncryptionConfig or KMSEncryptionConfig, not both.");
+    if (kms && GetString(*kms, "AWSKMSKeyARN").value_or("").empty())
+      return Validation("null", "encryptionConfiguration.kMSEncryptionConfig.aWSKMSKeyARN", "not be null");
+    if (!kms && !encryption->contains("NoEncryptionConfig"))
+      dest["EncryptionConfiguration"] = json::object{{"NoEncryptionConfig", "NoEncryption"}};
+  }
   CENOTE_RETURN_IF_ERROR(CheckConversion(options, dest));
   if (ConversionEnabled(dest) && size < 64)
     return InvalidArgument(
@@ -227,7 +239,14 @@ Result<OperationOutput> CreateDeliveryStream(Env& env, const RequestContext& ctx
   if (destinations != 1) return InvalidArgument("Exactly one destination configuration must be specified.");
 
   s.legacy_s3 = legacy != nullptr;
+  json::object encryption;
+  if (const auto* sse = GetObject(p, "DeliveryStreamEncryptionConfigurationInput")) {
+    json::object given = *sse;
+    if (!given.contains("KeyType")) given["KeyType"] = "AWS_OWNED_CMK";
+    CENOTE_ASSIGN_OR_RETURN(encryption, EncryptionFor(env, ctx, s, given));
+  }
   MutexLock stream_lock(s.mu);  // not shared yet; the lock is for the analysis
+  s.encryption = std::move(encryption);
   CENOTE_RETURN_IF_ERROR(ApplyDestination(env.options, extended ? *extended : *legacy, s.destination));
   CENOTE_RETURN_IF_ERROR(ApplyTags(s, p.if_contains("Tags")));
 
@@ -266,7 +285,7 @@ Result<OperationOutput> DescribeDeliveryStream(Env& env, const RequestContext& c
   json::object d{{"DeliveryStreamName", s.name},
                  {"DeliveryStreamARN", s.arn},
                  {"DeliveryStreamStatus", env.EffectiveStatus(s)},
-                 {"DeliveryStreamEncryptionConfiguration", json::object{{"Status", "DISABLED"}}},
+                 {"DeliveryStreamEncryptionConfiguration", EncryptionDescription(s.encryption)},
                  {"DeliveryStreamType", s.type},
                  {"VersionId", std::to_string(s.version)},
                  {"CreateTimestamp", s.created_ms},

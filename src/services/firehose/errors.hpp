@@ -35,6 +35,9 @@ inline constexpr ErrorSpec kKinesisSourcePut{
     "InvalidArgumentException",
     "This operation is not permitted on KinesisStreamAsSource delivery stream type.", 400};
 inline constexpr ErrorSpec kLimitExceeded{"LimitExceededException", "{}", 400};
+// KMS refused a call of buffer encryption (AccessDenied, Disabled, NotFound, InvalidState): KMS's code and
+// message.
+inline constexpr ErrorSpec kInvalidKmsResource{"InvalidKMSResourceException", "{}", 400};
 // The log could not take the records (not a full disk, which is InsufficientStorage): the client backs off
 // and retries; also PutRecordBatch's per-record answer then.
 inline constexpr ErrorSpec kServiceUnavailable{"ServiceUnavailableException", "Slow down.", 503};

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "common/clock.hpp"
+#include "services/common/sealed_bytes.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
@@ -54,6 +55,8 @@ const FirehoseProvider::Table& Operations() {
       {"TagDeliveryStream", TagDeliveryStream},
       {"UntagDeliveryStream", UntagDeliveryStream},
       {"UpdateDestination", UpdateDestination},
+      {"StartDeliveryStreamEncryption", StartDeliveryStreamEncryption},
+      {"StopDeliveryStreamEncryption", StopDeliveryStreamEncryption},
   };
   return kOps;
 }
@@ -74,6 +77,7 @@ json::object ToDocument(const DeliveryStreamState& s) EXCLUSIVE_LOCKS_REQUIRED(s
                       {"updated", s.updated_ms},
                       {"version", s.version},
                       {"destination", s.destination},
+                      {"encryption", s.encryption},
                       {"legacy_s3", s.legacy_s3},
                       {"source", s.source},
                       {"tags", std::move(tags)}};
@@ -98,6 +102,7 @@ std::shared_ptr<DeliveryStreamState> FromDocument(std::string account, std::stri
   s.updated_ms = GetInt(doc, "updated").value_or(0);
   s.version = GetInt(doc, "version").value_or(1);
   if (const auto* d = GetObject(doc, "destination")) s.destination = *d;
+  if (const auto* e = GetObject(doc, "encryption")) s.encryption = *e;
   if (const auto* t = GetObject(doc, "tags"))
     for (const auto& [k, v] : *t)
       if (v.is_string()) s.tags[std::string(k)] = std::string(v.as_string());
@@ -108,9 +113,10 @@ std::shared_ptr<DeliveryStreamState> FromDocument(std::string account, std::stri
 
 const std::vector<ErrorSpec>& ErrorTable() {
   using namespace errors;
-  static const std::vector<ErrorSpec> kTable = {
-      kStreamNotFound, kStreamExists,    kStreamNotActive,  kVersionMismatch, kDestinationNotFound,
-      kValidation,     kInvalidArgument, kKinesisSourcePut, kLimitExceeded,   kServiceUnavailable};
+  static const std::vector<ErrorSpec> kTable = {kStreamNotFound,     kStreamExists,        kStreamNotActive,
+                                                kVersionMismatch,    kDestinationNotFound, kValidation,
+                                                kInvalidArgument,    kKinesisSourcePut,    kLimitExceeded,
+                                                kInvalidKmsResource, kServiceUnavailable};
   return kTable;
 }
 
@@ -195,7 +201,9 @@ Result<std::unique_ptr<FirehoseProvider>> FirehoseProvider::Open(store::Metadata
   if (!options.clock) options.clock = UnixNowMs;
   CENOTE_RETURN_IF_ERROR(metadata.Migrate(
       "firehose", Migrations(options.default_account, options.default_region), FreshSchema()));
+  CENOTE_ASSIGN_OR_RETURN(std::string owned_key, services::LoadOrCreateServiceKey(options.owned_key_file));
   auto env = std::make_unique<Env>(metadata, log, lake, invoker, std::move(options));
+  env->owned_key = std::move(owned_key);
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
     CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT account, region, doc FROM firehose_streams"));

@@ -82,6 +82,8 @@ struct FirehoseOptions {
   std::string conversion_dir;
   // Milliseconds since the epoch; injectable for tests (buffering intervals, object names).
   std::function<std::int64_t()> clock;
+  // The file of Firehose's own key (AWS_OWNED_CMK buffer encryption); "": a key in memory only (tests).
+  std::string owned_key_file;
 };
 
 // Per-delivery-stream counters since start (CloudWatch AWS/Firehose metric names).

@@ -13,14 +13,29 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import coverage_doc  # noqa: E402  (scripts/coverage_doc.py: the logic shared by all services)
 
 NOTES = {
+    "StartDeliveryStreamEncryption": "DirectPut streams (InvalidArgumentException for KinesisStreamAsSource); "
+                                     "AWS_OWNED_CMK (Firehose's own key, a file of its own) or CUSTOMER_MANAGED_CMK "
+                                     "(KeyARN required): a KMS grant to firehose.amazonaws.com made as the caller "
+                                     "(InvalidKMSResourceException when KMS refuses it); from then on every accepted "
+                                     "record is sealed (AES-256-GCM) in the buffer under data keys Firehose asks KMS "
+                                     "for as its service principal ({\"aws:firehose:arn\": stream ARN} as context, "
+                                     "reused 5 minutes), opened at delivery; PutRecord / PutRecordBatch answer "
+                                     "Encrypted true (InvalidKMSResourceException once KMS refuses the key); "
+                                     "DescribeDeliveryStream shows KeyType, KeyARN and Status ENABLED; also "
+                                     "CreateDeliveryStream's DeliveryStreamEncryptionConfigurationInput",
+    "StopDeliveryStreamEncryption": "Status DISABLED; records already sealed are still opened at delivery",
     "CreateDeliveryStream": "DirectPut and KinesisStreamAsSource; ExtendedS3DestinationConfiguration and "
                             "S3DestinationConfiguration (BufferingHints defaults 5 MiB / 300 s, 1..128 MiB, "
                             "0..900 s; CompressionFormat UNCOMPRESSED / GZIP / ZIP / Snappy (framing format) / "
                             "HADOOP_SNAPPY; Prefix / ErrorOutputPrefix "
                             "expressions; ProcessingConfiguration with AppendDelimiterToRecord and "
                             "MetadataExtraction; DynamicPartitioningConfiguration; DataFormatConversionConfiguration "
-                            "(JSON -> Parquet with the Glue table's schema); CloudWatchLoggingOptions "
-                            "stored); Tags; CREATING -> ACTIVE",
+                            "(JSON -> Parquet with the Glue table's schema); EncryptionConfiguration "
+                            "(KMSEncryptionConfig: every object written SSE-KMS with AWSKMSKeyARN, S3 asking KMS as "
+                            "the destination's role; NoEncryptionConfig: the bucket's default encryption; both: "
+                            "InvalidArgumentException); CloudWatchLoggingOptions "
+                            "stored); DeliveryStreamEncryptionConfigurationInput (see StartDeliveryStreamEncryption); "
+                            "Tags; CREATING -> ACTIVE",
     "DescribeDeliveryStream": "one destination `destinationId-000000000001` with Extended and plain S3 "
                               "descriptions, VersionId, CreateTimestamp / LastUpdateTimestamp, Source",
     "ListDeliveryStreams": "Limit (default 10), DeliveryStreamType, ExclusiveStartDeliveryStreamName, "
@@ -44,7 +59,9 @@ GAPS = [
     "Lambda processors and !{partitionKeyFromLambda:...}, RecordDeAggregation, S3 backup are refused.",
     "Destinations other than S3 (Redshift, OpenSearch, Splunk, HTTP endpoint, Snowflake, Iceberg) are refused.",
     "MSKAsSource and DatabaseAsSource are refused.",
-    "StartDeliveryStreamEncryption / StopDeliveryStreamEncryption answer UnknownOperationException.",
+    "Buffer encryption: the 25-changes-per-day limit of Start/StopDeliveryStreamEncryption is not enforced, and "
+    "Firehose's grant on a customer managed key is not retired when encryption stops or the key changes "
+    "(records sealed under it may still wait in the buffer).",
     "Roles are not evaluated yet (IAM): deliveries and Kinesis reads are made as the configured roles' sessions "
     "and recorded as such, and allowed.",
     "The Glue catalog used for DataFormatConversionConfiguration is the server's one catalog; "

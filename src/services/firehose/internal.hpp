@@ -23,6 +23,7 @@
 #include "aws/provider.hpp"
 #include "common/mutex.hpp"
 #include "common/result.hpp"
+#include "services/common/data_key_cache.hpp"
 #include "services/common/params.hpp"
 #include "services/firehose/errors.hpp"
 #include "services/firehose/firehose_provider.hpp"
@@ -177,6 +178,9 @@ struct DeliveryStreamState {
   std::int64_t updated_ms GUARDED_BY(mu) = 0;
   std::int64_t version GUARDED_BY(mu) = 1;
   json::object destination GUARDED_BY(mu);  // ExtendedS3DestinationDescription, defaults filled in
+  // Server-side encryption of the buffer (encryption.cpp): {} when disabled, else KeyType, KeyARN (customer
+  // keys), Status ENABLED and the GrantId Firehose holds on the key.
+  json::object encryption GUARDED_BY(mu);
   std::map<std::string, std::string> tags GUARDED_BY(mu);
 
   // One flush (and one Kinesis pull) at a time. Taken before `mu`, never after.
@@ -201,6 +205,9 @@ struct Env {
   s3::Lake& lake;
   aws::Invoker* invoker;  // KinesisStreamAsSource reads its source through the pipeline (null: unavailable)
   const FirehoseOptions options;
+  std::string owned_key;  // the AWS_OWNED_CMK of buffer encryption (32 bytes), loaded by Open
+  // KMS data keys of buffers encrypted under customer keys, and KMS's Decrypt answers (encryption.cpp).
+  services::DataKeyCache data_keys{300'000};
 
   // Guards the map, not the states. Lock order: a stream's `delivery_mu`, then its `mu`, then this; a
   // stream's `metrics_mu` is a leaf.
@@ -234,6 +241,32 @@ struct Env {
   // Flushes one stream when due (or forced). Returns the number of objects written.
   Result<int> Deliver(DeliveryStreamState& s, bool force);
 };
+
+// ---- server-side encryption of the buffer (encryption.cpp) ----
+// The stored encryption for a DeliveryStreamEncryptionConfigurationInput: checks it and, for a customer
+// managed key, creates Firehose's grant on it as the caller (InvalidKMSResourceException when KMS refuses).
+Result<json::object> EncryptionFor(Env& env, const RequestContext& ctx, const DeliveryStreamState& s,
+                                   const json::object& input);
+// DescribeDeliveryStream's DeliveryStreamEncryptionConfiguration of the stored encryption.
+json::object EncryptionDescription(const json::object& stored);
+struct BufferSealer {
+  BufferSealer() = default;
+  BufferSealer(BufferSealer&&) = default;
+  BufferSealer& operator=(BufferSealer&&) = default;
+  ~BufferSealer();   // wipes the key
+  std::string key;   // 32 bytes
+  std::string blob;  // KMS's CiphertextBlob of it; empty for the AWS owned key
+};
+// The key that seals records accepted now (nullopt when encryption is off): the owned key, or a data key
+// from KMS asked as Firehose's service principal (reused 5 minutes).
+Result<std::optional<BufferSealer>> SealerFor(Env& env, const DeliveryStreamState& s,
+                                              const json::object& encryption);
+Result<std::string> SealBuffered(const DeliveryStreamState& s, const BufferSealer& sealer,
+                                 std::string_view data);
+// The record a sealed buffered record holds (KMS's Decrypt as Firehose for a customer key).
+Result<std::string> OpenBuffered(Env& env, const DeliveryStreamState& s, std::string_view sealed);
+Result<OperationOutput> StartDeliveryStreamEncryption(Env&, const RequestContext&, OperationInput&);
+Result<OperationOutput> StopDeliveryStreamEncryption(Env&, const RequestContext&, OperationInput&);
 
 // delivery_streams.cpp
 Result<OperationOutput> CreateDeliveryStream(Env&, const RequestContext&, OperationInput&);

@@ -41,12 +41,29 @@ Result<std::string> RecordData(const json::value& record, std::string_view membe
   return *data;
 }
 
-void CountIncoming(DeliveryStreamState& s, const std::vector<store::StreamRecordInput>& records) {
+void CountIncoming(DeliveryStreamState& s, const std::vector<store::StreamRecordInput>& records,
+                   std::int64_t bytes) {
   MutexLock lock(s.metrics_mu);
-  for (const auto& r : records) {
-    s.metrics.incoming_records += 1;
-    s.metrics.incoming_bytes += static_cast<std::int64_t>(r.data.size());
+  s.metrics.incoming_records += static_cast<std::int64_t>(records.size());
+  s.metrics.incoming_bytes += bytes;
+}
+
+// Seals every record when the stream's buffer is encrypted (encryption.cpp); returns whether it is.
+// InvalidKMSResourceException when KMS refuses the stream's customer managed key.
+Result<bool> SealIfEncrypted(Env& env, DeliveryStreamState& s,
+                             std::vector<store::StreamRecordInput>& records) {
+  json::object encryption;
+  {
+    MutexLock lock(s.mu);
+    encryption = s.encryption;
   }
+  CENOTE_ASSIGN_OR_RETURN(auto sealer, SealerFor(env, s, encryption));
+  if (!sealer) return false;
+  for (auto& r : records) {
+    CENOTE_ASSIGN_OR_RETURN(r.data, SealBuffered(s, *sealer, r.data));
+    r.encrypted = true;
+  }
+  return true;
 }
 
 }  // namespace
@@ -60,7 +77,9 @@ Result<OperationOutput> PutRecord(Env& env, const RequestContext& ctx, Operation
   CENOTE_ASSIGN_OR_RETURN(std::string data, RecordData(*record, "record"));
   std::vector<store::StreamRecordInput> records(1);
   records[0].arrival_ms = env.Now();
+  const auto bytes = static_cast<std::int64_t>(data.size());
   records[0].data = std::move(data);
+  CENOTE_ASSIGN_OR_RETURN(bool encrypted, SealIfEncrypted(env, s, records));
   auto seqs = env.log.Append(s.uid, records);
   // A full disk is no reason to slow down and retry: it fails the call (507, not retried).
   if (!seqs && store::IsInsufficientStorage(seqs.error())) return store::InsufficientStorage();
@@ -68,8 +87,8 @@ Result<OperationOutput> PutRecord(Env& env, const RequestContext& ctx, Operation
     spdlog::warn("firehose {}: append failed: {}", s.arn, seqs.error().message);
     return services::MakeError(errors::kServiceUnavailable);
   }
-  CountIncoming(s, records);
-  return json::object{{"RecordId", RecordIdOf(s, seqs->at(0))}, {"Encrypted", false}};
+  CountIncoming(s, records, bytes);
+  return json::object{{"RecordId", RecordIdOf(s, seqs->at(0))}, {"Encrypted", encrypted}};
 }
 
 Result<OperationOutput> PutRecordBatch(Env& env, const RequestContext& ctx, OperationInput& in) {
@@ -96,6 +115,7 @@ Result<OperationOutput> PutRecordBatch(Env& env, const RequestContext& ctx, Oper
   }
   if (total > kMaxBatchBytes)
     return services::MakeError(errors::kInvalidArgument, {"Records size exceeds 4 MB limit"});
+  CENOTE_ASSIGN_OR_RETURN(bool encrypted, SealIfEncrypted(env, s, records));
   auto seqs = env.log.Append(s.uid, records);
   if (!seqs && store::IsInsufficientStorage(seqs.error())) return store::InsufficientStorage();
   json::array responses;
@@ -108,11 +128,11 @@ Result<OperationOutput> PutRecordBatch(Env& env, const RequestContext& ctx, Oper
                                        {"ErrorMessage", errors::kServiceUnavailable.message}});
     failed = static_cast<int>(records.size());
   } else {
-    CountIncoming(s, records);
+    CountIncoming(s, records, static_cast<std::int64_t>(total));
     for (auto seq : *seqs) responses.push_back(json::object{{"RecordId", RecordIdOf(s, seq)}});
   }
   return json::object{
-      {"FailedPutCount", failed}, {"Encrypted", false}, {"RequestResponses", std::move(responses)}};
+      {"FailedPutCount", failed}, {"Encrypted", encrypted}, {"RequestResponses", std::move(responses)}};
 }
 
 }  // namespace cenote::firehose

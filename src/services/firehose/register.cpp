@@ -26,6 +26,8 @@ Status Register(services::ServiceDeps& deps) {
   options.catalog = deps.Find<glue::Catalog>();
   CENOTE_ASSIGN_OR_RETURN(options.engine, deps.Engine());
   options.conversion_dir = deps.scratch_dir + "/firehose";
+  // AWS_OWNED_CMK buffer encryption: Firehose's own key, beside its buffers.
+  options.owned_key_file = deps.data_dir + "/firehose/sse-owned.key";
   std::error_code ec;
   std::filesystem::create_directories(options.conversion_dir, ec);
   if (ec) return InternalError("firehose: cannot create " + options.conversion_dir + ": " + ec.message());

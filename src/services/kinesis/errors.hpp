@@ -59,6 +59,14 @@ inline constexpr ErrorSpec kLimitExceeded{"LimitExceededException", "{}", 400};
 inline constexpr ErrorSpec kThroughputExceeded{"ProvisionedThroughputExceededException",
                                                "Rate exceeded for shard {} in stream {} under account {}.",
                                                400};
+// Server-side encryption: KMS's refusal of a call Kinesis made as the caller, in Kinesis's words (the message
+// is KMS's).
+inline constexpr ErrorSpec kKmsAccessDenied{"KMSAccessDeniedException", "{}", 400};
+inline constexpr ErrorSpec kKmsDisabled{"KMSDisabledException", "{}", 400};
+inline constexpr ErrorSpec kKmsInvalidState{"KMSInvalidStateException", "{}", 400};
+inline constexpr ErrorSpec kKmsNotFound{"KMSNotFoundException", "{}", 400};
+inline constexpr ErrorSpec kKmsOptInRequired{"KMSOptInRequired", "{}", 400};
+inline constexpr ErrorSpec kKmsThrottling{"KMSThrottlingException", "{}", 400};
 // PutRecords' per-record answer for a record the log could not take (inside a 200 response).
 inline constexpr ErrorSpec kInternalFailure{"InternalFailure", "Internal service failure.", 500};
 }  // namespace errors

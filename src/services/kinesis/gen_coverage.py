@@ -38,7 +38,16 @@ NOTES = {
     "AddTagsToStream": "at most 50 tags per stream",
     "ListTagsForStream": "ExclusiveStartTagKey, Limit, HasMoreTags",
     "RegisterStreamConsumer": "at most 20 consumers per stream; consumer ARN <stream ARN>/consumer/<name>:<epoch>",
-    "StartStreamEncryption": "recorded and reported (EncryptionType, KeyId); records are not yet encrypted at rest",
+    "StartStreamEncryption": "EncryptionType KMS with a key id, ARN, alias or `alias/aws/kinesis`: records written "
+                             "from then on are sealed at rest (AES-256-GCM) under data keys from Cenote's KMS, asked "
+                             "as the caller via Kinesis with `aws:kinesis:arn` (the stream ARN) as encryption context "
+                             "and reused for 5 minutes per caller; GetRecords and SubscribeToShard open them with "
+                             "KMS's Decrypt as the reader, so a producer needs kms:GenerateDataKey and a consumer "
+                             "kms:Decrypt on the key (else KMSAccessDeniedException; a disabled, missing or pending-"
+                             "deletion key: KMSDisabledException, KMSNotFoundException, KMSInvalidStateException); "
+                             "the key is checked when encryption starts; records carry EncryptionType KMS; the "
+                             "stream's key and type survive restarts",
+    "StopStreamEncryption": "records written from then on are stored in the clear; sealed ones still read back",
     "PutResourcePolicy": "stream ARNs only; stored, not yet enforced",
     "EnableEnhancedMonitoring": "recorded and reported; per-stream counters are kept in memory for CloudWatch",
     "UpdateStreamMode": "PROVISIONED <-> ON_DEMAND (the shards stay as they are)",

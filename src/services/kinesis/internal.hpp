@@ -24,6 +24,7 @@
 #include "aws/provider.hpp"
 #include "common/mutex.hpp"
 #include "common/result.hpp"
+#include "services/common/data_key_cache.hpp"
 #include "services/common/params.hpp"
 #include "services/kinesis/errors.hpp"
 #include "services/kinesis/kinesis_provider.hpp"
@@ -175,6 +176,8 @@ struct Env {
   store::StreamLog& log;
   const KinesisOptions options;
   std::string iterator_secret;  // set by Open before any call, then read-only
+  // Data keys of encrypted streams, and KMS's Decrypt answers, per caller (encryption.cpp).
+  services::DataKeyCache data_keys;
 
   // Guards the map, not the states. Lock order: a stream's `mu` may be held while taking `mu`, never
   // the other way round.
@@ -319,6 +322,28 @@ std::string EncodeIterator(const Env& env, const IteratorPosition& position);
 // `region` (any region when null: the authorizer's lookup of the iterator's stream); ExpiredIteratorException
 // past 5 min. Iterators issued before streams were regional name the default namespace.
 Result<IteratorPosition> DecodeIterator(const Env& env, std::string_view iterator, const std::string* region);
+
+// ---- server-side encryption of records (encryption.cpp) ----
+// The data key that seals records written to a stream under a KMS key: KMS's GenerateDataKey (as the
+// caller, via Kinesis, the stream ARN as encryption context), reused for KinesisOptions::data_key_ttl_ms per
+// caller. KMS's refusals come back as Kinesis's KMS* errors.
+struct RecordSealer {
+  RecordSealer() = default;
+  RecordSealer(RecordSealer&&) = default;
+  RecordSealer& operator=(RecordSealer&&) = default;
+  ~RecordSealer();   // wipes the key
+  std::string key;   // 32 bytes
+  std::string blob;  // KMS's CiphertextBlob of it
+};
+Result<RecordSealer> SealerFor(Env& env, const RequestContext& ctx, const std::string& stream_arn,
+                               const std::string& key_id);
+// The sealed form of one record's data (the partition key is authenticated with it).
+Result<std::string> SealRecord(const RecordSealer& sealer, std::string_view partition_key,
+                               std::string_view data);
+// The data of a sealed record: its data key from KMS's Decrypt as the caller (cached as SealerFor's), so a
+// reader KMS refuses gets KMSAccessDeniedException.
+Result<std::string> OpenRecord(Env& env, const RequestContext& ctx, const std::string& stream_arn,
+                               std::string_view partition_key, std::string_view sealed);
 
 // Schema of component "kinesis": its migrations (one entry per schema version) and the FreshSchema
 // generated from them (fresh_schema.inc; the FreshSchema unit test checks and regenerates it).

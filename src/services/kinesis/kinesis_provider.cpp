@@ -182,7 +182,10 @@ std::shared_ptr<StreamState> FromDocument(std::string account, std::string regio
 // ---- Env ----
 
 Env::Env(store::MetadataStore& metadata_store, store::StreamLog& stream_log, KinesisOptions kinesis_options)
-    : metadata(metadata_store), log(stream_log), options(std::move(kinesis_options)) {}
+    : metadata(metadata_store),
+      log(stream_log),
+      options(std::move(kinesis_options)),
+      data_keys(options.data_key_ttl_ms, 4096, options.clock) {}
 
 void Env::Shutdown() {
   MutexLock lock(shutdown_mu_);

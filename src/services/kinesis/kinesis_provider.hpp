@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/invoker.hpp"
 #include "common/background_tasks.hpp"
 #include "common/result.hpp"
 #include "iam/directory.hpp"
@@ -73,6 +74,12 @@ struct KinesisOptions {
   std::int64_t maintenance_interval_ms = 60'000;
   // Milliseconds since the epoch; injectable for tests (iterator expiry, retention, transitions).
   std::function<std::int64_t()> clock;
+  // How stream encryption reaches KMS (in-process, as each request's caller via Kinesis); null: records of
+  // an encrypted stream cannot be written or read (InternalFailure). Must outlive the provider.
+  aws::Invoker* invoker = nullptr;
+  // How long a data key from KMS (and KMS's Decrypt of one) is reused, per caller: AWS's "approximately
+  // every five minutes".
+  std::int64_t data_key_ttl_ms = 300'000;
 };
 
 // Per-stream counters since start (CloudWatch's AWS/Kinesis metric names).

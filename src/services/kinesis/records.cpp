@@ -3,8 +3,10 @@
 // PutRecords: validate everything first (AWS rejects the whole request for a bad record) -> map each
 // record to its open shard by the MD5 hash of its partition key (or its ExplicitHashKey) -> take write
 // tokens per shard (a throttled record gets ProvisionedThroughputExceededException in its slot) -> append
-// each shard's records to its log in one group-committed, fsynced Append -> acknowledge. The stream's lock
-// is held shared throughout, so resharding (exclusive) never closes a shard under an in-flight append.
+// each shard's records to its log in one group-committed, fsynced Append -> acknowledge. On an encrypted
+// stream each record's data is sealed under the caller's data key for the stream first (encryption.cpp). The
+// stream's lock is held shared throughout, so resharding (exclusive) never closes a shard under an in-flight
+// append.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -88,9 +90,17 @@ struct Placement {
   std::string sequence_number;
 };
 
-// Routes, throttles and appends `records`; one Placement per record.
-Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<PendingRecord>& records)
+// The data key that seals this request's records, when the stream is encrypted (encryption.cpp).
+Result<std::optional<RecordSealer>> SealerForWrite(Env& env, const RequestContext& ctx, const StreamState& s)
     SHARED_LOCKS_REQUIRED(s.mu) {
+  if (s.encryption_type != "KMS") return std::optional<RecordSealer>();
+  CENOTE_ASSIGN_OR_RETURN(RecordSealer sealer, SealerFor(env, ctx, s.arn, s.key_id));
+  return std::optional<RecordSealer>(std::move(sealer));
+}
+
+// Routes, throttles and appends `records` (sealed with `sealer` when there is one); one Placement per record.
+Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<PendingRecord>& records,
+                                     const std::optional<RecordSealer>& sealer) SHARED_LOCKS_REQUIRED(s.mu) {
   auto open = s.OpenShards();
   std::vector<Placement> placed(records.size());
   const std::int64_t now = env.Now();
@@ -123,6 +133,7 @@ Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<Pendi
     std::vector<std::size_t> indexes = {};
     std::vector<store::StreamRecordInput> records = {};
     Result<std::vector<std::uint64_t>> sequences = std::vector<std::uint64_t>{};
+    std::int64_t bytes = 0;  // data and partition keys as the client sent them
   };
   std::map<const ShardState*, std::vector<std::size_t>> by_shard;
   for (std::size_t i = 0; i < records.size(); ++i)
@@ -136,7 +147,13 @@ Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<Pendi
       in.arrival_ms = now;
       in.partition_key = std::move(records[i].partition_key);
       in.explicit_hash_key = records[i].explicit_hash_key;
-      in.data = std::move(records[i].data);
+      b.bytes += static_cast<std::int64_t>(records[i].data.size() + in.partition_key.size());
+      if (sealer) {
+        CENOTE_ASSIGN_OR_RETURN(in.data, SealRecord(*sealer, in.partition_key, records[i].data));
+        in.encrypted = true;
+      } else {
+        in.data = std::move(records[i].data);
+      }
       b.records.push_back(std::move(in));
     }
     batches.push_back(std::move(b));
@@ -172,12 +189,9 @@ Result<std::vector<Placement>> Write(Env& env, StreamState& s, std::vector<Pendi
       }
     }
     if (b.sequences) {
-      std::int64_t bytes = 0;
-      for (const auto& r : b.records)
-        bytes += static_cast<std::int64_t>(r.data.size() + r.partition_key.size());
       env.Count(s, [&](StreamMetrics& m) {
         m.incoming_records += static_cast<std::int64_t>(b.records.size());
-        m.incoming_bytes += bytes;
+        m.incoming_bytes += b.bytes;
       });
     } else {
       spdlog::error("kinesis: append to {} failed: {}", s.LogName(*b.shard), b.sequences.error().message);
@@ -205,9 +219,10 @@ Result<OperationOutput> PutRecord(Env& env, const RequestContext& ctx, Operation
   StreamState& s = *stream;
   ReaderLock lock(s.mu);
   CENOTE_RETURN_IF_ERROR(RequireWritable(env, s));
+  CENOTE_ASSIGN_OR_RETURN(auto sealer, SealerForWrite(env, ctx, s));
   std::vector<PendingRecord> records;
   records.push_back(std::move(rec));
-  CENOTE_ASSIGN_OR_RETURN(std::vector<Placement> placed, Write(env, s, records));
+  CENOTE_ASSIGN_OR_RETURN(std::vector<Placement> placed, Write(env, s, records, sealer));
   const Placement& pl = placed[0];
   if (pl.error_code == errors::kThroughputExceeded.code) {
     env.Count(s, [](StreamMetrics& m) { ++m.write_provisioned_throughput_exceeded; });
@@ -246,7 +261,8 @@ Result<OperationOutput> PutRecords(Env& env, const RequestContext& ctx, Operatio
   StreamState& s = *stream;
   ReaderLock lock(s.mu);
   CENOTE_RETURN_IF_ERROR(RequireWritable(env, s));
-  CENOTE_ASSIGN_OR_RETURN(std::vector<Placement> placed, Write(env, s, records));
+  CENOTE_ASSIGN_OR_RETURN(auto sealer, SealerForWrite(env, ctx, s));
+  CENOTE_ASSIGN_OR_RETURN(std::vector<Placement> placed, Write(env, s, records, sealer));
   // When the disk refused every record, the whole call fails with the storage error, as PutRecord does;
   // a partial refusal is reported per record.
   if (std::all_of(placed.begin(), placed.end(),
@@ -313,13 +329,18 @@ Result<OperationOutput> GetRecords(Env& env, const RequestContext& ctx, Operatio
   for (auto& r : read.records) {
     if (r.arrival_ms < retention_cutoff) continue;
     ++returned;
+    // A sealed record opens with its data key from KMS, asked as the reader (KMSAccessDeniedException for a
+    // reader the key's policy refuses).
+    if (r.encrypted) {
+      CENOTE_ASSIGN_OR_RETURN(r.data, OpenRecord(env, ctx, s.arn, r.partition_key, r.data));
+    }
     bytes += static_cast<std::int64_t>(r.data.size());
     last_arrival = r.arrival_ms;
     json::object o{{"SequenceNumber", EncodeSequenceNumber(r.sequence, shard->index)},
                    {"ApproximateArrivalTimestamp", r.arrival_ms},
                    {"Data", json::string(r.data)},
                    {"PartitionKey", r.partition_key}};
-    if (s.encryption_type == "KMS") o["EncryptionType"] = "KMS";
+    if (r.encrypted) o["EncryptionType"] = "KMS";
     records.push_back(std::move(o));
   }
   const bool at_tip = read.next_sequence >= read.bounds.next_sequence;

@@ -13,6 +13,7 @@ Status Register(services::ServiceDeps& deps) {
   options.default_account = deps.account_id;
   options.default_region = deps.default_region;
   options.clock = deps.clock;
+  options.invoker = &deps.invoker;
   CENOTE_ASSIGN_OR_RETURN(auto provider, KinesisProvider::Open(deps.metadata, *log, deps.tasks, options));
   iam::ResourceAuthority& authority = deps.Keep(provider->MakeAuthority());
   if (deps.add_resource_authority) deps.add_resource_authority(&authority);

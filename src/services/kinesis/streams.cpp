@@ -433,8 +433,10 @@ Result<OperationOutput> DisableEnhancedMonitoring(Env& env, const RequestContext
   return SetEnhancedMonitoring(env, ctx, input, false);
 }
 
-// Server-side encryption is recorded and reported (EncryptionType, KeyId); records are not encrypted at
-// rest yet (that arrives with KMS).
+// Server-side encryption: records written from now on are sealed under data keys of the KMS key
+// (encryption.cpp); those written before stay as they are, and every record reads back. The caller must be
+// able to use the key (KMS is asked for a data key as the caller, so a missing, disabled or forbidden key is
+// refused with KMS*Exception, as AWS does), and the stream's key and type survive restarts in its document.
 Result<OperationOutput> StartStreamEncryption(Env& env, const RequestContext& ctx, OperationInput& input) {
   const auto& p = input.params.as_object();
   auto type = GetString(p, "EncryptionType");
@@ -445,10 +447,12 @@ Result<OperationOutput> StartStreamEncryption(Env& env, const RequestContext& ct
   CENOTE_RETURN_IF_ERROR(CheckLength(p, "KeyId", "keyId", 1, 2048, true));
   CENOTE_ASSIGN_OR_RETURN(auto stream, env.FindStream(ctx, p));
   StreamState& s = *stream;
+  const std::string key_id = *GetString(p, "KeyId");
+  CENOTE_RETURN_IF_ERROR(Status::FromResult(SealerFor(env, ctx, s.arn, key_id)));
   WriterLock lock(s.mu);
   CENOTE_RETURN_IF_ERROR(env.RequireActive(s));
   s.encryption_type = "KMS";
-  s.key_id = *GetString(p, "KeyId");
+  s.key_id = key_id;
   CENOTE_RETURN_IF_ERROR(env.Save(s));
   return OperationOutput{};
 }

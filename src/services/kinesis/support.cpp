@@ -15,7 +15,8 @@ const std::vector<ErrorSpec>& ErrorTable() {
       kStreamNotFound,   kStreamExists,    kStreamNotActive,    kStreamHasConsumers, kShardNotFound,
       kConsumerNotFound, kConsumerExists,  kConsumerNotActive,  kSubscriptionInUse,  kPolicyNotFound,
       kValidation,       kInvalidArgument, kInvalidIterator,    kExpiredIterator,    kExpiredNextToken,
-      kInvalidNextToken, kLimitExceeded,   kThroughputExceeded, kInternalFailure,
+      kInvalidNextToken, kLimitExceeded,   kThroughputExceeded, kKmsAccessDenied,    kKmsDisabled,
+      kKmsInvalidState,  kKmsNotFound,     kKmsOptInRequired,   kKmsThrottling,      kInternalFailure,
   };
   return kTable;
 }

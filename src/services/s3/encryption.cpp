@@ -1,10 +1,13 @@
 // Server-side encryption at rest as requests see it: which writes encrypt and with what key (the SSE-C
 // members, x-amz-server-side-encryption, the bucket's default encryption), which key a read needs, and the
 // members responses carry. The piece format and the keys themselves: sse.hpp.
+#include <string.h>  // explicit_bzero
+
 #include <boost/json.hpp>
 
 #include "aws/invoker.hpp"
 #include "common/encoding.hpp"
+#include "services/common/data_key_cache.hpp"
 #include "services/s3/checksums.hpp"
 #include "services/s3/env.hpp"
 
@@ -83,16 +86,8 @@ Result<json::object> CallKms(Env& env, const RequestContext& ctx, std::string_vi
                              json::object params) {
   if (env.invoker == nullptr) return MakeError(errors::kSseKmsNotImplemented);
   if (ctx.principal.account_id.empty()) return MakeError(errors::kSseKmsNoCaller);
-  aws::Caller caller{.principal = ctx.principal,
-                     .region = ctx.region,
-                     .invoked_by = kS3ServicePrincipal,
-                     .parent_request_id = ctx.request_id,
-                     .source_arn = "",
-                     .source_account = "",
-                     .forwarded = true};
-  aws::OperationInput in;
-  in.params = std::move(params);
-  Result<aws::OperationOutput> out = env.invoker->Call(caller, "kms", operation, in);
+  Result<json::object> out =
+      services::CallKmsAsCaller(*env.invoker, ctx, kS3ServicePrincipal, operation, std::move(params));
   if (!out) {
     const Error& e = out.error();
     if (e.http_status >= 500) return out.error();
@@ -102,8 +97,7 @@ Result<json::object> CallKms(Env& env, const RequestContext& ctx, std::string_vi
     code.append(e.code);
     return MakeError(std::move(code), e.message, 400);
   }
-  if (!out->result.is_object()) return InternalError("kms answered no document");
-  return std::move(out->result.as_object());
+  return out;
 }
 
 // The encryption context of an object: the request's x-amz-server-side-encryption-context (base64 JSON of
@@ -128,8 +122,49 @@ Result<json::object> KmsContext(const json::object& p, std::string_view bucket, 
   return context;
 }
 
+// ---- S3 Bucket Keys: a bucket-level data key from KMS (GenerateDataKey with the bucket's ARN as context),
+// kept in Env::bucket_keys for a bounded time, under which each object gets a data key of its own (random,
+// wrapped under the bucket key: "ObjectKey"). The version keeps KMS's ciphertext of the bucket key ("Key"),
+// so a read asks KMS to Decrypt it (cached the same way), then unwraps the object's key: objects written
+// with a bucket key read back after the cache expired or the server restarted. Entries are per caller
+// (ARN, access key, the service a call came through): a caller KMS would refuse never uses another's.
+
+Result<ObjectEncryption> BucketKeyEncryption(Env& env, const RequestContext& ctx, const std::string& key_id,
+                                             json::object context) {
+  std::string name = services::DataKeyCacheScope(ctx, 'w');
+  name.append(key_id).append("\n").append(json::serialize(context));
+  std::optional<services::DataKeyCache::Entry> entry = env.bucket_keys.Get(name);
+  if (!entry) {
+    CENOTE_ASSIGN_OR_RETURN(
+        json::object out,
+        CallKms(env, ctx, "GenerateDataKey",
+                json::object{{"KeyId", key_id}, {"KeySpec", "AES_256"}, {"EncryptionContext", context}}));
+    auto plaintext = GetString(out, "Plaintext");
+    auto blob = GetString(out, "CiphertextBlob");
+    if (!plaintext || !blob || plaintext->size() != 32)
+      return InternalError("KMS's GenerateDataKey answered no 256-bit data key");
+    entry = services::DataKeyCache::Entry{.plaintext = std::string(*plaintext),
+                                          .blob = std::string(*blob),
+                                          .key_arn = GetString(out, "KeyId").value_or(key_id)};
+    env.bucket_keys.Put(name, *entry);
+  }
+  std::optional<DataKey> bucket_key = DataKey::FromBytes(entry->plaintext);
+  explicit_bzero(entry->plaintext.data(), entry->plaintext.size());
+  if (!bucket_key) return InternalError("a bucket key is not 256 bits");
+  ObjectEncryption e{.key = DataKey::Random(), .doc = {}};
+  CENOTE_ASSIGN_OR_RETURN(std::string wrapped, WrapKey(*bucket_key, e.key));
+  e.doc["Type"] = "KMS";
+  e.doc["Key"] = Base64Encode(entry->blob);
+  e.doc["KeyId"] = entry->key_arn;
+  e.doc["Context"] = std::move(context);
+  e.doc["BucketKey"] = true;
+  e.doc["ObjectKey"] = std::move(wrapped);
+  return e;
+}
+
 Result<ObjectEncryption> KmsEncryption(Env& env, const RequestContext& ctx, const std::string& key_id,
                                        json::object context, bool bucket_key, bool dsse) {
+  if (bucket_key) return BucketKeyEncryption(env, ctx, key_id, std::move(context));
   CENOTE_ASSIGN_OR_RETURN(
       json::object out,
       CallKms(env, ctx, "GenerateDataKey",
@@ -143,7 +178,6 @@ Result<ObjectEncryption> KmsEncryption(Env& env, const RequestContext& ctx, cons
   e.doc["Key"] = Base64Encode(*blob);
   e.doc["KeyId"] = GetString(out, "KeyId").value_or(key_id);
   e.doc["Context"] = std::move(context);
-  if (bucket_key) e.doc["BucketKey"] = true;
   if (dsse) e.doc["Dsse"] = true;
   return e;
 }
@@ -151,6 +185,20 @@ Result<ObjectEncryption> KmsEncryption(Env& env, const RequestContext& ctx, cons
 Result<DataKey> KmsKeyForRead(Env& env, const RequestContext& ctx, const json::object& sse) {
   auto blob = Base64Decode(GetString(sse, "Key").value_or(""));
   if (!blob) return InternalError("an SSE-KMS object's data key is unreadable");
+  // Written with a bucket key: "Key" is the bucket key's, which wraps the object's own data key.
+  auto object_key = GetString(sse, "ObjectKey");
+  std::string name;
+  if (object_key) {
+    name = services::DataKeyCacheScope(ctx, 'r');
+    name.append(*blob);
+    if (auto entry = env.bucket_keys.Get(name)) {
+      std::optional<DataKey> bucket_key = DataKey::FromBytes(entry->plaintext);
+      explicit_bzero(entry->plaintext.data(), entry->plaintext.size());
+      std::optional<DataKey> key = bucket_key ? UnwrapKey(*bucket_key, *object_key) : std::nullopt;
+      if (!key) return InternalError("an object's data key does not unwrap under its bucket key");
+      return *key;
+    }
+  }
   json::object params{{"CiphertextBlob", std::string(*blob)}};
   if (const json::object* context = services::GetObject(sse, "Context"))
     params["EncryptionContext"] = *context;
@@ -159,7 +207,12 @@ Result<DataKey> KmsKeyForRead(Env& env, const RequestContext& ctx, const json::o
   auto plaintext = GetString(out, "Plaintext");
   std::optional<DataKey> key = plaintext ? DataKey::FromBytes(*plaintext) : std::nullopt;
   if (!key) return InternalError("KMS's Decrypt answered no 256-bit data key");
-  return *key;
+  if (!object_key) return *key;
+  env.bucket_keys.Put(
+      name, services::DataKeyCache::Entry{.plaintext = std::string(*plaintext), .blob = {}, .key_arn = {}});
+  std::optional<DataKey> own = UnwrapKey(*key, *object_key);
+  if (!own) return InternalError("an object's data key does not unwrap under its bucket key");
+  return *own;
 }
 
 Result<ObjectEncryption> ManagedEncryption(Env& env) {
@@ -202,9 +255,11 @@ Result<std::optional<ObjectEncryption>> EncryptionForWrite(Env& env, const Reque
   if (*method == "aws:kms" || *method == "aws:kms:dsse") {
     const std::string key_id =
         GetString(p, "SSEKMSKeyId").value_or(default_key.empty() ? kAwsManagedS3Key : default_key);
+    // S3 Bucket Keys are not supported with DSSE-KMS (AWS's user guide): each object gets its own key.
+    const bool dsse = *method == "aws:kms:dsse";
+    if (dsse) bucket_key = false;
     CENOTE_ASSIGN_OR_RETURN(json::object context, KmsContext(p, bucket, bucket_key));
-    CENOTE_ASSIGN_OR_RETURN(
-        auto e, KmsEncryption(env, ctx, key_id, std::move(context), bucket_key, *method == "aws:kms:dsse"));
+    CENOTE_ASSIGN_OR_RETURN(auto e, KmsEncryption(env, ctx, key_id, std::move(context), bucket_key, dsse));
     return std::optional<ObjectEncryption>(std::move(e));
   }
   if (p.contains("SSEKMSKeyId") || p.contains("SSEKMSEncryptionContext"))

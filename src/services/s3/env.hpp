@@ -2,8 +2,9 @@
 // (services::Handler<Env>) and to the lake's in-process operations (lake.cpp).
 //
 // Thread safety: shared by every request thread. The stores serialize their own transactions, `options`,
-// `cache_dir`, `plain_cache_dir` and `root_key` do not change after Open, `last_seq` is atomic, the
-// ReadCache has its own mutex and `plain_cache_mu` orders the writers of the plaintext cache.
+// `cache_dir`, `plain_cache_dir` and `root_key` do not change after Open, `bucket_keys` has its own mutex,
+// `last_seq` is atomic, the ReadCache has its own mutex and `plain_cache_mu` orders the writers of the
+// plaintext cache.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "common/mutex.hpp"
+#include "services/common/data_key_cache.hpp"
 #include "services/s3/access.hpp"
 #include "services/s3/internal.hpp"
 #include "services/s3/notifications.hpp"
@@ -35,7 +37,10 @@ class ServerAccessLogs;
 
 struct Env {
   Env(store::MetadataStore& metadata_store, store::BlobStore& blob_store, S3Options s3_options)
-      : metadata(metadata_store), blobs(blob_store), options(std::move(s3_options)) {}
+      : metadata(metadata_store),
+        blobs(blob_store),
+        options(std::move(s3_options)),
+        bucket_keys(options.bucket_key_ttl_ms, 4096, options.clock) {}
 
   store::MetadataStore& metadata;
   store::BlobStore& blobs;  // S3's own: every blob no row references is an orphan
@@ -51,6 +56,9 @@ struct Env {
   Mutex plain_cache_mu;  // one file made at a time
   // The root key that wraps SSE-S3 data keys (sse.hpp); loaded by S3Provider::Open.
   RootKey root_key;
+  // S3 Bucket Keys from KMS, and KMS's Decrypt answers for them, kept options.bucket_key_ttl_ms
+  // (encryption.cpp).
+  services::DataKeyCache bucket_keys;
   // Bucket and latest-version rows of GET/HEAD (read_cache.hpp).
   ReadCache cache;
   // Buckets' owners, policies and ACLs for the authorizer (access.hpp).

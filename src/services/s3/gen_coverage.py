@@ -116,7 +116,7 @@ NOTES = {
     "GetObjectAttributes": "ETag, Checksum, ObjectParts (TotalPartsCount), StorageClass, ObjectSize; an SSE-C "
                            "object needs its key",
     "PutBucketEncryption": "SSE-S3 (AES256), SSE-KMS (aws:kms, KMSMasterKeyID or the AWS managed key aws/s3) "
-                           "and DSSE-KMS default encryption with BucketKeyEnabled, acted on by every write without "
+                           "and DSSE-KMS default encryption with BucketKeyEnabled (S3 Bucket Keys), acted on by every write without "
                            "encryption members (PutObject, CopyObject, multipart uploads, the other services' "
                            "writes); see Encryption at rest",
     "PostObject": "HTML form uploads (not in AWS's SDK models: browsers send them): SigV4 and SigV2 form "
@@ -211,9 +211,18 @@ ENCRYPTION = [
     "reader, so the key's policy, grants and state decide who writes and reads: a caller KMS refuses gets "
     "`AccessDenied` (403), other KMS errors come back as `KMS.<code>` (400: `KMS.NotFoundException`, "
     "`KMS.DisabledException`, ...). Without a key id, the AWS managed key `aws/s3` is made on first use. HEAD and "
-    "GetObjectAttributes describe an SSE-KMS object without asking KMS. A bucket key is recorded and reported "
-    "(`BucketKeyEnabled`), but each object still gets a data key of its own from KMS (no per-bucket key "
-    "caching yet); DSSE-KMS is reported as `aws:kms:dsse` with one layer of encryption.",
+    "GetObjectAttributes describe an SSE-KMS object without asking KMS. **S3 Bucket Keys** (`BucketKeyEnabled` in the "
+    "default encryption rule, `x-amz-server-side-encryption-bucket-key-enabled` on PutObject, CopyObject, "
+    "CreateMultipartUpload and POST, and in every response about the object): S3 asks KMS for one bucket-level "
+    "data key (encryption context: the bucket's ARN plus the request's context) and keeps it for a bounded "
+    "period (5 minutes; AWS documents only \"a time-limited period\"), wrapping each object's own random data "
+    "key under it; the version keeps KMS's ciphertext of the bucket key, which a read asks KMS to `Decrypt` "
+    "(that answer kept for the same period), so objects written with a bucket key read back after the period "
+    "and after a restart. Cached keys are per caller (principal, access key, the service a call came through): "
+    "a caller the key's policy refuses never uses another's, and a disabled key or a removed permission takes "
+    "effect when the period ends, as on AWS. A request's `false` turns the bucket key off for one object; "
+    "DSSE-KMS never uses one (AWS does not support bucket keys with it). DSSE-KMS is reported as "
+    "`aws:kms:dsse` with one layer of encryption.",
     "",
     "Bytes are sealed in 64 KiB segments (one GCM tag each), so a ranged GET decrypts only the segments it "
     "touches and streams; small objects kept inline in the metadata store are encrypted too. Encrypted objects "

@@ -267,7 +267,9 @@ Status StoreObjectAcl(Transaction& txn, const VersionRow& v, const std::optional
 // ({"Type": "S3", "Key": wrapped under the root key, "RootKey": its id},
 // {"Type": "C", "Key": wrapped under the customer's key, "KeyMD5": base64 MD5 of the customer's key}, or
 // {"Type": "KMS", "Key": base64 of KMS's CiphertextBlob of the data key, "KeyId": the KMS key's ARN,
-//  "Context": the encryption context, "BucketKey": true when asked for, "Dsse": true for aws:kms:dsse}).
+//  "Context": the encryption context, "Dsse": true for aws:kms:dsse}; with an S3 Bucket Key "Key" is KMS's
+//  ciphertext of the bucket key, "BucketKey": true and "ObjectKey": the object's data key wrapped under the
+//  bucket key (versions written before bucket keys were cached have "BucketKey" without "ObjectKey")).
 struct ObjectEncryption {
   DataKey key;
   json::object doc;
@@ -475,15 +477,20 @@ Result<std::string> LocalPath(Env& env, const RequestContext& ctx, const std::st
 Result<std::string> PlaintextPath(Env& env, const VersionRow& v, const DataKey& key);
 Result<std::string> GetObject(Env& env, const RequestContext& ctx, const std::string& bucket,
                               const std::string& key, std::uint64_t max_bytes);
+// `sse`: the writer's ServerSideEncryption / SSEKMSKeyId members (EncryptionParams); empty: the bucket's
+// default encryption.
 Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,
                              const std::string& key, const std::string& bytes,
-                             const std::string& content_type);
+                             const std::string& content_type, const json::object& sse = {});
 Result<LakeObject> PutObjectFromFile(Env& env, const RequestContext& ctx, const std::string& bucket,
                                      const std::string& key, const std::string& path,
-                                     const std::string& content_type);
+                                     const std::string& content_type, const json::object& sse = {});
 Result<std::vector<LakeObject>> PutObjects(Env& env, const RequestContext& ctx, const std::string& bucket,
                                            const std::vector<LakePut>& puts,
-                                           const std::function<Status(store::Transaction&)>& also);
+                                           const std::function<Status(store::Transaction&)>& also,
+                                           const json::object& sse = {});
+// The request members a LakeWriteEncryption stands for (ServerSideEncryption, SSEKMSKeyId).
+json::object EncryptionParams(const LakeWriteEncryption& encryption);
 Status DeleteObject(Env& env, const RequestContext& ctx, const std::string& bucket, const std::string& key);
 }  // namespace lake
 

@@ -62,8 +62,8 @@ class InvokedLakeAccess final : public LakeAccess {
   Result<LakeObject> PutObject(const std::string& bucket, const std::string& key, const std::string& bytes,
                                const std::string& content_type) override {
     Result<LakeObject> out = LakeObject{};
-    CENOTE_RETURN_IF_ERROR(Call("PutObject", {{"Bucket", bucket}, {"Key", key}}, [&] {
-      out = lake::PutObject(env_, ctx_, bucket, key, bytes, content_type);
+    CENOTE_RETURN_IF_ERROR(Call("PutObject", WriteParams(bucket, key), [&] {
+      out = lake::PutObject(env_, ctx_, bucket, key, bytes, content_type, sse_);
       return Status::FromResult(out);
     }));
     return out;
@@ -72,8 +72,8 @@ class InvokedLakeAccess final : public LakeAccess {
   Result<LakeObject> PutObjectFromFile(const std::string& bucket, const std::string& key,
                                        const std::string& path, const std::string& content_type) override {
     Result<LakeObject> out = LakeObject{};
-    CENOTE_RETURN_IF_ERROR(Call("PutObject", {{"Bucket", bucket}, {"Key", key}}, [&] {
-      out = lake::PutObjectFromFile(env_, ctx_, bucket, key, path, content_type);
+    CENOTE_RETURN_IF_ERROR(Call("PutObject", WriteParams(bucket, key), [&] {
+      out = lake::PutObjectFromFile(env_, ctx_, bucket, key, path, content_type, sse_);
       return Status::FromResult(out);
     }));
     return out;
@@ -88,7 +88,7 @@ class InvokedLakeAccess final : public LakeAccess {
     // `also` to run) is one PutObject call on the bucket.
     Result<std::vector<LakeObject>> out = std::vector<LakeObject>{};
     auto publish = [&] {
-      out = lake::PutObjects(env_, ctx_, bucket, puts, also);
+      out = lake::PutObjects(env_, ctx_, bucket, puts, also, sse_);
       return Status::FromResult(out);
     };
     if (puts.empty()) {
@@ -97,7 +97,7 @@ class InvokedLakeAccess final : public LakeAccess {
     }
     std::function<Status(std::size_t)> nest = [&](std::size_t i) -> Status {
       if (i == puts.size()) return publish();
-      return Call("PutObject", {{"Bucket", bucket}, {"Key", puts[i].key}}, [&] { return nest(i + 1); });
+      return Call("PutObject", WriteParams(bucket, puts[i].key), [&] { return nest(i + 1); });
     };
     CENOTE_RETURN_IF_ERROR(nest(0));
     return out;
@@ -108,7 +108,20 @@ class InvokedLakeAccess final : public LakeAccess {
                 [&] { return lake::DeleteObject(env_, ctx_, bucket, key); });
   }
 
+  void SetWriteEncryption(const LakeWriteEncryption& encryption) override {
+    sse_ = lake::EncryptionParams(encryption);
+  }
+
  private:
+  // A write's PutObject members, with the encryption asked for (the authorizer sees them as condition keys
+  // s3:x-amz-server-side-encryption*, as a bucket policy requiring encryption expects).
+  json::object WriteParams(const std::string& bucket, const std::string& key) const {
+    json::object params = sse_;
+    params["Bucket"] = bucket;
+    params["Key"] = key;
+    return params;
+  }
+
   template <typename Perform>
   Status Call(std::string_view operation, json::object params, Perform perform) {
     std::function<Status()> fn = perform;
@@ -119,6 +132,7 @@ class InvokedLakeAccess final : public LakeAccess {
   Env& env_;
   const aws::Caller caller_;
   const RequestContext ctx_;
+  json::object sse_;  // ServerSideEncryption / SSEKMSKeyId of writes (SetWriteEncryption)
 };
 
 class InvokedLake final : public Lake {

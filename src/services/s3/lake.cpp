@@ -95,9 +95,11 @@ Result<VersionRow> ReadLatest(Env& env, const std::string& bucket, const std::st
 // The wire PutObject with `body`, as `ctx`.
 Result<LakeObject> PutFromReader(Env& env, const RequestContext& ctx, const std::string& bucket,
                                  const std::string& key, http::BodyReader& body,
-                                 const std::string& content_type) {
+                                 const std::string& content_type, const json::object& sse) {
   aws::OperationInput input;
-  json::object params{{"Bucket", bucket}, {"Key", key}};
+  json::object params = sse;
+  params["Bucket"] = bucket;
+  params["Key"] = key;
   if (!content_type.empty()) params["ContentType"] = content_type;
   input.params = std::move(params);
   input.body = &body;
@@ -267,21 +269,30 @@ Result<std::string> GetObject(Env& env, const RequestContext& ctx, const std::st
 
 Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,
                              const std::string& key, const std::string& bytes,
-                             const std::string& content_type) {
+                             const std::string& content_type, const json::object& sse) {
   http::StringReader body(bytes);
-  return PutFromReader(env, ctx, bucket, key, body, content_type);
+  return PutFromReader(env, ctx, bucket, key, body, content_type, sse);
 }
 
 Result<LakeObject> PutObjectFromFile(Env& env, const RequestContext& ctx, const std::string& bucket,
                                      const std::string& key, const std::string& path,
-                                     const std::string& content_type) {
+                                     const std::string& content_type, const json::object& sse) {
   CENOTE_ASSIGN_OR_RETURN(auto body, OpenFileBody(path));
-  return PutFromReader(env, ctx, bucket, key, *body, content_type);
+  return PutFromReader(env, ctx, bucket, key, *body, content_type, sse);
+}
+
+json::object EncryptionParams(const LakeWriteEncryption& encryption) {
+  json::object params;
+  if (encryption.algorithm.empty()) return params;
+  params["ServerSideEncryption"] = encryption.algorithm;
+  if (!encryption.kms_key_id.empty()) params["SSEKMSKeyId"] = encryption.kms_key_id;
+  return params;
 }
 
 Result<std::vector<LakeObject>> PutObjects(Env& env, const RequestContext& ctx, const std::string& bucket,
                                            const std::vector<LakePut>& puts,
-                                           const std::function<Status(store::Transaction&)>& also) {
+                                           const std::function<Status(store::Transaction&)>& also,
+                                           const json::object& sse) {
   // PutObject's write path for several objects: every body staged (small ones inline, the others into
   // uncommitted blobs), the blobs committed together (overlapping fsyncs), then one metadata transaction
   // that finds the bucket, writes every version row (owned by the bucket's owner, PutVersion) and runs
@@ -289,14 +300,15 @@ Result<std::vector<LakeObject>> PutObjects(Env& env, const RequestContext& ctx, 
   std::vector<StagedBody> staged;
   std::vector<std::size_t> staged_rows;  // the row of each staged body
   std::vector<VersionRow> rows;
-  // The bucket's default encryption: a data key of its own for each object.
+  // The writer's encryption, else the bucket's default: a data key of its own for each object.
   std::vector<std::optional<ObjectEncryption>> encryptions;
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
     for (std::size_t i = 0; i < puts.size(); ++i) {
-      CENOTE_ASSIGN_OR_RETURN(auto e, EncryptionForWrite(env, ReadContext(ctx), *txn, bucket,
-                                                         json::object{{"Key", puts[i].key}}));
+      json::object params = sse;
+      params["Key"] = puts[i].key;
+      CENOTE_ASSIGN_OR_RETURN(auto e, EncryptionForWrite(env, ReadContext(ctx), *txn, bucket, params));
       encryptions.push_back(std::move(e));
     }
   }

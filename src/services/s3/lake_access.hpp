@@ -33,6 +33,15 @@ struct LakePut {
   std::string content_type;
 };
 
+// Server-side encryption a writer asks for, as x-amz-server-side-encryption and
+// x-amz-server-side-encryption-aws-kms-key-id would: algorithm "" (the bucket's default encryption),
+// "AES256" or "aws:kms" (with `kms_key_id`, or the AWS managed key aws/s3 when empty). SSE-KMS asks KMS as
+// the LakeAccess's caller, via S3.
+struct LakeWriteEncryption {
+  std::string algorithm;
+  std::string kms_key_id;
+};
+
 // The latest (non-delete-marker) version of an object.
 struct LakeObject {
   std::string key;
@@ -83,6 +92,11 @@ class LakeAccess {
 
   // Like DeleteObject: succeeds when the key does not exist.
   virtual Status DeleteObject(const std::string& bucket, const std::string& key) = 0;
+
+  // The encryption every later write of this access asks for (Athena's result configuration, a delivery
+  // stream's KMSEncryptionConfig). Set before the writes, from the thread that makes them. Test doubles
+  // that keep no encryption may ignore it.
+  virtual void SetWriteEncryption(const LakeWriteEncryption& encryption) { (void)encryption; }
 };
 
 // The lake as other services get it (offered by S3's Register, made by S3Provider::MakeLake): a

@@ -70,6 +70,11 @@ struct S3Options {
   // The ids of the accounts on this server (organizations::Accounts), whose canonical users ACL grants may
   // name; empty: only the caller's and the owners' (unit tests).
   std::function<std::vector<std::string>()> accounts;
+  // How long an S3 Bucket Key (and KMS's Decrypt of one) is used before S3 asks KMS again (encryption.cpp).
+  // AWS says only "a time-limited period"; 0: asked on every write and read.
+  std::int64_t bucket_key_ttl_ms = 5 * 60 * 1000;
+  // Milliseconds for the bucket keys' period (tests); empty: the system clock.
+  std::function<std::int64_t()> clock;
 };
 
 // The state every S3 handler shares (internal.hpp).

@@ -66,6 +66,9 @@ class LakeThroughPipeline final : public s3::Lake {
       return Call("DeleteObject", {{"Bucket", bucket}, {"Key", key}},
                   [&] { return fake_.DeleteObject(bucket, key); });
     }
+    void SetWriteEncryption(const s3::LakeWriteEncryption& encryption) override {
+      fake_.SetWriteEncryption(encryption);
+    }
 
    private:
     template <typename F>

@@ -76,6 +76,30 @@ TEST(StreamLogTest, AppendAssignsIncreasingSequencesAndReadsBack) {
   EXPECT_EQ(tail->next_sequence, 503u);
 }
 
+TEST(StreamLogTest, FlagsSurviveAReopen) {
+  TempDir dir;
+  {
+    auto log = Open(dir.path());
+    ASSERT_TRUE(log->CreateLog("s1/shardId-000000000000", 1));
+    StreamRecordInput sealed = Rec("k", "sealed");
+    sealed.encrypted = true;
+    StreamRecordInput both = Rec("k", "both");
+    both.encrypted = true;
+    both.explicit_hash_key = true;
+    ASSERT_TRUE(log->Append("s1/shardId-000000000000", {Rec("k", "plain"), sealed, both}).ok());
+  }
+  auto log = Open(dir.path());
+  auto read = log->Read("s1/shardId-000000000000", 0, 100, 1 << 20);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->records.size(), 3u);
+  EXPECT_FALSE(read->records[0].encrypted);
+  EXPECT_FALSE(read->records[0].explicit_hash_key);
+  EXPECT_TRUE(read->records[1].encrypted);
+  EXPECT_FALSE(read->records[1].explicit_hash_key);
+  EXPECT_TRUE(read->records[2].encrypted);
+  EXPECT_TRUE(read->records[2].explicit_hash_key);
+}
+
 TEST(StreamLogTest, AppendsStopAtTheFreeSpaceReserve) {
   TempDir dir;
   std::atomic<std::uint64_t> available{(4 << 20) + 100};  // 100 bytes above a 4 MiB reserve

@@ -96,6 +96,13 @@ Result<int> Env::Deliver(DeliveryStreamState& s, bool force) {
       GetString(dest, "FileExtension").value_or(std::string(CompressionExtension(compression)));
   // Every object of this delivery is written as the destination's role, in the stream's region.
   const std::unique_ptr<s3::LakeAccess> lake_access = lake.For(S3DeliveryCaller(s, dest));
+  // KMSEncryptionConfig: each object SSE-KMS under that key, its data key asked of KMS as the role via S3.
+  if (const auto* encryption = GetObject(dest, "EncryptionConfiguration")) {
+    if (const auto* kms = GetObject(*encryption, "KMSEncryptionConfig")) {
+      lake_access->SetWriteEncryption(s3::LakeWriteEncryption{
+          .algorithm = "aws:kms", .kms_key_id = GetString(*kms, "AWSKMSKeyARN").value_or("")});
+    }
+  }
 
   int written = 0;
   for (int flush = 0; flush < kMaxFlushesPerCall; ++flush) {
@@ -113,6 +120,13 @@ Result<int> Env::Deliver(DeliveryStreamState& s, bool force) {
     bool due = force || bytes >= size_limit || (more && !records.empty()) ||
                records.size() == kMaxBatchRecordsRead || now - first_arrival >= interval_ms;
     if (!due) break;
+    // Records sealed by buffer encryption open here, just before they are written (encryption.cpp); a key
+    // KMS refuses leaves them in the buffer for the next attempt.
+    for (auto& r : batch.records) {
+      if (!r.encrypted) continue;
+      CENOTE_ASSIGN_OR_RETURN(r.data, OpenBuffered(*this, s, r.data));
+      r.encrypted = false;
+    }
 
     const std::uint64_t first_sequence = records.front().sequence;
     // Group the batch: one object per distinct partition-key set (dynamic partitioning), else one object.

@@ -526,6 +526,53 @@ TEST_F(AthenaTest, WorkGroupOutputLocationWinsWhenEnforced) {
             ("s3://results/mine/" + id + ".csv").c_str());
 }
 
+// ResultConfiguration.EncryptionConfiguration: the request's, or the workgroup's when it enforces its
+// configuration; the result files are written with it (LakeAccess::SetWriteEncryption).
+TEST_F(AthenaTest, ResultEncryption) {
+  const std::string key = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  auto encryption = [](std::string option, std::string kms_key = "") {
+    json::object e{{"EncryptionOption", option}};
+    if (!kms_key.empty()) e["KmsKey"] = kms_key;
+    return e;
+  };
+  auto start = [&](json::object enc, std::string workgroup = "primary") {
+    return Call("StartQueryExecution",
+                {{"QueryString", "SELECT 1"},
+                 {"WorkGroup", workgroup},
+                 {"ResultConfiguration",
+                  json::object{{"OutputLocation", "s3://results/enc/"}, {"EncryptionConfiguration", enc}}}});
+  };
+  auto r = start(encryption("SSE_KMS", key));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  json::object qe = Wait(std::string((*r)["QueryExecutionId"].as_string()));
+  EXPECT_EQ(State(qe), "SUCCEEDED");
+  EXPECT_EQ(qe["ResultConfiguration"].as_object()["EncryptionConfiguration"],
+            json::value(encryption("SSE_KMS", key)));
+  auto seen = lakes_->write_encryptions();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].algorithm, "aws:kms");
+  EXPECT_EQ(seen[0].kms_key_id, key);
+  for (auto bad : {encryption("SSE_KMS"), encryption("CSE_KMS", key), encryption("NONE")}) {
+    auto refused = start(bad);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, "InvalidRequestException");
+  }
+  Ok("CreateWorkGroup",
+     {{"Name", "sse-s3"},
+      {"Configuration", json::object{{"EnforceWorkGroupConfiguration", true},
+                                     {"ResultConfiguration",
+                                      json::object{{"OutputLocation", "s3://results/wg/"},
+                                                   {"EncryptionConfiguration", encryption("SSE_S3")}}}}}});
+  r = start(encryption("SSE_KMS", key), "sse-s3");
+  ASSERT_TRUE(r.ok());
+  qe = Wait(std::string((*r)["QueryExecutionId"].as_string()));
+  EXPECT_EQ(qe["ResultConfiguration"].as_object()["EncryptionConfiguration"],
+            json::value(encryption("SSE_S3")));
+  seen = lakes_->write_encryptions();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].algorithm, "AES256");
+}
+
 TEST_F(AthenaTest, ExecutionParametersFillPlaceholders) {
   auto r = Ok("StartQueryExecution",
               {{"QueryString", "SELECT * FROM t WHERE a = ? AND b = ?"},

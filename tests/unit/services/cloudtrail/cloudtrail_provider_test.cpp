@@ -152,7 +152,7 @@ TEST_F(CloudTrailTest, TrailErrorsAsAws) {
   EXPECT_EQ(Err("CreateTrail", {{"Name", "ab"}, {"S3BucketName", "b"}}), "InvalidTrailNameException");
   EXPECT_EQ(Err("CreateTrail", {{"Name", "a--b"}, {"S3BucketName", "b"}}), "InvalidTrailNameException");
   EXPECT_EQ(Err("CreateTrail", {{"Name", "10.0.0.1"}, {"S3BucketName", "b"}}), "InvalidTrailNameException");
-  EXPECT_EQ(Err("CreateTrail", {{"Name", "good"}, {"S3BucketName", "b"}, {"KmsKeyId", "k"}}),
+  EXPECT_EQ(Err("CreateTrail", {{"Name", "good"}, {"S3BucketName", "b"}, {"SnsTopicName", "t"}}),
             "UnsupportedOperationException");
   EXPECT_EQ(Err("CreateTrail", {{"Name", "org"}, {"S3BucketName", "b"}, {"IsOrganizationTrail", true}}),
             "OrganizationsNotInUseException");

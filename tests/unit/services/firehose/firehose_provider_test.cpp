@@ -101,12 +101,17 @@ class FakeLake final : public s3::LakeAccess {
     objects.erase(bucket + "/" + key);
     return Status::Ok();
   }
+  void SetWriteEncryption(const s3::LakeWriteEncryption& encryption) override {
+    std::lock_guard<std::mutex> g(mu);
+    write_encryption = encryption;
+  }
 
   std::mutex mu;
   std::map<std::string, std::string> objects;  // "bucket/key" -> bytes
   std::map<std::string, std::string> content_types;
   int puts = 0;
   bool fail_after_write = false;
+  s3::LakeWriteEncryption write_encryption;  // the last one a delivery asked for
 };
 
 std::string Gunzip(const std::string& in) {
@@ -152,6 +157,7 @@ class FirehoseTest : public ::testing::Test {
     ASSERT_TRUE(log.ok());
     log_ = std::move(log).value();
     options.clock = [this] { return now_.load(); };
+    if (options.owned_key_file.empty()) options.owned_key_file = root_ + "/firehose-owned.key";
     harness_ = std::make_unique<testing::ProviderHarness>();
     lake_through_pipeline_ = std::make_unique<testing::LakeThroughPipeline>(harness_->invoker(), lake_);
     auto p = FirehoseProvider::Open(*metadata_, *log_, *lake_through_pipeline_, invoker, tasks_, options);
@@ -286,8 +292,8 @@ TEST_F(FirehoseTest, CreateErrors) {
   e = Err("DescribeDeliveryStream", {{"DeliveryStreamName", "missing"}});
   EXPECT_EQ(e.code, "ResourceNotFoundException");
   EXPECT_EQ(e.message, "Firehose missing under account 000000000000 not found.");
-  // Operations outside the table are the pipeline's to answer.
-  EXPECT_FALSE(provider_->Implements("StartDeliveryStreamEncryption"));
+  // Operations outside the table are the pipeline's to answer (every model operation is in it now).
+  EXPECT_FALSE(provider_->Implements("NoSuchOperation"));
 }
 
 TEST_F(FirehoseTest, ListPaginatesAndDeleteRemoves) {
@@ -1147,6 +1153,101 @@ TEST_F(FirehoseTest, SnappyFramedAndHadoopSnappy) {
     }
     EXPECT_EQ(out, payload) << key;
   }
+}
+
+// Buffer encryption with Firehose's own key (AWS_OWNED_CMK): records are sealed in the log, delivered in the
+// clear, and the setting survives a restart.
+TEST_F(FirehoseTest, OwnedKeyEncryptsTheBuffer) {
+  Create("sse");
+  EXPECT_EQ(Describe("sse")["DeliveryStreamEncryptionConfiguration"].as_object().at("Status"), "DISABLED");
+  auto plain = Ok("PutRecord", {{"DeliveryStreamName", "sse"}, {"Record", {{"Data", "clear-record\n"}}}});
+  EXPECT_FALSE(plain["Encrypted"].as_bool());
+  Ok("StartDeliveryStreamEncryption",
+     {{"DeliveryStreamName", "sse"},
+      {"DeliveryStreamEncryptionConfigurationInput", {{"KeyType", "AWS_OWNED_CMK"}}}});
+  auto config = Describe("sse")["DeliveryStreamEncryptionConfiguration"].as_object();
+  EXPECT_EQ(config.at("Status"), "ENABLED");
+  EXPECT_EQ(config.at("KeyType"), "AWS_OWNED_CMK");
+  auto sealed = Ok("PutRecord", {{"DeliveryStreamName", "sse"}, {"Record", {{"Data", "sealed-record-1\n"}}}});
+  EXPECT_TRUE(sealed["Encrypted"].as_bool());
+  auto batch = Ok("PutRecordBatch", {{"DeliveryStreamName", "sse"},
+                                     {"Records", json::array{json::object{{"Data", "sealed-record-2\n"}}}}});
+  EXPECT_TRUE(batch["Encrypted"].as_bool());
+  auto holds = [&](const std::string& needle) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root_ + "/firehose")) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream f(e.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      if (ss.str().find(needle) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(holds("clear-record"));
+  EXPECT_FALSE(holds("sealed-record"));
+  Open();  // a restart: the setting and Firehose's key survive, so the sealed records are delivered
+  EXPECT_EQ(Describe("sse")["DeliveryStreamEncryptionConfiguration"].as_object().at("Status"), "ENABLED");
+  now_ += 301'000;
+  ASSERT_TRUE(provider_->DeliverDue().ok());
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects.begin()->second, "clear-record\nsealed-record-1\nsealed-record-2\n");
+  Ok("StopDeliveryStreamEncryption", {{"DeliveryStreamName", "sse"}});
+  EXPECT_EQ(Describe("sse")["DeliveryStreamEncryptionConfiguration"].as_object().at("Status"), "DISABLED");
+  EXPECT_FALSE(
+      Ok("PutRecord", {{"DeliveryStreamName", "sse"}, {"Record", {{"Data", "x\n"}}}})["Encrypted"].as_bool());
+}
+
+TEST_F(FirehoseTest, OwnedKeyRecordsAreDeliveredInTheClear) {
+  Create("sse2");
+  Ok("StartDeliveryStreamEncryption", {{"DeliveryStreamName", "sse2"}});  // KeyType defaults to AWS_OWNED_CMK
+  Put("sse2", "one\n");
+  Put("sse2", "two\n");
+  now_ += 301'000;
+  ASSERT_TRUE(provider_->DeliverDue().ok());
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects.begin()->second, "one\ntwo\n");
+}
+
+TEST_F(FirehoseTest, EncryptionInputIsChecked) {
+  Create("sse3");
+  EXPECT_EQ(Err("StartDeliveryStreamEncryption",
+                {{"DeliveryStreamName", "sse3"},
+                 {"DeliveryStreamEncryptionConfigurationInput", {{"KeyType", "CUSTOMER_MANAGED_CMK"}}}})
+                .code,
+            "InvalidArgumentException");
+  EXPECT_EQ(Err("StartDeliveryStreamEncryption",
+                {{"DeliveryStreamName", "sse3"},
+                 {"DeliveryStreamEncryptionConfigurationInput",
+                  {{"KeyType", "AWS_OWNED_CMK"}, {"KeyARN", "arn:aws:kms:us-east-1:000000000000:key/k"}}}})
+                .code,
+            "InvalidArgumentException");
+  EXPECT_EQ(Err("StartDeliveryStreamEncryption", {{"DeliveryStreamName", "missing"}}).code,
+            "ResourceNotFoundException");
+}
+
+// KMSEncryptionConfig: the delivery asks S3 for SSE-KMS with the key.
+TEST_F(FirehoseTest, DestinationKmsEncryptionConfig) {
+  const std::string key = "arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+  Create("kmsdest", {{"EncryptionConfiguration", {{"KMSEncryptionConfig", {{"AWSKMSKeyARN", key}}}}}});
+  auto dest =
+      Describe("kmsdest")["Destinations"].as_array()[0].as_object()["ExtendedS3DestinationDescription"];
+  EXPECT_EQ(dest.at("EncryptionConfiguration").at("KMSEncryptionConfig").at("AWSKMSKeyARN").as_string(), key);
+  Put("kmsdest", "r\n");
+  now_ += 301'000;
+  ASSERT_TRUE(provider_->DeliverDue().ok());
+  EXPECT_EQ(lake_.write_encryption.algorithm, "aws:kms");
+  EXPECT_EQ(lake_.write_encryption.kms_key_id, key);
+  auto both =
+      Err("CreateDeliveryStream",
+          {{"DeliveryStreamName", "both"},
+           {"ExtendedS3DestinationConfiguration",
+            {{"RoleARN", kRole},
+             {"BucketARN", "arn:aws:s3:::lake"},
+             {"EncryptionConfiguration",
+              {{"NoEncryptionConfig", "NoEncryption"}, {"KMSEncryptionConfig", {{"AWSKMSKeyARN", key}}}}}}}});
+  EXPECT_EQ(both.code, "InvalidArgumentException");
 }
 
 }  // namespace

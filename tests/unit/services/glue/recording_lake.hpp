@@ -19,17 +19,22 @@ class RecordingLake final : public s3::Lake {
   std::unique_ptr<s3::LakeAccess> For(aws::Caller caller) override {
     MutexLock lock(mu_);
     callers_.push_back(std::move(caller));
-    return std::make_unique<Forward>(direct_);
+    return std::make_unique<Forward>(*this, direct_);
   }
   std::vector<aws::Caller> callers() const {
     MutexLock lock(mu_);
     return callers_;
   }
+  // Every LakeAccess::SetWriteEncryption the accesses were given, in order.
+  std::vector<s3::LakeWriteEncryption> write_encryptions() const {
+    MutexLock lock(mu_);
+    return encryptions_;
+  }
 
  private:
   class Forward final : public s3::LakeAccess {
    public:
-    explicit Forward(s3::LakeAccess& d) : d_(d) {}
+    Forward(RecordingLake& owner, s3::LakeAccess& d) : owner_(owner), d_(d) {}
     Status HeadBucket(const std::string& b) override { return d_.HeadBucket(b); }
     Result<std::vector<s3::LakeObject>> ListObjects(const std::string& b, const std::string& p,
                                                     std::size_t m) override {
@@ -55,14 +60,20 @@ class RecordingLake final : public s3::Lake {
       return d_.PutObjects(b, puts, also);
     }
     Status DeleteObject(const std::string& b, const std::string& k) override { return d_.DeleteObject(b, k); }
+    void SetWriteEncryption(const s3::LakeWriteEncryption& e) override {
+      MutexLock lock(owner_.mu_);
+      owner_.encryptions_.push_back(e);
+    }
 
    private:
+    RecordingLake& owner_;
     s3::LakeAccess& d_;
   };
 
   s3::LakeAccess& direct_;
   mutable Mutex mu_;
   std::vector<aws::Caller> callers_ GUARDED_BY(mu_);
+  std::vector<s3::LakeWriteEncryption> encryptions_ GUARDED_BY(mu_);
 };
 
 }  // namespace cenote::testing
