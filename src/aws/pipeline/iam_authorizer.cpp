@@ -164,9 +164,11 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
     // with AWS's "no identity-based policy allows" reason.
     //
     // A role a service assumes for its own work (a delivery stream's, a crawler's: in-process, no STS
-    // session) must trust that service, as AWS's AssumeRole by the service requires.
-    if (ctx.in_process() && who.type == iam::PrincipalType::kAssumedRole && principal.session == nullptr &&
-        sources_.directory != nullptr && mode_ != IamMode::kOff) {
+    // session) must trust that service, as AWS's AssumeRole by the service requires. A forwarded call (S3
+    // asking KMS for the data key of the role's write) carries that session on: the trust was checked where
+    // it began.
+    if (ctx.in_process() && !ctx.forwarded && who.type == iam::PrincipalType::kAssumedRole &&
+        principal.session == nullptr && sources_.directory != nullptr && mode_ != IamMode::kOff) {
       std::optional<iam::RoleInfo> role = sources_.directory->FindRole(principal.entity_arn);
       iam::Request assume;
       assume.action = "sts:AssumeRole";

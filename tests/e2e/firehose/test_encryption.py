@@ -25,10 +25,9 @@ MARKER = b"firehose-sealed-record-"
 def setUpModule():
     global SERVER
     SERVER = harness.Server().start()
-    # The delivery role may use KMS keys for the objects it writes (SSE-KMS via S3). Its trust names S3 too:
-    # the authorizer checks a service-assumed role's trust against the calling service also on S3's
-    # forwarded call to KMS (reported to the lead: a forwarded call should not need it).
-    harness.create_service_role(SERVER, ROLE, ["firehose.amazonaws.com", "s3.amazonaws.com"],
+    # The delivery role may use KMS keys for the objects it writes (SSE-KMS via S3). It trusts Firehose only: S3's
+    # forwarded call to KMS carries the role's session on, as on AWS.
+    harness.create_service_role(SERVER, ROLE, "firehose.amazonaws.com",
                                 actions=("s3:*", "kms:GenerateDataKey", "kms:Decrypt"))
 
 
