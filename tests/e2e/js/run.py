@@ -28,6 +28,7 @@ NEEDS = {
     "kinesis.test.mjs": ["client-kinesis"],
     "identity.test.mjs": ["client-s3", "client-glue", "client-kinesis"],
     "kms.test.mjs": ["client-kms"],
+    "sqs.test.mjs": ["client-sqs"],
     "sns.test.mjs": ["client-sns", "client-sqs"],
     "events.test.mjs": ["client-eventbridge", "client-sqs"],
     "scheduler.test.mjs": ["client-scheduler", "client-sqs"],
