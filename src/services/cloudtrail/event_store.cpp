@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -108,23 +107,52 @@ FrameHeader HeaderOf(std::string_view body) {
 
 }  // namespace
 
-// One segment file. Immutable identity; `map` is set while it is (or was just) the active segment; `frames`
-// and the counters are guarded by the store's mutex.
+// One segment file. Immutable identity; `open` while it is (or was just) the active segment and has bytes the
+// syncer has not flushed; `frames` and the counters are guarded by the store's mutex.
 struct EventStore::Segment {
   std::uint64_t first = 0;
   std::string path;
   int fd = -1;
-  char* map = nullptr;
+  bool open = false;
   std::size_t used = 0;    // bytes of complete frames
   std::size_t synced = 0;  // bytes flushed to disk
   std::uint64_t last_sequence = 0;
   std::int64_t last_arrival_ms = 0;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> frames;  // (sequence, offset), in order
   ~Segment() {
-    if (map != nullptr) ::munmap(map, kSegmentBytes);
     if (fd >= 0) ::close(fd);
   }
 };
+
+namespace {
+
+// Writes `n` bytes at `offset` of `fd` whole (pwrite may write less).
+bool WriteAt(int fd, const char* data, std::size_t n, std::size_t offset) {
+  while (n > 0) {
+    const ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<std::size_t>(w);
+    offset += static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+// Zeros from `from` to kSegmentBytes: a segment's unused rest reads as the end of its frames, and its blocks
+// are allocated and written now, so that appends later overwrite data blocks in place (no extent to convert,
+// no metadata for fdatasync to journal).
+bool ZeroFrom(int fd, std::size_t from) {
+  static const std::string kZeros(1 << 20, '\0');
+  while (from < EventStore::kSegmentBytes) {
+    const std::size_t n = std::min(kZeros.size(), EventStore::kSegmentBytes - from);
+    if (!WriteAt(fd, kZeros.data(), n, from)) return false;
+    from += n;
+  }
+  return true;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
                                                      std::function<std::int64_t()> clock, SyncMode mode) {
@@ -198,14 +226,12 @@ Status EventStore::Recover() {
   synced_ = next_sequence_;
   if (indexed > 0) spdlog::info("cloudtrail: {} management events in the event history", indexed);
   if (segments_.empty()) return StartSegment(next_sequence_);
-  // The last segment goes on taking events: mapped, its torn tail (an unanswered append) zeroed.
+  // The last segment goes on taking events, its torn tail (an unanswered append) zeroed.
   std::shared_ptr<Segment> last = segments_.rbegin()->second;
-  if (::posix_fallocate(last->fd, 0, kSegmentBytes) != 0) return InternalError("cannot extend " + last->path);
-  void* map = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, last->fd, 0);
-  if (map == MAP_FAILED) return InternalError("cannot map " + last->path + ": " + std::strerror(errno));
-  last->map = static_cast<char*>(map);
-  std::memset(last->map + last->used, 0, kSegmentBytes - last->used);
-  if (::msync(last->map, kSegmentBytes, MS_SYNC) != 0) return InternalError("cannot flush " + last->path);
+  if (!ZeroFrom(last->fd, last->used) || ::fdatasync(last->fd) != 0) {
+    return InternalError("cannot prepare " + last->path + ": " + std::strerror(errno));
+  }
+  last->open = true;
   active_ = last;
   return Status::Ok();
 }
@@ -218,20 +244,12 @@ Status EventStore::StartSegment(std::uint64_t first_sequence) {
   seg->path = SegmentPath(dir_, first_sequence);
   seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (seg->fd < 0) return InternalError("cannot create " + seg->path + ": " + std::strerror(errno));
-  void* map = MAP_FAILED;
-  if (::posix_fallocate(seg->fd, 0, kSegmentBytes) == 0 && ::fdatasync(seg->fd) == 0) {
-    map = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, seg->fd, 0);
-  }
-  if (map == MAP_FAILED) {
+  if (!ZeroFrom(seg->fd, 0) || ::fdatasync(seg->fd) != 0) {
     Error e = InternalError("cannot prepare " + seg->path + ": " + std::strerror(errno));
     ::unlink(seg->path.c_str());
     return e;
   }
-  seg->map = static_cast<char*>(map);
-#ifdef MADV_POPULATE_WRITE
-  // Take the write faults now, not one per page on the requests' path (Linux 5.14+; harmless if refused).
-  (void)::madvise(seg->map, kSegmentBytes, MADV_POPULATE_WRITE);
-#endif
+  seg->open = true;
   // The file's name must survive a crash before any event in it is answered.
   CENOTE_RETURN_IF_ERROR(store::FsyncDirectory(dir_));
   if (active_ != nullptr) unsynced_.push_back(active_);
@@ -253,24 +271,31 @@ Status EventStore::Append(const json::object& event, bool management, std::strin
     indexed = IndexOf(0, event);
     indexed->time_ms = arrival;
   }
-  MutexLock lock(mu_);
-  if (active_->used + 8 + body_size > kSegmentBytes) CENOTE_RETURN_IF_ERROR(StartSegment(next_sequence_));
-  const std::uint64_t sequence = next_sequence_++;
-  Segment& seg = *active_;
-  char* out = seg.map + seg.used;
-  const char kind = management ? 'M' : 'D';
-  std::memcpy(out + 8, &sequence, 8);
+  // The frame is made outside the lock but for its sequence (and so its CRC).
+  std::string frame(8 + body_size, '\0');
+  char* out = frame.data();
   std::memcpy(out + 16, &arrival, 8);
-  out[24] = kind;
+  out[24] = management ? 'M' : 'D';
   const std::uint16_t routing_size = static_cast<std::uint16_t>(routing.size());
   std::memcpy(out + 25, &routing_size, 2);
   std::memcpy(out + 8 + kBodyHeader, routing.data(), routing.size());
   std::memcpy(out + 8 + kBodyHeader + routing.size(), text.data(), text.size());
   const std::uint32_t n = static_cast<std::uint32_t>(body_size);
+  std::memcpy(out, &n, 4);
+  MutexLock lock(mu_);
+  if (active_->used + 8 + body_size > kSegmentBytes) CENOTE_RETURN_IF_ERROR(StartSegment(next_sequence_));
+  const std::uint64_t sequence = next_sequence_;
+  Segment& seg = *active_;
+  std::memcpy(out + 8, &sequence, 8);
   const std::uint32_t crc = Crc32c(0, out + 8, body_size);
   std::memcpy(out + 4, &crc, 4);
-  // The length last: a frame a kill interrupts has none, or a CRC that fails, and recovery cuts it.
-  std::memcpy(out, &n, 4);
+  // One write into the page cache (no mapping: a mapped file's writeback write-protects its pages, a TLB
+  // shootdown across every thread of the process each flush). A frame a kill interrupts is never answered;
+  // one a power cut tears fails its CRC, and recovery cuts it.
+  if (!WriteAt(seg.fd, frame.data(), frame.size(), seg.used)) {
+    return InternalError("cannot write " + seg.path + ": " + std::strerror(errno));
+  }
+  ++next_sequence_;
   const std::uint32_t offset = static_cast<std::uint32_t>(seg.used);
   seg.frames.emplace_back(sequence, offset);
   seg.used += 8 + body_size;
@@ -324,18 +349,15 @@ void EventStore::Sync() {
     std::shared_ptr<Segment> active = active_;
     const std::size_t from = active->synced, to = active->used;
     lock.Unlock();
-    // Whole pages around the new bytes; rolled segments in full (their tails since the last flush).
+    // Rolled segments (their tails since the last flush), then the active one's new bytes.
     bool ok = true;
-    for (const auto& seg : rolled) ok = ::msync(seg->map, kSegmentBytes, MS_SYNC) == 0 && ok;
-    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    const std::size_t start = from / page * page;
-    if (to > from) ok = ::msync(active->map + start, to - start, MS_SYNC) == 0 && ok;
+    for (const auto& seg : rolled) ok = ::fdatasync(seg->fd) == 0 && ok;
+    if (to > from) ok = ::fdatasync(active->fd) == 0 && ok;
     if (!ok) spdlog::error("cloudtrail: flushing the event log failed: {}", std::strerror(errno));
     lock.Lock();
     for (const auto& seg : rolled) {
       seg->synced = seg->used;
-      ::munmap(seg->map, kSegmentBytes);
-      seg->map = nullptr;
+      seg->open = false;
     }
     active->synced = std::max(active->synced, to);
     synced_ = std::max(synced_, target);
@@ -470,7 +492,7 @@ Status EventStore::Trim() {
     MutexLock lock(mu_);
     while (!index_.empty() && index_.begin()->second.time_ms < cutoff) index_.erase(index_.begin());
     for (auto it = segments_.begin(); it != segments_.end();) {
-      if (it->second != active_ && it->second->last_arrival_ms < cutoff && it->second->map == nullptr) {
+      if (it->second != active_ && it->second->last_arrival_ms < cutoff && !it->second->open) {
         remove.push_back(it->second->path);
         it = segments_.erase(it);
       } else {

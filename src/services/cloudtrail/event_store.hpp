@@ -1,16 +1,20 @@
 // EventStore: the durable record of every CloudTrail event, and the index LookupEvents reads.
 //
 // Storage: an append-only log of segment files under one directory (events-<first sequence, 20 digits>.log,
-// each preallocated to kSegmentBytes). The active segment is mapped (MAP_SHARED, pages populated for
-// writing), so recording an event is a memcpy into the page cache under a mutex, with no system call:
+// each zero-filled to kSegmentBytes when made, so appends overwrite allocated blocks in place). Recording an
+// event is one pwrite into the page cache under a mutex:
 //
-//   Append (the recorder, before the response leaves): sequence -> frame -> copy into the mapped segment ->
+//   Append (the recorder, before the response leaves): sequence -> frame -> pwrite at the segment's end ->
 //     return (SyncMode::kBatched), or wait for the syncer to have it on disk (kAlways).
-//   Syncer (one thread): every 20 ms while there is something new (kAlways: at once), msync(MS_SYNC) of the
-//     written range: one flush for every event recorded meanwhile (group commit), then wakes kAlways waiters.
+//   Syncer (one thread): every 20 ms while there is something new (kAlways: at once), fdatasync of the
+//     segments written: one flush for every event recorded meanwhile (group commit), then wakes kAlways
+//     waiters.
 //
-// So an answered call's event survives kill -9 in both modes (the mapping's pages are the kernel's page
-// cache, written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power
+// (The segments are not mapped: the writeback of a mapped file write-protects its dirty pages, one TLB
+// shootdown across every thread of the process per flush, which cost more than the pwrite per event.)
+//
+// So an answered call's event survives kill -9 in both modes (the written pages are the kernel's page cache,
+// written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power
 // cut can lose the last 20 ms of events. kBatched keeps recording off the request's critical path: an
 // fdatasync costs 1-4 ms on a busy disk, which no small GET can wait for.
 //
