@@ -10,6 +10,7 @@
 #include "common/encoding.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
+#include "services/common/number_value.hpp"
 #include "services/sns/internal.hpp"
 
 namespace cenote::sns {
@@ -26,28 +27,6 @@ struct Prepared {
   std::string dedup_id;
   std::size_t size = 0;
 };
-
-bool ValidNumber(std::string_view s) {
-  // AWS's Number attributes: up to 38 digits of precision, from -10^9 to 10^9 for filtering, any decimal
-  // here.
-  std::size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  std::size_t digits = 0;
-  while (i < s.size() && IsAsciiDigit(s[i])) ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && IsAsciiDigit(s[i])) ++i, ++digits;
-  }
-  if (digits == 0 || digits > 38) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    std::size_t e = 0;
-    while (i < s.size() && IsAsciiDigit(s[i])) ++i, ++e;
-    if (e == 0) return false;
-  }
-  return i == s.size();
-}
 
 bool ValidAttributeName(std::string_view name) {
   if (name.empty() || name.size() > 256) return false;
@@ -361,7 +340,7 @@ Result<MessageAttributes> ParseMessageAttributes(const json::object* attributes)
                           "message attribute type '" +
                           base + "'."});
       }
-      if (base == "Number" && !ValidNumber(*string_value)) {
+      if (base == "Number" && !services::ValidNumberValue(*string_value)) {
         return MakeError(errors::kParameterValueInvalid,
                          {"Could not cast message attribute '" + name + "' value to number."});
       }

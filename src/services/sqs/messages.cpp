@@ -12,6 +12,7 @@
 #include "common/encoding.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
+#include "services/common/number_value.hpp"
 #include "services/sqs/internal.hpp"
 
 namespace cenote::sqs {
@@ -54,28 +55,6 @@ bool ValidMessageText(std::string_view s) {
     if (!ok) return false;
   }
   return true;
-}
-
-bool ValidNumber(std::string_view s) {
-  // Up to 38 digits of precision, between 10^-128 and 10^+126 (AWS): a decimal with optional sign,
-  // fraction and exponent.
-  std::size_t i = 0;
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  std::size_t digits = 0;
-  while (i < s.size() && IsAsciiDigit(s[i])) ++i, ++digits;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && IsAsciiDigit(s[i])) ++i, ++digits;
-  }
-  if (digits == 0 || digits > 38) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    std::size_t e = 0;
-    while (i < s.size() && IsAsciiDigit(s[i])) ++i, ++e;
-    if (e == 0) return false;
-  }
-  return i == s.size();
 }
 
 Error Invalid(std::string message) {
@@ -144,7 +123,7 @@ Result<MessageAttributes> ReadAttributes(const json::object* in, bool system) {
                      std::string(base) + "'.");
     }
     if (!attr.binary && !ValidMessageText(*value)) return MakeError(errors::kInvalidMessageContents);
-    if (base == "Number" && !ValidNumber(*value)) {
+    if (base == "Number" && !services::ValidNumberValue(*value)) {
       return Invalid("Can't cast the value of message (" + std::string(kind) + ") attribute '" + name +
                      "' to a number.");
     }
