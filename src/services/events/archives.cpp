@@ -299,8 +299,9 @@ Status AdvanceReplay(Env& env, Replay& updated, std::vector<Delivery>& replay_ro
     if (ec || !event.is_object()) continue;
     event.as_object()["replay-name"] = updated.name;
     const std::string text = json::serialize(event);
-    CENOTE_ASSIGN_OR_RETURN(auto routed, Route(env, *txn, bus->first, bus->second, text, event, env.Now(),
-                                               filter.empty() ? nullptr : &filter, false));
+    CENOTE_ASSIGN_OR_RETURN(auto routed,
+                            Route(env, *txn, bus->first, bus->second, text, event, env.Now(),
+                                  filter.empty() ? nullptr : &filter, false, store::AsInt(row[1])));
     for (auto& d : routed) replay_rows.push_back(std::move(d));
     updated.last_replayed_ms = store::AsInt(row[1]);
   }

@@ -30,7 +30,8 @@ NOTES = {
                      "cross-account PutEvents",
     "CreateArchive": "EventPattern, RetentionDays (older events are dropped, checked every minute); archived in "
                      "PutEvents' transaction",
-    "StartReplay": "EventStartTime/EventEndTime, Destination.Arn (the archive's bus), FilterArns; events carry "
+    "StartReplay": "EventStartTime/EventEndTime select by the time in the event (a PutEvents entry's Time, else its "
+                   "arrival), as AWS; Destination.Arn (the archive's bus), FilterArns; events carry "
                    "`replay-name`; STARTING -> RUNNING -> COMPLETED, CANCELLING -> CANCELLED",
 }
 

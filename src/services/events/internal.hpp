@@ -185,12 +185,13 @@ json::object MakeEvent(const std::string& id, const std::string& detail_type, co
                        const Where& sender, const std::string& region, std::int64_t time_ms,
                        const json::array& resources, json::value detail);
 // The rows that deliver `event` (JSON text, parsed `parsed`) to every enabled rule of the bus it matches,
-// and the archive rows of the bus's archives; committed in `txn`. Returns the outbox rows added.
+// and the archive rows of the bus's archives, kept by the event's time `event_ms` (which replays select by);
+// committed in `txn`. Returns the outbox rows added.
 Result<std::vector<Delivery>> Route(Env& env, store::Transaction& txn, const Where& bus_where,
                                     const std::string& bus, const std::string& event_text,
                                     const json::value& parsed, std::int64_t now_ms,
-                                    const std::vector<std::string>* only_rules, bool archive)
-    EXCLUSIVE_LOCKS_REQUIRED(env.mu);
+                                    const std::vector<std::string>* only_rules, bool archive,
+                                    std::int64_t event_ms) EXCLUSIVE_LOCKS_REQUIRED(env.mu);
 // Rows for one rule's targets.
 Result<std::vector<Delivery>> RouteToRule(Env& env, store::Transaction& txn, const Rule& rule,
                                           const std::string& event_text, std::int64_t now_ms)

@@ -64,7 +64,8 @@ Result<std::vector<Delivery>> RouteToRule(Env& env, store::Transaction& txn, con
 Result<std::vector<Delivery>> Route(Env& env, store::Transaction& txn, const Where& bus_where,
                                     const std::string& bus, const std::string& event_text,
                                     const json::value& parsed, std::int64_t now_ms,
-                                    const std::vector<std::string>* only_rules, bool archive) {
+                                    const std::vector<std::string>* only_rules, bool archive,
+                                    std::int64_t event_ms) {
   std::vector<Delivery> rows;
   auto first = env.rules.lower_bound({bus_where, bus, std::string()});
   for (auto it = first;
@@ -86,7 +87,7 @@ Result<std::vector<Delivery>> Route(Env& env, store::Transaction& txn, const Whe
       if (a.pattern && !a.pattern->Matches(parsed)) continue;
       CENOTE_RETURN_IF_ERROR(
           txn.Exec("INSERT INTO events_archived (seq, archive, time_ms, doc) VALUES (?, ?, ?, ?)",
-                   {env.next_archived_seq++, a.arn, now_ms, event_text}));
+                   {env.next_archived_seq++, a.arn, event_ms, event_text}));
     }
   }
   return rows;
@@ -165,17 +166,19 @@ Result<OperationOutput> PutEvents(Env& env, const RequestContext& ctx, Operation
       json::array resources;
       if (const json::array* r = GetArray(e, "Resources")) resources = *r;
       const std::string id = NewUuidV4();
-      json::object event = MakeEvent(id, detail_type, source, sender, bus_where.region,
-                                     GetInt(e, "Time").value_or(now), resources, std::move(detail));
+      // The event's time (the entry's Time, else now): what a replay's EventStartTime/EventEndTime select by.
+      const std::int64_t event_ms = GetInt(e, "Time").value_or(now);
+      json::object event = MakeEvent(id, detail_type, source, sender, bus_where.region, event_ms, resources,
+                                     std::move(detail));
       const json::value parsed(std::move(event));
       const std::string text = json::serialize(parsed);
       CENOTE_ASSIGN_OR_RETURN(auto routed,
-                              Route(env, *txn, bus_where, bus, text, parsed, now, nullptr, true));
+                              Route(env, *txn, bus_where, bus, text, parsed, now, nullptr, true, event_ms));
       for (auto& d : routed) rows.push_back(std::move(d));
       results.push_back(json::object{{"EventId", id}});
     }
-    // Durable before the answer: an accepted entry is delivered at least once, across kill -9 too. An event no
-    // rule or archive took leaves nothing to keep (AWS services' events mostly): no commit, no fsync.
+    // Durable before the answer: an accepted entry is delivered at least once, across kill -9 too. An event
+    // no rule or archive took leaves nothing to keep (AWS services' events mostly): no commit, no fsync.
     if (rows.empty() && env.next_archived_seq == archived_before) {
       txn->Rollback();
     } else {

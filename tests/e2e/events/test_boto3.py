@@ -391,8 +391,12 @@ class Archives(unittest.TestCase):
         e.put_events(Entries=[{"Source": "keep", "DetailType": "d", "Detail": json.dumps({"n": i}), "EventBusName": bus}
                               for i in range(3)] +
                      [{"Source": "drop", "DetailType": "d", "Detail": "{}", "EventBusName": bus}])
+        # An event whose time is an hour ago: archived, but outside the replay's window (replays select by the
+        # time in the event, not by when it arrived).
+        e.put_events(Entries=[{"Source": "keep", "DetailType": "d", "Detail": json.dumps({"n": 99}),
+                               "EventBusName": bus, "Time": datetime.now(timezone.utc) - timedelta(hours=1)}])
         d = e.describe_archive(ArchiveName=archive)
-        self.assertEqual(d["EventCount"], 3)
+        self.assertEqual(d["EventCount"], 4)
         self.assertEqual(d["State"], "ENABLED")
         # A rule created after the events were sent gets them only through the replay.
         rule = name("replayed")
@@ -404,7 +408,7 @@ class Archives(unittest.TestCase):
         r = e.start_replay(ReplayName=replay, EventSourceArn=archive_arn, EventStartTime=start,
                            EventEndTime=datetime.now(timezone.utc), Destination={"Arn": bus_arn})
         self.assertEqual(r["State"], "STARTING")
-        got = receive(url, 3)
+        got = receive(url, 4, timeout=4)
         self.assertEqual(sorted(json.loads(m["Body"])["detail"]["n"] for m in got), [0, 1, 2])
         self.assertEqual({json.loads(m["Body"])["replay-name"] for m in got}, {replay})
         deadline = time.time() + 5
