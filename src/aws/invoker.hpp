@@ -38,6 +38,26 @@ struct Caller {
   bool forwarded = false;
 };
 
+// An AWS service principal acting on its own (S3 delivering an event notification, SNS a message, CloudTrail
+// a log file): `service_principal` ("sns.amazonaws.com") in `account` and `region`; when it acts for a
+// resource, `source_arn` (and the account) become aws:SourceArn / aws:SourceAccount for the target's resource
+// policy.
+inline Caller ServiceCaller(std::string_view service_principal, const std::string& account,
+                            const std::string& region, const std::string& source_arn = "") {
+  Caller caller;
+  caller.principal.type = iam::PrincipalType::kService;
+  caller.principal.account_id = account;
+  caller.principal.arn = std::string(service_principal);
+  caller.principal.user_id = std::string(service_principal);
+  caller.region = region;
+  caller.invoked_by = std::string(service_principal);
+  if (!source_arn.empty()) {
+    caller.source_arn = source_arn;
+    caller.source_account = account;
+  }
+  return caller;
+}
+
 class Invoker {
  public:
   virtual ~Invoker() = default;

@@ -485,13 +485,7 @@ void AthenaImpl::AnnounceState(const Namespace& ns, const json::object& doc, std
   detail["statementType"] = GetString(doc, "StatementType").value_or("DML");
   detail["versionId"] = "0";
   detail["workgroupName"] = GetString(doc, "WorkGroup").value_or("primary");
-  aws::Caller caller;
-  caller.principal.type = iam::PrincipalType::kService;
-  caller.principal.arn = "athena.amazonaws.com";
-  caller.principal.user_id = "athena.amazonaws.com";
-  caller.principal.account_id = ns.account;
-  caller.region = ns.region;
-  caller.invoked_by = "athena.amazonaws.com";
+  const aws::Caller caller = aws::ServiceCaller("athena.amazonaws.com", ns.account, ns.region);
   aws::OperationInput in;
   in.params = json::object{{"Entries", json::array{json::object{{"Source", "aws.athena"},
                                                                 {"DetailType", "Athena Query State Change"},

@@ -311,16 +311,7 @@ Result<Trail*> Env::FindHome(const RequestContext& ctx, const std::string& name_
 
 aws::Caller ServiceCaller(const std::string& account, const std::string& region,
                           const std::string& trail_arn) {
-  aws::Caller caller;
-  caller.principal.type = iam::PrincipalType::kService;
-  caller.principal.account_id = account;
-  caller.principal.arn = std::string(kServicePrincipal);
-  caller.principal.user_id = std::string(kServicePrincipal);
-  caller.region = region;
-  caller.invoked_by = std::string(kServicePrincipal);
-  caller.source_arn = trail_arn;
-  caller.source_account = account;
-  return caller;
+  return aws::ServiceCaller(kServicePrincipal, account, region, trail_arn);
 }
 
 Status CheckBucket(Env& env, const RequestContext& ctx, const std::string& trail_arn,

@@ -24,16 +24,8 @@ struct Outcome {
 };
 
 aws::Caller ServiceCaller(const json::object& d) {
-  aws::Caller c;
-  c.principal.type = iam::PrincipalType::kService;
-  c.principal.arn = std::string(kServicePrincipal);
-  c.principal.user_id = std::string(kServicePrincipal);
-  c.principal.account_id = GetString(d, "account").value_or("");
-  c.region = GetString(d, "region").value_or("");
-  c.invoked_by = std::string(kServicePrincipal);
-  c.source_arn = GetString(d, "rule_arn").value_or("");
-  c.source_account = GetString(d, "account").value_or("");
-  return c;
+  return aws::ServiceCaller(kServicePrincipal, GetString(d, "account").value_or(""),
+                            GetString(d, "region").value_or(""), GetString(d, "rule_arn").value_or(""));
 }
 
 aws::Caller RoleCaller(const json::object& d, const std::string& role) {

@@ -35,16 +35,7 @@ json::object StreamContext(const DeliveryStreamState& s) { return json::object{{
 
 // Firehose acting as itself on the stream's behalf (the grant's grantee).
 aws::Caller ServiceCaller(const DeliveryStreamState& s) {
-  aws::Caller caller;
-  caller.principal.type = iam::PrincipalType::kService;
-  caller.principal.account_id = s.account;
-  caller.principal.arn = kFirehoseServicePrincipal;
-  caller.principal.user_id = kFirehoseServicePrincipal;
-  caller.region = s.region;
-  caller.invoked_by = kFirehoseServicePrincipal;
-  caller.source_arn = s.arn;
-  caller.source_account = s.account;
-  return caller;
+  return aws::ServiceCaller(kFirehoseServicePrincipal, s.account, s.region, s.arn);
 }
 
 Error KmsRefusal(const Error& e) {

@@ -34,13 +34,7 @@ Status Register(services::ServiceDeps& deps) {
   aws::Invoker& invoker = deps.invoker;
   crawler_options.on_state_change = [&invoker](const std::string& account, const std::string& region,
                                                boost::json::object detail) {
-    aws::Caller caller;
-    caller.principal.type = iam::PrincipalType::kService;
-    caller.principal.arn = "glue.amazonaws.com";
-    caller.principal.user_id = "glue.amazonaws.com";
-    caller.principal.account_id = account;
-    caller.region = region;
-    caller.invoked_by = "glue.amazonaws.com";
+    const aws::Caller caller = aws::ServiceCaller("glue.amazonaws.com", account, region);
     aws::OperationInput in;
     in.params = boost::json::object{
         {"Entries", boost::json::array{boost::json::object{{"Source", "aws.glue"},

@@ -179,15 +179,8 @@ Status ServerAccessLogs::Flush() {
     const std::string key = target.prefix + stamp + AsciiUpper(RandomHex(8));
     // The logging service principal writes, as on AWS: the target bucket's policy must grant it s3:PutObject
     // (AWS's documented policy conditions on aws:SourceArn, the logged bucket, and aws:SourceAccount).
-    aws::Caller caller;
-    caller.principal.type = iam::PrincipalType::kService;
-    caller.principal.account_id = target.owner_account;
-    caller.principal.arn = std::string(kLogDeliveryPrincipal);
-    caller.principal.user_id = std::string(kLogDeliveryPrincipal);
-    caller.region = target.region;
-    caller.invoked_by = std::string(kLogDeliveryPrincipal);
-    caller.source_arn = "arn:aws:s3:::" + std::get<2>(where);
-    caller.source_account = target.owner_account;
+    const aws::Caller caller = aws::ServiceCaller(kLogDeliveryPrincipal, target.owner_account, target.region,
+                                                  "arn:aws:s3:::" + std::get<2>(where));
     auto put = lake_.For(caller)->PutObject(target.bucket, key, slot.second, "text/plain");
     if (!put) {
       // Best effort, as on AWS: a target that went away loses its records.

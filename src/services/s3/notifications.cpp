@@ -291,17 +291,11 @@ void Notifications::Committed() {
 Status Notifications::Deliver(const std::string& kind, const std::string& arn, const std::string& account,
                               const std::string& region, const std::string& bucket, const std::string& body) {
   if (invoker_ == nullptr) return InternalError("s3 notifications: no invoker");
-  aws::Caller caller;
-  caller.principal.type = iam::PrincipalType::kService;
-  caller.principal.account_id = account;
-  caller.principal.arn = std::string(kS3Principal);
-  caller.principal.user_id = std::string(kS3Principal);
-  caller.invoked_by = std::string(kS3Principal);
-  caller.source_arn = "arn:aws:s3:::" + bucket;
-  caller.source_account = account;
-  // The destination's region, from its ARN (arn:aws:<svc>:<region>:<account>:<name>).
+  // As S3 itself, in the destination's region (from its ARN: arn:aws:<svc>:<region>:<account>:<name>).
   std::vector<std::string_view> parts = SplitString(arn, ':');
-  caller.region = parts.size() > 3 && !parts[3].empty() ? std::string(parts[3]) : region;
+  const aws::Caller caller = aws::ServiceCaller(
+      kS3Principal, account, parts.size() > 3 && !parts[3].empty() ? std::string(parts[3]) : region,
+      "arn:aws:s3:::" + bucket);
   OperationInput in;
   json::object& p = in.params.emplace_object();
   if (kind == "queue") {

@@ -70,16 +70,7 @@ bool ClientSide(const Error& e) {
 aws::Caller SnsCaller(const std::string& topic_arn, const std::string& region) {
   auto parts = ParseArn(topic_arn);
   const std::string account = parts ? parts->account : "";
-  aws::Caller caller;
-  caller.principal.type = iam::PrincipalType::kService;
-  caller.principal.account_id = account;
-  caller.principal.arn = std::string(kServicePrincipal);
-  caller.principal.user_id = std::string(kServicePrincipal);
-  caller.region = region;
-  caller.invoked_by = std::string(kServicePrincipal);
-  caller.source_arn = topic_arn;
-  caller.source_account = account;
-  return caller;
+  return aws::ServiceCaller(kServicePrincipal, account, region, topic_arn);
 }
 
 // The in-process QueueUrl of a queue ARN (SQS resolves a URL by its last two path segments).
