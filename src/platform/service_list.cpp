@@ -5,6 +5,9 @@ namespace cenote {
 namespace iam {
 Status Register(services::ServiceDeps& deps);
 }
+namespace lambda {
+Status Register(services::ServiceDeps& deps);
+}
 namespace s3 {
 Status Register(services::ServiceDeps& deps);
 }
@@ -54,6 +57,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"iam", iam::Register},
       {"sts", sts::Register},
       {"organizations", organizations::Register},
+      {"lambda", lambda::Register},
       {"kms", kms::Register},
       {"cloudtrail", cloudtrail::Register},
       {"sqs", sqs::Register},

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Generates docs/lambda-coverage.md from the pinned AWS Lambda model and the provider's table.
+
+Usage: python3 src/services/lambda/gen_coverage.py   (from anywhere)
+An operation is supported when it appears in the Operations() table of src/services/lambda/lambda_provider.cpp.
+The unit test LambdaCoverage.DocMatchesProvider fails when the doc is stale.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+import coverage_doc  # noqa: E402  (scripts/coverage_doc.py: the logic shared by all services)
+
+NOTES = {
+    "CreateFunction": "Zip packages (ZipFile, or S3Bucket/S3Key/S3ObjectVersion read from S3 as the caller); runtimes "
+                      "python3.9-3.13 (the machine's python3), nodejs18.x-22.x (the machine's node), provided.al2 / "
+                      "provided.al2023 (the zip's executable `bootstrap`); the Role must trust lambda.amazonaws.com "
+                      "(assumed through STS at creation and at each cold start); State Pending in the answer, Active after",
+    "Invoke": "RequestResponse (X-Amz-Function-Error, X-Amz-Executed-Version, LogType=Tail), Event (durable queue, "
+              "202; retries 0-2 one and two minutes apart, MaximumEventAgeInSeconds, destinations SQS/SNS/Lambda/"
+              "EventBridge), DryRun (204); 6 MB sync and 256 KB async payload limits; reserved and account "
+              "concurrency (TooManyRequestsException with its Reason)",
+    "AddPermission": "the function policy is the resource policy the authorizer evaluates (service principals with "
+                     "AWS:SourceArn / AWS:SourceAccount, other accounts)",
+    "CreateAlias": "RoutingConfig AdditionalVersionWeights route that share of invocations to the other version",
+    "PublishLayerVersion": "layer zips are merged (in the function's order) and mounted at /opt",
+    "GetFunction": "Code.Location is an S3-style URL that is not served (the CLI only prints it)",
+}
+
+GAPS = [
+    "Event source mappings, function URLs, provisioned concurrency, code signing, container images and SnapStart are "
+    "not supported (their operations answer UnknownOperationException).",
+    "Other runtimes of the model (java, dotnet, ruby) are refused at CreateFunction.",
+    "The Invoke authorization is on the unqualified function ARN (a policy on function:name:alias does not match).",
+]
+
+RUNTIME = [
+    "Each execution environment is a sandboxed process (src/services/common/sandbox.hpp): user, mount, PID, IPC and UTS "
+    "namespaces where the host allows (else a plain process, logged once), code read-only at /var/task, layers at "
+    "/opt, a private 512 MB tmpfs /tmp, the data and scratch directories hidden, memory limited by a cgroup (v1 or v2) "
+    "or RLIMIT_AS. A timeout kills the environment (Sandbox.Timedout, \"Task timed out after N.NN seconds\"); a "
+    "memory-cgroup kill is Runtime.OutOfMemory.",
+    "The Lambda Runtime API is served on a loopback port; AWS_LAMBDA_RUNTIME_API is 127.0.0.1:<port>/<token> (a "
+    "per-environment path prefix). Environment variables as AWS sets them, the execution role's temporary "
+    "credentials, and AWS_ENDPOINT_URL (CENOTE_ENDPOINT_URL, else the Host of the last Lambda request) so SDKs inside "
+    "call Cenote.",
+    "Warm environments are reused (one invocation at a time each) and reaped after CENOTE_LAMBDA_IDLE_SECONDS (300).",
+    "START / END / REPORT lines as AWS prints them; sent to CloudWatch Logs (/aws/lambda/<name>, stream "
+    "YYYY/MM/DD/[version]<hex>) as the execution role: failures are counted, never fail an invocation.",
+]
+
+
+def main():
+    sections = [("Not yet", coverage_doc.bullets(GAPS)), ("Execution environments", RUNTIME),
+                coverage_doc.errors_section("lambda")]
+    coverage_doc.write("lambda", "lambda-2015-03-31", "AWS Lambda coverage", notes=NOTES, sections=sections)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+// Shared internals of the Lambda provider. Not part of the public API.
+#pragma once
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "aws/invoker.hpp"
+#include "aws/provider.hpp"
+#include "common/mutex.hpp"
+#include "iam/policy.hpp"
+#include "services/common/params.hpp"
+#include "services/lambda/errors.hpp"
+#include "services/lambda/lambda_provider.hpp"
+#include "services/lambda/runtime.hpp"
+#include "store/metadata_store.hpp"
+
+namespace cenote::lambda {
+
+namespace json = boost::json;
+using aws::OperationInput;
+using aws::OperationOutput;
+using aws::RequestContext;
+using services::GetArray;
+using services::GetBool;
+using services::GetInt;
+using services::GetObject;
+using services::GetString;
+
+inline constexpr std::string_view kServicePrincipal = "lambda.amazonaws.com";
+inline constexpr std::int64_t kAccountConcurrency = 1000;
+inline constexpr std::int64_t kMinimumUnreserved = 100;
+inline constexpr std::size_t kSyncPayloadLimit = 6 * 1024 * 1024;
+inline constexpr std::size_t kAsyncPayloadLimit = 256 * 1024;
+
+struct FunctionKey {
+  std::string account, region, name;
+  auto operator<=>(const FunctionKey&) const = default;
+};
+
+// One published version (or $LATEST): its FunctionConfiguration document and its code.
+struct Version {
+  json::object config;   // FunctionConfiguration, model member names
+  std::string code;      // the code store's key: the zip's SHA-256, hex
+};
+
+struct Function {
+  FunctionKey key;
+  std::string arn;  // unqualified
+  Version latest;
+  std::map<std::int64_t, Version> versions;
+  std::int64_t last_version = 0;
+  std::map<std::string, json::object> aliases;  // AliasConfiguration
+  std::map<std::string, std::string> tags;
+  json::array statements;  // the resource policy's statements
+  std::optional<std::int64_t> reserved;
+  std::map<std::string, json::object> invoke_configs;  // qualifier -> FunctionEventInvokeConfig
+  std::shared_ptr<const iam::Policy> policy;            // compiled `statements`
+};
+
+struct LayerKey {
+  std::string account, region, name;
+  auto operator<=>(const LayerKey&) const = default;
+};
+struct LayerVersion {
+  json::object doc;  // GetLayerVersion's answer
+  std::string code;
+};
+
+// What an invocation targets: a function at a version ("$LATEST" or "N"), through an alias or not.
+struct Target {
+  FunctionKey key;
+  std::string version;        // "$LATEST" or a number
+  std::string invoked_arn;    // as given: unqualified, or qualified with the version or alias
+  std::string alias;
+};
+
+struct Env {
+  store::MetadataStore& metadata;
+  aws::Invoker* invoker;
+  LambdaOptions options;
+  std::unique_ptr<Runtimes> runtimes;
+  std::int64_t Now() const { return options.clock(); }
+
+  mutable Mutex mu;
+  std::map<FunctionKey, Function> functions GUARDED_BY(mu);
+  std::map<LayerKey, std::map<std::int64_t, LayerVersion>> layers GUARDED_BY(mu);
+  std::set<std::int64_t> queued_running GUARDED_BY(mu);  // async events being invoked
+  std::string endpoint GUARDED_BY(mu);                   // Cenote's own URL, for AWS_ENDPOINT_URL
+  std::function<void()> wake;
+  std::atomic<std::int64_t> log_failures{0};
+
+  Env(store::MetadataStore& m, aws::Invoker* i, LambdaOptions o) : metadata(m), invoker(i), options(std::move(o)) {}
+
+  Status SaveFunction(store::Transaction& txn, const Function& f);
+  Status SaveLayer(store::Transaction& txn, const LayerKey& key, std::int64_t version, const LayerVersion& v);
+  // Writes the zip into the code store (fsynced) and returns its key.
+  Result<std::string> StoreCode(const std::string& zip);
+  Result<std::string> LoadCode(const std::string& key) const;
+  // The directory the code `key` is extracted in (extracted on first use).
+  Result<std::string> CodeDir(const std::string& key);
+  std::string Endpoint() const;
+};
+
+// ARNs and names.
+std::string FunctionArn(const FunctionKey& key);
+std::string LayerArn(const LayerKey& key);
+struct ParsedName {
+  std::string account, region, name, qualifier;
+};
+// FunctionName in any form AWS accepts (name, name:qualifier, 123456789012:function:name[:q], full ARN);
+// missing account and region are the request's.
+Result<ParsedName> ParseFunctionName(std::string_view text, const std::string& account, const std::string& region);
+std::string IsoTime(std::int64_t ms);  // 2024-01-02T03:04:05.678+0000 (Lambda's LastModified)
+std::string IsoTimeZ(std::int64_t ms);  // 2024-01-02T03:04:05.678Z
+
+// Looks up a function, answering AWS's ResourceNotFoundException when there is none.
+Result<Function*> FindFunction(Env& env, const FunctionKey& key) EXCLUSIVE_LOCKS_REQUIRED(env.mu);
+// The version a qualifier names (a version, "$LATEST", an alias: resolved with its routing weights when
+// `route`), or ResourceNotFoundException.
+Result<Target> Resolve(Env& env, const ParsedName& name, bool route) EXCLUSIVE_LOCKS_REQUIRED(env.mu);
+const Version* VersionOf(const Function& f, const std::string& version);
+Status RecompilePolicy(Function& f);
+
+// Invocation (invoke.cpp).
+struct InvokeOutcome {
+  int status = 200;
+  std::string payload;
+  std::string function_error;  // "Unhandled" or ""
+  std::string log_tail;        // base64 of the last 4 KB, when asked
+  std::string executed_version;
+};
+Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
+                                   const std::string& client_context, bool tail, const std::string& request_id);
+std::int64_t RunAsyncRound(Env& env);
+Status LoadAsync(Env& env);
+
+#define CENOTE_LAMBDA_HANDLER(name) \
+  Result<OperationOutput> name(Env& env, const RequestContext& ctx, OperationInput& in)
+CENOTE_LAMBDA_HANDLER(CreateFunction);
+CENOTE_LAMBDA_HANDLER(GetFunction);
+CENOTE_LAMBDA_HANDLER(GetFunctionConfiguration);
+CENOTE_LAMBDA_HANDLER(UpdateFunctionCode);
+CENOTE_LAMBDA_HANDLER(UpdateFunctionConfiguration);
+CENOTE_LAMBDA_HANDLER(DeleteFunction);
+CENOTE_LAMBDA_HANDLER(ListFunctions);
+CENOTE_LAMBDA_HANDLER(PublishVersion);
+CENOTE_LAMBDA_HANDLER(ListVersionsByFunction);
+CENOTE_LAMBDA_HANDLER(CreateAlias);
+CENOTE_LAMBDA_HANDLER(GetAlias);
+CENOTE_LAMBDA_HANDLER(UpdateAlias);
+CENOTE_LAMBDA_HANDLER(DeleteAlias);
+CENOTE_LAMBDA_HANDLER(ListAliases);
+CENOTE_LAMBDA_HANDLER(PutFunctionConcurrency);
+CENOTE_LAMBDA_HANDLER(GetFunctionConcurrency);
+CENOTE_LAMBDA_HANDLER(DeleteFunctionConcurrency);
+CENOTE_LAMBDA_HANDLER(GetAccountSettings);
+CENOTE_LAMBDA_HANDLER(AddPermission);
+CENOTE_LAMBDA_HANDLER(RemovePermission);
+CENOTE_LAMBDA_HANDLER(GetPolicy);
+CENOTE_LAMBDA_HANDLER(TagResource);
+CENOTE_LAMBDA_HANDLER(UntagResource);
+CENOTE_LAMBDA_HANDLER(ListTags);
+CENOTE_LAMBDA_HANDLER(PublishLayerVersion);
+CENOTE_LAMBDA_HANDLER(GetLayerVersion);
+CENOTE_LAMBDA_HANDLER(ListLayerVersions);
+CENOTE_LAMBDA_HANDLER(ListLayers);
+CENOTE_LAMBDA_HANDLER(DeleteLayerVersion);
+CENOTE_LAMBDA_HANDLER(Invoke);
+CENOTE_LAMBDA_HANDLER(PutFunctionEventInvokeConfig);
+CENOTE_LAMBDA_HANDLER(GetFunctionEventInvokeConfig);
+CENOTE_LAMBDA_HANDLER(DeleteFunctionEventInvokeConfig);
+#undef CENOTE_LAMBDA_HANDLER
+
+}  // namespace cenote::lambda

@@ -1,0 +1,678 @@
+#include "services/lambda/runtime.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/json.hpp>
+#include <cmath>
+#include <cstring>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/clock.hpp"
+#include "common/encoding.hpp"
+#include "common/mutex.hpp"
+#include "common/random.hpp"
+#include "http/server.hpp"
+#include "services/common/sandbox.hpp"
+#include "services/lambda/runtime_files.hpp"
+
+namespace cenote::lambda {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t NowMs() { return UnixNowMs(); }
+
+// The machine's interpreters, found once.
+struct Interpreters {
+  std::string python;         // real path of python3
+  std::string python_prefix;  // sys.base_prefix
+  std::string python_exe_rel; // the executable relative to the prefix ("bin/python3.11")
+  std::string node;
+};
+
+std::string RunCapture(const std::string& command) {
+  std::string out;
+  FILE* f = popen(command.c_str(), "r");
+  if (f == nullptr) return out;
+  std::array<char, 512> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), f)) out.append(buf.data(), n);
+  pclose(f);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+const Interpreters& FindInterpreters() {
+  static const Interpreters found = [] {
+    Interpreters i;
+    std::string py = RunCapture(
+        "python3 -c 'import os,sys; print(os.path.realpath(sys.executable)); print(sys.base_prefix)' 2>/dev/null");
+    if (auto nl = py.find('\n'); nl != std::string::npos) {
+      i.python = py.substr(0, nl);
+      i.python_prefix = py.substr(nl + 1);
+      if (i.python.starts_with(i.python_prefix + "/")) i.python_exe_rel = i.python.substr(i.python_prefix.size() + 1);
+    }
+    i.node = RunCapture("command -v node 2>/dev/null");
+    if (!i.node.empty()) i.node = std::filesystem::weakly_canonical(i.node).string();
+    return i;
+  }();
+  return found;
+}
+
+std::string Hex32() { return RandomHex(16); }
+
+std::string LogStreamName(std::int64_t ms, const std::string& version) {
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char date[16];
+  std::strftime(date, sizeof(date), "%Y/%m/%d", &tm);
+  return std::string(date) + "/[" + version + "]" + Hex32();
+}
+
+std::string Fixed2(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", v);
+  return buf;
+}
+
+std::string IsoZ(std::int64_t ms) {
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return buf;
+}
+
+std::string ErrorDoc(const std::string& type, const std::string& message) {
+  boost::json::object o{{"errorType", type}, {"errorMessage", message}};
+  return boost::json::serialize(o);
+}
+
+}  // namespace
+
+struct ExecEnv {
+  std::string token, key, function_arn, function_name, version, log_stream;
+  std::int64_t timeout_s = 3, memory_mb = 128;
+  services::SandboxProcess process;
+  int output_fd = -1;
+  std::thread reader;
+  std::map<std::string, std::string> session;
+
+  Mutex mu;
+  CondVar cv{mu};
+  bool busy GUARDED_BY(mu) = false;
+  bool dead GUARDED_BY(mu) = false;
+  bool ready GUARDED_BY(mu) = false;  // the runtime asked for its first invocation: init done
+  bool init_error GUARDED_BY(mu) = false;
+  std::string init_error_body GUARDED_BY(mu);
+  services::SandboxExit exit GUARDED_BY(mu);
+  // The current invocation.
+  std::string request_id GUARDED_BY(mu), payload GUARDED_BY(mu), client_context GUARDED_BY(mu),
+      invoked_arn GUARDED_BY(mu);
+  std::int64_t deadline_ms GUARDED_BY(mu) = 0;
+  bool pending GUARDED_BY(mu) = false;  // waiting for /next
+  bool responded GUARDED_BY(mu) = false;
+  bool response_error GUARDED_BY(mu) = false;
+  std::string response GUARDED_BY(mu);
+  std::string output GUARDED_BY(mu);  // what the runtime printed since the last invocation began
+  std::int64_t last_used_ms GUARDED_BY(mu) = 0;
+};
+
+class Runtimes::Impl {
+ public:
+  explicit Impl(RuntimesOptions options) : options_(std::move(options)) {}
+
+  ~Impl() {
+    std::vector<std::shared_ptr<ExecEnv>> all;
+    {
+      MutexLock lock(mu_);
+      for (auto& [token, env] : envs_) all.push_back(env);
+      envs_.clear();
+    }
+    for (auto& env : all) Kill(*env);
+    for (auto& env : all) {
+      if (env->reader.joinable()) env->reader.join();
+    }
+    if (server_) server_->Stop();
+  }
+
+  Status StartServer() {
+    runtime_dir_ = options_.scratch_dir + "/runtime";
+    std::error_code ec;
+    std::filesystem::create_directories(runtime_dir_, ec);
+    for (const RuntimeFile& f : EmbeddedRuntimeFiles()) {
+      std::ofstream out(runtime_dir_ + "/" + std::string(f.name), std::ios::binary | std::ios::trunc);
+      out.write(f.data.data(), static_cast<std::streamsize>(f.data.size()));
+    }
+    std::filesystem::permissions(runtime_dir_, std::filesystem::perms(0755), ec);
+    for (const auto& e : std::filesystem::directory_iterator(runtime_dir_, ec)) {
+      std::filesystem::permissions(e.path(), std::filesystem::perms(0644), ec);
+    }
+    http::ServerOptions so;
+    so.host = "127.0.0.1";
+    so.port = 0;
+    so.io_threads = 1;
+    so.worker_threads = 256;  // each idle environment holds one long-polling /next
+    so.idle_timeout_seconds = 3600;
+    CENOTE_ASSIGN_OR_RETURN(server_, http::Server::Create(so, [this](http::HttpRequest& r) { return Serve(r); }));
+    CENOTE_ASSIGN_OR_RETURN(port_, server_->Start());
+    services::Sandbox::Probe();
+    return Status::Ok();
+  }
+
+  Result<InvocationResult> Invoke(const EnvironmentSpec& spec, const std::string& request_id,
+                                  const std::string& payload, const std::string& client_context,
+                                  const std::string& invoked_arn) {
+    InvocationResult result;
+    std::shared_ptr<ExecEnv> env = TakeWarm(spec.key);
+    const auto started = Clock::now();
+    if (!env) {
+      CENOTE_ASSIGN_OR_RETURN(env, StartEnvironment(spec));
+      result.cold = true;
+    }
+    result.log_stream = env->log_stream;
+    result.session = env->session;
+    const std::int64_t start_ms = NowMs();
+    std::string init_output;
+    {
+      MutexLock lock(env->mu);
+      env->request_id = request_id;
+      env->payload = payload;
+      env->client_context = client_context;
+      env->invoked_arn = invoked_arn;
+      env->responded = false;
+      env->response_error = false;
+      env->response.clear();
+      env->pending = true;
+      if (!result.cold) env->output.clear();
+      env->cv.SignalAll();
+    }
+    // Init: until the runtime asks for its first invocation (AWS gives the init phase 10 s).
+    Clock::time_point invoke_start = started;
+    if (result.cold) {
+      MutexLock lock(env->mu);
+      bool done = env->cv.WaitUntil(lock, started + std::chrono::seconds(10),
+                                    [&] { return env->ready || env->init_error || env->dead; });
+      result.init_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+      invoke_start = Clock::now();
+      init_output = std::move(env->output);
+      env->output.clear();
+      if (!done || env->init_error || (env->dead && !env->ready)) {
+        std::string body = env->init_error ? env->init_error_body
+                           : !done         ? ErrorDoc("Sandbox.Timedout", "RequestId: " + request_id +
+                                                                       " Error: Task timed out after 10.00 seconds")
+                                           : ExitError(*env, request_id);
+        lock.Unlock();
+        Kill(*env);
+        Forget(*env);
+        result.function_error = true;
+        result.payload = body;
+        FinishLog(result, spec, request_id, init_output, "", start_ms, 0, true);
+        return result;
+      }
+    }
+    // The invocation: until the runtime answers, exits, or the function's timeout.
+    const auto deadline = invoke_start + std::chrono::milliseconds(spec.timeout_s * 1000);
+    bool timed_out = false;
+    std::string output;
+    {
+      MutexLock lock(env->mu);
+      bool done = env->cv.WaitUntil(lock, deadline, [&] { return env->responded || env->dead; });
+      timed_out = !done;
+      if (env->responded) {
+        result.payload = env->response;
+        result.function_error = env->response_error;
+      }
+    }
+    result.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - invoke_start).count();
+    if (!timed_out) DrainOutput(*env);
+    bool killed = false;
+    {
+      MutexLock lock(env->mu);
+      output = std::move(env->output);
+      env->output.clear();
+      if (timed_out) {
+        result.function_error = true;
+        result.payload = ErrorDoc("Sandbox.Timedout", "RequestId: " + request_id + " Error: Task timed out after " +
+                                                          Fixed2(static_cast<double>(spec.timeout_s)) + " seconds");
+        output += IsoZ(NowMs()) + " " + request_id + " Task timed out after " +
+                  Fixed2(static_cast<double>(spec.timeout_s)) + " seconds\n";
+        killed = true;
+      } else if (!env->responded) {
+        result.function_error = true;
+        result.payload = ExitError(*env, request_id);
+        output += "RequestId: " + request_id + " Error: " + ExitText(*env) + "\n" +
+                  (env->exit.out_of_memory ? "Runtime.OutOfMemory\n" : "Runtime.ExitError\n");
+        killed = true;
+      } else {
+        env->busy = false;
+        env->pending = false;
+        env->last_used_ms = NowMs();
+      }
+    }
+    if (killed) {
+      Kill(*env);
+      Forget(*env);
+    }
+    FinishLog(result, spec, request_id, init_output, output, start_ms, PeakMemoryMb(*env), false);
+    return result;
+  }
+
+  int Busy(const std::string& function_arn) const {
+    MutexLock lock(mu_);
+    int n = 0;
+    for (const auto& [token, env] : envs_) {
+      if (env->function_arn != function_arn) continue;
+      MutexLock l(env->mu);
+      n += env->busy ? 1 : 0;
+    }
+    return n;
+  }
+
+  int BusyTotal() const {
+    MutexLock lock(mu_);
+    int n = 0;
+    for (const auto& [token, env] : envs_) {
+      MutexLock l(env->mu);
+      n += env->busy ? 1 : 0;
+    }
+    return n;
+  }
+
+  void Reap(std::int64_t now_ms, const std::string& retire_arn) {
+    std::vector<std::shared_ptr<ExecEnv>> gone;
+    {
+      MutexLock lock(mu_);
+      for (auto it = envs_.begin(); it != envs_.end();) {
+        ExecEnv& e = *it->second;
+        MutexLock l(e.mu);
+        bool reap = !e.busy && (e.dead || now_ms - e.last_used_ms > options_.idle_ms ||
+                                (!retire_arn.empty() && e.function_arn == retire_arn));
+        if (reap) {
+          gone.push_back(it->second);
+          it = envs_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& e : gone) Kill(*e);
+  }
+
+ private:
+  std::shared_ptr<ExecEnv> TakeWarm(const std::string& key) {
+    MutexLock lock(mu_);
+    for (auto& [token, env] : envs_) {
+      if (env->key != key) continue;
+      MutexLock l(env->mu);
+      if (!env->busy && !env->dead && env->ready) {
+        env->busy = true;
+        return env;
+      }
+    }
+    return nullptr;
+  }
+
+  Result<std::shared_ptr<ExecEnv>> StartEnvironment(const EnvironmentSpec& spec) {
+    auto env = std::make_shared<ExecEnv>();
+    env->token = RandomHex(16);
+    env->key = spec.key;
+    env->function_arn = spec.function_arn;
+    env->function_name = spec.function_name;
+    env->version = spec.version;
+    env->timeout_s = spec.timeout_s;
+    env->memory_mb = spec.memory_mb;
+    env->log_stream = LogStreamName(NowMs(), spec.version);
+    std::map<std::string, std::string> session;
+    if (spec.session) {
+      CENOTE_ASSIGN_OR_RETURN(session, spec.session());
+    }
+    env->session = session;
+    const bool ns = services::Sandbox::Probe() == services::Sandbox::Mode::kNamespaces;
+    services::SandboxSpec sb;
+    sb.memory_bytes = spec.memory_mb * 1024 * 1024;
+    sb.hide = options_.hide;
+    std::string opt_dir = ns ? "/opt" : "";
+    std::string task = ns ? "/var/task" : spec.code_dir;
+    std::string runtime_dir = ns ? "/var/runtime" : runtime_dir_;
+    if (ns) {
+      sb.binds.push_back({.source = spec.code_dir, .target = "/var/task"});
+      sb.binds.push_back({.source = runtime_dir_, .target = "/var/runtime"});
+    }
+    // Layers: merged into one directory (later layers win), bound at /opt.
+    if (!spec.layer_dirs.empty()) {
+      std::string merged = options_.scratch_dir + "/opt/" + env->token;
+      std::error_code ec;
+      std::filesystem::create_directories(merged, ec);
+      std::filesystem::permissions(merged, std::filesystem::perms(0755), ec);
+      for (const std::string& dir : spec.layer_dirs) {
+        std::filesystem::copy(dir, merged,
+                              std::filesystem::copy_options::recursive |
+                                  std::filesystem::copy_options::overwrite_existing |
+                                  std::filesystem::copy_options::copy_symlinks,
+                              ec);
+      }
+      if (ns) {
+        sb.binds.push_back({.source = merged, .target = "/opt"});
+      } else {
+        opt_dir = merged;
+      }
+    }
+    std::map<std::string, std::string> vars;
+    const Interpreters& interp = FindInterpreters();
+    std::vector<std::string> argv;
+    std::string path = "/usr/local/bin:/usr/bin:/bin:/opt/bin";
+    if (spec.runtime.starts_with("python")) {
+      if (interp.python.empty()) return MakeError("InternalError", "no python3 on this host", 500);
+      std::string exe = interp.python;
+      if (ns && !interp.python_exe_rel.empty()) {
+        sb.binds.push_back({.source = interp.python_prefix, .target = "/var/lang"});
+        exe = "/var/lang/" + interp.python_exe_rel;
+        vars["LD_LIBRARY_PATH"] = "/var/lang/lib:/opt/lib";
+        path = "/var/lang/bin:" + path;
+      }
+      argv = {exe, "-u", runtime_dir + "/python_ric.py"};
+      vars["PYTHONUNBUFFERED"] = "1";
+      vars["PYTHONDONTWRITEBYTECODE"] = "1";
+      std::string opt = opt_dir.empty() ? "" : opt_dir + "/python:";
+      vars["PYTHONPATH"] = opt + task;
+    } else if (spec.runtime.starts_with("nodejs")) {
+      if (interp.node.empty()) return MakeError("InternalError", "no node on this host", 500);
+      sb.address_space_limit = false;  // V8 reserves far more address space than it uses
+      argv = {interp.node, "--max-old-space-size=" + std::to_string(std::max<std::int64_t>(spec.memory_mb * 9 / 10, 16)),
+              runtime_dir + "/node_ric.mjs"};
+      std::string opt = opt_dir.empty() ? "" : opt_dir + "/nodejs/node_modules:" + opt_dir + "/nodejs/node20/node_modules:";
+      vars["NODE_PATH"] = opt + task + "/node_modules";
+    } else {
+      argv = {task + "/bootstrap"};
+      if (!std::filesystem::exists(spec.code_dir + "/bootstrap")) {
+        // AWS: the init fails (Runtime.InvalidEntrypoint) when the custom runtime has no bootstrap.
+        return MakeError("InvalidRuntimeException", "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]",
+                         502);
+      }
+    }
+    for (const auto& [k, v] : spec.variables) vars[k] = v;
+    // The variables Lambda sets (reserved: they win over the function's own).
+    vars["PATH"] = path;
+    vars["LANG"] = "en_US.UTF-8";
+    vars["TZ"] = ":UTC";
+    vars["_HANDLER"] = spec.handler;
+    vars["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + spec.runtime;
+    vars["AWS_LAMBDA_FUNCTION_NAME"] = spec.function_name;
+    vars["AWS_LAMBDA_FUNCTION_VERSION"] = spec.version;
+    vars["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(spec.memory_mb);
+    vars["AWS_LAMBDA_LOG_GROUP_NAME"] = spec.log_group;
+    vars["AWS_LAMBDA_LOG_STREAM_NAME"] = env->log_stream;
+    vars["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+    vars["AWS_REGION"] = spec.region;
+    vars["AWS_DEFAULT_REGION"] = spec.region;
+    vars["LAMBDA_TASK_ROOT"] = task;
+    vars["LAMBDA_RUNTIME_DIR"] = runtime_dir;
+    vars["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:" + std::to_string(port_) + "/" + env->token;
+    vars["HOME"] = "/tmp";
+    for (const auto& [k, v] : session) vars[k] = v;
+    sb.argv = argv;
+    for (const auto& [k, v] : vars) sb.env.push_back(k + "=" + v);
+    sb.cwd = task;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return InternalError("pipe failed");
+    sb.output_fd = fds[1];
+    auto process = services::Sandbox::Spawn(sb);
+    close(fds[1]);
+    if (!process) {
+      close(fds[0]);
+      return process.error();
+    }
+    env->process = *process;
+    env->output_fd = fds[0];
+    {
+      MutexLock l(env->mu);
+      env->busy = true;
+      env->last_used_ms = NowMs();
+    }
+    {
+      MutexLock lock(mu_);
+      envs_[env->token] = env;
+    }
+    ExecEnv* raw = env.get();
+    env->reader = std::thread([raw] { ReadOutput(*raw); });
+    return env;
+  }
+
+  // Reads the runtime's output until it exits, then reaps it.
+  static void ReadOutput(ExecEnv& env) {
+    std::array<char, 8192> buf{};
+    while (true) {
+      ssize_t n = read(env.output_fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      MutexLock lock(env.mu);
+      if (env.output.size() < (8u << 20)) env.output.append(buf.data(), static_cast<std::size_t>(n));
+    }
+    close(env.output_fd);
+    services::SandboxExit exit = services::Sandbox::Wait(env.process);
+    MutexLock lock(env.mu);
+    env.exit = exit;
+    env.dead = true;
+    env.cv.SignalAll();
+  }
+
+  // The runtime flushes before it answers; wait the little it takes for the pipe to be read.
+  static void DrainOutput(ExecEnv& env) {
+    for (int i = 0; i < 50; ++i) {
+      int pending = 0;
+      if (ioctl(env.output_fd, FIONREAD, &pending) != 0 || pending == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  static std::string ExitText(ExecEnv& env) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
+    if (env.exit.exited) return "Runtime exited with error: exit status " + std::to_string(env.exit.code);
+    return "Runtime exited with error: signal: " + std::string(env.exit.signal == 9 ? "killed" : strsignal(env.exit.signal));
+  }
+
+  static std::string ExitError(ExecEnv& env, const std::string& request_id) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
+    return ErrorDoc(env.exit.out_of_memory ? "Runtime.OutOfMemory" : "Runtime.ExitError",
+                    "RequestId: " + request_id + " Error: " + ExitText(env));
+  }
+
+  static std::int64_t PeakMemoryMb(const ExecEnv& env) {
+    if (env.process.cgroup.empty()) return 0;
+    std::ifstream in(env.process.cgroup + (env.process.cgroup.find("/memory/") != std::string::npos
+                                               ? "/memory.max_usage_in_bytes"
+                                               : "/memory.peak"));
+    std::int64_t bytes = 0;
+    in >> bytes;
+    return bytes / (1024 * 1024);
+  }
+
+  void Kill(ExecEnv& env) {
+    services::Sandbox::Kill(env.process);
+    MutexLock lock(env.mu);
+    env.dead = true;
+    env.cv.SignalAll();
+  }
+
+  void Forget(ExecEnv& env) {
+    std::shared_ptr<ExecEnv> keep;
+    {
+      MutexLock lock(mu_);
+      auto it = envs_.find(env.token);
+      if (it == envs_.end()) return;
+      keep = it->second;
+      envs_.erase(it);
+    }
+    // The reader thread ends once the process is gone; join it off the caller's path.
+    std::thread([keep] {
+      if (keep->reader.joinable()) keep->reader.join();
+    }).detach();
+  }
+
+  static void FinishLog(InvocationResult& r, const EnvironmentSpec& spec, const std::string& request_id,
+                        const std::string& init_output, const std::string& output, std::int64_t start_ms,
+                        std::int64_t max_mb, bool init_failed) {
+    std::vector<std::string> lines;
+    auto add_text = [&lines](const std::string& text) {
+      std::size_t at = 0;
+      while (at < text.size()) {
+        std::size_t nl = text.find('\n', at);
+        if (nl == std::string::npos) nl = text.size();
+        lines.push_back(text.substr(at, nl - at));
+        at = nl + 1;
+      }
+    };
+    add_text(init_output);
+    if (r.cold && !init_failed) {
+      lines.push_back("INIT_START Runtime Version: " + spec.runtime + ".cenote");
+    }
+    lines.push_back("START RequestId: " + request_id + " Version: " + spec.version);
+    add_text(output);
+    lines.push_back("END RequestId: " + request_id);
+    const double billed = std::max(1.0, std::ceil(r.duration_ms));
+    std::string report = "REPORT RequestId: " + request_id + "\tDuration: " + Fixed2(r.duration_ms) +
+                         " ms\tBilled Duration: " + std::to_string(static_cast<std::int64_t>(billed)) +
+                         " ms\tMemory Size: " + std::to_string(spec.memory_mb) +
+                         " MB\tMax Memory Used: " + std::to_string(std::max<std::int64_t>(max_mb, 1)) + " MB";
+    if (r.cold) report += "\tInit Duration: " + Fixed2(r.init_ms) + " ms";
+    lines.push_back(report + "\t");
+    r.log.clear();
+    const std::int64_t end_ms = NowMs();
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      r.log += lines[i] + "\n";
+      r.log_events.push_back({i + 2 >= lines.size() ? end_ms : start_ms, lines[i]});
+    }
+  }
+
+  // ---- the Runtime API
+
+  http::HttpResponse Answer(int status, std::string body, const char* type = "application/json") {
+    http::HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers.Set("Content-Type", type);
+    return r;
+  }
+
+  http::HttpResponse Serve(http::HttpRequest& req) {
+    std::string_view path = req.Path();
+    if (path.size() < 2 || path[0] != '/') return Answer(404, ErrorDoc("NotFound", "unknown path"));
+    std::size_t slash = path.find('/', 1);
+    if (slash == std::string_view::npos) return Answer(404, ErrorDoc("NotFound", "unknown path"));
+    std::string token(path.substr(1, slash - 1));
+    std::string_view rest = path.substr(slash);
+    std::shared_ptr<ExecEnv> env;
+    {
+      MutexLock lock(mu_);
+      auto it = envs_.find(token);
+      if (it != envs_.end()) env = it->second;
+    }
+    if (!env) return Answer(403, ErrorDoc("Forbidden", "unknown execution environment"));
+    constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
+    if (!rest.starts_with(kPrefix)) return Answer(404, ErrorDoc("NotFound", "unknown path"));
+    rest.remove_prefix(kPrefix.size());
+    if (req.method == "GET" && rest == "invocation/next") return Next(*env);
+    if (req.method == "POST" && rest == "init/error") {
+      auto body = http::ReadAll(*req.body, 1 << 20);
+      MutexLock lock(env->mu);
+      env->init_error = true;
+      env->init_error_body = body ? *body : ErrorDoc("Runtime.Unknown", "init error");
+      env->cv.SignalAll();
+      return Answer(202, "{\"status\":\"OK\"}");
+    }
+    constexpr std::string_view kInvocation = "invocation/";
+    if (req.method == "POST" && rest.starts_with(kInvocation)) {
+      rest.remove_prefix(kInvocation.size());
+      std::size_t s = rest.find('/');
+      if (s == std::string_view::npos) return Answer(404, ErrorDoc("NotFound", "unknown path"));
+      std::string id(rest.substr(0, s));
+      std::string_view what = rest.substr(s + 1);
+      if (what != "response" && what != "error") return Answer(404, ErrorDoc("NotFound", "unknown path"));
+      auto body = http::ReadAll(*req.body, 6 * 1024 * 1024 + 1);
+      MutexLock lock(env->mu);
+      if (id != env->request_id || env->responded || env->pending) {
+        return Answer(400, ErrorDoc("InvalidStateTransition", "State transition from Ready to InvocationResponse failed for runtime. Error: State transition is not allowed"));
+      }
+      env->responded = true;
+      if (!body || body->size() > 6 * 1024 * 1024) {
+        env->response_error = true;
+        env->response = ErrorDoc("Function.ResponseSizeTooLarge",
+                                 "Response payload size exceeded maximum allowed payload size (6291556 bytes).");
+        env->cv.SignalAll();
+        return Answer(413, ErrorDoc("RequestEntityTooLarge", "payload too large"));
+      }
+      env->response_error = what == "error";
+      env->response = *body;
+      if (env->response_error) {
+        // An error document without a type gets the one of the header (Lambda-Runtime-Function-Error-Type).
+        boost::system::error_code ec;
+        auto v = boost::json::parse(*body, ec);
+        if (ec || !v.is_object()) {
+          auto type = req.headers.Get("Lambda-Runtime-Function-Error-Type");
+          env->response = ErrorDoc(type ? std::string(*type) : "Runtime.Unknown", *body);
+        }
+      }
+      env->cv.SignalAll();
+      return Answer(202, "{\"status\":\"OK\"}");
+    }
+    return Answer(404, ErrorDoc("NotFound", "unknown path"));
+  }
+
+  http::HttpResponse Next(ExecEnv& env) {
+    MutexLock lock(env.mu);
+    env.ready = true;
+    env.cv.SignalAll();
+    env.cv.Wait(lock, [&] { return env.pending || env.dead; });
+    if (env.dead) return Answer(410, ErrorDoc("Gone", "environment stopped"));
+    env.pending = false;
+    env.deadline_ms = NowMs() + env.timeout_s * 1000;
+    http::HttpResponse r = Answer(200, env.payload);
+    r.headers.Set("Lambda-Runtime-Aws-Request-Id", env.request_id);
+    r.headers.Set("Lambda-Runtime-Deadline-Ms", std::to_string(env.deadline_ms));
+    r.headers.Set("Lambda-Runtime-Invoked-Function-Arn", env.invoked_arn);
+    r.headers.Set("Lambda-Runtime-Trace-Id", "Root=1-" + RandomHex(4) + "-" + RandomHex(12) + ";Sampled=0");
+    if (!env.client_context.empty()) {
+      auto decoded = Base64Decode(env.client_context);
+      r.headers.Set("Lambda-Runtime-Client-Context", decoded ? *decoded : env.client_context);
+    }
+    return r;
+  }
+
+  RuntimesOptions options_;
+  std::string runtime_dir_;
+  std::unique_ptr<http::Server> server_;
+  std::uint16_t port_ = 0;
+  mutable Mutex mu_;
+  std::map<std::string, std::shared_ptr<ExecEnv>> envs_ GUARDED_BY(mu_);
+};
+
+Runtimes::Runtimes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Runtimes::~Runtimes() = default;
+
+Result<std::unique_ptr<Runtimes>> Runtimes::Start(RuntimesOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  CENOTE_RETURN_IF_ERROR(impl->StartServer());
+  return std::unique_ptr<Runtimes>(new Runtimes(std::move(impl)));
+}
+
+Result<InvocationResult> Runtimes::Invoke(const EnvironmentSpec& spec, const std::string& request_id,
+                                          const std::string& payload, const std::string& client_context,
+                                          const std::string& invoked_arn) {
+  return impl_->Invoke(spec, request_id, payload, client_context, invoked_arn);
+}
+int Runtimes::Busy(const std::string& function_arn) const { return impl_->Busy(function_arn); }
+int Runtimes::BusyTotal() const { return impl_->BusyTotal(); }
+void Runtimes::Reap(std::int64_t now_ms) { impl_->Reap(now_ms, ""); }
+void Runtimes::Retire(const std::string& function_arn) { impl_->Reap(NowMs(), function_arn); }
+
+}  // namespace cenote::lambda

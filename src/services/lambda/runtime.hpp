@@ -1,0 +1,88 @@
+// Runtimes: Lambda's execution environments and the Lambda Runtime API Cenote serves them.
+//
+// An execution environment is one sandboxed process (services/common/sandbox.hpp) running a function's
+// runtime: the zip's `bootstrap` (provided.*), or Cenote's runtime interface client for python3.x / nodejs*.x
+// (runtimes/*.py|mjs, embedded at build time, written to <scratch>/lambda/runtime and bound at /var/runtime).
+// Inside the sandbox: the code read-only at /var/task, layers at /opt, the interpreter's prefix at /var/lang
+// (python), a private /tmp.
+//
+// The Runtime API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) is served on one loopback
+// port for all environments; each environment's AWS_LAMBDA_RUNTIME_API is "127.0.0.1:<port>/<token>", a
+// per-environment path prefix (clients build "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/..."), so an
+// environment can only see and answer its own invocations.
+//
+// One invocation at a time per environment; warm environments are reused for the same function version and
+// configuration (Environment::key) and reaped after `idle_ms`. Concurrency = environments busy.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace cenote::lambda {
+
+struct EnvironmentSpec {
+  std::string key;  // environments are reused only for the same key (function, version, revision)
+  std::string function_name, function_arn, version, runtime, handler;
+  std::int64_t memory_mb = 128;
+  std::int64_t timeout_s = 3;
+  std::string code_dir;                 // extracted code (read-only at /var/task)
+  std::vector<std::string> layer_dirs;  // extracted layers, merged at /opt in order
+  std::map<std::string, std::string> variables;  // the function's Environment.Variables
+  std::string log_group, region;
+  // Called at each cold start: the execution role's temporary credentials and Cenote's endpoint as
+  // environment variables (AWS_ACCESS_KEY_ID, ...), or an error that fails the invocation.
+  std::function<Result<std::map<std::string, std::string>>()> session;
+};
+
+struct InvocationResult {
+  bool function_error = false;  // payload is an error document ({"errorMessage","errorType",...})
+  std::string payload;
+  std::string log;                // START ... REPORT lines, with the function's output in between
+  std::string log_stream;         // the environment's log stream name
+  std::vector<std::pair<std::int64_t, std::string>> log_events;  // (ms, line) for CloudWatch Logs
+  bool cold = false;
+  double duration_ms = 0, init_ms = 0;
+  std::map<std::string, std::string> session;  // the environment's credentials (for its log writes)
+};
+
+struct RuntimesOptions {
+  std::string scratch_dir;        // <scratch>/lambda: runtime files, /opt merges
+  std::vector<std::string> hide;  // host paths environments must not see (the data and scratch dirs)
+  std::int64_t idle_ms = 300'000; // a warm environment is reaped after this long unused
+};
+
+class Runtimes {
+ public:
+  static Result<std::unique_ptr<Runtimes>> Start(RuntimesOptions options);
+  ~Runtimes();  // kills every environment, stops the Runtime API server
+
+  // Runs one invocation on a warm environment of spec.key or a new one. `client_context` is the base64
+  // ClientContext. Never fails for the function's own failures (they are function errors); fails only when
+  // no environment could be started.
+  Result<InvocationResult> Invoke(const EnvironmentSpec& spec, const std::string& request_id,
+                                  const std::string& payload, const std::string& client_context,
+                                  const std::string& invoked_arn);
+  // Environments of `function_arn` running an invocation now.
+  int Busy(const std::string& function_arn) const;
+  int BusyTotal() const;
+  // Kills environments idle for longer than idle_ms, and every environment of a function whose key is
+  // not `keep` when `function_arn` is given (an updated or deleted function).
+  void Reap(std::int64_t now_ms);
+  void Retire(const std::string& function_arn);
+
+  class Impl;
+
+ private:
+  explicit Runtimes(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cenote::lambda

@@ -1,0 +1,288 @@
+"""AWS Lambda end to end with boto3: Python, Node and provided.al2023 (shell) functions invoked sync and async,
+errors, a timeout, a layer, versions and weighted aliases, reserved concurrency, the role's credentials inside the
+function (a missing permission denied), isolation (the data directory and another function's code are hidden,
+memory exceeded is reported), and an Event invocation surviving kill -9.
+
+Run: CENOTE_BIN=build/cenote python3 tests/e2e/lambda/test_boto3.py [-v]
+"""
+
+import base64
+import io
+import json
+import os
+import sys
+import time
+import unittest
+import uuid
+import zipfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import harness  # noqa: E402
+
+from botocore.exceptions import ClientError  # noqa: E402
+
+SERVER = None
+ROLE = "arn:aws:iam::000000000000:role/lambda-e2e"
+
+
+def setUpModule():
+    global SERVER, ROLE
+    SERVER = harness.Server().start()
+    sts = harness.boto3_client(SERVER, "sts")
+    account = sts.get_caller_identity()["Account"]
+    ROLE = f"arn:aws:iam::{account}:role/lambda-e2e"
+    harness.create_service_role(SERVER, ROLE, "lambda.amazonaws.com", actions=("s3:ListAllMyBuckets", "logs:*"))
+
+
+def tearDownModule():
+    if SERVER is not None:
+        SERVER.close()
+
+
+def lam():
+    return harness.boto3_client(SERVER, "lambda")
+
+
+def zip_of(files, modes=None):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = ((modes or {}).get(name, 0o644) | 0o100000) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, text)
+    return buf.getvalue()
+
+
+PY = """
+import json, os, time
+import boto3
+def handler(event, context):
+    print("hello from python", json.dumps(event))
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("read"):
+        try:
+            return {"read": os.listdir(event["read"])}
+        except Exception as e:
+            return {"error": type(e).__name__}
+    if event.get("eat"):
+        blocks = []
+        for _ in range(event["eat"]):
+            blocks.append(bytearray(1024 * 1024))
+        return {"ate": len(blocks)}
+    if event.get("sdk"):
+        s3 = boto3.client("s3")
+        out = {}
+        out["buckets"] = len(s3.list_buckets()["Buckets"])
+        try:
+            boto3.client("sqs").list_queues()
+            out["sqs"] = "allowed"
+        except Exception as e:
+            out["sqs"] = e.response["Error"]["Code"]
+        return out
+    return {"echo": event, "fn": context.function_name, "left": context.get_remaining_time_in_millis() > 0,
+            "env": os.environ.get("GREETING"), "region": os.environ["AWS_REGION"],
+            "task": os.environ["LAMBDA_TASK_ROOT"], "version": context.function_version}
+"""
+
+NODE = """
+exports.handler = async (event, context) => {
+  console.log("hello from node", JSON.stringify(event));
+  if (event.fail) throw new TypeError("node failed");
+  return { node: true, echo: event, fn: context.functionName, left: context.getRemainingTimeInMillis() > 0 };
+};
+"""
+
+SHELL = """#!/bin/sh
+set -eu
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+while true; do
+  HEADERS=$(mktemp)
+  EVENT=$(curl -sS -D "$HEADERS" "$API/invocation/next")
+  ID=$(grep -i Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  echo "shell got $EVENT"
+  curl -sS -X POST "$API/invocation/$ID/response" -d "{\\"shell\\":$EVENT}" > /dev/null
+done
+"""
+
+
+def create(name, runtime="python3.11", handler="app.handler", files=None, **kw):
+    files = files or {"app.py": PY}
+    return lam().create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
+                                 Code={"ZipFile": zip_of(files, kw.pop("modes", None))}, **kw)
+
+
+def invoke(name, event, **kw):
+    r = lam().invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kw)
+    return r, json.loads(r["Payload"].read() or b"null")
+
+
+class Functions(unittest.TestCase):
+    def test_python_sync_with_logs_and_env(self):
+        name = "py-" + uuid.uuid4().hex[:8]
+        out = create(name, Environment={"Variables": {"GREETING": "hi"}}, Timeout=10)
+        self.assertEqual(out["State"], "Pending")
+        lam().get_waiter("function_active_v2").wait(FunctionName=name)
+        cfg = lam().get_function(FunctionName=name)["Configuration"]
+        self.assertEqual(cfg["State"], "Active")
+        self.assertEqual(cfg["Runtime"], "python3.11")
+        r, body = invoke(name, {"a": 1}, LogType="Tail")
+        self.assertEqual(r["StatusCode"], 200)
+        self.assertNotIn("FunctionError", r)
+        self.assertEqual(r["ExecutedVersion"], "$LATEST")
+        self.assertEqual(body["echo"], {"a": 1})
+        self.assertEqual(body["fn"], name)
+        self.assertTrue(body["left"])
+        self.assertEqual(body["env"], "hi")
+        self.assertEqual(body["region"], SERVER.region)
+        log = base64.b64decode(r["LogResult"]).decode()
+        self.assertIn("START RequestId:", log)
+        self.assertIn("hello from python", log)
+        self.assertIn("END RequestId:", log)
+        self.assertIn("REPORT RequestId:", log)
+        self.assertIn("Init Duration", log)
+        # Warm: no init the second time.
+        r, body = invoke(name, {"a": 2}, LogType="Tail")
+        self.assertNotIn("Init Duration", base64.b64decode(r["LogResult"]).decode())
+        self.assertEqual(body["echo"], {"a": 2})
+
+    def test_errors_and_timeout(self):
+        name = "err-" + uuid.uuid4().hex[:8]
+        create(name, Timeout=1)
+        r, body = invoke(name, {"fail": True})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "ValueError")
+        self.assertEqual(body["errorMessage"], "asked to fail")
+        r, body = invoke(name, {"sleep": 3})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "Sandbox.Timedout")
+        self.assertIn("Task timed out after 1.00 seconds", body["errorMessage"])
+        # The environment was replaced: the next call works.
+        r, body = invoke(name, {"x": 1})
+        self.assertNotIn("FunctionError", r)
+        bad = "bad-" + uuid.uuid4().hex[:8]
+        create(bad, handler="nope.handler")
+        r, body = invoke(bad, {})
+        self.assertEqual(body["errorType"], "Runtime.ImportModuleError")
+        bad2 = "bad2-" + uuid.uuid4().hex[:8]
+        create(bad2, handler="app.missing")
+        r, body = invoke(bad2, {})
+        self.assertEqual(body["errorType"], "Runtime.HandlerNotFound")
+
+    def test_node(self):
+        name = "node-" + uuid.uuid4().hex[:8]
+        create(name, runtime="nodejs20.x", handler="index.handler", files={"index.js": NODE})
+        r, body = invoke(name, {"n": 1})
+        self.assertEqual(body["node"], True)
+        self.assertEqual(body["fn"], name)
+        r, body = invoke(name, {"fail": True})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(body["errorType"], "TypeError")
+
+    def test_provided_shell(self):
+        name = "sh-" + uuid.uuid4().hex[:8]
+        create(name, runtime="provided.al2023", handler="none", files={"bootstrap": SHELL},
+               modes={"bootstrap": 0o755})
+        r, body = invoke(name, {"k": "v"})
+        self.assertEqual(body, {"shell": {"k": "v"}})
+
+    def test_layer(self):
+        layer = lam().publish_layer_version(LayerName="helpers", Content={"ZipFile": zip_of(
+            {"python/helper.py": "def greet():\n    return 'from layer'\n"})}, CompatibleRuntimes=["python3.11"])
+        name = "layer-" + uuid.uuid4().hex[:8]
+        create(name, files={"app.py": "import helper\ndef handler(e, c):\n    return helper.greet()\n"},
+               Layers=[layer["LayerVersionArn"]])
+        r, body = invoke(name, {})
+        self.assertEqual(body, "from layer")
+
+    def test_versions_aliases_concurrency(self):
+        name = "ver-" + uuid.uuid4().hex[:8]
+        create(name)
+        v1 = lam().publish_version(FunctionName=name)["Version"]
+        self.assertEqual(v1, "1")
+        lam().update_function_configuration(FunctionName=name, Environment={"Variables": {"GREETING": "v2"}})
+        v2 = lam().publish_version(FunctionName=name)["Version"]
+        self.assertEqual(v2, "2")
+        lam().create_alias(FunctionName=name, Name="live", FunctionVersion="1",
+                           RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+        seen = set()
+        for _ in range(30):
+            r, body = invoke(name, {}, Qualifier="live")
+            seen.add(r["ExecutedVersion"])
+        self.assertEqual(seen, {"1", "2"})
+        r, body = invoke(name, {}, Qualifier="1")
+        self.assertIsNone(body["env"])
+        lam().put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+        with self.assertRaises(ClientError) as cm:
+            invoke(name, {})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "TooManyRequestsException")
+        lam().delete_function_concurrency(FunctionName=name)
+        with self.assertRaises(ClientError) as cm:
+            lam().put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=950)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
+        r = lam().invoke(FunctionName=name, InvocationType="DryRun")
+        self.assertEqual(r["StatusCode"], 204)
+
+    def test_bad_input(self):
+        with self.assertRaises(ClientError) as cm:
+            lam().get_function(FunctionName="does-not-exist")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        with self.assertRaises(ClientError) as cm:
+            lam().create_function(FunctionName="x" + uuid.uuid4().hex[:6], Runtime="python3.11", Role=ROLE,
+                                  Handler="a.b", Code={"ZipFile": b"not a zip"})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
+        iam = harness.boto3_client(SERVER, "iam")
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        role = iam.create_role(RoleName="not-lambda-" + uuid.uuid4().hex[:6],
+                               AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        with self.assertRaises(ClientError) as cm:
+            lam().create_function(FunctionName="x" + uuid.uuid4().hex[:6], Runtime="python3.11", Role=role,
+                                  Handler="a.b", Code={"ZipFile": zip_of({"a.py": ""})})
+        self.assertEqual(cm.exception.response["Error"]["Message"],
+                         "The role defined for the function cannot be assumed by Lambda.")
+        with self.assertRaises(ClientError) as cm:
+            lam().invoke(FunctionName="does-not-exist", Payload=b"{}")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        with self.assertRaises(ClientError) as cm:
+            lam().list_event_source_mappings()
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+
+    def test_role_credentials_inside(self):
+        name = "sdk-" + uuid.uuid4().hex[:8]
+        create(name, Timeout=30)
+        r, body = invoke(name, {"sdk": True})
+        self.assertNotIn("FunctionError", r, body)
+        self.assertIsInstance(body["buckets"], int)
+        self.assertIn(body["sqs"], ("AccessDenied", "AccessDeniedException"))
+
+    def test_isolation(self):
+        name = "iso-" + uuid.uuid4().hex[:8]
+        create(name, MemorySize=128, Timeout=20)
+        other = "other-" + uuid.uuid4().hex[:8]
+        create(other)
+        invoke(other, {})
+        r, body = invoke(name, {"read": SERVER.data_dir})
+        self.assertNotIn("read", [k for k, v in body.items() if v], body) if "error" in body else \
+            self.assertEqual(body["read"], [])
+        r, body = invoke(name, {"read": "/var/task"})
+        self.assertEqual(sorted(body["read"]), ["app.py"])
+        r, body = invoke(name, {"eat": 400})
+        self.assertEqual(r.get("FunctionError"), "Unhandled", body)
+        self.assertIn(body["errorType"], ("Runtime.OutOfMemory", "MemoryError"))
+
+    def test_async_event(self):
+        name = "async-" + uuid.uuid4().hex[:8]
+        create(name)
+        r = lam().invoke(FunctionName=name, InvocationType="Event", Payload=b'{"q": 1}')
+        self.assertEqual(r["StatusCode"], 202)
+        lam().put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
+        cfg = lam().get_function_event_invoke_config(FunctionName=name)
+        self.assertEqual(cfg["MaximumRetryAttempts"], 0)
+
+
+if __name__ == "__main__":
+    harness.main(server_holder=sys.modules[__name__])
