@@ -109,10 +109,14 @@ void ChildJoinCgroup(const Prepared& p) {
 }
 
 void ChildLimits(const Prepared& p) {
-  struct rlimit core{0, 0};
+  struct rlimit core {
+    0, 0
+  };
   setrlimit(RLIMIT_CORE, &core);
   if (p.rlimit_as > 0) {
-    struct rlimit as{static_cast<rlim_t>(p.rlimit_as), static_cast<rlim_t>(p.rlimit_as)};
+    struct rlimit as {
+      static_cast<rlim_t>(p.rlimit_as), static_cast<rlim_t>(p.rlimit_as)
+    };
     setrlimit(RLIMIT_AS, &as);
   }
 }
@@ -142,7 +146,8 @@ void ChildLimits(const Prepared& p) {
   close(go_fd);
   if (setgid(0) != 0 || setuid(0) != 0) ChildFail("setuid");
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ChildFail("private mounts");
-  // Binds first, under a fresh /var (their sources may lie in hidden paths), then the hidden paths are covered.
+  // Binds first, under a fresh /var (their sources may lie in hidden paths), then the hidden paths are
+  // covered.
   if (mount("tmpfs", "/var", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") != 0) ChildFail("/var");
   for (const Prepared::Bind& b : p.binds) {
     mkdir(b.target.c_str(), 0755);
@@ -192,7 +197,8 @@ std::string CgroupBase() {
   static const std::string base = [] {
     // cgroup v1's memory controller, else v2 with memory delegated to our subtree.
     const std::string v1 = "/sys/fs/cgroup/memory/cenote-sandbox";
-    if ((mkdir(v1.c_str(), 0755) == 0 || errno == EEXIST) && access((v1 + "/cgroup.procs").c_str(), W_OK) == 0) {
+    if ((mkdir(v1.c_str(), 0755) == 0 || errno == EEXIST) &&
+        access((v1 + "/cgroup.procs").c_str(), W_OK) == 0) {
       return v1;
     }
     const std::string v2 = "/sys/fs/cgroup/cenote-sandbox";
@@ -215,7 +221,8 @@ Result<std::string> MakeCgroup(std::int64_t memory_bytes) {
   std::string dir = base + "/" + RandomHex(8);
   if (mkdir(dir.c_str(), 0755) != 0) return std::string();
   const std::string limit = std::to_string(memory_bytes);
-  bool ok = IsV1(dir) ? WriteText(dir + "/memory.limit_in_bytes", limit) : WriteText(dir + "/memory.max", limit);
+  bool ok =
+      IsV1(dir) ? WriteText(dir + "/memory.limit_in_bytes", limit) : WriteText(dir + "/memory.max", limit);
   if (IsV1(dir)) {
     WriteText(dir + "/memory.memsw.limit_in_bytes", limit);  // absent without swap accounting
   } else {
@@ -269,10 +276,8 @@ Result<Prepared> Prepare(const SandboxSpec& spec, Sandbox::Mode mode, const std:
         if (vfs.f_flag & ST_NODEV) locked |= MS_NODEV;
         if (vfs.f_flag & ST_NOEXEC) locked |= MS_NOEXEC;
       }
-      p.binds.push_back(Prepared::Bind{.fd = fd,
-                                       .source = b.source,
-                                       .target = b.target,
-                                       .locked_flags = locked});
+      p.binds.push_back(
+          Prepared::Bind{.fd = fd, .source = b.source, .target = b.target, .locked_flags = locked});
     }
   }
   return p;
@@ -334,9 +339,10 @@ Sandbox::Mode ProbeOnce() {
       return Sandbox::Mode::kNamespaces;
     }
   }
-  spdlog::warn("sandbox: user namespaces are not available on this host; sandboxed programs run as plain "
-               "processes with rlimits (no filesystem isolation); memory limits by {}",
-               CgroupBase().empty() ? "RLIMIT_AS" : "cgroup " + CgroupBase());
+  spdlog::warn(
+      "sandbox: user namespaces are not available on this host; sandboxed programs run as plain "
+      "processes with rlimits (no filesystem isolation); memory limits by {}",
+      CgroupBase().empty() ? "RLIMIT_AS" : "cgroup " + CgroupBase());
   return Sandbox::Mode::kPlain;
 }
 

@@ -39,7 +39,7 @@ struct SandboxSpec {
   std::vector<std::string> hide;  // host paths the sandbox must not see
   std::string cwd;                // inside the sandbox
   std::int64_t tmp_bytes = 512LL << 20;
-  std::int64_t memory_bytes = 0;  // 0: no limit
+  std::int64_t memory_bytes = 0;    // 0: no limit
   bool address_space_limit = true;  // without a cgroup: RLIMIT_AS = memory_bytes (not for V8's reservations)
   int output_fd = -1;               // the child's stdout and stderr (both), or /dev/null when -1
 };
@@ -47,7 +47,8 @@ struct SandboxSpec {
 struct SandboxProcess {
   pid_t pid = -1;      // the supervisor (kNamespaces) or the program (kPlain)
   std::string cgroup;  // the cgroup directory, "" when none
-  bool supervised = false;  // kNamespaces: pid is the supervisor, which exits 128+N when the program got signal N
+  bool supervised =
+      false;  // kNamespaces: pid is the supervisor, which exits 128+N when the program got signal N
 };
 
 struct SandboxExit {

@@ -14,8 +14,8 @@ namespace {
 constexpr std::uint64_t kUnzippedLimit = 262'144'000;
 
 const std::set<std::string>& RunnableRuntimes() {
-  static const std::set<std::string> k = {"python3.9",    "python3.10", "python3.11", "python3.12",
-                                          "python3.13",   "nodejs18.x", "nodejs20.x", "nodejs22.x",
+  static const std::set<std::string> k = {"python3.9",    "python3.10",      "python3.11", "python3.12",
+                                          "python3.13",   "nodejs18.x",      "nodejs20.x", "nodejs22.x",
                                           "provided.al2", "provided.al2023", "provided"};
   return k;
 }
@@ -29,7 +29,9 @@ Result<ParsedName> NameParam(const RequestContext& ctx, const json::object& para
   return p;
 }
 
-Error Invalid(const std::string& message) { return services::MakeError(errors::kInvalidParameter, {message}); }
+Error Invalid(const std::string& message) {
+  return services::MakeError(errors::kInvalidParameter, {message});
+}
 
 // The execution role's session, assumed by Lambda's service principal through STS so that the role's trust
 // policy decides (AWS: "The role defined for the function cannot be assumed by Lambda.").
@@ -68,9 +70,12 @@ Result<std::string> ReadPackage(Env& env, const RequestContext& ctx, const json:
   auto out = env.invoker->Call(caller, "s3", "GetObject", in);
   if (!out) {
     if (out.error().code == "AccessDenied") {
-      return Invalid("Your access has been denied by S3, please make sure your request credentials have permission "
-                     "to GetObject for " + *bucket + "/" + *key + ". S3 Error Code: AccessDenied. S3 Error Message: "
-                     "Access Denied");
+      return Invalid(
+          "Your access has been denied by S3, please make sure your request credentials have permission "
+          "to GetObject for " +
+          *bucket + "/" + *key +
+          ". S3 Error Code: AccessDenied. S3 Error Message: "
+          "Access Denied");
     }
     return Invalid("Error occurred while GetObject. S3 Error Code: " + out.error().code +
                    ". S3 Error Message: " + out.error().message);
@@ -135,13 +140,15 @@ Result<json::array> LayersOf(Env& env, const json::object& params) EXCLUSIVE_LOC
     }
     if (found == nullptr) return Invalid("Layer version " + arn + " does not exist.");
     const json::object* content = GetObject(found->doc, "Content");
-    out.push_back(json::object{{"Arn", arn}, {"CodeSize", content ? GetInt(*content, "CodeSize").value_or(0) : 0}});
+    out.push_back(
+        json::object{{"Arn", arn}, {"CodeSize", content ? GetInt(*content, "CodeSize").value_or(0) : 0}});
   }
   return out;
 }
 
 // Applies the configuration members of CreateFunction / UpdateFunctionConfiguration to `c`.
-Status ApplyConfig(Env& env, json::object& c, const json::object& params, bool create) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
+Status ApplyConfig(Env& env, json::object& c, const json::object& params, bool create)
+    EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
   for (const char* m : {"Runtime", "Role", "Handler", "Description", "KMSKeyArn"}) {
     if (auto v = GetString(params, m)) c[m] = *v;
   }
@@ -153,19 +160,33 @@ Status ApplyConfig(Env& env, json::object& c, const json::object& params, bool c
     std::size_t size = 0;
     for (const auto& [k, v] : vars) size += k.size() + (v.is_string() ? v.as_string().size() : 0);
     if (size > 4096) {
-      return Invalid("Lambda was unable to configure your environment variables because the environment variables "
-                     "you have provided exceeded the 4KB limit. String measured: " + json::serialize(vars));
+      return Invalid(
+          "Lambda was unable to configure your environment variables because the environment variables "
+          "you have provided exceeded the 4KB limit. String measured: " +
+          json::serialize(vars));
     }
-    static const std::set<std::string> kReserved = {
-        "_HANDLER", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"};
+    static const std::set<std::string> kReserved = {"_HANDLER",
+                                                    "AWS_REGION",
+                                                    "AWS_DEFAULT_REGION",
+                                                    "AWS_EXECUTION_ENV",
+                                                    "AWS_LAMBDA_FUNCTION_NAME",
+                                                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                                                    "AWS_LAMBDA_FUNCTION_VERSION",
+                                                    "AWS_LAMBDA_LOG_GROUP_NAME",
+                                                    "AWS_LAMBDA_LOG_STREAM_NAME",
+                                                    "AWS_ACCESS_KEY_ID",
+                                                    "AWS_SECRET_ACCESS_KEY",
+                                                    "AWS_SESSION_TOKEN",
+                                                    "AWS_LAMBDA_RUNTIME_API",
+                                                    "LAMBDA_TASK_ROOT",
+                                                    "LAMBDA_RUNTIME_DIR"};
     for (const auto& [k, v] : vars) {
       if (kReserved.contains(std::string(k))) {
-        return Invalid("Lambda was unable to configure your environment variables because the environment variables "
-                       "you have provided contains reserved keys that are currently not supported for modification. "
-                       "Reserved keys used in this request: " + std::string(k));
+        return Invalid(
+            "Lambda was unable to configure your environment variables because the environment variables "
+            "you have provided contains reserved keys that are currently not supported for modification. "
+            "Reserved keys used in this request: " +
+            std::string(k));
       }
     }
     c["Environment"] = json::object{{"Variables", vars}};
@@ -191,11 +212,13 @@ Status ApplyConfig(Env& env, json::object& c, const json::object& params, bool c
   const std::string runtime = GetString(c, "Runtime").value_or("");
   if (create || params.contains("Runtime")) {
     if (runtime.empty() || (!runtime.starts_with("provided") && !GetString(c, "Handler"))) {
-      return Invalid("Runtime and Handler are mandatory parameters for functions created with deployment packages.");
+      return Invalid(
+          "Runtime and Handler are mandatory parameters for functions created with deployment packages.");
     }
     if (!RunnableRuntimes().contains(runtime)) {
-      return Invalid("The runtime parameter of " + runtime +
-                     " is not supported by Cenote (python3.9-3.13, nodejs18.x-22.x, provided.al2, provided.al2023).");
+      return Invalid(
+          "The runtime parameter of " + runtime +
+          " is not supported by Cenote (python3.9-3.13, nodejs18.x-22.x, provided.al2, provided.al2023).");
     }
   }
   return Status::Ok();
@@ -224,11 +247,13 @@ Result<OperationOutput> Save(Env& env, const Function& f) EXCLUSIVE_LOCKS_REQUIR
 }
 
 json::object WithoutVolatile(json::object c) {
-  for (const char* k : {"Version", "FunctionArn", "LastModified", "RevisionId", "State", "LastUpdateStatus"}) c.erase(k);
+  for (const char* k : {"Version", "FunctionArn", "LastModified", "RevisionId", "State", "LastUpdateStatus"})
+    c.erase(k);
   return c;
 }
 
-Result<OperationOutput> Publish(Env& env, Function& f, const std::string& description) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
+Result<OperationOutput> Publish(Env& env, Function& f, const std::string& description)
+    EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
   // Nothing changed since the last version: AWS answers that version.
   if (!f.versions.empty()) {
     const Version& last = f.versions.rbegin()->second;
@@ -254,7 +279,8 @@ Result<OperationOutput> Publish(Env& env, Function& f, const std::string& descri
 std::int64_t ReservedElsewhere(Env& env, const Function& except) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
   std::int64_t sum = 0;
   for (const auto& [k, f] : env.functions) {
-    if (k.account == except.key.account && k.region == except.key.region && k.name != except.key.name && f.reserved) {
+    if (k.account == except.key.account && k.region == except.key.region && k.name != except.key.name &&
+        f.reserved) {
       sum += *f.reserved;
     }
   }
@@ -287,8 +313,7 @@ Result<OperationOutput> CreateFunction(Env& env, const RequestContext& ctx, Oper
     if (env.functions.contains(key)) return services::MakeError(errors::kFunctionExists, {key.name});
   }
   const std::string role = GetString(params, "Role").value_or("");
-  CENOTE_RETURN_IF_ERROR(
-      AssumeExecutionRole(env, role, key.account, key.region, key.name, FunctionArn(key)));
+  CENOTE_RETURN_IF_ERROR(AssumeExecutionRole(env, role, key.account, key.region, key.name, FunctionArn(key)));
   const json::object* code = GetObject(params, "Code");
   CENOTE_ASSIGN_OR_RETURN(std::string zip, ReadPackage(env, ctx, code ? *code : json::object{}));
   CENOTE_ASSIGN_OR_RETURN(StoredCode stored, Store(env, zip));
@@ -297,20 +322,21 @@ Result<OperationOutput> CreateFunction(Env& env, const RequestContext& ctx, Oper
   Function f;
   f.key = key;
   f.arn = FunctionArn(key);
-  json::object c{{"FunctionName", key.name},
-                 {"FunctionArn", f.arn},
-                 {"Timeout", 3},
-                 {"MemorySize", 128},
-                 {"Description", ""},
-                 {"Version", "$LATEST"},
-                 {"TracingConfig", json::object{{"Mode", "PassThrough"}}},
-                 {"PackageType", "Zip"},
-                 {"Architectures", json::array{"x86_64"}},
-                 {"EphemeralStorage", json::object{{"Size", 512}}},
-                 {"SnapStart", json::object{{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}},
-                 {"LoggingConfig", json::object{{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + key.name}}},
-                 {"State", "Active"},
-                 {"LastUpdateStatus", "Successful"}};
+  json::object c{
+      {"FunctionName", key.name},
+      {"FunctionArn", f.arn},
+      {"Timeout", 3},
+      {"MemorySize", 128},
+      {"Description", ""},
+      {"Version", "$LATEST"},
+      {"TracingConfig", json::object{{"Mode", "PassThrough"}}},
+      {"PackageType", "Zip"},
+      {"Architectures", json::array{"x86_64"}},
+      {"EphemeralStorage", json::object{{"Size", 512}}},
+      {"SnapStart", json::object{{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}},
+      {"LoggingConfig", json::object{{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + key.name}}},
+      {"State", "Active"},
+      {"LastUpdateStatus", "Successful"}};
   if (const json::array* a = GetArray(params, "Architectures"); a && !a->empty()) c["Architectures"] = *a;
   CENOTE_RETURN_IF_ERROR(ApplyConfig(env, c, params, true));
   c["CodeSha256"] = stored.sha_b64;
@@ -358,11 +384,12 @@ Result<OperationOutput> GetFunction(Env& env, const RequestContext& ctx, Operati
   CENOTE_ASSIGN_OR_RETURN(Target t, Resolve(env, name, false));
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, t.key));
   const Version* v = VersionOf(*f, t.version);
-  json::object out{{"Configuration", v->config},
-                   {"Code", json::object{{"RepositoryType", "S3"},
-                                         {"Location", "https://awslambda-" + f->key.region + "-tasks.s3." +
-                                                          f->key.region + ".amazonaws.com/snapshots/" +
-                                                          f->key.account + "/" + f->key.name + "-" + v->code}}}};
+  json::object out{
+      {"Configuration", v->config},
+      {"Code", json::object{{"RepositoryType", "S3"},
+                            {"Location", "https://awslambda-" + f->key.region + "-tasks.s3." + f->key.region +
+                                             ".amazonaws.com/snapshots/" + f->key.account + "/" +
+                                             f->key.name + "-" + v->code}}}};
   json::object tags;
   for (const auto& [k, val] : f->tags) tags[k] = val;
   if (!tags.empty()) out["Tags"] = tags;
@@ -412,8 +439,8 @@ Result<OperationOutput> UpdateFunctionConfiguration(Env& env, const RequestConte
   const json::object& params = in.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameParam(ctx, params));
   if (auto role = GetString(params, "Role")) {
-    CENOTE_RETURN_IF_ERROR(AssumeExecutionRole(env, *role, name.account, name.region, name.name,
-                                               FunctionArn(KeyOf(name))));
+    CENOTE_RETURN_IF_ERROR(
+        AssumeExecutionRole(env, *role, name.account, name.region, name.name, FunctionArn(KeyOf(name))));
   }
   MutexLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, KeyOf(name)));
@@ -444,11 +471,13 @@ Result<OperationOutput> DeleteFunction(Env& env, const RequestContext& ctx, Oper
   if (!name.qualifier.empty() && name.qualifier != "$LATEST") {
     // Deleting one version: not one an alias points to.
     auto n = std::atoll(name.qualifier.c_str());
-    if (!f->versions.contains(n)) return services::MakeError(errors::kFunctionNotFound, {f->arn + ":" + name.qualifier});
+    if (!f->versions.contains(n))
+      return services::MakeError(errors::kFunctionNotFound, {f->arn + ":" + name.qualifier});
     for (const auto& [alias, a] : f->aliases) {
       if (GetString(a, "FunctionVersion").value_or("") == name.qualifier) {
-        return services::MakeError(errors::kConflict,
-                                   {"Unable to delete version because the following aliases reference it: [" + alias + "]"});
+        return services::MakeError(
+            errors::kConflict,
+            {"Unable to delete version because the following aliases reference it: [" + alias + "]"});
       }
     }
     f->versions.erase(n);
@@ -456,8 +485,9 @@ Result<OperationOutput> DeleteFunction(Env& env, const RequestContext& ctx, Oper
     CENOTE_RETURN_IF_ERROR(txn->Commit());
     return OperationOutput{};
   }
-  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM lambda_functions WHERE account = ? AND region = ? AND name = ?",
-                                   {f->key.account, f->key.region, f->key.name}));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("DELETE FROM lambda_functions WHERE account = ? AND region = ? AND name = ?",
+                {f->key.account, f->key.region, f->key.name}));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   const std::string arn = f->arn;
   env.functions.erase(KeyOf(name));
@@ -502,7 +532,8 @@ Result<OperationOutput> ListFunctions(Env& env, const RequestContext& ctx, Opera
     std::size_t seen = 0;
     for (const auto& [sort, c] : rows) {
       if (!marker.empty() && sort <= marker) continue;
-      if (++seen == out.size()) last = sort;
+      if (++seen == out.size())
+        last = sort;
       else if (seen > out.size()) {
         answer["NextMarker"] = last;
         break;
@@ -522,13 +553,15 @@ Result<OperationOutput> PublishVersion(Env& env, const RequestContext& ctx, Oper
   if (auto sha = GetString(params, "CodeSha256");
       sha && *sha != GetString(f->latest.config, "CodeSha256").value_or("")) {
     return Invalid("CodeSHA256 (" + *sha + ") is different from current CodeSHA256 in $LATEST (" +
-                   GetString(f->latest.config, "CodeSha256").value_or("") + "). Please try again with the CodeSHA256 in $LATEST.");
+                   GetString(f->latest.config, "CodeSha256").value_or("") +
+                   "). Please try again with the CodeSHA256 in $LATEST.");
   }
   if (auto rev = GetString(params, "RevisionId");
       rev && *rev != GetString(f->latest.config, "RevisionId").value_or("")) {
     return services::MakeError(errors::kPreconditionFailed);
   }
-  CENOTE_ASSIGN_OR_RETURN(OperationOutput out, Publish(env, *f, GetString(params, "Description").value_or("")));
+  CENOTE_ASSIGN_OR_RETURN(OperationOutput out,
+                          Publish(env, *f, GetString(params, "Description").value_or("")));
   return out;
 }
 
@@ -556,8 +589,8 @@ Status CheckRouting(const Function& f, const std::string& version, const json::o
       return services::MakeError(errors::kFunctionNotFound, {f.arn + ":" + std::string(v)});
     }
     if (std::string(v) == version) {
-      return Invalid("Invalid function version " + version +
-                     ". Function version " + version + " is already included in routing configuration.");
+      return Invalid("Invalid function version " + version + ". Function version " + version +
+                     " is already included in routing configuration.");
     }
     (void)weight;
   }
@@ -609,7 +642,8 @@ Result<OperationOutput> UpdateAlias(Env& env, const RequestContext& ctx, Operati
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, KeyOf(name)));
   auto it = f->aliases.find(alias);
   if (it == f->aliases.end()) return services::MakeError(errors::kAliasNotFound, {f->arn + ":" + alias});
-  if (auto rev = GetString(params, "RevisionId"); rev && *rev != GetString(it->second, "RevisionId").value_or("")) {
+  if (auto rev = GetString(params, "RevisionId");
+      rev && *rev != GetString(it->second, "RevisionId").value_or("")) {
     return services::MakeError(errors::kPreconditionFailed);
   }
   json::object a = it->second;
@@ -661,9 +695,10 @@ Result<OperationOutput> PutFunctionConcurrency(Env& env, const RequestContext& c
   MutexLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, KeyOf(name)));
   if (kAccountConcurrency - ReservedElsewhere(env, *f) - n < kMinimumUnreserved) {
-    return Invalid("Specified ReservedConcurrentExecutions for function decreases account's "
-                   "UnreservedConcurrentExecution below its minimum value of [" +
-                   std::to_string(kMinimumUnreserved) + "].");
+    return Invalid(
+        "Specified ReservedConcurrentExecutions for function decreases account's "
+        "UnreservedConcurrentExecution below its minimum value of [" +
+        std::to_string(kMinimumUnreserved) + "].");
   }
   auto before = f->reserved;
   f->reserved = n;
@@ -731,7 +766,8 @@ Result<OperationOutput> AddPermission(Env& env, const RequestContext& ctx, Opera
   json::object p;
   if (principal == "*") {
     p["AWS"] = "*";
-  } else if (principal.find(".amazonaws.com") != std::string::npos || principal.find(".amazon.com") != std::string::npos) {
+  } else if (principal.find(".amazonaws.com") != std::string::npos ||
+             principal.find(".amazon.com") != std::string::npos) {
     p["Service"] = principal;
   } else if (principal.size() == 12 && std::all_of(principal.begin(), principal.end(), ::isdigit)) {
     p["AWS"] = "arn:aws:iam::" + principal + ":root";
@@ -801,8 +837,9 @@ Result<OperationOutput> GetPolicy(Env& env, const RequestContext& ctx, Operation
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, KeyOf(name)));
   if (f->statements.empty()) return services::MakeError(errors::kNoPolicy);
   json::object doc{{"Version", "2012-10-17"}, {"Id", "default"}, {"Statement", f->statements}};
-  return OperationOutput(json::object{{"Policy", json::serialize(doc)},
-                                      {"RevisionId", GetString(f->latest.config, "RevisionId").value_or("")}});
+  return OperationOutput(
+      json::object{{"Policy", json::serialize(doc)},
+                   {"RevisionId", GetString(f->latest.config, "RevisionId").value_or("")}});
 }
 
 // ---- tags
@@ -897,16 +934,17 @@ Result<OperationOutput> PublishLayerVersion(Env& env, const RequestContext& ctx,
   const std::int64_t n = versions.empty() ? 1 : versions.rbegin()->first + 1;
   LayerVersion v;
   v.code = stored.key;
-  v.doc = json::object{{"Content", json::object{{"Location", "https://awslambda-" + key.region + "-layers.s3." + key.region +
-                                                                 ".amazonaws.com/snapshots/" + key.account + "/" +
-                                                                 key.name + "-" + stored.key},
-                                                {"CodeSha256", stored.sha_b64},
-                                                {"CodeSize", stored.size}}},
-                       {"LayerArn", LayerArn(key)},
-                       {"LayerVersionArn", LayerArn(key) + ":" + std::to_string(n)},
-                       {"Description", GetString(params, "Description").value_or("")},
-                       {"CreatedDate", IsoTime(env.Now())},
-                       {"Version", n}};
+  v.doc =
+      json::object{{"Content", json::object{{"Location", "https://awslambda-" + key.region + "-layers.s3." +
+                                                             key.region + ".amazonaws.com/snapshots/" +
+                                                             key.account + "/" + key.name + "-" + stored.key},
+                                            {"CodeSha256", stored.sha_b64},
+                                            {"CodeSize", stored.size}}},
+                   {"LayerArn", LayerArn(key)},
+                   {"LayerVersionArn", LayerArn(key) + ":" + std::to_string(n)},
+                   {"Description", GetString(params, "Description").value_or("")},
+                   {"CreatedDate", IsoTime(env.Now())},
+                   {"Version", n}};
   for (const char* k : {"CompatibleRuntimes", "CompatibleArchitectures", "LicenseInfo"}) {
     if (const auto* x = params.if_contains(k)) v.doc[k] = *x;
   }

@@ -50,8 +50,8 @@ struct FunctionKey {
 
 // One published version (or $LATEST): its FunctionConfiguration document and its code.
 struct Version {
-  json::object config;   // FunctionConfiguration, model member names
-  std::string code;      // the code store's key: the zip's SHA-256, hex
+  json::object config;  // FunctionConfiguration, model member names
+  std::string code;     // the code store's key: the zip's SHA-256, hex
 };
 
 struct Function {
@@ -65,7 +65,7 @@ struct Function {
   json::array statements;  // the resource policy's statements
   std::optional<std::int64_t> reserved;
   std::map<std::string, json::object> invoke_configs;  // qualifier -> FunctionEventInvokeConfig
-  std::shared_ptr<const iam::Policy> policy;            // compiled `statements`
+  std::shared_ptr<const iam::Policy> policy;           // compiled `statements`
 };
 
 struct LayerKey {
@@ -80,8 +80,8 @@ struct LayerVersion {
 // What an invocation targets: a function at a version ("$LATEST" or "N"), through an alias or not.
 struct Target {
   FunctionKey key;
-  std::string version;        // "$LATEST" or a number
-  std::string invoked_arn;    // as given: unqualified, or qualified with the version or alias
+  std::string version;      // "$LATEST" or a number
+  std::string invoked_arn;  // as given: unqualified, or qualified with the version or alias
   std::string alias;
 };
 
@@ -100,7 +100,8 @@ struct Env {
   std::function<void()> wake;
   std::atomic<std::int64_t> log_failures{0};
 
-  Env(store::MetadataStore& m, aws::Invoker* i, LambdaOptions o) : metadata(m), invoker(i), options(std::move(o)) {}
+  Env(store::MetadataStore& m, aws::Invoker* i, LambdaOptions o)
+      : metadata(m), invoker(i), options(std::move(o)) {}
 
   Status SaveFunction(store::Transaction& txn, const Function& f);
   Status SaveLayer(store::Transaction& txn, const LayerKey& key, std::int64_t version, const LayerVersion& v);
@@ -120,8 +121,9 @@ struct ParsedName {
 };
 // FunctionName in any form AWS accepts (name, name:qualifier, 123456789012:function:name[:q], full ARN);
 // missing account and region are the request's.
-Result<ParsedName> ParseFunctionName(std::string_view text, const std::string& account, const std::string& region);
-std::string IsoTime(std::int64_t ms);  // 2024-01-02T03:04:05.678+0000 (Lambda's LastModified)
+Result<ParsedName> ParseFunctionName(std::string_view text, const std::string& account,
+                                     const std::string& region);
+std::string IsoTime(std::int64_t ms);   // 2024-01-02T03:04:05.678+0000 (Lambda's LastModified)
 std::string IsoTimeZ(std::int64_t ms);  // 2024-01-02T03:04:05.678Z
 
 // Looks up a function, answering AWS's ResourceNotFoundException when there is none.
@@ -141,7 +143,8 @@ struct InvokeOutcome {
   std::string executed_version;
 };
 Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
-                                   const std::string& client_context, bool tail, const std::string& request_id);
+                                   const std::string& client_context, bool tail,
+                                   const std::string& request_id);
 std::int64_t RunAsyncRound(Env& env);
 Status LoadAsync(Env& env);
 

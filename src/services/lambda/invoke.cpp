@@ -55,18 +55,23 @@ void SendLogs(Env& env, const Target& t, const std::string& role, const std::str
     }
   }
   json::array events;
-  for (const auto& [ms, line] : r.log_events) events.push_back(json::object{{"timestamp", ms}, {"message", line}});
-  if (!call("PutLogEvents", json::object{{"logGroupName", group}, {"logStreamName", r.log_stream}, {"logEvents", events}})) {
+  for (const auto& [ms, line] : r.log_events)
+    events.push_back(json::object{{"timestamp", ms}, {"message", line}});
+  if (!call("PutLogEvents",
+            json::object{{"logGroupName", group}, {"logStreamName", r.log_stream}, {"logEvents", events}})) {
     env.log_failures++;
   }
 }
 
-std::string LastBytes(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(s.size() - n); }
+std::string LastBytes(const std::string& s, std::size_t n) {
+  return s.size() <= n ? s : s.substr(s.size() - n);
+}
 
 }  // namespace
 
 Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
-                                   const std::string& client_context, bool tail, const std::string& request_id) {
+                                   const std::string& client_context, bool tail,
+                                   const std::string& request_id) {
   EnvironmentSpec spec;
   std::string role;
   std::optional<std::int64_t> reserved;
@@ -95,7 +100,8 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
     spec.timeout_s = GetInt(c, "Timeout").value_or(3);
     spec.region = f->key.region;
     const json::object* lc = GetObject(c, "LoggingConfig");
-    spec.log_group = lc ? GetString(*lc, "LogGroup").value_or("/aws/lambda/" + f->key.name) : "/aws/lambda/" + f->key.name;
+    spec.log_group =
+        lc ? GetString(*lc, "LogGroup").value_or("/aws/lambda/" + f->key.name) : "/aws/lambda/" + f->key.name;
     if (const json::object* e = GetObject(c, "Environment")) {
       if (const json::object* vars = GetObject(*e, "Variables")) {
         for (const auto& [k, val] : *vars) {
@@ -139,7 +145,8 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
     auto out = env.invoker->Call(aws::ServiceCaller(kServicePrincipal, account, region, function_arn), "sts",
                                  "AssumeRole", in);
     std::map<std::string, std::string> vars{{"AWS_ENDPOINT_URL", endpoint}};
-    if (!out || !out->result.is_object()) return vars;  // the function runs without credentials, as AWS would fail
+    if (!out || !out->result.is_object())
+      return vars;  // the function runs without credentials, as AWS would fail
     if (const json::object* c = GetObject(out->result.as_object(), "Credentials")) {
       vars["AWS_ACCESS_KEY_ID"] = GetString(*c, "AccessKeyId").value_or("");
       vars["AWS_SECRET_ACCESS_KEY"] = GetString(*c, "SecretAccessKey").value_or("");
@@ -147,8 +154,8 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
     }
     return vars;
   };
-  CENOTE_ASSIGN_OR_RETURN(InvocationResult r,
-                          env.runtimes->Invoke(spec, request_id, payload, client_context, target.invoked_arn));
+  CENOTE_ASSIGN_OR_RETURN(InvocationResult r, env.runtimes->Invoke(spec, request_id, payload, client_context,
+                                                                   target.invoked_arn));
   SendLogs(env, target, role, spec.log_group, r);
   InvokeOutcome out;
   out.payload = r.payload;
@@ -164,8 +171,9 @@ Result<OperationOutput> Invoke(Env& env, const RequestContext& ctx, OperationInp
   const std::string type = GetString(params, "InvocationType").value_or("RequestResponse");
   std::string payload = GetString(params, "Payload").value_or("");
   if (type == "Event" ? payload.size() > kAsyncPayloadLimit : payload.size() > kSyncPayloadLimit) {
-    return services::MakeError(errors::kRequestTooLarge,
-                               {std::to_string(type == "Event" ? kAsyncPayloadLimit : kSyncPayloadLimit), "Invoke"});
+    return services::MakeError(
+        errors::kRequestTooLarge,
+        {std::to_string(type == "Event" ? kAsyncPayloadLimit : kSyncPayloadLimit), "Invoke"});
   }
   if (!payload.empty()) {
     boost::system::error_code ec;
@@ -187,22 +195,28 @@ Result<OperationOutput> Invoke(Env& env, const RequestContext& ctx, OperationInp
   }
   if (type == "Event") {
     // Queued durably before the 202: the event survives kill -9.
-    json::object doc{{"account", target.key.account},   {"region", target.key.region},
-                     {"name", target.key.name},         {"version", target.version},
-                     {"invoked_arn", target.invoked_arn}, {"alias", target.alias},
-                     {"payload", payload},              {"attempts", 0},
-                     {"first_ms", env.Now()},           {"request_id", ctx.request_id}};
+    json::object doc{{"account", target.key.account},
+                     {"region", target.key.region},
+                     {"name", target.key.name},
+                     {"version", target.version},
+                     {"invoked_arn", target.invoked_arn},
+                     {"alias", target.alias},
+                     {"payload", payload},
+                     {"attempts", 0},
+                     {"first_ms", env.Now()},
+                     {"request_id", ctx.request_id}};
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
-    CENOTE_RETURN_IF_ERROR(
-        txn->Exec("INSERT INTO lambda_events (due_ms, doc) VALUES (?, ?)", {env.Now(), json::serialize(doc)}));
+    CENOTE_RETURN_IF_ERROR(txn->Exec("INSERT INTO lambda_events (due_ms, doc) VALUES (?, ?)",
+                                     {env.Now(), json::serialize(doc)}));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
     if (env.wake) env.wake();
     out["StatusCode"] = 202;
     return OperationOutput(out);
   }
   const bool tail = GetString(params, "LogType").value_or("None") == "Tail";
-  CENOTE_ASSIGN_OR_RETURN(InvokeOutcome r, InvokeTarget(env, target, payload, GetString(params, "ClientContext").value_or(""),
-                                                        tail, ctx.request_id));
+  CENOTE_ASSIGN_OR_RETURN(InvokeOutcome r,
+                          InvokeTarget(env, target, payload, GetString(params, "ClientContext").value_or(""),
+                                       tail, ctx.request_id));
   out["StatusCode"] = 200;
   out["Payload"] = r.payload;
   out["ExecutedVersion"] = r.executed_version;
@@ -219,7 +233,8 @@ std::string ConfigQualifier(const ParsedName& n) { return n.qualifier.empty() ? 
 
 }  // namespace
 
-Result<OperationOutput> PutFunctionEventInvokeConfig(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<OperationOutput> PutFunctionEventInvokeConfig(Env& env, const RequestContext& ctx,
+                                                     OperationInput& in) {
   const json::object& params = in.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameParam(ctx, params));
   MutexLock lock(env.mu);
@@ -244,7 +259,8 @@ Result<OperationOutput> PutFunctionEventInvokeConfig(Env& env, const RequestCont
   return OperationOutput(c);
 }
 
-Result<OperationOutput> GetFunctionEventInvokeConfig(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<OperationOutput> GetFunctionEventInvokeConfig(Env& env, const RequestContext& ctx,
+                                                     OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameParam(ctx, in.params.as_object()));
   MutexLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, FunctionKey{name.account, name.region, name.name}));
@@ -255,7 +271,8 @@ Result<OperationOutput> GetFunctionEventInvokeConfig(Env& env, const RequestCont
   return OperationOutput(it->second);
 }
 
-Result<OperationOutput> DeleteFunctionEventInvokeConfig(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<OperationOutput> DeleteFunctionEventInvokeConfig(Env& env, const RequestContext& ctx,
+                                                        OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameParam(ctx, in.params.as_object()));
   MutexLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, FunctionKey{name.account, name.region, name.name}));
@@ -279,8 +296,8 @@ struct QueuedEvent {
 
 // Sends AWS's destination record (the invocation record of "Configuring destinations for asynchronous
 // invocation") to an SQS queue, SNS topic, Lambda function or EventBridge bus, as the execution role.
-void SendToDestination(Env& env, const json::object& doc, const std::string& destination, const std::string& role,
-                       const json::object& record, bool success) {
+void SendToDestination(Env& env, const json::object& doc, const std::string& destination,
+                       const std::string& role, const json::object& record, bool success) {
   aws::Caller caller;
   caller.principal = iam::RoleSessionPrincipal(role, GetString(doc, "name").value_or(""),
                                                GetString(doc, "account").value_or(""));
@@ -301,8 +318,9 @@ void SendToDestination(Env& env, const json::object& doc, const std::string& des
   OperationInput in;
   Result<OperationOutput> out = MakeError("InvalidParameterValueException", "unsupported destination", 400);
   if (service == "sqs") {
-    in.params = json::object{{"QueueUrl", "https://sqs." + parts[3] + ".amazonaws.com/" + parts[4] + "/" + parts[5]},
-                             {"MessageBody", body}};
+    in.params =
+        json::object{{"QueueUrl", "https://sqs." + parts[3] + ".amazonaws.com/" + parts[4] + "/" + parts[5]},
+                     {"MessageBody", body}};
     out = env.invoker->Call(caller, "sqs", "SendMessage", in);
   } else if (service == "sns") {
     in.params = json::object{{"TopicArn", destination}, {"Message", body}};
@@ -312,17 +330,20 @@ void SendToDestination(Env& env, const json::object& doc, const std::string& des
     out = env.invoker->Call(caller, "lambda", "Invoke", in);
   } else if (service == "events") {
     in.params = json::object{
-        {"Entries", json::array{json::object{
-                        {"Source", "lambda"},
-                        {"DetailType", success ? "Lambda Function Invocation Result - Success"
-                                               : "Lambda Function Invocation Result - Failure"},
-                        {"Detail", body},
-                        {"EventBusName", destination},
-                        {"Resources", json::array{GetString(record.at("requestContext").as_object(), "functionArn")
-                                                      .value_or("")}}}}}};
+        {"Entries",
+         json::array{json::object{
+             {"Source", "lambda"},
+             {"DetailType", success ? "Lambda Function Invocation Result - Success"
+                                    : "Lambda Function Invocation Result - Failure"},
+             {"Detail", body},
+             {"EventBusName", destination},
+             {"Resources", json::array{GetString(record.at("requestContext").as_object(), "functionArn")
+                                           .value_or("")}}}}}};
     out = env.invoker->Call(caller, "events", "PutEvents", in);
   }
-  if (!out) spdlog::warn("lambda: destination {} refused the invocation record: {}", destination, out.error().message);
+  if (!out)
+    spdlog::warn("lambda: destination {} refused the invocation record: {}", destination,
+                 out.error().message);
 }
 
 void ProcessEvent(Env& env, QueuedEvent ev) {
@@ -348,13 +369,15 @@ void ProcessEvent(Env& env, QueuedEvent ev) {
       const std::string q = t.alias.empty() ? t.version : t.alias;
       auto c = it->second.invoke_configs.find(q);
       if (c != it->second.invoke_configs.end()) config = c->second;
-      if (const Version* v = VersionOf(it->second, t.version)) role = GetString(v->config, "Role").value_or("");
+      if (const Version* v = VersionOf(it->second, t.version))
+        role = GetString(v->config, "Role").value_or("");
     }
   }
   const std::int64_t max_retries = GetInt(config, "MaximumRetryAttempts").value_or(2);
   const std::int64_t max_age_s = GetInt(config, "MaximumEventAgeInSeconds").value_or(21600);
-  Result<InvokeOutcome> r = exists ? InvokeTarget(env, t, payload, "", false, request_id)
-                                   : Result<InvokeOutcome>(services::MakeError(errors::kFunctionNotFound, {t.invoked_arn}));
+  Result<InvokeOutcome> r =
+      exists ? InvokeTarget(env, t, payload, "", false, request_id)
+             : Result<InvokeOutcome>(services::MakeError(errors::kFunctionNotFound, {t.invoked_arn}));
   const bool throttled = !r && r.error().code == "TooManyRequestsException";
   const bool ok = r && r->function_error.empty();
   const std::int64_t now = env.Now();
@@ -396,14 +419,15 @@ void ProcessEvent(Env& env, QueuedEvent ev) {
       } else {
         response_context["statusCode"] = 429;
       }
-      json::object record{{"version", "1.0"},
-                          {"timestamp", IsoTimeZ(now)},
-                          {"requestContext", json::object{{"requestId", request_id},
-                                                          {"functionArn", FunctionArn(t.key) + ":" + t.version},
-                                                          {"condition", ok ? "Success" : condition},
-                                                          {"approximateInvokeCount", attempts}}},
-                          {"requestPayload", request_payload},
-                          {"responseContext", response_context}};
+      json::object record{
+          {"version", "1.0"},
+          {"timestamp", IsoTimeZ(now)},
+          {"requestContext", json::object{{"requestId", request_id},
+                                          {"functionArn", FunctionArn(t.key) + ":" + t.version},
+                                          {"condition", ok ? "Success" : condition},
+                                          {"approximateInvokeCount", attempts}}},
+          {"requestPayload", request_payload},
+          {"responseContext", response_context}};
       if (r) record["responsePayload"] = response_payload;
       SendToDestination(env, doc, destination, role, record, ok);
     }

@@ -5,11 +5,11 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <limits>
-#include <thread>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <thread>
 
 #include "common/clock.hpp"
 #include "common/encoding.hpp"
@@ -121,7 +121,8 @@ Status Load(Env& env) {
     (void)RecompilePolicy(f);
     env.functions[f.key] = std::move(f);
   }
-  CENOTE_ASSIGN_OR_RETURN(auto layers, txn->Query("SELECT account, region, name, version, doc FROM lambda_layers"));
+  CENOTE_ASSIGN_OR_RETURN(auto layers,
+                          txn->Query("SELECT account, region, name, version, doc FROM lambda_layers"));
   for (const auto& r : layers) {
     json::object d = ParseObject(store::AsText(r[4]));
     LayerVersion v;
@@ -134,8 +135,8 @@ Status Load(Env& env) {
 }
 
 // Lambda's side of authorization: a function's resource policy (AddPermission's statements) is the policy
-// the authorizer evaluates for other accounts and for service principals (s3, sns, events with aws:SourceArn);
-// its tags are aws:ResourceTag/...
+// the authorizer evaluates for other accounts and for service principals (s3, sns, events with
+// aws:SourceArn); its tags are aws:ResourceTag/...
 class LambdaAuthority final : public iam::ResourceAuthority {
  public:
   explicit LambdaAuthority(Env& env) : env_(env) {}
@@ -190,14 +191,16 @@ Result<ParsedName> ParseFunctionName(std::string_view text, const std::string& a
     at = c + 1;
   }
   auto invalid = [&] {
-    return services::MakeError(errors::kInvalidParameter,
-                               {"1 validation error detected: Value '" + std::string(text) +
-                                "' at 'functionName' failed to satisfy constraint: Member must satisfy regular "
-                                "expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-"
-                                "[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"});
+    return services::MakeError(
+        errors::kInvalidParameter,
+        {"1 validation error detected: Value '" + std::string(text) +
+         "' at 'functionName' failed to satisfy constraint: Member must satisfy regular "
+         "expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-"
+         "[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"});
   };
   if (parts[0] == "arn") {
-    if (parts.size() < 7 || parts.size() > 8 || parts[2] != "lambda" || parts[5] != "function") return invalid();
+    if (parts.size() < 7 || parts.size() > 8 || parts[2] != "lambda" || parts[5] != "function")
+      return invalid();
     p.region = parts[3];
     p.account = parts[4];
     p.name = parts[6];
@@ -273,7 +276,9 @@ Result<Target> Resolve(Env& env, const ParsedName& name, bool route) {
       if (const json::object* w = GetObject(*rc, "AdditionalVersionWeights")) {
         double roll = static_cast<double>(std::stoull(RandomHex(4), nullptr, 16) % 1000000) / 1000000.0;
         for (const auto& [v, weight] : *w) {
-          double p = weight.is_double() ? weight.as_double() : weight.is_int64() ? static_cast<double>(weight.as_int64()) : 0;
+          double p = weight.is_double()  ? weight.as_double()
+                     : weight.is_int64() ? static_cast<double>(weight.as_int64())
+                                         : 0;
           if (roll < p) {
             t.version = std::string(v);
             break;
@@ -307,17 +312,23 @@ Status Env::SaveFunction(store::Transaction& txn, const Function& f) {
   for (const auto& [k, v] : f.tags) tags[k] = v;
   json::object configs;
   for (const auto& [k, v] : f.invoke_configs) configs[k] = v;
-  json::object doc{{"latest", VersionDoc(f.latest)}, {"versions", versions},  {"last_version", f.last_version},
-                   {"aliases", aliases},             {"tags", tags},          {"statements", f.statements},
+  json::object doc{{"latest", VersionDoc(f.latest)},
+                   {"versions", versions},
+                   {"last_version", f.last_version},
+                   {"aliases", aliases},
+                   {"tags", tags},
+                   {"statements", f.statements},
                    {"invoke_configs", configs}};
   if (f.reserved) doc["reserved"] = *f.reserved;
-  return Status::FromResult(txn.Exec(
-      "INSERT INTO lambda_functions (account, region, name, doc) VALUES (?, ?, ?, ?) ON CONFLICT (account, region, "
-      "name) DO UPDATE SET doc = excluded.doc",
-      {f.key.account, f.key.region, f.key.name, json::serialize(doc)}));
+  return Status::FromResult(
+      txn.Exec("INSERT INTO lambda_functions (account, region, name, doc) VALUES (?, ?, ?, ?) ON CONFLICT "
+               "(account, region, "
+               "name) DO UPDATE SET doc = excluded.doc",
+               {f.key.account, f.key.region, f.key.name, json::serialize(doc)}));
 }
 
-Status Env::SaveLayer(store::Transaction& txn, const LayerKey& key, std::int64_t version, const LayerVersion& v) {
+Status Env::SaveLayer(store::Transaction& txn, const LayerKey& key, std::int64_t version,
+                      const LayerVersion& v) {
   json::object doc{{"doc", v.doc}, {"code", v.code}};
   return Status::FromResult(
       txn.Exec("INSERT INTO lambda_layers (account, region, name, version, doc) VALUES (?, ?, ?, ?, ?)",
@@ -403,8 +414,9 @@ LambdaProvider::~LambdaProvider() {
   env_->runtimes.reset();
 }
 
-Result<std::unique_ptr<LambdaProvider>> LambdaProvider::Open(store::MetadataStore& metadata, aws::Invoker* invoker,
-                                                             BackgroundTasks& tasks, LambdaOptions options) {
+Result<std::unique_ptr<LambdaProvider>> LambdaProvider::Open(store::MetadataStore& metadata,
+                                                             aws::Invoker* invoker, BackgroundTasks& tasks,
+                                                             LambdaOptions options) {
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("lambda", Migrations()));
   if (!options.clock) options.clock = UnixNowMs;
   std::error_code ec;
@@ -436,8 +448,8 @@ Result<std::unique_ptr<LambdaProvider>> LambdaProvider::Open(store::MetadataStor
         std::chrono::milliseconds(0));
     BackgroundTask* task = provider->async_task_.get();
     provider->env_->wake = [task] { task->Wake(); };
-    provider->reaper_ = tasks.Every("lambda.reaper", std::chrono::milliseconds(10'000),
-                                    [e] { e->runtimes->Reap(e->Now()); });
+    provider->reaper_ =
+        tasks.Every("lambda.reaper", std::chrono::milliseconds(10'000), [e] { e->runtimes->Reap(e->Now()); });
   }
   return provider;
 }

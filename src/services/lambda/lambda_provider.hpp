@@ -4,10 +4,11 @@
 // environments (runtime.hpp) speaking the Lambda Runtime API.
 //
 // Storage and durability: each function (with its versions, aliases, policy, concurrency and event invoke
-// configs) is one JSON document in the MetadataStore (component "lambda"); code packages are content-addressed
-// files <data>/lambda/code/<sha256>.zip, written and fsynced before the metadata commit that names them. An
-// Event invocation is a row of lambda_events committed before Invoke answers 202, deleted once the event was
-// processed (or its retries and age ran out and it went to its destination): queued events survive kill -9.
+// configs) is one JSON document in the MetadataStore (component "lambda"); code packages are
+// content-addressed files <data>/lambda/code/<sha256>.zip, written and fsynced before the metadata commit
+// that names them. An Event invocation is a row of lambda_events committed before Invoke answers 202, deleted
+// once the event was processed (or its retries and age ran out and it went to its destination): queued events
+// survive kill -9.
 //
 // Thread safety: handlers run concurrently; one mutex guards the in-memory state, never held across an
 // invocation or an Invoker call.
@@ -30,12 +31,12 @@
 namespace cenote::lambda {
 
 struct LambdaOptions {
-  std::function<std::int64_t()> clock;  // ms since the epoch
-  std::string data_dir;                 // <data>/lambda: the code store
-  std::string scratch_dir;              // <scratch>/lambda: extracted code, runtime files
-  std::vector<std::string> hide;        // paths execution environments must not see
-  std::string endpoint;                 // Cenote's URL for AWS_ENDPOINT_URL ("" = learnt from requests)
-  std::int64_t idle_ms = 300'000;       // warm environments are reaped after this long unused
+  std::function<std::int64_t()> clock;      // ms since the epoch
+  std::string data_dir;                     // <data>/lambda: the code store
+  std::string scratch_dir;                  // <scratch>/lambda: extracted code, runtime files
+  std::vector<std::string> hide;            // paths execution environments must not see
+  std::string endpoint;                     // Cenote's URL for AWS_ENDPOINT_URL ("" = learnt from requests)
+  std::int64_t idle_ms = 300'000;           // warm environments are reaped after this long unused
   std::int64_t retry_ms_per_second = 1000;  // async retry delays (tests shorten them)
   bool background = true;                   // run the async queue and the reaper
 };

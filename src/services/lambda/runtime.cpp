@@ -7,10 +7,10 @@
 
 #include <array>
 #include <boost/json.hpp>
-#include <cmath>
-#include <cstring>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -33,9 +33,9 @@ std::int64_t NowMs() { return UnixNowMs(); }
 
 // The machine's interpreters, found once.
 struct Interpreters {
-  std::string python;         // real path of python3
-  std::string python_prefix;  // sys.base_prefix
-  std::string python_exe_rel; // the executable relative to the prefix ("bin/python3.11")
+  std::string python;          // real path of python3
+  std::string python_prefix;   // sys.base_prefix
+  std::string python_exe_rel;  // the executable relative to the prefix ("bin/python3.11")
   std::string node;
 };
 
@@ -54,11 +54,13 @@ const Interpreters& FindInterpreters() {
   static const Interpreters found = [] {
     Interpreters i;
     std::string py = RunCapture(
-        "python3 -c 'import os,sys; print(os.path.realpath(sys.executable)); print(sys.base_prefix)' 2>/dev/null");
+        "python3 -c 'import os,sys; print(os.path.realpath(sys.executable)); print(sys.base_prefix)' "
+        "2>/dev/null");
     if (auto nl = py.find('\n'); nl != std::string::npos) {
       i.python = py.substr(0, nl);
       i.python_prefix = py.substr(nl + 1);
-      if (i.python.starts_with(i.python_prefix + "/")) i.python_exe_rel = i.python.substr(i.python_prefix.size() + 1);
+      if (i.python.starts_with(i.python_prefix + "/"))
+        i.python_exe_rel = i.python.substr(i.python_prefix.size() + 1);
     }
     i.node = RunCapture("command -v node 2>/dev/null");
     if (!i.node.empty()) i.node = std::filesystem::weakly_canonical(i.node).string();
@@ -165,7 +167,8 @@ class Runtimes::Impl {
     so.io_threads = 1;
     so.worker_threads = 256;  // each idle environment holds one long-polling /next
     so.idle_timeout_seconds = 3600;
-    CENOTE_ASSIGN_OR_RETURN(server_, http::Server::Create(so, [this](http::HttpRequest& r) { return Serve(r); }));
+    CENOTE_ASSIGN_OR_RETURN(server_,
+                            http::Server::Create(so, [this](http::HttpRequest& r) { return Serve(r); }));
     CENOTE_ASSIGN_OR_RETURN(port_, server_->Start());
     services::Sandbox::Probe();
     return Status::Ok();
@@ -209,10 +212,11 @@ class Runtimes::Impl {
       init_output = std::move(env->output);
       env->output.clear();
       if (!done || env->init_error || (env->dead && !env->ready)) {
-        std::string body = env->init_error ? env->init_error_body
-                           : !done         ? ErrorDoc("Sandbox.Timedout", "RequestId: " + request_id +
-                                                                       " Error: Task timed out after 10.00 seconds")
-                                           : ExitError(*env, request_id);
+        std::string body =
+            env->init_error ? env->init_error_body
+            : !done         ? ErrorDoc("Sandbox.Timedout",
+                                       "RequestId: " + request_id + " Error: Task timed out after 10.00 seconds")
+                            : ExitError(*env, request_id);
         lock.Unlock();
         Kill(*env);
         Forget(*env);
@@ -244,8 +248,9 @@ class Runtimes::Impl {
       env->output.clear();
       if (timed_out) {
         result.function_error = true;
-        result.payload = ErrorDoc("Sandbox.Timedout", "RequestId: " + request_id + " Error: Task timed out after " +
-                                                          Fixed2(static_cast<double>(spec.timeout_s)) + " seconds");
+        result.payload =
+            ErrorDoc("Sandbox.Timedout", "RequestId: " + request_id + " Error: Task timed out after " +
+                                             Fixed2(static_cast<double>(spec.timeout_s)) + " seconds");
         output += IsoZ(NowMs()) + " " + request_id + " Task timed out after " +
                   Fixed2(static_cast<double>(spec.timeout_s)) + " seconds\n";
         killed = true;
@@ -390,16 +395,18 @@ class Runtimes::Impl {
     } else if (spec.runtime.starts_with("nodejs")) {
       if (interp.node.empty()) return MakeError("InternalError", "no node on this host", 500);
       sb.address_space_limit = false;  // V8 reserves far more address space than it uses
-      argv = {interp.node, "--max-old-space-size=" + std::to_string(std::max<std::int64_t>(spec.memory_mb * 9 / 10, 16)),
+      argv = {interp.node,
+              "--max-old-space-size=" + std::to_string(std::max<std::int64_t>(spec.memory_mb * 9 / 10, 16)),
               runtime_dir + "/node_ric.mjs"};
-      std::string opt = opt_dir.empty() ? "" : opt_dir + "/nodejs/node_modules:" + opt_dir + "/nodejs/node20/node_modules:";
+      std::string opt =
+          opt_dir.empty() ? "" : opt_dir + "/nodejs/node_modules:" + opt_dir + "/nodejs/node20/node_modules:";
       vars["NODE_PATH"] = opt + task + "/node_modules";
     } else {
       argv = {task + "/bootstrap"};
       if (!std::filesystem::exists(spec.code_dir + "/bootstrap")) {
         // AWS: the init fails (Runtime.InvalidEntrypoint) when the custom runtime has no bootstrap.
-        return MakeError("InvalidRuntimeException", "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]",
-                         502);
+        return MakeError("InvalidRuntimeException",
+                         "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]", 502);
       }
     }
     for (const auto& [k, v] : spec.variables) vars[k] = v;
@@ -479,7 +486,8 @@ class Runtimes::Impl {
 
   static std::string ExitText(ExecEnv& env) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
     if (env.exit.exited) return "Runtime exited with error: exit status " + std::to_string(env.exit.code);
-    return "Runtime exited with error: signal: " + std::string(env.exit.signal == 9 ? "killed" : strsignal(env.exit.signal));
+    return "Runtime exited with error: signal: " +
+           std::string(env.exit.signal == 9 ? "killed" : strsignal(env.exit.signal));
   }
 
   static std::string ExitError(ExecEnv& env, const std::string& request_id) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
@@ -601,13 +609,16 @@ class Runtimes::Impl {
       auto body = http::ReadAll(*req.body, 6 * 1024 * 1024 + 1);
       MutexLock lock(env->mu);
       if (id != env->request_id || env->responded || env->pending) {
-        return Answer(400, ErrorDoc("InvalidStateTransition", "State transition from Ready to InvocationResponse failed for runtime. Error: State transition is not allowed"));
+        return Answer(400, ErrorDoc("InvalidStateTransition",
+                                    "State transition from Ready to InvocationResponse failed for runtime. "
+                                    "Error: State transition is not allowed"));
       }
       env->responded = true;
       if (!body || body->size() > 6 * 1024 * 1024) {
         env->response_error = true;
-        env->response = ErrorDoc("Function.ResponseSizeTooLarge",
-                                 "Response payload size exceeded maximum allowed payload size (6291556 bytes).");
+        env->response =
+            ErrorDoc("Function.ResponseSizeTooLarge",
+                     "Response payload size exceeded maximum allowed payload size (6291556 bytes).");
         env->cv.SignalAll();
         return Answer(413, ErrorDoc("RequestEntityTooLarge", "payload too large"));
       }

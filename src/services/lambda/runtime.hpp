@@ -33,8 +33,8 @@ struct EnvironmentSpec {
   std::string function_name, function_arn, version, runtime, handler;
   std::int64_t memory_mb = 128;
   std::int64_t timeout_s = 3;
-  std::string code_dir;                 // extracted code (read-only at /var/task)
-  std::vector<std::string> layer_dirs;  // extracted layers, merged at /opt in order
+  std::string code_dir;                          // extracted code (read-only at /var/task)
+  std::vector<std::string> layer_dirs;           // extracted layers, merged at /opt in order
   std::map<std::string, std::string> variables;  // the function's Environment.Variables
   std::string log_group, region;
   // Called at each cold start: the execution role's temporary credentials and Cenote's endpoint as
@@ -45,8 +45,8 @@ struct EnvironmentSpec {
 struct InvocationResult {
   bool function_error = false;  // payload is an error document ({"errorMessage","errorType",...})
   std::string payload;
-  std::string log;                // START ... REPORT lines, with the function's output in between
-  std::string log_stream;         // the environment's log stream name
+  std::string log;         // START ... REPORT lines, with the function's output in between
+  std::string log_stream;  // the environment's log stream name
   std::vector<std::pair<std::int64_t, std::string>> log_events;  // (ms, line) for CloudWatch Logs
   bool cold = false;
   double duration_ms = 0, init_ms = 0;
@@ -54,9 +54,9 @@ struct InvocationResult {
 };
 
 struct RuntimesOptions {
-  std::string scratch_dir;        // <scratch>/lambda: runtime files, /opt merges
-  std::vector<std::string> hide;  // host paths environments must not see (the data and scratch dirs)
-  std::int64_t idle_ms = 300'000; // a warm environment is reaped after this long unused
+  std::string scratch_dir;         // <scratch>/lambda: runtime files, /opt merges
+  std::vector<std::string> hide;   // host paths environments must not see (the data and scratch dirs)
+  std::int64_t idle_ms = 300'000;  // a warm environment is reaped after this long unused
 };
 
 class Runtimes {

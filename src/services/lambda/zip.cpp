@@ -24,7 +24,9 @@ std::uint16_t U16(std::string_view s, std::size_t at) {
   return static_cast<std::uint16_t>(static_cast<unsigned char>(s[at]) |
                                     (static_cast<unsigned char>(s[at + 1]) << 8));
 }
-std::uint32_t U32(std::string_view s, std::size_t at) { return U16(s, at) | (std::uint32_t{U16(s, at + 2)} << 16); }
+std::uint32_t U32(std::string_view s, std::size_t at) {
+  return U16(s, at) | (std::uint32_t{U16(s, at + 2)} << 16);
+}
 
 Error Bad() {
   return MakeError("InvalidParameterValueException",
@@ -53,7 +55,8 @@ Result<std::vector<Entry>> Entries(std::string_view zip) {
     e.method = U16(zip, at + 10);
     e.compressed = U32(zip, at + 20);
     e.size = U32(zip, at + 24);
-    const std::uint16_t name_len = U16(zip, at + 28), extra_len = U16(zip, at + 30), comment_len = U16(zip, at + 32);
+    const std::uint16_t name_len = U16(zip, at + 28), extra_len = U16(zip, at + 30),
+                        comment_len = U16(zip, at + 32);
     e.external = U32(zip, at + 38);
     e.local_offset = U32(zip, at + 42);
     if (at + 46 + name_len > zip.size()) return Bad();
