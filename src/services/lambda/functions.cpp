@@ -39,7 +39,7 @@ Result<json::object> AssumeExecutionRole(Env& env, const std::string& role, cons
                                          const std::string& region, const std::string& function_name,
                                          const std::string& function_arn) {
   OperationInput in;
-  in.params = json::object{{"RoleArn", role}, {"RoleSessionName", function_name.substr(0, 64)}};
+  in.params = json::object{{"RoleArn", role}, {"RoleSessionName", SessionName(function_name)}};
   auto out = env.invoker->Call(aws::ServiceCaller(kServicePrincipal, account, region, function_arn), "sts",
                                "AssumeRole", in);
   if (!out || !out->result.is_object()) return services::MakeError(errors::kRoleCannotBeAssumed);

@@ -24,11 +24,17 @@ NOTES = {
                      "AWS:SourceArn / AWS:SourceAccount, other accounts)",
     "CreateAlias": "RoutingConfig AdditionalVersionWeights route that share of invocations to the other version",
     "PublishLayerVersion": "layer zips are merged (in the function's order) and mounted at /opt",
+    "CreateEventSourceMapping": "SQS (BatchSize up to 10000 within MaximumBatchingWindowInSeconds, "
+                                "ReportBatchItemFailures, successful messages deleted, failed ones left to the queue's "
+                                "visibility timeout and redrive policy) and Kinesis (TRIM_HORIZON / LATEST / "
+                                "AT_TIMESTAMP, BatchSize, MaximumRetryAttempts, BisectBatchOnFunctionError, "
+                                "checkpoints kept across restarts), polled as the function's execution role; "
+                                "FilterCriteria is stored, not applied",
     "GetFunction": "Code.Location is an S3-style URL that is not served (the CLI only prints it)",
 }
 
 GAPS = [
-    "Event source mappings, function URLs, provisioned concurrency, code signing, container images and SnapStart are "
+    "Function URLs, provisioned concurrency, code signing, container images and SnapStart are "
     "not supported (their operations answer UnknownOperationException).",
     "Other runtimes of the model (java, dotnet, ruby) are refused at CreateFunction.",
     "The Invoke authorization is on the unqualified function ARN (a policy on function:name:alias does not match).",

@@ -85,6 +85,15 @@ struct Target {
   std::string alias;
 };
 
+// An event source mapping (esm.cpp): SQS or Kinesis polled as the function's execution role.
+struct Mapping {
+  json::object config;  // EventSourceMappingConfiguration
+  std::string account, region, function, qualifier;
+  std::map<std::string, std::string> checkpoints;  // Kinesis: shard -> last processed sequence number
+  std::map<std::string, std::string> iterators;    // Kinesis: shard -> next iterator (not durable)
+  std::int64_t created_ms = 0;
+};
+
 struct Env {
   store::MetadataStore& metadata;
   aws::Invoker* invoker;
@@ -95,8 +104,10 @@ struct Env {
   mutable Mutex mu;
   std::map<FunctionKey, Function> functions GUARDED_BY(mu);
   std::map<LayerKey, std::map<std::int64_t, LayerVersion>> layers GUARDED_BY(mu);
-  std::set<std::int64_t> queued_running GUARDED_BY(mu);  // async events being invoked
-  std::string endpoint GUARDED_BY(mu);                   // Cenote's own URL, for AWS_ENDPOINT_URL
+  std::set<std::int64_t> queued_running GUARDED_BY(mu);    // async events being invoked
+  std::map<std::string, Mapping> mappings GUARDED_BY(mu);  // by UUID
+  std::set<std::string> polling GUARDED_BY(mu);            // mappings whose batch is being processed
+  std::string endpoint GUARDED_BY(mu);                     // Cenote's own URL, for AWS_ENDPOINT_URL
   std::function<void()> wake;
   std::atomic<std::int64_t> log_failures{0};
 
@@ -123,6 +134,10 @@ struct ParsedName {
 // missing account and region are the request's.
 Result<ParsedName> ParseFunctionName(std::string_view text, const std::string& account,
                                      const std::string& region);
+// The execution role's session name: the function's name (STS wants 2 to 64 characters).
+inline std::string SessionName(const std::string& function) {
+  return function.size() < 2 ? "awslambda_" + function : function.substr(0, 64);
+}
 std::string IsoTime(std::int64_t ms);   // 2024-01-02T03:04:05.678+0000 (Lambda's LastModified)
 std::string IsoTimeZ(std::int64_t ms);  // 2024-01-02T03:04:05.678Z
 
@@ -147,6 +162,11 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
                                    const std::string& request_id);
 std::int64_t RunAsyncRound(Env& env);
 Status LoadAsync(Env& env);
+
+// Event source mappings (esm.cpp).
+Status LoadMappings(Env& env);
+Status SaveMapping(Env& env, const Mapping& m);
+void RunMappingsRound(Env& env);
 
 #define CENOTE_LAMBDA_HANDLER(name) \
   Result<OperationOutput> name(Env& env, const RequestContext& ctx, OperationInput& in)
@@ -183,6 +203,11 @@ CENOTE_LAMBDA_HANDLER(Invoke);
 CENOTE_LAMBDA_HANDLER(PutFunctionEventInvokeConfig);
 CENOTE_LAMBDA_HANDLER(GetFunctionEventInvokeConfig);
 CENOTE_LAMBDA_HANDLER(DeleteFunctionEventInvokeConfig);
+CENOTE_LAMBDA_HANDLER(CreateEventSourceMapping);
+CENOTE_LAMBDA_HANDLER(GetEventSourceMapping);
+CENOTE_LAMBDA_HANDLER(UpdateEventSourceMapping);
+CENOTE_LAMBDA_HANDLER(DeleteEventSourceMapping);
+CENOTE_LAMBDA_HANDLER(ListEventSourceMappings);
 #undef CENOTE_LAMBDA_HANDLER
 
 }  // namespace cenote::lambda

@@ -141,7 +141,7 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
   spec.session = [&env, role, account, region, name, function_arn,
                   endpoint]() -> Result<std::map<std::string, std::string>> {
     OperationInput in;
-    in.params = json::object{{"RoleArn", role}, {"RoleSessionName", name.substr(0, 64)}};
+    in.params = json::object{{"RoleArn", role}, {"RoleSessionName", SessionName(name)}};
     auto out = env.invoker->Call(aws::ServiceCaller(kServicePrincipal, account, region, function_arn), "sts",
                                  "AssumeRole", in);
     std::map<std::string, std::string> vars{{"AWS_ENDPOINT_URL", endpoint}};

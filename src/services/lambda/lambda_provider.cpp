@@ -27,6 +27,7 @@ std::vector<std::string> Migrations() {
       "CREATE TABLE lambda_layers (account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, "
       "version INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (account, region, name, version))",
       "CREATE TABLE lambda_events (id INTEGER PRIMARY KEY, due_ms INTEGER NOT NULL, doc TEXT NOT NULL)",
+      "CREATE TABLE lambda_mappings (uuid TEXT PRIMARY KEY, doc TEXT NOT NULL)",
   };
 }
 
@@ -36,14 +37,17 @@ const LambdaProvider::Table& Operations() {
   static const LambdaProvider::Table kOps = {
       {"AddPermission", AddPermission},
       {"CreateAlias", CreateAlias},
+      {"CreateEventSourceMapping", CreateEventSourceMapping},
       {"CreateFunction", CreateFunction},
       {"DeleteAlias", DeleteAlias},
+      {"DeleteEventSourceMapping", DeleteEventSourceMapping},
       {"DeleteFunction", DeleteFunction},
       {"DeleteFunctionConcurrency", DeleteFunctionConcurrency},
       {"DeleteFunctionEventInvokeConfig", DeleteFunctionEventInvokeConfig},
       {"DeleteLayerVersion", DeleteLayerVersion},
       {"GetAccountSettings", GetAccountSettings},
       {"GetAlias", GetAlias},
+      {"GetEventSourceMapping", GetEventSourceMapping},
       {"GetFunction", GetFunction},
       {"GetFunctionConcurrency", GetFunctionConcurrency},
       {"GetFunctionConfiguration", GetFunctionConfiguration},
@@ -52,6 +56,7 @@ const LambdaProvider::Table& Operations() {
       {"GetPolicy", GetPolicy},
       {"Invoke", Invoke},
       {"ListAliases", ListAliases},
+      {"ListEventSourceMappings", ListEventSourceMappings},
       {"ListFunctions", ListFunctions},
       {"ListLayerVersions", ListLayerVersions},
       {"ListLayers", ListLayers},
@@ -65,6 +70,7 @@ const LambdaProvider::Table& Operations() {
       {"TagResource", TagResource},
       {"UntagResource", UntagResource},
       {"UpdateAlias", UpdateAlias},
+      {"UpdateEventSourceMapping", UpdateEventSourceMapping},
       {"UpdateFunctionCode", UpdateFunctionCode},
       {"UpdateFunctionConfiguration", UpdateFunctionConfiguration},
   };
@@ -401,13 +407,14 @@ LambdaProvider::LambdaProvider(std::unique_ptr<Env> env) : env_(std::move(env)) 
 
 LambdaProvider::~LambdaProvider() {
   async_task_.reset();
+  pollers_.reset();
   reaper_.reset();
   // Async events still being invoked hold the Env: kill their environments and let them finish.
   env_->runtimes->Reap(std::numeric_limits<std::int64_t>::max());
   for (int i = 0; i < 500; ++i) {
     {
       MutexLock lock(env_->mu);
-      if (env_->queued_running.empty()) break;
+      if (env_->queued_running.empty() && env_->polling.empty()) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -430,6 +437,7 @@ Result<std::unique_ptr<LambdaProvider>> LambdaProvider::Open(store::MetadataStor
   CENOTE_ASSIGN_OR_RETURN(env->runtimes, Runtimes::Start(ro));
   CENOTE_RETURN_IF_ERROR(Load(*env));
   CENOTE_RETURN_IF_ERROR(LoadAsync(*env));
+  CENOTE_RETURN_IF_ERROR(LoadMappings(*env));
   std::unique_ptr<LambdaProvider> provider(new LambdaProvider(std::move(env)));
   if (provider->env_->options.background) {
     Env* e = provider->env_.get();
@@ -448,6 +456,8 @@ Result<std::unique_ptr<LambdaProvider>> LambdaProvider::Open(store::MetadataStor
         std::chrono::milliseconds(0));
     BackgroundTask* task = provider->async_task_.get();
     provider->env_->wake = [task] { task->Wake(); };
+    provider->pollers_ = tasks.Every("lambda.event-source-mappings", std::chrono::milliseconds(100),
+                                     [e] { RunMappingsRound(*e); });
     provider->reaper_ =
         tasks.Every("lambda.reaper", std::chrono::milliseconds(10'000), [e] { e->runtimes->Reap(e->Now()); });
   }

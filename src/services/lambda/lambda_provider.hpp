@@ -64,6 +64,7 @@ class LambdaProvider final : public services::TableProvider<Env> {
   explicit LambdaProvider(std::unique_ptr<Env> env);
   std::unique_ptr<Env> env_;
   std::unique_ptr<BackgroundTask> async_task_;  // declared after env_: stop before the state they use goes
+  std::unique_ptr<BackgroundTask> pollers_;
   std::unique_ptr<BackgroundTask> reaper_;
 };
 

@@ -21,7 +21,18 @@ SERVER = None
 ROLE = None
 
 CODE = """
+import base64, json
 def handler(event, context):
+    recs = event.get("Records", []) if isinstance(event, dict) else []
+    if recs and recs[0].get("eventSource") == "aws:sqs":
+        print("sqs batch", [r["body"] for r in recs])
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in recs if "bad" in r["body"]]}
+    if recs and recs[0].get("eventSource") == "aws:kinesis":
+        datas = [base64.b64decode(r["kinesis"]["data"]).decode() for r in recs]
+        print("kinesis batch", datas)
+        if any("poison" in d for d in datas):
+            raise ValueError("poison")
+        return {"n": len(recs)}
     print("event", event)
     if isinstance(event, dict) and event.get("fail"):
         raise RuntimeError("failed on purpose")
@@ -35,7 +46,7 @@ def setUpModule():
     SERVER = harness.Server().start()
     account = harness.boto3_client(SERVER, "sts").get_caller_identity()["Account"]
     ROLE = f"arn:aws:iam::{account}:role/lambda-async-e2e"
-    harness.create_service_role(SERVER, ROLE, "lambda.amazonaws.com", actions=("sqs:SendMessage", "logs:*"))
+    harness.create_service_role(SERVER, ROLE, "lambda.amazonaws.com", actions=("sqs:*", "kinesis:*", "logs:*"))
 
 
 def tearDownModule():
@@ -139,6 +150,60 @@ class Async(unittest.TestCase):
         record = receive(ok_url, timeout_s=60)
         self.assertEqual(record["requestPayload"], {"durable": True})
         self.assertEqual(record["requestContext"]["condition"], "Success")
+
+
+class EventSources(unittest.TestCase):
+    def test_sqs_partial_batch_failure(self):
+        name = "esm-" + uuid.uuid4().hex[:8]
+        create_function(name)
+        sqs = client("sqs")
+        dlq_url, dlq_arn = queue("dlq-" + name)
+        url = sqs.create_queue(QueueName="src-" + name, Attributes={
+            "VisibilityTimeout": "1",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        lam = client("lambda")
+        m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=10,
+                                            FunctionResponseTypes=["ReportBatchItemFailures"])
+        self.assertEqual(m["State"], "Creating")
+        self.assertEqual(lam.get_event_source_mapping(UUID=m["UUID"])["State"], "Enabled")
+        for body in ["good-1", "bad-1", "good-2"]:
+            sqs.send_message(QueueUrl=url, MessageBody=body)
+        # The bad message comes back until the redrive policy moves it to the dead-letter queue; the good ones go.
+        deadline = time.time() + 30
+        moved = []
+        while time.time() < deadline and not moved:
+            moved = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages", [])
+        self.assertEqual([x["Body"] for x in moved], ["bad-1"])
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertEqual(attrs["ApproximateNumberOfMessages"], "0")
+        self.assertEqual(attrs["ApproximateNumberOfMessagesNotVisible"], "0")
+        self.assertEqual(lam.get_event_source_mapping(UUID=m["UUID"])["LastProcessingResult"], "OK")
+        self.assertEqual(len(lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]), 1)
+        lam.delete_event_source_mapping(UUID=m["UUID"])
+
+    def test_kinesis_bisect_and_checkpoint(self):
+        name = "kin-" + uuid.uuid4().hex[:8]
+        create_function(name)
+        kinesis = client("kinesis")
+        stream = "s-" + name
+        kinesis.create_stream(StreamName=stream, ShardCount=1)
+        kinesis.get_waiter("stream_exists").wait(StreamName=stream)
+        arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+        for d in ["a", "b", "poison", "c"]:
+            kinesis.put_record(StreamName=stream, Data=d.encode(), PartitionKey="k")
+        lam = client("lambda")
+        m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, StartingPosition="TRIM_HORIZON",
+                                            BatchSize=10, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if lam.get_event_source_mapping(UUID=m["UUID"])["LastProcessingResult"] == "OK":
+                break
+            time.sleep(0.2)
+        self.assertEqual(lam.get_event_source_mapping(UUID=m["UUID"])["LastProcessingResult"], "OK")
+        lam.update_event_source_mapping(UUID=m["UUID"], Enabled=False)
+        self.assertEqual(lam.get_event_source_mapping(UUID=m["UUID"])["State"], "Disabled")
+        lam.delete_event_source_mapping(UUID=m["UUID"])
 
 
 if __name__ == "__main__":
