@@ -312,7 +312,10 @@ class Runtimes::Impl {
         }
       }
     }
-    for (auto& e : gone) Kill(*e);
+    for (auto& e : gone) {
+      Kill(*e);
+      JoinLater(e);
+    }
   }
 
  private:
@@ -521,9 +524,14 @@ class Runtimes::Impl {
       keep = it->second;
       envs_.erase(it);
     }
-    // The reader thread ends once the process is gone; join it off the caller's path.
-    std::thread([keep] {
-      if (keep->reader.joinable()) keep->reader.join();
+    JoinLater(keep);
+  }
+
+  // The reader thread ends once the process is gone; it is joined off the caller's path, and the environment
+  // goes with the last reference.
+  static void JoinLater(std::shared_ptr<ExecEnv> env) {
+    std::thread([env] {
+      if (env->reader.joinable()) env->reader.join();
     }).detach();
   }
 

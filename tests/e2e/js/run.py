@@ -32,6 +32,7 @@ NEEDS = {
     "sns.test.mjs": ["client-sns", "client-sqs"],
     "events.test.mjs": ["client-eventbridge", "client-sqs"],
     "scheduler.test.mjs": ["client-scheduler", "client-sqs"],
+    "lambda.test.mjs": ["client-lambda"],
 }
 
 
@@ -78,6 +79,13 @@ def scheduler_setup(server):
     return {"CENOTE_E2E_SCHEDULER_ROLE": role_arn}
 
 
+def lambda_setup(server):
+    """For lambda.test.mjs: an execution role Lambda may assume."""
+    role_arn = "arn:aws:iam::000000000000:role/js-lambda"
+    harness.create_service_role(server, role_arn, "lambda.amazonaws.com", actions=("logs:*",))
+    return {"CENOTE_E2E_LAMBDA_ROLE": role_arn}
+
+
 def test_files(argv):
     if "--all" in argv:
         return sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, "*.test.mjs")))
@@ -112,6 +120,8 @@ def main():
             env.update(identity_setup(server))
         if "scheduler.test.mjs" in files:
             env.update(scheduler_setup(server))
+        if "lambda.test.mjs" in files:
+            env.update(lambda_setup(server))
         print(f"target: {harness.target()}  endpoint: {server.endpoint}", flush=True)
         try:
             r = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=HERE, env=env,

@@ -248,8 +248,9 @@ class Functions(unittest.TestCase):
             lam().invoke(FunctionName="does-not-exist", Payload=b"{}")
         self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
         with self.assertRaises(ClientError) as cm:
-            lam().list_event_source_mappings()
+            lam().get_function_url_config(FunctionName="does-not-exist")
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "UnknownOperationException")
 
     def test_role_credentials_inside(self):
         name = "sdk-" + uuid.uuid4().hex[:8]
