@@ -171,6 +171,9 @@ class Runtimes::Impl {
                             http::Server::Create(so, [this](http::HttpRequest& r) { return Serve(r); }));
     CENOTE_ASSIGN_OR_RETURN(port_, server_->Start());
     services::Sandbox::Probe();
+    // Finding the interpreters runs them once (slow behind shims such as pyenv's): off the start-up path, and
+    // before the first cold start (which waits for it if it comes first).
+    std::thread([] { FindInterpreters(); }).detach();
     return Status::Ok();
   }
 
