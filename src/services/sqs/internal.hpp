@@ -247,6 +247,8 @@ struct MoveTask {
   std::int64_t to_move = 0;
   std::string failure_reason;
 };
+json::object MoveTaskDoc(const MoveTask& t);
+MoveTask MoveTaskFromDoc(const json::object& doc);
 
 struct Env {
   store::MetadataStore& metadata;
@@ -291,6 +293,9 @@ struct Env {
   // keeping their ids and send times (redrive policies, message move tasks): send records into `to`, then
   // delete records in `from`. At-least-once: a crash in between leaves a copy in both.
   Status Transfer(Queue& from, Queue& to, std::vector<Message> messages, bool to_dead_letter);
+
+  // Persists a move task (move_tasks.cpp) and forgets all but the newest kKeptMoveTasks of its source queue.
+  Status SaveMoveTask(const MoveTask& t) EXCLUSIVE_LOCKS_REQUIRED(mu);
 };
 
 // ---- SSE-KMS (encryption.cpp) ----
