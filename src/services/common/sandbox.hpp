@@ -2,13 +2,17 @@
 // process isolated from the server and from other sandboxes as far as the host allows.
 //
 // Isolation, probed once per process (Probe()) and logged once:
-//   - kNamespaces: the child gets its own user, mount, PID, IPC and UTS namespaces (unshare(2)). Inside, it
-//     is root of its user namespace mapped to an unprivileged outside user (65534 when the server runs as
-//     root, else the server's own uid), so host files are reached only through "other" permissions. Its
-//     mount namespace binds each SandboxSpec::binds source read-only at its target (/var/task, /opt,
-//     /var/runtime, /var/lang), covers each `hide` path with an empty read-only tmpfs (the data directory,
-//     other sandboxes' code) and gives it a private size-limited tmpfs /tmp. The first process of the PID
-//     namespace dies with the sandbox's supervisor, so killing the sandbox kills everything it started.
+//   - kNamespaces: the child gets its own user, mount, PID, IPC and UTS namespaces (unshare(2)). The server
+//     writes its uid/gid maps: namespace root is the server's own user while the mounts are made (so it
+//     reaches the bind sources), and, when the server runs as root, the program then runs as namespace uid 1,
+//     mapped to the unprivileged outside user 65534, so host files are reached only through "other"
+//     permissions (an unprivileged server's sandbox stays its own user). Its mount namespace binds each
+//     SandboxSpec::binds source read-only at its target under a fresh /var (/var/task, /var/runtime,
+//     /var/lang) or elsewhere
+//     (/opt), covers each `hide` path with an empty read-only tmpfs (the data directory, other sandboxes'
+//     code) and gives it a private size-limited tmpfs /tmp and, where the host allows, its own /proc. The
+//     program is PID 1 of its PID namespace and dies with the sandbox's supervisor, so killing the sandbox
+//     kills everything it started.
 //   - kPlain: no namespaces (user namespaces refused by the host): a plain child process in its own
 //     session, no binds (the caller passes the sources' real paths in argv and env instead), rlimits only.
 // Memory: a cgroup (v2, or v1's memory controller) per sandbox when the server may create one, with

@@ -570,8 +570,8 @@ void RunMappingsRound(Env& env) {
       due.push_back({uuid, m});
     }
   }
-  for (auto& [uuid, m] : due) {
-    std::thread([&env, uuid, m]() {
+  for (auto& entry : due) {
+    std::thread([&env, uuid = entry.first, m = std::move(entry.second)]() {
       try {
         if (SourceService(GetString(m.config, "EventSourceArn").value_or("")) == "sqs") {
           PollSqs(env, uuid, m);

@@ -208,8 +208,9 @@ class Runtimes::Impl {
     Clock::time_point invoke_start = started;
     if (result.cold) {
       MutexLock lock(env->mu);
-      bool done = env->cv.WaitUntil(lock, started + std::chrono::seconds(10),
-                                    [&] { return env->ready || env->init_error || env->dead; });
+      bool done = env->cv.WaitUntil(
+          lock, started + std::chrono::seconds(10),
+          [&]() EXCLUSIVE_LOCKS_REQUIRED(env->mu) { return env->ready || env->init_error || env->dead; });
       result.init_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
       invoke_start = Clock::now();
       init_output = std::move(env->output);
@@ -235,7 +236,8 @@ class Runtimes::Impl {
     std::string output;
     {
       MutexLock lock(env->mu);
-      bool done = env->cv.WaitUntil(lock, deadline, [&] { return env->responded || env->dead; });
+      bool done = env->cv.WaitUntil(
+          lock, deadline, [&]() EXCLUSIVE_LOCKS_REQUIRED(env->mu) { return env->responded || env->dead; });
       timed_out = !done;
       if (env->responded) {
         result.payload = env->response;
@@ -654,7 +656,7 @@ class Runtimes::Impl {
     MutexLock lock(env.mu);
     env.ready = true;
     env.cv.SignalAll();
-    env.cv.Wait(lock, [&] { return env.pending || env.dead; });
+    env.cv.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(env.mu) { return env.pending || env.dead; });
     if (env.dead) return Answer(410, ErrorDoc("Gone", "environment stopped"));
     env.pending = false;
     env.deadline_ms = NowMs() + env.timeout_s * 1000;
