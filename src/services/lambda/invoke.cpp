@@ -346,7 +346,21 @@ void SendToDestination(Env& env, const json::object& doc, const std::string& des
                  out.error().message);
 }
 
+// Whether the event is still queued and due, read afresh: a round may have read it just before the attempt
+// that processed it committed.
+bool StillDue(Env& env, std::int64_t id) {
+  auto txn = env.metadata.Begin(store::MetadataStore::Mode::kRead);
+  if (!txn) return false;
+  auto row = (*txn)->QueryOne("SELECT due_ms FROM lambda_events WHERE id = ?", {id});
+  return row && *row && store::AsInt((**row)[0]) <= env.Now();
+}
+
 void ProcessEvent(Env& env, QueuedEvent ev) {
+  if (!StillDue(env, ev.id)) {
+    MutexLock lock(env.mu);
+    env.queued_running.erase(ev.id);
+    return;
+  }
   json::object& doc = ev.doc;
   Target t;
   t.key = FunctionKey{GetString(doc, "account").value_or(""), GetString(doc, "region").value_or(""),

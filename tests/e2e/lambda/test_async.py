@@ -131,7 +131,15 @@ class Async(unittest.TestCase):
             "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
         s3.put_object(Bucket=bucket, Key="in/a.txt", Body=b"hello")
         record = receive(ok_url)
+        if "Records" not in record["requestPayload"]:  # s3:TestEvent, sent when the configuration was put
+            record = receive(ok_url)
         event = record["requestPayload"]
+        # Without the permission, S3 is refused by the function policy: nothing is invoked.
+        client("lambda").remove_permission(FunctionName=name, StatementId="s3")
+        s3.put_object(Bucket=bucket, Key="in/b.txt", Body=b"refused")
+        time.sleep(2)
+        later = client("sqs").receive_message(QueueUrl=ok_url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+        self.assertNotIn("in/b.txt", json.dumps([m["Body"] for m in later.get("Messages", [])]))
         self.assertEqual(event["Records"][0]["s3"]["object"]["key"], "in/a.txt")
         self.assertEqual(record["responsePayload"]["ok"], True)
 

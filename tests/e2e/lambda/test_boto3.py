@@ -266,9 +266,14 @@ class Functions(unittest.TestCase):
         other = "other-" + uuid.uuid4().hex[:8]
         create(other)
         invoke(other, {})
+        # The data directory is an empty read-only mount; other functions' extracted code (under it) is gone.
         r, body = invoke(name, {"read": SERVER.data_dir})
-        self.assertNotIn("read", [k for k, v in body.items() if v], body) if "error" in body else \
-            self.assertEqual(body["read"], [])
+        self.assertIn(body, ({"read": []}, {"error": "FileNotFoundError"}))  # covered, or under the private /tmp
+        r, body = invoke(name, {"read": os.path.join(SERVER.data_dir, "query", "scratch", "lambda", "code")})
+        self.assertEqual(body, {"error": "FileNotFoundError"})
+        # Its own PID namespace: only the runtime's processes.
+        r, body = invoke(name, {"read": "/proc"})
+        self.assertLess(len([p for p in body["read"] if p.isdigit()]), 5, body)
         r, body = invoke(name, {"read": "/var/task"})
         self.assertEqual(sorted(body["read"]), ["app.py"])
         r, body = invoke(name, {"eat": 400})
