@@ -431,6 +431,42 @@ void PollSqs(Env& env, const std::string& uuid, const Mapping& m) {
   }
 }
 
+// A skipped Kinesis batch's OnFailure record (AWS's "KinesisBatchInfo": the shard range, not the records).
+void SendSkipped(Env& env, const Mapping& m, const aws::Caller& caller, const std::string& shard,
+                 const json::array& part, std::int64_t attempts) {
+  const json::object* dc = GetObject(m.config, "DestinationConfig");
+  const json::object* on_failure = dc ? GetObject(*dc, "OnFailure") : nullptr;
+  const std::string destination = on_failure ? GetString(*on_failure, "Destination").value_or("") : "";
+  if (destination.empty() || part.empty()) return;
+  auto record_of = [](const json::value& v) { return v.as_object().at("kinesis").as_object(); };
+  const json::object first = record_of(part.front()), last = record_of(part.back());
+  auto arrival = [](const json::object& k) {
+    const json::value* v = k.if_contains("approximateArrivalTimestamp");
+    const double s = v != nullptr && v->is_double() ? v->as_double() : 0;
+    return IsoTimeZ(static_cast<std::int64_t>(s * 1000));
+  };
+  const std::string function_arn = FunctionArn(FunctionKey{m.account, m.region, m.function}) +
+                                   (m.qualifier.empty() ? "" : ":" + m.qualifier);
+  json::object record{
+      {"requestContext", json::object{{"requestId", NewUuidV4()},
+                                      {"functionArn", function_arn},
+                                      {"condition", "RetryAttemptsExhausted"},
+                                      {"approximateInvokeCount", attempts}}},
+      {"responseContext",
+       json::object{{"statusCode", 200}, {"executedVersion", "$LATEST"}, {"functionError", "Unhandled"}}},
+      {"version", "1.0"},
+      {"timestamp", IsoTimeZ(env.Now())},
+      {"KinesisBatchInfo", json::object{{"shardId", shard},
+                                        {"startSequenceNumber", first.at("sequenceNumber")},
+                                        {"endSequenceNumber", last.at("sequenceNumber")},
+                                        {"approximateArrivalOfFirstRecord", arrival(first)},
+                                        {"approximateArrivalOfLastRecord", arrival(last)},
+                                        {"batchSize", static_cast<std::int64_t>(part.size())},
+                                        {"streamArn", GetString(m.config, "EventSourceArn").value_or("")}}}};
+  json::object doc{{"account", m.account}, {"region", m.region}, {"name", m.function}};
+  SendToDestination(env, doc, destination, caller.principal.entity_arn, record, false);
+}
+
 // One batch per shard per round; checkpoints after each processed (or skipped) batch.
 void PollKinesis(Env& env, const std::string& uuid, Mapping m) {
   const std::string arn = GetString(m.config, "EventSourceArn").value_or("");
@@ -518,7 +554,9 @@ void PollKinesis(Env& env, const std::string& uuid, Mapping m) {
       json::array part(records.begin() + static_cast<std::ptrdiff_t>(from),
                        records.begin() + static_cast<std::ptrdiff_t>(to));
       bool ok = false;
+      std::int64_t attempts_made = 0;
       for (std::int64_t attempt = 0; max_retries < 0 || attempt <= max_retries; ++attempt) {
+        ++attempts_made;
         auto r = InvokeBatch(env, m, json::object{{"Records", part}});
         ok = r && r->function_error.empty();
         if (ok || (bisect && to - from > 1)) break;
@@ -534,8 +572,10 @@ void PollKinesis(Env& env, const std::string& uuid, Mapping m) {
         pending.push_back({from, mid});
         continue;
       }
-      if (!ok)
+      if (!ok) {
         spdlog::warn("lambda: event source mapping {} skipped {} records of {}", uuid, to - from, shard);
+        SendSkipped(env, m, caller, shard, part, attempts_made);
+      }
     }
     m.checkpoints[shard] = std::string(GetString(recs->back().as_object(), "SequenceNumber").value_or(""));
     m.iterators[shard] = next;

@@ -28,14 +28,21 @@ NOTES = {
                                 "ReportBatchItemFailures, successful messages deleted, failed ones left to the queue's "
                                 "visibility timeout and redrive policy) and Kinesis (TRIM_HORIZON / LATEST / "
                                 "AT_TIMESTAMP, BatchSize, MaximumRetryAttempts, BisectBatchOnFunctionError, "
-                                "checkpoints kept across restarts), polled as the function's execution role; "
-                                "FilterCriteria is stored, not applied",
+                                "checkpoints kept across restarts, OnFailure destination with AWS's KinesisBatchInfo "
+                                "record), polled as the function's execution role; FilterCriteria is stored, not "
+                                "applied; ParallelizationFactor is 1",
     "GetFunction": "Code.Location is an S3-style URL that is not served (the CLI only prints it)",
 }
 
 GAPS = [
-    "Function URLs, provisioned concurrency, code signing, container images and SnapStart are "
-    "not supported (their operations answer UnknownOperationException).",
+    "Function URLs, provisioned concurrency, code signing, layer permissions, recursion and runtime management "
+    "configs, response streaming (InvokeWithResponseStream), InvokeAsync, container images and SnapStart are not "
+    "supported (their operations answer UnknownOperationException).",
+    "iam:PassRole on the execution role is not checked at CreateFunction / UpdateFunctionConfiguration (an action map "
+    "names only the service's own actions); the role's trust policy is, by assuming the role.",
+    "The official runtime interface clients are not tested: Cenote's own (Python, Node) speak the same Runtime API; "
+    "AWS_LAMBDA_RUNTIME_API carries a per-environment path prefix, which clients that split host:port themselves "
+    "(the Node aws-lambda-ric) do not accept.",
     "Other runtimes of the model (java, dotnet, ruby) are refused at CreateFunction.",
     "The Invoke authorization is on the unqualified function ARN (a policy on function:name:alias does not match).",
 ]

@@ -160,6 +160,11 @@ struct InvokeOutcome {
 Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
                                    const std::string& client_context, bool tail,
                                    const std::string& request_id);
+// Sends a destination record (asynchronous invocations, event source mappings' OnFailure) to an SQS queue,
+// SNS topic, Lambda function or EventBridge bus as the function's execution role; `doc` names the function
+// ("account", "region", "name"). Failures are logged.
+void SendToDestination(Env& env, const json::object& doc, const std::string& destination,
+                       const std::string& role, const json::object& record, bool success);
 std::int64_t RunAsyncRound(Env& env);
 Status LoadAsync(Env& env);
 

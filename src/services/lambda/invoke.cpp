@@ -287,13 +287,6 @@ Result<OperationOutput> DeleteFunctionEventInvokeConfig(Env& env, const RequestC
 
 // ---- the asynchronous queue
 
-namespace {
-
-struct QueuedEvent {
-  std::int64_t id = 0;
-  json::object doc;
-};
-
 // Sends AWS's destination record (the invocation record of "Configuring destinations for asynchronous
 // invocation") to an SQS queue, SNS topic, Lambda function or EventBridge bus, as the execution role.
 void SendToDestination(Env& env, const json::object& doc, const std::string& destination,
@@ -345,6 +338,13 @@ void SendToDestination(Env& env, const json::object& doc, const std::string& des
     spdlog::warn("lambda: destination {} refused the invocation record: {}", destination,
                  out.error().message);
 }
+
+namespace {
+
+struct QueuedEvent {
+  std::int64_t id = 0;
+  json::object doc;
+};
 
 // Whether the event is still queued and due, read afresh: a round may have read it just before the attempt
 // that processed it committed.

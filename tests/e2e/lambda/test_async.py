@@ -198,11 +198,21 @@ class EventSources(unittest.TestCase):
         kinesis.create_stream(StreamName=stream, ShardCount=1)
         kinesis.get_waiter("stream_exists").wait(StreamName=stream)
         arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+        seqs = {}
         for d in ["a", "b", "poison", "c"]:
-            kinesis.put_record(StreamName=stream, Data=d.encode(), PartitionKey="k")
+            seqs[d] = kinesis.put_record(StreamName=stream, Data=d.encode(), PartitionKey="k")["SequenceNumber"]
+        failed_url, failed_arn = queue("kfail-" + name)
         lam = client("lambda")
         m = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, StartingPosition="TRIM_HORIZON",
-                                            BatchSize=10, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0)
+                                            BatchSize=10, BisectBatchOnFunctionError=True, MaximumRetryAttempts=0,
+                                            DestinationConfig={"OnFailure": {"Destination": failed_arn}})
+        # Bisecting isolates the poison record: it alone is skipped and reported; the others are processed.
+        record = receive(failed_url)
+        info = record["KinesisBatchInfo"]
+        self.assertEqual(info["batchSize"], 1)
+        self.assertEqual(info["startSequenceNumber"], seqs["poison"])
+        self.assertEqual(info["streamArn"], arn)
+        self.assertEqual(record["requestContext"]["condition"], "RetryAttemptsExhausted")
         deadline = time.time() + 30
         while time.time() < deadline:
             if lam.get_event_source_mapping(UUID=m["UUID"])["LastProcessingResult"] == "OK":
