@@ -1,6 +1,7 @@
 #include "services/lambda/runtime.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -127,7 +128,9 @@ struct ExecEnv {
   bool responded GUARDED_BY(mu) = false;
   bool response_error GUARDED_BY(mu) = false;
   std::string response GUARDED_BY(mu);
-  std::string output GUARDED_BY(mu);  // what the runtime printed since the last invocation began
+  std::string output GUARDED_BY(mu);       // what the runtime printed since the last invocation began
+  bool reading GUARDED_BY(mu) = false;     // the reader holds bytes it has not appended yet
+  bool output_open GUARDED_BY(mu) = true;  // output_fd is still open
   std::int64_t last_used_ms GUARDED_BY(mu) = 0;
 };
 
@@ -469,13 +472,32 @@ class Runtimes::Impl {
   static void ReadOutput(ExecEnv& env) {
     std::array<char, 8192> buf{};
     while (true) {
+      // Bytes are always either in the pipe, in flight (read but not yet appended), or in `output`:
+      // DrainOutput tells the three apart.
+      pollfd p{.fd = env.output_fd, .events = POLLIN, .revents = 0};
+      if (poll(&p, 1, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      {
+        MutexLock lock(env.mu);
+        env.reading = true;
+      }
       ssize_t n = read(env.output_fd, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
       MutexLock lock(env.mu);
+      env.reading = false;
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        env.output_open = false;
+        break;
+      }
       if (env.output.size() < (8u << 20)) env.output.append(buf.data(), static_cast<std::size_t>(n));
     }
-    close(env.output_fd);
+    {
+      MutexLock lock(env.mu);
+      env.output_open = false;
+      close(env.output_fd);
+    }
     services::SandboxExit exit = services::Sandbox::Wait(env.process);
     MutexLock lock(env.mu);
     env.exit = exit;
@@ -483,11 +505,15 @@ class Runtimes::Impl {
     env.cv.SignalAll();
   }
 
-  // The runtime flushes before it answers; wait the little it takes for the pipe to be read.
+  // The runtime flushes before it answers; wait the little it takes for its output to be read.
   static void DrainOutput(ExecEnv& env) {
     for (int i = 0; i < 50; ++i) {
-      int pending = 0;
-      if (ioctl(env.output_fd, FIONREAD, &pending) != 0 || pending == 0) return;
+      {
+        MutexLock lock(env.mu);
+        int pending = 0;
+        if (!env.output_open) return;
+        if (!env.reading && (ioctl(env.output_fd, FIONREAD, &pending) != 0 || pending == 0)) return;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
