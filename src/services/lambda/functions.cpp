@@ -503,43 +503,33 @@ Result<OperationOutput> ListFunctions(Env& env, const RequestContext& ctx, Opera
   const std::string marker = GetString(params, "Marker").value_or("");
   MutexLock lock(env.mu);
   std::vector<std::pair<std::string, json::object>> rows;  // (sort key, config)
+  std::string last_sort;
   for (const auto& [k, f] : env.functions) {
     if (k.account != ctx.account_id() || k.region != ctx.region) continue;
-    rows.push_back({k.name + ":0", f.latest.config});
+    // Sort keys "<name> <version, 12 digits>" ($LATEST is 0): a space sorts before every character of a name.
+    rows.push_back({k.name + " 000000000000", f.latest.config});
     if (all) {
       for (const auto& [n, v] : f.versions) {
         char buf[32];
-        std::snprintf(buf, sizeof(buf), ":%012lld", static_cast<long long>(n));
+        std::snprintf(buf, sizeof(buf), " %012lld", static_cast<long long>(n));
         rows.push_back({k.name + buf, v.config});
       }
     }
   }
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Rows sort by name (then version); NextMarker is the sort key of the last row answered, when more follow.
   json::array out;
-  std::string next;
+  json::object answer;
   for (const auto& [sort, c] : rows) {
     if (!marker.empty() && sort <= marker) continue;
     if (static_cast<std::int64_t>(out.size()) == max) {
-      next = out.empty() ? "" : rows[0].first;  // replaced below
+      answer["NextMarker"] = last_sort;
       break;
     }
     out.push_back(c);
-    next.clear();
+    last_sort = sort;
   }
-  json::object answer{{"Functions", out}};
-  if (static_cast<std::int64_t>(out.size()) == max) {
-    // The marker is the last answered row's sort key, when more follow.
-    std::string last;
-    std::size_t seen = 0;
-    for (const auto& [sort, c] : rows) {
-      if (!marker.empty() && sort <= marker) continue;
-      if (++seen == out.size())
-        last = sort;
-      else if (seen > out.size()) {
-        answer["NextMarker"] = last;
-        break;
-      }
-    }
-  }
+  answer["Functions"] = out;
   return OperationOutput(answer);
 }
 

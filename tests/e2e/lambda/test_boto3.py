@@ -226,6 +226,36 @@ class Functions(unittest.TestCase):
         r = lam().invoke(FunctionName=name, InvocationType="DryRun")
         self.assertEqual(r["StatusCode"], 204)
 
+    def test_code_from_s3_and_listing(self):
+        s3 = harness.boto3_client(SERVER, "s3")
+        bucket = "code-" + uuid.uuid4().hex[:8]
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="fn.zip", Body=zip_of({"app.py": PY}))
+        name = "s3code-" + uuid.uuid4().hex[:8]
+        out = lam().create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                                    Code={"S3Bucket": bucket, "S3Key": "fn.zip"})
+        r, body = invoke(name, {"from": "s3"})
+        self.assertEqual(body["echo"], {"from": "s3"})
+        s3.put_object(Bucket=bucket, Key="fn2.zip", Body=zip_of({"app.py": "def handler(e, c):\n    return 'v2'\n"}))
+        updated = lam().update_function_code(FunctionName=name, S3Bucket=bucket, S3Key="fn2.zip")
+        self.assertNotEqual(updated["CodeSha256"], out["CodeSha256"])
+        r, body = invoke(name, {})
+        self.assertEqual(body, "v2")
+        with self.assertRaises(ClientError) as cm:
+            lam().create_function(FunctionName=name + "x", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                                  Code={"S3Bucket": bucket, "S3Key": "missing.zip"})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValueException")
+        names, marker = [], None
+        while True:
+            page = lam().list_functions(MaxItems=2, **({"Marker": marker} if marker else {}))
+            names += [f["FunctionName"] for f in page["Functions"]]
+            marker = page.get("NextMarker")
+            if not marker:
+                break
+        self.assertIn(name, names)
+        self.assertEqual(len(names), len(set(names)))
+        self.assertEqual(sorted(names), sorted(f["FunctionName"] for f in lam().list_functions()["Functions"]))
+
     def test_bad_input(self):
         with self.assertRaises(ClientError) as cm:
             lam().get_function(FunctionName="does-not-exist")
