@@ -1,11 +1,12 @@
 #include "services/lambda/zip.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <vector>
 
 namespace cenote::lambda {
@@ -111,26 +112,53 @@ Status ExtractZip(std::string_view zip, const std::string& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec) return InternalError("cannot create " + dir);
   chmod(dir.c_str(), 0755);
+  const std::filesystem::path root = std::filesystem::canonical(dir, ec);
+  if (ec) return InternalError("cannot resolve " + dir);
+  // Nothing is written outside `dir`: not through "..", and not through a symlink an earlier entry made
+  // (every parent is resolved and checked, and files are opened without following a final symlink).
+  auto inside = [&root](const std::filesystem::path& p) {
+    std::error_code e2;
+    const std::filesystem::path real = std::filesystem::weakly_canonical(p, e2);
+    if (e2) return false;
+    auto r = root.begin();
+    auto q = real.begin();
+    for (; r != root.end(); ++r, ++q) {
+      if (q == real.end() || *q != *r) return false;
+    }
+    return true;
+  };
   for (const Entry& e : entries) {
     const std::string path = dir + "/" + e.name;
     const std::uint32_t unix_mode = e.made_by_os == 3 ? e.external >> 16 : 0;
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!inside(parent)) return Bad();
     if (e.name.back() == '/' || S_ISDIR(unix_mode)) {
       std::filesystem::create_directories(path, ec);
+      if (!inside(path)) return Bad();
       chmod(path.c_str(), 0755);
       continue;
     }
-    std::filesystem::path parent = std::filesystem::path(path).parent_path();
     std::filesystem::create_directories(parent, ec);
+    if (!inside(parent)) return Bad();
     for (auto p = parent; p.string().size() > dir.size(); p = p.parent_path()) chmod(p.c_str(), 0755);
     CENOTE_ASSIGN_OR_RETURN(std::string data, Data(zip, e));
     if (S_ISLNK(unix_mode)) {
       std::filesystem::create_symlink(data, path, ec);
       continue;
     }
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.close();
-    if (!out) return InternalError("cannot write " + path);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                  (unix_mode & 0111) != 0 ? 0755 : 0644);
+    if (fd < 0) return Bad();
+    std::size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = write(fd, data.data() + done, data.size() - done);
+      if (n <= 0) {
+        close(fd);
+        return InternalError("cannot write " + path);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    close(fd);
     chmod(path.c_str(), (unix_mode & 0111) != 0 ? 0755 : 0644);
   }
   return Status::Ok();

@@ -94,6 +94,14 @@ TEST(LambdaZip, ExtractsWithModesAndRefusesEscapes) {
             "Could not unzip uploaded file. Please check your file, then try to upload again.");
   EXPECT_FALSE(CheckZip(Zip({{"../evil", "x", 0644}})).ok());
   EXPECT_FALSE(CheckZip(Zip({{"/abs", "x", 0644}})).ok());
+  // A symlink out of the directory, then an entry written through it: refused, nothing written outside.
+  std::filesystem::create_directories(dir / "outside");
+  std::string slip = Zip({{"link", dir / "outside", 0120777}, {"link/pwned", "x", 0644}});
+  EXPECT_FALSE(ExtractZip(slip, dir / "slip").ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "outside/pwned"));
+  std::string final_link = Zip({{"f", dir / "outside/target", 0120777}, {"f", "x", 0644}});
+  EXPECT_FALSE(ExtractZip(final_link, dir / "slip2").ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "outside/target"));
 }
 
 TEST(LambdaNames, EveryFormAwsAccepts) {
