@@ -219,6 +219,11 @@ class Functions(unittest.TestCase):
         with self.assertRaises(ClientError) as cm:
             invoke(name, {})
         self.assertEqual(cm.exception.response["Error"]["Code"], "TooManyRequestsException")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 429)
+        self.assertEqual(cm.exception.response.get("Reason"), "ReservedFunctionConcurrentInvocationLimitExceeded")
+        self.assertEqual(lam().get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"], 0)
+        settings = lam().get_account_settings()
+        self.assertEqual(settings["AccountLimit"]["ConcurrentExecutions"], 1000)
         lam().delete_function_concurrency(FunctionName=name)
         with self.assertRaises(ClientError) as cm:
             lam().put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=950)
