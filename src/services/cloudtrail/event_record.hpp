@@ -42,9 +42,9 @@ std::vector<EventResource> ResourcesOf(std::string_view service, std::string_vie
 // ARN of the trail of that name in the region and account.
 std::string TrailArnOf(std::string_view name_or_arn, std::string_view region, std::string_view account);
 // The action map's CloudTrail Lake lookups that need no state (lake.cpp): EventDataStoreARN(store, region,
-// account) keeps an ARN and builds one from an id; QueryStoreARN(statement, region, account) is the first event
-// data store a query statement names (InvalidQueryStatementException when it names none). nullopt for other
-// names.
+// account) keeps an ARN and builds one from an id; QueryStoreARN(statement, region, account) is the first
+// event data store a query statement names (InvalidQueryStatementException when it names none). nullopt for
+// other names.
 std::optional<Result<std::string>> LakeLookup(std::string_view name, std::span<const std::string> args);
 
 // "AWS::<Service>::<Type>" of an ARN (CloudFormation's resource type names, as CloudTrail uses them).
