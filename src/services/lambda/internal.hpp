@@ -166,7 +166,6 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
 void SendToDestination(Env& env, const json::object& doc, const std::string& destination,
                        const std::string& role, const json::object& record, bool success);
 std::int64_t RunAsyncRound(Env& env);
-Status LoadAsync(Env& env);
 
 // Event source mappings (esm.cpp).
 Status LoadMappings(Env& env);

@@ -464,8 +464,6 @@ void ProcessEvent(Env& env, QueuedEvent ev) {
 
 }  // namespace
 
-Status LoadAsync(Env&) { return Status::Ok(); }
-
 std::int64_t RunAsyncRound(Env& env) {
   const std::int64_t now = env.Now();
   auto txn = env.metadata.Begin(store::MetadataStore::Mode::kRead);

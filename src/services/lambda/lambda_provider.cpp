@@ -436,7 +436,6 @@ Result<std::unique_ptr<LambdaProvider>> LambdaProvider::Open(store::MetadataStor
   ro.idle_ms = options.idle_ms;
   CENOTE_ASSIGN_OR_RETURN(env->runtimes, Runtimes::Start(ro));
   CENOTE_RETURN_IF_ERROR(Load(*env));
-  CENOTE_RETURN_IF_ERROR(LoadAsync(*env));
   CENOTE_RETURN_IF_ERROR(LoadMappings(*env));
   std::unique_ptr<LambdaProvider> provider(new LambdaProvider(std::move(env)));
   if (provider->env_->options.background) {
