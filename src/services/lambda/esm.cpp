@@ -334,7 +334,7 @@ void PollSqs(Env& env, const std::string& uuid, const Mapping& m) {
   json::array messages;
   const std::int64_t start = env.Now();
   // Gather up to BatchSize messages within the batching window (none: what one receive gives).
-  while (static_cast<std::int64_t>(messages.size()) < batch) {
+  while (static_cast<std::int64_t>(messages.size()) < batch && !env.stopping) {
     OperationInput in;
     in.params =
         json::object{{"QueueUrl", url},
@@ -563,6 +563,7 @@ void PollKinesis(Env& env, const std::string& uuid, Mapping m) {
         if (max_retries < 0 && attempt >= 10000) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(
             std::min<std::int64_t>(1000, 50 << std::min<std::int64_t>(attempt, 4))));
+        if (env.stopping) return;
         MutexLock lock(env.mu);
         if (!env.mappings.contains(uuid)) return;
       }
@@ -601,6 +602,7 @@ void PollKinesis(Env& env, const std::string& uuid, Mapping m) {
 }  // namespace
 
 void RunMappingsRound(Env& env) {
+  if (env.stopping) return;
   std::vector<std::pair<std::string, Mapping>> due;
   {
     MutexLock lock(env.mu);

@@ -110,6 +110,7 @@ struct Env {
   std::string endpoint GUARDED_BY(mu);                     // Cenote's own URL, for AWS_ENDPOINT_URL
   std::function<void()> wake;
   std::atomic<std::int64_t> log_failures{0};
+  std::atomic<bool> stopping{false};  // shutdown: pollers and retries give up
 
   Env(store::MetadataStore& m, aws::Invoker* i, LambdaOptions o)
       : metadata(m), invoker(i), options(std::move(o)) {}

@@ -410,8 +410,9 @@ LambdaProvider::~LambdaProvider() {
   pollers_.reset();
   reaper_.reset();
   // Async events still being invoked hold the Env: kill their environments and let them finish.
-  env_->runtimes->Reap(std::numeric_limits<std::int64_t>::max());
-  for (int i = 0; i < 500; ++i) {
+  env_->stopping = true;
+  env_->runtimes->StopAll();
+  for (int i = 0; i < 3000; ++i) {
     {
       MutexLock lock(env_->mu);
       if (env_->queued_running.empty() && env_->polling.empty()) break;

@@ -303,6 +303,16 @@ class Runtimes::Impl {
     return n;
   }
 
+  void StopAll() {
+    std::vector<std::shared_ptr<ExecEnv>> all;
+    {
+      MutexLock lock(mu_);
+      stopping_ = true;
+      for (auto& [token, env] : envs_) all.push_back(env);
+    }
+    for (auto& env : all) Kill(*env);
+  }
+
   void Reap(std::int64_t now_ms, const std::string& retire_arn) {
     std::vector<std::shared_ptr<ExecEnv>> gone;
     {
@@ -341,6 +351,10 @@ class Runtimes::Impl {
   }
 
   Result<std::shared_ptr<ExecEnv>> StartEnvironment(const EnvironmentSpec& spec) {
+    {
+      MutexLock lock(mu_);
+      if (stopping_) return MakeError("ServiceException", "Lambda is shutting down.", 500);
+    }
     auto env = std::make_shared<ExecEnv>();
     env->token = RandomHex(16);
     env->key = spec.key;
@@ -704,6 +718,7 @@ class Runtimes::Impl {
   std::uint16_t port_ = 0;
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<ExecEnv>> envs_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
 };
 
 Runtimes::Runtimes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -724,5 +739,6 @@ int Runtimes::Busy(const std::string& function_arn) const { return impl_->Busy(f
 int Runtimes::BusyTotal() const { return impl_->BusyTotal(); }
 void Runtimes::Reap(std::int64_t now_ms) { impl_->Reap(now_ms, ""); }
 void Runtimes::Retire(const std::string& function_arn) { impl_->Reap(NowMs(), function_arn); }
+void Runtimes::StopAll() { impl_->StopAll(); }
 
 }  // namespace cenote::lambda

@@ -77,6 +77,9 @@ class Runtimes {
   // not `keep` when `function_arn` is given (an updated or deleted function).
   void Reap(std::int64_t now_ms);
   void Retire(const std::string& function_arn);
+  // Shutdown: kills every environment, busy ones too (their invocations end as runtime exits), and refuses
+  // new ones.
+  void StopAll();
 
   class Impl;
 
