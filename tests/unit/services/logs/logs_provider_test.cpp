@@ -19,6 +19,7 @@
 #include "../../store/temp_dir.hpp"
 #include "../fresh_schema_check.hpp"
 #include "../provider_harness.hpp"
+#include "common/encoding.hpp"
 #include "common/mutex.hpp"
 #include "services/logs/errors.hpp"
 
@@ -63,6 +64,33 @@ class FakeKinesis final : public aws::Provider {
   bool refuse_ GUARDED_BY(mu_) = false;
 };
 
+// Records Invoke calls (Lambda does not exist in Cenote yet; deliveries must plug into it when it does).
+class FakeLambda final : public aws::Provider {
+ public:
+  std::string_view service() const override { return "lambda"; }
+  bool Implements(std::string_view op) const override { return op == "Invoke"; }
+  Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view,
+                                      aws::OperationInput& in) override {
+    MutexLock lock(mu_);
+    calls_.push_back(in.params.as_object());
+    principals_.push_back(ctx.principal.arn + " " + ctx.source_arn);
+    return json::object{{"StatusCode", 202}};
+  }
+  std::vector<json::object> calls() const {
+    MutexLock lock(mu_);
+    return calls_;
+  }
+  std::vector<std::string> principals() const {
+    MutexLock lock(mu_);
+    return principals_;
+  }
+
+ private:
+  mutable Mutex mu_;
+  std::vector<json::object> calls_ GUARDED_BY(mu_);
+  std::vector<std::string> principals_ GUARDED_BY(mu_);
+};
+
 std::string Gunzip(const std::string& gz) {
   z_stream zs{};
   inflateInit2(&zs, 15 + 16);
@@ -101,6 +129,9 @@ class LogsTest : public ::testing::Test {
     auto kinesis = std::make_unique<FakeKinesis>();
     kinesis_ = kinesis.get();
     harness_->Register(std::move(kinesis));
+    auto lambda = std::make_unique<FakeLambda>();
+    lambda_ = lambda.get();
+    harness_->Register(std::move(lambda));
   }
 
   Result<aws::OperationOutput> Call(std::string_view op, json::object params) {
@@ -134,6 +165,7 @@ class LogsTest : public ::testing::Test {
   std::unique_ptr<testing::ProviderHarness> harness_;
   LogsProvider* provider_ = nullptr;
   FakeKinesis* kinesis_ = nullptr;
+  FakeLambda* lambda_ = nullptr;
 };
 
 TEST_F(LogsTest, LogGroups) {
@@ -539,6 +571,28 @@ TEST_F(LogsTest, SubscriptionFilterDeliversToKinesis) {
   ASSERT_EQ(data["logEvents"].as_array().size(), 2u);
   EXPECT_EQ(data["logEvents"].as_array()[0].as_object().at("message"), "ERROR one");
   EXPECT_EQ(data["logEvents"].as_array()[1].as_object().at("timestamp"), kNow);
+}
+
+TEST_F(LogsTest, SubscriptionFilterInvokesLambda) {
+  Group("g");
+  Stream("g", "s");
+  const std::string fn = "arn:aws:lambda:us-east-1:000000000000:function:handler";
+  Ok("PutSubscriptionFilter",
+     {{"logGroupName", "g"}, {"filterName", "to-lambda"}, {"filterPattern", ""}, {"destinationArn", fn}});
+  Put("g", "s", {{kNow, "hello lambda"}});
+  EXPECT_EQ(provider_->Maintain(), 0);
+  auto calls = lambda_->calls();
+  ASSERT_EQ(calls.size(), 2u);  // the test message, then the data
+  EXPECT_EQ(calls[1].at("FunctionName").as_string(), fn);
+  EXPECT_EQ(calls[1].at("InvocationType"), "Event");
+  auto payload = json::parse(calls[1].at("Payload").as_string()).as_object();
+  auto gz = Base64Decode(payload.at("awslogs").as_object().at("data").as_string());
+  ASSERT_TRUE(gz.has_value());
+  auto data = json::parse(Gunzip(*gz)).as_object();
+  EXPECT_EQ(data["messageType"], "DATA_MESSAGE");
+  EXPECT_EQ(data["logEvents"].as_array()[0].as_object().at("message"), "hello lambda");
+  EXPECT_EQ(json::value(lambda_->principals()[1]),
+            json::value("logs.amazonaws.com arn:aws:logs:us-east-1:000000000000:log-group:g:*"));
 }
 
 TEST_F(LogsTest, InsightsQueries) {
