@@ -85,7 +85,10 @@ Result<std::vector<EventRow>> ReadEvents(store::Transaction& txn, const EventQue
     sql += ")";
   }
   if (q.after) {
-    sql += " AND (e.ts, e.id) > (?, ?)";
+    // Spelled as a bound on ts (which the index seeks to) plus the tie-break, not as a row value: SQLite
+    // would scan the group's range from its start on every page.
+    sql += " AND e.ts >= ? AND (e.ts > ? OR e.id > ?)";
+    params.emplace_back(q.after->first);
     params.emplace_back(q.after->first);
     params.emplace_back(q.after->second);
   }
@@ -261,7 +264,9 @@ Result<OperationOutput> GetLogEvents(Env& env, const RequestContext& ctx, Operat
   std::string sql =
       "SELECT id, ts, ingestion, message FROM logs_events WHERE stream_id = ? AND ts >= ? AND ts < ?";
   if (token) {
-    sql += forward ? " AND (ts, id) > (?, ?)" : " AND (ts, id) < (?, ?)";
+    // A bound on ts the index seeks to, plus the tie-break (see ReadEvents).
+    sql += forward ? " AND ts >= ? AND (ts > ? OR id > ?)" : " AND ts <= ? AND (ts < ? OR id < ?)";
+    params.emplace_back(token->second.ts);
     params.emplace_back(token->second.ts);
     params.emplace_back(token->second.id);
   }

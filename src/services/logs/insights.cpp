@@ -16,6 +16,7 @@
 #include <variant>
 
 #include "common/clock.hpp"
+#include "common/encoding.hpp"
 #include "common/java_regex.hpp"
 #include "common/strings.hpp"
 #include "services/logs/errors.hpp"
@@ -187,6 +188,11 @@ struct Record {
   const InsightsEvent* ev() const { return owned ? owned.get() : event; }
 };
 
+std::string PointerOf(const InsightsEvent& e) {
+  if (!e.ptr.empty()) return e.ptr;
+  return Base64Encode(std::string(e.ptr_prefix) + std::to_string(e.id), Base64Alphabet::kUrlSafe, false);
+}
+
 Val JsonToVal(const json::value& v) {
   if (v.is_string()) return Val::Str(std::string(v.get_string()));
   if (v.is_int64()) return Val::Num(static_cast<double>(v.get_int64()));
@@ -224,7 +230,7 @@ Val Lookup(const Record& r, const std::string& name) {
   if (name == "@logStream") return Val::Str(e->log_stream);
   if (name == "@log") return Val::Str(e->log);
   if (name == "@ingestionTime") return Val::Time(static_cast<double>(e->ingestion));
-  if (name == "@ptr") return Val::Str(e->ptr);
+  if (name == "@ptr") return Val::Str(PointerOf(*e));
   const json::value* root = ParsedMessage(r);
   if (root == nullptr) return Val::Null();
   const json::value* at = root;
@@ -1133,9 +1139,15 @@ class StatsRun {
     key.reserve(c_.by.size());
     for (const auto& b : c_.by) {
       key.push_back(Eval(*b.expr, r));
-      key_text += Text(key.back());
-      key_text += '\x1f';
-      key_text += static_cast<char>('0' + static_cast<int>(key.back().kind));
+      // The group key: the value's kind and its number's bytes or its text (no formatting per event).
+      const Val& v = key.back();
+      key_text += static_cast<char>('0' + static_cast<int>(v.kind));
+      if (v.numeric()) {
+        key_text.append(reinterpret_cast<const char*>(&v.num), sizeof v.num);
+      } else {
+        key_text += v.str;
+        key_text += '\x1f';
+      }
     }
     auto it = groups_.find(key_text);
     if (it == groups_.end()) {
@@ -1292,6 +1304,8 @@ InsightsQuery::Outcome InsightsQuery::Run(
       return true;
     }
     r.owned = std::make_shared<InsightsEvent>(e);
+    r.owned->ptr = PointerOf(e);  // the prefix is the reader's, valid only during the read
+    r.owned->ptr_prefix = {};
     r.event = nullptr;
     kept.push_back(std::move(r));
     return !(can_stop_early && static_cast<std::int64_t>(kept.size()) >= early_limit);
@@ -1388,7 +1402,7 @@ InsightsQuery::Outcome InsightsQuery::Run(
       Val v = Lookup(r, col);
       if (!v.null()) row.emplace_back(col, Text(v));
     }
-    if (!aggregated && r.ev() != nullptr) row.emplace_back("@ptr", r.ev()->ptr);
+    if (!aggregated && r.ev() != nullptr) row.emplace_back("@ptr", PointerOf(*r.ev()));
     out.rows.push_back(std::move(row));
   }
   return out;

@@ -46,7 +46,11 @@ struct InsightsEvent {
   std::string message;
   std::string log_stream;
   std::string log;  // "<account>:<log group name>"
-  std::string ptr;  // @ptr: GetLogRecord's pointer
+  // @ptr, GetLogRecord's pointer: `ptr` when set, else made (only for the rows answered) from `ptr_prefix`
+  // and `id` (queries.cpp: Base64URL of "<account>:<region>:<group id>:<event id>").
+  std::string ptr;
+  std::string_view ptr_prefix;
+  std::int64_t id = 0;
 };
 
 struct InsightsStatistics {

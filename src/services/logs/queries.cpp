@@ -26,13 +26,6 @@ constexpr std::int64_t kReadChunk = 10'000;
 constexpr std::int64_t kQueryRetentionMs = 7 * kDayMs;
 constexpr std::size_t kMaxRememberedQueries = 1'000;
 
-std::string Pointer(const std::string& account, const std::string& region, std::int64_t group_id,
-                    std::int64_t event_id) {
-  return Base64Encode(
-      account + ":" + region + ":" + std::to_string(group_id) + ":" + std::to_string(event_id),
-      Base64Alphabet::kUrlSafe, false);
-}
-
 struct GroupRef {
   std::int64_t id = 0;
   std::string name;
@@ -48,6 +41,7 @@ void RunQuery(Env& env, QueryState& q, const InsightsQuery& query, std::vector<G
   bool failed = false;
   auto read = [&](const std::function<bool(const InsightsEvent&)>& sink) {
     for (const GroupRef& g : groups) {
+      const std::string ptr_prefix = q.account + ":" + q.region + ":" + std::to_string(g.id) + ":";
       EventQuery eq;
       eq.group_id = g.id;
       eq.start = start;
@@ -66,12 +60,13 @@ void RunQuery(Env& env, QueryState& q, const InsightsQuery& query, std::vector<G
         }
         InsightsEvent e;
         e.log = q.account + ":" + g.name;
+        e.ptr_prefix = ptr_prefix;
         for (EventRow& row : *rows) {
           e.timestamp = row.timestamp;
           e.ingestion = row.ingestion;
           e.message = std::move(row.message);
           e.log_stream = std::move(row.stream_name);
-          e.ptr = Pointer(q.account, q.region, g.id, row.id);
+          e.id = row.id;
           eq.after = std::make_pair(row.timestamp, row.id);
           if (!sink(e)) return;
         }
@@ -295,7 +290,9 @@ Result<OperationOutput> GetLogRecord(Env& env, const RequestContext& ctx, Operat
                   .message = AsText((*row)[2]),
                   .log_stream = AsText((*row)[3]),
                   .log = group->account + ":" + group->name,
-                  .ptr = pointer};
+                  .ptr = pointer,
+                  .ptr_prefix = {},
+                  .id = event_id};
   json::object record;
   for (auto& [k, v] : LogRecordFields(e)) record[k] = v;
   return json::object{{"logRecord", std::move(record)}};
