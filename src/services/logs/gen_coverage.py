@@ -38,7 +38,7 @@ NOTES = {
     "TestMetricFilter": "the same matcher as FilterLogEvents; extractedValues of space-delimited (`$name`) and JSON "
                         "(`$.a.b`) patterns",
     "PutSubscriptionFilter": "destination a Kinesis stream or a Firehose stream (with roleArn, assumed for the "
-                             "delivery) or a Lambda function (invoked as logs.amazonaws.com with the group as "
+                             "delivery; the caller needs iam:PassRole on it) or a Lambda function (invoked as logs.amazonaws.com with the group as "
                              "aws:SourceArn); 2 per group; a CONTROL_MESSAGE test is delivered on creation "
                              "(Kinesis and Firehose refusing it fail the call); matching events are delivered "
                              "gzip-compressed in AWS's DATA_MESSAGE format, at least once, from an outbox "

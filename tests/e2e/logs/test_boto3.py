@@ -280,5 +280,40 @@ class Subscriptions(LogsBase):
         self.assertEqual(data[0]["logEvents"][0]["message"], "to the lake")
 
 
+class Enforcement(LogsBase):
+    def test_policy_scoped_to_one_group(self):
+        """The policy AWS's Lambda basic execution role uses: CreateLogGroup on the account, CreateLogStream and
+        PutLogEvents on one group's ":*"; another group is refused, and so is reading."""
+        import boto3
+        from botocore.config import Config
+        iam = harness.boto3_client(SERVER, "iam")
+        user = f"writer-{uuid.uuid4().hex[:8]}"
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="logs", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "logs:CreateLogGroup",
+                 "Resource": "arn:aws:logs:us-east-1:000000000000:*"},
+                {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                 "Resource": f"arn:aws:logs:us-east-1:000000000000:log-group:{self.group}:*"}]}))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        logs = boto3.session.Session().client(
+            "logs", endpoint_url=SERVER.endpoint, region_name=SERVER.region,
+            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+        logs.create_log_stream(logGroupName=self.group, logStreamName="mine")
+        logs.put_log_events(logGroupName=self.group, logStreamName="mine",
+                            logEvents=[{"timestamp": now_ms(), "message": "allowed"}])
+        other = self.group + "-other"
+        logs.create_log_group(logGroupName=other)
+        try:
+            self.assertEqual(code_of(logs.create_log_stream, logGroupName=other, logStreamName="x"),
+                             "AccessDeniedException")
+            self.assertEqual(code_of(logs.get_log_events, logGroupName=self.group, logStreamName="mine"),
+                             "AccessDeniedException")
+            self.assertEqual(code_of(logs.filter_log_events, logGroupName=self.group), "AccessDeniedException")
+        finally:
+            self.logs.delete_log_group(logGroupName=other)
+
+
 if __name__ == "__main__":
     harness.main(server_holder=sys.modules[__name__])
