@@ -89,6 +89,38 @@ int CompareVals(const Val& a, const Val& b) {
   return ta < tb ? -1 : (ta > tb ? 1 : 0);
 }
 
+// `sort`'s order (AWS: "an updated version of natural sorting"): non-number values before number values;
+// numbers by value; other text in chunks of digits and non-digits, non-digits by code unit, digit runs by
+// length, then value. Absent values first.
+int SortCompare(const Val& a, const Val& b) {
+  if (a.null() || b.null()) return a.null() == b.null() ? 0 : (a.null() ? -1 : 1);
+  auto x = AsNumber(a), y = AsNumber(b);
+  if (x && y) return *x < *y ? -1 : (*x > *y ? 1 : 0);
+  if (x || y) return x ? 1 : -1;
+  const std::string ta = Text(a), tb = Text(b);
+  std::size_t i = 0, j = 0;
+  while (i < ta.size() && j < tb.size()) {
+    const bool da = IsAsciiDigit(ta[i]), db = IsAsciiDigit(tb[j]);
+    if (da && db) {
+      std::size_t ei = i, ej = j;
+      while (ei < ta.size() && IsAsciiDigit(ta[ei])) ++ei;
+      while (ej < tb.size() && IsAsciiDigit(tb[ej])) ++ej;
+      if (ei - i != ej - j) return ei - i < ej - j ? -1 : 1;
+      if (int c = ta.compare(i, ei - i, tb, j, ej - j); c != 0) return c < 0 ? -1 : 1;
+      i = ei;
+      j = ej;
+      continue;
+    }
+    const unsigned char ca = static_cast<unsigned char>(ta[i]), cb = static_cast<unsigned char>(tb[j]);
+    if (ca != cb) return ca < cb ? -1 : 1;
+    ++i;
+    ++j;
+  }
+  if (i < ta.size()) return 1;
+  if (j < tb.size()) return -1;
+  return 0;
+}
+
 // ---- regular expressions: java_regex (linear time) for matching; std::regex where captures are needed or
 // for (?i)
 
@@ -1368,7 +1400,7 @@ InsightsQuery::Outcome InsightsQuery::Run(
       case Command::Kind::kSort: {
         std::stable_sort(kept.begin(), kept.end(), [&](const Record& a, const Record& b) {
           for (const auto& key : c.sort) {
-            int cmp = CompareVals(Eval(*key.expr, a), Eval(*key.expr, b));
+            int cmp = SortCompare(Eval(*key.expr, a), Eval(*key.expr, b));
             if (cmp != 0) return key.descending ? cmp > 0 : cmp < 0;
           }
           return false;

@@ -127,6 +127,18 @@ TEST(Insights, SortLimitDedupDisplay) {
   EXPECT_EQ(Get(dedup.rows[0], "@message"), "<absent>");
 }
 
+TEST(Insights, SortIsNatural) {
+  // Non-numbers before numbers; digit runs by length then value.
+  auto out = RunQuery("fields coalesce(user.id, 'x10') as k | sort k asc | display k");
+  std::vector<std::string> keys;
+  for (const auto& row : out.rows) keys.push_back(Get(row, "k"));
+  EXPECT_EQ(keys, (std::vector<std::string>{"u1", "u1", "u2", "u3", "x10"}));
+  auto mixed = RunQuery("fields coalesce(latency, 'text') as k | sort k desc | display k");
+  std::vector<std::string> values;
+  for (const auto& row : mixed.rows) values.push_back(Get(row, "k"));
+  EXPECT_EQ(values, (std::vector<std::string>{"250", "90", "30", "10", "text"}));
+}
+
 TEST(Insights, ParseAndFunctions) {
   auto glob = RunQuery(
       "parse @message 'user=* status=*' as who, status | filter ispresent(who) | fields who, status");
