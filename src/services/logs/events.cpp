@@ -182,6 +182,7 @@ Result<OperationOutput> PutLogEvents(Env& env, const RequestContext& ctx, Operat
   }
 
   std::vector<EventRow> stored;
+  std::int64_t queued = 0;  // subscription deliveries
   if (first_ok < end_ok) {
     // Rowids of an INTEGER PRIMARY KEY are max + 1 while this transaction is the only writer.
     CENOTE_ASSIGN_OR_RETURN(auto max_row, txn->QueryOne("SELECT COALESCE(MAX(id), 0) FROM logs_events"));
@@ -219,10 +220,10 @@ Result<OperationOutput> PutLogEvents(Env& env, const RequestContext& ctx, Operat
         "last_event = MAX(COALESCE(last_event, ?), ?), last_ingestion = ?, stored_bytes = stored_bytes + ? "
         "WHERE id = ?",
         {first_ts, first_ts, last_ts, last_ts, now, bytes, stream->id}));
-    CENOTE_RETURN_IF_ERROR(EnqueueSubscriptionDeliveries(env, *txn, group, stream_name, stored));
+    CENOTE_ASSIGN_OR_RETURN(queued, EnqueueSubscriptionDeliveries(env, *txn, group, stream_name, stored));
   }
   CENOTE_RETURN_IF_ERROR(txn->Commit());
-  if (!stored.empty() && env.wake_delivery) env.wake_delivery();
+  if (queued > 0 && env.wake_delivery) env.wake_delivery();
 
   json::object out{{"nextSequenceToken", EventId(stored.empty() ? 0 : stored.back().id)}};
   if (too_new_start || too_old_end || expired_end) {

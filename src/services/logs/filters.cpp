@@ -367,13 +367,15 @@ Result<OperationOutput> DeleteSubscriptionFilter(Env& env, const RequestContext&
   return json::object{};
 }
 
-Status EnqueueSubscriptionDeliveries(Env& env, store::Transaction& txn, const GroupRow& group,
-                                     const std::string& stream, const std::vector<EventRow>& events) {
+Result<std::int64_t> EnqueueSubscriptionDeliveries(Env& env, store::Transaction& txn, const GroupRow& group,
+                                                   const std::string& stream,
+                                                   const std::vector<EventRow>& events) {
   CENOTE_ASSIGN_OR_RETURN(auto filters,
                           txn.Query("SELECT name, pattern, destination, role FROM "
                                     "logs_subscription_filters WHERE group_id = ? ORDER BY name",
                                     {group.id}));
-  if (filters.empty()) return Status::Ok();
+  if (filters.empty()) return std::int64_t{0};
+  std::int64_t queued = 0;
   const std::int64_t now = env.now();
   const std::string source_arn = GroupArn(group.region, group.account, group.name) + ":*";
   for (const auto& f : filters) {
@@ -392,6 +394,7 @@ Status EnqueueSubscriptionDeliveries(Env& env, store::Transaction& txn, const Gr
       batch = json::array();
       batch_bytes = 0;
       CENOTE_ASSIGN_OR_RETURN(std::string gz, Gzip(json::serialize(msg)));
+      ++queued;
       return InsertOutbox(txn, group.account, group.region, AsText(f[2]), AsText(f[3]), source_arn, gz, now);
     };
     for (const EventRow& e : events) {
@@ -403,7 +406,7 @@ Status EnqueueSubscriptionDeliveries(Env& env, store::Transaction& txn, const Gr
     }
     CENOTE_RETURN_IF_ERROR(flush());
   }
-  return Status::Ok();
+  return queued;
 }
 
 // At-least-once: a row leaves the outbox only after its destination accepted it; a crash between the call

@@ -144,10 +144,11 @@ struct EventQuery {
 };
 Result<std::vector<EventRow>> ReadEvents(store::Transaction& txn, const EventQuery& q);
 
-// Subscription deliveries (subscriptions.cpp): queue the matching events of a PutLogEvents in the outbox,
-// in the caller's transaction.
-Status EnqueueSubscriptionDeliveries(Env& env, store::Transaction& txn, const GroupRow& group,
-                                     const std::string& stream, const std::vector<EventRow>& events);
+// Subscription deliveries (filters.cpp): queue the matching events of a PutLogEvents in the outbox, in the
+// caller's transaction. Returns how many deliveries were queued.
+Result<std::int64_t> EnqueueSubscriptionDeliveries(Env& env, store::Transaction& txn, const GroupRow& group,
+                                                   const std::string& stream,
+                                                   const std::vector<EventRow>& events);
 // Delivers what the outbox holds; returns how many deliveries are still pending.
 std::int64_t DeliverOutbox(Env& env);
 // Retention (groups.cpp): deletes events older than their group's retention.

@@ -142,8 +142,14 @@ Result<std::unique_ptr<LogsProvider>> LogsProvider::Open(store::MetadataStore& s
 }
 
 std::int64_t LogsProvider::Maintain() {
-  if (Status s = ApplyRetention(*env_); !s.ok())
-    spdlog::warn("logs: retention failed: {}", s.error().message);
+  // Retention at most once per interval: a PutLogEvents with subscribers wakes the task for its deliveries.
+  const std::int64_t now = env_->now();
+  const std::int64_t interval = env_->options.maintenance_interval_ms;
+  if (interval <= 0 || now - last_retention_ms_.load() >= interval) {
+    last_retention_ms_.store(now);
+    if (Status s = ApplyRetention(*env_); !s.ok())
+      spdlog::warn("logs: retention failed: {}", s.error().message);
+  }
   return DeliverOutbox(*env_);
 }
 

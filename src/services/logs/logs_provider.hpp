@@ -25,6 +25,7 @@
 // Thread safety: handlers run concurrently; the store serializes writers; queries have their own mutex.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -81,6 +82,7 @@ class LogsProvider final : public services::TableProvider<Env> {
  private:
   explicit LogsProvider(std::unique_ptr<Env> env);
   std::unique_ptr<Env> env_;
+  std::atomic<std::int64_t> last_retention_ms_{0};
   std::unique_ptr<BackgroundTask> maintenance_;
 };
 
