@@ -41,6 +41,10 @@ class Organizations;
 class ResourceAuthority;
 }  // namespace cenote::iam
 
+namespace cenote::query {
+class QueryEngine;
+}  // namespace cenote::query
+
 namespace cenote::cloudtrail {
 
 struct CloudTrailOptions {
@@ -61,6 +65,10 @@ struct CloudTrailOptions {
   // false: no background task (tests call Deliver()).
   bool start_delivery_task = true;
   std::function<std::int64_t()> clock;
+  // CloudTrail Lake (lake.cpp): where event data stores' exports and query results live ("" : no Lake), and
+  // the query engine its queries run on.
+  std::string lake_dir;
+  std::function<Result<query::QueryEngine*>()> engine;
 };
 
 struct Env;
