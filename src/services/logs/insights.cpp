@@ -175,14 +175,22 @@ class Regex {
   bool Search(std::string_view text) const {
     if (fast_) return fast_->Matches(text);
     if (!re_ || text.size() > kMaxBacktrackingInput) return false;
-    return std::regex_search(text.begin(), text.end(), *re_);
+    try {
+      return std::regex_search(text.begin(), text.end(), *re_);
+    } catch (const std::regex_error&) {  // error_complexity / error_stack on a pathological pattern
+      return false;
+    }
   }
   // Named captures of the first match; empty when there is none.
   std::vector<std::pair<std::string, std::string>> Captures(std::string_view text) const {
     std::vector<std::pair<std::string, std::string>> out;
     if (!re_ || text.size() > kMaxBacktrackingInput) return out;
     std::match_results<std::string_view::const_iterator> m;
-    if (!std::regex_search(text.begin(), text.end(), m, *re_)) return out;
+    try {
+      if (!std::regex_search(text.begin(), text.end(), m, *re_)) return out;
+    } catch (const std::regex_error&) {
+      return out;
+    }
     for (const auto& [index, name] : names_) {
       if (static_cast<std::size_t>(index) < m.size() && m[index].matched)
         out.emplace_back(name, m[index].str());

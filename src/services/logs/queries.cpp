@@ -74,7 +74,13 @@ void RunQuery(Env& env, QueryState& q, const InsightsQuery& query, std::vector<G
       }
     }
   };
-  InsightsQuery::Outcome outcome = query.Run(read, limit, q.cancelled);
+  InsightsQuery::Outcome outcome;
+  try {
+    outcome = query.Run(read, limit, q.cancelled);
+  } catch (const std::exception& e) {  // a task's exception must not reach its thread; the query fails
+    spdlog::error("logs: query {} failed: {}", q.id, e.what());
+    failed = true;
+  }
   MutexLock lock(q.mu);
   if (q.cancelled.load()) {
     q.status = "Cancelled";

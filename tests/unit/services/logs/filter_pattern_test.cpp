@@ -93,5 +93,37 @@ TEST(FilterPattern, SpaceDelimited) {
   ExpectInvalid("[ip, bytes");
 }
 
+// Bad patterns are InvalidParameterException, never a crash; whatever parses matches without failing.
+TEST(FilterPattern, RandomPatternsNeverCrash) {
+  const std::vector<std::string> pieces = {
+      "{", "}",   "[",  "]",  "(",  ")",    "$.",   "$.a",    "$.a[0]", "$.b.c", "=",  "!=",
+      "<", ">=",  "&&", "||", "IS", "NULL", "NOT",  "EXISTS", "TRUE",   "\"q\"", "\"", "4*",
+      "*", "...", ",",  "x",  "-x", "?y",   "%a+%", "%",      "10",     " "};
+  std::uint64_t seed = 7;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::size_t>(seed >> 33);
+  };
+  const std::vector<std::string> messages = {R"({"a":[1,{"b":2}],"b":{"c":"q"}})", "x y 10 q", "",
+                                             "[a b] \"c d\" e"};
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    const std::size_t n = 1 + next() % 8;
+    for (std::size_t k = 0; k < n; ++k) text += pieces[next() % pieces.size()] + (next() % 2 ? " " : "");
+    auto p = FilterPattern::Parse(text);
+    if (!p.ok()) {
+      EXPECT_EQ(p.error().code, "InvalidParameterException") << text;
+      continue;
+    }
+    ++parsed;
+    for (const auto& m : messages) {
+      p->Matches(m);
+      p->ExtractedValues(m);
+    }
+  }
+  EXPECT_GT(parsed, 0);
+}
+
 }  // namespace
 }  // namespace cenote::logs

@@ -191,5 +191,93 @@ TEST(Insights, LogRecordFields) {
   EXPECT_EQ(f["@log"], "123456789012:/app");
 }
 
+// Bad input is an error, never a crash: random queries built from the language's own symbols parse or fail
+// with MalformedQueryException, and whatever parses runs.
+TEST(Insights, RandomQueriesNeverCrash) {
+  const std::vector<std::string> pieces = {"fields",
+                                           "filter",
+                                           "stats",
+                                           "sort",
+                                           "limit",
+                                           "parse",
+                                           "dedup",
+                                           "display",
+                                           "by",
+                                           "as",
+                                           "and",
+                                           "or",
+                                           "not",
+                                           "in",
+                                           "like",
+                                           "desc",
+                                           "asc",
+                                           "|",
+                                           ",",
+                                           "(",
+                                           ")",
+                                           "[",
+                                           "]",
+                                           "=",
+                                           "!=",
+                                           "<",
+                                           ">=",
+                                           "=~",
+                                           "+",
+                                           "-",
+                                           "*",
+                                           "/",
+                                           "%",
+                                           "'x'",
+                                           "\"y*z\"",
+                                           "/a.b/",
+                                           "/(?<n>\\w+)/",
+                                           "1",
+                                           "2.5",
+                                           "5m",
+                                           "@timestamp",
+                                           "@message",
+                                           "level",
+                                           "user.id",
+                                           "count(*)",
+                                           "count()",
+                                           "bin(1m)",
+                                           "avg(",
+                                           "pct(latency, 90)",
+                                           "strlen(",
+                                           "`odd name`",
+                                           "0",
+                                           "-1",
+                                           "'unterminated",
+                                           "/unterminated",
+                                           "latency"};
+  std::uint64_t seed = 42;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::size_t>(seed >> 33);
+  };
+  const auto events = Events();
+  std::atomic<bool> cancelled{false};
+  int parsed = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string q;
+    const std::size_t n = 1 + next() % 10;
+    for (std::size_t k = 0; k < n; ++k) q += pieces[next() % pieces.size()] + " ";
+    auto query = InsightsQuery::Parse(q);
+    if (!query.ok()) {
+      EXPECT_EQ(query.error().code, "MalformedQueryException") << q;
+      continue;
+    }
+    ++parsed;
+    query->Run(
+        [&](const std::function<bool(const InsightsEvent&)>& sink) {
+          for (const auto& e : events) {
+            if (!sink(e)) return;
+          }
+        },
+        100, cancelled);
+  }
+  EXPECT_GT(parsed, 0);
+}
+
 }  // namespace
 }  // namespace cenote::logs
