@@ -708,6 +708,16 @@ Result<std::vector<RequiredAuthorization>> ActionMap::Resolve(
       CENOTE_RETURN_IF_ERROR(ResolveOne(op, auth, scope, out));
       continue;
     }
+    // A `when` that names the list itself ("when": "logGroupNames" with "forEach": "logGroupNames") makes the
+    // authorization optional: an absent list skips it (an operation naming its resources in one of several
+    // members, as Logs' StartQuery does), where any other absent list is refused below.
+    bool skipped = false;
+    for (const Condition& c : auth.when) {
+      if (c.negated || c.equals || c.value.source != auth.for_each->source) continue;
+      CENOTE_ASSIGN_OR_RETURN(bool holds, Holds(c, scope));
+      skipped = skipped || !holds;
+    }
+    if (skipped) continue;
     CENOTE_ASSIGN_OR_RETURN(auto list, Evaluate(*auth.for_each, scope, nullptr));
     // An empty list would require nothing at all: refuse rather than authorize by omission.
     if (!list || !list->is_array()) {

@@ -44,6 +44,9 @@ Status Register(services::ServiceDeps& deps);
 namespace scheduler {
 Status Register(services::ServiceDeps& deps);
 }
+namespace logs {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -54,6 +57,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"iam", iam::Register},
       {"sts", sts::Register},
       {"organizations", organizations::Register},
+      {"logs", logs::Register},
       {"kms", kms::Register},
       {"cloudtrail", cloudtrail::Register},
       {"sqs", sqs::Register},

@@ -32,6 +32,7 @@ NEEDS = {
     "sns.test.mjs": ["client-sns", "client-sqs"],
     "events.test.mjs": ["client-eventbridge", "client-sqs"],
     "scheduler.test.mjs": ["client-scheduler", "client-sqs"],
+    "logs.test.mjs": ["client-cloudwatch-logs"],
 }
 
 
