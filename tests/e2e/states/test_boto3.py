@@ -297,6 +297,32 @@ class Executions(unittest.TestCase):
         self.assertEqual(harness.error_of(c.start_sync_execution, stateMachineArn=std["stateMachineArn"]),
                          (400, "StateMachineTypeNotSupported"))
 
+    def test_status_change_events_on_the_default_bus(self):
+        sqs = harness.boto3_client(SERVER, "sqs")
+        events = harness.boto3_client(SERVER, "events")
+        q = sqs.create_queue(QueueName="sfn-status")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+             "Resource": qarn}]})})
+        c = sfn()
+        sm = c.create_state_machine(name="status-events", roleArn=ROLE, definition=json.dumps(
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}))
+        events.put_rule(Name="sfn-status", EventPattern=json.dumps({
+            "source": ["aws.states"], "detail-type": ["Step Functions Execution Status Change"],
+            "detail": {"stateMachineArn": [sm["stateMachineArn"]]}}))
+        events.put_targets(Rule="sfn-status", Targets=[{"Id": "q", "Arn": qarn}])
+        e = c.start_execution(stateMachineArn=sm["stateMachineArn"], name="watched")
+        wait_done(c, e["executionArn"])
+        seen = []
+        deadline = time.time() + 10
+        while len(seen) < 2 and time.time() < deadline:
+            for m in sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+                seen.append(json.loads(m["Body"]))
+        self.assertEqual(sorted(ev["detail"]["status"] for ev in seen), ["RUNNING", "SUCCEEDED"])
+        self.assertEqual(seen[0]["source"], "aws.states")
+        self.assertEqual(seen[0]["resources"], [e["executionArn"]])
+
     def test_test_state(self):
         r = sfn().test_state(definition=json.dumps({"Type": "Pass", "Parameters": {"x.$": "$.a"}, "Next": "N"}),
                              roleArn=ROLE, input=json.dumps({"a": 1}), inspectionLevel="DEBUG")
