@@ -10,13 +10,15 @@ using services::ErrorSpec;
 inline constexpr ErrorSpec kInvalidArn{"InvalidArn", "Invalid Arn: '{}'", 400};
 inline constexpr ErrorSpec kInvalidName{"InvalidName", "Invalid Name: '{}'", 400};
 inline constexpr ErrorSpec kInvalidDefinition{"InvalidDefinition", "{}", 400};
-inline constexpr ErrorSpec kStateMachineDoesNotExist{"StateMachineDoesNotExist", "State Machine Does Not Exist: '{}'",
-                                                     400};
+inline constexpr ErrorSpec kStateMachineDoesNotExist{"StateMachineDoesNotExist",
+                                                     "State Machine Does Not Exist: '{}'", 400};
 inline constexpr ErrorSpec kStateMachineAlreadyExists{"StateMachineAlreadyExists",
                                                       "State Machine Already Exists: '{}'", 400};
 inline constexpr ErrorSpec kStateMachineTypeNotSupported{"StateMachineTypeNotSupported", "{}", 400};
-inline constexpr ErrorSpec kExecutionDoesNotExist{"ExecutionDoesNotExist", "Execution Does Not Exist: '{}'", 400};
-inline constexpr ErrorSpec kExecutionAlreadyExists{"ExecutionAlreadyExists", "Execution Already Exists: '{}'", 400};
+inline constexpr ErrorSpec kExecutionDoesNotExist{"ExecutionDoesNotExist", "Execution Does Not Exist: '{}'",
+                                                  400};
+inline constexpr ErrorSpec kExecutionAlreadyExists{"ExecutionAlreadyExists", "Execution Already Exists: '{}'",
+                                                   400};
 inline constexpr ErrorSpec kExecutionNotRedrivable{"ExecutionNotRedrivable", "{}", 400};
 inline constexpr ErrorSpec kInvalidExecutionInput{"InvalidExecutionInput",
                                                   "Invalid State Machine Execution Input: '{}'", 400};

@@ -55,26 +55,28 @@ void SendStatusEvent(Env& env, const json::object& doc) {
   const std::string arn = GetString(doc, "executionArn").value_or("");
   auto p = ParseArn(arn);
   if (!p) return;
-  json::object detail{{"executionArn", arn},
-                      {"stateMachineArn", doc.contains("stateMachineArn") ? doc.at("stateMachineArn") : nullptr},
-                      {"name", doc.contains("name") ? doc.at("name") : nullptr},
-                      {"status", doc.contains("status") ? doc.at("status") : nullptr},
-                      {"startDate", doc.contains("startDate") ? doc.at("startDate") : nullptr},
-                      {"stopDate", doc.contains("stopDate") ? doc.at("stopDate") : nullptr},
-                      {"input", doc.contains("input") ? doc.at("input") : nullptr},
-                      {"output", doc.contains("output") ? doc.at("output") : nullptr},
-                      {"inputDetails", json::object{{"included", true}}},
-                      {"outputDetails", doc.contains("output") ? json::value(json::object{{"included", true}})
-                                                               : json::value(nullptr)},
-                      {"error", doc.contains("error") ? doc.at("error") : nullptr},
-                      {"cause", doc.contains("cause") ? doc.at("cause") : nullptr}};
+  json::object detail{
+      {"executionArn", arn},
+      {"stateMachineArn", doc.contains("stateMachineArn") ? doc.at("stateMachineArn") : nullptr},
+      {"name", doc.contains("name") ? doc.at("name") : nullptr},
+      {"status", doc.contains("status") ? doc.at("status") : nullptr},
+      {"startDate", doc.contains("startDate") ? doc.at("startDate") : nullptr},
+      {"stopDate", doc.contains("stopDate") ? doc.at("stopDate") : nullptr},
+      {"input", doc.contains("input") ? doc.at("input") : nullptr},
+      {"output", doc.contains("output") ? doc.at("output") : nullptr},
+      {"inputDetails", json::object{{"included", true}}},
+      {"outputDetails",
+       doc.contains("output") ? json::value(json::object{{"included", true}}) : json::value(nullptr)},
+      {"error", doc.contains("error") ? doc.at("error") : nullptr},
+      {"cause", doc.contains("cause") ? doc.at("cause") : nullptr}};
   const aws::Caller caller = aws::ServiceCaller(kServicePrincipal, p->account, p->region);
   aws::OperationInput in;
-  in.params = json::object{{"Entries", json::array{json::object{{"Source", "aws.states"},
-                                                                {"DetailType", "Step Functions Execution Status Change"},
-                                                                {"Detail", json::serialize(detail)},
-                                                                {"Resources", json::array{arn}},
-                                                                {"EventBusName", "default"}}}}};
+  in.params = json::object{
+      {"Entries", json::array{json::object{{"Source", "aws.states"},
+                                           {"DetailType", "Step Functions Execution Status Change"},
+                                           {"Detail", json::serialize(detail)},
+                                           {"Resources", json::array{arn}},
+                                           {"EventBusName", "default"}}}}};
   auto put = env.invoker->Call(caller, "events", "PutEvents", in);
   if (!put) spdlog::debug("states: status change not sent to EventBridge: {}", put.error().message);
 }
@@ -96,10 +98,11 @@ void Finish(json::object& doc, const json::object& run, std::int64_t now) {
 Status Commit(Env& env, store::Transaction& txn, const std::string& arn, const json::object& doc,
               const json::object& run, const asl::Advance& a, std::int64_t due) {
   const std::string status = GetString(doc, "status").value_or("RUNNING");
-  CENOTE_RETURN_IF_ERROR(Status::FromResult(
-      txn.Exec("UPDATE states_executions SET status = ?, stop_ms = ?, doc = ?, run = ?, due_ms = ? WHERE arn = ?",
-               {status, doc.contains("stopDate") ? store::Value(GetInt(doc, "stopDate").value_or(0)) : store::Value(nullptr),
-                json::serialize(doc), json::serialize(run), due, arn})));
+  CENOTE_RETURN_IF_ERROR(Status::FromResult(txn.Exec(
+      "UPDATE states_executions SET status = ?, stop_ms = ?, doc = ?, run = ?, due_ms = ? WHERE arn = ?",
+      {status,
+       doc.contains("stopDate") ? store::Value(GetInt(doc, "stopDate").value_or(0)) : store::Value(nullptr),
+       json::serialize(doc), json::serialize(run), due, arn})));
   for (const auto& e : a.events) {
     CENOTE_RETURN_IF_ERROR(Status::FromResult(
         txn.Exec("INSERT OR REPLACE INTO states_history (execution, id, doc) VALUES (?, ?, ?)",
@@ -132,8 +135,8 @@ Result<Resolved> Resolve(store::Transaction& txn, const std::string& arn, const 
   std::string version = arn;
   if (p->qualifier.find_first_not_of("0123456789") != std::string::npos) {
     r.alias_arn = arn;
-    CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ? AND kind = 'alias'",
-                                                   {arn}));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row, txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ? AND kind = 'alias'", {arn}));
     if (!row) return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + arn + "'"});
     json::object alias = ParseDoc((*row)[0]);
     const json::array* routes = GetArray(alias, "routingConfiguration");
@@ -146,8 +149,9 @@ Result<Resolved> Resolve(store::Transaction& txn, const std::string& arn, const 
       if (pick < acc) break;
     }
   }
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ? AND kind = 'version'",
-                                                 {version}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ? AND kind = 'version'", {version}));
   if (!row) return services::MakeError(errors::kStateMachineDoesNotExist, {version});
   r.run_doc = ParseDoc((*row)[0]);
   r.version_arn = version;
@@ -156,9 +160,10 @@ Result<Resolved> Resolve(store::Transaction& txn, const std::string& arn, const 
 
 Result<json::value> ParseInput(const std::string& input) {
   if (input.size() > kMaxInputBytes) {
-    return services::MakeError(errors::kValidation,
-                               {"1 validation error detected: Value at 'input' failed to satisfy constraint: Member "
-                                "must have length less than or equal to 262144"});
+    return services::MakeError(
+        errors::kValidation,
+        {"1 validation error detected: Value at 'input' failed to satisfy constraint: Member "
+         "must have length less than or equal to 262144"});
   }
   boost::system::error_code ec;
   json::value v = json::parse(input, ec);
@@ -193,7 +198,8 @@ json::object NewRunFor(const json::object& doc, const json::value& input) {
   return run;
 }
 
-Result<json::object> ExecutionRow(store::Transaction& txn, const std::string& arn, const RequestContext& ctx) {
+Result<json::object> ExecutionRow(store::Transaction& txn, const std::string& arn,
+                                  const RequestContext& ctx) {
   auto p = ParseArn(arn);
   if (!p || (p->type != "execution" && p->type != "express") || p->qualifier.empty()) return InvalidArn(arn);
   (void)ctx;
@@ -249,15 +255,16 @@ Status AdvanceExecution(Env& env, const std::string& arn) {
   std::vector<std::pair<std::int64_t, json::object>> deliveries;
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
-    CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc, run, status FROM states_executions WHERE arn = ?", {arn}));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row, txn->QueryOne("SELECT doc, run, status FROM states_executions WHERE arn = ?", {arn}));
     if (!row || store::AsText((*row)[2]) != "RUNNING") {
       env.Arm(arn, -1);
       return Status::Ok();
     }
     doc = ParseDoc((*row)[0]);
     run = ParseDoc((*row)[1]);
-    CENOTE_ASSIGN_OR_RETURN(auto d, txn->Query("SELECT id, doc FROM states_deliveries WHERE execution = ? ORDER BY id",
-                                               {arn}));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto d, txn->Query("SELECT id, doc FROM states_deliveries WHERE execution = ? ORDER BY id", {arn}));
     for (const auto& r : d) deliveries.emplace_back(store::AsInt(r[0]), ParseDoc(r[1]));
   }
   auto definition = asl::ParseDefinition(GetString(doc, "definition").value_or(""));
@@ -293,7 +300,8 @@ Status AdvanceExecution(Env& env, const std::string& arn) {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
     CENOTE_RETURN_IF_ERROR(Commit(env, *txn, arn, doc, run, a, due));
     for (const auto& [id, d] : deliveries) {
-      CENOTE_RETURN_IF_ERROR(Status::FromResult(txn->Exec("DELETE FROM states_deliveries WHERE id = ?", {id})));
+      CENOTE_RETURN_IF_ERROR(
+          Status::FromResult(txn->Exec("DELETE FROM states_deliveries WHERE id = ?", {id})));
     }
     return txn->Commit();
   }();
@@ -339,7 +347,8 @@ Result<OperationOutput> StartExecution(Env& env, const RequestContext& ctx, Oper
   const std::string arn = "arn:aws:states:" + ctx.region + ":" + ctx.account_id() + ":" +
                           (express ? "express:" : "execution:") + machine_name + ":" + name +
                           (express ? ":" + NewUuidV4() : "");
-  CENOTE_ASSIGN_OR_RETURN(auto existing, txn->QueryOne("SELECT doc, status FROM states_executions WHERE arn = ?", {arn}));
+  CENOTE_ASSIGN_OR_RETURN(auto existing,
+                          txn->QueryOne("SELECT doc, status FROM states_executions WHERE arn = ?", {arn}));
   if (existing) {
     // Idempotent for a running execution of the same name and input (Standard workflows); otherwise taken.
     json::object d = ParseDoc((*existing)[0]);
@@ -351,10 +360,12 @@ Result<OperationOutput> StartExecution(Env& env, const RequestContext& ctx, Oper
   json::object doc = NewExecutionDoc(r, arn, name, input, now);
   if (auto th = GetString(p, "traceHeader")) doc["traceHeader"] = *th;
   json::object run = NewRunFor(doc, input_v);
-  CENOTE_RETURN_IF_ERROR(Status::FromResult(txn->Exec(
-      "INSERT INTO states_executions (arn, account, region, machine_arn, name, status, start_ms, stop_ms, doc, run, "
-      "due_ms) VALUES (?, ?, ?, ?, ?, 'RUNNING', ?, NULL, ?, ?, ?)",
-      {arn, ctx.account_id(), ctx.region, r.machine_arn, name, now, json::serialize(doc), json::serialize(run), now})));
+  CENOTE_RETURN_IF_ERROR(
+      Status::FromResult(txn->Exec("INSERT INTO states_executions (arn, account, region, machine_arn, name, "
+                                   "status, start_ms, stop_ms, doc, run, "
+                                   "due_ms) VALUES (?, ?, ?, ?, ?, 'RUNNING', ?, NULL, ?, ?, ?)",
+                                   {arn, ctx.account_id(), ctx.region, r.machine_arn, name, now,
+                                    json::serialize(doc), json::serialize(run), now})));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.Arm(arn, now);
   SendStatusEvent(env, doc);
@@ -378,10 +389,12 @@ Result<OperationOutput> StartSyncExecution(Env& env, const RequestContext& ctx, 
                                {"This operation is not supported by this type of state machine"});
   }
   const std::int64_t start = env.Now();
-  const std::string arn = "arn:aws:states:" + ctx.region + ":" + ctx.account_id() + ":express:" +
-                          GetString(r.machine, "name").value_or("") + ":" + name + ":" + NewUuidV4();
+  const std::string arn = "arn:aws:states:" + ctx.region + ":" + ctx.account_id() +
+                          ":express:" + GetString(r.machine, "name").value_or("") + ":" + name + ":" +
+                          NewUuidV4();
   json::object doc = NewExecutionDoc(r, arn, name, input, start);
-  CENOTE_ASSIGN_OR_RETURN(json::object definition, asl::ParseDefinition(GetString(doc, "definition").value_or("")));
+  CENOTE_ASSIGN_OR_RETURN(json::object definition,
+                          asl::ParseDefinition(GetString(doc, "definition").value_or("")));
   const asl::ExecutionInfo info = InfoOf(doc);
   std::unique_ptr<asl::TaskRunner> runner = MakeTaskRunner(env);
   asl::Interpreter it(definition, info, *runner);
@@ -401,17 +414,18 @@ Result<OperationOutput> StartSyncExecution(Env& env, const RequestContext& ctx, 
   }
   const std::int64_t stop = env.Now();
   Finish(doc, run, stop);
-  json::object out{{"executionArn", arn},
-                   {"stateMachineArn", r.machine_arn},
-                   {"name", name},
-                   {"startDate", start},
-                   {"stopDate", stop},
-                   {"status", doc["status"]},
-                   {"input", input},
-                   {"inputDetails", json::object{{"included", true}}},
-                   {"billingDetails", json::object{{"billedMemoryUsedInMB", 64},
-                                                   {"billedDurationInMilliseconds",
-                                                    std::max<std::int64_t>(100, (stop - start + 99) / 100 * 100)}}}};
+  json::object out{
+      {"executionArn", arn},
+      {"stateMachineArn", r.machine_arn},
+      {"name", name},
+      {"startDate", start},
+      {"stopDate", stop},
+      {"status", doc["status"]},
+      {"input", input},
+      {"inputDetails", json::object{{"included", true}}},
+      {"billingDetails", json::object{{"billedMemoryUsedInMB", 64},
+                                      {"billedDurationInMilliseconds",
+                                       std::max<std::int64_t>(100, (stop - start + 99) / 100 * 100)}}}};
   if (doc.contains("output")) {
     out["output"] = doc["output"];
     out["outputDetails"] = json::object{{"included", true}};
@@ -478,8 +492,10 @@ Result<OperationOutput> ListExecutions(Env& env, const RequestContext& ctx, Oper
       more = true;
       break;
     }
-    json::object item{{"executionArn", d["executionArn"]}, {"stateMachineArn", d["stateMachineArn"]},
-                      {"name", d["name"]},                 {"status", d["status"]},
+    json::object item{{"executionArn", d["executionArn"]},
+                      {"stateMachineArn", d["stateMachineArn"]},
+                      {"name", d["name"]},
+                      {"status", d["status"]},
                       {"startDate", d["startDate"]}};
     for (std::string_view k : {"stopDate", "stateMachineVersionArn", "stateMachineAliasArn", "redriveDate"}) {
       if (d.contains(k)) item[k] = d[k];
@@ -511,7 +527,8 @@ Result<OperationOutput> StopExecution(Env& env, const RequestContext& ctx, Opera
   asl::Advance a = it.Abort(run, GetString(p, "error").value_or(""), GetString(p, "cause").value_or(""), now);
   Finish(doc, run, now);
   CENOTE_RETURN_IF_ERROR(Commit(env, *txn, arn, doc, run, a, -1));
-  CENOTE_RETURN_IF_ERROR(Status::FromResult(txn->Exec("DELETE FROM states_deliveries WHERE execution = ?", {arn})));
+  CENOTE_RETURN_IF_ERROR(
+      Status::FromResult(txn->Exec("DELETE FROM states_deliveries WHERE execution = ?", {arn})));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.Arm(arn, -1);
   SendStatusEvent(env, doc);
@@ -553,11 +570,13 @@ Result<OperationOutput> GetExecutionHistory(Env& env, const RequestContext& ctx,
     events.push_back(std::move(e));
   }
   json::object out{{"events", std::move(events)}};
-  if (rows.size() > static_cast<std::size_t>(max)) out["nextToken"] = std::to_string(offset + static_cast<std::size_t>(max));
+  if (rows.size() > static_cast<std::size_t>(max))
+    out["nextToken"] = std::to_string(offset + static_cast<std::size_t>(max));
   return out;
 }
 
-Result<OperationOutput> DescribeStateMachineForExecution(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<OperationOutput> DescribeStateMachineForExecution(Env& env, const RequestContext& ctx,
+                                                         OperationInput& in) {
   const std::string arn = GetString(in.params.as_object(), "executionArn").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
   CENOTE_ASSIGN_OR_RETURN(json::object doc, ExecutionRow(*txn, arn, ctx));
@@ -591,14 +610,16 @@ Result<OperationOutput> RedriveExecution(Env& env, const RequestContext& ctx, Op
   }
   // AWS keeps a closed execution redrivable for 14 days after it stopped.
   if (now - GetInt(doc, "stopDate").value_or(now) > 14LL * 86'400'000) {
-    return services::MakeError(errors::kExecutionNotRedrivable,
-                               {"Execution can not be redriven as it has been more than 14 days since it ended."});
+    return services::MakeError(
+        errors::kExecutionNotRedrivable,
+        {"Execution can not be redriven as it has been more than 14 days since it ended."});
   }
   CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT run FROM states_executions WHERE arn = ?", {arn}));
   json::object run = ParseDoc((*row)[0]);
   doc["redriveCount"] = GetInt(doc, "redriveCount").value_or(0) + 1;
   doc["redriveDate"] = now;
-  CENOTE_ASSIGN_OR_RETURN(json::object definition, asl::ParseDefinition(GetString(doc, "definition").value_or("")));
+  CENOTE_ASSIGN_OR_RETURN(json::object definition,
+                          asl::ParseDefinition(GetString(doc, "definition").value_or("")));
   const asl::ExecutionInfo info = InfoOf(doc);
   std::unique_ptr<asl::TaskRunner> runner = MakeTaskRunner(env);
   asl::Interpreter it(definition, info, *runner);
@@ -621,7 +642,8 @@ Result<OperationOutput> Deliver(Env& env, const std::string& token, json::object
   if (arn.empty()) return services::MakeError(errors::kInvalidToken, {"Invalid token"});
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
-    CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT run, status FROM states_executions WHERE arn = ?", {arn}));
+    CENOTE_ASSIGN_OR_RETURN(auto row,
+                            txn->QueryOne("SELECT run, status FROM states_executions WHERE arn = ?", {arn}));
     if (!row || store::AsText((*row)[1]) != "RUNNING") {
       return services::MakeError(errors::kTaskTimedOut, {"Provided task does not exist anymore"});
     }
@@ -630,8 +652,9 @@ Result<OperationOutput> Deliver(Env& env, const std::string& token, json::object
       return services::MakeError(errors::kTaskTimedOut, {"Provided task does not exist anymore"});
     }
     delivery["token"] = token;
-    CENOTE_RETURN_IF_ERROR(Status::FromResult(txn->Exec(
-        "INSERT INTO states_deliveries (execution, token, doc) VALUES (?, ?, ?)", {arn, token, json::serialize(delivery)})));
+    CENOTE_RETURN_IF_ERROR(
+        Status::FromResult(txn->Exec("INSERT INTO states_deliveries (execution, token, doc) VALUES (?, ?, ?)",
+                                     {arn, token, json::serialize(delivery)})));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   env.Arm(arn, env.Now());
@@ -654,12 +677,14 @@ Result<OperationOutput> SendTaskFailure(Env& env, const RequestContext& ctx, Ope
   (void)ctx;
   const json::object& p = in.params.as_object();
   return Deliver(env, GetString(p, "taskToken").value_or(""),
-                 json::object{{"error", GetString(p, "error").value_or("")}, {"cause", GetString(p, "cause").value_or("")}});
+                 json::object{{"error", GetString(p, "error").value_or("")},
+                              {"cause", GetString(p, "cause").value_or("")}});
 }
 
 Result<OperationOutput> SendTaskHeartbeat(Env& env, const RequestContext& ctx, OperationInput& in) {
   (void)ctx;
-  return Deliver(env, GetString(in.params.as_object(), "taskToken").value_or(""), json::object{{"heartbeat", true}});
+  return Deliver(env, GetString(in.params.as_object(), "taskToken").value_or(""),
+                 json::object{{"heartbeat", true}});
 }
 
 }  // namespace cenote::states

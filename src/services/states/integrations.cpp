@@ -78,7 +78,9 @@ json::value RecaseKeys(const json::value& v, bool to_lower) {
   return out;
 }
 
-std::string Text(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : asl::ToJsonText(v); }
+std::string Text(const json::value& v) {
+  return v.is_string() ? std::string(v.get_string()) : asl::ToJsonText(v);
+}
 
 TaskOutcome Failed(std::string error, std::string cause) {
   TaskOutcome o;
@@ -120,7 +122,8 @@ class Integrations final : public asl::TaskRunner {
       return FromLambda(Call(x, r, "lambda", "Invoke", in, "Lambda"), false);
     }
     if (!res.starts_with("arn:aws:states:::")) {
-      return Failed("States.Runtime", "The resource " + res + " is not supported (activities are not supported)");
+      return Failed("States.Runtime",
+                    "The resource " + res + " is not supported (activities are not supported)");
     }
     std::string rest = res.substr(17);
     std::string pattern;
@@ -152,11 +155,13 @@ class Integrations final : public asl::TaskRunner {
       const json::object* status = qe ? GetObject(*qe, "Status") : nullptr;
       const std::string state = status ? GetString(*status, "State").value_or("") : "";
       if (state == "SUCCEEDED") return Succeeded(out->result);
-      if (state == "FAILED" || state == "CANCELLED") return Failed("States.TaskFailed", asl::ToJsonText(out->result));
+      if (state == "FAILED" || state == "CANCELLED")
+        return Failed("States.TaskFailed", asl::ToJsonText(out->result));
       return Again(r.handle);
     }
     if (kind == "glue") {
-      in.params = json::object{{"JobName", GetString(r.handle.as_object(), "job").value_or("")}, {"RunId", id}};
+      in.params =
+          json::object{{"JobName", GetString(r.handle.as_object(), "job").value_or("")}, {"RunId", id}};
       auto out = Call(x, r, "glue", "GetJobRun", in, "Glue");
       if (!out) return Failed(ErrorName("Glue", out.error()), out.error().message);
       const json::object* run = GetObject(out->result.as_object(), "JobRun");
@@ -175,7 +180,8 @@ class Integrations final : public asl::TaskRunner {
       const std::string state = GetString(d, "Status").value_or("");
       if (state == "RUNNING") return Again(r.handle);
       // .sync:2 answers the child's Output as JSON; .sync as the string DescribeExecution holds.
-      if (GetBool(r.handle.as_object(), "json").value_or(false) && d.contains("Output") && d["Output"].is_string()) {
+      if (GetBool(r.handle.as_object(), "json").value_or(false) && d.contains("Output") &&
+          d["Output"].is_string()) {
         boost::system::error_code ec;
         json::value v = json::parse(d["Output"].get_string(), ec);
         if (!ec) d["Output"] = std::move(v);
@@ -201,8 +207,9 @@ class Integrations final : public asl::TaskRunner {
     return o;
   }
 
-  Result<aws::OperationOutput> Call(const asl::ExecutionInfo& x, const TaskRequest& r, std::string_view service,
-                                    std::string_view operation, aws::OperationInput& in, std::string_view) {
+  Result<aws::OperationOutput> Call(const asl::ExecutionInfo& x, const TaskRequest& r,
+                                    std::string_view service, std::string_view operation,
+                                    aws::OperationInput& in, std::string_view) {
     auto p = ParseArn(x.execution_arn);
     aws::Caller caller;
     const std::string role = r.credentials_role.empty() ? x.role_arn : r.credentials_role;
@@ -260,9 +267,11 @@ class Integrations final : public asl::TaskRunner {
       return Direct(x, r, "sns", "Publish", std::move(p), "SNS");
     }
     if (rest == "events:putEvents") {
-      if (json::array* entries = p.contains("Entries") && p["Entries"].is_array() ? &p["Entries"].as_array() : nullptr) {
+      if (json::array* entries =
+              p.contains("Entries") && p["Entries"].is_array() ? &p["Entries"].as_array() : nullptr) {
         for (auto& e : *entries) {
-          if (e.is_object() && e.as_object().contains("Detail")) e.as_object()["Detail"] = Text(e.as_object()["Detail"]);
+          if (e.is_object() && e.as_object().contains("Detail"))
+            e.as_object()["Detail"] = Text(e.as_object()["Detail"]);
         }
       }
       TaskOutcome o = Direct(x, r, "events", "PutEvents", std::move(p), "EventBridge");
@@ -277,7 +286,8 @@ class Integrations final : public asl::TaskRunner {
       return Direct(x, r, "kinesis", "PutRecord", std::move(p), "Kinesis");
     }
     if (rest == "firehose:putRecord") {
-      if (json::object* rec = p.contains("Record") && p["Record"].is_object() ? &p["Record"].as_object() : nullptr) {
+      if (json::object* rec =
+              p.contains("Record") && p["Record"].is_object() ? &p["Record"].as_object() : nullptr) {
         if (rec->contains("Data")) (*rec)["Data"] = Text((*rec)["Data"]);
       }
       return Direct(x, r, "firehose", "PutRecord", std::move(p), "Firehose");
@@ -287,20 +297,24 @@ class Integrations final : public asl::TaskRunner {
       const std::string job = GetString(p, "JobName").value_or("");
       TaskOutcome o = Direct(x, r, "glue", "StartJobRun", std::move(p), "Glue");
       if (!sync || o.kind != TaskOutcome::Kind::kSucceeded) return o;
-      return Submitted(o.output, json::object{{"kind", "glue"},
-                                              {"job", job},
-                                              {"id", GetString(o.output.as_object(), "JobRunId").value_or("")}});
+      return Submitted(o.output,
+                       json::object{{"kind", "glue"},
+                                    {"job", job},
+                                    {"id", GetString(o.output.as_object(), "JobRunId").value_or("")}});
     }
     if (rest == "athena:startQueryExecution") {
       TaskOutcome o = Direct(x, r, "athena", "StartQueryExecution", std::move(p), "Athena");
       if (!sync || o.kind != TaskOutcome::Kind::kSucceeded) return o;
-      return Submitted(o.output,
-                       json::object{{"kind", "athena"},
-                                    {"id", GetString(o.output.as_object(), "QueryExecutionId").value_or("")}});
+      return Submitted(
+          o.output, json::object{{"kind", "athena"},
+                                 {"id", GetString(o.output.as_object(), "QueryExecutionId").value_or("")}});
     }
-    if (rest == "athena:getQueryResults") return Direct(x, r, "athena", "GetQueryResults", std::move(p), "Athena");
-    if (rest == "athena:getQueryExecution") return Direct(x, r, "athena", "GetQueryExecution", std::move(p), "Athena");
-    if (rest == "athena:stopQueryExecution") return Direct(x, r, "athena", "StopQueryExecution", std::move(p), "Athena");
+    if (rest == "athena:getQueryResults")
+      return Direct(x, r, "athena", "GetQueryResults", std::move(p), "Athena");
+    if (rest == "athena:getQueryExecution")
+      return Direct(x, r, "athena", "GetQueryExecution", std::move(p), "Athena");
+    if (rest == "athena:stopQueryExecution")
+      return Direct(x, r, "athena", "StopQueryExecution", std::move(p), "Athena");
     if (rest == "states:startExecution") {
       if (p.contains("Input")) p["Input"] = Text(p["Input"]);
       json::object lower = RecaseKeys(p, true).as_object();
@@ -310,9 +324,10 @@ class Integrations final : public asl::TaskRunner {
       if (o.kind != TaskOutcome::Kind::kSucceeded) return o;
       o.output = RecaseKeys(o.output, false);
       if (!sync) return o;
-      return Submitted(o.output, json::object{{"kind", "states"},
-                                              {"json", pattern == ".sync:2"},
-                                              {"id", GetString(o.output.as_object(), "ExecutionArn").value_or("")}});
+      return Submitted(o.output,
+                       json::object{{"kind", "states"},
+                                    {"json", pattern == ".sync:2"},
+                                    {"id", GetString(o.output.as_object(), "ExecutionArn").value_or("")}});
     }
     if (rest.starts_with("dynamodb:")) {
       return Failed("DynamoDB.AmazonDynamoDBException", "Amazon DynamoDB is not available on this server");

@@ -57,7 +57,8 @@ struct Env {
   std::function<void()> wake;
   std::mutex step_mu;  // serializes advancing executions (see states_provider.hpp)
 
-  Env(store::MetadataStore& m, aws::Invoker* i, StatesOptions o) : metadata(m), invoker(i), options(std::move(o)) {}
+  Env(store::MetadataStore& m, aws::Invoker* i, StatesOptions o)
+      : metadata(m), invoker(i), options(std::move(o)) {}
 
   // Arms (or re-arms) an execution's timer; `due` < 0 removes it.
   void Arm(const std::string& execution_arn, std::int64_t due);

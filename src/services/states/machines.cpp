@@ -35,8 +35,8 @@ Result<json::object> Machine(store::Transaction& txn, const std::string& arn, co
   if (p->account != ctx.account_id() || p->region != ctx.region) {
     return services::MakeError(errors::kStateMachineDoesNotExist, {arn});
   }
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ? AND kind = 'machine'",
-                                                 {arn}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ? AND kind = 'machine'", {arn}));
   if (!row) return services::MakeError(errors::kStateMachineDoesNotExist, {arn});
   return ParseDoc((*row)[0]);
 }
@@ -63,9 +63,10 @@ Status CheckRole(const Env& env, const std::string& role_arn) {
     trusted = iam::Evaluate(assume, trust).allowed();
   }
   if (!trusted) {
-    return services::MakeError(errors::kAccessDenied,
-                               {"Neither the global service principal states.amazonaws.com, nor the regional one "
-                                "is authorized to assume the provided role."});
+    return services::MakeError(
+        errors::kAccessDenied,
+        {"Neither the global service principal states.amazonaws.com, nor the regional one "
+         "is authorized to assume the provided role."});
   }
   return Status::Ok();
 }
@@ -102,8 +103,7 @@ Result<json::array> MergeTags(json::array tags, const json::array* add) {
     }
   }
   if (tags.size() > kMaxTags) {
-    return services::MakeError(errors::kTooManyTags,
-                               {"Too many tags: a resource can have at most 50 tags."});
+    return services::MakeError(errors::kTooManyTags, {"Too many tags: a resource can have at most 50 tags."});
   }
   return tags;
 }
@@ -114,7 +114,8 @@ Result<json::object> Publish(store::Transaction& txn, json::object& machine, con
                              std::int64_t now) {
   const std::string arn = GetString(machine, "stateMachineArn").value_or("");
   if (auto latest = GetString(machine, "latestVersionArn")) {
-    CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ?", {*latest}));
+    CENOTE_ASSIGN_OR_RETURN(auto row,
+                            txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ?", {*latest}));
     if (row) {
       json::object v = ParseDoc((*row)[0]);
       if (GetString(v, "revisionId") == GetString(machine, "revisionId")) return v;
@@ -125,8 +126,8 @@ Result<json::object> Publish(store::Transaction& txn, json::object& machine, con
   const std::string version_arn = arn + ":" + std::to_string(n);
   machine["latestVersionArn"] = version_arn;
   json::object v;
-  for (std::string_view k : {"name", "definition", "roleArn", "type", "loggingConfiguration", "tracingConfiguration",
-                             "revisionId", "encryptionConfiguration"}) {
+  for (std::string_view k : {"name", "definition", "roleArn", "type", "loggingConfiguration",
+                             "tracingConfiguration", "revisionId", "encryptionConfiguration"}) {
     if (auto it = machine.find(k); it != machine.end()) v[k] = it->value();
   }
   v["stateMachineArn"] = version_arn;
@@ -161,20 +162,23 @@ Result<OperationOutput> CreateStateMachine(Env& env, const RequestContext& ctx, 
   const std::string role = GetString(p, "roleArn").value_or("");
   CENOTE_RETURN_IF_ERROR(CheckRole(env, role));
   const std::string type = GetString(p, "type").value_or("STANDARD");
-  json::object logging = GetObject(p, "loggingConfiguration") ? *GetObject(p, "loggingConfiguration") : DefaultLogging();
+  json::object logging =
+      GetObject(p, "loggingConfiguration") ? *GetObject(p, "loggingConfiguration") : DefaultLogging();
   CENOTE_RETURN_IF_ERROR(CheckLogging(logging));
   if (!logging.contains("level")) logging["level"] = "OFF";
   if (!logging.contains("includeExecutionData")) logging["includeExecutionData"] = false;
   const std::string arn = MachineArn(ctx.region, ctx.account_id(), name);
   const std::int64_t now = env.Now();
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
-  CENOTE_ASSIGN_OR_RETURN(auto existing, txn->QueryOne("SELECT doc FROM states_machines WHERE arn = ?", {arn}));
+  CENOTE_ASSIGN_OR_RETURN(auto existing,
+                          txn->QueryOne("SELECT doc FROM states_machines WHERE arn = ?", {arn}));
   if (existing) {
     // Idempotent for the same definition, role and type (AWS's documented behaviour); otherwise a conflict.
     json::object d = ParseDoc((*existing)[0]);
     if (GetString(d, "definition") == definition && GetString(d, "roleArn") == role &&
         GetString(d, "type") == type && !GetBool(p, "publish").value_or(false)) {
-      return json::object{{"stateMachineArn", arn}, {"creationDate", GetInt(d, "creationDate").value_or(now)}};
+      return json::object{{"stateMachineArn", arn},
+                          {"creationDate", GetInt(d, "creationDate").value_or(now)}};
     }
     return services::MakeError(errors::kStateMachineAlreadyExists, {arn});
   }
@@ -192,10 +196,12 @@ Result<OperationOutput> CreateStateMachine(Env& env, const RequestContext& ctx, 
                                                 : json::value(json::object{{"enabled", false}})},
                    {"revisionId", NewRevisionId()},
                    {"tags", std::move(tags)}};
-  if (const json::object* enc = GetObject(p, "encryptionConfiguration")) doc["encryptionConfiguration"] = *enc;
+  if (const json::object* enc = GetObject(p, "encryptionConfiguration"))
+    doc["encryptionConfiguration"] = *enc;
   json::object out{{"stateMachineArn", arn}, {"creationDate", now}};
   if (GetBool(p, "publish").value_or(false)) {
-    CENOTE_ASSIGN_OR_RETURN(json::object v, Publish(*txn, doc, GetString(p, "versionDescription").value_or(""), now));
+    CENOTE_ASSIGN_OR_RETURN(json::object v,
+                            Publish(*txn, doc, GetString(p, "versionDescription").value_or(""), now));
     out["stateMachineVersionArn"] = GetString(v, "stateMachineArn").value_or("");
   }
   CENOTE_RETURN_IF_ERROR(Save(*txn, arn, *ParseArn(arn), "machine", "", doc));
@@ -211,8 +217,9 @@ Result<OperationOutput> DescribeStateMachine(Env& env, const RequestContext& ctx
     return services::MakeError(errors::kStateMachineDoesNotExist, {arn});
   }
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT doc, kind FROM states_machines WHERE arn = ? AND kind != 'alias'", {arn}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row,
+      txn->QueryOne("SELECT doc, kind FROM states_machines WHERE arn = ? AND kind != 'alias'", {arn}));
   if (!row) return services::MakeError(errors::kStateMachineDoesNotExist, {arn});
   return Public(ParseDoc((*row)[0]));
 }
@@ -225,9 +232,10 @@ Result<OperationOutput> UpdateStateMachine(Env& env, const RequestContext& ctx, 
   const json::object* logging = GetObject(p, "loggingConfiguration");
   const json::object* tracing = GetObject(p, "tracingConfiguration");
   if (!definition && !role && !logging && !tracing) {
-    return MakeError("MissingRequiredParameter",
-                     "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration "
-                     "must be specified");
+    return MakeError(
+        "MissingRequiredParameter",
+        "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration "
+        "must be specified");
   }
   if (definition) CENOTE_RETURN_IF_ERROR(Status::FromResult(asl::ParseDefinition(*definition)));
   if (role) CENOTE_RETURN_IF_ERROR(CheckRole(env, *role));
@@ -250,7 +258,8 @@ Result<OperationOutput> UpdateStateMachine(Env& env, const RequestContext& ctx, 
   doc["updateDate"] = now;
   json::object out{{"updateDate", now}, {"revisionId", GetString(doc, "revisionId").value_or("")}};
   if (GetBool(p, "publish").value_or(false)) {
-    CENOTE_ASSIGN_OR_RETURN(json::object v, Publish(*txn, doc, GetString(p, "versionDescription").value_or(""), now));
+    CENOTE_ASSIGN_OR_RETURN(json::object v,
+                            Publish(*txn, doc, GetString(p, "versionDescription").value_or(""), now));
     out["stateMachineVersionArn"] = GetString(v, "stateMachineArn").value_or("");
   }
   CENOTE_RETURN_IF_ERROR(Save(*txn, arn, *ParseArn(arn), "machine", "", doc));
@@ -297,14 +306,16 @@ std::pair<std::size_t, std::size_t> Page(const json::object& p) {
 
 Result<OperationOutput> ListStateMachines(Env& env, const RequestContext& ctx, OperationInput& in) {
   const json::object& p = in.params.as_object();
-  if (auto t = GetString(p, "nextToken"); t && (t->empty() || t->find_first_not_of("0123456789") != std::string::npos)) {
+  if (auto t = GetString(p, "nextToken");
+      t && (t->empty() || t->find_first_not_of("0123456789") != std::string::npos)) {
     return MakeError("InvalidToken", "Invalid Token: 'Invalid pagination token'");
   }
   auto [offset, max] = Page(p);
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
-  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT doc FROM states_machines WHERE account = ? AND region = ? AND "
-                                                "kind = 'machine' ORDER BY name",
-                                                {ctx.account_id(), ctx.region}));
+  CENOTE_ASSIGN_OR_RETURN(auto rows,
+                          txn->Query("SELECT doc FROM states_machines WHERE account = ? AND region = ? AND "
+                                     "kind = 'machine' ORDER BY name",
+                                     {ctx.account_id(), ctx.region}));
   json::array items;
   for (std::size_t i = offset; i < rows.size() && items.size() < max; ++i) {
     json::object d = ParseDoc(rows[i][0]);
@@ -324,12 +335,13 @@ Result<OperationOutput> PublishStateMachineVersion(Env& env, const RequestContex
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(json::object doc, Machine(*txn, arn, ctx));
   if (auto rev = GetString(p, "revisionId"); rev && rev != GetString(doc, "revisionId")) {
-    return services::MakeError(errors::kConflict,
-                               {"Failed to publish the State Machine version for revision " + *rev +
-                                ". The current State Machine revision is " +
-                                GetString(doc, "revisionId").value_or("") + "."});
+    return services::MakeError(
+        errors::kConflict,
+        {"Failed to publish the State Machine version for revision " + *rev +
+         ". The current State Machine revision is " + GetString(doc, "revisionId").value_or("") + "."});
   }
-  CENOTE_ASSIGN_OR_RETURN(json::object v, Publish(*txn, doc, GetString(p, "description").value_or(""), env.Now()));
+  CENOTE_ASSIGN_OR_RETURN(json::object v,
+                          Publish(*txn, doc, GetString(p, "description").value_or(""), env.Now()));
   CENOTE_RETURN_IF_ERROR(Save(*txn, arn, *ParseArn(arn), "machine", "", doc));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{{"creationDate", v["creationDate"]}, {"stateMachineVersionArn", v["stateMachineArn"]}};
@@ -341,8 +353,8 @@ Result<OperationOutput> ListStateMachineVersions(Env& env, const RequestContext&
   auto [offset, max] = Page(p);
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
   CENOTE_RETURN_IF_ERROR(Status::FromResult(Machine(*txn, arn, ctx)));
-  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT doc FROM states_machines WHERE parent = ? AND kind = 'version'",
-                                                {arn}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto rows, txn->Query("SELECT doc FROM states_machines WHERE parent = ? AND kind = 'version'", {arn}));
   std::vector<json::object> versions;
   for (const auto& r : rows) versions.push_back(ParseDoc(r[0]));
   std::sort(versions.begin(), versions.end(), [](const json::object& a, const json::object& b) {
@@ -374,11 +386,11 @@ Result<OperationOutput> DeleteStateMachineVersion(Env& env, const RequestContext
     if (const json::array* routes = GetArray(a, "routingConfiguration")) {
       for (const auto& route : *routes) {
         if (GetString(route.as_object(), "stateMachineVersionArn") == arn) {
-          return services::MakeError(
-              errors::kConflict,
-              {"Version to be deleted must not be referenced by an alias. Current list of aliases referencing "
-               "this version: [" +
-               GetString(a, "stateMachineAliasArn").value_or("") + "]"});
+          return services::MakeError(errors::kConflict,
+                                     {"Version to be deleted must not be referenced by an alias. Current "
+                                      "list of aliases referencing "
+                                      "this version: [" +
+                                      GetString(a, "stateMachineAliasArn").value_or("") + "]"});
         }
       }
     }
@@ -394,9 +406,10 @@ namespace {
 // An alias's routingConfiguration: one or two versions of the alias's state machine, weights adding to 100.
 Status CheckRouting(store::Transaction& txn, const std::string& machine_arn, const json::array& routes) {
   if (routes.empty() || routes.size() > 2) {
-    return services::MakeError(errors::kValidation,
-                               {"1 validation error detected: Value at 'routingConfiguration' failed to satisfy "
-                                "constraint: Member must have length less than or equal to 2"});
+    return services::MakeError(
+        errors::kValidation,
+        {"1 validation error detected: Value at 'routingConfiguration' failed to satisfy "
+         "constraint: Member must have length less than or equal to 2"});
   }
   std::int64_t total = 0;
   std::set<std::string> seen;
@@ -405,16 +418,17 @@ Status CheckRouting(store::Transaction& txn, const std::string& machine_arn, con
     total += GetInt(r.as_object(), "weight").value_or(0);
     auto p = ParseArn(v);
     if (!p || p->qualifier.empty() || MachineArn(p->region, p->account, p->name) != machine_arn) {
-      return services::MakeError(errors::kValidation,
-                                 {"Routing configuration must contain state machine version ARNs of the same state "
-                                  "machine."});
+      return services::MakeError(
+          errors::kValidation,
+          {"Routing configuration must contain state machine version ARNs of the same state "
+           "machine."});
     }
     if (!seen.insert(v).second) {
       return services::MakeError(errors::kValidation,
                                  {"Routing configuration must contain distinct state machine version ARNs."});
     }
-    CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT 1 FROM states_machines WHERE arn = ? AND kind = 'version'",
-                                                   {v}));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row, txn.QueryOne("SELECT 1 FROM states_machines WHERE arn = ? AND kind = 'version'", {v}));
     if (!row) return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + v + "'"});
   }
   if (total != 100) {
@@ -437,14 +451,16 @@ Result<OperationOutput> CreateStateMachineAlias(Env& env, const RequestContext& 
     return services::MakeError(errors::kValidation, {"routingConfiguration is required"});
   }
   auto first = ParseArn(GetString(routes->front().as_object(), "stateMachineVersionArn").value_or(""));
-  if (!first) return InvalidArn(GetString(routes->front().as_object(), "stateMachineVersionArn").value_or(""));
+  if (!first)
+    return InvalidArn(GetString(routes->front().as_object(), "stateMachineVersionArn").value_or(""));
   const std::string machine = MachineArn(first->region, first->account, first->name);
   const std::string arn = machine + ":" + name;
   const std::int64_t now = env.Now();
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_RETURN_IF_ERROR(Status::FromResult(Machine(*txn, machine, ctx)));
   CENOTE_RETURN_IF_ERROR(CheckRouting(*txn, machine, *routes));
-  CENOTE_ASSIGN_OR_RETURN(auto existing, txn->QueryOne("SELECT doc FROM states_machines WHERE arn = ?", {arn}));
+  CENOTE_ASSIGN_OR_RETURN(auto existing,
+                          txn->QueryOne("SELECT doc FROM states_machines WHERE arn = ?", {arn}));
   if (existing) {
     json::object d = ParseDoc((*existing)[0]);
     if (d["routingConfiguration"] == json::value(*routes) &&
@@ -455,8 +471,11 @@ Result<OperationOutput> CreateStateMachineAlias(Env& env, const RequestContext& 
                                {"Failed to create alias because an alias with the same name and a different "
                                 "routing configuration already exists."});
   }
-  json::object doc{{"stateMachineAliasArn", arn}, {"name", name}, {"routingConfiguration", *routes},
-                   {"creationDate", now}, {"updateDate", now}};
+  json::object doc{{"stateMachineAliasArn", arn},
+                   {"name", name},
+                   {"routingConfiguration", *routes},
+                   {"creationDate", now},
+                   {"updateDate", now}};
   if (auto d = GetString(p, "description")) doc["description"] = *d;
   auto parts = ParseArn(machine);
   parts->name = first->name;
@@ -471,8 +490,8 @@ Result<OperationOutput> DescribeStateMachineAlias(Env& env, const RequestContext
   if (!p || p->qualifier.empty()) return InvalidArn(arn);
   (void)ctx;
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc FROM states_machines WHERE arn = ? AND kind = 'alias'",
-                                                  {arn}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto row, txn->QueryOne("SELECT doc FROM states_machines WHERE arn = ? AND kind = 'alias'", {arn}));
   if (!row) return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + arn + "'"});
   return ParseDoc((*row)[0]);
 }
@@ -485,9 +504,10 @@ Result<OperationOutput> UpdateStateMachineAlias(Env& env, const RequestContext& 
   (void)ctx;
   const std::int64_t now = env.Now();
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT doc, parent FROM states_machines WHERE arn = ? AND kind = "
-                                                  "'alias'",
-                                                  {arn}));
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT doc, parent FROM states_machines WHERE arn = ? AND kind = "
+                                        "'alias'",
+                                        {arn}));
   if (!row) return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + arn + "'"});
   json::object doc = ParseDoc((*row)[0]);
   if (const json::array* routes = GetArray(p, "routingConfiguration")) {
@@ -519,20 +539,23 @@ Result<OperationOutput> ListStateMachineAliases(Env& env, const RequestContext& 
   auto [offset, max] = Page(p);
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
   CENOTE_RETURN_IF_ERROR(Status::FromResult(Machine(*txn, arn, ctx)));
-  CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT doc FROM states_machines WHERE parent = ? AND kind = 'alias' "
-                                                "ORDER BY arn",
-                                                {arn}));
+  CENOTE_ASSIGN_OR_RETURN(auto rows,
+                          txn->Query("SELECT doc FROM states_machines WHERE parent = ? AND kind = 'alias' "
+                                     "ORDER BY arn",
+                                     {arn}));
   json::array items;
   for (std::size_t i = offset; i < rows.size() && items.size() < max; ++i) {
     json::object d = ParseDoc(rows[i][0]);
-    items.push_back(json::object{{"stateMachineAliasArn", d["stateMachineAliasArn"]}, {"creationDate", d["creationDate"]}});
+    items.push_back(json::object{{"stateMachineAliasArn", d["stateMachineAliasArn"]},
+                                 {"creationDate", d["creationDate"]}});
   }
   json::object out{{"stateMachineAliases", std::move(items)}};
   if (offset + max < rows.size()) out["nextToken"] = std::to_string(offset + max);
   return out;
 }
 
-Result<OperationOutput> ValidateStateMachineDefinition(Env& env, const RequestContext& ctx, OperationInput& in) {
+Result<OperationOutput> ValidateStateMachineDefinition(Env& env, const RequestContext& ctx,
+                                                       OperationInput& in) {
   (void)env;
   (void)ctx;
   const std::string definition = GetString(in.params.as_object(), "definition").value_or("");
@@ -543,17 +566,20 @@ Result<OperationOutput> ValidateStateMachineDefinition(Env& env, const RequestCo
     diagnostics.push_back(std::move(o));
   }
   const bool ok = diagnostics.empty();
-  return json::object{{"result", ok ? "OK" : "FAIL"}, {"diagnostics", std::move(diagnostics)}, {"truncated", false}};
+  return json::object{
+      {"result", ok ? "OK" : "FAIL"}, {"diagnostics", std::move(diagnostics)}, {"truncated", false}};
 }
 
 // ---- tags (state machines)
 
 namespace {
 
-Result<json::object> TaggedMachine(store::Transaction& txn, const std::string& arn, const RequestContext& ctx) {
+Result<json::object> TaggedMachine(store::Transaction& txn, const std::string& arn,
+                                   const RequestContext& ctx) {
   auto p = ParseArn(arn);
   if (!p || (p->type != "stateMachine" && p->type != "activity")) return InvalidArn(arn);
-  if (p->type == "activity") return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + arn + "'"});
+  if (p->type == "activity")
+    return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + arn + "'"});
   auto m = Machine(txn, arn, ctx);
   if (!m) return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + arn + "'"});
   return m;
@@ -600,7 +626,8 @@ Result<OperationOutput> ListTagsForResource(Env& env, const RequestContext& ctx,
   const std::string arn = GetString(in.params.as_object(), "resourceArn").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
   CENOTE_ASSIGN_OR_RETURN(json::object doc, TaggedMachine(*txn, arn, ctx));
-  return json::object{{"tags", GetArray(doc, "tags") ? json::value(*GetArray(doc, "tags")) : json::value(json::array{})}};
+  return json::object{
+      {"tags", GetArray(doc, "tags") ? json::value(*GetArray(doc, "tags")) : json::value(json::array{})}};
 }
 
 }  // namespace cenote::states

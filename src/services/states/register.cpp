@@ -9,7 +9,8 @@ Status Register(services::ServiceDeps& deps) {
   StatesOptions options;
   options.clock = deps.clock;
   options.directory = deps.Find<iam::Directory>();
-  CENOTE_ASSIGN_OR_RETURN(auto provider, StatesProvider::Open(deps.metadata, &deps.invoker, deps.tasks, options));
+  CENOTE_ASSIGN_OR_RETURN(auto provider,
+                          StatesProvider::Open(deps.metadata, &deps.invoker, deps.tasks, options));
   deps.AddProvider(std::move(provider));
   return Status::Ok();
 }

@@ -96,7 +96,8 @@ std::optional<ArnParts> ParseArn(std::string_view arn) {
 }
 
 std::string MachineArn(std::string_view region, std::string_view account, std::string_view name) {
-  return "arn:aws:states:" + std::string(region) + ":" + std::string(account) + ":stateMachine:" + std::string(name);
+  return "arn:aws:states:" + std::string(region) + ":" + std::string(account) +
+         ":stateMachine:" + std::string(name);
 }
 
 // Names (state machines, executions, aliases): 1-80 characters without whitespace, brackets, wildcards,
@@ -132,8 +133,9 @@ StatesProvider::StatesProvider(std::unique_ptr<Env> env) : env_(std::move(env)) 
 
 StatesProvider::~StatesProvider() { task_.reset(); }
 
-Result<std::unique_ptr<StatesProvider>> StatesProvider::Open(store::MetadataStore& metadata, aws::Invoker* invoker,
-                                                             BackgroundTasks& tasks, StatesOptions options) {
+Result<std::unique_ptr<StatesProvider>> StatesProvider::Open(store::MetadataStore& metadata,
+                                                             aws::Invoker* invoker, BackgroundTasks& tasks,
+                                                             StatesOptions options) {
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("states", Migrations()));
   if (!options.clock) options.clock = UnixNowMs;
   auto env = std::make_unique<Env>(metadata, invoker, std::move(options));

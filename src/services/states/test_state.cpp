@@ -26,7 +26,8 @@ void Targets(const json::object& state, std::set<std::string>& out) {
 }
 
 // The JSONPath processing of a Pass or Task state, step by step (TestState's inspectionData).
-json::object Inspect(const json::object& state, const json::value& input, const std::optional<json::value>& result) {
+json::object Inspect(const json::object& state, const json::value& input,
+                     const std::optional<json::value>& result) {
   json::object d{{"input", asl::ToJsonText(input)}};
   json::value ctx = json::object{};
   json::value v = input;
@@ -69,9 +70,10 @@ Result<OperationOutput> TestState(Env& env, const RequestContext& ctx, Operation
   boost::system::error_code ec;
   json::value state_v = json::parse(text, ec);
   if (ec || !state_v.is_object()) {
-    return services::MakeError(errors::kInvalidDefinition,
-                               {"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: the state is not a "
-                                "JSON object'"});
+    return services::MakeError(
+        errors::kInvalidDefinition,
+        {"Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: the state is not a "
+         "JSON object'"});
   }
   const json::object& state = state_v.as_object();
   std::set<std::string> targets;
@@ -88,7 +90,8 @@ Result<OperationOutput> TestState(Env& env, const RequestContext& ctx, Operation
 
   asl::ExecutionInfo info;
   info.name = NewUuidV4();
-  info.execution_arn = "arn:aws:states:" + ctx.region + ":" + ctx.account_id() + ":execution:TestState:" + info.name;
+  info.execution_arn =
+      "arn:aws:states:" + ctx.region + ":" + ctx.account_id() + ":execution:TestState:" + info.name;
   info.role_arn = GetString(p, "roleArn").value_or("");
   info.state_machine_arn = MachineArn(ctx.region, ctx.account_id(), "TestState");
   info.state_machine_name = "TestState";

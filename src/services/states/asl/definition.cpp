@@ -20,22 +20,42 @@ const std::map<std::string, std::set<std::string, std::less<>>, std::less<>> kFi
       "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch",
       "Credentials"}},
     {"Choice", {"Choices", "Default", "InputPath", "OutputPath"}},
-    {"Wait", {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath"}},
+    {"Wait",
+     {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath"}},
     {"Succeed", {"InputPath", "OutputPath"}},
     {"Fail", {"Error", "ErrorPath", "Cause", "CausePath"}},
     {"Parallel",
-     {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "Branches", "Retry",
-      "Catch"}},
+     {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "Branches",
+      "Retry", "Catch"}},
     {"Map",
-     {"Next", "End", "InputPath", "OutputPath", "ItemsPath", "ItemSelector", "Parameters", "ResultPath",
-      "ResultSelector", "Iterator", "ItemProcessor", "MaxConcurrency", "MaxConcurrencyPath", "Retry", "Catch",
-      "ToleratedFailureCount", "ToleratedFailurePercentage", "ItemReader", "ResultWriter", "ItemBatcher",
-      "Label", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"}},
+     {"Next",
+      "End",
+      "InputPath",
+      "OutputPath",
+      "ItemsPath",
+      "ItemSelector",
+      "Parameters",
+      "ResultPath",
+      "ResultSelector",
+      "Iterator",
+      "ItemProcessor",
+      "MaxConcurrency",
+      "MaxConcurrencyPath",
+      "Retry",
+      "Catch",
+      "ToleratedFailureCount",
+      "ToleratedFailurePercentage",
+      "ItemReader",
+      "ResultWriter",
+      "ItemBatcher",
+      "Label",
+      "ToleratedFailureCountPath",
+      "ToleratedFailurePercentagePath"}},
 };
 // Fields of the JSONata query language and of Distributed Map this server does not run (named in the
 // coverage doc): answered as unsupported rather than run wrongly.
-const std::set<std::string, std::less<>> kUnsupported = {"Arguments", "Output", "Assign", "Items", "ItemReader",
-                                                        "ResultWriter", "ItemBatcher"};
+const std::set<std::string, std::less<>> kUnsupported = {"Arguments",  "Output",       "Assign",     "Items",
+                                                         "ItemReader", "ResultWriter", "ItemBatcher"};
 
 class Checker {
  public:
@@ -64,15 +84,18 @@ class Checker {
 
   void String(const json::object& s, std::string_view field, const std::string& at) {
     if (auto it = s.find(field); it != s.end() && !it->value().is_string()) {
-      Schema("The value for the field '" + std::string(field) + "' must be a STRING", at + "/" + std::string(field));
+      Schema("The value for the field '" + std::string(field) + "' must be a STRING",
+             at + "/" + std::string(field));
     }
   }
-  void Path(const json::object& s, std::string_view field, const std::string& at, bool nullable, bool reference) {
+  void Path(const json::object& s, std::string_view field, const std::string& at, bool nullable,
+            bool reference) {
     auto it = s.find(field);
     if (it == s.end()) return;
     if (it->value().is_null() && nullable) return;
     if (!it->value().is_string()) {
-      Schema("The value for the field '" + std::string(field) + "' must be a STRING", at + "/" + std::string(field));
+      Schema("The value for the field '" + std::string(field) + "' must be a STRING",
+             at + "/" + std::string(field));
       return;
     }
     std::string_view p = it->value().get_string();
@@ -97,7 +120,8 @@ class Checker {
 
   void Template(const json::value& v, const std::string& at) {
     if (v.is_array()) {
-      for (std::size_t i = 0; i < v.as_array().size(); ++i) Template(v.as_array()[i], at + "/" + std::to_string(i));
+      for (std::size_t i = 0; i < v.as_array().size(); ++i)
+        Template(v.as_array()[i], at + "/" + std::to_string(i));
       return;
     }
     if (!v.is_object()) return;
@@ -105,7 +129,8 @@ class Checker {
       std::string_view key = k;
       if (key.ends_with(".$")) {
         if (!child.is_string()) {
-          Schema("The value for the field '" + std::string(key) + "' must be a STRING", at + "/" + Escape(key));
+          Schema("The value for the field '" + std::string(key) + "' must be a STRING",
+                 at + "/" + Escape(key));
           continue;
         }
         std::string_view expr = child.get_string();
@@ -140,13 +165,16 @@ class Checker {
         PositiveInt(r, "MaxAttempts", here, 0);
         PositiveInt(r, "IntervalSeconds", here, 1);
         PositiveInt(r, "MaxDelaySeconds", here, 1);
-        if (auto b = r.find("BackoffRate"); b != r.end() && (!b->value().is_number() || b->value().to_number<double>() < 1)) {
+        if (auto b = r.find("BackoffRate");
+            b != r.end() && (!b->value().is_number() || b->value().to_number<double>() < 1)) {
           Schema("The value for the field 'BackoffRate' must be a NUMBER greater than or equal to 1.0",
                  here + "/BackoffRate");
         }
         if (auto j = r.find("JitterStrategy");
-            j != r.end() && (!j->value().is_string() || (j->value().get_string() != "FULL" && j->value().get_string() != "NONE"))) {
-          Schema("The value for the field 'JitterStrategy' must be one of [FULL, NONE]", here + "/JitterStrategy");
+            j != r.end() && (!j->value().is_string() ||
+                             (j->value().get_string() != "FULL" && j->value().get_string() != "NONE"))) {
+          Schema("The value for the field 'JitterStrategy' must be one of [FULL, NONE]",
+                 here + "/JitterStrategy");
         }
       }
     }
@@ -162,12 +190,14 @@ class Checker {
     if (op == "And" || op == "Or") {
       const json::value& v = r.at(op);
       if (!v.is_array() || v.as_array().empty()) {
-        Schema("The value for the field '" + std::string(op) + "' must be a non-empty ARRAY", at + "/" + std::string(op));
+        Schema("The value for the field '" + std::string(op) + "' must be a non-empty ARRAY",
+               at + "/" + std::string(op));
         return;
       }
       for (std::size_t i = 0; i < v.as_array().size(); ++i) {
         if (v.as_array()[i].is_object()) {
-          ChoiceRule(v.as_array()[i].as_object(), at + "/" + std::string(op) + "/" + std::to_string(i), false);
+          ChoiceRule(v.as_array()[i].as_object(), at + "/" + std::string(op) + "/" + std::to_string(i),
+                     false);
         }
       }
       return;
@@ -199,7 +229,8 @@ class Checker {
     } else if (op.starts_with("Timestamp")) {
       ok = v.is_string() && ParseTimestamp(v.get_string()).has_value();
     }
-    if (!ok) Schema("The value for the field '" + std::string(op) + "' is not valid", at + "/" + std::string(op));
+    if (!ok)
+      Schema("The value for the field '" + std::string(op) + "' is not valid", at + "/" + std::string(op));
   }
 
   // One States object ("" the top, or a branch / item processor).
@@ -211,9 +242,10 @@ class Checker {
       }
     }
     if (auto q = m.find("QueryLanguage"); q != m.end() && q->value() != json::value("JSONPath")) {
-      Schema("The value for the field 'QueryLanguage' must be JSONPath: the JSONata query language is not "
-             "supported by this server",
-             at + "/QueryLanguage");
+      Schema(
+          "The value for the field 'QueryLanguage' must be JSONPath: the JSONata query language is not "
+          "supported by this server",
+          at + "/QueryLanguage");
     }
     if (auto pc = m.find("ProcessorConfig"); pc != m.end() && pc->value().is_object()) {
       if (auto mode = pc->value().as_object().find("Mode");
@@ -225,8 +257,8 @@ class Checker {
     auto states = m.find("States");
     if (start == m.end() || states == m.end()) {
       std::string missing = start == m.end() && states == m.end() ? "StartAt, States"
-                            : start == m.end()                     ? "StartAt"
-                                                                   : "States";
+                            : start == m.end()                    ? "StartAt"
+                                                                  : "States";
       Schema("These fields are required: [" + missing + "]", at.empty() ? "/" : at);
       return;
     }
@@ -262,9 +294,11 @@ class Checker {
       const std::string type = type_it->value().is_string() ? std::string(type_it->value().get_string()) : "";
       auto fields = kFields.find(type);
       if (fields == kFields.end()) {
-        Schema("The value for the field 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, "
-               "Map]",
-               here + "/Type");
+        Schema(
+            "The value for the field 'Type' must be one of [Pass, Task, Choice, Wait, Succeed, Fail, "
+            "Parallel, "
+            "Map]",
+            here + "/Type");
         continue;
       }
       for (const auto& [k, v] : s) {
@@ -277,9 +311,10 @@ class Checker {
         if (!fields->second.contains(k)) Schema("Field '" + std::string(k) + "' is not supported", here);
       }
       if (auto q = s.find("QueryLanguage"); q != s.end() && q->value() != json::value("JSONPath")) {
-        Schema("The value for the field 'QueryLanguage' must be JSONPath: the JSONata query language is not "
-               "supported by this server",
-               here + "/QueryLanguage");
+        Schema(
+            "The value for the field 'QueryLanguage' must be JSONPath: the JSONata query language is not "
+            "supported by this server",
+            here + "/QueryLanguage");
       }
       String(s, "Comment", here);
       const bool terminal_type = type == "Choice" || type == "Succeed" || type == "Fail";
@@ -290,7 +325,8 @@ class Checker {
         } else if (!has_next && !has_end) {
           Schema("These fields are required: [Next or End]", here);
         }
-        if (has_end && s.at("End") != json::value(true)) Schema("The value for the field 'End' must be true", here + "/End");
+        if (has_end && s.at("End") != json::value(true))
+          Schema("The value for the field 'End' must be true", here + "/End");
         String(s, "Next", here);
         if (has_next && s.at("Next").is_string()) edges[name].emplace_back(s.at("Next").get_string());
       }
@@ -299,7 +335,8 @@ class Checker {
       for (std::string_view f : {"Parameters", "ResultSelector", "ItemSelector"}) {
         if (auto it = s.find(f); it != s.end()) {
           if (!it->value().is_object()) {
-            Schema("The value for the field '" + std::string(f) + "' must be an OBJECT", here + "/" + std::string(f));
+            Schema("The value for the field '" + std::string(f) + "' must be an OBJECT",
+                   here + "/" + std::string(f));
           } else {
             Template(it->value(), here + "/" + std::string(f));
           }
@@ -308,7 +345,8 @@ class Checker {
       for (std::string_view f : {"Retry", "Catch"}) {
         if (auto it = s.find(f); it != s.end()) {
           if (!it->value().is_array()) {
-            Schema("The value for the field '" + std::string(f) + "' must be an ARRAY", here + "/" + std::string(f));
+            Schema("The value for the field '" + std::string(f) + "' must be an ARRAY",
+                   here + "/" + std::string(f));
           } else {
             Rules(it->value().as_array(), f, here + "/" + std::string(f));
             if (f == "Catch") {
@@ -347,23 +385,30 @@ class Checker {
           }
         }
         String(s, "Default", here);
-        if (auto d = s.find("Default"); d != s.end() && d->value().is_string()) edges[name].emplace_back(d->value().get_string());
+        if (auto d = s.find("Default"); d != s.end() && d->value().is_string())
+          edges[name].emplace_back(d->value().get_string());
       } else if (type == "Wait") {
         int n = 0;
-        for (std::string_view f : {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"}) n += s.contains(f) ? 1 : 0;
+        for (std::string_view f : {"Seconds", "SecondsPath", "Timestamp", "TimestampPath"})
+          n += s.contains(f) ? 1 : 0;
         if (n != 1) {
-          Schema("Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be present", here);
+          Schema("Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be present",
+                 here);
         }
         PositiveInt(s, "Seconds", here, 0);
         Path(s, "SecondsPath", here, false, false);
         Path(s, "TimestampPath", here, false, false);
-        if (auto t = s.find("Timestamp"); t != s.end() && (!t->value().is_string() || !ParseTimestamp(t->value().get_string()))) {
-          Schema("The value for the field 'Timestamp' must be a valid RFC3339 timestamp", here + "/Timestamp");
+        if (auto t = s.find("Timestamp");
+            t != s.end() && (!t->value().is_string() || !ParseTimestamp(t->value().get_string()))) {
+          Schema("The value for the field 'Timestamp' must be a valid RFC3339 timestamp",
+                 here + "/Timestamp");
         }
       } else if (type == "Fail") {
         for (std::string_view f : {"Error", "Cause"}) String(s, f, here);
-        if (s.contains("Error") && s.contains("ErrorPath")) Schema("Only one of 'Error' or 'ErrorPath' can be present", here);
-        if (s.contains("Cause") && s.contains("CausePath")) Schema("Only one of 'Cause' or 'CausePath' can be present", here);
+        if (s.contains("Error") && s.contains("ErrorPath"))
+          Schema("Only one of 'Error' or 'ErrorPath' can be present", here);
+        if (s.contains("Cause") && s.contains("CausePath"))
+          Schema("Only one of 'Cause' or 'CausePath' can be present", here);
       } else if (type == "Parallel") {
         auto b = s.find("Branches");
         if (b == s.end() || !b->value().is_array() || b->value().as_array().empty()) {
@@ -372,7 +417,8 @@ class Checker {
           for (std::size_t i = 0; i < b->value().as_array().size(); ++i) {
             const json::value& branch = b->value().as_array()[i];
             if (!branch.is_object()) {
-              Schema("The value for the field 'Branches' must be an ARRAY of OBJECTs", here + "/Branches/" + std::to_string(i));
+              Schema("The value for the field 'Branches' must be an ARRAY of OBJECTs",
+                     here + "/Branches/" + std::to_string(i));
             } else {
               Machine(branch.as_object(), here + "/Branches/" + std::to_string(i));
             }
@@ -394,7 +440,8 @@ class Checker {
         PositiveInt(s, "MaxConcurrency", here, 0);
         PositiveInt(s, "ToleratedFailureCount", here, 0);
         if (auto p = s.find("ToleratedFailurePercentage");
-            p != s.end() && (!p->value().is_number() || p->value().to_number<double>() < 0 || p->value().to_number<double>() > 100)) {
+            p != s.end() && (!p->value().is_number() || p->value().to_number<double>() < 0 ||
+                             p->value().to_number<double>() > 100)) {
           Schema("The value for the field 'ToleratedFailurePercentage' must be a NUMBER between 0 and 100",
                  here + "/ToleratedFailurePercentage");
         }
@@ -408,7 +455,8 @@ class Checker {
     for (const auto& [from, tos] : edges) {
       for (const auto& to : tos) {
         if (!st.contains(to)) {
-          Add("MISSING_TRANSITION_TARGET", "Missing 'Next' target: " + to, at + "/States/" + Escape(from) + "/Next");
+          Add("MISSING_TRANSITION_TARGET", "Missing 'Next' target: " + to,
+              at + "/States/" + Escape(from) + "/Next");
         }
       }
     }
@@ -435,9 +483,11 @@ std::vector<Diagnostic> CheckDefinition(std::string_view definition) {
   boost::system::error_code ec;
   json::value v = json::parse(definition, ec);
   if (ec) {
-    return {Diagnostic{"INVALID_JSON_DESCRIPTION", "Unexpected character or end of input: " + ec.message(), ""}};
+    return {
+        Diagnostic{"INVALID_JSON_DESCRIPTION", "Unexpected character or end of input: " + ec.message(), ""}};
   }
-  if (!v.is_object()) return {Diagnostic{"INVALID_JSON_DESCRIPTION", "The definition must be a JSON object", ""}};
+  if (!v.is_object())
+    return {Diagnostic{"INVALID_JSON_DESCRIPTION", "The definition must be a JSON object", ""}};
   Checker c;
   c.Machine(v.as_object(), "");
   return std::move(c.out);

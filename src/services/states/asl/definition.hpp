@@ -13,8 +13,8 @@
 namespace cenote::states::asl {
 
 struct Diagnostic {
-  std::string code;     // SCHEMA_VALIDATION_FAILED, MISSING_TRANSITION_TARGET, INVALID_JSON_DESCRIPTION, ...
-  std::string message;  // "Field 'Foo' is not supported"
+  std::string code;      // SCHEMA_VALIDATION_FAILED, MISSING_TRANSITION_TARGET, INVALID_JSON_DESCRIPTION, ...
+  std::string message;   // "Field 'Foo' is not supported"
   std::string location;  // "/States/A/Next"
 };
 

@@ -111,7 +111,12 @@ class Runner {
  public:
   Runner(const json::object& definition, const ExecutionInfo& info, TaskRunner& tasks, json::object& run,
          std::int64_t now, Advance& out)
-      : definition_(definition), info_(info), tasks_(tasks), run_(run), now_(now), out_(out),
+      : definition_(definition),
+        info_(info),
+        tasks_(tasks),
+        run_(run),
+        now_(now),
+        out_(out),
         next_id_(Int(run, "next_id", 1)) {}
   // The run's event counter is written back once: a frame is a reference into the run document, which must
   // not gain members while one is held (a boost::json object may move its values when it grows).
@@ -121,9 +126,12 @@ class Runner {
 
   std::int64_t NextId() const { return next_id_; }
 
-  void Emit(json::object& frame, std::string type, std::string_view details_key = {}, json::object details = {}) {
+  void Emit(json::object& frame, std::string type, std::string_view details_key = {},
+            json::object details = {}) {
     const std::int64_t id = next_id_++;
-    json::object e{{"id", id}, {"previousEventId", Int(frame, "prev", 0)}, {"timestamp", now_},
+    json::object e{{"id", id},
+                   {"previousEventId", Int(frame, "prev", 0)},
+                   {"timestamp", now_},
                    {"type", std::move(type)}};
     if (!details_key.empty()) e[details_key] = std::move(details);
     frame["prev"] = id;
@@ -180,14 +188,15 @@ class Runner {
                            {"RoleArn", info_.role_arn},
                            {"StartTime", FormatTimestamp(info_.start_ms)},
                            {"RedriveCount", info_.redrive_count}};
-    json::object ctx{{"Execution", std::move(execution)},
-                     {"State",
-                      json::object{{"EnteredTime", FormatTimestamp(Int(frame, "entered", now_))},
-                                   {"Name", Str(frame, "state")},
-                                   {"RetryCount", RetryCount(frame)}}},
-                     {"StateMachine", json::object{{"Id", info_.state_machine_arn}, {"Name", info_.state_machine_name}}}};
+    json::object ctx{
+        {"Execution", std::move(execution)},
+        {"State", json::object{{"EnteredTime", FormatTimestamp(Int(frame, "entered", now_))},
+                               {"Name", Str(frame, "state")},
+                               {"RetryCount", RetryCount(frame)}}},
+        {"StateMachine", json::object{{"Id", info_.state_machine_arn}, {"Name", info_.state_machine_name}}}};
     if (!token.empty()) ctx["Task"] = json::object{{"Token", token}};
-    if (item != nullptr) ctx["Map"] = json::object{{"Item", json::object{{"Index", item_index}, {"Value", *item}}}};
+    if (item != nullptr)
+      ctx["Map"] = json::object{{"Item", json::object{{"Index", item_index}, {"Value", *item}}}};
     (void)state;
     return ctx;
   }
@@ -207,7 +216,8 @@ class Runner {
     if (it->value().is_null()) return json::value(json::object{});
     return EvaluatePath(it->value().get_string(), input, ctx);
   }
-  Result<json::value> OutputPath(const json::object& state, const json::value& output, const json::value& ctx) {
+  Result<json::value> OutputPath(const json::object& state, const json::value& output,
+                                 const json::value& ctx) {
     auto it = state.find("OutputPath");
     if (it == state.end()) return output;
     if (it->value().is_null()) return json::value(json::object{});
@@ -240,12 +250,14 @@ class Runner {
 
   void Exited(json::object& frame, const json::object& state, const json::value& output) {
     Emit(frame, TypeOf(state) + "StateExited", "stateExitedEventDetails",
-         json::object{{"name", Str(frame, "state")}, {"output", ToJsonText(output)},
+         json::object{{"name", Str(frame, "state")},
+                      {"output", ToJsonText(output)},
                       {"outputDetails", json::object{{"truncated", false}}}});
   }
 
   // Moves the frame to the state's Next (or ends the branch) with `output`.
-  void Transition(json::object& frame, const json::object& state, json::value output, bool exited_event = true) {
+  void Transition(json::object& frame, const json::object& state, json::value output,
+                  bool exited_event = true) {
     if (exited_event) Exited(frame, state, output);
     frame.erase("task");
     frame.erase("children");
@@ -288,7 +300,8 @@ class Runner {
         const json::array* names = Obj(r, "ErrorEquals") ? nullptr : nullptr;
         (void)names;
         auto en = r.find("ErrorEquals");
-        if (en == r.end() || !en->value().is_array() || !ErrorMatches(en->value().as_array(), f.error, task)) continue;
+        if (en == r.end() || !en->value().is_array() || !ErrorMatches(en->value().as_array(), f.error, task))
+          continue;
         const std::int64_t attempts = counts[i].is_int64() ? counts[i].get_int64() : 0;
         const std::int64_t max_attempts = Int(r, "MaxAttempts", 3);
         if (attempts < max_attempts) {
@@ -316,7 +329,8 @@ class Runner {
         if (!c.is_object()) continue;
         const json::object& catcher = c.as_object();
         auto en = catcher.find("ErrorEquals");
-        if (en == catcher.end() || !en->value().is_array() || !ErrorMatches(en->value().as_array(), f.error, task))
+        if (en == catcher.end() || !en->value().is_array() ||
+            !ErrorMatches(en->value().as_array(), f.error, task))
           continue;
         json::value error_output = json::object{{"Error", f.error}, {"Cause", f.cause}};
         json::value raw = frame.contains("input") ? frame.at("input") : json::value(json::object{});
@@ -375,7 +389,8 @@ class Runner {
       if (phase == "enter") {
         frame["entered"] = now_;
         Emit(frame, TypeOf(*state) + "StateEntered", "stateEnteredEventDetails",
-             json::object{{"name", name}, {"input", ToJsonText(frame.at("input"))},
+             json::object{{"name", name},
+                          {"input", ToJsonText(frame.at("input"))},
                           {"inputDetails", json::object{{"truncated", false}}}});
         frame["phase"] = "start";
         continue;
@@ -385,7 +400,8 @@ class Runner {
   }
 
   // One step of the current state; false when the frame must wait.
-  bool Dispatch(json::object& frame, const json::object& state, const std::string& phase, const std::string& scope) {
+  bool Dispatch(json::object& frame, const json::object& state, const std::string& phase,
+                const std::string& scope) {
     const std::string type = TypeOf(state);
     const json::value raw = frame.contains("input") ? frame.at("input") : json::value(json::object{});
     const json::value ctx = Context(frame, state, "", nullptr, 0);
@@ -423,7 +439,8 @@ class Runner {
       for (auto [field, target] : {std::pair{"ErrorPath", &f.error}, std::pair{"CausePath", &f.cause}}) {
         if (!state.contains(field)) continue;
         const std::string expr = Str(state, field);
-        auto v = expr.starts_with("States.") ? EvaluateIntrinsic(expr, raw, ctx) : EvaluatePath(expr, raw, ctx);
+        auto v =
+            expr.starts_with("States.") ? EvaluateIntrinsic(expr, raw, ctx) : EvaluatePath(expr, raw, ctx);
         if (!v) {
           FailFrame(frame, FromError(v.error()));
           return true;
@@ -479,7 +496,9 @@ class Runner {
           auto v = EvaluatePath(Str(state, "SecondsPath"), *in, ctx);
           if (!v) return fail(v.error());
           if (!v->is_number() || v->to_number<double>() < 0) {
-            return fail(MakeError("States.Runtime", "The SecondsPath parameter does not reference a valid integer value: " + ToJsonText(*v)));
+            return fail(MakeError(
+                "States.Runtime",
+                "The SecondsPath parameter does not reference a valid integer value: " + ToJsonText(*v)));
           }
           until = Int(frame, "entered", now_) + static_cast<std::int64_t>(v->to_number<double>() * 1000);
         } else if (state.contains("TimestampPath")) {
@@ -487,7 +506,10 @@ class Runner {
           if (!v) return fail(v.error());
           auto t = v->is_string() ? ParseTimestamp(v->get_string()) : std::nullopt;
           if (!t) {
-            return fail(MakeError("States.Runtime", "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: " + ToJsonText(*v)));
+            return fail(MakeError("States.Runtime",
+                                  "The TimestampPath parameter does not reference a valid ISO-8601 extended "
+                                  "offset date-time format string: " +
+                                      ToJsonText(*v)));
           }
           until = *t;
         }
@@ -532,7 +554,8 @@ class Runner {
     return json::object{{"resourceType", ResourceType(resource)}, {"resource", ResourceName(resource)}};
   }
 
-  bool RunTask(json::object& frame, const json::object& state, const std::string& phase, const json::value& raw) {
+  bool RunTask(json::object& frame, const json::object& state, const std::string& phase,
+               const json::value& raw) {
     const std::string resource = Str(state, "Resource");
     const bool legacy = IsLegacyLambda(resource);
     if (phase == "start") {
@@ -554,7 +577,7 @@ class Runner {
         auto v = EvaluatePath(Str(state, "HeartbeatSecondsPath"), raw, ctx);
         if (v && v->is_number()) heartbeat_s = v->to_number<std::int64_t>();
       }
-      json::object task{{"resource", resource}, {"parameters", *params}, {"token", token},
+      json::object task{{"resource", resource},   {"parameters", *params},      {"token", token},
                         {"timeout_s", timeout_s}, {"heartbeat_s", heartbeat_s}, {"started", now_}};
       if (const json::object* cred = Obj(state, "Credentials")) task["role"] = Str(*cred, "RoleArn");
       frame["task"] = task;
@@ -592,7 +615,8 @@ class Runner {
     json::object& task = frame["task"].as_object();  // after the erase above: it may move frame's members
     const std::int64_t started = Int(task, "started", now_);
     const std::int64_t timeout_s = Int(task, "timeout_s", 0), heartbeat_s = Int(task, "heartbeat_s", 0);
-    if (timeout_s > 0 && now_ >= started + timeout_s * 1000) return TimedOut(frame, state, "States.Timeout", "");
+    if (timeout_s > 0 && now_ >= started + timeout_s * 1000)
+      return TimedOut(frame, state, "States.Timeout", "");
     if (heartbeat_s > 0 && now_ >= Int(task, "beat", started) + heartbeat_s * 1000) {
       return TimedOut(frame, state, "States.HeartbeatTimeout", "");
     }
@@ -633,7 +657,8 @@ class Runner {
     return r;
   }
 
-  bool TimedOut(json::object& frame, const json::object& state, const std::string& error, const std::string& cause) {
+  bool TimedOut(json::object& frame, const json::object& state, const std::string& error,
+                const std::string& cause) {
     const std::string resource = Str(state, "Resource");
     if (IsLegacyLambda(resource)) {
       Emit(frame, "LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails",
@@ -656,7 +681,8 @@ class Runner {
       case TaskOutcome::Kind::kSucceeded: {
         if (legacy) {
           Emit(frame, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
-               json::object{{"output", ToJsonText(o.output)}, {"outputDetails", json::object{{"truncated", false}}}});
+               json::object{{"output", ToJsonText(o.output)},
+                            {"outputDetails", json::object{{"truncated", false}}}});
         } else {
           json::object d = TaskDetails(resource);
           d["output"] = ToJsonText(o.output);
@@ -714,8 +740,8 @@ class Runner {
 
   // ---- Parallel and Map
 
-  bool RunBranches(json::object& frame, const json::object& state, const std::string& phase, const json::value& raw,
-                   const std::string& scope) {
+  bool RunBranches(json::object& frame, const json::object& state, const std::string& phase,
+                   const json::value& raw, const std::string& scope) {
     const bool is_map = TypeOf(state) == "Map";
     const std::string name = Str(frame, "state");
     const std::string base = scope + "/States/" + Escape(name);
@@ -757,9 +783,10 @@ class Runner {
           items_v = std::move(*v);
         }
         if (!items_v.is_array()) {
-          HandleError(frame, state,
-                      Failure{"States.Runtime", "Map state input must be an array but was: " + ToJsonText(items_v)},
-                      false);
+          HandleError(
+              frame, state,
+              Failure{"States.Runtime", "Map state input must be an array but was: " + ToJsonText(items_v)},
+              false);
           return true;
         }
         const json::array& items = items_v.as_array();
@@ -835,7 +862,8 @@ class Runner {
                  json::object{{"name", name}, {"index", index}});
           }
           if (Str(child, "status") == "SUCCEEDED") {
-            frame["results"].as_array()[static_cast<std::size_t>(index)] = child.contains("output") ? child.at("output") : nullptr;
+            frame["results"].as_array()[static_cast<std::size_t>(index)] =
+                child.contains("output") ? child.at("output") : nullptr;
           } else {
             frame["failures"] = Int(frame, "failures") + 1;
             if (!failed) failed = Failure{Str(child, "error"), Str(child, "cause")};
@@ -895,8 +923,13 @@ class Runner {
 
   static json::object NewFrame(std::string scope, std::string start, json::value input, std::int64_t index,
                                std::int64_t prev) {
-    return json::object{{"scope", std::move(scope)}, {"state", std::move(start)}, {"input", std::move(input)},
-                        {"phase", "enter"}, {"index", index}, {"prev", prev}, {"retries", json::array{}}};
+    return json::object{{"scope", std::move(scope)},
+                        {"state", std::move(start)},
+                        {"input", std::move(input)},
+                        {"phase", "enter"},
+                        {"index", index},
+                        {"prev", prev},
+                        {"retries", json::array{}}};
   }
 
   const json::object& definition_;
@@ -927,13 +960,15 @@ void EndExecution(json::object& run, json::object& frame, std::int64_t now, Adva
   const std::string status = Str(frame, "status");
   if (status == "SUCCEEDED") {
     json::value output = frame.contains("output") ? frame.at("output") : json::value(json::object{});
-    r.Emit(frame, "ExecutionSucceeded", "executionSucceededEventDetails",
-           json::object{{"output", ToJsonText(output)}, {"outputDetails", json::object{{"truncated", false}}}});
+    r.Emit(
+        frame, "ExecutionSucceeded", "executionSucceededEventDetails",
+        json::object{{"output", ToJsonText(output)}, {"outputDetails", json::object{{"truncated", false}}}});
     run["status"] = "SUCCEEDED";
     run["output"] = std::move(output);
   } else {
     const std::string error = Str(frame, "error"), cause = Str(frame, "cause");
-    r.Emit(frame, "ExecutionFailed", "executionFailedEventDetails", json::object{{"error", error}, {"cause", cause}});
+    r.Emit(frame, "ExecutionFailed", "executionFailedEventDetails",
+           json::object{{"error", error}, {"cause", cause}});
     run["status"] = "FAILED";
     run["error"] = error;
     run["cause"] = cause;
@@ -959,8 +994,13 @@ Advance Interpreter::Step(json::object& run, std::int64_t now_ms) {
   }
   Runner r(definition_, info_, runner_, run, now_ms, out);
   if (!run.contains("frame")) {
-    json::object top{{"scope", ""},   {"state", Str(definition_, "StartAt")}, {"input", run["input"]},
-                     {"phase", "enter"}, {"index", 0}, {"prev", 0}, {"retries", json::array{}}};
+    json::object top{{"scope", ""},
+                     {"state", Str(definition_, "StartAt")},
+                     {"input", run["input"]},
+                     {"phase", "enter"},
+                     {"index", 0},
+                     {"prev", 0},
+                     {"retries", json::array{}}};
     json::object details{{"input", ToJsonText(run["input"])},
                          {"inputDetails", json::object{{"truncated", false}}},
                          {"roleArn", info_.role_arn}};
@@ -991,8 +1031,8 @@ Advance Interpreter::Step(json::object& run, std::int64_t now_ms) {
   return out;
 }
 
-bool Interpreter::Deliver(json::object& run, const std::string& token, const TaskOutcome& outcome, bool heartbeat,
-                          std::int64_t now_ms) {
+bool Interpreter::Deliver(json::object& run, const std::string& token, const TaskOutcome& outcome,
+                          bool heartbeat, std::int64_t now_ms) {
   if (Str(run, "status") != "RUNNING" || !run.contains("frame")) return false;
   json::object* f = FindTokenFrame(run["frame"].as_object(), token);
   if (f == nullptr) return false;
@@ -1008,7 +1048,8 @@ bool Interpreter::Deliver(json::object& run, const std::string& token, const Tas
   return true;
 }
 
-Advance Interpreter::Abort(json::object& run, const std::string& error, const std::string& cause, std::int64_t now_ms) {
+Advance Interpreter::Abort(json::object& run, const std::string& error, const std::string& cause,
+                           std::int64_t now_ms) {
   Advance out;
   if (Str(run, "status") != "RUNNING") return out;
   {
@@ -1051,7 +1092,8 @@ Result<Advance> Interpreter::Redrive(json::object& run, std::int64_t now_ms) {
     return MakeError("ExecutionNotRedrivable", "Execution is not redrivable.");
   }
   if (!run.contains("frame")) return MakeError("ExecutionNotRedrivable", "Execution is not redrivable.");
-  if (Str(run["frame"].as_object(), "status") != "FAILED" && Str(run["frame"].as_object(), "phase") == "done") {
+  if (Str(run["frame"].as_object(), "status") != "FAILED" &&
+      Str(run["frame"].as_object(), "phase") == "done") {
     return MakeError("ExecutionNotRedrivable", "Execution is not redrivable.");
   }
   run["status"] = "RUNNING";

@@ -38,12 +38,12 @@ struct ExecutionInfo {
 // One Task state's call, as the interpreter hands it to the runner.
 struct TaskRequest {
   std::string state_name;
-  std::string resource;   // the state's Resource ARN
+  std::string resource;    // the state's Resource ARN
   json::value parameters;  // after Parameters (the task's input)
-  std::string token;      // $$.Task.Token of this attempt (for .waitForTaskToken)
+  std::string token;       // $$.Task.Token of this attempt (for .waitForTaskToken)
   std::int64_t timeout_s = 0;
   std::int64_t heartbeat_s = 0;
-  json::value handle;  // Poll: what Start answered in its kPoll outcome
+  json::value handle;            // Poll: what Start answered in its kPoll outcome
   std::string credentials_role;  // Credentials.RoleArn, when given
 };
 
@@ -52,7 +52,7 @@ struct TaskOutcome {
   Kind kind = Kind::kSucceeded;
   json::value output;
   std::string error, cause;
-  json::value handle;             // kPoll: passed back to Poll
+  json::value handle;              // kPoll: passed back to Poll
   std::int64_t poll_after_ms = 0;  // kPoll: when to poll again (absolute)
   bool submitted = false;          // kPoll: emit TaskSubmitted with `output` the first time
 };

@@ -312,8 +312,8 @@ std::vector<const json::value*> Apply(const Step& s, const std::vector<const jso
         if (!v->is_array()) break;
         const auto& a = v->as_array();
         const std::int64_t n = static_cast<std::int64_t>(a.size());
-        std::vector<std::int64_t> idx = s.kind == Step::Kind::kIndex ? std::vector<std::int64_t>{s.index}
-                                                                      : s.indices;
+        std::vector<std::int64_t> idx =
+            s.kind == Step::Kind::kIndex ? std::vector<std::int64_t>{s.index} : s.indices;
         for (std::int64_t i : idx) {
           if (i < 0) i += n;
           if (i >= 0 && i < n) out.push_back(&a[static_cast<std::size_t>(i)]);
@@ -391,7 +391,8 @@ std::optional<json::value> Select(const Path& path, const json::value& root) {
   return json::value(std::move(out));
 }
 
-Result<json::value> EvaluatePath(std::string_view text, const json::value& input, const json::value& context) {
+Result<json::value> EvaluatePath(std::string_view text, const json::value& input,
+                                 const json::value& context) {
   const bool ctx = text.starts_with("$$");
   std::string_view rest = ctx ? text.substr(1) : text;
   auto path = ParsePath(rest);
@@ -466,7 +467,8 @@ class IntrinsicParser {
 
  private:
   Error Bad() const {
-    return IntrinsicFailure("The value of the field '" + std::string(t_) + "' is not a valid intrinsic function");
+    return IntrinsicFailure("The value of the field '" + std::string(t_) +
+                            "' is not a valid intrinsic function");
   }
   void Spaces() {
     while (i_ < t_.size() && t_[i_] == ' ') ++i_;
@@ -505,7 +507,7 @@ class IntrinsicParser {
 
   static bool KnownFunction(const std::string& name) {
     static const std::set<std::string> kNames = {
-        "States.Format",         "States.StringToJson", "States.JsonToString",  "States.Array",
+        "States.Format",         "States.StringToJson",  "States.JsonToString", "States.Array",
         "States.ArrayPartition", "States.ArrayContains", "States.ArrayRange",   "States.ArrayGetItem",
         "States.ArrayLength",    "States.ArrayUnique",   "States.Base64Encode", "States.Base64Decode",
         "States.Hash",           "States.JsonMerge",     "States.MathRandom",   "States.MathAdd",
@@ -554,7 +556,7 @@ class IntrinsicParser {
       while (!path.empty() && path.back() == ' ') path.remove_suffix(1);
       if (dry_) {
         return ValidPath(path.starts_with("$$") ? path.substr(1) : path) ? Result<json::value>(json::value())
-                                                                          : Result<json::value>(Bad());
+                                                                         : Result<json::value>(Bad());
       }
       return EvaluatePath(path, input_, context_);
     }
@@ -725,7 +727,8 @@ class IntrinsicParser {
       if (!a[0].is_object() || !a[1].is_object() || !a[2].is_bool()) {
         return ArgError(name, "expected two objects and a boolean");
       }
-      if (a[2].get_bool()) return ArgError(name, "deep merging is not supported; the third argument must be false");
+      if (a[2].get_bool())
+        return ArgError(name, "deep merging is not supported; the third argument must be false");
       json::object out = a[0].as_object();
       for (const auto& [k, v] : a[1].as_object()) out[k] = v;
       return json::value(std::move(out));
@@ -787,7 +790,8 @@ Result<json::value> EvaluateIntrinsic(std::string_view text, const json::value& 
   return IntrinsicParser(text, input, context).Run();
 }
 
-Result<json::value> ApplyTemplate(const json::value& tmpl, const json::value& input, const json::value& context) {
+Result<json::value> ApplyTemplate(const json::value& tmpl, const json::value& input,
+                                  const json::value& context) {
   if (tmpl.is_array()) {
     json::array out;
     for (const auto& v : tmpl.as_array()) {
@@ -814,9 +818,9 @@ Result<json::value> ApplyTemplate(const json::value& tmpl, const json::value& in
       auto r = EvaluatePath(expr, input, context);
       if (!r) {
         if (r.error().code != "States.Runtime") return r.error();
-        return Runtime("The JSONPath '" + std::string(expr) + "' specified for the field '" + std::string(key) +
-                       "' could not be found in the input '" + ToJsonText(expr.starts_with("$$") ? context : input) +
-                       "'");
+        return Runtime("The JSONPath '" + std::string(expr) + "' specified for the field '" +
+                       std::string(key) + "' could not be found in the input '" +
+                       ToJsonText(expr.starts_with("$$") ? context : input) + "'");
       }
       out[name] = std::move(*r);
       continue;
@@ -898,9 +902,10 @@ std::string FormatTimestamp(std::int64_t ms) {
   }
   const CivilDate c = CivilFromDays(days);
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(c.year),
-                c.month, c.day, static_cast<long long>(sod / 3600), static_cast<long long>(sod / 60 % 60),
-                static_cast<long long>(sod % 60), static_cast<long long>(rem));
+  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                static_cast<long long>(c.year), c.month, c.day, static_cast<long long>(sod / 3600),
+                static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
+                static_cast<long long>(rem));
   return buf;
 }
 

@@ -41,7 +41,8 @@ Result<json::value> ApplyResultPath(std::string_view path, const json::value& in
 // A payload template: members named "key.$" are replaced by "key": the path's value ("$..."), the context
 // object's ("$$..."), or an intrinsic function's result ("States.Array(...)"); other members are copied,
 // nested objects and arrays recursively. `field` names the ASL field for error causes ("Parameters").
-Result<json::value> ApplyTemplate(const json::value& tmpl, const json::value& input, const json::value& context);
+Result<json::value> ApplyTemplate(const json::value& tmpl, const json::value& input,
+                                  const json::value& context);
 
 // An intrinsic function call ("States.Format('{}', $.a)"). Errors: States.IntrinsicFailure (bad arguments)
 // and States.Runtime (a path that matches nothing).

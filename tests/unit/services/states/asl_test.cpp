@@ -184,7 +184,8 @@ TEST(AslChoice, EveryOperator) {
     ASSERT_TRUE(r.ok()) << c.rule << ": " << r.error().message;
     EXPECT_EQ(*r, c.want) << c.rule;
   }
-  auto missing = EvaluateChoiceRule(J(R"j({"Variable":"$.zz","StringEquals":"a"})j").as_object(), in, json::object{});
+  auto missing =
+      EvaluateChoiceRule(J(R"j({"Variable":"$.zz","StringEquals":"a"})j").as_object(), in, json::object{});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, "States.Runtime");
   EXPECT_TRUE(StringMatches("a*b", "a\\*b"));
@@ -211,7 +212,8 @@ TEST(AslDefinition, ValidatesAsAwsDoes) {
       {R"j({"StartAt":"A","States":{"A":{"Type":"Pass","Next":7}}})j",
        "The value for the field 'Next' must be a STRING at /States/A/Next"},
       {R"j({"StartAt":"A","States":{"A":{"Type":"Pass"}}})j", "These fields are required"},
-      {R"j({"StartAt":"A","States":{"A":{"Type":"Task","End":true}}})j", "These fields are required: [Resource]"},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Task","End":true}}})j",
+       "These fields are required: [Resource]"},
       {R"j({"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"a.b","End":true}}})j",
        "The value for the field 'InputPath' must be a valid JSONPath at /States/A/InputPath"},
       {R"j({"StartAt":"A","States":{"A":{"Type":"Wait","End":true}}})j", "Exactly one of"},
@@ -306,7 +308,8 @@ TEST_F(AslRun, PassChainWithPathsAndHistory) {
     EXPECT_EQ(events_[i].at("id").as_int64(), static_cast<std::int64_t>(i + 1));
     EXPECT_EQ(events_[i].at("previousEventId").as_int64(), static_cast<std::int64_t>(i));
   }
-  EXPECT_EQ(events_[2].at("stateExitedEventDetails").at("output").as_string(), R"j({"in":true,"r":{"x":1}})j");
+  EXPECT_EQ(events_[2].at("stateExitedEventDetails").at("output").as_string(),
+            R"j({"in":true,"r":{"x":1}})j");
   EXPECT_EQ(events_.back().at("executionSucceededEventDetails").at("output").as_string(), "1");
 }
 
@@ -321,9 +324,10 @@ TEST_F(AslRun, ChoiceDefaultAndNoMatch) {
   Start(def, R"j({"n":1})j");
   Step();
   EXPECT_EQ(run_.at("output"), J(R"j("small")j"));
-  Start(R"j({"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericEquals":1,"Next":"E"}]},
+  Start(
+      R"j({"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.n","NumericEquals":1,"Next":"E"}]},
             "E":{"Type":"Succeed"}}})j",
-        R"j({"n":2})j");
+      R"j({"n":2})j");
   Step();
   EXPECT_EQ(Status(), "FAILED");
   EXPECT_EQ(run_.at("error").as_string(), "States.NoChoiceMatched");
@@ -348,8 +352,9 @@ TEST_F(AslRun, WaitSecondsTimestampAndPaths) {
 }
 
 TEST_F(AslRun, FailWithErrorPathAndCausePath) {
-  Start(R"j({"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.e","CausePath":"States.Format('bad {}', $.n)"}}})j",
-        R"j({"e":"MyError","n":3})j");
+  Start(
+      R"j({"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.e","CausePath":"States.Format('bad {}', $.n)"}}})j",
+      R"j({"e":"MyError","n":3})j");
   Step();
   EXPECT_EQ(Status(), "FAILED");
   EXPECT_EQ(run_.at("error").as_string(), "MyError");
@@ -399,7 +404,8 @@ TEST_F(AslRun, RetryBackoffThenCatch) {
 }
 
 TEST_F(AslRun, MaxDelayAndRuntimeErrorsAreNotCaught) {
-  Start(R"j({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","InputPath":"$.missing",
+  Start(
+      R"j({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","InputPath":"$.missing",
             "Catch":[{"ErrorEquals":["States.ALL"],"Next":"H"}],"End":true},"H":{"Type":"Succeed"}}})j");
   Step();
   EXPECT_EQ(Status(), "FAILED");
@@ -410,7 +416,8 @@ TEST_F(AslRun, TaskTokenAwaitedAndDelivered) {
   tasks_.script["arn:aws:states:::sqs:sendMessage.waitForTaskToken"] = [](const TaskRequest&) {
     return Awaits();
   };
-  Start(R"j({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+  Start(
+      R"j({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
             "Parameters":{"MessageBody":{"token.$":"$$.Task.Token"}},"HeartbeatSeconds":60,"End":true}}})j");
   Advance a = Step();
   EXPECT_FALSE(a.done);
@@ -434,7 +441,8 @@ TEST_F(AslRun, HeartbeatTimeoutFailsTheTask) {
   tasks_.script["arn:aws:states:::sqs:sendMessage.waitForTaskToken"] = [](const TaskRequest&) {
     return Awaits();
   };
-  Start(R"j({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+  Start(
+      R"j({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
             "TimeoutSeconds":100,"End":true}}})j");
   Step();
   now_ += 100'000;
@@ -445,7 +453,8 @@ TEST_F(AslRun, HeartbeatTimeoutFailsTheTask) {
 }
 
 TEST_F(AslRun, ParallelBranchesCollectResults) {
-  Start(R"j({"StartAt":"P","States":{"P":{"Type":"Parallel","ResultSelector":{"first.$":"$[0]","second.$":"$[1]"},
+  Start(
+      R"j({"StartAt":"P","States":{"P":{"Type":"Parallel","ResultSelector":{"first.$":"$[0]","second.$":"$[1]"},
       "Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"End":true}}},
                   {"StartAt":"B","States":{"B":{"Type":"Wait","Seconds":5,"Next":"B2"},"B2":{"Type":"Pass","Result":2,"End":true}}}],
       "End":true}}})j");
@@ -509,8 +518,7 @@ TEST_F(AslRun, StateTimesAndContextObject) {
 TEST_F(AslRun, AbortAndRedrive) {
   int calls = 0;
   tasks_.script["arn:aws:states:::lambda:invoke"] = [&](const TaskRequest&) {
-    return ++calls == 1 ? Fails("E", "c")
-                        : Succeeds(J("7"));
+    return ++calls == 1 ? Fails("E", "c") : Succeeds(J("7"));
   };
   Start(R"j({"StartAt":"P","States":{"P":{"Type":"Pass","Next":"T"},
             "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}})j");

@@ -62,7 +62,8 @@ class StatesTest : public ::testing::Test {
     EXPECT_FALSE(r.ok()) << op;
     return r.ok() ? Error{} : r.error();
   }
-  std::string Create(const std::string& name, const std::string& definition, const std::string& type = "STANDARD") {
+  std::string Create(const std::string& name, const std::string& definition,
+                     const std::string& type = "STANDARD") {
     json::object r = Ok("states", "CreateStateMachine",
                         {{"name", name}, {"definition", definition}, {"roleArn", kRole}, {"type", type}});
     return r.contains("stateMachineArn") ? std::string(r["stateMachineArn"].as_string()) : "";
@@ -73,7 +74,9 @@ class StatesTest : public ::testing::Test {
     json::object r = Ok("states", "StartExecution", p);
     return r.contains("executionArn") ? std::string(r["executionArn"].as_string()) : "";
   }
-  json::object Describe(const std::string& arn) { return Ok("states", "DescribeExecution", {{"executionArn", arn}}); }
+  json::object Describe(const std::string& arn) {
+    return Ok("states", "DescribeExecution", {{"executionArn", arn}});
+  }
   std::vector<std::string> History(const std::string& arn) {
     std::vector<std::string> out;
     json::object h = Ok("states", "GetExecutionHistory", {{"executionArn", arn}, {"maxResults", 1000}});
@@ -96,16 +99,21 @@ TEST_F(StatesTest, StateMachineLifecycleAndErrors) {
   EXPECT_EQ(arn, std::string(kSm) + "sm1");
   // Creating again with the same definition and role answers the same machine; another definition conflicts.
   EXPECT_EQ(Create("sm1", def), arn);
-  EXPECT_EQ(Fails("CreateStateMachine", {{"name", "sm1"}, {"definition", R"j({"StartAt":"B","States":{"B":{"Type":"Succeed"}}})j"},
-                                         {"roleArn", kRole}})
-                .code,
-            "StateMachineAlreadyExists");
-  Error bad = Fails("CreateStateMachine", {{"name", "sm2"}, {"definition", R"j({"StartAt":"A","States":{"A":{"Type":"Pass"}}})j"},
-                                           {"roleArn", kRole}});
+  EXPECT_EQ(
+      Fails("CreateStateMachine", {{"name", "sm1"},
+                                   {"definition", R"j({"StartAt":"B","States":{"B":{"Type":"Succeed"}}})j"},
+                                   {"roleArn", kRole}})
+          .code,
+      "StateMachineAlreadyExists");
+  Error bad =
+      Fails("CreateStateMachine", {{"name", "sm2"},
+                                   {"definition", R"j({"StartAt":"A","States":{"A":{"Type":"Pass"}}})j"},
+                                   {"roleArn", kRole}});
   EXPECT_EQ(bad.code, "InvalidDefinition");
   EXPECT_EQ(Fails("CreateStateMachine", {{"name", "bad name"}, {"definition", def}, {"roleArn", kRole}}).code,
             "InvalidName");
-  EXPECT_EQ(Fails("CreateStateMachine", {{"name", "sm3"}, {"definition", def}, {"roleArn", "role"}}).code, "InvalidArn");
+  EXPECT_EQ(Fails("CreateStateMachine", {{"name", "sm3"}, {"definition", def}, {"roleArn", "role"}}).code,
+            "InvalidArn");
   json::object d = Ok("states", "DescribeStateMachine", {{"stateMachineArn", arn}});
   EXPECT_EQ(d["status"], "ACTIVE");
   EXPECT_EQ(d["type"], "STANDARD");
@@ -120,34 +128,42 @@ TEST_F(StatesTest, StateMachineLifecycleAndErrors) {
   page = Ok("states", "ListStateMachines", {{"maxResults", 2}, {"nextToken", page["nextToken"]}});
   EXPECT_EQ(page["stateMachines"].as_array().size(), 2u);
   EXPECT_FALSE(page.contains("nextToken"));
-  Ok("states", "TagResource", {{"resourceArn", arn}, {"tags", json::array{json::object{{"key", "k"}, {"value", "v"}}}}});
+  Ok("states", "TagResource",
+     {{"resourceArn", arn}, {"tags", json::array{json::object{{"key", "k"}, {"value", "v"}}}}});
   EXPECT_EQ(Ok("states", "ListTagsForResource", {{"resourceArn", arn}})["tags"].as_array().size(), 1u);
   Ok("states", "UntagResource", {{"resourceArn", arn}, {"tagKeys", json::array{"k"}}});
   EXPECT_EQ(Ok("states", "ListTagsForResource", {{"resourceArn", arn}})["tags"].as_array().size(), 0u);
   Ok("states", "DeleteStateMachine", {{"stateMachineArn", arn}});
   EXPECT_EQ(Fails("DescribeStateMachine", {{"stateMachineArn", arn}}).code, "StateMachineDoesNotExist");
-  json::object v = Ok("states", "ValidateStateMachineDefinition", {{"definition", R"j({"StartAt":"X","States":{}})j"}});
+  json::object v =
+      Ok("states", "ValidateStateMachineDefinition", {{"definition", R"j({"StartAt":"X","States":{}})j"}});
   EXPECT_EQ(v["result"], "FAIL");
 }
 
 TEST_F(StatesTest, VersionsAndAliases) {
-  const std::string arn = Create("v", R"j({"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"End":true}}})j");
-  json::object v1 = Ok("states", "PublishStateMachineVersion", {{"stateMachineArn", arn}, {"description", "one"}});
+  const std::string arn =
+      Create("v", R"j({"StartAt":"A","States":{"A":{"Type":"Pass","Result":1,"End":true}}})j");
+  json::object v1 =
+      Ok("states", "PublishStateMachineVersion", {{"stateMachineArn", arn}, {"description", "one"}});
   EXPECT_EQ(v1["stateMachineVersionArn"].as_string(), arn + ":1");
   // Publishing the same revision again answers the same version.
   EXPECT_EQ(Ok("states", "PublishStateMachineVersion", {{"stateMachineArn", arn}})["stateMachineVersionArn"],
             v1["stateMachineVersionArn"]);
-  json::object upd = Ok("states", "UpdateStateMachine",
-                        {{"stateMachineArn", arn},
-                         {"definition", R"j({"StartAt":"A","States":{"A":{"Type":"Pass","Result":2,"End":true}}})j"},
-                         {"publish", true}});
+  json::object upd =
+      Ok("states", "UpdateStateMachine",
+         {{"stateMachineArn", arn},
+          {"definition", R"j({"StartAt":"A","States":{"A":{"Type":"Pass","Result":2,"End":true}}})j"},
+          {"publish", true}});
   EXPECT_EQ(upd["stateMachineVersionArn"].as_string(), arn + ":2");
-  EXPECT_EQ(Ok("states", "ListStateMachineVersions", {{"stateMachineArn", arn}})["stateMachineVersions"].as_array().size(),
+  EXPECT_EQ(Ok("states", "ListStateMachineVersions", {{"stateMachineArn", arn}})["stateMachineVersions"]
+                .as_array()
+                .size(),
             2u);
-  json::object alias = Ok("states", "CreateStateMachineAlias",
-                          {{"name", "live"},
-                           {"routingConfiguration",
-                            json::array{json::object{{"stateMachineVersionArn", arn + ":1"}, {"weight", 100}}}}});
+  json::object alias =
+      Ok("states", "CreateStateMachineAlias",
+         {{"name", "live"},
+          {"routingConfiguration",
+           json::array{json::object{{"stateMachineVersionArn", arn + ":1"}, {"weight", 100}}}}});
   EXPECT_EQ(alias["stateMachineAliasArn"].as_string(), arn + ":live");
   EXPECT_EQ(Fails("CreateStateMachineAlias",
                   {{"name", "half"},
@@ -163,19 +179,23 @@ TEST_F(StatesTest, VersionsAndAliases) {
   EXPECT_EQ(Describe(e1)["stateMachineAliasArn"].as_string(), arn + ":live");
   EXPECT_EQ(Describe(e1)["stateMachineVersionArn"].as_string(), arn + ":1");
   EXPECT_EQ(Describe(e2)["output"], "2");
-  EXPECT_EQ(Fails("DeleteStateMachineVersion", {{"stateMachineVersionArn", arn + ":1"}}).code, "ConflictException");
+  EXPECT_EQ(Fails("DeleteStateMachineVersion", {{"stateMachineVersionArn", arn + ":1"}}).code,
+            "ConflictException");
   Ok("states", "DeleteStateMachineAlias", {{"stateMachineAliasArn", arn + ":live"}});
   Ok("states", "DeleteStateMachineVersion", {{"stateMachineVersionArn", arn + ":1"}});
 }
 
 TEST_F(StatesTest, ExecutionNamesAreIdempotentAndListed) {
-  const std::string arn = Create("idem", R"j({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}})j");
+  const std::string arn =
+      Create("idem", R"j({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}})j");
   const std::string e = Start(arn, R"j({"a":1})j", "run1");
   EXPECT_EQ(e, "arn:aws:states:us-east-1:000000000000:execution:idem:run1");
   EXPECT_EQ(Start(arn, R"j({"a":1})j", "run1"), e);
-  EXPECT_EQ(Fails("StartExecution", {{"stateMachineArn", arn}, {"name", "run1"}, {"input", R"j({"a":2})j"}}).code,
-            "ExecutionAlreadyExists");
-  EXPECT_EQ(Fails("StartExecution", {{"stateMachineArn", arn}, {"input", "{nope"}}).code, "InvalidExecutionInput");
+  EXPECT_EQ(
+      Fails("StartExecution", {{"stateMachineArn", arn}, {"name", "run1"}, {"input", R"j({"a":2})j"}}).code,
+      "ExecutionAlreadyExists");
+  EXPECT_EQ(Fails("StartExecution", {{"stateMachineArn", arn}, {"input", "{nope"}}).code,
+            "InvalidExecutionInput");
   provider_->Run();
   EXPECT_EQ(Describe(e)["status"], "RUNNING");
   now_ += 10'000;
@@ -183,19 +203,23 @@ TEST_F(StatesTest, ExecutionNamesAreIdempotentAndListed) {
   EXPECT_EQ(Describe(e)["status"], "SUCCEEDED");
   Start(arn, "{}", "run2");
   provider_->Run();
-  json::object running = Ok("states", "ListExecutions", {{"stateMachineArn", arn}, {"statusFilter", "RUNNING"}});
+  json::object running =
+      Ok("states", "ListExecutions", {{"stateMachineArn", arn}, {"statusFilter", "RUNNING"}});
   ASSERT_EQ(running["executions"].as_array().size(), 1u);
   EXPECT_EQ(running["executions"].as_array()[0].at("name"), "run2");
   EXPECT_EQ(Ok("states", "ListExecutions", {{"stateMachineArn", arn}})["executions"].as_array().size(), 2u);
   json::object stop = Ok("states", "StopExecution",
                          {{"executionArn", "arn:aws:states:us-east-1:000000000000:execution:idem:run2"},
-                          {"error", "Why"}, {"cause", "test"}});
+                          {"error", "Why"},
+                          {"cause", "test"}});
   json::object d = Describe("arn:aws:states:us-east-1:000000000000:execution:idem:run2");
   EXPECT_EQ(d["status"], "ABORTED");
   EXPECT_EQ(d["error"], "Why");
   EXPECT_EQ(d["redriveStatus"], "REDRIVABLE");
   EXPECT_EQ(History("arn:aws:states:us-east-1:000000000000:execution:idem:run2").back(), "ExecutionAborted");
-  EXPECT_EQ(Fails("DescribeExecution", {{"executionArn", "arn:aws:states:us-east-1:000000000000:execution:idem:zz"}}).code,
+  EXPECT_EQ(Fails("DescribeExecution",
+                  {{"executionArn", "arn:aws:states:us-east-1:000000000000:execution:idem:zz"}})
+                .code,
             "ExecutionDoesNotExist");
 }
 
@@ -217,12 +241,14 @@ TEST_F(StatesTest, WaitSurvivesRestartAndHistoryPages) {
   EXPECT_EQ(History(e), (std::vector<std::string>{"ExecutionStarted", "PassStateEntered", "PassStateExited",
                                                   "WaitStateEntered", "WaitStateExited", "PassStateEntered",
                                                   "PassStateExited", "ExecutionSucceeded"}));
-  json::object page = Ok("states", "GetExecutionHistory", {{"executionArn", e}, {"maxResults", 3}, {"reverseOrder", true}});
+  json::object page =
+      Ok("states", "GetExecutionHistory", {{"executionArn", e}, {"maxResults", 3}, {"reverseOrder", true}});
   ASSERT_EQ(page["events"].as_array().size(), 3u);
   EXPECT_EQ(page["events"].as_array()[0].at("type"), "ExecutionSucceeded");
   EXPECT_EQ(page["events"].as_array()[0].at("id").as_int64(), 8);
-  page = Ok("states", "GetExecutionHistory",
-            {{"executionArn", e}, {"maxResults", 3}, {"reverseOrder", true}, {"nextToken", page["nextToken"]}});
+  page =
+      Ok("states", "GetExecutionHistory",
+         {{"executionArn", e}, {"maxResults", 3}, {"reverseOrder", true}, {"nextToken", page["nextToken"]}});
   EXPECT_EQ(page["events"].as_array()[0].at("id").as_int64(), 5);
   json::object sm = Ok("states", "DescribeStateMachineForExecution", {{"executionArn", e}});
   EXPECT_EQ(sm["name"], "durable");
@@ -304,17 +330,19 @@ TEST_F(StatesTest, ExpressSyncAndSdkIntegration) {
 }
 
 TEST_F(StatesTest, TestStateRunsOneState) {
-  json::object r = Ok("states", "TestState",
-                      {{"definition", R"j({"Type":"Pass","Parameters":{"v.$":"$.a"},"ResultPath":"$.r","Next":"Later"})j"},
-                       {"roleArn", kRole},
-                       {"input", R"j({"a":5})j"},
-                       {"inspectionLevel", "DEBUG"}});
+  json::object r =
+      Ok("states", "TestState",
+         {{"definition", R"j({"Type":"Pass","Parameters":{"v.$":"$.a"},"ResultPath":"$.r","Next":"Later"})j"},
+          {"roleArn", kRole},
+          {"input", R"j({"a":5})j"},
+          {"inspectionLevel", "DEBUG"}});
   EXPECT_EQ(r["status"], "SUCCEEDED");
   EXPECT_EQ(r["nextState"], "Later");
   EXPECT_EQ(r["output"], R"j({"a":5,"r":{"v":5}})j");
   EXPECT_EQ(r["inspectionData"].at("afterParameters"), R"j({"v":5})j");
-  r = Ok("states", "TestState",
-         {{"definition", R"j({"Type":"Fail","Error":"E","Cause":"C"})j"}, {"roleArn", kRole}, {"input", "{}"}});
+  r = Ok(
+      "states", "TestState",
+      {{"definition", R"j({"Type":"Fail","Error":"E","Cause":"C"})j"}, {"roleArn", kRole}, {"input", "{}"}});
   EXPECT_EQ(r["status"], "FAILED");
   EXPECT_EQ(r["error"], "E");
 }
