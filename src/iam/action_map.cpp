@@ -27,6 +27,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kPartition = "aws";
+constexpr std::string_view kPassRole = "iam:PassRole";
 
 // ---- Value expressions: A.B | 'literal' | Fn(arg, ...) -------------------------------------------------
 
@@ -312,7 +313,10 @@ Result<MapData> ParseMap(std::string_view text) {
       if (action == nullptr || !action->is_string())
         return SchemaError(where + ": 'action' must be a string");
       auth.action = std::string(action->as_string());
-      if (!auth.action.starts_with(prefix) || auth.action.size() == prefix.size())
+      // iam:PassRole is the one action of another service a map may name: AWS checks it wherever an
+      // operation hands a role to the service (the Service Authorization Reference's dependent action).
+      if ((!auth.action.starts_with(prefix) || auth.action.size() == prefix.size()) &&
+          auth.action != kPassRole)
         return SchemaError(where + ": action '" + auth.action + "' is not a " + impl.service + " action");
       const json::value* resource = ao.if_contains("resource");
       if (resource != nullptr && resource->is_string()) {
@@ -480,6 +484,13 @@ Result<std::optional<json::value>> EvaluateAlternative(const Alternative& alt, c
       return std::optional<json::value>();
     }
     return std::optional<json::value>(json::string(out));
+  }
+  if (alt.text == "RoleArn") {
+    // A role by ARN or by name (Glue's Role takes either; a name may carry a path: "service-role/x").
+    if (args.size() != 1) return SchemaError("RoleArn takes one argument");
+    if (args[0].starts_with("arn:")) return std::optional<json::value>(json::string(args[0]));
+    return std::optional<json::value>(json::string(
+        "arn:" + std::string(kPartition) + ":iam::" + std::string(scope.account) + ":role/" + args[0]));
   }
   if (!scope.lookup) {
     return MakeError("InternalError",

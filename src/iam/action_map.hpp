@@ -37,7 +37,8 @@
 //     a dotted input member path (Delete.Objects, TableInput.Name), or a forEach variable (Object.Key);
 //     A|B|'literal': the first present of alternatives (${CatalogId|Account}, ${WorkGroup|'primary'});
 //     Name(arg, ...): a transform of members. Built in: CopySourceBucket, CopySourceKey,
-//       CopySourceVersionId (S3's x-amz-copy-source, "bucket/key?versionId=v", URL-encoded). Any other name
+//       CopySourceVersionId (S3's x-amz-copy-source, "bucket/key?versionId=v", URL-encoded); RoleArn (a
+//       role's ARN, or its name (with an optional path) made this account's role ARN). Any other name
 //       is a lookup the caller supplies (state the input alone does not carry: the workgroup of an Athena
 //       query execution, the stream of a Kinesis shard iterator); without one, resolution fails.
 //   A value is present when the member exists and is not null, "", false or an empty list.
@@ -51,6 +52,12 @@
 //   kms:EncryptionContext: -> kms:EncryptionContext:dept = "it"); other keys take a string, number or boolean
 //   as one value, a list of strings or a map's or [{Key}] list's keys as several. Lists may spell their
 //   entries {TagKey, TagValue} (KMS). Absent values set no key.
+//
+// - Every action is the map's service's, except `iam:PassRole`: an operation that hands a role to the
+//   service (a rule target's RoleArn, a crawler's Role) also needs iam:PassRole on that role, with
+//   iam:PassedToService = "<service>.amazonaws.com", as AWS checks it. The authorizer evaluates it against the
+//   caller's policies only (a role has no resource policy for it; its trust policy is checked when the
+//   service assumes it).
 //
 // A template whose member is absent (and has no alternative) is an error naming the operation, the action
 // and the member: never a partial or guessed ARN.

@@ -260,8 +260,12 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
     iam::PolicySet& policies = base;  // the resource's fields are set per authorization below
     policies.resource.reset();
     policies.resource_policy_required = false;
+    // The service's own resources answer through its authority; iam:PassRole (the one action of another
+    // service a map names) is on a role, which has no resource policy for it.
+    const bool own_action = r.action.size() > service.size() && r.action.starts_with(service) &&
+                            r.action[service.size()] == ':';
     iam::ResourceFacts facts;
-    if (authority != nullptr && r.resource != "*") {
+    if (authority != nullptr && r.resource != "*" && own_action) {
       CENOTE_ASSIGN_OR_RETURN(facts, authority->Facts(r.principal, r.action, r.resource));
       r.context.Merge(facts.keys);
       if (facts.policy && facts.policy->policy != nullptr) {
@@ -274,7 +278,7 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
     // Resource control policies of the resource owner's organization path, for the services RCPs cover.
     std::vector<std::vector<iam::NamedPolicy>> rcps;
     policies.rcp_layers.clear();
-    if (sources_.organizations != nullptr && RcpsCover(request.service.endpoint_prefix())) {
+    if (sources_.organizations != nullptr && own_action && RcpsCover(service)) {
       const std::string& owner = r.resource_account.empty() ? principal.account_id : r.resource_account;
       if (!owner.empty()) rcps = sources_.organizations->RcpLayers(owner);
       for (const auto& layer : rcps) {

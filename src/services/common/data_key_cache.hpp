@@ -60,8 +60,11 @@ class DataKeyCache {
   }
 
   // Keeps `entry` as `name` for the ttl (replacing an older one).
-  void Put(const std::string& name, Entry entry) {
-    if (ttl_ms_ <= 0 || max_entries_ == 0) {
+  void Put(const std::string& name, Entry entry) { Put(name, std::move(entry), ttl_ms_); }
+  // As Put, for `ttl_ms` instead of the cache's (a per-resource period: an SQS queue's
+  // KmsDataKeyReusePeriodSeconds).
+  void Put(const std::string& name, Entry entry, std::int64_t ttl_ms) {
+    if (ttl_ms <= 0 || max_entries_ == 0) {
       Wipe(entry.plaintext);
       return;
     }
@@ -82,7 +85,7 @@ class DataKeyCache {
       }
       Erase(soonest);
     }
-    entries_.emplace(name, Timed{std::move(entry), now + ttl_ms_});
+    entries_.emplace(name, Timed{std::move(entry), now + ttl_ms});
   }
 
   // Forgets every entry.

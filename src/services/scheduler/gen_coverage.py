@@ -30,8 +30,6 @@ NOTES = {
 
 GAPS = [
     "KmsKeyArn is stored and reported; target input is not encrypted with it.",
-    "iam:PassRole on the target's RoleArn is not checked at CreateSchedule (the role's own permissions and trust "
-    "policy are, at every invocation).",
     "Universal targets reach the services this server runs; others fail their invocations (retried, then "
     "dead-lettered).",
 ]

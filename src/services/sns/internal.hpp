@@ -51,7 +51,9 @@ inline constexpr std::size_t kMaxMessageAttributes = 10;
 inline constexpr std::size_t kMaxTags = 50;
 inline constexpr std::int64_t kDedupWindowMs = 300'000;           // FIFO deduplication interval (5 minutes)
 inline constexpr std::int64_t kTokenValidityMs = 3 * 86'400'000;  // a confirmation token: 3 days
-inline constexpr std::size_t kPageSize = 100;                     // ListTopics, ListSubscriptions
+// A subscription still pending confirmation 48 hours after Subscribe is deleted (AWS since May 2023).
+inline constexpr std::int64_t kUnconfirmedLifetimeMs = 2 * 86'400'000;
+inline constexpr std::size_t kPageSize = 100;  // ListTopics, ListSubscriptions
 
 // arn:aws:sns:<region>:<account>:<name>
 std::string TopicArn(const std::string& region, const std::string& account, const std::string& name);
@@ -208,6 +210,9 @@ struct Env {
   // Delivery work (delivery.cpp): one round of a delivery task. Returns when the next delivery is due
   // (ms since the epoch), or 0 when none is pending.
   std::int64_t DeliverRound(int lane);
+  // Deletes the subscriptions pending confirmation for kUnconfirmedLifetimeMs (subscriptions.cpp); answers
+  // when the next one will be due, 0 when none is pending.
+  Result<std::int64_t> DeleteUnconfirmed();
 
   // The signed JSON envelope of a delivery as HTTP, SQS (not raw) and email-json endpoints get it.
   Result<json::object> Envelope(const json::object& doc, const std::string& base_url, int signature_version);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -198,6 +199,20 @@ Result<std::unique_ptr<SnsProvider>> SnsProvider::Open(store::MetadataStore& met
       for (BackgroundTask* t : woken) t->Wake();
     };
   }
+  // Unconfirmed subscriptions go 48 hours after Subscribe; looked at at least every minute, so that a
+  // clock moved on by tests (or a wall clock after a suspend) is noticed.
+  provider->delivery_.push_back(tasks.Start(
+      "sns.unconfirmed",
+      [e]() -> BackgroundTask::Clock::duration {
+        auto next = e->DeleteUnconfirmed();
+        if (!next) {
+          spdlog::warn("sns: deleting unconfirmed subscriptions failed: {}", next.error().message);
+          return std::chrono::minutes(1);
+        }
+        const std::int64_t wait = *next == 0 ? 60'000 : std::clamp<std::int64_t>(*next - e->Now(), 1, 60'000);
+        return std::chrono::milliseconds(wait);
+      },
+      std::chrono::seconds(1)));
   e->Enqueue(std::move(outbox));
   return provider;
 }
@@ -214,6 +229,8 @@ void SnsProvider::DeliverNow() {
     }
   }
 }
+
+Status SnsProvider::DeleteUnconfirmedNow() { return Status::FromResult(env_->DeleteUnconfirmed()); }
 
 std::size_t SnsProvider::PendingDeliveries() const {
   MutexLock lock(env_->outbox_mu);

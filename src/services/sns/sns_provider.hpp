@@ -76,6 +76,8 @@ class SnsProvider final : public services::TableProvider<Env> {
 
   // Runs delivery rounds on the calling thread until nothing is due now (tests).
   void DeliverNow();
+  // Deletes subscriptions left unconfirmed for 48 hours now (tests; a background task does it hourly).
+  Status DeleteUnconfirmedNow();
   // Deliveries waiting in the outbox (tests).
   std::size_t PendingDeliveries() const;
 

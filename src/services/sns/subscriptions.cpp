@@ -3,6 +3,8 @@
 // (the token of the confirmation message; also an unsigned GET of the SubscribeURL), Unsubscribe (also an
 // unsigned GET of a message's UnsubscribeURL), listing and attributes (raw delivery, filter policies,
 // redrive and delivery policies, the firehose role).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "common/encoding.hpp"
@@ -452,6 +454,39 @@ Result<OperationOutput> Unsubscribe(Env& env, const RequestContext& ctx, Operati
   env.subscriptions.erase(arn);
   env.Enqueue(std::move(staged));
   return json::object{};
+}
+
+Result<std::int64_t> Env::DeleteUnconfirmed() {
+  MutexLock lock(mu);
+  const std::int64_t now = Now();
+  std::vector<std::string> expired;
+  std::int64_t next = 0;
+  for (const auto& [arn, s] : subscriptions) {
+    if (s.confirmed) continue;
+    const std::int64_t due = s.created_ms + kUnconfirmedLifetimeMs;
+    if (due <= now) {
+      expired.push_back(arn);
+    } else if (next == 0 || due < next) {
+      next = due;
+    }
+  }
+  if (expired.empty()) return next;
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+  std::map<std::string, Topic> updated;
+  for (const std::string& arn : expired) {
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM sns_subscriptions WHERE arn = ?", {arn}));
+    const std::string& topic_arn = subscriptions.at(arn).topic_arn;
+    auto topic = topics.find(topic_arn);
+    if (topic == topics.end()) continue;
+    auto [it, fresh] = updated.try_emplace(topic_arn, topic->second);
+    it->second.subscriptions.erase(arn);
+  }
+  for (const auto& [arn, t] : updated) CENOTE_RETURN_IF_ERROR(SaveTopic(*txn, t));
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
+  for (auto& [arn, t] : updated) topics[arn] = std::move(t);
+  for (const std::string& arn : expired) subscriptions.erase(arn);
+  spdlog::info("sns: deleted {} subscription(s) left unconfirmed for 48 hours", expired.size());
+  return next;
 }
 
 Result<OperationOutput> ListSubscriptions(Env& env, const RequestContext& ctx, OperationInput& in) {

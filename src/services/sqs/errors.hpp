@@ -100,6 +100,14 @@ inline constexpr SqsErrorSpec kBatchRequestTooLong{
     "AWS.SimpleQueueService.BatchRequestTooLong", "BatchRequestTooLong",
     "Batch requests cannot be longer than {} bytes. You have sent {} bytes.", 400};
 inline constexpr SqsErrorSpec kOverLimit{"OverLimit", "OverLimit", "{}", 403};
+// KMS's refusal of a queue's data key (SSE-KMS), with KMS's own message.
+inline constexpr SqsErrorSpec kKmsAccessDenied{"KMS.AccessDeniedException", "KmsAccessDenied", "{}", 400};
+inline constexpr SqsErrorSpec kKmsDisabled{"KMS.DisabledException", "KmsDisabled", "{}", 400};
+inline constexpr SqsErrorSpec kKmsInvalidState{"KMS.InvalidStateException", "KmsInvalidState", "{}", 400};
+inline constexpr SqsErrorSpec kKmsInvalidKeyUsage{"KMS.InvalidKeyUsageException", "KmsInvalidKeyUsage", "{}",
+                                                  400};
+inline constexpr SqsErrorSpec kKmsNotFound{"KMS.NotFoundException", "KmsNotFound", "{}", 400};
+inline constexpr SqsErrorSpec kKmsThrottled{"KMS.ThrottlingException", "KmsThrottled", "{}", 400};
 inline constexpr SqsErrorSpec kResourceNotFound{"ResourceNotFoundException", "ResourceNotFoundException",
                                                 "{}", 400};
 inline constexpr SqsErrorSpec kUnsupportedOperation{"AWS.SimpleQueueService.UnsupportedOperation",

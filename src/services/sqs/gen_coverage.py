@@ -39,9 +39,9 @@ NOTES = {
 }
 
 GAPS = [
-    "KmsMasterKeyId / KmsDataKeyReusePeriodSeconds are stored and reported; messages are not encrypted with KMS "
-    "(the journal is plain, like SqsManagedSseEnabled's). The key is not checked against KMS.",
-    "Message move tasks live in memory: a restart forgets the task list (messages already moved stay moved).",
+    "SqsManagedSseEnabled (SSE-SQS, the default) is stored and reported; those queues' journals are plain. "
+    "SSE-KMS (KmsMasterKeyId) does encrypt bodies. The key is checked against KMS at the first send, not at "
+    "CreateQueue / SetQueueAttributes.",
     "StringListValues / BinaryListValues (reserved by AWS, not implemented there either) are ignored.",
     "Long polls hold one server worker thread each while they wait; at most 32 wait at once (later ones answer "
     "an empty receive at once, which clients repeat).",

@@ -24,6 +24,7 @@
 #include "common/mutex.hpp"
 #include "common/result.hpp"
 #include "iam/policy.hpp"
+#include "services/common/data_key_cache.hpp"
 #include "services/common/params.hpp"
 #include "services/sqs/errors.hpp"
 #include "services/sqs/sqs_provider.hpp"
@@ -111,6 +112,9 @@ struct Message {
   std::int64_t receive_count = 0;
   std::uint64_t receipt_nonce = 0;  // changes with every receive; receipt handles carry it
   MessageState state = MessageState::kReady;
+  // SSE-KMS: `body` is the sealed envelope of the queue's encryption (encryption.cpp), opened for each
+  // receiver with its own kms:Decrypt; md5_body is of the plaintext.
+  bool sealed = false;
   std::string md5_body;
   std::string md5_attributes;  // "" when no attributes
   std::string md5_system;      // "" when no system attributes
@@ -123,6 +127,7 @@ struct Message {
 //   'S' send:       message id, body, attributes (u32 count; name, type, u8 binary, value), trace header,
 //                   sender id, group id, dedup id, dead-letter source ARN, sent ms, visible-at ms,
 //                   receive count, first receive ms
+//   'E' sealed send: as 'S' with the body sealed (SSE-KMS), then the MD5 of the plaintext body
 //   'R' receive:    u32 count; per message: seq, nonce, visible-at ms, receive count, first receive ms
 //   'V' visibility: u32 count; per message: seq, visible-at ms
 //   'D' delete:     u32 count; per message: seq (also a move to a dead-letter queue, a redrive)
@@ -197,6 +202,8 @@ struct Queue {
   // fails): while any are, the journal is not trimmed, since their send records may be older than every
   // message left.
   std::size_t detached GUARDED_BY(mu) = 0;
+  // The head of the newest sealed message (SSE-KMS), "" when none was: a receiver must be able to Decrypt it.
+  std::string sealed_head GUARDED_BY(mu);
   CondVar arrived{mu};  // signalled when a message may have become receivable, or the queue was deleted
 
   // FIFO sends hold this across deduplication, the journal append and the insert, so that the order of
@@ -240,6 +247,8 @@ struct MoveTask {
   std::int64_t to_move = 0;
   std::string failure_reason;
 };
+json::object MoveTaskDoc(const MoveTask& t);
+MoveTask MoveTaskFromDoc(const json::object& doc);
 
 struct Env {
   store::MetadataStore& metadata;
@@ -273,6 +282,10 @@ struct Env {
   // Persists a queue's definition (attributes, tags) in the metadata store.
   Status SaveQueue(const Queue& q) EXCLUSIVE_LOCKS_REQUIRED(q.mu);
 
+  // SSE-KMS data keys: GenerateDataKey answers reused per sender and queue for the queue's
+  // KmsDataKeyReusePeriodSeconds, Decrypt answers per receiver and data key (encryption.cpp).
+  services::DataKeyCache data_keys{300'000};
+
   // Appends journal records for `q` and waits until they are durable.
   Result<std::vector<std::uint64_t>> Append(const Queue& q, std::vector<std::string> bodies);
 
@@ -280,7 +293,40 @@ struct Env {
   // keeping their ids and send times (redrive policies, message move tasks): send records into `to`, then
   // delete records in `from`. At-least-once: a crash in between leaves a copy in both.
   Status Transfer(Queue& from, Queue& to, std::vector<Message> messages, bool to_dead_letter);
+
+  // Persists a move task (move_tasks.cpp) and forgets all but the newest kKeptMoveTasks of its source queue.
+  Status SaveMoveTask(const MoveTask& t) EXCLUSIVE_LOCKS_REQUIRED(mu);
 };
+
+// ---- SSE-KMS (encryption.cpp) ----
+// While a queue has a KmsMasterKeyId, every message body sent to it is sealed (AES-256-GCM) under a data key
+// KMS generates for the sender, asked in-process as the sender via SQS (kms:ViaService sqs.<region>...), with
+// {"aws:sqs:arn": <queue ARN>} as encryption context, as AWS documents; so the key policy decides: a sender
+// needs kms:GenerateDataKey, a receiver kms:Decrypt (SNS and S3 sending to an encrypted queue need the key
+// policy to allow their service principals, as on AWS). The sealed body stays sealed in memory and in the
+// journal and is opened for each receive with the receiver's own Decrypt.
+struct BodySealer {
+  std::string key;   // the data key (wiped on destruction)
+  std::string blob;  // KMS's CiphertextBlob of it
+  ~BodySealer();
+};
+// The queue's KMS key and reuse period, or nullopt when the queue is not SSE-KMS.
+struct QueueKms {
+  std::string key_id;
+  std::int64_t reuse_ms = 300'000;
+};
+std::optional<QueueKms> KmsOf(const Queue& q) EXCLUSIVE_LOCKS_REQUIRED(q.mu);
+Result<BodySealer> SealerFor(Env& env, const RequestContext& ctx, const std::string& queue_arn,
+                             const QueueKms& kms);
+// The envelope: "SQE1" | u16 blob length | blob | u16 queue ARN length | queue ARN | nonce, ciphertext, tag
+// (the ARN is the encryption context and the additional authenticated data; a message moved to a dead-letter
+// queue keeps it).
+Result<std::string> SealBody(const BodySealer& sealer, const std::string& queue_arn, std::string_view body);
+Result<std::string> OpenBody(Env& env, const RequestContext& ctx, std::string_view sealed);
+// The head of a sealed body (magic, data key blob, ARN; "" when malformed), and the check that `ctx` may
+// Decrypt the data key a head names (what ReceiveMessage asks before it takes any message in flight).
+std::string SealedHead(std::string_view sealed);
+Status CheckDecrypt(Env& env, const RequestContext& ctx, std::string_view head);
 
 // Rebuilds a queue's messages from its journal.
 Status Replay(Env& env, Queue& q);

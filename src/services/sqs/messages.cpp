@@ -135,6 +135,8 @@ Result<MessageAttributes> ReadAttributes(const json::object* in, bool system) {
 
 // What a send needs to know of its queue, read once under the queue's lock.
 struct QueueSnapshot {
+  std::string arn;
+  std::optional<QueueKms> kms;  // SSE-KMS
   bool fifo = false;
   bool content_dedup = false;
   std::int64_t max_size = kMaxMessageSizeLimit;
@@ -143,7 +145,9 @@ struct QueueSnapshot {
 
 QueueSnapshot Snapshot(Queue& q) {
   MutexLock lock(q.mu);
-  return QueueSnapshot{.fifo = q.fifo,
+  return QueueSnapshot{.arn = q.arn,
+                       .kms = KmsOf(q),
+                       .fifo = q.fifo,
                        .content_dedup = q.BoolAttribute("ContentBasedDeduplication"),
                        .max_size = q.IntAttribute("MaximumMessageSize"),
                        .delay = q.IntAttribute("DelaySeconds")};
@@ -227,6 +231,18 @@ Result<Message> Prepare(Env& env, const RequestContext& ctx, const QueueSnapshot
   return m;
 }
 
+// SSE-KMS: seals the prepared messages' bodies under the sender's data key for the queue.
+Status Seal(Env& env, const RequestContext& ctx, const QueueSnapshot& qs, std::vector<Message>& messages) {
+  if (!qs.kms || messages.empty()) return Status::Ok();
+  CENOTE_ASSIGN_OR_RETURN(BodySealer sealer, SealerFor(env, ctx, qs.arn, *qs.kms));
+  for (Message& m : messages) {
+    CENOTE_ASSIGN_OR_RETURN(std::string sealed, SealBody(sealer, qs.arn, m.body));
+    m.body = std::move(sealed);
+    m.sealed = true;
+  }
+  return Status::Ok();
+}
+
 struct Sent {
   std::string message_id;
   std::uint64_t seq = 0;
@@ -288,6 +304,7 @@ Result<std::vector<Sent>> Deliver(Env& env, Queue& q, std::vector<Message> messa
         q.dedup_expiry.emplace_back(m.sent_ms + kDedupWindowMs, key);
       }
       if (q.deleted) continue;
+      if (m.sealed) q.sealed_head = SealedHead(m.body);
       auto [it, inserted] = q.messages.emplace(m.seq, std::move(m));
       if (inserted) q.Place(it->second, now);
     }
@@ -364,6 +381,7 @@ Result<OperationOutput> SendMessage(Env& env, const RequestContext& ctx, Operati
   copy_for_answer.md5_system = m.md5_system;
   std::vector<Message> batch;
   batch.push_back(std::move(m));
+  CENOTE_RETURN_IF_ERROR(Seal(env, ctx, qs, batch));
   CENOTE_ASSIGN_OR_RETURN(auto sent, Deliver(env, *q, std::move(batch)));
   json::object out;
   AddSendResult(out, *q, copy_for_answer, sent[0]);
@@ -416,6 +434,7 @@ Result<OperationOutput> SendMessageBatch(Env& env, const RequestContext& ctx, Op
     answers.push_back(std::move(a));
   }
   if (!ok.empty()) {
+    CENOTE_RETURN_IF_ERROR(Seal(env, ctx, qs, ok));
     CENOTE_ASSIGN_OR_RETURN(auto sent, Deliver(env, *q, std::move(ok)));
     for (std::size_t i = 0; i < sent.size(); ++i) {
       json::object s{{"Id", ok_ids[i]}};
@@ -547,6 +566,23 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
   std::string attempt_id = GetString(p, "ReceiveRequestAttemptId").value_or("");
   if (!q->fifo) attempt_id.clear();  // standard queues ignore it (AWS)
   Redrive redrive = ReadRedrive(env, *q);
+  // SSE-KMS: a receiver that may not Decrypt the queue's data keys is refused before any message goes in
+  // flight for it; each sealed body is then opened with its Decrypt (cached per data key).
+  std::string sealed_head;
+  {
+    MutexLock lock(q->mu);
+    sealed_head = q->sealed_head;
+  }
+  if (!sealed_head.empty()) CENOTE_RETURN_IF_ERROR(CheckDecrypt(env, ctx, sealed_head));
+  auto open_bodies = [&](json::array& rendered, const std::vector<bool>& sealed) -> Status {
+    for (std::size_t i = 0; i < rendered.size() && i < sealed.size(); ++i) {
+      if (!sealed[i]) continue;
+      json::value& body = rendered[i].as_object()["Body"];
+      CENOTE_ASSIGN_OR_RETURN(std::string plain, OpenBody(env, ctx, body.as_string()));
+      body = plain;
+    }
+    return Status::Ok();
+  };
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*wait);
   bool waiting = false;  // counted in env.waiting_receives
   struct WaitCount {
@@ -560,6 +596,7 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
   for (;;) {
     std::vector<ReceiveEntry> entries;
     json::array rendered;
+    std::vector<bool> rendered_sealed;
     std::vector<Message> to_dlq;
     {
       MutexLock lock(q->mu);
@@ -574,6 +611,7 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
         }
         if (auto a = q->attempts.find(attempt_id); a != q->attempts.end()) {
           json::array again;
+          std::vector<bool> again_sealed;
           for (const auto& [seq, nonce] : a->second.messages) {
             auto m = q->messages.find(seq);
             if (m == q->messages.end() || m->second.receipt_nonce != nonce ||
@@ -582,8 +620,13 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
               break;
             }
             again.push_back(Render(*q, m->second, o));
+            again_sealed.push_back(m->second.sealed);
           }
-          if (!again.empty()) return json::object{{"Messages", std::move(again)}};
+          if (!again.empty()) {
+            lock.Unlock();
+            CENOTE_RETURN_IF_ERROR(open_bodies(again, again_sealed));
+            return json::object{{"Messages", std::move(again)}};
+          }
           q->attempts.erase(a);
         }
       }
@@ -624,6 +667,7 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
         entries.push_back(
             ReceiveEntry{seq, m.receipt_nonce, m.visible_at_ms, m.receive_count, m.first_receive_ms});
         rendered.push_back(Render(*q, m, o));
+        rendered_sealed.push_back(m.sealed);
       }
       if (!attempt_id.empty() && !entries.empty()) {
         ReceiveAttempt& a = q->attempts[attempt_id];
@@ -662,6 +706,7 @@ Result<OperationOutput> ReceiveMessage(Env& env, const RequestContext& ctx, Oper
     // The receive (new receipt, receive count, visibility) is durable before anyone holds the receipt.
     Result<std::vector<std::uint64_t>> appended = env.Append(*q, {EncodeReceive(entries)});
     if (!appended) return StoreError(std::move(appended).error());
+    CENOTE_RETURN_IF_ERROR(open_bodies(rendered, rendered_sealed));
     return json::object{{"Messages", std::move(rendered)}};
   }
 }

@@ -1,8 +1,11 @@
 // Message move tasks (dead-letter queue redrive): StartMessageMoveTask, CancelMessageMoveTask,
 // ListMessageMoveTasks. A task moves the messages its source (a dead-letter queue) held when it started to
 // the destination queue, or back to each message's own source queue, at most MaxNumberOfMessagesPerSecond,
-// in rounds of the maintenance task. Tasks are kept in memory: a restart ends the running ones (FAILED, as
-// a task AWS could not complete); the messages already moved are moved durably.
+// in rounds of the maintenance task. Tasks are kept in the metadata store (the newest 10 per source queue,
+// what ListMessageMoveTasks can show), their progress saved after every round: a running task goes on after
+// a restart (a round cut short by a crash may move a message twice: at least once, as every move).
+#include <spdlog/spdlog.h>
+
 #include "common/encoding.hpp"
 #include "common/random.hpp"
 #include "services/sqs/internal.hpp"
@@ -26,7 +29,60 @@ json::object Describe(const MoveTask& t) {
   return o;
 }
 
+constexpr std::size_t kKeptMoveTasks = 10;
+
 }  // namespace
+
+json::object MoveTaskDoc(const MoveTask& t) {
+  return json::object{{"taskHandle", t.task_handle},
+                      {"sourceArn", t.source_arn},
+                      {"destinationArn", t.destination_arn},
+                      {"maxPerSecond", t.max_per_second},
+                      {"status", t.status},
+                      {"startedMs", t.started_ms},
+                      {"moved", t.moved},
+                      {"toMove", t.to_move},
+                      {"failureReason", t.failure_reason}};
+}
+
+MoveTask MoveTaskFromDoc(const json::object& doc) {
+  MoveTask t;
+  t.task_handle = GetString(doc, "taskHandle").value_or("");
+  t.source_arn = GetString(doc, "sourceArn").value_or("");
+  t.destination_arn = GetString(doc, "destinationArn").value_or("");
+  t.max_per_second = GetInt(doc, "maxPerSecond").value_or(0);
+  t.status = GetString(doc, "status").value_or("FAILED");
+  t.started_ms = GetInt(doc, "startedMs").value_or(0);
+  t.moved = GetInt(doc, "moved").value_or(0);
+  t.to_move = GetInt(doc, "toMove").value_or(0);
+  t.failure_reason = GetString(doc, "failureReason").value_or("");
+  return t;
+}
+
+Status Env::SaveMoveTask(const MoveTask& t) {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO sqs_move_tasks (task_handle, source_arn, started_ms, doc) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (task_handle) DO UPDATE SET doc = excluded.doc",
+                {t.task_handle, t.source_arn, t.started_ms, json::serialize(MoveTaskDoc(t))}));
+  // Only the newest tasks of a source are listed: older ones leave (memory and store).
+  std::size_t kept = 0;
+  for (auto it = move_tasks.rbegin(); it != move_tasks.rend(); ++it) {
+    if (it->source_arn != t.source_arn || ++kept <= kKeptMoveTasks) continue;
+    CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM sqs_move_tasks WHERE task_handle = ?", {it->task_handle}));
+  }
+  CENOTE_RETURN_IF_ERROR(txn->Commit());
+  if (kept > kKeptMoveTasks) {
+    std::size_t seen = 0;
+    std::vector<MoveTask> left;
+    for (auto it = move_tasks.rbegin(); it != move_tasks.rend(); ++it) {
+      if (it->source_arn == t.source_arn && ++seen > kKeptMoveTasks) continue;
+      left.push_back(*it);
+    }
+    move_tasks.assign(left.rbegin(), left.rend());
+  }
+  return Status::Ok();
+}
 
 Result<OperationOutput> StartMessageMoveTask(Env& env, const RequestContext& ctx, OperationInput& in) {
   const json::object& p = in.params.as_object();
@@ -82,6 +138,10 @@ Result<OperationOutput> StartMessageMoveTask(Env& env, const RequestContext& ctx
   t.started_ms = env.Now();
   t.to_move = static_cast<std::int64_t>(to_move);
   env.move_tasks.push_back(t);
+  if (Status st = env.SaveMoveTask(t); !st) {
+    env.move_tasks.pop_back();
+    return st.error();
+  }
   return json::object{{"TaskHandle", t.task_handle}};
 }
 
@@ -94,6 +154,7 @@ Result<OperationOutput> CancelMessageMoveTask(Env& env, const RequestContext&, O
       return MakeError(errors::kInvalidParameter, {"Only active tasks can be cancelled."});
     }
     t.status = "CANCELLING";
+    CENOTE_RETURN_IF_ERROR(env.SaveMoveTask(t));
     return json::object{{"ApproximateNumberOfMessagesMoved", t.moved}};
   }
   return MakeError(errors::kResourceNotFound, {"Task does not exist."});
@@ -126,7 +187,11 @@ void RunMoveTasks(Env& env) {
   {
     MutexLock lock(env.mu);
     for (MoveTask& t : env.move_tasks) {
-      if (t.status == "CANCELLING") t.status = "CANCELLED";
+      if (t.status == "CANCELLING") {
+        t.status = "CANCELLED";
+        if (Status st = env.SaveMoveTask(t); !st)
+          spdlog::warn("sqs: saving move task {} failed: {}", t.task_handle, st.error().message);
+      }
       if (t.status == "RUNNING") running.push_back(t);
     }
   }
@@ -186,6 +251,9 @@ void RunMoveTasks(Env& env) {
       } else if (done || live.moved >= live.to_move) {
         if (live.status == "RUNNING") live.status = "COMPLETED";
       }
+      if (Status st = env.SaveMoveTask(live); !st)
+        spdlog::warn("sqs: saving move task {} failed: {}", live.task_handle, st.error().message);
+      break;
     }
   }
 }

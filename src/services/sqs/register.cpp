@@ -11,6 +11,7 @@ Status Register(services::ServiceDeps& deps) {
   CENOTE_ASSIGN_OR_RETURN(store::StreamLog * log, deps.OpenStreamLog("sqs"));
   SqsOptions options;
   options.clock = deps.clock;
+  options.invoker = &deps.invoker;
   CENOTE_ASSIGN_OR_RETURN(auto provider, SqsProvider::Open(deps.metadata, *log, deps.tasks, options));
   iam::ResourceAuthority& authority = deps.Keep(provider->MakeAuthority());
   if (deps.add_resource_authority) deps.add_resource_authority(&authority);

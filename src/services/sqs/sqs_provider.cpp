@@ -16,6 +16,9 @@ std::vector<std::string> Migrations() {
   return {
       "CREATE TABLE sqs_queues (account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, "
       "doc TEXT NOT NULL, PRIMARY KEY (account, region, name))",
+      // Message move tasks (move_tasks.cpp): the recent ones per source queue, running ones resumed at start.
+      "CREATE TABLE sqs_move_tasks (task_handle TEXT PRIMARY KEY, source_arn TEXT NOT NULL, "
+      "started_ms INTEGER NOT NULL, doc TEXT NOT NULL)",
   };
 }
 
@@ -113,6 +116,15 @@ Result<std::unique_ptr<SqsProvider>> SqsProvider::Open(store::MetadataStore& met
       CENOTE_ASSIGN_OR_RETURN(auto q, FromDocument(store::AsText(r[0]), store::AsText(r[1]),
                                                    store::AsText(r[2]), doc.as_object()));
       loaded.push_back(std::move(q));
+    }
+    CENOTE_ASSIGN_OR_RETURN(auto tasks,
+                            txn->Query("SELECT doc FROM sqs_move_tasks ORDER BY started_ms, rowid"));
+    MutexLock lock(env->mu);
+    for (const auto& r : tasks) {
+      boost::system::error_code ec;
+      json::value doc = json::parse(store::AsText(r[0]), ec);
+      if (ec || !doc.is_object()) return InternalError("corrupt sqs move task document");
+      env->move_tasks.push_back(MoveTaskFromDoc(doc.as_object()));
     }
   }
   std::set<std::string> known;

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/invoker.hpp"
 #include "common/background_tasks.hpp"
 #include "common/result.hpp"
 #include "iam/directory.hpp"
@@ -54,6 +55,9 @@ struct SqsOptions {
   // simply repeat), so that waiting consumers can never take every worker from the sends that would wake
   // them.
   int max_waiting_receives = 32;
+  // KMS for SSE-KMS queues (data keys asked as the caller); null: sends to a queue with a KmsMasterKeyId fail
+  // with KMS.InvalidStateException.
+  aws::Invoker* invoker = nullptr;
 };
 
 struct Env;

@@ -169,7 +169,7 @@ class Reader {
 }  // namespace
 
 std::string EncodeSend(const Message& m) {
-  Writer w('S');
+  Writer w(m.sealed ? 'E' : 'S');
   w.Str(m.message_id);
   w.Str(m.body);
   w.U32(static_cast<std::uint32_t>(m.attributes.size()));
@@ -188,6 +188,7 @@ std::string EncodeSend(const Message& m) {
   w.I64(m.visible_at_ms);
   w.I64(m.receive_count);
   w.I64(m.first_receive_ms);
+  if (m.sealed) w.Str(m.md5_body);
   return w.Take();
 }
 
@@ -254,8 +255,9 @@ bool DecodeSend(std::string_view data, Message& m) {
   m.visible_at_ms = r.I64();
   m.receive_count = r.I64();
   m.first_receive_ms = r.I64();
+  m.sealed = data[0] == 'E';
+  m.md5_body = m.sealed ? r.Str() : Md5Hex(m.body);
   if (!r.ok()) return false;
-  m.md5_body = Md5Hex(m.body);
   m.md5_attributes = AttributesMd5(m.attributes);
   m.md5_system = MessageMd5System(m);
   return true;
@@ -276,7 +278,8 @@ Status Replay(Env& env, Queue& q) {
       std::string_view d = rec.data;
       if (d.empty()) continue;
       switch (d[0]) {
-        case 'S': {
+        case 'S':
+        case 'E': {
           Message m;
           if (!DecodeSend(d, m)) {
             ++bad;
@@ -289,6 +292,7 @@ Status Replay(Env& env, Queue& q) {
             q.dedup[key] = DedupEntry{m.message_id, m.seq, m.sent_ms + kDedupWindowMs};
             q.dedup_expiry.emplace_back(m.sent_ms + kDedupWindowMs, key);
           }
+          if (m.sealed) q.sealed_head = SealedHead(m.body);
           q.messages.emplace(m.seq, std::move(m));
           break;
         }
@@ -594,6 +598,7 @@ Status Env::Transfer(Queue& from, Queue& to, std::vector<Message> moved, bool to
     c.sent_ms = m.sent_ms;  // retention counts from the original enqueue time, as AWS does
     c.visible_at_ms = now;
     c.journal_ms = now;
+    c.sealed = m.sealed;  // a moved message stays sealed under the key and context it was sent with
     c.md5_body = m.md5_body;
     c.md5_attributes = m.md5_attributes;
     c.md5_system = m.md5_system;

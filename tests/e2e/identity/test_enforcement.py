@@ -410,6 +410,36 @@ class ServiceRoles(Case):
             time.sleep(0.5)
         self.assertEqual(root("s3").list_objects_v2(Bucket=bucket)["KeyCount"], 1)
 
+    def test_handing_a_role_to_a_service_needs_pass_role(self):
+        iam = root("iam")
+        trust = policy({"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sts:AssumeRole"})
+        role = iam.create_role(RoleName="rule-to-stream", AssumeRolePolicyDocument=trust)["Role"]
+        root("kinesis").create_stream(StreamName="passrole-stream", ShardCount=1)
+        stream_arn = root("kinesis").describe_stream_summary(
+            StreamName="passrole-stream")["StreamDescriptionSummary"]["StreamARN"]
+        key = make_user("rule-author", allow(["events:PutRule", "events:PutTargets"]))
+        events = client_as(key, "events")
+        events.put_rule(Name="r1", EventPattern=json.dumps({"source": ["app"]}))
+        target = {"Id": "k", "Arn": stream_arn, "RoleArn": role["Arn"]}
+        message = self.denied(events.put_targets, code="AccessDeniedException", Rule="r1", Targets=[target])
+        self.assertIn(f"is not authorized to perform: iam:PassRole on resource: \"{role['Arn']}\"", message)
+        self.assertEqual(root("events").list_targets_by_rule(Rule="r1")["Targets"], [])
+        # A target without a role needs no PassRole.
+        root("sqs").create_queue(QueueName="passrole-q")
+        queue = {"Id": "q", "Arn": f"arn:aws:sqs:{SERVER.region}:{ACCOUNT}:passrole-q"}
+        self.assertEqual(events.put_targets(Rule="r1", Targets=[queue])["FailedEntryCount"], 0)
+        # PassRole for another service does not cover EventBridge; for EventBridge it does.
+        grant = allow("iam:PassRole", role["Arn"],
+                      Condition={"StringEquals": {"iam:PassedToService": "glue.amazonaws.com"}})
+        iam.put_user_policy(UserName="rule-author", PolicyName="pass", PolicyDocument=policy(grant))
+        self.denied(events.put_targets, code="AccessDeniedException", Rule="r1", Targets=[target])
+        grant["Condition"]["StringEquals"]["iam:PassedToService"] = "events.amazonaws.com"
+        iam.put_user_policy(UserName="rule-author", PolicyName="pass", PolicyDocument=policy(grant))
+        self.assertEqual(events.put_targets(Rule="r1", Targets=[target])["FailedEntryCount"], 0)
+        ids = sorted(t["Id"] for t in root("events").list_targets_by_rule(Rule="r1")["Targets"])
+        self.assertEqual(ids, ["k", "q"])
+
     def test_crawler_role_that_cannot_read(self):
         iam = root("iam")
         trust = policy({"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"},

@@ -435,5 +435,83 @@ class Policies(unittest.TestCase):
         self.assertTrue(queue_arn.endswith(qname))
 
 
+class Encryption(unittest.TestCase):
+    """SSE-KMS: bodies sealed under the queue's KMS key; senders need kms:GenerateDataKey, receivers kms:Decrypt."""
+
+    def client_as(self, key):
+        import boto3
+        from botocore.config import Config
+        return boto3.session.Session().client(
+            "sqs", endpoint_url=self.server.endpoint, region_name=self.server.region,
+            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+            config=Config(retries={"max_attempts": 1}))
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def test_bodies_sealed_at_rest_and_kms_permissions_enforced(self):
+        c = harness.boto3_client(self.server, "sqs")
+        kms = harness.boto3_client(self.server, "kms")
+        iam = harness.boto3_client(self.server, "iam")
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        url = c.create_queue(QueueName="sealed", Attributes={"KmsMasterKeyId": key_id,
+                                                             "KmsDataKeyReusePeriodSeconds": "60"})["QueueUrl"]
+        attrs = c.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertEqual(attrs["KmsMasterKeyId"], key_id)
+        self.assertEqual(attrs["SqsManagedSseEnabled"], "false")
+        secret = "card 4111-1111-1111-1111 " + uuid.uuid4().hex
+        sent = c.send_message(QueueUrl=url, MessageBody=secret,
+                              MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})
+        self.assertEqual(sent["MD5OfMessageBody"], hashlib.md5(secret.encode()).hexdigest())
+        c.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"{secret}-{i}"} for i in range(3)])
+        # Nothing under the data directory holds the plaintext.
+        for root, _, files in os.walk(self.server.data_dir):
+            for f in files:
+                with open(os.path.join(root, f), "rb") as fh:
+                    self.assertNotIn(secret.encode(), fh.read(), os.path.join(root, f))
+
+        def user(name, actions):
+            iam.create_user(UserName=name)
+            iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+            return self.client_as(iam.create_access_key(UserName=name)["AccessKey"])
+
+        plain = user("sqs-only", ["sqs:*"])
+        producer = user("producer", ["sqs:*", "kms:GenerateDataKey"])
+        with self.assertRaises(ClientError) as cm:
+            plain.send_message(QueueUrl=url, MessageBody="x")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "KMS.AccessDeniedException")
+        self.assertIn("kms:GenerateDataKey", cm.exception.response["Error"]["Message"])
+        producer.send_message(QueueUrl=url, MessageBody=secret + "-producer")
+        # A receiver without kms:Decrypt is refused, and takes nothing in flight.
+        with self.assertRaises(ClientError) as cm:
+            producer.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "KMS.AccessDeniedException")
+        # The restart replays the sealed journal; the root user (the key policy's account) reads everything.
+        self.server.restart()
+        c = harness.boto3_client(self.server, "sqs")
+        bodies = []
+        for _ in range(10):
+            got = c.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+            for m in got.get("Messages", []):
+                self.assertEqual(m["MD5OfBody"], hashlib.md5(m["Body"].encode()).hexdigest())
+                bodies.append(m["Body"])
+                c.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            if len(bodies) == 5:
+                break
+        self.assertEqual(sorted(bodies), sorted([secret] + [f"{secret}-{i}" for i in range(3)] +
+                                                [secret + "-producer"]))
+        # A disabled key stops sends.
+        harness.boto3_client(self.server, "kms").disable_key(KeyId=key_id)
+        with self.assertRaises(ClientError) as cm:
+            c.send_message(QueueUrl=url, MessageBody="after disable")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "KMS.DisabledException")
+
+
 if __name__ == "__main__":
     harness.main()

@@ -74,6 +74,8 @@ TEST(ActionMapTest, EverySupportedOperationIsMapped) {
       EXPECT_TRUE(supported.contains(op)) << service << " maps unknown " << op;
     for (const std::string& op : mapped) {
       for (std::string_view action : map->Actions(op)) {
+        // iam:PassRole is the one other service's action a map may name (a role handed to the service).
+        if (action == "iam:PassRole") continue;
         EXPECT_TRUE(action.starts_with(service + ":")) << service << " " << op << ": " << action;
         EXPECT_GT(action.size(), service.size() + 1);
       }
@@ -141,6 +143,39 @@ using P = std::vector<std::pair<std::string, std::string>>;
 TEST(ActionMapTest, HeadObjectIsGetObject) {
   EXPECT_EQ(Pairs(ResolveOk("s3", "HeadObject", {{"Bucket", "b"}, {"Key", "k"}})),
             (P{{"s3:GetObject", "arn:aws:s3:::b/k"}}));
+}
+
+TEST(ActionMapTest, RolesHandedToAServiceNeedPassRole) {
+  // A rule target's role: one iam:PassRole per target that has one, passed to EventBridge.
+  json::array targets{json::object{{"Id", "q"}, {"Arn", "arn:aws:sqs:eu-west-1:123456789012:q"}},
+                      json::object{{"Id", "k"},
+                                   {"Arn", "arn:aws:kinesis:eu-west-1:123456789012:stream/s"},
+                                   {"RoleArn", "arn:aws:iam::123456789012:role/to-kinesis"}}};
+  const ActionLookup rule_arn = [](std::string_view, std::span<const std::string>) -> Result<std::string> {
+    return std::string("arn:aws:events:eu-west-1:123456789012:rule/r");
+  };
+  auto auths = ResolveOk("events", "PutTargets", {{"Rule", "r"}, {"Targets", targets}}, rule_arn);
+  ASSERT_EQ(auths.size(), 2u);
+  EXPECT_EQ(auths[1].action, "iam:PassRole");
+  EXPECT_EQ(auths[1].resource, "arn:aws:iam::123456789012:role/to-kinesis");
+  const std::vector<std::string>* to = auths[1].context.Find("iam:PassedToService");
+  ASSERT_NE(to, nullptr);
+  EXPECT_EQ(*to, std::vector<std::string>{"events.amazonaws.com"});
+  // Glue's Role is a name or an ARN; a name becomes this account's role.
+  EXPECT_EQ(Pairs(ResolveOk("glue", "CreateCrawler", {{"Name", "c"}, {"Role", "service-role/crawl"}}))[1],
+            (std::pair<std::string, std::string>{"iam:PassRole",
+                                                 "arn:aws:iam::123456789012:role/service-role/crawl"}));
+  // A subscription attribute other than the role passes none.
+  EXPECT_EQ(ResolveOk("sns", "SetSubscriptionAttributes",
+                      {{"SubscriptionArn", "arn:aws:sns:eu-west-1:123456789012:t:1"},
+                       {"AttributeName", "RawMessageDelivery"},
+                       {"AttributeValue", "true"}})
+                .size(),
+            1u);
+  // No other service's action is allowed in a map.
+  EXPECT_FALSE(ActionMap::Parse(R"({"service": "s3", "operations": {"GetObject": {"authorizations": [
+      {"action": "iam:GetRole", "resource": "*"}]}}})")
+                   .ok());
 }
 
 TEST(ActionMapTest, GetObjectWithVersionIdIsGetObjectVersion) {

@@ -343,6 +343,29 @@ TEST_F(SnsTest, EmailSubscriptionConfirmsWithTheToken) {
   EXPECT_EQ(json::parse(mail["body"].as_string()).at("Message"), "news");
 }
 
+TEST_F(SnsTest, UnconfirmedSubscriptionsAreDeletedAfter48Hours) {
+  const std::string topic = Topic("t");
+  auto [url, queue] = Queue("q");
+  Subscribe(topic, "sqs", queue);
+  const std::string pending = Subscribe(topic, "email-json", "ops@example.com");
+  now_ += 47 * 3'600'000LL;
+  ASSERT_TRUE(provider_->DeleteUnconfirmedNow().ok());
+  const std::string later = Subscribe(topic, "email-json", "later@example.com");
+  auto attrs = Ok("GetTopicAttributes", {{"TopicArn", topic}})["Attributes"].as_object();
+  EXPECT_EQ(attrs["SubscriptionsPending"], "2");
+  now_ += 3'600'000LL;  // 48 hours after the first Subscribe
+  ASSERT_TRUE(provider_->DeleteUnconfirmedNow().ok());
+  EXPECT_EQ(Fails("GetSubscriptionAttributes", {{"SubscriptionArn", pending}}).code, "NotFound");
+  Ok("GetSubscriptionAttributes", {{"SubscriptionArn", later}});
+  attrs = Ok("GetTopicAttributes", {{"TopicArn", topic}})["Attributes"].as_object();
+  EXPECT_EQ(attrs["SubscriptionsPending"], "1");
+  EXPECT_EQ(attrs["SubscriptionsConfirmed"], "1");
+  // Gone for good: a restart does not bring it back.
+  Open();
+  EXPECT_EQ(Fails("GetSubscriptionAttributes", {{"SubscriptionArn", pending}}).code, "NotFound");
+  EXPECT_EQ(Ok("ListSubscriptionsByTopic", {{"TopicArn", topic}})["Subscriptions"].as_array().size(), 2u);
+}
+
 TEST_F(SnsTest, FilterPoliciesOnAttributesAndBody) {
   const std::string topic = Topic("t");
   auto [a_url, a_arn] = Queue("a");

@@ -495,6 +495,45 @@ TEST_F(SqsTest, RedriveAfterMaxReceiveCountAndMoveBack) {
             "InvalidParameterValue");
 }
 
+TEST_F(SqsTest, MoveTasksSurviveARestart) {
+  std::string dlq = Create("dlq");
+  std::string dlq_arn = "arn:aws:sqs:us-east-1:000000000000:dlq";
+  std::string dst = Create("dst");
+  Create("src", {{"RedrivePolicy", json::serialize(json::object{{"deadLetterTargetArn", dlq_arn},
+                                                                {"maxReceiveCount", "1"}})}});
+  for (int i = 0; i < 5; ++i)
+    Ok("SendMessage", {{"QueueUrl", dlq}, {"MessageBody", "m" + std::to_string(i)}});
+  // Two messages a second: one round moves two, then a restart, and the task goes on where it was.
+  auto task = Ok("StartMessageMoveTask", {{"SourceArn", dlq_arn},
+                                          {"DestinationArn", "arn:aws:sqs:us-east-1:000000000000:dst"},
+                                          {"MaxNumberOfMessagesPerSecond", 2}});
+  provider_->Maintain();
+  Open();
+  auto tasks = Ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}});
+  ASSERT_EQ(tasks["Results"].as_array().size(), 1u);
+  EXPECT_EQ(tasks["Results"].as_array()[0].at("Status"), "RUNNING");
+  EXPECT_EQ(tasks["Results"].as_array()[0].at("TaskHandle"), task["TaskHandle"]);
+  EXPECT_EQ(tasks["Results"].as_array()[0].at("ApproximateNumberOfMessagesMoved"), 2);
+  EXPECT_EQ(tasks["Results"].as_array()[0].at("ApproximateNumberOfMessagesToMove"), 5);
+  for (int i = 0; i < 3; ++i) provider_->Maintain();
+  Open();
+  tasks = Ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}, {"MaxResults", 10}});
+  ASSERT_EQ(tasks["Results"].as_array().size(), 1u);
+  EXPECT_EQ(tasks["Results"].as_array()[0].at("Status"), "COMPLETED");
+  EXPECT_EQ(tasks["Results"].as_array()[0].at("ApproximateNumberOfMessagesMoved"), 5);
+  EXPECT_EQ(Attr(dst, "ApproximateNumberOfMessages"), "5");
+  // The newest 10 tasks of a source are kept.
+  for (int i = 0; i < 11; ++i) {
+    auto t = Ok("StartMessageMoveTask", {{"SourceArn", dlq_arn}});
+    Ok("CancelMessageMoveTask", {{"TaskHandle", t["TaskHandle"]}});
+    provider_->Maintain();
+  }
+  Open();
+  tasks = Ok("ListMessageMoveTasks", {{"SourceArn", dlq_arn}, {"MaxResults", 10}});
+  ASSERT_EQ(tasks["Results"].as_array().size(), 10u);
+  for (const auto& r : tasks["Results"].as_array()) EXPECT_EQ(r.at("Status"), "CANCELLED");
+}
+
 TEST_F(SqsTest, RedrivePolicyChecks) {
   std::string fifo = Create("d.fifo", {{"FifoQueue", "true"}});
   auto policy = [](const std::string& arn, const std::string& count) {
