@@ -35,7 +35,9 @@ NOTES = {
 LANGUAGE = [
     "States: Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map (inline; `ItemProcessor` or `Iterator`, "
     "`ItemsPath`, `ItemSelector`/`Parameters` with `$$.Map.Item.Index`/`Value`, `MaxConcurrency`, "
-    "`ToleratedFailureCount`/`Percentage`).",
+    "`ToleratedFailureCount`/`Percentage`); Distributed Map's `ItemReader` (arn:aws:states:::s3:listObjectsV2 over "
+    "every page, arn:aws:states:::s3:getObject with ReaderConfig InputType JSON, JSONL or CSV with FIRST_ROW or "
+    "GIVEN headers, MaxItems) and `ItemBatcher` (MaxItemsPerBatch, BatchInput).",
     "JSONPath processing: `InputPath`, `Parameters` (`key.$` paths, context object `$$.` and intrinsics), "
     "`ResultSelector`, `ResultPath`, `OutputPath`; the context object's Execution, State, StateMachine, Task.Token "
     "and Map.Item.",
@@ -80,8 +82,10 @@ DURABILITY = [
 GAPS = [
     "The JSONata query language (QueryLanguage JSONata, Arguments, Output, Assign, variables): definitions using "
     "it are answered InvalidDefinition naming it.",
-    "Distributed Map (ItemReader, ResultWriter, ItemBatcher; DescribeMapRun, ListMapRuns, UpdateMapRun) and "
-    "activities (CreateActivity ... GetActivityTask) are not supported.",
+    "Distributed Map runs its iterations inside the parent execution (no child executions or Map Runs: "
+    "DescribeMapRun, ListMapRuns and UpdateMapRun are not supported); ResultWriter is answered InvalidDefinition; "
+    "ReaderConfig InputType MANIFEST (S3 inventory) is not read. Activities (CreateActivity ... GetActivityTask) "
+    "are not supported.",
     "Express workflows started with StartExecution run like Standard ones (with history); their logs are not "
     "sent to CloudWatch Logs (loggingConfiguration is stored only).",
     "A Map or Parallel state that fails is redriven whole, not only its failed iterations.",

@@ -355,6 +355,170 @@ class Integrations final : public asl::TaskRunner {
   }
 
   Env& env_;
+
+ public:
+  Result<json::array> ReadItems(const asl::ExecutionInfo& x, const TaskRequest& r,
+                                const json::object& config) override {
+    const std::int64_t max_items = GetInt(config, "MaxItems").value_or(0);
+    json::array items;
+    const json::object params = r.parameters.is_object() ? r.parameters.as_object() : json::object{};
+    auto full = [&] { return max_items > 0 && static_cast<std::int64_t>(items.size()) >= max_items; };
+    if (r.resource == "arn:aws:states:::s3:listObjectsV2") {
+      // Every page of the listing; each object as Distributed Map items show it (LastModified in seconds).
+      std::string token;
+      do {
+        aws::OperationInput in;
+        json::object p = params;
+        if (!token.empty()) p["ContinuationToken"] = token;
+        in.params = std::move(p);
+        auto out = Call(x, r, "s3", "ListObjectsV2", in, "S3");
+        if (!out)
+          return MakeError("States.ItemReaderFailed",
+                           ErrorName("S3", out.error()) + ": " + out.error().message);
+        const json::object& res = out->result.as_object();
+        if (const json::array* contents = GetArray(res, "Contents")) {
+          for (const auto& c : *contents) {
+            if (full()) break;
+            const json::object& o = c.as_object();
+            json::object item{{"Etag", GetString(o, "ETag").value_or("")},
+                              {"Key", GetString(o, "Key").value_or("")},
+                              {"LastModified", GetInt(o, "LastModified").value_or(0) / 1000},
+                              {"Size", GetInt(o, "Size").value_or(0)},
+                              {"StorageClass", GetString(o, "StorageClass").value_or("STANDARD")}};
+            items.push_back(std::move(item));
+          }
+        }
+        token = GetBool(res, "IsTruncated").value_or(false)
+                    ? GetString(res, "NextContinuationToken").value_or("")
+                    : "";
+      } while (!token.empty() && !full());
+      return items;
+    }
+    if (r.resource != "arn:aws:states:::s3:getObject") {
+      return MakeError("States.ItemReaderFailed",
+                       "The ItemReader resource " + r.resource + " is not supported");
+    }
+    aws::OperationInput in;
+    in.params = params;
+    auto out = Call(x, r, "s3", "GetObject", in, "S3");
+    if (!out)
+      return MakeError("States.ItemReaderFailed", ErrorName("S3", out.error()) + ": " + out.error().message);
+    std::string body;
+    if (out->body) {
+      char buf[65536];
+      while (true) {
+        CENOTE_ASSIGN_OR_RETURN(std::size_t n, out->body->Read(buf, sizeof(buf)));
+        if (n == 0) break;
+        body.append(buf, n);
+        if (body.size() > 256ull * 1024 * 1024) {
+          return MakeError("States.ItemReaderFailed", "The item source is larger than 256 MiB");
+        }
+      }
+    }
+    const std::string type = GetString(config, "InputType").value_or("JSON");
+    if (type == "JSON") {
+      boost::system::error_code ec;
+      json::value v = json::parse(body, ec);
+      if (ec || !v.is_array()) {
+        return MakeError("States.ItemReaderFailed", "The object's content is not a JSON array");
+      }
+      for (auto& e : v.as_array()) {
+        if (full()) break;
+        items.push_back(std::move(e));
+      }
+      return items;
+    }
+    if (type == "JSONL") {
+      std::size_t at = 0;
+      while (at < body.size() && !full()) {
+        std::size_t nl = body.find('\n', at);
+        if (nl == std::string::npos) nl = body.size();
+        std::string_view line(body.data() + at, nl - at);
+        at = nl + 1;
+        if (TrimAsciiSpace(line).empty()) continue;
+        boost::system::error_code ec;
+        json::value v = json::parse(line, ec);
+        if (ec) return MakeError("States.ItemReaderFailed", "A line of the object is not JSON");
+        items.push_back(std::move(v));
+      }
+      return items;
+    }
+    if (type == "CSV") {
+      std::vector<std::vector<std::string>> rows =
+          ParseCsv(body, GetString(config, "CSVDelimiter").value_or("COMMA"));
+      std::vector<std::string> header;
+      std::size_t first = 0;
+      if (GetString(config, "CSVHeaderLocation").value_or("FIRST_ROW") == "GIVEN") {
+        if (const json::array* h = GetArray(config, "CSVHeaders")) {
+          for (const auto& v : *h) header.emplace_back(v.is_string() ? v.get_string() : "");
+        }
+      } else if (!rows.empty()) {
+        header = rows[0];
+        first = 1;
+      }
+      for (std::size_t i = first; i < rows.size() && !full(); ++i) {
+        json::object item;
+        for (std::size_t c = 0; c < header.size(); ++c)
+          item[header[c]] = c < rows[i].size() ? rows[i][c] : "";
+        items.push_back(std::move(item));
+      }
+      return items;
+    }
+    return MakeError("States.ItemReaderFailed", "The ReaderConfig InputType " + type + " is not supported");
+  }
+
+ private:
+  // RFC 4180: quoted fields with "" escapes, CRLF or LF rows; blank lines skipped.
+  static std::vector<std::vector<std::string>> ParseCsv(const std::string& text,
+                                                        const std::string& delimiter) {
+    const char d = delimiter == "TAB"         ? '\t'
+                   : delimiter == "SEMICOLON" ? ';'
+                   : delimiter == "PIPE"      ? '|'
+                                              : ',';
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> row;
+    std::string field;
+    bool quoted = false, any = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (quoted) {
+        if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          field += c;
+        }
+        continue;
+      }
+      if (c == '"') {
+        quoted = true;
+        any = true;
+      } else if (c == d) {
+        row.push_back(std::move(field));
+        field.clear();
+        any = true;
+      } else if (c == '\n' || c == '\r') {
+        if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+        if (any || !field.empty()) {
+          row.push_back(std::move(field));
+          rows.push_back(std::move(row));
+        }
+        row.clear();
+        field.clear();
+        any = false;
+      } else {
+        field += c;
+        any = true;
+      }
+    }
+    if (any || !field.empty()) {
+      row.push_back(std::move(field));
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
 };
 
 }  // namespace

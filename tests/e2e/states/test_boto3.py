@@ -219,6 +219,34 @@ class Executions(unittest.TestCase):
         self.assertEqual(types.count("MapIterationStarted"), 1000)
         self.assertEqual(types.count("MapIterationSucceeded"), 1000)
         print(f"map over 1000 objects: {time.time() - t0:.2f}s, {len(types)} events", file=sys.stderr)
+        # Distributed Map: the same objects read by an ItemReader (every page of ListObjectsV2), in batches of
+        # 100; then a CSV manifest read with s3:getObject.
+        distributed = {"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "MaxConcurrency": 20, "ToleratedFailurePercentage": 0,
+            "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2",
+                           "Parameters": {"Bucket": BUCKET, "Prefix": "items/"}},
+            "ItemBatcher": {"MaxItemsPerBatch": 100, "BatchInput": {"bucket": BUCKET}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "Count", "States": {"Count": {
+                                  "Type": "Pass", "Parameters": {"n.$": "States.ArrayLength($.Items)",
+                                                                 "first.$": "$.Items[0].Key"}, "End": True}}},
+            "End": True}}}
+        sm = c.create_state_machine(name="distributed", definition=json.dumps(distributed), roleArn=ROLE)
+        d = wait_done(c, c.start_execution(stateMachineArn=sm["stateMachineArn"])["executionArn"], timeout=120)
+        self.assertEqual(d["status"], "SUCCEEDED", d.get("cause"))
+        batches = json.loads(d["output"])
+        self.assertEqual([b["n"] for b in batches], [100] * 10)
+        self.assertEqual(batches[1]["first"], "items/0100.txt")
+        s3.put_object(Bucket=BUCKET, Key="manifest.csv", Body=b'id,name\n1,"a, b"\n2,c\n')
+        manifest = {"StartAt": "Each", "States": {"Each": {
+            "Type": "Map",
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "CSV"},
+                           "Parameters": {"Bucket": BUCKET, "Key": "manifest.csv"}},
+            "ItemProcessor": {"StartAt": "Id", "States": {"Id": {"Type": "Pass", "End": True}}},
+            "End": True}}}
+        sm = c.create_state_machine(name="manifest", definition=json.dumps(manifest), roleArn=ROLE)
+        d = wait_done(c, c.start_execution(stateMachineArn=sm["stateMachineArn"])["executionArn"])
+        self.assertEqual(json.loads(d["output"]), [{"id": "1", "name": "a, b"}, {"id": "2", "name": "c"}])
 
     def test_wait_for_task_token(self):
         sqs = harness.boto3_client(SERVER, "sqs")

@@ -774,7 +774,28 @@ class Runner {
           return true;
         }
         json::value items_v = *in;
-        if (state.contains("ItemsPath")) {
+        if (const json::object* reader = Obj(state, "ItemReader")) {
+          // Distributed Map: the items come from S3 (a listing, or a JSON / JSONL / CSV object).
+          TaskRequest r;
+          r.state_name = Str(frame, "state");
+          r.resource = Str(*reader, "Resource");
+          r.parameters = json::object{};
+          if (auto p = reader->find("Parameters"); p != reader->end()) {
+            auto params = ApplyTemplate(p->value(), *in, ctx);
+            if (!params) {
+              HandleError(frame, state, FromError(params.error()), false);
+              return true;
+            }
+            r.parameters = std::move(*params);
+          }
+          const json::object* config = Obj(*reader, "ReaderConfig");
+          auto read = tasks_.ReadItems(info_, r, config ? *config : json::object{});
+          if (!read) {
+            HandleError(frame, state, FromError(read.error()), false);
+            return true;
+          }
+          items_v = std::move(*read);
+        } else if (state.contains("ItemsPath")) {
           auto v = EvaluatePath(Str(state, "ItemsPath"), *in, ctx);
           if (!v) {
             HandleError(frame, state, FromError(v.error()), false);
@@ -788,6 +809,26 @@ class Runner {
               Failure{"States.Runtime", "Map state input must be an array but was: " + ToJsonText(items_v)},
               false);
           return true;
+        }
+        // ItemBatcher: the iterations get {"Items": [...], "BatchInput": ...} of up to MaxItemsPerBatch
+        // items.
+        if (const json::object* batcher = Obj(state, "ItemBatcher")) {
+          const std::int64_t per = std::max<std::int64_t>(1, Int(*batcher, "MaxItemsPerBatch", 1));
+          json::array batches;
+          const json::array& all = items_v.as_array();
+          for (std::size_t i = 0; i < all.size(); i += static_cast<std::size_t>(per)) {
+            json::array chunk;
+            for (std::size_t j = i; j < std::min(all.size(), i + static_cast<std::size_t>(per)); ++j) {
+              chunk.push_back(all[j]);
+            }
+            json::object batch{{"Items", std::move(chunk)}};
+            if (auto bi = batcher->find("BatchInput"); bi != batcher->end()) {
+              auto v = ApplyTemplate(bi->value(), *in, ctx);
+              if (v) batch["BatchInput"] = std::move(*v);
+            }
+            batches.push_back(std::move(batch));
+          }
+          items_v = std::move(batches);
         }
         const json::array& items = items_v.as_array();
         json::array inputs;

@@ -63,6 +63,16 @@ class TaskRunner {
   virtual TaskOutcome Start(const ExecutionInfo& execution, const TaskRequest& request) = 0;
   // A .sync task's next look at its job.
   virtual TaskOutcome Poll(const ExecutionInfo& execution, const TaskRequest& request) = 0;
+  // A Distributed Map's ItemReader: the items `request.resource` (arn:aws:states:::s3:listObjectsV2 or
+  // s3:getObject) reads with `request.parameters`, as `reader_config` (InputType JSON / JSONL / CSV,
+  // CSVHeaderLocation, CSVHeaders, MaxItems) says. Errors are the Map state's (States.ItemReaderFailed ...).
+  virtual Result<json::array> ReadItems(const ExecutionInfo& execution, const TaskRequest& request,
+                                        const json::object& reader_config) {
+    (void)execution;
+    (void)request;
+    (void)reader_config;
+    return MakeError("States.ItemReaderFailed", "No item reader is available");
+  }
 };
 
 struct Advance {
