@@ -48,6 +48,15 @@ LANGUAGE = [
     "SHA-384, SHA-512), JsonMerge (shallow), MathRandom, MathAdd, StringSplit, UUID.",
     "Choice: every String*, Numeric*, Boolean*, Timestamp* operator and its *Path form, StringMatches, IsNull, "
     "IsPresent, IsNumeric, IsString, IsBoolean, IsTimestamp, And, Or, Not.",
+    "The JSONata query language (QueryLanguage JSONata at the top or per state): `{% %}` expressions in "
+    "Arguments, Output, Assign (workflow variables, copied into Parallel branches and Map iterations), Choice "
+    "Condition (with rule-level Output/Assign), Map Items and ItemSelector, Wait Seconds/Timestamp, Fail "
+    "Error/Cause, Catcher Output/Assign with $states.errorOutput; $states.input, .result, .context. The "
+    "expression language is a documented subset (src/services/states/asl/jsonata.hpp): paths, predicates and "
+    "indexes, constructors, arithmetic, &, comparisons, and/or, ?:, in, and the functions $string $number $boolean "
+    "$not $exists $count $sum $max $min $average $length $substring(Before/After) $uppercase $lowercase $trim "
+    "$contains $split $join $replace $keys $lookup $merge $append $reverse $sort $distinct $round $floor $ceil $abs "
+    "$power $sqrt $type $now $millis and Step Functions' $partition $range $hash $random $uuid $parse.",
     "Retry (ErrorEquals with States.ALL / States.TaskFailed / names, IntervalSeconds, MaxAttempts, BackoffRate, "
     "MaxDelaySeconds, JitterStrategy FULL) and Catch (ResultPath); TimeoutSeconds(Path), HeartbeatSeconds(Path); "
     "the execution's TimeoutSeconds; States.Runtime, States.Timeout, States.HeartbeatTimeout, "
@@ -80,8 +89,9 @@ DURABILITY = [
 ]
 
 GAPS = [
-    "The JSONata query language (QueryLanguage JSONata, Arguments, Output, Assign, variables): definitions using "
-    "it are answered InvalidDefinition naming it.",
+    "JSONata: lambdas and higher-order functions ($map, $filter, $reduce, $sift, $each), regular expressions, the "
+    "chain operator ~>, wildcards, parent/positional/context bindings (%, #, @), transforms and the date/number "
+    "formatting functions are not supported (evaluation answers States.QueryEvaluationError naming them).",
     "Distributed Map runs its iterations inside the parent execution (no child executions or Map Runs: "
     "DescribeMapRun, ListMapRuns and UpdateMapRun are not supported); ResultWriter is answered InvalidDefinition; "
     "ReaderConfig InputType MANIFEST (S3 inventory) is not read. Activities (CreateActivity ... GetActivityTask) "

@@ -351,6 +351,24 @@ class Executions(unittest.TestCase):
         self.assertEqual(seen[0]["source"], "aws.states")
         self.assertEqual(seen[0]["resources"], [e["executionArn"]])
 
+    def test_jsonata_workflow(self):
+        d = {"QueryLanguage": "JSONata", "StartAt": "Init", "States": {
+            "Init": {"Type": "Pass", "Assign": {"customer": "{% $states.input.customer %}"}, "Next": "Lines"},
+            "Lines": {"Type": "Map", "Items": "{% $states.input.lines %}",
+                      "ItemProcessor": {"StartAt": "Price", "States": {"Price": {
+                          "Type": "Pass", "Output": "{% $states.input.qty * $states.input.unit %}", "End": True}}},
+                      "Output": "{% {'customer': $customer, 'total': $sum($states.result)} %}", "Next": "Big?"},
+            "Big?": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.total >= 100 %}", "Next": "Vip"}],
+                     "Default": "Normal"},
+            "Vip": {"Type": "Pass", "Output": "{% $merge([$states.input, {'tier': 'vip'}]) %}", "End": True},
+            "Normal": {"Type": "Pass", "Output": "{% $merge([$states.input, {'tier': 'normal'}]) %}", "End": True}}}
+        c = sfn()
+        sm = c.create_state_machine(name="jsonata", definition=json.dumps(d), roleArn=ROLE, type="EXPRESS")
+        r = c.start_sync_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps(
+            {"customer": "ada", "lines": [{"qty": 3, "unit": 20}, {"qty": 1, "unit": 45}]}))
+        self.assertEqual(r["status"], "SUCCEEDED", r.get("cause"))
+        self.assertEqual(json.loads(r["output"]), {"customer": "ada", "total": 105, "tier": "vip"})
+
     def test_test_state(self):
         r = sfn().test_state(definition=json.dumps({"Type": "Pass", "Parameters": {"x.$": "$.a"}, "Next": "N"}),
                              roleArn=ROLE, input=json.dumps({"a": 1}), inspectionLevel="DEBUG")

@@ -5,6 +5,7 @@
 
 #include "services/states/asl/choice.hpp"
 #include "services/states/asl/json_path.hpp"
+#include "services/states/asl/jsonata.hpp"
 
 namespace cenote::states::asl {
 
@@ -13,20 +14,24 @@ namespace json = boost::json;
 namespace {
 
 const std::set<std::string, std::less<>> kCommon = {"Type", "Comment", "QueryLanguage"};
+// Fields of each state type; JSONata's (Arguments, Output, Assign, Items) are allowed in both languages'
+// lists and checked against the state's query language below.
 const std::map<std::string, std::set<std::string, std::less<>>, std::less<>> kFields = {
-    {"Pass", {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "Result"}},
+    {"Pass",
+     {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "Result", "Output", "Assign"}},
     {"Task",
      {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "Resource",
       "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch",
-      "Credentials"}},
-    {"Choice", {"Choices", "Default", "InputPath", "OutputPath"}},
+      "Credentials", "Arguments", "Output", "Assign"}},
+    {"Choice", {"Choices", "Default", "InputPath", "OutputPath", "Output", "Assign"}},
     {"Wait",
-     {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath"}},
-    {"Succeed", {"InputPath", "OutputPath"}},
+     {"Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath", "Timestamp", "TimestampPath",
+      "Output", "Assign"}},
+    {"Succeed", {"InputPath", "OutputPath", "Output"}},
     {"Fail", {"Error", "ErrorPath", "Cause", "CausePath"}},
     {"Parallel",
      {"Next", "End", "InputPath", "OutputPath", "Parameters", "ResultPath", "ResultSelector", "Branches",
-      "Retry", "Catch"}},
+      "Retry", "Catch", "Arguments", "Output", "Assign"}},
     {"Map",
      {"Next",
       "End",
@@ -50,16 +55,42 @@ const std::map<std::string, std::set<std::string, std::less<>>, std::less<>> kFi
       "ItemBatcher",
       "Label",
       "ToleratedFailureCountPath",
-      "ToleratedFailurePercentagePath"}},
+      "ToleratedFailurePercentagePath",
+      "Items",
+      "Output",
+      "Assign"}},
 };
-// Fields of the JSONata query language and Distributed Map's ResultWriter, which this server does not run
-// (named in the coverage doc): answered as unsupported rather than run wrongly.
-const std::set<std::string, std::less<>> kUnsupported = {"Arguments", "Output", "Assign", "Items",
-                                                         "ResultWriter"};
+const std::set<std::string, std::less<>> kJsonataOnly = {"Arguments", "Output", "Assign", "Items"};
+const std::set<std::string, std::less<>> kJsonPathOnly = {
+    "InputPath", "OutputPath",  "Parameters",    "ResultPath", "ResultSelector",
+    "ItemsPath", "SecondsPath", "TimestampPath", "ErrorPath",  "CausePath"};
+// Distributed Map's ResultWriter, which this server does not run (named in the coverage doc): answered as
+// unsupported rather than run wrongly.
+const std::set<std::string, std::less<>> kUnsupported = {"ResultWriter"};
+
+// Every "{% %}" string in `v` parses.
+bool JsonataParses(const json::value& v) {
+  if (v.is_string()) {
+    auto e = JsonataExpression(v.get_string());
+    return !e || ValidJsonata(*e);
+  }
+  if (v.is_array()) {
+    for (const auto& x : v.as_array()) {
+      if (!JsonataParses(x)) return false;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& [k, x] : v.as_object()) {
+      if (!JsonataParses(x)) return false;
+    }
+  }
+  return true;
+}
 
 class Checker {
  public:
   std::vector<Diagnostic> out;
+  bool top_jsonata = false;  // the definition's QueryLanguage is JSONata
 
   void Add(std::string code, std::string message, std::string location) {
     out.push_back(Diagnostic{std::move(code), std::move(message), std::move(location)});
@@ -109,6 +140,7 @@ class Checker {
   void PositiveInt(const json::object& s, std::string_view field, const std::string& at, std::int64_t min) {
     auto it = s.find(field);
     if (it == s.end()) return;
+    if (it->value().is_string() && JsonataExpression(it->value().get_string())) return;  // checked when run
     const json::value& v = it->value();
     const bool is_int = v.is_int64() || v.is_uint64();
     if (!is_int || (v.is_int64() && v.get_int64() < min)) {
@@ -241,12 +273,13 @@ class Checker {
         Schema("Field '" + std::string(k) + "' is not supported", at.empty() ? "/" : at);
       }
     }
-    if (auto q = m.find("QueryLanguage"); q != m.end() && q->value() != json::value("JSONPath")) {
-      Schema(
-          "The value for the field 'QueryLanguage' must be JSONPath: the JSONata query language is not "
-          "supported by this server",
-          at + "/QueryLanguage");
+    if (auto q = m.find("QueryLanguage");
+        q != m.end() && q->value() != json::value("JSONPath") && q->value() != json::value("JSONata")) {
+      Schema("The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]",
+             at + "/QueryLanguage");
     }
+    if (at.empty())
+      top_jsonata = m.contains("QueryLanguage") && m.at("QueryLanguage") == json::value("JSONata");
     if (auto pc = m.find("ProcessorConfig"); pc != m.end() && pc->value().is_object()) {
       if (auto mode = pc->value().as_object().find("Mode");
           mode != pc->value().as_object().end() && mode->value() == json::value("DISTRIBUTED")) {
@@ -301,20 +334,31 @@ class Checker {
             here + "/Type");
         continue;
       }
+      const bool jsonata =
+          s.contains("QueryLanguage") ? s.at("QueryLanguage") == json::value("JSONata") : top_jsonata;
+      if (auto q = s.find("QueryLanguage");
+          q != s.end() && q->value() != json::value("JSONPath") && q->value() != json::value("JSONata")) {
+        Schema("The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]",
+               here + "/QueryLanguage");
+      }
       for (const auto& [k, v] : s) {
         if (kCommon.contains(k)) continue;
-        if (kUnsupported.contains(k) && (fields->second.contains(k) || k == "Arguments" || k == "Output" ||
-                                         k == "Assign" || k == "Items")) {
+        if (kUnsupported.contains(k)) {
           Schema("Field '" + std::string(k) + "' is not supported by this server", here + "/" + Escape(k));
           continue;
         }
-        if (!fields->second.contains(k)) Schema("Field '" + std::string(k) + "' is not supported", here);
-      }
-      if (auto q = s.find("QueryLanguage"); q != s.end() && q->value() != json::value("JSONPath")) {
-        Schema(
-            "The value for the field 'QueryLanguage' must be JSONPath: the JSONata query language is not "
-            "supported by this server",
-            here + "/QueryLanguage");
+        if (!fields->second.contains(k) || (jsonata && kJsonPathOnly.contains(k)) ||
+            (!jsonata && kJsonataOnly.contains(k))) {
+          Schema(
+              "Field '" + std::string(k) + "' is not supported" +
+                  (fields->second.contains(k) ? std::string(jsonata ? " in JSONata" : " in JSONPath") : ""),
+              here);
+          continue;
+        }
+        if (jsonata && !JsonataParses(v)) {
+          Schema("The value for the field '" + std::string(k) + "' is not a valid JSONata expression",
+                 here + "/" + Escape(k));
+        }
       }
       String(s, "Comment", here);
       const bool terminal_type = type == "Choice" || type == "Succeed" || type == "Fail";
@@ -379,7 +423,18 @@ class Checker {
           for (std::size_t i = 0; i < c->value().as_array().size(); ++i) {
             const json::value& r = c->value().as_array()[i];
             if (!r.is_object()) continue;
-            ChoiceRule(r.as_object(), here + "/Choices/" + std::to_string(i), true);
+            if (jsonata) {
+              const json::object& rule = r.as_object();
+              if (!rule.contains("Condition") || !rule.contains("Next")) {
+                Schema("These fields are required: [Condition, Next]",
+                       here + "/Choices/" + std::to_string(i));
+              } else if (!JsonataParses(rule.at("Condition"))) {
+                Schema("The value for the field 'Condition' is not a valid JSONata expression",
+                       here + "/Choices/" + std::to_string(i) + "/Condition");
+              }
+            } else {
+              ChoiceRule(r.as_object(), here + "/Choices/" + std::to_string(i), true);
+            }
             if (auto n = r.as_object().find("Next"); n != r.as_object().end() && n->value().is_string())
               edges[name].emplace_back(n->value().get_string());
           }
@@ -399,7 +454,8 @@ class Checker {
         Path(s, "SecondsPath", here, false, false);
         Path(s, "TimestampPath", here, false, false);
         if (auto t = s.find("Timestamp");
-            t != s.end() && (!t->value().is_string() || !ParseTimestamp(t->value().get_string()))) {
+            t != s.end() && (!t->value().is_string() || (!ParseTimestamp(t->value().get_string()) &&
+                                                         !JsonataExpression(t->value().get_string())))) {
           Schema("The value for the field 'Timestamp' must be a valid RFC3339 timestamp",
                  here + "/Timestamp");
         }

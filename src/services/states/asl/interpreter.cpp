@@ -8,6 +8,7 @@
 #include "common/random.hpp"
 #include "services/states/asl/choice.hpp"
 #include "services/states/asl/json_path.hpp"
+#include "services/states/asl/jsonata.hpp"
 
 namespace cenote::states::asl {
 
@@ -229,16 +230,62 @@ class Runner {
     if (it->value().is_null()) return raw;
     return ApplyResultPath(it->value().get_string(), raw, std::move(result));
   }
-  Result<json::value> Effective(const json::object& state, const json::value& raw, const json::value& ctx,
-                                std::string_view field = "Parameters") {
+  // ---- the JSONata query language: $states and the workflow's variables
+
+  bool Jsonata(const json::object& state) const {
+    const std::string q = Str(state, "QueryLanguage");
+    if (!q.empty()) return q == "JSONata";
+    return Str(definition_, "QueryLanguage") == "JSONata";
+  }
+  static json::object Bindings(const json::object& frame, const json::value& input, const json::value& ctx,
+                               const json::value* result = nullptr,
+                               const json::value* error_output = nullptr) {
+    json::object vars;
+    if (auto it = frame.find("vars"); it != frame.end() && it->value().is_object())
+      vars = it->value().as_object();
+    json::object states{{"input", input}, {"context", ctx}};
+    if (result != nullptr) states["result"] = *result;
+    if (error_output != nullptr) states["errorOutput"] = *error_output;
+    vars["states"] = std::move(states);
+    return vars;
+  }
+  // A state's (or Catcher's, or Choice rule's) Output and Assign: both see the bindings from before the
+  // assignment, as AWS evaluates them.
+  static Result<json::value> JsonataOutput(json::object& frame, const json::object& spec,
+                                           const json::object& vars, json::value default_output) {
+    json::value output = std::move(default_output);
+    if (auto it = spec.find("Output"); it != spec.end()) {
+      CENOTE_ASSIGN_OR_RETURN(output, ApplyJsonata(it->value(), vars));
+    }
+    if (auto it = spec.find("Assign"); it != spec.end()) {
+      CENOTE_ASSIGN_OR_RETURN(json::value assigned, ApplyJsonata(it->value(), vars));
+      if (!assigned.is_object()) return MakeError("States.QueryEvaluationError", "Assign must be an object");
+      if (!frame.contains("vars") || !frame["vars"].is_object()) frame["vars"] = json::object{};
+      json::object& fv = frame["vars"].as_object();
+      for (auto& [k, v] : assigned.as_object()) fv[k] = std::move(v);
+    }
+    return output;
+  }
+
+  Result<json::value> Effective(const json::object& frame, const json::object& state, const json::value& raw,
+                                const json::value& ctx, std::string_view field = "Parameters") {
+    if (Jsonata(state)) {
+      auto it = state.find("Arguments");
+      if (it == state.end()) return raw;
+      return ApplyJsonata(it->value(), Bindings(frame, raw, ctx));
+    }
     CENOTE_ASSIGN_OR_RETURN(json::value in, InputPath(state, raw, ctx));
     auto it = state.find(field);
     if (it == state.end()) return in;
     return ApplyTemplate(it->value(), in, ctx);
   }
   // ResultSelector -> ResultPath -> OutputPath on a state's result.
-  Result<json::value> Output(const json::object& state, const json::value& raw, json::value result,
-                             const json::value& ctx) {
+  Result<json::value> Output(json::object& frame, const json::object& state, const json::value& raw,
+                             json::value result, const json::value& ctx) {
+    if (Jsonata(state)) {
+      const json::object vars = Bindings(frame, raw, ctx, &result);
+      return JsonataOutput(frame, state, vars, result);
+    }
     if (auto it = state.find("ResultSelector"); it != state.end()) {
       CENOTE_ASSIGN_OR_RETURN(result, ApplyTemplate(it->value(), result, ctx));
     }
@@ -335,7 +382,17 @@ class Runner {
         json::value error_output = json::object{{"Error", f.error}, {"Cause", f.cause}};
         json::value raw = frame.contains("input") ? frame.at("input") : json::value(json::object{});
         json::value output = error_output;
-        if (auto rp = catcher.find("ResultPath"); rp != catcher.end()) {
+        if (Jsonata(state)) {
+          // $states.errorOutput; the Catcher's Output (default: the error output) and Assign.
+          const json::object vars =
+              Bindings(frame, raw, Context(frame, state, "", nullptr, 0), nullptr, &error_output);
+          auto out = JsonataOutput(frame, catcher, vars, error_output);
+          if (!out) {
+            FailFrame(frame, FromError(out.error()));
+            return;
+          }
+          output = std::move(*out);
+        } else if (auto rp = catcher.find("ResultPath"); rp != catcher.end()) {
           if (rp->value().is_null()) {
             output = raw;
           } else {
@@ -410,8 +467,12 @@ class Runner {
       HandleError(frame, state, FromError(e), false);
       return true;
     };
+    if (Jsonata(state) && (type == "Pass" || type == "Succeed" || type == "Fail" || type == "Choice" ||
+                           (type == "Wait" && phase == "start"))) {
+      return DispatchJsonata(frame, state, type, raw, ctx, fail);
+    }
     if (type == "Pass") {
-      auto eff = Effective(state, raw, ctx);
+      auto eff = Effective(frame, state, raw, ctx);
       if (!eff) return fail(eff.error());
       json::value result = state.contains("Result") ? state.at("Result") : *eff;
       auto rp = ResultPath(state, raw, std::move(result));
@@ -544,6 +605,102 @@ class Runner {
     return true;
   }
 
+  // Pass, Succeed, Fail, Choice and a Wait's start in the JSONata query language.
+  template <typename FailFn>
+  bool DispatchJsonata(json::object& frame, const json::object& state, const std::string& type,
+                       const json::value& raw, const json::value& ctx, FailFn& fail) {
+    const json::object vars = Bindings(frame, raw, ctx);
+    if (type == "Pass" || type == "Succeed") {
+      auto out = JsonataOutput(frame, state, vars, raw);
+      if (!out) return fail(out.error());
+      if (type == "Pass") {
+        Transition(frame, state, std::move(*out));
+      } else {
+        Exited(frame, state, *out);
+        frame["status"] = "SUCCEEDED";
+        frame["output"] = std::move(*out);
+        frame["phase"] = "done";
+      }
+      return true;
+    }
+    if (type == "Fail") {
+      Failure f;
+      for (auto [field, target] : {std::pair{"Error", &f.error}, std::pair{"Cause", &f.cause}}) {
+        auto it = state.find(field);
+        if (it == state.end()) continue;
+        auto v = ApplyJsonata(it->value(), vars);
+        if (!v) {
+          FailFrame(frame, FromError(v.error()));
+          return true;
+        }
+        *target = v->is_string() ? std::string(v->get_string()) : ToJsonText(*v);
+      }
+      FailFrame(frame, f);
+      return true;
+    }
+    if (type == "Choice") {
+      const json::object* matched = nullptr;
+      if (const auto it = state.find("Choices"); it != state.end() && it->value().is_array()) {
+        for (const auto& rule : it->value().as_array()) {
+          if (!rule.is_object()) continue;
+          auto c = rule.as_object().find("Condition");
+          if (c == rule.as_object().end()) continue;
+          auto v = ApplyJsonata(c->value(), vars);
+          if (!v) return fail(v.error());
+          if (!v->is_bool()) {
+            return fail(
+                MakeError("States.QueryEvaluationError",
+                          "The Condition of a Choice rule must evaluate to a boolean: " + ToJsonText(*v)));
+          }
+          if (v->get_bool()) {
+            matched = &rule.as_object();
+            break;
+          }
+        }
+      }
+      std::string next = matched ? Str(*matched, "Next") : Str(state, "Default");
+      if (next.empty()) {
+        FailFrame(frame, Failure{"States.NoChoiceMatched",
+                                 "No Choice Rules matched and no Default state was specified."});
+        return true;
+      }
+      // A rule's Output and Assign take precedence over the state's.
+      const json::object& spec =
+          matched && (matched->contains("Output") || matched->contains("Assign")) ? *matched : state;
+      auto out = JsonataOutput(frame, spec, vars, raw);
+      if (!out) return fail(out.error());
+      Exited(frame, state, *out);
+      frame["state"] = next;
+      frame["input"] = std::move(*out);
+      frame["phase"] = "enter";
+      frame["retries"] = json::array{};
+      return true;
+    }
+    // Wait: Seconds or Timestamp may be expressions; the state's Output and Assign apply when it ends.
+    std::int64_t until = now_;
+    if (auto it = state.find("Seconds"); it != state.end()) {
+      auto v = ApplyJsonata(it->value(), vars);
+      if (!v) return fail(v.error());
+      if (!v->is_number() || v->to_number<double>() < 0) {
+        return fail(MakeError("States.QueryEvaluationError", "Seconds must be a non-negative number"));
+      }
+      until = Int(frame, "entered", now_) + static_cast<std::int64_t>(v->to_number<double>() * 1000);
+    } else if (auto ts = state.find("Timestamp"); ts != state.end()) {
+      auto v = ApplyJsonata(ts->value(), vars);
+      if (!v) return fail(v.error());
+      auto t = v->is_string() ? ParseTimestamp(v->get_string()) : std::nullopt;
+      if (!t)
+        return fail(MakeError("States.QueryEvaluationError", "Timestamp must be an RFC 3339 timestamp"));
+      until = *t;
+    }
+    auto out = JsonataOutput(frame, state, vars, raw);
+    if (!out) return fail(out.error());
+    frame["until"] = until;
+    frame["effective"] = std::move(*out);
+    frame["phase"] = "wait";
+    return true;
+  }
+
   Result<bool> EvaluateRule(const json::object& rule, const json::value& input, const json::value& ctx) {
     return EvaluateChoiceRule(rule, input, ctx);
   }
@@ -562,7 +719,7 @@ class Runner {
       std::string token;
       if (resource.ends_with(".waitForTaskToken")) token = NewTaskToken(info_.execution_arn);
       const json::value ctx = Context(frame, state, token, nullptr, 0);
-      auto params = Effective(state, raw, ctx);
+      auto params = Effective(frame, state, raw, ctx);
       if (!params) {
         HandleError(frame, state, FromError(params.error()), false);
         return true;
@@ -690,7 +847,7 @@ class Runner {
           Emit(frame, "TaskSucceeded", "taskSucceededEventDetails", std::move(d));
         }
         const json::value ctx = Context(frame, state, "", nullptr, 0);
-        auto out = Output(state, raw, o.output, ctx);
+        auto out = Output(frame, state, raw, o.output, ctx);
         if (!out) {
           HandleError(frame, state, FromError(out.error()), false);
           return true;
@@ -749,7 +906,7 @@ class Runner {
       const json::value ctx = Context(frame, state, "", nullptr, 0);
       json::array children;
       if (!is_map) {
-        auto eff = Effective(state, raw, ctx);
+        auto eff = Effective(frame, state, raw, ctx);
         if (!eff) {
           HandleError(frame, state, FromError(eff.error()), false);
           return true;
@@ -760,7 +917,7 @@ class Runner {
                                           : nullptr;
         for (std::size_t i = 0; branches && i < branches->size(); ++i) {
           const json::object& b = (*branches)[i].as_object();
-          children.push_back(NewFrame(base + "/Branches/" + std::to_string(i), Str(b, "StartAt"), *eff,
+          children.push_back(NewFrame(frame, base + "/Branches/" + std::to_string(i), Str(b, "StartAt"), *eff,
                                       static_cast<std::int64_t>(i), Int(frame, "prev")));
         }
         frame["children"] = std::move(children);
@@ -795,6 +952,13 @@ class Runner {
             return true;
           }
           items_v = std::move(*read);
+        } else if (Jsonata(state) && state.contains("Items")) {
+          auto v = ApplyJsonata(state.at("Items"), Bindings(frame, raw, ctx));
+          if (!v) {
+            HandleError(frame, state, FromError(v.error()), false);
+            return true;
+          }
+          items_v = std::move(*v);
         } else if (state.contains("ItemsPath")) {
           auto v = EvaluatePath(Str(state, "ItemsPath"), *in, ctx);
           if (!v) {
@@ -841,7 +1005,8 @@ class Runner {
             continue;
           }
           const json::value item_ctx = Context(frame, state, "", &items[i], static_cast<std::int64_t>(i));
-          auto sel = ApplyTemplate(*selector, *in, item_ctx);
+          auto sel = Jsonata(state) ? ApplyJsonata(*selector, Bindings(frame, raw, item_ctx))
+                                    : ApplyTemplate(*selector, *in, item_ctx);
           if (!sel) {
             HandleError(frame, state, FromError(sel.error()), false);
             return true;
@@ -878,7 +1043,7 @@ class Runner {
       while (Int(frame, "started") < total && (limit <= 0 || running < limit)) {
         const std::int64_t i = Int(frame, "started");
         frame["started"] = i + 1;
-        json::object child = NewFrame(base + "/" + processor, proc ? Str(*proc, "StartAt") : "",
+        json::object child = NewFrame(frame, base + "/" + processor, proc ? Str(*proc, "StartAt") : "",
                                       inputs[static_cast<std::size_t>(i)], i, Int(frame, "prev"));
         Emit(child, "MapIterationStarted", "mapIterationStartedEventDetails",
              json::object{{"name", name}, {"index", i}});
@@ -953,7 +1118,7 @@ class Runner {
     frame.erase("results");
     frame.erase("item_inputs");
     const json::value ctx = Context(frame, state, "", nullptr, 0);
-    auto out = Output(state, raw, std::move(results), ctx);
+    auto out = Output(frame, state, raw, std::move(results), ctx);
     if (!out) {
       HandleError(frame, state, FromError(out.error()), false);
       return true;
@@ -962,15 +1127,18 @@ class Runner {
     return true;
   }
 
-  static json::object NewFrame(std::string scope, std::string start, json::value input, std::int64_t index,
-                               std::int64_t prev) {
-    return json::object{{"scope", std::move(scope)},
-                        {"state", std::move(start)},
-                        {"input", std::move(input)},
-                        {"phase", "enter"},
-                        {"index", index},
-                        {"prev", prev},
-                        {"retries", json::array{}}};
+  // A branch or iteration: it reads the variables of its parent's scope (as copies: AWS scopes them).
+  static json::object NewFrame(const json::object& parent, std::string scope, std::string start,
+                               json::value input, std::int64_t index, std::int64_t prev) {
+    json::object f{{"scope", std::move(scope)},
+                   {"state", std::move(start)},
+                   {"input", std::move(input)},
+                   {"phase", "enter"},
+                   {"index", index},
+                   {"prev", prev},
+                   {"retries", json::array{}}};
+    if (auto it = parent.find("vars"); it != parent.end()) f["vars"] = it->value();
+    return f;
   }
 
   const json::object& definition_;

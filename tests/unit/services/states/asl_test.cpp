@@ -10,6 +10,7 @@
 #include "services/states/asl/definition.hpp"
 #include "services/states/asl/interpreter.hpp"
 #include "services/states/asl/json_path.hpp"
+#include "services/states/asl/jsonata.hpp"
 
 namespace cenote::states::asl {
 namespace {
@@ -138,6 +139,73 @@ TEST(AslIntrinsics, EveryFunction) {
   EXPECT_FALSE(ValidIntrinsic("States.Unknown()"));
 }
 
+struct JsonataCase {
+  const char* expr;
+  const char* want;  // JSON, "undefined", or "error"
+};
+
+TEST(AslJsonata, DocumentedSubset) {
+  const json::object vars = J(R"j({"states":{"input":{"a":2,"b":[1,2,3],"name":"Ada","o":{"k":"v"},
+      "orders":[{"id":1,"qty":2,"price":5},{"id":2,"qty":1,"price":7}]}},"count":3})j")
+                                .as_object();
+  const JsonataCase cases[] = {
+      {"$states.input.a", "2"},
+      {"$states.input.a * 10 + 1", "21"},
+      {"$states.input.b[1]", "2"},
+      {"$states.input.b[-1]", "3"},
+      {"$states.input.b[$ > 1]", "[2,3]"},
+      {"$states.input.orders.id", "[1,2]"},
+      {"$states.input.orders[qty > 1].price", "5"},
+      {"$sum($states.input.orders.(qty * price))", "17"},
+      {"$count($states.input.b)", "3"},
+      {"$states.input.name & ' Lovelace'", R"j("Ada Lovelace")j"},
+      {"$uppercase($states.input.name)", R"j("ADA")j"},
+      {"$states.input.a > 1 ? 'big' : 'small'", R"j("big")j"},
+      {"$states.input.a = 2 and $count <= 3", "true"},
+      {"$states.input.missing", "undefined"},
+      {"$exists($states.input.missing)", "false"},
+      {"{'x': $states.input.a, 'list': [1, $states.input.a]}", R"j({"x":2,"list":[1,2]})j"},
+      {"$string($states.input.o)", R"j("{\"k\":\"v\"}")j"},
+      {"$join(['a','b'], '-')", R"j("a-b")j"},
+      {"$split('a,b,c', ',')", R"j(["a","b","c"])j"},
+      {"$substring('hello', 1, 3)", R"j("ell")j"},
+      {"$round(2.5)", "2"},
+      {"$max($states.input.b)", "3"},
+      {"$merge([{'a':1},{'b':2}])", R"j({"a":1,"b":2})j"},
+      {"$partition([1,2,3], 2)", "[[1,2],[3]]"},
+      {"$range(1, 5, 2)", "[1,3,5]"},
+      {"$hash('abc', 'MD5')", R"j("900150983cd24fb0d6963f7d28e17f72")j"},
+      {"$parse('{\"z\":1}').z", "1"},
+      {"2 in $states.input.b", "true"},
+      {"$map($states.input.b, function($v){$v})", "error"},
+      {"1 +", "error"},
+  };
+  for (const auto& c : cases) {
+    auto r = EvaluateJsonata(c.expr, vars);
+    std::string_view want = c.want;
+    if (want == "error") {
+      EXPECT_FALSE(r.ok()) << c.expr;
+      if (!r.ok()) {
+        EXPECT_EQ(r.error().code, "States.QueryEvaluationError");
+      }
+      continue;
+    }
+    ASSERT_TRUE(r.ok()) << c.expr << ": " << r.error().message;
+    if (want == "undefined") {
+      EXPECT_FALSE(r->has_value()) << c.expr;
+    } else {
+      ASSERT_TRUE(r->has_value()) << c.expr;
+      EXPECT_EQ(**r, J(want)) << c.expr << " gave " << json::serialize(**r);
+    }
+  }
+  EXPECT_EQ(*JsonataExpression(" {% $a %} "), "$a");
+  EXPECT_FALSE(JsonataExpression("$a").has_value());
+  auto applied =
+      ApplyJsonata(J(R"j({"k":"{% $states.input.a %}","gone":"{% $states.input.nope %}","lit":"x"})j"), vars);
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(*applied, J(R"j({"k":2,"lit":"x"})j"));
+}
+
 struct ChoiceCase {
   const char* rule;
   bool want;
@@ -223,7 +291,14 @@ TEST(AslDefinition, ValidatesAsAwsDoes) {
        "at /States/A/Parameters/x.$"},
       {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Pass","Next":"C"}}},"End":true}}})j",
        "Missing 'Next' target: C at /States/A/ItemProcessor/States/B/Next"},
-      {R"j({"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Pass","End":true}}})j", "JSONata"},
+      {R"j({"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Pass","Output":"{% $states.input %}","End":true}}})j",
+       ""},
+      {R"j({"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Pass","Parameters":{},"End":true}}})j",
+       "Field 'Parameters' is not supported in JSONata at /States/A"},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Pass","Output":{},"End":true}}})j",
+       "Field 'Output' is not supported in JSONPath at /States/A"},
+      {R"j({"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Pass","Output":"{% 1 + %}","End":true}}})j",
+       "is not a valid JSONata expression at /States/A/Output"},
       {R"j(not json)j", "INVALID_JSON_DESCRIPTION"},
   };
   for (const auto& c : cases) {
@@ -513,6 +588,36 @@ TEST_F(AslRun, StateTimesAndContextObject) {
   Step();
   EXPECT_EQ(run_.at("output"), J(R"j({"entered":"2023-11-14T22:13:20.000Z","state":"A","sm":"sm",
                                       "start":"2023-11-14T22:13:20.000Z"})j"));
+}
+
+TEST_F(AslRun, JsonataWorkflowWithVariables) {
+  tasks_.script["arn:aws:states:::lambda:invoke"] = [](const TaskRequest& r) {
+    return Succeeds(
+        json::object{{"Payload", json::object{{"sum", r.parameters.at("Payload").at("x").as_int64() + 1}}}});
+  };
+  Start(R"j({"QueryLanguage":"JSONata","StartAt":"Init","States":{
+      "Init":{"Type":"Pass","Assign":{"total":0,"label":"{% 'run-' & $states.input.id %}"},"Next":"Loop"},
+      "Loop":{"Type":"Map","Items":"{% $states.input.values %}","ItemSelector":{"x":"{% $states.context.Map.Item.Value %}",
+              "i":"{% $states.context.Map.Item.Index %}"},
+              "ItemProcessor":{"StartAt":"Call","States":{"Call":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+                 "Arguments":{"Payload":{"x":"{% $states.input.x %}"}},"Output":"{% $states.result.Payload.sum %}","End":true}}},
+              "Assign":{"total":"{% $sum($states.result) %}"},"Output":"{% $states.result %}","Next":"Check"},
+      "Check":{"Type":"Choice","Choices":[{"Condition":"{% $total > 10 %}","Next":"Big",
+                                           "Output":{"label":"{% $label %}","total":"{% $total %}"}}],
+               "Default":"Small"},
+      "Small":{"Type":"Fail","Error":"TooSmall","Cause":"{% 'total ' & $string($total) %}"},
+      "Big":{"Type":"Succeed"}}})j",
+        R"j({"id":7,"values":[1,2,3,4]})j");
+  Step();
+  ASSERT_EQ(Status(), "SUCCEEDED") << json::serialize(run_);
+  EXPECT_EQ(run_.at("output"), J(R"j({"label":"run-7","total":14})j"));
+  Start(R"j({"QueryLanguage":"JSONata","StartAt":"T","States":{
+      "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"Payload":{"x":1}},
+           "Catch":[{"ErrorEquals":["States.ALL"],"Output":{"err":"{% $states.errorOutput.Error %}"},"Next":"Done"}],"End":true},
+      "Done":{"Type":"Succeed"}}})j");
+  tasks_.script["arn:aws:states:::lambda:invoke"] = [](const TaskRequest&) { return Fails("Oops", "bad"); };
+  Step();
+  EXPECT_EQ(run_.at("output"), J(R"j({"err":"Oops"})j"));
 }
 
 TEST_F(AslRun, AbortAndRedrive) {
