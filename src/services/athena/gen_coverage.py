@@ -72,7 +72,7 @@ STATEMENTS = [
 RESULT_FILES = [
     "`<OutputLocation>/<QueryExecutionId>.csv` (SELECT, CTAS, INSERT INTO) or `.txt` (DDL and utility statements, "
     "tab separated, no header), each with a `.metadata` file. Athena's metadata file is binary; Cenote writes JSON "
-    "with the result columns and the update count (see `src/services/athena/result_files.hpp`).",
+    "with the result columns and the update count (see `src/query/result_files.hpp`).",
     "",
     "Both objects and the execution's SUCCEEDED state are written in one metadata transaction: a client that sees "
     "SUCCEEDED finds both, and a crash leaves neither (the execution is then reported FAILED after the restart). "

@@ -18,10 +18,10 @@
 
 #include "common/clock.hpp"
 #include "common/mutex.hpp"
+#include "query/result_files.hpp"
 #include "services/athena/athena_provider.hpp"
 #include "services/athena/ddl_parser.hpp"
 #include "services/athena/errors.hpp"
-#include "services/athena/result_files.hpp"
 #include "services/athena/table_resolver.hpp"
 #include "services/common/operation_table.hpp"
 #include "services/common/params.hpp"
@@ -30,6 +30,18 @@
 namespace cenote::athena {
 
 namespace json = boost::json;
+
+// Result files (src/query/result_files.hpp), shared with CloudTrail Lake.
+using query::CsvLine;
+using query::DecodeResultToken;
+using query::EncodeResultToken;
+using query::ParseResultMetadata;
+using query::ReadResultRows;
+using query::ReadResultRowsFrom;
+using query::ResultMetadata;
+using query::ResultPage;
+using query::ResultRow;
+using query::SerializeResultMetadata;
 
 inline constexpr const char* kPrimaryWorkGroup = "primary";
 inline constexpr const char* kDefaultCatalog = "AwsDataCatalog";

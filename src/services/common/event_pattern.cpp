@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/strings.hpp"
+#include "common/unicode_case.hpp"
 
 namespace cenote::services {
 
@@ -89,19 +90,31 @@ bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.s
 bool EndsWith(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
-bool StartsWithFolded(std::string_view s, std::string_view lowered) {
+// Case-insensitive comparisons against a pattern already folded (FoldCaseUtf8): ASCII subjects compare byte
+// by byte; others are folded first (folding may change a code point's length: U+212A KELVIN SIGN is "k").
+bool IsAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0x80) == 0; });
+}
+bool StartsWithAsciiFolded(std::string_view s, std::string_view lowered) {
   if (s.size() < lowered.size()) return false;
   for (std::size_t i = 0; i < lowered.size(); ++i) {
     if (AsciiToLower(s[i]) != lowered[i]) return false;
   }
   return true;
 }
+bool StartsWithFolded(std::string_view s, std::string_view lowered) {
+  if (IsAscii(s)) return StartsWithAsciiFolded(s, lowered);
+  return StartsWith(FoldCaseUtf8(s), lowered);
+}
 bool EndsWithFolded(std::string_view s, std::string_view lowered) {
-  if (s.size() < lowered.size()) return false;
-  return StartsWithFolded(s.substr(s.size() - lowered.size()), lowered);
+  if (IsAscii(s)) {
+    return s.size() >= lowered.size() && StartsWithAsciiFolded(s.substr(s.size() - lowered.size()), lowered);
+  }
+  return EndsWith(FoldCaseUtf8(s), lowered);
 }
 bool EqualsFolded(std::string_view s, std::string_view lowered) {
-  return s.size() == lowered.size() && StartsWithFolded(s, lowered);
+  if (IsAscii(s)) return s.size() == lowered.size() && StartsWithAsciiFolded(s, lowered);
+  return FoldCaseUtf8(s) == lowered;
 }
 
 bool WildcardMatches(const Wildcard& w, std::string_view s) {
@@ -425,7 +438,7 @@ class Compiler {
         const json::value& s = inner.begin()->value();
         if (!s.is_string()) return Fail("equals-ignore-case match pattern must be a string");
         m.op = prefix ? Op::kPrefixIgnoreCase : Op::kSuffixIgnoreCase;
-        m.text = AsciiLower(s.get_string());
+        m.text = FoldCaseUtf8(s.get_string());
         return true;
       }
       if (!value.is_string()) return Fail(name + " match pattern must be a string");
@@ -436,7 +449,7 @@ class Compiler {
     if (name == "equals-ignore-case") {
       if (!value.is_string()) return Fail("equals-ignore-case match pattern must be a string");
       m.op = Op::kEqualsIgnoreCase;
-      m.text = AsciiLower(value.get_string());
+      m.text = FoldCaseUtf8(value.get_string());
       return true;
     }
     if (name == "wildcard") {
@@ -551,7 +564,7 @@ class Compiler {
                     bool lower) {
     auto add = [&](const json::value& s) {
       if (!s.is_string()) return Fail(what + " match pattern must be a string");
-      out.push_back(lower ? AsciiLower(s.get_string()) : std::string(s.get_string()));
+      out.push_back(lower ? FoldCaseUtf8(s.get_string()) : std::string(s.get_string()));
       return true;
     };
     if (v.is_array()) {

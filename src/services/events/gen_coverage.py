@@ -40,7 +40,6 @@ GAPS = [
     "LogConfig are not implemented (answered as unsupported operations).",
     "Targets other than SQS, SNS, Kinesis, Firehose, event buses, Lambda and Step Functions fail their deliveries "
     "(retried, then dead-lettered).",
-    "equals-ignore-case folds ASCII letters only.",
 ]
 
 SERVICE_EVENTS = [

@@ -1,4 +1,5 @@
 #include "common/encoding.hpp"
+#include "common/unicode_case.hpp"
 
 #include <gtest/gtest.h>
 
@@ -99,6 +100,26 @@ TEST(Encoding, HmacAndSha256) {
   EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
   EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
   EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
+}
+
+}  // namespace
+}  // namespace cenote
+
+namespace cenote {
+namespace {
+
+TEST(UnicodeCase, SimpleLowercaseOfUtf8) {
+  EXPECT_EQ(FoldCaseUtf8("Hello WORLD"), "hello world");
+  EXPECT_EQ(FoldCaseUtf8("ÀÉÎÕÜ ΣΑΣ ДОМ"), "àéîõü σασ дом");
+  EXPECT_EQ(FoldCaseUtf8("\xE2\x84\xAA"), "k");                     // U+212A KELVIN SIGN
+  EXPECT_EQ(FoldCaseUtf8("\xC4\xB0"), "i");                         // U+0130: the simple mapping (Java's)
+  EXPECT_EQ(FoldCaseUtf8("\xF0\x90\x90\x80"), "\xF0\x90\x90\xA8");  // U+10400 DESERET -> U+10428
+  EXPECT_EQ(FoldCaseUtf8("A\xFF\xC3"
+                         "B"),
+            "a\xFF\xC3"
+            "b");  // malformed bytes pass through
+  EXPECT_EQ(SimpleToLower(U'Z'), U'z');
+  EXPECT_EQ(SimpleToLower(U'1'), U'1');
 }
 
 }  // namespace

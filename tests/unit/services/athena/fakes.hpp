@@ -18,11 +18,14 @@
 #include "../../store/temp_dir.hpp"
 #include "../lake_put_each.hpp"
 #include "query/engine.hpp"
-#include "services/athena/result_files.hpp"
+#include "query/result_files.hpp"
 #include "services/s3/lake_access.hpp"
 #include "store/metadata_store.hpp"
 
 namespace cenote::athena::testing {
+
+using query::CsvLine;
+using query::ResultRow;
 
 using cenote::store::testing::TempDir;
 

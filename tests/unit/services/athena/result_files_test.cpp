@@ -1,14 +1,14 @@
-#include "services/athena/result_files.hpp"
+#include "query/result_files.hpp"
 
 #include <gtest/gtest.h>
 
 #include "fakes.hpp"
 
-namespace cenote::athena {
+namespace cenote::query {
 namespace {
 
-using testing::TempDir;
-using testing::WriteFile;
+using athena::testing::TempDir;
+using athena::testing::WriteFile;
 
 TEST(ResultFilesTest, CsvQuotesNewlinesAndNulls) {
   TempDir dir;
@@ -143,4 +143,4 @@ TEST(ResultFilesTest, TokensAreBoundToTheExecution) {
 }
 
 }  // namespace
-}  // namespace cenote::athena
+}  // namespace cenote::query

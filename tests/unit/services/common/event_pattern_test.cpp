@@ -77,6 +77,17 @@ TEST(EventPattern, Suffix) {
 TEST(EventPattern, EqualsIgnoreCase) {
   EXPECT_TRUE(Match(R"({"name": [{"equals-ignore-case": "alice"}]})", R"({"name": "ALiCe"})"));
   EXPECT_FALSE(Match(R"({"name": [{"equals-ignore-case": "alice"}]})", R"({"name": "alice2"})"));
+  // Beyond ASCII, with Java's simple case mappings (as AWS's event-ruler): Greek, Cyrillic, Latin-1, and a
+  // sign whose lowercase is shorter (U+212A KELVIN SIGN is "k").
+  EXPECT_TRUE(Match(R"({"city": [{"equals-ignore-case": "ΑΘΉΝΑ"}]})", R"({"city": "αθήνα"})"));
+  EXPECT_TRUE(Match(R"({"city": [{"equals-ignore-case": "москва"}]})", R"({"city": "МОСКВА"})"));
+  EXPECT_TRUE(Match(R"({"city": [{"equals-ignore-case": "zürich"}]})", R"({"city": "ZÜRICH"})"));
+  EXPECT_TRUE(Match(R"({"unit": [{"equals-ignore-case": "k"}]})", "{\"unit\": \"\u212a\"}"));
+  EXPECT_TRUE(Match(R"({"city": [{"prefix": {"equals-ignore-case": "ZÜR"}}]})", R"({"city": "zürich"})"));
+  EXPECT_TRUE(Match(R"({"city": [{"suffix": {"equals-ignore-case": "ICH"}}]})", R"({"city": "Zürich"})"));
+  EXPECT_FALSE(
+      Match(R"({"city": [{"anything-but": {"equals-ignore-case": ["ZÜRICH"]}}]})", R"({"city": "zürich"})"));
+  EXPECT_FALSE(Match(R"({"city": [{"equals-ignore-case": "zürich"}]})", R"({"city": "zurich"})"));
 }
 
 TEST(EventPattern, AnythingBut) {

@@ -1,4 +1,4 @@
-#include "services/athena/result_files.hpp"
+#include "query/result_files.hpp"
 
 #include <boost/json.hpp>
 #include <cstdio>
@@ -6,7 +6,7 @@
 
 #include "common/encoding.hpp"
 
-namespace cenote::athena {
+namespace cenote::query {
 
 namespace json = boost::json;
 
@@ -38,7 +38,7 @@ Result<ResultMetadata> ParseResultMetadata(const std::string& text) {
     for (const auto& c : cols->as_array()) {
       if (!c.is_object()) return InternalError("query result metadata has a malformed column");
       const auto& co = c.as_object();
-      query::ResultColumn rc;
+      ResultColumn rc;
       if (auto* n = co.if_contains("name"); n && n->is_string()) rc.name = std::string(n->as_string());
       if (auto* t = co.if_contains("type"); t && t->is_string()) rc.type = std::string(t->as_string());
       if (auto* p = co.if_contains("precision"); p && p->is_int64())
@@ -235,4 +235,4 @@ std::optional<std::uint64_t> DecodeResultToken(const std::string& query_executio
   return std::stoull(num);
 }
 
-}  // namespace cenote::athena
+}  // namespace cenote::query

@@ -1,4 +1,5 @@
-// The files a query execution leaves in its output location, and how GetQueryResults reads them.
+// The files a query execution leaves in its output location, and how GetQueryResults reads them (Athena;
+// CloudTrail Lake reads its query results the same way).
 //
 //   <id>.csv            SELECT results, as Athena writes them: a header row of column names, then one line
 //                       per row; every value double-quoted (quotes doubled), NULL an empty unquoted field.
@@ -22,13 +23,13 @@
 #include "common/result.hpp"
 #include "query/engine.hpp"
 
-namespace cenote::athena {
+namespace cenote::query {
 
 struct ResultMetadata {
   std::string format = "csv";  // "csv" | "txt"
   bool header = true;          // the first row of the file is the column names (csv of a SELECT)
   std::int64_t update_count = -1;
-  std::vector<query::ResultColumn> columns;
+  std::vector<ResultColumn> columns;
 };
 
 std::string SerializeResultMetadata(const ResultMetadata& meta);
@@ -60,4 +61,4 @@ std::string EncodeResultToken(const std::string& query_execution_id, std::uint64
 std::optional<std::uint64_t> DecodeResultToken(const std::string& query_execution_id,
                                                const std::string& token);
 
-}  // namespace cenote::athena
+}  // namespace cenote::query
