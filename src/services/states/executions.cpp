@@ -439,7 +439,15 @@ Result<OperationOutput> DescribeExecution(Env& env, const RequestContext& ctx, O
   const std::string arn = GetString(in.params.as_object(), "executionArn").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
   CENOTE_ASSIGN_OR_RETURN(json::object doc, ExecutionRow(*txn, arn, ctx));
-  return DescribeDoc(std::move(doc));
+  json::object out = DescribeDoc(std::move(doc));
+  // includedData METADATA_ONLY leaves the input and output out (their details say so).
+  if (GetString(in.params.as_object(), "includedData") == "METADATA_ONLY") {
+    out.erase("input");
+    out.erase("output");
+    out["inputDetails"] = json::object{{"included", false}};
+    if (out.contains("outputDetails")) out["outputDetails"] = json::object{{"included", false}};
+  }
+  return out;
 }
 
 Result<OperationOutput> ListExecutions(Env& env, const RequestContext& ctx, OperationInput& in) {

@@ -30,6 +30,7 @@ NOTES = {
     "SendTaskSuccess": "the token names its execution; an outcome is committed and consumed by the execution's "
                        "next transition; TaskTimedOut once the task is no longer awaited",
     "TagResource": "state machines",
+    "DescribeExecution": "includedData METADATA_ONLY leaves input and output out",
 }
 
 LANGUAGE = [

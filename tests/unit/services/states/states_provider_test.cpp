@@ -238,6 +238,10 @@ TEST_F(StatesTest, WaitSurvivesRestartAndHistoryPages) {
   json::object d = Describe(e);
   EXPECT_EQ(d["status"], "SUCCEEDED");
   EXPECT_EQ(d["output"], R"j({"x":1})j");
+  json::object meta =
+      Ok("states", "DescribeExecution", {{"executionArn", e}, {"includedData", "METADATA_ONLY"}});
+  EXPECT_FALSE(meta.contains("output"));
+  EXPECT_EQ(meta["inputDetails"].at("included"), false);
   EXPECT_EQ(History(e), (std::vector<std::string>{"ExecutionStarted", "PassStateEntered", "PassStateExited",
                                                   "WaitStateEntered", "WaitStateExited", "PassStateEntered",
                                                   "PassStateExited", "ExecutionSucceeded"}));
