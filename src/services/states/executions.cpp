@@ -250,7 +250,8 @@ Status LoadTimers(Env& env) {
 }
 
 Status AdvanceExecution(Env& env, const std::string& arn) {
-  std::lock_guard<std::mutex> step(env.step_mu);
+  ExecutionLock hold(env, arn);
+  if (hold.reentrant()) return Status::Ok();  // (cannot happen: advances run on the background task only)
   json::object doc, run;
   std::vector<std::pair<std::int64_t, json::object>> deliveries;
   {
@@ -280,6 +281,10 @@ Status AdvanceExecution(Env& env, const std::string& arn) {
     a.done = true;
   } else {
     asl::Interpreter it(*definition, info, *runner);
+    const json::object* stop = nullptr;
+    for (const auto& [id, d] : deliveries) {
+      if (GetBool(d, "stop").value_or(false)) stop = &d;
+    }
     for (const auto& [id, d] : deliveries) {
       asl::TaskOutcome o;
       const bool heartbeat = GetBool(d, "heartbeat").value_or(false);
@@ -290,19 +295,29 @@ Status AdvanceExecution(Env& env, const std::string& arn) {
       } else if (d.contains("output")) {
         o.output = d.at("output");
       }
-      it.Deliver(run, GetString(d, "token").value_or(""), o, heartbeat, now);
+      if (!GetBool(d, "stop").value_or(false))
+        it.Deliver(run, GetString(d, "token").value_or(""), o, heartbeat, now);
     }
-    a = it.Step(run, now);
+    a = stop != nullptr ? it.Abort(run, GetString(*stop, "error").value_or(""),
+                                   GetString(*stop, "cause").value_or(""), now)
+                        : it.Step(run, now);
   }
   Finish(doc, run, now);
-  const std::int64_t due = a.done ? -1 : a.wake_ms;
+  std::int64_t due = a.done ? -1 : a.wake_ms;
   Status st = [&]() -> Status {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
-    CENOTE_RETURN_IF_ERROR(Commit(env, *txn, arn, doc, run, a, due));
     for (const auto& [id, d] : deliveries) {
       CENOTE_RETURN_IF_ERROR(
           Status::FromResult(txn->Exec("DELETE FROM states_deliveries WHERE id = ?", {id})));
     }
+    // Outcomes that arrived during this advance (a task's own StopExecution, a fast SendTaskSuccess) are due
+    // at once.
+    if (!a.done) {
+      CENOTE_ASSIGN_OR_RETURN(
+          auto more, txn->QueryOne("SELECT 1 FROM states_deliveries WHERE execution = ? LIMIT 1", {arn}));
+      if (more) due = now;
+    }
+    CENOTE_RETURN_IF_ERROR(Commit(env, *txn, arn, doc, run, a, due));
     return txn->Commit();
   }();
   if (!st) {
@@ -519,12 +534,23 @@ Result<OperationOutput> ListExecutions(Env& env, const RequestContext& ctx, Oper
 Result<OperationOutput> StopExecution(Env& env, const RequestContext& ctx, OperationInput& in) {
   const json::object& p = in.params.as_object();
   const std::string arn = GetString(p, "executionArn").value_or("");
-  std::lock_guard<std::mutex> step(env.step_mu);
+  ExecutionLock hold(env, arn);
   const std::int64_t now = env.Now();
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(json::object doc, ExecutionRow(*txn, arn, ctx));
   if (GetString(doc, "status") != "RUNNING") {
     return json::object{{"stopDate", GetInt(doc, "stopDate").value_or(now)}};
+  }
+  if (hold.reentrant()) {
+    // A task of this execution stops it: the advance under way commits first, then the stop is applied.
+    CENOTE_RETURN_IF_ERROR(Status::FromResult(
+        txn->Exec("INSERT INTO states_deliveries (execution, token, doc) VALUES (?, '', ?)",
+                  {arn, json::serialize(json::object{{"stop", true},
+                                                     {"error", GetString(p, "error").value_or("")},
+                                                     {"cause", GetString(p, "cause").value_or("")}})})));
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
+    env.Arm(arn, now);
+    return json::object{{"stopDate", now}};
   }
   CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT run FROM states_executions WHERE arn = ?", {arn}));
   json::object run = ParseDoc((*row)[0]);
@@ -603,7 +629,7 @@ Result<OperationOutput> DescribeStateMachineForExecution(Env& env, const Request
 
 Result<OperationOutput> RedriveExecution(Env& env, const RequestContext& ctx, OperationInput& in) {
   const std::string arn = GetString(in.params.as_object(), "executionArn").value_or("");
-  std::lock_guard<std::mutex> step(env.step_mu);
+  ExecutionLock hold(env, arn);
   const std::int64_t now = env.Now();
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(json::object doc, ExecutionRow(*txn, arn, ctx));

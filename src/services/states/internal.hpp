@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "aws/invoker.hpp"
 #include "aws/provider.hpp"
@@ -55,13 +56,32 @@ struct Env {
   std::set<std::pair<std::int64_t, std::string>> timers GUARDED_BY(mu);  // (due ms, execution ARN)
   std::map<std::string, std::int64_t> due_of GUARDED_BY(mu);             // execution ARN -> its timer
   std::function<void()> wake;
-  std::mutex step_mu;  // serializes advancing executions (see states_provider.hpp)
+  // Executions being advanced or changed, and by which thread: one thread at a time per execution. A task
+  // of an execution that calls back into it (aws-sdk:sfn:stopExecution on itself) finds its own thread here.
+  std::map<std::string, std::thread::id> busy GUARDED_BY(mu);
+  CondVar busy_cv{mu};
 
   Env(store::MetadataStore& m, aws::Invoker* i, StatesOptions o)
       : metadata(m), invoker(i), options(std::move(o)) {}
 
   // Arms (or re-arms) an execution's timer; `due` < 0 removes it.
   void Arm(const std::string& execution_arn, std::int64_t due);
+};
+
+// Holds one execution for the calling thread (waits while another thread holds it). `reentrant()`: this
+// thread already held it (a task of the execution calling back into it); then nothing is held or released.
+class ExecutionLock {
+ public:
+  ExecutionLock(Env& env, std::string arn);
+  ~ExecutionLock();
+  ExecutionLock(const ExecutionLock&) = delete;
+  ExecutionLock& operator=(const ExecutionLock&) = delete;
+  bool reentrant() const { return reentrant_; }
+
+ private:
+  Env& env_;
+  std::string arn_;
+  bool reentrant_ = false;
 };
 
 // A state machine, version or alias row's document (DescribeStateMachine's members, plus "tags").

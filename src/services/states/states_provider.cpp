@@ -129,6 +129,28 @@ void Env::Arm(const std::string& execution_arn, std::int64_t due) {
   if (due >= 0 && wake) wake();
 }
 
+ExecutionLock::ExecutionLock(Env& env, std::string arn) : env_(env), arn_(std::move(arn)) {
+  MutexLock lock(env_.mu);
+  const std::thread::id self = std::this_thread::get_id();
+  while (true) {
+    auto it = env_.busy.find(arn_);
+    if (it == env_.busy.end()) break;
+    if (it->second == self) {
+      reentrant_ = true;
+      return;
+    }
+    env_.busy_cv.Wait(lock);
+  }
+  env_.busy[arn_] = self;
+}
+
+ExecutionLock::~ExecutionLock() {
+  if (reentrant_) return;
+  MutexLock lock(env_.mu);
+  env_.busy.erase(arn_);
+  env_.busy_cv.SignalAll();
+}
+
 StatesProvider::StatesProvider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
 
 StatesProvider::~StatesProvider() { task_.reset(); }

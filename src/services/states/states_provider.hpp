@@ -18,7 +18,8 @@
 // role (which must trust states.amazonaws.com), invoked_by "states.amazonaws.com" (integrations.cpp).
 //
 // Thread safety: handlers run concurrently; one mutex guards the in-memory indexes, never held across an
-// Invoker call; `step_mu` serializes advancing executions (never held by SendTask*).
+// Invoker call; an ExecutionLock gives one thread at a time one execution (advance, stop, redrive; SendTask*
+// only commit a delivery), and lets an execution's own task call back into it.
 #pragma once
 
 #include <cstdint>

@@ -333,6 +333,20 @@ TEST_F(StatesTest, ExpressSyncAndSdkIntegration) {
   EXPECT_EQ(Fails("StartSyncExecution", {{"stateMachineArn", std_arn}}).code, "StateMachineTypeNotSupported");
 }
 
+TEST_F(StatesTest, ATaskStopsItsOwnExecutionWithoutDeadlock) {
+  const std::string arn = Create("selfstop", R"j({"StartAt":"Stop","States":{
+      "Stop":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:sfn:stopExecution",
+              "Parameters":{"ExecutionArn.$":"$$.Execution.Id","Error":"Self","Cause":"stopped by itself"},"Next":"W"},
+      "W":{"Type":"Wait","Seconds":100,"End":true}}})j");
+  const std::string e = Start(arn);
+  provider_->Run();  // the task's StopExecution is recorded, then applied by the next advance
+  provider_->Run();
+  json::object d = Describe(e);
+  EXPECT_EQ(d["status"], "ABORTED");
+  EXPECT_EQ(d["error"], "Self");
+  EXPECT_EQ(History(e).back(), "ExecutionAborted");
+}
+
 TEST_F(StatesTest, TestStateRunsOneState) {
   json::object r =
       Ok("states", "TestState",
