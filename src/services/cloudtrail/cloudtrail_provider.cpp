@@ -1,6 +1,7 @@
 #include "services/cloudtrail/cloudtrail_provider.hpp"
 
 #include <spdlog/spdlog.h>
+#include <string.h>  // explicit_bzero
 
 #include <cstdio>
 #include <random>
@@ -10,6 +11,7 @@
 #include "iam/directory.hpp"
 #include "services/cloudtrail/event_record.hpp"
 #include "services/cloudtrail/internal.hpp"
+#include "services/common/secret_sealer.hpp"
 
 namespace cenote::cloudtrail {
 
@@ -22,6 +24,10 @@ std::vector<std::string> Migrations() {
       "NULL, "
       "private_der BLOB NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER NOT NULL, "
       "PRIMARY KEY (region, fingerprint))",
+      // CloudTrail Lake (lake.cpp): event data stores and query records.
+      "CREATE TABLE cloudtrail_event_data_stores (arn TEXT PRIMARY KEY, doc TEXT NOT NULL)",
+      "CREATE TABLE cloudtrail_lake_queries (id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, doc TEXT NOT "
+      "NULL)",
   };
 }
 
@@ -59,6 +65,16 @@ const std::vector<ErrorSpec>& ErrorTable() {
       errors::kResourceNotFound,
       errors::kOrganizationsNotInUse,
       errors::kNotManagementAccount,
+      errors::kEventDataStoreNotFound,
+      errors::kEventDataStoreExists,
+      errors::kEventDataStoreMax,
+      errors::kInactiveEventDataStore,
+      errors::kEventDataStoreTerminationProtected,
+      errors::kInvalidEventDataStoreStatus,
+      errors::kInvalidQueryStatement,
+      errors::kMaxConcurrentQueries,
+      errors::kQueryIdNotFound,
+      errors::kInactiveQuery,
   };
   return kTable;
 }
@@ -68,20 +84,33 @@ namespace {
 const CloudTrailProvider::Table& Operations() {
   static const CloudTrailProvider::Table kOps = {
       {"AddTags", AddTags},
+      {"CancelQuery", CancelQuery},
+      {"CreateEventDataStore", CreateEventDataStore},
       {"CreateTrail", CreateTrail},
+      {"DeleteEventDataStore", DeleteEventDataStore},
       {"DeleteTrail", DeleteTrail},
+      {"DescribeQuery", DescribeQuery},
       {"DescribeTrails", DescribeTrails},
+      {"GetEventDataStore", GetEventDataStore},
       {"GetEventSelectors", GetEventSelectors},
+      {"GetQueryResults", GetQueryResults},
       {"GetTrail", GetTrail},
       {"GetTrailStatus", GetTrailStatus},
+      {"ListEventDataStores", ListEventDataStores},
       {"ListPublicKeys", ListPublicKeys},
+      {"ListQueries", ListQueries},
       {"ListTags", ListTags},
       {"ListTrails", ListTrails},
       {"LookupEvents", LookupEvents},
       {"PutEventSelectors", PutEventSelectors},
       {"RemoveTags", RemoveTags},
+      {"RestoreEventDataStore", RestoreEventDataStore},
+      {"StartEventDataStoreIngestion", StartEventDataStoreIngestion},
       {"StartLogging", StartLogging},
+      {"StartQuery", StartQuery},
+      {"StopEventDataStoreIngestion", StopEventDataStoreIngestion},
       {"StopLogging", StopLogging},
+      {"UpdateEventDataStore", UpdateEventDataStore},
       {"UpdateTrail", UpdateTrail},
   };
   return kOps;
@@ -170,6 +199,7 @@ class EventRecorder final : public aws::pipeline::AfterHook {
 
 class TrailAuthority final : public iam::ResourceAuthority {
  public:
+  explicit TrailAuthority(Env& env) : env_(env) {}
   std::string_view service() const override { return "cloudtrail"; }
   Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal&, std::string_view,
                                    std::string_view) const override {
@@ -177,18 +207,30 @@ class TrailAuthority final : public iam::ResourceAuthority {
   }
   Result<std::string> Lookup(std::string_view name, std::span<const std::string> args) const override {
     if (name == "TrailARN" && args.size() == 3) return TrailArnOf(args[0], args[1], args[2]);
+    if (auto lake = LakeLookup(name, args)) return std::move(*lake);
+    if (name == "QueryStoreOf" && args.size() == 1) {
+      std::string arn = QueryStoreOf(env_, args[0]);
+      if (arn.empty()) return services::MakeError(errors::kQueryIdNotFound, {args[0]});
+      return arn;
+    }
     return iam::ResourceAuthority::Lookup(name, args);
   }
+
+ private:
+  Env& env_;
 };
 
 }  // namespace
 
 std::unique_ptr<iam::ResourceAuthority> CloudTrailProvider::MakeAuthority() {
-  return std::make_unique<TrailAuthority>();
+  return std::make_unique<TrailAuthority>(*env_);
 }
 
 CloudTrailProvider::CloudTrailProvider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
-CloudTrailProvider::~CloudTrailProvider() { delivery_.reset(); }
+CloudTrailProvider::~CloudTrailProvider() {
+  delivery_.reset();
+  StopLakeQueries(*env_);
+}
 
 const std::vector<std::string_view>& CloudTrailProvider::SupportedOperations() {
   return Operations().names();
@@ -212,7 +254,7 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(store::Meta
       env->events, EventStore::Open(env->options.event_dir, env->options.clock,
                                     env->options.sync_always ? SyncMode::kAlways : SyncMode::kBatched));
   {
-    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
     CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT doc FROM cloudtrail_trails"));
     MutexLock lock(env->mu);
     for (const auto& row : rows) {
@@ -230,7 +272,19 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(store::Meta
             "ORDER BY valid_from"));
     MutexLock keys_lock(env->keys_mu);
     for (const auto& row : keys) {
-      CENOTE_ASSIGN_OR_RETURN(SigningKey key, SigningKey::FromPrivateDer(store::AsText(row[3])));
+      const std::string region = store::AsText(row[0]), fingerprint = store::AsText(row[1]);
+      const std::string purpose = KeyPurpose(region, fingerprint);
+      CENOTE_ASSIGN_OR_RETURN(std::string der,
+                              services::OpenSecret(env->options.secrets, purpose, store::AsText(row[3])));
+      if (env->options.secrets != nullptr && !services::SecretSealer::IsSealed(store::AsText(row[3]))) {
+        // A key stored before sealing existed is sealed now.
+        CENOTE_ASSIGN_OR_RETURN(std::string sealed, env->options.secrets->Seal(purpose, der));
+        CENOTE_RETURN_IF_ERROR(
+            txn->Exec("UPDATE cloudtrail_keys SET private_der = ? WHERE region = ? AND fingerprint = ?",
+                      {store::Blob{sealed}, region, fingerprint}));
+      }
+      CENOTE_ASSIGN_OR_RETURN(SigningKey key, SigningKey::FromPrivateDer(der));
+      explicit_bzero(der.data(), der.size());
       env->keys[store::AsText(row[0])].push_back(
           KeyRecord{.fingerprint = store::AsText(row[1]),
                     .public_der = store::AsText(row[2]),
@@ -238,7 +292,9 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(store::Meta
                     .valid_from = store::AsInt(row[4]),
                     .valid_to = store::AsInt(row[5])});
     }
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
+  if (!env->options.lake_dir.empty()) CENOTE_RETURN_IF_ERROR(LoadLake(*env));
   std::unique_ptr<CloudTrailProvider> provider(new CloudTrailProvider(std::move(env)));
   provider->recorder_ = std::make_unique<EventRecorder>(*provider->env_);
   if (provider->env_->options.start_delivery_task) {

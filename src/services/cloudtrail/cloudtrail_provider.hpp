@@ -41,6 +41,14 @@ class Organizations;
 class ResourceAuthority;
 }  // namespace cenote::iam
 
+namespace cenote::query {
+class QueryEngine;
+}  // namespace cenote::query
+
+namespace cenote::services {
+class SecretSealer;
+}  // namespace cenote::services
+
 namespace cenote::cloudtrail {
 
 struct CloudTrailOptions {
@@ -61,6 +69,12 @@ struct CloudTrailOptions {
   // false: no background task (tests call Deliver()).
   bool start_delivery_task = true;
   std::function<std::int64_t()> clock;
+  // CloudTrail Lake (lake.cpp): where event data stores' exports and query results live ("" : no Lake), and
+  // the query engine its queries run on.
+  std::string lake_dir;
+  // Seals the digest-signing keys' private halves at rest (KMS's, when it runs); null: stored as they are.
+  const services::SecretSealer* secrets = nullptr;
+  std::function<Result<query::QueryEngine*>()> engine;
 };
 
 struct Env;

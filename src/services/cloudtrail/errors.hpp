@@ -49,6 +49,29 @@ inline constexpr ErrorSpec kInvalidTagParameter{"InvalidTagParameterException", 
 inline constexpr ErrorSpec kTagsLimit{
     "TagsLimitExceededException", "The number of tags on the resource would exceed the limit of 50.", 400};
 inline constexpr ErrorSpec kResourceNotFound{"ResourceNotFoundException", "{}", 400};
+// CloudTrail Lake (lake.cpp).
+inline constexpr ErrorSpec kEventDataStoreNotFound{"EventDataStoreNotFoundException",
+                                                   "The specified event data store {} was not found.", 400};
+inline constexpr ErrorSpec kEventDataStoreExists{"EventDataStoreAlreadyExistsException",
+                                                 "An event data store named {} already exists.", 400};
+inline constexpr ErrorSpec kEventDataStoreMax{"EventDataStoreMaxLimitExceededException",
+                                              "Your account has reached the maximum number of event data "
+                                              "stores in this Region.",
+                                              400};
+inline constexpr ErrorSpec kInactiveEventDataStore{"InactiveEventDataStoreException",
+                                                   "The event data store {} is inactive.", 400};
+inline constexpr ErrorSpec kEventDataStoreTerminationProtected{
+    "EventDataStoreTerminationProtectedException",
+    "The event data store {} cannot be deleted because termination protection is enabled.", 400};
+inline constexpr ErrorSpec kInvalidEventDataStoreStatus{"InvalidEventDataStoreStatusException", "{}", 400};
+inline constexpr ErrorSpec kInvalidQueryStatement{"InvalidQueryStatementException", "{}", 400};
+inline constexpr ErrorSpec kMaxConcurrentQueries{"MaxConcurrentQueriesException",
+                                                 "You are already running the maximum number of concurrent "
+                                                 "queries.",
+                                                 400};
+inline constexpr ErrorSpec kQueryIdNotFound{"QueryIdNotFoundException", "The query ID {} does not exist.",
+                                            400};
+inline constexpr ErrorSpec kInactiveQuery{"InactiveQueryException", "{}", 400};
 inline constexpr ErrorSpec kOrganizationsNotInUse{"OrganizationsNotInUseException",
                                                   "This account is not a member of an organization, or the "
                                                   "organization does not have all features enabled.",

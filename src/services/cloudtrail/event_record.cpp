@@ -233,6 +233,7 @@ std::vector<EventResource> ResourcesOf(std::string_view service, std::string_vie
   iam::ActionLookup lookup = [](std::string_view name,
                                 std::span<const std::string> args) -> Result<std::string> {
     if (name == "TrailARN" && args.size() == 3) return TrailArnOf(args[0], args[1], args[2]);
+    if (auto lake = LakeLookup(name, args)) return std::move(*lake);
     return MakeError("NoLookup", "no lookup " + std::string(name), 400);
   };
   auto resolved = map->Resolve(operation, params, region, account, lookup);

@@ -9,6 +9,8 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +41,11 @@ std::vector<EventResource> ResourcesOf(std::string_view service, std::string_vie
 // The action map's TrailARN(Name, Region, Account) lookup (iam_actions.json): a trail ARN as given, or the
 // ARN of the trail of that name in the region and account.
 std::string TrailArnOf(std::string_view name_or_arn, std::string_view region, std::string_view account);
+// The action map's CloudTrail Lake lookups that need no state (lake.cpp): EventDataStoreARN(store, region,
+// account) keeps an ARN and builds one from an id; QueryStoreARN(statement, region, account) is the first
+// event data store a query statement names (InvalidQueryStatementException when it names none). nullopt for
+// other names.
+std::optional<Result<std::string>> LakeLookup(std::string_view name, std::span<const std::string> args);
 
 // "AWS::<Service>::<Type>" of an ARN (CloudFormation's resource type names, as CloudTrail uses them).
 std::string ResourceTypeOf(std::string_view arn);

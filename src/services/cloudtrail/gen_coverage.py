@@ -49,18 +49,45 @@ NOTES = {
                     "EventCategory insight answers no events",
     "ListPublicKeys": "the region's RSA-2048 digest-signing keys (PKCS#1 DER, MD5 fingerprint) valid in "
                       "[StartTime, EndTime]; a key is valid for 30 days, then the next one signs",
+    "CreateEventDataStore": "CloudTrail Lake: Name (unique per region), AdvancedEventSelectors (default: all "
+                            "management events; the trails' selector fields), MultiRegionEnabled, "
+                            "RetentionPeriod (7-3653 days, 2557 with FIXED_RETENTION_PRICING), BillingMode, "
+                            "TerminationProtectionEnabled, StartIngestion, TagsList; 10 per region; ingests the "
+                            "events of its account recorded after it is created. OrganizationEnabled and KmsKeyId "
+                            "answer UnsupportedOperationException",
+    "GetEventDataStore": "by ARN or id",
+    "ListEventDataStores": "MaxResults, NextToken",
+    "UpdateEventDataStore": "the same members; a selector or region change applies to every later query",
+    "DeleteEventDataStore": "PENDING_DELETION for 7 days (restorable, not queryable), then removed; "
+                            "EventDataStoreTerminationProtectedException while protected",
+    "RestoreEventDataStore": "a store pending deletion",
+    "StartEventDataStoreIngestion": "resumes ingestion (events recorded while stopped stay out)",
+    "StopEventDataStoreIngestion": "",
+    "StartQuery": "SQL in Athena's (Trino's) dialect on the query engine: `SELECT ... FROM <store id or ARN>`, "
+                  "joins of several stores, the event record's fields as columns (userIdentity and tlsDetails as "
+                  "rows, requestParameters/responseElements/additionalEventData as map(varchar, varchar), "
+                  "eventTime a timestamp); QueryParameters fill `?`; at most 10 running per account "
+                  "(MaxConcurrentQueriesException); InvalidQueryStatementException when no store is named; "
+                  "syntax errors FAIL the query with the engine's SYNTAX_ERROR. DeliveryS3Uri answers "
+                  "UnsupportedOperationException",
+    "DescribeQuery": "QueryStatus QUEUED/RUNNING/FINISHED/FAILED/CANCELLED/TIMED_OUT, ErrorMessage, statistics",
+    "GetQueryResults": "QueryResultRows as [{column: value}] per row (Lake's columns keep their record spelling, "
+                       "eventName), MaxQueryResults <= 1000, NextToken; results kept across restarts",
+    "ListQueries": "a store's queries, newest first, by QueryStatus",
+    "CancelQuery": "a queued or running query",
 }
 
 GAPS = [
-    "CloudTrail Lake (event data stores, StartQuery/GetQueryResults, imports, channels, federation), Insights "
-    "selectors and events, resource policies, delegated administrators: not implemented.",
+    "CloudTrail Lake: event data stores read the 90-day event log (retention beyond it is not kept), ingest from "
+    "their creation (no import of older events), are not KMS-encrypted; organization stores, imports, channels, "
+    "federation, dashboards, query result delivery to S3 and GenerateQuery: not implemented. Insights selectors "
+    "and events, resource policies, delegated administrators: not implemented.",
     "SNS notifications and CloudWatch Logs delivery answer UnsupportedOperationException.",
     "Organization trails record the member accounts' events under `AWSLogs/<org id>/<account>/`; digests are "
     "written for the management account's own chain only, and the management-account check is not made.",
     "Events record `userIdentity`, `requestParameters` (the input with secrets left out) and `responseElements` "
     "(the output of write calls) in lowerCamelCase member names; service-specific fields AWS adds "
     "(`additionalEventData`, S3's `x-amz-*` response headers, `sessionCredentialFromConsole`) are not.",
-    "The digest-signing private keys are kept in the metadata store unencrypted (KMS's root key will wrap them).",
 ]
 
 RECORDING = [

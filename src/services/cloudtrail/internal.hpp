@@ -13,12 +13,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
 #include "aws/provider.hpp"
 #include "common/mutex.hpp"
 #include "common/result.hpp"
+#include "query/engine.hpp"
 #include "services/cloudtrail/cloudtrail_provider.hpp"
 #include "services/cloudtrail/errors.hpp"
 #include "services/cloudtrail/event_store.hpp"
@@ -136,6 +138,49 @@ struct LoggingTrail {
   Selectors selectors;
 };
 
+// ---- CloudTrail Lake (lake.cpp)
+
+inline constexpr char kLakeDatabase[] = "cloudtrail_lake";
+
+struct EventDataStore {
+  std::string id;  // the UUID queries name it by
+  std::string arn, name, account, region;
+  std::string status = "ENABLED";  // ENABLED, STOPPED_INGESTION, PENDING_DELETION
+  Selectors selectors;             // advanced
+  bool multi_region = true;
+  std::int64_t retention_days = 366;
+  bool termination_protection = true;
+  std::string billing_mode = "EXTENDABLE_RETENTION_PRICING";
+  std::string kms_key_id;
+  std::int64_t created_ms = 0, updated_ms = 0, deleted_ms = 0;
+  // The event sequences it ingested: [from, to) windows, the last open (to = max) while it ingests.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> windows;
+  std::vector<std::pair<std::string, std::string>> tags;
+
+  json::object ToDoc() const;
+  static EventDataStore FromDoc(const json::object& doc);
+};
+
+// What of a store's events is exported for the engine (in memory: rebuilt after a restart).
+struct LakeExport {
+  std::uint64_t next = 0;               // the next event sequence to look at; 0 = not started
+  std::vector<query::TableFile> files;  // the JSON lines files so far
+};
+
+struct LakeQuery {
+  std::string id, account, region, statement, status, error, alias;
+  std::string delivery_uri, delivery_status;
+  std::int64_t created_ms = 0, execution_ms = 0, bytes_scanned = 0;
+  std::int64_t events_matched = 0, events_scanned = 0, results_count = 0;
+  std::string results_path;                      // the result CSV (header row first)
+  std::vector<std::string> columns;              // result column names
+  std::vector<std::string> stores;               // ARNs of the stores it reads
+  std::shared_ptr<query::Cancellation> running;  // while it runs
+
+  json::object ToDoc() const;
+  static LakeQuery FromDoc(const json::object& doc);
+};
+
 struct Env {
   Env(store::MetadataStore& m, aws::Invoker& i) : metadata(m), invoker(i) {}
   store::MetadataStore& metadata;
@@ -156,6 +201,15 @@ struct Env {
 
   Mutex delivery_mu;  // one delivery round at a time
 
+  Mutex lake_mu;  // CloudTrail Lake's state; never held while calling the invoker
+  std::map<std::string, EventDataStore> stores GUARDED_BY(lake_mu);  // by ARN
+  std::map<std::string, LakeExport> exports GUARDED_BY(lake_mu);     // by store id
+  std::map<std::string, LakeQuery> queries GUARDED_BY(lake_mu);      // by query id
+  std::vector<std::thread> query_threads GUARDED_BY(lake_mu);
+  Status SaveStore(const EventDataStore& s);
+  Status EraseStore(const EventDataStore& s);
+  Status SaveQuery(const LakeQuery& q);
+
   std::int64_t Now() const { return options.clock(); }
   // Persists `trail` (one transaction) and refreshes the recorder's snapshot. Caller holds `mu`.
   Status Save(const Trail& trail) EXCLUSIVE_LOCKS_REQUIRED(mu);
@@ -172,6 +226,10 @@ struct Env {
 };
 
 std::string TrailArn(const std::string& region, const std::string& account, const std::string& name);
+// What a digest-signing key's sealed private half is bound to (services/common/secret_sealer.hpp).
+inline std::string KeyPurpose(const std::string& region, const std::string& fingerprint) {
+  return "cloudtrail digest key " + region + "/" + fingerprint;
+}
 // The S3 checks CreateTrail/UpdateTrail make as cloudtrail.amazonaws.com: the bucket exists and its policy
 // lets CloudTrail read its ACL and write under <prefix>/AWSLogs/<account>/.
 // The caller's HeadBucket tells a missing bucket (S3BucketDoesNotExistException).
@@ -188,6 +246,12 @@ store::FreshSchema FreshSchema();
 
 // ---- delivery (delivery.cpp)
 Status DeliverAll(Env& env, bool force_digest);
+
+// ---- CloudTrail Lake (lake.cpp): loads stores and query records at Open; stops running queries.
+Status LoadLake(Env& env);
+void StopLakeQueries(Env& env);
+// The first event data store ARN a query reads ("" for an unknown query): the action map's QueryStoreOf.
+std::string QueryStoreOf(Env& env, const std::string& query_id);
 
 // ---- handlers
 #define CENOTE_CLOUDTRAIL_HANDLER(name) \
@@ -208,6 +272,19 @@ CENOTE_CLOUDTRAIL_HANDLER(RemoveTags);
 CENOTE_CLOUDTRAIL_HANDLER(ListTags);
 CENOTE_CLOUDTRAIL_HANDLER(LookupEvents);
 CENOTE_CLOUDTRAIL_HANDLER(ListPublicKeys);
+CENOTE_CLOUDTRAIL_HANDLER(CreateEventDataStore);
+CENOTE_CLOUDTRAIL_HANDLER(GetEventDataStore);
+CENOTE_CLOUDTRAIL_HANDLER(ListEventDataStores);
+CENOTE_CLOUDTRAIL_HANDLER(UpdateEventDataStore);
+CENOTE_CLOUDTRAIL_HANDLER(DeleteEventDataStore);
+CENOTE_CLOUDTRAIL_HANDLER(RestoreEventDataStore);
+CENOTE_CLOUDTRAIL_HANDLER(StartEventDataStoreIngestion);
+CENOTE_CLOUDTRAIL_HANDLER(StopEventDataStoreIngestion);
+CENOTE_CLOUDTRAIL_HANDLER(StartQuery);
+CENOTE_CLOUDTRAIL_HANDLER(DescribeQuery);
+CENOTE_CLOUDTRAIL_HANDLER(CancelQuery);
+CENOTE_CLOUDTRAIL_HANDLER(ListQueries);
+CENOTE_CLOUDTRAIL_HANDLER(GetQueryResults);
 #undef CENOTE_CLOUDTRAIL_HANDLER
 
 }  // namespace cenote::cloudtrail

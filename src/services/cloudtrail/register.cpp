@@ -13,6 +13,7 @@
 
 #include "iam/directory.hpp"
 #include "services/cloudtrail/cloudtrail_provider.hpp"
+#include "services/common/secret_sealer.hpp"
 #include "services/common/service_deps.hpp"
 
 namespace cenote::cloudtrail {
@@ -37,6 +38,11 @@ std::int64_t MillisFromEnv(const char* name, std::int64_t fallback) {
 Status Register(services::ServiceDeps& deps) {
   CloudTrailOptions options;
   options.event_dir = deps.data_dir + "/cloudtrail/events";
+  options.lake_dir = deps.data_dir + "/cloudtrail/lake";
+  options.secrets = deps.Find<services::SecretSealer>();
+  deps.AllowEngineReads(options.lake_dir);
+  services::ServiceDeps* d = &deps;
+  options.engine = [d] { return d->Engine(); };
   if (const char* s = std::getenv("CENOTE_CLOUDTRAIL_SYNC"); s != nullptr && std::string(s) == "always") {
     options.sync_always = true;
   }
