@@ -537,14 +537,19 @@ Result<bool> Holds(const Condition& c, const Scope& scope) {
   return c.negated ? !holds : holds;
 }
 
-// The key and value of a [{Key, Value}] list entry (KMS spells them TagKey / TagValue).
+// The key and value of a [{Key, Value}] list entry (KMS spells them TagKey / TagValue, Step Functions key /
+// value).
 const json::value* ListKey(const json::object& e) {
-  const json::value* k = e.if_contains("Key");
-  return k != nullptr ? k : e.if_contains("TagKey");
+  for (std::string_view name : {"Key", "TagKey", "key"}) {
+    if (const json::value* k = e.if_contains(name)) return k;
+  }
+  return nullptr;
 }
 const json::value* ListValue(const json::object& e) {
-  const json::value* v = e.if_contains("Value");
-  return v != nullptr ? v : e.if_contains("TagValue");
+  for (std::string_view name : {"Value", "TagValue", "value"}) {
+    if (const json::value* v = e.if_contains(name)) return v;
+  }
+  return nullptr;
 }
 
 Status AddConditionKeys(const std::vector<ConditionKey>& keys, const Scope& scope, ContextKeys& context) {

@@ -47,6 +47,9 @@ Status Register(services::ServiceDeps& deps);
 namespace logs {
 Status Register(services::ServiceDeps& deps);
 }
+namespace states {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -64,6 +67,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"sns", sns::Register},
       {"events", events::Register},
       {"scheduler", scheduler::Register},
+      {"states", states::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},
