@@ -537,14 +537,19 @@ Result<bool> Holds(const Condition& c, const Scope& scope) {
   return c.negated ? !holds : holds;
 }
 
-// The key and value of a [{Key, Value}] list entry (KMS spells them TagKey / TagValue).
+// The key and value of a [{Key, Value}] list entry (KMS spells them TagKey / TagValue, Step Functions key /
+// value).
 const json::value* ListKey(const json::object& e) {
-  const json::value* k = e.if_contains("Key");
-  return k != nullptr ? k : e.if_contains("TagKey");
+  for (std::string_view name : {"Key", "TagKey", "key"}) {
+    if (const json::value* k = e.if_contains(name)) return k;
+  }
+  return nullptr;
 }
 const json::value* ListValue(const json::object& e) {
-  const json::value* v = e.if_contains("Value");
-  return v != nullptr ? v : e.if_contains("TagValue");
+  for (std::string_view name : {"Value", "TagValue", "value"}) {
+    if (const json::value* v = e.if_contains(name)) return v;
+  }
+  return nullptr;
 }
 
 Status AddConditionKeys(const std::vector<ConditionKey>& keys, const Scope& scope, ContextKeys& context) {
@@ -708,6 +713,16 @@ Result<std::vector<RequiredAuthorization>> ActionMap::Resolve(
       CENOTE_RETURN_IF_ERROR(ResolveOne(op, auth, scope, out));
       continue;
     }
+    // A `when` that names the list itself ("when": "logGroupNames" with "forEach": "logGroupNames") makes the
+    // authorization optional: an absent list skips it (an operation naming its resources in one of several
+    // members, as Logs' StartQuery does), where any other absent list is refused below.
+    bool skipped = false;
+    for (const Condition& c : auth.when) {
+      if (c.negated || c.equals || c.value.source != auth.for_each->source) continue;
+      CENOTE_ASSIGN_OR_RETURN(bool holds, Holds(c, scope));
+      skipped = skipped || !holds;
+    }
+    if (skipped) continue;
     CENOTE_ASSIGN_OR_RETURN(auto list, Evaluate(*auth.for_each, scope, nullptr));
     // An empty list would require nothing at all: refuse rather than authorize by omission.
     if (!list || !list->is_array()) {

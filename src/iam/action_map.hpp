@@ -46,7 +46,9 @@
 //   "value=text" (equal), or a list of those (all must hold). Authorizations whose condition fails are left
 //   out.
 // - "forEach"/"as": one authorization per element of a list member, with the element bound to the "as"
-//   name (DeleteObjects: one s3:DeleteObject per key). A missing or empty list is an error.
+//   name (DeleteObjects: one s3:DeleteObject per key). A missing or empty list is an error, unless the
+//   authorization's "when" names the list itself ("forEach": "logGroupNames", "when": "logGroupNames"): then
+//   an absent list skips it.
 // - "conditionKeys" (per operation, and optionally per authorization): a key ending in "/" or ":" expands
 //   per entry of a map or a [{Key, Value}] list (aws:RequestTag/ -> aws:RequestTag/team = "data";
 //   kms:EncryptionContext: -> kms:EncryptionContext:dept = "it"); other keys take a string, number or boolean

@@ -47,6 +47,12 @@ Status Register(services::ServiceDeps& deps);
 namespace scheduler {
 Status Register(services::ServiceDeps& deps);
 }
+namespace logs {
+Status Register(services::ServiceDeps& deps);
+}
+namespace states {
+Status Register(services::ServiceDeps& deps);
+}
 }  // namespace cenote
 
 namespace cenote::platform {
@@ -57,6 +63,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"iam", iam::Register},
       {"sts", sts::Register},
       {"organizations", organizations::Register},
+      {"logs", logs::Register},
       {"lambda", lambda::Register},
       {"kms", kms::Register},
       {"cloudtrail", cloudtrail::Register},
@@ -64,6 +71,7 @@ std::span<const services::ServiceEntry> ServiceList() {
       {"sns", sns::Register},
       {"events", events::Register},
       {"scheduler", scheduler::Register},
+      {"states", states::Register},
       {"s3", s3::Register},
       {"glue", glue::Register},
       {"athena", athena::Register},

@@ -1,6 +1,7 @@
 #include "services/cloudtrail/cloudtrail_provider.hpp"
 
 #include <spdlog/spdlog.h>
+#include <string.h>  // explicit_bzero
 
 #include <cstdio>
 #include <random>
@@ -10,6 +11,7 @@
 #include "iam/directory.hpp"
 #include "services/cloudtrail/event_record.hpp"
 #include "services/cloudtrail/internal.hpp"
+#include "services/common/secret_sealer.hpp"
 
 namespace cenote::cloudtrail {
 
@@ -252,7 +254,7 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(store::Meta
       env->events, EventStore::Open(env->options.event_dir, env->options.clock,
                                     env->options.sync_always ? SyncMode::kAlways : SyncMode::kBatched));
   {
-    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kRead));
+    CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
     CENOTE_ASSIGN_OR_RETURN(auto rows, txn->Query("SELECT doc FROM cloudtrail_trails"));
     MutexLock lock(env->mu);
     for (const auto& row : rows) {
@@ -270,7 +272,19 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(store::Meta
             "ORDER BY valid_from"));
     MutexLock keys_lock(env->keys_mu);
     for (const auto& row : keys) {
-      CENOTE_ASSIGN_OR_RETURN(SigningKey key, SigningKey::FromPrivateDer(store::AsText(row[3])));
+      const std::string region = store::AsText(row[0]), fingerprint = store::AsText(row[1]);
+      const std::string purpose = KeyPurpose(region, fingerprint);
+      CENOTE_ASSIGN_OR_RETURN(std::string der,
+                              services::OpenSecret(env->options.secrets, purpose, store::AsText(row[3])));
+      if (env->options.secrets != nullptr && !services::SecretSealer::IsSealed(store::AsText(row[3]))) {
+        // A key stored before sealing existed is sealed now.
+        CENOTE_ASSIGN_OR_RETURN(std::string sealed, env->options.secrets->Seal(purpose, der));
+        CENOTE_RETURN_IF_ERROR(
+            txn->Exec("UPDATE cloudtrail_keys SET private_der = ? WHERE region = ? AND fingerprint = ?",
+                      {store::Blob{sealed}, region, fingerprint}));
+      }
+      CENOTE_ASSIGN_OR_RETURN(SigningKey key, SigningKey::FromPrivateDer(der));
+      explicit_bzero(der.data(), der.size());
       env->keys[store::AsText(row[0])].push_back(
           KeyRecord{.fingerprint = store::AsText(row[1]),
                     .public_der = store::AsText(row[2]),
@@ -278,6 +292,7 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(store::Meta
                     .valid_from = store::AsInt(row[4]),
                     .valid_to = store::AsInt(row[5])});
     }
+    CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   if (!env->options.lake_dir.empty()) CENOTE_RETURN_IF_ERROR(LoadLake(*env));
   std::unique_ptr<CloudTrailProvider> provider(new CloudTrailProvider(std::move(env)));

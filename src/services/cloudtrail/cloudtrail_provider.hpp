@@ -45,6 +45,10 @@ namespace cenote::query {
 class QueryEngine;
 }  // namespace cenote::query
 
+namespace cenote::services {
+class SecretSealer;
+}  // namespace cenote::services
+
 namespace cenote::cloudtrail {
 
 struct CloudTrailOptions {
@@ -68,6 +72,8 @@ struct CloudTrailOptions {
   // CloudTrail Lake (lake.cpp): where event data stores' exports and query results live ("" : no Lake), and
   // the query engine its queries run on.
   std::string lake_dir;
+  // Seals the digest-signing keys' private halves at rest (KMS's, when it runs); null: stored as they are.
+  const services::SecretSealer* secrets = nullptr;
   std::function<Result<query::QueryEngine*>()> engine;
 };
 

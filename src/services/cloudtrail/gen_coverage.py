@@ -88,7 +88,6 @@ GAPS = [
     "Events record `userIdentity`, `requestParameters` (the input with secrets left out) and `responseElements` "
     "(the output of write calls) in lowerCamelCase member names; service-specific fields AWS adds "
     "(`additionalEventData`, S3's `x-amz-*` response headers, `sessionCredentialFromConsole`) are not.",
-    "The digest-signing private keys are kept in the metadata store unencrypted (KMS's root key will wrap them).",
 ]
 
 RECORDING = [

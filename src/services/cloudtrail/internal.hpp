@@ -226,6 +226,10 @@ struct Env {
 };
 
 std::string TrailArn(const std::string& region, const std::string& account, const std::string& name);
+// What a digest-signing key's sealed private half is bound to (services/common/secret_sealer.hpp).
+inline std::string KeyPurpose(const std::string& region, const std::string& fingerprint) {
+  return "cloudtrail digest key " + region + "/" + fingerprint;
+}
 // The S3 checks CreateTrail/UpdateTrail make as cloudtrail.amazonaws.com: the bucket exists and its policy
 // lets CloudTrail read its ACL and write under <prefix>/AWSLogs/<account>/.
 // The caller's HeadBucket tells a missing bucket (S3BucketDoesNotExistException).

@@ -3,6 +3,7 @@
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "services/cloudtrail/internal.hpp"
+#include "services/common/secret_sealer.hpp"
 
 namespace cenote::cloudtrail {
 
@@ -111,7 +112,10 @@ Result<KeyRecord> Env::CurrentKey(const std::string& region) {
   record.public_der = made.PublicDer();
   record.valid_from = now;
   record.valid_to = now + kKeyValidityMs;
-  const std::string private_der = made.PrivateDer();
+  // The private half is sealed under the KMS root key (services/common/secret_sealer.hpp) when KMS runs.
+  CENOTE_ASSIGN_OR_RETURN(
+      const std::string private_der,
+      services::SealSecret(options.secrets, KeyPurpose(region, record.fingerprint), made.PrivateDer()));
   record.key = std::make_shared<const SigningKey>(std::move(made));
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_RETURN_IF_ERROR(txn->Exec(

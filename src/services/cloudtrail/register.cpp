@@ -13,6 +13,7 @@
 
 #include "iam/directory.hpp"
 #include "services/cloudtrail/cloudtrail_provider.hpp"
+#include "services/common/secret_sealer.hpp"
 #include "services/common/service_deps.hpp"
 
 namespace cenote::cloudtrail {
@@ -38,6 +39,7 @@ Status Register(services::ServiceDeps& deps) {
   CloudTrailOptions options;
   options.event_dir = deps.data_dir + "/cloudtrail/events";
   options.lake_dir = deps.data_dir + "/cloudtrail/lake";
+  options.secrets = deps.Find<services::SecretSealer>();
   deps.AllowEngineReads(options.lake_dir);
   services::ServiceDeps* d = &deps;
   options.engine = [d] { return d->Engine(); };

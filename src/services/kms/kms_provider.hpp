@@ -38,6 +38,10 @@
 #include "services/common/operation_table.hpp"
 #include "store/metadata_store.hpp"
 
+namespace cenote::services {
+class SecretSealer;
+}  // namespace cenote::services
+
 namespace cenote::kms {
 
 struct KmsOptions {
@@ -71,6 +75,8 @@ class KmsProvider final : public services::TableProvider<Env> {
 
   // The authorizer's view of keys: "kms" ResourceAuthority. The provider must outlive it.
   std::unique_ptr<iam::ResourceAuthority> MakeAuthority();
+  // Seals other services' secrets under a key derived from the root key (services/common/secret_sealer.hpp).
+  std::unique_ptr<services::SecretSealer> MakeSecretSealer() const;
 
  protected:
   const Table& table() const override;

@@ -323,8 +323,10 @@ Result<std::unique_ptr<ServerAccessLogs>> S3Provider::MakeAccessLogs(Lake& lake)
   return logs;
 }
 
-Result<LifecycleRound> S3Provider::RunLifecycleOnce() {
-  return RunLifecycle(*env_, UnixNowMs(), env_->options.lifecycle_day_ms);
+Result<LifecycleRound> S3Provider::RunLifecycleOnce() { return RunLifecycleAt(UnixNowMs()); }
+
+Result<LifecycleRound> S3Provider::RunLifecycleAt(std::int64_t now_ms) {
+  return RunLifecycle(*env_, now_ms, env_->options.lifecycle_day_ms);
 }
 
 void S3Provider::StartLifecycle(BackgroundTasks& tasks) {

@@ -136,6 +136,8 @@ class S3Provider final : public services::TableProvider<Env> {
 
   // Applies the buckets' lifecycle rules once, as of now (the background task's round; tests call it).
   Result<LifecycleRound> RunLifecycleOnce();
+  // As RunLifecycleOnce, as if the time were `now_ms` (tests: days pass without waiting for them).
+  Result<LifecycleRound> RunLifecycleAt(std::int64_t now_ms);
   // Starts the lifecycle task on `tasks`: a round every 1/24 of a lifecycle day (at least every 100 ms, at
   // most hourly). `tasks` must outlive the provider or be stopped first.
   void StartLifecycle(BackgroundTasks& tasks);

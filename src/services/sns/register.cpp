@@ -1,6 +1,7 @@
 // Amazon SNS's entry in the platform's list of services (src/platform/service_list.cpp).
 #include <cstdlib>
 
+#include "services/common/secret_sealer.hpp"
 #include "services/common/service_deps.hpp"
 #include "services/sns/sns_provider.hpp"
 
@@ -9,6 +10,7 @@ namespace cenote::sns {
 Status Register(services::ServiceDeps& deps) {
   SnsOptions options;
   options.clock = deps.clock;
+  options.secrets = deps.Find<services::SecretSealer>();
   // email/email-json subscriptions write to a file sink (docs/sns-coverage.md): CENOTE_SNS_EMAIL_DIR, by
   // default <data dir>/sns/email.
   const char* email_dir = std::getenv("CENOTE_SNS_EMAIL_DIR");

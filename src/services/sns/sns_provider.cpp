@@ -1,12 +1,14 @@
 #include "services/sns/sns_provider.hpp"
 
 #include <spdlog/spdlog.h>
+#include <string.h>  // explicit_bzero
 
 #include <algorithm>
 #include <chrono>
 #include <exception>
 
 #include "common/clock.hpp"
+#include "services/common/secret_sealer.hpp"
 #include "services/sns/internal.hpp"
 
 namespace cenote::sns {
@@ -111,14 +113,25 @@ Result<std::unique_ptr<SnsProvider>> SnsProvider::Open(store::MetadataStore& met
     CENOTE_ASSIGN_OR_RETURN(auto txn, metadata.Begin(store::MetadataStore::Mode::kWrite));
     CENOTE_ASSIGN_OR_RETURN(auto keys,
                             txn->Query("SELECT private_der, certificate FROM sns_keys WHERE id = 1"));
+    // The private key is sealed under the KMS root key when KMS runs (services/common/secret_sealer.hpp).
+    const services::SecretSealer* secrets = env->options.secrets;
+    constexpr std::string_view kPurpose = "sns message signing key";
     if (keys.empty()) {
       CENOTE_ASSIGN_OR_RETURN(SigningKey made, SigningKey::Generate());
+      CENOTE_ASSIGN_OR_RETURN(std::string stored, services::SealSecret(secrets, kPurpose, made.PrivateDer()));
       CENOTE_RETURN_IF_ERROR(txn->Exec("INSERT INTO sns_keys (id, private_der, certificate) VALUES (1, ?, ?)",
-                                       {store::Blob{made.PrivateDer()}, made.CertificatePem()}));
+                                       {store::Blob{stored}, made.CertificatePem()}));
       env->key = std::make_unique<SigningKey>(std::move(made));
     } else {
-      CENOTE_ASSIGN_OR_RETURN(SigningKey loaded,
-                              SigningKey::Load(store::AsText(keys[0][0]), store::AsText(keys[0][1])));
+      const std::string stored = store::AsText(keys[0][0]);
+      CENOTE_ASSIGN_OR_RETURN(std::string der, services::OpenSecret(secrets, kPurpose, stored));
+      if (secrets != nullptr && !services::SecretSealer::IsSealed(stored)) {
+        CENOTE_ASSIGN_OR_RETURN(std::string sealed, secrets->Seal(kPurpose, der));
+        CENOTE_RETURN_IF_ERROR(
+            txn->Exec("UPDATE sns_keys SET private_der = ? WHERE id = 1", {store::Blob{sealed}}));
+      }
+      CENOTE_ASSIGN_OR_RETURN(SigningKey loaded, SigningKey::Load(der, store::AsText(keys[0][1])));
+      explicit_bzero(der.data(), der.size());
       env->key = std::make_unique<SigningKey>(std::move(loaded));
     }
     const std::int64_t now = env->Now();

@@ -37,11 +37,17 @@
 #include "services/common/operation_table.hpp"
 #include "store/metadata_store.hpp"
 
+namespace cenote::services {
+class SecretSealer;
+}  // namespace cenote::services
+
 namespace cenote::sns {
 
 struct SnsOptions {
   // Milliseconds since the epoch (tests inject their own).
   std::function<std::int64_t()> clock;
+  // Seals the message-signing key at rest (KMS's, when it runs); null: stored as it is.
+  const services::SecretSealer* secrets = nullptr;
   // Background delivery tasks for queues, functions, streams and mail, and for HTTP/HTTPS endpoints (0: none;
   // tests call DeliverNow()).
   int delivery_tasks = 4;

@@ -187,6 +187,13 @@ class TrailDelivery(unittest.TestCase):
             self.assertRegex(r.stdout, r"(\d+)/\1 log files valid")
             n_logs = int(r.stdout.split(" log files valid")[0].split("\n")[-1].split("/")[0])
             self.assertEqual(n_logs, len(self.log_keys), r.stdout)
+        # The digest-signing keys' private halves are sealed under the KMS root key in the metadata store.
+        import sqlite3
+        db = sqlite3.connect(f"file:{SERVER.data_dir}/metadata.db?mode=ro", uri=True)
+        stored = [row[0] for row in db.execute("SELECT private_der FROM cloudtrail_keys")]
+        db.close()
+        self.assertTrue(stored)
+        self.assertTrue(all(bytes(v).startswith(b"cenote-sealed-1:") for v in stored))
 
     def test_4_validate_logs_detects_edit_and_delete(self):
         edited, deleted = self.log_keys[0], self.log_keys[1]

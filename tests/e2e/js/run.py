@@ -33,6 +33,8 @@ NEEDS = {
     "events.test.mjs": ["client-eventbridge", "client-sqs"],
     "scheduler.test.mjs": ["client-scheduler", "client-sqs"],
     "lambda.test.mjs": ["client-lambda"],
+    "logs.test.mjs": ["client-cloudwatch-logs"],
+    "states.test.mjs": ["client-sfn", "client-sqs"],
 }
 
 
@@ -86,6 +88,13 @@ def lambda_setup(server):
     return {"CENOTE_E2E_LAMBDA_ROLE": role_arn}
 
 
+def states_setup(server):
+    """For states.test.mjs: a role Step Functions may assume that may send to SQS."""
+    role_arn = "arn:aws:iam::000000000000:role/js-states"
+    harness.create_service_role(server, role_arn, "states.amazonaws.com", actions=("sqs:*",))
+    return {"CENOTE_E2E_STATES_ROLE": role_arn}
+
+
 def test_files(argv):
     if "--all" in argv:
         return sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, "*.test.mjs")))
@@ -122,6 +131,8 @@ def main():
             env.update(scheduler_setup(server))
         if "lambda.test.mjs" in files:
             env.update(lambda_setup(server))
+        if "states.test.mjs" in files:
+            env.update(states_setup(server))
         print(f"target: {harness.target()}  endpoint: {server.endpoint}", flush=True)
         try:
             r = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=HERE, env=env,

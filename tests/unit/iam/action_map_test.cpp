@@ -354,5 +354,18 @@ TEST(ActionMapTest, ColonKeysExpandPerEntryAndTagKeyListsAreTags) {
   EXPECT_EQ(*tagged[0].context.Find("aws:TagKeys"), std::vector<std::string>{"team"});
 }
 
+// A forEach whose list a `when` names is optional: StartQuery names its groups in one of three members.
+TEST(ActionMapTest, LogsStartQueryNamesEachGroup) {
+  const std::string group = "arn:aws:logs:eu-west-1:123456789012:log-group:";
+  EXPECT_EQ(Pairs(ResolveOk("logs", "StartQuery", {{"logGroupNames", json::array{"/a", "/b"}}})),
+            (P{{"logs:StartQuery", group + "/a:*"}, {"logs:StartQuery", group + "/b:*"}}));
+  EXPECT_EQ(Pairs(ResolveOk("logs", "StartQuery", {{"logGroupName", "/a"}})),
+            (P{{"logs:StartQuery", group + "/a:*"}}));
+  EXPECT_EQ(Pairs(ResolveOk("logs", "StartQuery", {{"queryString", "fields @message"}})),
+            (P{{"logs:StartQuery", group + "*"}}));
+  EXPECT_EQ(Pairs(ResolveOk("logs", "PutLogEvents", {{"logGroupName", "/a"}, {"logStreamName", "s"}})),
+            (P{{"logs:PutLogEvents", group + "/a:log-stream:s"}}));
+}
+
 }  // namespace
 }  // namespace cenote::iam

@@ -1,0 +1,81 @@
+"""Crash test: executions killed (kill -9) during a Wait and while a task token is awaited continue after the
+restart: the Wait ends at its time (not restarted), the token is still accepted, and each state ran once.
+
+Run: CENOTE_BIN=build/cenote python3 tests/e2e/states/test_crash.py [-v]
+"""
+
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import harness  # noqa: E402
+
+ROLE = "arn:aws:iam::000000000000:role/states-crash"
+
+
+def sfn(server):
+    return harness.boto3_client(server, "stepfunctions", inject_host_prefix=False)
+
+
+def wait_done(client, arn, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        d = client.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.2)
+    raise AssertionError(f"{arn} still running after {timeout}s")
+
+
+class Crash(unittest.TestCase):
+    def test_wait_and_token_survive_kill9(self):
+        server = harness.Server().start()
+        try:
+            harness.create_service_role(server, ROLE, "states.amazonaws.com", actions=("sqs:*",))
+            sqs = harness.boto3_client(server, "sqs")
+            q = sqs.create_queue(QueueName="crash-tokens")["QueueUrl"]
+            c = sfn(server)
+            waiting = c.create_state_machine(name="wait-6s", roleArn=ROLE, definition=json.dumps({
+                "StartAt": "Before", "States": {
+                    "Before": {"Type": "Pass", "Result": {"step": 1}, "Next": "Sleep"},
+                    "Sleep": {"Type": "Wait", "Seconds": 6, "Next": "After"},
+                    "After": {"Type": "Pass", "Parameters": {"done.$": "$.step"}, "End": True}}}))
+            token_sm = c.create_state_machine(name="token", roleArn=ROLE, definition=json.dumps({
+                "StartAt": "Ask", "States": {"Ask": {
+                    "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {"QueueUrl": q, "MessageBody": {"token.$": "$$.Task.Token"}}, "End": True}}}))
+            t0 = time.time()
+            w = c.start_execution(stateMachineArn=waiting["stateMachineArn"])["executionArn"]
+            t = c.start_execution(stateMachineArn=token_sm["stateMachineArn"])["executionArn"]
+            token = json.loads(sqs.receive_message(QueueUrl=q, WaitTimeSeconds=10)["Messages"][0]["Body"])["token"]
+            time.sleep(max(0.0, 2 - (time.time() - t0)))
+            server.kill9()
+            time.sleep(1)
+            server.start()
+            c = sfn(server)
+            self.assertEqual(c.describe_execution(executionArn=w)["status"], "RUNNING")
+            d = wait_done(c, w, timeout=30)
+            elapsed = time.time() - t0
+            self.assertEqual(d["status"], "SUCCEEDED")
+            self.assertEqual(json.loads(d["output"]), {"done": 1})
+            # The Wait ended at its time (6 s after it began), not 6 s after the restart.
+            self.assertGreaterEqual(elapsed, 5.9)
+            self.assertLess(elapsed, 9.5, "the Wait was restarted instead of resumed")
+            types = [e["type"] for e in c.get_execution_history(executionArn=w)["events"]]
+            self.assertEqual(types.count("WaitStateEntered"), 1)
+            self.assertEqual(types.count("PassStateEntered"), 2)
+            # The token awaited before the crash is still awaited.
+            self.assertEqual(c.describe_execution(executionArn=t)["status"], "RUNNING")
+            c.send_task_success(taskToken=token, output=json.dumps({"after": "restart"}))
+            d = wait_done(c, t)
+            self.assertEqual(json.loads(d["output"]), {"after": "restart"})
+            print(f"wait resumed after kill -9, finished at {elapsed:.1f}s", file=sys.stderr)
+        finally:
+            server.close()
+
+
+if __name__ == "__main__":
+    harness.main()
