@@ -149,6 +149,34 @@ class Functions(unittest.TestCase):
         self.assertNotIn("Init Duration", base64.b64decode(r["LogResult"]).decode())
         self.assertEqual(body["echo"], {"a": 2})
 
+    def test_logs_in_cloudwatch_logs(self):
+        name = "logs-" + uuid.uuid4().hex[:8]
+        create(name)
+        invoke(name, {"a": 1})
+        logs = harness.boto3_client(SERVER, "logs")
+        streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
+        self.assertEqual(len(streams), 1)
+        self.assertRegex(streams[0]["logStreamName"], r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
+        events = logs.get_log_events(logGroupName=f"/aws/lambda/{name}", logStreamName=streams[0]["logStreamName"],
+                                     startFromHead=True)["events"]
+        text = "\n".join(e["message"] for e in events)
+        self.assertRegex(text, r"START RequestId: \S+ Version: \$LATEST")
+        self.assertIn('hello from python {"a": 1}', text)
+        self.assertRegex(text, r"REPORT RequestId: \S+\tDuration: [0-9.]+ ms\tBilled Duration: \d+ ms\t"
+                               r"Memory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: [0-9.]+ ms")
+        # A role without logs permissions writes no logs (the invocation still works).
+        iam = harness.boto3_client(SERVER, "iam")
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        bare = iam.create_role(RoleName="bare-" + uuid.uuid4().hex[:6], AssumeRolePolicyDocument=json.dumps(trust))
+        quiet = "quiet-" + uuid.uuid4().hex[:8]
+        lam().create_function(FunctionName=quiet, Runtime="python3.11", Role=bare["Role"]["Arn"], Handler="app.handler",
+                              Code={"ZipFile": zip_of({"app.py": PY})})
+        r, body = invoke(quiet, {"a": 2})
+        self.assertEqual(body["echo"], {"a": 2})
+        groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{quiet}")["logGroups"]
+        self.assertEqual(groups, [])
+
     def test_errors_and_timeout(self):
         name = "err-" + uuid.uuid4().hex[:8]
         create(name, Timeout=1)
