@@ -38,8 +38,6 @@ GAPS = [
     "Function URLs, provisioned concurrency, code signing, layer permissions, recursion and runtime management "
     "configs, response streaming (InvokeWithResponseStream), InvokeAsync, container images and SnapStart are not "
     "supported (their operations answer UnknownOperationException).",
-    "iam:PassRole on the execution role is not checked at CreateFunction / UpdateFunctionConfiguration (an action map "
-    "names only the service's own actions); the role's trust policy is, by assuming the role.",
     "The official runtime interface clients are not tested: Cenote's own (Python, Node) speak the same Runtime API; "
     "AWS_LAMBDA_RUNTIME_API carries a per-environment path prefix, which clients that split host:port themselves "
     "(the Node aws-lambda-ric) do not accept.",

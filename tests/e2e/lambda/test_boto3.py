@@ -289,6 +289,23 @@ class Functions(unittest.TestCase):
         self.assertEqual(len(names), len(set(names)))
         self.assertEqual(sorted(names), sorted(f["FunctionName"] for f in lam().list_functions()["Functions"]))
 
+    def test_pass_role_required(self):
+        import boto3
+        iam = harness.boto3_client(SERVER, "iam")
+        user = "dev-" + uuid.uuid4().hex[:6]
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="lambda", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        dev = boto3.session.Session().client("lambda", endpoint_url=SERVER.endpoint, region_name=SERVER.region,
+                                             aws_access_key_id=key["AccessKeyId"],
+                                             aws_secret_access_key=key["SecretAccessKey"])
+        with self.assertRaises(ClientError) as cm:
+            dev.create_function(FunctionName="nopass-" + uuid.uuid4().hex[:6], Runtime="python3.12", Role=ROLE,
+                                Handler="app.handler", Code={"ZipFile": zip_of({"app.py": PY})})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "AccessDeniedException")
+        self.assertIn("iam:PassRole", cm.exception.response["Error"]["Message"])
+
     def test_bad_input(self):
         with self.assertRaises(ClientError) as cm:
             lam().get_function(FunctionName="does-not-exist")
