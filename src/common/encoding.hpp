@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.hpp"
+
 namespace cenote {
 
 // Base64 (RFC 4648): the one codec. Characters 62 and 63 are '+' '/' in the standard alphabet (section 4)
@@ -59,5 +61,15 @@ std::string Sha256Hex(std::string_view data);
 
 // Constant-time comparison (for signatures).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// zlib's deflate of `data` (window_bits 15 + 16: a gzip member; 15: zlib; -15: raw deflate) at `level` (1-9,
+// or -1 for zlib's default).
+Result<std::string> Deflate(std::string_view data, int window_bits, int level = -1);
+// One gzip member of `data` (CloudTrail log files, Firehose's GZIP, CloudWatch Logs subscription payloads).
+inline Result<std::string> Gzip(std::string_view data, int level = -1) {
+  return Deflate(data, 15 + 16, level);
+}
+// The bytes of a gzip stream; InvalidFormat (400) when it is not one or is cut short.
+Result<std::string> Gunzip(std::string_view data);
 
 }  // namespace cenote

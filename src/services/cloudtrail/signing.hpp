@@ -48,9 +48,4 @@ std::string DigestStringToSign(std::string_view digest_end_time, std::string_vie
                                std::string_view key, std::string_view uncompressed_digest,
                                std::string_view previous_signature);
 
-// gzip (RFC 1952) of `data`, as CloudTrail compresses log and digest files.
-std::string Gzip(std::string_view data);
-// The inverse, for tests; nullopt when `data` is not gzip.
-Result<std::string> Gunzip(std::string_view data);
-
 }  // namespace cenote::cloudtrail

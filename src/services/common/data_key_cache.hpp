@@ -137,6 +137,21 @@ inline std::string DataKeyCacheScope(const aws::RequestContext& ctx, char kind) 
   return name;
 }
 
+// What a KMS error says about the key, for a service that words KMS's refusals its own way (SQS's
+// KMS.AccessDeniedException, Kinesis's KMSAccessDeniedException).
+enum class KmsRefusal { kAccessDenied, kDisabled, kNotFound, kThrottling, kInvalidKeyUsage, kInvalidState };
+inline KmsRefusal ClassifyKmsError(const Error& e) {
+  const std::string& code = e.code;
+  if (code == "AccessDeniedException" || code == "AccessDenied") return KmsRefusal::kAccessDenied;
+  if (code == "DisabledException") return KmsRefusal::kDisabled;
+  if (code == "NotFoundException") return KmsRefusal::kNotFound;
+  if (code == "ThrottlingException") return KmsRefusal::kThrottling;
+  if (code == "InvalidKeyUsageException") return KmsRefusal::kInvalidKeyUsage;
+  // Any other refusal (a key of the wrong kind, a malformed key id, KMSInvalidStateException) is the key's
+  // state as far as the calling service is concerned.
+  return KmsRefusal::kInvalidState;
+}
+
 // KMS's answer to `operation`, asked in-process as the request's own caller through `service_principal`
 // ("kinesis.amazonaws.com"): a forward access session, so the authorizer sets aws:CalledVia and
 // kms:ViaService and the key's policy decides on the caller. Errors are KMS's (or the authorizer's) as they

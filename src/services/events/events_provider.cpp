@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "common/clock.hpp"
+#include "services/common/round_task.hpp"
 #include "services/events/internal.hpp"
 
 namespace cenote::events {
@@ -203,19 +204,8 @@ Result<std::unique_ptr<EventsProvider>> EventsProvider::Open(store::MetadataStor
   std::unique_ptr<EventsProvider> provider(new EventsProvider(std::move(env)));
   if (const std::int64_t interval = provider->env_->options.poll_interval_ms; interval > 0) {
     Env* e = provider->env_.get();
-    provider->delivery_ = tasks.Start(
-        "events.delivery",
-        [e, interval]() -> BackgroundTask::Clock::duration {
-          std::int64_t next = interval;
-          try {
-            const std::int64_t due = DeliverRound(*e);
-            if (due >= 0) next = std::min(next, due);
-          } catch (const std::exception& ex) {
-            spdlog::error("events delivery failed: {}", ex.what());
-          }
-          return std::chrono::milliseconds(next);
-        },
-        std::chrono::milliseconds(0));
+    provider->delivery_ =
+        services::StartRounds(tasks, "events.delivery", interval, [e] { return DeliverRound(*e); });
     BackgroundTask* task = provider->delivery_.get();
     provider->env_->wake = [task] { task->Wake(); };
   }

@@ -5,27 +5,12 @@
 #include <string>
 
 #include "common/checksum.hpp"
+#include "common/encoding.hpp"
 #include "services/firehose/internal.hpp"
 
 namespace cenote::firehose {
 
 namespace {
-
-Result<std::string> Deflate(std::string_view data, int window_bits) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return InternalError("zlib: deflateInit2 failed");
-  std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return InternalError("zlib: deflate did not finish (" + std::to_string(rc) + ")");
-  return out;
-}
 
 void Le16(std::string& out, std::uint32_t v) {
   out += static_cast<char>(v & 0xff);
@@ -39,7 +24,6 @@ void Le32(std::string& out, std::uint32_t v) {
 }  // namespace
 
 // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-Result<std::string> Gzip(std::string_view data) { return Deflate(data, 15 + 16); }
 
 Result<std::string> Zip(std::string_view data, std::string_view entry_name) {
   CENOTE_ASSIGN_OR_RETURN(std::string deflated, Deflate(data, -15));  // raw deflate inside the ZIP container

@@ -143,9 +143,6 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
 std::string ErrorRecord(const store::StreamRecord& r, std::string_view code, std::string_view message,
                         std::int64_t now);
 
-// ---- compression.cpp ----
-// GZIP member of `data` (zlib). InternalFailure when zlib fails.
-Result<std::string> Gzip(std::string_view data);
 // A ZIP archive holding `data` as one deflated entry named `entry_name` (zlib; objects stay far below the
 // 4 GiB limit of classic ZIP fields).
 Result<std::string> Zip(std::string_view data, std::string_view entry_name);

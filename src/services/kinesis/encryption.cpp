@@ -40,15 +40,19 @@ Result<json::object> CallKms(Env& env, const RequestContext& ctx, std::string_vi
   if (out) return out;
   const Error& e = out.error();
   if (e.http_status >= 500) return out.error();
-  const std::string& code = e.code;
-  if (code == "AccessDeniedException" || code == "AccessDenied")
-    return services::MakeError(errors::kKmsAccessDenied, {e.message});
-  if (code == "DisabledException") return services::MakeError(errors::kKmsDisabled, {e.message});
-  if (code == "KMSInvalidStateException") return services::MakeError(errors::kKmsInvalidState, {e.message});
-  if (code == "NotFoundException") return services::MakeError(errors::kKmsNotFound, {e.message});
-  if (code == "ThrottlingException") return services::MakeError(errors::kKmsThrottling, {e.message});
-  // Any other refusal (a key of the wrong kind, a malformed key id) is the key's state as far as the stream
-  // is concerned.
+  switch (services::ClassifyKmsError(e)) {
+    case services::KmsRefusal::kAccessDenied:
+      return services::MakeError(errors::kKmsAccessDenied, {e.message});
+    case services::KmsRefusal::kDisabled:
+      return services::MakeError(errors::kKmsDisabled, {e.message});
+    case services::KmsRefusal::kNotFound:
+      return services::MakeError(errors::kKmsNotFound, {e.message});
+    case services::KmsRefusal::kThrottling:
+      return services::MakeError(errors::kKmsThrottling, {e.message});
+    case services::KmsRefusal::kInvalidKeyUsage:
+    case services::KmsRefusal::kInvalidState:
+      break;
+  }
   return services::MakeError(errors::kKmsInvalidState, {e.message});
 }
 

@@ -28,22 +28,6 @@ constexpr std::int64_t kDeliveryGiveUpMs = 24 * kHourMs;
 // 1 MB record limits.
 constexpr std::size_t kMaxMessageBytes = 256 * 1024;
 
-Result<std::string> Gzip(std::string_view data) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return InternalError("zlib: deflateInit2 failed");
-  std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return InternalError("zlib: deflate did not finish");
-  return out;
-}
-
 enum class DestinationKind { kKinesis, kFirehose, kLambda, kUnknown };
 
 DestinationKind KindOf(std::string_view arn) {

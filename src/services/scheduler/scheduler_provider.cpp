@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "common/clock.hpp"
+#include "services/common/round_task.hpp"
 #include "services/scheduler/internal.hpp"
 
 namespace cenote::scheduler {
@@ -109,19 +110,8 @@ Result<std::unique_ptr<SchedulerProvider>> SchedulerProvider::Open(store::Metada
   std::unique_ptr<SchedulerProvider> provider(new SchedulerProvider(std::move(env)));
   if (const std::int64_t interval = provider->env_->options.poll_interval_ms; interval > 0) {
     Env* e = provider->env_.get();
-    provider->task_ = tasks.Start(
-        "scheduler.timers",
-        [e, interval]() -> BackgroundTask::Clock::duration {
-          std::int64_t next = interval;
-          try {
-            const std::int64_t due = RunRound(*e);
-            if (due >= 0) next = std::min(next, due);
-          } catch (const std::exception& ex) {
-            spdlog::error("scheduler round failed: {}", ex.what());
-          }
-          return std::chrono::milliseconds(next);
-        },
-        std::chrono::milliseconds(0));
+    provider->task_ =
+        services::StartRounds(tasks, "scheduler.timers", interval, [e] { return RunRound(*e); });
     BackgroundTask* task = provider->task_.get();
     provider->env_->wake = [task] { task->Wake(); };
   }

@@ -28,13 +28,20 @@ Result<json::object> CallKms(Env& env, const RequestContext& ctx, std::string_vi
   if (out) return out;
   const Error& e = out.error();
   if (e.http_status >= 500) return out.error();
-  const std::string& code = e.code;
-  if (code == "AccessDeniedException" || code == "AccessDenied")
-    return MakeError(errors::kKmsAccessDenied, {e.message});
-  if (code == "DisabledException") return MakeError(errors::kKmsDisabled, {e.message});
-  if (code == "NotFoundException") return MakeError(errors::kKmsNotFound, {e.message});
-  if (code == "ThrottlingException") return MakeError(errors::kKmsThrottled, {e.message});
-  if (code == "InvalidKeyUsageException") return MakeError(errors::kKmsInvalidKeyUsage, {e.message});
+  switch (services::ClassifyKmsError(e)) {
+    case services::KmsRefusal::kAccessDenied:
+      return MakeError(errors::kKmsAccessDenied, {e.message});
+    case services::KmsRefusal::kDisabled:
+      return MakeError(errors::kKmsDisabled, {e.message});
+    case services::KmsRefusal::kNotFound:
+      return MakeError(errors::kKmsNotFound, {e.message});
+    case services::KmsRefusal::kThrottling:
+      return MakeError(errors::kKmsThrottled, {e.message});
+    case services::KmsRefusal::kInvalidKeyUsage:
+      return MakeError(errors::kKmsInvalidKeyUsage, {e.message});
+    case services::KmsRefusal::kInvalidState:
+      break;
+  }
   return MakeError(errors::kKmsInvalidState, {e.message});
 }
 

@@ -8,6 +8,7 @@
 #include "common/clock.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
+#include "services/common/round_task.hpp"
 #include "services/states/internal.hpp"
 
 namespace cenote::states {
@@ -165,19 +166,8 @@ Result<std::unique_ptr<StatesProvider>> StatesProvider::Open(store::MetadataStor
   std::unique_ptr<StatesProvider> provider(new StatesProvider(std::move(env)));
   if (const std::int64_t interval = provider->env_->options.poll_interval_ms; interval > 0) {
     Env* e = provider->env_.get();
-    provider->task_ = tasks.Start(
-        "states.executions",
-        [e, interval]() -> BackgroundTask::Clock::duration {
-          std::int64_t next = interval;
-          try {
-            const std::int64_t due = RunRound(*e);
-            if (due >= 0) next = std::min(next, due);
-          } catch (const std::exception& ex) {
-            spdlog::error("states: round failed: {}", ex.what());
-          }
-          return std::chrono::milliseconds(next);
-        },
-        std::chrono::milliseconds(0));
+    provider->task_ =
+        services::StartRounds(tasks, "states.executions", interval, [e] { return RunRound(*e); });
     BackgroundTask* task = provider->task_.get();
     provider->env_->wake = [task] { task->Wake(); };
   }

@@ -108,6 +108,21 @@ TEST(Encoding, HmacAndSha256) {
 namespace cenote {
 namespace {
 
+TEST(Gzip, RoundTrip) {
+  std::string data = "{\"Records\":[" + std::string(10000, ' ') + "]}";
+  auto z = Gzip(data, 1);
+  ASSERT_TRUE(z.ok());
+  EXPECT_EQ(static_cast<unsigned char>((*z)[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>((*z)[1]), 0x8b);
+  EXPECT_LT(z->size(), data.size() / 10);
+  EXPECT_EQ(*Gunzip(*z), data);
+  EXPECT_FALSE(Gunzip("not gzip").ok());
+  EXPECT_FALSE(Gunzip(z->substr(0, z->size() / 2)).ok());  // cut short
+  auto raw = Deflate(data, -15);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_FALSE(Gunzip(*raw).ok());
+}
+
 TEST(UnicodeCase, SimpleLowercaseOfUtf8) {
   EXPECT_EQ(FoldCaseUtf8("Hello WORLD"), "hello world");
   EXPECT_EQ(FoldCaseUtf8("ÀÉÎÕÜ ΣΑΣ ДОМ"), "àéîõü σασ дом");
