@@ -48,8 +48,8 @@ class UnsupportedOperations(unittest.TestCase):
         self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 400)
         self.assertIn("docs/glue-coverage.md", r["Error"]["Message"])
         # A service with no provider at all answers the same way.
-        logs = harness.boto3_client(self.server, "logs")
-        r = self.error_of(lambda: logs.describe_log_groups())
+        lakeformation = harness.boto3_client(self.server, "lakeformation")
+        r = self.error_of(lambda: lakeformation.list_resources())
         self.assertEqual(r["Error"]["Code"], "UnknownOperationException")
 
     def test_query_services_answer_invalid_action(self):
