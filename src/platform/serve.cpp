@@ -141,6 +141,13 @@ int Serve(const ServeConfig& config) {
       });
   deps.day_ms = config.lifecycle_day_seconds * 1000;
   deps.kms_root_key_file = config.kms_root_key_file;
+  if (config.port != 0) {
+    // A wildcard bind is reached on loopback from this host; an IPv6 literal needs brackets.
+    std::string host = config.host == "0.0.0.0" ? "127.0.0.1" : config.host == "::" ? "::1" : config.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    const bool tls = !config.tls_cert.empty() || config.tls_self_signed;
+    deps.endpoint_url = (tls ? "https://" : "http://") + host + ":" + std::to_string(config.port);
+  }
   deps.other_root_accounts = other_root_accounts;
   deps.add_after_hook = [&pipeline](aws::pipeline::AfterHook* hook) { pipeline.AddHook(hook); };
   deps.add_credential_source = [&credentials](iam::CredentialSource* source) {

@@ -100,6 +100,9 @@ class ServiceDeps {
   // `--kms-root-key-file`: where KMS keeps the root key that seals its key material ("": its default, a file
   // in the data directory).
   std::string kms_root_key_file;
+  // Where clients reach this server ("http://127.0.0.1:4566"; "" when the port is chosen at start): what
+  // code Cenote runs for users (Lambda functions) is given as AWS_ENDPOINT_URL.
+  std::string endpoint_url;
 
   // The shared query engine, opened (lazily: DuckDB starts on the first query) on the first call, with the
   // directories AllowEngineReads named by then. Services that use it register after those that name

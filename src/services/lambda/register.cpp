@@ -13,8 +13,9 @@ Status Register(services::ServiceDeps& deps) {
   options.scratch_dir = deps.scratch_dir + "/lambda";
   // Execution environments see neither the data directory nor the scratch directory (other functions' code).
   options.hide = {deps.data_dir, deps.scratch_dir};
-  // AWS_ENDPOINT_URL inside functions: CENOTE_ENDPOINT_URL, else the Host of the last request Lambda
-  // answered.
+  // AWS_ENDPOINT_URL inside functions: CENOTE_ENDPOINT_URL, else the server's own address, else (a port
+  // chosen at start) the Host of the last request Lambda answered.
+  options.endpoint = deps.endpoint_url;
   if (const char* e = std::getenv("CENOTE_ENDPOINT_URL"); e != nullptr && *e != '\0') options.endpoint = e;
   if (const char* s = std::getenv("CENOTE_LAMBDA_IDLE_SECONDS"); s != nullptr && *s != '\0') {
     options.idle_ms = std::max(1L, std::atol(s)) * 1000;
