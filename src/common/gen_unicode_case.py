@@ -32,6 +32,7 @@ def main():
     w("namespace cenote {\n\nnamespace {\n\n")
     w("struct CaseMapping {\n  char32_t from;\n  char32_t to;\n};\n\n")
     w("// Code points above U+007F whose simple lowercase differs, sorted.\n")
+    w("// clang-format off\n")
     w("constexpr CaseMapping kLower[] = {\n")
     line = "   "
     for a, b in p:
@@ -40,7 +41,7 @@ def main():
             w(line + "\n")
             line = "   "
         line += item
-    w(line + "\n};\n\n}  // namespace\n\n")
+    w(line + "\n};\n// clang-format on\n\n}  // namespace\n\n")
     w("char32_t SimpleToLower(char32_t cp) {\n")
     w("  if (cp < 0x80) return cp >= 'A' && cp <= 'Z' ? cp + ('a' - 'A') : cp;\n")
     w("  const auto* it = std::lower_bound(std::begin(kLower), std::end(kLower), cp,\n")

@@ -57,8 +57,8 @@
 //
 // - Every action is the map's service's, except `iam:PassRole`: an operation that hands a role to the
 //   service (a rule target's RoleArn, a crawler's Role) also needs iam:PassRole on that role, with
-//   iam:PassedToService = "<service>.amazonaws.com", as AWS checks it. The authorizer evaluates it against the
-//   caller's policies only (a role has no resource policy for it; its trust policy is checked when the
+//   iam:PassedToService = "<service>.amazonaws.com", as AWS checks it. The authorizer evaluates it against
+//   the caller's policies only (a role has no resource policy for it; its trust policy is checked when the
 //   service assumes it).
 //
 // A template whose member is absent (and has no alternative) is an error naming the operation, the action

@@ -262,8 +262,8 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
     policies.resource_policy_required = false;
     // The service's own resources answer through its authority; iam:PassRole (the one action of another
     // service a map names) is on a role, which has no resource policy for it.
-    const bool own_action = r.action.size() > service.size() && r.action.starts_with(service) &&
-                            r.action[service.size()] == ':';
+    const bool own_action =
+        r.action.size() > service.size() && r.action.starts_with(service) && r.action[service.size()] == ':';
     iam::ResourceFacts facts;
     if (authority != nullptr && r.resource != "*" && own_action) {
       CENOTE_ASSIGN_OR_RETURN(facts, authority->Facts(r.principal, r.action, r.resource));
