@@ -61,8 +61,9 @@ GAPS = [
     "StartLiveTail (an event stream) is not implemented; `aws logs tail --follow` works, as the CLI implements it "
     "with FilterLogEvents polling.",
     "Subscription filters to CloudWatch Logs destinations (PutDestination, cross-account) and account-level "
-    "subscription policies are not implemented; Lambda destinations deliver through Lambda's Invoke, which answers "
-    "an error until Lambda exists (deliveries are retried with backoff for 24 hours).",
+    "subscription policies are not implemented; Lambda destinations are invoked asynchronously "
+    "as logs.amazonaws.com (the function's policy must allow it; failures are retried with backoff for 24 hours), "
+    "shown against a stand-in Lambda in the unit tests, not yet end to end with the Lambda service.",
     "KMS encryption of log groups (kmsKeyId) is stored, not applied; data protection policies, anomaly detection, "
     "export tasks, deliveries, transformers, query definitions and field indexes are not implemented.",
     "Logs Insights: the `pattern`, `unmask`, `filterIndex`, `source` and SQL / PPL query languages are not "
