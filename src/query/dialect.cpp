@@ -2,6 +2,7 @@
 // DuckDB's syntax tree (statement.hpp RewriteDialect). docs/athena-dialect.md lists what is covered.
 #include <boost/json.hpp>
 #include <cctype>
+#include <cstdint>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -117,6 +118,35 @@ constexpr Rename kRenames[] = {
     {"replace", 2, 2, "__cenote_replace"},
     {"strrev", 1, 1, "reverse"},
     {"map_concat", 2, 2, "map_concat"},
+    {"array_first", 1, 1, "__cenote_array_first"},
+    {"array_last", 1, 1, "__cenote_array_last"},
+    {"trim_array", 2, 2, "__cenote_trim_array"},
+    {"arrays_overlap", 2, 2, "__cenote_arrays_overlap"},
+    {"contains_sequence", 2, 2, "__cenote_contains_sequence"},
+    {"ngrams", 2, 2, "__cenote_ngrams"},
+    {"array_histogram", 1, 1, "__cenote_array_histogram"},
+    {"euclidean_distance", 2, 2, "list_distance"},
+    {"dot_product", 2, 2, "list_dot_product"},
+    {"cosine_similarity", 2, 2, "__cenote_cosine_similarity"},
+    {"cosine_distance", 2, 2, "__cenote_cosine_distance"},
+    {"bitwise_left_shift", 2, 2, "__cenote_bitwise_left_shift"},
+    {"bitwise_right_shift", 2, 2, "__cenote_bitwise_right_shift"},
+    {"bitwise_right_shift_arithmetic", 2, 2, "__cenote_bitwise_right_shift_arithmetic"},
+    {"bitwise_and_agg", 1, 1, "bit_and"},
+    {"bitwise_or_agg", 1, 1, "bit_or"},
+    {"bitwise_xor_agg", 1, 1, "bit_xor"},
+    {"e", 0, 0, "__cenote_e"},
+    {"from_base", 2, 2, "__cenote_from_base"},
+    {"to_base", 2, 2, "__cenote_to_base"},
+    {"regexp_position", 2, 4, "__cenote_regexp_position"},
+    {"luhn_check", 1, 1, "__cenote_luhn_check"},
+    {"overlay", 3, 4, "__cenote_overlay"},
+    {"split", 3, 3, "__cenote_split_limit"},
+    {"concat_ws", 2, 2, "__cenote_concat_ws"},
+    {"url_encode", 1, 1, "__cenote_url_encode"},
+    {"url_decode", 1, 1, "__cenote_url_decode"},
+    {"map_agg", 2, 2, "__cenote_map_agg"},
+    {"set_agg", 1, 1, "__cenote_set_agg"},
 };
 
 const std::vector<std::string> kMacros = {
@@ -197,6 +227,67 @@ const std::vector<std::string> kMacros = {
     "d, i) "
     "END",
     "CREATE MACRO __cenote_infinity() AS CAST('inf' AS DOUBLE)",
+    // Arrays: NULL for an empty array (array_first/array_last), n-grams of adjacent elements (the whole
+    // array when n is larger), element counts without NULLs (an empty map when nothing is counted).
+    "CREATE MACRO __cenote_array_first(a) AS a[1]",
+    "CREATE MACRO __cenote_array_last(a) AS a[-1]",
+    "CREATE MACRO __cenote_trim_array(a, n) AS a[1:len(a) - n]",
+    // Trino: true for a common non-NULL element; otherwise NULL when either array holds a NULL.
+    "CREATE MACRO __cenote_arrays_overlap(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL WHEN "
+    "list_has_any(a, b) THEN true WHEN list_contains(list_transform(a, lambda __cenote_v: __cenote_v IS "
+    "NULL), true) OR list_contains(list_transform(b, lambda __cenote_v: __cenote_v IS NULL), true) THEN "
+    "NULL ELSE false END",
+    "CREATE MACRO __cenote_contains_sequence(x, s) AS len(s) = 0 OR coalesce(list_bool_or(list_transform("
+    "range(1, len(x) - len(s) + 2), lambda __cenote_i: x[__cenote_i:__cenote_i + len(s) - 1] = s)), false)",
+    "CREATE MACRO __cenote_ngrams(a, n) AS list_transform(range(1, greatest(len(a) - n + 1, 1) + 1), lambda "
+    "__cenote_i: a[__cenote_i:__cenote_i + n - 1])",
+    "CREATE MACRO __cenote_array_histogram(a) AS CASE WHEN a IS NOT NULL THEN coalesce(list_aggregate(a, "
+    "'histogram'), map()) END",
+    "CREATE MACRO __cenote_cosine_similarity(a, b) AS list_cosine_similarity(a, b)",
+    "CREATE MACRO __cenote_cosine_distance(a, b) AS list_cosine_distance(a, b)",
+    // Shifts on 64 bits, as Trino: 0 (or -1 for a negative arithmetic shift) from 64 bits on; the
+    // logical right shift moves zeros into a negative value.
+    "CREATE MACRO __cenote_bitwise_left_shift(v, s) AS CASE WHEN s >= 64 THEN 0 ELSE CAST(v AS BIGINT) << s "
+    "END",
+    "CREATE MACRO __cenote_bitwise_right_shift(v, s) AS CASE WHEN s >= 64 THEN 0 WHEN v >= 0 OR s = 0 THEN "
+    "CAST(v AS BIGINT) >> s ELSE CAST((CAST(v AS HUGEINT) + CAST('18446744073709551616' AS HUGEINT)) >> s "
+    "AS BIGINT) END",
+    "CREATE MACRO __cenote_bitwise_right_shift_arithmetic(v, s) AS CASE WHEN s >= 64 THEN (CASE WHEN v < 0 "
+    "THEN -1 ELSE 0 END) ELSE CAST(v AS BIGINT) >> s END",
+    "CREATE MACRO __cenote_e() AS CAST(2.718281828459045 AS DOUBLE)",
+    "CREATE MACRO __cenote_from_base(s, r) AS list_reduce(list_transform(string_split(lower(s), ''), lambda "
+    "__cenote_c: CAST(strpos('0123456789abcdefghijklmnopqrstuvwxyz', __cenote_c) - 1 AS BIGINT)), lambda "
+    "__cenote_a, __cenote_b: __cenote_a * r + __cenote_b)",
+    "CREATE MACRO __cenote_to_base(x, r) AS lower(to_base(x, r))",
+    // regexp_position: 1-based position of the occurrence-th match at or after start; -1 when none.
+    "CREATE MACRO __cenote_regexp_position_at(s, p, st, occ) AS CASE WHEN s IS NULL OR p IS NULL OR st IS "
+    "NULL OR occ IS NULL THEN NULL WHEN regexp_matches(substr(s, st), '^((?s:(?:.*?(?:' || p || ')){' || "
+    "CAST(occ - 1 AS VARCHAR) || '}.*?))(?:' || p || ')') THEN length(regexp_extract(substr(s, st), "
+    "'^((?s:(?:.*?(?:' || p || ')){' || CAST(occ - 1 AS VARCHAR) || '}.*?))(?:' || p || ')', 1)) + st ELSE "
+    "-1 END",
+    "CREATE MACRO __cenote_regexp_position(s, p) AS __cenote_regexp_position_at(s, p, 1, 1), (s, p, st) AS "
+    "__cenote_regexp_position_at(s, p, st, 1), (s, p, st, occ) AS __cenote_regexp_position_at(s, p, st, occ)",
+    // Luhn: every second digit from the right doubled (minus 9 above 9), the sum a multiple of 10.
+    "CREATE MACRO __cenote_luhn_check(s) AS list_sum(list_transform(range(0, length(s)), lambda __cenote_i: "
+    "CASE WHEN __cenote_i % 2 = 0 THEN CAST(substr(reverse(s), __cenote_i + 1, 1) AS INTEGER) WHEN "
+    "CAST(substr(reverse(s), __cenote_i + 1, 1) AS INTEGER) * 2 > 9 THEN CAST(substr(reverse(s), "
+    "__cenote_i + 1, 1) AS INTEGER) * 2 - 9 ELSE CAST(substr(reverse(s), __cenote_i + 1, 1) AS INTEGER) * 2 "
+    "END)) % 10 = 0",
+    "CREATE MACRO __cenote_overlay(s, r, st) AS substr(s, 1, st - 1) || r || substr(s, st + length(r)), (s, "
+    "r, st, n) AS substr(s, 1, st - 1) || r || substr(s, st + greatest(n, 0))",
+    // split(s, d, limit): at most limit fields, the last one holding the rest of the string.
+    "CREATE MACRO __cenote_split_limit(s, d, l) AS CASE WHEN len(string_split(s, d)) <= l THEN "
+    "string_split(s, d) ELSE list_concat(string_split(s, d)[1:l - 1], [array_to_string(string_split(s, "
+    "d)[l:], d)]) END",
+    "CREATE MACRO __cenote_concat_ws(s, a VARCHAR[]) AS CASE WHEN s IS NOT NULL THEN "
+    "coalesce(list_reduce(list_filter(a, lambda __cenote_v: __cenote_v IS NOT NULL), lambda __cenote_x, "
+    "__cenote_y: __cenote_x || s || __cenote_y), '') END, (s, a) AS concat_ws(s, a)",
+    // Java's URLEncoder/URLDecoder: space is '+', '*' is kept, '~' is encoded.
+    "CREATE MACRO __cenote_url_encode(s) AS replace(replace(replace(url_encode(s), '%20', '+'), '%2A', '*'), "
+    "'~', '%7E')",
+    "CREATE MACRO __cenote_url_decode(s) AS url_decode(replace(s, '+', ' '))",
+    "CREATE MACRO __cenote_map_agg(k, v) AS map_from_entries(list(struct_pack(key := k, value := v)))",
+    "CREATE MACRO __cenote_set_agg(x) AS list(DISTINCT x)",
     "CREATE MACRO __cenote_nan() AS CAST('nan' AS DOUBLE)",
     "CREATE MACRO __cenote_date(x) AS CAST(x AS DATE)",
     // Trino keeps the first occurrence of each element, in order, and one NULL (DuckDB's list_distinct
@@ -738,6 +829,40 @@ Status RewriteFunction(json::object& fn) {
   return Status::Ok();
 }
 
+// A typed literal DECIMAL '12.50' (a CAST without a position in the text) has the literal's own precision
+// and scale in Trino: decimal(4,2); DuckDB gives every DECIMAL without arguments (18,3).
+void RewriteDecimalLiteral(json::object& cast) {
+  const json::value* location = cast.if_contains("query_location");
+  if (location == nullptr || !location->is_uint64() || location->get_uint64() != ~std::uint64_t{0}) return;
+  json::value* type = cast.if_contains("cast_type");
+  if (type == nullptr || !type->is_object() || StringField(type->get_object(), "id") != "DECIMAL") return;
+  json::value* child = cast.if_contains("child");
+  json::string* text = child != nullptr ? ConstantString(*child) : nullptr;
+  if (text == nullptr) return;
+  std::string t(text->c_str());
+  std::size_t b = t.find_first_not_of(' '), e = t.find_last_not_of(' ');
+  if (b == std::string::npos) return;
+  t = t.substr(b, e - b + 1);
+  if (!t.empty() && (t[0] == '+' || t[0] == '-')) t = t.substr(1);
+  int digits = 0, scale = 0;
+  bool point = false;
+  for (char c : t) {
+    if (c == '.' && !point) {
+      point = true;
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      ++digits;
+      if (point) ++scale;
+    } else {
+      return;  // not a plain decimal number: DuckDB's cast reports it
+    }
+  }
+  if (digits == 0 || digits > 38) return;
+  json::value* info = type->get_object().if_contains("type_info");
+  if (info == nullptr || !info->is_object()) return;
+  info->get_object()["width"] = digits;
+  info->get_object()["scale"] = scale;
+}
+
 Status Walk(json::value& v, int depth) {
   if (depth > 400) return NotSupported("The query is nested too deeply");
   if (v.is_array()) {
@@ -746,6 +871,26 @@ Status Walk(json::value& v, int depth) {
   }
   if (!v.is_object()) return Status::Ok();
   json::object& o = v.get_object();
+  if (StringField(o, "class") == "CONSTANT") {
+    // A DOUBLE literal (1.2E0) must stay a DOUBLE when the tree is printed back as SQL (1.2 would read
+    // as a DECIMAL).
+    json::value* value = o.if_contains("value");
+    json::value* type =
+        value != nullptr && value->is_object() ? value->get_object().if_contains("type") : nullptr;
+    if (type != nullptr && type->is_object() && StringField(type->get_object(), "id") == "DOUBLE") {
+      json::value alias = o["alias"];
+      json::value location = o["query_location"];
+      o["alias"] = "";
+      json::object cast{
+          {"class", "CAST"},           {"type", "OPERATOR_CAST"},
+          {"alias", std::move(alias)}, {"query_location", std::move(location)},
+          {"child", std::move(o)},     {"cast_type", json::object{{"id", "DOUBLE"}, {"type_info", nullptr}}},
+          {"try_cast", false}};
+      v = std::move(cast);
+    }
+    return Status::Ok();
+  }
+  if (StringField(o, "class") == "CAST") RewriteDecimalLiteral(o);
   if (json::value* cls = o.if_contains("class"); cls != nullptr && cls->is_string()) {
     if (cls->get_string() == "FUNCTION" || cls->get_string() == "WINDOW") {
       json::value* op = o.if_contains("is_operator");

@@ -179,7 +179,8 @@ TEST_F(DialectCorpus, Runs) {
   std::map<std::string, std::string> exclusion_reasons;
   auto expected_pass = ReadIdList(dir / "expected_pass.txt", nullptr);
   auto excluded = ReadIdList(dir / "exclusions.txt", &exclusion_reasons);
-  for (const auto& [id, reason] : exclusion_reasons) EXPECT_FALSE(reason.empty()) << id << ": exclusion has no reason";
+  for (const auto& [id, reason] : exclusion_reasons)
+    EXPECT_FALSE(reason.empty()) << id << ": exclusion has no reason";
 
   std::vector<std::string> problems, regressions, newly;
   std::set<std::string> all_ids;
