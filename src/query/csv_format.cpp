@@ -26,6 +26,7 @@ std::string Render(const std::string& ref, const TypeNode& t, int depth) {
   if (b == "TIMESTAMP" || b == "TIMESTAMP_S" || b == "TIMESTAMP_MS" || b == "TIMESTAMP_NS")
     return "strftime(" + ref + ", '%Y-%m-%d %H:%M:%S.%g')";
   if (b == "TIMESTAMP WITH TIME ZONE") return "strftime(" + ref + ", '%Y-%m-%d %H:%M:%S.%g UTC')";
+  if (b == "TIME") return "strftime(DATE '1970-01-01' + " + ref + ", '%H:%M:%S.%g')";
   if (b == "INTERVAL") {
     // Trino's two interval types: year to month as "Y-M", day to second as "D HH:MM:SS.mmm".
     std::string months = "(datepart('year', " + ref + ") * 12 + datepart('month', " + ref + "))";

@@ -147,6 +147,14 @@ constexpr Rename kRenames[] = {
     {"url_decode", 1, 1, "__cenote_url_decode"},
     {"map_agg", 2, 2, "__cenote_map_agg"},
     {"set_agg", 1, 1, "__cenote_set_agg"},
+    {"millisecond", 1, 1, "__cenote_millisecond"},
+    {"current_timezone", 0, 0, "__cenote_current_timezone"},
+    {"json_exists", 2, 2, "__cenote_json_exists"},
+    {"json_value", 2, 2, "__cenote_json_value"},
+    {"json_query", 2, 2, "__cenote_json_query"},
+    {"parse_data_size", 1, 1, "__cenote_parse_data_size"},
+    {"parse_duration", 1, 1, "__cenote_parse_duration"},
+    {"human_readable_seconds", 1, 1, "__cenote_human_readable_seconds"},
 };
 
 const std::vector<std::string> kMacros = {
@@ -201,7 +209,7 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_json_extract_scalar(j, p) AS CASE WHEN json_type(CAST(j AS JSON), p) IN "
     "('OBJECT', "
     "'ARRAY') THEN NULL ELSE json_extract_string(CAST(j AS JSON), p) END",
-    "CREATE MACRO __cenote_json_format(j) AS CAST(j AS VARCHAR)",
+    "CREATE MACRO __cenote_json_format(j) AS CAST(json(j) AS VARCHAR)",
     "CREATE MACRO __cenote_json_parse(s) AS json(s)",
     "CREATE MACRO __cenote_json_array_get(j, i) AS json_extract(CAST(j AS JSON), CAST(i AS BIGINT))",
     "CREATE MACRO __cenote_json_size(j, p) AS CASE json_type(CAST(j AS JSON), p) WHEN 'ARRAY' THEN "
@@ -212,7 +220,11 @@ const std::vector<std::string> kMacros = {
     "BIGINT))",
     "CREATE MACRO __cenote_from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMP WITH TIME ZONE)",
     "CREATE MACRO __cenote_from_iso8601_date(s) AS CAST(s AS DATE)",
-    "CREATE MACRO __cenote_to_iso8601(x) AS strftime(CAST(x AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%g')",
+    "CREATE MACRO __cenote_to_iso8601(x DATE) AS strftime(x, '%Y-%m-%d'), (x TIMESTAMP) AS strftime(x, "
+    "'%Y-%m-%dT%H:%M:%S.%g'), "
+    "(x TIMESTAMP WITH TIME ZONE) AS "
+    "strftime(x, '%Y-%m-%dT%H:%M:%S.%g') || 'Z', (x) AS strftime(CAST(x AS TIMESTAMP), "
+    "'%Y-%m-%dT%H:%M:%S.%g')",
     // Trino keeps the input's type; DuckDB returns DATE for timestamps truncated to a day or coarser.
     "CREATE MACRO __cenote_date_trunc(u, t DATE) AS CAST(date_trunc(u, t) AS DATE), "
     "(u, t TIMESTAMP) AS CAST(date_trunc(u, t) AS TIMESTAMP), (u, t TIMESTAMP WITH TIME ZONE) AS "
@@ -288,6 +300,35 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_url_decode(s) AS url_decode(replace(s, '+', ' '))",
     "CREATE MACRO __cenote_map_agg(k, v) AS map_from_entries(list(struct_pack(key := k, value := v)))",
     "CREATE MACRO __cenote_set_agg(x) AS list(DISTINCT x)",
+    // DuckDB's millisecond() counts the seconds too.
+    "CREATE MACRO __cenote_millisecond(x) AS millisecond(x) % 1000",
+    "CREATE MACRO __cenote_current_timezone() AS 'UTC'",
+    // SQL/JSON path modes: lax is what DuckDB's paths do; the mode word is dropped.
+    "CREATE MACRO __cenote_json_path(p) AS regexp_replace(p, '^\\s*(lax|strict)\\s+', '')",
+    "CREATE MACRO __cenote_json_exists(j, p) AS json_exists(j, __cenote_json_path(p))",
+    "CREATE MACRO __cenote_json_value(j, p) AS json_value(j, __cenote_json_path(p)) ->> '$'",
+    "CREATE MACRO __cenote_json_query(j, p) AS CAST(json_extract(CAST(j AS JSON), __cenote_json_path(p)) AS "
+    "VARCHAR)",
+    // parse_data_size('2.3MB'): bytes as decimal(38), the fraction of a byte dropped.
+    "CREATE MACRO __cenote_parse_data_size(s) AS CAST(floor(CAST(regexp_extract(s, "
+    "'^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(B|kB|MB|GB|TB|PB|EB|ZB|YB)\\s*$', 1) AS DECIMAL(38, 10)) * "
+    "CAST(pow(1024, list_position(['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'], regexp_extract(s, "
+    "'^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(B|kB|MB|GB|TB|PB|EB|ZB|YB)\\s*$', 2)) - 1) AS DECIMAL(38, 0))) "
+    "AS DECIMAL(38, 0))",
+    // parse_duration('3.81 d'): an interval day to second, rounded to the millisecond.
+    "CREATE MACRO __cenote_parse_duration(s) AS to_milliseconds(CAST(round(CAST(regexp_extract(s, "
+    "'^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(ns|us|ms|s|m|h|d)\\s*$', 1) AS DOUBLE) * [0.000001, 0.001, 1, "
+    "1000, 60000, 3600000, 86400000][list_position(['ns', 'us', 'ms', 's', 'm', 'h', 'd'], regexp_extract(s, "
+    "'^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(ns|us|ms|s|m|h|d)\\s*$', 2))]) AS BIGINT))",
+    "CREATE MACRO __cenote_hrs_part(n, unit) AS CASE WHEN n = 0 THEN NULL WHEN n = 1 THEN '1 ' || unit ELSE "
+    "CAST(n AS VARCHAR) || ' ' || unit || 's' END",
+    "CREATE MACRO __cenote_human_readable_seconds(x) AS CASE WHEN x IS NULL THEN NULL WHEN CAST(round(x) AS "
+    "BIGINT) = 0 THEN '0 seconds' ELSE array_to_string(list_filter([__cenote_hrs_part(CAST(round(x) AS "
+    "BIGINT) "
+    "// 604800, 'week'), __cenote_hrs_part(CAST(round(x) AS BIGINT) % 604800 // 86400, 'day'), "
+    "__cenote_hrs_part(CAST(round(x) AS BIGINT) % 86400 // 3600, 'hour'), __cenote_hrs_part(CAST(round(x) AS "
+    "BIGINT) % 3600 // 60, 'minute'), __cenote_hrs_part(CAST(round(x) AS BIGINT) % 60, 'second')], lambda "
+    "__cenote_v: __cenote_v IS NOT NULL), ', ') END",
     "CREATE MACRO __cenote_nan() AS CAST('nan' AS DOUBLE)",
     "CREATE MACRO __cenote_date(x) AS CAST(x AS DATE)",
     // Trino keeps the first occurrence of each element, in order, and one NULL (DuckDB's list_distinct
@@ -744,6 +785,23 @@ Status RewriteFunction(json::object& fn) {
     if (name == "parse_datetime") fn["schema"] = "";
     return Status::Ok();
   }
+  if (name == "date_part" && argc == 2) {
+    // extract(field FROM x): Trino's field names; DOW is the ISO day of the week (Monday = 1).
+    if (json::string* field = ConstantString((*args)[0]); field != nullptr) {
+      static const std::pair<const char*, const char*> kFields[] = {{"year_of_week", "isoyear"},
+                                                                    {"yow", "isoyear"},
+                                                                    {"day_of_week", "isodow"},
+                                                                    {"dow", "isodow"},
+                                                                    {"day_of_year", "doy"},
+                                                                    {"day_of_month", "day"},
+                                                                    {"timezone_hour", "timezone_hour"},
+                                                                    {"timezone_minute", "timezone_minute"}};
+      std::string f = Lower(std::string_view(*field));
+      for (const auto& [trino, duckdb] : kFields)
+        if (f == trino) *field = duckdb;
+    }
+    return Status::Ok();
+  }
   if (name == "regexp_replace" && (argc == 2 || argc == 3)) {
     if (argc == 2) {
       args->push_back(VarcharConstant(""));
@@ -863,10 +921,32 @@ void RewriteDecimalLiteral(json::object& cast) {
   info->get_object()["scale"] = scale;
 }
 
-Status Walk(json::value& v, int depth) {
+// Trino's JSON type: a literal JSON '[1, 2]' is parsed (and printed compact, [1,2]); CAST(x AS JSON)
+// turns the SQL value into JSON (a varchar becomes a JSON string, an array a JSON array), where DuckDB
+// would parse a varchar as JSON text. Returns whether the node was replaced.
+bool RewriteJsonCast(json::value& v) {
+  json::object& cast = v.get_object();
+  json::value* type = cast.if_contains("cast_type");
+  if (type == nullptr || !type->is_object() || StringField(type->get_object(), "id") != "USER") return false;
+  json::value* info = type->get_object().if_contains("type_info");
+  if (info == nullptr || !info->is_object() ||
+      Lower(StringField(info->get_object(), "user_type_name")) != "json")
+    return false;
+  json::value* child = cast.if_contains("child");
+  if (child == nullptr) return false;
+  const json::value* location = cast.if_contains("query_location");
+  bool literal = location != nullptr && location->is_uint64() && location->get_uint64() == ~std::uint64_t{0};
+  if (literal && ConstantString(*child) == nullptr) return false;
+  json::object fn = NewFunction(literal ? "json" : "to_json", json::array{std::move(*child)});
+  fn["alias"] = cast["alias"];
+  v = std::move(fn);
+  return true;
+}
+
+Status Walk(json::value& v, int depth, bool in_try = false) {
   if (depth > 400) return NotSupported("The query is nested too deeply");
   if (v.is_array()) {
-    for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(Walk(item, depth + 1));
+    for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(Walk(item, depth + 1, in_try));
     return Status::Ok();
   }
   if (!v.is_object()) return Status::Ok();
@@ -890,7 +970,12 @@ Status Walk(json::value& v, int depth) {
     }
     return Status::Ok();
   }
-  if (StringField(o, "class") == "CAST") RewriteDecimalLiteral(o);
+  if (StringField(o, "class") == "CAST") {
+    RewriteDecimalLiteral(o);
+    if (RewriteJsonCast(v)) return Walk(v, depth + 1, in_try);
+  }
+  // Inside TRY a division by zero is NULL, which is what DuckDB's own division gives.
+  if (StringField(o, "class") == "OPERATOR" && StringField(o, "type") == "OPERATOR_TRY") in_try = true;
   if (json::value* cls = o.if_contains("class"); cls != nullptr && cls->is_string()) {
     if (cls->get_string() == "FUNCTION" || cls->get_string() == "WINDOW") {
       json::value* op = o.if_contains("is_operator");
@@ -900,7 +985,7 @@ Status Walk(json::value& v, int depth) {
                  name != nullptr && name->is_string() && name->get_string() == "/") {
         // Trino fails integer and decimal division by zero (DuckDB: NULL).
         json::array* args = Children(o);
-        if (args != nullptr && args->size() == 2) {
+        if (args != nullptr && args->size() == 2 && !in_try) {
           SetName(o, "__cenote_divide");
           o["is_operator"] = false;
         }
@@ -909,7 +994,7 @@ Status Walk(json::value& v, int depth) {
   }
   for (auto& [key, child] : o) {
     if (key == "cast_type") continue;
-    CENOTE_RETURN_IF_ERROR(Walk(child, depth + 1));
+    CENOTE_RETURN_IF_ERROR(Walk(child, depth + 1, in_try));
   }
   return Status::Ok();
 }
