@@ -60,7 +60,7 @@ constexpr Rename kRenames[] = {
     {"date_trunc", 2, 2, "__cenote_date_trunc"},
     {"typeof", 1, 1, "__cenote_typeof"},
     {"split_part", 3, 3, "__cenote_split_part"},
-    {"sequence", 2, 3, "generate_series"},
+    {"sequence", 2, 3, "__cenote_sequence"},
     {"to_hex", 1, 1, "hex"},
     {"md5", 1, 1, "__cenote_md5"},
     {"sha1", 1, 1, "__cenote_sha1"},
@@ -155,6 +155,12 @@ constexpr Rename kRenames[] = {
     {"parse_data_size", 1, 1, "__cenote_parse_data_size"},
     {"parse_duration", 1, 1, "__cenote_parse_duration"},
     {"human_readable_seconds", 1, 1, "__cenote_human_readable_seconds"},
+    {"length", 1, 1, "__cenote_length"},
+    {"reverse", 1, 1, "__cenote_reverse"},
+    {"repeat", 2, 2, "__cenote_repeat"},
+    {"random", 1, 2, "__cenote_random"},
+    {"wilson_interval_lower", 3, 3, "__cenote_wilson_interval_lower"},
+    {"wilson_interval_upper", 3, 3, "__cenote_wilson_interval_upper"},
 };
 
 const std::vector<std::string> kMacros = {
@@ -302,6 +308,30 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_set_agg(x) AS list(DISTINCT x)",
     // DuckDB's millisecond() counts the seconds too.
     "CREATE MACRO __cenote_millisecond(x) AS millisecond(x) % 1000",
+    // Trino's sequence(a, b) counts down when b < a; over dates it steps by a day.
+    "CREATE MACRO __cenote_sequence(a DATE, b DATE) AS list_transform(generate_series(CAST(a AS TIMESTAMP), "
+    "CAST(b AS TIMESTAMP), to_days(CASE WHEN a <= b THEN 1 ELSE -1 END)), lambda __cenote_t: CAST(__cenote_t "
+    "AS DATE)), "
+    "(a, b) AS generate_series(a, b, CASE WHEN a <= b THEN 1 ELSE -1 END), (a, b, "
+    "st) AS generate_series(a, b, st)",
+    // length and reverse of a varbinary count and reverse bytes; reverse of an array reverses it.
+    "CREATE MACRO __cenote_length(x BLOB) AS octet_length(x), (x) AS length(x)",
+    "CREATE MACRO __cenote_reverse(x BLOB) AS unhex(array_to_string(list_reverse(regexp_extract_all(hex(x), "
+    "'..')), '')), (x VARCHAR) AS reverse(x), (x) AS list_reverse(x)",
+    // Trino's repeat(element, count) builds an array.
+    "CREATE MACRO __cenote_repeat(x, n) AS list_transform(range(n), lambda __cenote_i: x)",
+    "CREATE MACRO __cenote_random(n) AS CAST(floor(random() * n) AS BIGINT), (m, n) AS CAST(m + "
+    "floor(random() "
+    "* (n - m)) AS BIGINT)",
+    // Wilson score interval bounds for s successes in n trials at z.
+    "CREATE MACRO __cenote_wilson_interval_lower(s, n, z) AS (CAST(s AS DOUBLE) / n + z * z / (2.0 * n) - z "
+    "* "
+    "sqrt(CAST(s AS DOUBLE) / n * (1 - CAST(s AS DOUBLE) / n) / n + z * z / (4.0 * n * n))) / (1 + z * z / "
+    "n)",
+    "CREATE MACRO __cenote_wilson_interval_upper(s, n, z) AS (CAST(s AS DOUBLE) / n + z * z / (2.0 * n) + z "
+    "* "
+    "sqrt(CAST(s AS DOUBLE) / n * (1 - CAST(s AS DOUBLE) / n) / n + z * z / (4.0 * n * n))) / (1 + z * z / "
+    "n)",
     "CREATE MACRO __cenote_current_timezone() AS 'UTC'",
     // SQL/JSON path modes: lax is what DuckDB's paths do; the mode word is dropped.
     "CREATE MACRO __cenote_json_path(p) AS regexp_replace(p, '^\\s*(lax|strict)\\s+', '')",
