@@ -637,6 +637,72 @@ void SubstituteEntryParams(json::value& v, const std::string& k, const std::stri
   for (auto& [key, child] : o) SubstituteEntryParams(child, k, val);
 }
 
+// References to lambda parameters (by name) -> the given expressions.
+void SubstituteParams(json::value& v, const std::vector<std::pair<std::string, json::value>>& params) {
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) SubstituteParams(item, params);
+    return;
+  }
+  if (!v.is_object()) return;
+  json::object& o = v.get_object();
+  if (StringField(o, "class") == "COLUMN_REF") {
+    json::value* names = o.if_contains("column_names");
+    if (names != nullptr && names->is_array() && names->get_array().size() == 1 &&
+        names->get_array()[0].is_string()) {
+      std::string name = Lower(names->get_array()[0].get_string());
+      for (const auto& [param, replacement] : params) {
+        if (name == param) {
+          json::value alias = o["alias"];
+          v = replacement;
+          v.get_object()["alias"] = std::move(alias);
+          return;
+        }
+      }
+    }
+    return;
+  }
+  for (auto& [key, child] : o) SubstituteParams(child, params);
+}
+
+// zip_with(a, b, (x, y) -> body): list_transform over list_zip(a, b) (the shorter array padded with NULLs,
+// as Trino), x and y the zipped pair's fields.
+Status RewriteZipWith(json::object& fn) {
+  json::array* args = Children(fn);
+  if (args == nullptr || args->size() != 3 || !(*args)[2].is_object()) return Status::Ok();
+  json::object& lambda = (*args)[2].get_object();
+  json::value* lhs = lambda.if_contains("lhs");
+  json::array* params = lhs != nullptr && lhs->is_object() ? Children(lhs->get_object()) : nullptr;
+  if (StringField(lambda, "class") != "LAMBDA" || params == nullptr || params->size() != 2)
+    return NotSupported("zip_with needs a lambda of two parameters, (x, y) -> ...");
+  std::vector<std::pair<std::string, json::value>> substitutions;
+  for (std::size_t i = 0; i < 2; ++i) {
+    const json::value& p = (*params)[i];
+    const json::value* n = p.is_object() ? p.get_object().if_contains("column_names") : nullptr;
+    if (n == nullptr || !n->is_array() || n->get_array().size() != 1 || !n->get_array()[0].is_string())
+      return NotSupported("zip_with needs a lambda of two parameters, (x, y) -> ...");
+    json::object index{
+        {"class", "CONSTANT"},
+        {"type", "VALUE_CONSTANT"},
+        {"alias", ""},
+        {"query_location", 0},
+        {"value", json::object{{"type", json::object{{"id", "INTEGER"}, {"type_info", nullptr}}},
+                               {"is_null", false},
+                               {"value", static_cast<std::int64_t>(i + 1)}}}};
+    substitutions.emplace_back(
+        Lower(n->get_array()[0].get_string()),
+        NewFunction("array_extract", json::array{ColumnRef({"__cenote_z"}), std::move(index)}));
+  }
+  json::value body = lambda["expr"];
+  SubstituteParams(body, substitutions);
+  lambda["lhs"] = ColumnRef({"__cenote_z"});
+  lambda["expr"] = std::move(body);
+  json::value zipped =
+      FunctionLike(fn, "list_zip", json::array{std::move((*args)[0]), std::move((*args)[1])});
+  json::value transform = std::move((*args)[2]);
+  fn = FunctionLike(fn, "list_transform", json::array{std::move(zipped), std::move(transform)});
+  return Status::Ok();
+}
+
 // map_filter / transform_values / transform_keys (map, (k, v) -> body) over map_entries(map).
 Status RewriteMapLambda(json::object& fn, const std::string& name) {
   json::array* args = Children(fn);
@@ -815,6 +881,7 @@ Status RewriteFunction(json::object& fn) {
     if (name == "parse_datetime") fn["schema"] = "";
     return Status::Ok();
   }
+  if (name == "zip_with" && argc == 3) return RewriteZipWith(fn);
   if (name == "date_part" && argc == 2) {
     // extract(field FROM x): Trino's field names; DOW is the ISO day of the week (Monday = 1).
     if (json::string* field = ConstantString((*args)[0]); field != nullptr) {
