@@ -161,6 +161,8 @@ constexpr Rename kRenames[] = {
     {"random", 1, 2, "__cenote_random"},
     {"wilson_interval_lower", 3, 3, "__cenote_wilson_interval_lower"},
     {"wilson_interval_upper", 3, 3, "__cenote_wilson_interval_upper"},
+    {"multimap_from_entries", 1, 1, "__cenote_multimap_from_entries"},
+    {"split_to_multimap", 3, 3, "__cenote_split_to_multimap"},
 };
 
 const std::vector<std::string> kMacros = {
@@ -429,6 +431,15 @@ const std::vector<std::string> kMacros = {
     "DATE), (n, t) AS t + to_months(CAST(3 * n AS INTEGER))",
     "CREATE MACRO __cenote_date_add_year(n, t DATE) AS CAST(t + to_years(CAST(n AS INTEGER)) AS DATE), (n, "
     "t) AS t + to_years(CAST(n AS INTEGER))",
+    // A map from each distinct key (first-occurrence order) to its values in order.
+    "CREATE MACRO __cenote_multimap_from_entries(a) AS map_from_entries(list_transform("
+    "__cenote_array_distinct(list_transform(a, lambda __cenote_e: __cenote_e[1])), lambda __cenote_k: "
+    "struct_pack(key := __cenote_k, value := list_transform(list_filter(a, lambda __cenote_e: __cenote_e[1] "
+    "= "
+    "__cenote_k), lambda __cenote_e: __cenote_e[2]))))",
+    "CREATE MACRO __cenote_split_to_multimap(s, d, kv) AS __cenote_multimap_from_entries(list_transform("
+    "string_split(s, d), lambda __cenote_p: (split_part(__cenote_p, kv, 1), substr(__cenote_p, "
+    "strpos(__cenote_p, kv) + length(kv)))))",
 };
 
 json::array* Children(json::object& fn) {
@@ -703,6 +714,46 @@ Status RewriteZipWith(json::object& fn) {
   return Status::Ok();
 }
 
+// map_zip_with(m1, m2, (k, v1, v2) -> body): over the keys of both maps (m1's first), NULL for a key
+// missing from one of them.
+Status RewriteMapZipWith(json::object& fn) {
+  json::array* args = Children(fn);
+  if (args == nullptr || args->size() != 3 || !(*args)[2].is_object()) return Status::Ok();
+  json::object& lambda = (*args)[2].get_object();
+  json::value* lhs = lambda.if_contains("lhs");
+  json::array* params = lhs != nullptr && lhs->is_object() ? Children(lhs->get_object()) : nullptr;
+  if (StringField(lambda, "class") != "LAMBDA" || params == nullptr || params->size() != 3)
+    return NotSupported("map_zip_with needs a lambda of three parameters, (k, v1, v2) -> ...");
+  std::vector<std::string> names;
+  for (const json::value& p : *params) {
+    const json::value* n = p.is_object() ? p.get_object().if_contains("column_names") : nullptr;
+    if (n == nullptr || !n->is_array() || n->get_array().size() != 1 || !n->get_array()[0].is_string())
+      return NotSupported("map_zip_with needs a lambda of three parameters, (k, v1, v2) -> ...");
+    names.push_back(Lower(n->get_array()[0].get_string()));
+  }
+  json::value m1 = (*args)[0], m2 = (*args)[1];
+  std::vector<std::pair<std::string, json::value>> substitutions;
+  substitutions.emplace_back(names[0], ColumnRef({"__cenote_k"}));
+  substitutions.emplace_back(names[1],
+                             NewFunction("map_extract_value", json::array{m1, ColumnRef({"__cenote_k"})}));
+  substitutions.emplace_back(names[2],
+                             NewFunction("map_extract_value", json::array{m2, ColumnRef({"__cenote_k"})}));
+  json::value body = lambda["expr"];
+  SubstituteParams(body, substitutions);
+  body.get_object()["alias"] = "value";
+  json::value key = ColumnRef({"__cenote_k"}, "key");
+  lambda["lhs"] = ColumnRef({"__cenote_k"});
+  lambda["expr"] = NewFunction("struct_pack", json::array{std::move(key), std::move(body)});
+  json::value keys =
+      NewFunction("__cenote_array_distinct",
+                  json::array{NewFunction("list_concat",
+                                          json::array{NewFunction("map_keys", json::array{std::move(m1)}),
+                                                      NewFunction("map_keys", json::array{std::move(m2)})})});
+  json::value entries = NewFunction("list_transform", json::array{std::move(keys), std::move((*args)[2])});
+  fn = FunctionLike(fn, "map_from_entries", json::array{std::move(entries)});
+  return Status::Ok();
+}
+
 // map_filter / transform_values / transform_keys (map, (k, v) -> body) over map_entries(map).
 Status RewriteMapLambda(json::object& fn, const std::string& name) {
   json::array* args = Children(fn);
@@ -882,6 +933,7 @@ Status RewriteFunction(json::object& fn) {
     return Status::Ok();
   }
   if (name == "zip_with" && argc == 3) return RewriteZipWith(fn);
+  if (name == "map_zip_with" && argc == 3) return RewriteMapZipWith(fn);
   if (name == "date_part" && argc == 2) {
     // extract(field FROM x): Trino's field names; DOW is the ISO day of the week (Monday = 1).
     if (json::string* field = ConstantString((*args)[0]); field != nullptr) {
