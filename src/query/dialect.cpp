@@ -162,6 +162,16 @@ constexpr Rename kRenames[] = {
     {"wilson_interval_lower", 3, 3, "__cenote_wilson_interval_lower"},
     {"wilson_interval_upper", 3, 3, "__cenote_wilson_interval_upper"},
     {"multimap_from_entries", 1, 1, "__cenote_multimap_from_entries"},
+    {"to_base64url", 1, 1, "__cenote_to_base64url"},
+    {"from_base64url", 1, 1, "__cenote_from_base64url"},
+    {"from_big_endian_32", 1, 1, "__cenote_from_big_endian_32"},
+    {"from_big_endian_64", 1, 1, "__cenote_from_big_endian_64"},
+    {"to_big_endian_32", 1, 1, "__cenote_to_big_endian_32"},
+    {"to_big_endian_64", 1, 1, "__cenote_to_big_endian_64"},
+    {"substr", 2, 3, "__cenote_substr"},
+    {"substring", 2, 3, "__cenote_substr"},
+    {"lpad", 3, 3, "__cenote_lpad"},
+    {"rpad", 3, 3, "__cenote_rpad"},
     {"split_to_multimap", 3, 3, "__cenote_split_to_multimap"},
 };
 
@@ -320,6 +330,32 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_length(x BLOB) AS octet_length(x), (x) AS length(x)",
     "CREATE MACRO __cenote_reverse(x BLOB) AS unhex(array_to_string(list_reverse(regexp_extract_all(hex(x), "
     "'..')), '')), (x VARCHAR) AS reverse(x), (x) AS list_reverse(x)",
+    // substr/lpad/rpad of a varbinary work on bytes (through their hex digits, two per byte).
+    "CREATE MACRO __cenote_substr(x BLOB, st) AS unhex(substr(hex(x), ((CASE WHEN st < 0 THEN "
+    "octet_length(x) "
+    "+ st + 1 ELSE st END) - 1) * 2 + 1)), (x BLOB, st, n) AS unhex(substr(hex(x), ((CASE WHEN st < 0 THEN "
+    "octet_length(x) + st + 1 ELSE st END) - 1) * 2 + 1, n * 2)), (x, st) AS substr(x, st), (x, st, n) AS "
+    "substr(x, st, n)",
+    "CREATE MACRO __cenote_lpad(x BLOB, n, p BLOB) AS unhex(lpad(hex(x), n * 2, hex(p))), (x, n, p) AS "
+    "lpad(x, "
+    "n, p)",
+    "CREATE MACRO __cenote_rpad(x BLOB, n, p BLOB) AS unhex(rpad(hex(x), n * 2, hex(p))), (x, n, p) AS "
+    "rpad(x, "
+    "n, p)",
+    // Base64 with the URL-safe alphabet (RFC 4648 section 5).
+    "CREATE MACRO __cenote_to_base64url(x) AS replace(replace(to_base64(x), '+', '-'), '/', '_')",
+    "CREATE MACRO __cenote_from_base64url(s) AS from_base64(replace(replace(s, '-', '+'), '_', '/'))",
+    // Two's complement big-endian integers; the input must be exactly 4 (8) bytes.
+    "CREATE MACRO __cenote_from_big_endian_32(b) AS CASE WHEN octet_length(b) <> 4 THEN error('"
+    "INVALID_FUNCTION_ARGUMENT: expected 4-byte input, but got instead: ' || octet_length(b)) ELSE "
+    "CAST(CAST(CAST('0x' || hex(b) AS UINTEGER) AS BIGINT) - CASE WHEN CAST('0x' || hex(b) AS UINTEGER) >= "
+    "2147483648 THEN 4294967296 ELSE 0 END AS INTEGER) END",
+    "CREATE MACRO __cenote_from_big_endian_64(b) AS CASE WHEN octet_length(b) <> 8 THEN error('"
+    "INVALID_FUNCTION_ARGUMENT: expected 8-byte input, but got instead: ' || octet_length(b)) ELSE "
+    "CAST(CAST(CAST('0x' || hex(b) AS UBIGINT) AS HUGEINT) - CASE WHEN CAST('0x' || hex(b) AS UBIGINT) >= "
+    "9223372036854775808 THEN CAST('18446744073709551616' AS HUGEINT) ELSE 0 END AS BIGINT) END",
+    "CREATE MACRO __cenote_to_big_endian_32(i) AS unhex(lpad(hex(CAST(i AS BIGINT) & 4294967295), 8, '0'))",
+    "CREATE MACRO __cenote_to_big_endian_64(i) AS unhex(lpad(hex(CAST(i AS BIGINT)), 16, '0'))",
     // Trino's repeat(element, count) builds an array.
     "CREATE MACRO __cenote_repeat(x, n) AS list_transform(range(n), lambda __cenote_i: x)",
     "CREATE MACRO __cenote_random(n) AS CAST(floor(random() * n) AS BIGINT), (m, n) AS CAST(m + "
