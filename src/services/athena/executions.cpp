@@ -721,7 +721,9 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     // A query only reads until its results are written; any other statement changes the catalog or
     // the lake as it runs, so it waits for its execution to be on record.
     if (parsed->kind != StatementKind::kSelect && !AwaitRecorded(id)) return Retire(id);
-    std::unique_ptr<glue::RegionalCatalog> regional = catalog_.ForRegion(ns.account, ns.region);
+    // An encrypted catalog is read with the caller's KMS permissions (kms:Decrypt on the catalog's key).
+    std::unique_ptr<glue::RegionalCatalog> regional =
+        catalog_.ForRegion(ns.account, ns.region, glue::AccessorOf(active->caller));
     StatementRunner runner(*regional, lake, engine_, options_);
     // Tables are read with the caller's Glue permissions, as Athena's: glue:GetTable on the catalog, the
     // database and the table, through the invoker (authorized and recorded as a call via Athena).
