@@ -245,6 +245,11 @@ class Functions(unittest.TestCase):
                Layers=[layer["LayerVersionArn"]])
         r, body = invoke(name, {})
         self.assertEqual(body, "from layer")
+        by_arn = lam().get_layer_version_by_arn(Arn=layer["LayerVersionArn"])
+        self.assertEqual((by_arn["Version"], by_arn["LayerVersionArn"]), (layer["Version"], layer["LayerVersionArn"]))
+        with self.assertRaises(Exception) as missing:
+            lam().get_layer_version_by_arn(Arn=layer["LayerArn"] + ":999")
+        self.assertIn("ResourceNotFoundException", str(missing.exception))
 
     def test_versions_aliases_concurrency(self):
         name = "ver-" + uuid.uuid4().hex[:8]
@@ -388,6 +393,10 @@ class Functions(unittest.TestCase):
         lam().put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
         cfg = lam().get_function_event_invoke_config(FunctionName=name)
         self.assertEqual(cfg["MaximumRetryAttempts"], 0)
+        updated = lam().update_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=120)
+        self.assertEqual((updated["MaximumRetryAttempts"], updated["MaximumEventAgeInSeconds"]), (0, 120))
+        listed = lam().list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]
+        self.assertEqual([c["MaximumEventAgeInSeconds"] for c in listed], [120])
 
 
 if __name__ == "__main__":
