@@ -319,7 +319,8 @@ Result<Sealer> SqlCatalog::WriteSealer() {
     return GlueError(errors::kGlueEncryption, {"KMS is not available to encrypt the Data Catalog."});
   }
   const object& at_rest = *services::GetObject(settings, "EncryptionAtRest");
-  const std::string key_id(services::GetString(at_rest, "SseAwsKmsKeyId").value_or(std::string(kAwsManagedGlueKey)));
+  const std::string key_id(
+      services::GetString(at_rest, "SseAwsKmsKeyId").value_or(std::string(kAwsManagedGlueKey)));
   CENOTE_ASSIGN_OR_RETURN(aws::Caller as, KmsCaller());
   const std::string name = CacheScope(as, 'w') + key_id;
   if (auto cached = encryption_->keys->Get(name)) {
