@@ -20,14 +20,6 @@ constexpr std::int64_t kMaxActivities = 10'000;
 constexpr std::chrono::seconds kLongPoll{60};
 constexpr std::size_t kMaxWorkerName = 80;
 
-json::object ParseDoc(const store::Value& v) {
-  boost::system::error_code ec;
-  json::value d = json::parse(store::AsText(v), ec);
-  return ec || !d.is_object() ? json::object{} : d.as_object();
-}
-
-Error InvalidArn(std::string_view arn) { return services::MakeError(errors::kInvalidArn, {arn}); }
-
 // The activity `arn` names in the caller's account and region, or ActivityDoesNotExist / InvalidArn.
 Result<json::object> LoadActivity(store::Transaction& txn, const std::string& arn,
                                   const RequestContext& ctx) {

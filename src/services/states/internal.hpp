@@ -45,6 +45,10 @@ std::optional<ArnParts> ParseArn(std::string_view arn);
 std::string MachineArn(std::string_view region, std::string_view account, std::string_view name);
 bool ValidName(std::string_view name);
 std::string NewRevisionId();
+// A stored JSON document (an empty object when it does not parse).
+json::object ParseDoc(const store::Value& v);
+// InvalidArn in AWS's words.
+Error InvalidArn(std::string_view arn);
 
 struct Env {
   store::MetadataStore& metadata;

@@ -12,14 +12,6 @@ namespace {
 
 constexpr std::size_t kMaxTags = 50;
 
-Error InvalidArn(std::string_view arn) { return services::MakeError(errors::kInvalidArn, {arn}); }
-
-json::object ParseDoc(const store::Value& v) {
-  boost::system::error_code ec;
-  json::value d = json::parse(store::AsText(v), ec);
-  return ec || !d.is_object() ? json::object{} : d.as_object();
-}
-
 Status Save(store::Transaction& txn, const std::string& arn, const ArnParts& p, std::string_view kind,
             const std::string& parent, const json::object& doc) {
   return Status::FromResult(txn.Exec(

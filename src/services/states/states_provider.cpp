@@ -107,6 +107,14 @@ std::optional<ArnParts> ParseArn(std::string_view arn) {
   return p;
 }
 
+json::object ParseDoc(const store::Value& v) {
+  boost::system::error_code ec;
+  json::value d = json::parse(store::AsText(v), ec);
+  return ec || !d.is_object() ? json::object{} : d.as_object();
+}
+
+Error InvalidArn(std::string_view arn) { return services::MakeError(errors::kInvalidArn, {arn}); }
+
 std::string MachineArn(std::string_view region, std::string_view account, std::string_view name) {
   return "arn:aws:states:" + std::string(region) + ":" + std::string(account) +
          ":stateMachine:" + std::string(name);
