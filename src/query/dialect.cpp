@@ -162,6 +162,12 @@ constexpr Rename kRenames[] = {
     {"wilson_interval_lower", 3, 3, "__cenote_wilson_interval_lower"},
     {"wilson_interval_upper", 3, 3, "__cenote_wilson_interval_upper"},
     {"multimap_from_entries", 1, 1, "__cenote_multimap_from_entries"},
+    {"sign", 1, 1, "__cenote_sign"},
+    {"ceil", 1, 1, "__cenote_ceil"},
+    {"ceiling", 1, 1, "__cenote_ceil"},
+    {"floor", 1, 1, "__cenote_floor"},
+    {"strpos", 3, 3, "__cenote_strpos"},
+    {"width_bucket", 2, 2, "__cenote_width_bucket_bins"},
     {"to_base64url", 1, 1, "__cenote_to_base64url"},
     {"from_base64url", 1, 1, "__cenote_from_base64url"},
     {"from_big_endian_32", 1, 1, "__cenote_from_big_endian_32"},
@@ -342,6 +348,27 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_rpad(x BLOB, n, p BLOB) AS unhex(rpad(hex(x), n * 2, hex(p))), (x, n, p) AS "
     "rpad(x, "
     "n, p)",
+    // Trino keeps the argument's type: sign of a double is a double (NaN for NaN), ceiling and floor of an
+    // integer are that integer.
+    "CREATE MACRO __cenote_sign(x TINYINT) AS sign(x), (x SMALLINT) AS sign(x), (x INTEGER) AS sign(x), (x "
+    "BIGINT) AS sign(x), (x DOUBLE) AS CASE WHEN isnan(x) THEN x ELSE CAST(sign(x) AS DOUBLE) END, (x "
+    "FLOAT) AS CASE WHEN isnan(x) THEN x ELSE CAST(sign(x) AS FLOAT) END, (x) AS sign(x)",
+    "CREATE MACRO __cenote_ceil(x TINYINT) AS x, (x SMALLINT) AS x, (x INTEGER) AS x, (x BIGINT) AS x, (x) "
+    "AS "
+    "ceil(x)",
+    "CREATE MACRO __cenote_floor(x TINYINT) AS x, (x SMALLINT) AS x, (x INTEGER) AS x, (x BIGINT) AS x, (x) "
+    "AS "
+    "floor(x)",
+    // strpos(s, sub, n): the n-th occurrence (from the end when n < 0); 0 when there are fewer.
+    "CREATE MACRO __cenote_strpos(s, sub, n) AS CASE WHEN n > 0 AND len(string_split(s, sub)) - 1 >= n THEN "
+    "list_sum(list_transform(string_split(s, sub)[1:n], lambda __cenote_p: length(__cenote_p))) + (n - 1) * "
+    "length(sub) + 1 WHEN n < 0 AND len(string_split(s, sub)) - 1 >= -n THEN "
+    "list_sum(list_transform(string_split(s, sub)[1:len(string_split(s, sub)) + n], lambda __cenote_p: "
+    "length(__cenote_p))) + (len(string_split(s, sub)) + n - 1) * length(sub) + 1 WHEN n = 0 THEN error('"
+    "INVALID_FUNCTION_ARGUMENT: ''instance'' must be a positive or negative number.') ELSE 0 END",
+    // width_bucket(x, bins): how many of the (ascending) bins are at or below x.
+    "CREATE MACRO __cenote_width_bucket_bins(x, bins) AS len(list_filter(bins, lambda __cenote_b: __cenote_b "
+    "<= x))",
     // Base64 with the URL-safe alphabet (RFC 4648 section 5).
     "CREATE MACRO __cenote_to_base64url(x) AS replace(replace(to_base64(x), '+', '-'), '/', '_')",
     "CREATE MACRO __cenote_from_base64url(s) AS from_base64(replace(replace(s, '-', '+'), '_', '/'))",
