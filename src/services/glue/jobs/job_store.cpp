@@ -17,7 +17,7 @@ std::vector<std::string> Migrations() {
       "CREATE TABLE glue_job_runs ("
       " kind TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL, parent TEXT NOT NULL,"
       " id TEXT NOT NULL, state TEXT NOT NULL, started_ms INTEGER NOT NULL, doc TEXT NOT NULL,"
-      " PRIMARY KEY (kind, account, region, parent, id));"
+      " PRIMARY KEY (kind, account, region, parent, id));",
       "CREATE INDEX glue_job_runs_state ON glue_job_runs (kind, state);",
   };
 }
