@@ -48,7 +48,9 @@ Status Register(services::ServiceDeps& deps) {
     if (Jobs* jobs = jobs_holder->load()) {
       const auto name = detail.if_contains("crawlerName");
       const auto state = detail.if_contains("state");
-      if (name && name->is_string() && state && state->is_string()) {
+      // A crawl's end (Succeeded / Failed); "Started" is not an end.
+      if (name && name->is_string() && state && state->is_string() &&
+          (state->get_string() == "Succeeded" || state->get_string() == "Failed")) {
         jobs->CrawlerEnded(account, region, std::string(name->get_string()),
                            state->get_string() == "Succeeded" ? "SUCCEEDED" : "FAILED");
       }

@@ -196,6 +196,11 @@ class JobsImpl final : public Jobs {
       MutexLock lock(mu_);
       while (threads_ > 0) cv_.Wait(lock);
     }
+    {
+      MutexLock lock(ev_mu_);
+      ev_shut_down_ = true;
+    }
+    ev_cv_.SignalAll();
     if (dispatcher_.joinable()) dispatcher_.join();
   }
 
@@ -207,10 +212,16 @@ class JobsImpl final : public Jobs {
   bool WaitIdle(std::int64_t timeout_ms) override {
     const std::int64_t end = UnixNowMs() + timeout_ms;
     while (UnixNowMs() < end) {
-      {
+      auto no_threads = [this] {
         MutexLock lock(mu_);
-        if (threads_ == 0 && events_.empty() && !dispatching_) return true;
-      }
+        return threads_ == 0;
+      };
+      auto no_events = [this] {
+        MutexLock lock(ev_mu_);
+        return events_.empty() && !dispatching_;
+      };
+      // Runs end before they queue their event, and a dispatch may start runs: threads, events, threads.
+      if (no_threads() && no_events() && no_threads()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
@@ -1115,20 +1126,22 @@ class JobsImpl final : public Jobs {
 
   // ---- conditional triggers and workflow progress (the dispatcher thread) ------------------------------
 
+  // The queue has its own lock, taken last: the crawlers call CrawlerEnded with their lock held, while the
+  // dispatcher holds mu_ when it asks the crawlers for a state or starts one.
   void Enqueue(EndedEvent e) {
     {
-      MutexLock lock(mu_);
+      MutexLock lock(ev_mu_);
       events_.push_back(std::move(e));
     }
-    cv_.SignalAll();
+    ev_cv_.SignalAll();
   }
 
   void DispatchLoop() {
     while (true) {
       EndedEvent e;
       {
-        MutexLock lock(mu_);
-        while (events_.empty() && !shut_down_) cv_.Wait(lock);
+        MutexLock lock(ev_mu_);
+        while (events_.empty() && !ev_shut_down_) ev_cv_.Wait(lock);
         if (events_.empty()) return;
         e = std::move(events_.front());
         events_.pop_front();
@@ -1141,7 +1154,7 @@ class JobsImpl final : public Jobs {
         spdlog::error("glue jobs: trigger evaluation failed: {}", ex.what());
       }
       {
-        MutexLock lock(mu_);
+        MutexLock lock(ev_mu_);
         dispatching_ = false;
       }
     }
@@ -1633,6 +1646,9 @@ class JobsImpl final : public Jobs {
   CondVar cv_{mu_};
   bool shut_down_ = false;
   int threads_ = 0;
+  Mutex ev_mu_;  // the queue of ended jobs and crawls (taken after mu_, never before it)
+  CondVar ev_cv_{ev_mu_};
+  bool ev_shut_down_ = false;
   bool dispatching_ = false;
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> stops_;  // runs in flight: account|region|job|id
   std::deque<EndedEvent> events_;
