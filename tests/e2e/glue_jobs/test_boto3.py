@@ -428,6 +428,49 @@ class GlueJobsTest(unittest.TestCase):
         self.assertEqual(cause["ErrorMessage"], "ValueError: the input was bad")
 
 
+    def test_state_change_events_and_pass_role(self):
+        # A rule on the default bus hears the run's end.
+        sqs = harness.boto3_client(SERVER, "sqs")
+        q = sqs.create_queue(QueueName="glue-job-events")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+             "Resource": qarn}]})})
+        events = harness.boto3_client(SERVER, "events")
+        events.put_rule(Name="glue-jobs", EventPattern=json.dumps({
+            "source": ["aws.glue"], "detail-type": ["Glue Job State Change"], "detail": {"jobName": ["evented"]}}))
+        events.put_targets(Rule="glue-jobs", Targets=[{"Id": "q", "Arn": qarn}])
+        create_python_job("evented", "failer.py")
+        run_id = glue().start_job_run(JobName="evented")["JobRunId"]
+        wait_run("evented", run_id)
+        msgs = sqs.receive_message(QueueUrl=q, WaitTimeSeconds=10)["Messages"]
+        ev = json.loads(msgs[0]["Body"])
+        self.assertEqual((ev["source"], ev["detail-type"]), ("aws.glue", "Glue Job State Change"))
+        self.assertEqual(ev["detail"]["state"], "FAILED")
+        self.assertEqual(ev["detail"]["severity"], "ERROR")
+        self.assertEqual(ev["detail"]["jobRunId"], run_id)
+        self.assertIn("the input was bad", ev["detail"]["message"])
+        # A user allowed glue:CreateJob but not iam:PassRole on the role cannot hand it to Glue.
+        import boto3
+        iam = harness.boto3_client(SERVER, "iam")
+        iam.create_user(UserName="glue-dev")
+        iam.put_user_policy(UserName="glue-dev", PolicyName="glue", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "glue:*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="glue-dev")["AccessKey"]
+        dev = boto3.session.Session().client("glue", endpoint_url=SERVER.endpoint, region_name=SERVER.region,
+                                             aws_access_key_id=key["AccessKeyId"],
+                                             aws_secret_access_key=key["SecretAccessKey"])
+        command = {"Name": "pythonshell", "ScriptLocation": f"s3://{BUCKET}/scripts/writer.py"}
+        with self.assertRaises(ClientError) as cm:
+            dev.create_job(Name="by-dev", Role=ROLE, Command=command)
+        self.assertIn("iam:PassRole", str(cm.exception))
+        iam.put_user_policy(UserName="glue-dev", PolicyName="pass", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE,
+                                                    "Condition": {"StringEquals": {
+                                                        "iam:PassedToService": "glue.amazonaws.com"}}}]}))
+        self.assertEqual(dev.create_job(Name="by-dev", Role=ROLE, Command=command)["Name"], "by-dev")
+
+
 class RestartTest(unittest.TestCase):
     def test_run_in_flight_is_ended_at_restart(self):
         server = harness.Server().start()

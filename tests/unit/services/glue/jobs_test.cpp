@@ -329,6 +329,33 @@ TEST_F(JobsTest, ConditionalTriggerChainsJobsAndStartsCrawlers) {
             "EntityNotFoundException");
 }
 
+TEST_F(JobsTest, ConditionalTriggerOnCrawlerAndJobWithAny) {
+  CreateJob("after");
+  CreateJob("other");
+  Ok("CreateTrigger", R"({"Name":"c","Type":"CONDITIONAL","StartOnCreation":true,
+      "Predicate":{"Logical":"ANY","Conditions":[
+        {"LogicalOperator":"EQUALS","CrawlerName":"cr","CrawlState":"SUCCEEDED"},
+        {"LogicalOperator":"EQUALS","JobName":"other","State":"FAILED"}]},
+      "Actions":[{"JobName":"after"}]})");
+  jobs_->CrawlerEnded("123456789012", "us-east-1", "cr", "FAILED");  // not the state it waits for
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  EXPECT_TRUE(Ok("GetJobRuns", R"({"JobName":"after"})")["JobRuns"].as_array().empty());
+  jobs_->CrawlerEnded("999999999999", "us-east-1", "cr", "SUCCEEDED");  // another account's crawler
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  EXPECT_TRUE(Ok("GetJobRuns", R"({"JobName":"after"})")["JobRuns"].as_array().empty());
+  jobs_->CrawlerEnded("123456789012", "us-east-1", "cr", "SUCCEEDED");
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  EXPECT_EQ(Ok("GetJobRuns", R"({"JobName":"after"})")["JobRuns"].as_array().size(), 1u);
+  // ANY: the job condition alone fires it too.
+  fake_.decide = [](const jobs::RunRequest& r) {
+    return jobs::RunOutcome{
+        .state = r.job_name == "other" ? "FAILED" : "SUCCEEDED", .error_message = "", .bookmark = {}};
+  };
+  WaitRun("other", Start("other"));
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  EXPECT_EQ(Ok("GetJobRuns", R"({"JobName":"after"})")["JobRuns"].as_array().size(), 2u);
+}
+
 TEST_F(JobsTest, ScheduledTriggerFiresWhenDue) {
   CreateJob("s");
   Ok("CreateTrigger", R"J({"Name":"every5","Type":"SCHEDULED","Schedule":"cron(0/5 * * * ? *)",
@@ -369,7 +396,8 @@ TEST_F(JobsTest, WorkflowRunCompletesWithStatistics) {
                                           fake_.requests[1].arguments.end());
   EXPECT_EQ(args["--WORKFLOW_NAME"], "wf");
   EXPECT_EQ(args["--WORKFLOW_RUN_ID"], run_id);
-  EXPECT_EQ(Ok("GetWorkflow", R"({"Name":"wf"})")["Workflow"].at("LastRun").at("WorkflowRunId"), json::value(run_id));
+  EXPECT_EQ(Ok("GetWorkflow", R"({"Name":"wf"})")["Workflow"].at("LastRun").at("WorkflowRunId"),
+            json::value(run_id));
   Ok("PutWorkflowRunProperties", R"({"Name":"wf","RunId":")" + run_id + R"(","RunProperties":{"r":"3"}})");
   EXPECT_EQ(
       Ok("GetWorkflowRunProperties", R"({"Name":"wf","RunId":")" + run_id + "\"}")["RunProperties"].at("r"),
