@@ -464,6 +464,9 @@ class GlueJobsTest(unittest.TestCase):
         with self.assertRaises(ClientError) as cm:
             dev.create_job(Name="by-dev", Role=ROLE, Command=command)
         self.assertIn("iam:PassRole", str(cm.exception))
+        with self.assertRaises(ClientError) as cm:
+            dev.update_job(JobName="evented", JobUpdate={"Role": ROLE, "Command": command})
+        self.assertIn("iam:PassRole", str(cm.exception))
         iam.put_user_policy(UserName="glue-dev", PolicyName="pass", PolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": ROLE,
                                                     "Condition": {"StringEquals": {
