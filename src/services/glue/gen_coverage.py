@@ -46,7 +46,7 @@ NOTES = {
                  "MaxCapacity 0.0625 for Python shell); the same definition again is accepted, a different one is "
                  "IdempotentParameterMismatchException; Tags; iam:PassRole on Role; quota 1000 per account",
     "UpdateJob": "replaces the definition (unset members return to their defaults), iam:PassRole on Role",
-    "ListJobs": "the Tags filter is ignored",
+    "ListJobs": "Tags filter (every given tag), MaxResults, NextToken",
     "StartJobRun": "`pythonshell` and `athenasql` jobs only (others: InvalidInputException naming them); Arguments "
                    "over DefaultArguments under NonOverridableArguments; Timeout; MaxConcurrentRuns "
                    "(ConcurrentRunsExceededException); retrying by JobRunId refused",
@@ -61,7 +61,7 @@ NOTES = {
     "StartTrigger": "ON_DEMAND: fires now (in a workflow: starts a workflow run); others: ACTIVATED",
     "StopTrigger": "DEACTIVATED; an ON_DEMAND trigger cannot be stopped (InvalidInputException)",
     "GetTriggers": "DependentJobName filter",
-    "ListTriggers": "DependentJobName filter; the Tags filter is ignored",
+    "ListTriggers": "DependentJobName and Tags filters, MaxResults, NextToken",
     "GetWorkflow": "IncludeGraph (trigger, job and crawler nodes and edges), LastRun",
     "DeleteWorkflow": "deletes the workflow's triggers",
     "StartWorkflowRun": "fires the workflow's start triggers; conditional triggers fire once per run; RunProperties "

@@ -149,6 +149,8 @@ class GlueJobsTest(unittest.TestCase):
         self.assertTrue(identity and "assumed-role/cenote-e2e-glue-jobs/" in identity[0], out)
         runs = glue().get_job_runs(JobName="writer")["JobRuns"]
         self.assertEqual([x["Id"] for x in runs], [run_id])
+        self.assertEqual(glue().list_jobs(Tags={"team": "data"})["JobNames"], ["writer"])
+        self.assertEqual(glue().list_jobs(Tags={"team": "other"})["JobNames"], [])
 
     def test_failing_script_is_failed_with_the_last_stderr_line(self):
         create_python_job("failer", "failer.py", MaxRetries=1)

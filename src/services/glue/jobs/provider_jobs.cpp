@@ -1,6 +1,10 @@
 // GlueProvider: the job, job run, bookmark, trigger and workflow operations, handed to Jobs in the
 // request's account and region (src/services/glue/jobs/jobs.hpp). Tags given at creation are kept with the
 // catalog's other resource tags (GetTags, TagResource and UntagResource answer them).
+#include <algorithm>
+
+#include "common/encoding.hpp"
+#include "services/common/params.hpp"
 #include "services/glue/errors.hpp"
 #include "services/glue/glue_provider.hpp"
 #include "services/glue/jobs/jobs.hpp"
@@ -41,6 +45,56 @@ Result<aws::OperationOutput> CreateTagged(GlueEnv& env, const aws::RequestContex
   return out;
 }
 
+// ListJobs / ListTriggers with a Tags filter: the names whose resource carries every given tag (the catalog
+// keeps the tags), at most MaxResults per page; the token is the one Jobs uses (the last name, base64).
+Result<aws::OperationOutput> ListTagged(GlueEnv& env, const aws::RequestContext& ctx,
+                                        aws::OperationInput& input, std::string_view op, const char* type,
+                                        const char* member) {
+  const object& in = input.params.as_object();
+  const value* tags_value = in.if_contains("Tags");
+  if (tags_value == nullptr || !tags_value->is_object() || tags_value->get_object().empty()) {
+    return Handle(env, ctx, input, op);
+  }
+  const object wanted = tags_value->get_object();
+  const std::int64_t limit =
+      std::clamp<std::int64_t>(services::GetInt(in, "MaxResults").value_or(1000), 1, 1000);
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  array names;
+  std::string token = services::GetString(in, "NextToken").value_or("");
+  bool more = false;
+  while (true) {
+    aws::OperationInput page;
+    object params{{"MaxResults", 1000}};
+    if (!token.empty()) params["NextToken"] = token;
+    if (const value* dep = in.if_contains("DependentJobName")) params["DependentJobName"] = *dep;
+    page.params = std::move(params);
+    CENOTE_ASSIGN_OR_RETURN(auto out, Handle(env, ctx, page, op));
+    const object& result = out.result.as_object();
+    for (const auto& n : result.at(member).as_array()) {
+      const std::string name(n.as_string());
+      auto tags = c->GetTags(ResourceArn(ctx, std::string(type) + "/" + name));
+      if (!tags) continue;
+      bool match = true;
+      for (const auto& kv : wanted) {
+        const value* have = tags->if_contains(kv.key());
+        if (have == nullptr || *have != kv.value()) match = false;
+      }
+      if (!match) continue;
+      if (static_cast<std::int64_t>(names.size()) >= limit) {
+        more = true;
+        break;
+      }
+      names.push_back(n);
+    }
+    const auto next = services::GetString(result, "NextToken");
+    if (more || !next || next->empty()) break;
+    token = *next;
+  }
+  object out{{member, std::move(names)}};
+  if (more) out["NextToken"] = Base64Encode(std::string(out[member].as_array().back().as_string()));
+  return out;
+}
+
 }  // namespace
 
 Result<aws::OperationOutput> CreateJob(GlueEnv& env, const aws::RequestContext& ctx,
@@ -60,7 +114,7 @@ Result<aws::OperationOutput> GetJobs(GlueEnv& env, const aws::RequestContext& ct
 
 Result<aws::OperationOutput> ListJobs(GlueEnv& env, const aws::RequestContext& ctx,
                                       aws::OperationInput& input) {
-  return Handle(env, ctx, input, "ListJobs");
+  return ListTagged(env, ctx, input, "ListJobs", "job", "JobNames");
 }
 
 Result<aws::OperationOutput> BatchGetJobs(GlueEnv& env, const aws::RequestContext& ctx,
@@ -125,7 +179,7 @@ Result<aws::OperationOutput> GetTriggers(GlueEnv& env, const aws::RequestContext
 
 Result<aws::OperationOutput> ListTriggers(GlueEnv& env, const aws::RequestContext& ctx,
                                           aws::OperationInput& input) {
-  return Handle(env, ctx, input, "ListTriggers");
+  return ListTagged(env, ctx, input, "ListTriggers", "trigger", "TriggerNames");
 }
 
 Result<aws::OperationOutput> BatchGetTriggers(GlueEnv& env, const aws::RequestContext& ctx,
