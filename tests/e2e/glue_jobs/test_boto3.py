@@ -54,6 +54,7 @@ raise ValueError("the input was bad")
 
 SLEEPER = b"""
 import time
+print("sleeping")
 time.sleep(float(__import__("sys").argv[__import__("sys").argv.index("--seconds") + 1]))
 print("slept")
 """
@@ -217,11 +218,16 @@ class GlueJobsTest(unittest.TestCase):
         with self.assertRaises(g.exceptions.EntityNotFoundException):
             g.get_job(JobName="spark")
 
-    def test_timeout(self):
-        create_python_job("sleepy", "sleeper.py", Timeout=1, DefaultArguments={"--seconds": "30"})
-        r = wait_run("sleepy", glue().start_job_run(JobName="sleepy")["JobRunId"], timeout=30)
+    def test_timeout_and_logs_while_running(self):
+        create_python_job("sleepy", "sleeper.py", Timeout=3, DefaultArguments={"--seconds": "30"})
+        run_id = glue().start_job_run(JobName="sleepy")["JobRunId"]
+        # Output reaches CloudWatch Logs while the run goes (Timeout minutes are seconds in this suite).
+        self.assertIn("sleeping", log_messages("/aws-glue/python-jobs/output", run_id, timeout=2.5))
+        self.assertEqual(glue().get_job_run(JobName="sleepy", RunId=run_id)["JobRun"]["JobRunState"], "RUNNING")
+        r = wait_run("sleepy", run_id, timeout=30)
         self.assertEqual(r["JobRunState"], "TIMEOUT")
-        self.assertIn("timed out", r["ErrorMessage"])
+        self.assertEqual(r["ErrorMessage"], "Job run timed out after 3 minutes")
+        self.assertIn("Job run timed out after 3 minutes", log_messages("/aws-glue/python-jobs/error", run_id))
 
     def test_bookmarks(self):
         g = glue()

@@ -93,35 +93,48 @@ class RealExecutor {
     return c;
   }
 
-  // ---- CloudWatch Logs, written as the job's role (as Glue's runner does).
-  void SendLogs(const RunRequest& r, const char* group, const std::vector<LogLine>& lines) {
-    if (lines.empty()) return;
+  // ---- CloudWatch Logs, written as the job's role (as Glue's runner does): one stream per run, sent while
+  // the run goes (every second) and at its end.
+  struct LogSink {
+    const char* group;
+    std::vector<LogLine> lines;
+    std::size_t sent = 0;
+    bool created = false;
+  };
+
+  void Flush(const RunRequest& r, LogSink& sink) {
+    if (sink.sent >= sink.lines.size()) return;
     const aws::Caller caller = RoleCaller(r);
-    aws::OperationInput g;
-    g.params = json::object{{"logGroupName", group}};
-    (void)invoker_.Call(caller, "logs", "CreateLogGroup", g);
-    aws::OperationInput s;
-    s.params = json::object{{"logGroupName", group}, {"logStreamName", r.run_id}};
-    (void)invoker_.Call(caller, "logs", "CreateLogStream", s);
+    if (!sink.created) {
+      aws::OperationInput g;
+      g.params = json::object{{"logGroupName", sink.group}};
+      (void)invoker_.Call(caller, "logs", "CreateLogGroup", g);
+      aws::OperationInput s;
+      s.params = json::object{{"logGroupName", sink.group}, {"logStreamName", r.run_id}};
+      (void)invoker_.Call(caller, "logs", "CreateLogStream", s);
+      sink.created = true;
+    }
     json::array batch;
     std::size_t bytes = 0;
-    auto flush = [&] {
+    auto put = [&] {
       if (batch.empty()) return;
       aws::OperationInput p;
-      p.params = json::object{{"logGroupName", group}, {"logStreamName", r.run_id}, {"logEvents", batch}};
+      p.params =
+          json::object{{"logGroupName", sink.group}, {"logStreamName", r.run_id}, {"logEvents", batch}};
       auto out = invoker_.Call(caller, "logs", "PutLogEvents", p);
       if (!out) spdlog::debug("glue job {}: logs not written: {}", r.job_name, out.error().message);
       batch.clear();
       bytes = 0;
     };
-    for (const auto& l : lines) {
+    for (; sink.sent < sink.lines.size(); ++sink.sent) {
+      const LogLine& l = sink.lines[sink.sent];
       std::string m = l.message.empty() ? " " : l.message;
       if (m.size() > 256 * 1024 - 26) m.resize(256 * 1024 - 26);
-      if (batch.size() >= 10000 || bytes + m.size() + 26 > 1000000) flush();
+      if (batch.size() >= 10000 || bytes + m.size() + 26 > 1000000) put();
       bytes += m.size() + 26;
       batch.push_back(json::object{{"timestamp", l.ts}, {"message", m}});
     }
-    flush();
+    put();
   }
 
   // ---- pythonshell
@@ -172,13 +185,16 @@ class RealExecutor {
 
   RunOutcome PythonShell(const RunRequest& r, const std::atomic<bool>& stop) {
     RunOutcome o;
-    std::vector<LogLine> out_lines, err_lines;
+    LogSink out{.group = kOutputGroup, .lines = {}, .sent = 0, .created = false};
+    LogSink err{.group = kErrorGroup, .lines = {}, .sent = 0, .created = false};
+    std::vector<LogLine>& out_lines = out.lines;
+    std::vector<LogLine>& err_lines = err.lines;
     auto fail = [&](std::string state, std::string message) {
       o.state = std::move(state);
       o.error_message = std::move(message);
       err_lines.push_back({NowMs(), o.error_message});
-      SendLogs(r, kErrorGroup, err_lines);
-      SendLogs(r, kOutputGroup, out_lines);
+      Flush(r, err);
+      Flush(r, out);
       return o;
     };
     const std::string python = FindPython();
@@ -255,7 +271,13 @@ class RealExecutor {
     std::vector<LogLine>* sinks[2] = {&out_lines, &err_lines};
     pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
     int open_fds = 2;
+    std::int64_t last_flush = NowMs();
     while (open_fds > 0) {
+      if (NowMs() - last_flush >= 1000) {
+        Flush(r, out);
+        Flush(r, err);
+        last_flush = NowMs();
+      }
       if (!killed && (stop.load() || NowMs() >= deadline)) {
         if (stop.load())
           stopped = true;
@@ -300,7 +322,7 @@ class RealExecutor {
       o.state = "STOPPED";
     } else if (timed_out) {
       o.state = "TIMEOUT";
-      o.error_message = "Job run timed out after " + std::to_string(r.timeout_ms / 60000) + " minutes";
+      o.error_message = "Job run timed out after " + std::to_string(r.timeout_minutes) + " minutes";
     } else if (exit.out_of_memory) {
       o.state = "FAILED";
       o.error_message = "Command failed with exit code 137: the job ran out of memory";
@@ -315,21 +337,25 @@ class RealExecutor {
       o.error_message = last.empty() ? "Command failed with exit code " + std::to_string(code) : last;
     }
     if (o.state != "SUCCEEDED") o.bookmark.reset();
-    SendLogs(r, kOutputGroup, out_lines);
-    SendLogs(r, kErrorGroup, err_lines);
+    if (!o.error_message.empty() && o.state != "FAILED") err_lines.push_back({NowMs(), o.error_message});
+    Flush(r, out);
+    Flush(r, err);
     return o;
   }
 
   // ---- athenasql
   RunOutcome AthenaSql(const RunRequest& r, const std::atomic<bool>& stop) {
     RunOutcome o;
-    std::vector<LogLine> out_lines, err_lines;
+    LogSink out{.group = kOutputGroup, .lines = {}, .sent = 0, .created = false};
+    LogSink err{.group = kErrorGroup, .lines = {}, .sent = 0, .created = false};
+    std::vector<LogLine>& out_lines = out.lines;
+    std::vector<LogLine>& err_lines = err.lines;
     auto finish = [&](std::string state, std::string message) {
       o.state = std::move(state);
       o.error_message = std::move(message);
       if (!o.error_message.empty()) err_lines.push_back({NowMs(), o.error_message});
-      SendLogs(r, kOutputGroup, out_lines);
-      SendLogs(r, kErrorGroup, err_lines);
+      Flush(r, out);
+      Flush(r, err);
       return o;
     };
     auto script = FetchScript(r);
@@ -359,6 +385,7 @@ class RealExecutor {
       }
       const std::string id = GetString(started->result.as_object(), "QueryExecutionId").value_or("");
       out_lines.push_back({NowMs(), "Statement " + std::to_string(i) + ": query " + id + ": " + sql});
+      Flush(r, out);
       while (true) {
         if (stop.load() || NowMs() >= deadline) {
           aws::OperationInput c;
@@ -366,7 +393,7 @@ class RealExecutor {
           (void)invoker_.Call(caller, "athena", "StopQueryExecution", c);
           if (stop.load()) return finish("STOPPED", "");
           return finish("TIMEOUT",
-                        "Job run timed out after " + std::to_string(r.timeout_ms / 60000) + " minutes");
+                        "Job run timed out after " + std::to_string(r.timeout_minutes) + " minutes");
         }
         aws::OperationInput g;
         g.params = json::object{{"QueryExecutionId", id}};

@@ -31,6 +31,7 @@ struct RunRequest {
   // The run's arguments as Glue passes them, in order, each key with its leading "--".
   std::vector<std::pair<std::string, std::string>> arguments;
   std::int64_t timeout_ms = 0;
+  std::int64_t timeout_minutes = 0;  // as the job run states it (messages)
   double max_capacity = 0.0625;
   std::optional<std::string> bookmark;  // the job's previous JobBookmark (bookmarks enabled or paused)
 };

@@ -673,7 +673,8 @@ class JobsImpl final : public Jobs {
     req.command = cmd ? GetString(*cmd, "Name").value_or("") : "";
     req.script_location = cmd ? GetString(*cmd, "ScriptLocation").value_or("") : "";
     req.arguments = args;
-    req.timeout_ms = GetInt(row.doc, "Timeout").value_or(kDefaultTimeoutMinutes) * options_.ms_per_minute;
+    req.timeout_minutes = GetInt(row.doc, "Timeout").value_or(kDefaultTimeoutMinutes);
+    req.timeout_ms = req.timeout_minutes * options_.ms_per_minute;
     req.max_capacity = GetDouble(row.doc, "MaxCapacity").value_or(0.0625);
     std::optional<json::object> previous_bookmark;
     if (bookmark_option == "job-bookmark-enable" || bookmark_option == "job-bookmark-pause") {
