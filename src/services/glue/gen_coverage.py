@@ -68,6 +68,9 @@ NOTES = {
                         "over DefaultRunProperties; MaxConcurrentRuns",
     "GetWorkflowRun": "Statistics; IncludeGraph with the run's job runs",
     "StopWorkflowRun": "stops the run's job runs; STOPPING then STOPPED",
+    "ResumeWorkflowRun": "a finished run only (IllegalWorkflowStateException otherwise); a new run (PreviousRunId) "
+                         "starts the given job, crawler or trigger nodes and goes on downstream, inheriting what "
+                         "the resumed run did",
     "ListWorkflows": "names, NextToken",
 }
 
@@ -103,8 +106,7 @@ JOBS = [
     "events on the default bus. See docs/glue-jobs.md.",
     "",
     "`glueetl`, `gluestreaming` and `glueray` jobs are stored (so Terraform and CloudFormation can manage them) "
-    "and refused by StartJobRun with `InvalidInputException` naming the job types Cenote runs. ResumeWorkflowRun, "
-    "blueprints, sessions, dev endpoints, ML transforms and data quality are not implemented.",
+    "and refused by StartJobRun with `InvalidInputException` naming the job types Cenote runs. Blueprints, sessions, dev endpoints, ML transforms and data quality are not implemented.",
 ]
 
 

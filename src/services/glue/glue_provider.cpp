@@ -268,6 +268,7 @@ const GlueProvider::Table& Operations() {
       {"ListWorkflows", ListWorkflows},
       {"PutWorkflowRunProperties", PutWorkflowRunProperties},
       {"ResetJobBookmark", ResetJobBookmark},
+      {"ResumeWorkflowRun", ResumeWorkflowRun},
       {"SearchTables", SearchTables},
       {"StartCrawler", StartCrawler},
       {"StartCrawlerSchedule", StartCrawlerSchedule},

@@ -209,5 +209,7 @@ Result<aws::OperationOutput> GetWorkflowRunProperties(GlueEnv& env, const aws::R
                                                       aws::OperationInput& input);
 Result<aws::OperationOutput> PutWorkflowRunProperties(GlueEnv& env, const aws::RequestContext& ctx,
                                                       aws::OperationInput& input);
+Result<aws::OperationOutput> ResumeWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,
+                                               aws::OperationInput& input);
 
 }  // namespace cenote::glue::internal

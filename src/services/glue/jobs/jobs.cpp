@@ -302,6 +302,7 @@ class JobsImpl final : public Jobs {
     if (op == "GetWorkflowRun") return GetWorkflowRun(ns, in);
     if (op == "GetWorkflowRuns") return GetWorkflowRuns(ns, in);
     if (op == "StopWorkflowRun") return StopWorkflowRun(ns, in);
+    if (op == "ResumeWorkflowRun") return ResumeWorkflowRun(ns, in);
     if (op == "GetWorkflowRunProperties") return GetWorkflowRunProperties(ns, in);
     if (op == "PutWorkflowRunProperties") return PutWorkflowRunProperties(ns, in);
     return InternalError("glue jobs: no handler for " + std::string(op));
@@ -1318,6 +1319,8 @@ class JobsImpl final : public Jobs {
     std::int64_t total = 0, timeout = 0, failed = 0, stopped = 0, succeeded = 0, running = 0, errored = 0;
     if (const json::object* acts = GetObject(run, "_actions")) {
       for (const auto& kv : *acts) {
+        // Actions a resumed run inherited from the run it resumes are not its own.
+        if (GetBool(kv.value().as_object(), "inherited").value_or(false)) continue;
         const std::string s = GetString(kv.value().as_object(), "state").value_or("");
         ++total;
         if (s == "TIMEOUT")
@@ -1599,6 +1602,83 @@ class JobsImpl final : public Jobs {
     json::object result{{"Runs", std::move(out)}};
     if (runs.size() > offset + limit) result["NextToken"] = MakeToken(std::to_string(offset + limit));
     return result;
+  }
+
+  // ResumeWorkflowRun: a new run of the workflow that starts the given nodes (jobs, crawlers, triggers) again
+  // and goes on downstream; what the resumed run did is inherited, so AND predicates still see it.
+  Output ResumeWorkflowRun(const Namespace& ns, const json::object& in) {
+    CENOTE_ASSIGN_OR_RETURN(auto prev, LoadWorkflowRun(ns, in));
+    const json::array* node_ids = GetArray(in, "NodeIds");
+    if (node_ids == nullptr || node_ids->empty()) return Required(in, "NodeIds").error();
+    if (prev.state == "RUNNING" || prev.state == "STOPPING") {
+      return IllegalWorkflowState("Workflow run " + prev.id + " is " + prev.state +
+                                  "; only a finished run can be resumed");
+    }
+    CENOTE_ASSIGN_OR_RETURN(auto w, LoadWorkflow(ns, prev.parent));
+    CENOTE_ASSIGN_OR_RETURN(auto graph, Graph(ns, prev.parent, nullptr));
+    std::map<std::string, json::object> nodes;
+    for (const auto& n : graph["Nodes"].as_array()) {
+      nodes[std::string(n.at("UniqueId").as_string())] = n.as_object();
+    }
+    std::vector<json::object> selected;
+    for (const auto& id : *node_ids) {
+      auto it = id.is_string() ? nodes.find(std::string(id.get_string())) : nodes.end();
+      if (it == nodes.end()) {
+        return Invalid("Node " + (id.is_string() ? std::string(id.get_string()) : std::string("?")) +
+                       " is not in the graph of workflow " + prev.parent);
+      }
+      selected.push_back(it->second);
+    }
+    if (const auto max = GetInt(w, "MaxConcurrentRuns")) {
+      CENOTE_ASSIGN_OR_RETURN(auto runs, store_.ListRuns("wfrun", ns.account, ns.region, prev.parent, 0));
+      std::int64_t running = 0;
+      for (const auto& r : runs) running += r.state == "RUNNING" ? 1 : 0;
+      if (running >= *max) return Concurrent("Concurrent runs exceeded for workflow: " + prev.parent);
+    }
+    const std::int64_t now = UnixNowMs();
+    json::object actions;
+    if (const json::object* acts = GetObject(prev.doc, "_actions")) {
+      for (const auto& kv : *acts) {
+        json::object a = kv.value().as_object();
+        a["inherited"] = true;
+        actions[kv.key()] = std::move(a);
+      }
+    }
+    RunRow row{.account = ns.account,
+               .region = ns.region,
+               .parent = prev.parent,
+               .id = WorkflowRunId(),
+               .state = "RUNNING",
+               .started_ms = now,
+               .doc = json::object{{"Name", prev.parent},
+                                   {"PreviousRunId", prev.id},
+                                   {"WorkflowRunProperties", prev.doc.contains("WorkflowRunProperties")
+                                                                 ? prev.doc["WorkflowRunProperties"]
+                                                                 : json::value(json::object())},
+                                   {"StartedOn", now},
+                                   {"Status", "RUNNING"},
+                                   {"_actions", std::move(actions)}}};
+    row.doc["WorkflowRunId"] = row.id;
+    CENOTE_RETURN_IF_ERROR(store_.PutRun("wfrun", row));
+    json::array started;
+    for (const auto& n : selected) {
+      const std::string type(n.at("Type").as_string());
+      const std::string name(n.at("Name").as_string());
+      if (type == "TRIGGER") {
+        CENOTE_ASSIGN_OR_RETURN(auto t, LoadTrigger(ns, name));
+        (void)Fire(ns, t, row.id, prev.parent);
+      } else if (type == "JOB") {
+        auto id = StartRun(ns, name, json::object(), json::object(), RunOrigin{"", prev.parent, row.id});
+        RecordAction(ns, prev.parent, row.id, "JOB", name, id ? *id : "", id ? "RUNNING" : "ERROR");
+      } else {
+        Status st = options_.start_crawler ? options_.start_crawler(ns.account, ns.region, name)
+                                           : Status(InternalError("crawlers are not available"));
+        RecordAction(ns, prev.parent, row.id, "CRAWLER", name, "", st ? "RUNNING" : "ERROR");
+      }
+      started.push_back(n.at("UniqueId"));
+    }
+    FinishIfDone(ns.account, ns.region, prev.parent, row.id);
+    return json::object{{"RunId", row.id}, {"NodeIds", std::move(started)}};
   }
 
   Output StopWorkflowRun(const Namespace& ns, const json::object& in) {

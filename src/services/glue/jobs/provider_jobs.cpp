@@ -267,4 +267,9 @@ Result<aws::OperationOutput> PutWorkflowRunProperties(GlueEnv& env, const aws::R
   return Handle(env, ctx, input, "PutWorkflowRunProperties");
 }
 
+Result<aws::OperationOutput> ResumeWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,
+                                               aws::OperationInput& input) {
+  return Handle(env, ctx, input, "ResumeWorkflowRun");
+}
+
 }  // namespace cenote::glue::internal

@@ -419,6 +419,52 @@ TEST_F(JobsTest, WorkflowRunCompletesWithStatistics) {
   EXPECT_EQ(Err("GetTrigger", R"({"Name":"next"})").code, "EntityNotFoundException");
 }
 
+TEST_F(JobsTest, ResumeWorkflowRunRestartsAFailedNode) {
+  CreateJob("r1");
+  CreateJob("r2");
+  CreateJob("r3");
+  Ok("CreateWorkflow", R"({"Name":"rw"})");
+  Ok("CreateTrigger", R"({"Name":"rs","WorkflowName":"rw","Type":"ON_DEMAND","Actions":[{"JobName":"r1"}]})");
+  Ok("CreateTrigger", R"({"Name":"rn","WorkflowName":"rw","Type":"CONDITIONAL","StartOnCreation":true,
+      "Predicate":{"Conditions":[{"LogicalOperator":"EQUALS","JobName":"r1","State":"SUCCEEDED"}]},
+      "Actions":[{"JobName":"r2"}]})");
+  Ok("CreateTrigger", R"({"Name":"rl","WorkflowName":"rw","Type":"CONDITIONAL","StartOnCreation":true,
+      "Predicate":{"Conditions":[{"LogicalOperator":"EQUALS","JobName":"r2","State":"SUCCEEDED"}]},
+      "Actions":[{"JobName":"r3"}]})");
+  bool fail_r2 = true;
+  fake_.decide = [&fail_r2](const jobs::RunRequest& r) {
+    const bool fail = r.job_name == "r2" && fail_r2;
+    return jobs::RunOutcome{.state = fail ? "FAILED" : "SUCCEEDED", .error_message = "", .bookmark = {}};
+  };
+  const std::string first(Ok("StartWorkflowRun", R"({"Name":"rw"})")["RunId"].as_string());
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  auto run = Ok("GetWorkflowRun", R"({"Name":"rw","RunId":")" + first + R"(","IncludeGraph":true})")["Run"]
+                 .as_object();
+  EXPECT_EQ(run["Status"], "COMPLETED");
+  EXPECT_EQ(run["Statistics"].at("FailedActions"), 1);
+  std::string r2_node;
+  for (const auto& n : run["Graph"].at("Nodes").as_array()) {
+    if (n.at("Name") == "r2") r2_node = std::string(n.at("UniqueId").as_string());
+  }
+  ASSERT_FALSE(r2_node.empty());
+  EXPECT_EQ(
+      Err("ResumeWorkflowRun", R"({"Name":"rw","RunId":")" + first + R"(","NodeIds":["wnode_none"]})").code,
+      "InvalidInputException");
+  fail_r2 = false;
+  auto resumed =
+      Ok("ResumeWorkflowRun", R"({"Name":"rw","RunId":")" + first + R"(","NodeIds":[")" + r2_node + R"("]})");
+  const std::string second(resumed["RunId"].as_string());
+  EXPECT_NE(second, first);
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  run = Ok("GetWorkflowRun", R"({"Name":"rw","RunId":")" + second + R"("})")["Run"].as_object();
+  EXPECT_EQ(run["Status"], "COMPLETED");
+  EXPECT_EQ(run["PreviousRunId"], json::value(first));
+  EXPECT_EQ(run["Statistics"].at("TotalActions"), 2);  // r2 again, then r3 downstream
+  EXPECT_EQ(run["Statistics"].at("SucceededActions"), 2);
+  EXPECT_EQ(Ok("GetJobRuns", R"({"JobName":"r3"})")["JobRuns"].as_array().size(), 1u);
+  EXPECT_EQ(Ok("GetJobRuns", R"({"JobName":"r1"})")["JobRuns"].as_array().size(), 1u);
+}
+
 TEST_F(JobsTest, RunInFlightAtRestartEndsError) {
   CreateJob("r");
   {
