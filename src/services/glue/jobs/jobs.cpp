@@ -620,7 +620,12 @@ class JobsImpl final : public Jobs {
     stops_[key] = stop;
     ++threads_;
     std::thread([this, ns, job, row, stop, key]() mutable {
-      Execute(ns, job, std::move(row), *stop);
+      try {
+        Execute(ns, job, std::move(row), *stop);
+      } catch (const std::exception& e) {
+        // Never expected (documents are validated when stored); the run is left for the restart recovery.
+        spdlog::error("glue job run {}: {}", key, e.what());
+      }
       MutexLock lock(mu_);
       stops_.erase(key);
       --threads_;
