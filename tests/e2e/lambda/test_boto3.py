@@ -164,6 +164,26 @@ class Functions(unittest.TestCase):
         self.assertIn('hello from python {"a": 1}', text)
         self.assertRegex(text, r"REPORT RequestId: \S+\tDuration: [0-9.]+ ms\tBilled Duration: \d+ ms\t"
                                r"Memory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: [0-9.]+ ms")
+        # Logs Insights over the function's logs, with the fields Insights discovers in REPORT lines.
+        invoke(name, {"a": 2})
+        now = int(time.time())
+        query_id = logs.start_query(
+            logGroupName=f"/aws/lambda/{name}", startTime=now - 3600, endTime=now + 60,
+            queryString="filter @type = 'REPORT' | stats count() as invocations, max(@memorySize / 1000 / 1000) "
+                        "as memory_mb, avg(@duration) as duration by bin(1m)")["queryId"]
+        for _ in range(300):
+            results = logs.get_query_results(queryId=query_id)
+            if results["status"] not in ("Scheduled", "Running"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(results["status"], "Complete")
+        rows = [{f["field"]: f["value"] for f in row} for row in results["results"]]
+        self.assertGreaterEqual(len(rows), 1)
+        self.assertEqual(sum(int(r["invocations"]) for r in rows), 2)
+        self.assertTrue(all(r["memory_mb"] == "128" for r in rows), rows)
+        self.assertTrue(all(float(r["duration"]) > 0 for r in rows), rows)
+        self.assertRegex(rows[0]["bin(1m)"], r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00\.000$")
+        self.assertEqual(results["statistics"]["recordsMatched"], 2.0)
         # A role without logs permissions writes no logs (the invocation still works).
         iam = harness.boto3_client(SERVER, "iam")
         trust = {"Version": "2012-10-17", "Statement": [

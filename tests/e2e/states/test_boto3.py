@@ -364,21 +364,27 @@ class Executions(unittest.TestCase):
 
     def test_jsonata_workflow(self):
         d = {"QueryLanguage": "JSONata", "StartAt": "Init", "States": {
-            "Init": {"Type": "Pass", "Assign": {"customer": "{% $states.input.customer %}"}, "Next": "Lines"},
+            "Init": {"Type": "Pass", "Assign": {"customer": "{% $states.input.customer %}",
+                                                "lines": "{% $states.input.lines %}"}, "Next": "Lines"},
             "Lines": {"Type": "Map", "Items": "{% $states.input.lines %}",
                       "ItemProcessor": {"StartAt": "Price", "States": {"Price": {
                           "Type": "Pass", "Output": "{% $states.input.qty * $states.input.unit %}", "End": True}}},
                       "Output": "{% {'customer': $customer, 'total': $sum($states.result)} %}", "Next": "Big?"},
             "Big?": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.total >= 100 %}", "Next": "Vip"}],
                      "Default": "Normal"},
-            "Vip": {"Type": "Pass", "Output": "{% $merge([$states.input, {'tier': 'vip'}]) %}", "End": True},
+            "Vip": {"Type": "Pass", "Output": "{% ($tag := function($s){ $s ~> $uppercase() ~> $substring(0, 1) }; "
+                                             "$merge([$states.input, {'tier': 'vip', 'code': $tag($customer), "
+                                             "'skus': $map($filter($lines, function($l){ $l.qty > 1 }), "
+                                             "function($l){ $replace($l.sku, /-(\\d+)$/, '#$1') })}])) %}",
+                    "End": True},
             "Normal": {"Type": "Pass", "Output": "{% $merge([$states.input, {'tier': 'normal'}]) %}", "End": True}}}
         c = sfn()
         sm = c.create_state_machine(name="jsonata", definition=json.dumps(d), roleArn=ROLE, type="EXPRESS")
         r = c.start_sync_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps(
-            {"customer": "ada", "lines": [{"qty": 3, "unit": 20}, {"qty": 1, "unit": 45}]}))
+            {"customer": "ada", "lines": [{"qty": 3, "unit": 20, "sku": "pen-7"}, {"qty": 1, "unit": 45, "sku": "ink-2"}]}))
         self.assertEqual(r["status"], "SUCCEEDED", r.get("cause"))
-        self.assertEqual(json.loads(r["output"]), {"customer": "ada", "total": 105, "tier": "vip"})
+        self.assertEqual(json.loads(r["output"]),
+                         {"customer": "ada", "total": 105, "tier": "vip", "code": "A", "skus": "pen#7"})
 
     def test_test_state(self):
         if not has("test_state"):
