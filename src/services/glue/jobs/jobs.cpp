@@ -829,22 +829,29 @@ class JobsImpl final : public Jobs {
     return out;
   }
 
-  Output GetJobRuns(const Namespace& ns, const json::object& in) {
-    CENOTE_ASSIGN_OR_RETURN(auto name, Required(in, "JobName"));
-    CENOTE_RETURN_IF_ERROR(LoadJob(ns, name));
+  // A page of runs of `kind` of `parent`, newest first; the token is the offset.
+  Output RunsPage(const Namespace& ns, const json::object& in, const std::string& kind,
+                  const std::string& parent, std::int64_t max, const char* member,
+                  json::object (*document)(const json::object&)) {
     const std::size_t limit =
-        static_cast<std::size_t>(std::clamp<std::int64_t>(GetInt(in, "MaxResults").value_or(100), 1, 200));
+        static_cast<std::size_t>(std::clamp<std::int64_t>(GetInt(in, "MaxResults").value_or(100), 1, max));
     std::size_t offset = 0;
     CENOTE_ASSIGN_OR_RETURN(auto token, ReadToken(in));
     if (!token.empty()) offset = static_cast<std::size_t>(std::strtoull(token.c_str(), nullptr, 10));
     CENOTE_ASSIGN_OR_RETURN(auto runs,
-                            store_.ListRuns("jobrun", ns.account, ns.region, name, offset + limit + 1));
+                            store_.ListRuns(kind, ns.account, ns.region, parent, offset + limit + 1));
     json::array out;
     for (std::size_t i = offset; i < runs.size() && i < offset + limit; ++i)
-      out.push_back(RunDocument(runs[i].doc));
-    json::object result{{"JobRuns", std::move(out)}};
+      out.push_back(document(runs[i].doc));
+    json::object result{{member, std::move(out)}};
     if (runs.size() > offset + limit) result["NextToken"] = MakeToken(std::to_string(offset + limit));
     return result;
+  }
+
+  Output GetJobRuns(const Namespace& ns, const json::object& in) {
+    CENOTE_ASSIGN_OR_RETURN(auto name, Required(in, "JobName"));
+    CENOTE_RETURN_IF_ERROR(LoadJob(ns, name));
+    return RunsPage(ns, in, "jobrun", name, 200, "JobRuns", RunDocument);
   }
 
   Output BatchStopJobRun(const Namespace& ns, const json::object& in) {
@@ -998,11 +1005,13 @@ class JobsImpl final : public Jobs {
     return false;
   }
 
-  Output GetTriggers(const Namespace& ns, const json::object& in) {
+  // GetTriggers (whole triggers, at most 200) and ListTriggers (names, at most 1000): DependentJobName keeps
+  // the triggers that start or watch that job.
+  Output TriggerPage(const Namespace& ns, const json::object& in, std::int64_t max, bool names) {
     CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
     const std::string dependent = GetString(in, "DependentJobName").value_or("");
     const std::size_t limit =
-        static_cast<std::size_t>(std::clamp<std::int64_t>(GetInt(in, "MaxResults").value_or(200), 1, 200));
+        static_cast<std::size_t>(std::clamp<std::int64_t>(GetInt(in, "MaxResults").value_or(max), 1, max));
     CENOTE_ASSIGN_OR_RETURN(auto all, store_.List("trigger", ns.account, ns.region, after, 0));
     json::array out;
     std::string last;
@@ -1013,36 +1022,16 @@ class JobsImpl final : public Jobs {
         more = true;
         break;
       }
-      out.push_back(Public(t));
+      out.push_back(names ? t.at("Name") : json::value(Public(t)));
       last = GetString(t, "Name").value_or("");
     }
-    json::object result{{"Triggers", std::move(out)}};
+    json::object result{{names ? "TriggerNames" : "Triggers", std::move(out)}};
     if (more) result["NextToken"] = MakeToken(last);
     return result;
   }
 
-  Output ListTriggers(const Namespace& ns, const json::object& in) {
-    CENOTE_ASSIGN_OR_RETURN(auto after, ReadToken(in));
-    const std::string dependent = GetString(in, "DependentJobName").value_or("");
-    const std::size_t limit =
-        static_cast<std::size_t>(std::clamp<std::int64_t>(GetInt(in, "MaxResults").value_or(1000), 1, 1000));
-    CENOTE_ASSIGN_OR_RETURN(auto all, store_.List("trigger", ns.account, ns.region, after, 0));
-    json::array out;
-    std::string last;
-    bool more = false;
-    for (const auto& t : all) {
-      if (!dependent.empty() && !TriggerMentions(t, dependent)) continue;
-      if (out.size() >= limit) {
-        more = true;
-        break;
-      }
-      out.push_back(t.at("Name"));
-      last = GetString(t, "Name").value_or("");
-    }
-    json::object result{{"TriggerNames", std::move(out)}};
-    if (more) result["NextToken"] = MakeToken(last);
-    return result;
-  }
+  Output GetTriggers(const Namespace& ns, const json::object& in) { return TriggerPage(ns, in, 200, false); }
+  Output ListTriggers(const Namespace& ns, const json::object& in) { return TriggerPage(ns, in, 1000, true); }
 
   Output UpdateTrigger(const Namespace& ns, const json::object& in) {
     CENOTE_ASSIGN_OR_RETURN(auto name, Required(in, "Name"));
@@ -1478,15 +1467,22 @@ class JobsImpl final : public Jobs {
     return json::object{{"Name", name}};
   }
 
+  // MaxConcurrentRuns of a workflow, when set, over its RUNNING runs.
+  Status CheckWorkflowConcurrency(const Namespace& ns, const json::object& w) {
+    const auto max = GetInt(w, "MaxConcurrentRuns");
+    if (!max) return Status::Ok();
+    const std::string name = GetString(w, "Name").value_or("");
+    CENOTE_ASSIGN_OR_RETURN(auto runs, store_.ListRuns("wfrun", ns.account, ns.region, name, 0));
+    std::int64_t running = 0;
+    for (const auto& r : runs) running += r.state == "RUNNING" ? 1 : 0;
+    if (running >= *max) return Concurrent("Concurrent runs exceeded for workflow: " + name);
+    return Status::Ok();
+  }
+
   Result<std::string> StartWorkflow(const Namespace& ns, const std::string& name,
                                     const std::optional<json::object>& properties) {
     CENOTE_ASSIGN_OR_RETURN(auto w, LoadWorkflow(ns, name));
-    CENOTE_ASSIGN_OR_RETURN(auto runs, store_.ListRuns("wfrun", ns.account, ns.region, name, 0));
-    if (const auto max = GetInt(w, "MaxConcurrentRuns")) {
-      std::int64_t running = 0;
-      for (const auto& r : runs) running += r.state == "RUNNING" ? 1 : 0;
-      if (running >= *max) return Concurrent("Concurrent runs exceeded for workflow: " + name);
-    }
+    CENOTE_RETURN_IF_ERROR(CheckWorkflowConcurrency(ns, w));
     CENOTE_ASSIGN_OR_RETURN(auto triggers, store_.List("trigger", ns.account, ns.region, "", 0));
     std::vector<json::object> starts;
     for (const auto& t : triggers) {
@@ -1594,19 +1590,7 @@ class JobsImpl final : public Jobs {
   Output GetWorkflowRuns(const Namespace& ns, const json::object& in) {
     CENOTE_ASSIGN_OR_RETURN(auto name, Required(in, "Name"));
     CENOTE_RETURN_IF_ERROR(LoadWorkflow(ns, name));
-    const std::size_t limit =
-        static_cast<std::size_t>(std::clamp<std::int64_t>(GetInt(in, "MaxResults").value_or(100), 1, 1000));
-    std::size_t offset = 0;
-    CENOTE_ASSIGN_OR_RETURN(auto token, ReadToken(in));
-    if (!token.empty()) offset = static_cast<std::size_t>(std::strtoull(token.c_str(), nullptr, 10));
-    CENOTE_ASSIGN_OR_RETURN(auto runs,
-                            store_.ListRuns("wfrun", ns.account, ns.region, name, offset + limit + 1));
-    json::array out;
-    for (std::size_t i = offset; i < runs.size() && i < offset + limit; ++i)
-      out.push_back(WorkflowRunDocument(runs[i].doc));
-    json::object result{{"Runs", std::move(out)}};
-    if (runs.size() > offset + limit) result["NextToken"] = MakeToken(std::to_string(offset + limit));
-    return result;
+    return RunsPage(ns, in, "wfrun", name, 1000, "Runs", WorkflowRunDocument);
   }
 
   // ResumeWorkflowRun: a new run of the workflow that starts the given nodes (jobs, crawlers, triggers) again
@@ -1634,12 +1618,7 @@ class JobsImpl final : public Jobs {
       }
       selected.push_back(it->second);
     }
-    if (const auto max = GetInt(w, "MaxConcurrentRuns")) {
-      CENOTE_ASSIGN_OR_RETURN(auto runs, store_.ListRuns("wfrun", ns.account, ns.region, prev.parent, 0));
-      std::int64_t running = 0;
-      for (const auto& r : runs) running += r.state == "RUNNING" ? 1 : 0;
-      if (running >= *max) return Concurrent("Concurrent runs exceeded for workflow: " + prev.parent);
-    }
+    CENOTE_RETURN_IF_ERROR(CheckWorkflowConcurrency(ns, w));
     const std::int64_t now = UnixNowMs();
     json::object actions;
     if (const json::object* acts = GetObject(prev.doc, "_actions")) {
