@@ -545,6 +545,7 @@ class JobsImpl final : public Jobs {
     std::string trigger;
     std::string workflow;
     std::string workflow_run_id;
+    json::array predecessors;  // PredecessorRuns: the job run whose end fired a conditional trigger
   };
 
   // Starts a run of `job_name` (the lock held). `args` are the run's Arguments.
@@ -577,7 +578,7 @@ class JobsImpl final : public Jobs {
                      {"LastModifiedOn", now},
                      {"JobRunState", "STARTING"},
                      {"Arguments", args},
-                     {"PredecessorRuns", json::array()},
+                     {"PredecessorRuns", origin.predecessors},
                      {"AllocatedCapacity", 0},
                      {"ExecutionTime", 0},
                      {"Timeout", timeout},
@@ -1080,7 +1081,7 @@ class JobsImpl final : public Jobs {
   // Runs a trigger's actions (the lock held). A start trigger of a workflow fired outside a workflow run
   // starts a workflow run instead.
   Status Fire(const Namespace& ns, const json::object& t, const std::string& workflow_run_id,
-              const std::string& workflow) {
+              const std::string& workflow, const json::array& predecessors = {}) {
     const std::string tname = GetString(t, "Name").value_or("");
     const std::string twf = GetString(t, "WorkflowName").value_or("");
     if (!twf.empty() && workflow_run_id.empty()) {
@@ -1096,7 +1097,8 @@ class JobsImpl final : public Jobs {
         json::object args = GetObject(ao, "Arguments") ? *GetObject(ao, "Arguments") : json::object();
         json::object run_input;
         if (const auto to = GetInt(ao, "Timeout")) run_input["Timeout"] = *to;
-        auto started = StartRun(ns, *job, args, run_input, RunOrigin{tname, workflow, workflow_run_id});
+        auto started =
+            StartRun(ns, *job, args, run_input, RunOrigin{tname, workflow, workflow_run_id, predecessors});
         if (!started) {
           spdlog::warn("glue trigger {}: job {} not started: {}", tname, *job, started.error().message);
           if (first) first = started.error();
@@ -1226,6 +1228,11 @@ class JobsImpl final : public Jobs {
     EvaluateTriggers(e, nullptr);
   }
 
+  static json::array Predecessors(const EndedEvent& e) {
+    if (e.kind != "JOB") return {};
+    return json::array{json::object{{"JobName", e.name}, {"RunId", e.run_id}}};
+  }
+
   // Conditional triggers watching what ended: those of the workflow when `wfrun` is set, else those
   // outside any workflow.
   void EvaluateTriggers(const EndedEvent& e, RunRow* wfrun) {
@@ -1277,11 +1284,11 @@ class JobsImpl final : public Jobs {
         fired.push_back(json::value(tname));
         (void)store_.PutRun("wfrun", **fresh);
         *wfrun = **fresh;
-        (void)Fire(e.ns, t, wfrun->id, wfrun->parent);
+        (void)Fire(e.ns, t, wfrun->id, wfrun->parent, Predecessors(e));
         auto again = store_.GetRun("wfrun", wfrun->account, wfrun->region, wfrun->parent, wfrun->id);
         if (again && *again) *wfrun = **again;
       } else {
-        (void)Fire(e.ns, t, "", "");
+        (void)Fire(e.ns, t, "", "", Predecessors(e));
       }
     }
   }
@@ -1652,7 +1659,7 @@ class JobsImpl final : public Jobs {
         CENOTE_ASSIGN_OR_RETURN(auto t, LoadTrigger(ns, name));
         (void)Fire(ns, t, row.id, prev.parent);
       } else if (type == "JOB") {
-        auto id = StartRun(ns, name, json::object(), json::object(), RunOrigin{"", prev.parent, row.id});
+        auto id = StartRun(ns, name, json::object(), json::object(), RunOrigin{"", prev.parent, row.id, {}});
         RecordAction(ns, prev.parent, row.id, "JOB", name, id ? *id : "", id ? "RUNNING" : "ERROR");
       } else {
         Status st = options_.start_crawler ? options_.start_crawler(ns.account, ns.region, name)

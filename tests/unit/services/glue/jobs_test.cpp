@@ -308,6 +308,7 @@ TEST_F(JobsTest, ConditionalTriggerChainsJobsAndStartsCrawlers) {
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_EQ(runs[0].at("TriggerName"), "t");
   EXPECT_EQ(runs[0].at("Arguments").at("--x"), "1");
+  EXPECT_EQ(runs[0].at("PredecessorRuns").at(0).at("JobName"), "a");
   EXPECT_EQ(crawls_, std::vector<std::string>{"c1"});
   // Deactivated: no more chaining.
   Ok("StopTrigger", R"({"Name":"t"})");
