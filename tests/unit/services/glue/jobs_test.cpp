@@ -420,6 +420,28 @@ TEST_F(JobsTest, WorkflowRunCompletesWithStatistics) {
   EXPECT_EQ(Err("GetTrigger", R"({"Name":"next"})").code, "EntityNotFoundException");
 }
 
+TEST_F(JobsTest, WorkflowWithACrawlerThenAJob) {
+  CreateJob("load");
+  Ok("CreateWorkflow", R"({"Name":"etl"})");
+  Ok("CreateTrigger",
+     R"({"Name":"go","WorkflowName":"etl","Type":"ON_DEMAND","Actions":[{"CrawlerName":"raw"}]})");
+  Ok("CreateTrigger", R"({"Name":"crawled","WorkflowName":"etl","Type":"CONDITIONAL","StartOnCreation":true,
+      "Predicate":{"Conditions":[{"LogicalOperator":"EQUALS","CrawlerName":"raw","CrawlState":"SUCCEEDED"}]},
+      "Actions":[{"JobName":"load"}]})");
+  const std::string run_id(Ok("StartWorkflowRun", R"({"Name":"etl"})")["RunId"].as_string());
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  EXPECT_EQ(crawls_, std::vector<std::string>{"raw"});
+  auto run = Ok("GetWorkflowRun", R"({"Name":"etl","RunId":")" + run_id + R"("})")["Run"].as_object();
+  EXPECT_EQ(run["Status"], "RUNNING");  // the crawl has not ended
+  EXPECT_EQ(run["Statistics"].at("RunningActions"), 1);
+  jobs_->CrawlerEnded("123456789012", "us-east-1", "raw", "SUCCEEDED");
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  run = Ok("GetWorkflowRun", R"({"Name":"etl","RunId":")" + run_id + R"("})")["Run"].as_object();
+  EXPECT_EQ(run["Status"], "COMPLETED");
+  EXPECT_EQ(run["Statistics"].at("SucceededActions"), 2);
+  EXPECT_EQ(Ok("GetJobRuns", R"({"JobName":"load"})")["JobRuns"].as_array().size(), 1u);
+}
+
 TEST_F(JobsTest, ResumeWorkflowRunRestartsAFailedNode) {
   CreateJob("r1");
   CreateJob("r2");
