@@ -196,6 +196,12 @@ class GlueJobsTest(unittest.TestCase):
             g.start_job_run(JobName="spark")
         self.assertIn("pythonshell", str(cm.exception))
         self.assertIn("athenasql", str(cm.exception))
+        # A role Glue cannot assume fails the run, saying so.
+        g.create_job(Name="no-role", Role="arn:aws:iam::000000000000:role/does-not-exist",
+                     Command={"Name": "pythonshell", "ScriptLocation": f"s3://{BUCKET}/scripts/writer.py"})
+        r = wait_run("no-role", g.start_job_run(JobName="no-role")["JobRunId"])
+        self.assertEqual(r["JobRunState"], "FAILED")
+        self.assertIn("Failed to assume the job's role", r["ErrorMessage"])
         # MaxConcurrentRuns (1 by default).
         create_python_job("slow", "sleeper.py", DefaultArguments={"--seconds": "2"})
         first = g.start_job_run(JobName="slow")["JobRunId"]

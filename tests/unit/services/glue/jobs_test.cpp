@@ -513,6 +513,16 @@ TEST_F(JobsTest, RunInFlightAtRestartEndsError) {
   EXPECT_TRUE(run.contains("CompletedOn"));
 }
 
+TEST(GlueJobsOperations, EveryProviderOperationIsHandled) {
+  const auto& ops = Jobs::Operations();
+  EXPECT_EQ(ops.size(), 35u);
+  for (std::string_view op :
+       {"CreateJob", "StartJobRun", "GetJobBookmark", "CreateTrigger", "StartTrigger", "CreateWorkflow",
+        "StartWorkflowRun", "ResumeWorkflowRun", "PutWorkflowRunProperties"}) {
+    EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
+  }
+}
+
 TEST(GlueSqlScript, SplitsOnSemicolonsOutsideQuotesAndComments) {
   EXPECT_EQ(jobs::SplitStatements("SELECT 1; SELECT ';' -- a; comment\n; /* ; */ SELECT \"a;b\";;"),
             (std::vector<std::string>{"SELECT 1", "SELECT ';'", "SELECT \"a;b\""}));
