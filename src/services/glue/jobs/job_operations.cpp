@@ -192,9 +192,14 @@ Jobs::Output JobsImpl::UpdateJob(const Namespace& ns, const json::object& in) {
 
 Jobs::Output JobsImpl::DeleteJob(const Namespace& ns, const json::object& in) {
   CENOTE_ASSIGN_OR_RETURN(auto name, Required(in, "JobName"));
-  // Glue answers the name whether or not the job existed.
+  // Glue answers the name whether or not the job existed. Its runs go with it (runs in flight are stopped).
   CENOTE_RETURN_IF_ERROR(store_.Delete("job", K(ns, name)));
   CENOTE_RETURN_IF_ERROR(store_.Delete("bookmark", K(ns, name)));
+  CENOTE_RETURN_IF_ERROR(store_.DeleteRuns("jobrun", ns.account, ns.region, name));
+  const std::string prefix = ns.account + "|" + ns.region + "|" + name + "|";
+  for (auto& [id, stop] : stops_) {
+    if (id.starts_with(prefix)) stop->store(true);
+  }
   return json::object{{"JobName", name}};
 }
 
@@ -342,6 +347,9 @@ void JobsImpl::Execute(const Namespace& ns, const json::object& job, RunRow row,
   }
   {
     MutexLock lock(mu_);
+    // Deleted with its job before it started: it never runs.
+    auto current = store_.GetRun("jobrun", ns.account, ns.region, row.parent, row.id);
+    if (current && !*current) return;
     row.state = "RUNNING";
     row.doc["JobRunState"] = "RUNNING";
     row.doc["LastModifiedOn"] = UnixNowMs();
@@ -370,7 +378,9 @@ void JobsImpl::Execute(const Namespace& ns, const json::object& job, RunRow row,
   {
     MutexLock lock(mu_);
     auto fresh = store_.GetRun("jobrun", ns.account, ns.region, row.parent, row.id);
-    if (fresh && *fresh) row = std::move(**fresh);
+    // The job was deleted (with its runs) while this run went: nothing is left to record.
+    if (fresh && !*fresh) return;
+    if (fresh) row = std::move(**fresh);
     row.state = outcome.state;
     row.doc["JobRunState"] = outcome.state;
     if (!outcome.error_message.empty()) row.doc["ErrorMessage"] = outcome.error_message;

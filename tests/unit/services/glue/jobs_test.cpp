@@ -263,6 +263,13 @@ TEST_F(JobsTest, ConcurrencyAndStop) {
   EXPECT_EQ(WaitRun("slow", id)["JobRunState"], "STOPPED");
   fake_.Release();
   EXPECT_EQ(WaitRun("slow", Start("slow"))["JobRunState"], "SUCCEEDED");  // the slot is free again
+  // Deleting a job stops its runs in flight and removes its history.
+  fake_.hold = true;
+  const std::string last = Start("slow");
+  Ok("DeleteJob", R"({"JobName":"slow"})");
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  EXPECT_EQ(Err("GetJobRun", R"({"JobName":"slow","RunId":")" + last + R"("})").code,
+            "EntityNotFoundException");
 }
 
 TEST_F(JobsTest, BookmarksEnabledPausedAndReset) {
