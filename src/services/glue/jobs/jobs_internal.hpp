@@ -163,51 +163,39 @@ class JobsImpl final : public Jobs {
   ~JobsImpl() override { Shutdown(); }
 
   Status Recover();
-
   void Shutdown() override;
-
   std::string LastEndpoint() override;
-
   bool WaitIdle(std::int64_t timeout_ms) override;
-
   void CrawlerEnded(const std::string& account, const std::string& region, const std::string& crawler,
                     const std::string& state) override;
 
   void RunDueSchedules(std::int64_t now_s) override;
-
   Output Handle(const aws::RequestContext& ctx, std::string_view op, const json::object& in) override;
 
  private:
   static Key K(const Namespace& ns, const std::string& name) { return Key{ns.account, ns.region, name}; }
   static std::string Arn(const Namespace& ns, const std::string& type, const std::string& name);
-
   Result<json::object> Load(const std::string& kind, const Namespace& ns, const std::string& name,
                             const std::function<Error()>& not_found);
   Result<json::object> LoadJob(const Namespace& ns, const std::string& name);
   Result<json::object> LoadTrigger(const Namespace& ns, const std::string& name);
   Result<json::object> LoadWorkflow(const Namespace& ns, const std::string& name);
-
   static Result<std::string> Required(const json::object& in, std::string_view member);
 
   // ---- jobs -------------------------------------------------------------------------------------------
 
   // The job definition from a CreateJob input or a JobUpdate, with Glue's defaults filled in.
   Result<json::object> JobDefinition(const json::object& in, const std::string& name);
-
   Output CreateJob(const Namespace& ns, const json::object& in);
-
   Output GetJob(const Namespace& ns, const json::object& in);
-
   Output GetJobs(const Namespace& ns, const json::object& in);
 
   // ListJobs / ListWorkflows: names only (the Tags filter of ListJobs is answered by the provider).
   Output ListNames(const Namespace& ns, const json::object& in, const std::string& kind, const char* member);
-
   Output BatchGet(const Namespace& ns, const json::object& in, const std::string& kind,
                   const char* names_member, const char* found_member, const char* missing_member);
 
   Output UpdateJob(const Namespace& ns, const json::object& in);
-
   Output DeleteJob(const Namespace& ns, const json::object& in);
 
   // ---- job runs ---------------------------------------------------------------------------------------
@@ -233,13 +221,9 @@ class JobsImpl final : public Jobs {
                                                                     const json::object& run);
 
   void Execute(const Namespace& ns, const json::object& job, RunRow row, std::atomic<bool>& stop);
-
   void Announce(const Namespace& ns, const RunRow& row, const jobs::RunOutcome& outcome);
-
   Output StartJobRun(const Namespace& ns, const json::object& in);
-
   Output GetJobRun(const Namespace& ns, const json::object& in);
-
   static json::object RunDocument(const json::object& doc);
 
   // A page of runs of `kind` of `parent`, newest first; the token is the offset.
@@ -248,38 +232,29 @@ class JobsImpl final : public Jobs {
                   json::object (*document)(const json::object&));
 
   Output GetJobRuns(const Namespace& ns, const json::object& in);
-
   Output BatchStopJobRun(const Namespace& ns, const json::object& in);
 
   // ---- bookmarks --------------------------------------------------------------------------------------
 
   Output GetJobBookmark(const Namespace& ns, const json::object& in);
-
   Output ResetJobBookmark(const Namespace& ns, const json::object& in);
 
   // ---- triggers ---------------------------------------------------------------------------------------
 
   Status ValidateTrigger(const Namespace& ns, json::object& t);
-
   Output CreateTrigger(const Namespace& ns, const json::object& in);
-
   Output GetTrigger(const Namespace& ns, const json::object& in);
-
   static bool TriggerMentions(const json::object& t, const std::string& job);
 
   // GetTriggers (whole triggers, at most 200) and ListTriggers (names, at most 1000): DependentJobName keeps
   // the triggers that start or watch that job.
   Output TriggerPage(const Namespace& ns, const json::object& in, std::int64_t max, bool names);
-
   Output GetTriggers(const Namespace& ns, const json::object& in) { return TriggerPage(ns, in, 200, false); }
   Output ListTriggers(const Namespace& ns, const json::object& in) { return TriggerPage(ns, in, 1000, true); }
 
   Output UpdateTrigger(const Namespace& ns, const json::object& in);
-
   Output DeleteTrigger(const Namespace& ns, const json::object& in);
-
   Output StartTrigger(const Namespace& ns, const json::object& in);
-
   Output StopTrigger(const Namespace& ns, const json::object& in);
 
   // Runs a trigger's actions (the lock held). A start trigger of a workflow fired outside a workflow run
@@ -292,7 +267,6 @@ class JobsImpl final : public Jobs {
   // The queue has its own lock, taken last: the crawlers call CrawlerEnded with their lock held, while the
   // dispatcher holds mu_ when it asks the crawlers for a state or starts one.
   void Enqueue(EndedEvent e);
-
   void DispatchLoop();
 
   // The latest state of a job or crawler: in a workflow run, of its action there; else the latest run.
@@ -300,9 +274,7 @@ class JobsImpl final : public Jobs {
                       const json::object* wfrun);
 
   static bool ConditionMatches(const json::object& c, const std::string& kind, const std::string& name);
-
   void OnEnded(const EndedEvent& e);
-
   static json::array Predecessors(const EndedEvent& e);
 
   // Conditional triggers watching what ended: those of the workflow when `wfrun` is set, else those
@@ -312,27 +284,19 @@ class JobsImpl final : public Jobs {
   // ---- workflows --------------------------------------------------------------------------------------
 
   Output CreateWorkflow(const Namespace& ns, const json::object& in);
-
   static json::object Statistics(const json::object& run);
-
   static json::object WorkflowRunDocument(const json::object& doc);
 
   // The workflow's graph: its triggers, the jobs and crawlers they start or watch, and the edges between.
   Result<json::object> Graph(const Namespace& ns, const std::string& workflow, const json::object* run);
-
   Result<json::object> WorkflowDocument(const Namespace& ns, const json::object& w, bool include_graph);
-
   Output GetWorkflow(const Namespace& ns, const json::object& in);
-
   Output BatchGetWorkflows(const Namespace& ns, const json::object& in);
-
   Output UpdateWorkflow(const Namespace& ns, const json::object& in);
-
   Output DeleteWorkflow(const Namespace& ns, const json::object& in);
 
   // MaxConcurrentRuns of a workflow, when set, over its RUNNING runs.
   Status CheckWorkflowConcurrency(const Namespace& ns, const json::object& w);
-
   Result<std::string> StartWorkflow(const Namespace& ns, const std::string& name,
                                     const std::optional<json::object>& properties);
 
@@ -346,23 +310,16 @@ class JobsImpl final : public Jobs {
                     const std::string& run_id);
 
   Output StartWorkflowRun(const Namespace& ns, const json::object& in);
-
   Result<RunRow> LoadWorkflowRun(const Namespace& ns, const json::object& in);
-
   Output GetWorkflowRun(const Namespace& ns, const json::object& in);
-
   Output GetWorkflowRuns(const Namespace& ns, const json::object& in);
 
   // ResumeWorkflowRun: a new run of the workflow that starts the given nodes (jobs, crawlers, triggers) again
   // and goes on downstream; what the resumed run did is inherited, so AND predicates still see it.
   Output ResumeWorkflowRun(const Namespace& ns, const json::object& in);
-
   Output StopWorkflowRun(const Namespace& ns, const json::object& in);
-
   Output GetWorkflowRunProperties(const Namespace& ns, const json::object& in);
-
   Output PutWorkflowRunProperties(const Namespace& ns, const json::object& in);
-
   JobStore store_;
   JobsOptions options_;
   Mutex mu_;
