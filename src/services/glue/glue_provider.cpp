@@ -74,7 +74,7 @@ Result<std::unique_ptr<RegionalCatalog>> CatalogFor(GlueEnv& env, const aws::Req
     return GlueError(errors::kCatalogAccessDenied,
                      {ctx.principal.arn, ctx.operation, ctx.region, *id, ctx.operation});
   }
-  return env.catalog.ForRegion(ctx.account_id(), ctx.region);
+  return env.catalog.ForRegion(ctx.account_id(), ctx.region, AccessorOf(ctx));
 }
 
 object ErrorDetail(const Error& e) { return object{{"ErrorCode", e.code}, {"ErrorMessage", e.message}}; }
@@ -240,6 +240,7 @@ const GlueProvider::Table& Operations() {
       {"GetCrawler", GetCrawler},
       {"GetCrawlerMetrics", GetCrawlerMetrics},
       {"GetCrawlers", GetCrawlers},
+      {"GetDataCatalogEncryptionSettings", GetDataCatalogEncryptionSettings},
       {"GetDatabase", GetDatabase},
       {"GetDatabases", GetDatabases},
       {"GetJob", GetJob},
@@ -266,6 +267,7 @@ const GlueProvider::Table& Operations() {
       {"ListJobs", ListJobs},
       {"ListTriggers", ListTriggers},
       {"ListWorkflows", ListWorkflows},
+      {"PutDataCatalogEncryptionSettings", PutDataCatalogEncryptionSettings},
       {"PutWorkflowRunProperties", PutWorkflowRunProperties},
       {"ResetJobBookmark", ResetJobBookmark},
       {"ResumeWorkflowRun", ResumeWorkflowRun},

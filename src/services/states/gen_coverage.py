@@ -29,7 +29,12 @@ NOTES = {
     "ListExecutions": "statusFilter, redriveFilter, version/alias ARNs, paging (not mapRunArn)",
     "SendTaskSuccess": "the token names its execution; an outcome is committed and consumed by the execution's "
                        "next transition; TaskTimedOut once the task is no longer awaited",
-    "TagResource": "state machines",
+    "TagResource": "state machines and activities",
+    "CreateActivity": "idempotent by name (the existing activity is answered); tags; 10,000 per account and region",
+    "GetActivityTask": "the oldest queued task of the activity whose execution still awaits it (durable queue); "
+                       "long poll up to 60 s, then an answer without taskToken; the worker is recorded as "
+                       "ActivityStarted (workerName) and starts the heartbeat clock",
+    "DeleteActivity": "queued tasks go with it; deleting a missing activity succeeds, as on AWS",
     "DescribeExecution": "includedData METADATA_ONLY leaves input and output out",
 }
 
@@ -99,8 +104,7 @@ GAPS = [
     "(evaluation answers States.QueryEvaluationError naming them).",
     "Distributed Map runs its iterations inside the parent execution (no child executions or Map Runs: "
     "DescribeMapRun, ListMapRuns and UpdateMapRun are not supported); ResultWriter is answered InvalidDefinition; "
-    "ReaderConfig InputType MANIFEST (S3 inventory) is not read. Activities (CreateActivity ... GetActivityTask) "
-    "are not supported.",
+    "ReaderConfig InputType MANIFEST (S3 inventory) is not read.",
     "Express workflows started with StartExecution run like Standard ones (with history); their logs are not "
     "sent to CloudWatch Logs (loggingConfiguration is stored only).",
     "A Map or Parallel state that fails is redriven whole, not only its failed iterations.",

@@ -120,6 +120,21 @@ def invoke(name, event, **kw):
     return r, json.loads(r["Payload"].read() or b"null")
 
 
+HOST_PORT_RUNTIME = """#!/usr/bin/env python3
+import http.client, json, os
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+while True:
+    c = http.client.HTTPConnection(host, int(port))
+    c.request("GET", "/2018-06-01/runtime/invocation/next")
+    r = c.getresponse()
+    event = json.loads(r.read())
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    c.request("POST", "/2018-06-01/runtime/invocation/" + rid + "/response",
+              body=json.dumps({"echo": event, "api": "host:port"}))
+    c.getresponse().read()
+    c.close()
+"""
+
 class Functions(unittest.TestCase):
     def test_python_sync_with_logs_and_env(self):
         name = "py-" + uuid.uuid4().hex[:8]
@@ -237,6 +252,16 @@ class Functions(unittest.TestCase):
         r, body = invoke(name, {"k": "v"})
         self.assertEqual(body, {"shell": {"k": "v"}})
 
+    def test_provided_host_port_client(self):
+        # A custom runtime that reads AWS_LAMBDA_RUNTIME_API as host:port, as AWS's runtime interface clients do
+        # (aws-lambda-ric, awslambdaric): each environment has a Runtime API endpoint of its own.
+        name = "hp-" + uuid.uuid4().hex[:8]
+        create(name, runtime="provided.al2023", handler="none", files={"bootstrap": HOST_PORT_RUNTIME},
+               modes={"bootstrap": 0o755})
+        for i in range(2):  # a cold start, then the warm environment
+            r, body = invoke(name, {"i": i})
+            self.assertEqual(body, {"echo": {"i": i}, "api": "host:port"})
+
     def test_layer(self):
         layer = lam().publish_layer_version(LayerName="helpers", Content={"ZipFile": zip_of(
             {"python/helper.py": "def greet():\n    return 'from layer'\n"})}, CompatibleRuntimes=["python3.11"])
@@ -245,6 +270,11 @@ class Functions(unittest.TestCase):
                Layers=[layer["LayerVersionArn"]])
         r, body = invoke(name, {})
         self.assertEqual(body, "from layer")
+        by_arn = lam().get_layer_version_by_arn(Arn=layer["LayerVersionArn"])
+        self.assertEqual((by_arn["Version"], by_arn["LayerVersionArn"]), (layer["Version"], layer["LayerVersionArn"]))
+        with self.assertRaises(Exception) as missing:
+            lam().get_layer_version_by_arn(Arn=layer["LayerArn"] + ":999")
+        self.assertIn("ResourceNotFoundException", str(missing.exception))
 
     def test_versions_aliases_concurrency(self):
         name = "ver-" + uuid.uuid4().hex[:8]
@@ -388,6 +418,10 @@ class Functions(unittest.TestCase):
         lam().put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
         cfg = lam().get_function_event_invoke_config(FunctionName=name)
         self.assertEqual(cfg["MaximumRetryAttempts"], 0)
+        updated = lam().update_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=120)
+        self.assertEqual((updated["MaximumRetryAttempts"], updated["MaximumEventAgeInSeconds"]), (0, 120))
+        listed = lam().list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]
+        self.assertEqual([c["MaximumEventAgeInSeconds"] for c in listed], [120])
 
 
 if __name__ == "__main__":
