@@ -23,6 +23,7 @@
 
 #include "common/encoding.hpp"
 #include "services/athena/internal.hpp"
+#include "services/common/data_key_cache.hpp"
 
 namespace cenote::athena {
 
@@ -46,16 +47,6 @@ struct WipedKey {
   }
 };
 
-Result<json::object> CallKms(aws::Invoker& invoker, const aws::Caller& caller, std::string_view operation,
-                             json::object params) {
-  aws::OperationInput in;
-  in.params = std::move(params);
-  Result<aws::OperationOutput> out = invoker.Call(caller, "kms", operation, in);
-  if (!out) return out.error();
-  if (!out->result.is_object()) return InternalError("kms answered no document");
-  return std::move(out->result.as_object());
-}
-
 }  // namespace
 
 Status EncryptClientSide(aws::Invoker& invoker, const aws::Caller& caller, const std::string& kms_key,
@@ -69,10 +60,10 @@ Status EncryptClientSide(aws::Invoker& invoker, const aws::Caller& caller, const
     plaintext = std::move(put.bytes);
   }
   const json::object context{{"aws:x-amz-cek-alg", kCekAlg}};
-  CENOTE_ASSIGN_OR_RETURN(
-      json::object made,
-      CallKms(invoker, caller, "GenerateDataKey",
-              json::object{{"KeyId", kms_key}, {"KeySpec", "AES_256"}, {"EncryptionContext", context}}));
+  CENOTE_ASSIGN_OR_RETURN(json::object made, services::CallKms(invoker, caller, "GenerateDataKey",
+                                                               json::object{{"KeyId", kms_key},
+                                                                            {"KeySpec", "AES_256"},
+                                                                            {"EncryptionContext", context}}));
   WipedKey key{std::string(GetString(made, "Plaintext").value_or(""))};
   const std::string blob = GetString(made, "CiphertextBlob").value_or("");
   if (key.bytes.size() != 32 || blob.empty()) return InternalError("kms answered no 256-bit data key");
@@ -124,8 +115,8 @@ Result<std::string> DecryptClientSide(aws::Invoker& invoker, const aws::Caller& 
   }
   CENOTE_ASSIGN_OR_RETURN(
       json::object opened,
-      CallKms(invoker, caller, "Decrypt",
-              json::object{{"CiphertextBlob", *blob}, {"EncryptionContext", context.as_object()}}));
+      services::CallKms(invoker, caller, "Decrypt",
+                        json::object{{"CiphertextBlob", *blob}, {"EncryptionContext", context.as_object()}}));
   WipedKey key{std::string(GetString(opened, "Plaintext").value_or(""))};
   if (key.bytes.size() != 32) return InternalError("kms answered no 256-bit data key");
   const std::size_t body = ciphertext.size() - kTagSize;

@@ -152,6 +152,17 @@ inline KmsRefusal ClassifyKmsError(const Error& e) {
   return KmsRefusal::kInvalidState;
 }
 
+// KMS's answer to `operation`, asked in-process as `caller` (a service's own call, or a forwarded one).
+inline Result<boost::json::object> CallKms(aws::Invoker& invoker, const aws::Caller& caller,
+                                           std::string_view operation, boost::json::object params) {
+  aws::OperationInput in;
+  in.params = std::move(params);
+  Result<aws::OperationOutput> out = invoker.Call(caller, "kms", operation, in);
+  if (!out) return out.error();
+  if (!out->result.is_object()) return InternalError("kms answered no document");
+  return std::move(out->result.as_object());
+}
+
 // KMS's answer to `operation`, asked in-process as the request's own caller through `service_principal`
 // ("kinesis.amazonaws.com"): a forward access session, so the authorizer sets aws:CalledVia and
 // kms:ViaService and the key's policy decides on the caller. Errors are KMS's (or the authorizer's) as they
@@ -166,12 +177,7 @@ inline Result<boost::json::object> CallKmsAsCaller(aws::Invoker& invoker, const 
                      .source_arn = "",
                      .source_account = "",
                      .forwarded = true};
-  aws::OperationInput in;
-  in.params = std::move(params);
-  Result<aws::OperationOutput> out = invoker.Call(caller, "kms", operation, in);
-  if (!out) return out.error();
-  if (!out->result.is_object()) return InternalError("kms answered no document");
-  return std::move(out->result.as_object());
+  return CallKms(invoker, caller, operation, std::move(params));
 }
 
 }  // namespace cenote::services
