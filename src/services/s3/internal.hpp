@@ -421,6 +421,12 @@ json::object AttrsFromRequest(const json::object& params);
 // Adds Checksum<ALG> and ChecksumType members from stored attrs.
 void PutChecksumMembers(json::object& out, const json::object& attrs);
 
+// The write conditions of PutObject and CompleteMultipartUpload against the key's current version `latest`:
+// If-None-Match ("*" or entity tags: 412 when the current object matches), If-Match (404 NoSuchKey without a
+// current object, 412 when its entity tag differs).
+Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
+                            const std::optional<VersionRow>& latest);
+
 // One metadata transaction that makes `row` the newest version of its key. `check` runs inside the
 // transaction against the current latest version (conditional writes); `extra` adds statements that must
 // commit atomically with it (CompleteMultipartUpload removes the upload) and returns blob ids to delete

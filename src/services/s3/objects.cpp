@@ -124,6 +124,8 @@ std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const Env
 
 bool EtagMatches(std::string_view condition, const std::string& etag);
 
+}  // namespace
+
 Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
                             const std::optional<VersionRow>& latest) {
   const bool exists = latest && !latest->delete_marker;
@@ -143,8 +145,6 @@ Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std::string>& new_blobs,
                                  const std::function<Status(const std::optional<VersionRow>&)>& check,
@@ -306,6 +306,22 @@ Status EvaluateConditions(const Conditions& c, const VersionRow& v, bool copy) {
   return Status::Ok();
 }
 
+// A part's own checksum (CompleteMultipartUpload keeps them as PartChecksums) in place of the object's, for
+// GetObject/HeadObject with partNumber (`only_if_shown`: where the object's checksums are shown, with
+// ChecksumMode) and the entries of GetObjectAttributes' ObjectParts.
+void PutPartChecksum(json::object& out, const VersionRow& v, std::int64_t part_number,
+                     bool only_if_shown = true) {
+  const json::array* sums = GetArray(v.attrs, "PartChecksums");
+  const json::object* whole = services::GetObject(v.attrs, "Checksums");
+  if (sums == nullptr || whole == nullptr || whole->size() != 1 || part_number < 1 ||
+      static_cast<std::size_t>(part_number) > sums->size() || !(*sums)[part_number - 1].is_string()) {
+    return;
+  }
+  const std::string member = "Checksum" + std::string(whole->begin()->key());
+  if (only_if_shown && !out.contains(member)) return;
+  out[member] = (*sums)[part_number - 1].as_string();
+}
+
 std::vector<std::uint64_t> PartSizes(const VersionRow& v) {
   std::vector<std::uint64_t> sizes;
   if (const auto* a = GetArray(v.attrs, "PartSizes")) {
@@ -456,6 +472,7 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext& ctx, Operation
         length = sizes[*part_number - 1];
         r["PartsCount"] = static_cast<std::int64_t>(sizes.size());
         partial = true;
+        PutPartChecksum(r, v, *part_number);
       }
     } else {
       CENOTE_ASSIGN_OR_RETURN(auto range, ParseRange(range_header, v.size));
@@ -728,7 +745,7 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   OperationOutput out;
   auto& r = out.result.as_object();
   r["ETag"] = Quote(committed.etag);
-  if (!written.bucket.versioning.empty()) r["VersionId"] = committed.version_id;
+  if (committed.version_id != "null") r["VersionId"] = committed.version_id;
   PutChecksumMembers(r, committed.attrs);
   PutEncryptionMembers(r, committed.attrs);
   r["Size"] = static_cast<std::int64_t>(committed.size);
@@ -863,7 +880,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   }
   row.attrs.erase("Restore");  // a restored copy's state belongs to its archived source
   // Bytes are unchanged: checksums and part layout describe the copy too.
-  for (const char* carried : {"Checksums", "ChecksumType", "PartSizes"}) {
+  for (const char* carried : {"Checksums", "ChecksumType", "PartSizes", "PartChecksums"}) {
     if (src.attrs.contains(carried))
       row.attrs[carried] = src.attrs.at(carried);
     else
@@ -907,7 +924,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   r["CopyObjectResult"] = std::move(result);
   PutEncryptionMembers(r, committed.attrs);
   if (src.version_id != "null" || source.version_id) r["CopySourceVersionId"] = src.version_id;
-  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
+  if (committed.version_id != "null") r["VersionId"] = committed.version_id;
   return out;
 }
 
@@ -1003,8 +1020,9 @@ Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext& ctx,
       json::array listed;
       std::int64_t number = marker + 1;
       for (; number <= total && static_cast<std::int64_t>(listed.size()) < max_parts; ++number) {
-        listed.push_back(
-            json::object{{"PartNumber", number}, {"Size", static_cast<std::int64_t>(sizes[number - 1])}});
+        json::object part{{"PartNumber", number}, {"Size", static_cast<std::int64_t>(sizes[number - 1])}};
+        PutPartChecksum(part, v, number, /*only_if_shown=*/false);
+        listed.push_back(std::move(part));
       }
       parts["IsTruncated"] = number <= total;
       if (number <= total) parts["NextPartNumberMarker"] = number - 1;

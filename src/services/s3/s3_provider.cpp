@@ -304,7 +304,8 @@ Result<aws::OperationOutput> S3Provider::Invoke(const aws::RequestContext& ctx, 
     // "The Content-MD5 or x-amz-sdk-checksum-algorithm header is required for all Multi-Object Delete
     // requests" (DeleteObjects in the S3 API Reference); a checksum sent with any other document is checked
     // too. Network calls only: an in-process caller has no body bytes.
-    CENOTE_RETURN_IF_ERROR(VerifyDocumentDigests(ctx, *input.raw_body, operation == "DeleteObjects"));
+    CENOTE_RETURN_IF_ERROR(VerifyDocumentDigests(ctx, *input.raw_body, operation == "DeleteObjects",
+                                                 operation == "CompleteMultipartUpload"));
   }
   CENOTE_RETURN_IF_ERROR(CheckExpectedBucketOwner(*env_, params));
   return TableProvider::Invoke(ctx, operation, input);
