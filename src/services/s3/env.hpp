@@ -48,6 +48,8 @@ struct Env {
   // <blob root>/../cache: multipart, inline and empty objects as files for LocalPath; wiped by Open. Empty
   // when the blob store has no local files.
   std::string cache_dir;
+  // Some bucket has (or had, since Open) a lifecycle configuration: reads look for x-amz-expiration.
+  std::atomic<bool> any_lifecycle{false};
   // The last seq handed out (NextSeq), kept above every stored one.
   std::atomic<std::int64_t> last_seq{0};
   // A memory-backed directory (under /dev/shm) for the plaintext of encrypted objects the query engine reads

@@ -195,6 +195,11 @@ struct LifecycleRound {
   std::int64_t uploads_aborted = 0;
   std::int64_t transitioned = 0;
 };
+// x-amz-expiration of version `v` (PutObject, GetObject, HeadObject): the first enabled rule of its bucket's
+// lifecycle configuration that expires the current version (Days or Date) and whose filter it matches, as
+// `expiry-date="<date>", rule-id="<id>"`, Days counted from its creation and rounded up to the next midnight
+// UTC as S3 does; nullopt when none does. Reads nothing while no bucket has a lifecycle configuration.
+Result<std::optional<std::string>> ExpirationOf(Env& env, const VersionRow& v);
 // Applies every bucket's lifecycle rules once, as of `now_ms`, with days of `day_ms` milliseconds.
 Result<LifecycleRound> RunLifecycle(Env& env, std::int64_t now_ms, std::int64_t day_ms);
 

@@ -450,6 +450,8 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext& ctx, Operation
     auto& r = out.result.as_object();
     FillObjectMembers(r, v, b, checksum_mode);
     if (!v.tags.empty()) r["TagCount"] = static_cast<std::int64_t>(v.tags.size());
+    CENOTE_ASSIGN_OR_RETURN(auto expiration, ExpirationOf(env, v));
+    if (expiration) r["Expiration"] = std::move(*expiration);
 
     std::uint64_t offset = 0;
     std::uint64_t length = v.size;
@@ -746,6 +748,8 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   auto& r = out.result.as_object();
   r["ETag"] = Quote(committed.etag);
   if (committed.version_id != "null") r["VersionId"] = committed.version_id;
+  CENOTE_ASSIGN_OR_RETURN(auto expiration, ExpirationOf(env, committed));
+  if (expiration) r["Expiration"] = std::move(*expiration);
   PutChecksumMembers(r, committed.attrs);
   PutEncryptionMembers(r, committed.attrs);
   r["Size"] = static_cast<std::int64_t>(committed.size);

@@ -225,6 +225,9 @@ Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metad
     if (row) env->last_seq = store::AsInt((*row)[0]);
     env->notifications = std::make_unique<Notifications>(*env);
     CENOTE_RETURN_IF_ERROR(env->notifications->Load(*txn));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto lifecycle, txn->QueryOne("SELECT 1 FROM s3_bucket_configs WHERE kind = 'lifecycle' LIMIT 1"));
+    env->any_lifecycle.store(lifecycle.has_value());
   }
   if (!env->options.account_id.empty()) {
     // Buckets created before their owning account was recorded (schema version 9) are the data directory's
