@@ -19,6 +19,7 @@
 #include "services/s3/internal.hpp"
 #include "services/s3/notifications.hpp"
 #include "services/s3/read_cache.hpp"
+#include "services/s3/replication.hpp"
 #include "services/s3/s3_provider.hpp"
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
@@ -86,6 +87,8 @@ struct Env {
   aws::Invoker* invoker = nullptr;
   // Event notifications (notifications.hpp): made and loaded by Open; delivering once the platform starts it.
   std::unique_ptr<Notifications> notifications;
+  // Replication (replication.hpp): made by Open; replicating once the platform starts it.
+  std::unique_ptr<Replication> replication;
 };
 
 }  // namespace cenote::s3

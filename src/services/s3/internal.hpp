@@ -115,6 +115,9 @@ extern const char* const kVersionColumns;
 // an existing null version. Returns the blob ids no longer referenced (to delete after the commit).
 Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const BucketRow& bucket,
                                             VersionRow& row);
+// Stores a replica (replication.hpp) in `bucket` with the version id and seq it carries from its source,
+// owned by the bucket's owner; the key's latest only when newer than every version there.
+Status InsertReplicaVersion(Transaction& txn, const BucketRow& bucket, VersionRow& row);
 // Deletes one version row; if it was the latest, promotes the newest remaining one.
 Result<std::vector<std::string>> RemoveVersion(Transaction& txn, const VersionRow& row);
 
@@ -375,6 +378,8 @@ Result<OperationOutput> PutBucketLogging(Env&, const RequestContext&, OperationI
 Result<OperationOutput> GetBucketEncryption(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PutBucketEncryption(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketEncryption(Env&, const RequestContext&, OperationInput&);
+// replication.cpp
+Result<OperationOutput> PutBucketReplication(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketReplication(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketReplication(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObjectLockConfiguration(Env&, const RequestContext&, OperationInput&);
@@ -412,6 +417,10 @@ Result<CopySource> ParseCopySource(std::string_view text);
 // and applies the x-amz-copy-source-if-* conditions (412 PreconditionFailed).
 Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, const json::object& params);
 
+// Hard links of `manifest`'s blobs appended to `out` (inline pieces travel as they are); returns the new
+// blob ids (to delete if the version that would own them is not stored).
+Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobRef>& manifest,
+                                               std::vector<BlobRef>& out);
 bool ValidStorageClass(std::string_view storage_class);
 // InvalidURI (400) for a key that is not UTF-8: S3 cannot parse such a request URI. S3Provider::Invoke
 // checks the key of every operation that names one; lake writes check it through CheckObjectKey.

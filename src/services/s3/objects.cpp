@@ -168,7 +168,13 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
       CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, row.bucket, row.key));
       CENOTE_RETURN_IF_ERROR(check(latest));
     }
+    std::vector<Replication::Target> replicate;
+    if (env.replication) {
+      CENOTE_ASSIGN_OR_RETURN(replicate, env.replication->Match(*txn, bucket, row));
+      if (!replicate.empty()) row.attrs["ReplicationStatus"] = "PENDING";
+    }
     CENOTE_ASSIGN_OR_RETURN(superseded, PutVersion(env, *txn, bucket, row));
+    if (!replicate.empty()) CENOTE_RETURN_IF_ERROR(env.replication->Enqueue(*txn, row, replicate));
     if (event != nullptr && env.notifications) {
       CENOTE_RETURN_IF_ERROR(
           env.notifications->Record(*txn, bucket, EventOf(event->name, row), event->cause));
@@ -178,6 +184,7 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
       superseded.insert(superseded.end(), more.begin(), more.end());
     }
     CENOTE_RETURN_IF_ERROR(txn->Commit());
+    if (!replicate.empty()) env.replication->Committed();
     if (bucket_out) *bucket_out = std::move(bucket);
     return Status::Ok();
   };
@@ -349,6 +356,7 @@ void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bu
   PutEncryptionMembers(r, v.attrs);
   PutLockMembers(r, v);
   PutRestoreMember(r, v, UnixNowMs());
+  if (auto status = GetString(v.attrs, "ReplicationStatus")) r["ReplicationStatus"] = *status;
 }
 
 struct ByteRange {
@@ -544,6 +552,10 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
     marker.delete_marker = true;
     marker.last_modified_ms = UnixNowMs();
     CENOTE_ASSIGN_OR_RETURN(auto gone, PutVersion(env, txn, b, marker));
+    if (env.replication) {
+      CENOTE_ASSIGN_OR_RETURN(auto replicate, env.replication->Match(txn, b, marker));
+      CENOTE_RETURN_IF_ERROR(env.replication->Enqueue(txn, marker, replicate));
+    }
     garbage.insert(garbage.end(), gone.begin(), gone.end());
     outcome.delete_marker = true;
     outcome.version_id = marker.version_id;
@@ -586,6 +598,8 @@ Result<DeleteOutcome> DeleteOne(Env& env, const RequestContext& ctx, const std::
   return outcome;
 }
 
+}  // namespace
+
 Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobRef>& manifest,
                                                std::vector<BlobRef>& out) {
   std::vector<std::string> created;
@@ -604,8 +618,6 @@ Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobR
   }
   return created;
 }
-
-}  // namespace
 
 Result<CopySource> ParseCopySource(std::string_view text) {
   std::string decoded = UriDecode(text);
@@ -883,6 +895,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
     row.attrs = src.attrs;
   }
   row.attrs.erase("Restore");  // a restored copy's state belongs to its archived source
+  row.attrs.erase("ReplicationStatus");  // the copy is a new object, replicated (or not) on its own
   // Bytes are unchanged: checksums and part layout describe the copy too.
   for (const char* carried : {"Checksums", "ChecksumType", "PartSizes", "PartChecksums"}) {
     if (src.attrs.contains(carried))
