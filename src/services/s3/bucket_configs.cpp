@@ -745,7 +745,8 @@ Result<OperationOutput> ListBucketIntelligentTieringConfigurations(Env& env, con
   return ListById(env, in, kIntelligentTiering);
 }
 
-// Delete of lifecycle, website and encryption succeeds with nothing to delete. (Replication: replication.cpp.)
+// Delete of lifecycle, website and encryption succeeds with nothing to delete. (Replication:
+// replication.cpp.)
 
 Result<OperationOutput> DeleteBucketLifecycle(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
@@ -871,8 +872,8 @@ Result<OperationOutput> GetBucketLogging(Env& env, const RequestContext&, Operat
   if (doc) {
     // Log object keys are <TargetPrefix>YYYY-mm-DD-HH-MM-SS-<unique> (SimplePrefix) unless the configuration
     // says otherwise, and GetBucketLogging says so.
-    if (auto* enabled = doc->if_contains("LoggingEnabled"); enabled && enabled->is_object() &&
-                                                           !enabled->as_object().contains("TargetObjectKeyFormat")) {
+    if (auto* enabled = doc->if_contains("LoggingEnabled");
+        enabled && enabled->is_object() && !enabled->as_object().contains("TargetObjectKeyFormat")) {
       enabled->as_object()["TargetObjectKeyFormat"] = json::object{{"SimplePrefix", json::object()}};
     }
   }
@@ -924,6 +925,5 @@ Result<OperationOutput> DeleteBucketEncryption(Env& env, const RequestContext&, 
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   return Drop(env, bucket, "encryption");
 }
-
 
 }  // namespace cenote::s3

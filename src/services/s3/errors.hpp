@@ -294,11 +294,12 @@ inline constexpr ErrorSpec kReplicationDestinationMissing{"InvalidRequest", "Des
 inline constexpr ErrorSpec kReplicationDestinationUnversioned{
     "InvalidRequest", "Destination bucket must have versioning enabled.", 400};
 inline constexpr ErrorSpec kReplicationPriorityMissing{
-    "InvalidRequest", "Priority must be specified for this version of Cross Region Replication configuration schema.",
-    400};
+    "InvalidRequest",
+    "Priority must be specified for this version of Cross Region Replication configuration schema.", 400};
 inline constexpr ErrorSpec kReplicationDeleteMarkerMissing{
     "InvalidRequest",
-    "DeleteMarkerReplication must be specified for this version of Cross Region Replication configuration schema.",
+    "DeleteMarkerReplication must be specified for this version of Cross Region Replication configuration "
+    "schema.",
     400};
 inline constexpr ErrorSpec kReplicationDeleteMarkerWithTags{
     "InvalidRequest", "Delete marker replication is not supported if any Tag filter is specified.", 400};

@@ -894,7 +894,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   } else {
     row.attrs = src.attrs;
   }
-  row.attrs.erase("Restore");  // a restored copy's state belongs to its archived source
+  row.attrs.erase("Restore");            // a restored copy's state belongs to its archived source
   row.attrs.erase("ReplicationStatus");  // the copy is a new object, replicated (or not) on its own
   // Bytes are unchanged: checksums and part layout describe the copy too.
   for (const char* carried : {"Checksums", "ChecksumType", "PartSizes", "PartChecksums"}) {

@@ -186,14 +186,16 @@ Result<std::vector<Replication::Target>> Replication::Match(store::Transaction& 
   return out;
 }
 
-Status Replication::Enqueue(store::Transaction& txn, const VersionRow& row, const std::vector<Target>& targets) {
+Status Replication::Enqueue(store::Transaction& txn, const VersionRow& row,
+                            const std::vector<Target>& targets) {
   const std::int64_t now = UnixNowMs();
   for (const Target& t : targets) {
-    CENOTE_RETURN_IF_ERROR(txn.Exec(
-        "INSERT INTO s3_replication_queue (bucket, key, version_id, rule_id, destination, storage_class, role, "
-        "delete_marker, created_ms, attempts, next_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
-        {row.bucket, row.key, row.version_id, t.rule_id, t.destination, t.storage_class, t.role,
-         static_cast<std::int64_t>(row.delete_marker ? 1 : 0), now}));
+    CENOTE_RETURN_IF_ERROR(
+        txn.Exec("INSERT INTO s3_replication_queue (bucket, key, version_id, rule_id, destination, "
+                 "storage_class, role, "
+                 "delete_marker, created_ms, attempts, next_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)",
+                 {row.bucket, row.key, row.version_id, t.rule_id, t.destination, t.storage_class, t.role,
+                  static_cast<std::int64_t>(row.delete_marker ? 1 : 0), now}));
   }
   return Status::Ok();
 }
@@ -280,10 +282,9 @@ Status Replication::Replicate(const Entry& e, bool& refused) {
   // S3 assumes the configured role (its trust policy must let s3.amazonaws.com: S3's AssumeRoleNotPermitted).
   aws::OperationInput assume;
   assume.params = json::object{{"RoleArn", e.role}, {"RoleSessionName", std::string(kSessionName)}};
-  auto assumed =
-      invoker_->Call(aws::ServiceCaller(kS3Principal, bucket.owner_account, bucket.region,
-                                        std::string(kBucketArnPrefix) + e.bucket),
-                     "sts", "AssumeRole", assume);
+  auto assumed = invoker_->Call(aws::ServiceCaller(kS3Principal, bucket.owner_account, bucket.region,
+                                                   std::string(kBucketArnPrefix) + e.bucket),
+                                "sts", "AssumeRole", assume);
   if (!assumed) {
     refused = true;
     return std::move(assumed).error();
@@ -298,7 +299,8 @@ Status Replication::Replicate(const Entry& e, bool& refused) {
   // (the REST-XML parser only fills the model's members).
   Status read = invoker_->CallWith(
       caller, "s3", "GetObject",
-      json::object{{"Bucket", e.bucket}, {"Key", e.key}, {"VersionId", e.version_id}, {"CenoteReplication", true}},
+      json::object{
+          {"Bucket", e.bucket}, {"Key", e.key}, {"VersionId", e.version_id}, {"CenoteReplication", true}},
       [] { return Status::Ok(); });
   if (!read) {
     refused = read.error().code == "AccessDenied";
@@ -333,9 +335,9 @@ Status Replication::SetStatus(const Entry& e, bool failed) {
     if (others && store::AsInt((*others)[0]) > 0 && status != "FAILED") status = "PENDING";
   }
   v->attrs["ReplicationStatus"] = status;
-  CENOTE_RETURN_IF_ERROR(txn->Exec(
-      "UPDATE s3_versions SET attrs = ? WHERE bucket = ? AND key = ? AND version_id = ?",
-      {json::serialize(v->attrs), e.bucket, e.key, e.version_id}));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("UPDATE s3_versions SET attrs = ? WHERE bucket = ? AND key = ? AND version_id = ?",
+                {json::serialize(v->attrs), e.bucket, e.key, e.version_id}));
   CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM s3_replication_queue WHERE id = ?", {e.id}));
   return txn->Commit();
 }
@@ -346,10 +348,11 @@ Result<std::optional<std::int64_t>> Replication::ReplicateDue(std::int64_t now_m
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env_.Read());
     CENOTE_ASSIGN_OR_RETURN(
-        auto rows, txn->Query("SELECT id, bucket, key, version_id, rule_id, destination, storage_class, role, "
-                              "delete_marker, created_ms, attempts FROM s3_replication_queue WHERE next_ms <= ? "
-                              "ORDER BY id LIMIT ?",
-                              {now_ms, kBatch}));
+        auto rows,
+        txn->Query("SELECT id, bucket, key, version_id, rule_id, destination, storage_class, role, "
+                   "delete_marker, created_ms, attempts FROM s3_replication_queue WHERE next_ms <= ? "
+                   "ORDER BY id LIMIT ?",
+                   {now_ms, kBatch}));
     for (const auto& r : rows) {
       Entry e;
       e.id = store::AsInt(r[0]);
@@ -382,8 +385,9 @@ Result<std::optional<std::int64_t>> Replication::ReplicateDue(std::int64_t now_m
     const std::int64_t delay =
         std::min<std::int64_t>(kFirstRetryMs << std::min<std::int64_t>(e.attempts, 20), kMaxRetryMs);
     CENOTE_ASSIGN_OR_RETURN(auto txn, env_.Write());
-    CENOTE_RETURN_IF_ERROR(txn->Exec(
-        "UPDATE s3_replication_queue SET attempts = attempts + 1, next_ms = ? WHERE id = ?", {now_ms + delay, e.id}));
+    CENOTE_RETURN_IF_ERROR(
+        txn->Exec("UPDATE s3_replication_queue SET attempts = attempts + 1, next_ms = ? WHERE id = ?",
+                  {now_ms + delay, e.id}));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   if (static_cast<std::int64_t>(entries.size()) == kBatch) return std::optional<std::int64_t>(now_ms);

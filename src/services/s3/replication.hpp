@@ -11,19 +11,20 @@
 // DeleteMarkerReplication Enabled (and the filter-less V1 rules, as S3 does). A background task then copies
 // each queued version as S3 does, through the configured role: S3's service principal assumes the role (its
 // trust policy must allow s3.amazonaws.com), the role must be allowed s3:GetObjectVersionForReplication on
-// the source version and s3:ReplicateObject (s3:ReplicateDelete for a delete marker) on the destination object
-// (its identity policies and the destination's bucket policy decide, through the authorizer). The replica
-// keeps the version id, the last-modified time, the user metadata and content headers, the tags and the
-// checksums, takes the rule's storage class when it names one, is owned by the destination bucket's owner,
-// and reads x-amz-replication-status REPLICA; the source then reads COMPLETED (FAILED when a destination
-// refused or is gone). Bytes are not copied: the replica's blobs are hard links of the source's (SSE-S3 and
-// SSE-C objects stay encrypted under their data key; SSE-KMS objects replicate only when the rule selects
-// SseKmsEncryptedObjects, and keep the source's KMS key). Failures other than a refusal are retried with
-// backoff (1 s doubling to 5 min) for 24 hours, then the source reads FAILED.
+// the source version and s3:ReplicateObject (s3:ReplicateDelete for a delete marker) on the destination
+// object (its identity policies and the destination's bucket policy decide, through the authorizer). The
+// replica keeps the version id, the last-modified time, the user metadata and content headers, the tags and
+// the checksums, takes the rule's storage class when it names one, is owned by the destination bucket's
+// owner, and reads x-amz-replication-status REPLICA; the source then reads COMPLETED (FAILED when a
+// destination refused or is gone). Bytes are not copied: the replica's blobs are hard links of the source's
+// (SSE-S3 and SSE-C objects stay encrypted under their data key; SSE-KMS objects replicate only when the rule
+// selects SseKmsEncryptedObjects, and keep the source's KMS key). Failures other than a refusal are retried
+// with backoff (1 s doubling to 5 min) for 24 hours, then the source reads FAILED.
 //
 // Not done (docs/s3-coverage.md): replica modification sync, replication of metadata changes (tags, ACLs,
 // retention) after the first copy, existing-object replication and S3 Batch Replication, Replication Time
-// Control and replication metrics, ReplicaKmsKeyID, destinations in other accounts (AccessControlTranslation).
+// Control and replication metrics, ReplicaKmsKeyID, destinations in other accounts
+// (AccessControlTranslation).
 //
 // Durability: the queue is in the metadata store, written in the transaction of the change it replicates, so
 // an acknowledged write is replicated even across kill -9; the copy is idempotent (a replica that exists is

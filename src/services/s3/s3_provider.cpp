@@ -241,8 +241,9 @@ Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metad
         auto lifecycle, txn->QueryOne("SELECT 1 FROM s3_bucket_configs WHERE kind = 'lifecycle' LIMIT 1"));
     env->any_lifecycle.store(lifecycle.has_value());
     env->replication = std::make_unique<Replication>(*env);
-    CENOTE_ASSIGN_OR_RETURN(auto replication,
-                            txn->QueryOne("SELECT 1 FROM s3_bucket_configs WHERE kind = 'replication' LIMIT 1"));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto replication,
+        txn->QueryOne("SELECT 1 FROM s3_bucket_configs WHERE kind = 'replication' LIMIT 1"));
     env->replication->SetConfigured(replication.has_value());
   }
   if (!env->options.account_id.empty()) {

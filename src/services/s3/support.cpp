@@ -292,8 +292,9 @@ Status InsertReplicaVersion(Transaction& txn, const BucketRow& bucket, VersionRo
   row.owner_name = bucket.owner_name;
   // The replica is the key's latest when it is newer than every version there (replicas arrive in the
   // order of their sources' seq, which their version ids carry).
-  CENOTE_ASSIGN_OR_RETURN(auto newest, txn.QueryOne("SELECT MAX(seq) FROM s3_versions WHERE bucket = ? AND key = ?",
-                                                    {bucket.name, row.key}));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto newest,
+      txn.QueryOne("SELECT MAX(seq) FROM s3_versions WHERE bucket = ? AND key = ?", {bucket.name, row.key}));
   row.is_latest = !newest || IsNull((*newest)[0]) || AsInt((*newest)[0]) < row.seq;
   if (row.is_latest) {
     CENOTE_RETURN_IF_ERROR(
