@@ -869,14 +869,6 @@ Result<OperationOutput> PutBucketLogging(Env& env, const RequestContext&, Operat
 Result<OperationOutput> GetBucketLogging(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   CENOTE_ASSIGN_OR_RETURN(auto doc, Load(env, bucket, "logging"));
-  if (doc) {
-    // Log object keys are <TargetPrefix>YYYY-mm-DD-HH-MM-SS-<unique> (SimplePrefix) unless the configuration
-    // says otherwise, and GetBucketLogging says so.
-    if (auto* enabled = doc->if_contains("LoggingEnabled");
-        enabled && enabled->is_object() && !enabled->as_object().contains("TargetObjectKeyFormat")) {
-      enabled->as_object()["TargetObjectKeyFormat"] = json::object{{"SimplePrefix", json::object()}};
-    }
-  }
   return OperationOutput(doc.value_or(json::object()));  // {} : logging disabled
 }
 

@@ -97,8 +97,7 @@ NOTES = {
                         "and region; TargetGrants need a target with ACLs; best effort, as on AWS (records not "
                         "yet delivered are lost on kill -9); TargetObjectKeyFormat is stored, the simple format is "
                         "used",
-    "GetBucketLogging": "the stored status (TargetObjectKeyFormat SimplePrefix when none was given); empty when "
-                        "logging is off",
+    "GetBucketLogging": "the stored status; empty when logging is off",
     "GetBucketEncryption": "the stored default encryption; ServerSideEncryptionConfigurationNotFoundError when "
                            "none (see Encryption at rest)",
     "GetBucketReplication": "the stored configuration (rules with their IDs); ReplicationConfigurationNotFoundError "
