@@ -602,9 +602,10 @@ Result<iam::Principal> AuthenticateV4Query(http::HttpRequest& request, const std
   if (expires) {
     long long secs = -1;
     auto [p, ec] = std::from_chars(expires->data(), expires->data() + expires->size(), secs);
-    if (ec != std::errc() || p != expires->data() + expires->size() || secs < 0) {
+    if (ec != std::errc() || p != expires->data() + expires->size()) {
       return MalformedQuery(options, "X-Amz-Expires should be a number");
     }
+    if (secs < 0) return MalformedQuery(options, "X-Amz-Expires must be non-negative");
     if (secs > kMaxPresignExpiry.count()) {
       return MalformedQuery(options, "X-Amz-Expires must be less than a week (in seconds) that is 604800");
     }
@@ -615,7 +616,10 @@ Result<iam::Principal> AuthenticateV4Query(http::HttpRequest& request, const std
     if (options.style == ErrorStyle::kS3) return MakeError("AccessDenied", "Request is not valid yet", 403);
     return Skewed(options, *date, *when, now);
   }
-  if (now > *when + lifetime) return PresignExpired(options, expires.value_or(""), *when + lifetime, now);
+  // X-Amz-Expires=0 is a URL that has expired when it is made.
+  if (now > *when + lifetime || (lifetime.count() == 0 && now >= *when)) {
+    return PresignExpired(options, expires.value_or(""), *when + lifetime, now);
+  }
 
   V4Request v4;
   v4.scope = *scope;

@@ -252,6 +252,27 @@ Result<iam::ResourceFacts> S3Authority::Facts(const iam::RequestPrincipal& princ
   }
   std::string text = own ? access->own_text : access->others_text;
   std::shared_ptr<const iam::Policy> policy = own ? access->own : access->others;
+  // s3:ExistingObjectTag/<key>: the tags of the object the request is about (its current version), read only
+  // when the policy that decides names the key.
+  if (slash != std::string_view::npos && text.find("ExistingObjectTag") != std::string::npos) {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env_.Read());
+    CENOTE_ASSIGN_OR_RETURN(auto row,
+                            txn->QueryOne("SELECT tags FROM s3_versions WHERE bucket = ? AND key = ? "
+                                          "AND is_latest = 1 AND delete_marker = 0",
+                                          {std::string(bucket), std::string(rest.substr(slash + 1))}));
+    if (row && !store::IsNull((*row)[0])) {
+      boost::system::error_code ec;
+      json::value tags = json::parse(store::AsText((*row)[0]), ec);
+      if (!ec && tags.is_array()) {
+        for (const auto& tag : tags.as_array()) {
+          if (!tag.is_object()) continue;
+          auto k = GetString(tag.as_object(), "Key");
+          auto v = GetString(tag.as_object(), "Value");
+          if (k && v) facts.keys.Set("s3:ExistingObjectTag/" + *k, *v);
+        }
+      }
+    }
+  }
 
   if (access->acls_enabled && slash != std::string_view::npos && IsObjectAclAction(action)) {
     const std::string key(rest.substr(slash + 1));

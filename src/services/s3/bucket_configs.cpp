@@ -5,9 +5,7 @@
 // the shape of the matching Get operation; CORS rules also answer browsers (CorsHeaders), and logging
 // configurations feed the access-log hook (access_logs.hpp). Lifecycle (lifecycle.cpp), Object Lock
 // (object_lock.cpp) and ACLs (acls.cpp) live in their own files, in the same table. The configurations
-// Cenote does not act on yet (website, default encryption, replication) are not accepted; their Get
-// operations answer what is true of every bucket here (none configured), so tools that read them all
-// (Terraform's bucket resource) work.
+// Replication is in replication.cpp.
 #include <algorithm>
 #include <set>
 
@@ -82,12 +80,6 @@ Result<OperationOutput> Store(Env& env, const std::string& bucket, std::string_v
   CENOTE_RETURN_IF_ERROR(StoreBucketConfig(*txn, bucket, kind, id, doc));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return OperationOutput{};
-}
-
-Status BucketExists(Env& env, const std::string& bucket) {
-  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
-  CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
-  return Status::Ok();
 }
 
 Result<std::optional<json::object>> Load(Env& env, const std::string& bucket, std::string_view kind,
@@ -753,8 +745,8 @@ Result<OperationOutput> ListBucketIntelligentTieringConfigurations(Env& env, con
   return ListById(env, in, kIntelligentTiering);
 }
 
-// Replication: no bucket has one, since PutBucketReplication is not accepted yet; Delete of lifecycle,
-// website, encryption and replication succeeds with nothing to delete.
+// Delete of lifecycle, website and encryption succeeds with nothing to delete. (Replication:
+// replication.cpp.)
 
 Result<OperationOutput> DeleteBucketLifecycle(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
@@ -924,17 +916,6 @@ Result<OperationOutput> GetBucketEncryption(Env& env, const RequestContext&, Ope
 Result<OperationOutput> DeleteBucketEncryption(Env& env, const RequestContext&, OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
   return Drop(env, bucket, "encryption");
-}
-
-Result<OperationOutput> GetBucketReplication(Env& env, const RequestContext&, OperationInput& in) {
-  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
-  CENOTE_RETURN_IF_ERROR(BucketExists(env, bucket));
-  return MakeError(errors::kReplicationConfigurationNotFound).With("BucketName", bucket);
-}
-
-Result<OperationOutput> DeleteBucketReplication(Env& env, const RequestContext&, OperationInput& in) {
-  CENOTE_ASSIGN_OR_RETURN(auto bucket, BucketParam(in));
-  return Drop(env, bucket, "replication");
 }
 
 }  // namespace cenote::s3

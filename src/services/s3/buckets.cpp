@@ -335,6 +335,8 @@ Result<OperationOutput> PutBucketVersioning(Env& env, const RequestContext&, Ope
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_ASSIGN_OR_RETURN(auto lock, LoadBucketConfig(*txn, bucket, "object-lock", ""));
     if (lock) return MakeError(errors::kVersioningLockedByObjectLock);
+    CENOTE_ASSIGN_OR_RETURN(auto replication, LoadBucketConfig(*txn, bucket, "replication", ""));
+    if (replication) return MakeError(errors::kVersioningLockedByReplication);
   }
   return UpdateBucketColumn(env, bucket, "versioning", *status);
 }

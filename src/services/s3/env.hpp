@@ -19,6 +19,7 @@
 #include "services/s3/internal.hpp"
 #include "services/s3/notifications.hpp"
 #include "services/s3/read_cache.hpp"
+#include "services/s3/replication.hpp"
 #include "services/s3/s3_provider.hpp"
 #include "store/blob_store.hpp"
 #include "store/metadata_store.hpp"
@@ -48,6 +49,8 @@ struct Env {
   // <blob root>/../cache: multipart, inline and empty objects as files for LocalPath; wiped by Open. Empty
   // when the blob store has no local files.
   std::string cache_dir;
+  // Some bucket has (or had, since Open) a lifecycle configuration: reads look for x-amz-expiration.
+  std::atomic<bool> any_lifecycle{false};
   // The last seq handed out (NextSeq), kept above every stored one.
   std::atomic<std::int64_t> last_seq{0};
   // A memory-backed directory (under /dev/shm) for the plaintext of encrypted objects the query engine reads
@@ -84,6 +87,8 @@ struct Env {
   aws::Invoker* invoker = nullptr;
   // Event notifications (notifications.hpp): made and loaded by Open; delivering once the platform starts it.
   std::unique_ptr<Notifications> notifications;
+  // Replication (replication.hpp): made by Open; replicating once the platform starts it.
+  std::unique_ptr<Replication> replication;
 };
 
 }  // namespace cenote::s3

@@ -286,6 +286,29 @@ inline constexpr ErrorSpec kServerSideEncryptionConfigurationNotFound{
     "The server side encryption configuration was not found", 404};
 inline constexpr ErrorSpec kReplicationConfigurationNotFound{
     "ReplicationConfigurationNotFoundError", "The replication configuration was not found", 404};
+// Replication (replication.cpp).
+inline constexpr ErrorSpec kReplicationNeedsVersioning{
+    "InvalidRequest", "Versioning must be 'Enabled' on the bucket to apply a replication configuration", 400};
+inline constexpr ErrorSpec kReplicationDestinationMissing{"InvalidRequest", "Destination bucket must exist.",
+                                                          400};
+inline constexpr ErrorSpec kReplicationDestinationUnversioned{
+    "InvalidRequest", "Destination bucket must have versioning enabled.", 400};
+inline constexpr ErrorSpec kReplicationPriorityMissing{
+    "InvalidRequest",
+    "Priority must be specified for this version of Cross Region Replication configuration schema.", 400};
+inline constexpr ErrorSpec kReplicationDeleteMarkerMissing{
+    "InvalidRequest",
+    "DeleteMarkerReplication must be specified for this version of Cross Region Replication configuration "
+    "schema.",
+    400};
+inline constexpr ErrorSpec kReplicationDeleteMarkerWithTags{
+    "InvalidRequest", "Delete marker replication is not supported if any Tag filter is specified.", 400};
+inline constexpr ErrorSpec kReplicationInvalidDestination{"InvalidArgument", "Invalid bucket ARN.", 400};
+inline constexpr ErrorSpec kReplicationDuplicateId{
+    "InvalidArgument", "Rule Id must be unique. Found same ID for more than one rule", 400};
+inline constexpr ErrorSpec kVersioningLockedByReplication{
+    "InvalidBucketState",
+    "A replication configuration is present on this bucket, so the versioning state cannot be changed.", 409};
 inline constexpr ErrorSpec kObjectLockConfigurationNotFound{
     "ObjectLockConfigurationNotFoundError", "Object Lock configuration does not exist for this bucket", 404};
 inline constexpr ErrorSpec kOwnershipControlsNotFound{"OwnershipControlsNotFoundError",

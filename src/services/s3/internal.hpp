@@ -115,6 +115,9 @@ extern const char* const kVersionColumns;
 // an existing null version. Returns the blob ids no longer referenced (to delete after the commit).
 Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const BucketRow& bucket,
                                             VersionRow& row);
+// Stores a replica (replication.hpp) in `bucket` with the version id and seq it carries from its source,
+// owned by the bucket's owner; the key's latest only when newer than every version there.
+Status InsertReplicaVersion(Transaction& txn, const BucketRow& bucket, VersionRow& row);
 // Deletes one version row; if it was the latest, promotes the newest remaining one.
 Result<std::vector<std::string>> RemoveVersion(Transaction& txn, const VersionRow& row);
 
@@ -195,6 +198,11 @@ struct LifecycleRound {
   std::int64_t uploads_aborted = 0;
   std::int64_t transitioned = 0;
 };
+// x-amz-expiration of version `v` (PutObject, GetObject, HeadObject): the first enabled rule of its bucket's
+// lifecycle configuration that expires the current version (Days or Date) and whose filter it matches, as
+// `expiry-date="<date>", rule-id="<id>"`, Days counted from its creation and rounded up to the next midnight
+// UTC as S3 does; nullopt when none does. Reads nothing while no bucket has a lifecycle configuration.
+Result<std::optional<std::string>> ExpirationOf(Env& env, const VersionRow& v);
 // Applies every bucket's lifecycle rules once, as of `now_ms`, with days of `day_ms` milliseconds.
 Result<LifecycleRound> RunLifecycle(Env& env, std::int64_t now_ms, std::int64_t day_ms);
 
@@ -370,6 +378,8 @@ Result<OperationOutput> PutBucketLogging(Env&, const RequestContext&, OperationI
 Result<OperationOutput> GetBucketEncryption(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> PutBucketEncryption(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketEncryption(Env&, const RequestContext&, OperationInput&);
+// replication.cpp
+Result<OperationOutput> PutBucketReplication(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetBucketReplication(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> DeleteBucketReplication(Env&, const RequestContext&, OperationInput&);
 Result<OperationOutput> GetObjectLockConfiguration(Env&, const RequestContext&, OperationInput&);
@@ -407,6 +417,10 @@ Result<CopySource> ParseCopySource(std::string_view text);
 // and applies the x-amz-copy-source-if-* conditions (412 PreconditionFailed).
 Result<VersionRow> LoadCopySource(Transaction& txn, const CopySource& source, const json::object& params);
 
+// Hard links of `manifest`'s blobs appended to `out` (inline pieces travel as they are); returns the new
+// blob ids (to delete if the version that would own them is not stored).
+Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobRef>& manifest,
+                                               std::vector<BlobRef>& out);
 bool ValidStorageClass(std::string_view storage_class);
 // InvalidURI (400) for a key that is not UTF-8: S3 cannot parse such a request URI. S3Provider::Invoke
 // checks the key of every operation that names one; lake writes check it through CheckObjectKey.
@@ -420,6 +434,12 @@ Status CheckUserMetadataSize(const json::object& params);
 json::object AttrsFromRequest(const json::object& params);
 // Adds Checksum<ALG> and ChecksumType members from stored attrs.
 void PutChecksumMembers(json::object& out, const json::object& attrs);
+
+// The write conditions of PutObject and CompleteMultipartUpload against the key's current version `latest`:
+// If-None-Match ("*" or entity tags: 412 when the current object matches), If-Match (404 NoSuchKey without a
+// current object, 412 when its entity tag differs).
+Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
+                            const std::optional<VersionRow>& latest);
 
 // One metadata transaction that makes `row` the newest version of its key. `check` runs inside the
 // transaction against the current latest version (conditional writes); `extra` adds statements that must

@@ -99,6 +99,8 @@ Status ValidateRule(const json::object& rule, std::set<std::string>& ids) {
       auto days = GetInt(tr, noncurrent ? "NoncurrentDays" : "Days");
       if (!noncurrent && tr.contains("Date") == days.has_value()) return MakeError(errors::kMalformedXML);
       if (noncurrent && !days) return MakeError(errors::kMalformedXML);
+      if (auto date = GetInt(tr, "Date"); date && *date % kMsPerDay != 0)
+        return MakeError(errors::kLifecycleDateNotMidnight);
       CENOTE_RETURN_IF_ERROR(ValidateTransitionDays(storage_class, days, noncurrent));
       any_action = true;
     }
@@ -153,6 +155,39 @@ bool Matches(const Filter& f, const VersionRow& v) {
   }
   return true;
 }
+
+}  // namespace
+
+Result<std::optional<std::string>> ExpirationOf(Env& env, const VersionRow& v) {
+  if (!env.any_lifecycle.load(std::memory_order_relaxed) || v.delete_marker || !v.is_latest) {
+    return std::optional<std::string>();
+  }
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
+  CENOTE_ASSIGN_OR_RETURN(auto cfg, LoadBucketConfig(*txn, v.bucket, "lifecycle", ""));
+  const json::array* rules = cfg ? GetArray(*cfg, "Rules") : nullptr;
+  if (rules == nullptr) return std::optional<std::string>();
+  for (const auto& r : *rules) {
+    if (!r.is_object()) continue;
+    const auto& rule = r.as_object();
+    if (GetString(rule, "Status").value_or("") != "Enabled") continue;
+    const json::object* e = services::GetObject(rule, "Expiration");
+    if (e == nullptr || !Matches(FilterOf(rule), v)) continue;
+    std::int64_t at = 0;
+    if (auto days = GetInt(*e, "Days")) {
+      // S3 counts the days from the object's creation and rounds up to the next midnight UTC.
+      at = (v.last_modified_ms + *days * kMsPerDay) / kMsPerDay * kMsPerDay + kMsPerDay;
+    } else if (auto date = GetInt(*e, "Date")) {
+      at = *date;
+    } else {
+      continue;
+    }
+    return std::optional<std::string>("expiry-date=\"" + HttpDate(at) + "\", rule-id=\"" +
+                                      GetString(rule, "ID").value_or("") + "\"");
+  }
+  return std::optional<std::string>();
+}
+
+namespace {
 
 // Objects smaller than this do not transition unless the configuration says otherwise (AWS's default since
 // September 2024, reported as x-amz-transition-default-minimum-object-size: all_storage_classes_128K).
@@ -343,6 +378,7 @@ Result<OperationOutput> PutBucketLifecycleConfiguration(Env& env, const RequestC
   CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   CENOTE_RETURN_IF_ERROR(StoreBucketConfig(*txn, bucket, "lifecycle", "", doc));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
+  env.any_lifecycle.store(true);
   OperationOutput out;
   out.result.as_object()["TransitionDefaultMinimumObjectSize"] = minimum;
   return out;

@@ -151,6 +151,7 @@ json::object ContentEntry(const VersionRow& v, bool url, bool owner) {
 struct ListParams {
   std::string bucket, prefix, delimiter;
   bool url = false;
+  bool encode_prefix = true;  // false for ListObjects (v1), which echoes its Prefix as given
   std::int64_t max_keys = 1000;
 };
 
@@ -174,7 +175,9 @@ Result<ListParams> CommonListParams(OperationInput& in, const char* max_name, co
 void PutCommon(json::object& r, const ListParams& lp, const std::vector<std::string>& prefixes) {
   auto enc = [&](const std::string& s) { return lp.url ? UrlEncodeKey(s) : s; };
   r["Name"] = lp.bucket;
-  r["Prefix"] = enc(lp.prefix);
+  // ListObjects (v1) echoes the Prefix as given; v2 encodes it with the rest (botocore decodes v1's
+  // Delimiter and Marker, v2's Prefix too).
+  r["Prefix"] = lp.encode_prefix ? enc(lp.prefix) : lp.prefix;
   if (!lp.delimiter.empty()) r["Delimiter"] = enc(lp.delimiter);
   if (lp.url) r["EncodingType"] = "url";
   if (!prefixes.empty()) {
@@ -229,6 +232,7 @@ Result<OperationOutput> ListObjectsV2(Env& env, const RequestContext&, Operation
 Result<OperationOutput> ListObjects(Env& env, const RequestContext&, OperationInput& in) {
   const auto& p = P(in);
   CENOTE_ASSIGN_OR_RETURN(auto lp, CommonListParams(in, "MaxKeys", "max-keys"));
+  lp.encode_prefix = false;
   auto marker = GetString(p, "Marker").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto page, ListLatest(env, lp, marker));
   OperationOutput out;

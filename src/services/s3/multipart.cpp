@@ -320,6 +320,8 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
       r["Key"] = key;
       r["ETag"] = Quote(store::AsText((*done)[1]));
       if (store::AsText((*done)[0]) != "null") r["VersionId"] = store::AsText((*done)[0]);
+      CENOTE_ASSIGN_OR_RETURN(auto version, LoadVersion(*txn, bucket, key, store::AsText((*done)[0])));
+      if (version) PutChecksumMembers(r, version->attrs);
       return out;
     }
   }
@@ -329,12 +331,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   row.key = key;
   row.last_modified_ms = UnixNowMs();
   auto check = [&](const std::optional<VersionRow>& latest) -> Status {
-    if (auto inm = GetString(p, "IfNoneMatch")) {
-      if (*inm == "*" && latest && !latest->delete_marker) {
-        return MakeError(errors::kPreconditionFailed).With("Condition", "If-None-Match");
-      }
-    }
-    return Status::Ok();
+    return CheckWriteConditions(p, ctx, latest);
   };
   // Everything but the version row is computed inside the transaction (parts may be re-uploaded up to
   // the moment it starts).
@@ -357,9 +354,11 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
-    // SSE-C members on a completion must be the upload's key; without them it completes (AWS's SDK transfer
-    // managers send none there).
-    if (p.contains("SSECustomerAlgorithm") || p.contains("SSECustomerKey")) {
+    // SSE-C members on a completion must be the upload's key. S3 requires them "only when the object was
+    // created using a checksum algorithm" (CompleteMultipartUpload, SSECustomerAlgorithm); without one it
+    // completes without them (AWS's SDK transfer managers send none there).
+    if (p.contains("SSECustomerAlgorithm") || p.contains("SSECustomerKey") ||
+        !UploadAlgorithm(upload).empty()) {
       CENOTE_RETURN_IF_ERROR(KeyForUpload(env, ctx, p, upload.attrs));
     }
     const std::string algorithm = UploadAlgorithm(upload);
@@ -369,6 +368,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
     std::optional<std::string> full_crc;
     bool have_checksums = !algorithm.empty();
     json::array sizes;
+    json::array part_checksums;  // each listed part's checksum (base64), for GetObject partNumber=N
     for (std::size_t i = 0; i < wanted.size(); ++i) {
       const auto& [n, etag] = wanted[i];
       CENOTE_ASSIGN_OR_RETURN(
@@ -405,6 +405,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
           continue;
         }
         composite += *raw;
+        part_checksums.emplace_back(*b64);
         if (checksum_type == "FULL_OBJECT") {
           auto alg = ParseChecksumAlgorithm(algorithm);
           full_crc = !full_crc ? std::optional<std::string>(*raw) : CombineCrc(*alg, *full_crc, *raw, size);
@@ -428,8 +429,15 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
         out_sums[algorithm] =
             Base64Encode(DigestOf(algorithm, composite)) + "-" + std::to_string(wanted.size());
       }
+      // A checksum the client gives for the whole object must be the one S3 computed.
+      if (auto given = GetString(p, "Checksum" + algorithm)) {
+        CENOTE_RETURN_IF_ERROR(CheckObjectChecksum(algorithm, *given,
+                                                   GetString(out_sums, algorithm).value_or(""),
+                                                   checksum_type == "FULL_OBJECT" ? 0 : wanted.size()));
+      }
       row.attrs["Checksums"] = std::move(out_sums);
       row.attrs["ChecksumType"] = checksum_type;
+      row.attrs["PartChecksums"] = std::move(part_checksums);
     }
     row.tags = upload.tags;
     row.storage_class = upload.storage_class;
@@ -473,7 +481,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   r["Bucket"] = bucket;
   r["Key"] = key;
   r["ETag"] = Quote(committed.etag);
-  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
+  if (committed.version_id != "null") r["VersionId"] = committed.version_id;
   PutChecksumMembers(r, committed.attrs);
   PutEncryptionMembers(r, committed.attrs);
   return out;

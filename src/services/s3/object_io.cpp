@@ -177,6 +177,20 @@ Status CheckChecksumValue(const std::string& name, const std::string& given, con
 
 }  // namespace
 
+Status CheckObjectChecksum(const std::string& name, const std::string& given, const std::string& computed,
+                           std::size_t part_count) {
+  // A composite checksum may be given as S3 reports it, "<base64>-<part count>".
+  std::string value = given;
+  const std::string count = std::to_string(part_count);
+  const std::size_t dash = value.rfind('-');
+  if (part_count > 0 && dash != std::string::npos && value.compare(dash + 1, std::string::npos, count) == 0) {
+    value.resize(dash);
+  }
+  std::string expected = computed;
+  if (const std::size_t cut = expected.find('-'); cut != std::string::npos) expected.resize(cut);
+  return CheckChecksumValue(name, value, &expected);
+}
+
 Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored) {
   if (auto md5 = GetString(params, "ContentMD5")) CENOTE_RETURN_IF_ERROR(CheckContentMd5(*md5, stored.md5));
   const http::Headers* trailers = body ? body->Trailers() : nullptr;
@@ -194,12 +208,14 @@ Status VerifyDigests(const json::object& params, const http::BodyReader* body, c
   return Status::Ok();
 }
 
-Status VerifyDocumentDigests(const RequestContext& ctx, std::string_view body, bool required) {
+Status VerifyDocumentDigests(const RequestContext& ctx, std::string_view body, bool required,
+                             bool object_checksums) {
   bool has_checksum = false;
   if (auto md5 = RawHeader(ctx, "Content-MD5")) {
     has_checksum = true;
     CENOTE_RETURN_IF_ERROR(CheckContentMd5(*md5, DigestOf("MD5", body)));
   }
+  if (object_checksums) return Status::Ok();
   for (const auto& name : ChecksumNames()) {
     auto given = RawHeader(ctx, ChecksumHeader(name));
     if (!given) continue;

@@ -56,11 +56,20 @@ Result<StoredBlob> StoreBody(Env& env, http::BodyReader* body, const std::vector
 // a trailer (InvalidRequest for a malformed value, BadDigest on mismatch) against what was computed.
 Status VerifyDigests(const json::object& params, const http::BodyReader* body, const StoredBlob& stored);
 
+// An x-amz-checksum-<name> value a client gave for a whole object (CompleteMultipartUpload) against the
+// checksum S3 computed (`computed`, base64, a composite one with its "-<part count>" suffix): InvalidRequest
+// when malformed, BadDigest when different. A composite value may carry the suffix or not.
+Status CheckObjectChecksum(const std::string& name, const std::string& given, const std::string& computed,
+                           std::size_t part_count);
+
 // Checks the Content-MD5 and x-amz-checksum-* headers of a request against its document body (the XML an
 // operation such as DeleteObjects or PutBucketTagging received: OperationInput::raw_body), with the errors
 // of VerifyDigests; InvalidRequest for x-amz-sdk-checksum-algorithm without a checksum to go with it.
 // `required` (DeleteObjects): InvalidRequest when the request carries no checksum at all.
-Status VerifyDocumentDigests(const RequestContext& ctx, std::string_view body, bool required);
+// `object_checksums` (CompleteMultipartUpload): the x-amz-checksum-* headers describe the object being
+// completed, not the document, and are left to the operation (Content-MD5 is still the document's).
+Status VerifyDocumentDigests(const RequestContext& ctx, std::string_view body, bool required,
+                             bool object_checksums = false);
 
 // A reader of one manifest piece: its blob, or its inline bytes; with `key`, their plaintext.
 Result<std::unique_ptr<store::BlobReader>> OpenPiece(store::BlobStore& blobs, const BlobRef& ref,

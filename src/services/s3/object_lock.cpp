@@ -210,11 +210,8 @@ Result<OperationOutput> PutObjectLegalHold(Env& env, const RequestContext&, Oper
   auto status = hold ? GetString(*hold, "Status").value_or("") : "";
   if (status != "ON" && status != "OFF") return MakeError(errors::kMalformedXML);
   json::object lock = v.lock;
-  if (status == "ON") {
-    lock["LegalHold"] = true;
-  } else {
-    lock.erase("LegalHold");
-  }
+  // OFF is kept (false): GetObjectLegalHold answers OFF for a version whose hold was lifted, as S3 does.
+  lock["LegalHold"] = status == "ON";
   CENOTE_RETURN_IF_ERROR(StoreLock(*txn, v, lock));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return OperationOutput{};

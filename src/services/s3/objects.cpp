@@ -124,6 +124,8 @@ std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const Env
 
 bool EtagMatches(std::string_view condition, const std::string& etag);
 
+}  // namespace
+
 Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
                             const std::optional<VersionRow>& latest) {
   const bool exists = latest && !latest->delete_marker;
@@ -143,8 +145,6 @@ Status CheckWriteConditions(const json::object& p, const RequestContext& ctx,
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std::string>& new_blobs,
                                  const std::function<Status(const std::optional<VersionRow>&)>& check,
@@ -168,7 +168,13 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
       CENOTE_ASSIGN_OR_RETURN(auto latest, LoadLatest(*txn, row.bucket, row.key));
       CENOTE_RETURN_IF_ERROR(check(latest));
     }
+    std::vector<Replication::Target> replicate;
+    if (env.replication) {
+      CENOTE_ASSIGN_OR_RETURN(replicate, env.replication->Match(*txn, bucket, row));
+      if (!replicate.empty()) row.attrs["ReplicationStatus"] = "PENDING";
+    }
     CENOTE_ASSIGN_OR_RETURN(superseded, PutVersion(env, *txn, bucket, row));
+    if (!replicate.empty()) CENOTE_RETURN_IF_ERROR(env.replication->Enqueue(*txn, row, replicate));
     if (event != nullptr && env.notifications) {
       CENOTE_RETURN_IF_ERROR(
           env.notifications->Record(*txn, bucket, EventOf(event->name, row), event->cause));
@@ -178,6 +184,7 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
       superseded.insert(superseded.end(), more.begin(), more.end());
     }
     CENOTE_RETURN_IF_ERROR(txn->Commit());
+    if (!replicate.empty()) env.replication->Committed();
     if (bucket_out) *bucket_out = std::move(bucket);
     return Status::Ok();
   };
@@ -306,6 +313,22 @@ Status EvaluateConditions(const Conditions& c, const VersionRow& v, bool copy) {
   return Status::Ok();
 }
 
+// A part's own checksum (CompleteMultipartUpload keeps them as PartChecksums) in place of the object's, for
+// GetObject/HeadObject with partNumber (`only_if_shown`: where the object's checksums are shown, with
+// ChecksumMode) and the entries of GetObjectAttributes' ObjectParts.
+void PutPartChecksum(json::object& out, const VersionRow& v, std::int64_t part_number,
+                     bool only_if_shown = true) {
+  const json::array* sums = GetArray(v.attrs, "PartChecksums");
+  const json::object* whole = services::GetObject(v.attrs, "Checksums");
+  if (sums == nullptr || whole == nullptr || whole->size() != 1 || part_number < 1 ||
+      static_cast<std::size_t>(part_number) > sums->size() || !(*sums)[part_number - 1].is_string()) {
+    return;
+  }
+  const std::string member = "Checksum" + std::string(whole->begin()->key());
+  if (only_if_shown && !out.contains(member)) return;
+  out[member] = (*sums)[part_number - 1].as_string();
+}
+
 std::vector<std::uint64_t> PartSizes(const VersionRow& v) {
   std::vector<std::uint64_t> sizes;
   if (const auto* a = GetArray(v.attrs, "PartSizes")) {
@@ -333,6 +356,7 @@ void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bu
   PutEncryptionMembers(r, v.attrs);
   PutLockMembers(r, v);
   PutRestoreMember(r, v, UnixNowMs());
+  if (auto status = GetString(v.attrs, "ReplicationStatus")) r["ReplicationStatus"] = *status;
 }
 
 struct ByteRange {
@@ -434,6 +458,8 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext& ctx, Operation
     auto& r = out.result.as_object();
     FillObjectMembers(r, v, b, checksum_mode);
     if (!v.tags.empty()) r["TagCount"] = static_cast<std::int64_t>(v.tags.size());
+    CENOTE_ASSIGN_OR_RETURN(auto expiration, ExpirationOf(env, v));
+    if (expiration) r["Expiration"] = std::move(*expiration);
 
     std::uint64_t offset = 0;
     std::uint64_t length = v.size;
@@ -456,6 +482,7 @@ Result<OperationOutput> GetOrHead(Env& env, const RequestContext& ctx, Operation
         length = sizes[*part_number - 1];
         r["PartsCount"] = static_cast<std::int64_t>(sizes.size());
         partial = true;
+        PutPartChecksum(r, v, *part_number);
       }
     } else {
       CENOTE_ASSIGN_OR_RETURN(auto range, ParseRange(range_header, v.size));
@@ -525,6 +552,10 @@ Result<DeleteOutcome> DeleteOneInTxn(Env& env, Transaction& txn, const BucketRow
     marker.delete_marker = true;
     marker.last_modified_ms = UnixNowMs();
     CENOTE_ASSIGN_OR_RETURN(auto gone, PutVersion(env, txn, b, marker));
+    if (env.replication) {
+      CENOTE_ASSIGN_OR_RETURN(auto replicate, env.replication->Match(txn, b, marker));
+      CENOTE_RETURN_IF_ERROR(env.replication->Enqueue(txn, marker, replicate));
+    }
     garbage.insert(garbage.end(), gone.begin(), gone.end());
     outcome.delete_marker = true;
     outcome.version_id = marker.version_id;
@@ -567,6 +598,8 @@ Result<DeleteOutcome> DeleteOne(Env& env, const RequestContext& ctx, const std::
   return outcome;
 }
 
+}  // namespace
+
 Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobRef>& manifest,
                                                std::vector<BlobRef>& out) {
   std::vector<std::string> created;
@@ -585,8 +618,6 @@ Result<std::vector<std::string>> CloneManifest(Env& env, const std::vector<BlobR
   }
   return created;
 }
-
-}  // namespace
 
 Result<CopySource> ParseCopySource(std::string_view text) {
   std::string decoded = UriDecode(text);
@@ -728,7 +759,9 @@ Result<OperationOutput> PutObject(Env& env, const RequestContext& ctx, Operation
   OperationOutput out;
   auto& r = out.result.as_object();
   r["ETag"] = Quote(committed.etag);
-  if (!written.bucket.versioning.empty()) r["VersionId"] = committed.version_id;
+  if (committed.version_id != "null") r["VersionId"] = committed.version_id;
+  CENOTE_ASSIGN_OR_RETURN(auto expiration, ExpirationOf(env, committed));
+  if (expiration) r["Expiration"] = std::move(*expiration);
   PutChecksumMembers(r, committed.attrs);
   PutEncryptionMembers(r, committed.attrs);
   r["Size"] = static_cast<std::int64_t>(committed.size);
@@ -861,9 +894,10 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   } else {
     row.attrs = src.attrs;
   }
-  row.attrs.erase("Restore");  // a restored copy's state belongs to its archived source
+  row.attrs.erase("Restore");            // a restored copy's state belongs to its archived source
+  row.attrs.erase("ReplicationStatus");  // the copy is a new object, replicated (or not) on its own
   // Bytes are unchanged: checksums and part layout describe the copy too.
-  for (const char* carried : {"Checksums", "ChecksumType", "PartSizes"}) {
+  for (const char* carried : {"Checksums", "ChecksumType", "PartSizes", "PartChecksums"}) {
     if (src.attrs.contains(carried))
       row.attrs[carried] = src.attrs.at(carried);
     else
@@ -907,7 +941,7 @@ Result<OperationOutput> CopyObject(Env& env, const RequestContext& ctx, Operatio
   r["CopyObjectResult"] = std::move(result);
   PutEncryptionMembers(r, committed.attrs);
   if (src.version_id != "null" || source.version_id) r["CopySourceVersionId"] = src.version_id;
-  if (!b.versioning.empty()) r["VersionId"] = committed.version_id;
+  if (committed.version_id != "null") r["VersionId"] = committed.version_id;
   return out;
 }
 
@@ -1003,8 +1037,9 @@ Result<OperationOutput> GetObjectAttributes(Env& env, const RequestContext& ctx,
       json::array listed;
       std::int64_t number = marker + 1;
       for (; number <= total && static_cast<std::int64_t>(listed.size()) < max_parts; ++number) {
-        listed.push_back(
-            json::object{{"PartNumber", number}, {"Size", static_cast<std::int64_t>(sizes[number - 1])}});
+        json::object part{{"PartNumber", number}, {"Size", static_cast<std::int64_t>(sizes[number - 1])}};
+        PutPartChecksum(part, v, number, /*only_if_shown=*/false);
+        listed.push_back(std::move(part));
       }
       parts["IsTruncated"] = number <= total;
       if (number <= total) parts["NextPartNumberMarker"] = number - 1;

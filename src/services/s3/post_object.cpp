@@ -170,7 +170,7 @@ Result<OperationOutput> PostObject(Env& env, const RequestContext& ctx, Operatio
   const std::string url = ObjectUrl(ctx, bucket, key);
   r["ETag"] = etag;
   r["Location"] = url;
-  if (!written.bucket.versioning.empty()) r["VersionId"] = written.version.version_id;
+  if (written.version.version_id != "null") r["VersionId"] = written.version.version_id;
   // success_action_redirect (or the older `redirect`): 303 to that URL with the bucket, key and ETag added;
   // a value that is not a URL counts as absent, as on AWS.
   auto redirect = fields.find("success_action_redirect");

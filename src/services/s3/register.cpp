@@ -53,6 +53,7 @@ Status Register(services::ServiceDeps& deps) {
   provider->StartLifecycle(deps.tasks);
   provider->SetInvoker(&deps.invoker);
   provider->StartNotifications(deps.tasks, deps.invoker);
+  provider->StartReplication(deps.tasks, deps.invoker);
   // The engine reads bound objects from S3's own files (blobs, the multipart cache) and nothing else.
   for (const std::string& dir : provider->LocalDirectories()) deps.AllowEngineReads(dir);
   // S3 Select runs on the shared engine (opened lazily: DuckDB starts on the first query). Without one, S3

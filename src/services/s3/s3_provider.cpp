@@ -58,6 +58,11 @@ const std::vector<std::string>& Migrations() {
       "NULL,"
       " bucket TEXT NOT NULL, region TEXT NOT NULL, account TEXT NOT NULL, body TEXT NOT NULL,"
       " created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, next_ms INTEGER NOT NULL)",
+      // Object versions waiting to be replicated (replication.hpp).
+      "CREATE TABLE s3_replication_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, bucket TEXT NOT NULL,"
+      " key TEXT NOT NULL, version_id TEXT NOT NULL, rule_id TEXT NOT NULL, destination TEXT NOT NULL,"
+      " storage_class TEXT NOT NULL, role TEXT NOT NULL, delete_marker INTEGER NOT NULL,"
+      " created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, next_ms INTEGER NOT NULL)",
   };
   return kMigrations;
 }
@@ -89,6 +94,7 @@ const S3Provider::Table& Operations() {
       {"DeleteBucketOwnershipControls", DeleteBucketOwnershipControls},
       {"DeleteBucketPolicy", DeleteBucketPolicy},
       {"DeleteBucketReplication", DeleteBucketReplication},
+      {"PutBucketReplication", PutBucketReplication},
       {"DeleteBucketTagging", DeleteBucketTagging},
       {"DeleteBucketWebsite", DeleteBucketWebsite},
       {"DeleteObject", DeleteObject},
@@ -196,6 +202,12 @@ void S3Provider::StartNotifications(BackgroundTasks& tasks, aws::Invoker& invoke
   env_->notifications->Start(tasks, invoker);
 }
 
+void S3Provider::StartReplication(BackgroundTasks& tasks, aws::Invoker& invoker) {
+  env_->replication->Start(tasks, invoker);
+}
+
+Replication& S3Provider::replication() { return *env_->replication; }
+
 std::unique_ptr<iam::ResourceAuthority> S3Provider::MakeAuthority() {
   return std::make_unique<S3Authority>(*env_);
 }
@@ -225,6 +237,14 @@ Result<std::unique_ptr<S3Provider>> S3Provider::Open(store::MetadataStore& metad
     if (row) env->last_seq = store::AsInt((*row)[0]);
     env->notifications = std::make_unique<Notifications>(*env);
     CENOTE_RETURN_IF_ERROR(env->notifications->Load(*txn));
+    CENOTE_ASSIGN_OR_RETURN(
+        auto lifecycle, txn->QueryOne("SELECT 1 FROM s3_bucket_configs WHERE kind = 'lifecycle' LIMIT 1"));
+    env->any_lifecycle.store(lifecycle.has_value());
+    env->replication = std::make_unique<Replication>(*env);
+    CENOTE_ASSIGN_OR_RETURN(
+        auto replication,
+        txn->QueryOne("SELECT 1 FROM s3_bucket_configs WHERE kind = 'replication' LIMIT 1"));
+    env->replication->SetConfigured(replication.has_value());
   }
   if (!env->options.account_id.empty()) {
     // Buckets created before their owning account was recorded (schema version 9) are the data directory's
@@ -304,7 +324,8 @@ Result<aws::OperationOutput> S3Provider::Invoke(const aws::RequestContext& ctx, 
     // "The Content-MD5 or x-amz-sdk-checksum-algorithm header is required for all Multi-Object Delete
     // requests" (DeleteObjects in the S3 API Reference); a checksum sent with any other document is checked
     // too. Network calls only: an in-process caller has no body bytes.
-    CENOTE_RETURN_IF_ERROR(VerifyDocumentDigests(ctx, *input.raw_body, operation == "DeleteObjects"));
+    CENOTE_RETURN_IF_ERROR(VerifyDocumentDigests(ctx, *input.raw_body, operation == "DeleteObjects",
+                                                 operation == "CompleteMultipartUpload"));
   }
   CENOTE_RETURN_IF_ERROR(CheckExpectedBucketOwner(*env_, params));
   return TableProvider::Invoke(ctx, operation, input);

@@ -43,6 +43,7 @@ class QueryEngine;
 namespace cenote::s3 {
 
 class Notifications;
+class Replication;
 
 struct S3Options {
   std::string default_region = "us-east-1";
@@ -133,6 +134,11 @@ class S3Provider final : public services::TableProvider<Env> {
   void StartNotifications(BackgroundTasks& tasks, aws::Invoker& invoker);
   // The provider's notifications (tests: pending events, one delivery round).
   Notifications& notifications();
+  // Replication (replication.hpp) copies queued versions as the configured roles, authorized through
+  // `invoker`, on a task of `tasks`, starting with what a previous run left queued. Before serving.
+  void StartReplication(BackgroundTasks& tasks, aws::Invoker& invoker);
+  // The provider's replication (tests: queued entries, one round).
+  Replication& replication();
 
   // Applies the buckets' lifecycle rules once, as of now (the background task's round; tests call it).
   Result<LifecycleRound> RunLifecycleOnce();

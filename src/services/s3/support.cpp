@@ -286,6 +286,34 @@ Result<std::vector<std::string>> PutVersion(Env& env, Transaction& txn, const Bu
   return superseded;
 }
 
+Status InsertReplicaVersion(Transaction& txn, const BucketRow& bucket, VersionRow& row) {
+  row.bucket = bucket.name;
+  row.owner_id = bucket.owner_id;
+  row.owner_name = bucket.owner_name;
+  // The replica is the key's latest when it is newer than every version there (replicas arrive in the
+  // order of their sources' seq, which their version ids carry).
+  CENOTE_ASSIGN_OR_RETURN(
+      auto newest,
+      txn.QueryOne("SELECT MAX(seq) FROM s3_versions WHERE bucket = ? AND key = ?", {bucket.name, row.key}));
+  row.is_latest = !newest || IsNull((*newest)[0]) || AsInt((*newest)[0]) < row.seq;
+  if (row.is_latest) {
+    CENOTE_RETURN_IF_ERROR(
+        txn.Exec("UPDATE s3_versions SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
+                 {bucket.name, row.key}));
+  }
+  std::vector<Value> values = VersionValues(row);
+  values.emplace_back(nullptr);
+  for (const BlobRef& piece : row.manifest) {
+    if (!piece.is_inline()) continue;
+    if (!piece.data) return InternalError("the bytes of an inline object were not loaded");
+    values.back() = store::Blob{*piece.data};
+  }
+  return Status::FromResult(
+      txn.Exec(std::string("INSERT INTO s3_versions (") + kVersionColumns +
+                   ", inline_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               values));
+}
+
 Result<std::vector<std::string>> RemoveVersion(Transaction& txn, const VersionRow& row) {
   CENOTE_RETURN_IF_ERROR(txn.Exec("DELETE FROM s3_versions WHERE bucket = ? AND key = ? AND version_id = ?",
                                   {row.bucket, row.key, row.version_id}));

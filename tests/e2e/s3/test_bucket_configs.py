@@ -95,10 +95,11 @@ class NewBucketDefaults(Base):
         self.assertEqual(error_of(self.s3.put_bucket_website, Bucket=self.bucket,
                                   WebsiteConfiguration={"ErrorDocument": {"Key": "404.html"}}),
                          (400, "InvalidArgument"))
+        # Replication needs versioning on the bucket (test_replication.py covers the rest).
         self.assertEqual(error_of(self.s3.put_bucket_replication, Bucket=self.bucket, ReplicationConfiguration={
             "Role": "arn:aws:iam::000000000000:role/r",
             "Rules": [{"Status": "Enabled", "Prefix": "", "Destination": {"Bucket": "arn:aws:s3:::other"}}]}),
-                         (501, "NotImplemented"))
+                         (400, "InvalidRequest"))
         # And the missing bucket is NoSuchBucket for each of them.
         self.assertEqual(error_of(self.s3.get_bucket_website, Bucket=self.bucket + "-none"), (404, "NoSuchBucket"))
 

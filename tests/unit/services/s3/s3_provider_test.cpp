@@ -32,6 +32,7 @@
 #include "services/s3/access_logs.hpp"
 #include "services/s3/errors.hpp"
 #include "services/s3/internal.hpp"
+#include "services/s3/replication.hpp"
 #include "store/free_space.hpp"
 
 // Test-only: compare a JSON string member with a std::string in EXPECT_EQ (found by ADL).
@@ -516,9 +517,9 @@ TEST_F(S3Test, ExpectedBucketOwner) {
 
 // The provider is its table: an operation outside it is the pipeline's to answer (NotImplemented, 501).
 TEST_F(S3Test, UnsupportedOperationsAreLeftToThePipeline) {
-  EXPECT_FALSE(provider_->Implements("PutBucketReplication"));
+  EXPECT_FALSE(provider_->Implements("GetObjectTorrent"));
   EXPECT_TRUE(provider_->Implements("GetObject"));
-  auto e = Err("PutBucketReplication", {{"Bucket", "b"}});
+  auto e = Err("GetObjectTorrent", {{"Bucket", "b"}, {"Key", "k"}});
   EXPECT_EQ(e.code, "NotImplemented");
   EXPECT_EQ(e.http_status, 501);
 }
@@ -1498,8 +1499,10 @@ TEST_F(S3Test, SuspendedVersioningReplacesNullVersion) {
   auto v1 = Put("ver", "k", "kept");
   Ok("PutBucketVersioning",
      {{"Bucket", "ver"}, {"VersioningConfiguration", json::object{{"Status", "Suspended"}}}});
+  // The null version a suspended bucket writes answers no x-amz-version-id (s3-tests
+  // test_versioning_bucket_atomic_upload_return_version_id).
   auto n1 = Put("ver", "k", "null-1");
-  EXPECT_EQ(n1["VersionId"], "null");
+  EXPECT_FALSE(n1.contains("VersionId"));
   Put("ver", "k", "null-2");
   auto versions = Ok("ListObjectVersions", {{"Bucket", "ver"}});
   EXPECT_EQ(versions["Versions"].as_array().size(), 2u);
@@ -2898,6 +2901,93 @@ TEST_F(S3Test, WebsiteConfigurationsAreValidatedStoredAndReturned) {
             std::string("example.com"));
   ASSERT_TRUE(Call("DeleteBucketWebsite", {{"Bucket", "site"}}).ok());
   EXPECT_EQ(Err("GetBucketWebsite", {{"Bucket", "site"}}).code, "NoSuchWebsiteConfiguration");
+}
+
+// ---------------------------------------------------------------- replication
+
+json::object ReplicationRule(const std::string& dest, const std::string& prefix, const char* markers) {
+  return json::object{
+      {"ID", "r1"},
+      {"Priority", 1},
+      {"Status", "Enabled"},
+      {"Filter", json::object{{"Prefix", prefix}}},
+      {"DeleteMarkerReplication", json::object{{"Status", markers}}},
+      {"Destination", json::object{{"Bucket", "arn:aws:s3:::" + dest}, {"StorageClass", "STANDARD_IA"}}}};
+}
+
+TEST_F(S3Test, ReplicationConfigurationIsValidatedAsS3Does) {
+  MakeBucket("rsrc");
+  MakeBucket("rdst");
+  const json::object cfg{{"Role", "arn:aws:iam::000000000000:role/r"},
+                         {"Rules", json::array{ReplicationRule("rdst", "", "Enabled")}}};
+  Error e = Err("PutBucketReplication", {{"Bucket", "rsrc"}, {"ReplicationConfiguration", cfg}});
+  EXPECT_EQ(e.code, "InvalidRequest");
+  EXPECT_EQ(e.message, "Versioning must be 'Enabled' on the bucket to apply a replication configuration");
+  Ok("PutBucketVersioning",
+     {{"Bucket", "rsrc"}, {"VersioningConfiguration", json::object{{"Status", "Enabled"}}}});
+  EXPECT_EQ(Err("PutBucketReplication", {{"Bucket", "rsrc"}, {"ReplicationConfiguration", cfg}}).message,
+            "Destination bucket must have versioning enabled.");
+  Ok("PutBucketVersioning",
+     {{"Bucket", "rdst"}, {"VersioningConfiguration", json::object{{"Status", "Enabled"}}}});
+  json::object no_priority = ReplicationRule("rdst", "", "Enabled");
+  no_priority.erase("Priority");
+  EXPECT_EQ(Err("PutBucketReplication",
+                {{"Bucket", "rsrc"},
+                 {"ReplicationConfiguration", json::object{{"Role", "arn:aws:iam::000000000000:role/r"},
+                                                           {"Rules", json::array{no_priority}}}}})
+                .code,
+            "InvalidRequest");
+  EXPECT_EQ(Err("GetBucketReplication", {{"Bucket", "rsrc"}}).code, "ReplicationConfigurationNotFoundError");
+  Ok("PutBucketReplication", {{"Bucket", "rsrc"}, {"ReplicationConfiguration", cfg}});
+  auto got = Ok("GetBucketReplication", {{"Bucket", "rsrc"}});
+  EXPECT_EQ(got["ReplicationConfiguration"].at("Role"), json::value("arn:aws:iam::000000000000:role/r"));
+  EXPECT_EQ(Err("PutBucketVersioning",
+                {{"Bucket", "rsrc"}, {"VersioningConfiguration", json::object{{"Status", "Suspended"}}}})
+                .code,
+            "InvalidBucketState");
+  ASSERT_TRUE(Call("DeleteBucketReplication", {{"Bucket", "rsrc"}}).ok());
+  EXPECT_EQ(Err("GetBucketReplication", {{"Bucket", "rsrc"}}).code, "ReplicationConfigurationNotFoundError");
+}
+
+// A matching version is queued in its write transaction (PENDING), the queue survives a restart, and a round
+// copies it with its version id (REPLICA) and marks the source COMPLETED; a delete marker follows.
+TEST_F(S3Test, ReplicationQueuesDurablyAndCopiesVersionsAndDeleteMarkers) {
+  for (const char* b : {"rsrc", "rdst"}) {
+    MakeBucket(b);
+    Ok("PutBucketVersioning",
+       {{"Bucket", b}, {"VersioningConfiguration", json::object{{"Status", "Enabled"}}}});
+  }
+  Ok("PutBucketReplication",
+     {{"Bucket", "rsrc"},
+      {"ReplicationConfiguration",
+       json::object{{"Role", "arn:aws:iam::000000000000:role/r"},
+                    {"Rules", json::array{ReplicationRule("rdst", "logs/", "Enabled")}}}}});
+  auto put = Put("rsrc", "logs/a", "replicate me", {{"Metadata", json::object{{"team", "data"}}}});
+  Put("rsrc", "other/b", "stay");
+  EXPECT_EQ(Ok("HeadObject", {{"Bucket", "rsrc"}, {"Key", "logs/a"}})["ReplicationStatus"],
+            json::value("PENDING"));
+  EXPECT_FALSE(Ok("HeadObject", {{"Bucket", "rsrc"}, {"Key", "other/b"}}).contains("ReplicationStatus"));
+  ASSERT_EQ(*provider_->replication().Pending(), 1);
+  OpenAll();  // a restart: the queue is in the metadata store
+  ASSERT_EQ(*provider_->replication().Pending(), 1);
+  ASSERT_TRUE(provider_->replication().ReplicateDue(UnixNowMs()).ok());
+  EXPECT_EQ(*provider_->replication().Pending(), 0);
+  auto replica = Ok("HeadObject", {{"Bucket", "rdst"}, {"Key", "logs/a"}});
+  EXPECT_EQ(replica["ReplicationStatus"], json::value("REPLICA"));
+  EXPECT_EQ(replica["VersionId"], put["VersionId"]);
+  EXPECT_EQ(replica["StorageClass"], json::value("STANDARD_IA"));
+  EXPECT_EQ(replica["Metadata"].at("team"), json::value("data"));
+  EXPECT_EQ(Get("rdst", "logs/a"), "replicate me");
+  EXPECT_EQ(Ok("HeadObject", {{"Bucket", "rsrc"}, {"Key", "logs/a"}})["ReplicationStatus"],
+            json::value("COMPLETED"));
+  EXPECT_EQ(Err("HeadObject", {{"Bucket", "rdst"}, {"Key", "other/b"}}).code, "NoSuchKey");
+  // The source's version can go away without touching the replica (they share no state).
+  auto marker = Ok("DeleteObject", {{"Bucket", "rsrc"}, {"Key", "logs/a"}});
+  ASSERT_TRUE(provider_->replication().ReplicateDue(UnixNowMs()).ok());
+  auto versions = Ok("ListObjectVersions", {{"Bucket", "rdst"}, {"Prefix", "logs/a"}});
+  ASSERT_TRUE(versions.contains("DeleteMarkers"));
+  EXPECT_EQ(versions["DeleteMarkers"].as_array()[0].at("VersionId"), marker["VersionId"]);
+  EXPECT_EQ(Get("rdst", "logs/a", {{"VersionId", put["VersionId"]}}), "replicate me");
 }
 
 }  // namespace
