@@ -33,17 +33,7 @@ std::vector<std::string> ServiceRegistry::Services() const {
   return names;
 }
 
-}  // namespace cenote::aws::pipeline
-
-namespace cenote::aws::pipeline {
-
 namespace {
-
-std::vector<std::string_view> Labels(std::string_view text) {
-  std::vector<std::string_view> out;
-  for (std::string_view label : SplitString(text, '.')) out.push_back(label);
-  return out;
-}
 
 // One label against one pattern label: literal, "*", or "prefix*suffix".
 bool MatchLabel(std::string_view pattern, std::string_view label, std::vector<std::string>* captures) {
@@ -57,20 +47,24 @@ bool MatchLabel(std::string_view pattern, std::string_view label, std::vector<st
   return true;
 }
 
-}  // namespace
-
-bool MatchHostPattern(std::string_view pattern, std::string_view host_header,
-                      std::vector<std::string>* captures) {
+// The Host header's name, lower case, without its port or a trailing dot; nullopt for IPv6 literals and
+// names with empty labels.
+std::optional<std::string> NormalizeHost(std::string_view host_header) {
   std::string host = AsciiLower(host_header);
-  if (host.empty() || host.front() == '[') return false;  // IPv6 literals name no route
+  if (host.empty() || host.front() == '[') return std::nullopt;  // IPv6 literals name no route
   if (auto colon = host.rfind(':'); colon != std::string::npos) host.resize(colon);
   if (!host.empty() && host.back() == '.') host.pop_back();  // the absolute form "example.com."
-  std::vector<std::string> found;
-  std::vector<std::string_view> want = Labels(pattern);
-  std::vector<std::string_view> have = Labels(host);
-  for (std::string_view label : have) {
-    if (label.empty()) return false;
+  if (host.empty()) return std::nullopt;
+  for (std::string_view label : SplitString(host, '.')) {
+    if (label.empty()) return std::nullopt;
   }
+  return host;
+}
+
+bool MatchNormalized(std::string_view pattern, std::string_view host, std::vector<std::string>* captures) {
+  std::vector<std::string> found;
+  std::vector<std::string_view> want = SplitString(pattern, '.');
+  std::vector<std::string_view> have = SplitString(host, '.');
   std::size_t skip = 0;
   if (!want.empty() && want.front() == "**") {
     // One or more leading labels.
@@ -93,15 +87,23 @@ bool MatchHostPattern(std::string_view pattern, std::string_view host_header,
   return true;
 }
 
+}  // namespace
+
+bool MatchHostPattern(std::string_view pattern, std::string_view host_header,
+                      std::vector<std::string>* captures) {
+  std::optional<std::string> host = NormalizeHost(host_header);
+  return host && MatchNormalized(pattern, *host, captures);
+}
+
 std::optional<ServiceRegistry::RouteMatch> ServiceRegistry::MatchRoute(const http::HttpRequest& request,
                                                                        bool is_unsigned) const {
   if (routes_.empty()) return std::nullopt;
-  const std::string_view host = request.headers.Get("host").value_or("");
+  const std::optional<std::string> host = NormalizeHost(request.headers.Get("host").value_or(""));
   for (const auto& [provider, route] : routes_) {
     RouteMatch match;
     if (route.host.empty()) {
       if (!is_unsigned) continue;
-    } else if (!MatchHostPattern(route.host, host, &match.captures)) {
+    } else if (!host || !MatchNormalized(route.host, *host, &match.captures)) {
       continue;
     }
     if (!route.method.empty() && route.method != request.method) continue;
