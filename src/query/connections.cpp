@@ -106,7 +106,11 @@ Result<json::value> ConnectionHost::Parse(const std::string& sql) {
   }
   json::value doc;
   try {
-    doc = json::parse(*text);
+    // DuckDB's trees nest deeply (each expression several levels); the walkers bound depth themselves
+    // (NOT_SUPPORTED "nested too deeply" at 400), so the reader's default of 32 must not decide first.
+    json::parse_options options;
+    options.max_depth = 1024;
+    doc = json::parse(*text, {}, options);
   } catch (const std::exception& e) {
     return EngineError(std::string("cannot read the parse tree: ") + e.what());
   }

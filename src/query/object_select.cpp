@@ -4,9 +4,11 @@
 // The scan is SQL the engine generates from the ObjectSource (the path and every option quoted); the
 // statement is parsed by DuckDB, checked by the sandbox like user SQL, and only then gets the scan spliced in
 // where it names `s3object`, as the binder splices catalog tables (binder.cpp).
+#include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "query/statement.hpp"
 #include "query/type_tree.hpp"
@@ -64,16 +66,35 @@ Result<std::string> ReadCall(const ObjectSource& source) {
 
 // Replaces every BASE_TABLE `s3object` of the tree by `scan` (a parsed SELECT statement's node); any other
 // table name is refused.
-Status SpliceScan(json::value& v, const json::value& scan, int depth) {
+// The names of the CTEs a query node defines (`WITH a AS (...)`), lower-cased.
+std::vector<std::string> CteNames(const json::object& node) {
+  std::vector<std::string> names;
+  const json::value* ctes = node.if_contains("cte_map");
+  if (ctes == nullptr || !ctes->is_object()) return names;
+  const json::value* map = ctes->get_object().if_contains("map");
+  if (map == nullptr || !map->is_array()) return names;
+  for (const json::value& entry : map->get_array()) {
+    if (entry.is_object()) names.push_back(Lower(StringField(entry.get_object(), "key")));
+  }
+  return names;
+}
+
+// Replaces every reference to `s3object` by the scan. Other tables are refused, except the statement's own
+// CTEs where they are in scope (Cenote's generated statements, such as Logs Insights', are CTE chains).
+Status SpliceScan(json::value& v, const json::value& scan, int depth, std::vector<std::string>& ctes) {
   if (depth > 400) return MakeError(kNotSupported, "NOT_SUPPORTED: The query is nested too deeply");
   if (v.is_array()) {
-    for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(SpliceScan(item, scan, depth + 1));
+    for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(SpliceScan(item, scan, depth + 1, ctes));
     return Status::Ok();
   }
   if (!v.is_object()) return Status::Ok();
   json::object& o = v.get_object();
   if (!o.contains("class") && StringField(o, "type") == "BASE_TABLE") {
-    if (!StringField(o, "schema_name").empty() || Lower(StringField(o, "table_name")) != "s3object")
+    const std::string name = Lower(StringField(o, "table_name"));
+    if (StringField(o, "schema_name").empty() && name != "s3object" &&
+        std::find(ctes.begin(), ctes.end(), name) != ctes.end())
+      return Status::Ok();
+    if (!StringField(o, "schema_name").empty() || name != "s3object")
       return Refused("The table '" + StringField(o, "table_name") + "'");
     json::object ref;
     ref["type"] = "SUBQUERY";
@@ -85,11 +106,16 @@ Status SpliceScan(json::value& v, const json::value& scan, int depth) {
     v = std::move(ref);
     return Status::Ok();
   }
+  const std::size_t scope = ctes.size();
+  for (std::string& name : CteNames(o)) ctes.push_back(std::move(name));
+  Status status = Status::Ok();
   for (auto& [key, child] : o) {
     if (key == "cast_type") continue;
-    CENOTE_RETURN_IF_ERROR(SpliceScan(child, scan, depth + 1));
+    status = SpliceScan(child, scan, depth + 1, ctes);
+    if (!status) break;
   }
-  return Status::Ok();
+  ctes.resize(scope);
+  return status;
 }
 
 }  // namespace
@@ -126,7 +152,8 @@ Result<std::string> CompileObjectSelect(const std::string& sql, const ObjectScan
   CENOTE_RETURN_IF_ERROR(CheckStatement(*stmt, policy));
   CENOTE_ASSIGN_OR_RETURN(json::value scan_doc, host.Parse(scan.sql));
   CENOTE_ASSIGN_OR_RETURN(auto* scan_stmt, SingleStatement(scan_doc));
-  CENOTE_RETURN_IF_ERROR(SpliceScan(*stmt, *scan_stmt, 0));
+  std::vector<std::string> ctes;
+  CENOTE_RETURN_IF_ERROR(SpliceScan(*stmt, *scan_stmt, 0, ctes));
   return host.Deparse(doc);
 }
 

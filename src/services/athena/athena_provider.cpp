@@ -231,7 +231,11 @@ Status AthenaImpl::EnsureNamespace(const Namespace& ns) {
   if (auto db = catalog->GetDatabase("default"); !db && db.error().code == "EntityNotFoundException") {
     auto created =
         catalog->CreateDatabase(json::object{{"Name", "default"}, {"Description", "Default Hive database"}});
-    if (!created && created.error().code != "AlreadyExistsException") return std::move(created).error();
+    // An encrypted catalog needs a caller's KMS permissions to create it: it is left for them to create.
+    if (!created && created.error().code != "AlreadyExistsException" &&
+        created.error().code != "GlueEncryptionException") {
+      return std::move(created).error();
+    }
   }
   MutexLock lock(namespaces_mu_);
   ready_namespaces_.insert({ns.account, ns.region});

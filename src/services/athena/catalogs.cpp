@@ -93,8 +93,8 @@ Result<json::object> AthenaImpl::ListDatabases(const aws::RequestContext& ctx, c
   const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
-  auto page =
-      catalog_.ForRegion(ns.account, ns.region)->GetDatabases(GetString(in, "NextToken").value_or(""), max);
+  auto page = catalog_.ForRegion(ns.account, ns.region, glue::AccessorOf(ctx))
+                  ->GetDatabases(GetString(in, "NextToken").value_or(""), max);
   if (!page) return MetadataError(page.error());
   json::array list;
   for (const auto& db : page->items) list.push_back(DatabaseOf(db));
@@ -106,8 +106,8 @@ Result<json::object> AthenaImpl::ListDatabases(const aws::RequestContext& ctx, c
 Result<json::object> AthenaImpl::GetDatabase(const aws::RequestContext& ctx, const json::object& in) {
   const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
-  auto db =
-      catalog_.ForRegion(ns.account, ns.region)->GetDatabase(GetString(in, "DatabaseName").value_or(""));
+  auto db = catalog_.ForRegion(ns.account, ns.region, glue::AccessorOf(ctx))
+                ->GetDatabase(GetString(in, "DatabaseName").value_or(""));
   if (!db) return MetadataError(db.error());
   return json::object{{"Database", DatabaseOf(*db)}};
 }
@@ -117,7 +117,7 @@ Result<json::object> AthenaImpl::ListTableMetadata(const aws::RequestContext& ct
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
   CENOTE_ASSIGN_OR_RETURN(auto max, MaxResults(in, 1, 50, 50));
   auto page =
-      catalog_.ForRegion(ns.account, ns.region)
+      catalog_.ForRegion(ns.account, ns.region, glue::AccessorOf(ctx))
           ->GetTables(GetString(in, "DatabaseName").value_or(""), GetString(in, "Expression").value_or(""),
                       GetString(in, "NextToken").value_or(""), max);
   if (!page) return MetadataError(page.error());
@@ -132,7 +132,7 @@ Result<json::object> AthenaImpl::GetTableMetadata(const aws::RequestContext& ctx
   const Namespace ns = NamespaceOf(ctx);
   CENOTE_RETURN_IF_ERROR(CheckCatalog(in, "CatalogName"));
   auto t =
-      catalog_.ForRegion(ns.account, ns.region)
+      catalog_.ForRegion(ns.account, ns.region, glue::AccessorOf(ctx))
           ->GetTable(GetString(in, "DatabaseName").value_or(""), GetString(in, "TableName").value_or(""));
   if (!t) return MetadataError(t.error());
   return json::object{{"TableMetadata", TableMetadata(*t)}};

@@ -64,9 +64,9 @@ void SetStatistics(json::object& doc, std::int64_t submitted, std::int64_t start
 // The encryption of a query's result files (and of the data files CTAS and INSERT INTO write): the
 // workgroup's ResultConfiguration.EncryptionConfiguration when the workgroup enforces its configuration or
 // the request has none, else the request's. SSE_S3 and SSE_KMS (KmsKey required) are S3 server-side
-// encryption of the objects, SSE-KMS asked of KMS as the caller via S3. CSE_KMS (client-side encryption
-// with the S3 encryption client's envelope) is not implemented: refused rather than writing results in the
-// clear.
+// encryption of the objects, SSE-KMS asked of KMS as the caller via S3. CSE_KMS (KmsKey required) encrypts
+// the result objects client-side with the S3 encryption client's envelope (client_side_encryption.cpp), a
+// data key asked of KMS as the caller.
 Result<std::optional<json::object>> ResultEncryption(const json::object& in, const json::object* config,
                                                      bool enforce) {
   const json::object* from_workgroup = nullptr;
@@ -89,17 +89,15 @@ Result<std::optional<json::object>> ResultEncryption(const json::object& in, con
     return errors::InvalidRequest("KmsKey is required for " + option + " encryption.",
                                   errors::kCodeInvalidInput);
   }
-  if (option == "CSE_KMS") {
-    return errors::InvalidRequest(
-        "CSE_KMS (client-side encryption of query results) is not supported by this server; use SSE_KMS.",
-        errors::kCodeInvalidInput);
-  }
   json::object out{{"EncryptionOption", option}};
-  if (option == "SSE_KMS") out["KmsKey"] = key;
+  if (option != "SSE_S3") out["KmsKey"] = key;
   return std::optional<json::object>(std::move(out));
 }
 
 s3::LakeWriteEncryption LakeEncryptionOf(const json::object& encryption) {
+  // CSE_KMS: the objects are encrypted before they are written; S3 applies the bucket's default.
+  if (GetString(encryption, "EncryptionOption").value_or("") == "CSE_KMS")
+    return s3::LakeWriteEncryption{.algorithm = "", .kms_key_id = ""};
   if (GetString(encryption, "EncryptionOption").value_or("") == "SSE_KMS")
     return s3::LakeWriteEncryption{.algorithm = "aws:kms",
                                    .kms_key_id = GetString(encryption, "KmsKey").value_or("")};
@@ -721,7 +719,9 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
     // A query only reads until its results are written; any other statement changes the catalog or
     // the lake as it runs, so it waits for its execution to be on record.
     if (parsed->kind != StatementKind::kSelect && !AwaitRecorded(id)) return Retire(id);
-    std::unique_ptr<glue::RegionalCatalog> regional = catalog_.ForRegion(ns.account, ns.region);
+    // An encrypted catalog is read with the caller's KMS permissions (kms:Decrypt on the catalog's key).
+    std::unique_ptr<glue::RegionalCatalog> regional =
+        catalog_.ForRegion(ns.account, ns.region, glue::AccessorOf(active->caller));
     StatementRunner runner(*regional, lake, engine_, options_);
     // Tables are read with the caller's Glue permissions, as Athena's: glue:GetTable on the catalog, the
     // database and the table, through the invoker (authorized and recorded as a call via Athena).
@@ -765,6 +765,30 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   puts[1].key = url->key + ".metadata";
   puts[1].bytes = SerializeResultMetadata(outcome->meta);
   puts[1].content_type = "application/octet-stream";
+  // CSE_KMS: both objects encrypted client-side under data keys the caller asks KMS for.
+  const json::object* encryption = nullptr;
+  if (auto* rc = GetObject(doc, "ResultConfiguration"))
+    encryption = GetObject(*rc, "EncryptionConfiguration");
+  if (encryption != nullptr && GetString(*encryption, "EncryptionOption").value_or("") == "CSE_KMS") {
+    Status sealed = options_.invoker == nullptr ? Status(InternalError("no KMS to encrypt the results with"))
+                                                : Status::Ok();
+    for (auto& put : puts) {
+      if (!sealed) break;
+      sealed = EncryptClientSide(*options_.invoker, active->caller,
+                                 GetString(*encryption, "KmsKey").value_or(""), put);
+    }
+    if (!sealed) {
+      if (!outcome->local_csv.empty()) {
+        std::error_code ec;
+        std::filesystem::remove(outcome->local_csv, ec);
+      }
+      finish_failed(
+          MakeError("HIVE_FILESYSTEM_ERROR",
+                    "Error encrypting query results for " + result_url + ": " + sealed.error().message, 500),
+          true);
+      return;
+    }
+  }
   json::object succeeded = doc;
   std::int64_t now = UnixNowMs();
   auto& status = succeeded["Status"].as_object();

@@ -22,12 +22,17 @@ NOTES = {
                            "and SSE_KMS (KmsKey required) write the result files, their .metadata and CTAS/INSERT "
                            "data files with S3 server-side encryption, SSE-KMS asked of KMS as the caller via S3 "
                            "(a caller without kms:GenerateDataKey on the key gets a FAILED query); CSE_KMS "
-                           "(client-side encryption) is refused with InvalidRequestException: not implemented",
+                           "(KmsKey required) encrypts the result file and its .metadata client-side as the S3 "
+                           "encryption client v2 does (a KMS data key per object asked as the caller, AES-256-GCM, "
+                           "the envelope in x-amz-meta-x-amz-key-v2 / -iv / -cek-alg / -wrap-alg kms+context / "
+                           "-matdesc / -tag-len); CTAS/INSERT data files are not client-side encrypted (the bucket's "
+                           "default encryption applies)",
     "GetQueryExecution": "Status (QUEUED/RUNNING/SUCCEEDED/FAILED/CANCELLED, StateChangeReason, AthenaError), "
                          "Statistics, StatementType, SubstatementType, ResultConfiguration.OutputLocation = "
                          "the result file; for a query still in flight the answer waits up to 100 ms for its final "
                          "state (fewer polls, completion noticed at once; at most 16 such polls wait at once)",
-    "GetQueryResults": "header row first for SELECT; NULL = Datum without VarCharValue; ColumnInfo as Athena; "
+    "GetQueryResults": "CSE_KMS results decrypted with the caller's kms:Decrypt (InvalidRequestException "
+                       "naming KMS's refusal otherwise); header row first for SELECT; NULL = Datum without VarCharValue; ColumnInfo as Athena; "
                        "MaxResults <= 1000; NextToken; UpdateCount for CTAS/INSERT",
     "StopQueryExecution": "QUEUED: cancelled at once; RUNNING: interrupted (duckdb_interrupt)",
     "ListQueryExecutions": "per workgroup, newest first",

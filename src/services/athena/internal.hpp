@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -169,6 +170,15 @@ struct PreparedCommand {
 Result<PreparedCommand> ParsePreparedCommand(const std::string& sql);
 
 // ---- the provider
+
+// CSE_KMS results (client_side_encryption.cpp): `put` (bytes or file) becomes its AES-GCM ciphertext with the
+// S3 encryption client's envelope in its metadata, a data key of `kms_key` asked of KMS as `caller`.
+Status EncryptClientSide(aws::Invoker& invoker, const aws::Caller& caller, const std::string& kms_key,
+                         s3::LakePut& put);
+// The plaintext of an object EncryptClientSide wrote (`metadata`: its user metadata), KMS asked as `caller`.
+Result<std::string> DecryptClientSide(aws::Invoker& invoker, const aws::Caller& caller,
+                                      const std::map<std::string, std::string>& metadata,
+                                      const std::string& ciphertext);
 
 struct ActiveExecution {
   std::string id;

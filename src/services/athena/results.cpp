@@ -56,8 +56,28 @@ Result<json::object> AthenaImpl::GetQueryResults(const aws::RequestContext& ctx,
   auto url = ParseS3Url(result_url);
   if (!url) return errors::InternalServer("The query result location is not valid");
 
-  auto meta_text = lake->GetObject(url->bucket, url->key + ".metadata", 16 * 1024 * 1024);
+  // CSE_KMS results are decrypted here, their data keys asked of KMS as the caller (kms:Decrypt).
+  bool client_side = false;
+  if (auto* rc = GetObject(doc, "ResultConfiguration")) {
+    if (auto* enc = GetObject(*rc, "EncryptionConfiguration"))
+      client_side = GetString(*enc, "EncryptionOption").value_or("") == "CSE_KMS";
+  }
+  auto decrypt = [&](const std::string& key, Result<std::string> sealed) -> Result<std::string> {
+    if (!client_side || !sealed) return sealed;
+    if (options_.invoker == nullptr) return InternalError("no KMS to decrypt the results with");
+    CENOTE_ASSIGN_OR_RETURN(auto metadata, lake->ObjectMetadata(url->bucket, key));
+    auto plain = DecryptClientSide(*options_.invoker, CallerOf(ctx), metadata, *sealed);
+    if (!plain) {
+      return errors::InvalidRequest(
+          "Unable to decrypt query results s3://" + url->bucket + "/" + key + ": " + plain.error().message,
+          errors::kCodeInvalidInput);
+    }
+    return plain;
+  };
+  auto meta_text =
+      decrypt(url->key + ".metadata", lake->GetObject(url->bucket, url->key + ".metadata", 16 * 1024 * 1024));
   if (!meta_text) {
+    if (meta_text.error().code == "InvalidRequestException") return meta_text.error();
     return errors::InvalidRequest("Unable to read query results metadata from " + result_url +
                                       ".metadata: " + meta_text.error().message,
                                   errors::kCodeInvalidInput);
@@ -75,7 +95,11 @@ Result<json::object> AthenaImpl::GetQueryResults(const aws::RequestContext& ctx,
   // A small result is read whole from S3; a large one through its local file, from the token's offset.
   constexpr std::uint64_t kReadWholeBytes = 1 << 20;
   Result<ResultPage> page = ResultPage{};
-  auto whole = lake->GetObject(url->bucket, url->key, kReadWholeBytes);
+  // (A client-side encrypted result is read whole and decrypted, whatever its size.)
+  constexpr std::uint64_t kReadSealedBytes = std::uint64_t{1} << 30;
+  auto whole = decrypt(
+      url->key, lake->GetObject(url->bucket, url->key, client_side ? kReadSealedBytes : kReadWholeBytes));
+  if (client_side && !whole) return whole.error();
   if (whole) {
     if (offset > whole->size())
       return errors::InvalidRequest("The NextToken provided is not valid.", errors::kCodeInvalidInput);

@@ -82,7 +82,15 @@ Result<ConversionResult> ConvertToParquet(const FirehoseOptions& options, const 
   // region (default the stream's), as AWS reads it.
   const std::string catalog_id = GetString(schema, "CatalogId").value_or(account);
   const std::string catalog_region = GetString(schema, "Region").value_or(region);
-  auto table = options.catalog->ForRegion(catalog_id, catalog_region)->GetTable(database, table_name);
+  // Firehose reads the schema table as SchemaConfiguration's RoleARN (whose KMS permissions open an
+  // encrypted catalog).
+  aws::Caller reader;
+  reader.principal =
+      AssumedRolePrincipal(GetString(schema, "RoleARN").value_or(""), kS3DeliverySession, account);
+  reader.region = catalog_region;
+  reader.invoked_by = kFirehoseServicePrincipal;
+  auto table = options.catalog->ForRegion(catalog_id, catalog_region, glue::AccessorOf(reader))
+                   ->GetTable(database, table_name);
   if (!table) return fail_all(kInvalidSchema, "The schema is invalid. " + table.error().message);
   const json::object* sd = GetObject(*table, "StorageDescriptor");
   const json::value* cols = sd ? sd->if_contains("Columns") : nullptr;

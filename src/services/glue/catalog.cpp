@@ -63,6 +63,9 @@ std::vector<std::string> Migrations(const std::string& default_account, const st
           defaults +
           ", scope, tag_key, tag_value FROM glue_tags;"
           "DROP TABLE glue_tags; ALTER TABLE glue_tags_v2 RENAME TO glue_tags;",
+      // v3: the catalog's encryption settings (PutDataCatalogEncryptionSettings), one row per catalog.
+      "CREATE TABLE glue_catalog_settings (account TEXT NOT NULL, region TEXT NOT NULL, doc TEXT NOT NULL,"
+      " PRIMARY KEY (account, region));",
   };
 }
 
@@ -266,6 +269,8 @@ Status SqlCatalog::CreateDatabase(const object& database_input) {
   CENOTE_RETURN_IF_ERROR(ValidateDatabaseInput(database_input));
   object doc = BuildDatabase(database_input, account_, UnixNowMs());
   const std::string name(doc.at("Name").get_string());
+  CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
+  CENOTE_ASSIGN_OR_RETURN(std::string stored, sealer.Seal(doc));
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(
       auto existing,
@@ -281,7 +286,7 @@ Status SqlCatalog::CreateDatabase(const object& database_input) {
   }
   CENOTE_RETURN_IF_ERROR(
       txn->Exec("INSERT INTO glue_databases (account, region, name, doc) VALUES (?, ?, ?, ?)",
-                {account_, region_, name, Serialize(doc)}));
+                {account_, region_, name, stored}));
   return txn->Commit();
 }
 
@@ -291,7 +296,7 @@ Result<object> SqlCatalog::GetDatabase(const std::string& name) {
       auto row, txn->QueryOne("SELECT doc FROM glue_databases WHERE account = ? AND region = ? AND name = ?",
                               {account_, region_, AsciiLower(name)}));
   if (!row.has_value()) return DatabaseNotFound(name);
-  return ParseStored(store::AsText((*row)[0]));
+  return Open(store::AsText((*row)[0]));
 }
 
 Result<Page> SqlCatalog::GetDatabases(const std::string& next_token, int max_results) {
@@ -308,7 +313,7 @@ Result<Page> SqlCatalog::GetDatabases(const std::string& next_token, int max_res
                                      {account_, region_, after, static_cast<std::int64_t>(limit) + 1}));
   Page page;
   for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(limit); ++i) {
-    CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText(rows[i][1])));
+    CENOTE_ASSIGN_OR_RETURN(auto doc, Open(store::AsText(rows[i][1])));
     page.items.push_back(std::move(doc));
   }
   if (rows.size() > static_cast<std::size_t>(limit)) {
@@ -320,12 +325,13 @@ Result<Page> SqlCatalog::GetDatabases(const std::string& next_token, int max_res
 Status SqlCatalog::UpdateDatabase(const std::string& name, const object& database_input) {
   CENOTE_RETURN_IF_ERROR(ValidateDatabaseInput(database_input));
   const std::string db = AsciiLower(name);
+  CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(
       auto row, txn->QueryOne("SELECT doc FROM glue_databases WHERE account = ? AND region = ? AND name = ?",
                               {account_, region_, db}));
   if (!row.has_value()) return DatabaseNotFound(name);
-  CENOTE_ASSIGN_OR_RETURN(auto old, ParseStored(store::AsText((*row)[0])));
+  CENOTE_ASSIGN_OR_RETURN(auto old, Open(store::AsText((*row)[0])));
   if (AsciiLower(database_input.at("Name").get_string()) != db) {
     // Glue keeps a database's tables under its name; renaming through UpdateDatabase is refused.
     return InvalidInput("Database name cannot be changed: " + name + ".");
@@ -333,9 +339,10 @@ Status SqlCatalog::UpdateDatabase(const std::string& name, const object& databas
   std::int64_t create_time = UnixNowMs();
   if (const auto* ct = old.if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
   object doc = BuildDatabase(database_input, account_, create_time);
+  CENOTE_ASSIGN_OR_RETURN(std::string stored, sealer.Seal(doc));
   CENOTE_RETURN_IF_ERROR(
       txn->Exec("UPDATE glue_databases SET doc = ? WHERE account = ? AND region = ? AND name = ?",
-                {Serialize(doc), account_, region_, db}));
+                {stored, account_, region_, db}));
   return txn->Commit();
 }
 
@@ -403,7 +410,7 @@ std::unique_ptr<SqlCatalog> SqlCatalog::OtherRegionOf(const std::string& resourc
   // arn:<partition>:glue:<region>:...: a Glue ARN names the region of the catalog that holds the resource.
   const std::vector<std::string_view> parts = SplitString(resource_arn, ':');
   if (parts.size() < 6 || parts[3].empty() || parts[3] == region_) return nullptr;
-  return std::make_unique<SqlCatalog>(metadata_, account_, std::string(parts[3]));
+  return std::make_unique<SqlCatalog>(metadata_, account_, std::string(parts[3]), encryption_, accessor_);
 }
 
 Result<object> SqlCatalog::GetTags(const std::string& resource_arn) {
@@ -474,8 +481,10 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(store::MetadataStore& metadata, s
   return std::unique_ptr<Catalog>(new Catalog(metadata));
 }
 
-std::unique_ptr<RegionalCatalog> Catalog::ForRegion(std::string account_id, std::string region) const {
-  return std::make_unique<internal::SqlCatalog>(metadata_, std::move(account_id), std::move(region));
+std::unique_ptr<RegionalCatalog> Catalog::ForRegion(std::string account_id, std::string region,
+                                                    std::optional<aws::Caller> accessor) const {
+  return std::make_unique<internal::SqlCatalog>(metadata_, std::move(account_id), std::move(region),
+                                                &encryption_, std::move(accessor));
 }
 
 }  // namespace cenote::glue

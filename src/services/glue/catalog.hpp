@@ -32,7 +32,9 @@
 #include <string>
 #include <vector>
 
+#include "aws/invoker.hpp"
 #include "common/result.hpp"
+#include "services/common/data_key_cache.hpp"
 #include "store/metadata_store.hpp"
 
 namespace cenote::glue {
@@ -116,7 +118,34 @@ class RegionalCatalog {
   virtual Result<object> GetTags(const std::string& resource_arn) = 0;
   virtual Status TagResource(const std::string& resource_arn, const object& tags_to_add) = 0;
   virtual Status UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) = 0;
+
+  // --- encryption settings (DataCatalogEncryptionSettings: EncryptionAtRest, ConnectionPasswordEncryption),
+  // validated as Glue validates PutDataCatalogEncryptionSettings. With CatalogEncryptionMode SSE-KMS, every
+  // database, table, table version and partition written afterwards is stored sealed (AES-256-GCM) under a
+  // data key from SseAwsKmsKeyId (default alias/aws/glue), asked of KMS as the catalog's accessor (or, with
+  // SSE-KMS-WITH-SERVICE-ROLE, as CatalogEncryptionServiceRole assumed by Glue); reading a sealed object asks
+  // KMS to decrypt its data key the same way. KMS's refusals are GlueEncryptionException. Objects written
+  // under an earlier setting stay readable whatever the current one is.
+  virtual Result<object> GetEncryptionSettings() = 0;
+  virtual Status PutEncryptionSettings(const object& settings) = 0;
 };
+
+// The KMS operations the catalog's encryption at rest uses, asked as `as` (Register: through the invoker;
+// unit tests substitute their own). Errors are KMS's as they are.
+class CatalogKms {
+ public:
+  struct DataKey {
+    std::string plaintext;  // 32 bytes
+    std::string blob;       // KMS's CiphertextBlob
+    std::string key_arn;
+  };
+  virtual ~CatalogKms() = default;
+  virtual Result<DataKey> GenerateDataKey(const aws::Caller& as, const std::string& key_id) = 0;
+  virtual Result<std::string> Decrypt(const aws::Caller& as, const std::string& blob) = 0;
+};
+// KMS through `invoker` (GenerateDataKey AES_256, Decrypt), the calls authorized and recorded as the
+// caller's.
+std::unique_ptr<CatalogKms> InvokerKms(aws::Invoker& invoker);
 
 // Every account's and region's Data Catalog, in one MetadataStore. Offered by Glue's Register to the
 // services after it (Athena, Firehose).
@@ -128,12 +157,32 @@ class Catalog {
                                                std::string default_region);
 
   // The Data Catalog of `account_id` in `region` (both as RequestContext names them). Valid while this
-  // Catalog lives.
-  std::unique_ptr<RegionalCatalog> ForRegion(std::string account_id, std::string region) const;
+  // Catalog lives. `accessor`: whose KMS permissions encrypted objects are read and written with (the
+  // request's caller, forwarded through glue.amazonaws.com: AccessorOf; a crawler's role). Without one, an
+  // encrypted object cannot be read or written (GlueEncryptionException).
+  std::unique_ptr<RegionalCatalog> ForRegion(std::string account_id, std::string region,
+                                             std::optional<aws::Caller> accessor = std::nullopt) const;
+
+  // KMS for encryption at rest; data keys are reused for `key_cache_ttl_ms` per accessor and key (a key
+  // disabled or a permission removed takes effect within that period). Without KMS, SSE-KMS settings are
+  // accepted but encrypted objects cannot be written or read.
+  void UseKms(std::unique_ptr<CatalogKms> kms, std::int64_t key_cache_ttl_ms);
+
+  struct Encryption {
+    std::unique_ptr<CatalogKms> kms;
+    std::unique_ptr<services::DataKeyCache> keys;
+  };
 
  private:
   explicit Catalog(store::MetadataStore& metadata) : metadata_(metadata) {}
   store::MetadataStore& metadata_;
+  Encryption encryption_;
 };
+
+// The request's caller as a catalog accessor: its own credentials forwarded through glue.amazonaws.com (so
+// kms:ViaService is glue.<region>.amazonaws.com), as Glue and Athena use the caller's KMS permissions.
+aws::Caller AccessorOf(const aws::RequestContext& ctx);
+// The same for a caller another service forwards (Athena's query as its caller): Glue asks KMS for it.
+aws::Caller AccessorOf(const aws::Caller& caller);
 
 }  // namespace cenote::glue

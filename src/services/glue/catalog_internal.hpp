@@ -2,13 +2,17 @@
 // catalog_tables.cpp: tables and versions; catalog_partitions.cpp: partitions). Private to src/services/glue.
 #pragma once
 
+#include <string.h>  // explicit_bzero
+
 #include <boost/json.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/mutex.hpp"
 #include "common/strings.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/glue/partition_expression.hpp"
@@ -47,10 +51,28 @@ Result<std::vector<std::string>> PartitionValuesOf(const object& partition_input
 std::vector<PartitionKey> PartitionKeysOf(const object& table);
 
 // Bound to one (account, region): every statement names both, so no row of another catalog is ever read.
+// How a write stores its documents: in clear (no data key) or sealed under a KMS data key. Made before the
+// write transaction begins (SqlCatalog::WriteSealer), so no KMS call is made inside one.
+struct Sealer {
+  std::string key;   // the data key's plaintext ("" = store in clear)
+  std::string blob;  // its CiphertextBlob
+  std::string aad;   // the catalog's account and region
+  Result<std::string> Seal(const object& doc) const;
+};
+
 class SqlCatalog final : public RegionalCatalog {
  public:
-  SqlCatalog(store::MetadataStore& metadata, std::string account, std::string region)
-      : metadata_(metadata), account_(std::move(account)), region_(std::move(region)) {}
+  SqlCatalog(store::MetadataStore& metadata, std::string account, std::string region,
+             const Catalog::Encryption* encryption = nullptr,
+             std::optional<aws::Caller> accessor = std::nullopt)
+      : metadata_(metadata),
+        account_(std::move(account)),
+        region_(std::move(region)),
+        encryption_(encryption),
+        accessor_(std::move(accessor)) {}
+  ~SqlCatalog() override {
+    for (auto& [blob, key] : opened_keys_) explicit_bzero(key.data(), key.size());
+  }
 
   const std::string& catalog_id() const override { return account_; }
   const std::string& region() const override { return region_; }
@@ -95,13 +117,25 @@ class SqlCatalog final : public RegionalCatalog {
   Status TagResource(const std::string& resource_arn, const object& tags_to_add) override;
   Status UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) override;
 
+  Result<object> GetEncryptionSettings() override;
+  Status PutEncryptionSettings(const object& settings) override;
+
  private:
+  // The sealer for this write under the current settings (KMS asked here, outside any transaction).
+  Result<Sealer> WriteSealer();
+  // A stored document, in clear or sealed (its data key decrypted by KMS as the accessor, memoized).
+  Result<object> Open(const std::string& stored);
+  // Who KMS is asked as under the current settings; GlueEncryptionException when nobody can be.
+  Result<aws::Caller> KmsCaller();
+  Result<object> LoadSettings();
+
   // Checks inside `txn` that the database exists (EntityNotFoundException otherwise).
   Status RequireDatabase(Transaction& txn, const std::string& db, const std::string& given_name);
   // The table's stored document and version; EntityNotFoundException for a missing database or table.
   struct TableRow {
     object doc;
     std::int64_t version = 0;
+    std::string stored;  // the row's doc as stored (in clear or sealed)
   };
   Result<TableRow> LoadTable(Transaction& txn, const std::string& database, const std::string& table);
   // Validates a PartitionInput against the table and builds the stored Partition document.
@@ -109,7 +143,7 @@ class SqlCatalog final : public RegionalCatalog {
                                 std::int64_t creation_time, std::vector<std::string>* values_out);
   // Inserts one partition in `txn` (AlreadyExistsException when present).
   Status InsertPartition(Transaction& txn, const std::string& db, const std::string& tbl, const object& table,
-                         const object& partition_input);
+                         const object& partition_input, const Sealer& sealer);
   // The ARN's tag scope ("database/x", ...) after checking the account and existence. The ARN's region
   // must be this catalog's (the public tag methods hand other regions' ARNs to that region's catalog).
   Result<std::string> TagScope(Transaction& txn, const std::string& resource_arn);
@@ -119,6 +153,12 @@ class SqlCatalog final : public RegionalCatalog {
   store::MetadataStore& metadata_;
   const std::string account_;
   const std::string region_;
+  const Catalog::Encryption* encryption_;
+  const std::optional<aws::Caller> accessor_;
+  Mutex mu_;
+  std::optional<object> settings_ GUARDED_BY(mu_);  // read once per RegionalCatalog (one request)
+  // Data key blob -> plaintext, for this request (wiped when it ends).
+  std::map<std::string, std::string> opened_keys_ GUARDED_BY(mu_);
 };
 
 // Schema of component "glue": its migrations (one entry per schema version) and the FreshSchema

@@ -57,7 +57,7 @@ Result<object> SqlCatalog::BuildPartition(const object& table, const object& par
 }
 
 Status SqlCatalog::InsertPartition(Transaction& txn, const std::string& db, const std::string& tbl,
-                                   const object& table, const object& partition_input) {
+                                   const object& table, const object& partition_input, const Sealer& sealer) {
   std::vector<std::string> values;
   CENOTE_ASSIGN_OR_RETURN(auto doc, BuildPartition(table, partition_input, UnixNowMs(), &values));
   const std::string key = PartitionKeyText(values);
@@ -65,28 +65,31 @@ Status SqlCatalog::InsertPartition(Transaction& txn, const std::string& db, cons
                                                       "region = ? AND db = ? AND tbl = ? AND pkey = ?",
                                                       {account_, region_, db, tbl, key}));
   if (existing.has_value()) return AlreadyExists("Partition already exists.");
+  CENOTE_ASSIGN_OR_RETURN(std::string stored, sealer.Seal(doc));
   CENOTE_RETURN_IF_ERROR(
       txn.Exec("INSERT INTO glue_partitions (account, region, db, tbl, pkey, doc) VALUES (?, ?, ?, ?, ?, ?)",
-               {account_, region_, db, tbl, key, Serialize(doc)}));
+               {account_, region_, db, tbl, key, stored}));
   return Status::Ok();
 }
 
 Status SqlCatalog::CreatePartition(const std::string& database, const std::string& table,
                                    const object& partition_input) {
+  CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   CENOTE_RETURN_IF_ERROR(
-      InsertPartition(*txn, AsciiLower(database), AsciiLower(table), t.doc, partition_input));
+      InsertPartition(*txn, AsciiLower(database), AsciiLower(table), t.doc, partition_input, sealer));
   return txn->Commit();
 }
 
 Result<std::vector<EntryError>> SqlCatalog::BatchCreatePartition(
     const std::string& database, const std::string& table, const std::vector<object>& partition_inputs) {
+  CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   std::vector<EntryError> errors;
   for (const auto& input : partition_inputs) {
-    Status s = InsertPartition(*txn, AsciiLower(database), AsciiLower(table), t.doc, input);
+    Status s = InsertPartition(*txn, AsciiLower(database), AsciiLower(table), t.doc, input, sealer);
     if (s) continue;
     if (s.error().http_status >= 500) return std::move(s).error();
     auto values = PartitionValuesOf(input, "partitionInput");
@@ -105,7 +108,7 @@ Result<object> SqlCatalog::GetPartition(const std::string& database, const std::
                                                   {account_, region_, AsciiLower(database), AsciiLower(table),
                                                    PartitionKeyText(values)}));
   if (!row.has_value()) return PartitionNotFound();
-  return ParseStored(store::AsText((*row)[0]));
+  return Open(store::AsText((*row)[0]));
 }
 
 Result<Page> SqlCatalog::GetPartitions(const std::string& database, const std::string& table,
@@ -144,7 +147,7 @@ Result<Page> SqlCatalog::GetPartitions(const std::string& database, const std::s
         more = true;
         break;
       }
-      CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText(r[1])));
+      CENOTE_ASSIGN_OR_RETURN(auto doc, Open(store::AsText(r[1])));
       page.items.push_back(std::move(doc));
       last = cursor;
     }
@@ -158,6 +161,7 @@ Status SqlCatalog::UpdatePartition(const std::string& database, const std::strin
                                    const std::vector<std::string>& values, const object& partition_input) {
   const std::string db = AsciiLower(database);
   const std::string tbl = AsciiLower(table);
+  CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(auto t, LoadTable(*txn, database, table));
   const std::string old_key = PartitionKeyText(values);
@@ -165,7 +169,7 @@ Status SqlCatalog::UpdatePartition(const std::string& database, const std::strin
                                                   "region = ? AND db = ? AND tbl = ? AND pkey = ?",
                                                   {account_, region_, db, tbl, old_key}));
   if (!row.has_value()) return PartitionNotFound();
-  CENOTE_ASSIGN_OR_RETURN(auto old, ParseStored(store::AsText((*row)[0])));
+  CENOTE_ASSIGN_OR_RETURN(auto old, Open(store::AsText((*row)[0])));
   std::int64_t creation_time = UnixNowMs();
   if (const auto* ct = old.if_contains("CreationTime"); ct && ct->is_int64()) creation_time = ct->get_int64();
   // PartitionInput.Values may rename the partition (Glue: "the values ... of the partition to update");
@@ -181,10 +185,11 @@ Status SqlCatalog::UpdatePartition(const std::string& database, const std::strin
                                                       {account_, region_, db, tbl, new_key}));
     if (clash.has_value()) return AlreadyExists("Partition already exists.");
   }
+  CENOTE_ASSIGN_OR_RETURN(std::string stored, sealer.Seal(doc));
   CENOTE_RETURN_IF_ERROR(
       txn->Exec("UPDATE glue_partitions SET pkey = ?, doc = ? WHERE account = ? AND region = ? AND db = ? "
                 "AND tbl = ? AND pkey = ?",
-                {new_key, Serialize(doc), account_, region_, db, tbl, old_key}));
+                {new_key, stored, account_, region_, db, tbl, old_key}));
   return txn->Commit();
 }
 

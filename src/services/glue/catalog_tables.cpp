@@ -116,8 +116,9 @@ Result<SqlCatalog::TableRow> SqlCatalog::LoadTable(Transaction& txn, const std::
           "SELECT doc, version FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name = ?",
           {account_, region_, db, AsciiLower(table)}));
   if (!row.has_value()) return TableNotFound(table);
-  CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText((*row)[0])));
-  return TableRow{.doc = std::move(doc), .version = store::AsInt((*row)[1])};
+  std::string stored = store::AsText((*row)[0]);
+  CENOTE_ASSIGN_OR_RETURN(auto doc, Open(stored));
+  return TableRow{.doc = std::move(doc), .version = store::AsInt((*row)[1]), .stored = std::move(stored)};
 }
 
 Status SqlCatalog::CreateTable(const std::string& database, const object& table_input) {
@@ -126,6 +127,8 @@ Status SqlCatalog::CreateTable(const std::string& database, const object& table_
   const std::int64_t now = UnixNowMs();
   object doc = BuildTable(table_input, db, account_, now, now, 0);
   const std::string name(doc.at("Name").get_string());
+  CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
+  CENOTE_ASSIGN_OR_RETURN(std::string stored, sealer.Seal(doc));
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_RETURN_IF_ERROR(RequireDatabase(*txn, db, database));
   CENOTE_ASSIGN_OR_RETURN(
@@ -144,7 +147,7 @@ Status SqlCatalog::CreateTable(const std::string& database, const object& table_
   }
   CENOTE_RETURN_IF_ERROR(
       txn->Exec("INSERT INTO glue_tables (account, region, db, name, version, doc) VALUES (?, ?, ?, ?, 0, ?)",
-                {account_, region_, db, name, Serialize(doc)}));
+                {account_, region_, db, name, stored}));
   return txn->Commit();
 }
 
@@ -181,7 +184,7 @@ Result<Page> SqlCatalog::GetTables(const std::string& database, const std::strin
         more = true;
         break;
       }
-      CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText(r[1])));
+      CENOTE_ASSIGN_OR_RETURN(auto doc, Open(store::AsText(r[1])));
       page.items.push_back(std::move(doc));
       last = cursor;
     }
@@ -195,6 +198,7 @@ Status SqlCatalog::UpdateTable(const std::string& database, const object& table_
   CENOTE_RETURN_IF_ERROR(ValidateTableInput(table_input));
   const std::string db = AsciiLower(database);
   const std::string name = AsciiLower(table_input.at("Name").get_string());
+  CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(auto old, LoadTable(*txn, database, name));
   std::int64_t create_time = UnixNowMs();
@@ -215,11 +219,12 @@ Status SqlCatalog::UpdateTable(const std::string& database, const object& table_
     }
     CENOTE_RETURN_IF_ERROR(txn->Exec(
         "INSERT INTO glue_table_versions (account, region, db, name, version, doc) VALUES (?, ?, ?, ?, ?, ?)",
-        {account_, region_, db, name, old.version, Serialize(old.doc)}));
+        {account_, region_, db, name, old.version, old.stored}));  // archived as it was stored
   }
+  CENOTE_ASSIGN_OR_RETURN(std::string stored, sealer.Seal(doc));
   CENOTE_RETURN_IF_ERROR(txn->Exec(
       "UPDATE glue_tables SET version = ?, doc = ? WHERE account = ? AND region = ? AND db = ? AND name = ?",
-      {version, Serialize(doc), account_, region_, db, name}));
+      {version, stored, account_, region_, db, name}));
   return txn->Commit();
 }
 
@@ -262,7 +267,7 @@ Result<Page> SqlCatalog::GetTableVersions(const std::string& database, const std
                                                 {account_, region_, AsciiLower(database), AsciiLower(table),
                                                  below, static_cast<std::int64_t>(limit) + 1}));
   for (const auto& r : rows) {
-    CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText(r[1])));
+    CENOTE_ASSIGN_OR_RETURN(auto doc, Open(store::AsText(r[1])));
     versions.emplace_back(store::AsInt(r[0]), std::move(doc));
   }
   Page page;
@@ -302,7 +307,7 @@ Result<object> SqlCatalog::GetTableVersion(const std::string& database, const st
                                         "? AND db = ? AND name = ? AND version = ?",
                                         {account_, region_, AsciiLower(database), AsciiLower(table), *v}));
   if (!row.has_value()) return VersionNotFound();
-  CENOTE_ASSIGN_OR_RETURN(auto doc, ParseStored(store::AsText((*row)[0])));
+  CENOTE_ASSIGN_OR_RETURN(auto doc, Open(store::AsText((*row)[0])));
   return object{{"Table", std::move(doc)}, {"VersionId", std::to_string(*v)}};
 }
 

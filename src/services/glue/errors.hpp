@@ -37,6 +37,10 @@ inline constexpr ErrorSpec kCatalogAccessDenied{
     400};
 inline constexpr ErrorSpec kCrossAccountArn{"AccessDeniedException",
                                             "Cross-account access to {} is not allowed.", 400};
+// KMS refused what catalog encryption at rest asked of it (the KMS error is in the message, as Glue reports
+// it: "User: ... is not authorized to perform: kms:Decrypt on resource: ... (Service: AWSKMS; Status Code:
+// 400; Error Code: AccessDeniedException; ...)").
+inline constexpr ErrorSpec kGlueEncryption{"GlueEncryptionException", "{}", 400};
 inline constexpr ErrorSpec kConcurrentModification{
     "ConcurrentModificationException",
     "Update table failed due to concurrent modifications: version {} is not the current version {}.", 400};

@@ -39,6 +39,16 @@ NOTES = {
     "BatchDeletePartition": "per-entry errors, at most 25",
     "UpdatePartition": "PartitionInput.Values may move the partition",
     "GetPartitionIndexes": "always an empty list: partition indexes are not kept",
+    "PutDataCatalogEncryptionSettings": "EncryptionAtRest acted on: with SSE-KMS (default key alias/aws/glue) "
+                                        "databases, tables, table versions and partitions written afterwards are "
+                                        "stored AES-256-GCM-sealed under a KMS data key asked as the caller "
+                                        "(kms:GenerateDataKey to write, kms:Decrypt to read, via "
+                                        "glue.amazonaws.com; GlueEncryptionException with KMS's error "
+                                        "otherwise); SSE-KMS-WITH-SERVICE-ROLE asks KMS as the role "
+                                        "(iam:PassRole); DISABLED keeps sealed objects readable. "
+                                        "ConnectionPasswordEncryption stored only (connections are not "
+                                        "implemented)",
+    "GetDataCatalogEncryptionSettings": "DISABLED / ReturnConnectionPasswordEncrypted false until put",
     "TagResource": "catalog, database and table ARNs (existence checked); other resource ARNs stored as given",
 }
 

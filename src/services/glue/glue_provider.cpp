@@ -74,7 +74,7 @@ Result<std::unique_ptr<RegionalCatalog>> CatalogFor(GlueEnv& env, const aws::Req
     return GlueError(errors::kCatalogAccessDenied,
                      {ctx.principal.arn, ctx.operation, ctx.region, *id, ctx.operation});
   }
-  return env.catalog.ForRegion(ctx.account_id(), ctx.region);
+  return env.catalog.ForRegion(ctx.account_id(), ctx.region, AccessorOf(ctx));
 }
 
 object ErrorDetail(const Error& e) { return object{{"ErrorCode", e.code}, {"ErrorMessage", e.message}}; }
@@ -230,6 +230,7 @@ const GlueProvider::Table& Operations() {
       {"GetCrawler", GetCrawler},
       {"GetCrawlerMetrics", GetCrawlerMetrics},
       {"GetCrawlers", GetCrawlers},
+      {"GetDataCatalogEncryptionSettings", GetDataCatalogEncryptionSettings},
       {"GetDatabase", GetDatabase},
       {"GetDatabases", GetDatabases},
       {"GetPartition", GetPartition},
@@ -242,6 +243,7 @@ const GlueProvider::Table& Operations() {
       {"GetTags", GetTags},
       {"ListCrawlers", ListCrawlers},
       {"ListCrawls", ListCrawls},
+      {"PutDataCatalogEncryptionSettings", PutDataCatalogEncryptionSettings},
       {"SearchTables", SearchTables},
       {"StartCrawler", StartCrawler},
       {"StartCrawlerSchedule", StartCrawlerSchedule},

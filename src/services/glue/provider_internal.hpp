@@ -111,6 +111,12 @@ Result<aws::OperationOutput> BatchDeletePartition(GlueEnv& env, const aws::Reque
 Result<aws::OperationOutput> GetPartitionIndexes(GlueEnv& env, const aws::RequestContext& ctx,
                                                  aws::OperationInput& input);
 
+// Encryption settings (provider_encryption.cpp).
+Result<aws::OperationOutput> GetDataCatalogEncryptionSettings(GlueEnv& env, const aws::RequestContext& ctx,
+                                                              aws::OperationInput& input);
+Result<aws::OperationOutput> PutDataCatalogEncryptionSettings(GlueEnv& env, const aws::RequestContext& ctx,
+                                                              aws::OperationInput& input);
+
 // Crawlers (provider_crawlers.cpp): each hands the request to Crawlers in the request's namespace.
 Result<aws::OperationOutput> CreateCrawler(GlueEnv& env, const aws::RequestContext& ctx,
                                            aws::OperationInput& input);

@@ -14,6 +14,10 @@
 
 namespace cenote::glue {
 
+namespace {
+constexpr std::int64_t kCatalogDataKeyTtlMs = 5000;
+}  // namespace
+
 Status Register(services::ServiceDeps& deps) {
   s3::Lake* lake = deps.Find<s3::Lake>();
   if (lake == nullptr) return InternalError("glue: the S3 lake is not registered");
@@ -21,6 +25,9 @@ Status Register(services::ServiceDeps& deps) {
   CENOTE_ASSIGN_OR_RETURN(auto catalog_ptr,
                           Catalog::Open(deps.metadata, deps.account_id, deps.default_region));
   Catalog& catalog = deps.Keep(std::move(catalog_ptr));
+  // Encryption at rest asks KMS in-process as the catalog's accessor; data keys are reused for a few seconds
+  // per accessor and key, so a key disabled or a grant removed takes effect within that period.
+  catalog.UseKms(InvokerKms(deps.invoker), kCatalogDataKeyTtlMs);
   deps.Offer<Catalog>(catalog);
   CENOTE_ASSIGN_OR_RETURN(query::QueryEngine * engine, deps.Engine());
 

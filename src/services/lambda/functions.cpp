@@ -957,6 +957,28 @@ Result<OperationOutput> GetLayerVersion(Env& env, const RequestContext& ctx, Ope
   return OperationOutput(v->second.doc);
 }
 
+// GetLayerVersionByArn: arn:aws:lambda:<region>:<account>:layer:<name>:<version>.
+Result<OperationOutput> GetLayerVersionByArn(Env& env, const RequestContext& ctx, OperationInput& in) {
+  const std::string arn = GetString(in.params.as_object(), "Arn").value_or("");
+  CENOTE_ASSIGN_OR_RETURN(LayerKey key, LayerKeyOf(ctx, arn));
+  const std::size_t colon = arn.rfind(':');
+  std::int64_t version = 0;
+  const std::string digits = colon == std::string::npos ? "" : arn.substr(colon + 1);
+  if (!arn.starts_with("arn:") || digits.empty() || digits.size() > 18 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    return Invalid("1 validation error detected: Value '" + arn +
+                   "' at 'arn' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                   "arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:layer:"
+                   "[a-zA-Z0-9-_]+:[0-9]+");
+  version = std::stoll(digits);
+  MutexLock lock(env.mu);
+  auto it = env.layers.find(key);
+  if (it == env.layers.end()) return services::MakeError(errors::kLayerNotFound);
+  auto v = it->second.find(version);
+  if (v == it->second.end()) return services::MakeError(errors::kLayerNotFound);
+  return OperationOutput(v->second.doc);
+}
+
 Result<OperationOutput> ListLayerVersions(Env& env, const RequestContext& ctx, OperationInput& in) {
   const json::object& params = in.params.as_object();
   CENOTE_ASSIGN_OR_RETURN(LayerKey key, LayerKeyOf(ctx, GetString(params, "LayerName").value_or("")));

@@ -43,9 +43,9 @@ GAPS = [
     "Provisioned concurrency, code signing, layer permissions, recursion and runtime management "
     "configs, response streaming (InvokeWithResponseStream), InvokeAsync, container images and SnapStart are not "
     "supported (their operations answer UnknownOperationException).",
-    "The official runtime interface clients are not tested: Cenote's own (Python, Node) speak the same Runtime API; "
-    "AWS_LAMBDA_RUNTIME_API carries a per-environment path prefix, which clients that split host:port themselves "
-    "(the Node aws-lambda-ric) do not accept.",
+    "The official runtime interface clients (aws-lambda-ric, awslambdaric) are not installed by the bootstrap "
+    "(native builds) and so not tested; Cenote's own clients (Python, Node) and a custom runtime that reads "
+    "AWS_LAMBDA_RUNTIME_API as host:port, as they do, are (each environment has its own loopback endpoint).",
     "Other runtimes of the model (java, dotnet, ruby) are refused at CreateFunction.",
     "The Invoke authorization is on the unqualified function ARN (a policy on function:name:alias does not match).",
 ]
@@ -56,8 +56,8 @@ RUNTIME = [
     "/opt, a private 512 MB tmpfs /tmp, the data and scratch directories hidden, memory limited by a cgroup (v1 or v2) "
     "or RLIMIT_AS. A timeout kills the environment (Sandbox.Timedout, \"Task timed out after N.NN seconds\"); a "
     "memory-cgroup kill is Runtime.OutOfMemory.",
-    "The Lambda Runtime API is served on a loopback port; AWS_LAMBDA_RUNTIME_API is 127.0.0.1:<port>/<token> (a "
-    "per-environment path prefix). Environment variables as AWS sets them, the execution role's temporary "
+    "The Lambda Runtime API is served to each environment on a loopback port of its own; AWS_LAMBDA_RUNTIME_API is "
+    "127.0.0.1:<port>, as AWS gives it. Environment variables as AWS sets them, the execution role's temporary "
     "credentials, and AWS_ENDPOINT_URL (CENOTE_ENDPOINT_URL, else the Host of the last Lambda request) so SDKs inside "
     "call Cenote.",
     "Warm environments are reused (one invocation at a time each) and reaped after CENOTE_LAMBDA_IDLE_SECONDS (300).",

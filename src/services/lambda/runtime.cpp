@@ -111,6 +111,9 @@ struct ExecEnv {
   int output_fd = -1;
   std::thread reader;
   std::map<std::string, std::string> session;
+  // The environment's own Runtime API endpoint (AWS_LAMBDA_RUNTIME_API = 127.0.0.1:<port>): stopped when the
+  // environment goes, after its process (so no handler is still waiting on it).
+  std::unique_ptr<http::Server> api;
 
   Mutex mu;
   CondVar cv{mu};
@@ -148,8 +151,8 @@ class Runtimes::Impl {
     for (auto& env : all) Kill(*env);
     for (auto& env : all) {
       if (env->reader.joinable()) env->reader.join();
+      if (env->api) env->api->Stop();
     }
-    if (server_) server_->Stop();
   }
 
   Status StartServer() {
@@ -164,15 +167,6 @@ class Runtimes::Impl {
     for (const auto& e : std::filesystem::directory_iterator(runtime_dir_, ec)) {
       std::filesystem::permissions(e.path(), std::filesystem::perms(0644), ec);
     }
-    http::ServerOptions so;
-    so.host = "127.0.0.1";
-    so.port = 0;
-    so.io_threads = 1;
-    so.worker_threads = 256;  // each idle environment holds one long-polling /next
-    so.idle_timeout_seconds = 3600;
-    CENOTE_ASSIGN_OR_RETURN(server_,
-                            http::Server::Create(so, [this](http::HttpRequest& r) { return Serve(r); }));
-    CENOTE_ASSIGN_OR_RETURN(port_, server_->Start());
     services::Sandbox::Probe();
     // Finding the interpreters runs them once (slow behind shims such as pyenv's): off the start-up path, and
     // before the first cold start (which waits for it if it comes first).
@@ -451,7 +445,22 @@ class Runtimes::Impl {
     vars["AWS_DEFAULT_REGION"] = spec.region;
     vars["LAMBDA_TASK_ROOT"] = task;
     vars["LAMBDA_RUNTIME_DIR"] = runtime_dir;
-    vars["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:" + std::to_string(port_) + "/" + env->token;
+    {
+      // One loopback endpoint per environment, so that clients that take AWS_LAMBDA_RUNTIME_API as host:port
+      // (AWS's runtime interface clients) work, and an environment reaches only its own invocations.
+      http::ServerOptions so;
+      so.host = "127.0.0.1";
+      so.port = 0;
+      so.io_threads = 1;
+      so.worker_threads = 2;  // the long-polling /next, and a response or error
+      so.idle_timeout_seconds = 3600;
+      std::weak_ptr<ExecEnv> weak = env;
+      CENOTE_ASSIGN_OR_RETURN(env->api, http::Server::Create(so, [this, weak](http::HttpRequest& r) {
+                                return Serve(weak.lock(), r);
+                              }));
+      CENOTE_ASSIGN_OR_RETURN(std::uint16_t port, env->api->Start());
+      vars["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:" + std::to_string(port);
+    }
     vars["HOME"] = "/tmp";
     for (const auto& [k, v] : session) vars[k] = v;
     sb.argv = argv;
@@ -577,6 +586,7 @@ class Runtimes::Impl {
   static void JoinLater(std::shared_ptr<ExecEnv> env) {
     std::thread([env] {
       if (env->reader.joinable()) env->reader.join();
+      if (env->api) env->api->Stop();
     }).detach();
   }
 
@@ -625,19 +635,8 @@ class Runtimes::Impl {
     return r;
   }
 
-  http::HttpResponse Serve(http::HttpRequest& req) {
-    std::string_view path = req.Path();
-    if (path.size() < 2 || path[0] != '/') return Answer(404, ErrorDoc("NotFound", "unknown path"));
-    std::size_t slash = path.find('/', 1);
-    if (slash == std::string_view::npos) return Answer(404, ErrorDoc("NotFound", "unknown path"));
-    std::string token(path.substr(1, slash - 1));
-    std::string_view rest = path.substr(slash);
-    std::shared_ptr<ExecEnv> env;
-    {
-      MutexLock lock(mu_);
-      auto it = envs_.find(token);
-      if (it != envs_.end()) env = it->second;
-    }
+  http::HttpResponse Serve(const std::shared_ptr<ExecEnv>& env, http::HttpRequest& req) {
+    std::string_view rest = req.Path();
     if (!env) return Answer(403, ErrorDoc("Forbidden", "unknown execution environment"));
     constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
     if (!rest.starts_with(kPrefix)) return Answer(404, ErrorDoc("NotFound", "unknown path"));
@@ -714,8 +713,6 @@ class Runtimes::Impl {
 
   RuntimesOptions options_;
   std::string runtime_dir_;
-  std::unique_ptr<http::Server> server_;
-  std::uint16_t port_ = 0;
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<ExecEnv>> envs_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;

@@ -6,10 +6,9 @@
 // Inside the sandbox: the code read-only at /var/task, layers at /opt, the interpreter's prefix at /var/lang
 // (python), a private /tmp.
 //
-// The Runtime API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) is served on one loopback
-// port for all environments; each environment's AWS_LAMBDA_RUNTIME_API is "127.0.0.1:<port>/<token>", a
-// per-environment path prefix (clients build "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/..."), so an
-// environment can only see and answer its own invocations.
+// The Runtime API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html) is served to each
+// environment on a loopback port of its own: AWS_LAMBDA_RUNTIME_API is "127.0.0.1:<port>", as AWS gives it,
+// so any runtime interface client works, and an environment can only see and answer its own invocations.
 //
 // One invocation at a time per environment; warm environments are reused for the same function version and
 // configuration (Environment::key) and reaped after `idle_ms`. Concurrency = environments busy.

@@ -40,6 +40,13 @@ inline constexpr ErrorSpec kDeliveryTest{
     "Could not deliver test message to specified destination. Check if the "
     "destination is valid.",
     400};
+// AWS's words when a Lambda destination cannot be invoked by CloudWatch Logs (no such function, or its
+// resource policy does not let logs.amazonaws.com in).
+inline constexpr ErrorSpec kLambdaDeliveryTest{
+    "InvalidParameterException",
+    "Could not execute the lambda function. Make sure you have given CloudWatch Logs permission to execute "
+    "your function.",
+    400};
 inline constexpr ErrorSpec kTooManyTags{"TooManyTagsException",
                                         "A resource can have no more than 50 tags. Resource: {}", 400};
 }  // namespace errors

@@ -88,10 +88,21 @@ Status Deliver(Env& env, const std::string& account, const std::string& region,
   return Status::Ok();
 }
 
+// A DryRun Invoke of the function as CloudWatch Logs for the log group: existence and permission only.
+Status CheckLambdaDestination(Env& env, const std::string& account, const std::string& destination,
+                              const std::string& source_arn) {
+  if (env.options.invoker == nullptr) return InternalError("no invoker");
+  aws::Caller caller = aws::ServiceCaller(kLogsPrincipal, account, ArnRegion(destination), source_arn);
+  caller.invoked_by = std::string(kLogsPrincipal);
+  aws::OperationInput in;
+  in.params = json::object{{"FunctionName", destination}, {"InvocationType", "DryRun"}};
+  auto out = env.options.invoker->Call(caller, "lambda", "Invoke", in);
+  if (!out.ok()) return out.error();
+  return Status::Ok();
+}
+
 Result<std::string> ControlMessage(std::int64_t now, DestinationKind kind) {
-  const char* what = kind == DestinationKind::kKinesis    ? "Kinesis stream"
-                     : kind == DestinationKind::kFirehose ? "Firehose stream"
-                                                          : "Lambda function";
+  const char* what = kind == DestinationKind::kKinesis ? "Kinesis stream" : "Firehose stream";
   json::object msg{
       {"messageType", "CONTROL_MESSAGE"},
       {"owner", "CloudwatchLogs"},
@@ -287,11 +298,19 @@ Result<OperationOutput> PutSubscriptionFilter(Env& env, const RequestContext& ct
       return MakeError(errors::kLimitExceeded, {"Resource limit exceeded."});
     }
   }
-  // AWS checks the destination with a test message before it creates the filter; Lambda (which may not be
-  // there yet) gets its test message through the outbox instead.
-  CENOTE_ASSIGN_OR_RETURN(std::string control, ControlMessage(now, kind));
+  // AWS checks the destination with a test message before it creates the filter. A Lambda function is
+  // checked with a DryRun invocation as CloudWatch Logs (the function exists and its resource policy lets
+  // logs.amazonaws.com in) instead: a function receives DATA_MESSAGEs only.
   const std::string source_arn = GroupArn(key.region, key.account, key.name) + ":*";
-  if (kind != DestinationKind::kLambda) {
+  if (kind == DestinationKind::kLambda) {
+    Status allowed = CheckLambdaDestination(env, key.account, destination, source_arn);
+    if (!allowed.ok()) {
+      spdlog::info("logs: subscription filter {} cannot invoke {}: {} {}", name, destination,
+                   allowed.error().code, allowed.error().message);
+      return MakeError(errors::kLambdaDeliveryTest);
+    }
+  } else {
+    CENOTE_ASSIGN_OR_RETURN(std::string control, ControlMessage(now, kind));
     Status delivered = Deliver(env, key.account, key.region, destination, role, source_arn, control);
     if (!delivered.ok()) {
       spdlog::info("logs: subscription filter {} test message to {} refused: {} {}", name, destination,
@@ -307,12 +326,7 @@ Result<OperationOutput> PutSubscriptionFilter(Env& env, const RequestContext& ct
       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, name) DO UPDATE SET pattern = excluded.pattern, "
       "destination = excluded.destination, role = excluded.role, distribution = excluded.distribution",
       {g.id, name, pattern_text, destination, role, distribution, now}));
-  if (kind == DestinationKind::kLambda) {
-    CENOTE_RETURN_IF_ERROR(
-        InsertOutbox(*txn, key.account, key.region, destination, role, source_arn, control, now));
-  }
   CENOTE_RETURN_IF_ERROR(txn->Commit());
-  if (kind == DestinationKind::kLambda && env.wake_delivery) env.wake_delivery();
   return json::object{};
 }
 

@@ -40,7 +40,9 @@ NOTES = {
     "PutSubscriptionFilter": "destination a Kinesis stream or a Firehose stream (with roleArn, assumed for the "
                              "delivery; the caller needs iam:PassRole on it) or a Lambda function (invoked as logs.amazonaws.com with the group as "
                              "aws:SourceArn); 2 per group; a CONTROL_MESSAGE test is delivered on creation "
-                             "(Kinesis and Firehose refusing it fail the call); matching events are delivered "
+                             "(Kinesis and Firehose refusing it fail the call), a Lambda function is checked with a "
+                             "DryRun invocation as logs.amazonaws.com (InvalidParameterException \"Could not execute "
+                             "the lambda function...\" without its permission); matching events are delivered "
                              "gzip-compressed in AWS's DATA_MESSAGE format, at least once, from an outbox "
                              "committed with the events",
     "StartQuery": "logGroupName / logGroupNames / logGroupIdentifiers (50), startTime / endTime in seconds "
@@ -61,9 +63,9 @@ GAPS = [
     "StartLiveTail (an event stream) is not implemented; `aws logs tail --follow` works, as the CLI implements it "
     "with FilterLogEvents polling.",
     "Subscription filters to CloudWatch Logs destinations (PutDestination, cross-account) and account-level "
-    "subscription policies are not implemented; Lambda destinations are invoked asynchronously "
-    "as logs.amazonaws.com (the function's policy must allow it; failures are retried with backoff for 24 hours), "
-    "shown against a stand-in Lambda in the unit tests, not yet end to end with the Lambda service.",
+    "subscription policies are not implemented. Lambda destinations are invoked asynchronously as "
+    "logs.amazonaws.com (failures are retried with backoff for 24 hours); shown end to end in "
+    "`tests/e2e/lambda/test_targets.py`.",
     "KMS encryption of log groups (kmsKeyId) is stored, not applied; data protection policies, anomaly detection, "
     "export tasks, deliveries, transformers, query definitions and field indexes are not implemented.",
     "Logs Insights: the `pattern`, `unmask`, `filterIndex`, `source` and SQL / PPL query languages are not "
@@ -80,12 +82,18 @@ INSIGHTS = [
     "`and` / `or` / `not`; functions strlen, toupper, tolower, concat, substr, replace, trim, ltrim, rtrim, abs, "
     "ceil, floor, round, sqrt, log, pow, greatest, least, datefloor, dateceil, fromMillis, toMillis, ispresent, "
     "isempty, isblank, coalesce, strcontains, bin.",
-    "Fields: @timestamp, @message, @logStream, @log, @ingestionTime, @ptr, and the fields of JSON messages by "
-    "dotted path (`a.b`, arrays `a.0`).",
-    "Queries run on an evaluator of the service's own over the events of the time range, read in time order "
-    "with parameterized SQL (no query text reaches SQL); a query with a limit and no sort or stats stops reading "
-    "once it has its rows. (The DuckDB engine binds catalog tables to lake files; log events live in the "
-    "service's own database.)",
+    "Fields: @timestamp, @message, @logStream, @log, @ingestionTime, @ptr (in results, not in expressions), the "
+    "fields of JSON messages by dotted path (`a.b`, arrays `a.0`), and the fields Insights discovers in Lambda's "
+    "START/END/REPORT lines: @type, @requestId, @duration, @billedDuration, @initDuration, @memorySize and "
+    "@maxMemoryUsed (bytes, as AWS reports them).",
+    "Queries run on the query engine (DuckDB, the engine Athena uses): the events of the time range are read in "
+    "time order from the service's database, exported to a CSV file in the scratch directory, and the query, "
+    "translated to one SELECT over that file, runs through the engine's sandbox with every user value a quoted "
+    "literal. Insights' dynamically typed values are typed by the translation (numbers, timestamps, text read as "
+    "a number where it parses as one); `sort` keeps Insights' natural order. A query with a limit and no filter "
+    "before it exports only the events it needs.",
+    "Regular expressions are RE2's (the engine's): lookaround and back-references are refused with "
+    "MalformedQueryException when the query is parsed. Text functions count characters, not bytes.",
 ]
 
 STORAGE = [

@@ -5,20 +5,23 @@
 #pragma GCC diagnostic ignored "-Wrestrict"
 #endif
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <regex>
 #include <set>
-#include <unordered_map>
-#include <variant>
 
 #include "common/clock.hpp"
 #include "common/encoding.hpp"
-#include "common/java_regex.hpp"
 #include "common/strings.hpp"
+#include "query/engine.hpp"
 #include "services/logs/errors.hpp"
 
 namespace cenote::logs {
@@ -53,12 +56,6 @@ std::optional<double> ParseDouble(std::string_view text) {
   return v;
 }
 
-std::optional<double> AsNumber(const Val& v) {
-  if (v.numeric()) return v.num;
-  if (v.kind == Val::Kind::kStr) return ParseDouble(v.str);
-  return std::nullopt;
-}
-
 std::string FormatNumber(double v) {
   if (std::floor(v) == v && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
   char buf[64];
@@ -81,157 +78,71 @@ std::string Text(const Val& v) {
 }
 
 // Orders values as sort and min/max do: numbers numerically, otherwise as text; nulls first.
-int CompareVals(const Val& a, const Val& b) {
-  if (a.null() || b.null()) return a.null() == b.null() ? 0 : (a.null() ? -1 : 1);
-  auto x = AsNumber(a), y = AsNumber(b);
-  if (x && y) return *x < *y ? -1 : (*x > *y ? 1 : 0);
-  const std::string ta = Text(a), tb = Text(b);
-  return ta < tb ? -1 : (ta > tb ? 1 : 0);
-}
 
-// `sort`'s order (AWS: "an updated version of natural sorting"): non-number values before number values;
-// numbers by value; other text in chunks of digits and non-digits, non-digits by code unit, digit runs by
-// length, then value. Absent values first.
-int SortCompare(const Val& a, const Val& b) {
-  if (a.null() || b.null()) return a.null() == b.null() ? 0 : (a.null() ? -1 : 1);
-  auto x = AsNumber(a), y = AsNumber(b);
-  if (x && y) return *x < *y ? -1 : (*x > *y ? 1 : 0);
-  if (x || y) return x ? 1 : -1;
-  const std::string ta = Text(a), tb = Text(b);
-  std::size_t i = 0, j = 0;
-  while (i < ta.size() && j < tb.size()) {
-    const bool da = IsAsciiDigit(ta[i]), db = IsAsciiDigit(tb[j]);
-    if (da && db) {
-      std::size_t ei = i, ej = j;
-      while (ei < ta.size() && IsAsciiDigit(ta[ei])) ++ei;
-      while (ej < tb.size() && IsAsciiDigit(tb[ej])) ++ej;
-      if (ei - i != ej - j) return ei - i < ej - j ? -1 : 1;
-      if (int c = ta.compare(i, ei - i, tb, j, ej - j); c != 0) return c < 0 ? -1 : 1;
-      i = ei;
-      j = ej;
-      continue;
-    }
-    const unsigned char ca = static_cast<unsigned char>(ta[i]), cb = static_cast<unsigned char>(tb[j]);
-    if (ca != cb) return ca < cb ? -1 : 1;
-    ++i;
-    ++j;
-  }
-  if (i < ta.size()) return 1;
-  if (j < tb.size()) return -1;
-  return 0;
-}
-
-// ---- regular expressions: java_regex (linear time) for matching; std::regex where captures are needed or
-// for (?i)
+// ---- regular expressions: checked when the query is parsed, run by the query engine (RE2). Java's named
+// groups `(?<name>...)` become RE2's `(?P<name>...)`; lookaround and back-references, which RE2 does not
+// have, are refused when the query is parsed rather than failing it later.
 
 class Regex {
  public:
   static Result<Regex> Compile(std::string pattern) {
     Regex r;
-    bool icase = false;
-    if (pattern.starts_with("(?i)")) {
-      icase = true;
-      pattern = pattern.substr(4);
-    }
-    // Named groups: std::regex numbers groups; remember the names by position.
-    std::string plain;
+    std::string body = pattern;
+    const bool icase = body.starts_with("(?i)");
+    if (icase) body = body.substr(4);
     int group = 0;
-    for (std::size_t i = 0; i < pattern.size(); ++i) {
-      char c = pattern[i];
-      if (c == '\\' && i + 1 < pattern.size()) {
-        plain += c;
-        plain += pattern[++i];
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      const char c = body[i];
+      if (c == '\\' && i + 1 < body.size()) {
+        if (IsAsciiDigit(body[i + 1]) && body[i + 1] != '0') return Unsupported(pattern, "back-references");
+        r.sql_ += c;
+        r.sql_ += body[++i];
+        r.plain_ += c;
+        r.plain_ += body[i];
         continue;
       }
       if (c == '(') {
-        if (pattern.compare(i, 3, "(?<") == 0 && i + 3 < pattern.size() && pattern[i + 3] != '=' &&
-            pattern[i + 3] != '!') {
-          std::size_t close = pattern.find('>', i + 3);
+        if (body.compare(i, 3, "(?=") == 0 || body.compare(i, 3, "(?!") == 0 ||
+            body.compare(i, 4, "(?<=") == 0 || body.compare(i, 4, "(?<!") == 0)
+          return Unsupported(pattern, "lookaround");
+        if (body.compare(i, 3, "(?<") == 0) {
+          std::size_t close = body.find('>', i + 3);
           if (close == std::string::npos) return MakeError("MalformedQueryException", "Invalid regex", 400);
           ++group;
-          r.names_.emplace_back(group, pattern.substr(i + 3, close - i - 3));
-          plain += '(';
+          r.names_.emplace_back(group, body.substr(i + 3, close - i - 3));
+          r.sql_ += "(?P<" + body.substr(i + 3, close - i - 3) + ">";
+          r.plain_ += '(';
           i = close;
           continue;
         }
-        if (pattern.compare(i, 2, "(?") != 0) ++group;
+        if (body.compare(i, 2, "(?") != 0) ++group;
       }
-      plain += c;
+      r.sql_ += c;
+      r.plain_ += c;
     }
-    if (!icase && r.names_.empty()) {
-      r.fast_ = JavaRegex::Cached("(?s).*(?:" + plain + ").*");
-    }
+    // A syntax check (ECMAScript's grammar is close to RE2's for what survives the checks above).
     try {
-      auto flags = std::regex::ECMAScript | std::regex::optimize;
+      auto flags = std::regex::ECMAScript;
       if (icase) flags |= std::regex::icase;
-      r.re_ = std::make_shared<std::regex>(plain, flags);
+      std::regex check(r.plain_, flags);
     } catch (const std::regex_error&) {
-      if (r.fast_ == nullptr) {
-        return MakeError("MalformedQueryException", "Invalid regular expression: " + pattern, 400);
-      }
+      return MakeError("MalformedQueryException", "Invalid regular expression: " + pattern, 400);
     }
+    if (icase) r.sql_ = "(?i)" + r.sql_;
     return r;
   }
-  bool Search(std::string_view text) const {
-    if (fast_) return fast_->Matches(text);
-    if (!re_ || text.size() > kMaxBacktrackingInput) return false;
-    try {
-      return std::regex_search(text.begin(), text.end(), *re_);
-    } catch (const std::regex_error&) {  // error_complexity / error_stack on a pathological pattern
-      return false;
-    }
-  }
-  // Named captures of the first match; empty when there is none.
-  std::vector<std::pair<std::string, std::string>> Captures(std::string_view text) const {
-    std::vector<std::pair<std::string, std::string>> out;
-    if (!re_ || text.size() > kMaxBacktrackingInput) return out;
-    std::match_results<std::string_view::const_iterator> m;
-    try {
-      if (!std::regex_search(text.begin(), text.end(), m, *re_)) return out;
-    } catch (const std::regex_error&) {
-      return out;
-    }
-    for (const auto& [index, name] : names_) {
-      if (static_cast<std::size_t>(index) < m.size() && m[index].matched)
-        out.emplace_back(name, m[index].str());
-    }
-    return out;
-  }
+  const std::string& sql_pattern() const { return sql_; }
   const std::vector<std::pair<int, std::string>>& names() const { return names_; }
 
  private:
-  // std::regex backtracks recursively: keep its input bounded.
-  static constexpr std::size_t kMaxBacktrackingInput = 64 * 1024;
-  const JavaRegex* fast_ = nullptr;
-  std::shared_ptr<std::regex> re_;
+  static Error Unsupported(const std::string& pattern, const char* what) {
+    return MakeError("MalformedQueryException",
+                     std::string("Regular expressions with ") + what + " are not supported: " + pattern, 400);
+  }
+  std::string sql_;    // for the engine (RE2)
+  std::string plain_;  // for the syntax check, named groups unnamed
   std::vector<std::pair<int, std::string>> names_;
 };
-
-// ---- records
-
-struct Record {
-  const InsightsEvent* event = nullptr;  // null for rows that stats made
-  std::shared_ptr<InsightsEvent> owned;  // a copy kept when the record outlives the read
-  std::vector<std::pair<std::string, Val>> fields;
-  mutable std::optional<json::value> parsed;  // the message as JSON, on first use
-  mutable bool parse_tried = false;
-
-  void Set(const std::string& name, Val v) {
-    for (auto& [n, existing] : fields) {
-      if (n == name) {
-        existing = std::move(v);
-        return;
-      }
-    }
-    fields.emplace_back(name, std::move(v));
-  }
-  const InsightsEvent* ev() const { return owned ? owned.get() : event; }
-};
-
-std::string PointerOf(const InsightsEvent& e) {
-  if (!e.ptr.empty()) return e.ptr;
-  return Base64Encode(std::string(e.ptr_prefix) + std::to_string(e.id), Base64Alphabet::kUrlSafe, false);
-}
 
 Val JsonToVal(const json::value& v) {
   if (v.is_string()) return Val::Str(std::string(v.get_string()));
@@ -241,54 +152,6 @@ Val JsonToVal(const json::value& v) {
   if (v.is_bool()) return Val::Str(v.get_bool() ? "true" : "false");
   if (v.is_null()) return Val::Null();
   return Val::Str(json::serialize(v));
-}
-
-const json::value* ParsedMessage(const Record& r) {
-  if (!r.parse_tried) {
-    r.parse_tried = true;
-    const InsightsEvent* e = r.ev();
-    if (e != nullptr) {
-      std::string_view m = TrimAsciiSpace(e->message);
-      if (!m.empty() && m.front() == '{') {
-        boost::system::error_code ec;
-        json::value v = json::parse(m, ec);
-        if (!ec && v.is_object()) r.parsed = std::move(v);
-      }
-    }
-  }
-  return r.parsed ? &*r.parsed : nullptr;
-}
-
-Val Lookup(const Record& r, const std::string& name) {
-  for (const auto& [n, v] : r.fields) {
-    if (n == name) return v;
-  }
-  const InsightsEvent* e = r.ev();
-  if (e == nullptr) return Val::Null();
-  if (name == "@timestamp") return Val::Time(static_cast<double>(e->timestamp));
-  if (name == "@message") return Val::Str(e->message);
-  if (name == "@logStream") return Val::Str(e->log_stream);
-  if (name == "@log") return Val::Str(e->log);
-  if (name == "@ingestionTime") return Val::Time(static_cast<double>(e->ingestion));
-  if (name == "@ptr") return Val::Str(PointerOf(*e));
-  const json::value* root = ParsedMessage(r);
-  if (root == nullptr) return Val::Null();
-  const json::value* at = root;
-  for (std::string_view part : SplitString(name, '.')) {
-    if (at->is_object()) {
-      at = at->get_object().if_contains(part);
-    } else if (at->is_array()) {
-      std::size_t index = 0;
-      auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), index);
-      if (ec != std::errc() || ptr != part.data() + part.size() || index >= at->get_array().size())
-        return Val::Null();
-      at = &at->get_array()[index];
-    } else {
-      return Val::Null();
-    }
-    if (at == nullptr) return Val::Null();
-  }
-  return JsonToVal(*at);
 }
 
 // ---- lexer
@@ -727,205 +590,6 @@ class Parser {
   std::string_view source_;
 };
 
-bool Truthy(const Val& v) {
-  switch (v.kind) {
-    case Val::Kind::kNull:
-      return false;
-    case Val::Kind::kNum:
-    case Val::Kind::kTime:
-      return v.num != 0;
-    case Val::Kind::kStr:
-      return !v.str.empty() && v.str != "false";
-  }
-  return false;
-}
-
-Val Bool(bool b) { return Val::Num(b ? 1 : 0); }
-
-std::string TrimChars(std::string_view s, bool left, bool right) {
-  std::size_t a = 0, b = s.size();
-  if (left)
-    while (a < b && IsAsciiSpace(s[a])) ++a;
-  if (right)
-    while (b > a && IsAsciiSpace(s[b - 1])) --b;
-  return std::string(s.substr(a, b - a));
-}
-
-Val Eval(const Expr& e, const Record& r);
-
-Val EvalCall(const Expr& e, const Record& r) {
-  const std::string& fn = e.name;
-  auto arg = [&](std::size_t k) { return k < e.args.size() ? Eval(*e.args[k], r) : Val::Null(); };
-  auto num = [&](std::size_t k) { return AsNumber(arg(k)); };
-  if (fn == "ispresent") return Bool(!arg(0).null());
-  if (fn == "isempty") {
-    Val v = arg(0);
-    return Bool(v.null() || (v.kind == Val::Kind::kStr && v.str.empty()));
-  }
-  if (fn == "isblank") {
-    Val v = arg(0);
-    return Bool(v.null() || (v.kind == Val::Kind::kStr && TrimAsciiSpace(v.str).empty()));
-  }
-  if (fn == "coalesce") {
-    for (std::size_t k = 0; k < e.args.size(); ++k) {
-      Val v = arg(k);
-      if (!v.null()) return v;
-    }
-    return Val::Null();
-  }
-  if (fn == "bin") {
-    auto period = num(0);
-    if (!period || *period <= 0) return Val::Null();
-    const double ts = static_cast<double>(r.ev() ? r.ev()->timestamp : 0);
-    return Val::Time(std::floor(ts / *period) * *period);
-  }
-  if (fn == "datefloor" || fn == "dateceil") {
-    auto t = num(0);
-    auto period = num(1);
-    if (!t || !period || *period <= 0) return Val::Null();
-    double v = fn == "datefloor" ? std::floor(*t / *period) * *period : std::ceil(*t / *period) * *period;
-    return Val::Time(v);
-  }
-  if (fn == "frommillis") {
-    auto n = num(0);
-    return n ? Val::Time(*n) : Val::Null();
-  }
-  if (fn == "tomillis") {
-    auto n = num(0);
-    return n ? Val::Num(*n) : Val::Null();
-  }
-  if (fn == "abs" || fn == "ceil" || fn == "floor" || fn == "sqrt" || fn == "log" || fn == "round") {
-    auto n = num(0);
-    if (!n) return Val::Null();
-    if (fn == "abs") return Val::Num(std::fabs(*n));
-    if (fn == "ceil") return Val::Num(std::ceil(*n));
-    if (fn == "floor") return Val::Num(std::floor(*n));
-    if (fn == "sqrt") return Val::Num(std::sqrt(*n));
-    if (fn == "round") return Val::Num(std::round(*n));
-    return Val::Num(std::log(*n));
-  }
-  if (fn == "pow") {
-    auto a = num(0), b = num(1);
-    return a && b ? Val::Num(std::pow(*a, *b)) : Val::Null();
-  }
-  if (fn == "greatest" || fn == "least") {
-    Val best;
-    for (std::size_t k = 0; k < e.args.size(); ++k) {
-      Val v = arg(k);
-      if (v.null()) continue;
-      if (best.null() || (fn == "greatest" ? CompareVals(v, best) > 0 : CompareVals(v, best) < 0)) best = v;
-    }
-    return best;
-  }
-  // String functions: null in, null out.
-  Val first = arg(0);
-  if (first.null() && fn != "concat") return Val::Null();
-  const std::string s = Text(first);
-  if (fn == "strlen") return Val::Num(static_cast<double>(s.size()));
-  if (fn == "toupper") return Val::Str(AsciiUpper(s));
-  if (fn == "tolower") return Val::Str(AsciiLower(s));
-  if (fn == "trim") return Val::Str(TrimChars(s, true, true));
-  if (fn == "ltrim") return Val::Str(TrimChars(s, true, false));
-  if (fn == "rtrim") return Val::Str(TrimChars(s, false, true));
-  if (fn == "strcontains") return Bool(s.find(Text(arg(1))) != std::string::npos);
-  if (fn == "concat") {
-    std::string out;
-    for (std::size_t k = 0; k < e.args.size(); ++k) out += Text(arg(k));
-    return Val::Str(out);
-  }
-  if (fn == "substr") {
-    auto start = num(1);
-    if (!start) return Val::Null();
-    std::int64_t from = std::max<std::int64_t>(0, static_cast<std::int64_t>(*start));
-    if (from >= static_cast<std::int64_t>(s.size())) return Val::Str("");
-    std::optional<double> len = e.args.size() > 2 ? num(2) : std::nullopt;
-    return Val::Str(
-        len ? s.substr(static_cast<std::size_t>(from), static_cast<std::size_t>(std::max<double>(0, *len)))
-            : s.substr(static_cast<std::size_t>(from)));
-  }
-  if (fn == "replace") {
-    const std::string from = Text(arg(1)), to = Text(arg(2));
-    if (from.empty()) return Val::Str(s);
-    std::string out;
-    std::size_t at = 0;
-    while (true) {
-      std::size_t hit = s.find(from, at);
-      if (hit == std::string::npos) break;
-      out += s.substr(at, hit - at) + to;
-      at = hit + from.size();
-    }
-    return Val::Str(out + s.substr(at));
-  }
-  return Val::Null();
-}
-
-Val Eval(const Expr& e, const Record& r) {
-  switch (e.kind) {
-    case Expr::Kind::kLiteral:
-      return e.literal;
-    case Expr::Kind::kField:
-      return Lookup(r, e.name);
-    case Expr::Kind::kList:
-    case Expr::Kind::kRegex:
-      return Val::Null();
-    case Expr::Kind::kCall:
-      return EvalCall(e, r);
-    case Expr::Kind::kUnary: {
-      Val v = Eval(*e.args[0], r);
-      if (e.name == "not") return Bool(!Truthy(v));
-      auto n = AsNumber(v);
-      return n ? Val::Num(-*n) : Val::Null();
-    }
-    case Expr::Kind::kBinary:
-      break;
-  }
-  const std::string& op = e.name;
-  if (op == "and") return Bool(Truthy(Eval(*e.args[0], r)) && Truthy(Eval(*e.args[1], r)));
-  if (op == "or") return Bool(Truthy(Eval(*e.args[0], r)) || Truthy(Eval(*e.args[1], r)));
-  Val left = Eval(*e.args[0], r);
-  const Expr& rhs = *e.args[1];
-  if (op == "like" || op == "not like" || op == "=~") {
-    if (left.null()) return Bool(false);
-    const std::string text = Text(left);
-    bool found = false;
-    if (rhs.kind == Expr::Kind::kRegex) {
-      found = rhs.regex->Search(text);
-    } else if (op == "=~") {
-      auto re = Regex::Compile(Text(Eval(rhs, r)));
-      found = re.ok() && re->Search(text);
-    } else {
-      found = text.find(Text(Eval(rhs, r))) != std::string::npos;
-    }
-    return Bool(op == "not like" ? !found : found);
-  }
-  if (op == "in" || op == "not in") {
-    if (left.null()) return Bool(false);
-    bool found = false;
-    for (const auto& item : rhs.args) found = found || CompareVals(left, Eval(*item, r)) == 0;
-    return Bool(op == "in" ? found : !found);
-  }
-  Val right = Eval(rhs, r);
-  if (op == "=" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
-    if (left.null() || right.null()) return Bool(false);
-    const int c = CompareVals(left, right);
-    if (op == "=") return Bool(c == 0);
-    if (op == "!=") return Bool(c != 0);
-    if (op == "<") return Bool(c < 0);
-    if (op == "<=") return Bool(c <= 0);
-    if (op == ">") return Bool(c > 0);
-    return Bool(c >= 0);
-  }
-  auto a = AsNumber(left), b = AsNumber(right);
-  if (!a || !b) return Val::Null();
-  if (op == "+") return Val::Num(*a + *b);
-  if (op == "-") return Val::Num(*a - *b);
-  if (op == "*") return Val::Num(*a * *b);
-  if (op == "/") return *b == 0 ? Val::Null() : Val::Num(*a / *b);
-  if (op == "%") return *b == 0 ? Val::Null() : Val::Num(std::fmod(*a, *b));
-  if (op == "^") return Val::Num(std::pow(*a, *b));
-  return Val::Null();
-}
-
 bool ContainsAggregate(const Expr& e) {
   if (e.kind == Expr::Kind::kCall && AggregateNames().contains(e.name)) return true;
   for (const auto& a : e.args) {
@@ -1086,199 +750,598 @@ Result<Command> ParseCommand(Parser& p) {
   return c;
 }
 
-// ---- stats
+// ---- translation to SQL
+//
+// A query becomes one SELECT over `s3object`, the events exported as CSV (ExportHeader below): a chain of
+// CTEs, one per command (and per computed field), each `SELECT *, <new columns> FROM <previous>`, so that a
+// field defined by `fields`, `parse` or `stats` is a column from then on. Insights' values are dynamically
+// typed; the translation types each expression statically instead: numbers (DOUBLE), timestamps (DOUBLE
+// milliseconds) and text (VARCHAR, which also holds the fields of JSON messages and parse captures, read as
+// numbers where they parse as one, as Insights does). Absent fields are NULL; a comparison with one is false.
+// Every user value reaches SQL as a quoted literal.
 
-struct Accumulator {
-  std::string fn;
-  double count = 0;
-  double sum = 0, sum_sq = 0;
-  Val best;                  // min / max
-  std::int64_t best_ts = 0;  // earliest / latest
-  bool has_best = false;
-  std::vector<double> values;  // pct
-  std::set<std::string> distinct;
+enum class Kind { kNum, kTime, kStr };
+
+struct Sql {
+  std::string text;
+  Kind kind = Kind::kStr;
+  bool numeric() const { return kind != Kind::kStr; }
 };
 
-void Accumulate(Accumulator& a, const Expr& call, const Record& r) {
-  if (call.args.empty()) {  // count(*) / count()
-    a.count += 1;
-    return;
+std::string Quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    out += c;
   }
-  Val v = Eval(*call.args[0], r);
-  if (v.null()) return;
-  const std::string& fn = a.fn;
-  if (fn == "count") {
-    a.count += 1;
-  } else if (fn == "sum" || fn == "avg" || fn == "stddev") {
-    if (auto n = AsNumber(v)) {
-      a.count += 1;
-      a.sum += *n;
-      a.sum_sq += *n * *n;
-    }
-  } else if (fn == "min" || fn == "max" || fn == "sortsfirst" || fn == "sortslast") {
-    const bool want_less = fn == "min" || fn == "sortsfirst";
-    if (!a.has_best || (want_less ? CompareVals(v, a.best) < 0 : CompareVals(v, a.best) > 0)) {
-      a.best = v;
-      a.has_best = true;
-    }
-  } else if (fn == "earliest" || fn == "latest") {
-    const std::int64_t ts = r.ev() ? r.ev()->timestamp : 0;
-    if (!a.has_best || (fn == "earliest" ? ts < a.best_ts : ts >= a.best_ts)) {
-      a.best = v;
-      a.best_ts = ts;
-      a.has_best = true;
-    }
-  } else if (fn == "pct") {
-    if (auto n = AsNumber(v)) a.values.push_back(*n);
-  } else if (fn == "count_distinct") {
-    a.distinct.insert(Text(v));
-  }
+  return out + "'";
 }
 
-Val Finish(Accumulator& a, const Expr& call, const Record& any) {
-  const std::string& fn = a.fn;
-  if (fn == "count") return Val::Num(a.count);
-  if (fn == "sum") return a.count ? Val::Num(a.sum) : Val::Null();
-  if (fn == "avg") return a.count ? Val::Num(a.sum / a.count) : Val::Null();
-  if (fn == "stddev") {
-    if (a.count < 2) return a.count ? Val::Num(0) : Val::Null();
-    const double mean = a.sum / a.count;
-    const double var = (a.sum_sq - a.count * mean * mean) / (a.count - 1);
-    return Val::Num(std::sqrt(std::max(0.0, var)));
-  }
-  if (fn == "count_distinct") return Val::Num(static_cast<double>(a.distinct.size()));
-  if (fn == "pct") {
-    if (a.values.empty()) return Val::Null();
-    double p = call.args.size() > 1 ? AsNumber(Eval(*call.args[1], any)).value_or(50) : 50;
-    std::sort(a.values.begin(), a.values.end());
-    p = std::clamp(p, 0.0, 100.0);
-    std::size_t index = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(a.values.size())));
-    index = index == 0 ? 0 : index - 1;
-    return Val::Num(a.values[std::min(index, a.values.size() - 1)]);
-  }
-  return a.has_best ? a.best : Val::Null();
+std::string DoubleLiteral(double v) {
+  char buf[64];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return "CAST(" + std::string(buf, ec == std::errc() ? ptr : buf) + " AS DOUBLE)";
 }
 
-// An aggregate expression (`count(*)`, `sum(x) / count(*)`): its aggregate calls, accumulated per group.
-void CollectAggregates(const Expr& e, std::vector<const Expr*>& out) {
-  if (e.kind == Expr::Kind::kCall && AggregateNames().contains(e.name)) {
-    out.push_back(&e);
-    return;
-  }
-  for (const auto& a : e.args) CollectAggregates(*a, out);
+const char* kNullText = "CAST(NULL AS VARCHAR)";
+
+// The number a value reads as (NULL when it is not one).
+std::string NumOf(const Sql& x) {
+  if (x.numeric()) return x.text;
+  return "(CASE WHEN isfinite(TRY_CAST(" + x.text + " AS DOUBLE)) THEN TRY_CAST(" + x.text +
+         " AS DOUBLE) END)";
 }
 
-class StatsRun {
+// The text a value prints as (Insights' number and timestamp rendering).
+std::string TextOf(const Sql& x) {
+  switch (x.kind) {
+    case Kind::kStr:
+      return x.text;
+    case Kind::kNum:
+      return "(CASE WHEN isfinite(" + x.text + ") AND " + x.text + " = floor(" + x.text + ") AND abs(" +
+             x.text + ") < 1e15 THEN CAST(CAST(" + x.text + " AS BIGINT) AS VARCHAR) ELSE CAST(" + x.text +
+             " AS VARCHAR) END)";
+    case Kind::kTime:
+      return "strftime(make_timestamp(CAST(" + x.text + " * 1000 AS BIGINT)), '%Y-%m-%d %H:%M:%S.%g')";
+  }
+  return x.text;
+}
+
+std::string Truthy(const Sql& x) {
+  if (x.numeric()) return "coalesce(" + x.text + " <> 0, false)";
+  return "coalesce(" + x.text + " <> '' AND " + x.text + " <> 'false', false)";
+}
+
+Sql BoolValue(const std::string& condition) { return {"CAST(" + condition + " AS DOUBLE)", Kind::kNum}; }
+
+// Insights' comparison: numerically when both sides are numbers, else as text; false when one is absent.
+std::string Compare(const Sql& a, const Sql& b, std::string op) {
+  if (op == "!=") op = "<>";
+  if (a.numeric() && b.numeric()) return "coalesce(" + a.text + " " + op + " " + b.text + ", false)";
+  const std::string na = NumOf(a), nb = NumOf(b);
+  return "coalesce(CASE WHEN " + na + " IS NOT NULL AND " + nb + " IS NOT NULL THEN " + na + " " + op + " " +
+         nb + " ELSE " + TextOf(a) + " " + op + " " + TextOf(b) + " END, false)";
+}
+
+// `sort`'s natural order of text: digit runs compare by length, then value (each run prefixed by its length).
+std::string NaturalKey(const std::string& text) {
+  return "array_to_string(list_transform(regexp_extract_all(" + text +
+         ", '[0-9]+|[^0-9]+'), lambda s: CASE WHEN s[1] BETWEEN '0' AND '9' THEN lpad(CAST(length(s) AS "
+         "VARCHAR), "
+         "10, '0') || s ELSE s END), '')";
+}
+
+// ORDER BY terms of `sort`: absent values first, then (text) non-numbers before numbers, numbers by value,
+// other text naturally. `desc` reverses all of it.
+std::vector<std::string> SortTerms(const Sql& x, bool descending) {
+  const std::string dir = descending ? " DESC" : " ASC";
+  std::vector<std::string> out{"(" + x.text + " IS NOT NULL)" + dir};
+  if (x.numeric()) {
+    out.push_back(x.text + dir);
+  } else {
+    const std::string n = NumOf(x);
+    out.push_back("(" + n + " IS NOT NULL)" + dir);
+    out.push_back(n + dir);
+    out.push_back(NaturalKey(x.text) + dir);
+  }
+  return out;
+}
+
+// The order of stats groups: absent first, numbers by value, then text.
+std::vector<std::string> GroupTerms(const Sql& x) {
+  std::vector<std::string> out{"(" + x.text + " IS NOT NULL)"};
+  if (x.numeric()) {
+    out.push_back(x.text);
+  } else {
+    const std::string n = NumOf(x);
+    out.push_back("(" + n + " IS NULL)");
+    out.push_back(n);
+    out.push_back(x.text);
+  }
+  return out;
+}
+
+// The fields Insights discovers in Lambda's START/END/REPORT lines.
+std::optional<Sql> LambdaField(const std::string& name) {
+  auto extract = [](const std::string& re) {
+    return "nullif(regexp_extract(_msg, " + Quote(re) + ", 1), '')";
+  };
+  const std::string report = "^REPORT RequestId: [^\\t]*\\t(?:.*\\t)?";
+  auto number = [&](const std::string& label, const char* scale) {
+    Sql text{extract(report + label + ": ([0-9.]+)"), Kind::kStr};
+    return Sql{"(" + NumOf(text) + scale + ")", Kind::kNum};
+  };
+  if (name == "@type") return Sql{extract("^(START|END|REPORT) RequestId: "), Kind::kStr};
+  if (name == "@requestId") return Sql{extract("^(?:START|END|REPORT) RequestId: ([^\\s]+)"), Kind::kStr};
+  if (name == "@duration") return number("Duration", "");
+  if (name == "@billedDuration") return number("Billed Duration", "");
+  if (name == "@initDuration") return number("Init Duration", "");
+  if (name == "@memorySize") return number("Memory Size", " * 1000000");
+  if (name == "@maxMemoryUsed") return number("Max Memory Used", " * 1000000");
+  return std::nullopt;
+}
+
+// A field of a JSON message: `a.b.0` is $.a.b[0].
+std::string JsonPath(const std::string& name) {
+  std::string path = "$";
+  for (std::string_view part : SplitString(name, '.')) {
+    const bool index = !part.empty() && std::all_of(part.begin(), part.end(), IsAsciiDigit);
+    if (index) {
+      path += "[" + std::string(part) + "]";
+    } else {
+      path += ".\"";
+      for (char c : part) {
+        if (c == '"' || c == '\\') path += '\\';
+        path += c;
+      }
+      path += '"';
+    }
+  }
+  return path;
+}
+
+// The CSV the events are exported to, and the relation every translation starts from.
+constexpr const char* kExportHeader = "rn,ts,ing,grp,id,stream,log,message\n";
+// `_jf`: the JSON fields the query names, read from each message in one pass (a message that is not a JSON
+// object has none).
+std::string BaseCte(const std::vector<std::string>& json_paths) {
+  std::string out =
+      "e0 AS (SELECT CAST(rn AS BIGINT) AS _rn, CAST(ts AS DOUBLE) AS _ts, CAST(ing AS DOUBLE) AS _ing, grp "
+      "AS "
+      "_grp, id AS _id, stream AS _stream, log AS _log, coalesce(message, '') AS _msg";
+  if (!json_paths.empty()) {
+    std::string list;
+    for (const std::string& p : json_paths) list += (list.empty() ? "" : ", ") + Quote(p);
+    out +=
+        ", CASE WHEN starts_with(ltrim(message), '{') AND json_valid(message) THEN "
+        "json_extract_string(message, [" +
+        list + "]) END AS _jf";
+  }
+  return out + " FROM s3object)";
+}
+
+struct Translation {
+  std::string
+      sql;  // result columns: one per output column, then _grp and _id if `ptr`, then _m if `matched_column`
+  std::vector<std::string> columns;  // the output columns' field names
+  bool ptr = false;                  // rows are events: @ptr is made from _grp and _id
+  // recordsMatched: every event read (no filter before the first stats, sort, limit or dedup), the last
+  // result column (a stats right after the filters counts them), or what `matched_sql` counts.
+  bool matched_all = false;
+  bool matched_column = false;
+  std::string matched_sql;
+  std::int64_t export_cap = -1;  // events after which the export may stop (-1: all)
+};
+
+class Translator {
  public:
-  explicit StatsRun(const Command& c) : c_(c) {
-    for (const auto& item : c_.items) CollectAggregates(*item.expr, calls_);
-  }
-  void Add(const Record& r) {
-    std::vector<Val> key;
-    std::string key_text;
-    key.reserve(c_.by.size());
-    for (const auto& b : c_.by) {
-      key.push_back(Eval(*b.expr, r));
-      // The group key: the value's kind and its number's bytes or its text (no formatting per event).
-      const Val& v = key.back();
-      key_text += static_cast<char>('0' + static_cast<int>(v.kind));
-      if (v.numeric()) {
-        key_text.append(reinterpret_cast<const char*>(&v.num), sizeof v.num);
+  explicit Translator(const std::vector<Command>& commands) : commands_(commands) {}
+
+  Translation Run(std::int64_t max_rows) {
+    Translation t;
+    ctes_.push_back("");  // the base, written last (it depends on the JSON fields the query names)
+    prev_ = "e0";
+    order_ = {"_rn"};
+    std::size_t prefix = 0;
+    while (prefix < commands_.size() && commands_[prefix].streaming()) ++prefix;
+    bool prefix_filters = false;
+    std::size_t prefix_ctes = 0;
+    std::string prefix_relation;
+    for (std::size_t k = 0; k < commands_.size(); ++k) {
+      const Command& c = commands_[k];
+      if (k == prefix) {
+        prefix_ctes = ctes_.size();
+        prefix_relation = prev_;
+        count_matched_ = prefix_filters && c.kind == Command::Kind::kStats;
+      }
+      if (k < prefix && c.kind == Command::Kind::kFilter) prefix_filters = true;
+      Apply(c);
+    }
+    if (prefix == commands_.size()) {
+      prefix_ctes = ctes_.size();
+      prefix_relation = prev_;
+    }
+    // Without a filter before it, a limit (or the result cap) is reached after that many events.
+    if (!prefix_filters) {
+      if (prefix == commands_.size()) t.export_cap = max_rows;
+      if (prefix < commands_.size() && commands_[prefix].kind == Command::Kind::kLimit)
+        t.export_cap = std::min(max_rows, commands_[prefix].limit);
+    }
+    if (columns_.empty()) columns_ = {"@timestamp", "@message"};
+    std::vector<std::string> select;
+    for (const std::string& col : columns_) {
+      if (col == "@ptr" && has_event_ && !scope_.contains(col)) {
+        select.push_back(kNullText);  // made from _grp and _id
       } else {
-        key_text += v.str;
-        key_text += '\x1f';
+        select.push_back(TextOf(Lookup(col)));
       }
     }
-    auto it = groups_.find(key_text);
-    if (it == groups_.end()) {
-      Group g;
-      g.key = std::move(key);
-      for (const Expr* call : calls_) g.acc.emplace_back().fn = call->name;
-      it = groups_.emplace(key_text, std::move(g)).first;
-      order_.push_back(key_text);
+    t.ptr = has_event_ && !aggregated_;
+    if (t.ptr) {
+      select.push_back("_grp");
+      select.push_back("_id");
     }
-    for (std::size_t k = 0; k < calls_.size(); ++k) Accumulate(it->second.acc[k], *calls_[k], r);
-  }
-  std::vector<Record> Finish() {
-    std::vector<Record> out;
-    // AWS answers a stats without `by` with one row even over no events.
-    if (groups_.empty() && c_.by.empty()) {
-      Group g;
-      for (const Expr* call : calls_) g.acc.emplace_back().fn = call->name;
-      groups_.emplace("", std::move(g));
-      order_.push_back("");
+    if (count_matched_) select.push_back("CAST(_m AS VARCHAR)");
+    for (std::size_t i = 0; i < select.size(); ++i) select[i] += " AS v" + std::to_string(i);
+    ctes_[0] = BaseCte(json_paths_);
+    t.matched_all = !prefix_filters;
+    t.matched_column = count_matched_;
+    if (prefix_filters && !count_matched_) {
+      const std::vector<std::string> before(ctes_.begin(),
+                                            ctes_.begin() + static_cast<std::ptrdiff_t>(prefix_ctes));
+      t.matched_sql =
+          "WITH " + Join(before, ", ") + " SELECT CAST(count(*) AS VARCHAR) FROM " + prefix_relation;
     }
-    for (const std::string& k : order_) {
-      Group& g = groups_.at(k);
-      Record r;
-      for (std::size_t i = 0; i < c_.by.size(); ++i) r.Set(c_.by[i].name, g.key[i]);
-      // Each aggregate's value stands in for its call while the item expression is evaluated.
-      Record values;
-      for (std::size_t i = 0; i < calls_.size(); ++i) {
-        values.Set("\x01" + std::to_string(i), ::cenote::logs::Finish(g.acc[i], *calls_[i], r));
-      }
-      for (const auto& item : c_.items) r.Set(item.name, EvalWithAggregates(*item.expr, values));
-      out.push_back(std::move(r));
-    }
-    // Groups in key order (bins in time order).
-    std::stable_sort(out.begin(), out.end(), [&](const Record& a, const Record& b) {
-      for (const auto& by : c_.by) {
-        int cmp = CompareVals(Lookup(a, by.name), Lookup(b, by.name));
-        if (cmp != 0) return cmp < 0;
-      }
-      return false;
-    });
-    return out;
+    t.sql = "WITH " + Join(ctes_, ", ") + " SELECT " + Join(select, ", ") + " FROM " + prev_ + " ORDER BY " +
+            Join(order_, ", ") + " LIMIT " + std::to_string(max_rows);
+    t.columns = columns_;
+    return t;
   }
 
  private:
-  struct Group {
-    std::vector<Val> key;
-    std::vector<Accumulator> acc;
+  struct Binding {
+    std::string column;
+    Kind kind;
   };
-  Val EvalWithAggregates(const Expr& e, const Record& values) {
-    for (std::size_t i = 0; i < calls_.size(); ++i) {
-      if (calls_[i] == &e) return Lookup(values, "\x01" + std::to_string(i));
-    }
-    if (e.kind == Expr::Kind::kBinary && e.args.size() == 2) {
-      Expr copy = e;
-      auto left = std::make_shared<Expr>();
-      left->literal = EvalWithAggregates(*e.args[0], values);
-      auto right = std::make_shared<Expr>();
-      right->literal = EvalWithAggregates(*e.args[1], values);
-      copy.args = {left, right};
-      return Eval(copy, values);
-    }
-    return Eval(e, values);
+
+  static std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
+    std::string out;
+    for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+    return out;
   }
 
-  const Command& c_;
-  std::vector<const Expr*> calls_;
-  std::unordered_map<std::string, Group> groups_;
-  std::vector<std::string> order_;
+  std::string NewColumn() { return "c" + std::to_string(next_column_++); }
+  void AddCte(const std::string& body) {
+    const std::string name = "e" + std::to_string(ctes_.size());
+    ctes_.push_back(name + " AS (" + body + ")");
+    prev_ = name;
+  }
+  void AddColumns(const Command& c) {
+    if (c.kind == Command::Kind::kDisplay) columns_.clear();
+    if (c.kind == Command::Kind::kStats) {
+      columns_.clear();
+      for (const auto& b : c.by) columns_.push_back(b.name);
+    }
+    for (const auto& item : c.items) {
+      if (std::find(columns_.begin(), columns_.end(), item.name) == columns_.end())
+        columns_.push_back(item.name);
+    }
+  }
+
+  Sql Lookup(const std::string& name) {
+    if (auto it = scope_.find(name); it != scope_.end()) return {it->second.column, it->second.kind};
+    if (!has_event_) return {kNullText, Kind::kStr};
+    if (name == "@timestamp") return {"_ts", Kind::kTime};
+    if (name == "@ingestionTime") return {"_ing", Kind::kTime};
+    if (name == "@message") return {"_msg", Kind::kStr};
+    if (name == "@logStream") return {"_stream", Kind::kStr};
+    if (name == "@log") return {"_log", Kind::kStr};
+    if (name == "@ptr") return {kNullText, Kind::kStr};
+    if (auto lambda = LambdaField(name)) return *lambda;
+    const std::string path = JsonPath(name);
+    auto it = std::find(json_paths_.begin(), json_paths_.end(), path);
+    const std::size_t index = static_cast<std::size_t>(it - json_paths_.begin());
+    if (it == json_paths_.end()) json_paths_.push_back(path);
+    return {"_jf[" + std::to_string(index + 1) + "]", Kind::kStr};
+  }
+
+  Sql Tr(const Expr& e) {
+    switch (e.kind) {
+      case Expr::Kind::kLiteral:
+        if (e.literal.kind == Val::Kind::kStr) return {Quote(e.literal.str), Kind::kStr};
+        if (e.literal.null()) return {kNullText, Kind::kStr};
+        return {DoubleLiteral(e.literal.num), Kind::kNum};
+      case Expr::Kind::kField:
+        return Lookup(e.name);
+      case Expr::Kind::kList:
+      case Expr::Kind::kRegex:
+        return {kNullText, Kind::kStr};
+      case Expr::Kind::kCall:
+        return TrCall(e);
+      case Expr::Kind::kUnary: {
+        Sql v = Tr(*e.args[0]);
+        if (e.name == "not") return BoolValue("NOT " + Truthy(v));
+        return {"(-" + NumOf(v) + ")", Kind::kNum};
+      }
+      case Expr::Kind::kBinary:
+        break;
+    }
+    const std::string& op = e.name;
+    if (op == "and" || op == "or") {
+      return BoolValue("(" + Truthy(Tr(*e.args[0])) + (op == "and" ? " AND " : " OR ") +
+                       Truthy(Tr(*e.args[1])) + ")");
+    }
+    Sql left = Tr(*e.args[0]);
+    const Expr& rhs = *e.args[1];
+    if (op == "like" || op == "not like" || op == "=~") {
+      const std::string text = TextOf(left);
+      std::string found;
+      if (rhs.kind == Expr::Kind::kRegex) {
+        found = "regexp_matches(" + text + ", " + Quote(rhs.regex->sql_pattern()) + ")";
+      } else if (op == "=~") {
+        found = "regexp_matches(" + text + ", coalesce(" + TextOf(Tr(rhs)) + ", ''))";
+      } else {
+        found = "contains(" + text + ", coalesce(" + TextOf(Tr(rhs)) + ", ''))";
+      }
+      return BoolValue("coalesce(" + std::string(op == "not like" ? "NOT " : "") + found + ", false)");
+    }
+    if (op == "in" || op == "not in") {
+      std::vector<std::string> eq;
+      for (const auto& item : rhs.args) eq.push_back(Compare(left, Tr(*item), "="));
+      const std::string any = eq.empty() ? "false" : "(" + Join(eq, " OR ") + ")";
+      const std::string present = "(" + left.text + " IS NOT NULL)";
+      return BoolValue(op == "in" ? any : "(" + present + " AND NOT " + any + ")");
+    }
+    Sql right = Tr(rhs);
+    if (op == "=" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=") {
+      return BoolValue(Compare(left, right, op));
+    }
+    const std::string a = NumOf(left), b = NumOf(right);
+    if (op == "+" || op == "-" || op == "*") return {"(" + a + " " + op + " " + b + ")", Kind::kNum};
+    if (op == "/") return {"(CASE WHEN " + b + " <> 0 THEN " + a + " / " + b + " END)", Kind::kNum};
+    if (op == "%") return {"(CASE WHEN " + b + " <> 0 THEN fmod(" + a + ", " + b + ") END)", Kind::kNum};
+    if (op == "^") return {"pow(" + a + ", " + b + ")", Kind::kNum};
+    return {kNullText, Kind::kStr};
+  }
+
+  Sql TrCall(const Expr& e) {
+    const std::string& fn = e.name;
+    if (AggregateNames().contains(fn)) {
+      if (!in_stats_) return {kNullText, Kind::kStr};
+      return TrAggregate(e);
+    }
+    std::vector<Sql> a;
+    for (const auto& arg : e.args) a.push_back(Tr(*arg));
+    auto arg = [&](std::size_t k) { return k < a.size() ? a[k] : Sql{kNullText, Kind::kStr}; };
+    auto num = [&](std::size_t k) { return NumOf(arg(k)); };
+    auto text = [&](std::size_t k) { return TextOf(arg(k)); };
+    if (fn == "ispresent") return BoolValue("(" + arg(0).text + " IS NOT NULL)");
+    if (fn == "isempty" || fn == "isblank") {
+      Sql v = arg(0);
+      if (v.numeric()) return BoolValue("(" + v.text + " IS NULL)");
+      const std::string t = fn == "isempty" ? v.text : "trim(" + v.text + ", ' \t\n\r\f\v')";
+      return BoolValue("coalesce(" + t + " = '', true)");
+    }
+    if (fn == "coalesce") {
+      if (a.empty()) return {kNullText, Kind::kStr};
+      bool same = true;
+      for (const Sql& v : a) same = same && v.kind == a[0].kind;
+      std::vector<std::string> parts;
+      for (const Sql& v : a) parts.push_back(same ? v.text : TextOf(v));
+      return {"coalesce(" + Join(parts, ", ") + ")", same ? a[0].kind : Kind::kStr};
+    }
+    if (fn == "bin") {
+      if (!has_event_) return {"CAST(NULL AS DOUBLE)", Kind::kTime};
+      const std::string p = num(0);
+      return {"(CASE WHEN " + p + " > 0 THEN floor(_ts / " + p + ") * " + p + " END)", Kind::kTime};
+    }
+    if (fn == "datefloor" || fn == "dateceil") {
+      const std::string t = num(0), p = num(1);
+      return {"(CASE WHEN " + p + " > 0 THEN " + (fn == "datefloor" ? "floor" : "ceil") + "(" + t + " / " +
+                  p + ") * " + p + " END)",
+              Kind::kTime};
+    }
+    if (fn == "frommillis") return {num(0), Kind::kTime};
+    if (fn == "tomillis") return {num(0), Kind::kNum};
+    if (fn == "abs" || fn == "ceil" || fn == "floor" || fn == "round")
+      return {fn + "(" + num(0) + ")", Kind::kNum};
+    if (fn == "sqrt") return {"(CASE WHEN " + num(0) + " >= 0 THEN sqrt(" + num(0) + ") END)", Kind::kNum};
+    if (fn == "log") return {"(CASE WHEN " + num(0) + " > 0 THEN ln(" + num(0) + ") END)", Kind::kNum};
+    if (fn == "pow") return {"pow(" + num(0) + ", " + num(1) + ")", Kind::kNum};
+    if (fn == "greatest" || fn == "least") {
+      bool numeric = !a.empty();
+      for (const Sql& v : a) numeric = numeric && v.numeric();
+      std::vector<std::string> parts;
+      for (const Sql& v : a) parts.push_back(numeric ? v.text : TextOf(v));
+      return {fn + "(" + Join(parts, ", ") + ")", numeric ? a[0].kind : Kind::kStr};
+    }
+    if (fn == "strlen") return {"CAST(length(" + text(0) + ") AS DOUBLE)", Kind::kNum};
+    if (fn == "toupper") return {"upper(" + text(0) + ")", Kind::kStr};
+    if (fn == "tolower") return {"lower(" + text(0) + ")", Kind::kStr};
+    if (fn == "trim") return {"trim(" + text(0) + ", ' \t\n\r\f\v')", Kind::kStr};
+    if (fn == "ltrim") return {"ltrim(" + text(0) + ", ' \t\n\r\f\v')", Kind::kStr};
+    if (fn == "rtrim") return {"rtrim(" + text(0) + ", ' \t\n\r\f\v')", Kind::kStr};
+    if (fn == "strcontains") return BoolValue("contains(" + text(0) + ", coalesce(" + text(1) + ", ''))");
+    if (fn == "concat") {
+      std::vector<std::string> parts;
+      for (const Sql& v : a) parts.push_back("coalesce(" + TextOf(v) + ", '')");
+      return {parts.empty() ? "''" : "(" + Join(parts, " || ") + ")", Kind::kStr};
+    }
+    if (fn == "substr") {
+      const std::string from = "greatest(CAST(trunc(" + num(1) + ") AS BIGINT), 0) + 1";
+      if (a.size() > 2) {
+        return {
+            "substring(" + text(0) + ", " + from + ", greatest(CAST(trunc(" + num(2) + ") AS BIGINT), 0))",
+            Kind::kStr};
+      }
+      return {"substring(" + text(0) + ", " + from + ")", Kind::kStr};
+    }
+    if (fn == "replace") {
+      return {"(CASE WHEN coalesce(" + text(1) + ", '') = '' THEN " + text(0) + " ELSE replace(" + text(0) +
+                  ", " + text(1) + ", coalesce(" + text(2) + ", '')) END)",
+              Kind::kStr};
+    }
+    return {kNullText, Kind::kStr};
+  }
+
+  Sql TrAggregate(const Expr& e) {
+    const std::string& fn = e.name;
+    if (e.args.empty()) return {"CAST(count(*) AS DOUBLE)", Kind::kNum};
+    const Sql v = Tr(*e.args[0]);
+    const std::string n = NumOf(v);
+    if (fn == "count") return {"CAST(count(" + v.text + ") AS DOUBLE)", Kind::kNum};
+    if (fn == "sum") return {"sum(" + n + ")", Kind::kNum};
+    if (fn == "avg") return {"avg(" + n + ")", Kind::kNum};
+    if (fn == "stddev") {
+      return {"(CASE WHEN count(" + n + ") = 1 THEN 0 ELSE stddev_samp(" + n + ") END)", Kind::kNum};
+    }
+    if (fn == "count_distinct") return {"CAST(count(DISTINCT " + TextOf(v) + ") AS DOUBLE)", Kind::kNum};
+    if (fn == "pct") {
+      std::string p = e.args.size() > 1 ? NumOf(Tr(*e.args[1])) : "50";
+      p = "least(greatest(coalesce(" + p + ", 50), 0), 100)";
+      return {"list_sort(list(" + n + ") FILTER (WHERE " + n + " IS NOT NULL))[CAST(greatest(1, ceil(" + p +
+                  " / 100 * count(" + n + "))) AS BIGINT)]",
+              Kind::kNum};
+    }
+    if (fn == "earliest" || fn == "latest") {
+      return {std::string(fn == "earliest" ? "arg_min" : "arg_max") + "(" + v.text + ", " +
+                  (has_event_ ? "_ts" : "0") + ") FILTER (WHERE " + v.text + " IS NOT NULL)",
+              v.kind};
+    }
+    // min, max, sortsfirst, sortslast: by value when every value is a number, else as text.
+    const bool less = fn == "min" || fn == "sortsfirst";
+    if (v.numeric()) return {std::string(less ? "min(" : "max(") + v.text + ")", v.kind};
+    return {"(CASE WHEN count(" + v.text + ") = count(" + n + ") THEN " + (less ? "arg_min(" : "arg_max(") +
+                v.text + ", " + n + ") FILTER (WHERE " + v.text + " IS NOT NULL) ELSE " +
+                (less ? "min(" : "max(") + v.text + ") END)",
+            Kind::kStr};
+  }
+
+  // Defines (or redefines) `name` as `expr` in a new CTE.
+  void Define(const std::string& name, const Sql& value) {
+    const std::string col = NewColumn();
+    AddCte("SELECT *, " + value.text + " AS " + col + " FROM " + prev_);
+    scope_[name] = Binding{col, value.kind};
+  }
+
+  void Apply(const Command& c) {
+    switch (c.kind) {
+      case Command::Kind::kFields:
+        for (const auto& item : c.items) {
+          if (item.expr->kind == Expr::Kind::kField && item.expr->name == item.name) continue;  // a selection
+          Define(item.name, Tr(*item.expr));
+        }
+        AddColumns(c);
+        return;
+      case Command::Kind::kDisplay:
+        AddColumns(c);
+        return;
+      case Command::Kind::kFilter:
+        AddCte("SELECT * FROM " + prev_ + " WHERE " + Truthy(Tr(*c.expr)));
+        return;
+      case Command::Kind::kParse: {
+        const std::string source = TextOf(Tr(*c.expr));
+        const std::string re = Quote(c.regex->sql_pattern());
+        std::vector<std::string> cols;
+        std::vector<std::pair<std::string, Binding>> defined;
+        for (const auto& [index, name] : c.regex->names()) {
+          Sql old = Lookup(name);
+          const std::string col = NewColumn();
+          cols.push_back("CASE WHEN regexp_matches(" + source + ", " + re + ") THEN regexp_extract(" +
+                         source + ", " + re + ", " + std::to_string(index) + ") ELSE " + TextOf(old) +
+                         " END AS " + col);
+          defined.emplace_back(name, Binding{col, Kind::kStr});
+        }
+        AddCte("SELECT *, " + Join(cols, ", ") + " FROM " + prev_);
+        for (auto& [name, b] : defined) scope_[name] = b;
+        return;
+      }
+      case Command::Kind::kStats: {
+        std::vector<std::string> select, group;
+        std::vector<std::pair<std::string, Binding>> defined;
+        std::vector<std::string> order;
+        for (const auto& b : c.by) {
+          Sql v = Tr(*b.expr);
+          const std::string col = NewColumn();
+          select.push_back(v.text + " AS " + col);
+          group.push_back(std::to_string(select.size()));
+          defined.emplace_back(b.name, Binding{col, v.kind});
+          for (std::string& term : GroupTerms({col, v.kind})) order.push_back(std::move(term));
+        }
+        in_stats_ = true;
+        for (const auto& item : c.items) {
+          Sql v = Tr(*item.expr);
+          const std::string col = NewColumn();
+          select.push_back(v.text + " AS " + col);
+          defined.emplace_back(item.name, Binding{col, v.kind});
+        }
+        in_stats_ = false;
+        // recordsMatched: the records this stats read (the first one, right after the filters), carried on.
+        if (count_matched_) select.push_back(first_stats_ ? "sum(count(*)) OVER () AS _m" : "max(_m) AS _m");
+        first_stats_ = false;
+        AddCte("SELECT " + Join(select, ", ") + " FROM " + prev_ +
+               (group.empty() ? "" : " GROUP BY " + Join(group, ", ")));
+        scope_.clear();
+        for (auto& [name, b] : defined) scope_[name] = b;
+        has_event_ = false;
+        aggregated_ = true;
+        order_ = order.empty() ? std::vector<std::string>{"1"} : order;
+        AddColumns(c);
+        return;
+      }
+      case Command::Kind::kSort: {
+        std::vector<std::string> cols, order;
+        for (const auto& key : c.sort) {
+          const Sql v = Tr(*key.expr);
+          for (const std::string& term : SortTerms(v, key.descending)) {
+            const std::string col = NewColumn();
+            const bool desc = term.ends_with(" DESC");
+            cols.push_back(term.substr(0, term.size() - (desc ? 5 : 4)) + " AS " + col);
+            order.push_back(col + (desc ? " DESC" : " ASC"));
+          }
+        }
+        AddCte("SELECT *, " + Join(cols, ", ") + " FROM " + prev_);
+        for (const std::string& o : order_) order.push_back(o);
+        order_ = std::move(order);
+        return;
+      }
+      case Command::Kind::kLimit:
+        AddCte("SELECT * FROM " + prev_ + " ORDER BY " + Join(order_, ", ") + " LIMIT " +
+               std::to_string(c.limit));
+        return;
+      case Command::Kind::kDedup: {
+        std::vector<std::string> keys;
+        for (const auto& item : c.items) keys.push_back("coalesce(" + TextOf(Tr(*item.expr)) + ", '')");
+        AddCte("SELECT * FROM " + prev_ + " QUALIFY row_number() OVER (PARTITION BY " + Join(keys, ", ") +
+               " ORDER BY " + Join(order_, ", ") + ") = 1");
+        return;
+      }
+    }
+  }
+
+  const std::vector<Command>& commands_;
+  std::vector<std::string> ctes_;
+  std::string prev_;
+  std::vector<std::string> order_;  // ORDER BY terms of the current relation
+  std::map<std::string, Binding> scope_;
+  std::vector<std::string> columns_;
+  std::vector<std::string> json_paths_;  // the JSON fields named, as `_jf` holds them
+  bool count_matched_ = false;           // the first stats counts recordsMatched into `_m`
+  bool first_stats_ = true;
+  bool has_event_ = true;  // rows are events (before the first stats)
+  bool aggregated_ = false;
+  bool in_stats_ = false;
+  int next_column_ = 0;
 };
 
-// One pass of a streaming command over a record; false: the record is dropped.
-bool ApplyStreaming(const Command& c, Record& r) {
-  switch (c.kind) {
-    case Command::Kind::kFilter:
-      return Truthy(Eval(*c.expr, r));
-    case Command::Kind::kFields:
-      for (const auto& item : c.items) {
-        if (item.expr->kind == Expr::Kind::kField && item.expr->name == item.name) continue;  // a selection
-        r.Set(item.name, Eval(*item.expr, r));
-      }
-      return true;
-    case Command::Kind::kParse: {
-      Val source = Eval(*c.expr, r);
-      if (source.null()) return true;
-      auto captures = c.regex->Captures(Text(source));
-      for (auto& [name, value] : captures) r.Set(name, Val::Str(value));
-      return true;
-    }
-    default:
-      return true;
+// A CSV field, always quoted.
+void AppendQuoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
   }
+  out += '"';
 }
 
 }  // namespace
@@ -1308,143 +1371,123 @@ Result<InsightsQuery> InsightsQuery::Parse(std::string_view text) {
   return InsightsQuery(std::move(impl));
 }
 
-InsightsQuery::Outcome InsightsQuery::Run(
+std::string InsightsQuery::ToSql(std::int64_t max_rows) const {
+  return Translator(impl_->commands).Run(max_rows).sql;
+}
+
+Result<InsightsQuery::Outcome> InsightsQuery::Run(
     const std::function<void(const std::function<bool(const InsightsEvent&)>&)>& read, std::int64_t max_rows,
-    const std::atomic<bool>& cancelled) const {
+    const std::atomic<bool>& cancelled, query::QueryEngine& engine, const std::string& csv_path) const {
   Outcome out;
-  const auto& commands = impl_->commands;
-  // The streaming prefix runs per event as it is read; the first non-streaming command (stats, sort,
-  // limit, dedup) takes over from there on the records kept.
-  std::size_t prefix = 0;
-  while (prefix < commands.size() && commands[prefix].streaming()) ++prefix;
-  std::optional<StatsRun> stats;
-  if (prefix < commands.size() && commands[prefix].kind == Command::Kind::kStats)
-    stats.emplace(commands[prefix]);
-  // A query with no sort/stats/dedup before its limit can stop reading once it has enough rows.
-  std::int64_t early_limit = max_rows;
-  if (prefix < commands.size() && commands[prefix].kind == Command::Kind::kLimit) {
-    early_limit = std::min(early_limit, commands[prefix].limit);
-  }
-  const bool can_stop_early =
-      !stats && (prefix == commands.size() || commands[prefix].kind == Command::Kind::kLimit);
-
-  std::vector<Record> kept;
-  read([&](const InsightsEvent& e) {
-    if (cancelled.load(std::memory_order_relaxed)) return false;
-    out.statistics.records_scanned += 1;
-    out.statistics.bytes_scanned += static_cast<double>(e.message.size());
-    Record r;
-    r.event = &e;
-    for (std::size_t k = 0; k < prefix; ++k) {
-      if (!ApplyStreaming(commands[k], r)) return true;
-    }
-    out.statistics.records_matched += 1;
-    if (stats) {
-      stats->Add(r);
+  const auto started = std::chrono::steady_clock::now();
+  const Translation t = Translator(impl_->commands).Run(max_rows);
+  // Export the events. Pointers: an event's group index and id (or its own pointer, kept as a "group").
+  std::vector<std::pair<std::string, bool>> pointers;  // prefix, or whole pointer (true)
+  std::map<std::string, std::size_t, std::less<>> pointer_index;
+  {
+    std::ofstream file(csv_path, std::ios::binary | std::ios::trunc);
+    if (!file) return InternalError("cannot write the query's events");
+    std::string buf = kExportHeader;
+    std::int64_t rn = 0;
+    read([&](const InsightsEvent& e) {
+      if (cancelled.load(std::memory_order_relaxed)) return false;
+      if (t.export_cap >= 0 && rn >= t.export_cap) return false;
+      out.statistics.records_scanned += 1;
+      out.statistics.bytes_scanned += static_cast<double>(e.message.size());
+      const bool whole = !e.ptr.empty();
+      std::string_view key = whole ? std::string_view(e.ptr) : e.ptr_prefix;
+      auto it = pointer_index.find(key);
+      if (it == pointer_index.end()) {
+        it = pointer_index.emplace(std::string(key), pointers.size()).first;
+        pointers.emplace_back(std::string(key), whole);
+      }
+      buf += std::to_string(rn++);
+      buf += ',';
+      buf += std::to_string(e.timestamp);
+      buf += ',';
+      buf += std::to_string(e.ingestion);
+      buf += ',';
+      buf += std::to_string(it->second);
+      buf += ',';
+      buf += std::to_string(e.id);
+      buf += ',';
+      AppendQuoted(buf, e.log_stream);
+      buf += ',';
+      AppendQuoted(buf, e.log);
+      buf += ',';
+      AppendQuoted(buf, e.message);
+      buf += '\n';
+      if (buf.size() >= (1u << 20)) {
+        file.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+        buf.clear();
+      }
       return true;
-    }
-    r.owned = std::make_shared<InsightsEvent>(e);
-    r.owned->ptr = PointerOf(e);  // the prefix is the reader's, valid only during the read
-    r.owned->ptr_prefix = {};
-    r.event = nullptr;
-    kept.push_back(std::move(r));
-    return !(can_stop_early && static_cast<std::int64_t>(kept.size()) >= early_limit);
-  });
+    });
+    file.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+    file.close();
+    if (!file) return InternalError("cannot write the query's events");
+  }
+  if (cancelled.load()) return out;
+  const auto exported = std::chrono::steady_clock::now();
 
-  std::size_t next = prefix;
-  if (stats) {
-    kept = stats->Finish();
-    ++next;
-  }
-  const Command* last_projection = nullptr;  // the fields / display / stats that decide the columns
-  for (std::size_t k = 0; k < prefix; ++k) {
-    if (commands[k].kind == Command::Kind::kFields || commands[k].kind == Command::Kind::kDisplay)
-      last_projection = &commands[k];
-  }
-  std::vector<std::string> columns;
-  bool display_set = false;
-  auto add_columns = [&](const Command& c) {
-    if (c.kind == Command::Kind::kDisplay) {
-      columns.clear();
-      display_set = true;
-    }
-    if (c.kind == Command::Kind::kStats) {
-      columns.clear();
-      for (const auto& b : c.by) columns.push_back(b.name);
-    }
-    for (const auto& item : c.items) {
-      if (std::find(columns.begin(), columns.end(), item.name) == columns.end()) columns.push_back(item.name);
+  query::ObjectSource source;
+  source.path = csv_path;
+  source.name = "log events";
+  source.format = query::ObjectSource::Format::kCsv;
+  source.header = true;
+  source.header_names = true;
+  source.new_line = "\n";
+  query::QueryContext ctx;
+  ctx.timeout = std::chrono::minutes(60);  // Insights' own limit
+  auto pull = [&](const std::string& sql,
+                  const std::function<void(const query::TextBatch&, std::size_t)>& row) -> Status {
+    CENOTE_ASSIGN_OR_RETURN(auto cursor, engine.OpenObjectSelect(sql, source, ctx));
+    query::TextBatch batch;
+    while (true) {
+      if (cancelled.load(std::memory_order_relaxed)) return Status::Ok();
+      CENOTE_ASSIGN_OR_RETURN(bool more, cursor->Next(batch));
+      if (!more) return Status::Ok();
+      for (std::size_t r = 0; r < batch.rows(); ++r) row(batch, r);
     }
   };
-  for (std::size_t k = 0; k < prefix; ++k) {
-    if (commands[k].kind == Command::Kind::kFields || commands[k].kind == Command::Kind::kDisplay)
-      add_columns(commands[k]);
-  }
-  if (stats) add_columns(commands[prefix]);
-  (void)last_projection;
-
-  for (; next < commands.size(); ++next) {
-    const Command& c = commands[next];
-    switch (c.kind) {
-      case Command::Kind::kFields:
-      case Command::Kind::kFilter:
-      case Command::Kind::kParse:
-      case Command::Kind::kDisplay: {
-        std::vector<Record> after;
-        for (Record& r : kept) {
-          if (ApplyStreaming(c, r)) after.push_back(std::move(r));
-        }
-        kept = std::move(after);
-        if (c.kind == Command::Kind::kFields || c.kind == Command::Kind::kDisplay) add_columns(c);
-        break;
-      }
-      case Command::Kind::kStats: {
-        StatsRun run(c);
-        for (const Record& r : kept) run.Add(r);
-        kept = run.Finish();
-        add_columns(c);
-        break;
-      }
-      case Command::Kind::kSort: {
-        std::stable_sort(kept.begin(), kept.end(), [&](const Record& a, const Record& b) {
-          for (const auto& key : c.sort) {
-            int cmp = SortCompare(Eval(*key.expr, a), Eval(*key.expr, b));
-            if (cmp != 0) return key.descending ? cmp > 0 : cmp < 0;
-          }
-          return false;
-        });
-        break;
-      }
-      case Command::Kind::kLimit:
-        if (static_cast<std::int64_t>(kept.size()) > c.limit) kept.resize(static_cast<std::size_t>(c.limit));
-        break;
-      case Command::Kind::kDedup: {
-        std::set<std::string> seen;
-        std::vector<Record> after;
-        for (Record& r : kept) {
-          std::string key;
-          for (const auto& item : c.items) key += Text(Eval(*item.expr, r)) + '\x1f';
-          if (seen.insert(key).second) after.push_back(std::move(r));
-        }
-        kept = std::move(after);
-        break;
-      }
-    }
-  }
-  if (columns.empty()) columns = {"@timestamp", "@message"};
-  const bool aggregated = std::any_of(commands.begin(), commands.end(),
-                                      [](const Command& c) { return c.kind == Command::Kind::kStats; });
-  (void)display_set;
-  for (const Record& r : kept) {
-    if (static_cast<std::int64_t>(out.rows.size()) >= max_rows) break;
+  if (t.matched_all) out.statistics.records_matched = out.statistics.records_scanned;
+  CENOTE_RETURN_IF_ERROR(pull(t.sql, [&](const query::TextBatch& b, std::size_t r) {
     InsightsRow row;
-    for (const auto& col : columns) {
-      Val v = Lookup(r, col);
-      if (!v.null()) row.emplace_back(col, Text(v));
+    const std::size_t base = r * b.columns;
+    if (t.matched_column && r == 0 && out.rows.empty()) {
+      const auto& m = b.values[base + b.columns - 1];
+      if (m) out.statistics.records_matched = std::strtod(std::string(*m).c_str(), nullptr);
     }
-    if (!aggregated && r.ev() != nullptr) row.emplace_back("@ptr", PointerOf(*r.ev()));
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
+      const auto& v = b.values[base + i];
+      if (t.columns[i] == "@ptr" && t.ptr && !v) continue;  // filled below
+      if (v) row.emplace_back(t.columns[i], std::string(*v));
+    }
+    if (t.ptr) {
+      const auto& grp = b.values[base + t.columns.size()];
+      const auto& id = b.values[base + t.columns.size() + 1];
+      std::size_t g = 0;
+      if (grp) std::from_chars(grp->data(), grp->data() + grp->size(), g);
+      std::string ptr;
+      if (g < pointers.size()) {
+        ptr = pointers[g].second ? pointers[g].first
+                                 : Base64Encode(pointers[g].first + std::string(id.value_or("")),
+                                                Base64Alphabet::kUrlSafe, false);
+      }
+      row.emplace_back("@ptr", std::move(ptr));
+    }
     out.rows.push_back(std::move(row));
+  }));
+  if (!t.matched_sql.empty()) {
+    CENOTE_RETURN_IF_ERROR(pull(t.matched_sql, [&](const query::TextBatch& b, std::size_t r) {
+      const auto& v = b.values[r * b.columns];
+      if (v) out.statistics.records_matched = std::strtod(std::string(*v).c_str(), nullptr);
+    }));
   }
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  spdlog::debug("logs: Insights query over {} events: export {} ms, engine {} ms",
+               out.statistics.records_scanned, ms(exported - started),
+               ms(std::chrono::steady_clock::now() - exported));
   return out;
 }
 

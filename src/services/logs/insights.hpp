@@ -1,22 +1,25 @@
-// CloudWatch Logs Insights: the query language, parsed once per StartQuery and run over the events of the
-// query's log groups and time range.
+// CloudWatch Logs Insights: the query language, parsed once per StartQuery and run on the query engine
+// (src/query, DuckDB) over the events of the query's log groups and time range.
 //
-// Why an evaluator of our own rather than the DuckDB engine: the engine's contract (DESIGN.md, src/query)
-// binds catalog tables to object files in the lake; log events live in the service's SQLite database and
-// a query streams them (most queries end early: a filter and a limit, or aggregate as they read), with
-// JSON field discovery per message (`fields a.b` of a JSON log line) and Insights' own semantics (absent
-// fields, `like`, `parse` globs, bin(), earliest/latest, @ptr), which would need a large translation
-// layer and a copy of the events into DuckDB for every query. Events are read in (timestamp, id) order
-// with parameters only: no query text ever reaches SQL.
+// How it runs: the events are read from the service's SQLite database in (timestamp, id) order and
+// exported to a CSV file in the scratch directory; the query becomes one SELECT over that file (the
+// engine's `s3object` relation, QueryEngine::OpenObjectSelect, checked by the engine's sandbox like any
+// user SQL) with every user value a quoted literal; its rows come back as text. Insights' dynamically typed
+// values are typed statically by the translation (numbers, timestamps, text that reads as a number where it
+// parses as one); absent fields are NULL and a comparison with one is false, as in Insights.
 //
 // Supported commands, separated by `|`: fields (expressions, `as` aliases), display, filter (comparisons,
 // arithmetic, like "text" / like /regex/, =~ /regex/, in [...], not in, and / or / not, functions), stats
 // (count(*), count(), count(f), sum, avg, min, max, pct(f, p), stddev, count_distinct, earliest, latest,
-// `by` expressions including bin(5m)), sort (asc | desc, several keys), limit, parse (a glob with `*` and
-// `as` names, or a /regex/ with named groups (?<name>...)), dedup. Functions: strlen, toupper, tolower,
-// concat, substr, replace, trim, ltrim, rtrim, abs, ceil, floor, datefloor, dateceil, fromMillis, toMillis,
-// ispresent, isempty, isblank, coalesce, bin, strcontains. System fields: @timestamp, @message,
-// @logStream, @log, @ingestionTime, @ptr; fields of JSON messages by dotted path (`a.b`, `a.0`).
+// `by` expressions including bin(5m)), sort (asc | desc, several keys; Insights' natural order), limit,
+// parse (a glob with `*` and `as` names, or a /regex/ with named groups (?<name>...)), dedup. Functions:
+// strlen, toupper, tolower, concat, substr, replace, trim, ltrim, rtrim, abs, ceil, floor, datefloor,
+// dateceil, fromMillis, toMillis, ispresent, isempty, isblank, coalesce, bin, strcontains, greatest, least,
+// sqrt, log, pow, round. System fields: @timestamp, @message, @logStream, @log, @ingestionTime, @ptr (in
+// results; not in expressions); fields of JSON messages by dotted path (`a.b`, `a.0`); the fields Insights
+// discovers in Lambda's log lines (@type, @requestId, @duration, @billedDuration, @initDuration,
+// @memorySize, @maxMemoryUsed; memory in bytes). Regular expressions are RE2's (the engine's): lookaround
+// and back-references are refused when the query is parsed.
 //
 // Parse errors are MalformedQueryException with AWS's wording ("unexpected symbol found X at line 1 and
 // position N").
@@ -36,6 +39,10 @@
 #include "common/background_tasks.hpp"
 #include "common/mutex.hpp"
 #include "common/result.hpp"
+
+namespace cenote::query {
+class QueryEngine;
+}  // namespace cenote::query
 
 namespace cenote::logs {
 
@@ -70,14 +77,18 @@ class InsightsQuery {
   ~InsightsQuery();
 
   // Runs the query over the events `read` hands out, in timestamp order; `read(sink)` calls sink for each
-  // event and stops when the sink returns false (the query has what it needs, or was cancelled).
-  // At most `max_rows` rows come back.
+  // event and stops when the sink returns false (the export has what the query needs, or it was
+  // cancelled). The events are written to `csv_path` (a file `engine` may read, removed by the caller) and
+  // the query runs on `engine`. At most `max_rows` rows come back. A cancelled run returns what it has.
   struct Outcome {
     std::vector<InsightsRow> rows;
     InsightsStatistics statistics;
   };
-  Outcome Run(const std::function<void(const std::function<bool(const InsightsEvent&)>&)>& read,
-              std::int64_t max_rows, const std::atomic<bool>& cancelled) const;
+  Result<Outcome> Run(const std::function<void(const std::function<bool(const InsightsEvent&)>&)>& read,
+                      std::int64_t max_rows, const std::atomic<bool>& cancelled, query::QueryEngine& engine,
+                      const std::string& csv_path) const;
+  // The SQL the query runs as (tests, diagnostics).
+  std::string ToSql(std::int64_t max_rows) const;
 
   struct Impl;
 

@@ -40,6 +40,10 @@
 #include "services/common/operation_table.hpp"
 #include "store/metadata_store.hpp"
 
+namespace cenote::query {
+class QueryEngine;
+}  // namespace cenote::query
+
 namespace cenote::logs {
 
 struct LogsOptions {
@@ -53,6 +57,10 @@ struct LogsOptions {
   std::int64_t maintenance_interval_ms = 1'000;
   // Subscription deliveries (Kinesis, Firehose, Lambda) go through this invoker. Null: none are made.
   aws::Invoker* invoker = nullptr;
+  // Logs Insights queries run on the shared query engine (opened on first use), over the events exported
+  // to a file under `scratch_dir` (a directory the engine may read). No engine: StartQuery's queries fail.
+  std::function<Result<query::QueryEngine*>()> engine;
+  std::string scratch_dir;
 };
 
 struct Env;

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 
 #include "common/encoding.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
+#include "query/engine.hpp"
 #include "services/logs/insights.hpp"
 #include "services/logs/internal.hpp"
 
@@ -76,7 +78,24 @@ void RunQuery(Env& env, QueryState& q, const InsightsQuery& query, std::vector<G
   };
   InsightsQuery::Outcome outcome;
   try {
-    outcome = query.Run(read, limit, q.cancelled);
+    Result<query::QueryEngine*> engine = env.options.engine
+                                             ? env.options.engine()
+                                             : Result<query::QueryEngine*>(InternalError("no query engine"));
+    if (!engine.ok()) {
+      spdlog::error("logs: query {} cannot run: {}", q.id, engine.error().message);
+      failed = true;
+    } else {
+      const std::string csv_path = env.options.scratch_dir + "/" + q.id + ".csv";
+      auto run = query.Run(read, limit, q.cancelled, **engine, csv_path);
+      std::error_code ec;
+      std::filesystem::remove(csv_path, ec);
+      if (run.ok()) {
+        outcome = std::move(*run);
+      } else {
+        spdlog::warn("logs: query {} failed: {}", q.id, run.error().message);
+        failed = true;
+      }
+    }
   } catch (const std::exception& e) {  // a task's exception must not reach its thread; the query fails
     spdlog::error("logs: query {} failed: {}", q.id, e.what());
     failed = true;

@@ -19,6 +19,13 @@ Status Register(services::ServiceDeps& deps) {
   options.clock = deps.clock;
   options.day_ms = deps.day_ms;
   options.invoker = &deps.invoker;
+  // Insights runs on the shared engine, opened when the first query runs (after every service that names
+  // directories it may read has registered).
+  services::ServiceDeps* d = &deps;
+  options.engine = [d] { return d->Engine(); };
+  options.scratch_dir = deps.scratch_dir + "/logs-insights";
+  std::filesystem::create_directories(options.scratch_dir, ec);
+  if (ec) return InternalError("logs: cannot create " + options.scratch_dir + ": " + ec.message());
   CENOTE_ASSIGN_OR_RETURN(auto provider, LogsProvider::Open(store, deps.tasks, options));
   iam::ResourceAuthority& authority = deps.Keep(LogsProvider::MakeAuthority());
   if (deps.add_resource_authority) deps.add_resource_authority(&authority);

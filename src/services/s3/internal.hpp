@@ -477,6 +477,9 @@ Result<std::string> LocalPath(Env& env, const RequestContext& ctx, const std::st
 Result<std::string> PlaintextPath(Env& env, const VersionRow& v, const DataKey& key);
 Result<std::string> GetObject(Env& env, const RequestContext& ctx, const std::string& bucket,
                               const std::string& key, std::uint64_t max_bytes);
+// The user metadata of the latest version (LakeAccess::ObjectMetadata).
+Result<std::map<std::string, std::string>> ObjectMetadata(Env& env, const std::string& bucket,
+                                                          const std::string& key);
 // `sse`: the writer's ServerSideEncryption / SSEKMSKeyId members (EncryptionParams); empty: the bucket's
 // default encryption.
 Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,

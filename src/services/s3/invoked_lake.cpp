@@ -103,6 +103,16 @@ class InvokedLakeAccess final : public LakeAccess {
     return out;
   }
 
+  Result<std::map<std::string, std::string>> ObjectMetadata(const std::string& bucket,
+                                                            const std::string& key) override {
+    Result<std::map<std::string, std::string>> out = std::map<std::string, std::string>{};
+    CENOTE_RETURN_IF_ERROR(Call("HeadObject", {{"Bucket", bucket}, {"Key", key}}, [&] {
+      out = lake::ObjectMetadata(env_, bucket, key);
+      return Status::FromResult(out);
+    }));
+    return out;
+  }
+
   Status DeleteObject(const std::string& bucket, const std::string& key) override {
     return Call("DeleteObject", {{"Bucket", bucket}, {"Key", key}},
                 [&] { return lake::DeleteObject(env_, ctx_, bucket, key); });

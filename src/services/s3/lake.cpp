@@ -267,6 +267,18 @@ Result<std::string> GetObject(Env& env, const RequestContext& ctx, const std::st
   return out;
 }
 
+Result<std::map<std::string, std::string>> ObjectMetadata(Env& env, const std::string& bucket,
+                                                          const std::string& key) {
+  CENOTE_ASSIGN_OR_RETURN(VersionRow latest, ReadLatest(env, bucket, key));
+  std::map<std::string, std::string> out;
+  if (const auto* m = services::GetObject(latest.attrs, "Metadata")) {
+    for (const auto& [name, value] : *m) {
+      if (value.is_string()) out.emplace(std::string(name), std::string(value.get_string()));
+    }
+  }
+  return out;
+}
+
 Result<LakeObject> PutObject(Env& env, const RequestContext& ctx, const std::string& bucket,
                              const std::string& key, const std::string& bytes,
                              const std::string& content_type, const json::object& sse) {
@@ -322,6 +334,11 @@ Result<std::vector<LakeObject>> PutObjects(Env& env, const RequestContext& ctx, 
     row.last_modified_ms = UnixNowMs();
     json::object params;
     if (!put.content_type.empty()) params["ContentType"] = put.content_type;
+    if (!put.metadata.empty()) {
+      json::object metadata;
+      for (const auto& [name, value] : put.metadata) metadata[name] = value;
+      params["Metadata"] = std::move(metadata);
+    }
     row.attrs = AttrsFromRequest(params);
     std::unique_ptr<http::BodyReader> body;
     if (put.path.empty()) {

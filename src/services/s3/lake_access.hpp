@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ struct LakePut {
   std::string bytes;
   std::string path;  // copied, not moved: the caller removes it
   std::string content_type;
+  // User metadata (x-amz-meta-<name>: value), as PutObject's Metadata member: names without the prefix.
+  std::map<std::string, std::string> metadata;
 };
 
 // Server-side encryption a writer asks for, as x-amz-server-side-encryption and
@@ -89,6 +92,15 @@ class LakeAccess {
   virtual Result<std::vector<LakeObject>> PutObjects(
       const std::string& bucket, const std::vector<LakePut>& puts,
       const std::function<Status(store::Transaction&)>& also) = 0;
+
+  // The user metadata of the object's latest version (HeadObject's Metadata: x-amz-meta-* names without
+  // the prefix). Test doubles that keep no metadata answer none.
+  virtual Result<std::map<std::string, std::string>> ObjectMetadata(const std::string& bucket,
+                                                                    const std::string& key) {
+    (void)bucket;
+    (void)key;
+    return std::map<std::string, std::string>{};
+  }
 
   // Like DeleteObject: succeeds when the key does not exist.
   virtual Status DeleteObject(const std::string& bucket, const std::string& key) = 0;

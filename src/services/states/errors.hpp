@@ -32,5 +32,9 @@ inline constexpr ErrorSpec kValidation{"ValidationException", "{}", 400};
 inline constexpr ErrorSpec kTooManyTags{"TooManyTags", "{}", 400};
 inline constexpr ErrorSpec kInvalidLoggingConfiguration{"InvalidLoggingConfiguration", "{}", 400};
 inline constexpr ErrorSpec kAccessDenied{"AccessDeniedException", "{}", 400};
+inline constexpr ErrorSpec kActivityDoesNotExist{"ActivityDoesNotExist", "Activity Does Not Exist: '{}'",
+                                                 400};
+inline constexpr ErrorSpec kActivityLimitExceeded{"ActivityLimitExceeded", "{}", 400};
+inline constexpr ErrorSpec kActivityWorkerLimitExceeded{"ActivityWorkerLimitExceeded", "{}", 400};
 
 }  // namespace cenote::states::errors

@@ -28,14 +28,6 @@ constexpr std::size_t kMaxInputBytes = 256 * 1024;
 // StartSyncExecution: Express workflows run for at most five minutes.
 constexpr std::int64_t kExpressMaxMs = 5 * 60 * 1000;
 
-json::object ParseDoc(const store::Value& v) {
-  boost::system::error_code ec;
-  json::value d = json::parse(store::AsText(v), ec);
-  return ec || !d.is_object() ? json::object{} : d.as_object();
-}
-
-Error InvalidArn(std::string_view arn) { return services::MakeError(errors::kInvalidArn, {arn}); }
-
 asl::ExecutionInfo InfoOf(const json::object& doc) {
   asl::ExecutionInfo info;
   info.execution_arn = GetString(doc, "executionArn").value_or("");

@@ -29,7 +29,12 @@ NOTES = {
     "ListExecutions": "statusFilter, redriveFilter, version/alias ARNs, paging (not mapRunArn)",
     "SendTaskSuccess": "the token names its execution; an outcome is committed and consumed by the execution's "
                        "next transition; TaskTimedOut once the task is no longer awaited",
-    "TagResource": "state machines",
+    "TagResource": "state machines and activities",
+    "CreateActivity": "idempotent by name (the existing activity is answered); tags; 10,000 per account and region",
+    "GetActivityTask": "the oldest queued task of the activity whose execution still awaits it (durable queue); "
+                       "long poll up to 60 s, then an answer without taskToken; the worker is recorded as "
+                       "ActivityStarted (workerName) and starts the heartbeat clock",
+    "DeleteActivity": "queued tasks go with it; deleting a missing activity succeeds, as on AWS",
     "DescribeExecution": "includedData METADATA_ONLY leaves input and output out",
 }
 
@@ -53,11 +58,15 @@ LANGUAGE = [
     "Arguments, Output, Assign (workflow variables, copied into Parallel branches and Map iterations), Choice "
     "Condition (with rule-level Output/Assign), Map Items and ItemSelector, Wait Seconds/Timestamp, Fail "
     "Error/Cause, Catcher Output/Assign with $states.errorOutput; $states.input, .result, .context. The "
-    "expression language is a documented subset (src/services/states/asl/jsonata.hpp): paths, predicates and "
-    "indexes, constructors, arithmetic, &, comparisons, and/or, ?:, in, and the functions $string $number $boolean "
-    "$not $exists $count $sum $max $min $average $length $substring(Before/After) $uppercase $lowercase $trim "
-    "$contains $split $join $replace $keys $lookup $merge $append $reverse $sort $distinct $round $floor $ceil $abs "
-    "$power $sqrt $type $now $millis and Step Functions' $partition $range $hash $random $uuid $parse.",
+    "expression language (src/services/states/asl/jsonata.hpp): paths, wildcards (* and **), predicates and "
+    "indexes, constructors, arithmetic, &, comparisons, and/or, ?:, in, blocks with `$x := ...` bindings, lambdas "
+    "(closures, recursion), functions as values, the chain operator ~>, regular expressions (/re/i, /re/m), and the "
+    "functions $string $number $boolean $not $exists $count $sum $max $min $average $length "
+    "$substring(Before/After) $uppercase $lowercase $trim $pad $contains $split $join $replace $match $keys $lookup "
+    "$merge $append $reverse $sort (with a comparator) $distinct $zip $spread $round $floor $ceil $abs $power $sqrt "
+    "$formatBase $type $now $millis $toMillis $fromMillis $map $filter $reduce $single $sift $each $error $assert "
+    "$base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component), and Step Functions' $partition $range "
+    "$hash $random $uuid $parse.",
     "Retry (ErrorEquals with States.ALL / States.TaskFailed / names, IntervalSeconds, MaxAttempts, BackoffRate, "
     "MaxDelaySeconds, JitterStrategy FULL) and Catch (ResultPath); TimeoutSeconds(Path), HeartbeatSeconds(Path); "
     "the execution's TimeoutSeconds; States.Runtime, States.Timeout, States.HeartbeatTimeout, "
@@ -90,13 +99,12 @@ DURABILITY = [
 ]
 
 GAPS = [
-    "JSONata: lambdas and higher-order functions ($map, $filter, $reduce, $sift, $each), regular expressions, the "
-    "chain operator ~>, wildcards, parent/positional/context bindings (%, #, @), transforms and the date/number "
-    "formatting functions are not supported (evaluation answers States.QueryEvaluationError naming them).",
+    "JSONata: parent/positional/context bindings (%, #, @), transforms (|...|), $eval, $formatNumber, "
+    "$formatInteger, $parseInteger and picture strings for $toMillis/$fromMillis/$now are not supported "
+    "(evaluation answers States.QueryEvaluationError naming them).",
     "Distributed Map runs its iterations inside the parent execution (no child executions or Map Runs: "
     "DescribeMapRun, ListMapRuns and UpdateMapRun are not supported); ResultWriter is answered InvalidDefinition; "
-    "ReaderConfig InputType MANIFEST (S3 inventory) is not read. Activities (CreateActivity ... GetActivityTask) "
-    "are not supported.",
+    "ReaderConfig InputType MANIFEST (S3 inventory) is not read.",
     "Express workflows started with StartExecution run like Standard ones (with history); their logs are not "
     "sent to CloudWatch Logs (loggingConfiguration is stored only).",
     "A Map or Parallel state that fails is redriven whole, not only its failed iterations.",

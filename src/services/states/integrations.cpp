@@ -121,9 +121,17 @@ class Integrations final : public asl::TaskRunner {
       in.params = json::object{{"FunctionName", res}, {"Payload", Text(params)}};
       return FromLambda(Call(x, r, "lambda", "Invoke", in, "Lambda"), false);
     }
+    if (auto arn = ParseArn(res); arn && arn->type == "activity") {
+      // An activity: the task waits in the activity's queue for a worker (GetActivityTask), then for its
+      // SendTask* with the token.
+      Status queued = EnqueueActivityTask(env_, res, r.token, Text(params), x.execution_arn);
+      if (!queued.ok()) return Failed("States.Runtime", queued.error().message);
+      TaskOutcome wait;
+      wait.kind = TaskOutcome::Kind::kAwaitToken;
+      return wait;
+    }
     if (!res.starts_with("arn:aws:states:::")) {
-      return Failed("States.Runtime",
-                    "The resource " + res + " is not supported (activities are not supported)");
+      return Failed("States.Runtime", "The resource " + res + " is not supported");
     }
     std::string rest = res.substr(17);
     std::string pattern;

@@ -45,6 +45,10 @@ std::optional<ArnParts> ParseArn(std::string_view arn);
 std::string MachineArn(std::string_view region, std::string_view account, std::string_view name);
 bool ValidName(std::string_view name);
 std::string NewRevisionId();
+// A stored JSON document (an empty object when it does not parse).
+json::object ParseDoc(const store::Value& v);
+// InvalidArn in AWS's words.
+Error InvalidArn(std::string_view arn);
 
 struct Env {
   store::MetadataStore& metadata;
@@ -60,6 +64,9 @@ struct Env {
   // of an execution that calls back into it (aws-sdk:sfn:stopExecution on itself) finds its own thread here.
   std::map<std::string, std::thread::id> busy GUARDED_BY(mu);
   CondVar busy_cv{mu};
+  // Wakes GetActivityTask long polls when a task is queued, or when the provider goes (`stopping`).
+  CondVar activity_cv{mu};
+  bool stopping GUARDED_BY(mu) = false;
 
   Env(store::MetadataStore& m, aws::Invoker* i, StatesOptions o)
       : metadata(m), invoker(i), options(std::move(o)) {}
@@ -84,6 +91,9 @@ class ExecutionLock {
   bool reentrant_ = false;
 };
 
+// Tags as TagResource merges them (at most 50: TooManyTags).
+Result<json::array> MergeTags(json::array tags, const json::array* add);
+
 // A state machine, version or alias row's document (DescribeStateMachine's members, plus "tags").
 Result<json::object> LoadMachine(store::Transaction& txn, const std::string& arn);
 
@@ -91,6 +101,11 @@ Result<json::object> LoadMachine(store::Transaction& txn, const std::string& arn
 Status AdvanceExecution(Env& env, const std::string& arn);
 std::int64_t RunRound(Env& env);
 Status LoadTimers(Env& env);
+
+// Activities (activities.cpp): a Task state whose Resource is an activity ARN queues its task for workers.
+// Fails when the activity does not exist.
+Status EnqueueActivityTask(Env& env, const std::string& activity_arn, const std::string& token,
+                           const std::string& input, const std::string& execution_arn);
 
 // The TaskRunner of executions: integrations through the Invoker (integrations.cpp).
 std::unique_ptr<asl::TaskRunner> MakeTaskRunner(Env& env);
@@ -126,6 +141,11 @@ CENOTE_STATES_HANDLER(SendTaskSuccess);
 CENOTE_STATES_HANDLER(SendTaskFailure);
 CENOTE_STATES_HANDLER(SendTaskHeartbeat);
 CENOTE_STATES_HANDLER(TestState);
+CENOTE_STATES_HANDLER(CreateActivity);
+CENOTE_STATES_HANDLER(DescribeActivity);
+CENOTE_STATES_HANDLER(DeleteActivity);
+CENOTE_STATES_HANDLER(ListActivities);
+CENOTE_STATES_HANDLER(GetActivityTask);
 #undef CENOTE_STATES_HANDLER
 
 }  // namespace cenote::states

@@ -12,14 +12,6 @@ namespace {
 
 constexpr std::size_t kMaxTags = 50;
 
-Error InvalidArn(std::string_view arn) { return services::MakeError(errors::kInvalidArn, {arn}); }
-
-json::object ParseDoc(const store::Value& v) {
-  boost::system::error_code ec;
-  json::value d = json::parse(store::AsText(v), ec);
-  return ec || !d.is_object() ? json::object{} : d.as_object();
-}
-
 Status Save(store::Transaction& txn, const std::string& arn, const ArnParts& p, std::string_view kind,
             const std::string& parent, const json::object& doc) {
   return Status::FromResult(txn.Exec(
@@ -87,27 +79,6 @@ Status CheckLogging(const json::object& logging) {
 
 json::object DefaultLogging() { return json::object{{"level", "OFF"}, {"includeExecutionData", false}}; }
 
-Result<json::array> MergeTags(json::array tags, const json::array* add) {
-  if (add != nullptr) {
-    for (const auto& t : *add) {
-      if (!t.is_object()) continue;
-      const std::string key = GetString(t.as_object(), "key").value_or("");
-      auto it = std::find_if(tags.begin(), tags.end(),
-                             [&](const json::value& e) { return GetString(e.as_object(), "key") == key; });
-      json::object entry{{"key", key}, {"value", GetString(t.as_object(), "value").value_or("")}};
-      if (it != tags.end()) {
-        *it = std::move(entry);
-      } else {
-        tags.push_back(std::move(entry));
-      }
-    }
-  }
-  if (tags.size() > kMaxTags) {
-    return services::MakeError(errors::kTooManyTags, {"Too many tags: a resource can have at most 50 tags."});
-  }
-  return tags;
-}
-
 // Publishes the machine's current revision as a version (or answers the latest version when it already is
 // that revision, as PublishStateMachineVersion is idempotent).
 Result<json::object> Publish(store::Transaction& txn, json::object& machine, const std::string& description,
@@ -146,6 +117,27 @@ json::object Public(json::object doc) {
 }
 
 }  // namespace
+
+Result<json::array> MergeTags(json::array tags, const json::array* add) {
+  if (add != nullptr) {
+    for (const auto& t : *add) {
+      if (!t.is_object()) continue;
+      const std::string key = GetString(t.as_object(), "key").value_or("");
+      auto it = std::find_if(tags.begin(), tags.end(),
+                             [&](const json::value& e) { return GetString(e.as_object(), "key") == key; });
+      json::object entry{{"key", key}, {"value", GetString(t.as_object(), "value").value_or("")}};
+      if (it != tags.end()) {
+        *it = std::move(entry);
+      } else {
+        tags.push_back(std::move(entry));
+      }
+    }
+  }
+  if (tags.size() > kMaxTags) {
+    return services::MakeError(errors::kTooManyTags, {"Too many tags: a resource can have at most 50 tags."});
+  }
+  return tags;
+}
 
 Result<json::object> LoadMachine(store::Transaction& txn, const std::string& arn) {
   CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ?", {arn}));
@@ -574,12 +566,24 @@ Result<OperationOutput> ValidateStateMachineDefinition(Env& env, const RequestCo
 
 namespace {
 
+std::string_view KindOfArn(const std::string& arn) {
+  auto p = ParseArn(arn);
+  return p && p->type == "activity" ? "activity" : "machine";
+}
+
 Result<json::object> TaggedMachine(store::Transaction& txn, const std::string& arn,
                                    const RequestContext& ctx) {
   auto p = ParseArn(arn);
   if (!p || (p->type != "stateMachine" && p->type != "activity")) return InvalidArn(arn);
-  if (p->type == "activity")
-    return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + arn + "'"});
+  if (p->type == "activity") {
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row,
+        txn.QueryOne("SELECT doc FROM states_machines WHERE arn = ? AND kind = 'activity' AND account = ? "
+                     "AND region = ?",
+                     {arn, ctx.account_id(), ctx.region}));
+    if (!row) return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + arn + "'"});
+    return ParseDoc((*row)[0]);
+  }
   auto m = Machine(txn, arn, ctx);
   if (!m) return services::MakeError(errors::kResourceNotFound, {"Resource not found: '" + arn + "'"});
   return m;
@@ -594,7 +598,7 @@ Result<OperationOutput> TagResource(Env& env, const RequestContext& ctx, Operati
   CENOTE_ASSIGN_OR_RETURN(json::object doc, TaggedMachine(*txn, arn, ctx));
   json::array tags = GetArray(doc, "tags") ? *GetArray(doc, "tags") : json::array{};
   CENOTE_ASSIGN_OR_RETURN(doc["tags"], MergeTags(std::move(tags), GetArray(p, "tags")));
-  CENOTE_RETURN_IF_ERROR(Save(*txn, arn, *ParseArn(arn), "machine", "", doc));
+  CENOTE_RETURN_IF_ERROR(Save(*txn, arn, *ParseArn(arn), KindOfArn(arn), "", doc));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }
@@ -617,7 +621,7 @@ Result<OperationOutput> UntagResource(Env& env, const RequestContext& ctx, Opera
     }
   }
   doc["tags"] = std::move(kept);
-  CENOTE_RETURN_IF_ERROR(Save(*txn, arn, *ParseArn(arn), "machine", "", doc));
+  CENOTE_RETURN_IF_ERROR(Save(*txn, arn, *ParseArn(arn), KindOfArn(arn), "", doc));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   return json::object{};
 }

@@ -31,6 +31,12 @@ std::vector<std::string> Migrations() {
       // SendTaskSuccess/Failure/Heartbeat outcomes waiting for their execution's next advance.
       "CREATE TABLE states_deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, execution TEXT NOT NULL, "
       "token TEXT NOT NULL, doc TEXT NOT NULL)",
+      // Activity tasks waiting for a worker (GetActivityTask), oldest first. Activities themselves are rows
+      // of
+      // states_machines with kind 'activity'.
+      "CREATE TABLE states_activity_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, activity TEXT NOT NULL, "
+      "token TEXT NOT NULL, input TEXT NOT NULL, execution TEXT NOT NULL, created INTEGER NOT NULL)",
+      "CREATE INDEX states_activity_tasks_by_activity ON states_activity_tasks (activity, id)",
   };
 }
 
@@ -38,16 +44,21 @@ namespace {
 
 const StatesProvider::Table& Operations() {
   static const StatesProvider::Table kOps = {
+      {"CreateActivity", CreateActivity},
       {"CreateStateMachine", CreateStateMachine},
       {"CreateStateMachineAlias", CreateStateMachineAlias},
+      {"DeleteActivity", DeleteActivity},
       {"DeleteStateMachine", DeleteStateMachine},
       {"DeleteStateMachineAlias", DeleteStateMachineAlias},
       {"DeleteStateMachineVersion", DeleteStateMachineVersion},
+      {"DescribeActivity", DescribeActivity},
       {"DescribeExecution", DescribeExecution},
       {"DescribeStateMachine", DescribeStateMachine},
       {"DescribeStateMachineAlias", DescribeStateMachineAlias},
       {"DescribeStateMachineForExecution", DescribeStateMachineForExecution},
+      {"GetActivityTask", GetActivityTask},
       {"GetExecutionHistory", GetExecutionHistory},
+      {"ListActivities", ListActivities},
       {"ListExecutions", ListExecutions},
       {"ListStateMachineAliases", ListStateMachineAliases},
       {"ListStateMachineVersions", ListStateMachineVersions},
@@ -95,6 +106,14 @@ std::optional<ArnParts> ParseArn(std::string_view arn) {
   if (parts.size() > 9) return std::nullopt;
   return p;
 }
+
+json::object ParseDoc(const store::Value& v) {
+  boost::system::error_code ec;
+  json::value d = json::parse(store::AsText(v), ec);
+  return ec || !d.is_object() ? json::object{} : d.as_object();
+}
+
+Error InvalidArn(std::string_view arn) { return services::MakeError(errors::kInvalidArn, {arn}); }
 
 std::string MachineArn(std::string_view region, std::string_view account, std::string_view name) {
   return "arn:aws:states:" + std::string(region) + ":" + std::string(account) +
@@ -154,7 +173,13 @@ ExecutionLock::~ExecutionLock() {
 
 StatesProvider::StatesProvider(std::unique_ptr<Env> env) : env_(std::move(env)) {}
 
-StatesProvider::~StatesProvider() { task_.reset(); }
+StatesProvider::~StatesProvider() {
+  task_.reset();
+  // End GetActivityTask long polls before the state goes (the pipeline has stopped serving by now).
+  MutexLock lock(env_->mu);
+  env_->stopping = true;
+  env_->activity_cv.SignalAll();
+}
 
 Result<std::unique_ptr<StatesProvider>> StatesProvider::Open(store::MetadataStore& metadata,
                                                              aws::Invoker* invoker, BackgroundTasks& tasks,

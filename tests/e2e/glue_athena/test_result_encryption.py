@@ -1,7 +1,8 @@
 """Athena query results encrypted at rest, end to end with boto3: ResultConfiguration.EncryptionConfiguration
 SSE_KMS (result objects written SSE-KMS with the key, KMS asked as the caller via S3) and SSE_S3, the workgroup's
-encryption when it enforces its configuration, CSE_KMS and a missing KmsKey refused with
-InvalidRequestException, and a caller without the key's permissions failing to write results.
+encryption when it enforces its configuration, CSE_KMS (the S3 encryption client's v2 envelope, read back by
+GetQueryResults and by an independent decryptor), a missing KmsKey refused with InvalidRequestException, and a
+caller without the key's permissions failing to write results.
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/glue_athena/test_result_encryption.py [-v]
 """
@@ -82,8 +83,73 @@ class ResultEncryptionTest(unittest.TestCase):
         self.assertEqual(ex["Status"]["State"], "SUCCEEDED", ex["Status"])
         self.assertEqual(self.result_head(ex)[0]["ServerSideEncryption"], "AES256")
 
+    def test_cse_kms_results(self):
+        """CSE_KMS: the result objects hold the S3 encryption client's v2 envelope (KMS data key, AES-GCM), not the
+        CSV; GetQueryResults decrypts them for the caller; an independent decryptor (KMS Decrypt + AES-GCM from
+        the `cryptography` package, when installed) reads the same CSV."""
+        import base64
+        ex = self.run_query(ResultConfiguration={
+            "OutputLocation": f"s3://{self.bucket}/cse/",
+            "EncryptionConfiguration": {"EncryptionOption": "CSE_KMS", "KmsKey": self.key["Arn"]}})
+        self.assertEqual(ex["Status"]["State"], "SUCCEEDED", ex["Status"])
+        self.assertEqual(ex["ResultConfiguration"]["EncryptionConfiguration"],
+                         {"EncryptionOption": "CSE_KMS", "KmsKey": self.key["Arn"]})
+        rows = self.athena.get_query_results(QueryExecutionId=ex["QueryExecutionId"])["ResultSet"]["Rows"]
+        self.assertEqual(rows[0]["Data"][0]["VarCharValue"], "answer")
+        self.assertEqual(rows[1]["Data"][0]["VarCharValue"], "42")
+        location = ex["ResultConfiguration"]["OutputLocation"]
+        bucket, key = location[len("s3://"):].split("/", 1)
+        for name in (key, key + ".metadata"):
+            obj = self.s3.get_object(Bucket=bucket, Key=name)
+            body, meta = obj["Body"].read(), obj["Metadata"]
+            self.assertNotIn("ServerSideEncryption", obj)
+            self.assertEqual((meta["x-amz-cek-alg"], meta["x-amz-wrap-alg"], meta["x-amz-tag-len"]),
+                             ("AES/GCM/NoPadding", "kms+context", "128"))
+            self.assertEqual(json.loads(meta["x-amz-matdesc"]), {"aws:x-amz-cek-alg": "AES/GCM/NoPadding"})
+            self.assertEqual(len(base64.b64decode(meta["x-amz-iv"])), 12)
+            self.assertEqual(len(body), int(meta["x-amz-unencrypted-content-length"]) + 16)
+            self.assertNotIn(b"answer", body)
+            try:
+                from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+            except ImportError:
+                continue
+            data_key = self.kms.decrypt(CiphertextBlob=base64.b64decode(meta["x-amz-key-v2"]),
+                                        EncryptionContext=json.loads(meta["x-amz-matdesc"]))["Plaintext"]
+            plain = AESGCM(data_key).decrypt(base64.b64decode(meta["x-amz-iv"]), body, None)
+            if name == key:
+                self.assertEqual(plain, b'"answer"\n"42"\n')
+        # A caller who may read the objects but not decrypt with the key gets no rows.
+        iam = harness.boto3_client(SERVER, "iam")
+        user = "reader-" + uuid.uuid4().hex[:6]
+        iam.create_user(UserName=user)
+        iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["athena:*", "s3:*"], "Resource": "*"}]}))
+        athena = client_as("athena", iam.create_access_key(UserName=user)["AccessKey"])
+        with self.assertRaises(ClientError) as e:
+            athena.get_query_results(QueryExecutionId=ex["QueryExecutionId"])
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidRequestException")
+        self.assertIn("kms:Decrypt", e.exception.response["Error"]["Message"])
+
+    def test_cse_kms_workgroup_enforcement(self):
+        wg = "cse-" + uuid.uuid4().hex[:8]
+        self.athena.create_work_group(Name=wg, Configuration={
+            "EnforceWorkGroupConfiguration": True,
+            "ResultConfiguration": {
+                "OutputLocation": f"s3://{self.bucket}/wgcse/",
+                "EncryptionConfiguration": {"EncryptionOption": "CSE_KMS", "KmsKey": self.key["Arn"]}}})
+        ex = self.run_query(WorkGroup=wg, ResultConfiguration={
+            "OutputLocation": f"s3://{self.bucket}/ignored/", "EncryptionConfiguration": {"EncryptionOption": "SSE_S3"}})
+        self.assertEqual(ex["Status"]["State"], "SUCCEEDED", ex["Status"])
+        self.assertEqual(ex["ResultConfiguration"]["EncryptionConfiguration"]["EncryptionOption"], "CSE_KMS")
+        location = ex["ResultConfiguration"]["OutputLocation"]
+        bucket, key = location[len("s3://"):].split("/", 1)
+        self.assertIn("x-amz-key-v2", self.s3.head_object(Bucket=bucket, Key=key)["Metadata"])
+        rows = self.athena.get_query_results(QueryExecutionId=ex["QueryExecutionId"])["ResultSet"]["Rows"]
+        self.assertEqual(rows[1]["Data"][0]["VarCharValue"], "42")
+
     def test_refusals(self):
-        for config, words in (({"EncryptionOption": "CSE_KMS", "KmsKey": self.key["Arn"]}, "CSE_KMS"),
+        for config, words in (({"EncryptionOption": "CSE_KMS"}, "KmsKey"),
                               ({"EncryptionOption": "SSE_KMS"}, "KmsKey")):
             with self.assertRaises(ClientError) as e:
                 self.athena.start_query_execution(QueryString="SELECT 1", ResultConfiguration={

@@ -120,6 +120,21 @@ def invoke(name, event, **kw):
     return r, json.loads(r["Payload"].read() or b"null")
 
 
+HOST_PORT_RUNTIME = """#!/usr/bin/env python3
+import http.client, json, os
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+while True:
+    c = http.client.HTTPConnection(host, int(port))
+    c.request("GET", "/2018-06-01/runtime/invocation/next")
+    r = c.getresponse()
+    event = json.loads(r.read())
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    c.request("POST", "/2018-06-01/runtime/invocation/" + rid + "/response",
+              body=json.dumps({"echo": event, "api": "host:port"}))
+    c.getresponse().read()
+    c.close()
+"""
+
 class Functions(unittest.TestCase):
     def test_python_sync_with_logs_and_env(self):
         name = "py-" + uuid.uuid4().hex[:8]
@@ -164,6 +179,26 @@ class Functions(unittest.TestCase):
         self.assertIn('hello from python {"a": 1}', text)
         self.assertRegex(text, r"REPORT RequestId: \S+\tDuration: [0-9.]+ ms\tBilled Duration: \d+ ms\t"
                                r"Memory Size: 128 MB\tMax Memory Used: \d+ MB\tInit Duration: [0-9.]+ ms")
+        # Logs Insights over the function's logs, with the fields Insights discovers in REPORT lines.
+        invoke(name, {"a": 2})
+        now = int(time.time())
+        query_id = logs.start_query(
+            logGroupName=f"/aws/lambda/{name}", startTime=now - 3600, endTime=now + 60,
+            queryString="filter @type = 'REPORT' | stats count() as invocations, max(@memorySize / 1000 / 1000) "
+                        "as memory_mb, avg(@duration) as duration by bin(1m)")["queryId"]
+        for _ in range(300):
+            results = logs.get_query_results(queryId=query_id)
+            if results["status"] not in ("Scheduled", "Running"):
+                break
+            time.sleep(0.1)
+        self.assertEqual(results["status"], "Complete")
+        rows = [{f["field"]: f["value"] for f in row} for row in results["results"]]
+        self.assertGreaterEqual(len(rows), 1)
+        self.assertEqual(sum(int(r["invocations"]) for r in rows), 2)
+        self.assertTrue(all(r["memory_mb"] == "128" for r in rows), rows)
+        self.assertTrue(all(float(r["duration"]) > 0 for r in rows), rows)
+        self.assertRegex(rows[0]["bin(1m)"], r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00\.000$")
+        self.assertEqual(results["statistics"]["recordsMatched"], 2.0)
         # A role without logs permissions writes no logs (the invocation still works).
         iam = harness.boto3_client(SERVER, "iam")
         trust = {"Version": "2012-10-17", "Statement": [
@@ -217,6 +252,16 @@ class Functions(unittest.TestCase):
         r, body = invoke(name, {"k": "v"})
         self.assertEqual(body, {"shell": {"k": "v"}})
 
+    def test_provided_host_port_client(self):
+        # A custom runtime that reads AWS_LAMBDA_RUNTIME_API as host:port, as AWS's runtime interface clients do
+        # (aws-lambda-ric, awslambdaric): each environment has a Runtime API endpoint of its own.
+        name = "hp-" + uuid.uuid4().hex[:8]
+        create(name, runtime="provided.al2023", handler="none", files={"bootstrap": HOST_PORT_RUNTIME},
+               modes={"bootstrap": 0o755})
+        for i in range(2):  # a cold start, then the warm environment
+            r, body = invoke(name, {"i": i})
+            self.assertEqual(body, {"echo": {"i": i}, "api": "host:port"})
+
     def test_layer(self):
         layer = lam().publish_layer_version(LayerName="helpers", Content={"ZipFile": zip_of(
             {"python/helper.py": "def greet():\n    return 'from layer'\n"})}, CompatibleRuntimes=["python3.11"])
@@ -225,6 +270,11 @@ class Functions(unittest.TestCase):
                Layers=[layer["LayerVersionArn"]])
         r, body = invoke(name, {})
         self.assertEqual(body, "from layer")
+        by_arn = lam().get_layer_version_by_arn(Arn=layer["LayerVersionArn"])
+        self.assertEqual((by_arn["Version"], by_arn["LayerVersionArn"]), (layer["Version"], layer["LayerVersionArn"]))
+        with self.assertRaises(Exception) as missing:
+            lam().get_layer_version_by_arn(Arn=layer["LayerArn"] + ":999")
+        self.assertIn("ResourceNotFoundException", str(missing.exception))
 
     def test_versions_aliases_concurrency(self):
         name = "ver-" + uuid.uuid4().hex[:8]
@@ -368,6 +418,10 @@ class Functions(unittest.TestCase):
         lam().put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
         cfg = lam().get_function_event_invoke_config(FunctionName=name)
         self.assertEqual(cfg["MaximumRetryAttempts"], 0)
+        updated = lam().update_function_event_invoke_config(FunctionName=name, MaximumEventAgeInSeconds=120)
+        self.assertEqual((updated["MaximumRetryAttempts"], updated["MaximumEventAgeInSeconds"]), (0, 120))
+        listed = lam().list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]
+        self.assertEqual([c["MaximumEventAgeInSeconds"] for c in listed], [120])
 
 
 if __name__ == "__main__":

@@ -128,6 +128,38 @@ class Targets(unittest.TestCase):
         executions = client("stepfunctions").list_executions(stateMachineArn=machine["stateMachineArn"])
         self.assertEqual([x["status"] for x in executions["executions"]], ["SUCCEEDED"])
 
+    def test_logs_subscription_filter_invokes_the_function(self):
+        fn, url = forwarder("from-logs")
+        logs = client("logs")
+        logs.create_log_group(logGroupName="/app/orders")
+        logs.create_log_stream(logGroupName="/app/orders", logStreamName="s1")
+        group_arn = f"arn:aws:logs:{SERVER.region}:{ACCOUNT}:log-group:/app/orders:*"
+        # Without the function's permission the filter is refused, as AWS refuses it.
+        with self.assertRaises(Exception) as refused:
+            logs.put_subscription_filter(logGroupName="/app/orders", filterName="errors",
+                                         filterPattern="ERROR", destinationArn=fn)
+        self.assertIn("InvalidParameterException", str(refused.exception))
+        client("lambda").add_permission(FunctionName="from-logs", StatementId="logs",
+                                        Action="lambda:InvokeFunction", Principal="logs.amazonaws.com",
+                                        SourceArn=group_arn)
+        logs.put_subscription_filter(logGroupName="/app/orders", filterName="errors", filterPattern="ERROR",
+                                     destinationArn=fn)
+        now = int(time.time() * 1000)
+        logs.put_log_events(logGroupName="/app/orders", logStreamName="s1", logEvents=[
+            {"timestamp": now, "message": "INFO all good"},
+            {"timestamp": now + 1, "message": "ERROR order 7 failed"}])
+        got = receive(url)
+        self.assertEqual(len(got), 1, got)
+        # AWS's shape: {"awslogs": {"data": base64(gzip(JSON))}}.
+        import base64
+        import gzip
+        data = json.loads(gzip.decompress(base64.b64decode(got[0]["awslogs"]["data"])))
+        self.assertEqual(data["messageType"], "DATA_MESSAGE")
+        self.assertEqual(data["logGroup"], "/app/orders")
+        self.assertEqual(data["logStream"], "s1")
+        self.assertEqual(data["subscriptionFilters"], ["errors"])
+        self.assertEqual([e["message"] for e in data["logEvents"]], ["ERROR order 7 failed"])
+
 
 if __name__ == "__main__":
     harness.main()

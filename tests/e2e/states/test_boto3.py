@@ -279,6 +279,45 @@ class Executions(unittest.TestCase):
                          (400, "TaskTimedOut"))
         self.assertEqual(harness.error_of(c.send_task_failure, taskToken="not-a-token"), (400, "InvalidToken"))
 
+    def test_activity_workers(self):
+        c = sfn()
+        act = c.create_activity(name="approve", tags=[{"key": "team", "value": "ops"}])["activityArn"]
+        self.assertTrue(act.endswith(":activity:approve"))
+        self.assertEqual(c.create_activity(name="approve")["activityArn"], act)  # idempotent
+        self.assertEqual(c.describe_activity(activityArn=act)["name"], "approve")
+        self.assertIn(act, [a["activityArn"] for a in c.list_activities()["activities"]])
+        self.assertEqual(c.list_tags_for_resource(resourceArn=act)["tags"], [{"key": "team", "value": "ops"}])
+        definition = {"StartAt": "Approve", "States": {
+            "Approve": {"Type": "Task", "Resource": act, "HeartbeatSeconds": 30, "ResultPath": "$.decision",
+                        "Catch": [{"ErrorEquals": ["Rejected"], "ResultPath": "$.error", "Next": "No"}],
+                        "End": True},
+            "No": {"Type": "Pass", "Result": "rejected", "End": True}}}
+        sm = c.create_state_machine(name="with-activity", definition=json.dumps(definition), roleArn=ROLE)
+        first = c.start_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps({"order": 1}))
+        second = c.start_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps({"order": 2}))
+        task = c.get_activity_task(activityArn=act, workerName="worker-1")
+        self.assertEqual(json.loads(task["input"]), {"order": 1})  # oldest first
+        c.send_task_heartbeat(taskToken=task["taskToken"])
+        c.send_task_success(taskToken=task["taskToken"], output=json.dumps({"ok": True}))
+        d = wait_done(c, first["executionArn"])
+        self.assertEqual(json.loads(d["output"]), {"order": 1, "decision": {"ok": True}})
+        types = [e["type"] for e in history(c, first["executionArn"])]
+        self.assertEqual([t for t in types if t.startswith("Activity")],
+                         ["ActivityScheduled", "ActivityStarted", "ActivitySucceeded"])
+        started = [e for e in history(c, first["executionArn"]) if e["type"] == "ActivityStarted"][0]
+        self.assertEqual(started["activityStartedEventDetails"]["workerName"], "worker-1")
+        task = c.get_activity_task(activityArn=act, workerName="worker-2")
+        self.assertEqual(json.loads(task["input"]), {"order": 2})
+        c.send_task_failure(taskToken=task["taskToken"], error="Rejected", cause="too big")
+        d = wait_done(c, second["executionArn"])
+        self.assertEqual(json.loads(d["output"]), "rejected")
+        self.assertIn("ActivityFailed", [e["type"] for e in history(c, second["executionArn"])])
+        missing = act.replace(":approve", ":nope")
+        self.assertEqual(harness.error_of(c.get_activity_task, activityArn=missing), (400, "ActivityDoesNotExist"))
+        self.assertEqual(harness.error_of(c.describe_activity, activityArn=missing), (400, "ActivityDoesNotExist"))
+        c.delete_activity(activityArn=act)
+        self.assertEqual(harness.error_of(c.describe_activity, activityArn=act), (400, "ActivityDoesNotExist"))
+
     def test_retries_with_backoff_in_history(self):
         definition = {"StartAt": "Send", "States": {
             "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
@@ -364,21 +403,27 @@ class Executions(unittest.TestCase):
 
     def test_jsonata_workflow(self):
         d = {"QueryLanguage": "JSONata", "StartAt": "Init", "States": {
-            "Init": {"Type": "Pass", "Assign": {"customer": "{% $states.input.customer %}"}, "Next": "Lines"},
+            "Init": {"Type": "Pass", "Assign": {"customer": "{% $states.input.customer %}",
+                                                "lines": "{% $states.input.lines %}"}, "Next": "Lines"},
             "Lines": {"Type": "Map", "Items": "{% $states.input.lines %}",
                       "ItemProcessor": {"StartAt": "Price", "States": {"Price": {
                           "Type": "Pass", "Output": "{% $states.input.qty * $states.input.unit %}", "End": True}}},
                       "Output": "{% {'customer': $customer, 'total': $sum($states.result)} %}", "Next": "Big?"},
             "Big?": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.total >= 100 %}", "Next": "Vip"}],
                      "Default": "Normal"},
-            "Vip": {"Type": "Pass", "Output": "{% $merge([$states.input, {'tier': 'vip'}]) %}", "End": True},
+            "Vip": {"Type": "Pass", "Output": "{% ($tag := function($s){ $s ~> $uppercase() ~> $substring(0, 1) }; "
+                                             "$merge([$states.input, {'tier': 'vip', 'code': $tag($customer), "
+                                             "'skus': $map($filter($lines, function($l){ $l.qty > 1 }), "
+                                             "function($l){ $replace($l.sku, /-(\\d+)$/, '#$1') })}])) %}",
+                    "End": True},
             "Normal": {"Type": "Pass", "Output": "{% $merge([$states.input, {'tier': 'normal'}]) %}", "End": True}}}
         c = sfn()
         sm = c.create_state_machine(name="jsonata", definition=json.dumps(d), roleArn=ROLE, type="EXPRESS")
         r = c.start_sync_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps(
-            {"customer": "ada", "lines": [{"qty": 3, "unit": 20}, {"qty": 1, "unit": 45}]}))
+            {"customer": "ada", "lines": [{"qty": 3, "unit": 20, "sku": "pen-7"}, {"qty": 1, "unit": 45, "sku": "ink-2"}]}))
         self.assertEqual(r["status"], "SUCCEEDED", r.get("cause"))
-        self.assertEqual(json.loads(r["output"]), {"customer": "ada", "total": 105, "tier": "vip"})
+        self.assertEqual(json.loads(r["output"]),
+                         {"customer": "ada", "total": 105, "tier": "vip", "code": "A", "skus": "pen#7"})
 
     def test_test_state(self):
         if not has("test_state"):

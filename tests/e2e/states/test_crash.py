@@ -1,5 +1,6 @@
 """Crash test: executions killed (kill -9) during a Wait and while a task token is awaited continue after the
-restart: the Wait ends at its time (not restarted), the token is still accepted, and each state ran once.
+restart: the Wait ends at its time (not restarted), the token is still accepted, and each state ran once; an
+activity task queued before the crash is handed to a worker after it.
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/states/test_crash.py [-v]
 """
@@ -73,6 +74,32 @@ class Crash(unittest.TestCase):
             d = wait_done(c, t)
             self.assertEqual(json.loads(d["output"]), {"after": "restart"})
             print(f"wait resumed after kill -9, finished at {elapsed:.1f}s", file=sys.stderr)
+        finally:
+            server.close()
+
+    def test_activity_task_survives_kill9(self):
+        server = harness.Server().start()
+        try:
+            harness.create_service_role(server, ROLE, "states.amazonaws.com")
+            c = sfn(server)
+            act = c.create_activity(name="crash-worker")["activityArn"]
+            sm = c.create_state_machine(name="activity", roleArn=ROLE, definition=json.dumps({
+                "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": act, "End": True}}}))
+            e = c.start_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps({"n": 5}))["executionArn"]
+            deadline = time.time() + 30
+            while time.time() < deadline:  # the task is queued once ActivityScheduled is in the history
+                types = [x["type"] for x in c.get_execution_history(executionArn=e)["events"]]
+                if "ActivityScheduled" in types:
+                    break
+                time.sleep(0.1)
+            server.kill9()
+            server.start()
+            c = sfn(server)
+            task = c.get_activity_task(activityArn=act, workerName="after-restart")
+            self.assertEqual(json.loads(task["input"]), {"n": 5})
+            c.send_task_success(taskToken=task["taskToken"], output=json.dumps({"n": 6}))
+            d = wait_done(c, e)
+            self.assertEqual((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"n": 6}))
         finally:
             server.close()
 

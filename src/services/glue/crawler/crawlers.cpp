@@ -522,7 +522,6 @@ class CrawlersImpl final : public Crawlers {
           auto folders = store.CrawledFolders(name);
           if (folders) crawled = std::move(*folders);
         }
-        std::unique_ptr<RegionalCatalog> catalog = catalog_.ForRegion(key.account, key.region);
         aws::Caller caller{.principal = CrawlerRolePrincipal(
                                services::GetString((*rec)->definition, "Role").value_or(""), key.account),
                            .region = key.region,
@@ -531,6 +530,8 @@ class CrawlersImpl final : public Crawlers {
                            .source_arn = "",
                            .source_account = "",
                            .forwarded = false};
+        // The crawler's role also reads and writes an encrypted catalog (its KMS permissions decide).
+        std::unique_ptr<RegionalCatalog> catalog = catalog_.ForRegion(key.account, key.region, caller);
         std::unique_ptr<s3::LakeAccess> lake = lake_.For(std::move(caller));
         crawler::CrawlDependencies deps{
             .catalog = *catalog, .lake = *lake, .engine = engine_, .max_files = options_.max_files};

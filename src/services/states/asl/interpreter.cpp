@@ -108,6 +108,14 @@ std::string ResourceName(const std::string& resource) {
 }
 bool IsLegacyLambda(const std::string& resource) { return resource.starts_with("arn:aws:lambda:"); }
 
+// arn:aws:states:<region>:<account>:activity:<name>: a task handed to workers (GetActivityTask).
+bool IsActivity(const std::string& resource) {
+  if (!resource.starts_with("arn:aws:states:")) return false;
+  std::size_t at = 0;
+  for (int i = 0; i < 5 && at != std::string::npos; ++i) at = resource.find(':', at + 1);
+  return at != std::string::npos && resource.compare(at + 1, 9, "activity:") == 0;
+}
+
 class Runner {
  public:
   Runner(const json::object& definition, const ExecutionInfo& info, TaskRunner& tasks, json::object& run,
@@ -717,7 +725,8 @@ class Runner {
     const bool legacy = IsLegacyLambda(resource);
     if (phase == "start") {
       std::string token;
-      if (resource.ends_with(".waitForTaskToken")) token = NewTaskToken(info_.execution_arn);
+      const bool activity = IsActivity(resource);
+      if (resource.ends_with(".waitForTaskToken") || activity) token = NewTaskToken(info_.execution_arn);
       const json::value ctx = Context(frame, state, token, nullptr, 0);
       auto params = Effective(frame, state, raw, ctx);
       if (!params) {
@@ -743,6 +752,13 @@ class Runner {
         if (timeout_s > 0) d["timeoutInSeconds"] = timeout_s;
         Emit(frame, "LambdaFunctionScheduled", "lambdaFunctionScheduledEventDetails", std::move(d));
         Emit(frame, "LambdaFunctionStarted");
+      } else if (activity) {
+        json::object d{{"resource", resource},
+                       {"input", ToJsonText(*params)},
+                       {"inputDetails", json::object{{"truncated", false}}}};
+        if (timeout_s > 0) d["timeoutInSeconds"] = timeout_s;
+        if (heartbeat_s > 0) d["heartbeatInSeconds"] = heartbeat_s;
+        Emit(frame, "ActivityScheduled", "activityScheduledEventDetails", std::move(d));
       } else {
         json::object d = TaskDetails(resource);
         d["region"] = RegionOf(resource);
@@ -755,7 +771,18 @@ class Runner {
       TaskOutcome o = tasks_.Start(info_, Request(frame, state));
       return Settle(frame, state, o, raw);
     }
-    // task_wait: a token, a poll, a timeout or a heartbeat timeout.
+    // task_wait: a token, a poll, a timeout or a heartbeat timeout. An activity's worker taking the task
+    // (GetActivityTask) is recorded first.
+    if (frame.contains("task") && frame.at("task").is_object()) {
+      json::object& t = frame["task"].as_object();
+      if (t.contains("worker") && !t.contains("worker_recorded")) {
+        t["worker_recorded"] = true;
+        json::object d;
+        if (t.at("worker").is_string() && !t.at("worker").get_string().empty())
+          d["workerName"] = t.at("worker");
+        Emit(frame, "ActivityStarted", "activityStartedEventDetails", std::move(d));
+      }
+    }
     if (frame.contains("delivered")) {
       const json::object d = frame.at("delivered").as_object();
       frame.erase("delivered");
@@ -820,6 +847,9 @@ class Runner {
     if (IsLegacyLambda(resource)) {
       Emit(frame, "LambdaFunctionTimedOut", "lambdaFunctionTimedOutEventDetails",
            json::object{{"error", error}, {"cause", cause}});
+    } else if (IsActivity(resource)) {
+      Emit(frame, "ActivityTimedOut", "activityTimedOutEventDetails",
+           json::object{{"error", error}, {"cause", cause}});
     } else {
       json::object d = TaskDetails(resource);
       d["error"] = error;
@@ -836,8 +866,9 @@ class Runner {
     json::object& task = frame["task"].as_object();
     switch (o.kind) {
       case TaskOutcome::Kind::kSucceeded: {
-        if (legacy) {
-          Emit(frame, "LambdaFunctionSucceeded", "lambdaFunctionSucceededEventDetails",
+        if (legacy || IsActivity(resource)) {
+          Emit(frame, legacy ? "LambdaFunctionSucceeded" : "ActivitySucceeded",
+               legacy ? "lambdaFunctionSucceededEventDetails" : "activitySucceededEventDetails",
                json::object{{"output", ToJsonText(o.output)},
                             {"outputDetails", json::object{{"truncated", false}}}});
         } else {
@@ -856,8 +887,9 @@ class Runner {
         return true;
       }
       case TaskOutcome::Kind::kFailed: {
-        if (legacy) {
-          Emit(frame, "LambdaFunctionFailed", "lambdaFunctionFailedEventDetails",
+        if (legacy || IsActivity(resource)) {
+          Emit(frame, legacy ? "LambdaFunctionFailed" : "ActivityFailed",
+               legacy ? "lambdaFunctionFailedEventDetails" : "activityFailedEventDetails",
                json::object{{"error", o.error}, {"cause", o.cause}});
         } else {
           json::object d = TaskDetails(resource);
@@ -1246,7 +1278,13 @@ bool Interpreter::Deliver(json::object& run, const std::string& token, const Tas
   json::object* f = FindTokenFrame(run["frame"].as_object(), token);
   if (f == nullptr) return false;
   if (heartbeat) {
-    (*f)["task"].as_object()["beat"] = now_ms;
+    json::object& task = (*f)["task"].as_object();
+    task["beat"] = now_ms;
+    // GetActivityTask: the worker that took the task (recorded as ActivityStarted at the next step).
+    if (outcome.output.is_object()) {
+      if (const json::value* worker = outcome.output.as_object().if_contains("worker"))
+        task["worker"] = *worker;
+    }
     return true;
   }
   if (outcome.kind == TaskOutcome::Kind::kFailed) {

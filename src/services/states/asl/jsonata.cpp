@@ -7,12 +7,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/encoding.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
 #include "services/states/asl/json_path.hpp"
@@ -38,13 +43,21 @@ struct Node {
     kUnary,
     kBinary,
     kCondition,
-    kCall
+    kCall,
+    kLambda,      // function($a, $b) { body }: params in `params`, body kids[0]
+    kBlock,       // ( e1; e2; ... ): the last value, with a scope of its own
+    kBind,        // $name := kids[0]
+    kChain,       // kids[0] ~> kids[1]
+    kRegex,       // /pattern/flags: pattern in `name`, flags in `literal`
+    kWildcard,    // *: every field's value
+    kDescendants  // **: every value below
   };
   Kind kind = Kind::kLiteral;
   json::value literal;
   std::string name;  // variable / field / function / operator
   std::vector<std::unique_ptr<Node>> kids;
   std::vector<std::pair<std::unique_ptr<Node>, std::unique_ptr<Node>>> pairs;  // object constructor
+  std::vector<std::string> params;                                             // lambda parameters
 };
 using NodePtr = std::unique_ptr<Node>;
 
@@ -99,6 +112,22 @@ class Parser {
   }
 
   Result<NodePtr> Expression() {
+    // $name := value (right-associative, the lowest precedence).
+    Spaces();
+    if (i_ < t_.size() && t_[i_] == '$') {
+      std::size_t j = i_ + 1;
+      while (j < t_.size() && (IsAsciiAlnum(t_[j]) || t_[j] == '_')) ++j;
+      std::size_t k = j;
+      while (k < t_.size() && IsAsciiSpace(t_[k])) ++k;
+      if (t_.substr(k).starts_with(":=")) {
+        NodePtr n = Make(Node::Kind::kBind);
+        n->name = std::string(t_.substr(i_ + 1, j - i_ - 1));
+        i_ = k + 2;
+        CENOTE_ASSIGN_OR_RETURN(NodePtr value, Expression());
+        n->kids.push_back(std::move(value));
+        return n;
+      }
+    }
     CENOTE_ASSIGN_OR_RETURN(NodePtr c, Or());
     if (Eat("?")) {
       CENOTE_ASSIGN_OR_RETURN(NodePtr yes, Expression());
@@ -131,6 +160,13 @@ class Parser {
   }
   Result<NodePtr> Compare() {
     CENOTE_ASSIGN_OR_RETURN(NodePtr a, Concat());
+    while (Eat("~>")) {
+      CENOTE_ASSIGN_OR_RETURN(NodePtr f, Concat());
+      NodePtr n = Make(Node::Kind::kChain);
+      n->kids.push_back(std::move(a));
+      n->kids.push_back(std::move(f));
+      a = std::move(n);
+    }
     for (std::string_view op : {"!=", "<=", ">=", "=", "<", ">"}) {
       if (Eat(op)) {
         CENOTE_ASSIGN_OR_RETURN(NodePtr b, Concat());
@@ -191,7 +227,6 @@ class Parser {
     CENOTE_ASSIGN_OR_RETURN(NodePtr a, Primary());
     while (true) {
       Spaces();
-      if (Eat("~>")) return Bad("the chain operator ~> is not supported");
       if (i_ < t_.size() && t_[i_] == '.' && !(i_ + 1 < t_.size() && IsAsciiDigit(t_[i_ + 1]))) {
         ++i_;
         CENOTE_ASSIGN_OR_RETURN(NodePtr step, Primary());
@@ -220,9 +255,39 @@ class Parser {
     const char c = t_[i_];
     if (c == '(') {
       ++i_;
-      CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
+      NodePtr block = Make(Node::Kind::kBlock);
+      if (Eat(")")) return block;
+      do {
+        CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
+        block->kids.push_back(std::move(e));
+      } while (Eat(";"));
       if (!Eat(")")) return Bad("expected )");
-      return e;
+      return block;
+    }
+    if (c == '/') {  // a regular expression (an operand position: '/' elsewhere divides)
+      ++i_;
+      std::string pattern;
+      while (i_ < t_.size() && t_[i_] != '/') {
+        if (t_[i_] == '\\' && i_ + 1 < t_.size()) pattern += t_[i_++];
+        pattern += t_[i_++];
+      }
+      if (i_ >= t_.size()) return Bad("unterminated regular expression");
+      ++i_;
+      std::string flags;
+      while (i_ < t_.size() && (t_[i_] == 'i' || t_[i_] == 'm')) flags += t_[i_++];
+      if (pattern.empty()) return Bad("empty regular expression");
+      NodePtr n = Make(Node::Kind::kRegex);
+      n->name = std::move(pattern);
+      n->literal = json::value(flags);
+      return n;
+    }
+    if (c == '*') {
+      ++i_;
+      if (i_ < t_.size() && t_[i_] == '*') {
+        ++i_;
+        return Make(Node::Kind::kDescendants);
+      }
+      return Make(Node::Kind::kWildcard);
     }
     if (c == '[') {
       ++i_;
@@ -323,7 +388,7 @@ class Parser {
       } else if (word == "null") {
         n->literal = nullptr;
       } else if (word == "function") {
-        return Bad("lambdas are not supported");
+        return Lambda();
       } else {
         n->kind = Node::Kind::kName;
         n->name = word;
@@ -333,9 +398,42 @@ class Parser {
     return Bad(std::string("'") + c + "' is not supported");
   }
 
+  // function($a, $b) { body }
+  Result<NodePtr> Lambda() {
+    NodePtr n = Make(Node::Kind::kLambda);
+    if (!Eat("(")) return Bad("expected ( after function");
+    if (!Eat(")")) {
+      do {
+        Spaces();
+        if (i_ >= t_.size() || t_[i_] != '$') return Bad("expected a $parameter");
+        const std::size_t from = ++i_;
+        while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+        n->params.emplace_back(t_.substr(from, i_ - from));
+      } while (Eat(","));
+      if (!Eat(")")) return Bad("expected )");
+    }
+    if (!Eat("{")) return Bad("expected { before the function's body");
+    CENOTE_ASSIGN_OR_RETURN(NodePtr body, Expression());
+    if (!Eat("}")) return Bad("expected }");
+    n->kids.push_back(std::move(body));
+    return n;
+  }
+
   std::string_view t_;
   std::size_t i_ = 0;
 };
+
+// Functions and regular expressions are values in JSONata; here they are objects with one marker member
+// whose value indexes the evaluator's tables (they never reach a state's output: see ApplyJsonata).
+constexpr std::string_view kFunctionMarker = "\u0001function";
+constexpr std::string_view kRegexMarker = "\u0001regex";
+
+std::optional<std::size_t> Marked(const json::value& v, std::string_view marker) {
+  if (!v.is_object() || v.as_object().size() != 1) return std::nullopt;
+  const json::value* id = v.as_object().if_contains(marker);
+  if (id == nullptr || !id->is_int64()) return std::nullopt;
+  return static_cast<std::size_t>(id->get_int64());
+}
 
 bool Truthy(const Value& v) {
   if (!v) return false;
@@ -374,19 +472,258 @@ Value Collapse(json::array a) {
   return json::value(std::move(a));
 }
 
+// The built-in functions that may be passed as values ($map(xs, $string)).
+bool IsBuiltin(const std::string& name) {
+  static const std::set<std::string> kNames = {"string",
+                                               "number",
+                                               "boolean",
+                                               "not",
+                                               "exists",
+                                               "count",
+                                               "sum",
+                                               "max",
+                                               "min",
+                                               "average",
+                                               "length",
+                                               "substring",
+                                               "substringBefore",
+                                               "substringAfter",
+                                               "uppercase",
+                                               "lowercase",
+                                               "trim",
+                                               "pad",
+                                               "contains",
+                                               "split",
+                                               "join",
+                                               "replace",
+                                               "match",
+                                               "keys",
+                                               "lookup",
+                                               "merge",
+                                               "append",
+                                               "reverse",
+                                               "sort",
+                                               "distinct",
+                                               "round",
+                                               "floor",
+                                               "ceil",
+                                               "abs",
+                                               "sqrt",
+                                               "power",
+                                               "type",
+                                               "now",
+                                               "millis",
+                                               "map",
+                                               "filter",
+                                               "reduce",
+                                               "single",
+                                               "sift",
+                                               "each",
+                                               "zip",
+                                               "spread",
+                                               "error",
+                                               "assert",
+                                               "formatBase",
+                                               "toMillis",
+                                               "fromMillis",
+                                               "base64encode",
+                                               "base64decode",
+                                               "encodeUrlComponent",
+                                               "encodeUrl",
+                                               "decodeUrlComponent",
+                                               "decodeUrl",
+                                               "partition",
+                                               "range",
+                                               "hash",
+                                               "random",
+                                               "uuid",
+                                               "parse"};
+  return kNames.contains(name);
+}
+
 class Evaluator {
  public:
-  explicit Evaluator(const json::object& vars) : vars_(vars) {}
+  explicit Evaluator(const json::object& vars) : vars_(vars), scope_(std::make_shared<Scope>()) {}
 
   Result<Value> Eval(const Node& n, const Value& ctx) {
+    if (++depth_ > kMaxDepth) {
+      --depth_;
+      return Fail("The JSONata expression recursed too deeply");
+    }
+    auto r = EvalNode(n, ctx);
+    --depth_;
+    return r;
+  }
+
+  // Variables bound by blocks (`$x := ...`) and lambda parameters; a closure keeps its defining scope.
+  struct Scope {
+    json::object vars;
+    std::shared_ptr<Scope> parent;
+  };
+  // A function value: a closure or a built-in.
+  struct Function {
+    const Node* lambda = nullptr;
+    std::string builtin;
+    std::shared_ptr<Scope> scope;
+    Value ctx;
+  };
+
+  static bool IsFunctionValue(const Value& v) { return v && Marked(*v, kFunctionMarker).has_value(); }
+
+ private:
+  static constexpr int kMaxDepth = 500;
+
+  Value NewFunction(Function f) {
+    functions_.push_back(std::move(f));
+    json::object o;
+    o[kFunctionMarker] = static_cast<std::int64_t>(functions_.size() - 1);
+    return Value(json::value(std::move(o)));
+  }
+
+  const Function* FunctionOf(const Value& v) const {
+    if (!v) return nullptr;
+    auto id = Marked(*v, kFunctionMarker);
+    return id && *id < functions_.size() ? &functions_[*id] : nullptr;
+  }
+
+  const std::regex* RegexOf(const Value& v) const {
+    if (!v) return nullptr;
+    auto id = Marked(*v, kRegexMarker);
+    return id && *id < regexes_.size() ? &regexes_[*id] : nullptr;
+  }
+
+  // A variable: the innermost scope binding it, then the state's variables, then a built-in function.
+  Value Lookup(const std::string& name) {
+    for (const Scope* s = scope_.get(); s != nullptr; s = s->parent.get()) {
+      if (auto it = s->vars.find(name); it != s->vars.end()) return Value(it->value());
+    }
+    if (auto it = vars_.find(name); it != vars_.end()) return Value(it->value());
+    if (IsBuiltin(name))
+      return NewFunction(Function{.lambda = nullptr, .builtin = name, .scope = {}, .ctx = {}});
+    return Value();
+  }
+
+  // The number of arguments a function takes (higher-order functions pass that many: value, index, array).
+  static std::size_t Arity(const Function& f) { return f.lambda ? f.lambda->params.size() : 1; }
+
+  Result<Value> Apply(const Function& f, std::vector<Value> args, const Value& ctx) {
+    if (!f.lambda) return CallBuiltin(f.builtin, std::move(args), ctx);
+    auto frame = std::make_shared<Scope>();
+    frame->parent = f.scope;
+    for (std::size_t i = 0; i < f.lambda->params.size() && i < args.size(); ++i) {
+      if (args[i]) frame->vars[f.lambda->params[i]] = std::move(*args[i]);
+    }
+    std::shared_ptr<Scope> saved = scope_;
+    scope_ = frame;
+    auto r = Eval(*f.lambda->kids[0], f.ctx);
+    scope_ = saved;
+    return r;
+  }
+
+  Result<Value> ApplyValue(const Value& fn, std::vector<Value> args, const Value& ctx,
+                           const std::string& what) {
+    const Function* f = FunctionOf(fn);
+    if (f == nullptr) return Fail(what + ": the argument must be a function");
+    const Function copy = *f;  // Apply may grow functions_
+    return Apply(copy, std::move(args), ctx);
+  }
+
+  Result<Value> EvalNode(const Node& n, const Value& ctx) {
     switch (n.kind) {
       case Node::Kind::kLiteral:
         return Value(n.literal);
       case Node::Kind::kVariable: {
         if (n.name.empty()) return ctx;
-        auto it = vars_.find(n.name);
-        if (it == vars_.end()) return Value();
-        return Value(it->value());
+        return Lookup(n.name);
+      }
+      case Node::Kind::kLambda:
+        return NewFunction(Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx});
+      case Node::Kind::kBlock: {
+        auto frame = std::make_shared<Scope>();
+        frame->parent = scope_;
+        std::shared_ptr<Scope> saved = scope_;
+        scope_ = frame;
+        Value last;
+        for (const auto& k : n.kids) {
+          auto r = Eval(*k, ctx);
+          if (!r) {
+            scope_ = saved;
+            return r.error();
+          }
+          last = std::move(*r);
+        }
+        scope_ = saved;
+        return last;
+      }
+      case Node::Kind::kBind: {
+        CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*n.kids[0], ctx));
+        if (v) {
+          scope_->vars[n.name] = *v;
+        } else {
+          scope_->vars.erase(n.name);
+        }
+        return v;
+      }
+      case Node::Kind::kChain: {
+        CENOTE_ASSIGN_OR_RETURN(Value input, Eval(*n.kids[0], ctx));
+        const Node& f = *n.kids[1];
+        if (f.kind == Node::Kind::kCall) return Call(f, ctx, &input);
+        CENOTE_ASSIGN_OR_RETURN(Value fn, Eval(f, ctx));
+        return ApplyValue(fn, {std::move(input)}, ctx, "~>");
+      }
+      case Node::Kind::kRegex: {
+        auto flags = std::regex::ECMAScript;
+        const std::string f(n.literal.is_string() ? n.literal.get_string() : "");
+        if (f.find('i') != std::string::npos) flags |= std::regex::icase;
+        if (f.find('m') != std::string::npos) flags |= std::regex::multiline;
+        try {
+          regexes_.emplace_back(n.name, flags);
+        } catch (const std::regex_error&) {
+          return Fail("The regular expression /" + n.name + "/ is not valid");
+        }
+        json::object o;
+        o[kRegexMarker] = static_cast<std::int64_t>(regexes_.size() - 1);
+        return Value(json::value(std::move(o)));
+      }
+      case Node::Kind::kWildcard: {
+        if (!ctx) return Value();
+        json::array out;
+        auto add = [&](const json::value& v) {
+          if (v.is_array()) {
+            for (const auto& x : v.as_array()) out.push_back(x);
+          } else {
+            out.push_back(v);
+          }
+        };
+        if (ctx->is_object()) {
+          for (const auto& [k, v] : ctx->as_object()) add(v);
+        } else if (ctx->is_array()) {
+          for (const auto& e : ctx->as_array()) {
+            if (e.is_object()) {
+              for (const auto& [k, v] : e.as_object()) add(v);
+            }
+          }
+        }
+        return Collapse(std::move(out));
+      }
+      case Node::Kind::kDescendants: {
+        if (!ctx) return Value();
+        json::array out;
+        std::function<void(const json::value&)> walk = [&](const json::value& v) {
+          if (v.is_object()) {
+            for (const auto& [k, x] : v.as_object()) {
+              if (!x.is_array()) out.push_back(x);
+              walk(x);
+            }
+          } else if (v.is_array()) {
+            for (const auto& x : v.as_array()) {
+              if (!x.is_array()) out.push_back(x);
+              walk(x);
+            }
+          }
+        };
+        walk(*ctx);
+        return Collapse(std::move(out));
       }
       case Node::Kind::kName: {
         if (!ctx) return Value();
@@ -567,13 +904,37 @@ class Evaluator {
     return json::array{*v};
   }
 
-  Result<Value> Call(const Node& n, const Value& ctx) {
+  // $name(args), or with `~>` the chained value as the first argument.
+  Result<Value> Call(const Node& n, const Value& ctx, const Value* chained = nullptr) {
     std::vector<Value> a;
+    if (chained != nullptr) a.push_back(*chained);
     for (const auto& k : n.kids) {
       CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*k, ctx));
       a.push_back(std::move(v));
     }
-    const std::string& f = n.name;
+    // A variable bound to a function (a lambda, or a built-in passed around) is called as one; a variable
+    // holding data does not hide the built-in of that name (workflow variables share the namespace).
+    for (const Scope* sc = scope_.get(); sc != nullptr; sc = sc->parent.get()) {
+      if (auto it = sc->vars.find(n.name);
+          it != sc->vars.end() && FunctionOf(Value(it->value())) != nullptr) {
+        return ApplyValue(Value(it->value()), std::move(a), ctx, "$" + n.name);
+      }
+    }
+    return CallBuiltin(n.name, std::move(a), ctx);
+  }
+
+  // Calls `fn` for a higher-order function with as many of (value, index, array) as it takes.
+  Result<Value> Each(const Function& fn, const json::value& v, std::size_t i, const json::value& all,
+                     const Value& ctx) {
+    std::vector<Value> args{Value(v)};
+    if (Arity(fn) > 1) args.push_back(Value(json::value(static_cast<std::int64_t>(i))));
+    if (Arity(fn) > 2) args.push_back(Value(all));
+    return Apply(fn, std::move(args), ctx);
+  }
+
+  static constexpr std::size_t kMaxRegexInput = 64 * 1024;  // std::regex recurses: keep inputs bounded
+
+  Result<Value> CallBuiltin(const std::string& f, std::vector<Value> a, const Value& ctx) {
     auto arg = [&](std::size_t i) -> const Value& {
       static const Value kNone;
       return i < a.size() ? a[i] : kNone;
@@ -584,6 +945,258 @@ class Evaluator {
         return Fail("$" + f + ": argument " + std::to_string(i + 1) + " must be a number");
       return arg(i)->to_number<double>();
     };
+    // ---- higher-order functions
+    if (f == "map" || f == "filter" || f == "single") {
+      const Function* fp = FunctionOf(arg(1));
+      if (fp == nullptr) return Fail("$" + f + ": the second argument must be a function");
+      const Function fn = *fp;
+      if (!arg(0)) return Value();
+      const json::value all = arg(0)->is_array() ? *arg(0) : json::value(json::array{*arg(0)});
+      json::array out;
+      for (std::size_t i = 0; i < all.as_array().size(); ++i) {
+        const json::value& v = all.as_array()[i];
+        CENOTE_ASSIGN_OR_RETURN(Value r, Each(fn, v, i, all, ctx));
+        if (f == "map") {
+          if (r) out.push_back(std::move(*r));
+        } else if (Truthy(r)) {
+          out.push_back(v);
+        }
+      }
+      if (f == "single") {
+        if (out.size() != 1)
+          return Fail("$single: expected exactly one matching value, found " + std::to_string(out.size()));
+        return Value(std::move(out[0]));
+      }
+      return Collapse(std::move(out));
+    }
+    if (f == "reduce") {
+      const Function* fp = FunctionOf(arg(1));
+      if (fp == nullptr) return Fail("$reduce: the second argument must be a function");
+      const Function fn = *fp;
+      if (Arity(fn) < 2) return Fail("$reduce: the function must take at least two arguments");
+      json::array items = Seq(arg(0));
+      if (items.empty()) return arg(2);
+      std::size_t i = 0;
+      Value acc = arg(2);
+      if (!acc) acc = items[i++];
+      const json::value all(items);
+      for (; i < items.size(); ++i) {
+        std::vector<Value> args{acc, Value(items[i])};
+        if (Arity(fn) > 2) args.push_back(Value(json::value(static_cast<std::int64_t>(i))));
+        if (Arity(fn) > 3) args.push_back(Value(all));
+        CENOTE_ASSIGN_OR_RETURN(acc, Apply(fn, std::move(args), ctx));
+      }
+      return acc;
+    }
+    if (f == "sift" || f == "each") {
+      const Function* fp = FunctionOf(arg(1));
+      if (fp == nullptr) return Fail("$" + f + ": the second argument must be a function");
+      const Function fn = *fp;
+      if (!arg(0) || !arg(0)->is_object()) return Value();
+      json::object kept;
+      json::array results;
+      for (const auto& [k, v] : arg(0)->as_object()) {
+        std::vector<Value> args{Value(v)};
+        if (Arity(fn) > 1) args.push_back(Value(json::value(k)));
+        if (Arity(fn) > 2) args.push_back(arg(0));
+        CENOTE_ASSIGN_OR_RETURN(Value r, Apply(fn, std::move(args), ctx));
+        if (f == "sift") {
+          if (Truthy(r)) kept[k] = v;
+        } else if (r) {
+          results.push_back(std::move(*r));
+        }
+      }
+      if (f == "each") return Collapse(std::move(results));
+      if (kept.empty()) return Value();
+      return Value(json::value(std::move(kept)));
+    }
+    if (f == "sort" && a.size() > 1) {
+      const Function* fp = FunctionOf(arg(1));
+      if (fp == nullptr) return Fail("$sort: the second argument must be a function");
+      const Function fn = *fp;
+      json::array items = Seq(arg(0));
+      // The comparator answers true when its first argument goes after its second.
+      std::optional<Error> failure;
+      std::vector<json::value> v(items.begin(), items.end());
+      std::stable_sort(v.begin(), v.end(), [&](const json::value& x, const json::value& y) {
+        if (failure) return false;
+        auto r = Apply(fn, {Value(y), Value(x)}, ctx);
+        if (!r) {
+          failure = r.error();
+          return false;
+        }
+        return Truthy(*r);
+      });
+      if (failure) return *failure;
+      return Value(json::value(json::array(v.begin(), v.end())));
+    }
+    if (f == "zip") {
+      std::size_t n = a.empty() ? 0 : SIZE_MAX;
+      std::vector<json::array> lists;
+      for (const Value& v : a) {
+        lists.push_back(Seq(v));
+        n = std::min(n, lists.back().size());
+      }
+      json::array out;
+      for (std::size_t i = 0; i < n; ++i) {
+        json::array tuple;
+        for (const auto& l : lists) tuple.push_back(l[i]);
+        out.push_back(json::value(std::move(tuple)));
+      }
+      return Value(json::value(std::move(out)));
+    }
+    if (f == "spread") {
+      json::array out;
+      for (const auto& e : Seq(arg(0))) {
+        if (!e.is_object()) {
+          out.push_back(e);
+          continue;
+        }
+        for (const auto& [k, v] : e.as_object()) out.push_back(json::value(json::object{{k, v}}));
+      }
+      return Collapse(std::move(out));
+    }
+    if (f == "error") return Fail(arg(0) ? str(0) : "$error() function evaluated");
+    if (f == "assert") {
+      if (!arg(0) || !arg(0)->is_bool()) return Fail("$assert: the condition must be a boolean");
+      if (!arg(0)->get_bool()) return Fail(arg(1) ? str(1) : "$assert() statement failed");
+      return Value();
+    }
+    // ---- regular expressions (std::regex, ECMAScript: JSONata's are JavaScript's)
+    if (const std::regex* re = RegexOf(arg(1));
+        re != nullptr && (f == "contains" || f == "match" || f == "replace" || f == "split")) {
+      if (!arg(0)) return Value();
+      if (!arg(0)->is_string()) return Fail("$" + f + ": the first argument must be a string");
+      const std::string text(arg(0)->get_string());
+      if (text.size() > kMaxRegexInput)
+        return Fail("$" + f + ": the string is too long for a regular expression");
+      try {
+        if (f == "contains") return Value(json::value(std::regex_search(text, *re)));
+        std::int64_t limit = INT64_MAX;
+        const std::size_t limit_arg = f == "replace" ? 3 : 2;
+        if (arg(limit_arg) && arg(limit_arg)->is_number())
+          limit = static_cast<std::int64_t>(arg(limit_arg)->to_number<double>());
+        json::array matches;
+        std::string replaced, last_piece;
+        std::size_t last = 0;
+        std::int64_t count = 0;
+        for (auto it = std::sregex_iterator(text.begin(), text.end(), *re);
+             it != std::sregex_iterator() && count < limit; ++it, ++count) {
+          const std::smatch& m = *it;
+          if (m.length(0) == 0) return Fail("$" + f + ": the regular expression matches an empty string");
+          const std::size_t at = static_cast<std::size_t>(m.position(0));
+          if (f == "match") {
+            json::array groups;
+            for (std::size_t g = 1; g < m.size(); ++g) groups.push_back(json::value(m[g].str()));
+            matches.push_back(json::object{{"match", m.str(0)},
+                                           {"index", static_cast<std::int64_t>(at)},
+                                           {"groups", std::move(groups)}});
+          } else if (f == "split") {
+            matches.push_back(json::value(text.substr(last, at - last)));
+          } else {
+            replaced += text.substr(last, at - last);
+            if (const Function* rf = FunctionOf(arg(2)); rf != nullptr) {
+              json::array groups;
+              for (std::size_t g = 1; g < m.size(); ++g) groups.push_back(json::value(m[g].str()));
+              const Function fn = *rf;
+              CENOTE_ASSIGN_OR_RETURN(Value r,
+                                      Apply(fn,
+                                            {Value(json::object{{"match", m.str(0)},
+                                                                {"index", static_cast<std::int64_t>(at)},
+                                                                {"groups", std::move(groups)}})},
+                                            ctx));
+              if (!r || !r->is_string())
+                return Fail("$replace: the replacement function must return a string");
+              replaced += r->get_string();
+            } else {
+              // $0 is the match, $1..$9 the groups, $$ a dollar sign.
+              const std::string to = str(2);
+              for (std::size_t i = 0; i < to.size(); ++i) {
+                if (to[i] == '$' && i + 1 < to.size() && to[i + 1] == '$') {
+                  replaced += '$';
+                  ++i;
+                } else if (to[i] == '$' && i + 1 < to.size() && IsAsciiDigit(to[i + 1])) {
+                  const std::size_t g = static_cast<std::size_t>(to[++i] - '0');
+                  if (g < m.size()) replaced += m[g].str();
+                } else {
+                  replaced += to[i];
+                }
+              }
+            }
+          }
+          last = at + static_cast<std::size_t>(m.length(0));
+        }
+        if (f == "match") return Collapse(std::move(matches));
+        if (f == "split") {
+          matches.push_back(json::value(text.substr(last)));
+          if (arg(2) && arg(2)->is_number())
+            matches.resize(std::min(matches.size(), arg(2)->to_number<std::size_t>()));
+          return Value(json::value(std::move(matches)));
+        }
+        return Value(json::value(replaced + text.substr(last)));
+      } catch (const std::regex_error&) {
+        return Fail("$" + f + ": the regular expression could not be evaluated");
+      }
+    }
+    // ---- more strings, numbers, dates
+    if (f == "pad") {
+      if (!arg(0)) return Value();
+      std::string s = str(0);
+      CENOTE_ASSIGN_OR_RETURN(double width_d, num(1));
+      const std::string fill = arg(2) ? str(2) : " ";
+      const std::int64_t width = static_cast<std::int64_t>(width_d);
+      const std::size_t target = static_cast<std::size_t>(width < 0 ? -width : width);
+      std::string padding;
+      while (!fill.empty() && s.size() + padding.size() < target) padding += fill;
+      padding.resize(target > s.size() ? target - s.size() : 0);
+      return Value(json::value(width < 0 ? padding + s : s + padding));
+    }
+    if (f == "formatBase") {
+      if (!arg(0)) return Value();
+      CENOTE_ASSIGN_OR_RETURN(double x, num(0));
+      int radix = 10;
+      if (arg(1)) {
+        CENOTE_ASSIGN_OR_RETURN(double r, num(1));
+        radix = static_cast<int>(r);
+      }
+      if (radix < 2 || radix > 36) return Fail("$formatBase: the radix must be between 2 and 36");
+      std::int64_t v = static_cast<std::int64_t>(std::llround(x));
+      const bool negative = v < 0;
+      std::uint64_t u = negative ? static_cast<std::uint64_t>(-(v + 1)) + 1 : static_cast<std::uint64_t>(v);
+      std::string digits;
+      do {
+        digits += "0123456789abcdefghijklmnopqrstuvwxyz"[u % static_cast<std::uint64_t>(radix)];
+        u /= static_cast<std::uint64_t>(radix);
+      } while (u != 0);
+      if (negative) digits += '-';
+      std::reverse(digits.begin(), digits.end());
+      return Value(json::value(digits));
+    }
+    if (f == "toMillis") {
+      if (!arg(0)) return Value();
+      if (arg(1)) return Fail("$toMillis: picture strings are not supported (ISO 8601 timestamps only)");
+      auto ms = ParseTimestamp(str(0));
+      if (!ms) return Fail("$toMillis: '" + str(0) + "' is not an ISO 8601 timestamp");
+      return Value(json::value(*ms));
+    }
+    if (f == "fromMillis") {
+      if (!arg(0)) return Value();
+      if (arg(1)) return Fail("$fromMillis: picture strings are not supported (ISO 8601 output only)");
+      CENOTE_ASSIGN_OR_RETURN(double ms, num(0));
+      return Value(json::value(FormatTimestamp(static_cast<std::int64_t>(ms))));
+    }
+    if (f == "base64encode") return arg(0) ? Value(json::value(Base64Encode(str(0)))) : Value();
+    if (f == "base64decode") {
+      if (!arg(0)) return Value();
+      auto d = Base64Decode(str(0));
+      if (!d) return Fail("$base64decode: the argument is not Base64");
+      return Value(json::value(*d));
+    }
+    if (f == "encodeUrlComponent" || f == "encodeUrl") {
+      return arg(0) ? Value(json::value(UriEncode(str(0), f == "encodeUrlComponent"))) : Value();
+    }
+    if (f == "decodeUrlComponent" || f == "decodeUrl")
+      return arg(0) ? Value(json::value(UriDecode(str(0)))) : Value();
     if (f == "string") return arg(0) ? Value(json::value(AsString(*arg(0)))) : Value();
     if (f == "number") {
       if (!arg(0)) return Value();
@@ -720,7 +1333,6 @@ class Evaluator {
       return Value(json::value(std::move(s)));
     }
     if (f == "sort") {
-      if (a.size() > 1) return Fail("$sort with a comparator function is not supported");
       json::array s = Seq(arg(0));
       bool numbers = std::all_of(s.begin(), s.end(), [](const json::value& v) { return v.is_number(); });
       bool strings = std::all_of(s.begin(), s.end(), [](const json::value& v) { return v.is_string(); });
@@ -811,6 +1423,10 @@ class Evaluator {
   }
 
   const json::object& vars_;
+  std::shared_ptr<Scope> scope_;  // the innermost scope (blocks and lambda calls push one)
+  std::vector<Function> functions_;
+  std::deque<std::regex> regexes_;  // stable addresses
+  int depth_ = 0;
 };
 
 }  // namespace
@@ -833,6 +1449,8 @@ Result<json::value> ApplyJsonata(const json::value& v, const json::object& varia
     if (auto expr = JsonataExpression(v.get_string())) {
       CENOTE_ASSIGN_OR_RETURN(Value r, EvaluateJsonata(*expr, variables));
       if (!r) return Fail("The JSONata expression '" + std::string(*expr) + "' returned nothing (undefined)");
+      if (Marked(*r, kFunctionMarker) || Marked(*r, kRegexMarker))
+        return Fail("The JSONata expression '" + std::string(*expr) + "' returned a function, not a value");
       return std::move(*r);
     }
     return v;
@@ -851,6 +1469,9 @@ Result<json::value> ApplyJsonata(const json::value& v, const json::object& varia
       if (e.is_string()) {
         if (auto expr = JsonataExpression(e.get_string())) {
           CENOTE_ASSIGN_OR_RETURN(Value r, EvaluateJsonata(*expr, variables));
+          if (r && (Marked(*r, kFunctionMarker) || Marked(*r, kRegexMarker)))
+            return Fail("The JSONata expression '" + std::string(*expr) +
+                        "' returned a function, not a value");
           if (r) out[k] = std::move(*r);
           continue;
         }

@@ -4,15 +4,19 @@
 // workflow's own variables (Assign).
 //
 // Supported: literals (numbers, strings, true, false, null), variables ($states, $name), paths (a.b.c mapping
-// over arrays), predicates and indexes ([n], [-1], [condition]), array and object constructors, arithmetic
-// (+ - * / %), string concatenation (&), comparisons (= != < <= > >= in), and / or, the conditional ?:, and
-// the functions $string $number $boolean $not $exists $count $sum $max $min $average $length $substring
-// $substringBefore $substringAfter $uppercase $lowercase $trim $contains $split $join $replace (string
-// patterns) $keys $lookup $merge $append $reverse $sort $distinct $round $floor $ceil $abs $power $sqrt
-// $type $now $millis, and Step Functions' $partition $range $hash $random $uuid $parse.
-// Not supported (an error names them): lambdas and higher-order functions ($map, $filter, $reduce, $sift,
-// $each), regular expressions, the chain operator ~>, wildcards (* and **), parent (%), positional and
-// context variable binding (# and @), $formatNumber/$formatBase/$toMillis/$fromMillis, transforms (|...|).
+// over arrays), wildcards (* and **), predicates and indexes ([n], [-1], [condition]), array and object
+// constructors, arithmetic (+ - * / %), string concatenation (&), comparisons (= != < <= > >= in), and / or,
+// the conditional ?:, blocks `( e1; e2 )` with variable bindings `$x := e`, lambdas `function($a, $b) { e }`
+// (closures, recursion bounded by depth), functions as values, the chain operator ~>, regular expressions
+// /re/ (flags i and m; ECMAScript syntax, as JavaScript's), and the functions $string $number $boolean $not
+// $exists $count $sum $max $min $average $length $substring $substringBefore $substringAfter $uppercase
+// $lowercase $trim $pad $contains $split $join $replace $match (strings or regexes) $keys $lookup $merge
+// $append $reverse $sort (with a comparator) $distinct $zip $spread $round $floor $ceil $abs $power $sqrt
+// $formatBase $type $now $millis $toMillis $fromMillis (ISO 8601, no picture strings) $map $filter $reduce
+// $single $sift $each $error $assert $base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component),
+// and Step Functions' $partition $range $hash $random $uuid $parse.
+// Not supported (an error names them): parent (%), positional and context variable binding (# and @),
+// $formatNumber/$formatInteger/$parseInteger, picture strings, $eval, transforms (|...|).
 //
 // Errors: States.QueryEvaluationError (AWS's name for a failed JSONata evaluation). Pure; thread-safe.
 #pragma once

@@ -552,7 +552,7 @@ TEST_F(AthenaTest, ResultEncryption) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].algorithm, "aws:kms");
   EXPECT_EQ(seen[0].kms_key_id, key);
-  for (auto bad : {encryption("SSE_KMS"), encryption("CSE_KMS", key), encryption("NONE")}) {
+  for (auto bad : {encryption("SSE_KMS"), encryption("CSE_KMS"), encryption("NONE")}) {
     auto refused = start(bad);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().code, "InvalidRequestException");

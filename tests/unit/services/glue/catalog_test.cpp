@@ -738,5 +738,240 @@ TEST_F(CatalogTest, RowsFromBeforeRegionsBelongToTheDefaultRegion) {
   EXPECT_FALSE((*c)->ForRegion("123456789012", "us-east-1")->GetDatabase("old").ok());
 }
 
+// ---- encryption at rest -------------------------------------------------------------------------------
+
+// A KMS whose "blob" is "<key id>|<n>" and whose data keys are 32 bytes derived from n; callers named in
+// `denied` are refused as KMS refuses them, keys in `disabled` are disabled.
+Error KmsError(std::string code, std::string message) {
+  Error e;
+  e.code = std::move(code);
+  e.message = std::move(message);
+  return e;
+}
+
+class FakeKms final : public CatalogKms {
+ public:
+  Result<DataKey> GenerateDataKey(const aws::Caller& as, const std::string& key_id) override {
+    if (denied.count(as.principal.arn) != 0) {
+      return KmsError("AccessDeniedException",
+                      "User: " + as.principal.arn + " is not authorized to perform: kms:GenerateDataKey");
+    }
+    if (disabled.count(key_id) != 0) return KmsError("DisabledException", key_id + " is disabled.");
+    ++generated;
+    last_caller = as;
+    const std::string n = std::to_string(generated);
+    return DataKey{.plaintext = KeyOf(n), .blob = key_id + "|" + n, .key_arn = key_id};
+  }
+  Result<std::string> Decrypt(const aws::Caller& as, const std::string& blob) override {
+    ++decrypted;
+    last_caller = as;
+    if (denied.count(as.principal.arn) != 0) {
+      return KmsError("AccessDeniedException",
+                      "User: " + as.principal.arn + " is not authorized to perform: kms:Decrypt");
+    }
+    const std::string key_id = blob.substr(0, blob.find('|'));
+    if (disabled.count(key_id) != 0) return KmsError("DisabledException", key_id + " is disabled.");
+    return KeyOf(blob.substr(blob.find('|') + 1));
+  }
+  static std::string KeyOf(const std::string& n) {
+    std::string k(32, 'k');
+    k.replace(0, n.size(), n);
+    return k;
+  }
+  std::set<std::string> denied;
+  std::set<std::string> disabled;
+  int generated = 0;
+  int decrypted = 0;
+  aws::Caller last_caller;
+};
+
+aws::Caller UserCaller(const std::string& name) {
+  aws::Caller c;
+  c.principal.arn = "arn:aws:iam::123456789012:user/" + name;
+  c.principal.account_id = "123456789012";
+  c.region = "us-east-1";
+  c.invoked_by = "glue.amazonaws.com";
+  c.forwarded = true;
+  return c;
+}
+
+class EncryptedCatalogTest : public CatalogTest {
+ protected:
+  void SetUp() override {
+    CatalogTest::SetUp();
+    auto kms = std::make_unique<FakeKms>();
+    kms_ = kms.get();
+    all_->UseKms(std::move(kms), 0);  // no reuse across requests: every new RegionalCatalog asks KMS
+    catalog_ = all_->ForRegion("123456789012", "us-east-1", UserCaller("alice"));
+  }
+  std::unique_ptr<RegionalCatalog> As(const std::string& user) {
+    return all_->ForRegion("123456789012", "us-east-1", UserCaller(user));
+  }
+  void Encrypt(const std::string& key = "arn:aws:kms:us-east-1:123456789012:key/k1") {
+    ASSERT_TRUE(catalog_
+                    ->PutEncryptionSettings(Obj(
+                        (R"({"EncryptionAtRest": {"CatalogEncryptionMode": "SSE-KMS", "SseAwsKmsKeyId": ")" +
+                         key + R"("}})")
+                            .c_str()))
+                    .ok());
+  }
+  // Every stored doc of the catalog's tables, as the store holds them.
+  std::string RawStore() {
+    auto txn = metadata_->Begin(store::MetadataStore::Mode::kRead);
+    std::string all;
+    for (const char* t : {"glue_databases", "glue_tables", "glue_table_versions", "glue_partitions"}) {
+      auto rows = (*txn)->Query(std::string("SELECT doc FROM ") + t);
+      for (const auto& r : *rows) all += store::AsText(r[0]) + "\n";
+    }
+    return all;
+  }
+  FakeKms* kms_ = nullptr;
+};
+
+TEST_F(EncryptedCatalogTest, SettingsDefaultValidateAndRoundTrip) {
+  auto def = catalog_->GetEncryptionSettings();
+  ASSERT_TRUE(def.ok());
+  EXPECT_EQ(json::serialize(*def),
+            R"({"EncryptionAtRest":{"CatalogEncryptionMode":"DISABLED"},)"
+            R"("ConnectionPasswordEncryption":{"ReturnConnectionPasswordEncrypted":false}})");
+  EXPECT_EQ(catalog_->PutEncryptionSettings(Obj(R"({"EncryptionAtRest": {"CatalogEncryptionMode": "ON"}})"))
+                .error()
+                .code,
+            "InvalidInputException");
+  EXPECT_EQ(catalog_->PutEncryptionSettings(Obj(R"({"EncryptionAtRest": {}})")).error().code,
+            "InvalidInputException");
+  EXPECT_EQ(catalog_
+                ->PutEncryptionSettings(
+                    Obj(R"({"EncryptionAtRest": {"CatalogEncryptionMode": "SSE-KMS-WITH-SERVICE-ROLE"}})"))
+                .error()
+                .code,
+            "InvalidInputException");
+  EXPECT_EQ(catalog_
+                ->PutEncryptionSettings(Obj(R"({"EncryptionAtRest": {"CatalogEncryptionMode":
+                    "SSE-KMS-WITH-SERVICE-ROLE", "CatalogEncryptionServiceRole": "not-an-arn"}})"))
+                .error()
+                .code,
+            "InvalidInputException");
+  EXPECT_EQ(
+      catalog_->PutEncryptionSettings(Obj(R"({"ConnectionPasswordEncryption": {"AwsKmsKeyId": "alias/x"}})"))
+          .error()
+          .code,
+      "InvalidInputException");
+  const object put =
+      Obj(R"({"EncryptionAtRest": {"CatalogEncryptionMode": "SSE-KMS", "SseAwsKmsKeyId": "alias/k"},
+      "ConnectionPasswordEncryption": {"ReturnConnectionPasswordEncrypted": true, "AwsKmsKeyId": "alias/p"}})");
+  ASSERT_TRUE(catalog_->PutEncryptionSettings(put).ok());
+  EXPECT_EQ(*As("bob")->GetEncryptionSettings(), put);
+  // Settings are per region.
+  EXPECT_EQ(all_->ForRegion("123456789012", "eu-west-1")->GetEncryptionSettings()->at("EncryptionAtRest"),
+            Obj(R"({"CatalogEncryptionMode": "DISABLED"})"));
+}
+
+TEST_F(EncryptedCatalogTest, ObjectsAreSealedAndReadBackThroughKms) {
+  Encrypt();
+  MakeDb("lake");
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable()).ok());
+  ASSERT_TRUE(catalog_->CreatePartition("lake", "sales", Part("2024", "eu")).ok());
+  object updated = SalesTable();
+  updated["Description"] = "second";
+  ASSERT_TRUE(catalog_->UpdateTable("lake", updated, false).ok());
+  // Nothing of the objects is in clear in the store: not a column name, a location or a description.
+  const std::string raw = RawStore();
+  EXPECT_EQ(raw.find("amount"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("s3://lake"), std::string::npos);
+  EXPECT_EQ(raw.find("daily sales"), std::string::npos);
+  EXPECT_NE(raw.find("kms1:"), std::string::npos);
+  // Another caller with kms:Decrypt reads everything.
+  auto bob = As("bob");
+  const int before = kms_->decrypted;
+  auto t = bob->GetTable("lake", "sales");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->at("Description"), "second");
+  EXPECT_GT(kms_->decrypted, before);
+  EXPECT_EQ(kms_->last_caller.principal.arn, "arn:aws:iam::123456789012:user/bob");
+  EXPECT_EQ(bob->GetTableVersions("lake", "sales", "", 0)->items.size(), 2u);
+  EXPECT_EQ(bob->GetPartitions("lake", "sales", "year = 2024", "", 0)->items.size(), 1u);
+  EXPECT_EQ(bob->GetDatabase("lake")->at("Name"), "lake");
+}
+
+TEST_F(EncryptedCatalogTest, CallersWithoutKeyAccessGetGlueEncryptionException) {
+  Encrypt();
+  MakeDb("lake");
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable()).ok());
+  kms_->denied.insert("arn:aws:iam::123456789012:user/mallory");
+  auto mallory = As("mallory");
+  auto t = mallory->GetTable("lake", "sales");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.error().code, "GlueEncryptionException");
+  EXPECT_NE(t.error().message.find("kms:Decrypt"), std::string::npos);
+  EXPECT_NE(t.error().message.find("Error Code: AccessDeniedException"), std::string::npos);
+  EXPECT_EQ(mallory->CreateDatabase(object{{"Name", "other"}}).error().code, "GlueEncryptionException");
+  EXPECT_EQ(catalog_->GetDatabase("other").error().code, "EntityNotFoundException");  // nothing written
+  // No accessor at all (a caller Glue cannot ask KMS for).
+  EXPECT_EQ(all_->ForRegion("123456789012", "us-east-1")->GetTable("lake", "sales").error().code,
+            "GlueEncryptionException");
+  // A disabled key is KMS's DisabledException inside GlueEncryptionException.
+  kms_->disabled.insert("arn:aws:kms:us-east-1:123456789012:key/k1");
+  auto disabled = As("alice")->GetTable("lake", "sales");
+  ASSERT_FALSE(disabled.ok());
+  EXPECT_EQ(disabled.error().code, "GlueEncryptionException");
+  EXPECT_NE(disabled.error().message.find("DisabledException"), std::string::npos);
+}
+
+TEST_F(EncryptedCatalogTest, DisablingKeepsEncryptedObjectsReadableAndWritesInClear) {
+  Encrypt();
+  MakeDb("lake");
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable("secret")).ok());
+  ASSERT_TRUE(
+      catalog_->PutEncryptionSettings(Obj(R"({"EncryptionAtRest": {"CatalogEncryptionMode": "DISABLED"}})"))
+          .ok());
+  auto alice = As("alice");
+  ASSERT_TRUE(alice->CreateTable("lake", SalesTable("open")).ok());
+  EXPECT_TRUE(alice->GetTable("lake", "secret").ok());
+  EXPECT_TRUE(alice->GetTable("lake", "open").ok());
+  const std::string raw = RawStore();
+  EXPECT_NE(raw.find("\"open\""), std::string::npos);    // the new table is in clear
+  EXPECT_EQ(raw.find("\"secret\""), std::string::npos);  // the old one stays sealed
+  // A second key: objects sealed under the first still open (their blob names their key).
+  Encrypt("arn:aws:kms:us-east-1:123456789012:key/k2");
+  auto again = As("alice");
+  ASSERT_TRUE(again->CreateTable("lake", SalesTable("third")).ok());
+  EXPECT_TRUE(again->GetTable("lake", "secret").ok());
+  EXPECT_TRUE(again->GetTable("lake", "third").ok());
+  EXPECT_EQ(again->GetTables("lake", "", "", 0)->items.size(), 3u);
+}
+
+TEST_F(EncryptedCatalogTest, ServiceRoleModeAsksKmsAsTheRole) {
+  ASSERT_TRUE(catalog_
+                  ->PutEncryptionSettings(Obj(R"({"EncryptionAtRest": {"CatalogEncryptionMode":
+                      "SSE-KMS-WITH-SERVICE-ROLE", "SseAwsKmsKeyId": "alias/k",
+                      "CatalogEncryptionServiceRole": "arn:aws:iam::123456789012:role/catalog-kms"}})"))
+                  .ok());
+  // The caller's own key permissions do not matter: the role's do.
+  kms_->denied.insert("arn:aws:iam::123456789012:user/alice");
+  auto alice = As("alice");
+  ASSERT_TRUE(alice->CreateDatabase(object{{"Name", "lake"}}).ok());
+  EXPECT_NE(kms_->last_caller.principal.arn.find("assumed-role/catalog-kms/"), std::string::npos)
+      << kms_->last_caller.principal.arn;
+  EXPECT_FALSE(kms_->last_caller.forwarded);
+  EXPECT_TRUE(As("alice")->GetDatabase("lake").ok());
+}
+
+TEST_F(EncryptedCatalogTest, BatchWritesAskKmsOnce) {
+  Encrypt();
+  MakeDb("lake");
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable()).ok());
+  const int before = kms_->generated;
+  auto alice = As("alice");
+  std::vector<object> parts;
+  for (int y = 2000; y < 2020; ++y) parts.push_back(Part(std::to_string(y), "eu"));
+  ASSERT_TRUE(alice->BatchCreatePartition("lake", "sales", parts)->empty());
+  EXPECT_EQ(kms_->generated, before + 1);
+  auto reader = As("bob");
+  const int decrypts = kms_->decrypted;
+  EXPECT_EQ(reader->GetPartitions("lake", "sales", "", "", 0)->items.size(), 20u);
+  EXPECT_LE(kms_->decrypted - decrypts, 2);  // the table's key and the batch's
+}
+
 }  // namespace
 }  // namespace cenote::glue

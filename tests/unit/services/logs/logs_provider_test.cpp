@@ -1,6 +1,7 @@
 // LogsProvider called through a real request pipeline (ProviderHarness) over a real SQLite store in a temp
 // dir, with an injectable clock and a stand-in Kinesis that records what subscriptions deliver.
 #include "services/logs/logs_provider.hpp"
+#include "test_engine.hpp"
 
 #include <gtest/gtest.h>
 
@@ -122,6 +123,8 @@ class LogsTest : public ::testing::Test {
     options.day_ms = day_ms_;
     options.maintenance_interval_ms = 0;
     options.invoker = &harness_->invoker();
+    options.engine = []() -> Result<query::QueryEngine*> { return TestEngine::Get().engine.get(); };
+    options.scratch_dir = TestEngine::Get().scratch();
     auto p = LogsProvider::Open(*store_, tasks_, options);
     ASSERT_TRUE(p.ok()) << p.error().message;
     provider_ = p->get();
@@ -582,7 +585,8 @@ TEST_F(LogsTest, SubscriptionFilterInvokesLambda) {
   Put("g", "s", {{kNow, "hello lambda"}});
   EXPECT_EQ(provider_->Maintain(), 0);
   auto calls = lambda_->calls();
-  ASSERT_EQ(calls.size(), 2u);  // the test message, then the data
+  ASSERT_EQ(calls.size(), 2u);  // the DryRun permission check, then the data
+  EXPECT_EQ(calls[0].at("InvocationType"), "DryRun");
   EXPECT_EQ(calls[1].at("FunctionName").as_string(), fn);
   EXPECT_EQ(calls[1].at("InvocationType"), "Event");
   auto payload = json::parse(calls[1].at("Payload").as_string()).as_object();
@@ -591,6 +595,8 @@ TEST_F(LogsTest, SubscriptionFilterInvokesLambda) {
   auto data = json::parse(Gunzip(*gz)).as_object();
   EXPECT_EQ(data["messageType"], "DATA_MESSAGE");
   EXPECT_EQ(data["logEvents"].as_array()[0].as_object().at("message"), "hello lambda");
+  EXPECT_EQ(json::value(lambda_->principals()[0]),
+            json::value("logs.amazonaws.com arn:aws:logs:us-east-1:000000000000:log-group:g:*"));
   EXPECT_EQ(json::value(lambda_->principals()[1]),
             json::value("logs.amazonaws.com arn:aws:logs:us-east-1:000000000000:log-group:g:*"));
 }

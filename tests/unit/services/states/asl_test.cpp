@@ -177,7 +177,45 @@ TEST(AslJsonata, DocumentedSubset) {
       {"$hash('abc', 'MD5')", R"j("900150983cd24fb0d6963f7d28e17f72")j"},
       {"$parse('{\"z\":1}').z", "1"},
       {"2 in $states.input.b", "true"},
-      {"$map($states.input.b, function($v){$v})", "error"},
+      {"$map($states.input.b, function($v){$v * 2})", "[2,4,6]"},
+      {"$map($states.input.b, function($v, $i){$v + $i})", "[1,3,5]"},
+      {"$map(['1','2'], $number)", "[1,2]"},
+      {"$filter($states.input.orders, function($o){$o.qty > 1}).id", "1"},
+      {"$reduce($states.input.b, function($acc, $v){$acc + $v})", "6"},
+      {"$reduce($states.input.b, function($acc, $v){$acc + $v}, 10)", "16"},
+      {"$single($states.input.orders, function($o){$o.id = 2}).price", "7"},
+      {"$single($states.input.orders, function($o){$o.id > 0})", "error"},
+      {"$sort($states.input.orders, function($l, $r){$l.price < $r.price}).id", "[2,1]"},
+      {"$sift($states.input.o, function($v){$v = 'v'})", R"j({"k":"v"})j"},
+      {"$each($states.input.o, function($v, $k){$k & '=' & $v})", R"j("k=v")j"},
+      {"$states.input.b ~> $sum()", "6"},
+      {"$states.input.name ~> $uppercase", R"j("ADA")j"},
+      {"$states.input.name ~> $substring(1) ~> $lowercase()", R"j("da")j"},
+      {"($x := 5; $y := $x * 2; $y + 1)", "11"},
+      {"($f := function($n){ $n <= 1 ? 1 : $n * $f($n - 1) }; $f(5))", "120"},
+      {"($add := function($a, $b){ $a + $b }; $map([1, 2], function($v){ $add($v, $count) }))", "[4,5]"},
+      {"$contains('abc123', /[0-9]+/)", "true"},
+      {"$contains('ABC', /b/i)", "true"},
+      {"$match('a1b22', /[0-9]+/).match", R"j(["1","22"])j"},
+      {"$match('key=value', /(\\w+)=(\\w+)/).groups", R"j(["key","value"])j"},
+      {"$replace('hello world', /o/, '0')", R"j("hell0 w0rld")j"},
+      {"$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')", R"j("Smith, John")j"},
+      {"$replace('a-b', /-/, function($m){ '[' & $m.match & ']' })", R"j("a[-]b")j"},
+      {"$split('a1b2c', /[0-9]/)", R"j(["a","b","c"])j"},
+      {"$states.input.o.*", R"j("v")j"},
+      {"$count($states.input.orders.**)", "6"},
+      {"$formatBase(255, 16)", R"j("ff")j"},
+      {"$pad('ab', 4, '.')", R"j("ab..")j"},
+      {"$pad('ab', -4)", R"j("  ab")j"},
+      {"$zip([1,2],[3,4])", "[[1,3],[2,4]]"},
+      {"$toMillis('2024-01-01T00:00:00Z')", "1704067200000"},
+      {"$toMillis($fromMillis(1704067200000))", "1704067200000"},
+      {"$base64decode($base64encode('hi'))", R"j("hi")j"},
+      {"$encodeUrlComponent('a b&c')", R"j("a%20b%26c")j"},
+      {"$error('boom')", "error"},
+      {"$assert(1 = 2, 'nope')", "error"},
+      {"$map($states.input.b, 5)", "error"},
+      {"($f := function($n){ $f($n) }; $f(1))", "error"},
       {"1 +", "error"},
   };
   for (const auto& c : cases) {
@@ -204,6 +242,10 @@ TEST(AslJsonata, DocumentedSubset) {
       ApplyJsonata(J(R"j({"k":"{% $states.input.a %}","gone":"{% $states.input.nope %}","lit":"x"})j"), vars);
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(*applied, J(R"j({"k":2,"lit":"x"})j"));
+  // A function is not a value a state can output.
+  auto fn = ApplyJsonata(J(R"j("{% function($v){ $v } %}")j"), vars);
+  ASSERT_FALSE(fn.ok());
+  EXPECT_EQ(fn.error().code, "States.QueryEvaluationError");
 }
 
 struct ChoiceCase {
