@@ -917,6 +917,68 @@ std::string RewriteArrayTypes(const std::string& sql) {
   return out;
 }
 
+// Trino's null treatment follows the call, `lag(x) IGNORE NULLS OVER (...)`; DuckDB's goes inside it,
+// `lag(x IGNORE NULLS) OVER (...)`. Text-level, aware of quotes; the result is parsed and checked like any
+// user text.
+std::string RewriteNullTreatment(const std::string& sql) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    char c = sql[i];
+    if (c == '\'' || c == '"') {
+      std::size_t end = QuotedRunEnd(sql, i);
+      out.append(sql, i, end - i);
+      i = end;
+      continue;
+    }
+    bool moved = false;
+    for (std::string_view word : {std::string_view("IGNORE"), std::string_view("RESPECT")}) {
+      if (!KeywordAt(sql, i, word)) continue;
+      std::size_t j = i + word.size();
+      while (j < sql.size() && std::isspace(static_cast<unsigned char>(sql[j]))) ++j;
+      std::size_t paren = out.find_last_not_of(" \t\r\n");
+      if (!KeywordAt(sql, j, "NULLS") || paren == std::string::npos || out[paren] != ')') continue;
+      out.insert(paren, " " + std::string(word) + " NULLS");
+      i = j + 5;
+      moved = true;
+      break;
+    }
+    if (moved) continue;
+    out += c;
+    ++i;
+  }
+  return out;
+}
+
+// Trino's IF(condition, value) (NULL otherwise) -> IF(condition, value, NULL): DuckDB's parser wants
+// three arguments. Text-level, aware of quotes and nesting.
+std::string RewriteTwoArgumentIf(const std::string& sql) {
+  std::string out = sql;
+  // From the last IF backwards, so positions before it stay valid as NULLs are inserted.
+  for (std::size_t i = sql.size(); i-- > 0;) {
+    if (!KeywordAt(sql, i, "IF")) continue;
+    std::size_t open = i + 2;
+    while (open < sql.size() && std::isspace(static_cast<unsigned char>(sql[open]))) ++open;
+    if (open >= sql.size() || sql[open] != '(') continue;
+    int depth = 0, commas = 0;
+    std::size_t j = open;
+    for (; j < sql.size(); ++j) {
+      char c = sql[j];
+      if (c == '\'' || c == '"') {
+        j = QuotedRunEnd(sql, j) - 1;
+      } else if (c == '(' || c == '[') {
+        ++depth;
+      } else if (c == ')' || c == ']') {
+        if (--depth == 0) break;
+      } else if (c == ',' && depth == 1) {
+        ++commas;
+      }
+    }
+    if (j < sql.size() && commas == 1) out.insert(j, ", NULL");
+  }
+  return out;
+}
+
 }  // namespace
 
 Status BindTables(json::value& statement, const QueryContext& ctx, TableResolver& resolver, SqlHost& host,
@@ -987,8 +1049,10 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
                                        BindStats& stats) {
   auto doc = host.Parse(sql);
   if (!doc && doc.error().code == kSyntaxError) {
-    // Trino accepts VALUES rows without parentheses (VALUES 1, 2, 3) and ARRAY(T) types; DuckDB does not.
-    std::string rewritten = RewriteArrayTypes(ParenthesizeValuesRows(sql));
+    // Trino accepts VALUES rows without parentheses (VALUES 1, 2, 3), ARRAY(T) types, IGNORE NULLS after
+    // a window function's call and IF with two arguments; DuckDB does not.
+    std::string rewritten =
+        RewriteTwoArgumentIf(RewriteNullTreatment(RewriteArrayTypes(ParenthesizeValuesRows(sql))));
     if (rewritten != sql) {
       auto retry = host.Parse(rewritten);
       if (retry) doc = std::move(retry);

@@ -2,6 +2,7 @@
 // DuckDB's syntax tree (statement.hpp RewriteDialect). docs/athena-dialect.md lists what is covered.
 #include <boost/json.hpp>
 #include <cctype>
+#include <cstdint>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -59,7 +60,7 @@ constexpr Rename kRenames[] = {
     {"date_trunc", 2, 2, "__cenote_date_trunc"},
     {"typeof", 1, 1, "__cenote_typeof"},
     {"split_part", 3, 3, "__cenote_split_part"},
-    {"sequence", 2, 3, "generate_series"},
+    {"sequence", 2, 3, "__cenote_sequence"},
     {"to_hex", 1, 1, "hex"},
     {"md5", 1, 1, "__cenote_md5"},
     {"sha1", 1, 1, "__cenote_sha1"},
@@ -117,6 +118,67 @@ constexpr Rename kRenames[] = {
     {"replace", 2, 2, "__cenote_replace"},
     {"strrev", 1, 1, "reverse"},
     {"map_concat", 2, 2, "map_concat"},
+    {"array_first", 1, 1, "__cenote_array_first"},
+    {"array_last", 1, 1, "__cenote_array_last"},
+    {"trim_array", 2, 2, "__cenote_trim_array"},
+    {"arrays_overlap", 2, 2, "__cenote_arrays_overlap"},
+    {"contains_sequence", 2, 2, "__cenote_contains_sequence"},
+    {"ngrams", 2, 2, "__cenote_ngrams"},
+    {"array_histogram", 1, 1, "__cenote_array_histogram"},
+    {"euclidean_distance", 2, 2, "list_distance"},
+    {"dot_product", 2, 2, "list_dot_product"},
+    {"cosine_similarity", 2, 2, "__cenote_cosine_similarity"},
+    {"cosine_distance", 2, 2, "__cenote_cosine_distance"},
+    {"bitwise_left_shift", 2, 2, "__cenote_bitwise_left_shift"},
+    {"bitwise_right_shift", 2, 2, "__cenote_bitwise_right_shift"},
+    {"bitwise_right_shift_arithmetic", 2, 2, "__cenote_bitwise_right_shift_arithmetic"},
+    {"bitwise_and_agg", 1, 1, "bit_and"},
+    {"bitwise_or_agg", 1, 1, "bit_or"},
+    {"bitwise_xor_agg", 1, 1, "bit_xor"},
+    {"e", 0, 0, "__cenote_e"},
+    {"from_base", 2, 2, "__cenote_from_base"},
+    {"to_base", 2, 2, "__cenote_to_base"},
+    {"regexp_position", 2, 4, "__cenote_regexp_position"},
+    {"luhn_check", 1, 1, "__cenote_luhn_check"},
+    {"overlay", 3, 4, "__cenote_overlay"},
+    {"split", 3, 3, "__cenote_split_limit"},
+    {"concat_ws", 2, 2, "__cenote_concat_ws"},
+    {"url_encode", 1, 1, "__cenote_url_encode"},
+    {"url_decode", 1, 1, "__cenote_url_decode"},
+    {"map_agg", 2, 2, "__cenote_map_agg"},
+    {"set_agg", 1, 1, "__cenote_set_agg"},
+    {"millisecond", 1, 1, "__cenote_millisecond"},
+    {"current_timezone", 0, 0, "__cenote_current_timezone"},
+    {"json_exists", 2, 2, "__cenote_json_exists"},
+    {"json_value", 2, 2, "__cenote_json_value"},
+    {"json_query", 2, 2, "__cenote_json_query"},
+    {"parse_data_size", 1, 1, "__cenote_parse_data_size"},
+    {"parse_duration", 1, 1, "__cenote_parse_duration"},
+    {"human_readable_seconds", 1, 1, "__cenote_human_readable_seconds"},
+    {"length", 1, 1, "__cenote_length"},
+    {"reverse", 1, 1, "__cenote_reverse"},
+    {"repeat", 2, 2, "__cenote_repeat"},
+    {"random", 1, 2, "__cenote_random"},
+    {"wilson_interval_lower", 3, 3, "__cenote_wilson_interval_lower"},
+    {"wilson_interval_upper", 3, 3, "__cenote_wilson_interval_upper"},
+    {"multimap_from_entries", 1, 1, "__cenote_multimap_from_entries"},
+    {"sign", 1, 1, "__cenote_sign"},
+    {"ceil", 1, 1, "__cenote_ceil"},
+    {"ceiling", 1, 1, "__cenote_ceil"},
+    {"floor", 1, 1, "__cenote_floor"},
+    {"strpos", 3, 3, "__cenote_strpos"},
+    {"width_bucket", 2, 2, "__cenote_width_bucket_bins"},
+    {"to_base64url", 1, 1, "__cenote_to_base64url"},
+    {"from_base64url", 1, 1, "__cenote_from_base64url"},
+    {"from_big_endian_32", 1, 1, "__cenote_from_big_endian_32"},
+    {"from_big_endian_64", 1, 1, "__cenote_from_big_endian_64"},
+    {"to_big_endian_32", 1, 1, "__cenote_to_big_endian_32"},
+    {"to_big_endian_64", 1, 1, "__cenote_to_big_endian_64"},
+    {"substr", 2, 3, "__cenote_substr"},
+    {"substring", 2, 3, "__cenote_substr"},
+    {"lpad", 3, 3, "__cenote_lpad"},
+    {"rpad", 3, 3, "__cenote_rpad"},
+    {"split_to_multimap", 3, 3, "__cenote_split_to_multimap"},
 };
 
 const std::vector<std::string> kMacros = {
@@ -171,7 +233,7 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_json_extract_scalar(j, p) AS CASE WHEN json_type(CAST(j AS JSON), p) IN "
     "('OBJECT', "
     "'ARRAY') THEN NULL ELSE json_extract_string(CAST(j AS JSON), p) END",
-    "CREATE MACRO __cenote_json_format(j) AS CAST(j AS VARCHAR)",
+    "CREATE MACRO __cenote_json_format(j) AS CAST(json(j) AS VARCHAR)",
     "CREATE MACRO __cenote_json_parse(s) AS json(s)",
     "CREATE MACRO __cenote_json_array_get(j, i) AS json_extract(CAST(j AS JSON), CAST(i AS BIGINT))",
     "CREATE MACRO __cenote_json_size(j, p) AS CASE json_type(CAST(j AS JSON), p) WHEN 'ARRAY' THEN "
@@ -182,7 +244,11 @@ const std::vector<std::string> kMacros = {
     "BIGINT))",
     "CREATE MACRO __cenote_from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMP WITH TIME ZONE)",
     "CREATE MACRO __cenote_from_iso8601_date(s) AS CAST(s AS DATE)",
-    "CREATE MACRO __cenote_to_iso8601(x) AS strftime(CAST(x AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%g')",
+    "CREATE MACRO __cenote_to_iso8601(x DATE) AS strftime(x, '%Y-%m-%d'), (x TIMESTAMP) AS strftime(x, "
+    "'%Y-%m-%dT%H:%M:%S.%g'), "
+    "(x TIMESTAMP WITH TIME ZONE) AS "
+    "strftime(x, '%Y-%m-%dT%H:%M:%S.%g') || 'Z', (x) AS strftime(CAST(x AS TIMESTAMP), "
+    "'%Y-%m-%dT%H:%M:%S.%g')",
     // Trino keeps the input's type; DuckDB returns DATE for timestamps truncated to a day or coarser.
     "CREATE MACRO __cenote_date_trunc(u, t DATE) AS CAST(date_trunc(u, t) AS DATE), "
     "(u, t TIMESTAMP) AS CAST(date_trunc(u, t) AS TIMESTAMP), (u, t TIMESTAMP WITH TIME ZONE) AS "
@@ -197,6 +263,167 @@ const std::vector<std::string> kMacros = {
     "d, i) "
     "END",
     "CREATE MACRO __cenote_infinity() AS CAST('inf' AS DOUBLE)",
+    // Arrays: NULL for an empty array (array_first/array_last), n-grams of adjacent elements (the whole
+    // array when n is larger), element counts without NULLs (an empty map when nothing is counted).
+    "CREATE MACRO __cenote_array_first(a) AS a[1]",
+    "CREATE MACRO __cenote_array_last(a) AS a[-1]",
+    "CREATE MACRO __cenote_trim_array(a, n) AS a[1:len(a) - n]",
+    // Trino: true for a common non-NULL element; otherwise NULL when either array holds a NULL.
+    "CREATE MACRO __cenote_arrays_overlap(a, b) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL WHEN "
+    "list_has_any(a, b) THEN true WHEN list_contains(list_transform(a, lambda __cenote_v: __cenote_v IS "
+    "NULL), true) OR list_contains(list_transform(b, lambda __cenote_v: __cenote_v IS NULL), true) THEN "
+    "NULL ELSE false END",
+    "CREATE MACRO __cenote_contains_sequence(x, s) AS len(s) = 0 OR coalesce(list_bool_or(list_transform("
+    "range(1, len(x) - len(s) + 2), lambda __cenote_i: x[__cenote_i:__cenote_i + len(s) - 1] = s)), false)",
+    "CREATE MACRO __cenote_ngrams(a, n) AS list_transform(range(1, greatest(len(a) - n + 1, 1) + 1), lambda "
+    "__cenote_i: a[__cenote_i:__cenote_i + n - 1])",
+    "CREATE MACRO __cenote_array_histogram(a) AS CASE WHEN a IS NOT NULL THEN coalesce(list_aggregate(a, "
+    "'histogram'), map()) END",
+    "CREATE MACRO __cenote_cosine_similarity(a, b) AS list_cosine_similarity(a, b)",
+    "CREATE MACRO __cenote_cosine_distance(a, b) AS list_cosine_distance(a, b)",
+    // Shifts on 64 bits, as Trino: 0 (or -1 for a negative arithmetic shift) from 64 bits on; the
+    // logical right shift moves zeros into a negative value.
+    "CREATE MACRO __cenote_bitwise_left_shift(v, s) AS CASE WHEN s >= 64 THEN 0 ELSE CAST(v AS BIGINT) << s "
+    "END",
+    "CREATE MACRO __cenote_bitwise_right_shift(v, s) AS CASE WHEN s >= 64 THEN 0 WHEN v >= 0 OR s = 0 THEN "
+    "CAST(v AS BIGINT) >> s ELSE CAST((CAST(v AS HUGEINT) + CAST('18446744073709551616' AS HUGEINT)) >> s "
+    "AS BIGINT) END",
+    "CREATE MACRO __cenote_bitwise_right_shift_arithmetic(v, s) AS CASE WHEN s >= 64 THEN (CASE WHEN v < 0 "
+    "THEN -1 ELSE 0 END) ELSE CAST(v AS BIGINT) >> s END",
+    "CREATE MACRO __cenote_e() AS CAST(2.718281828459045 AS DOUBLE)",
+    "CREATE MACRO __cenote_from_base(s, r) AS list_reduce(list_transform(string_split(lower(s), ''), lambda "
+    "__cenote_c: CAST(strpos('0123456789abcdefghijklmnopqrstuvwxyz', __cenote_c) - 1 AS BIGINT)), lambda "
+    "__cenote_a, __cenote_b: __cenote_a * r + __cenote_b)",
+    "CREATE MACRO __cenote_to_base(x, r) AS lower(to_base(x, r))",
+    // regexp_position: 1-based position of the occurrence-th match at or after start; -1 when none.
+    "CREATE MACRO __cenote_regexp_position_at(s, p, st, occ) AS CASE WHEN s IS NULL OR p IS NULL OR st IS "
+    "NULL OR occ IS NULL THEN NULL WHEN regexp_matches(substr(s, st), '^((?s:(?:.*?(?:' || p || ')){' || "
+    "CAST(occ - 1 AS VARCHAR) || '}.*?))(?:' || p || ')') THEN length(regexp_extract(substr(s, st), "
+    "'^((?s:(?:.*?(?:' || p || ')){' || CAST(occ - 1 AS VARCHAR) || '}.*?))(?:' || p || ')', 1)) + st ELSE "
+    "-1 END",
+    "CREATE MACRO __cenote_regexp_position(s, p) AS __cenote_regexp_position_at(s, p, 1, 1), (s, p, st) AS "
+    "__cenote_regexp_position_at(s, p, st, 1), (s, p, st, occ) AS __cenote_regexp_position_at(s, p, st, occ)",
+    // Luhn: every second digit from the right doubled (minus 9 above 9), the sum a multiple of 10.
+    "CREATE MACRO __cenote_luhn_check(s) AS list_sum(list_transform(range(0, length(s)), lambda __cenote_i: "
+    "CASE WHEN __cenote_i % 2 = 0 THEN CAST(substr(reverse(s), __cenote_i + 1, 1) AS INTEGER) WHEN "
+    "CAST(substr(reverse(s), __cenote_i + 1, 1) AS INTEGER) * 2 > 9 THEN CAST(substr(reverse(s), "
+    "__cenote_i + 1, 1) AS INTEGER) * 2 - 9 ELSE CAST(substr(reverse(s), __cenote_i + 1, 1) AS INTEGER) * 2 "
+    "END)) % 10 = 0",
+    "CREATE MACRO __cenote_overlay(s, r, st) AS substr(s, 1, st - 1) || r || substr(s, st + length(r)), (s, "
+    "r, st, n) AS substr(s, 1, st - 1) || r || substr(s, st + greatest(n, 0))",
+    // split(s, d, limit): at most limit fields, the last one holding the rest of the string.
+    "CREATE MACRO __cenote_split_limit(s, d, l) AS CASE WHEN len(string_split(s, d)) <= l THEN "
+    "string_split(s, d) ELSE list_concat(string_split(s, d)[1:l - 1], [array_to_string(string_split(s, "
+    "d)[l:], d)]) END",
+    "CREATE MACRO __cenote_concat_ws(s, a VARCHAR[]) AS CASE WHEN s IS NOT NULL THEN "
+    "coalesce(list_reduce(list_filter(a, lambda __cenote_v: __cenote_v IS NOT NULL), lambda __cenote_x, "
+    "__cenote_y: __cenote_x || s || __cenote_y), '') END, (s, a) AS concat_ws(s, a)",
+    // Java's URLEncoder/URLDecoder: space is '+', '*' is kept, '~' is encoded.
+    "CREATE MACRO __cenote_url_encode(s) AS replace(replace(replace(url_encode(s), '%20', '+'), '%2A', '*'), "
+    "'~', '%7E')",
+    "CREATE MACRO __cenote_url_decode(s) AS url_decode(replace(s, '+', ' '))",
+    "CREATE MACRO __cenote_map_agg(k, v) AS map_from_entries(list(struct_pack(key := k, value := v)))",
+    "CREATE MACRO __cenote_set_agg(x) AS list(DISTINCT x)",
+    // DuckDB's millisecond() counts the seconds too.
+    "CREATE MACRO __cenote_millisecond(x) AS millisecond(x) % 1000",
+    // Trino's sequence(a, b) counts down when b < a; over dates it steps by a day.
+    "CREATE MACRO __cenote_sequence(a DATE, b DATE) AS list_transform(generate_series(CAST(a AS TIMESTAMP), "
+    "CAST(b AS TIMESTAMP), to_days(CASE WHEN a <= b THEN 1 ELSE -1 END)), lambda __cenote_t: CAST(__cenote_t "
+    "AS DATE)), "
+    "(a, b) AS generate_series(a, b, CASE WHEN a <= b THEN 1 ELSE -1 END), (a, b, "
+    "st) AS generate_series(a, b, st)",
+    // length and reverse of a varbinary count and reverse bytes; reverse of an array reverses it.
+    "CREATE MACRO __cenote_length(x BLOB) AS octet_length(x), (x) AS length(x)",
+    "CREATE MACRO __cenote_reverse(x BLOB) AS unhex(array_to_string(list_reverse(regexp_extract_all(hex(x), "
+    "'..')), '')), (x VARCHAR) AS reverse(x), (x) AS list_reverse(x)",
+    // substr/lpad/rpad of a varbinary work on bytes (through their hex digits, two per byte).
+    "CREATE MACRO __cenote_substr(x BLOB, st) AS unhex(substr(hex(x), ((CASE WHEN st < 0 THEN "
+    "octet_length(x) "
+    "+ st + 1 ELSE st END) - 1) * 2 + 1)), (x BLOB, st, n) AS unhex(substr(hex(x), ((CASE WHEN st < 0 THEN "
+    "octet_length(x) + st + 1 ELSE st END) - 1) * 2 + 1, n * 2)), (x, st) AS substr(x, st), (x, st, n) AS "
+    "substr(x, st, n)",
+    "CREATE MACRO __cenote_lpad(x BLOB, n, p BLOB) AS unhex(lpad(hex(x), n * 2, hex(p))), (x, n, p) AS "
+    "lpad(x, "
+    "n, p)",
+    "CREATE MACRO __cenote_rpad(x BLOB, n, p BLOB) AS unhex(rpad(hex(x), n * 2, hex(p))), (x, n, p) AS "
+    "rpad(x, "
+    "n, p)",
+    // Trino keeps the argument's type: sign of a double is a double (NaN for NaN), ceiling and floor of an
+    // integer are that integer.
+    "CREATE MACRO __cenote_sign(x TINYINT) AS sign(x), (x SMALLINT) AS sign(x), (x INTEGER) AS sign(x), (x "
+    "BIGINT) AS sign(x), (x DOUBLE) AS CASE WHEN isnan(x) THEN x ELSE CAST(sign(x) AS DOUBLE) END, (x "
+    "FLOAT) AS CASE WHEN isnan(x) THEN x ELSE CAST(sign(x) AS FLOAT) END, (x) AS sign(x)",
+    "CREATE MACRO __cenote_ceil(x TINYINT) AS x, (x SMALLINT) AS x, (x INTEGER) AS x, (x BIGINT) AS x, (x) "
+    "AS "
+    "ceil(x)",
+    "CREATE MACRO __cenote_floor(x TINYINT) AS x, (x SMALLINT) AS x, (x INTEGER) AS x, (x BIGINT) AS x, (x) "
+    "AS "
+    "floor(x)",
+    // strpos(s, sub, n): the n-th occurrence (from the end when n < 0); 0 when there are fewer.
+    "CREATE MACRO __cenote_strpos(s, sub, n) AS CASE WHEN n > 0 AND len(string_split(s, sub)) - 1 >= n THEN "
+    "list_sum(list_transform(string_split(s, sub)[1:n], lambda __cenote_p: length(__cenote_p))) + (n - 1) * "
+    "length(sub) + 1 WHEN n < 0 AND len(string_split(s, sub)) - 1 >= -n THEN "
+    "list_sum(list_transform(string_split(s, sub)[1:len(string_split(s, sub)) + n], lambda __cenote_p: "
+    "length(__cenote_p))) + (len(string_split(s, sub)) + n - 1) * length(sub) + 1 WHEN n = 0 THEN error('"
+    "INVALID_FUNCTION_ARGUMENT: ''instance'' must be a positive or negative number.') ELSE 0 END",
+    // width_bucket(x, bins): how many of the (ascending) bins are at or below x.
+    "CREATE MACRO __cenote_width_bucket_bins(x, bins) AS len(list_filter(bins, lambda __cenote_b: __cenote_b "
+    "<= x))",
+    // Base64 with the URL-safe alphabet (RFC 4648 section 5).
+    "CREATE MACRO __cenote_to_base64url(x) AS replace(replace(to_base64(x), '+', '-'), '/', '_')",
+    "CREATE MACRO __cenote_from_base64url(s) AS from_base64(replace(replace(s, '-', '+'), '_', '/'))",
+    // Two's complement big-endian integers; the input must be exactly 4 (8) bytes.
+    "CREATE MACRO __cenote_from_big_endian_32(b) AS CASE WHEN octet_length(b) <> 4 THEN error('"
+    "INVALID_FUNCTION_ARGUMENT: expected 4-byte input, but got instead: ' || octet_length(b)) ELSE "
+    "CAST(CAST(CAST('0x' || hex(b) AS UINTEGER) AS BIGINT) - CASE WHEN CAST('0x' || hex(b) AS UINTEGER) >= "
+    "2147483648 THEN 4294967296 ELSE 0 END AS INTEGER) END",
+    "CREATE MACRO __cenote_from_big_endian_64(b) AS CASE WHEN octet_length(b) <> 8 THEN error('"
+    "INVALID_FUNCTION_ARGUMENT: expected 8-byte input, but got instead: ' || octet_length(b)) ELSE "
+    "CAST(CAST(CAST('0x' || hex(b) AS UBIGINT) AS HUGEINT) - CASE WHEN CAST('0x' || hex(b) AS UBIGINT) >= "
+    "9223372036854775808 THEN CAST('18446744073709551616' AS HUGEINT) ELSE 0 END AS BIGINT) END",
+    "CREATE MACRO __cenote_to_big_endian_32(i) AS unhex(lpad(hex(CAST(i AS BIGINT) & 4294967295), 8, '0'))",
+    "CREATE MACRO __cenote_to_big_endian_64(i) AS unhex(lpad(hex(CAST(i AS BIGINT)), 16, '0'))",
+    // Trino's repeat(element, count) builds an array.
+    "CREATE MACRO __cenote_repeat(x, n) AS list_transform(range(n), lambda __cenote_i: x)",
+    "CREATE MACRO __cenote_random(n) AS CAST(floor(random() * n) AS BIGINT), (m, n) AS CAST(m + "
+    "floor(random() "
+    "* (n - m)) AS BIGINT)",
+    // Wilson score interval bounds for s successes in n trials at z.
+    "CREATE MACRO __cenote_wilson_interval_lower(s, n, z) AS (CAST(s AS DOUBLE) / n + z * z / (2.0 * n) - z "
+    "* "
+    "sqrt(CAST(s AS DOUBLE) / n * (1 - CAST(s AS DOUBLE) / n) / n + z * z / (4.0 * n * n))) / (1 + z * z / "
+    "n)",
+    "CREATE MACRO __cenote_wilson_interval_upper(s, n, z) AS (CAST(s AS DOUBLE) / n + z * z / (2.0 * n) + z "
+    "* "
+    "sqrt(CAST(s AS DOUBLE) / n * (1 - CAST(s AS DOUBLE) / n) / n + z * z / (4.0 * n * n))) / (1 + z * z / "
+    "n)",
+    "CREATE MACRO __cenote_current_timezone() AS 'UTC'",
+    // SQL/JSON path modes: lax is what DuckDB's paths do; the mode word is dropped.
+    "CREATE MACRO __cenote_json_path(p) AS regexp_replace(p, '^\\s*(lax|strict)\\s+', '')",
+    "CREATE MACRO __cenote_json_exists(j, p) AS json_exists(j, __cenote_json_path(p))",
+    "CREATE MACRO __cenote_json_value(j, p) AS json_value(j, __cenote_json_path(p)) ->> '$'",
+    "CREATE MACRO __cenote_json_query(j, p) AS CAST(json_extract(CAST(j AS JSON), __cenote_json_path(p)) AS "
+    "VARCHAR)",
+    // parse_data_size('2.3MB'): bytes as decimal(38), the fraction of a byte dropped.
+    "CREATE MACRO __cenote_parse_data_size(s) AS CAST(floor(CAST(regexp_extract(s, "
+    "'^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(B|kB|MB|GB|TB|PB|EB|ZB|YB)\\s*$', 1) AS DECIMAL(38, 10)) * "
+    "CAST(pow(1024, list_position(['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'], regexp_extract(s, "
+    "'^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(B|kB|MB|GB|TB|PB|EB|ZB|YB)\\s*$', 2)) - 1) AS DECIMAL(38, 0))) "
+    "AS DECIMAL(38, 0))",
+    // parse_duration('3.81 d'): an interval day to second, rounded to the millisecond.
+    "CREATE MACRO __cenote_parse_duration(s) AS to_milliseconds(CAST(round(CAST(regexp_extract(s, "
+    "'^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(ns|us|ms|s|m|h|d)\\s*$', 1) AS DOUBLE) * [0.000001, 0.001, 1, "
+    "1000, 60000, 3600000, 86400000][list_position(['ns', 'us', 'ms', 's', 'm', 'h', 'd'], regexp_extract(s, "
+    "'^\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(ns|us|ms|s|m|h|d)\\s*$', 2))]) AS BIGINT))",
+    "CREATE MACRO __cenote_hrs_part(n, unit) AS CASE WHEN n = 0 THEN NULL WHEN n = 1 THEN '1 ' || unit ELSE "
+    "CAST(n AS VARCHAR) || ' ' || unit || 's' END",
+    "CREATE MACRO __cenote_human_readable_seconds(x) AS CASE WHEN x IS NULL THEN NULL WHEN CAST(round(x) AS "
+    "BIGINT) = 0 THEN '0 seconds' ELSE array_to_string(list_filter([__cenote_hrs_part(CAST(round(x) AS "
+    "BIGINT) "
+    "// 604800, 'week'), __cenote_hrs_part(CAST(round(x) AS BIGINT) % 604800 // 86400, 'day'), "
+    "__cenote_hrs_part(CAST(round(x) AS BIGINT) % 86400 // 3600, 'hour'), __cenote_hrs_part(CAST(round(x) AS "
+    "BIGINT) % 3600 // 60, 'minute'), __cenote_hrs_part(CAST(round(x) AS BIGINT) % 60, 'second')], lambda "
+    "__cenote_v: __cenote_v IS NOT NULL), ', ') END",
     "CREATE MACRO __cenote_nan() AS CAST('nan' AS DOUBLE)",
     "CREATE MACRO __cenote_date(x) AS CAST(x AS DATE)",
     // Trino keeps the first occurrence of each element, in order, and one NULL (DuckDB's list_distinct
@@ -267,6 +494,15 @@ const std::vector<std::string> kMacros = {
     "DATE), (n, t) AS t + to_months(CAST(3 * n AS INTEGER))",
     "CREATE MACRO __cenote_date_add_year(n, t DATE) AS CAST(t + to_years(CAST(n AS INTEGER)) AS DATE), (n, "
     "t) AS t + to_years(CAST(n AS INTEGER))",
+    // A map from each distinct key (first-occurrence order) to its values in order.
+    "CREATE MACRO __cenote_multimap_from_entries(a) AS map_from_entries(list_transform("
+    "__cenote_array_distinct(list_transform(a, lambda __cenote_e: __cenote_e[1])), lambda __cenote_k: "
+    "struct_pack(key := __cenote_k, value := list_transform(list_filter(a, lambda __cenote_e: __cenote_e[1] "
+    "= "
+    "__cenote_k), lambda __cenote_e: __cenote_e[2]))))",
+    "CREATE MACRO __cenote_split_to_multimap(s, d, kv) AS __cenote_multimap_from_entries(list_transform("
+    "string_split(s, d), lambda __cenote_p: (split_part(__cenote_p, kv, 1), substr(__cenote_p, "
+    "strpos(__cenote_p, kv) + length(kv)))))",
 };
 
 json::array* Children(json::object& fn) {
@@ -475,6 +711,112 @@ void SubstituteEntryParams(json::value& v, const std::string& k, const std::stri
   for (auto& [key, child] : o) SubstituteEntryParams(child, k, val);
 }
 
+// References to lambda parameters (by name) -> the given expressions.
+void SubstituteParams(json::value& v, const std::vector<std::pair<std::string, json::value>>& params) {
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) SubstituteParams(item, params);
+    return;
+  }
+  if (!v.is_object()) return;
+  json::object& o = v.get_object();
+  if (StringField(o, "class") == "COLUMN_REF") {
+    json::value* names = o.if_contains("column_names");
+    if (names != nullptr && names->is_array() && names->get_array().size() == 1 &&
+        names->get_array()[0].is_string()) {
+      std::string name = Lower(names->get_array()[0].get_string());
+      for (const auto& [param, replacement] : params) {
+        if (name == param) {
+          json::value alias = o["alias"];
+          v = replacement;
+          v.get_object()["alias"] = std::move(alias);
+          return;
+        }
+      }
+    }
+    return;
+  }
+  for (auto& [key, child] : o) SubstituteParams(child, params);
+}
+
+// zip_with(a, b, (x, y) -> body): list_transform over list_zip(a, b) (the shorter array padded with NULLs,
+// as Trino), x and y the zipped pair's fields.
+Status RewriteZipWith(json::object& fn) {
+  json::array* args = Children(fn);
+  if (args == nullptr || args->size() != 3 || !(*args)[2].is_object()) return Status::Ok();
+  json::object& lambda = (*args)[2].get_object();
+  json::value* lhs = lambda.if_contains("lhs");
+  json::array* params = lhs != nullptr && lhs->is_object() ? Children(lhs->get_object()) : nullptr;
+  if (StringField(lambda, "class") != "LAMBDA" || params == nullptr || params->size() != 2)
+    return NotSupported("zip_with needs a lambda of two parameters, (x, y) -> ...");
+  std::vector<std::pair<std::string, json::value>> substitutions;
+  for (std::size_t i = 0; i < 2; ++i) {
+    const json::value& p = (*params)[i];
+    const json::value* n = p.is_object() ? p.get_object().if_contains("column_names") : nullptr;
+    if (n == nullptr || !n->is_array() || n->get_array().size() != 1 || !n->get_array()[0].is_string())
+      return NotSupported("zip_with needs a lambda of two parameters, (x, y) -> ...");
+    json::object index{
+        {"class", "CONSTANT"},
+        {"type", "VALUE_CONSTANT"},
+        {"alias", ""},
+        {"query_location", 0},
+        {"value", json::object{{"type", json::object{{"id", "INTEGER"}, {"type_info", nullptr}}},
+                               {"is_null", false},
+                               {"value", static_cast<std::int64_t>(i + 1)}}}};
+    substitutions.emplace_back(
+        Lower(n->get_array()[0].get_string()),
+        NewFunction("array_extract", json::array{ColumnRef({"__cenote_z"}), std::move(index)}));
+  }
+  json::value body = lambda["expr"];
+  SubstituteParams(body, substitutions);
+  lambda["lhs"] = ColumnRef({"__cenote_z"});
+  lambda["expr"] = std::move(body);
+  json::value zipped =
+      FunctionLike(fn, "list_zip", json::array{std::move((*args)[0]), std::move((*args)[1])});
+  json::value transform = std::move((*args)[2]);
+  fn = FunctionLike(fn, "list_transform", json::array{std::move(zipped), std::move(transform)});
+  return Status::Ok();
+}
+
+// map_zip_with(m1, m2, (k, v1, v2) -> body): over the keys of both maps (m1's first), NULL for a key
+// missing from one of them.
+Status RewriteMapZipWith(json::object& fn) {
+  json::array* args = Children(fn);
+  if (args == nullptr || args->size() != 3 || !(*args)[2].is_object()) return Status::Ok();
+  json::object& lambda = (*args)[2].get_object();
+  json::value* lhs = lambda.if_contains("lhs");
+  json::array* params = lhs != nullptr && lhs->is_object() ? Children(lhs->get_object()) : nullptr;
+  if (StringField(lambda, "class") != "LAMBDA" || params == nullptr || params->size() != 3)
+    return NotSupported("map_zip_with needs a lambda of three parameters, (k, v1, v2) -> ...");
+  std::vector<std::string> names;
+  for (const json::value& p : *params) {
+    const json::value* n = p.is_object() ? p.get_object().if_contains("column_names") : nullptr;
+    if (n == nullptr || !n->is_array() || n->get_array().size() != 1 || !n->get_array()[0].is_string())
+      return NotSupported("map_zip_with needs a lambda of three parameters, (k, v1, v2) -> ...");
+    names.push_back(Lower(n->get_array()[0].get_string()));
+  }
+  json::value m1 = (*args)[0], m2 = (*args)[1];
+  std::vector<std::pair<std::string, json::value>> substitutions;
+  substitutions.emplace_back(names[0], ColumnRef({"__cenote_k"}));
+  substitutions.emplace_back(names[1],
+                             NewFunction("map_extract_value", json::array{m1, ColumnRef({"__cenote_k"})}));
+  substitutions.emplace_back(names[2],
+                             NewFunction("map_extract_value", json::array{m2, ColumnRef({"__cenote_k"})}));
+  json::value body = lambda["expr"];
+  SubstituteParams(body, substitutions);
+  body.get_object()["alias"] = "value";
+  json::value key = ColumnRef({"__cenote_k"}, "key");
+  lambda["lhs"] = ColumnRef({"__cenote_k"});
+  lambda["expr"] = NewFunction("struct_pack", json::array{std::move(key), std::move(body)});
+  json::value keys =
+      NewFunction("__cenote_array_distinct",
+                  json::array{NewFunction("list_concat",
+                                          json::array{NewFunction("map_keys", json::array{std::move(m1)}),
+                                                      NewFunction("map_keys", json::array{std::move(m2)})})});
+  json::value entries = NewFunction("list_transform", json::array{std::move(keys), std::move((*args)[2])});
+  fn = FunctionLike(fn, "map_from_entries", json::array{std::move(entries)});
+  return Status::Ok();
+}
+
 // map_filter / transform_values / transform_keys (map, (k, v) -> body) over map_entries(map).
 Status RewriteMapLambda(json::object& fn, const std::string& name) {
   json::array* args = Children(fn);
@@ -653,6 +995,25 @@ Status RewriteFunction(json::object& fn) {
     if (name == "parse_datetime") fn["schema"] = "";
     return Status::Ok();
   }
+  if (name == "zip_with" && argc == 3) return RewriteZipWith(fn);
+  if (name == "map_zip_with" && argc == 3) return RewriteMapZipWith(fn);
+  if (name == "date_part" && argc == 2) {
+    // extract(field FROM x): Trino's field names; DOW is the ISO day of the week (Monday = 1).
+    if (json::string* field = ConstantString((*args)[0]); field != nullptr) {
+      static const std::pair<const char*, const char*> kFields[] = {{"year_of_week", "isoyear"},
+                                                                    {"yow", "isoyear"},
+                                                                    {"day_of_week", "isodow"},
+                                                                    {"dow", "isodow"},
+                                                                    {"day_of_year", "doy"},
+                                                                    {"day_of_month", "day"},
+                                                                    {"timezone_hour", "timezone_hour"},
+                                                                    {"timezone_minute", "timezone_minute"}};
+      std::string f = Lower(std::string_view(*field));
+      for (const auto& [trino, duckdb] : kFields)
+        if (f == trino) *field = duckdb;
+    }
+    return Status::Ok();
+  }
   if (name == "regexp_replace" && (argc == 2 || argc == 3)) {
     if (argc == 2) {
       args->push_back(VarcharConstant(""));
@@ -738,14 +1099,95 @@ Status RewriteFunction(json::object& fn) {
   return Status::Ok();
 }
 
-Status Walk(json::value& v, int depth) {
+// A typed literal DECIMAL '12.50' (a CAST without a position in the text) has the literal's own precision
+// and scale in Trino: decimal(4,2); DuckDB gives every DECIMAL without arguments (18,3).
+void RewriteDecimalLiteral(json::object& cast) {
+  const json::value* location = cast.if_contains("query_location");
+  if (location == nullptr || !location->is_uint64() || location->get_uint64() != ~std::uint64_t{0}) return;
+  json::value* type = cast.if_contains("cast_type");
+  if (type == nullptr || !type->is_object() || StringField(type->get_object(), "id") != "DECIMAL") return;
+  json::value* child = cast.if_contains("child");
+  json::string* text = child != nullptr ? ConstantString(*child) : nullptr;
+  if (text == nullptr) return;
+  std::string t(text->c_str());
+  std::size_t b = t.find_first_not_of(' '), e = t.find_last_not_of(' ');
+  if (b == std::string::npos) return;
+  t = t.substr(b, e - b + 1);
+  if (!t.empty() && (t[0] == '+' || t[0] == '-')) t = t.substr(1);
+  int digits = 0, scale = 0;
+  bool point = false;
+  for (char c : t) {
+    if (c == '.' && !point) {
+      point = true;
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      ++digits;
+      if (point) ++scale;
+    } else {
+      return;  // not a plain decimal number: DuckDB's cast reports it
+    }
+  }
+  if (digits == 0 || digits > 38) return;
+  json::value* info = type->get_object().if_contains("type_info");
+  if (info == nullptr || !info->is_object()) return;
+  info->get_object()["width"] = digits;
+  info->get_object()["scale"] = scale;
+}
+
+// Trino's JSON type: a literal JSON '[1, 2]' is parsed (and printed compact, [1,2]); CAST(x AS JSON)
+// turns the SQL value into JSON (a varchar becomes a JSON string, an array a JSON array), where DuckDB
+// would parse a varchar as JSON text. Returns whether the node was replaced.
+bool RewriteJsonCast(json::value& v) {
+  json::object& cast = v.get_object();
+  json::value* type = cast.if_contains("cast_type");
+  if (type == nullptr || !type->is_object() || StringField(type->get_object(), "id") != "USER") return false;
+  json::value* info = type->get_object().if_contains("type_info");
+  if (info == nullptr || !info->is_object() ||
+      Lower(StringField(info->get_object(), "user_type_name")) != "json")
+    return false;
+  json::value* child = cast.if_contains("child");
+  if (child == nullptr) return false;
+  const json::value* location = cast.if_contains("query_location");
+  bool literal = location != nullptr && location->is_uint64() && location->get_uint64() == ~std::uint64_t{0};
+  if (literal && ConstantString(*child) == nullptr) return false;
+  json::object fn = NewFunction(literal ? "json" : "to_json", json::array{std::move(*child)});
+  fn["alias"] = cast["alias"];
+  v = std::move(fn);
+  return true;
+}
+
+Status Walk(json::value& v, int depth, bool in_try = false) {
   if (depth > 400) return NotSupported("The query is nested too deeply");
   if (v.is_array()) {
-    for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(Walk(item, depth + 1));
+    for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(Walk(item, depth + 1, in_try));
     return Status::Ok();
   }
   if (!v.is_object()) return Status::Ok();
   json::object& o = v.get_object();
+  if (StringField(o, "class") == "CONSTANT") {
+    // A DOUBLE literal (1.2E0) must stay a DOUBLE when the tree is printed back as SQL (1.2 would read
+    // as a DECIMAL).
+    json::value* value = o.if_contains("value");
+    json::value* type =
+        value != nullptr && value->is_object() ? value->get_object().if_contains("type") : nullptr;
+    if (type != nullptr && type->is_object() && StringField(type->get_object(), "id") == "DOUBLE") {
+      json::value alias = o["alias"];
+      json::value location = o["query_location"];
+      o["alias"] = "";
+      json::object cast{
+          {"class", "CAST"},           {"type", "OPERATOR_CAST"},
+          {"alias", std::move(alias)}, {"query_location", std::move(location)},
+          {"child", std::move(o)},     {"cast_type", json::object{{"id", "DOUBLE"}, {"type_info", nullptr}}},
+          {"try_cast", false}};
+      v = std::move(cast);
+    }
+    return Status::Ok();
+  }
+  if (StringField(o, "class") == "CAST") {
+    RewriteDecimalLiteral(o);
+    if (RewriteJsonCast(v)) return Walk(v, depth + 1, in_try);
+  }
+  // Inside TRY a division by zero is NULL, which is what DuckDB's own division gives.
+  if (StringField(o, "class") == "OPERATOR" && StringField(o, "type") == "OPERATOR_TRY") in_try = true;
   if (json::value* cls = o.if_contains("class"); cls != nullptr && cls->is_string()) {
     if (cls->get_string() == "FUNCTION" || cls->get_string() == "WINDOW") {
       json::value* op = o.if_contains("is_operator");
@@ -755,7 +1197,7 @@ Status Walk(json::value& v, int depth) {
                  name != nullptr && name->is_string() && name->get_string() == "/") {
         // Trino fails integer and decimal division by zero (DuckDB: NULL).
         json::array* args = Children(o);
-        if (args != nullptr && args->size() == 2) {
+        if (args != nullptr && args->size() == 2 && !in_try) {
           SetName(o, "__cenote_divide");
           o["is_operator"] = false;
         }
@@ -764,7 +1206,7 @@ Status Walk(json::value& v, int depth) {
   }
   for (auto& [key, child] : o) {
     if (key == "cast_type") continue;
-    CENOTE_RETURN_IF_ERROR(Walk(child, depth + 1));
+    CENOTE_RETURN_IF_ERROR(Walk(child, depth + 1, in_try));
   }
   return Status::Ok();
 }

@@ -47,6 +47,7 @@ struct Prepared {
   bool drop_to_nobody = false;
   std::int64_t rlimit_as = 0;
   int output_fd = -1;
+  int error_fd = -1;
 };
 
 bool WriteFile(const char* path, const char* data, std::size_t n) {
@@ -99,6 +100,7 @@ void ChildStdio(const Prepared& p) {
     dup2(out, 1);
     dup2(out, 2);
   }
+  if (p.error_fd >= 0) dup2(p.error_fd, 2);
 }
 
 void ChildJoinCgroup(const Prepared& p) {
@@ -253,6 +255,7 @@ Result<Prepared> Prepare(const SandboxSpec& spec, Sandbox::Mode mode, const std:
   p.envp.push_back(nullptr);
   p.cwd = spec.cwd;
   p.output_fd = spec.output_fd;
+  p.error_fd = spec.error_fd;
   if (!cgroup.empty()) p.cgroup_procs = cgroup + "/cgroup.procs";
   if (cgroup.empty() && spec.address_space_limit) p.rlimit_as = spec.memory_bytes;
   if (mode == Sandbox::Mode::kNamespaces) {

@@ -46,6 +46,7 @@ struct SandboxSpec {
   std::int64_t memory_bytes = 0;    // 0: no limit
   bool address_space_limit = true;  // without a cgroup: RLIMIT_AS = memory_bytes (not for V8's reservations)
   int output_fd = -1;               // the child's stdout and stderr (both), or /dev/null when -1
+  int error_fd = -1;                // the child's stderr alone when >= 0 (Glue's separate error log)
 };
 
 struct SandboxProcess {

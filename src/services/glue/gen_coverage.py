@@ -4,7 +4,8 @@
 Usage: python3 src/services/glue/gen_coverage.py   (from anywhere)
 Every operation of the model is a row. Catalog operations are supported when they appear in the
 Operations() table of src/services/glue/glue_provider.cpp ({"Name", Handler} entries); crawler operations
-are the entries whose handler is defined in src/services/glue/provider_crawlers.cpp. The unit test
+are the entries whose handler is defined in src/services/glue/provider_crawlers.cpp; job, trigger and workflow
+operations those defined in src/services/glue/jobs/provider_jobs.cpp. The unit test
 GlueProviderTest.CoverageDocMatchesProvider fails when the doc is stale.
 """
 import os
@@ -50,6 +51,37 @@ NOTES = {
                                         "implemented)",
     "GetDataCatalogEncryptionSettings": "DISABLED / ReturnConnectionPasswordEncrypted false until put",
     "TagResource": "catalog, database and table ARNs (existence checked); other resource ARNs stored as given",
+    "CreateJob": "Command.Name `pythonshell`, `athenasql` (Cenote's SQL job type) run; `glueetl`, `gluestreaming`, "
+                 "`glueray` stored only; Glue's defaults (Timeout 2880, MaxRetries 0, MaxConcurrentRuns 1, "
+                 "MaxCapacity 0.0625 for Python shell); the same definition again is accepted, a different one is "
+                 "IdempotentParameterMismatchException; Tags; iam:PassRole on Role; quota 1000 per account",
+    "UpdateJob": "replaces the definition (unset members return to their defaults), iam:PassRole on Role",
+    "ListJobs": "Tags filter (every given tag), MaxResults, NextToken",
+    "StartJobRun": "`pythonshell` and `athenasql` jobs only (others: InvalidInputException naming them); Arguments "
+                   "over DefaultArguments under NonOverridableArguments; Timeout; MaxConcurrentRuns "
+                   "(ConcurrentRunsExceededException); retrying by JobRunId refused",
+    "GetJobRun": "JobRunState STARTING/RUNNING/STOPPING/STOPPED/SUCCEEDED/FAILED/TIMEOUT/ERROR, Attempt, "
+                 "PreviousRunId, ExecutionTime, StartedOn/CompletedOn, ErrorMessage, LogGroupName",
+    "GetJobRuns": "newest first, MaxResults 1-200, NextToken",
+    "BatchStopJobRun": "runs not running are per-entry errors",
+    "GetJobBookmark": "the entry stored by the last successful run with `job-bookmark-enable` (see docs/glue-jobs.md)",
+    "ResetJobBookmark": "RunId ignored: the whole bookmark is reset",
+    "CreateTrigger": "SCHEDULED (AWS cron), CONDITIONAL (AND/ANY over job and crawler states), ON_DEMAND; EVENT "
+                     "triggers are stored but EventBridge event batching never fires them; StartOnCreation",
+    "StartTrigger": "ON_DEMAND: fires now (in a workflow: starts a workflow run); others: ACTIVATED",
+    "StopTrigger": "DEACTIVATED; an ON_DEMAND trigger cannot be stopped (InvalidInputException)",
+    "GetTriggers": "DependentJobName filter",
+    "ListTriggers": "DependentJobName and Tags filters, MaxResults, NextToken",
+    "GetWorkflow": "IncludeGraph (trigger, job and crawler nodes and edges), LastRun",
+    "DeleteWorkflow": "deletes the workflow's triggers",
+    "StartWorkflowRun": "fires the workflow's start triggers; conditional triggers fire once per run; RunProperties "
+                        "over DefaultRunProperties; MaxConcurrentRuns",
+    "GetWorkflowRun": "Statistics; IncludeGraph with the run's job runs",
+    "StopWorkflowRun": "stops the run's job runs; STOPPING then STOPPED",
+    "ResumeWorkflowRun": "a finished run only (IllegalWorkflowStateException otherwise); a new run (PreviousRunId) "
+                         "starts the given job, crawler or trigger nodes and goes on downstream, inheriting what "
+                         "the resumed run did",
+    "ListWorkflows": "names, NextToken",
 }
 
 
@@ -74,18 +106,42 @@ def crawler_operations():
     return named
 
 
+JOBS = [
+    "Jobs run as Glue's Python shell jobs do: `pythonshell` scripts (Command.ScriptLocation in S3, read as the "
+    "job's role) run with the host's python3 in Cenote's sandbox (the one Lambda uses) with the role's temporary "
+    "credentials and `--JOB_NAME`/`--JOB_ID`/`--JOB_RUN_ID` and every argument as `--key value`; the `awsglue` "
+    "library is not installed. `athenasql` (a Cenote extension) runs a script of `;`-separated Athena statements "
+    "as the job's role with `--database`, `--output-location` and `--workgroup`. Output goes to CloudWatch Logs "
+    "(`/aws-glue/python-jobs/output` and `/error`, stream = run id); terminal states are `Glue Job State Change` "
+    "events on the default bus. See docs/glue-jobs.md.",
+    "",
+    "`glueetl`, `gluestreaming` and `glueray` jobs are stored (so Terraform and CloudFormation can manage them) "
+    "and refused by StartJobRun with `InvalidInputException` naming the job types Cenote runs. Blueprints, sessions, dev endpoints, ML transforms and data quality are not implemented.",
+]
+
+
+def job_operations():
+    """The operations whose handlers hand the request to Jobs (src/services/glue/jobs/provider_jobs.cpp)."""
+    with open(coverage_doc.path("src", "services", "glue", "jobs", "provider_jobs.cpp")) as f:
+        text = f.read()
+    return set(re.findall(r"Result<aws::OperationOutput> ([A-Z][A-Za-z0-9]+)\(GlueEnv", text))
+
+
 def main():
     ops = coverage_doc.model_operations("glue-2017-03-31")
     catalog = coverage_doc.table_operations("src/services/glue/glue_provider.cpp")
     crawlers = crawler_operations() & catalog
-    catalog = catalog - crawlers
+    jobs = job_operations() & catalog
+    catalog = catalog - crawlers - jobs
     statuses = dict.fromkeys(crawlers, coverage_doc.SUPPORTED)
     statuses.update(dict.fromkeys(catalog, coverage_doc.SUPPORTED))
+    statuses.update(dict.fromkeys(jobs, coverage_doc.SUPPORTED))
     detail = (f" ({len([o for o in ops if o in catalog])} Data Catalog, "
-              f"{len([o for o in ops if o in crawlers])} crawler)")
+              f"{len([o for o in ops if o in crawlers])} crawler, "
+              f"{len([o for o in ops if o in jobs])} job, trigger and workflow)")
     coverage_doc.write("glue", "glue-2017-03-31", "Glue coverage", statuses=statuses, summary_detail=detail,
                        unsupported="Errors carry Glue's `__type`, `message` and the modeled `Message` member.",
-                       notes=NOTES, sections=[("Regions", REGIONS)])
+                       notes=NOTES, sections=[("Regions", REGIONS), ("Jobs", JOBS)])
 
 
 if __name__ == "__main__":

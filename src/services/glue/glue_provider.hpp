@@ -1,8 +1,8 @@
 // GlueProvider: AWS Glue (json 1.1, "glue"): the Data Catalog (databases, tables, table versions,
-// partitions, search) over Catalog, and crawlers over Crawlers. Every resource lives in the catalog of the
-// request's account and region (RequestContext::account_id(), ::region), as on AWS. The provider is its
-// operation table (services::TableProvider); operations the model has and Cenote does not implement are
-// answered by the pipeline and listed in docs/glue-coverage.md.
+// partitions, search) over Catalog, crawlers over Crawlers, and jobs, triggers and workflows over Jobs. Every
+// resource lives in the catalog of the request's account and region (RequestContext::account_id(), ::region),
+// as on AWS. The provider is its operation table (services::TableProvider); operations the model has and
+// Cenote does not implement are answered by the pipeline and listed in docs/glue-coverage.md.
 //
 // Thread safety: Invoke may be called concurrently from any thread.
 #pragma once
@@ -14,18 +14,22 @@
 #include "services/common/operation_table.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/glue/crawler/crawlers.hpp"
+#include "services/glue/jobs/jobs.hpp"
 
 namespace cenote::glue {
 
-// What Glue's handlers work on: every region's catalog and the crawlers. Both outlive the provider.
+// What Glue's handlers work on: every region's catalog, the crawlers and the jobs (with their triggers and
+// workflows; null: the job operations answer that jobs are not available). All outlive the provider.
 struct GlueEnv {
   const Catalog& catalog;
   Crawlers& crawlers;
+  Jobs* jobs = nullptr;
 };
 
 class GlueProvider final : public services::TableProvider<GlueEnv> {
  public:
-  GlueProvider(const Catalog& catalog, Crawlers& crawlers) : env_{.catalog = catalog, .crawlers = crawlers} {}
+  GlueProvider(const Catalog& catalog, Crawlers& crawlers, Jobs* jobs = nullptr)
+      : env_{.catalog = catalog, .crawlers = crawlers, .jobs = jobs} {}
 
   std::string_view service() const override { return "glue"; }
   std::string_view internal_error_code() const override { return "InternalServiceException"; }

@@ -147,4 +147,75 @@ Result<aws::OperationOutput> StopCrawlerSchedule(GlueEnv& env, const aws::Reques
 Result<aws::OperationOutput> UpdateCrawlerSchedule(GlueEnv& env, const aws::RequestContext& ctx,
                                                    aws::OperationInput& input);
 
+// Jobs, job runs, bookmarks, triggers and workflows (jobs/provider_jobs.cpp): handed to Jobs.
+Result<aws::OperationOutput> CreateJob(GlueEnv& env, const aws::RequestContext& ctx,
+                                       aws::OperationInput& input);
+Result<aws::OperationOutput> GetJob(GlueEnv& env, const aws::RequestContext& ctx, aws::OperationInput& input);
+Result<aws::OperationOutput> GetJobs(GlueEnv& env, const aws::RequestContext& ctx,
+                                     aws::OperationInput& input);
+Result<aws::OperationOutput> ListJobs(GlueEnv& env, const aws::RequestContext& ctx,
+                                      aws::OperationInput& input);
+Result<aws::OperationOutput> BatchGetJobs(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input);
+Result<aws::OperationOutput> UpdateJob(GlueEnv& env, const aws::RequestContext& ctx,
+                                       aws::OperationInput& input);
+Result<aws::OperationOutput> DeleteJob(GlueEnv& env, const aws::RequestContext& ctx,
+                                       aws::OperationInput& input);
+Result<aws::OperationOutput> StartJobRun(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> GetJobRun(GlueEnv& env, const aws::RequestContext& ctx,
+                                       aws::OperationInput& input);
+Result<aws::OperationOutput> GetJobRuns(GlueEnv& env, const aws::RequestContext& ctx,
+                                        aws::OperationInput& input);
+Result<aws::OperationOutput> BatchStopJobRun(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input);
+Result<aws::OperationOutput> GetJobBookmark(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input);
+Result<aws::OperationOutput> ResetJobBookmark(GlueEnv& env, const aws::RequestContext& ctx,
+                                              aws::OperationInput& input);
+Result<aws::OperationOutput> CreateTrigger(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input);
+Result<aws::OperationOutput> GetTrigger(GlueEnv& env, const aws::RequestContext& ctx,
+                                        aws::OperationInput& input);
+Result<aws::OperationOutput> GetTriggers(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> ListTriggers(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input);
+Result<aws::OperationOutput> BatchGetTriggers(GlueEnv& env, const aws::RequestContext& ctx,
+                                              aws::OperationInput& input);
+Result<aws::OperationOutput> UpdateTrigger(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input);
+Result<aws::OperationOutput> DeleteTrigger(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input);
+Result<aws::OperationOutput> StartTrigger(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input);
+Result<aws::OperationOutput> StopTrigger(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> CreateWorkflow(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input);
+Result<aws::OperationOutput> GetWorkflow(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
+Result<aws::OperationOutput> ListWorkflows(GlueEnv& env, const aws::RequestContext& ctx,
+                                           aws::OperationInput& input);
+Result<aws::OperationOutput> BatchGetWorkflows(GlueEnv& env, const aws::RequestContext& ctx,
+                                               aws::OperationInput& input);
+Result<aws::OperationOutput> UpdateWorkflow(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input);
+Result<aws::OperationOutput> DeleteWorkflow(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input);
+Result<aws::OperationOutput> StartWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,
+                                              aws::OperationInput& input);
+Result<aws::OperationOutput> GetWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,
+                                            aws::OperationInput& input);
+Result<aws::OperationOutput> GetWorkflowRuns(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input);
+Result<aws::OperationOutput> StopWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,
+                                             aws::OperationInput& input);
+Result<aws::OperationOutput> GetWorkflowRunProperties(GlueEnv& env, const aws::RequestContext& ctx,
+                                                      aws::OperationInput& input);
+Result<aws::OperationOutput> PutWorkflowRunProperties(GlueEnv& env, const aws::RequestContext& ctx,
+                                                      aws::OperationInput& input);
+Result<aws::OperationOutput> ResumeWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,
+                                               aws::OperationInput& input);
+
 }  // namespace cenote::glue::internal

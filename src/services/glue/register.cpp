@@ -1,6 +1,12 @@
 // Glue's entry in the platform's list of services (src/platform/service_list.cpp): the Data Catalog and
-// the crawlers. Offers the catalog to the services after it (Athena, Firehose's format conversion).
+// the crawlers, jobs, triggers and workflows. Offers the catalog to the services after it (Athena, Firehose's
+// format conversion).
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <memory>
 
 #include <boost/json.hpp>
 
@@ -10,6 +16,8 @@
 #include "services/glue/catalog.hpp"
 #include "services/glue/crawler/crawlers.hpp"
 #include "services/glue/glue_provider.hpp"
+#include "services/glue/jobs/executor.hpp"
+#include "services/glue/jobs/jobs.hpp"
 #include "services/s3/lake_access.hpp"
 
 namespace cenote::glue {
@@ -39,8 +47,21 @@ Status Register(services::ServiceDeps& deps) {
   // Crawler state changes go to EventBridge's default bus of the crawler's account and region, put by Glue
   // itself (EventBridge's documented entry point for AWS service events: PutEvents through the invoker).
   aws::Invoker& invoker = deps.invoker;
-  crawler_options.on_state_change = [&invoker](const std::string& account, const std::string& region,
-                                               boost::json::object detail) {
+  // Jobs (created after the crawlers) hear of ended crawls for their conditional triggers and workflows.
+  auto jobs_holder = std::make_shared<std::atomic<Jobs*>>(nullptr);
+  crawler_options.on_state_change = [&invoker, jobs_holder](const std::string& account,
+                                                            const std::string& region,
+                                                            boost::json::object detail) {
+    if (Jobs* jobs = jobs_holder->load()) {
+      const auto name = detail.if_contains("crawlerName");
+      const auto state = detail.if_contains("state");
+      // A crawl's end (Succeeded / Failed); "Started" is not an end.
+      if (name && name->is_string() && state && state->is_string() &&
+          (state->get_string() == "Succeeded" || state->get_string() == "Failed")) {
+        jobs->CrawlerEnded(account, region, std::string(name->get_string()),
+                           state->get_string() == "Succeeded" ? "SUCCEEDED" : "FAILED");
+      }
+    }
     const aws::Caller caller = aws::ServiceCaller("glue.amazonaws.com", account, region);
     aws::OperationInput in;
     in.params = boost::json::object{
@@ -57,7 +78,74 @@ Status Register(services::ServiceDeps& deps) {
   Crawlers& crawlers = deps.Keep(std::move(crawlers_ptr));
   // Running crawls are cancelled at shutdown; their state says so after a restart.
   deps.OnShutdown([&crawlers] { crawlers.Shutdown(); });
-  deps.AddProvider(std::make_unique<GlueProvider>(catalog, crawlers));
+
+  // Jobs: runs execute through the invoker (STS for the role's credentials, S3 for the script, Athena for
+  // SQL jobs, CloudWatch Logs for output); state changes go to EventBridge as Glue's own events.
+  JobsOptions job_options;
+  jobs::ExecutorOptions exec_options;
+  exec_options.scratch_dir = deps.scratch_dir + "/glue-jobs";
+  exec_options.hide = {deps.data_dir, deps.scratch_dir};
+  exec_options.endpoint = deps.endpoint_url;
+  if (const char* e = std::getenv("CENOTE_ENDPOINT_URL"); e != nullptr && *e != '\0')
+    exec_options.endpoint = e;
+  exec_options.endpoint_fallback = [jobs_holder]() -> std::string {
+    Jobs* jobs = jobs_holder->load();
+    return jobs != nullptr ? jobs->LastEndpoint() : "";
+  };
+  job_options.executor = jobs::MakeExecutor(invoker, exec_options);
+  // Timeouts in tests: CENOTE_GLUE_MS_PER_MINUTE (default 60000).
+  if (const char* m = std::getenv("CENOTE_GLUE_MS_PER_MINUTE"); m != nullptr && *m != '\0') {
+    job_options.ms_per_minute = std::max(1L, std::atol(m));
+  }
+  job_options.on_event = [&invoker](const std::string& account, const std::string& region,
+                                    const std::string& detail_type, boost::json::object detail) {
+    const aws::Caller caller = aws::ServiceCaller("glue.amazonaws.com", account, region);
+    aws::OperationInput in;
+    in.params = boost::json::object{
+        {"Entries", boost::json::array{boost::json::object{{"Source", "aws.glue"},
+                                                           {"DetailType", detail_type},
+                                                           {"Detail", boost::json::serialize(detail)},
+                                                           {"Resources", boost::json::array{}},
+                                                           {"EventBusName", "default"}}}}};
+    auto put = invoker.Call(caller, "events", "PutEvents", in);
+    if (!put) spdlog::debug("glue: job state change not sent to EventBridge: {}", put.error().message);
+  };
+  // Trigger actions start crawlers as Glue itself, in the trigger's account and region.
+  auto glue_ctx = [](const std::string& account, const std::string& region) {
+    aws::RequestContext ctx;
+    ctx.region = region;
+    ctx.service = "glue";
+    ctx.principal = aws::ServiceCaller("glue.amazonaws.com", account, region).principal;
+    return ctx;
+  };
+  job_options.start_crawler = [&crawlers, glue_ctx](const std::string& account, const std::string& region,
+                                                    const std::string& crawler) -> Status {
+    auto out = crawlers.StartCrawler(glue_ctx(account, region), boost::json::object{{"Name", crawler}});
+    if (!out) return out.error();
+    return Status::Ok();
+  };
+  job_options.crawler_state = [&crawlers, glue_ctx](const std::string& account, const std::string& region,
+                                                    const std::string& crawler) -> std::string {
+    auto out = crawlers.GetCrawler(glue_ctx(account, region), boost::json::object{{"Name", crawler}});
+    if (!out || !out->result.is_object()) return "";
+    const auto* c = out->result.as_object().if_contains("Crawler");
+    if (c == nullptr || !c->is_object()) return "";
+    const auto* state = c->as_object().if_contains("State");
+    if (state && state->is_string() && state->get_string() != "READY") return "RUNNING";
+    const auto* last = c->as_object().if_contains("LastCrawl");
+    if (last == nullptr || !last->is_object()) return "";
+    const auto* status = last->as_object().if_contains("Status");
+    return status && status->is_string() ? std::string(status->get_string()) : "";
+  };
+  CENOTE_ASSIGN_OR_RETURN(auto jobs_ptr, Jobs::Open(deps.metadata, deps.tasks, std::move(job_options)));
+  Jobs& jobs = deps.Keep(std::move(jobs_ptr));
+  jobs_holder->store(&jobs);
+  // Runs in flight are ended at shutdown (after the crawlers stop announcing).
+  deps.OnShutdown([&jobs, jobs_holder] {
+    jobs_holder->store(nullptr);
+    jobs.Shutdown();
+  });
+  deps.AddProvider(std::make_unique<GlueProvider>(catalog, crawlers, &jobs));
   return Status::Ok();
 }
 

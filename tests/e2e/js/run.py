@@ -35,6 +35,7 @@ NEEDS = {
     "lambda.test.mjs": ["client-lambda"],
     "logs.test.mjs": ["client-cloudwatch-logs"],
     "states.test.mjs": ["client-sfn", "client-sqs"],
+    "glue_jobs.test.mjs": ["client-glue", "client-s3", "client-cloudwatch-logs"],
 }
 
 
@@ -95,6 +96,13 @@ def states_setup(server):
     return {"CENOTE_E2E_STATES_ROLE": role_arn}
 
 
+def glue_jobs_setup(server):
+    """For glue_jobs.test.mjs: a role Glue may assume that may read S3 and write logs."""
+    role_arn = "arn:aws:iam::000000000000:role/js-glue-jobs"
+    harness.create_service_role(server, role_arn, "glue.amazonaws.com", actions=("s3:*", "logs:*"))
+    return {"CENOTE_E2E_GLUE_JOBS_ROLE": role_arn}
+
+
 def test_files(argv):
     if "--all" in argv:
         return sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, "*.test.mjs")))
@@ -133,6 +141,8 @@ def main():
             env.update(lambda_setup(server))
         if "states.test.mjs" in files:
             env.update(states_setup(server))
+        if "glue_jobs.test.mjs" in files:
+            env.update(glue_jobs_setup(server))
         print(f"target: {harness.target()}  endpoint: {server.endpoint}", flush=True)
         try:
             r = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=HERE, env=env,

@@ -403,7 +403,7 @@ TEST_F(GlueProviderTest, EachRegionHasItsOwnCatalog) {
 
 TEST_F(GlueProviderTest, UnsupportedOperationsAreNotImplemented) {
   // The pipeline answers them (tests/unit/aws/pipeline/invoke_test.cpp): the provider only says which.
-  EXPECT_FALSE(provider_->Implements("CreateJob"));
+  EXPECT_FALSE(provider_->Implements("CreateBlueprint"));
   EXPECT_TRUE(provider_->Implements("GetDatabase"));
   EXPECT_TRUE(provider_->Implements("StartCrawler"));
 }
