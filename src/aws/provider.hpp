@@ -16,6 +16,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -98,6 +99,54 @@ struct CorsRequest {
   bool preflight = false;
 };
 
+// ---- Requests a provider serves outside its API (unsigned routes)
+//
+// A few AWS endpoints are not API calls: the links SNS messages carry, a Lambda function URL
+// (https://<url-id>.lambda-url.<region>.on.aws/), an S3 website endpoint. A provider declares them as
+// UnsignedRoutes (Provider::UnsignedRoutes, collected when it is registered); the pipeline's detect stage
+// matches them before anything else, so a request that matches no route stays refused unless signed (or,
+// for S3, evaluated as the anonymous principal): security by default.
+//
+// Host patterns (`UnsignedRoute::host`) are matched case-insensitively against the Host header without its
+// port, label by label: "*" matches one label, "prefix*suffix" one label with that prefix and suffix, and a
+// leading "**" one or more labels (bucket names with dots). Each wildcard's text is a capture, in order:
+//   "*.lambda-url.*.on.aws"          matches "abc.lambda-url.us-east-1.on.aws"       -> {"abc", "us-east-1"}
+//   "**.s3-website-*.amazonaws.com"  matches "my.site.s3-website-eu-west-1.amazonaws.com"
+//                                                                          -> {"my.site", "eu-west-1"}
+
+// A request a raw route's handler serves: the HTTP request as received and the call's context.
+struct RawRequest {
+  http::HttpRequest& http;
+  // request_id, source_ip, tls and headers are set; service and operation are the route's. The handler sets
+  // `region` (the pipeline's default until then) and, through Authenticate, `principal` (anonymous until
+  // then), so the after-hooks record them.
+  RequestContext& ctx;
+  std::vector<std::string> captures;  // the host pattern's wildcards, in order
+  // Verifies the request's SigV4 signature (header or presigned; the credential scope must name
+  // `signing_service`) and sets ctx.principal and ctx.region (the scope's). An unsigned request fails with
+  // MissingAuthenticationTokenException; errors are in the JSON protocols' words.
+  std::function<Status(std::string_view signing_service)> authenticate;
+  // Asks the authorizer whether ctx.principal may perform `operation` (an operation of the route's service's
+  // action map, e.g. lambda's InvokeFunctionUrl) on `params`, as the authorize stage does for API calls.
+  std::function<Status(std::string_view operation, const boost::json::value& params)> authorize;
+};
+
+struct UnsignedRoute {
+  std::string host;    // host pattern (above); "" for any host (then only unsigned requests match)
+  std::string method;  // "GET", ...; "" for any method (OPTIONS included: a raw handler answers preflights)
+  // A further condition on the request (its path or query); empty: none.
+  std::function<bool(const http::HttpRequest&)> accepts;
+  // The name the after-hooks record the request under ("InvokeFunctionUrl"); "" records none (ctx.operation
+  // empty: CloudTrail skips it, as AWS does for website requests).
+  std::string operation;
+  // Raw routes: answers the request. Exceptions escaping it are answered as a 500.
+  std::function<http::HttpResponse(RawRequest&)> handler;
+  // API routes (no handler): the request is one of the service's own API calls, made unsigned, and goes
+  // through its ordinary stages (the action map decides what an anonymous caller may do); `rewrite`, when
+  // set, first changes the request (its target) into the call's wire form.
+  std::function<void(http::HttpRequest&)> rewrite;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -118,6 +167,8 @@ class Provider {
   virtual Result<std::optional<http::Headers>> Cors(const CorsRequest& /*request*/) {
     return std::optional<http::Headers>();
   }
+  // The requests this service serves outside its API (above); asked once, when the provider is registered.
+  virtual std::vector<UnsignedRoute> UnsignedRoutes() { return {}; }
 };
 
 }  // namespace cenote::aws

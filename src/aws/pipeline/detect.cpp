@@ -2,6 +2,7 @@
 #include "aws/pipeline/detect.hpp"
 
 #include "aws/model/model.hpp"
+#include "aws/pipeline/service_registry.hpp"
 #include "aws/pipeline/stages.hpp"
 #include "aws/sigv4/sigv4.hpp"
 #include "common/strings.hpp"
@@ -45,6 +46,11 @@ std::optional<std::string> VirtualHostedBucket(std::string_view host_header) {
   return std::nullopt;
 }
 
+bool UnsignedOutsideS3(const http::HttpRequest& request) {
+  return !request.headers.Has("authorization") && !sigv4::PeekScope(request) &&
+         !VirtualHostedBucket(request.headers.Get("host").value_or(""));
+}
+
 namespace stages {
 
 Status DetectService(const StageEnv& env, Exchange& exchange) {
@@ -53,8 +59,17 @@ Status DetectService(const StageEnv& env, Exchange& exchange) {
   if (scope) exchange.scope_region = scope->region;
   const model::ServiceModel* service = nullptr;
 
+  // 0. The routes providers declare for requests outside their APIs (provider.hpp UnsignedRoute: the links
+  //    SNS messages carry, Lambda function URLs, S3 website endpoints). Raw routes (a handler) were answered
+  //    by the pipeline before this stage; an API route names its service, whose ordinary stages then take
+  //    the call unsigned.
+  if (auto match = env.services.MatchRoute(request, UnsignedOutsideS3(request));
+      match && !match->route->handler) {
+    service = env.models.ByEndpointPrefix(match->provider->service());
+    if (service != nullptr && match->route->rewrite) match->route->rewrite(request);
+  }
   // 1. JSON protocols name the operation in X-Amz-Target: "<targetPrefix>.<Operation>".
-  if (auto target = request.headers.Get("x-amz-target")) {
+  if (auto target = request.headers.Get("x-amz-target"); service == nullptr && target) {
     std::string_view t = *target;
     if (auto dot = t.rfind('.'); dot != std::string_view::npos)
       service = env.models.ByTargetPrefix(t.substr(0, dot));
@@ -73,28 +88,6 @@ Status DetectService(const StageEnv& env, Exchange& exchange) {
     if (auto type = request.headers.Get("content-type");
         type && AsciiLower(*type).starts_with("application/x-www-form-urlencoded")) {
       service = env.models.ByEndpointPrefix("sts");
-    }
-  }
-  // 3b. The unsigned GETs AWS serves for SNS messages (the links every message carries, which endpoints
-  // follow
-  //     without credentials): a SubscribeURL (?Action=ConfirmSubscription), an UnsubscribeURL
-  //     (?Action=Unsubscribe) and a SigningCertURL (/SimpleNotificationService-<id>.pem, which no S3 bucket
-  //     can be named, answered by SNS's GetSigningCertificate).
-  if (service == nullptr && !scope && request.method == "GET" && !request.headers.Get("authorization") &&
-      !VirtualHostedBucket(request.headers.Get("host").value_or(""))) {
-    const std::string_view path = request.Path();
-    if (path == "/") {
-      for (std::string_view param : SplitString(request.Query(), '&')) {
-        if (param == "Action=ConfirmSubscription" || param == "Action=Unsubscribe") {
-          service = env.models.ByEndpointPrefix("sns");
-        }
-      }
-    } else if (path.starts_with("/SimpleNotificationService-") && path.ends_with(".pem") &&
-               path.find('/', 1) == std::string_view::npos) {
-      service = env.models.ByEndpointPrefix("sns");
-      if (service != nullptr) {
-        request.target = "/?Action=GetSigningCertificate&CertificateName=" + std::string(path.substr(1));
-      }
     }
   }
   // 4. Anything else (SigV2 presigned URLs, anonymous requests, browser uploads) is S3's, as on AWS

@@ -2,9 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <optional>
 #include <random>
 
 #include "aws/model/model.hpp"
+#include "aws/pipeline/authorizer.hpp"
+#include "aws/pipeline/detect.hpp"
+#include "aws/sigv4/sigv4.hpp"
 
 namespace cenote::aws::pipeline {
 
@@ -53,7 +58,11 @@ http::HttpResponse Pipeline::Handle(http::HttpRequest& request) {
   const std::string target = request.target;
   http::HttpResponse response;
   try {
-    if (request.method == "OPTIONS") {
+    std::optional<ServiceRegistry::RouteMatch> route =
+        services_.MatchRoute(request, UnsignedOutsideS3(request));
+    if (route && route->route->handler) {
+      response = ServeRaw(*route, exchange);
+    } else if (request.method == "OPTIONS") {
       response = stages::Preflight(env_, exchange);
     } else {
       for (CallStage stage : kNetworkStages) {
@@ -77,6 +86,50 @@ http::HttpResponse Pipeline::Handle(http::HttpRequest& request) {
     if (!exchange.error) exchange.Fail(InternalError());
   }
   stages::AfterHooks(env_, exchange, response.status, target, &response);
+  return response;
+}
+
+http::HttpResponse Pipeline::ServeRaw(ServiceRegistry::RouteMatch& match, Exchange& exchange) {
+  http::HttpRequest& request = *exchange.request;
+  exchange.service = models_.ByEndpointPrefix(match.provider->service());
+  exchange.ctx.service = std::string(match.provider->service());
+  exchange.ctx.operation = match.route->operation;
+  exchange.ctx.principal.anonymous = true;
+  RawRequest raw{.http = request,
+                 .ctx = exchange.ctx,
+                 .captures = std::move(match.captures),
+                 .authenticate = {},
+                 .authorize = {}};
+  raw.authenticate = [this, &exchange](std::string_view signing_service) -> Status {
+    http::HttpRequest& r = *exchange.request;
+    std::optional<sigv4::Scope> scope = sigv4::PeekScope(r);
+    if (!scope && !r.headers.Has("authorization")) {
+      return MakeError("MissingAuthenticationTokenException", "Missing Authentication Token", 403);
+    }
+    if (scope && scope->service != signing_service) {
+      return MakeError(
+          "InvalidSignatureException",
+          "Credential should be scoped to correct service: '" + std::string(signing_service) + "'.", 403);
+    }
+    sigv4::AuthOptions options;
+    options.style = sigv4::ErrorStyle::kJson;
+    options.now = options_.now ? options_.now : [] { return std::chrono::system_clock::now(); };
+    CENOTE_ASSIGN_OR_RETURN(exchange.ctx.principal, sigv4::Authenticate(r, credentials_, options));
+    if (scope) exchange.ctx.region = scope->region;
+    if (!exchange.ctx.principal.access_key_id.empty()) {
+      credentials_.Used(exchange.ctx.principal.access_key_id, signing_service, exchange.ctx.region);
+    }
+    return Status::Ok();
+  };
+  raw.authorize = [this, &exchange](std::string_view operation, const Document& params) -> Status {
+    if (exchange.service == nullptr) return InternalError("no model for " + exchange.ctx.service);
+    AuthorizationRequest request{exchange.ctx, *exchange.service, operation, params};
+    return authorizer_.Authorize(request);
+  };
+  http::HttpResponse response = match.route->handler(raw);
+  if (!response.headers.Has("x-amzn-requestid") && !response.headers.Has("x-amz-request-id")) {
+    response.headers.Set("x-amzn-RequestId", exchange.ctx.request_id);
+  }
   return response;
 }
 

@@ -47,6 +47,8 @@ class Pipeline final : public Invoker {
                   const Document& params, const std::function<Status()>& perform) override;
 
  private:
+  // Answers a request a raw unsigned route (provider.hpp) matched, with its handler.
+  http::HttpResponse ServeRaw(ServiceRegistry::RouteMatch& match, Exchange& exchange);
   // Runs the in-process stages; `perform` replaces the provider for CallWith.
   Exchange RunInProcess(const Caller& caller, std::string_view service, std::string_view operation,
                         OperationInput& input, const std::function<Status()>* perform);

@@ -38,7 +38,8 @@ constexpr std::string_view kRules = R"json({
     "readOnly": ["ReceiveMessage"],
     "redact": {"request": ["MessageBody"], "response": ["Messages", "Body"]}
   },
-  "lambda": {"data": ["Invoke", "InvokeWithResponseStream"], "redact": {"request": ["Payload"], "response": ["Payload"]}},
+  "lambda": {"data": ["Invoke", "InvokeWithResponseStream"], "notRecorded": ["InvokeFunctionUrl"],
+             "redact": {"request": ["Payload"], "response": ["Payload"]}},
   "sns": {
     "data": ["Publish", "PublishBatch"],
     "notRecorded": ["GetSigningCertificate"],

@@ -658,6 +658,7 @@ Result<OperationOutput> DeleteAlias(Env& env, const RequestContext& ctx, Operati
   MutexLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, KeyOf(name)));
   f->aliases.erase(GetString(params, "Name").value_or(""));
+  f->urls.erase(GetString(params, "Name").value_or(""));  // an alias's function URL goes with it
   CENOTE_RETURN_IF_ERROR(Save(env, *f));
   return OperationOutput{};
 }

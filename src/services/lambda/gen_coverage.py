@@ -31,11 +31,16 @@ NOTES = {
                                 "checkpoints kept across restarts, OnFailure destination with AWS's KinesisBatchInfo "
                                 "record), polled as the function's execution role; FilterCriteria is stored, not "
                                 "applied; ParallelizationFactor is 1",
+    "CreateFunctionUrlConfig": "AuthType NONE or AWS_IAM, Cors, InvokeMode BUFFERED (RESPONSE_STREAM is refused with "
+                               "InvalidParameterValueException); for $LATEST or an alias (not a version); the URL is "
+                               "https://<url-id>.lambda-url.<region>.on.aws/ as on AWS, served locally (see Function URLs)",
+    "InvokeFunctionUrl": "not an API operation (Cenote's name for a request to a function URL, added to the model by "
+                         "an overlay): the IAM action lambda:InvokeFunctionUrl; see Function URLs",
     "GetFunction": "Code.Location is an S3-style URL that is not served (the CLI only prints it)",
 }
 
 GAPS = [
-    "Function URLs, provisioned concurrency, code signing, layer permissions, recursion and runtime management "
+    "Provisioned concurrency, code signing, layer permissions, recursion and runtime management "
     "configs, response streaming (InvokeWithResponseStream), InvokeAsync, container images and SnapStart are not "
     "supported (their operations answer UnknownOperationException).",
     "The official runtime interface clients (aws-lambda-ric, awslambdaric) are not installed by the bootstrap "
@@ -61,10 +66,43 @@ RUNTIME = [
 ]
 
 
+URLS = [
+    "A function URL is https://<url-id>.lambda-url.<region>.on.aws/ (url-id: 32 lowercase hex digits). Cenote serves "
+    "it on its own endpoint for any request whose Host is that name (`curl -H 'Host: <url-id>.lambda-url.us-east-1."
+    "on.aws' http://127.0.0.1:4566/path`, or `curl --resolve <url-id>.lambda-url.us-east-1.on.aws:4566:127.0.0.1 "
+    "http://<url-id>.lambda-url.us-east-1.on.aws:4566/path`), and at http://<url-id>.lambda-url.<region>.localhost:"
+    "<port>/ (curl and browsers resolve *.localhost to the loopback address). Plain HTTP unless Cenote serves TLS.",
+    "The function gets AWS's payload format 2.0 event: version, routeKey, rawPath, rawQueryString, cookies (from the "
+    "Cookie header), headers (lower-case, repeated ones joined by commas, plus x-forwarded-for/-proto and "
+    "x-amzn-trace-id), queryStringParameters (decoded, repeated ones joined by commas), requestContext (accountId, "
+    "apiId, domainName, domainPrefix, http{method, path, protocol, sourceIp, userAgent}, requestId, routeKey, stage, "
+    "time, timeEpoch, and authorizer.iam for AWS_IAM), body (base64 with isBase64Encoded unless the content type is "
+    "textual and the bytes UTF-8), isBase64Encoded.",
+    "The result maps as on AWS: an object with statusCode is the response (headers, multiValueHeaders, cookies as "
+    "Set-Cookie, body, isBase64Encoded; content-type application/json by default); any other JSON is a 200 "
+    "application/json response whose body is the result as returned. A function error is 502 Internal Server Error, "
+    "throttling 429; a body over 6 MB is 413.",
+    "AuthType AWS_IAM: the request must be SigV4-signed for the service `lambda` (else 403 {\"Message\":\"Forbidden\"}) "
+    "and allowed lambda:InvokeFunctionUrl (identity policies, the function policy with lambda:FunctionUrlAuthType "
+    "AWS_IAM) by the authorizer. AuthType NONE: the function policy must allow lambda:InvokeFunctionUrl to Principal * "
+    "(AddPermission --principal '*' --function-url-auth-type NONE), else 403, whatever `--iam-mode` says. AWS's newer "
+    "additional lambda:InvokeFunction requirement for URL calls is not applied.",
+    "Cors: preflights (OPTIONS with Origin and Access-Control-Request-Method) are answered from the config without "
+    "invoking the function; actual requests get Access-Control-Allow-Origin / -Allow-Credentials / -Expose-Headers, "
+    "which win over the function's own. Without a Cors config an OPTIONS request invokes the function.",
+    "An alias's URL goes with the alias (DeleteAlias); an unknown URL id answers 403 Forbidden.",
+]
+
+
 def main():
-    sections = [("Not yet", coverage_doc.bullets(GAPS)), ("Execution environments", RUNTIME),
+    statuses = dict.fromkeys(coverage_doc.table_operations("src/services/lambda/lambda_provider.cpp"),
+                             coverage_doc.SUPPORTED)
+    statuses["InvokeFunctionUrl"] = coverage_doc.SUPPORTED
+    sections = [("Not yet", coverage_doc.bullets(GAPS)), ("Function URLs", coverage_doc.bullets(URLS)),
+                ("Execution environments", RUNTIME),
                 coverage_doc.errors_section("lambda")]
-    coverage_doc.write("lambda", "lambda-2015-03-31", "AWS Lambda coverage", notes=NOTES, sections=sections)
+    coverage_doc.write("lambda", "lambda-2015-03-31", "AWS Lambda coverage", notes=NOTES, statuses=statuses,
+                       sections=sections)
 
 
 if __name__ == "__main__":

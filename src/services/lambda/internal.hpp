@@ -66,6 +66,9 @@ struct Function {
   std::optional<std::int64_t> reserved;
   std::map<std::string, json::object> invoke_configs;  // qualifier -> FunctionEventInvokeConfig
   std::shared_ptr<const iam::Policy> policy;           // compiled `statements`
+  // Function URL configs (urls.cpp) by qualifier ("" for the unqualified function, else an alias): the
+  // FunctionUrlConfig document plus "UrlId".
+  std::map<std::string, json::object> urls;
 };
 
 struct LayerKey {
@@ -168,6 +171,22 @@ void SendToDestination(Env& env, const json::object& doc, const std::string& des
                        const std::string& role, const json::object& record, bool success);
 std::int64_t RunAsyncRound(Env& env);
 
+// Function URLs (urls.cpp): the requests to https://<url-id>.lambda-url.<region>.on.aws/ (and the local
+// forms), answered by invoking the function with the payload format 2.0 event.
+http::HttpResponse ServeFunctionUrl(Env& env, aws::RawRequest& request);
+// The payload format 2.0 event of a request to a URL of a function in `owner_account` (`iam`: the URL's
+// AuthType is AWS_IAM, and request.ctx.principal the authenticated caller).
+json::object FunctionUrlEvent(const aws::RawRequest& request, const std::string& owner_account,
+                              std::int64_t now_ms, const std::string& body, bool iam);
+// The HTTP response a function's result maps to: a result with a statusCode is a response object; any other
+// valid JSON is a 200 application/json body holding the result as returned; anything else a 502.
+http::HttpResponse FunctionUrlResponse(const std::string& payload);
+// The CORS headers a URL's config (its "Cors" member) gives a request from `origin` (a preflight asking for
+// `method` and the comma-separated `request_headers`), or nullopt when it does not allow it.
+std::optional<http::Headers> FunctionUrlCors(const json::object& config, std::string_view origin,
+                                             bool preflight, std::string_view method,
+                                             std::string_view request_headers);
+
 // Event source mappings (esm.cpp).
 Status LoadMappings(Env& env);
 Status SaveMapping(Env& env, const Mapping& m);
@@ -216,6 +235,11 @@ CENOTE_LAMBDA_HANDLER(GetEventSourceMapping);
 CENOTE_LAMBDA_HANDLER(UpdateEventSourceMapping);
 CENOTE_LAMBDA_HANDLER(DeleteEventSourceMapping);
 CENOTE_LAMBDA_HANDLER(ListEventSourceMappings);
+CENOTE_LAMBDA_HANDLER(CreateFunctionUrlConfig);
+CENOTE_LAMBDA_HANDLER(GetFunctionUrlConfig);
+CENOTE_LAMBDA_HANDLER(UpdateFunctionUrlConfig);
+CENOTE_LAMBDA_HANDLER(DeleteFunctionUrlConfig);
+CENOTE_LAMBDA_HANDLER(ListFunctionUrlConfigs);
 #undef CENOTE_LAMBDA_HANDLER
 
 }  // namespace cenote::lambda

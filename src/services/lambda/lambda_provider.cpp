@@ -39,11 +39,13 @@ const LambdaProvider::Table& Operations() {
       {"CreateAlias", CreateAlias},
       {"CreateEventSourceMapping", CreateEventSourceMapping},
       {"CreateFunction", CreateFunction},
+      {"CreateFunctionUrlConfig", CreateFunctionUrlConfig},
       {"DeleteAlias", DeleteAlias},
       {"DeleteEventSourceMapping", DeleteEventSourceMapping},
       {"DeleteFunction", DeleteFunction},
       {"DeleteFunctionConcurrency", DeleteFunctionConcurrency},
       {"DeleteFunctionEventInvokeConfig", DeleteFunctionEventInvokeConfig},
+      {"DeleteFunctionUrlConfig", DeleteFunctionUrlConfig},
       {"DeleteLayerVersion", DeleteLayerVersion},
       {"GetAccountSettings", GetAccountSettings},
       {"GetAlias", GetAlias},
@@ -52,12 +54,14 @@ const LambdaProvider::Table& Operations() {
       {"GetFunctionConcurrency", GetFunctionConcurrency},
       {"GetFunctionConfiguration", GetFunctionConfiguration},
       {"GetFunctionEventInvokeConfig", GetFunctionEventInvokeConfig},
+      {"GetFunctionUrlConfig", GetFunctionUrlConfig},
       {"GetLayerVersion", GetLayerVersion},
       {"GetLayerVersionByArn", GetLayerVersionByArn},
       {"GetPolicy", GetPolicy},
       {"Invoke", Invoke},
       {"ListAliases", ListAliases},
       {"ListEventSourceMappings", ListEventSourceMappings},
+      {"ListFunctionUrlConfigs", ListFunctionUrlConfigs},
       {"ListFunctions", ListFunctions},
       {"ListLayerVersions", ListLayerVersions},
       {"ListLayers", ListLayers},
@@ -76,6 +80,7 @@ const LambdaProvider::Table& Operations() {
       {"UpdateEventSourceMapping", UpdateEventSourceMapping},
       {"UpdateFunctionCode", UpdateFunctionCode},
       {"UpdateFunctionConfiguration", UpdateFunctionConfiguration},
+      {"UpdateFunctionUrlConfig", UpdateFunctionUrlConfig},
   };
   return kOps;
 }
@@ -122,6 +127,11 @@ Status Load(Env& env) {
     }
     if (const json::array* s = GetArray(d, "statements")) f.statements = *s;
     if (auto n = GetInt(d, "reserved")) f.reserved = *n;
+    if (const json::object* u = GetObject(d, "urls")) {
+      for (const auto& [k, v] : *u) {
+        if (v.is_object()) f.urls[std::string(k)] = v.as_object();
+      }
+    }
     if (const json::object* c = GetObject(d, "invoke_configs")) {
       for (const auto& [k, v] : *c) {
         if (v.is_object()) f.invoke_configs[std::string(k)] = v.as_object();
@@ -321,13 +331,16 @@ Status Env::SaveFunction(store::Transaction& txn, const Function& f) {
   for (const auto& [k, v] : f.tags) tags[k] = v;
   json::object configs;
   for (const auto& [k, v] : f.invoke_configs) configs[k] = v;
+  json::object urls;
+  for (const auto& [k, v] : f.urls) urls[k] = v;
   json::object doc{{"latest", VersionDoc(f.latest)},
                    {"versions", versions},
                    {"last_version", f.last_version},
                    {"aliases", aliases},
                    {"tags", tags},
                    {"statements", f.statements},
-                   {"invoke_configs", configs}};
+                   {"invoke_configs", configs},
+                   {"urls", urls}};
   if (f.reserved) doc["reserved"] = *f.reserved;
   return Status::FromResult(
       txn.Exec("INSERT INTO lambda_functions (account, region, name, doc) VALUES (?, ?, ?, ?) ON CONFLICT "
@@ -473,6 +486,21 @@ const std::vector<std::string_view>& LambdaProvider::SupportedOperations() { ret
 
 std::unique_ptr<iam::ResourceAuthority> LambdaProvider::MakeAuthority() {
   return std::make_unique<LambdaAuthority>(*env_);
+}
+
+std::vector<aws::UnsignedRoute> LambdaProvider::UnsignedRoutes() {
+  std::vector<aws::UnsignedRoute> routes;
+  // AWS's host, and the local form that resolves to the loopback address without any DNS set-up
+  // (curl, browsers: *.localhost); any client can also send AWS's Host header to Cenote's own address.
+  for (const char* host : {"*.lambda-url.*.on.aws", "*.lambda-url.*.localhost"}) {
+    aws::UnsignedRoute url;
+    url.host = host;
+    url.operation = "InvokeFunctionUrl";
+    Env* env = env_.get();
+    url.handler = [env](aws::RawRequest& request) { return ServeFunctionUrl(*env, request); };
+    routes.push_back(std::move(url));
+  }
+  return routes;
 }
 
 std::int64_t LambdaProvider::RunAsync() { return RunAsyncRound(*env_); }

@@ -52,6 +52,8 @@ class LambdaProvider final : public services::TableProvider<Env> {
   std::string_view service() const override { return "lambda"; }
   static const std::vector<std::string_view>& SupportedOperations();
   std::unique_ptr<iam::ResourceAuthority> MakeAuthority();
+  // Function URLs: https://<url-id>.lambda-url.<region>.on.aws/ and <url-id>.lambda-url.<region>.localhost.
+  std::vector<aws::UnsignedRoute> UnsignedRoutes() override;
 
   // One round of the async queue; returns the ms until the next due event (-1: none).
   std::int64_t RunAsync();

@@ -145,8 +145,8 @@ NOTES = {
     "PutBucketNotification": "the deprecated form of PutBucketNotificationConfiguration (same request)",
     "GetObjectTorrent": "BitTorrent: AWS stopped offering it; not planned",
     "PutBucketWebsite": "validated as S3 does (RedirectAllRequestsTo alone, or IndexDocument with ErrorDocument and "
-                        "up to 50 RoutingRules), stored and returned. Not yet: the website endpoint that serves "
-                        "it, which answers anonymous readers and so waits for the identity issue's authorizer",
+                        "up to 50 RoutingRules), stored, returned, and served by the website endpoint (see Website "
+                        "endpoint)",
     "RestoreObject": "GLACIER and DEEP_ARCHIVE objects (written so or transitioned) answer GetObject and "
                      "CopyObject with InvalidObjectState until restored; a restore takes its tier's AWS time "
                      "(Expedited 5 min, Standard 5 h / 12 h, Bulk 12 h / 48 h) in lifecycle days "
@@ -264,6 +264,30 @@ REPLICATION = [
     "destinations owned by other accounts, Object Lock settings on replicas, replication event notifications.",
 ]
 
+WEBSITE = [
+    "A bucket's website configuration is served at http://<bucket>.s3-website-<region>.amazonaws.com/ and "
+    "http://<bucket>.s3-website.<region>.amazonaws.com/: Cenote answers requests with that Host header on its own "
+    "address (`curl -H 'Host: site.s3-website-us-east-1.amazonaws.com' http://127.0.0.1:4566/`), and at "
+    "http://<bucket>.s3-website.localhost:<port>/ and http://<bucket>.s3-website.<region>.localhost:<port>/ "
+    "(*.localhost resolves to the loopback address).",
+    "GET and HEAD only (405 MethodNotAllowed otherwise), as the anonymous principal: each object must be readable "
+    "by everyone (bucket policy, ACLs, Block Public Access), else 403 AccessDenied; a missing key is 404 NoSuchKey "
+    "when anonymous callers may list the bucket (s3:ListBucket), else 403, as S3 answers.",
+    "IndexDocument for `/` and `dir/`; `dir` (no object, but `dir/<index>` readable) is a 302 to `dir/`; "
+    "ErrorDocument for 4xx errors, served with the error's status; RedirectAllRequestsTo (301, the request's path "
+    "kept); RoutingRules in order (KeyPrefixEquals before reading, HttpErrorCodeReturnedEquals on an error; "
+    "Protocol, HostName (default: the request's Host), ReplaceKeyPrefixWith, ReplaceKeyWith, HttpRedirectCode "
+    "(default 301)); an object's x-amz-website-redirect-location is a 301 to it.",
+    "Errors are S3's HTML pages (title and heading `404 Not Found`, a list of Code, Message, Key or BucketName, "
+    "RequestId and HostId; when the error document itself cannot be read, a second list under \"An Error Occurred "
+    "While Attempting to Retrieve a Custom Error Document\"). Objects keep their headers (Content-Type, ETag, "
+    "Last-Modified, Cache-Control, x-amz-meta-*, ...); Range, If-Match, If-None-Match, If-Modified-Since and "
+    "If-Unmodified-Since apply.",
+    "Not served: CORS on the website endpoint (OPTIONS is 405), requester-pays buckets, SSE-KMS objects (403, "
+    "as the anonymous reader cannot use the key), the 400 for a bucket asked through another region's endpoint "
+    "(any region's host serves every bucket), and the bare s3-website endpoint's redirect to aws.amazon.com.",
+]
+
 CONFORMANCE = [
     "The upstream S3 conformance suite, ceph/s3-tests (pinned in `../shared/third_party/s3-tests`), runs in "
     "`./dev test` as `e2e.s3.conformance` (`tests/e2e/s3-conformance/run_s3tests.py`): `test_s3.py`, "
@@ -294,7 +318,8 @@ CONFORMANCE = [
 def main():
     coverage_doc.write("s3", "s3-2006-03-01", "S3 coverage", notes=NOTES,
                        sections=[("Regions", REGIONS), ("Encryption at rest", ENCRYPTION),
-                                 ("Replication", REPLICATION), ("Conformance suite", CONFORMANCE)])
+                                 ("Replication", REPLICATION), ("Website endpoint", WEBSITE),
+                                 ("Conformance suite", CONFORMANCE)])
 
 
 if __name__ == "__main__":

@@ -97,6 +97,8 @@ class S3Provider final : public services::TableProvider<Env> {
   // which every bucket and object operation takes, then runs the operation's handler.
   Result<aws::OperationOutput> Invoke(const aws::RequestContext& ctx, std::string_view operation,
                                       aws::OperationInput& input) override;
+  // The website endpoint (website.cpp): <bucket>.s3-website-<region>.amazonaws.com and its other forms.
+  std::vector<aws::UnsignedRoute> UnsignedRoutes() override;
   // Browsers' cross-origin requests, answered from the bucket's CORS configuration.
   Result<std::optional<http::Headers>> Cors(const aws::CorsRequest& request) override;
 

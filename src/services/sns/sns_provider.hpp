@@ -68,6 +68,13 @@ struct SnsOptions {
 
 struct Env;
 
+// The unsigned GETs AWS serves for SNS messages, as API routes (aws/provider.hpp UnsignedRoute): a
+// SubscribeURL (/?Action=ConfirmSubscription&...), an UnsubscribeURL (/?Action=Unsubscribe&...) and a
+// SigningCertURL (/SimpleNotificationService-<id>.pem, which no S3 bucket can be named, rewritten to SNS's
+// GetSigningCertificate). They go through SNS's ordinary stages; its action map lets anonymous callers make
+// only those calls.
+std::vector<aws::UnsignedRoute> MessageLinkRoutes();
+
 class SnsProvider final : public services::TableProvider<Env> {
  public:
   // Runs the "sns" migrations, loads topics and subscriptions, makes or loads the signing key, loads the
@@ -89,6 +96,9 @@ class SnsProvider final : public services::TableProvider<Env> {
 
   // Topic policies and tags for the authorizer: iam::ResourceAuthority "sns". The provider must outlive it.
   std::unique_ptr<iam::ResourceAuthority> MakeAuthority();
+
+  // The links every message carries, which endpoints follow unsigned (MessageLinkRoutes).
+  std::vector<aws::UnsignedRoute> UnsignedRoutes() override { return MessageLinkRoutes(); }
 
  protected:
   const Table& table() const override;

@@ -379,6 +379,10 @@ class Functions(unittest.TestCase):
         self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
         with self.assertRaises(ClientError) as cm:
             lam().get_function_url_config(FunctionName="does-not-exist")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 404)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        with self.assertRaises(ClientError) as cm:
+            lam().get_function_code_signing_config(FunctionName="does-not-exist")
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
         self.assertEqual(cm.exception.response["Error"]["Code"], "UnknownOperationException")
 

@@ -73,34 +73,102 @@ TEST(DetectService, UnsignedAndSigV2RequestsAreS3s) {
   EXPECT_EQ(Detect(h, presigned).ctx.service, "s3");
 }
 
-// The links SNS messages carry, which endpoints follow unsigned (SubscribeURL, UnsubscribeURL,
-// SigningCertURL).
-TEST(DetectService, UnsignedSnsMessageLinksAreSnss) {
+// ---- unsigned routes (provider.hpp UnsignedRoute)
+
+TEST(MatchHostPattern, LabelsWildcardsAndCaptures) {
+  std::vector<std::string> c;
+  EXPECT_TRUE(MatchHostPattern("*.lambda-url.*.on.aws", "abc123.lambda-url.us-east-1.on.aws", &c));
+  EXPECT_EQ(c, (std::vector<std::string>{"abc123", "us-east-1"}));
+  // Any case, a port, the absolute form.
+  EXPECT_TRUE(MatchHostPattern("*.lambda-url.*.on.aws", "ABC.Lambda-Url.eu-west-1.on.aws:4566", &c));
+  EXPECT_EQ(c, (std::vector<std::string>{"abc", "eu-west-1"}));
+  EXPECT_TRUE(MatchHostPattern("*.lambda-url.*.on.aws", "abc.lambda-url.eu-west-1.on.aws.", &c));
+  // One label per "*": no more, no fewer, never empty.
+  EXPECT_FALSE(MatchHostPattern("*.lambda-url.*.on.aws", "a.b.lambda-url.us-east-1.on.aws", &c));
+  EXPECT_FALSE(MatchHostPattern("*.lambda-url.*.on.aws", "lambda-url.us-east-1.on.aws", &c));
+  EXPECT_FALSE(MatchHostPattern("*.lambda-url.*.on.aws", ".lambda-url.us-east-1.on.aws", &c));
+  EXPECT_FALSE(MatchHostPattern("*.lambda-url.*.on.aws", "abc.lambda-url.us-east-1.on.aws.evil", &c));
+  // "prefix*suffix" within a label; a leading "**" takes one or more labels (dotted bucket names).
+  EXPECT_TRUE(
+      MatchHostPattern("**.s3-website-*.amazonaws.com", "my.site.s3-website-eu-west-1.amazonaws.com", &c));
+  EXPECT_EQ(c, (std::vector<std::string>{"my.site", "eu-west-1"}));
+  EXPECT_TRUE(
+      MatchHostPattern("**.s3-website-*.amazonaws.com", "site.s3-website-us-east-1.amazonaws.com", &c));
+  EXPECT_EQ(c, (std::vector<std::string>{"site", "us-east-1"}));
+  EXPECT_FALSE(MatchHostPattern("**.s3-website-*.amazonaws.com", "s3-website-us-east-1.amazonaws.com", &c));
+  EXPECT_FALSE(MatchHostPattern("**.s3-website-*.amazonaws.com", "site.s3-website-.amazonaws.com", &c));
+  EXPECT_FALSE(MatchHostPattern("**.s3-website-*.amazonaws.com", "site.s3.us-east-1.amazonaws.com", &c));
+  // IP literals and empty hosts match nothing.
+  EXPECT_FALSE(MatchHostPattern("*.localhost", "[::1]:4566", &c));
+  EXPECT_FALSE(MatchHostPattern("*", "", &c));
+  EXPECT_FALSE(MatchHostPattern("*.localhost", "a..localhost", &c));
+}
+
+http::HttpRequest Unsigned(std::string method, std::string target, std::string host = "localhost:4566") {
+  http::HttpRequest r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.headers.Add("host", std::move(host));
+  r.body = std::make_unique<http::StringReader>("");
+  return r;
+}
+
+TEST(MatchRoute, HostRoutesMatchSignedOrNotAnyHostRoutesOnlyUnsigned) {
+  ServiceRegistry services;
+  auto lambda = std::make_unique<testing::FakeProvider>("lambda");
+  UnsignedRoute url;
+  url.host = "*.lambda-url.*.on.aws";
+  url.operation = "InvokeFunctionUrl";
+  url.handler = [](RawRequest&) { return http::HttpResponse{}; };
+  lambda->routes.push_back(url);
+  services.Register(std::move(lambda));
+  auto sns = std::make_unique<testing::FakeProvider>("sns");
+  UnsignedRoute link;
+  link.method = "GET";
+  link.accepts = [](const http::HttpRequest& r) { return r.Path() == "/link"; };
+  sns->routes.push_back(link);
+  services.Register(std::move(sns));
+
+  auto get = Unsigned("GET", "/x?y=1", "abc.lambda-url.us-east-1.on.aws");
+  auto m = services.MatchRoute(get, true);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->provider->service(), "lambda");
+  EXPECT_EQ(m->captures, (std::vector<std::string>{"abc", "us-east-1"}));
+  // Any method, and whatever the request carries: a host route's handler decides.
+  auto post = Unsigned("POST", "/", "abc.lambda-url.us-east-1.on.aws");
+  EXPECT_TRUE(services.MatchRoute(post, false).has_value());
+
+  auto l = Unsigned("GET", "/link");
+  ASSERT_TRUE(services.MatchRoute(l, true).has_value());
+  EXPECT_EQ(services.MatchRoute(l, true)->provider->service(), "sns");
+  EXPECT_FALSE(services.MatchRoute(l, false).has_value());  // signed: the API's
+  auto put = Unsigned("PUT", "/link");
+  EXPECT_FALSE(services.MatchRoute(put, true).has_value());  // method
+  auto other = Unsigned("GET", "/other");
+  EXPECT_FALSE(services.MatchRoute(other, true).has_value());  // condition
+}
+
+TEST(DetectService, AnApiRouteNamesItsServiceAndRewritesTheRequest) {
   StageHarness h;
-  auto get = [](std::string target) {
-    http::HttpRequest r;
-    r.method = "GET";
-    r.target = std::move(target);
-    r.headers.Add("host", "localhost:4566");
-    r.body = std::make_unique<http::StringReader>("");
-    return r;
-  };
-  auto confirm = get("/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:1:t&Token=abc");
-  EXPECT_EQ(Detect(h, confirm).ctx.service, "sns");
-  auto unsubscribe = get("/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:1:t:x");
-  EXPECT_EQ(Detect(h, unsubscribe).ctx.service, "sns");
-  auto cert = get("/SimpleNotificationService-0123abcd.pem");
-  EXPECT_EQ(Detect(h, cert).ctx.service, "sns");
-  EXPECT_EQ(cert.target,
-            "/?Action=GetSigningCertificate&CertificateName=SimpleNotificationService-0123abcd.pem");
-  // Anything else unsigned stays S3's (a bucket cannot be named SimpleNotificationService-...).
-  auto list = get("/?Action=ListTopics");
-  EXPECT_EQ(Detect(h, list).ctx.service, "s3");
-  auto object = get("/bucket/SimpleNotificationService-0123abcd.pem");
-  EXPECT_EQ(Detect(h, object).ctx.service, "s3");
-  auto virtual_hosted = get("/?Action=Unsubscribe");
-  virtual_hosted.headers.Set("host", "lake.localhost:4566");
+  auto sns = std::make_unique<testing::FakeProvider>("sns");
+  UnsignedRoute cert;
+  cert.method = "GET";
+  cert.accepts = [](const http::HttpRequest& r) { return r.Path().ends_with(".pem"); };
+  cert.rewrite = [](http::HttpRequest& r) { r.target = "/?Action=GetSigningCertificate"; };
+  sns->routes.push_back(cert);
+  h.services.Register(std::move(sns));
+  auto get = Unsigned("GET", "/cert.pem");
+  EXPECT_EQ(Detect(h, get).ctx.service, "sns");
+  EXPECT_EQ(get.target, "/?Action=GetSigningCertificate");
+  // Unsigned routes claim nothing signed, nor a virtual-hosted bucket's request: those stay S3's.
+  auto virtual_hosted = Unsigned("GET", "/cert.pem", "lake.localhost:4566");
   EXPECT_EQ(Detect(h, virtual_hosted).ctx.service, "s3");
+  EXPECT_EQ(virtual_hosted.target, "/cert.pem");
+  auto signed_get = SignedS3Request("GET", "/lake/cert.pem");
+  EXPECT_EQ(Detect(h, signed_get).ctx.service, "s3");
+  // Without a route, an unsigned request is S3's.
+  auto other = Unsigned("GET", "/lake/key");
+  EXPECT_EQ(Detect(h, other).ctx.service, "s3");
 }
 
 TEST(DetectService, TheRegionIsTheRequestsOwn) {

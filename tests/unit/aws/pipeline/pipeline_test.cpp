@@ -114,5 +114,88 @@ TEST_F(PipelineTest, UnknownServicesAndOperationsInProcess) {
   EXPECT_EQ(out.error().code, "UnknownOperationException");
 }
 
+// A raw unsigned route (a Lambda function URL, an S3 website endpoint): its handler answers the HTTP request
+// itself, may authenticate it (SigV4, its scope's service checked) and authorize an operation of its
+// service's action map; the after-hooks record it under the route's operation.
+TEST(PipelineRawRoutes, AHandlerAnswersAuthenticatesAndAuthorizes) {
+  testing::RootKey key;
+  BaselineAuthorizer authorizer;  // root callers only
+  testing::Recorder recorder;
+  Pipeline pipeline(model::ModelRegistry::Embedded(), key, authorizer, {});
+  pipeline.AddHook(&recorder);
+  auto lambda = std::make_unique<FakeProvider>("lambda");
+  UnsignedRoute url;
+  url.host = "*.lambda-url.*.on.aws";
+  url.operation = "InvokeFunctionUrl";
+  url.handler = [](RawRequest& raw) {
+    http::HttpResponse r;
+    raw.ctx.region = raw.captures[1];
+    r.status = 200;
+    r.body = raw.captures[0] + " " + raw.http.method + " " + std::string(raw.http.Path());
+    if (raw.http.headers.Has("x-auth")) {
+      Status st = raw.authenticate("lambda");
+      if (st) st = raw.authorize("InvokeFunctionUrl", boost::json::object{{"FunctionName", "f"}});
+      r.body += st ? " allowed " + raw.ctx.principal.arn : " " + st.error().code;
+      r.status = st ? 200 : 403;
+    }
+    return r;
+  };
+  lambda->routes.push_back(url);
+  pipeline.Register(std::move(lambda));
+
+  http::HttpRequest get;
+  get.method = "GET";
+  get.target = "/path?x=1";
+  get.headers.Add("host", "abc.lambda-url.eu-west-1.on.aws");
+  get.body = std::make_unique<http::StringReader>("");
+  http::HttpResponse response = pipeline.Handle(get);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "abc GET /path");
+  EXPECT_TRUE(response.headers.Has("x-amzn-requestid"));
+  ASSERT_EQ(recorder.seen.size(), 1u);
+  EXPECT_EQ(recorder.seen[0].service, "lambda");
+  EXPECT_EQ(recorder.seen[0].operation, "InvokeFunctionUrl");
+  EXPECT_EQ(recorder.seen[0].region, "eu-west-1");
+
+  // Unsigned, where the handler wants a signature.
+  http::HttpRequest bare;
+  bare.method = "POST";
+  bare.target = "/";
+  bare.headers.Add("host", "abc.lambda-url.eu-west-1.on.aws");
+  bare.headers.Add("x-auth", "1");
+  bare.body = std::make_unique<http::StringReader>("");
+  response = pipeline.Handle(bare);
+  EXPECT_EQ(response.status, 403);
+  EXPECT_EQ(response.body, "abc POST / MissingAuthenticationTokenException");
+
+  // Signed for the right service: the root key passes the baseline authorizer.
+  auto sign = [](std::string service) {
+    http::HttpRequest r;
+    r.method = "POST";
+    r.target = "/";
+    r.headers.Add("host", "abc.lambda-url.eu-west-1.on.aws");
+    r.headers.Add("x-auth", "1");
+    sigv4::SignRequest(r, testing::kAccessKey, testing::kSecret, "eu-west-1", service,
+                       std::chrono::system_clock::now(), Sha256Hex(""));
+    r.body = std::make_unique<http::StringReader>("");
+    return r;
+  };
+  auto good = sign("lambda");
+  response = pipeline.Handle(good);
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.body, std::string("abc POST / allowed arn:aws:iam::") + testing::kAccount + ":root");
+  // Signed for another service: refused.
+  auto wrong = sign("s3");
+  response = pipeline.Handle(wrong);
+  EXPECT_EQ(response.body, "abc POST / InvalidSignatureException");
+  // A tampered signature.
+  auto tampered = sign("lambda");
+  tampered.target = "/other";
+  response = pipeline.Handle(tampered);
+  EXPECT_EQ(response.status, 403);
+  EXPECT_NE(response.body.find("abc POST /other "), std::string::npos);
+  EXPECT_EQ(response.body.find("allowed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cenote::aws::pipeline

@@ -69,7 +69,10 @@ class FakeProvider final : public Provider {
     if (!cors) return std::optional<http::Headers>();
     return cors(request);
   }
+  std::vector<UnsignedRoute> UnsignedRoutes() override { return routes; }
   RequestContext last_ctx;
+  // The unsigned routes it declares (set before it is registered).
+  std::vector<UnsignedRoute> routes;
   // The CORS answer (nullopt: not allowed, the default) and the requests it was asked about.
   std::function<Result<std::optional<http::Headers>>(const CorsRequest&)> cors;
   std::vector<CorsRequest> cors_requests;

@@ -226,6 +226,139 @@ TEST_F(RuntimesTest, MemoryLimitStopsTheFunction) {
   EXPECT_TRUE(type == "Runtime.OutOfMemory" || type == "MemoryError") << r->payload;
 }
 
+// ---- function URLs (urls.cpp): AWS's payload format 2.0 event, the result mapping, CORS
+
+TEST(LambdaFunctionUrl, EventIsPayloadFormat2) {
+  http::HttpRequest r;
+  r.method = "POST";
+  r.target = "/a/b%20c?name=Jane&x=1&x=2&e=a%2Bb";
+  r.headers.Add("Host", "abcd.lambda-url.eu-west-1.on.aws");
+  r.headers.Add("User-Agent", "curl/8");
+  r.headers.Add("X-Multi", "one");
+  r.headers.Add("x-multi", "two");
+  r.headers.Add("Cookie", "a=1; b=2");
+  r.headers.Add("Content-Type", "application/json");
+  r.remote_address = "10.0.0.7:5555";
+  aws::RequestContext ctx;
+  ctx.request_id = "req-1";
+  ctx.source_ip = r.remote_address;
+  aws::RawRequest raw{
+      .http = r, .ctx = ctx, .captures = {"abcd", "eu-west-1"}, .authenticate = {}, .authorize = {}};
+  json::object e = FunctionUrlEvent(raw, "111122223333", 1631055022677, R"({"k":1})", false);
+  EXPECT_EQ(e.at("version"), "2.0");
+  EXPECT_EQ(e.at("routeKey"), "$default");
+  EXPECT_EQ(e.at("rawPath"), "/a/b%20c");
+  EXPECT_EQ(e.at("rawQueryString"), "name=Jane&x=1&x=2&e=a%2Bb");
+  EXPECT_EQ(e.at("cookies"), (json::array{"a=1", "b=2"}));
+  const json::object& h = e.at("headers").as_object();
+  EXPECT_EQ(h.at("x-multi"), "one,two");
+  EXPECT_EQ(h.at("user-agent"), "curl/8");
+  EXPECT_FALSE(h.contains("cookie"));
+  EXPECT_EQ(h.at("x-forwarded-for"), "10.0.0.7");
+  EXPECT_EQ(e.at("queryStringParameters"), (json::object{{"name", "Jane"}, {"x", "1,2"}, {"e", "a+b"}}));
+  const json::object& c = e.at("requestContext").as_object();
+  EXPECT_EQ(c.at("accountId"), "111122223333");
+  EXPECT_EQ(c.at("apiId"), "abcd");
+  EXPECT_EQ(c.at("domainName"), "abcd.lambda-url.eu-west-1.on.aws");
+  EXPECT_EQ(c.at("domainPrefix"), "abcd");
+  EXPECT_EQ(c.at("requestId"), "req-1");
+  EXPECT_EQ(c.at("time"), "07/Sep/2021:22:50:22 +0000");
+  EXPECT_EQ(c.at("timeEpoch"), 1631055022677);
+  EXPECT_FALSE(c.contains("authorizer"));
+  EXPECT_EQ(c.at("http"), (json::object{{"method", "POST"},
+                                        {"path", "/a/b%20c"},
+                                        {"protocol", "HTTP/1.1"},
+                                        {"sourceIp", "10.0.0.7"},
+                                        {"userAgent", "curl/8"}}));
+  EXPECT_EQ(e.at("body"), R"({"k":1})");
+  EXPECT_EQ(e.at("isBase64Encoded"), false);
+
+  // Binary bodies (and forms: not a textual type) are base64; no body, no query: neither member.
+  r.headers.Set("Content-Type", "application/x-www-form-urlencoded");
+  e = FunctionUrlEvent(raw, "111122223333", 0, "a=1", false);
+  EXPECT_EQ(e.at("body"), "YT0x");
+  EXPECT_EQ(e.at("isBase64Encoded"), true);
+  r.target = "/";
+  e = FunctionUrlEvent(raw, "111122223333", 0, "", false);
+  EXPECT_FALSE(e.contains("body"));
+  EXPECT_FALSE(e.contains("queryStringParameters"));
+  EXPECT_EQ(e.at("rawQueryString"), "");
+  EXPECT_EQ(e.at("isBase64Encoded"), false);
+
+  // AWS_IAM: the caller's identity.
+  ctx.principal.access_key_id = "AKIDEXAMPLE";
+  ctx.principal.account_id = "444455556666";
+  ctx.principal.arn = "arn:aws:iam::444455556666:user/alice";
+  ctx.principal.user_id = "AIDAALICE";
+  e = FunctionUrlEvent(raw, "111122223333", 0, "", true);
+  const json::object& iam = e.at("requestContext").at("authorizer").at("iam").as_object();
+  EXPECT_EQ(iam.at("accessKey"), "AKIDEXAMPLE");
+  EXPECT_EQ(iam.at("accountId"), "444455556666");
+  EXPECT_EQ(iam.at("userArn"), "arn:aws:iam::444455556666:user/alice");
+  EXPECT_EQ(iam.at("userId"), "AIDAALICE");
+}
+
+TEST(LambdaFunctionUrl, ResultsMapAsAwsDocumentsThem) {
+  // A string or an object without statusCode: 200, application/json, the result as returned.
+  http::HttpResponse r = FunctionUrlResponse(R"("Hello, world!")");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers.Get("content-type"), "application/json");
+  EXPECT_EQ(r.body, R"("Hello, world!")");
+  r = FunctionUrlResponse(R"({"message":"Hello, world!"})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"message":"Hello, world!"})");
+  // A response object.
+  r = FunctionUrlResponse(
+      R"({"statusCode":201,"headers":{"Content-Type":"text/plain","My-Custom-Header":"Custom Value","n":5},)"
+      R"("body":"made","cookies":["Cookie_1=Value1; Max-Age=5","Cookie_2=Value2"],"isBase64Encoded":false})");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.headers.Get("content-type"), "text/plain");
+  EXPECT_EQ(r.headers.Get("my-custom-header"), "Custom Value");
+  EXPECT_EQ(r.headers.Get("n"), "5");
+  EXPECT_EQ(r.headers.GetAll("set-cookie").size(), 2u);
+  EXPECT_EQ(r.body, "made");
+  // Base64 bodies are decoded; the default content type is JSON.
+  r = FunctionUrlResponse(R"({"statusCode":200,"body":"AAEC","isBase64Encoded":true})");
+  EXPECT_EQ(r.body, std::string("\0\1\2", 3));
+  EXPECT_EQ(r.headers.Get("content-type"), "application/json");
+  r = FunctionUrlResponse(R"({"statusCode":404})");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, "");
+  // What cannot be a response: a 502.
+  EXPECT_EQ(FunctionUrlResponse("not json").status, 502);
+  EXPECT_EQ(FunctionUrlResponse(R"({"statusCode":"abc"})").status, 502);
+  EXPECT_EQ(FunctionUrlResponse(R"({"statusCode":200,"body":"!!","isBase64Encoded":true})").status, 502);
+}
+
+TEST(LambdaFunctionUrl, CorsFromTheUrlConfig) {
+  json::object config{{"Cors", json::object{{"AllowOrigins", json::array{"https://app.example.com"}},
+                                            {"AllowMethods", json::array{"GET", "POST"}},
+                                            {"AllowHeaders", json::array{"content-type", "x-token"}},
+                                            {"ExposeHeaders", json::array{"x-trace"}},
+                                            {"MaxAge", 600},
+                                            {"AllowCredentials", true}}}};
+  auto h = FunctionUrlCors(config, "https://app.example.com", true, "POST", "Content-Type, X-Token");
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->Get("access-control-allow-origin"), "https://app.example.com");
+  EXPECT_EQ(h->Get("access-control-allow-methods"), "GET,POST");
+  EXPECT_EQ(h->Get("access-control-allow-headers"), "content-type,x-token");
+  EXPECT_EQ(h->Get("access-control-max-age"), "600");
+  EXPECT_EQ(h->Get("access-control-allow-credentials"), "true");
+  EXPECT_FALSE(FunctionUrlCors(config, "https://evil.example.com", true, "POST", "").has_value());
+  EXPECT_FALSE(FunctionUrlCors(config, "https://app.example.com", true, "DELETE", "").has_value());
+  EXPECT_FALSE(FunctionUrlCors(config, "https://app.example.com", true, "GET", "x-other").has_value());
+  h = FunctionUrlCors(config, "https://app.example.com", false, "GET", "");
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->Get("access-control-expose-headers"), "x-trace");
+  EXPECT_FALSE(h->Has("access-control-allow-methods"));
+  // "*" allows any origin; without a Cors config nothing is allowed.
+  json::object any{{"Cors", json::object{{"AllowOrigins", json::array{"*"}}}}};
+  h = FunctionUrlCors(any, "https://x.example", false, "GET", "");
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->Get("access-control-allow-origin"), "*");
+  EXPECT_FALSE(FunctionUrlCors(json::object{}, "https://x.example", false, "GET", "").has_value());
+}
+
 TEST(LambdaCoverage, DocMatchesProvider) {
   std::ifstream in(std::string(CENOTE_SOURCE_DIR) + "/docs/lambda-coverage.md");
   ASSERT_TRUE(in.good()) << "run: python3 src/services/lambda/gen_coverage.py";
@@ -234,6 +367,8 @@ TEST(LambdaCoverage, DocMatchesProvider) {
   for (auto op : LambdaProvider::SupportedOperations()) {
     EXPECT_NE(ss.str().find("| " + std::string(op) + " | supported |"), std::string::npos) << op;
   }
+  // Not an API operation, but the IAM action of a request to a function URL (the model overlay names it).
+  EXPECT_NE(ss.str().find("| InvokeFunctionUrl | supported |"), std::string::npos);
   for (const auto& e : {errors::kFunctionNotFound, errors::kThrottled, errors::kInvalidParameter}) {
     EXPECT_NE(ss.str().find(e.code), std::string::npos) << e.code;
   }

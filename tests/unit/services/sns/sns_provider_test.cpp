@@ -12,6 +12,7 @@
 
 #include "../../store/temp_dir.hpp"
 #include "../provider_harness.hpp"
+#include "aws/pipeline/service_registry.hpp"
 #include "services/sns/internal.hpp"
 #include "services/sns/signing.hpp"
 #include "services/sqs/sqs_provider.hpp"
@@ -117,6 +118,54 @@ class SnsTest : public ::testing::Test {
   std::unique_ptr<testing::ProviderHarness> harness_;
   SnsProvider* provider_ = nullptr;
 };
+
+// The links SNS messages carry, which endpoints follow unsigned (SubscribeURL, UnsubscribeURL,
+// SigningCertURL): SNS's unsigned API routes, as the pipeline's registry matches them.
+TEST(SnsRoutes, MessageLinksAreSnssUnsignedRoutes) {
+  class Links final : public aws::Provider {
+   public:
+    std::string_view service() const override { return "sns"; }
+    bool Implements(std::string_view) const override { return false; }
+    Result<aws::OperationOutput> Invoke(const aws::RequestContext&, std::string_view,
+                                        aws::OperationInput&) override {
+      return aws::OperationOutput{};
+    }
+    std::vector<aws::UnsignedRoute> UnsignedRoutes() override { return MessageLinkRoutes(); }
+  };
+  aws::pipeline::ServiceRegistry services;
+  services.Register(std::make_unique<Links>());
+  auto get = [](std::string target) {
+    http::HttpRequest r;
+    r.method = "GET";
+    r.target = std::move(target);
+    r.headers.Add("host", "localhost:4566");
+    r.body = std::make_unique<http::StringReader>("");
+    return r;
+  };
+  auto confirm = get("/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:1:t&Token=abc");
+  auto match = services.MatchRoute(confirm, true);
+  ASSERT_TRUE(match.has_value());
+  EXPECT_FALSE(match->route->handler);  // an API route: SNS's own stages take it
+  EXPECT_FALSE(match->route->rewrite);
+  auto unsubscribe = get("/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:1:t:x");
+  EXPECT_TRUE(services.MatchRoute(unsubscribe, true).has_value());
+  auto cert = get("/SimpleNotificationService-0123abcd.pem");
+  match = services.MatchRoute(cert, true);
+  ASSERT_TRUE(match.has_value());
+  match->route->rewrite(cert);
+  EXPECT_EQ(cert.target,
+            "/?Action=GetSigningCertificate&CertificateName=SimpleNotificationService-0123abcd.pem");
+  // Anything else stays S3's (a bucket cannot be named SimpleNotificationService-...), and signed requests
+  // are their API's.
+  auto list = get("/?Action=ListTopics");
+  EXPECT_FALSE(services.MatchRoute(list, true).has_value());
+  auto object = get("/bucket/SimpleNotificationService-0123abcd.pem");
+  EXPECT_FALSE(services.MatchRoute(object, true).has_value());
+  auto post = get("/?Action=Unsubscribe");
+  post.method = "POST";
+  EXPECT_FALSE(services.MatchRoute(post, true).has_value());
+  EXPECT_FALSE(services.MatchRoute(unsubscribe, false).has_value());
+}
 
 TEST_F(SnsTest, TopicsAttributesAndDefaultPolicy) {
   const std::string arn = Topic("orders");
