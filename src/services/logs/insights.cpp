@@ -1486,8 +1486,8 @@ Result<InsightsQuery::Outcome> InsightsQuery::Run(
   }
   auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   spdlog::debug("logs: Insights query over {} events: export {} ms, engine {} ms",
-               out.statistics.records_scanned, ms(exported - started),
-               ms(std::chrono::steady_clock::now() - exported));
+                out.statistics.records_scanned, ms(exported - started),
+                ms(std::chrono::steady_clock::now() - exported));
   return out;
 }
 
