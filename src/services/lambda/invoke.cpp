@@ -233,44 +233,19 @@ std::string ConfigQualifier(const ParsedName& n) { return n.qualifier.empty() ? 
 
 }  // namespace
 
-Result<OperationOutput> PutFunctionEventInvokeConfig(Env& env, const RequestContext& ctx,
-                                                     OperationInput& in) {
-  const json::object& params = in.params.as_object();
-  CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameParam(ctx, params));
-  MutexLock lock(env.mu);
-  CENOTE_RETURN_IF_ERROR(Resolve(env, name, false));
-  CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, FunctionKey{name.account, name.region, name.name}));
-  const std::string q = ConfigQualifier(name);
-  json::object c{{"FunctionArn", f->arn + ":" + q}, {"LastModified", env.Now()}};
-  for (const char* k : {"MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"}) {
-    if (const auto* v = params.if_contains(k)) c[k] = *v;
-  }
-  auto before = f->invoke_configs;
-  f->invoke_configs[q] = c;
-  CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
-  if (Status s = env.SaveFunction(*txn, *f); !s) {
-    f->invoke_configs = before;
-    return s.error();
-  }
-  if (Status s = txn->Commit(); !s) {
-    f->invoke_configs = before;
-    return s.error();
-  }
-  return OperationOutput(c);
-}
+namespace {
 
-// UpdateFunctionEventInvokeConfig: the members given replace those of the existing configuration (a missing
-// one is created, as AWS does).
-Result<OperationOutput> UpdateFunctionEventInvokeConfig(Env& env, const RequestContext& ctx,
-                                                        OperationInput& in) {
-  const json::object& params = in.params.as_object();
+// Put (`merge` false: the configuration is replaced) and Update (`merge` true: the members given replace
+// those of the existing configuration; a missing one is created, as AWS does).
+Result<OperationOutput> StoreEventInvokeConfig(Env& env, const RequestContext& ctx,
+                                               const json::object& params, bool merge) {
   CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameParam(ctx, params));
   MutexLock lock(env.mu);
   CENOTE_RETURN_IF_ERROR(Resolve(env, name, false));
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, FunctionKey{name.account, name.region, name.name}));
   const std::string q = ConfigQualifier(name);
   auto before = f->invoke_configs;
-  json::object c = f->invoke_configs.contains(q) ? f->invoke_configs[q] : json::object{};
+  json::object c = merge && f->invoke_configs.contains(q) ? f->invoke_configs[q] : json::object{};
   c["FunctionArn"] = f->arn + ":" + q;
   c["LastModified"] = env.Now();
   for (const char* k : {"MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"}) {
@@ -287,6 +262,18 @@ Result<OperationOutput> UpdateFunctionEventInvokeConfig(Env& env, const RequestC
     return s.error();
   }
   return OperationOutput(c);
+}
+
+}  // namespace
+
+Result<OperationOutput> PutFunctionEventInvokeConfig(Env& env, const RequestContext& ctx,
+                                                     OperationInput& in) {
+  return StoreEventInvokeConfig(env, ctx, in.params.as_object(), false);
+}
+
+Result<OperationOutput> UpdateFunctionEventInvokeConfig(Env& env, const RequestContext& ctx,
+                                                        OperationInput& in) {
+  return StoreEventInvokeConfig(env, ctx, in.params.as_object(), true);
 }
 
 // ListFunctionEventInvokeConfigs: every qualifier's configuration, paged by Marker / MaxItems (1-50).
