@@ -132,6 +132,7 @@ struct ExecEnv {
   bool response_error GUARDED_BY(mu) = false;
   std::string response GUARDED_BY(mu);
   std::string output GUARDED_BY(mu);       // what the runtime printed since the last invocation began
+  std::string init_output GUARDED_BY(mu);  // what it printed before its first /next (the init phase)
   bool reading GUARDED_BY(mu) = false;     // the reader holds bytes it has not appended yet
   bool output_open GUARDED_BY(mu) = true;  // output_fd is still open
   std::int64_t last_used_ms GUARDED_BY(mu) = 0;
@@ -210,8 +211,13 @@ class Runtimes::Impl {
           [&]() EXCLUSIVE_LOCKS_REQUIRED(env->mu) { return env->ready || env->init_error || env->dead; });
       result.init_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
       invoke_start = Clock::now();
-      init_output = std::move(env->output);
-      env->output.clear();
+      // Past init, Next split the output at the first /next: the handler may already be printing.
+      if (env->ready) {
+        init_output = std::move(env->init_output);
+      } else {
+        init_output = std::move(env->output);
+        env->output.clear();
+      }
       if (!done || env->init_error || (env->dead && !env->ready)) {
         std::string body =
             env->init_error ? env->init_error_body
@@ -692,7 +698,19 @@ class Runtimes::Impl {
   }
 
   http::HttpResponse Next(ExecEnv& env) {
+    // What the runtime wrote before its first /next is the init phase's log: read it all before the handler
+    // can print (the runtime is blocked on this request, so the pipe holds nothing newer).
+    bool first = false;
+    {
+      MutexLock lock(env.mu);
+      first = !env.ready;
+    }
+    if (first) DrainOutput(env);
     MutexLock lock(env.mu);
+    if (first) {
+      env.init_output = std::move(env.output);
+      env.output.clear();
+    }
     env.ready = true;
     env.cv.SignalAll();
     env.cv.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(env.mu) { return env.pending || env.dead; });
