@@ -121,6 +121,14 @@ bool IsGlueName(const std::string& name) {
   });
 }
 
+// A table name, or an Iceberg table's metadata table / snapshot ("t$snapshots", Athena's form), which the
+// resolver binds.
+bool IsTableName(const std::string& name) {
+  auto dollar = name.find('$');
+  if (dollar == std::string::npos) return IsGlueName(name);
+  return IsGlueName(name.substr(0, dollar)) && IsGlueName(name.substr(dollar + 1));
+}
+
 class Checker {
  public:
   explicit Checker(const SandboxPolicy& policy) : policy_(policy) {}
@@ -190,7 +198,7 @@ class Checker {
     if (!catalog.empty())
       return Refused("A three-part table name (" + catalog + "." + schema + "." + table + ")");
     if (!IsNullOrMissing(o, "at_clause")) return Refused("Time travel (AT ...)");
-    if (!IsGlueName(table)) return Refused("The table name '" + table + "'");
+    if (!IsTableName(table)) return Refused("The table name '" + table + "'");
     if (!schema.empty() && !IsGlueName(schema)) return Refused("The database name '" + schema + "'");
     std::string lower_table = Lower(table);
     std::string lower_schema = Lower(schema);

@@ -394,6 +394,30 @@ class Parser {
     return ParseError(sql_, t.begin, "cannot recognize input near " + Describe(t) + " in column type");
   }
 
+  // ( term, ... ) where a term is `col` or `name(args...)`, kept as its text.
+  Status TransformList(std::vector<std::string>& out) {
+    CENOTE_RETURN_IF_ERROR(ExpectSymbol('('));
+    while (true) {
+      std::size_t begin = Peek().begin;
+      CENOTE_RETURN_IF_ERROR(Identifier("partition transform"));
+      if (AcceptSymbol('(')) {
+        int depth = 1;
+        while (depth > 0) {
+          if (AtEnd()) return Mismatch(")");
+          if (PeekSymbol('(')) ++depth;
+          if (PeekSymbol(')')) --depth;
+          ++pos_;
+        }
+      }
+      out.push_back(sql_.substr(begin, Peek(0).begin - begin));
+      // Trim what follows the term (whitespace before ',' or ')').
+      while (!out.back().empty() && std::isspace(static_cast<unsigned char>(out.back().back())))
+        out.back().pop_back();
+      if (AcceptSymbol(',')) continue;
+      return ExpectSymbol(')');
+    }
+  }
+
   // ( name type [COMMENT 'c'], ... )
   Status ColumnList(std::vector<ColumnSpec>& out) {
     CENOTE_RETURN_IF_ERROR(ExpectSymbol('('));
@@ -523,6 +547,11 @@ Status ParseTableClauses(Parser& p, Statement& s) {
       s.comment = c;
     } else if (p.Accept("PARTITIONED")) {
       CENOTE_RETURN_IF_ERROR(p.Expect("BY"));
+      // Iceberg's hidden partitioning: names and transforms without types.
+      if (p.PeekSymbol('(') && (p.PeekSymbol(',', 2) || p.PeekSymbol(')', 2) || p.PeekSymbol('(', 2))) {
+        CENOTE_RETURN_IF_ERROR(p.TransformList(s.partition_transforms));
+        continue;
+      }
       CENOTE_RETURN_IF_ERROR(p.ColumnList(s.partition_keys));
       for (const auto& k : s.partition_keys) {
         for (const auto& c : s.columns) {

@@ -78,6 +78,8 @@ struct Statement {
   // CREATE EXTERNAL TABLE
   std::vector<ColumnSpec> columns;
   std::vector<ColumnSpec> partition_keys;
+  // PARTITIONED BY (col, bucket(16, col), day(col), ...) of an Iceberg table: the terms as written.
+  std::vector<std::string> partition_transforms;
   bool row_format_delimited = false;
   Properties delimited;  // field.delim, escape.delim, line.delim, collection.delim, mapkey.delim,
                          // serialization.null.format, in Hive's SerDe parameter names

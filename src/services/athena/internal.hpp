@@ -132,6 +132,19 @@ class StatementRunner {
   Result<StatementOutcome> DropView(const Statement& s, const StatementContext& ctx);
   Result<StatementOutcome> CreateTableAs(const Statement& s, const StatementContext& ctx);
   Result<StatementOutcome> InsertInto(const Statement& s, const StatementContext& ctx);
+  // iceberg/tables.cpp
+  Result<StatementOutcome> CreateIcebergTable(const Statement& s, const StatementContext& ctx);
+  Result<StatementOutcome> CreateIcebergTableAs(const Statement& s, const StatementContext& ctx);
+  // INSERT INTO an Iceberg table: `sql` yields the table's columns in schema order, named as them.
+  Result<StatementOutcome> AppendToIceberg(const std::string& database, const std::string& table,
+                                           const std::string& sql, const StatementContext& ctx);
+  // Writes a new table's first metadata file and creates its Glue table (table_type ICEBERG).
+  Result<StatementOutcome> CreateIcebergGlueTable(const std::string& database, const std::string& name,
+                                                  const std::string& comment, boost::json::object metadata);
+  // Writes `metadata` as the table's next metadata file and swaps the Glue table's metadata_location to it
+  // if the table is still at `glue_table`'s VersionId (ICEBERG_COMMIT_ERROR otherwise).
+  Status CommitIceberg(const std::string& database, const boost::json::object& glue_table,
+                       const boost::json::object& metadata);
   // Uploads the engine's files to the S3 URL `destination(file)` gives and removes the local copies.
   Status UploadFiles(const std::vector<query::WrittenFile>& files,
                      const std::function<std::string(const query::WrittenFile&)>& destination);
@@ -146,6 +159,15 @@ class StatementRunner {
   const AthenaOptions& options_;
   CatalogTableResolver resolver_;
 };
+
+// Iceberg tables (iceberg/tables.cpp): a Glue table whose table_type parameter is ICEBERG.
+bool IsIcebergTable(const json::object& glue_table);
+// The table's current metadata (read from its metadata_location).
+Result<json::object> LoadIcebergMetadata(s3::LakeAccess& lake, const json::object& glue_table);
+// Trino's time travel (`t FOR VERSION AS OF 5`, `t FOR TIMESTAMP AS OF TIMESTAMP '...'`) rewritten to the
+// names the resolver binds ("t$cenote_version_5", "t$cenote_timestamp_<ms>"); other text unchanged.
+// NOT_SUPPORTED for AS OF expressions other than literals and current_timestamp.
+Result<std::string> RewriteTimeTravel(const std::string& sql, std::int64_t now_ms);
 
 // Glue documents Athena writes (statements.cpp).
 json::object StorageDescriptorFor(const Statement& s, const std::vector<ColumnSpec>& columns,

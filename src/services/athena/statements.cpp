@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/clock.hpp"
 #include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 
@@ -217,7 +218,23 @@ json::object StorageDescriptorFor(const Statement& s, const std::vector<ColumnSp
   return sd;
 }
 
-Result<StatementOutcome> StatementRunner::Run(const Statement& s, const StatementContext& ctx) {
+Result<StatementOutcome> StatementRunner::Run(const Statement& statement, const StatementContext& ctx) {
+  resolver_.SetScratchDir(options_.scratch_dir);
+  Statement rewritten;
+  const Statement* run = &statement;
+  if (!statement.query.empty() &&
+      (statement.kind == StatementKind::kSelect || statement.kind == StatementKind::kCreateTableAs ||
+       statement.kind == StatementKind::kInsertInto || statement.kind == StatementKind::kCreateView)) {
+    // Iceberg time travel (FOR VERSION / TIMESTAMP AS OF), which the engine's parser does not know.
+    auto sql = RewriteTimeTravel(statement.query, UnixNowMs());
+    if (!sql) return std::move(sql).error();
+    if (*sql != statement.query) {
+      rewritten = statement;
+      rewritten.query = std::move(*sql);
+      run = &rewritten;
+    }
+  }
+  const Statement& s = *run;
   auto out = Dispatch(s, ctx);
   if (out) return out;
   Error e = std::move(out).error();
@@ -370,9 +387,7 @@ Result<StatementOutcome> StatementRunner::DropDatabase(const Statement& s) {
 
 Result<StatementOutcome> StatementRunner::CreateTable(const Statement& s, const StatementContext& ctx) {
   for (const auto& [k, v] : s.properties) {
-    if (AsciiLower(k) == "table_type" && AsciiLower(v) == "iceberg") {
-      return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg tables are not supported by Cenote");
-    }
+    if (AsciiLower(k) == "table_type" && AsciiLower(v) == "iceberg") return CreateIcebergTable(s, ctx);
   }
   if (!s.external) {
     return DdlError(

@@ -158,7 +158,7 @@ Result<query::TableBinding> TableBindingFromGlue(const json::object& table, cons
     // Hive's default field delimiter is \001 unless field.delim or serialization.format says otherwise.
     std::string delim = Param(serde_params, "field.delim").value_or("");
     if (delim.empty()) delim = Param(serde_params, "serialization.format").value_or("");
-    if (serde.empty() && classification == "csv" && delim.empty()) delim = ",";
+    if (serde.empty() && classification == "csv" && delim.empty()) delim.push_back(',');
     b.delimiter = HiveSeparator(delim, std::string(1, '\001'));
     b.escape = Param(serde_params, "escape.delim").value_or("").substr(0, 1);
     b.null_string = Param(serde_params, "serialization.null.format").value_or("\\N");
@@ -181,6 +181,17 @@ Result<query::TableBinding> CatalogTableResolver::Describe(const std::string& da
     }
   }
   auto t = catalog_.GetTable(database, table);
+  // "t$snapshots", "t$history", "t$files" and time travel ("t$cenote_version_N"): an Iceberg table's views.
+  std::string suffix;
+  if (!t && t.error().code == "EntityNotFoundException") {
+    if (auto dollar = table.find('$'); dollar != std::string::npos && dollar > 0) {
+      auto base = catalog_.GetTable(database, table.substr(0, dollar));
+      if (base && IsIcebergTable(*base)) {
+        t = std::move(base);
+        suffix = table.substr(dollar + 1);
+      }
+    }
+  }
   if (!t) {
     if (t.error().code != "EntityNotFoundException") return std::move(t).error();
     auto db = catalog_.GetDatabase(database);
@@ -190,12 +201,22 @@ Result<query::TableBinding> CatalogTableResolver::Describe(const std::string& da
     return MakeError("TABLE_NOT_FOUND", "Table 'awsdatacatalog." + AsciiLower(database) + "." +
                                             AsciiLower(table) + "' does not exist");
   }
+  if (IsIcebergTable(*t)) return DescribeIceberg(database, table, suffix, *t);
   return TableBindingFromGlue(*t, database);
 }
 
 Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
     const query::TableBinding& table) {
   std::vector<query::PartitionBinding> out;
+  {
+    MutexLock lock(mu_);
+    if (iceberg_.count(table.database + "." + table.name)) {
+      std::string location = "iceberg:";
+      location += table.name;
+      out.push_back({{}, std::move(location)});
+      return out;
+    }
+  }
   if (table.partition_keys.empty()) {
     CENOTE_ASSIGN_OR_RETURN(auto t, catalog_.GetTable(table.database, table.name));
     std::string location;
@@ -255,8 +276,18 @@ Result<std::vector<s3::LakeObject>> ListDataObjects(s3::LakeAccess& lake, const 
   return out;
 }
 
-Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::TableBinding& /*table*/,
+Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::TableBinding& table,
                                                                   const query::PartitionBinding& partition) {
+  if (partition.location.rfind("iceberg:", 0) == 0) {
+    IcebergBound bound;
+    {
+      MutexLock lock(mu_);
+      auto it = iceberg_.find(table.database + "." + table.name);
+      if (it == iceberg_.end()) return MakeError("HIVE_UNKNOWN_ERROR", "Iceberg table not bound");
+      bound = it->second;
+    }
+    return IcebergFiles(bound);
+  }
   CENOTE_ASSIGN_OR_RETURN(auto objects, ListDataObjects(lake_, partition.location, kMaxFiles));
   auto url = ParseS3Url(partition.location);
   std::vector<query::TableFile> out;

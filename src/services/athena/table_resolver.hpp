@@ -21,10 +21,12 @@
 // bound, for ScrubPaths).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/mutex.hpp"
 #include "query/engine.hpp"
@@ -57,6 +59,11 @@ class CatalogTableResolver : public query::TableResolver {
 
   CatalogTableResolver(glue::RegionalCatalog& catalog, s3::LakeAccess& lake)
       : catalog_(catalog), lake_(lake) {}
+  ~CatalogTableResolver() override;  // removes the metadata-table files it wrote
+
+  // Where Iceberg metadata tables ("t$snapshots", "t$history", "t$files") are written as JSON for the engine
+  // (a directory the engine may read). Unset: metadata tables are refused.
+  void SetScratchDir(std::string dir) { scratch_dir_ = std::move(dir); }
 
   Result<query::TableBinding> Describe(const std::string& database, const std::string& table) override;
   Result<std::vector<query::PartitionBinding>> Partitions(const query::TableBinding& table) override;
@@ -75,11 +82,26 @@ class CatalogTableResolver : public query::TableResolver {
 
   // Partitions re-reads the table from the catalog (the binding carries no location).
  private:
+  // An Iceberg table bound by Describe (iceberg/tables.cpp): its metadata, the snapshot read (nullopt: the
+  // table has none) and, for a metadata table, the JSON file holding its rows.
+  struct IcebergBound {
+    boost::json::object metadata;
+    std::optional<std::int64_t> snapshot;
+    std::string rows_file;
+    std::uint64_t rows_size = 0;
+  };
+  Result<query::TableBinding> DescribeIceberg(const std::string& database, const std::string& name,
+                                              const std::string& suffix, const boost::json::object& table);
+  Result<std::vector<query::TableFile>> IcebergFiles(const IcebergBound& bound);
+
   glue::RegionalCatalog& catalog_;
   s3::LakeAccess& lake_;
   std::function<Status(const std::string&, const std::string&)> authorize_;
   mutable Mutex mu_;
-  std::map<std::string, std::string> bound_ GUARDED_BY(mu_);  // local path -> s3 URL
+  std::map<std::string, std::string> bound_ GUARDED_BY(mu_);     // local path -> s3 URL
+  std::map<std::string, IcebergBound> iceberg_ GUARDED_BY(mu_);  // "db.name" as bound -> its state
+  std::string scratch_dir_;
+  std::vector<std::string> scratch_files_ GUARDED_BY(mu_);
 };
 
 // Lists the data objects under `location` the way Athena reads a table or partition folder.

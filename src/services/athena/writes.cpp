@@ -188,6 +188,9 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
                      "Table 'awsdatacatalog." + db + "." + s.name + "' already exists");
   }
 
+  for (const auto& [key, value] : s.properties) {
+    if (key == "table_type" && AsciiLower(value) == "iceberg") return CreateIcebergTableAs(s, ctx);
+  }
   std::string format = "PARQUET";
   std::string compression;
   std::string location;
@@ -218,8 +221,10 @@ Result<StatementOutcome> StatementRunner::CreateTableAs(const Statement& s, cons
     } else if (key == "bucketed_by" || key == "bucket_count") {
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: bucketed tables are not supported by Cenote");
     } else if (key == "table_type") {
-      if (AsciiLower(value) != "hive")
-        return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg tables are not supported by Cenote");
+      if (AsciiLower(value) != "hive") {
+        return MakeError("INVALID_TABLE_PROPERTY",
+                         "INVALID_TABLE_PROPERTY: Unsupported table type: " + value);
+      }
     } else {
       return MakeError("INVALID_TABLE_PROPERTY",
                        "Catalog 'awsdatacatalog' table property '" + key + "' does not exist");
@@ -425,6 +430,7 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
   for (const auto& k : binding.partition_keys) keys.push_back(k.name);
   auto table = catalog_.GetTable(db, s.name);
   if (!table) return MakeError("HIVE_METASTORE_ERROR", table.error().message);
+  if (IsIcebergTable(*table)) return AppendToIceberg(db, s.name, sql, ctx);
   std::string location;
   if (auto* sd = GetObject(*table, "StorageDescriptor"))
     location = AsFolder(GetString(*sd, "Location").value_or(""));

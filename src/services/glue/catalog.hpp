@@ -78,6 +78,11 @@ class RegionalCatalog {
   // Replaces the table definition; unless `skip_archive`, the previous definition becomes a version
   // (VersionId counts up from "0" at creation).
   virtual Status UpdateTable(const std::string& database, const object& table_input, bool skip_archive) = 0;
+  // UpdateTable applied only if the table's current VersionId is `expected_version`, checked in the same
+  // transaction as the write (optimistic concurrency: Glue's UpdateTable VersionId, Iceberg commits).
+  // ConcurrentModificationException otherwise.
+  virtual Status UpdateTableIfVersion(const std::string& database, const object& table_input,
+                                      bool skip_archive, const std::string& expected_version) = 0;
   virtual Status DeleteTable(const std::string& database, const std::string& name) = 0;
   virtual Result<Page> GetTableVersions(const std::string& database, const std::string& table,
                                         const std::string& next_token, int max_results) = 0;

@@ -88,6 +88,8 @@ class SqlCatalog final : public RegionalCatalog {
   Result<Page> GetTables(const std::string& database, const std::string& expression,
                          const std::string& next_token, int max_results) override;
   Status UpdateTable(const std::string& database, const object& table_input, bool skip_archive) override;
+  Status UpdateTableIfVersion(const std::string& database, const object& table_input, bool skip_archive,
+                              const std::string& expected_version) override;
   Status DeleteTable(const std::string& database, const std::string& name) override;
   Result<Page> GetTableVersions(const std::string& database, const std::string& table,
                                 const std::string& next_token, int max_results) override;

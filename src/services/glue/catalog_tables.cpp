@@ -195,12 +195,20 @@ Result<Page> SqlCatalog::GetTables(const std::string& database, const std::strin
 }
 
 Status SqlCatalog::UpdateTable(const std::string& database, const object& table_input, bool skip_archive) {
+  return UpdateTableIfVersion(database, table_input, skip_archive, "");
+}
+
+Status SqlCatalog::UpdateTableIfVersion(const std::string& database, const object& table_input,
+                                        bool skip_archive, const std::string& expected_version) {
   CENOTE_RETURN_IF_ERROR(ValidateTableInput(table_input));
   const std::string db = AsciiLower(database);
   const std::string name = AsciiLower(table_input.at("Name").get_string());
   CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(auto old, LoadTable(*txn, database, name));
+  if (!expected_version.empty() && expected_version != std::to_string(old.version)) {
+    return GlueError(errors::kConcurrentModification, {expected_version, std::to_string(old.version)});
+  }
   std::int64_t create_time = UnixNowMs();
   if (const auto* ct = old.doc.if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();
   const std::int64_t version = old.version + 1;

@@ -78,15 +78,12 @@ Result<aws::OperationOutput> UpdateTable(GlueEnv& env, const aws::RequestContext
   CENOTE_ASSIGN_OR_RETURN(auto member_input, TableInputOf(in));
   CENOTE_ASSIGN_OR_RETURN(auto version, OptionalString(in, "VersionId"));
   if (!version.empty()) {
-    // Optimistic concurrency: the update applies only to the version the caller read.
+    // Optimistic concurrency: the update applies only to the version the caller read (checked in the
+    // update's transaction).
     const auto* name = member_input.if_contains("Name");
     if (name == nullptr || !name->is_string()) return MissingMember("tableInput.name");
-    CENOTE_ASSIGN_OR_RETURN(auto current, c->GetTable(db, std::string(name->get_string())));
-    if (current.at("VersionId").get_string() != version) {
-      return GlueError(errors::kConcurrentModification, {version, current.at("VersionId").get_string()});
-    }
   }
-  CENOTE_RETURN_IF_ERROR(c->UpdateTable(db, member_input, OptionalBool(in, "SkipArchive")));
+  CENOTE_RETURN_IF_ERROR(c->UpdateTableIfVersion(db, member_input, OptionalBool(in, "SkipArchive"), version));
   return object();
 }
 

@@ -1,0 +1,150 @@
+// The Apache Iceberg v2 table format (format/spec.md of apache/iceberg): table metadata JSON, manifest
+// lists and manifests (Avro, iceberg/avro.hpp), partition specs with hidden transforms, snapshots and
+// their summaries. Pure functions over documents and bytes; the lake and the Glue catalog are the
+// caller's (iceberg/tables.cpp).
+//
+// What is written: format-version 2 metadata with one schema, one partition spec and the unsorted sort
+// order; data manifests whose ADDED entries inherit their sequence numbers from the manifest list; manifest
+// lists with every manifest of the parent snapshot plus the new one. What is read: any v1 or v2 table's
+// current schema, default spec, snapshots, snapshot log, manifest lists and data manifests (delete
+// manifests are reported, so the caller can refuse to read rows it would get wrong).
+//
+// Errors: code "ICEBERG_BAD_DATA" (malformed metadata or manifests), "NOT_SUPPORTED" (a type or transform
+// Cenote does not write).
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+#include "services/athena/iceberg/avro.hpp"
+
+namespace cenote::athena::iceberg {
+
+namespace json = boost::json;
+
+struct Column {
+  int id = 0;
+  std::string name;
+  std::string type;  // Iceberg primitive type: boolean, int, long, float, double, date, timestamp,
+                     // timestamptz, string, binary, decimal(P,S), uuid, ...
+  bool required = false;
+};
+
+// A partition field of the default spec. `transform`: identity, bucket[N], truncate[W], year, month, day,
+// hour, void.
+struct PartitionField {
+  int source_id = 0;
+  int field_id = 0;
+  std::string name;
+  std::string transform;
+};
+
+// A partitioning term as written in DDL: `col`, `bucket(16, col)`, `truncate(3, col)`, `year(col)` ...
+struct TransformTerm {
+  std::string transform;  // identity, bucket, truncate, year, month, day, hour
+  std::string column;     // lower-case
+  int param = 0;          // bucket count / truncate width
+};
+// Parses one term ("day(ts)", "bucket(16, id)", "id"). Errors: NOT_SUPPORTED / INVALID_TABLE_PROPERTY.
+Result<TransformTerm> ParseTransformTerm(std::string_view text);
+
+// Hive/Glue column type -> Iceberg type ("bigint" -> "long"); NOT_SUPPORTED for types Cenote does not
+// write to Iceberg (tinyint, smallint, char, varchar(n) are refused as Athena refuses them; nested types).
+Result<std::string> IcebergType(const std::string& hive_type);
+// Iceberg type -> the Glue column type Athena shows ("long" -> "bigint", "timestamptz" -> "timestamp").
+std::string GlueType(const std::string& iceberg_type);
+
+// A new table's metadata (no snapshot): columns get ids 1..n, partition fields ids from 1000.
+Result<json::object> NewMetadata(const std::string& location, const std::string& table_uuid,
+                                 const std::vector<std::pair<std::string, std::string>>& hive_columns,
+                                 const std::vector<TransformTerm>& partitioning,
+                                 const std::vector<std::pair<std::string, std::string>>& properties,
+                                 std::int64_t now_ms);
+// The table metadata JSON as written to <location>/metadata/.
+std::string Serialize(const json::object& metadata);
+Result<json::object> ParseMetadata(std::string_view text);
+
+Result<std::vector<Column>> CurrentSchema(const json::object& md);
+Result<std::vector<PartitionField>> DefaultSpec(const json::object& md);
+std::int64_t DefaultSpecId(const json::object& md);
+std::optional<std::int64_t> CurrentSnapshotId(const json::object& md);
+const json::object* FindSnapshot(const json::object& md, std::int64_t snapshot_id);
+// The snapshot current at `timestamp_ms` (the last snapshot-log entry at or before it), as Trino resolves
+// FOR TIMESTAMP AS OF.
+std::optional<std::int64_t> SnapshotAsOf(const json::object& md, std::int64_t timestamp_ms);
+std::string TableLocation(const json::object& md);
+
+struct DataFile {
+  int content = 0;  // 0 data, 1 position deletes, 2 equality deletes
+  std::string path;
+  std::string format = "PARQUET";
+  std::vector<std::pair<std::string, avro::Value>> partition;  // by partition field name, spec order
+  std::int64_t record_count = 0;
+  std::int64_t size = 0;
+};
+
+struct ManifestEntry {
+  int status = 1;  // 0 EXISTING, 1 ADDED, 2 DELETED
+  std::int64_t snapshot_id = 0;
+  std::int64_t sequence_number = 0;
+  std::int64_t file_sequence_number = 0;
+  DataFile file;
+};
+
+struct ManifestFile {
+  std::string path;
+  std::int64_t length = 0;
+  int spec_id = 0;
+  int content = 0;  // 0 data, 1 deletes
+  std::int64_t sequence_number = 0;
+  std::int64_t min_sequence_number = 0;
+  std::int64_t added_snapshot_id = 0;
+  int added_files = 0;
+  int existing_files = 0;
+  int deleted_files = 0;
+  std::int64_t added_rows = 0;
+  std::int64_t existing_rows = 0;
+  std::int64_t deleted_rows = 0;
+};
+
+// A data manifest of `files`, all ADDED by `snapshot_id` (sequence numbers inherited).
+Result<std::string> WriteManifest(const json::object& md, std::int64_t snapshot_id,
+                                  const std::vector<DataFile>& files);
+// Entries with inherited snapshot ids and sequence numbers filled from `listed` (its manifest-list row).
+Result<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes, const ManifestFile& listed);
+Result<std::string> WriteManifestList(std::int64_t snapshot_id, std::optional<std::int64_t> parent_id,
+                                      std::int64_t sequence_number,
+                                      const std::vector<ManifestFile>& manifests);
+// v1 lists (no content / sequence numbers) read with content 0 and sequence number 0.
+Result<std::vector<ManifestFile>> ReadManifestList(std::string_view bytes);
+
+// The metadata after an append commit: a new snapshot (sequence number last+1) whose summary counts the
+// added files and rows on top of the parent's totals, made current on branch main, in the snapshot log;
+// `previous_metadata` (the file this metadata replaces) joins the metadata log.
+json::object WithAppend(json::object md, std::int64_t snapshot_id, const std::string& manifest_list,
+                        const std::vector<DataFile>& added, std::int64_t now_ms,
+                        const std::string& previous_metadata);
+
+// The transform's value in the user SQL dialect (Trino), for the engine to compute per row; the result's
+// text form is turned back into the partition value by PartitionValue. NOT_SUPPORTED for bucket[N] and
+// for source types a transform does not take.
+Result<std::string> TransformSql(const PartitionField& field, const Column& source,
+                                 const std::string& column_sql);
+// The partition tuple value from the text the engine wrote ("__HIVE_DEFAULT_PARTITION__": null).
+Result<avro::Value> PartitionValue(const PartitionField& field, const Column& source,
+                                   const std::string& text);
+// The Avro schema of a partition value (a union with null).
+json::value PartitionAvroType(const PartitionField& field, const Column& source);
+// The partition value as text for paths and metadata tables ("2024-05-01" for a day, "null").
+std::string PartitionText(const PartitionField& field, const avro::Value& value);
+
+// Days since 1970-01-01 of "YYYY-MM-DD"; nullopt if malformed.
+std::optional<std::int64_t> ParseDate(std::string_view text);
+std::string FormatDate(std::int64_t days);
+
+}  // namespace cenote::athena::iceberg
