@@ -70,7 +70,30 @@ STATEMENTS = [
     ("DESCRIBE [FORMATTED]", "Hive layout"),
     ("MSCK REPAIR TABLE", "adds key=value folders missing from the catalog"),
     ("ALTER TABLE ADD / DROP PARTITION", "IF [NOT] EXISTS, LOCATION, several partitions, partial specs on DROP"),
-    ("UPDATE / DELETE / MERGE, Iceberg tables, other ALTER TABLE forms", "FAILED with NOT_SUPPORTED"),
+    ("CREATE TABLE ... TBLPROPERTIES ('table_type'='ICEBERG')",
+     "Iceberg v2 (format/spec.md): LOCATION required, PARTITIONED BY columns and hidden transforms year/month/"
+     "day/hour (and the plural forms) and truncate(W, col) on int/bigint/string; the first metadata JSON in "
+     "<location>/metadata/, the Glue table's metadata_location points at it. Types: int, bigint, string, double, "
+     "float, boolean, date, timestamp, decimal(p,s), binary. bucket(N, col), identity on timestamp/float/double, "
+     "nested types, tinyint/smallint, CREATE EXTERNAL TABLE: FAILED with NOT_SUPPORTED"),
+    ("CREATE TABLE AS SELECT, table_type ICEBERG",
+     "location (default <output>/tables/<query id>), is_external=false, partitioning=ARRAY[...], format PARQUET, "
+     "write_compression SNAPPY, vacuum_* / optimize_* kept as table properties, WITH NO DATA"),
+    ("INSERT INTO an Iceberg table",
+     "Parquet data files under <location>/data/<partition path>/, one manifest, a manifest list carrying the "
+     "parent's manifests, the next NNNNN-<uuid>.metadata.json; committed by swapping the Glue table's "
+     "metadata_location (previous_metadata_location kept) at the VersionId read, so a concurrent commit fails "
+     "with ICEBERG_COMMIT_ERROR. Data files carry no Parquet field ids: the table property "
+     "schema.name-mapping.default maps columns by name for other readers"),
+    ("SELECT from an Iceberg table",
+     "the current snapshot's data files from its manifests; FOR VERSION AS OF <snapshot id>, FOR TIMESTAMP AS OF "
+     "TIMESTAMP '...' / current_timestamp [- INTERVAL 'n' unit]; \"t$snapshots\", \"t$history\", \"t$files\" "
+     "($files: content, file_path, file_format, spec_id, partition as text, record_count, file_size_in_bytes). "
+     "Tables with delete files, v1 tables without manifest lists and non-Parquet data files: FAILED with "
+     "NOT_SUPPORTED"),
+    ("DROP TABLE of an Iceberg table", "the Glue table, then every object under its location (managed table)"),
+    ("UPDATE / DELETE / MERGE INTO, OPTIMIZE, VACUUM, ALTER TABLE on Iceberg tables (schema and partition "
+     "evolution), other ALTER TABLE forms", "FAILED with NOT_SUPPORTED"),
 ]
 
 

@@ -135,6 +135,10 @@ class StatementRunner {
   // iceberg/tables.cpp
   Result<StatementOutcome> CreateIcebergTable(const Statement& s, const StatementContext& ctx);
   Result<StatementOutcome> CreateIcebergTableAs(const Statement& s, const StatementContext& ctx);
+  // Iceberg tables are managed in Athena: DROP TABLE removes the Glue table, then every object under its
+  // location (data and metadata).
+  Result<StatementOutcome> DropIcebergTable(const std::string& database,
+                                            const boost::json::object& glue_table);
   // INSERT INTO an Iceberg table: `sql` yields the table's columns in schema order, named as them.
   Result<StatementOutcome> AppendToIceberg(const std::string& database, const std::string& table,
                                            const std::string& sql, const StatementContext& ctx);

@@ -433,6 +433,7 @@ Result<StatementOutcome> StatementRunner::DropTable(const Statement& s, const St
   if (GetString(*t, "TableType").value_or("") == "VIRTUAL_VIEW") {
     return DdlError("SemanticException [Error 10131]: Cannot drop a view with DROP TABLE");
   }
+  if (IsIcebergTable(*t)) return DropIcebergTable(db, *t);
   // External tables: the data stays in S3, as in Athena.
   auto st = catalog_.DeleteTable(db, s.name);
   if (!st && !(s.if_exists && st.error().code == "EntityNotFoundException")) {

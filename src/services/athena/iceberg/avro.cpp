@@ -240,7 +240,7 @@ const Value* Value::Get(std::string_view name) const {
   return nullptr;
 }
 
-Result<SchemaPtr> ParseSchema(const json::value& v) {
+Result<SchemaPtr> ParseSchemaJson(const json::value& v) {
   ParseState st;
   return Parse(v, st, "", 0);
 }
@@ -249,7 +249,7 @@ Result<SchemaPtr> ParseSchema(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec) return AvroError("schema is not JSON");
-  return ParseSchema(v);
+  return ParseSchemaJson(v);
 }
 
 void WriteLong(std::int64_t v, std::string& out) {

@@ -64,7 +64,7 @@ struct Schema {
 
 // Parses a schema from its JSON text / value.
 Result<SchemaPtr> ParseSchema(std::string_view json_text);
-Result<SchemaPtr> ParseSchema(const boost::json::value& json);
+Result<SchemaPtr> ParseSchemaJson(const boost::json::value& json);
 
 // A datum. Records and maps keep (name, value) pairs in order; a union's value is the chosen branch's
 // datum with `branch` set to its index.

@@ -600,10 +600,7 @@ Result<std::string> RewriteTimeTravel(const std::string& sql, std::int64_t now_m
            !is_word(end_tok, "HAVING") && !is_word(end_tok, "WINDOW") && !is_word(end_tok, "OFFSET") &&
            !is_word(end_tok, "FETCH") && !is_word(end_tok, "NATURAL") && !is_word(end_tok, "USING"))));
     if (!has_alias) out += " AS " + QuoteName(alias_base);
-    copied = end_tok < toks.size() ? toks[end_tok].begin : n;
-    if (end_tok >= toks.size()) {
-      copied = toks[end_tok - 1].end;
-    }
+    copied = toks[end_tok - 1].end;  // the text after the expression, whitespace included
     k = end_tok - 1;
   }
   if (copied == 0) return sql;
@@ -876,39 +873,78 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
       UploadFiles(uploads, [&](const query::WrittenFile& f) { return destinations[f.local_path]; }));
 
   std::int64_t snapshot_id = NewSnapshotId();
-  std::optional<std::int64_t> parent = ice::CurrentSnapshotId(md);
-  std::int64_t seq = IntOf(md, "last-sequence-number", 0) + 1;
-  std::vector<ice::ManifestFile> manifests;
-  ice::ManifestFile added;
   CENOTE_ASSIGN_OR_RETURN(auto manifest, ice::WriteManifest(md, snapshot_id, data_files));
+  ice::ManifestFile added;
   added.path = location + "/metadata/" + NewUuidV4() + "-m0.avro";
   CENOTE_RETURN_IF_ERROR(WriteObject(lake_, added.path, manifest, "application/octet-stream"));
   added.length = static_cast<std::int64_t>(manifest.size());
   added.spec_id = static_cast<int>(ice::DefaultSpecId(md));
-  added.sequence_number = seq;
-  added.min_sequence_number = seq;
   added.added_snapshot_id = snapshot_id;
   added.added_files = static_cast<int>(data_files.size());
   for (const auto& df : data_files) added.added_rows += df.record_count;
-  manifests.push_back(added);
-  if (parent) {
-    if (const json::object* snap = ice::FindSnapshot(md, *parent)) {
-      if (auto list = GetString(*snap, "manifest-list")) {
-        CENOTE_ASSIGN_OR_RETURN(auto bytes, ReadObject(lake_, *list));
-        CENOTE_ASSIGN_OR_RETURN(auto previous, ice::ReadManifestList(bytes));
-        for (auto& m : previous) manifests.push_back(std::move(m));
+
+  // An append conflicts with nothing: when another commit wins the swap, the append is applied again on top
+  // of the table's new metadata (the data files and the manifest are kept; its entries inherit the new
+  // sequence number), as Iceberg's fast append retries (commit.retry.num-retries, 4 by default).
+  json::object current_glue = std::move(*glue_table);
+  constexpr int kRetries = 4;
+  for (int attempt = 0;; ++attempt) {
+    std::optional<std::int64_t> parent = ice::CurrentSnapshotId(md);
+    std::int64_t seq = IntOf(md, "last-sequence-number", 0) + 1;
+    added.sequence_number = seq;
+    added.min_sequence_number = seq;
+    std::vector<ice::ManifestFile> manifests{added};
+    if (parent) {
+      if (const json::object* snap = ice::FindSnapshot(md, *parent)) {
+        if (auto list = GetString(*snap, "manifest-list")) {
+          CENOTE_ASSIGN_OR_RETURN(auto bytes, ReadObject(lake_, *list));
+          CENOTE_ASSIGN_OR_RETURN(auto previous, ice::ReadManifestList(bytes));
+          for (auto& m : previous) manifests.push_back(std::move(m));
+        }
       }
     }
+    CENOTE_ASSIGN_OR_RETURN(auto list_bytes, ice::WriteManifestList(snapshot_id, parent, seq, manifests));
+    std::string list_path = location + "/metadata/snap-" + std::to_string(snapshot_id) + "-" +
+                            std::to_string(attempt + 1) + "-" + NewUuidV4() + ".avro";
+    CENOTE_RETURN_IF_ERROR(WriteObject(lake_, list_path, list_bytes, "application/octet-stream"));
+    const json::object* params = GetObject(current_glue, "Parameters");
+    std::string previous_md = params ? GetString(*params, "metadata_location").value_or("") : "";
+    json::object next = ice::WithAppend(md, snapshot_id, list_path, data_files, UnixNowMs(), previous_md);
+    Status committed = CommitIceberg(db, current_glue, next);
+    if (committed) break;
+    if (committed.error().code != "ICEBERG_COMMIT_ERROR" || attempt + 1 >= kRetries)
+      return std::move(committed).error();
+    auto reloaded = catalog_.GetTable(db, table);
+    if (!reloaded || !IsIcebergTable(*reloaded)) return std::move(committed).error();
+    CENOTE_ASSIGN_OR_RETURN(md, LoadIcebergMetadata(lake_, *reloaded));
+    current_glue = std::move(*reloaded);
   }
-  CENOTE_ASSIGN_OR_RETURN(auto list_bytes, ice::WriteManifestList(snapshot_id, parent, seq, manifests));
-  std::string list_path =
-      location + "/metadata/snap-" + std::to_string(snapshot_id) + "-1-" + NewUuidV4() + ".avro";
-  CENOTE_RETURN_IF_ERROR(WriteObject(lake_, list_path, list_bytes, "application/octet-stream"));
-  const json::object* params = GetObject(*glue_table, "Parameters");
-  std::string previous_md = params ? GetString(*params, "metadata_location").value_or("") : "";
-  json::object next = ice::WithAppend(md, snapshot_id, list_path, data_files, UnixNowMs(), previous_md);
-  CENOTE_RETURN_IF_ERROR(CommitIceberg(db, *glue_table, next));
   return RowsOutcome(written.stats.rows, written.stats);
+}
+
+Result<StatementOutcome> StatementRunner::DropIcebergTable(const std::string& db,
+                                                           const json::object& glue_table) {
+  std::string name = GetString(glue_table, "Name").value_or("");
+  std::string location;
+  if (auto* sd = GetObject(glue_table, "StorageDescriptor"))
+    location = GetString(*sd, "Location").value_or("");
+  // The table goes first: a failure below leaves unreferenced files, never a table without its files.
+  auto st = catalog_.DeleteTable(db, name);
+  if (!st) return MakeError("HIVE_METASTORE_ERROR", st.error().message);
+  auto url = ParseS3Url(AsFolder(location));
+  if (!url || url->key.empty() || url->key == "/") return DdlOk();  // never a whole bucket
+  for (int round = 0; round < 1000; ++round) {
+    auto listed = lake_.ListObjects(url->bucket, url->key, 1000);
+    if (!listed)
+      return MakeError("ICEBERG_FILESYSTEM_ERROR", "ICEBERG_FILESYSTEM_ERROR: " + listed.error().message);
+    if (listed->empty()) break;
+    for (const auto& o : *listed) {
+      auto del = lake_.DeleteObject(url->bucket, o.key);
+      if (!del)
+        return MakeError("ICEBERG_FILESYSTEM_ERROR", "ICEBERG_FILESYSTEM_ERROR: " + del.error().message);
+    }
+  }
+  return DdlOk();
 }
 
 }  // namespace cenote::athena
