@@ -982,6 +982,21 @@ class AthenaErrorTests(AthenaTestCase):
         self.assert_fails("SELECT no_such_column_e2e FROM sales", "no_such_column_e2e")
         self.assert_fails("SELECT count(*) FROM no_such_db_e2e.sales", "no_such_db_e2e")
 
+    def test_errors_in_athena_words(self):
+        # Trino's wording and positions (line:column of the name in the statement), not DuckDB's.
+        cases = [
+            ("SELECT\n  no_such_column_e2e FROM sales",
+             "COLUMN_NOT_FOUND: line 2:3: Column 'no_such_column_e2e' cannot be resolved"),
+            ("SELECT no_such_function_e2e(1)", "FUNCTION_NOT_FOUND: line 1:8: Function 'no_such_function_e2e' not registered"),
+            ("SELECT count(*) FROM sales GROUP BY 2", "INVALID_COLUMN_REFERENCE: line 1:37: GROUP BY position 2 is not in select list"),
+            ("SELECT CAST('abc' AS integer)", "INVALID_CAST_ARGUMENT: Cannot cast 'abc' to INT"),
+            ("SELECT * FROM no_such_table_e2e", "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog."),
+        ]
+        for sql, expected in cases:
+            with self.subTest(sql=sql):
+                reason = self.assert_fails(sql)
+                self.assertTrue(reason.startswith(expected), reason)
+
     def test_missing_output_location(self):
         resp = assert_client_error(self, "InvalidRequestException", ATHENA.start_query_execution, QueryString="SELECT 1")
         self.assertIn("output location", resp["Error"]["Message"].lower())
