@@ -190,6 +190,9 @@ Result<query::TableBinding> CatalogTableResolver::Describe(const std::string& da
       if (base && IsIcebergTable(*base)) {
         t = std::move(base);
         suffix = table.substr(dollar + 1);
+      } else if (base && table.compare(dollar + 1, 7, "cenote_") == 0) {
+        // Time travel (RewriteTimeTravel's names) on a table that has no versions.
+        return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: This connector does not support versioned tables");
       }
     }
   }

@@ -286,6 +286,10 @@ class IcebergTests(unittest.TestCase):
         qe = a.execute(f"""CREATE EXTERNAL TABLE c (id bigint) LOCATION 's3://{BUCKET}/warehouse/c'
                            TBLPROPERTIES ('table_type'='ICEBERG')""", expect="FAILED")
         self.assertIn("External keyword", qe["Status"]["StateChangeReason"])
+        a.execute(f"CREATE EXTERNAL TABLE hive_t (id int) STORED AS PARQUET LOCATION 's3://{BUCKET}/hive_t/'")
+        qe = a.execute("SELECT * FROM hive_t FOR VERSION AS OF 1", expect="FAILED")
+        self.assertEqual(qe["Status"]["StateChangeReason"],
+                         "NOT_SUPPORTED: This connector does not support versioned tables")
         qe = a.execute("DELETE FROM orders WHERE id = 1", expect="FAILED")
         self.assertIn("NOT_SUPPORTED", qe["Status"]["StateChangeReason"])
 
