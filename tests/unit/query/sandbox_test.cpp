@@ -157,6 +157,14 @@ TEST_F(SandboxTest, RefusalsSayWhat) {
   EXPECT_EQ(out, "ERROR SECURITY: The function getenv is not allowed in Athena queries");
   out = Run("SELECT * FROM '/etc/passwd'");
   EXPECT_EQ(out, "ERROR SECURITY: The table name '/etc/passwd' is not allowed in Athena queries");
+  // An Iceberg metadata table ("t$snapshots") is a name the resolver answers; anything else around a '$' is
+  // not.
+  for (const char* name : {"\"t$\"", "\"$snapshots\"", "\"t$a$b\"", "\"t$../x\""}) {
+    out = Run(std::string("SELECT * FROM ") + name);
+    EXPECT_EQ(out.rfind("ERROR SECURITY: The table name", 0), 0u) << name << " -> " << out;
+  }
+  out = Run("SELECT * FROM \"t$snapshots\"");
+  EXPECT_EQ(out.find("SECURITY"), std::string::npos) << out;
 }
 
 TEST_F(SandboxTest, ViewSqlIsCheckedToo) {
