@@ -102,6 +102,17 @@ Status AdvanceExecution(Env& env, const std::string& arn);
 std::int64_t RunRound(Env& env);
 Status LoadTimers(Env& env);
 
+// Map Runs (map_runs.cpp): a Distributed Map's child executions.
+Result<std::pair<std::string, bool>> StartMapRun(Env& env, const asl::ExecutionInfo& execution,
+                                                 const asl::MapRunRequest& request);
+asl::MapRunStatus MapRunState(Env& env, const std::string& arn);
+Status AdvanceMapRun(Env& env, const std::string& arn);
+// Arms the running Map Runs of an execution that ended or stopped (they abort).
+void WakeMapRuns(Env& env, const std::string& execution_arn);
+Status LoadMapRunTimers(Env& env);
+// ListExecutions(mapRunArn): the Map Run exists in the caller's account and region.
+Result<bool> MapRunExists(Env& env, const RequestContext& ctx, const std::string& arn);
+
 // Activities (activities.cpp): a Task state whose Resource is an activity ARN queues its task for workers.
 // Fails when the activity does not exist.
 Status EnqueueActivityTask(Env& env, const std::string& activity_arn, const std::string& token,
@@ -146,6 +157,9 @@ CENOTE_STATES_HANDLER(DescribeActivity);
 CENOTE_STATES_HANDLER(DeleteActivity);
 CENOTE_STATES_HANDLER(ListActivities);
 CENOTE_STATES_HANDLER(GetActivityTask);
+CENOTE_STATES_HANDLER(DescribeMapRun);
+CENOTE_STATES_HANDLER(ListMapRuns);
+CENOTE_STATES_HANDLER(UpdateMapRun);
 #undef CENOTE_STATES_HANDLER
 
 }  // namespace cenote::states
