@@ -95,18 +95,19 @@ Result<std::vector<Item>> LoadItems(store::Transaction& txn, const std::string& 
   return items;
 }
 
-// Whether the failures exceed the run's tolerance (none tolerated when neither is set, as AWS defaults).
+// Whether the failures exceed the run's tolerance: either threshold that is set; none tolerated when neither
+// is (AWS's default).
 bool Exceeded(const json::object& doc, const Counts& items) {
   const std::int64_t failures = items.Failures();
   if (failures == 0) return false;
-  const std::int64_t count = GetInt(doc, "toleratedFailureCount").value_or(0);
-  double pct = 0;
+  const auto count = GetInt(doc, "toleratedFailureCount");
+  std::optional<double> pct;
   if (auto it = doc.find("toleratedFailurePercentage"); it != doc.end() && it->value().is_number())
     pct = it->value().to_number<double>();
-  const bool by_count = failures > count;
-  const bool by_pct =
-      items.total > 0 && 100.0 * static_cast<double>(failures) / static_cast<double>(items.total) > pct;
-  return by_count && by_pct;
+  if (!count && !pct) return true;
+  if (count && failures > *count) return true;
+  return pct && items.total > 0 &&
+         100.0 * static_cast<double>(failures) / static_cast<double>(items.total) > *pct;
 }
 
 // Arms `arn` at `due` unless it is already due earlier.
@@ -271,13 +272,13 @@ Result<std::pair<std::string, bool>> StartMapRun(Env& env, const asl::ExecutionI
                    {"status", "RUNNING"},
                    {"startDate", now},
                    {"maxConcurrency", r.max_concurrency},
-                   {"toleratedFailureCount", std::max<std::int64_t>(0, r.tolerated_count)},
-                   {"toleratedFailurePercentage", std::max(0.0, r.tolerated_percentage)},
                    {"definition", json::serialize(r.processor)},
                    {"roleArn", x.role_arn},
                    {"executionType", r.execution_type.empty() ? "STANDARD" : r.execution_type},
                    {"itemTotal", total},
                    {"redriveCount", 0}};
+  if (r.tolerated_count >= 0) doc["toleratedFailureCount"] = r.tolerated_count;
+  if (r.tolerated_percentage >= 0) doc["toleratedFailurePercentage"] = r.tolerated_percentage;
   if (!r.result_writer.is_null()) doc["resultWriter"] = r.result_writer;
   CENOTE_RETURN_IF_ERROR(Status::FromResult(txn->Exec(
       "INSERT INTO states_map_runs (arn, execution, status, start_ms, doc) VALUES (?, ?, 'RUNNING', "
@@ -515,8 +516,10 @@ Result<OperationOutput> DescribeMapRun(Env& env, const RequestContext& ctx, Oper
       {"status", doc["status"]},
       {"startDate", doc["startDate"]},
       {"maxConcurrency", doc["maxConcurrency"]},
-      {"toleratedFailurePercentage", doc["toleratedFailurePercentage"]},
-      {"toleratedFailureCount", doc["toleratedFailureCount"]},
+      {"toleratedFailurePercentage",
+       doc.contains("toleratedFailurePercentage") ? doc["toleratedFailurePercentage"] : json::value(0.0)},
+      {"toleratedFailureCount",
+       doc.contains("toleratedFailureCount") ? doc["toleratedFailureCount"] : json::value(0)},
       {"itemCounts", by_item.ToJson(written, 0)},
       {"executionCounts",
        by_execution.ToJson(written > 0 ? by_execution.succeeded + by_execution.Failures() : 0, 0)},
