@@ -342,6 +342,15 @@ TEST(AslDefinition, ValidatesAsAwsDoes) {
       {R"j({"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Pass","Output":"{% 1 + %}","End":true}}})j",
        "is not a valid JSONata expression at /States/A/Output"},
       {R"j(not json)j", "INVALID_JSON_DESCRIPTION"},
+      // ResultWriter: Distributed Maps only, written with s3:putObject.
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"p"}},"Label":"L","End":true}}})j",
+       ""},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b"}},"End":true}}})j",
+       "only supported for Map states in DISTRIBUTED mode at /States/A/ResultWriter"},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"Resource":"arn:aws:states:::s3:getObject"},"End":true}}})j",
+       "at /States/A/ResultWriter/Resource"},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"Label":"a:b","End":true}}})j",
+       "at /States/A/Label"},
   };
   for (const auto& c : cases) {
     auto r = ParseDefinition(c.definition);
