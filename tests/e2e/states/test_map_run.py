@@ -305,6 +305,25 @@ class MapRuns(unittest.TestCase):
             time.sleep(0.1)
         self.assertEqual({k["status"] for k in children(c, run)}, {"ABORTED"})
 
+    def test_result_writer_writes_as_the_role(self):
+        # A role that may read S3 but not write it: the Map Run's results cannot be written, and the Map fails
+        # with States.ResultWriterFailed naming S3's AccessDenied.
+        reader = "arn:aws:iam::000000000000:role/service-role/cenote-e2e-maprun-reader"
+        harness.create_service_role(SERVER, reader, "states.amazonaws.com", actions=("s3:GetObject", "s3:ListBucket"))
+        c = sfn()
+        sm = c.create_state_machine(name="no-put", roleArn=reader, definition=json.dumps(distributed(
+            {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, ItemsPath="$",
+            ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                          "Parameters": {"Bucket": BUCKET, "Prefix": "denied"}})))
+        e = c.start_execution(stateMachineArn=sm["stateMachineArn"], input="[1, 2]")["executionArn"]
+        d = wait_done(c, e)
+        self.assertEqual((d["status"], d["error"]), ("FAILED", "States.ResultWriterFailed"))
+        self.assertIn("AccessDenied", d["cause"])
+        run = c.list_map_runs(executionArn=e)["mapRuns"][0]["mapRunArn"]
+        self.assertEqual(c.describe_map_run(mapRunArn=run)["status"], "FAILED")
+        listed = harness.boto3_client(SERVER, "s3").list_objects_v2(Bucket=BUCKET, Prefix="denied/")
+        self.assertEqual(listed.get("KeyCount", 0), 0)
+
     def test_result_writer_is_validated(self):
         c = sfn()
         inline = {"StartAt": "M", "States": {"M": {
