@@ -638,6 +638,25 @@ Result<OperationOutput> DescribeStateMachineForExecution(Env& env, const Request
   return out;
 }
 
+Status RedriveRow(Env& env, store::Transaction& txn, const std::string& arn, json::object doc,
+                  std::int64_t now) {
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT run FROM states_executions WHERE arn = ?", {arn}));
+  json::object run = ParseDoc((*row)[0]);
+  doc["redriveCount"] = GetInt(doc, "redriveCount").value_or(0) + 1;
+  doc["redriveDate"] = now;
+  CENOTE_ASSIGN_OR_RETURN(json::object definition,
+                          asl::ParseDefinition(GetString(doc, "definition").value_or("")));
+  const asl::ExecutionInfo info = InfoOf(doc);
+  std::unique_ptr<asl::TaskRunner> runner = MakeTaskRunner(env);
+  asl::Interpreter it(definition, info, *runner);
+  auto a = it.Redrive(run, now);
+  if (!a) return services::MakeError(errors::kExecutionNotRedrivable, {a.error().message});
+  doc["status"] = "RUNNING";
+  for (std::string_view k : {"stopDate", "error", "cause", "output"}) doc.erase(k);
+  CENOTE_RETURN_IF_ERROR(Commit(env, txn, arn, doc, run, *a, now));
+  return Status::Ok();
+}
+
 Result<OperationOutput> RedriveExecution(Env& env, const RequestContext& ctx, OperationInput& in) {
   const std::string arn = GetString(in.params.as_object(), "executionArn").value_or("");
   ExecutionLock hold(env, arn);
@@ -659,20 +678,7 @@ Result<OperationOutput> RedriveExecution(Env& env, const RequestContext& ctx, Op
         errors::kExecutionNotRedrivable,
         {"Execution can not be redriven as it has been more than 14 days since it ended."});
   }
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT run FROM states_executions WHERE arn = ?", {arn}));
-  json::object run = ParseDoc((*row)[0]);
-  doc["redriveCount"] = GetInt(doc, "redriveCount").value_or(0) + 1;
-  doc["redriveDate"] = now;
-  CENOTE_ASSIGN_OR_RETURN(json::object definition,
-                          asl::ParseDefinition(GetString(doc, "definition").value_or("")));
-  const asl::ExecutionInfo info = InfoOf(doc);
-  std::unique_ptr<asl::TaskRunner> runner = MakeTaskRunner(env);
-  asl::Interpreter it(definition, info, *runner);
-  auto a = it.Redrive(run, now);
-  if (!a) return services::MakeError(errors::kExecutionNotRedrivable, {a.error().message});
-  doc["status"] = "RUNNING";
-  for (std::string_view k : {"stopDate", "error", "cause", "output"}) doc.erase(k);
-  CENOTE_RETURN_IF_ERROR(Commit(env, *txn, arn, doc, run, *a, now));
+  CENOTE_RETURN_IF_ERROR(RedriveRow(env, *txn, arn, std::move(doc), now));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.Arm(arn, now);
   return json::object{{"redriveDate", now}};

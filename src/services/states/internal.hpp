@@ -100,6 +100,10 @@ Result<json::object> LoadMachine(store::Transaction& txn, const std::string& arn
 // Executions (executions.cpp).
 Status AdvanceExecution(Env& env, const std::string& arn);
 std::int64_t RunRound(Env& env);
+// Redrives the closed execution `arn` (its row's `doc`) in `txn`: RUNNING again from the states that failed,
+// ExecutionRedriven in its history. ExecutionNotRedrivable when the interpreter cannot. The caller arms it.
+Status RedriveRow(Env& env, store::Transaction& txn, const std::string& arn, json::object doc,
+                  std::int64_t now);
 Status LoadTimers(Env& env);
 
 // Map Runs (map_runs.cpp): a Distributed Map's child executions.

@@ -240,10 +240,21 @@ Result<std::pair<std::string, bool>> StartMapRun(Env& env, const asl::ExecutionI
     if ((status != "FAILED" && status != "ABORTED") ||
         x.redrive_count <= GetInt(doc, "redriveCount").value_or(0))
       return std::pair{arn, false};
-    // The parent's redrive redrives its Map Run: the items that did not succeed run again.
+    // The parent's redrive redrives its Map Run: the items that did not succeed run again, a Standard child
+    // redriven (the same execution, its redriveCount counted), an Express one (or one that cannot be) as a
+    // new child execution.
     CENOTE_ASSIGN_OR_RETURN(std::vector<Item> items, LoadItems(*txn, arn));
+    std::vector<std::string> redriven;
     for (const auto& it : items) {
-      if (it.status == "SUCCEEDED") continue;
+      if (it.status == "SUCCEEDED" || it.execution.empty()) continue;
+      if (GetString(doc, "executionType") != "EXPRESS") {
+        CENOTE_ASSIGN_OR_RETURN(
+            auto child, txn->QueryOne("SELECT doc FROM states_executions WHERE arn = ?", {it.execution}));
+        if (child && RedriveRow(env, *txn, it.execution, ParseDoc((*child)[0]), now)) {
+          redriven.push_back(it.execution);
+          continue;
+        }
+      }
       CENOTE_RETURN_IF_ERROR(Status::FromResult(txn->Exec(
           "UPDATE states_map_run_items SET execution = NULL WHERE map_run = ? AND idx = ?", {arn, it.idx})));
     }
@@ -255,6 +266,7 @@ Result<std::pair<std::string, bool>> StartMapRun(Env& env, const asl::ExecutionI
         Status::FromResult(txn->Exec("UPDATE states_map_runs SET status = 'RUNNING', doc = ? WHERE arn = ?",
                                      {json::serialize(doc), arn})));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
+    for (const auto& c : redriven) env.Arm(c, now);
     env.Arm(arn, now);
     return std::pair{arn, true};
   }
