@@ -56,7 +56,7 @@ LANGUAGE = [
     "(none tolerated by default; exceeded: States.ExceedToleratedFailureThreshold and running children "
     "aborted); the parent's history has MapRunStarted / MapRunSucceeded / MapRunFailed / MapRunAborted; "
     "stopping the parent aborts the Map Run and its children; redriving the parent redrives its failed Map Run "
-    "(the items that did not succeed run again, MapRunRedriven). `ResultWriter` (arn:aws:states:::s3:putObject "
+    "(MapRunRedriven: failed Standard children are redriven in place, Express ones run again as new children). `ResultWriter` (arn:aws:states:::s3:putObject "
     "with Bucket and Prefix) writes <Prefix>/<id>/manifest.json and SUCCEEDED_0.json / FAILED_0.json / "
     "PENDING_0.json as the state machine's role, and the Map's result is {MapRunArn, ResultWriterDetails}. "
     "Express workflows run with StartSyncExecution and TestState run a Distributed Map's iterations inline.",

@@ -324,6 +324,39 @@ class MapRuns(unittest.TestCase):
         listed = harness.boto3_client(SERVER, "s3").list_objects_v2(Bucket=BUCKET, Prefix="denied/")
         self.assertEqual(listed.get("KeyCount", 0), 0)
 
+    def test_redriving_the_parent_redrives_the_map_run(self):
+        c = sfn()
+        if not hasattr(c, "redrive_execution"):
+            self.skipTest("this botocore predates RedriveExecution")
+        s3 = harness.boto3_client(SERVER, "s3")
+        s3.put_object(Bucket=BUCKET, Key="redrive/a", Body=b"a")
+        sm = c.create_state_machine(name="redrive-run", roleArn=ROLE, definition=json.dumps(distributed(
+            {"StartAt": "Get", "States": {"Get": {
+                "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:headObject",
+                "Parameters": {"Bucket": BUCKET, "Key.$": "States.Format('redrive/{}', $)"},
+                "ResultSelector": {"size.$": "$.ContentLength"}, "End": True}}},
+            ItemsPath="$", Label="Heads")))
+        e = c.start_execution(stateMachineArn=sm["stateMachineArn"], input='["a", "b"]')["executionArn"]
+        d = wait_done(c, e)
+        self.assertEqual((d["status"], d["error"]), ("FAILED", "States.ExceedToleratedFailureThreshold"))
+        run = c.list_map_runs(executionArn=e)["mapRuns"][0]["mapRunArn"]
+        self.assertEqual(c.describe_map_run(mapRunArn=run)["status"], "FAILED")
+        s3.put_object(Bucket=BUCKET, Key="redrive/b", Body=b"bb")
+        c.redrive_execution(executionArn=e)
+        d = wait_done(c, e)
+        self.assertEqual(d["status"], "SUCCEEDED", d.get("cause"))
+        self.assertEqual(json.loads(d["output"]), [{"size": 1}, {"size": 2}])
+        m = c.describe_map_run(mapRunArn=run)
+        self.assertEqual((m["status"], m["redriveCount"], m["itemCounts"]["succeeded"]), ("SUCCEEDED", 1, 2))
+        self.assertIn("redriveDate", m)
+        types = [ev["type"] for ev in history(c, e)]
+        self.assertIn("MapRunRedriven", types)
+        # The failed child was redriven in place; the one that succeeded was not run again.
+        kids = children(c, run)
+        self.assertEqual(len(kids), 2)
+        self.assertEqual(sorted(c.describe_execution(executionArn=k["executionArn"]).get("redriveCount", 0)
+                                for k in kids), [0, 1])
+
     def test_result_writer_is_validated(self):
         c = sfn()
         inline = {"StartAt": "M", "States": {"M": {
