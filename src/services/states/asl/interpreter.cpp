@@ -1248,6 +1248,7 @@ class Runner {
       Wake(now_ + 10'000);
       return false;
     }
+    frame.erase("map_run");
     if (s.status == "SUCCEEDED") {
       Emit(frame, "MapRunSucceeded");
       Emit(frame, "MapStateSucceeded");
