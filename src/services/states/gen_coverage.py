@@ -48,7 +48,8 @@ LANGUAGE = [
     "`ItemsPath`, `ItemSelector`/`Parameters` with `$$.Map.Item.Index`/`Value`, `MaxConcurrency`, "
     "`ToleratedFailureCount`/`Percentage`); Distributed Map's `ItemReader` (arn:aws:states:::s3:listObjectsV2 over "
     "every page, arn:aws:states:::s3:getObject with ReaderConfig InputType JSON, JSONL or CSV with FIRST_ROW or "
-    "GIVEN headers, MaxItems) and `ItemBatcher` (MaxItemsPerBatch, BatchInput).",
+    "GIVEN headers, MaxItems) and `ItemBatcher` (MaxItemsPerBatch(Path), MaxInputBytesPerBatch(Path) up to 256 KiB, "
+    "BatchInput; ItemSelector shapes each item before it is batched).",
     "Distributed Map (ItemProcessor.ProcessorConfig Mode DISTRIBUTED) starts a Map Run "
     "(arn:aws:states:<region>:<account>:mapRun:<machine>/<Label or state name>:<id>) whose iterations are child "
     "executions (ExecutionType STANDARD or EXPRESS) of the ItemProcessor as the state machine <machine>/<label>, "

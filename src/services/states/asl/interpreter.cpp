@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <regex>
 
 #include "common/encoding.hpp"
@@ -1007,29 +1008,7 @@ class Runner {
               false);
           return true;
         }
-        // ItemBatcher: the iterations get {"Items": [...], "BatchInput": ...} of up to MaxItemsPerBatch
-        // items.
-        std::vector<std::int64_t> counts(items_v.as_array().size(), 1);
-        if (const json::object* batcher = Obj(state, "ItemBatcher")) {
-          const std::int64_t per = std::max<std::int64_t>(1, Int(*batcher, "MaxItemsPerBatch", 1));
-          counts.clear();
-          json::array batches;
-          const json::array& all = items_v.as_array();
-          for (std::size_t i = 0; i < all.size(); i += static_cast<std::size_t>(per)) {
-            json::array chunk;
-            for (std::size_t j = i; j < std::min(all.size(), i + static_cast<std::size_t>(per)); ++j) {
-              chunk.push_back(all[j]);
-            }
-            counts.push_back(static_cast<std::int64_t>(chunk.size()));
-            json::object batch{{"Items", std::move(chunk)}};
-            if (auto bi = batcher->find("BatchInput"); bi != batcher->end()) {
-              auto v = ApplyTemplate(bi->value(), *in, ctx);
-              if (v) batch["BatchInput"] = std::move(*v);
-            }
-            batches.push_back(std::move(batch));
-          }
-          items_v = std::move(batches);
-        }
+        // ItemSelector (or Parameters) shapes each item, with $$.Map.Item.Index and Value.
         const json::array& items = items_v.as_array();
         json::array inputs;
         const json::value* selector = state.contains("ItemSelector") ? &state.at("ItemSelector")
@@ -1048,6 +1027,62 @@ class Runner {
             return true;
           }
           inputs.push_back(std::move(*sel));
+        }
+        // ItemBatcher: then the iterations get {"Items": [...], "BatchInput": ...}, each batch at most
+        // MaxItemsPerBatch(Path) items and MaxInputBytesPerBatch(Path) bytes (256 KiB at most, as on AWS; an
+        // item larger than that is a batch of its own).
+        std::vector<std::int64_t> counts(inputs.size(), 1);
+        if (const json::object* batcher = Obj(state, "ItemBatcher")) {
+          auto limit = [&](std::string_view field) -> std::int64_t {
+            if (batcher->contains(field)) return Int(*batcher, field, 0);
+            const std::string path = std::string(field) + "Path";
+            if (batcher->contains(path)) {
+              auto v = EvaluatePath(Str(*batcher, path), *in, ctx);
+              if (v && v->is_number()) return v->to_number<std::int64_t>();
+            }
+            return 0;
+          };
+          std::int64_t per = limit("MaxItemsPerBatch");
+          std::int64_t bytes = limit("MaxInputBytesPerBatch");
+          if (per <= 0) per = std::numeric_limits<std::int64_t>::max();
+          if (bytes <= 0 || bytes > 256 * 1024) bytes = 256 * 1024;
+          json::value batch_input;
+          bool has_batch_input = false;
+          if (auto bi = batcher->find("BatchInput"); bi != batcher->end()) {
+            auto v = Jsonata(state) ? ApplyJsonata(bi->value(), Bindings(frame, raw, ctx))
+                                    : ApplyTemplate(bi->value(), *in, ctx);
+            if (!v) {
+              HandleError(frame, state, FromError(v.error()), false);
+              return true;
+            }
+            batch_input = std::move(*v);
+            has_batch_input = true;
+          }
+          // {"Items":[],"BatchInput":...}: the envelope every batch carries.
+          const std::int64_t envelope =
+              11 +
+              (has_batch_input ? 14 + static_cast<std::int64_t>(json::serialize(batch_input).size()) : 0);
+          counts.clear();
+          json::array batches;
+          json::array chunk;
+          std::int64_t size = envelope;
+          auto close = [&] {
+            counts.push_back(static_cast<std::int64_t>(chunk.size()));
+            json::object batch{{"Items", std::move(chunk)}};
+            if (has_batch_input) batch["BatchInput"] = batch_input;
+            batches.push_back(std::move(batch));
+            chunk = json::array{};
+            size = envelope;
+          };
+          for (auto& item : inputs) {
+            const std::int64_t n = static_cast<std::int64_t>(json::serialize(item).size()) + 1;
+            if (!chunk.empty() && (static_cast<std::int64_t>(chunk.size()) >= per || size + n > bytes))
+              close();
+            chunk.push_back(std::move(item));
+            size += n;
+          }
+          if (!chunk.empty()) close();
+          inputs = std::move(batches);
         }
         Emit(frame, "MapStateStarted", "mapStateStartedEventDetails",
              json::object{{"length", static_cast<std::int64_t>(inputs.size())}});
