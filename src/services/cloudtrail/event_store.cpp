@@ -6,6 +6,8 @@
 
 #include "services/cloudtrail/event_store.hpp"
 
+#include "services/cloudtrail/event_record.hpp"
+
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <spdlog/spdlog.h>
@@ -33,10 +35,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string Str(const json::object& o, std::string_view name) {
-  return services::GetString(o, name).value_or("");
-}
-
 // The name event history shows for a resource: S3's bucket (or bucket/key), else the ARN.
 std::string ResourceNameOf(std::string_view arn) {
   if (arn.starts_with("arn:aws:s3:::")) return std::string(arn.substr(13));
@@ -45,36 +43,23 @@ std::string ResourceNameOf(std::string_view arn) {
 
 }  // namespace
 
-IndexedEvent IndexOf(std::uint64_t sequence, const json::object& event) {
+IndexedEvent IndexOf(std::uint64_t sequence, const EventSummary& event) {
   IndexedEvent e;
   e.sequence = sequence;
-  e.account = Str(event, "recipientAccountId");
-  e.region = Str(event, "awsRegion");
-  e.event_id = Str(event, "eventID");
-  e.event_name = Str(event, "eventName");
-  e.event_source = Str(event, "eventSource");
-  e.read_only = services::GetBool(event, "readOnly").value_or(false);
-  if (const auto* id = services::GetObject(event, "userIdentity")) {
-    e.access_key_id = Str(*id, "accessKeyId");
-    const std::string type = Str(*id, "type");
-    if (type == "Root") {
-      e.username = "root";
-    } else if (type == "IAMUser") {
-      e.username = Str(*id, "userName");
-    } else if (type == "AssumedRole" || type == "FederatedUser") {
-      std::string arn = Str(*id, "arn");
-      e.username = arn.substr(arn.rfind('/') + 1);
-    } else if (type == "AWSService") {
-      e.username = Str(*id, "invokedBy");
-    }
-  }
-  if (const auto* resources = services::GetArray(event, "resources")) {
-    for (const auto& r : *resources) {
-      if (!r.is_object()) continue;
-      e.resources.emplace_back(Str(r.as_object(), "type"), ResourceNameOf(Str(r.as_object(), "ARN")));
-    }
-  }
+  e.account = event.recipient_account;
+  e.region = event.region;
+  e.event_id = event.event_id;
+  e.event_name = event.event_name;
+  e.event_source = event.event_source;
+  e.read_only = event.read_only;
+  e.access_key_id = event.access_key_id;
+  e.username = event.user_name;
+  for (const auto& r : event.resources) e.resources.emplace_back(r.type, ResourceNameOf(r.arn));
   return e;
+}
+
+IndexedEvent IndexOf(std::uint64_t sequence, const json::object& event) {
+  return IndexOf(sequence, SummaryOf(event));
 }
 
 namespace {

@@ -199,7 +199,9 @@ class EventStore {
   std::thread syncer_;
 };
 
-// The LookupEvents attributes of an event record (exposed for tests).
+// The LookupEvents attributes of an event record or of its summary (event_record.hpp).
+struct EventSummary;
 IndexedEvent IndexOf(std::uint64_t sequence, const boost::json::object& event);
+IndexedEvent IndexOf(std::uint64_t sequence, const EventSummary& event);
 
 }  // namespace cenote::cloudtrail
