@@ -105,7 +105,7 @@ struct StoredEvent {
 };
 
 enum class SyncMode {
-  kBatched,  // Append returns once the event is in the mapped segment (survives kill -9)
+  kBatched,  // Append returns once the event is written into the page cache (survives kill -9)
   kAlways,   // Append returns once the event is flushed to disk (survives power loss)
 };
 
