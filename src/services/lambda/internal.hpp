@@ -78,7 +78,13 @@ struct LayerKey {
 struct LayerVersion {
   json::object doc;  // GetLayerVersion's answer
   std::string code;
+  // The layer version's resource policy (AddLayerVersionPermission's statements), its RevisionId, and the
+  // compiled policy the authorizer evaluates for lambda:GetLayerVersion from other accounts.
+  json::array statements;
+  std::string revision;
+  std::shared_ptr<const iam::Policy> policy;
 };
+Status RecompileLayerPolicy(LayerVersion& v);
 
 // What an invocation targets: a function at a version ("$LATEST" or "N"), through an alias or not.
 struct Target {
@@ -224,7 +230,11 @@ CENOTE_LAMBDA_HANDLER(GetLayerVersionByArn);
 CENOTE_LAMBDA_HANDLER(ListLayerVersions);
 CENOTE_LAMBDA_HANDLER(ListLayers);
 CENOTE_LAMBDA_HANDLER(DeleteLayerVersion);
+CENOTE_LAMBDA_HANDLER(AddLayerVersionPermission);
+CENOTE_LAMBDA_HANDLER(GetLayerVersionPolicy);
+CENOTE_LAMBDA_HANDLER(RemoveLayerVersionPermission);
 CENOTE_LAMBDA_HANDLER(Invoke);
+CENOTE_LAMBDA_HANDLER(InvokeWithResponseStream);
 CENOTE_LAMBDA_HANDLER(PutFunctionEventInvokeConfig);
 CENOTE_LAMBDA_HANDLER(GetFunctionEventInvokeConfig);
 CENOTE_LAMBDA_HANDLER(UpdateFunctionEventInvokeConfig);

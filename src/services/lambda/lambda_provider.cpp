@@ -35,6 +35,7 @@ namespace {
 
 const LambdaProvider::Table& Operations() {
   static const LambdaProvider::Table kOps = {
+      {"AddLayerVersionPermission", AddLayerVersionPermission},
       {"AddPermission", AddPermission},
       {"CreateAlias", CreateAlias},
       {"CreateEventSourceMapping", CreateEventSourceMapping},
@@ -57,8 +58,10 @@ const LambdaProvider::Table& Operations() {
       {"GetFunctionUrlConfig", GetFunctionUrlConfig},
       {"GetLayerVersion", GetLayerVersion},
       {"GetLayerVersionByArn", GetLayerVersionByArn},
+      {"GetLayerVersionPolicy", GetLayerVersionPolicy},
       {"GetPolicy", GetPolicy},
       {"Invoke", Invoke},
+      {"InvokeWithResponseStream", InvokeWithResponseStream},
       {"ListAliases", ListAliases},
       {"ListEventSourceMappings", ListEventSourceMappings},
       {"ListFunctionUrlConfigs", ListFunctionUrlConfigs},
@@ -73,6 +76,7 @@ const LambdaProvider::Table& Operations() {
       {"ListFunctionEventInvokeConfigs", ListFunctionEventInvokeConfigs},
       {"PutFunctionEventInvokeConfig", PutFunctionEventInvokeConfig},
       {"UpdateFunctionEventInvokeConfig", UpdateFunctionEventInvokeConfig},
+      {"RemoveLayerVersionPermission", RemoveLayerVersionPermission},
       {"RemovePermission", RemovePermission},
       {"TagResource", TagResource},
       {"UntagResource", UntagResource},
@@ -147,6 +151,9 @@ Status Load(Env& env) {
     LayerVersion v;
     if (const json::object* doc = GetObject(d, "doc")) v.doc = *doc;
     v.code = GetString(d, "code").value_or("");
+    if (const json::array* st = GetArray(d, "statements")) v.statements = *st;
+    v.revision = GetString(d, "revision").value_or("");
+    (void)RecompileLayerPolicy(v);
     env.layers[LayerKey{store::AsText(r[0]), store::AsText(r[1]), store::AsText(r[2])}][store::AsInt(r[3])] =
         std::move(v);
   }
@@ -164,6 +171,28 @@ class LambdaAuthority final : public iam::ResourceAuthority {
   Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal&, std::string_view,
                                    std::string_view resource_arn) const override {
     iam::ResourceFacts facts;
+    // arn:aws:lambda:<region>:<account>:layer:<name>:<version>: the layer version's policy.
+    if (resource_arn.find(":layer:") != std::string_view::npos) {
+      std::vector<std::string> parts;
+      std::size_t at = 0;
+      const std::string arn(resource_arn);
+      while (true) {
+        std::size_t c = arn.find(':', at);
+        parts.push_back(arn.substr(at, c == std::string::npos ? std::string::npos : c - at));
+        if (c == std::string::npos) break;
+        at = c + 1;
+      }
+      if (parts.size() != 8 || parts[5] != "layer") return facts;
+      MutexLock lock(env_.mu);
+      auto it = env_.layers.find(LayerKey{parts[4], parts[3], parts[6]});
+      if (it == env_.layers.end()) return facts;
+      facts.owner_account = parts[4];
+      auto v = it->second.find(std::atoll(parts[7].c_str()));
+      if (v != it->second.end() && v->second.policy) {
+        facts.policy = iam::NamedPolicy{"layer version policy", v->second.policy};
+      }
+      return facts;
+    }
     auto parsed = ParseFunctionName(resource_arn, "", "");
     if (!parsed) return facts;
     MutexLock lock(env_.mu);
@@ -349,11 +378,26 @@ Status Env::SaveFunction(store::Transaction& txn, const Function& f) {
                {f.key.account, f.key.region, f.key.name, json::serialize(doc)}));
 }
 
+Status RecompileLayerPolicy(LayerVersion& v) {
+  if (v.statements.empty()) {
+    v.policy.reset();
+    return Status::Ok();
+  }
+  json::object doc{{"Version", "2012-10-17"}, {"Id", "default"}, {"Statement", v.statements}};
+  auto parsed = iam::ParsePolicy(json::serialize(doc), iam::PolicyKind::kResource);
+  if (!parsed) return parsed.error();
+  v.policy = std::make_shared<const iam::Policy>(std::move(*parsed));
+  return Status::Ok();
+}
+
 Status Env::SaveLayer(store::Transaction& txn, const LayerKey& key, std::int64_t version,
                       const LayerVersion& v) {
   json::object doc{{"doc", v.doc}, {"code", v.code}};
+  if (!v.statements.empty()) doc["statements"] = v.statements;
+  if (!v.revision.empty()) doc["revision"] = v.revision;
   return Status::FromResult(
-      txn.Exec("INSERT INTO lambda_layers (account, region, name, version, doc) VALUES (?, ?, ?, ?, ?)",
+      txn.Exec("INSERT INTO lambda_layers (account, region, name, version, doc) VALUES (?, ?, ?, ?, ?) ON "
+               "CONFLICT (account, region, name, version) DO UPDATE SET doc = excluded.doc",
                {key.account, key.region, key.name, version, json::serialize(doc)}));
 }
 
