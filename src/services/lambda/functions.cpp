@@ -481,6 +481,7 @@ Result<OperationOutput> DeleteFunction(Env& env, const RequestContext& ctx, Oper
       }
     }
     f->versions.erase(n);
+    f->provisioned.erase(std::to_string(n));
     CENOTE_RETURN_IF_ERROR(env.SaveFunction(*txn, *f));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
     return OperationOutput{};
@@ -658,7 +659,8 @@ Result<OperationOutput> DeleteAlias(Env& env, const RequestContext& ctx, Operati
   MutexLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, KeyOf(name)));
   f->aliases.erase(GetString(params, "Name").value_or(""));
-  f->urls.erase(GetString(params, "Name").value_or(""));  // an alias's function URL goes with it
+  f->urls.erase(GetString(params, "Name").value_or(""));         // an alias's function URL goes with it
+  f->provisioned.erase(GetString(params, "Name").value_or(""));  // and its provisioned concurrency
   CENOTE_RETURN_IF_ERROR(Save(env, *f));
   return OperationOutput{};
 }

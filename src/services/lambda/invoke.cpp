@@ -70,15 +70,14 @@ std::string LastBytes(const std::string& s, std::size_t n) {
 
 }  // namespace
 
-Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
-                                   const std::string& client_context, bool tail,
-                                   const std::string& request_id) {
-  EnvironmentSpec spec;
-  std::string role;
-  std::optional<std::int64_t> reserved;
+Result<PreparedSpec> PrepareSpec(Env& env, const Target& target) {
+  PreparedSpec prepared;
+  EnvironmentSpec& spec = prepared.spec;
+  std::string& role = prepared.role;
+  std::optional<std::int64_t>& reserved = prepared.reserved;
   std::vector<std::string> layer_codes;
-  std::string function_arn;
-  std::int64_t reserved_elsewhere = 0;
+  std::string& function_arn = prepared.function_arn;
+  std::int64_t& reserved_elsewhere = prepared.reserved_elsewhere;
   {
     MutexLock lock(env.mu);
     CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, target.key));
@@ -125,14 +124,6 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
     }
     CENOTE_ASSIGN_OR_RETURN(spec.code_dir, env.CodeDir(v->code));
   }
-  // Concurrency: a function's reservation, or the account's unreserved pool (1000 less all reservations).
-  if (reserved) {
-    if (*reserved == 0 || env.runtimes->Busy(function_arn) >= *reserved) {
-      return Throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
-    }
-  } else if (env.runtimes->BusyTotal() >= kAccountConcurrency - reserved_elsewhere) {
-    return Throttled("ConcurrentInvocationLimitExceeded");
-  }
   for (const std::string& code : layer_codes) {
     CENOTE_ASSIGN_OR_RETURN(std::string dir, env.CodeDir(code));
     spec.layer_dirs.push_back(dir);
@@ -155,6 +146,23 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
     }
     return vars;
   };
+  return prepared;
+}
+
+Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
+                                   const std::string& client_context, bool tail,
+                                   const std::string& request_id) {
+  CENOTE_ASSIGN_OR_RETURN(PreparedSpec prepared, PrepareSpec(env, target));
+  const EnvironmentSpec& spec = prepared.spec;
+  const std::string& role = prepared.role;
+  // Concurrency: a function's reservation, or the account's unreserved pool (1000 less all reservations).
+  if (prepared.reserved) {
+    if (*prepared.reserved == 0 || env.runtimes->Busy(prepared.function_arn) >= *prepared.reserved) {
+      return Throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
+    }
+  } else if (env.runtimes->BusyTotal() >= kAccountConcurrency - prepared.reserved_elsewhere) {
+    return Throttled("ConcurrentInvocationLimitExceeded");
+  }
   CENOTE_ASSIGN_OR_RETURN(InvocationResult r, env.runtimes->Invoke(spec, request_id, payload, client_context,
                                                                    target.invoked_arn));
   SendLogs(env, target, role, spec.log_group, r);

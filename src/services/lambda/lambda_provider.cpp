@@ -73,6 +73,10 @@ const LambdaProvider::Table& Operations() {
       {"PublishLayerVersion", PublishLayerVersion},
       {"PublishVersion", PublishVersion},
       {"PutFunctionConcurrency", PutFunctionConcurrency},
+      {"PutProvisionedConcurrencyConfig", PutProvisionedConcurrencyConfig},
+      {"GetProvisionedConcurrencyConfig", GetProvisionedConcurrencyConfig},
+      {"DeleteProvisionedConcurrencyConfig", DeleteProvisionedConcurrencyConfig},
+      {"ListProvisionedConcurrencyConfigs", ListProvisionedConcurrencyConfigs},
       {"ListFunctionEventInvokeConfigs", ListFunctionEventInvokeConfigs},
       {"PutFunctionEventInvokeConfig", PutFunctionEventInvokeConfig},
       {"UpdateFunctionEventInvokeConfig", UpdateFunctionEventInvokeConfig},
@@ -134,6 +138,11 @@ Status Load(Env& env) {
     if (const json::object* u = GetObject(d, "urls")) {
       for (const auto& [k, v] : *u) {
         if (v.is_object()) f.urls[std::string(k)] = v.as_object();
+      }
+    }
+    if (const json::object* pc = GetObject(d, "provisioned")) {
+      for (const auto& [k, v] : *pc) {
+        if (v.is_object()) f.provisioned[std::string(k)] = v.as_object();
       }
     }
     if (const json::object* c = GetObject(d, "invoke_configs")) {
@@ -371,6 +380,11 @@ Status Env::SaveFunction(store::Transaction& txn, const Function& f) {
                    {"invoke_configs", configs},
                    {"urls", urls}};
   if (f.reserved) doc["reserved"] = *f.reserved;
+  if (!f.provisioned.empty()) {
+    json::object pc;
+    for (const auto& [k, v] : f.provisioned) pc[k] = v;
+    doc["provisioned"] = pc;
+  }
   return Status::FromResult(
       txn.Exec("INSERT INTO lambda_functions (account, region, name, doc) VALUES (?, ?, ?, ?) ON CONFLICT "
                "(account, region, "
@@ -520,6 +534,8 @@ Result<std::unique_ptr<LambdaProvider>> LambdaProvider::Open(store::MetadataStor
                                      [e] { RunMappingsRound(*e); });
     provider->reaper_ =
         tasks.Every("lambda.reaper", std::chrono::milliseconds(10'000), [e] { e->runtimes->Reap(e->Now()); });
+    provider->provisioner_ = tasks.Every("lambda.provisioned-concurrency", std::chrono::milliseconds(500),
+                                         [e] { RunProvisionRound(*e); });
   }
   return provider;
 }

@@ -187,5 +187,81 @@ class LayerPermissions(unittest.TestCase):
         self.assertEqual(b.get_layer_version_by_arn(Arn=arn)["LayerVersionArn"], arn)
 
 
+class ProvisionedConcurrency(unittest.TestCase):
+    def wait_ready(self, name, qualifier):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            got = lam().get_provisioned_concurrency_config(FunctionName=name, Qualifier=qualifier)
+            if got["Status"] != "IN_PROGRESS":
+                return got
+            time.sleep(0.2)
+        self.fail("provisioned concurrency stayed IN_PROGRESS")
+
+    def test_provisioned_version_and_alias(self):
+        name = "prov-" + uuid.uuid4().hex[:8]
+        create(lam(), name, ROLE)
+        version = lam().publish_version(FunctionName=name)["Version"]
+        lam().create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+
+        err = harness.error_of(lam().put_provisioned_concurrency_config, FunctionName=name, Qualifier="$LATEST",
+                               ProvisionedConcurrentExecutions=1)
+        self.assertEqual(err, (400, "InvalidParameterValueException"))
+        self.assertEqual(harness.error_of(lam().get_provisioned_concurrency_config, FunctionName=name,
+                                          Qualifier="live"),
+                         (404, "ProvisionedConcurrencyConfigNotFoundException"))
+
+        put = lam().put_provisioned_concurrency_config(FunctionName=name, Qualifier="live",
+                                                       ProvisionedConcurrentExecutions=2)
+        self.assertEqual(put["RequestedProvisionedConcurrentExecutions"], 2)
+        self.assertEqual(put["Status"], "IN_PROGRESS")
+        got = self.wait_ready(name, "live")
+        self.assertEqual(got["Status"], "READY")
+        self.assertEqual(got["AvailableProvisionedConcurrentExecutions"], 2)
+        self.assertEqual(got["AllocatedProvisionedConcurrentExecutions"], 2)
+
+        # The same version again (through the version itself): one config per version.
+        self.assertEqual(harness.error_of(lam().put_provisioned_concurrency_config, FunctionName=name,
+                                          Qualifier=version, ProvisionedConcurrentExecutions=1)[1],
+                         "ResourceConflictException")
+        listed = lam().list_provisioned_concurrency_configs(FunctionName=name)["ProvisionedConcurrencyConfigs"]
+        self.assertEqual([c["FunctionArn"].split(":")[-1] for c in listed], ["live"])
+
+        # Invocations use the initialized environments: no Init Duration, the provisioned init type.
+        r = lam().invoke(FunctionName=name, Qualifier="live", Payload=b'{"x": 1}', LogType="Tail")
+        out = json.loads(r["Payload"].read())
+        self.assertEqual(out["init"], "provisioned-concurrency")
+        tail = base64.b64decode(r["LogResult"]).decode()
+        self.assertIn("REPORT RequestId:", tail)
+        self.assertNotIn("Init Duration", tail)
+        # $LATEST is on-demand.
+        r = lam().invoke(FunctionName=name, Payload=b'{}', LogType="Tail")
+        self.assertEqual(json.loads(r["Payload"].read())["init"], "on-demand")
+        self.assertIn("Init Duration", base64.b64decode(r["LogResult"]).decode())
+
+        # Reserved concurrency bounds it.
+        lam().put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
+        self.assertEqual(harness.error_of(lam().put_provisioned_concurrency_config, FunctionName=name,
+                                          Qualifier="live", ProvisionedConcurrentExecutions=3)[1],
+                         "InvalidParameterValueException")
+        lam().delete_function_concurrency(FunctionName=name)
+
+        lam().delete_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
+        self.assertEqual(harness.error_of(lam().get_provisioned_concurrency_config, FunctionName=name,
+                                          Qualifier="live")[1], "ProvisionedConcurrencyConfigNotFoundException")
+        self.assertEqual(lam().list_provisioned_concurrency_configs(FunctionName=name)
+                         ["ProvisionedConcurrencyConfigs"], [])
+
+    def test_init_failure(self):
+        name = "prov-bad-" + uuid.uuid4().hex[:8]
+        lam().create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                              Code={"ZipFile": zip_of({"app.py": "raise RuntimeError('no init')\n"})})
+        version = lam().publish_version(FunctionName=name)["Version"]
+        lam().put_provisioned_concurrency_config(FunctionName=name, Qualifier=version,
+                                                 ProvisionedConcurrentExecutions=1)
+        got = self.wait_ready(name, version)
+        self.assertEqual(got["Status"], "FAILED")
+        self.assertIn("no init", got["StatusReason"])
+
+
 if __name__ == "__main__":
     harness.main()
