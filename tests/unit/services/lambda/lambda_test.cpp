@@ -6,7 +6,9 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <thread>
 
 #include "../../store/temp_dir.hpp"
 #include "services/common/sandbox.hpp"
@@ -224,6 +226,41 @@ TEST_F(RuntimesTest, MemoryLimitStopsTheFunction) {
   EXPECT_TRUE(r->function_error) << r->payload;
   const std::string type(boost::json::parse(r->payload).at("errorType").as_string());
   EXPECT_TRUE(type == "Runtime.OutOfMemory" || type == "MemoryError") << r->payload;
+}
+
+// Provisioned concurrency: environments initialized ahead of time, used warm, released when unlisted.
+TEST_F(RuntimesTest, ProvisionStartsEnvironmentsAheadOfTime) {
+  EnvironmentSpec s = Python(
+      "import os\nINIT = os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n"
+      "def handler(e, c):\n    return {'init': INIT}\n");
+  std::map<std::string, Runtimes::ProvisionTarget> targets{{"fn:1", {s, 2}}};
+  auto states = runtimes_->Provision(targets);
+  EXPECT_EQ(states["fn:1"].ready, 0);
+  for (int i = 0; i < 200 && states["fn:1"].ready < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    states = runtimes_->Provision(targets);
+  }
+  ASSERT_EQ(states["fn:1"].ready, 2);
+  EXPECT_EQ(states["fn:1"].error, "");
+  auto r = runtimes_->Invoke(s, "p1", "{}", "", s.function_arn);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->cold);
+  EXPECT_EQ(boost::json::parse(r->payload).at("init").as_string(), "provisioned-concurrency");
+  EXPECT_EQ(r->log.find("Init Duration"), std::string::npos) << r->log;
+  // Reaping for idleness leaves them; unlisted, they are on-demand environments again.
+  runtimes_->Reap(std::numeric_limits<std::int64_t>::max() / 2);
+  EXPECT_EQ(runtimes_->Provision(targets)["fn:1"].ready, 2);
+  EXPECT_TRUE(runtimes_->Provision({}).empty());
+
+  EnvironmentSpec bad = Python("raise RuntimeError('init fails')\n");
+  std::map<std::string, Runtimes::ProvisionTarget> failing{{"bad:1", {bad, 1}}};
+  states = runtimes_->Provision(failing);
+  for (int i = 0; i < 200 && states["bad:1"].error.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    states = runtimes_->Provision(failing);
+  }
+  EXPECT_NE(states["bad:1"].error.find("init fails"), std::string::npos) << states["bad:1"].error;
+  EXPECT_EQ(states["bad:1"].ready, 0);
 }
 
 // ---- function URLs (urls.cpp): AWS's payload format 2.0 event, the result mapping, CORS
