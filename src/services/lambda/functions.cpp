@@ -693,6 +693,14 @@ Result<OperationOutput> PutFunctionConcurrency(Env& env, const RequestContext& c
         "UnreservedConcurrentExecution below its minimum value of [" +
         std::to_string(kMinimumUnreserved) + "].");
   }
+  std::int64_t provisioned = 0;
+  for (const auto& [q, c] : f->provisioned) provisioned += GetInt(c, "Requested").value_or(0);
+  if (n < provisioned) {
+    return Invalid(
+        "Specified ReservedConcurrentExecutions for function is less than the function's total "
+        "provisioned concurrency [" +
+        std::to_string(provisioned) + "].");
+  }
   auto before = f->reserved;
   f->reserved = n;
   auto saved = Save(env, *f);
