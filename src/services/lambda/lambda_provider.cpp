@@ -483,6 +483,7 @@ LambdaProvider::~LambdaProvider() {
   async_task_.reset();
   pollers_.reset();
   reaper_.reset();
+  provisioner_.reset();
   // Async events still being invoked hold the Env: kill their environments and let them finish.
   env_->stopping = true;
   env_->runtimes->StopAll();

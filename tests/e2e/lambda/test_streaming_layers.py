@@ -73,6 +73,11 @@ def create(client, name, role, **kw):
 
 
 class Streaming(unittest.TestCase):
+    def setUp(self):
+        if not hasattr(lam(), "invoke_with_response_stream"):
+            # Debian's boto3 (1.26.27) predates the operation; e2e.lambda.streaming-boto3-new runs it.
+            self.skipTest(f"boto3 {boto3.__version__} has no invoke_with_response_stream")
+
     def test_invoke_with_response_stream(self):
         name = "stream-" + uuid.uuid4().hex[:8]
         create(lam(), name, ROLE)
