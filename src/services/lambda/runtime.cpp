@@ -326,7 +326,7 @@ class Runtimes::Impl {
         spec.initialization_type = "provisioned-concurrency";
         spec.key = target.spec.key;
         auto done = std::make_shared<std::atomic<bool>>(false);
-        provisioners_.push_back(Provisioner{std::thread([this, id, spec = std::move(spec), done] {
+        provisioners_.push_back(Provisioner{std::thread([this, id = id, spec = std::move(spec), done] {
                                               PreStart(id, spec);
                                               done->store(true);
                                             }),
