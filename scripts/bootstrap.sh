@@ -20,6 +20,7 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev  # ./dev test's clang checks: libFuzzer + sanitizers, -Wthread-safety
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev
+  autoconf automake libtool  # aws-lambda-ric's bundled curl (scripts/build_lambda_ric.sh)
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libzstd-dev libnghttp2-dev libsnappy-dev
   nodejs npm curl openssl
   awscli python3-boto3
@@ -110,6 +111,32 @@ if [[ ! -f "$STAMP" ]] || [[ "$(cat "$STAMP")" != "$want_stamp" ]]; then
     esac
   done
   echo "$want_stamp" >"$STAMP"
+fi
+
+# ---------------------------------------------------------------- aws-lambda-ric (tests/e2e/lambda/test_ric.py)
+# AWS's Node.js runtime interface client, built once (its bundled curl and aws-lambda-cpp, then the native
+# addon: ~2 CPU-minutes, several wall-clock minutes on 2 busy cores) into .deps/aws-lambda-ric. 3.3.0 is the
+# last version that runs on Node.js 20 (4.x needs 22). CENOTE_SKIP_RIC=1 skips it (the e2e test then skips).
+RIC_PINS=(
+  "aws-lambda-ric@3.3.0 fb6cd346ec91301e6a02921e60bea1cc8d73cc7ec301191416b95f7d1295e09a"
+  "node-addon-api@6.1.0 441ddeef9b009b74f79e840f3e4d469e89a29e1304c573b8f48b355c7d088086"
+)
+RIC_STAMP="$DEPS/aws-lambda-ric.stamp"
+ric_want="$(printf '%s\n' "${RIC_PINS[@]}" | sha256sum | cut -d' ' -f1)-$(node --version 2>/dev/null)"
+if [[ "${CENOTE_SKIP_RIC:-0}" != 1 ]] && { [[ ! -f "$RIC_STAMP" ]] || [[ "$(cat "$RIC_STAMP")" != "$ric_want" ]]; }; then
+  ric_tgzs=()
+  for pin in "${RIC_PINS[@]}"; do
+    read -r spec sha <<<"$pin"
+    ric_tgzs+=("$(fetch_tarball "$spec" "$sha")")
+  done
+  log "building aws-lambda-ric (once; cached in .deps/aws-lambda-ric)"
+  started=$SECONDS
+  if "$ROOT/scripts/build_lambda_ric.sh" "${ric_tgzs[0]}" "${ric_tgzs[1]}" "$DEPS/aws-lambda-ric"; then
+    echo "$ric_want" >"$RIC_STAMP"
+    log "aws-lambda-ric built in $((SECONDS - started))s"
+  else
+    log "aws-lambda-ric did not build (tests/e2e/lambda/test_ric.py will skip)"
+  fi
 fi
 
 # ---------------------------------------------------------------- JS SDK v3 test clients

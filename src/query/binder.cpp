@@ -585,6 +585,27 @@ class Binder {
       case FileFormat::kOrc:
         return MakeError(kNotSupported, "NOT_SUPPORTED: ORC tables are not supported yet (" + t.database +
                                             "." + t.name + ")");
+      case FileFormat::kRegex: {
+        // Each line is one value (a delimiter text lines do not hold, no quoting); Hive's Matcher.matches():
+        // a line the pattern does not match whole has every column NULL, and a group's text that does not
+        // parse as its column's type reads as NULL.
+        const std::string line = QuoteIdentifier("__cenote_line");
+        const std::string re = QuoteLiteral(t.input_regex);
+        int group = 0;
+        for (const Column& c : columns) {
+          std::string value = "regexp_extract(" + line + ", " + re + ", " + std::to_string(++group) + ")";
+          if (c.duck_type != "VARCHAR") value = "TRY_CAST(" + value + " AS " + c.duck_type + ")";
+          add("CASE WHEN regexp_full_match(" + line + ", " + re + ") THEN " + value + " END AS " +
+              QuoteIdentifier(c.name));
+        }
+        from = "read_csv(" + list + ", delim = " + QuoteLiteral(std::string("\x1f\x1e\x1d\x1c")) +
+               ", quote = '', escape = '', header = false, skip = " +
+               std::to_string(std::max(0, t.skip_header_lines)) + ", columns = {" +
+               QuoteLiteral("__cenote_line") +
+               ": 'VARCHAR'}, auto_detect = false, null_padding = true, strict_mode = false, compression = " +
+               QuoteLiteral(compression) + ")";
+        break;
+      }
     }
     for (std::size_t k = 0; k < keys.size(); ++k) {
       std::string value = k < partition.values.size() ? partition.values[k] : std::string();

@@ -42,7 +42,9 @@ namespace cenote::query {
 
 // ---- what a catalog table binds to (filled by the TableResolver, i.e. by Athena from Glue + S3)
 
-enum class FileFormat { kCsv, kJson, kParquet, kOrc };
+// kRegex: Hive's RegexSerDe, each line of text matched whole by TableBinding::input_regex, a column per
+// group.
+enum class FileFormat { kCsv, kJson, kParquet, kOrc, kRegex };
 
 struct ColumnDef {
   std::string name;  // lower-case, as Glue stores it
@@ -62,6 +64,9 @@ struct TableBinding {
   std::string escape;
   int skip_header_lines = 0;
   std::string null_string;
+  // RegexSerDe (kRegex): input.regex, an RE2-compatible pattern; a line it does not match whole reads as
+  // NULLs.
+  std::string input_regex;
   // Views (TableType VIRTUAL_VIEW): the view's SELECT, in the dialect users write. Bound recursively
   // (a view may name other tables and views; cycles are refused).
   bool is_view = false;

@@ -131,6 +131,16 @@ Result<query::TableBinding> TableBindingFromGlue(const json::object& table, cons
     }
   }
 
+  if (Contains(serde, "RegexSerDe")) {
+    // Hive's RegexSerDe: each line matched whole by input.regex, one column per capturing group.
+    b.format = query::FileFormat::kRegex;
+    b.input_regex = Param(serde_params, "input.regex").value_or("");
+    if (b.input_regex.empty()) {
+      return MakeError("HIVE_INVALID_METADATA",
+                       "HIVE_INVALID_METADATA: This table does not have serde property \"input.regex\"!");
+    }
+    return b;
+  }
   if (Contains(serde, "OpenCSVSerde")) {
     b.format = query::FileFormat::kCsv;
     b.delimiter = Param(serde_params, "separatorChar").value_or(",").substr(0, 1);

@@ -9,6 +9,7 @@
 //   org.openx...JsonSerDe, hcatalog JsonSerDe, classification json -> JSON
 //   ParquetHiveSerDe, MapredParquetInputFormat, classification parquet -> Parquet
 //   OrcSerde, OrcInputFormat           -> ORC
+//   RegexSerDe                         -> lines matched whole by input.regex, one column per group
 //   TableType VIRTUAL_VIEW             -> a view; its SQL is the originalSql of the Presto View JSON
 // Partitions come from Catalog::GetPartitions (all pages), or from the table's projection.* properties when
 // projection is enabled (partition_projection.hpp); Files from LakeAccess::ListObjects under the

@@ -374,6 +374,8 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
     case query::FileFormat::kOrc:
       format = "ORC";
       break;
+    case query::FileFormat::kRegex:
+      return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: INSERT INTO a RegexSerDe table is not supported");
   }
   std::vector<query::ColumnDef> target = binding.columns;
   target.insert(target.end(), binding.partition_keys.begin(), binding.partition_keys.end());

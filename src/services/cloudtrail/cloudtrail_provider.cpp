@@ -1,9 +1,14 @@
 #include "services/cloudtrail/cloudtrail_provider.hpp"
 
+#include <sched.h>
 #include <spdlog/spdlog.h>
 #include <string.h>  // explicit_bzero
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "common/clock.hpp"
@@ -128,11 +133,16 @@ std::string EventId() {
   std::uint64_t hi = rng(), lo = rng();
   hi = (hi & ~0xF000ULL) | 0x4000ULL;            // version 4
   lo = (lo & ~(0x3ULL << 62)) | (0x2ULL << 62);  // variant 10
-  char out[37];
-  std::snprintf(
-      out, sizeof out, "%08llx-%04llx-%04llx-%04llx-%012llx", static_cast<unsigned long long>(hi >> 32),
-      static_cast<unsigned long long>((hi >> 16) & 0xFFFF), static_cast<unsigned long long>(hi & 0xFFFF),
-      static_cast<unsigned long long>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: the 32 hex digits of hi then lo, dashes after 8, 12, 16 and 20.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  int digit = 0;
+  for (int i = 0; i < 36; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    const std::uint64_t word = digit < 16 ? hi : lo;
+    out[i] = kHex[(word >> (60 - 4 * (digit % 16))) & 0xF];
+    ++digit;
+  }
   return out;
 }
 
@@ -150,18 +160,31 @@ class EventRecorder final : public aws::pipeline::AfterHook {
     if (!cls.recorded) return;
     // Data events exist only for trails that select them: the common case costs one atomic load.
     if (cls.data && !env_.any_data_trail.load(std::memory_order_acquire)) return;
-    json::object event = BuildEventRecord(record, cls, env_.Now(), EventId(), env_.options.default_account);
-    const std::string trails = SelectingTrails(event);
+    // The record is written as JSON text once, with the summary selection and routing read.
+    thread_local std::string text;
+    text.clear();
+    EventSummary summary;
+    WriteEventRecord(record, cls, env_.Now(), EventId(), env_.options.default_account, text, summary);
+    const std::string trails = SelectingTrails(summary);
     if (cls.data && trails.empty()) return;
     // Routing for delivery: recipient account, region, eventTime, the selecting trails' ARNs.
-    std::string routing = GetString(event, "recipientAccountId").value_or("");
+    std::string routing;
+    routing.reserve(summary.recipient_account.size() + summary.region.size() + summary.event_time.size() +
+                    trails.size() + 3);
+    routing += summary.recipient_account;
     routing += '\t';
-    routing += GetString(event, "awsRegion").value_or("");
+    routing += summary.region;
     routing += '\t';
-    routing += GetString(event, "eventTime").value_or("");
+    routing += summary.event_time;
     routing += '\t';
     routing += trails;
-    Status st = env_.events->Append(event, !cls.data, routing);
+    Status st = Status::Ok();
+    if (cls.data) {
+      st = env_.events->AppendSerialized(text, nullptr, routing);
+    } else {
+      const IndexedEvent indexed = IndexOf(0, summary);
+      st = env_.events->AppendSerialized(text, &indexed, routing);
+    }
     if (!st) {
       spdlog::error("cloudtrail: request {}: the event could not be recorded: {}", ctx.request_id,
                     st.error().message);
@@ -171,7 +194,7 @@ class EventRecorder final : public aws::pipeline::AfterHook {
  private:
   // The ARNs of the logging trails that log `event` (its account, or its organization's; its region, unless
   // multi-region; their selectors), comma-separated.
-  std::string SelectingTrails(const json::object& event) {
+  std::string SelectingTrails(const EventSummary& event) {
     std::shared_ptr<const std::vector<LoggingTrail>> trails;
     {
       MutexLock lock(env_.data_mu);
@@ -179,14 +202,13 @@ class EventRecorder final : public aws::pipeline::AfterHook {
     }
     std::string out;
     if (trails == nullptr || trails->empty()) return out;
-    const std::string account = GetString(event, "recipientAccountId").value_or("");
-    const std::string region = GetString(event, "awsRegion").value_or("");
+    const std::string& account = event.recipient_account;
     for (const LoggingTrail& t : *trails) {
       if (t.account != account && (t.organization_id.empty() || env_.orgs == nullptr ||
                                    env_.orgs->OrganizationId(account) != t.organization_id)) {
         continue;
       }
-      if (!t.multi_region && t.home_region != region) continue;
+      if (!t.multi_region && t.home_region != event.region) continue;
       if (!SelectorsMatch(t.selectors, event)) continue;
       if (!out.empty()) out += ',';
       out += t.arn;
@@ -219,6 +241,23 @@ class TrailAuthority final : public iam::ResourceAuthority {
  private:
   Env& env_;
 };
+
+// Delivery (reading the event log, gzip, SHA-256, the S3 writes, digests) runs on its task's own thread at a
+// lower priority than the request threads: it has minutes (AWS delivers about every 5), they do not. This
+// thread only: SCHED_BATCH (no wake-up preemption of request threads) and nice 10 (about a tenth of a core's
+// share against a busy request thread, all of an idle core).
+void LowerThisThreadsPriority() {
+  thread_local bool lowered = false;
+  if (lowered) return;
+  lowered = true;
+  sched_param param{};
+  if (::sched_setscheduler(0, SCHED_BATCH, &param) != 0) {
+    spdlog::debug("cloudtrail: delivery thread stays SCHED_OTHER: {}", std::strerror(errno));
+  }
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10) != 0) {
+    spdlog::debug("cloudtrail: delivery thread keeps its nice value: {}", std::strerror(errno));
+  }
+}
 
 }  // namespace
 
@@ -301,6 +340,7 @@ Result<std::unique_ptr<CloudTrailProvider>> CloudTrailProvider::Open(store::Meta
     Env* e = provider->env_.get();
     provider->delivery_ =
         tasks.Every("cloudtrail.delivery", std::chrono::milliseconds(e->options.delivery_interval_ms), [e] {
+          LowerThisThreadsPriority();
           (void)DeliverAll(*e, false);
           (void)e->events->Trim();
         });

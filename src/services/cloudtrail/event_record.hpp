@@ -59,9 +59,28 @@ boost::json::value RedactedElements(std::string_view service, std::string_view d
 // "2026-12-06T10:07:23Z"
 std::string EventTime(std::int64_t ms);
 
-// One call as CloudTrail records it (eventVersion 1.11). Its recipientAccountId (whose trails and event
-// history receive it) is the caller's account, or for anonymous calls the resource's, else
-// `fallback_account`.
+// What event selection, delivery's routing and the event history read of a record, without parsing it.
+struct EventSummary {
+  bool data = false;  // eventCategory "Data"
+  bool read_only = false;
+  std::string event_source, event_name, region, event_time, event_id, error_code, recipient_account;
+  std::string identity_type;  // userIdentity.type
+  std::string identity_arn;   // userIdentity.arn
+  std::string access_key_id;  // userIdentity.accessKeyId
+  std::string user_name;      // the event history's Username: "root", the user or session name, the service
+  std::vector<EventResource> resources;
+};
+// The summary of a stored record (LookupEvents' index at Open, CloudTrail Lake's selection).
+EventSummary SummaryOf(const boost::json::object& event);
+
+// One call as CloudTrail records it (eventVersion 1.11), as JSON text into `out` (appended), with its
+// summary. Its recipientAccountId (whose trails and event history receive it) is the caller's account, or
+// for anonymous calls the resource's, else `fallback_account`. Written directly (no JSON document): this runs
+// on every recorded call before the response leaves.
+void WriteEventRecord(const aws::pipeline::CallRecord& record, const EventClass& cls, std::int64_t now_ms,
+                      std::string_view event_id, const std::string& fallback_account, std::string& out,
+                      EventSummary& summary);
+// The same record as a JSON object.
 boost::json::object BuildEventRecord(const aws::pipeline::CallRecord& record, const EventClass& cls,
                                      std::int64_t now_ms, const std::string& event_id,
                                      const std::string& fallback_account);

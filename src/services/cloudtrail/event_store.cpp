@@ -6,12 +6,19 @@
 
 #include "services/cloudtrail/event_store.hpp"
 
+#include "services/cloudtrail/event_record.hpp"
+
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <spdlog/spdlog.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -28,10 +35,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string Str(const json::object& o, std::string_view name) {
-  return services::GetString(o, name).value_or("");
-}
-
 // The name event history shows for a resource: S3's bucket (or bucket/key), else the ARN.
 std::string ResourceNameOf(std::string_view arn) {
   if (arn.starts_with("arn:aws:s3:::")) return std::string(arn.substr(13));
@@ -40,36 +43,23 @@ std::string ResourceNameOf(std::string_view arn) {
 
 }  // namespace
 
-IndexedEvent IndexOf(std::uint64_t sequence, const json::object& event) {
+IndexedEvent IndexOf(std::uint64_t sequence, const EventSummary& event) {
   IndexedEvent e;
   e.sequence = sequence;
-  e.account = Str(event, "recipientAccountId");
-  e.region = Str(event, "awsRegion");
-  e.event_id = Str(event, "eventID");
-  e.event_name = Str(event, "eventName");
-  e.event_source = Str(event, "eventSource");
-  e.read_only = services::GetBool(event, "readOnly").value_or(false);
-  if (const auto* id = services::GetObject(event, "userIdentity")) {
-    e.access_key_id = Str(*id, "accessKeyId");
-    const std::string type = Str(*id, "type");
-    if (type == "Root") {
-      e.username = "root";
-    } else if (type == "IAMUser") {
-      e.username = Str(*id, "userName");
-    } else if (type == "AssumedRole" || type == "FederatedUser") {
-      std::string arn = Str(*id, "arn");
-      e.username = arn.substr(arn.rfind('/') + 1);
-    } else if (type == "AWSService") {
-      e.username = Str(*id, "invokedBy");
-    }
-  }
-  if (const auto* resources = services::GetArray(event, "resources")) {
-    for (const auto& r : *resources) {
-      if (!r.is_object()) continue;
-      e.resources.emplace_back(Str(r.as_object(), "type"), ResourceNameOf(Str(r.as_object(), "ARN")));
-    }
-  }
+  e.account = event.recipient_account;
+  e.region = event.region;
+  e.event_id = event.event_id;
+  e.event_name = event.event_name;
+  e.event_source = event.event_source;
+  e.read_only = event.read_only;
+  e.access_key_id = event.access_key_id;
+  e.username = event.user_name;
+  for (const auto& r : event.resources) e.resources.emplace_back(r.type, ResourceNameOf(r.arn));
   return e;
+}
+
+IndexedEvent IndexOf(std::uint64_t sequence, const json::object& event) {
+  return IndexOf(sequence, SummaryOf(event));
 }
 
 namespace {
@@ -114,8 +104,9 @@ struct EventStore::Segment {
   std::string path;
   int fd = -1;
   bool open = false;
-  std::size_t used = 0;    // bytes of complete frames
-  std::size_t synced = 0;  // bytes flushed to disk
+  std::size_t reserved = 0;  // bytes of the frames given an offset (written or queued)
+  std::size_t used = 0;      // bytes of complete, published frames
+  std::size_t synced = 0;    // bytes flushed to disk
   std::uint64_t last_sequence = 0;
   std::int64_t last_arrival_ms = 0;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> frames;  // (sequence, offset), in order
@@ -124,7 +115,27 @@ struct EventStore::Segment {
   }
 };
 
+// A caller waiting for its frame: the writer sets `state` and wakes it with one futex call. The word lives on
+// the caller's stack; the writer touches nothing of it after the store but the futex wake (a wake on a word
+// that is gone is harmless: a futex waiter there would be woken spuriously, which every waiter tolerates).
+struct EventStore::Waiter {
+  static constexpr std::uint32_t kWaiting = 0, kWritten = 1, kWriter = 2;
+  std::atomic<std::uint32_t> state{kWaiting};
+  Status status;  // set before `state` becomes kWritten
+};
+
 namespace {
+
+void FutexWait(std::atomic<std::uint32_t>& word, std::uint32_t expected) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr,
+            nullptr, 0);
+}
+
+void FutexWake(std::atomic<std::uint32_t>& word) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+std::string SparePath(const std::string& dir) { return dir + "/spare-segment.tmp"; }
 
 // Writes `n` bytes at `offset` of `fd` whole (pwrite may write less).
 bool WriteAt(int fd, const char* data, std::size_t n, std::size_t offset) {
@@ -139,14 +150,42 @@ bool WriteAt(int fd, const char* data, std::size_t n, std::size_t offset) {
   return true;
 }
 
-// Zeros from `from` to kSegmentBytes: a segment's unused rest reads as the end of its frames, and its blocks
-// are allocated and written now, so that appends later overwrite data blocks in place (no extent to convert,
-// no metadata for fdatasync to journal).
-bool ZeroFrom(int fd, std::size_t from) {
-  static const std::string kZeros(1 << 20, '\0');
+// Writes the `iov` (count `n`, consumed) at `offset` of `fd` whole.
+bool WriteVecAt(int fd, iovec* iov, int n, std::size_t offset) {
+  while (n > 0) {
+    const ssize_t w = ::pwritev(fd, iov, n, static_cast<off_t>(offset));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    offset += static_cast<std::size_t>(w);
+    std::size_t left = static_cast<std::size_t>(w);
+    while (n > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --n;
+    }
+    if (n > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return true;
+}
+
+constexpr std::size_t kPage = 4096;
+
+// Writes `fd` from `from` to kSegmentBytes with `head` (the bytes from `from` that must stay) then zeros: a
+// segment's unused rest reads as the end of its frames, and its blocks are allocated and written now, so that
+// appends later overwrite data blocks in place (no extent to convert, no metadata for fdatasync to journal).
+// One page per write, so that the page cache holds the file in single pages (see the header comment).
+bool ZeroFrom(int fd, std::size_t from, std::string_view head = {}) {
+  char page[kPage];
   while (from < EventStore::kSegmentBytes) {
-    const std::size_t n = std::min(kZeros.size(), EventStore::kSegmentBytes - from);
-    if (!WriteAt(fd, kZeros.data(), n, from)) return false;
+    const std::size_t n = std::min(kPage - from % kPage, EventStore::kSegmentBytes - from);
+    const std::size_t keep = std::min(n, head.size());
+    std::memcpy(page, head.data(), keep);
+    std::memset(page + keep, 0, n - keep);
+    head.remove_prefix(keep);
+    if (!WriteAt(fd, page, n, from)) return false;
     from += n;
   }
   return true;
@@ -172,6 +211,7 @@ EventStore::~EventStore() {
     sync_cv_.SignalAll();
   }
   if (syncer_.joinable()) syncer_.join();
+  if (spare_fd_ >= 0) ::close(spare_fd_);  // the file is removed at the next Open
 }
 
 // Scans every segment (frames, index), cuts the last one at its first bad frame and maps it for appends.
@@ -184,9 +224,12 @@ Status EventStore::Recover() {
     }
   }
   std::sort(files.begin(), files.end());
+  std::error_code ignored;
+  std::filesystem::remove(SparePath(dir_), ignored);
   const std::int64_t cutoff = clock_() - kRetentionMs;
   MutexLock lock(mu_);
   std::size_t indexed = 0;
+  std::string last_data;  // the last segment's bytes
   for (const auto& [first, path] : files) {
     auto seg = std::make_shared<Segment>();
     seg->first = first;
@@ -220,119 +263,235 @@ Status EventStore::Recover() {
       }
       pos += 8 + n;
     }
-    seg->used = seg->synced = pos;
+    seg->reserved = seg->used = seg->synced = pos;
     segments_[first] = seg;
+    if (first == files.back().first) last_data = std::move(data);
   }
-  synced_ = next_sequence_;
+  synced_ = published_ = next_sequence_;
   if (indexed > 0) spdlog::info("cloudtrail: {} management events in the event history", indexed);
   if (segments_.empty()) return StartSegment(next_sequence_);
   // The last segment goes on taking events, its torn tail (an unanswered append) zeroed.
+  // The page cache may hold it in large folios (the previous process's writes, or this scan's readahead):
+  // flush and drop them, then rewrite the pages from the one holding the end in single pages.
   std::shared_ptr<Segment> last = segments_.rbegin()->second;
-  if (!ZeroFrom(last->fd, last->used) || ::fdatasync(last->fd) != 0) {
-    return InternalError("cannot prepare " + last->path + ": " + std::strerror(errno));
-  }
+  const std::size_t page_start = last->used / kPage * kPage;
+  const bool prepared = ::fdatasync(last->fd) == 0 &&
+                        ::posix_fadvise(last->fd, 0, 0, POSIX_FADV_DONTNEED) == 0 &&
+                        ZeroFrom(last->fd, page_start,
+                                 std::string_view(last_data).substr(page_start, last->used - page_start)) &&
+                        ::fdatasync(last->fd) == 0;
+  if (!prepared) return InternalError("cannot prepare " + last->path + ": " + std::strerror(errno));
   last->open = true;
   active_ = last;
   return Status::Ok();
 }
 
-// A new, preallocated, mapped segment whose first event will be `first_sequence`; the previous active one
-// is left to the syncer to flush.
 Status EventStore::StartSegment(std::uint64_t first_sequence) {
   auto seg = std::make_shared<Segment>();
   seg->first = first_sequence;
   seg->path = SegmentPath(dir_, first_sequence);
-  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (seg->fd < 0) return InternalError("cannot create " + seg->path + ": " + std::strerror(errno));
-  if (!ZeroFrom(seg->fd, 0) || ::fdatasync(seg->fd) != 0) {
-    Error e = InternalError("cannot prepare " + seg->path + ": " + std::strerror(errno));
-    ::unlink(seg->path.c_str());
-    return e;
+  if (spare_fd_ >= 0 && ::rename(SparePath(dir_).c_str(), seg->path.c_str()) == 0) {
+    // The spare is zero-filled and flushed; its new name reaches the disk with the syncer's next flush (the
+    // directory's fsync comes before any event in it counts as synced). A kill needs nothing more.
+    seg->fd = spare_fd_;
+    spare_fd_ = -1;
+    directory_dirty_ = true;
+  } else {
+    if (spare_fd_ >= 0) {
+      spdlog::warn("cloudtrail: cannot rename the spare event segment: {}", std::strerror(errno));
+      ::close(spare_fd_);
+      spare_fd_ = -1;
+    }
+    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (seg->fd < 0) return InternalError("cannot create " + seg->path + ": " + std::strerror(errno));
+    if (!ZeroFrom(seg->fd, 0) || ::fdatasync(seg->fd) != 0) {
+      Error e = InternalError("cannot prepare " + seg->path + ": " + std::strerror(errno));
+      ::unlink(seg->path.c_str());
+      return e;
+    }
+    // The file's name must survive a crash before any event in it is answered.
+    CENOTE_RETURN_IF_ERROR(store::FsyncDirectory(dir_));
   }
   seg->open = true;
-  // The file's name must survive a crash before any event in it is answered.
-  CENOTE_RETURN_IF_ERROR(store::FsyncDirectory(dir_));
   if (active_ != nullptr) unsynced_.push_back(active_);
   active_ = seg;
   segments_[first_sequence] = seg;
   return Status::Ok();
 }
 
+void EventStore::PrepareSpare() {
+  {
+    MutexLock lock(mu_);
+    if (spare_fd_ >= 0 || stop_ || active_ == nullptr || active_->reserved < kSegmentBytes / 2) return;
+  }
+  const std::string path = SparePath(dir_);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || !ZeroFrom(fd, 0) || ::fdatasync(fd) != 0) {
+    spdlog::warn("cloudtrail: cannot prepare a spare event segment: {}", std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    ::unlink(path.c_str());
+    return;
+  }
+  MutexLock lock(mu_);
+  spare_fd_ = fd;
+}
+
 Status EventStore::Append(const json::object& event, bool management, std::string_view routing) {
-  const std::string text = json::serialize(event);
+  if (!management) return AppendSerialized(json::serialize(event), nullptr, routing);
+  const IndexedEvent indexed = IndexOf(0, event);
+  return AppendSerialized(json::serialize(event), &indexed, routing);
+}
+
+Status EventStore::AppendSerialized(std::string_view text, const IndexedEvent* indexed,
+                                    std::string_view routing) {
   const std::int64_t arrival = clock_();
   if (routing.size() > 0xFFFF) routing = routing.substr(0, routing.rfind(',', 0xFFFF));
   const std::size_t body_size = kBodyHeader + routing.size() + text.size();
   if (8 + body_size > kSegmentBytes / 2) {
     return InternalError("a CloudTrail event of " + std::to_string(text.size()) + " bytes");
   }
-  std::optional<IndexedEvent> indexed;
-  if (management) {
-    indexed = IndexOf(0, event);
-    indexed->time_ms = arrival;
+  Pending p;
+  p.arrival_ms = arrival;
+  if (indexed != nullptr) {
+    p.indexed = *indexed;
+    p.indexed->time_ms = arrival;
   }
   // The frame is made outside the lock but for its sequence (and so its CRC).
-  std::string frame(8 + body_size, '\0');
-  char* out = frame.data();
+  p.frame.resize(8 + body_size);
+  char* out = p.frame.data();
   std::memcpy(out + 16, &arrival, 8);
-  out[24] = management ? 'M' : 'D';
+  out[24] = indexed != nullptr ? 'M' : 'D';
   const std::uint16_t routing_size = static_cast<std::uint16_t>(routing.size());
   std::memcpy(out + 25, &routing_size, 2);
   std::memcpy(out + 8 + kBodyHeader, routing.data(), routing.size());
   std::memcpy(out + 8 + kBodyHeader + routing.size(), text.data(), text.size());
   const std::uint32_t n = static_cast<std::uint32_t>(body_size);
   std::memcpy(out, &n, 4);
+  Waiter me;
+  p.waiter = &me;
   MutexLock lock(mu_);
-  if (active_->used + 8 + body_size > kSegmentBytes) CENOTE_RETURN_IF_ERROR(StartSegment(next_sequence_));
-  const std::uint64_t sequence = next_sequence_;
-  Segment& seg = *active_;
-  std::memcpy(out + 8, &sequence, 8);
+  if (!failed_.ok()) return failed_;
+  if (active_->reserved + p.frame.size() > kSegmentBytes)
+    CENOTE_RETURN_IF_ERROR(StartSegment(next_sequence_));
+  p.sequence = next_sequence_++;
+  p.segment = active_;
+  p.offset = active_->reserved;
+  active_->reserved += p.frame.size();
+  std::memcpy(out + 8, &p.sequence, 8);
   const std::uint32_t crc = Crc32c(0, out + 8, body_size);
   std::memcpy(out + 4, &crc, 4);
-  // One write into the page cache (no mapping: a mapped file's writeback write-protects its pages, a TLB
-  // shootdown across every thread of the process each flush). A frame a kill interrupts is never answered;
-  // one a power cut tears fails its CRC, and recovery cuts it.
-  if (!WriteAt(seg.fd, frame.data(), frame.size(), seg.used)) {
-    return InternalError("cannot write " + seg.path + ": " + std::strerror(errno));
+  const std::uint64_t sequence = p.sequence;
+  queue_.push_back(std::move(p));
+  if (writing_) {
+    // Another caller is writing: it (or one after it) writes this frame too, then wakes this caller, or
+    // hands it the writer's role.
+    lock.Unlock();
+    std::uint32_t state;
+    while ((state = me.state.load(std::memory_order_acquire)) == Waiter::kWaiting) {
+      FutexWait(me.state, Waiter::kWaiting);
+    }
+    if (state == Waiter::kWriter) {
+      lock.Lock();
+      WriteQueued(lock, &me);
+    }
+  } else {
+    writing_ = true;
+    WriteQueued(lock, &me);
   }
-  ++next_sequence_;
-  const std::uint32_t offset = static_cast<std::uint32_t>(seg.used);
-  seg.frames.emplace_back(sequence, offset);
-  seg.used += 8 + body_size;
-  seg.last_sequence = sequence;
-  seg.last_arrival_ms = arrival;
-  if (indexed) {
-    indexed->sequence = sequence;
-    indexed->offset = offset;
-    index_.emplace(sequence, std::move(*indexed));
-  }
-  // Only an idle syncer needs waking; a waiting one flushes this event when its interval ends (a wake-up per
-  // event would cost a context switch per call).
-  if (syncer_idle_ || mode_ == SyncMode::kAlways) sync_cv_.Signal();
-  if (mode_ == SyncMode::kAlways) {
-    synced_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ > sequence || stop_; });
-  }
+  if (!me.status.ok() || mode_ != SyncMode::kAlways) return me.status;
+  lock.Lock();
+  synced_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ > sequence || stop_; });
   return Status::Ok();
+}
+
+void EventStore::WriteQueued(MutexLock& lock, Waiter* self) {
+  std::vector<Pending> batch;
+  batch.swap(queue_);
+  const bool failed = !failed_.ok();
+  lock.Unlock();
+  // Frames of one segment are contiguous (offsets are reserved in sequence order): one pwritev per run of
+  // at most IOV_MAX frames. No frame is published before all of the batch is written.
+  Status written = Status::Ok();
+  std::vector<iovec> iov;
+  iov.reserve(std::min<std::size_t>(batch.size(), IOV_MAX));
+  for (std::size_t i = 0; i < batch.size() && !failed && written.ok();) {
+    const Segment& seg = *batch[i].segment;
+    const std::size_t offset = batch[i].offset;
+    std::size_t end = offset;
+    iov.clear();
+    for (;
+         i < batch.size() && batch[i].segment.get() == &seg && batch[i].offset == end && iov.size() < IOV_MAX;
+         ++i) {
+      iov.push_back(iovec{batch[i].frame.data(), batch[i].frame.size()});
+      end += batch[i].frame.size();
+    }
+    // A frame a kill interrupts was never answered; one a power cut tears fails its CRC, and recovery cuts
+    // it.
+    if (!WriteVecAt(seg.fd, iov.data(), static_cast<int>(iov.size()), offset)) {
+      written = InternalError("cannot write " + seg.path + ": " + std::strerror(errno));
+    }
+  }
+  lock.Lock();
+  if (!written.ok() && failed_.ok()) {
+    spdlog::error("cloudtrail: the event log cannot be written; no more events are recorded: {}",
+                  written.error().message);
+    failed_ = written;
+  }
+  const Status outcome = failed ? failed_ : written;
+  if (outcome.ok()) {
+    for (Pending& p : batch) {
+      Segment& seg = *p.segment;
+      seg.frames.emplace_back(p.sequence, static_cast<std::uint32_t>(p.offset));
+      seg.used = p.offset + p.frame.size();
+      seg.last_sequence = p.sequence;
+      seg.last_arrival_ms = p.arrival_ms;
+      if (p.indexed) {
+        p.indexed->sequence = p.sequence;
+        p.indexed->offset = static_cast<std::uint32_t>(p.offset);
+        index_.emplace(p.sequence, std::move(*p.indexed));
+      }
+    }
+    if (!batch.empty()) published_ = batch.back().sequence + 1;
+    // Only an idle syncer needs waking; a waiting one flushes these events when its interval ends (a
+    // wake-up per batch would cost a context switch per call).
+    if (syncer_idle_ || mode_ == SyncMode::kAlways || flush_wanted_) sync_cv_.Signal();
+  }
+  Waiter* next = nullptr;
+  if (queue_.empty()) {
+    writing_ = false;
+  } else {
+    next = queue_.front().waiter;
+  }
+  lock.Unlock();
+  for (Pending& p : batch) {
+    p.waiter->status = outcome;
+    p.waiter->state.store(Waiter::kWritten, std::memory_order_release);
+    if (p.waiter != self) FutexWake(p.waiter->state);
+  }
+  if (next != nullptr) {
+    next->state.store(Waiter::kWriter, std::memory_order_release);
+    FutexWake(next->state);
+  }
 }
 
 void EventStore::Flush() {
   MutexLock lock(mu_);
-  const std::uint64_t target = next_sequence_;
+  const std::uint64_t target = published_;
   if (synced_ >= target) return;
   flush_wanted_ = true;
   sync_cv_.Signal();
   synced_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ >= target || stop_; });
 }
 
-// The syncer: flushes what was appended (group commit), at most every 20 ms in kBatched, until stopped with
-// nothing left to flush.
+// The syncer: flushes what was written (group commit), at most every 20 ms in kBatched, until stopped with
+// nothing left to flush; prepares the spare segment between flushes.
 void EventStore::Sync() {
   const auto interval =
       mode_ == SyncMode::kBatched ? std::chrono::milliseconds(20) : std::chrono::milliseconds(0);
   auto last = std::chrono::steady_clock::now() - interval;
   MutexLock lock(mu_);
   for (;;) {
-    auto pending = [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ < next_sequence_; };
+    auto pending = [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return synced_ < published_; };
     syncer_idle_ = true;
     sync_cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || pending(); });
     syncer_idle_ = false;
@@ -343,25 +502,35 @@ void EventStore::Sync() {
     }
     flush_wanted_ = false;
     last = std::chrono::steady_clock::now();
-    const std::uint64_t target = next_sequence_;
-    std::vector<std::shared_ptr<Segment>> rolled;
-    rolled.swap(unsynced_);
+    // Everything below `target` is written, in the rolled segments and the active one (a rolled segment may
+    // still have frames queued: it stays on the list until all of its bytes are flushed).
+    const std::uint64_t target = published_;
+    std::vector<std::pair<std::shared_ptr<Segment>, std::size_t>> flush;  // segment, bytes written
+    for (const auto& seg : unsynced_) flush.emplace_back(seg, seg->used);
     std::shared_ptr<Segment> active = active_;
-    const std::size_t from = active->synced, to = active->used;
+    if (active->used > active->synced) flush.emplace_back(active, active->used);
+    const bool directory = directory_dirty_;
+    directory_dirty_ = false;
     lock.Unlock();
-    // Rolled segments (their tails since the last flush), then the active one's new bytes.
     bool ok = true;
-    for (const auto& seg : rolled) ok = ::fdatasync(seg->fd) == 0 && ok;
-    if (to > from) ok = ::fdatasync(active->fd) == 0 && ok;
+    for (const auto& [seg, to] : flush) ok = ::fdatasync(seg->fd) == 0 && ok;
     if (!ok) spdlog::error("cloudtrail: flushing the event log failed: {}", std::strerror(errno));
-    lock.Lock();
-    for (const auto& seg : rolled) {
-      seg->synced = seg->used;
-      seg->open = false;
+    // A segment renamed into place: its name must be on disk before its events count as synced.
+    if (directory && !store::FsyncDirectory(dir_).ok()) {
+      spdlog::error("cloudtrail: flushing the event log's directory failed");
     }
-    active->synced = std::max(active->synced, to);
+    lock.Lock();
+    for (const auto& [seg, to] : flush) seg->synced = std::max(seg->synced, to);
+    std::erase_if(unsynced_, [](const std::shared_ptr<Segment>& seg) {
+      if (seg->synced < seg->reserved) return false;
+      seg->open = false;
+      return true;
+    });
     synced_ = std::max(synced_, target);
     synced_cv_.SignalAll();
+    lock.Unlock();
+    PrepareSpare();
+    lock.Lock();
   }
 }
 
@@ -482,7 +651,7 @@ Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::s
 
 Result<std::uint64_t> EventStore::NextSequence() {
   MutexLock lock(mu_);
-  return next_sequence_;
+  return published_;
 }
 
 Status EventStore::Trim() {

@@ -2,21 +2,36 @@
 //
 // Storage: an append-only log of segment files under one directory (events-<first sequence, 20 digits>.log,
 // each zero-filled to kSegmentBytes when made, so appends overwrite allocated blocks in place). Recording an
-// event is one pwrite into the page cache under a mutex:
+// event is a write into the page cache, grouped with the concurrent ones (group write):
 //
-//   Append (the recorder, before the response leaves): sequence -> frame -> pwrite at the segment's end ->
-//     return (SyncMode::kBatched), or wait for the syncer to have it on disk (kAlways).
+//   Append (the recorder, before the response leaves): frame (outside the lock) -> under the lock: sequence,
+//     offset and CRC reserved, frame queued -> if no write is in progress the caller becomes the writer: it
+//     takes every queued frame, writes them with one pwritev (lock released), publishes them (index, readers'
+//     view, the contiguous watermark `published_`), wakes their callers and hands the writer's role to the
+//     oldest caller queued meanwhile -> return (SyncMode::kBatched), or wait for the syncer to have it on
+//     disk (kAlways). A caller whose frame another writer takes sleeps on its own futex word until it is
+//     written (no shared condition variable: one wake per caller, none for the others).
 //   Syncer (one thread): every 20 ms while there is something new (kAlways: at once), fdatasync of the
-//     segments written: one flush for every event recorded meanwhile (group commit), then wakes kAlways
-//     waiters.
+//     segments written (and of the directory after a rollover): one flush for every event recorded meanwhile
+//     (group commit), then wakes kAlways waiters. It also prepares the next segment (zero-filled, flushed)
+//     while the active one fills, so a rollover is a rename, not 4 MiB written under the lock.
+//
+// Frames are written in sequence order by one writer at a time, and a caller returns only once every frame
+// up to its own is written (the writer publishes a whole batch, batches are taken in order): so the log is
+// always a prefix of complete frames plus at most one torn batch that no caller was answered for, which is
+// what recovery expects (it cuts at the first torn or zero frame).
 //
 // (The segments are not mapped: the writeback of a mapped file write-protects its dirty pages, one TLB
-// shootdown across every thread of the process per flush, which cost more than the pwrite per event.)
+// shootdown across every thread of the process per flush, which cost more than the pwrite per event. They
+// are zero-filled with 4 KiB writes: a 1 MiB write makes the page cache hold the file in large folios, and
+// every small append into a large folio then walks all of its buffer heads (ext4_block_write_begin and
+// block_commit_write: 2x the CPU per append, measured), and writeback writes the whole folio.)
 //
 // So an answered call's event survives kill -9 in both modes (the written pages are the kernel's page cache,
 // written back whatever becomes of the process), and power loss too in kAlways; in kBatched a power
 // cut can lose the last 20 ms of events. kBatched keeps recording off the request's critical path: an
-// fdatasync costs 1-4 ms on a busy disk, which no small GET can wait for.
+// fdatasync costs 1-4 ms on a busy disk, which no small GET can wait for. A failed write (EIO: the blocks
+// are allocated, so no ENOSPC) stops recording until a restart: every Append then returns the error.
 //
 // Frames: u32 length | u32 CRC32C(body) | body = u64 sequence | i64 arrival ms | u8 'M' (management) or 'D'
 // (data) | u16 routing length | routing | the event's JSON (little-endian). A segment's frames end at a zero
@@ -90,7 +105,7 @@ struct StoredEvent {
 };
 
 enum class SyncMode {
-  kBatched,  // Append returns once the event is in the mapped segment (survives kill -9)
+  kBatched,  // Append returns once the event is written into the page cache (survives kill -9)
   kAlways,   // Append returns once the event is flushed to disk (survives power loss)
 };
 
@@ -110,7 +125,10 @@ class EventStore {
   // provider's "account \t region \t eventTime \t trail ARNs"); see the header comment for when it returns.
   // An error (a new segment cannot be made, an event larger than a segment) means the event is not recorded.
   Status Append(const boost::json::object& event, bool management, std::string_view routing = {});
-  // Waits until every event appended before the call is on disk.
+  // The same for an event already serialized (`json`: one JSON object); `indexed` carries a management
+  // event's LookupEvents attributes (IndexOf), nullptr for a data event.
+  Status AppendSerialized(std::string_view json, const IndexedEvent* indexed, std::string_view routing = {});
+  // Waits until every event whose Append returned before the call is on disk.
   void Flush();
 
   // Management events of one account and region, newest first, within [start, end], filtered by at most one
@@ -120,7 +138,7 @@ class EventStore {
   // Events with sequence >= from, oldest first, at most `max_records` and about `max_bytes` of JSON.
   Result<std::vector<StoredEvent>> ReadFrom(std::uint64_t from, std::size_t max_records,
                                             std::size_t max_bytes);
-  // One past the newest event.
+  // One past the newest event whose Append returned (every event below it is readable).
   Result<std::uint64_t> NextSequence();
 
   // Drops segments older than the retention, and their events from the index.
@@ -128,11 +146,30 @@ class EventStore {
 
  private:
   struct Segment;
+  struct Waiter;
+  // A frame with its place: reserved under the lock, written by the writer that takes it from the queue.
+  struct Pending {
+    std::string frame;
+    std::uint64_t sequence = 0;
+    std::int64_t arrival_ms = 0;
+    std::shared_ptr<Segment> segment;
+    std::size_t offset = 0;
+    std::optional<IndexedEvent> indexed;
+    Waiter* waiter = nullptr;
+  };
   EventStore(std::string dir, std::function<std::int64_t()> clock, SyncMode mode)
       : dir_(std::move(dir)), clock_(std::move(clock)), mode_(mode) {}
   Status Recover();
+  // Makes the segment whose first event will be `first_sequence` the active one: the prepared spare renamed
+  // into place when there is one, else a new file made and zero-filled here.
   Status StartSegment(std::uint64_t first_sequence) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The writer's round: writes every queued frame, publishes them, wakes their callers (`self`, the writer's
+  // own, is not woken) and hands the writer's role on (or ends it). Called with `lock` held (the caller
+  // holds the role); returns with it released.
+  void WriteQueued(MutexLock& lock, Waiter* self) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Sync();
+  // The syncer's side job: a zero-filled, flushed spare segment file once the active one is half full.
+  void PrepareSpare();
   // The frame at `offset` of `segment`, read with pread.
   static Result<std::string> ReadFrame(const Segment& segment, std::uint32_t offset);
 
@@ -147,8 +184,14 @@ class EventStore {
   std::shared_ptr<Segment> active_ GUARDED_BY(mu_);
   // Segments rolled over with pages the syncer has not flushed yet.
   std::vector<std::shared_ptr<Segment>> unsynced_ GUARDED_BY(mu_);
-  std::uint64_t next_sequence_ GUARDED_BY(mu_) = 1;
-  std::uint64_t synced_ GUARDED_BY(mu_) = 0;  // every event below this sequence is on disk
+  std::uint64_t next_sequence_ GUARDED_BY(mu_) = 1;  // the next sequence to reserve
+  std::uint64_t published_ GUARDED_BY(mu_) = 1;      // every event below this sequence is written
+  std::uint64_t synced_ GUARDED_BY(mu_) = 0;         // every event below this sequence is on disk
+  std::vector<Pending> queue_ GUARDED_BY(mu_);    // reserved frames, by sequence, not yet taken by a writer
+  bool writing_ GUARDED_BY(mu_) = false;          // a caller holds the writer's role
+  Status failed_ GUARDED_BY(mu_);                 // a write failed: nothing more is recorded
+  bool directory_dirty_ GUARDED_BY(mu_) = false;  // a segment was renamed into place since the last sync
+  int spare_fd_ GUARDED_BY(mu_) = -1;             // the prepared next segment (its path: SparePath())
   bool syncer_idle_ GUARDED_BY(mu_) = false;
   bool flush_wanted_ GUARDED_BY(mu_) = false;
   bool stop_ GUARDED_BY(mu_) = false;
@@ -156,7 +199,9 @@ class EventStore {
   std::thread syncer_;
 };
 
-// The LookupEvents attributes of an event record (exposed for tests).
+// The LookupEvents attributes of an event record or of its summary (event_record.hpp).
+struct EventSummary;
 IndexedEvent IndexOf(std::uint64_t sequence, const boost::json::object& event);
+IndexedEvent IndexOf(std::uint64_t sequence, const EventSummary& event);
 
 }  // namespace cenote::cloudtrail

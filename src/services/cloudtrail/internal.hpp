@@ -23,6 +23,7 @@
 #include "query/engine.hpp"
 #include "services/cloudtrail/cloudtrail_provider.hpp"
 #include "services/cloudtrail/errors.hpp"
+#include "services/cloudtrail/event_record.hpp"
 #include "services/cloudtrail/event_store.hpp"
 #include "services/cloudtrail/signing.hpp"
 #include "services/common/params.hpp"
@@ -59,8 +60,9 @@ struct Selectors {
 };
 // Validates PutEventSelectors' input into Selectors (InvalidEventSelectorsException and its like).
 Result<Selectors> ParseSelectors(const json::object& params);
-// Whether the selectors log `event` (a record of event_record.hpp).
+// Whether the selectors log `event` (a record of event_record.hpp, or its summary).
 bool SelectorsMatch(const Selectors& selectors, const json::object& event);
+bool SelectorsMatch(const Selectors& selectors, const EventSummary& event);
 
 // ---- trails
 

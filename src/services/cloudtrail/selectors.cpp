@@ -6,6 +6,7 @@
 // (Equals / StartsWith / EndsWith: one of the values; NotEquals / NotStartsWith / NotEndsWith: none).
 #include <set>
 
+#include "services/cloudtrail/event_record.hpp"
 #include "services/cloudtrail/internal.hpp"
 
 namespace cenote::cloudtrail {
@@ -43,60 +44,67 @@ bool FieldHolds(const json::object& field, std::string_view value) {
   return true;
 }
 
-bool AdvancedMatch(const json::object& selector, const json::object& event) {
+bool AdvancedMatch(const json::object& selector, const EventSummary& event) {
   const json::array* fields = GetArray(selector, "FieldSelectors");
   if (fields == nullptr) return false;
-  const json::array* resources = GetArray(event, "resources");
   for (const auto& f : *fields) {
     const json::object& field = f.as_object();
-    const std::string name = Str(field, "Field");
+    const json::value* named = field.if_contains("Field");
+    const std::string_view name =
+        named != nullptr && named->is_string() ? std::string_view(named->as_string()) : std::string_view();
     if (name == "resources.type" || name == "resources.ARN") {
-      const char* member = name == "resources.type" ? "type" : "ARN";
+      const bool type = name == "resources.type";
       bool any = false;
-      for (std::size_t i = 0; resources != nullptr && i < resources->size() && !any; ++i) {
-        if ((*resources)[i].is_object()) any = FieldHolds(field, Str((*resources)[i].as_object(), member));
+      for (std::size_t i = 0; i < event.resources.size() && !any; ++i) {
+        any = FieldHolds(field, type ? event.resources[i].type : event.resources[i].arn);
       }
       if (!any) return false;
       continue;
     }
-    std::string value;
+    std::string_view value;
     if (name == "readOnly") {
-      value = GetBool(event, "readOnly").value_or(false) ? "true" : "false";
+      value = event.read_only ? "true" : "false";
     } else if (name == "userIdentity.arn") {
-      if (const auto* id = GetObject(event, "userIdentity")) value = Str(*id, "arn");
+      value = event.identity_arn;
     } else if (name == "sessionCredentialFromConsole") {
       value = "false";
-    } else {
-      value = Str(event, name);
+    } else if (name == "eventCategory") {
+      value = event.data ? "Data" : "Management";
+    } else if (name == "eventSource") {
+      value = event.event_source;
+    } else if (name == "eventName") {
+      value = event.event_name;
+    } else if (name == "eventType") {
+      value = "AwsApiCall";
+    } else if (name == "errorCode") {
+      value = event.error_code;
     }
     if (!FieldHolds(field, value)) return false;
   }
   return true;
 }
 
-bool BasicMatch(const json::object& selector, const json::object& event) {
-  const bool read_only = GetBool(event, "readOnly").value_or(false);
+bool BasicMatch(const json::object& selector, const EventSummary& event) {
   const std::string rw = GetString(selector, "ReadWriteType").value_or("All");
-  if ((rw == "ReadOnly" && !read_only) || (rw == "WriteOnly" && read_only)) return false;
-  if (Str(event, "eventCategory") != "Data") {
+  if ((rw == "ReadOnly" && !event.read_only) || (rw == "WriteOnly" && event.read_only)) return false;
+  if (!event.data) {
     if (!GetBool(selector, "IncludeManagementEvents").value_or(true)) return false;
     if (const json::array* excluded = GetArray(selector, "ExcludeManagementEventSources")) {
       for (const auto& s : *excluded) {
-        if (s.is_string() && s.as_string() == Str(event, "eventSource")) return false;
+        if (s.is_string() && s.as_string() == event.event_source) return false;
       }
     }
     return true;
   }
   const json::array* data = GetArray(selector, "DataResources");
-  const json::array* resources = GetArray(event, "resources");
-  if (data == nullptr || resources == nullptr) return false;
+  if (data == nullptr || event.resources.empty()) return false;
   for (const auto& d : *data) {
     const std::string type = Str(d.as_object(), "Type");
     const json::array* values = GetArray(d.as_object(), "Values");
     if (values == nullptr) continue;
-    for (const auto& r : *resources) {
-      const std::string arn = Str(r.as_object(), "ARN");
-      const std::string rtype = Str(r.as_object(), "type");
+    for (const auto& r : event.resources) {
+      const std::string& arn = r.arn;
+      const std::string& rtype = r.type;
       // An S3 object selector also covers its bucket's object-level calls that name no key (ListObjects).
       if (type != rtype && !(type == "AWS::S3::Object" && rtype == "AWS::S3::Bucket")) continue;
       for (const auto& v : *values) {
@@ -109,7 +117,7 @@ bool BasicMatch(const json::object& selector, const json::object& event) {
         }
         if (rtype == "AWS::S3::Bucket") {
           // "arn:aws:s3:::bucket/" or "arn:aws:s3:::bucket/prefix" selects the bucket's listings.
-          if (std::string_view(value).starts_with(arn + "/")) return true;
+          if (value.size() > arn.size() && value.starts_with(arn) && value[arn.size()] == '/') return true;
           continue;
         }
         if (type == "AWS::S3::Object" ? std::string_view(arn).starts_with(value) : arn == value) return true;
@@ -251,6 +259,10 @@ Result<Selectors> ParseSelectors(const json::object& params) {
 }
 
 bool SelectorsMatch(const Selectors& selectors, const json::object& event) {
+  return SelectorsMatch(selectors, SummaryOf(event));
+}
+
+bool SelectorsMatch(const Selectors& selectors, const EventSummary& event) {
   if (selectors.advanced) {
     for (const auto& s : selectors.advanced_selectors) {
       if (AdvancedMatch(s.as_object(), event)) return true;

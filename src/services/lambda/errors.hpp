@@ -30,6 +30,12 @@ inline constexpr ErrorSpec kPreconditionFailed{"PreconditionFailedException",
                                                "Id. Call the GetFunction/GetAlias API to retrieve "
                                                "the latest Revision Id",
                                                412};
+inline constexpr ErrorSpec kLayerPreconditionFailed{
+    "PreconditionFailedException",
+    "The Revision Id provided does not match the latest Revision "
+    "Id. Call the GetLayerPolicy API to retrieve the latest "
+    "Revision Id",
+    412};
 inline constexpr ErrorSpec kInvalidParameter{"InvalidParameterValueException", "{}", 400};
 inline constexpr ErrorSpec kRoleCannotBeAssumed{
     "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.", 400};

@@ -481,6 +481,7 @@ Result<OperationOutput> DeleteFunction(Env& env, const RequestContext& ctx, Oper
       }
     }
     f->versions.erase(n);
+    f->provisioned.erase(std::to_string(n));
     CENOTE_RETURN_IF_ERROR(env.SaveFunction(*txn, *f));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
     return OperationOutput{};
@@ -658,7 +659,8 @@ Result<OperationOutput> DeleteAlias(Env& env, const RequestContext& ctx, Operati
   MutexLock lock(env.mu);
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, KeyOf(name)));
   f->aliases.erase(GetString(params, "Name").value_or(""));
-  f->urls.erase(GetString(params, "Name").value_or(""));  // an alias's function URL goes with it
+  f->urls.erase(GetString(params, "Name").value_or(""));         // an alias's function URL goes with it
+  f->provisioned.erase(GetString(params, "Name").value_or(""));  // and its provisioned concurrency
   CENOTE_RETURN_IF_ERROR(Save(env, *f));
   return OperationOutput{};
 }
@@ -690,6 +692,14 @@ Result<OperationOutput> PutFunctionConcurrency(Env& env, const RequestContext& c
         "Specified ReservedConcurrentExecutions for function decreases account's "
         "UnreservedConcurrentExecution below its minimum value of [" +
         std::to_string(kMinimumUnreserved) + "].");
+  }
+  std::int64_t provisioned = 0;
+  for (const auto& [q, c] : f->provisioned) provisioned += GetInt(c, "Requested").value_or(0);
+  if (n < provisioned) {
+    return Invalid(
+        "Specified ReservedConcurrentExecutions for function is less than the function's total "
+        "provisioned concurrency [" +
+        std::to_string(provisioned) + "].");
   }
   auto before = f->reserved;
   f->reserved = n;
@@ -1015,6 +1025,161 @@ Result<OperationOutput> DeleteLayerVersion(Env& env, const RequestContext& ctx, 
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   auto it = env.layers.find(key);
   if (it != env.layers.end()) it->second.erase(n);
+  return OperationOutput{};
+}
+
+// ---- layer version permissions
+
+namespace {
+
+Result<LayerVersion*> FindLayerVersion(Env& env, const RequestContext& ctx, const json::object& params)
+    EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
+  CENOTE_ASSIGN_OR_RETURN(LayerKey key, LayerKeyOf(ctx, GetString(params, "LayerName").value_or("")));
+  auto it = env.layers.find(key);
+  if (it == env.layers.end()) return services::MakeError(errors::kLayerNotFound);
+  auto v = it->second.find(GetInt(params, "VersionNumber").value_or(0));
+  if (v == it->second.end()) return services::MakeError(errors::kLayerNotFound);
+  return &v->second;
+}
+
+// Writes a layer version whose statements changed, with a new RevisionId; restores it on failure.
+Status SaveLayerPolicy(Env& env, const std::string& layer_version_arn, LayerVersion& v, json::array before)
+    EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
+  const std::string old_revision = v.revision;
+  auto restore = [&] {
+    v.statements = std::move(before);
+    v.revision = old_revision;
+    (void)RecompileLayerPolicy(v);
+  };
+  if (Status s = RecompileLayerPolicy(v); !s) {
+    restore();
+    return Invalid("The provided principal was invalid. Please check the principal and try again.");
+  }
+  v.revision = RevisionId();
+  // arn:aws:lambda:<region>:<account>:layer:<name>:<version>
+  std::vector<std::string> parts;
+  std::size_t at = 0;
+  while (true) {
+    std::size_t c = layer_version_arn.find(':', at);
+    parts.push_back(layer_version_arn.substr(at, c == std::string::npos ? std::string::npos : c - at));
+    if (c == std::string::npos) break;
+    at = c + 1;
+  }
+  if (parts.size() != 8) {
+    restore();
+    return InternalError("layer version ARN " + layer_version_arn);
+  }
+  Status saved = [&]() -> Status {
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kWrite));
+    CENOTE_RETURN_IF_ERROR(
+        env.SaveLayer(*txn, LayerKey{parts[4], parts[3], parts[6]}, std::atoll(parts[7].c_str()), v));
+    return txn->Commit();
+  }();
+  if (!saved) restore();
+  return saved;
+}
+
+bool MatchesPattern(const std::string& text, std::size_t min, std::size_t max, std::string_view extra) {
+  if (text.size() < min || text.size() > max) return false;
+  for (char ch : text) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && extra.find(ch) == std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<OperationOutput> AddLayerVersionPermission(Env& env, const RequestContext& ctx, OperationInput& in) {
+  const json::object& params = in.params.as_object();
+  const std::string sid = GetString(params, "StatementId").value_or("");
+  const std::string action = GetString(params, "Action").value_or("");
+  const std::string principal = GetString(params, "Principal").value_or("");
+  const std::string org = GetString(params, "OrganizationId").value_or("");
+  if (!MatchesPattern(sid, 1, 100, "-_")) {
+    return Invalid("1 validation error detected: Value '" + sid +
+                   "' at 'statementId' failed to satisfy constraint: Member must satisfy regular expression "
+                   "pattern: ([a-zA-Z0-9-_]+)");
+  }
+  if (action != "lambda:GetLayerVersion") {
+    return Invalid("1 validation error detected: Value '" + action +
+                   "' at 'action' failed to satisfy constraint: Member must satisfy regular expression "
+                   "pattern: lambda:GetLayerVersion");
+  }
+  const bool account_id =
+      principal.size() == 12 && std::all_of(principal.begin(), principal.end(), ::isdigit);
+  const bool root_arn = principal.starts_with("arn:aws:iam::") && principal.ends_with(":root") &&
+                        principal.size() == std::string("arn:aws:iam::123456789012:root").size();
+  if (!account_id && !root_arn && principal != "*") {
+    return Invalid("1 validation error detected: Value '" + principal +
+                   "' at 'principal' failed to satisfy constraint: Member must satisfy regular expression "
+                   "pattern: \\d{12}|\\*|arn:(aws[a-zA-Z-]*):iam::\\d{12}:root");
+  }
+  if (!org.empty() && (!org.starts_with("o-") || !MatchesPattern(org.substr(2), 10, 32, ""))) {
+    return Invalid(
+        "1 validation error detected: Value '" + org +
+        "' at 'organizationId' failed to satisfy constraint: Member must satisfy regular expression "
+        "pattern: o-[a-z0-9]{10,32}");
+  }
+  MutexLock lock(env.mu);
+  CENOTE_ASSIGN_OR_RETURN(LayerVersion * v, FindLayerVersion(env, ctx, params));
+  if (auto rev = GetString(params, "RevisionId"); rev && *rev != v->revision) {
+    return services::MakeError(errors::kLayerPreconditionFailed);
+  }
+  for (const auto& st : v->statements) {
+    if (st.is_object() && GetString(st.as_object(), "Sid").value_or("") == sid) {
+      return services::MakeError(errors::kStatementExists, {sid});
+    }
+  }
+  const std::string arn = GetString(v->doc, "LayerVersionArn").value_or("");
+  json::object st{{"Sid", sid}, {"Effect", "Allow"}};
+  if (principal == "*") {
+    st["Principal"] = "*";
+  } else {
+    st["Principal"] = json::object{{"AWS", account_id ? "arn:aws:iam::" + principal + ":root" : principal}};
+  }
+  st["Action"] = action;
+  st["Resource"] = arn;
+  if (!org.empty()) {
+    st["Condition"] = json::object{{"StringEquals", json::object{{"aws:PrincipalOrgID", org}}}};
+  }
+  json::array before = v->statements;
+  v->statements.push_back(st);
+  CENOTE_RETURN_IF_ERROR(SaveLayerPolicy(env, arn, *v, std::move(before)));
+  return OperationOutput(json::object{{"Statement", json::serialize(st)}, {"RevisionId", v->revision}});
+}
+
+Result<OperationOutput> GetLayerVersionPolicy(Env& env, const RequestContext& ctx, OperationInput& in) {
+  MutexLock lock(env.mu);
+  CENOTE_ASSIGN_OR_RETURN(LayerVersion * v, FindLayerVersion(env, ctx, in.params.as_object()));
+  if (v->statements.empty()) return services::MakeError(errors::kNoPolicy);
+  json::object doc{{"Version", "2012-10-17"}, {"Id", "default"}, {"Statement", v->statements}};
+  return OperationOutput(json::object{{"Policy", json::serialize(doc)}, {"RevisionId", v->revision}});
+}
+
+Result<OperationOutput> RemoveLayerVersionPermission(Env& env, const RequestContext& ctx,
+                                                     OperationInput& in) {
+  const json::object& params = in.params.as_object();
+  const std::string sid = GetString(params, "StatementId").value_or("");
+  MutexLock lock(env.mu);
+  CENOTE_ASSIGN_OR_RETURN(LayerVersion * v, FindLayerVersion(env, ctx, params));
+  if (auto rev = GetString(params, "RevisionId"); rev && *rev != v->revision) {
+    return services::MakeError(errors::kLayerPreconditionFailed);
+  }
+  json::array kept;
+  bool found = false;
+  for (const auto& st : v->statements) {
+    if (st.is_object() && GetString(st.as_object(), "Sid").value_or("") == sid) {
+      found = true;
+    } else {
+      kept.push_back(st);
+    }
+  }
+  if (!found) return services::MakeError(errors::kStatementNotFound, {sid});
+  json::array before = std::move(v->statements);
+  v->statements = std::move(kept);
+  CENOTE_RETURN_IF_ERROR(
+      SaveLayerPolicy(env, GetString(v->doc, "LayerVersionArn").value_or(""), *v, std::move(before)));
   return OperationOutput{};
 }
 

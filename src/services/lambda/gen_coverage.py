@@ -36,16 +36,35 @@ NOTES = {
                                "https://<url-id>.lambda-url.<region>.on.aws/ as on AWS, served locally (see Function URLs)",
     "InvokeFunctionUrl": "not an API operation (Cenote's name for a request to a function URL, added to the model by "
                          "an overlay): the IAM action lambda:InvokeFunctionUrl; see Function URLs",
+    "InvokeWithResponseStream": "RequestResponse and DryRun; the buffered handler's response streamed as "
+                                "PayloadChunk events (32 KB each) then InvokeComplete (ErrorCode/ErrorDetails for a "
+                                "function error, LogResult with LogType=Tail), Content-Type "
+                                "application/vnd.amazon.eventstream; handlers that stream (awslambda.streamifyResponse)"
+                                " are run buffered",
+    "AddLayerVersionPermission": "Action lambda:GetLayerVersion for an account, its root ARN, or * with OrganizationId "
+                                 "(aws:PrincipalOrgID); RevisionId checked; the layer version policy is the resource "
+                                 "policy the authorizer evaluates for lambda:GetLayerVersion, which CreateFunction and "
+                                 "UpdateFunctionConfiguration require on each of their Layers",
+    "PutProvisionedConcurrencyConfig": "on a published version or an alias without weights ($LATEST is refused); the "
+                                       "environments are started and initialized ahead of time "
+                                       "(AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency), IN_PROGRESS until "
+                                       "all are, then READY (FAILED with the init error); within the function's "
+                                       "reserved concurrency, else the account's unreserved pool keeps 100; "
+                                       "invocations of that version use them (REPORT without Init Duration)",
     "GetFunction": "Code.Location is an S3-style URL that is not served (the CLI only prints it)",
 }
 
 GAPS = [
-    "Provisioned concurrency, code signing, layer permissions, recursion and runtime management "
-    "configs, response streaming (InvokeWithResponseStream), InvokeAsync, container images and SnapStart are not "
+    "Code signing, recursion and runtime management configs, InvokeAsync, container images and SnapStart are not "
     "supported (their operations answer UnknownOperationException).",
-    "The official runtime interface clients (aws-lambda-ric, awslambdaric) are not installed by the bootstrap "
-    "(native builds) and so not tested; Cenote's own clients (Python, Node) and a custom runtime that reads "
-    "AWS_LAMBDA_RUNTIME_API as host:port, as they do, are (each environment has its own loopback endpoint).",
+    "Function URLs with InvokeMode RESPONSE_STREAM are refused; a handler that streams its response "
+    "(awslambda.streamifyResponse, the Runtime API's chunked response mode) is not supported: InvokeWithResponseStream "
+    "streams buffered responses.",
+    "Provisioned environments' init logs are not sent to CloudWatch Logs; provisioned concurrency is re-initialized "
+    "after a restart (IN_PROGRESS, then READY); Application Auto Scaling of provisioned concurrency is not supported.",
+    "AWS's Node.js runtime interface client (aws-lambda-ric 3.3.0, built by scripts/bootstrap.sh into "
+    ".deps/aws-lambda-ric) is tested on the Runtime API (tests/e2e/lambda/test_ric.py); the Python one (awslambdaric) "
+    "is not installed.",
     "Other runtimes of the model (java, dotnet, ruby) are refused at CreateFunction.",
     "The Invoke authorization is on the unqualified function ARN (a policy on function:name:alias does not match).",
 ]

@@ -69,6 +69,9 @@ struct Function {
   // Function URL configs (urls.cpp) by qualifier ("" for the unqualified function, else an alias): the
   // FunctionUrlConfig document plus "UrlId".
   std::map<std::string, json::object> urls;
+  // Provisioned concurrency configs (provisioned.cpp) by qualifier (a version or an alias):
+  // {"Requested": n, "LastModified": "..."}.
+  std::map<std::string, json::object> provisioned;
 };
 
 struct LayerKey {
@@ -78,7 +81,13 @@ struct LayerKey {
 struct LayerVersion {
   json::object doc;  // GetLayerVersion's answer
   std::string code;
+  // The layer version's resource policy (AddLayerVersionPermission's statements), its RevisionId, and the
+  // compiled policy the authorizer evaluates for lambda:GetLayerVersion from other accounts.
+  json::array statements;
+  std::string revision;
+  std::shared_ptr<const iam::Policy> policy;
 };
+Status RecompileLayerPolicy(LayerVersion& v);
 
 // What an invocation targets: a function at a version ("$LATEST" or "N"), through an alias or not.
 struct Target {
@@ -111,6 +120,8 @@ struct Env {
   std::map<std::string, Mapping> mappings GUARDED_BY(mu);  // by UUID
   std::set<std::string> polling GUARDED_BY(mu);            // mappings whose batch is being processed
   std::string endpoint GUARDED_BY(mu);                     // Cenote's own URL, for AWS_ENDPOINT_URL
+  // Provisioned concurrency: what Runtimes::Provision last reported, by "<function arn>:<qualifier>".
+  std::map<std::string, Runtimes::ProvisionState> provision_states GUARDED_BY(mu);
   std::function<void()> wake;
   std::atomic<std::int64_t> log_failures{0};
   std::atomic<bool> stopping{false};  // shutdown: pollers and retries give up
@@ -154,6 +165,15 @@ const Version* VersionOf(const Function& f, const std::string& version);
 Status RecompilePolicy(Function& f);
 
 // Invocation (invoke.cpp).
+// What running a target needs: its environment spec (code and layers extracted), execution role and the
+// concurrency it is allowed.
+struct PreparedSpec {
+  EnvironmentSpec spec;
+  std::string role, function_arn;
+  std::optional<std::int64_t> reserved;
+  std::int64_t reserved_elsewhere = 0;
+};
+Result<PreparedSpec> PrepareSpec(Env& env, const Target& target);
 struct InvokeOutcome {
   int status = 200;
   std::string payload;
@@ -186,6 +206,9 @@ http::HttpResponse FunctionUrlResponse(const std::string& payload);
 std::optional<http::Headers> FunctionUrlCors(const json::object& config, std::string_view origin,
                                              bool preflight, std::string_view method,
                                              std::string_view request_headers);
+
+// Provisioned concurrency (provisioned.cpp): keeps each config's environments started (a background round).
+void RunProvisionRound(Env& env);
 
 // Event source mappings (esm.cpp).
 Status LoadMappings(Env& env);
@@ -224,7 +247,11 @@ CENOTE_LAMBDA_HANDLER(GetLayerVersionByArn);
 CENOTE_LAMBDA_HANDLER(ListLayerVersions);
 CENOTE_LAMBDA_HANDLER(ListLayers);
 CENOTE_LAMBDA_HANDLER(DeleteLayerVersion);
+CENOTE_LAMBDA_HANDLER(AddLayerVersionPermission);
+CENOTE_LAMBDA_HANDLER(GetLayerVersionPolicy);
+CENOTE_LAMBDA_HANDLER(RemoveLayerVersionPermission);
 CENOTE_LAMBDA_HANDLER(Invoke);
+CENOTE_LAMBDA_HANDLER(InvokeWithResponseStream);
 CENOTE_LAMBDA_HANDLER(PutFunctionEventInvokeConfig);
 CENOTE_LAMBDA_HANDLER(GetFunctionEventInvokeConfig);
 CENOTE_LAMBDA_HANDLER(UpdateFunctionEventInvokeConfig);
@@ -240,6 +267,10 @@ CENOTE_LAMBDA_HANDLER(GetFunctionUrlConfig);
 CENOTE_LAMBDA_HANDLER(UpdateFunctionUrlConfig);
 CENOTE_LAMBDA_HANDLER(DeleteFunctionUrlConfig);
 CENOTE_LAMBDA_HANDLER(ListFunctionUrlConfigs);
+CENOTE_LAMBDA_HANDLER(PutProvisionedConcurrencyConfig);
+CENOTE_LAMBDA_HANDLER(GetProvisionedConcurrencyConfig);
+CENOTE_LAMBDA_HANDLER(DeleteProvisionedConcurrencyConfig);
+CENOTE_LAMBDA_HANDLER(ListProvisionedConcurrencyConfigs);
 #undef CENOTE_LAMBDA_HANDLER
 
 }  // namespace cenote::lambda

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "aws/protocol/event_stream.hpp"
 #include "common/encoding.hpp"
 #include "common/random.hpp"
 #include "iam/directory.hpp"
@@ -69,15 +70,14 @@ std::string LastBytes(const std::string& s, std::size_t n) {
 
 }  // namespace
 
-Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
-                                   const std::string& client_context, bool tail,
-                                   const std::string& request_id) {
-  EnvironmentSpec spec;
-  std::string role;
-  std::optional<std::int64_t> reserved;
+Result<PreparedSpec> PrepareSpec(Env& env, const Target& target) {
+  PreparedSpec prepared;
+  EnvironmentSpec& spec = prepared.spec;
+  std::string& role = prepared.role;
+  std::optional<std::int64_t>& reserved = prepared.reserved;
   std::vector<std::string> layer_codes;
-  std::string function_arn;
-  std::int64_t reserved_elsewhere = 0;
+  std::string& function_arn = prepared.function_arn;
+  std::int64_t& reserved_elsewhere = prepared.reserved_elsewhere;
   {
     MutexLock lock(env.mu);
     CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, target.key));
@@ -124,14 +124,6 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
     }
     CENOTE_ASSIGN_OR_RETURN(spec.code_dir, env.CodeDir(v->code));
   }
-  // Concurrency: a function's reservation, or the account's unreserved pool (1000 less all reservations).
-  if (reserved) {
-    if (*reserved == 0 || env.runtimes->Busy(function_arn) >= *reserved) {
-      return Throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
-    }
-  } else if (env.runtimes->BusyTotal() >= kAccountConcurrency - reserved_elsewhere) {
-    return Throttled("ConcurrentInvocationLimitExceeded");
-  }
   for (const std::string& code : layer_codes) {
     CENOTE_ASSIGN_OR_RETURN(std::string dir, env.CodeDir(code));
     spec.layer_dirs.push_back(dir);
@@ -154,6 +146,23 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
     }
     return vars;
   };
+  return prepared;
+}
+
+Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
+                                   const std::string& client_context, bool tail,
+                                   const std::string& request_id) {
+  CENOTE_ASSIGN_OR_RETURN(PreparedSpec prepared, PrepareSpec(env, target));
+  const EnvironmentSpec& spec = prepared.spec;
+  const std::string& role = prepared.role;
+  // Concurrency: a function's reservation, or the account's unreserved pool (1000 less all reservations).
+  if (prepared.reserved) {
+    if (*prepared.reserved == 0 || env.runtimes->Busy(prepared.function_arn) >= *prepared.reserved) {
+      return Throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
+    }
+  } else if (env.runtimes->BusyTotal() >= kAccountConcurrency - prepared.reserved_elsewhere) {
+    return Throttled("ConcurrentInvocationLimitExceeded");
+  }
   CENOTE_ASSIGN_OR_RETURN(InvocationResult r, env.runtimes->Invoke(spec, request_id, payload, client_context,
                                                                    target.invoked_arn));
   SendLogs(env, target, role, spec.log_group, r);
@@ -223,6 +232,90 @@ Result<OperationOutput> Invoke(Env& env, const RequestContext& ctx, OperationInp
   if (!r.function_error.empty()) out["FunctionError"] = r.function_error;
   if (tail) out["LogResult"] = r.log_tail;
   return OperationOutput(out);
+}
+
+// ---- InvokeWithResponseStream
+
+namespace {
+
+// The response of a streamed invocation of a buffered handler: the payload as PayloadChunk events, then
+// InvokeComplete (ErrorCode/ErrorDetails for a function error, LogResult when asked), as AWS streams it.
+class ResponseStreamBody final : public aws::protocol::EventStreamBody {
+ public:
+  ResponseStreamBody(std::string payload, json::object complete)
+      : payload_(std::move(payload)), complete_(std::move(complete)) {}
+
+ protected:
+  void Refill() override {
+    for (std::size_t at = 0; at < payload_.size(); at += kChunk) {
+      Queue(aws::protocol::EventStreamMessage({{":event-type", "PayloadChunk"},
+                                               {":content-type", "application/octet-stream"},
+                                               {":message-type", "event"}},
+                                              std::string_view(payload_).substr(at, kChunk)));
+    }
+    Queue(aws::protocol::EventStreamMessage({{":event-type", "InvokeComplete"},
+                                             {":content-type", "application/json"},
+                                             {":message-type", "event"}},
+                                            json::serialize(complete_)));
+    End();
+  }
+
+ private:
+  static constexpr std::size_t kChunk = 32 * 1024;
+  std::string payload_;
+  json::object complete_;
+};
+
+}  // namespace
+
+Result<OperationOutput> InvokeWithResponseStream(Env& env, const RequestContext& ctx, OperationInput& in) {
+  const json::object& params = in.params.as_object();
+  CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameParam(ctx, params));
+  const std::string type = GetString(params, "InvocationType").value_or("RequestResponse");
+  if (type != "RequestResponse" && type != "DryRun") {
+    return services::MakeError(
+        errors::kInvalidParameter,
+        {"1 validation error detected: Value '" + type +
+         "' at 'invocationType' failed to satisfy constraint: Member must satisfy enum "
+         "value set: [RequestResponse, DryRun]"});
+  }
+  std::string payload = GetString(params, "Payload").value_or("");
+  if (payload.size() > kSyncPayloadLimit) {
+    return services::MakeError(errors::kRequestTooLarge,
+                               {std::to_string(kSyncPayloadLimit), "InvokeWithResponseStream"});
+  }
+  if (!payload.empty()) {
+    boost::system::error_code ec;
+    json::parse(payload, ec);
+    if (ec) return services::MakeError(errors::kInvalidRequestContent, {ec.message()});
+  } else {
+    payload = "{}";
+  }
+  Target target;
+  {
+    MutexLock lock(env.mu);
+    CENOTE_ASSIGN_OR_RETURN(target, Resolve(env, name, true));
+  }
+  if (type == "DryRun") {
+    OperationOutput o(json::object{{"StatusCode", 204}});
+    return o;
+  }
+  const bool tail = GetString(params, "LogType").value_or("None") == "Tail";
+  CENOTE_ASSIGN_OR_RETURN(InvokeOutcome r,
+                          InvokeTarget(env, target, payload, GetString(params, "ClientContext").value_or(""),
+                                       tail, ctx.request_id));
+  json::object complete;
+  std::string body = r.payload;
+  if (!r.function_error.empty()) {
+    // A function error ends the stream: InvokeComplete carries the error, no payload chunks.
+    complete["ErrorCode"] = r.function_error;
+    complete["ErrorDetails"] = r.payload;
+    body.clear();
+  }
+  if (tail) complete["LogResult"] = r.log_tail;
+  OperationOutput out(json::object{{"StatusCode", 200}, {"ExecutedVersion", r.executed_version}});
+  out.body = std::make_unique<ResponseStreamBody>(std::move(body), std::move(complete));
+  return out;
 }
 
 // ---- event invoke configs

@@ -35,6 +35,7 @@ namespace {
 
 const LambdaProvider::Table& Operations() {
   static const LambdaProvider::Table kOps = {
+      {"AddLayerVersionPermission", AddLayerVersionPermission},
       {"AddPermission", AddPermission},
       {"CreateAlias", CreateAlias},
       {"CreateEventSourceMapping", CreateEventSourceMapping},
@@ -57,8 +58,10 @@ const LambdaProvider::Table& Operations() {
       {"GetFunctionUrlConfig", GetFunctionUrlConfig},
       {"GetLayerVersion", GetLayerVersion},
       {"GetLayerVersionByArn", GetLayerVersionByArn},
+      {"GetLayerVersionPolicy", GetLayerVersionPolicy},
       {"GetPolicy", GetPolicy},
       {"Invoke", Invoke},
+      {"InvokeWithResponseStream", InvokeWithResponseStream},
       {"ListAliases", ListAliases},
       {"ListEventSourceMappings", ListEventSourceMappings},
       {"ListFunctionUrlConfigs", ListFunctionUrlConfigs},
@@ -70,9 +73,14 @@ const LambdaProvider::Table& Operations() {
       {"PublishLayerVersion", PublishLayerVersion},
       {"PublishVersion", PublishVersion},
       {"PutFunctionConcurrency", PutFunctionConcurrency},
+      {"PutProvisionedConcurrencyConfig", PutProvisionedConcurrencyConfig},
+      {"GetProvisionedConcurrencyConfig", GetProvisionedConcurrencyConfig},
+      {"DeleteProvisionedConcurrencyConfig", DeleteProvisionedConcurrencyConfig},
+      {"ListProvisionedConcurrencyConfigs", ListProvisionedConcurrencyConfigs},
       {"ListFunctionEventInvokeConfigs", ListFunctionEventInvokeConfigs},
       {"PutFunctionEventInvokeConfig", PutFunctionEventInvokeConfig},
       {"UpdateFunctionEventInvokeConfig", UpdateFunctionEventInvokeConfig},
+      {"RemoveLayerVersionPermission", RemoveLayerVersionPermission},
       {"RemovePermission", RemovePermission},
       {"TagResource", TagResource},
       {"UntagResource", UntagResource},
@@ -132,6 +140,11 @@ Status Load(Env& env) {
         if (v.is_object()) f.urls[std::string(k)] = v.as_object();
       }
     }
+    if (const json::object* pc = GetObject(d, "provisioned")) {
+      for (const auto& [k, v] : *pc) {
+        if (v.is_object()) f.provisioned[std::string(k)] = v.as_object();
+      }
+    }
     if (const json::object* c = GetObject(d, "invoke_configs")) {
       for (const auto& [k, v] : *c) {
         if (v.is_object()) f.invoke_configs[std::string(k)] = v.as_object();
@@ -147,6 +160,9 @@ Status Load(Env& env) {
     LayerVersion v;
     if (const json::object* doc = GetObject(d, "doc")) v.doc = *doc;
     v.code = GetString(d, "code").value_or("");
+    if (const json::array* st = GetArray(d, "statements")) v.statements = *st;
+    v.revision = GetString(d, "revision").value_or("");
+    (void)RecompileLayerPolicy(v);
     env.layers[LayerKey{store::AsText(r[0]), store::AsText(r[1]), store::AsText(r[2])}][store::AsInt(r[3])] =
         std::move(v);
   }
@@ -164,6 +180,28 @@ class LambdaAuthority final : public iam::ResourceAuthority {
   Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal&, std::string_view,
                                    std::string_view resource_arn) const override {
     iam::ResourceFacts facts;
+    // arn:aws:lambda:<region>:<account>:layer:<name>:<version>: the layer version's policy.
+    if (resource_arn.find(":layer:") != std::string_view::npos) {
+      std::vector<std::string> parts;
+      std::size_t at = 0;
+      const std::string arn(resource_arn);
+      while (true) {
+        std::size_t c = arn.find(':', at);
+        parts.push_back(arn.substr(at, c == std::string::npos ? std::string::npos : c - at));
+        if (c == std::string::npos) break;
+        at = c + 1;
+      }
+      if (parts.size() != 8 || parts[5] != "layer") return facts;
+      MutexLock lock(env_.mu);
+      auto it = env_.layers.find(LayerKey{parts[4], parts[3], parts[6]});
+      if (it == env_.layers.end()) return facts;
+      facts.owner_account = parts[4];
+      auto v = it->second.find(std::atoll(parts[7].c_str()));
+      if (v != it->second.end() && v->second.policy) {
+        facts.policy = iam::NamedPolicy{"layer version policy", v->second.policy};
+      }
+      return facts;
+    }
     auto parsed = ParseFunctionName(resource_arn, "", "");
     if (!parsed) return facts;
     MutexLock lock(env_.mu);
@@ -342,6 +380,11 @@ Status Env::SaveFunction(store::Transaction& txn, const Function& f) {
                    {"invoke_configs", configs},
                    {"urls", urls}};
   if (f.reserved) doc["reserved"] = *f.reserved;
+  if (!f.provisioned.empty()) {
+    json::object pc;
+    for (const auto& [k, v] : f.provisioned) pc[k] = v;
+    doc["provisioned"] = pc;
+  }
   return Status::FromResult(
       txn.Exec("INSERT INTO lambda_functions (account, region, name, doc) VALUES (?, ?, ?, ?) ON CONFLICT "
                "(account, region, "
@@ -349,11 +392,26 @@ Status Env::SaveFunction(store::Transaction& txn, const Function& f) {
                {f.key.account, f.key.region, f.key.name, json::serialize(doc)}));
 }
 
+Status RecompileLayerPolicy(LayerVersion& v) {
+  if (v.statements.empty()) {
+    v.policy.reset();
+    return Status::Ok();
+  }
+  json::object doc{{"Version", "2012-10-17"}, {"Id", "default"}, {"Statement", v.statements}};
+  auto parsed = iam::ParsePolicy(json::serialize(doc), iam::PolicyKind::kResource);
+  if (!parsed) return parsed.error();
+  v.policy = std::make_shared<const iam::Policy>(std::move(*parsed));
+  return Status::Ok();
+}
+
 Status Env::SaveLayer(store::Transaction& txn, const LayerKey& key, std::int64_t version,
                       const LayerVersion& v) {
   json::object doc{{"doc", v.doc}, {"code", v.code}};
+  if (!v.statements.empty()) doc["statements"] = v.statements;
+  if (!v.revision.empty()) doc["revision"] = v.revision;
   return Status::FromResult(
-      txn.Exec("INSERT INTO lambda_layers (account, region, name, version, doc) VALUES (?, ?, ?, ?, ?)",
+      txn.Exec("INSERT INTO lambda_layers (account, region, name, version, doc) VALUES (?, ?, ?, ?, ?) ON "
+               "CONFLICT (account, region, name, version) DO UPDATE SET doc = excluded.doc",
                {key.account, key.region, key.name, version, json::serialize(doc)}));
 }
 
@@ -425,6 +483,7 @@ LambdaProvider::~LambdaProvider() {
   async_task_.reset();
   pollers_.reset();
   reaper_.reset();
+  provisioner_.reset();
   // Async events still being invoked hold the Env: kill their environments and let them finish.
   env_->stopping = true;
   env_->runtimes->StopAll();
@@ -476,6 +535,8 @@ Result<std::unique_ptr<LambdaProvider>> LambdaProvider::Open(store::MetadataStor
                                      [e] { RunMappingsRound(*e); });
     provider->reaper_ =
         tasks.Every("lambda.reaper", std::chrono::milliseconds(10'000), [e] { e->runtimes->Reap(e->Now()); });
+    provider->provisioner_ = tasks.Every("lambda.provisioned-concurrency", std::chrono::milliseconds(500),
+                                         [e] { RunProvisionRound(*e); });
   }
   return provider;
 }

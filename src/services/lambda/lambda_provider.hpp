@@ -68,6 +68,7 @@ class LambdaProvider final : public services::TableProvider<Env> {
   std::unique_ptr<BackgroundTask> async_task_;  // declared after env_: stop before the state they use goes
   std::unique_ptr<BackgroundTask> pollers_;
   std::unique_ptr<BackgroundTask> reaper_;
+  std::unique_ptr<BackgroundTask> provisioner_;
 };
 
 }  // namespace cenote::lambda

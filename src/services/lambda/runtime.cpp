@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -136,6 +137,7 @@ struct ExecEnv {
   bool reading GUARDED_BY(mu) = false;     // the reader holds bytes it has not appended yet
   bool output_open GUARDED_BY(mu) = true;  // output_fd is still open
   std::int64_t last_used_ms GUARDED_BY(mu) = 0;
+  std::string provisioned_for GUARDED_BY(mu);  // the provisioned concurrency config keeping it ("": none)
 };
 
 class Runtimes::Impl {
@@ -144,12 +146,16 @@ class Runtimes::Impl {
 
   ~Impl() {
     std::vector<std::shared_ptr<ExecEnv>> all;
+    std::vector<Provisioner> provisioners;
     {
       MutexLock lock(mu_);
+      stopping_ = true;
       for (auto& [token, env] : envs_) all.push_back(env);
       envs_.clear();
+      provisioners = std::move(provisioners_);
     }
     for (auto& env : all) Kill(*env);
+    for (auto& p : provisioners) p.thread.join();
     for (auto& env : all) {
       if (env->reader.joinable()) env->reader.join();
       if (env->api) env->api->Stop();
@@ -282,6 +288,60 @@ class Runtimes::Impl {
     return result;
   }
 
+  std::map<std::string, Runtimes::ProvisionState> Provision(
+      const std::map<std::string, Runtimes::ProvisionTarget>& targets) {
+    std::map<std::string, Runtimes::ProvisionState> states;
+    std::map<std::string, int> alive;
+    MutexLock lock(mu_);
+    if (stopping_) return states;
+    for (auto it = provisioners_.begin(); it != provisioners_.end();) {
+      if (it->done->load()) {
+        it->thread.join();
+        it = provisioners_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto& [token, env] : envs_) {
+      MutexLock l(env->mu);
+      if (env->provisioned_for.empty() || env->dead) continue;
+      auto it = targets.find(env->provisioned_for);
+      if (it == targets.end() || it->second.spec.key != env->key) {
+        env->provisioned_for.clear();  // back to on-demand: reaped when idle
+        env->last_used_ms = NowMs();
+        continue;
+      }
+      ++alive[env->provisioned_for];
+      if (env->ready) ++states[env->provisioned_for].ready;
+    }
+    for (const auto& [id, target] : targets) {
+      Runtimes::ProvisionState& state = states[id];
+      state.error = provision_errors_[id];
+      // After an init failure, retried every 10 s (not every round).
+      const bool backoff = provision_failed_ms_.contains(id) && NowMs() - provision_failed_ms_[id] < 10'000;
+      const int missing = backoff ? 0 : target.count - alive[id] - starting_[id];
+      for (int i = 0; i < missing; ++i) {
+        ++starting_[id];
+        EnvironmentSpec spec = target.spec;
+        spec.initialization_type = "provisioned-concurrency";
+        spec.key = target.spec.key;
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        provisioners_.push_back(Provisioner{std::thread([this, id = id, spec = std::move(spec), done] {
+                                              PreStart(id, spec);
+                                              done->store(true);
+                                            }),
+                                            done});
+      }
+    }
+    for (auto it = provision_errors_.begin(); it != provision_errors_.end();) {
+      it = targets.contains(it->first) ? std::next(it) : provision_errors_.erase(it);
+    }
+    for (auto it = provision_failed_ms_.begin(); it != provision_failed_ms_.end();) {
+      it = targets.contains(it->first) ? std::next(it) : provision_failed_ms_.erase(it);
+    }
+    return states;
+  }
+
   int Busy(const std::string& function_arn) const {
     MutexLock lock(mu_);
     int n = 0;
@@ -320,8 +380,9 @@ class Runtimes::Impl {
       for (auto it = envs_.begin(); it != envs_.end();) {
         ExecEnv& e = *it->second;
         MutexLock l(e.mu);
-        bool reap = !e.busy && (e.dead || now_ms - e.last_used_ms > options_.idle_ms ||
-                                (!retire_arn.empty() && e.function_arn == retire_arn));
+        const bool kept = !e.provisioned_for.empty();  // provisioned: versions, unchanged by updates
+        bool reap = !e.busy && (e.dead || (!kept && now_ms - e.last_used_ms > options_.idle_ms) ||
+                                (!kept && !retire_arn.empty() && e.function_arn == retire_arn));
         if (reap) {
           gone.push_back(it->second);
           it = envs_.erase(it);
@@ -337,6 +398,44 @@ class Runtimes::Impl {
   }
 
  private:
+  // Starts one provisioned environment of `id` and runs its init (up to 10 s, as AWS's init phase).
+  void PreStart(const std::string& id, const EnvironmentSpec& spec) {
+    std::string error;
+    auto started = StartEnvironment(spec);
+    if (!started) {
+      error = started.error().message;
+    } else {
+      std::shared_ptr<ExecEnv> env = *started;
+      bool ok = false;
+      {
+        MutexLock l(env->mu);
+        env->provisioned_for = id;
+        env->cv.WaitUntil(
+            l, Clock::now() + std::chrono::seconds(10),
+            [&]() EXCLUSIVE_LOCKS_REQUIRED(env->mu) { return env->ready || env->init_error || env->dead; });
+        ok = env->ready && !env->init_error && !env->dead;
+        if (ok) {
+          env->busy = false;
+          env->last_used_ms = NowMs();
+          env->init_output.clear();
+        } else {
+          error =
+              env->init_error ? env->init_error_body : "the runtime did not finish its init in 10 seconds";
+        }
+      }
+      if (!ok) {
+        Kill(*env);
+        Forget(*env);
+      }
+    }
+    MutexLock lock(mu_);
+    --starting_[id];
+    if (!error.empty()) {
+      provision_errors_[id] = error;
+      provision_failed_ms_[id] = NowMs();
+    }
+  }
+
   std::shared_ptr<ExecEnv> TakeWarm(const std::string& key) {
     MutexLock lock(mu_);
     for (auto& [token, env] : envs_) {
@@ -446,7 +545,7 @@ class Runtimes::Impl {
     vars["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = std::to_string(spec.memory_mb);
     vars["AWS_LAMBDA_LOG_GROUP_NAME"] = spec.log_group;
     vars["AWS_LAMBDA_LOG_STREAM_NAME"] = env->log_stream;
-    vars["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand";
+    vars["AWS_LAMBDA_INITIALIZATION_TYPE"] = spec.initialization_type;
     vars["AWS_REGION"] = spec.region;
     vars["AWS_DEFAULT_REGION"] = spec.region;
     vars["LAMBDA_TASK_ROOT"] = task;
@@ -488,10 +587,13 @@ class Runtimes::Impl {
       env->busy = true;
       env->last_used_ms = NowMs();
     }
+    bool stopping = false;
     {
       MutexLock lock(mu_);
+      stopping = stopping_;
       envs_[env->token] = env;
     }
+    if (stopping) Kill(*env);
     ExecEnv* raw = env.get();
     env->reader = std::thread([raw] { ReadOutput(*raw); });
     return env;
@@ -734,6 +836,14 @@ class Runtimes::Impl {
   mutable Mutex mu_;
   std::map<std::string, std::shared_ptr<ExecEnv>> envs_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
+  std::map<std::string, int> starting_ GUARDED_BY(mu_);  // provisioned environments being started, by id
+  std::map<std::string, std::string> provision_errors_ GUARDED_BY(mu_);
+  std::map<std::string, std::int64_t> provision_failed_ms_ GUARDED_BY(mu_);
+  struct Provisioner {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Provisioner> provisioners_ GUARDED_BY(mu_);
 };
 
 Runtimes::Runtimes(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -755,5 +865,9 @@ int Runtimes::BusyTotal() const { return impl_->BusyTotal(); }
 void Runtimes::Reap(std::int64_t now_ms) { impl_->Reap(now_ms, ""); }
 void Runtimes::Retire(const std::string& function_arn) { impl_->Reap(NowMs(), function_arn); }
 void Runtimes::StopAll() { impl_->StopAll(); }
+std::map<std::string, Runtimes::ProvisionState> Runtimes::Provision(
+    const std::map<std::string, ProvisionTarget>& targets) {
+  return impl_->Provision(targets);
+}
 
 }  // namespace cenote::lambda

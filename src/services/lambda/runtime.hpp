@@ -36,6 +36,9 @@ struct EnvironmentSpec {
   std::vector<std::string> layer_dirs;           // extracted layers, merged at /opt in order
   std::map<std::string, std::string> variables;  // the function's Environment.Variables
   std::string log_group, region;
+  // AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand", or "provisioned-concurrency" for environments Provision
+  // starts ahead of time.
+  std::string initialization_type = "on-demand";
   // Called at each cold start: the execution role's temporary credentials and Cenote's endpoint as
   // environment variables (AWS_ACCESS_KEY_ID, ...), or an error that fails the invocation.
   std::function<Result<std::map<std::string, std::string>>()> session;
@@ -69,6 +72,20 @@ class Runtimes {
   Result<InvocationResult> Invoke(const EnvironmentSpec& spec, const std::string& request_id,
                                   const std::string& payload, const std::string& client_context,
                                   const std::string& invoked_arn);
+  // Provisioned concurrency: keeps `count` environments of each target's spec started and initialized ahead
+  // of time (AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency), by the config's id; they are never
+  // reaped for idleness, and Invoke uses them as warm environments. Environments of ids no longer listed go
+  // back to on-demand (reaped when idle). Missing environments are started in the background; the answer
+  // is, per listed id, how many are initialized now and the last init failure ("" when none).
+  struct ProvisionTarget {
+    EnvironmentSpec spec;
+    int count = 0;
+  };
+  struct ProvisionState {
+    int ready = 0;
+    std::string error;
+  };
+  std::map<std::string, ProvisionState> Provision(const std::map<std::string, ProvisionTarget>& targets);
   // Environments of `function_arn` running an invocation now.
   int Busy(const std::string& function_arn) const;
   int BusyTotal() const;

@@ -212,7 +212,8 @@ json::object DescribeDoc(json::object doc) {
                                  : status == "SUCCEEDED" ? "Execution is SUCCEEDED and cannot be redriven"
                                                          : "Execution is not redrivable";
   }
-  for (std::string_view k : {"definition", "roleArn", "machineName", "type", "revisionId"}) doc.erase(k);
+  for (std::string_view k : {"definition", "roleArn", "machineName", "type", "revisionId", "itemCount"})
+    doc.erase(k);
   return doc;
 }
 
@@ -262,7 +263,8 @@ Status AdvanceExecution(Env& env, const std::string& arn) {
   }
   auto definition = asl::ParseDefinition(GetString(doc, "definition").value_or(""));
   const std::int64_t now = env.Now();
-  const asl::ExecutionInfo info = InfoOf(doc);
+  asl::ExecutionInfo info = InfoOf(doc);
+  info.map_runs = true;
   std::unique_ptr<asl::TaskRunner> runner = MakeTaskRunner(env);
   asl::Advance a;
   if (!definition) {
@@ -317,7 +319,12 @@ Status AdvanceExecution(Env& env, const std::string& arn) {
     return st;
   }
   env.Arm(arn, due);
-  if (a.done) SendStatusEvent(env, doc);
+  if (a.done) {
+    // A child of a Map Run tells its run; a parent's running Map Runs abort.
+    if (auto m = GetString(doc, "mapRunArn")) env.Arm(*m, now);
+    WakeMapRuns(env, arn);
+    SendStatusEvent(env, doc);
+  }
   return Status::Ok();
 }
 
@@ -331,7 +338,8 @@ std::int64_t RunRound(Env& env) {
     }
   }
   for (const auto& arn : due) {
-    Status st = AdvanceExecution(env, arn);
+    Status st =
+        arn.find(":mapRun:") != std::string::npos ? AdvanceMapRun(env, arn) : AdvanceExecution(env, arn);
     if (!st) spdlog::error("states: execution {} could not advance: {}", arn, st.error().message);
   }
   MutexLock lock(env.mu);
@@ -460,17 +468,24 @@ Result<OperationOutput> DescribeExecution(Env& env, const RequestContext& ctx, O
 Result<OperationOutput> ListExecutions(Env& env, const RequestContext& ctx, OperationInput& in) {
   const json::object& p = in.params.as_object();
   const std::string sm = GetString(p, "stateMachineArn").value_or("");
-  if (sm.empty()) {
-    if (GetString(p, "mapRunArn")) {
-      return services::MakeError(errors::kResourceNotFound, {"Map runs (Distributed Map) are not supported"});
-    }
+  const std::string map_run = GetString(p, "mapRunArn").value_or("");
+  if (sm.empty() == map_run.empty()) {
     return services::MakeError(errors::kValidation, {"Must provide a StateMachine ARN or MapRun ARN"});
   }
-  auto parts = ParseArn(sm);
-  if (!parts || parts->type != "stateMachine") return InvalidArn(sm);
-  const std::string machine = MachineArn(parts->region, parts->account, parts->name);
-  if (parts->account != ctx.account_id() || parts->region != ctx.region) {
-    return services::MakeError(errors::kStateMachineDoesNotExist, {sm});
+  // A Map Run's child executions are rows whose machine_arn is the Map Run's ARN.
+  std::optional<ArnParts> parts;
+  std::string machine;
+  if (!map_run.empty()) {
+    CENOTE_RETURN_IF_ERROR(Status::FromResult(MapRunExists(env, ctx, map_run)));
+    parts = ArnParts{};
+    machine = map_run;
+  } else {
+    parts = ParseArn(sm);
+    if (!parts || parts->type != "stateMachine") return InvalidArn(sm);
+    machine = MachineArn(parts->region, parts->account, parts->name);
+    if (parts->account != ctx.account_id() || parts->region != ctx.region) {
+      return services::MakeError(errors::kStateMachineDoesNotExist, {sm});
+    }
   }
   std::size_t offset = 0;
   if (auto t = GetString(p, "nextToken")) {
@@ -484,7 +499,8 @@ Result<OperationOutput> ListExecutions(Env& env, const RequestContext& ctx, Oper
   const auto status = GetString(p, "statusFilter");
   const auto redrive = GetString(p, "redriveFilter");
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.metadata.Begin(store::MetadataStore::Mode::kRead));
-  if (!LoadMachine(*txn, machine)) return services::MakeError(errors::kStateMachineDoesNotExist, {sm});
+  if (map_run.empty() && !LoadMachine(*txn, machine))
+    return services::MakeError(errors::kStateMachineDoesNotExist, {sm});
   std::string sql = "SELECT doc FROM states_executions WHERE machine_arn = ?";
   std::vector<store::Value> args{machine};
   if (status) {
@@ -512,7 +528,8 @@ Result<OperationOutput> ListExecutions(Env& env, const RequestContext& ctx, Oper
                       {"name", d["name"]},
                       {"status", d["status"]},
                       {"startDate", d["startDate"]}};
-    for (std::string_view k : {"stopDate", "stateMachineVersionArn", "stateMachineAliasArn", "redriveDate"}) {
+    for (std::string_view k : {"stopDate", "stateMachineVersionArn", "stateMachineAliasArn", "redriveDate",
+                               "mapRunArn", "itemCount"}) {
       if (d.contains(k)) item[k] = d[k];
     }
     if (GetInt(d, "redriveCount").value_or(0) > 0) item["redriveCount"] = d["redriveCount"];
@@ -557,6 +574,8 @@ Result<OperationOutput> StopExecution(Env& env, const RequestContext& ctx, Opera
       Status::FromResult(txn->Exec("DELETE FROM states_deliveries WHERE execution = ?", {arn})));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.Arm(arn, -1);
+  if (auto m = GetString(doc, "mapRunArn")) env.Arm(*m, now);
+  WakeMapRuns(env, arn);
   SendStatusEvent(env, doc);
   return json::object{{"stopDate", now}};
 }
@@ -619,6 +638,25 @@ Result<OperationOutput> DescribeStateMachineForExecution(Env& env, const Request
   return out;
 }
 
+Status RedriveRow(Env& env, store::Transaction& txn, const std::string& arn, json::object doc,
+                  std::int64_t now) {
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT run FROM states_executions WHERE arn = ?", {arn}));
+  json::object run = ParseDoc((*row)[0]);
+  doc["redriveCount"] = GetInt(doc, "redriveCount").value_or(0) + 1;
+  doc["redriveDate"] = now;
+  CENOTE_ASSIGN_OR_RETURN(json::object definition,
+                          asl::ParseDefinition(GetString(doc, "definition").value_or("")));
+  const asl::ExecutionInfo info = InfoOf(doc);
+  std::unique_ptr<asl::TaskRunner> runner = MakeTaskRunner(env);
+  asl::Interpreter it(definition, info, *runner);
+  auto a = it.Redrive(run, now);
+  if (!a) return services::MakeError(errors::kExecutionNotRedrivable, {a.error().message});
+  doc["status"] = "RUNNING";
+  for (std::string_view k : {"stopDate", "error", "cause", "output"}) doc.erase(k);
+  CENOTE_RETURN_IF_ERROR(Commit(env, txn, arn, doc, run, *a, now));
+  return Status::Ok();
+}
+
 Result<OperationOutput> RedriveExecution(Env& env, const RequestContext& ctx, OperationInput& in) {
   const std::string arn = GetString(in.params.as_object(), "executionArn").value_or("");
   ExecutionLock hold(env, arn);
@@ -640,20 +678,7 @@ Result<OperationOutput> RedriveExecution(Env& env, const RequestContext& ctx, Op
         errors::kExecutionNotRedrivable,
         {"Execution can not be redriven as it has been more than 14 days since it ended."});
   }
-  CENOTE_ASSIGN_OR_RETURN(auto row, txn->QueryOne("SELECT run FROM states_executions WHERE arn = ?", {arn}));
-  json::object run = ParseDoc((*row)[0]);
-  doc["redriveCount"] = GetInt(doc, "redriveCount").value_or(0) + 1;
-  doc["redriveDate"] = now;
-  CENOTE_ASSIGN_OR_RETURN(json::object definition,
-                          asl::ParseDefinition(GetString(doc, "definition").value_or("")));
-  const asl::ExecutionInfo info = InfoOf(doc);
-  std::unique_ptr<asl::TaskRunner> runner = MakeTaskRunner(env);
-  asl::Interpreter it(definition, info, *runner);
-  auto a = it.Redrive(run, now);
-  if (!a) return services::MakeError(errors::kExecutionNotRedrivable, {a.error().message});
-  doc["status"] = "RUNNING";
-  for (std::string_view k : {"stopDate", "error", "cause", "output"}) doc.erase(k);
-  CENOTE_RETURN_IF_ERROR(Commit(env, *txn, arn, doc, run, *a, now));
+  CENOTE_RETURN_IF_ERROR(RedriveRow(env, *txn, arn, std::move(doc), now));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
   env.Arm(arn, now);
   return json::object{{"redriveDate", now}};

@@ -26,7 +26,12 @@ NOTES = {
     "RedriveExecution": "restarts the state that failed (a Map or Parallel state runs again whole); 14 days",
     "TestState": "one state with its Next targets stubbed; Task states call their integration as roleArn; "
                  "status SUCCEEDED / FAILED / RETRIABLE / CAUGHT_ERROR; inspectionData at DEBUG and TRACE",
-    "ListExecutions": "statusFilter, redriveFilter, version/alias ARNs, paging (not mapRunArn)",
+    "ListExecutions": "statusFilter, redriveFilter, version/alias ARNs, paging; mapRunArn lists a Map Run's child "
+                      "executions (with mapRunArn and itemCount)",
+    "DescribeMapRun": "status, maxConcurrency, toleratedFailureCount/Percentage, itemCounts and executionCounts "
+                      "(pending, running, succeeded, failed, timedOut, aborted, total, resultsWritten), redriveCount",
+    "ListMapRuns": "the Map Runs of an execution, newest first, paging",
+    "UpdateMapRun": "maxConcurrency and tolerated failures of a running Map Run take effect at its next advance",
     "SendTaskSuccess": "the token names its execution; an outcome is committed and consumed by the execution's "
                        "next transition; TaskTimedOut once the task is no longer awaited",
     "TagResource": "state machines and activities",
@@ -43,7 +48,19 @@ LANGUAGE = [
     "`ItemsPath`, `ItemSelector`/`Parameters` with `$$.Map.Item.Index`/`Value`, `MaxConcurrency`, "
     "`ToleratedFailureCount`/`Percentage`); Distributed Map's `ItemReader` (arn:aws:states:::s3:listObjectsV2 over "
     "every page, arn:aws:states:::s3:getObject with ReaderConfig InputType JSON, JSONL or CSV with FIRST_ROW or "
-    "GIVEN headers, MaxItems) and `ItemBatcher` (MaxItemsPerBatch, BatchInput).",
+    "GIVEN headers, MaxItems) and `ItemBatcher` (MaxItemsPerBatch(Path), MaxInputBytesPerBatch(Path) up to 256 KiB, "
+    "BatchInput; ItemSelector shapes each item before it is batched).",
+    "Distributed Map (ItemProcessor.ProcessorConfig Mode DISTRIBUTED) starts a Map Run "
+    "(arn:aws:states:<region>:<account>:mapRun:<machine>/<Label or state name>:<id>) whose iterations are child "
+    "executions (ExecutionType STANDARD or EXPRESS) of the ItemProcessor as the state machine <machine>/<label>, "
+    "at most MaxConcurrency(Path) at a time, the failures counted against ToleratedFailureCount/Percentage(Path) "
+    "(none tolerated by default; exceeded: States.ExceedToleratedFailureThreshold and running children "
+    "aborted); the parent's history has MapRunStarted / MapRunSucceeded / MapRunFailed / MapRunAborted; "
+    "stopping the parent aborts the Map Run and its children; redriving the parent redrives its failed Map Run "
+    "(MapRunRedriven: failed Standard children are redriven in place, Express ones run again as new children). `ResultWriter` (arn:aws:states:::s3:putObject "
+    "with Bucket and Prefix) writes <Prefix>/<id>/manifest.json and SUCCEEDED_0.json / FAILED_0.json / "
+    "PENDING_0.json as the state machine's role, and the Map's result is {MapRunArn, ResultWriterDetails}. "
+    "Express workflows run with StartSyncExecution and TestState run a Distributed Map's iterations inline.",
     "JSONPath processing: `InputPath`, `Parameters` (`key.$` paths, context object `$$.` and intrinsics), "
     "`ResultSelector`, `ResultPath`, `OutputPath`; the context object's Execution, State, StateMachine, Task.Token "
     "and Map.Item.",
@@ -102,9 +119,9 @@ GAPS = [
     "JSONata: parent/positional/context bindings (%, #, @), transforms (|...|), $eval, $formatNumber, "
     "$formatInteger, $parseInteger and picture strings for $toMillis/$fromMillis/$now are not supported "
     "(evaluation answers States.QueryEvaluationError naming them).",
-    "Distributed Map runs its iterations inside the parent execution (no child executions or Map Runs: "
-    "DescribeMapRun, ListMapRuns and UpdateMapRun are not supported); ResultWriter is answered InvalidDefinition; "
-    "ReaderConfig InputType MANIFEST (S3 inventory) is not read.",
+    "ResultWriter's WriterConfig (OutputType, Transformation) is answered InvalidDefinition; result files are "
+    "not split at AWS's 5 GB; ReaderConfig InputType MANIFEST (S3 inventory) is not read; a Map Run's Express "
+    "children keep a history like Standard ones.",
     "Express workflows started with StartExecution run like Standard ones (with history); their logs are not "
     "sent to CloudWatch Logs (loggingConfiguration is stored only).",
     "A Map or Parallel state that fails is redriven whole, not only its failed iterations.",

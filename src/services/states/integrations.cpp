@@ -365,6 +365,14 @@ class Integrations final : public asl::TaskRunner {
   Env& env_;
 
  public:
+  Result<std::pair<std::string, bool>> StartMapRun(const asl::ExecutionInfo& x,
+                                                   const asl::MapRunRequest& r) override {
+    return states::StartMapRun(env_, x, r);
+  }
+  asl::MapRunStatus MapRunState(const asl::ExecutionInfo& x, const std::string& arn) override {
+    (void)x;
+    return states::MapRunState(env_, arn);
+  }
   Result<json::array> ReadItems(const asl::ExecutionInfo& x, const TaskRequest& r,
                                 const json::object& config) override {
     const std::int64_t max_items = GetInt(config, "MaxItems").value_or(0);

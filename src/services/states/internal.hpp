@@ -100,7 +100,22 @@ Result<json::object> LoadMachine(store::Transaction& txn, const std::string& arn
 // Executions (executions.cpp).
 Status AdvanceExecution(Env& env, const std::string& arn);
 std::int64_t RunRound(Env& env);
+// Redrives the closed execution `arn` (its row's `doc`) in `txn`: RUNNING again from the states that failed,
+// ExecutionRedriven in its history. ExecutionNotRedrivable when the interpreter cannot. The caller arms it.
+Status RedriveRow(Env& env, store::Transaction& txn, const std::string& arn, json::object doc,
+                  std::int64_t now);
 Status LoadTimers(Env& env);
+
+// Map Runs (map_runs.cpp): a Distributed Map's child executions.
+Result<std::pair<std::string, bool>> StartMapRun(Env& env, const asl::ExecutionInfo& execution,
+                                                 const asl::MapRunRequest& request);
+asl::MapRunStatus MapRunState(Env& env, const std::string& arn);
+Status AdvanceMapRun(Env& env, const std::string& arn);
+// Arms the running Map Runs of an execution that ended or stopped (they abort).
+void WakeMapRuns(Env& env, const std::string& execution_arn);
+Status LoadMapRunTimers(Env& env);
+// ListExecutions(mapRunArn): the Map Run exists in the caller's account and region.
+Result<bool> MapRunExists(Env& env, const RequestContext& ctx, const std::string& arn);
 
 // Activities (activities.cpp): a Task state whose Resource is an activity ARN queues its task for workers.
 // Fails when the activity does not exist.
@@ -146,6 +161,9 @@ CENOTE_STATES_HANDLER(DescribeActivity);
 CENOTE_STATES_HANDLER(DeleteActivity);
 CENOTE_STATES_HANDLER(ListActivities);
 CENOTE_STATES_HANDLER(GetActivityTask);
+CENOTE_STATES_HANDLER(DescribeMapRun);
+CENOTE_STATES_HANDLER(ListMapRuns);
+CENOTE_STATES_HANDLER(UpdateMapRun);
 #undef CENOTE_STATES_HANDLER
 
 }  // namespace cenote::states

@@ -37,6 +37,13 @@ std::vector<std::string> Migrations() {
       "CREATE TABLE states_activity_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, activity TEXT NOT NULL, "
       "token TEXT NOT NULL, input TEXT NOT NULL, execution TEXT NOT NULL, created INTEGER NOT NULL)",
       "CREATE INDEX states_activity_tasks_by_activity ON states_activity_tasks (activity, id)",
+      // Map Runs of Distributed Maps: doc holds DescribeMapRun's settings, the child definition and the
+      // ResultWriter's target; one item row per child input (execution: the child once started).
+      "CREATE TABLE states_map_runs (arn TEXT PRIMARY KEY, execution TEXT NOT NULL, status TEXT NOT NULL, "
+      "start_ms INTEGER NOT NULL, doc TEXT NOT NULL)",
+      "CREATE INDEX states_map_runs_by_execution ON states_map_runs (execution, start_ms)",
+      "CREATE TABLE states_map_run_items (map_run TEXT NOT NULL, idx INTEGER NOT NULL, n INTEGER NOT NULL, "
+      "input TEXT NOT NULL, execution TEXT, PRIMARY KEY (map_run, idx))",
   };
 }
 
@@ -53,6 +60,7 @@ const StatesProvider::Table& Operations() {
       {"DeleteStateMachineVersion", DeleteStateMachineVersion},
       {"DescribeActivity", DescribeActivity},
       {"DescribeExecution", DescribeExecution},
+      {"DescribeMapRun", DescribeMapRun},
       {"DescribeStateMachine", DescribeStateMachine},
       {"DescribeStateMachineAlias", DescribeStateMachineAlias},
       {"DescribeStateMachineForExecution", DescribeStateMachineForExecution},
@@ -60,6 +68,7 @@ const StatesProvider::Table& Operations() {
       {"GetExecutionHistory", GetExecutionHistory},
       {"ListActivities", ListActivities},
       {"ListExecutions", ListExecutions},
+      {"ListMapRuns", ListMapRuns},
       {"ListStateMachineAliases", ListStateMachineAliases},
       {"ListStateMachineVersions", ListStateMachineVersions},
       {"ListStateMachines", ListStateMachines},
@@ -75,6 +84,7 @@ const StatesProvider::Table& Operations() {
       {"TagResource", TagResource},
       {"TestState", TestState},
       {"UntagResource", UntagResource},
+      {"UpdateMapRun", UpdateMapRun},
       {"UpdateStateMachine", UpdateStateMachine},
       {"UpdateStateMachineAlias", UpdateStateMachineAlias},
       {"ValidateStateMachineDefinition", ValidateStateMachineDefinition},
@@ -188,6 +198,7 @@ Result<std::unique_ptr<StatesProvider>> StatesProvider::Open(store::MetadataStor
   if (!options.clock) options.clock = UnixNowMs;
   auto env = std::make_unique<Env>(metadata, invoker, std::move(options));
   CENOTE_RETURN_IF_ERROR(LoadTimers(*env));
+  CENOTE_RETURN_IF_ERROR(LoadMapRunTimers(*env));
   std::unique_ptr<StatesProvider> provider(new StatesProvider(std::move(env)));
   if (const std::int64_t interval = provider->env_->options.poll_interval_ms; interval > 0) {
     Env* e = provider->env_.get();

@@ -804,6 +804,29 @@ class AthenaDdlTests(AthenaTestCase):
             self.a.scalar("SELECT count(*) FROM proj_events")
         self.assertIn("projection.day.range", str(failed.exception))
 
+    def test_regex_serde_table_over_access_logs(self):
+        # Hive's RegexSerDe, as Athena's documented tables over AWS service logs use it: one group per column,
+        # a line the pattern does not match whole reads as NULLs, a group that does not parse as its type NULL.
+        prefix = f"regex-{uuid.uuid4().hex[:6]}"
+        lines = ['10.0.0.1 alice [06/Dec/2026:10:00:00 +0000] "GET /a.html" 200 512',
+                 '10.0.0.2 bob [06/Dec/2026:10:00:01 +0000] "POST /api" 500 -',
+                 'garbage that does not match',
+                 '10.0.0.1 alice [06/Dec/2026:10:00:02 +0000] "GET /b.html" 404 0']
+        S3.put_object(Bucket=BUCKET, Key=f"{prefix}/access.log", Body=("\n".join(lines) + "\n").encode())
+        self.a.execute(f"""CREATE EXTERNAL TABLE regex_access (ip string, usr string, ts string, method string,
+                             path string, status int, bytes bigint)
+                           ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.RegexSerDe'
+                           WITH SERDEPROPERTIES ('input.regex'='([^ ]*) ([^ ]*) \\\\[(.*?)\\\\] "([A-Z]+) ([^"]*)" ([0-9]{{3}}) ([^ ]*)')
+                           LOCATION 's3://{BUCKET}/{prefix}/'""")
+        rows = self.a.select("SELECT ip, usr, method, path, status, bytes FROM regex_access ORDER BY ts NULLS LAST")
+        self.assertEqual([tuple(r) for r in rows], [
+            ("10.0.0.1", "alice", "GET", "/a.html", "200", "512"),
+            ("10.0.0.2", "bob", "POST", "/api", "500", None),
+            ("10.0.0.1", "alice", "GET", "/b.html", "404", "0"),
+            (None, None, None, None, None, None)])
+        self.assertEqual(self.a.select("SELECT status, count(*) FROM regex_access WHERE status >= 400 "
+                                       "GROUP BY status ORDER BY status"), [["404", "1"], ["500", "1"]])
+
     def test_alter_table_add_and_drop_partition(self):
         self.a.execute(f"""CREATE EXTERNAL TABLE logs_manual (level string, code int, msg string)
                            PARTITIONED BY (yr string, mo string)

@@ -12,6 +12,7 @@ import zlib from 'node:zlib';
 
 import {
   LambdaClient, CreateFunctionCommand, InvokeCommand, GetFunctionCommand, DeleteFunctionCommand,
+  InvokeWithResponseStreamCommand,
   ResourceNotFoundException, waitUntilFunctionActiveV2,
 } from '@aws-sdk/client-lambda';
 
@@ -90,4 +91,34 @@ test('a Node function: create, wait, invoke sync and async, errors', async () =>
   assert.equal(queued.StatusCode, 202);
   await lambda.send(new DeleteFunctionCommand({ FunctionName: name }));
   await assert.rejects(lambda.send(new GetFunctionCommand({ FunctionName: name })), ResourceNotFoundException);
+});
+
+test('InvokeWithResponseStream: the buffered response as PayloadChunk events, then InvokeComplete', async () => {
+  const name = `js-stream-${randomUUID().slice(0, 8)}`;
+  await lambda.send(new CreateFunctionCommand({
+    FunctionName: name, Runtime: 'nodejs20.x', Role: role, Handler: 'index.handler',
+    Code: { ZipFile: zip({ 'index.mjs': code }) },
+  }));
+  await waitUntilFunctionActiveV2({ client: lambda, maxWaitTime: 30 }, { FunctionName: name });
+  const r = await lambda.send(new InvokeWithResponseStreamCommand({
+    FunctionName: name, Payload: Buffer.from(JSON.stringify({ a: 4, b: 5 })),
+  }));
+  assert.equal(r.StatusCode, 200);
+  const chunks = [];
+  let complete;
+  for await (const event of r.EventStream) {
+    if (event.PayloadChunk) chunks.push(Buffer.from(event.PayloadChunk.Payload));
+    if (event.InvokeComplete) complete = event.InvokeComplete;
+  }
+  assert.deepEqual(JSON.parse(Buffer.concat(chunks).toString()), { sum: 9, name });
+  assert.ok(complete);
+  assert.equal(complete.ErrorCode, undefined);
+  const failed = await lambda.send(new InvokeWithResponseStreamCommand({
+    FunctionName: name, Payload: Buffer.from('{"fail": true}'),
+  }));
+  let error;
+  for await (const event of failed.EventStream) if (event.InvokeComplete) error = event.InvokeComplete;
+  assert.equal(error.ErrorCode, 'Unhandled');
+  assert.equal(JSON.parse(error.ErrorDetails).errorMessage, 'js failure');
+  await lambda.send(new DeleteFunctionCommand({ FunctionName: name }));
 });

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import uuid
 import zipfile
@@ -85,6 +86,51 @@ class LambdaCli(unittest.TestCase):
         r = self.aws("lambda", "get-function", "--function-name", self.name, check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("ResourceNotFoundException", r.stderr)
+
+    def test_layer_permissions_and_provisioned_concurrency(self):
+        layer_zip = os.path.join(WORK, "layer.zip")
+        with zipfile.ZipFile(layer_zip, "w") as z:
+            z.writestr("python/helper.py", "X = 1\n")
+        layer = self.aws_json("lambda", "publish-layer-version", "--layer-name", self.name,
+                              "--zip-file", f"fileb://{layer_zip}")
+        added = self.aws_json("lambda", "add-layer-version-permission", "--layer-name", self.name,
+                              "--version-number", str(layer["Version"]), "--statement-id", "everyone",
+                              "--action", "lambda:GetLayerVersion", "--principal", "*")
+        self.assertEqual(json.loads(added["Statement"])["Principal"], "*")
+        policy = self.aws_json("lambda", "get-layer-version-policy", "--layer-name", self.name,
+                               "--version-number", str(layer["Version"]))
+        self.assertEqual(policy["RevisionId"], added["RevisionId"])
+        self.aws("lambda", "remove-layer-version-permission", "--layer-name", self.name, "--version-number",
+                 str(layer["Version"]), "--statement-id", "everyone", "--revision-id", added["RevisionId"])
+        r = self.aws("lambda", "get-layer-version-policy", "--layer-name", self.name, "--version-number",
+                     str(layer["Version"]), check=False)
+        self.assertIn("ResourceNotFoundException", r.stderr)
+
+        zip_path = os.path.join(WORK, "prov.zip")
+        with zipfile.ZipFile(zip_path, "w") as z:
+            z.writestr("main.py", "import os\ndef handler(e, c):\n    return os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n")
+        self.aws("lambda", "create-function", "--function-name", self.name, "--runtime", "python3.12", "--role", ROLE,
+                 "--handler", "main.handler", "--zip-file", f"fileb://{zip_path}", "--publish")
+        put = self.aws_json("lambda", "put-provisioned-concurrency-config", "--function-name", self.name,
+                            "--qualifier", "1", "--provisioned-concurrent-executions", "1")
+        self.assertEqual(put["RequestedProvisionedConcurrentExecutions"], 1)
+        for _ in range(300):
+            got = self.aws_json("lambda", "get-provisioned-concurrency-config", "--function-name", self.name,
+                                "--qualifier", "1")
+            if got["Status"] == "READY":
+                break
+            time.sleep(0.2)
+        self.assertEqual(got["Status"], "READY")
+        listed = self.aws_json("lambda", "list-provisioned-concurrency-configs", "--function-name", self.name)
+        self.assertEqual(len(listed["ProvisionedConcurrencyConfigs"]), 1)
+        payload = os.path.join(WORK, "prov.json")
+        self.aws("lambda", "invoke", "--function-name", self.name, "--qualifier", "1", payload)
+        with open(payload) as f:
+            self.assertEqual(json.load(f), "provisioned-concurrency")
+        r = self.aws("lambda", "put-provisioned-concurrency-config", "--function-name", self.name,
+                     "--qualifier", "$LATEST", "--provisioned-concurrent-executions", "1", check=False)
+        self.assertIn("InvalidParameterValueException", r.stderr)
+        self.aws("lambda", "delete-provisioned-concurrency-config", "--function-name", self.name, "--qualifier", "1")
 
     def test_errors(self):
         r = self.aws("lambda", "invoke", "--function-name", "no-such-fn", os.path.join(WORK, "x.json"), check=False)

@@ -1,6 +1,7 @@
 """Crash test: executions killed (kill -9) during a Wait and while a task token is awaited continue after the
 restart: the Wait ends at its time (not restarted), the token is still accepted, and each state ran once; an
-activity task queued before the crash is handed to a worker after it.
+activity task queued before the crash is handed to a worker after it; a Distributed Map's Map Run in flight
+finishes after the restart, each item run once.
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/states/test_crash.py [-v]
 """
@@ -100,6 +101,47 @@ class Crash(unittest.TestCase):
             c.send_task_success(taskToken=task["taskToken"], output=json.dumps({"n": 6}))
             d = wait_done(c, e)
             self.assertEqual((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"n": 6}))
+        finally:
+            server.close()
+
+    def test_map_run_survives_kill9(self):
+        server = harness.Server().start()
+        try:
+            harness.create_service_role(server, ROLE, "states.amazonaws.com")
+            c = sfn(server)
+            sm = c.create_state_machine(name="map-run", roleArn=ROLE, definition=json.dumps({
+                "StartAt": "Each", "States": {"Each": {
+                    "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
+                    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                      "StartAt": "Nap", "States": {
+                                          "Nap": {"Type": "Wait", "Seconds": 1, "Next": "Double"},
+                                          "Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"},
+                                                     "End": True}}},
+                    "End": True}}}))
+            items = [{"n": i} for i in range(8)]
+            e = c.start_execution(stateMachineArn=sm["stateMachineArn"],
+                                  input=json.dumps({"items": items}))["executionArn"]
+            deadline = time.time() + 30
+            run = None
+            while time.time() < deadline:  # kill once the run is under way (some children done, some not)
+                runs = c.list_map_runs(executionArn=e)["mapRuns"]
+                if runs:
+                    run = runs[0]["mapRunArn"]
+                    if c.describe_map_run(mapRunArn=run)["itemCounts"]["succeeded"] >= 2:
+                        break
+                time.sleep(0.1)
+            self.assertIsNotNone(run)
+            server.kill9()
+            server.start()
+            c = sfn(server)
+            self.assertEqual(c.describe_map_run(mapRunArn=run)["status"], "RUNNING")
+            d = wait_done(c, e, timeout=60)
+            self.assertEqual(d["status"], "SUCCEEDED", d.get("cause"))
+            self.assertEqual(json.loads(d["output"]), [{"n": 2 * i} for i in range(8)])
+            m = c.describe_map_run(mapRunArn=run)
+            self.assertEqual((m["status"], m["itemCounts"]["succeeded"]), ("SUCCEEDED", 8))
+            # Each item ran in one child execution: none was started twice.
+            self.assertEqual(len(c.list_executions(mapRunArn=run)["executions"]), 8)
         finally:
             server.close()
 

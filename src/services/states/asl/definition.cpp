@@ -64,9 +64,9 @@ const std::set<std::string, std::less<>> kJsonataOnly = {"Arguments", "Output", 
 const std::set<std::string, std::less<>> kJsonPathOnly = {
     "InputPath", "OutputPath",  "Parameters",    "ResultPath", "ResultSelector",
     "ItemsPath", "SecondsPath", "TimestampPath", "ErrorPath",  "CausePath"};
-// Distributed Map's ResultWriter, which this server does not run (named in the coverage doc): answered as
-// unsupported rather than run wrongly.
-const std::set<std::string, std::less<>> kUnsupported = {"ResultWriter"};
+// Fields this server does not run (named in the coverage doc): answered as unsupported rather than run
+// wrongly.
+const std::set<std::string, std::less<>> kUnsupported = {};
 
 // Every "{% %}" string in `v` parses.
 bool JsonataParses(const json::value& v) {
@@ -503,6 +503,43 @@ class Checker {
         }
         if (s.contains("ItemSelector") && s.contains("Parameters")) {
           Schema("Only one of 'ItemSelector' or 'Parameters' can be present", here);
+        }
+        if (auto rw = s.find("ResultWriter"); rw != s.end()) {
+          const json::object* pc = nullptr;
+          if (auto ip = s.find("ItemProcessor"); ip != s.end() && ip->value().is_object()) {
+            if (auto c = ip->value().as_object().find("ProcessorConfig");
+                c != ip->value().as_object().end() && c->value().is_object())
+              pc = &c->value().as_object();
+          }
+          const bool distributed = pc != nullptr && pc->contains("Mode") && pc->at("Mode") == "DISTRIBUTED";
+          if (!distributed) {
+            Schema("The field 'ResultWriter' is only supported for Map states in DISTRIBUTED mode",
+                   here + "/ResultWriter");
+          } else if (!rw->value().is_object()) {
+            Schema("The value for the field 'ResultWriter' must be an OBJECT", here + "/ResultWriter");
+          } else {
+            const json::object& w = rw->value().as_object();
+            if (w.contains("WriterConfig")) {
+              Schema("Field 'WriterConfig' is not supported by this server", here + "/ResultWriter");
+            }
+            if (!w.contains("Resource") || w.at("Resource") != "arn:aws:states:::s3:putObject") {
+              Schema("The value for the field 'Resource' must be 'arn:aws:states:::s3:putObject'",
+                     here + "/ResultWriter/Resource");
+            }
+          }
+        }
+        if (auto l = s.find("Label"); l != s.end()) {
+          const bool ok =
+              l->value().is_string() && !l->value().get_string().empty() &&
+              l->value().get_string().size() <= 40 &&
+              std::string_view(l->value().get_string()).find_first_of(" <>{}[]?*\"#%\\^|~`$&,;:/") ==
+                  std::string_view::npos;
+          if (!ok) {
+            Schema(
+                "The value for the field 'Label' must be a STRING of at most 40 characters without "
+                "special characters",
+                here + "/Label");
+          }
         }
       } else if (type == "Pass" || type == "Succeed") {
       }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <regex>
 
 #include "common/encoding.hpp"
@@ -934,6 +935,7 @@ class Runner {
     const bool is_map = TypeOf(state) == "Map";
     const std::string name = Str(frame, "state");
     const std::string base = scope + "/States/" + Escape(name);
+    if (phase == "map_run") return PollMapRun(frame, state, raw);
     if (phase == "start") {
       const json::value ctx = Context(frame, state, "", nullptr, 0);
       json::array children;
@@ -1006,26 +1008,7 @@ class Runner {
               false);
           return true;
         }
-        // ItemBatcher: the iterations get {"Items": [...], "BatchInput": ...} of up to MaxItemsPerBatch
-        // items.
-        if (const json::object* batcher = Obj(state, "ItemBatcher")) {
-          const std::int64_t per = std::max<std::int64_t>(1, Int(*batcher, "MaxItemsPerBatch", 1));
-          json::array batches;
-          const json::array& all = items_v.as_array();
-          for (std::size_t i = 0; i < all.size(); i += static_cast<std::size_t>(per)) {
-            json::array chunk;
-            for (std::size_t j = i; j < std::min(all.size(), i + static_cast<std::size_t>(per)); ++j) {
-              chunk.push_back(all[j]);
-            }
-            json::object batch{{"Items", std::move(chunk)}};
-            if (auto bi = batcher->find("BatchInput"); bi != batcher->end()) {
-              auto v = ApplyTemplate(bi->value(), *in, ctx);
-              if (v) batch["BatchInput"] = std::move(*v);
-            }
-            batches.push_back(std::move(batch));
-          }
-          items_v = std::move(batches);
-        }
+        // ItemSelector (or Parameters) shapes each item, with $$.Map.Item.Index and Value.
         const json::array& items = items_v.as_array();
         json::array inputs;
         const json::value* selector = state.contains("ItemSelector") ? &state.at("ItemSelector")
@@ -1045,8 +1028,70 @@ class Runner {
           }
           inputs.push_back(std::move(*sel));
         }
+        // ItemBatcher: then the iterations get {"Items": [...], "BatchInput": ...}, each batch at most
+        // MaxItemsPerBatch(Path) items and MaxInputBytesPerBatch(Path) bytes (256 KiB at most, as on AWS; an
+        // item larger than that is a batch of its own).
+        std::vector<std::int64_t> counts(inputs.size(), 1);
+        if (const json::object* batcher = Obj(state, "ItemBatcher")) {
+          auto limit = [&](std::string_view field) -> std::int64_t {
+            if (batcher->contains(field)) return Int(*batcher, field, 0);
+            const std::string path = std::string(field) + "Path";
+            if (batcher->contains(path)) {
+              auto v = EvaluatePath(Str(*batcher, path), *in, ctx);
+              if (v && v->is_number()) return v->to_number<std::int64_t>();
+            }
+            return 0;
+          };
+          std::int64_t per = limit("MaxItemsPerBatch");
+          std::int64_t bytes = limit("MaxInputBytesPerBatch");
+          if (per <= 0) per = std::numeric_limits<std::int64_t>::max();
+          if (bytes <= 0 || bytes > 256 * 1024) bytes = 256 * 1024;
+          json::value batch_input;
+          bool has_batch_input = false;
+          if (auto bi = batcher->find("BatchInput"); bi != batcher->end()) {
+            auto v = Jsonata(state) ? ApplyJsonata(bi->value(), Bindings(frame, raw, ctx))
+                                    : ApplyTemplate(bi->value(), *in, ctx);
+            if (!v) {
+              HandleError(frame, state, FromError(v.error()), false);
+              return true;
+            }
+            batch_input = std::move(*v);
+            has_batch_input = true;
+          }
+          // {"Items":[],"BatchInput":...}: the envelope every batch carries.
+          const std::int64_t envelope =
+              11 +
+              (has_batch_input ? 14 + static_cast<std::int64_t>(json::serialize(batch_input).size()) : 0);
+          counts.clear();
+          json::array batches;
+          json::array chunk;
+          std::int64_t size = envelope;
+          auto close = [&] {
+            counts.push_back(static_cast<std::int64_t>(chunk.size()));
+            json::object batch{{"Items", std::move(chunk)}};
+            if (has_batch_input) batch["BatchInput"] = batch_input;
+            batches.push_back(std::move(batch));
+            chunk = json::array{};
+            size = envelope;
+          };
+          for (auto& item : inputs) {
+            const std::int64_t n = static_cast<std::int64_t>(json::serialize(item).size()) + 1;
+            if (!chunk.empty() && (static_cast<std::int64_t>(chunk.size()) >= per || size + n > bytes))
+              close();
+            chunk.push_back(std::move(item));
+            size += n;
+          }
+          if (!chunk.empty()) close();
+          inputs = std::move(batches);
+        }
         Emit(frame, "MapStateStarted", "mapStateStartedEventDetails",
              json::object{{"length", static_cast<std::int64_t>(inputs.size())}});
+        if (const json::object* proc = Obj(state, "ItemProcessor"); proc && info_.map_runs) {
+          const json::object* pc = Obj(*proc, "ProcessorConfig");
+          if (pc && Str(*pc, "Mode") == "DISTRIBUTED") {
+            return StartMapRun(frame, state, raw, *in, ctx, *proc, *pc, std::move(inputs), std::move(counts));
+          }
+        }
         frame["results"] = json::array(inputs.size());
         frame["items"] = static_cast<std::int64_t>(inputs.size());
         frame["item_inputs"] = std::move(inputs);
@@ -1156,6 +1201,111 @@ class Runner {
       return true;
     }
     Transition(frame, state, std::move(*out));
+    return true;
+  }
+
+  // ---- Distributed Map: a Map Run of child executions
+
+  // A Map's number field, or its *Path (JSONPath) read from the state's input.
+  double MapNumber(const json::object& frame, const json::object& state, const json::value& raw,
+                   std::string_view field, double def) {
+    if (state.contains(field)) return Num(state, field, def);
+    const std::string path_field = std::string(field) + "Path";
+    if (state.contains(path_field)) {
+      auto v = EvaluatePath(Str(state, path_field), raw, Context(frame, state, "", nullptr, 0));
+      if (v && v->is_number()) return v->to_number<double>();
+    }
+    return def;
+  }
+
+  bool StartMapRun(json::object& frame, const json::object& state, const json::value& raw,
+                   const json::value& in, const json::value& ctx, const json::object& proc,
+                   const json::object& config, json::array inputs, std::vector<std::int64_t> counts) {
+    MapRunRequest r;
+    r.key = Str(frame, "scope") + "/" + Escape(Str(frame, "state")) + "#" +
+            std::to_string(Int(frame, "index")) + "#" + std::to_string(Int(frame, "entered")) + "#" +
+            std::to_string(RetryCount(frame));
+    r.state_name = Str(frame, "state");
+    r.label = Str(state, "Label");
+    r.processor = proc;
+    r.processor.erase("ProcessorConfig");
+    if (!r.processor.contains("QueryLanguage") && definition_.contains("QueryLanguage")) {
+      r.processor["QueryLanguage"] = definition_.at("QueryLanguage");
+    }
+    r.execution_type = Str(config, "ExecutionType", "STANDARD");
+    r.inputs = std::move(inputs);
+    r.item_counts = std::move(counts);
+    r.max_concurrency = static_cast<std::int64_t>(MapNumber(frame, state, raw, "MaxConcurrency", 0));
+    r.tolerated_count = static_cast<std::int64_t>(MapNumber(frame, state, raw, "ToleratedFailureCount", -1));
+    r.tolerated_percentage = MapNumber(frame, state, raw, "ToleratedFailurePercentage", -1);
+    if (const json::object* rw = Obj(state, "ResultWriter")) {
+      const char* field = Jsonata(state) ? "Arguments" : "Parameters";
+      json::value params = json::object{};
+      if (auto p = rw->find(field); p != rw->end()) {
+        auto v = Jsonata(state) ? ApplyJsonata(p->value(), Bindings(frame, raw, ctx))
+                                : ApplyTemplate(p->value(), in, ctx);
+        if (!v) {
+          HandleError(frame, state, FromError(v.error()), false);
+          return true;
+        }
+        params = std::move(*v);
+      }
+      if (!params.is_object() || !params.as_object().contains("Bucket") ||
+          !params.as_object().at("Bucket").is_string()) {
+        HandleError(frame, state,
+                    Failure{"States.ResultWriterFailed", "The ResultWriter's Parameters must name a Bucket"},
+                    false);
+        return true;
+      }
+      r.result_writer = std::move(params);
+    }
+    auto started = tasks_.StartMapRun(info_, r);
+    if (!started) {
+      HandleError(frame, state, FromError(started.error()), false);
+      return true;
+    }
+    frame.erase("item_inputs");
+    frame.erase("children");
+    frame["map_run"] = started->first;
+    Emit(frame, started->second ? "MapRunRedriven" : "MapRunStarted",
+         started->second ? "mapRunRedrivenEventDetails" : "mapRunStartedEventDetails",
+         started->second ? json::object{{"mapRunArn", started->first}, {"redriveCount", info_.redrive_count}}
+                         : json::object{{"mapRunArn", started->first}});
+    frame["phase"] = "map_run";
+    return true;
+  }
+
+  // The Map Run's state: the Map state ends when it does.
+  bool PollMapRun(json::object& frame, const json::object& state, const json::value& raw) {
+    const MapRunStatus s = tasks_.MapRunState(info_, Str(frame, "map_run"));
+    if (s.status == "RUNNING") {
+      // The Map Run wakes the execution when it ends; this is only a fallback.
+      Wake(now_ + 10'000);
+      return false;
+    }
+    frame.erase("map_run");
+    if (s.status == "SUCCEEDED") {
+      Emit(frame, "MapRunSucceeded");
+      Emit(frame, "MapStateSucceeded");
+      frame.erase("results");
+      const json::value ctx = Context(frame, state, "", nullptr, 0);
+      auto out = Output(frame, state, raw, s.output, ctx);
+      if (!out) {
+        HandleError(frame, state, FromError(out.error()), false);
+        return true;
+      }
+      Transition(frame, state, std::move(*out));
+      return true;
+    }
+    if (s.status == "ABORTED") {
+      Emit(frame, "MapRunAborted");
+      Emit(frame, "MapStateAborted");
+    } else {
+      Emit(frame, "MapRunFailed", "mapRunFailedEventDetails",
+           json::object{{"error", s.error}, {"cause", s.cause}});
+      Emit(frame, "MapStateFailed");
+    }
+    HandleError(frame, state, Failure{s.error, s.cause}, false);
     return true;
   }
 

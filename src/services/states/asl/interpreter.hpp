@@ -17,6 +17,7 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.hpp"
@@ -33,6 +34,29 @@ struct ExecutionInfo {
   std::string state_machine_name;
   std::int64_t start_ms = 0;
   std::int64_t redrive_count = 0;
+  // A Distributed Map starts a Map Run of child executions (durable executions); otherwise (an Express
+  // workflow run in memory, TestState) its iterations run inside the execution.
+  bool map_runs = false;
+};
+
+// A Distributed Map's Map Run, as the interpreter asks the runner to start it.
+struct MapRunRequest {
+  std::string key;  // names this Map state's run within the execution (the same on a repeated advance)
+  std::string state_name, label;
+  json::object processor;      // the ItemProcessor as a state machine definition (no ProcessorConfig)
+  std::string execution_type;  // STANDARD or EXPRESS
+  json::array inputs;          // each child execution's input
+  std::vector<std::int64_t> item_counts;  // items in each child's input (ItemBatcher batches)
+  std::int64_t max_concurrency = 0;       // 0: no limit
+  std::int64_t tolerated_count = -1;      // -1: not set
+  double tolerated_percentage = -1;       // -1: not set
+  json::value result_writer;              // {"Bucket", "Prefix"} or null
+};
+
+struct MapRunStatus {
+  std::string status;  // RUNNING, SUCCEEDED, FAILED, ABORTED
+  json::value output;  // SUCCEEDED: the Map's result
+  std::string error, cause;
 };
 
 // One Task state's call, as the interpreter hands it to the runner.
@@ -72,6 +96,19 @@ class TaskRunner {
     (void)request;
     (void)reader_config;
     return MakeError("States.ItemReaderFailed", "No item reader is available");
+  }
+  // Starts (or finds, for the same key) the Map Run of a Distributed Map: its ARN, and whether an existing
+  // failed run was redriven.
+  virtual Result<std::pair<std::string, bool>> StartMapRun(const ExecutionInfo& execution,
+                                                           const MapRunRequest& request) {
+    (void)execution;
+    (void)request;
+    return MakeError("States.Runtime", "Map Runs are not available here");
+  }
+  virtual MapRunStatus MapRunState(const ExecutionInfo& execution, const std::string& map_run_arn) {
+    (void)execution;
+    (void)map_run_arn;
+    return MapRunStatus{"FAILED", nullptr, "States.Runtime", "Map Runs are not available here"};
   }
 };
 

@@ -6,13 +6,18 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <thread>
 
 #include "../../store/temp_dir.hpp"
+#include "../provider_harness.hpp"
+#include "common/background_tasks.hpp"
 #include "services/common/sandbox.hpp"
 #include "services/lambda/internal.hpp"
 #include "services/lambda/runtime.hpp"
 #include "services/lambda/zip.hpp"
+#include "store/metadata_store.hpp"
 
 namespace cenote::lambda {
 namespace {
@@ -226,6 +231,41 @@ TEST_F(RuntimesTest, MemoryLimitStopsTheFunction) {
   EXPECT_TRUE(type == "Runtime.OutOfMemory" || type == "MemoryError") << r->payload;
 }
 
+// Provisioned concurrency: environments initialized ahead of time, used warm, released when unlisted.
+TEST_F(RuntimesTest, ProvisionStartsEnvironmentsAheadOfTime) {
+  EnvironmentSpec s = Python(
+      "import os\nINIT = os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n"
+      "def handler(e, c):\n    return {'init': INIT}\n");
+  std::map<std::string, Runtimes::ProvisionTarget> targets{{"fn:1", {s, 2}}};
+  auto states = runtimes_->Provision(targets);
+  EXPECT_EQ(states["fn:1"].ready, 0);
+  for (int i = 0; i < 200 && states["fn:1"].ready < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    states = runtimes_->Provision(targets);
+  }
+  ASSERT_EQ(states["fn:1"].ready, 2);
+  EXPECT_EQ(states["fn:1"].error, "");
+  auto r = runtimes_->Invoke(s, "p1", "{}", "", s.function_arn);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->cold);
+  EXPECT_EQ(boost::json::parse(r->payload).at("init").as_string(), "provisioned-concurrency");
+  EXPECT_EQ(r->log.find("Init Duration"), std::string::npos) << r->log;
+  // Reaping for idleness leaves them; unlisted, they are on-demand environments again.
+  runtimes_->Reap(std::numeric_limits<std::int64_t>::max() / 2);
+  EXPECT_EQ(runtimes_->Provision(targets)["fn:1"].ready, 2);
+  EXPECT_TRUE(runtimes_->Provision({}).empty());
+
+  EnvironmentSpec bad = Python("raise RuntimeError('init fails')\n");
+  std::map<std::string, Runtimes::ProvisionTarget> failing{{"bad:1", {bad, 1}}};
+  states = runtimes_->Provision(failing);
+  for (int i = 0; i < 200 && states["bad:1"].error.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    states = runtimes_->Provision(failing);
+  }
+  EXPECT_NE(states["bad:1"].error.find("init fails"), std::string::npos) << states["bad:1"].error;
+  EXPECT_EQ(states["bad:1"].ready, 0);
+}
+
 // ---- function URLs (urls.cpp): AWS's payload format 2.0 event, the result mapping, CORS
 
 TEST(LambdaFunctionUrl, EventIsPayloadFormat2) {
@@ -357,6 +397,125 @@ TEST(LambdaFunctionUrl, CorsFromTheUrlConfig) {
   ASSERT_TRUE(h.has_value());
   EXPECT_EQ(h->Get("access-control-allow-origin"), "*");
   EXPECT_FALSE(FunctionUrlCors(json::object{}, "https://x.example", false, "GET", "").has_value());
+}
+
+// ---- the provider through a real request pipeline (ProviderHarness) over a SQLite MetadataStore: layer
+// version permissions, and the checks of provisioned concurrency and InvokeWithResponseStream that need no
+// function to run.
+
+class LambdaProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    harness_.reset();
+    metadata_.reset();
+    auto md = store::MetadataStore::OpenSqlite(dir_.path() + "/metadata.db");
+    ASSERT_TRUE(md.ok());
+    metadata_ = std::move(md).value();
+    LambdaOptions o;
+    o.clock = [] { return std::int64_t{1'700'000'000'000}; };
+    o.data_dir = dir_.path() + "/lambda";
+    o.scratch_dir = dir_.path() + "/scratch";
+    o.background = false;
+    harness_ = std::make_unique<testing::ProviderHarness>();
+    auto p = LambdaProvider::Open(*metadata_, &harness_->invoker(), tasks_, o);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    harness_->Register(std::move(p).value());
+  }
+  Result<aws::OperationOutput> Call(std::string_view op, json::object params) {
+    return harness_->Call("lambda", op, std::move(params));
+  }
+  std::string ErrorCode(std::string_view op, json::object params) {
+    auto r = Call(op, std::move(params));
+    return r.ok() ? "" : r.error().code;
+  }
+
+  store::testing::TempDir dir_;
+  BackgroundTasks tasks_;
+  std::unique_ptr<store::MetadataStore> metadata_;
+  std::unique_ptr<testing::ProviderHarness> harness_;
+};
+
+TEST_F(LambdaProviderTest, LayerVersionPermissions) {
+  auto published = Call("PublishLayerVersion",
+                        {{"LayerName", "shared"}, {"Content", {{"ZipFile", Zip({{"a.txt", "x", 0644}})}}}});
+  ASSERT_TRUE(published.ok()) << published.error().message;
+  json::object grant{{"LayerName", "shared"},
+                     {"VersionNumber", 1},
+                     {"StatementId", "acct"},
+                     {"Action", "lambda:GetLayerVersion"},
+                     {"Principal", "111122223333"}};
+  EXPECT_EQ(ErrorCode("GetLayerVersionPolicy", {{"LayerName", "shared"}, {"VersionNumber", 1}}),
+            "ResourceNotFoundException");
+  auto added = Call("AddLayerVersionPermission", grant);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  const json::object& a = added->result.as_object();
+  json::object st = json::parse(a.at("Statement").as_string()).as_object();
+  EXPECT_EQ(st.at("Principal").at("AWS").as_string(), "arn:aws:iam::111122223333:root");
+  EXPECT_EQ(st.at("Resource").as_string(), "arn:aws:lambda:us-east-1:000000000000:layer:shared:1");
+  EXPECT_EQ(st.at("Action").as_string(), "lambda:GetLayerVersion");
+  const std::string rev(a.at("RevisionId").as_string());
+
+  EXPECT_EQ(ErrorCode("AddLayerVersionPermission", grant), "ResourceConflictException");
+  json::object bad = grant;
+  bad["StatementId"] = "other";
+  bad["Action"] = "lambda:InvokeFunction";
+  EXPECT_EQ(ErrorCode("AddLayerVersionPermission", bad), "ValidationException");
+  bad["Action"] = "lambda:GetLayerVersion";
+  bad["Principal"] = "someone";
+  EXPECT_EQ(ErrorCode("AddLayerVersionPermission", bad), "ValidationException");
+  bad["Principal"] = "*";
+  bad["OrganizationId"] = "not-an-org";
+  EXPECT_EQ(ErrorCode("AddLayerVersionPermission", bad), "ValidationException");
+  bad["OrganizationId"] = "o-abcdefghij";
+  bad["RevisionId"] = "stale";
+  EXPECT_EQ(ErrorCode("AddLayerVersionPermission", bad), "PreconditionFailedException");
+  bad["RevisionId"] = rev;
+  auto org = Call("AddLayerVersionPermission", bad);
+  ASSERT_TRUE(org.ok()) << org.error().message;
+  EXPECT_NE(org->result.as_object().at("RevisionId").as_string(), rev);
+  json::object org_st = json::parse(org->result.as_object().at("Statement").as_string()).as_object();
+  EXPECT_EQ(org_st.at("Principal").as_string(), "*");
+  EXPECT_EQ(org_st.at("Condition").at("StringEquals").at("aws:PrincipalOrgID").as_string(), "o-abcdefghij");
+  grant["VersionNumber"] = 2;
+  EXPECT_EQ(ErrorCode("AddLayerVersionPermission", grant), "ResourceNotFoundException");
+
+  Open();  // the policy survives a restart
+  auto policy = Call("GetLayerVersionPolicy", {{"LayerName", "shared"}, {"VersionNumber", 1}});
+  ASSERT_TRUE(policy.ok()) << policy.error().message;
+  json::object doc = json::parse(policy->result.as_object().at("Policy").as_string()).as_object();
+  EXPECT_EQ(doc.at("Statement").as_array().size(), 2u);
+  EXPECT_EQ(ErrorCode("RemoveLayerVersionPermission",
+                      {{"LayerName", "shared"}, {"VersionNumber", 1}, {"StatementId", "nope"}}),
+            "ResourceNotFoundException");
+  EXPECT_EQ(
+      ErrorCode(
+          "RemoveLayerVersionPermission",
+          {{"LayerName", "shared"}, {"VersionNumber", 1}, {"StatementId", "acct"}, {"RevisionId", rev}}),
+      "PreconditionFailedException");
+  ASSERT_TRUE(Call("RemoveLayerVersionPermission",
+                   {{"LayerName", "shared"}, {"VersionNumber", 1}, {"StatementId", "acct"}})
+                  .ok());
+  ASSERT_TRUE(Call("RemoveLayerVersionPermission",
+                   {{"LayerName", "shared"}, {"VersionNumber", 1}, {"StatementId", "other"}})
+                  .ok());
+  EXPECT_EQ(ErrorCode("GetLayerVersionPolicy", {{"LayerName", "shared"}, {"VersionNumber", 1}}),
+            "ResourceNotFoundException");
+}
+
+TEST_F(LambdaProviderTest, ProvisionedConcurrencyAndStreamingNeedAFunction) {
+  EXPECT_EQ(ErrorCode("PutProvisionedConcurrencyConfig",
+                      {{"FunctionName", "nope"}, {"Qualifier", "1"}, {"ProvisionedConcurrentExecutions", 1}}),
+            "ResourceNotFoundException");
+  EXPECT_EQ(
+      ErrorCode("PutProvisionedConcurrencyConfig",
+                {{"FunctionName", "nope"}, {"Qualifier", "$LATEST"}, {"ProvisionedConcurrentExecutions", 1}}),
+      "InvalidParameterValueException");
+  EXPECT_EQ(ErrorCode("GetProvisionedConcurrencyConfig", {{"FunctionName", "nope"}, {"Qualifier", "1"}}),
+            "ResourceNotFoundException");
+  EXPECT_EQ(ErrorCode("InvokeWithResponseStream", {{"FunctionName", "nope"}}), "ResourceNotFoundException");
+  EXPECT_EQ(ErrorCode("InvokeWithResponseStream", {{"FunctionName", "nope"}, {"InvocationType", "Event"}}),
+            "ValidationException");
 }
 
 TEST(LambdaCoverage, DocMatchesProvider) {

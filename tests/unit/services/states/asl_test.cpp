@@ -342,6 +342,15 @@ TEST(AslDefinition, ValidatesAsAwsDoes) {
       {R"j({"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Pass","Output":"{% 1 + %}","End":true}}})j",
        "is not a valid JSONata expression at /States/A/Output"},
       {R"j(not json)j", "INVALID_JSON_DESCRIPTION"},
+      // ResultWriter: Distributed Maps only, written with s3:putObject.
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix":"p"}},"Label":"L","End":true}}})j",
+       ""},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b"}},"End":true}}})j",
+       "only supported for Map states in DISTRIBUTED mode at /States/A/ResultWriter"},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"Resource":"arn:aws:states:::s3:getObject"},"End":true}}})j",
+       "at /States/A/ResultWriter/Resource"},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"Label":"a:b","End":true}}})j",
+       "at /States/A/Label"},
   };
   for (const auto& c : cases) {
     auto r = ParseDefinition(c.definition);
@@ -371,6 +380,14 @@ class ScriptedTasks final : public TaskRunner {
     calls.push_back(r);
     return Succeeds(json::object{{"polled", true}});
   }
+  // Map Runs: the requests made, and the state every run reports.
+  std::vector<MapRunRequest> map_runs;
+  MapRunStatus map_run_status{"RUNNING", nullptr, "", ""};
+  Result<std::pair<std::string, bool>> StartMapRun(const ExecutionInfo&, const MapRunRequest& r) override {
+    map_runs.push_back(r);
+    return std::pair<std::string, bool>{"arn:aws:states:us-east-1:000000000000:mapRun:sm/L:1", false};
+  }
+  MapRunStatus MapRunState(const ExecutionInfo&, const std::string&) override { return map_run_status; }
 };
 
 class AslRun : public ::testing::Test {
@@ -622,6 +639,83 @@ TEST_F(AslRun, MapWithItemSelectorConcurrencyAndToleratedFailures) {
   Step();
   EXPECT_EQ(Status(), "FAILED");
   EXPECT_EQ(run_.at("error").as_string(), "States.ExceedToleratedFailureThreshold");
+}
+
+TEST_F(AslRun, ItemBatcherBatchesSelectedItemsByCountAndBytes) {
+  // Each selected item {"v":"aaaaaaaaaa"} is 18 bytes (+1 separator); with the 11-byte envelope, 50 bytes
+  // hold two items; MaxItemsPerBatch 3 does not bind.
+  Start(R"j({"StartAt":"M","States":{"M":{"Type":"Map",
+      "ItemSelector":{"v.$":"$$.Map.Item.Value"},
+      "ItemBatcher":{"MaxItemsPerBatch":3,"MaxInputBytesPerBatch":50},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+      "End":true}}})j",
+        R"j(["aaaaaaaaaa","bbbbbbbbbb","cccccccccc","dddddddddd","eeeeeeeeee"])j");
+  Step();
+  ASSERT_EQ(Status(), "SUCCEEDED");
+  EXPECT_EQ(run_.at("output"), J(R"j([{"Items":[{"v":"aaaaaaaaaa"},{"v":"bbbbbbbbbb"}]},
+      {"Items":[{"v":"cccccccccc"},{"v":"dddddddddd"}]},{"Items":[{"v":"eeeeeeeeee"}]}])j"));
+  // BatchInput is added to every batch; MaxItemsPerBatch binds.
+  Start(R"j({"StartAt":"M","States":{"M":{"Type":"Map",
+      "ItemBatcher":{"MaxItemsPerBatch":2,"BatchInput":{"job.$":"$.job"}},"ItemsPath":"$.items",
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+      "End":true}}})j",
+        R"j({"job":7,"items":[1,2,3]})j");
+  Step();
+  EXPECT_EQ(run_.at("output"),
+            J(R"j([{"Items":[1,2],"BatchInput":{"job":7}},{"Items":[3],"BatchInput":{"job":7}}])j"));
+}
+
+TEST_F(AslRun, DistributedMapStartsAMapRunAndEndsWithIt) {
+  info_.map_runs = true;
+  Start(R"j({"StartAt":"M","States":{"M":{"Type":"Map","Label":"L","MaxConcurrency":4,
+      "ToleratedFailurePercentage":5,"ItemsPath":"$.items",
+      "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b","Prefix.$":"$.out"}},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"P",
+                       "States":{"P":{"Type":"Pass","End":true}}},
+      "ResultPath":"$.result","End":true}}})j",
+        R"j({"items":[1,2,3],"out":"runs"})j");
+  Advance a = Step();
+  ASSERT_FALSE(a.done);
+  ASSERT_EQ(tasks_.map_runs.size(), 1u);
+  const MapRunRequest& r = tasks_.map_runs[0];
+  EXPECT_EQ(r.label, "L");
+  EXPECT_EQ(r.execution_type, "EXPRESS");
+  EXPECT_EQ(r.max_concurrency, 4);
+  EXPECT_EQ(r.tolerated_count, -1);
+  EXPECT_DOUBLE_EQ(r.tolerated_percentage, 5);
+  EXPECT_EQ(r.inputs, J("[1,2,3]").as_array());
+  EXPECT_EQ(r.result_writer, J(R"j({"Bucket":"b","Prefix":"runs"})j"));
+  EXPECT_FALSE(r.processor.contains("ProcessorConfig"));
+  EXPECT_EQ(r.processor.at("StartAt"), "P");
+  EXPECT_EQ(events_.back().at("type"), "MapRunStarted");
+  EXPECT_EQ(events_.back().at("mapRunStartedEventDetails").at("mapRunArn"),
+            "arn:aws:states:us-east-1:000000000000:mapRun:sm/L:1");
+  // Still running: the state waits; then the run's result is the Map's.
+  Step();
+  EXPECT_EQ(Status(), "RUNNING");
+  EXPECT_EQ(tasks_.map_runs.size(), 1u);
+  tasks_.map_run_status = MapRunStatus{"SUCCEEDED", J(R"j({"MapRunArn":"x"})j"), "", ""};
+  Step();
+  ASSERT_EQ(Status(), "SUCCEEDED");
+  EXPECT_EQ(run_.at("output").at("result"), J(R"j({"MapRunArn":"x"})j"));
+  std::vector<std::string> t = Types();
+  EXPECT_NE(std::find(t.begin(), t.end(), "MapRunSucceeded"), t.end());
+  EXPECT_EQ(std::find(t.begin(), t.end(), "MapIterationStarted"), t.end());
+  // A failed run fails the Map with its error (a Catch can take it).
+  Start(R"j({"StartAt":"M","States":{"M":{"Type":"Map",
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+      "Catch":[{"ErrorEquals":["States.ExceedToleratedFailureThreshold"],"Next":"Caught"}],"End":true},
+      "Caught":{"Type":"Pass","End":true}}})j",
+        "[1]");
+  events_.clear();
+  tasks_.map_run_status =
+      MapRunStatus{"FAILED", nullptr, "States.ExceedToleratedFailureThreshold", "too many"};
+  Step();
+  ASSERT_EQ(Status(), "SUCCEEDED");
+  EXPECT_EQ(run_.at("output"),
+            J(R"j({"Error":"States.ExceedToleratedFailureThreshold","Cause":"too many"})j"));
+  t = Types();
+  EXPECT_NE(std::find(t.begin(), t.end(), "MapRunFailed"), t.end());
 }
 
 TEST_F(AslRun, StateTimesAndContextObject) {

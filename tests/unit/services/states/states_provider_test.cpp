@@ -315,6 +315,127 @@ TEST_F(StatesTest, FailedTaskRedrives) {
   EXPECT_EQ(Fails("RedriveExecution", {{"executionArn", e}}).code, "ExecutionNotRedrivable");
 }
 
+// Advances until no execution or Map Run is due at the current time (a round only takes what was due at its
+// start: a Map Run's children start in the round after the run).
+void RunUntilIdle(StatesProvider* provider) {
+  for (int i = 0; i < 50; ++i) provider->Run();
+}
+
+TEST_F(StatesTest, DistributedMapRunsChildExecutionsDurably) {
+  const std::string arn = Create("dist", R"j({"StartAt":"Each","States":{"Each":{
+      "Type":"Map","Label":"Nap","MaxConcurrency":2,"ItemsPath":"$.items",
+      "ItemSelector":{"n.$":"$$.Map.Item.Value","i.$":"$$.Map.Item.Index"},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"W",
+        "States":{"W":{"Type":"Wait","Seconds":10,"Next":"P"},
+                  "P":{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.n, $.i)"},"End":true}}},
+      "End":true}}})j");
+  const std::string e = Start(arn, R"j({"items":[10,20,30,40,50]})j");
+  RunUntilIdle(provider_);
+  json::object runs = Ok("states", "ListMapRuns", {{"executionArn", e}});
+  ASSERT_EQ(runs["mapRuns"].as_array().size(), 1u);
+  const std::string run(runs["mapRuns"].as_array()[0].at("mapRunArn").as_string());
+  EXPECT_TRUE(run.starts_with("arn:aws:states:us-east-1:000000000000:mapRun:dist/Nap:")) << run;
+  json::object m = Ok("states", "DescribeMapRun", {{"mapRunArn", run}});
+  EXPECT_EQ(m["status"], "RUNNING");
+  EXPECT_EQ(m["executionCounts"].at("running"), 2);
+  EXPECT_EQ(m["executionCounts"].at("pending"), 3);
+  EXPECT_EQ(m["itemCounts"].at("total"), 5);
+  json::object kids = Ok("states", "ListExecutions", {{"mapRunArn", run}});
+  ASSERT_EQ(kids["executions"].as_array().size(), 2u);
+  const std::string kid(kids["executions"].as_array()[0].at("executionArn").as_string());
+  EXPECT_TRUE(kid.starts_with("arn:aws:states:us-east-1:000000000000:execution:dist/Nap:")) << kid;
+  EXPECT_EQ(Describe(kid)["mapRunArn"], json::value(run));
+  EXPECT_EQ(Describe(kid)["stateMachineArn"], "arn:aws:states:us-east-1:000000000000:stateMachine:dist/Nap");
+  // A restart in the middle: the run and its children continue from the store.
+  Open();
+  now_ += 10'000;
+  RunUntilIdle(provider_);
+  m = Ok("states", "DescribeMapRun", {{"mapRunArn", run}});
+  EXPECT_EQ(m["executionCounts"].at("succeeded"), 2);
+  EXPECT_EQ(m["executionCounts"].at("running"), 2);
+  now_ += 10'000;
+  RunUntilIdle(provider_);
+  now_ += 10'000;
+  RunUntilIdle(provider_);
+  json::object d = Describe(e);
+  ASSERT_EQ(d["status"], "SUCCEEDED") << d["cause"];
+  EXPECT_EQ(json::parse(d["output"].as_string()),
+            json::parse(R"j([{"sum":10},{"sum":21},{"sum":32},{"sum":43},{"sum":54}])j"));
+  m = Ok("states", "DescribeMapRun", {{"mapRunArn", run}});
+  EXPECT_EQ(m["status"], "SUCCEEDED");
+  EXPECT_EQ(m["itemCounts"].at("succeeded"), 5);
+  std::vector<std::string> h = History(e);
+  for (const char* t : {"MapStateStarted", "MapRunStarted", "MapRunSucceeded", "MapStateSucceeded"}) {
+    EXPECT_NE(std::find(h.begin(), h.end(), t), h.end()) << t;
+  }
+  EXPECT_EQ(std::find(h.begin(), h.end(), "MapIterationStarted"), h.end());
+  // The children are not executions of the parent's machine.
+  EXPECT_EQ(Ok("states", "ListExecutions", {{"stateMachineArn", arn}})["executions"].as_array().size(), 1u);
+  // UpdateMapRun: validation, then a change DescribeMapRun shows.
+  EXPECT_EQ(Fails("UpdateMapRun", {{"mapRunArn", run}}).code, "ValidationException");
+  EXPECT_EQ(Fails("UpdateMapRun", {{"mapRunArn", run}, {"toleratedFailurePercentage", 101}}).code,
+            "ValidationException");
+  Ok("states", "UpdateMapRun", {{"mapRunArn", run}, {"maxConcurrency", 7}});
+  EXPECT_EQ(Ok("states", "DescribeMapRun", {{"mapRunArn", run}})["maxConcurrency"], 7);
+  EXPECT_EQ(
+      Fails("DescribeMapRun", {{"mapRunArn", "arn:aws:states:us-east-1:000000000000:mapRun:x/y:z"}}).code,
+      "ResourceNotFound");
+  EXPECT_EQ(Fails("DescribeMapRun", {{"mapRunArn", "nope"}}).code, "InvalidArn");
+  EXPECT_EQ(Fails("ListExecutions", {}).code, "ValidationException");
+}
+
+TEST_F(StatesTest, MapRunToleratesFailuresAndRedrives) {
+  // Items whose queue does not exist fail; one is tolerated, two are not.
+  const std::string arn = Create("dist-fail", R"j({"StartAt":"Each","States":{"Each":{
+      "Type":"Map","ToleratedFailureCount":1,
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"Send",
+        "States":{"Send":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage",
+          "Parameters":{"QueueUrl.$":"States.Format('http://localhost/000000000000/{}', $)","MessageBody":"hi"},
+          "ResultSelector":{"ok":true},"End":true}}},
+      "End":true}}})j");
+  Ok("sqs", "CreateQueue", {{"QueueName", "a"}});
+  const std::string one = Start(arn, R"j(["a","missing1","a"])j");
+  RunUntilIdle(provider_);
+  json::object d = Describe(one);
+  EXPECT_EQ(d["status"], "SUCCEEDED") << d["cause"];
+  EXPECT_EQ(json::parse(d["output"].as_string()), json::parse(R"j([{"ok":true},null,{"ok":true}])j"));
+  const std::string two = Start(arn, R"j(["a","missing1","missing2"])j");
+  RunUntilIdle(provider_);
+  d = Describe(two);
+  EXPECT_EQ(d["status"], "FAILED");
+  EXPECT_EQ(d["error"], "States.ExceedToleratedFailureThreshold");
+  std::vector<std::string> h = History(two);
+  EXPECT_NE(std::find(h.begin(), h.end(), "MapRunFailed"), h.end());
+  const std::string run(Ok("states", "ListMapRuns", {{"executionArn", two}})["mapRuns"]
+                            .as_array()[0]
+                            .at("mapRunArn")
+                            .as_string());
+  EXPECT_EQ(Ok("states", "DescribeMapRun", {{"mapRunArn", run}})["status"], "FAILED");
+  // Redriving the parent redrives its Map Run: only the failed items run again.
+  Ok("sqs", "CreateQueue", {{"QueueName", "missing1"}});
+  Ok("sqs", "CreateQueue", {{"QueueName", "missing2"}});
+  Ok("states", "RedriveExecution", {{"executionArn", two}});
+  RunUntilIdle(provider_);
+  d = Describe(two);
+  EXPECT_EQ(d["status"], "SUCCEEDED") << d["cause"];
+  h = History(two);
+  EXPECT_NE(std::find(h.begin(), h.end(), "MapRunRedriven"), h.end());
+  json::object m = Ok("states", "DescribeMapRun", {{"mapRunArn", run}});
+  EXPECT_EQ(m["status"], "SUCCEEDED");
+  EXPECT_EQ(m["redriveCount"], 1);
+  EXPECT_EQ(Ok("states", "ListMapRuns", {{"executionArn", two}})["mapRuns"].as_array().size(), 1u);
+  // The failed Standard children were redriven in place (the succeeded one was not run again).
+  json::array kids = Ok("states", "ListExecutions", {{"mapRunArn", run}})["executions"].as_array();
+  ASSERT_EQ(kids.size(), 3u);
+  int redriven = 0;
+  for (const auto& k : kids) {
+    json::object kd = Describe(std::string(k.at("executionArn").as_string()));
+    EXPECT_EQ(kd["status"], "SUCCEEDED");
+    if (kd["redriveCount"] == 1) ++redriven;
+  }
+  EXPECT_EQ(redriven, 2);
+}
+
 TEST_F(StatesTest, ExpressSyncAndSdkIntegration) {
   Ok("sqs", "CreateQueue", {{"QueueName", "q1"}});
   const std::string arn = Create("express", R"j({"StartAt":"L","States":{
