@@ -222,7 +222,7 @@ class DuckQueryEngine final : public QueryEngine {
                                   const std::string& csv_path, Cancellation& cancel) override {
     internal::BindStats stats;
     auto r = RunSelectImpl(sql, ctx, resolver, csv_path, cancel, stats);
-    if (!r) return Clean(std::move(r).error(), stats);
+    if (!r) return Clean(internal::InAthenaWords(std::move(r).error(), sql), stats);
     return r;
   }
   Result<WriteOutcome> RunSelectIntoFiles(const std::string& sql, const QueryContext& ctx,
@@ -230,14 +230,14 @@ class DuckQueryEngine final : public QueryEngine {
                                           Cancellation& cancel) override {
     internal::BindStats stats;
     auto r = RunSelectIntoFilesImpl(sql, ctx, resolver, spec, cancel, stats);
-    if (!r) return Clean(std::move(r).error(), stats);
+    if (!r) return Clean(internal::InAthenaWords(std::move(r).error(), sql), stats);
     return r;
   }
   Result<std::vector<ResultColumn>> DescribeSelect(const std::string& sql, const QueryContext& ctx,
                                                    TableResolver& resolver) override {
     internal::BindStats stats;
     auto r = DescribeSelectImpl(sql, ctx, resolver, stats);
-    if (!r) return Clean(std::move(r).error(), stats);
+    if (!r) return Clean(internal::InAthenaWords(std::move(r).error(), sql), stats);
     return r;
   }
   Result<Rows> ExecuteTrusted(const std::string& sql) override;

@@ -35,6 +35,15 @@ Error EngineError(const std::string& message);
 // GENERIC_INTERNAL_ERROR. The message is "<CODE>: <DuckDB's text>" without its "LINE n:" context.
 Error ErrorFromDuckDb(const char* message);
 
+// `error` (ErrorFromDuckDb's, or the table resolver's) as Athena words it for the user's statement `sql`:
+// Trino's messages for what DuckDB says in its own ("Column 'c' cannot be resolved ...", "Function 'f' not
+// registered", "'a' must be an aggregate expression or appear in GROUP BY clause" (EXPRESSION_NOT_AGGREGATE),
+// "GROUP BY position 3 is not in select list" (INVALID_COLUMN_REFERENCE), "Cannot cast 'x' to INT",
+// "Unexpected parameters (varchar) for function abs. Expected: ...") with Trino's type names, and "line L:C:
+// " where the name it is about is found in `sql` (outside literals and comments; the first use). Errors it
+// does not know are returned unchanged.
+Error InAthenaWords(Error error, const std::string& sql);
+
 // The query was cancelled (Cancellation::Cancel): CANCELLED, "Query was cancelled".
 Error CancelledError();
 

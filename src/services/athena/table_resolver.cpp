@@ -6,6 +6,7 @@
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "services/athena/internal.hpp"
+#include "services/athena/partition_projection.hpp"
 
 namespace cenote::athena {
 
@@ -158,7 +159,7 @@ Result<query::TableBinding> TableBindingFromGlue(const json::object& table, cons
     // Hive's default field delimiter is \001 unless field.delim or serialization.format says otherwise.
     std::string delim = Param(serde_params, "field.delim").value_or("");
     if (delim.empty()) delim = Param(serde_params, "serialization.format").value_or("");
-    if (serde.empty() && classification == "csv" && delim.empty()) delim = ",";
+    if (serde.empty() && classification == "csv" && delim.empty()) delim.assign(1, ',');
     b.delimiter = HiveSeparator(delim, std::string(1, '\001'));
     b.escape = Param(serde_params, "escape.delim").value_or("").substr(0, 1);
     b.null_string = Param(serde_params, "serialization.null.format").value_or("\\N");
@@ -202,6 +203,28 @@ Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
     if (auto* sd = GetObject(t, "StorageDescriptor")) location = Text(*sd, "Location");
     out.push_back({{}, location});
     return out;
+  }
+  {
+    // Partition projection: the partitions come from the table's properties, not from the catalog.
+    CENOTE_ASSIGN_OR_RETURN(auto t, catalog_.GetTable(table.database, table.name));
+    if (ProjectionEnabled(t)) {
+      auto list = [this](const std::string& location) -> Result<std::vector<std::string>> {
+        auto url = ParseS3Url(location);
+        if (!url) {
+          return MakeError("HIVE_INVALID_METADATA",
+                           "storage.location.template is not an S3 location: '" + location + "'");
+        }
+        CENOTE_ASSIGN_OR_RETURN(auto objects, lake_.ListObjects(url->bucket, url->key, kMaxFiles + 1));
+        if (objects.size() > kMaxFiles) {
+          return MakeError("HIVE_FILESYSTEM_ERROR", "Too many objects under " + location + " (more than " +
+                                                        std::to_string(kMaxFiles) + ")");
+        }
+        std::vector<std::string> keys;
+        for (const auto& o : objects) keys.push_back("s3://" + url->bucket + "/" + o.key);
+        return keys;
+      };
+      return ProjectPartitions(t, UnixNowMs(), list);
+    }
   }
   std::string token;
   for (int pages = 0; pages < 100000; ++pages) {

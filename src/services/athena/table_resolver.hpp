@@ -10,7 +10,8 @@
 //   ParquetHiveSerDe, MapredParquetInputFormat, classification parquet -> Parquet
 //   OrcSerde, OrcInputFormat           -> ORC
 //   TableType VIRTUAL_VIEW             -> a view; its SQL is the originalSql of the Presto View JSON
-// Partitions come from Catalog::GetPartitions (all pages); Files from LakeAccess::ListObjects under the
+// Partitions come from Catalog::GetPartitions (all pages), or from the table's projection.* properties when
+// projection is enabled (partition_projection.hpp); Files from LakeAccess::ListObjects under the
 // location (the whole subtree), skipping hidden objects (`_*`, `.*` in any path segment below the
 // location), `*_$folder$` and zero-byte folder markers, each with its LocalPath.
 //

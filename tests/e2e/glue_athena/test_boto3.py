@@ -773,6 +773,37 @@ class AthenaDdlTests(AthenaTestCase):
         parts = GLUE.get_partitions(DatabaseName=DDL_DB, TableName="msck_sales")["Partitions"]
         self.assertEqual(sorted(tuple(p["Values"]) for p in parts), [("2024", "01"), ("2025", "01")])
 
+    def test_partition_projection_needs_no_partitions_in_the_catalog(self):
+        # Athena's projection.* properties: partitions computed from the table, none registered in Glue.
+        prefix = f"proj-{uuid.uuid4().hex[:6]}"
+        for day, region, n in (("2026-01-01", "eu", 2), ("2026-01-02", "eu", 3), ("2026-01-02", "us", 4),
+                               ("2026-01-09", "us", 5)):  # the last day lies outside the projected range
+            body = "".join(f"{day},{region},{i}\n" for i in range(n))
+            S3.put_object(Bucket=BUCKET, Key=f"{prefix}/{region}/{day.replace('-', '/')}/part.csv", Body=body.encode())
+        self.a.execute(f"""CREATE EXTERNAL TABLE proj_events (d string, r string, i int)
+                           PARTITIONED BY (region string, day string)
+                           ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION 's3://{BUCKET}/{prefix}/'
+                           TBLPROPERTIES ('projection.enabled'='true',
+                             'projection.region.type'='enum', 'projection.region.values'='eu,us',
+                             'projection.day.type'='date', 'projection.day.range'='2026/01/01,2026/01/05',
+                             'projection.day.format'='yyyy/MM/dd',
+                             'storage.location.template'='s3://{BUCKET}/{prefix}/${{region}}/${{day}}/')""")
+        self.assertEqual(GLUE.get_partitions(DatabaseName=DDL_DB, TableName="proj_events")["Partitions"], [])
+        self.assertEqual(int(self.a.scalar("SELECT count(*) FROM proj_events")), 9)
+        rows = self.a.select("SELECT region, day, count(*) FROM proj_events WHERE day >= '2026/01/02' "
+                             "GROUP BY region, day ORDER BY region, day")
+        self.assertEqual([tuple(r) for r in rows], [("eu", "2026/01/02", "3"), ("us", "2026/01/02", "4")])
+        # A bad projection is the table's error, as on AWS.
+        GLUE.update_table(DatabaseName=DDL_DB, TableInput={
+            **{k: v for k, v in GLUE.get_table(DatabaseName=DDL_DB, Name="proj_events")["Table"].items()
+               if k in ("Name", "StorageDescriptor", "PartitionKeys", "TableType")},
+            "Parameters": {"projection.enabled": "true", "projection.region.type": "enum",
+                           "projection.region.values": "eu", "projection.day.type": "date",
+                           "projection.day.format": "yyyy/MM/dd"}})
+        with self.assertRaises(lake.QueryFailed) as failed:
+            self.a.scalar("SELECT count(*) FROM proj_events")
+        self.assertIn("projection.day.range", str(failed.exception))
+
     def test_alter_table_add_and_drop_partition(self):
         self.a.execute(f"""CREATE EXTERNAL TABLE logs_manual (level string, code int, msg string)
                            PARTITIONED BY (yr string, mo string)
@@ -981,6 +1012,21 @@ class AthenaErrorTests(AthenaTestCase):
         self.assert_fails("SELECT * FROM no_such_table_e2e", "no_such_table_e2e")
         self.assert_fails("SELECT no_such_column_e2e FROM sales", "no_such_column_e2e")
         self.assert_fails("SELECT count(*) FROM no_such_db_e2e.sales", "no_such_db_e2e")
+
+    def test_errors_in_athena_words(self):
+        # Trino's wording and positions (line:column of the name in the statement), not DuckDB's.
+        cases = [
+            ("SELECT\n  no_such_column_e2e FROM sales",
+             "COLUMN_NOT_FOUND: line 2:3: Column 'no_such_column_e2e' cannot be resolved"),
+            ("SELECT no_such_function_e2e(1)", "FUNCTION_NOT_FOUND: line 1:8: Function 'no_such_function_e2e' not registered"),
+            ("SELECT count(*) FROM sales GROUP BY 2", "INVALID_COLUMN_REFERENCE: line 1:37: GROUP BY position 2 is not in select list"),
+            ("SELECT CAST('abc' AS integer)", "INVALID_CAST_ARGUMENT: Cannot cast 'abc' to INT"),
+            ("SELECT * FROM no_such_table_e2e", "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog."),
+        ]
+        for sql, expected in cases:
+            with self.subTest(sql=sql):
+                reason = self.assert_fails(sql)
+                self.assertTrue(reason.startswith(expected), reason)
 
     def test_missing_output_location(self):
         resp = assert_client_error(self, "InvalidRequestException", ATHENA.start_query_execution, QueryString="SELECT 1")

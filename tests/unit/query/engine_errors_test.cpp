@@ -128,5 +128,77 @@ TEST(EngineErrors, CleanErrorIsOneSafeLine) {
   EXPECT_EQ(CleanError(MakeError("X", "cut \xe2\x82"), {}, {}).message, "cut ??");
 }
 
+// DuckDB's wording as Trino's (the messages are DuckDB 1.4's), placed at the name's first use in the user's
+// SQL.
+std::string Athena(const char* duckdb, const std::string& sql) {
+  return InAthenaWords(ErrorFromDuckDb(duckdb), sql).message;
+}
+
+TEST(EngineErrors, InAthenaWords) {
+  EXPECT_EQ(
+      Athena("Binder Error: Referenced column \"c\" not found in FROM clause!\nCandidate bindings: \"a\"",
+             "SELECT a,\n  -- c here is a comment\n  'c', \"C\" FROM t"),
+      "COLUMN_NOT_FOUND: line 3:8: Column 'c' cannot be resolved or requester is not authorized to access "
+      "requested resources");
+  EXPECT_EQ(
+      Athena("Binder Error: Values list \"t\" does not have a column named \"zz\"", "SELECT t.zz FROM t"),
+      "COLUMN_NOT_FOUND: line 1:8: Column 't.zz' cannot be resolved or requester is not authorized to access "
+      "requested resources");
+  Error agg = InAthenaWords(
+      ErrorFromDuckDb("Binder Error: column \"a\" must appear in the GROUP BY clause or must be "
+                      "part of an aggregate function."),
+      "SELECT a, count(*) FROM t");
+  EXPECT_EQ(agg.code, "EXPRESSION_NOT_AGGREGATE");
+  EXPECT_EQ(
+      agg.message,
+      "EXPRESSION_NOT_AGGREGATE: line 1:8: 'a' must be an aggregate expression or appear in GROUP BY clause");
+  EXPECT_EQ(Athena("Catalog Error: Scalar Function with name foo does not exist!\nDid you mean \"floor\"?",
+                   "SELECT foo, foo (1)"),
+            "FUNCTION_NOT_FOUND: line 1:13: Function 'foo' not registered");
+  EXPECT_EQ(
+      Athena(
+          "Binder Error: No function matches the given name and argument types 'length(INTEGER)'. You might "
+          "need to add explicit type casts.\n\tCandidate functions:\n\tlength(VARCHAR) -> BIGINT\n"
+          "\tlength(BIT) -> BIGINT\n\tlength(ANY[]) -> BIGINT\n",
+          "SELECT length(1)"),
+      "FUNCTION_NOT_FOUND: line 1:8: Unexpected parameters (integer) for function length. Expected: "
+      "length(varchar)");
+  EXPECT_EQ(
+      Athena("Binder Error: Could not choose a best candidate function for the function call "
+             "\"__cenote_md5(INTEGER_LITERAL)\". In order to select one, please add explicit type casts.\n"
+             "\tCandidate functions:\n\t__cenote_md5(BLOB) -> BLOB\n",
+             "SELECT md5(1)"),
+      "FUNCTION_NOT_FOUND: line 1:8: Unexpected parameters (integer) for function md5. Expected: "
+      "md5(varbinary)");
+  Error group =
+      InAthenaWords(ErrorFromDuckDb("Binder Error: GROUP BY term out of range - should be between 1 and 1"),
+                    "SELECT sum(a) FROM t GROUP BY 1, 2");
+  EXPECT_EQ(group.code, "INVALID_COLUMN_REFERENCE");
+  EXPECT_EQ(group.message, "INVALID_COLUMN_REFERENCE: line 1:34: GROUP BY position 2 is not in select list");
+  EXPECT_EQ(Athena("Binder Error: ORDER term out of range - should be between 1 and 1",
+                   "SELECT a FROM t ORDER BY 5"),
+            "INVALID_COLUMN_REFERENCE: line 1:26: ORDER BY position 5 is not in select list");
+  EXPECT_EQ(
+      Athena("Conversion Error: Could not convert string 'x' to INT32 when casting from source column b",
+             "SELECT 1"),
+      "INVALID_CAST_ARGUMENT: Cannot cast 'x' to INT");
+  EXPECT_EQ(Athena("Conversion Error: Could not convert string 'x' to INT64", "SELECT 1"),
+            "INVALID_CAST_ARGUMENT: Cannot cast 'x' to BIGINT");
+  // The resolver's errors carry no code in their message (Athena adds it): positions are added all the same.
+  EXPECT_EQ(InAthenaWords(MakeError("TABLE_NOT_FOUND", "Table 'awsdatacatalog.db.nope' does not exist"),
+                          "SELECT * FROM db.nope")
+                .message,
+            "line 1:15: Table 'awsdatacatalog.db.nope' does not exist");
+  EXPECT_EQ(
+      InAthenaWords(MakeError("SCHEMA_NOT_FOUND", "Schema 'nodb' does not exist"), "SELECT * FROM\nnodb.t")
+          .message,
+      "line 2:1: Schema 'nodb' does not exist");
+  // A name the statement does not use (a rewritten one) gets no position; unknown errors pass unchanged.
+  EXPECT_EQ(Athena("Catalog Error: Scalar Function with name foo does not exist!", "SELECT 1"),
+            "FUNCTION_NOT_FOUND: Function 'foo' not registered");
+  EXPECT_EQ(Athena("Out of Range Error: Overflow in addition of INT32 (2147483647 + 1)!", "SELECT 1"),
+            "NUMERIC_VALUE_OUT_OF_RANGE: Overflow in addition of INT32 (2147483647 + 1)!");
+}
+
 }  // namespace
 }  // namespace cenote::query::internal

@@ -387,8 +387,11 @@ void JobsImpl::Execute(const Namespace& ns, const json::object& job, RunRow row,
     row.doc["CompletedOn"] = now;
     row.doc["LastModifiedOn"] = now;
     row.doc["ExecutionTime"] = std::max<std::int64_t>(0, (now - row.started_ms) / 1000);
-    if (auto s = store_.PutRun("jobrun", row); !s)
-      spdlog::error("glue job {}: {}", row.parent, s.error().message);
+    // The end, its event and the triggers it may fire commit together: a crash after this delivers them
+    // at the next start (at least once).
+    ended = EndedEvent::OfJobRun(ns, row, outcome.state);
+    Announce(ended, row, outcome);
+    std::vector<jobs::OutboxEntry> writes{Outbox(ended)};
     if (outcome.state == "SUCCEEDED" && bookmark_option == "job-bookmark-enable") {
       json::object entry{
           {"JobName", row.parent},
@@ -399,7 +402,11 @@ void JobsImpl::Execute(const Namespace& ns, const json::object& job, RunRow row,
           {"RunId", row.id},
           {"JobBookmark",
            outcome.bookmark ? *outcome.bookmark : (req.bookmark ? *req.bookmark : std::string("{}"))}};
-      (void)store_.Put("bookmark", K(ns, row.parent), entry);
+      writes.push_back(jobs::OutboxEntry{.id = row.parent, .doc = std::move(entry), .kind = "bookmark"});
+    }
+    if (auto s = store_.PutRun("jobrun", row, writes); !s) {
+      spdlog::error("glue job {}: {}", row.parent, s.error().message);
+      ended.outbox_id.clear();
     }
     // Retries: a failed run is run again up to MaxRetries times, as attempt N of the same run.
     const std::int64_t attempt = GetInt(row.doc, "Attempt").value_or(0);
@@ -424,20 +431,11 @@ void JobsImpl::Execute(const Namespace& ns, const json::object& job, RunRow row,
         }
       }
     }
-    ended = EndedEvent{.ns = ns,
-                       .kind = "JOB",
-                       .name = row.parent,
-                       .state = outcome.state,
-                       .run_id = row.id,
-                       .workflow = GetString(row.doc, "_workflow").value_or(""),
-                       .workflow_run_id = GetString(row.doc, "_workflow_run_id").value_or("")};
   }
-  Announce(ns, row, outcome);
   Enqueue(std::move(ended));
 }
 
-void JobsImpl::Announce(const Namespace& ns, const RunRow& row, const jobs::RunOutcome& outcome) {
-  if (!options_.on_event) return;
+void JobsImpl::Announce(EndedEvent& e, const RunRow& row, const jobs::RunOutcome& outcome) {
   std::string severity = "INFO", message;
   if (outcome.state == "SUCCEEDED") {
     message = "Job run succeeded";
@@ -451,12 +449,59 @@ void JobsImpl::Announce(const Namespace& ns, const RunRow& row, const jobs::RunO
     message = "JobName:" + row.parent + " and JobRunId:" + row.id + " failed to execute with exception " +
               outcome.error_message;
   }
-  options_.on_event(ns.account, ns.region, "Glue Job State Change",
-                    json::object{{"jobName", row.parent},
-                                 {"severity", severity},
-                                 {"state", outcome.state},
-                                 {"jobRunId", row.id},
-                                 {"message", message}});
+  e.detail_type = "Glue Job State Change";
+  e.detail = json::object{{"jobName", row.parent},
+                          {"severity", severity},
+                          {"state", outcome.state},
+                          {"jobRunId", row.id},
+                          {"message", message}};
+}
+
+jobs::OutboxEntry JobsImpl::Outbox(EndedEvent& e) {
+  // Named to sort in the order the ends happened.
+  std::string ms = std::to_string(UnixNowMs());
+  if (ms.size() < 15) ms.insert(0, 15 - ms.size(), '0');
+  e.outbox_id = ms + "-" + e.kind + "-" + e.name + "-" + e.run_id;
+  return jobs::OutboxEntry{.id = e.outbox_id, .doc = e.ToDocument()};
+}
+
+EndedEvent EndedEvent::OfJobRun(const Namespace& ns, const RunRow& row, const std::string& state) {
+  return EndedEvent{.ns = ns,
+                    .kind = "JOB",
+                    .name = row.parent,
+                    .state = state,
+                    .run_id = row.id,
+                    .workflow = GetString(row.doc, "_workflow").value_or(""),
+                    .workflow_run_id = GetString(row.doc, "_workflow_run_id").value_or(""),
+                    .detail_type = {},
+                    .detail = {},
+                    .outbox_id = {}};
+}
+
+json::object EndedEvent::ToDocument() const {
+  json::object d{{"kind", kind},
+                 {"name", name},
+                 {"state", state},
+                 {"run_id", run_id},
+                 {"workflow", workflow},
+                 {"workflow_run_id", workflow_run_id},
+                 {"detail_type", detail_type}};
+  if (!detail_type.empty()) d["detail"] = detail;
+  return d;
+}
+
+EndedEvent EndedEvent::FromDocument(const Namespace& ns, const json::object& doc, std::string outbox_id) {
+  const json::object* detail = GetObject(doc, "detail");
+  return EndedEvent{.ns = ns,
+                    .kind = GetString(doc, "kind").value_or("JOB"),
+                    .name = GetString(doc, "name").value_or(""),
+                    .state = GetString(doc, "state").value_or(""),
+                    .run_id = GetString(doc, "run_id").value_or(""),
+                    .workflow = GetString(doc, "workflow").value_or(""),
+                    .workflow_run_id = GetString(doc, "workflow_run_id").value_or(""),
+                    .detail_type = GetString(doc, "detail_type").value_or(""),
+                    .detail = detail ? *detail : json::object(),
+                    .outbox_id = std::move(outbox_id)};
 }
 
 Jobs::Output JobsImpl::StartJobRun(const Namespace& ns, const json::object& in) {

@@ -127,11 +127,15 @@ Status JobStore::Delete(const std::string& kind, const Key& key) {
   return txn->Commit();
 }
 
-Status JobStore::PutRun(const std::string& kind, const RunRow& run) {
+Status JobStore::PutRun(const std::string& kind, const RunRow& run, const std::vector<OutboxEntry>& outbox) {
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_->Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_RETURN_IF_ERROR(txn->Exec("INSERT OR REPLACE INTO glue_job_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                    {kind, run.account, run.region, run.parent, run.id, run.state,
                                     run.started_ms, json::serialize(run.doc)}));
+  for (const OutboxEntry& e : outbox) {
+    CENOTE_RETURN_IF_ERROR(txn->Exec("INSERT OR REPLACE INTO glue_job_objects VALUES (?, ?, ?, ?, ?)",
+                                     {e.kind, run.account, run.region, e.id, json::serialize(e.doc)}));
+  }
   return txn->Commit();
 }
 

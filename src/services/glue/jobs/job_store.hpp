@@ -34,6 +34,15 @@ struct RunRow {
   boost::json::object doc;
 };
 
+// A resource written in the same transaction as a run: the outbox entry of a consequence to deliver after the
+// commit (an ended run's event and trigger evaluation; kind "outbox", named `id`, deleted once delivered), or
+// the bookmark a successful run advances.
+struct OutboxEntry {
+  std::string id;
+  boost::json::object doc;
+  std::string kind = "outbox";
+};
+
 class JobStore {
  public:
   static Result<JobStore> Open(store::MetadataStore& metadata);
@@ -51,7 +60,8 @@ class JobStore {
   Status Put(const std::string& kind, const Key& key, const boost::json::object& doc);
   Status Delete(const std::string& kind, const Key& key);
 
-  Status PutRun(const std::string& kind, const RunRow& run);
+  // Inserts or replaces the run, with the entries (of its namespace) in the same transaction.
+  Status PutRun(const std::string& kind, const RunRow& run, const std::vector<OutboxEntry>& outbox = {});
   Result<std::optional<RunRow>> GetRun(const std::string& kind, const std::string& account,
                                        const std::string& region, const std::string& parent,
                                        const std::string& id);

@@ -17,7 +17,14 @@ Status JobsImpl::Recover() {
     r.doc["LastModifiedOn"] = now;
     r.doc["ExecutionTime"] = std::max<std::int64_t>(0, (now - r.started_ms) / 1000);
     r.state = "ERROR";
-    CENOTE_RETURN_IF_ERROR(store_.PutRun("jobrun", r));
+    // Its end is announced and may fire triggers, as any other end (the workflow run it belongs to, if any,
+    // ends ERROR below, so its triggers do not fire).
+    EndedEvent ended = EndedEvent::OfJobRun(Namespace{r.account, r.region}, r, "ERROR");
+    Announce(ended, r,
+             jobs::RunOutcome{.state = "ERROR",
+                              .error_message = GetString(r.doc, "ErrorMessage").value_or(""),
+                              .bookmark = {}});
+    CENOTE_RETURN_IF_ERROR(store_.PutRun("jobrun", r, {Outbox(ended)}));
   }
   CENOTE_ASSIGN_OR_RETURN(auto wfruns, store_.RunsInStates("wfrun", {"RUNNING", "STOPPING"}));
   for (auto& r : wfruns) {
@@ -34,6 +41,16 @@ Status JobsImpl::Recover() {
     }
     r.state = "ERROR";
     CENOTE_RETURN_IF_ERROR(store_.PutRun("wfrun", r));
+  }
+  return ReplayOutbox();
+}
+
+Status JobsImpl::ReplayOutbox() {
+  CENOTE_ASSIGN_OR_RETURN(auto entries, store_.ListAll("outbox"));
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first.name < b.first.name; });
+  for (auto& [key, doc] : entries) {
+    Enqueue(EndedEvent::FromDocument(Namespace{key.account, key.region}, doc, key.name));
   }
   return Status::Ok();
 }
@@ -90,7 +107,10 @@ void JobsImpl::CrawlerEnded(const std::string& account, const std::string& regio
                      .state = state,
                      .run_id = "",
                      .workflow = "",
-                     .workflow_run_id = ""});
+                     .workflow_run_id = "",
+                     .detail_type = {},
+                     .detail = {},
+                     .outbox_id = {}});
 }
 
 void JobsImpl::RunDueSchedules(std::int64_t now_s) {

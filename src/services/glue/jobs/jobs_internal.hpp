@@ -144,6 +144,16 @@ struct EndedEvent {
   std::string run_id;    // job runs
   std::string workflow;  // the workflow run it belongs to, if any
   std::string workflow_run_id;
+  // A job run's end also goes to EventBridge as Glue's event (empty detail_type: none).
+  std::string detail_type;
+  json::object detail;
+  // The outbox entry that carries this event through a crash (empty: none), deleted once dispatched.
+  std::string outbox_id;
+
+  // The end of job run `row` in state `state`.
+  static EndedEvent OfJobRun(const Namespace& ns, const RunRow& row, const std::string& state);
+  json::object ToDocument() const;
+  static EndedEvent FromDocument(const Namespace& ns, const json::object& doc, std::string outbox_id);
 };
 
 class JobsImpl final : public Jobs {
@@ -221,7 +231,11 @@ class JobsImpl final : public Jobs {
                                                                     const json::object& run);
 
   void Execute(const Namespace& ns, const json::object& job, RunRow row, std::atomic<bool>& stop);
-  void Announce(const Namespace& ns, const RunRow& row, const jobs::RunOutcome& outcome);
+  // The end of a job run as Glue's "Glue Job State Change" event, and the outbox entry that carries it.
+  static void Announce(EndedEvent& e, const RunRow& row, const jobs::RunOutcome& outcome);
+  static jobs::OutboxEntry Outbox(EndedEvent& e);
+  // Queues what the outbox holds (at start: the ends a crash left undelivered).
+  Status ReplayOutbox();
   Output StartJobRun(const Namespace& ns, const json::object& in);
   Output GetJobRun(const Namespace& ns, const json::object& in);
   static json::object RunDocument(const json::object& doc);

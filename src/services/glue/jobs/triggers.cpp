@@ -231,11 +231,25 @@ void JobsImpl::DispatchLoop() {
       events_.pop_front();
       dispatching_ = true;
     }
+    // Glue's event first (outside the lock: it is a call to EventBridge), then the triggers; the outbox
+    // entry goes once both are done, so a crash in between delivers them again at the next start.
+    if (!e.detail_type.empty() && options_.on_event)
+      options_.on_event(e.ns.account, e.ns.region, e.detail_type, e.detail);
+    bool done = false;
     try {
       MutexLock lock(mu_);
-      if (!shut_down_) OnEnded(e);
+      if (!shut_down_) {
+        OnEnded(e);
+        done = true;
+      }
     } catch (const std::exception& ex) {
       spdlog::error("glue jobs: trigger evaluation failed: {}", ex.what());
+      done = true;
+    }
+    if (done && !e.outbox_id.empty()) {
+      if (auto s = store_.Delete("outbox", Key{e.ns.account, e.ns.region, e.outbox_id}); !s) {
+        spdlog::warn("glue jobs: outbox entry {} not deleted: {}", e.outbox_id, s.error().message);
+      }
     }
     {
       MutexLock lock(ev_mu_);

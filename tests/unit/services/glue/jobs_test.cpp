@@ -520,6 +520,87 @@ TEST_F(JobsTest, RunInFlightAtRestartEndsError) {
   EXPECT_TRUE(run.contains("CompletedOn"));
 }
 
+TEST_F(JobsTest, RunInFlightAtRestartIsAnnouncedAndFiresTriggers) {
+  CreateJob("r");
+  CreateJob("after");
+  Ok("CreateTrigger", R"({"Name":"on-error","Type":"CONDITIONAL","StartOnCreation":true,
+      "Predicate":{"Conditions":[{"LogicalOperator":"EQUALS","JobName":"r","State":"ERROR"}]},
+      "Actions":[{"JobName":"after"}]})");
+  {
+    auto store = jobs::JobStore::Open(*metadata_);
+    ASSERT_TRUE(store);
+    jobs::RunRow row{
+        .account = "123456789012",
+        .region = "us-east-1",
+        .parent = "r",
+        .id = "jr_inflight",
+        .state = "RUNNING",
+        .started_ms = UnixNowMs() - 1000,
+        .doc = json::object{{"Id", "jr_inflight"}, {"JobName", "r"}, {"JobRunState", "RUNNING"}}};
+    ASSERT_TRUE(store->PutRun("jobrun", row));
+  }
+  Reopen();
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    ASSERT_EQ(events_.size(), 2u);  // r's ERROR, then the run of "after" the trigger started
+    EXPECT_NE(events_[0].find("Glue Job State Change"), std::string::npos);
+    EXPECT_NE(events_[0].find(R"("jobRunId":"jr_inflight")"), std::string::npos) << events_[0];
+    EXPECT_NE(events_[0].find(R"("state":"ERROR")"), std::string::npos) << events_[0];
+  }
+  EXPECT_EQ(Ok("GetJobRuns", R"({"JobName":"after"})")["JobRuns"].as_array().size(), 1u);
+  auto store = jobs::JobStore::Open(*metadata_);
+  ASSERT_TRUE(store);
+  auto outbox = store->ListAll("outbox");
+  ASSERT_TRUE(outbox);
+  EXPECT_TRUE(outbox->empty());
+}
+
+TEST_F(JobsTest, EndCommittedButNotDeliveredIsDeliveredAtStart) {
+  // A crash after a run's end committed and before its event and triggers went: the outbox entry remains.
+  CreateJob("a");
+  CreateJob("b");
+  Ok("CreateTrigger", R"({"Name":"t","Type":"CONDITIONAL","StartOnCreation":true,
+      "Predicate":{"Conditions":[{"LogicalOperator":"EQUALS","JobName":"a","State":"SUCCEEDED"}]},
+      "Actions":[{"JobName":"b"}]})");
+  {
+    auto store = jobs::JobStore::Open(*metadata_);
+    ASSERT_TRUE(store);
+    jobs::RunRow row{.account = "123456789012",
+                     .region = "us-east-1",
+                     .parent = "a",
+                     .id = "jr_done",
+                     .state = "SUCCEEDED",
+                     .started_ms = UnixNowMs() - 1000,
+                     .doc = json::object{{"Id", "jr_done"}, {"JobName", "a"}, {"JobRunState", "SUCCEEDED"}}};
+    json::object entry{
+        {"kind", "JOB"},
+        {"name", "a"},
+        {"state", "SUCCEEDED"},
+        {"run_id", "jr_done"},
+        {"workflow", ""},
+        {"workflow_run_id", ""},
+        {"detail_type", "Glue Job State Change"},
+        {"detail", json::object{{"jobName", "a"}, {"state", "SUCCEEDED"}, {"jobRunId", "jr_done"}}}};
+    ASSERT_TRUE(store->PutRun(
+        "jobrun", row, {jobs::OutboxEntry{.id = "000000000000001-JOB-a-jr_done", .doc = std::move(entry)}}));
+  }
+  Reopen();
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  auto runs = Ok("GetJobRuns", R"({"JobName":"b"})")["JobRuns"].as_array();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].at("TriggerName"), "t");
+  {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    ASSERT_GE(events_.size(), 1u);
+    EXPECT_NE(events_[0].find(R"("jobRunId":"jr_done")"), std::string::npos) << events_[0];
+  }
+  // Delivered once: a second start has nothing left to deliver.
+  Reopen();
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  EXPECT_EQ(Ok("GetJobRuns", R"({"JobName":"b"})")["JobRuns"].as_array().size(), 1u);
+}
+
 TEST(GlueJobsOperations, EveryProviderOperationIsHandled) {
   const auto& ops = Jobs::Operations();
   EXPECT_EQ(ops.size(), 35u);
