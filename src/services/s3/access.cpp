@@ -344,7 +344,9 @@ Result<std::optional<iam::MissingResource>> S3Authority::Missing(std::string_vie
   if (bucket.empty()) return std::optional<iam::MissingResource>();
   CENOTE_ASSIGN_OR_RETURN(auto access, Access(bucket));
   if (!access->exists) {
-    return std::optional<iam::MissingResource>(iam::MissingResource{.error = NoSuchBucketError(bucket)});
+    iam::MissingResource gone;
+    gone.error = NoSuchBucketError(bucket);
+    return std::optional<iam::MissingResource>(std::move(gone));
   }
   if (slash == std::string_view::npos || action != "s3:GetObject")
     return std::optional<iam::MissingResource>();
@@ -355,9 +357,10 @@ Result<std::optional<iam::MissingResource>> S3Authority::Missing(std::string_vie
                                         "is_latest = 1 AND delete_marker = 0",
                                         {bucket, key}));
   if (row) return std::optional<iam::MissingResource>();
-  iam::MissingResource missing{.error = NoSuchKeyError(key),
-                               .reveal_action = "s3:ListBucket",
-                               .reveal_resource = std::string(kPrefix) + bucket};
+  iam::MissingResource missing;
+  missing.error = NoSuchKeyError(key);
+  missing.reveal_action = "s3:ListBucket";
+  missing.reveal_resource = std::string(kPrefix) + bucket;
   missing.reveal_keys.Set("s3:prefix", key);
   return std::optional<iam::MissingResource>(std::move(missing));
 }
