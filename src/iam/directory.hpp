@@ -163,6 +163,18 @@ struct ResourceFacts {
   ContextKeys keys;
 };
 
+// What a service answers, instead of AccessDenied, to a denied request whose resource does not exist
+// (ResourceAuthority::Missing).
+struct MissingResource {
+  Error error;  // the service's answer (S3: NoSuchBucket, NoSuchKey)
+  // When set, the answer is given only to a caller allowed `reveal_action` on `reveal_resource` (evaluated as
+  // the request itself, with `reveal_keys` added): to the others the denial stands, so that whether the
+  // resource exists is not told to them (S3: NoSuchKey to callers with s3:ListBucket on the bucket).
+  std::string reveal_action;
+  std::string reveal_resource;
+  ContextKeys reveal_keys;
+};
+
 class ResourceAuthority {
  public:
   virtual ~ResourceAuthority() = default;
@@ -172,6 +184,14 @@ class ResourceAuthority {
   // is not an error here (the operation itself answers NoSuchBucket and its like): answer no policy.
   virtual Result<ResourceFacts> Facts(const RequestPrincipal& principal, std::string_view action,
                                       std::string_view resource_arn) const = 0;
+  // Asked when `action` on `resource_arn` is denied: the service's answer if the resource does not exist and
+  // the service says so to the caller (see MissingResource), or nullopt (the denial stands).
+  virtual Result<std::optional<MissingResource>> Missing(std::string_view action,
+                                                         std::string_view resource_arn) const {
+    (void)action;
+    (void)resource_arn;
+    return std::optional<MissingResource>();
+  }
   // The action map's named lookups of this service (action_map.hpp: QueryExecutionWorkGroup, ...), or an
   // error for a name it does not know.
   virtual Result<std::string> Lookup(std::string_view name, std::span<const std::string> args) const;

@@ -296,6 +296,29 @@ Status IamAuthorizer::Authorize(const AuthorizationRequest& request) const {
           r.action, r.resource, iam::DescribeEvaluation(result));
       continue;
     }
+    // A resource that does not exist: the service's own answer where it gives one (S3's NoSuchBucket to
+    // everyone, NoSuchKey to callers that may list the bucket), evaluated as this request.
+    if (authority != nullptr && own_action) {
+      CENOTE_ASSIGN_OR_RETURN(auto missing, authority->Missing(r.action, r.resource));
+      if (missing) {
+        if (missing->reveal_action.empty()) return std::move(missing->error);
+        iam::Request reveal = r;
+        reveal.action = missing->reveal_action;
+        reveal.resource = missing->reveal_resource;
+        reveal.context.Merge(missing->reveal_keys);
+        CENOTE_ASSIGN_OR_RETURN(auto reveal_facts,
+                                authority->Facts(reveal.principal, reveal.action, reveal.resource));
+        reveal.context.Merge(reveal_facts.keys);
+        iam::PolicySet reveal_policies = policies;
+        reveal_policies.resource.reset();
+        if (reveal_facts.policy && reveal_facts.policy->policy != nullptr) {
+          reveal_policies.resource =
+              iam::PolicyRef{reveal_facts.policy->name, reveal_facts.policy->policy.get()};
+        }
+        reveal_policies.resource_policy_required = reveal_facts.policy_required;
+        if (iam::Evaluate(reveal, reveal_policies).allowed()) return std::move(missing->error);
+      }
+    }
     return Denial(request.service, r, result);
   }
   return Status::Ok();

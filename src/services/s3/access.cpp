@@ -307,8 +307,62 @@ Result<iam::ResourceFacts> S3Authority::Facts(const iam::RequestPrincipal& princ
       }
     }
   }
+  // The initiator of a multipart upload may list its parts and abort it, as S3 allows by default (another
+  // account's caller, here: the owner's account answers through its IAM). Its upload is known by key.
+  if (!own && slash != std::string_view::npos && !principal.account_id.empty() &&
+      (action == "s3:AbortMultipartUpload" || action == "s3:ListMultipartUploadParts")) {
+    const std::string initiator = iam::CanonicalUserId(principal.account_id);
+    CENOTE_ASSIGN_OR_RETURN(auto txn, env_.Read());
+    CENOTE_ASSIGN_OR_RETURN(
+        auto row, txn->QueryOne("SELECT 1 FROM s3_uploads WHERE bucket = ? AND key = ? AND "
+                                "owner_id = ? LIMIT 1",
+                                {std::string(bucket), std::string(rest.substr(slash + 1)), initiator}));
+    if (row) {
+      json::array statements;
+      std::string version;
+      if (!text.empty()) PolicyStatements(text, statements, version);
+      statements.push_back(json::object{{"Sid", "CenoteUploadInitiator"},
+                                        {"Effect", "Allow"},
+                                        {"Principal", json::object{{"CanonicalUser", initiator}}},
+                                        {"Action", std::string(action)},
+                                        {"Resource", std::string(resource_arn)}});
+      text = PolicyText(version, std::move(statements));
+      CENOTE_ASSIGN_OR_RETURN(policy, policies_.Get(text, iam::PolicyKind::kResource));
+    }
+  }
   if (policy != nullptr) facts.policy = iam::NamedPolicy{"bucket policy", std::move(policy)};
   return facts;
+}
+
+Result<std::optional<iam::MissingResource>> S3Authority::Missing(std::string_view action,
+                                                                 std::string_view resource_arn) const {
+  constexpr std::string_view kPrefix = "arn:aws:s3:::";
+  if (resource_arn.substr(0, kPrefix.size()) != kPrefix) return std::optional<iam::MissingResource>();
+  std::string_view rest = resource_arn.substr(kPrefix.size());
+  const std::size_t slash = rest.find('/');
+  const std::string bucket(rest.substr(0, slash));
+  if (bucket.empty()) return std::optional<iam::MissingResource>();
+  CENOTE_ASSIGN_OR_RETURN(auto access, Access(bucket));
+  if (!access->exists) {
+    iam::MissingResource gone;
+    gone.error = NoSuchBucketError(bucket);
+    return std::optional<iam::MissingResource>(std::move(gone));
+  }
+  if (slash == std::string_view::npos || action != "s3:GetObject")
+    return std::optional<iam::MissingResource>();
+  const std::string key(rest.substr(slash + 1));
+  CENOTE_ASSIGN_OR_RETURN(auto txn, env_.Read());
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT 1 FROM s3_versions WHERE bucket = ? AND key = ? AND "
+                                        "is_latest = 1 AND delete_marker = 0",
+                                        {bucket, key}));
+  if (row) return std::optional<iam::MissingResource>();
+  iam::MissingResource missing;
+  missing.error = NoSuchKeyError(key);
+  missing.reveal_action = "s3:ListBucket";
+  missing.reveal_resource = std::string(kPrefix) + bucket;
+  missing.reveal_keys.Set("s3:prefix", key);
+  return std::optional<iam::MissingResource>(std::move(missing));
 }
 
 }  // namespace cenote::s3

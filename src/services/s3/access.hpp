@@ -85,6 +85,11 @@ class S3Authority final : public iam::ResourceAuthority {
   std::string_view service() const override { return "s3"; }
   Result<iam::ResourceFacts> Facts(const iam::RequestPrincipal& principal, std::string_view action,
                                    std::string_view resource_arn) const override;
+  // A bucket that does not exist is NoSuchBucket to every caller (AWS answers 404 whoever asks); an object
+  // that does not exist (no current version) is NoSuchKey to a caller denied s3:GetObject but allowed
+  // s3:ListBucket on its bucket with s3:prefix the key, as S3 documents for GetObject and HeadObject.
+  Result<std::optional<iam::MissingResource>> Missing(std::string_view action,
+                                                      std::string_view resource_arn) const override;
 
   // The snapshot of `bucket` (from the cache, or read now).
   Result<std::shared_ptr<const BucketAccess>> Access(std::string_view bucket) const;

@@ -285,15 +285,42 @@ Status StoreObjectAcl(Transaction& txn, const VersionRow& v, const std::optional
   return Status::Ok();
 }
 
-Result<std::optional<json::array>> ObjectAclFromRequest(Transaction& txn, const json::object& params,
-                                                        const RequestContext& ctx, std::string_view bucket,
-                                                        const AccountList& accounts) {
-  CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(txn, bucket));
-  // A new version is owned by the bucket's owner (PutVersion), so the canned ACLs resolve against it.
-  const Owner owner{b.owner_id, b.owner_name};
-  CENOTE_ASSIGN_OR_RETURN(auto grants, AclFromRequest(params, ctx, false, owner, owner, false, accounts));
-  if (grants) CENOTE_RETURN_IF_ERROR(CheckAclAllowed(txn, bucket, *grants, b.owner_id, false));
-  return grants;
+Result<ObjectWriteAcl> ObjectAclForWrite(Transaction& txn, const json::object& params,
+                                         const RequestContext& ctx, const BucketRow& b,
+                                         const AccountList& accounts) {
+  const Owner bucket_owner{b.owner_id, b.owner_name};
+  const Owner writer = ctx.principal.canonical_id.empty()
+                           ? bucket_owner
+                           : Owner{ctx.principal.canonical_id, ctx.principal.display_name};
+  CENOTE_ASSIGN_OR_RETURN(auto ownership, BucketOwnership(txn, b.name));
+  const auto canned = GetString(params, "ACL");
+  const bool owner_full_control = canned && *canned == "bucket-owner-full-control";
+  ObjectWriteAcl out{bucket_owner, std::nullopt};
+  if (ownership == "ObjectWriter" || (ownership == "BucketOwnerPreferred" && !owner_full_control)) {
+    out.owner = writer;
+  }
+  // Canned ACLs name the writer as the object's owner where ACLs are disabled too: there only the bucket
+  // owner's full control may be given (another writer's "private" gives the writer full control).
+  const Owner& acl_owner = ownership == "BucketOwnerEnforced" ? writer : out.owner;
+  CENOTE_ASSIGN_OR_RETURN(auto grants,
+                          AclFromRequest(params, ctx, false, acl_owner, bucket_owner, false, accounts));
+  if (!grants) return out;
+  if (ownership == "BucketOwnerEnforced") {
+    if (!owner_full_control && !AclIsOwnerOnly(*grants, b.owner_id)) {
+      return MakeError(errors::kAccessControlListNotSupported);
+    }
+    return out;  // ACLs are disabled: the version keeps its owner's full control
+  }
+  CENOTE_RETURN_IF_ERROR(CheckAclAllowed(txn, b.name, *grants, b.owner_id, false));
+  out.grants = std::move(grants);
+  return out;
+}
+
+Status SetLatestOwner(Transaction& txn, std::string_view bucket, std::string_view key, const Owner& owner) {
+  CENOTE_RETURN_IF_ERROR(txn.Exec(
+      "UPDATE s3_versions SET owner_id = ?, owner_name = ? WHERE bucket = ? AND key = ? AND is_latest = 1",
+      {owner.id, owner.name, std::string(bucket), std::string(key)}));
+  return Status::Ok();
 }
 
 Status SetLatestAcl(Transaction& txn, std::string_view bucket, std::string_view key,
@@ -323,6 +350,15 @@ Result<VersionRow> TargetVersion(Transaction& txn, OperationInput& in, const std
   return std::move(*v);
 }
 
+// PutBucketAcl and PutObjectAcl while the bucket's ownership is BucketOwnerEnforced: "Requests to set ACLs or
+// update ACLs fail" (AccessControlListNotSupported), a "private" one included (S3 User Guide, Object
+// Ownership troubleshooting); only writes of objects may still carry the bucket owner's full control.
+Status RefuseWhileAclsDisabled(Transaction& txn, std::string_view bucket) {
+  CENOTE_ASSIGN_OR_RETURN(auto ownership, BucketOwnership(txn, bucket));
+  if (ownership == "BucketOwnerEnforced") return MakeError(errors::kAccessControlListNotSupported);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<OperationOutput> GetBucketAcl(Env& env, const RequestContext&, OperationInput& in) {
@@ -345,6 +381,7 @@ Result<OperationOutput> PutBucketAcl(Env& env, const RequestContext& ctx, Operat
   CENOTE_ASSIGN_OR_RETURN(auto grants,
                           AclFromRequest(P(in), ctx, true, owner, owner, true, env.options.accounts));
   if (!grants) return MakeError(errors::kMissingAcl);
+  CENOTE_RETURN_IF_ERROR(RefuseWhileAclsDisabled(*txn, bucket));
   CENOTE_RETURN_IF_ERROR(CheckAclAllowed(*txn, bucket, *grants, b.owner_id, false));
   CENOTE_RETURN_IF_ERROR(StoreBucketAcl(*txn, bucket, std::move(*grants)));
   CENOTE_RETURN_IF_ERROR(txn->Commit());
@@ -384,6 +421,7 @@ Result<OperationOutput> PutObjectAcl(Env& env, const RequestContext& ctx, Operat
   CENOTE_ASSIGN_OR_RETURN(auto grants,
                           AclFromRequest(P(in), ctx, false, owner, bucket_owner, true, env.options.accounts));
   if (!grants) return MakeError(errors::kMissingAcl);
+  CENOTE_RETURN_IF_ERROR(RefuseWhileAclsDisabled(*txn, bucket));
   CENOTE_RETURN_IF_ERROR(CheckAclAllowed(*txn, bucket, *grants, v.owner_id, false));
   CENOTE_RETURN_IF_ERROR(StoreObjectAcl(*txn, v, grants));
   ObjectEvent event = EventOf("ObjectAcl:Put", v);

@@ -290,6 +290,20 @@ Result<OperationOutput> PutBucketPolicy(Env& env, const RequestContext&, Operati
   if (first == std::string::npos || policy[first] != '{' || ec || !parsed.is_object()) {
     return MakeError(errors::kMalformedPolicy);
   }
+  // "NotPrincipal must be used with "Effect":"Deny". Using it with "Effect":"Allow" is not supported." (IAM
+  // User Guide, NotPrincipal).
+  const json::value* statements = parsed.as_object().if_contains("Statement");
+  const json::array single =
+      statements != nullptr && statements->is_object() ? json::array{*statements} : json::array();
+  const json::array& list = statements != nullptr && statements->is_array() ? statements->as_array() : single;
+  for (const json::value& statement : list) {
+    if (statement.is_object() && statement.as_object().contains("NotPrincipal") &&
+        GetString(statement.as_object(), "Effect").value_or("") == "Allow") {
+      Error error = MakeError(errors::kMalformedPolicy);
+      error.message = "Invalid policy element - NotPrincipal with Allow";
+      return error;
+    }
+  }
   CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
   CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
   // BlockPublicPolicy refuses a policy that would make the bucket public (AWS answers AccessDenied).

@@ -259,11 +259,21 @@ Status CheckAclAllowed(Transaction& txn, std::string_view bucket, const json::ar
                        std::string_view owner_id, bool creating_bucket);
 Result<json::array> LoadBucketAcl(Transaction& txn, const BucketRow& b);
 Status StoreBucketAcl(Transaction& txn, std::string_view bucket, json::array grants);
-// The ACL a write that creates an object version sets (PutObject, CopyObject, CreateMultipartUpload), checked
-// against the bucket's ownership controls and public access block; nullopt when it sets none.
-Result<std::optional<json::array>> ObjectAclFromRequest(Transaction& txn, const json::object& params,
-                                                        const RequestContext& ctx, std::string_view bucket,
-                                                        const AccountList& accounts);
+// Who owns the version a write makes (PutObject, CopyObject, CreateMultipartUpload) and the ACL it sets
+// (nullopt: none), under the bucket's Object Ownership: BucketOwnerEnforced, the bucket owner, and only
+// bucket-owner-full-control (or grants equivalent to it) may be given (AccessControlListNotSupported);
+// BucketOwnerPreferred, the bucket owner when the write gives bucket-owner-full-control, else the writer;
+// ObjectWriter, the writer. A caller without a canonical user (anonymous, a service) writes as the
+// bucket owner. The ACL is checked against the public access block too.
+struct ObjectWriteAcl {
+  Owner owner;
+  std::optional<json::array> grants;
+};
+Result<ObjectWriteAcl> ObjectAclForWrite(Transaction& txn, const json::object& params,
+                                         const RequestContext& ctx, const BucketRow& bucket,
+                                         const AccountList& accounts);
+// Makes `owner` the owner of the key's latest version (the one a write just made).
+Status SetLatestOwner(Transaction& txn, std::string_view bucket, std::string_view key, const Owner& owner);
 // Sets the ACL of the key's latest version (the one a write just made).
 Status SetLatestAcl(Transaction& txn, std::string_view bucket, std::string_view key,
                     const json::array& grants);

@@ -153,11 +153,14 @@ Result<OperationOutput> CreateMultipartUpload(Env& env, const RequestContext& ct
   }
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Write());
-    CENOTE_RETURN_IF_ERROR(RequireBucket(*txn, bucket));
+    CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(*txn, bucket));
+    // The upload's owner is the object's to be (Object Ownership); the ACL waits with it for the version.
+    CENOTE_ASSIGN_OR_RETURN(auto acl, ObjectAclForWrite(*txn, p, ctx, b, env.options.accounts));
+    if (acl.grants) attrs["ACL"] = std::move(*acl.grants);
     CENOTE_RETURN_IF_ERROR(txn->Exec(
         std::string("INSERT INTO s3_uploads (") + kUploadColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {upload_id, bucket, key, UnixNowMs(), ctx.principal.canonical_id, ctx.principal.display_name,
-         json::serialize(attrs), json::serialize(tags), storage_class}));
+        {upload_id, bucket, key, UnixNowMs(), acl.owner.id, acl.owner.name, json::serialize(attrs),
+         json::serialize(tags), storage_class}));
     CENOTE_RETURN_IF_ERROR(txn->Commit());
   }
   OperationOutput out;
@@ -182,6 +185,7 @@ Result<OperationOutput> UploadPart(Env& env, const RequestContext& ctx, Operatio
   auto upload_id = GetString(p, "UploadId").value_or("");
   CENOTE_ASSIGN_OR_RETURN(auto part_number, PartNumberParam(p));
   UploadRow upload;
+  std::optional<json::array> acl;
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
@@ -220,6 +224,7 @@ Result<OperationOutput> UploadPartCopy(Env& env, const RequestContext& ctx, Oper
   CENOTE_ASSIGN_OR_RETURN(auto source, ParseCopySource(GetString(p, "CopySource").value_or("")));
   VersionRow src;
   UploadRow upload;
+  std::optional<json::array> acl;
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
@@ -351,6 +356,7 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
   // Validate the listed parts and build the manifest and checksums from a snapshot; the write
   // transaction below re-checks that the snapshot still holds.
   UploadRow upload;
+  std::optional<json::array> acl;
   {
     CENOTE_ASSIGN_OR_RETURN(auto txn, env.Read());
     CENOTE_ASSIGN_OR_RETURN(upload, RequireUpload(*txn, bucket, key, upload_id));
@@ -416,7 +422,9 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
     row.etag = HexEncode(DigestOf("MD5", md5s)) + "-" + std::to_string(wanted.size());
     row.attrs = upload.attrs;
     if (const auto* lock = services::GetObject(upload.attrs, "ObjectLock")) lock_params = *lock;
+    if (const auto* grants = GetArray(upload.attrs, "ACL")) acl = *grants;
     row.attrs.erase("ObjectLock");
+    row.attrs.erase("ACL");
     row.attrs.erase("ChecksumAlgorithm");
     row.attrs.erase("ChecksumType");
     row.attrs["PartSizes"] = std::move(sizes);
@@ -458,6 +466,14 @@ Result<OperationOutput> CompleteMultipartUpload(Env& env, const RequestContext& 
     }
     auto garbage = extra(txn);
     if (!garbage) return garbage;
+    // The version is its upload's owner's (unless ACLs were disabled since), with the upload's ACL.
+    CENOTE_ASSIGN_OR_RETURN(auto ownership, BucketOwnership(txn, bucket));
+    if (ownership != "BucketOwnerEnforced") {
+      if (!upload.owner_id.empty()) {
+        CENOTE_RETURN_IF_ERROR(SetLatestOwner(txn, bucket, key, Owner{upload.owner_id, upload.owner_name}));
+      }
+      if (acl) CENOTE_RETURN_IF_ERROR(SetLatestAcl(txn, bucket, key, *acl));
+    }
     // The version row PutVersion just inserted is the key's latest: remember it for idempotent retries.
     CENOTE_ASSIGN_OR_RETURN(
         auto latest,

@@ -103,9 +103,10 @@ void PutChecksumMembers(json::object& out, const json::object& attrs) {
 
 namespace {
 
-// For CommitVersion's `extra`: checks the ACL a write sets (x-amz-acl, x-amz-grant-*) against the bucket and
-// stores it on the version the write made, in the write's transaction; nullptr when the write sets none
-// (the version keeps its owner's full control).
+// For CommitVersion's `extra`: the owner and the ACL of the version the write made, under the bucket's Object
+// Ownership (ObjectAclForWrite), set in the write's transaction. nullptr when the write sets no ACL and its
+// caller is of the bucket owner's account or has no canonical user: the version is the bucket owner's, with
+// its full control (PutVersion).
 std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const Env& env, const json::object& p,
                                                                        const RequestContext& ctx,
                                                                        const std::string& bucket,
@@ -114,10 +115,13 @@ std::function<Result<std::vector<std::string>>(Transaction&)> AclWrite(const Env
   for (const char* member : {"ACL", "GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP"}) {
     sets_acl = sets_acl || p.contains(member);
   }
-  if (!sets_acl) return nullptr;
-  return [&env, &p, &ctx, &bucket, &key](Transaction& txn) -> Result<std::vector<std::string>> {
-    CENOTE_ASSIGN_OR_RETURN(auto grants, ObjectAclFromRequest(txn, p, ctx, bucket, env.options.accounts));
-    if (grants) CENOTE_RETURN_IF_ERROR(SetLatestAcl(txn, bucket, key, *grants));
+  if (!sets_acl && ctx.principal.canonical_id.empty()) return nullptr;
+  return [&env, &p, &ctx, &bucket, &key, sets_acl](Transaction& txn) -> Result<std::vector<std::string>> {
+    CENOTE_ASSIGN_OR_RETURN(auto b, RequireBucket(txn, bucket));
+    if (!sets_acl && b.owner_id == ctx.principal.canonical_id) return std::vector<std::string>{};
+    CENOTE_ASSIGN_OR_RETURN(auto acl, ObjectAclForWrite(txn, p, ctx, b, env.options.accounts));
+    if (acl.owner.id != b.owner_id) CENOTE_RETURN_IF_ERROR(SetLatestOwner(txn, bucket, key, acl.owner));
+    if (acl.grants) CENOTE_RETURN_IF_ERROR(SetLatestAcl(txn, bucket, key, *acl.grants));
     return std::vector<std::string>{};
   };
 }

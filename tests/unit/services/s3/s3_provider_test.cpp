@@ -557,7 +557,9 @@ TEST_F(S3Test, NewBucketsDisableAclsAndBlockPublicAccess) {
   EXPECT_EQ(Err("PutBucketAcl", {{"Bucket", "cfg"}, {"ACL", "public-read"}}).code,
             "AccessControlListNotSupported");
   EXPECT_EQ(Err("PutBucketAcl", {{"Bucket", "cfg"}}).code, "MissingSecurityHeader");
-  Ok("PutBucketAcl", {{"Bucket", "cfg"}, {"ACL", "private"}});
+  // Setting an ACL fails while ACLs are disabled, a "private" one too (as Terraform users of AWS see it).
+  EXPECT_EQ(Err("PutBucketAcl", {{"Bucket", "cfg"}, {"ACL", "private"}}).code,
+            "AccessControlListNotSupported");
   EXPECT_EQ(Err("CreateBucket", {{"Bucket", "cfg2"}, {"ObjectOwnership", "Everyone"}}).code,
             "InvalidArgument");
 }
@@ -596,6 +598,89 @@ TEST_F(S3Test, ObjectAclsFollowOwnershipAndPublicAccessBlock) {
   EXPECT_EQ(Ok("GetObjectAcl", {{"Bucket", "acl"}, {"Key", "k"}})["Grants"].as_array().size(), 1u);
   EXPECT_EQ(Err("PutObjectAcl", {{"Bucket", "acl"}, {"Key", "k"}, {"ACL", "log-delivery-write"}}).code,
             "MalformedACLError");
+}
+
+// Object Ownership decides who owns what another account writes (S3 User Guide, "Controlling ownership of
+// objects"): ObjectWriter, the writer; BucketOwnerPreferred, the bucket owner when the write gives
+// bucket-owner-full-control; BucketOwnerEnforced, always the bucket owner, and only that ACL may be given.
+TEST_F(S3Test, ObjectOwnershipDecidesWhoOwnsAnotherAccountsWrites) {
+  const std::string owner(64, 'a');
+  const std::string writer(64, 'b');
+  Ok("CreateBucket", {{"Bucket", "own"}, {"ObjectOwnership", "ObjectWriter"}});
+  auto object_owner = [&](const std::string& key) {
+    return std::string(
+        Ok("GetObjectAcl", {{"Bucket", "own"}, {"Key", key}})["Owner"].as_object().at("ID").as_string());
+  };
+  const iam::Principal root = caller_.principal;
+  auto as_writer = [&] {
+    caller_.principal.account_id = "111111111111";
+    caller_.principal.arn = "arn:aws:iam::111111111111:root";
+    caller_.principal.canonical_id = writer;
+  };
+  as_writer();
+  Put("own", "plain", "x");
+  Put("own", "full", "x", {{"ACL", "bucket-owner-full-control"}});
+  EXPECT_EQ(object_owner("plain"), writer);
+  EXPECT_EQ(object_owner("full"), writer);
+  EXPECT_EQ(Ok("GetObjectAcl", {{"Bucket", "own"}, {"Key", "full"}})["Grants"].as_array().size(), 2u);
+  caller_.principal = root;
+  Ok("PutBucketOwnershipControls",
+     {{"Bucket", "own"},
+      {"OwnershipControls",
+       json::object{{"Rules", json::array{json::object{{"ObjectOwnership", "BucketOwnerPreferred"}}}}}}});
+  as_writer();
+  Put("own", "plain", "x");
+  Put("own", "full", "x", {{"ACL", "bucket-owner-full-control"}});
+  EXPECT_EQ(object_owner("plain"), writer);
+  EXPECT_EQ(object_owner("full"), owner);
+  caller_.principal = root;
+  Ok("PutBucketOwnershipControls",
+     {{"Bucket", "own"},
+      {"OwnershipControls",
+       json::object{{"Rules", json::array{json::object{{"ObjectOwnership", "BucketOwnerEnforced"}}}}}}});
+  as_writer();
+  Put("own", "plain", "x");
+  Put("own", "full", "x", {{"ACL", "bucket-owner-full-control"}});
+  EXPECT_EQ(object_owner("plain"), owner);
+  EXPECT_EQ(object_owner("full"), owner);
+  {
+    StringReader body("x");
+    EXPECT_EQ(Err("PutObject", {{"Bucket", "own"}, {"Key", "private"}, {"ACL", "private"}}, &body).code,
+              "AccessControlListNotSupported");
+  }
+  EXPECT_EQ(Err("CreateMultipartUpload", {{"Bucket", "own"}, {"Key", "mp"}, {"ACL", "private"}}).code,
+            "AccessControlListNotSupported");
+  auto upload = Ok("CreateMultipartUpload", {{"Bucket", "own"}, {"Key", "mp"}});
+  auto parts = Ok("ListParts", {{"Bucket", "own"}, {"Key", "mp"}, {"UploadId", upload["UploadId"]}});
+  EXPECT_EQ(parts["Owner"].as_object().at("ID"), owner);
+  EXPECT_EQ(Err("PutObjectAcl", {{"Bucket", "own"}, {"Key", "plain"}, {"ACL", "private"}}).code,
+            "AccessControlListNotSupported");
+  caller_.principal = root;
+}
+
+// A request denied on a resource that does not exist (access.hpp, S3Authority::Missing): NoSuchBucket to
+// everyone; NoSuchKey only to callers that may list the bucket with the key as prefix.
+TEST_F(S3Test, AuthorityAnswersMissingResources) {
+  auto authority = provider_->MakeAuthority();
+  auto gone = authority->Missing("s3:GetObject", "arn:aws:s3:::nowhere/k");
+  ASSERT_TRUE(gone.ok());
+  ASSERT_TRUE(gone->has_value());
+  EXPECT_EQ((*gone)->error.code, "NoSuchBucket");
+  EXPECT_TRUE((*gone)->reveal_action.empty());
+  MakeBucket("here");
+  Put("here", "present", "x");
+  auto missing = authority->Missing("s3:GetObject", "arn:aws:s3:::here/absent");
+  ASSERT_TRUE(missing.ok());
+  ASSERT_TRUE(missing->has_value());
+  EXPECT_EQ((*missing)->error.code, "NoSuchKey");
+  EXPECT_EQ((*missing)->reveal_action, "s3:ListBucket");
+  EXPECT_EQ((*missing)->reveal_resource, "arn:aws:s3:::here");
+  auto present = authority->Missing("s3:GetObject", "arn:aws:s3:::here/present");
+  ASSERT_TRUE(present.ok());
+  EXPECT_FALSE(present->has_value());
+  auto put = authority->Missing("s3:PutObject", "arn:aws:s3:::here/absent");
+  ASSERT_TRUE(put.ok());
+  EXPECT_FALSE(put->has_value());
 }
 
 // The authorizer's view of S3 (access.hpp): the bucket policy and the ACL grants as one resource policy,
