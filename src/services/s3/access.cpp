@@ -341,7 +341,8 @@ Result<std::optional<iam::MissingResource>> S3Authority::Missing(std::string_vie
   std::string_view rest = resource_arn.substr(kPrefix.size());
   const std::size_t slash = rest.find('/');
   const std::string bucket(rest.substr(0, slash));
-  if (bucket.empty()) return std::optional<iam::MissingResource>();
+  // A bucket that does not exist yet is what CreateBucket asks for: its denial stays a denial.
+  if (bucket.empty() || action == "s3:CreateBucket") return std::optional<iam::MissingResource>();
   CENOTE_ASSIGN_OR_RETURN(auto access, Access(bucket));
   if (!access->exists) {
     iam::MissingResource gone;

@@ -667,6 +667,10 @@ TEST_F(S3Test, AuthorityAnswersMissingResources) {
   ASSERT_TRUE(gone->has_value());
   EXPECT_EQ((*gone)->error.code, "NoSuchBucket");
   EXPECT_TRUE((*gone)->reveal_action.empty());
+  // Creating a bucket that does not exist: a denial stays AccessDenied.
+  auto create = authority->Missing("s3:CreateBucket", "arn:aws:s3:::nowhere");
+  ASSERT_TRUE(create.ok());
+  EXPECT_FALSE(create->has_value());
   MakeBucket("here");
   Put("here", "present", "x");
   auto missing = authority->Missing("s3:GetObject", "arn:aws:s3:::here/absent");
