@@ -78,59 +78,83 @@ struct Value {
   std::vector<std::pair<std::string, Value>> fields;  // record, map
   int branch = -1;                                    // which union branch produced this value
 
-  static Value Null() { return Value{}; }
-  static Value Bool(bool b) {
-    Value v;
-    v.type = Type::kBoolean;
-    v.boolean = b;
-    return v;
-  }
-  static Value Int(std::int64_t i) {
-    Value v;
-    v.type = Type::kInt;
-    v.integer = i;
-    return v;
-  }
-  static Value Long(std::int64_t i) {
-    Value v;
-    v.type = Type::kLong;
-    v.integer = i;
-    return v;
-  }
-  static Value Double(double d) {
-    Value v;
-    v.type = Type::kDouble;
-    v.real = d;
-    return v;
-  }
-  static Value String(std::string s) {
-    Value v;
-    v.type = Type::kString;
-    v.bytes = std::move(s);
-    return v;
-  }
-  static Value Bytes(std::string s) {
-    Value v;
-    v.type = Type::kBytes;
-    v.bytes = std::move(s);
-    return v;
-  }
-  static Value Record(std::vector<std::pair<std::string, Value>> f) {
-    Value v;
-    v.type = Type::kRecord;
-    v.fields = std::move(f);
-    return v;
-  }
-  static Value Array(std::vector<Value> items) {
-    Value v;
-    v.type = Type::kArray;
-    v.items = std::move(items);
-    return v;
-  }
+  // Declared here, defaulted after the struct: pair<string, Value> asks whether Value is implicitly default
+  // constructible while Value is still incomplete (clang with libstdc++ 12 cannot answer that in the class).
+  Value();
+  static Value Null();
+  static Value Bool(bool b);
+  static Value Int(std::int64_t i);
+  static Value Long(std::int64_t i);
+  static Value Double(double d);
+  static Value String(std::string s);
+  static Value Bytes(std::string s);
+  // The factories are defined after the struct: clang instantiates what they return and take in place.
+  static Value Record(std::vector<std::pair<std::string, Value>> f);
+  static Value Array(std::vector<Value> items);
   // A record's field (nullptr if absent).
   const Value* Get(std::string_view name) const;
   bool is_null() const { return type == Type::kNull; }
 };
+
+inline Value::Value() = default;
+
+inline Value Value::Null() { return Value{}; }
+
+inline Value Value::Bool(bool b) {
+  Value v;
+  v.type = Type::kBoolean;
+  v.boolean = b;
+  return v;
+}
+
+inline Value Value::Int(std::int64_t i) {
+  Value v;
+  v.type = Type::kInt;
+  v.integer = i;
+  return v;
+}
+
+inline Value Value::Long(std::int64_t i) {
+  Value v;
+  v.type = Type::kLong;
+  v.integer = i;
+  return v;
+}
+
+inline Value Value::Double(double d) {
+  Value v;
+  v.type = Type::kDouble;
+  v.real = d;
+  return v;
+}
+
+inline Value Value::String(std::string s) {
+  Value v;
+  v.type = Type::kString;
+  v.bytes = std::move(s);
+  return v;
+}
+
+inline Value Value::Bytes(std::string s) {
+  Value v;
+  v.type = Type::kBytes;
+  v.bytes = std::move(s);
+  return v;
+}
+
+inline Value Value::Record(std::vector<std::pair<std::string, Value>> f) {
+  Value v;
+  v.type = Type::kRecord;
+  v.fields = std::move(f);
+  return v;
+}
+
+inline Value Value::Array(std::vector<Value> items) {
+  Value v;
+  v.type = Type::kArray;
+  v.items = std::move(items);
+  return v;
+}
 
 // Binary encoding of one datum. Writing picks a union's branch by `branch` when set, else the first branch
 // whose type matches the value's (null for a null value).
