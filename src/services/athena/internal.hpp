@@ -93,6 +93,10 @@ struct StatementOutcome {
   query::QueryStats stats;
 };
 
+// The outcome of a statement that wrote `rows` rows (CTAS, INSERT INTO): Athena's one "rows" column, no
+// header, the update count set (writes.cpp; the Iceberg statements answer the same).
+StatementOutcome UpdateOutcome(std::int64_t rows, const query::QueryStats& stats);
+
 // Runs one parsed statement against the catalog, the lake and the engine; one runner per statement. Failures
 // are Errors whose message is the StateChangeReason ("FAILED: ...", "TABLE_NOT_FOUND: ...").
 class StatementRunner {

@@ -27,20 +27,6 @@ class ScratchDir {
   std::string path_;
 };
 
-StatementOutcome UpdateOutcome(std::int64_t rows, const query::QueryStats& stats) {
-  StatementOutcome o;
-  o.meta.format = "csv";
-  o.meta.header = false;
-  o.meta.update_count = rows;
-  query::ResultColumn c;
-  c.name = "rows";
-  c.type = "bigint";
-  c.precision = 19;
-  o.meta.columns.push_back(c);
-  o.stats = stats;
-  return o;
-}
-
 StatementOutcome DdlDone() {
   StatementOutcome o;
   o.meta.format = "txt";
@@ -71,6 +57,20 @@ std::string ContentTypeFor(const std::string& path) {
 }
 
 }  // namespace
+
+StatementOutcome UpdateOutcome(std::int64_t rows, const query::QueryStats& stats) {
+  StatementOutcome o;
+  o.meta.format = "csv";
+  o.meta.header = false;
+  o.meta.update_count = rows;
+  query::ResultColumn c;
+  c.name = "rows";
+  c.type = "bigint";
+  c.precision = 19;
+  o.meta.columns.push_back(c);
+  o.stats = stats;
+  return o;
+}
 
 std::string AthenaTypeToGlue(const query::ResultColumn& c) {
   const std::string& t = c.type;

@@ -239,20 +239,6 @@ StatementOutcome DdlOk() {
   return o;
 }
 
-StatementOutcome RowsOutcome(std::int64_t rows, const query::QueryStats& stats) {
-  StatementOutcome o;
-  o.meta.format = "csv";
-  o.meta.header = false;
-  o.meta.update_count = rows;
-  query::ResultColumn c;
-  c.name = "rows";
-  c.type = "bigint";
-  c.precision = 19;
-  o.meta.columns.push_back(c);
-  o.stats = stats;
-  return o;
-}
-
 }  // namespace
 
 bool IsIcebergTable(const json::object& t) {
@@ -725,7 +711,7 @@ Result<StatementOutcome> StatementRunner::CreateIcebergTableAs(const Statement& 
   if (auto ok = EnsureDatabase(db); !ok)
     return MakeError("SCHEMA_NOT_FOUND", "Schema '" + db + "' does not exist");
   if (catalog_.GetTable(db, s.name)) {
-    if (s.if_not_exists) return RowsOutcome(0, {});
+    if (s.if_not_exists) return UpdateOutcome(0, {});
     return MakeError("TABLE_ALREADY_EXISTS",
                      "Table 'awsdatacatalog." + db + "." + s.name + "' already exists");
   }
@@ -785,7 +771,7 @@ Result<StatementOutcome> StatementRunner::CreateIcebergTableAs(const Statement& 
   CENOTE_ASSIGN_OR_RETURN(auto md,
                           ice::NewMetadata(Strip(location), NewUuidV4(), columns, terms, props, UnixNowMs()));
   CENOTE_RETURN_IF_ERROR(CreateIcebergGlueTable(db, s.name, "", std::move(md)));
-  if (s.with_no_data) return RowsOutcome(0, {});
+  if (s.with_no_data) return UpdateOutcome(0, {});
   auto appended = AppendToIceberg(db, s.name, sql, ctx);
   if (!appended) {
     (void)catalog_.DeleteTable(db, s.name);  // a failed CTAS leaves no table
@@ -868,7 +854,7 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
     uploads.push_back(f);
     data_files.push_back(std::move(df));
   }
-  if (data_files.empty()) return RowsOutcome(0, written.stats);
+  if (data_files.empty()) return UpdateOutcome(0, written.stats);
   CENOTE_RETURN_IF_ERROR(
       UploadFiles(uploads, [&](const query::WrittenFile& f) { return destinations[f.local_path]; }));
 
@@ -919,7 +905,7 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
     CENOTE_ASSIGN_OR_RETURN(md, LoadIcebergMetadata(lake_, *reloaded));
     current_glue = std::move(*reloaded);
   }
-  return RowsOutcome(written.stats.rows, written.stats);
+  return UpdateOutcome(written.stats.rows, written.stats);
 }
 
 Result<StatementOutcome> StatementRunner::DropIcebergTable(const std::string& db,
