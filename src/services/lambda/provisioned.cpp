@@ -151,10 +151,11 @@ Result<OperationOutput> PutProvisionedConcurrencyConfig(Env& env, const RequestC
   return OperationOutput(out);
 }
 
-Result<OperationOutput> GetProvisionedConcurrencyConfig(Env& env, const RequestContext& ctx,
-                                                        OperationInput& in) {
-  CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameOf(ctx, in.params.as_object()));
-  MutexLock lock(env.mu);
+// The function named and its provisioned-concurrency config for the qualifier: the qualifier's own error
+// (an unknown version or alias) before ProvisionedConcurrencyConfigNotFoundException. env.mu held.
+Result<std::pair<Function*, std::map<std::string, json::object>::iterator>> FindConfig(Env& env,
+                                                                                       const ParsedName& name)
+    EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
   CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, FunctionKey{name.account, name.region, name.name}));
   auto it = f->provisioned.find(name.qualifier);
   if (it == f->provisioned.end()) {
@@ -162,6 +163,15 @@ Result<OperationOutput> GetProvisionedConcurrencyConfig(Env& env, const RequestC
       CENOTE_RETURN_IF_ERROR(Resolve(env, name, false));
     return services::MakeError(kConfigNotFound);
   }
+  return std::make_pair(f, it);
+}
+
+Result<OperationOutput> GetProvisionedConcurrencyConfig(Env& env, const RequestContext& ctx,
+                                                        OperationInput& in) {
+  CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameOf(ctx, in.params.as_object()));
+  MutexLock lock(env.mu);
+  CENOTE_ASSIGN_OR_RETURN(auto found, FindConfig(env, name));
+  auto [f, it] = found;
   return OperationOutput(Describe(env, *f, it->first, it->second));
 }
 
@@ -169,13 +179,8 @@ Result<OperationOutput> DeleteProvisionedConcurrencyConfig(Env& env, const Reque
                                                            OperationInput& in) {
   CENOTE_ASSIGN_OR_RETURN(ParsedName name, NameOf(ctx, in.params.as_object()));
   MutexLock lock(env.mu);
-  CENOTE_ASSIGN_OR_RETURN(Function * f, FindFunction(env, FunctionKey{name.account, name.region, name.name}));
-  auto it = f->provisioned.find(name.qualifier);
-  if (it == f->provisioned.end()) {
-    if (!name.qualifier.empty() && name.qualifier != "$LATEST")
-      CENOTE_RETURN_IF_ERROR(Resolve(env, name, false));
-    return services::MakeError(kConfigNotFound);
-  }
+  CENOTE_ASSIGN_OR_RETURN(auto found, FindConfig(env, name));
+  auto [f, it] = found;
   auto before = f->provisioned;
   f->provisioned.erase(it);
   return SaveOrRestore(env, *f, std::move(before));
