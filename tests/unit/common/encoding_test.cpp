@@ -123,6 +123,31 @@ TEST(Gzip, RoundTrip) {
   EXPECT_FALSE(Gunzip(*raw).ok());
 }
 
+TEST(Gzip, FastRoundTripsTextEmptyAndIncompressibleInput) {
+  std::string json;
+  for (int i = 0; i < 5000; ++i)
+    json += R"({"eventName":"GetObject","key":"obj-)" + std::to_string(i) + "\"},";
+  auto z = GzipFast(json);
+  ASSERT_TRUE(z.ok());
+  EXPECT_EQ(static_cast<unsigned char>((*z)[0]), 0x1f);  // a gzip member
+  EXPECT_EQ(static_cast<unsigned char>((*z)[1]), 0x8b);
+  EXPECT_LT(z->size(), json.size() / 4);
+  EXPECT_EQ(*Gunzip(*z), json);
+  auto empty = GzipFast("");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*Gunzip(*empty), "");
+  // Random bytes do not shrink: the output must still fit (stored blocks) and read back.
+  std::string noise;
+  std::uint32_t x = 2463534242u;
+  for (int i = 0; i < (3 << 20); ++i) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    noise += static_cast<char>(x & 0xff);
+  }
+  auto zn = GzipFast(noise);
+  ASSERT_TRUE(zn.ok());
+  EXPECT_EQ(*Gunzip(*zn), noise);
+}
+
 TEST(UnicodeCase, SimpleLowercaseOfUtf8) {
   EXPECT_EQ(FoldCaseUtf8("Hello WORLD"), "hello world");
   EXPECT_EQ(FoldCaseUtf8("ÀÉÎÕÜ ΣΑΣ ДОМ"), "àéîõü σασ дом");
