@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 
 #include "common/checksum.hpp"
@@ -628,17 +629,20 @@ Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::s
   }
   std::vector<StoredEvent> out;
   for (const Run& run : runs) {
-    std::string data(run.end - run.begin, '\0');
-    if (::pread(run.segment->fd, data.data(), data.size(), run.begin) != static_cast<ssize_t>(data.size())) {
+    // Not zero-filled first: the pread overwrites every byte (delivery reads megabytes per round).
+    const std::size_t size = run.end - run.begin;
+    auto buffer = std::make_unique_for_overwrite<char[]>(size);
+    if (::pread(run.segment->fd, buffer.get(), size, run.begin) != static_cast<ssize_t>(size)) {
       return InternalError("cannot read " + run.segment->path);
     }
+    const std::string_view data(buffer.get(), size);
     std::size_t pos = 0;
     for (std::size_t i = 0; i < run.count; ++i) {
       std::uint32_t n = 0;
       std::memcpy(&n, data.data() + pos, 4);
       if (n < kBodyHeader || pos + 8 + n > data.size())
         return InternalError("bad frame in " + run.segment->path);
-      FrameHeader h = HeaderOf(std::string_view(data).substr(pos + 8, n));
+      FrameHeader h = HeaderOf(data.substr(pos + 8, n));
       out.push_back(StoredEvent{.sequence = h.sequence,
                                 .management = h.kind == 'M',
                                 .routing = std::string(h.routing),
