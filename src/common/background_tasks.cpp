@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/thread_name.hpp"
 namespace cenote {
 
 struct BackgroundTask::State {
@@ -83,7 +84,10 @@ std::unique_ptr<BackgroundTask> BackgroundTasks::Start(std::string name, Backgro
     state->stopping = true;  // never runs
   } else {
     // The thread holds the state too: it outlives every handle until the thread ends.
-    state->thread = std::thread([state] { state->Run(); });
+    state->thread = std::thread([state] {
+      SetThreadName(state->name);
+      state->Run();
+    });
     tasks_.push_back(state);
   }
   return std::unique_ptr<BackgroundTask>(new BackgroundTask(std::move(state)));

@@ -37,6 +37,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/mutex.hpp"
+#include "common/thread_name.hpp"
 #include "http/http1_codec.hpp"
 #include "http/http2_session.hpp"
 
@@ -201,7 +202,10 @@ class WorkerPool {
 
  private:
   void SpawnLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    threads_.emplace_back([this] { Run(); });
+    threads_.emplace_back([this] {
+      SetThreadName("http-worker");
+      Run();
+    });
   }
 
   void Run() {
@@ -1186,6 +1190,7 @@ Result<std::uint16_t> Server::Impl::Start() {
   Accept();
   for (int i = 0; i < io_threads; ++i) {
     io_threads_.emplace_back([this] {
+      SetThreadName("http-io");
       auto guard = asio::make_work_guard(io_);
       io_.run();
     });

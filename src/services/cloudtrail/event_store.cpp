@@ -26,6 +26,7 @@
 #include <set>
 
 #include "common/checksum.hpp"
+#include "common/thread_name.hpp"
 #include "store/durable_file.hpp"
 
 #include "services/common/params.hpp"
@@ -201,7 +202,10 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& dir,
   if (ec) return InternalError("cannot create " + dir + ": " + ec.message());
   std::unique_ptr<EventStore> store(new EventStore(dir, std::move(clock), mode));
   CENOTE_RETURN_IF_ERROR(store->Recover());
-  store->syncer_ = std::thread([s = store.get()] { s->Sync(); });
+  store->syncer_ = std::thread([s = store.get()] {
+    SetThreadName("ct-event-sync");
+    s->Sync();
+  });
   return store;
 }
 
