@@ -69,6 +69,22 @@ def cpu_seconds(server):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_thread(server):
+    """CPU seconds by thread name (the server names its threads: http-worker, http-io, cloudtrail.delivery's
+    task, ct-event-sync...)."""
+    out = {}
+    for task in os.listdir(f"/proc/{server.proc.pid}/task"):
+        try:
+            with open(f"/proc/{server.proc.pid}/task/{task}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{server.proc.pid}/task/{task}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 def measure(server, url, conc, duration):
     """wrk's numbers plus the server's CPU microseconds per request (steadier than req/s on a shared box)."""
     before = cpu_seconds(server)
@@ -120,12 +136,16 @@ def main():
                 return 2
         results = {}
         total_on = 0
+        threads_before = {who: cpu_by_thread(s) for who, s in servers.items()}
+        answered = {who: 0 for who in servers}
         for conc in concs:
             rounds = []
             for i in range(args.rounds):
                 row = {who: measure(servers[who], url, conc, args.duration) for who, url in urls.items()}
                 rounds.append(row)
                 total_on += int((row["on"].get("rps") or 0) * args.duration)
+                for who in row:
+                    answered[who] += row[who].get("requests") or 0
                 ratio = row["on"]["rps"] / row["off"]["rps"] if row["off"].get("rps") and row["on"].get("rps") else None
                 cpu = {who: row[who].get("cpu_us_per_request") or 0 for who in row}
                 print(f"conc {conc} round {i + 1}: recording off {row['off'].get('rps') or 0:,.0f} req/s "
@@ -150,6 +170,13 @@ def main():
                 print(f"4 KiB GET, {conc} connections: a trail of management events only (GETs not recorded, as on "
                       f"AWS) / no recording = {mgmt_median:.3f} req/s", flush=True)
         time.sleep(7)  # one more delivery round
+        # Where the servers' CPU went, per GET answered (the recording server's last delivery included).
+        for who in ("off", "on"):
+            after = cpu_by_thread(servers[who])
+            used = {name: after[name] - threads_before[who].get(name, 0.0) for name in after}
+            parts = {name: sec * 1e6 / answered[who] for name, sec in used.items() if sec > 0.005}
+            print(f"{who}: server CPU per GET by thread: " +
+                  ", ".join(f"{name} {us:.1f} us" for name, us in sorted(parts.items(), key=lambda kv: -kv[1])))
         print(f"recorded GetObject events delivered by the trail: {recorded_gets(on):,} "
               f"(about {total_on:,} GETs were answered while recording)")
         if args.json:

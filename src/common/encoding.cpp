@@ -290,9 +290,12 @@ Result<std::string> Deflate(std::string_view data, int window_bits, int level) {
 Result<std::string> GzipFast(std::string_view data) {
   // igzip's level 1 needs a work buffer; one per thread, reused (delivery runs on one thread).
   thread_local std::vector<std::uint8_t> level_buf(ISAL_DEF_LVL1_DEFAULT);
-  // Stored blocks bound the output: 5 bytes per 64 KiB block beyond the input, plus the gzip header and
-  // trailer.
-  std::string out(data.size() + data.size() / 4096 + 1024, '\0');
+  // The output is built in a buffer the thread keeps (filled once when it grows, not zeroed every call), then
+  // copied out at its compressed size. Stored blocks bound it: 5 bytes per 64 KiB block beyond the input,
+  // plus the gzip header and trailer.
+  thread_local std::string out;
+  const std::size_t bound = data.size() + data.size() / 4096 + 1024;
+  if (out.size() < bound) out.resize(bound);
   isal_zstream zs;
   isal_deflate_stateless_init(&zs);
   zs.gzip_flag = IGZIP_GZIP;
@@ -306,8 +309,9 @@ Result<std::string> GzipFast(std::string_view data) {
   zs.next_out = reinterpret_cast<std::uint8_t*>(out.data());
   zs.avail_out = static_cast<std::uint32_t>(out.size());
   if (data.size() > UINT32_MAX / 2 || isal_deflate_stateless(&zs) != COMP_OK) return Gzip(data, 1);
-  out.resize(zs.total_out);
-  return out;
+  std::string compressed(out.data(), zs.total_out);
+  if (out.size() > (64u << 20)) std::string().swap(out);  // a rare huge input does not stay resident
+  return compressed;
 }
 
 Result<std::string> Gunzip(std::string_view data) {

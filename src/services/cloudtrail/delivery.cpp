@@ -10,6 +10,7 @@
 // unchained digest that the next one does not point to; the chain stays valid.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "common/encoding.hpp"
@@ -83,63 +84,96 @@ Status Put(Env& env, const Trail& t, const std::string& key, std::string bytes, 
   return Status::FromResult(env.invoker.Call(caller, "s3", "PutObject", in));
 }
 
-struct Group {
-  std::vector<std::string> records;
-  std::vector<std::string> times;  // each record's eventTime
+// One log file being filled: records of one (account, region), at most kMaxRecordsPerFile of them.
+struct LogFile {
+  std::string account, region;
+  std::string content;  // {"Records":[ and the records so far
+  std::size_t records = 0;
+  std::string oldest, newest;  // eventTime
 };
 
+// Ends `f`'s content, writes it to the trail's bucket and starts `f` again (its buffer kept).
+Status WriteLogFile(Env& env, const Trail& t, LogFile& f, std::map<std::string, json::array>& written) {
+  f.content += "]}";
+  const std::string key = LogKey(t, f.account, f.region, env.Now());
+  const std::string hash = Sha256Hex(f.content);
+  // igzip level 1: delivery competes with requests for the same cores; JSON still shrinks about 9x.
+  CENOTE_ASSIGN_OR_RETURN(std::string gz, GzipFast(f.content));
+  CENOTE_RETURN_IF_ERROR(Put(env, t, key, std::move(gz), {}));
+  written[f.region].push_back(json::object{{"s3Bucket", t.bucket},
+                                           {"s3Object", key},
+                                           {"hashValue", hash},
+                                           {"hashAlgorithm", "SHA-256"},
+                                           {"newestEventTime", f.newest},
+                                           {"oldestEventTime", f.oldest}});
+  f.content.clear();
+  f.records = 0;
+  return Status::Ok();
+}
+
 // Delivers `t`'s events in [t.cursor, end): returns the log files written (by region, logFiles entries).
+// The events are read in place from the event log and copied once, into their log file.
 Result<std::map<std::string, json::array>> DeliverLogs(Env& env, const Trail& t, std::uint64_t end) {
-  std::map<std::pair<std::string, std::string>, Group> groups;  // (account, region)
-  // The recorder wrote which trails selected each event into its routing: no record is parsed here.
-  for (std::uint64_t from = t.cursor; from < end;) {
-    CENOTE_ASSIGN_OR_RETURN(auto batch, env.events->ReadFrom(from, 4096, kReadBatchBytes));
-    if (batch.empty()) break;
-    for (auto& e : batch) {
-      if (e.sequence >= end) break;
-      from = e.sequence + 1;
-      auto parts = SplitString(e.routing, '\t');
-      if (parts.size() != 4) continue;
-      bool selected = false;
-      for (std::string_view arn : SplitString(parts[3], ',')) selected = selected || arn == t.arn;
-      if (!selected) continue;
-      Group& g = groups[{std::string(parts[0]), std::string(parts[1])}];
-      g.times.emplace_back(parts[2]);
-      g.records.push_back(std::move(e.json));
-    }
-    if (batch.back().sequence + 1 > from) from = batch.back().sequence + 1;
-  }
+  // The file buffers (megabytes each) are kept by the delivery thread from one round to the next.
+  thread_local std::vector<LogFile> files;
+  for (LogFile& f : files) f.content.clear(), f.records = 0;
   std::map<std::string, json::array> written;
-  for (auto& [where, g] : groups) {
-    const auto& [account, region] = where;
-    for (std::size_t first = 0; first < g.records.size(); first += kMaxRecordsPerFile) {
-      std::size_t last = std::min(g.records.size(), first + kMaxRecordsPerFile);
-      std::size_t size = 16;
-      for (std::size_t i = first; i < last; ++i) size += g.records[i].size() + 1;
-      std::string content;
-      content.reserve(size);
-      content += "{\"Records\":[";
-      std::string oldest = g.times[first], newest = g.times[first];
-      for (std::size_t i = first; i < last; ++i) {
-        if (i > first) content += ',';
-        content += g.records[i];
-        oldest = std::min(oldest, g.times[i]);
-        newest = std::max(newest, g.times[i]);
-      }
-      content += "]}";
-      const std::string key = LogKey(t, account, region, env.Now());
-      const std::string hash = Sha256Hex(content);
-      // igzip level 1: delivery competes with requests for the same cores; JSON still shrinks about 9x.
-      CENOTE_ASSIGN_OR_RETURN(std::string gz, GzipFast(content));
-      CENOTE_RETURN_IF_ERROR(Put(env, t, key, gz, {}));
-      written[region].push_back(json::object{{"s3Bucket", t.bucket},
-                                             {"s3Object", key},
-                                             {"hashValue", hash},
-                                             {"hashAlgorithm", "SHA-256"},
-                                             {"newestEventTime", newest},
-                                             {"oldestEventTime", oldest}});
+  // The recorder wrote which trails selected each event into its routing (account, region, eventTime,
+  // trail ARNs, tab-separated): no record is parsed here.
+  auto add = [&](const StoredEventView& e) -> Status {
+    std::string_view fields[4];
+    std::string_view rest = e.routing;
+    for (int i = 0; i < 3; ++i) {
+      const std::size_t tab = rest.find('\t');
+      if (tab == std::string_view::npos) return Status::Ok();
+      fields[i] = rest.substr(0, tab);
+      rest.remove_prefix(tab + 1);
     }
+    if (rest.find('\t') != std::string_view::npos) return Status::Ok();
+    fields[3] = rest;
+    bool selected = false;
+    for (std::string_view arns = fields[3]; !selected && !arns.empty();) {
+      const std::size_t comma = arns.find(',');
+      selected = arns.substr(0, comma) == t.arn;
+      arns = comma == std::string_view::npos ? std::string_view() : arns.substr(comma + 1);
+    }
+    if (!selected) return Status::Ok();
+    auto it = std::find_if(files.begin(), files.end(),
+                           [&](const LogFile& f) { return f.account == fields[0] && f.region == fields[1]; });
+    if (it == files.end()) {
+      LogFile& f = files.emplace_back();
+      f.account = fields[0];
+      f.region = fields[1];
+      it = files.end() - 1;
+    }
+    LogFile& f = *it;
+    if (f.records == 0) {
+      if (f.content.capacity() == 0) f.content.reserve(kMaxRecordsPerFile * (e.json.size() + 64));
+      f.content += "{\"Records\":[";
+      f.oldest = f.newest = fields[2];
+    } else {
+      f.content += ',';
+      if (fields[2] < f.oldest) f.oldest = fields[2];
+      if (fields[2] > f.newest) f.newest = fields[2];
+    }
+    f.content += e.json;
+    if (++f.records == kMaxRecordsPerFile) return WriteLogFile(env, t, f, written);
+    return Status::Ok();
+  };
+  for (std::uint64_t from = t.cursor; from < end;) {
+    std::uint64_t next = from;
+    CENOTE_RETURN_IF_ERROR(
+        env.events->ForEachFrom(from, 4096, kReadBatchBytes, [&](const StoredEventView& e) -> Status {
+          next = std::max(next, e.sequence + 1);
+          return e.sequence < end ? add(e) : Status::Ok();
+        }));
+    if (next == from) break;  // nothing more in the log
+    from = next;
   }
+  for (LogFile& f : files) {
+    if (f.records > 0) CENOTE_RETURN_IF_ERROR(WriteLogFile(env, t, f, written));
+  }
+  if (files.size() > 4) files.resize(4);  // a multi-region trail's buffers are not all kept
   return written;
 }
 

@@ -600,8 +600,8 @@ Result<LookupAnswer> EventStore::Lookup(const LookupQuery& q) {
   return answer;
 }
 
-Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::size_t max_records,
-                                                      std::size_t max_bytes) {
+Status EventStore::ForEachFrom(std::uint64_t from, std::size_t max_records, std::size_t max_bytes,
+                               const std::function<Status(const StoredEventView&)>& fn) {
   // Which byte range of which segment holds the events, found under the lock; read with one pread per segment
   // outside it (a segment's frames are contiguous).
   struct Run {
@@ -631,15 +631,15 @@ Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::s
       runs.push_back(std::move(run));
     }
   }
-  std::vector<StoredEvent> out;
+  // Grows to the largest batch read on this thread and stays: its pages are not faulted in again every round.
+  thread_local std::vector<char> buffer;
   for (const Run& run : runs) {
-    // Not zero-filled first: the pread overwrites every byte (delivery reads megabytes per round).
     const std::size_t size = run.end - run.begin;
-    auto buffer = std::make_unique_for_overwrite<char[]>(size);
-    if (::pread(run.segment->fd, buffer.get(), size, run.begin) != static_cast<ssize_t>(size)) {
+    if (buffer.size() < size) buffer.resize(size);
+    if (::pread(run.segment->fd, buffer.data(), size, run.begin) != static_cast<ssize_t>(size)) {
       return InternalError("cannot read " + run.segment->path);
     }
-    const std::string_view data(buffer.get(), size);
+    const std::string_view data(buffer.data(), size);
     std::size_t pos = 0;
     for (std::size_t i = 0; i < run.count; ++i) {
       std::uint32_t n = 0;
@@ -647,13 +647,24 @@ Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::s
       if (n < kBodyHeader || pos + 8 + n > data.size())
         return InternalError("bad frame in " + run.segment->path);
       FrameHeader h = HeaderOf(data.substr(pos + 8, n));
-      out.push_back(StoredEvent{.sequence = h.sequence,
-                                .management = h.kind == 'M',
-                                .routing = std::string(h.routing),
-                                .json = std::string(h.json)});
+      CENOTE_RETURN_IF_ERROR(fn(StoredEventView{
+          .sequence = h.sequence, .management = h.kind == 'M', .routing = h.routing, .json = h.json}));
       pos += 8 + n;
     }
   }
+  return Status::Ok();
+}
+
+Result<std::vector<StoredEvent>> EventStore::ReadFrom(std::uint64_t from, std::size_t max_records,
+                                                      std::size_t max_bytes) {
+  std::vector<StoredEvent> out;
+  CENOTE_RETURN_IF_ERROR(ForEachFrom(from, max_records, max_bytes, [&out](const StoredEventView& e) {
+    out.push_back(StoredEvent{.sequence = e.sequence,
+                              .management = e.management,
+                              .routing = std::string(e.routing),
+                              .json = std::string(e.json)});
+    return Status::Ok();
+  }));
   return out;
 }
 
