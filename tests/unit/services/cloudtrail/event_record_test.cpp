@@ -63,6 +63,27 @@ iam::Principal User() {
   return p;
 }
 
+// Values are escaped eight bytes at a time when no byte needs it: every special byte at every position of a
+// word, and UTF-8 (bytes >= 0x80 are not escaped), must come back unchanged through a JSON parser.
+TEST(CloudTrailRecord, StringsEscapedAtEveryPosition) {
+  const std::string specials = std::string("\"\\\n\r\t\b\f\x01\x1f", 9) + std::string(1, '\0');
+  std::vector<std::string> keys;
+  for (char special : specials) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string key = "abcdefghijklmnopqr\xc3\xa9";  // 18 ASCII bytes and an e-acute
+      key.insert(at, 1, special);
+      keys.push_back(key);
+    }
+  }
+  for (const std::string& key : keys) {
+    Call c("s3", "DeleteObject");
+    c.ctx.principal = User();
+    c.params = json::object{{"Bucket", "b"}, {"Key", key}};
+    json::object e = c.Record();
+    ASSERT_EQ(e["requestParameters"].as_object().at("key").as_string(), key);
+  }
+}
+
 TEST(CloudTrailRecord, IamUserDeniedDeleteBucket) {
   Call c("s3", "DeleteBucket");
   c.ctx.principal = User();
