@@ -116,6 +116,15 @@ Status Invoke(Env& env, const json::object& d, const json::object& event, const 
     in.params = json::object{{"stateMachineArn", arn}, {"input", input}};
     return Status::FromResult(env.invoker->Call(caller, "states", "StartExecution", in));
   }
+  if (service == "glue" && ArnResource(arn).starts_with("workflow/")) {
+    // A Glue workflow: the event joins the batch of the workflow's EVENT trigger (glue:notifyEvent, as the
+    // target's role; the trigger's EventBatchingCondition decides when a run starts).
+    aws::Caller caller = RoleCaller(d, role);
+    caller.region = ArnRegion(arn);
+    in.params = json::object{
+        {"Name", ArnResource(arn).substr(9)}, {"EventId", event_id}, {"Event", json::serialize(event)}};
+    return Status::FromResult(env.invoker->Call(caller, "glue", "NotifyEvent", in));
+  }
   if (service == "events" && ArnResource(arn).starts_with("event-bus/")) {
     // The event itself goes on to the other bus (the target's input does not apply to bus targets).
     aws::Caller caller;

@@ -23,8 +23,10 @@ NOTES = {
                   "quoting rules, `<aws.events.rule-arn>`, `<aws.events.rule-name>`, `<aws.events.event>`, "
                   "`<aws.events.event.json>`, `<aws.events.event.ingestion-time>`); SqsParameters.MessageGroupId (FIFO), "
                   "KinesisParameters.PartitionKeyPath, RoleArn, RetryPolicy, DeadLetterConfig (SQS); targets: SQS "
-                  "(standard and FIFO), Kinesis, Firehose, SNS, another event bus (same or cross account), Lambda and "
-                  "Step Functions (through the Invoker)",
+                  "(standard and FIFO), Kinesis, Firehose, SNS, another event bus (same or cross account), Lambda, "
+                  "Step Functions and Glue workflows (arn:aws:glue:<region>:<account>:workflow/<name> with RoleArn: "
+                  "glue:notifyEvent to the workflow's EVENT trigger, whose EventBatchingCondition starts the run) "
+                  "(through the Invoker)",
     "TestEventPattern": "the same matcher as rules",
     "PutPermission": "Action/Principal/StatementId/Condition statements or a whole Policy; the policy authorizes "
                      "cross-account PutEvents",
@@ -38,7 +40,8 @@ NOTES = {
 GAPS = [
     "Connections, API destinations, endpoints, partner event sources and UpdateEventBus's KMS / DeadLetterConfig / "
     "LogConfig are not implemented (answered as unsupported operations).",
-    "Targets other than SQS, SNS, Kinesis, Firehose, event buses, Lambda and Step Functions fail their deliveries "
+    "Targets other than SQS, SNS, Kinesis, Firehose, event buses, Lambda, Step Functions and Glue workflows fail "
+    "their deliveries "
     "(retried, then dead-lettered).",
 ]
 
@@ -57,7 +60,8 @@ DELIVERY = [
     "too. A background task delivers due rows through the in-process Invoker and deletes them once delivered.",
     "Deliveries are made as the service principal `events.amazonaws.com` with `aws:SourceArn` = the rule ARN and "
     "`aws:SourceAccount` (SQS, SNS, Lambda: the target's resource policy decides), or as a session of the target's "
-    "RoleArn (Kinesis, Firehose, Step Functions, event buses when given; the role must trust events.amazonaws.com).",
+    "RoleArn (Kinesis, Firehose, Step Functions, Glue workflows, event buses when given; the role must trust "
+    "events.amazonaws.com).",
     "Failures are retried with exponential backoff (1 s doubling up to 60 s) within RetryPolicy "
     "(MaximumRetryAttempts, default 185; MaximumEventAgeInSeconds, default 86400); access-denied and not-found "
     "errors are not retried. Exhausted events go to DeadLetterConfig's SQS queue with the message attributes "

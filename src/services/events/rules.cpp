@@ -71,7 +71,8 @@ Status CheckTarget(const json::object& t) {
                      {"Parameter " + arn + " is not valid. Reason: Provided Arn is not in correct format."});
   }
   // AWS requires a role for the targets it calls as the role.
-  if ((service == "kinesis" || service == "firehose" || service == "states") && !t.contains("RoleArn")) {
+  if ((service == "kinesis" || service == "firehose" || service == "states" || service == "glue") &&
+      !t.contains("RoleArn")) {
     return MakeError(errors::kValidation, {"RoleArn is required for target " + arn + "."});
   }
   if (service == "sqs" && arn.ends_with(".fifo")) {

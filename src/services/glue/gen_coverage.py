@@ -66,8 +66,13 @@ NOTES = {
     "BatchStopJobRun": "runs not running are per-entry errors",
     "GetJobBookmark": "the entry stored by the last successful run with `job-bookmark-enable` (see docs/glue-jobs.md)",
     "ResetJobBookmark": "RunId ignored: the whole bookmark is reset",
-    "CreateTrigger": "SCHEDULED (AWS cron), CONDITIONAL (AND/ANY over job and crawler states), ON_DEMAND; EVENT "
-                     "triggers are stored but EventBridge event batching never fires them; StartOnCreation",
+    "CreateTrigger": "SCHEDULED (AWS cron), CONDITIONAL (AND/ANY over job and crawler states), ON_DEMAND, EVENT "
+                     "(a workflow's start by EventBridge: EventBatchingCondition BatchSize 1-100, default 1, and "
+                     "BatchWindow 1-900 s, default 900, from the batch's first event; the batch is durable); "
+                     "StartOnCreation",
+    "NotifyEvent": "not an API operation (Cenote's name, added to the model by an overlay, for EventBridge's delivery "
+                   "to a workflow target as the target's role: the IAM action glue:notifyEvent); answered "
+                   "UnknownOperationException to any caller but EventBridge",
     "StartTrigger": "ON_DEMAND: fires now (in a workflow: starts a workflow run); others: ACTIVATED",
     "StopTrigger": "DEACTIVATED; an ON_DEMAND trigger cannot be stopped (InvalidInputException)",
     "GetTriggers": "DependentJobName filter",
@@ -76,7 +81,9 @@ NOTES = {
     "DeleteWorkflow": "deletes the workflow's triggers",
     "StartWorkflowRun": "fires the workflow's start triggers; conditional triggers fire once per run; RunProperties "
                         "over DefaultRunProperties; MaxConcurrentRuns",
-    "GetWorkflowRun": "Statistics; IncludeGraph with the run's job runs",
+    "GetWorkflowRun": "Statistics; IncludeGraph with the run's job runs; StartingEventBatchCondition (BatchSize: "
+                      "the batch filled, or BatchWindow: the window expired) and the run property aws:eventIds (a "
+                      "JSON array of the batch's event ids) for a run an EVENT trigger started",
     "StopWorkflowRun": "stops the run's job runs; STOPPING then STOPPED",
     "ResumeWorkflowRun": "a finished run only (IllegalWorkflowStateException otherwise); a new run (PreviousRunId) "
                          "starts the given job, crawler or trigger nodes and goes on downstream, inheriting what "

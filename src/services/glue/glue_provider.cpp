@@ -267,6 +267,7 @@ const GlueProvider::Table& Operations() {
       {"ListJobs", ListJobs},
       {"ListTriggers", ListTriggers},
       {"ListWorkflows", ListWorkflows},
+      {"NotifyEvent", NotifyEvent},
       {"PutDataCatalogEncryptionSettings", PutDataCatalogEncryptionSettings},
       {"PutWorkflowRunProperties", PutWorkflowRunProperties},
       {"ResetJobBookmark", ResetJobBookmark},

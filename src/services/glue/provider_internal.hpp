@@ -203,6 +203,9 @@ Result<aws::OperationOutput> UpdateWorkflow(GlueEnv& env, const aws::RequestCont
                                             aws::OperationInput& input);
 Result<aws::OperationOutput> DeleteWorkflow(GlueEnv& env, const aws::RequestContext& ctx,
                                             aws::OperationInput& input);
+// NotifyEvent: not an API operation; EventBridge's delivery of an event to a workflow target (events only).
+Result<aws::OperationOutput> NotifyEvent(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input);
 Result<aws::OperationOutput> StartWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,
                                               aws::OperationInput& input);
 Result<aws::OperationOutput> GetWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,

@@ -31,16 +31,18 @@ NOTES = {
                                 "checkpoints kept across restarts, OnFailure destination with AWS's KinesisBatchInfo "
                                 "record), polled as the function's execution role; FilterCriteria is stored, not "
                                 "applied; ParallelizationFactor is 1",
-    "CreateFunctionUrlConfig": "AuthType NONE or AWS_IAM, Cors, InvokeMode BUFFERED (RESPONSE_STREAM is refused with "
-                               "InvalidParameterValueException); for $LATEST or an alias (not a version); the URL is "
+    "CreateFunctionUrlConfig": "AuthType NONE or AWS_IAM, Cors, InvokeMode BUFFERED or RESPONSE_STREAM (the body "
+                               "chunked to the client as the handler writes it, status/headers/cookies from "
+                               "awslambda.HttpResponseStream.from's prelude); for $LATEST or an alias (not a version); the URL is "
                                "https://<url-id>.lambda-url.<region>.on.aws/ as on AWS, served locally (see Function URLs)",
     "InvokeFunctionUrl": "not an API operation (Cenote's name for a request to a function URL, added to the model by "
                          "an overlay): the IAM action lambda:InvokeFunctionUrl; see Function URLs",
-    "InvokeWithResponseStream": "RequestResponse and DryRun; the buffered handler's response streamed as "
-                                "PayloadChunk events (32 KB each) then InvokeComplete (ErrorCode/ErrorDetails for a "
-                                "function error, LogResult with LogType=Tail), Content-Type "
-                                "application/vnd.amazon.eventstream; handlers that stream (awslambda.streamifyResponse)"
-                                " are run buffered",
+    "InvokeWithResponseStream": "RequestResponse and DryRun; a streaming handler's writes (awslambda.streamifyResponse "
+                                "in Cenote's Node runtime or aws-lambda-ric; any runtime using the Runtime API's "
+                                "streaming response mode) as PayloadChunk events as they arrive, a buffered handler's "
+                                "response at its end (32 KB chunks), then InvokeComplete (ErrorCode/ErrorDetails for a "
+                                "function error, also one raised after some chunks through the error trailers; "
+                                "LogResult with LogType=Tail); up to 20 MiB streamed",
     "AddLayerVersionPermission": "Action lambda:GetLayerVersion for an account, its root ARN, or * with OrganizationId "
                                  "(aws:PrincipalOrgID); RevisionId checked; the layer version policy is the resource "
                                  "policy the authorizer evaluates for lambda:GetLayerVersion, which CreateFunction and "
@@ -57,10 +59,10 @@ NOTES = {
 GAPS = [
     "Code signing, recursion and runtime management configs, InvokeAsync, container images and SnapStart are not "
     "supported (their operations answer UnknownOperationException).",
-    "Function URLs with InvokeMode RESPONSE_STREAM are refused; a handler that streams its response "
-    "(awslambda.streamifyResponse, the Runtime API's chunked response mode) is not supported: InvokeWithResponseStream "
-    "streams buffered responses.",
-    "Provisioned environments' init logs are not sent to CloudWatch Logs; provisioned concurrency is re-initialized "
+    "Response streaming: Invoke of a streaming handler answers its streamed bytes buffered (at most 20 MiB); the "
+    "Python runtime has no streaming handlers (as on AWS).",
+    "Provisioned environments' init logs (INIT_START, the init output, INIT_REPORT on failure) go to the environment's "
+    "log stream when it starts; provisioned concurrency is re-initialized "
     "after a restart (IN_PROGRESS, then READY); Application Auto Scaling of provisioned concurrency is not supported.",
     "AWS's Node.js runtime interface client (aws-lambda-ric 3.3.0, built by scripts/bootstrap.sh into "
     ".deps/aws-lambda-ric) is tested on the Runtime API (tests/e2e/lambda/test_ric.py); the Python one (awslambdaric) "

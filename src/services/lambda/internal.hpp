@@ -180,10 +180,47 @@ struct InvokeOutcome {
   std::string function_error;  // "Unhandled" or ""
   std::string log_tail;        // base64 of the last 4 KB, when asked
   std::string executed_version;
+  bool streamed = false;     // the handler streamed its response (to the sink, when one was given)
+  std::string content_type;  // of a streamed response
 };
+// `sink` (optional): where a streaming handler's bytes go as it writes them (Runtimes::Invoke).
 Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
                                    const std::string& client_context, bool tail,
-                                   const std::string& request_id);
+                                   const std::string& request_id, const ResponseSink* sink = nullptr);
+
+// A streamed invocation seen from the response side: what the runtime has streamed so far, and the outcome
+// once the invocation is over. Filled by the thread running the invocation (StartStreamedInvocation), read by
+// the response body; thread-safe.
+class InvocationStream {
+ public:
+  // Waits until the invocation streams its first bytes (or opens its stream), or ends.
+  void WaitStarted();
+  // Waits for streamed bytes or the end: the bytes since the last call (possibly empty), and whether the
+  // invocation is over (then `outcome` is final).
+  std::string Take(bool& over);
+  bool Over() const;
+  const Result<InvokeOutcome>& outcome() const { return outcome_; }  // valid once over
+  // The stream's Content-Type, once started ("" for a handler that did not stream).
+  std::string content_type() const;
+
+  // The producer's side.
+  void Begin(const std::string& content_type);
+  void Write(std::string_view bytes);
+  void Finish(Result<InvokeOutcome> outcome);
+
+ private:
+  mutable Mutex mu_;
+  CondVar cv_{mu_};
+  bool started_ GUARDED_BY(mu_) = false;
+  bool over_ GUARDED_BY(mu_) = false;
+  std::string pending_ GUARDED_BY(mu_);
+  std::string content_type_ GUARDED_BY(mu_);
+  Result<InvokeOutcome> outcome_ = InvokeOutcome{};  // written once, before over_ is set
+};
+// Runs InvokeTarget on a thread of its own, its streamed bytes going to the returned stream.
+std::shared_ptr<InvocationStream> StartStreamedInvocation(Env& env, const Target& target, std::string payload,
+                                                          std::string client_context, bool tail,
+                                                          std::string request_id);
 // Sends a destination record (asynchronous invocations, event source mappings' OnFailure) to an SQS queue,
 // SNS topic, Lambda function or EventBridge bus as the function's execution role; `doc` names the function
 // ("account", "region", "name"). Failures are logged.
@@ -201,6 +238,13 @@ json::object FunctionUrlEvent(const aws::RawRequest& request, const std::string&
 // The HTTP response a function's result maps to: a result with a statusCode is a response object; any other
 // valid JSON is a 200 application/json body holding the result as returned; anything else a 502.
 http::HttpResponse FunctionUrlResponse(const std::string& payload);
+// The response of a RESPONSE_STREAM URL: once the invocation starts streaming, its status and headers (from
+// awslambda.HttpResponseStream.from's prelude when the stream's Content-Type is
+// application/vnd.awslambda.http-integration-response: JSON, 8 NUL bytes, then the body; else 200 and the
+// stream's Content-Type) and the body as a chunked stream that follows the function's writes. A handler that
+// did not stream maps as FunctionUrlResponse; an invocation that failed before streaming is a 502 (429 when
+// throttled).
+http::HttpResponse FunctionUrlStreamedResponse(std::shared_ptr<InvocationStream> stream);
 // The CORS headers a URL's config (its "Cors" member) gives a request from `origin` (a preflight asking for
 // `method` and the comma-separated `request_headers`), or nullopt when it does not allow it.
 std::optional<http::Headers> FunctionUrlCors(const json::object& config, std::string_view origin,

@@ -128,6 +128,10 @@ Result<PreparedSpec> PrepareSpec(Env& env, const Target& target) {
     CENOTE_ASSIGN_OR_RETURN(std::string dir, env.CodeDir(code));
     spec.layer_dirs.push_back(dir);
   }
+  // A provisioned environment's init goes to its log stream when it happens, as the execution role.
+  spec.init_log = [&env, target, role, group = spec.log_group](const InvocationResult& r) {
+    SendLogs(env, target, role, group, r);
+  };
   const std::string endpoint = env.Endpoint();
   const std::string account = target.key.account, region = target.key.region, name = target.key.name;
   spec.session = [&env, role, account, region, name, function_arn,
@@ -151,7 +155,7 @@ Result<PreparedSpec> PrepareSpec(Env& env, const Target& target) {
 
 Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::string& payload,
                                    const std::string& client_context, bool tail,
-                                   const std::string& request_id) {
+                                   const std::string& request_id, const ResponseSink* sink) {
   CENOTE_ASSIGN_OR_RETURN(PreparedSpec prepared, PrepareSpec(env, target));
   const EnvironmentSpec& spec = prepared.spec;
   const std::string& role = prepared.role;
@@ -164,10 +168,12 @@ Result<InvokeOutcome> InvokeTarget(Env& env, const Target& target, const std::st
     return Throttled("ConcurrentInvocationLimitExceeded");
   }
   CENOTE_ASSIGN_OR_RETURN(InvocationResult r, env.runtimes->Invoke(spec, request_id, payload, client_context,
-                                                                   target.invoked_arn));
+                                                                   target.invoked_arn, sink));
   SendLogs(env, target, role, spec.log_group, r);
   InvokeOutcome out;
   out.payload = r.payload;
+  out.streamed = r.streamed;
+  out.content_type = r.content_type;
   out.function_error = r.function_error ? "Unhandled" : "";
   out.executed_version = target.version;
   if (tail) out.log_tail = Base64Encode(LastBytes(r.log, 4096));
@@ -236,34 +242,111 @@ Result<OperationOutput> Invoke(Env& env, const RequestContext& ctx, OperationInp
 
 // ---- InvokeWithResponseStream
 
+void InvocationStream::WaitStarted() {
+  MutexLock lock(mu_);
+  cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return started_ || over_; });
+}
+
+std::string InvocationStream::Take(bool& over) {
+  MutexLock lock(mu_);
+  cv_.Wait(lock, [&]() EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !pending_.empty() || over_; });
+  over = over_;
+  return std::exchange(pending_, std::string());
+}
+
+bool InvocationStream::Over() const {
+  MutexLock lock(mu_);
+  return over_;
+}
+
+std::string InvocationStream::content_type() const {
+  MutexLock lock(mu_);
+  return content_type_;
+}
+
+void InvocationStream::Begin(const std::string& content_type) {
+  MutexLock lock(mu_);
+  started_ = true;
+  content_type_ = content_type;
+  cv_.SignalAll();
+}
+
+void InvocationStream::Write(std::string_view bytes) {
+  MutexLock lock(mu_);
+  started_ = true;
+  pending_.append(bytes);
+  cv_.SignalAll();
+}
+
+void InvocationStream::Finish(Result<InvokeOutcome> outcome) {
+  outcome_ = std::move(outcome);
+  MutexLock lock(mu_);
+  over_ = true;
+  cv_.SignalAll();
+}
+
+std::shared_ptr<InvocationStream> StartStreamedInvocation(Env& env, const Target& target, std::string payload,
+                                                          std::string client_context, bool tail,
+                                                          std::string request_id) {
+  auto stream = std::make_shared<InvocationStream>();
+  std::thread([&env, stream, target, payload = std::move(payload), client_context = std::move(client_context),
+               tail, request_id = std::move(request_id)] {
+    ResponseSink sink;
+    sink.begin = [stream](const std::string& type) { stream->Begin(type); };
+    sink.write = [stream](std::string_view bytes) { stream->Write(bytes); };
+    stream->Finish(InvokeTarget(env, target, payload, client_context, tail, request_id, &sink));
+  }).detach();
+  return stream;
+}
+
 namespace {
 
-// The response of a streamed invocation of a buffered handler: the payload as PayloadChunk events, then
-// InvokeComplete (ErrorCode/ErrorDetails for a function error, LogResult when asked), as AWS streams it.
+// The event stream of InvokeWithResponseStream: PayloadChunk events as the function streams (a streaming
+// handler's writes as they arrive; a buffered handler's payload at its end), then InvokeComplete
+// (ErrorCode/ErrorDetails for a function error, LogResult when asked), as AWS streams it.
 class ResponseStreamBody final : public aws::protocol::EventStreamBody {
  public:
-  ResponseStreamBody(std::string payload, json::object complete)
-      : payload_(std::move(payload)), complete_(std::move(complete)) {}
+  explicit ResponseStreamBody(std::shared_ptr<InvocationStream> stream) : stream_(std::move(stream)) {}
 
  protected:
   void Refill() override {
-    for (std::size_t at = 0; at < payload_.size(); at += kChunk) {
-      Queue(aws::protocol::EventStreamMessage({{":event-type", "PayloadChunk"},
-                                               {":content-type", "application/octet-stream"},
-                                               {":message-type", "event"}},
-                                              std::string_view(payload_).substr(at, kChunk)));
+    bool over = false;
+    std::string bytes = stream_->Take(over);
+    QueueChunks(bytes);
+    if (!over) return;
+    json::object complete;
+    if (const Result<InvokeOutcome>& r = stream_->outcome(); r) {
+      if (!r->function_error.empty()) {
+        // A function error ends the stream: InvokeComplete carries the error (after what was streamed).
+        complete["ErrorCode"] = r->function_error;
+        complete["ErrorDetails"] = r->payload;
+      } else if (!r->streamed) {
+        QueueChunks(r->payload);
+      }
+      if (!r->log_tail.empty()) complete["LogResult"] = r->log_tail;
+    } else {
+      complete["ErrorCode"] = r.error().code;
+      complete["ErrorDetails"] = r.error().message;
     }
     Queue(aws::protocol::EventStreamMessage({{":event-type", "InvokeComplete"},
                                              {":content-type", "application/json"},
                                              {":message-type", "event"}},
-                                            json::serialize(complete_)));
+                                            json::serialize(complete)));
     End();
   }
 
  private:
+  void QueueChunks(std::string_view bytes) {
+    for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
+      Queue(aws::protocol::EventStreamMessage({{":event-type", "PayloadChunk"},
+                                               {":content-type", "application/octet-stream"},
+                                               {":message-type", "event"}},
+                                              bytes.substr(at, kChunk)));
+    }
+  }
+
   static constexpr std::size_t kChunk = 32 * 1024;
-  std::string payload_;
-  json::object complete_;
+  std::shared_ptr<InvocationStream> stream_;
 };
 
 }  // namespace
@@ -301,20 +384,15 @@ Result<OperationOutput> InvokeWithResponseStream(Env& env, const RequestContext&
     return o;
   }
   const bool tail = GetString(params, "LogType").value_or("None") == "Tail";
-  CENOTE_ASSIGN_OR_RETURN(InvokeOutcome r,
-                          InvokeTarget(env, target, payload, GetString(params, "ClientContext").value_or(""),
-                                       tail, ctx.request_id));
-  json::object complete;
-  std::string body = r.payload;
-  if (!r.function_error.empty()) {
-    // A function error ends the stream: InvokeComplete carries the error, no payload chunks.
-    complete["ErrorCode"] = r.function_error;
-    complete["ErrorDetails"] = r.payload;
-    body.clear();
-  }
-  if (tail) complete["LogResult"] = r.log_tail;
-  OperationOutput out(json::object{{"StatusCode", 200}, {"ExecutedVersion", r.executed_version}});
-  out.body = std::make_unique<ResponseStreamBody>(std::move(body), std::move(complete));
+  // The invocation runs on a thread of its own: the answer (status, headers) goes out once the function
+  // starts streaming, and its chunks follow as it writes them. Errors before that (throttling, no
+  // environment) are the operation's.
+  std::shared_ptr<InvocationStream> stream = StartStreamedInvocation(
+      env, target, payload, GetString(params, "ClientContext").value_or(""), tail, ctx.request_id);
+  stream->WaitStarted();
+  if (stream->Over() && !stream->outcome()) return stream->outcome().error();
+  OperationOutput out(json::object{{"StatusCode", 200}, {"ExecutedVersion", target.version}});
+  out.body = std::make_unique<ResponseStreamBody>(std::move(stream));
   return out;
 }
 

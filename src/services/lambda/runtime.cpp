@@ -21,6 +21,7 @@
 #include "common/encoding.hpp"
 #include "common/mutex.hpp"
 #include "common/random.hpp"
+#include "common/strings.hpp"
 #include "http/server.hpp"
 #include "services/common/sandbox.hpp"
 #include "services/lambda/runtime_files.hpp"
@@ -132,6 +133,12 @@ struct ExecEnv {
   bool responded GUARDED_BY(mu) = false;
   bool response_error GUARDED_BY(mu) = false;
   std::string response GUARDED_BY(mu);
+  // Response streaming: where the current invocation's streamed bytes go (a copy of the caller's sink, so
+  // that a Runtime API thread still writing after the invocation gave up holds no dangling reference), and
+  // whether the runtime streamed.
+  std::shared_ptr<const ResponseSink> sink GUARDED_BY(mu);
+  bool streamed GUARDED_BY(mu) = false;
+  std::string content_type GUARDED_BY(mu);
   std::string output GUARDED_BY(mu);       // what the runtime printed since the last invocation began
   std::string init_output GUARDED_BY(mu);  // what it printed before its first /next (the init phase)
   bool reading GUARDED_BY(mu) = false;     // the reader holds bytes it has not appended yet
@@ -183,7 +190,7 @@ class Runtimes::Impl {
 
   Result<InvocationResult> Invoke(const EnvironmentSpec& spec, const std::string& request_id,
                                   const std::string& payload, const std::string& client_context,
-                                  const std::string& invoked_arn) {
+                                  const std::string& invoked_arn, const ResponseSink* sink) {
     InvocationResult result;
     std::shared_ptr<ExecEnv> env = TakeWarm(spec.key);
     const auto started = Clock::now();
@@ -204,6 +211,9 @@ class Runtimes::Impl {
       env->responded = false;
       env->response_error = false;
       env->response.clear();
+      env->sink = sink != nullptr ? std::make_shared<const ResponseSink>(*sink) : nullptr;
+      env->streamed = false;
+      env->content_type.clear();
       env->pending = true;
       if (!result.cold) env->output.clear();
       env->cv.SignalAll();
@@ -252,6 +262,9 @@ class Runtimes::Impl {
         result.payload = env->response;
         result.function_error = env->response_error;
       }
+      result.streamed = env->streamed;
+      result.content_type = env->content_type;
+      env->sink.reset();
     }
     result.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - invoke_start).count();
     if (!timed_out) DrainOutput(*env);
@@ -407,21 +420,34 @@ class Runtimes::Impl {
     } else {
       std::shared_ptr<ExecEnv> env = *started;
       bool ok = false;
+      const std::int64_t start_ms = NowMs();
+      const auto init_start = Clock::now();
+      std::string init_output;
       {
         MutexLock l(env->mu);
         env->provisioned_for = id;
-        env->cv.WaitUntil(
-            l, Clock::now() + std::chrono::seconds(10),
-            [&]() EXCLUSIVE_LOCKS_REQUIRED(env->mu) { return env->ready || env->init_error || env->dead; });
+        env->cv.WaitUntil(l, init_start + std::chrono::seconds(10), [&]() EXCLUSIVE_LOCKS_REQUIRED(env->mu) {
+          return env->ready || env->init_error || env->dead;
+        });
         ok = env->ready && !env->init_error && !env->dead;
+      }
+      if (!ok) DrainOutput(*env);  // what a failed init printed last
+      {
+        MutexLock l(env->mu);
+        init_output = std::move(env->ready ? env->init_output : env->output);
+        env->init_output.clear();
         if (ok) {
           env->busy = false;
           env->last_used_ms = NowMs();
-          env->init_output.clear();
         } else {
+          env->output.clear();
           error =
               env->init_error ? env->init_error_body : "the runtime did not finish its init in 10 seconds";
         }
+      }
+      if (spec.init_log) {
+        const double init_ms = std::chrono::duration<double, std::milli>(Clock::now() - init_start).count();
+        spec.init_log(InitLog(spec, *env, start_ms, init_output, ok ? "" : error, init_ms));
       }
       if (!ok) {
         Kill(*env);
@@ -434,6 +460,39 @@ class Runtimes::Impl {
       provision_errors_[id] = error;
       provision_failed_ms_[id] = NowMs();
     }
+  }
+
+  // The log of a provisioned environment's init, as AWS writes it to the environment's log stream when the
+  // environment starts (not at its first invocation): INIT_START, what the runtime printed, and for a
+  // failed init the error and INIT_REPORT.
+  static InvocationResult InitLog(const EnvironmentSpec& spec, ExecEnv& env, std::int64_t start_ms,
+                                  const std::string& init_output, const std::string& error, double init_ms) {
+    InvocationResult r;
+    r.cold = true;
+    r.init_ms = init_ms;
+    r.log_stream = env.log_stream;
+    r.session = env.session;
+    r.log_events.push_back({start_ms, "INIT_START Runtime Version: " + spec.runtime + ".cenote"});
+    std::size_t at = 0;
+    while (at < init_output.size()) {
+      std::size_t nl = init_output.find('\n', at);
+      if (nl == std::string::npos) nl = init_output.size();
+      r.log_events.push_back({start_ms, init_output.substr(at, nl - at)});
+      at = nl + 1;
+    }
+    const std::int64_t end_ms = NowMs();
+    if (!error.empty()) {
+      boost::system::error_code ec;
+      boost::json::value doc = boost::json::parse(error, ec);
+      std::string type = "Runtime.Unknown";
+      if (!ec && doc.is_object()) {
+        if (const auto* t = doc.as_object().if_contains("errorType"); t && t->is_string())
+          type = std::string(t->get_string());
+      }
+      r.log_events.push_back({end_ms, "INIT_REPORT Init Duration: " + Fixed2(init_ms) +
+                                          " ms\tPhase: init\tStatus: error\tError Type: " + type});
+    }
+    return r;
   }
 
   std::shared_ptr<ExecEnv> TakeWarm(const std::string& key) {
@@ -766,6 +825,10 @@ class Runtimes::Impl {
       std::string id(rest.substr(0, s));
       std::string_view what = rest.substr(s + 1);
       if (what != "response" && what != "error") return Answer(404, ErrorDoc("NotFound", "unknown path"));
+      if (what == "response" &&
+          AsciiLower(req.headers.Get("Lambda-Runtime-Function-Response-Mode").value_or("")) == "streaming") {
+        return StreamResponse(*env, id, req);
+      }
       auto body = http::ReadAll(*req.body, 6 * 1024 * 1024 + 1);
       MutexLock lock(env->mu);
       if (id != env->request_id || env->responded || env->pending) {
@@ -797,6 +860,80 @@ class Runtimes::Impl {
       return Answer(202, "{\"status\":\"OK\"}");
     }
     return Answer(404, ErrorDoc("NotFound", "unknown path"));
+  }
+
+  // A streamed response
+  // (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html#runtimes-custom-response-streaming):
+  // the body's bytes go to the invocation's sink as they arrive (or are kept, up to the 20 MiB AWS streams,
+  // for a caller that buffers); a function error comes in the trailers Lambda-Runtime-Function-Error-Type and
+  // Lambda-Runtime-Function-Error-Body (its error document, base64), after whatever was streamed.
+  http::HttpResponse StreamResponse(ExecEnv& env, const std::string& id, http::HttpRequest& req) {
+    constexpr std::size_t kStreamLimit = 20 * 1024 * 1024;
+    std::shared_ptr<const ResponseSink> sink;
+    std::string content_type(req.headers.Get("Content-Type").value_or("application/octet-stream"));
+    {
+      MutexLock lock(env.mu);
+      if (id != env.request_id || env.responded || env.pending || env.streamed) {
+        return Answer(400, ErrorDoc("InvalidStateTransition",
+                                    "State transition from Ready to InvocationResponse failed for runtime. "
+                                    "Error: State transition is not allowed"));
+      }
+      env.streamed = true;
+      env.content_type = content_type;
+      sink = env.sink;
+    }
+    if (sink && sink->begin) sink->begin(content_type);
+    std::string kept;
+    std::size_t total = 0;
+    std::array<char, 16384> buf{};
+    Status read = Status::Ok();
+    while (true) {
+      auto n = req.body->Read(buf.data(), buf.size());
+      if (!n) {
+        read = n.error();
+        break;
+      }
+      if (*n == 0) break;
+      total += *n;
+      if (total > kStreamLimit) {
+        read = MakeError("Function.ResponseSizeTooLarge",
+                         "Response payload size exceeded maximum allowed payload size (20971520 bytes).");
+        break;
+      }
+      if (sink) {
+        if (sink->write) sink->write(std::string_view(buf.data(), *n));
+      } else {
+        kept.append(buf.data(), *n);
+      }
+    }
+    std::string error_type, error_body;
+    if (const http::Headers* trailers = req.body->Trailers(); read && trailers != nullptr) {
+      error_type = std::string(trailers->Get("Lambda-Runtime-Function-Error-Type").value_or(""));
+      const std::string encoded(trailers->Get("Lambda-Runtime-Function-Error-Body").value_or(""));
+      if (!error_type.empty()) {
+        auto decoded = Base64Decode(encoded);
+        boost::system::error_code ec;
+        if (decoded) {
+          auto doc = boost::json::parse(*decoded, ec);
+          if (!ec && doc.is_object()) error_body = *decoded;
+        }
+        if (error_body.empty()) error_body = ErrorDoc(error_type, decoded ? *decoded : encoded);
+      }
+    } else if (!read) {
+      error_type = read.error().code == "Function.ResponseSizeTooLarge" ? read.error().code
+                                                                        : "Runtime.TruncatedResponse";
+      error_body = ErrorDoc(error_type, read.error().message);
+    }
+    MutexLock lock(env.mu);
+    if (id != env.request_id || env.responded) return Answer(410, ErrorDoc("Gone", "invocation over"));
+    env.responded = true;
+    env.response_error = !error_type.empty();
+    env.response = env.response_error ? error_body : std::move(kept);
+    env.cv.SignalAll();
+    if (!read && read.error().code == "Function.ResponseSizeTooLarge") {
+      return Answer(413, ErrorDoc("RequestEntityTooLarge", "payload too large"));
+    }
+    return Answer(202, "{\"status\":\"OK\"}");
   }
 
   http::HttpResponse Next(ExecEnv& env) {
@@ -857,8 +994,8 @@ Result<std::unique_ptr<Runtimes>> Runtimes::Start(RuntimesOptions options) {
 
 Result<InvocationResult> Runtimes::Invoke(const EnvironmentSpec& spec, const std::string& request_id,
                                           const std::string& payload, const std::string& client_context,
-                                          const std::string& invoked_arn) {
-  return impl_->Invoke(spec, request_id, payload, client_context, invoked_arn);
+                                          const std::string& invoked_arn, const ResponseSink* sink) {
+  return impl_->Invoke(spec, request_id, payload, client_context, invoked_arn, sink);
 }
 int Runtimes::Busy(const std::string& function_arn) const { return impl_->Busy(function_arn); }
 int Runtimes::BusyTotal() const { return impl_->BusyTotal(); }

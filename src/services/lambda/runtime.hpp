@@ -21,11 +21,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.hpp"
 
 namespace cenote::lambda {
+
+struct InvocationResult;
 
 struct EnvironmentSpec {
   std::string key;  // environments are reused only for the same key (function, version, revision)
@@ -42,10 +45,28 @@ struct EnvironmentSpec {
   // Called at each cold start: the execution role's temporary credentials and Cenote's endpoint as
   // environment variables (AWS_ACCESS_KEY_ID, ...), or an error that fails the invocation.
   std::function<Result<std::map<std::string, std::string>>()> session;
+  // Called once when an environment Provision started has run its init (or failed it), from a background
+  // thread: its init log (INIT_START, what the runtime printed during init, and the failure when there is
+  // one) as `log_events` of an InvocationResult with `cold` set, for CloudWatch Logs. Unset: not logged.
+  std::function<void(const InvocationResult&)> init_log;
+};
+
+// Where a streamed response goes as the runtime writes it (the Runtime API's response streaming mode:
+// `Lambda-Runtime-Function-Response-Mode: streaming`, a chunked body, the error in trailers). Both are called
+// on the Runtime API's thread, without locks held; they should not block for long.
+struct ResponseSink {
+  // The runtime opened a streamed response with this Content-Type (application/octet-stream by default;
+  // application/vnd.awslambda.http-integration-response for awslambda.HttpResponseStream).
+  std::function<void(const std::string& content_type)> begin;
+  std::function<void(std::string_view bytes)> write;
 };
 
 struct InvocationResult {
   bool function_error = false;  // payload is an error document ({"errorMessage","errorType",...})
+  // The runtime streamed its response: with a sink, its bytes went there and `payload` holds only an error
+  // document (a function error); without one, `payload` is every byte streamed.
+  bool streamed = false;
+  std::string content_type;  // of a streamed response
   std::string payload;
   std::string log;         // START ... REPORT lines, with the function's output in between
   std::string log_stream;  // the environment's log stream name
@@ -69,9 +90,10 @@ class Runtimes {
   // Runs one invocation on a warm environment of spec.key or a new one. `client_context` is the base64
   // ClientContext. Never fails for the function's own failures (they are function errors); fails only when
   // no environment could be started.
+  // `sink` (optional) receives a streamed response as it arrives.
   Result<InvocationResult> Invoke(const EnvironmentSpec& spec, const std::string& request_id,
                                   const std::string& payload, const std::string& client_context,
-                                  const std::string& invoked_arn);
+                                  const std::string& invoked_arn, const ResponseSink* sink = nullptr);
   // Provisioned concurrency: keeps `count` environments of each target's spec started and initialized ahead
   // of time (AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency), by the config's id; they are never
   // reaped for idleness, and Invoke uses them as warm environments. Environments of ids no longer listed go

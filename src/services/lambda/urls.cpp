@@ -7,6 +7,7 @@
 // same request reaches Cenote with that Host header on Cenote's own address, or at
 // http://<url-id>.lambda-url.<region>.localhost:<port>/ (curl and browsers resolve *.localhost to loopback).
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 
 #include "common/encoding.hpp"
@@ -21,6 +22,8 @@ namespace cenote::lambda {
 namespace {
 
 constexpr std::size_t kUrlPayloadLimit = 6 * 1024 * 1024;
+// The Content-Type of a stream that awslambda.HttpResponseStream.from opened: a prelude before the body.
+constexpr std::string_view kHttpIntegrationResponse = "application/vnd.awslambda.http-integration-response";
 
 Error Invalid(const std::string& message) {
   return services::MakeError(errors::kInvalidParameter, {message});
@@ -52,10 +55,6 @@ Status SaveOne(Env& env, const Function& f) EXCLUSIVE_LOCKS_REQUIRED(env.mu) {
 }
 
 Status CheckUrlParams(const json::object& params) {
-  if (auto mode = GetString(params, "InvokeMode"); mode && *mode == "RESPONSE_STREAM") {
-    return Invalid(
-        "InvokeMode RESPONSE_STREAM is not supported by Cenote: function URLs answer BUFFERED responses.");
-  }
   if (const json::object* cors = GetObject(params, "Cors")) {
     if (auto age = GetInt(*cors, "MaxAge"); age && (*age < 0 || *age > 86400)) {
       return Invalid("MaxAge must be between 0 and 86400.");
@@ -462,6 +461,120 @@ http::HttpResponse FunctionUrlResponse(const std::string& payload) {
   return r;
 }
 
+namespace {
+
+http::HttpResponse BufferedUrlResponse(const Result<InvokeOutcome>& outcome) {
+  if (!outcome) {
+    return outcome.error().code == errors::kThrottled.code ? Message(429, "Rate Exceeded.")
+                                                           : Message(502, "Internal Server Error");
+  }
+  if (!outcome->function_error.empty()) return Message(502, "Internal Server Error");
+  if (outcome->streamed) {
+    // A streaming handler behind a BUFFERED URL: its bytes (prelude and body) as one response.
+    auto stream = std::make_shared<InvocationStream>();
+    stream->Begin(outcome->content_type);
+    stream->Write(outcome->payload);
+    stream->Finish(*outcome);
+    http::HttpResponse r = FunctionUrlStreamedResponse(std::move(stream));
+    if (r.stream) {
+      char buf[16384];
+      while (true) {
+        auto n = r.stream->Read(buf, sizeof(buf));
+        if (!n) return Message(502, "Internal Server Error");
+        if (*n == 0) break;
+        r.body.append(buf, *n);
+      }
+      r.stream.reset();
+    }
+    return r;
+  }
+  return FunctionUrlResponse(outcome->payload);
+}
+
+// The rest of a streamed response's body, chunked to the client as the function writes it. A function
+// error after the first bytes ends the body (the status is already out, as on AWS).
+class UrlStreamBody final : public http::BodySource {
+ public:
+  UrlStreamBody(std::shared_ptr<InvocationStream> stream, std::string first)
+      : stream_(std::move(stream)), pending_(std::move(first)) {}
+  std::optional<std::uint64_t> Size() const override { return std::nullopt; }
+  Result<std::size_t> Read(char* buf, std::size_t n) override {
+    while (pos_ == pending_.size()) {
+      if (over_) return std::size_t{0};
+      pending_ = stream_->Take(over_);
+      pos_ = 0;
+    }
+    const std::size_t take = std::min(n, pending_.size() - pos_);
+    std::memcpy(buf, pending_.data() + pos_, take);
+    pos_ += take;
+    return take;
+  }
+
+ private:
+  std::shared_ptr<InvocationStream> stream_;
+  std::string pending_;
+  std::size_t pos_ = 0;
+  bool over_ = false;
+};
+
+}  // namespace
+
+http::HttpResponse FunctionUrlStreamedResponse(std::shared_ptr<InvocationStream> stream) {
+  stream->WaitStarted();
+  const std::string type = stream->content_type();
+  if (type.empty()) {
+    // Over without streaming: a buffered handler's result (or an invocation that did not run) maps to the
+    // response as for a BUFFERED URL.
+    return BufferedUrlResponse(stream->outcome());
+  }
+  http::HttpResponse r;
+  r.status = 200;
+  std::string first;
+  bool over = false;
+  if (AsciiLower(type).starts_with(kHttpIntegrationResponse)) {
+    // awslambda.HttpResponseStream.from: a JSON prelude (statusCode, headers, cookies), 8 NUL bytes, then
+    // the body.
+    static constexpr std::string_view kDelimiter("\0\0\0\0\0\0\0\0", 8);
+    std::string head;
+    std::size_t at = std::string::npos;
+    while (!over && (at = head.find(kDelimiter)) == std::string::npos) {
+      if (head.size() > 1024 * 1024) return Message(502, "Internal Server Error");
+      head += stream->Take(over);
+    }
+    if (at == std::string::npos) at = head.find(kDelimiter);
+    if (at == std::string::npos) return Message(502, "Internal Server Error");
+    boost::system::error_code ec;
+    json::value prelude = json::parse(std::string_view(head).substr(0, at), ec);
+    if (ec || !prelude.is_object()) return Message(502, "Internal Server Error");
+    const json::object& o = prelude.as_object();
+    if (const json::value* code = o.if_contains("statusCode")) {
+      const std::int64_t status = code->is_int64()    ? code->as_int64()
+                                  : code->is_uint64() ? static_cast<std::int64_t>(code->as_uint64())
+                                                      : 0;
+      if (status < 100 || status > 599) return Message(502, "Internal Server Error");
+      r.status = static_cast<int>(status);
+    }
+    if (const json::object* h = GetObject(o, "headers")) {
+      for (const auto& [name, value] : *h) r.headers.Set(std::string(name), ScalarText(value));
+    }
+    if (const json::array* cookies = GetArray(o, "cookies")) {
+      for (const auto& c : *cookies) {
+        if (c.is_string()) r.headers.Add("Set-Cookie", std::string(c.get_string()));
+      }
+    }
+    if (!r.headers.Has("content-type")) r.headers.Set("Content-Type", "application/octet-stream");
+    first = head.substr(at + kDelimiter.size());
+  } else {
+    r.headers.Set("Content-Type", type);
+  }
+  if (over && first.empty()) {
+    const Result<InvokeOutcome>& outcome = stream->outcome();
+    if (!outcome || !outcome->function_error.empty()) return Message(502, "Internal Server Error");
+  }
+  r.stream = std::make_unique<UrlStreamBody>(std::move(stream), std::move(first));
+  return r;
+}
+
 http::HttpResponse ServeFunctionUrl(Env& env, aws::RawRequest& raw) {
   if (raw.captures.size() < 2) return Message(404, "Not Found");
   const std::string& id = raw.captures[0];
@@ -545,15 +658,12 @@ http::HttpResponse ServeFunctionUrl(Env& env, aws::RawRequest& raw) {
     if (!resolved) return Message(403, "Forbidden");
     target = std::move(*resolved);
   }
-  auto outcome = InvokeTarget(env, target, payload, "", false, raw.ctx.request_id);
   http::HttpResponse response;
-  if (!outcome) {
-    response = outcome.error().code == errors::kThrottled.code ? Message(429, "Rate Exceeded.")
-                                                               : Message(502, "Internal Server Error");
-  } else if (!outcome->function_error.empty()) {
-    response = Message(502, "Internal Server Error");
+  if (GetString(url->config, "InvokeMode").value_or("BUFFERED") == "RESPONSE_STREAM") {
+    response = FunctionUrlStreamedResponse(
+        StartStreamedInvocation(env, target, payload, "", false, raw.ctx.request_id));
   } else {
-    response = FunctionUrlResponse(outcome->payload);
+    response = BufferedUrlResponse(InvokeTarget(env, target, payload, "", false, raw.ctx.request_id));
   }
   // The URL's CORS config answers for the function (its headers win over the function's own).
   if (!origin.empty()) {

@@ -139,11 +139,15 @@ class FunctionUrlTest(unittest.TestCase):
         rest = lam().list_function_url_configs(FunctionName="url-config", Marker=page["NextMarker"])
         self.assertEqual(len(rest["FunctionUrlConfigs"]), 1)
         self.assertNotIn("NextMarker", rest)
-        # RESPONSE_STREAM is refused (Cenote answers BUFFERED only), where the client's model knows InvokeMode.
+        # InvokeMode RESPONSE_STREAM is kept (test_response_streaming.py streams through it), where the client's
+        # model knows InvokeMode.
         update = lam().meta.service_model.operation_model("UpdateFunctionUrlConfig")
         if "InvokeMode" in update.input_shape.members:
-            self.assertEqual(harness.error_of(lam().update_function_url_config, FunctionName="url-config",
-                                              InvokeMode="RESPONSE_STREAM")[1], "InvalidParameterValueException")
+            self.assertEqual(lam().update_function_url_config(FunctionName="url-config",
+                                                              InvokeMode="RESPONSE_STREAM")["InvokeMode"],
+                             "RESPONSE_STREAM")
+            self.assertEqual(lam().get_function_url_config(FunctionName="url-config")["InvokeMode"],
+                             "RESPONSE_STREAM")
         lam().delete_function_url_config(FunctionName="url-config")
         self.assertEqual(harness.error_of(lam().get_function_url_config, FunctionName="url-config"),
                          (404, "ResourceNotFoundException"))

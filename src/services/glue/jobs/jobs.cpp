@@ -64,6 +64,7 @@ void JobsImpl::Shutdown() {
   }
   cv_.SignalAll();
   if (schedules_) schedules_->Stop();
+  if (batches_) batches_->Stop();
   {
     MutexLock lock(mu_);
     while (threads_ > 0) cv_.Wait(lock);
@@ -179,6 +180,7 @@ Jobs::Output JobsImpl::Handle(const aws::RequestContext& ctx, std::string_view o
   if (op == "ResumeWorkflowRun") return ResumeWorkflowRun(ns, in);
   if (op == "GetWorkflowRunProperties") return GetWorkflowRunProperties(ns, in);
   if (op == "PutWorkflowRunProperties") return PutWorkflowRunProperties(ns, in);
+  if (op == "NotifyEvent") return NotifyEvent(ns, in);
   return InternalError("glue jobs: no handler for " + std::string(op));
 }
 
@@ -258,7 +260,8 @@ const std::vector<std::string_view>& Jobs::Operations() {
                                                     "StopWorkflowRun",
                                                     "GetWorkflowRunProperties",
                                                     "PutWorkflowRunProperties",
-                                                    "ResumeWorkflowRun"};
+                                                    "ResumeWorkflowRun",
+                                                    "NotifyEvent"};
   return ops;
 }
 

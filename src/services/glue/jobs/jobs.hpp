@@ -62,6 +62,9 @@ class Jobs {
                             const std::string& state) = 0;
   // Fires every ACTIVATED SCHEDULED trigger due after the previous check and at or before `now_s`.
   virtual void RunDueSchedules(std::int64_t now_s) = 0;
+  // Starts the workflow runs of EVENT triggers whose batch window has expired by `now_ms` (the background
+  // task calls it; tests may too). Answers in how many milliseconds the next window expires (-1: none open).
+  virtual std::int64_t RunEventBatches(std::int64_t now_ms) = 0;
   // Waits until no run is in flight and no trigger work is queued (tests), at most `timeout_ms`.
   virtual bool WaitIdle(std::int64_t timeout_ms) = 0;
   // Where scripts reach this server when the server's own address is not configured: the scheme and Host of

@@ -168,6 +168,10 @@ class JobsImpl final : public Jobs {
         // The next whole minute.
         return 60000 - UnixNowMs() % 60000 + 50;
       });
+      // EVENT triggers' batch windows (1 to 900 s): checked when the next one expires, at least every second
+      // (a window opened meanwhile).
+      batches_ = services::StartRounds(tasks, "glue-event-batches", 1000,
+                                       [this]() -> std::int64_t { return RunEventBatches(UnixNowMs()); });
     }
   }
   ~JobsImpl() override { Shutdown(); }
@@ -180,6 +184,7 @@ class JobsImpl final : public Jobs {
                     const std::string& state) override;
 
   void RunDueSchedules(std::int64_t now_s) override;
+  std::int64_t RunEventBatches(std::int64_t now_ms) override;
   Output Handle(const aws::RequestContext& ctx, std::string_view op, const json::object& in) override;
 
  private:
@@ -311,8 +316,10 @@ class JobsImpl final : public Jobs {
 
   // MaxConcurrentRuns of a workflow, when set, over its RUNNING runs.
   Status CheckWorkflowConcurrency(const Namespace& ns, const json::object& w);
+  // `starting_batch`: the StartingEventBatchCondition of a run an EVENT trigger's batch starts.
   Result<std::string> StartWorkflow(const Namespace& ns, const std::string& name,
-                                    const std::optional<json::object>& properties);
+                                    const std::optional<json::object>& properties,
+                                    const json::object* starting_batch = nullptr);
 
   // Records what a workflow run started or what ended (the lock held).
   void RecordAction(const Namespace& ns, const std::string& workflow, const std::string& run_id,
@@ -332,6 +339,16 @@ class JobsImpl final : public Jobs {
   // and goes on downstream; what the resumed run did is inherited, so AND predicates still see it.
   Output ResumeWorkflowRun(const Namespace& ns, const json::object& in);
   Output StopWorkflowRun(const Namespace& ns, const json::object& in);
+  // ---- EVENT triggers (event_triggers.cpp) ----------------------------------------------------------------
+
+  // NotifyEvent: an EventBridge event for a workflow (a rule's target). It joins the batch of the workflow's
+  // activated EVENT trigger; a full batch (BatchSize events) starts a workflow run at once.
+  Output NotifyEvent(const Namespace& ns, const json::object& in);
+  // Starts a workflow run for the batch `t` holds (the lock held): run property aws:eventIds lists the
+  // batch's event ids, StartingEventBatchCondition says which condition was met. The batch is emptied only
+  // when the run starts (a workflow at its MaxConcurrentRuns keeps it for the next round).
+  Status StartEventBatch(const Namespace& ns, json::object& t, bool by_size);
+
   Output GetWorkflowRunProperties(const Namespace& ns, const json::object& in);
   Output PutWorkflowRunProperties(const Namespace& ns, const json::object& in);
   JobStore store_;
@@ -350,6 +367,7 @@ class JobsImpl final : public Jobs {
   std::string endpoint_;
   std::thread dispatcher_;
   std::unique_ptr<BackgroundTask> schedules_;
+  std::unique_ptr<BackgroundTask> batches_;
 };
 
 }  // namespace cenote::glue::jobs_internal

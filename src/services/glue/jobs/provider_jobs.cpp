@@ -242,6 +242,16 @@ Result<aws::OperationOutput> StartWorkflowRun(GlueEnv& env, const aws::RequestCo
   return Handle(env, ctx, input, "StartWorkflowRun");
 }
 
+Result<aws::OperationOutput> NotifyEvent(GlueEnv& env, const aws::RequestContext& ctx,
+                                         aws::OperationInput& input) {
+  // Only EventBridge sends it (a rule's workflow target, in-process): to any other caller it is the
+  // operation AWS's API does not have.
+  if (!ctx.in_process() || ctx.invoked_by != "events.amazonaws.com") {
+    return MakeError("UnknownOperationException", "Unknown operation NotifyEvent", 400);
+  }
+  return Handle(env, ctx, input, "NotifyEvent");
+}
+
 Result<aws::OperationOutput> GetWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,
                                             aws::OperationInput& input) {
   return Handle(env, ctx, input, "GetWorkflowRun");

@@ -194,7 +194,8 @@ Status JobsImpl::CheckWorkflowConcurrency(const Namespace& ns, const json::objec
 }
 
 Result<std::string> JobsImpl::StartWorkflow(const Namespace& ns, const std::string& name,
-                                            const std::optional<json::object>& properties) {
+                                            const std::optional<json::object>& properties,
+                                            const json::object* starting_batch) {
   CENOTE_ASSIGN_OR_RETURN(auto w, LoadWorkflow(ns, name));
   CENOTE_RETURN_IF_ERROR(CheckWorkflowConcurrency(ns, w));
   CENOTE_ASSIGN_OR_RETURN(auto triggers, store_.List("trigger", ns.account, ns.region, "", 0));
@@ -222,6 +223,7 @@ Result<std::string> JobsImpl::StartWorkflow(const Namespace& ns, const std::stri
                                  {"Status", "RUNNING"},
                                  {"_actions", json::object()}}};
   row.doc["WorkflowRunId"] = row.id;
+  if (starting_batch != nullptr) row.doc["StartingEventBatchCondition"] = *starting_batch;
   CENOTE_RETURN_IF_ERROR(store_.PutRun("wfrun", row));
   for (const auto& t : starts) (void)Fire(ns, t, row.id, name);
   FinishIfDone(ns.account, ns.region, name, row.id);

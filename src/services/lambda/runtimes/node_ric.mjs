@@ -111,6 +111,82 @@ function runHandler(handler, event, context) {
   });
 }
 
+// Response streaming, as Lambda's Node.js runtimes offer it: awslambda.streamifyResponse(handler) marks a
+// handler (event, responseStream, context) whose writes go to the Runtime API as they happen (a chunked POST
+// with Lambda-Runtime-Function-Response-Mode: streaming; a failure in its trailers), and
+// awslambda.HttpResponseStream.from(stream, {statusCode, headers, cookies}) puts a function URL's status and
+// headers before the body (a JSON prelude and 8 NUL bytes).
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+globalThis.awslambda = {
+  streamifyResponse(fn) {
+    fn[STREAMING] = "response";
+    return fn;
+  },
+  HttpResponseStream: class HttpResponseStream {
+    static from(stream, prelude) {
+      stream.setContentType(HTTP_INTEGRATION);
+      stream._prelude = JSON.stringify(prelude ?? {});
+      return stream;
+    }
+  },
+};
+
+function responseStream(requestId) {
+  const req = http.request({
+    host,
+    port: Number(port),
+    path: `${base}/invocation/${requestId}/response`,
+    method: "POST",
+    agent: new http.Agent({ keepAlive: false }),
+    headers: {
+      "Lambda-Runtime-Function-Response-Mode": "streaming",
+      Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+      "Content-Type": "application/octet-stream",
+    },
+  });
+  const done = new Promise((resolve, reject) => {
+    req.on("response", (res) => {
+      res.resume();
+      res.on("end", resolve);
+    });
+    req.on("error", reject);
+  });
+  let started = false;
+  const origWrite = req.write.bind(req);
+  const origEnd = req.end.bind(req);
+  const start = () => {
+    if (started) return;
+    started = true;
+    if (req._prelude !== undefined) {
+      origWrite(req._prelude);
+      origWrite(Buffer.alloc(8));
+    }
+  };
+  req.setContentType = (type) => {
+    if (started) throw new Error("Cannot set content-type, too late.");
+    req.setHeader("Content-Type", type);
+  };
+  req.write = (chunk, ...rest) => {
+    start();
+    if (typeof chunk !== "string" && !(chunk instanceof Uint8Array)) chunk = JSON.stringify(chunk);
+    return origWrite(chunk, ...rest);
+  };
+  req.end = (...args) => {
+    start();
+    return origEnd(...args);
+  };
+  req.fail = (doc) => {
+    start();
+    req.addTrailers({
+      "Lambda-Runtime-Function-Error-Type": doc.errorType,
+      "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(doc)).toString("base64"),
+    });
+    origEnd();
+  };
+  return { stream: req, done };
+}
+
 const handler = await loadHandler();
 for (;;) {
   const next = await request("GET", "/invocation/next");
@@ -130,6 +206,20 @@ for (;;) {
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
+  if (handler[STREAMING] === "response") {
+    const { stream, done } = responseStream(requestId);
+    try {
+      const event = next.body.length ? JSON.parse(next.body.toString("utf8")) : {};
+      await handler(event, stream, context);
+      if (!stream.writableEnded) stream.end();
+    } catch (e) {
+      const doc = errorDoc(e);
+      console.error(`${new Date().toISOString()}\t${requestId}\tERROR\tInvoke Error \t${JSON.stringify(doc)}`);
+      if (!stream.writableEnded) stream.fail(doc);
+    }
+    await done.catch(() => {});
+    continue;
+  }
   try {
     const event = next.body.length ? JSON.parse(next.body.toString("utf8")) : {};
     const result = await runHandler(handler, event, context);

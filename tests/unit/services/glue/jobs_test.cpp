@@ -427,6 +427,55 @@ TEST_F(JobsTest, WorkflowRunCompletesWithStatistics) {
   EXPECT_EQ(Err("GetTrigger", R"({"Name":"next"})").code, "EntityNotFoundException");
 }
 
+// EVENT triggers: EventBridge's events (NotifyEvent) collect in the trigger's batch; BatchSize events start a
+// run at once, a batch window expiring starts one with what came; the run says which, and lists the event
+// ids.
+TEST_F(JobsTest, EventTriggerBatchesStartWorkflowRuns) {
+  CreateJob("ev");
+  Ok("CreateWorkflow", R"({"Name":"evwf"})");
+  Ok("CreateTrigger", R"({"Name":"on-event","WorkflowName":"evwf","Type":"EVENT",
+      "EventBatchingCondition":{"BatchSize":2,"BatchWindow":5},"Actions":[{"JobName":"ev"}]})");
+  // Not activated yet: the event has nowhere to go.
+  EXPECT_EQ(Err("NotifyEvent", R"({"Name":"evwf","EventId":"e0"})").code, "EntityNotFoundException");
+  Ok("StartTrigger", R"({"Name":"on-event"})");
+  EXPECT_EQ(Err("NotifyEvent", R"({"Name":"nowf","EventId":"e0"})").code, "EntityNotFoundException");
+
+  Ok("NotifyEvent", R"({"Name":"evwf","EventId":"e1"})");
+  Ok("NotifyEvent", R"({"Name":"evwf","EventId":"e1"})");  // delivered twice: counted once
+  EXPECT_EQ(Ok("GetWorkflowRuns", R"({"Name":"evwf"})")["Runs"].as_array().size(), 0u);
+  // The batch is the trigger's own (not in its public document) and survives a restart.
+  EXPECT_FALSE(Ok("GetTrigger", R"({"Name":"on-event"})")["Trigger"].as_object().contains("_batch"));
+  Reopen();
+  Ok("NotifyEvent", R"({"Name":"evwf","EventId":"e2"})");
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  auto runs = Ok("GetWorkflowRuns", R"({"Name":"evwf"})")["Runs"].as_array();
+  ASSERT_EQ(runs.size(), 1u);
+  auto run = runs[0].as_object();
+  EXPECT_EQ(run["StartingEventBatchCondition"], json::parse(R"({"BatchSize":2})"));
+  EXPECT_EQ(json::parse(std::string(run["WorkflowRunProperties"].at("aws:eventIds").as_string())),
+            json::parse(R"(["e1","e2"])"));
+  EXPECT_EQ(run["Status"], "COMPLETED");
+  EXPECT_EQ(run["Statistics"].at("SucceededActions"), 1);
+
+  // One event, then the window: nothing before it expires, a run with BatchWindow after.
+  Ok("NotifyEvent", R"({"Name":"evwf","EventId":"e3"})");
+  const std::int64_t now = UnixNowMs();
+  EXPECT_GT(jobs_->RunEventBatches(now), 3000);
+  EXPECT_EQ(Ok("GetWorkflowRuns", R"({"Name":"evwf"})")["Runs"].as_array().size(), 1u);
+  EXPECT_EQ(jobs_->RunEventBatches(now + 5001), -1);
+  ASSERT_TRUE(jobs_->WaitIdle(10000));
+  runs = Ok("GetWorkflowRuns", R"({"Name":"evwf"})")["Runs"].as_array();
+  ASSERT_EQ(runs.size(), 2u);
+  json::object latest;
+  for (const auto& r : runs) {
+    if (r.as_object().at("WorkflowRunProperties").at("aws:eventIds") == "[\"e3\"]") latest = r.as_object();
+  }
+  ASSERT_FALSE(latest.empty());
+  EXPECT_EQ(latest["StartingEventBatchCondition"], json::parse(R"({"BatchWindow":5})"));
+  EXPECT_EQ(jobs_->RunEventBatches(now + 10000), -1);
+  EXPECT_EQ(Ok("GetWorkflowRuns", R"({"Name":"evwf"})")["Runs"].as_array().size(), 2u);
+}
+
 TEST_F(JobsTest, WorkflowWithACrawlerThenAJob) {
   CreateJob("load");
   Ok("CreateWorkflow", R"({"Name":"etl"})");
@@ -603,7 +652,7 @@ TEST_F(JobsTest, EndCommittedButNotDeliveredIsDeliveredAtStart) {
 
 TEST(GlueJobsOperations, EveryProviderOperationIsHandled) {
   const auto& ops = Jobs::Operations();
-  EXPECT_EQ(ops.size(), 35u);
+  EXPECT_EQ(ops.size(), 36u);
   for (std::string_view op :
        {"CreateJob", "StartJobRun", "GetJobBookmark", "CreateTrigger", "StartTrigger", "CreateWorkflow",
         "StartWorkflowRun", "ResumeWorkflowRun", "PutWorkflowRunProperties"}) {

@@ -4,9 +4,12 @@
 #include <zlib.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -234,8 +237,16 @@ TEST_F(RuntimesTest, MemoryLimitStopsTheFunction) {
 // Provisioned concurrency: environments initialized ahead of time, used warm, released when unlisted.
 TEST_F(RuntimesTest, ProvisionStartsEnvironmentsAheadOfTime) {
   EnvironmentSpec s = Python(
-      "import os\nINIT = os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n"
+      "import os\nINIT = os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\nprint(os.environ['GREETING'])\n"
       "def handler(e, c):\n    return {'init': INIT}\n");
+  // Each environment's init log is handed over when it starts (for CloudWatch Logs), not at its first use.
+  auto init_logs = std::make_shared<std::vector<InvocationResult>>();
+  auto logs_mu = std::make_shared<std::mutex>();
+  s.init_log = [init_logs, logs_mu](const InvocationResult& r) {
+    std::lock_guard<std::mutex> lock(*logs_mu);
+    init_logs->push_back(r);
+  };
+  s.variables["GREETING"] = "init says hello";
   std::map<std::string, Runtimes::ProvisionTarget> targets{{"fn:1", {s, 2}}};
   auto states = runtimes_->Provision(targets);
   EXPECT_EQ(states["fn:1"].ready, 0);
@@ -245,6 +256,20 @@ TEST_F(RuntimesTest, ProvisionStartsEnvironmentsAheadOfTime) {
   }
   ASSERT_EQ(states["fn:1"].ready, 2);
   EXPECT_EQ(states["fn:1"].error, "");
+  {
+    std::lock_guard<std::mutex> lock(*logs_mu);
+    ASSERT_EQ(init_logs->size(), 2u);
+    for (const InvocationResult& log : *init_logs) {
+      EXPECT_TRUE(log.cold);
+      EXPECT_FALSE(log.log_stream.empty());
+      ASSERT_GE(log.log_events.size(), 2u);
+      EXPECT_EQ(log.log_events[0].second, "INIT_START Runtime Version: python3.12.cenote");
+      bool printed = false;
+      for (const auto& [ms, line] : log.log_events) printed = printed || line == "init says hello";
+      EXPECT_TRUE(printed);
+    }
+    EXPECT_NE((*init_logs)[0].log_stream, (*init_logs)[1].log_stream);
+  }
   auto r = runtimes_->Invoke(s, "p1", "{}", "", s.function_arn);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->cold);
@@ -256,6 +281,11 @@ TEST_F(RuntimesTest, ProvisionStartsEnvironmentsAheadOfTime) {
   EXPECT_TRUE(runtimes_->Provision({}).empty());
 
   EnvironmentSpec bad = Python("raise RuntimeError('init fails')\n");
+  auto bad_logs = std::make_shared<std::vector<InvocationResult>>();
+  bad.init_log = [bad_logs, logs_mu](const InvocationResult& r) {
+    std::lock_guard<std::mutex> lock(*logs_mu);
+    bad_logs->push_back(r);
+  };
   std::map<std::string, Runtimes::ProvisionTarget> failing{{"bad:1", {bad, 1}}};
   states = runtimes_->Provision(failing);
   for (int i = 0; i < 200 && states["bad:1"].error.empty(); ++i) {
@@ -264,6 +294,81 @@ TEST_F(RuntimesTest, ProvisionStartsEnvironmentsAheadOfTime) {
   }
   EXPECT_NE(states["bad:1"].error.find("init fails"), std::string::npos) << states["bad:1"].error;
   EXPECT_EQ(states["bad:1"].ready, 0);
+  std::lock_guard<std::mutex> lock(*logs_mu);
+  ASSERT_FALSE(bad_logs->empty());
+  const auto& events = bad_logs->front().log_events;
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events.front().second, "INIT_START Runtime Version: python3.12.cenote");
+  EXPECT_TRUE(events.back().second.starts_with("INIT_REPORT Init Duration: ")) << events.back().second;
+  EXPECT_NE(events.back().second.find("Status: error\tError Type: RuntimeError"), std::string::npos)
+      << events.back().second;
+}
+
+// Response streaming (Cenote's Node runtime, awslambda.streamifyResponse): the runtime's chunked response
+// goes to the sink as it is written, before the handler ends; an error thrown after a write comes in the
+// trailers.
+TEST_F(RuntimesTest, NodeStreamingHandlerWritesThroughTheSink) {
+  if (std::system("command -v node > /dev/null 2>&1") != 0) GTEST_SKIP() << "no node on this host";
+  EnvironmentSpec s = Python("");
+  std::string d = dir_ / "node-stream";
+  ASSERT_TRUE(ExtractZip(Zip({{"app.mjs",
+                               "export const handler = awslambda.streamifyResponse(async (e, stream) => {\n"
+                               "  stream.setContentType('text/plain');\n"
+                               "  stream.write('one\\n');\n"
+                               "  await new Promise((r) => setTimeout(r, 800));\n"
+                               "  if (e.fail) throw new TypeError('late failure');\n"
+                               "  stream.write('two\\n');\n"
+                               "  stream.end();\n"
+                               "});\n",
+                               0644}}),
+                         d)
+                  .ok());
+  s.code_dir = d;
+  s.runtime = "nodejs20.x";
+  s.timeout_s = 10;
+  s.memory_mb = 256;
+  using Clock = std::chrono::steady_clock;
+  struct Seen {
+    std::mutex mu;
+    std::string type, bytes;
+    Clock::time_point first{};
+  };
+  auto seen = std::make_shared<Seen>();
+  ResponseSink sink;
+  sink.begin = [seen](const std::string& type) {
+    std::lock_guard<std::mutex> lock(seen->mu);
+    seen->type = type;
+  };
+  sink.write = [seen](std::string_view bytes) {
+    std::lock_guard<std::mutex> lock(seen->mu);
+    if (seen->bytes.empty()) seen->first = Clock::now();
+    seen->bytes.append(bytes);
+  };
+  auto r = runtimes_->Invoke(s, "s1", "{}", "", s.function_arn, &sink);
+  const Clock::time_point ended = Clock::now();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_FALSE(r->function_error) << r->payload;
+  EXPECT_TRUE(r->streamed);
+  EXPECT_EQ(r->content_type, "text/plain");
+  {
+    std::lock_guard<std::mutex> lock(seen->mu);
+    EXPECT_EQ(seen->type, "text/plain");
+    EXPECT_EQ(seen->bytes, "one\ntwo\n");
+    EXPECT_GE(std::chrono::duration_cast<std::chrono::milliseconds>(ended - seen->first).count(), 500);
+    seen->bytes.clear();
+  }
+  // Without a sink the streamed bytes are the payload; an error after a write is the function's error.
+  r = runtimes_->Invoke(s, "s2", "{}", "", s.function_arn);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->payload, "one\ntwo\n");
+  r = runtimes_->Invoke(s, "s3", "{\"fail\": true}", "", s.function_arn, &sink);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->function_error);
+  auto doc = boost::json::parse(r->payload).as_object();
+  EXPECT_EQ(doc["errorType"].as_string(), "TypeError");
+  EXPECT_EQ(doc["errorMessage"].as_string(), "late failure");
+  std::lock_guard<std::mutex> lock(seen->mu);
+  EXPECT_EQ(seen->bytes, "one\n");
 }
 
 // ---- function URLs (urls.cpp): AWS's payload format 2.0 event, the result mapping, CORS
@@ -368,6 +473,84 @@ TEST(LambdaFunctionUrl, ResultsMapAsAwsDocumentsThem) {
   EXPECT_EQ(FunctionUrlResponse("not json").status, 502);
   EXPECT_EQ(FunctionUrlResponse(R"({"statusCode":"abc"})").status, 502);
   EXPECT_EQ(FunctionUrlResponse(R"({"statusCode":200,"body":"!!","isBase64Encoded":true})").status, 502);
+}
+
+std::string ReadBody(http::HttpResponse& r) {
+  std::string out;
+  if (!r.stream) return r.body;
+  char buf[7];  // small reads: the body is pulled piecewise, as the server does
+  while (true) {
+    auto n = r.stream->Read(buf, sizeof(buf));
+    if (!n || *n == 0) break;
+    out.append(buf, *n);
+  }
+  return out;
+}
+
+TEST(LambdaFunctionUrl, StreamedResponsesMapAsAwsDocumentsThem) {
+  // awslambda.HttpResponseStream.from: the prelude's status, headers and cookies, then the body, chunked.
+  auto stream = std::make_shared<InvocationStream>();
+  stream->Begin("application/vnd.awslambda.http-integration-response");
+  stream->Write(
+      R"({"statusCode":201,"headers":{"content-type":"text/csv","x-n":1},"cookies":["a=b","c=d"]})");
+  stream->Write(std::string(8, '\0') + "x,y\n");
+  std::thread later([stream] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stream->Write("1,2\n");
+    stream->Finish(InvokeOutcome{});
+  });
+  http::HttpResponse r = FunctionUrlStreamedResponse(stream);
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.headers.Get("content-type").value_or(""), "text/csv");
+  EXPECT_EQ(r.headers.Get("x-n").value_or(""), "1");
+  EXPECT_EQ(r.headers.GetAll("set-cookie").size(), 2u);
+  ASSERT_TRUE(r.stream);
+  EXPECT_FALSE(r.stream->Size().has_value());  // chunked
+  EXPECT_EQ(ReadBody(r), "x,y\n1,2\n");
+  later.join();
+
+  // The prelude split over writes, the delimiter too.
+  stream = std::make_shared<InvocationStream>();
+  stream->Begin("application/vnd.awslambda.http-integration-response");
+  stream->Write(R"({"statusCode":4)");
+  stream->Write(std::string("04}\0\0\0", 6));
+  stream->Write(std::string(5, '\0') + "gone");
+  stream->Finish(InvokeOutcome{});
+  r = FunctionUrlStreamedResponse(stream);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.headers.Get("content-type").value_or(""), "application/octet-stream");
+  EXPECT_EQ(ReadBody(r), "gone");
+
+  // A plain stream: 200 and its Content-Type.
+  stream = std::make_shared<InvocationStream>();
+  stream->Begin("text/plain");
+  stream->Write("hello");
+  stream->Finish(InvokeOutcome{});
+  r = FunctionUrlStreamedResponse(stream);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers.Get("content-type").value_or(""), "text/plain");
+  EXPECT_EQ(ReadBody(r), "hello");
+
+  // A bad prelude, an error before any byte, and a handler that did not stream.
+  stream = std::make_shared<InvocationStream>();
+  stream->Begin("application/vnd.awslambda.http-integration-response");
+  stream->Write(std::string("not json") + std::string(8, '\0'));
+  stream->Finish(InvokeOutcome{});
+  EXPECT_EQ(FunctionUrlStreamedResponse(stream).status, 502);
+  stream = std::make_shared<InvocationStream>();
+  InvokeOutcome failed;
+  failed.function_error = "Unhandled";
+  failed.payload = R"({"errorType":"Error"})";
+  stream->Begin("text/plain");
+  stream->Finish(failed);
+  EXPECT_EQ(FunctionUrlStreamedResponse(stream).status, 502);
+  stream = std::make_shared<InvocationStream>();
+  InvokeOutcome buffered;
+  buffered.payload = R"({"statusCode":202,"body":"queued"})";
+  stream->Finish(buffered);
+  r = FunctionUrlStreamedResponse(stream);
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(r.body, "queued");
 }
 
 TEST(LambdaFunctionUrl, CorsFromTheUrlConfig) {
