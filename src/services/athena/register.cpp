@@ -10,6 +10,11 @@
 
 namespace cenote::athena {
 
+// column_statistics.cpp: Glue's column statistics task runs query through Athena's table binding.
+std::unique_ptr<glue::StatisticsQueries> MakeStatisticsQueries(const glue::Catalog& catalog, s3::Lake& lake,
+                                                               query::QueryEngine& engine,
+                                                               std::string scratch_dir);
+
 Status Register(services::ServiceDeps& deps) {
   s3::Lake* lake = deps.Find<s3::Lake>();
   glue::Catalog* catalog = deps.Find<glue::Catalog>();
@@ -34,6 +39,8 @@ Status Register(services::ServiceDeps& deps) {
   iam::ResourceAuthority& authority = deps.Keep(provider->MakeAuthority());
   if (deps.add_resource_authority) deps.add_resource_authority(&authority);
   deps.AddProvider(std::move(provider));
+  catalog->UseStatisticsQueries(
+      &deps.Keep(MakeStatisticsQueries(*catalog, *lake, *engine, deps.scratch_dir + "/athena")));
   return Status::Ok();
 }
 

@@ -360,6 +360,7 @@ Status SqlCatalog::DeleteDatabase(const std::string& name) {
   CENOTE_RETURN_IF_ERROR(txn->Exec(
       "DELETE FROM glue_tags WHERE account = ? AND region = ? AND (scope = ? OR substr(scope, 1, ?) = ?)",
       {account_, region_, "database/" + db, static_cast<std::int64_t>(table_scope.size()), table_scope}));
+  CENOTE_RETURN_IF_ERROR(CatalogObjects::DeleteScope(*txn, account_, region_, {db}));
   return txn->Commit();
 }
 
@@ -478,7 +479,10 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(store::MetadataStore& metadata, s
                                                std::string default_region) {
   CENOTE_RETURN_IF_ERROR(metadata.Migrate("glue", internal::Migrations(default_account, default_region),
                                           internal::FreshSchema()));
-  return std::unique_ptr<Catalog>(new Catalog(metadata));
+  CENOTE_ASSIGN_OR_RETURN(auto objects, CatalogObjects::Open(metadata));
+  std::unique_ptr<Catalog> catalog(new Catalog(metadata));
+  catalog->objects_ = std::move(objects);
+  return catalog;
 }
 
 std::unique_ptr<RegionalCatalog> Catalog::ForRegion(std::string account_id, std::string region,

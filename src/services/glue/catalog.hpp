@@ -25,6 +25,7 @@
 // MetadataStore transaction.
 #pragma once
 
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <memory>
@@ -35,6 +36,8 @@
 #include "aws/invoker.hpp"
 #include "common/result.hpp"
 #include "services/common/data_key_cache.hpp"
+#include "services/glue/catalog_objects.hpp"
+#include "services/glue/statistics_queries.hpp"
 #include "store/metadata_store.hpp"
 
 namespace cenote::glue {
@@ -147,6 +150,12 @@ class CatalogKms {
   virtual ~CatalogKms() = default;
   virtual Result<DataKey> GenerateDataKey(const aws::Caller& as, const std::string& key_id) = 0;
   virtual Result<std::string> Decrypt(const aws::Caller& as, const std::string& blob) = 0;
+  // KMS Encrypt of `plaintext` under `key_id` (connection passwords): the CiphertextBlob's bytes.
+  virtual Result<std::string> Encrypt(const aws::Caller& as, const std::string& key_id,
+                                      const std::string& plaintext) {
+    (void)as, (void)key_id, (void)plaintext;
+    return InternalError("kms Encrypt is not available");
+  }
 };
 // KMS through `invoker` (GenerateDataKey AES_256, Decrypt), the calls authorized and recorded as the
 // caller's.
@@ -178,10 +187,21 @@ class Catalog {
     std::unique_ptr<services::DataKeyCache> keys;
   };
 
+  // Functions, connections, resource policies, partition indexes and column statistics of every catalog.
+  const CatalogObjects& objects() const { return *objects_; }
+  // The encryption settings' KMS (null until UseKms), for the connection passwords Glue encrypts.
+  CatalogKms* kms() const { return encryption_.kms.get(); }
+  // The engine's statistics queries (offered by Athena when it registers; null until then). `queries` must
+  // outlive the catalog's users.
+  void UseStatisticsQueries(StatisticsQueries* queries) { statistics_queries_.store(queries); }
+  StatisticsQueries* statistics_queries() const { return statistics_queries_.load(); }
+
  private:
   explicit Catalog(store::MetadataStore& metadata) : metadata_(metadata) {}
   store::MetadataStore& metadata_;
   Encryption encryption_;
+  std::unique_ptr<CatalogObjects> objects_;
+  std::atomic<StatisticsQueries*> statistics_queries_{nullptr};
 };
 
 // The request's caller as a catalog accessor: its own credentials forwarded through glue.amazonaws.com (so

@@ -22,12 +22,7 @@
 
 namespace cenote::glue {
 
-namespace {
-
-constexpr std::string_view kSealedPrefix = "kms1:";
-constexpr std::string_view kAwsManagedGlueKey = "alias/aws/glue";
-// The session name Glue uses when it assumes CatalogEncryptionServiceRole.
-constexpr std::string_view kServiceRoleSession = "GlueDataCatalogEncryption";
+namespace internal {
 
 // KMS's refusal as Glue reports it: GlueEncryptionException carrying KMS's error, in the Java SDK's wording
 // of a nested service error (what Glue's clients see on AWS).
@@ -36,6 +31,15 @@ Error EncryptionError(const Error& kms) {
                    {kms.message + " (Service: AWSKMS; Status Code: " + std::to_string(kms.http_status) +
                     "; Error Code: " + kms.code + "; Proxy: null)"});
 }
+
+}  // namespace internal
+
+namespace {
+
+constexpr std::string_view kSealedPrefix = "kms1:";
+constexpr std::string_view kAwsManagedGlueKey = "alias/aws/glue";
+// The session name Glue uses when it assumes CatalogEncryptionServiceRole.
+constexpr std::string_view kServiceRoleSession = "GlueDataCatalogEncryption";
 
 // The part of a cache entry name that says who asked KMS (DataKeyCacheScope's fields for a Caller).
 std::string CacheScope(const aws::Caller& as, char kind) {
@@ -82,6 +86,18 @@ class KmsThroughInvoker final : public CatalogKms {
     auto plaintext = services::GetString(out->result.as_object(), "Plaintext");
     if (!plaintext) return InternalError("kms answered no plaintext");
     return std::string(*plaintext);
+  }
+
+  Result<std::string> Encrypt(const aws::Caller& as, const std::string& key_id,
+                              const std::string& plaintext) override {
+    aws::OperationInput in;
+    in.params = object{{"KeyId", key_id}, {"Plaintext", plaintext}};
+    Result<aws::OperationOutput> out = invoker_.Call(as, "kms", "Encrypt", in);
+    if (!out) return out.error();
+    if (!out->result.is_object()) return InternalError("kms answered no document");
+    auto blob = services::GetString(out->result.as_object(), "CiphertextBlob");
+    if (!blob) return InternalError("kms answered no ciphertext");
+    return std::string(*blob);
   }
 
  private:

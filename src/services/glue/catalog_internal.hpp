@@ -36,6 +36,9 @@ Status ValidateColumns(const object& o, const char* member, const std::string& p
 void FoldColumnNames(object& o, const char* member);
 void FoldStorageDescriptorColumns(object& o);
 
+// KMS's refusal (`kms`) as Glue reports it: GlueEncryptionException carrying KMS's error.
+Error EncryptionError(const Error& kms);
+
 std::string Serialize(const object& o);
 Result<object> ParseStored(const std::string& text);
 

@@ -249,6 +249,7 @@ Status SqlCatalog::DeleteTable(const std::string& database, const std::string& n
   }
   CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM glue_tags WHERE account = ? AND region = ? AND scope = ?",
                                    {account_, region_, "table/" + db + "/" + tbl}));
+  CENOTE_RETURN_IF_ERROR(CatalogObjects::DeleteScope(*txn, account_, region_, {db, tbl}));
   return txn->Commit();
 }
 

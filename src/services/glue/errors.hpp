@@ -41,6 +41,16 @@ inline constexpr ErrorSpec kCrossAccountArn{"AccessDeniedException",
 // it: "User: ... is not authorized to perform: kms:Decrypt on resource: ... (Service: AWSKMS; Status Code:
 // 400; Error Code: AccessDeniedException; ...)").
 inline constexpr ErrorSpec kGlueEncryption{"GlueEncryptionException", "{}", 400};
+// PutResourcePolicy / DeleteResourcePolicy's PolicyHashCondition or PolicyExistsCondition not met.
+inline constexpr ErrorSpec kConditionCheckFailure{"ConditionCheckFailureException", "{}", 400};
+// Column statistics task runs.
+inline constexpr ErrorSpec kColumnStatisticsTaskRunning{
+    "ColumnStatisticsTaskRunningException", "A column statistics task run is already running for table {}.",
+    400};
+inline constexpr ErrorSpec kColumnStatisticsTaskNotRunning{
+    "ColumnStatisticsTaskNotRunningException", "No column statistics task run is running for table {}.", 400};
+inline constexpr ErrorSpec kColumnStatisticsTaskStopping{
+    "ColumnStatisticsTaskStoppingException", "The column statistics task run of table {} is stopping.", 400};
 inline constexpr ErrorSpec kConcurrentModification{
     "ConcurrentModificationException",
     "Update table failed due to concurrent modifications: version {} is not the current version {}.", 400};

@@ -20,14 +20,13 @@ NOTES = {
                       "FederatedDatabase and TargetDatabase (resource links) refused",
     "GetDatabases": "NextToken, MaxResults (1-100), AttributesToGet=NAME",
     "UpdateDatabase": "renaming refused (InvalidInputException)",
-    "DeleteDatabase": "deletes its tables, versions, partitions and tags",
+    "DeleteDatabase": "deletes its tables, versions, partitions, tags, functions, partition indexes and column statistics",
     "CreateTable": "TableInput round-tripped as sent; names lower-cased; OpenTableFormatInput (Iceberg) and "
-                   "TargetTable refused; PartitionIndexes accepted and ignored",
+                   "TargetTable refused; PartitionIndexes created as CreatePartitionIndex does (validated before the table)",
     "GetTables": "Expression (regex over names, `*` wildcard, `|` alternatives), NextToken, MaxResults, "
                  "AttributesToGet",
     "UpdateTable": "archives the previous version unless SkipArchive; VersionId optimistic check "
                    "(ConcurrentModificationException)",
-    "DeleteTable": "deletes its partitions, versions and tags",
     "GetTableVersions": "newest first, current version included",
     "DeleteTableVersion": "the current version cannot be deleted",
     "SearchTables": "SearchText over names, descriptions, columns, parameters (quoted = exact name); Filters "
@@ -39,7 +38,51 @@ NOTES = {
     "BatchCreatePartition": "per-entry errors, one transaction",
     "BatchDeletePartition": "per-entry errors, at most 25",
     "UpdatePartition": "PartitionInput.Values may move the partition",
-    "GetPartitionIndexes": "always an empty list: partition indexes are not kept",
+    "CreatePartitionIndex": "at most 3 per table; keys must be partition keys of type string, date, tinyint, "
+                            "smallint, int or bigint; backfilled within the call (ACTIVE, or FAILED with "
+                            "INVALID_PARTITION_TYPE_DATA_ERROR naming the partitions); indexes do not change how "
+                            "GetPartitions evaluates expressions (every partition is filtered)",
+    "GetPartitionIndexes": "IndexStatus ACTIVE or FAILED with BackfillErrors (the backfill runs within "
+                           "CreatePartitionIndex, so CREATING is never seen)",
+    "DeleteTable": "deletes its partitions, versions, tags, partition indexes and column statistics",
+    "UpdateColumnStatisticsForTable": "every ColumnStatisticsData type; StatisticsData.Type must be the column "
+                                      "type's (LONG for tinyint..bigint, DOUBLE for float/double, ...) and carry "
+                                      "its member; bad entries in Errors, the others stored",
+    "UpdateColumnStatisticsForPartition": "as for tables; the partition must exist",
+    "StartColumnStatisticsTaskRun": "computes with the query engine (Athena's table binding: every SerDe and "
+                                    "partition layout Athena reads) as Role assumed by Glue (iam:PassRole): "
+                                    "NumberOfNulls, NumberOfDistinctValues (exact), min/max, lengths, true/false "
+                                    "counts per ColumnStatisticsData type, stored as UpdateColumnStatisticsForTable "
+                                    "does; ColumnNameList or every supported column; SampleSize recorded but the "
+                                    "whole table is read; one run per table at a time "
+                                    "(ColumnStatisticsTaskRunningException); a run in flight at a restart is FAILED",
+    "StopColumnStatisticsTaskRun": "cancels the engine's query (STOPPED); ColumnStatisticsTaskNotRunningException",
+    "GetColumnStatisticsTaskRuns": "newest first, MaxResults, NextToken",
+    "GetColumnStatisticsForTable": "columns without statistics in Errors (EntityNotFoundException)",
+    "GetColumnStatisticsForPartition": "columns without statistics in Errors (EntityNotFoundException)",
+    "CreateUserDefinedFunction": "names lower-cased; the database must exist",
+    "GetUserDefinedFunctions": "Pattern (`*` wildcard, `|` alternatives, case-insensitive); without "
+                               "DatabaseName the functions of every database; NextToken, MaxResults",
+    "UpdateUserDefinedFunction": "a new FunctionName renames the function",
+    "CreateConnection": "every ConnectionType stored (Cenote opens no connection); JDBC needs "
+                        "JDBC_CONNECTION_URL; Tags; quota 1000; with ConnectionPasswordEncryption on, PASSWORD "
+                        "is KMS-encrypted (kms:Encrypt as the caller) and kept only as ENCRYPTED_PASSWORD",
+    "GetConnection": "HidePassword leaves PASSWORD and ENCRYPTED_PASSWORD out",
+    "GetConnections": "Filter (ConnectionType, MatchCriteria all present), HidePassword, NextToken, MaxResults",
+    "UpdateConnection": "a new ConnectionInput.Name renames the connection",
+    "PutResourcePolicy": "the catalog's policy (a database or table ARN of the catalog names it too); parsed as an "
+                         "IAM resource policy; PolicyHash (base64 SHA-256), PolicyHashCondition and "
+                         "PolicyExistsCondition checked atomically (ConditionCheckFailureException); EnableHybrid "
+                         "ignored (no Lake Formation hybrid mode); evaluated by the authorizer for every catalog "
+                         "resource (catalog, database, table, userDefinedFunction, connection ARNs): another "
+                         "account's principal it allows may use the catalog by CatalogId",
+    "DeleteResourcePolicy": "PolicyHashCondition checked atomically",
+    "GetResourcePolicies": "the catalog's policy (Cenote has no RAM grants)",
+    "GetUnfilteredTableMetadata": "no Lake Formation registration: IsRegisteredWithLakeFormation false, "
+                                  "AuthorizedColumns every column, no CellFilters; Region reads another region's "
+                                  "catalog of the account",
+    "GetUnfilteredPartitionMetadata": "IsRegisteredWithLakeFormation false, AuthorizedColumns every column",
+    "GetUnfilteredPartitionsMetadata": "Expression as GetPartitions; Segment with one segment only",
     "PutDataCatalogEncryptionSettings": "EncryptionAtRest acted on: with SSE-KMS (default key alias/aws/glue) "
                                         "databases, tables, table versions and partitions written afterwards are "
                                         "stored AES-256-GCM-sealed under a KMS data key asked as the caller "
@@ -47,8 +90,8 @@ NOTES = {
                                         "glue.amazonaws.com; GlueEncryptionException with KMS's error "
                                         "otherwise); SSE-KMS-WITH-SERVICE-ROLE asks KMS as the role "
                                         "(iam:PassRole); DISABLED keeps sealed objects readable. "
-                                        "ConnectionPasswordEncryption stored only (connections are not "
-                                        "implemented)",
+                                        "ConnectionPasswordEncryption acted on by "
+                                        "CreateConnection/UpdateConnection (connection passwords KMS-encrypted)",
     "GetDataCatalogEncryptionSettings": "DISABLED / ReturnConnectionPasswordEncrypted false until put",
     "TagResource": "catalog, database and table ARNs (existence checked); other resource ARNs stored as given",
     "CreateJob": "Command.Name `pythonshell`, `athenasql` (Cenote's SQL job type) run; `glueetl`, `gluestreaming`, "
@@ -96,8 +139,9 @@ REGIONS = [
     "As on AWS, there is one Data Catalog per account and region: databases, tables, table versions, partitions, "
     "tags and crawlers (with their schedules) live in the catalog of the caller's account in the request's region "
     "(its SigV4 credential scope). What one region holds is not seen from another, and the same name in two "
-    "regions is two resources. `CatalogId` is the account: the caller's own is accepted, another account's is "
-    "refused with `AccessDeniedException`. A tag ARN is resolved in the region it names.",
+    "regions is two resources. `CatalogId` is the account: the caller's own is accepted; another account's "
+    "catalog is reached when its resource policy (PutResourcePolicy) and the caller's own IAM policies allow the "
+    "action, and refused with `AccessDeniedException` otherwise. A tag ARN is resolved in the region it names.",
     "",
     "A crawler writes to its own region's catalog and reads S3 as its `Role` assumed by Glue "
     "(`arn:aws:sts::<account>:assumed-role/<role>/AWS-Crawler`, on behalf of `glue.amazonaws.com`). Data from "

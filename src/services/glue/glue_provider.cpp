@@ -7,8 +7,10 @@
 #include "common/strings.hpp"
 #include "services/common/operation_table.hpp"
 #include "services/common/params.hpp"
+#include "services/glue/authority.hpp"
 #include "services/glue/errors.hpp"
 #include "services/glue/provider_internal.hpp"
+#include "services/glue/provider_objects.hpp"
 
 namespace cenote::glue {
 namespace internal {
@@ -71,8 +73,14 @@ Result<TableRef> TableOf(const object& in) {
 Result<std::unique_ptr<RegionalCatalog>> CatalogFor(GlueEnv& env, const aws::RequestContext& ctx,
                                                     const aws::OperationInput& input) {
   if (auto id = services::GetString(input.params.as_object(), "CatalogId"); id && *id != ctx.account_id()) {
-    return GlueError(errors::kCatalogAccessDenied,
-                     {ctx.principal.arn, ctx.operation, ctx.region, *id, ctx.operation});
+    // Another account's catalog is reached through its resource policy, which the authorizer has evaluated
+    // (with the caller's own policies) before the handler runs; without one, Glue's denial.
+    CENOTE_ASSIGN_OR_RETURN(auto policy, CatalogPolicyText(env.catalog, std::string(*id), ctx.region));
+    if (policy.empty()) {
+      return GlueError(errors::kCatalogAccessDenied,
+                       {ctx.principal.arn, ctx.operation, ctx.region, *id, ctx.operation});
+    }
+    return env.catalog.ForRegion(std::string(*id), ctx.region, AccessorOf(ctx));
   }
   return env.catalog.ForRegion(ctx.account_id(), ctx.region, AccessorOf(ctx));
 }
@@ -212,6 +220,7 @@ const GlueProvider::Table& Operations() {
   using namespace internal;  // NOLINT(build/namespaces): the handlers
   static const GlueProvider::Table kOperations = {
       {"BatchCreatePartition", BatchCreatePartition},
+      {"BatchDeleteConnection", BatchDeleteConnection},
       {"BatchDeletePartition", BatchDeletePartition},
       {"BatchDeleteTable", BatchDeleteTable},
       {"BatchDeleteTableVersion", BatchDeleteTableVersion},
@@ -222,21 +231,36 @@ const GlueProvider::Table& Operations() {
       {"BatchGetWorkflows", BatchGetWorkflows},
       {"BatchStopJobRun", BatchStopJobRun},
       {"BatchUpdatePartition", BatchUpdatePartition},
+      {"CreateConnection", CreateConnection},
       {"CreateCrawler", CreateCrawler},
       {"CreateDatabase", CreateDatabase},
       {"CreateJob", CreateJob},
       {"CreatePartition", CreatePartition},
+      {"CreatePartitionIndex", CreatePartitionIndex},
       {"CreateTable", CreateTable},
       {"CreateTrigger", CreateTrigger},
+      {"CreateUserDefinedFunction", CreateUserDefinedFunction},
       {"CreateWorkflow", CreateWorkflow},
+      {"DeleteColumnStatisticsForPartition", DeleteColumnStatisticsForPartition},
+      {"DeleteColumnStatisticsForTable", DeleteColumnStatisticsForTable},
+      {"DeleteConnection", DeleteConnection},
       {"DeleteCrawler", DeleteCrawler},
       {"DeleteDatabase", DeleteDatabase},
       {"DeleteJob", DeleteJob},
       {"DeletePartition", DeletePartition},
+      {"DeletePartitionIndex", DeletePartitionIndex},
+      {"DeleteResourcePolicy", DeleteResourcePolicy},
       {"DeleteTable", DeleteTable},
       {"DeleteTableVersion", DeleteTableVersion},
       {"DeleteTrigger", DeleteTrigger},
+      {"DeleteUserDefinedFunction", DeleteUserDefinedFunction},
       {"DeleteWorkflow", DeleteWorkflow},
+      {"GetColumnStatisticsForPartition", GetColumnStatisticsForPartition},
+      {"GetColumnStatisticsForTable", GetColumnStatisticsForTable},
+      {"GetColumnStatisticsTaskRun", GetColumnStatisticsTaskRun},
+      {"GetColumnStatisticsTaskRuns", GetColumnStatisticsTaskRuns},
+      {"GetConnection", GetConnection},
+      {"GetConnections", GetConnections},
       {"GetCrawler", GetCrawler},
       {"GetCrawlerMetrics", GetCrawlerMetrics},
       {"GetCrawlers", GetCrawlers},
@@ -251,6 +275,8 @@ const GlueProvider::Table& Operations() {
       {"GetPartition", GetPartition},
       {"GetPartitionIndexes", GetPartitionIndexes},
       {"GetPartitions", GetPartitions},
+      {"GetResourcePolicies", GetResourcePolicies},
+      {"GetResourcePolicy", GetResourcePolicy},
       {"GetTable", GetTable},
       {"GetTableVersion", GetTableVersion},
       {"GetTableVersions", GetTableVersions},
@@ -258,10 +284,16 @@ const GlueProvider::Table& Operations() {
       {"GetTags", GetTags},
       {"GetTrigger", GetTrigger},
       {"GetTriggers", GetTriggers},
+      {"GetUnfilteredPartitionMetadata", GetUnfilteredPartitionMetadata},
+      {"GetUnfilteredPartitionsMetadata", GetUnfilteredPartitionsMetadata},
+      {"GetUnfilteredTableMetadata", GetUnfilteredTableMetadata},
+      {"GetUserDefinedFunction", GetUserDefinedFunction},
+      {"GetUserDefinedFunctions", GetUserDefinedFunctions},
       {"GetWorkflow", GetWorkflow},
       {"GetWorkflowRun", GetWorkflowRun},
       {"GetWorkflowRunProperties", GetWorkflowRunProperties},
       {"GetWorkflowRuns", GetWorkflowRuns},
+      {"ListColumnStatisticsTaskRuns", ListColumnStatisticsTaskRuns},
       {"ListCrawlers", ListCrawlers},
       {"ListCrawls", ListCrawls},
       {"ListJobs", ListJobs},
@@ -269,21 +301,27 @@ const GlueProvider::Table& Operations() {
       {"ListWorkflows", ListWorkflows},
       {"NotifyEvent", NotifyEvent},
       {"PutDataCatalogEncryptionSettings", PutDataCatalogEncryptionSettings},
+      {"PutResourcePolicy", PutResourcePolicy},
       {"PutWorkflowRunProperties", PutWorkflowRunProperties},
       {"ResetJobBookmark", ResetJobBookmark},
       {"ResumeWorkflowRun", ResumeWorkflowRun},
       {"SearchTables", SearchTables},
+      {"StartColumnStatisticsTaskRun", StartColumnStatisticsTaskRun},
       {"StartCrawler", StartCrawler},
       {"StartCrawlerSchedule", StartCrawlerSchedule},
       {"StartJobRun", StartJobRun},
       {"StartTrigger", StartTrigger},
       {"StartWorkflowRun", StartWorkflowRun},
+      {"StopColumnStatisticsTaskRun", StopColumnStatisticsTaskRun},
       {"StopCrawler", StopCrawler},
       {"StopCrawlerSchedule", StopCrawlerSchedule},
       {"StopTrigger", StopTrigger},
       {"StopWorkflowRun", StopWorkflowRun},
       {"TagResource", TagResource},
       {"UntagResource", UntagResource},
+      {"UpdateColumnStatisticsForPartition", UpdateColumnStatisticsForPartition},
+      {"UpdateColumnStatisticsForTable", UpdateColumnStatisticsForTable},
+      {"UpdateConnection", UpdateConnection},
       {"UpdateCrawler", UpdateCrawler},
       {"UpdateCrawlerSchedule", UpdateCrawlerSchedule},
       {"UpdateDatabase", UpdateDatabase},
@@ -291,6 +329,7 @@ const GlueProvider::Table& Operations() {
       {"UpdatePartition", UpdatePartition},
       {"UpdateTable", UpdateTable},
       {"UpdateTrigger", UpdateTrigger},
+      {"UpdateUserDefinedFunction", UpdateUserDefinedFunction},
       {"UpdateWorkflow", UpdateWorkflow},
   };
   return kOperations;

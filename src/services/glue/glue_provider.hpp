@@ -15,6 +15,7 @@
 #include "services/glue/catalog.hpp"
 #include "services/glue/crawler/crawlers.hpp"
 #include "services/glue/jobs/jobs.hpp"
+#include "services/glue/statistics_runs.hpp"
 
 namespace cenote::glue {
 
@@ -24,12 +25,15 @@ struct GlueEnv {
   const Catalog& catalog;
   Crawlers& crawlers;
   Jobs* jobs = nullptr;
+  // Column statistics task runs (null: those operations answer that the service is unavailable).
+  ColumnStatisticsRuns* statistics_runs = nullptr;
 };
 
 class GlueProvider final : public services::TableProvider<GlueEnv> {
  public:
-  GlueProvider(const Catalog& catalog, Crawlers& crawlers, Jobs* jobs = nullptr)
-      : env_{.catalog = catalog, .crawlers = crawlers, .jobs = jobs} {}
+  GlueProvider(const Catalog& catalog, Crawlers& crawlers, Jobs* jobs = nullptr,
+               ColumnStatisticsRuns* statistics_runs = nullptr)
+      : env_{.catalog = catalog, .crawlers = crawlers, .jobs = jobs, .statistics_runs = statistics_runs} {}
 
   std::string_view service() const override { return "glue"; }
   std::string_view internal_error_code() const override { return "InternalServiceException"; }

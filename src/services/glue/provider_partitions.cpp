@@ -216,16 +216,4 @@ Result<aws::OperationOutput> BatchDeletePartition(GlueEnv& env, const aws::Reque
   return PartitionErrors(errors);
 }
 
-// Partition indexes are not kept (CreateTable accepts PartitionIndexes and ignores them: GetPartitions
-// filters every partition anyway), so a table has none. Tools that read them with the table (Terraform's
-// aws_glue_catalog_table) then see an empty list instead of failing.
-Result<aws::OperationOutput> GetPartitionIndexes(GlueEnv& env, const aws::RequestContext& ctx,
-                                                 aws::OperationInput& input) {
-  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
-  const object& in = input.params.as_object();
-  CENOTE_ASSIGN_OR_RETURN(auto t, TableOf(in));
-  CENOTE_RETURN_IF_ERROR(c->GetTable(t.database, t.table));
-  return object{{"PartitionIndexDescriptorList", array()}};
-}
-
 }  // namespace cenote::glue::internal

@@ -3,8 +3,10 @@
 #include <cctype>
 
 #include "common/strings.hpp"
+#include "services/common/params.hpp"
 #include "services/glue/errors.hpp"
 #include "services/glue/provider_internal.hpp"
+#include "services/glue/provider_objects.hpp"
 
 namespace cenote::glue::internal {
 namespace {
@@ -43,7 +45,13 @@ Result<aws::OperationOutput> CreateTable(GlueEnv& env, const aws::RequestContext
   CENOTE_ASSIGN_OR_RETURN(auto member_input, TableInputOf(in));
   // Glue records the caller as the table's creator (TableInput has no such member).
   if (!ctx.principal.arn.empty()) member_input["CreatedBy"] = ctx.principal.arn;
+  const array* indexes = services::GetArray(in, "PartitionIndexes");
+  if (indexes != nullptr) CENOTE_RETURN_IF_ERROR(ValidatePartitionIndexes(member_input, *indexes));
   CENOTE_RETURN_IF_ERROR(c->CreateTable(db, member_input));
+  if (indexes != nullptr && !indexes->empty()) {
+    CENOTE_RETURN_IF_ERROR(CreatePartitionIndexes(
+        env, ctx, *c, db, std::string(member_input.at("Name").get_string()), *indexes));
+  }
   return object();
 }
 

@@ -13,6 +13,7 @@
 #include "aws/invoker.hpp"
 #include "query/engine.hpp"
 #include "services/common/service_deps.hpp"
+#include "services/glue/authority.hpp"
 #include "services/glue/catalog.hpp"
 #include "services/glue/crawler/crawlers.hpp"
 #include "services/glue/glue_provider.hpp"
@@ -37,6 +38,9 @@ Status Register(services::ServiceDeps& deps) {
   // per accessor and key, so a key disabled or a grant removed takes effect within that period.
   catalog.UseKms(InvokerKms(deps.invoker), kCatalogDataKeyTtlMs);
   deps.Offer<Catalog>(catalog);
+  // The catalog's resource policy decides cross-account access (PutResourcePolicy).
+  iam::ResourceAuthority& authority = deps.Keep(MakeCatalogAuthority(catalog));
+  if (deps.add_resource_authority) deps.add_resource_authority(&authority);
   CENOTE_ASSIGN_OR_RETURN(query::QueryEngine * engine, deps.Engine());
 
   // Each crawl reads the lake as its crawler's role, in the crawler's region (Crawlers asks the lake for
@@ -145,7 +149,12 @@ Status Register(services::ServiceDeps& deps) {
     jobs_holder->store(nullptr);
     jobs.Shutdown();
   });
-  deps.AddProvider(std::make_unique<GlueProvider>(catalog, crawlers, &jobs));
+  // Column statistics task runs compute with the engine through the StatisticsQueries Athena offers the
+  // catalog when it registers.
+  CENOTE_ASSIGN_OR_RETURN(auto runs_ptr, ColumnStatisticsRuns::Open(catalog, deps.tasks));
+  ColumnStatisticsRuns& runs = deps.Keep(std::move(runs_ptr));
+  deps.OnShutdown([&runs] { runs.Shutdown(); });
+  deps.AddProvider(std::make_unique<GlueProvider>(catalog, crawlers, &jobs, &runs));
   return Status::Ok();
 }
 
