@@ -21,7 +21,7 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev
   autoconf automake libtool  # aws-lambda-ric's bundled curl (scripts/build_lambda_ric.sh)
-  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libzstd-dev libnghttp2-dev libsnappy-dev
+  libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libzstd-dev libnghttp2-dev libsnappy-dev libbz2-dev
   libisal-dev  # ISA-L igzip: CloudTrail log files (common/encoding GzipFast)
   nodejs npm curl openssl
   awscli python3-boto3

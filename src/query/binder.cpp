@@ -518,6 +518,95 @@ class Binder {
     return select;
   }
 
+  // For each column of a JSON table, the keys of the files' objects it reads (first match wins): Hive's
+  // JsonSerDe and the OpenX one by default match keys case-insensitively, OpenX's dots.in.keys reads "a.b"
+  // as a_b, mapping.<column> names another key. DuckDB's read_json matches keys exactly, so the files'
+  // top-level key spellings are listed first (an immutable answer, cached per file list). Converted Avro and
+  // ORC files have lower-case keys: no listing.
+  Result<std::vector<std::vector<std::string>>> JsonKeyColumns(const TableBinding& t,
+                                                               const std::vector<Column>& columns,
+                                                               const std::string& list,
+                                                               const std::string& codec) {
+    auto normal = [&](std::string key) {
+      if (t.json_case_insensitive) key = Lower(key);
+      if (t.json_dots_in_keys) std::replace(key.begin(), key.end(), '.', '_');
+      return key;
+    };
+    std::vector<std::string> targets;
+    for (const Column& c : columns) {
+      std::string target = c.name;
+      for (const auto& [column, key] : t.json_mapping)
+        if (column == c.name) target = key;
+      targets.push_back(target);
+    }
+    std::vector<std::vector<std::string>> out(columns.size());
+    bool exact = t.format != FileFormat::kJson || (!t.json_case_insensitive && !t.json_dots_in_keys);
+    if (!exact && !columns.empty()) {
+      CENOTE_ASSIGN_OR_RETURN(
+          QueryEngine::Rows keys,
+          host_.QueryImmutable("SELECT DISTINCT unnest(json_keys(json)) AS k FROM read_ndjson_objects(" +
+                               list + ", compression = " + codec +
+                               ", ignore_errors = true) WHERE json_type(json) = 'OBJECT' ORDER BY k"));
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        std::string want = normal(targets[i]);
+        for (const auto& row : keys) {
+          if (!row.empty() && row[0] && normal(*row[0]) == want) out[i].push_back(*row[0]);
+        }
+      }
+    }
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      if (out[i].empty()) out[i].push_back(targets[i]);
+    }
+    return out;
+  }
+
+  // LazySimpleSerDe's collections (Hive's separators by nesting level: 1 collection.delim, 2 mapkey.delim,
+  // then the bytes \004, \005, ...): an array's items and a struct's fields split by this level's separator,
+  // a map's entries by it and each entry's key from its value by the next level's. Values that do not parse
+  // read as NULL, as do the null format's.
+  std::string DelimitedValue(const std::string& ref, const TypeNode& type, const TableBinding& t, int level) {
+    auto separator = [&](int n) {
+      if (n <= 1) return t.collection_delimiter;
+      if (n == 2) return t.map_key_delimiter;
+      return std::string(1, static_cast<char>(std::min(n + 1, 127)));
+    };
+    std::string var = "__cenote_d" + std::to_string(level);
+    auto element = [&](const std::string& r, const TypeNode& child, int next) -> std::string {
+      if (child.base == "LIST" || child.base == "MAP" || child.base == "STRUCT")
+        return DelimitedValue(r, child, t, next);
+      std::string null_string = t.null_string.empty() ? std::string("\\N") : t.null_string;
+      std::string typed =
+          child.base == "VARCHAR" ? r : "TRY_CAST(" + r + " AS " + DuckDbTypeName(child) + ")";
+      return "CASE WHEN " + r + " = " + QuoteLiteral(null_string) + " THEN NULL ELSE " + typed + " END";
+    };
+    const std::string sep = QuoteLiteral(separator(level));
+    if (type.base == "LIST") {
+      return "CASE WHEN " + ref + " IS NULL THEN NULL WHEN " + ref +
+             " = '' THEN [] ELSE list_transform(string_split(" + ref + ", " + sep + "), lambda " + var +
+             ": " + element(var, type.children[0].second, level + 1) + ") END";
+    }
+    if (type.base == "MAP") {
+      std::string kv = QuoteLiteral(separator(level + 1));
+      std::string key = "split_part(" + var + ", " + kv + ", 1)";
+      std::string value = "CASE WHEN strpos(" + var + ", " + kv + ") = 0 THEN NULL ELSE substr(" + var +
+                          ", strpos(" + var + ", " + kv + ") + " +
+                          std::to_string(separator(level + 1).size()) + ") END";
+      return "CASE WHEN " + ref + " IS NULL THEN NULL WHEN " + ref +
+             " = '' THEN MAP {} ELSE map_from_entries(list_transform(string_split(" + ref + ", " + sep +
+             "), lambda " + var + ": {'key': " + element(key, type.children[0].second, level + 2) +
+             ", 'value': " + element(value, type.children[1].second, level + 2) + "})) END";
+    }
+    // STRUCT: fields in order.
+    std::string parts = "string_split(" + ref + ", " + sep + ")";
+    std::string out = "CASE WHEN " + ref + " IS NULL THEN NULL ELSE struct_pack(";
+    for (std::size_t i = 0; i < type.children.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += QuoteIdentifier(type.children[i].first) +
+             " := " + element(parts + "[" + std::to_string(i + 1) + "]", type.children[i].second, level + 1);
+    }
+    return out + ") END";
+  }
+
   // SELECT over one partition's files: data columns as declared, partition keys as constants.
   Result<std::string> ScanSql(const TableBinding& t, const std::vector<Column>& columns,
                               const std::vector<Column>& keys, const PartitionBinding& partition,
@@ -544,16 +633,56 @@ class Binder {
         add(projection);
         break;
       }
-      case FileFormat::kJson: {
-        std::string spec;
-        for (const Column& c : columns) {
-          if (!spec.empty()) spec += ", ";
-          spec += QuoteLiteral(c.name) + ": " + QuoteLiteral(c.duck_type);
-          add(QuoteIdentifier(c.name));
+      case FileFormat::kJson:
+      case FileFormat::kAvro:
+      case FileFormat::kOrc: {
+        const std::string codec = QuoteLiteral(compression == "none" ? "uncompressed" : compression);
+        CENOTE_ASSIGN_OR_RETURN(auto keys_of, JsonKeyColumns(t, columns, list, codec));
+        // Keys that differ only in case ("Id", "id") cannot both be read_json columns (DuckDB's names are
+        // case-insensitive): such files are read as objects and each key extracted.
+        std::unordered_set<std::string> lower_keys;
+        bool as_objects = false;
+        for (const auto& keys : keys_of) {
+          for (const std::string& key : keys) {
+            if (!lower_keys.insert(Lower(key)).second && keys.size() > 1) as_objects = true;
+          }
         }
-        from = "read_json(" + list + ", format = 'newline_delimited', compression = " +
-               QuoteLiteral(compression == "none" ? "uncompressed" : compression) +
-               (spec.empty() ? std::string() : ", columns = {" + spec + "}") + ")";
+        std::string spec;
+        std::unordered_set<std::string> specified;
+        for (std::size_t i = 0; i < columns.size(); ++i) {
+          const Column& c = columns[i];
+          // Converted Avro and ORC carry binary values as base64 text (serde_files.hpp).
+          const bool base64 = t.format != FileFormat::kJson && c.duck_type == "BLOB";
+          std::string read_type = base64 ? std::string("VARCHAR") : c.duck_type;
+          std::string value;
+          for (const std::string& key : keys_of[i]) {
+            std::string one;
+            if (as_objects) {
+              std::string path = QuoteLiteral("$.\"" + key + "\"");
+              one = read_type == "VARCHAR"
+                        ? "json_extract_string(json, " + path + ")"
+                        : "TRY_CAST(json_extract(json, " + path + ") AS " + read_type + ")";
+            } else {
+              if (specified.insert(key).second) {
+                if (!spec.empty()) spec += ", ";
+                spec += QuoteLiteral(key) + ": " + QuoteLiteral(read_type);
+              }
+              one = QuoteIdentifier(key);
+            }
+            value += (value.empty() ? "" : ", ") + one;
+          }
+          if (keys_of[i].size() > 1) value = "coalesce(" + value + ")";
+          if (base64) value = "from_base64(" + value + ")";
+          add(value + " AS " + QuoteIdentifier(c.name));
+        }
+        if (as_objects) {
+          from = "read_ndjson_objects(" + list + ", compression = " + codec +
+                 (t.json_ignore_malformed ? ", ignore_errors = true" : "") + ")";
+        } else {
+          from = "read_json(" + list + ", format = 'newline_delimited', compression = " + codec +
+                 (t.json_ignore_malformed ? ", ignore_errors = true" : "") +
+                 (spec.empty() ? std::string() : ", columns = {" + spec + "}") + ")";
+        }
         break;
       }
       case FileFormat::kCsv: {
@@ -562,14 +691,23 @@ class Binder {
                            "HIVE_INVALID_METADATA: Table " + t.database + "." + t.name + " has no columns");
         // Hive semantics: a value that does not parse as the column's type reads as NULL.
         std::string spec;
+        const bool open_csv = !t.quote.empty();
         for (const Column& c : columns) {
           if (!spec.empty()) spec += ", ";
           spec += QuoteLiteral(c.name) + ": 'VARCHAR'";
+          std::string ref = QuoteIdentifier(c.name);
+          // OpenCSVSerde (opencsv) reads a doubled quote character as one, in quoted and plain fields.
+          if (open_csv)
+            ref = "replace(" + ref + ", " + QuoteLiteral(t.quote + t.quote) + ", " + QuoteLiteral(t.quote) +
+                  ")";
           if (c.duck_type == "VARCHAR") {
-            add(QuoteIdentifier(c.name));
+            add(ref + " AS " + QuoteIdentifier(c.name));
+          } else if (auto tree = ParseDuckDbType(c.duck_type);
+                     !open_csv && tree &&
+                     (tree->base == "LIST" || tree->base == "MAP" || tree->base == "STRUCT")) {
+            add(DelimitedValue(ref, *tree, t, 1) + " AS " + QuoteIdentifier(c.name));
           } else {
-            add("TRY_CAST(" + QuoteIdentifier(c.name) + " AS " + c.duck_type + ") AS " +
-                QuoteIdentifier(c.name));
+            add("TRY_CAST(" + ref + " AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name));
           }
         }
         std::string delimiter = t.delimiter.empty() ? std::string(",") : t.delimiter;
@@ -582,9 +720,6 @@ class Binder {
                QuoteLiteral(compression) + ")";
         break;
       }
-      case FileFormat::kOrc:
-        return MakeError(kNotSupported, "NOT_SUPPORTED: ORC tables are not supported yet (" + t.database +
-                                            "." + t.name + ")");
       case FileFormat::kRegex: {
         // Each line is one value (a delimiter text lines do not hold, no quoting); Hive's Matcher.matches():
         // a line the pattern does not match whole has every column NULL, and a group's text that does not
@@ -741,8 +876,6 @@ class Binder {
           select += "CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name);
         }
       }
-      if (t.format == FileFormat::kOrc)
-        return MakeError(kNotSupported, "NOT_SUPPORTED: ORC tables are not supported yet");
       sql = "SELECT " + (select.empty() ? std::string("NULL AS \"_col0\"") : select) + " WHERE false";
     }
     auto doc = host_.Parse(sql);

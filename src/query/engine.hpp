@@ -44,7 +44,9 @@ namespace cenote::query {
 
 // kRegex: Hive's RegexSerDe, each line of text matched whole by TableBinding::input_regex, a column per
 // group.
-enum class FileFormat { kCsv, kJson, kParquet, kOrc, kRegex };
+// kAvro, kOrc: the resolver's Files are JSON lines converted from Avro container files or ORC files (one
+// object per record, keys lower-case, binary values in base64), read like kJson.
+enum class FileFormat { kCsv, kJson, kParquet, kOrc, kRegex, kAvro };
 
 struct ColumnDef {
   std::string name;  // lower-case, as Glue stores it
@@ -64,6 +66,18 @@ struct TableBinding {
   std::string escape;
   int skip_header_lines = 0;
   std::string null_string;
+  // LazySimpleSerDe: the separators of array items and struct fields (collection.delim, Hive's default
+  // \002) and of a map entry's key and value (mapkey.delim, default \003).
+  std::string collection_delimiter = std::string(1, '\002');
+  std::string map_key_delimiter = std::string(1, '\003');
+  // JSON SerDes. OpenX: keys match columns case-insensitively (case.insensitive, default true), a line
+  // that is not JSON reads as a row of NULLs with ignore.malformed.json (otherwise it fails the query),
+  // dots in keys read as '_' with dots.in.keys, and mapping.<column> names the key a column reads.
+  // Hive's (hcatalog) JsonSerDe: case-insensitive, malformed lines fail.
+  bool json_case_insensitive = true;
+  bool json_ignore_malformed = false;
+  bool json_dots_in_keys = false;
+  std::vector<std::pair<std::string, std::string>> json_mapping;  // column (lower-case) -> JSON key
   // RegexSerDe (kRegex): input.regex, an RE2-compatible pattern; a line it does not match whole reads as
   // NULLs.
   std::string input_regex;

@@ -63,6 +63,12 @@ STATEMENTS = [
     ("CREATE TABLE AS SELECT", "format PARQUET/JSON/TEXTFILE, external_location (must be empty), "
                                "partitioned_by, write_compression, WITH NO DATA; default location "
                                "<output>/tables/<query id>/"),
+    ("SELECT from a Hive table", "SerDes: Parquet, LazySimpleSerDe (every ROW FORMAT DELIMITED option, array/map/"
+                                 "struct columns), OpenCSVSerde, the OpenX and Hive JSON SerDes (case.insensitive, "
+                                 "ignore.malformed.json, dots.in.keys, mapping.*), AvroSerDe (null/deflate/snappy/"
+                                 "bzip2/zstandard), RegexSerDe; text compressed with gzip, zstd, bzip2, snappy, LZ4, "
+                                 "deflate; skip.header.line.count; ORC (none/zlib/snappy/zstd/LZ4). LZO: FAILED with "
+                                 "NOT_SUPPORTED (docs/athena-dialect.md, SerDes and file formats)"),
     ("INSERT INTO", "column list, casts to the table's types, new partitions added"),
     ("CREATE [OR REPLACE] VIEW / DROP VIEW", "stored as a Presto view (VIRTUAL_VIEW)"),
     ("DROP TABLE", "IF EXISTS; data stays in S3"),

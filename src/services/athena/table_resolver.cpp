@@ -2,11 +2,15 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <filesystem>
+
+#include "common/random.hpp"
 
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
 #include "services/athena/internal.hpp"
 #include "services/athena/partition_projection.hpp"
+#include "services/athena/serde_files.hpp"
 
 namespace cenote::athena {
 
@@ -141,6 +145,11 @@ Result<query::TableBinding> TableBindingFromGlue(const json::object& table, cons
     }
     return b;
   }
+  if (Contains(serde, "AvroSerDe") || Contains(input_format, "AvroContainerInputFormat") ||
+      (serde.empty() && classification == "avro")) {
+    b.format = query::FileFormat::kAvro;
+    return b;
+  }
   if (Contains(serde, "OpenCSVSerde")) {
     b.format = query::FileFormat::kCsv;
     b.delimiter = Param(serde_params, "separatorChar").value_or(",").substr(0, 1);
@@ -152,6 +161,22 @@ Result<query::TableBinding> TableBindingFromGlue(const json::object& table, cons
   if (Contains(serde, "JsonSerDe") || Contains(serde, "json") ||
       (serde.empty() && classification == "json")) {
     b.format = query::FileFormat::kJson;
+    // The OpenX SerDe's options (its documentation's names); Hive's JsonSerDe has none of them.
+    if (Contains(serde, "openx")) {
+      auto flag = [&](std::string_view key, bool fallback) {
+        auto v = Param(serde_params, key);
+        return v ? AsciiLower(*v) == "true" : fallback;
+      };
+      b.json_case_insensitive = flag("case.insensitive", true);
+      b.json_ignore_malformed = flag("ignore.malformed.json", false);
+      b.json_dots_in_keys = flag("dots.in.keys", false);
+      if (serde_params != nullptr) {
+        for (const auto& [k, v] : *serde_params) {
+          if (k.size() > 8 && k.substr(0, 8) == "mapping." && v.is_string())
+            b.json_mapping.emplace_back(AsciiLower(std::string(k.substr(8))), std::string(v.as_string()));
+        }
+      }
+    }
     return b;
   }
   if (Contains(serde, "Parquet") || Contains(input_format, "Parquet") ||
@@ -172,6 +197,10 @@ Result<query::TableBinding> TableBindingFromGlue(const json::object& table, cons
     if (serde.empty() && classification == "csv" && delim.empty()) delim.assign(1, ',');
     b.delimiter = HiveSeparator(delim, std::string(1, '\001'));
     b.escape = Param(serde_params, "escape.delim").value_or("").substr(0, 1);
+    b.collection_delimiter =
+        HiveSeparator(Param(serde_params, "collection.delim").value_or(""), std::string(1, '\002'));
+    b.map_key_delimiter =
+        HiveSeparator(Param(serde_params, "mapkey.delim").value_or(""), std::string(1, '\003'));
     b.null_string = Param(serde_params, "serialization.null.format").value_or("\\N");
     b.quote.clear();
     return b;
@@ -327,6 +356,8 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::T
   CENOTE_ASSIGN_OR_RETURN(auto objects, ListDataObjects(lake_, partition.location, kMaxFiles));
   auto url = ParseS3Url(partition.location);
   std::vector<query::TableFile> out;
+  const bool text = table.format == query::FileFormat::kCsv || table.format == query::FileFormat::kJson ||
+                    table.format == query::FileFormat::kRegex;
   for (const auto& o : objects) {
     if (o.size == 0) continue;  // empty files hold no rows; some readers reject them
     auto path = lake_.LocalPath(url->bucket, o.key);
@@ -334,11 +365,50 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::T
       if (path.error().code == "NoSuchKey") continue;  // deleted since the listing
       return std::move(path).error();
     }
-    out.push_back({*path, o.size, "s3://" + url->bucket + "/" + o.key});
+    std::string s3_url = "s3://" + url->bucket + "/" + o.key;
+    std::string local = *path;
+    if (table.format == query::FileFormat::kAvro) {
+      CENOTE_ASSIGN_OR_RETURN(local, ScratchCopy(s3_url, ".json", [&](const std::string& to) {
+                                return ConvertAvroToJsonLines(*path, to, s3_url);
+                              }));
+    } else if (table.format == query::FileFormat::kOrc) {
+      CENOTE_ASSIGN_OR_RETURN(local, ScratchCopy(s3_url, ".json", [&](const std::string& to) {
+                                return ConvertOrcToJsonLines(*path, to, s3_url);
+                              }));
+    } else if (text) {
+      std::string codec = TextCodecOfKey(o.key);
+      if (codec == "lzo") {
+        return MakeError("NOT_SUPPORTED",
+                         "NOT_SUPPORTED: LZO-compressed text is not supported by Cenote (" + s3_url + ")");
+      }
+      if (NeedsDecompression(codec)) {
+        CENOTE_ASSIGN_OR_RETURN(local, ScratchCopy(s3_url, ".txt", [&](const std::string& to) {
+                                  return DecompressText(*path, codec, to, s3_url);
+                                }));
+      }
+    }
+    out.push_back({local, o.size, s3_url});
     MutexLock lock(mu_);
-    bound_[*path] = "s3://" + url->bucket + "/" + o.key;
+    bound_[local] = s3_url;
+    if (local != *path) bound_[*path] = s3_url;
   }
   return out;
+}
+
+Result<std::string> CatalogTableResolver::ScratchCopy(
+    const std::string& name, const std::string& extension,
+    const std::function<Status(const std::string&)>& write) {
+  if (scratch_dir_.empty()) {
+    return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: this file cannot be read here (" + name + ")");
+  }
+  std::string path = (std::filesystem::path(scratch_dir_) / ("serde-" + RandomHex(12) + extension)).string();
+  {
+    // Registered before it is written, so a failed conversion's partial file is removed too.
+    MutexLock lock(mu_);
+    scratch_files_.push_back(path);
+  }
+  CENOTE_RETURN_IF_ERROR(write(path));
+  return path;
 }
 
 std::string CatalogTableResolver::ScrubPaths(std::string message) const {

@@ -8,7 +8,13 @@
 //                                         escapeChar ('\\'); every column is read as a string
 //   org.openx...JsonSerDe, hcatalog JsonSerDe, classification json -> JSON
 //   ParquetHiveSerDe, MapredParquetInputFormat, classification parquet -> Parquet
-//   OrcSerde, OrcInputFormat           -> ORC
+//   OrcSerde, OrcInputFormat           -> ORC: each file converted to JSON lines like Avro's
+//   AvroSerDe, AvroContainerInputFormat, classification avro -> Avro: each file converted to JSON lines in
+//                                         the scratch directory for the statement (serde_files.hpp)
+//   Text objects named .bz2, .snappy, .lz4 or .deflate are decompressed into the scratch directory first
+//   (DuckDB reads .gz and .zst itself); .lzo is NOT_SUPPORTED.
+//   OpenX JsonSerDe: case.insensitive, ignore.malformed.json, dots.in.keys, mapping.* (TableBinding)
+//   LazySimpleSerDe: also collection.delim, mapkey.delim
 //   RegexSerDe                         -> lines matched whole by input.regex, one column per group
 //   TableType VIRTUAL_VIEW             -> a view; its SQL is the originalSql of the Presto View JSON
 // Partitions come from Catalog::GetPartitions (all pages), or from the table's projection.* properties when
@@ -95,6 +101,9 @@ class CatalogTableResolver : public query::TableResolver {
   Result<query::TableBinding> DescribeIceberg(const std::string& database, const std::string& name,
                                               const std::string& suffix, const boost::json::object& table);
   Result<std::vector<query::TableFile>> IcebergFiles(const IcebergBound& bound);
+  // A new scratch file (removed with the resolver) filled by `write`; `name` is the object it comes from.
+  Result<std::string> ScratchCopy(const std::string& name, const std::string& extension,
+                                  const std::function<Status(const std::string&)>& write);
 
   glue::RegionalCatalog& catalog_;
   s3::LakeAccess& lake_;

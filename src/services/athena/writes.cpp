@@ -376,6 +376,8 @@ Result<StatementOutcome> StatementRunner::InsertInto(const Statement& s, const S
       break;
     case query::FileFormat::kRegex:
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: INSERT INTO a RegexSerDe table is not supported");
+    case query::FileFormat::kAvro:
+      return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: INSERT INTO an Avro table is not supported");
   }
   std::vector<query::ColumnDef> target = binding.columns;
   target.insert(target.end(), binding.partition_keys.begin(), binding.partition_keys.end());

@@ -99,9 +99,52 @@ TEST(TableBindingTest, JsonParquetOrc) {
   auto csv = TableBindingFromGlue(Table("", {}, {{"classification", "csv"}}), "db");
   EXPECT_EQ(csv->format, query::FileFormat::kCsv);
   EXPECT_EQ(csv->delimiter, ",");
-  auto avro = TableBindingFromGlue(Table("org.apache.hadoop.hive.serde2.avro.AvroSerDe", {}), "db");
-  ASSERT_FALSE(avro.ok());
-  EXPECT_EQ(avro.error().code, "HIVE_UNSUPPORTED_FORMAT");
+  EXPECT_EQ(TableBindingFromGlue(Table("org.apache.hadoop.hive.serde2.avro.AvroSerDe", {}), "db")->format,
+            query::FileFormat::kAvro);
+  EXPECT_EQ(TableBindingFromGlue(
+                Table("", {}, {}, "org.apache.hadoop.hive.ql.io.avro.AvroContainerInputFormat"), "db")
+                ->format,
+            query::FileFormat::kAvro);
+  auto unknown = TableBindingFromGlue(Table("com.example.NoSuchSerDe", {}), "db");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, "HIVE_UNSUPPORTED_FORMAT");
+}
+
+TEST(TableBindingTest, OpenXJsonSerDeOptions) {
+  auto defaults = TableBindingFromGlue(Table("org.openx.data.jsonserde.JsonSerDe", {}), "db");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->json_case_insensitive);
+  EXPECT_FALSE(defaults->json_ignore_malformed);
+  EXPECT_FALSE(defaults->json_dots_in_keys);
+  EXPECT_TRUE(defaults->json_mapping.empty());
+  auto b =
+      TableBindingFromGlue(Table("org.openx.data.jsonserde.JsonSerDe", {{"case.insensitive", "FALSE"},
+                                                                        {"ignore.malformed.json", "true"},
+                                                                        {"dots.in.keys", "true"},
+                                                                        {"mapping.ts", "@timestamp"}}),
+                           "db");
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->json_case_insensitive);
+  EXPECT_TRUE(b->json_ignore_malformed);
+  EXPECT_TRUE(b->json_dots_in_keys);
+  ASSERT_EQ(b->json_mapping.size(), 1u);
+  EXPECT_EQ(b->json_mapping[0].first, "ts");
+  EXPECT_EQ(b->json_mapping[0].second, "@timestamp");
+  // Hive's JsonSerDe has none of these options.
+  auto hive = TableBindingFromGlue(
+      Table("org.apache.hive.hcatalog.data.JsonSerDe", {{"ignore.malformed.json", "true"}}), "db");
+  EXPECT_FALSE(hive->json_ignore_malformed);
+}
+
+TEST(TableBindingTest, LazySimpleSerDeCollectionDelimiters) {
+  auto defaults = TableBindingFromGlue(Table("org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe", {}), "db");
+  EXPECT_EQ(defaults->collection_delimiter, std::string(1, '\002'));
+  EXPECT_EQ(defaults->map_key_delimiter, std::string(1, '\003'));
+  auto b = TableBindingFromGlue(Table("org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+                                      {{"collection.delim", "|"}, {"mapkey.delim", ":"}}),
+                                "db");
+  EXPECT_EQ(b->collection_delimiter, "|");
+  EXPECT_EQ(b->map_key_delimiter, ":");
 }
 
 TEST(TableBindingTest, PrestoView) {
