@@ -1139,7 +1139,8 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
     CENOTE_ASSIGN_OR_RETURN(bool replaced, RewriteDatetimeCast(v, in_lambda));
     if (replaced) return Walk(v, depth + 1, in_try, in_lambda);
   }
-  if (StringField(o, "class") == "COMPARISON" && !in_lambda) RewriteDatetimeComparison(o);
+  if ((StringField(o, "class") == "COMPARISON" || StringField(o, "class") == "BETWEEN") && !in_lambda)
+    RewriteDatetimeComparison(o);
   if (StringField(o, "class") == "LAMBDA") in_lambda = true;
   // Inside TRY a division by zero is NULL, which is what DuckDB's own division gives.
   if (StringField(o, "class") == "OPERATOR" && StringField(o, "type") == "OPERATOR_TRY") in_try = true;

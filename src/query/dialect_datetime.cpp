@@ -24,6 +24,10 @@ namespace json = boost::json;
 #define CENOTE_ZONED_NS "STRUCT(__cenote_instant_ns TIMESTAMP_NS, __cenote_zone VARCHAR)"
 
 const std::vector<std::string> kMacros = {
+    // Macros are expanded textually: a parameter used n times copies its argument n times, and nested
+    // zoned expressions grew to thousands of nodes (a from_iso8601_timestamp over a column took 40 s to
+    // bind). Each macro below binds its arguments once through a one-element list_transform and hands them
+    // to its body, <name>_v.
     // Zone ids: a fixed offset is '+HH:MM' (Trino's spelling); anything else is a tz database name.
     "CREATE MACRO __cenote_tz_is_offset(z) AS left(z, 1) IN ('+', '-')",
     "CREATE MACRO __cenote_tz_offset_of(z) AS (CASE WHEN left(z, 1) = '-' THEN -1 ELSE 1 END) * "
@@ -33,24 +37,36 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_tz_offset_text(m) AS CASE WHEN m = 0 THEN 'UTC' ELSE (CASE WHEN m < 0 THEN '-' "
     "ELSE '+' END) || lpad(CAST(abs(m) // 60 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(m) % 60 AS "
     "VARCHAR), 2, '0') END",
-    "CREATE MACRO __cenote_tz_zone(z) AS CASE WHEN lower(z) IN ('utc', 'z', 'ut', 'uct', 'gmt', 'gmt0', "
+    "CREATE MACRO __cenote_tz_zone_v(z) AS CASE WHEN lower(z) IN ('utc', 'z', 'ut', 'uct', 'gmt', 'gmt0', "
     "'greenwich', 'universal', 'zulu', 'etc/utc', 'etc/ut', 'etc/uct', 'etc/gmt', 'etc/gmt0', "
     "'etc/greenwich', 'etc/universal', 'etc/zulu') THEN 'UTC' WHEN regexp_full_match(z, "
     "'[+-][0-9]{1,2}(:?[0-9]{2})?') THEN __cenote_tz_offset_text((CASE WHEN left(z, 1) = '-' THEN -1 ELSE 1 "
     "END) * (CAST(regexp_extract(z, '^.([0-9]{1,2})', 1) AS INTEGER) * 60 + coalesce(TRY_CAST("
     "regexp_extract(z, '([0-9]{2})$', 1) AS INTEGER) * (CASE WHEN length(regexp_replace(z, '[^0-9]', '', "
     "'g')) > 2 THEN 1 ELSE 0 END), 0))) ELSE z END",
+    "CREATE MACRO __cenote_tz_zone(z) AS list_transform([struct_pack(p0 := z)], lambda __cenote_l_tz_zone: "
+    "__cenote_tz_zone_v(__cenote_l_tz_zone.p0))[1]",
     // Wall time of instant i in zone z, and the instant of wall time t in zone z (ICU for names).
-    "CREATE MACRO __cenote_tz_local_of(i, z) AS CASE WHEN __cenote_tz_is_offset(z) THEN CAST(i AS "
+    "CREATE MACRO __cenote_tz_local_of_v(i, z) AS CASE WHEN __cenote_tz_is_offset(z) THEN CAST(i AS "
     "TIMESTAMP) + to_minutes(__cenote_tz_offset_of(z)) ELSE timezone(z, CAST(i AS TIMESTAMP WITH TIME "
     "ZONE)) END",
-    "CREATE MACRO __cenote_tz_instant_of_local(t, z) AS CASE WHEN __cenote_tz_is_offset(z) THEN CAST(CAST(t "
+    "CREATE MACRO __cenote_tz_local_of(i, z) AS list_transform([struct_pack(p0 := i, p1 := z)], lambda "
+    "__cenote_l_tz_local_of: __cenote_tz_local_of_v(__cenote_l_tz_local_of.p0, "
+    "__cenote_l_tz_local_of.p1))[1]",
+    "CREATE MACRO __cenote_tz_instant_of_local_v(t, z) AS CASE WHEN __cenote_tz_is_offset(z) THEN "
+    "CAST(CAST(t "
     "AS TIMESTAMP) - to_minutes(__cenote_tz_offset_of(z)) AS TIMESTAMP WITH TIME ZONE) ELSE timezone(z, "
     "CAST(t AS TIMESTAMP)) END",
+    "CREATE MACRO __cenote_tz_instant_of_local(t, z) AS list_transform([struct_pack(p0 := t, p1 := z)], "
+    "lambda __cenote_l_tz_instant_of_local: "
+    "__cenote_tz_instant_of_local_v(__cenote_l_tz_instant_of_local.p0, "
+    "__cenote_l_tz_instant_of_local.p1))[1]",
     // NULL in, NULL out (not a struct of NULLs, which IS NULL would not see).
-    "CREATE MACRO __cenote_tz_make(i, z) AS CASE WHEN i IS NOT NULL AND z IS NOT NULL THEN "
+    "CREATE MACRO __cenote_tz_make_v(i, z) AS CASE WHEN i IS NOT NULL AND z IS NOT NULL THEN "
     "struct_pack(__cenote_instant := CAST(i AS TIMESTAMP WITH TIME ZONE), __cenote_zone := CAST(z AS "
     "VARCHAR)) END",
+    "CREATE MACRO __cenote_tz_make(i, z) AS list_transform([struct_pack(p0 := i, p1 := z)], lambda "
+    "__cenote_l_tz_make: __cenote_tz_make_v(__cenote_l_tz_make.p0, __cenote_l_tz_make.p1))[1]",
     // Any timestamp's instant (a timestamp without zone is read in the session zone, UTC), zone and wall
     // time; zoned values compare by instant.
     "CREATE MACRO __cenote_tz_instant(x " CENOTE_ZONED
@@ -65,23 +81,34 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_tzn_offset_minutes(x) AS CAST(round((epoch(__cenote_tz_local_of(CAST("
     "x.__cenote_instant_ns AS TIMESTAMP), x.__cenote_zone)) - epoch(CAST(x.__cenote_instant_ns AS "
     "TIMESTAMP))) / 60) AS BIGINT)",
-    "CREATE MACRO __cenote_tzn_from_local(t, z) AS CASE WHEN t IS NOT NULL AND z IS NOT NULL THEN "
+    "CREATE MACRO __cenote_tzn_from_local_v(t, z) AS CASE WHEN t IS NOT NULL AND z IS NOT NULL THEN "
     "struct_pack(__cenote_instant_ns := make_timestamp_ns(epoch_ns(t) - 60000000000 * "
     "CAST(round((epoch(CAST(t AS TIMESTAMP)) - epoch(__cenote_tz_instant_of_local(CAST(t AS TIMESTAMP), "
     "z))) / 60) AS BIGINT)), __cenote_zone := CAST(z AS VARCHAR)) END",
+    "CREATE MACRO __cenote_tzn_from_local(t, z) AS list_transform([struct_pack(p0 := t, p1 := z)], lambda "
+    "__cenote_l_tzn_from_local: __cenote_tzn_from_local_v(__cenote_l_tzn_from_local.p0, "
+    "__cenote_l_tzn_from_local.p1))[1]",
     "CREATE MACRO __cenote_tzn_literal(s, z) AS __cenote_tzn_from_local(CAST(s AS TIMESTAMP_NS), z)",
-    "CREATE MACRO __cenote_from_iso8601_timestamp_nanos(s) AS __cenote_tzn_literal(replace(left(s, length(s) "
+    "CREATE MACRO __cenote_from_iso8601_timestamp_nanos_v(s) AS __cenote_tzn_literal(replace(left(s, "
+    "length(s) "
     "- "
     "length(__cenote_iso_zone(s))), 'T', ' '), __cenote_tz_zone(coalesce(nullif(__cenote_iso_zone(s), ''), "
     "'UTC')))",
+    "CREATE MACRO __cenote_from_iso8601_timestamp_nanos(s) AS list_transform([struct_pack(p0 := s)], lambda "
+    "__cenote_l_from_iso8601_timestamp_nanos: "
+    "__cenote_from_iso8601_timestamp_nanos_v(__cenote_l_from_iso8601_timestamp_nanos.p0))[1]",
     "CREATE MACRO __cenote_from_unixtime_nanos(x) AS CASE WHEN x IS NOT NULL THEN "
     "struct_pack(__cenote_instant_ns := make_timestamp_ns(CAST(floor(x) AS BIGINT)), __cenote_zone := "
     "'UTC') END",
     // Athena's text of each precision (untyped: result printing calls them inside lambdas for arrays).
-    "CREATE MACRO __cenote_tz_text3(x) AS strftime(__cenote_tz_local_of(x.__cenote_instant, "
+    "CREATE MACRO __cenote_tz_text3_v(x) AS strftime(__cenote_tz_local_of(x.__cenote_instant, "
     "x.__cenote_zone), '%Y-%m-%d %H:%M:%S.%g') || ' ' || x.__cenote_zone",
-    "CREATE MACRO __cenote_tz_text9(x) AS strftime(make_timestamp_ns(epoch_ns(x.__cenote_instant_ns) + "
+    "CREATE MACRO __cenote_tz_text3(x) AS list_transform([struct_pack(p0 := x)], lambda __cenote_l_tz_text3: "
+    "__cenote_tz_text3_v(__cenote_l_tz_text3.p0))[1]",
+    "CREATE MACRO __cenote_tz_text9_v(x) AS strftime(make_timestamp_ns(epoch_ns(x.__cenote_instant_ns) + "
     "60000000000 * __cenote_tzn_offset_minutes(x)), '%Y-%m-%d %H:%M:%S.%n') || ' ' || x.__cenote_zone",
+    "CREATE MACRO __cenote_tz_text9(x) AS list_transform([struct_pack(p0 := x)], lambda __cenote_l_tz_text9: "
+    "__cenote_tz_text9_v(__cenote_l_tz_text9.p0))[1]",
     "CREATE MACRO __cenote_tz_text(x " CENOTE_ZONED ") AS __cenote_tz_text3(x), (x " CENOTE_ZONED_NS
     ") AS __cenote_tz_text9(x)",
     "CREATE MACRO __cenote_tz_offset_minutes(x " CENOTE_ZONED
@@ -117,9 +144,12 @@ const std::vector<std::string> kMacros = {
     // from_iso8601_timestamp of a non-constant string: the offset (or Z) after the time is kept; none is
     // the session zone, UTC.
     "CREATE MACRO __cenote_iso_zone(s) AS regexp_extract(s, '^[^T]*T.*?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$', 1)",
-    "CREATE MACRO __cenote_from_iso8601_timestamp(s) AS __cenote_tz_literal(replace(left(s, length(s) - "
+    "CREATE MACRO __cenote_from_iso8601_timestamp_v(s) AS __cenote_tz_literal(replace(left(s, length(s) - "
     "length(__cenote_iso_zone(s))), 'T', ' '), __cenote_tz_zone(coalesce(nullif(__cenote_iso_zone(s), ''), "
     "'UTC')))",
+    "CREATE MACRO __cenote_from_iso8601_timestamp(s) AS list_transform([struct_pack(p0 := s)], lambda "
+    "__cenote_l_from_iso8601_timestamp: "
+    "__cenote_from_iso8601_timestamp_v(__cenote_l_from_iso8601_timestamp.p0))[1]",
     // ISO-8601 dates: calendar (2020-05-11, 2020-05, 2020), week (2020-W10, 2020-W10-3) and ordinal
     // (2020-123) forms.
     "CREATE MACRO __cenote_iso_week1(y) AS make_date(y, 1, 4) - CAST(isodow(make_date(y, 1, 4)) - 1 AS "
@@ -143,9 +173,11 @@ const std::vector<std::string> kMacros = {
     // the wall time in the zone (Trino's zoned chronology).
     "CREATE MACRO __cenote_interval_has_time(i) AS datepart('hour', i) <> 0 OR datepart('minute', i) <> 0 OR "
     "datepart('microsecond', i) <> 0",
-    "CREATE MACRO __cenote_tz_plus(a, i) AS __cenote_tz_make(CASE WHEN datepart('year', i) = 0 AND "
+    "CREATE MACRO __cenote_tz_plus_v(a, i) AS __cenote_tz_make(CASE WHEN datepart('year', i) = 0 AND "
     "datepart('month', i) = 0 THEN a.__cenote_instant + i ELSE "
     "__cenote_tz_instant_of_local(__cenote_tz_local(a) + i, a.__cenote_zone) END, a.__cenote_zone)",
+    "CREATE MACRO __cenote_tz_plus(a, i) AS list_transform([struct_pack(p0 := a, p1 := i)], lambda "
+    "__cenote_l_tz_plus: __cenote_tz_plus_v(__cenote_l_tz_plus.p0, __cenote_l_tz_plus.p1))[1]",
     "CREATE MACRO __cenote_dt_plus(a DATE, i) AS CASE WHEN __cenote_interval_has_time(i) THEN "
     "error('INVALID_FUNCTION_ARGUMENT: Cannot add hour, minutes or seconds to a date') ELSE CAST(a + i AS "
     "DATE) END, (a " CENOTE_ZONED ", i) AS __cenote_tz_plus(a, i), (a, i) AS a + i",
@@ -157,8 +189,11 @@ const std::vector<std::string> kMacros = {
     "DATE) END, (i, a " CENOTE_ZONED ") AS __cenote_tz_plus(a, i), (i, a) AS i + a",
     // date_add(unit, n, x): one macro per unit (the unit is a constant). Day and coarser units on a zoned
     // value move its wall time; finer ones its instant; a DATE takes only day and coarser units.
-    "CREATE MACRO __cenote_tz_add_local(t, i) AS __cenote_tz_make(__cenote_tz_instant_of_local("
+    "CREATE MACRO __cenote_tz_add_local_v(t, i) AS __cenote_tz_make(__cenote_tz_instant_of_local("
     "__cenote_tz_local(t) + i, t.__cenote_zone), t.__cenote_zone)",
+    "CREATE MACRO __cenote_tz_add_local(t, i) AS list_transform([struct_pack(p0 := t, p1 := i)], lambda "
+    "__cenote_l_tz_add_local: __cenote_tz_add_local_v(__cenote_l_tz_add_local.p0, "
+    "__cenote_l_tz_add_local.p1))[1]",
     "CREATE MACRO __cenote_tz_add_exact(t, i) AS __cenote_tz_make(t.__cenote_instant + i, t.__cenote_zone)",
     "CREATE MACRO __cenote_date_add_millisecond(n, t DATE) AS error('INVALID_FUNCTION_ARGUMENT: "
     "''millisecond'' is not a valid DATE field'), (n, t " CENOTE_ZONED
@@ -196,9 +231,13 @@ const std::vector<std::string> kMacros = {
     "INTEGER))",
     // date_diff(unit, a, b): whole units from a to b; with zones, hours and finer count elapsed time and
     // days and coarser count in a's zone (Trino uses the first argument's chronology).
-    "CREATE MACRO __cenote_tz_diff(u, a, b, z) AS CASE WHEN lower(u) IN ('millisecond', 'second', 'minute', "
+    "CREATE MACRO __cenote_tz_diff_v(u, a, b, z) AS CASE WHEN lower(u) IN ('millisecond', 'second', "
+    "'minute', "
     "'hour') THEN date_sub(u, a, b) ELSE date_sub(u, __cenote_tz_local_of(a, z), __cenote_tz_local_of(b, "
     "z)) END",
+    "CREATE MACRO __cenote_tz_diff(u, a, b, z) AS list_transform([struct_pack(p0 := u, p1 := a, p2 := b, p3 "
+    ":= z)], lambda __cenote_l_tz_diff: __cenote_tz_diff_v(__cenote_l_tz_diff.p0, __cenote_l_tz_diff.p1, "
+    "__cenote_l_tz_diff.p2, __cenote_l_tz_diff.p3))[1]",
     "CREATE MACRO __cenote_date_diff(u, a " CENOTE_ZONED ", b " CENOTE_ZONED
     ") AS __cenote_tz_diff(u, a.__cenote_instant, b.__cenote_instant, a.__cenote_zone), (u, a " CENOTE_ZONED
     ", b) AS __cenote_tz_diff(u, a.__cenote_instant, __cenote_tz_instant(b), a.__cenote_zone), (u, a, b "
@@ -873,7 +912,7 @@ Result<bool> RewriteDatetimeCast(json::value& v, bool in_lambda) {
 }
 
 void RewriteDatetimeComparison(json::object& comparison) {
-  for (const char* side : {"left", "right"}) {
+  for (const char* side : {"left", "right", "input", "lower", "upper"}) {  // COMPARISON and BETWEEN
     json::value* operand = comparison.if_contains(side);
     if (operand == nullptr || !operand->is_object()) continue;
     // Only where a zoned value may be: columns and plain casts stay as they are for the binder's pruning.

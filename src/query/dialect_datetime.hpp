@@ -37,7 +37,7 @@ Status RewriteDatetimeFunction(boost::json::object& fn, bool in_lambda, bool& do
 // a cast of a zoned value reads it in its zone. Returns whether `v` was replaced by another node.
 Result<bool> RewriteDatetimeCast(boost::json::value& v, bool in_lambda);
 
-// A COMPARISON node: zoned values compare by their instant, as in Trino.
+// A COMPARISON or BETWEEN node: zoned values compare by their instant, as in Trino.
 void RewriteDatetimeComparison(boost::json::object& comparison);
 
 // CREATE MACRO statements the rewrites above rely on.

@@ -53,6 +53,9 @@ TEST_F(DialectDatetimeTest, ZonedLiteralsKeepTheirZone) {
   EXPECT_EQ(Value("TIMESTAMP '2024-01-01 12:00 Asia/Tokyo' = TIMESTAMP '2024-01-01 03:00 UTC'"), "true");
   EXPECT_EQ(Value("TIMESTAMP '2024-01-01 12:00 Asia/Tokyo' < TIMESTAMP '2024-01-01 04:00:01 +01:00'"),
             "true");
+  EXPECT_EQ(Value("TIMESTAMP '2024-01-01 12:00 Asia/Tokyo' BETWEEN TIMESTAMP '2024-01-01 02:00 UTC' AND "
+                  "TIMESTAMP '2024-01-01 04:00 +01:00'"),
+            "true");
 }
 
 TEST_F(DialectDatetimeTest, AtTimeZoneAndWithTimezone) {
