@@ -452,7 +452,7 @@ Error ErrorFromDuckDb(const char* raw) {
   if (std::string_view prefix = "Invalid Input Error: "; message.compare(0, prefix.size(), prefix) == 0) {
     std::size_t colon = message.find(": ", prefix.size());
     std::string code = colon == std::string::npos ? "" : message.substr(prefix.size(), colon - prefix.size());
-    bool is_code = code.size() > 3;
+    bool is_code = code.find('_') != std::string::npos;  // Trino codes: INVALID_FUNCTION_ARGUMENT, ...
     for (char c : code) is_code = is_code && (std::isupper(static_cast<unsigned char>(c)) || c == '_');
     if (is_code) return MakeError(code, message.substr(prefix.size()), 400);
   }
