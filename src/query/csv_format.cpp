@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "query/dialect_datetime.hpp"
 #include "query/statement.hpp"
 #include "query/type_tree.hpp"
 
@@ -47,6 +48,7 @@ std::string Render(const std::string& ref, const TypeNode& t, int depth) {
            part(us + " % 60000000 // 1000000", 2) + " || '.' || " + part(us + " % 1000000 // 1000", 3) +
            " END";
   }
+  if (IsZonedTimestamp(t)) return ZonedTimestampText(ref, t);
   if (b == "BLOB") return "rtrim(regexp_replace(lower(hex(" + ref + ")), '(..)', '\\1 ', 'g'))";
   // array_to_string of an empty list is NULL; a NULL container must stay NULL.
   if (b == "LIST" || b == "ARRAY") {

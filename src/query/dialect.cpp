@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "query/dialect_datetime.hpp"
 #include "query/statement.hpp"
 
 namespace cenote::query::internal {
@@ -51,13 +52,6 @@ constexpr Rename kRenames[] = {
     {"year_of_week", 1, 1, "isoyear"},
     {"yow", 1, 1, "isoyear"},
     {"week_of_year", 1, 1, "week"},
-    {"to_unixtime", 1, 1, "epoch"},
-    {"from_unixtime", 1, 1, "__cenote_from_unixtime"},
-    {"from_iso8601_timestamp", 1, 1, "__cenote_from_iso8601_timestamp"},
-    {"from_iso8601_date", 1, 1, "__cenote_from_iso8601_date"},
-    {"to_iso8601", 1, 1, "__cenote_to_iso8601"},
-    {"date_diff", 3, 3, "date_sub"},
-    {"date_trunc", 2, 2, "__cenote_date_trunc"},
     {"typeof", 1, 1, "__cenote_typeof"},
     {"split_part", 3, 3, "__cenote_split_part"},
     {"sequence", 2, 3, "__cenote_sequence"},
@@ -240,24 +234,13 @@ const std::vector<std::string> kMacros = {
     "json_array_length(CAST(j AS JSON), p) WHEN 'OBJECT' THEN len(json_keys(CAST(j AS JSON), p)) ELSE 0 END",
     "CREATE MACRO __cenote_if(c, a) AS CASE WHEN c THEN a END",
     "CREATE MACRO __cenote_divide(a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a / b END",
-    "CREATE MACRO __cenote_from_unixtime(x) AS make_timestamp(CAST(round(CAST(x AS DOUBLE) * 1000000) AS "
-    "BIGINT))",
-    "CREATE MACRO __cenote_from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMP WITH TIME ZONE)",
-    "CREATE MACRO __cenote_from_iso8601_date(s) AS CAST(s AS DATE)",
-    "CREATE MACRO __cenote_to_iso8601(x DATE) AS strftime(x, '%Y-%m-%d'), (x TIMESTAMP) AS strftime(x, "
-    "'%Y-%m-%dT%H:%M:%S.%g'), "
-    "(x TIMESTAMP WITH TIME ZONE) AS "
-    "strftime(x, '%Y-%m-%dT%H:%M:%S.%g') || 'Z', (x) AS strftime(CAST(x AS TIMESTAMP), "
-    "'%Y-%m-%dT%H:%M:%S.%g')",
-    // Trino keeps the input's type; DuckDB returns DATE for timestamps truncated to a day or coarser.
-    "CREATE MACRO __cenote_date_trunc(u, t DATE) AS CAST(date_trunc(u, t) AS DATE), "
-    "(u, t TIMESTAMP) AS CAST(date_trunc(u, t) AS TIMESTAMP), (u, t TIMESTAMP WITH TIME ZONE) AS "
-    "date_trunc(u, t), "
-    "(u, t) AS date_trunc(u, t)",
     // Trino's type names.
     "CREATE MACRO __cenote_typeof(x) AS CASE typeof(x) WHEN 'TIMESTAMP' THEN 'timestamp(3)' "
-    "WHEN 'TIMESTAMP WITH TIME ZONE' THEN 'timestamp(3) with time zone' WHEN 'FLOAT' THEN 'real' "
-    "WHEN 'BLOB' THEN 'varbinary' WHEN '\"NULL\"' THEN 'unknown' ELSE lower(typeof(x)) END",
+    "WHEN 'TIMESTAMP WITH TIME ZONE' THEN 'timestamp(3) with time zone' WHEN '" +
+        std::string(kZonedTimestampType) + "' THEN 'timestamp(3) with time zone' WHEN '" +
+        std::string(kZonedTimestampNanosType) +
+        "' THEN 'timestamp(9) with time zone' WHEN 'FLOAT' THEN 'real' "
+        "WHEN 'BLOB' THEN 'varbinary' WHEN '\"NULL\"' THEN 'unknown' ELSE lower(typeof(x)) END",
     // Trino: NULL when the index is past the last field (DuckDB: '').
     "CREATE MACRO __cenote_split_part(s, d, i) AS CASE WHEN i <= len(string_split(s, d)) THEN split_part(s, "
     "d, i) "
@@ -478,22 +461,6 @@ const std::vector<std::string> kMacros = {
     "FROM x)",
     "CREATE MACRO __cenote_slice(a, s, n) AS list_slice(a, s, s + n - 1)",
     "CREATE MACRO __cenote_replace(s, x) AS replace(s, x, '')",
-    // date_add(unit, n, x): one macro per unit (the unit must be a constant, as it is in practice); a
-    // DATE stays a DATE for day and coarser units, as in Trino (typed macro overloads).
-    "CREATE MACRO __cenote_date_add_millisecond(n, t) AS t + to_milliseconds(CAST(n AS BIGINT))",
-    "CREATE MACRO __cenote_date_add_second(n, t) AS t + to_seconds(CAST(n AS BIGINT))",
-    "CREATE MACRO __cenote_date_add_minute(n, t) AS t + to_minutes(CAST(n AS BIGINT))",
-    "CREATE MACRO __cenote_date_add_hour(n, t) AS t + to_hours(CAST(n AS BIGINT))",
-    "CREATE MACRO __cenote_date_add_day(n, t DATE) AS CAST(t + to_days(CAST(n AS INTEGER)) AS DATE), (n, t) "
-    "AS t + to_days(CAST(n AS INTEGER))",
-    "CREATE MACRO __cenote_date_add_week(n, t DATE) AS CAST(t + to_weeks(CAST(n AS INTEGER)) AS DATE), (n, "
-    "t) AS t + to_weeks(CAST(n AS INTEGER))",
-    "CREATE MACRO __cenote_date_add_month(n, t DATE) AS CAST(t + to_months(CAST(n AS INTEGER)) AS DATE), (n, "
-    "t) AS t + to_months(CAST(n AS INTEGER))",
-    "CREATE MACRO __cenote_date_add_quarter(n, t DATE) AS CAST(t + to_months(CAST(3 * n AS INTEGER)) AS "
-    "DATE), (n, t) AS t + to_months(CAST(3 * n AS INTEGER))",
-    "CREATE MACRO __cenote_date_add_year(n, t DATE) AS CAST(t + to_years(CAST(n AS INTEGER)) AS DATE), (n, "
-    "t) AS t + to_years(CAST(n AS INTEGER))",
     // A map from each distinct key (first-occurrence order) to its values in order.
     "CREATE MACRO __cenote_multimap_from_entries(a) AS map_from_entries(list_transform("
     "__cenote_array_distinct(list_transform(a, lambda __cenote_e: __cenote_e[1])), lambda __cenote_k: "
@@ -1023,19 +990,6 @@ Status RewriteFunction(json::object& fn) {
     args->push_back(VarcharConstant("g"));
     return Status::Ok();
   }
-  if (name == "date_add" && argc == 3) {
-    json::string* unit = ConstantString((*args)[0]);
-    if (unit == nullptr) return NotSupported("date_add with a unit that is not a constant string");
-    std::string u = Lower(*unit);
-    static const std::unordered_set<std::string> kUnits = {"millisecond", "second", "minute",  "hour", "day",
-                                                           "week",        "month",  "quarter", "year"};
-    if (kUnits.count(u) == 0)
-      return MakeError("INVALID_FUNCTION_ARGUMENT",
-                       "INVALID_FUNCTION_ARGUMENT: '" + u + "' is not a valid Timestamp field");
-    args->erase(args->begin());
-    SetName(fn, "__cenote_date_add_" + u);
-    return Status::Ok();
-  }
   if ((name == "any_match" || name == "all_match" || name == "none_match") && argc == 2) {
     // list_reduce(list_transform(a, predicate), (x, y) -> x OR y, false), AND/true for all_match, NOT-ed for
     // none_match: SQL's three-valued OR/AND give Trino's answers (a NULL decides only when no element
@@ -1079,11 +1033,6 @@ Status RewriteFunction(json::object& fn) {
   if (name == "reduce" && argc == 4) return RewriteReduce(fn);
   if ((name == "map_filter" || name == "transform_values" || name == "transform_keys") && argc == 2)
     return RewriteMapLambda(fn, name);
-  if (name == "at_timezone" && argc == 2) {
-    std::swap((*args)[0], (*args)[1]);
-    SetName(fn, "timezone");
-    return Status::Ok();
-  }
   if (name == "approx_distinct" && argc == 2) {
     args->pop_back();  // Trino's maximum standard error; DuckDB's HyperLogLog has a fixed one.
     SetName(fn, "approx_count_distinct");
@@ -1155,10 +1104,12 @@ bool RewriteJsonCast(json::value& v) {
   return true;
 }
 
-Status Walk(json::value& v, int depth, bool in_try = false) {
+// in_lambda: inside a lambda, whose parameters have no type while DuckDB binds a macro, so the date/time
+// rewrites that rely on typed macro overloads stay out (dialect_datetime.hpp).
+Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = false) {
   if (depth > 400) return NotSupported("The query is nested too deeply");
   if (v.is_array()) {
-    for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(Walk(item, depth + 1, in_try));
+    for (json::value& item : v.get_array()) CENOTE_RETURN_IF_ERROR(Walk(item, depth + 1, in_try, in_lambda));
     return Status::Ok();
   }
   if (!v.is_object()) return Status::Ok();
@@ -1184,12 +1135,20 @@ Status Walk(json::value& v, int depth, bool in_try = false) {
   }
   if (StringField(o, "class") == "CAST") {
     RewriteDecimalLiteral(o);
-    if (RewriteJsonCast(v)) return Walk(v, depth + 1, in_try);
+    if (RewriteJsonCast(v)) return Walk(v, depth + 1, in_try, in_lambda);
+    CENOTE_ASSIGN_OR_RETURN(bool replaced, RewriteDatetimeCast(v, in_lambda));
+    if (replaced) return Walk(v, depth + 1, in_try, in_lambda);
   }
+  if ((StringField(o, "class") == "COMPARISON" || StringField(o, "class") == "BETWEEN") && !in_lambda)
+    RewriteDatetimeComparison(o);
+  if (StringField(o, "class") == "LAMBDA") in_lambda = true;
   // Inside TRY a division by zero is NULL, which is what DuckDB's own division gives.
   if (StringField(o, "class") == "OPERATOR" && StringField(o, "type") == "OPERATOR_TRY") in_try = true;
   if (json::value* cls = o.if_contains("class"); cls != nullptr && cls->is_string()) {
-    if (cls->get_string() == "FUNCTION" || cls->get_string() == "WINDOW") {
+    bool datetime_done = false;
+    if (cls->get_string() == "FUNCTION")
+      CENOTE_RETURN_IF_ERROR(RewriteDatetimeFunction(o, in_lambda, datetime_done));
+    if ((cls->get_string() == "FUNCTION" || cls->get_string() == "WINDOW") && !datetime_done) {
       json::value* op = o.if_contains("is_operator");
       if (op == nullptr || !op->is_bool() || !op->get_bool()) {
         CENOTE_RETURN_IF_ERROR(RewriteFunction(o));
@@ -1206,14 +1165,21 @@ Status Walk(json::value& v, int depth, bool in_try = false) {
   }
   for (auto& [key, child] : o) {
     if (key == "cast_type") continue;
-    CENOTE_RETURN_IF_ERROR(Walk(child, depth + 1, in_try));
+    CENOTE_RETURN_IF_ERROR(Walk(child, depth + 1, in_try, in_lambda));
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-const std::vector<std::string>& DialectMacros() { return kMacros; }
+const std::vector<std::string>& DialectMacros() {
+  static const std::vector<std::string> all = [] {
+    std::vector<std::string> out = DatetimeMacros();
+    out.insert(out.end(), kMacros.begin(), kMacros.end());
+    return out;
+  }();
+  return all;
+}
 
 Result<std::string> ConvertDateFormat(const std::string& f) {
   std::string out;

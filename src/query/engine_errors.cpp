@@ -190,6 +190,9 @@ std::string TrinoType(std::string t) {
       {"DATE", "date"},
       {"TIMESTAMP", "timestamp(3)"},
       {"TIMESTAMP WITH TIME ZONE", "timestamp(3) with time zone"},
+      {"STRUCT(__cenote_instant TIMESTAMP WITH TIME ZONE, __cenote_zone VARCHAR)",
+       "timestamp(3) with time zone"},
+      {"STRUCT(__cenote_instant_ns TIMESTAMP_NS, __cenote_zone VARCHAR)", "timestamp(9) with time zone"},
       {"TIME", "time(3)"},
       {"BLOB", "varbinary"},
       {"INTERVAL", "interval day to second"},
@@ -438,6 +441,21 @@ Error ErrorFromDuckDb(const char* raw) {
   };
   if (message.find("Division by zero") != std::string::npos)
     return MakeError("DIVISION_BY_ZERO", "DIVISION_BY_ZERO: Division by zero", 400);
+  // DuckDB's ICU: "Unknown TimeZone 'Mars/Base'!"; Trino's TimeZoneNotSupportedException.
+  if (auto at = message.find("Unknown TimeZone '"); at != std::string::npos) {
+    std::size_t start = at + 18, end = message.find('\'', start);
+    if (end != std::string::npos)
+      return MakeError("NOT_SUPPORTED",
+                       "NOT_SUPPORTED: Time zone not supported: " + message.substr(start, end - start), 400);
+  }
+  // error('INVALID_FUNCTION_ARGUMENT: ...') in the dialect's macros names its own Trino error code.
+  if (std::string_view prefix = "Invalid Input Error: "; message.compare(0, prefix.size(), prefix) == 0) {
+    std::size_t colon = message.find(": ", prefix.size());
+    std::string code = colon == std::string::npos ? "" : message.substr(prefix.size(), colon - prefix.size());
+    bool is_code = code.find('_') != std::string::npos;  // Trino codes: INVALID_FUNCTION_ARGUMENT, ...
+    for (char c : code) is_code = is_code && (std::isupper(static_cast<unsigned char>(c)) || c == '_');
+    if (is_code) return MakeError(code, message.substr(prefix.size()), 400);
+  }
   for (const Kind& k : kKinds) {
     std::string_view prefix(k.prefix);
     if (message.compare(0, prefix.size(), prefix) != 0) continue;

@@ -2,6 +2,7 @@
 #include <cctype>
 #include <string>
 
+#include "query/dialect_datetime.hpp"
 #include "query/engine.hpp"
 #include "query/type_tree.hpp"
 
@@ -433,6 +434,11 @@ ResultColumn DuckDbTypeToAthena(const std::string& name, const std::string& duck
       col.scale = e.scale;
       break;
     }
+  }
+  if (parsed && IsZonedTimestamp(*parsed)) {
+    col.type = "timestamp with time zone";
+    col.precision = 3;
+    col.scale = 0;
   }
   if (parsed && base == "DECIMAL") {
     col.type = "decimal";

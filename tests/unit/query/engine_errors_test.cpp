@@ -53,6 +53,15 @@ TEST(EngineErrors, DuckDbSpecialCases) {
   Error e = ErrorFromDuckDb("Out of Range Error: Division by zero!");
   EXPECT_EQ(e.code, "DIVISION_BY_ZERO");
   EXPECT_EQ(e.message, "DIVISION_BY_ZERO: Division by zero");
+  e = ErrorFromDuckDb(
+      "Not implemented Error: Unknown TimeZone 'Mars/Base'!\n\nCandidate time zones: \"GMT0\"");
+  EXPECT_EQ(e.code, "NOT_SUPPORTED");
+  EXPECT_EQ(e.message, "NOT_SUPPORTED: Time zone not supported: Mars/Base");
+  // error('CODE: text') raised by a dialect macro keeps its Trino code.
+  e = ErrorFromDuckDb(
+      "Invalid Input Error: INVALID_FUNCTION_ARGUMENT: Cannot add hour, minutes or seconds to a date");
+  EXPECT_EQ(e.code, "INVALID_FUNCTION_ARGUMENT");
+  EXPECT_EQ(e.message, "INVALID_FUNCTION_ARGUMENT: Cannot add hour, minutes or seconds to a date");
   // Memory: Athena's wording around DuckDB's.
   EXPECT_EQ(
       Translated(
