@@ -297,7 +297,8 @@ TEST_F(DialectTest, ConditionalsAndCasts) {
   EXPECT_EQ(Value("CAST(2.5 AS REAL)"), "2.5");
   EXPECT_EQ(Value("CAST(42 AS VARCHAR)"), "42");
   EXPECT_EQ(Value("typeof(1)"), "integer");
-  EXPECT_EQ(Value("typeof('a')"), "varchar");
+  EXPECT_EQ(Value("typeof('a')"), "varchar(1)");  // a literal has its length, as in Trino
+  EXPECT_EQ(Value("typeof(CAST('a' AS VARCHAR))"), "varchar");
   EXPECT_EQ(Value("typeof(TIMESTAMP '2024-01-01')"), "timestamp(3)");
   EXPECT_EQ(Value("typeof(CAST(1 AS REAL))"), "real");
   EXPECT_EQ(Value("to_hex(CAST('AB' AS VARBINARY))"), "4142");
