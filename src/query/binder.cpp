@@ -863,8 +863,8 @@ std::string ParenthesizeValuesRows(const std::string& sql) {
       if (depth == 0)
         for (std::string_view k : kEnd) stop = stop || keyword_at(i, k);
       if (stop) break;
-      if (d == '(') ++depth;
-      if (d == ')') --depth;
+      if (d == '(' || d == '[') ++depth;  // ARRAY[1, 2] is one value
+      if (d == ')' || d == ']') --depth;
       if (d == ',' && depth == 0) {
         flush();
         ++i;

@@ -359,6 +359,7 @@ TEST_F(DialectTest, ValuesRowsWithoutParentheses) {
   EXPECT_EQ(Rows("SELECT sum(x) FROM (VALUES 1 + 1, abs(-3)) AS t(x)"), "\"5\"\n");
   EXPECT_EQ(Rows("VALUES 1, 2 ORDER BY 1 DESC"), "\"2\"\n\"1\"\n");
   EXPECT_EQ(Rows("SELECT count(*) FROM (VALUES (1, 2), (3, 4)) AS t(a, b)"), "\"2\"\n");
+  EXPECT_EQ(Rows("SELECT count(*) FROM (VALUES ARRAY[1, 2], ARRAY[3]) AS t(a)"), "\"2\"\n");
   EXPECT_EQ(Run("SELECT * FROM (VALUES 1, ) t").rfind("ERROR SYNTAX_ERROR", 0), 0u);
 }
 
