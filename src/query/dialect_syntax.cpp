@@ -412,10 +412,67 @@ std::string RewriteCaseFragments(const std::string& sql) {
   return out;
 }
 
+// Whether a ROW type's field is a bare type (integer, decimal(10,2), double precision, array(integer),
+// timestamp(3) with time zone) rather than `name type`.
+bool BareType(const std::string& field) {
+  std::size_t end = 0;
+  while (end < field.size() && IsWordChar(field[end])) ++end;
+  if (end == 0) return false;
+  const std::size_t next = SkipSpace(field, end);
+  if (next >= field.size() || field[next] == '(') return true;
+  return KeywordAt(field, 0, "DOUBLE") || KeywordAt(field, 0, "TIMESTAMP") || KeywordAt(field, 0, "TIME");
+}
+
+// A Trino ROW type without field names, ROW(integer, varchar) (after AS), as DuckDB's STRUCT with the names
+// Athena shows for them: STRUCT(field0 integer, field1 varchar). Nested ROW types are rewritten too.
+std::string RewriteAnonymousRowTypes(const std::string& sql) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < sql.size()) {
+    if (std::size_t end = SkipQuotedOrComment(sql, i); end != i) {
+      out.append(sql, i, end - i);
+      i = end;
+      continue;
+    }
+    if (KeywordAt(sql, i, "ROW")) {
+      const std::size_t open = SkipSpace(sql, i + 3);
+      const std::size_t before = out.find_last_not_of(" \t\r\n");
+      const bool after_as = before != std::string::npos && before >= 1 && KeywordAt(out, before - 1, "AS");
+      const std::size_t close =
+          open < sql.size() && sql[open] == '(' ? Closing(sql, open) : std::string::npos;
+      if (after_as && close != std::string::npos) {
+        std::vector<std::string> fields = SplitArguments(sql.substr(open + 1, close - open - 1));
+        bool bare = true;
+        for (std::string& f : fields) {
+          f = Trim(f);
+          bare = bare && BareType(f);
+        }
+        if (bare) {
+          out.append("STRUCT(");
+          for (std::size_t k = 0; k < fields.size(); ++k) {
+            if (k > 0) out.append(", ");
+            // A nested ROW type is in a type position too.
+            std::string as_type = "AS ";
+            as_type.append(fields[k]);
+            out.append("field").append(std::to_string(k)).append(" ");
+            out.append(RewriteAnonymousRowTypes(as_type).substr(3));
+          }
+          out.append(")");
+          i = close + 1;
+          continue;
+        }
+      }
+    }
+    out += sql[i++];
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RewriteTrinoSyntax(const std::string& sql) {
-  return RewriteCaseFragments(RewriteJsonObject(RewriteListagg(RewriteUnicodeLiterals(sql))));
+  return RewriteAnonymousRowTypes(
+      RewriteCaseFragments(RewriteJsonObject(RewriteListagg(RewriteUnicodeLiterals(sql)))));
 }
 
 }  // namespace cenote::query::internal

@@ -134,6 +134,8 @@ TEST_F(DialectFunctionsTest, ArraysMapsAndRows) {
   EXPECT_EQ(Value("combinations(ARRAY[1, 2], 6)").rfind("ERROR INVALID_FUNCTION_ARGUMENT", 0), 0u);
   EXPECT_EQ(Value("zip(ARRAY[1, 2], ARRAY['a'])"), "[{field0=1, field1=a}, {field0=2, field1=null}]");
   EXPECT_EQ(Value("ROW(1, 'a')"), "{field0=1, field1=a}");
+  EXPECT_EQ(Value("COALESCE(CAST(ROW(1, NULL) AS ROW(integer, integer)), ROW(1, 2))"),
+            "{field0=1, field1=null}");
   EXPECT_EQ(Value("map_entries(MAP(ARRAY[1], ARRAY['x']))"), "[{field0=1, field1=x}]");
   EXPECT_EQ(Value("map_filter(MAP(ARRAY[1, 2], ARRAY['x', 'y']), (k, v) -> k > 1)"), "{2=y}");
   EXPECT_EQ(Single("SELECT multimap_agg(k, v) FROM (VALUES ('a', 1), ('a', 3)) AS t(k, v)"), "{a=[1, 3]}");
@@ -187,6 +189,10 @@ TEST(RewriteTrinoSyntax, Text) {
       "SELECT CASE WHEN (a) = (0) THEN 'z' WHEN (a) > 9 THEN CASE WHEN (b) IS NULL THEN 'n' END ELSE 'o' "
       "END");
   EXPECT_EQ(RewriteTrinoSyntax("SELECT CASE a WHEN 1 THEN 2 END"), "SELECT CASE a WHEN 1 THEN 2 END");
+  EXPECT_EQ(RewriteTrinoSyntax("SELECT CAST(x AS ROW(integer, ROW(double precision)))"),
+            "SELECT CAST(x AS STRUCT(field0 integer, field1 STRUCT(field0 double precision)))");
+  EXPECT_EQ(RewriteTrinoSyntax("SELECT CAST(x AS ROW(a integer)), ROW(1, 2)"),
+            "SELECT CAST(x AS ROW(a integer)), ROW(1, 2)");
 }
 
 }  // namespace
