@@ -212,6 +212,10 @@ const std::vector<std::string> kMacros = {
     "1000000000000000, 'Q') END",
     "CREATE MACRO __cenote_format_number(x) AS __cenote_format_number_of(CAST(CAST(trunc(x) AS BIGINT) AS "
     "DOUBLE))",
+    // CAST(json AS ROW(...)) of a JSON array (RewriteCastOfJson): the array as an object of the row's fields.
+    "CREATE MACRO __cenote_json_row_object(j, names) AS CASE WHEN json_type(j) = 'ARRAY' THEN "
+    "to_json(map_from_entries(list_transform(range(len(names)), lambda __cenote_i: {'k': names[__cenote_i + "
+    "1], 'v': json_extract(j, __cenote_i)}))) ELSE j END",
     // array_sort(a, comparator) (RewriteArraySort): the elements ordered by their ranks.
     "CREATE MACRO __cenote_positions(a) AS range(1, len(a) + 1)",
     // An element is never before itself; ties of an inconsistent comparator (x IS NULL -> -1 both ways)
@@ -493,6 +497,42 @@ int LiteralDepth(const json::value& v) {
   return inner < 0 ? -1 : inner + 1;
 }
 
+// Whether a node is a JSON value: a JSON literal or CAST(... AS JSON), json_parse, json_extract.
+bool IsJsonExpression(const json::object& c) {
+  if (StringField(c, "class") == "CAST") {
+    const json::value* t = c.if_contains("cast_type");
+    const json::value* info =
+        t != nullptr && t->is_object() ? t->get_object().if_contains("type_info") : nullptr;
+    return info != nullptr && info->is_object() && StringField(t->get_object(), "id") == "USER" &&
+           Lower(StringField(info->get_object(), "user_type_name")) == "json";
+  }
+  if (StringField(c, "class") == "FUNCTION") {
+    const std::string n = Lower(StringField(c, "function_name"));
+    return n == "json_parse" || n == "json_extract";
+  }
+  return false;
+}
+
+// CAST(<json array> AS ROW(a T, b U)): Trino reads the fields by position; DuckDB's cast reads an object by
+// name, so an array becomes the object {"a": j[0], "b": j[1]} first.
+void RowFieldsByPosition(json::object& cast, json::value& child) {
+  const json::value* type = cast.if_contains("cast_type");
+  const json::value* info =
+      type != nullptr && type->is_object() ? type->get_object().if_contains("type_info") : nullptr;
+  const json::value* fields =
+      info != nullptr && info->is_object() ? info->get_object().if_contains("child_types") : nullptr;
+  if (fields == nullptr || !fields->is_array() || fields->get_array().empty()) return;
+  json::array names;
+  for (const json::value& f : fields->get_array()) {
+    const json::value* name = f.is_object() ? f.get_object().if_contains("first") : nullptr;
+    if (name == nullptr || !name->is_string() || name->get_string().empty()) return;
+    names.push_back(Constant("VARCHAR", name->get_string()));
+  }
+  json::value wrapped =
+      Call("__cenote_json_row_object", json::array{std::move(child), Call("list_value", std::move(names))});
+  child = std::move(wrapped);
+}
+
 }  // namespace
 
 void RewriteConcatOperator(json::object& fn) {
@@ -590,24 +630,17 @@ Status ReduceAggAsReduce(json::object& fn) {
 bool RewriteCastOfJson(json::value& v) {
   json::object& cast = v.get_object();
   const json::value* type = cast.if_contains("cast_type");
-  if (type == nullptr || !type->is_object() || StringField(type->get_object(), "id") != "VARCHAR")
-    return false;
+  if (type == nullptr || !type->is_object()) return false;
+  const std::string target = StringField(type->get_object(), "id");
   json::value* child = cast.if_contains("child");
-  if (child == nullptr || !child->is_object()) return false;
-  const json::object& c = child->get_object();
-  bool is_json = false;
-  if (StringField(c, "class") == "CAST") {
-    const json::value* t = c.if_contains("cast_type");
-    const json::value* info =
-        t != nullptr && t->is_object() ? t->get_object().if_contains("type_info") : nullptr;
-    is_json = info != nullptr && info->is_object() && StringField(t->get_object(), "id") == "USER" &&
-              Lower(StringField(info->get_object(), "user_type_name")) == "json";
-  } else if (StringField(c, "class") == "FUNCTION") {
-    const std::string n = Lower(StringField(c, "function_name"));
-    is_json = n == "json_parse" || n == "json_extract";
+  if (child == nullptr || !child->is_object() || !IsJsonExpression(child->get_object())) return false;
+  if (target == "STRUCT") {
+    RowFieldsByPosition(cast, *child);
+    return false;
   }
   const json::value* try_cast = cast.if_contains("try_cast");
-  if (!is_json || (try_cast != nullptr && try_cast->is_bool() && try_cast->get_bool())) return false;
+  if (target != "VARCHAR" || (try_cast != nullptr && try_cast->is_bool() && try_cast->get_bool()))
+    return false;
   json::object call = Call("__cenote_json_to_varchar", json::array{std::move(*child)});
   call["alias"] = cast["alias"];
   v = std::move(call);

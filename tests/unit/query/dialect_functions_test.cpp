@@ -151,6 +151,9 @@ TEST_F(DialectFunctionsTest, JsonSemantics) {
   EXPECT_EQ(Value("CAST(JSON 'null' AS VARCHAR)"), "NULL");
   EXPECT_EQ(Value("CAST(json_parse('12') AS VARCHAR)"), "12");
   EXPECT_EQ(Value("CAST(JSON '[1]' AS VARCHAR)").rfind("ERROR INVALID_CAST_ARGUMENT", 0), 0u);
+  EXPECT_EQ(Value("CAST(JSON '[123, \"abc\", true]' AS ROW(v1 BIGINT, v2 VARCHAR, v3 BOOLEAN))"),
+            "{v1=123, v2=abc, v3=true}");
+  EXPECT_EQ(Value("CAST(JSON '{\"v2\": \"x\", \"v1\": 1}' AS ROW(v1 BIGINT, v2 VARCHAR))"), "{v1=1, v2=x}");
   EXPECT_EQ(Value("json_parse('not_json')").rfind("ERROR INVALID_FUNCTION_ARGUMENT", 0), 0u);
   EXPECT_EQ(Value("json_array_contains('[1, 2.5, \"a\"]', 2.5)"), "true");
   EXPECT_EQ(Value("json_array_contains('[1, 2]', 3)"), "false");
