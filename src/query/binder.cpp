@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "query/dialect_functions.hpp"
 #include "query/statement.hpp"
 #include "query/type_tree.hpp"
 
@@ -995,8 +996,8 @@ std::string ParenthesizeValuesRows(const std::string& sql) {
       if (depth == 0)
         for (std::string_view k : kEnd) stop = stop || keyword_at(i, k);
       if (stop) break;
-      if (d == '(') ++depth;
-      if (d == ')') --depth;
+      if (d == '(' || d == '[') ++depth;  // ARRAY[1, 2] is one value
+      if (d == ')' || d == ']') --depth;
       if (d == ',' && depth == 0) {
         flush();
         ++i;
@@ -1205,8 +1206,8 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
   if (!doc && doc.error().code == kSyntaxError) {
     // Trino accepts VALUES rows without parentheses (VALUES 1, 2, 3), ARRAY(T) types, IGNORE NULLS after
     // a window function's call and IF with two arguments; DuckDB does not.
-    std::string rewritten =
-        RewriteTwoArgumentIf(RewriteNullTreatment(RewriteArrayTypes(ParenthesizeValuesRows(sql))));
+    std::string rewritten = RewriteTwoArgumentIf(
+        RewriteNullTreatment(RewriteArrayTypes(ParenthesizeValuesRows(RewriteTrinoSyntax(sql)))));
     if (rewritten != sql) {
       auto retry = host.Parse(rewritten);
       if (retry) doc = std::move(retry);

@@ -57,9 +57,19 @@ std::string Render(const std::string& ref, const TypeNode& t, int depth) {
            "), ', '), '') || ']' END";
   }
   if (b == "MAP") {
-    return "CASE WHEN " + ref +
-           " IS NOT NULL THEN '{' || coalesce(array_to_string(list_transform(map_entries(" + ref +
-           "), lambda " + var + ": " + RenderNested(var + ".key", t.children[0].second, depth + 1) +
+    // Entries in Java HashMap order where the key type's Java hashCode is known (dialect_functions.cpp).
+    const std::string& key = t.children[0].second.base;
+    std::string hash;
+    if (key == "VARCHAR") hash = "__cenote_java_string_hash";
+    if (key == "BIGINT") hash = "__cenote_java_long_hash";
+    if (key == "INTEGER" || key == "SMALLINT" || key == "TINYINT") hash = "__cenote_java_int_hash";
+    std::string entries = "map_entries(" + ref + ")";
+    if (!hash.empty()) {
+      entries = "__cenote_java_map_entries(" + ref + ", list_transform(map_keys(" + ref + "), lambda " + var +
+                "k: " + hash + "(" + var + "k)))";
+    }
+    return "CASE WHEN " + ref + " IS NOT NULL THEN '{' || coalesce(array_to_string(list_transform(" +
+           entries + ", lambda " + var + ": " + RenderNested(var + ".key", t.children[0].second, depth + 1) +
            " || '=' || " + RenderNested(var + ".value", t.children[1].second, depth + 1) +
            "), ', '), '') || '}' END";
   }
@@ -67,9 +77,11 @@ std::string Render(const std::string& ref, const TypeNode& t, int depth) {
     std::string out = "CASE WHEN " + ref + " IS NOT NULL THEN '{' || ";
     for (std::size_t i = 0; i < t.children.size(); ++i) {
       if (i > 0) out += " || ', ' || ";
-      out += QuoteLiteral(t.children[i].first + "=") + " || " +
-             RenderNested("struct_extract(" + ref + ", " + QuoteLiteral(t.children[i].first) + ")",
-                          t.children[i].second, depth + 1);
+      // An anonymous row's fields are read by position.
+      const std::string& name = t.children[i].first;
+      const std::string field = name.empty() ? std::to_string(i + 1) : QuoteLiteral(name);
+      out += QuoteLiteral((name.empty() ? FieldLabel(t, i) : name) + "=") + " || " +
+             RenderNested("struct_extract(" + ref + ", " + field + ")", t.children[i].second, depth + 1);
     }
     return out + " || '}' END";
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "query/dialect_datetime.hpp"
+#include "query/dialect_functions.hpp"
 #include "query/statement.hpp"
 
 namespace cenote::query::internal {
@@ -813,7 +814,7 @@ Status RewriteMapLambda(json::object& fn, const std::string& name) {
   }
   lambda["lhs"] = ColumnRef({"__cenote_e"});
   lambda["expr"] = std::move(body);
-  json::value entries = FunctionLike(fn, "map_entries", json::array{std::move((*args)[0])});
+  json::value entries = FunctionLike(fn, "__cenote_named_map_entries", json::array{std::move((*args)[0])});
   json::value mapped = FunctionLike(fn, name == "map_filter" ? "list_filter" : "list_transform",
                                     json::array{std::move(entries), std::move((*args)[1])});
   fn = FunctionLike(fn, "map_from_entries", json::array{std::move(mapped)});
@@ -945,6 +946,12 @@ Status RewriteFunction(json::object& fn) {
   const std::string name = Lower(name_value->get_string());
   json::array* args = Children(fn);
   const int argc = args != nullptr ? static_cast<int>(args->size()) : 0;
+  if (name == "reduce_agg" && argc == 4) {
+    CENOTE_RETURN_IF_ERROR(ReduceAggAsReduce(fn));
+    return RewriteReduce(fn);
+  }
+  CENOTE_ASSIGN_OR_RETURN(bool rewritten, RewriteFunctionCall(fn, name));
+  if (rewritten) return Status::Ok();
 
   if (name == "date_format" || name == "date_parse") {
     if (argc != 2) return Status::Ok();
@@ -1133,6 +1140,7 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
     }
     return Status::Ok();
   }
+  if (StringField(o, "class") == "CAST" && RewriteCastOfJson(v)) return Walk(v, depth + 1, in_try);
   if (StringField(o, "class") == "CAST") {
     RewriteDecimalLiteral(o);
     if (RewriteJsonCast(v)) return Walk(v, depth + 1, in_try, in_lambda);
@@ -1152,6 +1160,8 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
       json::value* op = o.if_contains("is_operator");
       if (op == nullptr || !op->is_bool() || !op->get_bool()) {
         CENOTE_RETURN_IF_ERROR(RewriteFunction(o));
+      } else if (StringField(o, "function_name") == "||") {
+        RewriteConcatOperator(o);
       } else if (json::value* name = o.if_contains("function_name");
                  name != nullptr && name->is_string() && name->get_string() == "/") {
         // Trino fails integer and decimal division by zero (DuckDB: NULL).
@@ -1176,6 +1186,7 @@ const std::vector<std::string>& DialectMacros() {
   static const std::vector<std::string> all = [] {
     std::vector<std::string> out = DatetimeMacros();
     out.insert(out.end(), kMacros.begin(), kMacros.end());
+    out.insert(out.end(), FunctionMacros().begin(), FunctionMacros().end());
     return out;
   }();
   return all;

@@ -439,6 +439,13 @@ Error ErrorFromDuckDb(const char* raw) {
       {"Parser Error: ", "", "SYNTAX_ERROR"},
       {"Not implemented Error: ", "", "NOT_SUPPORTED"},
   };
+  // The dialect's error('CODE: ...') calls and its C functions' errors carry Trino's code.
+  constexpr std::string_view kRaised = "Invalid Input Error: ";
+  for (std::string_view code : {"INVALID_FUNCTION_ARGUMENT", "INVALID_CAST_ARGUMENT"}) {
+    if (message.starts_with(kRaised) && message.compare(kRaised.size(), code.size(), code) == 0 &&
+        message.compare(kRaised.size() + code.size(), 2, ": ") == 0)
+      return MakeError(std::string(code), message.substr(kRaised.size()), 400);
+  }
   if (message.find("Division by zero") != std::string::npos)
     return MakeError("DIVISION_BY_ZERO", "DIVISION_BY_ZERO: Division by zero", 400);
   // DuckDB's ICU: "Unknown TimeZone 'Mars/Base'!"; Trino's TimeZoneNotSupportedException.

@@ -143,7 +143,9 @@ bool Register(duckdb_connection con, const char* name, duckdb_type result, duckd
 bool RegisterTrinoFunctions(duckdb_connection con) {
   return Register(con, "__cenote_sha512", DUCKDB_TYPE_BLOB, Sha512Function) &&
          Register(con, "__cenote_crc32", DUCKDB_TYPE_BIGINT, Crc32Function) &&
-         Register(con, "__cenote_xxhash64", DUCKDB_TYPE_BLOB, XxHash64Function);
+         Register(con, "__cenote_xxhash64", DUCKDB_TYPE_BLOB, XxHash64Function) &&
+         RegisterTrinoBinaryFunctions(con) && RegisterTrinoMathFunctions(con) &&
+         RegisterTrinoFormatFunctions(con);
 }
 
 }  // namespace cenote::query::internal

@@ -12,6 +12,13 @@ namespace cenote::query::internal {
 // Registers __cenote_sha512, __cenote_crc32 and __cenote_xxhash64 on the connection's database.
 bool RegisterTrinoFunctions(duckdb_connection con);
 
+// The binary and text functions of trino_functions_binary.cpp, the math functions of
+// trino_functions_math.cpp and format() (RegisterTrinoFunctions registers them too).
+bool RegisterTrinoBinaryFunctions(duckdb_connection con);
+bool RegisterTrinoMathFunctions(duckdb_connection con);
+// __cenote_java_format of trino_functions_format.cpp: format() as java.util.Formatter.
+bool RegisterTrinoFormatFunctions(duckdb_connection con);
+
 // XXH64 with seed 0.
 std::uint64_t XxHash64(std::string_view bytes);
 

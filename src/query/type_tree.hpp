@@ -2,6 +2,7 @@
 // Internal to src/query.
 #pragma once
 
+#include <cctype>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -36,6 +37,15 @@ Result<TypeNode> ParseGlueType(const std::string& text);
 std::string DuckDbTypeName(const TypeNode& type);
 // Quotes an identifier for DuckDB SQL ("a""b").
 std::string QuoteIdentifier(const std::string& name);
+// The name Athena shows for field i of a struct: its own (lower-case), or field<i> for an anonymous
+// row's field (Trino's ROW(1, 'a') prints {field0=1, field1=a}).
+inline std::string FieldLabel(const TypeNode& row, std::size_t i) {
+  const std::string& name = row.children[i].first;
+  if (name.empty()) return "field" + std::to_string(i);
+  std::string out = name;
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 // Quotes a string literal for DuckDB SQL ('it''s').
 std::string QuoteLiteral(const std::string& value);
 

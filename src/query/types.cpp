@@ -182,6 +182,20 @@ Result<TypeNode> ReadGlue(TypeReader& r, int depth) {
   return BadType(r.text(), "unsupported type '" + word + "'");
 }
 
+// Whether the struct field at r is a bare type (no name before it): a word followed by ',', ')', '(' or
+// '[', or a multi-word type name.
+bool UnnamedField(const TypeReader& r) {
+  TypeReader probe = r;
+  if (probe.Peek() == '"') return false;
+  std::string word = Upper(probe.Word());
+  if (word.empty()) return false;
+  char next = probe.Peek();
+  if (next == ',' || next == ')' || next == '(' || next == '[') return true;
+  std::string second = Upper(probe.Word());
+  return (word == "TIMESTAMP" || word == "TIME") ? second == "WITH"
+                                                 : word == "DOUBLE" && second == "PRECISION";
+}
+
 Result<TypeNode> ReadDuck(TypeReader& r, int depth) {
   if (depth > kMaxDepth) return BadType(r.text(), "nested too deeply");
   std::string word = Upper(r.Word());
@@ -194,7 +208,11 @@ Result<TypeNode> ReadDuck(TypeReader& r, int depth) {
     node.base = word;
     if (!r.Consume('(')) return BadType(r.text(), "expected '('");
     do {
-      CENOTE_ASSIGN_OR_RETURN(std::string name, r.FieldName(' '));
+      // DuckDB's anonymous rows (ROW(1, 'a'), list_zip) list bare types: STRUCT(INTEGER, VARCHAR).
+      std::string name;
+      if (!UnnamedField(r)) {
+        CENOTE_ASSIGN_OR_RETURN(name, r.FieldName(' '));
+      }
       CENOTE_ASSIGN_OR_RETURN(TypeNode field, ReadDuck(r, depth + 1));
       node.children.emplace_back(std::move(name), std::move(field));
     } while (r.Consume(','));
@@ -280,7 +298,7 @@ std::string GlueName(const TypeNode& t) {
     std::string out = "struct<";
     for (std::size_t i = 0; i < t.children.size(); ++i) {
       if (i > 0) out += ",";
-      out += Lower(t.children[i].first) + ":" + GlueName(t.children[i].second);
+      out += FieldLabel(t, i) + ":" + GlueName(t.children[i].second);
     }
     return out + ">";
   }
@@ -360,7 +378,8 @@ std::string DuckDbTypeName(const TypeNode& t) {
     std::string out = b + "(";
     for (std::size_t i = 0; i < t.children.size(); ++i) {
       if (i > 0) out += ", ";
-      out += QuoteIdentifier(t.children[i].first) + " " + DuckDbTypeName(t.children[i].second);
+      if (!t.children[i].first.empty()) out += QuoteIdentifier(t.children[i].first) + " ";
+      out += DuckDbTypeName(t.children[i].second);
     }
     return out + ")";
   }

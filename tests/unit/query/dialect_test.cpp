@@ -298,7 +298,8 @@ TEST_F(DialectTest, ConditionalsAndCasts) {
   EXPECT_EQ(Value("CAST(2.5 AS REAL)"), "2.5");
   EXPECT_EQ(Value("CAST(42 AS VARCHAR)"), "42");
   EXPECT_EQ(Value("typeof(1)"), "integer");
-  EXPECT_EQ(Value("typeof('a')"), "varchar");
+  EXPECT_EQ(Value("typeof('a')"), "varchar(1)");  // a literal has its length, as in Trino
+  EXPECT_EQ(Value("typeof(CAST('a' AS VARCHAR))"), "varchar");
   EXPECT_EQ(Value("typeof(TIMESTAMP '2024-01-01')"), "timestamp(3)");
   EXPECT_EQ(Value("typeof(CAST(1 AS REAL))"), "real");
   EXPECT_EQ(Value("to_hex(CAST('AB' AS VARBINARY))"), "4142");
@@ -359,6 +360,7 @@ TEST_F(DialectTest, ValuesRowsWithoutParentheses) {
   EXPECT_EQ(Rows("SELECT sum(x) FROM (VALUES 1 + 1, abs(-3)) AS t(x)"), "\"5\"\n");
   EXPECT_EQ(Rows("VALUES 1, 2 ORDER BY 1 DESC"), "\"2\"\n\"1\"\n");
   EXPECT_EQ(Rows("SELECT count(*) FROM (VALUES (1, 2), (3, 4)) AS t(a, b)"), "\"2\"\n");
+  EXPECT_EQ(Rows("SELECT count(*) FROM (VALUES ARRAY[1, 2], ARRAY[3]) AS t(a)"), "\"2\"\n");
   EXPECT_EQ(Run("SELECT * FROM (VALUES 1, ) t").rfind("ERROR SYNTAX_ERROR", 0), 0u);
 }
 

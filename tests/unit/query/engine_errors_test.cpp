@@ -62,6 +62,13 @@ TEST(EngineErrors, DuckDbSpecialCases) {
       "Invalid Input Error: INVALID_FUNCTION_ARGUMENT: Cannot add hour, minutes or seconds to a date");
   EXPECT_EQ(e.code, "INVALID_FUNCTION_ARGUMENT");
   EXPECT_EQ(e.message, "INVALID_FUNCTION_ARGUMENT: Cannot add hour, minutes or seconds to a date");
+  // The dialect's error('CODE: ...') and its C functions' errors keep Trino's code, written once.
+  Error raised = ErrorFromDuckDb("Invalid Input Error: INVALID_FUNCTION_ARGUMENT: Offset must be at least 1");
+  EXPECT_EQ(raised.code, "INVALID_FUNCTION_ARGUMENT");
+  EXPECT_EQ(raised.message, "INVALID_FUNCTION_ARGUMENT: Offset must be at least 1");
+  EXPECT_EQ(ErrorFromDuckDb("Invalid Input Error: INVALID_CAST_ARGUMENT: Cannot cast '[1]' to varchar").code,
+            "INVALID_CAST_ARGUMENT");
+  EXPECT_EQ(ErrorFromDuckDb("Invalid Input Error: INVALID_FUNCTION_ARGUMENTS: x").code, "HIVE_BAD_DATA");
   // Memory: Athena's wording around DuckDB's.
   EXPECT_EQ(
       Translated(

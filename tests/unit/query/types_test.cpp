@@ -73,6 +73,14 @@ TEST(DuckDbTypeToGlue, Mapping) {
   EXPECT_EQ(DuckDbTypeToGlue("UBIGINT"), "decimal(20,0)");
 }
 
+TEST(DuckDbTypeToGlue, AnonymousRows) {
+  // DuckDB's unnamed structs (ROW(1, 'a'), list_zip) have field0, field1, ... as Athena names them.
+  EXPECT_EQ(DuckDbTypeToGlue("STRUCT(INTEGER, VARCHAR)[]"), "array<struct<field0:int,field1:string>>");
+  EXPECT_EQ(DuckDbTypeToGlue("STRUCT(TIMESTAMP WITH TIME ZONE, DECIMAL(10,2), INTEGER[])"),
+            "struct<field0:timestamp,field1:decimal(10,2),field2:array<int>>");
+  EXPECT_EQ(DuckDbTypeToGlue("STRUCT(\"TIMESTAMP\" INTEGER)"), "struct<timestamp:int>");
+}
+
 TEST(DuckDbTypeToAthena, TypesAndPrecision) {
   ResultColumn c = DuckDbTypeToAthena("a", "VARCHAR");
   EXPECT_EQ(c.name, "a");
