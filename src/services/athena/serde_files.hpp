@@ -20,6 +20,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -49,8 +50,10 @@ Status ConvertAvroToJsonLines(const std::string& in_path, const std::string& out
 // forms as ConvertAvroToJsonLines: struct fields by lower-case name, binary as base64, decimals as exact
 // text, dates, timestamps as the wall-clock time written (microseconds; the writer's time zone is not
 // applied), maps as objects. Compression none, zlib, snappy, zstd and LZ4; LZO and union types are
-// NOT_SUPPORTED.
-Status ConvertOrcToJsonLines(const std::string& in_path, const std::string& out_path,
-                             const std::string& name);
+// NOT_SUPPORTED. `column_names` non-empty: the file's top-level columns are matched by position, as Athena
+// reads ORC by default (orc.column.index.access true): the k-th is written under column_names[k] (columns
+// beyond the list are dropped). Empty: by the file's own names (lower-case).
+Status ConvertOrcToJsonLines(const std::string& in_path, const std::string& out_path, const std::string& name,
+                             const std::vector<std::string>& column_names = {});
 
 }  // namespace cenote::athena

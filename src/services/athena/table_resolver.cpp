@@ -358,6 +358,18 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::T
   std::vector<query::TableFile> out;
   const bool text = table.format == query::FileFormat::kCsv || table.format == query::FileFormat::kJson ||
                     table.format == query::FileFormat::kRegex;
+  // Athena reads ORC columns by position unless the SerDe says orc.column.index.access=false.
+  std::vector<std::string> orc_names;
+  if (table.format == query::FileFormat::kOrc) {
+    CENOTE_ASSIGN_OR_RETURN(auto t, catalog_.GetTable(table.database, table.name));
+    const json::object* sd = GetObject(t, "StorageDescriptor");
+    const json::object* serde_info = sd ? GetObject(*sd, "SerdeInfo") : nullptr;
+    auto index_access =
+        Param(serde_info ? GetObject(*serde_info, "Parameters") : nullptr, "orc.column.index.access");
+    if (!index_access) index_access = Param(GetObject(t, "Parameters"), "orc.column.index.access");
+    if (!index_access || AsciiLower(*index_access) != "false")
+      for (const auto& c : table.columns) orc_names.push_back(c.name);
+  }
   for (const auto& o : objects) {
     if (o.size == 0) continue;  // empty files hold no rows; some readers reject them
     auto path = lake_.LocalPath(url->bucket, o.key);
@@ -373,7 +385,7 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::T
                               }));
     } else if (table.format == query::FileFormat::kOrc) {
       CENOTE_ASSIGN_OR_RETURN(local, ScratchCopy(s3_url, ".json", [&](const std::string& to) {
-                                return ConvertOrcToJsonLines(*path, to, s3_url);
+                                return ConvertOrcToJsonLines(*path, to, s3_url, orc_names);
                               }));
     } else if (text) {
       std::string codec = TextCodecOfKey(o.key);

@@ -318,6 +318,22 @@ class OrcTables(unittest.TestCase):
             "45.40", "01 79 61 72 64 20 64 75 74 79 02"]])
         self.assertEqual(a.select("SELECT count(*) FROM over1k"), [["2098"]])
 
+    def test_columns_by_index_unless_the_serde_says_by_name(self):
+        # Athena reads ORC by position by default: the table's names need not be the file's.
+        self.upload("over1k_bloom.orc", "orc/byindex")
+        a = athena()
+        a.execute(f"""CREATE EXTERNAL TABLE by_index (t tinyint, si smallint, i int)
+            STORED AS ORC LOCATION 's3://{BUCKET}/orc/byindex/'""")
+        self.assertEqual(a.select("SELECT t, si, i FROM by_index WHERE i = 65664 AND t = 124"),
+                         [["124", "336", "65664"]])
+        # orc.column.index.access=false: by name; a name the file lacks reads as NULL.
+        a.execute(f"""CREATE EXTERNAL TABLE by_name (_col2 int, missing int)
+            ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.orc.OrcSerde'
+            WITH SERDEPROPERTIES ('orc.column.index.access'='false')
+            STORED AS ORC LOCATION 's3://{BUCKET}/orc/byindex/'""")
+        self.assertEqual(a.select("SELECT count(*), count(missing), min(_col2) FROM by_name"),
+                         [["2098", "0", "-10000"]])
+
 
 CSV_ROWS = [f"{i},name {i},{i * 10}\n" for i in range(1, 301)]
 CSV_TEXT = "".join(CSV_ROWS).encode()
