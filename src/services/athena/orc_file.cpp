@@ -176,7 +176,9 @@ class OrcDecoder {
       if (f.number == 5) metadata_len = f.varint;
       if (f.number == 8000) magic = std::string(f.bytes);
     }
-    if (r.failed() || magic != "ORC") return Bad("not an ORC file (no ORC postscript)");
+    // Files written by Hive 0.11 carry the magic only at the head of the file.
+    if (r.failed() || (magic != "ORC" && (!magic.empty() || file_.substr(0, 3) != "ORC")))
+      return Bad("not an ORC file (no ORC postscript)");
     if (compression_ == kLzo)
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: LZO-compressed ORC file " + name_);
     if (compression_ > kZstd) return Bad("unknown compression kind " + std::to_string(compression_));
