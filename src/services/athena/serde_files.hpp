@@ -43,8 +43,12 @@ Status DecompressText(const std::string& in_path, std::string_view codec, const 
 // binder decodes them for varbinary columns); decimal (bytes or fixed) as its exact decimal text; date as
 // 'YYYY-MM-DD'; timestamp-millis/-micros (and local-timestamp-*) as 'YYYY-MM-DD HH:MM:SS.fff[fff]'; maps as
 // objects; NaN and infinities as the strings "NaN", "Infinity", "-Infinity".
+// `reader_schema`: the table's avro.schema.literal (may be empty). A field of its top-level record that the
+// file's schema lacks reads as the field's default when it has a non-null default of a plain type (boolean,
+// int, long, float, double, string; not logical types or bytes), as Avro schema resolution does; otherwise
+// as NULL.
 Status ConvertAvroToJsonLines(const std::string& in_path, const std::string& out_path,
-                              const std::string& name);
+                              const std::string& name, const std::string& reader_schema = "");
 
 // Writes one JSON object per row of the ORC file `in_path` (orc_file.cpp) to `out_path`, with the same value
 // forms as ConvertAvroToJsonLines: struct fields by lower-case name, binary as base64, decimals as exact

@@ -257,6 +257,23 @@ class AvroTables(unittest.TestCase):
         self.assertEqual(a.select("SELECT count(*), sum(price), max(dt) FROM flights WHERE carrier IS NOT NULL"),
                          [[str(len(with_carrier)), f"{cents // 100}.{cents % 100:02d}", "2022-01-13"]])
 
+    def test_schema_literal_defaults_fill_fields_the_file_lacks(self):
+        old = {"type": "record", "name": "R", "fields": [{"name": "id", "type": "long"}]}
+        new = {"type": "record", "name": "R", "fields": [
+            {"name": "id", "type": "long"},
+            {"name": "region", "type": "string", "default": "eu"},
+            {"name": "note", "type": ["null", "string"], "default": None}]}
+        put("avro/evolved/old.avro", avro_file(old, [{"id": 1}], "deflate"))
+        put("avro/evolved/new.avro", avro_file(new, [{"id": 2, "region": "us", "note": "x"}], "snappy"))
+        a = athena()
+        literal = json.dumps(new)
+        a.execute(f"""CREATE EXTERNAL TABLE evolved (id bigint, region string, note string)
+            ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.avro.AvroSerDe'
+            WITH SERDEPROPERTIES ('avro.schema.literal'='{literal}')
+            STORED AS AVRO LOCATION 's3://{BUCKET}/avro/evolved/'""")
+        self.assertEqual(a.select("SELECT id, region, note FROM evolved ORDER BY id"),
+                         [["1", "eu", None], ["2", "us", "x"]])
+
     def test_corrupt_avro_file_fails_naming_it(self):
         data = bytearray(avro_file(AVRO_SCHEMA, [flight(1)], "null"))
         data[-1] ^= 0xFF  # the last sync marker
