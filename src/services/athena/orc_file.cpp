@@ -157,7 +157,8 @@ enum Encoding { kDirect = 0, kDictionary = 1, kDirectV2 = 2, kDictionaryV2 = 3 }
 
 class OrcDecoder {
  public:
-  OrcDecoder(std::string_view file, std::string name) : file_(file), name_(std::move(name)) {}
+  OrcDecoder(std::string_view file, std::string name, std::vector<std::string> names)
+      : file_(file), name_(std::move(name)), names_(std::move(names)) {}
 
   Status ReadTail() {
     if (file_.size() < 4) return Bad("not an ORC file");
@@ -175,7 +176,9 @@ class OrcDecoder {
       if (f.number == 5) metadata_len = f.varint;
       if (f.number == 8000) magic = std::string(f.bytes);
     }
-    if (r.failed() || magic != "ORC") return Bad("not an ORC file (no ORC postscript)");
+    // Files written by Hive 0.11 carry the magic only at the head of the file.
+    if (r.failed() || (magic != "ORC" && (!magic.empty() || file_.substr(0, 3) != "ORC")))
+      return Bad("not an ORC file (no ORC postscript)");
     if (compression_ == kLzo)
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: LZO-compressed ORC file " + name_);
     if (compression_ > kZstd) return Bad("unknown compression kind " + std::to_string(compression_));
@@ -281,9 +284,17 @@ class OrcDecoder {
     // A file whose schema is a single type (not a struct) has one column, named as Hive names it.
     const bool bare = types_[0].kind != kStruct;
     for (std::size_t row = 0; row < s.rows; ++row) {
-      if (bare) buf += "{\"_col0\":";
-      CENOTE_RETURN_IF_ERROR(Emit(root, row, buf));
-      if (bare) buf += '}';
+      if (!names_.empty() && !bare) {
+        CENOTE_RETURN_IF_ERROR(EmitByPosition(root, row, buf));
+      } else {
+        if (bare) {
+          buf += '{';
+          AppendJsonString(names_.empty() ? std::string("_col0") : names_[0], buf);
+          buf += ':';
+        }
+        CENOTE_RETURN_IF_ERROR(Emit(root, row, buf));
+        if (bare) buf += '}';
+      }
       buf += '\n';
       if (buf.size() >= (1 << 20)) CENOTE_RETURN_IF_ERROR(write(buf));
     }
@@ -759,6 +770,27 @@ class OrcDecoder {
     }
   }
 
+  // A row of the top-level struct with its columns named by position (names_).
+  Status EmitByPosition(const Column& root, std::size_t row, std::string& out) const {
+    std::size_t i = row;
+    if (!root.value_of.empty()) {
+      if (root.value_of[row] < 0) {
+        out += "{}";
+        return Status::Ok();
+      }
+      i = static_cast<std::size_t>(root.value_of[row]);
+    }
+    out += '{';
+    for (std::size_t k = 0; k < root.children.size() && k < names_.size(); ++k) {
+      if (k > 0) out += ',';
+      AppendJsonString(names_[k], out);
+      out += ':';
+      CENOTE_RETURN_IF_ERROR(Emit(root.children[k], i, out));
+    }
+    out += '}';
+    return Status::Ok();
+  }
+
   // The JSON of slot `slot` of `c` (struct field names lower-case, as Glue stores columns).
   Status Emit(const Column& c, std::size_t slot, std::string& out) const {
     std::size_t i = slot;
@@ -860,6 +892,7 @@ class OrcDecoder {
 
   std::string_view file_;
   std::string name_;
+  std::vector<std::string> names_;  // top-level columns by position; empty: by the file's names
   int compression_ = kNone;
   std::uint64_t block_size_ = 256 * 1024;
   std::vector<Stripe> stripes_;
@@ -871,11 +904,11 @@ class OrcDecoder {
 
 }  // namespace
 
-Status ConvertOrcToJsonLines(const std::string& in_path, const std::string& out_path,
-                             const std::string& name) {
+Status ConvertOrcToJsonLines(const std::string& in_path, const std::string& out_path, const std::string& name,
+                             const std::vector<std::string>& column_names) {
   MappedFile file;
   CENOTE_RETURN_IF_ERROR(file.Open(in_path));
-  OrcDecoder decoder(file.bytes(), name);
+  OrcDecoder decoder(file.bytes(), name, column_names);
   CENOTE_RETURN_IF_ERROR(decoder.ReadTail());
   Output out;
   CENOTE_RETURN_IF_ERROR(out.Open(out_path));

@@ -534,8 +534,41 @@ Status DecompressText(const std::string& in_path, std::string_view codec, const 
   return out.Close();
 }
 
+namespace {
+
+// `"name":default` pairs (with a leading comma) for the reader schema's top-level fields that `writer`
+// lacks and whose defaults are plain JSON values of plain types.
+std::string ReaderDefaults(const avro::Schema& writer, const std::string& reader_schema) {
+  if (reader_schema.empty()) return "";
+  auto reader = avro::ParseSchema(reader_schema);
+  if (!reader || (*reader)->type != avro::Type::kRecord) return "";
+  std::string out;
+  for (const auto& f : (*reader)->fields) {
+    bool present = false;
+    for (const auto& w : writer.fields) present = present || EqualsIgnoreAsciiCase(w.name, f.name);
+    const boost::json::value* def = f.attributes.if_contains("default");
+    if (present || def == nullptr || def->is_null()) continue;
+    const avro::Schema* t = f.schema.get();
+    if (t->type == avro::Type::kUnion && !t->branches.empty())
+      t = t->branches[0].get();  // defaults match branch 0
+    if (!LogicalType(*t).empty()) continue;
+    bool plain = (t->type == avro::Type::kBoolean && def->is_bool()) ||
+                 ((t->type == avro::Type::kInt || t->type == avro::Type::kLong) && def->is_int64()) ||
+                 ((t->type == avro::Type::kFloat || t->type == avro::Type::kDouble) && def->is_number()) ||
+                 (t->type == avro::Type::kString && def->is_string());
+    if (!plain) continue;
+    out += ',';
+    AppendJsonString(AsciiLower(f.name), out);
+    out += ':';
+    out += boost::json::serialize(*def);
+  }
+  return out;
+}
+
+}  // namespace
+
 Status ConvertAvroToJsonLines(const std::string& in_path, const std::string& out_path,
-                              const std::string& name) {
+                              const std::string& name, const std::string& reader_schema) {
   MappedFile file;
   CENOTE_RETURN_IF_ERROR(file.Open(in_path));
   std::string_view bytes = file.bytes();
@@ -572,6 +605,7 @@ Status ConvertAvroToJsonLines(const std::string& in_path, const std::string& out
     return MakeError("NOT_SUPPORTED",
                      "NOT_SUPPORTED: Avro codec '" + codec + "' is not supported (file " + name + ")");
 
+  const std::string defaults = ReaderDefaults(**schema, reader_schema);
   Output out;
   CENOTE_RETURN_IF_ERROR(out.Open(out_path));
   std::string buf;
@@ -633,6 +667,11 @@ Status ConvertAvroToJsonLines(const std::string& in_path, const std::string& out
       auto v = avro::Decode(**schema, block, bpos);
       if (!v) return BadData(name, v.error().message);
       CENOTE_RETURN_IF_ERROR(AppendJson(**schema, *v, buf, 0));
+      if (!defaults.empty()) {  // inside the record's closing brace
+        buf.pop_back();
+        buf.append(defaults, buf.back() == '{' ? 1 : 0);
+        buf += '}';
+      }
       buf += '\n';
       if (buf.size() >= (1 << 20)) CENOTE_RETURN_IF_ERROR(out.Write(buf));
     }

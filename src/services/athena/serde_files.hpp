@@ -20,6 +20,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -42,15 +43,21 @@ Status DecompressText(const std::string& in_path, std::string_view codec, const 
 // binder decodes them for varbinary columns); decimal (bytes or fixed) as its exact decimal text; date as
 // 'YYYY-MM-DD'; timestamp-millis/-micros (and local-timestamp-*) as 'YYYY-MM-DD HH:MM:SS.fff[fff]'; maps as
 // objects; NaN and infinities as the strings "NaN", "Infinity", "-Infinity".
+// `reader_schema`: the table's avro.schema.literal (may be empty). A field of its top-level record that the
+// file's schema lacks reads as the field's default when it has a non-null default of a plain type (boolean,
+// int, long, float, double, string; not logical types or bytes), as Avro schema resolution does; otherwise
+// as NULL.
 Status ConvertAvroToJsonLines(const std::string& in_path, const std::string& out_path,
-                              const std::string& name);
+                              const std::string& name, const std::string& reader_schema = "");
 
 // Writes one JSON object per row of the ORC file `in_path` (orc_file.cpp) to `out_path`, with the same value
 // forms as ConvertAvroToJsonLines: struct fields by lower-case name, binary as base64, decimals as exact
 // text, dates, timestamps as the wall-clock time written (microseconds; the writer's time zone is not
 // applied), maps as objects. Compression none, zlib, snappy, zstd and LZ4; LZO and union types are
-// NOT_SUPPORTED.
-Status ConvertOrcToJsonLines(const std::string& in_path, const std::string& out_path,
-                             const std::string& name);
+// NOT_SUPPORTED. `column_names` non-empty: the file's top-level columns are matched by position, as Athena
+// reads ORC by default (orc.column.index.access true): the k-th is written under column_names[k] (columns
+// beyond the list are dropped). Empty: by the file's own names (lower-case).
+Status ConvertOrcToJsonLines(const std::string& in_path, const std::string& out_path, const std::string& name,
+                             const std::vector<std::string>& column_names = {});
 
 }  // namespace cenote::athena

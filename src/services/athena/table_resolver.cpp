@@ -358,6 +358,24 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::T
   std::vector<query::TableFile> out;
   const bool text = table.format == query::FileFormat::kCsv || table.format == query::FileFormat::kJson ||
                     table.format == query::FileFormat::kRegex;
+  // Athena reads ORC columns by position unless the SerDe says orc.column.index.access=false; Avro files
+  // through the table's avro.schema.literal (its fields' defaults).
+  std::vector<std::string> orc_names;
+  std::string avro_literal;
+  if (table.format == query::FileFormat::kOrc || table.format == query::FileFormat::kAvro) {
+    CENOTE_ASSIGN_OR_RETURN(auto t, catalog_.GetTable(table.database, table.name));
+    const json::object* sd = GetObject(t, "StorageDescriptor");
+    const json::object* serde_info = sd ? GetObject(*sd, "SerdeInfo") : nullptr;
+    const json::object* serde_params = serde_info ? GetObject(*serde_info, "Parameters") : nullptr;
+    auto property = [&](std::string_view key) {
+      auto v = Param(serde_params, key);
+      return v ? v : Param(GetObject(t, "Parameters"), key);
+    };
+    auto index_access = property("orc.column.index.access");
+    if (table.format == query::FileFormat::kOrc && (!index_access || AsciiLower(*index_access) != "false"))
+      for (const auto& c : table.columns) orc_names.push_back(c.name);
+    avro_literal = property("avro.schema.literal").value_or("");
+  }
   for (const auto& o : objects) {
     if (o.size == 0) continue;  // empty files hold no rows; some readers reject them
     auto path = lake_.LocalPath(url->bucket, o.key);
@@ -369,11 +387,11 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::T
     std::string local = *path;
     if (table.format == query::FileFormat::kAvro) {
       CENOTE_ASSIGN_OR_RETURN(local, ScratchCopy(s3_url, ".json", [&](const std::string& to) {
-                                return ConvertAvroToJsonLines(*path, to, s3_url);
+                                return ConvertAvroToJsonLines(*path, to, s3_url, avro_literal);
                               }));
     } else if (table.format == query::FileFormat::kOrc) {
       CENOTE_ASSIGN_OR_RETURN(local, ScratchCopy(s3_url, ".json", [&](const std::string& to) {
-                                return ConvertOrcToJsonLines(*path, to, s3_url);
+                                return ConvertOrcToJsonLines(*path, to, s3_url, orc_names);
                               }));
     } else if (text) {
       std::string codec = TextCodecOfKey(o.key);

@@ -8,7 +8,8 @@
 //                                         escapeChar ('\\'); every column is read as a string
 //   org.openx...JsonSerDe, hcatalog JsonSerDe, classification json -> JSON
 //   ParquetHiveSerDe, MapredParquetInputFormat, classification parquet -> Parquet
-//   OrcSerde, OrcInputFormat           -> ORC: each file converted to JSON lines like Avro's
+//   OrcSerde, OrcInputFormat           -> ORC: each file converted to JSON lines like Avro's, columns by
+//                                         position unless orc.column.index.access is false
 //   AvroSerDe, AvroContainerInputFormat, classification avro -> Avro: each file converted to JSON lines in
 //                                         the scratch directory for the statement (serde_files.hpp)
 //   Text objects named .bz2, .snappy, .lz4 or .deflate are decompressed into the scratch directory first

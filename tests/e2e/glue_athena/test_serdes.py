@@ -257,6 +257,23 @@ class AvroTables(unittest.TestCase):
         self.assertEqual(a.select("SELECT count(*), sum(price), max(dt) FROM flights WHERE carrier IS NOT NULL"),
                          [[str(len(with_carrier)), f"{cents // 100}.{cents % 100:02d}", "2022-01-13"]])
 
+    def test_schema_literal_defaults_fill_fields_the_file_lacks(self):
+        old = {"type": "record", "name": "R", "fields": [{"name": "id", "type": "long"}]}
+        new = {"type": "record", "name": "R", "fields": [
+            {"name": "id", "type": "long"},
+            {"name": "region", "type": "string", "default": "eu"},
+            {"name": "note", "type": ["null", "string"], "default": None}]}
+        put("avro/evolved/old.avro", avro_file(old, [{"id": 1}], "deflate"))
+        put("avro/evolved/new.avro", avro_file(new, [{"id": 2, "region": "us", "note": "x"}], "snappy"))
+        a = athena()
+        literal = json.dumps(new)
+        a.execute(f"""CREATE EXTERNAL TABLE evolved (id bigint, region string, note string)
+            ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.avro.AvroSerDe'
+            WITH SERDEPROPERTIES ('avro.schema.literal'='{literal}')
+            STORED AS AVRO LOCATION 's3://{BUCKET}/avro/evolved/'""")
+        self.assertEqual(a.select("SELECT id, region, note FROM evolved ORDER BY id"),
+                         [["1", "eu", None], ["2", "us", "x"]])
+
     def test_corrupt_avro_file_fails_naming_it(self):
         data = bytearray(avro_file(AVRO_SCHEMA, [flight(1)], "null"))
         data[-1] ^= 0xFF  # the last sync marker
@@ -317,6 +334,22 @@ class OrcTables(unittest.TestCase):
             "124", "336", "65664", "4294967435", "74.72", "42.47", "true", "bob davidson", "2013-03-01 09:11:58.703",
             "45.40", "01 79 61 72 64 20 64 75 74 79 02"]])
         self.assertEqual(a.select("SELECT count(*) FROM over1k"), [["2098"]])
+
+    def test_columns_by_index_unless_the_serde_says_by_name(self):
+        # Athena reads ORC by position by default: the table's names need not be the file's.
+        self.upload("over1k_bloom.orc", "orc/byindex")
+        a = athena()
+        a.execute(f"""CREATE EXTERNAL TABLE by_index (t tinyint, si smallint, i int)
+            STORED AS ORC LOCATION 's3://{BUCKET}/orc/byindex/'""")
+        self.assertEqual(a.select("SELECT t, si, i FROM by_index WHERE i = 65664 AND t = 124"),
+                         [["124", "336", "65664"]])
+        # orc.column.index.access=false: by name; a name the file lacks reads as NULL.
+        a.execute(f"""CREATE EXTERNAL TABLE by_name (_col2 int, missing int)
+            ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.orc.OrcSerde'
+            WITH SERDEPROPERTIES ('orc.column.index.access'='false')
+            STORED AS ORC LOCATION 's3://{BUCKET}/orc/byindex/'""")
+        self.assertEqual(a.select("SELECT count(*), count(missing), min(_col2) FROM by_name"),
+                         [["2098", "0", "-10000"]])
 
 
 CSV_ROWS = [f"{i},name {i},{i * 10}\n" for i in range(1, 301)]

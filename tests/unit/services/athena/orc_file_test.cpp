@@ -197,6 +197,17 @@ TEST(OrcFileTimestampTest, WallClockWithoutTheWritersZone) {
   EXPECT_EQ(shifted, 2);  // 1996-08-02 and 2008-10-02
 }
 
+TEST(OrcFileColumnsTest, ByPositionWithTheTablesNames) {
+  TempDir dir;
+  std::string out = dir.path() + "/by_position.json";
+  ASSERT_TRUE(
+      ConvertOrcToJsonLines(kDir + "TestOrcFile.test1.orc", out, "s3://b/t.orc", {"a", "b", "c"}).ok());
+  std::ifstream in(out);
+  std::string first;
+  std::getline(in, first);
+  EXPECT_EQ(first, R"({"a":false,"b":1,"c":1024})");
+}
+
 TEST(OrcFileZstdTest, ZstdFileDecodesEveryRow) {
   TempDir dir;
   std::vector<std::string> got = Convert("TestVectorOrcFile.testZstd.0.12.orc", dir);
