@@ -18,6 +18,7 @@
 #include "services/glue/glue_provider.hpp"
 #include "services/glue/jobs/executor.hpp"
 #include "services/glue/jobs/jobs.hpp"
+#include "services/glue/schema_registry.hpp"
 #include "services/s3/lake_access.hpp"
 
 namespace cenote::glue {
@@ -145,7 +146,10 @@ Status Register(services::ServiceDeps& deps) {
     jobs_holder->store(nullptr);
     jobs.Shutdown();
   });
-  deps.AddProvider(std::make_unique<GlueProvider>(catalog, crawlers, &jobs));
+  // The schema registry (after the catalog: its tags share the catalog's table).
+  CENOTE_ASSIGN_OR_RETURN(auto schemas_ptr, SchemaRegistry::Open(deps.metadata));
+  SchemaRegistry& schemas = deps.Keep(std::move(schemas_ptr));
+  deps.AddProvider(std::make_unique<GlueProvider>(catalog, crawlers, &jobs, &schemas));
   return Status::Ok();
 }
 
