@@ -154,10 +154,10 @@ const std::set<std::string, std::less<>>& Scalars() {
 enum class TypeKind { kUnresolved, kScalar, kMessage, kEnum, kExternal };
 
 struct TypeRef {
-  std::string written;  // as in the source
-  std::string name;     // scalar name, or the resolved full name (no leading dot)
+  std::string written;                    // as in the source
+  std::string name;                       // scalar name, or the resolved full name (no leading dot)
   TypeKind kind = TypeKind::kUnresolved;  // until Resolve
-  std::string scope;  // the scope it is resolved in
+  std::string scope;                      // the scope it is resolved in
   int line = 0;
 };
 
