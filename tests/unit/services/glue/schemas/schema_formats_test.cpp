@@ -318,6 +318,28 @@ TEST(ProtobufSchema, WireCompatibilityByFieldNumber) {
   EXPECT_EQ(p1->ReadsFrom(*p2), "");
 }
 
+TEST(ProtobufSchema, NestedMessagesAndEnumsAreResolvedAndCompared) {
+  auto v1 = Must(DataFormat::kProtobuf, R"(syntax = "proto3"; package p;
+      message Order { Line line = 1; Status status = 2; }
+      message Line { int32 qty = 1; }
+      enum Status { UNKNOWN = 0; PAID = 1; })");
+  auto changed = Must(DataFormat::kProtobuf, R"(syntax = "proto3"; package p;
+      message Order { Line line = 1; Status status = 2; }
+      message Line { string qty = 1; }
+      enum Status { UNKNOWN = 0; PAID = 1; })");
+  auto as_int = Must(DataFormat::kProtobuf, R"(syntax = "proto3"; package p;
+      message Order { Line line = 1; int32 status = 2; }
+      message Line { int64 qty = 1; })");
+  EXPECT_NE(changed->ReadsFrom(*v1).find("p.Line.qty"), std::string::npos);
+  // An enum reads as int32 on the wire; int32 -> int64 is compatible.
+  EXPECT_EQ(as_int->ReadsFrom(*v1), "");
+  // An enum used where a message is expected is refused.
+  EXPECT_NE(Invalid(DataFormat::kProtobuf,
+                    R"(syntax = "proto3"; enum E { A = 0; } service S { rpc M (E) returns (E); })")
+                .find("is not a message type"),
+            std::string::npos);
+}
+
 // ---- SYNTAX_DIFF
 
 TEST(SyntaxDiff, JsonPatchBetweenDefinitions) {
