@@ -67,8 +67,9 @@ class Validator {
     if (!s.is_object())
       return Fail("Schema must be an object at " + Pointer(path) + ": " + json::serialize(s));
     const json::object& o = s.get_object();
-    for (const auto& [k, v] : o) {
-      const std::string key(k);
+    for (const auto& kv : o) {
+      const std::string key(kv.key());
+      const json::value& v = kv.value();
       const std::string at = path + "/" + Escape(key);
       auto bad = [&](std::string_view want) {
         return Fail("Invalid value of keyword '" + key + "' at " + Pointer(path) + ": expected " +

@@ -207,6 +207,7 @@ struct ProtoFile {
 };
 
 constexpr std::int64_t kMaxFieldNumber = 536870911;
+constexpr int kMaxNesting = 64;
 
 // ---- the parser
 
@@ -491,6 +492,8 @@ class Parser {
 
   Result<std::string> Message(const std::string& scope) {
     const Token& kw = Next();  // message
+    // protoc's parser stops at a nesting depth too; a definition is untrusted input.
+    if (++depth_ > kMaxNesting) return Error(kw, "Reached maximum recursion limit for nested messages.");
     CENOTE_ASSIGN_OR_RETURN(std::string name, Ident("a message name"));
     const std::string full = scope.empty() ? name : scope + "." + name;
     CENOTE_RETURN_IF_ERROR(Define(full, kw));
@@ -543,6 +546,7 @@ class Parser {
       }
     }
     Next();  // }
+    --depth_;
     for (const auto& f : m.fields) {
       CENOTE_RETURN_IF_ERROR(Define(full + "." + f.name, Token{Tok::kIdent, f.name, "", f.line}));
     }
@@ -675,6 +679,7 @@ class Parser {
   std::size_t pos_ = 0;
   ProtoFile& file_;
   std::set<std::string> defined_;
+  int depth_ = 0;
 };
 
 // Resolves a type name as protoc does: from the innermost scope outwards.
@@ -780,6 +785,14 @@ class Compat {
  private:
   std::string Messages(const std::string& rname, const std::string& wname) {
     if (!done_.insert({rname, wname}).second) return "";
+    // Each pair once; a chain of references deeper than this is not compared (and not accepted).
+    if (done_.size() > 10000) return "the schemas are too large to compare";
+    struct Depth {
+      int& d;
+      explicit Depth(int& depth) : d(++depth) {}
+      ~Depth() { --d; }
+    } guard(depth_);
+    if (depth_ > 256) return "message references nest too deeply to compare at " + rname;
     const MessageDef& rm = r_.messages.at(rname);
     const MessageDef& wm = w_.messages.at(wname);
     for (const auto& rf : rm.fields) {
@@ -830,6 +843,7 @@ class Compat {
   const ProtoFile& r_;
   const ProtoFile& w_;
   std::set<std::pair<std::string, std::string>> done_;
+  int depth_ = 0;
 };
 
 // One statement per line, tokens separated by one space; comments and layout dropped.

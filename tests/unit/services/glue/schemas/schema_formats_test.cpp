@@ -289,6 +289,16 @@ TEST(ProtobufSchema, RefusesWhatProtocRefuses) {
             std::string::npos);
 }
 
+TEST(ProtobufSchema, NestingIsBounded) {
+  std::string deep = "syntax = \"proto3\";";
+  for (int i = 0; i < 100; ++i) deep.append("message M").append(std::to_string(i)).append(" {");
+  deep.append(std::string(100, '}'));
+  EXPECT_NE(Invalid(DataFormat::kProtobuf, deep).find("maximum recursion limit"), std::string::npos);
+  // Avro and JSON Schema documents are bounded by the JSON parser's depth.
+  EXPECT_NE(Invalid(DataFormat::kAvro, std::string(5000, '[') + std::string(5000, ']')).find("Invalid JSON"),
+            std::string::npos);
+}
+
 TEST(ProtobufSchema, CanonicalFormDropsCommentsAndLayout) {
   auto a = Must(DataFormat::kProtobuf, "syntax = \"proto3\";\nmessage M {\n  int32 a = 1; // the a\n}\n");
   auto b = Must(DataFormat::kProtobuf, "syntax=\"proto3\"; /* c */ message M { int32 a=1; }");
