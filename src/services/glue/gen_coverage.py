@@ -132,6 +132,32 @@ NOTES = {
                          "starts the given job, crawler or trigger nodes and goes on downstream, inheriting what "
                          "the resumed run did",
     "ListWorkflows": "names, NextToken",
+    "CreateRegistry": "Tags; 100 registries per account and region",
+    "DeleteRegistry": "deletes its schemas, versions, metadata and tags at once (Status DELETING answered)",
+    "ListRegistries": "by name; MaxResults (default 25), NextToken",
+    "CreateSchema": "AVRO, JSON (JSON Schema draft-04/06/07), PROTOBUF (proto2/proto3) definitions parsed and "
+                    "validated; without RegistryId the schema goes to `default-registry` (created when missing); "
+                    "Compatibility default BACKWARD; the first version is the checkpoint; 10,000 schemas per account "
+                    "and region",
+    "UpdateSchema": "Description; Compatibility with SchemaVersionNumber (the new checkpoint, an AVAILABLE version)",
+    "DeleteSchema": "deletes its versions, their metadata and its tags at once (Status DELETING answered)",
+    "ListSchemas": "all registries, or RegistryId's; MaxResults, NextToken",
+    "RegisterSchemaVersion": "the same definition (canonical form) answers its existing version; otherwise checked "
+                             "against the AVAILABLE versions from the checkpoint on under the schema's mode (BACKWARD, "
+                             "FORWARD, FULL: the latest; *_ALL: all; NONE: none; DISABLED refuses new versions) and "
+                             "stored AVAILABLE or FAILURE; 1,000 versions per schema",
+    "GetSchemaVersion": "by SchemaVersionId, or SchemaId with VersionNumber or LatestVersion (the newest AVAILABLE)",
+    "ListSchemaVersions": "by version number; FAILURE versions included",
+    "DeleteSchemaVersions": "a number or a range `a-b`; a range holding the checkpoint is refused whole "
+                            "(ConcurrentModificationException); the first version and missing numbers are per-version "
+                            "errors",
+    "GetSchemaByDefinition": "matched on the canonical form (JSON re-serialized; Protobuf without comments and layout)",
+    "CheckSchemaVersionValidity": "Valid, and the parser's reason as Error",
+    "GetSchemaVersionsDiff": "SYNTAX_DIFF: an RFC 6902 JSON Patch over the parsed AVRO/JSON documents, over the "
+                             "canonical lines for PROTOBUF",
+    "PutSchemaVersionMetadata": "10 key-value pairs per version; several values per key",
+    "QuerySchemaVersionMetadata": "MetadataList filter (a key alone matches all its values); newest value first, the "
+                                  "others in OtherMetadataValueList; MaxResults (keys), NextToken",
 }
 
 
@@ -178,21 +204,50 @@ def job_operations():
     return set(re.findall(r"Result<aws::OperationOutput> ([A-Z][A-Za-z0-9]+)\(GlueEnv", text))
 
 
+SCHEMA_REGISTRY = [
+    "Registries, schemas and versions live in the caller's account and region (`arn:aws:glue:<region>:<account>:"
+    "registry/<name>`, `...:schema/<registry>/<schema>`) in the metadata store; tags are the catalog's "
+    "(TagResource/GetTags on their ARNs). Definitions are parsed by format: Avro 1.11 schemas (names and "
+    "namespaces, defaults checked against their types, unions), JSON Schema draft-04/06/07 (every keyword's value "
+    "checked, local `$ref` resolved; remote references are refused), and .proto files in proto2/proto3 (protoc's "
+    "checks: field numbers, reserved ranges, proto3 rules, enum aliases, map keys, type resolution; imports "
+    "accepted unchecked; extensions and groups refused, as AWS).",
+    "",
+    "Compatibility: Avro follows Avro's schema resolution (promotions, defaults, aliases, enum defaults, unions). "
+    "JSON Schema: a reader reads a writer's data when it admits every document the writer's schema admits, keyword "
+    "by keyword (types with integer within number, enum/const, required, properties and closed content models, "
+    "items, bounds, pattern/format, combinators); adding an optional property to an open content model is allowed. "
+    "Protobuf: wire compatibility by field number (the guide's compatible type groups, embedded message and bytes, "
+    "repeated vs singular, proto2 required fields, the file's first message kept).",
+]
+
+
+def schema_registry_operations():
+    """The operations src/services/glue/provider_schema_registry.hpp declares."""
+    with open(coverage_doc.path("src", "services", "glue", "provider_schema_registry.hpp")) as f:
+        text = f.read()
+    return set(re.findall(r"CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER\(([A-Z][A-Za-z0-9]+)\)", text))
+
+
 def main():
     ops = coverage_doc.model_operations("glue-2017-03-31")
     catalog = coverage_doc.table_operations("src/services/glue/glue_provider.cpp")
     crawlers = crawler_operations() & catalog
     jobs = job_operations() & catalog
-    catalog = catalog - crawlers - jobs
+    schema_registry = schema_registry_operations() & catalog
+    catalog = catalog - crawlers - jobs - schema_registry
     statuses = dict.fromkeys(crawlers, coverage_doc.SUPPORTED)
     statuses.update(dict.fromkeys(catalog, coverage_doc.SUPPORTED))
     statuses.update(dict.fromkeys(jobs, coverage_doc.SUPPORTED))
+    statuses.update(dict.fromkeys(schema_registry, coverage_doc.SUPPORTED))
     detail = (f" ({len([o for o in ops if o in catalog])} Data Catalog, "
               f"{len([o for o in ops if o in crawlers])} crawler, "
-              f"{len([o for o in ops if o in jobs])} job, trigger and workflow)")
+              f"{len([o for o in ops if o in jobs])} job, trigger and workflow, "
+              f"{len([o for o in ops if o in schema_registry])} schema registry)")
     coverage_doc.write("glue", "glue-2017-03-31", "Glue coverage", statuses=statuses, summary_detail=detail,
                        unsupported="Errors carry Glue's `__type`, `message` and the modeled `Message` member.",
-                       notes=NOTES, sections=[("Regions", REGIONS), ("Jobs", JOBS)])
+                       notes=NOTES, sections=[("Regions", REGIONS), ("Jobs", JOBS),
+                                                            ("Schema Registry", SCHEMA_REGISTRY)])
 
 
 if __name__ == "__main__":

@@ -19,21 +19,29 @@
 
 namespace cenote::glue {
 
+class SchemaRegistry;
+
 // What Glue's handlers work on: every region's catalog, the crawlers and the jobs (with their triggers and
-// workflows; null: the job operations answer that jobs are not available). All outlive the provider.
+// workflows; null: the job operations answer that jobs are not available) and the schema registry. All
+// outlive the provider.
 struct GlueEnv {
   const Catalog& catalog;
   Crawlers& crawlers;
   Jobs* jobs = nullptr;
   // Column statistics task runs (null: those operations answer that the service is unavailable).
   ColumnStatisticsRuns* statistics_runs = nullptr;
+  SchemaRegistry* schemas = nullptr;
 };
 
 class GlueProvider final : public services::TableProvider<GlueEnv> {
  public:
   GlueProvider(const Catalog& catalog, Crawlers& crawlers, Jobs* jobs = nullptr,
-               ColumnStatisticsRuns* statistics_runs = nullptr)
-      : env_{.catalog = catalog, .crawlers = crawlers, .jobs = jobs, .statistics_runs = statistics_runs} {}
+               ColumnStatisticsRuns* statistics_runs = nullptr, SchemaRegistry* schemas = nullptr)
+      : env_{.catalog = catalog,
+             .crawlers = crawlers,
+             .jobs = jobs,
+             .statistics_runs = statistics_runs,
+             .schemas = schemas} {}
 
   std::string_view service() const override { return "glue"; }
   std::string_view internal_error_code() const override { return "InternalServiceException"; }

@@ -19,6 +19,7 @@
 #include "services/glue/glue_provider.hpp"
 #include "services/glue/jobs/executor.hpp"
 #include "services/glue/jobs/jobs.hpp"
+#include "services/glue/schema_registry.hpp"
 #include "services/s3/lake_access.hpp"
 
 namespace cenote::glue {
@@ -154,7 +155,10 @@ Status Register(services::ServiceDeps& deps) {
   CENOTE_ASSIGN_OR_RETURN(auto runs_ptr, ColumnStatisticsRuns::Open(catalog, deps.tasks));
   ColumnStatisticsRuns& runs = deps.Keep(std::move(runs_ptr));
   deps.OnShutdown([&runs] { runs.Shutdown(); });
-  deps.AddProvider(std::make_unique<GlueProvider>(catalog, crawlers, &jobs, &runs));
+  // The schema registry (after the catalog: its tags share the catalog's table).
+  CENOTE_ASSIGN_OR_RETURN(auto schemas_ptr, SchemaRegistry::Open(deps.metadata));
+  SchemaRegistry& schemas = deps.Keep(std::move(schemas_ptr));
+  deps.AddProvider(std::make_unique<GlueProvider>(catalog, crawlers, &jobs, &runs, &schemas));
   return Status::Ok();
 }
 

@@ -39,7 +39,14 @@ CONSTRAINT_KEYS = ("min", "max", "pattern", "enum", "sensitive")
 # Attributes keys, "Sk"; GetQueueAttributes AttributeNames, "Sz") with its own InvalidAttributeName ("Unknown
 # Attribute X."), and ReceiveMessage's deprecated AttributeNames (also "Sz") takes message system attribute
 # names (ApproximateReceiveCount, SentTimestamp, ...) that the queue attribute enum lacks.
-NOT_ENFORCED = {"sqs-2012-11-05": {"shapes": {"Sz": {"member": {"enum": None}}, "Sk": {"key": {"enum": None}}}}}
+NOT_ENFORCED = {
+    "sqs-2012-11-05": {"shapes": {"Sz": {"member": {"enum": None}}, "Sk": {"key": {"enum": None}}}},
+    # Glue's SchemaDefinition pattern ".*\\S.*" would refuse every definition with a line break under a
+    # whole-value match ('.' stops at line terminators); Glue takes multi-line .proto files and pretty-printed
+    # Avro/JSON schemas, as its serializers send them.
+    "glue-2017-03-31": {"operations": {op: {"input": {"members": {"SchemaDefinition": {"pattern": None}}}} for op in (
+        "CheckSchemaVersionValidity", "CreateSchema", "GetSchemaByDefinition", "RegisterSchemaVersion")}},
+}
 TYPE_ALIASES = {"byte": "integer", "short": "integer", "character": "string", "bigdecimal": "double",
                 "biginteger": "long"}
 
