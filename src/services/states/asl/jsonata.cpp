@@ -1540,6 +1540,7 @@ class Evaluator {
       if (f == "fromMillis") {
         if (!arg(0)) return Value();
         CENOTE_ASSIGN_OR_RETURN(double d, num(0));
+        if (!(std::fabs(d) <= 8.64e15)) return Fail("$fromMillis: the timestamp is out of range");
         ms = static_cast<std::int64_t>(d);
       }
       if (!arg(p) && !arg(p + 1)) return Value(json::value(FormatTimestamp(ms)));

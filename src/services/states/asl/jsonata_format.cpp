@@ -630,6 +630,13 @@ Result<int> TimezoneMinutes(std::string_view tz) {
 
 Result<std::string> FormatInteger(double value, std::string_view picture) {
   CENOTE_ASSIGN_OR_RETURN(IntegerPicture p, AnalyseIntegerPicture(Decode(picture)));
+  // Bounds that keep every presentation finite (roman numerals repeat M; letters and words recurse).
+  const double limit = p.kind == IntegerPicture::Kind::kRoman     ? 1e6
+                       : p.kind == IntegerPicture::Kind::kLetters ? 1e15
+                                                                  : 1e300;
+  if (!std::isfinite(value) || std::fabs(value) >= limit)
+    return Fail("D3130", "The number " + DecimalDigits(std::isfinite(value) ? value : 0) +
+                             " cannot be formatted with the picture '" + std::string(picture) + "'");
   return FormatWith(value, p);
 }
 
@@ -917,6 +924,8 @@ Result<std::string> FormatNumber(double value, std::string_view picture_text, co
 }
 
 Result<std::string> FormatDateTime(std::int64_t millis, std::string_view picture, std::string_view timezone) {
+  if (millis > 8'640'000'000'000'000 || millis < -8'640'000'000'000'000)
+    return Fail("D3110", "The timestamp " + std::to_string(millis) + " is out of range");
   CENOTE_ASSIGN_OR_RETURN(int offset, TimezoneMinutes(timezone));
   CENOTE_ASSIGN_OR_RETURN(std::vector<Marker> spec,
                           AnalyseDateTimePicture(picture.empty() ? kIsoPicture : picture));
@@ -1108,9 +1117,12 @@ Result<std::optional<std::int64_t>> ParseDateTime(std::string_view text, std::st
         ++i;
         std::string m2;
         while (i < text.size() && IsAsciiDigit(text[i])) m2 += text[i++];
-        if (digits.empty() || m2.empty()) return std::optional<std::int64_t>();
+        if (digits.empty() || m2.empty() || digits.size() > 2 || m2.size() > 2)
+          return std::optional<std::int64_t>();
         hours = std::stoi(digits);
         mins = std::stoi(m2);
+      } else if (digits.size() > 4) {
+        return std::optional<std::int64_t>();
       } else if (digits.size() >= 3) {
         hours = std::stoi(digits) / 100;
         mins = std::stoi(digits) % 100;
@@ -1189,6 +1201,7 @@ Result<std::optional<std::int64_t>> ParseDateTime(std::string_view text, std::st
     const std::string_view piece = text.substr(i, end - i);
     i = end;
     double v = 0;
+    if (piece.size() > 64) return std::optional<std::int64_t>();
     if (m.component == 'f' && p.kind == IntegerPicture::Kind::kDecimal) {
       std::string digits(piece);
       digits.resize(3, '0');
@@ -1242,6 +1255,9 @@ Result<std::optional<std::int64_t>> ParseDateTime(std::string_view text, std::st
     if (first >= 0 && at < first) return now[c];
     return c == 'M' || c == 'D' || c == 'd' ? 1 : 0;
   };
+  for (char c : order) {
+    if (std::fabs(part(c)) > 1e7) return Fail("D3136", "A date/time component is out of range");
+  }
   std::int64_t days = 0;
   const auto year = static_cast<std::int64_t>(part('Y'));
   if (by_day) {

@@ -220,6 +220,13 @@ TEST(JsonataFormat, FormatInteger) {
       {"$formatInteger(123456, 'A')", R"j("FZPH")j"},
       {"$formatInteger(123456, 'q')", "error"},
       {"$formatInteger(undefined, '0')", "undefined"},
+      // Bad input is an error, never a hang.
+      {"$formatInteger(1e300, 'I')", "error"},
+      {"$formatInteger(1e300, 'a')", "error"},
+      {"$formatInteger(1e301 * 1e10, 'w')", "error"},
+      {"$fromMillis(1e300, '[Y]')", "error"},
+      {"$toMillis('2020-01-01 +123456', '[Y]-[M]-[D] [Z]')", "undefined"},
+      {"$toMillis('99999999999999999999', '[Y]')", "error"},
   });
 }
 
