@@ -41,29 +41,22 @@ def wait_done(c, arn, timeout=60, poll=0.2):
     raise AssertionError(f"{arn} still running after {timeout}s")
 
 
-def history(c, arn, page=100):
-    """Every event of the execution `arn`, through GetExecutionHistory's pages."""
-    events, token = [], None
+def all_pages(call, key, **kw):
+    """Every item under `key` of the paginated operation `call(**kw)`, following nextToken."""
+    out, token = [], None
     while True:
-        kw = {"executionArn": arn, "maxResults": page}
-        if token:
-            kw["nextToken"] = token
-        r = c.get_execution_history(**kw)
-        events += r["events"]
+        r = call(**(dict(kw, nextToken=token) if token else kw))
+        out += r[key]
         token = r.get("nextToken")
         if not token:
-            return events
+            return out
+
+
+def history(c, arn, page=100):
+    """Every event of the execution `arn`, through GetExecutionHistory's pages."""
+    return all_pages(c.get_execution_history, "events", executionArn=arn, maxResults=page)
 
 
 def map_run_children(c, map_run_arn, page=200):
     """Every child execution of the Map Run, through ListExecutions(mapRunArn)'s pages."""
-    out, token = [], None
-    while True:
-        kw = {"mapRunArn": map_run_arn, "maxResults": page}
-        if token:
-            kw["nextToken"] = token
-        r = c.list_executions(**kw)
-        out += r["executions"]
-        token = r.get("nextToken")
-        if not token:
-            return out
+    return all_pages(c.list_executions, "executions", mapRunArn=map_run_arn, maxResults=page)
