@@ -83,7 +83,8 @@ LANGUAGE = [
     "indexes (applied to each step's values, as JSONata's location paths do), the parent operator (%), "
     "positional (#$i) and context (@$v, joins) variable bindings, constructors, arithmetic, &, comparisons, "
     "and/or, ?:, in, blocks with `$x := ...` bindings, lambdas (closures, recursion), functions as values, the "
-    "chain operator ~>, transforms (| location | update, delete |), regular expressions (/re/i, /re/m), and the "
+    "chain operator ~>, ranges ([1..5]), transforms (| location | update, delete |), regular expressions (/re/i, "
+    "/re/m), and the "
     "functions $string $number $boolean $not $exists $count $sum $max $min $average $length "
     "$substring(Before/After) $uppercase $lowercase $trim $pad $contains $split $join $replace $match $keys $lookup "
     "$merge $append $reverse $sort (with a comparator) $distinct $zip $spread $round $floor $ceil $abs $power $sqrt "
@@ -125,7 +126,7 @@ DURABILITY = [
 
 GAPS = [
     "JSONata: order-by (^( )) and group-by ({ } after a step) clauses, the parent (%) of a value a block "
-    "computed (`(a.b)[%.c]`), the range operator (..), and week-based components ([W] [X] [w] [x]) in "
+    "computed (`(a.b)[%.c]`), and week-based components ([W] [X] [w] [x]) in "
     "$toMillis pictures are not supported (evaluation answers States.QueryEvaluationError naming them).",
     "ResultWriter: result files are not split at AWS's 5 GB; ReaderConfig InputType MANIFEST (S3 inventory) is not read; a Map Run's Express "
     "children keep a history like Standard ones.",

@@ -55,7 +55,8 @@ struct Node {
     kWildcard,     // *: every field's value
     kDescendants,  // **: every value below
     kParent,       // %: the context item the current one was reached from
-    kTransform     // | location | update [, delete] |: kids[0..2]
+    kTransform,    // | location | update [, delete] |: kids[0..2]
+    kRange         // [from..to] inside an array constructor: kids[0], kids[1]
   };
   // What follows a path step: predicates `[e]` (or `[]`, keep the result an array), `#$i` (positional
   // binding), `@$v` (context binding: the step's values bind $v, the context stays).
@@ -290,7 +291,8 @@ class Parser {
       path->kids.push_back(std::move(step));
       path->steps.push_back(std::move(info));
       Spaces();
-      if (i_ < t_.size() && t_[i_] == '.' && !(i_ + 1 < t_.size() && IsAsciiDigit(t_[i_ + 1]))) {
+      if (i_ < t_.size() && t_[i_] == '.' &&
+          !(i_ + 1 < t_.size() && (IsAsciiDigit(t_[i_ + 1]) || t_[i_ + 1] == '.'))) {
         ++i_;
         continue;
       }
@@ -369,6 +371,13 @@ class Parser {
       if (!Eat("]")) {
         do {
           CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
+          if (Eat("..")) {
+            NodePtr range = Make(Node::Kind::kRange);
+            CENOTE_ASSIGN_OR_RETURN(NodePtr to, Expression());
+            range->kids.push_back(std::move(e));
+            range->kids.push_back(std::move(to));
+            e = std::move(range);
+          }
           n->kids.push_back(std::move(e));
         } while (Eat(","));
         if (!Eat("]")) return Bad("expected ]");
@@ -431,7 +440,8 @@ class Parser {
     if (IsAsciiDigit(c)) {
       const std::size_t from = i_;
       while (i_ < t_.size() &&
-             (IsAsciiDigit(t_[i_]) || t_[i_] == '.' || t_[i_] == 'e' || t_[i_] == 'E' ||
+             (IsAsciiDigit(t_[i_]) || (t_[i_] == '.' && !t_.substr(i_).starts_with("..")) || t_[i_] == 'e' ||
+              t_[i_] == 'E' ||
               ((t_[i_] == '+' || t_[i_] == '-') && (t_[i_ - 1] == 'e' || t_[i_ - 1] == 'E'))))
         ++i_;
       boost::system::error_code ec;
@@ -857,9 +867,26 @@ class Evaluator {
         return Value(parents_->value);
       case Node::Kind::kTransform:
         return NewFunction(Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx});
+      case Node::Kind::kRange:  // only inside an array constructor, which expands it
+        return Fail("The range operator .. is only allowed inside an array constructor");
       case Node::Kind::kArray: {
         json::array out;
         for (const auto& k : n.kids) {
+          if (k->kind == Node::Kind::kRange) {
+            // [from..to]: the integers from `from` to `to` (none when either is undefined or from > to).
+            CENOTE_ASSIGN_OR_RETURN(Value from, Eval(*k->kids[0], ctx));
+            CENOTE_ASSIGN_OR_RETURN(Value to, Eval(*k->kids[1], ctx));
+            if (!from || !to) continue;
+            auto integer = [](const json::value& v) {
+              return v.is_number() && std::floor(v.to_number<double>()) == v.to_number<double>();
+            };
+            if (!integer(*from) || !integer(*to))
+              return Fail("The operands of the range operator .. must be integers");
+            const double a = from->to_number<double>(), b = to->to_number<double>();
+            if (b - a >= 1e7) return Fail("The range operator .. may produce at most 10,000,000 items");
+            for (double x = a; x <= b; ++x) out.push_back(Number(x));
+            continue;
+          }
           CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*k, ctx));
           if (!v) continue;
           if (v->is_array() && k->kind != Node::Kind::kArray) {

@@ -21,9 +21,9 @@
 // timezone; see jsonata_format.hpp) $map $filter $reduce $single $sift $each $error $assert $eval
 // $base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component), and Step Functions' $partition
 // $range $hash $random $uuid $parse.
-// Not supported (an error names them): order-by (^( )) and group-by ({ } after a path) clauses, the range
-// operator (..), the parent of a value computed by a block or function (`(a.b)[%.c]`), and week-based
-// components in $toMillis pictures.
+// Ranges ([1..5], in array constructors) are supported.
+// Not supported (an error names them): order-by (^( )) and group-by ({ } after a path) clauses, the parent of
+// a value computed by a block or function (`(a.b)[%.c]`), and week-based components in $toMillis pictures.
 //
 // Errors: States.QueryEvaluationError (AWS's name for a failed JSONata evaluation). Pure; thread-safe.
 #pragma once

@@ -87,6 +87,14 @@ TEST(JsonataPaths, PredicatesApplyToEachStepAndArraysFlatten) {
         "Price":21.67,"Quantity":1}])j"},
       {"$d.Account.Order[0].OrderID[]", R"j(["order103"])j"},
       {"$a[[0, 2]]", "[3,4]"},
+      {"[1..5]", "[1,2,3,4,5]"},
+      {"[0..2, 7, 4..3]", "[0,1,2,7]"},
+      {"$a[[1..3]]", "[1,4,1]"},
+      {"$a[[0..2]]#$pos[$pos >= 1]", "[1,4]"},
+      {"[1..$count($a)]", "[1,2,3,4,5,6]"},
+      {"[1.5..3]", "error"},
+      {"[1..$nothing]", "[]"},
+      {"[1..100000000]", "error"},
   });
 }
 
