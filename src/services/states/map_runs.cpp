@@ -143,9 +143,41 @@ Status PutJson(Env& env, const json::object& doc, const std::string& bucket, con
   return Status::Ok();
 }
 
+// The ResultWriter's WriterConfig: Transformation NONE (each child execution with its metadata; the
+// default when exporting), COMPACT (the outputs only; the default otherwise) or FLATTEN (the outputs, an
+// array output spread into the list); OutputType JSON (an array) or JSONL (a value per line).
+struct WriterConfig {
+  std::string transformation;
+  bool jsonl = false;
+};
+
+WriterConfig WriterConfigOf(const json::object& doc, bool exporting) {
+  WriterConfig c{.transformation = exporting ? "NONE" : "COMPACT", .jsonl = false};
+  if (auto it = doc.find("writerConfig"); it != doc.end() && it->value().is_object()) {
+    const json::object& w = it->value().as_object();
+    if (auto t = GetString(w, "Transformation")) c.transformation = *t;
+    c.jsonl = GetString(w, "OutputType") == "JSONL";
+  }
+  return c;
+}
+
+// A succeeded child's output as the transformation writes it: appended to `out` (spread when FLATTEN and
+// an array).
+void AppendOutput(const std::string& transformation, const std::string& output_text, json::array& out) {
+  boost::system::error_code ec;
+  json::value v = json::parse(output_text, ec);
+  if (ec) v = nullptr;
+  if (transformation == "FLATTEN" && v.is_array()) {
+    for (auto& e : v.as_array()) out.push_back(std::move(e));
+  } else {
+    out.push_back(std::move(v));
+  }
+}
+
 // ResultWriter: <Prefix>/<Map Run id>/manifest.json and SUCCEEDED_0.json / FAILED_0.json / PENDING_0.json
-// (written when they have entries), each entry a child execution as AWS writes it. Returns the
-// ResultWriterDetails.
+// (.jsonl with OutputType JSONL; written when they have entries), each entry a child execution as AWS
+// writes it (or, with COMPACT or FLATTEN, a succeeded child's output; failed ones stay as they are).
+// Returns the ResultWriterDetails.
 Result<json::object> WriteResults(Env& env, const json::object& doc, const std::vector<Item>& items,
                                   const std::map<std::string, json::object>& children,
                                   const std::vector<std::string>& pending_inputs) {
@@ -155,6 +187,7 @@ Result<json::object> WriteResults(Env& env, const json::object& doc, const std::
   while (prefix.ends_with('/')) prefix.pop_back();
   const std::string map_run = GetString(doc, "mapRunArn").value_or("");
   const std::string dir = (prefix.empty() ? "" : prefix + "/") + Uuid(map_run) + "/";
+  const WriterConfig config = WriterConfigOf(doc, true);
   json::array succeeded, failed, pending;
   for (const auto& it : items) {
     if (it.execution.empty()) continue;
@@ -172,7 +205,9 @@ Result<json::object> WriteResults(Env& env, const json::object& doc, const std::
                    {"StateMachineArn", GetString(d, "stateMachineArn").value_or("")},
                    {"Status", status},
                    {"StopDate", asl::FormatTimestamp(GetInt(d, "stopDate").value_or(0))}};
-    if (status == "SUCCEEDED") {
+    if (status == "SUCCEEDED" && config.transformation != "NONE") {
+      AppendOutput(config.transformation, GetString(d, "output").value_or("null"), succeeded);
+    } else if (status == "SUCCEEDED") {
       e["Output"] = GetString(d, "output").value_or("null");
       e["OutputDetails"] = json::object{{"Included", true}};
       e["RedriveStatus"] = "NOT_REDRIVABLE";
@@ -192,8 +227,13 @@ Result<json::object> WriteResults(Env& env, const json::object& doc, const std::
   for (auto [name, entries] :
        {std::pair{"SUCCEEDED", &succeeded}, std::pair{"FAILED", &failed}, std::pair{"PENDING", &pending}}) {
     if (entries->empty()) continue;
-    const std::string key = dir + name + "_0.json";
-    const std::string bytes = json::serialize(*entries);
+    const std::string key = dir + name + (config.jsonl ? "_0.jsonl" : "_0.json");
+    std::string bytes;
+    if (config.jsonl) {
+      for (const auto& e : *entries) bytes.append(json::serialize(e)).append("\n");
+    } else {
+      bytes = json::serialize(*entries);
+    }
     CENOTE_RETURN_IF_ERROR(PutJson(env, doc, bucket, key, bytes));
     files[name].as_array().push_back(
         json::object{{"Key", key}, {"Size", static_cast<std::int64_t>(bytes.size())}});
@@ -292,6 +332,7 @@ Result<std::pair<std::string, bool>> StartMapRun(Env& env, const asl::ExecutionI
   if (r.tolerated_count >= 0) doc["toleratedFailureCount"] = r.tolerated_count;
   if (r.tolerated_percentage >= 0) doc["toleratedFailurePercentage"] = r.tolerated_percentage;
   if (!r.result_writer.is_null()) doc["resultWriter"] = r.result_writer;
+  if (!r.writer_config.is_null()) doc["writerConfig"] = r.writer_config;
   CENOTE_RETURN_IF_ERROR(Status::FromResult(txn->Exec(
       "INSERT INTO states_map_runs (arn, execution, status, start_ms, doc) VALUES (?, ?, 'RUNNING', "
       "?, ?)",
@@ -398,16 +439,29 @@ Status AdvanceMapRun(Env& env, const std::string& arn) {
         doc["output"] = json::object{{"MapRunArn", arn}, {"ResultWriterDetails", std::move(*details)}};
       }
     } else if (final_status == "SUCCEEDED") {
+      // Without an export the Map's output is the children's outputs in item order (COMPACT), spread
+      // (FLATTEN) or with each child's metadata (NONE, as the exported entries).
+      const WriterConfig config = WriterConfigOf(doc, false);
       json::array out;
       for (const auto& it : items) {
         auto c = children.find(it.execution);
-        json::value v = nullptr;
-        if (c != children.end()) {
-          boost::system::error_code ec;
-          v = json::parse(GetString(c->second, "output").value_or("null"), ec);
-          if (ec) v = nullptr;
+        const std::string output =
+            c != children.end() ? GetString(c->second, "output").value_or("null") : "null";
+        if (config.transformation == "NONE" && c != children.end()) {
+          const json::object& d = c->second;
+          out.push_back(json::object{{"ExecutionArn", it.execution},
+                                     {"Input", GetString(d, "input").value_or("{}")},
+                                     {"InputDetails", json::object{{"Included", true}}},
+                                     {"Name", GetString(d, "name").value_or("")},
+                                     {"Output", output},
+                                     {"OutputDetails", json::object{{"Included", true}}},
+                                     {"StartDate", asl::FormatTimestamp(GetInt(d, "startDate").value_or(0))},
+                                     {"StateMachineArn", GetString(d, "stateMachineArn").value_or("")},
+                                     {"Status", GetString(d, "status").value_or("")},
+                                     {"StopDate", asl::FormatTimestamp(GetInt(d, "stopDate").value_or(0))}});
+        } else {
+          AppendOutput(config.transformation, output, out);
         }
-        out.push_back(std::move(v));
       }
       doc["output"] = std::move(out);
     }

@@ -14,6 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import harness  # noqa: E402
+import states_fixture  # noqa: E402
 
 ROLE = "arn:aws:iam::000000000000:role/service-role/cenote-e2e-states"
 CRAWLER_ROLE = "arn:aws:iam::000000000000:role/service-role/cenote-e2e-states-crawler"
@@ -23,11 +24,9 @@ SERVER = None
 
 def setUpModule():
     global SERVER
-    SERVER = harness.Server().start()
-    harness.create_service_role(SERVER, ROLE, "states.amazonaws.com",
-                                actions=("s3:*", "glue:*", "athena:*", "sns:*", "sqs:*", "states:*", "events:*"))
-    harness.create_service_role(SERVER, CRAWLER_ROLE, "glue.amazonaws.com")
-    harness.boto3_client(SERVER, "s3").create_bucket(Bucket=BUCKET)
+    SERVER = states_fixture.start_server(
+        ROLE, actions=("s3:*", "glue:*", "athena:*", "sns:*", "sqs:*", "states:*", "events:*"), bucket=BUCKET,
+        other_roles=[(CRAWLER_ROLE, "glue.amazonaws.com")])
 
 
 def tearDownModule():
@@ -36,9 +35,7 @@ def tearDownModule():
 
 
 def sfn():
-    # StartSyncExecution's endpoint has the host prefix "sync-" (the model's hostPrefix): SDKs prepend it to a
-    # custom endpoint's host too ("sync-127.0.0.1"), so clients of a local endpoint turn the injection off.
-    return harness.boto3_client(SERVER, "stepfunctions", inject_host_prefix=False)
+    return states_fixture.client(SERVER)
 
 
 def has(operation):
@@ -47,27 +44,8 @@ def has(operation):
     return hasattr(sfn(), operation)
 
 
-def wait_done(client, arn, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        d = client.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING":
-            return d
-        time.sleep(0.2)
-    raise AssertionError(f"{arn} still running after {timeout}s")
-
-
-def history(client, arn):
-    events, token = [], None
-    while True:
-        kw = {"executionArn": arn, "maxResults": 100}
-        if token:
-            kw["nextToken"] = token
-        r = client.get_execution_history(**kw)
-        events += r["events"]
-        token = r.get("nextToken")
-        if not token:
-            return events
+wait_done = states_fixture.wait_done
+history = states_fixture.history
 
 
 class StateMachines(unittest.TestCase):
@@ -424,6 +402,45 @@ class Executions(unittest.TestCase):
         self.assertEqual(r["status"], "SUCCEEDED", r.get("cause"))
         self.assertEqual(json.loads(r["output"]),
                          {"customer": "ada", "total": 105, "tier": "vip", "code": "A", "skus": "pen#7"})
+
+    def test_jsonata_paths_transforms_and_pictures(self):
+        # Parent (%), positional (#$i) and context (@$v) bindings, a transform, $eval and the XPath picture
+        # functions, evaluated by a state machine on an input document.
+        d = {"QueryLanguage": "JSONata", "StartAt": "Shape", "States": {"Shape": {"Type": "Pass", "End": True,
+             "Output": {
+                 "lines": "{% $states.input.orders.items.{'order': %.id, 'sku': sku} %}",
+                 "firsts": "{% $states.input.orders#$i.items[qty > 1].{'n': $i, 'sku': sku} %}",
+                 "joined": "{% $states.input.orders@$o.$states.input.customers@$c[$c.id = $o.customer]"
+                           ".{'order': $o.id, 'name': $c.name} %}",
+                 "doubled": "{% ($states.input ~> |orders.items|{'qty': qty * 2}, 'sku'|).orders.items %}",
+                 "total": "{% $formatNumber($sum($states.input.orders.items.(qty * price)), '#,##0.00') %}",
+                 "words": "{% $formatInteger($count($states.input.orders.items), 'w') %}",
+                 "parsed": "{% $parseInteger('MMXXV', 'I') %}",
+                 "day": "{% $fromMillis($toMillis($states.input.when, '[D1] [MNn] [Y0001]'), "
+                        "'[FNn], [D1o] [MNn,3-3] [Y]') %}",
+                 "evaluated": "{% $eval($states.input.rule, $states.input) %}"}}}}
+        doc = {"orders": [{"id": "o1", "customer": 7, "items": [{"sku": "a", "qty": 2, "price": 500},
+                                                                 {"sku": "b", "qty": 1, "price": 0.5}]},
+                          {"id": "o2", "customer": 8, "items": [{"sku": "c", "qty": 3, "price": 1000}]}],
+               "customers": [{"id": 8, "name": "Bo"}, {"id": 7, "name": "Al"}],
+               "when": "5 March 2024", "rule": "$count(orders)"}
+        c = sfn()
+        sm = c.create_state_machine(name="jsonata-more", definition=json.dumps(d), roleArn=ROLE, type="EXPRESS")
+        r = c.start_sync_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps(doc))
+        self.assertEqual(r["status"], "SUCCEEDED", r.get("cause"))
+        self.assertEqual(json.loads(r["output"]), {
+            "lines": [{"order": "o1", "sku": "a"}, {"order": "o1", "sku": "b"}, {"order": "o2", "sku": "c"}],
+            "firsts": [{"n": 0, "sku": "a"}, {"n": 1, "sku": "c"}],
+            "joined": [{"order": "o1", "name": "Al"}, {"order": "o2", "name": "Bo"}],
+            "doubled": [{"qty": 4, "price": 500}, {"qty": 2, "price": 0.5}, {"qty": 6, "price": 1000}],
+            "total": "4,000.50", "words": "three", "parsed": 2025, "day": "Tuesday, 5th Mar 2024",
+            "evaluated": 2})
+        # What stays unsupported answers States.QueryEvaluationError.
+        bad = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
+            "Type": "Pass", "Output": "{% $formatInteger(5, 'q') %}", "End": True}}}
+        sm = c.create_state_machine(name="jsonata-bad", definition=json.dumps(bad), roleArn=ROLE, type="EXPRESS")
+        r = c.start_sync_execution(stateMachineArn=sm["stateMachineArn"], input="{}")
+        self.assertEqual((r["status"], r["error"]), ("FAILED", "States.QueryEvaluationError"))
 
     def test_test_state(self):
         if not has("test_state"):

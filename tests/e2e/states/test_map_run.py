@@ -2,7 +2,8 @@
 (manifest.json and SUCCEEDED_0.json read back from S3), MaxConcurrency respected (the children's run times never
 overlap more than it allows), tolerated failures (within: SUCCEEDED with FAILED_0.json; beyond: MapRunFailed),
 UpdateMapRun, DescribeMapRun / ListMapRuns / ListExecutions(mapRunArn) / DescribeExecution of a child, and the
-errors of the Map Run API.
+errors of the Map Run API, and ResultWriter's WriterConfig (COMPACT / FLATTEN, JSON / JSONL, with or without an
+export).
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/states/test_map_run.py [-v]
 """
@@ -15,6 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import harness  # noqa: E402
+import states_fixture  # noqa: E402
 
 ROLE = "arn:aws:iam::000000000000:role/service-role/cenote-e2e-maprun"
 BUCKET = "cenote-e2e-maprun"
@@ -23,9 +25,7 @@ SERVER = None
 
 def setUpModule():
     global SERVER
-    SERVER = harness.Server().start()
-    harness.create_service_role(SERVER, ROLE, "states.amazonaws.com", actions=("s3:*", "states:*"))
-    harness.boto3_client(SERVER, "s3").create_bucket(Bucket=BUCKET)
+    SERVER = states_fixture.start_server(ROLE, actions=("s3:*", "states:*"), bucket=BUCKET)
 
 
 def tearDownModule():
@@ -34,43 +34,18 @@ def tearDownModule():
 
 
 def sfn():
-    return harness.boto3_client(SERVER, "stepfunctions", inject_host_prefix=False)
+    return states_fixture.client(SERVER)
 
 
 def wait_done(client, arn, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        d = client.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING":
-            return d
-        time.sleep(0.25)
-    raise AssertionError(f"{arn} still running after {timeout}s")
+    return states_fixture.wait_done(client, arn, timeout=timeout, poll=0.25)
 
 
 def history(client, arn):
-    events, token = [], None
-    while True:
-        kw = {"executionArn": arn, "maxResults": 500}
-        if token:
-            kw["nextToken"] = token
-        r = client.get_execution_history(**kw)
-        events += r["events"]
-        token = r.get("nextToken")
-        if not token:
-            return events
+    return states_fixture.history(client, arn, page=500)
 
 
-def children(client, map_run_arn):
-    out, token = [], None
-    while True:
-        kw = {"mapRunArn": map_run_arn, "maxResults": 200}
-        if token:
-            kw["nextToken"] = token
-        r = client.list_executions(**kw)
-        out += r["executions"]
-        token = r.get("nextToken")
-        if not token:
-            return out
+children = states_fixture.map_run_children
 
 
 def get_json(s3, key):
@@ -356,6 +331,57 @@ class MapRuns(unittest.TestCase):
         self.assertEqual(len(kids), 2)
         self.assertEqual(sorted(c.describe_execution(executionArn=k["executionArn"]).get("redriveCount", 0)
                                 for k in kids), [0, 1])
+
+    def test_writer_config_formats_the_results(self):
+        # Children return arrays; one fails. COMPACT keeps each output, FLATTEN spreads the arrays, JSONL writes
+        # a value per line; failed children stay as NONE writes them; WriterConfig alone formats the Map's output.
+        processor = {"StartAt": "Check", "States": {
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 3, "Next": "Boom"}],
+                      "Default": "Pair"},
+            "Boom": {"Type": "Fail", "Error": "Item.Three", "Cause": "no threes"},
+            "Pair": {"Type": "Pass", "Parameters": {"pair.$": "States.Array($, $)"}, "OutputPath": "$.pair",
+                     "End": True}}}
+        s3 = harness.boto3_client(SERVER, "s3")
+        c = sfn()
+
+        def run(name, writer, items):
+            sm = c.create_state_machine(name=name, roleArn=ROLE, definition=json.dumps(distributed(
+                processor, ItemsPath="$", ToleratedFailureCount=1, MaxConcurrency=1, ResultWriter=writer)))
+            e = c.start_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps(items))["executionArn"]
+            d = wait_done(c, e)
+            self.assertEqual(d["status"], "SUCCEEDED", d.get("cause"))
+            return json.loads(d["output"])
+
+        export = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": BUCKET, "Prefix": "wc"}}
+        out = run("flatten-jsonl", dict(export, WriterConfig={"Transformation": "FLATTEN", "OutputType": "JSONL"}),
+                  [1, 2, 3])
+        manifest = get_json(s3, out["ResultWriterDetails"]["Key"])
+        [ok] = manifest["ResultFiles"]["SUCCEEDED"]
+        self.assertTrue(ok["Key"].endswith("/SUCCEEDED_0.jsonl"), ok["Key"])
+        body = s3.get_object(Bucket=BUCKET, Key=ok["Key"])["Body"].read().decode()
+        self.assertEqual(len(body), ok["Size"])
+        self.assertEqual(body, "1\n1\n2\n2\n")
+        [bad] = manifest["ResultFiles"]["FAILED"]
+        lines = s3.get_object(Bucket=BUCKET, Key=bad["Key"])["Body"].read().decode().splitlines()
+        self.assertEqual(len(lines), 1)
+        failed = json.loads(lines[0])
+        self.assertEqual((failed["Status"], failed["Error"], json.loads(failed["Input"])), ("FAILED", "Item.Three", 3))
+
+        out = run("compact-json", dict(export, WriterConfig={"Transformation": "COMPACT", "OutputType": "JSON"}),
+                  [1, 2])
+        manifest = get_json(s3, out["ResultWriterDetails"]["Key"])
+        self.assertTrue(manifest["ResultFiles"]["SUCCEEDED"][0]["Key"].endswith("/SUCCEEDED_0.json"))
+        self.assertEqual(get_json(s3, manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]), [[1, 1], [2, 2]])
+
+        # Without Resource and Parameters nothing is exported: the Map's output is formatted.
+        self.assertEqual(run("flatten-only", {"WriterConfig": {"Transformation": "FLATTEN"}}, [1, 2]), [1, 1, 2, 2])
+        self.assertEqual(run("compact-only", {"WriterConfig": {"Transformation": "COMPACT"}}, [1, 2]), [[1, 1], [2, 2]])
+
+        for bad_writer in ({"WriterConfig": {"Transformation": "SQUASH"}}, {"WriterConfig": {"OutputType": "CSV"}},
+                           {"WriterConfig": {"Other": 1}}, {}):
+            with self.assertRaises(c.exceptions.InvalidDefinition, msg=json.dumps(bad_writer)):
+                c.create_state_machine(name="bad-writer", roleArn=ROLE, definition=json.dumps(distributed(
+                    processor, ItemsPath="$", ResultWriter=bad_writer)))
 
     def test_result_writer_is_validated(self):
         c = sfn()

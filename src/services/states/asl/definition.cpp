@@ -518,11 +518,38 @@ class Checker {
           } else if (!rw->value().is_object()) {
             Schema("The value for the field 'ResultWriter' must be an OBJECT", here + "/ResultWriter");
           } else {
+            // WriterConfig alone formats the Map's output; Resource with Parameters (Arguments) exports the
+            // results to S3; all three export formatted results.
             const json::object& w = rw->value().as_object();
-            if (w.contains("WriterConfig")) {
-              Schema("Field 'WriterConfig' is not supported by this server", here + "/ResultWriter");
+            if (auto wc = w.find("WriterConfig"); wc != w.end()) {
+              if (!wc->value().is_object()) {
+                Schema("The value for the field 'WriterConfig' must be an OBJECT",
+                       here + "/ResultWriter/WriterConfig");
+              } else {
+                for (const auto& [k, v] : wc->value().as_object()) {
+                  const bool known_value =
+                      (k == "Transformation" && (v == "NONE" || v == "COMPACT" || v == "FLATTEN")) ||
+                      (k == "OutputType" && (v == "JSON" || v == "JSONL"));
+                  if (k != "Transformation" && k != "OutputType") {
+                    Schema("Field '" + std::string(k) + "' is not supported",
+                           here + "/ResultWriter/WriterConfig");
+                  } else if (!known_value) {
+                    Schema(
+                        k == "Transformation"
+                            ? "The value for the field 'Transformation' must be one of NONE, COMPACT, FLATTEN"
+                            : "The value for the field 'OutputType' must be one of JSON, JSONL",
+                        here + "/ResultWriter/WriterConfig/" + std::string(k));
+                  }
+                }
+              }
             }
-            if (!w.contains("Resource") || w.at("Resource") != "arn:aws:states:::s3:putObject") {
+            const bool exports =
+                w.contains("Resource") || w.contains("Parameters") || w.contains("Arguments");
+            if (w.empty()) {
+              Schema("The field 'ResultWriter' must contain WriterConfig, or Resource and Parameters",
+                     here + "/ResultWriter");
+            } else if (exports &&
+                       (!w.contains("Resource") || w.at("Resource") != "arn:aws:states:::s3:putObject")) {
               Schema("The value for the field 'Resource' must be 'arn:aws:states:::s3:putObject'",
                      here + "/ResultWriter/Resource");
             }

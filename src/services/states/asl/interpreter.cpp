@@ -1238,7 +1238,11 @@ class Runner {
     r.max_concurrency = static_cast<std::int64_t>(MapNumber(frame, state, raw, "MaxConcurrency", 0));
     r.tolerated_count = static_cast<std::int64_t>(MapNumber(frame, state, raw, "ToleratedFailureCount", -1));
     r.tolerated_percentage = MapNumber(frame, state, raw, "ToleratedFailurePercentage", -1);
-    if (const json::object* rw = Obj(state, "ResultWriter")) {
+    const json::object* rw = Obj(state, "ResultWriter");
+    if (rw != nullptr) {
+      if (auto wc = rw->find("WriterConfig"); wc != rw->end()) r.writer_config = wc->value();
+    }
+    if (rw != nullptr && rw->contains("Resource")) {
       const char* field = Jsonata(state) ? "Arguments" : "Parameters";
       json::value params = json::object{};
       if (auto p = rw->find(field); p != rw->end()) {

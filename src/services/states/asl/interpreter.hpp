@@ -50,7 +50,8 @@ struct MapRunRequest {
   std::int64_t max_concurrency = 0;       // 0: no limit
   std::int64_t tolerated_count = -1;      // -1: not set
   double tolerated_percentage = -1;       // -1: not set
-  json::value result_writer;              // {"Bucket", "Prefix"} or null
+  json::value result_writer;              // {"Bucket", "Prefix"} or null (no export to S3)
+  json::value writer_config;              // ResultWriter's WriterConfig {Transformation, OutputType} or null
 };
 
 struct MapRunStatus {

@@ -21,6 +21,7 @@
 #include "common/random.hpp"
 #include "common/strings.hpp"
 #include "services/states/asl/json_path.hpp"
+#include "services/states/asl/jsonata_format.hpp"
 
 namespace cenote::states::asl {
 
@@ -31,26 +32,42 @@ namespace {
 
 Error Fail(std::string message) { return MakeError("States.QueryEvaluationError", std::move(message)); }
 
+constexpr std::string_view kNoParent =
+    "The object representing the 'parent' cannot be derived from this expression";
+
 struct Node {
   enum class Kind {
     kLiteral,
     kVariable,
     kName,
-    kPath,
-    kIndex,
+    kPath,  // steps in kids, their predicates and bindings in `steps` (parallel to kids)
     kArray,
     kObject,
     kUnary,
     kBinary,
     kCondition,
     kCall,
-    kLambda,      // function($a, $b) { body }: params in `params`, body kids[0]
-    kBlock,       // ( e1; e2; ... ): the last value, with a scope of its own
-    kBind,        // $name := kids[0]
-    kChain,       // kids[0] ~> kids[1]
-    kRegex,       // /pattern/flags: pattern in `name`, flags in `literal`
-    kWildcard,    // *: every field's value
-    kDescendants  // **: every value below
+    kLambda,       // function($a, $b) { body }: params in `params`, body kids[0]
+    kBlock,        // ( e1; e2; ... ): the last value, with a scope of its own
+    kBind,         // $name := kids[0]
+    kChain,        // kids[0] ~> kids[1]
+    kRegex,        // /pattern/flags: pattern in `name`, flags in `literal`
+    kWildcard,     // *: every field's value
+    kDescendants,  // **: every value below
+    kParent,       // %: the context item the current one was reached from
+    kTransform,    // | location | update [, delete] |: kids[0..2]
+    kRange         // [from..to] inside an array constructor: kids[0], kids[1]
+  };
+  // What follows a path step: predicates `[e]` (or `[]`, keep the result an array), `#$i` (positional
+  // binding), `@$v` (context binding: the step's values bind $v, the context stays).
+  struct Stage {
+    std::unique_ptr<Node> filter;  // null: `#$name` after a predicate (index_var set)
+    std::string index_var;
+  };
+  struct Step {
+    std::vector<Stage> stages;
+    std::string focus;  // @$focus
+    std::string index;  // #$index (before any predicate)
   };
   Kind kind = Kind::kLiteral;
   json::value literal;
@@ -58,6 +75,9 @@ struct Node {
   std::vector<std::unique_ptr<Node>> kids;
   std::vector<std::pair<std::unique_ptr<Node>, std::unique_ptr<Node>>> pairs;  // object constructor
   std::vector<std::string> params;                                             // lambda parameters
+  std::vector<Step> steps;                                                     // kPath
+  bool keep_array = false;                                                     // kPath: a `[]` stage
+  bool tuples = false;  // kPath: positional/context bindings or `%` make it a tuple stream
 };
 using NodePtr = std::unique_ptr<Node>;
 
@@ -77,6 +97,7 @@ class Parser {
     if (i_ != t_.size()) return Bad("unexpected '" + std::string(t_.substr(i_, 1)) + "'");
     return n;
   }
+  bool UsesParent() const { return parents_seen_ > 0; }
 
  private:
   Error Bad(const std::string& what) const {
@@ -223,31 +244,66 @@ class Parser {
     }
     return Path();
   }
+  // A location path: steps separated by '.', each with its predicates and bindings. A lone step without
+  // any stays the plain node.
   Result<NodePtr> Path() {
-    CENOTE_ASSIGN_OR_RETURN(NodePtr a, Primary());
+    NodePtr path = Make(Node::Kind::kPath);
+    const int parents_before = parents_seen_;
     while (true) {
-      Spaces();
-      if (i_ < t_.size() && t_[i_] == '.' && !(i_ + 1 < t_.size() && IsAsciiDigit(t_[i_ + 1]))) {
-        ++i_;
-        CENOTE_ASSIGN_OR_RETURN(NodePtr step, Primary());
-        NodePtr n = Make(Node::Kind::kPath);
-        n->kids.push_back(std::move(a));
-        n->kids.push_back(std::move(step));
-        a = std::move(n);
-      } else if (i_ < t_.size() && t_[i_] == '[') {
-        ++i_;
-        NodePtr n = Make(Node::Kind::kIndex);
-        n->kids.push_back(std::move(a));
-        if (!Eat("]")) {
+      CENOTE_ASSIGN_OR_RETURN(NodePtr step, Primary());
+      Node::Step info;
+      while (true) {
+        Spaces();
+        if (i_ < t_.size() && t_[i_] == '[') {
+          ++i_;
+          if (Eat("]")) {
+            path->keep_array = true;
+            continue;
+          }
           CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
           if (!Eat("]")) return Bad("expected ]");
-          n->kids.push_back(std::move(e));
+          info.stages.push_back(Node::Stage{.filter = std::move(e), .index_var = {}});
+        } else if (i_ < t_.size() && (t_[i_] == '#' || t_[i_] == '@')) {
+          const char op = t_[i_++];
+          Spaces();
+          if (i_ >= t_.size() || t_[i_] != '$') return Bad(std::string("expected a $variable after ") + op);
+          const std::size_t from = ++i_;
+          while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+          std::string var(t_.substr(from, i_ - from));
+          if (op == '@') {
+            if (!info.stages.empty()) return Bad("a context variable binding must precede any predicates");
+            info.focus = std::move(var);
+          } else if (info.stages.empty()) {
+            info.index = std::move(var);
+          } else {
+            info.stages.push_back(Node::Stage{.filter = nullptr, .index_var = std::move(var)});
+          }
+          path->tuples = true;
+        } else {
+          break;
         }
-        a = std::move(n);
-      } else {
-        return a;
       }
+      // A quoted string after a '.' names a field.
+      if (!path->kids.empty() && step->kind == Node::Kind::kLiteral && step->literal.is_string()) {
+        step->kind = Node::Kind::kName;
+        step->name = std::string(step->literal.get_string());
+      }
+      path->kids.push_back(std::move(step));
+      path->steps.push_back(std::move(info));
+      Spaces();
+      if (i_ < t_.size() && t_[i_] == '.' &&
+          !(i_ + 1 < t_.size() && (IsAsciiDigit(t_[i_ + 1]) || t_[i_ + 1] == '.'))) {
+        ++i_;
+        continue;
+      }
+      break;
     }
+    if (parents_seen_ != parents_before) path->tuples = true;
+    const Node::Step& only = path->steps[0];
+    if (path->kids.size() == 1 && only.stages.empty() && only.focus.empty() && only.index.empty() &&
+        !path->keep_array && path->kids[0]->kind != Node::Kind::kParent)
+      return std::move(path->kids[0]);
+    return path;
   }
   Result<NodePtr> Primary() {
     Spaces();
@@ -281,6 +337,26 @@ class Parser {
       n->literal = json::value(flags);
       return n;
     }
+    if (c == '%') {
+      ++i_;
+      ++parents_seen_;
+      return Make(Node::Kind::kParent);
+    }
+    if (c == '|') {  // | location | update [, delete] |
+      ++i_;
+      NodePtr n = Make(Node::Kind::kTransform);
+      CENOTE_ASSIGN_OR_RETURN(NodePtr location, Expression());
+      if (!Eat("|")) return Bad("expected | after the transform's location");
+      CENOTE_ASSIGN_OR_RETURN(NodePtr update, Expression());
+      n->kids.push_back(std::move(location));
+      n->kids.push_back(std::move(update));
+      if (Eat(",")) {
+        CENOTE_ASSIGN_OR_RETURN(NodePtr deletions, Expression());
+        n->kids.push_back(std::move(deletions));
+      }
+      if (!Eat("|")) return Bad("expected | to close the transform");
+      return n;
+    }
     if (c == '*') {
       ++i_;
       if (i_ < t_.size() && t_[i_] == '*') {
@@ -295,6 +371,13 @@ class Parser {
       if (!Eat("]")) {
         do {
           CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
+          if (Eat("..")) {
+            NodePtr range = Make(Node::Kind::kRange);
+            CENOTE_ASSIGN_OR_RETURN(NodePtr to, Expression());
+            range->kids.push_back(std::move(e));
+            range->kids.push_back(std::move(to));
+            e = std::move(range);
+          }
           n->kids.push_back(std::move(e));
         } while (Eat(","));
         if (!Eat("]")) return Bad("expected ]");
@@ -321,7 +404,28 @@ class Parser {
       while (i_ < t_.size() && t_[i_] != c) {
         if (t_[i_] == '\\' && i_ + 1 < t_.size()) {
           const char e = t_[++i_];
-          s += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+          if (e == 'u' && i_ + 4 < t_.size()) {
+            // \uXXXX (JSON's escape): the code point in UTF-8.
+            unsigned cp = 0;
+            try {
+              cp = static_cast<unsigned>(std::stoul(std::string(t_.substr(i_ + 1, 4)), nullptr, 16));
+            } catch (...) {
+              return Bad("bad \\u escape");
+            }
+            i_ += 5;
+            if (cp < 0x80) {
+              s += static_cast<char>(cp);
+            } else if (cp < 0x800) {
+              s += static_cast<char>(0xC0 | (cp >> 6));
+              s += static_cast<char>(0x80 | (cp & 0x3F));
+            } else {
+              s += static_cast<char>(0xE0 | (cp >> 12));
+              s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+              s += static_cast<char>(0x80 | (cp & 0x3F));
+            }
+            continue;
+          }
+          s += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
           ++i_;
           continue;
         }
@@ -335,7 +439,10 @@ class Parser {
     }
     if (IsAsciiDigit(c)) {
       const std::size_t from = i_;
-      while (i_ < t_.size() && (IsAsciiDigit(t_[i_]) || t_[i_] == '.' || t_[i_] == 'e' || t_[i_] == 'E'))
+      while (i_ < t_.size() &&
+             (IsAsciiDigit(t_[i_]) || (t_[i_] == '.' && !t_.substr(i_).starts_with("..")) || t_[i_] == 'e' ||
+              t_[i_] == 'E' ||
+              ((t_[i_] == '+' || t_[i_] == '-') && (t_[i_ - 1] == 'e' || t_[i_ - 1] == 'E'))))
         ++i_;
       boost::system::error_code ec;
       json::value v = json::parse(t_.substr(from, i_ - from), ec);
@@ -421,12 +528,14 @@ class Parser {
 
   std::string_view t_;
   std::size_t i_ = 0;
+  int parents_seen_ = 0;  // `%` parsed so far: a path holding one carries ancestry
 };
 
 // Functions and regular expressions are values in JSONata; here they are objects with one marker member
 // whose value indexes the evaluator's tables (they never reach a state's output: see ApplyJsonata).
 constexpr std::string_view kFunctionMarker = "\u0001function";
 constexpr std::string_view kRegexMarker = "\u0001regex";
+constexpr std::string_view kIdMarker = "\u0001id";  // a transform's hidden object ids
 
 std::optional<std::size_t> Marked(const json::value& v, std::string_view marker) {
   if (!v.is_object() || v.as_object().size() != 1) return std::nullopt;
@@ -537,13 +646,18 @@ bool IsBuiltin(const std::string& name) {
                                                "hash",
                                                "random",
                                                "uuid",
-                                               "parse"};
+                                               "parse",
+                                               "eval",
+                                               "formatNumber",
+                                               "formatInteger",
+                                               "parseInteger"};
   return kNames.contains(name);
 }
 
 class Evaluator {
  public:
-  explicit Evaluator(const json::object& vars) : vars_(vars), scope_(std::make_shared<Scope>()) {}
+  Evaluator(const json::object& vars, bool uses_parent)
+      : vars_(vars), scope_(std::make_shared<Scope>()), uses_parent_(uses_parent) {}
 
   Result<Value> Eval(const Node& n, const Value& ctx) {
     if (++depth_ > kMaxDepth) {
@@ -559,6 +673,11 @@ class Evaluator {
   struct Scope {
     json::object vars;
     std::shared_ptr<Scope> parent;
+  };
+  // The items a path went through to reach the current one (`%` is `value`, `%.%` is `up->value`).
+  struct Ancestor {
+    json::value value;
+    std::shared_ptr<const Ancestor> up;
   };
   // A function value: a closure or a built-in.
   struct Function {
@@ -608,6 +727,13 @@ class Evaluator {
 
   Result<Value> Apply(const Function& f, std::vector<Value> args, const Value& ctx) {
     if (!f.lambda) return CallBuiltin(f.builtin, std::move(args), ctx);
+    if (f.lambda->kind == Node::Kind::kTransform) {
+      std::shared_ptr<Scope> saved = scope_;
+      scope_ = f.scope;
+      auto r = Transform(*f.lambda, args.empty() ? Value() : std::move(args[0]));
+      scope_ = saved;
+      return r;
+    }
     auto frame = std::make_shared<Scope>();
     frame->parent = f.scope;
     for (std::size_t i = 0; i < f.lambda->params.size() && i < args.size(); ++i) {
@@ -696,11 +822,15 @@ class Evaluator {
           }
         };
         if (ctx->is_object()) {
-          for (const auto& [k, v] : ctx->as_object()) add(v);
+          for (const auto& [k, v] : ctx->as_object()) {
+            if (k != kIdMarker) add(v);
+          }
         } else if (ctx->is_array()) {
           for (const auto& e : ctx->as_array()) {
             if (e.is_object()) {
-              for (const auto& [k, v] : e.as_object()) add(v);
+              for (const auto& [k, v] : e.as_object()) {
+                if (k != kIdMarker) add(v);
+              }
             }
           }
         }
@@ -712,6 +842,7 @@ class Evaluator {
         std::function<void(const json::value&)> walk = [&](const json::value& v) {
           if (v.is_object()) {
             for (const auto& [k, x] : v.as_object()) {
+              if (k == kIdMarker) continue;
               if (!x.is_array()) out.push_back(x);
               walk(x);
             }
@@ -729,56 +860,33 @@ class Evaluator {
         if (!ctx) return Value();
         return Field(*ctx, n.name);
       }
-      case Node::Kind::kPath: {
-        CENOTE_ASSIGN_OR_RETURN(Value base, Eval(*n.kids[0], ctx));
-        if (!base) return Value();
-        if (base->is_array()) {
-          json::array out;
-          for (const auto& e : base->as_array()) {
-            CENOTE_ASSIGN_OR_RETURN(Value r, Eval(*n.kids[1], Value(e)));
-            if (!r) continue;
-            if (r->is_array()) {
-              for (auto& x : r->as_array()) out.push_back(std::move(x));
-            } else {
-              out.push_back(std::move(*r));
-            }
-          }
-          return Collapse(std::move(out));
-        }
-        return Eval(*n.kids[1], base);
-      }
-      case Node::Kind::kIndex: {
-        CENOTE_ASSIGN_OR_RETURN(Value base, Eval(*n.kids[0], ctx));
-        if (!base) return Value();
-        if (n.kids.size() == 1) return base->is_array() ? base : Value(json::array{*base});
-        json::array items = base->is_array() ? base->as_array() : json::array{*base};
-        // A number selects by position; anything else filters with each item as the context.
-        CENOTE_ASSIGN_OR_RETURN(Value probe, Eval(*n.kids[1], items.empty() ? Value() : Value(items[0])));
-        if (probe && probe->is_number() && n.kids[1]->kind == Node::Kind::kLiteral) {
-          std::int64_t i = static_cast<std::int64_t>(std::floor(probe->to_number<double>()));
-          const std::int64_t size = static_cast<std::int64_t>(items.size());
-          if (i < 0) i += size;
-          if (i < 0 || i >= size) return Value();
-          return Value(items[static_cast<std::size_t>(i)]);
-        }
-        json::array out;
-        for (const auto& e : items) {
-          CENOTE_ASSIGN_OR_RETURN(Value keep, Eval(*n.kids[1], Value(e)));
-          if (keep && keep->is_number()) {
-            // A computed index.
-            std::int64_t i = static_cast<std::int64_t>(std::floor(keep->to_number<double>()));
-            if (i < 0) i += static_cast<std::int64_t>(items.size());
-            if (i >= 0 && static_cast<std::size_t>(i) < items.size())
-              return Value(items[static_cast<std::size_t>(i)]);
-            return Value();
-          }
-          if (Truthy(keep)) out.push_back(e);
-        }
-        return Collapse(std::move(out));
-      }
+      case Node::Kind::kPath:
+        return EvalPath(n, ctx);
+      case Node::Kind::kParent:
+        if (!parents_) return Fail(std::string(kNoParent));
+        return Value(parents_->value);
+      case Node::Kind::kTransform:
+        return NewFunction(Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx});
+      case Node::Kind::kRange:  // only inside an array constructor, which expands it
+        return Fail("The range operator .. is only allowed inside an array constructor");
       case Node::Kind::kArray: {
         json::array out;
         for (const auto& k : n.kids) {
+          if (k->kind == Node::Kind::kRange) {
+            // [from..to]: the integers from `from` to `to` (none when either is undefined or from > to).
+            CENOTE_ASSIGN_OR_RETURN(Value from, Eval(*k->kids[0], ctx));
+            CENOTE_ASSIGN_OR_RETURN(Value to, Eval(*k->kids[1], ctx));
+            if (!from || !to) continue;
+            auto integer = [](const json::value& v) {
+              return v.is_number() && std::floor(v.to_number<double>()) == v.to_number<double>();
+            };
+            if (!integer(*from) || !integer(*to))
+              return Fail("The operands of the range operator .. must be integers");
+            const double a = from->to_number<double>(), b = to->to_number<double>();
+            if (b - a >= 1e7) return Fail("The range operator .. may produce at most 10,000,000 items");
+            for (double x = a; x <= b; ++x) out.push_back(Number(x));
+            continue;
+          }
           CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*k, ctx));
           if (!v) continue;
           if (v->is_array() && k->kind != Node::Kind::kArray) {
@@ -840,6 +948,228 @@ class Evaluator {
       return Collapse(std::move(out));
     }
     return Value();
+  }
+
+  // One item of a path's stream: its value, the variables its steps bound (#$i, @$v) and the items it was
+  // reached from (for `%`).
+  struct Tuple {
+    Value ctx;
+    std::shared_ptr<Scope> scope;
+    std::shared_ptr<const Ancestor> parents;
+    bool after_focus = false;  // the last step was a context (@) binding
+  };
+
+  // Evaluates `e` for the tuple `t`: its value as the context, its bindings and ancestors in view.
+  Result<Value> EvalIn(const Node& e, const Tuple& t) {
+    std::shared_ptr<Scope> saved_scope = scope_;
+    std::shared_ptr<const Ancestor> saved_parents = parents_;
+    scope_ = t.scope;
+    parents_ = t.parents;
+    auto r = Eval(e, t.ctx);
+    scope_ = std::move(saved_scope);
+    parents_ = std::move(saved_parents);
+    return r;
+  }
+
+  // A predicate over a stream: a number (or numbers) selects by position (negative from the end), anything
+  // else keeps the items for which it is truthy; `#$i` after a predicate binds the position in the stream.
+  Result<std::vector<Tuple>> ApplyStages(const std::vector<Node::Stage>& stages, std::vector<Tuple> items) {
+    for (const auto& stage : stages) {
+      if (!stage.filter) {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          auto frame = std::make_shared<Scope>();
+          frame->parent = items[i].scope;
+          frame->vars[stage.index_var] = static_cast<std::int64_t>(i);
+          items[i].scope = std::move(frame);
+        }
+        continue;
+      }
+      std::vector<Tuple> kept;
+      const std::int64_t size = static_cast<std::int64_t>(items.size());
+      auto position = [&](const json::value& v) {
+        std::int64_t i = static_cast<std::int64_t>(std::floor(v.to_number<double>()));
+        return i < 0 ? i + size : i;
+      };
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        CENOTE_ASSIGN_OR_RETURN(Value keep, EvalIn(*stage.filter, items[i]));
+        bool selected = false;
+        if (keep && keep->is_number()) {
+          selected = position(*keep) == static_cast<std::int64_t>(i);
+        } else if (keep && keep->is_array() && !keep->as_array().empty() &&
+                   std::all_of(keep->as_array().begin(), keep->as_array().end(),
+                               [](const json::value& x) { return x.is_number(); })) {
+          for (const auto& x : keep->as_array())
+            selected = selected || position(x) == static_cast<std::int64_t>(i);
+        } else {
+          selected = Truthy(keep);
+        }
+        if (selected) kept.push_back(std::move(items[i]));
+      }
+      items = std::move(kept);
+    }
+    return items;
+  }
+
+  // A location path, as JSONata evaluates one: each step maps every item of the stream (arrays a step
+  // returns are flattened into it, except array constructors); a step's predicates filter what it produced
+  // from each item (or, in a tuple stream, the whole stream); `@$v` binds the step's values to $v and
+  // keeps the context; `#$i` binds each value's position; `%` climbs to the item a value was reached from.
+  Result<Value> EvalPath(const Node& n, const Value& ctx) {
+    std::vector<Tuple> stream;
+    const bool absolute = n.kids[0]->kind == Node::Kind::kVariable;
+    if (ctx && ctx->is_array() && !absolute) {
+      for (const auto& e : ctx->as_array()) stream.push_back(Tuple{Value(e), scope_, parents_, false});
+    } else {
+      stream.push_back(Tuple{ctx, scope_, parents_, false});
+    }
+    // JSONata keeps an array a path's last step returns for a single item as that array.
+    std::optional<json::value> whole_array;
+    for (std::size_t s = 0; s < n.kids.size(); ++s) {
+      const Node& step = *n.kids[s];
+      const Node::Step& info = n.steps[s];
+      const bool last = s + 1 == n.kids.size();
+      std::vector<Tuple> next;
+      std::size_t producing = 0;
+      for (const Tuple& t : stream) {
+        std::vector<Tuple> produced;
+        if (step.kind == Node::Kind::kParent) {
+          if (!t.parents) return Fail(std::string(kNoParent));
+          produced.push_back(Tuple{Value(t.parents->value), t.scope, t.parents->up, false});
+        } else {
+          CENOTE_ASSIGN_OR_RETURN(Value r, EvalIn(step, t));
+          if (!r) continue;
+          if (last && r->is_array() && info.stages.empty() && info.focus.empty() && info.index.empty())
+            whole_array = *r;
+          // The ancestor of what this step produces is its input; contiguous @ bindings count as one step.
+          std::shared_ptr<const Ancestor> parents = t.parents;
+          if (uses_parent_ && t.ctx && !(t.after_focus && !info.focus.empty()))
+            parents = std::make_shared<const Ancestor>(Ancestor{*t.ctx, t.parents});
+          // An array constructor as the first or last step stays one value (outside a tuple stream).
+          const bool constructed = step.kind == Node::Kind::kArray && !n.tuples && (s == 0 || last);
+          json::array values;
+          if (r->is_array() && !constructed) {
+            values = std::move(r->as_array());
+          } else {
+            values.push_back(std::move(*r));
+          }
+          for (std::size_t i = 0; i < values.size(); ++i) {
+            Tuple u{Value(), t.scope, parents, !info.focus.empty()};
+            if (!info.focus.empty() || !info.index.empty()) {
+              auto frame = std::make_shared<Scope>();
+              frame->parent = t.scope;
+              if (!info.index.empty()) frame->vars[info.index] = static_cast<std::int64_t>(i);
+              if (!info.focus.empty()) frame->vars[info.focus] = values[i];
+              u.scope = std::move(frame);
+            }
+            u.ctx = info.focus.empty() ? Value(std::move(values[i])) : t.ctx;
+            produced.push_back(std::move(u));
+          }
+        }
+        if (!n.tuples) {
+          // Outside a tuple stream a step's predicates apply to what it produced from each item.
+          if (!info.stages.empty()) whole_array.reset();
+          CENOTE_ASSIGN_OR_RETURN(produced, ApplyStages(info.stages, std::move(produced)));
+        }
+        if (!produced.empty()) ++producing;
+        for (auto& u : produced) next.push_back(std::move(u));
+      }
+      if (n.tuples) {
+        CENOTE_ASSIGN_OR_RETURN(next, ApplyStages(info.stages, std::move(next)));
+      }
+      stream = std::move(next);
+      if (!last) whole_array.reset();
+      if (producing != 1 || n.tuples) whole_array.reset();
+      if (stream.empty()) break;
+    }
+    json::array out;
+    for (auto& t : stream) {
+      if (t.ctx) out.push_back(std::move(*t.ctx));
+    }
+    if (n.keep_array) return Value(json::value(std::move(out)));
+    if (whole_array && out.size() == whole_array->as_array().size()) return Value(std::move(*whole_array));
+    return Collapse(std::move(out));
+  }
+
+  // A transform applied to `input`: a copy of it where every object the location selects is merged with
+  // the update object and loses the deleted fields (in the order the location lists them). To find the
+  // selected objects inside the copy, each of its objects carries a hidden id member while the location is
+  // evaluated (wildcards and $keys skip it).
+  Result<Value> Transform(const Node& n, Value input) {
+    if (!input) return Value();
+    json::value copy = std::move(*input);
+    std::int64_t next_id = 0;
+    std::function<void(json::value&)> tag = [&](json::value& v) {
+      if (v.is_object()) {
+        for (auto& [k, x] : v.as_object()) tag(x);
+        v.as_object()[kIdMarker] = next_id++;
+      } else if (v.is_array()) {
+        for (auto& x : v.as_array()) tag(x);
+      }
+    };
+    tag(copy);
+    CENOTE_ASSIGN_OR_RETURN(Value matches, Eval(*n.kids[0], Value(copy)));
+    std::vector<std::int64_t> ids;
+    for (const auto& m : Seq(matches)) {
+      if (!m.is_object()) continue;
+      if (const json::value* id = m.as_object().if_contains(kIdMarker); id != nullptr && id->is_int64())
+        ids.push_back(id->get_int64());
+    }
+    std::function<json::object*(json::value&, std::int64_t)> find = [&](json::value& v,
+                                                                        std::int64_t id) -> json::object* {
+      if (v.is_object()) {
+        const json::value* own = v.as_object().if_contains(kIdMarker);
+        if (own != nullptr && own->is_int64() && own->get_int64() == id) return &v.as_object();
+        for (auto& [k, x] : v.as_object()) {
+          if (json::object* o = find(x, id)) return o;
+        }
+      } else if (v.is_array()) {
+        for (auto& x : v.as_array()) {
+          if (json::object* o = find(x, id)) return o;
+        }
+      }
+      return nullptr;
+    };
+    for (const std::int64_t id : ids) {
+      json::object* target = find(copy, id);
+      if (target == nullptr) continue;
+      const Value match(Untagged(json::value(*target)));
+      CENOTE_ASSIGN_OR_RETURN(Value update, Eval(*n.kids[1], match));
+      if (update) {
+        if (!update->is_object())
+          return Fail("The second argument of the transform (the update) must evaluate to an object");
+        for (const auto& [k, v] : update->as_object()) (*target)[k] = v;
+      }
+      if (n.kids.size() > 2) {
+        CENOTE_ASSIGN_OR_RETURN(Value deletions, Eval(*n.kids[2], match));
+        for (const auto& d : Seq(deletions)) {
+          if (!d.is_string())
+            return Fail("The third argument of the transform (the deletions) must evaluate to strings");
+          EraseKeepingOrder(*target, d.get_string());
+        }
+      }
+    }
+    return Value(Untagged(std::move(copy)));
+  }
+
+  // boost::json's erase moves the last member into the gap; JSONata keeps the remaining members' order.
+  static void EraseKeepingOrder(json::object& o, std::string_view key) {
+    if (!o.contains(key)) return;
+    json::object kept;
+    kept.reserve(o.size());
+    for (auto& [k, v] : o) {
+      if (k != key) kept.emplace(k, std::move(v));
+    }
+    o = std::move(kept);
+  }
+
+  static json::value Untagged(json::value v) {
+    if (v.is_object()) {
+      EraseKeepingOrder(v.as_object(), kIdMarker);
+      for (auto& [k, x] : v.as_object()) x = Untagged(std::move(x));
+    } else if (v.is_array()) {
+      for (auto& x : v.as_array()) x = Untagged(std::move(x));
+    }
+    return v;
   }
 
   Result<Value> Binary(const Node& n, const Value& ctx) {
@@ -920,6 +1250,42 @@ class Evaluator {
         return ApplyValue(Value(it->value()), std::move(a), ctx, "$" + n.name);
       }
     }
+    // Functions whose first argument may be left out take the context instead ($string(), within a path
+    // `name.$uppercase()`, `$fromMillis()` over numbers), as JSONata's signatures with '-' do.
+    static const std::map<std::string, std::size_t, std::less<>> kContextFirst = {{"string", 1},
+                                                                                  {"length", 1},
+                                                                                  {"substring", 2},
+                                                                                  {"substringBefore", 2},
+                                                                                  {"substringAfter", 2},
+                                                                                  {"uppercase", 1},
+                                                                                  {"lowercase", 1},
+                                                                                  {"trim", 1},
+                                                                                  {"pad", 2},
+                                                                                  {"contains", 2},
+                                                                                  {"split", 2},
+                                                                                  {"match", 2},
+                                                                                  {"replace", 3},
+                                                                                  {"number", 1},
+                                                                                  {"abs", 1},
+                                                                                  {"floor", 1},
+                                                                                  {"ceil", 1},
+                                                                                  {"round", 1},
+                                                                                  {"sqrt", 1},
+                                                                                  {"formatNumber", 2},
+                                                                                  {"formatBase", 1},
+                                                                                  {"formatInteger", 2},
+                                                                                  {"parseInteger", 2},
+                                                                                  {"fromMillis", 1},
+                                                                                  {"toMillis", 1},
+                                                                                  {"boolean", 1},
+                                                                                  {"base64encode", 1},
+                                                                                  {"base64decode", 1},
+                                                                                  {"encodeUrl", 1},
+                                                                                  {"encodeUrlComponent", 1},
+                                                                                  {"decodeUrl", 1},
+                                                                                  {"decodeUrlComponent", 1}};
+    if (auto it = kContextFirst.find(n.name); it != kContextFirst.end() && a.size() < it->second)
+      a.insert(a.begin(), ctx);
     return CallBuiltin(n.name, std::move(a), ctx);
   }
 
@@ -1056,6 +1422,17 @@ class Evaluator {
       }
       return Collapse(std::move(out));
     }
+    if (f == "eval") {
+      // $eval(expr [, context]): the text parsed and evaluated here, with the caller's variables in scope.
+      if (!arg(0)) return Value();
+      if (!arg(0)->is_string()) return Fail("$eval: the first argument must be a string");
+      Parser parser(arg(0)->get_string());
+      auto root = parser.Run();
+      if (!root) return Fail("$eval: " + root.error().message);
+      uses_parent_ = uses_parent_ || parser.UsesParent();
+      eval_trees_.push_back(std::move(*root));  // closures it creates point into it
+      return Eval(*eval_trees_.back(), a.size() > 1 ? arg(1) : ctx);
+    }
     if (f == "error") return Fail(arg(0) ? str(0) : "$error() function evaluated");
     if (f == "assert") {
       if (!arg(0) || !arg(0)->is_bool()) return Fail("$assert: the condition must be a boolean");
@@ -1174,16 +1551,44 @@ class Evaluator {
     }
     if (f == "toMillis") {
       if (!arg(0)) return Value();
-      if (arg(1)) return Fail("$toMillis: picture strings are not supported (ISO 8601 timestamps only)");
+      if (arg(1)) {
+        auto ms = ParseDateTime(str(0), str(1), UnixNowMs());
+        if (!ms) return ms.error();
+        return *ms ? Value(json::value(**ms)) : Value();
+      }
       auto ms = ParseTimestamp(str(0));
-      if (!ms) return Fail("$toMillis: '" + str(0) + "' is not an ISO 8601 timestamp");
+      if (!ms) return Fail("D3110: $toMillis: '" + str(0) + "' is not an ISO 8601 timestamp");
       return Value(json::value(*ms));
     }
-    if (f == "fromMillis") {
+    if (f == "fromMillis" || f == "now") {
+      // $fromMillis(ms [, picture [, timezone]]); $now([picture [, timezone]]).
+      const std::size_t p = f == "now" ? 0 : 1;
+      std::int64_t ms = UnixNowMs();
+      if (f == "fromMillis") {
+        if (!arg(0)) return Value();
+        CENOTE_ASSIGN_OR_RETURN(double d, num(0));
+        if (!(std::fabs(d) <= 8.64e15)) return Fail("$fromMillis: the timestamp is out of range");
+        ms = static_cast<std::int64_t>(d);
+      }
+      if (!arg(p) && !arg(p + 1)) return Value(json::value(FormatTimestamp(ms)));
+      auto text = FormatDateTime(ms, arg(p) ? str(p) : "", arg(p + 1) ? str(p + 1) : "");
+      if (!text) return text.error();
+      return Value(json::value(*text));
+    }
+    if (f == "formatInteger" || f == "formatNumber") {
       if (!arg(0)) return Value();
-      if (arg(1)) return Fail("$fromMillis: picture strings are not supported (ISO 8601 output only)");
-      CENOTE_ASSIGN_OR_RETURN(double ms, num(0));
-      return Value(json::value(FormatTimestamp(static_cast<std::int64_t>(ms))));
+      CENOTE_ASSIGN_OR_RETURN(double x, num(0));
+      if (!arg(1) || !arg(1)->is_string()) return Fail("$" + f + ": the picture must be a string");
+      const json::object* options = arg(2) && arg(2)->is_object() ? &arg(2)->as_object() : nullptr;
+      auto text = f == "formatInteger" ? FormatInteger(x, str(1)) : FormatNumber(x, str(1), options);
+      if (!text) return text.error();
+      return Value(json::value(*text));
+    }
+    if (f == "parseInteger") {
+      if (!arg(0)) return Value();
+      auto v = ParseInteger(str(0), str(1));
+      if (!v) return v.error();
+      return Value(Number(*v));
     }
     if (f == "base64encode") return arg(0) ? Value(json::value(Base64Encode(str(0)))) : Value();
     if (f == "base64decode") {
@@ -1308,6 +1713,7 @@ class Evaluator {
       for (const auto& e : Seq(arg(0))) {
         if (!e.is_object()) continue;
         for (const auto& [k, v] : e.as_object()) {
+          if (k == kIdMarker) continue;
           if (std::find(out.begin(), out.end(), json::value(k)) == out.end()) out.push_back(json::value(k));
         }
       }
@@ -1383,7 +1789,6 @@ class Evaluator {
                                : v.is_array()  ? "array"
                                                : "object"));
     }
-    if (f == "now") return Value(json::value(FormatTimestamp(UnixNowMs())));
     if (f == "millis") return Value(json::value(UnixNowMs()));
     // Step Functions' own functions.
     if (f == "partition" || f == "range" || f == "hash" || f == "uuid") {
@@ -1423,9 +1828,12 @@ class Evaluator {
   }
 
   const json::object& vars_;
-  std::shared_ptr<Scope> scope_;  // the innermost scope (blocks and lambda calls push one)
+  std::shared_ptr<Scope> scope_;             // the innermost scope (blocks and lambda calls push one)
+  std::shared_ptr<const Ancestor> parents_;  // the current item's ancestors (innermost first), for `%`
+  bool uses_parent_ = false;                 // whether the expression has a `%` (ancestry costs copies)
   std::vector<Function> functions_;
-  std::deque<std::regex> regexes_;  // stable addresses
+  std::deque<std::regex> regexes_;   // stable addresses
+  std::vector<NodePtr> eval_trees_;  // expressions $eval parsed (functions they define point into them)
   int depth_ = 0;
 };
 
@@ -1439,8 +1847,9 @@ std::optional<std::string_view> JsonataExpression(std::string_view text) {
 
 Result<std::optional<json::value>> EvaluateJsonata(std::string_view expression,
                                                    const json::object& variables) {
-  CENOTE_ASSIGN_OR_RETURN(NodePtr root, Parser(expression).Run());
-  Evaluator e(variables);
+  Parser parser(expression);
+  CENOTE_ASSIGN_OR_RETURN(NodePtr root, parser.Run());
+  Evaluator e(variables, parser.UsesParent());
   return e.Eval(*root, Value());
 }
 

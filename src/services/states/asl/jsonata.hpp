@@ -3,20 +3,27 @@
 // Timestamp, Error, Cause), with the variables $states (input, context, result, errorOutput) and the
 // workflow's own variables (Assign).
 //
-// Supported: literals (numbers, strings, true, false, null), variables ($states, $name), paths (a.b.c mapping
-// over arrays), wildcards (* and **), predicates and indexes ([n], [-1], [condition]), array and object
+// Supported: literals (numbers, strings, true, false, null), variables ($states, $name), location paths
+// (a.b.c mapping over arrays, a step's array results flattened into the stream), wildcards (* and **),
+// predicates ([n], [-1], [condition], [] to keep an array) applied to what each step produced, positional
+// (`step#$i`) and context (`step@$v`, for joins) variable bindings and the parent operator (`%`, `%.%`),
+// which make a path a tuple stream (predicates then filter the whole stream), array and object
 // constructors, arithmetic (+ - * / %), string concatenation (&), comparisons (= != < <= > >= in), and / or,
 // the conditional ?:, blocks `( e1; e2 )` with variable bindings `$x := e`, lambdas `function($a, $b) { e }`
-// (closures, recursion bounded by depth), functions as values, the chain operator ~>, regular expressions
-// /re/ (flags i and m; ECMAScript syntax, as JavaScript's), and the functions $string $number $boolean $not
-// $exists $count $sum $max $min $average $length $substring $substringBefore $substringAfter $uppercase
-// $lowercase $trim $pad $contains $split $join $replace $match (strings or regexes) $keys $lookup $merge
-// $append $reverse $sort (with a comparator) $distinct $zip $spread $round $floor $ceil $abs $power $sqrt
-// $formatBase $type $now $millis $toMillis $fromMillis (ISO 8601, no picture strings) $map $filter $reduce
-// $single $sift $each $error $assert $base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component),
-// and Step Functions' $partition $range $hash $random $uuid $parse.
-// Not supported (an error names them): parent (%), positional and context variable binding (# and @),
-// $formatNumber/$formatInteger/$parseInteger, picture strings, $eval, transforms (|...|).
+// (closures, recursion bounded by depth), functions as values, the chain operator ~>, transforms
+// `| location | update [, deletions] |` (functions that copy their argument and merge/delete fields of the
+// objects the location selects), regular expressions /re/ (flags i and m; ECMAScript syntax, as
+// JavaScript's), and the functions $string $number $boolean $not $exists $count $sum $max $min $average
+// $length $substring $substringBefore $substringAfter $uppercase $lowercase $trim $pad $contains $split $join
+// $replace $match (strings or regexes) $keys $lookup $merge $append $reverse $sort (with a comparator)
+// $distinct $zip $spread $round $floor $ceil $abs $power $sqrt $formatBase $formatNumber $formatInteger
+// $parseInteger $type $now $millis $toMillis $fromMillis (ISO 8601 or XPath picture strings, with a
+// timezone; see jsonata_format.hpp) $map $filter $reduce $single $sift $each $error $assert $eval
+// $base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component), and Step Functions' $partition
+// $range $hash $random $uuid $parse.
+// Ranges ([1..5], in array constructors) are supported.
+// Not supported (an error names them): order-by (^( )) and group-by ({ } after a path) clauses, the parent of
+// a value computed by a block or function (`(a.b)[%.c]`), and week-based components in $toMillis pictures.
 //
 // Errors: States.QueryEvaluationError (AWS's name for a failed JSONata evaluation). Pure; thread-safe.
 #pragma once

@@ -351,6 +351,17 @@ TEST(AslDefinition, ValidatesAsAwsDoes) {
        "at /States/A/ResultWriter/Resource"},
       {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"Label":"a:b","End":true}}})j",
        "at /States/A/Label"},
+      // WriterConfig: alone (the Map's output formatted) or with an export; AWS's values only.
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"WriterConfig":{"Transformation":"FLATTEN","OutputType":"JSONL"}},"End":true}}})j",
+       ""},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b"},"WriterConfig":{"Transformation":"COMPACT","OutputType":"JSON"}},"End":true}}})j",
+       ""},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"WriterConfig":{"Transformation":"SQUASH"}},"End":true}}})j",
+       "must be one of NONE, COMPACT, FLATTEN at /States/A/ResultWriter/WriterConfig/Transformation"},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{"WriterConfig":{"OutputType":"CSV"}},"End":true}}})j",
+       "must be one of JSON, JSONL at /States/A/ResultWriter/WriterConfig/OutputType"},
+      {R"j({"StartAt":"A","States":{"A":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"B","States":{"B":{"Type":"Pass","End":true}}},"ResultWriter":{},"End":true}}})j",
+       "at /States/A/ResultWriter"},
   };
   for (const auto& c : cases) {
     auto r = ParseDefinition(c.definition);
@@ -665,6 +676,19 @@ TEST_F(AslRun, ItemBatcherBatchesSelectedItemsByCountAndBytes) {
             J(R"j([{"Items":[1,2],"BatchInput":{"job":7}},{"Items":[3],"BatchInput":{"job":7}}])j"));
 }
 
+TEST_F(AslRun, WriterConfigAloneFormatsWithoutAnExport) {
+  info_.map_runs = true;
+  Start(R"j({"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$",
+      "ResultWriter":{"WriterConfig":{"Transformation":"FLATTEN","OutputType":"JSON"}},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+      "End":true}}})j",
+        "[[1],[2]]");
+  Step();
+  ASSERT_EQ(tasks_.map_runs.size(), 1u);
+  EXPECT_TRUE(tasks_.map_runs[0].result_writer.is_null());
+  EXPECT_EQ(tasks_.map_runs[0].writer_config, J(R"j({"Transformation":"FLATTEN","OutputType":"JSON"})j"));
+}
+
 TEST_F(AslRun, DistributedMapStartsAMapRunAndEndsWithIt) {
   info_.map_runs = true;
   Start(R"j({"StartAt":"M","States":{"M":{"Type":"Map","Label":"L","MaxConcurrency":4,
@@ -685,6 +709,7 @@ TEST_F(AslRun, DistributedMapStartsAMapRunAndEndsWithIt) {
   EXPECT_DOUBLE_EQ(r.tolerated_percentage, 5);
   EXPECT_EQ(r.inputs, J("[1,2,3]").as_array());
   EXPECT_EQ(r.result_writer, J(R"j({"Bucket":"b","Prefix":"runs"})j"));
+  EXPECT_TRUE(r.writer_config.is_null());
   EXPECT_FALSE(r.processor.contains("ProcessorConfig"));
   EXPECT_EQ(r.processor.at("StartAt"), "P");
   EXPECT_EQ(events_.back().at("type"), "MapRunStarted");
