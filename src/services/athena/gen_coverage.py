@@ -83,8 +83,8 @@ STATEMENTS = [
      "Parquet data files under <location>/data/<partition path>/, one manifest, a manifest list carrying the "
      "parent's manifests, the next NNNNN-<uuid>.metadata.json; committed by swapping the Glue table's "
      "metadata_location (previous_metadata_location kept) at the VersionId read, so a concurrent commit fails "
-     "with ICEBERG_COMMIT_ERROR. Data files carry no Parquet field ids: the table property "
-     "schema.name-mapping.default maps columns by name for other readers"),
+     "with ICEBERG_COMMIT_ERROR. Data files carry the columns' Parquet field ids (files Cenote wrote before "
+     "December 2026 carry none: the table property schema.name-mapping.default maps columns by name for them)"),
     ("SELECT from an Iceberg table",
      "the current snapshot's data files from its manifests; FOR VERSION AS OF <snapshot id>, FOR TIMESTAMP AS OF "
      "TIMESTAMP '...' / current_timestamp [- INTERVAL 'n' unit]; \"t$snapshots\", \"t$history\", \"t$files\" "
@@ -105,7 +105,7 @@ STATEMENTS = [
      "DELETE / INSERT [(columns)] VALUES; a target row matched by two source rows fails with "
      "MERGE_TARGET_ROW_MULTIPLE_MATCHES. Unknown SET columns: COLUMN_NOT_FOUND; syntax: SYNTAX_ERROR. On Hive "
      "tables: FAILED with NOT_SUPPORTED (Modifying Hive table rows is only supported for transactional "
-     "tables). The delete files carry no Parquet field ids (readers map file_path / pos by name)"),
+     "tables). Delete files carry the reserved field ids (2147483546 file_path, 2147483545 pos)"),
     ("OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE predicate] (Iceberg)",
      "the data files of the partitions the predicate selects rows of (partition columns, as on Athena; all "
      "without one) that have delete files applying to them or "

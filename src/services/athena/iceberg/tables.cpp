@@ -757,8 +757,8 @@ Result<StatementOutcome> StatementRunner::CreateIcebergGlueTable(const std::stri
                                                                  const std::string& comment,
                                                                  json::object md) {
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
-  // The data files Cenote writes carry no Parquet field ids: readers map their columns by name (spec:
-  // "Column Projection", schema.name-mapping.default).
+  // Data files Cenote wrote before it set Parquet field ids carry none: readers map their columns by name
+  // (spec: "Column Projection", schema.name-mapping.default).
   json::array mapping;
   for (const auto& c : columns)
     mapping.push_back(json::object{{"field-id", c.id}, {"names", json::array{c.name}}});
