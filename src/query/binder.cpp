@@ -755,6 +755,51 @@ class Binder {
     return "SELECT " + select + " FROM " + from;
   }
 
+  // One Parquet file of a table without partition keys, its deleted rows left out: positions named by its
+  // position delete files, rows equal to a row of an equality delete file on that file's columns. With
+  // t.row_ids, "$path" and "$pos" follow the data columns.
+  Result<std::string> RowLevelScanSql(const TableBinding& t, const std::vector<Column>& columns,
+                                      const TableFile& f) {
+    if (!t.partition_keys.empty())
+      return MakeError(kNotSupported, "NOT_SUPPORTED: row-level deletes on a Hive-partitioned table");
+    const std::string from =
+        "read_parquet(" + QuoteLiteral(AbsolutePath(f.path)) + ", file_row_number = true) AS __cenote_data";
+    CENOTE_ASSIGN_OR_RETURN(auto schema, FileSchema("SELECT * FROM " + from));
+    CENOTE_ASSIGN_OR_RETURN(std::string select, ParquetProjection(columns, from));
+    const std::string key = f.key.empty() ? AbsolutePath(f.path) : f.key;
+    if (t.row_ids) select += ", " + QuoteLiteral(key) + " AS \"$path\", \"file_row_number\" AS \"$pos\"";
+    std::string where;
+    auto add = [&where](const std::string& condition) {
+      where += where.empty() ? " WHERE " : " AND ";
+      where += condition;
+    };
+    if (!f.position_deletes.empty()) {
+      std::vector<std::string> paths;
+      for (const std::string& d : f.position_deletes) {
+        paths.push_back(AbsolutePath(d));
+        stats_.file_names.emplace_back(paths.back(), f.key);
+      }
+      add("\"file_row_number\" NOT IN (SELECT \"pos\" FROM read_parquet(" + SqlList(paths) +
+          ", union_by_name = true) WHERE \"file_path\" = " + QuoteLiteral(key) + ")");
+    }
+    for (const TableFile::EqualityDelete& d : f.equality_deletes) {
+      stats_.file_names.emplace_back(AbsolutePath(d.path), f.key);
+      std::string match;
+      for (const std::string& c : d.columns) {
+        auto it = schema.find(Lower(c));
+        // A column the data file lacks reads as NULL in it.
+        std::string mine =
+            it == schema.end() ? std::string("NULL") : "__cenote_data." + QuoteIdentifier(it->second.first);
+        if (!match.empty()) match += " AND ";
+        match += "__cenote_del." + QuoteIdentifier(c) + " IS NOT DISTINCT FROM " + mine;
+      }
+      if (match.empty()) continue;
+      add("NOT EXISTS (SELECT 1 FROM read_parquet(" + QuoteLiteral(AbsolutePath(d.path)) +
+          ") AS __cenote_del WHERE " + match + ")");
+    }
+    return "SELECT " + select + " FROM " + from + where;
+  }
+
   // Links each of `files` under `dir` in a directory of its own (<dir>/<hash>/data.parquet; no '=' in the
   // hash, so not a partition level) and returns how read_parquet should name them: a glob that matches
   // exactly the link (".../data.parque[t]", a listing of one entry). DuckDB learns a globbed file's
@@ -850,8 +895,27 @@ class Binder {
       }
       parts.emplace_back(&p, std::move(files));
     }
+    // Iceberg row identities and merge-on-read deletes: each file that needs them is its own scan (its
+    // "$path" is a constant, its deletes name it); the other files are bound as usual.
+    std::string sql;
+    if (t.format == FileFormat::kParquet) {
+      for (auto& [p, files] : parts) {
+        std::vector<TableFile> plain;
+        for (const TableFile& f : files) {
+          if (!t.row_ids && !f.has_deletes()) {
+            plain.push_back(f);
+            continue;
+          }
+          CENOTE_ASSIGN_OR_RETURN(std::string scan, RowLevelScanSql(t, columns, f));
+          if (!sql.empty()) sql += " UNION ALL ";
+          sql += scan;
+        }
+        files = std::move(plain);
+      }
+      std::erase_if(parts, [](const auto& part) { return part.second.empty(); });
+    }
     CENOTE_ASSIGN_OR_RETURN(std::optional<std::string> hive, HiveScan(t, columns, keys, parts));
-    std::string sql = hive.value_or(std::string());
+    if (hive) sql += (sql.empty() ? "" : " UNION ALL ") + *hive;
     for (const auto& [p, files] : parts) {
       if (hive) break;
       // Blob files have no extension, so DuckDB cannot tell compressed text from the name: sniff
@@ -877,6 +941,7 @@ class Binder {
           select += "CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name);
         }
       }
+      if (t.row_ids) select += ", CAST(NULL AS VARCHAR) AS \"$path\", CAST(NULL AS BIGINT) AS \"$pos\"";
       sql = "SELECT " + (select.empty() ? std::string("NULL AS \"_col0\"") : select) + " WHERE false";
     }
     auto doc = host_.Parse(sql);

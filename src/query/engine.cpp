@@ -694,6 +694,14 @@ Result<WriteOutcome> DuckQueryEngine::RunSelectIntoFilesImpl(const std::string& 
   std::string copy = "COPY (" + select + ") TO " + QuoteLiteral(target) + " (FORMAT " + format;
   if (format == "PARQUET") {
     copy += ", COMPRESSION " + compression;
+    if (!spec.field_ids.empty()) {
+      copy += ", FIELD_IDS {";
+      for (std::size_t i = 0; i < spec.field_ids.size(); ++i) {
+        copy += (i > 0 ? ", " : "") + QuoteLiteral(spec.field_ids[i].first) + ": " +
+                std::to_string(spec.field_ids[i].second);
+      }
+      copy += "}";
+    }
   } else {
     copy += ", COMPRESSION " + QuoteLiteral(compression == "NONE"   ? "none"
                                             : compression == "GZIP" ? "gzip"

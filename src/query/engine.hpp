@@ -85,6 +85,9 @@ struct TableBinding {
   // (a view may name other tables and views; cycles are refused).
   bool is_view = false;
   std::string view_sql;
+  // Parquet tables: two more columns after the data columns, "$path" (each file's TableFile::key) and
+  // "$pos" (the row's 0-based position in its file), the row identity of Iceberg's position deletes.
+  bool row_ids = false;
 };
 
 struct PartitionBinding {
@@ -99,6 +102,17 @@ struct TableFile {
   // text formats, as Athena does (empty: sniffed from the file's first bytes), and error messages
   // name it instead of the local path.
   std::string key = {};
+  // Parquet only, Iceberg merge-on-read (format/spec.md "Row-level Deletes"): local Parquet position delete
+  // files (columns file_path, pos) whose rows with file_path = `key` name rows of this file that are not
+  // read, and equality delete files whose rows name values of `columns`: a row equal to one of them on
+  // every column (NULL equal to NULL) is not read.
+  std::vector<std::string> position_deletes = {};
+  struct EqualityDelete {
+    std::string path;
+    std::vector<std::string> columns;  // lower-case table column names
+  };
+  std::vector<EqualityDelete> equality_deletes = {};
+  bool has_deletes() const { return !position_deletes.empty() || !equality_deletes.empty(); }
 };
 
 // Implemented by the caller (Athena). Errors propagate as the query's failure reason.
@@ -157,6 +171,9 @@ struct WriteSpec {
   std::string compression = "SNAPPY";       // PARQUET: SNAPPY, GZIP, ZSTD, NONE; text: GZIP, NONE
   std::vector<std::string> partitioned_by;  // result columns, written as Hive folders (key=value/)
   std::string file_prefix;                  // unique per query, so INSERT INTO never overwrites
+  // PARQUET: the field id of each named top-level column in the file's schema (Iceberg's column
+  // projection by id); empty: none.
+  std::vector<std::pair<std::string, int>> field_ids = {};
 };
 
 struct WriteOutcome {

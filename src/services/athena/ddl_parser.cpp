@@ -832,10 +832,18 @@ Status ParseAlter(Parser& p, Statement& s) {
   CENOTE_RETURN_IF_ERROR(p.Expect("TABLE"));
   CENOTE_RETURN_IF_ERROR(p.QualifiedName("table name", s.database, s.name));
   if (p.Accept("ADD")) {
+    if (p.Accept("COLUMNS")) {
+      // Iceberg tables only (the runner answers unsupported_reason for Hive tables).
+      s.kind = StatementKind::kAlterAddColumns;
+      SetTypes(s, "DDL", "ALTER_TABLE_ADD_COLUMNS");
+      s.unsupported_reason = "NOT_SUPPORTED: ALTER TABLE ADD COLUMNS is not supported yet";
+      CENOTE_RETURN_IF_ERROR(p.ColumnList(s.columns));
+      return p.ExpectEnd();
+    }
     if (!p.PeekWord("IF") && !p.PeekWord("PARTITION")) {
       s.kind = StatementKind::kUnsupported;
       SetTypes(s, "DDL", "ALTER_TABLE");
-      s.unsupported_reason = "NOT_SUPPORTED: ALTER TABLE ADD COLUMNS is not supported yet";
+      s.unsupported_reason = "NOT_SUPPORTED: this ALTER TABLE ADD statement is not supported";
       return Status::Ok();
     }
     s.kind = StatementKind::kAlterAddPartitions;
@@ -854,6 +862,14 @@ Status ParseAlter(Parser& p, Statement& s) {
     return p.ExpectEnd();
   }
   if (p.Accept("DROP")) {
+    if (p.Accept("COLUMN")) {
+      s.kind = StatementKind::kAlterDropColumn;
+      SetTypes(s, "DDL", "ALTER_TABLE_DROP_COLUMN");
+      s.unsupported_reason = "NOT_SUPPORTED: ALTER TABLE DROP COLUMN is not supported for Hive tables";
+      CENOTE_ASSIGN_OR_RETURN(auto column, p.Identifier("column name"));
+      s.pattern = column;
+      return p.ExpectEnd();
+    }
     s.kind = StatementKind::kAlterDropPartitions;
     SetTypes(s, "DDL", "ALTER_TABLE_DROP_PARTITION");
     CENOTE_RETURN_IF_ERROR(ParseIfExists(p, s));
@@ -862,6 +878,22 @@ Status ParseAlter(Parser& p, Statement& s) {
       CENOTE_RETURN_IF_ERROR(p.PartitionValues(spec));
       s.partitions.push_back(std::move(spec));
     } while (p.AcceptSymbol(','));
+    return p.ExpectEnd();
+  }
+  if (p.Accept("CHANGE")) {
+    (void)p.Accept("COLUMN");
+    s.kind = StatementKind::kAlterChangeColumn;
+    SetTypes(s, "DDL", "ALTER_TABLE_CHANGE_COLUMN");
+    s.unsupported_reason = "NOT_SUPPORTED: ALTER TABLE CHANGE COLUMN is not supported for Hive tables";
+    CENOTE_ASSIGN_OR_RETURN(auto old_name, p.Identifier("column name"));
+    s.pattern = old_name;
+    ColumnSpec col;
+    CENOTE_ASSIGN_OR_RETURN(col.name, p.Identifier("column name"));
+    CENOTE_ASSIGN_OR_RETURN(col.type, p.Type());
+    if (p.Accept("COMMENT")) {
+      CENOTE_ASSIGN_OR_RETURN(col.comment, p.StringLiteral("COMMENT"));
+    }
+    s.columns.push_back(std::move(col));
     return p.ExpectEnd();
   }
   s.kind = StatementKind::kUnsupported;
@@ -1033,15 +1065,35 @@ Result<Statement> ParseStatement(const std::string& raw) {
   } else if (p.Accept("INSERT")) {
     st = ParseInsert(p, s);
   } else if (p.PeekWord("UPDATE") || p.PeekWord("DELETE") || p.PeekWord("MERGE")) {
-    // Trino's Hive connector wording; Athena only modifies rows of Iceberg tables.
-    s.kind = StatementKind::kUnsupported;
-    SetTypes(s, "DML", AsciiUpper(p.Peek().text).c_str());
+    // Athena only modifies rows of Iceberg tables; the runner answers Trino's Hive connector wording for
+    // the others.
+    std::string verb = AsciiUpper(p.Peek().text);
+    SetTypes(s, "DML", verb.c_str());
+    s.kind = verb == "DELETE"   ? StatementKind::kDelete
+             : verb == "UPDATE" ? StatementKind::kUpdate
+                                : StatementKind::kMerge;
+    (void)p.Accept(verb.c_str());
+    if (verb == "DELETE") st = p.Expect("FROM");
+    if (verb == "MERGE") st = p.Expect("INTO");
+    if (st) st = p.QualifiedName("table name", s.database, s.name);
+    s.query = sql;
     s.unsupported_reason =
         "NOT_SUPPORTED: Modifying Hive table rows is only supported for transactional tables";
+  } else if (p.Accept("OPTIMIZE")) {
+    s.kind = StatementKind::kOptimize;
+    SetTypes(s, "DML", "OPTIMIZE");
+    st = p.QualifiedName("table name", s.database, s.name);
+    s.query = sql;
+    s.unsupported_reason = "NOT_SUPPORTED: OPTIMIZE is only supported for Iceberg tables";
+  } else if (p.Accept("VACUUM")) {
+    s.kind = StatementKind::kVacuum;
+    SetTypes(s, "UTILITY", "VACUUM");
+    st = p.QualifiedName("table name", s.database, s.name);
+    if (st) st = p.ExpectEnd();
+    s.unsupported_reason = "NOT_SUPPORTED: VACUUM is only supported for Iceberg tables";
   } else if (p.PeekWord("GRANT") || p.PeekWord("REVOKE") || p.PeekWord("UNLOAD") || p.PeekWord("PREPARE") ||
-             p.PeekWord("EXECUTE") || p.PeekWord("DEALLOCATE") || p.PeekWord("VACUUM") ||
-             p.PeekWord("OPTIMIZE") || p.PeekWord("ANALYZE") || p.PeekWord("CALL") || p.PeekWord("USE") ||
-             p.PeekWord("SET") || p.PeekWord("RESET")) {
+             p.PeekWord("EXECUTE") || p.PeekWord("DEALLOCATE") || p.PeekWord("ANALYZE") ||
+             p.PeekWord("CALL") || p.PeekWord("USE") || p.PeekWord("SET") || p.PeekWord("RESET")) {
     s.kind = StatementKind::kUnsupported;
     SetTypes(s, "UTILITY", AsciiUpper(p.Peek().text).c_str());
     s.unsupported_reason = "NOT_SUPPORTED: " + AsciiUpper(p.Peek().text) + " is not supported";

@@ -41,6 +41,20 @@ enum class StatementKind {
   kMsckRepair,
   kAlterAddPartitions,
   kAlterDropPartitions,
+  // Row-level DML (Iceberg tables only): the target in database/name, the whole text in query; the rest is
+  // parsed by iceberg/row_level.hpp.
+  kDelete,
+  kUpdate,
+  kMerge,
+  // Iceberg table maintenance: OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE ...] (whole text in query),
+  // VACUUM t.
+  kOptimize,
+  kVacuum,
+  // Schema evolution (Iceberg tables): ADD COLUMNS (columns), DROP COLUMN (pattern = the column), CHANGE
+  // [COLUMN] old new type (pattern = old, columns = {new, type}).
+  kAlterAddColumns,
+  kAlterDropColumn,
+  kAlterChangeColumn,
   kUnsupported,
 };
 

@@ -149,7 +149,8 @@ Result<json::object> AthenaImpl::StartQueryExecution(const aws::RequestContext& 
     statement_type = parsed->statement_type;
     substatement_type = parsed->substatement_type;
     csv = parsed->kind == StatementKind::kSelect || parsed->kind == StatementKind::kCreateTableAs ||
-          parsed->kind == StatementKind::kInsertInto;
+          parsed->kind == StatementKind::kInsertInto || parsed->kind == StatementKind::kDelete ||
+          parsed->kind == StatementKind::kUpdate || parsed->kind == StatementKind::kMerge;
   }
 
   std::string id = NewUuidV4();

@@ -89,17 +89,50 @@ STATEMENTS = [
      "Parquet data files under <location>/data/<partition path>/, one manifest, a manifest list carrying the "
      "parent's manifests, the next NNNNN-<uuid>.metadata.json; committed by swapping the Glue table's "
      "metadata_location (previous_metadata_location kept) at the VersionId read, so a concurrent commit fails "
-     "with ICEBERG_COMMIT_ERROR. Data files carry no Parquet field ids: the table property "
-     "schema.name-mapping.default maps columns by name for other readers"),
+     "with ICEBERG_COMMIT_ERROR. Data files carry the columns' Parquet field ids (files Cenote wrote before "
+     "December 2026 carry none: the table property schema.name-mapping.default maps columns by name for them)"),
     ("SELECT from an Iceberg table",
      "the current snapshot's data files from its manifests; FOR VERSION AS OF <snapshot id>, FOR TIMESTAMP AS OF "
      "TIMESTAMP '...' / current_timestamp [- INTERVAL 'n' unit]; \"t$snapshots\", \"t$history\", \"t$files\" "
-     "($files: content, file_path, file_format, spec_id, partition as text, record_count, file_size_in_bytes). "
-     "Tables with delete files, v1 tables without manifest lists and non-Parquet data files: FAILED with "
-     "NOT_SUPPORTED"),
+     "($files: content, file_path, file_format, spec_id, partition as text, record_count, file_size_in_bytes; "
+     "delete files listed with content 1 / 2). Position delete files (Parquet file_path, pos) and equality delete "
+     "files (Parquet, matched on their equality_ids, NULL equal to NULL) of any writer are applied by data "
+     "sequence number and partition, as spec \"Scan Planning\" says, in SELECT and time travel. v1 tables "
+     "without manifest lists, non-Parquet data or delete files and equality deletes on dropped columns: FAILED "
+     "with NOT_SUPPORTED"),
     ("DROP TABLE of an Iceberg table", "the Glue table, then every object under its location (managed table)"),
-    ("UPDATE / DELETE / MERGE INTO, OPTIMIZE, VACUUM, ALTER TABLE on Iceberg tables (schema and partition "
-     "evolution), other ALTER TABLE forms", "FAILED with NOT_SUPPORTED"),
+    ("DELETE FROM / UPDATE ... SET / MERGE INTO an Iceberg table",
+     "merge-on-read as Athena engine v3 writes Iceberg v2: one Parquet position delete file (file_path, pos, "
+     "sorted) per partition touched in a delete manifest (content 1), rows changed by UPDATE / MERGE written as "
+     "new data files, one snapshot per statement (summary operation delete, or overwrite when rows are "
+     "rewritten; added-delete-files, added-position-deletes and totals). Every read of the statement is of the "
+     "snapshot it changes; a concurrent commit in between fails it with ICEBERG_COMMIT_ERROR. MERGE: WHEN "
+     "[NOT] MATCHED [AND condition] clauses in order (the first whose condition holds acts), UPDATE SET / "
+     "DELETE / INSERT [(columns)] VALUES; a target row matched by two source rows fails with "
+     "MERGE_TARGET_ROW_MULTIPLE_MATCHES. Unknown SET columns: COLUMN_NOT_FOUND; syntax: SYNTAX_ERROR. On Hive "
+     "tables: FAILED with NOT_SUPPORTED (Modifying Hive table rows is only supported for transactional "
+     "tables). Delete files carry the reserved field ids (2147483546 file_path, 2147483545 pos)"),
+    ("OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE predicate] (Iceberg)",
+     "the data files of the partitions the predicate selects rows of (partition columns, as on Athena; all "
+     "without one) that have delete files applying to them or "
+     "are smaller than write_target_data_file_size_bytes (512 MiB) are rewritten with the deletes applied; "
+     "delete files left with nothing to apply to are dropped; one snapshot, operation replace, manifests "
+     "rewritten (EXISTING / DELETED entries). A lone small file without deletes is left alone. Other rewrite "
+     "strategies: SYNTAX_ERROR; Hive tables: NOT_SUPPORTED"),
+    ("VACUUM t (Iceberg)",
+     "snapshots older than vacuum_max_snapshot_age_seconds (default 432000) expire, the current snapshot and "
+     "its newest vacuum_min_snapshots_to_keep (default 1) ancestors kept; the metadata log keeps "
+     "vacuum_max_metadata_files_to_keep (default 100) files; objects under the table location that no retained "
+     "snapshot or metadata file names are removed when an expired snapshot named them or they are older than the "
+     "snapshot age. Hive tables: NOT_SUPPORTED"),
+    ("ALTER TABLE ADD COLUMNS / DROP COLUMN / CHANGE [COLUMN] (Iceberg)",
+     "a new current schema (new field ids, last-column-id raised, never reused) in the next metadata file and the "
+     "Glue columns; older data files read under it (added columns NULL); CHANGE allows Iceberg's promotions "
+     "(int -> bigint, float -> double, decimal precision widened). Renaming a column, dropping a partition "
+     "source column, other type changes: NOT_SUPPORTED; an existing name: ALREADY_EXISTS; an unknown column: "
+     "COLUMN_NOT_FOUND. Hive tables: NOT_SUPPORTED"),
+    ("Partition evolution, ALTER TABLE SET TBLPROPERTIES / REPLACE COLUMNS on Iceberg tables, other ALTER TABLE "
+     "forms", "FAILED with NOT_SUPPORTED (Athena documents no partition evolution DDL; it is done with Spark)"),
 ]
 
 

@@ -23,6 +23,7 @@
 #include "services/athena/athena_provider.hpp"
 #include "services/athena/ddl_parser.hpp"
 #include "services/athena/errors.hpp"
+#include "services/athena/iceberg/iceberg.hpp"
 #include "services/athena/table_resolver.hpp"
 #include "services/common/operation_table.hpp"
 #include "services/common/params.hpp"
@@ -146,6 +147,45 @@ class StatementRunner {
   // INSERT INTO an Iceberg table: `sql` yields the table's columns in schema order, named as them.
   Result<StatementOutcome> AppendToIceberg(const std::string& database, const std::string& table,
                                            const std::string& sql, const StatementContext& ctx);
+  // iceberg/row_level.cpp: DELETE, UPDATE and MERGE INTO an Iceberg table, merge-on-read (position delete
+  // files, new data files for changed and inserted rows, one snapshot); Hive tables answer NOT_SUPPORTED.
+  Result<StatementOutcome> ModifyRows(const Statement& s, const StatementContext& ctx);
+  // OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE ...]: the data files holding deleted rows, or smaller than
+  // the target size, rewritten with their deletes applied (snapshot operation "replace"); the delete files
+  // left with nothing to apply to are removed from the snapshot.
+  Result<StatementOutcome> OptimizeIceberg(const Statement& s, const StatementContext& ctx);
+  // VACUUM t: snapshots older than vacuum_max_snapshot_age_seconds expired (the newest
+  // vacuum_min_snapshots_to_keep kept), then the files no retained snapshot or metadata file names removed.
+  Result<StatementOutcome> VacuumIceberg(const Statement& s, const StatementContext& ctx);
+  // Schema evolution of an Iceberg table (ADD COLUMNS, DROP COLUMN, CHANGE COLUMN with Iceberg's type
+  // promotions): a new current schema in the next metadata file and the Glue columns, no new snapshot.
+  Result<StatementOutcome> AlterIcebergSchema(const Statement& s, const StatementContext& ctx);
+  // The Glue table a row-level or maintenance statement names: TABLE_NOT_FOUND, or NOT_SUPPORTED
+  // (s.unsupported_reason) when it is not an Iceberg table.
+  Result<boost::json::object> IcebergTarget(const Statement& s, const StatementContext& ctx);
+  // The values of the one-column SELECT `sql` (its first column; `tag` names its scratch file).
+  Result<std::vector<std::string>> SelectColumn(const std::string& sql, const StatementContext& ctx,
+                                                const std::string& tag);
+  // The Parquet files the SELECT `sql` writes for `metadata`'s table, uploaded under <location>/data/ and
+  // partitioned by its default spec. content 0, data files: `sql` yields the table's columns in schema
+  // order, named as them. content 1, position delete files: `sql` yields file_path, pos and each partition
+  // source column as "__cenote_s<field id>" (the deleted row's value).
+  struct WrittenIcebergFiles {
+    std::vector<iceberg::DataFile> files;
+    query::QueryStats stats;
+  };
+  Result<WrittenIcebergFiles> WriteIcebergFiles(const boost::json::object& metadata, const std::string& sql,
+                                                const StatementContext& ctx, const std::string& tag,
+                                                int content);
+  // Commits a snapshot adding `data_files` and `delete_files` (written by WriteManifest into their own
+  // manifests) on top of `metadata`'s current snapshot. `retry`: an append, applied again on top of a
+  // concurrent commit (Iceberg's fast append); otherwise a concurrent commit fails the statement with
+  // ICEBERG_COMMIT_ERROR, the snapshot read being stale.
+  Status CommitIcebergSnapshot(const std::string& database, const std::string& table,
+                               boost::json::object glue_table, boost::json::object metadata,
+                               const std::vector<iceberg::DataFile>& data_files,
+                               const std::vector<iceberg::DataFile>& delete_files,
+                               const std::string& operation, bool retry);
   // Writes a new table's first metadata file and creates its Glue table (table_type ICEBERG).
   Result<StatementOutcome> CreateIcebergGlueTable(const std::string& database, const std::string& name,
                                                   const std::string& comment, boost::json::object metadata);

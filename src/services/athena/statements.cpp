@@ -289,6 +289,18 @@ Result<StatementOutcome> StatementRunner::Dispatch(const Statement& s, const Sta
       return AddPartitions(s, ctx);
     case StatementKind::kAlterDropPartitions:
       return DropPartitions(s, ctx);
+    case StatementKind::kDelete:
+    case StatementKind::kUpdate:
+    case StatementKind::kMerge:
+      return ModifyRows(s, ctx);
+    case StatementKind::kOptimize:
+      return OptimizeIceberg(s, ctx);
+    case StatementKind::kVacuum:
+      return VacuumIceberg(s, ctx);
+    case StatementKind::kAlterAddColumns:
+    case StatementKind::kAlterDropColumn:
+    case StatementKind::kAlterChangeColumn:
+      return AlterIcebergSchema(s, ctx);
     case StatementKind::kUnsupported:
       break;
   }

@@ -1,5 +1,5 @@
 """Athena Iceberg tables end to end with boto3: CREATE TABLE ... TBLPROPERTIES ('table_type'='ICEBERG') with hidden
-partitioning, INSERT INTO twice, SELECT, time travel to the first snapshot (FOR VERSION AS OF, FOR TIMESTAMP AS
+partitioning, INSERT INTO twice, SELECT, DELETE / UPDATE / MERGE INTO (merge-on-read position deletes), time travel to the first snapshot (FOR VERSION AS OF, FOR TIMESTAMP AS
 OF), the $snapshots / $history / $files metadata tables, CTAS with table_type ICEBERG, the Glue commit
 (metadata_location / previous_metadata_location), and the table read back from S3 with an Avro reader written
 here from the Avro specification (metadata JSON -> manifest list -> manifests -> data files and record counts).
@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sys
+import time
 import unittest
 import uuid
 import zlib
@@ -290,8 +291,222 @@ class IcebergTests(unittest.TestCase):
         qe = a.execute("SELECT * FROM hive_t FOR VERSION AS OF 1", expect="FAILED")
         self.assertEqual(qe["Status"]["StateChangeReason"],
                          "NOT_SUPPORTED: This connector does not support versioned tables")
-        qe = a.execute("DELETE FROM orders WHERE id = 1", expect="FAILED")
+        qe = a.execute("DELETE FROM hive_t WHERE id = 1", expect="FAILED")
+        self.assertEqual(qe["Status"]["StateChangeReason"],
+                         "NOT_SUPPORTED: Modifying Hive table rows is only supported for transactional tables")
+
+
+class RowLevelTests(unittest.TestCase):
+    """DELETE / UPDATE / MERGE INTO as Athena engine v3 runs them on Iceberg v2: merge-on-read, position delete
+    files in delete manifests, one snapshot per statement ("delete" / "overwrite"), reads and time travel
+    applying the deletes."""
+
+    @classmethod
+    def setUpClass(cls):
+        a = athena()
+        cls.location = f"s3://{BUCKET}/warehouse/accounts"
+        a.execute(f"""CREATE TABLE accounts (id bigint, owner string, balance double, tier string)
+                      PARTITIONED BY (tier)
+                      LOCATION '{cls.location}'
+                      TBLPROPERTIES ('table_type'='ICEBERG')""")
+        a.execute("""INSERT INTO accounts VALUES (1, 'ann', 100.0, 'gold'), (2, 'bob', 50.0, 'basic'),
+                     (3, 'cid', 75.5, 'basic'), (4, 'dan', 10.0, 'gold'), (5, 'eve', 0.0, 'basic')""")
+        a.execute(f"""CREATE TABLE changes (id bigint, owner string, balance double, op string)
+                      LOCATION 's3://{BUCKET}/warehouse/changes' TBLPROPERTIES ('table_type'='ICEBERG')""")
+        a.execute("""INSERT INTO changes VALUES (2, 'bob', 55.0, 'U'), (5, NULL, NULL, 'D'),
+                     (6, 'fay', 20.0, 'I'), (7, 'gus', 30.0, 'I')""")
+        cls.v1 = a.select('SELECT snapshot_id FROM "accounts$snapshots"')[0][0]
+        qe = a.execute("DELETE FROM accounts WHERE balance < 20")  # dan, eve
+        cls.deleted = qe
+        a.execute("UPDATE accounts SET balance = balance + 1, tier = 'gold' WHERE owner = 'cid'")
+        a.execute("""MERGE INTO accounts t USING changes c ON t.id = c.id
+                     WHEN MATCHED AND c.op = 'D' THEN DELETE
+                     WHEN MATCHED THEN UPDATE SET balance = c.balance
+                     WHEN NOT MATCHED AND c.op = 'I' THEN INSERT (id, owner, balance, tier)
+                          VALUES (c.id, c.owner, c.balance, 'basic')""")
+
+    def test_rows_after_delete_update_merge(self):
+        rows = athena().select("SELECT id, owner, balance, tier FROM accounts ORDER BY id")
+        self.assertEqual(rows, [["1", "ann", "100.0", "gold"], ["2", "bob", "55.0", "basic"],
+                                ["3", "cid", "76.5", "gold"], ["6", "fay", "20.0", "basic"],
+                                ["7", "gus", "30.0", "basic"]])
+        self.assertEqual(athena().scalar("SELECT count(*) FROM accounts WHERE tier = 'basic'"), "3")
+
+    def test_update_counts(self):
+        a = athena()
+        a.execute(f"CREATE TABLE counts (id int) LOCATION 's3://{BUCKET}/warehouse/counts' "
+                  "TBLPROPERTIES ('table_type'='ICEBERG')")
+        a.execute("INSERT INTO counts VALUES (1), (2), (3)")
+        qe = a.execute("DELETE FROM counts WHERE id >= 2")
+        self.assertEqual(qe["StatementType"], "DML")
+        self.assertEqual(a.scalar("SELECT count(*) FROM counts"), "1")
+        qe = a.execute("UPDATE counts SET id = 10")
+        self.assertEqual(a.select("SELECT id FROM counts"), [["10"]])
+        qe = a.execute("DELETE FROM counts")
+        self.assertEqual(a.scalar("SELECT count(*) FROM counts"), "0")
+        self.assertEqual([r[0] for r in a.select('SELECT operation FROM "counts$snapshots" ORDER BY committed_at')],
+                         ["append", "delete", "overwrite", "delete"])
+
+    def test_time_travel_sees_deleted_rows(self):
+        a = athena()
+        self.assertEqual(a.scalar(f"SELECT count(*) FROM accounts FOR VERSION AS OF {self.v1}"), "5")
+        self.assertEqual(a.select(f"SELECT owner FROM accounts FOR VERSION AS OF {self.v1} WHERE id = 4"),
+                         [["dan"]])
+        ops = [r[0] for r in a.select('SELECT operation FROM "accounts$snapshots" ORDER BY committed_at')]
+        self.assertEqual(ops, ["append", "delete", "overwrite", "overwrite"])
+
+    def test_files_table_lists_delete_files(self):
+        files = athena().select('SELECT content, file_path, record_count FROM "accounts$files" ORDER BY content')
+        deletes = [f for f in files if f[0] == "1"]
+        self.assertTrue(deletes)
+        # dan + eve (DELETE), cid (UPDATE), bob (MERGE): one position delete per deleted or rewritten row.
+        self.assertEqual(sum(int(f[2]) for f in deletes), 2 + 1 + 1)
+
+    def test_delete_files_read_back_from_s3(self):
+        t = GLUE.get_table(DatabaseName=DB, Name="accounts")["Table"]
+        md = json.loads(s3_get(t["Parameters"]["metadata_location"]))
+        current = md["current-snapshot-id"]
+        snap = [s for s in md["snapshots"] if s["snapshot-id"] == current][0]
+        self.assertEqual(snap["summary"]["operation"], "overwrite")
+        self.assertEqual(snap["summary"]["total-position-deletes"], "4")
+        self.assertEqual(snap["summary"]["total-delete-files"], str(len(
+            [f for f in athena().select('SELECT content FROM "accounts$files"') if f[0] == "1"])))
+        _, _, manifests = read_container(s3_get(snap["manifest-list"]))
+        delete_manifests = [m for m in manifests if m["content"] == 1]
+        self.assertEqual(len(delete_manifests), 3)  # DELETE, UPDATE, MERGE
+        positions = 0
+        for m in delete_manifests:
+            mmeta, _, entries = read_container(s3_get(m["manifest_path"]))
+            self.assertEqual(mmeta["content"], b"deletes")
+            for e in entries:
+                df = e["data_file"]
+                self.assertEqual(df["content"], 1)
+                data = s3_get(df["file_path"])
+                self.assertEqual(data[:4], b"PAR1")
+                self.assertEqual(data[-4:], b"PAR1")
+                self.assertIn(b"file_path", data)
+                self.assertIn(b"pos", data)
+                self.assertIn(b"tier=", df["file_path"].encode())
+                positions += df["record_count"]
+        self.assertEqual(positions, 4)
+        self.assertEqual(md["last-sequence-number"], 4)
+
+    def test_merge_errors(self):
+        a = athena()
+        qe = a.execute("""MERGE INTO accounts t USING (VALUES (1), (1)) AS s(id) ON t.id = s.id
+                          WHEN MATCHED THEN DELETE""", expect="FAILED")
+        self.assertIn("MERGE_TARGET_ROW_MULTIPLE_MATCHES", qe["Status"]["StateChangeReason"])
+        qe = a.execute("UPDATE accounts SET nope = 1", expect="FAILED")
+        self.assertIn("COLUMN_NOT_FOUND", qe["Status"]["StateChangeReason"])
+        qe = a.execute("DELETE FROM accounts balance < 1", expect="FAILED")
+        self.assertIn("SYNTAX_ERROR", qe["Status"]["StateChangeReason"])
+        qe = a.execute("DELETE FROM nosuch WHERE id = 1", expect="FAILED")
+        self.assertIn("TABLE_NOT_FOUND", qe["Status"]["StateChangeReason"])
+        self.assertEqual(a.scalar("SELECT count(*) FROM accounts"), "5")
+
+
+class MaintenanceTests(unittest.TestCase):
+    """OPTIMIZE ... REWRITE DATA USING BIN_PACK (deletes applied, snapshot "replace") and VACUUM (snapshots past
+    vacuum_max_snapshot_age_seconds expired, files only they named removed) with Athena's table properties."""
+
+    def test_optimize_then_vacuum(self):
+        a = athena()
+        loc = f"s3://{BUCKET}/warehouse/events"
+        a.execute(f"""CREATE TABLE events (id int, kind string) PARTITIONED BY (kind) LOCATION '{loc}'
+                      TBLPROPERTIES ('table_type'='ICEBERG', 'vacuum_max_snapshot_age_seconds'='2',
+                                     'vacuum_min_snapshots_to_keep'='1')""")
+        for i in range(3):
+            a.execute(f"INSERT INTO events VALUES ({3 * i}, 'a'), ({3 * i + 1}, 'b'), ({3 * i + 2}, 'a')")
+        a.execute("DELETE FROM events WHERE id % 2 = 0")
+        expected = a.select("SELECT id, kind FROM events ORDER BY id")
+        self.assertEqual(expected, [["1", "b"], ["3", "a"], ["5", "a"], ["7", "b"]])
+        files = a.select('SELECT content, file_path FROM "events$files"')
+        self.assertEqual(sum(1 for f in files if f[0] == "0"), 6)
+        self.assertTrue(any(f[0] == "1" for f in files))
+
+        # WHERE on a partition column: only that partition's files are rewritten.
+        a.execute("OPTIMIZE events REWRITE DATA USING BIN_PACK WHERE kind = 'b'")
+        files = a.select('SELECT content, partition, record_count FROM "events$files"')
+        self.assertEqual(sorted(f[1] for f in files if f[0] == "0" and f[1] == "{kind=a}"), ["{kind=a}"] * 3)
+        # kind=b: the 3 one-row files (one row deleted) became files holding the 2 live rows.
+        self.assertEqual(sum(int(f[2]) for f in files if f[0] == "0" and f[1] == "{kind=b}"), 2)
+        self.assertFalse([f for f in files if f[0] == "1" and f[1] == "{kind=b}"])
+        self.assertEqual(a.select("SELECT id, kind FROM events ORDER BY id"), expected)
+        a.execute("OPTIMIZE events REWRITE DATA USING BIN_PACK")
+        self.assertEqual(a.select("SELECT id, kind FROM events ORDER BY id"), expected)
+        files = a.select('SELECT content, partition, sum(record_count) FROM "events$files" '
+                         'GROUP BY content, partition ORDER BY partition')
+        self.assertEqual(files, [["0", "{kind=a}", "2"], ["0", "{kind=b}", "2"]])
+        snaps = a.select('SELECT snapshot_id, operation, summary FROM "events$snapshots" ORDER BY committed_at')
+        self.assertEqual([s[1] for s in snaps], ["append"] * 3 + ["delete", "replace", "replace"])
+        self.assertIn("total-delete-files=0", snaps[-1][2])
+
+        qe = a.execute("OPTIMIZE events REWRITE DATA USING SORT", expect="FAILED")
+        self.assertIn("SYNTAX_ERROR", qe["Status"]["StateChangeReason"])
+
+        before = S3.list_objects_v2(Bucket=BUCKET, Prefix="warehouse/events/")["KeyCount"]
+        time.sleep(2.2)
+        a.execute("VACUUM events")
+        self.assertEqual(a.scalar('SELECT count(*) FROM "events$snapshots"'), "1")
+        self.assertEqual(a.select("SELECT id, kind FROM events ORDER BY id"), expected)
+        qe = a.execute(f"SELECT * FROM events FOR VERSION AS OF {snaps[0][0]}", expect="FAILED")
+        self.assertIn("INVALID_ARGUMENT", qe["Status"]["StateChangeReason"])
+        keys = [o["Key"] for o in S3.list_objects_v2(Bucket=BUCKET, Prefix="warehouse/events/")["Contents"]]
+        self.assertLess(len(keys), before)
+        data = [k for k in keys if k.startswith("warehouse/events/data/")]
+        live = [f[0] for f in a.select('SELECT file_path FROM "events$files"')]
+        # Only the files the last OPTIMIZE wrote are left; every delete file is gone.
+        self.assertEqual(sorted(f"s3://{BUCKET}/{k}" for k in data), sorted(live))
+        self.assertFalse([k for k in data if "deletes" in k])
+        t = GLUE.get_table(DatabaseName=DB, Name="events")["Table"]
+        md = json.loads(s3_get(t["Parameters"]["metadata_location"]))
+        self.assertEqual(len(md["snapshots"]), 1)
+        self.assertEqual([e["snapshot-id"] for e in md["snapshot-log"]], [md["current-snapshot-id"]])
+
+    def test_vacuum_keeps_young_snapshots_and_refuses_hive(self):
+        a = athena()
+        a.execute(f"CREATE TABLE young (id int) LOCATION 's3://{BUCKET}/warehouse/young' "
+                  "TBLPROPERTIES ('table_type'='ICEBERG')")
+        a.execute("INSERT INTO young VALUES (1)")
+        a.execute("INSERT INTO young VALUES (2)")
+        a.execute("VACUUM young")
+        self.assertEqual(a.scalar('SELECT count(*) FROM "young$snapshots"'), "2")
+        a.execute(f"CREATE EXTERNAL TABLE hive_v (id int) STORED AS PARQUET LOCATION 's3://{BUCKET}/hive_v/'")
+        qe = a.execute("VACUUM hive_v", expect="FAILED")
         self.assertIn("NOT_SUPPORTED", qe["Status"]["StateChangeReason"])
+
+
+class SchemaEvolutionTests(unittest.TestCase):
+    """ALTER TABLE ADD COLUMNS / DROP COLUMN / CHANGE COLUMN (Iceberg's type promotions) on an Iceberg table: a new
+    current schema in the next metadata file, the Glue columns updated, older data files read under it."""
+
+    def test_add_promote_drop(self):
+        a = athena()
+        a.execute(f"CREATE TABLE evolving (id int, score float) LOCATION 's3://{BUCKET}/warehouse/evolving' "
+                  "TBLPROPERTIES ('table_type'='ICEBERG')")
+        a.execute("INSERT INTO evolving VALUES (1, 0.5)")
+        a.execute("ALTER TABLE evolving ADD COLUMNS (label string)")
+        a.execute("INSERT INTO evolving VALUES (2, 1.5, 'b')")
+        self.assertEqual(a.select("SELECT id, score, label FROM evolving ORDER BY id"),
+                         [["1", "0.5", None], ["2", "1.5", "b"]])
+        a.execute("ALTER TABLE evolving CHANGE COLUMN id id bigint")
+        a.execute("ALTER TABLE evolving CHANGE COLUMN score score double")
+        a.execute("ALTER TABLE evolving DROP COLUMN label")
+        self.assertEqual(a.select("SELECT * FROM evolving ORDER BY id"), [["1", "0.5"], ["2", "1.5"]])
+        cols = GLUE.get_table(DatabaseName=DB, Name="evolving")["Table"]["StorageDescriptor"]["Columns"]
+        self.assertEqual([(c["Name"], c["Type"]) for c in cols], [("id", "bigint"), ("score", "double")])
+        t = GLUE.get_table(DatabaseName=DB, Name="evolving")["Table"]
+        md = json.loads(s3_get(t["Parameters"]["metadata_location"]))
+        current = [sc for sc in md["schemas"] if sc["schema-id"] == md["current-schema-id"]][0]
+        self.assertEqual([(f["id"], f["name"], f["type"]) for f in current["fields"]],
+                         [(1, "id", "long"), (2, "score", "double")])
+        self.assertEqual(md["last-column-id"], 3)  # label's id is not reused
+        self.assertEqual(len(md["schemas"]), 5)
+        for sql, code in [("ALTER TABLE evolving CHANGE COLUMN score score int", "NOT_SUPPORTED"),
+                          ("ALTER TABLE evolving DROP COLUMN label", "COLUMN_NOT_FOUND"),
+                          ("ALTER TABLE evolving ADD COLUMNS (id int)", "ALREADY_EXISTS")]:
+            qe = a.execute(sql, expect="FAILED")
+            self.assertIn(code, qe["Status"]["StateChangeReason"], sql)
 
 
 if __name__ == "__main__":

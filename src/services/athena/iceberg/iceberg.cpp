@@ -308,6 +308,31 @@ Result<std::vector<Column>> CurrentSchema(const json::object& md) {
   return out;
 }
 
+json::object WithSchema(json::object md, const std::vector<Column>& columns) {
+  std::int64_t schema_id = 0, last_column = Int(md, "last-column-id", 0);
+  if (!md["schemas"].is_array()) md["schemas"] = json::array{};
+  for (const auto& sv : md["schemas"].as_array()) {
+    if (sv.is_object()) schema_id = std::max(schema_id, Int(sv.as_object(), "schema-id", 0) + 1);
+  }
+  for (const auto& c : columns) last_column = std::max<std::int64_t>(last_column, c.id);
+  md["schemas"].as_array().push_back(
+      json::object{{"type", "struct"}, {"schema-id", schema_id}, {"fields", SchemaFieldsJson(columns)}});
+  md["current-schema-id"] = schema_id;
+  md["last-column-id"] = last_column;
+  return md;
+}
+
+bool CanPromote(const std::string& from, const std::string& to) {
+  if (from == to) return true;
+  if (from == "int" && to == "long") return true;
+  if (from == "float" && to == "double") return true;
+  int p1 = 0, s1 = 0, p2 = 0, s2 = 0;
+  if (std::sscanf(from.c_str(), "decimal(%d,%d)", &p1, &s1) == 2 &&
+      std::sscanf(to.c_str(), "decimal(%d,%d)", &p2, &s2) == 2)
+    return s1 == s2 && p2 >= p1;
+  return false;
+}
+
 std::int64_t DefaultSpecId(const json::object& md) { return Int(md, "default-spec-id", 0); }
 
 Result<std::vector<PartitionField>> DefaultSpec(const json::object& md) {
@@ -493,6 +518,8 @@ std::string ManifestSchema(const std::vector<PartitionField>& spec, const std::v
                 102),
       AvroField("record_count", "long", 103),
       AvroField("file_size_in_bytes", "long", 104),
+      OptionalAvroField("equality_ids",
+                        json::object{{"type", "array"}, {"items", "int"}, {"element-id", 136}}, 135),
   };
   json::array entry_fields{
       AvroField("status", "int", 0),
@@ -552,11 +579,25 @@ json::array SpecJson(const std::vector<PartitionField>& spec) {
 }  // namespace
 
 Result<std::string> WriteManifest(const json::object& md, std::int64_t snapshot_id,
-                                  const std::vector<DataFile>& files) {
+                                  const std::vector<DataFile>& files, int content) {
+  std::vector<ManifestEntry> entries;
+  for (const auto& f : files) {
+    ManifestEntry e;
+    e.status = 1;
+    e.snapshot_id = snapshot_id;
+    e.file = f;
+    entries.push_back(std::move(e));
+  }
+  return WriteManifestEntries(md, entries, content);
+}
+
+Result<std::string> WriteManifestEntries(const json::object& md, const std::vector<ManifestEntry>& entries,
+                                         int content) {
   CENOTE_ASSIGN_OR_RETURN(auto columns, CurrentSchema(md));
   CENOTE_ASSIGN_OR_RETURN(auto spec, DefaultSpec(md));
   std::vector<avro::Value> records;
-  for (const auto& f : files) {
+  for (const auto& e : entries) {
+    const DataFile& f = e.file;
     std::vector<std::pair<std::string, avro::Value>> partition;
     for (const auto& pf : spec) {
       avro::Value v;
@@ -572,12 +613,21 @@ Result<std::string> WriteManifest(const json::object& md, std::int64_t snapshot_
         {"partition", avro::Value::Record(std::move(partition))},
         {"record_count", avro::Value::Long(f.record_count)},
         {"file_size_in_bytes", avro::Value::Long(f.size)},
+        {"equality_ids", avro::Value::Null()},
     });
+    if (f.content == 2) {
+      std::vector<avro::Value> ids;
+      for (int id : f.equality_ids) ids.push_back(avro::Value::Int(id));
+      data_file.fields.back().second = avro::Value::Array(std::move(ids));
+    }
+    // Spec "Sequence Number Inheritance": an ADDED entry's sequence numbers are null (the manifest's);
+    // EXISTING and DELETED entries keep the ones the file was added with.
+    const bool added = e.status == 1;
     records.push_back(avro::Value::Record({
-        {"status", avro::Value::Int(1)},
-        {"snapshot_id", avro::Value::Long(snapshot_id)},
-        {"sequence_number", avro::Value::Null()},
-        {"file_sequence_number", avro::Value::Null()},
+        {"status", avro::Value::Int(e.status)},
+        {"snapshot_id", avro::Value::Long(e.snapshot_id)},
+        {"sequence_number", added ? avro::Value::Null() : avro::Value::Long(e.sequence_number)},
+        {"file_sequence_number", added ? avro::Value::Null() : avro::Value::Long(e.file_sequence_number)},
         {"data_file", std::move(data_file)},
     }));
   }
@@ -590,7 +640,7 @@ Result<std::string> WriteManifest(const json::object& md, std::int64_t snapshot_
       {"partition-spec", json::serialize(SpecJson(spec))},
       {"partition-spec-id", std::to_string(DefaultSpecId(md))},
       {"format-version", "2"},
-      {"content", "data"},
+      {"content", content == 0 ? "data" : "deletes"},
   };
   return avro::WriteContainer(ManifestSchema(spec, columns), records, meta);
 }
@@ -618,6 +668,9 @@ Result<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes, const Ma
       e.file.partition = p->fields;
     e.file.record_count = Get(df->Get("record_count"), 0);
     e.file.size = Get(df->Get("file_size_in_bytes"), 0);
+    if (const avro::Value* ids = df->Get("equality_ids"); ids && ids->type == avro::Type::kArray) {
+      for (const auto& id : ids->items) e.file.equality_ids.push_back(static_cast<int>(id.integer));
+    }
     if (e.file.path.empty()) return BadData("manifest entry without file_path");
     out.push_back(std::move(e));
   }
@@ -685,9 +738,18 @@ Result<std::vector<ManifestFile>> ReadManifestList(std::string_view bytes) {
 json::object WithAppend(json::object md, std::int64_t snapshot_id, const std::string& manifest_list,
                         const std::vector<DataFile>& added, std::int64_t now_ms,
                         const std::string& previous_metadata) {
+  return WithCommit(std::move(md), snapshot_id, manifest_list, added, {}, "append", now_ms,
+                    previous_metadata);
+}
+
+json::object WithCommit(json::object md, std::int64_t snapshot_id, const std::string& manifest_list,
+                        const std::vector<DataFile>& added, const std::vector<DataFile>& added_deletes,
+                        const std::string& operation, std::int64_t now_ms,
+                        const std::string& previous_metadata) {
   std::optional<std::int64_t> parent = CurrentSnapshotId(md);
   std::int64_t seq = Int(md, "last-sequence-number", 0) + 1;
   std::int64_t total_records = 0, total_size = 0, total_files = 0;
+  std::int64_t total_delete_files = 0, total_position_deletes = 0, total_equality_deletes = 0;
   if (parent) {
     if (const json::object* p = FindSnapshot(md, *parent)) {
       if (const json::value* s = p->if_contains("summary"); s && s->is_object()) {
@@ -700,32 +762,52 @@ json::object WithAppend(json::object md, std::int64_t snapshot_id, const std::st
         total_records = num("total-records");
         total_size = num("total-files-size");
         total_files = num("total-data-files");
+        total_delete_files = num("total-delete-files");
+        total_position_deletes = num("total-position-deletes");
+        total_equality_deletes = num("total-equality-deletes");
       }
     }
   }
-  std::int64_t added_records = 0, added_size = 0;
+  std::int64_t added_records = 0, added_size = 0, added_position_deletes = 0, added_equality_deletes = 0;
   std::set<std::string> partitions;
-  for (const auto& f : added) {
-    added_records += f.record_count;
-    added_size += f.size;
+  auto count_partition = [&partitions](const DataFile& f) {
     std::string key;
     for (const auto& [name, v] : f.partition)
       key += name + "=" + (v.is_null() ? "null" : v.bytes + std::to_string(v.integer)) + "/";
     partitions.insert(key);
-  }
-  json::object summary{
-      {"operation", "append"},
-      {"added-data-files", std::to_string(added.size())},
-      {"added-records", std::to_string(added_records)},
-      {"added-files-size", std::to_string(added_size)},
-      {"changed-partition-count", std::to_string(partitions.size())},
-      {"total-records", std::to_string(total_records + added_records)},
-      {"total-files-size", std::to_string(total_size + added_size)},
-      {"total-data-files", std::to_string(total_files + static_cast<std::int64_t>(added.size()))},
-      {"total-delete-files", "0"},
-      {"total-position-deletes", "0"},
-      {"total-equality-deletes", "0"},
   };
+  for (const auto& f : added) {
+    added_records += f.record_count;
+    added_size += f.size;
+    count_partition(f);
+  }
+  for (const auto& f : added_deletes) {
+    (f.content == 2 ? added_equality_deletes : added_position_deletes) += f.record_count;
+    added_size += f.size;
+    count_partition(f);
+  }
+  // Spec "Snapshot summary": the added-* members appear when something was added; totals always.
+  json::object summary{{"operation", operation}};
+  if (!added.empty()) {
+    summary["added-data-files"] = std::to_string(added.size());
+    summary["added-records"] = std::to_string(added_records);
+  }
+  if (!added_deletes.empty()) {
+    summary["added-delete-files"] = std::to_string(added_deletes.size());
+    if (added_position_deletes > 0)
+      summary["added-position-deletes"] = std::to_string(added_position_deletes);
+    if (added_equality_deletes > 0)
+      summary["added-equality-deletes"] = std::to_string(added_equality_deletes);
+  }
+  summary["added-files-size"] = std::to_string(added_size);
+  summary["changed-partition-count"] = std::to_string(partitions.size());
+  summary["total-records"] = std::to_string(total_records + added_records);
+  summary["total-files-size"] = std::to_string(total_size + added_size);
+  summary["total-data-files"] = std::to_string(total_files + static_cast<std::int64_t>(added.size()));
+  summary["total-delete-files"] =
+      std::to_string(total_delete_files + static_cast<std::int64_t>(added_deletes.size()));
+  summary["total-position-deletes"] = std::to_string(total_position_deletes + added_position_deletes);
+  summary["total-equality-deletes"] = std::to_string(total_equality_deletes + added_equality_deletes);
   json::object snapshot{{"snapshot-id", snapshot_id}};
   if (parent) snapshot["parent-snapshot-id"] = *parent;
   snapshot["sequence-number"] = seq;

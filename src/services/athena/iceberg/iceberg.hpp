@@ -5,9 +5,10 @@
 //
 // What is written: format-version 2 metadata with one schema, one partition spec and the unsorted sort
 // order; data manifests whose ADDED entries inherit their sequence numbers from the manifest list; manifest
-// lists with every manifest of the parent snapshot plus the new one. What is read: any v1 or v2 table's
-// current schema, default spec, snapshots, snapshot log, manifest lists and data manifests (delete
-// manifests are reported, so the caller can refuse to read rows it would get wrong).
+// lists with every manifest of the parent snapshot plus the new ones; delete manifests of Parquet position
+// delete files (row-level DELETE / UPDATE / MERGE, merge-on-read). What is read: any v1 or v2 table's
+// current schema, default spec, snapshots, snapshot log, manifest lists, data and delete manifests
+// (position and equality delete files, with their equality field ids).
 //
 // Errors: code "ICEBERG_BAD_DATA" (malformed metadata or manifests), "NOT_SUPPORTED" (a type or transform
 // Cenote does not write).
@@ -86,6 +87,7 @@ struct DataFile {
   std::vector<std::pair<std::string, avro::Value>> partition;  // by partition field name, spec order
   std::int64_t record_count = 0;
   std::int64_t size = 0;
+  std::vector<int> equality_ids;  // equality deletes: the field ids a row is matched on
 };
 
 struct ManifestEntry {
@@ -112,9 +114,14 @@ struct ManifestFile {
   std::int64_t deleted_rows = 0;
 };
 
-// A data manifest of `files`, all ADDED by `snapshot_id` (sequence numbers inherited).
+// A manifest of `files`, all ADDED by `snapshot_id` (sequence numbers inherited): a data manifest
+// (content 0) or a delete manifest (content 1, of position or equality delete files).
 Result<std::string> WriteManifest(const json::object& md, std::int64_t snapshot_id,
-                                  const std::vector<DataFile>& files);
+                                  const std::vector<DataFile>& files, int content = 0);
+// A manifest of `entries` as given (status ADDED / EXISTING / DELETED): ADDED entries inherit their
+// sequence numbers, the others are written with theirs (a rewrite's manifests).
+Result<std::string> WriteManifestEntries(const json::object& md, const std::vector<ManifestEntry>& entries,
+                                         int content);
 // Entries with inherited snapshot ids and sequence numbers filled from `listed` (its manifest-list row).
 Result<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes, const ManifestFile& listed);
 Result<std::string> WriteManifestList(std::int64_t snapshot_id, std::optional<std::int64_t> parent_id,
@@ -123,11 +130,25 @@ Result<std::string> WriteManifestList(std::int64_t snapshot_id, std::optional<st
 // v1 lists (no content / sequence numbers) read with content 0 and sequence number 0.
 Result<std::vector<ManifestFile>> ReadManifestList(std::string_view bytes);
 
+// The metadata with `columns` as its new current schema (schema-id one past the largest, last-column-id
+// raised to the largest column id); snapshots keep the schema they were written with.
+json::object WithSchema(json::object md, const std::vector<Column>& columns);
+// Whether Iceberg allows a column of type `from` to become `to` (spec "Schema Evolution": int -> long,
+// float -> double, decimal(P,S) -> decimal(P',S) with P' >= P; the same type).
+bool CanPromote(const std::string& from, const std::string& to);
+
 // The metadata after an append commit: a new snapshot (sequence number last+1) whose summary counts the
 // added files and rows on top of the parent's totals, made current on branch main, in the snapshot log;
 // `previous_metadata` (the file this metadata replaces) joins the metadata log.
 json::object WithAppend(json::object md, std::int64_t snapshot_id, const std::string& manifest_list,
                         const std::vector<DataFile>& added, std::int64_t now_ms,
+                        const std::string& previous_metadata);
+// The same for any commit that adds data files and delete files (row-level DELETE, UPDATE, MERGE):
+// `operation` is the summary's ("append", "overwrite", "delete"); the summary counts the added delete
+// files and position / equality deletes on top of the parent's totals.
+json::object WithCommit(json::object md, std::int64_t snapshot_id, const std::string& manifest_list,
+                        const std::vector<DataFile>& added, const std::vector<DataFile>& added_deletes,
+                        const std::string& operation, std::int64_t now_ms,
                         const std::string& previous_metadata);
 
 // The transform's value in the user SQL dialect (Trino), for the engine to compute per row; the result's

@@ -1,20 +1,27 @@
 // Athena's Iceberg tables over the lake and the Glue catalog: CREATE TABLE / CTAS with table_type
 // ICEBERG, INSERT INTO (Parquet data files under <location>/data/, a manifest, a manifest list and the
-// next <location>/metadata/NNNNN-<uuid>.metadata.json), reads of the current or a past snapshot, and
-// the $snapshots / $history / $files metadata tables. A commit is the Glue table's metadata_location
-// swapped (previous_metadata_location keeps the old one) only if the table is still at the version the
-// writer read: a concurrent commit fails with ICEBERG_COMMIT_ERROR, as on Athena. Files are written
-// before the swap, so a crash leaves the table at either the old or the new snapshot.
+// next <location>/metadata/NNNNN-<uuid>.metadata.json), DELETE / UPDATE / MERGE INTO (merge-on-read:
+// position delete files), OPTIMIZE ... REWRITE DATA USING BIN_PACK and VACUUM, reads of the current or a
+// past snapshot with their delete files applied, and the $snapshots / $history / $files metadata tables. A
+// commit is the Glue table's metadata_location swapped (previous_metadata_location keeps the old one) only if
+// the table is still at the version the writer read: a concurrent commit fails with ICEBERG_COMMIT_ERROR, as
+// on Athena. Files are written before the swap, so a crash leaves the table at either the old or the new
+// snapshot.
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
 
 #include "common/clock.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
 #include "services/athena/iceberg/iceberg.hpp"
 #include "services/athena/iceberg/parquet_footer.hpp"
+#include "services/athena/iceberg/row_level.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -157,7 +164,7 @@ std::int64_t IntOf(const json::object& o, const char* key, std::int64_t fallback
   return v && v->is_int64() ? v->as_int64() : fallback;
 }
 
-// The live data files of a snapshot (none when the table has no snapshot).
+// The live files of a snapshot, data and delete files (none when the table has no snapshot).
 Result<std::vector<ice::ManifestEntry>> SnapshotFiles(
     s3::LakeAccess& lake, const json::object& md, std::optional<std::int64_t> snapshot,
     std::vector<ice::ManifestFile>* manifests_out = nullptr) {
@@ -182,16 +189,27 @@ Result<std::vector<ice::ManifestEntry>> SnapshotFiles(
     CENOTE_ASSIGN_OR_RETURN(auto entries, ice::ReadManifest(bytes, m));
     for (auto& e : entries) {
       if (e.status == 2) continue;
-      if (m.content != 0 || e.file.content != 0) {
-        return MakeError(
-            "NOT_SUPPORTED",
-            "NOT_SUPPORTED: reading Iceberg tables with delete files is not supported by Cenote yet");
-      }
+      if (m.content == 1 && e.file.content == 0) e.file.content = 1;  // a delete manifest holds deletes
       out.push_back(std::move(e));
     }
   }
   if (manifests_out) *manifests_out = std::move(manifests);
   return out;
+}
+
+// Whether two partition tuples (primitive values, by field name) are equal.
+bool SamePartition(const std::vector<std::pair<std::string, avro::Value>>& a,
+                   const std::vector<std::pair<std::string, avro::Value>>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const avro::Value& x = a[i].second;
+    const avro::Value& y = b[i].second;
+    if (a[i].first != b[i].first || x.is_null() != y.is_null()) return false;
+    if (x.is_null()) continue;
+    if (x.integer != y.integer || x.real != y.real || x.bytes != y.bytes || x.boolean != y.boolean)
+      return false;
+  }
+  return true;
 }
 
 // "2024-01-02 03:04:05[.fff][ UTC|Z|+hh:mm]" -> epoch ms.
@@ -229,6 +247,11 @@ std::optional<std::int64_t> ParseTimestampLiteral(const std::string& text) {
   }
   return *days * 86400000 + h * 3600000LL + mi * 60000LL + sec * 1000LL +
          static_cast<std::int64_t>(frac * 1000) - offset_ms;
+}
+
+// The name a position-delete query gives a partition source column (WriteIcebergFiles, content 1).
+std::string PartitionSourceName(const ice::Column& c) {
+  return QuoteName("__cenote_s" + std::to_string(c.id));
 }
 
 StatementOutcome DdlOk() {
@@ -287,7 +310,16 @@ Result<query::TableBinding> CatalogTableResolver::DescribeIceberg(const std::str
                                             AsciiLower(name) + "' does not exist");
   };
   std::string meta_table;
-  if (suffix.rfind("cenote_version_", 0) == 0) {
+  if (suffix.rfind("cenote_rowids_", 0) == 0) {
+    // A row-level statement's read of the snapshot it changes: the rows with their identities.
+    std::int64_t id = std::strtoll(suffix.substr(14).c_str(), nullptr, 10);
+    if (ice::FindSnapshot(md, id) == nullptr) return fail_not_found();
+    bound.snapshot = id;
+    b.row_ids = true;
+  } else if (suffix == "cenote_rowids") {
+    bound.snapshot.reset();  // the table has no snapshot yet: no rows
+    b.row_ids = true;
+  } else if (suffix.rfind("cenote_version_", 0) == 0) {
     std::string v = suffix.substr(15);
     std::int64_t id = std::strtoll(v.c_str(), nullptr, 10);
     if (ice::FindSnapshot(md, id) == nullptr) {
@@ -434,24 +466,80 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::IcebergFiles(const I
     return out;
   }
   CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, bound.metadata, bound.snapshot));
+  auto local_path = [&](const std::string& url) -> Result<std::string> {
+    auto u = ParseS3Url(url);
+    if (!u) return MakeError("ICEBERG_BAD_DATA", "ICEBERG_BAD_DATA: file is not in S3: " + url);
+    auto path = lake_.LocalPath(u->bucket, u->key);
+    if (!path) {
+      if (path.error().code == "NoSuchKey")
+        return MakeError("ICEBERG_MISSING_DATA", "ICEBERG_MISSING_DATA: File does not exist: " + url);
+      return std::move(path).error();
+    }
+    MutexLock lock(mu_);
+    bound_[*path] = url;
+    return path;
+  };
+  // Delete files, with what they apply to (spec "Scan Planning"): a position delete file to data files
+  // of a data sequence number at most its own, an equality delete file to those of a smaller one, both
+  // only in their partition (an unpartitioned equality delete file applies to every partition).
+  struct Deletes {
+    const ice::ManifestEntry* entry;
+    std::string local;
+    std::vector<std::string> columns;
+  };
+  std::vector<Deletes> deletes;
+  CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(bound.metadata));
   for (const auto& e : entries) {
+    if (e.file.content == 0) continue;
+    if (e.file.format != "PARQUET") {
+      return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg delete files in " + e.file.format +
+                                            " format are not supported by Cenote");
+    }
+    if (e.file.record_count == 0) continue;
+    Deletes d{&e, "", {}};
+    CENOTE_ASSIGN_OR_RETURN(d.local, local_path(e.file.path));
+    if (e.file.content == 2) {
+      for (int id : e.file.equality_ids) {
+        bool found = false;
+        for (const auto& c : columns) {
+          if (c.id == id) {
+            d.columns.push_back(AsciiLower(c.name));
+            found = true;
+          }
+        }
+        // A dropped column's deletes match no live column: Cenote cannot apply them.
+        if (!found) {
+          return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: equality delete file " + e.file.path +
+                                                " names field " + std::to_string(id) +
+                                                ", which is not in the current schema");
+        }
+      }
+      if (d.columns.empty()) continue;
+    }
+    deletes.push_back(std::move(d));
+  }
+  for (const auto& e : entries) {
+    if (e.file.content != 0) continue;
     if (e.file.format != "PARQUET") {
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg data files in " + e.file.format +
                                             " format are not supported by Cenote");
     }
     if (e.file.record_count == 0) continue;
-    auto u = ParseS3Url(e.file.path);
-    if (!u) return MakeError("ICEBERG_BAD_DATA", "ICEBERG_BAD_DATA: data file is not in S3: " + e.file.path);
-    auto path = lake_.LocalPath(u->bucket, u->key);
-    if (!path) {
-      if (path.error().code == "NoSuchKey") {
-        return MakeError("ICEBERG_MISSING_DATA", "ICEBERG_MISSING_DATA: File does not exist: " + e.file.path);
+    CENOTE_ASSIGN_OR_RETURN(auto path, local_path(e.file.path));
+    query::TableFile file{.path = path, .size = static_cast<std::uint64_t>(e.file.size), .key = e.file.path};
+    for (const auto& d : deletes) {
+      const ice::ManifestEntry& de = *d.entry;
+      if (de.file.content == 1) {
+        if (de.sequence_number < e.sequence_number || !SamePartition(de.file.partition, e.file.partition))
+          continue;
+        file.position_deletes.push_back(d.local);
+      } else {
+        if (de.sequence_number <= e.sequence_number) continue;
+        if (!de.file.partition.empty() && !SamePartition(de.file.partition, e.file.partition)) continue;
+        file.equality_deletes.push_back({d.local, d.columns});
       }
-      return std::move(path).error();
     }
-    out.push_back({*path, static_cast<std::uint64_t>(e.file.size), e.file.path});
-    MutexLock lock(mu_);
-    bound_[*path] = e.file.path;
+    out.push_back(std::move(file));
   }
   return out;
 }
@@ -669,8 +757,8 @@ Result<StatementOutcome> StatementRunner::CreateIcebergGlueTable(const std::stri
                                                                  const std::string& comment,
                                                                  json::object md) {
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
-  // The data files Cenote writes carry no Parquet field ids: readers map their columns by name (spec:
-  // "Column Projection", schema.name-mapping.default).
+  // Data files Cenote wrote before it set Parquet field ids carry none: readers map their columns by name
+  // (spec: "Column Projection", schema.name-mapping.default).
   json::array mapping;
   for (const auto& c : columns)
     mapping.push_back(json::object{{"field-id", c.id}, {"names", json::array{c.name}}});
@@ -786,6 +874,18 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
   auto glue_table = catalog_.GetTable(db, table);
   if (!glue_table) return MakeError("HIVE_METASTORE_ERROR", glue_table.error().message);
   CENOTE_ASSIGN_OR_RETURN(auto md, LoadIcebergMetadata(lake_, *glue_table));
+  CENOTE_ASSIGN_OR_RETURN(auto written, WriteIcebergFiles(md, sql, ctx, "a", 0));
+  if (written.files.empty()) return UpdateOutcome(0, written.stats);
+  CENOTE_RETURN_IF_ERROR(CommitIcebergSnapshot(db, table, std::move(*glue_table), std::move(md),
+                                               written.files, {}, "append", /*retry=*/true));
+  return UpdateOutcome(written.stats.rows, written.stats);
+}
+
+Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(const json::object& md,
+                                                                                const std::string& sql,
+                                                                                const StatementContext& ctx,
+                                                                                const std::string& tag,
+                                                                                int content) {
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
   CENOTE_ASSIGN_OR_RETURN(auto spec, ice::DefaultSpec(md));
   std::string location = Strip(ice::TableLocation(md));
@@ -793,7 +893,12 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
     return MakeError("ICEBERG_INVALID_METADATA", "ICEBERG_INVALID_METADATA: bad location");
 
   std::string select = "SELECT ";
-  for (std::size_t i = 0; i < columns.size(); ++i) select += (i > 0 ? ", " : "") + QuoteName(columns[i].name);
+  if (content == 0) {
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      select += (i > 0 ? ", " : "") + QuoteName(columns[i].name);
+  } else {
+    select += "\"file_path\", \"pos\"";
+  }
   std::vector<std::string> partition_columns;
   std::vector<const ice::Column*> sources;
   for (std::size_t i = 0; i < spec.size(); ++i) {
@@ -805,7 +910,8 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
       return MakeError("ICEBERG_INVALID_METADATA",
                        "ICEBERG_INVALID_METADATA: partition source column missing");
     }
-    CENOTE_ASSIGN_OR_RETURN(auto expr, ice::TransformSql(spec[i], *source, QuoteName(source->name)));
+    std::string value = content == 0 ? QuoteName(source->name) : PartitionSourceName(*source);
+    CENOTE_ASSIGN_OR_RETURN(auto expr, ice::TransformSql(spec[i], *source, value));
     partition_columns.push_back("__cenote_p" + std::to_string(i));
     select += ", " + expr + " AS " + QuoteName(partition_columns.back());
     sources.push_back(source);
@@ -813,7 +919,7 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
   select += " FROM (" + sql + ") AS \"_cenote_iceberg\"";
 
   std::string scratch =
-      (std::filesystem::path(options_.scratch_dir) / (ctx.query_execution_id + "-iceberg")).string();
+      (std::filesystem::path(options_.scratch_dir) / (ctx.query_execution_id + "-iceberg-" + tag)).string();
   struct Cleanup {
     std::string path;
     ~Cleanup() {
@@ -826,13 +932,21 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
   wspec.format = "PARQUET";
   wspec.compression = "SNAPPY";
   wspec.partitioned_by = partition_columns;
-  wspec.file_prefix = ctx.query_execution_id;
+  wspec.file_prefix = ctx.query_execution_id + "-" + tag;
+  // Field ids in the Parquet schema, as Iceberg writers put them (spec "Parquet": reserved ids 2147483546
+  // file_path and 2147483545 pos for position deletes).
+  if (content == 0) {
+    for (const auto& c : columns) wspec.field_ids.emplace_back(c.name, c.id);
+  } else {
+    wspec.field_ids = {{"file_path", 2147483546}, {"pos", 2147483545}};
+  }
   query::QueryContext qctx;
   qctx.database = ctx.database;
   CENOTE_ASSIGN_OR_RETURN(auto written,
                           engine_.RunSelectIntoFiles(select, qctx, resolver_, wspec, *ctx.cancel));
 
-  std::vector<ice::DataFile> data_files;
+  WrittenIcebergFiles out;
+  out.stats = written.stats;
   std::vector<query::WrittenFile> uploads;
   std::map<std::string, std::string> destinations;  // local path -> s3 URL
   for (const auto& f : written.files) {
@@ -847,39 +961,64 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
     }
     auto slash = f.relative_path.rfind('/');
     std::string file_name = slash == std::string::npos ? f.relative_path : f.relative_path.substr(slash + 1);
+    if (content == 1)
+      file_name.insert(file_name.rfind('.') == std::string::npos ? file_name.size() : file_name.rfind('.'),
+                       "-deletes");
+    df.content = content;
     df.path = location + "/data/" + folder + RandomHex(4) + "-" + file_name;
     df.record_count = rows;
     df.size = static_cast<std::int64_t>(f.size);
     destinations[f.local_path] = df.path;
     uploads.push_back(f);
-    data_files.push_back(std::move(df));
+    out.files.push_back(std::move(df));
   }
-  if (data_files.empty()) return UpdateOutcome(0, written.stats);
-  CENOTE_RETURN_IF_ERROR(
-      UploadFiles(uploads, [&](const query::WrittenFile& f) { return destinations[f.local_path]; }));
+  if (!uploads.empty()) {
+    CENOTE_RETURN_IF_ERROR(
+        UploadFiles(uploads, [&](const query::WrittenFile& f) { return destinations[f.local_path]; }));
+  }
+  return out;
+}
 
+Status StatementRunner::CommitIcebergSnapshot(const std::string& db, const std::string& table,
+                                              json::object glue_table, json::object md,
+                                              const std::vector<ice::DataFile>& data_files,
+                                              const std::vector<ice::DataFile>& delete_files,
+                                              const std::string& operation, bool retry) {
+  std::string location = Strip(ice::TableLocation(md));
   std::int64_t snapshot_id = NewSnapshotId();
-  CENOTE_ASSIGN_OR_RETURN(auto manifest, ice::WriteManifest(md, snapshot_id, data_files));
-  ice::ManifestFile added;
-  added.path = location + "/metadata/" + NewUuidV4() + "-m0.avro";
-  CENOTE_RETURN_IF_ERROR(WriteObject(lake_, added.path, manifest, "application/octet-stream"));
-  added.length = static_cast<std::int64_t>(manifest.size());
-  added.spec_id = static_cast<int>(ice::DefaultSpecId(md));
-  added.added_snapshot_id = snapshot_id;
-  added.added_files = static_cast<int>(data_files.size());
-  for (const auto& df : data_files) added.added_rows += df.record_count;
+  // The new manifests: written once, their entries inherit the sequence number of whichever snapshot
+  // lists them.
+  std::vector<ice::ManifestFile> added;
+  for (int content : {0, 1}) {
+    const auto& files = content == 0 ? data_files : delete_files;
+    if (files.empty()) continue;
+    CENOTE_ASSIGN_OR_RETURN(auto manifest, ice::WriteManifest(md, snapshot_id, files, content));
+    ice::ManifestFile m;
+    m.path = location + "/metadata/" + NewUuidV4() + "-m" + std::to_string(content) + ".avro";
+    CENOTE_RETURN_IF_ERROR(WriteObject(lake_, m.path, manifest, "application/octet-stream"));
+    m.length = static_cast<std::int64_t>(manifest.size());
+    m.spec_id = static_cast<int>(ice::DefaultSpecId(md));
+    m.content = content;
+    m.added_snapshot_id = snapshot_id;
+    m.added_files = static_cast<int>(files.size());
+    for (const auto& df : files) m.added_rows += df.record_count;
+    added.push_back(std::move(m));
+  }
 
   // An append conflicts with nothing: when another commit wins the swap, the append is applied again on top
   // of the table's new metadata (the data files and the manifest are kept; its entries inherit the new
-  // sequence number), as Iceberg's fast append retries (commit.retry.num-retries, 4 by default).
-  json::object current_glue = std::move(*glue_table);
+  // sequence number), as Iceberg's fast append retries (commit.retry.num-retries, 4 by default). Row-level
+  // changes were computed from the snapshot read: on a conflict they fail, as Athena's do.
   constexpr int kRetries = 4;
   for (int attempt = 0;; ++attempt) {
     std::optional<std::int64_t> parent = ice::CurrentSnapshotId(md);
     std::int64_t seq = IntOf(md, "last-sequence-number", 0) + 1;
-    added.sequence_number = seq;
-    added.min_sequence_number = seq;
-    std::vector<ice::ManifestFile> manifests{added};
+    std::vector<ice::ManifestFile> manifests;
+    for (auto m : added) {
+      m.sequence_number = seq;
+      m.min_sequence_number = seq;
+      manifests.push_back(std::move(m));
+    }
     if (parent) {
       if (const json::object* snap = ice::FindSnapshot(md, *parent)) {
         if (auto list = GetString(*snap, "manifest-list")) {
@@ -893,19 +1032,685 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
     std::string list_path = location + "/metadata/snap-" + std::to_string(snapshot_id) + "-" +
                             std::to_string(attempt + 1) + "-" + NewUuidV4() + ".avro";
     CENOTE_RETURN_IF_ERROR(WriteObject(lake_, list_path, list_bytes, "application/octet-stream"));
-    const json::object* params = GetObject(current_glue, "Parameters");
+    const json::object* params = GetObject(glue_table, "Parameters");
     std::string previous_md = params ? GetString(*params, "metadata_location").value_or("") : "";
-    json::object next = ice::WithAppend(md, snapshot_id, list_path, data_files, UnixNowMs(), previous_md);
-    Status committed = CommitIceberg(db, current_glue, next);
-    if (committed) break;
-    if (committed.error().code != "ICEBERG_COMMIT_ERROR" || attempt + 1 >= kRetries)
+    json::object next = ice::WithCommit(md, snapshot_id, list_path, data_files, delete_files, operation,
+                                        UnixNowMs(), previous_md);
+    Status committed = CommitIceberg(db, glue_table, next);
+    if (committed) return Status::Ok();
+    if (!retry || committed.error().code != "ICEBERG_COMMIT_ERROR" || attempt + 1 >= kRetries)
       return std::move(committed).error();
     auto reloaded = catalog_.GetTable(db, table);
     if (!reloaded || !IsIcebergTable(*reloaded)) return std::move(committed).error();
     CENOTE_ASSIGN_OR_RETURN(md, LoadIcebergMetadata(lake_, *reloaded));
-    current_glue = std::move(*reloaded);
+    glue_table = std::move(*reloaded);
   }
-  return UpdateOutcome(written.stats.rows, written.stats);
+}
+
+// ---- row-level DML (merge-on-read, as Athena engine v3 writes Iceberg v2 tables)
+
+Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const StatementContext& ctx) {
+  std::string db = s.database.empty() ? ctx.database : s.database;
+  CENOTE_ASSIGN_OR_RETURN(auto glue_table, IcebergTarget(s, ctx));
+  CENOTE_ASSIGN_OR_RETURN(auto md, LoadIcebergMetadata(lake_, glue_table));
+  CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
+  CENOTE_ASSIGN_OR_RETURN(auto spec, ice::DefaultSpec(md));
+  const std::optional<std::int64_t> snapshot = ice::CurrentSnapshotId(md);
+  // Every read of the statement is of the snapshot it changes, with row identities ("$path", "$pos").
+  const std::string pinned =
+      QuoteName(db) + "." +
+      QuoteName(s.name + (snapshot ? "$cenote_rowids_" + std::to_string(*snapshot) : "$cenote_rowids"));
+  auto column_of = [&](const std::string& name) -> const ice::Column* {
+    for (const auto& c : columns) {
+      if (AsciiLower(c.name) == AsciiLower(name)) return &c;
+    }
+    return nullptr;
+  };
+  auto unknown_column = [](const std::string& name) {
+    return MakeError("COLUMN_NOT_FOUND", "line 1:1: Column '" + name + "' cannot be resolved");
+  };
+  auto cast_to = [](const ice::Column& c, const std::string& expr) {
+    std::string cast = GlueTypeToCast(ice::GlueType(c.type));
+    return cast.empty() ? expr : "CAST(" + expr + " AS " + cast + ")";
+  };
+  // The position-delete query over `from` (naming the target as `alias`) for the rows `where` selects.
+  auto positions_sql = [&](const std::string& alias, const std::string& from, const std::string& where) {
+    std::string sql = "SELECT " + alias + ".\"$path\" AS \"file_path\", " + alias + ".\"$pos\" AS \"pos\"";
+    for (const auto& f : spec) {
+      if (const ice::Column* c = [&]() -> const ice::Column* {
+            for (const auto& col : columns)
+              if (col.id == f.source_id) return &col;
+            return nullptr;
+          }())
+        sql += ", " + alias + "." + QuoteName(c->name) + " AS " + PartitionSourceName(*c);
+    }
+    sql += " FROM " + from;
+    if (!where.empty()) sql += " WHERE " + where;
+    return sql + " ORDER BY 1, 2";
+  };
+  auto count_rows = [](const std::vector<ice::DataFile>& files) {
+    std::int64_t n = 0;
+    for (const auto& f : files) n += f.record_count;
+    return n;
+  };
+  query::QueryStats stats;
+  auto add_stats = [&stats](const query::QueryStats& more) {
+    stats.bytes_scanned += more.bytes_scanned;
+    stats.engine_ms += more.engine_ms;
+    stats.planning_ms += more.planning_ms;
+  };
+  std::vector<ice::DataFile> deletes, added;
+  std::string operation;
+  std::int64_t changed = 0;
+  const std::string self = QuoteName(s.name);
+
+  if (s.kind == StatementKind::kDelete) {
+    CENOTE_ASSIGN_OR_RETURN(auto parsed, ice::ParseDeleteStatement(s.query));
+    if (!snapshot) return UpdateOutcome(0, stats);
+    std::string where = parsed.where.empty() ? "" : "(" + parsed.where + ")";
+    CENOTE_ASSIGN_OR_RETURN(
+        auto written, WriteIcebergFiles(md, positions_sql(self, pinned + " AS " + self, where), ctx, "d", 1));
+    add_stats(written.stats);
+    deletes = std::move(written.files);
+    changed = count_rows(deletes);
+    operation = "delete";
+  } else if (s.kind == StatementKind::kUpdate) {
+    CENOTE_ASSIGN_OR_RETURN(auto parsed, ice::ParseUpdateStatement(s.query));
+    std::map<std::string, std::string> set;
+    for (const auto& a : parsed.set) {
+      if (column_of(a.column) == nullptr) return unknown_column(a.column);
+      if (!set.emplace(AsciiLower(a.column), a.expr).second) {
+        return MakeError("SYNTAX_ERROR", "line 1:1: Multiple updates of the same column: " + a.column);
+      }
+    }
+    if (!snapshot) return UpdateOutcome(0, stats);
+    std::string where = parsed.where.empty() ? "" : "(" + parsed.where + ")";
+    std::string from = pinned + " AS " + self;
+    CENOTE_ASSIGN_OR_RETURN(auto removed,
+                            WriteIcebergFiles(md, positions_sql(self, from, where), ctx, "d", 1));
+    add_stats(removed.stats);
+    deletes = std::move(removed.files);
+    changed = count_rows(deletes);
+    if (changed > 0) {
+      std::string sql = "SELECT ";
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        const auto& c = columns[i];
+        auto it = set.find(AsciiLower(c.name));
+        std::string value =
+            it == set.end() ? self + "." + QuoteName(c.name) : cast_to(c, "(" + it->second + ")");
+        sql += (i > 0 ? ", " : "") + value + " AS " + QuoteName(c.name);
+      }
+      sql += " FROM " + from + (where.empty() ? "" : " WHERE " + where);
+      CENOTE_ASSIGN_OR_RETURN(auto written, WriteIcebergFiles(md, sql, ctx, "u", 0));
+      add_stats(written.stats);
+      added = std::move(written.files);
+    }
+    operation = "overwrite";
+  } else {
+    CENOTE_ASSIGN_OR_RETURN(auto parsed, ice::ParseMergeStatement(s.query));
+    const std::string target = QuoteName(parsed.target_alias);
+    const std::string from_target = pinned + " AS " + target;
+    const std::string source =
+        parsed.source +
+        (parsed.source_alias.empty() ? "" : " AS " + QuoteName(parsed.source_alias) + parsed.source_columns);
+    const std::string on = "(" + parsed.on + ")";
+    auto condition = [](const ice::MergeClause& c) {
+      return c.condition.empty() ? std::string("true") : "(" + c.condition + ")";
+    };
+    // Matched rows: the first clause whose condition holds acts (1 delete, 2 update); none, the row stays.
+    std::string matched_action = "CASE";
+    std::string inserted_when = "CASE";
+    bool any_matched = false, any_update = false, any_insert = false;
+    for (const auto& c : parsed.clauses) {
+      for (const auto& a : c.set) {
+        if (column_of(a.column) == nullptr) return unknown_column(a.column);
+      }
+      for (const auto& name : c.insert_columns) {
+        if (column_of(name) == nullptr) return unknown_column(name);
+      }
+      if (c.action == ice::MergeClause::Action::kInsert) {
+        if (c.insert_columns.empty() && c.insert_values.size() != columns.size()) {
+          return MakeError("SYNTAX_ERROR", "line 1:1: Insert column name count does not match value count");
+        }
+        inserted_when += " WHEN " + condition(c) + " THEN 1";
+        any_insert = true;
+      } else {
+        bool update = c.action == ice::MergeClause::Action::kUpdate;
+        matched_action += " WHEN " + condition(c) + (update ? " THEN 2" : " THEN 1");
+        any_matched = true;
+        any_update = any_update || update;
+      }
+    }
+    matched_action += " ELSE 0 END";
+    inserted_when += " ELSE 0 END";
+    const std::string joined = from_target + " JOIN " + source + " ON " + on;
+    if (any_matched && snapshot) {
+      // Trino's rule: a target row may be changed by one source row only.
+      std::string check = "SELECT count(*) FROM (SELECT " + target + ".\"$path\", " + target +
+                          ".\"$pos\" FROM " + joined + " WHERE (" + matched_action +
+                          ") > 0 GROUP BY 1, 2 HAVING count(*) > 1) AS \"_cenote_multiple\"";
+      CENOTE_ASSIGN_OR_RETURN(auto counted, SelectColumn(check, ctx, "merge-check"));
+      std::string value = counted.empty() ? "" : counted[0];
+      if (!value.empty() && value != "0") {
+        return MakeError(
+            "MERGE_TARGET_ROW_MULTIPLE_MATCHES",
+            "MERGE_TARGET_ROW_MULTIPLE_MATCHES: One MERGE target table row matched more than one "
+            "source row");
+      }
+      CENOTE_ASSIGN_OR_RETURN(
+          auto removed,
+          WriteIcebergFiles(md, positions_sql(target, joined, "(" + matched_action + ") > 0"), ctx, "d", 1));
+      add_stats(removed.stats);
+      deletes = std::move(removed.files);
+      changed += count_rows(deletes);
+    }
+    std::vector<std::string> selects;
+    if (any_update && !deletes.empty()) {
+      std::string sql = "SELECT ";
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        const auto& c = columns[i];
+        const std::string current = target + "." + QuoteName(c.name);
+        std::string value = "CASE";
+        for (const auto& clause : parsed.clauses) {
+          if (clause.action == ice::MergeClause::Action::kInsert) continue;
+          std::string v = current;
+          for (const auto& a : clause.set) {
+            if (AsciiLower(a.column) == AsciiLower(c.name)) v = "(" + a.expr + ")";
+          }
+          value += " WHEN " + condition(clause) + " THEN " + v;
+        }
+        value += " ELSE " + current + " END";
+        sql += (i > 0 ? ", " : "") + cast_to(c, value) + " AS " + QuoteName(c.name);
+      }
+      sql += " FROM " + joined + " WHERE (" + matched_action + ") = 2";
+      selects.push_back(std::move(sql));
+    }
+    if (any_insert) {
+      std::string sql = "SELECT ";
+      for (std::size_t i = 0; i < columns.size(); ++i) {
+        const auto& c = columns[i];
+        std::string value = "CASE";
+        for (const auto& clause : parsed.clauses) {
+          if (clause.action != ice::MergeClause::Action::kInsert) continue;
+          std::string v = "NULL";
+          if (clause.insert_columns.empty()) {
+            v = "(" + clause.insert_values[i] + ")";
+          } else {
+            for (std::size_t j = 0; j < clause.insert_columns.size(); ++j) {
+              if (AsciiLower(clause.insert_columns[j]) == AsciiLower(c.name))
+                v = "(" + clause.insert_values[j] + ")";
+            }
+          }
+          value += " WHEN " + condition(clause) + " THEN " + v;
+        }
+        value += " END";
+        sql += (i > 0 ? ", " : "") + cast_to(c, value) + " AS " + QuoteName(c.name);
+      }
+      sql += " FROM " + source + " LEFT JOIN " + from_target + " ON " + on + " WHERE " + target +
+             ".\"$path\" IS NULL AND (" + inserted_when + ") = 1";
+      selects.push_back(std::move(sql));
+    }
+    // Updated rows are written apart from inserted ones: Athena counts a merged row once (an updated row is
+    // a position delete and a new row).
+    for (std::size_t i = 0; i < selects.size(); ++i) {
+      bool inserts = any_insert && i + 1 == selects.size();
+      CENOTE_ASSIGN_OR_RETURN(auto written, WriteIcebergFiles(md, selects[i], ctx, inserts ? "mi" : "mu", 0));
+      add_stats(written.stats);
+      if (inserts) changed += count_rows(written.files);
+      for (auto& f : written.files) added.push_back(std::move(f));
+    }
+    operation = deletes.empty() ? "append" : "overwrite";
+  }
+  if (deletes.empty() && added.empty()) return UpdateOutcome(0, stats);
+  CENOTE_RETURN_IF_ERROR(CommitIcebergSnapshot(db, s.name, std::move(glue_table), std::move(md), added,
+                                               deletes, operation, /*retry=*/false));
+  stats.rows = changed;
+  return UpdateOutcome(changed, stats);
+}
+
+// ---- maintenance
+
+namespace {
+
+// Whether delete file `d` applies to data file `data` (spec "Scan Planning").
+bool DeleteApplies(const ice::ManifestEntry& d, const ice::ManifestEntry& data) {
+  if (d.file.content == 1) {
+    return d.sequence_number >= data.sequence_number && SamePartition(d.file.partition, data.file.partition);
+  }
+  return d.sequence_number > data.sequence_number &&
+         (d.file.partition.empty() || SamePartition(d.file.partition, data.file.partition));
+}
+
+std::int64_t PropertyInt(const json::object& md, const std::string& key, std::int64_t fallback) {
+  const json::object* props = GetObject(md, "properties");
+  if (props == nullptr) return fallback;
+  for (const auto& [k, v] : *props) {
+    if (AsciiLower(k) != key || !v.is_string()) continue;
+    std::int64_t n = 0;
+    std::string text(v.as_string());
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec == std::errc() && end == text.data() + text.size() && n >= 0) return n;
+  }
+  return fallback;
+}
+
+// The rows of a one-column result CSV (header dropped, quotes removed).
+std::vector<std::string> CsvColumn(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t line_start = text.find('\n');  // past the header
+  while (line_start != std::string::npos && line_start + 1 < text.size()) {
+    std::size_t end = text.find('\n', line_start + 1);
+    std::string line =
+        text.substr(line_start + 1, end == std::string::npos ? std::string::npos : end - line_start - 1);
+    if (line.size() >= 2 && line.front() == '"' && line.back() == '"') {
+      std::string unquoted;
+      for (std::size_t i = 1; i + 1 < line.size(); ++i) {
+        unquoted += line[i];
+        if (line[i] == '"' && i + 2 < line.size() && line[i + 1] == '"') ++i;
+      }
+      line = std::move(unquoted);
+    }
+    if (!line.empty()) out.push_back(std::move(line));
+    line_start = end;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<json::object> StatementRunner::IcebergTarget(const Statement& s, const StatementContext& ctx) {
+  std::string db = s.database.empty() ? ctx.database : s.database;
+  auto glue_table = catalog_.GetTable(db, s.name);
+  if (!glue_table) {
+    if (glue_table.error().code == "EntityNotFoundException") {
+      return MakeError("TABLE_NOT_FOUND", "line 1:1: Table 'awsdatacatalog." + AsciiLower(db) + "." + s.name +
+                                              "' does not exist");
+    }
+    return MakeError("HIVE_METASTORE_ERROR", glue_table.error().message);
+  }
+  if (!IsIcebergTable(*glue_table)) return MakeError("NOT_SUPPORTED", s.unsupported_reason);
+  return glue_table;
+}
+
+Result<std::vector<std::string>> StatementRunner::SelectColumn(const std::string& sql,
+                                                               const StatementContext& ctx,
+                                                               const std::string& tag) {
+  query::QueryContext qctx;
+  qctx.database = ctx.database;
+  qctx.in_memory_result_bytes = 1 << 20;
+  std::string csv =
+      (std::filesystem::path(options_.scratch_dir) / (ctx.query_execution_id + "-" + tag + ".csv")).string();
+  auto out = engine_.RunSelect(sql, qctx, resolver_, csv, *ctx.cancel);
+  std::string text;
+  if (out && out->csv) {
+    text = std::move(*out->csv);
+  } else if (out) {
+    std::ifstream in(csv, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::error_code ec;
+  std::filesystem::remove(csv, ec);
+  if (!out) return std::move(out).error();
+  return CsvColumn(text);
+}
+
+Result<StatementOutcome> StatementRunner::OptimizeIceberg(const Statement& s, const StatementContext& ctx) {
+  std::string db = s.database.empty() ? ctx.database : s.database;
+  CENOTE_ASSIGN_OR_RETURN(auto glue_table, IcebergTarget(s, ctx));
+  CENOTE_ASSIGN_OR_RETURN(auto parsed, ice::ParseOptimizeStatement(s.query));
+  CENOTE_ASSIGN_OR_RETURN(auto md, LoadIcebergMetadata(lake_, glue_table));
+  CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
+  const std::optional<std::int64_t> snapshot = ice::CurrentSnapshotId(md);
+  if (!snapshot) return DdlOk();
+  CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, snapshot));
+  const std::string self = QuoteName(s.name);
+  const std::string pinned =
+      QuoteName(db) + "." + QuoteName(s.name + "$cenote_rowids_" + std::to_string(*snapshot));
+
+  // The files the WHERE predicate selects rows of (all, without one).
+  std::set<std::string> selected;
+  if (!parsed.where.empty()) {
+    CENOTE_ASSIGN_OR_RETURN(auto paths, SelectColumn("SELECT DISTINCT " + self + ".\"$path\" FROM " + pinned +
+                                                         " AS " + self + " WHERE (" + parsed.where + ")",
+                                                     ctx, "optimize"));
+    selected.insert(paths.begin(), paths.end());
+  }
+  // BIN_PACK: a selected data file is rewritten when deletes apply to it or it is smaller than the target
+  // size (Athena's write_target_data_file_size_bytes, 512 MiB by default); a lone small file without
+  // deletes is left alone, there is nothing to pack it with.
+  const std::int64_t target = PropertyInt(md, "write_target_data_file_size_bytes", 512ll << 20);
+  // The predicate names partitions (Athena's rule: partition columns only): every file of a partition one of
+  // whose rows it selects is a candidate, a file whose rows are all deleted included.
+  auto in_selected_partition = [&](const ice::ManifestEntry& e) {
+    for (const auto& other : entries) {
+      if (other.file.content == 0 && selected.count(other.file.path) &&
+          SamePartition(other.file.partition, e.file.partition))
+        return true;
+    }
+    return false;
+  };
+  std::set<std::string> rewrite;
+  bool any_deleted = false;
+  for (const auto& e : entries) {
+    if (e.file.content != 0) continue;
+    if (!parsed.where.empty() && !in_selected_partition(e)) continue;
+    bool deleted = false;
+    for (const auto& d : entries) deleted = deleted || (d.file.content != 0 && DeleteApplies(d, e));
+    if (deleted || e.file.size < target) rewrite.insert(e.file.path);
+    any_deleted = any_deleted || deleted;
+  }
+  if (rewrite.empty() || (rewrite.size() == 1 && !any_deleted)) return DdlOk();
+
+  std::string list;
+  for (const auto& path : rewrite) {
+    std::string quoted = "'";
+    for (char c : path) {
+      if (c == '\'') quoted += '\'';
+      quoted += c;
+    }
+    list += (list.empty() ? "" : ", ") + quoted + "'";
+  }
+  std::string sql = "SELECT ";
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    sql +=
+        (i > 0 ? ", " : "") + self + "." + QuoteName(columns[i].name) + " AS " + QuoteName(columns[i].name);
+  sql += " FROM " + pinned + " AS " + self + " WHERE " + self + ".\"$path\" IN (" + list + ")";
+  CENOTE_ASSIGN_OR_RETURN(auto written, WriteIcebergFiles(md, sql, ctx, "o", 0));
+
+  // The new snapshot's manifests, written whole: the rewritten files DELETED, the others EXISTING, the new
+  // files ADDED; a delete file that applies to no remaining data file is dropped (DELETED) too.
+  const std::int64_t snapshot_id = NewSnapshotId();
+  std::vector<ice::ManifestEntry> added_entries, data_entries, delete_entries;
+  std::int64_t records = 0, size = 0, data_files = 0, delete_files = 0, positions = 0, equalities = 0;
+  std::int64_t removed_records = 0, removed_deletes = 0;
+  for (const auto& f : written.files) {
+    records += f.record_count;
+    size += f.size;
+    ++data_files;
+    ice::ManifestEntry e;
+    e.status = 1;
+    e.snapshot_id = snapshot_id;
+    e.file = f;
+    added_entries.push_back(std::move(e));
+  }
+  for (const auto& e : entries) {
+    ice::ManifestEntry out = e;
+    bool keep = true;
+    if (e.file.content == 0) {
+      keep = !rewrite.count(e.file.path);
+      if (!keep) removed_records += e.file.record_count;
+    } else {
+      keep = false;
+      for (const auto& data : entries) {
+        keep = keep || (data.file.content == 0 && !rewrite.count(data.file.path) && DeleteApplies(e, data));
+      }
+      if (!keep) ++removed_deletes;
+    }
+    out.status = keep ? 0 : 2;
+    if (!keep) out.snapshot_id = snapshot_id;
+    if (keep) {
+      size += e.file.size;
+      if (e.file.content == 0) {
+        records += e.file.record_count;
+        ++data_files;
+      } else {
+        ++delete_files;
+        (e.file.content == 1 ? positions : equalities) += e.file.record_count;
+      }
+    }
+    (e.file.content == 0 ? data_entries : delete_entries).push_back(std::move(out));
+  }
+  std::string location = Strip(ice::TableLocation(md));
+  const std::int64_t seq = IntOf(md, "last-sequence-number", 0) + 1;
+  std::vector<ice::ManifestFile> manifests;
+  auto add_manifest = [&](const std::vector<ice::ManifestEntry>& group, int content) -> Status {
+    if (group.empty()) return Status::Ok();
+    CENOTE_ASSIGN_OR_RETURN(auto bytes, ice::WriteManifestEntries(md, group, content));
+    ice::ManifestFile m;
+    m.path = location + "/metadata/" + NewUuidV4() + "-m" + std::to_string(manifests.size()) + ".avro";
+    CENOTE_RETURN_IF_ERROR(WriteObject(lake_, m.path, bytes, "application/octet-stream"));
+    m.length = static_cast<std::int64_t>(bytes.size());
+    m.spec_id = static_cast<int>(ice::DefaultSpecId(md));
+    m.content = content;
+    m.sequence_number = seq;
+    m.min_sequence_number = seq;
+    m.added_snapshot_id = snapshot_id;
+    for (const auto& e : group) {
+      if (e.status != 1) m.min_sequence_number = std::min(m.min_sequence_number, e.sequence_number);
+      (e.status == 1 ? m.added_files : e.status == 0 ? m.existing_files : m.deleted_files) += 1;
+      (e.status == 1   ? m.added_rows
+       : e.status == 0 ? m.existing_rows
+                       : m.deleted_rows) += e.file.record_count;
+    }
+    manifests.push_back(std::move(m));
+    return Status::Ok();
+  };
+  CENOTE_RETURN_IF_ERROR(add_manifest(added_entries, 0));
+  CENOTE_RETURN_IF_ERROR(add_manifest(data_entries, 0));
+  CENOTE_RETURN_IF_ERROR(add_manifest(delete_entries, 1));
+  CENOTE_ASSIGN_OR_RETURN(auto list_bytes, ice::WriteManifestList(snapshot_id, snapshot, seq, manifests));
+  std::string list_path =
+      location + "/metadata/snap-" + std::to_string(snapshot_id) + "-1-" + NewUuidV4() + ".avro";
+  CENOTE_RETURN_IF_ERROR(WriteObject(lake_, list_path, list_bytes, "application/octet-stream"));
+  const json::object* params = GetObject(glue_table, "Parameters");
+  std::string previous_md = params ? GetString(*params, "metadata_location").value_or("") : "";
+  json::object next =
+      ice::WithCommit(md, snapshot_id, list_path, written.files, {}, "replace", UnixNowMs(), previous_md);
+  // A rewrite's totals are counted afresh from the files the snapshot keeps.
+  json::object& summary = next["snapshots"].as_array().back().as_object()["summary"].as_object();
+  summary["deleted-data-files"] = std::to_string(rewrite.size());
+  summary["deleted-records"] = std::to_string(removed_records);
+  if (removed_deletes > 0) summary["removed-delete-files"] = std::to_string(removed_deletes);
+  summary["total-records"] = std::to_string(records);
+  summary["total-files-size"] = std::to_string(size);
+  summary["total-data-files"] = std::to_string(data_files);
+  summary["total-delete-files"] = std::to_string(delete_files);
+  summary["total-position-deletes"] = std::to_string(positions);
+  summary["total-equality-deletes"] = std::to_string(equalities);
+  CENOTE_RETURN_IF_ERROR(CommitIceberg(db, glue_table, next));
+  return DdlOk();
+}
+
+Result<StatementOutcome> StatementRunner::VacuumIceberg(const Statement& s, const StatementContext& ctx) {
+  std::string db = s.database.empty() ? ctx.database : s.database;
+  CENOTE_ASSIGN_OR_RETURN(auto glue_table, IcebergTarget(s, ctx));
+  CENOTE_ASSIGN_OR_RETURN(auto md, LoadIcebergMetadata(lake_, glue_table));
+  const std::int64_t now = UnixNowMs();
+  // Athena's table properties (defaults: 5 days, 1 snapshot, 100 metadata files).
+  const std::int64_t cutoff = now - PropertyInt(md, "vacuum_max_snapshot_age_seconds", 432000) * 1000;
+  const std::int64_t min_keep = std::max<std::int64_t>(1, PropertyInt(md, "vacuum_min_snapshots_to_keep", 1));
+  const std::int64_t max_metadata = PropertyInt(md, "vacuum_max_metadata_files_to_keep", 100);
+
+  // Retained: the current snapshot and its newest ancestors up to min_keep, and every snapshot younger than
+  // the age limit.
+  std::set<std::int64_t> retained;
+  std::optional<std::int64_t> id = ice::CurrentSnapshotId(md);
+  for (std::int64_t kept = 0; id && kept < min_keep; ++kept) {
+    if (!retained.insert(*id).second) break;
+    const json::object* snap = ice::FindSnapshot(md, *id);
+    if (snap == nullptr || !snap->contains("parent-snapshot-id")) break;
+    id = IntOf(*snap, "parent-snapshot-id", -1);
+  }
+  std::vector<std::int64_t> expired;
+  json::array kept_snapshots;
+  if (const json::value* snaps = md.if_contains("snapshots"); snaps && snaps->is_array()) {
+    for (const auto& sv : snaps->as_array()) {
+      if (!sv.is_object()) continue;
+      std::int64_t sid = IntOf(sv.as_object(), "snapshot-id", -1);
+      if (retained.count(sid) || IntOf(sv.as_object(), "timestamp-ms", 0) >= cutoff) {
+        retained.insert(sid);
+        kept_snapshots.push_back(sv);
+      } else {
+        expired.push_back(sid);
+      }
+    }
+  }
+  // The files a snapshot names: its manifest list, its manifests and their live files.
+  auto reachable = [&](std::int64_t sid, std::set<std::string>& out) -> Status {
+    const json::object* snap = ice::FindSnapshot(md, sid);
+    if (snap == nullptr) return Status::Ok();
+    auto list = GetString(*snap, "manifest-list");
+    if (!list) return Status::Ok();
+    out.insert(*list);
+    CENOTE_ASSIGN_OR_RETURN(auto bytes, ReadObject(lake_, *list));
+    CENOTE_ASSIGN_OR_RETURN(auto manifests, ice::ReadManifestList(bytes));
+    for (const auto& m : manifests) {
+      out.insert(m.path);
+      CENOTE_ASSIGN_OR_RETURN(auto mbytes, ReadObject(lake_, m.path));
+      CENOTE_ASSIGN_OR_RETURN(auto listed, ice::ReadManifest(mbytes, m));
+      for (const auto& e : listed) {
+        if (e.status != 2) out.insert(e.file.path);
+      }
+    }
+    return Status::Ok();
+  };
+  std::set<std::string> keep, dropped;
+  for (std::int64_t sid : retained) CENOTE_RETURN_IF_ERROR(reachable(sid, keep));
+  // An expired snapshot's files go unless a retained one still names them; a manifest already gone (an
+  // earlier VACUUM) is no reason to fail.
+  for (std::int64_t sid : expired) (void)reachable(sid, dropped);
+
+  json::object next = md;
+  const json::value* log = md.if_contains("metadata-log");
+  const std::size_t log_size = log && log->is_array() ? log->as_array().size() : 0;
+  if (!expired.empty() || log_size + 1 > static_cast<std::size_t>(max_metadata)) {
+    next["snapshots"] = kept_snapshots;
+    json::array snapshot_log;
+    if (const json::value* sl = md.if_contains("snapshot-log"); sl && sl->is_array()) {
+      for (const auto& ev : sl->as_array()) {
+        if (ev.is_object() && retained.count(IntOf(ev.as_object(), "snapshot-id", -1)))
+          snapshot_log.push_back(ev);
+      }
+    }
+    next["snapshot-log"] = std::move(snapshot_log);
+    json::array metadata_log = log && log->is_array() ? log->as_array() : json::array{};
+    const json::object* params = GetObject(glue_table, "Parameters");
+    std::string previous = params ? GetString(*params, "metadata_location").value_or("") : "";
+    if (!previous.empty()) {
+      metadata_log.push_back(
+          json::object{{"timestamp-ms", IntOf(md, "last-updated-ms", now)}, {"metadata-file", previous}});
+    }
+    while (max_metadata > 0 && metadata_log.size() > static_cast<std::size_t>(max_metadata))
+      metadata_log.erase(metadata_log.begin());
+    next["metadata-log"] = std::move(metadata_log);
+    next["last-updated-ms"] = now;
+    CENOTE_RETURN_IF_ERROR(CommitIceberg(db, glue_table, next));
+  }
+  // The metadata files still named, the current one included.
+  auto reloaded = catalog_.GetTable(db, s.name);
+  if (!reloaded) return MakeError("HIVE_METASTORE_ERROR", reloaded.error().message);
+  if (const json::object* params = GetObject(*reloaded, "Parameters")) {
+    if (auto current = GetString(*params, "metadata_location")) keep.insert(*current);
+  }
+  if (const json::value* ml = next.if_contains("metadata-log"); ml && ml->is_array()) {
+    for (const auto& ev : ml->as_array()) {
+      if (!ev.is_object()) continue;
+      if (auto f = GetString(ev.as_object(), "metadata-file")) keep.insert(*f);
+    }
+  }
+  // Orphans: objects under the table location that no retained snapshot or metadata file names, removed when
+  // an expired snapshot named them or when they are older than the snapshot age (a newer one may belong to
+  // a commit in flight).
+  auto url = ParseS3Url(AsFolder(Strip(ice::TableLocation(next))));
+  if (!url || url->key.empty()) return DdlOk();
+  auto listed = lake_.ListObjects(url->bucket, url->key, CatalogTableResolver::kMaxFiles);
+  if (!listed)
+    return MakeError("ICEBERG_FILESYSTEM_ERROR", "ICEBERG_FILESYSTEM_ERROR: " + listed.error().message);
+  for (const auto& o : *listed) {
+    std::string object_url = "s3://" + url->bucket + "/" + o.key;
+    if (keep.count(object_url)) continue;
+    if (!dropped.count(object_url) && o.last_modified_ms >= cutoff) continue;
+    auto del = lake_.DeleteObject(url->bucket, o.key);
+    if (!del)
+      return MakeError("ICEBERG_FILESYSTEM_ERROR", "ICEBERG_FILESYSTEM_ERROR: " + del.error().message);
+  }
+  return DdlOk();
+}
+
+// ---- schema evolution
+
+Result<StatementOutcome> StatementRunner::AlterIcebergSchema(const Statement& s,
+                                                             const StatementContext& ctx) {
+  std::string db = s.database.empty() ? ctx.database : s.database;
+  CENOTE_ASSIGN_OR_RETURN(auto glue_table, IcebergTarget(s, ctx));
+  CENOTE_ASSIGN_OR_RETURN(auto md, LoadIcebergMetadata(lake_, glue_table));
+  CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
+  CENOTE_ASSIGN_OR_RETURN(auto spec, ice::DefaultSpec(md));
+  auto find = [&](const std::string& name) {
+    return std::find_if(columns.begin(), columns.end(),
+                        [&](const ice::Column& c) { return AsciiLower(c.name) == AsciiLower(name); });
+  };
+  auto missing = [&](const std::string& name) {
+    return MakeError("COLUMN_NOT_FOUND", "line 1:1: Column '" + AsciiLower(name) + "' does not exist");
+  };
+  std::int64_t next_id = IntOf(md, "last-column-id", 0);
+  std::vector<std::pair<int, std::string>> mapped;  // name mapping entries to add
+  if (s.kind == StatementKind::kAlterAddColumns) {
+    for (const auto& c : s.columns) {
+      if (find(c.name) != columns.end()) {
+        return MakeError("ALREADY_EXISTS", "line 1:1: Column '" + c.name + "' already exists");
+      }
+      CENOTE_ASSIGN_OR_RETURN(auto type, ice::IcebergType(c.type));
+      ice::Column added{.id = static_cast<int>(++next_id), .name = c.name, .type = type, .required = false};
+      mapped.emplace_back(added.id, added.name);
+      columns.push_back(std::move(added));
+    }
+  } else if (s.kind == StatementKind::kAlterDropColumn) {
+    auto it = find(s.pattern);
+    if (it == columns.end()) return missing(s.pattern);
+    for (const auto& f : spec) {
+      if (f.source_id == it->id) {
+        return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Cannot drop partition field: " + it->name);
+      }
+    }
+    if (columns.size() == 1) {
+      return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Cannot drop the only column in a table");
+    }
+    columns.erase(it);
+  } else {
+    auto it = find(s.pattern);
+    if (it == columns.end()) return missing(s.pattern);
+    const ColumnSpec& to = s.columns.at(0);
+    if (AsciiLower(to.name) != AsciiLower(it->name)) {
+      // Cenote reads Parquet columns by name: a renamed column's older files would read as NULL.
+      return MakeError(
+          "NOT_SUPPORTED",
+          "NOT_SUPPORTED: renaming Iceberg columns is not supported by Cenote (column " + it->name + ")");
+    }
+    CENOTE_ASSIGN_OR_RETURN(auto type, ice::IcebergType(to.type));
+    if (!ice::CanPromote(it->type, type)) {
+      return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Cannot change type from " + ice::GlueType(it->type) +
+                                            " to " + ice::GlueType(type));
+    }
+    it->type = type;
+  }
+  json::object next = ice::WithSchema(md, columns);
+  // New columns join the name mapping (spec "Column Projection") for readers of files without field ids.
+  json::object& props =
+      next["properties"].is_object() ? next["properties"].as_object() : next["properties"].emplace_object();
+  if (auto text = GetString(props, "schema.name-mapping.default"); text && !mapped.empty()) {
+    boost::system::error_code ec;
+    json::value mapping = json::parse(*text, ec);
+    if (!ec && mapping.is_array()) {
+      for (const auto& [id, name] : mapped)
+        mapping.as_array().push_back(json::object{{"field-id", id}, {"names", json::array{name}}});
+      props["schema.name-mapping.default"] = json::serialize(mapping);
+    }
+  }
+  const json::object* params = GetObject(glue_table, "Parameters");
+  std::string previous = params ? GetString(*params, "metadata_location").value_or("") : "";
+  const std::int64_t now = UnixNowMs();
+  if (!previous.empty()) {
+    if (!next["metadata-log"].is_array()) next["metadata-log"] = json::array{};
+    next["metadata-log"].as_array().push_back(
+        json::object{{"timestamp-ms", IntOf(md, "last-updated-ms", now)}, {"metadata-file", previous}});
+  }
+  next["last-updated-ms"] = now;
+  json::object updated = glue_table;
+  if (json::value* sd = updated.if_contains("StorageDescriptor"); sd && sd->is_object())
+    sd->as_object()["Columns"] = GlueColumnsOf(columns);
+  CENOTE_RETURN_IF_ERROR(CommitIceberg(db, updated, next));
+  return DdlOk();
 }
 
 Result<StatementOutcome> StatementRunner::DropIcebergTable(const std::string& db,

@@ -284,13 +284,30 @@ TEST(DdlParserTest, InsertInto) {
 }
 
 TEST(DdlParserTest, UnsupportedStatements) {
+  // Row-level DML parses with the reason a Hive table answers (Iceberg tables run it).
   Statement u = Parse("UPDATE t SET a = 1");
-  EXPECT_EQ(u.kind, StatementKind::kUnsupported);
+  EXPECT_EQ(u.kind, StatementKind::kUpdate);
   EXPECT_EQ(u.unsupported_reason.rfind("NOT_SUPPORTED: ", 0), 0u);
-  EXPECT_EQ(Parse("DELETE FROM t").kind, StatementKind::kUnsupported);
-  EXPECT_EQ(Parse("MERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN DELETE").kind,
-            StatementKind::kUnsupported);
+  EXPECT_EQ(Parse("DELETE FROM t").kind, StatementKind::kDelete);
+  EXPECT_EQ(Parse("MERGE INTO t USING s ON t.a = s.a WHEN MATCHED THEN DELETE").kind, StatementKind::kMerge);
   EXPECT_EQ(Parse("GRANT SELECT ON t TO u").kind, StatementKind::kUnsupported);
+  // Schema evolution (Iceberg tables).
+  Statement add = Parse("ALTER TABLE t ADD COLUMNS (a int, b string COMMENT 'x')");
+  EXPECT_EQ(add.kind, StatementKind::kAlterAddColumns);
+  ASSERT_EQ(add.columns.size(), 2u);
+  EXPECT_EQ(add.columns[1].comment, "x");
+  Statement drop = Parse("ALTER TABLE db.t DROP COLUMN a");
+  EXPECT_EQ(drop.kind, StatementKind::kAlterDropColumn);
+  EXPECT_EQ(drop.pattern, "a");
+  EXPECT_EQ(drop.database, "db");
+  Statement change = Parse("ALTER TABLE t CHANGE COLUMN a b bigint COMMENT 'c'");
+  EXPECT_EQ(change.kind, StatementKind::kAlterChangeColumn);
+  EXPECT_EQ(change.pattern, "a");
+  ASSERT_EQ(change.columns.size(), 1u);
+  EXPECT_EQ(change.columns[0].name, "b");
+  EXPECT_EQ(change.columns[0].type, "bigint");
+  EXPECT_EQ(Parse("OPTIMIZE t REWRITE DATA USING BIN_PACK").kind, StatementKind::kOptimize);
+  EXPECT_EQ(Parse("VACUUM db.t").kind, StatementKind::kVacuum);
   Statement managed = Parse("CREATE TABLE t (a int) LOCATION 's3://b/'");
   EXPECT_EQ(managed.kind, StatementKind::kCreateTable);
   EXPECT_FALSE(managed.external);

@@ -178,6 +178,138 @@ TEST_F(AthenaEngineTest, FailureReasonsShowS3UrlsNotServerPaths) {
   EXPECT_NE(r.first.find("s3://data/bad/"), std::string::npos) << r.first;
 }
 
+// Iceberg merge-on-read: DELETE, UPDATE and MERGE write position delete files that reads apply, and time
+// travel still sees the rows they removed.
+TEST_F(AthenaEngineTest, IcebergDeleteUpdateMerge) {
+  ASSERT_EQ(Run("CREATE DATABASE lake").first, "SUCCEEDED");
+  ASSERT_EQ(Run("CREATE TABLE t (id bigint, name string, region string) PARTITIONED BY (region) "
+                "LOCATION 's3://data/ice/t' TBLPROPERTIES ('table_type'='ICEBERG')")
+                .first,
+            "SUCCEEDED");
+  ASSERT_EQ(Run("INSERT INTO t VALUES (1, 'a', 'eu'), (2, 'b', 'eu'), (3, 'c', 'us'), (4, 'd', 'us')").first,
+            "SUCCEEDED");
+  auto first = Run("SELECT snapshot_id FROM \"t$snapshots\"");
+  ASSERT_EQ(first.first, "SUCCEEDED");
+  ASSERT_EQ(first.second.size(), 2u);
+  const std::string v1 = first.second[1][0];
+
+  auto del = Run("DELETE FROM t WHERE id IN (1, 3)");
+  ASSERT_EQ(del.first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, name FROM t ORDER BY id").second,
+            (Table{{"id", "name"}, {"2", "b"}, {"4", "d"}}));
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM t FOR VERSION AS OF " + v1).second, (Table{{"n"}, {"4"}}));
+  // Two position delete files (one per partition) next to the two data files.
+  EXPECT_EQ(Run("SELECT content, count(*) AS n FROM \"t$files\" GROUP BY content ORDER BY content").second,
+            (Table{{"content", "n"}, {"0", "2"}, {"1", "2"}}));
+  EXPECT_EQ(Run("SELECT operation FROM \"t$snapshots\" ORDER BY committed_at").second,
+            (Table{{"operation"}, {"append"}, {"delete"}}));
+  EXPECT_EQ(Run("DELETE FROM t WHERE id = 99").first, "SUCCEEDED");
+
+  ASSERT_EQ(Run("UPDATE t SET name = upper(name), region = 'ap' WHERE id = 2").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, name, region FROM t ORDER BY id").second,
+            (Table{{"id", "name", "region"}, {"2", "B", "ap"}, {"4", "d", "us"}}));
+  auto bad = Run("UPDATE t SET nope = 1");
+  EXPECT_NE(bad.first.find("COLUMN_NOT_FOUND"), std::string::npos) << bad.first;
+
+  ASSERT_EQ(Run("MERGE INTO t AS x USING (VALUES (2, 'bb'), (4, 'gone'), (5, 'e')) AS s(id, name) "
+                "ON x.id = s.id "
+                "WHEN MATCHED AND s.name = 'gone' THEN DELETE "
+                "WHEN MATCHED THEN UPDATE SET name = s.name "
+                "WHEN NOT MATCHED THEN INSERT (id, name, region) VALUES (s.id, s.name, 'eu')")
+                .first,
+            "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, name, region FROM t ORDER BY id").second,
+            (Table{{"id", "name", "region"}, {"2", "bb", "ap"}, {"5", "e", "eu"}}));
+  auto twice = Run("MERGE INTO t USING (VALUES (2), (2)) AS s(id) ON t.id = s.id WHEN MATCHED THEN DELETE");
+  EXPECT_NE(twice.first.find("MERGE_TARGET_ROW_MULTIPLE_MATCHES"), std::string::npos) << twice.first;
+
+  // OPTIMIZE rewrites the files with deletes and drops the delete files; the rows stay.
+  ASSERT_EQ(Run("OPTIMIZE t REWRITE DATA USING BIN_PACK").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, name, region FROM t ORDER BY id").second,
+            (Table{{"id", "name", "region"}, {"2", "bb", "ap"}, {"5", "e", "eu"}}));
+  EXPECT_EQ(Run("SELECT content, sum(record_count) AS n FROM \"t$files\" GROUP BY content").second,
+            (Table{{"content", "n"}, {"0", "2"}}));
+  EXPECT_EQ(Run("SELECT operation FROM \"t$snapshots\" ORDER BY committed_at DESC LIMIT 1").second,
+            (Table{{"operation"}, {"replace"}}));
+  // VACUUM with the default age keeps every snapshot (none is 5 days old).
+  ASSERT_EQ(Run("VACUUM t").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM t FOR VERSION AS OF " + v1).second, (Table{{"n"}, {"4"}}));
+
+  ASSERT_EQ(Run("CREATE EXTERNAL TABLE hive (a int) STORED AS PARQUET LOCATION 's3://data/hive/'").first,
+            "SUCCEEDED");
+  auto optimize_hive = Run("OPTIMIZE hive REWRITE DATA USING BIN_PACK");
+  EXPECT_NE(optimize_hive.first.find("NOT_SUPPORTED"), std::string::npos) << optimize_hive.first;
+  auto hive = Run("DELETE FROM hive WHERE a = 1");
+  EXPECT_NE(hive.first.find("NOT_SUPPORTED"), std::string::npos) << hive.first;
+}
+
+// Schema evolution: added columns read as NULL in older files, dropped ones disappear, int -> bigint and
+// float -> double promote in place; what Cenote cannot read correctly is refused.
+TEST_F(AthenaEngineTest, IcebergSchemaEvolution) {
+  ASSERT_EQ(Run("CREATE DATABASE lake").first, "SUCCEEDED");
+  ASSERT_EQ(Run("CREATE TABLE s (id int, v float) LOCATION 's3://data/ice/s' "
+                "TBLPROPERTIES ('table_type'='ICEBERG')")
+                .first,
+            "SUCCEEDED");
+  ASSERT_EQ(Run("INSERT INTO s VALUES (1, 1.5)").first, "SUCCEEDED");
+  ASSERT_EQ(Run("ALTER TABLE s ADD COLUMNS (note string, n bigint)").first, "SUCCEEDED");
+  ASSERT_EQ(Run("INSERT INTO s VALUES (2, 2.5, 'x', 7)").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, v, note, n FROM s ORDER BY id").second,
+            (Table{{"id", "v", "note", "n"}, {"1", "1.5", "<null>", "<null>"}, {"2", "2.5", "x", "7"}}));
+  ASSERT_EQ(Run("ALTER TABLE s CHANGE COLUMN id id bigint").first, "SUCCEEDED");
+  ASSERT_EQ(Run("ALTER TABLE s CHANGE v v double").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT typeof(id) AS a, typeof(v) AS b FROM s LIMIT 1").second,
+            (Table{{"a", "b"}, {"bigint", "double"}}));
+  EXPECT_EQ(Run("SELECT sum(id) AS i, sum(v) AS w FROM s").second, (Table{{"i", "w"}, {"3", "4.0"}}));
+  auto narrowing = Run("ALTER TABLE s CHANGE v v int");
+  EXPECT_NE(narrowing.first.find("NOT_SUPPORTED"), std::string::npos) << narrowing.first;
+  auto rename = Run("ALTER TABLE s CHANGE COLUMN note memo string");
+  EXPECT_NE(rename.first.find("NOT_SUPPORTED"), std::string::npos) << rename.first;
+  auto twice = Run("ALTER TABLE s ADD COLUMNS (n int)");
+  EXPECT_NE(twice.first.find("ALREADY_EXISTS"), std::string::npos) << twice.first;
+  ASSERT_EQ(Run("ALTER TABLE s DROP COLUMN note").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT * FROM s ORDER BY id").second,
+            (Table{{"id", "v", "n"}, {"1", "1.5", "<null>"}, {"2", "2.5", "7"}}));
+  auto gone = Run("ALTER TABLE s DROP COLUMN note");
+  EXPECT_NE(gone.first.find("COLUMN_NOT_FOUND"), std::string::npos) << gone.first;
+  ASSERT_EQ(Run("CREATE EXTERNAL TABLE h (a int) STORED AS PARQUET LOCATION 's3://data/h/'").first,
+            "SUCCEEDED");
+  auto hive = Run("ALTER TABLE h ADD COLUMNS (b int)");
+  EXPECT_NE(hive.first.find("NOT_SUPPORTED"), std::string::npos) << hive.first;
+}
+
+// VACUUM expires snapshots past vacuum_max_snapshot_age_seconds (the current one kept) and removes the files
+// only they named.
+TEST_F(AthenaEngineTest, IcebergVacuum) {
+  ASSERT_EQ(Run("CREATE DATABASE lake").first, "SUCCEEDED");
+  ASSERT_EQ(Run("CREATE TABLE v (id int) LOCATION 's3://data/ice/v' "
+                "TBLPROPERTIES ('table_type'='ICEBERG', 'vacuum_max_snapshot_age_seconds'='1')")
+                .first,
+            "SUCCEEDED");
+  ASSERT_EQ(Run("INSERT INTO v VALUES (1), (2)").first, "SUCCEEDED");
+  ASSERT_EQ(Run("DELETE FROM v WHERE id = 1").first, "SUCCEEDED");
+  ASSERT_EQ(Run("OPTIMIZE v REWRITE DATA USING BIN_PACK").first, "SUCCEEDED");
+  auto before = Run("SELECT snapshot_id FROM \"v$snapshots\" ORDER BY committed_at");
+  ASSERT_EQ(before.second.size(), 4u);
+  auto objects = [&] {
+    auto keys = lake_->Keys("data");
+    return std::count_if(keys.begin(), keys.end(),
+                         [](const std::string& k) { return k.rfind("ice/v/", 0) == 0; });
+  };
+  auto objects_before = objects();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_EQ(Run("VACUUM v").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM \"v$snapshots\"").second, (Table{{"n"}, {"1"}}));
+  EXPECT_EQ(Run("SELECT id FROM v").second, (Table{{"id"}, {"2"}}));
+  auto gone = Run("SELECT * FROM v FOR VERSION AS OF " + before.second[1][0]);
+  EXPECT_NE(gone.first.find("INVALID_ARGUMENT"), std::string::npos) << gone.first;
+  // Left: 5 metadata files (the current one and its metadata log), the current snapshot's manifest list and
+  // its 3 manifests (OPTIMIZE's added, rewritten data and delete manifests), 1 data file.
+  auto objects_after = objects();
+  EXPECT_LT(objects_after, objects_before);
+  EXPECT_EQ(objects_after, 5 + 1 + 3 + 1) << objects_before;
+}
+
 // Not a timed test: prints the round trip (start, poll, results) the bench measures.
 TEST_F(AthenaEngineTest, TrivialRoundTrip) {
   std::vector<double> ms;

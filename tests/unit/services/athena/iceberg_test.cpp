@@ -239,6 +239,86 @@ TEST(IcebergTest, MetadataManifestAndListRoundTrip) {
   EXPECT_FALSE(iceberg::NewMetadata("s3://b/t", "u", {{"id", "tinyint"}}, {}, {}, 0));
 }
 
+// Delete manifests and rewrites: position / equality delete files, EXISTING and DELETED entries with their
+// own sequence numbers, and the delete counts of a row-level commit's summary.
+TEST(IcebergTest, DeleteManifestsAndRowLevelSummary) {
+  auto md = iceberg::NewMetadata("s3://b/t", "u", {{"id", "bigint"}, {"name", "string"}}, {}, {}, 1000);
+  ASSERT_TRUE(md) << md.error().message;
+  iceberg::DataFile data;
+  data.path = "s3://b/t/data/a.parquet";
+  data.record_count = 10;
+  data.size = 100;
+  auto appended = iceberg::WithAppend(*md, 1, "s3://b/t/metadata/snap-1.avro", {data}, 2000, "");
+
+  iceberg::DataFile positions;
+  positions.content = 1;
+  positions.path = "s3://b/t/data/a-deletes.parquet";
+  positions.record_count = 3;
+  positions.size = 50;
+  iceberg::DataFile equality;
+  equality.content = 2;
+  equality.path = "s3://b/t/data/eq.parquet";
+  equality.record_count = 2;
+  equality.size = 40;
+  equality.equality_ids = {1, 2};
+  auto manifest = iceberg::WriteManifest(appended, 2, {positions, equality}, 1);
+  ASSERT_TRUE(manifest) << manifest.error().message;
+  auto file = avro::ReadContainer(*manifest);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->metadata["content"], "deletes");
+  iceberg::ManifestFile listed;
+  listed.content = 1;
+  listed.sequence_number = 2;
+  listed.added_snapshot_id = 2;
+  auto entries = iceberg::ReadManifest(*manifest, listed);
+  ASSERT_TRUE(entries) << entries.error().message;
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].file.content, 1);
+  EXPECT_TRUE((*entries)[0].file.equality_ids.empty());
+  EXPECT_EQ((*entries)[1].file.content, 2);
+  EXPECT_EQ((*entries)[1].file.equality_ids, (std::vector<int>{1, 2}));
+  EXPECT_EQ((*entries)[1].sequence_number, 2);
+
+  auto next = iceberg::WithCommit(appended, 2, "s3://b/t/metadata/snap-2.avro", {}, {positions, equality},
+                                  "delete", 3000, "s3://b/t/metadata/00001-x.metadata.json");
+  const auto& summary = next["snapshots"].as_array()[1].as_object().at("summary").as_object();
+  EXPECT_EQ(summary.at("operation").as_string(), "delete");
+  EXPECT_EQ(summary.at("added-delete-files").as_string(), "2");
+  EXPECT_EQ(summary.at("added-position-deletes").as_string(), "3");
+  EXPECT_EQ(summary.at("added-equality-deletes").as_string(), "2");
+  EXPECT_EQ(summary.at("total-records").as_string(), "10");
+  EXPECT_EQ(summary.at("total-data-files").as_string(), "1");
+  EXPECT_EQ(summary.at("total-delete-files").as_string(), "2");
+  EXPECT_EQ(summary.at("total-position-deletes").as_string(), "3");
+  EXPECT_FALSE(summary.contains("added-data-files"));
+  EXPECT_EQ(next["last-sequence-number"].as_int64(), 2);
+
+  // A rewrite keeps an EXISTING entry's own sequence number and marks a removed one DELETED.
+  iceberg::ManifestEntry kept;
+  kept.status = 0;
+  kept.snapshot_id = 1;
+  kept.sequence_number = 1;
+  kept.file_sequence_number = 1;
+  kept.file = data;
+  iceberg::ManifestEntry removed = kept;
+  removed.status = 2;
+  removed.snapshot_id = 3;
+  removed.file.path = "s3://b/t/data/b.parquet";
+  auto rewritten = iceberg::WriteManifestEntries(next, {kept, removed}, 0);
+  ASSERT_TRUE(rewritten) << rewritten.error().message;
+  listed.content = 0;
+  listed.sequence_number = 3;
+  listed.added_snapshot_id = 3;
+  auto back = iceberg::ReadManifest(*rewritten, listed);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].status, 0);
+  EXPECT_EQ((*back)[0].sequence_number, 1);  // its own, not the manifest's 3
+  EXPECT_EQ((*back)[0].snapshot_id, 1);
+  EXPECT_EQ((*back)[1].status, 2);
+  EXPECT_EQ((*back)[1].snapshot_id, 3);
+}
+
 TEST(IcebergTest, TimeTravelRewrite) {
   auto r = RewriteTimeTravel("SELECT * FROM db.t FOR VERSION AS OF 123 WHERE x = 'FOR VERSION AS OF 1'", 0);
   ASSERT_TRUE(r);

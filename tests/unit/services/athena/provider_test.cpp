@@ -980,7 +980,9 @@ TEST_F(AthenaTest, MalformedAndUnsupportedStatementsFail) {
   json::object bad = Failed("CREATE EXTERNAL TABLE t (a int");
   EXPECT_EQ(Reason(bad).rfind("FAILED: ParseException line 1:", 0), 0u) << Reason(bad);
   json::object upd = Failed("UPDATE t SET a = 1");
-  EXPECT_EQ(Reason(upd).rfind("NOT_SUPPORTED: ", 0), 0u) << Reason(upd);
+  EXPECT_EQ(Reason(upd).rfind("TABLE_NOT_FOUND: ", 0), 0u) << Reason(upd);
+  json::object grant = Failed("GRANT SELECT ON t TO u");
+  EXPECT_EQ(Reason(grant).rfind("NOT_SUPPORTED: ", 0), 0u) << Reason(grant);
   json::object managed = Failed("CREATE TABLE t (a int)");
   EXPECT_NE(Reason(managed).find("external"), std::string::npos);
 }
