@@ -566,6 +566,7 @@ http::HttpResponse FunctionUrlStreamedResponse(std::shared_ptr<InvocationStream>
     first = head.substr(at + kDelimiter.size());
   } else {
     r.headers.Set("Content-Type", type);
+    first = stream->Take(over);  // the status waits for the first bytes (or an error before any)
   }
   if (over && first.empty()) {
     const Result<InvokeOutcome>& outcome = stream->outcome();

@@ -224,6 +224,24 @@ class ProvisionedConcurrency(unittest.TestCase):
         self.assertEqual(got["AvailableProvisionedConcurrentExecutions"], 2)
         self.assertEqual(got["AllocatedProvisionedConcurrentExecutions"], 2)
 
+        # Each environment's init is logged when it starts, before any invocation: its own stream, INIT_START.
+        logs = harness.boto3_client(SERVER, "logs")
+        deadline, starts = time.time() + 20, []
+        while time.time() < deadline and len(starts) < 2:
+            try:
+                streams = logs.describe_log_streams(logGroupName="/aws/lambda/" + name)["logStreams"]
+            except logs.exceptions.ResourceNotFoundException:
+                streams = []
+            starts = []
+            for st in streams:
+                events = logs.get_log_events(logGroupName="/aws/lambda/" + name, logStreamName=st["logStreamName"],
+                                             startFromHead=True)["events"]
+                if events and events[0]["message"].startswith("INIT_START Runtime Version: python3.11"):
+                    starts.append(st["logStreamName"])
+            time.sleep(0.2)
+        self.assertEqual(len(starts), 2)
+        self.assertTrue(all(f"/[{version}]" in s for s in starts), starts)
+
         # The same version again (through the version itself): one config per version.
         self.assertEqual(harness.error_of(lam().put_provisioned_concurrency_config, FunctionName=name,
                                           Qualifier=version, ProvisionedConcurrentExecutions=1)[1],
