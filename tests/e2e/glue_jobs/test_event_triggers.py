@@ -173,7 +173,7 @@ class EventTriggers(unittest.TestCase):
         # Not in any SDK: the JSON 1.1 call signed by hand with botocore's signer.
         creds = glue()._request_signer._credentials
         request = botocore.awsrequest.AWSRequest(
-            method="POST", url=SERVER.endpoint + "/", data=json.dumps({"Name": "on-upload", "EventId": "x"}),
+            method="POST", url=SERVER.endpoint + "/", data=json.dumps({"Name": "on-upload", "EventId": "x"}).encode(),
             headers={"X-Amz-Target": "AWSGlue.NotifyEvent", "Content-Type": "application/x-amz-json-1.1"})
         botocore.auth.SigV4Auth(creds, "glue", SERVER.region).add_auth(request)
         prepared = request.prepare()
