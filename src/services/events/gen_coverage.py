@@ -50,8 +50,10 @@ SERVICE_EVENTS = [
     "themselves (`<service>.amazonaws.com`, allowed without a bus policy; `aws.*` sources are refused from other "
     "callers). Wired today: Glue crawlers (`aws.glue`, `Glue Crawler State Change`: Started, Succeeded, Failed, "
     "with AWS's detail fields) and Athena (`aws.athena`, `Athena Query State Change`: QUEUED, RUNNING, SUCCEEDED, "
-    "FAILED, CANCELLED with previousState and sequenceNumber). The entry point's shape is in "
-    "src/services/events/events_provider.hpp; S3 (`Object Created` / `Object Deleted`) is not wired yet.",
+    "FAILED, CANCELLED with previousState and sequenceNumber), S3 for buckets with EventBridge notifications "
+    "enabled (`aws.s3`: Object Created, Object Deleted, Object Tags Added/Deleted, Object ACL Updated, Object "
+    "Restore Initiated/Completed/Expired), Glue jobs (`Glue Job State Change`) and Step Functions executions. "
+    "The entry point's shape is in src/services/events/events_provider.hpp.",
 ]
 
 DELIVERY = [
