@@ -335,7 +335,7 @@ TEST(Validate, EveryModelPatternCompiles) {
     ASSERT_TRUE(service->LoadConstraints().ok()) << service->uid();
     for (const model::Operation* op : service->operations()) walk(op->input);
   }
-  EXPECT_GT(patterns.size(), 250u);
+  EXPECT_GE(patterns.size(), 250u);  // Glue's SchemaDefinition pattern is relaxed by the overlay
   std::vector<std::string> failed;
   for (const std::string& p : patterns) {
     auto re = JavaRegex::Compile(p);
