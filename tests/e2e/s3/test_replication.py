@@ -249,7 +249,10 @@ class ReplicationCrashTest(unittest.TestCase):
             server.restart(crash=True)
             c = harness.boto3_client(server, "s3")
             for k in keys:
-                wait_status(c, src, k, "COMPLETED", timeout_s=30)
+                try:
+                    wait_status(c, src, k, "COMPLETED", timeout_s=30)
+                except AssertionError as e:  # the server's reason is in its log ("s3 replication: ... failed")
+                    raise AssertionError(f"{e}\nserver log:\n{server.log_tail(60)}") from None
                 self.assertEqual(k.encode(), c.get_object(Bucket=dest, Key=k)["Body"].read())
         finally:
             server.close()
