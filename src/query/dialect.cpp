@@ -9,6 +9,7 @@
 
 #include "query/dialect_datetime.hpp"
 #include "query/dialect_functions.hpp"
+#include "query/dialect_nodes.hpp"
 #include "query/statement.hpp"
 
 namespace cenote::query::internal {
@@ -473,11 +474,6 @@ const std::vector<std::string> kMacros = {
     "strpos(__cenote_p, kv) + length(kv)))))",
 };
 
-json::array* Children(json::object& fn) {
-  json::value* c = fn.if_contains("children");
-  return c != nullptr && c->is_array() ? &c->get_array() : nullptr;
-}
-
 // The string of a VARCHAR constant argument, or nullptr.
 json::string* ConstantString(json::value& arg) {
   json::object* o = arg.if_object();
@@ -491,8 +487,6 @@ json::string* ConstantString(json::value& arg) {
   json::value* v = value->get_object().if_contains("value");
   return v != nullptr && v->is_string() ? &v->get_string() : nullptr;
 }
-
-Error NotSupported(const std::string& what) { return MakeError(kNotSupported, "NOT_SUPPORTED: " + what); }
 
 // Trino's regexp_replace replacement uses $1 for groups and replaces every match.
 std::string ConvertReplacement(const std::string& r) {
@@ -624,23 +618,6 @@ json::object FunctionLike(const json::object& like, std::string_view name, json:
   f["alias"] = "";
   f["children"] = std::move(children);
   return f;
-}
-
-// A function call node with nothing but its name and arguments.
-json::object NewFunction(std::string_view name, json::array children) {
-  return json::object{{"class", "FUNCTION"},
-                      {"type", "FUNCTION"},
-                      {"alias", ""},
-                      {"query_location", 0},
-                      {"function_name", json::string(name)},
-                      {"schema", ""},
-                      {"children", std::move(children)},
-                      {"filter", nullptr},
-                      {"order_bys", json::object{{"type", "ORDER_MODIFIER"}, {"orders", json::array{}}}},
-                      {"distinct", false},
-                      {"is_operator", false},
-                      {"export_state", false},
-                      {"catalog", ""}};
 }
 
 json::object ColumnRef(std::initializer_list<std::string_view> names, std::string_view alias = "") {

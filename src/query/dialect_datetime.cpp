@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "query/dialect_nodes.hpp"
 #include "query/statement.hpp"
 
 namespace cenote::query::internal {
@@ -259,11 +260,6 @@ const std::vector<std::string> kMacros = {
 #undef CENOTE_ZONED
 #undef CENOTE_ZONED_NS
 
-json::array* Args(json::object& fn) {
-  json::value* c = fn.if_contains("children");
-  return c != nullptr && c->is_array() ? &c->get_array() : nullptr;
-}
-
 // The text of a VARCHAR constant, or nullptr.
 const json::string* ConstantText(const json::value& arg) {
   const json::object* o = arg.if_object();
@@ -290,27 +286,11 @@ json::value Text(const std::string& s) {
                              {"value", s}}}};
 }
 
-json::object Call(std::string_view name, json::array children) {
-  return json::object{{"class", "FUNCTION"},
-                      {"type", "FUNCTION"},
-                      {"alias", ""},
-                      {"query_location", 0},
-                      {"function_name", json::string(name)},
-                      {"schema", ""},
-                      {"children", std::move(children)},
-                      {"filter", nullptr},
-                      {"order_bys", json::object{{"type", "ORDER_MODIFIER"}, {"orders", json::array{}}}},
-                      {"distinct", false},
-                      {"is_operator", false},
-                      {"export_state", false},
-                      {"catalog", ""}};
-}
-
 // Turns fn into a call of the macro `name` over `children`, keeping its alias and position.
 void Become(json::object& fn, std::string_view name, json::array children) {
   json::value alias = fn.contains("alias") ? fn["alias"] : json::value("");
   json::value location = fn.contains("query_location") ? fn["query_location"] : json::value(0);
-  fn = Call(name, std::move(children));
+  fn = NewFunction(name, std::move(children));
   fn["alias"] = std::move(alias);
   fn["query_location"] = std::move(location);
 }
@@ -321,7 +301,7 @@ void Wrap(json::value& arg, std::string_view name) {
       o != nullptr && StringField(*o, "class") == "FUNCTION" && StringField(*o, "function_name") == name)
     return;
   json::value inner = std::move(arg);
-  arg = Call(name, json::array{std::move(inner)});
+  arg = NewFunction(name, json::array{std::move(inner)});
 }
 
 Error TimeZoneNotSupported(const std::string& zone) {
@@ -631,7 +611,7 @@ Status RewriteDatetimeFunction(json::object& fn, bool in_lambda, bool& done) {
   const std::string raw_name = Lower(StringField(fn, "function_name"));
   const std::string schema = Lower(StringField(fn, "schema"));
   if (!schema.empty() && schema != "main") return Status::Ok();
-  json::array* args = Args(fn);
+  json::array* args = Children(fn);
   if (args == nullptr) return Status::Ok();
   const std::size_t argc = args->size();
   const json::value* op = fn.if_contains("is_operator");
@@ -690,7 +670,7 @@ Status RewriteDatetimeFunction(json::object& fn, bool in_lambda, bool& done) {
         Become(fn, instant, json::array{std::move(x)});
       } else {
         Become(fn, "__cenote_tz_make",
-               json::array{Call(instant, json::array{std::move(x)}), Text(normalized)});
+               json::array{NewFunction(instant, json::array{std::move(x)}), Text(normalized)});
       }
     } else {
       const bool zoned = Zoned(x);  // before x moves into the call
@@ -782,8 +762,9 @@ Status RewriteDatetimeFunction(json::object& fn, bool in_lambda, bool& done) {
       if (normalized == "UTC") {
         Become(fn, "__cenote_from_unixtime", json::array{std::move(x)});
       } else {
-        Become(fn, "__cenote_tz_make",
-               json::array{Call("__cenote_from_unixtime", json::array{std::move(x)}), Text(normalized)});
+        Become(
+            fn, "__cenote_tz_make",
+            json::array{NewFunction("__cenote_from_unixtime", json::array{std::move(x)}), Text(normalized)});
       }
     } else {
       Become(fn, "__cenote_from_unixtime_zone", json::array{std::move((*args)[0]), std::move((*args)[1])});
@@ -903,7 +884,7 @@ Result<bool> RewriteDatetimeCast(json::value& v, bool in_lambda) {
   } else if (id == "VARCHAR") {
     Wrap(*child, "__cenote_tz_varchar");
   } else if (id == "TIMESTAMP WITH TIME ZONE" && !try_cast) {
-    json::object fn = Call("__cenote_tz_cast", json::array{std::move(*child)});
+    json::object fn = NewFunction("__cenote_tz_cast", json::array{std::move(*child)});
     fn["alias"] = cast["alias"];
     v = std::move(fn);
     return true;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "query/dialect_nodes.hpp"
 #include "query/statement.hpp"
 
 namespace cenote::query::internal {
@@ -247,29 +248,6 @@ const std::vector<std::string> kMacros = {
     "lambda __cenote_p, __cenote_i: __cenote_p || coalesce(replacements[__cenote_i], '')), '')",
 };
 
-json::array* Children(json::object& fn) {
-  json::value* c = fn.if_contains("children");
-  return c != nullptr && c->is_array() ? &c->get_array() : nullptr;
-}
-
-Error NotSupported(const std::string& what) { return MakeError(kNotSupported, "NOT_SUPPORTED: " + what); }
-
-json::object Call(std::string_view name, json::array args) {
-  return json::object{{"class", "FUNCTION"},
-                      {"type", "FUNCTION"},
-                      {"alias", ""},
-                      {"query_location", 0},
-                      {"function_name", json::string(name)},
-                      {"schema", ""},
-                      {"children", std::move(args)},
-                      {"filter", nullptr},
-                      {"order_bys", json::object{{"type", "ORDER_MODIFIER"}, {"orders", json::array{}}}},
-                      {"distinct", false},
-                      {"is_operator", false},
-                      {"export_state", false},
-                      {"catalog", ""}};
-}
-
 json::object Column(std::string_view name) {
   return json::object{{"class", "COLUMN_REF"},
                       {"type", "COLUMN_REF"},
@@ -385,16 +363,18 @@ Status RewriteArraySort(json::object& fn) {
     return NotSupported("array_sort needs a comparator of two parameters, (x, y) -> ...");
   const json::value array = args[0];
   json::value c = args[1].get_object()["expr"];
-  Substitute(c, {{params[0], Call("array_extract", json::array{array, Column("__cenote_sj")})},
-                 {params[1], Call("array_extract", json::array{array, Column("__cenote_si")})}});
-  json::object before =
-      Call("__cenote_sorts_before", json::array{std::move(c), Column("__cenote_sj"), Column("__cenote_si")});
+  Substitute(c, {{params[0], NewFunction("array_extract", json::array{array, Column("__cenote_sj")})},
+                 {params[1], NewFunction("array_extract", json::array{array, Column("__cenote_si")})}});
+  json::object before = NewFunction("__cenote_sorts_before",
+                                    json::array{std::move(c), Column("__cenote_sj"), Column("__cenote_si")});
   json::object count =
-      Call("len", json::array{Call("list_filter", json::array{Call("__cenote_positions", json::array{array}),
-                                                              Lambda("__cenote_sj", std::move(before))})});
-  json::object ranks = Call("list_transform", json::array{Call("__cenote_positions", json::array{array}),
-                                                          Lambda("__cenote_si", std::move(count))});
-  KeepAlias(fn, Call("__cenote_order_by_ranks", json::array{array, std::move(ranks)}));
+      NewFunction("len", json::array{NewFunction(
+                             "list_filter", json::array{NewFunction("__cenote_positions", json::array{array}),
+                                                        Lambda("__cenote_sj", std::move(before))})});
+  json::object ranks =
+      NewFunction("list_transform", json::array{NewFunction("__cenote_positions", json::array{array}),
+                                                Lambda("__cenote_si", std::move(count))});
+  KeepAlias(fn, NewFunction("__cenote_order_by_ranks", json::array{array, std::move(ranks)}));
   return Status::Ok();
 }
 
@@ -438,18 +418,20 @@ Status RewriteRegexpReplaceLambda(json::object& fn) {
   const json::value s = args[0], p = args[1];
   json::array group_values;
   for (int g = 1; g <= groups; ++g) {
-    group_values.push_back(Call(
-        "array_extract", json::array{Call("regexp_extract_all", json::array{s, p, Constant("INTEGER", g)}),
-                                     Column("__cenote_rk")}));
+    group_values.push_back(
+        NewFunction("array_extract",
+                    json::array{NewFunction("regexp_extract_all", json::array{s, p, Constant("INTEGER", g)}),
+                                Column("__cenote_rk")}));
   }
   json::value body = args[2].get_object()["expr"];
-  Substitute(body, {{params[0], Call("list_value", std::move(group_values))}});
-  json::object matches = Call("regexp_extract_all", json::array{s, p});
-  json::object replacements =
-      Call("list_transform", json::array{Call("__cenote_positions", json::array{std::move(matches)}),
-                                         Lambda("__cenote_rk", std::move(body))});
-  KeepAlias(fn, Call("__cenote_regexp_join",
-                     json::array{Call("regexp_split_to_array", json::array{s, p}), std::move(replacements)}));
+  Substitute(body, {{params[0], NewFunction("list_value", std::move(group_values))}});
+  json::object matches = NewFunction("regexp_extract_all", json::array{s, p});
+  json::object replacements = NewFunction(
+      "list_transform", json::array{NewFunction("__cenote_positions", json::array{std::move(matches)}),
+                                    Lambda("__cenote_rk", std::move(body))});
+  KeepAlias(fn, NewFunction("__cenote_regexp_join",
+                            json::array{NewFunction("regexp_split_to_array", json::array{s, p}),
+                                        std::move(replacements)}));
   return Status::Ok();
 }
 
@@ -528,8 +510,8 @@ void RowFieldsByPosition(json::object& cast, json::value& child) {
     if (name == nullptr || !name->is_string() || name->get_string().empty()) return;
     names.push_back(Constant("VARCHAR", name->get_string()));
   }
-  json::value wrapped =
-      Call("__cenote_json_row_object", json::array{std::move(child), Call("list_value", std::move(names))});
+  json::value wrapped = NewFunction(
+      "__cenote_json_row_object", json::array{std::move(child), NewFunction("list_value", std::move(names))});
   child = std::move(wrapped);
 }
 
@@ -561,10 +543,10 @@ Result<bool> RewriteFunctionCall(json::object& fn, const std::string& name) {
     // format(fmt, a, ...) -> __cenote_java_format(fmt, [tagged a, ...]) (trino_functions_format.cpp).
     json::array tagged;
     for (std::size_t i = 1; i < argc; ++i)
-      tagged.push_back(Call("__cenote_format_arg", json::array{(*args)[i]}));
+      tagged.push_back(NewFunction("__cenote_format_arg", json::array{(*args)[i]}));
     json::array call_args{(*args)[0]};
-    if (argc > 1) call_args.push_back(Call("list_value", std::move(tagged)));
-    KeepAlias(fn, Call("__cenote_java_format", std::move(call_args)));
+    if (argc > 1) call_args.push_back(NewFunction("list_value", std::move(tagged)));
+    KeepAlias(fn, NewFunction("__cenote_java_format", std::move(call_args)));
     return true;
   }
   if (name == "typeof" && argc == 1) {
@@ -620,7 +602,7 @@ Status ReduceAggAsReduce(json::object& fn) {
   std::vector<std::string> combine = LambdaParams(args[3]);
   if (LambdaParams(args[2]).size() != 2 || combine.size() != 2)
     return NotSupported("reduce_agg needs input and combine functions of two parameters, (a, b) -> ...");
-  json::object values = Call("list", json::array{std::move(args[0])});
+  json::object values = NewFunction("list", json::array{std::move(args[0])});
   args[0] = std::move(values);
   args[3] = Lambda("__cenote_state", Column("__cenote_state"));
   fn["function_name"] = "reduce";
@@ -641,7 +623,7 @@ bool RewriteCastOfJson(json::value& v) {
   const json::value* try_cast = cast.if_contains("try_cast");
   if (target != "VARCHAR" || (try_cast != nullptr && try_cast->is_bool() && try_cast->get_bool()))
     return false;
-  json::object call = Call("__cenote_json_to_varchar", json::array{std::move(*child)});
+  json::object call = NewFunction("__cenote_json_to_varchar", json::array{std::move(*child)});
   call["alias"] = cast["alias"];
   v = std::move(call);
   return true;
