@@ -68,6 +68,20 @@ void BackgroundTask::Stop() { state_->Stop(); }
 
 const std::string& BackgroundTask::name() const { return state_->name; }
 
+namespace {
+
+// Starts the thread of `state` (a task stopped meanwhile returns at once). The thread holds the state too: it
+// outlives every handle until the thread ends. Assigned under `join_mu`: a Stop() may be joining.
+void Launch(const std::shared_ptr<BackgroundTask::State>& state) {
+  std::lock_guard<std::mutex> join_lock(state->join_mu);
+  state->thread = std::thread([state] {
+    SetThreadName(state->name);
+    state->Run();
+  });
+}
+
+}  // namespace
+
 BackgroundTasks::~BackgroundTasks() { StopAll(); }
 
 std::unique_ptr<BackgroundTask> BackgroundTasks::Start(std::string name, BackgroundTask::Body body,
@@ -83,14 +97,26 @@ std::unique_ptr<BackgroundTask> BackgroundTasks::Start(std::string name, Backgro
     MutexLock state_lock(state->mu);
     state->stopping = true;  // never runs
   } else {
-    // The thread holds the state too: it outlives every handle until the thread ends.
-    state->thread = std::thread([state] {
-      SetThreadName(state->name);
-      state->Run();
-    });
+    if (held_) {
+      held_tasks_.push_back(state);
+    } else {
+      Launch(state);
+    }
     tasks_.push_back(state);
   }
   return std::unique_ptr<BackgroundTask>(new BackgroundTask(std::move(state)));
+}
+
+void BackgroundTasks::Hold() {
+  MutexLock lock(mu_);
+  held_ = true;
+}
+
+void BackgroundTasks::Release() {
+  MutexLock lock(mu_);
+  held_ = false;
+  for (const auto& state : held_tasks_) Launch(state);
+  held_tasks_.clear();
 }
 
 std::unique_ptr<BackgroundTask> BackgroundTasks::Every(std::string name, std::chrono::milliseconds interval,
@@ -111,6 +137,7 @@ void BackgroundTasks::StopAll() {
     MutexLock lock(mu_);
     stopped_ = true;
     tasks.swap(tasks_);
+    held_tasks_.clear();  // never started: Stop() only marks them stopping
   }
   for (auto it = tasks.rbegin(); it != tasks.rend(); ++it) (*it)->Stop();
 }

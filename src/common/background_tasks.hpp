@@ -71,6 +71,13 @@ class BackgroundTasks {
   std::unique_ptr<BackgroundTask> Every(std::string name, std::chrono::milliseconds interval,
                                         std::function<void()> round);
 
+  // Holds the tasks started from now on: their threads start (and their first delays begin) at Release().
+  // The platform holds the tasks while the services register, so that no task's first round (work a
+  // previous run left, say) runs before every service is registered and the authorizer is bound: a call it
+  // makes then would fail for want of a service or a policy source, not on its merits.
+  void Hold();
+  void Release();
+
   // Stops every task still running, newest first. Later Start()s are refused (they return a task that
   // never runs), so nothing starts during shutdown.
   void StopAll();
@@ -82,6 +89,8 @@ class BackgroundTasks {
   mutable Mutex mu_;
   std::vector<std::shared_ptr<BackgroundTask::State>> tasks_ GUARDED_BY(mu_);
   bool stopped_ GUARDED_BY(mu_) = false;
+  bool held_ GUARDED_BY(mu_) = false;
+  std::vector<std::shared_ptr<BackgroundTask::State>> held_tasks_ GUARDED_BY(mu_);  // to start at Release()
 };
 
 }  // namespace cenote

@@ -129,6 +129,7 @@ int Serve(const ServeConfig& config) {
 
   // The services, from the one list, in its order.
   BackgroundTasks tasks;
+  tasks.Hold();  // released once every service is registered and the authorizer bound (below)
   services::ServiceDeps deps(
       AccountId(), config.region, config.data_dir, scratch, **metadata, &reserve, pipeline, tasks,
       [&pipeline](std::unique_ptr<aws::Provider> provider) { pipeline.Register(std::move(provider)); },
@@ -179,6 +180,9 @@ int Serve(const ServeConfig& config) {
   if (std::string migrated = (*metadata)->TakeMigrationSummary(); !migrated.empty()) {
     spdlog::info("metadata store: migrated {}", migrated);
   }
+  // What a previous run left (queued replications, executions waiting, deliveries) resumes now, with every
+  // service and policy source in place.
+  tasks.Release();
 
   http::ServerOptions server_options;
   server_options.host = config.host;

@@ -56,6 +56,60 @@ TEST(BackgroundTasks, UntilWokenRunsOncePerWake) {
   EXPECT_TRUE(Eventually([&] { return rounds.load() == 2; }));
 }
 
+TEST(BackgroundTasks, HeldTasksRunOnlyAfterRelease) {
+  BackgroundTasks tasks;
+  tasks.Hold();
+  std::atomic<int> rounds{0};
+  auto held = tasks.Start(
+      "held",
+      [&] {
+        ++rounds;
+        return BackgroundTask::kUntilWoken;
+      },
+      0ms);
+  held->Wake();  // a wake while held counts once the task runs
+  auto stopped = tasks.Start(
+      "stopped-while-held",
+      [&] {
+        rounds += 100;
+        return BackgroundTask::kStop;
+      },
+      0ms);
+  stopped->Stop();  // never started: stopping it neither blocks nor runs it
+  std::this_thread::sleep_for(30ms);
+  EXPECT_EQ(rounds.load(), 0);
+  tasks.Release();
+  EXPECT_TRUE(Eventually([&] { return rounds.load() == 1; }));
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(rounds.load(), 1);
+  // Started after the release: runs at once.
+  auto later = tasks.Start(
+      "later",
+      [&] {
+        rounds += 10;
+        return BackgroundTask::kStop;
+      },
+      0ms);
+  EXPECT_TRUE(Eventually([&] { return rounds.load() == 11; }));
+}
+
+TEST(BackgroundTasks, StopAllEndsTasksStillHeld) {
+  BackgroundTasks tasks;
+  tasks.Hold();
+  std::atomic<int> rounds{0};
+  auto task = tasks.Start(
+      "held",
+      [&] {
+        ++rounds;
+        return BackgroundTask::kStop;
+      },
+      0ms);
+  tasks.StopAll();
+  tasks.Release();
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(rounds.load(), 0);
+}
+
 TEST(BackgroundTasks, WakeShortensALongDelay) {
   BackgroundTasks tasks;
   std::atomic<int> rounds{0};
