@@ -484,7 +484,7 @@ Result<std::string> TransformSql(const PartitionField& f, const Column& source, 
       return MakeError("INVALID_TABLE_PROPERTY",
                        "Invalid partition field: hour(" + source.name + ") on a date");
     }
-    return "CAST(floor(epoch_us(" + c + ") / 3600000000) AS BIGINT)";
+    return "CAST(floor(epoch_us(" + c + ") / 3600000000.0) AS BIGINT)";
   }
   if (f.transform.rfind("truncate[", 0) == 0) {
     std::string w = f.transform.substr(9, f.transform.size() - 10);

@@ -402,6 +402,18 @@ TEST_F(AthenaEngineTest, IcebergBucketPartitioningAndPruning) {
                     ", a_bucket=" + b16(-500754589) + ", ts_bucket=" + b16(-2047944441) + "}"}}));
   EXPECT_EQ(Run("SELECT s FROM t2 WHERE d = DATE '2017-11-16' AND a = 14.20").second,
             (Table{{"s"}, {"iceberg"}}));
+  // hour(ts): whole hours since the epoch, floored before it (the writer computes it in the engine).
+  ASSERT_EQ(Run("CREATE TABLE h (ts timestamp) PARTITIONED BY (hour(ts)) LOCATION 's3://data/ice/h' "
+                "TBLPROPERTIES ('table_type'='ICEBERG')")
+                .first,
+            "SUCCEEDED");
+  ASSERT_EQ(
+      Run("INSERT INTO h VALUES (TIMESTAMP '2017-11-16 22:31:08'), (TIMESTAMP '1969-12-31 23:30:00')").first,
+      "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT partition FROM \"h$files\" ORDER BY partition").second,
+            (Table{{"partition"}, {"{ts_hour=-1}"}, {"{ts_hour=419686}"}}));
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM h WHERE ts = TIMESTAMP '1969-12-31 23:30:00'").second,
+            (Table{{"n"}, {"1"}}));
   auto refused =
       Run("CREATE TABLE t3 (x double) PARTITIONED BY (bucket(4, x)) LOCATION 's3://data/ice/t3' "
           "TBLPROPERTIES ('table_type'='ICEBERG')");
