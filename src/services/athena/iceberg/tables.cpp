@@ -1035,11 +1035,9 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
   return UpdateOutcome(written.stats.rows, written.stats);
 }
 
-Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(const json::object& md,
-                                                                                const std::string& sql,
-                                                                                const StatementContext& ctx,
-                                                                                const std::string& tag,
-                                                                                int content) {
+Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
+    const json::object& md, const std::string& sql, const StatementContext& ctx, const std::string& tag,
+    int content, const std::string& flag_column) {
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
   CENOTE_ASSIGN_OR_RETURN(auto spec, ice::DefaultSpec(md));
   std::string location = Strip(ice::TableLocation(md));
@@ -1078,6 +1076,13 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
     }
     sources.push_back(source);
   }
+  if (!flag_column.empty()) {
+    // The flag as the last (computed) partition column: the written files' folders say whether it held.
+    select += ", " + QuoteName(flag_column);
+    unwritten.push_back(flag_column);
+    partition_columns.push_back("__cenote_flag");
+    computed.emplace_back(partition_columns.back(), "COALESCE(" + QuoteName(flag_column) + ", false)");
+  }
   select += " FROM (" + sql + ") AS \"_cenote_iceberg\"";
 
   std::string scratch =
@@ -1113,6 +1118,13 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
   out.stats = written.stats;
   std::vector<query::WrittenFile> uploads;
   std::map<std::string, std::string> destinations;  // local path -> s3 URL
+  if (!flag_column.empty()) {
+    for (const auto& f : written.files) {
+      if (f.partition_values.size() == spec.size() + 1 && f.partition_values.back() == "true")
+        out.flagged = true;
+    }
+    if (out.flagged) return out;  // nothing uploaded
+  }
   for (const auto& f : written.files) {
     CENOTE_ASSIGN_OR_RETURN(auto rows, ice::ParquetRowCount(f.local_path));
     if (rows == 0) continue;
@@ -1242,7 +1254,8 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     return cast.empty() ? expr : "CAST(" + expr + " AS " + cast + ")";
   };
   // The position-delete query over `from` (naming the target as `alias`) for the rows `where` selects.
-  auto positions_sql = [&](const std::string& alias, const std::string& from, const std::string& where) {
+  auto positions_sql = [&](const std::string& alias, const std::string& from, const std::string& where,
+                           const std::string& extra = "") {
     std::string sql = "SELECT " + alias + ".\"$path\" AS \"file_path\", " + alias + ".\"$pos\" AS \"pos\"";
     for (const auto& f : spec) {
       if (const ice::Column* c = [&]() -> const ice::Column* {
@@ -1252,7 +1265,7 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
           }())
         sql += ", " + alias + "." + QuoteName(c->name) + " AS " + PartitionSourceName(*c);
     }
-    sql += " FROM " + from;
+    sql += extra + " FROM " + from;
     if (!where.empty()) sql += " WHERE " + where;
     return sql + " ORDER BY 1, 2";
   };
@@ -1353,21 +1366,20 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     inserted_when += " ELSE 0 END";
     const std::string joined = from_target + " JOIN " + source + " ON " + on;
     if (any_matched && snapshot) {
-      // Trino's rule: a target row may be changed by one source row only.
-      std::string check = "SELECT count(*) FROM (SELECT " + target + ".\"$path\", " + target +
-                          ".\"$pos\" FROM " + joined + " WHERE (" + matched_action +
-                          ") > 0 GROUP BY 1, 2 HAVING count(*) > 1) AS \"_cenote_multiple\"";
-      CENOTE_ASSIGN_OR_RETURN(auto counted, SelectColumn(check, ctx, "merge-check"));
-      std::string value = counted.empty() ? "" : counted[0];
-      if (!value.empty() && value != "0") {
+      // Trino's rule: a target row may be changed by one source row only. Checked in the pass that writes
+      // the positions: a row whose (file, position) the join yields twice is flagged, and nothing is
+      // committed.
+      std::string positions = positions_sql(target, joined, "(" + matched_action + ") > 0",
+                                            ", count(*) OVER (PARTITION BY " + target + ".\"$path\", " +
+                                                target + ".\"$pos\") > 1 AS \"__cenote_multiple\"");
+      CENOTE_ASSIGN_OR_RETURN(auto removed,
+                              WriteIcebergFiles(md, positions, ctx, "d", 1, "__cenote_multiple"));
+      if (removed.flagged) {
         return MakeError(
             "MERGE_TARGET_ROW_MULTIPLE_MATCHES",
             "MERGE_TARGET_ROW_MULTIPLE_MATCHES: One MERGE target table row matched more than one "
             "source row");
       }
-      CENOTE_ASSIGN_OR_RETURN(
-          auto removed,
-          WriteIcebergFiles(md, positions_sql(target, joined, "(" + matched_action + ") > 0"), ctx, "d", 1));
       add_stats(removed.stats);
       deletes = std::move(removed.files);
       changed += count_rows(deletes);
