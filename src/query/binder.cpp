@@ -459,6 +459,156 @@ class Binder {
     return out;
   }
 
+  // Indices of the partitions that Iceberg hidden partition values do not rule out (TableBinding::
+  // hidden_partitions): for each conjunct `source = constant` or `source IN (constants)`, a partition is
+  // kept when it has no such field, or the transform of one of the constants equals its value.
+  Result<std::vector<std::size_t>> HiddenPrune(const TableBinding& t, const std::vector<Column>& columns,
+                                               const std::vector<PartitionBinding>& partitions,
+                                               const std::string& alias,
+                                               const std::vector<json::value*>* prune) {
+    std::vector<std::size_t> all(partitions.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    const auto& hidden = t.hidden_partitions;
+    if (prune == nullptr || hidden.empty() || partitions.size() < 2) return all;
+    auto source_of = [&](const json::value& v) -> std::optional<std::string> {
+      if (!v.is_object() || StringField(v.get_object(), "class") != "COLUMN_REF") return std::nullopt;
+      const json::value* names = v.get_object().if_contains("column_names");
+      if (names == nullptr || !names->is_array()) return std::nullopt;
+      const json::array& n = names->get_array();
+      std::string name;
+      if (n.size() == 1 && n[0].is_string()) {
+        name = Lower(n[0].get_string());
+      } else if (n.size() == 2 && n[0].is_string() && n[1].is_string() && Lower(n[0].get_string()) == alias) {
+        name = Lower(n[1].get_string());
+      } else {
+        return std::nullopt;
+      }
+      for (const auto& h : hidden)
+        if (h.source == name) return name;
+      return std::nullopt;
+    };
+    auto constant = [&](const json::value& v) {
+      int refs = 0;
+      return OnlyPartitionKeys(v, alias, {}, refs) && refs == 0 && IsPureExpression(v);
+    };
+    // (source, constants) of each usable conjunct.
+    std::vector<std::pair<std::string, std::vector<const json::value*>>> terms;
+    for (json::value* c : *prune) {
+      if (!c->is_object()) continue;
+      const json::object& o = c->get_object();
+      std::string cls = StringField(o, "class"), type = StringField(o, "type");
+      if (cls == "COMPARISON" && type == "COMPARE_EQUAL" && o.contains("left") && o.contains("right")) {
+        const json::value& l = o.at("left");
+        const json::value& r = o.at("right");
+        if (auto s = source_of(l); s && constant(r))
+          terms.push_back({*s, {&r}});
+        else if (auto s2 = source_of(r); s2 && constant(l))
+          terms.push_back({*s2, {&l}});
+      } else if (cls == "OPERATOR" && type == "COMPARE_IN") {
+        const json::value* children = o.if_contains("children");
+        if (children == nullptr || !children->is_array() || children->get_array().size() < 2) continue;
+        const json::array& ch = children->get_array();
+        auto s = source_of(ch[0]);
+        if (!s) continue;
+        std::vector<const json::value*> values;
+        bool ok = true;
+        for (std::size_t i = 1; i < ch.size() && ok; ++i) {
+          ok = constant(ch[i]);
+          values.push_back(&ch[i]);
+        }
+        if (ok && values.size() <= 1000) terms.push_back({*s, std::move(values)});
+      }
+    }
+    if (terms.empty()) return all;
+
+    // The condition, with the constants as placeholder columns __cenote_kN spliced in after parsing.
+    std::vector<const json::value*> constants;
+    std::string where;
+    for (const auto& [source, values] : terms) {
+      std::string duck_type;
+      for (const Column& c : columns)
+        if (c.name == source) duck_type = c.duck_type;
+      if (duck_type.empty()) continue;
+      for (std::size_t j = 0; j < hidden.size(); ++j) {
+        if (hidden[j].source != source) continue;
+        std::string any = "NOT __cenote_h" + std::to_string(j);
+        for (const json::value* v : values) {
+          std::string placeholder =
+              "CAST(__cenote_k" + std::to_string(constants.size()) + " AS " + duck_type + ")";
+          constants.push_back(v);
+          std::string expr = hidden[j].transform;
+          for (std::size_t at = expr.find("{}"); at != std::string::npos;
+               at = expr.find("{}", at + placeholder.size()))
+            expr.replace(at, 2, placeholder);
+          any.append(" OR (").append(expr).append(") = __cenote_v").append(std::to_string(j));
+        }
+        where.append(where.empty() ? "" : " AND ").append("(").append(any).append(")");
+      }
+    }
+    if (where.empty()) return all;
+    std::string sql = "SELECT __cenote_idx FROM (VALUES ";
+    for (std::size_t i = 0; i < partitions.size(); ++i) {
+      sql.append(i > 0 ? ", (" : "(").append(std::to_string(i));
+      for (std::size_t j = 0; j < hidden.size(); ++j) {
+        const auto& values = partitions[i].hidden_values;
+        const bool has = j < values.size() && values[j].has_value();
+        sql.append(has ? ", true" : ", false");
+        if (!has || *values[j] == "__HIVE_DEFAULT_PARTITION__") {
+          sql.append(", CAST(NULL AS ").append(hidden[j].type).append(")");
+        } else {
+          sql.append(", TRY_CAST(").append(QuoteLiteral(*values[j])).append(" AS ").append(hidden[j].type);
+          sql.append(")");
+        }
+      }
+      sql.append(")");
+    }
+    sql.append(") AS __cenote_p(__cenote_idx");
+    for (std::size_t j = 0; j < hidden.size(); ++j)
+      sql.append(", __cenote_h").append(std::to_string(j)).append(", __cenote_v").append(std::to_string(j));
+    sql.append(") WHERE ").append(where);
+    auto doc = host_.Parse(sql);
+    if (!doc) return all;
+    auto stmt = SingleStatement(*doc);
+    if (!stmt) return all;
+    // Splice the constants in for their placeholders.
+    std::function<void(json::value&)> splice = [&](json::value& v) {
+      if (v.is_array()) {
+        for (json::value& item : v.get_array()) splice(item);
+        return;
+      }
+      if (!v.is_object()) return;
+      json::object& o = v.get_object();
+      if (StringField(o, "class") == "COLUMN_REF") {
+        const json::value* names = o.if_contains("column_names");
+        if (names && names->is_array() && names->get_array().size() == 1 &&
+            names->get_array()[0].is_string()) {
+          std::string n(names->get_array()[0].get_string());
+          if (n.rfind("__cenote_k", 0) == 0) {
+            std::size_t k = std::stoul(n.substr(10));
+            if (k < constants.size()) {
+              json::value copy = *constants[k];
+              Unqualify(copy);
+              v = std::move(copy);
+            }
+          }
+        }
+        return;
+      }
+      for (auto& [key, child] : o) splice(child);
+    };
+    splice((**stmt).get_object()["node"].as_object()["where_clause"]);
+    auto text = host_.Deparse(*doc);
+    if (!text) return all;
+    auto rows = host_.QueryImmutable(*text);
+    if (!rows) return all;
+    std::vector<std::size_t> out;
+    for (const auto& row : *rows) {
+      if (!row.empty() && row[0]) out.push_back(static_cast<std::size_t>(std::stoull(*row[0])));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
   // lower-case name -> (name as the files spell it, DuckDB type) of what `select_sql` returns.
   Result<std::unordered_map<std::string, std::pair<std::string, std::string>>> FileSchema(
       const std::string& select_sql) {
@@ -500,13 +650,18 @@ class Binder {
   // without columns. Columns the files lack read as NULL (columns added to the table later); columns
   // whose file type differs from the table's are cast. Matching columns stay bare so DuckDB pushes
   // filters and projections into the Parquet reader.
-  Result<std::string> ParquetProjection(const std::vector<Column>& columns, const std::string& from) {
+  // `mapping` (TableFile::columns): the file's column each reads, by position.
+  Result<std::string> ParquetProjection(const std::vector<Column>& columns, const std::string& from,
+                                        const std::vector<std::string>& mapping = {}) {
     if (columns.empty()) return std::string("*");
     CENOTE_ASSIGN_OR_RETURN(auto schema, FileSchema("SELECT * FROM " + from));
     std::string select;
-    for (const Column& c : columns) {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const Column& c = columns[i];
       if (!select.empty()) select += ", ";
-      auto it = schema.find(c.name);
+      auto it = mapping.empty()                             ? schema.find(c.name)
+                : i < mapping.size() && !mapping[i].empty() ? schema.find(Lower(mapping[i]))
+                                                            : schema.end();
       if (it == schema.end()) {
         select += "CAST(NULL AS " + c.duck_type + ") AS " + QuoteIdentifier(c.name);
       } else if (SameType(it->second.second, c.duck_type)) {
@@ -755,9 +910,10 @@ class Binder {
     return "SELECT " + select + " FROM " + from;
   }
 
-  // One Parquet file of a table without partition keys, its deleted rows left out: positions named by its
-  // position delete files, rows equal to a row of an equality delete file on that file's columns. With
-  // t.row_ids, "$path" and "$pos" follow the data columns.
+  // One Parquet file of a table without partition keys, its columns as TableFile::columns maps them (when
+  // it does), its deleted rows left out: positions named by its position delete files, rows equal to a
+  // row of an equality delete file on that file's columns. With t.row_ids, "$path" and "$pos" follow the
+  // data columns.
   Result<std::string> RowLevelScanSql(const TableBinding& t, const std::vector<Column>& columns,
                                       const TableFile& f) {
     if (!t.partition_keys.empty())
@@ -765,7 +921,7 @@ class Binder {
     const std::string from =
         "read_parquet(" + QuoteLiteral(AbsolutePath(f.path)) + ", file_row_number = true) AS __cenote_data";
     CENOTE_ASSIGN_OR_RETURN(auto schema, FileSchema("SELECT * FROM " + from));
-    CENOTE_ASSIGN_OR_RETURN(std::string select, ParquetProjection(columns, from));
+    CENOTE_ASSIGN_OR_RETURN(std::string select, ParquetProjection(columns, from, f.columns));
     const std::string key = f.key.empty() ? AbsolutePath(f.path) : f.key;
     if (t.row_ids) select += ", " + QuoteLiteral(key) + " AS \"$path\", \"file_row_number\" AS \"$pos\"";
     std::string where;
@@ -786,7 +942,14 @@ class Binder {
       stats_.file_names.emplace_back(AbsolutePath(d.path), f.key);
       std::string match;
       for (const std::string& c : d.columns) {
-        auto it = schema.find(Lower(c));
+        std::string file_column = Lower(c);
+        for (std::size_t i = 0; i < columns.size() && i < f.columns.size(); ++i) {
+          if (columns[i].name == Lower(c)) {
+            file_column = Lower(f.columns[i]);
+            break;
+          }
+        }
+        auto it = schema.find(file_column);
         // A column the data file lacks reads as NULL in it.
         std::string mine =
             it == schema.end() ? std::string("NULL") : "__cenote_data." + QuoteIdentifier(it->second.first);
@@ -880,6 +1043,9 @@ class Binder {
     CENOTE_ASSIGN_OR_RETURN(std::vector<Column> keys, Columns(t.partition_keys));
     CENOTE_ASSIGN_OR_RETURN(std::vector<PartitionBinding> partitions, resolver_.Partitions(t));
     CENOTE_ASSIGN_OR_RETURN(std::vector<std::size_t> selected, Prune(partitions, keys, alias, prune));
+    if (keys.empty() && !t.hidden_partitions.empty()) {
+      CENOTE_ASSIGN_OR_RETURN(selected, HiddenPrune(t, columns, partitions, alias, prune));
+    }
 
     std::vector<std::pair<const PartitionBinding*, std::vector<TableFile>>> parts;
     for (std::size_t index : selected) {
@@ -902,7 +1068,7 @@ class Binder {
       for (auto& [p, files] : parts) {
         std::vector<TableFile> plain;
         for (const TableFile& f : files) {
-          if (!t.row_ids && !f.has_deletes()) {
+          if (!t.row_ids && !f.has_deletes() && f.columns.empty()) {
             plain.push_back(f);
             continue;
           }
@@ -913,6 +1079,14 @@ class Binder {
         files = std::move(plain);
       }
       std::erase_if(parts, [](const auto& part) { return part.second.empty(); });
+      // Iceberg's partitions (no keys) are read as one scan over all their files.
+      if (keys.empty() && parts.size() > 1) {
+        for (std::size_t i = 1; i < parts.size(); ++i) {
+          auto& files = parts[0].second;
+          files.insert(files.end(), parts[i].second.begin(), parts[i].second.end());
+        }
+        parts.resize(1);
+      }
     }
     CENOTE_ASSIGN_OR_RETURN(std::optional<std::string> hive, HiveScan(t, columns, keys, parts));
     if (hive) sql += (sql.empty() ? "" : " UNION ALL ") + *hive;

@@ -639,6 +639,19 @@ Result<WriteOutcome> DuckQueryEngine::RunSelectIntoFilesImpl(const std::string& 
   internal::ConnectionHost host(lease.pooled(), caches_, links_->root());
   CENOTE_ASSIGN_OR_RETURN(internal::CompiledQuery compiled,
                           internal::CompileUserQuery(sql, ctx, resolver, host, instance_.policy, bind_stats));
+  if (!spec.computed_partitions.empty()) {
+    std::string wrapped = "SELECT *";
+    if (!spec.unwritten_columns.empty()) {
+      wrapped.append(" EXCLUDE (");
+      for (std::size_t i = 0; i < spec.unwritten_columns.size(); ++i)
+        wrapped.append(i > 0 ? ", " : "").append(QuoteIdentifier(spec.unwritten_columns[i]));
+      wrapped.append(")");
+    }
+    for (const auto& [name, expr] : spec.computed_partitions)
+      wrapped.append(", (").append(expr).append(") AS ").append(QuoteIdentifier(name));
+    wrapped.append(" FROM (").append(compiled.sql).append(") AS __cenote_computed");
+    compiled.sql = std::move(wrapped);
+  }
   CENOTE_ASSIGN_OR_RETURN(ColumnTypes described, Describe(host, compiled.sql));
 
   // Athena's rule: partition columns go last, in partitioned_by order.

@@ -88,11 +88,24 @@ struct TableBinding {
   // Parquet tables: two more columns after the data columns, "$path" (each file's TableFile::key) and
   // "$pos" (the row's 0-based position in its file), the row identity of Iceberg's position deletes.
   bool row_ids = false;
+  // Iceberg's hidden partitioning: partition fields computed from a data column, not columns of the table.
+  // Each PartitionBinding carries their values (hidden_values); the engine prunes partitions with the
+  // WHERE conjuncts `column = constant` and `column IN (constants)` on a source column: a partition is
+  // read when the transform of a constant equals its value.
+  struct HiddenPartition {
+    std::string source;     // lower-case data column
+    std::string transform;  // DuckDB SQL of the value, "{}" standing for the source value
+    std::string type;       // DuckDB type of the values
+  };
+  std::vector<HiddenPartition> hidden_partitions = {};
 };
 
 struct PartitionBinding {
   std::vector<std::string> values;  // in partition-key order; empty for an unpartitioned table
   std::string location;             // s3://bucket/prefix/ ; opaque to the engine
+  // Per TableBinding::hidden_partitions: the value as text ("__HIVE_DEFAULT_PARTITION__": NULL), or
+  // nullopt when the partition has no such field (files written under another partition spec).
+  std::vector<std::optional<std::string>> hidden_values = {};
 };
 
 struct TableFile {
@@ -112,6 +125,9 @@ struct TableFile {
     std::vector<std::string> columns;  // lower-case table column names
   };
   std::vector<EqualityDelete> equality_deletes = {};
+  // Parquet, Iceberg's column projection by field id: the file's column that each data column of the
+  // binding reads (TableBinding::columns order; "": the file has none, NULL). Empty: matched by name.
+  std::vector<std::string> columns = {};
   bool has_deletes() const { return !position_deletes.empty() || !equality_deletes.empty(); }
 };
 
@@ -174,6 +190,12 @@ struct WriteSpec {
   // PARQUET: the field id of each named top-level column in the file's schema (Iceberg's column
   // projection by id); empty: none.
   std::vector<std::pair<std::string, int>> field_ids = {};
+  // Partition columns computed from the SELECT's rows rather than returned by it (Iceberg's hidden
+  // partitioning): name -> DuckDB expression over the SELECT's columns (Cenote's own SQL, not the user's;
+  // it may call the engine's __cenote_ functions). Named in partitioned_by like the others; not written
+  // to the files; columns of the SELECT listed in unwritten_columns are only read by these expressions.
+  std::vector<std::pair<std::string, std::string>> computed_partitions = {};
+  std::vector<std::string> unwritten_columns = {};
 };
 
 struct WriteOutcome {

@@ -1,6 +1,6 @@
 // Trino's binary and text functions DuckDB lacks (dialect_functions.cpp maps the Trino names onto them):
 // hmac_md5/sha1/sha256/sha512, to_base32/from_base32, to/from_ieee754_32/64, murmur3, from_utf8 with a
-// replacement, soundex.
+// replacement, soundex; and Iceberg's bucket transform for the Iceberg writer and partition pruning.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/murmur3.hpp"
 #include "query/trino_function_rows.hpp"
 #include "query/trino_functions.hpp"
 
@@ -117,81 +118,47 @@ void FromIeee754Function(duckdb_function_info info, duckdb_data_chunk input, duc
   });
 }
 
-// MurmurHash3 x64 128-bit, seed 0 (its published algorithm); Trino returns h1 then h2, little-endian.
-std::uint64_t Rotl64(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-std::uint64_t Fmix64(std::uint64_t k) {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdULL;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ULL;
-  k ^= k >> 33;
-  return k;
-}
-
-std::string Murmur3_128(std::string_view bytes) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const std::size_t len = bytes.size();
-  constexpr std::uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
-  std::uint64_t h1 = 0, h2 = 0;
-  auto load = [](const unsigned char* q, int n) {
-    std::uint64_t v = 0;
-    for (int i = n - 1; i >= 0; --i) v = (v << 8) | q[i];
-    return v;
-  };
-  const std::size_t blocks = len / 16;
-  for (std::size_t i = 0; i < blocks; ++i) {
-    std::uint64_t k1 = load(p + 16 * i, 8), k2 = load(p + 16 * i + 8, 8);
-    k1 *= c1;
-    k1 = Rotl64(k1, 31);
-    k1 *= c2;
-    h1 ^= k1;
-    h1 = Rotl64(h1, 27);
-    h1 += h2;
-    h1 = h1 * 5 + 0x52dce729;
-    k2 *= c2;
-    k2 = Rotl64(k2, 33);
-    k2 *= c1;
-    h2 ^= k2;
-    h2 = Rotl64(h2, 31);
-    h2 += h1;
-    h2 = h2 * 5 + 0x38495ab5;
-  }
-  const unsigned char* tail = p + blocks * 16;
-  const std::size_t rest = len & 15;
-  if (rest > 8) {
-    std::uint64_t k2 = load(tail + 8, static_cast<int>(rest - 8));
-    k2 *= c2;
-    k2 = Rotl64(k2, 33);
-    k2 *= c1;
-    h2 ^= k2;
-  }
-  if (rest > 0) {
-    std::uint64_t k1 = load(tail, static_cast<int>(rest > 8 ? 8 : rest));
-    k1 *= c1;
-    k1 = Rotl64(k1, 31);
-    k1 *= c2;
-    h1 ^= k1;
-  }
-  h1 ^= len;
-  h2 ^= len;
-  h1 += h2;
-  h2 += h1;
-  h1 = Fmix64(h1);
-  h2 = Fmix64(h2);
-  h1 += h2;
-  h2 += h1;
-  std::string out(16, '\0');
-  for (int i = 0; i < 8; ++i) {
-    out[static_cast<std::size_t>(i)] = static_cast<char>(h1 >> (8 * i));
-    out[static_cast<std::size_t>(i) + 8] = static_cast<char>(h2 >> (8 * i));
-  }
-  return out;
-}
-
 void Murmur3Function(duckdb_function_info, duckdb_data_chunk input, duckdb_vector output) {
   EachRow(input, output,
           [&](const ArgRows& a, idx_t row) { SetText(output, row, Murmur3_128(a.Text(0, row))); });
+}
+
+// Iceberg's bucket transform (common/murmur3.hpp): __cenote_iceberg_bucket(value, N) of a long (ints, days,
+// micros), of a string's UTF-8 bytes or of binary bytes; __cenote_iceberg_bucket_unscaled(digits, N) of a
+// decimal's unscaled value written as decimal digits (the SQL removes the point).
+template <int kKind>  // 0 long, 1 bytes
+void IcebergBucketFunction(duckdb_function_info, duckdb_data_chunk input, duckdb_vector output) {
+  auto* out = static_cast<std::int32_t*>(duckdb_vector_get_data(output));
+  EachRow(input, output, [&](const ArgRows& a, idx_t row) {
+    const std::int64_t n = a.Bigint(1, row);
+    if (n <= 0 || n > 2147483647) {
+      SetNullRow(output, row);
+      return;
+    }
+    std::int32_t hash = kKind == 0 ? IcebergHashLong(a.Bigint(0, row)) : IcebergHashBytes(a.Text(0, row));
+    out[row] = IcebergBucket(hash, static_cast<std::int32_t>(n));
+  });
+}
+
+void IcebergBucketUnscaledFunction(duckdb_function_info, duckdb_data_chunk input, duckdb_vector output) {
+  auto* out = static_cast<std::int32_t*>(duckdb_vector_get_data(output));
+  EachRow(input, output, [&](const ArgRows& a, idx_t row) {
+    std::string_view digits = a.Text(0, row);
+    const std::int64_t n = a.Bigint(1, row);
+    bool negative = !digits.empty() && digits.front() == '-';
+    if (negative) digits.remove_prefix(1);
+    __int128 v = 0;
+    bool ok = !digits.empty() && digits.size() <= 38 && n > 0 && n <= 2147483647;
+    for (char c : digits) {
+      if (c < '0' || c > '9') ok = false;
+      v = v * 10 + (c - '0');
+    }
+    if (!ok) {
+      SetNullRow(output, row);
+      return;
+    }
+    out[row] = IcebergBucket(IcebergHashUnscaled(negative ? -v : v), static_cast<std::int32_t>(n));
+  });
 }
 
 // Appends code point cp as UTF-8.
@@ -340,6 +307,13 @@ bool RegisterTrinoBinaryFunctions(duckdb_connection con) {
          RegisterOverloads(con, "__cenote_from_ieee754_64",
                            {{{B}, DUCKDB_TYPE_DOUBLE, FromIeee754Function<double>}}) &&
          RegisterOverloads(con, "__cenote_murmur3", {{{B}, B, Murmur3Function}}) &&
+         RegisterOverloads(
+             con, "__cenote_iceberg_bucket",
+             {{{DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_BIGINT}, DUCKDB_TYPE_INTEGER, IcebergBucketFunction<0>},
+              {{V, DUCKDB_TYPE_BIGINT}, DUCKDB_TYPE_INTEGER, IcebergBucketFunction<1>},
+              {{B, DUCKDB_TYPE_BIGINT}, DUCKDB_TYPE_INTEGER, IcebergBucketFunction<1>}}) &&
+         RegisterOverloads(con, "__cenote_iceberg_bucket_unscaled",
+                           {{{V, DUCKDB_TYPE_BIGINT}, DUCKDB_TYPE_INTEGER, IcebergBucketUnscaledFunction}}) &&
          RegisterOverloads(con, "__cenote_from_utf8",
                            {{{B}, V, FromUtf8Function},
                             {{B, V}, V, FromUtf8TextFunction},

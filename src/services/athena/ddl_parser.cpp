@@ -893,6 +893,11 @@ Status ParseAlter(Parser& p, Statement& s) {
     if (p.Accept("COMMENT")) {
       CENOTE_ASSIGN_OR_RETURN(col.comment, p.StringLiteral("COMMENT"));
     }
+    if (p.Accept("FIRST")) {
+      s.column_first = true;
+    } else if (p.Accept("AFTER")) {
+      CENOTE_ASSIGN_OR_RETURN(s.column_after, p.Identifier("column name"));
+    }
     s.columns.push_back(std::move(col));
     return p.ExpectEnd();
   }

@@ -51,7 +51,8 @@ enum class StatementKind {
   kOptimize,
   kVacuum,
   // Schema evolution (Iceberg tables): ADD COLUMNS (columns), DROP COLUMN (pattern = the column), CHANGE
-  // [COLUMN] old new type (pattern = old, columns = {new, type}).
+  // [COLUMN] old new type [COMMENT c] [FIRST | AFTER col] (pattern = old, columns = {new, type},
+  // column_after).
   kAlterAddColumns,
   kAlterDropColumn,
   kAlterChangeColumn,
@@ -86,7 +87,10 @@ struct Statement {
   bool external = false;
   std::string comment;
   std::string location;
-  std::string pattern;    // SHOW ... LIKE 'x' / SHOW TABLES 'regex'
+  std::string pattern;  // SHOW ... LIKE 'x' / SHOW TABLES 'regex'
+  // ALTER TABLE CHANGE COLUMN ... FIRST / AFTER col (lower-case); neither: the column stays in place.
+  bool column_first = false;
+  std::string column_after;
   Properties properties;  // DBPROPERTIES, TBLPROPERTIES, CTAS WITH (...) (keys lower-case for CTAS)
 
   // CREATE EXTERNAL TABLE

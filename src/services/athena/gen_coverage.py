@@ -78,9 +78,12 @@ STATEMENTS = [
     ("ALTER TABLE ADD / DROP PARTITION", "IF [NOT] EXISTS, LOCATION, several partitions, partial specs on DROP"),
     ("CREATE TABLE ... TBLPROPERTIES ('table_type'='ICEBERG')",
      "Iceberg v2 (format/spec.md): LOCATION required, PARTITIONED BY columns and hidden transforms year/month/"
-     "day/hour (and the plural forms) and truncate(W, col) on int/bigint/string; the first metadata JSON in "
+     "day/hour (and the plural forms), truncate(W, col) on int/bigint/string and bucket(N, col) on int/bigint/"
+     "date/timestamp/string/binary/decimal (spec Appendix B's 32-bit murmur3 of the value's binary form, "
+     "(hash & Integer.MAX_VALUE) % N); the first metadata JSON in "
      "<location>/metadata/, the Glue table's metadata_location points at it. Types: int, bigint, string, double, "
-     "float, boolean, date, timestamp, decimal(p,s), binary. bucket(N, col), identity on timestamp/float/double, "
+     "float, boolean, date, timestamp, decimal(p,s), binary. bucket(N, col) of float/double/boolean: "
+     "INVALID_TABLE_PROPERTY; identity on timestamp/float/double, "
      "nested types, tinyint/smallint, CREATE EXTERNAL TABLE: FAILED with NOT_SUPPORTED"),
     ("CREATE TABLE AS SELECT, table_type ICEBERG",
      "location (default <output>/tables/<query id>), is_external=false, partitioning=ARRAY[...], format PARQUET, "
@@ -97,8 +100,15 @@ STATEMENTS = [
      "($files: content, file_path, file_format, spec_id, partition as text, record_count, file_size_in_bytes; "
      "delete files listed with content 1 / 2). Position delete files (Parquet file_path, pos) and equality delete "
      "files (Parquet, matched on their equality_ids, NULL equal to NULL) of any writer are applied by data "
-     "sequence number and partition, as spec \"Scan Planning\" says, in SELECT and time travel. v1 tables "
-     "without manifest lists, non-Parquet data or delete files and equality deletes on dropped columns: FAILED "
+     "sequence number and partition (and partition spec), as spec \"Scan Planning\" says, in SELECT and time "
+     "travel. Partition pruning: a WHERE conjunct col = constant or col IN (constants) on the source column of "
+     "any partition field (identity, bucket, truncate, year/month/day/hour) skips the files whose partition "
+     "value differs from the constant's transform (bytes scanned count only the files read). Tables other "
+     "writers made: v1 and v2 metadata, v1 manifest lists and manifests (no sequence numbers), several "
+     "partition specs (partition evolution: each file read and pruned under the spec it was written with), "
+     "data files matched to columns by Parquet field id once a column was renamed or a name reused, and by "
+     "schema.name-mapping.default for files without field ids, v1 snapshots that list their manifests "
+     "without a manifest list. Non-Parquet data or delete files and equality deletes on dropped columns: FAILED "
      "with NOT_SUPPORTED"),
     ("DROP TABLE of an Iceberg table", "the Glue table, then every object under its location (managed table)"),
     ("DELETE FROM / UPDATE ... SET / MERGE INTO an Iceberg table",
@@ -125,14 +135,20 @@ STATEMENTS = [
      "vacuum_max_metadata_files_to_keep (default 100) files; objects under the table location that no retained "
      "snapshot or metadata file names are removed when an expired snapshot named them or they are older than the "
      "snapshot age. Hive tables: NOT_SUPPORTED"),
-    ("ALTER TABLE ADD COLUMNS / DROP COLUMN / CHANGE [COLUMN] (Iceberg)",
+    ("ALTER TABLE ADD COLUMNS / DROP COLUMN / CHANGE [COLUMN] old new type [COMMENT c] [FIRST | AFTER col] "
+     "(Iceberg)",
      "a new current schema (new field ids, last-column-id raised, never reused) in the next metadata file and the "
-     "Glue columns; older data files read under it (added columns NULL); CHANGE allows Iceberg's promotions "
-     "(int -> bigint, float -> double, decimal precision widened). Renaming a column, dropping a partition "
+     "Glue columns; older data files read under it (added columns NULL); CHANGE renames (the field id kept: "
+     "older files are read by field id, so they read under the new name, and a name dropped and added again "
+     "does not bring its old values back), moves the column (FIRST / AFTER) and allows Iceberg's promotions "
+     "(int -> bigint, float -> double, decimal precision widened). Dropping a partition "
      "source column, other type changes: NOT_SUPPORTED; an existing name: ALREADY_EXISTS; an unknown column: "
      "COLUMN_NOT_FOUND. Hive tables: NOT_SUPPORTED"),
     ("Partition evolution, ALTER TABLE SET TBLPROPERTIES / REPLACE COLUMNS on Iceberg tables, other ALTER TABLE "
-     "forms", "FAILED with NOT_SUPPORTED (Athena documents no partition evolution DDL; it is done with Spark)"),
+     "forms", "FAILED with NOT_SUPPORTED (Athena documents no partition evolution DDL, it is done with Spark; "
+     "REPLACE COLUMNS is documented as not supported for Iceberg). Tables whose partitioning evolved elsewhere "
+     "are read (SELECT above); DELETE / UPDATE / MERGE / OPTIMIZE on a table with live files of an older spec: "
+     "FAILED with NOT_SUPPORTED"),
 ]
 
 

@@ -169,14 +169,17 @@ class StatementRunner {
   // The Parquet files the SELECT `sql` writes for `metadata`'s table, uploaded under <location>/data/ and
   // partitioned by its default spec. content 0, data files: `sql` yields the table's columns in schema
   // order, named as them. content 1, position delete files: `sql` yields file_path, pos and each partition
-  // source column as "__cenote_s<field id>" (the deleted row's value).
+  // source column as "__cenote_s<field id>" (the deleted row's value). `flag_column`: a boolean column of
+  // `sql` that is not written; `flagged` says whether any row had it true (MERGE's multiple-match check,
+  // made in the same pass).
   struct WrittenIcebergFiles {
     std::vector<iceberg::DataFile> files;
     query::QueryStats stats;
+    bool flagged = false;
   };
   Result<WrittenIcebergFiles> WriteIcebergFiles(const boost::json::object& metadata, const std::string& sql,
                                                 const StatementContext& ctx, const std::string& tag,
-                                                int content);
+                                                int content, const std::string& flag_column = "");
   // Commits a snapshot adding `data_files` and `delete_files` (written by WriteManifest into their own
   // manifests) on top of `metadata`'s current snapshot. `retry`: an append, applied again on top of a
   // concurrent commit (Iceberg's fast append); otherwise a concurrent commit fails the statement with

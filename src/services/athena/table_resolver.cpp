@@ -252,11 +252,24 @@ Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
     const query::TableBinding& table) {
   std::vector<query::PartitionBinding> out;
   {
-    MutexLock lock(mu_);
-    if (iceberg_.count(table.database + "." + table.name)) {
-      std::string location = "iceberg:";
-      location += table.name;
-      out.push_back({{}, std::move(location)});
+    std::optional<IcebergBound> bound;
+    {
+      MutexLock lock(mu_);
+      if (auto it = iceberg_.find(table.database + "." + table.name); it != iceberg_.end())
+        bound = it->second;
+    }
+    if (bound) {
+      // One partition per spec and partition tuple of the snapshot's files ("iceberg:<index>").
+      CENOTE_ASSIGN_OR_RETURN(auto groups, IcebergFiles(*bound));
+      auto shared = std::make_shared<const std::vector<IcebergGroup>>(std::move(groups));
+      for (std::size_t i = 0; i < shared->size(); ++i) {
+        query::PartitionBinding p;
+        p.location = "iceberg:" + std::to_string(i);
+        p.hidden_values = (*shared)[i].hidden_values;
+        out.push_back(std::move(p));
+      }
+      MutexLock lock(mu_);
+      iceberg_[table.database + "." + table.name].groups = std::move(shared);
       return out;
     }
   }
@@ -344,14 +357,17 @@ Result<std::vector<s3::LakeObject>> ListDataObjects(s3::LakeAccess& lake, const 
 Result<std::vector<query::TableFile>> CatalogTableResolver::Files(const query::TableBinding& table,
                                                                   const query::PartitionBinding& partition) {
   if (partition.location.rfind("iceberg:", 0) == 0) {
-    IcebergBound bound;
+    std::shared_ptr<const std::vector<IcebergGroup>> groups;
     {
       MutexLock lock(mu_);
       auto it = iceberg_.find(table.database + "." + table.name);
-      if (it == iceberg_.end()) return MakeError("HIVE_UNKNOWN_ERROR", "Iceberg table not bound");
-      bound = it->second;
+      if (it == iceberg_.end() || !it->second.groups)
+        return MakeError("HIVE_UNKNOWN_ERROR", "Iceberg table not bound");
+      groups = it->second.groups;
     }
-    return IcebergFiles(bound);
+    std::size_t index = std::strtoul(partition.location.c_str() + 8, nullptr, 10);
+    if (index >= groups->size()) return MakeError("HIVE_UNKNOWN_ERROR", "Iceberg partition not bound");
+    return (*groups)[index].files;
   }
   CENOTE_ASSIGN_OR_RETURN(auto objects, ListDataObjects(lake_, partition.location, kMaxFiles));
   auto url = ParseS3Url(partition.location);

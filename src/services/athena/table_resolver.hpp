@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -93,15 +94,23 @@ class CatalogTableResolver : public query::TableResolver {
  private:
   // An Iceberg table bound by Describe (iceberg/tables.cpp): its metadata, the snapshot read (nullopt: the
   // table has none) and, for a metadata table, the JSON file holding its rows.
+  // The files of one partition (one spec id and partition tuple), with the values of the binding's
+  // hidden partitions.
+  struct IcebergGroup {
+    std::vector<std::optional<std::string>> hidden_values;
+    std::vector<query::TableFile> files;
+  };
   struct IcebergBound {
     boost::json::object metadata;
     std::optional<std::int64_t> snapshot;
     std::string rows_file;
     std::uint64_t rows_size = 0;
+    std::vector<int> hidden_field_ids;  // per TableBinding::hidden_partitions: partition field ids
+    std::shared_ptr<const std::vector<IcebergGroup>> groups;  // planned by Partitions
   };
   Result<query::TableBinding> DescribeIceberg(const std::string& database, const std::string& name,
                                               const std::string& suffix, const boost::json::object& table);
-  Result<std::vector<query::TableFile>> IcebergFiles(const IcebergBound& bound);
+  Result<std::vector<IcebergGroup>> IcebergFiles(const IcebergBound& bound);
   // A new scratch file (removed with the resolver) filled by `write`; `name` is the object it comes from.
   Result<std::string> ScratchCopy(const std::string& name, const std::string& extension,
                                   const std::function<Status(const std::string&)>& write);

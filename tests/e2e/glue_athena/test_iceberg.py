@@ -280,10 +280,10 @@ class IcebergTests(unittest.TestCase):
 
     def test_refusals(self):
         a = athena()
-        qe = a.execute(f"""CREATE TABLE b (id bigint) PARTITIONED BY (bucket(4, id))
+        qe = a.execute(f"""CREATE TABLE b (x double) PARTITIONED BY (bucket(4, x))
                            LOCATION 's3://{BUCKET}/warehouse/b' TBLPROPERTIES ('table_type'='ICEBERG')""",
                        expect="FAILED")
-        self.assertIn("NOT_SUPPORTED", qe["Status"]["StateChangeReason"])
+        self.assertIn("INVALID_TABLE_PROPERTY", qe["Status"]["StateChangeReason"])
         qe = a.execute(f"""CREATE EXTERNAL TABLE c (id bigint) LOCATION 's3://{BUCKET}/warehouse/c'
                            TBLPROPERTIES ('table_type'='ICEBERG')""", expect="FAILED")
         self.assertIn("External keyword", qe["Status"]["StateChangeReason"])

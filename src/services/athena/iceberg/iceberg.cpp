@@ -333,18 +333,53 @@ bool CanPromote(const std::string& from, const std::string& to) {
   return false;
 }
 
+bool ColumnsRenamed(const json::object& md) {
+  std::map<std::int64_t, std::string> name_of;
+  std::map<std::string, std::int64_t> id_of;
+  auto visit = [&](const json::array* fields) {
+    if (fields == nullptr) return false;
+    for (const auto& f : *fields) {
+      if (!f.is_object()) continue;
+      std::int64_t id = Int(f.as_object(), "id", 0);
+      std::string name = AsciiLower(Str(f.as_object(), "name"));
+      if (name_of.emplace(id, name).first->second != name) return true;
+      if (id_of.emplace(name, id).first->second != id) return true;
+    }
+    return false;
+  };
+  if (const json::array* schemas = Arr(md, "schemas")) {
+    for (const auto& sc : *schemas) {
+      if (sc.is_object() && visit(Arr(sc.as_object(), "fields"))) return true;
+    }
+  }
+  return false;
+}
+
+std::map<std::string, int> NameMapping(const json::object& md) {
+  std::map<std::string, int> out;
+  const json::value* props = md.if_contains("properties");
+  if (props == nullptr || !props->is_object()) return out;
+  const json::value* text = props->as_object().if_contains("schema.name-mapping.default");
+  if (text == nullptr || !text->is_string()) return out;
+  boost::system::error_code ec;
+  json::value mapping = json::parse(text->as_string(), ec);
+  if (ec || !mapping.is_array()) return out;
+  for (const auto& m : mapping.as_array()) {
+    if (!m.is_object()) continue;
+    const json::value* id = m.as_object().if_contains("field-id");
+    const json::array* names = Arr(m.as_object(), "names");
+    if (id == nullptr || !id->is_int64() || names == nullptr) continue;
+    for (const auto& n : *names)
+      if (n.is_string()) out.emplace(AsciiLower(n.as_string()), static_cast<int>(id->as_int64()));
+  }
+  return out;
+}
+
 std::int64_t DefaultSpecId(const json::object& md) { return Int(md, "default-spec-id", 0); }
 
-Result<std::vector<PartitionField>> DefaultSpec(const json::object& md) {
-  const json::array* fields = nullptr;
-  std::int64_t id = DefaultSpecId(md);
-  if (const json::array* specs = Arr(md, "partition-specs")) {
-    for (const auto& s : *specs) {
-      if (s.is_object() && Int(s.as_object(), "spec-id", 0) == id) fields = Arr(s.as_object(), "fields");
-    }
-  } else {
-    fields = Arr(md, "partition-spec");  // v1
-  }
+namespace {
+
+std::vector<PartitionField> SpecFields(const json::array* fields) {
   std::vector<PartitionField> out;
   if (fields == nullptr) return out;
   int next_id = 1000;
@@ -358,6 +393,38 @@ Result<std::vector<PartitionField>> DefaultSpec(const json::object& md) {
     p.name = Str(fo, "name");
     p.transform = Str(fo, "transform");
     out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<PartitionField>> DefaultSpec(const json::object& md) {
+  return SpecOf(md, DefaultSpecId(md));
+}
+
+Result<std::vector<PartitionField>> SpecOf(const json::object& md, std::int64_t spec_id) {
+  if (const json::array* specs = Arr(md, "partition-specs")) {
+    for (const auto& s : *specs) {
+      if (s.is_object() && Int(s.as_object(), "spec-id", 0) == spec_id)
+        return SpecFields(Arr(s.as_object(), "fields"));
+    }
+    if (spec_id == DefaultSpecId(md) && specs->empty()) return std::vector<PartitionField>{};
+    return BadData("partition spec " + std::to_string(spec_id) + " is not in the table metadata");
+  }
+  return SpecFields(Arr(md, "partition-spec"));  // v1: the one spec
+}
+
+std::vector<std::pair<int, std::vector<PartitionField>>> PartitionSpecs(const json::object& md) {
+  std::vector<std::pair<int, std::vector<PartitionField>>> out;
+  if (const json::array* specs = Arr(md, "partition-specs")) {
+    for (const auto& s : *specs) {
+      if (s.is_object())
+        out.emplace_back(static_cast<int>(Int(s.as_object(), "spec-id", 0)),
+                         SpecFields(Arr(s.as_object(), "fields")));
+    }
+  } else {
+    out.emplace_back(static_cast<int>(DefaultSpecId(md)), SpecFields(Arr(md, "partition-spec")));
   }
   return out;
 }
@@ -417,7 +484,7 @@ Result<std::string> TransformSql(const PartitionField& f, const Column& source, 
       return MakeError("INVALID_TABLE_PROPERTY",
                        "Invalid partition field: hour(" + source.name + ") on a date");
     }
-    return "CAST(floor(to_unixtime(" + c + ") / 3600) AS BIGINT)";
+    return "CAST(floor(epoch_us(" + c + ") / 3600000000.0) AS BIGINT)";
   }
   if (f.transform.rfind("truncate[", 0) == 0) {
     std::string w = f.transform.substr(9, f.transform.size() - 10);
@@ -426,7 +493,20 @@ Result<std::string> TransformSql(const PartitionField& f, const Column& source, 
     return NotSupported("truncate partitioning on " + t + " columns is not supported by Cenote");
   }
   if (f.transform.rfind("bucket[", 0) == 0) {
-    return NotSupported("bucket partitioning (" + f.transform + ") is not supported by Cenote yet");
+    // Spec "Appendix B": ints, dates and timestamps hash as longs (days, microseconds), strings and
+    // binary as their bytes, decimals as their unscaled value.
+    std::string n = f.transform.substr(7, f.transform.size() - 8);
+    if (IsIntegral(t)) return "__cenote_iceberg_bucket(CAST(" + c + " AS BIGINT), " + n + ")";
+    if (t == "date")
+      return "__cenote_iceberg_bucket(date_diff('day', DATE '1970-01-01', " + c + "), " + n + ")";
+    if (t == "timestamp" || t == "timestamptz")
+      return "__cenote_iceberg_bucket(epoch_us(" + c + "), " + n + ")";
+    if (t == "string") return "__cenote_iceberg_bucket(CAST(" + c + " AS VARCHAR), " + n + ")";
+    if (t == "binary") return "__cenote_iceberg_bucket(CAST(" + c + " AS BLOB), " + n + ")";
+    if (t.rfind("decimal", 0) == 0)
+      return "__cenote_iceberg_bucket_unscaled(replace(CAST(" + c + " AS VARCHAR), '.', ''), " + n + ")";
+    return MakeError("INVALID_TABLE_PROPERTY", "Invalid partition field: bucket(" + n + ", " + source.name +
+                                                   ") is not supported for " + GlueType(t) + " columns");
   }
   return NotSupported("partition transform '" + f.transform + "' is not supported by Cenote");
 }
@@ -650,6 +730,7 @@ Result<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes, const Ma
   std::vector<ManifestEntry> out;
   for (const auto& r : file.records) {
     ManifestEntry e;
+    e.spec_id = listed.spec_id;
     e.status = static_cast<int>(Get(r.Get("status"), 1));
     const avro::Value* snap = r.Get("snapshot_id");
     e.snapshot_id = snap && !snap->is_null() ? snap->integer : listed.added_snapshot_id;

@@ -16,6 +16,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,7 +72,17 @@ std::string Serialize(const json::object& metadata);
 Result<json::object> ParseMetadata(std::string_view text);
 
 Result<std::vector<Column>> CurrentSchema(const json::object& md);
+// Whether a field id ever had two names or a name two field ids across the metadata's schemas (a rename,
+// or a column dropped and added again): data files must then be read by field id, not by name.
+bool ColumnsRenamed(const json::object& md);
+// The table property schema.name-mapping.default (spec "Column Projection"): lower-case name -> field id,
+// for data files written without field ids (top-level fields).
+std::map<std::string, int> NameMapping(const json::object& md);
 Result<std::vector<PartitionField>> DefaultSpec(const json::object& md);
+// The fields of spec `spec_id` (ICEBERG_BAD_DATA when the metadata has no such spec), and every spec of the
+// metadata with its id (a table whose partitioning evolved has several; v1's partition-spec is one).
+Result<std::vector<PartitionField>> SpecOf(const json::object& md, std::int64_t spec_id);
+std::vector<std::pair<int, std::vector<PartitionField>>> PartitionSpecs(const json::object& md);
 std::int64_t DefaultSpecId(const json::object& md);
 std::optional<std::int64_t> CurrentSnapshotId(const json::object& md);
 const json::object* FindSnapshot(const json::object& md, std::int64_t snapshot_id);
@@ -91,7 +102,8 @@ struct DataFile {
 };
 
 struct ManifestEntry {
-  int status = 1;  // 0 EXISTING, 1 ADDED, 2 DELETED
+  int status = 1;   // 0 EXISTING, 1 ADDED, 2 DELETED
+  int spec_id = 0;  // the partition spec of its manifest (the manifest list's partition_spec_id)
   std::int64_t snapshot_id = 0;
   std::int64_t sequence_number = 0;
   std::int64_t file_sequence_number = 0;
@@ -151,9 +163,11 @@ json::object WithCommit(json::object md, std::int64_t snapshot_id, const std::st
                         const std::string& operation, std::int64_t now_ms,
                         const std::string& previous_metadata);
 
-// The transform's value in the user SQL dialect (Trino), for the engine to compute per row; the result's
-// text form is turned back into the partition value by PartitionValue. NOT_SUPPORTED for bucket[N] and
-// for source types a transform does not take.
+// The transform's value as DuckDB SQL over `column_sql` (the engine computes it per row:
+// query::WriteSpec::computed_partitions, and over a filter's literal for pruning); bucket[N] calls the
+// engine's __cenote_iceberg_bucket (common/murmur3.hpp). The result's text form is turned back into the
+// partition value by PartitionValue. NOT_SUPPORTED / INVALID_TABLE_PROPERTY for source types a
+// transform does not take.
 Result<std::string> TransformSql(const PartitionField& field, const Column& source,
                                  const std::string& column_sql);
 // The partition tuple value from the text the engine wrote ("__HIVE_DEFAULT_PARTITION__": null).

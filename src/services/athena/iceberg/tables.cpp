@@ -177,13 +177,30 @@ Result<std::vector<ice::ManifestEntry>> SnapshotFiles(
         "ICEBERG_INVALID_METADATA: snapshot " + std::to_string(*snapshot) + " is not in the table metadata");
   }
   const json::value* list = snap->if_contains("manifest-list");
-  if (list == nullptr || !list->is_string()) {
-    return MakeError("NOT_SUPPORTED",
-                     "NOT_SUPPORTED: Iceberg v1 snapshots without a manifest list are not "
-                     "supported by Cenote");
+  std::vector<ice::ManifestFile> manifests;
+  if (list != nullptr && list->is_string()) {
+    CENOTE_ASSIGN_OR_RETURN(auto list_bytes, ReadObject(lake, std::string(list->as_string())));
+    CENOTE_ASSIGN_OR_RETURN(manifests, ice::ReadManifestList(list_bytes));
+  } else if (const json::value* paths = snap->if_contains("manifests"); paths && paths->is_array()) {
+    // A v1 snapshot that lists its manifests itself (spec "Snapshots": manifests, optional in v1): the spec
+    // id is in each manifest's metadata, no sequence numbers.
+    for (const auto& p : paths->as_array()) {
+      if (!p.is_string()) continue;
+      ice::ManifestFile m;
+      m.path = std::string(p.as_string());
+      CENOTE_ASSIGN_OR_RETURN(auto bytes, ReadObject(lake, m.path));
+      CENOTE_ASSIGN_OR_RETURN(auto container, avro::ReadContainer(bytes));
+      m.length = static_cast<std::int64_t>(bytes.size());
+      m.spec_id = static_cast<int>(ice::DefaultSpecId(md));
+      if (auto it = container.metadata.find("partition-spec-id"); it != container.metadata.end())
+        m.spec_id = std::atoi(it->second.c_str());
+      m.added_snapshot_id = *snapshot;
+      manifests.push_back(std::move(m));
+    }
+  } else {
+    return MakeError("ICEBERG_INVALID_METADATA", "ICEBERG_INVALID_METADATA: snapshot " +
+                                                     std::to_string(*snapshot) + " has no manifest list");
   }
-  CENOTE_ASSIGN_OR_RETURN(auto list_bytes, ReadObject(lake, std::string(list->as_string())));
-  CENOTE_ASSIGN_OR_RETURN(auto manifests, ice::ReadManifestList(list_bytes));
   for (const auto& m : manifests) {
     CENOTE_ASSIGN_OR_RETURN(auto bytes, ReadObject(lake, m.path));
     CENOTE_ASSIGN_OR_RETURN(auto entries, ice::ReadManifest(bytes, m));
@@ -195,6 +212,22 @@ Result<std::vector<ice::ManifestEntry>> SnapshotFiles(
   }
   if (manifests_out) *manifests_out = std::move(manifests);
   return out;
+}
+
+// Row-level statements and OPTIMIZE write delete files and manifests under the table's default spec:
+// NOT_SUPPORTED when live files were written under another one (a table whose partitioning evolved).
+Status RequireDefaultSpec(const json::object& md, const std::vector<ice::ManifestEntry>& entries,
+                          const std::string& what) {
+  const std::int64_t id = ice::DefaultSpecId(md);
+  for (const auto& e : entries) {
+    if (e.spec_id != id) {
+      return MakeError("NOT_SUPPORTED",
+                       "NOT_SUPPORTED: " + what +
+                           " on an Iceberg table with files written under an older partition "
+                           "spec is not supported by Cenote");
+    }
+  }
+  return Status::Ok();
 }
 
 // Whether two partition tuples (primitive values, by field name) are equal.
@@ -284,6 +317,65 @@ Result<json::object> LoadIcebergMetadata(s3::LakeAccess& lake, const json::objec
   return ice::ParseMetadata(text);
 }
 
+// The DuckDB type of a partition field's values as TransformSql computes them; "" when not pruned on.
+std::string HiddenValueType(const ice::PartitionField& f, const ice::Column& source) {
+  const std::string& t = source.type;
+  if (f.transform == "identity") {
+    if (t == "int") return "INTEGER";
+    if (t == "long") return "BIGINT";
+    if (t == "string") return "VARCHAR";
+    if (t == "boolean") return "BOOLEAN";
+    if (t == "date") return "DATE";
+    if (t.rfind("decimal(", 0) == 0) return AsciiUpper(t);
+    return "";
+  }
+  if (f.transform.rfind("truncate[", 0) == 0) return t == "string" ? "VARCHAR" : "BIGINT";
+  return "BIGINT";  // year, month, day, hour, bucket
+}
+
+// A partition value as the text HiddenPrune casts to HiddenValueType; nullopt when it cannot be written
+// exactly (the partition is then never pruned on it).
+std::optional<std::string> HiddenValueText(const ice::PartitionField& f, const ice::Column& source,
+                                           const avro::Value& v) {
+  if (v.is_null()) return std::string("__HIVE_DEFAULT_PARTITION__");
+  switch (v.type) {
+    case avro::Type::kInt:
+    case avro::Type::kLong:
+      if (f.transform == "identity" && source.type == "date") return ice::FormatDate(v.integer);
+      return std::to_string(v.integer);
+    case avro::Type::kBoolean:
+      return std::string(v.boolean ? "true" : "false");
+    case avro::Type::kString:
+      return v.bytes;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The file's column that each of `columns` reads (TableFile::columns): the one with its field id; in a file
+// written without field ids, the one the name mapping gives its id ("" when none).
+Result<std::vector<std::string>> FileColumns(const std::string& local_path,
+                                             const std::vector<ice::Column>& columns,
+                                             const std::map<std::string, int>& name_mapping) {
+  CENOTE_ASSIGN_OR_RETURN(auto file_columns, ice::ParquetTopLevelColumns(local_path));
+  bool has_ids = false;
+  for (const auto& fc : file_columns) has_ids = has_ids || fc.field_id >= 0;
+  std::vector<std::string> out;
+  for (const auto& c : columns) {
+    std::string name;
+    for (const auto& fc : file_columns) {
+      int id = fc.field_id;
+      if (!has_ids) {
+        auto it = name_mapping.find(AsciiLower(fc.name));
+        id = it == name_mapping.end() ? -1 : it->second;
+      }
+      if (id == c.id) name = fc.name;
+    }
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
 // ---- the resolver's side
 
 CatalogTableResolver::~CatalogTableResolver() {
@@ -353,6 +445,22 @@ Result<query::TableBinding> CatalogTableResolver::DescribeIceberg(const std::str
       }
       b.columns.push_back({AsciiLower(c.name), ice::GlueType(c.type)});
     }
+    // Hidden partitions: every partition field of every spec (by field id), for pruning.
+    std::set<int> seen;
+    for (const auto& [spec_id, fields] : ice::PartitionSpecs(md)) {
+      for (const auto& f : fields) {
+        if (!seen.insert(f.field_id).second) continue;
+        const ice::Column* source = nullptr;
+        for (const auto& c : columns)
+          if (c.id == f.source_id) source = &c;
+        if (source == nullptr) continue;
+        auto sql = ice::TransformSql(f, *source, "{}");
+        std::string type = HiddenValueType(f, *source);
+        if (!sql || type.empty()) continue;  // not pruned on
+        b.hidden_partitions.push_back({AsciiLower(source->name), *sql, type});
+        bound.hidden_field_ids.push_back(f.field_id);
+      }
+    }
   } else {
     if (scratch_dir_.empty()) return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg metadata tables");
     b.format = query::FileFormat::kJson;
@@ -419,8 +527,10 @@ Result<query::TableBinding> CatalogTableResolver::DescribeIceberg(const std::str
                    {"file_size_in_bytes", "bigint"}};
       std::vector<ice::ManifestFile> manifests;
       CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, bound.snapshot, &manifests));
-      CENOTE_ASSIGN_OR_RETURN(auto spec, ice::DefaultSpec(md));
       for (const auto& e : entries) {
+        auto found = ice::SpecOf(md, e.spec_id);
+        std::vector<ice::PartitionField> spec =
+            found ? std::move(*found) : std::vector<ice::PartitionField>{};
         std::string partition = "{";
         for (std::size_t i = 0; i < e.file.partition.size(); ++i) {
           const auto& [pname, pv] = e.file.partition[i];
@@ -433,7 +543,7 @@ Result<query::TableBinding> CatalogTableResolver::DescribeIceberg(const std::str
         }
         partition += "}";
         json::object row{{"content", e.file.content},        {"file_path", e.file.path},
-                         {"file_format", e.file.format},     {"spec_id", ice::DefaultSpecId(md)},
+                         {"file_format", e.file.format},     {"spec_id", e.spec_id},
                          {"partition", partition},           {"record_count", e.file.record_count},
                          {"file_size_in_bytes", e.file.size}};
         rows += json::serialize(row) + "\n";
@@ -459,10 +569,12 @@ Result<query::TableBinding> CatalogTableResolver::DescribeIceberg(const std::str
   return b;
 }
 
-Result<std::vector<query::TableFile>> CatalogTableResolver::IcebergFiles(const IcebergBound& bound) {
-  std::vector<query::TableFile> out;
+Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::IcebergFiles(
+    const IcebergBound& bound) {
+  std::vector<IcebergGroup> out;
   if (!bound.rows_file.empty()) {
-    if (bound.rows_size > 0) out.push_back({bound.rows_file, bound.rows_size, ""});
+    out.emplace_back();
+    if (bound.rows_size > 0) out.back().files.push_back({bound.rows_file, bound.rows_size, ""});
     return out;
   }
   CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, bound.metadata, bound.snapshot));
@@ -518,6 +630,18 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::IcebergFiles(const I
     }
     deletes.push_back(std::move(d));
   }
+  std::map<int, std::vector<ice::PartitionField>> specs;
+  for (auto& [id, fields] : ice::PartitionSpecs(bound.metadata)) specs[id] = std::move(fields);
+  // Names differ between schemas: each data file's columns are matched by field id.
+  const bool by_field_id = ice::ColumnsRenamed(bound.metadata);
+  const std::map<std::string, int> name_mapping =
+      by_field_id ? ice::NameMapping(bound.metadata) : std::map<std::string, int>{};
+  std::map<std::string, std::size_t> group_of;
+  auto avro_text = [](const avro::Value& v) {
+    return v.type == avro::Type::kString || v.type == avro::Type::kBytes || v.type == avro::Type::kFixed
+               ? v.bytes
+               : std::to_string(v.integer) + "/" + std::to_string(v.real) + (v.boolean ? "t" : "f");
+  };
   for (const auto& e : entries) {
     if (e.file.content != 0) continue;
     if (e.file.format != "PARQUET") {
@@ -527,19 +651,49 @@ Result<std::vector<query::TableFile>> CatalogTableResolver::IcebergFiles(const I
     if (e.file.record_count == 0) continue;
     CENOTE_ASSIGN_OR_RETURN(auto path, local_path(e.file.path));
     query::TableFile file{.path = path, .size = static_cast<std::uint64_t>(e.file.size), .key = e.file.path};
+    if (by_field_id) {
+      CENOTE_ASSIGN_OR_RETURN(file.columns, FileColumns(path, columns, name_mapping));
+    }
     for (const auto& d : deletes) {
       const ice::ManifestEntry& de = *d.entry;
       if (de.file.content == 1) {
-        if (de.sequence_number < e.sequence_number || !SamePartition(de.file.partition, e.file.partition))
+        if (de.sequence_number < e.sequence_number || de.spec_id != e.spec_id ||
+            !SamePartition(de.file.partition, e.file.partition))
           continue;
         file.position_deletes.push_back(d.local);
       } else {
         if (de.sequence_number <= e.sequence_number) continue;
-        if (!de.file.partition.empty() && !SamePartition(de.file.partition, e.file.partition)) continue;
+        if (!de.file.partition.empty() &&
+            (de.spec_id != e.spec_id || !SamePartition(de.file.partition, e.file.partition)))
+          continue;
         file.equality_deletes.push_back({d.local, d.columns});
       }
     }
-    out.push_back(std::move(file));
+    // Its group: the spec and partition tuple.
+    std::string key = std::to_string(e.spec_id);
+    for (const auto& [pname, pv] : e.file.partition) {
+      key.append("|").append(pname).append("=").append(pv.is_null() ? std::string("\x01null")
+                                                                    : avro_text(pv));
+    }
+    auto [it, inserted] = group_of.emplace(key, out.size());
+    if (inserted) {
+      IcebergGroup g;
+      const std::vector<ice::PartitionField>* fields = nullptr;
+      if (auto sit = specs.find(e.spec_id); sit != specs.end()) fields = &sit->second;
+      for (int field_id : bound.hidden_field_ids) {
+        std::optional<std::string> value;
+        for (std::size_t i = 0; fields != nullptr && i < fields->size() && i < e.file.partition.size(); ++i) {
+          const ice::PartitionField& f = (*fields)[i];
+          if (f.field_id != field_id) continue;
+          for (const auto& c : columns) {
+            if (c.id == f.source_id) value = HiddenValueText(f, c, e.file.partition[i].second);
+          }
+        }
+        g.hidden_values.push_back(std::move(value));
+      }
+      out.push_back(std::move(g));
+    }
+    out[it->second].files.push_back(std::move(file));
   }
   return out;
 }
@@ -881,11 +1035,9 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
   return UpdateOutcome(written.stats.rows, written.stats);
 }
 
-Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(const json::object& md,
-                                                                                const std::string& sql,
-                                                                                const StatementContext& ctx,
-                                                                                const std::string& tag,
-                                                                                int content) {
+Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
+    const json::object& md, const std::string& sql, const StatementContext& ctx, const std::string& tag,
+    int content, const std::string& flag_column) {
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
   CENOTE_ASSIGN_OR_RETURN(auto spec, ice::DefaultSpec(md));
   std::string location = Strip(ice::TableLocation(md));
@@ -899,7 +1051,8 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
   } else {
     select += "\"file_path\", \"pos\"";
   }
-  std::vector<std::string> partition_columns;
+  std::vector<std::string> partition_columns, unwritten;
+  std::vector<std::pair<std::string, std::string>> computed;  // hidden partition values, DuckDB SQL
   std::vector<const ice::Column*> sources;
   for (std::size_t i = 0; i < spec.size(); ++i) {
     const ice::Column* source = nullptr;
@@ -913,8 +1066,22 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
     std::string value = content == 0 ? QuoteName(source->name) : PartitionSourceName(*source);
     CENOTE_ASSIGN_OR_RETURN(auto expr, ice::TransformSql(spec[i], *source, value));
     partition_columns.push_back("__cenote_p" + std::to_string(i));
-    select += ", " + expr + " AS " + QuoteName(partition_columns.back());
+    computed.emplace_back(partition_columns.back(), expr);
+    if (content != 0) {
+      std::string name = value.substr(1, value.size() - 2);
+      if (std::find(unwritten.begin(), unwritten.end(), name) == unwritten.end()) {
+        select += ", " + value;
+        unwritten.push_back(name);
+      }
+    }
     sources.push_back(source);
+  }
+  if (!flag_column.empty()) {
+    // The flag as the last (computed) partition column: the written files' folders say whether it held.
+    select += ", " + QuoteName(flag_column);
+    unwritten.push_back(flag_column);
+    partition_columns.push_back("__cenote_flag");
+    computed.emplace_back(partition_columns.back(), "COALESCE(" + QuoteName(flag_column) + ", false)");
   }
   select += " FROM (" + sql + ") AS \"_cenote_iceberg\"";
 
@@ -932,6 +1099,8 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
   wspec.format = "PARQUET";
   wspec.compression = "SNAPPY";
   wspec.partitioned_by = partition_columns;
+  wspec.computed_partitions = std::move(computed);
+  wspec.unwritten_columns = std::move(unwritten);
   wspec.file_prefix = ctx.query_execution_id + "-" + tag;
   // Field ids in the Parquet schema, as Iceberg writers put them (spec "Parquet": reserved ids 2147483546
   // file_path and 2147483545 pos for position deletes).
@@ -949,6 +1118,13 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
   out.stats = written.stats;
   std::vector<query::WrittenFile> uploads;
   std::map<std::string, std::string> destinations;  // local path -> s3 URL
+  if (!flag_column.empty()) {
+    for (const auto& f : written.files) {
+      if (f.partition_values.size() == spec.size() + 1 && f.partition_values.back() == "true")
+        out.flagged = true;
+    }
+    if (out.flagged) return out;  // nothing uploaded
+  }
   for (const auto& f : written.files) {
     CENOTE_ASSIGN_OR_RETURN(auto rows, ice::ParquetRowCount(f.local_path));
     if (rows == 0) continue;
@@ -1056,6 +1232,10 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
   CENOTE_ASSIGN_OR_RETURN(auto spec, ice::DefaultSpec(md));
   const std::optional<std::int64_t> snapshot = ice::CurrentSnapshotId(md);
+  if (ice::PartitionSpecs(md).size() > 1) {
+    CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, snapshot));
+    CENOTE_RETURN_IF_ERROR(RequireDefaultSpec(md, entries, "Modifying rows"));
+  }
   // Every read of the statement is of the snapshot it changes, with row identities ("$path", "$pos").
   const std::string pinned =
       QuoteName(db) + "." +
@@ -1074,7 +1254,8 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     return cast.empty() ? expr : "CAST(" + expr + " AS " + cast + ")";
   };
   // The position-delete query over `from` (naming the target as `alias`) for the rows `where` selects.
-  auto positions_sql = [&](const std::string& alias, const std::string& from, const std::string& where) {
+  auto positions_sql = [&](const std::string& alias, const std::string& from, const std::string& where,
+                           const std::string& extra = "") {
     std::string sql = "SELECT " + alias + ".\"$path\" AS \"file_path\", " + alias + ".\"$pos\" AS \"pos\"";
     for (const auto& f : spec) {
       if (const ice::Column* c = [&]() -> const ice::Column* {
@@ -1084,7 +1265,7 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
           }())
         sql += ", " + alias + "." + QuoteName(c->name) + " AS " + PartitionSourceName(*c);
     }
-    sql += " FROM " + from;
+    sql += extra + " FROM " + from;
     if (!where.empty()) sql += " WHERE " + where;
     return sql + " ORDER BY 1, 2";
   };
@@ -1185,21 +1366,20 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     inserted_when += " ELSE 0 END";
     const std::string joined = from_target + " JOIN " + source + " ON " + on;
     if (any_matched && snapshot) {
-      // Trino's rule: a target row may be changed by one source row only.
-      std::string check = "SELECT count(*) FROM (SELECT " + target + ".\"$path\", " + target +
-                          ".\"$pos\" FROM " + joined + " WHERE (" + matched_action +
-                          ") > 0 GROUP BY 1, 2 HAVING count(*) > 1) AS \"_cenote_multiple\"";
-      CENOTE_ASSIGN_OR_RETURN(auto counted, SelectColumn(check, ctx, "merge-check"));
-      std::string value = counted.empty() ? "" : counted[0];
-      if (!value.empty() && value != "0") {
+      // Trino's rule: a target row may be changed by one source row only. Checked in the pass that writes
+      // the positions: a row whose (file, position) the join yields twice is flagged, and nothing is
+      // committed.
+      std::string positions = positions_sql(target, joined, "(" + matched_action + ") > 0",
+                                            ", count(*) OVER (PARTITION BY " + target + ".\"$path\", " +
+                                                target + ".\"$pos\") > 1 AS \"__cenote_multiple\"");
+      CENOTE_ASSIGN_OR_RETURN(auto removed,
+                              WriteIcebergFiles(md, positions, ctx, "d", 1, "__cenote_multiple"));
+      if (removed.flagged) {
         return MakeError(
             "MERGE_TARGET_ROW_MULTIPLE_MATCHES",
             "MERGE_TARGET_ROW_MULTIPLE_MATCHES: One MERGE target table row matched more than one "
             "source row");
       }
-      CENOTE_ASSIGN_OR_RETURN(
-          auto removed,
-          WriteIcebergFiles(md, positions_sql(target, joined, "(" + matched_action + ") > 0"), ctx, "d", 1));
       add_stats(removed.stats);
       deletes = std::move(removed.files);
       changed += count_rows(deletes);
@@ -1275,10 +1455,12 @@ namespace {
 // Whether delete file `d` applies to data file `data` (spec "Scan Planning").
 bool DeleteApplies(const ice::ManifestEntry& d, const ice::ManifestEntry& data) {
   if (d.file.content == 1) {
-    return d.sequence_number >= data.sequence_number && SamePartition(d.file.partition, data.file.partition);
+    return d.sequence_number >= data.sequence_number && d.spec_id == data.spec_id &&
+           SamePartition(d.file.partition, data.file.partition);
   }
   return d.sequence_number > data.sequence_number &&
-         (d.file.partition.empty() || SamePartition(d.file.partition, data.file.partition));
+         (d.file.partition.empty() ||
+          (d.spec_id == data.spec_id && SamePartition(d.file.partition, data.file.partition)));
 }
 
 std::int64_t PropertyInt(const json::object& md, const std::string& key, std::int64_t fallback) {
@@ -1363,6 +1545,7 @@ Result<StatementOutcome> StatementRunner::OptimizeIceberg(const Statement& s, co
   const std::optional<std::int64_t> snapshot = ice::CurrentSnapshotId(md);
   if (!snapshot) return DdlOk();
   CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, snapshot));
+  CENOTE_RETURN_IF_ERROR(RequireDefaultSpec(md, entries, "OPTIMIZE"));
   const std::string self = QuoteName(s.name);
   const std::string pinned =
       QuoteName(db) + "." + QuoteName(s.name + "$cenote_rowids_" + std::to_string(*snapshot));
@@ -1383,7 +1566,7 @@ Result<StatementOutcome> StatementRunner::OptimizeIceberg(const Statement& s, co
   // whose rows it selects is a candidate, a file whose rows are all deleted included.
   auto in_selected_partition = [&](const ice::ManifestEntry& e) {
     for (const auto& other : entries) {
-      if (other.file.content == 0 && selected.count(other.file.path) &&
+      if (other.file.content == 0 && selected.count(other.file.path) && other.spec_id == e.spec_id &&
           SamePartition(other.file.partition, e.file.partition))
         return true;
     }
@@ -1671,11 +1854,10 @@ Result<StatementOutcome> StatementRunner::AlterIcebergSchema(const Statement& s,
     auto it = find(s.pattern);
     if (it == columns.end()) return missing(s.pattern);
     const ColumnSpec& to = s.columns.at(0);
-    if (AsciiLower(to.name) != AsciiLower(it->name)) {
-      // Cenote reads Parquet columns by name: a renamed column's older files would read as NULL.
-      return MakeError(
-          "NOT_SUPPORTED",
-          "NOT_SUPPORTED: renaming Iceberg columns is not supported by Cenote (column " + it->name + ")");
+    // A rename keeps the field id: data files are read by field id (ice::ColumnsRenamed), so older files
+    // read under the new name.
+    if (AsciiLower(to.name) != AsciiLower(it->name) && find(to.name) != columns.end()) {
+      return MakeError("ALREADY_EXISTS", "line 1:1: Column '" + AsciiLower(to.name) + "' already exists");
     }
     CENOTE_ASSIGN_OR_RETURN(auto type, ice::IcebergType(to.type));
     if (!ice::CanPromote(it->type, type)) {
@@ -1683,6 +1865,18 @@ Result<StatementOutcome> StatementRunner::AlterIcebergSchema(const Statement& s,
                                             " to " + ice::GlueType(type));
     }
     it->type = type;
+    it->name = to.name;
+    if (s.column_first || !s.column_after.empty()) {
+      ice::Column moved = *it;
+      columns.erase(it);
+      auto at = columns.begin();
+      if (!s.column_first) {
+        auto after = find(s.column_after);
+        if (after == columns.end()) return missing(s.column_after);
+        at = after + 1;
+      }
+      columns.insert(at, std::move(moved));
+    }
   }
   json::object next = ice::WithSchema(md, columns);
   // New columns join the name mapping (spec "Column Projection") for readers of files without field ids.

@@ -306,6 +306,15 @@ TEST(DdlParserTest, UnsupportedStatements) {
   ASSERT_EQ(change.columns.size(), 1u);
   EXPECT_EQ(change.columns[0].name, "b");
   EXPECT_EQ(change.columns[0].type, "bigint");
+  EXPECT_FALSE(change.column_first);
+  EXPECT_EQ(change.column_after, "");
+  Statement first = Parse("ALTER TABLE t CHANGE a a int FIRST");
+  EXPECT_TRUE(first.column_first);
+  Statement after = Parse("ALTER TABLE t CHANGE COLUMN a b string COMMENT 'c' AFTER Id");
+  EXPECT_FALSE(after.column_first);
+  EXPECT_EQ(after.column_after, "id");
+  EXPECT_EQ(after.columns.at(0).comment, "c");
+  EXPECT_FALSE(ParseStatement("ALTER TABLE t CHANGE a a int AFTER").ok());
   EXPECT_EQ(Parse("OPTIMIZE t REWRITE DATA USING BIN_PACK").kind, StatementKind::kOptimize);
   EXPECT_EQ(Parse("VACUUM db.t").kind, StatementKind::kVacuum);
   Statement managed = Parse("CREATE TABLE t (a int) LOCATION 's3://b/'");

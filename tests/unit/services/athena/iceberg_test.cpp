@@ -3,9 +3,11 @@
 // terms.
 #include <gtest/gtest.h>
 
+#include "common/murmur3.hpp"
 #include "services/athena/ddl_parser.hpp"
 #include "services/athena/iceberg/avro.hpp"
 #include "services/athena/iceberg/iceberg.hpp"
+#include "services/athena/iceberg/parquet_footer.hpp"
 #include "services/athena/internal.hpp"
 
 namespace cenote::athena {
@@ -232,10 +234,17 @@ TEST(IcebergTest, MetadataManifestAndListRoundTrip) {
   ASSERT_TRUE(reparsed);
   EXPECT_EQ(*iceberg::CurrentSnapshotId(*reparsed), 99);
 
-  // Cenote cannot compute bucket[N] yet: the table is refused at creation, not written wrong.
+  // bucket[N] of a type the spec does not hash is refused at creation, not written wrong.
   auto bucketed = iceberg::NewMetadata("s3://b/t", "u", {{"id", "bigint"}}, {{"bucket", "id", 4}}, {}, 0);
-  ASSERT_FALSE(bucketed);
-  EXPECT_EQ(bucketed.error().code, "NOT_SUPPORTED");
+  ASSERT_TRUE(bucketed) << bucketed.error().message;
+  auto bucket_spec = iceberg::DefaultSpec(*bucketed);
+  ASSERT_TRUE(bucket_spec);
+  ASSERT_EQ(bucket_spec->size(), 1u);
+  EXPECT_EQ((*bucket_spec)[0].transform, "bucket[4]");
+  EXPECT_EQ((*bucket_spec)[0].name, "id_bucket");
+  auto bad = iceberg::NewMetadata("s3://b/t", "u", {{"x", "double"}}, {{"bucket", "x", 4}}, {}, 0);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, "INVALID_TABLE_PROPERTY");
   EXPECT_FALSE(iceberg::NewMetadata("s3://b/t", "u", {{"id", "tinyint"}}, {}, {}, 0));
 }
 
@@ -331,6 +340,98 @@ TEST(IcebergTest, TimeTravelRewrite) {
   EXPECT_EQ(*r, "select * from \"t$cenote_timestamp_0\" AS \"t\"");
   EXPECT_EQ(*RewriteTimeTravel("SELECT 1 -- FOR VERSION AS OF 1", 0), "SELECT 1 -- FOR VERSION AS OF 1");
   EXPECT_FALSE(RewriteTimeTravel("SELECT * FROM t FOR VERSION AS OF (SELECT 1)", 0));
+}
+
+// Spec "Appendix B: 32-bit Hash Requirements": every test value the table lists.
+TEST(IcebergTest, BucketHashSpecVectors) {
+  EXPECT_EQ(IcebergHashLong(34), 2017239379);                                     // int 34
+  EXPECT_EQ(IcebergHashLong(34LL), 2017239379);                                   // long 34L
+  EXPECT_EQ(IcebergHashUnscaled(1420), -500754589);                               // decimal(9,2) 14.20
+  EXPECT_EQ(IcebergHashLong(*iceberg::ParseDate("2017-11-16")), -653330422);      // date 2017-11-16
+  EXPECT_EQ(IcebergHashLong((22 * 3600 + 31 * 60 + 8) * 1000000LL), -662762989);  // time 22:31:08
+  const std::int64_t ts = (*iceberg::ParseDate("2017-11-16") * 86400 + 22 * 3600 + 31 * 60 + 8) * 1000000LL;
+  EXPECT_EQ(IcebergHashLong(ts), -2047944441);  // timestamp 2017-11-16T22:31:08
+  // timestamptz 2017-11-16T14:31:08-08:00 is the same instant.
+  EXPECT_EQ(IcebergHashLong(ts), -2047944441);
+  EXPECT_EQ(IcebergHashLong(ts + 1), -1207196810);     // timestamp 2017-11-16T22:31:08.000001
+  EXPECT_EQ(IcebergHashBytes("iceberg"), 1210000089);  // string
+  const char uuid[] = "\xf7\x9c\x3e\x09\x67\x7c\x4b\xbd\xa4\x79\x3f\x34\x9c\xb7\x85\xe7";
+  EXPECT_EQ(IcebergHashBytes(std::string_view(uuid, 16)), 1488055340);  // uuid f79c3e09-677c-4bbd-...
+  EXPECT_EQ(IcebergHashBytes(std::string_view("\x00\x01\x02\x03", 4)), -188683207);  // fixed / binary
+  // The bucket of a hash: (hash & Integer.MAX_VALUE) % N; negative hashes lose the sign bit.
+  EXPECT_EQ(IcebergBucket(IcebergHashLong(34), 16), 3);
+  EXPECT_EQ(IcebergBucket(-188683207, 16), static_cast<std::int32_t>((-188683207 & 0x7fffffff) % 16));
+  // Unscaled decimals use the minimal two's-complement bytes: 0, -1, 127, 128, -128, -129.
+  EXPECT_EQ(IcebergHashUnscaled(0), Murmur3_32(std::string_view("\x00", 1)));
+  EXPECT_EQ(IcebergHashUnscaled(-1), Murmur3_32("\xff"));
+  EXPECT_EQ(IcebergHashUnscaled(127), Murmur3_32("\x7f"));
+  EXPECT_EQ(IcebergHashUnscaled(128), Murmur3_32(std::string_view("\x00\x80", 2)));
+  EXPECT_EQ(IcebergHashUnscaled(-128), Murmur3_32("\x80"));
+  EXPECT_EQ(IcebergHashUnscaled(-129), Murmur3_32("\xff\x7f"));
+  // MurmurHash3_x86_32's own reference values (seed 0).
+  EXPECT_EQ(Murmur3_32(""), 0);
+  EXPECT_EQ(static_cast<std::uint32_t>(Murmur3_32(std::string_view("\xff\xff\xff\xff", 4))), 0x76293B50u);
+  EXPECT_EQ(static_cast<std::uint32_t>(Murmur3_32(std::string_view("\x21\x43\x65\x87", 4))), 0xF55B516Bu);
+}
+
+TEST(IcebergTest, BucketAndTransformSql) {
+  iceberg::PartitionField f{1, 1000, "id_bucket", "bucket[16]"};
+  auto sql = iceberg::TransformSql(f, {1, "id", "long"}, "x");
+  ASSERT_TRUE(sql);
+  EXPECT_EQ(*sql, "__cenote_iceberg_bucket(CAST(x AS BIGINT), 16)");
+  sql = iceberg::TransformSql(f, {1, "d", "date"}, "x");
+  ASSERT_TRUE(sql);
+  EXPECT_EQ(*sql, "__cenote_iceberg_bucket(date_diff('day', DATE '1970-01-01', x), 16)");
+  sql = iceberg::TransformSql(f, {1, "a", "decimal(9,2)"}, "x");
+  ASSERT_TRUE(sql);
+  EXPECT_EQ(*sql, "__cenote_iceberg_bucket_unscaled(replace(CAST(x AS VARCHAR), '.', ''), 16)");
+  auto refused = iceberg::TransformSql(f, {1, "b", "boolean"}, "x");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "INVALID_TABLE_PROPERTY");
+}
+
+// Field ids across schemas: a rename or a name dropped and added again means reading by field id; the
+// name mapping property maps names of files without ids.
+TEST(IcebergTest, RenamesAndNameMapping) {
+  auto md = iceberg::NewMetadata("s3://b/t", "u", {{"id", "bigint"}, {"note", "string"}}, {}, {}, 0);
+  ASSERT_TRUE(md);
+  EXPECT_FALSE(iceberg::ColumnsRenamed(*md));
+  auto columns = *iceberg::CurrentSchema(*md);
+  auto added = iceberg::WithSchema(*md, {columns[0], columns[1], {3, "n", "int", false}});
+  EXPECT_FALSE(iceberg::ColumnsRenamed(added));
+  auto renamed = iceberg::WithSchema(added, {columns[0], {2, "memo", "string", false}});
+  EXPECT_TRUE(iceberg::ColumnsRenamed(renamed));
+  auto readded = iceberg::WithSchema(added, {columns[0], {4, "note", "string", false}});
+  EXPECT_TRUE(iceberg::ColumnsRenamed(readded));
+  EXPECT_TRUE(iceberg::NameMapping(*md).empty());
+  if (!(*md)["properties"].is_object()) (*md)["properties"] = json::object{};
+  (*md)["properties"].as_object()["schema.name-mapping.default"] =
+      R"([{"field-id": 1, "names": ["id", "ID"]}, {"field-id": 2, "names": ["note"]}])";
+  auto mapping = iceberg::NameMapping(*md);
+  EXPECT_EQ(mapping, (std::map<std::string, int>{{"id", 1}, {"note", 2}}));
+}
+
+// Several partition specs (partition evolution): each by id, the default one, an unknown id refused.
+TEST(IcebergTest, PartitionSpecsById) {
+  auto md = iceberg::NewMetadata("s3://b/t", "u", {{"id", "bigint"}, {"c", "string"}}, {{"identity", "c", 0}},
+                                 {}, 0);
+  ASSERT_TRUE(md);
+  auto& specs = (*md)["partition-specs"].as_array();
+  specs.push_back(json::object{
+      {"spec-id", 1},
+      {"fields",
+       json::array{json::object{
+           {"name", "id_bucket"}, {"transform", "bucket[4]"}, {"source-id", 1}, {"field-id", 1001}}}}});
+  (*md)["default-spec-id"] = 1;
+  auto all = iceberg::PartitionSpecs(*md);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].first, 0);
+  EXPECT_EQ(all[0].second.at(0).transform, "identity");
+  EXPECT_EQ(all[1].first, 1);
+  EXPECT_EQ(all[1].second.at(0).field_id, 1001);
+  EXPECT_EQ(iceberg::DefaultSpec(*md)->at(0).name, "id_bucket");
+  EXPECT_EQ(iceberg::SpecOf(*md, 0)->at(0).name, "c");
+  EXPECT_FALSE(iceberg::SpecOf(*md, 7));
 }
 
 TEST(IcebergTest, DdlParserKeepsPartitionTransforms) {
