@@ -56,7 +56,8 @@ struct Node {
     kDescendants,  // **: every value below
     kParent,       // %: the context item the current one was reached from
     kTransform,    // | location | update [, delete] |: kids[0..2]
-    kRange         // [from..to] inside an array constructor: kids[0], kids[1]
+    kRange,        // [from..to] inside an array constructor: kids[0], kids[1]
+    kSort          // ^(term, <term, >term) in a path: the terms in kids, their directions in `descending`
   };
   // What follows a path step: predicates `[e]` (or `[]`, keep the result an array), `#$i` (positional
   // binding), `@$v` (context binding: the step's values bind $v, the context stays).
@@ -73,11 +74,13 @@ struct Node {
   json::value literal;
   std::string name;  // variable / field / function / operator
   std::vector<std::unique_ptr<Node>> kids;
-  std::vector<std::pair<std::unique_ptr<Node>, std::unique_ptr<Node>>> pairs;  // object constructor
+  std::vector<std::pair<std::unique_ptr<Node>, std::unique_ptr<Node>>> pairs;  // object constructor, group-by
   std::vector<std::string> params;                                             // lambda parameters
   std::vector<Step> steps;                                                     // kPath
   bool keep_array = false;                                                     // kPath: a `[]` stage
-  bool tuples = false;  // kPath: positional/context bindings or `%` make it a tuple stream
+  bool tuples = false;           // kPath: positional/context bindings or `%` make it a tuple stream
+  bool grouped = false;          // kPath: a group-by clause (`pairs`) applies to its items
+  std::vector<bool> descending;  // kSort
 };
 using NodePtr = std::unique_ptr<Node>;
 
@@ -251,45 +254,39 @@ class Parser {
     const int parents_before = parents_seen_;
     while (true) {
       CENOTE_ASSIGN_OR_RETURN(NodePtr step, Primary());
-      Node::Step info;
-      while (true) {
-        Spaces();
-        if (i_ < t_.size() && t_[i_] == '[') {
-          ++i_;
-          if (Eat("]")) {
-            path->keep_array = true;
-            continue;
-          }
-          CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
-          if (!Eat("]")) return Bad("expected ]");
-          info.stages.push_back(Node::Stage{.filter = std::move(e), .index_var = {}});
-        } else if (i_ < t_.size() && (t_[i_] == '#' || t_[i_] == '@')) {
-          const char op = t_[i_++];
-          Spaces();
-          if (i_ >= t_.size() || t_[i_] != '$') return Bad(std::string("expected a $variable after ") + op);
-          const std::size_t from = ++i_;
-          while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
-          std::string var(t_.substr(from, i_ - from));
-          if (op == '@') {
-            if (!info.stages.empty()) return Bad("a context variable binding must precede any predicates");
-            info.focus = std::move(var);
-          } else if (info.stages.empty()) {
-            info.index = std::move(var);
-          } else {
-            info.stages.push_back(Node::Stage{.filter = nullptr, .index_var = std::move(var)});
-          }
-          path->tuples = true;
-        } else {
-          break;
-        }
-      }
       // A quoted string after a '.' names a field.
       if (!path->kids.empty() && step->kind == Node::Kind::kLiteral && step->literal.is_string()) {
         step->kind = Node::Kind::kName;
         step->name = std::string(step->literal.get_string());
       }
-      path->kids.push_back(std::move(step));
-      path->steps.push_back(std::move(info));
+      while (true) {
+        Node::Step info;
+        CENOTE_RETURN_IF_ERROR(StepSuffixes(*path, step->kind == Node::Kind::kSort, info));
+        path->kids.push_back(std::move(step));
+        path->steps.push_back(std::move(info));
+        // An order-by clause `^(<a, >b)` sorts the stream so far: a step of its own.
+        if (!Eat("^(")) break;
+        step = Make(Node::Kind::kSort);
+        do {
+          bool descending = false;
+          if (Eat("<")) {
+          } else if (Eat(">")) {
+            descending = true;
+          }
+          CENOTE_ASSIGN_OR_RETURN(NodePtr term, Expression());
+          step->kids.push_back(std::move(term));
+          step->descending.push_back(descending);
+        } while (Eat(","));
+        if (!Eat(")")) return Bad("expected ) to close the order-by clause");
+      }
+      // A group-by clause `{ key: value, ... }` right after a step: the path's items grouped by key.
+      Spaces();
+      if (i_ < t_.size() && t_[i_] == '{') {
+        if (path->grouped) return Bad("S0210: a step may have only one group-by clause");
+        ++i_;
+        CENOTE_RETURN_IF_ERROR(ObjectPairs(path->pairs));
+        path->grouped = true;
+      }
       Spaces();
       if (i_ < t_.size() && t_[i_] == '.' &&
           !(i_ + 1 < t_.size() && (IsAsciiDigit(t_[i_ + 1]) || t_[i_ + 1] == '.'))) {
@@ -301,9 +298,56 @@ class Parser {
     if (parents_seen_ != parents_before) path->tuples = true;
     const Node::Step& only = path->steps[0];
     if (path->kids.size() == 1 && only.stages.empty() && only.focus.empty() && only.index.empty() &&
-        !path->keep_array && path->kids[0]->kind != Node::Kind::kParent)
+        !path->keep_array && !path->grouped && path->kids[0]->kind != Node::Kind::kParent)
       return std::move(path->kids[0]);
     return path;
+  }
+  // What may follow a step: predicates `[e]` (or `[]`), positional `#$i` and context `@$v` bindings.
+  Status StepSuffixes(Node& path, bool after_sort, Node::Step& info) {
+    while (true) {
+      Spaces();
+      if (i_ < t_.size() && t_[i_] == '[') {
+        ++i_;
+        if (Eat("]")) {
+          path.keep_array = true;
+          continue;
+        }
+        CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
+        if (!Eat("]")) return Bad("expected ]");
+        info.stages.push_back(Node::Stage{.filter = std::move(e), .index_var = {}});
+      } else if (i_ < t_.size() && (t_[i_] == '#' || t_[i_] == '@')) {
+        const char op = t_[i_++];
+        Spaces();
+        if (i_ >= t_.size() || t_[i_] != '$') return Bad(std::string("expected a $variable after ") + op);
+        const std::size_t from = ++i_;
+        while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+        std::string var(t_.substr(from, i_ - from));
+        if (op == '@') {
+          if (!info.stages.empty()) return Bad("a context variable binding must precede any predicates");
+          if (after_sort) return Bad("S0216: a context variable binding cannot follow an order-by clause");
+          info.focus = std::move(var);
+        } else if (info.stages.empty()) {
+          info.index = std::move(var);
+        } else {
+          info.stages.push_back(Node::Stage{.filter = nullptr, .index_var = std::move(var)});
+        }
+        path.tuples = true;
+      } else {
+        return Status::Ok();
+      }
+    }
+  }
+  // `key: value, ...}` of an object constructor or a group-by clause (after its '{').
+  Status ObjectPairs(std::vector<std::pair<NodePtr, NodePtr>>& pairs) {
+    if (Eat("}")) return Status::Ok();
+    do {
+      CENOTE_ASSIGN_OR_RETURN(NodePtr k, Expression());
+      if (!Eat(":")) return Bad("expected :");
+      CENOTE_ASSIGN_OR_RETURN(NodePtr v, Expression());
+      pairs.emplace_back(std::move(k), std::move(v));
+    } while (Eat(","));
+    if (!Eat("}")) return Bad("expected }");
+    return Status::Ok();
   }
   Result<NodePtr> Primary() {
     Spaces();
@@ -387,15 +431,7 @@ class Parser {
     if (c == '{') {
       ++i_;
       NodePtr n = Make(Node::Kind::kObject);
-      if (!Eat("}")) {
-        do {
-          CENOTE_ASSIGN_OR_RETURN(NodePtr k, Expression());
-          if (!Eat(":")) return Bad("expected :");
-          CENOTE_ASSIGN_OR_RETURN(NodePtr v, Expression());
-          n->pairs.emplace_back(std::move(k), std::move(v));
-        } while (Eat(","));
-        if (!Eat("}")) return Bad("expected }");
-      }
+      CENOTE_RETURN_IF_ERROR(ObjectPairs(n->pairs));
       return n;
     }
     if (c == '"' || c == '\'') {
@@ -449,6 +485,12 @@ class Parser {
       if (ec) return Bad("bad number");
       NodePtr n = Make(Node::Kind::kLiteral);
       n->literal = std::move(v);
+      return n;
+    }
+    if (c == '$' && t_.substr(i_).starts_with("$$")) {  // the root input
+      i_ += 2;
+      NodePtr n = Make(Node::Kind::kVariable);
+      n->name = "$";
       return n;
     }
     if (c == '$') {
@@ -656,8 +698,8 @@ bool IsBuiltin(const std::string& name) {
 
 class Evaluator {
  public:
-  Evaluator(const json::object& vars, bool uses_parent)
-      : vars_(vars), scope_(std::make_shared<Scope>()), uses_parent_(uses_parent) {}
+  Evaluator(const json::object& vars, bool uses_parent, Value root)
+      : vars_(vars), root_(std::move(root)), scope_(std::make_shared<Scope>()), uses_parent_(uses_parent) {}
 
   Result<Value> Eval(const Node& n, const Value& ctx) {
     if (++depth_ > kMaxDepth) {
@@ -672,12 +714,14 @@ class Evaluator {
   // Variables bound by blocks (`$x := ...`) and lambda parameters; a closure keeps its defining scope.
   struct Scope {
     json::object vars;
+    std::set<std::string> unset;  // bound to undefined here (hiding an outer binding)
     std::shared_ptr<Scope> parent;
   };
   // The items a path went through to reach the current one (`%` is `value`, `%.%` is `up->value`).
   struct Ancestor {
     json::value value;
     std::shared_ptr<const Ancestor> up;
+    bool underivable = false;  // reached through a step `%` cannot see through (a function call, a variable)
   };
   // A function value: a closure or a built-in.
   struct Function {
@@ -685,6 +729,7 @@ class Evaluator {
     std::string builtin;
     std::shared_ptr<Scope> scope;
     Value ctx;
+    bool at_root = false;  // the context it was defined in is the input
   };
 
   static bool IsFunctionValue(const Value& v) { return v && Marked(*v, kFunctionMarker).has_value(); }
@@ -713,12 +758,15 @@ class Evaluator {
 
   // A variable: the innermost scope binding it, then the state's variables, then a built-in function.
   Value Lookup(const std::string& name) {
+    if (name == "$") return root_;  // $$
     for (const Scope* s = scope_.get(); s != nullptr; s = s->parent.get()) {
       if (auto it = s->vars.find(name); it != s->vars.end()) return Value(it->value());
+      if (s->unset.contains(name)) return Value();
     }
     if (auto it = vars_.find(name); it != vars_.end()) return Value(it->value());
     if (IsBuiltin(name))
-      return NewFunction(Function{.lambda = nullptr, .builtin = name, .scope = {}, .ctx = {}});
+      return NewFunction(
+          Function{.lambda = nullptr, .builtin = name, .scope = {}, .ctx = {}, .at_root = false});
     return Value();
   }
 
@@ -736,12 +784,18 @@ class Evaluator {
     }
     auto frame = std::make_shared<Scope>();
     frame->parent = f.scope;
-    for (std::size_t i = 0; i < f.lambda->params.size() && i < args.size(); ++i) {
-      if (args[i]) frame->vars[f.lambda->params[i]] = std::move(*args[i]);
+    for (std::size_t i = 0; i < f.lambda->params.size(); ++i) {
+      if (i < args.size() && args[i]) {
+        frame->vars[f.lambda->params[i]] = std::move(*args[i]);
+      } else {
+        frame->unset.insert(f.lambda->params[i]);
+      }
     }
     std::shared_ptr<Scope> saved = scope_;
     scope_ = frame;
+    const bool saved_at_root = std::exchange(at_root_, f.at_root);
     auto r = Eval(*f.lambda->kids[0], f.ctx);
+    at_root_ = saved_at_root;
     scope_ = saved;
     return r;
   }
@@ -763,7 +817,8 @@ class Evaluator {
         return Lookup(n.name);
       }
       case Node::Kind::kLambda:
-        return NewFunction(Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx});
+        return NewFunction(
+            Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx, .at_root = at_root_});
       case Node::Kind::kBlock: {
         auto frame = std::make_shared<Scope>();
         frame->parent = scope_;
@@ -785,8 +840,10 @@ class Evaluator {
         CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*n.kids[0], ctx));
         if (v) {
           scope_->vars[n.name] = *v;
+          scope_->unset.erase(n.name);
         } else {
           scope_->vars.erase(n.name);
+          scope_->unset.insert(n.name);
         }
         return v;
       }
@@ -863,10 +920,13 @@ class Evaluator {
       case Node::Kind::kPath:
         return EvalPath(n, ctx);
       case Node::Kind::kParent:
-        if (!parents_) return Fail(std::string(kNoParent));
+        if (!parents_ || parents_->underivable) return Fail(std::string(kNoParent));
         return Value(parents_->value);
+      case Node::Kind::kSort:  // only a path step (EvalPath sorts its stream)
+        return Fail("An order-by clause must follow a path step");
       case Node::Kind::kTransform:
-        return NewFunction(Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx});
+        return NewFunction(
+            Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx, .at_root = at_root_});
       case Node::Kind::kRange:  // only inside an array constructor, which expands it
         return Fail("The range operator .. is only allowed inside an array constructor");
       case Node::Kind::kArray: {
@@ -898,14 +958,14 @@ class Evaluator {
         return Value(json::value(std::move(out)));
       }
       case Node::Kind::kObject: {
-        json::object out;
-        for (const auto& [k, v] : n.pairs) {
-          CENOTE_ASSIGN_OR_RETURN(Value key, Eval(*k, ctx));
-          if (!key || !key->is_string()) return Fail("An object key must be a string");
-          CENOTE_ASSIGN_OR_RETURN(Value val, Eval(*v, ctx));
-          if (val) out[key->get_string()] = std::move(*val);
+        // Over its context: the items of an array (the input itself is one item), else the one value.
+        std::vector<Tuple> items;
+        if (ctx && ctx->is_array() && !at_root_) {
+          for (const auto& e : ctx->as_array()) items.push_back(Tuple{Value(e), scope_, parents_, false});
+        } else {
+          items.push_back(Tuple{ctx, scope_, parents_, false});
         }
-        return Value(json::value(std::move(out)));
+        return Group(n.pairs, std::move(items), false, at_root_);
       }
       case Node::Kind::kUnary: {
         CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*n.kids[0], ctx));
@@ -960,14 +1020,17 @@ class Evaluator {
   };
 
   // Evaluates `e` for the tuple `t`: its value as the context, its bindings and ancestors in view.
-  Result<Value> EvalIn(const Node& e, const Tuple& t) {
+  // `root`: the tuple's value is the input itself.
+  Result<Value> EvalIn(const Node& e, const Tuple& t, bool root = false) {
     std::shared_ptr<Scope> saved_scope = scope_;
     std::shared_ptr<const Ancestor> saved_parents = parents_;
+    const bool saved_at_root = std::exchange(at_root_, root);
     scope_ = t.scope;
     parents_ = t.parents;
     auto r = Eval(e, t.ctx);
     scope_ = std::move(saved_scope);
     parents_ = std::move(saved_parents);
+    at_root_ = saved_at_root;
     return r;
   }
 
@@ -1015,37 +1078,108 @@ class Evaluator {
   // from each item (or, in a tuple stream, the whole stream); `@$v` binds the step's values to $v and
   // keeps the context; `#$i` binds each value's position; `%` climbs to the item a value was reached from.
   Result<Value> EvalPath(const Node& n, const Value& ctx) {
-    std::vector<Tuple> stream;
-    const bool absolute = n.kids[0]->kind == Node::Kind::kVariable;
-    if (ctx && ctx->is_array() && !absolute) {
-      for (const auto& e : ctx->as_array()) stream.push_back(Tuple{Value(e), scope_, parents_, false});
-    } else {
-      stream.push_back(Tuple{ctx, scope_, parents_, false});
+    CENOTE_ASSIGN_OR_RETURN(PathRun run, RunPath(n, InitialStream(n, Tuple{ctx, scope_, parents_, false})));
+    if (n.grouped) return Group(n.pairs, std::move(run.stream), n.tuples);
+    json::array out;
+    for (auto& t : run.stream) {
+      if (t.ctx) out.push_back(std::move(*t.ctx));
     }
-    // JSONata keeps an array a path's last step returns for a single item as that array.
+    if (n.keep_array) return Value(json::value(std::move(out)));
+    if (run.whole_array && out.size() == run.whole_array->as_array().size())
+      return Value(std::move(*run.whole_array));
+    return Collapse(std::move(out));
+  }
+
+  // The stream a path starts from: the items of an array context (unless the path starts with a
+  // variable, or the context is the input), else the context.
+  std::vector<Tuple> InitialStream(const Node& n, const Tuple& t) const {
+    std::vector<Tuple> stream;
+    // A lone step other than a field (a block, a call, a constructor with predicates) is evaluated once.
+    const Node::Kind first = n.kids[0]->kind;
+    const bool absolute = first == Node::Kind::kVariable;
+    const bool lone = n.kids.size() == 1 && first != Node::Kind::kName && first != Node::Kind::kWildcard &&
+                      first != Node::Kind::kDescendants;
+    if (t.ctx && t.ctx->is_array() && !absolute && !lone && !at_root_) {
+      for (const auto& e : t.ctx->as_array()) stream.push_back(Tuple{Value(e), t.scope, t.parents, false});
+    } else {
+      stream.push_back(Tuple{t.ctx, t.scope, t.parents, false});
+    }
+    return stream;
+  }
+
+  // The steps `%` can climb through: a field or wildcard (its item is the one it was read from), a block
+  // or a path (their last step's). Others (a function call, a variable, a constructor) hide the parent.
+  static bool ParentDerivable(const Node& step) {
+    return step.kind == Node::Kind::kName || step.kind == Node::Kind::kWildcard ||
+           step.kind == Node::Kind::kBlock || step.kind == Node::Kind::kPath;
+  }
+
+  struct PathRun {
+    std::vector<Tuple> stream;
+    std::optional<json::value> whole_array;  // JSONata keeps an array a path's last step returns as is
+  };
+
+  // A location path, as JSONata evaluates one: each step maps every item of the stream (arrays a step
+  // returns are flattened into it, except array constructors); a step's predicates filter what it produced
+  // from each item (or, in a tuple stream, the whole stream); `@$v` binds the step's values to $v and
+  // keeps the context; `#$i` binds each value's position; `%` climbs to the item a value was reached from;
+  // an order-by step sorts the whole stream.
+  Result<PathRun> RunPath(const Node& n, std::vector<Tuple> stream) {
+    // Past the first step the context is never the input itself.
+    struct Restore {
+      bool& flag;
+      bool saved;
+      ~Restore() { flag = saved; }
+    } restore{at_root_, at_root_};
     std::optional<json::value> whole_array;
     for (std::size_t s = 0; s < n.kids.size(); ++s) {
+      if (s > 0) at_root_ = false;
       const Node& step = *n.kids[s];
       const Node::Step& info = n.steps[s];
       const bool last = s + 1 == n.kids.size();
+      if (step.kind == Node::Kind::kSort) {
+        CENOTE_ASSIGN_OR_RETURN(stream, SortStream(step, std::move(stream)));
+        if (!info.index.empty()) {
+          for (std::size_t i = 0; i < stream.size(); ++i) {
+            auto frame = std::make_shared<Scope>();
+            frame->parent = stream[i].scope;
+            frame->vars[info.index] = static_cast<std::int64_t>(i);
+            stream[i].scope = std::move(frame);
+          }
+        }
+        CENOTE_ASSIGN_OR_RETURN(stream, ApplyStages(info.stages, std::move(stream)));
+        whole_array.reset();
+        if (stream.empty()) break;
+        continue;
+      }
       std::vector<Tuple> next;
       std::size_t producing = 0;
       for (const Tuple& t : stream) {
         std::vector<Tuple> produced;
         if (step.kind == Node::Kind::kParent) {
-          if (!t.parents) return Fail(std::string(kNoParent));
+          if (!t.parents || t.parents->underivable) return Fail(std::string(kNoParent));
           produced.push_back(Tuple{Value(t.parents->value), t.scope, t.parents->up, false});
+        } else if (uses_parent_ && info.focus.empty() && info.index.empty() &&
+                   (step.kind == Node::Kind::kBlock || (step.kind == Node::Kind::kPath && !step.grouped))) {
+          // A block's or an inner path's items keep the ancestry they were reached by.
+          CENOTE_ASSIGN_OR_RETURN(produced, AncestryTuples(step, t));
         } else {
-          CENOTE_ASSIGN_OR_RETURN(Value r, EvalIn(step, t));
+          CENOTE_ASSIGN_OR_RETURN(Value r, EvalIn(step, t, at_root_));
           if (!r) continue;
           if (last && r->is_array() && info.stages.empty() && info.focus.empty() && info.index.empty())
             whole_array = *r;
           // The ancestor of what this step produces is its input; contiguous @ bindings count as one step.
           std::shared_ptr<const Ancestor> parents = t.parents;
-          if (uses_parent_ && t.ctx && !(t.after_focus && !info.focus.empty()))
-            parents = std::make_shared<const Ancestor>(Ancestor{*t.ctx, t.parents});
-          // An array constructor as the first or last step stays one value (outside a tuple stream).
-          const bool constructed = step.kind == Node::Kind::kArray && !n.tuples && (s == 0 || last);
+          if (uses_parent_ && !(t.after_focus && !info.focus.empty())) {
+            if (!ParentDerivable(step)) {
+              parents = std::make_shared<const Ancestor>(Ancestor{json::value(), t.parents, true});
+            } else if (t.ctx) {
+              parents = std::make_shared<const Ancestor>(Ancestor{*t.ctx, t.parents, false});
+            }
+          }
+          // An array constructor stays one value (outside a tuple stream), except as the first of several
+          // steps, whose items the next step maps.
+          const bool constructed = step.kind == Node::Kind::kArray && !n.tuples && (s > 0 || last);
           json::array values;
           if (r->is_array() && !constructed) {
             values = std::move(r->as_array());
@@ -1081,13 +1215,200 @@ class Evaluator {
       if (producing != 1 || n.tuples) whole_array.reset();
       if (stream.empty()) break;
     }
-    json::array out;
-    for (auto& t : stream) {
-      if (t.ctx) out.push_back(std::move(*t.ctx));
+    return PathRun{std::move(stream), std::move(whole_array)};
+  }
+
+  // The items `e` produces from `t` with their ancestry: an inner path's stream, a block's last
+  // expression's, or the values of anything else (reached from `t` when a field or wildcard).
+  Result<std::vector<Tuple>> AncestryTuples(const Node& e, const Tuple& t) {
+    if (e.kind == Node::Kind::kPath && !e.grouped) {
+      CENOTE_ASSIGN_OR_RETURN(PathRun run, RunPath(e, InitialStream(e, t)));
+      return std::move(run.stream);
     }
-    if (n.keep_array) return Value(json::value(std::move(out)));
-    if (whole_array && out.size() == whole_array->as_array().size()) return Value(std::move(*whole_array));
-    return Collapse(std::move(out));
+    if (e.kind == Node::Kind::kBlock && !e.kids.empty()) {
+      auto frame = std::make_shared<Scope>();
+      frame->parent = t.scope;
+      const Tuple inner{t.ctx, frame, t.parents, false};
+      for (std::size_t k = 0; k + 1 < e.kids.size(); ++k) {
+        CENOTE_ASSIGN_OR_RETURN(Value ignored, EvalIn(*e.kids[k], inner, at_root_));
+        (void)ignored;
+      }
+      return AncestryTuples(*e.kids.back(), inner);
+    }
+    CENOTE_ASSIGN_OR_RETURN(Value r, EvalIn(e, t, at_root_));
+    std::vector<Tuple> out;
+    if (!r) return out;
+    std::shared_ptr<const Ancestor> parents = t.parents;
+    if (e.kind != Node::Kind::kName && e.kind != Node::Kind::kWildcard) {
+      parents = std::make_shared<const Ancestor>(Ancestor{json::value(), t.parents, true});
+    } else if (t.ctx) {
+      parents = std::make_shared<const Ancestor>(Ancestor{*t.ctx, t.parents, false});
+    }
+    if (r->is_array()) {
+      for (auto& v : r->as_array()) out.push_back(Tuple{Value(std::move(v)), t.scope, parents, false});
+    } else {
+      out.push_back(Tuple{std::move(r), t.scope, parents, false});
+    }
+    return out;
+  }
+
+  // An order-by clause: the stream stably sorted by its terms (each evaluated for every item, with the
+  // item's bindings and ancestry), ascending unless `>`; items whose term is undefined go last. Terms must
+  // be all numbers or all strings (T2007 when they mix, T2008 for other values), as JSONata requires.
+  Result<std::vector<Tuple>> SortStream(const Node& sort, std::vector<Tuple> items) {
+    const std::size_t terms = sort.kids.size();
+    std::vector<Value> keys(items.size() * terms);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      for (std::size_t k = 0; k < terms; ++k) {
+        CENOTE_ASSIGN_OR_RETURN(keys[i * terms + k], EvalIn(*sort.kids[k], items[i]));
+      }
+    }
+    std::optional<Error> failure;
+    auto compare = [&](std::size_t a, std::size_t b) -> int {
+      for (std::size_t k = 0; k < terms; ++k) {
+        const Value& x = keys[a * terms + k];
+        const Value& y = keys[b * terms + k];
+        if (!x) {
+          if (!y) continue;
+          return 1;
+        }
+        if (!y) return -1;
+        const bool xs = x->is_string(), ys = y->is_string();
+        if (!(xs || x->is_number()) || !(ys || y->is_number())) {
+          failure = Fail(
+              "T2008: The expressions within an order-by clause must evaluate to numeric or string "
+              "values");
+          return 0;
+        }
+        if (xs != ys) {
+          failure = Fail("T2007: Type mismatch when comparing values " + ToJsonText(*x) + " and " +
+                         ToJsonText(*y) + " in order-by clause");
+          return 0;
+        }
+        int c = 0;
+        if (xs) {
+          c = x->get_string().compare(y->get_string());
+        } else {
+          const double dx = x->to_number<double>(), dy = y->to_number<double>();
+          c = dx < dy ? -1 : dx > dy ? 1 : 0;
+        }
+        if (c == 0) continue;
+        c = c < 0 ? -1 : 1;
+        return sort.descending[k] ? -c : c;
+      }
+      return 0;
+    };
+    std::vector<std::size_t> order(items.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return !failure && compare(a, b) < 0; });
+    if (failure) return *failure;
+    std::vector<Tuple> out;
+    out.reserve(items.size());
+    for (const std::size_t i : order) out.push_back(std::move(items[i]));
+    return out;
+  }
+
+  // $append's joining: undefined gives way, arrays are concatenated.
+  static Value Joined(Value a, const Value& b) {
+    if (!a) return b;
+    if (!b) return a;
+    json::array out = a->is_array() ? std::move(a->as_array()) : json::array{std::move(*a)};
+    if (b->is_array()) {
+      for (const auto& e : b->as_array()) out.push_back(e);
+    } else {
+      out.push_back(*b);
+    }
+    return Value(json::value(std::move(out)));
+  }
+
+  // An object as JavaScript orders its members: array-index keys ascending first, then the others in the
+  // order they were added.
+  static json::object JsOrdered(std::vector<std::pair<std::string, json::value>> members) {
+    auto index = [](const std::string& k) -> std::optional<std::uint64_t> {
+      if (k.empty() || k.size() > 10 || (k.size() > 1 && k[0] == '0')) return std::nullopt;
+      if (!std::all_of(k.begin(), k.end(), [](char c) { return IsAsciiDigit(c); })) return std::nullopt;
+      const std::uint64_t v = std::stoull(k);
+      if (v >= 4294967295ULL) return std::nullopt;
+      return v;
+    };
+    std::stable_sort(members.begin(), members.end(), [&](const auto& x, const auto& y) {
+      const auto a = index(x.first), b = index(y.first);
+      if (a && b) return *a < *b;
+      return a.has_value() && !b.has_value();
+    });
+    json::object out;
+    out.reserve(members.size());
+    for (auto& [k, v] : members) out[k] = std::move(v);
+    return out;
+  }
+
+  // An object constructor over a stream (a group-by clause after a path, or `{...}` over its context):
+  // each item's keys (strings, T1003 otherwise) group the items; a key two different pairs produce is
+  // D1009; each group's value is its pair's value expression over the group (the items joined into one
+  // sequence, and in a tuple stream the items' variable bindings joined alike).
+  // `root`: the one item is the input itself.
+  Result<Value> Group(const std::vector<std::pair<NodePtr, NodePtr>>& pairs, std::vector<Tuple> items,
+                      bool reduce, bool root = false) {
+    if (items.empty() && !reduce) items.push_back(Tuple{Value(), scope_, parents_, false});
+    struct Entry {
+      std::vector<std::size_t> members;
+      std::size_t pair = 0;
+    };
+    std::vector<std::string> order;
+    std::map<std::string, Entry> groups;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      for (std::size_t p = 0; p < pairs.size(); ++p) {
+        CENOTE_ASSIGN_OR_RETURN(Value key, EvalIn(*pairs[p].first, items[i], root));
+        if (!key) continue;
+        if (!key->is_string())
+          return Fail("T1003: Key in object structure must evaluate to a string; got: " + ToJsonText(*key));
+        const std::string k(key->get_string());
+        auto it = groups.find(k);
+        if (it == groups.end()) {
+          order.push_back(k);
+          groups[k] = Entry{{i}, p};
+        } else if (it->second.pair != p) {
+          return Fail("D1009: Multiple key definitions evaluate to same key: " + k);
+        } else {
+          it->second.members.push_back(i);
+        }
+      }
+    }
+    const std::shared_ptr<Scope> base = scope_;
+    std::vector<std::pair<std::string, json::value>> members;
+    for (const std::string& k : order) {
+      const Entry& entry = groups[k];
+      Tuple group{Value(), base, parents_, false};
+      for (const std::size_t m : entry.members) group.ctx = Joined(std::move(group.ctx), items[m].ctx);
+      if (reduce) {
+        // The bindings the items' steps made (the frames above the path's scope), joined per name.
+        std::vector<std::string> names;
+        std::map<std::string, Value> joined;
+        for (const std::size_t m : entry.members) {
+          std::set<std::string> seen;
+          for (const Scope* sc = items[m].scope.get(); sc != nullptr && sc != base.get();
+               sc = sc->parent.get()) {
+            for (const auto& [name, v] : sc->vars) {
+              const std::string nm(name);
+              if (!seen.insert(nm).second) continue;
+              if (!joined.contains(nm)) names.push_back(nm);
+              joined[nm] = Joined(std::move(joined[nm]), Value(v));
+            }
+          }
+        }
+        auto frame = std::make_shared<Scope>();
+        frame->parent = base;
+        for (const auto& nm : names) {
+          if (joined[nm]) frame->vars[nm] = std::move(*joined[nm]);
+        }
+        group.scope = std::move(frame);
+        group.parents = items[entry.members[0]].parents;
+      }
+      CENOTE_ASSIGN_OR_RETURN(Value v, EvalIn(*pairs[entry.pair].second, group, root));
+      if (v) members.emplace_back(k, std::move(*v));
+    }
+    return Value(json::value(JsOrdered(std::move(members))));
   }
 
   // A transform applied to `input`: a copy of it where every object the location selects is merged with
@@ -1107,7 +1428,10 @@ class Evaluator {
       }
     };
     tag(copy);
-    CENOTE_ASSIGN_OR_RETURN(Value matches, Eval(*n.kids[0], Value(copy)));
+    const bool saved_at_root = std::exchange(at_root_, false);
+    auto located = Eval(*n.kids[0], Value(copy));
+    at_root_ = saved_at_root;
+    CENOTE_ASSIGN_OR_RETURN(Value matches, std::move(located));
     std::vector<std::int64_t> ids;
     for (const auto& m : Seq(matches)) {
       if (!m.is_object()) continue;
@@ -1431,7 +1755,14 @@ class Evaluator {
       if (!root) return Fail("$eval: " + root.error().message);
       uses_parent_ = uses_parent_ || parser.UsesParent();
       eval_trees_.push_back(std::move(*root));  // closures it creates point into it
-      return Eval(*eval_trees_.back(), a.size() > 1 ? arg(1) : ctx);
+      // The evaluated text's root input ($$) is its context.
+      Value input = a.size() > 1 ? arg(1) : ctx;
+      Value saved_root = std::exchange(root_, input);
+      const bool saved_at_root = std::exchange(at_root_, true);
+      auto r = Eval(*eval_trees_.back(), input);
+      root_ = std::move(saved_root);
+      at_root_ = saved_at_root;
+      return r;
     }
     if (f == "error") return Fail(arg(0) ? str(0) : "$error() function evaluated");
     if (f == "assert") {
@@ -1828,6 +2159,10 @@ class Evaluator {
   }
 
   const json::object& vars_;
+  Value root_;  // the input ($$)
+  // Whether the context is the input itself: an array input is one item (JSONata's outer wrapper), so a
+  // path over it reads the array as a whole, where a path over an inner array maps its items.
+  bool at_root_ = true;
   std::shared_ptr<Scope> scope_;             // the innermost scope (blocks and lambda calls push one)
   std::shared_ptr<const Ancestor> parents_;  // the current item's ancestors (innermost first), for `%`
   bool uses_parent_ = false;                 // whether the expression has a `%` (ancestry costs copies)
@@ -1845,12 +2180,12 @@ std::optional<std::string_view> JsonataExpression(std::string_view text) {
   return TrimAsciiSpace(t.substr(2, t.size() - 4));
 }
 
-Result<std::optional<json::value>> EvaluateJsonata(std::string_view expression,
-                                                   const json::object& variables) {
+Result<std::optional<json::value>> EvaluateJsonata(std::string_view expression, const json::object& variables,
+                                                   const std::optional<json::value>& input) {
   Parser parser(expression);
   CENOTE_ASSIGN_OR_RETURN(NodePtr root, parser.Run());
-  Evaluator e(variables, parser.UsesParent());
-  return e.Eval(*root, Value());
+  Evaluator e(variables, parser.UsesParent(), input);
+  return e.Eval(*root, input);
 }
 
 Result<json::value> ApplyJsonata(const json::value& v, const json::object& variables) {

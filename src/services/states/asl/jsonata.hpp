@@ -6,11 +6,14 @@
 // Supported: literals (numbers, strings, true, false, null), variables ($states, $name), location paths
 // (a.b.c mapping over arrays, a step's array results flattened into the stream), wildcards (* and **),
 // predicates ([n], [-1], [condition], [] to keep an array) applied to what each step produced, positional
-// (`step#$i`) and context (`step@$v`, for joins) variable bindings and the parent operator (`%`, `%.%`),
-// which make a path a tuple stream (predicates then filter the whole stream), array and object
-// constructors, arithmetic (+ - * / %), string concatenation (&), comparisons (= != < <= > >= in), and / or,
-// the conditional ?:, blocks `( e1; e2 )` with variable bindings `$x := e`, lambdas `function($a, $b) { e }`
-// (closures, recursion bounded by depth), functions as values, the chain operator ~>, transforms
+// (`step#$i`) and context (`step@$v`, for joins) variable bindings and the parent operator (`%`, `%.%`,
+// also through blocks and inner paths: `(a.b)[%.c]`), which make a path a tuple stream (predicates then
+// filter the whole stream), order-by clauses (`a.b^(>c, d)`: a stable sort of the stream, T2007/T2008 for
+// mixed or non-sortable keys), group-by clauses (`a.b{key: value}`: the items grouped per key, the value
+// evaluated over each group; T1003, D1009), the root input `$$`, array and object constructors, arithmetic (+
+// - * / %), string concatenation (&), comparisons (= != < <= > >= in), and / or, the conditional ?:, blocks
+// `( e1; e2 )` with variable bindings `$x := e`, lambdas `function($a, $b) { e }` (closures, recursion
+// bounded by depth), functions as values, the chain operator ~>, transforms
 // `| location | update [, deletions] |` (functions that copy their argument and merge/delete fields of the
 // objects the location selects), regular expressions /re/ (flags i and m; ECMAScript syntax, as
 // JavaScript's), and the functions $string $number $boolean $not $exists $count $sum $max $min $average
@@ -22,8 +25,8 @@
 // $base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component), and Step Functions' $partition
 // $range $hash $random $uuid $parse.
 // Ranges ([1..5], in array constructors) are supported.
-// Not supported (an error names them): order-by (^( )) and group-by ({ } after a path) clauses, the parent of
-// a value computed by a block or function (`(a.b)[%.c]`), and week-based components in $toMillis pictures.
+// As JSONata's reference implementation, `%` cannot climb through a function call, a variable or a
+// constructor, and $toMillis cannot parse week-based dates ([X] [W] [x] [w] with [F]: D3136).
 //
 // Errors: States.QueryEvaluationError (AWS's name for a failed JSONata evaluation). Pure; thread-safe.
 #pragma once
@@ -39,10 +42,11 @@ namespace cenote::states::asl {
 // "{% expr %}" -> "expr"; nullopt when `text` is not a JSONata template.
 std::optional<std::string_view> JsonataExpression(std::string_view text);
 
-// The value of `expression` with `variables` bound ("states" -> {...}, "x" -> ...). Undefined (no match) is
-// nullopt.
-Result<std::optional<boost::json::value>> EvaluateJsonata(std::string_view expression,
-                                                          const boost::json::object& variables);
+// The value of `expression` with `variables` bound ("states" -> {...}, "x" -> ...) over `input` (the
+// context and `$$`; Step Functions evaluates its expressions without one). Undefined (no match) is nullopt.
+Result<std::optional<boost::json::value>> EvaluateJsonata(
+    std::string_view expression, const boost::json::object& variables,
+    const std::optional<boost::json::value>& input = std::nullopt);
 
 // Evaluates every "{% %}" string inside `v` (objects and arrays recursively); other values are copied.
 // A template whose value is undefined leaves its member out (as Step Functions does).
