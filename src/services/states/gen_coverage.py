@@ -92,7 +92,7 @@ LANGUAGE = [
     "/re/m), and the "
     "functions $string $number $boolean $not $exists $count $sum $max $min $average $length "
     "$substring(Before/After) $uppercase $lowercase $trim $pad $contains $split $join $replace $match $keys $lookup "
-    "$merge $append $reverse $sort (with a comparator) $distinct $zip $spread $round $floor $ceil $abs $power $sqrt "
+    "$merge $append $reverse $shuffle $sort (with a comparator) $distinct $zip $spread $round $floor $ceil $abs $power $sqrt "
     "$formatBase $formatNumber (XPath pictures and decimal-format options) $formatInteger (digits, grouping, "
     "roman, words, letters, ordinals) $parseInteger $type $now $millis $toMillis $fromMillis (ISO 8601 or XPath "
     "date/time pictures with a timezone; week-based components [W] [X] [w] [x] formatted, and parsed as "

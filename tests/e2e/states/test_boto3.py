@@ -443,7 +443,7 @@ class Executions(unittest.TestCase):
         self.assertEqual((r["status"], r["error"]), ("FAILED", "States.QueryEvaluationError"))
 
     def test_jsonata_order_by_group_by_and_weeks(self):
-        # Order-by and group-by clauses, % through a block, and a week component read beside a date, evaluated
+        # Order-by and group-by clauses, % through a block, a week component read beside a date and $shuffle, evaluated
         # by a state machine; a sort over mixed keys fails with JSONata's T2007.
         d = {"QueryLanguage": "JSONata", "StartAt": "Shape", "States": {"Shape": {"Type": "Pass", "End": True,
              "Output": {
@@ -453,7 +453,8 @@ class Executions(unittest.TestCase):
                  "byCustomer": "{% $states.input.orders{$string(customer): $count(items)} %}",
                  "skusOf": "{% $states.input.orders.items{sku: %.id} %}",
                  "inO2": "{% ($states.input.orders.items)[%.id = 'o2'].sku %}",
-                 "day": "{% $toMillis('2024-03-05 (week 10)', '[Y0001]-[M01]-[D01] (week [W])') %}"}}}}
+                 "day": "{% $toMillis('2024-03-05 (week 10)', '[Y0001]-[M01]-[D01] (week [W])') %}",
+                 "shuffled": "{% $sort($shuffle($states.input.orders.items.sku)) %}"}}}}
         doc = {"orders": [{"id": "o1", "customer": 7, "items": [{"sku": "a", "qty": 2, "price": 500},
                                                                  {"sku": "b", "qty": 1, "price": 0.5}]},
                           {"id": "o2", "customer": 8, "items": [{"sku": "c", "qty": 3, "price": 1000}]}]}
@@ -469,10 +470,12 @@ class Executions(unittest.TestCase):
             "byCustomer": {"7": 2, "8": 1},
             "skusOf": {"a": "o1", "b": "o1", "c": "o2"},
             "inO2": "c",
-            "day": 1709596800000})
-        for name, expr, code in (("jsonata-mixed-sort", "$states.input.orders.items^(sku = 'a' ? 1 : sku).sku", "T2007"),
-                                 ("jsonata-dup-key", "$states.input.orders.items{sku: 1, 'a': 2}", "D1009"),
-                                 ("jsonata-week-date", "$toMillis('2024-W10', '[X0001]-W[W01]')", "D3136")):
+            "day": 1709596800000,
+            "shuffled": ["a", "b", "c"]})
+        for name, expr, code in (
+                ("jsonata-mixed-sort", "$states.input.orders.items^(sku = 'a' ? 1 : sku).sku", "T2007"),
+                ("jsonata-dup-key", "$states.input.orders.items{sku: 1, 'a': 2}", "D1009"),
+                ("jsonata-week-date", "$toMillis('2024-W10', '[X0001]-W[W01]')", "D3136")):
             bad = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
                 "Type": "Pass", "Output": "{% " + expr + " %}", "End": True}}}
             sm = c.create_state_machine(name=name, definition=json.dumps(bad), roleArn=ROLE, type="EXPRESS")

@@ -653,6 +653,7 @@ bool IsBuiltin(const std::string& name) {
                                                "merge",
                                                "append",
                                                "reverse",
+                                               "shuffle",
                                                "sort",
                                                "distinct",
                                                "round",
@@ -2067,6 +2068,17 @@ class Evaluator {
     if (f == "reverse") {
       json::array s = Seq(arg(0));
       std::reverse(s.begin(), s.end());
+      return Value(json::value(std::move(s)));
+    }
+    if (f == "shuffle") {
+      // A uniformly random permutation (Fisher-Yates), as JSONata's $shuffle.
+      if (!arg(0)) return Value();
+      json::array s = Seq(arg(0));
+      for (std::size_t i = s.size(); i > 1; --i) {
+        std::uint64_t r = 0;
+        FillRandom(&r, sizeof(r));
+        std::swap(s[i - 1], s[static_cast<std::size_t>(r % i)]);
+      }
       return Value(json::value(std::move(s)));
     }
     if (f == "sort") {

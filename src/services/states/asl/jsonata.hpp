@@ -18,12 +18,12 @@
 // objects the location selects), regular expressions /re/ (flags i and m; ECMAScript syntax, as
 // JavaScript's), and the functions $string $number $boolean $not $exists $count $sum $max $min $average
 // $length $substring $substringBefore $substringAfter $uppercase $lowercase $trim $pad $contains $split $join
-// $replace $match (strings or regexes) $keys $lookup $merge $append $reverse $sort (with a comparator)
-// $distinct $zip $spread $round $floor $ceil $abs $power $sqrt $formatBase $formatNumber $formatInteger
-// $parseInteger $type $now $millis $toMillis $fromMillis (ISO 8601 or XPath picture strings, with a
-// timezone; see jsonata_format.hpp) $map $filter $reduce $single $sift $each $error $assert $eval
-// $base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component), and Step Functions' $partition
-// $range $hash $random $uuid $parse.
+// $replace $match (strings or regexes) $keys $lookup $merge $append $reverse $shuffle $sort (with a
+// comparator) $distinct $zip $spread $round $floor $ceil $abs $power $sqrt $formatBase $formatNumber
+// $formatInteger $parseInteger $type $now $millis $toMillis $fromMillis (ISO 8601 or XPath picture
+// strings, with a timezone; see jsonata_format.hpp) $map $filter $reduce $single $sift $each $error $assert
+// $eval $base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component), and Step Functions'
+// $partition $range $hash $random $uuid $parse.
 // Ranges ([1..5], in array constructors) are supported.
 // As JSONata's reference implementation, `%` cannot climb through a function call, a variable or a
 // constructor, and $toMillis cannot parse week-based dates ([X] [W] [x] [w] with [F]: D3136).

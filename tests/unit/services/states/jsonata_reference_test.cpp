@@ -152,7 +152,8 @@ TEST(JsonataOrderBy, SortsTheStream) {
                 // Bindings and the parent operator within the clause.
                 {"Account.Order#$o.Product^(ProductID).{ 'Product': `Product Name`, 'Order Index': $o }",
                  R"j([{"Product": "Cloak", "Order Index": 1}, {"Product": "Trilby hat", "Order Index": 0},
-                                {"Product": "Bowler Hat", "Order Index": 0}, {"Product": "Bowler Hat", "Order Index": 1}])j"},
+                                {"Product": "Bowler Hat", "Order Index": 0},
+                                {"Product": "Bowler Hat", "Order Index": 1}])j"},
                 {"Account.Order#$o.Product^(>$o, Price).SKU",
                  R"j(["040657863", "0406654603", "0406634348", "0406654608"])j"},
                 {"Account.Order.Product.SKU^(%.Price)",
@@ -262,17 +263,18 @@ TEST(JsonataGroupBy, GroupsAPathsItems) {
            R"j({"order103": ["Bowler Hat", "Trilby hat"], "order104": ["Bowler Hat", "Cloak"]})j"},
           {"Account.Order.Product{'n': 1}{'m': 2}", "error"},
       });
-  CheckOver(
-      kDataset1,
-      {
-          {"Phone{type: $join(number, \", \"), \"phone\":number}",
-           R"j({"home": "0203 544 1234", "phone": ["0203 544 1234", "01962 001234", "01962 001235", "077 7700 1234"],
+  CheckOver(kDataset1, {
+                           {"Phone{type: $join(number, \", \"), \"phone\":number}",
+                            R"j({"home": "0203 544 1234",
+           "phone": ["0203 544 1234", "01962 001234", "01962 001235", "077 7700 1234"],
            "office": "01962 001234, 01962 001235", "mobile": "077 7700 1234"})j"},
-          {"Phone{type: number}",
-           R"j({"home": "0203 544 1234", "office": ["01962 001234", "01962 001235"], "mobile": "077 7700 1234"})j"},
-          {"Phone{type: number[]}",
-           R"j({"home": ["0203 544 1234"], "office": ["01962 001234", "01962 001235"], "mobile": ["077 7700 1234"]})j"},
-      });
+                           {"Phone{type: number}",
+                            R"j({"home": "0203 544 1234", "office": ["01962 001234", "01962 001235"],
+           "mobile": "077 7700 1234"})j"},
+                           {"Phone{type: number[]}",
+                            R"j({"home": ["0203 544 1234"], "office": ["01962 001234", "01962 001235"],
+           "mobile": ["077 7700 1234"]})j"},
+                       });
   const char* kinds = R"j([{"type": "a", "kind": "a", "value": 0}, {"type": "a", "kind": "b", "value": 1},
                            {"type": "b", "kind": "a", "value": 2}, {"type": "b", "kind": "b", "value": 3}])j";
   CheckOver(kinds, {
@@ -301,37 +303,38 @@ TEST(JsonataParent, ThroughBlocksAndPaths) {
       {"order": "order104", "Product": "Cloak", "Weight": 2}])j";
   const std::string weight =
       "{ \"order\": %.OrderID, \"Product\": `Product Name`, \"Weight\": Description.Weight }";
-  CheckOver(
-      kDataset5,
-      {
-          {"Account.Order.Product." + weight, weights},
-          {"Account.(Order.Product)." + weight, weights},
-          {std::string("Account.Order.Product.") + object, want},
-          {std::string("Account.Order.(Product).") + object, want},
-          {std::string("Account.(Order.(Product)).") + object, want},
-          {std::string("Account.(Order).(Product).") + object, want},
-          {std::string("(Account.Order).(Product).") + object, want},
-          {"(Account.Order.Product)[%.OrderID='order104'].SKU", R"j(["040657863", "0406654603"])j"},
-          {"Account.Order.().%", "undefined"},
-          {"Account.Order.Product.Description.{ 'Colour': Colour, 'Total': %.Price * %.Quantity }",
-           R"j([{"Colour": "Purple", "Total": 68.9}, {"Colour": "Orange", "Total": 21.67},
+  CheckOver(kDataset5,
+            {
+                {"Account.Order.Product." + weight, weights},
+                {"Account.(Order.Product)." + weight, weights},
+                {std::string("Account.Order.Product.") + object, want},
+                {std::string("Account.Order.(Product).") + object, want},
+                {std::string("Account.(Order.(Product)).") + object, want},
+                {std::string("Account.(Order).(Product).") + object, want},
+                {std::string("(Account.Order).(Product).") + object, want},
+                {"(Account.Order.Product)[%.OrderID='order104'].SKU", R"j(["040657863", "0406654603"])j"},
+                {"Account.Order.().%", "undefined"},
+                {"Account.Order.Product.Description.{ 'Colour': Colour, 'Total': %.Price * %.Quantity }",
+                 R"j([{"Colour": "Purple", "Total": 68.9}, {"Colour": "Orange", "Total": 21.67},
            {"Colour": "Purple", "Total": 137.8}, {"Colour": "Black", "Total": 107.99}])j"},
-          {"Account.Order.Product.Description.{ 'Item': Colour & ' ' & %.`Product Name`, 'Discounted': "
-           "(%.%.OrderID = 'order103') ? %.Price / 2 : %.Price }",
-           R"j([{"Item": "Purple Bowler Hat", "Discounted": 17.225}, {"Item": "Orange Trilby hat", "Discounted": 10.835},
-           {"Item": "Purple Bowler Hat", "Discounted": 34.45}, {"Item": "Black Cloak", "Discounted": 107.99}])j"},
-          {"Account.( $o := Order; $o.Product ).%.OrderID",
-           R"j(["order103", "order103", "order104", "order104"])j"},
-          {"Account.(Order.Product[Price > 100]).%.OrderID", R"j("order104")j"},
-          {"Account.Order.(Product#$i)[$i = 1].%.OrderID", R"j(["order103", "order104"])j"},
-          // `%` cannot climb through a function call, a variable or a constructor.
-          {"Account.Order.$count(Product).%", "error"},
-          {"{'hello': 'world'}.%", "error"},
-          {"$.%", "error"},
-          {"$$.%", "error"},
-          {"Account.Order.Product.{'a': 1}.%", "error"},
-          {"%", "error"},
-      });
+                {"Account.Order.Product.Description.{ 'Item': Colour & ' ' & %.`Product Name`, 'Discounted': "
+                 "(%.%.OrderID = 'order103') ? %.Price / 2 : %.Price }",
+                 R"j([{"Item": "Purple Bowler Hat", "Discounted": 17.225},
+           {"Item": "Orange Trilby hat", "Discounted": 10.835},
+           {"Item": "Purple Bowler Hat", "Discounted": 34.45},
+           {"Item": "Black Cloak", "Discounted": 107.99}])j"},
+                {"Account.( $o := Order; $o.Product ).%.OrderID",
+                 R"j(["order103", "order103", "order104", "order104"])j"},
+                {"Account.(Order.Product[Price > 100]).%.OrderID", R"j("order104")j"},
+                {"Account.Order.(Product#$i)[$i = 1].%.OrderID", R"j(["order103", "order104"])j"},
+                // `%` cannot climb through a function call, a variable or a constructor.
+                {"Account.Order.$count(Product).%", "error"},
+                {"{'hello': 'world'}.%", "error"},
+                {"$.%", "error"},
+                {"$$.%", "error"},
+                {"Account.Order.Product.{'a': 1}.%", "error"},
+                {"%", "error"},
+            });
   CheckOver(kLibrary, {{"library.loans.%.%.%", "error"},
                        {"library.loans.%.%", kLibrary},
                        {"library.loans@$L.books@$B[$L.isbn=$B.isbn]{$B.title: $L.customer}",
@@ -443,6 +446,17 @@ TEST(JsonataFormat, ToMillisWeekComponents) {
           {"$toMillis('2018-02-05 week x', '[Y0001]-[M01]-[D01] week [W]')", "undefined"},
           {"$fromMillis(1517788800000, '[X0001]-W[W01]-[F1]')", R"j("2018-W06-1")j"},
       });
+}
+
+TEST(JsonataFunctions, Shuffle) {
+  CheckOver(kDataset1, {{"$count($shuffle([1..10]))", "10"},
+                        {"$sort($shuffle([1..10]))", "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"},
+                        {"$shuffle(nothing)", "undefined"},
+                        {"$shuffle([1])", "[1]"},
+                        {"$shuffle(1)", "[1]"},
+                        // A permutation of 100 items is the identity once in 100! draws.
+                        {"$shuffle([1..100]) = [1..100]", "false"},
+                        {"$map([1..3], $shuffle) ~> $count()", "3"}});
 }
 
 }  // namespace
