@@ -6,7 +6,10 @@
 #include "services/states/asl/jsonata.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <map>
@@ -57,7 +60,8 @@ struct Node {
     kParent,       // %: the context item the current one was reached from
     kTransform,    // | location | update [, delete] |: kids[0..2]
     kRange,        // [from..to] inside an array constructor: kids[0], kids[1]
-    kSort          // ^(term, <term, >term) in a path: the terms in kids, their directions in `descending`
+    kSort,         // ^(term, <term, >term) in a path: the terms in kids, their directions in `descending`
+    kInvoke        // kids[0](kids[1], ...): a lambda called where it is defined
   };
   // What follows a path step: predicates `[e]` (or `[]`, keep the result an array), `#$i` (positional
   // binding), `@$v` (context binding: the step's values bind $v, the context stays).
@@ -95,7 +99,9 @@ class Parser {
   explicit Parser(std::string_view t) : t_(t) {}
 
   Result<NodePtr> Run() {
-    CENOTE_ASSIGN_OR_RETURN(NodePtr n, Expression());
+    auto parsed = Expression();
+    if (unterminated_comment_) return Bad("S0106: a comment is not closed (no */)");
+    CENOTE_ASSIGN_OR_RETURN(NodePtr n, std::move(parsed));
     Spaces();
     if (i_ != t_.size()) return Bad("unexpected '" + std::string(t_.substr(i_, 1)) + "'");
     return n;
@@ -107,8 +113,19 @@ class Parser {
     return Fail("The JSONata expression '" + std::string(t_) + "' could not be parsed: " + what +
                 " at position " + std::to_string(i_));
   }
+  // Whitespace and /* comments */.
   void Spaces() {
-    while (i_ < t_.size() && IsAsciiSpace(t_[i_])) ++i_;
+    while (true) {
+      while (i_ < t_.size() && IsAsciiSpace(t_[i_])) ++i_;
+      if (!t_.substr(i_).starts_with("/*")) return;
+      const std::size_t end = t_.find("*/", i_ + 2);
+      if (end == std::string_view::npos) {
+        unterminated_comment_ = true;
+        i_ = t_.size();
+        return;
+      }
+      i_ = end + 2;
+    }
   }
   bool Eat(std::string_view s) {
     Spaces();
@@ -358,6 +375,8 @@ class Parser {
       NodePtr block = Make(Node::Kind::kBlock);
       if (Eat(")")) return block;
       do {
+        Spaces();
+        if (i_ < t_.size() && t_[i_] == ')') break;  // after a final ';'
         CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
         block->kids.push_back(std::move(e));
       } while (Eat(";"));
@@ -440,28 +459,75 @@ class Parser {
       while (i_ < t_.size() && t_[i_] != c) {
         if (t_[i_] == '\\' && i_ + 1 < t_.size()) {
           const char e = t_[++i_];
-          if (e == 'u' && i_ + 4 < t_.size()) {
-            // \uXXXX (JSON's escape): the code point in UTF-8.
-            unsigned cp = 0;
-            try {
-              cp = static_cast<unsigned>(std::stoul(std::string(t_.substr(i_ + 1, 4)), nullptr, 16));
-            } catch (...) {
-              return Bad("bad \\u escape");
-            }
+          if (e == 'u') {
+            // \uXXXX (JSON's escape, a surrogate pair combined): the code point in UTF-8.
+            auto hex4 = [&](std::size_t at) -> std::optional<unsigned> {
+              if (at + 4 > t_.size()) return std::nullopt;
+              unsigned v = 0;
+              for (std::size_t k = at; k < at + 4; ++k) {
+                const char h = t_[k];
+                const int d = IsAsciiDigit(h)          ? h - '0'
+                              : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                              : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                                       : -1;
+                if (d < 0) return std::nullopt;
+                v = v * 16 + static_cast<unsigned>(d);
+              }
+              return v;
+            };
+            auto first = hex4(i_ + 1);
+            if (!first) return Bad("S0104: \\u must be followed by four hexadecimal digits");
+            unsigned cp = *first;
             i_ += 5;
+            if (cp >= 0xD800 && cp < 0xDC00 && t_.substr(i_).starts_with("\\u")) {
+              if (auto low = hex4(i_ + 2); low && *low >= 0xDC00 && *low < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (*low - 0xDC00);
+                i_ += 6;
+              }
+            }
             if (cp < 0x80) {
               s += static_cast<char>(cp);
             } else if (cp < 0x800) {
               s += static_cast<char>(0xC0 | (cp >> 6));
               s += static_cast<char>(0x80 | (cp & 0x3F));
-            } else {
+            } else if (cp < 0x10000) {
               s += static_cast<char>(0xE0 | (cp >> 12));
+              s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+              s += static_cast<char>(0x80 | (cp & 0x3F));
+            } else {
+              s += static_cast<char>(0xF0 | (cp >> 18));
+              s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
               s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
               s += static_cast<char>(0x80 | (cp & 0x3F));
             }
             continue;
           }
-          s += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+          // JSON's escapes (and the string's own quote).
+          switch (e) {
+            case '"':
+            case '\'':
+            case '\\':
+            case '/':
+              s += e;
+              break;
+            case 'b':
+              s += '\b';
+              break;
+            case 'f':
+              s += '\f';
+              break;
+            case 'n':
+              s += '\n';
+              break;
+            case 'r':
+              s += '\r';
+              break;
+            case 't':
+              s += '\t';
+              break;
+            default:
+              return Bad(std::string("S0103: unsupported escape sequence \\") + e);
+          }
           ++i_;
           continue;
         }
@@ -483,6 +549,7 @@ class Parser {
       boost::system::error_code ec;
       json::value v = json::parse(t_.substr(from, i_ - from), ec);
       if (ec) return Bad("bad number");
+      if (v.is_double() && !std::isfinite(v.get_double())) return Bad("S0102: the number is out of range");
       NodePtr n = Make(Node::Kind::kLiteral);
       n->literal = std::move(v);
       return n;
@@ -520,10 +587,15 @@ class Parser {
       ++i_;
       const std::size_t from = i_;
       while (i_ < t_.size() && t_[i_] != '`') ++i_;
+      if (i_ >= t_.size()) return Bad("S0105: unterminated quoted name (no closing backtick)");
       NodePtr n = Make(Node::Kind::kName);
       n->name = std::string(t_.substr(from, i_ - from));
       ++i_;
       return n;
+    }
+    if (t_.substr(i_).starts_with("\u03bb")) {  // λ: function
+      i_ += 2;
+      return Invoked();
     }
     if (IsAsciiAlpha(c) || c == '_') {
       const std::size_t from = i_;
@@ -537,7 +609,7 @@ class Parser {
       } else if (word == "null") {
         n->literal = nullptr;
       } else if (word == "function") {
-        return Lambda();
+        return Invoked();
       } else {
         n->kind = Node::Kind::kName;
         n->name = word;
@@ -547,7 +619,25 @@ class Parser {
     return Bad(std::string("'") + c + "' is not supported");
   }
 
-  // function($a, $b) { body }
+  // A lambda, called where it is defined when arguments follow: `function($x) { $x * 2 }(5)`.
+  Result<NodePtr> Invoked() {
+    CENOTE_ASSIGN_OR_RETURN(NodePtr f, Lambda());
+    Spaces();
+    if (i_ >= t_.size() || t_[i_] != '(') return f;
+    ++i_;
+    NodePtr n = Make(Node::Kind::kInvoke);
+    n->kids.push_back(std::move(f));
+    if (!Eat(")")) {
+      do {
+        CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
+        n->kids.push_back(std::move(e));
+      } while (Eat(","));
+      if (!Eat(")")) return Bad("expected )");
+    }
+    return n;
+  }
+
+  // function($a, $b) { body } (or λ($a, $b) { body })
   Result<NodePtr> Lambda() {
     NodePtr n = Make(Node::Kind::kLambda);
     if (!Eat("(")) return Bad("expected ( after function");
@@ -561,6 +651,17 @@ class Parser {
       } while (Eat(","));
       if (!Eat(")")) return Bad("expected )");
     }
+    // A signature `<n-n:n>` (its types are not checked here).
+    Spaces();
+    if (i_ < t_.size() && t_[i_] == '<') {
+      int depth = 0;
+      do {
+        if (t_[i_] == '<') ++depth;
+        if (t_[i_] == '>') --depth;
+        ++i_;
+      } while (depth > 0 && i_ < t_.size());
+      if (depth > 0) return Bad("S0401: the function signature is not closed (no >)");
+    }
     if (!Eat("{")) return Bad("expected { before the function's body");
     CENOTE_ASSIGN_OR_RETURN(NodePtr body, Expression());
     if (!Eat("}")) return Bad("expected }");
@@ -571,6 +672,7 @@ class Parser {
   std::string_view t_;
   std::size_t i_ = 0;
   int parents_seen_ = 0;  // `%` parsed so far: a path holding one carries ancestry
+  bool unterminated_comment_ = false;
 };
 
 // Functions and regular expressions are values in JSONata; here they are objects with one marker member
@@ -607,13 +709,69 @@ json::value Number(double d) {
   return json::value(d);
 }
 
+// A number as JSONata casts it to a string: rounded to 15 significant digits, then written as JavaScript
+// writes numbers (the shortest digits that read back; plain notation from 1e-7 up to 1e21, else d.ddde+x).
+std::string JsNumberText(double d) {
+  if (!std::isfinite(d)) return d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+  if (d == 0) return "0";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.14e", d);
+  const double r = std::strtod(buf, nullptr);
+  auto res = std::to_chars(buf, buf + sizeof(buf), r, std::chars_format::scientific);
+  const std::string sci(buf, res.ptr);  // [-]d[.ddd]e[+-]xx
+  const bool negative = sci[0] == '-';
+  const std::size_t e_at = sci.find('e');
+  std::string digits;
+  for (std::size_t i = negative ? 1 : 0; i < e_at; ++i) {
+    if (sci[i] != '.') digits += sci[i];
+  }
+  const int n = std::stoi(sci.substr(e_at + 1)) + 1;  // the decimal point's position after the digits' first
+  const int k = static_cast<int>(digits.size());
+  std::string out = negative ? "-" : "";
+  if (k <= n && n <= 21) {
+    out += digits + std::string(static_cast<std::size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out += digits.substr(0, static_cast<std::size_t>(n)) + "." + digits.substr(static_cast<std::size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-n), '0') + digits;
+  } else {
+    out += digits.substr(0, 1);
+    if (k > 1) out += "." + digits.substr(1);
+    out += (n - 1 >= 0 ? "e+" : "e-") + std::to_string(std::abs(n - 1));
+  }
+  return out;
+}
+
+// A value as JSONata's $string writes it: JSON with numbers as above, functions as "".
+std::string JsText(const json::value& v) {
+  if (v.is_double()) return JsNumberText(v.get_double());
+  if (v.is_array()) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.as_array().size(); ++i) {
+      if (i) out += ',';
+      out += JsText(v.as_array()[i]);
+    }
+    return out + "]";
+  }
+  if (v.is_object()) {
+    if (Marked(v, kFunctionMarker) || Marked(v, kRegexMarker)) return "\"\"";
+    std::string out = "{";
+    bool first = true;
+    for (const auto& [k, x] : v.as_object()) {
+      if (k == kIdMarker) continue;
+      if (!first) out += ',';
+      first = false;
+      out += json::serialize(json::value(k)) + ":" + JsText(x);
+    }
+    return out + "}";
+  }
+  return json::serialize(v);
+}
+
 std::string AsString(const json::value& v) {
   if (v.is_string()) return std::string(v.get_string());
-  if (v.is_double()) {
-    const double d = v.get_double();
-    if (std::floor(d) == d && std::fabs(d) < 9e15) return std::to_string(static_cast<std::int64_t>(d));
-  }
-  return ToJsonText(v);
+  if (v.is_object() && (Marked(v, kFunctionMarker) || Marked(v, kRegexMarker))) return "";
+  return JsText(v);
 }
 
 // A sequence result: arrays of one element collapse to the element, empty ones to undefined.
@@ -925,6 +1083,15 @@ class Evaluator {
         return Value(parents_->value);
       case Node::Kind::kSort:  // only a path step (EvalPath sorts its stream)
         return Fail("An order-by clause must follow a path step");
+      case Node::Kind::kInvoke: {
+        CENOTE_ASSIGN_OR_RETURN(Value fn, Eval(*n.kids[0], ctx));
+        std::vector<Value> args;
+        for (std::size_t k = 1; k < n.kids.size(); ++k) {
+          CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*n.kids[k], ctx));
+          args.push_back(std::move(v));
+        }
+        return ApplyValue(fn, std::move(args), ctx, "function");
+      }
       case Node::Kind::kTransform:
         return NewFunction(
             Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx, .at_root = at_root_});
@@ -1180,7 +1347,9 @@ class Evaluator {
           }
           // An array constructor stays one value (outside a tuple stream), except as the first of several
           // steps, whose items the next step maps.
-          const bool constructed = step.kind == Node::Kind::kArray && !n.tuples && (s > 0 || last);
+          // Predicates on a constructor select among its items.
+          const bool constructed =
+              step.kind == Node::Kind::kArray && !n.tuples && (s > 0 || last) && info.stages.empty();
           json::array values;
           if (r->is_array() && !constructed) {
             values = std::move(r->as_array());
@@ -1518,11 +1687,13 @@ class Evaluator {
         return Fail("The operands of " + op + " must be numbers: " + ToJsonText(*a) + ", " + ToJsonText(*b));
       }
       const double x = a->to_number<double>(), y = b->to_number<double>();
-      if (op == "+") return Value(Number(x + y));
-      if (op == "-") return Value(Number(x - y));
-      if (op == "*") return Value(Number(x * y));
-      if (op == "/") return Value(Number(x / y));
-      return Value(Number(std::fmod(x, y)));
+      const double z = op == "+"   ? x + y
+                       : op == "-" ? x - y
+                       : op == "*" ? x * y
+                       : op == "/" ? x / y
+                                   : std::fmod(x, y);
+      if (!std::isfinite(z)) return Fail("D1001: Number out of range: " + JsNumberText(z));
+      return Value(Number(z));
     }
     if (op == "in") {
       if (!a || !b) return Value(json::value(false));
@@ -1621,6 +1792,15 @@ class Evaluator {
     if (Arity(fn) > 1) args.push_back(Value(json::value(static_cast<std::int64_t>(i))));
     if (Arity(fn) > 2) args.push_back(Value(all));
     return Apply(fn, std::move(args), ctx);
+  }
+
+  // $split's limit: the most parts kept (a non-negative number, rounded down; none: all of them).
+  static Result<std::size_t> SplitLimit(const Value& limit) {
+    if (!limit) return SIZE_MAX;
+    if (!limit->is_number()) return Fail("T0410: the third argument of $split must be a number");
+    const double l = limit->to_number<double>();
+    if (!(l >= 0)) return Fail("D3020: the third argument of $split must be a non-negative number");
+    return l >= 1e18 ? SIZE_MAX : static_cast<std::size_t>(std::floor(l));
   }
 
   static constexpr std::size_t kMaxRegexInput = 64 * 1024;  // std::regex recurses: keep inputs bounded
@@ -1838,8 +2018,8 @@ class Evaluator {
         if (f == "match") return Collapse(std::move(matches));
         if (f == "split") {
           matches.push_back(json::value(text.substr(last)));
-          if (arg(2) && arg(2)->is_number())
-            matches.resize(std::min(matches.size(), arg(2)->to_number<std::size_t>()));
+          CENOTE_ASSIGN_OR_RETURN(std::size_t limit, SplitLimit(arg(2)));
+          matches.resize(std::min(matches.size(), limit));
           return Value(json::value(std::move(matches)));
         }
         return Value(json::value(replaced + text.substr(last)));
@@ -2017,7 +2197,8 @@ class Evaluator {
           from = at + sep.size();
         }
       }
-      if (arg(2) && arg(2)->is_number()) out.resize(std::min(out.size(), arg(2)->to_number<std::size_t>()));
+      CENOTE_ASSIGN_OR_RETURN(std::size_t limit, SplitLimit(arg(2)));
+      out.resize(std::min(out.size(), limit));
       return Value(json::value(std::move(out)));
     }
     if (f == "join") {

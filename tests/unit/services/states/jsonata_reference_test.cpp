@@ -459,5 +459,94 @@ TEST(JsonataFunctions, Shuffle) {
                         {"$map([1..3], $shuffle) ~> $count()", "3"}});
 }
 
+TEST(JsonataStrings, NumbersAsJavaScriptWritesThem) {
+  // $string and & write numbers rounded to 15 significant digits, as JavaScript writes them
+  // (function-string, string-concat).
+  CheckOver(kDataset5,
+            {
+                {"$string(5)", R"j("5")j"},
+                {"$string(22/7)", R"j("3.14285714285714")j"},
+                {"$string(1e100)", R"j("1e+100")j"},
+                {"$string(1e-100)", R"j("1e-100")j"},
+                {"$string(1e-6)", R"j("0.000001")j"},
+                {"$string(1e-7)", R"j("1e-7")j"},
+                {"$string(1e20)", R"j("100000000000000000000")j"},
+                {"$string(1e21)", R"j("1e+21")j"},
+                {"$string(-1.5e-9)", R"j("-1.5e-9")j"},
+                {"$string(0.1 + 0.2)", R"j("0.3")j"},
+                {"Account.Order.$string($sum(Product.(Price* Quantity)))", R"j(["90.57", "245.79"])j"},
+                {"'Price: ' & Account.Order[0].Product[0].Price", R"j("Price: 34.45")j"},
+                {"$join(['a', $string(0.5)], '-')", R"j("a-0.5")j"},
+                {"$string($string)", R"j("")j"},
+                {"$string(function(){true})", R"j("")j"},
+                {"$string({'number': 78.8 / 2, 'function': $sum, 'lambda': function(){true}, "
+                 "'array': [1.5, 'a'], 'nothing': null})",
+                 R"j("{\"number\":39.4,\"function\":\"\",\"lambda\":\"\",)j"
+                 R"j(\"array\":[1.5,\"a\"],\"nothing\":null}")j"},
+                {"1/0", "D1001"},
+                {"$string(1/0)", "D1001"},
+            });
+}
+
+TEST(JsonataSyntax, CommentsEscapesBlocksAndConstructors) {
+  CheckOver(std::nullopt,
+            {
+                {"/* header comment */\n1 + 1\n", "2"},
+                {"$substring('Hello, world', 0 /* start at index 0 */, 5/*length*/)\n", R"j("Hello")j"},
+                {"$substring('Hello, world', 0, 5)\n/* trailing comment, never closed\n", "S0106"},
+                {"(1; 2; 3;)", "3"},
+                {"($a:=1; $b:=2; $c:=($a:=4; $a+$b); $a+$c)", "7"},
+                {R"j("hello\tworld")j", R"j("hello\tworld")j"},
+                {R"j("hello \"world\"")j", R"j("hello \"world\"")j"},
+                {R"j("C:\\Test\\test.txt")j", R"j("C:\\Test\\test.txt")j"},
+                {R"j("\u03BB-calculus rocks")j", R"j("\u03bb-calculus rocks")j"},
+                {R"j("\ud834\udd1e")j", R"j("\ud834\udd1e")j"},
+                {R"j("\b\f\/")j", R"j("\b\f/")j"},
+                {R"j("\y")j", "S0103"},
+                {R"j("\u")j", "S0104"},
+                {R"j("\u123t")j", "S0104"},
+                {"10e1000", "S0102"},
+                {"6.022e23", "6.022e23"},
+                {"`no closing backtick", "S0105"},
+                // Predicates on an array constructor select among its items.
+                {"[1, 2, 3][0]", "1"},
+                {"[1, 2, [3, 4]][-1]", "[3, 4]"},
+                {"[0,1,2,3,4,5,6,7,8,9][$ % 2 = 0]", "[0, 2, 4, 6, 8]"},
+                {"[1, 2, 3].$", "[1, 2, 3]"},
+                // $split's limit.
+                {R"j($split("a, b, c, d", ", ", 2.5))j", R"j(["a", "b"])j"},
+                {R"j($split("a, b, c, d", ", ", 0))j", "[]"},
+                {R"j($split("a, b, c, d", ", ", -3))j", "D3020"},
+                {R"j($split("a, b, c, d", ", ", null))j", "T0410"},
+                {"$split('a1b2c', /[0-9]/, 2)", R"j(["a", "b"])j"},
+                {"$split('a1b2c', /[0-9]/, -1)", "D3020"},
+            });
+  CheckOver(kDataset5, {{"Account.Order.[Product.Price][0]", "[34.45, 34.45]"},
+                        {"Account.Order.[Product.Price]", "[[34.45, 21.67], [34.45, 107.99]]"}});
+  for (const auto& [vehicle, colour] :
+       {std::pair{"\"Bus\"", R"j("Red")j"}, std::pair{"\"Police Car\"", R"j("White")j"},
+        std::pair{"\"Taxi\"", "undefined"}}) {
+    CheckOver(vehicle, {{R"j(["Red"[$$="Bus"], "White"[$$="Police Car"]][0])j", colour},
+                        {R"j($lookup({"Bus": "Red", "Police Car": "White"}, $$))j", colour}});
+  }
+}
+
+TEST(JsonataSyntax, LambdasCalledInPlaceWithSignatures) {
+  // lambdas, function-signatures (signatures are read, their types not checked), and λ for function.
+  CheckOver(kDataset5, {
+                           {"function($x){$x*$x}(5)", "25"},
+                           {"function($x){$x>5 ? \"foo\"}(6)", R"j("foo")j"},
+                           {"function($x){$x>5 ? \"foo\"}(3)", "undefined"},
+                           {"function($x,$y)<n-n:n>{$x+$y}(2, 6)", "8"},
+                           {"[1..5].function($x,$y)<n-n:n>{$x+$y}(2, 6)", "[8, 8, 8, 8, 8]"},
+                           {"($twice := function($f)<f<n:n>:f<n:n>>{function($x)<n:n>{$f($f($x))}};"
+                            "$add2 := function($x)<n:n>{$x+2};$add4 := $twice($add2);$add4(5))",
+                            "9"},
+                           {"λ($x){$x + 1}(1)", "2"},
+                           {"$map([1, 2], λ($v, $i){$v * $i})", "[0, 2]"},
+                           {"function($x)<n:n{$x}", "error"},
+                       });
+}
+
 }  // namespace
 }  // namespace cenote::states::asl
