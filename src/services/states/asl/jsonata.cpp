@@ -774,6 +774,33 @@ std::string AsString(const json::value& v) {
   return JsText(v);
 }
 
+// A string's characters (Unicode code points, as JSONata counts them): the UTF-8 bytes of each.
+std::vector<std::string_view> CodePoints(std::string_view s) {
+  std::vector<std::string_view> out;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 1;
+    n = std::min(n, s.size() - i);
+    out.push_back(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+// The code points [from, to) of `cps` as JavaScript's Array.prototype.slice takes them (negative from the
+// end).
+std::string Slice(const std::vector<std::string_view>& cps, double from, double to) {
+  const double size = static_cast<double>(cps.size());
+  auto clamp = [&](double x) {
+    x = std::trunc(x);
+    return x < 0 ? std::max(0.0, size + x) : std::min(x, size);
+  };
+  const double a = clamp(from), b = clamp(to);
+  std::string out;
+  for (double k = a; k < b; ++k) out.append(cps[static_cast<std::size_t>(k)]);
+  return out;
+}
+
 // A sequence result: arrays of one element collapse to the element, empty ones to undefined.
 Value Collapse(json::array a) {
   if (a.empty()) return std::nullopt;
@@ -2029,16 +2056,20 @@ class Evaluator {
     }
     // ---- more strings, numbers, dates
     if (f == "pad") {
+      // To |width| characters (code points), padded on the right (or the left when negative) with `fill`.
       if (!arg(0)) return Value();
-      std::string s = str(0);
+      const std::string s = str(0);
       CENOTE_ASSIGN_OR_RETURN(double width_d, num(1));
-      const std::string fill = arg(2) ? str(2) : " ";
-      const std::int64_t width = static_cast<std::int64_t>(width_d);
-      const std::size_t target = static_cast<std::size_t>(width < 0 ? -width : width);
+      std::string fill = arg(2) ? str(2) : " ";
+      if (fill.empty()) fill = " ";
+      const double missing = std::trunc(std::fabs(width_d)) - static_cast<double>(CodePoints(s).size());
+      if (!(missing > 0)) return Value(json::value(s));
+      if (missing > 1e6) return Fail("$pad: the width is too large");
       std::string padding;
-      while (!fill.empty() && s.size() + padding.size() < target) padding += fill;
-      padding.resize(target > s.size() ? target - s.size() : 0);
-      return Value(json::value(width < 0 ? padding + s : s + padding));
+      const std::size_t fill_cps = CodePoints(fill).size();
+      for (double have = 0; have < missing; have += static_cast<double>(fill_cps)) padding += fill;
+      padding = Slice(CodePoints(padding), 0, missing);
+      return Value(json::value(width_d < 0 ? padding + s : s + padding));
     }
     if (f == "formatBase") {
       if (!arg(0)) return Value();
@@ -2119,16 +2150,33 @@ class Evaluator {
       if (!arg(0)) return Value();
       if (arg(0)->is_number()) return arg(0);
       if (arg(0)->is_bool()) return Value(json::value(arg(0)->get_bool() ? 1 : 0));
-      boost::system::error_code ec;
-      json::value v = json::parse(str(0), ec);
-      if (ec || !v.is_number()) return Fail("$number: cannot convert " + str(0) + " to a number");
-      return Value(std::move(v));
+      if (!arg(0)->is_string()) return Fail("T0410: $number: cannot convert " + str(0) + " to a number");
+      // Decimal text (leading zeros allowed), or 0x / 0o / 0b integers, as JSONata reads them.
+      const std::string t = str(0);
+      static const std::regex kDecimal("-?[0-9]+(\\.[0-9]+)?([Ee][-+]?[0-9]+)?");
+      static const std::regex kRadix("0([xX][0-9A-Fa-f]+|[oO][0-7]+|[bB][01]+)");
+      if (t.size() <= 400 && std::regex_match(t, kDecimal)) {
+        const double d = std::strtod(t.c_str(), nullptr);
+        if (!std::isfinite(d)) return Fail("D3030: $number: " + t + " is out of range");
+        return Value(Number(d));
+      }
+      if (t.size() <= 70 && std::regex_match(t, kRadix)) {
+        const int radix = (t[1] | 0x20) == 'x' ? 16 : (t[1] | 0x20) == 'o' ? 8 : 2;
+        double d = 0;
+        for (std::size_t k = 2; k < t.size(); ++k) {
+          const char h = static_cast<char>(t[k] | 0x20);
+          d = d * radix + (IsAsciiDigit(h) ? h - '0' : h - 'a' + 10);
+        }
+        return Value(Number(d));
+      }
+      return Fail("D3030: $number: cannot convert " + t + " to a number");
     }
     if (f == "boolean") return arg(0) ? Value(json::value(Truthy(arg(0)))) : Value();
     if (f == "not") return arg(0) ? Value(json::value(!Truthy(arg(0)))) : Value();
     if (f == "exists") return Value(json::value(arg(0).has_value()));
     if (f == "count") return Value(json::value(static_cast<std::int64_t>(Seq(arg(0)).size())));
     if (f == "sum" || f == "max" || f == "min" || f == "average") {
+      if (!arg(0)) return Value();
       json::array s = Seq(arg(0));
       if (s.empty()) return f == "sum" ? Value(json::value(0)) : Value();
       double acc = f == "max" ? -HUGE_VAL : f == "min" ? HUGE_VAL : 0;
@@ -2140,21 +2188,23 @@ class Evaluator {
       if (f == "average") acc /= static_cast<double>(s.size());
       return Value(Number(acc));
     }
-    if (f == "length") return arg(0) ? Value(json::value(static_cast<std::int64_t>(str(0).size()))) : Value();
+    if (f == "length") {
+      // Characters: Unicode code points.
+      return arg(0) ? Value(json::value(static_cast<std::int64_t>(CodePoints(str(0)).size()))) : Value();
+    }
     if (f == "substring") {
+      // $substring(s, start [, length]) over code points; a negative start counts from the end.
       if (!arg(0)) return Value();
       const std::string s = str(0);
-      CENOTE_ASSIGN_OR_RETURN(double start_d, num(1));
-      std::int64_t start = static_cast<std::int64_t>(start_d);
-      const std::int64_t size = static_cast<std::int64_t>(s.size());
-      if (start < 0) start = std::max<std::int64_t>(0, size + start);
-      start = std::min(start, size);
-      std::int64_t len = size - start;
-      if (arg(2)) {
-        CENOTE_ASSIGN_OR_RETURN(double l, num(2));
-        len = std::clamp<std::int64_t>(static_cast<std::int64_t>(l), 0, size - start);
-      }
-      return Value(json::value(s.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(len))));
+      const std::vector<std::string_view> cps = CodePoints(s);
+      const double size = static_cast<double>(cps.size());
+      CENOTE_ASSIGN_OR_RETURN(double start, num(1));
+      if (size + start < 0) start = 0;
+      if (!arg(2)) return Value(json::value(Slice(cps, start, size)));
+      CENOTE_ASSIGN_OR_RETURN(double length, num(2));
+      if (length <= 0) return Value(json::value(""));
+      const double end = start >= 0 ? start + length : size + start + length;
+      return Value(json::value(Slice(cps, start, end)));
     }
     if (f == "substringBefore" || f == "substringAfter") {
       if (!arg(0)) return Value();
@@ -2202,6 +2252,7 @@ class Evaluator {
       return Value(json::value(std::move(out)));
     }
     if (f == "join") {
+      if (!arg(0)) return Value();
       std::string out;
       const json::array s = Seq(arg(0));
       for (std::size_t i = 0; i < s.size(); ++i) {

@@ -548,5 +548,40 @@ TEST(JsonataSyntax, LambdasCalledInPlaceWithSignatures) {
                        });
 }
 
+TEST(JsonataStrings, CharactersAreCodePoints) {
+  // function-length, function-substring, function-pad: characters are Unicode code points, never cut.
+  CheckOver(std::nullopt, {
+                              {R"j($length("\u03BB-calculus"))j", "10"},
+                              {R"j($length("\uD834\uDD1E"))j", "1"},
+                              {"$length(\"超明體繁\")", "4"},
+                              {"$length(\"𝄞💩\")", "2"},
+                              {"$substring('𝄞💩', 0, 1)", R"j("𝄞")j"},
+                              {"$substring('𝄞💩', 1, 1)", R"j("💩")j"},
+                              {"$substring(\"😂😁😀\", -2, 1)", R"j("😁")j"},
+                              {"$substring(\"😂😁😀\", -5, 1)", R"j("😂")j"},
+                              {"$substring('hello world', 3)", R"j("lo world")j"},
+                              {"$substring('hello world', -5, 2)", R"j("wo")j"},
+                              {"$substring('hello world', 3, -1)", R"j("")j"},
+                              {"$pad('a𝄞💩', 7)", R"j("a𝄞💩    ")j"},
+                              {"$pad('𝄞💩', -7)", R"j("     𝄞💩")j"},
+                              {"$pad('a𝄞💩', 6, '💩')", R"j("a𝄞💩💩💩💩")j"},
+                              {"$pad(\"foo\", 5, \"\")", R"j("foo  ")j"},
+                              {"$pad(\"foo\", -6, \"#*\")", R"j("#*#foo")j"},
+                              {"$pad(\"foo\", 2)", R"j("foo")j"},
+                              // $number reads decimal text with leading zeros and 0x / 0o / 0b integers.
+                              {"$number('0123')", "123"},
+                              {"$number('-007')", "-7"},
+                              {"$number('000.00123000')", "0.00123"},
+                              {"$number('0x12')", "18"},
+                              {"$number('0B101')", "5"},
+                              {"$number('0O12')", "10"},
+                              {"$number('10e500')", "D3030"},
+                              {"$number('1 2')", "D3030"},
+                              {"$number(true)", "1"},
+                              {"$sum(nothing)", "undefined"},
+                              {"$join(nothing, ', ')", "undefined"},
+                          });
+}
+
 }  // namespace
 }  // namespace cenote::states::asl
