@@ -61,7 +61,8 @@ struct Node {
     kTransform,    // | location | update [, delete] |: kids[0..2]
     kRange,        // [from..to] inside an array constructor: kids[0], kids[1]
     kSort,         // ^(term, <term, >term) in a path: the terms in kids, their directions in `descending`
-    kInvoke        // kids[0](kids[1], ...): a lambda called where it is defined
+    kInvoke,       // kids[0](kids[1], ...): a lambda called where it is defined
+    kPlaceholder   // `?` among a call's arguments (a partial application)
   };
   // What follows a path step: predicates `[e]` (or `[]`, keep the result an array), `#$i` (positional
   // binding), `@$v` (context binding: the step's values bind $v, the context stays).
@@ -113,6 +114,12 @@ class Parser {
     return Fail("The JSONata expression '" + std::string(t_) + "' could not be parsed: " + what +
                 " at position " + std::to_string(i_));
   }
+  // A character of a name or variable: letters, digits, '_' and anything beyond ASCII (JSONata's names are
+  // Unicode).
+  static bool NameChar(char c) {
+    return IsAsciiAlnum(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+  }
+
   // Whitespace and /* comments */.
   void Spaces() {
     while (true) {
@@ -137,8 +144,7 @@ class Parser {
   }
   bool Word(std::string_view w) {
     Spaces();
-    if (t_.substr(i_).starts_with(w) &&
-        (i_ + w.size() >= t_.size() || !(IsAsciiAlnum(t_[i_ + w.size()]) || t_[i_ + w.size()] == '_'))) {
+    if (t_.substr(i_).starts_with(w) && (i_ + w.size() >= t_.size() || !NameChar(t_[i_ + w.size()]))) {
       i_ += w.size();
       return true;
     }
@@ -157,7 +163,7 @@ class Parser {
     Spaces();
     if (i_ < t_.size() && t_[i_] == '$') {
       std::size_t j = i_ + 1;
-      while (j < t_.size() && (IsAsciiAlnum(t_[j]) || t_[j] == '_')) ++j;
+      while (j < t_.size() && NameChar(t_[j])) ++j;
       std::size_t k = j;
       while (k < t_.size() && IsAsciiSpace(t_[k])) ++k;
       if (t_.substr(k).starts_with(":=")) {
@@ -312,6 +318,12 @@ class Parser {
       }
       break;
     }
+    // A quoted string starting a path of several steps names a field too ("foo".bar).
+    if (path->kids.size() > 1 && path->kids[0]->kind == Node::Kind::kLiteral &&
+        path->kids[0]->literal.is_string()) {
+      path->kids[0]->kind = Node::Kind::kName;
+      path->kids[0]->name = std::string(path->kids[0]->literal.get_string());
+    }
     if (parents_seen_ != parents_before) path->tuples = true;
     const Node::Step& only = path->steps[0];
     if (path->kids.size() == 1 && only.stages.empty() && only.focus.empty() && only.index.empty() &&
@@ -337,7 +349,7 @@ class Parser {
         Spaces();
         if (i_ >= t_.size() || t_[i_] != '$') return Bad(std::string("expected a $variable after ") + op);
         const std::size_t from = ++i_;
-        while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+        while (i_ < t_.size() && NameChar(t_[i_])) ++i_;
         std::string var(t_.substr(from, i_ - from));
         if (op == '@') {
           if (!info.stages.empty()) return Bad("a context variable binding must precede any predicates");
@@ -563,7 +575,7 @@ class Parser {
     if (c == '$') {
       ++i_;
       const std::size_t from = i_;
-      while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+      while (i_ < t_.size() && NameChar(t_[i_])) ++i_;
       std::string name(t_.substr(from, i_ - from));
       Spaces();
       if (i_ < t_.size() && t_[i_] == '(') {
@@ -572,6 +584,16 @@ class Parser {
         n->name = std::move(name);
         if (!Eat(")")) {
           do {
+            // `?`: a placeholder, making the call a partial application.
+            Spaces();
+            std::size_t after = i_ + 1;
+            while (after < t_.size() && IsAsciiSpace(t_[after])) ++after;
+            if (i_ < t_.size() && t_[i_] == '?' && after < t_.size() &&
+                (t_[after] == ',' || t_[after] == ')')) {
+              i_ = after;
+              n->kids.push_back(Make(Node::Kind::kPlaceholder));
+              continue;
+            }
             CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
             n->kids.push_back(std::move(e));
           } while (Eat(","));
@@ -597,9 +619,9 @@ class Parser {
       i_ += 2;
       return Invoked();
     }
-    if (IsAsciiAlpha(c) || c == '_') {
+    if (IsAsciiAlpha(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80) {
       const std::size_t from = i_;
-      while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+      while (i_ < t_.size() && NameChar(t_[i_])) ++i_;
       const std::string word(t_.substr(from, i_ - from));
       NodePtr n = Make(Node::Kind::kLiteral);
       if (word == "true") {
@@ -646,7 +668,7 @@ class Parser {
         Spaces();
         if (i_ >= t_.size() || t_[i_] != '$') return Bad("expected a $parameter");
         const std::size_t from = ++i_;
-        while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+        while (i_ < t_.size() && NameChar(t_[i_])) ++i_;
         n->params.emplace_back(t_.substr(from, i_ - from));
       } while (Eat(","));
       if (!Eat(")")) return Bad("expected )");
@@ -742,16 +764,21 @@ std::string JsNumberText(double d) {
   return out;
 }
 
-// A value as JSONata's $string writes it: JSON with numbers as above, functions as "".
-std::string JsText(const json::value& v) {
+// A value as JSONata's $string writes it: JSON with numbers as above, functions as ""; `indent` > 0 puts
+// each member on its own line, indented (JSON.stringify's third argument).
+std::string JsText(const json::value& v, int indent = 0, int depth = 0) {
   if (v.is_double()) return JsNumberText(v.get_double());
+  const std::string pad =
+      indent ? "\n" + std::string(static_cast<std::size_t>(indent * (depth + 1)), ' ') : "";
+  const std::string close = indent ? "\n" + std::string(static_cast<std::size_t>(indent * depth), ' ') : "";
   if (v.is_array()) {
+    if (v.as_array().empty()) return "[]";
     std::string out = "[";
     for (std::size_t i = 0; i < v.as_array().size(); ++i) {
       if (i) out += ',';
-      out += JsText(v.as_array()[i]);
+      out += pad + JsText(v.as_array()[i], indent, depth + 1);
     }
-    return out + "]";
+    return out + close + "]";
   }
   if (v.is_object()) {
     if (Marked(v, kFunctionMarker) || Marked(v, kRegexMarker)) return "\"\"";
@@ -761,9 +788,10 @@ std::string JsText(const json::value& v) {
       if (k == kIdMarker) continue;
       if (!first) out += ',';
       first = false;
-      out += json::serialize(json::value(k)) + ":" + JsText(x);
+      out += pad + json::serialize(json::value(k)) + (indent ? ": " : ":") + JsText(x, indent, depth + 1);
     }
-    return out + "}";
+    if (first) return "{}";
+    return out + close + "}";
   }
   return json::serialize(v);
 }
@@ -799,6 +827,38 @@ std::string Slice(const std::vector<std::string_view>& cps, double from, double 
   std::string out;
   for (double k = a; k < b; ++k) out.append(cps[static_cast<std::size_t>(k)]);
   return out;
+}
+
+// The ISO 8601 forms $toMillis reads besides full timestamps (as JSONata's pattern admits them): a year, a
+// year and month, a date, with or without a time, fraction and offset (Z, +hh:mm or +hhmm; none: UTC).
+std::optional<std::int64_t> IsoMillis(const std::string& text) {
+  static const std::regex kIso(
+      "(\\d{4})(?:-(\\d{2}))?(?:-(\\d{2}))?(?:T(\\d{2}):(\\d{2}):(\\d{2}))?(?:\\.(\\d+))?(?:([+-])(\\d{2}):?("
+      "\\d{2})|Z)?");
+  std::smatch m;
+  if (text.size() > 64 || !std::regex_match(text, m, kIso)) return std::nullopt;
+  auto part = [&](std::size_t g, int otherwise) { return m[g].matched ? std::stoi(m[g].str()) : otherwise; };
+  const int y = part(1, 0), mo = part(2, 1), d = part(3, 1), h = part(4, 0), mi = part(5, 0),
+            sec = part(6, 0);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || sec > 59) return std::nullopt;
+  // Days from 1970-01-01 of the civil date (the proleptic Gregorian calendar).
+  const int yy = mo <= 2 ? y - 1 : y;
+  const int era = (yy >= 0 ? yy : yy - 399) / 400;
+  const int yoe = yy - era * 400;
+  const int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = static_cast<std::int64_t>(era) * 146097 + doe - 719468;
+  std::int64_t ms = days * 86400000 + (h * 3600 + mi * 60 + sec) * 1000LL;
+  if (m[7].matched) {
+    std::string f = m[7].str();
+    f.resize(3, '0');
+    ms += std::stoi(f);
+  }
+  if (m[8].matched) {
+    const int offset = std::stoi(m[9].str()) * 60 + std::stoi(m[10].str());
+    ms -= (m[8].str() == "-" ? -1 : 1) * offset * 60000LL;
+  }
+  return ms;
 }
 
 // A sequence result: arrays of one element collapse to the element, empty ones to undefined.
@@ -916,6 +976,11 @@ class Evaluator {
     std::shared_ptr<Scope> scope;
     Value ctx;
     bool at_root = false;  // the context it was defined in is the input
+    // A partial application ($f(?, 2)): `target` called with `bound`, its holes (nullopt) filled by the
+    // arguments; or, with `then` set, a composition ($f ~> $g): `target`'s result passed to `then`.
+    std::optional<std::size_t> target = std::nullopt;
+    std::vector<std::optional<Value>> bound = {};
+    std::optional<std::size_t> then = std::nullopt;
   };
 
   static bool IsFunctionValue(const Value& v) { return v && Marked(*v, kFunctionMarker).has_value(); }
@@ -960,6 +1025,24 @@ class Evaluator {
   static std::size_t Arity(const Function& f) { return f.lambda ? f.lambda->params.size() : 1; }
 
   Result<Value> Apply(const Function& f, std::vector<Value> args, const Value& ctx) {
+    if (f.target && f.then) {
+      const Function first = functions_[*f.target], second = functions_[*f.then];
+      CENOTE_ASSIGN_OR_RETURN(Value mid, Apply(first, std::move(args), ctx));
+      return Apply(second, {std::move(mid)}, ctx);
+    }
+    if (f.target) {
+      std::vector<Value> full;
+      std::size_t next = 0;
+      for (const auto& b : f.bound) {
+        if (b) {
+          full.push_back(*b);
+        } else {
+          full.push_back(next < args.size() ? std::move(args[next++]) : Value());
+        }
+      }
+      const Function target = functions_[*f.target];
+      return Apply(target, std::move(full), ctx);
+    }
     if (!f.lambda) return CallBuiltin(f.builtin, std::move(args), ctx);
     if (f.lambda->kind == Node::Kind::kTransform) {
       std::shared_ptr<Scope> saved = scope_;
@@ -1036,8 +1119,20 @@ class Evaluator {
       case Node::Kind::kChain: {
         CENOTE_ASSIGN_OR_RETURN(Value input, Eval(*n.kids[0], ctx));
         const Node& f = *n.kids[1];
-        if (f.kind == Node::Kind::kCall) return Call(f, ctx, &input);
+        // A call takes the value as its first argument; a partial application is a function.
+        if (f.kind == Node::Kind::kCall && !HasPlaceholder(f)) return Call(f, ctx, &input);
         CENOTE_ASSIGN_OR_RETURN(Value fn, Eval(f, ctx));
+        if (RegexOf(fn) != nullptr) {
+          // A regular expression applied: the first match ({match, index, groups}) or undefined.
+          return CallBuiltin("match", {std::move(input), fn, Value(json::value(1))}, ctx);
+        }
+        if (FunctionOf(fn) == nullptr) return Fail("T2006: the right side of ~> must be a function");
+        if (FunctionOf(input) != nullptr) {  // $f ~> $g: a function applying $f, then $g
+          Function composed;
+          composed.target = Marked(*input, kFunctionMarker);
+          composed.then = Marked(*fn, kFunctionMarker);
+          return NewFunction(std::move(composed));
+        }
         return ApplyValue(fn, {std::move(input)}, ctx, "~>");
       }
       case Node::Kind::kRegex: {
@@ -1055,7 +1150,7 @@ class Evaluator {
         return Value(json::value(std::move(o)));
       }
       case Node::Kind::kWildcard: {
-        if (!ctx) return Value();
+        if (!ctx || Marked(*ctx, kFunctionMarker) || Marked(*ctx, kRegexMarker)) return Value();
         json::array out;
         auto add = [&](const json::value& v) {
           if (v.is_array()) {
@@ -1096,6 +1191,7 @@ class Evaluator {
             }
           }
         };
+        if (!ctx->is_array()) out.push_back(*ctx);  // the value itself, then everything below it
         walk(*ctx);
         return Collapse(std::move(out));
       }
@@ -1110,6 +1206,8 @@ class Evaluator {
         return Value(parents_->value);
       case Node::Kind::kSort:  // only a path step (EvalPath sorts its stream)
         return Fail("An order-by clause must follow a path step");
+      case Node::Kind::kPlaceholder:
+        return Fail("A ? placeholder is only allowed among a function's arguments");
       case Node::Kind::kInvoke: {
         CENOTE_ASSIGN_OR_RETURN(Value fn, Eval(*n.kids[0], ctx));
         std::vector<Value> args;
@@ -1732,7 +1830,10 @@ class Evaluator {
       }
       return Value(json::value(Equal(*a, *b)));
     }
-    if (!a || !b) return Value(json::value(false));
+    if (!a || !b) {
+      if (op == "=" || op == "!=") return Value(json::value(false));
+      return Value();  // an ordering comparison with undefined is undefined
+    }
     if (op == "=") return Value(json::value(Equal(*a, *b)));
     if (op == "!=") return Value(json::value(!Equal(*a, *b)));
     if (a->is_number() && b->is_number()) {
@@ -1758,9 +1859,31 @@ class Evaluator {
   }
 
   // $name(args), or with `~>` the chained value as the first argument.
+  static bool HasPlaceholder(const Node& call) {
+    return std::any_of(call.kids.begin(), call.kids.end(),
+                       [](const NodePtr& k) { return k->kind == Node::Kind::kPlaceholder; });
+  }
+
   Result<Value> Call(const Node& n, const Value& ctx, const Value* chained = nullptr) {
     std::vector<Value> a;
     if (chained != nullptr) a.push_back(*chained);
+    if (HasPlaceholder(n)) {
+      // A partial application: a function of the `?` arguments.
+      const Value target = Lookup(n.name);
+      if (FunctionOf(target) == nullptr) return Fail("T1008: $" + n.name + " is not a function");
+      Function partial;
+      partial.target = Marked(*target, kFunctionMarker);
+      for (auto& v : a) partial.bound.emplace_back(std::move(v));
+      for (const auto& k : n.kids) {
+        if (k->kind == Node::Kind::kPlaceholder) {
+          partial.bound.emplace_back(std::nullopt);
+          continue;
+        }
+        CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*k, ctx));
+        partial.bound.emplace_back(std::move(v));
+      }
+      return NewFunction(std::move(partial));
+    }
     for (const auto& k : n.kids) {
       CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*k, ctx));
       a.push_back(std::move(v));
@@ -1844,6 +1967,16 @@ class Evaluator {
       return arg(i)->to_number<double>();
     };
     // ---- higher-order functions
+    // $sift and $each over the context when given only the function.
+    if ((f == "sift" || f == "each") && a.size() == 1 && FunctionOf(a[0]) != nullptr)
+      a.insert(a.begin(), ctx);
+    if (f == "single" && !arg(1)) {  // $single(array): its one value
+      const json::array items = Seq(arg(0));
+      if (items.size() != 1)
+        return Fail("D3138/D3139: $single: expected exactly one value, found " +
+                    std::to_string(items.size()));
+      return Value(items[0]);
+    }
     if (f == "map" || f == "filter" || f == "single") {
       const Function* fp = FunctionOf(arg(1));
       if (fp == nullptr) return Fail("$" + f + ": the second argument must be a function");
@@ -1871,7 +2004,8 @@ class Evaluator {
       const Function* fp = FunctionOf(arg(1));
       if (fp == nullptr) return Fail("$reduce: the second argument must be a function");
       const Function fn = *fp;
-      if (Arity(fn) < 2) return Fail("$reduce: the function must take at least two arguments");
+      if (fn.lambda != nullptr && Arity(fn) < 2)
+        return Fail("D3050: $reduce: the function must take at least two arguments");
       json::array items = Seq(arg(0));
       if (items.empty()) return arg(2);
       std::size_t i = 0;
@@ -2100,6 +2234,7 @@ class Evaluator {
         return *ms ? Value(json::value(**ms)) : Value();
       }
       auto ms = ParseTimestamp(str(0));
+      if (!ms) ms = IsoMillis(str(0));
       if (!ms) return Fail("D3110: $toMillis: '" + str(0) + "' is not an ISO 8601 timestamp");
       return Value(json::value(*ms));
     }
@@ -2141,11 +2276,30 @@ class Evaluator {
       return Value(json::value(*d));
     }
     if (f == "encodeUrlComponent" || f == "encodeUrl") {
-      return arg(0) ? Value(json::value(UriEncode(str(0), f == "encodeUrlComponent"))) : Value();
+      // As JavaScript's encodeURIComponent / encodeURI: UTF-8 bytes as %XX except the characters each keeps.
+      if (!arg(0)) return Value();
+      const std::string keep = f == "encodeUrl" ? "-_.!~*'();/?:@&=+$,#" : "-_.!~*'()";
+      std::string out;
+      for (const char ch : str(0)) {
+        const auto b = static_cast<unsigned char>(ch);
+        if (IsAsciiAlnum(ch) || (b < 0x80 && keep.find(ch) != std::string::npos)) {
+          out += ch;
+        } else {
+          out += '%';
+          out += "0123456789ABCDEF"[b >> 4];
+          out += "0123456789ABCDEF"[b & 0xF];
+        }
+      }
+      return Value(json::value(out));
     }
     if (f == "decodeUrlComponent" || f == "decodeUrl")
       return arg(0) ? Value(json::value(UriDecode(str(0)))) : Value();
-    if (f == "string") return arg(0) ? Value(json::value(AsString(*arg(0)))) : Value();
+    if (f == "string") {
+      if (!arg(0)) return Value();
+      // $string(value, true): JSON indented by two spaces.
+      if (arg(1) && Truthy(arg(1)) && !arg(0)->is_string()) return Value(json::value(JsText(*arg(0), 2)));
+      return Value(json::value(AsString(*arg(0))));
+    }
     if (f == "number") {
       if (!arg(0)) return Value();
       if (arg(0)->is_number()) return arg(0);
@@ -2171,7 +2325,11 @@ class Evaluator {
       }
       return Fail("D3030: $number: cannot convert " + t + " to a number");
     }
-    if (f == "boolean") return arg(0) ? Value(json::value(Truthy(arg(0)))) : Value();
+    if (f == "boolean") {
+      if (!arg(0)) return Value();
+      if (FunctionOf(arg(0)) != nullptr) return Value(json::value(false));  // functions are false
+      return Value(json::value(Truthy(arg(0))));
+    }
     if (f == "not") return arg(0) ? Value(json::value(!Truthy(arg(0)))) : Value();
     if (f == "exists") return Value(json::value(arg(0).has_value()));
     if (f == "count") return Value(json::value(static_cast<std::int64_t>(Seq(arg(0)).size())));
@@ -2230,8 +2388,10 @@ class Evaluator {
       }
       return Value(json::value(out));
     }
-    if (f == "contains")
-      return arg(0) ? Value(json::value(str(0).find(str(1)) != std::string::npos)) : Value();
+    if (f == "contains") {
+      if (!arg(0) || !arg(1)) return Value();
+      return Value(json::value(str(0).find(str(1)) != std::string::npos));
+    }
     if (f == "split") {
       if (!arg(0)) return Value();
       const std::string s = str(0), sep = str(1);
@@ -2266,8 +2426,15 @@ class Evaluator {
       if (!arg(0)) return Value();
       std::string s = str(0);
       const std::string from = str(1), to = str(2);
-      if (from.empty()) return Fail("$replace: the pattern must not be empty");
-      for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+      if (from.empty()) return Fail("D3010: $replace: the pattern must not be empty");
+      double limit = HUGE_VAL;  // the most replacements
+      if (arg(3)) {
+        CENOTE_ASSIGN_OR_RETURN(limit, num(3));
+        if (limit < 0) return Fail("D3011: $replace: the limit must be a non-negative number");
+      }
+      double done = 0;
+      for (std::size_t at = s.find(from); at != std::string::npos && done < limit;
+           at = s.find(from, at + to.size()), ++done) {
         s.replace(at, from.size(), to);
       }
       return Value(json::value(s));
@@ -2275,7 +2442,7 @@ class Evaluator {
     if (f == "keys") {
       json::array out;
       for (const auto& e : Seq(arg(0))) {
-        if (!e.is_object()) continue;
+        if (!e.is_object() || Marked(e, kFunctionMarker) || Marked(e, kRegexMarker)) continue;
         for (const auto& [k, v] : e.as_object()) {
           if (k == kIdMarker) continue;
           if (std::find(out.begin(), out.end(), json::value(k)) == out.end()) out.push_back(json::value(k));
@@ -2285,6 +2452,7 @@ class Evaluator {
     }
     if (f == "lookup") return arg(0) ? Field(*arg(0), str(1)) : Value();
     if (f == "merge") {
+      if (!arg(0)) return Value();
       json::object out;
       for (const auto& e : Seq(arg(0))) {
         if (!e.is_object()) continue;
@@ -2293,11 +2461,14 @@ class Evaluator {
       return Value(json::value(std::move(out)));
     }
     if (f == "append") {
+      if (!arg(1)) return arg(0);
+      if (!arg(0)) return arg(1);
       json::array out = Seq(arg(0));
       for (auto& e : Seq(arg(1))) out.push_back(std::move(e));
       return Value(json::value(std::move(out)));
     }
     if (f == "reverse") {
+      if (!arg(0)) return Value();
       json::array s = Seq(arg(0));
       std::reverse(s.begin(), s.end());
       return Value(json::value(std::move(s)));
@@ -2314,6 +2485,7 @@ class Evaluator {
       return Value(json::value(std::move(s)));
     }
     if (f == "sort") {
+      if (!arg(0)) return Value();
       json::array s = Seq(arg(0));
       bool numbers = std::all_of(s.begin(), s.end(), [](const json::value& v) { return v.is_number(); });
       bool strings = std::all_of(s.begin(), s.end(), [](const json::value& v) { return v.is_string(); });
@@ -2324,6 +2496,7 @@ class Evaluator {
       return Value(json::value(std::move(s)));
     }
     if (f == "distinct") {
+      if (!arg(0) || !arg(0)->is_array()) return arg(0);  // a single value is its own distinct values
       json::array out;
       for (const auto& e : Seq(arg(0))) {
         if (std::none_of(out.begin(), out.end(), [&](const json::value& x) { return Equal(x, e); }))
@@ -2338,24 +2511,38 @@ class Evaluator {
       if (f == "ceil") return Value(Number(std::ceil(x)));
       if (f == "abs") return Value(Number(std::fabs(x)));
       if (f == "sqrt") return Value(Number(std::sqrt(x)));
-      double scale = 1;
+      // JSONata rounds half to even, moving the decimal point in the number's text (4.525 is 452.5
+      // hundredths, whatever its binary value).
+      int places = 0;
       if (arg(1)) {
         CENOTE_ASSIGN_OR_RETURN(double p, num(1));
-        scale = std::pow(10.0, p);
+        if (std::fabs(p) > 400) return Fail("$round: the precision is out of range");
+        places = static_cast<int>(std::trunc(p));
       }
-      // JSONata rounds half to even.
-      const double v = x * scale;
-      double r = std::round(v);
-      if (std::fabs(v - std::trunc(v)) == 0.5) r = 2.0 * std::round(v / 2.0);
-      return Value(Number(r / scale));
+      auto shifted = [](double v, int by) {
+        char buf[64];
+        auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+        const std::string text(buf, res.ptr);  // shortest digits: d.ddde+xx
+        const std::size_t e = text.find('e');
+        const std::string moved =
+            text.substr(0, e) + "e" + std::to_string(std::stoi(text.substr(e + 1)) + by);
+        return std::strtod(moved.c_str(), nullptr);
+      };
+      const double v = places ? shifted(x, places) : x;
+      double r = std::floor(v + 0.5);
+      if (std::fabs(r - v) == 0.5 && std::fmod(std::fabs(r), 2) == 1) r -= 1;
+      if (places) r = shifted(r, -places);
+      return Value(Number(r == 0 ? 0 : r));
     }
     if (f == "power") {
+      if (!arg(0)) return Value();
       CENOTE_ASSIGN_OR_RETURN(double x, num(0));
       CENOTE_ASSIGN_OR_RETURN(double y, num(1));
       return Value(Number(std::pow(x, y)));
     }
     if (f == "type") {
       if (!arg(0)) return Value();
+      if (FunctionOf(arg(0)) != nullptr) return Value(json::value("function"));
       const json::value& v = *arg(0);
       return Value(json::value(v.is_null()     ? "null"
                                : v.is_number() ? "number"

@@ -4,18 +4,19 @@
 // workflow's own variables (Assign).
 //
 // Supported: literals (numbers, strings, true, false, null), variables ($states, $name), location paths
-// (a.b.c mapping over arrays, a step's array results flattened into the stream), wildcards (* and **),
-// predicates ([n], [-1], [condition], [] to keep an array) applied to what each step produced, positional
-// (`step#$i`) and context (`step@$v`, for joins) variable bindings and the parent operator (`%`, `%.%`, also
-// through blocks and inner paths: `(a.b)[%.c]`), which make a path a tuple stream (predicates then filter the
-// whole stream), order-by clauses (`a.b^(>c, d)`: a stable sort of the stream, T2007/T2008 for mixed or
-// non-sortable keys), group-by clauses (`a.b{key: value}`: the items grouped per key, the value evaluated
-// over each group; T1003, D1009), the root input `$$`, array and object constructors, arithmetic (+ - * / %),
-// string concatenation (&), comparisons (= != < <= > >= in), and / or, the conditional ?:, blocks `(e1; e2)`
-// with variable bindings `$x := e`, lambdas `function($a, $b) { e }` (or `λ`; closures, recursion bounded by
-// depth; a signature `<n-n:n>` is read, not checked; `function($x){...}(5)` calls one in place), functions as
-// values, comments /* */, numbers cast to strings as JavaScript writes them, the chain operator ~>,
-// transforms `| location | update [, deletions] |` (functions that copy their argument and merge/delete
+// (names are Unicode; a.b.c mapping over arrays, a step's array results flattened into the stream), wildcards
+// (* and **), predicates ([n], [-1], [condition], [] to keep an array) applied to what each step produced,
+// positional (`step#$i`) and context (`step@$v`, for joins) variable bindings and the parent operator (`%`,
+// `%.%`, also through blocks and inner paths: `(a.b)[%.c]`), which make a path a tuple stream (predicates
+// then filter the whole stream), order-by clauses (`a.b^(>c, d)`: a stable sort of the stream, T2007/T2008
+// for mixed or non-sortable keys), group-by clauses (`a.b{key: value}`: the items grouped per key, the value
+// evaluated over each group; T1003, D1009), the root input `$$`, array and object constructors, arithmetic (+
+// - * / %), string concatenation (&), comparisons (= != < <= > >= in), and / or, the conditional ?:, blocks
+// `(e1; e2)` with variable bindings `$x := e`, lambdas `function($a, $b) { e }` (or `λ`; closures, recursion
+// bounded by depth; a signature `<n-n:n>` is read, not checked; `function($x){...}(5)` calls one in place),
+// functions as values, partial application (`$f(?, 2)`), composition (`$f ~> $g`), a regular expression after
+// ~> (its first match), comments /* */, numbers cast to strings as JavaScript writes them, the chain operator
+// ~>, transforms `| location | update [, deletions] |` (functions that copy their argument and merge/delete
 // fields of the objects the location selects), regular expressions /re/ (flags i and m; ECMAScript syntax, as
 // JavaScript's), and the functions $string $number $boolean $not $exists $count $sum $max $min $average
 // $length $substring $substringBefore $substringAfter $uppercase $lowercase $trim $pad $contains $split $join

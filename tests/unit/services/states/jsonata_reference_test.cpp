@@ -583,5 +583,95 @@ TEST(JsonataStrings, CharactersAreCodePoints) {
                           });
 }
 
+TEST(JsonataFunctions, PartialApplicationAndComposition) {
+  // partial-application, function-applications: `?` placeholders make a function; `$f ~> $g` composes;
+  // a regular expression after ~> gives its first match.
+  CheckOver(kDataset5,
+            {
+                {"(  $add := function($x, $y){$x+$y};  $add2 := $add(?, 2);  $add2(3))", "5"},
+                {"(  $add := function($x, $y){$x+$y};  $add2 := $add(2, ?);  $add2(4))", "6"},
+                {"(  $firstn := $substring(?, 0, ?);  $first5 := $firstn(?, 5);  $first5(\"Hello World\"))",
+                 R"j("Hello")j"},
+                {"( $uppertrim := $trim ~> $uppercase;  $uppertrim(\"   Hello    World   \") )",
+                 R"j("HELLO WORLD")j"},
+                {"( $domain := $substringAfter(?,\"@\") ~> $substringBefore(?,\".\"); "
+                 "$domain(\"john@example.com\") )",
+                 R"j("example")j"},
+                {"($square := function($x){$x*$x};$sum_of_squares := $map(?, $square) ~> $sum;"
+                 "[1..5] ~> $sum_of_squares())",
+                 "55"},
+                {"($square := function($x){$x*$x};$instructions := $sum ~> $square;"
+                 "[1..5] ~> $instructions())",
+                 "225"},
+                {"Account.Order.Product[$.\"Product Name\" ~> /hat/i].ProductID", "[858383, 858236, 858383]"},
+                {"('abc' ~> /b/).index", "1"},
+                {"5 ~> 6", "T2006"},
+                {"$nothing(?, 1)", "T1008"},
+                {"$reduce([1, 2, 3], $append)", "[1, 2, 3]"},
+                {"$single([0])", "0"},
+                {"$single([1, 2])", "error"},
+            });
+  CheckOver(R"j({"a": 1, "b": 3, "c": 5})j", {{"$each(function($v, $k) {$k[$v>2]})", R"j(["b", "c"])j"},
+                                              {"$sift(function($v){$v > 2})", R"j({"b": 3, "c": 5})j"}});
+}
+
+TEST(JsonataFunctions, AsTheReferenceDefinesThem) {
+  CheckOver(
+      kDataset0,
+      {
+          // The descendants of a value start with the value itself.
+          {"foo.**.blah", R"j([{"baz": {"fud": "hello"}}, {"baz": {"fud": "world"}}, {"bazz": "gotcha"}])j"},
+          {"\"foo\".**.fud", R"j(["hello", "world"])j"},
+          {"\"foo\".\"blah\".\"baz\".\"fud\"", R"j(["hello", "world"])j"},
+          // Ordering comparisons with undefined are undefined; equality is false.
+          {"3 > $x", "undefined"},
+          {"$x <= 'hello'", "undefined"},
+          {"$x = 3", "false"},
+          // $round: half to even on the decimal text.
+          {"$round(4.525, 2)", "4.52"},
+          {"$round(4.515, 2)", "4.52"},
+          {"$round(2.5)", "2"},
+          {"$round(3.5)", "4"},
+          {"$round(-2.5)", "-2"},
+          {"$round(125, -1)", "120"},
+          {"$round(135, -1)", "140"},
+          {"$replace(\"the cat sat on the mat\", \"at\", \"it\", 2)", R"j("the cit sit on the mat")j"},
+          {"$replace(\"the cat sat on the mat\", \"at\", \"it\", 0)", R"j("the cat sat on the mat")j"},
+          {"$replace(\"the cat\", \"at\", \"it\", -1)", "D3011"},
+          // $toMillis reads the ISO 8601 forms JSONata's pattern admits.
+          {"$toMillis(\"2017-10-30\")", "1509321600000"},
+          {"$toMillis(\"2018\")", "1514764800000"},
+          {"$toMillis(\"2018-02-01T09:42:13.123+0000\")", "1517478133123"},
+          {"$toMillis(\"2018-02-01T09:42:13.123-05:00\")", "1517496133123"},
+          {"$toMillis(\"2018-13-01\")", "D3110"},
+          // Undefined in, undefined out; a single value is its own distinct values.
+          {"$distinct('hello')", R"j("hello")j"},
+          {"$distinct(nothing)", "undefined"},
+          {"$reverse(nothing)", "undefined"},
+          {"$sort(nothing)", "undefined"},
+          {"$merge(nothing)", "undefined"},
+          {"$append(1, nothing)", "1"},
+          {"$contains('Hello World', nothing)", "undefined"},
+          {"$power(nothing, 3)", "undefined"},
+          // Functions are of type "function", false, without keys or members.
+          {"$type($sum)", R"j("function")j"},
+          {"($var := function(){true}; $type($var))", R"j("function")j"},
+          {"$boolean($sum)", "false"},
+          {"$keys(function(){1})", "undefined"},
+          {"$sum.*", "undefined"},
+          // encodeURI / encodeURIComponent.
+          {"$encodeUrl(\"https://mozilla.org/?x=шеллы\")",
+           R"j("https://mozilla.org/?x=%D1%88%D0%B5%D0%BB%D0%BB%D1%8B")j"},
+          {"$encodeUrlComponent(\"?x=test\")", R"j("%3Fx%3Dtest")j"},
+          {"$encodeUrlComponent(\"a b&c(!)\")", R"j("a%20b%26c(!)")j"},
+          // $string(value, true) indents.
+          {"$string({\"a\": [1, {\"b\": null}], \"c\": {}}, true)",
+           R"j("{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    }\n  ],\n  \"c\": {}\n}")j"},
+      });
+  // Names are Unicode.
+  CheckOver(R"j({"Español": "hola", "敷": "x"})j",
+            {{"Español", R"j("hola")j"}, {"$uppercase(敷)", R"j("X")j"}, {"($naïve := 2; $naïve + 1)", "3"}});
+}
+
 }  // namespace
 }  // namespace cenote::states::asl
