@@ -101,7 +101,7 @@ LANGUAGE = [
     "JSONata's reference implementation does: read beside a year-month-day date, D3136 for a date given by "
     "week) $eval $map $filter $reduce $single $sift $each $error $assert "
     "$base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component), and Step Functions' $partition $range "
-    "$hash $random $uuid $parse.",
+    "$hash $random $uuid $parse; the built-ins' arguments are checked against JSONata's signatures (T0410, T0412).",
     "Retry (ErrorEquals with States.ALL / States.TaskFailed / names, IntervalSeconds, MaxAttempts, BackoffRate, "
     "MaxDelaySeconds, JitterStrategy FULL) and Catch (ResultPath); TimeoutSeconds(Path), HeartbeatSeconds(Path); "
     "the execution's TimeoutSeconds; States.Runtime, States.Timeout, States.HeartbeatTimeout, "

@@ -1955,7 +1955,152 @@ class Evaluator {
 
   static constexpr std::size_t kMaxRegexInput = 64 * 1024;  // std::regex recurses: keep inputs bounded
 
+  // The signatures of JSONata's functions (its notation: s string, n number, b boolean, l null, a array,
+  // o object, f function, j any JSON value, x anything; (..) a choice, <..> the members of an array; ?
+  // optional, + one or more, - the context when left out). Step Functions' own functions are not listed.
+  static const std::string* Signature(const std::string& f) {
+    static const std::map<std::string, std::string, std::less<>> kSignatures = {{"sum", "a<n>"},
+                                                                                {"count", "a"},
+                                                                                {"max", "a<n>"},
+                                                                                {"min", "a<n>"},
+                                                                                {"average", "a<n>"},
+                                                                                {"string", "x-b?"},
+                                                                                {"substring", "s-nn?"},
+                                                                                {"substringBefore", "s-s"},
+                                                                                {"substringAfter", "s-s"},
+                                                                                {"lowercase", "s-"},
+                                                                                {"uppercase", "s-"},
+                                                                                {"length", "s-"},
+                                                                                {"trim", "s-"},
+                                                                                {"pad", "s-ns?"},
+                                                                                {"match", "s-fn?"},
+                                                                                {"contains", "s-(sf)"},
+                                                                                {"replace", "s-(sf)(sf)n?"},
+                                                                                {"split", "s-(sf)n?"},
+                                                                                {"join", "a<s>s?"},
+                                                                                {"formatNumber", "n-so?"},
+                                                                                {"formatBase", "n-n?"},
+                                                                                {"formatInteger", "n-s"},
+                                                                                {"parseInteger", "s-s"},
+                                                                                {"number", "(nsb)-"},
+                                                                                {"floor", "n-"},
+                                                                                {"ceil", "n-"},
+                                                                                {"round", "n-n?"},
+                                                                                {"abs", "n-"},
+                                                                                {"sqrt", "n-"},
+                                                                                {"power", "n-n"},
+                                                                                {"boolean", "x-"},
+                                                                                {"not", "x-"},
+                                                                                {"map", "af"},
+                                                                                {"zip", "a+"},
+                                                                                {"filter", "af"},
+                                                                                {"single", "af?"},
+                                                                                {"reduce", "afj?"},
+                                                                                {"sift", "o-f?"},
+                                                                                {"keys", "x-"},
+                                                                                {"lookup", "x-s"},
+                                                                                {"append", "xx"},
+                                                                                {"exists", "x"},
+                                                                                {"spread", "x-"},
+                                                                                {"merge", "a<o>"},
+                                                                                {"reverse", "a"},
+                                                                                {"each", "o-f"},
+                                                                                {"error", "s?"},
+                                                                                {"assert", "bs?"},
+                                                                                {"type", "x"},
+                                                                                {"sort", "af?"},
+                                                                                {"shuffle", "a"},
+                                                                                {"distinct", "x"},
+                                                                                {"encodeUrlComponent", "s-"},
+                                                                                {"encodeUrl", "s-"},
+                                                                                {"decodeUrlComponent", "s-"},
+                                                                                {"decodeUrl", "s-"},
+                                                                                {"base64encode", "s-"},
+                                                                                {"base64decode", "s-"},
+                                                                                {"fromMillis", "n-s?s?"},
+                                                                                {"toMillis", "s-s?"},
+                                                                                {"now", "s?s?"},
+                                                                                {"millis", ""},
+                                                                                {"eval", "sx?"}};
+    auto it = kSignatures.find(f);
+    return it == kSignatures.end() ? nullptr : &it->second;
+  }
+
+  // The arguments checked against the function's signature: T0410 for too many or a wrong type, T0412 for
+  // an array member of the wrong type. Undefined arguments pass (the functions answer undefined).
+  Status CheckSignature(const std::string& f, const std::vector<Value>& a) const {
+    const std::string* sig = Signature(f);
+    if (sig == nullptr) return Status::Ok();
+    struct Param {
+      std::string types;
+      char member = 0;
+      bool variadic = false;
+    };
+    std::vector<Param> params;
+    for (std::size_t i = 0; i < sig->size();) {
+      Param p;
+      if ((*sig)[i] == '(') {
+        const std::size_t close = sig->find(')', i);
+        p.types = sig->substr(i + 1, close - i - 1);
+        i = close + 1;
+      } else {
+        p.types = std::string(1, (*sig)[i++]);
+      }
+      if (i < sig->size() && (*sig)[i] == '<') {
+        p.member = (*sig)[i + 1];
+        i = sig->find('>', i) + 1;
+      }
+      while (i < sig->size() && ((*sig)[i] == '?' || (*sig)[i] == '+' || (*sig)[i] == '-')) {
+        if ((*sig)[i] == '+') p.variadic = true;
+        ++i;
+      }
+      params.push_back(std::move(p));
+    }
+    auto symbol = [this](const json::value& v) {
+      if (v.is_object() && (FunctionOf(Value(v)) != nullptr || Marked(v, kRegexMarker))) return 'f';
+      return v.is_string()   ? 's'
+             : v.is_number() ? 'n'
+             : v.is_bool()   ? 'b'
+             : v.is_null()   ? 'l'
+             : v.is_array()  ? 'a'
+                             : 'o';
+    };
+    auto mismatch = [&](std::size_t i) {
+      return Fail("T0410: Argument " + std::to_string(i + 1) + " of function $" + f +
+                  " does not match function signature");
+    };
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (i >= params.size() && (params.empty() || !params.back().variadic)) {
+        if (!a[i]) continue;
+        return mismatch(i);
+      }
+      const Param& p = params[std::min(i, params.size() - 1)];
+      if (!a[i]) continue;
+      const char sym = symbol(*a[i]);
+      const bool ok = p.types.find('x') != std::string::npos || (p.types == "j" && sym != 'f') ||
+                      p.types.find(sym) != std::string::npos ||
+                      (p.types.find('a') != std::string::npos && sym != 'f');  // a value is an array of one
+      if (!ok) return mismatch(i);
+      if (p.member != 0 && p.types == "a") {
+        const json::array members = a[i]->is_array() ? a[i]->as_array() : json::array{*a[i]};
+        for (const auto& m : members) {
+          if (symbol(m) != p.member)
+            return Fail("T0412: Argument " + std::to_string(i + 1) + " of function $" + f +
+                        " must be an array of " +
+                        (p.member == 'n'   ? "numbers"
+                         : p.member == 's' ? "strings"
+                                           : "objects"));
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
   Result<Value> CallBuiltin(const std::string& f, std::vector<Value> a, const Value& ctx) {
+    // $sift and $each over the context when given only the function.
+    if ((f == "sift" || f == "each") && a.size() == 1 && FunctionOf(a[0]) != nullptr)
+      a.insert(a.begin(), ctx);
+    CENOTE_RETURN_IF_ERROR(CheckSignature(f, a));
     auto arg = [&](std::size_t i) -> const Value& {
       static const Value kNone;
       return i < a.size() ? a[i] : kNone;
@@ -1967,9 +2112,6 @@ class Evaluator {
       return arg(i)->to_number<double>();
     };
     // ---- higher-order functions
-    // $sift and $each over the context when given only the function.
-    if ((f == "sift" || f == "each") && a.size() == 1 && FunctionOf(a[0]) != nullptr)
-      a.insert(a.begin(), ctx);
     if (f == "single" && !arg(1)) {  // $single(array): its one value
       const json::array items = Seq(arg(0));
       if (items.size() != 1)
@@ -2510,7 +2652,10 @@ class Evaluator {
       if (f == "floor") return Value(Number(std::floor(x)));
       if (f == "ceil") return Value(Number(std::ceil(x)));
       if (f == "abs") return Value(Number(std::fabs(x)));
-      if (f == "sqrt") return Value(Number(std::sqrt(x)));
+      if (f == "sqrt") {
+        if (x < 0) return Fail("D3060: $sqrt: the argument must not be negative");
+        return Value(Number(std::sqrt(x)));
+      }
       // JSONata rounds half to even, moving the decimal point in the number's text (4.525 is 452.5
       // hundredths, whatever its binary value).
       int places = 0;
@@ -2538,7 +2683,9 @@ class Evaluator {
       if (!arg(0)) return Value();
       CENOTE_ASSIGN_OR_RETURN(double x, num(0));
       CENOTE_ASSIGN_OR_RETURN(double y, num(1));
-      return Value(Number(std::pow(x, y)));
+      const double r = std::pow(x, y);
+      if (!std::isfinite(r)) return Fail("D3061: $power: the result is out of range");
+      return Value(Number(r));
     }
     if (f == "type") {
       if (!arg(0)) return Value();

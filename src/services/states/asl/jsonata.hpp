@@ -25,7 +25,8 @@
 // $formatInteger $parseInteger $type $now $millis $toMillis $fromMillis (ISO 8601 or XPath picture strings,
 // with a timezone; see jsonata_format.hpp) $map $filter $reduce $single $sift $each $error $assert $eval
 // $base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component), and Step Functions' $partition
-// $range $hash $random $uuid $parse.
+// $range $hash $random $uuid $parse; the built-ins' arguments are checked against JSONata's signatures
+// (T0410, T0412).
 // Ranges ([1..5], in array constructors) are supported.
 // As JSONata's reference implementation, `%` cannot climb through a function call, a variable or a
 // constructor, and $toMillis cannot parse week-based dates ([X] [W] [x] [w] with [F]: D3136).

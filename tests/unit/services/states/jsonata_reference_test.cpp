@@ -673,5 +673,35 @@ TEST(JsonataFunctions, AsTheReferenceDefinesThem) {
             {{"Español", R"j("hola")j"}, {"$uppercase(敷)", R"j("X")j"}, {"($naïve := 2; $naïve + 1)", "3"}});
 }
 
+TEST(JsonataFunctions, ArgumentsMatchTheSignatures) {
+  // A built-in function's arguments are checked against its JSONata signature (function-length,
+  // function-sum, transform): T0410 for too many or of a wrong type, T0412 for an array of the wrong
+  // members; a single value passes as an array of one, and undefined passes.
+  CheckOver(kDataset5, {
+                           {"$length(1234)", "T0410"},
+                           {"$length(\"Hello\", \"World\")", "T0410"},
+                           {"$uppercase(20)", "T0410"},
+                           {"$substringBefore(\"22\", 2)", "T0410"},
+                           {"$string(2, 3)", "T0410"},
+                           {"$count([], [])", "T0410"},
+                           {"$sum([1, 'a'])", "T0412"},
+                           {"$sum(5)", "5"},
+                           {"$count(5)", "1"},
+                           {"$join(['a', 1])", "T0412"},
+                           {"$merge([{'a': 1}, 2])", "T0412"},
+                           {"$each([1], function($v){$v})", "T0410"},
+                           {"$split('a b', true)", "T0410"},
+                           {"$number({})", "T0410"},
+                           {"$number(true)", "1"},
+                           {"$uppercase(nothing)", "undefined"},
+                           {"$map(Account.Order.OrderID, $uppercase)", R"j(["ORDER103", "ORDER104"])j"},
+                           {"$sqrt(-2)", "D3060"},
+                           {"$power(100, 1000)", "D3061"},
+                           {"$power(-2, 1/3)", "D3061"},
+                           // Step Functions' own functions keep their own arguments.
+                           {"$random(7) = $random(7)", "true"},
+                       });
+}
+
 }  // namespace
 }  // namespace cenote::states::asl
