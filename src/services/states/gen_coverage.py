@@ -59,7 +59,9 @@ LANGUAGE = [
     "stopping the parent aborts the Map Run and its children; redriving the parent redrives its failed Map Run "
     "(MapRunRedriven: failed Standard children are redriven in place, Express ones run again as new children). `ResultWriter` (arn:aws:states:::s3:putObject "
     "with Bucket and Prefix) writes <Prefix>/<id>/manifest.json and SUCCEEDED_0.json / FAILED_0.json / "
-    "PENDING_0.json as the state machine's role, and the Map's result is {MapRunArn, ResultWriterDetails}; "
+    "PENDING_0.json as the state machine's role (past 5 GB a status's results go on in SUCCEEDED_1.json, "
+    "SUCCEEDED_2.json ..., every file listed in the manifest), and the Map's result is {MapRunArn, "
+    "ResultWriterDetails}; "
     "its `WriterConfig` formats the results: Transformation NONE (each child with its metadata, the default "
     "when exporting), COMPACT (the outputs only, the default otherwise) or FLATTEN (array outputs spread into "
     "the list; failed children stay as NONE writes them), OutputType JSON (arrays) or JSONL (a value per line, "
@@ -80,19 +82,26 @@ LANGUAGE = [
     "Condition (with rule-level Output/Assign), Map Items and ItemSelector, Wait Seconds/Timestamp, Fail "
     "Error/Cause, Catcher Output/Assign with $states.errorOutput; $states.input, .result, .context. The "
     "expression language (src/services/states/asl/jsonata.hpp): paths, wildcards (* and **), predicates and "
-    "indexes (applied to each step's values, as JSONata's location paths do), the parent operator (%), "
-    "positional (#$i) and context (@$v, joins) variable bindings, constructors, arithmetic, &, comparisons, "
-    "and/or, ?:, in, blocks with `$x := ...` bindings, lambdas (closures, recursion), functions as values, the "
+    "indexes (applied to each step's values, as JSONata's location paths do), the parent operator (%, also "
+    "through blocks and inner paths: `(a.b)[%.c]`), positional (#$i) and context (@$v, joins) variable "
+    "bindings, order-by clauses (`a.b^(>c, d)`: a stable sort; T2007/T2008 for mixed or non-sortable keys), "
+    "group-by clauses (`a.b{key: value}`: values over each group, joined bindings in tuple streams; T1003, "
+    "D1009), the root input `$$`, constructors, arithmetic, &, comparisons, "
+    "and/or, ?:, in, blocks with `$x := ...` bindings, lambdas (closures, recursion, `function`/`λ`, signatures "
+    "read but not type-checked, called where defined), functions as values, partial application ($f(?, 2)) "
+    "and composition ($f ~> $g), /* comments */, the "
     "chain operator ~>, ranges ([1..5]), transforms (| location | update, delete |), regular expressions (/re/i, "
     "/re/m), and the "
     "functions $string $number $boolean $not $exists $count $sum $max $min $average $length "
     "$substring(Before/After) $uppercase $lowercase $trim $pad $contains $split $join $replace $match $keys $lookup "
-    "$merge $append $reverse $sort (with a comparator) $distinct $zip $spread $round $floor $ceil $abs $power $sqrt "
+    "$merge $append $reverse $shuffle $sort (with a comparator) $distinct $zip $spread $round $floor $ceil $abs $power $sqrt "
     "$formatBase $formatNumber (XPath pictures and decimal-format options) $formatInteger (digits, grouping, "
     "roman, words, letters, ordinals) $parseInteger $type $now $millis $toMillis $fromMillis (ISO 8601 or XPath "
-    "date/time pictures with a timezone) $eval $map $filter $reduce $single $sift $each $error $assert "
+    "date/time pictures with a timezone; week-based components [W] [X] [w] [x] formatted, and parsed as "
+    "JSONata's reference implementation does: read beside a year-month-day date, D3136 for a date given by "
+    "week) $eval $map $filter $reduce $single $sift $each $error $assert "
     "$base64encode $base64decode $encodeUrl(Component) $decodeUrl(Component), and Step Functions' $partition $range "
-    "$hash $random $uuid $parse.",
+    "$hash $random $uuid $parse; the built-ins' arguments are checked against JSONata's signatures (T0410, T0412).",
     "Retry (ErrorEquals with States.ALL / States.TaskFailed / names, IntervalSeconds, MaxAttempts, BackoffRate, "
     "MaxDelaySeconds, JitterStrategy FULL) and Catch (ResultPath); TimeoutSeconds(Path), HeartbeatSeconds(Path); "
     "the execution's TimeoutSeconds; States.Runtime, States.Timeout, States.HeartbeatTimeout, "
@@ -125,10 +134,7 @@ DURABILITY = [
 ]
 
 GAPS = [
-    "JSONata: order-by (^( )) and group-by ({ } after a step) clauses, the parent (%) of a value a block "
-    "computed (`(a.b)[%.c]`), and week-based components ([W] [X] [w] [x]) in "
-    "$toMillis pictures are not supported (evaluation answers States.QueryEvaluationError naming them).",
-    "ResultWriter: result files are not split at AWS's 5 GB; ReaderConfig InputType MANIFEST (S3 inventory) is not read; a Map Run's Express "
+    "ResultWriter: ReaderConfig InputType MANIFEST (S3 inventory) is not read; a Map Run's Express "
     "children keep a history like Standard ones.",
     "Express workflows started with StartExecution run like Standard ones (with history); their logs are not "
     "sent to CloudWatch Logs (loggingConfiguration is stored only).",

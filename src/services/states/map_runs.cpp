@@ -27,6 +27,7 @@
 #include "iam/directory.hpp"
 #include "services/states/asl/json_path.hpp"
 #include "services/states/internal.hpp"
+#include "services/states/result_files.hpp"
 
 namespace cenote::states {
 
@@ -175,7 +176,8 @@ void AppendOutput(const std::string& transformation, const std::string& output_t
 }
 
 // ResultWriter: <Prefix>/<Map Run id>/manifest.json and SUCCEEDED_0.json / FAILED_0.json / PENDING_0.json
-// (.jsonl with OutputType JSONL; written when they have entries), each entry a child execution as AWS
+// (.jsonl with OutputType JSONL; written when they have entries; _1, _2 ... when a status's entries exceed
+// the size of one file, see result_files.hpp), each entry a child execution as AWS
 // writes it (or, with COMPACT or FLATTEN, a succeeded child's output; failed ones stay as they are).
 // Returns the ResultWriterDetails.
 Result<json::object> WriteResults(Env& env, const json::object& doc, const std::vector<Item>& items,
@@ -226,17 +228,15 @@ Result<json::object> WriteResults(Env& env, const json::object& doc, const std::
   json::object files{{"FAILED", json::array{}}, {"PENDING", json::array{}}, {"SUCCEEDED", json::array{}}};
   for (auto [name, entries] :
        {std::pair{"SUCCEEDED", &succeeded}, std::pair{"FAILED", &failed}, std::pair{"PENDING", &pending}}) {
-    if (entries->empty()) continue;
-    const std::string key = dir + name + (config.jsonl ? "_0.jsonl" : "_0.json");
-    std::string bytes;
-    if (config.jsonl) {
-      for (const auto& e : *entries) bytes.append(json::serialize(e)).append("\n");
-    } else {
-      bytes = json::serialize(*entries);
+    const std::vector<std::string> bodies =
+        ResultFileBodies(*entries, config.jsonl, env.options.result_file_bytes);
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+      std::string key = dir;
+      key.append(name).append("_").append(std::to_string(i)).append(config.jsonl ? ".jsonl" : ".json");
+      CENOTE_RETURN_IF_ERROR(PutJson(env, doc, bucket, key, bodies[i]));
+      files[name].as_array().push_back(
+          json::object{{"Key", key}, {"Size", static_cast<std::int64_t>(bodies[i].size())}});
     }
-    CENOTE_RETURN_IF_ERROR(PutJson(env, doc, bucket, key, bytes));
-    files[name].as_array().push_back(
-        json::object{{"Key", key}, {"Size", static_cast<std::int64_t>(bytes.size())}});
   }
   const std::string manifest_key = dir + "manifest.json";
   json::object manifest{

@@ -50,6 +50,8 @@ struct StatesOptions {
   const iam::Directory* directory = nullptr;  // checks roleArn at CreateStateMachine when set
   // Sends "Step Functions Execution Status Change" events (EventBridge, as states.amazonaws.com).
   bool status_events = true;
+  // The most a Map Run's ResultWriter file holds (5 GB as AWS; smaller in tests, to show the split).
+  std::uint64_t result_file_bytes = 5ULL * 1024 * 1024 * 1024;
 };
 
 struct Env;

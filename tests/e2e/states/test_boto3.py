@@ -442,6 +442,47 @@ class Executions(unittest.TestCase):
         r = c.start_sync_execution(stateMachineArn=sm["stateMachineArn"], input="{}")
         self.assertEqual((r["status"], r["error"]), ("FAILED", "States.QueryEvaluationError"))
 
+    def test_jsonata_order_by_group_by_and_weeks(self):
+        # Order-by and group-by clauses, % through a block, a week component read beside a date and $shuffle, evaluated
+        # by a state machine; a sort over mixed keys fails with JSONata's T2007.
+        d = {"QueryLanguage": "JSONata", "StartAt": "Shape", "States": {"Shape": {"Type": "Pass", "End": True,
+             "Output": {
+                 "sorted": "{% $states.input.orders.items^(>price, sku).sku %}",
+                 "ranked": "{% $states.input.orders#$o.items^(qty)#$r.{'sku': sku, 'order': $o, 'rank': $r} %}",
+                 "qtyByOrder": "{% $states.input.orders.items{%.id: $sum(qty)} %}",
+                 "byCustomer": "{% $states.input.orders{$string(customer): $count(items)} %}",
+                 "skusOf": "{% $states.input.orders.items{sku: %.id} %}",
+                 "inO2": "{% ($states.input.orders.items)[%.id = 'o2'].sku %}",
+                 "day": "{% $toMillis('2024-03-05 (week 10)', '[Y0001]-[M01]-[D01] (week [W])') %}",
+                 "shuffled": "{% $sort($shuffle($states.input.orders.items.sku)) %}"}}}}
+        doc = {"orders": [{"id": "o1", "customer": 7, "items": [{"sku": "a", "qty": 2, "price": 500},
+                                                                 {"sku": "b", "qty": 1, "price": 0.5}]},
+                          {"id": "o2", "customer": 8, "items": [{"sku": "c", "qty": 3, "price": 1000}]}]}
+        c = sfn()
+        sm = c.create_state_machine(name="jsonata-clauses", definition=json.dumps(d), roleArn=ROLE, type="EXPRESS")
+        r = c.start_sync_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps(doc))
+        self.assertEqual(r["status"], "SUCCEEDED", r.get("cause"))
+        self.assertEqual(json.loads(r["output"]), {
+            "sorted": ["c", "a", "b"],
+            "ranked": [{"sku": "b", "order": 0, "rank": 0}, {"sku": "a", "order": 0, "rank": 1},
+                       {"sku": "c", "order": 1, "rank": 2}],
+            "qtyByOrder": {"o1": 3, "o2": 3},
+            "byCustomer": {"7": 2, "8": 1},
+            "skusOf": {"a": "o1", "b": "o1", "c": "o2"},
+            "inO2": "c",
+            "day": 1709596800000,
+            "shuffled": ["a", "b", "c"]})
+        for name, expr, code in (
+                ("jsonata-mixed-sort", "$states.input.orders.items^(sku = 'a' ? 1 : sku).sku", "T2007"),
+                ("jsonata-dup-key", "$states.input.orders.items{sku: 1, 'a': 2}", "D1009"),
+                ("jsonata-week-date", "$toMillis('2024-W10', '[X0001]-W[W01]')", "D3136")):
+            bad = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
+                "Type": "Pass", "Output": "{% " + expr + " %}", "End": True}}}
+            sm = c.create_state_machine(name=name, definition=json.dumps(bad), roleArn=ROLE, type="EXPRESS")
+            r = c.start_sync_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps(doc))
+            self.assertEqual((r["status"], r["error"]), ("FAILED", "States.QueryEvaluationError"), name)
+            self.assertIn(code, r["cause"], name)
+
     def test_test_state(self):
         if not has("test_state"):
             self.skipTest("this botocore predates TestState")

@@ -2,8 +2,8 @@
 (manifest.json and SUCCEEDED_0.json read back from S3), MaxConcurrency respected (the children's run times never
 overlap more than it allows), tolerated failures (within: SUCCEEDED with FAILED_0.json; beyond: MapRunFailed),
 UpdateMapRun, DescribeMapRun / ListMapRuns / ListExecutions(mapRunArn) / DescribeExecution of a child, and the
-errors of the Map Run API, and ResultWriter's WriterConfig (COMPACT / FLATTEN, JSON / JSONL, with or without an
-export).
+errors of the Map Run API, ResultWriter's WriterConfig (COMPACT / FLATTEN, JSON / JSONL, with or without an
+export), and result files split as AWS splits them past 5 GB (shown with a 100-byte split size).
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/states/test_map_run.py [-v]
 """
@@ -391,6 +391,98 @@ class MapRuns(unittest.TestCase):
             "End": True}}}
         with self.assertRaises(c.exceptions.InvalidDefinition):
             c.create_state_machine(name="inline-writer", definition=json.dumps(inline), roleArn=ROLE)
+
+
+SPLIT_BYTES = 100  # the split size the next server runs with (AWS's is 5 GB)
+
+
+class ResultFileSplitting(unittest.TestCase):
+    """ResultWriter files split as AWS splits them past 5 GB (SUCCEEDED_0, SUCCEEDED_1, ...), shown with the
+    server's test hook CENOTE_STATES_RESULT_FILE_BYTES making a file at most 100 bytes."""
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ["CENOTE_STATES_RESULT_FILE_BYTES"] = str(SPLIT_BYTES)
+        try:
+            cls.server = states_fixture.start_server(ROLE, actions=("s3:*", "states:*"), bucket=BUCKET)
+        finally:
+            del os.environ["CENOTE_STATES_RESULT_FILE_BYTES"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+
+    def run_map(self, name, writer_config, items):
+        c = states_fixture.client(self.server)
+        processor = {"StartAt": "Check", "States": {
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 3, "Next": "Boom"}],
+                      "Default": "Echo"},
+            "Boom": {"Type": "Fail", "Error": "Item.Three", "Cause": "no threes"},
+            "Echo": {"Type": "Pass", "Parameters": {"n.$": "$.n", "pad": "xxxxxxxxxxxxxxxxxxxx"}, "End": True}}}
+        writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": BUCKET, "Prefix": name},
+                  "WriterConfig": writer_config}
+        sm = c.create_state_machine(name=name, roleArn=ROLE, definition=json.dumps(distributed(
+            processor, ItemsPath="$", ToleratedFailureCount=1, MaxConcurrency=4, ResultWriter=writer)))
+        e = c.start_execution(stateMachineArn=sm["stateMachineArn"], input=json.dumps(items))["executionArn"]
+        d = states_fixture.wait_done(c, e, timeout=120, poll=0.25)
+        self.assertEqual(d["status"], "SUCCEEDED", d.get("cause"))
+        s3 = harness.boto3_client(self.server, "s3")
+        out = json.loads(d["output"])
+        manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=out["ResultWriterDetails"]["Key"])["Body"].read())
+        # Every object under the Map Run's prefix is the manifest or a file it lists.
+        run_id = out["MapRunArn"].split(":")[-1]
+        listed = {f["Key"] for files in manifest["ResultFiles"].values() for f in files}
+        stored = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{name}/{run_id}/")["Contents"]}
+        self.assertEqual(stored, listed | {f"{name}/{run_id}/manifest.json"})
+        return s3, run_id, manifest
+
+    def bodies(self, s3, files):
+        out = []
+        for f in files:
+            body = s3.get_object(Bucket=BUCKET, Key=f["Key"])["Body"].read().decode()
+            self.assertEqual(len(body.encode()), f["Size"], f["Key"])
+            out.append(body)
+        return out
+
+    def test_json_results_split_into_numbered_files(self):
+        items = [{"n": n} for n in range(12)]
+        s3, run_id, manifest = self.run_map("split-json", {"Transformation": "COMPACT", "OutputType": "JSON"},
+                                            items)
+        files = manifest["ResultFiles"]["SUCCEEDED"]
+        self.assertGreater(len(files), 2)
+        self.assertEqual([f["Key"] for f in files],
+                         [f"split-json/{run_id}/SUCCEEDED_{i}.json" for i in range(len(files))])
+        outputs = []
+        for body in self.bodies(s3, files):
+            entries = json.loads(body)
+            self.assertIsInstance(entries, list)
+            if len(entries) > 1:
+                self.assertLessEqual(len(body.encode()), SPLIT_BYTES)
+            outputs += entries
+        # Every succeeded child's output once, in item order; the failed one in FAILED_0.json.
+        self.assertEqual(outputs, [{"n": n, "pad": "x" * 20} for n in range(12) if n != 3])
+        [failed_file] = manifest["ResultFiles"]["FAILED"]
+        self.assertEqual(failed_file["Key"], f"split-json/{run_id}/FAILED_0.json")
+        [failed] = json.loads(self.bodies(s3, [failed_file])[0])
+        self.assertEqual((failed["Status"], json.loads(failed["Input"])), ("FAILED", {"n": 3}))
+        self.assertEqual(manifest["ResultFiles"]["PENDING"], [])
+
+    def test_jsonl_results_split_into_numbered_files(self):
+        items = [{"n": n} for n in range(10)]
+        s3, run_id, manifest = self.run_map("split-jsonl", {"Transformation": "COMPACT", "OutputType": "JSONL"},
+                                            items)
+        files = manifest["ResultFiles"]["SUCCEEDED"]
+        self.assertGreater(len(files), 2)
+        self.assertEqual([f["Key"] for f in files],
+                         [f"split-jsonl/{run_id}/SUCCEEDED_{i}.jsonl" for i in range(len(files))])
+        outputs = []
+        for body in self.bodies(s3, files):
+            self.assertTrue(body.endswith("\n"))
+            lines = body.splitlines()
+            if len(lines) > 1:
+                self.assertLessEqual(len(body.encode()), SPLIT_BYTES)
+            outputs += [json.loads(line) for line in lines]
+        self.assertEqual(outputs, [{"n": n, "pad": "x" * 20} for n in range(10) if n != 3])
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@
 #include "services/states/asl/jsonata.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <map>
@@ -56,7 +59,10 @@ struct Node {
     kDescendants,  // **: every value below
     kParent,       // %: the context item the current one was reached from
     kTransform,    // | location | update [, delete] |: kids[0..2]
-    kRange         // [from..to] inside an array constructor: kids[0], kids[1]
+    kRange,        // [from..to] inside an array constructor: kids[0], kids[1]
+    kSort,         // ^(term, <term, >term) in a path: the terms in kids, their directions in `descending`
+    kInvoke,       // kids[0](kids[1], ...): a lambda called where it is defined
+    kPlaceholder   // `?` among a call's arguments (a partial application)
   };
   // What follows a path step: predicates `[e]` (or `[]`, keep the result an array), `#$i` (positional
   // binding), `@$v` (context binding: the step's values bind $v, the context stays).
@@ -73,11 +79,13 @@ struct Node {
   json::value literal;
   std::string name;  // variable / field / function / operator
   std::vector<std::unique_ptr<Node>> kids;
-  std::vector<std::pair<std::unique_ptr<Node>, std::unique_ptr<Node>>> pairs;  // object constructor
+  std::vector<std::pair<std::unique_ptr<Node>, std::unique_ptr<Node>>> pairs;  // object constructor, group-by
   std::vector<std::string> params;                                             // lambda parameters
   std::vector<Step> steps;                                                     // kPath
   bool keep_array = false;                                                     // kPath: a `[]` stage
-  bool tuples = false;  // kPath: positional/context bindings or `%` make it a tuple stream
+  bool tuples = false;           // kPath: positional/context bindings or `%` make it a tuple stream
+  bool grouped = false;          // kPath: a group-by clause (`pairs`) applies to its items
+  std::vector<bool> descending;  // kSort
 };
 using NodePtr = std::unique_ptr<Node>;
 
@@ -92,7 +100,9 @@ class Parser {
   explicit Parser(std::string_view t) : t_(t) {}
 
   Result<NodePtr> Run() {
-    CENOTE_ASSIGN_OR_RETURN(NodePtr n, Expression());
+    auto parsed = Expression();
+    if (unterminated_comment_) return Bad("S0106: a comment is not closed (no */)");
+    CENOTE_ASSIGN_OR_RETURN(NodePtr n, std::move(parsed));
     Spaces();
     if (i_ != t_.size()) return Bad("unexpected '" + std::string(t_.substr(i_, 1)) + "'");
     return n;
@@ -104,8 +114,25 @@ class Parser {
     return Fail("The JSONata expression '" + std::string(t_) + "' could not be parsed: " + what +
                 " at position " + std::to_string(i_));
   }
+  // A character of a name or variable: letters, digits, '_' and anything beyond ASCII (JSONata's names are
+  // Unicode).
+  static bool NameChar(char c) {
+    return IsAsciiAlnum(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+  }
+
+  // Whitespace and /* comments */.
   void Spaces() {
-    while (i_ < t_.size() && IsAsciiSpace(t_[i_])) ++i_;
+    while (true) {
+      while (i_ < t_.size() && IsAsciiSpace(t_[i_])) ++i_;
+      if (!t_.substr(i_).starts_with("/*")) return;
+      const std::size_t end = t_.find("*/", i_ + 2);
+      if (end == std::string_view::npos) {
+        unterminated_comment_ = true;
+        i_ = t_.size();
+        return;
+      }
+      i_ = end + 2;
+    }
   }
   bool Eat(std::string_view s) {
     Spaces();
@@ -117,8 +144,7 @@ class Parser {
   }
   bool Word(std::string_view w) {
     Spaces();
-    if (t_.substr(i_).starts_with(w) &&
-        (i_ + w.size() >= t_.size() || !(IsAsciiAlnum(t_[i_ + w.size()]) || t_[i_ + w.size()] == '_'))) {
+    if (t_.substr(i_).starts_with(w) && (i_ + w.size() >= t_.size() || !NameChar(t_[i_ + w.size()]))) {
       i_ += w.size();
       return true;
     }
@@ -137,7 +163,7 @@ class Parser {
     Spaces();
     if (i_ < t_.size() && t_[i_] == '$') {
       std::size_t j = i_ + 1;
-      while (j < t_.size() && (IsAsciiAlnum(t_[j]) || t_[j] == '_')) ++j;
+      while (j < t_.size() && NameChar(t_[j])) ++j;
       std::size_t k = j;
       while (k < t_.size() && IsAsciiSpace(t_[k])) ++k;
       if (t_.substr(k).starts_with(":=")) {
@@ -251,45 +277,39 @@ class Parser {
     const int parents_before = parents_seen_;
     while (true) {
       CENOTE_ASSIGN_OR_RETURN(NodePtr step, Primary());
-      Node::Step info;
-      while (true) {
-        Spaces();
-        if (i_ < t_.size() && t_[i_] == '[') {
-          ++i_;
-          if (Eat("]")) {
-            path->keep_array = true;
-            continue;
-          }
-          CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
-          if (!Eat("]")) return Bad("expected ]");
-          info.stages.push_back(Node::Stage{.filter = std::move(e), .index_var = {}});
-        } else if (i_ < t_.size() && (t_[i_] == '#' || t_[i_] == '@')) {
-          const char op = t_[i_++];
-          Spaces();
-          if (i_ >= t_.size() || t_[i_] != '$') return Bad(std::string("expected a $variable after ") + op);
-          const std::size_t from = ++i_;
-          while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
-          std::string var(t_.substr(from, i_ - from));
-          if (op == '@') {
-            if (!info.stages.empty()) return Bad("a context variable binding must precede any predicates");
-            info.focus = std::move(var);
-          } else if (info.stages.empty()) {
-            info.index = std::move(var);
-          } else {
-            info.stages.push_back(Node::Stage{.filter = nullptr, .index_var = std::move(var)});
-          }
-          path->tuples = true;
-        } else {
-          break;
-        }
-      }
       // A quoted string after a '.' names a field.
       if (!path->kids.empty() && step->kind == Node::Kind::kLiteral && step->literal.is_string()) {
         step->kind = Node::Kind::kName;
         step->name = std::string(step->literal.get_string());
       }
-      path->kids.push_back(std::move(step));
-      path->steps.push_back(std::move(info));
+      while (true) {
+        Node::Step info;
+        CENOTE_RETURN_IF_ERROR(StepSuffixes(*path, step->kind == Node::Kind::kSort, info));
+        path->kids.push_back(std::move(step));
+        path->steps.push_back(std::move(info));
+        // An order-by clause `^(<a, >b)` sorts the stream so far: a step of its own.
+        if (!Eat("^(")) break;
+        step = Make(Node::Kind::kSort);
+        do {
+          bool descending = false;
+          if (Eat("<")) {
+          } else if (Eat(">")) {
+            descending = true;
+          }
+          CENOTE_ASSIGN_OR_RETURN(NodePtr term, Expression());
+          step->kids.push_back(std::move(term));
+          step->descending.push_back(descending);
+        } while (Eat(","));
+        if (!Eat(")")) return Bad("expected ) to close the order-by clause");
+      }
+      // A group-by clause `{ key: value, ... }` right after a step: the path's items grouped by key.
+      Spaces();
+      if (i_ < t_.size() && t_[i_] == '{') {
+        if (path->grouped) return Bad("S0210: a step may have only one group-by clause");
+        ++i_;
+        CENOTE_RETURN_IF_ERROR(ObjectPairs(path->pairs));
+        path->grouped = true;
+      }
       Spaces();
       if (i_ < t_.size() && t_[i_] == '.' &&
           !(i_ + 1 < t_.size() && (IsAsciiDigit(t_[i_ + 1]) || t_[i_ + 1] == '.'))) {
@@ -298,12 +318,65 @@ class Parser {
       }
       break;
     }
+    // A quoted string starting a path of several steps names a field too ("foo".bar).
+    if (path->kids.size() > 1 && path->kids[0]->kind == Node::Kind::kLiteral &&
+        path->kids[0]->literal.is_string()) {
+      path->kids[0]->kind = Node::Kind::kName;
+      path->kids[0]->name = std::string(path->kids[0]->literal.get_string());
+    }
     if (parents_seen_ != parents_before) path->tuples = true;
     const Node::Step& only = path->steps[0];
     if (path->kids.size() == 1 && only.stages.empty() && only.focus.empty() && only.index.empty() &&
-        !path->keep_array && path->kids[0]->kind != Node::Kind::kParent)
+        !path->keep_array && !path->grouped && path->kids[0]->kind != Node::Kind::kParent)
       return std::move(path->kids[0]);
     return path;
+  }
+  // What may follow a step: predicates `[e]` (or `[]`), positional `#$i` and context `@$v` bindings.
+  Status StepSuffixes(Node& path, bool after_sort, Node::Step& info) {
+    while (true) {
+      Spaces();
+      if (i_ < t_.size() && t_[i_] == '[') {
+        ++i_;
+        if (Eat("]")) {
+          path.keep_array = true;
+          continue;
+        }
+        CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
+        if (!Eat("]")) return Bad("expected ]");
+        info.stages.push_back(Node::Stage{.filter = std::move(e), .index_var = {}});
+      } else if (i_ < t_.size() && (t_[i_] == '#' || t_[i_] == '@')) {
+        const char op = t_[i_++];
+        Spaces();
+        if (i_ >= t_.size() || t_[i_] != '$') return Bad(std::string("expected a $variable after ") + op);
+        const std::size_t from = ++i_;
+        while (i_ < t_.size() && NameChar(t_[i_])) ++i_;
+        std::string var(t_.substr(from, i_ - from));
+        if (op == '@') {
+          if (!info.stages.empty()) return Bad("a context variable binding must precede any predicates");
+          if (after_sort) return Bad("S0216: a context variable binding cannot follow an order-by clause");
+          info.focus = std::move(var);
+        } else if (info.stages.empty()) {
+          info.index = std::move(var);
+        } else {
+          info.stages.push_back(Node::Stage{.filter = nullptr, .index_var = std::move(var)});
+        }
+        path.tuples = true;
+      } else {
+        return Status::Ok();
+      }
+    }
+  }
+  // `key: value, ...}` of an object constructor or a group-by clause (after its '{').
+  Status ObjectPairs(std::vector<std::pair<NodePtr, NodePtr>>& pairs) {
+    if (Eat("}")) return Status::Ok();
+    do {
+      CENOTE_ASSIGN_OR_RETURN(NodePtr k, Expression());
+      if (!Eat(":")) return Bad("expected :");
+      CENOTE_ASSIGN_OR_RETURN(NodePtr v, Expression());
+      pairs.emplace_back(std::move(k), std::move(v));
+    } while (Eat(","));
+    if (!Eat("}")) return Bad("expected }");
+    return Status::Ok();
   }
   Result<NodePtr> Primary() {
     Spaces();
@@ -314,6 +387,8 @@ class Parser {
       NodePtr block = Make(Node::Kind::kBlock);
       if (Eat(")")) return block;
       do {
+        Spaces();
+        if (i_ < t_.size() && t_[i_] == ')') break;  // after a final ';'
         CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
         block->kids.push_back(std::move(e));
       } while (Eat(";"));
@@ -387,15 +462,7 @@ class Parser {
     if (c == '{') {
       ++i_;
       NodePtr n = Make(Node::Kind::kObject);
-      if (!Eat("}")) {
-        do {
-          CENOTE_ASSIGN_OR_RETURN(NodePtr k, Expression());
-          if (!Eat(":")) return Bad("expected :");
-          CENOTE_ASSIGN_OR_RETURN(NodePtr v, Expression());
-          n->pairs.emplace_back(std::move(k), std::move(v));
-        } while (Eat(","));
-        if (!Eat("}")) return Bad("expected }");
-      }
+      CENOTE_RETURN_IF_ERROR(ObjectPairs(n->pairs));
       return n;
     }
     if (c == '"' || c == '\'') {
@@ -404,28 +471,75 @@ class Parser {
       while (i_ < t_.size() && t_[i_] != c) {
         if (t_[i_] == '\\' && i_ + 1 < t_.size()) {
           const char e = t_[++i_];
-          if (e == 'u' && i_ + 4 < t_.size()) {
-            // \uXXXX (JSON's escape): the code point in UTF-8.
-            unsigned cp = 0;
-            try {
-              cp = static_cast<unsigned>(std::stoul(std::string(t_.substr(i_ + 1, 4)), nullptr, 16));
-            } catch (...) {
-              return Bad("bad \\u escape");
-            }
+          if (e == 'u') {
+            // \uXXXX (JSON's escape, a surrogate pair combined): the code point in UTF-8.
+            auto hex4 = [&](std::size_t at) -> std::optional<unsigned> {
+              if (at + 4 > t_.size()) return std::nullopt;
+              unsigned v = 0;
+              for (std::size_t k = at; k < at + 4; ++k) {
+                const char h = t_[k];
+                const int d = IsAsciiDigit(h)          ? h - '0'
+                              : (h >= 'a' && h <= 'f') ? h - 'a' + 10
+                              : (h >= 'A' && h <= 'F') ? h - 'A' + 10
+                                                       : -1;
+                if (d < 0) return std::nullopt;
+                v = v * 16 + static_cast<unsigned>(d);
+              }
+              return v;
+            };
+            auto first = hex4(i_ + 1);
+            if (!first) return Bad("S0104: \\u must be followed by four hexadecimal digits");
+            unsigned cp = *first;
             i_ += 5;
+            if (cp >= 0xD800 && cp < 0xDC00 && t_.substr(i_).starts_with("\\u")) {
+              if (auto low = hex4(i_ + 2); low && *low >= 0xDC00 && *low < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (*low - 0xDC00);
+                i_ += 6;
+              }
+            }
             if (cp < 0x80) {
               s += static_cast<char>(cp);
             } else if (cp < 0x800) {
               s += static_cast<char>(0xC0 | (cp >> 6));
               s += static_cast<char>(0x80 | (cp & 0x3F));
-            } else {
+            } else if (cp < 0x10000) {
               s += static_cast<char>(0xE0 | (cp >> 12));
+              s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+              s += static_cast<char>(0x80 | (cp & 0x3F));
+            } else {
+              s += static_cast<char>(0xF0 | (cp >> 18));
+              s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
               s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
               s += static_cast<char>(0x80 | (cp & 0x3F));
             }
             continue;
           }
-          s += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+          // JSON's escapes (and the string's own quote).
+          switch (e) {
+            case '"':
+            case '\'':
+            case '\\':
+            case '/':
+              s += e;
+              break;
+            case 'b':
+              s += '\b';
+              break;
+            case 'f':
+              s += '\f';
+              break;
+            case 'n':
+              s += '\n';
+              break;
+            case 'r':
+              s += '\r';
+              break;
+            case 't':
+              s += '\t';
+              break;
+            default:
+              return Bad(std::string("S0103: unsupported escape sequence \\") + e);
+          }
           ++i_;
           continue;
         }
@@ -447,14 +561,21 @@ class Parser {
       boost::system::error_code ec;
       json::value v = json::parse(t_.substr(from, i_ - from), ec);
       if (ec) return Bad("bad number");
+      if (v.is_double() && !std::isfinite(v.get_double())) return Bad("S0102: the number is out of range");
       NodePtr n = Make(Node::Kind::kLiteral);
       n->literal = std::move(v);
+      return n;
+    }
+    if (c == '$' && t_.substr(i_).starts_with("$$")) {  // the root input
+      i_ += 2;
+      NodePtr n = Make(Node::Kind::kVariable);
+      n->name = "$";
       return n;
     }
     if (c == '$') {
       ++i_;
       const std::size_t from = i_;
-      while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+      while (i_ < t_.size() && NameChar(t_[i_])) ++i_;
       std::string name(t_.substr(from, i_ - from));
       Spaces();
       if (i_ < t_.size() && t_[i_] == '(') {
@@ -463,6 +584,16 @@ class Parser {
         n->name = std::move(name);
         if (!Eat(")")) {
           do {
+            // `?`: a placeholder, making the call a partial application.
+            Spaces();
+            std::size_t after = i_ + 1;
+            while (after < t_.size() && IsAsciiSpace(t_[after])) ++after;
+            if (i_ < t_.size() && t_[i_] == '?' && after < t_.size() &&
+                (t_[after] == ',' || t_[after] == ')')) {
+              i_ = after;
+              n->kids.push_back(Make(Node::Kind::kPlaceholder));
+              continue;
+            }
             CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
             n->kids.push_back(std::move(e));
           } while (Eat(","));
@@ -478,14 +609,19 @@ class Parser {
       ++i_;
       const std::size_t from = i_;
       while (i_ < t_.size() && t_[i_] != '`') ++i_;
+      if (i_ >= t_.size()) return Bad("S0105: unterminated quoted name (no closing backtick)");
       NodePtr n = Make(Node::Kind::kName);
       n->name = std::string(t_.substr(from, i_ - from));
       ++i_;
       return n;
     }
-    if (IsAsciiAlpha(c) || c == '_') {
+    if (t_.substr(i_).starts_with("\u03bb")) {  // λ: function
+      i_ += 2;
+      return Invoked();
+    }
+    if (IsAsciiAlpha(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80) {
       const std::size_t from = i_;
-      while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+      while (i_ < t_.size() && NameChar(t_[i_])) ++i_;
       const std::string word(t_.substr(from, i_ - from));
       NodePtr n = Make(Node::Kind::kLiteral);
       if (word == "true") {
@@ -495,7 +631,7 @@ class Parser {
       } else if (word == "null") {
         n->literal = nullptr;
       } else if (word == "function") {
-        return Lambda();
+        return Invoked();
       } else {
         n->kind = Node::Kind::kName;
         n->name = word;
@@ -505,7 +641,25 @@ class Parser {
     return Bad(std::string("'") + c + "' is not supported");
   }
 
-  // function($a, $b) { body }
+  // A lambda, called where it is defined when arguments follow: `function($x) { $x * 2 }(5)`.
+  Result<NodePtr> Invoked() {
+    CENOTE_ASSIGN_OR_RETURN(NodePtr f, Lambda());
+    Spaces();
+    if (i_ >= t_.size() || t_[i_] != '(') return f;
+    ++i_;
+    NodePtr n = Make(Node::Kind::kInvoke);
+    n->kids.push_back(std::move(f));
+    if (!Eat(")")) {
+      do {
+        CENOTE_ASSIGN_OR_RETURN(NodePtr e, Expression());
+        n->kids.push_back(std::move(e));
+      } while (Eat(","));
+      if (!Eat(")")) return Bad("expected )");
+    }
+    return n;
+  }
+
+  // function($a, $b) { body } (or λ($a, $b) { body })
   Result<NodePtr> Lambda() {
     NodePtr n = Make(Node::Kind::kLambda);
     if (!Eat("(")) return Bad("expected ( after function");
@@ -514,10 +668,21 @@ class Parser {
         Spaces();
         if (i_ >= t_.size() || t_[i_] != '$') return Bad("expected a $parameter");
         const std::size_t from = ++i_;
-        while (i_ < t_.size() && (IsAsciiAlnum(t_[i_]) || t_[i_] == '_')) ++i_;
+        while (i_ < t_.size() && NameChar(t_[i_])) ++i_;
         n->params.emplace_back(t_.substr(from, i_ - from));
       } while (Eat(","));
       if (!Eat(")")) return Bad("expected )");
+    }
+    // A signature `<n-n:n>` (its types are not checked here).
+    Spaces();
+    if (i_ < t_.size() && t_[i_] == '<') {
+      int depth = 0;
+      do {
+        if (t_[i_] == '<') ++depth;
+        if (t_[i_] == '>') --depth;
+        ++i_;
+      } while (depth > 0 && i_ < t_.size());
+      if (depth > 0) return Bad("S0401: the function signature is not closed (no >)");
     }
     if (!Eat("{")) return Bad("expected { before the function's body");
     CENOTE_ASSIGN_OR_RETURN(NodePtr body, Expression());
@@ -529,6 +694,7 @@ class Parser {
   std::string_view t_;
   std::size_t i_ = 0;
   int parents_seen_ = 0;  // `%` parsed so far: a path holding one carries ancestry
+  bool unterminated_comment_ = false;
 };
 
 // Functions and regular expressions are values in JSONata; here they are objects with one marker member
@@ -565,13 +731,134 @@ json::value Number(double d) {
   return json::value(d);
 }
 
+// A number as JSONata casts it to a string: rounded to 15 significant digits, then written as JavaScript
+// writes numbers (the shortest digits that read back; plain notation from 1e-7 up to 1e21, else d.ddde+x).
+std::string JsNumberText(double d) {
+  if (!std::isfinite(d)) return d != d ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
+  if (d == 0) return "0";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.14e", d);
+  const double r = std::strtod(buf, nullptr);
+  auto res = std::to_chars(buf, buf + sizeof(buf), r, std::chars_format::scientific);
+  const std::string sci(buf, res.ptr);  // [-]d[.ddd]e[+-]xx
+  const bool negative = sci[0] == '-';
+  const std::size_t e_at = sci.find('e');
+  std::string digits;
+  for (std::size_t i = negative ? 1 : 0; i < e_at; ++i) {
+    if (sci[i] != '.') digits += sci[i];
+  }
+  const int n = std::stoi(sci.substr(e_at + 1)) + 1;  // the decimal point's position after the digits' first
+  const int k = static_cast<int>(digits.size());
+  std::string out = negative ? "-" : "";
+  if (k <= n && n <= 21) {
+    out += digits + std::string(static_cast<std::size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out += digits.substr(0, static_cast<std::size_t>(n)) + "." + digits.substr(static_cast<std::size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-n), '0') + digits;
+  } else {
+    out += digits.substr(0, 1);
+    if (k > 1) out += "." + digits.substr(1);
+    out += (n - 1 >= 0 ? "e+" : "e-") + std::to_string(std::abs(n - 1));
+  }
+  return out;
+}
+
+// A value as JSONata's $string writes it: JSON with numbers as above, functions as ""; `indent` > 0 puts
+// each member on its own line, indented (JSON.stringify's third argument).
+std::string JsText(const json::value& v, int indent = 0, int depth = 0) {
+  if (v.is_double()) return JsNumberText(v.get_double());
+  const std::string pad =
+      indent ? "\n" + std::string(static_cast<std::size_t>(indent * (depth + 1)), ' ') : "";
+  const std::string close = indent ? "\n" + std::string(static_cast<std::size_t>(indent * depth), ' ') : "";
+  if (v.is_array()) {
+    if (v.as_array().empty()) return "[]";
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.as_array().size(); ++i) {
+      if (i) out += ',';
+      out += pad + JsText(v.as_array()[i], indent, depth + 1);
+    }
+    return out + close + "]";
+  }
+  if (v.is_object()) {
+    if (Marked(v, kFunctionMarker) || Marked(v, kRegexMarker)) return "\"\"";
+    std::string out = "{";
+    bool first = true;
+    for (const auto& [k, x] : v.as_object()) {
+      if (k == kIdMarker) continue;
+      if (!first) out += ',';
+      first = false;
+      out += pad + json::serialize(json::value(k)) + (indent ? ": " : ":") + JsText(x, indent, depth + 1);
+    }
+    if (first) return "{}";
+    return out + close + "}";
+  }
+  return json::serialize(v);
+}
+
 std::string AsString(const json::value& v) {
   if (v.is_string()) return std::string(v.get_string());
-  if (v.is_double()) {
-    const double d = v.get_double();
-    if (std::floor(d) == d && std::fabs(d) < 9e15) return std::to_string(static_cast<std::int64_t>(d));
+  if (v.is_object() && (Marked(v, kFunctionMarker) || Marked(v, kRegexMarker))) return "";
+  return JsText(v);
+}
+
+// A string's characters (Unicode code points, as JSONata counts them): the UTF-8 bytes of each.
+std::vector<std::string_view> CodePoints(std::string_view s) {
+  std::vector<std::string_view> out;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 1;
+    n = std::min(n, s.size() - i);
+    out.push_back(s.substr(i, n));
+    i += n;
   }
-  return ToJsonText(v);
+  return out;
+}
+
+// The code points [from, to) of `cps` as JavaScript's Array.prototype.slice takes them (negative from the
+// end).
+std::string Slice(const std::vector<std::string_view>& cps, double from, double to) {
+  const double size = static_cast<double>(cps.size());
+  auto clamp = [&](double x) {
+    x = std::trunc(x);
+    return x < 0 ? std::max(0.0, size + x) : std::min(x, size);
+  };
+  const double a = clamp(from), b = clamp(to);
+  std::string out;
+  for (double k = a; k < b; ++k) out.append(cps[static_cast<std::size_t>(k)]);
+  return out;
+}
+
+// The ISO 8601 forms $toMillis reads besides full timestamps (as JSONata's pattern admits them): a year, a
+// year and month, a date, with or without a time, fraction and offset (Z, +hh:mm or +hhmm; none: UTC).
+std::optional<std::int64_t> IsoMillis(const std::string& text) {
+  static const std::regex kIso(
+      "(\\d{4})(?:-(\\d{2}))?(?:-(\\d{2}))?(?:T(\\d{2}):(\\d{2}):(\\d{2}))?(?:\\.(\\d+))?(?:([+-])(\\d{2}):?("
+      "\\d{2})|Z)?");
+  std::smatch m;
+  if (text.size() > 64 || !std::regex_match(text, m, kIso)) return std::nullopt;
+  auto part = [&](std::size_t g, int otherwise) { return m[g].matched ? std::stoi(m[g].str()) : otherwise; };
+  const int y = part(1, 0), mo = part(2, 1), d = part(3, 1), h = part(4, 0), mi = part(5, 0),
+            sec = part(6, 0);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || sec > 59) return std::nullopt;
+  // Days from 1970-01-01 of the civil date (the proleptic Gregorian calendar).
+  const int yy = mo <= 2 ? y - 1 : y;
+  const int era = (yy >= 0 ? yy : yy - 399) / 400;
+  const int yoe = yy - era * 400;
+  const int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const std::int64_t days = static_cast<std::int64_t>(era) * 146097 + doe - 719468;
+  std::int64_t ms = days * 86400000 + (h * 3600 + mi * 60 + sec) * 1000LL;
+  if (m[7].matched) {
+    std::string f = m[7].str();
+    f.resize(3, '0');
+    ms += std::stoi(f);
+  }
+  if (m[8].matched) {
+    const int offset = std::stoi(m[9].str()) * 60 + std::stoi(m[10].str());
+    ms -= (m[8].str() == "-" ? -1 : 1) * offset * 60000LL;
+  }
+  return ms;
 }
 
 // A sequence result: arrays of one element collapse to the element, empty ones to undefined.
@@ -611,6 +898,7 @@ bool IsBuiltin(const std::string& name) {
                                                "merge",
                                                "append",
                                                "reverse",
+                                               "shuffle",
                                                "sort",
                                                "distinct",
                                                "round",
@@ -656,8 +944,8 @@ bool IsBuiltin(const std::string& name) {
 
 class Evaluator {
  public:
-  Evaluator(const json::object& vars, bool uses_parent)
-      : vars_(vars), scope_(std::make_shared<Scope>()), uses_parent_(uses_parent) {}
+  Evaluator(const json::object& vars, bool uses_parent, Value root)
+      : vars_(vars), root_(std::move(root)), scope_(std::make_shared<Scope>()), uses_parent_(uses_parent) {}
 
   Result<Value> Eval(const Node& n, const Value& ctx) {
     if (++depth_ > kMaxDepth) {
@@ -672,12 +960,14 @@ class Evaluator {
   // Variables bound by blocks (`$x := ...`) and lambda parameters; a closure keeps its defining scope.
   struct Scope {
     json::object vars;
+    std::set<std::string> unset;  // bound to undefined here (hiding an outer binding)
     std::shared_ptr<Scope> parent;
   };
   // The items a path went through to reach the current one (`%` is `value`, `%.%` is `up->value`).
   struct Ancestor {
     json::value value;
     std::shared_ptr<const Ancestor> up;
+    bool underivable = false;  // reached through a step `%` cannot see through (a function call, a variable)
   };
   // A function value: a closure or a built-in.
   struct Function {
@@ -685,6 +975,12 @@ class Evaluator {
     std::string builtin;
     std::shared_ptr<Scope> scope;
     Value ctx;
+    bool at_root = false;  // the context it was defined in is the input
+    // A partial application ($f(?, 2)): `target` called with `bound`, its holes (nullopt) filled by the
+    // arguments; or, with `then` set, a composition ($f ~> $g): `target`'s result passed to `then`.
+    std::optional<std::size_t> target = std::nullopt;
+    std::vector<std::optional<Value>> bound = {};
+    std::optional<std::size_t> then = std::nullopt;
   };
 
   static bool IsFunctionValue(const Value& v) { return v && Marked(*v, kFunctionMarker).has_value(); }
@@ -713,12 +1009,15 @@ class Evaluator {
 
   // A variable: the innermost scope binding it, then the state's variables, then a built-in function.
   Value Lookup(const std::string& name) {
+    if (name == "$") return root_;  // $$
     for (const Scope* s = scope_.get(); s != nullptr; s = s->parent.get()) {
       if (auto it = s->vars.find(name); it != s->vars.end()) return Value(it->value());
+      if (s->unset.contains(name)) return Value();
     }
     if (auto it = vars_.find(name); it != vars_.end()) return Value(it->value());
     if (IsBuiltin(name))
-      return NewFunction(Function{.lambda = nullptr, .builtin = name, .scope = {}, .ctx = {}});
+      return NewFunction(
+          Function{.lambda = nullptr, .builtin = name, .scope = {}, .ctx = {}, .at_root = false});
     return Value();
   }
 
@@ -726,6 +1025,24 @@ class Evaluator {
   static std::size_t Arity(const Function& f) { return f.lambda ? f.lambda->params.size() : 1; }
 
   Result<Value> Apply(const Function& f, std::vector<Value> args, const Value& ctx) {
+    if (f.target && f.then) {
+      const Function first = functions_[*f.target], second = functions_[*f.then];
+      CENOTE_ASSIGN_OR_RETURN(Value mid, Apply(first, std::move(args), ctx));
+      return Apply(second, {std::move(mid)}, ctx);
+    }
+    if (f.target) {
+      std::vector<Value> full;
+      std::size_t next = 0;
+      for (const auto& b : f.bound) {
+        if (b) {
+          full.push_back(*b);
+        } else {
+          full.push_back(next < args.size() ? std::move(args[next++]) : Value());
+        }
+      }
+      const Function target = functions_[*f.target];
+      return Apply(target, std::move(full), ctx);
+    }
     if (!f.lambda) return CallBuiltin(f.builtin, std::move(args), ctx);
     if (f.lambda->kind == Node::Kind::kTransform) {
       std::shared_ptr<Scope> saved = scope_;
@@ -736,12 +1053,18 @@ class Evaluator {
     }
     auto frame = std::make_shared<Scope>();
     frame->parent = f.scope;
-    for (std::size_t i = 0; i < f.lambda->params.size() && i < args.size(); ++i) {
-      if (args[i]) frame->vars[f.lambda->params[i]] = std::move(*args[i]);
+    for (std::size_t i = 0; i < f.lambda->params.size(); ++i) {
+      if (i < args.size() && args[i]) {
+        frame->vars[f.lambda->params[i]] = std::move(*args[i]);
+      } else {
+        frame->unset.insert(f.lambda->params[i]);
+      }
     }
     std::shared_ptr<Scope> saved = scope_;
     scope_ = frame;
+    const bool saved_at_root = std::exchange(at_root_, f.at_root);
     auto r = Eval(*f.lambda->kids[0], f.ctx);
+    at_root_ = saved_at_root;
     scope_ = saved;
     return r;
   }
@@ -763,7 +1086,8 @@ class Evaluator {
         return Lookup(n.name);
       }
       case Node::Kind::kLambda:
-        return NewFunction(Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx});
+        return NewFunction(
+            Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx, .at_root = at_root_});
       case Node::Kind::kBlock: {
         auto frame = std::make_shared<Scope>();
         frame->parent = scope_;
@@ -785,16 +1109,30 @@ class Evaluator {
         CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*n.kids[0], ctx));
         if (v) {
           scope_->vars[n.name] = *v;
+          scope_->unset.erase(n.name);
         } else {
           scope_->vars.erase(n.name);
+          scope_->unset.insert(n.name);
         }
         return v;
       }
       case Node::Kind::kChain: {
         CENOTE_ASSIGN_OR_RETURN(Value input, Eval(*n.kids[0], ctx));
         const Node& f = *n.kids[1];
-        if (f.kind == Node::Kind::kCall) return Call(f, ctx, &input);
+        // A call takes the value as its first argument; a partial application is a function.
+        if (f.kind == Node::Kind::kCall && !HasPlaceholder(f)) return Call(f, ctx, &input);
         CENOTE_ASSIGN_OR_RETURN(Value fn, Eval(f, ctx));
+        if (RegexOf(fn) != nullptr) {
+          // A regular expression applied: the first match ({match, index, groups}) or undefined.
+          return CallBuiltin("match", {std::move(input), fn, Value(json::value(1))}, ctx);
+        }
+        if (FunctionOf(fn) == nullptr) return Fail("T2006: the right side of ~> must be a function");
+        if (FunctionOf(input) != nullptr) {  // $f ~> $g: a function applying $f, then $g
+          Function composed;
+          composed.target = Marked(*input, kFunctionMarker);
+          composed.then = Marked(*fn, kFunctionMarker);
+          return NewFunction(std::move(composed));
+        }
         return ApplyValue(fn, {std::move(input)}, ctx, "~>");
       }
       case Node::Kind::kRegex: {
@@ -812,7 +1150,7 @@ class Evaluator {
         return Value(json::value(std::move(o)));
       }
       case Node::Kind::kWildcard: {
-        if (!ctx) return Value();
+        if (!ctx || Marked(*ctx, kFunctionMarker) || Marked(*ctx, kRegexMarker)) return Value();
         json::array out;
         auto add = [&](const json::value& v) {
           if (v.is_array()) {
@@ -853,6 +1191,7 @@ class Evaluator {
             }
           }
         };
+        if (!ctx->is_array()) out.push_back(*ctx);  // the value itself, then everything below it
         walk(*ctx);
         return Collapse(std::move(out));
       }
@@ -863,10 +1202,24 @@ class Evaluator {
       case Node::Kind::kPath:
         return EvalPath(n, ctx);
       case Node::Kind::kParent:
-        if (!parents_) return Fail(std::string(kNoParent));
+        if (!parents_ || parents_->underivable) return Fail(std::string(kNoParent));
         return Value(parents_->value);
+      case Node::Kind::kSort:  // only a path step (EvalPath sorts its stream)
+        return Fail("An order-by clause must follow a path step");
+      case Node::Kind::kPlaceholder:
+        return Fail("A ? placeholder is only allowed among a function's arguments");
+      case Node::Kind::kInvoke: {
+        CENOTE_ASSIGN_OR_RETURN(Value fn, Eval(*n.kids[0], ctx));
+        std::vector<Value> args;
+        for (std::size_t k = 1; k < n.kids.size(); ++k) {
+          CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*n.kids[k], ctx));
+          args.push_back(std::move(v));
+        }
+        return ApplyValue(fn, std::move(args), ctx, "function");
+      }
       case Node::Kind::kTransform:
-        return NewFunction(Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx});
+        return NewFunction(
+            Function{.lambda = &n, .builtin = {}, .scope = scope_, .ctx = ctx, .at_root = at_root_});
       case Node::Kind::kRange:  // only inside an array constructor, which expands it
         return Fail("The range operator .. is only allowed inside an array constructor");
       case Node::Kind::kArray: {
@@ -898,14 +1251,14 @@ class Evaluator {
         return Value(json::value(std::move(out)));
       }
       case Node::Kind::kObject: {
-        json::object out;
-        for (const auto& [k, v] : n.pairs) {
-          CENOTE_ASSIGN_OR_RETURN(Value key, Eval(*k, ctx));
-          if (!key || !key->is_string()) return Fail("An object key must be a string");
-          CENOTE_ASSIGN_OR_RETURN(Value val, Eval(*v, ctx));
-          if (val) out[key->get_string()] = std::move(*val);
+        // Over its context: the items of an array (the input itself is one item), else the one value.
+        std::vector<Tuple> items;
+        if (ctx && ctx->is_array() && !at_root_) {
+          for (const auto& e : ctx->as_array()) items.push_back(Tuple{Value(e), scope_, parents_, false});
+        } else {
+          items.push_back(Tuple{ctx, scope_, parents_, false});
         }
-        return Value(json::value(std::move(out)));
+        return Group(n.pairs, std::move(items), false, at_root_);
       }
       case Node::Kind::kUnary: {
         CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*n.kids[0], ctx));
@@ -960,14 +1313,17 @@ class Evaluator {
   };
 
   // Evaluates `e` for the tuple `t`: its value as the context, its bindings and ancestors in view.
-  Result<Value> EvalIn(const Node& e, const Tuple& t) {
+  // `root`: the tuple's value is the input itself.
+  Result<Value> EvalIn(const Node& e, const Tuple& t, bool root = false) {
     std::shared_ptr<Scope> saved_scope = scope_;
     std::shared_ptr<const Ancestor> saved_parents = parents_;
+    const bool saved_at_root = std::exchange(at_root_, root);
     scope_ = t.scope;
     parents_ = t.parents;
     auto r = Eval(e, t.ctx);
     scope_ = std::move(saved_scope);
     parents_ = std::move(saved_parents);
+    at_root_ = saved_at_root;
     return r;
   }
 
@@ -1015,37 +1371,110 @@ class Evaluator {
   // from each item (or, in a tuple stream, the whole stream); `@$v` binds the step's values to $v and
   // keeps the context; `#$i` binds each value's position; `%` climbs to the item a value was reached from.
   Result<Value> EvalPath(const Node& n, const Value& ctx) {
-    std::vector<Tuple> stream;
-    const bool absolute = n.kids[0]->kind == Node::Kind::kVariable;
-    if (ctx && ctx->is_array() && !absolute) {
-      for (const auto& e : ctx->as_array()) stream.push_back(Tuple{Value(e), scope_, parents_, false});
-    } else {
-      stream.push_back(Tuple{ctx, scope_, parents_, false});
+    CENOTE_ASSIGN_OR_RETURN(PathRun run, RunPath(n, InitialStream(n, Tuple{ctx, scope_, parents_, false})));
+    if (n.grouped) return Group(n.pairs, std::move(run.stream), n.tuples);
+    json::array out;
+    for (auto& t : run.stream) {
+      if (t.ctx) out.push_back(std::move(*t.ctx));
     }
-    // JSONata keeps an array a path's last step returns for a single item as that array.
+    if (n.keep_array) return Value(json::value(std::move(out)));
+    if (run.whole_array && out.size() == run.whole_array->as_array().size())
+      return Value(std::move(*run.whole_array));
+    return Collapse(std::move(out));
+  }
+
+  // The stream a path starts from: the items of an array context (unless the path starts with a
+  // variable, or the context is the input), else the context.
+  std::vector<Tuple> InitialStream(const Node& n, const Tuple& t) const {
+    std::vector<Tuple> stream;
+    // A lone step other than a field (a block, a call, a constructor with predicates) is evaluated once.
+    const Node::Kind first = n.kids[0]->kind;
+    const bool absolute = first == Node::Kind::kVariable;
+    const bool lone = n.kids.size() == 1 && first != Node::Kind::kName && first != Node::Kind::kWildcard &&
+                      first != Node::Kind::kDescendants;
+    if (t.ctx && t.ctx->is_array() && !absolute && !lone && !at_root_) {
+      for (const auto& e : t.ctx->as_array()) stream.push_back(Tuple{Value(e), t.scope, t.parents, false});
+    } else {
+      stream.push_back(Tuple{t.ctx, t.scope, t.parents, false});
+    }
+    return stream;
+  }
+
+  // The steps `%` can climb through: a field or wildcard (its item is the one it was read from), a block
+  // or a path (their last step's). Others (a function call, a variable, a constructor) hide the parent.
+  static bool ParentDerivable(const Node& step) {
+    return step.kind == Node::Kind::kName || step.kind == Node::Kind::kWildcard ||
+           step.kind == Node::Kind::kBlock || step.kind == Node::Kind::kPath;
+  }
+
+  struct PathRun {
+    std::vector<Tuple> stream;
+    std::optional<json::value> whole_array;  // JSONata keeps an array a path's last step returns as is
+  };
+
+  // A location path, as JSONata evaluates one: each step maps every item of the stream (arrays a step
+  // returns are flattened into it, except array constructors); a step's predicates filter what it produced
+  // from each item (or, in a tuple stream, the whole stream); `@$v` binds the step's values to $v and
+  // keeps the context; `#$i` binds each value's position; `%` climbs to the item a value was reached from;
+  // an order-by step sorts the whole stream.
+  Result<PathRun> RunPath(const Node& n, std::vector<Tuple> stream) {
+    // Past the first step the context is never the input itself.
+    struct Restore {
+      bool& flag;
+      bool saved;
+      ~Restore() { flag = saved; }
+    } restore{at_root_, at_root_};
     std::optional<json::value> whole_array;
     for (std::size_t s = 0; s < n.kids.size(); ++s) {
+      if (s > 0) at_root_ = false;
       const Node& step = *n.kids[s];
       const Node::Step& info = n.steps[s];
       const bool last = s + 1 == n.kids.size();
+      if (step.kind == Node::Kind::kSort) {
+        CENOTE_ASSIGN_OR_RETURN(stream, SortStream(step, std::move(stream)));
+        if (!info.index.empty()) {
+          for (std::size_t i = 0; i < stream.size(); ++i) {
+            auto frame = std::make_shared<Scope>();
+            frame->parent = stream[i].scope;
+            frame->vars[info.index] = static_cast<std::int64_t>(i);
+            stream[i].scope = std::move(frame);
+          }
+        }
+        CENOTE_ASSIGN_OR_RETURN(stream, ApplyStages(info.stages, std::move(stream)));
+        whole_array.reset();
+        if (stream.empty()) break;
+        continue;
+      }
       std::vector<Tuple> next;
       std::size_t producing = 0;
       for (const Tuple& t : stream) {
         std::vector<Tuple> produced;
         if (step.kind == Node::Kind::kParent) {
-          if (!t.parents) return Fail(std::string(kNoParent));
+          if (!t.parents || t.parents->underivable) return Fail(std::string(kNoParent));
           produced.push_back(Tuple{Value(t.parents->value), t.scope, t.parents->up, false});
+        } else if (uses_parent_ && info.focus.empty() && info.index.empty() &&
+                   (step.kind == Node::Kind::kBlock || (step.kind == Node::Kind::kPath && !step.grouped))) {
+          // A block's or an inner path's items keep the ancestry they were reached by.
+          CENOTE_ASSIGN_OR_RETURN(produced, AncestryTuples(step, t));
         } else {
-          CENOTE_ASSIGN_OR_RETURN(Value r, EvalIn(step, t));
+          CENOTE_ASSIGN_OR_RETURN(Value r, EvalIn(step, t, at_root_));
           if (!r) continue;
           if (last && r->is_array() && info.stages.empty() && info.focus.empty() && info.index.empty())
             whole_array = *r;
           // The ancestor of what this step produces is its input; contiguous @ bindings count as one step.
           std::shared_ptr<const Ancestor> parents = t.parents;
-          if (uses_parent_ && t.ctx && !(t.after_focus && !info.focus.empty()))
-            parents = std::make_shared<const Ancestor>(Ancestor{*t.ctx, t.parents});
-          // An array constructor as the first or last step stays one value (outside a tuple stream).
-          const bool constructed = step.kind == Node::Kind::kArray && !n.tuples && (s == 0 || last);
+          if (uses_parent_ && !(t.after_focus && !info.focus.empty())) {
+            if (!ParentDerivable(step)) {
+              parents = std::make_shared<const Ancestor>(Ancestor{json::value(), t.parents, true});
+            } else if (t.ctx) {
+              parents = std::make_shared<const Ancestor>(Ancestor{*t.ctx, t.parents, false});
+            }
+          }
+          // An array constructor stays one value (outside a tuple stream), except as the first of several
+          // steps, whose items the next step maps.
+          // Predicates on a constructor select among its items.
+          const bool constructed =
+              step.kind == Node::Kind::kArray && !n.tuples && (s > 0 || last) && info.stages.empty();
           json::array values;
           if (r->is_array() && !constructed) {
             values = std::move(r->as_array());
@@ -1081,13 +1510,200 @@ class Evaluator {
       if (producing != 1 || n.tuples) whole_array.reset();
       if (stream.empty()) break;
     }
-    json::array out;
-    for (auto& t : stream) {
-      if (t.ctx) out.push_back(std::move(*t.ctx));
+    return PathRun{std::move(stream), std::move(whole_array)};
+  }
+
+  // The items `e` produces from `t` with their ancestry: an inner path's stream, a block's last
+  // expression's, or the values of anything else (reached from `t` when a field or wildcard).
+  Result<std::vector<Tuple>> AncestryTuples(const Node& e, const Tuple& t) {
+    if (e.kind == Node::Kind::kPath && !e.grouped) {
+      CENOTE_ASSIGN_OR_RETURN(PathRun run, RunPath(e, InitialStream(e, t)));
+      return std::move(run.stream);
     }
-    if (n.keep_array) return Value(json::value(std::move(out)));
-    if (whole_array && out.size() == whole_array->as_array().size()) return Value(std::move(*whole_array));
-    return Collapse(std::move(out));
+    if (e.kind == Node::Kind::kBlock && !e.kids.empty()) {
+      auto frame = std::make_shared<Scope>();
+      frame->parent = t.scope;
+      const Tuple inner{t.ctx, frame, t.parents, false};
+      for (std::size_t k = 0; k + 1 < e.kids.size(); ++k) {
+        CENOTE_ASSIGN_OR_RETURN(Value ignored, EvalIn(*e.kids[k], inner, at_root_));
+        (void)ignored;
+      }
+      return AncestryTuples(*e.kids.back(), inner);
+    }
+    CENOTE_ASSIGN_OR_RETURN(Value r, EvalIn(e, t, at_root_));
+    std::vector<Tuple> out;
+    if (!r) return out;
+    std::shared_ptr<const Ancestor> parents = t.parents;
+    if (e.kind != Node::Kind::kName && e.kind != Node::Kind::kWildcard) {
+      parents = std::make_shared<const Ancestor>(Ancestor{json::value(), t.parents, true});
+    } else if (t.ctx) {
+      parents = std::make_shared<const Ancestor>(Ancestor{*t.ctx, t.parents, false});
+    }
+    if (r->is_array()) {
+      for (auto& v : r->as_array()) out.push_back(Tuple{Value(std::move(v)), t.scope, parents, false});
+    } else {
+      out.push_back(Tuple{std::move(r), t.scope, parents, false});
+    }
+    return out;
+  }
+
+  // An order-by clause: the stream stably sorted by its terms (each evaluated for every item, with the
+  // item's bindings and ancestry), ascending unless `>`; items whose term is undefined go last. Terms must
+  // be all numbers or all strings (T2007 when they mix, T2008 for other values), as JSONata requires.
+  Result<std::vector<Tuple>> SortStream(const Node& sort, std::vector<Tuple> items) {
+    const std::size_t terms = sort.kids.size();
+    std::vector<Value> keys(items.size() * terms);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      for (std::size_t k = 0; k < terms; ++k) {
+        CENOTE_ASSIGN_OR_RETURN(keys[i * terms + k], EvalIn(*sort.kids[k], items[i]));
+      }
+    }
+    std::optional<Error> failure;
+    auto compare = [&](std::size_t a, std::size_t b) -> int {
+      for (std::size_t k = 0; k < terms; ++k) {
+        const Value& x = keys[a * terms + k];
+        const Value& y = keys[b * terms + k];
+        if (!x) {
+          if (!y) continue;
+          return 1;
+        }
+        if (!y) return -1;
+        const bool xs = x->is_string(), ys = y->is_string();
+        if (!(xs || x->is_number()) || !(ys || y->is_number())) {
+          failure = Fail(
+              "T2008: The expressions within an order-by clause must evaluate to numeric or string "
+              "values");
+          return 0;
+        }
+        if (xs != ys) {
+          failure = Fail("T2007: Type mismatch when comparing values " + ToJsonText(*x) + " and " +
+                         ToJsonText(*y) + " in order-by clause");
+          return 0;
+        }
+        int c = 0;
+        if (xs) {
+          c = x->get_string().compare(y->get_string());
+        } else {
+          const double dx = x->to_number<double>(), dy = y->to_number<double>();
+          c = dx < dy ? -1 : dx > dy ? 1 : 0;
+        }
+        if (c == 0) continue;
+        c = c < 0 ? -1 : 1;
+        return sort.descending[k] ? -c : c;
+      }
+      return 0;
+    };
+    std::vector<std::size_t> order(items.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return !failure && compare(a, b) < 0; });
+    if (failure) return *failure;
+    std::vector<Tuple> out;
+    out.reserve(items.size());
+    for (const std::size_t i : order) out.push_back(std::move(items[i]));
+    return out;
+  }
+
+  // $append's joining: undefined gives way, arrays are concatenated.
+  static Value Joined(Value a, const Value& b) {
+    if (!a) return b;
+    if (!b) return a;
+    json::array out = a->is_array() ? std::move(a->as_array()) : json::array{std::move(*a)};
+    if (b->is_array()) {
+      for (const auto& e : b->as_array()) out.push_back(e);
+    } else {
+      out.push_back(*b);
+    }
+    return Value(json::value(std::move(out)));
+  }
+
+  // An object as JavaScript orders its members: array-index keys ascending first, then the others in the
+  // order they were added.
+  static json::object JsOrdered(std::vector<std::pair<std::string, json::value>> members) {
+    auto index = [](const std::string& k) -> std::optional<std::uint64_t> {
+      if (k.empty() || k.size() > 10 || (k.size() > 1 && k[0] == '0')) return std::nullopt;
+      if (!std::all_of(k.begin(), k.end(), [](char c) { return IsAsciiDigit(c); })) return std::nullopt;
+      const std::uint64_t v = std::stoull(k);
+      if (v >= 4294967295ULL) return std::nullopt;
+      return v;
+    };
+    std::stable_sort(members.begin(), members.end(), [&](const auto& x, const auto& y) {
+      const auto a = index(x.first), b = index(y.first);
+      if (a && b) return *a < *b;
+      return a.has_value() && !b.has_value();
+    });
+    json::object out;
+    out.reserve(members.size());
+    for (auto& [k, v] : members) out[k] = std::move(v);
+    return out;
+  }
+
+  // An object constructor over a stream (a group-by clause after a path, or `{...}` over its context):
+  // each item's keys (strings, T1003 otherwise) group the items; a key two different pairs produce is
+  // D1009; each group's value is its pair's value expression over the group (the items joined into one
+  // sequence, and in a tuple stream the items' variable bindings joined alike).
+  // `root`: the one item is the input itself.
+  Result<Value> Group(const std::vector<std::pair<NodePtr, NodePtr>>& pairs, std::vector<Tuple> items,
+                      bool reduce, bool root = false) {
+    if (items.empty() && !reduce) items.push_back(Tuple{Value(), scope_, parents_, false});
+    struct Entry {
+      std::vector<std::size_t> members;
+      std::size_t pair = 0;
+    };
+    std::vector<std::string> order;
+    std::map<std::string, Entry> groups;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      for (std::size_t p = 0; p < pairs.size(); ++p) {
+        CENOTE_ASSIGN_OR_RETURN(Value key, EvalIn(*pairs[p].first, items[i], root));
+        if (!key) continue;
+        if (!key->is_string())
+          return Fail("T1003: Key in object structure must evaluate to a string; got: " + ToJsonText(*key));
+        const std::string k(key->get_string());
+        auto it = groups.find(k);
+        if (it == groups.end()) {
+          order.push_back(k);
+          groups[k] = Entry{{i}, p};
+        } else if (it->second.pair != p) {
+          return Fail("D1009: Multiple key definitions evaluate to same key: " + k);
+        } else {
+          it->second.members.push_back(i);
+        }
+      }
+    }
+    const std::shared_ptr<Scope> base = scope_;
+    std::vector<std::pair<std::string, json::value>> members;
+    for (const std::string& k : order) {
+      const Entry& entry = groups[k];
+      Tuple group{Value(), base, parents_, false};
+      for (const std::size_t m : entry.members) group.ctx = Joined(std::move(group.ctx), items[m].ctx);
+      if (reduce) {
+        // The bindings the items' steps made (the frames above the path's scope), joined per name.
+        std::vector<std::string> names;
+        std::map<std::string, Value> joined;
+        for (const std::size_t m : entry.members) {
+          std::set<std::string> seen;
+          for (const Scope* sc = items[m].scope.get(); sc != nullptr && sc != base.get();
+               sc = sc->parent.get()) {
+            for (const auto& [name, v] : sc->vars) {
+              const std::string nm(name);
+              if (!seen.insert(nm).second) continue;
+              if (!joined.contains(nm)) names.push_back(nm);
+              joined[nm] = Joined(std::move(joined[nm]), Value(v));
+            }
+          }
+        }
+        auto frame = std::make_shared<Scope>();
+        frame->parent = base;
+        for (const auto& nm : names) {
+          if (joined[nm]) frame->vars[nm] = std::move(*joined[nm]);
+        }
+        group.scope = std::move(frame);
+        group.parents = items[entry.members[0]].parents;
+      }
+      CENOTE_ASSIGN_OR_RETURN(Value v, EvalIn(*pairs[entry.pair].second, group, root));
+      if (v) members.emplace_back(k, std::move(*v));
+    }
+    return Value(json::value(JsOrdered(std::move(members))));
   }
 
   // A transform applied to `input`: a copy of it where every object the location selects is merged with
@@ -1107,7 +1723,10 @@ class Evaluator {
       }
     };
     tag(copy);
-    CENOTE_ASSIGN_OR_RETURN(Value matches, Eval(*n.kids[0], Value(copy)));
+    const bool saved_at_root = std::exchange(at_root_, false);
+    auto located = Eval(*n.kids[0], Value(copy));
+    at_root_ = saved_at_root;
+    CENOTE_ASSIGN_OR_RETURN(Value matches, std::move(located));
     std::vector<std::int64_t> ids;
     for (const auto& m : Seq(matches)) {
       if (!m.is_object()) continue;
@@ -1193,11 +1812,13 @@ class Evaluator {
         return Fail("The operands of " + op + " must be numbers: " + ToJsonText(*a) + ", " + ToJsonText(*b));
       }
       const double x = a->to_number<double>(), y = b->to_number<double>();
-      if (op == "+") return Value(Number(x + y));
-      if (op == "-") return Value(Number(x - y));
-      if (op == "*") return Value(Number(x * y));
-      if (op == "/") return Value(Number(x / y));
-      return Value(Number(std::fmod(x, y)));
+      const double z = op == "+"   ? x + y
+                       : op == "-" ? x - y
+                       : op == "*" ? x * y
+                       : op == "/" ? x / y
+                                   : std::fmod(x, y);
+      if (!std::isfinite(z)) return Fail("D1001: Number out of range: " + JsNumberText(z));
+      return Value(Number(z));
     }
     if (op == "in") {
       if (!a || !b) return Value(json::value(false));
@@ -1209,7 +1830,10 @@ class Evaluator {
       }
       return Value(json::value(Equal(*a, *b)));
     }
-    if (!a || !b) return Value(json::value(false));
+    if (!a || !b) {
+      if (op == "=" || op == "!=") return Value(json::value(false));
+      return Value();  // an ordering comparison with undefined is undefined
+    }
     if (op == "=") return Value(json::value(Equal(*a, *b)));
     if (op == "!=") return Value(json::value(!Equal(*a, *b)));
     if (a->is_number() && b->is_number()) {
@@ -1235,9 +1859,31 @@ class Evaluator {
   }
 
   // $name(args), or with `~>` the chained value as the first argument.
+  static bool HasPlaceholder(const Node& call) {
+    return std::any_of(call.kids.begin(), call.kids.end(),
+                       [](const NodePtr& k) { return k->kind == Node::Kind::kPlaceholder; });
+  }
+
   Result<Value> Call(const Node& n, const Value& ctx, const Value* chained = nullptr) {
     std::vector<Value> a;
     if (chained != nullptr) a.push_back(*chained);
+    if (HasPlaceholder(n)) {
+      // A partial application: a function of the `?` arguments.
+      const Value target = Lookup(n.name);
+      if (FunctionOf(target) == nullptr) return Fail("T1008: $" + n.name + " is not a function");
+      Function partial;
+      partial.target = Marked(*target, kFunctionMarker);
+      for (auto& v : a) partial.bound.emplace_back(std::move(v));
+      for (const auto& k : n.kids) {
+        if (k->kind == Node::Kind::kPlaceholder) {
+          partial.bound.emplace_back(std::nullopt);
+          continue;
+        }
+        CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*k, ctx));
+        partial.bound.emplace_back(std::move(v));
+      }
+      return NewFunction(std::move(partial));
+    }
     for (const auto& k : n.kids) {
       CENOTE_ASSIGN_OR_RETURN(Value v, Eval(*k, ctx));
       a.push_back(std::move(v));
@@ -1298,9 +1944,163 @@ class Evaluator {
     return Apply(fn, std::move(args), ctx);
   }
 
+  // $split's limit: the most parts kept (a non-negative number, rounded down; none: all of them).
+  static Result<std::size_t> SplitLimit(const Value& limit) {
+    if (!limit) return SIZE_MAX;
+    if (!limit->is_number()) return Fail("T0410: the third argument of $split must be a number");
+    const double l = limit->to_number<double>();
+    if (!(l >= 0)) return Fail("D3020: the third argument of $split must be a non-negative number");
+    return l >= 1e18 ? SIZE_MAX : static_cast<std::size_t>(std::floor(l));
+  }
+
   static constexpr std::size_t kMaxRegexInput = 64 * 1024;  // std::regex recurses: keep inputs bounded
 
+  // The signatures of JSONata's functions (its notation: s string, n number, b boolean, l null, a array,
+  // o object, f function, j any JSON value, x anything; (..) a choice, <..> the members of an array; ?
+  // optional, + one or more, - the context when left out). Step Functions' own functions are not listed.
+  static const std::string* Signature(const std::string& f) {
+    static const std::map<std::string, std::string, std::less<>> kSignatures = {{"sum", "a<n>"},
+                                                                                {"count", "a"},
+                                                                                {"max", "a<n>"},
+                                                                                {"min", "a<n>"},
+                                                                                {"average", "a<n>"},
+                                                                                {"string", "x-b?"},
+                                                                                {"substring", "s-nn?"},
+                                                                                {"substringBefore", "s-s"},
+                                                                                {"substringAfter", "s-s"},
+                                                                                {"lowercase", "s-"},
+                                                                                {"uppercase", "s-"},
+                                                                                {"length", "s-"},
+                                                                                {"trim", "s-"},
+                                                                                {"pad", "s-ns?"},
+                                                                                {"match", "s-fn?"},
+                                                                                {"contains", "s-(sf)"},
+                                                                                {"replace", "s-(sf)(sf)n?"},
+                                                                                {"split", "s-(sf)n?"},
+                                                                                {"join", "a<s>s?"},
+                                                                                {"formatNumber", "n-so?"},
+                                                                                {"formatBase", "n-n?"},
+                                                                                {"formatInteger", "n-s"},
+                                                                                {"parseInteger", "s-s"},
+                                                                                {"number", "(nsb)-"},
+                                                                                {"floor", "n-"},
+                                                                                {"ceil", "n-"},
+                                                                                {"round", "n-n?"},
+                                                                                {"abs", "n-"},
+                                                                                {"sqrt", "n-"},
+                                                                                {"power", "n-n"},
+                                                                                {"boolean", "x-"},
+                                                                                {"not", "x-"},
+                                                                                {"map", "af"},
+                                                                                {"zip", "a+"},
+                                                                                {"filter", "af"},
+                                                                                {"single", "af?"},
+                                                                                {"reduce", "afj?"},
+                                                                                {"sift", "o-f?"},
+                                                                                {"keys", "x-"},
+                                                                                {"lookup", "x-s"},
+                                                                                {"append", "xx"},
+                                                                                {"exists", "x"},
+                                                                                {"spread", "x-"},
+                                                                                {"merge", "a<o>"},
+                                                                                {"reverse", "a"},
+                                                                                {"each", "o-f"},
+                                                                                {"error", "s?"},
+                                                                                {"assert", "bs?"},
+                                                                                {"type", "x"},
+                                                                                {"sort", "af?"},
+                                                                                {"shuffle", "a"},
+                                                                                {"distinct", "x"},
+                                                                                {"encodeUrlComponent", "s-"},
+                                                                                {"encodeUrl", "s-"},
+                                                                                {"decodeUrlComponent", "s-"},
+                                                                                {"decodeUrl", "s-"},
+                                                                                {"base64encode", "s-"},
+                                                                                {"base64decode", "s-"},
+                                                                                {"fromMillis", "n-s?s?"},
+                                                                                {"toMillis", "s-s?"},
+                                                                                {"now", "s?s?"},
+                                                                                {"millis", ""},
+                                                                                {"eval", "sx?"}};
+    auto it = kSignatures.find(f);
+    return it == kSignatures.end() ? nullptr : &it->second;
+  }
+
+  // The arguments checked against the function's signature: T0410 for too many or a wrong type, T0412 for
+  // an array member of the wrong type. Undefined arguments pass (the functions answer undefined).
+  Status CheckSignature(const std::string& f, const std::vector<Value>& a) const {
+    const std::string* sig = Signature(f);
+    if (sig == nullptr) return Status::Ok();
+    struct Param {
+      std::string types;
+      char member = 0;
+      bool variadic = false;
+    };
+    std::vector<Param> params;
+    for (std::size_t i = 0; i < sig->size();) {
+      Param p;
+      if ((*sig)[i] == '(') {
+        const std::size_t close = sig->find(')', i);
+        p.types = sig->substr(i + 1, close - i - 1);
+        i = close + 1;
+      } else {
+        p.types = std::string(1, (*sig)[i++]);
+      }
+      if (i < sig->size() && (*sig)[i] == '<') {
+        p.member = (*sig)[i + 1];
+        i = sig->find('>', i) + 1;
+      }
+      while (i < sig->size() && ((*sig)[i] == '?' || (*sig)[i] == '+' || (*sig)[i] == '-')) {
+        if ((*sig)[i] == '+') p.variadic = true;
+        ++i;
+      }
+      params.push_back(std::move(p));
+    }
+    auto symbol = [this](const json::value& v) {
+      if (v.is_object() && (FunctionOf(Value(v)) != nullptr || Marked(v, kRegexMarker))) return 'f';
+      return v.is_string()   ? 's'
+             : v.is_number() ? 'n'
+             : v.is_bool()   ? 'b'
+             : v.is_null()   ? 'l'
+             : v.is_array()  ? 'a'
+                             : 'o';
+    };
+    auto mismatch = [&](std::size_t i) {
+      return Fail("T0410: Argument " + std::to_string(i + 1) + " of function $" + f +
+                  " does not match function signature");
+    };
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (i >= params.size() && (params.empty() || !params.back().variadic)) {
+        if (!a[i]) continue;
+        return mismatch(i);
+      }
+      const Param& p = params[std::min(i, params.size() - 1)];
+      if (!a[i]) continue;
+      const char sym = symbol(*a[i]);
+      const bool ok = p.types.find('x') != std::string::npos || (p.types == "j" && sym != 'f') ||
+                      p.types.find(sym) != std::string::npos ||
+                      (p.types.find('a') != std::string::npos && sym != 'f');  // a value is an array of one
+      if (!ok) return mismatch(i);
+      if (p.member != 0 && p.types == "a") {
+        const json::array members = a[i]->is_array() ? a[i]->as_array() : json::array{*a[i]};
+        for (const auto& m : members) {
+          if (symbol(m) != p.member)
+            return Fail("T0412: Argument " + std::to_string(i + 1) + " of function $" + f +
+                        " must be an array of " +
+                        (p.member == 'n'   ? "numbers"
+                         : p.member == 's' ? "strings"
+                                           : "objects"));
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
   Result<Value> CallBuiltin(const std::string& f, std::vector<Value> a, const Value& ctx) {
+    // $sift and $each over the context when given only the function.
+    if ((f == "sift" || f == "each") && a.size() == 1 && FunctionOf(a[0]) != nullptr)
+      a.insert(a.begin(), ctx);
+    CENOTE_RETURN_IF_ERROR(CheckSignature(f, a));
     auto arg = [&](std::size_t i) -> const Value& {
       static const Value kNone;
       return i < a.size() ? a[i] : kNone;
@@ -1312,6 +2112,13 @@ class Evaluator {
       return arg(i)->to_number<double>();
     };
     // ---- higher-order functions
+    if (f == "single" && !arg(1)) {  // $single(array): its one value
+      const json::array items = Seq(arg(0));
+      if (items.size() != 1)
+        return Fail("D3138/D3139: $single: expected exactly one value, found " +
+                    std::to_string(items.size()));
+      return Value(items[0]);
+    }
     if (f == "map" || f == "filter" || f == "single") {
       const Function* fp = FunctionOf(arg(1));
       if (fp == nullptr) return Fail("$" + f + ": the second argument must be a function");
@@ -1339,7 +2146,8 @@ class Evaluator {
       const Function* fp = FunctionOf(arg(1));
       if (fp == nullptr) return Fail("$reduce: the second argument must be a function");
       const Function fn = *fp;
-      if (Arity(fn) < 2) return Fail("$reduce: the function must take at least two arguments");
+      if (fn.lambda != nullptr && Arity(fn) < 2)
+        return Fail("D3050: $reduce: the function must take at least two arguments");
       json::array items = Seq(arg(0));
       if (items.empty()) return arg(2);
       std::size_t i = 0;
@@ -1431,7 +2239,14 @@ class Evaluator {
       if (!root) return Fail("$eval: " + root.error().message);
       uses_parent_ = uses_parent_ || parser.UsesParent();
       eval_trees_.push_back(std::move(*root));  // closures it creates point into it
-      return Eval(*eval_trees_.back(), a.size() > 1 ? arg(1) : ctx);
+      // The evaluated text's root input ($$) is its context.
+      Value input = a.size() > 1 ? arg(1) : ctx;
+      Value saved_root = std::exchange(root_, input);
+      const bool saved_at_root = std::exchange(at_root_, true);
+      auto r = Eval(*eval_trees_.back(), input);
+      root_ = std::move(saved_root);
+      at_root_ = saved_at_root;
+      return r;
     }
     if (f == "error") return Fail(arg(0) ? str(0) : "$error() function evaluated");
     if (f == "assert") {
@@ -1506,8 +2321,8 @@ class Evaluator {
         if (f == "match") return Collapse(std::move(matches));
         if (f == "split") {
           matches.push_back(json::value(text.substr(last)));
-          if (arg(2) && arg(2)->is_number())
-            matches.resize(std::min(matches.size(), arg(2)->to_number<std::size_t>()));
+          CENOTE_ASSIGN_OR_RETURN(std::size_t limit, SplitLimit(arg(2)));
+          matches.resize(std::min(matches.size(), limit));
           return Value(json::value(std::move(matches)));
         }
         return Value(json::value(replaced + text.substr(last)));
@@ -1517,16 +2332,20 @@ class Evaluator {
     }
     // ---- more strings, numbers, dates
     if (f == "pad") {
+      // To |width| characters (code points), padded on the right (or the left when negative) with `fill`.
       if (!arg(0)) return Value();
-      std::string s = str(0);
+      const std::string s = str(0);
       CENOTE_ASSIGN_OR_RETURN(double width_d, num(1));
-      const std::string fill = arg(2) ? str(2) : " ";
-      const std::int64_t width = static_cast<std::int64_t>(width_d);
-      const std::size_t target = static_cast<std::size_t>(width < 0 ? -width : width);
+      std::string fill = arg(2) ? str(2) : " ";
+      if (fill.empty()) fill = " ";
+      const double missing = std::trunc(std::fabs(width_d)) - static_cast<double>(CodePoints(s).size());
+      if (!(missing > 0)) return Value(json::value(s));
+      if (missing > 1e6) return Fail("$pad: the width is too large");
       std::string padding;
-      while (!fill.empty() && s.size() + padding.size() < target) padding += fill;
-      padding.resize(target > s.size() ? target - s.size() : 0);
-      return Value(json::value(width < 0 ? padding + s : s + padding));
+      const std::size_t fill_cps = CodePoints(fill).size();
+      for (double have = 0; have < missing; have += static_cast<double>(fill_cps)) padding += fill;
+      padding = Slice(CodePoints(padding), 0, missing);
+      return Value(json::value(width_d < 0 ? padding + s : s + padding));
     }
     if (f == "formatBase") {
       if (!arg(0)) return Value();
@@ -1557,6 +2376,7 @@ class Evaluator {
         return *ms ? Value(json::value(**ms)) : Value();
       }
       auto ms = ParseTimestamp(str(0));
+      if (!ms) ms = IsoMillis(str(0));
       if (!ms) return Fail("D3110: $toMillis: '" + str(0) + "' is not an ISO 8601 timestamp");
       return Value(json::value(*ms));
     }
@@ -1598,25 +2418,65 @@ class Evaluator {
       return Value(json::value(*d));
     }
     if (f == "encodeUrlComponent" || f == "encodeUrl") {
-      return arg(0) ? Value(json::value(UriEncode(str(0), f == "encodeUrlComponent"))) : Value();
+      // As JavaScript's encodeURIComponent / encodeURI: UTF-8 bytes as %XX except the characters each keeps.
+      if (!arg(0)) return Value();
+      const std::string keep = f == "encodeUrl" ? "-_.!~*'();/?:@&=+$,#" : "-_.!~*'()";
+      std::string out;
+      for (const char ch : str(0)) {
+        const auto b = static_cast<unsigned char>(ch);
+        if (IsAsciiAlnum(ch) || (b < 0x80 && keep.find(ch) != std::string::npos)) {
+          out += ch;
+        } else {
+          out += '%';
+          out += "0123456789ABCDEF"[b >> 4];
+          out += "0123456789ABCDEF"[b & 0xF];
+        }
+      }
+      return Value(json::value(out));
     }
     if (f == "decodeUrlComponent" || f == "decodeUrl")
       return arg(0) ? Value(json::value(UriDecode(str(0)))) : Value();
-    if (f == "string") return arg(0) ? Value(json::value(AsString(*arg(0)))) : Value();
+    if (f == "string") {
+      if (!arg(0)) return Value();
+      // $string(value, true): JSON indented by two spaces.
+      if (arg(1) && Truthy(arg(1)) && !arg(0)->is_string()) return Value(json::value(JsText(*arg(0), 2)));
+      return Value(json::value(AsString(*arg(0))));
+    }
     if (f == "number") {
       if (!arg(0)) return Value();
       if (arg(0)->is_number()) return arg(0);
       if (arg(0)->is_bool()) return Value(json::value(arg(0)->get_bool() ? 1 : 0));
-      boost::system::error_code ec;
-      json::value v = json::parse(str(0), ec);
-      if (ec || !v.is_number()) return Fail("$number: cannot convert " + str(0) + " to a number");
-      return Value(std::move(v));
+      if (!arg(0)->is_string()) return Fail("T0410: $number: cannot convert " + str(0) + " to a number");
+      // Decimal text (leading zeros allowed), or 0x / 0o / 0b integers, as JSONata reads them.
+      const std::string t = str(0);
+      static const std::regex kDecimal("-?[0-9]+(\\.[0-9]+)?([Ee][-+]?[0-9]+)?");
+      static const std::regex kRadix("0([xX][0-9A-Fa-f]+|[oO][0-7]+|[bB][01]+)");
+      if (t.size() <= 400 && std::regex_match(t, kDecimal)) {
+        const double d = std::strtod(t.c_str(), nullptr);
+        if (!std::isfinite(d)) return Fail("D3030: $number: " + t + " is out of range");
+        return Value(Number(d));
+      }
+      if (t.size() <= 70 && std::regex_match(t, kRadix)) {
+        const int radix = (t[1] | 0x20) == 'x' ? 16 : (t[1] | 0x20) == 'o' ? 8 : 2;
+        double d = 0;
+        for (std::size_t k = 2; k < t.size(); ++k) {
+          const char h = static_cast<char>(t[k] | 0x20);
+          d = d * radix + (IsAsciiDigit(h) ? h - '0' : h - 'a' + 10);
+        }
+        return Value(Number(d));
+      }
+      return Fail("D3030: $number: cannot convert " + t + " to a number");
     }
-    if (f == "boolean") return arg(0) ? Value(json::value(Truthy(arg(0)))) : Value();
+    if (f == "boolean") {
+      if (!arg(0)) return Value();
+      if (FunctionOf(arg(0)) != nullptr) return Value(json::value(false));  // functions are false
+      return Value(json::value(Truthy(arg(0))));
+    }
     if (f == "not") return arg(0) ? Value(json::value(!Truthy(arg(0)))) : Value();
     if (f == "exists") return Value(json::value(arg(0).has_value()));
     if (f == "count") return Value(json::value(static_cast<std::int64_t>(Seq(arg(0)).size())));
     if (f == "sum" || f == "max" || f == "min" || f == "average") {
+      if (!arg(0)) return Value();
       json::array s = Seq(arg(0));
       if (s.empty()) return f == "sum" ? Value(json::value(0)) : Value();
       double acc = f == "max" ? -HUGE_VAL : f == "min" ? HUGE_VAL : 0;
@@ -1628,21 +2488,23 @@ class Evaluator {
       if (f == "average") acc /= static_cast<double>(s.size());
       return Value(Number(acc));
     }
-    if (f == "length") return arg(0) ? Value(json::value(static_cast<std::int64_t>(str(0).size()))) : Value();
+    if (f == "length") {
+      // Characters: Unicode code points.
+      return arg(0) ? Value(json::value(static_cast<std::int64_t>(CodePoints(str(0)).size()))) : Value();
+    }
     if (f == "substring") {
+      // $substring(s, start [, length]) over code points; a negative start counts from the end.
       if (!arg(0)) return Value();
       const std::string s = str(0);
-      CENOTE_ASSIGN_OR_RETURN(double start_d, num(1));
-      std::int64_t start = static_cast<std::int64_t>(start_d);
-      const std::int64_t size = static_cast<std::int64_t>(s.size());
-      if (start < 0) start = std::max<std::int64_t>(0, size + start);
-      start = std::min(start, size);
-      std::int64_t len = size - start;
-      if (arg(2)) {
-        CENOTE_ASSIGN_OR_RETURN(double l, num(2));
-        len = std::clamp<std::int64_t>(static_cast<std::int64_t>(l), 0, size - start);
-      }
-      return Value(json::value(s.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(len))));
+      const std::vector<std::string_view> cps = CodePoints(s);
+      const double size = static_cast<double>(cps.size());
+      CENOTE_ASSIGN_OR_RETURN(double start, num(1));
+      if (size + start < 0) start = 0;
+      if (!arg(2)) return Value(json::value(Slice(cps, start, size)));
+      CENOTE_ASSIGN_OR_RETURN(double length, num(2));
+      if (length <= 0) return Value(json::value(""));
+      const double end = start >= 0 ? start + length : size + start + length;
+      return Value(json::value(Slice(cps, start, end)));
     }
     if (f == "substringBefore" || f == "substringAfter") {
       if (!arg(0)) return Value();
@@ -1668,8 +2530,10 @@ class Evaluator {
       }
       return Value(json::value(out));
     }
-    if (f == "contains")
-      return arg(0) ? Value(json::value(str(0).find(str(1)) != std::string::npos)) : Value();
+    if (f == "contains") {
+      if (!arg(0) || !arg(1)) return Value();
+      return Value(json::value(str(0).find(str(1)) != std::string::npos));
+    }
     if (f == "split") {
       if (!arg(0)) return Value();
       const std::string s = str(0), sep = str(1);
@@ -1685,10 +2549,12 @@ class Evaluator {
           from = at + sep.size();
         }
       }
-      if (arg(2) && arg(2)->is_number()) out.resize(std::min(out.size(), arg(2)->to_number<std::size_t>()));
+      CENOTE_ASSIGN_OR_RETURN(std::size_t limit, SplitLimit(arg(2)));
+      out.resize(std::min(out.size(), limit));
       return Value(json::value(std::move(out)));
     }
     if (f == "join") {
+      if (!arg(0)) return Value();
       std::string out;
       const json::array s = Seq(arg(0));
       for (std::size_t i = 0; i < s.size(); ++i) {
@@ -1702,8 +2568,15 @@ class Evaluator {
       if (!arg(0)) return Value();
       std::string s = str(0);
       const std::string from = str(1), to = str(2);
-      if (from.empty()) return Fail("$replace: the pattern must not be empty");
-      for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+      if (from.empty()) return Fail("D3010: $replace: the pattern must not be empty");
+      double limit = HUGE_VAL;  // the most replacements
+      if (arg(3)) {
+        CENOTE_ASSIGN_OR_RETURN(limit, num(3));
+        if (limit < 0) return Fail("D3011: $replace: the limit must be a non-negative number");
+      }
+      double done = 0;
+      for (std::size_t at = s.find(from); at != std::string::npos && done < limit;
+           at = s.find(from, at + to.size()), ++done) {
         s.replace(at, from.size(), to);
       }
       return Value(json::value(s));
@@ -1711,7 +2584,7 @@ class Evaluator {
     if (f == "keys") {
       json::array out;
       for (const auto& e : Seq(arg(0))) {
-        if (!e.is_object()) continue;
+        if (!e.is_object() || Marked(e, kFunctionMarker) || Marked(e, kRegexMarker)) continue;
         for (const auto& [k, v] : e.as_object()) {
           if (k == kIdMarker) continue;
           if (std::find(out.begin(), out.end(), json::value(k)) == out.end()) out.push_back(json::value(k));
@@ -1721,6 +2594,7 @@ class Evaluator {
     }
     if (f == "lookup") return arg(0) ? Field(*arg(0), str(1)) : Value();
     if (f == "merge") {
+      if (!arg(0)) return Value();
       json::object out;
       for (const auto& e : Seq(arg(0))) {
         if (!e.is_object()) continue;
@@ -1729,16 +2603,31 @@ class Evaluator {
       return Value(json::value(std::move(out)));
     }
     if (f == "append") {
+      if (!arg(1)) return arg(0);
+      if (!arg(0)) return arg(1);
       json::array out = Seq(arg(0));
       for (auto& e : Seq(arg(1))) out.push_back(std::move(e));
       return Value(json::value(std::move(out)));
     }
     if (f == "reverse") {
+      if (!arg(0)) return Value();
       json::array s = Seq(arg(0));
       std::reverse(s.begin(), s.end());
       return Value(json::value(std::move(s)));
     }
+    if (f == "shuffle") {
+      // A uniformly random permutation (Fisher-Yates), as JSONata's $shuffle.
+      if (!arg(0)) return Value();
+      json::array s = Seq(arg(0));
+      for (std::size_t i = s.size(); i > 1; --i) {
+        std::uint64_t r = 0;
+        FillRandom(&r, sizeof(r));
+        std::swap(s[i - 1], s[static_cast<std::size_t>(r % i)]);
+      }
+      return Value(json::value(std::move(s)));
+    }
     if (f == "sort") {
+      if (!arg(0)) return Value();
       json::array s = Seq(arg(0));
       bool numbers = std::all_of(s.begin(), s.end(), [](const json::value& v) { return v.is_number(); });
       bool strings = std::all_of(s.begin(), s.end(), [](const json::value& v) { return v.is_string(); });
@@ -1749,6 +2638,7 @@ class Evaluator {
       return Value(json::value(std::move(s)));
     }
     if (f == "distinct") {
+      if (!arg(0) || !arg(0)->is_array()) return arg(0);  // a single value is its own distinct values
       json::array out;
       for (const auto& e : Seq(arg(0))) {
         if (std::none_of(out.begin(), out.end(), [&](const json::value& x) { return Equal(x, e); }))
@@ -1762,25 +2652,44 @@ class Evaluator {
       if (f == "floor") return Value(Number(std::floor(x)));
       if (f == "ceil") return Value(Number(std::ceil(x)));
       if (f == "abs") return Value(Number(std::fabs(x)));
-      if (f == "sqrt") return Value(Number(std::sqrt(x)));
-      double scale = 1;
+      if (f == "sqrt") {
+        if (x < 0) return Fail("D3060: $sqrt: the argument must not be negative");
+        return Value(Number(std::sqrt(x)));
+      }
+      // JSONata rounds half to even, moving the decimal point in the number's text (4.525 is 452.5
+      // hundredths, whatever its binary value).
+      int places = 0;
       if (arg(1)) {
         CENOTE_ASSIGN_OR_RETURN(double p, num(1));
-        scale = std::pow(10.0, p);
+        if (std::fabs(p) > 400) return Fail("$round: the precision is out of range");
+        places = static_cast<int>(std::trunc(p));
       }
-      // JSONata rounds half to even.
-      const double v = x * scale;
-      double r = std::round(v);
-      if (std::fabs(v - std::trunc(v)) == 0.5) r = 2.0 * std::round(v / 2.0);
-      return Value(Number(r / scale));
+      auto shifted = [](double v, int by) {
+        char buf[64];
+        auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+        const std::string text(buf, res.ptr);  // shortest digits: d.ddde+xx
+        const std::size_t e = text.find('e');
+        const std::string moved =
+            text.substr(0, e) + "e" + std::to_string(std::stoi(text.substr(e + 1)) + by);
+        return std::strtod(moved.c_str(), nullptr);
+      };
+      const double v = places ? shifted(x, places) : x;
+      double r = std::floor(v + 0.5);
+      if (std::fabs(r - v) == 0.5 && std::fmod(std::fabs(r), 2) == 1) r -= 1;
+      if (places) r = shifted(r, -places);
+      return Value(Number(r == 0 ? 0 : r));
     }
     if (f == "power") {
+      if (!arg(0)) return Value();
       CENOTE_ASSIGN_OR_RETURN(double x, num(0));
       CENOTE_ASSIGN_OR_RETURN(double y, num(1));
-      return Value(Number(std::pow(x, y)));
+      const double r = std::pow(x, y);
+      if (!std::isfinite(r)) return Fail("D3061: $power: the result is out of range");
+      return Value(Number(r));
     }
     if (f == "type") {
       if (!arg(0)) return Value();
+      if (FunctionOf(arg(0)) != nullptr) return Value(json::value("function"));
       const json::value& v = *arg(0);
       return Value(json::value(v.is_null()     ? "null"
                                : v.is_number() ? "number"
@@ -1828,6 +2737,10 @@ class Evaluator {
   }
 
   const json::object& vars_;
+  Value root_;  // the input ($$)
+  // Whether the context is the input itself: an array input is one item (JSONata's outer wrapper), so a
+  // path over it reads the array as a whole, where a path over an inner array maps its items.
+  bool at_root_ = true;
   std::shared_ptr<Scope> scope_;             // the innermost scope (blocks and lambda calls push one)
   std::shared_ptr<const Ancestor> parents_;  // the current item's ancestors (innermost first), for `%`
   bool uses_parent_ = false;                 // whether the expression has a `%` (ancestry costs copies)
@@ -1845,12 +2758,12 @@ std::optional<std::string_view> JsonataExpression(std::string_view text) {
   return TrimAsciiSpace(t.substr(2, t.size() - 4));
 }
 
-Result<std::optional<json::value>> EvaluateJsonata(std::string_view expression,
-                                                   const json::object& variables) {
+Result<std::optional<json::value>> EvaluateJsonata(std::string_view expression, const json::object& variables,
+                                                   const std::optional<json::value>& input) {
   Parser parser(expression);
   CENOTE_ASSIGN_OR_RETURN(NodePtr root, parser.Run());
-  Evaluator e(variables, parser.UsesParent());
-  return e.Eval(*root, Value());
+  Evaluator e(variables, parser.UsesParent(), input);
+  return e.Eval(*root, input);
 }
 
 Result<json::value> ApplyJsonata(const json::value& v, const json::object& variables) {

@@ -1083,8 +1083,6 @@ Result<std::optional<std::int64_t>> ParseDateTime(std::string_view text, std::st
       i += m.text.size();
       continue;
     }
-    if (std::string_view("XWxw").find(m.component) != std::string_view::npos)
-      return Fail("D3136", "Week-based date components cannot be parsed by $toMillis");
     if (m.component == 'P') {
       const std::string rest = lower_rest();
       if (rest.starts_with("am") || rest.starts_with("pm")) {
@@ -1222,6 +1220,20 @@ Result<std::optional<std::int64_t>> ParseDateTime(std::string_view text, std::st
     got['H'] = got['h'];
   }
   if (got.empty() && !offset) return std::optional<std::int64_t>();
+  // Week-based components, as JSONata's reference implementation reads them: a date given by ISO week
+  // ({X, W} with [F]) or by week of month ({X, x, w} with [F]) cannot be computed (D3136); alongside a
+  // year/month/day or year/day-of-year date they are parsed and ignored.
+  {
+    int mask = 0;
+    for (char c : std::string_view("YXMxWwdD")) mask = (mask << 1) | (got.contains(c) ? 1 : 0);
+    auto is_type = [&](int type) { return (~type & mask) == 0 && (type & mask) != 0; };
+    if (is_type(0b01010100) || is_type(0b01001000))
+      return Fail("D3136",
+                  "A date given by week-based components ([X] [W] [x] [w]) cannot be parsed by $toMillis");
+    bool weeks = false;
+    for (char c : std::string_view("XWxw")) weeks = got.erase(c) > 0 || weeks;
+    if (weeks && got.empty() && !offset) return std::optional<std::int64_t>(now_millis);
+  }
   // The components must run without gaps from the first one given down to the last (missing leading ones
   // come from now; missing trailing ones are the start of their unit).
   const bool by_day = got.contains('d');

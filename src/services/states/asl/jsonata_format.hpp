@@ -12,7 +12,8 @@
 //   $fromMillis(ms, picture, tz) / $toMillis(s, picture)  markers [Y] [M] [D] [d] [F] [W] [X] [w] [x] [H]
 //                                 [h] [P] [m] [s] [f] [Z] [z] [C] [E] with presentation and width
 //                                 modifiers; a timezone "+hhmm" / "-hhmm". Week-based components are
-//                                 formatted but not parsed.
+//                                 formatted; parsed as JSONata's reference implementation parses them
+//                                 (ignored beside a year-month-day date, D3136 for a date given by week).
 // Errors are States.QueryEvaluationError (AWS's name for a failed JSONata evaluation) with JSONata's error
 // code (D3130...) in the message. Pure; thread-safe.
 #pragma once
