@@ -10,6 +10,7 @@
 #include "query/dialect_datetime.hpp"
 #include "query/dialect_functions.hpp"
 #include "query/dialect_nodes.hpp"
+#include "query/dialect_overloads.hpp"
 #include "query/statement.hpp"
 
 namespace cenote::query::internal {
@@ -55,6 +56,9 @@ constexpr Rename kRenames[] = {
     {"yow", 1, 1, "isoyear"},
     {"week_of_year", 1, 1, "week"},
     {"typeof", 1, 1, "__cenote_typeof"},
+    {"zstd_compress", 1, 1, "__cenote_zstd_compress"},
+    {"word_stem", 1, 2, "__cenote_word_stem"},
+    {"zstd_decompress", 1, 1, "__cenote_zstd_decompress"},
     {"split_part", 3, 3, "__cenote_split_part"},
     {"sequence", 2, 3, "__cenote_sequence"},
     {"to_hex", 1, 1, "hex"},
@@ -315,8 +319,15 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_sequence(a DATE, b DATE) AS list_transform(generate_series(CAST(a AS TIMESTAMP), "
     "CAST(b AS TIMESTAMP), to_days(CASE WHEN a <= b THEN 1 ELSE -1 END)), lambda __cenote_t: CAST(__cenote_t "
     "AS DATE)), "
-    "(a, b) AS generate_series(a, b, CASE WHEN a <= b THEN 1 ELSE -1 END), (a, b, "
-    "st) AS generate_series(a, b, st)",
+    "(a, b) AS generate_series(a, b, CASE WHEN a <= b THEN 1 ELSE -1 END), "
+    // With a step over dates the k-th element is start + k * step (a month step from the 31st gives the
+    // last day of each shorter month and the 31st again), not the previous element plus the step.
+    "(a DATE, b DATE, st) AS CASE WHEN CAST(a + st AS DATE) = a THEN error('INVALID_FUNCTION_ARGUMENT: "
+    "sequence step must be a day interval if start and end values are dates') ELSE "
+    "list_filter(list_transform(range(0, abs(date_diff('day', a, b)) + 1), lambda __cenote_k: CAST(a + "
+    "__cenote_k * st AS DATE)), lambda __cenote_d: CASE WHEN CAST(a + st AS DATE) > a THEN __cenote_d <= b "
+    "ELSE __cenote_d >= b END) END, "
+    "(a, b, st) AS generate_series(a, b, st)",
     // length and reverse of a varbinary count and reverse bytes; reverse of an array reverses it.
     "CREATE MACRO __cenote_length(x BLOB) AS octet_length(x), (x) AS length(x)",
     "CREATE MACRO __cenote_reverse(x BLOB) AS unhex(array_to_string(list_reverse(regexp_extract_all(hex(x), "
@@ -1154,6 +1165,8 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
     if (key == "cast_type") continue;
     CENOTE_RETURN_IF_ERROR(Walk(child, depth + 1, in_try, in_lambda));
   }
+  // Trino compares only values of comparable types (varchar = integer fails); DuckDB casts.
+  if (StringField(o, "class") == "COMPARISON" && !in_lambda) AddOperatorTypeCheck(v);
   return Status::Ok();
 }
 
@@ -1262,6 +1275,10 @@ Result<std::string> ConvertDateFormat(const std::string& f) {
   return out;
 }
 
-Status RewriteDialect(json::value& statement) { return Walk(statement, 0); }
+Status RewriteDialect(json::value& statement) {
+  CENOTE_RETURN_IF_ERROR(Walk(statement, 0));
+  GuardOverloadedMacroArguments(statement);
+  return Status::Ok();
+}
 
 }  // namespace cenote::query::internal

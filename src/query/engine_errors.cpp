@@ -370,6 +370,23 @@ Error InAthenaWords(Error error, const std::string& sql) {
     if (!expected.empty()) text += " Expected: " + expected;
     return reworded("FUNCTION_NOT_FOUND", PositionOf(sql, name, true), text);
   }
+  if (error.code == "TYPE_MISMATCH" && body.starts_with("@")) {
+    // __cenote_check_operator's "@<offset>|<operator>@ <message>" (trino_functions_types.cpp): the offset
+    // into the parsed text (empty when the node had none). That is the user's text unless Trino-only syntax
+    // was rewritten first; a position where the user's text does not have the operator is left out.
+    const std::size_t end = body.find("@ ", 1);
+    const std::size_t bar = body.find('|', 1);
+    if (end == std::string::npos || bar == std::string::npos || bar > end) return error;
+    const std::string offset = body.substr(1, bar - 1);
+    const std::string op = body.substr(bar + 1, end - bar - 1);
+    std::string position;
+    if (!offset.empty() && offset.size() < 10 &&
+        offset.find_first_not_of("0123456789") == std::string::npos) {
+      const std::size_t at = std::stoul(offset);
+      if (at < sql.size() && sql.compare(at, op.size(), op) == 0) position = LinePrefix(sql, at);
+    }
+    return reworded("TYPE_MISMATCH", position, body.substr(end + 2));
+  }
   if (error.code == "TYPE_MISMATCH") {
     for (const auto& [duck, clause] :
          {std::pair<std::string, std::string>{"GROUP BY term out of range", "group"},
@@ -447,6 +464,10 @@ Error ErrorFromDuckDb(const char* raw) {
         message.compare(kRaised.size() + code.size(), 2, ": ") == 0)
       return MakeError(std::string(code), message.substr(kRaised.size()), 400);
   }
+  // Trino's analyzer checks made while DuckDB binds (trino_functions_types.cpp).
+  constexpr std::string_view kTypeCheck = "Binder Error: TYPE_MISMATCH: ";
+  if (message.starts_with(kTypeCheck))
+    return MakeError("TYPE_MISMATCH", message.substr(std::string_view("Binder Error: ").size()), 400);
   if (message.find("Division by zero") != std::string::npos)
     return MakeError("DIVISION_BY_ZERO", "DIVISION_BY_ZERO: Division by zero", 400);
   // DuckDB's ICU: "Unknown TimeZone 'Mars/Base'!"; Trino's TimeZoneNotSupportedException.
