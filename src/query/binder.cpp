@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "query/dialect_functions.hpp"
+#include "query/dialect_overloads.hpp"
 #include "query/statement.hpp"
 #include "query/type_tree.hpp"
 
@@ -1284,6 +1285,7 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
   CENOTE_RETURN_IF_ERROR(CheckStatement(statement, policy));
   NameUnnamedColumns(statement);
   CENOTE_RETURN_IF_ERROR(RewriteDialect(statement));
+  if (ctx.check_operand_types) AddOperatorTypeChecks(statement);
   CompiledQuery out;
   CENOTE_RETURN_IF_ERROR(BindTables(statement, ctx, resolver, host, policy, stats));
   out.stats = stats;

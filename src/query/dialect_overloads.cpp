@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "query/dialect_nodes.hpp"
 #include "query/statement.hpp"
@@ -47,6 +48,9 @@ const std::unordered_set<std::string>& OverloadedMacros() {
       "__cenote_split_to_multimap",
       "__cenote_substr",
       "__cenote_to_iso8601",
+      "__cenote_avg",
+      "__cenote_round",
+      "__cenote_truncate",
       // zoned timestamps (dialect_datetime.cpp): typed on the zoned value's struct
       "__cenote_at_timezone",
       "__cenote_concat",
@@ -87,7 +91,8 @@ const std::unordered_set<std::string>& Aggregates() {
       "json_group_array", "json_group_object", "json_group_structure",
       // dialect macros over list(...), sum(...)
       "__cenote_map_agg", "__cenote_set_agg", "__cenote_map_union", "__cenote_multimap_agg",
-      "__cenote_approx_set", "__cenote_set_union", "__cenote_checksum", "__cenote_approx_most_frequent"};
+      "__cenote_approx_set", "__cenote_set_union", "__cenote_checksum", "__cenote_approx_most_frequent",
+      "__cenote_avg"};
   return names;
 }
 
@@ -264,8 +269,6 @@ json::value TypeProbe(const json::value& e) {
                       {"else_expr", std::move(null_value)}};
 }
 
-}  // namespace
-
 void AddOperatorTypeCheck(json::value& v) {
   if (!v.is_object() || StringField(v.get_object(), "class") != "COMPARISON") return;
   json::object& o = v.get_object();
@@ -320,6 +323,26 @@ void AddOperatorTypeCheck(json::value& v) {
   v = std::move(conjunction);
 }
 
+void AddChecks(json::value& v, int depth) {
+  if (depth > 400) return;
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) AddChecks(item, depth + 1);
+    return;
+  }
+  if (!v.is_object()) return;
+  // Lambda parameters have no type while a lambda's body is bound on its own.
+  if (StringField(v.get_object(), "class") == "LAMBDA") return;
+  for (auto& [key, child] : v.get_object()) {
+    if (key == "cast_type") continue;
+    AddChecks(child, depth + 1);
+  }
+  AddOperatorTypeCheck(v);
+}
+
+}  // namespace
+
+void AddOperatorTypeChecks(json::value& statement) { AddChecks(statement, 0); }
+
 void GuardOverloadedMacroArguments(json::value& statement) {
   int counter = 0;
   Guard(statement, 0, counter);
@@ -327,5 +350,12 @@ void GuardOverloadedMacroArguments(json::value& statement) {
 
 bool IsOverloadedMacro(std::string_view name) { return OverloadedMacros().count(std::string(name)) > 0; }
 bool IsAggregateName(std::string_view name) { return Aggregates().count(std::string(name)) > 0; }
+
+std::vector<std::string> AggregateMacroNames() {
+  std::vector<std::string> out;
+  for (const std::string& name : Aggregates())
+    if (name.rfind("__cenote_", 0) == 0) out.push_back(name);
+  return out;
+}
 
 }  // namespace cenote::query::internal

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace cenote::query::internal {
 
@@ -23,11 +25,13 @@ bool IsOverloadedMacro(std::string_view name);
 // Whether `name` is an aggregate function of DuckDB or a dialect macro that aggregates (unit-tested
 // against duckdb_functions()).
 bool IsAggregateName(std::string_view name);
+// The dialect macros among them (the sandbox policy's aggregate functions, statement.hpp).
+std::vector<std::string> AggregateMacroNames();
 
-// A comparison `v` (class COMPARISON: =, <>, <, >, <=, >=) with a literal on one side becomes
-// `v AND __cenote_check_operator(<left probe>, <right probe>, info)` (trino_functions_types.cpp), which fails
-// the statement while DuckDB binds it when Trino cannot compare the two types (varchar = integer) and
-// folds to TRUE otherwise. Other nodes are left alone.
-void AddOperatorTypeCheck(boost::json::value& v);
+// Every comparison (=, <>, <, >, <=, >=; outside lambdas) of `statement` with a literal on one side, `c`,
+// becomes `c AND __cenote_check_operator(<left probe>, <right probe>, info)` (trino_functions_types.cpp),
+// which fails the statement while DuckDB binds it when Trino cannot compare the two types (varchar =
+// integer) and folds to TRUE otherwise. Run after RewriteDialect (QueryContext::check_operand_types).
+void AddOperatorTypeChecks(boost::json::value& statement);
 
 }  // namespace cenote::query::internal

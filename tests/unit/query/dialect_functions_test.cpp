@@ -344,6 +344,48 @@ TEST_F(DialectFunctionsTest, OverloadedMacroAndAggregateListsAreComplete) {
 
 // Words and stems of the Snowball English stemmer's published sample vocabulary, and the algorithm's
 // special cases.
+// Trino's decimal result types for avg, round(x, n) and truncate(x, n) of a decimal (dialect.cpp macros).
+TEST_F(DialectFunctionsTest, DecimalAvgRoundTruncate) {
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '1.5', DECIMAL '2.0') AS t(x)"), "1.8");
+  EXPECT_EQ(Single("SELECT typeof(avg(x)) FROM (VALUES DECIMAL '1.5', DECIMAL '2.0') AS t(x)"),
+            "decimal(2,1)");
+  // Exact, half up: 0.15 is not a binary fraction (a double average would give 0.1).
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '0.1', DECIMAL '0.2') AS t(x)"), "0.2");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '-0.1', DECIMAL '-0.2') AS t(x)"), "-0.2");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '0.01', DECIMAL '0.02', DECIMAL '0.02') AS t(x)"),
+            "0.02");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '12345678901234567.1', DECIMAL '12345678901234567.2') "
+                   "AS t(x)"),
+            "12345678901234567.2");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '5', DECIMAL '6') AS t(x)"), "6");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '17.0', DECIMAL '18.0') AS t(x)"), "17.5");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '-17.0', DECIMAL '-18.0', DECIMAL '-18.0') AS t(x)"),
+            "-17.7");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES 1.5E0, 2.5E0) AS t(x)"), "2.0");
+  EXPECT_EQ(Single("SELECT typeof(avg(x)) FROM (VALUES REAL '1.5', REAL '2.5') AS t(x)"), "real");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (SELECT DECIMAL '1.5' AS x WHERE false)"), "NULL");
+  EXPECT_EQ(
+      Rows("SELECT k, avg(x) FROM (VALUES (1, DECIMAL '1.00'), (1, DECIMAL '2.00'), (2, DECIMAL '4.00')) "
+           "AS t(k, x) GROUP BY k ORDER BY k"),
+      "\"1\",\"1.50\"\n\"2\",\"4.00\"\n");
+  // Other types keep a double average; DISTINCT and window averages stay DuckDB's.
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES 1, 2) AS t(x)"), "1.5");
+  EXPECT_EQ(Single("SELECT typeof(avg(x)) FROM (VALUES 1, 2) AS t(x)"), "double");
+  EXPECT_EQ(Single("SELECT avg(DISTINCT x) FROM (VALUES 1, 1, 2) AS t(x)"), "1.5");
+  EXPECT_EQ(Single("SELECT avg(x) OVER () FROM (VALUES 1, 2) AS t(x) LIMIT 1"), "1.5");
+  EXPECT_EQ(Single("SELECT ceil(avg(x)) FROM (VALUES DECIMAL '1.5', DECIMAL '2.0') AS t(x)"), "2");
+
+  EXPECT_EQ(Value("round(DECIMAL '3.14159', 2)"), "3.14000");
+  EXPECT_EQ(Value("typeof(round(DECIMAL '3.14159', 2))"), "decimal(7,5)");
+  EXPECT_EQ(Value("round(DECIMAL '9.99', 1)"), "10.00");
+  EXPECT_EQ(Value("round(DECIMAL '-2.55', 1)"), "-2.60");
+  EXPECT_EQ(Value("round(2.5E0, 0)"), "3.0");
+  EXPECT_EQ(Value("round(17, -1)"), "20");
+  EXPECT_EQ(Value("truncate(DECIMAL '3.14159', 2)"), "3.14000");
+  EXPECT_EQ(Value("typeof(truncate(DECIMAL '-3.14159', 2))"), "decimal(6,5)");
+  EXPECT_EQ(Value("truncate(DECIMAL '-3.14159', 2)"), "-3.14000");
+}
+
 TEST(EnglishStem, SnowballVocabulary) {
   const std::pair<const char*, const char*> kPairs[] = {
       {"consign", "consign"},
