@@ -375,13 +375,12 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_decimal_point(t, k) AS left(t, CAST(length(t) - k AS INTEGER)) || '.' || right(t, "
     "CAST(k AS INTEGER))",
     // Integers average to a double; a decimal (typeof folds to a constant) exactly; a double or real to its
-    // own type.
+    // own type; DuckDB's avg is bound first, so its error names avg for a type it refuses.
     "CREATE MACRO __cenote_avg(x TINYINT) AS avg(x), (x SMALLINT) AS avg(x), (x INTEGER) AS avg(x), (x "
     "BIGINT) AS avg(x), (x HUGEINT) AS avg(x), (x UTINYINT) AS avg(x), (x USMALLINT) AS avg(x), (x "
     "UINTEGER) AS avg(x), (x UBIGINT) AS avg(x), (x UHUGEINT) AS avg(x), (x INTERVAL) AS avg(x), (x) AS "
-    "CASE WHEN typeof(any_value(x)) LIKE 'DECIMAL%' THEN cast_to_type(__cenote_decimal_quotient(CAST(sum(x) "
-    "AS "
-    "VARCHAR), count(x)), any_value(x)) ELSE cast_to_type(avg(x), any_value(x)) END",
+    "CASE WHEN typeof(any_value(x)) NOT LIKE 'DECIMAL%' THEN cast_to_type(avg(x), any_value(x)) ELSE "
+    "cast_to_type(__cenote_decimal_quotient(CAST(sum(x) AS VARCHAR), count(x)), any_value(x)) END",
     // strpos(s, sub, n): the n-th occurrence (from the end when n < 0); 0 when there are fewer.
     "CREATE MACRO __cenote_strpos(s, sub, n) AS CASE WHEN n > 0 AND len(string_split(s, sub)) - 1 >= n THEN "
     "list_sum(list_transform(string_split(s, sub)[1:n], lambda __cenote_p: length(__cenote_p))) + (n - 1) * "

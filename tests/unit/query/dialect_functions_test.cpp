@@ -375,6 +375,15 @@ TEST_F(DialectFunctionsTest, DecimalAvgRoundTruncate) {
   EXPECT_EQ(Single("SELECT avg(x) OVER () FROM (VALUES 1, 2) AS t(x) LIMIT 1"), "1.5");
   EXPECT_EQ(Single("SELECT ceil(avg(x)) FROM (VALUES DECIMAL '1.5', DECIMAL '2.0') AS t(x)"), "2");
 
+  // A type avg refuses: the error names avg (DuckDB's avg is bound before the decimal path's sum).
+  EXPECT_EQ(
+      Single("SELECT avg(s) FROM (VALUES 'a') AS t(s)")
+          .rfind(
+              "ERROR FUNCTION_NOT_FOUND: FUNCTION_NOT_FOUND: line 1:8: Unexpected parameters (varchar) for "
+              "function avg.",
+              0),
+      0u);
+
   EXPECT_EQ(Value("round(DECIMAL '3.14159', 2)"), "3.14000");
   EXPECT_EQ(Value("typeof(round(DECIMAL '3.14159', 2))"), "decimal(7,5)");
   EXPECT_EQ(Value("round(DECIMAL '9.99', 1)"), "10.00");
