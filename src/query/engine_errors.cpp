@@ -335,8 +335,32 @@ Error InAthenaWords(Error error, const std::string& sql) {
         body.find(body.starts_with(kNoMatch) ? ")'" : ")\"", open == std::string::npos ? 0 : open);
     if (open == std::string::npos || close == std::string::npos) return error;
     const std::string name = UserFunctionName(body.substr(skip, open - skip));
-    std::string text = "Unexpected parameters (" + TrinoTypes(body.substr(open + 1, close - open - 1)) +
-                       ") for function " + name + ".";
+    const std::string arguments = TrinoTypes(body.substr(open + 1, close - open - 1));
+    // An arithmetic operator over types it does not take (varchar + integer): Trino's analyzer says
+    // TYPE_MISMATCH "Cannot apply operator", at the operator when the statement has it only once.
+    if ((name == "+" || name == "-" || name == "*" || name == "%") &&
+        arguments.find(", ") != std::string::npos && arguments.find(", ") == arguments.rfind(", ")) {
+      const std::size_t comma = arguments.find(", ");
+      std::string position;
+      std::size_t at = std::string::npos, count = 0;
+      for (std::size_t i = 0; i < sql.size(); ++i) {
+        if (sql[i] == '\'' || sql[i] == '"') {  // skip quoted text
+          const char q = sql[i];
+          for (++i; i < sql.size() && sql[i] != q; ++i) {
+          }
+          continue;
+        }
+        if (sql[i] == name[0]) {
+          at = i;
+          ++count;
+        }
+      }
+      if (count == 1) position = LinePrefix(sql, at);
+      return reworded("TYPE_MISMATCH", position,
+                      "Cannot apply operator: " + arguments.substr(0, comma) + " " + name + " " +
+                          arguments.substr(comma + 2));
+    }
+    std::string text = "Unexpected parameters (" + arguments + ") for function " + name + ".";
     // DuckDB lists the candidates one per line: "\tf(A, B) -> R".
     std::string expected;
     if (std::size_t at = body.find("Candidate functions:"); at != std::string::npos) {

@@ -195,6 +195,11 @@ TEST_F(DialectFunctionsTest, IncomparableOperandsAreATypeMismatch) {
       Single("SELECT 1 FROM (VALUES (1.5)) AS t(x) WHERE x <> 'a'"),
       "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 1:46: Cannot apply operator: decimal(2,1) <> varchar(1)");
   EXPECT_EQ(Value("true = 1").rfind("ERROR TYPE_MISMATCH", 0), 0u);
+  // Arithmetic on a varchar (DuckDB finds no function): Trino's analyzer wording.
+  EXPECT_EQ(Value("'a' + 1"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 1:12: Cannot apply operator: varchar + integer");
+  EXPECT_EQ(Single("SELECT s * 2, count(*) FROM (VALUES ('x')) AS t(s) GROUP BY s"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: Cannot apply operator: varchar * integer");
   // Even when no row is compared.
   EXPECT_EQ(
       Single("SELECT s FROM (VALUES 'x') AS t(s) WHERE false AND s = 1").rfind("ERROR TYPE_MISMATCH", 0), 0u);
