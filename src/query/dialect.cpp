@@ -10,6 +10,7 @@
 #include "query/dialect_datetime.hpp"
 #include "query/dialect_functions.hpp"
 #include "query/dialect_nodes.hpp"
+#include "query/dialect_overloads.hpp"
 #include "query/statement.hpp"
 
 namespace cenote::query::internal {
@@ -55,6 +56,9 @@ constexpr Rename kRenames[] = {
     {"yow", 1, 1, "isoyear"},
     {"week_of_year", 1, 1, "week"},
     {"typeof", 1, 1, "__cenote_typeof"},
+    {"zstd_compress", 1, 1, "__cenote_zstd_compress"},
+    {"word_stem", 1, 2, "__cenote_word_stem"},
+    {"zstd_decompress", 1, 1, "__cenote_zstd_decompress"},
     {"split_part", 3, 3, "__cenote_split_part"},
     {"sequence", 2, 3, "__cenote_sequence"},
     {"to_hex", 1, 1, "hex"},
@@ -69,6 +73,8 @@ constexpr Rename kRenames[] = {
     {"from_utf8", 1, 1, "decode"},
     {"levenshtein_distance", 2, 2, "levenshtein"},
     {"truncate", 1, 1, "trunc"},
+    {"truncate", 2, 2, "__cenote_truncate"},
+    {"round", 2, 2, "__cenote_round"},
     {"is_nan", 1, 1, "isnan"},
     {"is_finite", 1, 1, "isfinite"},
     {"is_infinite", 1, 1, "isinf"},
@@ -315,8 +321,15 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_sequence(a DATE, b DATE) AS list_transform(generate_series(CAST(a AS TIMESTAMP), "
     "CAST(b AS TIMESTAMP), to_days(CASE WHEN a <= b THEN 1 ELSE -1 END)), lambda __cenote_t: CAST(__cenote_t "
     "AS DATE)), "
-    "(a, b) AS generate_series(a, b, CASE WHEN a <= b THEN 1 ELSE -1 END), (a, b, "
-    "st) AS generate_series(a, b, st)",
+    "(a, b) AS generate_series(a, b, CASE WHEN a <= b THEN 1 ELSE -1 END), "
+    // With a step over dates the k-th element is start + k * step (a month step from the 31st gives the
+    // last day of each shorter month and the 31st again), not the previous element plus the step.
+    "(a DATE, b DATE, st) AS CASE WHEN CAST(a + st AS DATE) = a THEN error('INVALID_FUNCTION_ARGUMENT: "
+    "sequence step must be a day interval if start and end values are dates') ELSE "
+    "list_filter(list_transform(range(0, abs(date_diff('day', a, b)) + 1), lambda __cenote_k: CAST(a + "
+    "__cenote_k * st AS DATE)), lambda __cenote_d: CASE WHEN CAST(a + st AS DATE) > a THEN __cenote_d <= b "
+    "ELSE __cenote_d >= b END) END, "
+    "(a, b, st) AS generate_series(a, b, st)",
     // length and reverse of a varbinary count and reverse bytes; reverse of an array reverses it.
     "CREATE MACRO __cenote_length(x BLOB) AS octet_length(x), (x) AS length(x)",
     "CREATE MACRO __cenote_reverse(x BLOB) AS unhex(array_to_string(list_reverse(regexp_extract_all(hex(x), "
@@ -344,6 +357,30 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_floor(x TINYINT) AS x, (x SMALLINT) AS x, (x INTEGER) AS x, (x BIGINT) AS x, (x) "
     "AS "
     "floor(x)",
+    // Trino keeps the argument's type: round(decimal(p, s), n) is a decimal(p + 1, s) (x + x has that type in
+    // DuckDB, and an integer's or a double's own type), truncate(x, n) has x's type; DuckDB's round and trunc
+    // round half away from zero and cut as Trino does. (A DECIMAL macro parameter would cast the argument to
+    // DECIMAL(18,3); a DOUBLE one would catch decimals: hence no typed overloads here.)
+    "CREATE MACRO __cenote_round(x, n) AS cast_to_type(round(x, n), x + x)",
+    "CREATE MACRO __cenote_truncate(x, n) AS cast_to_type(trunc(x, n), x)",
+    // avg of a decimal(p, s) is a decimal(p, s) in Trino, the exact quotient rounded half up: the sum's
+    // unscaled digits (DuckDB sums decimals exactly as DECIMAL(38, s)) divided by the count in HUGEINT.
+    "CREATE MACRO __cenote_decimal_quotient(t, n) AS CASE WHEN t IS NULL OR n = 0 THEN NULL ELSE "
+    "__cenote_decimal_text(sign(CAST(replace(t, '.', '') AS HUGEINT)) * ((2 * abs(CAST(replace(t, '.', '') "
+    "AS HUGEINT)) + n) // (2 * n)), CASE WHEN contains(t, '.') THEN length(t) - strpos(t, '.') ELSE 0 END) "
+    "END",
+    "CREATE MACRO __cenote_decimal_text(q, k) AS (CASE WHEN q < 0 THEN '-' ELSE '' END) || CASE WHEN k = 0 "
+    "THEN CAST(abs(q) AS VARCHAR) ELSE __cenote_decimal_point(repeat('0', CAST(greatest(k + 1 - "
+    "length(CAST(abs(q) AS VARCHAR)), 0) AS BIGINT)) || CAST(abs(q) AS VARCHAR), k) END",
+    "CREATE MACRO __cenote_decimal_point(t, k) AS left(t, CAST(length(t) - k AS INTEGER)) || '.' || right(t, "
+    "CAST(k AS INTEGER))",
+    // Integers average to a double; a decimal (typeof folds to a constant) exactly; a double or real to its
+    // own type; DuckDB's avg is bound first, so its error names avg for a type it refuses.
+    "CREATE MACRO __cenote_avg(x TINYINT) AS avg(x), (x SMALLINT) AS avg(x), (x INTEGER) AS avg(x), (x "
+    "BIGINT) AS avg(x), (x HUGEINT) AS avg(x), (x UTINYINT) AS avg(x), (x USMALLINT) AS avg(x), (x "
+    "UINTEGER) AS avg(x), (x UBIGINT) AS avg(x), (x UHUGEINT) AS avg(x), (x INTERVAL) AS avg(x), (x) AS "
+    "CASE WHEN typeof(any_value(x)) NOT LIKE 'DECIMAL%' THEN cast_to_type(avg(x), any_value(x)) ELSE "
+    "cast_to_type(__cenote_decimal_quotient(CAST(sum(x) AS VARCHAR), count(x)), any_value(x)) END",
     // strpos(s, sub, n): the n-th occurrence (from the end when n < 0); 0 when there are fewer.
     "CREATE MACRO __cenote_strpos(s, sub, n) AS CASE WHEN n > 0 AND len(string_split(s, sub)) - 1 >= n THEN "
     "list_sum(list_transform(string_split(s, sub)[1:n], lambda __cenote_p: length(__cenote_p))) + (n - 1) * "
@@ -1022,6 +1059,21 @@ Status RewriteFunction(json::object& fn) {
     SetName(fn, "approx_count_distinct");
     return Status::Ok();
   }
+  if (name == "avg" && argc == 1 && StringField(fn, "class") == "FUNCTION") {
+    // Trino's avg of a decimal keeps its type (__cenote_avg); DISTINCT, FILTER and ORDER BY stay DuckDB's.
+    const json::value* distinct = fn.if_contains("distinct");
+    const json::value* filter = fn.if_contains("filter");
+    const json::value* orders = fn.if_contains("order_bys");
+    const json::value* order_list =
+        orders != nullptr && orders->is_object() ? orders->get_object().if_contains("orders") : nullptr;
+    if ((distinct == nullptr || (distinct->is_bool() && !distinct->get_bool())) &&
+        (filter == nullptr || filter->is_null()) &&
+        (order_list == nullptr || (order_list->is_array() && order_list->get_array().empty()))) {
+      SetName(fn, "__cenote_avg");
+      fn["schema"] = "";
+    }
+    return Status::Ok();
+  }
   for (const Rename& r : kRenames) {
     if (name == r.trino && argc >= r.min_args && argc <= r.max_args) {
       SetName(fn, r.duckdb);
@@ -1262,6 +1314,10 @@ Result<std::string> ConvertDateFormat(const std::string& f) {
   return out;
 }
 
-Status RewriteDialect(json::value& statement) { return Walk(statement, 0); }
+Status RewriteDialect(json::value& statement) {
+  CENOTE_RETURN_IF_ERROR(Walk(statement, 0));
+  GuardOverloadedMacroArguments(statement);
+  return Status::Ok();
+}
 
 }  // namespace cenote::query::internal

@@ -558,6 +558,26 @@ Result<bool> RewriteFunctionCall(json::object& fn, const std::string& name) {
       KeepAlias(fn, Constant("VARCHAR", json::string("varchar(" + std::to_string(chars) + ")")));
       return true;
     }
+    // current_timestamp(p) and its kin have precision p in Trino (DuckDB's values carry none).
+    if (json::object* call = (*args)[0].if_object();
+        call != nullptr && StringField(*call, "class") == "FUNCTION" && Children(*call) != nullptr &&
+        Children(*call)->size() == 1) {
+      static const std::pair<const char*, const char*> kTyped[] = {
+          {"current_timestamp", "timestamp(%) with time zone"},
+          {"localtimestamp", "timestamp(%)"},
+          {"current_time", "time(%) with time zone"},
+          {"localtime", "time(%)"}};
+      const json::value* p = ConstantValue((*Children(*call))[0], "INTEGER");
+      const std::string called = Lower(StringField(*call, "function_name"));
+      for (const auto& [function, type] : kTyped) {
+        if (called != function || p == nullptr || !p->is_int64() || p->get_int64() < 0 || p->get_int64() > 12)
+          continue;
+        std::string text = type;
+        text.replace(text.find('%'), 1, std::to_string(p->get_int64()));
+        KeepAlias(fn, Constant("VARCHAR", json::string(text)));
+        return true;
+      }
+    }
     return false;
   }
   if (name == "nth_value" && argc == 2) {
@@ -582,9 +602,16 @@ Result<bool> RewriteFunctionCall(json::object& fn, const std::string& name) {
                                   names->get_array()[0].is_string()
                               ? Lower(names->get_array()[0].get_string())
                               : "";
-    if (f != "nfc") return NotSupported("normalize with the form " + (f.empty() ? "given" : f));
-    args->pop_back();
-    fn["function_name"] = "nfc_normalize";
+    if (f == "nfc") {
+      args->pop_back();
+      fn["function_name"] = "nfc_normalize";
+      return true;
+    }
+    if (f != "nfd" && f != "nfkc" && f != "nfkd")
+      return NotSupported("normalize with the form " + (f.empty() ? "given" : f));
+    (*args)[1] = Constant("VARCHAR", json::string(f == "nfd" ? "NFD" : f == "nfkc" ? "NFKC" : "NFKD"));
+    fn["function_name"] = "__cenote_normalize";
+    fn["schema"] = "";
     return true;
   }
   for (const Rename& r : kRenames) {

@@ -470,9 +470,31 @@ std::string RewriteAnonymousRowTypes(const std::string& sql) {
 
 }  // namespace
 
+// `at` is a non-reserved word in Trino (a column may be named at); DuckDB's parser takes a bare `at` for
+// the start of AT TIME ZONE. Every bare `at` that does not start AT TIME ZONE / AT LOCAL is quoted.
+std::string QuoteAtIdentifiers(const std::string& sql) {
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    if (std::size_t end = SkipQuotedOrComment(sql, i); end != i) {
+      i = end - 1;
+      continue;
+    }
+    if (!KeywordAt(sql, i, "at")) continue;
+    const std::size_t next = SkipSpace(sql, i + 2);
+    if (KeywordAt(sql, next, "time") || KeywordAt(sql, next, "local")) continue;
+    out.append(sql, copied, i - copied).append("\"at\"");
+    copied = i + 2;
+    ++i;
+  }
+  if (copied == 0) return sql;
+  out.append(sql, copied, std::string::npos);
+  return out;
+}
+
 std::string RewriteTrinoSyntax(const std::string& sql) {
-  return RewriteAnonymousRowTypes(
-      RewriteCaseFragments(RewriteJsonObject(RewriteListagg(RewriteUnicodeLiterals(sql)))));
+  return QuoteAtIdentifiers(RewriteAnonymousRowTypes(
+      RewriteCaseFragments(RewriteJsonObject(RewriteListagg(RewriteUnicodeLiterals(sql))))));
 }
 
 }  // namespace cenote::query::internal

@@ -226,6 +226,9 @@ struct QueryContext {
   // RunSelect: a result CSV of at most this many bytes comes back in SelectOutcome::csv instead of a
   // file (a file creation costs more than a small result). 0: always a file.
   std::uint64_t in_memory_result_bytes = 0;
+  // Trino's analyzer refuses to compare values of incomparable types (varchar = integer, timestamp < varchar:
+  // TYPE_MISMATCH); DuckDB casts. False keeps DuckDB's casts (CloudTrail Lake compares eventTime with text).
+  bool check_operand_types = true;
 };
 
 struct EngineOptions {

@@ -335,8 +335,32 @@ Error InAthenaWords(Error error, const std::string& sql) {
         body.find(body.starts_with(kNoMatch) ? ")'" : ")\"", open == std::string::npos ? 0 : open);
     if (open == std::string::npos || close == std::string::npos) return error;
     const std::string name = UserFunctionName(body.substr(skip, open - skip));
-    std::string text = "Unexpected parameters (" + TrinoTypes(body.substr(open + 1, close - open - 1)) +
-                       ") for function " + name + ".";
+    const std::string arguments = TrinoTypes(body.substr(open + 1, close - open - 1));
+    // An arithmetic operator over types it does not take (varchar + integer): Trino's analyzer says
+    // TYPE_MISMATCH "Cannot apply operator", at the operator when the statement has it only once.
+    if ((name == "+" || name == "-" || name == "*" || name == "%") &&
+        arguments.find(", ") != std::string::npos && arguments.find(", ") == arguments.rfind(", ")) {
+      const std::size_t comma = arguments.find(", ");
+      std::string position;
+      std::size_t at = std::string::npos, count = 0;
+      for (std::size_t i = 0; i < sql.size(); ++i) {
+        if (sql[i] == '\'' || sql[i] == '"') {  // skip quoted text
+          const char q = sql[i];
+          for (++i; i < sql.size() && sql[i] != q; ++i) {
+          }
+          continue;
+        }
+        if (sql[i] == name[0]) {
+          at = i;
+          ++count;
+        }
+      }
+      if (count == 1) position = LinePrefix(sql, at);
+      return reworded("TYPE_MISMATCH", position,
+                      "Cannot apply operator: " + arguments.substr(0, comma) + " " + name + " " +
+                          arguments.substr(comma + 2));
+    }
+    std::string text = "Unexpected parameters (" + arguments + ") for function " + name + ".";
     // DuckDB lists the candidates one per line: "\tf(A, B) -> R".
     std::string expected;
     if (std::size_t at = body.find("Candidate functions:"); at != std::string::npos) {
@@ -369,6 +393,23 @@ Error InAthenaWords(Error error, const std::string& sql) {
     }
     if (!expected.empty()) text += " Expected: " + expected;
     return reworded("FUNCTION_NOT_FOUND", PositionOf(sql, name, true), text);
+  }
+  if (error.code == "TYPE_MISMATCH" && body.starts_with("@")) {
+    // __cenote_check_operator's "@<offset>|<operator>@ <message>" (trino_functions_types.cpp): the offset
+    // into the parsed text (empty when the node had none). That is the user's text unless Trino-only syntax
+    // was rewritten first; a position where the user's text does not have the operator is left out.
+    const std::size_t end = body.find("@ ", 1);
+    const std::size_t bar = body.find('|', 1);
+    if (end == std::string::npos || bar == std::string::npos || bar > end) return error;
+    const std::string offset = body.substr(1, bar - 1);
+    const std::string op = body.substr(bar + 1, end - bar - 1);
+    std::string position;
+    if (!offset.empty() && offset.size() < 10 &&
+        offset.find_first_not_of("0123456789") == std::string::npos) {
+      const std::size_t at = std::stoul(offset);
+      if (at < sql.size() && sql.compare(at, op.size(), op) == 0) position = LinePrefix(sql, at);
+    }
+    return reworded("TYPE_MISMATCH", position, body.substr(end + 2));
   }
   if (error.code == "TYPE_MISMATCH") {
     for (const auto& [duck, clause] :
@@ -447,6 +488,10 @@ Error ErrorFromDuckDb(const char* raw) {
         message.compare(kRaised.size() + code.size(), 2, ": ") == 0)
       return MakeError(std::string(code), message.substr(kRaised.size()), 400);
   }
+  // Trino's analyzer checks made while DuckDB binds (trino_functions_types.cpp).
+  constexpr std::string_view kTypeCheck = "Binder Error: TYPE_MISMATCH: ";
+  if (message.starts_with(kTypeCheck))
+    return MakeError("TYPE_MISMATCH", message.substr(std::string_view("Binder Error: ").size()), 400);
   if (message.find("Division by zero") != std::string::npos)
     return MakeError("DIVISION_BY_ZERO", "DIVISION_BY_ZERO: Division by zero", 400);
   // DuckDB's ICU: "Unknown TimeZone 'Mars/Base'!"; Trino's TimeZoneNotSupportedException.

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "query/connections.hpp"
+#include "query/dialect_overloads.hpp"
 #include "query/engine_errors.hpp"
 #include "query/trino_functions.hpp"
 #include "query/type_tree.hpp"
@@ -130,6 +131,8 @@ Result<LockedInstance> LockDown(duckdb_connection con, const EngineOptions& opti
   for (const auto& row : aggregates) {
     if (row[0]) locked.policy.aggregate_functions.insert(*row[0]);
   }
+  // The dialect's macros that aggregate (avg of a decimal, map_agg, ...) stand for aggregates too.
+  for (const std::string& name : AggregateMacroNames()) locked.policy.aggregate_functions.insert(name);
   return locked;
 }
 

@@ -145,7 +145,8 @@ bool RegisterTrinoFunctions(duckdb_connection con) {
          Register(con, "__cenote_crc32", DUCKDB_TYPE_BIGINT, Crc32Function) &&
          Register(con, "__cenote_xxhash64", DUCKDB_TYPE_BLOB, XxHash64Function) &&
          RegisterTrinoBinaryFunctions(con) && RegisterTrinoMathFunctions(con) &&
-         RegisterTrinoFormatFunctions(con);
+         RegisterTrinoFormatFunctions(con) && RegisterTrinoTypeFunctions(con) &&
+         RegisterTrinoTextFunctions(con);
 }
 
 }  // namespace cenote::query::internal

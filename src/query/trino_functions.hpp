@@ -18,6 +18,10 @@ bool RegisterTrinoBinaryFunctions(duckdb_connection con);
 bool RegisterTrinoMathFunctions(duckdb_connection con);
 // __cenote_java_format of trino_functions_format.cpp: format() as java.util.Formatter.
 bool RegisterTrinoFormatFunctions(duckdb_connection con);
+// __cenote_check_operator of trino_functions_types.cpp: Trino's operand type checks.
+bool RegisterTrinoTypeFunctions(duckdb_connection con);
+// normalize (NFD, NFKC, NFKD) and zstd_compress / zstd_decompress of trino_functions_text.cpp.
+bool RegisterTrinoTextFunctions(duckdb_connection con);
 
 // XXH64 with seed 0.
 std::uint64_t XxHash64(std::string_view bytes);

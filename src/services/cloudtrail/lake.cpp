@@ -455,6 +455,8 @@ void RunQuery(Env& env, std::string query_id, std::string sql,
     query::QueryContext qctx;
     qctx.database = kLakeDatabase;
     qctx.timeout = std::chrono::hours(1);
+    qctx.check_operand_types =
+        false;  // eventTime > '2024-01-01 00:00:00', as CloudTrail Lake's examples write
     auto out = (*engine)->RunSelect(sql, qctx, resolver, csv_path, *cancel);
     if (!out) {
       error = out.error().message;

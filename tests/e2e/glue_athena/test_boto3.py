@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import math
 import os
 import sys
 import time
@@ -504,6 +505,26 @@ class AthenaQueryTests(AthenaTestCase):
                             WorkGroup="primary")
         qe = self.a.execute(f"EXECUTE {name} USING 'x', 1", expect="FAILED")
         self.assertIn("not found", qe["Status"]["StateChangeReason"])
+
+    def test_trino_types_and_type_mismatch(self):
+        # Functions with typed overloads over aggregates (ceil of avg, length of max counts characters).
+        amounts = [r["amount"] for r in DATA.sales]
+        ceil_avg, longest = self.a.select("SELECT ceil(avg(amount)), length(max(product)) FROM sales")[0]
+        self.assertEqual(float(ceil_avg), float(math.ceil(sum(amounts) / len(amounts))))
+        self.assertEqual(int(longest), len(max(r["product"] for r in DATA.sales)))
+        # avg of a decimal: the exact quotient rounded half up, in the argument's decimal type.
+        self.assertEqual(self.a.select("SELECT avg(x), typeof(avg(x)) FROM (VALUES DECIMAL '0.1', DECIMAL '0.2') "
+                                       "AS t(x)"), [["0.2", "decimal(2,1)"]])
+        self.assertEqual(self.a.scalar("SELECT round(DECIMAL '3.14159', 2)"), "3.14000")
+        self.assertEqual(self.a.select("SELECT word_stem('generously'), normalize('\ufb01', NFKC), "
+                                       "from_utf8(zstd_decompress(zstd_compress(to_utf8('abc'))))"),
+                         [["generous", "fi", "abc"]])
+        # year is a string partition column: comparing it with a number fails as Athena fails it, at the operator.
+        qe = self.a.execute("SELECT count(*) FROM sales WHERE year = 2024", expect="FAILED")
+        self.assertEqual(qe["Status"]["StateChangeReason"],
+                         "TYPE_MISMATCH: line 1:39: Cannot apply operator: varchar = integer")
+        self.assertEqual(int(self.a.scalar(f"SELECT count(*) FROM sales WHERE year = '{DATA.sales[0]['year']}'")),
+                         sum(1 for r in DATA.sales if r["year"] == DATA.sales[0]["year"]))
 
     def test_group_by_partition_columns(self):
         rows = self.a.select("SELECT year, month, count(*) AS n FROM sales GROUP BY year, month ORDER BY year, month")

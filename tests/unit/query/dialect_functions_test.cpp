@@ -2,7 +2,13 @@
 // trino_functions_{binary,math,format}.cpp), each against a hand-computed or documented answer.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <set>
+#include <string>
+
 #include "query/dialect_functions.hpp"
+#include "query/dialect_overloads.hpp"
+#include "query/word_stem.hpp"
 #include "query_test_util.hpp"
 
 namespace cenote::query {
@@ -118,7 +124,95 @@ TEST_F(DialectFunctionsTest, TextAndMathFunctions) {
   EXPECT_EQ(Value("greatest(1, NULL, 3)"), "NULL");
   EXPECT_EQ(Value("least(4, 2, 3)"), "2");
   EXPECT_EQ(Value("typeof('cat')"), "varchar(3)");
-  EXPECT_EQ(Value("normalize('abc', NFD)").rfind("ERROR NOT_SUPPORTED", 0), 0u);
+  // NFD/NFKC/NFKD: utf8proc as libduckdb exports it (trino_functions_text.cpp).
+  EXPECT_EQ(Value("to_hex(to_utf8(normalize('\xC3\xA9', NFD)))"), "65CC81");
+  EXPECT_EQ(Value("normalize('\xEF\xAC\x81', NFKC)"), "fi");
+  EXPECT_EQ(Value("to_hex(to_utf8(normalize('\xEF\xAC\x81\xC3\xA9', NFKD)))"), "666965CC81");
+  EXPECT_EQ(Value("normalize('\xEF\xAC\x81', NFC)"), "\xEF\xAC\x81");  // no compatibility mapping
+  EXPECT_EQ(Value("normalize('abc', NFX)").rfind("ERROR NOT_SUPPORTED", 0), 0u);
+  EXPECT_EQ(Value("normalize(NULL, NFKD)"), "NULL");
+}
+
+TEST_F(DialectFunctionsTest, Zstd) {
+  EXPECT_EQ(Value("from_utf8(zstd_decompress(zstd_compress(to_utf8('hello hello hello'))))"),
+            "hello hello hello");
+  // The frame magic number 28 B5 2F FD, and a repetitive input shrinks.
+  EXPECT_EQ(Value("to_hex(substr(zstd_compress(to_utf8('abc')), 1, 4))"), "28B52FFD");
+  EXPECT_EQ(Value("length(zstd_compress(to_utf8(array_join(repeat('abcdef', 1000), '')))) < 100"), "true");
+  EXPECT_EQ(Value("length(zstd_decompress(zstd_compress(from_hex(''))))"), "0");
+  EXPECT_EQ(Value("zstd_decompress(to_utf8('not zstd'))").rfind("ERROR INVALID_FUNCTION_ARGUMENT", 0), 0u);
+  EXPECT_EQ(Value("zstd_compress(NULL)"), "NULL");
+}
+
+// sequence over dates with a step: the k-th element is start + k * step (Trino), not cumulative.
+TEST_F(DialectFunctionsTest, DateSequenceSteps) {
+  EXPECT_EQ(Value("sequence(DATE '2024-01-31', DATE '2024-05-31', INTERVAL '1' MONTH)"),
+            "[2024-01-31, 2024-02-29, 2024-03-31, 2024-04-30, 2024-05-31]");
+  EXPECT_EQ(Value("sequence(DATE '2024-05-31', DATE '2024-03-01', INTERVAL '-1' MONTH)"),
+            "[2024-05-31, 2024-04-30, 2024-03-31]");
+  EXPECT_EQ(Value("sequence(DATE '2024-01-01', DATE '2024-01-10', INTERVAL '3' DAY)"),
+            "[2024-01-01, 2024-01-04, 2024-01-07, 2024-01-10]");
+  EXPECT_EQ(Value("sequence(DATE '2024-01-01', DATE '2023-01-01', INTERVAL '1' YEAR)"), "[]");
+  EXPECT_EQ(Value("sequence(DATE '2024-01-01', DATE '2024-01-02', INTERVAL '1' HOUR)")
+                .rfind("ERROR INVALID_FUNCTION_ARGUMENT", 0),
+            0u);
+}
+
+TEST_F(DialectFunctionsTest, ColumnNamedAt) {
+  EXPECT_EQ(Single("SELECT at FROM (VALUES 1) AS t(at)"), "1");
+  EXPECT_EQ(Rows("SELECT at, t.at + 1 AS n FROM (SELECT 5 AS at) AS t WHERE at = 5 ORDER BY at"),
+            "\"5\",\"6\"\n");
+  EXPECT_EQ(Rows("SELECT 'at', at FROM (VALUES 1) AS t(at) WHERE at > 0"), "\"at\",\"1\"\n");
+  // AT TIME ZONE is still the operator.
+  EXPECT_EQ(
+      Rows("SELECT at, TIMESTAMP '2024-01-01 00:00 UTC' AT TIME ZONE 'America/New_York' FROM (VALUES 1) "
+           "AS t(at)"),
+      "\"1\",\"2023-12-31 19:00:00.000 America/New_York\"\n");
+}
+
+TEST_F(DialectFunctionsTest, TypeofCurrentTimestampPrecision) {
+  EXPECT_EQ(Value("typeof(current_timestamp(6))"), "timestamp(6) with time zone");
+  EXPECT_EQ(Value("typeof(localtimestamp(0))"), "timestamp(0)");
+  EXPECT_EQ(Value("typeof(current_timestamp)"), "timestamp(3) with time zone");
+}
+
+// Trino compares only comparable types: varchar = integer fails with TYPE_MISMATCH at the operator
+// (trino_functions_types.cpp); DuckDB would cast.
+TEST_F(DialectFunctionsTest, IncomparableOperandsAreATypeMismatch) {
+  EXPECT_EQ(Value("'a' = 1"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 1:12: Cannot apply operator: varchar(1) = integer");
+  EXPECT_EQ(Value("'1' = 1"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 1:12: Cannot apply operator: varchar(1) = integer");
+  EXPECT_EQ(Single("SELECT count(*) FROM (VALUES ('x')) AS t(s)\nWHERE s < 10"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 2:9: Cannot apply operator: varchar < integer");
+  EXPECT_EQ(Single("SELECT d FROM (VALUES (DATE '2024-01-01')) AS t(d) WHERE d = '2024-01-01'"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 1:60: Cannot apply operator: date = varchar(10)");
+  // Trino-only syntax rewritten before the parse (VALUES rows without parentheses) moves the operator in the
+  // parsed text: no position rather than a wrong one.
+  EXPECT_EQ(Single("SELECT d FROM (VALUES DATE '2024-01-01') AS t(d) WHERE d = '2024-01-01'"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: Cannot apply operator: date = varchar(10)");
+  EXPECT_EQ(
+      Single("SELECT 1 FROM (VALUES (1.5)) AS t(x) WHERE x <> 'a'"),
+      "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 1:46: Cannot apply operator: decimal(2,1) <> varchar(1)");
+  EXPECT_EQ(Value("true = 1").rfind("ERROR TYPE_MISMATCH", 0), 0u);
+  // Arithmetic on a varchar (DuckDB finds no function): Trino's analyzer wording.
+  EXPECT_EQ(Value("'a' + 1"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 1:12: Cannot apply operator: varchar + integer");
+  EXPECT_EQ(Single("SELECT s * 2, count(*) FROM (VALUES ('x')) AS t(s) GROUP BY s"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: Cannot apply operator: varchar * integer");
+  // Even when no row is compared.
+  EXPECT_EQ(
+      Single("SELECT s FROM (VALUES 'x') AS t(s) WHERE false AND s = 1").rfind("ERROR TYPE_MISMATCH", 0), 0u);
+  // Comparable types still compare, with their values.
+  EXPECT_EQ(Value("1 = 1.0"), "true");
+  EXPECT_EQ(Value("2 > 1.5E0"), "true");
+  EXPECT_EQ(Value("'a' < 'b'"), "true");
+  EXPECT_EQ(Value("DATE '2024-01-02' > TIMESTAMP '2024-01-01 10:00'"), "true");
+  EXPECT_EQ(Value("NULL = 1"), "NULL");
+  EXPECT_EQ(Single("SELECT count(*) FROM (VALUES 1, 2, NULL) AS t(x) WHERE x >= 2"), "1");
+  EXPECT_EQ(Value("CAST('1' AS INTEGER) = 1"), "true");
+  EXPECT_EQ(Value("JSON '1' = JSON '1'").rfind("ERROR TYPE_MISMATCH", 0), std::string::npos);
+  EXPECT_EQ(Value("filter(ARRAY['a', 'b'], x -> x = 'a')"), "[a]");
 }
 
 TEST_F(DialectFunctionsTest, ArraysMapsAndRows) {
@@ -171,6 +265,228 @@ TEST_F(DialectFunctionsTest, TrinoSyntax) {
             "caf\xC3\xA9"
             "A");
   EXPECT_EQ(Value("nth_value(1, 0) OVER ()").rfind("ERROR INVALID_FUNCTION_ARGUMENT", 0), 0u);
+}
+
+// A typed macro overload over an aggregate, window or GROUPING argument (dialect_overloads.hpp): DuckDB
+// cannot type the argument while it picks the overload, so these failed ("multiple overloads match") or
+// took the varbinary overload (length counted UTF-8 bytes).
+TEST_F(DialectFunctionsTest, OverloadedFunctionsOverAggregates) {
+  EXPECT_EQ(Single("SELECT ceil(avg(x)) FROM (VALUES 1, 2) AS t(x)"), "2.0");
+  EXPECT_EQ(Single("SELECT floor(avg(x)) FROM (VALUES 1, 2) AS t(x)"), "1.0");
+  EXPECT_EQ(Single("SELECT sign(min(x)) FROM (VALUES -1, 2) AS t(x)"), "-1");
+  EXPECT_EQ(Single("SELECT ceil(max(x)) FROM (VALUES 1, 2) AS t(x)"), "2");
+  EXPECT_EQ(Single("SELECT length(max(s)) FROM (VALUES 'h\xC3\xA9llo') AS t(s)"), "5");
+  EXPECT_EQ(Single("SELECT length(max(b)) FROM (VALUES from_hex('00FF10')) AS t(b)"), "3");
+  EXPECT_EQ(Single("SELECT reverse(max(s)) FROM (VALUES 'h\xC3\xA9') AS t(s)"), "\xC3\xA9h");
+  EXPECT_EQ(Single("SELECT substr(max(s), 2) FROM (VALUES 'h\xC3\xA9llo') AS t(s)"), "\xC3\xA9llo");
+  EXPECT_EQ(Single("SELECT lpad(max(s), 4, '*') FROM (VALUES 'ab') AS t(s)"), "**ab");
+  EXPECT_EQ(Single("SELECT length(substr(max(s), 1 + count(*))) FROM (VALUES 'h\xC3\xA9llo') AS t(s)"), "4");
+  EXPECT_EQ(Single("SELECT ceil(avg(x) OVER ()) FROM (VALUES 1, 2) AS t(x) LIMIT 1"), "2.0");
+  EXPECT_EQ(Single("SELECT to_iso8601(max(d)) FROM (VALUES DATE '2024-01-02') AS t(d)"), "2024-01-02");
+  EXPECT_EQ(Single("SELECT date_trunc('month', max(d)) FROM (VALUES DATE '2024-01-02') AS t(d)"),
+            "2024-01-01");
+  EXPECT_EQ(Single("SELECT date_add('day', 1, max(d)) FROM (VALUES DATE '2024-01-02') AS t(d)"),
+            "2024-01-03");
+  EXPECT_EQ(Single("SELECT sign(grouping(x)) AS k FROM (VALUES 1, 2) AS t(x) GROUP BY ROLLUP (x) HAVING "
+                   "ceil(sum(x)) = 3 ORDER BY ceil(avg(x)) DESC LIMIT 1"),
+            "1");
+}
+
+// The lists of dialect_overloads.cpp against DuckDB's catalog: every macro with a typed overload (and
+// every macro calling one on its parameters) is guarded, and every aggregate is recognised.
+TEST_F(DialectFunctionsTest, OverloadedMacroAndAggregateListsAreComplete) {
+  auto typed = engine_->ExecuteTrusted(
+      "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'macro' AND function_name "
+      "LIKE '\\_\\_cenote\\_%' ESCAPE '\\' AND len(list_filter(parameter_types, lambda t: t IS NOT NULL)) > "
+      "0");
+  ASSERT_TRUE(typed.ok()) << typed.error().message;
+  std::set<std::string> overloaded;
+  for (const auto& row : typed.value()) overloaded.insert(*row[0]);
+  ASSERT_GT(overloaded.size(), 10u);
+  // Macros calling an overloaded macro on their parameters, to a fixed point.
+  auto macros = engine_->ExecuteTrusted(
+      "SELECT function_name, macro_definition FROM duckdb_functions() WHERE function_type = 'macro' AND "
+      "function_name LIKE '\\_\\_cenote\\_%' ESCAPE '\\'");
+  ASSERT_TRUE(macros.ok()) << macros.error().message;
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& row : macros.value()) {
+      if (!row[0] || !row[1] || overloaded.count(*row[0]) > 0) continue;
+      for (const std::string& name : std::set<std::string>(overloaded)) {
+        if (row[1]->find(name + "(") != std::string::npos) {
+          overloaded.insert(*row[0]);
+          grew = true;
+          break;
+        }
+      }
+    }
+  }
+  for (const std::string& name : overloaded) EXPECT_TRUE(internal::IsOverloadedMacro(name)) << name;
+  auto aggregates = engine_->ExecuteTrusted(
+      "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type = 'aggregate'");
+  ASSERT_TRUE(aggregates.ok()) << aggregates.error().message;
+  ASSERT_GT(aggregates.value().size(), 50u);
+  std::set<std::string> aggregate_names;
+  for (const auto& row : aggregates.value()) {
+    aggregate_names.insert(*row[0]);
+    EXPECT_TRUE(internal::IsAggregateName(*row[0])) << *row[0];
+  }
+  // Dialect macros whose bodies aggregate.
+  for (const auto& row : macros.value()) {
+    if (!row[0] || !row[1]) continue;
+    for (const std::string& name : aggregate_names) {
+      const std::string& body = *row[1];
+      for (std::size_t at = body.find(name + "("); at != std::string::npos;
+           at = body.find(name + "(", at + 1)) {
+        const char before = at == 0 ? ' ' : body[at - 1];
+        if (std::isalnum(static_cast<unsigned char>(before)) || before == '_' || before == '.') continue;
+        EXPECT_TRUE(internal::IsAggregateName(*row[0])) << *row[0] << " calls " << name;
+        break;
+      }
+    }
+  }
+}
+
+// Words and stems of the Snowball English stemmer's published sample vocabulary, and the algorithm's
+// special cases.
+// Trino's decimal result types for avg, round(x, n) and truncate(x, n) of a decimal (dialect.cpp macros).
+TEST_F(DialectFunctionsTest, DecimalAvgRoundTruncate) {
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '1.5', DECIMAL '2.0') AS t(x)"), "1.8");
+  EXPECT_EQ(Single("SELECT typeof(avg(x)) FROM (VALUES DECIMAL '1.5', DECIMAL '2.0') AS t(x)"),
+            "decimal(2,1)");
+  // Exact, half up: 0.15 is not a binary fraction (a double average would give 0.1).
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '0.1', DECIMAL '0.2') AS t(x)"), "0.2");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '-0.1', DECIMAL '-0.2') AS t(x)"), "-0.2");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '0.01', DECIMAL '0.02', DECIMAL '0.02') AS t(x)"),
+            "0.02");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '12345678901234567.1', DECIMAL '12345678901234567.2') "
+                   "AS t(x)"),
+            "12345678901234567.2");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '5', DECIMAL '6') AS t(x)"), "6");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '17.0', DECIMAL '18.0') AS t(x)"), "17.5");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES DECIMAL '-17.0', DECIMAL '-18.0', DECIMAL '-18.0') AS t(x)"),
+            "-17.7");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES 1.5E0, 2.5E0) AS t(x)"), "2.0");
+  EXPECT_EQ(Single("SELECT typeof(avg(x)) FROM (VALUES REAL '1.5', REAL '2.5') AS t(x)"), "real");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (SELECT DECIMAL '1.5' AS x WHERE false)"), "NULL");
+  EXPECT_EQ(
+      Rows("SELECT k, avg(x) FROM (VALUES (1, DECIMAL '1.00'), (1, DECIMAL '2.00'), (2, DECIMAL '4.00')) "
+           "AS t(k, x) GROUP BY k ORDER BY k"),
+      "\"1\",\"1.50\"\n\"2\",\"4.00\"\n");
+  // Other types keep a double average; DISTINCT and window averages stay DuckDB's.
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES 1, 2) AS t(x)"), "1.5");
+  EXPECT_EQ(Single("SELECT typeof(avg(x)) FROM (VALUES 1, 2) AS t(x)"), "double");
+  EXPECT_EQ(Single("SELECT avg(DISTINCT x) FROM (VALUES 1, 1, 2) AS t(x)"), "1.5");
+  EXPECT_EQ(Single("SELECT avg(x) OVER () FROM (VALUES 1, 2) AS t(x) LIMIT 1"), "1.5");
+  EXPECT_EQ(Single("SELECT ceil(avg(x)) FROM (VALUES DECIMAL '1.5', DECIMAL '2.0') AS t(x)"), "2");
+
+  // A type avg refuses: the error names avg (DuckDB's avg is bound before the decimal path's sum).
+  EXPECT_EQ(
+      Single("SELECT avg(s) FROM (VALUES 'a') AS t(s)")
+          .rfind(
+              "ERROR FUNCTION_NOT_FOUND: FUNCTION_NOT_FOUND: line 1:8: Unexpected parameters (varchar) for "
+              "function avg.",
+              0),
+      0u);
+
+  EXPECT_EQ(Value("round(DECIMAL '3.14159', 2)"), "3.14000");
+  EXPECT_EQ(Value("typeof(round(DECIMAL '3.14159', 2))"), "decimal(7,5)");
+  EXPECT_EQ(Value("round(DECIMAL '9.99', 1)"), "10.00");
+  EXPECT_EQ(Value("round(DECIMAL '-2.55', 1)"), "-2.60");
+  EXPECT_EQ(Value("round(2.5E0, 0)"), "3.0");
+  EXPECT_EQ(Value("round(17, -1)"), "20");
+  EXPECT_EQ(Value("truncate(DECIMAL '3.14159', 2)"), "3.14000");
+  EXPECT_EQ(Value("typeof(truncate(DECIMAL '-3.14159', 2))"), "decimal(6,5)");
+  EXPECT_EQ(Value("truncate(DECIMAL '-3.14159', 2)"), "-3.14000");
+}
+
+TEST(EnglishStem, SnowballVocabulary) {
+  const std::pair<const char*, const char*> kPairs[] = {
+      {"consign", "consign"},
+      {"consigned", "consign"},
+      {"consigning", "consign"},
+      {"consignment", "consign"},
+      {"consist", "consist"},
+      {"consisted", "consist"},
+      {"consistency", "consist"},
+      {"consistent", "consist"},
+      {"consistently", "consist"},
+      {"consolation", "consol"},
+      {"consolations", "consol"},
+      {"consolatory", "consolatori"},
+      {"console", "consol"},
+      {"consoled", "consol"},
+      {"consoles", "consol"},
+      {"consolidate", "consolid"},
+      {"consolidated", "consolid"},
+      {"consolidating", "consolid"},
+      {"consoling", "consol"},
+      {"consolingly", "consol"},
+      {"consols", "consol"},
+      {"consonant", "conson"},
+      {"consort", "consort"},
+      {"consorted", "consort"},
+      {"conspicuous", "conspicu"},
+      {"conspicuously", "conspicu"},
+      {"conspiracy", "conspiraci"},
+      {"conspirator", "conspir"},
+      {"conspirators", "conspir"},
+      {"conspire", "conspir"},
+      {"conspired", "conspir"},
+      {"conspiring", "conspir"},
+      {"constable", "constabl"},
+      {"constables", "constabl"},
+      {"constance", "constanc"},
+      {"constancy", "constanc"},
+      {"constant", "constant"},
+      {"knack", "knack"},
+      {"knackeries", "knackeri"},
+      {"knaves", "knave"},
+      {"knavish", "knavish"},
+      {"kneaded", "knead"},
+      {"kneeling", "kneel"},
+      {"knees", "knee"},
+      {"knightly", "knight"},
+      {"knitted", "knit"},
+      {"knitting", "knit"},
+      {"knives", "knive"},
+      {"knocker", "knocker"},
+      {"knocking", "knock"},
+      {"running", "run"},
+      {"jumping", "jump"},
+      {"generously", "generous"},
+      {"caresses", "caress"},
+      {"ponies", "poni"},
+      {"ties", "tie"},
+      {"cries", "cri"},
+      {"hoping", "hope"},
+      {"happy", "happi"},
+      {"gas", "gas"},
+      {"this", "this"},
+      {"cats", "cat"},
+      {"skies", "sky"},
+      {"dying", "die"},
+      {"news", "news"},
+      {"inning", "inning"},
+      {"proceed", "proceed"},
+      {"by", "by"},
+      {"say", "say"},
+      {"cry", "cri"},
+
+      {"generate", "generat"},
+  };
+  for (const auto& [word, stem] : kPairs) EXPECT_EQ(internal::EnglishStem(word), stem) << word;
+}
+
+TEST_F(DialectFunctionsTest, WordStem) {
+  EXPECT_EQ(Value("word_stem('running')"), "run");
+  EXPECT_EQ(Value("word_stem('jumping', 'en')"), "jump");
+  EXPECT_EQ(Value("word_stem(NULL)"), "NULL");
+  EXPECT_EQ(
+      Value("word_stem('laufen', 'de')"),
+      "ERROR NOT_SUPPORTED: NOT_SUPPORTED: word_stem for the language 'de' (German): only English ('en') is "
+      "supported");
+  EXPECT_EQ(Value("word_stem('x', 'xx')").rfind("ERROR INVALID_FUNCTION_ARGUMENT", 0), 0u);
 }
 
 TEST(RewriteTrinoSyntax, Text) {
