@@ -19,7 +19,7 @@
 #include "services/common/params.hpp"
 #include "services/scheduler/errors.hpp"
 #include "services/scheduler/scheduler_provider.hpp"
-#include "services/scheduler/timezone.hpp"
+#include "common/time_zone.hpp"
 #include "store/metadata_store.hpp"
 
 namespace cenote::scheduler {
