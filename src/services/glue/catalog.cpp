@@ -218,14 +218,21 @@ Result<std::vector<std::string>> PartitionValuesOf(const object& partition_input
   std::vector<std::string> out;
   if (v == nullptr) return out;
   if (!v->is_array()) return InvalidInput("Value at '" + path + ".values' must be a list.");
+  bool too_long = false;
   for (const auto& e : v->get_array()) {
     if (!e.is_string()) return InvalidInput("Value at '" + path + ".values' must be a list of strings.");
-    if (CharLength(e.get_string()) > 1024) {
-      return ConstraintViolation(Echo(e.get_string()),
-                                 path + ".values." + std::to_string(out.size() + 1) + ".member",
-                                 "Member must have length less than or equal to 1024");
-    }
+    too_long = too_long || CharLength(e.get_string()) > 1024;
     out.emplace_back(e.get_string());
+  }
+  if (too_long) {
+    // As the parse stage reports a list of strings: the whole list, with every constraint of its members.
+    std::string list = "[";
+    for (std::size_t i = 0; i < out.size(); ++i) list.append(i == 0 ? "" : ", ").append(out[i]);
+    list += ']';
+    return ConstraintViolation(
+        Echo(list), path + ".values",
+        "Member must satisfy constraint: [Member must have length less than or equal to "
+        "1024, Member must have length greater than or equal to 1]");
   }
   return out;
 }

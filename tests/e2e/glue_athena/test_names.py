@@ -117,8 +117,9 @@ class Limits(unittest.TestCase):
     def test_partition_values(self):
         self.refused(lambda: GLUE.create_partition(DatabaseName=DB, TableName="events", PartitionInput={
             "Values": ["v" * 1025]}),
-                     contains=["...(truncated)' at 'partitionInput.values.1.member' failed to satisfy constraint: "
-                               "Member must have length less than or equal to 1024"])
+                     contains=["Value '[vvv", "...(truncated)' at 'partitionInput.values' failed to satisfy "
+                               "constraint: Member must satisfy constraint: [Member must have length less than or "
+                               "equal to 1024, Member must have length greater than or equal to 1]"])
         GLUE.create_partition(DatabaseName=DB, TableName="events", PartitionInput={"Values": ["v" * 1024]})
         self.assertEqual(GLUE.get_partition(DatabaseName=DB, TableName="events",
                                             PartitionValues=["v" * 1024])["Partition"]["Values"], ["v" * 1024])

@@ -427,6 +427,19 @@ TEST_F(CatalogTest, PartitionsCrud) {
   auto wrong_count = catalog_->CreatePartition("lake", "sales", object{{"Values", json::array{"2024"}}});
   ASSERT_FALSE(wrong_count.ok());
   EXPECT_EQ(wrong_count.error().code, "InvalidInputException");
+  // A value over 1024 characters: the list, as the parse stage reports a list of strings.
+  auto too_long = catalog_->CreatePartition("lake", "sales",
+                                            object{{"Values", json::array{"2024", std::string(1025, 'v')}}});
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().code, "ValidationException");
+  EXPECT_EQ(too_long.error().message.substr(0, 44), "1 validation error detected: Value '[2024, v");
+  EXPECT_NE(
+      too_long.error().message.find(
+          "...(truncated)' at 'partitionInput.values' failed to satisfy constraint: Member must satisfy "
+          "constraint: [Member must have length less than or equal to 1024, Member must have length "
+          "greater than or equal to 1]"),
+      std::string::npos)
+      << too_long.error().message;
   auto missing = catalog_->GetPartition("lake", "sales", {"2023", "eu"});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, "EntityNotFoundException");
