@@ -116,7 +116,7 @@ std::string Echo(std::string_view s) {
 }  // namespace
 
 Status ValidateName(const boost::json::value* v, const std::string& path) {
-  if (v == nullptr || v->is_null()) return MissingMember(path);
+  if (v == nullptr || v->is_null()) return ConstraintViolation("null", path, "Member must not be null");
   if (!v->is_string()) return InvalidInput("Value at '" + path + "' must be a string.");
   const std::string_view s = v->get_string();
   // The order the parse stage reports them in: pattern, then minimum, then maximum.

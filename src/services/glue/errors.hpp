@@ -126,8 +126,11 @@ inline Error ConstraintViolation(std::string_view value, const std::string& path
   message.append(constraint);
   return GlueError(errors::kValidation, {message});
 }
+// A member the provider needs that is missing, in the same words (InvalidInputException: the providers'
+// own checks of members within structures the model leaves optional, and of calls that are not requests).
 inline Error MissingMember(const std::string& path) {
-  return ConstraintViolation("null", path, "Member must not be null");
+  return InvalidInput("1 validation error detected: Value null at '" + path +
+                      "' failed to satisfy constraint: Member must not be null");
 }
 
 }  // namespace cenote::glue

