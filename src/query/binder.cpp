@@ -734,10 +734,9 @@ class Binder {
     auto element = [&](const std::string& r, const TypeNode& child, int next) -> std::string {
       if (child.base == "LIST" || child.base == "MAP" || child.base == "STRUCT")
         return DelimitedValue(r, child, t, next);
-      std::string null_string = t.null_string.empty() ? std::string("\\N") : t.null_string;
       std::string typed =
           child.base == "VARCHAR" ? r : "TRY_CAST(" + r + " AS " + DuckDbTypeName(child) + ")";
-      return "CASE WHEN " + r + " = " + QuoteLiteral(null_string) + " THEN NULL ELSE " + typed + " END";
+      return "CASE WHEN " + r + " = " + QuoteLiteral(t.null_string) + " THEN NULL ELSE " + typed + " END";
     };
     const std::string sep = QuoteLiteral(separator(level));
     if (type.base == "LIST") {
@@ -871,11 +870,10 @@ class Binder {
           }
         }
         std::string delimiter = t.delimiter.empty() ? std::string(",") : t.delimiter;
-        std::string null_string = t.null_string.empty() ? std::string("\\N") : t.null_string;
         from = "read_csv(" + list + ", delim = " + QuoteLiteral(delimiter) +
                ", quote = " + QuoteLiteral(t.quote) + ", escape = " + QuoteLiteral(t.escape) +
                ", header = false, skip = " + std::to_string(std::max(0, t.skip_header_lines)) +
-               ", nullstr = " + QuoteLiteral(null_string) + ", columns = {" + spec +
+               ", nullstr = " + QuoteLiteral(t.null_string) + ", columns = {" + spec +
                "}, auto_detect = false, null_padding = true, strict_mode = false, compression = " +
                QuoteLiteral(compression) + ")";
         break;

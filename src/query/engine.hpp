@@ -60,12 +60,13 @@ struct TableBinding {
   std::vector<ColumnDef> partition_keys;  // in partition order
   FileFormat format = FileFormat::kCsv;
   // Text formats (LazySimpleSerDe, OpenCSVSerde): field delimiter, quote and escape ("" = none),
-  // header lines to skip (skip.header.line.count), the string that reads as NULL.
+  // header lines to skip (skip.header.line.count), the string that reads as NULL (LazySimpleSerDe's
+  // serialization.null.format, Hive's default \N; "" makes an empty field NULL).
   std::string delimiter = ",";
   std::string quote;
   std::string escape;
   int skip_header_lines = 0;
-  std::string null_string;
+  std::string null_string = "\\N";
   // LazySimpleSerDe: the separators of array items and struct fields (collection.delim, Hive's default
   // \002) and of a map entry's key and value (mapkey.delim, default \003).
   std::string collection_delimiter = std::string(1, '\002');

@@ -19,6 +19,7 @@
 
 #include "common/encoding.hpp"
 #include "common/strings.hpp"
+#include "common/time_zone.hpp"
 #include "services/athena/serde_files.hpp"
 #include "services/athena/serde_internal.hpp"
 
@@ -142,6 +143,7 @@ struct OrcType {
   int kind = 0;
   std::vector<std::uint32_t> subtypes;
   std::vector<std::string> names;
+  int precision = 0;
   int scale = 0;
 };
 
@@ -169,16 +171,21 @@ class OrcDecoder {
     ProtoField f;
     std::uint64_t footer_len = 0, metadata_len = 0;
     std::string magic;
+    std::vector<std::uint64_t> version;
     while (r.Next(f)) {
       if (f.number == 1) footer_len = f.varint;
       if (f.number == 2) compression_ = static_cast<int>(f.varint);
       if (f.number == 3) block_size_ = f.varint;
+      if (f.number == 4) AppendUints(f, version);
       if (f.number == 5) metadata_len = f.varint;
       if (f.number == 8000) magic = std::string(f.bytes);
     }
     // Files written by Hive 0.11 carry the magic only at the head of the file.
     if (r.failed() || (magic != "ORC" && (!magic.empty() || file_.substr(0, 3) != "ORC")))
       return Bad("not an ORC file (no ORC postscript)");
+    // Files of version 1.9999 (the Java writer's "UNSTABLE-PRE-2.0") and later store decimals of precision
+    // up to 18 as "decimal64": the unscaled values as signed integer RLE, the scale the type's.
+    file_major_version_ = version.empty() ? 0 : version[0];
     if (compression_ == kLzo)
       return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: LZO-compressed ORC file " + name_);
     if (compression_ > kZstd) return Bad("unknown compression kind " + std::to_string(compression_));
@@ -210,6 +217,7 @@ class OrcDecoder {
           if (g.number == 1) t.kind = static_cast<int>(g.varint);
           if (g.number == 2) AppendUints(g, subs);
           if (g.number == 3) t.names.emplace_back(g.bytes);
+          if (g.number == 5) t.precision = static_cast<int>(g.varint);
           if (g.number == 6) t.scale = static_cast<int>(g.varint);
         }
         if (tr.failed()) return Bad("malformed type");
@@ -244,6 +252,7 @@ class OrcDecoder {
         std::string footer,
         Decompress(file_.substr(s.offset + s.index_length + s.data_length, s.footer_length)));
     streams_.clear();
+    writer_zone_name_.clear();
     encodings_.assign(types_.size(), kDirect);
     dictionary_sizes_.assign(types_.size(), 0);
     ProtoReader r(footer);
@@ -274,9 +283,12 @@ class OrcDecoder {
           }
         }
         ++column_index;
+      } else if (f.number == 3) {
+        writer_zone_name_ = std::string(f.bytes);
       }
     }
     if (r.failed()) return Bad("malformed stripe footer");
+    CENOTE_RETURN_IF_ERROR(FindWriterZone());
     if (s.rows > (std::uint64_t{1} << 31)) return Bad("too many rows in a stripe");
     Column root;
     CENOTE_RETURN_IF_ERROR(ReadColumn(0, static_cast<std::size_t>(s.rows), root, 0));
@@ -705,6 +717,9 @@ class OrcDecoder {
         return Status::Ok();
       }
       case kDecimal: {
+        if ((file_major_version_ >= 1 && t.precision > 0 && t.precision <= 18) ||
+            (n > 0 && !HasStream(id, kSecondary)))
+          return Decimal64(id, t, n, c);
         CENOTE_ASSIGN_OR_RETURN(std::string data, Stream(id, kData));
         std::vector<std::int64_t> scales;
         CENOTE_RETURN_IF_ERROR(Ints(id, kSecondary, n, true, scales));
@@ -723,21 +738,9 @@ class OrcDecoder {
           }
           bool negative = (raw & 1) != 0;
           unsigned __int128 magnitude = negative ? (raw >> 1) + 1 : raw >> 1;
-          std::string digits;
-          do {
-            digits += static_cast<char>('0' + static_cast<int>(magnitude % 10));
-            magnitude /= 10;
-          } while (magnitude != 0);
-          std::string text(digits.rbegin(), digits.rend());
           std::int64_t scale = scales[i];
           if (scale < 0 || scale > 38) return Bad("decimal scale out of range");
-          if (scale > 0) {
-            if (text.size() <= static_cast<std::size_t>(scale))
-              text.insert(0, static_cast<std::size_t>(scale) + 1 - text.size(), '0');
-            text.insert(text.size() - static_cast<std::size_t>(scale), 1, '.');
-          }
-          if (negative) text.insert(0, 1, '-');
-          c.texts.push_back(std::move(text));
+          c.texts.push_back(DecimalText(negative, magnitude, static_cast<int>(scale)));
         }
         return Status::Ok();
       }
@@ -768,6 +771,52 @@ class OrcDecoder {
         return MakeError("NOT_SUPPORTED",
                          "NOT_SUPPORTED: ORC type kind " + std::to_string(t.kind) + " (file " + name_ + ")");
     }
+  }
+
+  // "-123.45": the unscaled magnitude with `scale` digits after the point.
+  static std::string DecimalText(bool negative, unsigned __int128 magnitude, int scale) {
+    std::string digits;
+    do {
+      digits += static_cast<char>('0' + static_cast<int>(magnitude % 10));
+      magnitude /= 10;
+    } while (magnitude != 0);
+    std::string text(digits.rbegin(), digits.rend());
+    if (scale > 0) {
+      if (text.size() <= static_cast<std::size_t>(scale))
+        text.insert(0, static_cast<std::size_t>(scale) + 1 - text.size(), '0');
+      text.insert(text.size() - static_cast<std::size_t>(scale), 1, '.');
+    }
+    if (negative) text.insert(0, 1, '-');
+    return text;
+  }
+
+  // Decimal64 (ORC's Decimal64TreeWriter): the DATA stream holds the unscaled values as signed integer RLE,
+  // there is no SECONDARY stream, and every value has the type's scale.
+  Status Decimal64(std::uint32_t id, const OrcType& t, std::size_t n, Column& c) const {
+    if (t.scale < 0 || t.scale > 18) return Bad("decimal scale out of range");
+    std::vector<std::int64_t> unscaled;
+    CENOTE_RETURN_IF_ERROR(Ints(id, kData, n, true, unscaled));
+    c.texts.reserve(n);
+    for (std::int64_t v : unscaled) {
+      const bool negative = v < 0;
+      // The magnitude of INT64_MIN does not fit an int64; computed in 128 bits.
+      unsigned __int128 magnitude = negative ? static_cast<unsigned __int128>(-(static_cast<__int128>(v)))
+                                             : static_cast<unsigned __int128>(v);
+      c.texts.push_back(DecimalText(negative, magnitude, t.scale));
+    }
+    return Status::Ok();
+  }
+
+  // The stripe footer's writerTimezone (Hive and the ORC writers record the zone the writer ran in); absent
+  // in files from before Hive 1.2, read as UTC.
+  Status FindWriterZone() {
+    writer_zone_.reset();
+    if (writer_zone_name_.empty() || writer_zone_name_ == "UTC" || writer_zone_name_ == "GMT" ||
+        writer_zone_name_ == "Etc/UTC")
+      return Status::Ok();
+    writer_zone_ = TimeZone::Find(writer_zone_name_);
+    if (writer_zone_ == nullptr) return Bad("unknown writer time zone '" + writer_zone_name_ + "'");
+    return Status::Ok();
   }
 
   // A row of the top-level struct with its columns named by position (names_).
@@ -840,10 +889,14 @@ class OrcDecoder {
         return Status::Ok();
       case kTimestamp:
       case kTimestampInstant: {
-        // Seconds from 2015-01-01 00:00:00; the wall-clock time as written (the writer's time zone is not
-        // applied: Hive timestamps carry none). Before 1970 with a fraction the seconds are one too high.
-        std::int64_t seconds = c.ints[i] + 1420070400;
+        // TIMESTAMP: seconds from 2015-01-01 00:00:00 in the writer's zone (the stripe footer's
+        // writerTimezone), an instant; the value is its wall-clock time in that zone, the time as written
+        // (Hive's timestamps carry no zone; Trino's ORC reader does the same). TIMESTAMP_INSTANT counts from
+        // 2015-01-01 00:00:00 UTC. Before 1970 with a fraction the seconds are one too high.
+        const bool zoned = t.kind == kTimestamp && writer_zone_ != nullptr;
+        std::int64_t seconds = c.ints[i] + (zoned ? writer_zone_->ToUtc(1420070400) : 1420070400);
         if (seconds < 0 && c.nanos[i] > 999999) seconds -= 1;
+        if (zoned) seconds += writer_zone_->OffsetAt(seconds);
         AppendTimestamp(seconds * 1000000 + c.nanos[i] / 1000, 1000000, out);
         return Status::Ok();
       }
@@ -900,6 +953,9 @@ class OrcDecoder {
   std::map<std::pair<std::uint32_t, int>, std::string_view> streams_;
   std::vector<int> encodings_;
   std::vector<std::uint64_t> dictionary_sizes_;
+  std::uint64_t file_major_version_ = 0;
+  std::string writer_zone_name_;                 // the current stripe's
+  std::shared_ptr<const TimeZone> writer_zone_;  // null: UTC
 };
 
 }  // namespace

@@ -93,22 +93,42 @@ std::size_t CharLength(std::string_view s) {
 
 constexpr std::size_t kMaxTagsPerResource = 50;
 
+// Glue's string patterns: single-line (names, formats, column types and comments) and multi-line
+// (descriptions, locations).
+constexpr std::string_view kSingleLinePattern =
+    "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*";
+constexpr std::string_view kMultiLinePattern =
+    "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\r\\n\\t]*";
+
+// The value as the parse stage echoes it: quoted, cut after 512 characters.
+std::string Echo(std::string_view s) {
+  std::string out = "'";
+  std::size_t chars = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && ++chars > 512) break;
+  }
+  out.append(s.substr(0, i));
+  if (i < s.size()) out.append("...(truncated)");
+  out += '\'';
+  return out;
+}
+
 }  // namespace
 
 Status ValidateName(const boost::json::value* v, const std::string& path) {
-  if (v == nullptr || v->is_null()) return MissingMember(path);
+  if (v == nullptr || v->is_null()) return ConstraintViolation("null", path, "Member must not be null");
   if (!v->is_string()) return InvalidInput("Value at '" + path + "' must be a string.");
   const std::string_view s = v->get_string();
+  // The order the parse stage reports them in: pattern, then minimum, then maximum.
+  if (!SingleLine(s, false)) {
+    return ConstraintViolation(
+        Echo(s), path, "Member must satisfy regular expression pattern: " + std::string(kSingleLinePattern));
+  }
   const std::size_t len = CharLength(s);
   if (len < 1 || len > 255) {
-    return InvalidInput("1 validation error detected: Value '" + std::string(s) + "' at '" + path +
-                        "' failed to satisfy constraint: Member must have length " +
-                        (len < 1 ? "greater than or equal to 1" : "less than or equal to 255"));
-  }
-  if (!SingleLine(s, false)) {
-    return InvalidInput("1 validation error detected: Value '" + std::string(s) + "' at '" + path +
-                        "' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                        "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*");
+    return ConstraintViolation(Echo(s), path,
+                               len < 1 ? "Member must have length greater than or equal to 1"
+                                       : "Member must have length less than or equal to 255");
   }
   return Status::Ok();
 }
@@ -119,14 +139,14 @@ Status ValidateOptionalString(const object& o, const char* member, const std::st
   if (v == nullptr) return Status::Ok();
   if (!v->is_string()) return InvalidInput("Value at '" + path + "' must be a string.");
   const std::string_view s = v->get_string();
-  if (CharLength(s) > max_len) {
-    return InvalidInput("1 validation error detected: Value at '" + path +
-                        "' failed to satisfy constraint: Member must have length less than or equal to " +
-                        std::to_string(max_len));
-  }
   if (!SingleLine(s, multi_line)) {
-    return InvalidInput("1 validation error detected: Value at '" + path +
-                        "' failed to satisfy constraint: Member must satisfy regular expression pattern");
+    return ConstraintViolation(Echo(s), path,
+                               "Member must satisfy regular expression pattern: " +
+                                   std::string(multi_line ? kMultiLinePattern : kSingleLinePattern));
+  }
+  if (CharLength(s) > max_len) {
+    return ConstraintViolation(Echo(s), path,
+                               "Member must have length less than or equal to " + std::to_string(max_len));
   }
   return Status::Ok();
 }
@@ -198,14 +218,21 @@ Result<std::vector<std::string>> PartitionValuesOf(const object& partition_input
   std::vector<std::string> out;
   if (v == nullptr) return out;
   if (!v->is_array()) return InvalidInput("Value at '" + path + ".values' must be a list.");
+  bool too_long = false;
   for (const auto& e : v->get_array()) {
     if (!e.is_string()) return InvalidInput("Value at '" + path + ".values' must be a list of strings.");
-    if (e.get_string().size() > 1024) {
-      return InvalidInput("1 validation error detected: Value at '" + path +
-                          ".values' failed to satisfy constraint: Member must have length less than or "
-                          "equal to 1024");
-    }
+    too_long = too_long || CharLength(e.get_string()) > 1024;
     out.emplace_back(e.get_string());
+  }
+  if (too_long) {
+    // As the parse stage reports a list of strings: the whole list, with every constraint of its members.
+    std::string list = "[";
+    for (std::size_t i = 0; i < out.size(); ++i) list.append(i == 0 ? "" : ", ").append(out[i]);
+    list += ']';
+    return ConstraintViolation(
+        Echo(list), path + ".values",
+        "Member must satisfy constraint: [Member must have length less than or equal to "
+        "1024, Member must have length greater than or equal to 1]");
   }
   return out;
 }
@@ -334,7 +361,7 @@ Status SqlCatalog::UpdateDatabase(const std::string& name, const object& databas
   CENOTE_ASSIGN_OR_RETURN(auto old, Open(store::AsText((*row)[0])));
   if (AsciiLower(database_input.at("Name").get_string()) != db) {
     // Glue keeps a database's tables under its name; renaming through UpdateDatabase is refused.
-    return InvalidInput("Database name cannot be changed: " + name + ".");
+    return InvalidInput("Database cannot be renamed");
   }
   std::int64_t create_time = UnixNowMs();
   if (const auto* ct = old.if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();

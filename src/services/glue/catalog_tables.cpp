@@ -22,10 +22,8 @@ Status ValidateTableInput(const object& in) {
       ValidateOptionalString(in, "ViewExpandedText", "tableInput.viewExpandedText", 409600, true));
   CENOTE_RETURN_IF_ERROR(ValidateColumns(in, "PartitionKeys", "tableInput.partitionKeys"));
   if (const auto* r = in.if_contains("Retention"); r && (!r->is_int64() || r->get_int64() < 0)) {
-    return InvalidInput(
-        "1 validation error detected: Value at 'tableInput.retention' failed to satisfy constraint: Member "
-        "must "
-        "have value greater than or equal to 0");
+    return ConstraintViolation(r->is_int64() ? "'" + std::to_string(r->get_int64()) + "'" : "null",
+                               "tableInput.retention", "Member must have value greater than or equal to 0");
   }
   if (const auto* p = in.if_contains("Parameters"); p && !p->is_object()) {
     return InvalidInput("Value at 'tableInput.parameters' must be a map.");
@@ -207,7 +205,7 @@ Status SqlCatalog::UpdateTableIfVersion(const std::string& database, const objec
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_ASSIGN_OR_RETURN(auto old, LoadTable(*txn, database, name));
   if (!expected_version.empty() && expected_version != std::to_string(old.version)) {
-    return GlueError(errors::kConcurrentModification, {expected_version, std::to_string(old.version)});
+    return GlueError(errors::kConcurrentModification);
   }
   std::int64_t create_time = UnixNowMs();
   if (const auto* ct = old.doc.if_contains("CreateTime"); ct && ct->is_int64()) create_time = ct->get_int64();

@@ -20,6 +20,9 @@ using services::ErrorSpec;
 
 // Messages Cenote words for the case (bad names, expressions, documents, tokens).
 inline constexpr ErrorSpec kInvalidInput{"InvalidInputException", "{}", 400};
+// A model constraint (length, pattern, range, required member) not met: the parse stage answers it for
+// requests (aws/protocol/validate.hpp); the catalog answers the same for its other callers.
+inline constexpr ErrorSpec kValidation{"ValidationException", "{}", 400};
 inline constexpr ErrorSpec kEntityNotFound{"EntityNotFoundException", "{}", 400};
 inline constexpr ErrorSpec kAlreadyExists{"AlreadyExistsException", "{}", 400};
 inline constexpr ErrorSpec kResourceNumberLimitExceeded{"ResourceNumberLimitExceededException", "{}", 400};
@@ -51,9 +54,9 @@ inline constexpr ErrorSpec kColumnStatisticsTaskNotRunning{
     "ColumnStatisticsTaskNotRunningException", "No column statistics task run is running for table {}.", 400};
 inline constexpr ErrorSpec kColumnStatisticsTaskStopping{
     "ColumnStatisticsTaskStoppingException", "The column statistics task run of table {} is stopping.", 400};
+// UpdateTable's VersionId is not the table's current version (Glue's words, as clients see them).
 inline constexpr ErrorSpec kConcurrentModification{
-    "ConcurrentModificationException",
-    "Update table failed due to concurrent modifications: version {} is not the current version {}.", 400};
+    "ConcurrentModificationException", "Update table failed due to concurrent modifications.", 400};
 // Crawlers ("Crawler entry with name X does not exist" from GetCrawler/UpdateCrawler/DeleteCrawler,
 // "Crawler with name X does not exist" from StartCrawler: both seen from AWS by clients).
 inline constexpr ErrorSpec kCrawlerEntryNotFound{"EntityNotFoundException",
@@ -110,11 +113,21 @@ inline constexpr std::int64_t kMaxDatabasesPerCatalog = 10000;
 inline constexpr std::int64_t kMaxTablesPerDatabase = 200000;
 inline constexpr std::int64_t kMaxTableVersionsPerTable = 100000;
 
-// The json-1.1 validation wording Glue uses for model constraints, e.g.
+// The ValidationException Glue answers for a model constraint, in the parse stage's words, e.g.
 // "1 validation error detected: Value null at 'databaseInput' failed to satisfy constraint: Member must
-// not be null". `path` is the member path in lowerCamel form ("tableInput.name"). The parse stage checks
-// the model's constraints first; the catalog keeps this for its callers that are not requests (Athena's
-// DDL, crawlers).
+// not be null". `value` is the value as AWS echoes it ("null", "'abc'"), `path` the member path in
+// lowerCamel form ("tableInput.name"). The parse stage checks the model's constraints first; the catalog
+// keeps these checks for its callers that are not requests (Athena's DDL, crawlers), so that they answer
+// what Glue's API would.
+inline Error ConstraintViolation(std::string_view value, const std::string& path,
+                                 std::string_view constraint) {
+  std::string message = "1 validation error detected: Value ";
+  message.append(value).append(" at '").append(path).append("' failed to satisfy constraint: ");
+  message.append(constraint);
+  return GlueError(errors::kValidation, {message});
+}
+// A member the provider needs that is missing, in the same words (InvalidInputException: the providers'
+// own checks of members within structures the model leaves optional, and of calls that are not requests).
 inline Error MissingMember(const std::string& path) {
   return InvalidInput("1 validation error detected: Value null at '" + path +
                       "' failed to satisfy constraint: Member must not be null");

@@ -19,14 +19,17 @@ NOTES = {
     "CreateDatabase": "Tags; CreateTableDefaultPermissions defaults to IAM_ALLOWED_PRINCIPALS/ALL; "
                       "FederatedDatabase and TargetDatabase (resource links) refused",
     "GetDatabases": "NextToken, MaxResults (1-100), AttributesToGet=NAME",
-    "UpdateDatabase": "renaming refused (InvalidInputException)",
+    "UpdateDatabase": "a new DatabaseInput.Name is refused as Glue refuses it (InvalidInputException \"Database "
+                      "cannot be renamed\"); the same name in another case is the same database",
     "DeleteDatabase": "deletes its tables, versions, partitions, tags, functions, partition indexes and column statistics",
     "CreateTable": "TableInput round-tripped as sent; names lower-cased; OpenTableFormatInput (Iceberg) and "
                    "TargetTable refused; PartitionIndexes created as CreatePartitionIndex does (validated before the table)",
     "GetTables": "Expression (regex over names, `*` wildcard, `|` alternatives), NextToken, MaxResults, "
                  "AttributesToGet",
     "UpdateTable": "archives the previous version unless SkipArchive; VersionId optimistic check "
-                   "(ConcurrentModificationException)",
+                   "(ConcurrentModificationException \"Update table failed due to concurrent modifications.\"); "
+                   "TableInput.Name names the table to update (Glue has no rename: another name is "
+                   "EntityNotFoundException)",
     "GetTableVersions": "newest first, current version included",
     "DeleteTableVersion": "the current version cannot be deleted",
     "SearchTables": "SearchText over names, descriptions, columns, parameters (quoted = exact name); Filters "
@@ -161,6 +164,29 @@ NOTES = {
 }
 
 
+NAMES = [
+    "Names are checked against the model before the provider runs, and the catalog checks the same for its "
+    "callers that are not requests (Athena's DDL, crawlers), answering what Glue's API answers: "
+    "`ValidationException` with `1 validation error detected: Value '<name>' at '<member path>' failed to "
+    "satisfy constraint: <constraint>` (values echoed up to 512 characters). Database, table, column, partition "
+    "key, connection, function, crawler, job, trigger and workflow names are 1-255 characters (code points, not "
+    "bytes) of Glue's single-line pattern `[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*`: "
+    "control characters other than tab are refused; `/`, `-`, spaces and non-ASCII letters are accepted, as "
+    "the pattern admits them (Athena users should keep to lower-case letters, digits and `_`). Partition values "
+    "are at most 1024 characters; registry and schema names 1-255 characters of `[a-zA-Z0-9-_$#.]+`. "
+    "Databases, tables, columns, partition keys and functions are folded to lower case when stored (lookups "
+    "fold too); crawlers, jobs, triggers, workflows, connections, registries and schemas keep their case.",
+    "",
+    "Renames: UpdateDatabase with another name answers `InvalidInputException` \"Database cannot be "
+    "renamed\"; UpdateTable's `TableInput.Name` names the table to update, so another name is "
+    "`EntityNotFoundException`; UpdateCrawler, UpdateJob and UpdateWorkflow name their resource by `Name`/"
+    "`JobName` and have no new name; TriggerUpdate.Name is reserved by Glue and ignored; UpdateConnection and "
+    "UpdateUserDefinedFunction move the resource to a new name that must be free. Athena's `ALTER TABLE ... "
+    "RENAME TO` on a Hive table is unsupported DDL (`NOT_SUPPORTED`), as in Athena. Athena DDL that names "
+    "something Glue refuses fails with `FAILED: ValidationException: ` and Glue's message.",
+]
+
+
 REGIONS = [
     "As on AWS, there is one Data Catalog per account and region: databases, tables, table versions, partitions, "
     "tags and crawlers (with their schedules) live in the catalog of the caller's account in the request's region "
@@ -246,7 +272,7 @@ def main():
               f"{len([o for o in ops if o in schema_registry])} schema registry)")
     coverage_doc.write("glue", "glue-2017-03-31", "Glue coverage", statuses=statuses, summary_detail=detail,
                        unsupported="Errors carry Glue's `__type`, `message` and the modeled `Message` member.",
-                       notes=NOTES, sections=[("Regions", REGIONS), ("Jobs", JOBS),
+                       notes=NOTES, sections=[("Names", NAMES), ("Regions", REGIONS), ("Jobs", JOBS),
                                                             ("Schema Registry", SCHEMA_REGISTRY)])
 
 

@@ -16,10 +16,10 @@
 #include "aws/invoker.hpp"
 #include "aws/provider.hpp"
 #include "common/mutex.hpp"
+#include "common/time_zone.hpp"
 #include "services/common/params.hpp"
 #include "services/scheduler/errors.hpp"
 #include "services/scheduler/scheduler_provider.hpp"
-#include "services/scheduler/timezone.hpp"
 #include "store/metadata_store.hpp"
 
 namespace cenote::scheduler {

@@ -352,6 +352,78 @@ class OrcTables(unittest.TestCase):
                          [["2098", "0", "-10000"]])
 
 
+    def test_decimal64_and_the_writers_time_zone(self):
+        # Written here from the ORC specification: version 1.9999 (the Java writer's UNSTABLE-PRE-2.0) stores
+        # decimal(10,2) as "decimal64" (signed RLE v2 unscaled values); timestamps count from 2015-01-01
+        # 00:00:00 in the stripe's writerTimezone (America/Los_Angeles: summer and winter times).
+        base = 1420099200  # 2015-01-01 00:00:00 PST
+        put("orc/dec64/part-0.orc", orc_file(
+            [(1, 1, rle_v2([12345, -5, 0], True)),
+             (1, 2, rle_v2([1593630000 - base, 1610728200 - base, 0], True)),
+             (5, 2, rle_v2([0, (123 << 3) | 5, 0], False))],
+            rows=3, zone="America/Los_Angeles"))
+        a = athena()
+        a.execute(f"""CREATE EXTERNAL TABLE orc_dec64 (d decimal(10,2), ts timestamp)
+            STORED AS ORC LOCATION 's3://{BUCKET}/orc/dec64/'""")
+        self.assertEqual(a.select("SELECT d, ts FROM orc_dec64 ORDER BY ts"), [
+            ["0.00", "2015-01-01 00:00:00.000"], ["123.45", "2020-07-01 12:00:00.000"],
+            ["-0.05", "2021-01-15 08:30:00.123"]])
+        self.assertEqual(a.select("SELECT sum(d) FROM orc_dec64"), [["123.40"]])
+
+
+# ORC written from the specification: uncompressed, one stripe, struct<d:decimal(10,2),ts:timestamp>.
+def varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def field(number, value):
+    if isinstance(value, bytes):
+        return varint(number << 3 | 2) + varint(len(value)) + value
+    return varint(number << 3) + varint(value)
+
+
+def rle_v2(values, signed):
+    """Integer RLE v2, DIRECT with 64-bit values."""
+    n = len(values) - 1
+    out = bytearray([0x40 | (31 << 1) | ((n >> 8) & 1), n & 0xFF])
+    for v in values:
+        u = ((v << 1) ^ (v >> 63)) & (2 ** 64 - 1) if signed else v
+        out += u.to_bytes(8, "big")
+    return bytes(out)
+
+
+def orc_file(streams, rows, zone):
+    body = b"ORC"
+    stripe_footer = b""
+    for kind, column, data in streams:
+        body += data
+        stripe_footer += field(1, field(1, kind) + field(2, column) + field(3, len(data)))
+    data_length = len(body) - 3
+    for _ in range(3):
+        stripe_footer += field(2, field(1, 2))  # DIRECT_V2
+    stripe_footer += field(3, zone.encode())
+    body += stripe_footer
+    footer = field(1, 3) + field(2, len(body) - 3)
+    footer += field(3, field(1, 3) + field(2, 0) + field(3, data_length) + field(4, len(stripe_footer)) +
+                    field(5, rows))
+    footer += field(4, field(1, 12) + field(2, varint(1) + varint(2)) + field(3, b"d") + field(3, b"ts"))
+    footer += field(4, field(1, 14) + field(5, 10) + field(6, 2))
+    footer += field(4, field(1, 9))
+    footer += field(6, rows)
+    body += footer
+    postscript = (field(1, len(footer)) + field(2, 0) + field(3, 262144) + field(4, varint(1) + varint(9999)) +
+                  field(5, 0) + field(8000, b"ORC"))
+    return body + postscript + bytes([len(postscript)])
+
+
 CSV_ROWS = [f"{i},name {i},{i * 10}\n" for i in range(1, 301)]
 CSV_TEXT = "".join(CSV_ROWS).encode()
 
@@ -417,6 +489,22 @@ class DelimitedText(unittest.TestCase):
             ["3", "c", "[]", "{k3=null}", "{a=z, b=null}", ""],
         ])
         self.assertEqual(a.select("SELECT sum(n) FROM delim CROSS JOIN UNNEST(nums) AS t(n)"), [["6"]])
+
+    def test_null_format_empty_and_default(self):
+        # serialization.null.format '': an empty field is NULL (strings too); the default \\N keeps '' a string.
+        put("delim/nulls/data.txt", b"1,,x\n2,\\N,\n,a,\\N\n")
+        a = athena()
+        a.execute(f"""CREATE EXTERNAL TABLE empty_is_null (id int, s string, t string)
+            ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' NULL DEFINED AS ''
+            LOCATION 's3://{BUCKET}/delim/nulls/'""")
+        self.assertEqual(a.select("SELECT id, s, t FROM empty_is_null ORDER BY s NULLS FIRST"), [
+            ["1", None, "x"], ["2", "\\N", None], [None, "a", "\\N"]])
+        a.execute(f"""CREATE EXTERNAL TABLE default_null (id int, s string, t string)
+            ROW FORMAT DELIMITED FIELDS TERMINATED BY ','
+            LOCATION 's3://{BUCKET}/delim/nulls/'""")
+        self.assertEqual(a.select("SELECT id, s, t FROM default_null ORDER BY id NULLS FIRST"), [
+            [None, "a", None], ["1", "", "x"], ["2", None, ""]])
+        self.assertEqual(a.select("SELECT count(*) FROM default_null WHERE s = ''"), [["1"]])
 
     def test_hive_default_separators(self):
         put("delim/hive/data", b"1\x01a\x02b\x01k\x03v\x02k2\x03w\n")

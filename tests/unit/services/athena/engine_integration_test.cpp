@@ -136,6 +136,28 @@ TEST_F(AthenaEngineTest, CsvTableSelect) {
   EXPECT_NE(missing.first.find("TABLE_NOT_FOUND"), std::string::npos) << missing.first;
 }
 
+// LazySimpleSerDe's serialization.null.format: '' makes an empty field NULL (strings too); the default \N
+// reads "\N" as NULL and keeps an empty string field.
+TEST_F(AthenaEngineTest, NullFormatEmptyAndDefault) {
+  ASSERT_EQ(Run("CREATE DATABASE lake").first, "SUCCEEDED");
+  lake_->Put("data", "nulls/part-0.txt", "1,,x,\n2,\\N,,a\002b\n");
+  for (const char* ddl :
+       {"CREATE EXTERNAL TABLE empty_null (id int, s string, t string, l array<string>) ROW FORMAT DELIMITED "
+        "FIELDS TERMINATED BY ',' NULL DEFINED AS '' LOCATION 's3://data/nulls/'",
+        "CREATE EXTERNAL TABLE default_null (id int, s string, t string, l array<string>) ROW FORMAT "
+        "DELIMITED "
+        "FIELDS TERMINATED BY ',' LOCATION 's3://data/nulls/'"})
+    ASSERT_EQ(Run(ddl).first, "SUCCEEDED") << ddl;
+  auto empty = Run("SELECT id, s, t, cardinality(l) FROM empty_null ORDER BY id");
+  ASSERT_EQ(empty.first, "SUCCEEDED");
+  EXPECT_EQ(empty.second,
+            (Table{{"id", "s", "t", "_col3"}, {"1", "<null>", "x", "<null>"}, {"2", "\\N", "<null>", "2"}}));
+  auto byDefault = Run("SELECT id, s, t, cardinality(l) FROM default_null ORDER BY id");
+  ASSERT_EQ(byDefault.first, "SUCCEEDED");
+  EXPECT_EQ(byDefault.second,
+            (Table{{"id", "s", "t", "_col3"}, {"1", "", "x", "0"}, {"2", "<null>", "", "2"}}));
+}
+
 TEST_F(AthenaEngineTest, PartitionsCtasInsertAndViews) {
   ASSERT_EQ(Run("CREATE DATABASE lake").first, "SUCCEEDED");
   lake_->Put("data", "ev/year=2024/a.json", "{\"id\": 1, \"msg\": \"x\"}\n{\"id\": 2, \"msg\": \"y\"}\n");

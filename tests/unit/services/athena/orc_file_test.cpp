@@ -171,30 +171,154 @@ INSTANTIATE_TEST_SUITE_P(ApacheOrcExamples, OrcFileTest,
                            return name;
                          });
 
-// A file of bare timestamps written in a zone with daylight saving time (America/Los_Angeles): Cenote reads
-// the wall-clock time relative to 2015-01-01 00:00:00 without the writer's zone (documented in
-// docs/athena-dialect.md), so values in summer time come out one hour earlier than the ORC tools print them.
-std::int64_t UtcSeconds(const std::string& ts) {
-  std::tm tm{};
-  strptime(ts.substr(0, 19).c_str(), "%Y-%m-%d %H:%M:%S", &tm);
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
-TEST(OrcFileTimestampTest, WallClockWithoutTheWritersZone) {
+// A file of bare timestamps written in a zone with daylight saving time (America/Los_Angeles): the stripe
+// footer's writerTimezone places 2015-01-01 00:00:00 and each value, so summer times read as written too.
+TEST(OrcFileTimestampTest, WallClockInTheWritersZone) {
   TempDir dir;
   std::vector<std::string> got = Convert("TestOrcFile.testTimestamp.orc", dir);
   std::vector<std::string> want = Lines(Gunzip(kDir + "TestOrcFile.testTimestamp.jsn.gz"));
   ASSERT_EQ(got.size(), want.size());
-  int shifted = 0;
   for (std::size_t i = 0; i < want.size(); ++i) {
     std::string w(json::parse(want[i]).as_string());
     std::string g(json::parse(got[i]).as_object().at("_col0").as_string());
-    EXPECT_EQ(Micros(g).substr(19), Micros(w).substr(19)) << i;
-    std::int64_t diff = UtcSeconds(g) - UtcSeconds(w);
-    EXPECT_TRUE(diff == 0 || diff == -3600) << i << ": " << g << " vs " << w;
-    if (diff != 0) ++shifted;
+    EXPECT_EQ(Micros(g), Micros(w)) << i;
   }
-  EXPECT_EQ(shifted, 2);  // 1996-08-02 and 2008-10-02
+}
+
+// ---- files written here from the ORC specification: uncompressed, one stripe, integer RLE v2 (direct)
+
+std::string Varint(std::uint64_t v) {
+  std::string out;
+  do {
+    unsigned char b = v & 0x7f;
+    v >>= 7;
+    if (v != 0) b |= 0x80;
+    out += static_cast<char>(b);
+  } while (v != 0);
+  return out;
+}
+std::string Field(int number, std::uint64_t v) {
+  return Varint(static_cast<std::uint64_t>(number) << 3) + Varint(v);
+}
+std::string Field(int number, const std::string& bytes) {
+  return Varint((static_cast<std::uint64_t>(number) << 3) | 2) + Varint(bytes.size()) + bytes;
+}
+
+// Integer RLE v2, DIRECT sub-encoding with 64-bit values (zig-zag when signed).
+std::string RleV2(const std::vector<std::int64_t>& values, bool is_signed) {
+  std::string out;
+  const std::size_t len = values.size() - 1;
+  out += static_cast<char>(0x40 | (31 << 1) | ((len >> 8) & 1));
+  out += static_cast<char>(len & 0xff);
+  for (std::int64_t v : values) {
+    std::uint64_t u = is_signed ? (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)
+                                : static_cast<std::uint64_t>(v);
+    for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((u >> shift) & 0xff);
+  }
+  return out;
+}
+
+struct OrcStream {
+  int kind;  // 1 DATA, 5 SECONDARY
+  int column;
+  std::string bytes;
+};
+
+// struct<d:decimal(precision,2),ts:timestamp>: the file's version (major, minor), the stripe's streams and
+// writerTimezone ("" leaves it out).
+std::string OrcFile(std::uint64_t major, std::uint64_t minor, int precision, std::uint64_t rows,
+                    const std::vector<OrcStream>& streams, const std::string& zone) {
+  std::string file = "ORC";
+  const std::uint64_t offset = file.size();
+  std::string stripe_footer;
+  for (const OrcStream& st : streams) {
+    file += st.bytes;
+    stripe_footer += Field(1, Field(1, st.kind) + Field(2, st.column) + Field(3, st.bytes.size()));
+  }
+  const std::uint64_t data_length = file.size() - offset;
+  for (int column = 0; column < 3; ++column) stripe_footer += Field(2, Field(1, 2));  // DIRECT_V2
+  if (!zone.empty()) stripe_footer += Field(3, zone);
+  file += stripe_footer;
+  std::string footer = Field(1, 3) + Field(2, file.size() - 3);
+  footer += Field(3, Field(1, offset) + Field(2, 0) + Field(3, data_length) + Field(4, stripe_footer.size()) +
+                         Field(5, rows));
+  footer += Field(4, Field(1, 12) + Field(2, Varint(1) + Varint(2)) + Field(3, "d") + Field(3, "ts"));
+  footer += Field(4, Field(1, 14) + Field(5, precision) + Field(6, 2));
+  footer += Field(4, Field(1, 9));
+  footer += Field(6, rows);
+  file += footer;
+  std::string postscript = Field(1, footer.size()) + Field(2, 0) + Field(3, 262144) +
+                           Field(4, Varint(major) + Varint(minor)) + Field(5, 0) + Field(8000, "ORC");
+  file += postscript;
+  file += static_cast<char>(postscript.size());
+  return file;
+}
+
+std::vector<std::string> ConvertBytes(const std::string& bytes, TempDir& dir) {
+  std::string in = dir.path() + "/written.orc", out = dir.path() + "/written.json";
+  {
+    std::ofstream f(in, std::ios::binary | std::ios::trunc);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  Status s = ConvertOrcToJsonLines(in, out, "s3://b/written.orc");
+  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+  std::ifstream f(out, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return Lines(ss.str());
+}
+
+// 2020-07-01 12:00:00 PDT and 2021-01-15 08:30:00.123 PST, as seconds from 2015-01-01 00:00:00 PST.
+const std::vector<std::int64_t> kLosAngelesSeconds = {1593630000 - 1420099200, 1610728200 - 1420099200};
+const std::vector<std::int64_t> kNanos = {0, (123 << 3) | 5};  // 123 * 10^6: six zeros, code 5
+
+TEST(OrcFileDecimal64Test, UnscaledIntegersWithTheTypesScale) {
+  TempDir dir;
+  // Version 1.9999 (the Java writer's UNSTABLE-PRE-2.0), decimal(10,2): DATA is signed RLE v2, no SECONDARY.
+  std::string bytes = OrcFile(1, 9999, 10, 2,
+                              {{1, 1, RleV2({12345, -5}, true)},
+                               {1, 2, RleV2(kLosAngelesSeconds, true)},
+                               {5, 2, RleV2(kNanos, false)}},
+                              "America/Los_Angeles");
+  EXPECT_EQ(ConvertBytes(bytes, dir),
+            (std::vector<std::string>{R"({"d":"123.45","ts":"2020-07-01 12:00:00.000000"})",
+                                      R"({"d":"-0.05","ts":"2021-01-15 08:30:00.123000"})"}));
+}
+
+TEST(OrcFileDecimal64Test, VersionZeroTwelveKeepsVarintDecimals) {
+  TempDir dir;
+  // Version 0.12: DATA is base-128 zig-zag varints and SECONDARY the scales, even for precision 10.
+  std::string data = Varint(12345 << 1) + Varint((5 << 1) - 1);
+  std::string bytes = OrcFile(
+      0, 12, 10, 2,
+      {{1, 1, data}, {5, 1, RleV2({2, 2}, true)}, {1, 2, RleV2({0, 0}, true)}, {5, 2, RleV2({0, 0}, false)}},
+      "UTC");
+  std::vector<std::string> got = ConvertBytes(bytes, dir);
+  EXPECT_EQ(got, (std::vector<std::string>{R"({"d":"123.45","ts":"2015-01-01 00:00:00.000000"})",
+                                           R"({"d":"-0.05","ts":"2015-01-01 00:00:00.000000"})"}));
+}
+
+TEST(OrcFileTimestampTest, NoWriterZoneReadsAsUtcAndAnUnknownZoneFails) {
+  TempDir dir;
+  std::vector<OrcStream> streams = {
+      {1, 1, RleV2({1, 2}, true)}, {1, 2, RleV2({3600, 86400 * 181}, true)}, {5, 2, RleV2({0, 0}, false)}};
+  EXPECT_EQ(ConvertBytes(OrcFile(1, 9999, 10, 2, streams, ""), dir),
+            (std::vector<std::string>{R"({"d":"0.01","ts":"2015-01-01 01:00:00.000000"})",
+                                      R"({"d":"0.02","ts":"2015-07-01 00:00:00.000000"})"}));
+  // Europe/Paris: 2015-01-01 00:00:00 CET is 2014-12-31 23:00Z; 181 days later is summer time (CEST).
+  EXPECT_EQ(ConvertBytes(OrcFile(1, 9999, 10, 2, streams, "Europe/Paris"), dir),
+            (std::vector<std::string>{R"({"d":"0.01","ts":"2015-01-01 01:00:00.000000"})",
+                                      R"({"d":"0.02","ts":"2015-07-01 01:00:00.000000"})"}));
+  std::string path = dir.path() + "/zone.orc";
+  {
+    std::string bytes = OrcFile(1, 9999, 10, 2, streams, "Mars/Olympus_Mons");
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  Status s = ConvertOrcToJsonLines(path, dir.path() + "/zone.json", "s3://b/zone.orc");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "HIVE_BAD_DATA");
+  EXPECT_NE(s.error().message.find("Mars/Olympus_Mons"), std::string::npos) << s.error().message;
 }
 
 TEST(OrcFileColumnsTest, ByPositionWithTheTablesNames) {

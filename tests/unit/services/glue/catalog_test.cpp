@@ -121,27 +121,58 @@ TEST_F(CatalogTest, ErrorsCarryTheModeledMessageMember) {
   EXPECT_EQ(e.error().fields[0].second, "Database missing not found.");
 }
 
+// The model's constraints, answered as Glue's API answers them (ValidationException in the parse stage's
+// words) for the catalog's callers that are not requests: Athena's DDL, crawlers.
 TEST_F(CatalogTest, DatabaseNameValidation) {
   auto missing = catalog_->CreateDatabase(object{{"Description", "x"}});
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().code, "InvalidInputException");
-  EXPECT_NE(missing.error().message.find("databaseInput.name"), std::string::npos);
+  EXPECT_EQ(missing.error().code, "ValidationException");
+  EXPECT_EQ(missing.error().message,
+            "1 validation error detected: Value null at 'databaseInput.name' failed to satisfy constraint: "
+            "Member must not be null");
   auto empty = catalog_->CreateDatabase(object{{"Name", ""}});
   ASSERT_FALSE(empty.ok());
-  EXPECT_EQ(empty.error().code, "InvalidInputException");
+  EXPECT_EQ(empty.error().code, "ValidationException");
+  EXPECT_EQ(empty.error().message,
+            "1 validation error detected: Value '' at 'databaseInput.name' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1");
   auto longname = catalog_->CreateDatabase(object{{"Name", std::string(256, 'a')}});
   ASSERT_FALSE(longname.ok());
-  EXPECT_EQ(longname.error().code, "InvalidInputException");
+  EXPECT_EQ(longname.error().code, "ValidationException");
+  EXPECT_EQ(longname.error().message, "1 validation error detected: Value '" + std::string(256, 'a') +
+                                          "' at 'databaseInput.name' failed to satisfy constraint: Member "
+                                          "must have length less than or equal to 255");
+  EXPECT_EQ(longname.error().fields.at(0).second, longname.error().message);
   EXPECT_TRUE(catalog_->CreateDatabase(object{{"Name", std::string(255, 'a')}}).ok());
+  // 255 characters, not bytes: "é" is two bytes in UTF-8.
+  std::string accents;
+  for (int i = 0; i < 255; ++i) accents += "\xc3\xa9";
+  EXPECT_TRUE(catalog_->CreateDatabase(object{{"Name", accents}}).ok());
   auto newline = catalog_->CreateDatabase(object{{"Name", "a\nb"}});
   ASSERT_FALSE(newline.ok());
-  EXPECT_EQ(newline.error().code, "InvalidInputException");
+  EXPECT_EQ(newline.error().code, "ValidationException");
+  EXPECT_EQ(newline.error().message,
+            "1 validation error detected: Value 'a\nb' at 'databaseInput.name' failed to satisfy constraint: "
+            "Member must satisfy regular expression pattern: "
+            "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*");
+  // Slashes, hyphens and spaces are within Glue's single-line pattern.
+  EXPECT_TRUE(catalog_->CreateDatabase(object{{"Name", "a/b-c d"}}).ok());
   auto not_string = catalog_->CreateDatabase(object{{"Name", 5}});
   ASSERT_FALSE(not_string.ok());
   EXPECT_EQ(not_string.error().code, "InvalidInputException");
+  auto description = catalog_->CreateDatabase(object{{"Name", "d"}, {"Description", std::string(2049, 'x')}});
+  ASSERT_FALSE(description.ok());
+  EXPECT_EQ(description.error().code, "ValidationException");
+  EXPECT_NE(description.error().message.find("...(truncated)' at 'databaseInput.description' failed to "
+                                             "satisfy constraint: Member must have length less than or "
+                                             "equal to 2048"),
+            std::string::npos)
+      << description.error().message;
+  // Glue answers a rename through UpdateDatabase in these words.
   auto rename = catalog_->UpdateDatabase(std::string(255, 'a'), object{{"Name", "other"}});
   ASSERT_FALSE(rename.ok());
   EXPECT_EQ(rename.error().code, "InvalidInputException");
+  EXPECT_EQ(rename.error().message, "Database cannot be renamed");
 }
 
 TEST_F(CatalogTest, GetDatabasesPaginates) {
@@ -210,12 +241,24 @@ TEST_F(CatalogTest, TableInputValidation) {
   MakeDb("lake");
   auto noname = catalog_->CreateTable("lake", object{{"TableType", "EXTERNAL_TABLE"}});
   ASSERT_FALSE(noname.ok());
-  EXPECT_EQ(noname.error().code, "InvalidInputException");
+  EXPECT_EQ(noname.error().code, "ValidationException");
   object badcol = SalesTable();
   badcol["StorageDescriptor"].as_object()["Columns"] = json::array{object{{"Type", "int"}}};
   auto bc = catalog_->CreateTable("lake", badcol);
   ASSERT_FALSE(bc.ok());
-  EXPECT_EQ(bc.error().code, "InvalidInputException");
+  EXPECT_EQ(bc.error().code, "ValidationException");
+  EXPECT_EQ(bc.error().message,
+            "1 validation error detected: Value null at 'tableInput.storageDescriptor.columns.1.member.name' "
+            "failed to satisfy constraint: Member must not be null");
+  object longcol = SalesTable();
+  longcol["StorageDescriptor"].as_object()["Columns"] =
+      json::array{object{{"Name", "a"}, {"Type", "int"}}, object{{"Name", std::string(256, 'c')}}};
+  auto lc = catalog_->CreateTable("lake", longcol);
+  ASSERT_FALSE(lc.ok());
+  EXPECT_EQ(lc.error().code, "ValidationException");
+  EXPECT_EQ(lc.error().message, "1 validation error detected: Value '" + std::string(256, 'c') +
+                                    "' at 'tableInput.storageDescriptor.columns.2.member.name' failed to "
+                                    "satisfy constraint: Member must have length less than or equal to 255");
   object duppk = SalesTable();
   duppk["PartitionKeys"] = json::array{object{{"Name", "a"}}, object{{"Name", "A"}}};
   auto dp = catalog_->CreateTable("lake", duppk);
@@ -384,6 +427,19 @@ TEST_F(CatalogTest, PartitionsCrud) {
   auto wrong_count = catalog_->CreatePartition("lake", "sales", object{{"Values", json::array{"2024"}}});
   ASSERT_FALSE(wrong_count.ok());
   EXPECT_EQ(wrong_count.error().code, "InvalidInputException");
+  // A value over 1024 characters: the list, as the parse stage reports a list of strings.
+  auto too_long = catalog_->CreatePartition("lake", "sales",
+                                            object{{"Values", json::array{"2024", std::string(1025, 'v')}}});
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().code, "ValidationException");
+  EXPECT_EQ(too_long.error().message.substr(0, 44), "1 validation error detected: Value '[2024, v");
+  EXPECT_NE(
+      too_long.error().message.find(
+          "...(truncated)' at 'partitionInput.values' failed to satisfy constraint: Member must satisfy "
+          "constraint: [Member must have length less than or equal to 1024, Member must have length "
+          "greater than or equal to 1]"),
+      std::string::npos)
+      << too_long.error().message;
   auto missing = catalog_->GetPartition("lake", "sales", {"2023", "eu"});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, "EntityNotFoundException");

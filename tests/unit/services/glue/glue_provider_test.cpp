@@ -197,6 +197,11 @@ TEST_F(GlueProviderTest, TablesAndVersions) {
   auto stale =
       Err("UpdateTable", R"({"DatabaseName": "lake", "VersionId": "0", "TableInput": {"Name": "sales"}})");
   EXPECT_EQ(stale.code, "ConcurrentModificationException");
+  EXPECT_EQ(stale.message, "Update table failed due to concurrent modifications.");
+  // TableInput.Name names the table to update: Glue has no rename, another name is another table.
+  auto renamed = Err("UpdateTable", R"({"DatabaseName": "lake", "TableInput": {"Name": "sales_2024"}})");
+  EXPECT_EQ(renamed.code, "EntityNotFoundException");
+  EXPECT_EQ(renamed.message, "Table sales_2024 not found.");
   Ok("UpdateTable",
      R"({"DatabaseName": "lake", "VersionId": "1", "TableInput": {"Name": "sales", "Description": "v2",
                         "PartitionKeys": [{"Name": "year", "Type": "int"}, {"Name": "month", "Type": "string"}]}})");

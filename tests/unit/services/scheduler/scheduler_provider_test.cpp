@@ -24,18 +24,6 @@ using store::testing::TempDir;
 // 2024-03-31T00:00:00Z: Europe/Paris moves from +01:00 to +02:00 at 01:00Z that day.
 constexpr std::int64_t kMarch31 = 1'711'843'200'000;
 
-TEST(SchedulerTimeZone, OffsetsAndDst) {
-  auto paris = TimeZone::Find("Europe/Paris");
-  ASSERT_NE(paris, nullptr);
-  EXPECT_EQ(paris->OffsetAt(kMarch31 / 1000), 3600);
-  EXPECT_EQ(paris->OffsetAt(kMarch31 / 1000 + 7200), 7200);
-  // 12:00 local on that day is 10:00Z.
-  EXPECT_EQ(paris->ToUtc(kMarch31 / 1000 + 12 * 3600), kMarch31 / 1000 + 10 * 3600);
-  EXPECT_EQ(TimeZone::Find("UTC")->OffsetAt(0), 0);
-  EXPECT_EQ(TimeZone::Find("Mars/Olympus"), nullptr);
-  EXPECT_EQ(TimeZone::Find("../etc/passwd"), nullptr);
-}
-
 TEST(SchedulerExpressions, AtRateCron) {
   json::object at{{"ScheduleExpression", "at(2024-03-31T12:00:00)"},
                   {"ScheduleExpressionTimezone", "Europe/Paris"}};

@@ -1,4 +1,5 @@
-// IANA time zones for ScheduleExpressionTimezone, read from the system's zoneinfo files (TZif, RFC 8536).
+// IANA time zones ("Europe/Paris"), read from the system's zoneinfo files (TZif, RFC 8536): the zones of
+// schedules and the writer's zone of ORC timestamps.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace cenote::scheduler {
+namespace cenote {
 
 class TimeZone {
  public:
@@ -25,4 +26,4 @@ class TimeZone {
   std::int64_t initial_offset_ = 0;
 };
 
-}  // namespace cenote::scheduler
+}  // namespace cenote

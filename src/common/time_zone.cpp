@@ -1,4 +1,4 @@
-#include "services/scheduler/timezone.hpp"
+#include "common/time_zone.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-namespace cenote::scheduler {
+namespace cenote {
 
 namespace {
 
@@ -94,4 +94,4 @@ std::int64_t TimeZone::ToUtc(std::int64_t local_s) const {
   return guess;
 }
 
-}  // namespace cenote::scheduler
+}  // namespace cenote
