@@ -546,22 +546,7 @@ std::string ConvertReplacement(const std::string& r) {
   return out;
 }
 
-json::value VarcharConstant(const std::string& s) {
-  json::object o;
-  o["class"] = "CONSTANT";
-  o["type"] = "VALUE_CONSTANT";
-  o["alias"] = "";
-  o["query_location"] = 0;
-  json::object value;
-  json::object type;
-  type["id"] = "VARCHAR";
-  type["type_info"] = nullptr;
-  value["type"] = std::move(type);
-  value["is_null"] = false;
-  value["value"] = s;
-  o["value"] = std::move(value);
-  return o;
-}
+json::value VarcharConstant(const std::string& s) { return NewConstant("VARCHAR", json::string(s)); }
 
 void SetName(json::object& fn, std::string_view name) { fn["function_name"] = json::string(name); }
 
@@ -736,14 +721,7 @@ Status RewriteZipWith(json::object& fn) {
     const json::value* n = p.is_object() ? p.get_object().if_contains("column_names") : nullptr;
     if (n == nullptr || !n->is_array() || n->get_array().size() != 1 || !n->get_array()[0].is_string())
       return NotSupported("zip_with needs a lambda of two parameters, (x, y) -> ...");
-    json::object index{
-        {"class", "CONSTANT"},
-        {"type", "VALUE_CONSTANT"},
-        {"alias", ""},
-        {"query_location", 0},
-        {"value", json::object{{"type", json::object{{"id", "INTEGER"}, {"type_info", nullptr}}},
-                               {"is_null", false},
-                               {"value", static_cast<std::int64_t>(i + 1)}}}};
+    json::object index = NewConstant("INTEGER", static_cast<std::int64_t>(i + 1));
     substitutions.emplace_back(
         Lower(n->get_array()[0].get_string()),
         NewFunction("array_extract", json::array{ColumnRef({"__cenote_z"}), std::move(index)}));

@@ -275,16 +275,7 @@ const json::string* ConstantText(const json::value& arg) {
   return v != nullptr && v->is_string() ? &v->get_string() : nullptr;
 }
 
-json::value Text(const std::string& s) {
-  return json::object{
-      {"class", "CONSTANT"},
-      {"type", "VALUE_CONSTANT"},
-      {"alias", ""},
-      {"query_location", 0},
-      {"value", json::object{{"type", json::object{{"id", "VARCHAR"}, {"type_info", nullptr}}},
-                             {"is_null", false},
-                             {"value", s}}}};
-}
+json::value Text(const std::string& s) { return NewConstant("VARCHAR", json::string(s)); }
 
 // Turns fn into a call of the macro `name` over `children`, keeping its alias and position.
 void Become(json::object& fn, std::string_view name, json::array children) {

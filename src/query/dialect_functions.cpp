@@ -261,16 +261,6 @@ json::object Lambda(std::string_view param, json::value body) {
                       {"query_location", 0}, {"lhs", Column(param)}, {"expr", std::move(body)}};
 }
 
-json::object Constant(const char* type, json::value value) {
-  return json::object{{"class", "CONSTANT"},
-                      {"type", "VALUE_CONSTANT"},
-                      {"alias", ""},
-                      {"query_location", 0},
-                      {"value", json::object{{"type", json::object{{"id", type}, {"type_info", nullptr}}},
-                                             {"is_null", false},
-                                             {"value", std::move(value)}}}};
-}
-
 // The value of a constant of type `type_id` (VARCHAR, INTEGER, ...), or nullptr.
 const json::value* ConstantValue(const json::value& node, std::string_view type_id) {
   const json::object* o = node.if_object();
@@ -418,10 +408,10 @@ Status RewriteRegexpReplaceLambda(json::object& fn) {
   const json::value s = args[0], p = args[1];
   json::array group_values;
   for (int g = 1; g <= groups; ++g) {
-    group_values.push_back(
-        NewFunction("array_extract",
-                    json::array{NewFunction("regexp_extract_all", json::array{s, p, Constant("INTEGER", g)}),
-                                Column("__cenote_rk")}));
+    group_values.push_back(NewFunction(
+        "array_extract",
+        json::array{NewFunction("regexp_extract_all", json::array{s, p, NewConstant("INTEGER", g)}),
+                    Column("__cenote_rk")}));
   }
   json::value body = args[2].get_object()["expr"];
   Substitute(body, {{params[0], NewFunction("list_value", std::move(group_values))}});
@@ -508,7 +498,7 @@ void RowFieldsByPosition(json::object& cast, json::value& child) {
   for (const json::value& f : fields->get_array()) {
     const json::value* name = f.is_object() ? f.get_object().if_contains("first") : nullptr;
     if (name == nullptr || !name->is_string() || name->get_string().empty()) return;
-    names.push_back(Constant("VARCHAR", name->get_string()));
+    names.push_back(NewConstant("VARCHAR", name->get_string()));
   }
   json::value wrapped = NewFunction(
       "__cenote_json_row_object", json::array{std::move(child), NewFunction("list_value", std::move(names))});
@@ -555,7 +545,7 @@ Result<bool> RewriteFunctionCall(json::object& fn, const std::string& name) {
         text != nullptr && text->is_string()) {
       std::size_t chars = 0;
       for (char c : text->get_string()) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
-      KeepAlias(fn, Constant("VARCHAR", json::string("varchar(" + std::to_string(chars) + ")")));
+      KeepAlias(fn, NewConstant("VARCHAR", json::string("varchar(" + std::to_string(chars) + ")")));
       return true;
     }
     // current_timestamp(p) and its kin have precision p in Trino (DuckDB's values carry none).
@@ -574,7 +564,7 @@ Result<bool> RewriteFunctionCall(json::object& fn, const std::string& name) {
           continue;
         std::string text = type;
         text.replace(text.find('%'), 1, std::to_string(p->get_int64()));
-        KeepAlias(fn, Constant("VARCHAR", json::string(text)));
+        KeepAlias(fn, NewConstant("VARCHAR", json::string(text)));
         return true;
       }
     }
@@ -609,7 +599,7 @@ Result<bool> RewriteFunctionCall(json::object& fn, const std::string& name) {
     }
     if (f != "nfd" && f != "nfkc" && f != "nfkd")
       return NotSupported("normalize with the form " + (f.empty() ? "given" : f));
-    (*args)[1] = Constant("VARCHAR", json::string(f == "nfd" ? "NFD" : f == "nfkc" ? "NFKC" : "NFKD"));
+    (*args)[1] = NewConstant("VARCHAR", json::string(f == "nfd" ? "NFD" : f == "nfkc" ? "NFKC" : "NFKD"));
     fn["function_name"] = "__cenote_normalize";
     fn["schema"] = "";
     return true;

@@ -1,5 +1,5 @@
 // Small builders and readers of DuckDB's JSON parse-tree nodes, shared by the dialect's rewriters
-// (dialect.cpp, dialect_functions.cpp, dialect_datetime.cpp).
+// (dialect.cpp, dialect_functions.cpp, dialect_datetime.cpp, dialect_overloads.cpp).
 #pragma once
 
 #include <boost/json.hpp>
@@ -33,6 +33,19 @@ inline boost::json::object NewFunction(std::string_view name, boost::json::array
                       {"is_operator", false},
                       {"export_state", false},
                       {"catalog", ""}};
+}
+
+// A constant of DuckDB type `type_id` (VARCHAR, INTEGER, ...) holding `value`.
+inline boost::json::object NewConstant(std::string_view type_id, boost::json::value value) {
+  namespace json = boost::json;
+  return json::object{
+      {"class", "CONSTANT"},
+      {"type", "VALUE_CONSTANT"},
+      {"alias", ""},
+      {"query_location", 0},
+      {"value", json::object{{"type", json::object{{"id", json::string(type_id)}, {"type_info", nullptr}}},
+                             {"is_null", false},
+                             {"value", std::move(value)}}}};
 }
 
 // The NOT_SUPPORTED answer naming a construct DuckDB cannot express.

@@ -141,13 +141,7 @@ json::object ThroughLambda(json::value arg, const std::string& param, json::valu
                       {"query_location", 0}, {"lhs", ColumnNode(param)}, {"expr", std::move(body)}};
   json::object list = NewFunction("list_value", json::array{std::move(arg)});
   json::object transform = NewFunction("list_transform", json::array{std::move(list), std::move(lambda)});
-  json::object one{{"class", "CONSTANT"},
-                   {"type", "VALUE_CONSTANT"},
-                   {"alias", ""},
-                   {"query_location", 0},
-                   {"value", json::object{{"type", json::object{{"id", "INTEGER"}, {"type_info", nullptr}}},
-                                          {"is_null", false},
-                                          {"value", 1}}}};
+  json::object one = NewConstant("INTEGER", 1);
   return json::object{{"class", "OPERATOR"},
                       {"type", "ARRAY_EXTRACT"},
                       {"alias", ""},
@@ -236,21 +230,13 @@ bool HoldsSubqueryOrWindow(const json::value& v, int depth) {
 
 // CASE WHEN false THEN e END: NULL of e's type (the optimizer folds it to a constant).
 json::value TypeProbe(const json::value& e) {
-  json::object no{
-      {"class", "CAST"},
-      {"type", "OPERATOR_CAST"},
-      {"alias", ""},
-      {"query_location", 0},
-      {"child",
-       json::object{{"class", "CONSTANT"},
-                    {"type", "VALUE_CONSTANT"},
-                    {"alias", ""},
-                    {"query_location", 0},
-                    {"value", json::object{{"type", json::object{{"id", "VARCHAR"}, {"type_info", nullptr}}},
-                                           {"is_null", false},
-                                           {"value", "f"}}}}},
-      {"cast_type", json::object{{"id", "BOOLEAN"}, {"type_info", nullptr}}},
-      {"try_cast", false}};
+  json::object no{{"class", "CAST"},
+                  {"type", "OPERATOR_CAST"},
+                  {"alias", ""},
+                  {"query_location", 0},
+                  {"child", NewConstant("VARCHAR", "f")},
+                  {"cast_type", json::object{{"id", "BOOLEAN"}, {"type_info", nullptr}}},
+                  {"try_cast", false}};
   json::object null_value{
       {"class", "CONSTANT"},
       {"type", "VALUE_CONSTANT"},
@@ -301,18 +287,10 @@ void AddOperatorTypeCheck(json::value& v) {
       .append(LiteralTypeText(*left))
       .append("|")
       .append(LiteralTypeText(*right));
-  json::object check = NewFunction(
-      "__cenote_check_operator",
-      json::array{
-          left_literal ? *left : TypeProbe(*left), right_literal ? *right : TypeProbe(*right),
-          json::object{
-              {"class", "CONSTANT"},
-              {"type", "VALUE_CONSTANT"},
-              {"alias", ""},
-              {"query_location", 0},
-              {"value", json::object{{"type", json::object{{"id", "VARCHAR"}, {"type_info", nullptr}}},
-                                     {"is_null", false},
-                                     {"value", json::string(info)}}}}});
+  json::object check =
+      NewFunction("__cenote_check_operator", json::array{left_literal ? *left : TypeProbe(*left),
+                                                         right_literal ? *right : TypeProbe(*right),
+                                                         NewConstant("VARCHAR", json::string(info))});
   json::value alias = o["alias"];
   o["alias"] = "";
   json::object conjunction{{"class", "CONJUNCTION"},

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/utf8.hpp"
 #include "query/dialect_functions.hpp"
 
 namespace cenote::query::internal {
@@ -223,24 +224,6 @@ std::string RewriteJsonObject(const std::string& sql) {
         }
         return std::make_pair(out, after);
       });
-}
-
-void AppendUtf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // U&'caf\00E9' [UESCAPE '!'] -> 'café': \XXXX and \+XXXXXX code points, \\ a backslash. A malformed escape

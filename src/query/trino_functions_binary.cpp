@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "common/murmur3.hpp"
+#include "common/utf8.hpp"
 #include "query/trino_function_rows.hpp"
 #include "query/trino_functions.hpp"
 
@@ -159,25 +160,6 @@ void IcebergBucketUnscaledFunction(duckdb_function_info, duckdb_data_chunk input
     }
     out[row] = IcebergBucket(IcebergHashUnscaled(negative ? -v : v), static_cast<std::int32_t>(n));
   });
-}
-
-// Appends code point cp as UTF-8.
-void AppendUtf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // The length of the valid UTF-8 sequence at s[i], or 0 when the bytes there are not one.

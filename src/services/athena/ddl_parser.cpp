@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/strings.hpp"
+#include "common/utf8.hpp"
 
 namespace cenote::athena {
 
@@ -34,19 +35,6 @@ Error ParseError(const std::string& sql, std::size_t offset, const std::string& 
 }
 
 // Hive string literal escapes: \t \n \r \0 \\ \' \" , octal \001 and \uXXXX (as UTF-8).
-void AppendUtf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 Result<std::vector<Token>> Tokenize(const std::string& sql) {
   std::vector<Token> out;
   std::size_t i = 0;

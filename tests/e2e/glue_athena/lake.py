@@ -218,6 +218,33 @@ class Athena:
         return [r[0] for r in rows if r]
 
 
+class ModuleLake:
+    """One server for a test module: S3, Glue and Athena clients, a bucket (`bucket_prefix`-<random>) and a
+    Glue database (`db_prefix`_<random>). close() stops the server."""
+
+    def __init__(self, bucket_prefix, db_prefix):
+        import uuid
+
+        import harness  # the e2e harness (boto3): imported here, lake.py itself needs only the standard library
+
+        self.server = harness.Server()
+        self.server.start()
+        self.s3 = harness.boto3_client(self.server, "s3")
+        self.glue = harness.boto3_client(self.server, "glue")
+        self.athena_client = harness.boto3_client(self.server, "athena")
+        self.bucket = f"{bucket_prefix}-{uuid.uuid4().hex[:10]}"
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.db = f"{db_prefix}_{uuid.uuid4().hex[:8]}"
+        self.glue.create_database(DatabaseInput={"Name": self.db})
+
+    def athena(self):
+        """An Athena runner writing results under the bucket, in the module's database."""
+        return Athena(self.athena_client, f"s3://{self.bucket}/athena-results/", self.db)
+
+    def close(self):
+        self.server.close()
+
+
 def wait_crawler(glue, name, timeout=POLL_TIMEOUT_S, previous_start=None):
     """Polls GetCrawler until the crawler is READY again after a run; returns the Crawler document."""
     deadline = time.monotonic() + timeout

@@ -13,15 +13,14 @@ import os
 import sys
 import time
 import unittest
-import uuid
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
-import harness  # noqa: E402
 import lake  # noqa: E402
 
+LAKE = None
 SERVER = None
 S3 = GLUE = ATHENA = None
 BUCKET = None
@@ -29,25 +28,18 @@ DB = None
 
 
 def setUpModule():
-    global SERVER, S3, GLUE, ATHENA, BUCKET, DB
-    SERVER = harness.Server()
-    SERVER.start()
-    S3 = harness.boto3_client(SERVER, "s3")
-    GLUE = harness.boto3_client(SERVER, "glue")
-    ATHENA = harness.boto3_client(SERVER, "athena")
-    BUCKET = f"ice-e2e-{uuid.uuid4().hex[:10]}"
-    S3.create_bucket(Bucket=BUCKET)
-    DB = f"ice_{uuid.uuid4().hex[:8]}"
-    GLUE.create_database(DatabaseInput={"Name": DB})
+    global LAKE, SERVER, S3, GLUE, ATHENA, BUCKET, DB
+    LAKE = lake.ModuleLake("ice-e2e", "ice")
+    SERVER, S3, GLUE, ATHENA, BUCKET, DB = LAKE.server, LAKE.s3, LAKE.glue, LAKE.athena_client, LAKE.bucket, LAKE.db
 
 
 def tearDownModule():
-    if SERVER is not None:
-        SERVER.close()
+    if LAKE is not None:
+        LAKE.close()
 
 
 def athena():
-    return lake.Athena(ATHENA, f"s3://{BUCKET}/athena-results/", DB)
+    return LAKE.athena()
 
 
 # ------------------------------------------------------------------ an independent Avro reader (spec 1.11)

@@ -19,10 +19,10 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
-import harness  # noqa: E402
 import lake  # noqa: E402
 from test_iceberg import read_container  # noqa: E402  (an independent Avro reader)
 
+LAKE = None
 SERVER = None
 S3 = GLUE = ATHENA = None
 BUCKET = None
@@ -30,25 +30,18 @@ DB = None
 
 
 def setUpModule():
-    global SERVER, S3, GLUE, ATHENA, BUCKET, DB
-    SERVER = harness.Server()
-    SERVER.start()
-    S3 = harness.boto3_client(SERVER, "s3")
-    GLUE = harness.boto3_client(SERVER, "glue")
-    ATHENA = harness.boto3_client(SERVER, "athena")
-    BUCKET = f"ice-evo-{uuid.uuid4().hex[:10]}"
-    S3.create_bucket(Bucket=BUCKET)
-    DB = f"evo_{uuid.uuid4().hex[:8]}"
-    GLUE.create_database(DatabaseInput={"Name": DB})
+    global LAKE, SERVER, S3, GLUE, ATHENA, BUCKET, DB
+    LAKE = lake.ModuleLake("ice-evo", "evo")
+    SERVER, S3, GLUE, ATHENA, BUCKET, DB = LAKE.server, LAKE.s3, LAKE.glue, LAKE.athena_client, LAKE.bucket, LAKE.db
 
 
 def tearDownModule():
-    if SERVER is not None:
-        SERVER.close()
+    if LAKE is not None:
+        LAKE.close()
 
 
 def athena():
-    return lake.Athena(ATHENA, f"s3://{BUCKET}/athena-results/", DB)
+    return LAKE.athena()
 
 
 def s3_get(url):

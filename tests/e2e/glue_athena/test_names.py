@@ -17,7 +17,6 @@ Run: CENOTE_BIN=build/cenote python3 tests/e2e/glue_athena/test_names.py [-v]
 import os
 import sys
 import unittest
-import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
@@ -25,6 +24,7 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 import lake  # noqa: E402
 
+LAKE = None
 SERVER = None
 GLUE = ATHENA = S3 = None
 BUCKET = DB = None
@@ -34,24 +34,17 @@ TOO_LONG = "Member must have length less than or equal to 255"
 
 
 def setUpModule():
-    global SERVER, GLUE, ATHENA, S3, BUCKET, DB
-    SERVER = harness.Server()
-    SERVER.start()
-    GLUE = harness.boto3_client(SERVER, "glue")
-    ATHENA = harness.boto3_client(SERVER, "athena")
-    S3 = harness.boto3_client(SERVER, "s3")
-    BUCKET = f"names-e2e-{uuid.uuid4().hex[:10]}"
-    S3.create_bucket(Bucket=BUCKET)
-    DB = f"names_{uuid.uuid4().hex[:8]}"
-    GLUE.create_database(DatabaseInput={"Name": DB})
+    global LAKE, SERVER, GLUE, ATHENA, S3, BUCKET, DB
+    LAKE = lake.ModuleLake("names-e2e", "names")
+    SERVER, S3, GLUE, ATHENA, BUCKET, DB = LAKE.server, LAKE.s3, LAKE.glue, LAKE.athena_client, LAKE.bucket, LAKE.db
     GLUE.create_table(DatabaseName=DB, TableInput={
         "Name": "events", "PartitionKeys": [{"Name": "day", "Type": "string"}],
         "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "int"}], "Location": f"s3://{BUCKET}/events/"}})
 
 
 def tearDownModule():
-    if SERVER is not None:
-        SERVER.close()
+    if LAKE is not None:
+        LAKE.close()
 
 
 def message(value, path, constraint):
@@ -183,7 +176,7 @@ class Renames(unittest.TestCase):
                          "Update table failed due to concurrent modifications.")
 
     def test_athena_alter_table_rename_is_unsupported_for_hive_tables(self):
-        a = lake.Athena(ATHENA, f"s3://{BUCKET}/athena-results/", DB)
+        a = LAKE.athena()
         a.execute(f"CREATE EXTERNAL TABLE hive_t (id int) LOCATION 's3://{BUCKET}/hive_t/'")
         qe = a.execute("ALTER TABLE hive_t RENAME TO hive_u", expect="FAILED")
         self.assertIn("NOT_SUPPORTED", qe["Status"]["StateChangeReason"])
@@ -192,7 +185,7 @@ class Renames(unittest.TestCase):
 
 class AthenaDdlNames(unittest.TestCase):
     def test_glue_validation_error_from_ddl(self):
-        a = lake.Athena(ATHENA, f"s3://{BUCKET}/athena-results/", DB)
+        a = LAKE.athena()
         long = "t" * 256
         qe = a.execute(f"CREATE EXTERNAL TABLE `{long}` (id int) LOCATION 's3://{BUCKET}/long/'", expect="FAILED")
         self.assertEqual(qe["Status"]["StateChangeReason"],

@@ -23,6 +23,7 @@
 #include "common/encoding.hpp"
 #include "common/random.hpp"
 #include "common/strings.hpp"
+#include "common/utf8.hpp"
 #include "services/states/asl/json_path.hpp"
 #include "services/states/asl/jsonata_format.hpp"
 
@@ -497,21 +498,7 @@ class Parser {
                 i_ += 6;
               }
             }
-            if (cp < 0x80) {
-              s += static_cast<char>(cp);
-            } else if (cp < 0x800) {
-              s += static_cast<char>(0xC0 | (cp >> 6));
-              s += static_cast<char>(0x80 | (cp & 0x3F));
-            } else if (cp < 0x10000) {
-              s += static_cast<char>(0xE0 | (cp >> 12));
-              s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-              s += static_cast<char>(0x80 | (cp & 0x3F));
-            } else {
-              s += static_cast<char>(0xF0 | (cp >> 18));
-              s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-              s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-              s += static_cast<char>(0x80 | (cp & 0x3F));
-            }
+            AppendUtf8(s, cp);
             continue;
           }
           // JSON's escapes (and the string's own quote).
