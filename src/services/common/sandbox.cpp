@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -48,6 +49,8 @@ struct Prepared {
   std::int64_t rlimit_as = 0;
   int output_fd = -1;
   int error_fd = -1;
+  std::vector<int>
+      keep_fds;  // what the child keeps of the server's descriptors (ascending), set by SpawnWith
 };
 
 bool WriteFile(const char* path, const char* data, std::size_t n) {
@@ -123,8 +126,28 @@ void ChildLimits(const Prepared& p) {
   }
 }
 
+// Closes every descriptor above stderr: the server's (its data directory's lock, its stores, its listening
+// socket) are not the sandboxed program's, whether or not they were opened close-on-exec, and a process that
+// outlives the server must not keep them (the lock would refuse the next server on the same directory). A
+// kernel without close_range (before 5.9) leaves the close-on-exec flags to do it at exec.
+void CloseServerDescriptors() { (void)close_range(3, ~0U, 0); }
+
+// The same at once after fork(), but for the descriptors the child still needs (`keep`, ascending): the
+// child may live on a moment after a server killed with SIGKILL (until its parent-death signal is handled,
+// or while the supervisor sets up its mounts), and must not hold the server's lock meanwhile.
+void CloseServerDescriptorsBut(const std::vector<int>& keep) {
+  unsigned from = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(from)) continue;
+    if (static_cast<unsigned>(fd) > from) (void)close_range(from, static_cast<unsigned>(fd) - 1, 0);
+    from = static_cast<unsigned>(fd) + 1;
+  }
+  (void)close_range(from, ~0U, 0);
+}
+
 [[noreturn]] void ChildExec(const Prepared& p) {
   if (!p.cwd.empty() && chdir(p.cwd.c_str()) != 0) ChildFail("chdir");
+  CloseServerDescriptors();
   execve(p.argv[0], p.argv.data(), p.envp.data());
   ChildFail("execve");
 }
@@ -179,6 +202,10 @@ void ChildLimits(const Prepared& p) {
     ChildLimits(p);
     ChildExec(p);
   }
+  // The supervisor never execs: it only waits, and must not hold the server's descriptors meanwhile (a
+  // supervisor killed with the server dies a moment after it, and the data directory's lock would outlive
+  // the server by that moment).
+  CloseServerDescriptors();
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -297,8 +324,12 @@ Result<SandboxProcess> SpawnWith(const SandboxSpec& spec, Sandbox::Mode mode) {
     close(ready[1]);
     return InternalError("pipe failed");
   }
+  p.keep_fds = {ready[1], go[0], p.output_fd, p.error_fd};
+  for (const Prepared::Bind& b : p.binds) p.keep_fds.push_back(b.fd);
+  std::sort(p.keep_fds.begin(), p.keep_fds.end());
   pid_t pid = fork();
   if (pid == 0) {
+    CloseServerDescriptorsBut(p.keep_fds);
     close(ready[0]);
     close(go[1]);
     if (mode == Sandbox::Mode::kNamespaces) NamespacedChild(p, ready[1], go[0]);
