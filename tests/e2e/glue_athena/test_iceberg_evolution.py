@@ -8,7 +8,6 @@ manifests, no sequence numbers) and a format-version 2 table whose partition spe
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/glue_athena/test_iceberg_evolution.py [-v]
 """
 
-import io
 import json
 import os
 import struct
@@ -20,6 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 import lake  # noqa: E402
+from spec_writers import avro_file  # noqa: E402  (an independent Avro writer)
 from test_iceberg import read_container  # noqa: E402  (an independent Avro reader)
 
 LAKE = None
@@ -88,61 +88,9 @@ def bucket(h, n):
     return (h & 0x7FFFFFFF) % n
 
 
-# ------------------------------------------------------------------ an independent Avro writer (spec 1.11)
-def _long(v):
-    v = (v << 1) ^ (v >> 63)
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _datum(schema, value):
-    if isinstance(schema, list):  # union: null or the value's branch (the first non-null one)
-        if value is None:
-            return _long(schema.index("null"))
-        i = next(i for i, s in enumerate(schema) if s != "null")
-        return _long(i) + _datum(schema[i], value)
-    if isinstance(schema, dict):
-        t = schema["type"]
-        if t == "record":
-            return b"".join(_datum(f["type"], value.get(f["name"])) for f in schema["fields"])
-        if t == "array":
-            if not value:
-                return _long(0)
-            return _long(len(value)) + b"".join(_datum(schema["items"], v) for v in value) + _long(0)
-        return _datum(t, value)
-    if schema in ("int", "long"):
-        return _long(value)
-    if schema == "string":
-        b = value.encode()
-        return _long(len(b)) + b
-    if schema == "bytes":
-        return _long(len(value)) + value
-    if schema == "boolean":
-        return b"\x01" if value else b"\x00"
-    raise ValueError(schema)
-
-
 def avro_container(schema, records, meta):
-    sync = os.urandom(16)
-    out = io.BytesIO()
-    out.write(b"Obj\x01")
-    items = dict(meta, **{"avro.schema": json.dumps(schema), "avro.codec": "null"})
-    out.write(_long(len(items)))
-    for k, v in items.items():
-        kb, vb = k.encode(), (v if isinstance(v, bytes) else v.encode())
-        out.write(_long(len(kb)) + kb + _long(len(vb)) + vb)
-    out.write(_long(0))
-    out.write(sync)
-    block = b"".join(_datum(schema, r) for r in records)
-    out.write(_long(len(records)) + _long(len(block)) + block + sync)
-    return out.getvalue()
+    """Iceberg metadata as an Avro file of one block (the spec-built writer in spec_writers.py)."""
+    return avro_file(schema, records, per_block=max(len(records), 1), meta=meta)
 
 
 def field(name, type_, fid):

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import unittest
 import uuid
@@ -23,6 +22,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
 import lake  # noqa: E402
+from spec_writers import avro_file, snappy_literals, varint  # noqa: E402
 
 SERVER = None
 S3 = ATHENA = None
@@ -56,27 +56,6 @@ def put(key, body):
 
 
 # ------------------------------------------------------------------ codecs written from their specifications
-def snappy_literals(data):
-    """A valid snappy block made of literals only (format_description.txt): varint length, literal elements."""
-    out = bytearray()
-    n = len(data)
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            break
-    for i in range(0, len(data), 65536):
-        chunk = data[i:i + 65536]
-        if len(chunk) <= 60:
-            out.append((len(chunk) - 1) << 2)
-        else:
-            out.append(61 << 2)
-            out += struct.pack("<H", len(chunk) - 1)
-        out += chunk
-    return bytes(out)
-
-
 def lz4_literals(data):
     """A valid LZ4 block of one literal-only sequence (lz4_Block_format.md)."""
     out = bytearray()
@@ -102,91 +81,6 @@ def hadoop_blocks(data, compress, block=4000):
         out += struct.pack(">I", len(raw)) + struct.pack(">I", len(c)) + c
     return bytes(out)
 
-
-# ------------------------------------------------------------------ an Avro writer (specification 1.11)
-def zigzag(n):
-    n = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def avro_bytes(b):
-    return zigzag(len(b)) + b
-
-
-def encode(schema, value, named):
-    if isinstance(schema, str):
-        if schema in named:
-            return encode(named[schema], value, named)
-        if schema == "null":
-            return b""
-        if schema == "boolean":
-            return b"\x01" if value else b"\x00"
-        if schema in ("int", "long"):
-            return zigzag(value)
-        if schema == "float":
-            return struct.pack("<f", value)
-        if schema == "double":
-            return struct.pack("<d", value)
-        if schema == "string":
-            return avro_bytes(value.encode())
-        if schema == "bytes":
-            return avro_bytes(value)
-        raise ValueError(schema)
-    if isinstance(schema, list):  # union: the first branch that fits
-        for i, branch in enumerate(schema):
-            if (value is None) == (branch == "null"):
-                return zigzag(i) + encode(branch, value, named)
-        raise ValueError("no branch")
-    t = schema["type"]
-    if "name" in schema and t in ("record", "enum", "fixed"):
-        named[schema["name"]] = schema
-    if t == "record":
-        return b"".join(encode(f["type"], value[f["name"]], named) for f in schema["fields"])
-    if t == "enum":
-        return zigzag(schema["symbols"].index(value))
-    if t == "array":
-        return (zigzag(len(value)) + b"".join(encode(schema["items"], v, named) for v in value) + b"\x00"
-                if value else b"\x00")
-    if t == "map":
-        return (zigzag(len(value)) + b"".join(avro_bytes(k.encode()) + encode(schema["values"], v, named)
-                                              for k, v in value.items()) + b"\x00" if value else b"\x00")
-    if t == "fixed":
-        return value
-    if t == "bytes" and schema.get("logicalType") == "decimal":
-        unscaled = value
-        length = max(1, (unscaled.bit_length() + 8) // 8)
-        return avro_bytes(unscaled.to_bytes(length, "big", signed=True))
-    return encode(t, value, named)
-
-
-def avro_file(schema, records, codec="null", per_block=2):
-    sync = os.urandom(16)
-    meta = {"avro.schema": json.dumps(schema).encode(), "avro.codec": codec.encode()}
-    out = bytearray(b"Obj\x01")
-    out += zigzag(len(meta)) + b"".join(avro_bytes(k.encode()) + avro_bytes(v) for k, v in meta.items()) + b"\x00"
-    out += sync
-    for i in range(0, len(records), per_block):
-        block_records = records[i:i + per_block]
-        raw = b"".join(encode(schema, r, {}) for r in block_records)
-        if codec == "deflate":
-            c = zlib.compressobj(9, zlib.DEFLATED, -15)
-            data = c.compress(raw) + c.flush()
-        elif codec == "snappy":
-            data = snappy_literals(raw) + struct.pack(">I", zlib.crc32(raw))
-        elif codec == "bzip2":
-            data = bz2.compress(raw)
-        elif codec == "zstandard":
-            data = subprocess.run(["zstd", "-q", "-c"], input=raw, capture_output=True, check=True).stdout
-        else:
-            data = raw
-        out += zigzag(len(block_records)) + zigzag(len(data)) + data + sync
-    return bytes(out)
 
 
 AVRO_SCHEMA = {
@@ -372,18 +266,6 @@ class OrcTables(unittest.TestCase):
 
 
 # ORC written from the specification: uncompressed, one stripe, struct<d:decimal(10,2),ts:timestamp>.
-def varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
 def field(number, value):
     if isinstance(value, bytes):
         return varint(number << 3 | 2) + varint(len(value)) + value
