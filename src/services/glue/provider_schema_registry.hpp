@@ -7,28 +7,34 @@
 
 namespace cenote::glue::internal {
 
-#define CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(Name) \
+// The Schema Registry operations, one X(Name) each: declared here, defined in the .cpp from the same list.
+// clang-format off
+#define CENOTE_GLUE_SCHEMA_REGISTRY_OPERATIONS(X) \
+  X(CreateRegistry)                               \
+  X(GetRegistry)                                  \
+  X(ListRegistries)                               \
+  X(UpdateRegistry)                               \
+  X(DeleteRegistry)                               \
+  X(CreateSchema)                                 \
+  X(GetSchema)                                    \
+  X(ListSchemas)                                  \
+  X(UpdateSchema)                                 \
+  X(DeleteSchema)                                 \
+  X(RegisterSchemaVersion)                        \
+  X(GetSchemaVersion)                             \
+  X(ListSchemaVersions)                           \
+  X(DeleteSchemaVersions)                         \
+  X(GetSchemaByDefinition)                        \
+  X(CheckSchemaVersionValidity)                   \
+  X(GetSchemaVersionsDiff)                        \
+  X(PutSchemaVersionMetadata)                     \
+  X(QuerySchemaVersionMetadata)                   \
+  X(RemoveSchemaVersionMetadata)
+// clang-format on
+
+#define CENOTE_GLUE_SCHEMA_REGISTRY_DECLARE(Name) \
   Result<aws::OperationOutput> Name(GlueEnv& env, const aws::RequestContext& ctx, aws::OperationInput& input);
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(CreateRegistry)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(GetRegistry)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(ListRegistries)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(UpdateRegistry)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(DeleteRegistry)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(CreateSchema)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(GetSchema)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(ListSchemas)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(UpdateSchema)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(DeleteSchema)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(RegisterSchemaVersion)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(GetSchemaVersion)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(ListSchemaVersions)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(DeleteSchemaVersions)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(GetSchemaByDefinition)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(CheckSchemaVersionValidity)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(GetSchemaVersionsDiff)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(PutSchemaVersionMetadata)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(QuerySchemaVersionMetadata)
-CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER(RemoveSchemaVersionMetadata)
-#undef CENOTE_GLUE_SCHEMA_REGISTRY_HANDLER
+CENOTE_GLUE_SCHEMA_REGISTRY_OPERATIONS(CENOTE_GLUE_SCHEMA_REGISTRY_DECLARE)
+#undef CENOTE_GLUE_SCHEMA_REGISTRY_DECLARE
 
 }  // namespace cenote::glue::internal
