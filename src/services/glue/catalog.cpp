@@ -134,12 +134,13 @@ Status ValidateName(const boost::json::value* v, const std::string& path) {
 }
 
 Status ValidateOptionalString(const object& o, const char* member, const std::string& path,
-                              std::size_t max_len, bool multi_line) {
+                              std::size_t max_len, TextPattern pattern) {
   const auto* v = o.if_contains(member);
   if (v == nullptr) return Status::Ok();
   if (!v->is_string()) return InvalidInput("Value at '" + path + "' must be a string.");
   const std::string_view s = v->get_string();
-  if (!SingleLine(s, multi_line)) {
+  const bool multi_line = pattern == TextPattern::kMultiLine;
+  if (pattern != TextPattern::kNone && !SingleLine(s, multi_line)) {
     return ConstraintViolation(Echo(s), path,
                                "Member must satisfy regular expression pattern: " +
                                    std::string(multi_line ? kMultiLinePattern : kSingleLinePattern));
@@ -160,9 +161,10 @@ Status ValidateColumns(const object& o, const char* member, const std::string& p
     const std::string p = path + "." + std::to_string(i + 1) + ".member";
     if (!cols[i].is_object()) return InvalidInput("Value at '" + p + "' must be a structure.");
     CENOTE_RETURN_IF_ERROR(ValidateName(cols[i].get_object().if_contains("Name"), p + ".name"));
-    CENOTE_RETURN_IF_ERROR(ValidateOptionalString(cols[i].get_object(), "Type", p + ".type", 131072, false));
     CENOTE_RETURN_IF_ERROR(
-        ValidateOptionalString(cols[i].get_object(), "Comment", p + ".comment", 255, false));
+        ValidateOptionalString(cols[i].get_object(), "Type", p + ".type", 131072, TextPattern::kSingleLine));
+    CENOTE_RETURN_IF_ERROR(ValidateOptionalString(cols[i].get_object(), "Comment", p + ".comment", 255,
+                                                  TextPattern::kSingleLine));
   }
   return Status::Ok();
 }
@@ -257,8 +259,10 @@ namespace {
 
 Status ValidateDatabaseInput(const object& in) {
   CENOTE_RETURN_IF_ERROR(ValidateName(in.if_contains("Name"), "databaseInput.name"));
-  CENOTE_RETURN_IF_ERROR(ValidateOptionalString(in, "Description", "databaseInput.description", 2048, true));
-  CENOTE_RETURN_IF_ERROR(ValidateOptionalString(in, "LocationUri", "databaseInput.locationUri", 1024, true));
+  CENOTE_RETURN_IF_ERROR(
+      ValidateOptionalString(in, "Description", "databaseInput.description", 2048, TextPattern::kMultiLine));
+  CENOTE_RETURN_IF_ERROR(
+      ValidateOptionalString(in, "LocationUri", "databaseInput.locationUri", 1024, TextPattern::kMultiLine));
   if (const auto* p = in.if_contains("Parameters"); p && !p->is_object()) {
     return InvalidInput("Value at 'databaseInput.parameters' must be a map.");
   }

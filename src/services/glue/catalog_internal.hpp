@@ -26,9 +26,12 @@ using store::Transaction;
 // Glue's NameString: 1..255 characters of the single-line pattern (no control characters but tab).
 // `path` is the member path for the message ("databaseInput.name").
 Status ValidateName(const boost::json::value* v, const std::string& path);
-// Optional string member with a maximum length (and the single-line rule unless `multi_line`).
+// The character rule of a string shape in Glue's model: none (TableTypeString, ViewTextString), the
+// single-line pattern (no control characters but tab) or the multi-line one (also CR and LF).
+enum class TextPattern { kNone, kSingleLine, kMultiLine };
+// Optional string member with a maximum length and its shape's character rule.
 Status ValidateOptionalString(const object& o, const char* member, const std::string& path,
-                              std::size_t max_len, bool multi_line);
+                              std::size_t max_len, TextPattern pattern);
 // Columns of a ColumnList member (each needs a valid Name).
 Status ValidateColumns(const object& o, const char* member, const std::string& path);
 // Glue folds top-level column names to lower case when it stores them (names nested inside struct

@@ -38,7 +38,8 @@ Result<object> SqlCatalog::BuildPartition(const object& table, const object& par
     CENOTE_RETURN_IF_ERROR(
         ValidateColumns(sd->get_object(), "Columns", "partitionInput.storageDescriptor.columns"));
     CENOTE_RETURN_IF_ERROR(ValidateOptionalString(sd->get_object(), "Location",
-                                                  "partitionInput.storageDescriptor.location", 2056, true));
+                                                  "partitionInput.storageDescriptor.location", 2056,
+                                                  TextPattern::kMultiLine));
   }
   if (const auto* p = partition_input.if_contains("Parameters"); p && !p->is_object()) {
     return InvalidInput("Value at 'partitionInput.parameters' must be a map.");

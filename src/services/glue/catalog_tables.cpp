@@ -13,13 +13,15 @@ constexpr std::int64_t kScanChunk = 500;
 
 Status ValidateTableInput(const object& in) {
   CENOTE_RETURN_IF_ERROR(ValidateName(in.if_contains("Name"), "tableInput.name"));
-  CENOTE_RETURN_IF_ERROR(ValidateOptionalString(in, "Description", "tableInput.description", 2048, true));
+  CENOTE_RETURN_IF_ERROR(
+      ValidateOptionalString(in, "Description", "tableInput.description", 2048, TextPattern::kMultiLine));
   if (in.contains("Owner")) CENOTE_RETURN_IF_ERROR(ValidateName(in.if_contains("Owner"), "tableInput.owner"));
-  CENOTE_RETURN_IF_ERROR(ValidateOptionalString(in, "TableType", "tableInput.tableType", 255, true));
   CENOTE_RETURN_IF_ERROR(
-      ValidateOptionalString(in, "ViewOriginalText", "tableInput.viewOriginalText", 409600, true));
-  CENOTE_RETURN_IF_ERROR(
-      ValidateOptionalString(in, "ViewExpandedText", "tableInput.viewExpandedText", 409600, true));
+      ValidateOptionalString(in, "TableType", "tableInput.tableType", 255, TextPattern::kNone));
+  CENOTE_RETURN_IF_ERROR(ValidateOptionalString(in, "ViewOriginalText", "tableInput.viewOriginalText", 409600,
+                                                TextPattern::kNone));
+  CENOTE_RETURN_IF_ERROR(ValidateOptionalString(in, "ViewExpandedText", "tableInput.viewExpandedText", 409600,
+                                                TextPattern::kNone));
   CENOTE_RETURN_IF_ERROR(ValidateColumns(in, "PartitionKeys", "tableInput.partitionKeys"));
   if (const auto* r = in.if_contains("Retention"); r && (!r->is_int64() || r->get_int64() < 0)) {
     return ConstraintViolation(r->is_int64() ? "'" + std::to_string(r->get_int64()) + "'" : "null",
@@ -32,12 +34,12 @@ Status ValidateTableInput(const object& in) {
     if (!sd->is_object()) return InvalidInput("Value at 'tableInput.storageDescriptor' must be a structure.");
     const object& s = sd->get_object();
     CENOTE_RETURN_IF_ERROR(ValidateColumns(s, "Columns", "tableInput.storageDescriptor.columns"));
-    CENOTE_RETURN_IF_ERROR(
-        ValidateOptionalString(s, "Location", "tableInput.storageDescriptor.location", 2056, true));
-    CENOTE_RETURN_IF_ERROR(
-        ValidateOptionalString(s, "InputFormat", "tableInput.storageDescriptor.inputFormat", 128, false));
-    CENOTE_RETURN_IF_ERROR(
-        ValidateOptionalString(s, "OutputFormat", "tableInput.storageDescriptor.outputFormat", 128, false));
+    CENOTE_RETURN_IF_ERROR(ValidateOptionalString(s, "Location", "tableInput.storageDescriptor.location",
+                                                  2056, TextPattern::kMultiLine));
+    CENOTE_RETURN_IF_ERROR(ValidateOptionalString(
+        s, "InputFormat", "tableInput.storageDescriptor.inputFormat", 128, TextPattern::kSingleLine));
+    CENOTE_RETURN_IF_ERROR(ValidateOptionalString(
+        s, "OutputFormat", "tableInput.storageDescriptor.outputFormat", 128, TextPattern::kSingleLine));
   }
   // Partition key names are unique (Hive refuses duplicate columns too).
   if (const auto* pk = in.if_contains("PartitionKeys"); pk && pk->is_array()) {

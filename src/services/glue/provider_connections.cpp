@@ -26,8 +26,8 @@ Error ConnectionNotFound(const std::string& name) {
 
 Status ValidateConnectionInput(const object& in) {
   CENOTE_RETURN_IF_ERROR(ValidateName(in.if_contains("Name"), "connectionInput.name"));
-  CENOTE_RETURN_IF_ERROR(
-      ValidateOptionalString(in, "Description", "connectionInput.description", 2048, true));
+  CENOTE_RETURN_IF_ERROR(ValidateOptionalString(in, "Description", "connectionInput.description", 2048,
+                                                TextPattern::kMultiLine));
   const auto* type = in.if_contains("ConnectionType");
   if (type == nullptr || !type->is_string()) return MissingMember("connectionInput.connectionType");
   const auto* props = in.if_contains("ConnectionProperties");
