@@ -19,7 +19,6 @@ import json
 import multiprocessing as mp
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import threading
@@ -28,7 +27,8 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
-import harness  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))
+import side_by_side  # noqa: E402
 
 DETAIL = json.dumps({"order": "x" * 150, "amount": 42})
 
@@ -171,12 +171,6 @@ def bench(label, srv, args):
     return r
 
 
-def start(kind, binary, data_dir):
-    os.environ["CENOTE_E2E_TARGET"] = kind
-    if binary:
-        os.environ["CENOTE_BIN"] = binary
-    return harness.Server(data_dir=data_dir).start()
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -194,21 +188,7 @@ def main():
     print(f"EventBridge: PutEvents (10 entries) -> rule -> SQS, {args.producers} producers (processes), "
           f"{args.seconds:.0f} s; {os.cpu_count()} CPUs shared by servers and clients")
     try:
-        srv = start("cenote", args.cenote, os.path.join(work, "cenote"))
-        try:
-            results["cenote"] = bench("cenote", srv, args)
-        finally:
-            srv.close()
-        if "moto" in peers:
-            try:
-                srv = start("moto", None, None)
-            except RuntimeError as e:
-                print(f"  moto    skipped: {e}")
-            else:
-                try:
-                    results["moto"] = bench("moto", srv, args)
-                finally:
-                    srv.close()
+        side_by_side.run_cenote_and_moto(bench, args, peers, work, results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     c, m = results["cenote"], results.get("moto")

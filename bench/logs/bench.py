@@ -22,7 +22,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
+sys.path.insert(0, os.path.join(HERE, ".."))
 import harness  # noqa: E402
+import side_by_side  # noqa: E402
 
 GROUP = "/bench/put"
 QUERY_GROUP = "/bench/insights"
@@ -133,15 +135,8 @@ def bench_insights(label, target, args):
     return out
 
 
-def start(kind, binary, data_dir):
-    os.environ["CENOTE_E2E_TARGET"] = kind
-    if binary:
-        os.environ["CENOTE_BIN"] = binary
-    return harness.Server(data_dir=data_dir).start()
-
-
 def run(kind, binary, data_dir, args):
-    server = start(kind, binary, data_dir)
+    server = side_by_side.start(kind, binary, data_dir)
     try:
         target = Target(server)
         return {"put_events_per_s": bench_put(kind, target, args), "insights_s": bench_insights(kind, target, args)}

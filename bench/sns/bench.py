@@ -33,7 +33,8 @@ from urllib.parse import urlencode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
-import harness  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))
+import side_by_side  # noqa: E402
 
 # The SQS bench's wire client and helpers (one copy of them).
 _spec = importlib.util.spec_from_file_location("sqs_bench", os.path.join(HERE, "..", "sqs", "bench.py"))
@@ -183,12 +184,6 @@ def bench(label, srv, args):
             "latency_p99_ms": pct(lat, 0.99)}
 
 
-def start(kind, binary, data_dir):
-    os.environ["CENOTE_E2E_TARGET"] = kind
-    if binary:
-        os.environ["CENOTE_BIN"] = binary
-    return harness.Server(data_dir=data_dir).start()
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -208,21 +203,7 @@ def main():
           f"{args.consumers} consumers (processes), {args.seconds:.0f} s; {os.cpu_count()} CPUs shared by servers "
           "and clients")
     try:
-        cen = start("cenote", args.cenote, os.path.join(work, "cenote"))
-        try:
-            results["cenote"] = bench("cenote", cen, args)
-        finally:
-            cen.close()
-        if "moto" in peers:
-            try:
-                moto = start("moto", None, None)
-            except RuntimeError as e:
-                print(f"  moto    skipped: {e}")
-            else:
-                try:
-                    results["moto"] = bench("moto", moto, args)
-                finally:
-                    moto.close()
+        side_by_side.run_cenote_and_moto(bench, args, peers, work, results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     c, m = results["cenote"], results.get("moto")

@@ -26,7 +26,6 @@ import multiprocessing as mp
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,8 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
-import harness  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))
+import side_by_side  # noqa: E402
 
 BODY = "x" * 1024
 BATCH = 10
@@ -330,13 +330,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_sqs(kind, binary, data_dir):
-    os.environ["CENOTE_E2E_TARGET"] = kind
-    if binary:
-        os.environ["CENOTE_BIN"] = binary
-    srv = harness.Server(data_dir=data_dir).start()
-    return srv
-
 
 def bench_sqs(label, srv, args):
     target = (srv.endpoint, srv.access_key, srv.secret_key, srv.region)
@@ -401,21 +394,7 @@ def main():
     print(f"SQS: 1 KiB messages, batches of {BATCH}, {args.producers} producers + {args.consumers} consumers "
           f"(processes), {args.seconds:.0f} s; {os.cpu_count()} CPUs shared by servers and clients")
     try:
-        cen = start_sqs("cenote", args.cenote, os.path.join(work, "cenote"))
-        try:
-            results["cenote"] = bench_sqs("cenote", cen, args)
-        finally:
-            cen.close()
-        if "moto" in peers:
-            try:
-                moto = start_sqs("moto", None, None)
-            except RuntimeError as e:
-                print(f"  moto    skipped: {e}")
-            else:
-                try:
-                    results["moto"] = bench_sqs("moto", moto, args)
-                finally:
-                    moto.close()
+        side_by_side.run_cenote_and_moto(bench_sqs, args, peers, work, results)
         if "nats" in peers:
             results["nats"] = bench_nats(args, work)
     finally:

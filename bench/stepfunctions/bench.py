@@ -26,7 +26,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
+sys.path.insert(0, os.path.join(HERE, ".."))
 import harness  # noqa: E402
+import side_by_side  # noqa: E402
 
 ROLE = "arn:aws:iam::000000000000:role/bench-states"
 
@@ -143,12 +145,6 @@ def bench(name, srv, args):
     return r
 
 
-def start(kind, binary, data_dir):
-    os.environ["CENOTE_E2E_TARGET"] = kind
-    if binary:
-        os.environ["CENOTE_BIN"] = binary
-    return harness.Server(data_dir=data_dir).start()
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -165,23 +161,7 @@ def main():
     print(f"Step Functions: a chain of {args.states} Pass states, {args.clients} client threads, {args.seconds:.0f} s "
           f"per mode; {os.cpu_count()} CPUs shared by servers and clients")
     try:
-        srv = start("cenote", args.cenote, os.path.join(work, "cenote"))
-        try:
-            results["cenote"] = bench("cenote", srv, args)
-        finally:
-            srv.close()
-        if "moto" in peers:
-            try:
-                srv = start("moto", None, None)
-            except RuntimeError as e:
-                print(f"  moto    skipped: {e}")
-            else:
-                try:
-                    results["moto"] = bench("moto", srv, args)
-                except Exception as e:  # noqa: BLE001  a peer's failure is reported, not fatal
-                    print(f"  moto    skipped: {e!r}")
-                finally:
-                    srv.close()
+        side_by_side.run_cenote_and_moto(bench, args, peers, work, results, peer_failures_fatal=False)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     c, m = results["cenote"], results.get("moto") or {}
