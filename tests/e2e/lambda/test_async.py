@@ -5,17 +5,17 @@ resource policy (and refused without it), and a queued Event surviving kill -9.
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/lambda/test_async.py [-v]
 """
 
-import io
 import json
 import os
 import sys
 import time
 import unittest
 import uuid
-import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from lambda_zips import zip_of  # noqa: E402
 
 SERVER = None
 ROLE = None
@@ -57,17 +57,9 @@ def tearDownModule():
 def client(name):
     return harness.boto3_client(SERVER, name)
 
-
-def zip_of(text):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", text)
-    return buf.getvalue()
-
-
 def create_function(name):
     client("lambda").create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                                     Code={"ZipFile": zip_of(CODE)})
+                                     Code={"ZipFile": zip_of({"app.py": CODE})})
     return client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
 
 

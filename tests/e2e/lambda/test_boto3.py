@@ -7,17 +7,17 @@ Run: CENOTE_BIN=build/cenote python3 tests/e2e/lambda/test_boto3.py [-v]
 """
 
 import base64
-import io
 import json
 import os
 import sys
 import time
 import unittest
 import uuid
-import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from lambda_zips import zip_of  # noqa: E402
 
 from botocore.exceptions import ClientError  # noqa: E402
 
@@ -41,18 +41,6 @@ def tearDownModule():
 
 def lam():
     return harness.boto3_client(SERVER, "lambda")
-
-
-def zip_of(files, modes=None):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in files.items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = ((modes or {}).get(name, 0o644) | 0o100000) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, text)
-    return buf.getvalue()
-
 
 PY = """
 import json, os, time

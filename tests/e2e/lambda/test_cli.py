@@ -6,7 +6,6 @@ Run: CENOTE_BIN=build/cenote CENOTE_AWS_CLI=/usr/bin/aws python3 tests/e2e/lambd
 """
 
 import base64
-import io
 import json
 import os
 import shutil

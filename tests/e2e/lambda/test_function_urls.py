@@ -8,16 +8,16 @@ Run: CENOTE_BIN=build/cenote python3 tests/e2e/lambda/test_function_urls.py [-v]
 """
 
 import http.client
-import io
 import json
 import os
 import sys
 import unittest
 import urllib.parse
-import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from lambda_zips import zip_of  # noqa: E402
 
 from botocore.auth import SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
@@ -60,15 +60,6 @@ def tearDownModule():
 
 def lam():
     return harness.boto3_client(SERVER, "lambda")
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return buf.getvalue()
-
 
 def create_function(name):
     lam().create_function(FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",

@@ -16,7 +16,6 @@ Run: CENOTE_BIN=build/cenote python3 tests/e2e/lambda/test_response_streaming.py
 """
 
 import http.client
-import io
 import json
 import os
 import sys
@@ -24,13 +23,12 @@ import time
 import unittest
 import urllib.parse
 import uuid
-import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from lambda_zips import RIC_DIR, ric_layer_zip, zip_of  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
-RIC_DIR = os.environ.get("CENOTE_RIC_DIR") or os.path.join(ROOT, ".deps", "aws-lambda-ric")
 SERVER = None
 ROLE = None
 LAYER = None
@@ -60,31 +58,6 @@ BOOTSTRAP = """#!/bin/sh
 cd "$LAMBDA_TASK_ROOT"
 exec node /opt/aws-lambda-ric/bin/index.mjs "$_HANDLER"
 """
-
-
-def zip_of(files, modes=None):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(name)
-            info.external_attr = ((modes or {}).get(name, 0o644) | 0o100000) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, data)
-    return buf.getvalue()
-
-
-def ric_layer_zip():
-    files, modes = {}, {}
-    for base, _, names in os.walk(RIC_DIR):
-        for n in names:
-            path = os.path.join(base, n)
-            rel = os.path.join("aws-lambda-ric", os.path.relpath(path, RIC_DIR))
-            with open(path, "rb") as f:
-                files[rel] = f.read()
-            modes[rel] = 0o755 if os.access(path, os.X_OK) else 0o644
-    return zip_of(files, modes)
-
-
 def setUpModule():
     global SERVER, ROLE, LAYER
     SERVER = harness.Server().start()

@@ -7,21 +7,20 @@ Run: CENOTE_BIN=build/cenote python3 tests/e2e/lambda/test_streaming_layers.py [
 """
 
 import base64
-import io
 import json
 import os
 import sys
 import time
 import unittest
 import uuid
-import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from lambda_zips import zip_of  # noqa: E402
 
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
-from botocore.exceptions import ClientError  # noqa: E402
 
 SERVER = None
 ACCOUNT = None
@@ -40,15 +39,6 @@ def handler(event, context):
         return {"big": "x" * event["big"]}
     return {"echo": event, "init": INIT_TYPE}
 """
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return buf.getvalue()
-
 
 def setUpModule():
     global SERVER, ACCOUNT, ROLE

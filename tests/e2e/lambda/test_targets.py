@@ -7,16 +7,16 @@ and its role's credentials.
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/lambda/test_targets.py [-v]
 """
 
-import io
 import json
 import os
 import sys
 import time
 import unittest
-import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from lambda_zips import zip_of  # noqa: E402
 
 SERVER = None
 ACCOUNT = None
@@ -48,20 +48,12 @@ def tearDownModule():
 def client(name):
     return harness.boto3_client(SERVER, name)
 
-
-def zip_of(text):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", text)
-    return buf.getvalue()
-
-
 def forwarder(name):
     """A function forwarding its events to a new queue; (function ARN, queue URL)."""
     url = client("sqs").create_queue(QueueName=name + "-out")["QueueUrl"]
     fn = client("lambda").create_function(
         FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Timeout=30,
-        Code={"ZipFile": zip_of(CODE)}, Environment={"Variables": {"QUEUE_URL": url}})["FunctionArn"]
+        Code={"ZipFile": zip_of({"app.py": CODE})}, Environment={"Variables": {"QUEUE_URL": url}})["FunctionArn"]
     client("lambda").get_waiter("function_active_v2").wait(FunctionName=name)
     return fn, url
 
