@@ -16,6 +16,7 @@ and is stopped by PID (SIGTERM, then SIGKILL after a bound). Every wait is bound
 """
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -366,6 +367,19 @@ def boto3_client(server, service="s3", addressing_style="path", **config_kwargs)
         config=Config(**cfg))
 
 
+def aws_cli():
+    """The AWS CLI the tests drive: `CENOTE_AWS_CLI`, else `aws` on PATH."""
+    return os.environ.get("CENOTE_AWS_CLI") or shutil.which("aws") or "aws"
+
+
+@functools.lru_cache(maxsize=None)
+def aws_cli_major():
+    """The CLI's major version (1 or 2; 0 when it does not say)."""
+    out = subprocess.run([aws_cli(), "--version"], capture_output=True, text=True, timeout=60)
+    text = (out.stdout + out.stderr).strip()
+    return int(text.split("/", 1)[1].split(".", 1)[0]) if text.startswith("aws-cli/") else 0
+
+
 class CliCase(unittest.TestCase):
     """A test case that drives the AWS CLI (`CENOTE_AWS_CLI`, else `aws` on PATH) against the server its module
     names in `server()`, configured by environment variables only (an empty config file, nothing from ~/.aws)
@@ -385,8 +399,7 @@ class CliCase(unittest.TestCase):
 
     def aws(self, *args, check=True, env=None):
         """The finished process; with `check`, a non-zero exit fails the test with the CLI's stderr."""
-        cli = os.environ.get("CENOTE_AWS_CLI") or shutil.which("aws") or "aws"
-        r = subprocess.run([cli, "--endpoint-url", self.server().endpoint, "--no-cli-pager", *args],
+        r = subprocess.run([aws_cli(), "--endpoint-url", self.server().endpoint, "--no-cli-pager", *args],
                            capture_output=True, text=True, env=env or self.env, timeout=self.timeout_s)
         if check and r.returncode != 0:
             self.fail(f"aws {' '.join(args)}: exit {r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}")

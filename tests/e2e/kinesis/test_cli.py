@@ -7,7 +7,6 @@ Run: CENOTE_BIN=build/cenote CENOTE_AWS_CLI=/usr/bin/aws python3 tests/e2e/kines
 """
 
 import base64
-import functools
 import json
 import os
 import shutil
@@ -22,7 +21,7 @@ import harness  # noqa: E402
 
 SERVER = None
 WORK = None
-CLI = os.environ.get("CENOTE_AWS_CLI") or shutil.which("aws") or "aws"
+CLI = harness.aws_cli()
 CLI_TIMEOUT_S = 120
 
 
@@ -39,13 +38,6 @@ def tearDownModule():
         shutil.rmtree(WORK, ignore_errors=True)
 
 
-@functools.lru_cache(maxsize=None)
-def cli_major():
-    out = subprocess.run([CLI, "--version"], capture_output=True, text=True, timeout=60)
-    text = (out.stdout + out.stderr).strip()
-    return int(text.split("/", 1)[1].split(".", 1)[0]) if text.startswith("aws-cli/") else 0
-
-
 class KinesisCli(unittest.TestCase):
     def setUp(self):
         config = os.path.join(WORK, "empty-config")
@@ -58,7 +50,7 @@ class KinesisCli(unittest.TestCase):
 
     def aws(self, *args, check=True):
         base = [CLI, "--endpoint-url", SERVER.endpoint]
-        if cli_major() >= 2:
+        if harness.aws_cli_major() >= 2:
             base += ["--no-cli-pager", "--cli-binary-format", "raw-in-base64-out"]
         r = subprocess.run(base + list(args), capture_output=True, text=True, env=self.env, timeout=CLI_TIMEOUT_S)
         if check:

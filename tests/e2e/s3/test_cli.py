@@ -8,7 +8,6 @@ Run: CENOTE_BIN=build/cenote CENOTE_AWS_CLI=/usr/bin/aws python3 tests/e2e/s3/te
 """
 
 import filecmp
-import functools
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ import checks  # noqa: E402
 MiB = 1024 * 1024
 SERVER = None
 WORK = None
-CLI = os.environ.get("CENOTE_AWS_CLI") or shutil.which("aws") or "aws"
+CLI = harness.aws_cli()
 CLI_TIMEOUT_S = 180
 
 
@@ -43,13 +42,6 @@ def tearDownModule():
         shutil.rmtree(WORK, ignore_errors=True)
 
 
-@functools.lru_cache(maxsize=None)
-def cli_major():
-    out = subprocess.run([CLI, "--version"], capture_output=True, text=True, timeout=60)
-    text = (out.stdout + out.stderr).strip()
-    return int(text.split("/", 1)[1].split(".", 1)[0]) if text.startswith("aws-cli/") else 0
-
-
 class CliTestCase(unittest.TestCase):
     def setUp(self):
         self.config_file = os.path.join(WORK, "empty-config")
@@ -63,7 +55,7 @@ class CliTestCase(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def aws(self, *args, check=True):
-        argv = [CLI, "--endpoint-url", SERVER.endpoint, "--no-cli-pager", *args] if cli_major() >= 2 else \
+        argv = [CLI, "--endpoint-url", SERVER.endpoint, "--no-cli-pager", *args] if harness.aws_cli_major() >= 2 else \
                [CLI, "--endpoint-url", SERVER.endpoint, *args]
         r = subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=CLI_TIMEOUT_S)
         if check:
@@ -92,7 +84,7 @@ class HighLevelTests(CliTestCase):
         self.assertIn(self.bucket, self.aws("s3", "ls").stdout)
         src = self.write("hello.txt", b"hello from the cli\n")
         r = self.aws("s3", "cp", src, f"s3://{self.bucket}/dir/hello.txt")
-        self.assertIn(f"upload: ", r.stdout)
+        self.assertIn("upload: ", r.stdout)
         self.assertIn(f"s3://{self.bucket}/dir/hello.txt", r.stdout)
         listing = self.aws("s3", "ls", f"s3://{self.bucket}/dir/").stdout
         self.assertIn("hello.txt", listing)
@@ -291,5 +283,5 @@ class StrictnessTests(CliTestCase):
 
 
 if __name__ == "__main__":
-    print(f"aws cli: {CLI} (major version {cli_major()})", flush=True)
+    print(f"aws cli: {CLI} (major version {harness.aws_cli_major()})", flush=True)
     harness.main()
