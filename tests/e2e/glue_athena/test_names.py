@@ -6,9 +6,9 @@ triggers and workflows are 1-255 characters of the single-line pattern
 values at most 1024, registry and schema names [a-zA-Z0-9-_$#.]+. Glue answers a violation with
 ValidationException in the parse stage's words; databases, tables, columns and functions are folded to lower
 case as Glue stores them. Renames: UpdateDatabase with another name is InvalidInputException "Database cannot
-be renamed"; UpdateTable's TableInput.Name names the table to update (Glue has no rename); Athena refuses
-ALTER TABLE RENAME TO on Hive tables (unsupported DDL) and answers Glue's validation error for a DDL name
-Glue refuses.
+be renamed"; UpdateTable's TableInput.Name names the table to update (Glue has no rename); Athena's ALTER
+TABLE RENAME TO on a Hive table fails with Glue's refusal as Athena reports it ("Table cannot be renamed"), and
+Athena answers Glue's validation error for a DDL name Glue refuses.
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/glue_athena/test_names.py [-v]
      (CENOTE_AWS_CLI=/usr/bin/aws for the CLI tests)
@@ -179,7 +179,8 @@ class Renames(unittest.TestCase):
         a = LAKE.athena()
         a.execute(f"CREATE EXTERNAL TABLE hive_t (id int) LOCATION 's3://{BUCKET}/hive_t/'")
         qe = a.execute("ALTER TABLE hive_t RENAME TO hive_u", expect="FAILED")
-        self.assertIn("NOT_SUPPORTED", qe["Status"]["StateChangeReason"])
+        self.assertIn("DDLTask. Table cannot be renamed (Service: AmazonDataCatalog; Status Code: 400; Error Code: "
+                      "InvalidInputException;", qe["Status"]["StateChangeReason"])
         self.assertEqual(GLUE.get_table(DatabaseName=DB, Name="hive_t")["Table"]["Name"], "hive_t")
 
 
