@@ -84,6 +84,36 @@ Status CatalogObjects::Modify(const ObjectKey& key, const Change& change, std::i
   return txn->Commit();
 }
 
+Status CatalogObjects::Rename(const ObjectKey& from, const std::string& new_name, const Change& change,
+                              const std::function<Error()>& taken) const {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto row,
+                          txn->QueryOne("SELECT doc FROM glue_catalog_objects WHERE account = ? AND "
+                                        "region = ? AND kind = ? AND scope = ? AND name = ?",
+                                        {from.account, from.region, from.kind, from.scope, from.name}));
+  std::optional<boost::json::object> current;
+  if (row.has_value()) {
+    CENOTE_ASSIGN_OR_RETURN(auto doc, ParseDoc(store::AsText((*row)[0])));
+    current = std::move(doc);
+  }
+  CENOTE_ASSIGN_OR_RETURN(auto next, change(std::move(current)));
+  if (!next.has_value()) return InternalError("a rename's change returned no object");
+  CENOTE_ASSIGN_OR_RETURN(auto existing,
+                          txn->QueryOne("SELECT 1 FROM glue_catalog_objects WHERE account = ? AND region = ? "
+                                        "AND kind = ? AND scope = ? AND name = ?",
+                                        {from.account, from.region, from.kind, from.scope, new_name}));
+  if (existing.has_value()) return taken();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("DELETE FROM glue_catalog_objects WHERE account = ? AND region = ? AND kind = ? AND scope = "
+                "? AND name = ?",
+                {from.account, from.region, from.kind, from.scope, from.name}));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO glue_catalog_objects (account, region, kind, scope, name, doc) VALUES "
+                "(?, ?, ?, ?, ?, ?)",
+                {from.account, from.region, from.kind, from.scope, new_name, boost::json::serialize(*next)}));
+  return txn->Commit();
+}
+
 Result<std::vector<std::pair<std::string, boost::json::object>>> CatalogObjects::List(
     const ObjectKey& scope_key, const std::string& after, std::int64_t limit) const {
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));

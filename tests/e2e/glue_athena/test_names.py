@@ -175,6 +175,33 @@ class Renames(unittest.TestCase):
         self.assertEqual(cm.exception.response["Error"]["Message"],
                          "Update table failed due to concurrent modifications.")
 
+    def test_update_connection_and_function_with_another_name_move_them(self):
+        kafka = {"ConnectionType": "KAFKA", "ConnectionProperties": {"KAFKA_BOOTSTRAP_SERVERS": "b:9092"}}
+        GLUE.create_connection(ConnectionInput={"Name": "conn_a", **kafka})
+        GLUE.create_connection(ConnectionInput={"Name": "conn_b", **kafka})
+        GLUE.update_connection(Name="conn_a", ConnectionInput={"Name": "conn_c", **kafka})
+        with self.assertRaises(GLUE.exceptions.EntityNotFoundException):
+            GLUE.get_connection(Name="conn_a")
+        self.assertEqual(GLUE.get_connection(Name="conn_c")["Connection"]["Name"], "conn_c")
+        with self.assertRaises(GLUE.exceptions.AlreadyExistsException):
+            GLUE.update_connection(Name="conn_c", ConnectionInput={"Name": "conn_b", **kafka})
+        self.assertEqual(sorted(c["Name"] for c in GLUE.get_connections()["ConnectionList"]
+                                if c["Name"].startswith("conn_")), ["conn_b", "conn_c"])
+
+        for name in ("fn_a", "fn_b"):
+            GLUE.create_user_defined_function(DatabaseName=DB, FunctionInput={"FunctionName": name, "ClassName": name})
+        GLUE.update_user_defined_function(DatabaseName=DB, FunctionName="fn_a",
+                                          FunctionInput={"FunctionName": "fn_c", "ClassName": "c"})
+        with self.assertRaises(GLUE.exceptions.EntityNotFoundException):
+            GLUE.get_user_defined_function(DatabaseName=DB, FunctionName="fn_a")
+        with self.assertRaises(GLUE.exceptions.AlreadyExistsException):
+            GLUE.update_user_defined_function(DatabaseName=DB, FunctionName="fn_c",
+                                              FunctionInput={"FunctionName": "fn_b", "ClassName": "x"})
+        self.assertEqual(GLUE.get_user_defined_function(DatabaseName=DB, FunctionName="fn_b")[
+            "UserDefinedFunction"]["ClassName"], "fn_b")
+        self.assertEqual(GLUE.get_user_defined_function(DatabaseName=DB, FunctionName="fn_c")[
+            "UserDefinedFunction"]["ClassName"], "c")
+
     def test_athena_alter_table_rename_is_unsupported_for_hive_tables(self):
         a = LAKE.athena()
         a.execute(f"CREATE EXTERNAL TABLE hive_t (id int) LOCATION 's3://{BUCKET}/hive_t/'")
