@@ -71,6 +71,21 @@ class IcebergCrash(unittest.TestCase):
         for (path,) in self.athena.select('SELECT file_path FROM "t$files"'):
             self.assertEqual(get(path)[:4], b"PAR1", path)
 
+    def start_then_kill(self, sql, delay):
+        """Starts `sql`, watches its state for `delay` seconds, kills the server with -9 and restarts it; returns
+        the last state seen (None if none was)."""
+        qid = self.athena.start(sql)  # a new client after each restart
+        deadline = time.monotonic() + delay
+        state = None
+        while time.monotonic() < deadline:
+            state = self.athena.client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"]
+            if state in ("SUCCEEDED", "FAILED"):
+                break
+            time.sleep(0.01)
+        self.server.restart(crash=True)
+        self.clients()
+        return state
+
     def test_kill9_during_commits(self):
         rnd = random.Random(SEED)
         a = self.athena
@@ -97,17 +112,8 @@ class IcebergCrash(unittest.TestCase):
             else:
                 sql = "UPDATE t SET v = v * 2 WHERE v % 2 = 1"
                 expected = sorted((i, str(int(v) * 2) if int(v) % 2 == 1 else v, g) for i, v, g in current)
-            qid = self.athena.start(sql)  # a new client after each restart
             delay = rnd.uniform(0, 1.5)
-            deadline = time.monotonic() + delay
-            state = None
-            while time.monotonic() < deadline:
-                state = self.athena.client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"]
-                if state in ("SUCCEEDED", "FAILED"):
-                    break
-                time.sleep(0.02)
-            self.server.restart(crash=True)
-            self.clients()
+            state = self.start_then_kill(sql, delay)
             after = self.rows()
             self.check_files()
             msg = f"round {round_no} ({kind}, kill after {delay:.2f}s, seen {state}, seed {SEED})"
@@ -132,17 +138,8 @@ class IcebergCrash(unittest.TestCase):
         current = "r0"
         for round_no in range(ROUNDS * 2):
             target = f"r{round_no + 1}"
-            qid = self.athena.start(f"ALTER TABLE {current} RENAME TO {target}")
             delay = rnd.uniform(0, 0.3)
-            deadline = time.monotonic() + delay
-            state = None
-            while time.monotonic() < deadline:
-                state = self.athena.client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"]
-                if state in ("SUCCEEDED", "FAILED"):
-                    break
-                time.sleep(0.01)
-            self.server.restart(crash=True)
-            self.clients()
+            state = self.start_then_kill(f"ALTER TABLE {current} RENAME TO {target}", delay)
             names = [t["Name"] for t in self.glue.get_tables(DatabaseName=self.db)["TableList"]]
             msg = f"round {round_no} (kill after {delay:.2f}s, seen {state}, seed {SEED}): {names}"
             self.assertIn(names, ([current], [target]), msg)
