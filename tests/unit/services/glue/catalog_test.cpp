@@ -1029,6 +1029,21 @@ TEST_F(EncryptedCatalogTest, ObjectsAreSealedAndReadBackThroughKms) {
   EXPECT_EQ(bob->GetDatabase("lake")->at("Name"), "lake");
 }
 
+// A renamed table stays sealed under its new name and reads back through KMS.
+TEST_F(EncryptedCatalogTest, RenamedTableStaysSealed) {
+  Encrypt();
+  MakeDb("lake");
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable()).ok());
+  ASSERT_TRUE(catalog_->RenameTable("lake", "sales", "lake", "sales_v2", "").ok());
+  const std::string raw = RawStore();
+  EXPECT_EQ(raw.find("s3://lake"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("daily sales"), std::string::npos);
+  auto t = As("bob")->GetTable("lake", "sales_v2");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->at("Description"), "daily sales");
+  EXPECT_EQ(t->at("Name"), "sales_v2");
+}
+
 TEST_F(EncryptedCatalogTest, CallersWithoutKeyAccessGetGlueEncryptionException) {
   Encrypt();
   MakeDb("lake");
