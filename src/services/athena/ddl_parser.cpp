@@ -889,6 +889,13 @@ Status ParseAlter(Parser& p, Statement& s) {
     s.columns.push_back(std::move(col));
     return p.ExpectEnd();
   }
+  if (p.Accept("RENAME")) {
+    CENOTE_RETURN_IF_ERROR(p.Expect("TO"));
+    s.kind = StatementKind::kAlterRenameTable;
+    SetTypes(s, "DDL", "ALTER_TABLE_RENAME");
+    CENOTE_RETURN_IF_ERROR(p.QualifiedName("table name", s.new_database, s.new_name));
+    return p.ExpectEnd();
+  }
   s.kind = StatementKind::kUnsupported;
   SetTypes(s, "DDL", "ALTER_TABLE");
   s.unsupported_reason = "NOT_SUPPORTED: this ALTER TABLE statement is not supported";

@@ -56,6 +56,9 @@ enum class StatementKind {
   kAlterAddColumns,
   kAlterDropColumn,
   kAlterChangeColumn,
+  // ALTER TABLE [db.]t RENAME TO [db2.]t2: the source in database/name, the target in new_database/new_name.
+  // Iceberg tables only; Hive tables answer the Glue refusal Athena reports.
+  kAlterRenameTable,
   kUnsupported,
 };
 
@@ -106,6 +109,10 @@ struct Statement {
   std::string stored_as;  // upper-case: PARQUET, TEXTFILE, ORC, JSON, AVRO, ... ("" = not given)
   std::string input_format;
   std::string output_format;
+
+  // ALTER TABLE RENAME TO: the target as written (new_database "" = the context's database)
+  std::string new_database;
+  std::string new_name;
 
   // ALTER TABLE ADD/DROP PARTITION
   std::vector<PartitionSpec> partitions;

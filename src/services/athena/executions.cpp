@@ -591,6 +591,7 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
   }
   ctx.output_location = folder;
   ctx.cancel = &active->cancel;
+  ctx.caller_arn = active->caller.principal.arn;
 
   auto finish_failed = [&](const Error& error, bool system) {
     std::int64_t now = UnixNowMs();
@@ -732,6 +733,11 @@ void AthenaImpl::Execute(const std::shared_ptr<ActiveExecution>& active) {
                                           json::object{{"DatabaseName", database}, {"Name", table}},
                                           [] { return Status::Ok(); });
       });
+      runner.AuthorizeCatalogCallsWith(
+          [this, &active](const std::string& operation, const json::object& params) {
+            return options_.invoker->CallWith(active->caller, "glue", operation, params,
+                                              [] { return Status::Ok(); });
+          });
     }
     outcome = runner.Run(*parsed, ctx);
   }

@@ -149,9 +149,21 @@ STATEMENTS = [
      "REPLACE COLUMNS is documented as not supported for Iceberg). Tables whose partitioning evolved elsewhere "
      "are read (SELECT above); DELETE / UPDATE / MERGE / OPTIMIZE on a table with live files of an older spec: "
      "FAILED with NOT_SUPPORTED"),
-    ("ALTER TABLE [db.]t RENAME TO [db2.]t2", "FAILED with NOT_SUPPORTED, on Hive tables as on Athena (its list of "
-     "unsupported DDL) and, **not yet done**, on Iceberg tables, which Athena renames (a catalog rename in one "
-     "transaction is missing)"),
+    ("ALTER TABLE [db.]t RENAME TO [db2.]t2",
+     "Iceberg tables: the Glue table moves to the new name and database (an unqualified target is in the "
+     "query's database) in one catalog transaction (a kill -9 leaves either name, never both or neither); its "
+     "location, metadata_location, storage descriptor, parameters and partition keys are kept and its files stay "
+     "where they are. As Athena's engine renames through Glue (CreateTable under the new name, DeleteTable of the "
+     "old), the new name is a creation (VersionId 0, CreateTime now, CreatedBy the caller) and the old name's "
+     "table versions, tags, column statistics and partition indexes go with it; the caller needs glue:GetTable "
+     "and glue:DeleteTable on the old table and glue:CreateTable on the new one (otherwise: FAILED, "
+     "\"Insufficient permissions to execute the query. ...\"). Errors: TABLE_NOT_FOUND, SCHEMA_NOT_FOUND "
+     "(\"Target schema 'x' does not exist\"), TABLE_ALREADY_EXISTS (\"Target table '...' already exists\"). "
+     "A view keeps the name it was written with: querying it fails with TABLE_NOT_FOUND naming the old table "
+     "until a table of that name exists again (Athena words it INVALID_VIEW \"Failed analyzing stored view\" "
+     "around the same error). Hive tables and views: FAILED with Glue's refusal as Athena reports it (\"FAILED: "
+     "Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. Table cannot be renamed "
+     "(Service: AmazonDataCatalog; Status Code: 400; Error Code: InvalidInputException; ...)\")"),
 ]
 
 

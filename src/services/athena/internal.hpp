@@ -83,6 +83,7 @@ struct StatementContext {
   std::string query_execution_id;
   std::string database;         // QueryExecutionContext.Database (lower-case)
   std::string output_location;  // the execution's result folder, "s3://bucket/prefix/"
+  std::string caller_arn;       // StartQueryExecution's caller (Glue's CreatedBy of the tables DDL creates)
   query::Cancellation* cancel = nullptr;
 };
 
@@ -113,6 +114,11 @@ class StatementRunner {
   void AuthorizeTablesWith(std::function<Status(const std::string&, const std::string&)> check) {
     resolver_.AuthorizeTablesWith(std::move(check));
   }
+  // Checks the caller's permission for a Glue call a DDL statement makes (`operation` with its input as the
+  // Glue API takes it); unset, every call is allowed. Used by ALTER TABLE RENAME TO.
+  void AuthorizeCatalogCallsWith(std::function<Status(const std::string&, const json::object&)> check) {
+    authorize_catalog_ = std::move(check);
+  }
 
  private:
   Result<StatementOutcome> Dispatch(const Statement& statement, const StatementContext& ctx);
@@ -132,6 +138,11 @@ class StatementRunner {
   Result<StatementOutcome> MsckRepair(const Statement& s, const StatementContext& ctx);
   Result<StatementOutcome> AddPartitions(const Statement& s, const StatementContext& ctx);
   Result<StatementOutcome> DropPartitions(const Statement& s, const StatementContext& ctx);
+  // table_rename.cpp: ALTER TABLE RENAME TO (Iceberg tables; Hive tables answer Glue's refusal).
+  Result<StatementOutcome> RenameTable(const Statement& s, const StatementContext& ctx);
+  // AccessDeniedException (Athena's "Insufficient permissions to execute the query. ...") when the
+  // caller may not make this Glue call.
+  Status AuthorizeCatalogCall(const std::string& operation, const json::object& params);
   // writes.cpp
   Result<StatementOutcome> CreateView(const Statement& s, const StatementContext& ctx);
   Result<StatementOutcome> DropView(const Statement& s, const StatementContext& ctx);
@@ -209,6 +220,7 @@ class StatementRunner {
   query::QueryEngine& engine_;
   const AthenaOptions& options_;
   CatalogTableResolver resolver_;
+  std::function<Status(const std::string&, const json::object&)> authorize_catalog_;
 };
 
 // Iceberg tables (iceberg/tables.cpp): a Glue table whose table_type parameter is ICEBERG.

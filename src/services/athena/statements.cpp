@@ -301,6 +301,8 @@ Result<StatementOutcome> StatementRunner::Dispatch(const Statement& s, const Sta
     case StatementKind::kAlterDropColumn:
     case StatementKind::kAlterChangeColumn:
       return AlterIcebergSchema(s, ctx);
+    case StatementKind::kAlterRenameTable:
+      return RenameTable(s, ctx);
     case StatementKind::kUnsupported:
       break;
   }

@@ -87,6 +87,18 @@ class RegionalCatalog {
   virtual Status UpdateTableIfVersion(const std::string& database, const object& table_input,
                                       bool skip_archive, const std::string& expected_version) = 0;
   virtual Status DeleteTable(const std::string& database, const std::string& name) = 0;
+  // Moves a table to `new_name` in `new_database` in one transaction (Athena's ALTER TABLE RENAME TO of an
+  // Iceberg table): Glue has no rename, so Athena creates the table under the new name from the old
+  // definition and deletes the old one; here both happen in one commit, so a crash leaves exactly one of the
+  // names. The new table is a creation (VersionId "0", CreateTime now, CreatedBy `created_by` unless empty)
+  // with the old definition (TableType, Owner, Description, Parameters, StorageDescriptor and its Location,
+  // PartitionKeys, ...). What belonged to the old name goes as DeleteTable takes it: its versions,
+  // partitions, tags, column statistics and partition indexes. Errors: EntityNotFoundException (source
+  // database or table, target database), AlreadyExistsException (the target exists), Glue's validation of
+  // the new name, ResourceNumberLimitExceededException (the target database is full).
+  virtual Status RenameTable(const std::string& database, const std::string& name,
+                             const std::string& new_database, const std::string& new_name,
+                             const std::string& created_by) = 0;
   virtual Result<Page> GetTableVersions(const std::string& database, const std::string& table,
                                         const std::string& next_token, int max_results) = 0;
   // One archived or current version of a table ("" = the current one): a TableVersion document

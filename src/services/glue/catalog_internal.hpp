@@ -97,6 +97,8 @@ class SqlCatalog final : public RegionalCatalog {
   Status UpdateTableIfVersion(const std::string& database, const object& table_input, bool skip_archive,
                               const std::string& expected_version) override;
   Status DeleteTable(const std::string& database, const std::string& name) override;
+  Status RenameTable(const std::string& database, const std::string& name, const std::string& new_database,
+                     const std::string& new_name, const std::string& created_by) override;
   Result<Page> GetTableVersions(const std::string& database, const std::string& table,
                                 const std::string& next_token, int max_results) override;
   Result<object> GetTableVersion(const std::string& database, const std::string& table,
@@ -146,6 +148,12 @@ class SqlCatalog final : public RegionalCatalog {
     std::string stored;  // the row's doc as stored (in clear or sealed)
   };
   Result<TableRow> LoadTable(Transaction& txn, const std::string& database, const std::string& table);
+  // Inserts a new table row (version 0) in `txn` after checking the database exists, the name is free
+  // (AlreadyExistsException) and the database's table quota.
+  Status InsertTable(Transaction& txn, const std::string& db, const std::string& given_db,
+                     const std::string& name, const std::string& stored);
+  // Deletes in `txn` the table row with its partitions, versions, tags and catalog objects.
+  Status DeleteTableRows(Transaction& txn, const std::string& db, const std::string& tbl);
   // Validates a PartitionInput against the table and builds the stored Partition document.
   Result<object> BuildPartition(const object& table, const object& partition_input,
                                 std::int64_t creation_time, std::vector<std::string>* values_out);

@@ -24,6 +24,16 @@ Result<boost::json::object> ParseDoc(const std::string& text) {
   return std::move(v.as_object());
 }
 
+// The object at `key` inside `txn` (nullopt: absent).
+Result<std::optional<boost::json::object>> ReadObject(store::Transaction& txn, const ObjectKey& key) {
+  CENOTE_ASSIGN_OR_RETURN(auto row, txn.QueryOne("SELECT doc FROM glue_catalog_objects WHERE account = ? AND "
+                                                 "region = ? AND kind = ? AND scope = ? AND name = ?",
+                                                 {key.account, key.region, key.kind, key.scope, key.name}));
+  if (!row.has_value()) return std::optional<boost::json::object>();
+  CENOTE_ASSIGN_OR_RETURN(auto doc, ParseDoc(store::AsText((*row)[0])));
+  return std::optional<boost::json::object>(std::move(doc));
+}
+
 }  // namespace
 
 std::string ScopeOf(const std::vector<std::string>& names) {
@@ -39,27 +49,13 @@ Result<std::unique_ptr<CatalogObjects>> CatalogObjects::Open(store::MetadataStor
 
 Result<std::optional<boost::json::object>> CatalogObjects::Get(const ObjectKey& key) const {
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kRead));
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT doc FROM glue_catalog_objects WHERE account = ? AND "
-                                        "region = ? AND kind = ? AND scope = ? AND name = ?",
-                                        {key.account, key.region, key.kind, key.scope, key.name}));
-  if (!row.has_value()) return std::optional<boost::json::object>();
-  CENOTE_ASSIGN_OR_RETURN(auto doc, ParseDoc(store::AsText((*row)[0])));
-  return std::optional<boost::json::object>(std::move(doc));
+  return ReadObject(*txn, key);
 }
 
 Status CatalogObjects::Modify(const ObjectKey& key, const Change& change, std::int64_t limit,
                               const std::function<Error()>& over_limit) const {
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
-  CENOTE_ASSIGN_OR_RETURN(auto row,
-                          txn->QueryOne("SELECT doc FROM glue_catalog_objects WHERE account = ? AND "
-                                        "region = ? AND kind = ? AND scope = ? AND name = ?",
-                                        {key.account, key.region, key.kind, key.scope, key.name}));
-  std::optional<boost::json::object> current;
-  if (row.has_value()) {
-    CENOTE_ASSIGN_OR_RETURN(auto doc, ParseDoc(store::AsText((*row)[0])));
-    current = std::move(doc);
-  }
+  CENOTE_ASSIGN_OR_RETURN(auto current, ReadObject(*txn, key));
   const bool existed = current.has_value();
   CENOTE_ASSIGN_OR_RETURN(auto next, change(std::move(current)));
   if (!next.has_value()) {
@@ -81,6 +77,27 @@ Status CatalogObjects::Modify(const ObjectKey& key, const Change& change, std::i
                 "(?, ?, ?, ?, ?, ?) ON CONFLICT (account, region, kind, scope, name) DO UPDATE SET doc = "
                 "excluded.doc",
                 {key.account, key.region, key.kind, key.scope, key.name, boost::json::serialize(*next)}));
+  return txn->Commit();
+}
+
+Status CatalogObjects::Rename(const ObjectKey& from, const std::string& new_name, const Change& change,
+                              const std::function<Error()>& taken) const {
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto current, ReadObject(*txn, from));
+  CENOTE_ASSIGN_OR_RETURN(auto next, change(std::move(current)));
+  if (!next.has_value()) return InternalError("a rename's change returned no object");
+  ObjectKey to = from;
+  to.name = new_name;
+  CENOTE_ASSIGN_OR_RETURN(auto existing, ReadObject(*txn, to));
+  if (existing.has_value()) return taken();
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("DELETE FROM glue_catalog_objects WHERE account = ? AND region = ? AND kind = ? AND scope = "
+                "? AND name = ?",
+                {from.account, from.region, from.kind, from.scope, from.name}));
+  CENOTE_RETURN_IF_ERROR(
+      txn->Exec("INSERT INTO glue_catalog_objects (account, region, kind, scope, name, doc) VALUES "
+                "(?, ?, ?, ?, ?, ?)",
+                {from.account, from.region, from.kind, from.scope, new_name, boost::json::serialize(*next)}));
   return txn->Commit();
 }
 

@@ -53,6 +53,14 @@ class CatalogObjects {
   Status Modify(const ObjectKey& key, const Change& change, std::int64_t limit = 0,
                 const std::function<Error()>& over_limit = {}) const;
 
+  // Atomically moves the object at `from` to `new_name` (same account, region, kind and scope) as `change`
+  // rewrites it: `change` gets the current object (nullopt: absent) and returns the document to store under
+  // the new name, or an error that leaves everything unchanged (returning nullopt is the caller's error:
+  // InternalError). When `new_name` is taken, `taken()` is returned and nothing changes. One transaction: a
+  // crash leaves the object under exactly one of the names.
+  Status Rename(const ObjectKey& from, const std::string& new_name, const Change& change,
+                const std::function<Error()>& taken) const;
+
   // The objects of one kind and scope in name order, after `after` (exclusive), at most `limit` (+1 to
   // tell whether more follow: the caller trims). Pairs of name and document.
   Result<std::vector<std::pair<std::string, boost::json::object>>> List(const ObjectKey& scope_key,

@@ -130,25 +130,30 @@ Status SqlCatalog::CreateTable(const std::string& database, const object& table_
   CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
   CENOTE_ASSIGN_OR_RETURN(std::string stored, sealer.Seal(doc));
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
-  CENOTE_RETURN_IF_ERROR(RequireDatabase(*txn, db, database));
+  CENOTE_RETURN_IF_ERROR(InsertTable(*txn, db, database, name, stored));
+  return txn->Commit();
+}
+
+Status SqlCatalog::InsertTable(Transaction& txn, const std::string& db, const std::string& given_db,
+                               const std::string& name, const std::string& stored) {
+  CENOTE_RETURN_IF_ERROR(RequireDatabase(txn, db, given_db));
   CENOTE_ASSIGN_OR_RETURN(
       auto existing,
-      txn->QueryOne("SELECT 1 FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name = ?",
-                    {account_, region_, db, name}));
+      txn.QueryOne("SELECT 1 FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name = ?",
+                   {account_, region_, db, name}));
   if (existing.has_value()) return AlreadyExists("Table already exists.");
   CENOTE_ASSIGN_OR_RETURN(
-      auto count,
-      txn->QueryOne("SELECT COUNT(*) FROM glue_tables WHERE account = ? AND region = ? AND db = ?",
-                    {account_, region_, db}));
+      auto count, txn.QueryOne("SELECT COUNT(*) FROM glue_tables WHERE account = ? AND region = ? AND db = ?",
+                               {account_, region_, db}));
   if (count.has_value() && store::AsInt((*count)[0]) >= kMaxTablesPerDatabase) {
     return ResourceNumberLimitExceeded("The number of tables in database " + db +
                                        " has reached the quota of " + std::to_string(kMaxTablesPerDatabase) +
                                        ".");
   }
   CENOTE_RETURN_IF_ERROR(
-      txn->Exec("INSERT INTO glue_tables (account, region, db, name, version, doc) VALUES (?, ?, ?, ?, 0, ?)",
-                {account_, region_, db, name, stored}));
-  return txn->Commit();
+      txn.Exec("INSERT INTO glue_tables (account, region, db, name, version, doc) VALUES (?, ?, ?, ?, 0, ?)",
+               {account_, region_, db, name, stored}));
+  return Status::Ok();
 }
 
 Result<object> SqlCatalog::GetTable(const std::string& database, const std::string& name) {
@@ -237,19 +242,50 @@ Status SqlCatalog::UpdateTableIfVersion(const std::string& database, const objec
 }
 
 Status SqlCatalog::DeleteTable(const std::string& database, const std::string& name) {
-  const std::string db = AsciiLower(database);
-  const std::string tbl = AsciiLower(name);
   CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
   CENOTE_RETURN_IF_ERROR(LoadTable(*txn, database, name));
+  CENOTE_RETURN_IF_ERROR(DeleteTableRows(*txn, AsciiLower(database), AsciiLower(name)));
+  return txn->Commit();
+}
+
+Status SqlCatalog::DeleteTableRows(Transaction& txn, const std::string& db, const std::string& tbl) {
   for (const char* sql :
        {"DELETE FROM glue_partitions WHERE account = ? AND region = ? AND db = ? AND tbl = ?",
         "DELETE FROM glue_table_versions WHERE account = ? AND region = ? AND db = ? AND name = ?",
         "DELETE FROM glue_tables WHERE account = ? AND region = ? AND db = ? AND name = ?"}) {
-    CENOTE_RETURN_IF_ERROR(txn->Exec(sql, {account_, region_, db, tbl}));
+    CENOTE_RETURN_IF_ERROR(txn.Exec(sql, {account_, region_, db, tbl}));
   }
-  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM glue_tags WHERE account = ? AND region = ? AND scope = ?",
-                                   {account_, region_, "table/" + db + "/" + tbl}));
-  CENOTE_RETURN_IF_ERROR(CatalogObjects::DeleteScope(*txn, account_, region_, {db, tbl}));
+  CENOTE_RETURN_IF_ERROR(txn.Exec("DELETE FROM glue_tags WHERE account = ? AND region = ? AND scope = ?",
+                                  {account_, region_, "table/" + db + "/" + tbl}));
+  return CatalogObjects::DeleteScope(txn, account_, region_, {db, tbl});
+}
+
+Status SqlCatalog::RenameTable(const std::string& database, const std::string& name,
+                               const std::string& new_database, const std::string& new_name,
+                               const std::string& created_by) {
+  const std::string db = AsciiLower(database);
+  const std::string tbl = AsciiLower(name);
+  const std::string to_db = AsciiLower(new_database);
+  CENOTE_ASSIGN_OR_RETURN(Sealer sealer, WriteSealer());
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto old, LoadTable(*txn, database, name));
+  // The old Table document as the TableInput Athena hands CreateTable: the catalog's own members go.
+  object input = old.doc;
+  for (const char* member : {"DatabaseName", "CreateTime", "UpdateTime", "VersionId", "CatalogId",
+                             "IsRegisteredWithLakeFormation", "CreatedBy"}) {
+    input.erase(member);
+  }
+  input["Name"] = new_name;
+  CENOTE_RETURN_IF_ERROR(ValidateTableInput(input));
+  const std::int64_t now = UnixNowMs();
+  object doc = BuildTable(input, to_db, account_, now, now, 0);
+  if (!created_by.empty()) doc["CreatedBy"] = created_by;
+  const std::string to_name(doc.at("Name").get_string());
+  CENOTE_ASSIGN_OR_RETURN(std::string stored, sealer.Seal(doc));
+  // The target must not exist, the table itself included; a failure below rolls the deletion back.
+  if (to_db == db && to_name == tbl) return AlreadyExists("Table already exists.");
+  CENOTE_RETURN_IF_ERROR(DeleteTableRows(*txn, db, tbl));
+  CENOTE_RETURN_IF_ERROR(InsertTable(*txn, to_db, new_database, to_name, stored));
   return txn->Commit();
 }
 

@@ -181,8 +181,13 @@ NAMES = [
     "renamed\"; UpdateTable's `TableInput.Name` names the table to update, so another name is "
     "`EntityNotFoundException`; UpdateCrawler, UpdateJob and UpdateWorkflow name their resource by `Name`/"
     "`JobName` and have no new name; TriggerUpdate.Name is reserved by Glue and ignored; UpdateConnection and "
-    "UpdateUserDefinedFunction move the resource to a new name that must be free. Athena's `ALTER TABLE ... "
-    "RENAME TO` on a Hive table is unsupported DDL (`NOT_SUPPORTED`), as in Athena. Athena DDL that names "
+    "UpdateUserDefinedFunction move the resource to a new name that must be free (AWS's API reference says "
+    "only that ConnectionInput / FunctionInput redefine the resource, the name included; the move is one "
+    "transaction, so a crash leaves it under exactly one name). Athena's `ALTER TABLE ... "
+    "RENAME TO` moves an Iceberg table to its new name in one catalog transaction (the new name created at "
+    "version 0, the old one's versions, tags, column statistics and partition indexes deleted with it, as "
+    "Athena's CreateTable + DeleteTable leave them) and fails on a Hive table with Glue's refusal \"Table "
+    "cannot be renamed\", as in Athena. Athena DDL that names "
     "something Glue refuses fails with `FAILED: ValidationException: ` and Glue's message.",
 ]
 

@@ -226,15 +226,15 @@ Result<aws::OperationOutput> UpdateConnection(GlueEnv& env, const aws::RequestCo
                        }));
     return object();
   }
-  // ConnectionInput.Name renames the connection; the new name must be free.
-  CENOTE_RETURN_IF_ERROR(objects.Modify(KeyOf(*c, kConnection, {}, new_name),
-                                        [&](std::optional<object> current) -> Result<std::optional<object>> {
-                                          if (current) return AlreadyExists("Connection already exists.");
-                                          return std::optional<object>(doc);
-                                        }));
-  CENOTE_RETURN_IF_ERROR(objects.Modify(KeyOf(*c, kConnection, {}, name), [](std::optional<object>) {
-    return Result<std::optional<object>>(std::optional<object>());
-  }));
+  // ConnectionInput.Name renames the connection; the new name must be free. One transaction, so a crash
+  // leaves the connection under exactly one of its names.
+  CENOTE_RETURN_IF_ERROR(objects.Rename(
+      KeyOf(*c, kConnection, {}, name), new_name,
+      [&](std::optional<object> current) -> Result<std::optional<object>> {
+        if (!current) return ConnectionNotFound(name);
+        return std::optional<object>(doc);
+      },
+      [] { return AlreadyExists("Connection already exists."); }));
   return object();
 }
 

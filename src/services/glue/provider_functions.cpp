@@ -210,20 +210,17 @@ Result<aws::OperationOutput> UpdateUserDefinedFunction(GlueEnv& env, const aws::
         }));
     return object();
   }
-  // A new FunctionName renames the function (Hive's ALTER FUNCTION ... RENAME): the new name must be free.
-  CENOTE_ASSIGN_OR_RETURN(auto old, objects.Get(KeyOf(*c, kUdf, {db}, name)));
-  if (!old) return FunctionNotFound(db_name, name_given);
-  std::int64_t created = UnixNowMs();
-  if (const auto* t = old->if_contains("CreateTime"); t && t->is_int64()) created = t->as_int64();
-  const object doc = BuildFunction(*fn, db, c->catalog_id(), created);
-  CENOTE_RETURN_IF_ERROR(objects.Modify(KeyOf(*c, kUdf, {db}, new_name),
-                                        [&](std::optional<object> current) -> Result<std::optional<object>> {
-                                          if (current) return AlreadyExists("Function already exists.");
-                                          return std::optional<object>(doc);
-                                        }));
-  CENOTE_RETURN_IF_ERROR(objects.Modify(KeyOf(*c, kUdf, {db}, name), [](std::optional<object>) {
-    return Result<std::optional<object>>(std::optional<object>());
-  }));
+  // A new FunctionName renames the function (FunctionInput redefines it, its name included): the new name
+  // must be free. One transaction, so a crash leaves the function under exactly one of its names.
+  CENOTE_RETURN_IF_ERROR(objects.Rename(
+      KeyOf(*c, kUdf, {db}, name), new_name,
+      [&](std::optional<object> current) -> Result<std::optional<object>> {
+        if (!current) return FunctionNotFound(db_name, name_given);
+        std::int64_t created = UnixNowMs();
+        if (const auto* t = current->if_contains("CreateTime"); t && t->is_int64()) created = t->as_int64();
+        return std::optional<object>(BuildFunction(*fn, db, c->catalog_id(), created));
+      },
+      [] { return AlreadyExists("Function already exists."); }));
   return object();
 }
 

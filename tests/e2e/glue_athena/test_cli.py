@@ -247,11 +247,14 @@ class IcebergCliTests(LakeCliTests):
         self.query("VACUUM orders", database=self.ICE_DB)
         self.assertEqual(self.rows("SELECT id, status, amount FROM orders ORDER BY id"), want)
         # A statement Athena refuses on Iceberg answers its error through the CLI too.
-        qid = self.aws_json("athena", "start-query-execution", "--query-string",
-                            "ALTER TABLE orders REPLACE COLUMNS (id int)",
-                            "--query-execution-context", f"Database={self.ICE_DB}",
+        self.assertIn("NOT_SUPPORTED", self.failed_query("ALTER TABLE orders REPLACE COLUMNS (id int)"))
+
+    def failed_query(self, sql, database=None):
+        """Runs `sql`, which must fail; returns its StateChangeReason."""
+        qid = self.aws_json("athena", "start-query-execution", "--query-string", sql,
+                            "--query-execution-context", f"Database={database or self.ICE_DB}",
                             "--result-configuration",
-                            f"OutputLocation=s3://{self.ICE_BUCKET}/results/")["QueryExecutionId"]
+                            f"OutputLocation=s3://{self.RESULTS_BUCKET}/results/")["QueryExecutionId"]
         deadline = time.monotonic() + lake.POLL_TIMEOUT_S
         while True:
             qe = self.aws_json("athena", "get-query-execution", "--query-execution-id", qid)["QueryExecution"]
@@ -259,8 +262,54 @@ class IcebergCliTests(LakeCliTests):
                 break
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.2)
-        self.assertEqual(qe["Status"]["State"], "FAILED")
-        self.assertIn("NOT_SUPPORTED", qe["Status"]["StateChangeReason"])
+        self.assertEqual(qe["Status"]["State"], "FAILED", sql)
+        return qe["Status"]["StateChangeReason"]
+
+    def test_iceberg_rename_through_the_cli(self):
+        """ALTER TABLE RENAME TO across databases: `aws glue get-table` finds the table under the new name with
+        its metadata_location and location, the old name is gone, and the table is written and read again."""
+        db, target = f"cli_ren_{uuid.uuid4().hex[:8]}", f"cli_ren2_{uuid.uuid4().hex[:8]}"
+        self.aws("s3", "mb", f"s3://{self.ICE_BUCKET}-r")
+        for name in (db, target):
+            self.aws("glue", "create-database", "--database-input", json.dumps({"Name": name}))
+        results = f"OutputLocation=s3://{self.ICE_BUCKET}-r/results/"
+
+        def run(sql, database=db):
+            qid = self.aws_json("athena", "start-query-execution", "--query-string", sql,
+                                "--query-execution-context", f"Database={database}",
+                                "--result-configuration", results)["QueryExecutionId"]
+            deadline = time.monotonic() + lake.POLL_TIMEOUT_S
+            while True:
+                qe = self.aws_json("athena", "get-query-execution", "--query-execution-id", qid)["QueryExecution"]
+                if qe["Status"]["State"] in lake.TERMINAL:
+                    return qe
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.2)
+
+        def rows(sql, database):
+            qe = run(sql, database)
+            self.assertEqual(qe["Status"]["State"], "SUCCEEDED", qe["Status"])
+            res = self.aws_json("athena", "get-query-results", "--query-execution-id", qe["QueryExecutionId"])
+            return [[d.get("VarCharValue") for d in r["Data"]] for r in res["ResultSet"]["Rows"]][1:]
+
+        location = f"s3://{self.ICE_BUCKET}-r/events"
+        for sql in (f"CREATE TABLE events (id int, kind string) LOCATION '{location}' "
+                    "TBLPROPERTIES ('table_type'='ICEBERG')",
+                    "INSERT INTO events VALUES (1, 'click'), (2, 'view')",
+                    f"ALTER TABLE events RENAME TO {target}.events_v2"):
+            self.assertEqual(run(sql)["Status"]["State"], "SUCCEEDED", sql)
+        gone = self.aws("glue", "get-table", "--database-name", db, "--name", "events", check=False)
+        self.assertNotEqual(gone.returncode, 0)
+        self.assertIn("EntityNotFoundException", gone.stderr)
+        table = self.aws_json("glue", "get-table", "--database-name", target, "--name", "events_v2")["Table"]
+        self.assertEqual(table["StorageDescriptor"]["Location"], location)
+        self.assertTrue(table["Parameters"]["metadata_location"].startswith(location + "/metadata/00001-"),
+                        table["Parameters"])
+        self.assertEqual(run("DELETE FROM events_v2 WHERE id = 1", target)["Status"]["State"], "SUCCEEDED")
+        self.assertEqual(rows("SELECT id, kind FROM events_v2 ORDER BY id", target), [["2", "view"]])
+        self.assertIn("TABLE_NOT_FOUND", run("SELECT * FROM events")["Status"]["StateChangeReason"])
+        reason = run(f"ALTER TABLE {target}.events_v2 RENAME TO missing_db.x")["Status"]["StateChangeReason"]
+        self.assertEqual(reason, "SCHEMA_NOT_FOUND: line 1:1: Target schema 'missing_db' does not exist")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Athena Iceberg tables end to end with boto3: CREATE TABLE ... TBLPROPERTIES ('table_type'='ICEBERG') with hidden
 partitioning, INSERT INTO twice, SELECT, DELETE / UPDATE / MERGE INTO (merge-on-read position deletes), time travel to the first snapshot (FOR VERSION AS OF, FOR TIMESTAMP AS
-OF), the $snapshots / $history / $files metadata tables, CTAS with table_type ICEBERG, the Glue commit
+OF), the $snapshots / $history / $files metadata tables, CTAS with table_type ICEBERG, ALTER TABLE RENAME TO, the Glue commit
 (metadata_location / previous_metadata_location), and the table read back from S3 with an Avro reader written
 here from the Avro specification (metadata JSON -> manifest list -> manifests -> data files and record counts).
 
@@ -500,6 +500,135 @@ class SchemaEvolutionTests(unittest.TestCase):
             qe = a.execute(sql, expect="FAILED")
             self.assertIn(code, qe["Status"]["StateChangeReason"], sql)
 
+
+
+class RenameTests(unittest.TestCase):
+    """ALTER TABLE RENAME TO: an Iceberg table's Glue entry moves to the new name and database (its location and
+    files stay); reads, writes, time travel and $snapshots work under the new name and the old one is gone; a view
+    over the old name fails as the table it names is missing; Hive tables answer Glue's refusal as Athena
+    reports it; the caller needs glue:GetTable, glue:CreateTable and glue:DeleteTable."""
+
+    def test_rename_across_databases(self):
+        a = athena()
+        other = DB + "_renamed"
+        GLUE.create_database(DatabaseInput={"Name": other})
+        location = f"s3://{BUCKET}/warehouse/before"
+        a.execute(f"CREATE TABLE before (id int, tag string) PARTITIONED BY (tag) LOCATION '{location}' "
+                  "TBLPROPERTIES ('table_type'='ICEBERG')")
+        a.execute("INSERT INTO before VALUES (1, 'a'), (2, 'b')")
+        first = a.scalar('SELECT snapshot_id FROM "before$snapshots"')
+        a.execute("CREATE VIEW before_v AS SELECT id FROM before")
+        old = GLUE.get_table(DatabaseName=DB, Name="before")["Table"]
+
+        qe = a.execute(f"ALTER TABLE {DB}.before RENAME TO {other}.after")
+        self.assertEqual(qe["StatementType"], "DDL")
+        with self.assertRaises(GLUE.exceptions.EntityNotFoundException):
+            GLUE.get_table(DatabaseName=DB, Name="before")
+        new = GLUE.get_table(DatabaseName=other, Name="after")["Table"]
+        self.assertEqual((new["Name"], new["DatabaseName"], new["VersionId"]), ("after", other, "0"))
+        for member in ("Parameters", "StorageDescriptor", "PartitionKeys", "TableType", "Owner"):
+            self.assertEqual(new[member], old[member], member)
+        self.assertEqual(new["StorageDescriptor"]["Location"], location)
+        versions = GLUE.get_table_versions(DatabaseName=other, TableName="after")["TableVersions"]
+        self.assertEqual([v["VersionId"] for v in versions], ["0"])
+
+        self.assertEqual(a.select("SELECT id, tag FROM after ORDER BY id", database=other), [["1", "a"], ["2", "b"]])
+        a.execute("INSERT INTO after VALUES (3, 'c')", database=other)
+        a.execute("UPDATE after SET tag = 'bb' WHERE id = 2", database=other)
+        a.execute(f"DELETE FROM {other}.after WHERE id = 1")
+        a.execute(f"MERGE INTO {other}.after t USING (VALUES (3, 'cc'), (4, 'd')) AS s(id, tag) ON t.id = s.id "
+                  "WHEN MATCHED THEN UPDATE SET tag = s.tag WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.tag)")
+        self.assertEqual(a.select("SELECT id, tag FROM after ORDER BY id", database=other),
+                         [["2", "bb"], ["3", "cc"], ["4", "d"]])
+        self.assertEqual(a.select(f"SELECT id FROM after FOR VERSION AS OF {first} ORDER BY id", database=other),
+                         [["1"], ["2"]])
+        self.assertEqual(a.scalar('SELECT count(*) FROM "after$snapshots"', database=other), "5")
+        # Commits after the rename go on in the same metadata chain, under the same location.
+        md = json.loads(s3_get(GLUE.get_table(DatabaseName=other, Name="after")["Table"]["Parameters"]
+                               ["metadata_location"]))
+        self.assertEqual(md["location"], location)
+        self.assertEqual(len(md["metadata-log"]), 5)
+
+        qe = a.execute("SELECT * FROM before", expect="FAILED")
+        self.assertIn(f"TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.{DB}.before' does not exist",
+                      qe["Status"]["StateChangeReason"])
+        # A view keeps the name it was written with: it fails until a table of that name exists again.
+        qe = a.execute("SELECT * FROM before_v", expect="FAILED")
+        self.assertIn(f"awsdatacatalog.{DB}.before", qe["Status"]["StateChangeReason"])
+        a.execute(f"ALTER TABLE {other}.after RENAME TO {DB}.before")
+        self.assertEqual(a.select("SELECT id FROM before_v ORDER BY id"), [["2"], ["3"], ["4"]])
+
+    def test_errors(self):
+        a = athena()
+        for name in ("err_a", "err_b"):
+            a.execute(f"CREATE TABLE {name} (id int) LOCATION 's3://{BUCKET}/warehouse/{name}' "
+                      "TBLPROPERTIES ('table_type'='ICEBERG')")
+        cases = [
+            ("ALTER TABLE err_a RENAME TO err_b",
+             f"TABLE_ALREADY_EXISTS: line 1:1: Target table 'awsdatacatalog.{DB}.err_b' already exists"),
+            ("ALTER TABLE err_nope RENAME TO err_c",
+             f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{DB}.err_nope' does not exist"),
+            ("ALTER TABLE err_a RENAME TO no_such_db.err_c",
+             "SCHEMA_NOT_FOUND: line 1:1: Target schema 'no_such_db' does not exist"),
+        ]
+        for sql, reason in cases:
+            qe = a.execute(sql, expect="FAILED")
+            self.assertEqual(qe["Status"]["StateChangeReason"], reason, sql)
+        self.assertEqual(sorted(t["Name"] for t in GLUE.get_tables(DatabaseName=DB, Expression="err_*")["TableList"]),
+                         ["err_a", "err_b"])
+        # Hive tables go through Athena's Hive DDL, which Glue refuses.
+        a.execute(f"CREATE EXTERNAL TABLE hive_r (id int) STORED AS PARQUET LOCATION 's3://{BUCKET}/hive_r/'")
+        qe = a.execute("ALTER TABLE hive_r RENAME TO hive_r2", expect="FAILED")
+        self.assertRegex(qe["Status"]["StateChangeReason"],
+                         r"^FAILED: Execution Error, return code 1 from org\.apache\.hadoop\.hive\.ql\.exec\.DDLTask\. "
+                         r"Table cannot be renamed \(Service: AmazonDataCatalog; Status Code: 400; Error Code: "
+                         r"InvalidInputException; Request ID: [0-9a-f-]{36}; Proxy: null\)$")
+        GLUE.get_table(DatabaseName=DB, Name="hive_r")
+
+    def test_glue_permissions(self):
+        import uuid
+
+        import boto3
+        import harness
+        from botocore.config import Config
+
+        iam = harness.boto3_client(SERVER, "iam")
+        a = athena()
+        a.execute(f"CREATE TABLE perm_t (id int) LOCATION 's3://{BUCKET}/warehouse/perm_t' "
+                  "TBLPROPERTIES ('table_type'='ICEBERG')")
+        user = "rename-" + uuid.uuid4().hex[:8]
+        iam.create_user(UserName=user)
+        base = ["athena:*", "s3:*", "glue:GetTable", "glue:GetDatabase", "glue:CreateTable"]
+        region, account = SERVER.region, GLUE.get_table(DatabaseName=DB, Name="perm_t")["Table"]["CatalogId"]
+
+        def allow(actions, deny_table=None):
+            statements = [{"Effect": "Allow", "Action": actions, "Resource": "*"}]
+            if deny_table:
+                statements.append({"Effect": "Deny", "Action": "glue:DeleteTable",
+                                   "Resource": f"arn:aws:glue:{region}:{account}:table/{DB}/{deny_table}"})
+            iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": statements}))
+
+        allow(base)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        client = boto3.session.Session().client(
+            "athena", endpoint_url=SERVER.endpoint, region_name=region, aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"], config=Config(retries={"max_attempts": 1}))
+        as_user = lake.Athena(client, f"s3://{BUCKET}/athena-results/", DB)
+        qe = as_user.execute("ALTER TABLE perm_t RENAME TO perm_u", expect="FAILED")
+        reason = qe["Status"]["StateChangeReason"]
+        self.assertTrue(reason.startswith("Insufficient permissions to execute the query. "), reason)
+        self.assertIn("glue:DeleteTable", reason)
+        GLUE.get_table(DatabaseName=DB, Name="perm_t")
+        with self.assertRaises(GLUE.exceptions.EntityNotFoundException):
+            GLUE.get_table(DatabaseName=DB, Name="perm_u")
+        allow(base + ["glue:DeleteTable"], deny_table="perm_t")
+        qe = as_user.execute("ALTER TABLE perm_t RENAME TO perm_u", expect="FAILED")
+        self.assertIn("glue:DeleteTable", qe["Status"]["StateChangeReason"])
+        allow(base + ["glue:DeleteTable"])
+        as_user.execute("ALTER TABLE perm_t RENAME TO perm_u")
+        t = GLUE.get_table(DatabaseName=DB, Name="perm_u")["Table"]
+        self.assertEqual(t["CreatedBy"], f"arn:aws:iam::{account}:user/{user}")
 
 if __name__ == "__main__":
     unittest.main()

@@ -8,7 +8,8 @@ same data directory and checks:
     data / delete files all exist);
   - its rows are exactly the rows before the statement, or exactly the rows after it (no partial statement);
   - if the statement's execution was reported SUCCEEDED before the kill, the rows are the new ones.
-After the last round, a statement on the recovered table still commits.
+After the last round, a statement on the recovered table still commits. The same for ALTER TABLE RENAME TO: the
+table is found under exactly one of its names after the kill, never both or neither.
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/glue_athena/test_iceberg_crash.py [-v]
      CENOTE_CRASH_ROUNDS=4 (default) bounds the run; CENOTE_CRASH_SEED to replay.
@@ -70,6 +71,21 @@ class IcebergCrash(unittest.TestCase):
         for (path,) in self.athena.select('SELECT file_path FROM "t$files"'):
             self.assertEqual(get(path)[:4], b"PAR1", path)
 
+    def start_then_kill(self, sql, delay):
+        """Starts `sql`, watches its state for `delay` seconds, kills the server with -9 and restarts it; returns
+        the last state seen (None if none was)."""
+        qid = self.athena.start(sql)  # a new client after each restart
+        deadline = time.monotonic() + delay
+        state = None
+        while time.monotonic() < deadline:
+            state = self.athena.client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"]
+            if state in ("SUCCEEDED", "FAILED"):
+                break
+            time.sleep(0.01)
+        self.server.restart(crash=True)
+        self.clients()
+        return state
+
     def test_kill9_during_commits(self):
         rnd = random.Random(SEED)
         a = self.athena
@@ -96,17 +112,8 @@ class IcebergCrash(unittest.TestCase):
             else:
                 sql = "UPDATE t SET v = v * 2 WHERE v % 2 = 1"
                 expected = sorted((i, str(int(v) * 2) if int(v) % 2 == 1 else v, g) for i, v, g in current)
-            qid = self.athena.start(sql)  # a new client after each restart
             delay = rnd.uniform(0, 1.5)
-            deadline = time.monotonic() + delay
-            state = None
-            while time.monotonic() < deadline:
-                state = self.athena.client.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"]
-                if state in ("SUCCEEDED", "FAILED"):
-                    break
-                time.sleep(0.02)
-            self.server.restart(crash=True)
-            self.clients()
+            state = self.start_then_kill(sql, delay)
             after = self.rows()
             self.check_files()
             msg = f"round {round_no} ({kind}, kill after {delay:.2f}s, seen {state}, seed {SEED})"
@@ -119,6 +126,29 @@ class IcebergCrash(unittest.TestCase):
         self.athena.execute("DELETE FROM t WHERE tag = '0'")
         self.assertEqual(self.rows(), sorted(r for r in current if r[2] != "0"))
 
+
+    def test_kill9_during_renames(self):
+        """ALTER TABLE RENAME TO killed at a random moment: the table is found under exactly one of its names
+        (the new one if SUCCEEDED was seen), with all its rows."""
+        rnd = random.Random(SEED)
+        a = self.athena
+        a.execute(f"CREATE TABLE r0 (id bigint) LOCATION 's3://{self.bucket}/warehouse/r' "
+                  "TBLPROPERTIES ('table_type'='ICEBERG')")
+        a.execute("INSERT INTO r0 SELECT x FROM UNNEST(sequence(1, 100)) AS u(x)")
+        current = "r0"
+        for round_no in range(ROUNDS * 2):
+            target = f"r{round_no + 1}"
+            delay = rnd.uniform(0, 0.3)
+            state = self.start_then_kill(f"ALTER TABLE {current} RENAME TO {target}", delay)
+            names = [t["Name"] for t in self.glue.get_tables(DatabaseName=self.db)["TableList"]]
+            msg = f"round {round_no} (kill after {delay:.2f}s, seen {state}, seed {SEED}): {names}"
+            self.assertIn(names, ([current], [target]), msg)
+            if state == "SUCCEEDED":
+                self.assertEqual(names, [target], msg)
+            current = names[0]
+            self.assertEqual(self.athena.scalar(f"SELECT count(*) FROM {current}"), "100", msg)
+        self.athena.execute(f"INSERT INTO {current} VALUES (101)")
+        self.assertEqual(self.athena.scalar(f"SELECT count(*) FROM {current}"), "101")
 
 if __name__ == "__main__":
     unittest.main()

@@ -6,9 +6,9 @@ triggers and workflows are 1-255 characters of the single-line pattern
 values at most 1024, registry and schema names [a-zA-Z0-9-_$#.]+. Glue answers a violation with
 ValidationException in the parse stage's words; databases, tables, columns and functions are folded to lower
 case as Glue stores them. Renames: UpdateDatabase with another name is InvalidInputException "Database cannot
-be renamed"; UpdateTable's TableInput.Name names the table to update (Glue has no rename); Athena refuses
-ALTER TABLE RENAME TO on Hive tables (unsupported DDL) and answers Glue's validation error for a DDL name
-Glue refuses.
+be renamed"; UpdateTable's TableInput.Name names the table to update (Glue has no rename); Athena's ALTER
+TABLE RENAME TO on a Hive table fails with Glue's refusal as Athena reports it ("Table cannot be renamed"), and
+Athena answers Glue's validation error for a DDL name Glue refuses.
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/glue_athena/test_names.py [-v]
      (CENOTE_AWS_CLI=/usr/bin/aws for the CLI tests)
@@ -175,11 +175,39 @@ class Renames(unittest.TestCase):
         self.assertEqual(cm.exception.response["Error"]["Message"],
                          "Update table failed due to concurrent modifications.")
 
+    def test_update_connection_and_function_with_another_name_move_them(self):
+        kafka = {"ConnectionType": "KAFKA", "ConnectionProperties": {"KAFKA_BOOTSTRAP_SERVERS": "b:9092"}}
+        GLUE.create_connection(ConnectionInput={"Name": "conn_a", **kafka})
+        GLUE.create_connection(ConnectionInput={"Name": "conn_b", **kafka})
+        GLUE.update_connection(Name="conn_a", ConnectionInput={"Name": "conn_c", **kafka})
+        with self.assertRaises(GLUE.exceptions.EntityNotFoundException):
+            GLUE.get_connection(Name="conn_a")
+        self.assertEqual(GLUE.get_connection(Name="conn_c")["Connection"]["Name"], "conn_c")
+        with self.assertRaises(GLUE.exceptions.AlreadyExistsException):
+            GLUE.update_connection(Name="conn_c", ConnectionInput={"Name": "conn_b", **kafka})
+        self.assertEqual(sorted(c["Name"] for c in GLUE.get_connections()["ConnectionList"]
+                                if c["Name"].startswith("conn_")), ["conn_b", "conn_c"])
+
+        for name in ("fn_a", "fn_b"):
+            GLUE.create_user_defined_function(DatabaseName=DB, FunctionInput={"FunctionName": name, "ClassName": name})
+        GLUE.update_user_defined_function(DatabaseName=DB, FunctionName="fn_a",
+                                          FunctionInput={"FunctionName": "fn_c", "ClassName": "c"})
+        with self.assertRaises(GLUE.exceptions.EntityNotFoundException):
+            GLUE.get_user_defined_function(DatabaseName=DB, FunctionName="fn_a")
+        with self.assertRaises(GLUE.exceptions.AlreadyExistsException):
+            GLUE.update_user_defined_function(DatabaseName=DB, FunctionName="fn_c",
+                                              FunctionInput={"FunctionName": "fn_b", "ClassName": "x"})
+        self.assertEqual(GLUE.get_user_defined_function(DatabaseName=DB, FunctionName="fn_b")[
+            "UserDefinedFunction"]["ClassName"], "fn_b")
+        self.assertEqual(GLUE.get_user_defined_function(DatabaseName=DB, FunctionName="fn_c")[
+            "UserDefinedFunction"]["ClassName"], "c")
+
     def test_athena_alter_table_rename_is_unsupported_for_hive_tables(self):
         a = LAKE.athena()
         a.execute(f"CREATE EXTERNAL TABLE hive_t (id int) LOCATION 's3://{BUCKET}/hive_t/'")
         qe = a.execute("ALTER TABLE hive_t RENAME TO hive_u", expect="FAILED")
-        self.assertIn("NOT_SUPPORTED", qe["Status"]["StateChangeReason"])
+        self.assertIn("DDLTask. Table cannot be renamed (Service: AmazonDataCatalog; Status Code: 400; Error Code: "
+                      "InvalidInputException;", qe["Status"]["StateChangeReason"])
         self.assertEqual(GLUE.get_table(DatabaseName=DB, Name="hive_t")["Table"]["Name"], "hive_t")
 
 

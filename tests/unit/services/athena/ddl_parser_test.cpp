@@ -237,7 +237,16 @@ TEST(DdlParserTest, MsckAndAlterPartitions) {
   EXPECT_EQ(drop.kind, StatementKind::kAlterDropPartitions);
   EXPECT_TRUE(drop.if_exists);
   EXPECT_EQ(drop.partitions.size(), 2u);
-  EXPECT_EQ(Parse("ALTER TABLE t RENAME TO u").kind, StatementKind::kUnsupported);
+  Statement rename = Parse("ALTER TABLE db.t RENAME TO `Db2`.U");
+  EXPECT_EQ(rename.kind, StatementKind::kAlterRenameTable);
+  EXPECT_EQ(rename.substatement_type, "ALTER_TABLE_RENAME");
+  EXPECT_EQ((std::vector<std::string>{rename.database, rename.name, rename.new_database, rename.new_name}),
+            (std::vector<std::string>{"db", "t", "db2", "u"}));
+  Statement unqualified = Parse("alter table t rename to u;");
+  EXPECT_EQ((std::vector<std::string>{unqualified.database, unqualified.new_database, unqualified.new_name}),
+            (std::vector<std::string>{"", "", "u"}));
+  EXPECT_FALSE(ParseStatement("ALTER TABLE t RENAME u").ok());
+  EXPECT_FALSE(ParseStatement("ALTER TABLE t RENAME TO u v").ok());
 }
 
 TEST(DdlParserTest, CreateViewKeepsQueryText) {

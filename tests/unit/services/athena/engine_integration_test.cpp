@@ -342,6 +342,78 @@ TEST_F(AthenaEngineTest, IcebergRenameReadsByFieldId) {
   EXPECT_NE(replace.first.find("NOT_SUPPORTED"), std::string::npos) << replace.first;
 }
 
+// ALTER TABLE RENAME TO moves an Iceberg table's Glue entry (the location and its files stay): reads,
+// writes, time travel and $snapshots work under the new name, the old one is gone; Hive tables answer the
+// Glue refusal Athena reports; missing and existing names answer Trino's errors.
+TEST_F(AthenaEngineTest, IcebergRenameTable) {
+  ASSERT_EQ(Run("CREATE DATABASE lake").first, "SUCCEEDED");
+  ASSERT_EQ(Run("CREATE DATABASE lake2").first, "SUCCEEDED");
+  ASSERT_EQ(Run("CREATE TABLE n (id bigint, name string) LOCATION 's3://data/ice/n' "
+                "TBLPROPERTIES ('table_type'='ICEBERG')")
+                .first,
+            "SUCCEEDED");
+  ASSERT_EQ(Run("INSERT INTO n VALUES (1, 'a'), (2, 'b')").first, "SUCCEEDED");
+  auto first = Run("SELECT snapshot_id FROM \"n$snapshots\"");
+  ASSERT_EQ(first.second.size(), 2u);
+  const std::string v1 = first.second[1][0];
+  ASSERT_EQ(Run("CREATE VIEW nv AS SELECT id FROM n").first, "SUCCEEDED");
+  auto before = catalog_->ForRegion("123456789012", "us-east-1")->GetTable("lake", "n");
+  ASSERT_TRUE(before.ok());
+
+  ASSERT_EQ(Run("ALTER TABLE n RENAME TO lake2.m").first, "SUCCEEDED");
+  auto after = catalog_->ForRegion("123456789012", "us-east-1")->GetTable("lake2", "m");
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  EXPECT_EQ(after->at("Parameters"), before->at("Parameters"));                // metadata_location unchanged
+  EXPECT_EQ(after->at("StorageDescriptor"), before->at("StorageDescriptor"));  // so is the location
+
+  auto old_name = Run("SELECT * FROM n");
+  EXPECT_NE(old_name.first.find("TABLE_NOT_FOUND"), std::string::npos) << old_name.first;
+  auto view = Run("SELECT * FROM nv");
+  EXPECT_NE(view.first.find("awsdatacatalog.lake.n"), std::string::npos) << view.first;
+  EXPECT_EQ(Run("SELECT id, name FROM lake2.m ORDER BY id").second,
+            (Table{{"id", "name"}, {"1", "a"}, {"2", "b"}}));
+  ASSERT_EQ(Run("INSERT INTO m VALUES (3, 'c')", "lake2").first, "SUCCEEDED");
+  ASSERT_EQ(Run("UPDATE m SET name = 'B' WHERE id = 2", "lake2").first, "SUCCEEDED");
+  ASSERT_EQ(Run("DELETE FROM lake2.m WHERE id = 1").first, "SUCCEEDED");
+  ASSERT_EQ(
+      Run("MERGE INTO lake2.m AS x USING (VALUES (3, 'cc'), (4, 'd')) AS s(id, name) ON x.id = s.id "
+          "WHEN MATCHED THEN UPDATE SET name = s.name WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.name)")
+          .first,
+      "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, name FROM lake2.m ORDER BY id").second,
+            (Table{{"id", "name"}, {"2", "B"}, {"3", "cc"}, {"4", "d"}}));
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM lake2.m FOR VERSION AS OF " + v1).second, (Table{{"n"}, {"2"}}));
+  EXPECT_EQ(Run("SELECT operation FROM lake2.\"m$snapshots\" ORDER BY committed_at").second,
+            (Table{{"operation"}, {"append"}, {"append"}, {"overwrite"}, {"delete"}, {"overwrite"}}));
+  // Back to the first database and name: a table of the old name reads the same files.
+  ASSERT_EQ(Run("ALTER TABLE lake2.m RENAME TO lake.n").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT count(*) AS c FROM n").second, (Table{{"c"}, {"3"}}));
+  EXPECT_EQ(Run("SELECT count(*) AS c FROM nv").second, (Table{{"c"}, {"3"}}));
+
+  ASSERT_EQ(
+      Run("CREATE TABLE o (id bigint) LOCATION 's3://data/ice/o' TBLPROPERTIES ('table_type'='ICEBERG')")
+          .first,
+      "SUCCEEDED");
+  EXPECT_EQ(Run("ALTER TABLE n RENAME TO o").first,
+            "FAILED: TABLE_ALREADY_EXISTS: line 1:1: Target table 'awsdatacatalog.lake.o' already exists");
+  EXPECT_EQ(Run("ALTER TABLE nope RENAME TO p").first,
+            "FAILED: TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.lake.nope' does not exist");
+  EXPECT_EQ(Run("ALTER TABLE n RENAME TO nodb.p").first,
+            "FAILED: SCHEMA_NOT_FOUND: line 1:1: Target schema 'nodb' does not exist");
+  ASSERT_EQ(Run("CREATE EXTERNAL TABLE h (a int) STORED AS PARQUET LOCATION 's3://data/h/'").first,
+            "SUCCEEDED");
+  auto hive = Run("ALTER TABLE h RENAME TO h2");
+  EXPECT_EQ(
+      hive.first.rfind("FAILED: FAILED: Execution Error, return code 1 from "
+                       "org.apache.hadoop.hive.ql.exec.DDLTask. Table cannot be renamed (Service: "
+                       "AmazonDataCatalog; Status Code: 400; Error Code: InvalidInputException; Request ID: ",
+                       0),
+      0u)
+      << hive.first;
+  EXPECT_EQ(Run("SELECT count(*) AS c FROM h").first, "SUCCEEDED");
+  EXPECT_NE(Run("SELECT * FROM h2").first.find("TABLE_NOT_FOUND"), std::string::npos);
+}
+
 // Hidden partitioning bucket(N, col) and truncate(W, col): rows land in the partition of the spec's hash
 // (Appendix B), and a filter col = literal reads only the files of its bucket.
 TEST_F(AthenaEngineTest, IcebergBucketPartitioningAndPruning) {

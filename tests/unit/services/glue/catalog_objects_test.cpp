@@ -354,6 +354,21 @@ TEST_F(CatalogObjectsTest, UserDefinedFunctions) {
   EXPECT_EQ(Err("GetUserDefinedFunction", R"({"DatabaseName": "lake", "FunctionName": "upper2"})").code,
             "EntityNotFoundException");
   Ok("GetUserDefinedFunction", R"({"DatabaseName": "lake", "FunctionName": "upper9"})");
+  // Onto a taken name: refused, both functions unchanged.
+  EXPECT_EQ(Err("UpdateUserDefinedFunction", R"({"DatabaseName": "lake", "FunctionName": "upper9",
+      "FunctionInput": {"FunctionName": "lower2", "ClassName": "com.example.Other"}})")
+                .code,
+            "AlreadyExistsException");
+  EXPECT_EQ(Ok("GetUserDefinedFunction",
+               R"({"DatabaseName": "lake", "FunctionName": "lower2"})")["UserDefinedFunction"]
+                .at("ClassName")
+                .as_string(),
+            "com.example.Lower");
+  Ok("GetUserDefinedFunction", R"({"DatabaseName": "lake", "FunctionName": "upper9"})");
+  EXPECT_EQ(Err("UpdateUserDefinedFunction", R"({"DatabaseName": "lake", "FunctionName": "gone",
+      "FunctionInput": {"FunctionName": "gone2", "ClassName": "X"}})")
+                .code,
+            "EntityNotFoundException");
   EXPECT_EQ(Err("UpdateUserDefinedFunction", R"({"DatabaseName": "lake", "FunctionName": "gone",
       "FunctionInput": {"FunctionName": "gone", "ClassName": "X"}})")
                 .code,
@@ -433,6 +448,16 @@ TEST_F(CatalogObjectsTest, Connections) {
   Ok("UpdateConnection", R"({"Name": "kafka", "ConnectionInput": {"Name": "kafka2", "ConnectionType": "KAFKA",
       "ConnectionProperties": {"KAFKA_BOOTSTRAP_SERVERS": "b:9092"}}})");
   EXPECT_EQ(Err("GetConnection", R"({"Name": "kafka"})").code, "EntityNotFoundException");
+  EXPECT_EQ(Err("UpdateConnection", R"({"Name": "kafka2", "ConnectionInput": {"Name": "pg",
+      "ConnectionType": "KAFKA", "ConnectionProperties": {"KAFKA_BOOTSTRAP_SERVERS": "c:9092"}}})")
+                .code,
+            "AlreadyExistsException");
+  EXPECT_EQ(Ok("GetConnection", R"({"Name": "pg"})")["Connection"].at("ConnectionType").as_string(), "JDBC");
+  EXPECT_EQ(Ok("GetConnection", R"({"Name": "kafka2"})")["Connection"]
+                .at("ConnectionProperties")
+                .at("KAFKA_BOOTSTRAP_SERVERS")
+                .as_string(),
+            "b:9092");
   auto batch = Ok("BatchDeleteConnection", R"({"ConnectionNameList": ["kafka2", "missing"]})");
   EXPECT_EQ(batch["Succeeded"], (json::array{"kafka2"}));
   EXPECT_EQ(batch["Errors"].at("missing").at("ErrorCode").as_string(), "EntityNotFoundException");

@@ -574,6 +574,85 @@ TEST_F(CatalogTest, DeletesCascade) {
   EXPECT_TRUE(parts->items.empty());
 }
 
+// ALTER TABLE RENAME TO of an Iceberg table: the definition moves in one transaction; the new name is a
+// creation (version 0) and what belonged to the old name goes with it, as DeleteTable takes it.
+TEST_F(CatalogTest, RenameTableMovesTheDefinition) {
+  MakeDb("lake");
+  MakeDb("other");
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable()).ok());
+  ASSERT_TRUE(catalog_->CreatePartition("lake", "sales", Part("2024", "eu")).ok());
+  object updated = SalesTable();
+  updated["Parameters"].as_object()["metadata_location"] = "s3://lake/sales/metadata/00001.metadata.json";
+  ASSERT_TRUE(catalog_->UpdateTable("lake", updated, false).ok());
+  const std::string old_arn = "arn:aws:glue:us-east-1:123456789012:table/lake/sales";
+  ASSERT_TRUE(catalog_->TagResource(old_arn, object{{"a", "b"}}).ok());
+  const ObjectKey stat{"123456789012", "us-east-1", "colstat", ScopeOf({"lake", "sales"}), "id"};
+  ASSERT_TRUE(
+      all_->objects().Modify(stat, [](auto) -> Result<std::optional<object>> { return object{}; }).ok());
+  auto before = catalog_->GetTable("lake", "sales");
+  ASSERT_TRUE(before.ok());
+
+  ASSERT_TRUE(
+      catalog_->RenameTable("LAKE", "Sales", "other", "Sales2", "arn:aws:iam::123456789012:user/u").ok());
+  auto gone = catalog_->GetTable("lake", "sales");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, "EntityNotFoundException");
+  auto t = catalog_->GetTable("other", "sales2");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->at("Name").as_string(), "sales2");
+  EXPECT_EQ(t->at("DatabaseName").as_string(), "other");
+  EXPECT_EQ(t->at("VersionId").as_string(), "0");
+  EXPECT_EQ(t->at("CreatedBy").as_string(), "arn:aws:iam::123456789012:user/u");
+  for (const char* member :
+       {"Description", "TableType", "Parameters", "StorageDescriptor", "PartitionKeys", "Retention"}) {
+    EXPECT_EQ(t->at(member), before->at(member)) << member;
+  }
+  auto versions = catalog_->GetTableVersions("other", "sales2", "", 0);
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->items.size(), 1u);
+  // Partitions, tags and column statistics of the old name are gone, under either name.
+  auto parts = catalog_->GetPartitions("other", "sales2", "", "", 0);
+  ASSERT_TRUE(parts.ok());
+  EXPECT_TRUE(parts->items.empty());
+  auto tags = catalog_->GetTags("arn:aws:glue:us-east-1:123456789012:table/other/sales2");
+  ASSERT_TRUE(tags.ok());
+  EXPECT_TRUE(tags->empty());
+  auto stats = all_->objects().Get(stat);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_FALSE(stats->has_value());
+  // A table of the old name can be created again; it starts from nothing.
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable()).ok());
+  parts = catalog_->GetPartitions("lake", "sales", "", "", 0);
+  ASSERT_TRUE(parts.ok());
+  EXPECT_TRUE(parts->items.empty());
+}
+
+TEST_F(CatalogTest, RenameTableErrorsChangeNothing) {
+  MakeDb("lake");
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable("a")).ok());
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable("b")).ok());
+  auto exists = catalog_->RenameTable("lake", "a", "lake", "b", "");
+  ASSERT_FALSE(exists.ok());
+  EXPECT_EQ(exists.error().code, "AlreadyExistsException");
+  auto itself = catalog_->RenameTable("lake", "a", "lake", "A", "");
+  ASSERT_FALSE(itself.ok());
+  EXPECT_EQ(itself.error().code, "AlreadyExistsException");
+  auto missing = catalog_->RenameTable("lake", "nope", "lake", "c", "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "EntityNotFoundException");
+  auto no_target_db = catalog_->RenameTable("lake", "a", "nodb", "c", "");
+  ASSERT_FALSE(no_target_db.ok());
+  EXPECT_EQ(no_target_db.error().code, "EntityNotFoundException");
+  auto bad_name = catalog_->RenameTable("lake", "a", "lake", std::string(256, 'x'), "");
+  ASSERT_FALSE(bad_name.ok());
+  auto tables = catalog_->GetTables("lake", "", "", 0);
+  ASSERT_TRUE(tables.ok());
+  EXPECT_EQ(Names(*tables), (std::vector<std::string>{"a", "b"}));
+  auto a = catalog_->GetTable("lake", "a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->at("VersionId").as_string(), "0");
+}
+
 TEST_F(CatalogTest, Tags) {
   MakeDb("lake");
   const std::string arn = "arn:aws:glue:us-east-1:123456789012:database/lake";
@@ -950,6 +1029,21 @@ TEST_F(EncryptedCatalogTest, ObjectsAreSealedAndReadBackThroughKms) {
   EXPECT_EQ(bob->GetTableVersions("lake", "sales", "", 0)->items.size(), 2u);
   EXPECT_EQ(bob->GetPartitions("lake", "sales", "year = 2024", "", 0)->items.size(), 1u);
   EXPECT_EQ(bob->GetDatabase("lake")->at("Name"), "lake");
+}
+
+// A renamed table stays sealed under its new name and reads back through KMS.
+TEST_F(EncryptedCatalogTest, RenamedTableStaysSealed) {
+  Encrypt();
+  MakeDb("lake");
+  ASSERT_TRUE(catalog_->CreateTable("lake", SalesTable()).ok());
+  ASSERT_TRUE(catalog_->RenameTable("lake", "sales", "lake", "sales_v2", "").ok());
+  const std::string raw = RawStore();
+  EXPECT_EQ(raw.find("s3://lake"), std::string::npos) << raw;
+  EXPECT_EQ(raw.find("daily sales"), std::string::npos);
+  auto t = As("bob")->GetTable("lake", "sales_v2");
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->at("Description"), "daily sales");
+  EXPECT_EQ(t->at("Name"), "sales_v2");
 }
 
 TEST_F(EncryptedCatalogTest, CallersWithoutKeyAccessGetGlueEncryptionException) {
