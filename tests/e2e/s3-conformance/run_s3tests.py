@@ -300,8 +300,10 @@ def main():
         print(f"{len(new)} passed that are not on expected-pass.txt (add them, or run with --update):")
         for k in new:
             print(f"  {k}")
-    if partial:  # a partial run is an investigation: say what did not pass, and keep the output
-        for k in sorted(k for k, v in judged.items() if v != "passed"):
+    not_passed = sorted(k for k, v in judged.items() if v != "passed")
+    if not_passed:  # what does not pass yet, each with its outcome: the work left
+        print(f"{len(not_passed)} judged tests did not pass:")
+        for k in not_passed:
             print(f"  {judged[k]}: {k}")
     if regressed or partial:
         print(f"pytest output: {os.path.join(work, 'pytest.log')}")
