@@ -19,6 +19,7 @@
 
 #include "query/dialect_functions.hpp"
 #include "query/dialect_overloads.hpp"
+#include "query/dialect_type_checks.hpp"
 #include "query/statement.hpp"
 #include "query/type_tree.hpp"
 
@@ -397,9 +398,8 @@ class Binder {
     std::vector<json::value> usable;
     bool pure = true;
     for (json::value* c : *prune) {
-      // The dialect's operand type checks (dialect_overloads.hpp) decide nothing about partitions.
-      if (c->is_object() && StringField(c->get_object(), "function_name") == "__cenote_check_operator")
-        continue;
+      // The dialect's operand type checks (dialect_type_checks.hpp) decide nothing about partitions.
+      if (c->is_object() && StringField(c->get_object(), "function_name") == "__cenote_check_types") continue;
       int refs = 0;
       if (OnlyPartitionKeys(*c, alias, key_names, refs) && refs > 0) {
         json::value copy = *c;

@@ -525,6 +525,22 @@ class AthenaQueryTests(AthenaTestCase):
                          "TYPE_MISMATCH: line 1:39: Cannot apply operator: varchar = integer")
         self.assertEqual(int(self.a.scalar(f"SELECT count(*) FROM sales WHERE year = '{DATA.sales[0]['year']}'")),
                          sum(1 for r in DATA.sales if r["year"] == DATA.sales[0]["year"]))
+        # IN lists, BETWEEN, COALESCE and column against column are checked too (Trino's analyzer wording).
+        for sql, reason in [
+                ("SELECT count(*) FROM sales WHERE year IN ('2024', 2025)",
+                 "TYPE_MISMATCH: line 1:51: IN value and list items must be the same type: varchar"),
+                ("SELECT count(*) FROM sales WHERE year BETWEEN 2023 AND 2025",
+                 "TYPE_MISMATCH: line 1:39: Cannot check if varchar is BETWEEN integer and integer"),
+                ("SELECT coalesce(product, amount) FROM sales",
+                 "TYPE_MISMATCH: line 1:26: All COALESCE operands must be the same type: varchar"),
+                ("SELECT count(*) FROM sales WHERE product = amount",
+                 "TYPE_MISMATCH: line 1:42: Cannot apply operator: varchar = double")]:
+            qe = self.a.execute(sql, expect="FAILED")
+            self.assertEqual(qe["Status"]["StateChangeReason"], reason, sql)
+        year = DATA.sales[0]["year"]
+        self.assertEqual(int(self.a.scalar(f"SELECT count(*) FROM sales WHERE year IN ('{year}', 'none') "
+                                           f"AND amount BETWEEN 0 AND 1e9")),
+                         sum(1 for r in DATA.sales if r["year"] == year))
 
     def test_group_by_partition_columns(self):
         rows = self.a.select("SELECT year, month, count(*) AS n FROM sales GROUP BY year, month ORDER BY year, month")
