@@ -241,7 +241,49 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_json_size(j, p) AS CASE json_type(CAST(j AS JSON), p) WHEN 'ARRAY' THEN "
     "json_array_length(CAST(j AS JSON), p) WHEN 'OBJECT' THEN len(json_keys(CAST(j AS JSON), p)) ELSE 0 END",
     "CREATE MACRO __cenote_if(c, a) AS CASE WHEN c THEN a END",
-    "CREATE MACRO __cenote_divide(a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a / b END",
+    // Trino divides decimals (and a decimal by an integer, or the other way round) exactly: decimal(xp, xs) /
+    // decimal(yp, ys) is a decimal(min(38, xp + ys + max(0, ys - xs)), max(xs, ys)) rounded half up, where
+    // an integer is a decimal(10, 0) (tinyint 3, smallint 5, bigint 19); DuckDB gives a double. typeof folds
+    // to a constant while DuckDB binds: __cenote_division_kind(a, b) is a BOOLEAN or a DATE by the operands'
+    // types (a struct field chosen by a constant name), which picks __cenote_divide's overload, so other
+    // operands keep DuckDB's division (integer_division = true) with nothing added to the plan. The result's
+    // type: a decimal(p, p) field chosen by name, rounded to scale s (round keeps the width). ([a] in the
+    // structs keeps CREATE MACRO from binding the bodies without the operands' types.)
+    "CREATE MACRO __cenote_decimal_p(t) AS CASE WHEN t LIKE 'DECIMAL(%' THEN CAST(regexp_extract(t, "
+    "'\\((\\d+),', 1) AS INTEGER) WHEN t = 'TINYINT' THEN 3 WHEN t = 'SMALLINT' THEN 5 WHEN t = 'INTEGER' "
+    "THEN 10 WHEN t = 'BIGINT' THEN 19 ELSE 0 END",
+    "CREATE MACRO __cenote_decimal_s(t) AS CASE WHEN t LIKE 'DECIMAL(%' THEN CAST(regexp_extract(t, "
+    "',(\\d+)\\)', 1) AS INTEGER) ELSE 0 END",
+    "CREATE MACRO __cenote_decimal_division(ta, tb) AS (ta LIKE 'DECIMAL(%' OR tb LIKE 'DECIMAL(%') AND "
+    "__cenote_decimal_p(ta) > 0 AND __cenote_decimal_p(tb) > 0",
+    "CREATE MACRO __cenote_decimal_quotient_p(ta, tb) AS greatest(1, least(38, __cenote_decimal_p(ta) + "
+    "__cenote_decimal_s(tb) + greatest(0, __cenote_decimal_s(tb) - __cenote_decimal_s(ta))))",
+    "CREATE MACRO __cenote_decimal_quotient_s(ta, tb) AS CAST(least(greatest(__cenote_decimal_s(ta), "
+    "__cenote_decimal_s(tb)), __cenote_decimal_quotient_p(ta, tb)) AS INTEGER)",
+    "CREATE MACRO __cenote_division_kind(a, b) AS struct_extract(struct_pack(n := true, d := DATE "
+    "'2000-01-01', z := [a]), CASE WHEN __cenote_decimal_division(typeof(a), typeof(b)) THEN 'd' ELSE 'n' "
+    "END)",
+    "CREATE MACRO __cenote_divide(k BOOLEAN, a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a "
+    "/ b "
+    "END, (k DATE, a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE "
+    "cast_to_type(__cenote_decimal_divide(CAST(a AS VARCHAR), CAST(b AS VARCHAR), "
+    "__cenote_decimal_quotient_s(typeof(a), typeof(b))), round(struct_extract(struct_pack(d1 := CAST(0 AS "
+    "DECIMAL(1,1)), d2 := CAST(0 AS DECIMAL(2,2)), d3 := CAST(0 AS DECIMAL(3,3)), d4 := CAST(0 AS "
+    "DECIMAL(4,4)), d5 := CAST(0 AS DECIMAL(5,5)), d6 := CAST(0 AS DECIMAL(6,6)), d7 := CAST(0 AS "
+    "DECIMAL(7,7)), d8 := CAST(0 AS DECIMAL(8,8)), d9 := CAST(0 AS DECIMAL(9,9)), d10 := CAST(0 AS "
+    "DECIMAL(10,10)), d11 := CAST(0 AS DECIMAL(11,11)), d12 := CAST(0 AS DECIMAL(12,12)), d13 := CAST(0 AS "
+    "DECIMAL(13,13)), d14 := CAST(0 AS DECIMAL(14,14)), d15 := CAST(0 AS DECIMAL(15,15)), d16 := CAST(0 AS "
+    "DECIMAL(16,16)), d17 := CAST(0 AS DECIMAL(17,17)), d18 := CAST(0 AS DECIMAL(18,18)), d19 := CAST(0 AS "
+    "DECIMAL(19,19)), d20 := CAST(0 AS DECIMAL(20,20)), d21 := CAST(0 AS DECIMAL(21,21)), d22 := CAST(0 AS "
+    "DECIMAL(22,22)), d23 := CAST(0 AS DECIMAL(23,23)), d24 := CAST(0 AS DECIMAL(24,24)), d25 := CAST(0 AS "
+    "DECIMAL(25,25)), d26 := CAST(0 AS DECIMAL(26,26)), d27 := CAST(0 AS DECIMAL(27,27)), d28 := CAST(0 AS "
+    "DECIMAL(28,28)), d29 := CAST(0 AS DECIMAL(29,29)), d30 := CAST(0 AS DECIMAL(30,30)), d31 := CAST(0 AS "
+    "DECIMAL(31,31)), d32 := CAST(0 AS DECIMAL(32,32)), d33 := CAST(0 AS DECIMAL(33,33)), d34 := CAST(0 AS "
+    "DECIMAL(34,34)), d35 := CAST(0 AS DECIMAL(35,35)), d36 := CAST(0 AS DECIMAL(36,36)), d37 := CAST(0 AS "
+    "DECIMAL(37,37)), d38 := CAST(0 AS DECIMAL(38,38)), z := [a]), 'd' || "
+    "CAST(__cenote_decimal_quotient_p(typeof(a), typeof(b)) AS VARCHAR)), "
+    "__cenote_decimal_quotient_s(typeof(a), "
+    "typeof(b)))) END",
     // Trino's type names.
     "CREATE MACRO __cenote_typeof(x) AS CASE typeof(x) WHEN 'TIMESTAMP' THEN 'timestamp(3)' "
     "WHEN 'TIMESTAMP WITH TIME ZONE' THEN 'timestamp(3) with time zone' WHEN '" +
@@ -1174,6 +1216,8 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
         // Trino fails integer and decimal division by zero (DuckDB: NULL).
         json::array* args = Children(o);
         if (args != nullptr && args->size() == 2 && !in_try) {
+          json::object kind = NewFunction("__cenote_division_kind", json::array{(*args)[0], (*args)[1]});
+          args->insert(args->begin(), std::move(kind));
           SetName(o, "__cenote_divide");
           o["is_operator"] = false;
         }

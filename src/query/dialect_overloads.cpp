@@ -32,6 +32,7 @@ const std::unordered_set<std::string>& OverloadedMacros() {
       "__cenote_date_add_year",
       "__cenote_date_parse_yy",
       "__cenote_date_trunc",
+      "__cenote_divide",
       "__cenote_dt_minus",
       "__cenote_dt_plus",
       "__cenote_dt_plus_rev",

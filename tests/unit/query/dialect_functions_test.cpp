@@ -516,3 +516,43 @@ TEST(RewriteTrinoSyntax, Text) {
 
 }  // namespace
 }  // namespace cenote::query
+
+namespace cenote::query {
+namespace {
+
+// Trino divides decimals exactly (trino_functions_decimal.cpp, __cenote_divide): decimal(xp, xs) /
+// decimal(yp, ys) is a decimal(min(38, xp + ys + max(0, ys - xs)), max(xs, ys)) rounded half up; an integer
+// operand is a decimal(10, 0). Other operands keep DuckDB's division.
+TEST_F(DialectFunctionsTest, DecimalDivisionKeepsTrinosDecimalType) {
+  EXPECT_EQ(Value("DECIMAL '10.00' / DECIMAL '3'"), "3.33");
+  EXPECT_EQ(Value("typeof(DECIMAL '10.00' / DECIMAL '3')"), "decimal(4,2)");
+  EXPECT_EQ(Value("DECIMAL '2.00' / DECIMAL '3'"), "0.67");
+  EXPECT_EQ(Value("typeof(10 / DECIMAL '3.0')"), "decimal(12,1)");
+  EXPECT_EQ(Value("10 / DECIMAL '3.0'"), "3.3");
+  EXPECT_EQ(Value("DECIMAL '1' / DECIMAL '0.3'"), "3.3");
+  // Half up, away from zero, on the exact quotient (1.005 is not exact as a double).
+  EXPECT_EQ(Value("DECIMAL '1.005' / DECIMAL '1.00'"), "1.005");
+  EXPECT_EQ(Value("DECIMAL '2.01' / DECIMAL '2'"), "1.01");
+  EXPECT_EQ(Value("DECIMAL '-2.01' / DECIMAL '2'"), "-1.01");
+  EXPECT_EQ(Value("DECIMAL '-0.001' / 3"), "0.000");
+  EXPECT_EQ(Value("DECIMAL '-2.5' / DECIMAL '-1'"), "2.5");
+  // Wide operands: the quotient beyond 128 bits is still exact.
+  EXPECT_EQ(Value("CAST('12345678901234567890.123' AS DECIMAL(38,3)) / CAST('0.0007' AS DECIMAL(10,4))"),
+            "17636684144620811271604.2857");
+  EXPECT_EQ(Value("CAST('99999999999999999999999999999999999.999' AS DECIMAL(38,3)) / "
+                  "CAST('3.000' AS DECIMAL(4,3))"),
+            "33333333333333333333333333333333333.333");
+  EXPECT_EQ(Rows("SELECT sum(x) / count(*), typeof(sum(x) / count(*)) FROM (VALUES DECIMAL '1.10', "
+                 "DECIMAL '2.25') AS t(x)"),
+            "\"1.68\",\"decimal(38,2)\"\n");
+  EXPECT_EQ(Value("transform(ARRAY[DECIMAL '1.00', DECIMAL '2.00'], v -> v / 3)"), "[0.33, 0.67]");
+  EXPECT_EQ(Value("DECIMAL '1' / 0").rfind("ERROR DIVISION_BY_ZERO", 0), 0u);
+  EXPECT_EQ(Value("CAST(NULL AS DECIMAL(4,2)) / DECIMAL '3'"), "NULL");
+  // A double operand makes a double; integers divide as integers.
+  EXPECT_EQ(Value("typeof(DECIMAL '1' / 0.5E0)"), "double");
+  EXPECT_EQ(Value("7 / 2"), "3");
+  EXPECT_EQ(Value("7.0E0 / 2"), "3.5");
+}
+
+}  // namespace
+}  // namespace cenote::query
