@@ -416,13 +416,16 @@ const std::vector<std::string> kMacros = {
     "length(CAST(abs(q) AS VARCHAR)), 0) AS BIGINT)) || CAST(abs(q) AS VARCHAR), k) END",
     "CREATE MACRO __cenote_decimal_point(t, k) AS left(t, CAST(length(t) - k AS INTEGER)) || '.' || right(t, "
     "CAST(k AS INTEGER))",
-    // Integers average to a double; a decimal (typeof folds to a constant) exactly; a double or real to its
-    // own type; DuckDB's avg is bound first, so its error names avg for a type it refuses.
-    "CREATE MACRO __cenote_avg(x TINYINT) AS avg(x), (x SMALLINT) AS avg(x), (x INTEGER) AS avg(x), (x "
-    "BIGINT) AS avg(x), (x HUGEINT) AS avg(x), (x UTINYINT) AS avg(x), (x USMALLINT) AS avg(x), (x "
-    "UINTEGER) AS avg(x), (x UBIGINT) AS avg(x), (x UHUGEINT) AS avg(x), (x INTERVAL) AS avg(x), (x) AS "
-    "CASE WHEN typeof(any_value(x)) NOT LIKE 'DECIMAL%' THEN cast_to_type(avg(x), any_value(x)) ELSE "
-    "cast_to_type(__cenote_decimal_quotient(CAST(sum(x) AS VARCHAR), count(x)), any_value(x)) END",
+    // Integers and doubles average to a double, intervals to an interval (DuckDB's avg); a real to a real; a
+    // decimal exactly, in its own type. __cenote_avg_kind(x) is a BOOLEAN, a DATE or a BLOB by x's type
+    // (typeof folds to a constant while DuckDB binds), which picks __cenote_avg's overload: avg(double) plans
+    // as DuckDB's avg alone. ([x] keeps CREATE MACRO from binding the body without x's type.)
+    "CREATE MACRO __cenote_avg_kind(x) AS struct_extract(struct_pack(p := true, d := DATE '2000-01-01', r := "
+    "BLOB '', z := [x]), CASE WHEN typeof(x) LIKE 'DECIMAL(%' THEN 'd' WHEN typeof(x) = 'FLOAT' THEN 'r' "
+    "ELSE "
+    "'p' END)",
+    "CREATE MACRO __cenote_avg(k BOOLEAN, x) AS avg(x), (k BLOB, x) AS CAST(avg(x) AS FLOAT), (k DATE, x) AS "
+    "cast_to_type(__cenote_decimal_quotient(CAST(sum(x) AS VARCHAR), count(x)), any_value(x))",
     // strpos(s, sub, n): the n-th occurrence (from the end when n < 0); 0 when there are fewer.
     "CREATE MACRO __cenote_strpos(s, sub, n) AS CASE WHEN n > 0 AND len(string_split(s, sub)) - 1 >= n THEN "
     "list_sum(list_transform(string_split(s, sub)[1:n], lambda __cenote_p: length(__cenote_p))) + (n - 1) * "
@@ -1091,6 +1094,8 @@ Status RewriteFunction(json::object& fn) {
         (order_list == nullptr || (order_list->is_array() && order_list->get_array().empty()))) {
       SetName(fn, "__cenote_avg");
       fn["schema"] = "";
+      if (json::array* args = Children(fn); args != nullptr && args->size() == 1)
+        args->insert(args->begin(), NewFunction("__cenote_avg_kind", json::array{(*args)[0]}));
     }
     return Status::Ok();
   }

@@ -158,6 +158,31 @@ TEST_F(DialectFunctionsTest, DateSequenceSteps) {
             0u);
 }
 
+// avg picks its overload by its argument's type while DuckDB binds (__cenote_avg_kind): a double averages
+// with DuckDB's avg alone; a real stays a real; a decimal is the exact quotient in its own type.
+TEST_F(DialectFunctionsTest, AvgByArgumentType) {
+  EXPECT_EQ(
+      Rows("SELECT typeof(avg(d)), typeof(avg(r)), typeof(avg(i)), typeof(avg(x)), typeof(avg(v)), avg(d), "
+           "avg(r), avg(i), avg(x), avg(v) FROM (VALUES (1.5E0, REAL '1.5', 1, DECIMAL '1.10', INTERVAL '1' "
+           "DAY), (2.0E0, REAL '2.25', 2, DECIMAL '2.25', INTERVAL '2' DAY)) AS t(d, r, i, x, v)"),
+      "\"double\",\"real\",\"double\",\"decimal(3,2)\",\"interval\",\"1.75\",\"1.875\",\"1.5\",\"1.68\","
+      "\"1 12:00:00.000\"\n");
+  EXPECT_EQ(
+      Rows("SELECT g, avg(x) FROM (VALUES (1, DECIMAL '1.10'), (1, DECIMAL '2.25'), (2, NULL)) AS t(g, x) "
+           "GROUP BY g ORDER BY g"),
+      "\"1\",\"1.68\"\n\"2\",\n");
+  EXPECT_EQ(Rows("SELECT avg(d) OVER (ORDER BY d) FROM (VALUES 1.5E0, 2E0) AS t(d)"), "\"1.5\"\n\"1.75\"\n");
+  EXPECT_EQ(Value("avg(s) FROM (VALUES 'a') AS t(s)")
+                .rfind("ERROR FUNCTION_NOT_FOUND: FUNCTION_NOT_FOUND: line 1:8: "
+                       "Unexpected parameters (varchar) for function avg.",
+                       0),
+            0u);
+  // avg(double) GROUP BY plans as DuckDB's avg alone (no sum, count or any_value beside it).
+  const std::string plan = Rows("EXPLAIN SELECT g, avg(d) FROM (VALUES (1, 1.5E0)) AS t(g, d) GROUP BY g");
+  EXPECT_NE(plan.find("Aggregates: avg(#1)"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("any_value"), std::string::npos) << plan;
+}
+
 TEST_F(DialectFunctionsTest, ColumnNamedAt) {
   EXPECT_EQ(Single("SELECT at FROM (VALUES 1) AS t(at)"), "1");
   EXPECT_EQ(Rows("SELECT at, t.at + 1 AS n FROM (SELECT 5 AS at) AS t WHERE at = 5 ORDER BY at"),
