@@ -1444,6 +1444,7 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
                                        TableResolver& resolver, SqlHost& host, const SandboxPolicy& policy,
                                        BindStats& stats) {
   auto doc = host.Parse(sql);
+  std::string parsed_text = sql;
   if (!doc && doc.error().code == kSyntaxError) {
     // Trino accepts VALUES rows without parentheses (VALUES 1, 2, 3), ARRAY(T) types, IGNORE NULLS after
     // a window function's call and IF with two arguments; DuckDB does not.
@@ -1451,7 +1452,10 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
         RewriteNullTreatment(RewriteArrayTypes(ParenthesizeValuesRows(RewriteTrinoSyntax(sql)))));
     if (rewritten != sql) {
       auto retry = host.Parse(rewritten);
-      if (retry) doc = std::move(retry);
+      if (retry) {
+        doc = std::move(retry);
+        parsed_text = rewritten;
+      }
     }
   }
   if (!doc) return std::move(doc).error();
@@ -1459,6 +1463,7 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
   json::value& statement = *stmt;
   CENOTE_RETURN_IF_ERROR(CheckStatement(statement, policy));
   NameUnnamedColumns(statement);
+  CENOTE_RETURN_IF_ERROR(RewriteBinaryLiterals(statement, parsed_text));
   CENOTE_RETURN_IF_ERROR(RewriteDialect(statement));
   if (ctx.check_operand_types) AddOperatorTypeChecks(statement);
   CompiledQuery out;

@@ -31,6 +31,11 @@ bool RewriteCastOfJson(boost::json::value& cast);
 // whose nesting differs by one: list_append / list_prepend. Leaves every other || alone.
 void RewriteConcatOperator(boost::json::object& fn);
 
+// X'0A FF' (Trino's varbinary literal), which DuckDB's parser reads as the text "x0A FF": from_hex('0AFF')
+// wherever `parsed_text` (the text the statement was parsed from) has X' at the constant's position.
+// SYNTAX_ERROR as Trino's for an odd number of digits or a character that is not one.
+Status RewriteBinaryLiterals(boost::json::value& statement, const std::string& parsed_text);
+
 // The macros the rewrites above rely on (installed with DialectMacros()).
 const std::vector<std::string>& FunctionMacros();
 
