@@ -1464,6 +1464,7 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
   CENOTE_RETURN_IF_ERROR(CheckStatement(statement, policy));
   NameUnnamedColumns(statement);
   CENOTE_RETURN_IF_ERROR(RewriteBinaryLiterals(statement, parsed_text));
+  RewriteUnnestTables(statement);
   CENOTE_RETURN_IF_ERROR(RewriteDialect(statement));
   if (ctx.check_operand_types) AddOperatorTypeChecks(statement);
   CompiledQuery out;

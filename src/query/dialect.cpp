@@ -171,6 +171,7 @@ constexpr Rename kRenames[] = {
     {"strpos", 3, 3, "__cenote_strpos"},
     {"width_bucket", 2, 2, "__cenote_width_bucket_bins"},
     {"to_base64url", 1, 1, "__cenote_to_base64url"},
+    {"title_case", 1, 1, "__cenote_title_case"},
     {"from_base64url", 1, 1, "__cenote_from_base64url"},
     {"from_big_endian_32", 1, 1, "__cenote_from_big_endian_32"},
     {"from_big_endian_64", 1, 1, "__cenote_from_big_endian_64"},
@@ -436,6 +437,14 @@ const std::vector<std::string> kMacros = {
     // width_bucket(x, bins): how many of the (ascending) bins are at or below x.
     "CREATE MACRO __cenote_width_bucket_bins(x, bins) AS len(list_filter(bins, lambda __cenote_b: __cenote_b "
     "<= x))",
+    // title_case(s): each letter after a character that is not a letter or digit (or first) upper-cased,
+    // every
+    // other letter lower-cased (Trino's string functions page).
+    "CREATE MACRO __cenote_title_case(s) AS CASE WHEN length(s) = 0 THEN s ELSE "
+    "array_to_string(list_transform(generate_series(1, length(s)), "
+    "lambda __cenote_i: CASE WHEN __cenote_i = 1 OR NOT regexp_matches(substring(s, __cenote_i - 1, 1), "
+    "'[\\pL\\pN]') THEN upper(substring(s, __cenote_i, 1)) ELSE lower(substring(s, __cenote_i, 1)) END), '') "
+    "END",
     // Base64 with the URL-safe alphabet (RFC 4648 section 5).
     "CREATE MACRO __cenote_to_base64url(x) AS replace(replace(to_base64(x), '+', '-'), '/', '_')",
     "CREATE MACRO __cenote_from_base64url(s) AS from_base64(replace(replace(s, '-', '+'), '_', '/'))",

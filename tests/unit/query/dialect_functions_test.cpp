@@ -199,6 +199,30 @@ TEST_F(DialectFunctionsTest, VarbinaryLiterals) {
       "ERROR SYNTAX_ERROR: SYNTAX_ERROR: line 2:3: Binary literal must contain an even number of digits");
 }
 
+// title_case (Trino's string functions page): words are delimited by characters that are not letters or
+// digits; the first letter of each is upper-cased, the others lower-cased.
+TEST_F(DialectFunctionsTest, TitleCase) {
+  EXPECT_EQ(Value("title_case('hello world')"), "Hello World");
+  EXPECT_EQ(Value("title_case('hELLO-wORLD o''neil 3rd x2y')"), "Hello-World O'Neil 3rd X2y");
+  EXPECT_EQ(Value("title_case('élan vital ÉCOLE')"), "Élan Vital École");
+  EXPECT_EQ(Value("title_case('') = ''"), "true");
+  EXPECT_EQ(Value("title_case(NULL) IS NULL"), "true");
+}
+
+// CROSS JOIN UNNEST(array) keeps the array's order (Trino's; DuckDB's table function joined laterally
+// handed the elements back reversed), for each source row.
+TEST_F(DialectFunctionsTest, CrossJoinUnnestKeepsArrayOrder) {
+  EXPECT_EQ(Rows("SELECT d, x FROM (VALUES (1, ARRAY[3, 1, 2]), (2, ARRAY[9, 8])) AS t(d, a) CROSS JOIN "
+                 "UNNEST(a) AS u(x) ORDER BY d"),
+            "\"1\",\"3\"\n\"1\",\"1\"\n\"1\",\"2\"\n\"2\",\"9\"\n\"2\",\"8\"\n");
+  EXPECT_EQ(Single("WITH dataset AS (SELECT ARRAY[1, 2, 3, 4, 5] AS items) SELECT array_agg(i) FROM dataset "
+                   "CROSS JOIN UNNEST(items) AS t(i) WHERE i > 3"),
+            "[4, 5]");
+  EXPECT_EQ(Rows("SELECT x FROM UNNEST(ARRAY['b', 'a', 'c']) AS u(x)"), "\"b\"\n\"a\"\n\"c\"\n");
+  EXPECT_EQ(Rows("SELECT x, n FROM UNNEST(ARRAY[7, 8]) WITH ORDINALITY AS u(x, n)"),
+            "\"7\",\"1\"\n\"8\",\"2\"\n");
+}
+
 TEST_F(DialectFunctionsTest, ColumnNamedAt) {
   EXPECT_EQ(Single("SELECT at FROM (VALUES 1) AS t(at)"), "1");
   EXPECT_EQ(Rows("SELECT at, t.at + 1 AS n FROM (SELECT 5 AS at) AS t WHERE at = 5 ORDER BY at"),
