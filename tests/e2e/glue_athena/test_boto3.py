@@ -537,6 +537,12 @@ class AthenaQueryTests(AthenaTestCase):
                  "TYPE_MISMATCH: line 1:42: Cannot apply operator: varchar = double")]:
             qe = self.a.execute(sql, expect="FAILED")
             self.assertEqual(qe["Status"]["StateChangeReason"], reason, sql)
+        # Decimal division keeps Trino's decimal type; X'..' is a varbinary; UNNEST keeps the array's order.
+        self.assertEqual(self.a.select("SELECT DECIMAL '10.00' / DECIMAL '3', typeof(DECIMAL '10.00' / DECIMAL '3'), "
+                                       "X'65683F', title_case('hello world')"),
+                         [["3.33", "decimal(4,2)", "65 68 3f", "Hello World"]])
+        self.assertEqual(self.a.select("SELECT x FROM (VALUES ARRAY[3, 1, 2]) AS t(a) CROSS JOIN UNNEST(a) AS u(x)"),
+                         [["3"], ["1"], ["2"]])
         year = DATA.sales[0]["year"]
         self.assertEqual(int(self.a.scalar(f"SELECT count(*) FROM sales WHERE year IN ('{year}', 'none') "
                                            f"AND amount BETWEEN 0 AND 1e9")),
