@@ -19,6 +19,7 @@
 
 #include "query/dialect_functions.hpp"
 #include "query/dialect_overloads.hpp"
+#include "query/dialect_type_checks.hpp"
 #include "query/statement.hpp"
 #include "query/type_tree.hpp"
 
@@ -397,9 +398,8 @@ class Binder {
     std::vector<json::value> usable;
     bool pure = true;
     for (json::value* c : *prune) {
-      // The dialect's operand type checks (dialect_overloads.hpp) decide nothing about partitions.
-      if (c->is_object() && StringField(c->get_object(), "function_name") == "__cenote_check_operator")
-        continue;
+      // The dialect's operand type checks (dialect_type_checks.hpp) decide nothing about partitions.
+      if (c->is_object() && StringField(c->get_object(), "function_name") == "__cenote_check_types") continue;
       int refs = 0;
       if (OnlyPartitionKeys(*c, alias, key_names, refs) && refs > 0) {
         json::value copy = *c;
@@ -1444,6 +1444,7 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
                                        TableResolver& resolver, SqlHost& host, const SandboxPolicy& policy,
                                        BindStats& stats) {
   auto doc = host.Parse(sql);
+  std::string parsed_text = sql;
   if (!doc && doc.error().code == kSyntaxError) {
     // Trino accepts VALUES rows without parentheses (VALUES 1, 2, 3), ARRAY(T) types, IGNORE NULLS after
     // a window function's call and IF with two arguments; DuckDB does not.
@@ -1451,7 +1452,10 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
         RewriteNullTreatment(RewriteArrayTypes(ParenthesizeValuesRows(RewriteTrinoSyntax(sql)))));
     if (rewritten != sql) {
       auto retry = host.Parse(rewritten);
-      if (retry) doc = std::move(retry);
+      if (retry) {
+        doc = std::move(retry);
+        parsed_text = rewritten;
+      }
     }
   }
   if (!doc) return std::move(doc).error();
@@ -1459,6 +1463,8 @@ Result<CompiledQuery> CompileUserQuery(const std::string& sql, const QueryContex
   json::value& statement = *stmt;
   CENOTE_RETURN_IF_ERROR(CheckStatement(statement, policy));
   NameUnnamedColumns(statement);
+  CENOTE_RETURN_IF_ERROR(RewriteBinaryLiterals(statement, parsed_text));
+  RewriteUnnestTables(statement);
   CENOTE_RETURN_IF_ERROR(RewriteDialect(statement));
   if (ctx.check_operand_types) AddOperatorTypeChecks(statement);
   CompiledQuery out;

@@ -171,6 +171,7 @@ constexpr Rename kRenames[] = {
     {"strpos", 3, 3, "__cenote_strpos"},
     {"width_bucket", 2, 2, "__cenote_width_bucket_bins"},
     {"to_base64url", 1, 1, "__cenote_to_base64url"},
+    {"title_case", 1, 1, "__cenote_title_case"},
     {"from_base64url", 1, 1, "__cenote_from_base64url"},
     {"from_big_endian_32", 1, 1, "__cenote_from_big_endian_32"},
     {"from_big_endian_64", 1, 1, "__cenote_from_big_endian_64"},
@@ -241,7 +242,49 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_json_size(j, p) AS CASE json_type(CAST(j AS JSON), p) WHEN 'ARRAY' THEN "
     "json_array_length(CAST(j AS JSON), p) WHEN 'OBJECT' THEN len(json_keys(CAST(j AS JSON), p)) ELSE 0 END",
     "CREATE MACRO __cenote_if(c, a) AS CASE WHEN c THEN a END",
-    "CREATE MACRO __cenote_divide(a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a / b END",
+    // Trino divides decimals (and a decimal by an integer, or the other way round) exactly: decimal(xp, xs) /
+    // decimal(yp, ys) is a decimal(min(38, xp + ys + max(0, ys - xs)), max(xs, ys)) rounded half up, where
+    // an integer is a decimal(10, 0) (tinyint 3, smallint 5, bigint 19); DuckDB gives a double. typeof folds
+    // to a constant while DuckDB binds: __cenote_division_kind(a, b) is a BOOLEAN or a DATE by the operands'
+    // types (a struct field chosen by a constant name), which picks __cenote_divide's overload, so other
+    // operands keep DuckDB's division (integer_division = true) with nothing added to the plan. The result's
+    // type: a decimal(p, p) field chosen by name, rounded to scale s (round keeps the width). ([a] in the
+    // structs keeps CREATE MACRO from binding the bodies without the operands' types.)
+    "CREATE MACRO __cenote_decimal_p(t) AS CASE WHEN t LIKE 'DECIMAL(%' THEN CAST(regexp_extract(t, "
+    "'\\((\\d+),', 1) AS INTEGER) WHEN t = 'TINYINT' THEN 3 WHEN t = 'SMALLINT' THEN 5 WHEN t = 'INTEGER' "
+    "THEN 10 WHEN t = 'BIGINT' THEN 19 ELSE 0 END",
+    "CREATE MACRO __cenote_decimal_s(t) AS CASE WHEN t LIKE 'DECIMAL(%' THEN CAST(regexp_extract(t, "
+    "',(\\d+)\\)', 1) AS INTEGER) ELSE 0 END",
+    "CREATE MACRO __cenote_decimal_division(ta, tb) AS (ta LIKE 'DECIMAL(%' OR tb LIKE 'DECIMAL(%') AND "
+    "__cenote_decimal_p(ta) > 0 AND __cenote_decimal_p(tb) > 0",
+    "CREATE MACRO __cenote_decimal_quotient_p(ta, tb) AS greatest(1, least(38, __cenote_decimal_p(ta) + "
+    "__cenote_decimal_s(tb) + greatest(0, __cenote_decimal_s(tb) - __cenote_decimal_s(ta))))",
+    "CREATE MACRO __cenote_decimal_quotient_s(ta, tb) AS CAST(least(greatest(__cenote_decimal_s(ta), "
+    "__cenote_decimal_s(tb)), __cenote_decimal_quotient_p(ta, tb)) AS INTEGER)",
+    "CREATE MACRO __cenote_division_kind(a, b) AS struct_extract(struct_pack(n := true, d := DATE "
+    "'2000-01-01', z := [a]), CASE WHEN __cenote_decimal_division(typeof(a), typeof(b)) THEN 'd' ELSE 'n' "
+    "END)",
+    "CREATE MACRO __cenote_divide(k BOOLEAN, a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a "
+    "/ b "
+    "END, (k DATE, a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE "
+    "cast_to_type(__cenote_decimal_divide(CAST(a AS VARCHAR), CAST(b AS VARCHAR), "
+    "__cenote_decimal_quotient_s(typeof(a), typeof(b))), round(struct_extract(struct_pack(d1 := CAST(0 AS "
+    "DECIMAL(1,1)), d2 := CAST(0 AS DECIMAL(2,2)), d3 := CAST(0 AS DECIMAL(3,3)), d4 := CAST(0 AS "
+    "DECIMAL(4,4)), d5 := CAST(0 AS DECIMAL(5,5)), d6 := CAST(0 AS DECIMAL(6,6)), d7 := CAST(0 AS "
+    "DECIMAL(7,7)), d8 := CAST(0 AS DECIMAL(8,8)), d9 := CAST(0 AS DECIMAL(9,9)), d10 := CAST(0 AS "
+    "DECIMAL(10,10)), d11 := CAST(0 AS DECIMAL(11,11)), d12 := CAST(0 AS DECIMAL(12,12)), d13 := CAST(0 AS "
+    "DECIMAL(13,13)), d14 := CAST(0 AS DECIMAL(14,14)), d15 := CAST(0 AS DECIMAL(15,15)), d16 := CAST(0 AS "
+    "DECIMAL(16,16)), d17 := CAST(0 AS DECIMAL(17,17)), d18 := CAST(0 AS DECIMAL(18,18)), d19 := CAST(0 AS "
+    "DECIMAL(19,19)), d20 := CAST(0 AS DECIMAL(20,20)), d21 := CAST(0 AS DECIMAL(21,21)), d22 := CAST(0 AS "
+    "DECIMAL(22,22)), d23 := CAST(0 AS DECIMAL(23,23)), d24 := CAST(0 AS DECIMAL(24,24)), d25 := CAST(0 AS "
+    "DECIMAL(25,25)), d26 := CAST(0 AS DECIMAL(26,26)), d27 := CAST(0 AS DECIMAL(27,27)), d28 := CAST(0 AS "
+    "DECIMAL(28,28)), d29 := CAST(0 AS DECIMAL(29,29)), d30 := CAST(0 AS DECIMAL(30,30)), d31 := CAST(0 AS "
+    "DECIMAL(31,31)), d32 := CAST(0 AS DECIMAL(32,32)), d33 := CAST(0 AS DECIMAL(33,33)), d34 := CAST(0 AS "
+    "DECIMAL(34,34)), d35 := CAST(0 AS DECIMAL(35,35)), d36 := CAST(0 AS DECIMAL(36,36)), d37 := CAST(0 AS "
+    "DECIMAL(37,37)), d38 := CAST(0 AS DECIMAL(38,38)), z := [a]), 'd' || "
+    "CAST(__cenote_decimal_quotient_p(typeof(a), typeof(b)) AS VARCHAR)), "
+    "__cenote_decimal_quotient_s(typeof(a), "
+    "typeof(b)))) END",
     // Trino's type names.
     "CREATE MACRO __cenote_typeof(x) AS CASE typeof(x) WHEN 'TIMESTAMP' THEN 'timestamp(3)' "
     "WHEN 'TIMESTAMP WITH TIME ZONE' THEN 'timestamp(3) with time zone' WHEN '" +
@@ -374,13 +417,16 @@ const std::vector<std::string> kMacros = {
     "length(CAST(abs(q) AS VARCHAR)), 0) AS BIGINT)) || CAST(abs(q) AS VARCHAR), k) END",
     "CREATE MACRO __cenote_decimal_point(t, k) AS left(t, CAST(length(t) - k AS INTEGER)) || '.' || right(t, "
     "CAST(k AS INTEGER))",
-    // Integers average to a double; a decimal (typeof folds to a constant) exactly; a double or real to its
-    // own type; DuckDB's avg is bound first, so its error names avg for a type it refuses.
-    "CREATE MACRO __cenote_avg(x TINYINT) AS avg(x), (x SMALLINT) AS avg(x), (x INTEGER) AS avg(x), (x "
-    "BIGINT) AS avg(x), (x HUGEINT) AS avg(x), (x UTINYINT) AS avg(x), (x USMALLINT) AS avg(x), (x "
-    "UINTEGER) AS avg(x), (x UBIGINT) AS avg(x), (x UHUGEINT) AS avg(x), (x INTERVAL) AS avg(x), (x) AS "
-    "CASE WHEN typeof(any_value(x)) NOT LIKE 'DECIMAL%' THEN cast_to_type(avg(x), any_value(x)) ELSE "
-    "cast_to_type(__cenote_decimal_quotient(CAST(sum(x) AS VARCHAR), count(x)), any_value(x)) END",
+    // Integers and doubles average to a double, intervals to an interval (DuckDB's avg); a real to a real; a
+    // decimal exactly, in its own type. __cenote_avg_kind(x) is a BOOLEAN, a DATE or a BLOB by x's type
+    // (typeof folds to a constant while DuckDB binds), which picks __cenote_avg's overload: avg(double) plans
+    // as DuckDB's avg alone. ([x] keeps CREATE MACRO from binding the body without x's type.)
+    "CREATE MACRO __cenote_avg_kind(x) AS struct_extract(struct_pack(p := true, d := DATE '2000-01-01', r := "
+    "BLOB '', z := [x]), CASE WHEN typeof(x) LIKE 'DECIMAL(%' THEN 'd' WHEN typeof(x) = 'FLOAT' THEN 'r' "
+    "ELSE "
+    "'p' END)",
+    "CREATE MACRO __cenote_avg(k BOOLEAN, x) AS avg(x), (k BLOB, x) AS CAST(avg(x) AS FLOAT), (k DATE, x) AS "
+    "cast_to_type(__cenote_decimal_quotient(CAST(sum(x) AS VARCHAR), count(x)), any_value(x))",
     // strpos(s, sub, n): the n-th occurrence (from the end when n < 0); 0 when there are fewer.
     "CREATE MACRO __cenote_strpos(s, sub, n) AS CASE WHEN n > 0 AND len(string_split(s, sub)) - 1 >= n THEN "
     "list_sum(list_transform(string_split(s, sub)[1:n], lambda __cenote_p: length(__cenote_p))) + (n - 1) * "
@@ -391,6 +437,14 @@ const std::vector<std::string> kMacros = {
     // width_bucket(x, bins): how many of the (ascending) bins are at or below x.
     "CREATE MACRO __cenote_width_bucket_bins(x, bins) AS len(list_filter(bins, lambda __cenote_b: __cenote_b "
     "<= x))",
+    // title_case(s): each letter after a character that is not a letter or digit (or first) upper-cased,
+    // every
+    // other letter lower-cased (Trino's string functions page).
+    "CREATE MACRO __cenote_title_case(s) AS CASE WHEN length(s) = 0 THEN s ELSE "
+    "array_to_string(list_transform(generate_series(1, length(s)), "
+    "lambda __cenote_i: CASE WHEN __cenote_i = 1 OR NOT regexp_matches(substring(s, __cenote_i - 1, 1), "
+    "'[\\pL\\pN]') THEN upper(substring(s, __cenote_i, 1)) ELSE lower(substring(s, __cenote_i, 1)) END), '') "
+    "END",
     // Base64 with the URL-safe alphabet (RFC 4648 section 5).
     "CREATE MACRO __cenote_to_base64url(x) AS replace(replace(to_base64(x), '+', '-'), '/', '_')",
     "CREATE MACRO __cenote_from_base64url(s) AS from_base64(replace(replace(s, '-', '+'), '_', '/'))",
@@ -1049,6 +1103,8 @@ Status RewriteFunction(json::object& fn) {
         (order_list == nullptr || (order_list->is_array() && order_list->get_array().empty()))) {
       SetName(fn, "__cenote_avg");
       fn["schema"] = "";
+      if (json::array* args = Children(fn); args != nullptr && args->size() == 1)
+        args->insert(args->begin(), NewFunction("__cenote_avg_kind", json::array{(*args)[0]}));
     }
     return Status::Ok();
   }
@@ -1174,6 +1230,8 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
         // Trino fails integer and decimal division by zero (DuckDB: NULL).
         json::array* args = Children(o);
         if (args != nullptr && args->size() == 2 && !in_try) {
+          json::object kind = NewFunction("__cenote_division_kind", json::array{(*args)[0], (*args)[1]});
+          args->insert(args->begin(), std::move(kind));
           SetName(o, "__cenote_divide");
           o["is_operator"] = false;
         }

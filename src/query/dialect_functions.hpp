@@ -31,6 +31,16 @@ bool RewriteCastOfJson(boost::json::value& cast);
 // whose nesting differs by one: list_append / list_prepend. Leaves every other || alone.
 void RewriteConcatOperator(boost::json::object& fn);
 
+// X'0A FF' (Trino's varbinary literal), which DuckDB's parser reads as the text "x0A FF": from_hex('0AFF')
+// wherever `parsed_text` (the text the statement was parsed from) has X' at the constant's position.
+// SYNTAX_ERROR as Trino's for an odd number of digits or a character that is not one.
+Status RewriteBinaryLiterals(boost::json::value& statement, const std::string& parsed_text);
+
+// CROSS JOIN UNNEST(array) AS t(x) (one array, one column, no ordinality) as the subquery
+// (SELECT unnest(array)) AS t(x): DuckDB plans the table function as a join that hands the elements back
+// in no particular order (reversed, as it happens), its unnest operator keeps Trino's array order.
+void RewriteUnnestTables(boost::json::value& statement);
+
 // The macros the rewrites above rely on (installed with DialectMacros()).
 const std::vector<std::string>& FunctionMacros();
 

@@ -2,7 +2,6 @@
 #include "query/dialect_overloads.hpp"
 
 #include <boost/json.hpp>
-#include <cstdint>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -33,6 +32,7 @@ const std::unordered_set<std::string>& OverloadedMacros() {
       "__cenote_date_add_year",
       "__cenote_date_parse_yy",
       "__cenote_date_trunc",
+      "__cenote_divide",
       "__cenote_dt_minus",
       "__cenote_dt_plus",
       "__cenote_dt_plus_rev",
@@ -181,145 +181,7 @@ void Guard(json::value& v, int depth, int& counter) {
   v = std::move(body);
 }
 
-bool IsLiteral(const json::value& v) {
-  if (!v.is_object()) return false;
-  const json::object& o = v.get_object();
-  if (StringField(o, "class") == "CONSTANT") {
-    const json::value* value = o.if_contains("value");
-    const json::value* is_null =
-        value != nullptr && value->is_object() ? value->get_object().if_contains("is_null") : nullptr;
-    return is_null != nullptr && is_null->is_bool() && !is_null->get_bool();
-  }
-  if (StringField(o, "class") == "CAST") {
-    const json::value* child = o.if_contains("child");
-    return child != nullptr && IsLiteral(*child);
-  }
-  return false;
-}
-
-// varchar(n) for a string literal (n in characters), "" otherwise.
-std::string LiteralTypeText(const json::value& v) {
-  if (!v.is_object() || StringField(v.get_object(), "class") != "CONSTANT") return "";
-  const json::value* value = v.get_object().if_contains("value");
-  if (value == nullptr || !value->is_object()) return "";
-  const json::value* type = value->get_object().if_contains("type");
-  const json::value* text = value->get_object().if_contains("value");
-  if (type == nullptr || !type->is_object() || StringField(type->get_object(), "id") != "VARCHAR" ||
-      text == nullptr || !text->is_string())
-    return "";
-  std::size_t chars = 0;
-  for (char c : text->get_string())
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++chars;
-  return "varchar(" + std::to_string(chars) + ")";
-}
-
-bool HoldsSubqueryOrWindow(const json::value& v, int depth) {
-  if (depth > 400) return true;
-  if (v.is_array()) {
-    for (const json::value& item : v.get_array())
-      if (HoldsSubqueryOrWindow(item, depth + 1)) return true;
-    return false;
-  }
-  if (!v.is_object()) return false;
-  const std::string cls = StringField(v.get_object(), "class");
-  if (cls == "SUBQUERY" || cls == "WINDOW") return true;
-  for (const auto& [key, child] : v.get_object())
-    if (key != "cast_type" && HoldsSubqueryOrWindow(child, depth + 1)) return true;
-  return false;
-}
-
-// CASE WHEN false THEN e END: NULL of e's type (the optimizer folds it to a constant).
-json::value TypeProbe(const json::value& e) {
-  json::object no{{"class", "CAST"},
-                  {"type", "OPERATOR_CAST"},
-                  {"alias", ""},
-                  {"query_location", 0},
-                  {"child", NewConstant("VARCHAR", "f")},
-                  {"cast_type", json::object{{"id", "BOOLEAN"}, {"type_info", nullptr}}},
-                  {"try_cast", false}};
-  json::object null_value{
-      {"class", "CONSTANT"},
-      {"type", "VALUE_CONSTANT"},
-      {"alias", ""},
-      {"query_location", 0},
-      {"value",
-       json::object{{"type", json::object{{"id", "NULL"}, {"type_info", nullptr}}}, {"is_null", true}}}};
-  json::value then = e;
-  if (then.is_object()) then.get_object()["alias"] = "";
-  return json::object{{"class", "CASE"},
-                      {"type", "CASE_EXPR"},
-                      {"alias", ""},
-                      {"query_location", 0},
-                      {"case_checks", json::array{json::object{{"when_expr", std::move(no)},
-                                                               {"then_expr", std::move(then)}}}},
-                      {"else_expr", std::move(null_value)}};
-}
-
-void AddOperatorTypeCheck(json::value& v) {
-  if (!v.is_object() || StringField(v.get_object(), "class") != "COMPARISON") return;
-  json::object& o = v.get_object();
-  static const std::pair<const char*, const char*> kOperators[] = {{"COMPARE_EQUAL", "="},
-                                                                   {"COMPARE_NOTEQUAL", "<>"},
-                                                                   {"COMPARE_LESSTHAN", "<"},
-                                                                   {"COMPARE_GREATERTHAN", ">"},
-                                                                   {"COMPARE_LESSTHANOREQUALTO", "<="},
-                                                                   {"COMPARE_GREATERTHANOREQUALTO", ">="}};
-  const std::string type = StringField(o, "type");
-  const char* op = nullptr;
-  for (const auto& [duck, trino] : kOperators)
-    if (type == duck) op = trino;
-  const json::value* left = o.if_contains("left");
-  const json::value* right = o.if_contains("right");
-  if (op == nullptr || left == nullptr || right == nullptr) return;
-  const bool left_literal = IsLiteral(*left), right_literal = IsLiteral(*right);
-  if (!left_literal && !right_literal) return;
-  if (HoldsSubqueryOrWindow(*left, 0) || HoldsSubqueryOrWindow(*right, 0)) return;
-  std::string info;
-  if (const json::value* at = o.if_contains("query_location"); at != nullptr) {
-    // Small offsets read back as int64, "none" (2^64 - 1) as uint64.
-    if (at->is_int64() && at->get_int64() >= 0) info = std::to_string(at->get_int64());
-    if (at->is_uint64() && at->get_uint64() < (std::uint64_t{1} << 32))
-      info = std::to_string(at->get_uint64());
-  }
-  info.append("|")
-      .append(op)
-      .append("|")
-      .append(LiteralTypeText(*left))
-      .append("|")
-      .append(LiteralTypeText(*right));
-  json::object check =
-      NewFunction("__cenote_check_operator", json::array{left_literal ? *left : TypeProbe(*left),
-                                                         right_literal ? *right : TypeProbe(*right),
-                                                         NewConstant("VARCHAR", json::string(info))});
-  json::value alias = o["alias"];
-  o["alias"] = "";
-  json::object conjunction{{"class", "CONJUNCTION"},
-                           {"type", "CONJUNCTION_AND"},
-                           {"alias", std::move(alias)},
-                           {"query_location", 0},
-                           {"children", json::array{std::move(o), std::move(check)}}};
-  v = std::move(conjunction);
-}
-
-void AddChecks(json::value& v, int depth) {
-  if (depth > 400) return;
-  if (v.is_array()) {
-    for (json::value& item : v.get_array()) AddChecks(item, depth + 1);
-    return;
-  }
-  if (!v.is_object()) return;
-  // Lambda parameters have no type while a lambda's body is bound on its own.
-  if (StringField(v.get_object(), "class") == "LAMBDA") return;
-  for (auto& [key, child] : v.get_object()) {
-    if (key == "cast_type") continue;
-    AddChecks(child, depth + 1);
-  }
-  AddOperatorTypeCheck(v);
-}
-
 }  // namespace
-
-void AddOperatorTypeChecks(json::value& statement) { AddChecks(statement, 0); }
 
 void GuardOverloadedMacroArguments(json::value& statement) {
   int counter = 0;

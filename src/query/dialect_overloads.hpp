@@ -28,10 +28,4 @@ bool IsAggregateName(std::string_view name);
 // The dialect macros among them (the sandbox policy's aggregate functions, statement.hpp).
 std::vector<std::string> AggregateMacroNames();
 
-// Every comparison (=, <>, <, >, <=, >=; outside lambdas) of `statement` with a literal on one side, `c`,
-// becomes `c AND __cenote_check_operator(<left probe>, <right probe>, info)` (trino_functions_types.cpp),
-// which fails the statement while DuckDB binds it when Trino cannot compare the two types (varchar =
-// integer) and folds to TRUE otherwise. Run after RewriteDialect (QueryContext::check_operand_types).
-void AddOperatorTypeChecks(boost::json::value& statement);
-
 }  // namespace cenote::query::internal

@@ -1,5 +1,6 @@
 // Trino syntax DuckDB's parser rejects, rewritten as text (dialect_functions.hpp RewriteTrinoSyntax):
 // listagg(...) WITHIN GROUP (ORDER BY ...), json_object's members and clauses, U&'...' literals.
+#include <boost/json.hpp>
 #include <cctype>
 #include <cstdint>
 #include <optional>
@@ -9,6 +10,8 @@
 
 #include "common/utf8.hpp"
 #include "query/dialect_functions.hpp"
+#include "query/dialect_nodes.hpp"
+#include "query/statement.hpp"
 
 namespace cenote::query::internal {
 namespace {
@@ -451,6 +454,115 @@ std::string RewriteAnonymousRowTypes(const std::string& sql) {
   return out;
 }
 
+// "line L:C: " for an offset into `text` (Trino counts lines and columns from 1).
+std::string LineColumn(const std::string& text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ":" + std::to_string(column) + ": ";
+}
+
+Status RewriteBinaryLiteralsIn(boost::json::value& v, const std::string& text, int depth) {
+  namespace json = boost::json;
+  if (depth > 400) return Status::Ok();
+  if (v.is_array()) {
+    for (json::value& item : v.get_array())
+      CENOTE_RETURN_IF_ERROR(RewriteBinaryLiteralsIn(item, text, depth + 1));
+    return Status::Ok();
+  }
+  if (!v.is_object()) return Status::Ok();
+  json::object& o = v.get_object();
+  for (auto& [key, child] : o)
+    if (key != "cast_type") CENOTE_RETURN_IF_ERROR(RewriteBinaryLiteralsIn(child, text, depth + 1));
+  if (StringField(o, "class") != "CONSTANT") return Status::Ok();
+  const json::value* at = o.if_contains("query_location");
+  const json::value* value = o.if_contains("value");
+  if (at == nullptr || value == nullptr || !value->is_object()) return Status::Ok();
+  const json::value* type = value->get_object().if_contains("type");
+  const json::value* literal = value->get_object().if_contains("value");
+  if (type == nullptr || !type->is_object() || StringField(type->get_object(), "id") != "VARCHAR" ||
+      literal == nullptr || !literal->is_string())
+    return Status::Ok();
+  std::size_t offset = std::string::npos;
+  if (at->is_int64() && at->get_int64() >= 0) offset = static_cast<std::size_t>(at->get_int64());
+  if (at->is_uint64() && at->get_uint64() < text.size()) offset = static_cast<std::size_t>(at->get_uint64());
+  // DuckDB's parser reads X'...' as the text "x..."; the statement's text tells it from a string literal.
+  const std::string_view s = literal->get_string();
+  if (offset >= text.size() || offset + 1 >= text.size() || (text[offset] != 'x' && text[offset] != 'X') ||
+      text[offset + 1] != '\'' || s.empty() || (s[0] != 'x' && s[0] != 'X'))
+    return Status::Ok();
+  std::string hex;
+  for (char c : s.substr(1)) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;  // Trino allows X'00 01 02'
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return MakeError(kSyntaxError, "SYNTAX_ERROR: " + LineColumn(text, offset) +
+                                         "Binary literal can only contain hexadecimal digits");
+    hex.push_back(c);
+  }
+  if (hex.size() % 2 != 0)
+    return MakeError(kSyntaxError, "SYNTAX_ERROR: " + LineColumn(text, offset) +
+                                       "Binary literal must contain an even number of digits");
+  json::value alias = o["alias"];
+  json::object call = NewFunction("from_hex", json::array{NewConstant("VARCHAR", json::string(hex))});
+  call["alias"] = std::move(alias);
+  call["query_location"] = *at;
+  v = std::move(call);
+  return Status::Ok();
+}
+
+// TABLE_FUNCTION unnest(x) AS t(c) -> SUBQUERY (SELECT unnest(x)) AS t(c) (see RewriteUnnestTables).
+void RewriteUnnestTablesIn(boost::json::value& v, int depth) {
+  namespace json = boost::json;
+  if (depth > 400) return;
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) RewriteUnnestTablesIn(item, depth + 1);
+    return;
+  }
+  if (!v.is_object()) return;
+  json::object& o = v.get_object();
+  for (auto& [key, child] : o)
+    if (key != "cast_type") RewriteUnnestTablesIn(child, depth + 1);
+  if (StringField(o, "type") != "TABLE_FUNCTION" || StringField(o, "with_ordinality") != "WITHOUT_ORDINALITY")
+    return;
+  json::value* function = o.if_contains("function");
+  const json::value* aliases = o.if_contains("column_name_alias");
+  if (function == nullptr || !function->is_object() || aliases == nullptr || !aliases->is_array() ||
+      aliases->get_array().size() != 1 || StringField(function->get_object(), "function_name") != "unnest" ||
+      !StringField(function->get_object(), "schema").empty())
+    return;
+  const json::value* args = function->get_object().if_contains("children");
+  if (args == nullptr || !args->is_array() || args->get_array().size() != 1) return;
+  json::object node{
+      {"type", "SELECT_NODE"},
+      {"modifiers", json::array{}},
+      {"cte_map", json::object{{"map", json::array{}}}},
+      {"select_list", json::array{std::move(*function)}},
+      {"from_table",
+       json::object{
+           {"type", "EMPTY"}, {"alias", ""}, {"sample", nullptr}, {"query_location", std::uint64_t(-1)}}},
+      {"where_clause", nullptr},
+      {"group_expressions", json::array{}},
+      {"group_sets", json::array{}},
+      {"aggregate_handling", "STANDARD_HANDLING"},
+      {"having", nullptr},
+      {"sample", nullptr},
+      {"qualify", nullptr}};
+  json::object subquery{
+      {"type", "SUBQUERY"},
+      {"alias", o["alias"]},
+      {"sample", o["sample"]},
+      {"query_location", o["query_location"]},
+      {"subquery", json::object{{"node", std::move(node)}, {"named_param_map", json::array{}}}},
+      {"column_name_alias", *aliases}};
+  v = std::move(subquery);
+}
+
 }  // namespace
 
 // `at` is a non-reserved word in Trino (a column may be named at); DuckDB's parser takes a bare `at` for
@@ -479,5 +591,11 @@ std::string RewriteTrinoSyntax(const std::string& sql) {
   return QuoteAtIdentifiers(RewriteAnonymousRowTypes(
       RewriteCaseFragments(RewriteJsonObject(RewriteListagg(RewriteUnicodeLiterals(sql))))));
 }
+
+Status RewriteBinaryLiterals(boost::json::value& statement, const std::string& parsed_text) {
+  return RewriteBinaryLiteralsIn(statement, parsed_text, 0);
+}
+
+void RewriteUnnestTables(boost::json::value& statement) { RewriteUnnestTablesIn(statement, 0); }
 
 }  // namespace cenote::query::internal

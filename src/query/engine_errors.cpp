@@ -395,9 +395,10 @@ Error InAthenaWords(Error error, const std::string& sql) {
     return reworded("FUNCTION_NOT_FOUND", PositionOf(sql, name, true), text);
   }
   if (error.code == "TYPE_MISMATCH" && body.starts_with("@")) {
-    // __cenote_check_operator's "@<offset>|<operator>@ <message>" (trino_functions_types.cpp): the offset
-    // into the parsed text (empty when the node had none). That is the user's text unless Trino-only syntax
-    // was rewritten first; a position where the user's text does not have the operator is left out.
+    // __cenote_check_types's "@<offset>|<text>@ <message>" (trino_functions_types.cpp): the offset into the
+    // parsed text (empty when the node had none) and what the text holds there (the operator, BETWEEN, a
+    // literal or column name; empty when unknown). That is the user's text unless Trino-only syntax was
+    // rewritten first; a position where the user's text does not have it (case aside) is left out.
     const std::size_t end = body.find("@ ", 1);
     const std::size_t bar = body.find('|', 1);
     if (end == std::string::npos || bar == std::string::npos || bar > end) return error;
@@ -407,7 +408,11 @@ Error InAthenaWords(Error error, const std::string& sql) {
     if (!offset.empty() && offset.size() < 10 &&
         offset.find_first_not_of("0123456789") == std::string::npos) {
       const std::size_t at = std::stoul(offset);
-      if (at < sql.size() && sql.compare(at, op.size(), op) == 0) position = LinePrefix(sql, at);
+      bool same = !op.empty() && at + op.size() <= sql.size();
+      for (std::size_t i = 0; same && i < op.size(); ++i)
+        same = std::tolower(static_cast<unsigned char>(sql[at + i])) ==
+               std::tolower(static_cast<unsigned char>(op[i]));
+      if (same) position = LinePrefix(sql, at);
     }
     return reworded("TYPE_MISMATCH", position, body.substr(end + 2));
   }

@@ -146,7 +146,7 @@ bool RegisterTrinoFunctions(duckdb_connection con) {
          Register(con, "__cenote_xxhash64", DUCKDB_TYPE_BLOB, XxHash64Function) &&
          RegisterTrinoBinaryFunctions(con) && RegisterTrinoMathFunctions(con) &&
          RegisterTrinoFormatFunctions(con) && RegisterTrinoTypeFunctions(con) &&
-         RegisterTrinoTextFunctions(con);
+         RegisterTrinoTextFunctions(con) && RegisterTrinoDecimalFunctions(con);
 }
 
 }  // namespace cenote::query::internal

@@ -18,8 +18,10 @@ bool RegisterTrinoBinaryFunctions(duckdb_connection con);
 bool RegisterTrinoMathFunctions(duckdb_connection con);
 // __cenote_java_format of trino_functions_format.cpp: format() as java.util.Formatter.
 bool RegisterTrinoFormatFunctions(duckdb_connection con);
-// __cenote_check_operator of trino_functions_types.cpp: Trino's operand type checks.
+// __cenote_check_types of trino_functions_types.cpp: Trino's operand type checks.
 bool RegisterTrinoTypeFunctions(duckdb_connection con);
+// __cenote_decimal_divide of trino_functions_decimal.cpp: Trino's exact decimal division.
+bool RegisterTrinoDecimalFunctions(duckdb_connection con);
 // normalize (NFD, NFKC, NFKD) and zstd_compress / zstd_decompress of trino_functions_text.cpp.
 bool RegisterTrinoTextFunctions(duckdb_connection con);
 

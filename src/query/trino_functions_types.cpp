@@ -1,12 +1,15 @@
-// Trino's type checks that DuckDB's binder does not make (dialect.cpp adds the calls):
-// __cenote_check_operator(left, right, info) fails the statement while DuckDB binds it when the two operand
-// types cannot be compared in Trino (varchar = integer, date < varchar(10), ...), as Trino's analyzer does:
-// "TYPE_MISMATCH: line 1:12: Cannot apply operator: varchar(1) = integer". `left` and `right` are probes
-// of the operands' types (CASE WHEN false THEN <operand> END, always NULL), `info` a constant
-// "<offset>|<operator>|<left literal type>|<right literal type>" (a string literal's varchar(n), otherwise
-// empty). When the types match the call is TRUE for every row and folds to a constant, so
-// `a = b AND __cenote_check_operator(...)` plans as `a = b` (filter pushdown included).
+// Trino's type checks that DuckDB's binder does not make (dialect_type_checks.cpp adds the calls):
+// __cenote_check_types(info, operands...) fails the statement while DuckDB binds it when Trino's analyzer
+// cannot coerce the operands to one type (varchar = integer, x IN ('a', 1), CASE results of varchar and
+// integer, ...), with Trino's message: "TYPE_MISMATCH: line 1:12: Cannot apply operator: varchar(1) =
+// integer". The operands are probes of their types (CASE WHEN false THEN <operand> END, always NULL) or the
+// literals themselves; `info` is a constant "<kind>|<offset>|<text>" followed by "|<offset>,<text>,<literal
+// type>" per operand (a string literal's varchar(n)). When the types fit the call is TRUE for every row and
+// folds to a constant, so `c AND __cenote_check_types(...)` plans as `c` (filter pushdown included).
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -148,30 +151,187 @@ std::string ConstantText(duckdb_bind_info info, idx_t index) {
   return out;
 }
 
-void CheckOperatorBind(duckdb_bind_info info) {
-  if (duckdb_scalar_function_bind_get_argument_count(info) != 3) return;
-  duckdb_expression left = duckdb_scalar_function_bind_get_argument(info, 0);
-  duckdb_expression right = duckdb_scalar_function_bind_get_argument(info, 1);
-  duckdb_logical_type lt = duckdb_expression_return_type(left);
-  duckdb_logical_type rt = duckdb_expression_return_type(right);
-  const Family lf = FamilyOf(lt), rf = FamilyOf(rt);
-  if (lf != Family::kOther && rf != Family::kOther && lf != rf) {
-    std::vector<std::string> parts = Split(ConstantText(info, 2), '|');
-    parts.resize(4);
-    const std::string lname = parts[2].empty() ? TrinoName(lt) : parts[2];
-    const std::string rname = parts[3].empty() ? TrinoName(rt) : parts[3];
-    // "@<offset>|<operator>@": turned into "line L:C" against the statement's text (engine_errors.cpp).
-    const std::string message = "TYPE_MISMATCH: @" + parts[0] + "|" + parts[1] +
-                                "@ Cannot apply operator: " + lname + " " + parts[1] + " " + rname;
-    duckdb_scalar_function_bind_set_error(info, message.c_str());
+// One operand as Trino's analyzer types it: its family and name, with what getCommonSuperType needs.
+struct TrinoType {
+  Family family = Family::kOther;  // kOther: not checked (NULL, JSON, nested, zoned values, ...)
+  std::string name;
+  int integer_rank = 0;    // tinyint 1, smallint 2, integer 3, bigint 4; 0 for other numerics
+  int precision = 0;       // decimal precision (integers: the digits they need), timestamp precision
+  int scale = 0;           // decimal scale
+  bool floating = false;   // real or double
+  bool with_zone = false;  // timestamp / time with time zone
+  bool is_date = false;
+  bool literal = false;  // a varchar literal: varchar(n)
+  int length = 0;        // its n
+};
+
+TrinoType TypeOf(duckdb_logical_type t, const std::string& literal_text) {
+  TrinoType out;
+  out.family = FamilyOf(t);
+  if (out.family == Family::kOther) return out;
+  out.name = literal_text.empty() ? TrinoName(t) : literal_text;
+  switch (duckdb_get_type_id(t)) {
+    case DUCKDB_TYPE_TINYINT:
+      out.integer_rank = 1, out.precision = 3;
+      break;
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_UTINYINT:
+      out.integer_rank = 2, out.precision = 5;
+      break;
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_USMALLINT:
+      out.integer_rank = 3, out.precision = 10;
+      break;
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_UHUGEINT:
+      out.integer_rank = 4, out.precision = 19;
+      break;
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+      out.floating = true;
+      break;
+    case DUCKDB_TYPE_DECIMAL:
+      out.precision = duckdb_decimal_width(t), out.scale = duckdb_decimal_scale(t);
+      break;
+    case DUCKDB_TYPE_DATE:
+      out.is_date = true;
+      break;
+    case DUCKDB_TYPE_TIMESTAMP_TZ:
+    case DUCKDB_TYPE_TIME_TZ:
+      out.with_zone = true;
+      break;
+    default:
+      break;
   }
-  duckdb_destroy_logical_type(&lt);
-  duckdb_destroy_logical_type(&rt);
-  duckdb_destroy_expression(&left);
-  duckdb_destroy_expression(&right);
+  if (!literal_text.empty()) {
+    out.literal = true;
+    out.length = std::atoi(literal_text.c_str() + literal_text.find('(') + 1);
+  }
+  return out;
 }
 
-void CheckOperatorFunction(duckdb_function_info, duckdb_data_chunk input, duckdb_vector output) {
+// Trino's TypeCoercion.getCommonSuperType over the families Cenote checks: integers widen, integers and
+// decimals widen to decimal, anything numeric to real or double; varchar(n) and varchar(m) to the longer;
+// date to timestamp, timestamp to timestamp with time zone, time to time with time zone. Other families
+// never meet (varchar is not coerced to numbers or dates). An unchecked type (kOther) gives the other.
+std::optional<TrinoType> CommonSuperType(const TrinoType& a, const TrinoType& b) {
+  if (a.family == Family::kOther) return b;
+  if (b.family == Family::kOther) return a;
+  if (a.family != b.family) return std::nullopt;
+  if (a.name == b.name) return a;
+  switch (a.family) {
+    case Family::kNumeric: {
+      if (a.floating || b.floating) {
+        if (a.name == "double" || b.name == "double") return a.name == "double" ? a : b;
+        return a.floating ? a : b;  // real
+      }
+      if (a.integer_rank > 0 && b.integer_rank > 0) return a.integer_rank > b.integer_rank ? a : b;
+      TrinoType out = a;
+      out.integer_rank = 0;
+      out.scale = std::max(a.scale, b.scale);
+      out.precision = std::min(38, std::max(a.precision - a.scale, b.precision - b.scale) + out.scale);
+      out.name = "decimal(" + std::to_string(out.precision) + "," + std::to_string(out.scale) + ")";
+      return out;
+    }
+    case Family::kString: {
+      if (!a.literal) return a;
+      if (!b.literal) return b;
+      return a.length >= b.length ? a : b;
+    }
+    case Family::kDateTime: {
+      if (a.with_zone) return a;
+      if (b.with_zone) return b;
+      return a.is_date ? b : a;
+    }
+    case Family::kTime:
+      return a.with_zone ? a : b;
+    default:
+      return a;
+  }
+}
+
+// The position marker engine_errors.cpp turns into "line L:C": "@<offset>|<text at the offset>@ ".
+std::string At(const std::string& offset, const std::string& verify) {
+  return "@" + offset + "|" + verify + "@ ";
+}
+
+// info: "<kind>|<offset>|<text>" and per probe "|<offset>,<text>,<literal type>" (dialect_type_checks.cpp).
+void CheckTypesBind(duckdb_bind_info info) {
+  const idx_t count = duckdb_scalar_function_bind_get_argument_count(info);
+  if (count < 2) return;
+  std::vector<std::string> parts = Split(ConstantText(info, 0), '|');
+  if (parts.size() != 3 + (count - 1)) return;
+  const std::string& kind = parts[0];
+  std::vector<TrinoType> types;
+  std::vector<std::vector<std::string>> where;
+  for (idx_t i = 1; i < count; ++i) {
+    std::vector<std::string> probe = Split(parts[2 + i], ',');
+    probe.resize(3);
+    duckdb_expression e = duckdb_scalar_function_bind_get_argument(info, i);
+    duckdb_logical_type t = duckdb_expression_return_type(e);
+    types.push_back(TypeOf(t, probe[2]));
+    duckdb_destroy_logical_type(&t);
+    duckdb_destroy_expression(&e);
+    where.push_back(std::move(probe));
+  }
+  std::string message;
+  if ((kind == "=" || kind == "<>" || kind == "<" || kind == ">" || kind == "<=" || kind == ">=") &&
+      types.size() == 2) {
+    if (!CommonSuperType(types[0], types[1]))
+      message = At(parts[1], parts[2]) + "Cannot apply operator: " + types[0].name + " " + kind + " " +
+                types[1].name;
+  } else if (kind == "between" && types.size() == 3) {
+    const std::optional<TrinoType> low = CommonSuperType(types[0], types[1]);
+    if (!low || !CommonSuperType(*low, types[2]))
+      message = At(parts[1], parts[2]) + "Cannot check if " + types[0].name + " is BETWEEN " + types[1].name +
+                " and " + types[2].name;
+  } else if (kind == "simplecase") {
+    std::optional<TrinoType> common = types[0];
+    for (std::size_t i = 1; i < types.size() && message.empty(); ++i) {
+      common = CommonSuperType(*common, types[i]);
+      if (!common)
+        message = At(where[i][0], where[i][1]) +
+                  "CASE operand type does not match WHEN clause operand type: " + types[0].name + " vs " +
+                  types[i].name;
+    }
+  } else if (kind == "if" || kind == "nullif") {
+    if (types.size() == 2 && !CommonSuperType(types[0], types[1]))
+      message = At(parts[1], parts[2]) +
+                (kind == "if" ? "Result types for IF must be the same: "
+                              : "Types are not comparable with NULLIF: ") +
+                types[0].name + " vs " + types[1].name;
+  } else {
+    // coerceToSingleType: the distinct types in order; the first that has no common super type with
+    // those before it fails, at its first expression, naming the super type so far.
+    const char* text = kind == "in"         ? "IN value and list items must be the same type: "
+                       : kind == "case"     ? "All CASE results must be the same type: "
+                       : kind == "coalesce" ? "All COALESCE operands must be the same type: "
+                                            : nullptr;
+    std::optional<TrinoType> super;
+    for (std::size_t i = 0; text != nullptr && i < types.size(); ++i) {
+      if (types[i].family == Family::kOther) continue;
+      if (!super) {
+        super = types[i];
+        continue;
+      }
+      std::optional<TrinoType> next = CommonSuperType(*super, types[i]);
+      if (!next) {
+        message = At(where[i][0], where[i][1]) + text + super->name;
+        break;
+      }
+      super = next;
+    }
+  }
+  if (!message.empty()) {
+    message = "TYPE_MISMATCH: " + message;
+    duckdb_scalar_function_bind_set_error(info, message.c_str());
+  }
+}
+
+void CheckTypesFunction(duckdb_function_info, duckdb_data_chunk input, duckdb_vector output) {
   auto* out = static_cast<bool*>(duckdb_vector_get_data(output));
   const idx_t rows = duckdb_data_chunk_get_size(input);
   for (idx_t row = 0; row < rows; ++row) out[row] = true;
@@ -181,16 +341,15 @@ void CheckOperatorFunction(duckdb_function_info, duckdb_data_chunk input, duckdb
 
 bool RegisterTrinoTypeFunctions(duckdb_connection con) {
   duckdb_scalar_function f = duckdb_create_scalar_function();
-  duckdb_scalar_function_set_name(f, "__cenote_check_operator");
+  duckdb_scalar_function_set_name(f, "__cenote_check_types");
   duckdb_logical_type any = duckdb_create_logical_type(DUCKDB_TYPE_ANY);
   duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
   duckdb_logical_type boolean = duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN);
-  duckdb_scalar_function_add_parameter(f, any);
-  duckdb_scalar_function_add_parameter(f, any);
   duckdb_scalar_function_add_parameter(f, varchar);
+  duckdb_scalar_function_set_varargs(f, any);
   duckdb_scalar_function_set_return_type(f, boolean);
-  duckdb_scalar_function_set_function(f, CheckOperatorFunction);
-  duckdb_scalar_function_set_bind(f, CheckOperatorBind);
+  duckdb_scalar_function_set_function(f, CheckTypesFunction);
+  duckdb_scalar_function_set_bind(f, CheckTypesBind);
   // The probes are NULL: the function must see them rather than answer NULL.
   duckdb_scalar_function_set_special_handling(f);
   const bool ok = duckdb_register_scalar_function(con, f) == DuckDBSuccess;

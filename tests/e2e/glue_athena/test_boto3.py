@@ -525,6 +525,28 @@ class AthenaQueryTests(AthenaTestCase):
                          "TYPE_MISMATCH: line 1:39: Cannot apply operator: varchar = integer")
         self.assertEqual(int(self.a.scalar(f"SELECT count(*) FROM sales WHERE year = '{DATA.sales[0]['year']}'")),
                          sum(1 for r in DATA.sales if r["year"] == DATA.sales[0]["year"]))
+        # IN lists, BETWEEN, COALESCE and column against column are checked too (Trino's analyzer wording).
+        for sql, reason in [
+                ("SELECT count(*) FROM sales WHERE year IN ('2024', 2025)",
+                 "TYPE_MISMATCH: line 1:51: IN value and list items must be the same type: varchar"),
+                ("SELECT count(*) FROM sales WHERE year BETWEEN 2023 AND 2025",
+                 "TYPE_MISMATCH: line 1:39: Cannot check if varchar is BETWEEN integer and integer"),
+                ("SELECT coalesce(product, amount) FROM sales",
+                 "TYPE_MISMATCH: line 1:26: All COALESCE operands must be the same type: varchar"),
+                ("SELECT count(*) FROM sales WHERE product = amount",
+                 "TYPE_MISMATCH: line 1:42: Cannot apply operator: varchar = double")]:
+            qe = self.a.execute(sql, expect="FAILED")
+            self.assertEqual(qe["Status"]["StateChangeReason"], reason, sql)
+        # Decimal division keeps Trino's decimal type; X'..' is a varbinary; UNNEST keeps the array's order.
+        self.assertEqual(self.a.select("SELECT DECIMAL '10.00' / DECIMAL '3', typeof(DECIMAL '10.00' / DECIMAL '3'), "
+                                       "X'65683F', title_case('hello world')"),
+                         [["3.33", "decimal(4,2)", "65 68 3f", "Hello World"]])
+        self.assertEqual(self.a.select("SELECT x FROM (VALUES ARRAY[3, 1, 2]) AS t(a) CROSS JOIN UNNEST(a) AS u(x)"),
+                         [["3"], ["1"], ["2"]])
+        year = DATA.sales[0]["year"]
+        self.assertEqual(int(self.a.scalar(f"SELECT count(*) FROM sales WHERE year IN ('{year}', 'none') "
+                                           f"AND amount BETWEEN 0 AND 1e9")),
+                         sum(1 for r in DATA.sales if r["year"] == year))
 
     def test_group_by_partition_columns(self):
         rows = self.a.select("SELECT year, month, count(*) AS n FROM sales GROUP BY year, month ORDER BY year, month")

@@ -158,6 +158,71 @@ TEST_F(DialectFunctionsTest, DateSequenceSteps) {
             0u);
 }
 
+// avg picks its overload by its argument's type while DuckDB binds (__cenote_avg_kind): a double averages
+// with DuckDB's avg alone; a real stays a real; a decimal is the exact quotient in its own type.
+TEST_F(DialectFunctionsTest, AvgByArgumentType) {
+  EXPECT_EQ(
+      Rows("SELECT typeof(avg(d)), typeof(avg(r)), typeof(avg(i)), typeof(avg(x)), typeof(avg(v)), avg(d), "
+           "avg(r), avg(i), avg(x), avg(v) FROM (VALUES (1.5E0, REAL '1.5', 1, DECIMAL '1.10', INTERVAL '1' "
+           "DAY), (2.0E0, REAL '2.25', 2, DECIMAL '2.25', INTERVAL '2' DAY)) AS t(d, r, i, x, v)"),
+      "\"double\",\"real\",\"double\",\"decimal(3,2)\",\"interval\",\"1.75\",\"1.875\",\"1.5\",\"1.68\","
+      "\"1 12:00:00.000\"\n");
+  EXPECT_EQ(
+      Rows("SELECT g, avg(x) FROM (VALUES (1, DECIMAL '1.10'), (1, DECIMAL '2.25'), (2, NULL)) AS t(g, x) "
+           "GROUP BY g ORDER BY g"),
+      "\"1\",\"1.68\"\n\"2\",\n");
+  EXPECT_EQ(Rows("SELECT avg(d) OVER (ORDER BY d) FROM (VALUES 1.5E0, 2E0) AS t(d)"), "\"1.5\"\n\"1.75\"\n");
+  EXPECT_EQ(Value("avg(s) FROM (VALUES 'a') AS t(s)")
+                .rfind("ERROR FUNCTION_NOT_FOUND: FUNCTION_NOT_FOUND: line 1:8: "
+                       "Unexpected parameters (varchar) for function avg.",
+                       0),
+            0u);
+  // avg(double) GROUP BY plans as DuckDB's avg alone (no sum, count or any_value beside it).
+  const std::string plan = Rows("EXPLAIN SELECT g, avg(d) FROM (VALUES (1, 1.5E0)) AS t(g, d) GROUP BY g");
+  EXPECT_NE(plan.find("Aggregates: avg(#1)"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("any_value"), std::string::npos) << plan;
+}
+
+// X'...' is a varbinary literal (DuckDB's parser reads it as the text "x..."), also in VALUES and in
+// rows DuckDB only parses after Trino syntax was rewritten; a string 'x00' stays a string.
+TEST_F(DialectFunctionsTest, VarbinaryLiterals) {
+  EXPECT_EQ(Rows("SELECT X'00FF10', typeof(X'00FF10'), x'65683F', 'x00', X'00 01 02', length(X'')"),
+            "\"00 ff 10\",\"varbinary\",\"65 68 3f\",\"x00\",\"00 01 02\",\"0\"\n");
+  EXPECT_EQ(Rows("SELECT b, typeof(b) FROM (VALUES (X'00FF10')) AS t(b)"), "\"00 ff 10\",\"varbinary\"\n");
+  EXPECT_EQ(Rows("SELECT b FROM (VALUES X'00FF10', X'01') AS t(b)"), "\"00 ff 10\"\n\"01\"\n");
+  EXPECT_EQ(Value("to_utf8('a') = X'61'"), "true");
+  EXPECT_EQ(
+      Value("X'0'"),
+      "ERROR SYNTAX_ERROR: SYNTAX_ERROR: line 1:8: Binary literal must contain an even number of digits");
+  EXPECT_EQ(
+      Single("SELECT 1,\n  X'ABC'"),
+      "ERROR SYNTAX_ERROR: SYNTAX_ERROR: line 2:3: Binary literal must contain an even number of digits");
+}
+
+// title_case (Trino's string functions page): words are delimited by characters that are not letters or
+// digits; the first letter of each is upper-cased, the others lower-cased.
+TEST_F(DialectFunctionsTest, TitleCase) {
+  EXPECT_EQ(Value("title_case('hello world')"), "Hello World");
+  EXPECT_EQ(Value("title_case('hELLO-wORLD o''neil 3rd x2y')"), "Hello-World O'Neil 3rd X2y");
+  EXPECT_EQ(Value("title_case('élan vital ÉCOLE')"), "Élan Vital École");
+  EXPECT_EQ(Value("title_case('') = ''"), "true");
+  EXPECT_EQ(Value("title_case(NULL) IS NULL"), "true");
+}
+
+// CROSS JOIN UNNEST(array) keeps the array's order (Trino's; DuckDB's table function joined laterally
+// handed the elements back reversed), for each source row.
+TEST_F(DialectFunctionsTest, CrossJoinUnnestKeepsArrayOrder) {
+  EXPECT_EQ(Rows("SELECT d, x FROM (VALUES (1, ARRAY[3, 1, 2]), (2, ARRAY[9, 8])) AS t(d, a) CROSS JOIN "
+                 "UNNEST(a) AS u(x) ORDER BY d"),
+            "\"1\",\"3\"\n\"1\",\"1\"\n\"1\",\"2\"\n\"2\",\"9\"\n\"2\",\"8\"\n");
+  EXPECT_EQ(Single("WITH dataset AS (SELECT ARRAY[1, 2, 3, 4, 5] AS items) SELECT array_agg(i) FROM dataset "
+                   "CROSS JOIN UNNEST(items) AS t(i) WHERE i > 3"),
+            "[4, 5]");
+  EXPECT_EQ(Rows("SELECT x FROM UNNEST(ARRAY['b', 'a', 'c']) AS u(x)"), "\"b\"\n\"a\"\n\"c\"\n");
+  EXPECT_EQ(Rows("SELECT x, n FROM UNNEST(ARRAY[7, 8]) WITH ORDINALITY AS u(x, n)"),
+            "\"7\",\"1\"\n\"8\",\"2\"\n");
+}
+
 TEST_F(DialectFunctionsTest, ColumnNamedAt) {
   EXPECT_EQ(Single("SELECT at FROM (VALUES 1) AS t(at)"), "1");
   EXPECT_EQ(Rows("SELECT at, t.at + 1 AS n FROM (SELECT 5 AS at) AS t WHERE at = 5 ORDER BY at"),
@@ -512,6 +577,46 @@ TEST(RewriteTrinoSyntax, Text) {
             "SELECT CAST(x AS STRUCT(field0 integer, field1 STRUCT(field0 double precision)))");
   EXPECT_EQ(RewriteTrinoSyntax("SELECT CAST(x AS ROW(a integer)), ROW(1, 2)"),
             "SELECT CAST(x AS ROW(a integer)), ROW(1, 2)");
+}
+
+}  // namespace
+}  // namespace cenote::query
+
+namespace cenote::query {
+namespace {
+
+// Trino divides decimals exactly (trino_functions_decimal.cpp, __cenote_divide): decimal(xp, xs) /
+// decimal(yp, ys) is a decimal(min(38, xp + ys + max(0, ys - xs)), max(xs, ys)) rounded half up; an integer
+// operand is a decimal(10, 0). Other operands keep DuckDB's division.
+TEST_F(DialectFunctionsTest, DecimalDivisionKeepsTrinosDecimalType) {
+  EXPECT_EQ(Value("DECIMAL '10.00' / DECIMAL '3'"), "3.33");
+  EXPECT_EQ(Value("typeof(DECIMAL '10.00' / DECIMAL '3')"), "decimal(4,2)");
+  EXPECT_EQ(Value("DECIMAL '2.00' / DECIMAL '3'"), "0.67");
+  EXPECT_EQ(Value("typeof(10 / DECIMAL '3.0')"), "decimal(12,1)");
+  EXPECT_EQ(Value("10 / DECIMAL '3.0'"), "3.3");
+  EXPECT_EQ(Value("DECIMAL '1' / DECIMAL '0.3'"), "3.3");
+  // Half up, away from zero, on the exact quotient (1.005 is not exact as a double).
+  EXPECT_EQ(Value("DECIMAL '1.005' / DECIMAL '1.00'"), "1.005");
+  EXPECT_EQ(Value("DECIMAL '2.01' / DECIMAL '2'"), "1.01");
+  EXPECT_EQ(Value("DECIMAL '-2.01' / DECIMAL '2'"), "-1.01");
+  EXPECT_EQ(Value("DECIMAL '-0.001' / 3"), "0.000");
+  EXPECT_EQ(Value("DECIMAL '-2.5' / DECIMAL '-1'"), "2.5");
+  // Wide operands: the quotient beyond 128 bits is still exact.
+  EXPECT_EQ(Value("CAST('12345678901234567890.123' AS DECIMAL(38,3)) / CAST('0.0007' AS DECIMAL(10,4))"),
+            "17636684144620811271604.2857");
+  EXPECT_EQ(Value("CAST('99999999999999999999999999999999999.999' AS DECIMAL(38,3)) / "
+                  "CAST('3.000' AS DECIMAL(4,3))"),
+            "33333333333333333333333333333333333.333");
+  EXPECT_EQ(Rows("SELECT sum(x) / count(*), typeof(sum(x) / count(*)) FROM (VALUES DECIMAL '1.10', "
+                 "DECIMAL '2.25') AS t(x)"),
+            "\"1.68\",\"decimal(38,2)\"\n");
+  EXPECT_EQ(Value("transform(ARRAY[DECIMAL '1.00', DECIMAL '2.00'], v -> v / 3)"), "[0.33, 0.67]");
+  EXPECT_EQ(Value("DECIMAL '1' / 0").rfind("ERROR DIVISION_BY_ZERO", 0), 0u);
+  EXPECT_EQ(Value("CAST(NULL AS DECIMAL(4,2)) / DECIMAL '3'"), "NULL");
+  // A double operand makes a double; integers divide as integers.
+  EXPECT_EQ(Value("typeof(DECIMAL '1' / 0.5E0)"), "double");
+  EXPECT_EQ(Value("7 / 2"), "3");
+  EXPECT_EQ(Value("7.0E0 / 2"), "3.5");
 }
 
 }  // namespace
