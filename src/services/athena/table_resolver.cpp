@@ -266,6 +266,7 @@ Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
         query::PartitionBinding p;
         p.location = "iceberg:" + std::to_string(i);
         p.hidden_values = (*shared)[i].hidden_values;
+        p.hidden_ranges = (*shared)[i].hidden_ranges;
         out.push_back(std::move(p));
       }
       MutexLock lock(mu_);

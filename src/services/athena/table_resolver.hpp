@@ -98,6 +98,7 @@ class CatalogTableResolver : public query::TableResolver {
   // hidden partitions.
   struct IcebergGroup {
     std::vector<std::optional<std::string>> hidden_values;
+    std::vector<std::optional<query::PartitionBinding::Range>> hidden_ranges;
     std::vector<query::TableFile> files;
   };
   struct IcebergBound {
@@ -105,7 +106,8 @@ class CatalogTableResolver : public query::TableResolver {
     std::optional<std::int64_t> snapshot;
     std::string rows_file;
     std::uint64_t rows_size = 0;
-    std::vector<int> hidden_field_ids;  // per TableBinding::hidden_partitions: partition field ids
+    // Per TableBinding::hidden_partitions: partition field ids, or a column's field id negated (its bounds).
+    std::vector<int> hidden_field_ids;
     std::shared_ptr<const std::vector<IcebergGroup>> groups;  // planned by Partitions
   };
   Result<query::TableBinding> DescribeIceberg(const std::string& database, const std::string& name,

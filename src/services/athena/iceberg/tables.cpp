@@ -352,6 +352,39 @@ std::optional<std::string> HiddenValueText(const ice::PartitionField& f, const i
   }
 }
 
+// Whether a column's bounds are read for pruning (BoundText writes them exactly).
+bool HasComparableBounds(const std::string& type) {
+  return type == "int" || type == "long" || type == "float" || type == "double" || type == "date" ||
+         type == "timestamp" || type == "timestamptz" || type == "string" || type.rfind("decimal(", 0) == 0;
+}
+
+// What a data file's metrics say of column `c`'s values (spec "Manifests"): every value NULL (the exact
+// NULL value), or the range of its non-NULL values. A float column's upper bound is not used unless the
+// file counts no NaN: the engine orders NaN above every number, so `c > k` selects NaN rows. Nothing when
+// the file has no metrics for the column (one written before the column was added, or without metrics).
+void ColumnRange(const ice::DataFile& f, const ice::Column& c, std::optional<std::string>* value,
+                 std::optional<query::PartitionBinding::Range>* range) {
+  auto count = [](const std::map<int, std::int64_t>& m, int id) -> std::optional<std::int64_t> {
+    auto it = m.find(id);
+    return it == m.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+  };
+  auto values = count(f.value_counts, c.id), nulls = count(f.null_value_counts, c.id);
+  if (values && nulls && *values == *nulls && *values == f.record_count) {
+    *value = std::string("__HIVE_DEFAULT_PARTITION__");
+    return;
+  }
+  query::PartitionBinding::Range r;
+  if (auto it = f.lower_bounds.find(c.id); it != f.lower_bounds.end())
+    r.lower = ice::BoundText(c.type, it->second);
+  if (auto it = f.upper_bounds.find(c.id); it != f.upper_bounds.end())
+    r.upper = ice::BoundText(c.type, it->second);
+  if (c.type == "float" || c.type == "double") {
+    auto nans = count(f.nan_value_counts, c.id);
+    if (!nans || *nans != 0) r.upper.reset();
+  }
+  if (r.lower || r.upper) *range = std::move(r);
+}
+
 // The file's column that each of `columns` reads (TableFile::columns): the one with its field id; in a file
 // written without field ids, the one the name mapping gives its id ("" when none).
 Result<std::vector<std::string>> FileColumns(const std::string& local_path,
@@ -457,9 +490,18 @@ Result<query::TableBinding> CatalogTableResolver::DescribeIceberg(const std::str
         auto sql = ice::TransformSql(f, *source, "{}");
         std::string type = HiddenValueType(f, *source);
         if (!sql || type.empty()) continue;  // not pruned on
-        b.hidden_partitions.push_back({AsciiLower(source->name), *sql, type});
+        const bool ordered = f.transform.rfind("bucket[", 0) != 0;
+        b.hidden_partitions.push_back({AsciiLower(source->name), *sql, type, ordered});
         bound.hidden_field_ids.push_back(f.field_id);
       }
+    }
+    // Data files' column bounds (manifests' lower_bounds / upper_bounds, spec "Scan Planning"): each column
+    // Cenote compares on is an identity "field" whose per-file range comes from the metrics (field id
+    // negated).
+    for (const auto& c : columns) {
+      if (!HasComparableBounds(c.type)) continue;
+      b.hidden_partitions.push_back({AsciiLower(c.name), "{}", "", true});
+      bound.hidden_field_ids.push_back(-c.id);
     }
   } else {
     if (scratch_dir_.empty()) return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg metadata tables");
@@ -598,9 +640,14 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
     const ice::ManifestEntry* entry;
     std::string local;
     std::vector<std::string> columns;
+    std::vector<std::string> file_columns;  // the delete file's, by field id (renamed columns)
   };
   std::vector<Deletes> deletes;
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(bound.metadata));
+  // Names differ between schemas: each data file's columns are matched by field id.
+  const bool by_field_id = ice::ColumnsRenamed(bound.metadata);
+  const std::map<std::string, int> name_mapping =
+      by_field_id ? ice::NameMapping(bound.metadata) : std::map<std::string, int>{};
   for (const auto& e : entries) {
     if (e.file.content == 0) continue;
     if (e.file.format != "PARQUET") {
@@ -608,14 +655,16 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
                                             " format are not supported by Cenote");
     }
     if (e.file.record_count == 0) continue;
-    Deletes d{&e, "", {}};
+    Deletes d{&e, "", {}, {}};
     CENOTE_ASSIGN_OR_RETURN(d.local, local_path(e.file.path));
     if (e.file.content == 2) {
+      std::vector<ice::Column> matched;
       for (int id : e.file.equality_ids) {
         bool found = false;
         for (const auto& c : columns) {
           if (c.id == id) {
             d.columns.push_back(AsciiLower(c.name));
+            matched.push_back(c);
             found = true;
           }
         }
@@ -627,15 +676,17 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
         }
       }
       if (d.columns.empty()) continue;
+      // The delete file names the columns as they were named when it was written: its columns are found
+      // by field id (spec "Equality Delete Files": equality_ids are field ids), so a later rename keeps
+      // its rows deleted.
+      if (by_field_id) {
+        CENOTE_ASSIGN_OR_RETURN(d.file_columns, FileColumns(d.local, matched, name_mapping));
+      }
     }
     deletes.push_back(std::move(d));
   }
   std::map<int, std::vector<ice::PartitionField>> specs;
   for (auto& [id, fields] : ice::PartitionSpecs(bound.metadata)) specs[id] = std::move(fields);
-  // Names differ between schemas: each data file's columns are matched by field id.
-  const bool by_field_id = ice::ColumnsRenamed(bound.metadata);
-  const std::map<std::string, int> name_mapping =
-      by_field_id ? ice::NameMapping(bound.metadata) : std::map<std::string, int>{};
   std::map<std::string, std::size_t> group_of;
   auto avro_text = [](const avro::Value& v) {
     return v.type == avro::Type::kString || v.type == avro::Type::kBytes || v.type == avro::Type::kFixed
@@ -666,11 +717,14 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
         if (!de.file.partition.empty() &&
             (de.spec_id != e.spec_id || !SamePartition(de.file.partition, e.file.partition)))
           continue;
-        file.equality_deletes.push_back({d.local, d.columns});
+        file.equality_deletes.push_back({d.local, d.columns, d.file_columns});
       }
     }
-    // Its group: the spec and partition tuple.
+    // Its group: the spec and partition tuple; a file with column metrics is a group of its own (its
+    // bounds prune it alone).
     std::string key = std::to_string(e.spec_id);
+    if (!e.file.lower_bounds.empty() || !e.file.upper_bounds.empty() || !e.file.null_value_counts.empty())
+      key.append("#").append(e.file.path);
     for (const auto& [pname, pv] : e.file.partition) {
       key.append("|").append(pname).append("=").append(pv.is_null() ? std::string("\x01null")
                                                                     : avro_text(pv));
@@ -682,6 +736,15 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
       if (auto sit = specs.find(e.spec_id); sit != specs.end()) fields = &sit->second;
       for (int field_id : bound.hidden_field_ids) {
         std::optional<std::string> value;
+        std::optional<query::PartitionBinding::Range> range;
+        if (field_id < 0) {
+          for (const auto& c : columns) {
+            if (c.id == -field_id) ColumnRange(e.file, c, &value, &range);
+          }
+          g.hidden_values.push_back(std::move(value));
+          g.hidden_ranges.push_back(std::move(range));
+          continue;
+        }
         for (std::size_t i = 0; fields != nullptr && i < fields->size() && i < e.file.partition.size(); ++i) {
           const ice::PartitionField& f = (*fields)[i];
           if (f.field_id != field_id) continue;
@@ -690,6 +753,7 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
           }
         }
         g.hidden_values.push_back(std::move(value));
+        g.hidden_ranges.emplace_back();
       }
       out.push_back(std::move(g));
     }
