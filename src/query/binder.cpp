@@ -1145,7 +1145,20 @@ class Binder {
                                 const std::vector<json::value*>* prune) {
     CENOTE_ASSIGN_OR_RETURN(std::vector<Column> columns, Columns(t.columns));
     CENOTE_ASSIGN_OR_RETURN(std::vector<Column> keys, Columns(t.partition_keys));
-    CENOTE_ASSIGN_OR_RETURN(std::vector<PartitionBinding> partitions, resolver_.Partitions(t));
+    std::vector<PartitionBinding> partitions;
+    if (keys.empty() && !t.hidden_partitions.empty() && prune != nullptr) {
+      // Groups of partitions (Iceberg manifests) pruned first, with the same conjuncts.
+      auto keep = [&](const std::vector<PartitionBinding>& groups) {
+        auto kept = HiddenPrune(t, columns, groups, alias, prune);
+        if (kept) return std::move(kept).value();
+        std::vector<std::size_t> all(groups.size());
+        for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+        return all;
+      };
+      CENOTE_ASSIGN_OR_RETURN(partitions, resolver_.PlannedPartitions(t, keep));
+    } else {
+      CENOTE_ASSIGN_OR_RETURN(partitions, resolver_.Partitions(t));
+    }
     CENOTE_ASSIGN_OR_RETURN(std::vector<std::size_t> selected, Prune(partitions, keys, alias, prune));
     if (keys.empty() && !t.hidden_partitions.empty()) {
       CENOTE_ASSIGN_OR_RETURN(selected, HiddenPrune(t, columns, partitions, alias, prune));

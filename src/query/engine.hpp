@@ -159,6 +159,16 @@ class TableResolver {
   // All partitions (values + location), cheap: no file listing. Unpartitioned tables: one entry with
   // empty values and the table's location.
   virtual Result<std::vector<PartitionBinding>> Partitions(const TableBinding& table) = 0;
+  // Partitions planned in two steps, for tables whose partitions are listed in groups (an Iceberg
+  // manifest, its partition summaries as hidden_ranges): the resolver offers `keep` one PartitionBinding per
+  // group and lists the partitions of the groups whose indices `keep` returns only. The engine calls it
+  // when the query has conjuncts to prune hidden partitions with. Default: Partitions(table).
+  using PartitionFilter = std::function<std::vector<std::size_t>(const std::vector<PartitionBinding>&)>;
+  virtual Result<std::vector<PartitionBinding>> PlannedPartitions(const TableBinding& table,
+                                                                  const PartitionFilter& keep) {
+    (void)keep;
+    return Partitions(table);
+  }
   // The data files under one partition's location (hidden files `_*`, `.*` excluded, as Athena does).
   virtual Result<std::vector<TableFile>> Files(const TableBinding& table,
                                                const PartitionBinding& partition) = 0;

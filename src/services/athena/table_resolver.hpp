@@ -77,6 +77,10 @@ class CatalogTableResolver : public query::TableResolver {
 
   Result<query::TableBinding> Describe(const std::string& database, const std::string& table) override;
   Result<std::vector<query::PartitionBinding>> Partitions(const query::TableBinding& table) override;
+  // Iceberg tables: data manifests offered to `keep` first (their partition summaries), only the kept ones
+  // read. Other tables: Partitions.
+  Result<std::vector<query::PartitionBinding>> PlannedPartitions(const query::TableBinding& table,
+                                                                 const PartitionFilter& keep) override;
   Result<std::vector<query::TableFile>> Files(const query::TableBinding& table,
                                               const query::PartitionBinding& partition) override;
 
@@ -112,7 +116,9 @@ class CatalogTableResolver : public query::TableResolver {
   };
   Result<query::TableBinding> DescribeIceberg(const std::string& database, const std::string& name,
                                               const std::string& suffix, const boost::json::object& table);
-  Result<std::vector<IcebergGroup>> IcebergFiles(const IcebergBound& bound);
+  // `keep`: the engine's filter of manifests (PlannedPartitions); nullptr reads every manifest.
+  Result<std::vector<IcebergGroup>> IcebergFiles(const IcebergBound& bound,
+                                                 const query::TableResolver::PartitionFilter* keep = nullptr);
   // A new scratch file (removed with the resolver) filled by `write`; `name` is the object it comes from.
   Result<std::string> ScratchCopy(const std::string& name, const std::string& extension,
                                   const std::function<Status(const std::string&)>& write);

@@ -179,7 +179,11 @@ LIST_SCHEMA = {"type": "record", "name": "manifest_file", "fields": [
     field("min_sequence_number", "long", 516), field("added_snapshot_id", "long", 503),
     field("added_files_count", "int", 504), field("existing_files_count", "int", 505),
     field("deleted_files_count", "int", 506), field("added_rows_count", "long", 512),
-    field("existing_rows_count", "long", 513), field("deleted_rows_count", "long", 514)]}
+    field("existing_rows_count", "long", 513), field("deleted_rows_count", "long", 514),
+    field("partitions", ["null", {"type": "array", "element-id": 508, "items": {
+        "type": "record", "name": "r508", "fields": [
+            field("contains_null", "boolean", 509), field("contains_nan", ["null", "boolean"], 518),
+            field("lower_bound", ["null", "bytes"], 510), field("upper_bound", ["null", "bytes"], 511)]}}], 507)]}
 
 
 def data_files(prefix):
@@ -347,6 +351,70 @@ class ColumnBoundsTests(unittest.TestCase):
         self.assert_reads("price > 50", ["g3", "g4"])
         self.assert_reads("price < 4", ["g1", "g4"])
         self.assert_reads("price BETWEEN 11 AND 11.5", ["g2", "g3", "g4"])
+
+
+class ManifestSummaryTests(unittest.TestCase):
+    """A table partitioned by cat (identity) whose manifest list summarizes each manifest's partition values:
+    a query whose range excludes a manifest does not read it. The second manifest is not there at all, so
+    reading it fails the query: only the queries that must read it fail."""
+
+    def test_manifests_skipped_by_partition_summaries(self):
+        a = athena()
+        a.execute(f"""CREATE TABLE msrc WITH (format='PARQUET', external_location='s3://{BUCKET}/msum/data/') AS
+                      SELECT * FROM (VALUES (1, 'a'), (2, 'a')) AS t(item_id, cat)""")
+        (url, size), = data_files("msum/data")
+        location = f"s3://{BUCKET}/msum/ice"
+        schema = {"type": "struct", "schema-id": 0, "fields": [
+            {"id": 1, "name": "item_id", "required": False, "type": "int"},
+            {"id": 2, "name": "cat", "required": False, "type": "string"}]}
+        spec = [{"name": "cat", "transform": "identity", "source-id": 2, "field-id": 1000}]
+        mschema = json.loads(json.dumps(MANIFEST_SCHEMA))
+        mschema["fields"][4]["type"]["fields"][3]["type"]["fields"] = [field("cat", ["null", "string"], 1000)]
+        e = entry(url, size, 2)
+        e["data_file"]["partition"] = {"cat": "a"}
+        body = avro_file(mschema, [e], per_block=1,
+                         meta={"schema": json.dumps(schema), "partition-spec": json.dumps(spec),
+                               "partition-spec-id": "0", "format-version": "2", "content": "data"})
+        present = f"{location}/metadata/{uuid.uuid4()}-m1.avro"
+        s3_put(present, body)
+        missing = f"{location}/metadata/{uuid.uuid4()}-m2-never-written.avro"
+
+        def listed(path, seq, lower, upper):
+            return {"manifest_path": path, "manifest_length": len(body), "partition_spec_id": 0, "content": 0,
+                    "sequence_number": seq, "min_sequence_number": seq, "added_snapshot_id": 9100 + seq,
+                    "added_files_count": 1, "existing_files_count": 0, "deleted_files_count": 0,
+                    "added_rows_count": 2, "existing_rows_count": 0, "deleted_rows_count": 0,
+                    "partitions": [{"contains_null": False, "contains_nan": None, "lower_bound": lower,
+                                    "upper_bound": upper}]}
+        mlist = avro_file(LIST_SCHEMA, [listed(present, 1, b"a", b"a"), listed(missing, 2, b"x", b"z")],
+                          per_block=2, meta={"snapshot-id": "9102", "sequence-number": "2", "format-version": "2"})
+        lurl = f"{location}/metadata/snap-9102-{uuid.uuid4()}.avro"
+        s3_put(lurl, mlist)
+        md = {"format-version": 2, "table-uuid": str(uuid.uuid4()), "location": location,
+              "last-sequence-number": 2, "last-updated-ms": 1700000000002, "last-column-id": 2,
+              "current-schema-id": 0, "schemas": [schema], "default-spec-id": 0,
+              "partition-specs": [{"spec-id": 0, "fields": spec}], "last-partition-id": 1000,
+              "default-sort-order-id": 0, "sort-orders": [{"order-id": 0, "fields": []}],
+              "properties": {"schema.name-mapping.default": json.dumps(
+                  [{"field-id": 1, "names": ["item_id"]}, {"field-id": 2, "names": ["cat"]}])},
+              "current-snapshot-id": 9102, "refs": {"main": {"snapshot-id": 9102, "type": "branch"}},
+              "snapshots": [{"snapshot-id": 9102, "sequence-number": 2, "timestamp-ms": 1700000000002,
+                             "manifest-list": lurl, "summary": {"operation": "append"}, "schema-id": 0}],
+              "snapshot-log": [{"snapshot-id": 9102, "timestamp-ms": 1700000000002}], "metadata-log": []}
+        meta_url = f"{location}/metadata/00001-{uuid.uuid4()}.metadata.json"
+        s3_put(meta_url, json.dumps(md).encode())
+        GLUE.create_table(DatabaseName=DB, TableInput={
+            "Name": "summarized", "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"table_type": "ICEBERG", "metadata_location": meta_url},
+            "StorageDescriptor": {"Location": location, "Columns": [{"Name": "item_id", "Type": "int"},
+                                                                    {"Name": "cat", "Type": "string"}]}})
+        for where in ("cat = 'a'", "cat < 'b'", "cat BETWEEN 'a' AND 'w'", "cat IN ('a', 'b')"):
+            self.assertEqual(a.select(f"SELECT item_id FROM summarized WHERE {where} ORDER BY item_id"),
+                             [["1"], ["2"]], where)
+        self.assertEqual(a.select("SELECT item_id FROM summarized WHERE cat = 'w'"), [])
+        for where in ("true", "cat >= 'x'", "cat = 'y'", "item_id = 1"):
+            qe = a.execute(f"SELECT * FROM summarized WHERE {where}", expect="FAILED")
+            self.assertIn("m2-never-written", qe["Status"]["StateChangeReason"], where)
 
 
 class EqualityDeleteRenameTests(unittest.TestCase):

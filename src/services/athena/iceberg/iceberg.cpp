@@ -919,6 +919,16 @@ Result<std::vector<ManifestFile>> ReadManifestList(std::string_view bytes) {
     m.added_rows = Get(r.Get("added_rows_count"));
     m.existing_rows = Get(r.Get("existing_rows_count"));
     m.deleted_rows = Get(r.Get("deleted_rows_count"));
+    if (const avro::Value* parts = r.Get("partitions"); parts && parts->type == avro::Type::kArray) {
+      for (const auto& summary : parts->items) {
+        ManifestFile::FieldSummary fs;
+        if (const avro::Value* n = summary.Get("contains_null"); n && n->type == avro::Type::kBoolean)
+          fs.contains_null = n->boolean;
+        if (const avro::Value* b = summary.Get("lower_bound"); b && !b->is_null()) fs.lower = b->bytes;
+        if (const avro::Value* b = summary.Get("upper_bound"); b && !b->is_null()) fs.upper = b->bytes;
+        m.partitions.push_back(std::move(fs));
+      }
+    }
     out.push_back(std::move(m));
   }
   return out;

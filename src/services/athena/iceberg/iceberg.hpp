@@ -140,6 +140,15 @@ struct ManifestFile {
   std::int64_t added_rows = 0;
   std::int64_t existing_rows = 0;
   std::int64_t deleted_rows = 0;
+  // The manifest list's partition summaries (spec "Manifest Lists": field_summary), one per partition field
+  // of its spec in order; bounds in the single-value serialization of the field's result type. Empty when
+  // the list has none (Cenote writes none).
+  struct FieldSummary {
+    bool contains_null = true;
+    std::optional<std::string> lower;
+    std::optional<std::string> upper;
+  };
+  std::vector<FieldSummary> partitions = {};
 };
 
 // A manifest of `files`, all ADDED by `snapshot_id` (sequence numbers inherited): a data manifest

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -165,9 +166,12 @@ std::int64_t IntOf(const json::object& o, const char* key, std::int64_t fallback
 }
 
 // The live files of a snapshot, data and delete files (none when the table has no snapshot).
-Result<std::vector<ice::ManifestEntry>> SnapshotFiles(
-    s3::LakeAccess& lake, const json::object& md, std::optional<std::int64_t> snapshot,
-    std::vector<ice::ManifestFile>* manifests_out = nullptr) {
+// `choose`, when given, says which of the manifests to read (the others' files are left out).
+using ManifestChoice = std::function<std::vector<bool>(const std::vector<ice::ManifestFile>&)>;
+Result<std::vector<ice::ManifestEntry>> SnapshotFiles(s3::LakeAccess& lake, const json::object& md,
+                                                      std::optional<std::int64_t> snapshot,
+                                                      std::vector<ice::ManifestFile>* manifests_out = nullptr,
+                                                      const ManifestChoice* choose = nullptr) {
   std::vector<ice::ManifestEntry> out;
   if (!snapshot) return out;
   const json::object* snap = ice::FindSnapshot(md, *snapshot);
@@ -201,7 +205,11 @@ Result<std::vector<ice::ManifestEntry>> SnapshotFiles(
     return MakeError("ICEBERG_INVALID_METADATA", "ICEBERG_INVALID_METADATA: snapshot " +
                                                      std::to_string(*snapshot) + " has no manifest list");
   }
-  for (const auto& m : manifests) {
+  std::vector<bool> read(manifests.size(), true);
+  if (choose != nullptr) read = (*choose)(manifests);
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    const ice::ManifestFile& m = manifests[i];
+    if (i < read.size() && !read[i]) continue;
     CENOTE_ASSIGN_OR_RETURN(auto bytes, ReadObject(lake, m.path));
     CENOTE_ASSIGN_OR_RETURN(auto entries, ice::ReadManifest(bytes, m));
     for (auto& e : entries) {
@@ -381,6 +389,25 @@ void ColumnRange(const ice::DataFile& f, const ice::Column& c, std::optional<std
   if (c.type == "float" || c.type == "double") {
     auto nans = count(f.nan_value_counts, c.id);
     if (!nans || *nans != 0) r.upper.reset();
+  }
+  if (r.lower || r.upper) *range = std::move(r);
+}
+
+// What a manifest's partition summary says of a partition field's values (spec "Manifest Lists"): the range
+// of its non-NULL values, in the text HiddenValueText writes; a bucket (unordered) only when it is one value.
+// Bounds the list leaves out are unbounded (never read as "every value NULL": a writer may omit them).
+void SummaryRange(const ice::PartitionField& f, const ice::Column& source,
+                  const ice::ManifestFile::FieldSummary& s, std::optional<std::string>* value,
+                  std::optional<query::PartitionBinding::Range>* range) {
+  if (HiddenValueType(f, source).empty()) return;
+  std::string type = "int";  // year, month, day (days), hour, bucket
+  if (f.transform == "identity" || f.transform.rfind("truncate[", 0) == 0) type = source.type;
+  query::PartitionBinding::Range r;
+  if (s.lower) r.lower = ice::BoundText(type, *s.lower);
+  if (s.upper) r.upper = ice::BoundText(type, *s.upper);
+  if (f.transform.rfind("bucket[", 0) == 0) {
+    if (r.lower && r.upper && *r.lower == *r.upper) *value = r.lower;
+    return;
   }
   if (r.lower || r.upper) *range = std::move(r);
 }
@@ -612,14 +639,54 @@ Result<query::TableBinding> CatalogTableResolver::DescribeIceberg(const std::str
 }
 
 Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::IcebergFiles(
-    const IcebergBound& bound) {
+    const IcebergBound& bound, const query::TableResolver::PartitionFilter* keep) {
   std::vector<IcebergGroup> out;
   if (!bound.rows_file.empty()) {
     out.emplace_back();
     if (bound.rows_size > 0) out.back().files.push_back({bound.rows_file, bound.rows_size, ""});
     return out;
   }
-  CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, bound.metadata, bound.snapshot));
+  CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(bound.metadata));
+  std::map<int, std::vector<ice::PartitionField>> specs;
+  for (auto& [id, fields] : ice::PartitionSpecs(bound.metadata)) specs[id] = std::move(fields);
+  // Whole data manifests skipped by the manifest list's partition summaries (spec "Scan Planning"): each
+  // offered to `keep` as one partition whose hidden fields range over its summaries' bounds.
+  ManifestChoice choose = [&](const std::vector<ice::ManifestFile>& manifests) {
+    std::vector<bool> read(manifests.size(), true);
+    std::vector<query::PartitionBinding> candidates;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < manifests.size(); ++i) {
+      const ice::ManifestFile& m = manifests[i];
+      if (m.content != 0) continue;  // delete manifests are always read
+      query::PartitionBinding p;
+      auto spec = specs.find(m.spec_id);
+      for (int field_id : bound.hidden_field_ids) {
+        std::optional<std::string> value;
+        std::optional<query::PartitionBinding::Range> range;
+        for (std::size_t k = 0; spec != specs.end() && k < spec->second.size() && k < m.partitions.size();
+             ++k) {
+          const ice::PartitionField& f = spec->second[k];
+          if (f.field_id != field_id) continue;
+          for (const auto& c : columns) {
+            if (c.id == f.source_id) SummaryRange(f, c, m.partitions[k], &value, &range);
+          }
+        }
+        p.hidden_values.push_back(std::move(value));
+        p.hidden_ranges.push_back(std::move(range));
+      }
+      candidates.push_back(std::move(p));
+      index.push_back(i);
+    }
+    if (candidates.size() < 2) return read;
+    std::vector<bool> kept(candidates.size(), false);
+    for (std::size_t k : (*keep)(candidates)) {
+      if (k < kept.size()) kept[k] = true;
+    }
+    for (std::size_t k = 0; k < candidates.size(); ++k) read[index[k]] = kept[k];
+    return read;
+  };
+  CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, bound.metadata, bound.snapshot, nullptr,
+                                                      keep != nullptr ? &choose : nullptr));
   auto local_path = [&](const std::string& url) -> Result<std::string> {
     auto u = ParseS3Url(url);
     if (!u) return MakeError("ICEBERG_BAD_DATA", "ICEBERG_BAD_DATA: file is not in S3: " + url);
@@ -643,7 +710,6 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
     std::vector<std::string> file_columns;  // the delete file's, by field id (renamed columns)
   };
   std::vector<Deletes> deletes;
-  CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(bound.metadata));
   // Names differ between schemas: each data file's columns are matched by field id.
   const bool by_field_id = ice::ColumnsRenamed(bound.metadata);
   const std::map<std::string, int> name_mapping =
@@ -685,8 +751,6 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
     }
     deletes.push_back(std::move(d));
   }
-  std::map<int, std::vector<ice::PartitionField>> specs;
-  for (auto& [id, fields] : ice::PartitionSpecs(bound.metadata)) specs[id] = std::move(fields);
   std::map<std::string, std::size_t> group_of;
   auto avro_text = [](const avro::Value& v) {
     return v.type == avro::Type::kString || v.type == avro::Type::kBytes || v.type == avro::Type::kFixed
