@@ -575,11 +575,22 @@ class Binder {
         const bool identity = h.transform == "{}";
         types[j] = h.type.empty() ? duck_type : h.type;
         used[j] = true;
-        auto value_of = [&](const json::value* v) {
+        // A strict bound on a transform: a < k says a <= k - (the type's step) when k is a value of the
+        // column's type (casts to it exactly), so T(a) <= T(k - step): `ts < midnight` does not read the
+        // day that starts at midnight. `step` is -1 / +1 step, "" none (no predecessor: strings).
+        std::string step_unit = duck_type == "TIMESTAMP" ? "INTERVAL 1 MICROSECOND"
+                                : duck_type == "DATE" || duck_type == "INTEGER" || duck_type == "BIGINT" ? "1"
+                                                                                                         : "";
+        auto value_of = [&](const json::value* v, int step = 0) {
           std::string placeholder = "__cenote_k" + std::to_string(constants.size());
           constants.push_back(v);
           if (identity) return placeholder;
-          placeholder = "CAST(" + placeholder + " AS " + duck_type + ")";
+          const std::string k = placeholder;
+          placeholder = "CAST(" + k + " AS " + duck_type + ")";
+          if (step != 0 && !step_unit.empty()) {
+            placeholder = "(CASE WHEN " + placeholder + " = " + k + " THEN " + placeholder +
+                          (step < 0 ? " - " : " + ") + step_unit + " ELSE " + placeholder + " END)";
+          }
           std::string expr = h.transform;
           for (std::size_t at = expr.find("{}"); at != std::string::npos;
                at = expr.find("{}", at + placeholder.size()))
@@ -607,13 +618,13 @@ class Binder {
             }
             break;
           case Op::kLess:
-            any.append(" OR ").append(low(identity ? "<" : "<=", value_of(term.values[0])));
+            any.append(" OR ").append(low(identity ? "<" : "<=", value_of(term.values[0], -1)));
             break;
           case Op::kLessEqual:
             any.append(" OR ").append(low("<=", value_of(term.values[0])));
             break;
           case Op::kGreater:
-            any.append(" OR ").append(high(identity ? ">" : ">=", value_of(term.values[0])));
+            any.append(" OR ").append(high(identity ? ">" : ">=", value_of(term.values[0], 1)));
             break;
           case Op::kGreaterEqual:
             any.append(" OR ").append(high(">=", value_of(term.values[0])));

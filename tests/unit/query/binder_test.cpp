@@ -212,9 +212,12 @@ TEST_F(BinderTest, HiddenRangesPruneOnValuesAndBounds) {
   EXPECT_EQ(read("v > 2.5 AND v < 10.5"), "\"3\"\np0 p1 p3 ");
   EXPECT_EQ(read("v IN (2, 11)"), "\"0\"\np0 p1 p3 ");
   EXPECT_EQ(read("v IS NULL"), "\"1\"\np0 p1 p2 p3 p4 ");
-  // The day transform: a strict bound is read as an inclusive one on days (ts < midnight of day 2 reads
-  // day 2's partition too: T(ts) <= T(k) is all it says).
-  EXPECT_EQ(read("ts < TIMESTAMP '2024-01-02 00:00:00'"), "\"2\"\np0 p1 p3 ");
+  // The day transform: a strict bound at midnight does not read the day it starts (ts < k is ts <= k - 1 us);
+  // elsewhere a strict bound reads the constant's day.
+  EXPECT_EQ(read("ts < TIMESTAMP '2024-01-02 00:00:00'"), "\"2\"\np0 p3 ");
+  EXPECT_EQ(read("ts < TIMESTAMP '2024-01-02 00:00:00.000001'"), "\"3\"\np0 p1 p3 ");
+  EXPECT_EQ(read("ts > TIMESTAMP '2024-01-01 23:59:59.999999'"), "\"5\"\np1 p3 p4 ");
+  EXPECT_EQ(read("ts < DATE '2024-01-02'"), "\"2\"\np0 p3 ");
   EXPECT_EQ(read("ts >= TIMESTAMP '2024-01-02 00:00:00'"), "\"5\"\np1 p3 p4 ");
   EXPECT_EQ(read("ts > TIMESTAMP '2024-01-01 23:00:00' AND ts <= TIMESTAMP '2024-01-02 00:30:00'"),
             "\"2\"\np0 p1 p3 ");
