@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e", "glue_athena"))
 import duck  # noqa: E402
 import harness  # noqa: E402
 import lake  # noqa: E402
+from iceberg import normalized  # noqa: E402  (bench/athena/iceberg.py: numbers to 6 significant digits)
 
 BUCKET = "bench-iceberg-ranges"
 DB = "bench"
@@ -61,15 +62,6 @@ def generate(cache, rows):
                             FROM range({lo}, {hi}))
                            TO '{cache}/part-{i}.parquet' (FORMAT PARQUET, COMPRESSION snappy)""")
     open(marker, "w").close()
-
-
-def normalized(rows):
-    def norm(v):
-        try:
-            return f"{float(v):.6g}"
-        except (TypeError, ValueError):
-            return v
-    return [[norm(v) for v in r] for r in rows]
 
 
 def timed(a, sql):
