@@ -463,9 +463,10 @@ class Binder {
     return out;
   }
 
-  // Indices of the partitions that Iceberg hidden partition values do not rule out (TableBinding::
-  // hidden_partitions): for each conjunct `source = constant` or `source IN (constants)`, a partition is
-  // kept when it has no such field, or the transform of one of the constants equals its value.
+  // Indices of the partitions that Iceberg hidden partition values and column bounds do not rule out
+  // (TableBinding::hidden_partitions): for each conjunct `source = constant`, `source IN (constants)` and, on
+  // an ordered field, `source < | <= | > | >= constant` or `source BETWEEN constant AND constant`, a
+  // partition is kept when it has no such field, or its value (range) may hold a row that satisfies it.
   Result<std::vector<std::size_t>> HiddenPrune(const TableBinding& t, const std::vector<Column>& columns,
                                                const std::vector<PartitionBinding>& partitions,
                                                const std::string& alias,
@@ -495,19 +496,39 @@ class Binder {
       int refs = 0;
       return OnlyPartitionKeys(v, alias, {}, refs) && refs == 0 && IsPureExpression(v);
     };
-    // (source, constants) of each usable conjunct.
-    std::vector<std::pair<std::string, std::vector<const json::value*>>> terms;
+    // What a usable conjunct says of its source column: kIn, one of the values; kLess / kLessEqual /
+    // kGreater / kGreaterEqual the first constant; kBetween, between the two constants.
+    enum class Op { kIn, kLess, kLessEqual, kGreater, kGreaterEqual, kBetween };
+    struct Term {
+      std::string source;
+      Op op;
+      std::vector<const json::value*> values;
+    };
+    std::vector<Term> terms;
     for (json::value* c : *prune) {
       if (!c->is_object()) continue;
       const json::object& o = c->get_object();
       std::string cls = StringField(o, "class"), type = StringField(o, "type");
-      if (cls == "COMPARISON" && type == "COMPARE_EQUAL" && o.contains("left") && o.contains("right")) {
+      if (cls == "COMPARISON" && o.contains("left") && o.contains("right")) {
+        // col OP k, or k OP col read as col OP' k.
+        static const std::pair<const char*, std::pair<Op, Op>> kOps[] = {
+            {"COMPARE_EQUAL", {Op::kIn, Op::kIn}},
+            {"COMPARE_LESSTHAN", {Op::kLess, Op::kGreater}},
+            {"COMPARE_LESSTHANOREQUALTO", {Op::kLessEqual, Op::kGreaterEqual}},
+            {"COMPARE_GREATERTHAN", {Op::kGreater, Op::kLess}},
+            {"COMPARE_GREATERTHANOREQUALTO", {Op::kGreaterEqual, Op::kLessEqual}}};
         const json::value& l = o.at("left");
         const json::value& r = o.at("right");
-        if (auto s = source_of(l); s && constant(r))
-          terms.push_back({*s, {&r}});
-        else if (auto s2 = source_of(r); s2 && constant(l))
-          terms.push_back({*s2, {&l}});
+        for (const auto& [name, ops] : kOps) {
+          if (type != name) continue;
+          if (auto s = source_of(l); s && constant(r))
+            terms.push_back({*s, ops.first, {&r}});
+          else if (auto s2 = source_of(r); s2 && constant(l))
+            terms.push_back({*s2, ops.second, {&l}});
+        }
+      } else if (cls == "BETWEEN" && o.contains("input") && o.contains("lower") && o.contains("upper")) {
+        if (auto s = source_of(o.at("input")); s && constant(o.at("lower")) && constant(o.at("upper")))
+          terms.push_back({*s, Op::kBetween, {&o.at("lower"), &o.at("upper")}});
       } else if (cls == "OPERATOR" && type == "COMPARE_IN") {
         const json::value* children = o.if_contains("children");
         if (children == nullptr || !children->is_array() || children->get_array().size() < 2) continue;
@@ -520,55 +541,144 @@ class Binder {
           ok = constant(ch[i]);
           values.push_back(&ch[i]);
         }
-        if (ok && values.size() <= 1000) terms.push_back({*s, std::move(values)});
+        if (ok && values.size() <= 1000) terms.push_back({*s, Op::kIn, std::move(values)});
       }
     }
     if (terms.empty()) return all;
 
-    // The condition, with the constants as placeholder columns __cenote_kN spliced in after parsing.
+    // The condition, with the constants as placeholder columns __cenote_kN spliced in after parsing. Per
+    // field j of a partition: __cenote_hj (the partition has the field), __cenote_lj / __cenote_uj the
+    // lowest and highest value (one value: both; NULL when every row is NULL), __cenote_aj / __cenote_bj
+    // whether each side is known. A field whose transform is the identity compares the column's values with
+    // the constants as the query does; another compares transformed values, so a strict comparison becomes
+    // an inclusive one (a < k only says T(a) <= T(k)).
     std::vector<const json::value*> constants;
+    // Fields no partition has a value or range of prune nothing (columns of files without metrics).
+    std::vector<bool> informative(hidden.size(), false);
+    for (const PartitionBinding& p : partitions) {
+      for (std::size_t j = 0; j < hidden.size(); ++j) {
+        informative[j] = informative[j] || (j < p.hidden_values.size() && p.hidden_values[j].has_value()) ||
+                         (j < p.hidden_ranges.size() && p.hidden_ranges[j].has_value());
+      }
+    }
+    std::vector<bool> used(hidden.size(), false);
+    std::vector<std::string> types(hidden.size());
     std::string where;
-    for (const auto& [source, values] : terms) {
+    for (const Term& term : terms) {
       std::string duck_type;
       for (const Column& c : columns)
-        if (c.name == source) duck_type = c.duck_type;
+        if (c.name == term.source) duck_type = c.duck_type;
       if (duck_type.empty()) continue;
       for (std::size_t j = 0; j < hidden.size(); ++j) {
-        if (hidden[j].source != source) continue;
-        std::string any = "NOT __cenote_h" + std::to_string(j);
-        for (const json::value* v : values) {
-          std::string placeholder =
-              "CAST(__cenote_k" + std::to_string(constants.size()) + " AS " + duck_type + ")";
+        const TableBinding::HiddenPartition& h = hidden[j];
+        if (h.source != term.source || !informative[j] || (term.op != Op::kIn && !h.ordered)) continue;
+        const bool identity = h.transform == "{}";
+        types[j] = h.type.empty() ? duck_type : h.type;
+        used[j] = true;
+        // A strict bound on a transform: a < k says a <= k - (the type's step) when k is a value of the
+        // column's type (casts to it exactly), so T(a) <= T(k - step): `ts < midnight` does not read the
+        // day that starts at midnight. `step` is -1 / +1 step, "" none (no predecessor: strings).
+        std::string step_unit = duck_type == "TIMESTAMP" ? "INTERVAL 1 MICROSECOND"
+                                : duck_type == "DATE" || duck_type == "INTEGER" || duck_type == "BIGINT" ? "1"
+                                                                                                         : "";
+        auto value_of = [&](const json::value* v, int step = 0) {
+          std::string placeholder = "__cenote_k" + std::to_string(constants.size());
           constants.push_back(v);
-          std::string expr = hidden[j].transform;
+          if (identity) return placeholder;
+          const std::string k = placeholder;
+          placeholder = "CAST(" + k + " AS " + duck_type + ")";
+          if (step != 0 && !step_unit.empty()) {
+            placeholder = "(CASE WHEN " + placeholder + " = " + k + " THEN " + placeholder +
+                          (step < 0 ? " - " : " + ") + step_unit + " ELSE " + placeholder + " END)";
+          }
+          std::string expr = h.transform;
           for (std::size_t at = expr.find("{}"); at != std::string::npos;
                at = expr.find("{}", at + placeholder.size()))
             expr.replace(at, 2, placeholder);
-          any.append(" OR (").append(expr).append(") = __cenote_v").append(std::to_string(j));
+          return "(" + expr + ")";
+        };
+        const std::string n = std::to_string(j);
+        const std::string l = "__cenote_l" + n, u = "__cenote_u" + n;
+        auto low = [&](const char* op, const std::string& x) {
+          return "(NOT __cenote_a" + n + " OR " + l + " " + op + " " + x + ")";
+        };
+        auto high = [&](const char* op, const std::string& x) {
+          return "(NOT __cenote_b" + n + " OR " + u + " " + op + " " + x + ")";
+        };
+        std::string any = "NOT __cenote_h" + n;
+        switch (term.op) {
+          case Op::kIn:
+            for (const json::value* v : term.values) {
+              std::string x = value_of(v);
+              if (h.ordered) {
+                any.append(" OR (").append(low("<=", x)).append(" AND ").append(high(">=", x)).append(")");
+              } else {
+                any.append(" OR ").append(l).append(" = ").append(x);
+              }
+            }
+            break;
+          case Op::kLess:
+            any.append(" OR ").append(low(identity ? "<" : "<=", value_of(term.values[0], -1)));
+            break;
+          case Op::kLessEqual:
+            any.append(" OR ").append(low("<=", value_of(term.values[0])));
+            break;
+          case Op::kGreater:
+            any.append(" OR ").append(high(identity ? ">" : ">=", value_of(term.values[0], 1)));
+            break;
+          case Op::kGreaterEqual:
+            any.append(" OR ").append(high(">=", value_of(term.values[0])));
+            break;
+          case Op::kBetween: {
+            std::string from = value_of(term.values[0]);
+            std::string to = value_of(term.values[1]);
+            any.append(" OR (").append(low("<=", to)).append(" AND ").append(high(">=", from)).append(")");
+            break;
+          }
         }
         where.append(where.empty() ? "" : " AND ").append("(").append(any).append(")");
       }
     }
     if (where.empty()) return all;
+    // A bound that does not cast to the type is not known (never a NULL that would prune the partition).
     std::string sql = "SELECT __cenote_idx FROM (VALUES ";
     for (std::size_t i = 0; i < partitions.size(); ++i) {
       sql.append(i > 0 ? ", (" : "(").append(std::to_string(i));
       for (std::size_t j = 0; j < hidden.size(); ++j) {
+        if (!used[j]) continue;
         const auto& values = partitions[i].hidden_values;
-        const bool has = j < values.size() && values[j].has_value();
-        sql.append(has ? ", true" : ", false");
-        if (!has || *values[j] == "__HIVE_DEFAULT_PARTITION__") {
-          sql.append(", CAST(NULL AS ").append(hidden[j].type).append(")");
+        const auto& ranges = partitions[i].hidden_ranges;
+        auto cast = [&](const std::string& text) {
+          return "TRY_CAST(" + QuoteLiteral(text) + " AS " + types[j] + ")";
+        };
+        if (j < values.size() && values[j].has_value()) {
+          std::string v = *values[j] == "__HIVE_DEFAULT_PARTITION__" ? "CAST(NULL AS " + types[j] + ")"
+                                                                     : cast(*values[j]);
+          sql.append(", true, true, ").append(v).append(", true, ").append(v);
+        } else if (j < ranges.size() && ranges[j].has_value()) {
+          sql.append(", true");
+          for (const auto& side : {ranges[j]->lower, ranges[j]->upper}) {
+            if (side) {
+              std::string v = cast(*side);
+              sql.append(", ").append(v).append(" IS NOT NULL, ").append(v);
+            } else {
+              sql.append(", false, CAST(NULL AS ").append(types[j]).append(")");
+            }
+          }
         } else {
-          sql.append(", TRY_CAST(").append(QuoteLiteral(*values[j])).append(" AS ").append(hidden[j].type);
-          sql.append(")");
+          sql.append(", false, false, CAST(NULL AS ").append(types[j]).append("), false, CAST(NULL AS ");
+          sql.append(types[j]).append(")");
         }
       }
       sql.append(")");
     }
     sql.append(") AS __cenote_p(__cenote_idx");
-    for (std::size_t j = 0; j < hidden.size(); ++j)
-      sql.append(", __cenote_h").append(std::to_string(j)).append(", __cenote_v").append(std::to_string(j));
+    for (std::size_t j = 0; j < hidden.size(); ++j) {
+      if (!used[j]) continue;
+      const std::string n = std::to_string(j);
+      sql.append(", __cenote_h").append(n).append(", __cenote_a").append(n).append(", __cenote_l").append(n);
+      sql.append(", __cenote_b").append(n).append(", __cenote_u").append(n);
+    }
     sql.append(") WHERE ").append(where);
     auto doc = host_.Parse(sql);
     if (!doc) return all;
@@ -943,7 +1053,10 @@ class Binder {
     for (const TableFile::EqualityDelete& d : f.equality_deletes) {
       stats_.file_names.emplace_back(AbsolutePath(d.path), f.key);
       std::string match;
-      for (const std::string& c : d.columns) {
+      for (std::size_t k = 0; k < d.columns.size(); ++k) {
+        const std::string& c = d.columns[k];
+        const std::string& deleted =
+            k < d.file_columns.size() && !d.file_columns[k].empty() ? d.file_columns[k] : c;
         std::string file_column = Lower(c);
         for (std::size_t i = 0; i < columns.size() && i < f.columns.size(); ++i) {
           if (columns[i].name == Lower(c)) {
@@ -956,7 +1069,7 @@ class Binder {
         std::string mine =
             it == schema.end() ? std::string("NULL") : "__cenote_data." + QuoteIdentifier(it->second.first);
         if (!match.empty()) match += " AND ";
-        match += "__cenote_del." + QuoteIdentifier(c) + " IS NOT DISTINCT FROM " + mine;
+        match += "__cenote_del." + QuoteIdentifier(deleted) + " IS NOT DISTINCT FROM " + mine;
       }
       if (match.empty()) continue;
       add("NOT EXISTS (SELECT 1 FROM read_parquet(" + QuoteLiteral(AbsolutePath(d.path)) +
@@ -1043,7 +1156,20 @@ class Binder {
                                 const std::vector<json::value*>* prune) {
     CENOTE_ASSIGN_OR_RETURN(std::vector<Column> columns, Columns(t.columns));
     CENOTE_ASSIGN_OR_RETURN(std::vector<Column> keys, Columns(t.partition_keys));
-    CENOTE_ASSIGN_OR_RETURN(std::vector<PartitionBinding> partitions, resolver_.Partitions(t));
+    std::vector<PartitionBinding> partitions;
+    if (keys.empty() && !t.hidden_partitions.empty() && prune != nullptr) {
+      // Groups of partitions (Iceberg manifests) pruned first, with the same conjuncts.
+      auto keep = [&](const std::vector<PartitionBinding>& groups) {
+        auto kept = HiddenPrune(t, columns, groups, alias, prune);
+        if (kept) return std::move(kept).value();
+        std::vector<std::size_t> all(groups.size());
+        for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+        return all;
+      };
+      CENOTE_ASSIGN_OR_RETURN(partitions, resolver_.PlannedPartitions(t, keep));
+    } else {
+      CENOTE_ASSIGN_OR_RETURN(partitions, resolver_.Partitions(t));
+    }
     CENOTE_ASSIGN_OR_RETURN(std::vector<std::size_t> selected, Prune(partitions, keys, alias, prune));
     if (keys.empty() && !t.hidden_partitions.empty()) {
       CENOTE_ASSIGN_OR_RETURN(selected, HiddenPrune(t, columns, partitions, alias, prune));

@@ -89,14 +89,20 @@ struct TableBinding {
   // Parquet tables: two more columns after the data columns, "$path" (each file's TableFile::key) and
   // "$pos" (the row's 0-based position in its file), the row identity of Iceberg's position deletes.
   bool row_ids = false;
-  // Iceberg's hidden partitioning: partition fields computed from a data column, not columns of the table.
-  // Each PartitionBinding carries their values (hidden_values); the engine prunes partitions with the
-  // WHERE conjuncts `column = constant` and `column IN (constants)` on a source column: a partition is
-  // read when the transform of a constant equals its value.
+  // Iceberg's hidden partitioning: partition fields computed from a data column, not columns of the table,
+  // and data files' column bounds. Each PartitionBinding carries their values (hidden_values) or ranges
+  // (hidden_ranges); the engine prunes partitions with the WHERE conjuncts `column = constant`,
+  // `column IN (constants)` and, on an ordered field, `column < | <= | > | >= constant` and
+  // `column BETWEEN constant AND constant` on a source column (spec "Scan Planning"): a partition is read
+  // unless its values cannot satisfy one of them. NULL values satisfy none of these, so a partition whose
+  // rows are NULL is never read for them.
   struct HiddenPartition {
     std::string source;     // lower-case data column
     std::string transform;  // DuckDB SQL of the value, "{}" standing for the source value
-    std::string type;       // DuckDB type of the values
+    std::string type;       // DuckDB type of the values ("": the source column's)
+    // Whether the transform keeps the source's order (a <= b implies T(a) <= T(b): identity, truncate,
+    // year, month, day, hour; not bucket): range conditions prune on it.
+    bool ordered = false;
   };
   std::vector<HiddenPartition> hidden_partitions = {};
 };
@@ -107,6 +113,14 @@ struct PartitionBinding {
   // Per TableBinding::hidden_partitions: the value as text ("__HIVE_DEFAULT_PARTITION__": NULL), or
   // nullopt when the partition has no such field (files written under another partition spec).
   std::vector<std::optional<std::string>> hidden_values = {};
+  // Per TableBinding::hidden_partitions, where hidden_values has no value: the range of the field's non-NULL
+  // values in this partition (a data file's column bounds), each side nullopt when unbounded. Both
+  // unset: nothing is known, the partition is kept.
+  struct Range {
+    std::optional<std::string> lower;
+    std::optional<std::string> upper;
+  };
+  std::vector<std::optional<Range>> hidden_ranges = {};
 };
 
 struct TableFile {
@@ -124,6 +138,9 @@ struct TableFile {
   struct EqualityDelete {
     std::string path;
     std::vector<std::string> columns;  // lower-case table column names
+    // The delete file's column holding each of `columns` (matched by Iceberg field id, so a column renamed
+    // since the file was written is still found); empty: the same names.
+    std::vector<std::string> file_columns = {};
   };
   std::vector<EqualityDelete> equality_deletes = {};
   // Parquet, Iceberg's column projection by field id: the file's column that each data column of the
@@ -142,6 +159,16 @@ class TableResolver {
   // All partitions (values + location), cheap: no file listing. Unpartitioned tables: one entry with
   // empty values and the table's location.
   virtual Result<std::vector<PartitionBinding>> Partitions(const TableBinding& table) = 0;
+  // Partitions planned in two steps, for tables whose partitions are listed in groups (an Iceberg
+  // manifest, its partition summaries as hidden_ranges): the resolver offers `keep` one PartitionBinding per
+  // group and lists the partitions of the groups whose indices `keep` returns only. The engine calls it
+  // when the query has conjuncts to prune hidden partitions with. Default: Partitions(table).
+  using PartitionFilter = std::function<std::vector<std::size_t>(const std::vector<PartitionBinding>&)>;
+  virtual Result<std::vector<PartitionBinding>> PlannedPartitions(const TableBinding& table,
+                                                                  const PartitionFilter& keep) {
+    (void)keep;
+    return Partitions(table);
+  }
   // The data files under one partition's location (hidden files `_*`, `.*` excluded, as Athena does).
   virtual Result<std::vector<TableFile>> Files(const TableBinding& table,
                                                const PartitionBinding& partition) = 0;

@@ -250,6 +250,11 @@ Result<query::TableBinding> CatalogTableResolver::Describe(const std::string& da
 
 Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
     const query::TableBinding& table) {
+  return PlannedPartitions(table, nullptr);
+}
+
+Result<std::vector<query::PartitionBinding>> CatalogTableResolver::PlannedPartitions(
+    const query::TableBinding& table, const PartitionFilter& keep) {
   std::vector<query::PartitionBinding> out;
   {
     std::optional<IcebergBound> bound;
@@ -260,12 +265,13 @@ Result<std::vector<query::PartitionBinding>> CatalogTableResolver::Partitions(
     }
     if (bound) {
       // One partition per spec and partition tuple of the snapshot's files ("iceberg:<index>").
-      CENOTE_ASSIGN_OR_RETURN(auto groups, IcebergFiles(*bound));
+      CENOTE_ASSIGN_OR_RETURN(auto groups, IcebergFiles(*bound, keep ? &keep : nullptr));
       auto shared = std::make_shared<const std::vector<IcebergGroup>>(std::move(groups));
       for (std::size_t i = 0; i < shared->size(); ++i) {
         query::PartitionBinding p;
         p.location = "iceberg:" + std::to_string(i);
         p.hidden_values = (*shared)[i].hidden_values;
+        p.hidden_ranges = (*shared)[i].hidden_ranges;
         out.push_back(std::move(p));
       }
       MutexLock lock(mu_);

@@ -77,6 +77,10 @@ class CatalogTableResolver : public query::TableResolver {
 
   Result<query::TableBinding> Describe(const std::string& database, const std::string& table) override;
   Result<std::vector<query::PartitionBinding>> Partitions(const query::TableBinding& table) override;
+  // Iceberg tables: data manifests offered to `keep` first (their partition summaries), only the kept ones
+  // read. Other tables: Partitions.
+  Result<std::vector<query::PartitionBinding>> PlannedPartitions(const query::TableBinding& table,
+                                                                 const PartitionFilter& keep) override;
   Result<std::vector<query::TableFile>> Files(const query::TableBinding& table,
                                               const query::PartitionBinding& partition) override;
 
@@ -98,6 +102,7 @@ class CatalogTableResolver : public query::TableResolver {
   // hidden partitions.
   struct IcebergGroup {
     std::vector<std::optional<std::string>> hidden_values;
+    std::vector<std::optional<query::PartitionBinding::Range>> hidden_ranges;
     std::vector<query::TableFile> files;
   };
   struct IcebergBound {
@@ -105,12 +110,15 @@ class CatalogTableResolver : public query::TableResolver {
     std::optional<std::int64_t> snapshot;
     std::string rows_file;
     std::uint64_t rows_size = 0;
-    std::vector<int> hidden_field_ids;  // per TableBinding::hidden_partitions: partition field ids
+    // Per TableBinding::hidden_partitions: partition field ids, or a column's field id negated (its bounds).
+    std::vector<int> hidden_field_ids;
     std::shared_ptr<const std::vector<IcebergGroup>> groups;  // planned by Partitions
   };
   Result<query::TableBinding> DescribeIceberg(const std::string& database, const std::string& name,
                                               const std::string& suffix, const boost::json::object& table);
-  Result<std::vector<IcebergGroup>> IcebergFiles(const IcebergBound& bound);
+  // `keep`: the engine's filter of manifests (PlannedPartitions); nullptr reads every manifest.
+  Result<std::vector<IcebergGroup>> IcebergFiles(const IcebergBound& bound,
+                                                 const query::TableResolver::PartitionFilter* keep = nullptr);
   // A new scratch file (removed with the resolver) filled by `write`; `name` is the object it comes from.
   Result<std::string> ScratchCopy(const std::string& name, const std::string& extension,
                                   const std::function<Status(const std::string&)>& write);

@@ -148,6 +148,83 @@ TEST_F(BinderTest, PartitionFilterBindsOnlyMatchingFiles) {
   EXPECT_EQ(last_.stats.bytes_scanned, 0);
 }
 
+// Iceberg's hidden fields (TableBinding::hidden_partitions): ranges prune on ordered fields, against one
+// value (a day partition) or a range (a data file's column bounds); NULL-only partitions are read by no
+// comparison; a partition without the field, or with one side unbounded, is kept on that side.
+TEST_F(BinderTest, HiddenRangesPruneOnValuesAndBounds) {
+  FakeResolver::Table t;
+  t.binding.database = "lake";
+  t.binding.name = "ranged";
+  t.binding.format = FileFormat::kParquet;
+  t.binding.columns = {{"v", "bigint"}, {"ts", "timestamp"}};
+  t.binding.hidden_partitions = {
+      {"ts", "date_diff('day', DATE '1970-01-01', CAST({} AS DATE))", "BIGINT", true},
+      {"v", "{}", "", true},
+      {"v", "__cenote_iceberg_bucket(CAST({} AS BIGINT), 4)", "INTEGER", false}};
+  struct Part {
+    const char* name;
+    const char* rows;  // VALUES of (v, ts)
+    std::vector<std::optional<std::string>> values;
+    std::optional<PartitionBinding::Range> v_range;
+  };
+  // Day 19723 = 2024-01-01.
+  const std::vector<Part> parts = {
+      {"p0",
+       "(1, TIMESTAMP '2024-01-01 10:00:00'), (3, TIMESTAMP '2024-01-01 23:59:59')",
+       {"19723", {}, {}},
+       PartitionBinding::Range{"1", "3"}},
+      {"p1",
+       "(10, TIMESTAMP '2024-01-02 00:00:00'), (12, TIMESTAMP '2024-01-02 01:00:00')",
+       {"19724", {}, {}},
+       PartitionBinding::Range{"10", "12"}},
+      {"p2", "(NULL, NULL)", {"__HIVE_DEFAULT_PARTITION__", "__HIVE_DEFAULT_PARTITION__", {}}, std::nullopt},
+      {"p3", "(5, TIMESTAMP '2024-01-03 00:00:00')", {{}, {}, {}}, std::nullopt},
+      {"p4",
+       "(100, TIMESTAMP '2024-01-05 00:00:00'), (2000, TIMESTAMP '2024-01-05 00:00:00')",
+       {"19727", {}, {}},
+       PartitionBinding::Range{"100", std::nullopt}},
+  };
+  for (const Part& part : parts) {
+    PartitionBinding p;
+    p.location = std::string("iceberg:") + part.name;
+    p.hidden_values = part.values;
+    p.hidden_ranges = {std::nullopt, part.v_range, std::nullopt};
+    std::string path = Data(std::string("ranged-") + part.name);
+    Trusted(std::string("COPY (SELECT * FROM (VALUES ") + part.rows + ") AS x(v, ts)) TO '" + path +
+            "' (FORMAT PARQUET)");
+    t.partitions.push_back({p, {path}});
+  }
+  resolver_.Add(t);
+  auto read = [&](const std::string& where) {
+    resolver_.files_requested.clear();
+    std::string rows = Rows("SELECT count(*) FROM lake.ranged WHERE " + where);
+    std::string files;
+    for (const auto& f : resolver_.files_requested) files += f.substr(8) + " ";
+    return rows + files;
+  };
+  EXPECT_EQ(read("v < 10"), "\"3\"\np0 p3 ");
+  EXPECT_EQ(read("v <= 10"), "\"4\"\np0 p1 p3 ");
+  EXPECT_EQ(read("10 > v"), "\"3\"\np0 p3 ");
+  EXPECT_EQ(read("v > 3"), "\"5\"\np1 p3 p4 ");
+  EXPECT_EQ(read("v >= 3"), "\"6\"\np0 p1 p3 p4 ");
+  EXPECT_EQ(read("v > 5000"), "\"0\"\np3 p4 ");  // p4 has no upper bound
+  EXPECT_EQ(read("v BETWEEN 4 AND 9"), "\"1\"\np3 ");
+  EXPECT_EQ(read("v > 2.5 AND v < 10.5"), "\"3\"\np0 p1 p3 ");
+  EXPECT_EQ(read("v IN (2, 11)"), "\"0\"\np0 p1 p3 ");
+  EXPECT_EQ(read("v IS NULL"), "\"1\"\np0 p1 p2 p3 p4 ");
+  // The day transform: a strict bound at midnight does not read the day it starts (ts < k is ts <= k - 1 us);
+  // elsewhere a strict bound reads the constant's day.
+  EXPECT_EQ(read("ts < TIMESTAMP '2024-01-02 00:00:00'"), "\"2\"\np0 p3 ");
+  EXPECT_EQ(read("ts < TIMESTAMP '2024-01-02 00:00:00.000001'"), "\"3\"\np0 p1 p3 ");
+  EXPECT_EQ(read("ts > TIMESTAMP '2024-01-01 23:59:59.999999'"), "\"5\"\np1 p3 p4 ");
+  EXPECT_EQ(read("ts < DATE '2024-01-02'"), "\"2\"\np0 p3 ");
+  EXPECT_EQ(read("ts >= TIMESTAMP '2024-01-02 00:00:00'"), "\"5\"\np1 p3 p4 ");
+  EXPECT_EQ(read("ts > TIMESTAMP '2024-01-01 23:00:00' AND ts <= TIMESTAMP '2024-01-02 00:30:00'"),
+            "\"2\"\np0 p1 p3 ");
+  // A bucket is not ordered: ranges do not prune on it (only the other fields do).
+  EXPECT_EQ(read("v <> 1"), "\"6\"\np0 p1 p2 p3 p4 ");
+}
+
 TEST_F(BinderTest, RepeatedPartitionFiltersPruneTheCurrentPartitions) {
   // A pure filter's pruning answer is cached by its text, which names the partition values: the same
   // query again prunes the same way, and a partition added since is considered.

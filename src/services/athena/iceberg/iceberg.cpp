@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -574,6 +576,94 @@ std::string PartitionText(const PartitionField& f, const avro::Value& v) {
 
 // ---- manifests
 
+std::optional<std::string> BoundText(const std::string& type, std::string_view bytes) {
+  auto little = [&](std::size_t n) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+    return v;
+  };
+  auto signed_of = [&]() -> std::optional<std::int64_t> {
+    if (bytes.size() == 4) return static_cast<std::int32_t>(static_cast<std::uint32_t>(little(4)));
+    if (bytes.size() == 8) return static_cast<std::int64_t>(little(8));
+    return std::nullopt;
+  };
+  auto micros_text = [](std::int64_t us, bool with_date) {
+    std::int64_t days = us >= 0 ? us / 86400000000LL : -((-us + 86399999999LL) / 86400000000LL);
+    std::int64_t rem = us - days * 86400000000LL;
+    char buf[48];
+    std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%06d", static_cast<int>(rem / 3600000000LL),
+                  static_cast<int>(rem / 60000000 % 60), static_cast<int>(rem / 1000000 % 60),
+                  static_cast<int>(rem % 1000000));
+    return with_date ? FormatDate(days) + " " + buf : std::string(buf);
+  };
+  if (type == "boolean") {
+    if (bytes.size() != 1) return std::nullopt;
+    return std::string(bytes[0] != 0 ? "true" : "false");
+  }
+  if (type == "int" || type == "long") {
+    if (type == "int" && bytes.size() != 4) return std::nullopt;
+    auto v = signed_of();
+    if (!v) return std::nullopt;
+    return std::to_string(*v);
+  }
+  if (type == "date") {
+    if (bytes.size() != 4) return std::nullopt;
+    return FormatDate(*signed_of());
+  }
+  if (type == "time" || type == "timestamp" || type == "timestamptz") {
+    if (bytes.size() != 8) return std::nullopt;
+    return micros_text(*signed_of(), type != "time");
+  }
+  if (type == "float" || type == "double") {
+    double d = 0;
+    if (bytes.size() == 4) {
+      std::uint32_t bits = static_cast<std::uint32_t>(little(4));
+      float f = 0;
+      std::memcpy(&f, &bits, sizeof(f));
+      d = f;
+    } else if (bytes.size() == 8 && type == "double") {
+      std::uint64_t bits = little(8);
+      std::memcpy(&d, &bits, sizeof(d));
+    } else {
+      return std::nullopt;
+    }
+    if (std::isnan(d)) return std::nullopt;
+    if (std::isinf(d)) return std::string(d > 0 ? "Infinity" : "-Infinity");
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%.17g", d);
+    return std::string(buf);
+  }
+  if (type == "string") {
+    if (bytes.find('\0') != std::string_view::npos) return std::nullopt;
+    return std::string(bytes);
+  }
+  if (type.rfind("decimal(", 0) == 0) {
+    // The unscaled value, big-endian two's complement in the fewest bytes; the scale is the type's.
+    auto comma = type.find(',');
+    if (comma == std::string::npos || bytes.empty() || bytes.size() > 16) return std::nullopt;
+    int scale = std::atoi(type.c_str() + comma + 1);
+    if (scale < 0 || scale > 38) return std::nullopt;
+    unsigned __int128 u =
+        static_cast<unsigned char>(bytes[0]) & 0x80 ? ~static_cast<unsigned __int128>(0) : 0;
+    for (char c : bytes) u = (u << 8) | static_cast<unsigned char>(c);
+    const bool negative = static_cast<__int128>(u) < 0;
+    if (negative) u = ~u + 1;
+    std::string digits;
+    do {
+      digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+      u /= 10;
+    } while (u != 0);
+    if (scale > 0) {
+      if (digits.size() <= static_cast<std::size_t>(scale))
+        digits.insert(0, static_cast<std::size_t>(scale) + 1 - digits.size(), '0');
+      digits.insert(digits.size() - static_cast<std::size_t>(scale), ".");
+    }
+    return negative ? "-" + digits : digits;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 std::string ManifestSchema(const std::vector<PartitionField>& spec, const std::vector<Column>& columns) {
@@ -752,6 +842,24 @@ Result<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes, const Ma
     if (const avro::Value* ids = df->Get("equality_ids"); ids && ids->type == avro::Type::kArray) {
       for (const auto& id : ids->items) e.file.equality_ids.push_back(static_cast<int>(id.integer));
     }
+    // Metrics: Avro arrays of {key: field id, value} records (spec "Manifests", int-keyed maps).
+    auto each_pair = [&](const char* name, auto&& take) {
+      const avro::Value* list = df->Get(name);
+      if (list == nullptr || list->type != avro::Type::kArray) return;
+      for (const auto& kv : list->items) {
+        const avro::Value* key = kv.Get("key");
+        const avro::Value* value = kv.Get("value");
+        if (key == nullptr || value == nullptr || value->is_null()) continue;
+        take(static_cast<int>(key->integer), *value);
+      }
+    };
+    each_pair("value_counts", [&](int id, const avro::Value& v) { e.file.value_counts[id] = v.integer; });
+    each_pair("null_value_counts",
+              [&](int id, const avro::Value& v) { e.file.null_value_counts[id] = v.integer; });
+    each_pair("nan_value_counts",
+              [&](int id, const avro::Value& v) { e.file.nan_value_counts[id] = v.integer; });
+    each_pair("lower_bounds", [&](int id, const avro::Value& v) { e.file.lower_bounds[id] = v.bytes; });
+    each_pair("upper_bounds", [&](int id, const avro::Value& v) { e.file.upper_bounds[id] = v.bytes; });
     if (e.file.path.empty()) return BadData("manifest entry without file_path");
     out.push_back(std::move(e));
   }
@@ -811,6 +919,16 @@ Result<std::vector<ManifestFile>> ReadManifestList(std::string_view bytes) {
     m.added_rows = Get(r.Get("added_rows_count"));
     m.existing_rows = Get(r.Get("existing_rows_count"));
     m.deleted_rows = Get(r.Get("deleted_rows_count"));
+    if (const avro::Value* parts = r.Get("partitions"); parts && parts->type == avro::Type::kArray) {
+      for (const auto& summary : parts->items) {
+        ManifestFile::FieldSummary fs;
+        if (const avro::Value* n = summary.Get("contains_null"); n && n->type == avro::Type::kBoolean)
+          fs.contains_null = n->boolean;
+        if (const avro::Value* b = summary.Get("lower_bound"); b && !b->is_null()) fs.lower = b->bytes;
+        if (const avro::Value* b = summary.Get("upper_bound"); b && !b->is_null()) fs.upper = b->bytes;
+        m.partitions.push_back(std::move(fs));
+      }
+    }
     out.push_back(std::move(m));
   }
   return out;

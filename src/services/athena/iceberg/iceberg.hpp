@@ -8,7 +8,8 @@
 // lists with every manifest of the parent snapshot plus the new ones; delete manifests of Parquet position
 // delete files (row-level DELETE / UPDATE / MERGE, merge-on-read). What is read: any v1 or v2 table's
 // current schema, default spec, snapshots, snapshot log, manifest lists, data and delete manifests
-// (position and equality delete files, with their equality field ids).
+// (position and equality delete files, with their equality field ids), data files' column metrics (value,
+// NULL and NaN counts, lower and upper bounds) for pruning.
 //
 // Errors: code "ICEBERG_BAD_DATA" (malformed metadata or manifests), "NOT_SUPPORTED" (a type or transform
 // Cenote does not write).
@@ -99,7 +100,22 @@ struct DataFile {
   std::int64_t record_count = 0;
   std::int64_t size = 0;
   std::vector<int> equality_ids;  // equality deletes: the field ids a row is matched on
+  // Column metrics by field id (spec "Manifests": value_counts, null_value_counts, nan_value_counts,
+  // lower_bounds, upper_bounds; bounds in the single-value serialization of Appendix D, of the type the
+  // column had when the file was written). Read from manifests; Cenote writes none.
+  std::map<int, std::int64_t> value_counts = {};
+  std::map<int, std::int64_t> null_value_counts = {};
+  std::map<int, std::int64_t> nan_value_counts = {};
+  std::map<int, std::string> lower_bounds = {};
+  std::map<int, std::string> upper_bounds = {};
 };
+
+// A column bound (Appendix D, "Binary single-value serialization") as text that casts to the DuckDB type of
+// an Iceberg column of type `type` ("42", "2024-05-01", "2024-05-01 10:00:00.000000", "12.50", a string's
+// bytes), read as the type it may have had before a promotion (int -> long, float -> double: by its
+// length). nullopt when it cannot be written exactly: NaN, a type Cenote does not compare on (binary,
+// fixed, uuid, nested), a length that fits no type, a string with a NUL byte.
+std::optional<std::string> BoundText(const std::string& type, std::string_view bytes);
 
 struct ManifestEntry {
   int status = 1;   // 0 EXISTING, 1 ADDED, 2 DELETED
@@ -124,6 +140,15 @@ struct ManifestFile {
   std::int64_t added_rows = 0;
   std::int64_t existing_rows = 0;
   std::int64_t deleted_rows = 0;
+  // The manifest list's partition summaries (spec "Manifest Lists": field_summary), one per partition field
+  // of its spec in order; bounds in the single-value serialization of the field's result type. Empty when
+  // the list has none (Cenote writes none).
+  struct FieldSummary {
+    bool contains_null = true;
+    std::optional<std::string> lower;
+    std::optional<std::string> upper;
+  };
+  std::vector<FieldSummary> partitions = {};
 };
 
 // A manifest of `files`, all ADDED by `snapshot_id` (sequence numbers inherited): a data manifest

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -165,9 +166,12 @@ std::int64_t IntOf(const json::object& o, const char* key, std::int64_t fallback
 }
 
 // The live files of a snapshot, data and delete files (none when the table has no snapshot).
-Result<std::vector<ice::ManifestEntry>> SnapshotFiles(
-    s3::LakeAccess& lake, const json::object& md, std::optional<std::int64_t> snapshot,
-    std::vector<ice::ManifestFile>* manifests_out = nullptr) {
+// `choose`, when given, says which of the manifests to read (the others' files are left out).
+using ManifestChoice = std::function<std::vector<bool>(const std::vector<ice::ManifestFile>&)>;
+Result<std::vector<ice::ManifestEntry>> SnapshotFiles(s3::LakeAccess& lake, const json::object& md,
+                                                      std::optional<std::int64_t> snapshot,
+                                                      std::vector<ice::ManifestFile>* manifests_out = nullptr,
+                                                      const ManifestChoice* choose = nullptr) {
   std::vector<ice::ManifestEntry> out;
   if (!snapshot) return out;
   const json::object* snap = ice::FindSnapshot(md, *snapshot);
@@ -201,7 +205,11 @@ Result<std::vector<ice::ManifestEntry>> SnapshotFiles(
     return MakeError("ICEBERG_INVALID_METADATA", "ICEBERG_INVALID_METADATA: snapshot " +
                                                      std::to_string(*snapshot) + " has no manifest list");
   }
-  for (const auto& m : manifests) {
+  std::vector<bool> read(manifests.size(), true);
+  if (choose != nullptr) read = (*choose)(manifests);
+  for (std::size_t i = 0; i < manifests.size(); ++i) {
+    const ice::ManifestFile& m = manifests[i];
+    if (i < read.size() && !read[i]) continue;
     CENOTE_ASSIGN_OR_RETURN(auto bytes, ReadObject(lake, m.path));
     CENOTE_ASSIGN_OR_RETURN(auto entries, ice::ReadManifest(bytes, m));
     for (auto& e : entries) {
@@ -352,6 +360,58 @@ std::optional<std::string> HiddenValueText(const ice::PartitionField& f, const i
   }
 }
 
+// Whether a column's bounds are read for pruning (BoundText writes them exactly).
+bool HasComparableBounds(const std::string& type) {
+  return type == "int" || type == "long" || type == "float" || type == "double" || type == "date" ||
+         type == "timestamp" || type == "timestamptz" || type == "string" || type.rfind("decimal(", 0) == 0;
+}
+
+// What a data file's metrics say of column `c`'s values (spec "Manifests"): every value NULL (the exact
+// NULL value), or the range of its non-NULL values. A float column's upper bound is not used unless the
+// file counts no NaN: the engine orders NaN above every number, so `c > k` selects NaN rows. Nothing when
+// the file has no metrics for the column (one written before the column was added, or without metrics).
+void ColumnRange(const ice::DataFile& f, const ice::Column& c, std::optional<std::string>* value,
+                 std::optional<query::PartitionBinding::Range>* range) {
+  auto count = [](const std::map<int, std::int64_t>& m, int id) -> std::optional<std::int64_t> {
+    auto it = m.find(id);
+    return it == m.end() ? std::nullopt : std::optional<std::int64_t>(it->second);
+  };
+  auto values = count(f.value_counts, c.id), nulls = count(f.null_value_counts, c.id);
+  if (values && nulls && *values == *nulls && *values == f.record_count) {
+    *value = std::string("__HIVE_DEFAULT_PARTITION__");
+    return;
+  }
+  query::PartitionBinding::Range r;
+  if (auto it = f.lower_bounds.find(c.id); it != f.lower_bounds.end())
+    r.lower = ice::BoundText(c.type, it->second);
+  if (auto it = f.upper_bounds.find(c.id); it != f.upper_bounds.end())
+    r.upper = ice::BoundText(c.type, it->second);
+  if (c.type == "float" || c.type == "double") {
+    auto nans = count(f.nan_value_counts, c.id);
+    if (!nans || *nans != 0) r.upper.reset();
+  }
+  if (r.lower || r.upper) *range = std::move(r);
+}
+
+// What a manifest's partition summary says of a partition field's values (spec "Manifest Lists"): the range
+// of its non-NULL values, in the text HiddenValueText writes; a bucket (unordered) only when it is one value.
+// Bounds the list leaves out are unbounded (never read as "every value NULL": a writer may omit them).
+void SummaryRange(const ice::PartitionField& f, const ice::Column& source,
+                  const ice::ManifestFile::FieldSummary& s, std::optional<std::string>* value,
+                  std::optional<query::PartitionBinding::Range>* range) {
+  if (HiddenValueType(f, source).empty()) return;
+  std::string type = "int";  // year, month, day (days), hour, bucket
+  if (f.transform == "identity" || f.transform.rfind("truncate[", 0) == 0) type = source.type;
+  query::PartitionBinding::Range r;
+  if (s.lower) r.lower = ice::BoundText(type, *s.lower);
+  if (s.upper) r.upper = ice::BoundText(type, *s.upper);
+  if (f.transform.rfind("bucket[", 0) == 0) {
+    if (r.lower && r.upper && *r.lower == *r.upper) *value = r.lower;
+    return;
+  }
+  if (r.lower || r.upper) *range = std::move(r);
+}
+
 // The file's column that each of `columns` reads (TableFile::columns): the one with its field id; in a file
 // written without field ids, the one the name mapping gives its id ("" when none).
 Result<std::vector<std::string>> FileColumns(const std::string& local_path,
@@ -457,9 +517,18 @@ Result<query::TableBinding> CatalogTableResolver::DescribeIceberg(const std::str
         auto sql = ice::TransformSql(f, *source, "{}");
         std::string type = HiddenValueType(f, *source);
         if (!sql || type.empty()) continue;  // not pruned on
-        b.hidden_partitions.push_back({AsciiLower(source->name), *sql, type});
+        const bool ordered = f.transform.rfind("bucket[", 0) != 0;
+        b.hidden_partitions.push_back({AsciiLower(source->name), *sql, type, ordered});
         bound.hidden_field_ids.push_back(f.field_id);
       }
+    }
+    // Data files' column bounds (manifests' lower_bounds / upper_bounds, spec "Scan Planning"): each column
+    // Cenote compares on is an identity "field" whose per-file range comes from the metrics (field id
+    // negated).
+    for (const auto& c : columns) {
+      if (!HasComparableBounds(c.type)) continue;
+      b.hidden_partitions.push_back({AsciiLower(c.name), "{}", "", true});
+      bound.hidden_field_ids.push_back(-c.id);
     }
   } else {
     if (scratch_dir_.empty()) return MakeError("NOT_SUPPORTED", "NOT_SUPPORTED: Iceberg metadata tables");
@@ -570,14 +639,54 @@ Result<query::TableBinding> CatalogTableResolver::DescribeIceberg(const std::str
 }
 
 Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::IcebergFiles(
-    const IcebergBound& bound) {
+    const IcebergBound& bound, const query::TableResolver::PartitionFilter* keep) {
   std::vector<IcebergGroup> out;
   if (!bound.rows_file.empty()) {
     out.emplace_back();
     if (bound.rows_size > 0) out.back().files.push_back({bound.rows_file, bound.rows_size, ""});
     return out;
   }
-  CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, bound.metadata, bound.snapshot));
+  CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(bound.metadata));
+  std::map<int, std::vector<ice::PartitionField>> specs;
+  for (auto& [id, fields] : ice::PartitionSpecs(bound.metadata)) specs[id] = std::move(fields);
+  // Whole data manifests skipped by the manifest list's partition summaries (spec "Scan Planning"): each
+  // offered to `keep` as one partition whose hidden fields range over its summaries' bounds.
+  ManifestChoice choose = [&](const std::vector<ice::ManifestFile>& manifests) {
+    std::vector<bool> read(manifests.size(), true);
+    std::vector<query::PartitionBinding> candidates;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < manifests.size(); ++i) {
+      const ice::ManifestFile& m = manifests[i];
+      if (m.content != 0) continue;  // delete manifests are always read
+      query::PartitionBinding p;
+      auto spec = specs.find(m.spec_id);
+      for (int field_id : bound.hidden_field_ids) {
+        std::optional<std::string> value;
+        std::optional<query::PartitionBinding::Range> range;
+        for (std::size_t k = 0; spec != specs.end() && k < spec->second.size() && k < m.partitions.size();
+             ++k) {
+          const ice::PartitionField& f = spec->second[k];
+          if (f.field_id != field_id) continue;
+          for (const auto& c : columns) {
+            if (c.id == f.source_id) SummaryRange(f, c, m.partitions[k], &value, &range);
+          }
+        }
+        p.hidden_values.push_back(std::move(value));
+        p.hidden_ranges.push_back(std::move(range));
+      }
+      candidates.push_back(std::move(p));
+      index.push_back(i);
+    }
+    if (candidates.size() < 2) return read;
+    std::vector<bool> kept(candidates.size(), false);
+    for (std::size_t k : (*keep)(candidates)) {
+      if (k < kept.size()) kept[k] = true;
+    }
+    for (std::size_t k = 0; k < candidates.size(); ++k) read[index[k]] = kept[k];
+    return read;
+  };
+  CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, bound.metadata, bound.snapshot, nullptr,
+                                                      keep != nullptr ? &choose : nullptr));
   auto local_path = [&](const std::string& url) -> Result<std::string> {
     auto u = ParseS3Url(url);
     if (!u) return MakeError("ICEBERG_BAD_DATA", "ICEBERG_BAD_DATA: file is not in S3: " + url);
@@ -598,9 +707,13 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
     const ice::ManifestEntry* entry;
     std::string local;
     std::vector<std::string> columns;
+    std::vector<std::string> file_columns;  // the delete file's, by field id (renamed columns)
   };
   std::vector<Deletes> deletes;
-  CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(bound.metadata));
+  // Names differ between schemas: each data file's columns are matched by field id.
+  const bool by_field_id = ice::ColumnsRenamed(bound.metadata);
+  const std::map<std::string, int> name_mapping =
+      by_field_id ? ice::NameMapping(bound.metadata) : std::map<std::string, int>{};
   for (const auto& e : entries) {
     if (e.file.content == 0) continue;
     if (e.file.format != "PARQUET") {
@@ -608,14 +721,16 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
                                             " format are not supported by Cenote");
     }
     if (e.file.record_count == 0) continue;
-    Deletes d{&e, "", {}};
+    Deletes d{&e, "", {}, {}};
     CENOTE_ASSIGN_OR_RETURN(d.local, local_path(e.file.path));
     if (e.file.content == 2) {
+      std::vector<ice::Column> matched;
       for (int id : e.file.equality_ids) {
         bool found = false;
         for (const auto& c : columns) {
           if (c.id == id) {
             d.columns.push_back(AsciiLower(c.name));
+            matched.push_back(c);
             found = true;
           }
         }
@@ -627,15 +742,15 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
         }
       }
       if (d.columns.empty()) continue;
+      // The delete file names the columns as they were named when it was written: its columns are found
+      // by field id (spec "Equality Delete Files": equality_ids are field ids), so a later rename keeps
+      // its rows deleted.
+      if (by_field_id) {
+        CENOTE_ASSIGN_OR_RETURN(d.file_columns, FileColumns(d.local, matched, name_mapping));
+      }
     }
     deletes.push_back(std::move(d));
   }
-  std::map<int, std::vector<ice::PartitionField>> specs;
-  for (auto& [id, fields] : ice::PartitionSpecs(bound.metadata)) specs[id] = std::move(fields);
-  // Names differ between schemas: each data file's columns are matched by field id.
-  const bool by_field_id = ice::ColumnsRenamed(bound.metadata);
-  const std::map<std::string, int> name_mapping =
-      by_field_id ? ice::NameMapping(bound.metadata) : std::map<std::string, int>{};
   std::map<std::string, std::size_t> group_of;
   auto avro_text = [](const avro::Value& v) {
     return v.type == avro::Type::kString || v.type == avro::Type::kBytes || v.type == avro::Type::kFixed
@@ -666,11 +781,14 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
         if (!de.file.partition.empty() &&
             (de.spec_id != e.spec_id || !SamePartition(de.file.partition, e.file.partition)))
           continue;
-        file.equality_deletes.push_back({d.local, d.columns});
+        file.equality_deletes.push_back({d.local, d.columns, d.file_columns});
       }
     }
-    // Its group: the spec and partition tuple.
+    // Its group: the spec and partition tuple; a file with column metrics is a group of its own (its
+    // bounds prune it alone).
     std::string key = std::to_string(e.spec_id);
+    if (!e.file.lower_bounds.empty() || !e.file.upper_bounds.empty() || !e.file.null_value_counts.empty())
+      key.append("#").append(e.file.path);
     for (const auto& [pname, pv] : e.file.partition) {
       key.append("|").append(pname).append("=").append(pv.is_null() ? std::string("\x01null")
                                                                     : avro_text(pv));
@@ -682,6 +800,15 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
       if (auto sit = specs.find(e.spec_id); sit != specs.end()) fields = &sit->second;
       for (int field_id : bound.hidden_field_ids) {
         std::optional<std::string> value;
+        std::optional<query::PartitionBinding::Range> range;
+        if (field_id < 0) {
+          for (const auto& c : columns) {
+            if (c.id == -field_id) ColumnRange(e.file, c, &value, &range);
+          }
+          g.hidden_values.push_back(std::move(value));
+          g.hidden_ranges.push_back(std::move(range));
+          continue;
+        }
         for (std::size_t i = 0; fields != nullptr && i < fields->size() && i < e.file.partition.size(); ++i) {
           const ice::PartitionField& f = (*fields)[i];
           if (f.field_id != field_id) continue;
@@ -690,6 +817,7 @@ Result<std::vector<CatalogTableResolver::IcebergGroup>> CatalogTableResolver::Ic
           }
         }
         g.hidden_values.push_back(std::move(value));
+        g.hidden_ranges.emplace_back();
       }
       out.push_back(std::move(g));
     }

@@ -411,6 +411,95 @@ TEST(IcebergTest, RenamesAndNameMapping) {
   EXPECT_EQ(mapping, (std::map<std::string, int>{{"id", 1}, {"note", 2}}));
 }
 
+// Appendix D's single-value serialization read back as text the engine casts, as the type may have been
+// before a promotion; what cannot be written exactly is nullopt (never a wrong bound).
+TEST(IcebergTest, BoundsFromTheSingleValueSerialization) {
+  using iceberg::BoundText;
+  EXPECT_EQ(BoundText("int", Bytes({0xfe, 0xff, 0xff, 0xff})), "-2");
+  EXPECT_EQ(BoundText("long", Bytes({0x2a, 0, 0, 0, 0, 0, 0, 0})), "42");
+  EXPECT_EQ(BoundText("long", Bytes({0x2a, 0, 0, 0})), "42");  // written when the column was an int
+  EXPECT_EQ(BoundText("int", Bytes({0x2a, 0, 0, 0, 0, 0, 0, 0})), std::nullopt);
+  EXPECT_EQ(BoundText("date", Bytes({0x0b, 0x4d, 0, 0})), "2024-01-01");  // 19723 days
+  EXPECT_EQ(BoundText("date", Bytes({0xff, 0xff, 0xff, 0xff})), "1969-12-31");
+  // 2024-01-01 00:00:00.000001 = 1704067200000001 us; -1 us is the last microsecond of 1969.
+  std::string us(8, '\0');
+  std::int64_t v = 1704067200000001;
+  for (int i = 0; i < 8; ++i) us[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  EXPECT_EQ(BoundText("timestamp", us), "2024-01-01 00:00:00.000001");
+  EXPECT_EQ(BoundText("timestamptz", std::string(8, '\xff')), "1969-12-31 23:59:59.999999");
+  EXPECT_EQ(BoundText("double", Bytes({0, 0, 0, 0, 0, 0, 0xf8, 0x3f})), "1.5");
+  EXPECT_EQ(BoundText("double", Bytes({0, 0, 0xc0, 0x3f})), "1.5");  // a float promoted to double
+  EXPECT_EQ(BoundText("double", Bytes({0, 0, 0, 0, 0, 0, 0xf8, 0x7f})), std::nullopt);  // NaN
+  EXPECT_EQ(BoundText("float", Bytes({0, 0, 0x80, 0x7f})), "Infinity");
+  EXPECT_EQ(BoundText("string", "abc"), "abc");
+  EXPECT_EQ(BoundText("string", std::string("a\0b", 3)), std::nullopt);
+  EXPECT_EQ(BoundText("decimal(9,2)", Bytes({0x05, 0x8c})), "14.20");  // unscaled 1420
+  EXPECT_EQ(BoundText("decimal(9,2)", Bytes({0xff, 0x38})), "-2.00");  // unscaled -200
+  EXPECT_EQ(BoundText("decimal(9,3)", Bytes({0x07})), "0.007");
+  EXPECT_EQ(BoundText("decimal(5,0)", Bytes({0x80})), "-128");
+  EXPECT_EQ(BoundText("boolean", Bytes({1})), "true");
+  EXPECT_EQ(BoundText("binary", "ab"), std::nullopt);
+  EXPECT_EQ(BoundText("uuid", std::string(16, 'x')), std::nullopt);
+}
+
+// A manifest's column metrics (int-keyed maps as arrays of key/value records) are read by field id.
+TEST(IcebergTest, ManifestMetricsAreRead) {
+  auto kv = [](const char* value_type, int key_id, int value_id) {
+    return json::array{
+        "null",
+        json::object{
+            {"type", "array"},
+            {"items",
+             json::object{
+                 {"type", "record"},
+                 {"name", "k" + std::to_string(key_id)},
+                 {"fields", json::array{
+                                json::object{{"name", "key"}, {"type", "int"}, {"field-id", key_id}},
+                                json::object{{"name", "value"}, {"type", value_type}, {"field-id", value_id}},
+                            }}}}}};
+  };
+  json::object data_file{
+      {"type", "record"},
+      {"name", "r2"},
+      {"fields", json::array{json::object{{"name", "file_path"}, {"type", "string"}},
+                             json::object{{"name", "record_count"}, {"type", "long"}},
+                             json::object{{"name", "value_counts"}, {"type", kv("long", 119, 120)}},
+                             json::object{{"name", "null_value_counts"}, {"type", kv("long", 121, 122)}},
+                             json::object{{"name", "nan_value_counts"}, {"type", kv("long", 138, 139)}},
+                             json::object{{"name", "lower_bounds"}, {"type", kv("bytes", 126, 127)}},
+                             json::object{{"name", "upper_bounds"}, {"type", kv("bytes", 129, 130)}}}}};
+  json::object schema{{"type", "record"},
+                      {"name", "manifest_entry"},
+                      {"fields", json::array{json::object{{"name", "status"}, {"type", "int"}},
+                                             json::object{{"name", "data_file"}, {"type", data_file}}}}};
+  auto pair = [](int k, avro::Value v) {
+    return avro::Value::Record({{"key", avro::Value::Int(k)}, {"value", std::move(v)}});
+  };
+  avro::Value df = avro::Value::Record({
+      {"file_path", avro::Value::String("s3://b/f.parquet")},
+      {"record_count", avro::Value::Long(3)},
+      {"value_counts", avro::Value::Array({pair(1, avro::Value::Long(3)), pair(2, avro::Value::Long(3))})},
+      {"null_value_counts",
+       avro::Value::Array({pair(1, avro::Value::Long(0)), pair(2, avro::Value::Long(3))})},
+      {"nan_value_counts", avro::Value::Null()},
+      {"lower_bounds", avro::Value::Array({pair(1, avro::Value::Bytes(Bytes({1, 0, 0, 0})))})},
+      {"upper_bounds", avro::Value::Array({pair(1, avro::Value::Bytes(Bytes({9, 0, 0, 0})))})},
+  });
+  auto bytes =
+      avro::WriteContainer(json::serialize(schema),
+                           {avro::Value::Record({{"status", avro::Value::Int(1)}, {"data_file", df}})}, {});
+  ASSERT_TRUE(bytes) << bytes.error().message;
+  auto entries = iceberg::ReadManifest(*bytes, iceberg::ManifestFile{});
+  ASSERT_TRUE(entries) << entries.error().message;
+  ASSERT_EQ(entries->size(), 1u);
+  const auto& f = (*entries)[0].file;
+  EXPECT_EQ(f.value_counts, (std::map<int, std::int64_t>{{1, 3}, {2, 3}}));
+  EXPECT_EQ(f.null_value_counts, (std::map<int, std::int64_t>{{1, 0}, {2, 3}}));
+  EXPECT_TRUE(f.nan_value_counts.empty());
+  EXPECT_EQ(iceberg::BoundText("int", f.lower_bounds.at(1)), "1");
+  EXPECT_EQ(iceberg::BoundText("int", f.upper_bounds.at(1)), "9");
+}
+
 // Several partition specs (partition evolution): each by id, the default one, an unknown id refused.
 TEST(IcebergTest, PartitionSpecsById) {
   auto md = iceberg::NewMetadata("s3://b/t", "u", {{"id", "bigint"}, {"c", "string"}}, {{"identity", "c", 0}},
