@@ -443,8 +443,9 @@ TEST_F(AthenaEngineTest, IcebergBucketPartitioningAndPruning) {
 }
 
 // A table whose partitioning evolved (as Spark's ALTER TABLE ... ADD PARTITION FIELD leaves it): files of
-// spec 0 (identity c) and spec 1 (bucket(4, id)) read together, each pruned by its own spec.
-TEST_F(AthenaEngineTest, IcebergPartitionEvolutionReads) {
+// spec 0 (identity c) and spec 1 (bucket(4, id)) read together, each pruned by its own spec, then changed by
+// DELETE, UPDATE, MERGE and OPTIMIZE.
+TEST_F(AthenaEngineTest, IcebergPartitionEvolutionReadsAndWrites) {
   ASSERT_EQ(Run("CREATE DATABASE lake").first, "SUCCEEDED");
   ASSERT_EQ(Run("CREATE TABLE ev (id bigint, c string) PARTITIONED BY (c) LOCATION 's3://data/ice/ev' "
                 "TBLPROPERTIES ('table_type'='ICEBERG')")
@@ -490,11 +491,35 @@ TEST_F(AthenaEngineTest, IcebergPartitionEvolutionReads) {
   EXPECT_EQ(files.second[2], (std::vector<std::string>{"0", "{c=b}"}));
   EXPECT_EQ(files.second[3][0], "1");
   EXPECT_EQ(files.second[3][1].rfind("{id_bucket=", 0), 0u) << files.second[3][1];
-  // Writing deletes under the default spec for files of another: refused rather than written wrong.
-  auto del = Run("DELETE FROM ev WHERE id = 1");
-  EXPECT_NE(del.first.find("NOT_SUPPORTED"), std::string::npos) << del.first;
-  auto opt = Run("OPTIMIZE ev REWRITE DATA USING BIN_PACK");
-  EXPECT_NE(opt.first.find("NOT_SUPPORTED"), std::string::npos) << opt.first;
+  // Row-level changes on files of both specs: each position delete file is in the spec and partition of the
+  // data file it names; new rows go under the default spec.
+  ASSERT_EQ(Run("DELETE FROM ev WHERE id IN (1, 4)").first, "SUCCEEDED");
+  ASSERT_EQ(Run("UPDATE ev SET c = 'u' WHERE id = 2").first, "SUCCEEDED");
+  ASSERT_EQ(Run("MERGE INTO ev t USING (VALUES (3, 'm'), (5, 'n'), (6, 'x')) AS s(id, c) ON t.id = s.id "
+                "WHEN MATCHED THEN UPDATE SET c = s.c WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.c)")
+                .first,
+            "SUCCEEDED");
+  const Table after{{"id", "c"}, {"2", "u"}, {"3", "m"}, {"5", "n"}, {"6", "x"}};
+  EXPECT_EQ(Run("SELECT id, c FROM ev ORDER BY id").second, after);
+  auto deletes =
+      Run("SELECT spec_id, partition, record_count FROM \"ev$files\" WHERE content = 1 "
+          "ORDER BY spec_id, partition, record_count");
+  ASSERT_EQ(deletes.first, "SUCCEEDED");
+  // DELETE: {c=a} (id 1) and spec 1's bucket of id 4; UPDATE: {c=b}; MERGE: {c=a} (id 5), spec 1's (id 3).
+  ASSERT_EQ(deletes.second.size(), 1u + 5) << deletes.second.size();
+  EXPECT_EQ(deletes.second[1], (std::vector<std::string>{"0", "{c=a}", "1"}));
+  EXPECT_EQ(deletes.second[2], (std::vector<std::string>{"0", "{c=a}", "1"}));
+  EXPECT_EQ(deletes.second[3], (std::vector<std::string>{"0", "{c=b}", "1"}));
+  EXPECT_EQ(deletes.second[4][0], "1");
+  EXPECT_EQ(deletes.second[5][0], "1");
+  // The data files of spec 0 are still the first INSERT's two; every new row is in a file of spec 1.
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM \"ev$files\" WHERE content = 0 AND spec_id = 0").second,
+            (Table{{"n"}, {"2"}}));
+  // OPTIMIZE rewrites every file of the older spec (and the ones with deletes) into the default spec.
+  ASSERT_EQ(Run("OPTIMIZE ev REWRITE DATA USING BIN_PACK").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, c FROM ev ORDER BY id").second, after);
+  EXPECT_EQ(Run("SELECT DISTINCT content, spec_id FROM \"ev$files\"").second,
+            (Table{{"content", "spec_id"}, {"0", "1"}}));
 }
 
 // VACUUM expires snapshots past vacuum_max_snapshot_age_seconds (the current one kept) and removes the files
