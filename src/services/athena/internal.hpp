@@ -178,18 +178,14 @@ class StatementRunner {
   // content 0, data files, partitioned by the default spec: `sql` yields the table's columns in schema
   // order, named as them. content 1, position delete files of the data files of `groups`: `sql` yields
   // file_path, pos and, when there are several groups, "__cenote_g", the index of the file's group.
-  // `flag_column`: a boolean column of `sql` that is not written; `flagged` says whether any row had it true
-  // (MERGE's multiple-match check, made in the same pass). `resolver`: the tables `sql` reads (nullptr: the
-  // catalog's).
+  // `resolver`: the tables `sql` reads (nullptr: the catalog's).
   struct WrittenIcebergFiles {
     std::vector<iceberg::DataFile> files;
     query::QueryStats stats;
-    bool flagged = false;
   };
   Result<WrittenIcebergFiles> WriteIcebergFiles(const boost::json::object& metadata, const std::string& sql,
                                                 const StatementContext& ctx, const std::string& tag,
-                                                int content, const std::string& flag_column = "",
-                                                query::TableResolver* resolver = nullptr,
+                                                int content, query::TableResolver* resolver = nullptr,
                                                 const std::vector<DeleteGroup>& groups = {});
   // Commits a snapshot adding `data_files` and `delete_files` (written by WriteManifest into their own
   // manifests) on top of `metadata`'s current snapshot. `retry`: an append, applied again on top of a

@@ -1079,8 +1079,7 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
 
 Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
     const json::object& md, const std::string& sql, const StatementContext& ctx, const std::string& tag,
-    int content, const std::string& flag_column, query::TableResolver* resolver,
-    const std::vector<DeleteGroup>& groups) {
+    int content, query::TableResolver* resolver, const std::vector<DeleteGroup>& groups) {
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
   std::string location = Strip(ice::TableLocation(md));
   if (!ParseS3Url(location))
@@ -1125,13 +1124,6 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
     partition_columns.push_back("__cenote_group");
     computed.emplace_back(partition_columns.back(), "\"__cenote_g\"");
   }
-  if (!flag_column.empty()) {
-    // The flag as the last (computed) partition column: the written files' folders say whether it held.
-    select += ", " + QuoteName(flag_column);
-    unwritten.push_back(flag_column);
-    partition_columns.push_back("__cenote_flag");
-    computed.emplace_back(partition_columns.back(), "COALESCE(" + QuoteName(flag_column) + ", false)");
-  }
   select += " FROM (" + sql + ") AS \"_cenote_iceberg\"";
 
   std::string scratch =
@@ -1168,13 +1160,6 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
   out.stats = written.stats;
   std::vector<query::WrittenFile> uploads;
   std::map<std::string, std::string> destinations;  // local path -> s3 URL
-  if (!flag_column.empty()) {
-    for (const auto& f : written.files) {
-      if (f.partition_values.size() == partition_columns.size() && f.partition_values.back() == "true")
-        out.flagged = true;
-    }
-    if (out.flagged) return out;  // nothing uploaded
-  }
   for (const auto& f : written.files) {
     CENOTE_ASSIGN_OR_RETURN(auto rows, ice::ParquetRowCount(f.local_path));
     if (rows == 0) continue;
@@ -1519,6 +1504,20 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
   if (changed_rows == 0) return UpdateOutcome(0, stats);
   const std::string& changed = changes.first;
 
+  // Trino's rule: a target row may be changed by one source row only; when the join paired a target row
+  // (file, position) with two source rows that both act, nothing is written.
+  if (check_multiple && snapshot) {
+    CENOTE_ASSIGN_OR_RETURN(
+        auto twice, SelectColumn("SELECT count(*) FROM (SELECT 1 FROM " + changed +
+                                     " WHERE \"__cenote_action\" IN (1, 2) GROUP BY \"__cenote_path\", "
+                                     "\"__cenote_pos\" HAVING count(*) > 1)",
+                                 ctx, "matches", &scratch));
+    if (twice.size() != 1 || twice[0] != "0") {
+      return MakeError("MERGE_TARGET_ROW_MULTIPLE_MATCHES",
+                       "MERGE_TARGET_ROW_MULTIPLE_MATCHES: One MERGE target table row matched more than one "
+                       "source row");
+    }
+  }
   // Position deletes, sorted by file and position, each delete file in the partition (spec and tuple) of the
   // data files whose rows it names (spec "Scan Planning": a position delete applies to data files of its
   // spec and partition).
@@ -1560,22 +1559,8 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
         "SELECT \"__cenote_changes\".\"__cenote_path\" AS \"file_path\", "
         "\"__cenote_changes\".\"__cenote_pos\" AS \"pos\"";
     if (groups.size() > 1) sql += ", \"__cenote_groups\".\"g\" AS \"__cenote_g\"";
-    // Trino's rule: a target row may be changed by one source row only; a row whose (file, position) the
-    // join yielded twice is flagged, and nothing is committed.
-    if (check_multiple) {
-      sql +=
-          ", count(*) OVER (PARTITION BY \"__cenote_changes\".\"__cenote_path\", "
-          "\"__cenote_changes\".\"__cenote_pos\") > 1 AS \"__cenote_multiple\"";
-    }
     sql += " FROM " + from + " WHERE \"__cenote_changes\".\"__cenote_action\" IN (1, 2) ORDER BY 1, 2";
-    CENOTE_ASSIGN_OR_RETURN(
-        auto removed,
-        WriteIcebergFiles(md, sql, ctx, "d", 1, check_multiple ? "__cenote_multiple" : "", &scratch, groups));
-    if (removed.flagged) {
-      return MakeError("MERGE_TARGET_ROW_MULTIPLE_MATCHES",
-                       "MERGE_TARGET_ROW_MULTIPLE_MATCHES: One MERGE target table row matched more than one "
-                       "source row");
-    }
+    CENOTE_ASSIGN_OR_RETURN(auto removed, WriteIcebergFiles(md, sql, ctx, "d", 1, &scratch, groups));
     add_stats(removed.stats);
     deletes = std::move(removed.files);
   }
@@ -1585,7 +1570,7 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     for (std::size_t i = 0; i < columns.size(); ++i)
       sql += (i > 0 ? ", " : "") + value_column(i) + " AS " + QuoteName(columns[i].name);
     sql += " FROM " + changed + " WHERE \"__cenote_action\" IN (2, 3)";
-    CENOTE_ASSIGN_OR_RETURN(auto written, WriteIcebergFiles(md, sql, ctx, "m", 0, "", &scratch));
+    CENOTE_ASSIGN_OR_RETURN(auto written, WriteIcebergFiles(md, sql, ctx, "m", 0, &scratch));
     add_stats(written.stats);
     added = std::move(written.files);
   }
