@@ -1522,10 +1522,10 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
   // data files whose rows it names (spec "Scan Planning": a position delete applies to data files of its
   // spec and partition).
   std::vector<ice::DataFile> deletes, added;
+  std::vector<DeleteGroup> groups;              // none: no data file, so no row to delete
+  std::map<std::string, std::size_t> group_of;  // data file path -> index in groups
   if (snapshot && (s.kind != StatementKind::kMerge || check_multiple)) {
     CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, snapshot));
-    std::vector<DeleteGroup> groups;
-    std::map<std::string, std::size_t> group_of;  // data file path -> index in groups
     for (const auto& e : entries) {
       if (e.file.content != 0) continue;
       std::size_t g = 0;
@@ -1535,6 +1535,8 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
       if (g == groups.size()) groups.push_back({e.spec_id, e.file.partition});
       group_of[e.file.path] = g;
     }
+  }
+  if (!groups.empty()) {
     std::string from = changed + " AS \"__cenote_changes\"";
     if (groups.size() > 1) {
       // The group of each data file the statement deletes rows of, joined by path.

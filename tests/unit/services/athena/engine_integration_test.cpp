@@ -267,6 +267,48 @@ TEST_F(AthenaEngineTest, IcebergDeleteUpdateMerge) {
   EXPECT_NE(hive.first.find("NOT_SUPPORTED"), std::string::npos) << hive.first;
 }
 
+// MERGE's sources: a query (written once to a scratch file, then joined), a table, a query without an alias;
+// and a target whose snapshot has no data file left (every row deleted, then OPTIMIZE).
+TEST_F(AthenaEngineTest, IcebergMergeSources) {
+  ASSERT_EQ(Run("CREATE DATABASE lake").first, "SUCCEEDED");
+  ASSERT_EQ(Run("CREATE TABLE m (id bigint, name string) LOCATION 's3://data/ice/m' "
+                "TBLPROPERTIES ('table_type'='ICEBERG')")
+                .first,
+            "SUCCEEDED");
+  ASSERT_EQ(Run("CREATE TABLE src (id bigint, name string) LOCATION 's3://data/ice/src' "
+                "TBLPROPERTIES ('table_type'='ICEBERG')")
+                .first,
+            "SUCCEEDED");
+  ASSERT_EQ(Run("INSERT INTO m VALUES (1, 'a'), (2, 'b')").first, "SUCCEEDED");
+  ASSERT_EQ(Run("INSERT INTO src VALUES (2, 'bb'), (3, 'c')").first, "SUCCEEDED");
+  ASSERT_EQ(Run("MERGE INTO m USING src ON m.id = src.id WHEN MATCHED THEN UPDATE SET name = src.name "
+                "WHEN NOT MATCHED THEN INSERT VALUES (src.id, src.name)")
+                .first,
+            "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, name FROM m ORDER BY id").second,
+            (Table{{"id", "name"}, {"1", "a"}, {"2", "bb"}, {"3", "c"}}));
+  ASSERT_EQ(Run("MERGE INTO m t USING (SELECT id * 2 AS id2 FROM src WHERE id = 2) ON t.id = id2 "
+                "WHEN MATCHED THEN DELETE WHEN NOT MATCHED THEN INSERT (id, name) VALUES (id2, 'four')")
+                .first,
+            "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, name FROM m ORDER BY id").second,
+            (Table{{"id", "name"}, {"1", "a"}, {"2", "bb"}, {"3", "c"}, {"4", "four"}}));
+  // A failing source query fails the statement, and nothing is committed.
+  auto bad = Run("MERGE INTO m t USING (SELECT nope FROM src) s ON t.id = s.nope WHEN MATCHED THEN DELETE");
+  EXPECT_NE(bad.first.find("COLUMN_NOT_FOUND"), std::string::npos) << bad.first;
+  ASSERT_EQ(Run("DELETE FROM m").first, "SUCCEEDED");
+  ASSERT_EQ(Run("OPTIMIZE m REWRITE DATA USING BIN_PACK").first, "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM \"m$files\"").second, (Table{{"n"}, {"0"}}));
+  ASSERT_EQ(
+      Run("MERGE INTO m t USING (VALUES (7, 'g')) AS s(id, name) ON t.id = s.id WHEN MATCHED THEN DELETE "
+          "WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.name)")
+          .first,
+      "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, name FROM m").second, (Table{{"id", "name"}, {"7", "g"}}));
+  // INSERT, two MERGEs, DELETE, OPTIMIZE, MERGE: the failed MERGE made no snapshot.
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM \"m$snapshots\"").second, (Table{{"n"}, {"6"}}));
+}
+
 // Schema evolution: added columns read as NULL in older files, dropped ones disappear, int -> bigint and
 // float -> double promote in place; what Cenote cannot read correctly is refused.
 TEST_F(AthenaEngineTest, IcebergSchemaEvolution) {
