@@ -1367,6 +1367,7 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
   // written, the new row's values (__cenote_c<i>, column i of the schema). The position deletes and the new
   // data files are then written from these few rows, never from another pass over the target.
   std::string changes_sql;
+  std::string positions_sql;    // DELETE: the position deletes straight from the target
   bool check_multiple = false;  // MERGE: a target row changed by two source rows fails the statement
   bool writes_rows = true;
   std::string operation;
@@ -1376,7 +1377,13 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     const std::string self = QuoteName(s.name);
     changes_sql = "SELECT " + self + ".\"$path\" AS \"__cenote_path\", " + self +
                   ".\"$pos\" AS \"__cenote_pos\", 1 AS \"__cenote_action\" FROM " + pinned + " AS " + self;
-    if (!parsed.where.empty()) changes_sql += " WHERE (" + parsed.where + ")";
+    positions_sql = "SELECT " + self + ".\"$path\" AS \"file_path\", " + self + ".\"$pos\" AS \"pos\" FROM " +
+                    pinned + " AS " + self;
+    if (!parsed.where.empty()) {
+      changes_sql += " WHERE (" + parsed.where + ")";
+      positions_sql += " WHERE (" + parsed.where + ")";
+    }
+    positions_sql += " ORDER BY 1, 2";
     writes_rows = false;
     operation = "delete";
   } else if (s.kind == StatementKind::kUpdate) {
@@ -1499,6 +1506,37 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     operation = "overwrite";
   }
 
+  // The data files' groups (partition spec and tuple): each position delete file is written in the group of
+  // the data files whose rows it names (spec "Scan Planning": a position delete applies to data files of its
+  // spec and partition).
+  std::vector<ice::DataFile> deletes, added;
+  std::vector<DeleteGroup> groups;              // none: no data file, so no row to delete
+  std::map<std::string, std::size_t> group_of;  // data file path -> index in groups
+  if (snapshot && (s.kind != StatementKind::kMerge || check_multiple)) {
+    CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, snapshot));
+    for (const auto& e : entries) {
+      if (e.file.content != 0) continue;
+      std::size_t g = 0;
+      while (g < groups.size() &&
+             !(groups[g].spec_id == e.spec_id && SamePartition(groups[g].partition, e.file.partition)))
+        ++g;
+      if (g == groups.size()) groups.push_back({e.spec_id, e.file.partition});
+      group_of[e.file.path] = g;
+    }
+  }
+  // A DELETE of a table whose data files are all in one partition writes its position deletes in the pass
+  // over the target (they need no group of their data files, and nothing else is written).
+  if (!positions_sql.empty() && groups.size() <= 1) {
+    if (groups.empty()) return UpdateOutcome(0, stats);
+    CENOTE_ASSIGN_OR_RETURN(auto removed, WriteIcebergFiles(md, positions_sql, ctx, "d", 1, nullptr, groups));
+    add_stats(removed.stats);
+    if (removed.files.empty()) return UpdateOutcome(0, stats);
+    const std::int64_t count = count_rows(removed.files);
+    CENOTE_RETURN_IF_ERROR(CommitIcebergSnapshot(db, s.name, std::move(glue_table), std::move(md), {},
+                                                 removed.files, operation, /*retry=*/false));
+    stats.rows = count;
+    return UpdateOutcome(count, stats);
+  }
   CENOTE_ASSIGN_OR_RETURN(auto changes, materialize(changes_sql, "changes"));
   const std::int64_t changed_rows = changes.second;
   if (changed_rows == 0) return UpdateOutcome(0, stats);
@@ -1518,50 +1556,34 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
                        "source row");
     }
   }
-  // Position deletes, sorted by file and position, each delete file in the partition (spec and tuple) of the
-  // data files whose rows it names (spec "Scan Planning": a position delete applies to data files of its
-  // spec and partition).
-  std::vector<ice::DataFile> deletes, added;
-  std::vector<DeleteGroup> groups;              // none: no data file, so no row to delete
-  std::map<std::string, std::size_t> group_of;  // data file path -> index in groups
-  if (snapshot && (s.kind != StatementKind::kMerge || check_multiple)) {
-    CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, snapshot));
-    for (const auto& e : entries) {
-      if (e.file.content != 0) continue;
-      std::size_t g = 0;
-      while (g < groups.size() &&
-             !(groups[g].spec_id == e.spec_id && SamePartition(groups[g].partition, e.file.partition)))
-        ++g;
-      if (g == groups.size()) groups.push_back({e.spec_id, e.file.partition});
-      group_of[e.file.path] = g;
+  // Position deletes, sorted by file and position, from the changes; with several groups, the group of each
+  // data file the statement deletes rows of is joined by path.
+  std::string groups_join;
+  bool any_deleted = !groups.empty();
+  if (groups.size() > 1) {
+    CENOTE_ASSIGN_OR_RETURN(auto paths, SelectColumn("SELECT DISTINCT \"__cenote_path\" FROM " + changed +
+                                                         " WHERE \"__cenote_action\" IN (1, 2)",
+                                                     ctx, "paths", &scratch));
+    std::string values;
+    for (const auto& path : paths) {
+      auto it = group_of.find(path);
+      if (it == group_of.end())
+        return MakeError("InternalError", "a deleted row's file is not in the snapshot", 500);
+      values +=
+          (values.empty() ? "" : ", ") + ("(" + SqlString(path) + ", " + std::to_string(it->second) + ")");
     }
+    groups_join = " JOIN (VALUES " + values +
+                  ") AS \"__cenote_groups\"(\"path\", \"g\") ON \"__cenote_changes\".\"__cenote_path\" = "
+                  "\"__cenote_groups\".\"path\"";
+    any_deleted = !values.empty();  // a MERGE may only insert
   }
-  if (!groups.empty()) {
-    std::string from = changed + " AS \"__cenote_changes\"";
-    if (groups.size() > 1) {
-      // The group of each data file the statement deletes rows of, joined by path.
-      CENOTE_ASSIGN_OR_RETURN(auto paths, SelectColumn("SELECT DISTINCT \"__cenote_path\" FROM " + changed +
-                                                           " WHERE \"__cenote_action\" IN (1, 2)",
-                                                       ctx, "paths", &scratch));
-      std::string values;
-      for (const auto& path : paths) {
-        auto it = group_of.find(path);
-        if (it == group_of.end())
-          return MakeError("InternalError", "a deleted row's file is not in the snapshot", 500);
-        values +=
-            (values.empty() ? "" : ", ") + ("(" + SqlString(path) + ", " + std::to_string(it->second) + ")");
-      }
-      if (!values.empty()) {
-        from += " JOIN (VALUES " + values +
-                ") AS \"__cenote_groups\"(\"path\", \"g\") ON \"__cenote_changes\".\"__cenote_path\" = "
-                "\"__cenote_groups\".\"path\"";
-      }
-    }
+  if (any_deleted) {
     std::string sql =
         "SELECT \"__cenote_changes\".\"__cenote_path\" AS \"file_path\", "
         "\"__cenote_changes\".\"__cenote_pos\" AS \"pos\"";
     if (groups.size() > 1) sql += ", \"__cenote_groups\".\"g\" AS \"__cenote_g\"";
-    sql += " FROM " + from + " WHERE \"__cenote_changes\".\"__cenote_action\" IN (1, 2) ORDER BY 1, 2";
+    sql += " FROM " + changed + " AS \"__cenote_changes\"" + groups_join +
+           " WHERE \"__cenote_changes\".\"__cenote_action\" IN (1, 2) ORDER BY 1, 2";
     CENOTE_ASSIGN_OR_RETURN(auto removed, WriteIcebergFiles(md, sql, ctx, "d", 1, &scratch, groups));
     add_stats(removed.stats);
     deletes = std::move(removed.files);

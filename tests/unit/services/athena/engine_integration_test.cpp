@@ -562,6 +562,14 @@ TEST_F(AthenaEngineTest, IcebergPartitionEvolutionReadsAndWrites) {
   EXPECT_EQ(Run("SELECT id, c FROM ev ORDER BY id").second, after);
   EXPECT_EQ(Run("SELECT DISTINCT content, spec_id FROM \"ev$files\"").second,
             (Table{{"content", "spec_id"}, {"0", "1"}}));
+  // A MERGE whose source matches no row of a table with files in several partitions only inserts.
+  ASSERT_EQ(Run("MERGE INTO ev t USING (VALUES (8, 'h')) AS s(id, c) ON t.id = s.id WHEN MATCHED THEN DELETE "
+                "WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.c)")
+                .first,
+            "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT id, c FROM ev WHERE id > 5 ORDER BY id").second,
+            (Table{{"id", "c"}, {"6", "x"}, {"8", "h"}}));
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM \"ev$files\" WHERE content = 1").second, (Table{{"n"}, {"0"}}));
 }
 
 // VACUUM expires snapshots past vacuum_max_snapshot_age_seconds (the current one kept) and removes the files
