@@ -293,7 +293,7 @@ class ScratchTables : public query::TableResolver {
 
   void RemoveLater(std::string dir) { dirs_.push_back(std::move(dir)); }
   void Add(const std::string& name, std::vector<query::ColumnDef> columns, query::TableFile file) {
-    tables_[name] = Table{std::move(columns), std::move(file)};
+    tables_[AsciiLower(name)] = Table{std::move(columns), std::move(file)};
   }
 
   Result<query::TableBinding> Describe(const std::string& database, const std::string& table) override {
@@ -307,14 +307,14 @@ class ScratchTables : public query::TableResolver {
     return b;
   }
   Result<std::vector<query::PartitionBinding>> Partitions(const query::TableBinding& table) override {
-    if (!tables_.count(table.name)) return catalog_.Partitions(table);
+    if (!tables_.count(AsciiLower(table.name))) return catalog_.Partitions(table);
     query::PartitionBinding p;
     p.location = "s3://cenote-statement/" + table.name + "/";
     return std::vector<query::PartitionBinding>{p};
   }
   Result<std::vector<query::TableFile>> Files(const query::TableBinding& table,
                                               const query::PartitionBinding& partition) override {
-    auto it = tables_.find(table.name);
+    auto it = tables_.find(AsciiLower(table.name));
     if (it == tables_.end()) return catalog_.Files(table, partition);
     return std::vector<query::TableFile>{it->second.file};
   }
