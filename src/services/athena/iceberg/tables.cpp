@@ -1325,8 +1325,9 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
   ScratchTables scratch(resolver_);
   // Writes the rows of `sql` to one scratch Parquet file, bound as a table of `scratch` for the later
   // passes; returns the name to read it by and its row count.
-  auto materialize = [&](const std::string& sql,
-                         const std::string& tag) -> Result<std::pair<std::string, std::int64_t>> {
+  auto materialize = [&](const std::string& sql, const std::string& tag,
+                         std::vector<query::ColumnDef>* columns_out =
+                             nullptr) -> Result<std::pair<std::string, std::int64_t>> {
     std::string dir =
         (std::filesystem::path(options_.scratch_dir) / (ctx.query_execution_id + "-rows-" + tag)).string();
     scratch.RemoveLater(dir);
@@ -1354,6 +1355,7 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     }
     // Named as the target's own hidden tables are (the sandbox keeps "__cenote_" names for the engine).
     std::string name = AsciiLower(s.name) + "$cenote_" + tag + "_" + RandomHex(8);
+    if (columns_out != nullptr) *columns_out = defs;
     query::TableFile table_file;
     table_file.path = file.local_path;
     table_file.size = file.size;
@@ -1447,12 +1449,53 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     // it has and builds its hash table on them, not on the target (DuckDB guesses a filtered query's rows
     // as the rows it reads), and the source is not computed again.
     std::string source = parsed.source;
+    std::string target_from = pinned + " AS " + target;
     if (!source.empty() && source.front() == '(') {
       const std::string alias = parsed.source_alias.empty() ? "__cenote_source" : parsed.source_alias;
+      std::vector<query::ColumnDef> source_columns;
       CENOTE_ASSIGN_OR_RETURN(auto materialized, materialize("SELECT * FROM " + parsed.source + " AS " +
                                                                  QuoteName(alias) + parsed.source_columns,
-                                                             "source"));
+                                                             "source", &source_columns));
       source = materialized.first + " AS " + QuoteName(alias);
+      // Partition pruning by the join: for each ON conjunct target.col = source.col where col is the source
+      // column of a partition field (any transform, any spec) and both are int, bigint or date, the target is
+      // read WHERE col IN (the source's values), by which the engine skips the partitions no source row can
+      // match (up to 1000 values).
+      std::set<int> partition_sources;
+      for (const auto& spec_fields : ice::PartitionSpecs(md)) {
+        for (const auto& f : spec_fields.second) partition_sources.insert(f.source_id);
+      }
+      std::vector<std::string> filters;
+      for (const auto& [a, b] : ice::ColumnEqualities(parsed.on)) {
+        for (const auto& [mine, theirs] : {std::make_pair(a, b), std::make_pair(b, a)}) {
+          if (AsciiLower(mine.qualifier) != AsciiLower(parsed.target_alias) ||
+              AsciiLower(theirs.qualifier) != AsciiLower(alias))
+            continue;
+          const ice::Column* c = column_of(mine.column);
+          if (c == nullptr || !partition_sources.count(c->id)) continue;
+          const std::string type = ice::GlueType(c->type);
+          bool same_type = false;
+          for (const auto& d : source_columns)
+            same_type = same_type || (d.name == AsciiLower(theirs.column) && d.type == type);
+          if (!same_type || (type != "int" && type != "bigint" && type != "date")) continue;
+          const std::string key = QuoteName(AsciiLower(theirs.column));
+          const std::string literal = type == "date" ? "'DATE ''' || CAST(" + key + " AS VARCHAR) || ''''"
+                                                     : "CAST(" + key + " AS VARCHAR)";
+          CENOTE_ASSIGN_OR_RETURN(auto values,
+                                  SelectColumn("SELECT DISTINCT " + literal + " FROM " + materialized.first +
+                                                   " WHERE " + key + " IS NOT NULL LIMIT 1001",
+                                               ctx, "keys", &scratch));
+          if (values.empty() || values.size() > 1000) continue;
+          std::string list;
+          for (const auto& v : values) list += (list.empty() ? "" : ", ") + v;
+          filters.push_back(QuoteName(c->name) + " IN (" + list + ")");
+        }
+      }
+      if (!filters.empty()) {
+        std::string where;
+        for (const auto& f : filters) where += (where.empty() ? "" : " AND ") + f;
+        target_from = "(SELECT * FROM " + pinned + " WHERE " + where + ") AS " + target;
+      }
     } else if (!parsed.source_alias.empty()) {
       source += " AS " + QuoteName(parsed.source_alias) + parsed.source_columns;
     }
@@ -1500,8 +1543,8 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
                                        : matched_value;
       changes_sql += ", " + cast_to(c, value) + " AS " + value_column(i);
     }
-    changes_sql += " FROM " + source + (any_insert ? " LEFT JOIN " : " JOIN ") + pinned + " AS " + target +
-                   " ON " + on + " WHERE (" + action + ") > 0";
+    changes_sql += " FROM " + source + (any_insert ? " LEFT JOIN " : " JOIN ") + target_from + " ON " + on +
+                   " WHERE (" + action + ") > 0";
     check_multiple = any_matched;
     operation = "overwrite";
   }
