@@ -150,9 +150,10 @@ class StatementRunner {
   // iceberg/row_level.cpp: DELETE, UPDATE and MERGE INTO an Iceberg table, merge-on-read (position delete
   // files, new data files for changed and inserted rows, one snapshot); Hive tables answer NOT_SUPPORTED.
   Result<StatementOutcome> ModifyRows(const Statement& s, const StatementContext& ctx);
-  // OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE ...]: the data files holding deleted rows, or smaller than
-  // the target size, rewritten with their deletes applied (snapshot operation "replace"); the delete files
-  // left with nothing to apply to are removed from the snapshot.
+  // OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE ...]: the data files holding deleted rows, written under an
+  // older partition spec, or smaller than the target size, rewritten with their deletes applied under the
+  // default spec (snapshot operation "replace"); the delete files left with nothing to apply to are removed
+  // from the snapshot.
   Result<StatementOutcome> OptimizeIceberg(const Statement& s, const StatementContext& ctx);
   // VACUUM t: snapshots older than vacuum_max_snapshot_age_seconds expired (the newest
   // vacuum_min_snapshots_to_keep kept), then the files no retained snapshot or metadata file names removed.
