@@ -1324,7 +1324,8 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
   };
   ScratchTables scratch(resolver_);
   // Writes the rows of `sql` to one scratch Parquet file, bound as a table of `scratch` for the later
-  // passes; returns the name to read it by and its row count.
+  // passes; returns the name to read it by and its row count. With `columns_out`, also the file's columns,
+  // and an empty name when one of them would not read back as the type it was written with.
   auto materialize = [&](const std::string& sql, const std::string& tag,
                          std::vector<query::ColumnDef>* columns_out =
                              nullptr) -> Result<std::pair<std::string, std::int64_t>> {
@@ -1355,7 +1356,17 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     }
     // Named as the target's own hidden tables are (the sandbox keeps "__cenote_" names for the engine).
     std::string name = AsciiLower(s.name) + "$cenote_" + tag + "_" + RandomHex(8);
-    if (columns_out != nullptr) *columns_out = defs;
+    if (columns_out != nullptr) {
+      // Only when every column reads back as the type it was written with (a timestamp with time zone would
+      // read as a timestamp): otherwise nothing is handed back, and the caller reads its query instead.
+      columns_out->clear();
+      for (std::size_t i = 0; i < defs.size(); ++i) {
+        auto again = query::GlueTypeToDuckDb(defs[i].type);
+        if (!again || AsciiUpper(*again) != AsciiUpper(*described[i][1]))
+          return std::make_pair(std::string(), written.stats.rows);
+      }
+      *columns_out = defs;
+    }
     query::TableFile table_file;
     table_file.path = file.local_path;
     table_file.size = file.size;
@@ -1456,7 +1467,8 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
       CENOTE_ASSIGN_OR_RETURN(auto materialized, materialize("SELECT * FROM " + parsed.source + " AS " +
                                                                  QuoteName(alias) + parsed.source_columns,
                                                              "source", &source_columns));
-      source = materialized.first + " AS " + QuoteName(alias);
+      source = (materialized.first.empty() ? parsed.source : materialized.first) + " AS " + QuoteName(alias) +
+               (materialized.first.empty() ? parsed.source_columns : "");
       // Partition pruning by the join: for each ON conjunct target.col = source.col where col is the source
       // column of a partition field (any transform, any spec) and both are int, bigint or date, the target is
       // read WHERE col IN (the source's values), by which the engine skips the partitions no source row can

@@ -293,6 +293,16 @@ TEST_F(AthenaEngineTest, IcebergMergeSources) {
             "SUCCEEDED");
   EXPECT_EQ(Run("SELECT id, name FROM m ORDER BY id").second,
             (Table{{"id", "name"}, {"1", "a"}, {"2", "bb"}, {"3", "c"}, {"4", "four"}}));
+  // A source whose values would not read back as written from the scratch file (a timestamp with time zone)
+  // is read in place: its type in the MERGE is what a SELECT of the same expression gives.
+  auto zoned = Run("SELECT typeof(TIMESTAMP '2024-05-01 10:00:00 UTC') AS v");
+  ASSERT_EQ(zoned.first, "SUCCEEDED");
+  ASSERT_EQ(Run("MERGE INTO m t USING (SELECT 3 AS id, TIMESTAMP '2024-05-01 10:00:00 UTC' AS x) s "
+                "ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = typeof(s.x)")
+                .first,
+            "SUCCEEDED");
+  EXPECT_EQ(Run("SELECT name AS v FROM m WHERE id = 3").second, zoned.second);
+  ASSERT_EQ(Run("UPDATE m SET name = 'c' WHERE id = 3").first, "SUCCEEDED");
   // A failing source query fails the statement, and nothing is committed.
   auto bad = Run("MERGE INTO m t USING (SELECT nope FROM src) s ON t.id = s.nope WHEN MATCHED THEN DELETE");
   EXPECT_NE(bad.first.find("COLUMN_NOT_FOUND"), std::string::npos) << bad.first;
@@ -305,8 +315,8 @@ TEST_F(AthenaEngineTest, IcebergMergeSources) {
           .first,
       "SUCCEEDED");
   EXPECT_EQ(Run("SELECT id, name FROM m").second, (Table{{"id", "name"}, {"7", "g"}}));
-  // INSERT, two MERGEs, DELETE, OPTIMIZE, MERGE: the failed MERGE made no snapshot.
-  EXPECT_EQ(Run("SELECT count(*) AS n FROM \"m$snapshots\"").second, (Table{{"n"}, {"6"}}));
+  // INSERT, three MERGEs, UPDATE, DELETE, OPTIMIZE, MERGE: the failed MERGE made no snapshot.
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM \"m$snapshots\"").second, (Table{{"n"}, {"8"}}));
 }
 
 // MERGE prunes the target's partitions by the join: ON t.id = s.id with id a partition source (bucket here)
