@@ -504,6 +504,15 @@ Status SqlCatalog::UntagResource(const std::string& resource_arn, const std::vec
   return txn->Commit();
 }
 
+Status SqlCatalog::DropTags(const std::string& resource_arn) {
+  if (auto other = OtherRegionOf(resource_arn)) return other->DropTags(resource_arn);
+  CENOTE_ASSIGN_OR_RETURN(auto txn, metadata_.Begin(store::MetadataStore::Mode::kWrite));
+  CENOTE_ASSIGN_OR_RETURN(auto scope, TagScope(*txn, resource_arn));
+  CENOTE_RETURN_IF_ERROR(txn->Exec("DELETE FROM glue_tags WHERE account = ? AND region = ? AND scope = ?",
+                                   {account_, region_, scope}));
+  return txn->Commit();
+}
+
 }  // namespace internal
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(store::MetadataStore& metadata, std::string default_account,

@@ -138,6 +138,10 @@ class RegionalCatalog {
   virtual Result<object> GetTags(const std::string& resource_arn) = 0;
   virtual Status TagResource(const std::string& resource_arn, const object& tags_to_add) = 0;
   virtual Status UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) = 0;
+  // Every tag of a resource whose tags the catalog keeps for its service (connections, jobs, triggers,
+  // workflows): called when it is deleted or created, so a new resource of a deleted one's name starts
+  // untagged.
+  virtual Status DropTags(const std::string& resource_arn) = 0;
 
   // --- encryption settings (DataCatalogEncryptionSettings: EncryptionAtRest, ConnectionPasswordEncryption),
   // validated as Glue validates PutDataCatalogEncryptionSettings. With CatalogEncryptionMode SSE-KMS, every

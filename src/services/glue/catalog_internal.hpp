@@ -126,6 +126,7 @@ class SqlCatalog final : public RegionalCatalog {
   Result<object> GetTags(const std::string& resource_arn) override;
   Status TagResource(const std::string& resource_arn, const object& tags_to_add) override;
   Status UntagResource(const std::string& resource_arn, const std::vector<std::string>& keys) override;
+  Status DropTags(const std::string& resource_arn) override;
 
   Result<object> GetEncryptionSettings() override;
   Status PutEncryptionSettings(const object& settings) override;

@@ -143,15 +143,16 @@ Result<aws::OperationOutput> CreateConnection(GlueEnv& env, const aws::RequestCo
         return ResourceNumberLimitExceeded("The number of connections has reached its quota of " +
                                            std::to_string(kMaxConnections) + ".");
       }));
-  if (tags != nullptr && !tags->empty()) {
-    Status s = c->TagResource(ResourceArn(ctx, "connection/" + name), *tags);
-    if (!s) {
-      // A bad tag leaves no connection behind, as Glue validates tags with the request.
-      (void)env.catalog.objects().Modify(KeyOf(*c, kConnection, {}, name), [](std::optional<object>) {
-        return Result<std::optional<object>>(std::optional<object>());
-      });
-      return std::move(s).error();
-    }
+  // A new connection starts untagged even where a deleted one of its name left tags (a crash between).
+  const std::string arn = ResourceArn(ctx, "connection/" + name);
+  Status s = c->DropTags(arn);
+  if (s && tags != nullptr && !tags->empty()) s = c->TagResource(arn, *tags);
+  if (!s) {
+    // A bad tag leaves no connection behind, as Glue validates tags with the request.
+    (void)env.catalog.objects().Modify(KeyOf(*c, kConnection, {}, name), [](std::optional<object>) {
+      return Result<std::optional<object>>(std::optional<object>());
+    });
+    return std::move(s).error();
   }
   return object{{"CreateConnectionStatus", "READY"}};
 }
@@ -235,17 +236,25 @@ Result<aws::OperationOutput> UpdateConnection(GlueEnv& env, const aws::RequestCo
         return std::optional<object>(doc);
       },
       [] { return AlreadyExists("Connection already exists."); }));
+  // Its tags follow it to the new name.
+  const std::string old_arn = ResourceArn(ctx, "connection/" + name);
+  CENOTE_ASSIGN_OR_RETURN(auto tags, c->GetTags(old_arn));
+  CENOTE_RETURN_IF_ERROR(c->DropTags(ResourceArn(ctx, "connection/" + new_name)));
+  if (!tags.empty()) CENOTE_RETURN_IF_ERROR(c->TagResource(ResourceArn(ctx, "connection/" + new_name), tags));
+  CENOTE_RETURN_IF_ERROR(c->DropTags(old_arn));
   return object();
 }
 
 namespace {
 
-Status DeleteOne(GlueEnv& env, RegionalCatalog& c, const std::string& name) {
-  return env.catalog.objects().Modify(KeyOf(c, kConnection, {}, name),
-                                      [&](std::optional<object> current) -> Result<std::optional<object>> {
-                                        if (!current) return ConnectionNotFound(name);
-                                        return std::optional<object>();
-                                      });
+// The connection and then its tags.
+Status DeleteOne(GlueEnv& env, const aws::RequestContext& ctx, RegionalCatalog& c, const std::string& name) {
+  CENOTE_RETURN_IF_ERROR(env.catalog.objects().Modify(
+      KeyOf(c, kConnection, {}, name), [&](std::optional<object> current) -> Result<std::optional<object>> {
+        if (!current) return ConnectionNotFound(name);
+        return std::optional<object>();
+      }));
+  return c.DropTags(ResourceArn(ctx, "connection/" + name));
 }
 
 }  // namespace
@@ -254,7 +263,7 @@ Result<aws::OperationOutput> DeleteConnection(GlueEnv& env, const aws::RequestCo
                                               aws::OperationInput& input) {
   CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
   CENOTE_ASSIGN_OR_RETURN(auto name, RequiredString(input.params.as_object(), "ConnectionName"));
-  CENOTE_RETURN_IF_ERROR(DeleteOne(env, *c, name));
+  CENOTE_RETURN_IF_ERROR(DeleteOne(env, ctx, *c, name));
   return object();
 }
 
@@ -272,7 +281,7 @@ Result<aws::OperationOutput> BatchDeleteConnection(GlueEnv& env, const aws::Requ
   array succeeded;
   object errors;
   for (const auto& name : names) {
-    Status s = DeleteOne(env, *c, name);
+    Status s = DeleteOne(env, ctx, *c, name);
     if (s) {
       succeeded.emplace_back(name);
     } else {

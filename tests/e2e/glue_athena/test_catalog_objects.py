@@ -172,6 +172,18 @@ class CatalogObjectsTest(unittest.TestCase):
         self.assertEqual(done["Succeeded"], ["stream"])
         self.assertEqual(done["Errors"]["missing"]["ErrorCode"], "EntityNotFoundException")
 
+        # A connection's tags go with it: one created again under its name starts untagged.
+        account = harness.boto3_client(SERVER, "sts").get_caller_identity()["Account"]
+        arn = f"arn:aws:glue:{SERVER.region}:{account}:connection/tagged"
+        kafka_input = {"Name": "tagged", "ConnectionType": "KAFKA",
+                       "ConnectionProperties": {"KAFKA_BOOTSTRAP_SERVERS": "k:9092"}}
+        g.create_connection(ConnectionInput=kafka_input, Tags={"team": "data"})
+        self.assertEqual(g.get_tags(ResourceArn=arn)["Tags"], {"team": "data"})
+        g.delete_connection(ConnectionName="tagged")
+        g.create_connection(ConnectionInput=kafka_input)
+        self.assertEqual(g.get_tags(ResourceArn=arn)["Tags"], {})
+        g.delete_connection(ConnectionName="tagged")
+
     def test_03_resource_policy(self):
         g = self.glue
         member, creds = harness.member_account(SERVER)

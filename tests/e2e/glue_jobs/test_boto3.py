@@ -131,6 +131,12 @@ class GlueJobsTest(unittest.TestCase):
         self.assertEqual(job["ExecutionProperty"]["MaxConcurrentRuns"], 1)
         arn = f"arn:aws:glue:{SERVER.region}:000000000000:job/writer"
         self.assertEqual(glue().get_tags(ResourceArn=arn)["Tags"], {"team": "data"})
+        # A job's tags go with it: one created again under its name starts untagged.
+        create_python_job("retagged", "writer.py", Tags={"team": "data"})
+        retagged = f"arn:aws:glue:{SERVER.region}:000000000000:job/retagged"
+        glue().delete_job(JobName="retagged")
+        create_python_job("retagged", "writer.py")
+        self.assertEqual(glue().get_tags(ResourceArn=retagged)["Tags"], {})
         run_id = glue().start_job_run(JobName="writer", Arguments={"--target": f"s3://{BUCKET}/out/writer.json"})[
             "JobRunId"]
         self.assertTrue(run_id.startswith("jr_"))

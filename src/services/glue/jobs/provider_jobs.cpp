@@ -20,8 +20,9 @@ Result<aws::OperationOutput> Handle(GlueEnv& env, const aws::RequestContext& ctx
   return env.jobs->Handle(ctx, op, input.params.as_object());
 }
 
-// CreateJob / CreateTrigger / CreateWorkflow with Tags: the resource is created, then tagged; a bad tag
-// removes it again (Glue validates the tags with the request).
+// CreateJob / CreateTrigger / CreateWorkflow: the resource is created, then tagged; a bad tag removes it
+// again (Glue validates the tags with the request). A new resource starts untagged even where a deleted one
+// of its name left tags behind (a crash between its deletion and its tags').
 Result<aws::OperationOutput> CreateTagged(GlueEnv& env, const aws::RequestContext& ctx,
                                           aws::OperationInput& input, std::string_view op, const char* type,
                                           const char* delete_op) {
@@ -31,16 +32,30 @@ Result<aws::OperationOutput> CreateTagged(GlueEnv& env, const aws::RequestContex
     if (!t->is_object()) return InvalidInput("Value at 'tags' must be a map.");
     tags = &t->get_object();
   }
-  CENOTE_ASSIGN_OR_RETURN(auto out, Handle(env, ctx, input, op));
-  if (tags == nullptr || tags->empty()) return out;
-  const std::string name(input.params.as_object().at("Name").as_string());
   CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
-  Status s = c->TagResource(ResourceArn(ctx, std::string(type) + "/" + name), *tags);
+  CENOTE_ASSIGN_OR_RETURN(auto out, Handle(env, ctx, input, op));
+  const std::string name(input.params.as_object().at("Name").as_string());
+  const std::string arn = ResourceArn(ctx, std::string(type) + "/" + name);
+  Status s = c->DropTags(arn);
+  if (s && tags != nullptr && !tags->empty()) s = c->TagResource(arn, *tags);
   if (!s) {
     aws::OperationInput del;
     del.params = object{{std::string(delete_op) == "DeleteJob" ? "JobName" : "Name", name}};
     (void)Handle(env, ctx, del, delete_op);
     return std::move(s).error();
+  }
+  return out;
+}
+
+// DeleteJob / DeleteTrigger / DeleteWorkflow: the resource's tags go with it.
+Result<aws::OperationOutput> DeleteTagged(GlueEnv& env, const aws::RequestContext& ctx,
+                                          aws::OperationInput& input, std::string_view op, const char* type,
+                                          const char* name_member) {
+  CENOTE_ASSIGN_OR_RETURN(auto c, CatalogFor(env, ctx, input));
+  CENOTE_ASSIGN_OR_RETURN(auto out, Handle(env, ctx, input, op));
+  if (const auto* name = input.params.as_object().if_contains(name_member); name && name->is_string()) {
+    CENOTE_RETURN_IF_ERROR(
+        c->DropTags(ResourceArn(ctx, std::string(type) + "/" + std::string(name->as_string()))));
   }
   return out;
 }
@@ -129,7 +144,7 @@ Result<aws::OperationOutput> UpdateJob(GlueEnv& env, const aws::RequestContext& 
 
 Result<aws::OperationOutput> DeleteJob(GlueEnv& env, const aws::RequestContext& ctx,
                                        aws::OperationInput& input) {
-  return Handle(env, ctx, input, "DeleteJob");
+  return DeleteTagged(env, ctx, input, "DeleteJob", "job", "JobName");
 }
 
 Result<aws::OperationOutput> StartJobRun(GlueEnv& env, const aws::RequestContext& ctx,
@@ -194,7 +209,7 @@ Result<aws::OperationOutput> UpdateTrigger(GlueEnv& env, const aws::RequestConte
 
 Result<aws::OperationOutput> DeleteTrigger(GlueEnv& env, const aws::RequestContext& ctx,
                                            aws::OperationInput& input) {
-  return Handle(env, ctx, input, "DeleteTrigger");
+  return DeleteTagged(env, ctx, input, "DeleteTrigger", "trigger", "Name");
 }
 
 Result<aws::OperationOutput> StartTrigger(GlueEnv& env, const aws::RequestContext& ctx,
@@ -234,7 +249,7 @@ Result<aws::OperationOutput> UpdateWorkflow(GlueEnv& env, const aws::RequestCont
 
 Result<aws::OperationOutput> DeleteWorkflow(GlueEnv& env, const aws::RequestContext& ctx,
                                             aws::OperationInput& input) {
-  return Handle(env, ctx, input, "DeleteWorkflow");
+  return DeleteTagged(env, ctx, input, "DeleteWorkflow", "workflow", "Name");
 }
 
 Result<aws::OperationOutput> StartWorkflowRun(GlueEnv& env, const aws::RequestContext& ctx,
