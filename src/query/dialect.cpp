@@ -245,7 +245,9 @@ const std::vector<std::string> kMacros = {
     // Trino divides decimals (and a decimal by an integer, or the other way round) exactly: decimal(xp, xs) /
     // decimal(yp, ys) is a decimal(min(38, xp + ys + max(0, ys - xs)), max(xs, ys)) rounded half up, where
     // an integer is a decimal(10, 0) (tinyint 3, smallint 5, bigint 19); DuckDB gives a double. typeof folds
-    // to a constant while DuckDB binds: __cenote_division_kind(a, b) is a BOOLEAN or a DATE by the operands'
+    // to a constant while DuckDB binds: __cenote_division_kind(a, b) is a BOOLEAN, a DATE (decimal) or a
+    // TIME (an interval divided by a number, dialect_datetime.cpp's __cenote_interval_divide) by the
+    // operands'
     // types (a struct field chosen by a constant name), which picks __cenote_divide's overload, so other
     // operands keep DuckDB's division (integer_division = true) with nothing added to the plan. The result's
     // type: a decimal(p, p) field chosen by name, rounded to scale s (round keeps the width). ([a] in the
@@ -262,11 +264,12 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_decimal_quotient_s(ta, tb) AS CAST(least(greatest(__cenote_decimal_s(ta), "
     "__cenote_decimal_s(tb)), __cenote_decimal_quotient_p(ta, tb)) AS INTEGER)",
     "CREATE MACRO __cenote_division_kind(a, b) AS struct_extract(struct_pack(n := true, d := DATE "
-    "'2000-01-01', z := [a]), CASE WHEN __cenote_decimal_division(typeof(a), typeof(b)) THEN 'd' ELSE 'n' "
-    "END)",
+    "'2000-01-01', i := TIME '00:00:00', z := [a]), CASE WHEN typeof(a) = 'INTERVAL' THEN 'i' WHEN "
+    "__cenote_decimal_division(typeof(a), typeof(b)) THEN 'd' ELSE 'n' END)",
     "CREATE MACRO __cenote_divide(k BOOLEAN, a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a "
     "/ b "
-    "END, (k DATE, a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE "
+    "END, (k TIME, a, b) AS __cenote_interval_divide(a, b), (k DATE, a, b) AS CASE WHEN b = 0 THEN "
+    "error('Division by zero') ELSE "
     "cast_to_type(__cenote_decimal_divide(CAST(a AS VARCHAR), CAST(b AS VARCHAR), "
     "__cenote_decimal_quotient_s(typeof(a), typeof(b))), round(struct_extract(struct_pack(d1 := CAST(0 AS "
     "DECIMAL(1,1)), d2 := CAST(0 AS DECIMAL(2,2)), d3 := CAST(0 AS DECIMAL(3,3)), d4 := CAST(0 AS "
@@ -1218,7 +1221,7 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
   if (json::value* cls = o.if_contains("class"); cls != nullptr && cls->is_string()) {
     bool datetime_done = false;
     if (cls->get_string() == "FUNCTION")
-      CENOTE_RETURN_IF_ERROR(RewriteDatetimeFunction(o, in_lambda, datetime_done));
+      CENOTE_RETURN_IF_ERROR(RewriteDatetimeFunction(o, in_lambda, in_try, datetime_done));
     if ((cls->get_string() == "FUNCTION" || cls->get_string() == "WINDOW") && !datetime_done) {
       json::value* op = o.if_contains("is_operator");
       if (op == nullptr || !op->is_bool() || !op->get_bool()) {

@@ -188,6 +188,34 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_dt_plus_rev(i, a DATE) AS CASE WHEN __cenote_interval_has_time(i) THEN "
     "error('INVALID_FUNCTION_ARGUMENT: Cannot add hour, minutes or seconds to a date') ELSE CAST(a + i AS "
     "DATE) END, (i, a " CENOTE_ZONED ") AS __cenote_tz_plus(a, i), (i, a) AS i + a",
+    // An interval times or divided by a number (Trino's interval operators): a year to month interval is a
+    // count of months, a day to second one of milliseconds; the count is scaled as a double and truncated
+    // toward zero (Java's (long) cast). Dividing by zero or NaN, or multiplying by NaN, is Trino's
+    // INVALID_FUNCTION_ARGUMENT.
+    "CREATE MACRO __cenote_interval_months(i) AS CAST(datepart('year', i) AS BIGINT) * 12 + "
+    "datepart('month', "
+    "i)",
+    "CREATE MACRO __cenote_interval_millis(i) AS (CAST(datepart('day', i) AS BIGINT) * 86400000000 + "
+    "CAST(datepart('hour', i) AS BIGINT) * 3600000000 + CAST(datepart('minute', i) AS BIGINT) * 60000000 + "
+    "CAST(datepart('microsecond', i) AS BIGINT)) // 1000",
+    "CREATE MACRO __cenote_interval_of(months, millis) AS to_months(CAST(months AS INTEGER)) + "
+    "to_milliseconds(CAST(millis AS BIGINT))",
+    "CREATE MACRO __cenote_interval_times(i, f) AS CASE WHEN isnan(CAST(f AS DOUBLE)) THEN "
+    "error('INVALID_FUNCTION_ARGUMENT: Cannot multiply by double NaN') ELSE "
+    "__cenote_interval_of(trunc(__cenote_interval_months(i) * CAST(f AS DOUBLE)), "
+    "trunc(__cenote_interval_millis(i) * CAST(f AS DOUBLE))) END",
+    "CREATE MACRO __cenote_interval_divide(i, f) AS CASE WHEN CAST(f AS DOUBLE) = 0 OR isnan(CAST(f AS "
+    "DOUBLE)) THEN error('INVALID_FUNCTION_ARGUMENT: Cannot divide by double ' || CASE WHEN isnan(CAST(f AS "
+    "DOUBLE)) THEN 'NaN' WHEN CAST(CAST(f AS DOUBLE) AS VARCHAR) LIKE '-%' THEN '-0.0' ELSE '0.0' END) ELSE "
+    "__cenote_interval_of(trunc(__cenote_interval_months(i) / CAST(f AS DOUBLE)), "
+    "trunc(__cenote_interval_millis(i) / CAST(f AS DOUBLE))) END",
+    // Inside TRY(...) (where DuckDB takes no error()): NULL where the macros above fail.
+    "CREATE MACRO __cenote_interval_times_try(i, f) AS CASE WHEN NOT isnan(CAST(f AS DOUBLE)) THEN "
+    "__cenote_interval_of(trunc(__cenote_interval_months(i) * CAST(f AS DOUBLE)), "
+    "trunc(__cenote_interval_millis(i) * CAST(f AS DOUBLE))) END",
+    "CREATE MACRO __cenote_interval_divide_try(i, f) AS CASE WHEN CAST(f AS DOUBLE) <> 0 AND NOT "
+    "isnan(CAST(f AS DOUBLE)) THEN __cenote_interval_of(trunc(__cenote_interval_months(i) / CAST(f AS "
+    "DOUBLE)), trunc(__cenote_interval_millis(i) / CAST(f AS DOUBLE))) END",
     // date_add(unit, n, x): one macro per unit (the unit is a constant). Day and coarser units on a zoned
     // value move its wall time; finer ones its instant; a DATE takes only day and coarser units.
     "CREATE MACRO __cenote_tz_add_local_v(t, i) AS __cenote_tz_make(__cenote_tz_instant_of_local("
@@ -545,6 +573,18 @@ bool IsIntervalExpression(const json::value& v) {
     return type != nullptr && type->is_object() && StringField(type->get_object(), "id") == "INTERVAL";
   }
   if (cls != "FUNCTION") return false;
+  // interval * number, number * interval, interval / number, -interval (Trino's interval operators).
+  if (const json::value* op = o->if_contains("is_operator");
+      op != nullptr && op->is_bool() && op->get_bool()) {
+    const std::string name = StringField(*o, "function_name");
+    const json::value* args = o->if_contains("children");
+    if (args == nullptr || !args->is_array()) return false;
+    const json::array& a = args->get_array();
+    if (name == "-" && a.size() == 1) return IsIntervalExpression(a[0]);
+    if (name == "/" && a.size() == 2) return IsIntervalExpression(a[0]);
+    if (name == "*" && a.size() == 2) return IsIntervalExpression(a[0]) || IsIntervalExpression(a[1]);
+    return false;
+  }
   static const std::unordered_set<std::string> kIntervalMakers = {
       "to_years",   "to_months",   "to_days",         "to_weeks",        "to_hours",   "to_minutes",
       "to_seconds", "to_quarters", "to_milliseconds", "to_microseconds", "to_decades", "to_centuries"};
@@ -597,7 +637,7 @@ std::string NormalizeZone(const std::string& zone_text) {
   return z;
 }
 
-Status RewriteDatetimeFunction(json::object& fn, bool in_lambda, bool& done) {
+Status RewriteDatetimeFunction(json::object& fn, bool in_lambda, bool in_try, bool& done) {
   done = false;
   const std::string raw_name = Lower(StringField(fn, "function_name"));
   const std::string schema = Lower(StringField(fn, "schema"));
@@ -610,6 +650,24 @@ Status RewriteDatetimeFunction(json::object& fn, bool in_lambda, bool& done) {
 
   if (is_operator) {
     if (in_lambda) return Status::Ok();
+    // interval * number, number * interval, interval / number: Trino's interval operators (a column of
+    // intervals divided by a number reaches __cenote_interval_divide through __cenote_divide's overloads).
+    if (argc == 2 && raw_name == "*") {
+      for (std::size_t i = 0; i < 2; ++i) {
+        if (IsIntervalExpression((*args)[i]) && !ContainsAggregate((*args)[1 - i])) {
+          Become(fn, in_try ? "__cenote_interval_times_try" : "__cenote_interval_times",
+                 json::array{std::move((*args)[i]), std::move((*args)[1 - i])});
+          done = true;
+          return Status::Ok();
+        }
+      }
+    }
+    if (argc == 2 && raw_name == "/" && IsIntervalExpression((*args)[0]) && !ContainsAggregate((*args)[1])) {
+      Become(fn, in_try ? "__cenote_interval_divide_try" : "__cenote_interval_divide",
+             json::array{std::move((*args)[0]), std::move((*args)[1])});
+      done = true;
+      return Status::Ok();
+    }
     // x + interval, interval + x, x - interval: Trino's result types (a DATE stays a DATE, a zoned value
     // keeps its zone).
     if (argc != 2 || (raw_name != "+" && raw_name != "-")) return Status::Ok();

@@ -30,8 +30,9 @@ inline constexpr const char* kZonedTimestampNanosType =
 // intervals. Sets `done` when the node is fully rewritten (the generic renames must not touch it); may
 // also only adjust the arguments (hour(x) reads x in its own zone) and leave `done` false. `in_lambda`:
 // the node is inside a lambda, where DuckDB cannot choose between typed macro overloads (the parameters
-// have no type yet), so only the plain renames are done.
-Status RewriteDatetimeFunction(boost::json::object& fn, bool in_lambda, bool& done);
+// have no type yet), so only the plain renames are done. `in_try`: the node is inside TRY(...), where
+// DuckDB takes no error(): the interval operators give NULL where they would fail.
+Status RewriteDatetimeFunction(boost::json::object& fn, bool in_lambda, bool in_try, bool& done);
 
 // A CAST node: a zoned literal (TIMESTAMP '2024-01-01 12:00 America/New_York') becomes a zoned value;
 // a cast of a zoned value reads it in its zone. Returns whether `v` was replaced by another node.

@@ -36,9 +36,9 @@ void RewriteConcatOperator(boost::json::object& fn);
 // SYNTAX_ERROR as Trino's for an odd number of digits or a character that is not one.
 Status RewriteBinaryLiterals(boost::json::value& statement, const std::string& parsed_text);
 
-// CROSS JOIN UNNEST(array) AS t(x) (one array, one column, no ordinality) as the subquery
-// (SELECT unnest(array)) AS t(x): DuckDB plans the table function as a join that hands the elements back
-// in no particular order (reversed, as it happens), its unnest operator keeps Trino's array order.
+// Trino's UNNEST as a FROM item (several arguments zipped, maps, arrays of rows, WITH ORDINALITY, LEFT JOIN
+// ... ON true) as a subquery over DuckDB's select-list unnest, which keeps the arrays' order
+// (dialect_unnest.cpp).
 void RewriteUnnestTables(boost::json::value& statement);
 
 // The macros the rewrites above rely on (installed with DialectMacros()).

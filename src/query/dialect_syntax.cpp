@@ -516,53 +516,6 @@ Status RewriteBinaryLiteralsIn(boost::json::value& v, const std::string& text, i
   return Status::Ok();
 }
 
-// TABLE_FUNCTION unnest(x) AS t(c) -> SUBQUERY (SELECT unnest(x)) AS t(c) (see RewriteUnnestTables).
-void RewriteUnnestTablesIn(boost::json::value& v, int depth) {
-  namespace json = boost::json;
-  if (depth > 400) return;
-  if (v.is_array()) {
-    for (json::value& item : v.get_array()) RewriteUnnestTablesIn(item, depth + 1);
-    return;
-  }
-  if (!v.is_object()) return;
-  json::object& o = v.get_object();
-  for (auto& [key, child] : o)
-    if (key != "cast_type") RewriteUnnestTablesIn(child, depth + 1);
-  if (StringField(o, "type") != "TABLE_FUNCTION" || StringField(o, "with_ordinality") != "WITHOUT_ORDINALITY")
-    return;
-  json::value* function = o.if_contains("function");
-  const json::value* aliases = o.if_contains("column_name_alias");
-  if (function == nullptr || !function->is_object() || aliases == nullptr || !aliases->is_array() ||
-      aliases->get_array().size() != 1 || StringField(function->get_object(), "function_name") != "unnest" ||
-      !StringField(function->get_object(), "schema").empty())
-    return;
-  const json::value* args = function->get_object().if_contains("children");
-  if (args == nullptr || !args->is_array() || args->get_array().size() != 1) return;
-  json::object node{
-      {"type", "SELECT_NODE"},
-      {"modifiers", json::array{}},
-      {"cte_map", json::object{{"map", json::array{}}}},
-      {"select_list", json::array{std::move(*function)}},
-      {"from_table",
-       json::object{
-           {"type", "EMPTY"}, {"alias", ""}, {"sample", nullptr}, {"query_location", std::uint64_t(-1)}}},
-      {"where_clause", nullptr},
-      {"group_expressions", json::array{}},
-      {"group_sets", json::array{}},
-      {"aggregate_handling", "STANDARD_HANDLING"},
-      {"having", nullptr},
-      {"sample", nullptr},
-      {"qualify", nullptr}};
-  json::object subquery{
-      {"type", "SUBQUERY"},
-      {"alias", o["alias"]},
-      {"sample", o["sample"]},
-      {"query_location", o["query_location"]},
-      {"subquery", json::object{{"node", std::move(node)}, {"named_param_map", json::array{}}}},
-      {"column_name_alias", *aliases}};
-  v = std::move(subquery);
-}
-
 }  // namespace
 
 // `at` is a non-reserved word in Trino (a column may be named at); DuckDB's parser takes a bare `at` for
@@ -595,7 +548,5 @@ std::string RewriteTrinoSyntax(const std::string& sql) {
 Status RewriteBinaryLiterals(boost::json::value& statement, const std::string& parsed_text) {
   return RewriteBinaryLiteralsIn(statement, parsed_text, 0);
 }
-
-void RewriteUnnestTables(boost::json::value& statement) { RewriteUnnestTablesIn(statement, 0); }
 
 }  // namespace cenote::query::internal

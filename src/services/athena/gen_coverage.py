@@ -128,8 +128,13 @@ STATEMENTS = [
     ("DROP TABLE of an Iceberg table", "the Glue table, then every object under its location (managed table)"),
     ("DELETE FROM / UPDATE ... SET / MERGE INTO an Iceberg table",
      "merge-on-read as Athena engine v3 writes Iceberg v2: one Parquet position delete file (file_path, pos, "
-     "sorted) per partition touched in a delete manifest (content 1), rows changed by UPDATE / MERGE written as "
-     "new data files, one snapshot per statement (summary operation delete, or overwrite when rows are "
+     "sorted) per partition touched, in the partition spec and tuple of the data files it names (tables whose "
+     "partitioning evolved included), in delete manifests (content 1) of one spec each; rows changed by UPDATE "
+     "/ MERGE written as new data files under the default spec. One pass over the target (joined once with the "
+     "MERGE source, which is first written to a scratch file) finds the changed rows; the delete files and new "
+     "rows are written from them. MERGE reads only the target partitions its source can match when the ON "
+     "condition equates a partition source column (int, bigint or date, any transform) with a source column of "
+     "the same type (up to 1000 distinct values). One snapshot per statement (summary operation delete, or overwrite when rows are "
      "rewritten; added-delete-files, added-position-deletes and totals). Every read of the statement is of the "
      "snapshot it changes; a concurrent commit in between fails it with ICEBERG_COMMIT_ERROR. MERGE: WHEN "
      "[NOT] MATCHED [AND condition] clauses in order (the first whose condition holds acts), UPDATE SET / "
@@ -142,7 +147,9 @@ STATEMENTS = [
      "without one) that have delete files applying to them or "
      "are smaller than write_target_data_file_size_bytes (512 MiB) are rewritten with the deletes applied; "
      "delete files left with nothing to apply to are dropped; one snapshot, operation replace, manifests "
-     "rewritten (EXISTING / DELETED entries). A lone small file without deletes is left alone. Other rewrite "
+     "rewritten (EXISTING / DELETED entries, a manifest per spec). Files written under an older partition spec "
+     "are rewritten into the default spec, as files with deletes are. A lone small file without deletes is "
+     "left alone. Other rewrite "
      "strategies: SYNTAX_ERROR; Hive tables: NOT_SUPPORTED"),
     ("VACUUM t (Iceberg)",
      "snapshots older than vacuum_max_snapshot_age_seconds (default 432000) expire, the current snapshot and "
@@ -162,8 +169,7 @@ STATEMENTS = [
     ("Partition evolution, ALTER TABLE SET TBLPROPERTIES / REPLACE COLUMNS on Iceberg tables, other ALTER TABLE "
      "forms", "FAILED with NOT_SUPPORTED (Athena documents no partition evolution DDL, it is done with Spark; "
      "REPLACE COLUMNS is documented as not supported for Iceberg). Tables whose partitioning evolved elsewhere "
-     "are read (SELECT above); DELETE / UPDATE / MERGE / OPTIMIZE on a table with live files of an older spec: "
-     "FAILED with NOT_SUPPORTED"),
+     "are read (SELECT above) and changed (DELETE / UPDATE / MERGE / OPTIMIZE above)"),
     ("ALTER TABLE [db.]t RENAME TO [db2.]t2",
      "Iceberg tables: the Glue table moves to the new name and database (an unqualified target is in the "
      "query's database) in one catalog transaction (a kill -9 leaves either name, never both or neither); its "

@@ -161,9 +161,10 @@ class StatementRunner {
   // iceberg/row_level.cpp: DELETE, UPDATE and MERGE INTO an Iceberg table, merge-on-read (position delete
   // files, new data files for changed and inserted rows, one snapshot); Hive tables answer NOT_SUPPORTED.
   Result<StatementOutcome> ModifyRows(const Statement& s, const StatementContext& ctx);
-  // OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE ...]: the data files holding deleted rows, or smaller than
-  // the target size, rewritten with their deletes applied (snapshot operation "replace"); the delete files
-  // left with nothing to apply to are removed from the snapshot.
+  // OPTIMIZE t REWRITE DATA USING BIN_PACK [WHERE ...]: the data files holding deleted rows, written under an
+  // older partition spec, or smaller than the target size, rewritten with their deletes applied under the
+  // default spec (snapshot operation "replace"); the delete files left with nothing to apply to are removed
+  // from the snapshot.
   Result<StatementOutcome> OptimizeIceberg(const Statement& s, const StatementContext& ctx);
   // VACUUM t: snapshots older than vacuum_max_snapshot_age_seconds expired (the newest
   // vacuum_min_snapshots_to_keep kept), then the files no retained snapshot or metadata file names removed.
@@ -174,23 +175,30 @@ class StatementRunner {
   // The Glue table a row-level or maintenance statement names: TABLE_NOT_FOUND, or NOT_SUPPORTED
   // (s.unsupported_reason) when it is not an Iceberg table.
   Result<boost::json::object> IcebergTarget(const Statement& s, const StatementContext& ctx);
-  // The values of the one-column SELECT `sql` (its first column; `tag` names its scratch file).
+  // The values of the one-column SELECT `sql` (its first column; `tag` names its scratch file). `resolver`:
+  // the tables it reads (nullptr: the catalog's).
   Result<std::vector<std::string>> SelectColumn(const std::string& sql, const StatementContext& ctx,
-                                                const std::string& tag);
-  // The Parquet files the SELECT `sql` writes for `metadata`'s table, uploaded under <location>/data/ and
-  // partitioned by its default spec. content 0, data files: `sql` yields the table's columns in schema
-  // order, named as them. content 1, position delete files: `sql` yields file_path, pos and each partition
-  // source column as "__cenote_s<field id>" (the deleted row's value). `flag_column`: a boolean column of
-  // `sql` that is not written; `flagged` says whether any row had it true (MERGE's multiple-match check,
-  // made in the same pass).
+                                                const std::string& tag,
+                                                query::TableResolver* resolver = nullptr);
+  // The partition spec and tuple of a group of data files: a position delete file is written in its data
+  // file's.
+  struct DeleteGroup {
+    int spec_id = 0;
+    std::vector<std::pair<std::string, avro::Value>> partition;
+  };
+  // The Parquet files the SELECT `sql` writes for `metadata`'s table, uploaded under <location>/data/.
+  // content 0, data files, partitioned by the default spec: `sql` yields the table's columns in schema
+  // order, named as them. content 1, position delete files of the data files of `groups`: `sql` yields
+  // file_path, pos and, when there are several groups, "__cenote_g", the index of the file's group.
+  // `resolver`: the tables `sql` reads (nullptr: the catalog's).
   struct WrittenIcebergFiles {
     std::vector<iceberg::DataFile> files;
     query::QueryStats stats;
-    bool flagged = false;
   };
   Result<WrittenIcebergFiles> WriteIcebergFiles(const boost::json::object& metadata, const std::string& sql,
                                                 const StatementContext& ctx, const std::string& tag,
-                                                int content, const std::string& flag_column = "");
+                                                int content, query::TableResolver* resolver = nullptr,
+                                                const std::vector<DeleteGroup>& groups = {});
   // Commits a snapshot adding `data_files` and `delete_files` (written by WriteManifest into their own
   // manifests) on top of `metadata`'s current snapshot. `retry`: an append, applied again on top of a
   // concurrent commit (Iceberg's fast append); otherwise a concurrent commit fails the statement with

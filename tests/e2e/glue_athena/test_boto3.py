@@ -543,6 +543,21 @@ class AthenaQueryTests(AthenaTestCase):
                          [["3.33", "decimal(4,2)", "65 68 3f", "Hello World"]])
         self.assertEqual(self.a.select("SELECT x FROM (VALUES ARRAY[3, 1, 2]) AS t(a) CROSS JOIN UNNEST(a) AS u(x)"),
                          [["3"], ["1"], ["2"]])
+        # LEFT JOIN UNNEST keeps the order and a row of NULLs; maps, several arrays and ordinality (Trino's SELECT
+        # page); an interval divided and multiplied by numbers (Trino's interval operators).
+        self.assertEqual(self.a.select("SELECT x FROM (VALUES ARRAY[3, 1, 2]) AS t(a) "
+                                       "LEFT JOIN UNNEST(a) AS u(x) ON true"),
+                         [["3"], ["1"], ["2"]])
+        self.assertEqual(self.a.select("SELECT x FROM (VALUES ARRAY[]) AS t(a) LEFT JOIN UNNEST(a) AS u(x) ON true"),
+                         [[None]])
+        self.assertEqual(self.a.select("SELECT * FROM UNNEST(map_from_entries(ARRAY[('SQL', 1974), ('Java', 1995)])) "
+                                       "AS t(language, first_appeared)"),
+                         [["SQL", "1974"], ["Java", "1995"]])
+        self.assertEqual(self.a.select("SELECT a, b, n FROM UNNEST(ARRAY[2, 5], ARRAY[7, 8, 9]) WITH ORDINALITY "
+                                       "AS t(a, b, n)"),
+                         [["2", "7", "1"], ["5", "8", "2"], [None, "9", "3"]])
+        self.assertEqual(self.a.select("SELECT interval '4' day / 3, interval '3' year / 2, interval '1' month * 1.5"),
+                         [["1 08:00:00.000", "1-6", "0-1"]])
         year = DATA.sales[0]["year"]
         self.assertEqual(int(self.a.scalar(f"SELECT count(*) FROM sales WHERE year IN ('{year}', 'none') "
                                            f"AND amount BETWEEN 0 AND 1e9")),

@@ -373,8 +373,48 @@ class ForeignTableTests(unittest.TestCase):
         self.assertEqual(by_id, sizes["ga"] + sizes["gb"])
         self.assertEqual(sorted(a.select('SELECT DISTINCT spec_id FROM "foreign_v2$files"')), [["0"], ["1"]])
         self.assertEqual(a.scalar("SELECT count(*) FROM foreign_v2 FOR VERSION AS OF 8001"), "3")
-        qe = a.execute("DELETE FROM foreign_v2 WHERE item_id = 1", expect="FAILED")
-        self.assertIn("NOT_SUPPORTED", qe["Status"]["StateChangeReason"])
+
+        # Row-level changes on files of both specs: a position delete file carries the spec and partition of the
+        # data files it names, new rows go under the default spec (1); OPTIMIZE rewrites every file into it.
+        def changed(sql):
+            qe = a.execute(sql)
+            return a.client.get_query_results(QueryExecutionId=qe["QueryExecutionId"])["UpdateCount"]
+
+        self.assertEqual(changed("DELETE FROM foreign_v2 WHERE item_id = 1"), 1)
+        self.assertEqual(changed(f"UPDATE foreign_v2 SET category = 'u' WHERE item_id IN (2, {self.b2[0]})"), 2)
+        self.assertEqual(changed("""MERGE INTO foreign_v2 t USING (VALUES (3, 'm'), (999, 'n')) AS s(id, c)
+                                    ON t.item_id = s.id WHEN MATCHED THEN UPDATE SET category = s.c
+                                    WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.c)"""), 2)
+        after = sorted([["2", "u"], ["3", "m"], [str(self.b2[0]), "u"], ["999", "n"]]
+                       + [[str(i), "z"] for i in self.b2[1:]], key=lambda r: int(r[0]))
+        self.assertEqual(a.select("SELECT item_id, category FROM foreign_v2 ORDER BY item_id"), after)
+        deletes = sorted(a.select('SELECT spec_id, partition, record_count FROM "foreign_v2$files" '
+                                  "WHERE content = 1"))
+        self.assertEqual(deletes, [["0", "{cat=a}", "1"], ["0", "{cat=a}", "1"], ["0", "{cat=b}", "1"],
+                                   ["1", "{item_id_bucket=2}", "1"]])
+        self.assertEqual(sorted(a.select('SELECT DISTINCT spec_id FROM "foreign_v2$files" WHERE content = 0')),
+                         [["0"], ["1"]])
+        # Each delete manifest is of one spec, written with that spec's partition fields.
+        t = GLUE.get_table(DatabaseName=DB, Name="foreign_v2")["Table"]
+        md = json.loads(s3_get(t["Parameters"]["metadata_location"]))
+        snap = [s for s in md["snapshots"] if s["snapshot-id"] == md["current-snapshot-id"]][0]
+        _, _, listed = read_container(s3_get(snap["manifest-list"]))
+        for m in listed:
+            if m["content"] != 1:
+                continue
+            mmeta, _, entries = read_container(s3_get(m["manifest_path"]))
+            self.assertEqual(mmeta["partition-spec-id"], str(m["partition_spec_id"]).encode())
+            for e in entries:
+                self.assertEqual(set(e["data_file"]["partition"]),
+                                 {"cat"} if m["partition_spec_id"] == 0 else {"item_id_bucket"})
+        self.assertEqual(a.scalar("SELECT count(*) FROM foreign_v2 FOR VERSION AS OF 8002"), str(3 + len(self.b2)))
+
+        a.execute("OPTIMIZE foreign_v2 REWRITE DATA USING BIN_PACK")
+        self.assertEqual(a.select("SELECT item_id, category FROM foreign_v2 ORDER BY item_id"), after)
+        self.assertEqual(a.select('SELECT DISTINCT content, spec_id FROM "foreign_v2$files"'), [["0", "1"]])
+        buckets = {r[0] for r in a.select('SELECT partition FROM "foreign_v2$files"')}
+        self.assertEqual(buckets, {f"{{item_id_bucket={bucket(hash_long(i), 4)}}}" for i in
+                                   [2, 3, 999] + self.b2})
 
 
 if __name__ == "__main__":

@@ -223,6 +223,89 @@ TEST_F(DialectFunctionsTest, CrossJoinUnnestKeepsArrayOrder) {
             "\"7\",\"1\"\n\"8\",\"2\"\n");
 }
 
+// LEFT JOIN UNNEST(...) ON true (Trino's SELECT page): the array's order for each left row, one row of
+// NULLs for an empty or NULL array, with or without ordinality.
+TEST_F(DialectFunctionsTest, LeftJoinUnnest) {
+  EXPECT_EQ(
+      Rows("SELECT r, c FROM (VALUES ('Joe', ARRAY[10, 20, 30, 42]), ('Dave', ARRAY[]), ('Levi', NULL)) "
+           "AS m(r, cs) LEFT JOIN UNNEST(cs) AS t(c) ON TRUE ORDER BY r DESC, c"),
+      "\"Levi\",\n\"Joe\",\"10\"\n\"Joe\",\"20\"\n\"Joe\",\"30\"\n\"Joe\",\"42\"\n\"Dave\",\n");
+  EXPECT_EQ(Single("SELECT array_agg(c) FROM (VALUES (ARRAY[3, 1, 2])) AS m(cs) LEFT JOIN UNNEST(cs) AS t(c) "
+                   "ON true"),
+            "[3, 1, 2]");
+  EXPECT_EQ(Rows("SELECT i, c, n FROM (VALUES (1, ARRAY['b', 'a']), (2, ARRAY[])) AS m(i, cs) LEFT JOIN "
+                 "UNNEST(cs) WITH ORDINALITY AS t(c, n) ON true ORDER BY i, n"),
+            "\"1\",\"b\",\"1\"\n\"1\",\"a\",\"2\"\n\"2\",,\n");
+  // Several arguments: the row of NULLs only when every array is empty.
+  EXPECT_EQ(Rows("SELECT x, y FROM (VALUES (ARRAY[], ARRAY[7])) AS m(a, b) LEFT JOIN UNNEST(a, b) AS t(x, y) "
+                 "ON true"),
+            ",\"7\"\n");
+  // Another condition than true stays DuckDB's join (the same rows, whatever their order).
+  EXPECT_EQ(
+      Single("SELECT count(*) FROM (VALUES (ARRAY[1, 2, 3])) AS m(a) LEFT JOIN UNNEST(a) AS t(x) ON x > 1"),
+      "2");
+}
+
+// UNNEST of a map (one row per entry, key and value), several arrays zipped (the shorter padded with NULLs),
+// arrays of rows (a column per field), WITH ORDINALITY over each form (from 1, to the longest argument).
+TEST_F(DialectFunctionsTest, UnnestForms) {
+  EXPECT_EQ(Rows("SELECT k, v FROM UNNEST(MAP(ARRAY['x', 'y'], ARRAY[1, 2])) AS u(k, v)"),
+            "\"x\",\"1\"\n\"y\",\"2\"\n");
+  EXPECT_EQ(
+      Rows("SELECT i, k, v FROM (VALUES (1, MAP(ARRAY['a'], ARRAY[10]))) AS m(i, mp) CROSS JOIN UNNEST(mp) "
+           "AS u(k, v)"),
+      "\"1\",\"a\",\"10\"\n");
+  EXPECT_EQ(Rows("SELECT * FROM UNNEST(ARRAY[1, 2, 3], ARRAY['a']) AS t(x, y)"),
+            "\"1\",\"a\"\n\"2\",\n\"3\",\n");
+  EXPECT_EQ(Rows("SELECT * FROM UNNEST(ARRAY[1], ARRAY['a', 'b']) WITH ORDINALITY AS t(x, y, n)"),
+            "\"1\",\"a\",\"1\"\n,\"b\",\"2\"\n");
+  EXPECT_EQ(Rows("SELECT k, v, n FROM UNNEST(MAP(ARRAY['p', 'q'], ARRAY[true, false])) WITH ORDINALITY AS "
+                 "t(k, v, n)"),
+            "\"p\",\"true\",\"1\"\n\"q\",\"false\",\"2\"\n");
+  EXPECT_EQ(
+      Rows("SELECT * FROM UNNEST(ARRAY[ROW('Java', 1995), ROW('SQL', 1974)], ARRAY[ROW(false), ROW(true)]) "
+           "AS t(l, y, d)"),
+      "\"Java\",\"1995\",\"false\"\n\"SQL\",\"1974\",\"true\"\n");
+  EXPECT_EQ(Rows("SELECT b, a FROM UNNEST(ARRAY[ROW(1, 'one'), ROW(2, 'two')]) AS t(a, b)"),
+            "\"one\",\"1\"\n\"two\",\"2\"\n");
+  EXPECT_EQ(Single("SELECT typeof(n) FROM UNNEST(ARRAY['z']) WITH ORDINALITY AS t(x, n)"), "bigint");
+  EXPECT_EQ(Single("SELECT count(*) FROM UNNEST(CAST(NULL AS ARRAY(INTEGER)), ARRAY[]) WITH ORDINALITY AS "
+                   "t(x, y, n)"),
+            "0");
+}
+
+// Trino's interval operators: interval * number, number * interval, interval / number; a year to month
+// interval scales its months, a day to second one its milliseconds, truncated toward zero.
+TEST_F(DialectFunctionsTest, IntervalTimesAndDividedByNumbers) {
+  EXPECT_EQ(Value("interval '4' day / 3"), "1 08:00:00.000");
+  EXPECT_EQ(Value("interval '1' day / 2.5"), "0 09:36:00.000");
+  EXPECT_EQ(Value("interval '10' second / DOUBLE '4'"), "0 00:00:02.500");
+  EXPECT_EQ(Value("interval '1' second / 7"), "0 00:00:00.142");
+  EXPECT_EQ(Value("interval '-1' second / 7"), "-0 00:00:00.142");
+  EXPECT_EQ(Value("interval '3' hour * 2"), "0 06:00:00.000");
+  EXPECT_EQ(Value("BIGINT '3' * interval '1' minute"), "0 00:03:00.000");
+  EXPECT_EQ(Value("interval '3' year / 2"), "1-6");
+  EXPECT_EQ(Value("interval '7' month / 2"), "0-3");
+  EXPECT_EQ(Value("interval '1' month * 1.5"), "0-1");
+  EXPECT_EQ(Value("1.5 * interval '2' year"), "3-0");
+  EXPECT_EQ(Value("interval '2' day * 1.5 = interval '3' day"), "true");
+  EXPECT_EQ(Rows("SELECT d / 4 FROM (VALUES interval '1' hour, NULL) AS t(d)"), "\"0 00:15:00.000\"\n\n");
+  EXPECT_EQ(Value("timestamp '2024-01-01 00:00' + interval '1' day / 4"), "2024-01-01 06:00:00.000");
+  EXPECT_EQ(Value("interval '1' hour / 0"),
+            "ERROR INVALID_FUNCTION_ARGUMENT: INVALID_FUNCTION_ARGUMENT: Cannot divide by double 0.0");
+  EXPECT_EQ(Value("interval '1' hour / nan()"),
+            "ERROR INVALID_FUNCTION_ARGUMENT: INVALID_FUNCTION_ARGUMENT: Cannot divide by double NaN");
+  EXPECT_EQ(Value("interval '1' hour * nan()"),
+            "ERROR INVALID_FUNCTION_ARGUMENT: INVALID_FUNCTION_ARGUMENT: Cannot multiply by double NaN");
+  // Inside TRY: the value, or NULL where the operator fails.
+  EXPECT_EQ(Value("TRY(interval '3' hour / 2)"), "0 01:30:00.000");
+  EXPECT_EQ(Value("TRY(interval '3' hour * 2)"), "0 06:00:00.000");
+  EXPECT_EQ(Value("TRY(interval '3' hour / 0) IS NULL"), "true");
+  // Numbers keep their own division.
+  EXPECT_EQ(Value("7 / 2"), "3");
+  EXPECT_EQ(Value("DOUBLE '7' / 2"), "3.5");
+}
+
 TEST_F(DialectFunctionsTest, ColumnNamedAt) {
   EXPECT_EQ(Single("SELECT at FROM (VALUES 1) AS t(at)"), "1");
   EXPECT_EQ(Rows("SELECT at, t.at + 1 AS n FROM (SELECT 5 AS at) AS t WHERE at = 5 ORDER BY at"),

@@ -783,7 +783,7 @@ json::array SpecJson(const std::vector<PartitionField>& spec) {
 }  // namespace
 
 Result<std::string> WriteManifest(const json::object& md, std::int64_t snapshot_id,
-                                  const std::vector<DataFile>& files, int content) {
+                                  const std::vector<DataFile>& files, int content, std::int64_t spec_id) {
   std::vector<ManifestEntry> entries;
   for (const auto& f : files) {
     ManifestEntry e;
@@ -792,13 +792,14 @@ Result<std::string> WriteManifest(const json::object& md, std::int64_t snapshot_
     e.file = f;
     entries.push_back(std::move(e));
   }
-  return WriteManifestEntries(md, entries, content);
+  return WriteManifestEntries(md, entries, content, spec_id);
 }
 
 Result<std::string> WriteManifestEntries(const json::object& md, const std::vector<ManifestEntry>& entries,
-                                         int content) {
+                                         int content, std::int64_t spec_id) {
   CENOTE_ASSIGN_OR_RETURN(auto columns, CurrentSchema(md));
-  CENOTE_ASSIGN_OR_RETURN(auto spec, DefaultSpec(md));
+  if (spec_id < 0) spec_id = DefaultSpecId(md);
+  CENOTE_ASSIGN_OR_RETURN(auto spec, SpecOf(md, spec_id));
   std::vector<avro::Value> records;
   for (const auto& e : entries) {
     const DataFile& f = e.file;
@@ -847,7 +848,7 @@ Result<std::string> WriteManifestEntries(const json::object& md, const std::vect
       {"schema", json::serialize(schema_json)},
       {"schema-id", std::to_string(Int(md, "current-schema-id", 0))},
       {"partition-spec", json::serialize(SpecJson(spec))},
-      {"partition-spec-id", std::to_string(DefaultSpecId(md))},
+      {"partition-spec-id", std::to_string(spec_id)},
       {"format-version", "2"},
       {"content", content == 0 ? "data" : "deletes"},
   };

@@ -110,6 +110,8 @@ struct DataFile {
   std::map<int, std::int64_t> nan_value_counts = {};
   std::map<int, std::string> lower_bounds = {};
   std::map<int, std::string> upper_bounds = {};
+  // The partition spec `partition` is of (a delete file takes its data file's); -1: the default spec.
+  int spec_id = -1;
 };
 
 // A column bound (Appendix D, "Binary single-value serialization") as text that casts to the DuckDB type of
@@ -155,13 +157,16 @@ struct ManifestFile {
 };
 
 // A manifest of `files`, all ADDED by `snapshot_id` (sequence numbers inherited): a data manifest
-// (content 0) or a delete manifest (content 1, of position or equality delete files).
+// (content 0) or a delete manifest (content 1, of position or equality delete files). A manifest holds
+// files of one partition spec: `spec_id` (-1: the default spec).
 Result<std::string> WriteManifest(const json::object& md, std::int64_t snapshot_id,
-                                  const std::vector<DataFile>& files, int content = 0);
+                                  const std::vector<DataFile>& files, int content = 0,
+                                  std::int64_t spec_id = -1);
 // A manifest of `entries` as given (status ADDED / EXISTING / DELETED): ADDED entries inherit their
-// sequence numbers, the others are written with theirs (a rewrite's manifests).
+// sequence numbers, the others are written with theirs (a rewrite's manifests). Entries of spec `spec_id`
+// (-1: the default spec).
 Result<std::string> WriteManifestEntries(const json::object& md, const std::vector<ManifestEntry>& entries,
-                                         int content);
+                                         int content, std::int64_t spec_id = -1);
 // Entries with inherited snapshot ids and sequence numbers filled from `listed` (its manifest-list row).
 Result<std::vector<ManifestEntry>> ReadManifest(std::string_view bytes, const ManifestFile& listed);
 Result<std::string> WriteManifestList(std::int64_t snapshot_id, std::optional<std::int64_t> parent_id,

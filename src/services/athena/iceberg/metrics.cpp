@@ -227,9 +227,9 @@ namespace {
 
 template <typename FileOf, typename Item>
 std::vector<ManifestFile::FieldSummary> Summaries(const json::object& md, const std::vector<Item>& items,
-                                                  FileOf file_of) {
+                                                  std::int64_t spec_id, FileOf file_of) {
   auto columns = CurrentSchema(md);
-  auto spec = DefaultSpec(md);
+  auto spec = SpecOf(md, spec_id < 0 ? DefaultSpecId(md) : spec_id);
   if (!columns || !spec) return {};
   std::vector<ManifestFile::FieldSummary> out;
   for (const auto& f : *spec) {
@@ -280,13 +280,15 @@ std::vector<ManifestFile::FieldSummary> Summaries(const json::object& md, const 
 }  // namespace
 
 std::vector<ManifestFile::FieldSummary> PartitionSummaries(const json::object& md,
-                                                           const std::vector<DataFile>& files) {
-  return Summaries(md, files, [](const DataFile& d) -> const DataFile& { return d; });
+                                                           const std::vector<DataFile>& files,
+                                                           std::int64_t spec_id) {
+  return Summaries(md, files, spec_id, [](const DataFile& d) -> const DataFile& { return d; });
 }
 
 std::vector<ManifestFile::FieldSummary> PartitionSummaries(const json::object& md,
-                                                           const std::vector<ManifestEntry>& entries) {
-  return Summaries(md, entries, [](const ManifestEntry& e) -> const DataFile& { return e.file; });
+                                                           const std::vector<ManifestEntry>& entries,
+                                                           std::int64_t spec_id) {
+  return Summaries(md, entries, spec_id, [](const ManifestEntry& e) -> const DataFile& { return e.file; });
 }
 
 }  // namespace cenote::athena::iceberg

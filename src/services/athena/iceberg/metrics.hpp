@@ -36,13 +36,15 @@ std::optional<std::string> IcebergBound(const Column& column, const ParquetColum
 std::optional<std::string> TruncateStringLower(const std::string& s, std::size_t width);
 std::optional<std::string> TruncateStringUpper(const std::string& s, std::size_t width);
 
-// The partition field summaries of a manifest of `files` written under the metadata's default spec: per
-// field, whether a NULL (or NaN) is among the values, and the lower and upper bounds of the others. Empty
-// (the list then writes none) when a field's result type is one whose values Cenote keeps as text
-// (timestamp, decimal, float, double, binary): a summary without bounds would say "all NULL".
+// The partition field summaries of a manifest of `files` written under spec `spec_id` (-1: the metadata's
+// default spec): per field, whether a NULL (or NaN) is among the values, and the lower and upper bounds of
+// the others. Empty (the list then writes none) when a field's result type is one whose values Cenote keeps
+// as text (timestamp, decimal, float, double, binary): a summary without bounds would say "all NULL".
 std::vector<ManifestFile::FieldSummary> PartitionSummaries(const json::object& md,
-                                                           const std::vector<DataFile>& files);
+                                                           const std::vector<DataFile>& files,
+                                                           std::int64_t spec_id = -1);
 std::vector<ManifestFile::FieldSummary> PartitionSummaries(const json::object& md,
-                                                           const std::vector<ManifestEntry>& entries);
+                                                           const std::vector<ManifestEntry>& entries,
+                                                           std::int64_t spec_id = -1);
 
 }  // namespace cenote::athena::iceberg

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstddef>
+#include <optional>
 
 #include "common/strings.hpp"
 
@@ -305,6 +306,32 @@ Result<MergeStatement> ParseMergeStatement(const std::string& sql) {
   }
   if (!p.AtEnd()) return p.Mismatch("'WHEN'");
   if (out.clauses.empty()) return p.Mismatch("'WHEN'");
+  return out;
+}
+
+std::vector<std::pair<QualifiedColumn, QualifiedColumn>> ColumnEqualities(const std::string& condition) {
+  Parser p(condition);
+  std::vector<std::pair<QualifiedColumn, QualifiedColumn>> out;
+  while (!p.AtEnd()) {
+    const std::string conjunct =
+        p.Until([&](std::size_t k) { return p.IsWord(k, "AND") || p.IsWord(k, "OR"); });
+    if (p.PeekWord("OR")) return {};
+    // The conjunct alone: name.column = name.column and nothing more.
+    Parser q(conjunct);
+    auto read = [&q]() -> std::optional<QualifiedColumn> {
+      auto qualifier = q.Identifier("name");
+      if (!qualifier || !q.AcceptSymbol('.')) return std::nullopt;
+      auto name = q.Identifier("name");
+      if (!name) return std::nullopt;
+      return QualifiedColumn{*qualifier, *name};
+    };
+    auto left = read();
+    if (left && q.AcceptSymbol('=')) {
+      auto right = read();
+      if (right && q.AtEnd()) out.emplace_back(*left, *right);
+    }
+    if (!p.Accept("AND")) break;
+  }
   return out;
 }
 

@@ -57,4 +57,13 @@ Result<OptimizeStatement> ParseOptimizeStatement(const std::string& sql);
 Result<UpdateStatement> ParseUpdateStatement(const std::string& sql);
 Result<MergeStatement> ParseMergeStatement(const std::string& sql);
 
+// The top-level conjuncts of `condition` (split at AND outside parentheses and CASE ... END) that compare two
+// column references qualified by a name: "t.id = s.id" -> {{"t", "id"}, {"s", "id"}} (names lower-case,
+// quoted ones unquoted). Other conjuncts are left out; an OR at the top level yields none.
+struct QualifiedColumn {
+  std::string qualifier;
+  std::string column;
+};
+std::vector<std::pair<QualifiedColumn, QualifiedColumn>> ColumnEqualities(const std::string& condition);
+
 }  // namespace cenote::athena::iceberg

@@ -223,22 +223,6 @@ Result<std::vector<ice::ManifestEntry>> SnapshotFiles(s3::LakeAccess& lake, cons
   return out;
 }
 
-// Row-level statements and OPTIMIZE write delete files and manifests under the table's default spec:
-// NOT_SUPPORTED when live files were written under another one (a table whose partitioning evolved).
-Status RequireDefaultSpec(const json::object& md, const std::vector<ice::ManifestEntry>& entries,
-                          const std::string& what) {
-  const std::int64_t id = ice::DefaultSpecId(md);
-  for (const auto& e : entries) {
-    if (e.spec_id != id) {
-      return MakeError("NOT_SUPPORTED",
-                       "NOT_SUPPORTED: " + what +
-                           " on an Iceberg table with files written under an older partition "
-                           "spec is not supported by Cenote");
-    }
-  }
-  return Status::Ok();
-}
-
 // Whether two partition tuples (primitive values, by field name) are equal.
 bool SamePartition(const std::vector<std::pair<std::string, avro::Value>>& a,
                    const std::vector<std::pair<std::string, avro::Value>>& b) {
@@ -291,10 +275,68 @@ std::optional<std::int64_t> ParseTimestampLiteral(const std::string& text) {
          static_cast<std::int64_t>(frac * 1000) - offset_ms;
 }
 
-// The name a position-delete query gives a partition source column (WriteIcebergFiles, content 1).
-std::string PartitionSourceName(const ice::Column& c) {
-  return QuoteName("__cenote_s" + std::to_string(c.id));
+// A SQL string literal.
+std::string SqlString(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
 }
+
+// The tables of a row-level statement's own passes: Parquet files it wrote under the scratch directory (its
+// source, its changes), bound by name; every other table is the catalog's. The files and their
+// directories are removed with it.
+class ScratchTables : public query::TableResolver {
+ public:
+  explicit ScratchTables(query::TableResolver& catalog) : catalog_(catalog) {}
+  ~ScratchTables() override {
+    for (const auto& dir : dirs_) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  }
+  ScratchTables(const ScratchTables&) = delete;
+  ScratchTables& operator=(const ScratchTables&) = delete;
+
+  void RemoveLater(std::string dir) { dirs_.push_back(std::move(dir)); }
+  void Add(const std::string& name, std::vector<query::ColumnDef> columns, query::TableFile file) {
+    tables_[AsciiLower(name)] = Table{std::move(columns), std::move(file)};
+  }
+
+  Result<query::TableBinding> Describe(const std::string& database, const std::string& table) override {
+    auto it = tables_.find(AsciiLower(table));
+    if (it == tables_.end()) return catalog_.Describe(database, table);
+    query::TableBinding b;
+    b.database = database;
+    b.name = table;
+    b.columns = it->second.columns;
+    b.format = query::FileFormat::kParquet;
+    return b;
+  }
+  Result<std::vector<query::PartitionBinding>> Partitions(const query::TableBinding& table) override {
+    if (!tables_.count(AsciiLower(table.name))) return catalog_.Partitions(table);
+    query::PartitionBinding p;
+    p.location = "s3://cenote-statement/" + table.name + "/";
+    return std::vector<query::PartitionBinding>{p};
+  }
+  Result<std::vector<query::TableFile>> Files(const query::TableBinding& table,
+                                              const query::PartitionBinding& partition) override {
+    auto it = tables_.find(AsciiLower(table.name));
+    if (it == tables_.end()) return catalog_.Files(table, partition);
+    return std::vector<query::TableFile>{it->second.file};
+  }
+
+ private:
+  struct Table {
+    std::vector<query::ColumnDef> columns;
+    query::TableFile file;
+  };
+  query::TableResolver& catalog_;
+  std::map<std::string, Table> tables_;
+  std::vector<std::string> dirs_;
+};
 
 StatementOutcome DdlOk() {
   StatementOutcome o;
@@ -1166,12 +1208,20 @@ Result<StatementOutcome> StatementRunner::AppendToIceberg(const std::string& db,
 
 Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
     const json::object& md, const std::string& sql, const StatementContext& ctx, const std::string& tag,
-    int content, const std::string& flag_column) {
+    int content, query::TableResolver* resolver, const std::vector<DeleteGroup>& groups) {
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
-  CENOTE_ASSIGN_OR_RETURN(auto spec, ice::DefaultSpec(md));
   std::string location = Strip(ice::TableLocation(md));
   if (!ParseS3Url(location))
     return MakeError("ICEBERG_INVALID_METADATA", "ICEBERG_INVALID_METADATA: bad location");
+  // Data files are partitioned by the default spec's transforms of their rows; position delete files by
+  // the group (spec and partition tuple) of the data file they name.
+  std::vector<ice::PartitionField> spec;
+  if (content == 0) {
+    CENOTE_ASSIGN_OR_RETURN(spec, ice::DefaultSpec(md));
+  } else if (groups.empty()) {
+    return MakeError("InternalError", "position deletes without the groups of their data files", 500);
+  }
+  const bool by_group = content != 0 && groups.size() > 1;
 
   std::string select = "SELECT ";
   if (content == 0) {
@@ -1192,25 +1242,16 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
       return MakeError("ICEBERG_INVALID_METADATA",
                        "ICEBERG_INVALID_METADATA: partition source column missing");
     }
-    std::string value = content == 0 ? QuoteName(source->name) : PartitionSourceName(*source);
-    CENOTE_ASSIGN_OR_RETURN(auto expr, ice::TransformSql(spec[i], *source, value));
+    CENOTE_ASSIGN_OR_RETURN(auto expr, ice::TransformSql(spec[i], *source, QuoteName(source->name)));
     partition_columns.push_back("__cenote_p" + std::to_string(i));
     computed.emplace_back(partition_columns.back(), expr);
-    if (content != 0) {
-      std::string name = value.substr(1, value.size() - 2);
-      if (std::find(unwritten.begin(), unwritten.end(), name) == unwritten.end()) {
-        select += ", " + value;
-        unwritten.push_back(name);
-      }
-    }
     sources.push_back(source);
   }
-  if (!flag_column.empty()) {
-    // The flag as the last (computed) partition column: the written files' folders say whether it held.
-    select += ", " + QuoteName(flag_column);
-    unwritten.push_back(flag_column);
-    partition_columns.push_back("__cenote_flag");
-    computed.emplace_back(partition_columns.back(), "COALESCE(" + QuoteName(flag_column) + ", false)");
+  if (by_group) {
+    select += ", \"__cenote_g\"";
+    unwritten.push_back("__cenote_g");
+    partition_columns.push_back("__cenote_group");
+    computed.emplace_back(partition_columns.back(), "\"__cenote_g\"");
   }
   select += " FROM (" + sql + ") AS \"_cenote_iceberg\"";
 
@@ -1240,29 +1281,44 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
   }
   query::QueryContext qctx;
   qctx.database = ctx.database;
-  CENOTE_ASSIGN_OR_RETURN(auto written,
-                          engine_.RunSelectIntoFiles(select, qctx, resolver_, wspec, *ctx.cancel));
+  CENOTE_ASSIGN_OR_RETURN(
+      auto written,
+      engine_.RunSelectIntoFiles(select, qctx, resolver ? *resolver : resolver_, wspec, *ctx.cancel));
 
   WrittenIcebergFiles out;
   out.stats = written.stats;
   std::vector<query::WrittenFile> uploads;
   std::map<std::string, std::string> destinations;  // local path -> s3 URL
-  if (!flag_column.empty()) {
-    for (const auto& f : written.files) {
-      if (f.partition_values.size() == spec.size() + 1 && f.partition_values.back() == "true")
-        out.flagged = true;
-    }
-    if (out.flagged) return out;  // nothing uploaded
-  }
   for (const auto& f : written.files) {
     CENOTE_ASSIGN_OR_RETURN(auto rows, ice::ParquetRowCount(f.local_path));
     if (rows == 0) continue;
     ice::DataFile df;
     std::string folder;
-    for (std::size_t i = 0; i < spec.size() && i < f.partition_values.size(); ++i) {
-      CENOTE_ASSIGN_OR_RETURN(auto v, ice::PartitionValue(spec[i], *sources[i], f.partition_values[i]));
-      folder += spec[i].name + "=" + ice::PartitionText(spec[i], v) + "/";
-      df.partition.emplace_back(spec[i].name, std::move(v));
+    if (content == 0) {
+      for (std::size_t i = 0; i < spec.size() && i < f.partition_values.size(); ++i) {
+        CENOTE_ASSIGN_OR_RETURN(auto v, ice::PartitionValue(spec[i], *sources[i], f.partition_values[i]));
+        folder += spec[i].name + "=" + ice::PartitionText(spec[i], v) + "/";
+        df.partition.emplace_back(spec[i].name, std::move(v));
+      }
+    } else {
+      std::size_t g = 0;
+      if (by_group) {
+        if (f.partition_values.empty() ||
+            std::from_chars(f.partition_values[0].data(),
+                            f.partition_values[0].data() + f.partition_values[0].size(), g)
+                    .ec != std::errc() ||
+            g >= groups.size())
+          return MakeError("InternalError", "a position delete file of no data file group", 500);
+      }
+      const DeleteGroup& group = groups[g];
+      CENOTE_ASSIGN_OR_RETURN(auto group_spec, ice::SpecOf(md, group.spec_id));
+      for (const auto& pf : group_spec) {
+        for (const auto& [name, value] : group.partition) {
+          if (name == pf.name) folder += pf.name + "=" + ice::PartitionText(pf, value) + "/";
+        }
+      }
+      df.partition = group.partition;
+      df.spec_id = group.spec_id;
     }
     auto slash = f.relative_path.rfind('/');
     std::string file_name = slash == std::string::npos ? f.relative_path : f.relative_path.substr(slash + 1);
@@ -1294,22 +1350,28 @@ Status StatementRunner::CommitIcebergSnapshot(const std::string& db, const std::
   std::int64_t snapshot_id = NewSnapshotId();
   // The new manifests: written once, their entries inherit the sequence number of whichever snapshot
   // lists them.
+  // A manifest per content and partition spec: new data files are under the default spec, a delete file
+  // under its data file's.
   std::vector<ice::ManifestFile> added;
+  const int default_spec = static_cast<int>(ice::DefaultSpecId(md));
   for (int content : {0, 1}) {
-    const auto& files = content == 0 ? data_files : delete_files;
-    if (files.empty()) continue;
-    CENOTE_ASSIGN_OR_RETURN(auto manifest, ice::WriteManifest(md, snapshot_id, files, content));
-    ice::ManifestFile m;
-    m.path = location + "/metadata/" + NewUuidV4() + "-m" + std::to_string(content) + ".avro";
-    CENOTE_RETURN_IF_ERROR(WriteObject(lake_, m.path, manifest, "application/octet-stream"));
-    m.length = static_cast<std::int64_t>(manifest.size());
-    m.spec_id = static_cast<int>(ice::DefaultSpecId(md));
-    m.content = content;
-    m.added_snapshot_id = snapshot_id;
-    m.added_files = static_cast<int>(files.size());
-    for (const auto& df : files) m.added_rows += df.record_count;
-    m.partitions = ice::PartitionSummaries(md, files);
-    added.push_back(std::move(m));
+    std::map<int, std::vector<ice::DataFile>> by_spec;
+    for (const auto& df : content == 0 ? data_files : delete_files)
+      by_spec[df.spec_id < 0 ? default_spec : df.spec_id].push_back(df);
+    for (const auto& [spec_id, files] : by_spec) {
+      CENOTE_ASSIGN_OR_RETURN(auto manifest, ice::WriteManifest(md, snapshot_id, files, content, spec_id));
+      ice::ManifestFile m;
+      m.path = location + "/metadata/" + NewUuidV4() + "-m" + std::to_string(added.size()) + ".avro";
+      CENOTE_RETURN_IF_ERROR(WriteObject(lake_, m.path, manifest, "application/octet-stream"));
+      m.length = static_cast<std::int64_t>(manifest.size());
+      m.spec_id = spec_id;
+      m.content = content;
+      m.added_snapshot_id = snapshot_id;
+      m.added_files = static_cast<int>(files.size());
+      for (const auto& df : files) m.added_rows += df.record_count;
+      m.partitions = ice::PartitionSummaries(md, files, spec_id);
+      added.push_back(std::move(m));
+    }
   }
 
   // An append conflicts with nothing: when another commit wins the swap, the append is applied again on top
@@ -1361,12 +1423,7 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
   CENOTE_ASSIGN_OR_RETURN(auto glue_table, IcebergTarget(s, ctx));
   CENOTE_ASSIGN_OR_RETURN(auto md, LoadIcebergMetadata(lake_, glue_table));
   CENOTE_ASSIGN_OR_RETURN(auto columns, ice::CurrentSchema(md));
-  CENOTE_ASSIGN_OR_RETURN(auto spec, ice::DefaultSpec(md));
   const std::optional<std::int64_t> snapshot = ice::CurrentSnapshotId(md);
-  if (ice::PartitionSpecs(md).size() > 1) {
-    CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, snapshot));
-    CENOTE_RETURN_IF_ERROR(RequireDefaultSpec(md, entries, "Modifying rows"));
-  }
   // Every read of the statement is of the snapshot it changes, with row identities ("$path", "$pos").
   const std::string pinned =
       QuoteName(db) + "." +
@@ -1384,22 +1441,7 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     std::string cast = GlueTypeToCast(ice::GlueType(c.type));
     return cast.empty() ? expr : "CAST(" + expr + " AS " + cast + ")";
   };
-  // The position-delete query over `from` (naming the target as `alias`) for the rows `where` selects.
-  auto positions_sql = [&](const std::string& alias, const std::string& from, const std::string& where,
-                           const std::string& extra = "") {
-    std::string sql = "SELECT " + alias + ".\"$path\" AS \"file_path\", " + alias + ".\"$pos\" AS \"pos\"";
-    for (const auto& f : spec) {
-      if (const ice::Column* c = [&]() -> const ice::Column* {
-            for (const auto& col : columns)
-              if (col.id == f.source_id) return &col;
-            return nullptr;
-          }())
-        sql += ", " + alias + "." + QuoteName(c->name) + " AS " + PartitionSourceName(*c);
-    }
-    sql += extra + " FROM " + from;
-    if (!where.empty()) sql += " WHERE " + where;
-    return sql + " ORDER BY 1, 2";
-  };
+  auto value_column = [](std::size_t i) { return QuoteName("__cenote_c" + std::to_string(i)); };
   auto count_rows = [](const std::vector<ice::DataFile>& files) {
     std::int64_t n = 0;
     for (const auto& f : files) n += f.record_count;
@@ -1411,20 +1453,82 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     stats.engine_ms += more.engine_ms;
     stats.planning_ms += more.planning_ms;
   };
-  std::vector<ice::DataFile> deletes, added;
-  std::string operation;
-  std::int64_t changed = 0;
-  const std::string self = QuoteName(s.name);
+  ScratchTables scratch(resolver_);
+  // Writes the rows of `sql` to one scratch Parquet file, bound as a table of `scratch` for the later
+  // passes; returns the name to read it by and its row count. With `columns_out`, also the file's columns,
+  // and an empty name when one of them would not read back as the type it was written with.
+  auto materialize = [&](const std::string& sql, const std::string& tag,
+                         std::vector<query::ColumnDef>* columns_out =
+                             nullptr) -> Result<std::pair<std::string, std::int64_t>> {
+    std::string dir =
+        (std::filesystem::path(options_.scratch_dir) / (ctx.query_execution_id + "-rows-" + tag)).string();
+    scratch.RemoveLater(dir);
+    query::WriteSpec wspec;
+    wspec.out_dir = dir;
+    wspec.format = "PARQUET";
+    wspec.compression = "NONE";
+    wspec.file_prefix = tag;
+    query::QueryContext qctx;
+    qctx.database = ctx.database;
+    CENOTE_ASSIGN_OR_RETURN(auto written, engine_.RunSelectIntoFiles(sql, qctx, scratch, wspec, *ctx.cancel));
+    add_stats(written.stats);
+    if (written.files.size() != 1)
+      return MakeError(
+          "InternalError",
+          "a row-level pass wrote " + std::to_string(written.files.size()) + " files instead of one", 500);
+    const query::WrittenFile& file = written.files.front();
+    CENOTE_ASSIGN_OR_RETURN(auto described, engine_.ExecuteTrusted("DESCRIBE SELECT * FROM read_parquet(" +
+                                                                   SqlString(file.local_path) + ")"));
+    std::vector<query::ColumnDef> defs;
+    for (const auto& row : described) {
+      if (row.size() < 2 || !row[0] || !row[1])
+        return MakeError("InternalError", "a row-level pass's file has no schema", 500);
+      defs.push_back({AsciiLower(*row[0]), query::DuckDbTypeToGlue(*row[1])});
+    }
+    // Named as the target's own hidden tables are (the sandbox keeps "__cenote_" names for the engine).
+    std::string name = AsciiLower(s.name) + "$cenote_" + tag + "_" + RandomHex(8);
+    if (columns_out != nullptr) {
+      // Only when every column reads back as the type it was written with (a timestamp with time zone would
+      // read as a timestamp): otherwise nothing is handed back, and the caller reads its query instead.
+      columns_out->clear();
+      for (std::size_t i = 0; i < defs.size(); ++i) {
+        auto again = query::GlueTypeToDuckDb(defs[i].type);
+        if (!again || AsciiUpper(*again) != AsciiUpper(*described[i][1]))
+          return std::make_pair(std::string(), written.stats.rows);
+      }
+      *columns_out = defs;
+    }
+    query::TableFile table_file;
+    table_file.path = file.local_path;
+    table_file.size = file.size;
+    scratch.Add(name, std::move(defs), std::move(table_file));
+    return std::make_pair(QuoteName(db) + "." + QuoteName(name), written.stats.rows);
+  };
 
+  // One pass over the target (joined with the source, for MERGE) writes the statement's changes: a row per
+  // target row deleted or updated and per source row inserted, with its action (1 delete, 2 update,
+  // 3 insert), the target row's identity ("$path", "$pos"; NULL for an insert) and, when rows are
+  // written, the new row's values (__cenote_c<i>, column i of the schema). The position deletes and the new
+  // data files are then written from these few rows, never from another pass over the target.
+  std::string changes_sql;
+  std::string positions_sql;    // DELETE: the position deletes straight from the target
+  bool check_multiple = false;  // MERGE: a target row changed by two source rows fails the statement
+  bool writes_rows = true;
+  std::string operation;
   if (s.kind == StatementKind::kDelete) {
     CENOTE_ASSIGN_OR_RETURN(auto parsed, ice::ParseDeleteStatement(s.query));
     if (!snapshot) return UpdateOutcome(0, stats);
-    std::string where = parsed.where.empty() ? "" : "(" + parsed.where + ")";
-    CENOTE_ASSIGN_OR_RETURN(
-        auto written, WriteIcebergFiles(md, positions_sql(self, pinned + " AS " + self, where), ctx, "d", 1));
-    add_stats(written.stats);
-    deletes = std::move(written.files);
-    changed = count_rows(deletes);
+    const std::string self = QuoteName(s.name);
+    changes_sql = "SELECT " + self + ".\"$path\" AS \"__cenote_path\", " + self +
+                  ".\"$pos\" AS \"__cenote_pos\", 1 AS \"__cenote_action\" FROM " + pinned + " AS " + self;
+    positions_sql = "SELECT " + self + ".\"$path\" AS \"file_path\", " + self + ".\"$pos\" AS \"pos\" FROM " +
+                    pinned + " AS " + self;
+    if (!parsed.where.empty()) {
+      changes_sql += " WHERE (" + parsed.where + ")";
+      positions_sql += " WHERE (" + parsed.where + ")";
+    }
+    positions_sql += " ORDER BY 1, 2";
+    writes_rows = false;
     operation = "delete";
   } else if (s.kind == StatementKind::kUpdate) {
     CENOTE_ASSIGN_OR_RETURN(auto parsed, ice::ParseUpdateStatement(s.query));
@@ -1436,35 +1540,22 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
       }
     }
     if (!snapshot) return UpdateOutcome(0, stats);
-    std::string where = parsed.where.empty() ? "" : "(" + parsed.where + ")";
-    std::string from = pinned + " AS " + self;
-    CENOTE_ASSIGN_OR_RETURN(auto removed,
-                            WriteIcebergFiles(md, positions_sql(self, from, where), ctx, "d", 1));
-    add_stats(removed.stats);
-    deletes = std::move(removed.files);
-    changed = count_rows(deletes);
-    if (changed > 0) {
-      std::string sql = "SELECT ";
-      for (std::size_t i = 0; i < columns.size(); ++i) {
-        const auto& c = columns[i];
-        auto it = set.find(AsciiLower(c.name));
-        std::string value =
-            it == set.end() ? self + "." + QuoteName(c.name) : cast_to(c, "(" + it->second + ")");
-        sql += (i > 0 ? ", " : "") + value + " AS " + QuoteName(c.name);
-      }
-      sql += " FROM " + from + (where.empty() ? "" : " WHERE " + where);
-      CENOTE_ASSIGN_OR_RETURN(auto written, WriteIcebergFiles(md, sql, ctx, "u", 0));
-      add_stats(written.stats);
-      added = std::move(written.files);
+    const std::string self = QuoteName(s.name);
+    changes_sql = "SELECT " + self + ".\"$path\" AS \"__cenote_path\", " + self +
+                  ".\"$pos\" AS \"__cenote_pos\", 2 AS \"__cenote_action\"";
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      const auto& c = columns[i];
+      auto it = set.find(AsciiLower(c.name));
+      std::string value =
+          it == set.end() ? self + "." + QuoteName(c.name) : cast_to(c, "(" + it->second + ")");
+      changes_sql += ", " + value + " AS " + value_column(i);
     }
+    changes_sql += " FROM " + pinned + " AS " + self;
+    if (!parsed.where.empty()) changes_sql += " WHERE (" + parsed.where + ")";
     operation = "overwrite";
   } else {
     CENOTE_ASSIGN_OR_RETURN(auto parsed, ice::ParseMergeStatement(s.query));
     const std::string target = QuoteName(parsed.target_alias);
-    const std::string from_target = pinned + " AS " + target;
-    const std::string source =
-        parsed.source +
-        (parsed.source_alias.empty() ? "" : " AS " + QuoteName(parsed.source_alias) + parsed.source_columns);
     const std::string on = "(" + parsed.on + ")";
     auto condition = [](const ice::MergeClause& c) {
       return c.condition.empty() ? std::string("true") : "(" + c.condition + ")";
@@ -1484,7 +1575,7 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
         if (c.insert_columns.empty() && c.insert_values.size() != columns.size()) {
           return MakeError("SYNTAX_ERROR", "line 1:1: Insert column name count does not match value count");
         }
-        inserted_when += " WHEN " + condition(c) + " THEN 1";
+        inserted_when += " WHEN " + condition(c) + " THEN 3";
         any_insert = true;
       } else {
         bool update = c.action == ice::MergeClause::Action::kUpdate;
@@ -1495,55 +1586,82 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
     }
     matched_action += " ELSE 0 END";
     inserted_when += " ELSE 0 END";
-    const std::string joined = from_target + " JOIN " + source + " ON " + on;
-    if (any_matched && snapshot) {
-      // Trino's rule: a target row may be changed by one source row only. Checked in the pass that writes
-      // the positions: a row whose (file, position) the join yields twice is flagged, and nothing is
-      // committed.
-      std::string positions = positions_sql(target, joined, "(" + matched_action + ") > 0",
-                                            ", count(*) OVER (PARTITION BY " + target + ".\"$path\", " +
-                                                target + ".\"$pos\") > 1 AS \"__cenote_multiple\"");
-      CENOTE_ASSIGN_OR_RETURN(auto removed,
-                              WriteIcebergFiles(md, positions, ctx, "d", 1, "__cenote_multiple"));
-      if (removed.flagged) {
-        return MakeError(
-            "MERGE_TARGET_ROW_MULTIPLE_MATCHES",
-            "MERGE_TARGET_ROW_MULTIPLE_MATCHES: One MERGE target table row matched more than one "
-            "source row");
+    if (!snapshot && !any_insert) return UpdateOutcome(0, stats);
+    // A source query is written once to a scratch file and read from there: the join then knows how few rows
+    // it has and builds its hash table on them, not on the target (DuckDB guesses a filtered query's rows
+    // as the rows it reads), and the source is not computed again.
+    std::string source = parsed.source;
+    std::string target_from = pinned + " AS " + target;
+    if (!source.empty() && source.front() == '(') {
+      const std::string alias = parsed.source_alias.empty() ? "__cenote_source" : parsed.source_alias;
+      std::vector<query::ColumnDef> source_columns;
+      CENOTE_ASSIGN_OR_RETURN(auto materialized, materialize("SELECT * FROM " + parsed.source + " AS " +
+                                                                 QuoteName(alias) + parsed.source_columns,
+                                                             "source", &source_columns));
+      source = (materialized.first.empty() ? parsed.source : materialized.first) + " AS " + QuoteName(alias) +
+               (materialized.first.empty() ? parsed.source_columns : "");
+      // Partition pruning by the join: for each ON conjunct target.col = source.col where col is the source
+      // column of a partition field (any transform, any spec) and both are int, bigint or date, the target is
+      // read WHERE col IN (the source's values), by which the engine skips the partitions no source row can
+      // match (up to 1000 values).
+      std::set<int> partition_sources;
+      for (const auto& spec_fields : ice::PartitionSpecs(md)) {
+        for (const auto& f : spec_fields.second) partition_sources.insert(f.source_id);
       }
-      add_stats(removed.stats);
-      deletes = std::move(removed.files);
-      changed += count_rows(deletes);
-    }
-    std::vector<std::string> selects;
-    if (any_update && !deletes.empty()) {
-      std::string sql = "SELECT ";
-      for (std::size_t i = 0; i < columns.size(); ++i) {
-        const auto& c = columns[i];
-        const std::string current = target + "." + QuoteName(c.name);
-        std::string value = "CASE";
-        for (const auto& clause : parsed.clauses) {
-          if (clause.action == ice::MergeClause::Action::kInsert) continue;
-          std::string v = current;
-          for (const auto& a : clause.set) {
-            if (AsciiLower(a.column) == AsciiLower(c.name)) v = "(" + a.expr + ")";
-          }
-          value += " WHEN " + condition(clause) + " THEN " + v;
+      std::vector<std::string> filters;
+      for (const auto& [a, b] : ice::ColumnEqualities(parsed.on)) {
+        for (const auto& [mine, theirs] : {std::make_pair(a, b), std::make_pair(b, a)}) {
+          if (AsciiLower(mine.qualifier) != AsciiLower(parsed.target_alias) ||
+              AsciiLower(theirs.qualifier) != AsciiLower(alias))
+            continue;
+          const ice::Column* c = column_of(mine.column);
+          if (c == nullptr || !partition_sources.count(c->id)) continue;
+          const std::string type = ice::GlueType(c->type);
+          bool same_type = false;
+          for (const auto& d : source_columns)
+            same_type = same_type || (d.name == AsciiLower(theirs.column) && d.type == type);
+          if (!same_type || (type != "int" && type != "bigint" && type != "date")) continue;
+          const std::string key = QuoteName(AsciiLower(theirs.column));
+          const std::string literal = type == "date" ? "'DATE ''' || CAST(" + key + " AS VARCHAR) || ''''"
+                                                     : "CAST(" + key + " AS VARCHAR)";
+          CENOTE_ASSIGN_OR_RETURN(auto values,
+                                  SelectColumn("SELECT DISTINCT " + literal + " FROM " + materialized.first +
+                                                   " WHERE " + key + " IS NOT NULL LIMIT 1001",
+                                               ctx, "keys", &scratch));
+          if (values.empty() || values.size() > 1000) continue;
+          std::string list;
+          for (const auto& v : values) list += (list.empty() ? "" : ", ") + v;
+          filters.push_back(QuoteName(c->name) + " IN (" + list + ")");
         }
-        value += " ELSE " + current + " END";
-        sql += (i > 0 ? ", " : "") + cast_to(c, value) + " AS " + QuoteName(c.name);
       }
-      sql += " FROM " + joined + " WHERE (" + matched_action + ") = 2";
-      selects.push_back(std::move(sql));
+      if (!filters.empty()) {
+        std::string where;
+        for (const auto& f : filters) where += (where.empty() ? "" : " AND ") + f;
+        target_from = "(SELECT * FROM " + pinned + " WHERE " + where + ") AS " + target;
+      }
+    } else if (!parsed.source_alias.empty()) {
+      source += " AS " + QuoteName(parsed.source_alias) + parsed.source_columns;
     }
-    if (any_insert) {
-      std::string sql = "SELECT ";
-      for (std::size_t i = 0; i < columns.size(); ++i) {
-        const auto& c = columns[i];
-        std::string value = "CASE";
-        for (const auto& clause : parsed.clauses) {
-          if (clause.action != ice::MergeClause::Action::kInsert) continue;
-          std::string v = "NULL";
+    const std::string unmatched = target + ".\"$path\" IS NULL";
+    std::string action;
+    if (any_matched && any_insert) {
+      action = "CASE WHEN " + unmatched + " THEN " + inserted_when + " ELSE " + matched_action + " END";
+    } else if (any_insert) {
+      action = "CASE WHEN " + unmatched + " THEN " + inserted_when + " ELSE 0 END";
+    } else {
+      action = matched_action;
+    }
+    changes_sql = "SELECT " + target + ".\"$path\" AS \"__cenote_path\", " + target +
+                  ".\"$pos\" AS \"__cenote_pos\", " + action + " AS \"__cenote_action\"";
+    writes_rows = any_update || any_insert;
+    for (std::size_t i = 0; writes_rows && i < columns.size(); ++i) {
+      const auto& c = columns[i];
+      const std::string current = target + "." + QuoteName(c.name);
+      std::string matched_value = "CASE";
+      std::string inserted_value = "CASE";
+      for (const auto& clause : parsed.clauses) {
+        std::string v = clause.action == ice::MergeClause::Action::kInsert ? "NULL" : current;
+        if (clause.action == ice::MergeClause::Action::kInsert) {
           if (clause.insert_columns.empty()) {
             v = "(" + clause.insert_values[i] + ")";
           } else {
@@ -1552,31 +1670,129 @@ Result<StatementOutcome> StatementRunner::ModifyRows(const Statement& s, const S
                 v = "(" + clause.insert_values[j] + ")";
             }
           }
-          value += " WHEN " + condition(clause) + " THEN " + v;
+          inserted_value += " WHEN " + condition(clause) + " THEN " + v;
+        } else {
+          for (const auto& a : clause.set) {
+            if (AsciiLower(a.column) == AsciiLower(c.name)) v = "(" + a.expr + ")";
+          }
+          matched_value += " WHEN " + condition(clause) + " THEN " + v;
         }
-        value += " END";
-        sql += (i > 0 ? ", " : "") + cast_to(c, value) + " AS " + QuoteName(c.name);
       }
-      sql += " FROM " + source + " LEFT JOIN " + from_target + " ON " + on + " WHERE " + target +
-             ".\"$path\" IS NULL AND (" + inserted_when + ") = 1";
-      selects.push_back(std::move(sql));
+      matched_value += " ELSE " + current + " END";
+      inserted_value += " END";
+      std::string value = any_matched && any_insert ? "CASE WHEN " + unmatched + " THEN " + inserted_value +
+                                                          " ELSE " + matched_value + " END"
+                          : any_insert ? inserted_value
+                                       : matched_value;
+      changes_sql += ", " + cast_to(c, value) + " AS " + value_column(i);
     }
-    // Updated rows are written apart from inserted ones: Athena counts a merged row once (an updated row is
-    // a position delete and a new row).
-    for (std::size_t i = 0; i < selects.size(); ++i) {
-      bool inserts = any_insert && i + 1 == selects.size();
-      CENOTE_ASSIGN_OR_RETURN(auto written, WriteIcebergFiles(md, selects[i], ctx, inserts ? "mi" : "mu", 0));
-      add_stats(written.stats);
-      if (inserts) changed += count_rows(written.files);
-      for (auto& f : written.files) added.push_back(std::move(f));
-    }
-    operation = deletes.empty() ? "append" : "overwrite";
+    changes_sql += " FROM " + source + (any_insert ? " LEFT JOIN " : " JOIN ") + target_from + " ON " + on +
+                   " WHERE (" + action + ") > 0";
+    check_multiple = any_matched;
+    operation = "overwrite";
   }
+
+  // The data files' groups (partition spec and tuple): each position delete file is written in the group of
+  // the data files whose rows it names (spec "Scan Planning": a position delete applies to data files of its
+  // spec and partition).
+  std::vector<ice::DataFile> deletes, added;
+  std::vector<DeleteGroup> groups;              // none: no data file, so no row to delete
+  std::map<std::string, std::size_t> group_of;  // data file path -> index in groups
+  if (snapshot && (s.kind != StatementKind::kMerge || check_multiple)) {
+    CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, snapshot));
+    for (const auto& e : entries) {
+      if (e.file.content != 0) continue;
+      std::size_t g = 0;
+      while (g < groups.size() &&
+             !(groups[g].spec_id == e.spec_id && SamePartition(groups[g].partition, e.file.partition)))
+        ++g;
+      if (g == groups.size()) groups.push_back({e.spec_id, e.file.partition});
+      group_of[e.file.path] = g;
+    }
+  }
+  // A DELETE of a table whose data files are all in one partition writes its position deletes in the pass
+  // over the target (they need no group of their data files, and nothing else is written).
+  if (!positions_sql.empty() && groups.size() <= 1) {
+    if (groups.empty()) return UpdateOutcome(0, stats);
+    CENOTE_ASSIGN_OR_RETURN(auto removed, WriteIcebergFiles(md, positions_sql, ctx, "d", 1, nullptr, groups));
+    add_stats(removed.stats);
+    if (removed.files.empty()) return UpdateOutcome(0, stats);
+    const std::int64_t count = count_rows(removed.files);
+    CENOTE_RETURN_IF_ERROR(CommitIcebergSnapshot(db, s.name, std::move(glue_table), std::move(md), {},
+                                                 removed.files, operation, /*retry=*/false));
+    stats.rows = count;
+    return UpdateOutcome(count, stats);
+  }
+  CENOTE_ASSIGN_OR_RETURN(auto changes, materialize(changes_sql, "changes"));
+  const std::int64_t changed_rows = changes.second;
+  if (changed_rows == 0) return UpdateOutcome(0, stats);
+  const std::string& changed = changes.first;
+
+  // Trino's rule: a target row may be changed by one source row only; when the join paired a target row
+  // (file, position) with two source rows that both act, nothing is written.
+  if (check_multiple && snapshot) {
+    CENOTE_ASSIGN_OR_RETURN(
+        auto twice, SelectColumn("SELECT count(*) FROM (SELECT 1 FROM " + changed +
+                                     " WHERE \"__cenote_action\" IN (1, 2) GROUP BY \"__cenote_path\", "
+                                     "\"__cenote_pos\" HAVING count(*) > 1)",
+                                 ctx, "matches", &scratch));
+    if (twice.size() != 1 || twice[0] != "0") {
+      return MakeError("MERGE_TARGET_ROW_MULTIPLE_MATCHES",
+                       "MERGE_TARGET_ROW_MULTIPLE_MATCHES: One MERGE target table row matched more than one "
+                       "source row");
+    }
+  }
+  // Position deletes, sorted by file and position, from the changes; with several groups, the group of each
+  // data file the statement deletes rows of is joined by path.
+  std::string groups_join;
+  bool any_deleted = !groups.empty();
+  if (groups.size() > 1) {
+    CENOTE_ASSIGN_OR_RETURN(auto paths, SelectColumn("SELECT DISTINCT \"__cenote_path\" FROM " + changed +
+                                                         " WHERE \"__cenote_action\" IN (1, 2)",
+                                                     ctx, "paths", &scratch));
+    std::string values;
+    for (const auto& path : paths) {
+      auto it = group_of.find(path);
+      if (it == group_of.end())
+        return MakeError("InternalError", "a deleted row's file is not in the snapshot", 500);
+      values +=
+          (values.empty() ? "" : ", ") + ("(" + SqlString(path) + ", " + std::to_string(it->second) + ")");
+    }
+    groups_join = " JOIN (VALUES " + values +
+                  ") AS \"__cenote_groups\"(\"path\", \"g\") ON \"__cenote_changes\".\"__cenote_path\" = "
+                  "\"__cenote_groups\".\"path\"";
+    any_deleted = !values.empty();  // a MERGE may only insert
+  }
+  if (any_deleted) {
+    std::string sql =
+        "SELECT \"__cenote_changes\".\"__cenote_path\" AS \"file_path\", "
+        "\"__cenote_changes\".\"__cenote_pos\" AS \"pos\"";
+    if (groups.size() > 1) sql += ", \"__cenote_groups\".\"g\" AS \"__cenote_g\"";
+    sql += " FROM " + changed + " AS \"__cenote_changes\"" + groups_join +
+           " WHERE \"__cenote_changes\".\"__cenote_action\" IN (1, 2) ORDER BY 1, 2";
+    CENOTE_ASSIGN_OR_RETURN(auto removed, WriteIcebergFiles(md, sql, ctx, "d", 1, &scratch, groups));
+    add_stats(removed.stats);
+    deletes = std::move(removed.files);
+  }
+  // The new rows (updated and inserted), under the default spec.
+  if (writes_rows) {
+    std::string sql = "SELECT ";
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      sql += (i > 0 ? ", " : "") + value_column(i) + " AS " + QuoteName(columns[i].name);
+    sql += " FROM " + changed + " WHERE \"__cenote_action\" IN (2, 3)";
+    CENOTE_ASSIGN_OR_RETURN(auto written, WriteIcebergFiles(md, sql, ctx, "m", 0, &scratch));
+    add_stats(written.stats);
+    added = std::move(written.files);
+  }
+  // Athena counts a changed row once: a deleted or updated target row (a position delete, and a new row for
+  // an update), an inserted source row.
+  const std::int64_t count = s.kind == StatementKind::kMerge ? changed_rows : count_rows(deletes);
+  if (s.kind == StatementKind::kMerge && deletes.empty()) operation = "append";
   if (deletes.empty() && added.empty()) return UpdateOutcome(0, stats);
   CENOTE_RETURN_IF_ERROR(CommitIcebergSnapshot(db, s.name, std::move(glue_table), std::move(md), added,
                                                deletes, operation, /*retry=*/false));
-  stats.rows = changed;
-  return UpdateOutcome(changed, stats);
+  stats.rows = count;
+  return UpdateOutcome(count, stats);
 }
 
 // ---- maintenance
@@ -1647,13 +1863,14 @@ Result<json::object> StatementRunner::IcebergTarget(const Statement& s, const St
 
 Result<std::vector<std::string>> StatementRunner::SelectColumn(const std::string& sql,
                                                                const StatementContext& ctx,
-                                                               const std::string& tag) {
+                                                               const std::string& tag,
+                                                               query::TableResolver* resolver) {
   query::QueryContext qctx;
   qctx.database = ctx.database;
   qctx.in_memory_result_bytes = 1 << 20;
   std::string csv =
       (std::filesystem::path(options_.scratch_dir) / (ctx.query_execution_id + "-" + tag + ".csv")).string();
-  auto out = engine_.RunSelect(sql, qctx, resolver_, csv, *ctx.cancel);
+  auto out = engine_.RunSelect(sql, qctx, resolver ? *resolver : resolver_, csv, *ctx.cancel);
   std::string text;
   if (out && out->csv) {
     text = std::move(*out->csv);
@@ -1676,7 +1893,6 @@ Result<StatementOutcome> StatementRunner::OptimizeIceberg(const Statement& s, co
   const std::optional<std::int64_t> snapshot = ice::CurrentSnapshotId(md);
   if (!snapshot) return DdlOk();
   CENOTE_ASSIGN_OR_RETURN(auto entries, SnapshotFiles(lake_, md, snapshot));
-  CENOTE_RETURN_IF_ERROR(RequireDefaultSpec(md, entries, "OPTIMIZE"));
   const std::string self = QuoteName(s.name);
   const std::string pinned =
       QuoteName(db) + "." + QuoteName(s.name + "$cenote_rowids_" + std::to_string(*snapshot));
@@ -1710,6 +1926,8 @@ Result<StatementOutcome> StatementRunner::OptimizeIceberg(const Statement& s, co
     if (!parsed.where.empty() && !in_selected_partition(e)) continue;
     bool deleted = false;
     for (const auto& d : entries) deleted = deleted || (d.file.content != 0 && DeleteApplies(d, e));
+    // A file written under an older partition spec is rewritten into the default one, as one with deletes.
+    deleted = deleted || e.spec_id != ice::DefaultSpecId(md);
     if (deleted || e.file.size < target) rewrite.insert(e.file.path);
     any_deleted = any_deleted || deleted;
   }
@@ -1777,19 +1995,21 @@ Result<StatementOutcome> StatementRunner::OptimizeIceberg(const Statement& s, co
   std::string location = Strip(ice::TableLocation(md));
   const std::int64_t seq = IntOf(md, "last-sequence-number", 0) + 1;
   std::vector<ice::ManifestFile> manifests;
-  auto add_manifest = [&](const std::vector<ice::ManifestEntry>& group, int content) -> Status {
+  // One manifest per content and partition spec (the rewritten rows are under the default spec; the files
+  // kept, or dropped, under the spec they were written with).
+  auto add_manifest = [&](const std::vector<ice::ManifestEntry>& group, int content, int spec_id) -> Status {
     if (group.empty()) return Status::Ok();
-    CENOTE_ASSIGN_OR_RETURN(auto bytes, ice::WriteManifestEntries(md, group, content));
+    CENOTE_ASSIGN_OR_RETURN(auto bytes, ice::WriteManifestEntries(md, group, content, spec_id));
     ice::ManifestFile m;
     m.path = location + "/metadata/" + NewUuidV4() + "-m" + std::to_string(manifests.size()) + ".avro";
     CENOTE_RETURN_IF_ERROR(WriteObject(lake_, m.path, bytes, "application/octet-stream"));
     m.length = static_cast<std::int64_t>(bytes.size());
-    m.spec_id = static_cast<int>(ice::DefaultSpecId(md));
+    m.spec_id = spec_id;
     m.content = content;
     m.sequence_number = seq;
     m.min_sequence_number = seq;
     m.added_snapshot_id = snapshot_id;
-    m.partitions = ice::PartitionSummaries(md, group);
+    m.partitions = ice::PartitionSummaries(md, group, spec_id);
     for (const auto& e : group) {
       if (e.status != 1) m.min_sequence_number = std::min(m.min_sequence_number, e.sequence_number);
       (e.status == 1 ? m.added_files : e.status == 0 ? m.existing_files : m.deleted_files) += 1;
@@ -1800,9 +2020,16 @@ Result<StatementOutcome> StatementRunner::OptimizeIceberg(const Statement& s, co
     manifests.push_back(std::move(m));
     return Status::Ok();
   };
-  CENOTE_RETURN_IF_ERROR(add_manifest(added_entries, 0));
-  CENOTE_RETURN_IF_ERROR(add_manifest(data_entries, 0));
-  CENOTE_RETURN_IF_ERROR(add_manifest(delete_entries, 1));
+  auto add_by_spec = [&](const std::vector<ice::ManifestEntry>& group, int content) -> Status {
+    std::map<int, std::vector<ice::ManifestEntry>> by_spec;
+    for (const auto& e : group) by_spec[e.spec_id].push_back(e);
+    for (const auto& [spec_id, entries_of_spec] : by_spec)
+      CENOTE_RETURN_IF_ERROR(add_manifest(entries_of_spec, content, spec_id));
+    return Status::Ok();
+  };
+  CENOTE_RETURN_IF_ERROR(add_manifest(added_entries, 0, static_cast<int>(ice::DefaultSpecId(md))));
+  CENOTE_RETURN_IF_ERROR(add_by_spec(data_entries, 0));
+  CENOTE_RETURN_IF_ERROR(add_by_spec(delete_entries, 1));
   CENOTE_ASSIGN_OR_RETURN(auto list_bytes, ice::WriteManifestList(snapshot_id, snapshot, seq, manifests));
   std::string list_path =
       location + "/metadata/snap-" + std::to_string(snapshot_id) + "-1-" + NewUuidV4() + ".avro";

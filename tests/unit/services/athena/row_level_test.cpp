@@ -85,6 +85,21 @@ TEST(RowLevelTest, Merge) {
           .ok());
 }
 
+TEST(RowLevelTest, ColumnEqualitiesOfAJoinCondition) {
+  auto e = ColumnEqualities("t.id = s.id AND (t.a > 1) AND \"T\".\"Region\"=S.region AND t.b = s.b + 1");
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].first.qualifier, "t");
+  EXPECT_EQ(e[0].first.column, "id");
+  EXPECT_EQ(e[0].second.qualifier, "s");
+  EXPECT_EQ(e[1].first.qualifier, "T");
+  EXPECT_EQ(e[1].first.column, "Region");
+  EXPECT_EQ(e[1].second.qualifier, "s");
+  EXPECT_EQ(e[1].second.column, "region");
+  EXPECT_TRUE(ColumnEqualities("t.id = s.id OR t.id = s.other").empty());
+  EXPECT_TRUE(ColumnEqualities("id = s.id").empty());
+  EXPECT_EQ(ColumnEqualities("(t.x = s.x OR t.y = s.y) AND t.id = s.id").size(), 1u);
+}
+
 TEST(RowLevelTest, StatementsRouteWithTheirTarget) {
   auto d = ParseStatement("DELETE FROM db.t WHERE x = 1");
   ASSERT_TRUE(d.ok());
