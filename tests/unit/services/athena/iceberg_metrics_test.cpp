@@ -175,6 +175,32 @@ TEST_F(ParquetMetrics, NaNIsNeverABound) {
   }
 }
 
+// Long strings (DuckDB may leave out or truncate the statistics of long values): the bounds written are
+// truncate(16)'s, below and above every value, or none.
+TEST_F(ParquetMetrics, LongStringsGetTruncatedBoundsOrNone) {
+  std::vector<ice::Column> cols = {{1, "s", "string"}};
+  for (int length : {40, 5000, 70000}) {
+    SCOPED_TRACE(length);
+    std::string path = Write("SELECT * FROM (VALUES (repeat('a', " + std::to_string(length) +
+                                 ") || 'z'), (repeat('b', " + std::to_string(length) + "))) AS t(s)",
+                             cols, 100);
+    ice::DataFile f;
+    ASSERT_TRUE(ice::AddParquetMetrics(cols, path, &f));
+    EXPECT_EQ(f.value_counts[1], 2);
+    EXPECT_EQ(f.null_value_counts[1], 0);
+    if (f.lower_bounds.count(1)) {
+      EXPECT_EQ(f.lower_bounds[1], std::string(16, 'a'));
+    }
+    if (f.upper_bounds.count(1)) {
+      EXPECT_EQ(f.upper_bounds[1], std::string(15, 'b') + "c");
+    }
+    if (length == 40) {  // short enough for every writer's statistics
+      EXPECT_TRUE(f.lower_bounds.count(1));
+      EXPECT_TRUE(f.upper_bounds.count(1));
+    }
+  }
+}
+
 TEST(IcebergMetrics, TruncatedStringBounds) {
   EXPECT_EQ(ice::TruncateStringLower("short", 16), "short");
   EXPECT_EQ(ice::TruncateStringUpper("short", 16), "short");
