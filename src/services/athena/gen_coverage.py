@@ -93,7 +93,15 @@ STATEMENTS = [
      "parent's manifests, the next NNNNN-<uuid>.metadata.json; committed by swapping the Glue table's "
      "metadata_location (previous_metadata_location kept) at the VersionId read, so a concurrent commit fails "
      "with ICEBERG_COMMIT_ERROR. Data files carry the columns' Parquet field ids (files Cenote wrote before "
-     "December 2026 carry none: the table property schema.name-mapping.default maps columns by name for them)"),
+     "December 2026 carry none: the table property schema.name-mapping.default maps columns by name for them). "
+     "Every data file Cenote writes (INSERT, CTAS, UPDATE / MERGE rows, OPTIMIZE rewrites) carries column metrics "
+     "read from its Parquet footer, in the default metrics mode truncate(16): value_counts and null_value_counts "
+     "of each top-level column, lower_bounds / upper_bounds (Appendix D) where the footer's statistics make them "
+     "true bounds (strings and binaries over 16 characters truncated, the upper bound incremented; none for a "
+     "column NULL in every row or with NaN statistics); nan_value_counts are not written (Parquet statistics do "
+     "not count NaN). Manifest lists carry partition summaries (contains_null, contains_nan, lower_bound, "
+     "upper_bound) for fields of int, bigint, date, string and boolean results (every transform but identity / "
+     "truncate of timestamp, decimal, float, double, binary, whose manifests list none)"),
     ("SELECT from an Iceberg table",
      "the current snapshot's data files from its manifests; FOR VERSION AS OF <snapshot id>, FOR TIMESTAMP AS OF "
      "TIMESTAMP '...' / current_timestamp [- INTERVAL 'n' unit]; \"t$snapshots\", \"t$history\", \"t$files\" "

@@ -7,9 +7,11 @@ here from the Avro specification (metadata JSON -> manifest list -> manifests ->
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/glue_athena/test_iceberg.py [-v]
 """
 
+import datetime
 import io
 import json
 import os
+import struct
 import sys
 import time
 import unittest
@@ -225,6 +227,64 @@ class IcebergTests(unittest.TestCase):
         # 2024-05-01 is day 19844 since 1970-01-01; 2024-05-02 day 19845; 2024-06-01 day 19875.
         self.assertEqual(seen, {("ann", 19844): 1, ("bob", 19844): 1, ("ann", 19845): 1, ("cid", 19875): 1,
                                 ("dan", None): 1})
+
+    def test_column_metrics_and_partition_summaries_read_back(self):
+        """Each data file's metrics (spec "Manifests": int-keyed maps with their field ids, bounds in the
+        single-value serialization of Appendix D) say what its rows hold; each manifest's partition summaries
+        (spec "Manifest Lists") bound its partition values."""
+        rows = {1: ("ann", 10.5, "2024-05-01 10:00:00"), 2: ("bob", 20.0, "2024-05-01 11:00:00"),
+                3: ("ann", 30.25, "2024-05-02 09:30:00"), 4: ("cid", 7.0, "2024-06-01 00:00:00"),
+                5: ("dan", None, None)}
+        epoch = datetime.datetime(1970, 1, 1)
+
+        def micros(text):
+            d = datetime.datetime.fromisoformat(text) - epoch
+            return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
+
+        t = GLUE.get_table(DatabaseName=DB, Name="orders")["Table"]
+        md = json.loads(s3_get(t["Parameters"]["metadata_location"]))
+        snap = [s for s in md["snapshots"] if s["snapshot-id"] == md["current-snapshot-id"]][0]
+        lschema_meta, lschema, manifests = read_container(s3_get(snap["manifest-list"]))
+        checked = 0
+        for m in manifests:
+            _, mschema, entries = read_container(s3_get(m["manifest_path"]))
+            df_fields = {f["name"]: f for f in mschema["fields"][4]["type"]["fields"]}
+            for name, fid, kid, vid in (("value_counts", 109, 119, 120), ("null_value_counts", 110, 121, 122),
+                                        ("lower_bounds", 125, 126, 127), ("upper_bounds", 128, 129, 130)):
+                self.assertEqual(df_fields[name]["field-id"], fid)
+                kv = df_fields[name]["type"][1]["items"]["fields"]
+                self.assertEqual([(f["name"], f["field-id"]) for f in kv], [("key", kid), ("value", vid)])
+            customers, days = set(), set()
+            for e in entries:
+                df = e["data_file"]
+                self.assertEqual(df["record_count"], 1)
+                as_map = {name: {kv["key"]: kv["value"] for kv in (df[name] or [])}
+                          for name in ("value_counts", "null_value_counts", "lower_bounds", "upper_bounds")}
+                self.assertEqual(as_map["value_counts"], {1: 1, 2: 1, 3: 1, 4: 1})
+                (rid,) = [k for k, v in rows.items() if v[0] == df["partition"]["customer"] and
+                          (v[2] is None or micros(v[2]) // 86_400_000_000 == df["partition"]["ts_day"])]
+                customer, amount, ts = rows[rid]
+                self.assertEqual(as_map["null_value_counts"], {1: 0, 2: 0, 3: int(amount is None),
+                                                               4: int(ts is None)})
+                want = {1: struct.pack("<q", rid), 2: customer.encode()}
+                if amount is not None:
+                    want[3] = struct.pack("<d", amount)
+                    want[4] = struct.pack("<q", micros(ts))
+                self.assertEqual(as_map["lower_bounds"], want)
+                self.assertEqual(as_map["upper_bounds"], want)
+                customers.add(customer.encode())
+                days.add(df["partition"]["ts_day"])
+                checked += 1
+            # Partition summaries: customer (identity, string), ts_day (day, date as int days).
+            summary = m["partitions"]
+            self.assertEqual(len(summary), 2)
+            self.assertEqual((summary[0]["contains_null"], summary[0]["lower_bound"], summary[0]["upper_bound"]),
+                             (False, min(customers), max(customers)))
+            values = sorted(d for d in days if d is not None)
+            self.assertEqual(summary[1]["contains_null"], None in days)
+            self.assertEqual(summary[1]["lower_bound"], struct.pack("<i", values[0]) if values else None)
+            self.assertEqual(summary[1]["upper_bound"], struct.pack("<i", values[-1]) if values else None)
+        self.assertEqual(checked, 5)
 
     def test_ctas_iceberg_and_concurrent_commit(self):
         a = athena()

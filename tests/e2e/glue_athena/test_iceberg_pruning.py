@@ -6,7 +6,8 @@ another writer made: metadata written here by hand over Parquet files, with NULL
 string bounds, an int bound of a column promoted to long and files without metrics. Files read are counted by
 DataScannedInBytes (the sum of the files bound); answers are checked against rows computed here or the same
 files read as a plain Hive table. Also: an equality delete file whose column was renamed after it was written
-still deletes (matched by field id).
+still deletes (matched by field id). Tables Cenote writes carry their own metrics: ranges on columns that are not
+partition columns skip files too (WrittenMetricsTests).
 
 Run: CENOTE_BIN=build/cenote python3 tests/e2e/glue_athena/test_iceberg_pruning.py [-v]
 """
@@ -145,6 +146,107 @@ class HiddenPartitionRangeTests(unittest.TestCase):
             self.assertEqual(got, want, where)
         full = scanned(a, "SELECT * FROM ident")
         self.assertLess(scanned(a, "SELECT * FROM ident WHERE id > 9") * 5, full)
+
+
+# ------------------------------------------------------------------ a table Cenote writes: its own column metrics
+WM_BATCHES = 5  # one INSERT (one data file) per batch of 40 ids
+
+
+def wm_row(i):
+    """(id, amount, name, ts, note) of row i; note is NULL in every row of batch 2."""
+    note = None if i // 40 == 2 else f"note-{i % 7}"
+    ts = datetime.datetime(2024, 1, 1) + datetime.timedelta(hours=i)
+    return i, i * 125, f"n{i:04d}", ts, note  # amount in cents (decimal(10,2))
+
+
+def sql_text(v):
+    return "NULL" if v is None else "'" + v + "'"
+
+
+class WrittenMetricsTests(unittest.TestCase):
+    """Tables Cenote writes carry column metrics (value, NULL counts, lower and upper bounds from each Parquet
+    footer) and partition summaries: a range on a column that is not a partition column skips the files whose
+    bounds exclude it, and the answers are those computed here."""
+
+    @classmethod
+    def setUpClass(cls):
+        a = athena()
+        a.execute(f"""CREATE TABLE wm (id bigint, amount decimal(10,2), name string, ts timestamp, note string,
+                      tag string) PARTITIONED BY (tag) LOCATION 's3://{BUCKET}/warehouse/wm'
+                      TBLPROPERTIES ('table_type'='ICEBERG')""")
+        for b in range(WM_BATCHES):
+            rows = [wm_row(i) for i in range(b * 40, (b + 1) * 40)]
+            values = ", ".join(f"({i}, {c // 100}.{c % 100:02d}, '{n}', TIMESTAMP '{t}', {sql_text(note)}, 'x')"
+                               for i, c, n, t, note in rows)
+            a.execute(f"INSERT INTO wm VALUES {values}")
+        cls.rows = [wm_row(i) for i in range(WM_BATCHES * 40)]
+
+    def ids(self, where):
+        return [int(r[0]) for r in athena().select(f"SELECT id FROM wm WHERE {where} ORDER BY id")]
+
+    def test_ranges_on_data_columns_skip_files(self):
+        a = athena()
+        full = scanned(a, "SELECT * FROM wm")
+        self.assertGreater(full, 0)
+        t = datetime.datetime(2024, 1, 1)
+        cases = [
+            ("id >= 170", lambda r: r[0] >= 170, 1),
+            ("id BETWEEN 45 AND 60", lambda r: 45 <= r[0] <= 60, 1),
+            ("amount < 10.00", lambda r: r[1] < 1000, 1),
+            ("amount >= 200.00 AND amount <= 210.00", lambda r: 20000 <= r[1] <= 21000, 1),
+            ("name > 'n0150'", lambda r: r[2] > "n0150", 2),
+            ("ts < TIMESTAMP '2024-01-02 12:00:00'", lambda r: r[3] < t + datetime.timedelta(hours=36), 1),
+            ("ts >= TIMESTAMP '2024-01-08 00:00:00'", lambda r: r[3] >= t + datetime.timedelta(days=7), 1),
+            ("note = 'note-3'", lambda r: r[4] == "note-3", 4),  # batch 2 (NULLs only) skipped
+            ("id < 0", lambda r: False, 0),
+        ]
+        for where, pred, files in cases:
+            want = sorted(r[0] for r in self.rows if pred(r))
+            self.assertEqual(self.ids(where), want, where)
+            read = scanned(a, f"SELECT * FROM wm WHERE {where}")
+            # Files are about the same size: `files` of the 5 are read.
+            self.assertLess(read, full * (files + 0.5) / WM_BATCHES, (where, read, full))
+            if files:
+                self.assertGreater(read, full * (files - 0.5) / WM_BATCHES, (where, read, full))
+            else:
+                self.assertEqual(read, 0, where)
+        # Conditions the bounds cannot decide read everything and still answer exactly.
+        self.assertEqual(a.scalar("SELECT count(*) FROM wm WHERE note IS NULL"), "40")
+        self.assertEqual(scanned(a, "SELECT * FROM wm WHERE id % 2 = 0"), full)
+
+    def test_rows_written_by_update_and_optimize_carry_metrics(self):
+        a = athena()
+        a.execute(f"""CREATE TABLE wm2 (id bigint, v decimal(10,1), s string) LOCATION 's3://{BUCKET}/warehouse/wm2'
+                      TBLPROPERTIES ('table_type'='ICEBERG')""")
+        for b in range(3):
+            a.execute("INSERT INTO wm2 VALUES " +
+                      ", ".join(f"({i}, {i}.5, 's{i:03d}')" for i in range(b * 10, b * 10 + 10)))
+        # A decimal, not a double: Cenote records no NaN counts (Parquet statistics have none), so a double's
+        # upper bound is not pruned on (NaN sorts above every number).
+        a.execute("UPDATE wm2 SET v = 1000.5 WHERE id = 4")
+        self.assertEqual(a.select("SELECT id, v FROM wm2 WHERE v > 100 ORDER BY id"), [["4", "1000.5"]])
+        self.assertEqual(a.select("SELECT id FROM wm2 WHERE id BETWEEN 3 AND 5 ORDER BY id"),
+                         [["3"], ["4"], ["5"]])
+        files = a.select('SELECT file_path, record_count FROM "wm2$files" ORDER BY file_path')
+        self.assertEqual(len(files), 5)  # three inserts, the updated row and its position delete file
+        full = scanned(a, "SELECT * FROM wm2")
+        self.assertLess(scanned(a, "SELECT * FROM wm2 WHERE id >= 25"), full / 2)
+        self.assertLess(scanned(a, "SELECT * FROM wm2 WHERE v > 100"), full / 2)  # the updated row's file
+        a.execute("OPTIMIZE wm2 REWRITE DATA USING BIN_PACK")
+        # The rewritten file's bounds span its rows (the updated one included): next to a new file, a range
+        # outside them reads only the new file, one inside them both.
+        (_, count), = a.select('SELECT file_path, record_count FROM "wm2$files"')
+        self.assertEqual(count, "30")
+        a.execute("INSERT INTO wm2 VALUES (100, 5000.5, 's100')")
+        both = scanned(a, "SELECT * FROM wm2")
+        self.assertLess(scanned(a, "SELECT * FROM wm2 WHERE v > 2000") * 2, both)
+        self.assertEqual(scanned(a, "SELECT * FROM wm2 WHERE v BETWEEN 1000 AND 5000"), both - scanned(
+            a, "SELECT * FROM wm2 WHERE v > 2000"))
+        self.assertEqual(a.select("SELECT id, v FROM wm2 WHERE v > 100 ORDER BY id"),
+                         [["4", "1000.5"], ["100", "5000.5"]])
+        self.assertEqual(a.select("SELECT count(*), min(s), max(s) FROM wm2 WHERE s >= 's027'"),
+                         [["4", "s027", "s100"]])
+        self.assertEqual(a.scalar("SELECT count(*) FROM wm2"), "31")
 
 
 # ------------------------------------------------------------------ a table another writer made: column bounds

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include "common/strings.hpp"
 
@@ -666,6 +667,34 @@ std::optional<std::string> BoundText(const std::string& type, std::string_view b
 
 namespace {
 
+// An int-keyed map of data_file (spec "Manifests": column metrics) as Iceberg writes it in Avro: an array
+// of key / value records, with the key and value field ids.
+json::object MetricsMapType(const char* value_type, int key_id, int value_id) {
+  return json::object{
+      {"type", "array"},
+      {"logicalType", "map"},
+      {"items", json::object{{"type", "record"},
+                             {"name", "k" + std::to_string(key_id) + "_v" + std::to_string(value_id)},
+                             {"fields", json::array{AvroField("key", "int", key_id),
+                                                    AvroField("value", value_type, value_id)}}}}};
+}
+
+template <typename V>
+avro::Value MetricsMap(const std::map<int, V>& m) {
+  if (m.empty()) return avro::Value::Null();
+  std::vector<avro::Value> items;
+  for (const auto& [id, v] : m) {
+    avro::Value value;
+    if constexpr (std::is_same_v<V, std::string>) {
+      value = avro::Value::Bytes(v);
+    } else {
+      value = avro::Value::Long(v);
+    }
+    items.push_back(avro::Value::Record({{"key", avro::Value::Int(id)}, {"value", std::move(value)}}));
+  }
+  return avro::Value::Array(std::move(items));
+}
+
 std::string ManifestSchema(const std::vector<PartitionField>& spec, const std::vector<Column>& columns) {
   json::array partition_fields;
   for (const auto& f : spec) {
@@ -688,6 +717,11 @@ std::string ManifestSchema(const std::vector<PartitionField>& spec, const std::v
                 102),
       AvroField("record_count", "long", 103),
       AvroField("file_size_in_bytes", "long", 104),
+      OptionalAvroField("value_counts", MetricsMapType("long", 119, 120), 109),
+      OptionalAvroField("null_value_counts", MetricsMapType("long", 121, 122), 110),
+      OptionalAvroField("nan_value_counts", MetricsMapType("long", 138, 139), 137),
+      OptionalAvroField("lower_bounds", MetricsMapType("bytes", 126, 127), 125),
+      OptionalAvroField("upper_bounds", MetricsMapType("bytes", 129, 130), 128),
       OptionalAvroField("equality_ids",
                         json::object{{"type", "array"}, {"items", "int"}, {"element-id", 136}}, 135),
   };
@@ -784,6 +818,11 @@ Result<std::string> WriteManifestEntries(const json::object& md, const std::vect
         {"partition", avro::Value::Record(std::move(partition))},
         {"record_count", avro::Value::Long(f.record_count)},
         {"file_size_in_bytes", avro::Value::Long(f.size)},
+        {"value_counts", MetricsMap(f.value_counts)},
+        {"null_value_counts", MetricsMap(f.null_value_counts)},
+        {"nan_value_counts", MetricsMap(f.nan_value_counts)},
+        {"lower_bounds", MetricsMap(f.lower_bounds)},
+        {"upper_bounds", MetricsMap(f.upper_bounds)},
         {"equality_ids", avro::Value::Null()},
     });
     if (f.content == 2) {
@@ -872,6 +911,19 @@ Result<std::string> WriteManifestList(std::int64_t snapshot_id, std::optional<st
                                       const std::vector<ManifestFile>& manifests) {
   std::vector<avro::Value> records;
   for (const auto& m : manifests) {
+    avro::Value partitions = avro::Value::Null();
+    if (!m.partitions.empty()) {
+      std::vector<avro::Value> summaries;
+      for (const auto& fs : m.partitions) {
+        summaries.push_back(avro::Value::Record({
+            {"contains_null", avro::Value::Bool(fs.contains_null)},
+            {"contains_nan", fs.contains_nan ? avro::Value::Bool(*fs.contains_nan) : avro::Value::Null()},
+            {"lower_bound", fs.lower ? avro::Value::Bytes(*fs.lower) : avro::Value::Null()},
+            {"upper_bound", fs.upper ? avro::Value::Bytes(*fs.upper) : avro::Value::Null()},
+        }));
+      }
+      partitions = avro::Value::Array(std::move(summaries));
+    }
     records.push_back(avro::Value::Record({
         {"manifest_path", avro::Value::String(m.path)},
         {"manifest_length", avro::Value::Long(m.length)},
@@ -886,7 +938,7 @@ Result<std::string> WriteManifestList(std::int64_t snapshot_id, std::optional<st
         {"added_rows_count", avro::Value::Long(m.added_rows)},
         {"existing_rows_count", avro::Value::Long(m.existing_rows)},
         {"deleted_rows_count", avro::Value::Long(m.deleted_rows)},
-        {"partitions", avro::Value::Null()},
+        {"partitions", std::move(partitions)},
         {"key_metadata", avro::Value::Null()},
     }));
   }
@@ -925,6 +977,8 @@ Result<std::vector<ManifestFile>> ReadManifestList(std::string_view bytes) {
         ManifestFile::FieldSummary fs;
         if (const avro::Value* n = summary.Get("contains_null"); n && n->type == avro::Type::kBoolean)
           fs.contains_null = n->boolean;
+        if (const avro::Value* n = summary.Get("contains_nan"); n && n->type == avro::Type::kBoolean)
+          fs.contains_nan = n->boolean;
         if (const avro::Value* b = summary.Get("lower_bound"); b && !b->is_null()) fs.lower = b->bytes;
         if (const avro::Value* b = summary.Get("upper_bound"); b && !b->is_null()) fs.upper = b->bytes;
         m.partitions.push_back(std::move(fs));

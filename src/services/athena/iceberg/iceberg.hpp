@@ -6,7 +6,8 @@
 // What is written: format-version 2 metadata with one schema, one partition spec and the unsorted sort
 // order; data manifests whose ADDED entries inherit their sequence numbers from the manifest list; manifest
 // lists with every manifest of the parent snapshot plus the new ones; delete manifests of Parquet position
-// delete files (row-level DELETE / UPDATE / MERGE, merge-on-read). What is read: any v1 or v2 table's
+// delete files (row-level DELETE / UPDATE / MERGE, merge-on-read); data files' column metrics and manifests'
+// partition summaries as iceberg/metrics.hpp computes them. What is read: any v1 or v2 table's
 // current schema, default spec, snapshots, snapshot log, manifest lists, data and delete manifests
 // (position and equality delete files, with their equality field ids), data files' column metrics (value,
 // NULL and NaN counts, lower and upper bounds) for pruning.
@@ -102,7 +103,8 @@ struct DataFile {
   std::vector<int> equality_ids;  // equality deletes: the field ids a row is matched on
   // Column metrics by field id (spec "Manifests": value_counts, null_value_counts, nan_value_counts,
   // lower_bounds, upper_bounds; bounds in the single-value serialization of Appendix D, of the type the
-  // column had when the file was written). Read from manifests.
+  // column had when the file was written). Read from manifests; Cenote's own files get theirs from their
+  // Parquet footers (iceberg/metrics.hpp).
   std::map<int, std::int64_t> value_counts = {};
   std::map<int, std::int64_t> null_value_counts = {};
   std::map<int, std::int64_t> nan_value_counts = {};
@@ -144,9 +146,10 @@ struct ManifestFile {
   std::int64_t deleted_rows = 0;
   // The manifest list's partition summaries (spec "Manifest Lists": field_summary), one per partition field
   // of its spec in order; bounds in the single-value serialization of the field's result type. Empty when
-  // the list has none (Cenote writes none).
+  // the list has none (Cenote writes them for the result types of iceberg/metrics.hpp's PartitionSummaries).
   struct FieldSummary {
     bool contains_null = true;
+    std::optional<bool> contains_nan = std::nullopt;
     std::optional<std::string> lower;
     std::optional<std::string> upper;
   };

@@ -21,6 +21,7 @@
 #include "common/random.hpp"
 #include "common/strings.hpp"
 #include "services/athena/iceberg/iceberg.hpp"
+#include "services/athena/iceberg/metrics.hpp"
 #include "services/athena/iceberg/parquet_footer.hpp"
 #include "services/athena/iceberg/row_level.hpp"
 #include "services/athena/internal.hpp"
@@ -1328,6 +1329,7 @@ Result<StatementRunner::WrittenIcebergFiles> StatementRunner::WriteIcebergFiles(
     df.path = location + "/data/" + folder + RandomHex(4) + "-" + file_name;
     df.record_count = rows;
     df.size = static_cast<std::int64_t>(f.size);
+    if (content == 0) CENOTE_RETURN_IF_ERROR(ice::AddParquetMetrics(columns, f.local_path, &df));
     destinations[f.local_path] = df.path;
     uploads.push_back(f);
     out.files.push_back(std::move(df));
@@ -1367,6 +1369,7 @@ Status StatementRunner::CommitIcebergSnapshot(const std::string& db, const std::
       m.added_snapshot_id = snapshot_id;
       m.added_files = static_cast<int>(files.size());
       for (const auto& df : files) m.added_rows += df.record_count;
+      m.partitions = ice::PartitionSummaries(md, files, spec_id);
       added.push_back(std::move(m));
     }
   }
@@ -2006,6 +2009,7 @@ Result<StatementOutcome> StatementRunner::OptimizeIceberg(const Statement& s, co
     m.sequence_number = seq;
     m.min_sequence_number = seq;
     m.added_snapshot_id = snapshot_id;
+    m.partitions = ice::PartitionSummaries(md, group, spec_id);
     for (const auto& e : group) {
       if (e.status != 1) m.min_sequence_number = std::min(m.min_sequence_number, e.sequence_number);
       (e.status == 1 ? m.added_files : e.status == 0 ? m.existing_files : m.deleted_files) += 1;

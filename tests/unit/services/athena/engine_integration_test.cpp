@@ -574,16 +574,22 @@ TEST_F(AthenaEngineTest, IcebergBucketPartitioningAndPruning) {
   };
   std::int64_t all = scanned("SELECT * FROM b");
   EXPECT_EQ(all, bytes_of("true"));
+  // At most the files of the bucket (or truncation): the column bounds Cenote records for each file
+  // (iceberg/metrics.hpp) may skip some of those too.
   std::int64_t one = scanned("SELECT * FROM b WHERE id = 34");
-  EXPECT_EQ(one, bytes_of("partition LIKE '{id_bucket=" + bucket(34) + ",%'"));
+  EXPECT_GT(one, 0);
+  EXPECT_LE(one, bytes_of("partition LIKE '{id_bucket=" + bucket(34) + ",%'"));
   EXPECT_LT(one, all);
   std::int64_t by_name = scanned("SELECT * FROM b WHERE name = 'iceberg'");
-  EXPECT_EQ(by_name, bytes_of("partition LIKE '%name_trunc=ic}'"));
+  EXPECT_GT(by_name, 0);
+  EXPECT_LE(by_name, bytes_of("partition LIKE '%name_trunc=ic}'"));
   EXPECT_LT(by_name, all);
-  EXPECT_EQ(scanned("SELECT * FROM b WHERE id = 34 AND b.name = 'iceberg'"),
-            bytes_of("partition = '{id_bucket=" + bucket(34) + ", name_trunc=ic}'"));
-  // Only equality on the source column prunes: a range reads everything.
-  EXPECT_EQ(scanned("SELECT * FROM b WHERE id > 30"), all);
+  std::int64_t both = scanned("SELECT * FROM b WHERE id = 34 AND b.name = 'iceberg'");
+  EXPECT_GT(both, 0);
+  EXPECT_LE(both, bytes_of("partition = '{id_bucket=" + bucket(34) + ", name_trunc=ic}'"));
+  // A range does not prune on buckets (unordered), but on the files' id bounds.
+  EXPECT_LT(scanned("SELECT * FROM b WHERE id > 30"), all);
+  EXPECT_EQ(Run("SELECT count(*) AS n FROM b WHERE id > 30").second, (Table{{"n"}, {"1"}}));
 
   // Other source types: date, string, decimal and timestamp buckets.
   ASSERT_EQ(Run("CREATE TABLE t2 (d date, s string, a decimal(9,2), ts timestamp) "
