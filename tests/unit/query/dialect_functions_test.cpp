@@ -165,7 +165,8 @@ TEST_F(DialectFunctionsTest, AvgByArgumentType) {
       Rows("SELECT typeof(avg(d)), typeof(avg(r)), typeof(avg(i)), typeof(avg(x)), typeof(avg(v)), avg(d), "
            "avg(r), avg(i), avg(x), avg(v) FROM (VALUES (1.5E0, REAL '1.5', 1, DECIMAL '1.10', INTERVAL '1' "
            "DAY), (2.0E0, REAL '2.25', 2, DECIMAL '2.25', INTERVAL '2' DAY)) AS t(d, r, i, x, v)"),
-      "\"double\",\"real\",\"double\",\"decimal(3,2)\",\"interval\",\"1.75\",\"1.875\",\"1.5\",\"1.68\","
+      "\"double\",\"real\",\"double\",\"decimal(3,2)\",\"interval day to "
+      "second\",\"1.75\",\"1.875\",\"1.5\",\"1.68\","
       "\"1 12:00:00.000\"\n");
   EXPECT_EQ(
       Rows("SELECT g, avg(x) FROM (VALUES (1, DECIMAL '1.10'), (1, DECIMAL '2.25'), (2, NULL)) AS t(g, x) "
