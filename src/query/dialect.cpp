@@ -1230,8 +1230,9 @@ bool RewriteJsonCast(json::value& v) {
 }
 
 // CAST(x AS VARCHAR) as Trino's cast: __cenote_varchar's overloads (a double in scientific form, timestamps
-// and intervals as Athena prints them). Constants other than doubles cast as DuckDB does them; a zoned value
-// is wrapped by RewriteDatetimeCast. Returns whether the node was replaced.
+// and intervals as Athena prints them), inside lambdas too (the kind folds once DuckDB types the parameter).
+// Constants other than doubles cast as DuckDB does them; a zoned value is wrapped by RewriteDatetimeCast.
+// Returns whether the node was replaced.
 bool RewriteVarcharCast(json::value& v) {
   json::object& cast = v.get_object();
   const json::value* type = cast.if_contains("cast_type");
@@ -1309,7 +1310,7 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
     if (RewriteJsonCast(v)) return Walk(v, depth + 1, in_try, in_lambda);
     CENOTE_ASSIGN_OR_RETURN(bool replaced, RewriteDatetimeCast(v, in_lambda));
     if (replaced) return Walk(v, depth + 1, in_try, in_lambda);
-    if (!in_lambda && RewriteVarcharCast(v)) return Walk(v, depth + 1, in_try, in_lambda);
+    if (RewriteVarcharCast(v)) return Walk(v, depth + 1, in_try, in_lambda);
   }
   if ((StringField(o, "class") == "COMPARISON" || StringField(o, "class") == "BETWEEN") && !in_lambda)
     RewriteDatetimeComparison(o);
