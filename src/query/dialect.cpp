@@ -236,21 +236,24 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_varchar_kind(x) AS struct_extract(struct_pack(o := true, d := CAST(0 AS DOUBLE), "
     "f := CAST(0 AS FLOAT), t := TIMESTAMP '2000-01-01', z := CAST(TIMESTAMP '2000-01-01' AS TIMESTAMP WITH "
     "TIME ZONE), c := TIME '00:00:00', i := INTERVAL 0 DAY, n := DATE '2000-01-01', w := CAST(0 AS BIGINT), "
-    "v := [x]), CASE WHEN typeof(x) = 'DOUBLE' THEN 'd' WHEN typeof(x) = 'FLOAT' THEN 'f' WHEN typeof(x) IN "
-    "('TIMESTAMP', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S') THEN 't' WHEN typeof(x) = 'TIMESTAMP WITH "
-    "TIME ZONE' THEN 'z' WHEN typeof(x) = 'TIME' THEN 'c' WHEN typeof(x) = 'INTERVAL' THEN 'i' WHEN "
-    "typeof(x) = '" +
+    "x := CAST('00000000-0000-0000-0000-000000000000' AS UUID), v := [x]), CASE WHEN typeof(x) = 'DOUBLE' "
+    "THEN 'd' WHEN typeof(x) = 'FLOAT' THEN 'f' WHEN typeof(x) IN ('TIMESTAMP', 'TIMESTAMP_NS', "
+    "'TIMESTAMP_MS', 'TIMESTAMP_S') THEN 't' WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' THEN 'z' WHEN "
+    "typeof(x) = 'TIME' THEN 'c' WHEN typeof(x) = 'INTERVAL' THEN 'i' WHEN typeof(x) = '" +
         std::string(kZonedTimestampType) + "' THEN 'n' WHEN typeof(x) = '" +
-        std::string(kZonedTimestampNanosType) + "' THEN 'w' ELSE 'o' END)",
-    "CREATE MACRO __cenote_varchar_of(k BOOLEAN, x) AS CAST(x AS VARCHAR), (k DOUBLE, x) AS "
-    "__cenote_trino_float_text(x, CAST(x AS VARCHAR)), (k FLOAT, x) AS __cenote_trino_float_text(x, "
+        std::string(kZonedTimestampNanosType) +
+        "' THEN 'w' WHEN typeof(x) = 'BLOB' OR typeof(x) LIKE '%]' OR typeof(x) LIKE 'MAP(%' OR typeof(x) "
+        "LIKE 'STRUCT(%' THEN 'x' ELSE 'o' END)",
+    // pos: "<offset>|CAST" for a refused cast's position (__cenote_cast_check, trino_functions_types.cpp).
+    "CREATE MACRO __cenote_varchar_of(k BOOLEAN, x, pos) AS CAST(x AS VARCHAR), (k DOUBLE, x, pos) AS "
+    "__cenote_trino_float_text(x, CAST(x AS VARCHAR)), (k FLOAT, x, pos) AS __cenote_trino_float_text(x, "
     "printf('%.' || CAST(least(list_filter(range(0, 9), lambda __cenote_fq: CAST(printf('%.' || "
-    "__cenote_fq || 'e', x) AS FLOAT) = x)[1], 6) AS VARCHAR) || 'e', x)), (k TIMESTAMP, x) AS strftime(x, "
-    "'%Y-%m-%d %H:%M:%S.%g'), (k TIMESTAMP WITH TIME ZONE, x) AS strftime(x, '%Y-%m-%d %H:%M:%S.%g UTC'), (k "
-    "TIME, x) AS strftime(DATE '1970-01-01' + x, '%H:%M:%S.%g'), (k INTERVAL, x) AS "
-    "__cenote_interval_text(x), (k DATE, x) AS __cenote_tz_text3(x), (k BIGINT, x) AS "
-    "__cenote_tz_text9(x)",
-    "CREATE MACRO __cenote_varchar(x) AS __cenote_varchar_of(__cenote_varchar_kind(x), x)",
+    "__cenote_fq || 'e', x) AS FLOAT) = x)[1], 6) AS VARCHAR) || 'e', x)), (k TIMESTAMP, x, pos) AS "
+    "strftime(x, '%Y-%m-%d %H:%M:%S.%g'), (k TIMESTAMP WITH TIME ZONE, x, pos) AS strftime(x, '%Y-%m-%d "
+    "%H:%M:%S.%g UTC'), (k TIME, x, pos) AS strftime(DATE '1970-01-01' + x, '%H:%M:%S.%g'), (k INTERVAL, x, "
+    "pos) AS __cenote_interval_text(x), (k DATE, x, pos) AS __cenote_tz_text3(x), (k BIGINT, x, pos) AS "
+    "__cenote_tz_text9(x), (k UUID, x, pos) AS __cenote_cast_check(x, pos)",
+    "CREATE MACRO __cenote_varchar(x, pos) AS __cenote_varchar_of(__cenote_varchar_kind(x), x, pos)",
     // Arrays and maps alike (DuckDB's len takes only lists, its cardinality only maps): counted through
     // the value's JSON form, which binds for both.
     "CREATE MACRO __cenote_cardinality(x) AS CAST(CASE json_type(to_json(x)) WHEN 'ARRAY' THEN "
@@ -1251,7 +1254,18 @@ bool RewriteVarcharCast(json::value& v) {
   }
   if (cls == "FUNCTION" && StringField(child->get_object(), "function_name") == "__cenote_tz_varchar")
     return false;
-  json::object fn = NewFunction("__cenote_varchar", json::array{std::move(*child)});
+  // Where the cast is, for a refused cast's "line L:C" (engine_errors.cpp checks the text there).
+  const json::value* location = cast.if_contains("query_location");
+  std::string at;
+  if (location != nullptr && location->is_int64() && location->get_int64() >= 0) {
+    at = std::to_string(location->get_int64());
+  } else if (location != nullptr && location->is_uint64() &&
+             location->get_uint64() < (std::uint64_t{1} << 32)) {
+    at = std::to_string(location->get_uint64());
+  }
+  const json::value* try_value = cast.if_contains("try_cast");
+  at += try_value != nullptr && try_value->is_bool() && try_value->get_bool() ? "|TRY_CAST" : "|CAST";
+  json::object fn = NewFunction("__cenote_varchar", json::array{std::move(*child), VarcharConstant(at)});
   fn["alias"] = cast["alias"];
   v = std::move(fn);
   return true;

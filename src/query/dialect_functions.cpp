@@ -206,7 +206,7 @@ const std::vector<std::string> kMacros = {
         "x.__cenote_zone "
         "|| '|' || CASE WHEN __cenote_tz_offset_minutes(x) = 0 THEN '+00:00' ELSE "
         "__cenote_tz_offset_text(__cenote_tz_offset_minutes(x)) END, 'n'), (x) AS coalesce('v' || "
-        "__cenote_varchar(x), 'n')",
+        "__cenote_varchar(x, ''), 'n')",
     // format_number: K, M, B, T, Q steps of 1000, three significant digits (rounded half up), as Trino.
     "CREATE MACRO __cenote_format_number_scaled(f, unit) AS rtrim(rtrim(CASE WHEN f < 10 THEN printf('%.2f', "
     "round(f, 2)) WHEN f < 100 THEN printf('%.1f', round(f, 1)) ELSE printf('%.0f', round(f, 0)) || "

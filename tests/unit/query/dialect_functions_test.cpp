@@ -158,6 +158,23 @@ TEST_F(DialectFunctionsTest, DateSequenceSteps) {
             0u);
 }
 
+// CAST(x AS VARCHAR) gives Trino's text wherever it is used, and fails as Trino's analyzer does for the types
+// Trino has no cast to varchar for.
+TEST_F(DialectFunctionsTest, CastToVarcharAsTrino) {
+  EXPECT_EQ(Rows("WITH t AS (SELECT CAST(from_unixtime(0) AS VARCHAR) AS z, CAST(37.7E0 AS VARCHAR) AS d, "
+                 "CAST(REAL '12345678.9' AS VARCHAR) AS r, CAST(INTERVAL '3' MONTH AS VARCHAR) AS i) "
+                 "SELECT z = '1970-01-01 00:00:00.000 UTC', d, r, i FROM t"),
+            "\"true\",\"3.77E1\",\"1.234568E7\",\"0-3\"\n");
+  EXPECT_EQ(Single("SELECT CAST(ARRAY[1, 2] AS VARCHAR)"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 1:8: Cannot cast array(integer) to varchar");
+  EXPECT_EQ(Single("SELECT 1,\n  TRY_CAST(X'6869' AS VARCHAR)"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 2:3: Cannot cast varbinary to varchar");
+  EXPECT_EQ(Single("SELECT CAST(CAST(ROW(1, 'a') AS ROW(x integer, y varchar)) AS VARCHAR)"),
+            "ERROR TYPE_MISMATCH: TYPE_MISMATCH: line 1:8: Cannot cast row(x integer, y varchar) to varchar");
+  EXPECT_EQ(Single("SELECT CAST(1 AS VARCHAR) || CAST(DECIMAL '1.50' AS VARCHAR) || CAST(true AS VARCHAR)"),
+            "11.50true");
+}
+
 // avg picks its overload by its argument's type while DuckDB binds (__cenote_avg_kind): a double averages
 // with DuckDB's avg alone; a real stays a real; a decimal is the exact quotient in its own type.
 TEST_F(DialectFunctionsTest, AvgByArgumentType) {
