@@ -1254,17 +1254,11 @@ bool RewriteVarcharCast(json::value& v) {
   }
   if (cls == "FUNCTION" && StringField(child->get_object(), "function_name") == "__cenote_tz_varchar")
     return false;
-  // Where the cast is, for a refused cast's "line L:C" (engine_errors.cpp checks the text there).
-  const json::value* location = cast.if_contains("query_location");
-  std::string at;
-  if (location != nullptr && location->is_int64() && location->get_int64() >= 0) {
-    at = std::to_string(location->get_int64());
-  } else if (location != nullptr && location->is_uint64() &&
-             location->get_uint64() < (std::uint64_t{1} << 32)) {
-    at = std::to_string(location->get_uint64());
-  }
+  // The same text for every cast, so that GROUP BY CAST(x AS VARCHAR) matches the select list's (a refused
+  // cast's message names no position: the cast's offset would make each one a different expression).
   const json::value* try_value = cast.if_contains("try_cast");
-  at += try_value != nullptr && try_value->is_bool() && try_value->get_bool() ? "|TRY_CAST" : "|CAST";
+  const std::string at =
+      try_value != nullptr && try_value->is_bool() && try_value->get_bool() ? "|TRY_CAST" : "|CAST";
   json::object fn = NewFunction("__cenote_varchar", json::array{std::move(*child), VarcharConstant(at)});
   fn["alias"] = cast["alias"];
   v = std::move(fn);
