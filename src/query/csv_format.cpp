@@ -28,26 +28,8 @@ std::string Render(const std::string& ref, const TypeNode& t, int depth) {
     return "strftime(" + ref + ", '%Y-%m-%d %H:%M:%S.%g')";
   if (b == "TIMESTAMP WITH TIME ZONE") return "strftime(" + ref + ", '%Y-%m-%d %H:%M:%S.%g UTC')";
   if (b == "TIME") return "strftime(DATE '1970-01-01' + " + ref + ", '%H:%M:%S.%g')";
-  if (b == "INTERVAL") {
-    // Trino's two interval types: year to month as "Y-M", day to second as "D HH:MM:SS.mmm".
-    std::string months = "(datepart('year', " + ref + ") * 12 + datepart('month', " + ref + "))";
-    std::string micros = "(CAST(datepart('day', " + ref +
-                         ") AS BIGINT) * 86400000000 + CAST(datepart('hour', " + ref +
-                         ") AS BIGINT) * 3600000000 + CAST(datepart('minute', " + ref +
-                         ") AS BIGINT) * 60000000 + CAST(datepart('microsecond', " + ref + ") AS BIGINT))";
-    std::string us = "abs(" + micros + ")";
-    auto part = [&](const std::string& expr, int width) {
-      return "lpad(CAST(" + expr + " AS VARCHAR), " + std::to_string(width) + ", '0')";
-    };
-    return "CASE WHEN " + ref + " IS NULL THEN NULL WHEN " + months + " <> 0 AND " + micros +
-           " = 0 THEN (CASE WHEN " + months + " < 0 THEN '-' ELSE '' END) || CAST(abs(" + months +
-           ") // 12 AS VARCHAR) || '-' || CAST(abs(" + months + ") % 12 AS VARCHAR) ELSE (CASE WHEN " +
-           micros + " < 0 THEN '-' ELSE '' END) || CAST(" + us + " // 86400000000 AS VARCHAR) || ' ' || " +
-           part(us + " % 86400000000 // 3600000000", 2) + " || ':' || " +
-           part(us + " % 3600000000 // 60000000", 2) + " || ':' || " +
-           part(us + " % 60000000 // 1000000", 2) + " || '.' || " + part(us + " % 1000000 // 1000", 3) +
-           " END";
-  }
+  // Trino's two interval types: year to month as "Y-M", day to second as "D HH:MM:SS.mmm" (dialect.cpp).
+  if (b == "INTERVAL") return "__cenote_interval_text(" + ref + ")";
   if (IsZonedTimestamp(t)) return ZonedTimestampText(ref, t);
   if (b == "BLOB") return "rtrim(regexp_replace(lower(hex(" + ref + ")), '(..)', '\\1 ', 'g'))";
   // array_to_string of an empty list is NULL; a NULL container must stay NULL.

@@ -214,6 +214,46 @@ const std::vector<std::string> kMacros = {
     "9), lambda __cenote_fq: CAST(printf('%.' || __cenote_fq || 'e', x) AS FLOAT) = x)[1] AS VARCHAR) || "
     "'e', "
     "x))",
+    // CAST(x AS VARCHAR) as Trino casts (RewriteVarcharCast): a double or real in the SQL standard's
+    // scientific form ("3.77E1", "1.0E0", "0E0"; a real keeps at most 7 significant digits, "1.234568E7"),
+    // timestamps, times and intervals as Athena prints them ("2024-05-01 10:00:00.000 UTC"), the rest as
+    // DuckDB casts them. Typed overloads, picked while DuckDB binds: nothing is added for other types.
+    "CREATE MACRO __cenote_trino_float_text(x, s) AS CASE WHEN x IS NULL THEN NULL WHEN isnan(x) THEN 'NaN' "
+    "WHEN isinf(x) THEN (CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END) WHEN x = 0 THEN (CASE WHEN "
+    "starts_with(CAST(x AS VARCHAR), '-') THEN '-0E0' ELSE '0E0' END) ELSE __cenote_jd_text(s, false) END",
+    "CREATE MACRO __cenote_interval_text(i) AS CASE WHEN i IS NULL THEN NULL WHEN "
+    "__cenote_interval_months(i) <> 0 AND __cenote_interval_micros(i) = 0 THEN (CASE WHEN "
+    "__cenote_interval_months(i) < 0 THEN '-' ELSE '' END) || CAST(abs(__cenote_interval_months(i)) // 12 AS "
+    "VARCHAR) || '-' || CAST(abs(__cenote_interval_months(i)) % 12 AS VARCHAR) ELSE (CASE WHEN "
+    "__cenote_interval_micros(i) < 0 THEN '-' ELSE '' END) || CAST(abs(__cenote_interval_micros(i)) // "
+    "86400000000 AS VARCHAR) || ' ' || lpad(CAST(abs(__cenote_interval_micros(i)) % 86400000000 // "
+    "3600000000 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(__cenote_interval_micros(i)) % 3600000000 // "
+    "60000000 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(__cenote_interval_micros(i)) % 60000000 // "
+    "1000000 AS VARCHAR), 2, '0') || '.' || lpad(CAST(abs(__cenote_interval_micros(i)) % 1000000 // 1000 AS "
+    "VARCHAR), 3, '0') END",
+    // The overload is picked by the kind's type (a struct field chosen by typeof, which folds while DuckDB
+    // binds; [x] keeps CREATE MACRO from binding the bodies without x's type).
+    "CREATE MACRO __cenote_varchar_kind(x) AS struct_extract(struct_pack(o := true, d := CAST(0 AS DOUBLE), "
+    "f := CAST(0 AS FLOAT), t := TIMESTAMP '2000-01-01', z := CAST(TIMESTAMP '2000-01-01' AS TIMESTAMP WITH "
+    "TIME ZONE), c := TIME '00:00:00', i := INTERVAL 0 DAY, n := DATE '2000-01-01', w := CAST(0 AS BIGINT), "
+    "x := CAST('00000000-0000-0000-0000-000000000000' AS UUID), v := [x]), CASE WHEN typeof(x) = 'DOUBLE' "
+    "THEN 'd' WHEN typeof(x) = 'FLOAT' THEN 'f' WHEN typeof(x) IN ('TIMESTAMP', 'TIMESTAMP_NS', "
+    "'TIMESTAMP_MS', 'TIMESTAMP_S') THEN 't' WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' THEN 'z' WHEN "
+    "typeof(x) = 'TIME' THEN 'c' WHEN typeof(x) = 'INTERVAL' THEN 'i' WHEN typeof(x) = '" +
+        std::string(kZonedTimestampType) + "' THEN 'n' WHEN typeof(x) = '" +
+        std::string(kZonedTimestampNanosType) +
+        "' THEN 'w' WHEN typeof(x) = 'BLOB' OR typeof(x) LIKE '%]' OR typeof(x) LIKE 'MAP(%' OR typeof(x) "
+        "LIKE 'STRUCT(%' THEN 'x' ELSE 'o' END)",
+    // pos: "<offset>|CAST" for a refused cast's position (__cenote_cast_check, trino_functions_types.cpp).
+    "CREATE MACRO __cenote_varchar_of(k BOOLEAN, x, pos) AS CAST(x AS VARCHAR), (k DOUBLE, x, pos) AS "
+    "__cenote_trino_float_text(x, CAST(x AS VARCHAR)), (k FLOAT, x, pos) AS __cenote_trino_float_text(x, "
+    "printf('%.' || CAST(least(list_filter(range(0, 9), lambda __cenote_fq: CAST(printf('%.' || "
+    "__cenote_fq || 'e', x) AS FLOAT) = x)[1], 6) AS VARCHAR) || 'e', x)), (k TIMESTAMP, x, pos) AS "
+    "strftime(x, '%Y-%m-%d %H:%M:%S.%g'), (k TIMESTAMP WITH TIME ZONE, x, pos) AS strftime(x, '%Y-%m-%d "
+    "%H:%M:%S.%g UTC'), (k TIME, x, pos) AS strftime(DATE '1970-01-01' + x, '%H:%M:%S.%g'), (k INTERVAL, x, "
+    "pos) AS __cenote_interval_text(x), (k DATE, x, pos) AS __cenote_tz_text3(x), (k BIGINT, x, pos) AS "
+    "__cenote_tz_text9(x), (k UUID, x, pos) AS __cenote_cast_check(x, pos)",
+    "CREATE MACRO __cenote_varchar(x, pos) AS __cenote_varchar_of(__cenote_varchar_kind(x), x, pos)",
     // Arrays and maps alike (DuckDB's len takes only lists, its cardinality only maps): counted through
     // the value's JSON form, which binds for both.
     "CREATE MACRO __cenote_cardinality(x) AS CAST(CASE json_type(to_json(x)) WHEN 'ARRAY' THEN "
@@ -288,13 +328,28 @@ const std::vector<std::string> kMacros = {
     "CAST(__cenote_decimal_quotient_p(typeof(a), typeof(b)) AS VARCHAR)), "
     "__cenote_decimal_quotient_s(typeof(a), "
     "typeof(b)))) END",
+    "CREATE MACRO __cenote_divide_try(k BOOLEAN, a, b) AS a / b, (k TIME, a, b) AS "
+    "__cenote_interval_divide_try(a, b), (k DATE, a, b) AS a / b",
+    // a * b: 'l' when a is an interval, 'r' when b is, as the types TIME and DATE (see above).
+    "CREATE MACRO __cenote_product_kind(a, b) AS struct_extract(struct_pack(n := true, l := TIME "
+    "'00:00:00', r := DATE '2000-01-01', z := [a], y := [b]), CASE WHEN typeof(a) = 'INTERVAL' THEN 'l' "
+    "WHEN typeof(b) = 'INTERVAL' THEN 'r' ELSE 'n' END)",
+    "CREATE MACRO __cenote_multiply(k, a, b) AS a * b, (k TIME, a, b) AS __cenote_interval_times(a, "
+    "b), (k DATE, a, b) AS __cenote_interval_times(b, a)",
+    "CREATE MACRO __cenote_multiply_try(k, a, b) AS a * b, (k TIME, a, b) AS "
+    "__cenote_interval_times_try(a, b), (k DATE, a, b) AS __cenote_interval_times_try(b, a)",
+    // Trino's two interval types, told apart by the value (a year-to-month one has only months).
+    "CREATE MACRO __cenote_interval_type(x INTERVAL) AS CASE WHEN __cenote_interval_months(x) <> 0 AND "
+    "__cenote_interval_micros(x) = 0 THEN 'interval year to month' ELSE 'interval day to second' END, (x) "
+    "AS 'interval'",
     // Trino's type names.
     "CREATE MACRO __cenote_typeof(x) AS CASE typeof(x) WHEN 'TIMESTAMP' THEN 'timestamp(3)' "
     "WHEN 'TIMESTAMP WITH TIME ZONE' THEN 'timestamp(3) with time zone' WHEN '" +
         std::string(kZonedTimestampType) + "' THEN 'timestamp(3) with time zone' WHEN '" +
         std::string(kZonedTimestampNanosType) +
         "' THEN 'timestamp(9) with time zone' WHEN 'FLOAT' THEN 'real' "
-        "WHEN 'BLOB' THEN 'varbinary' WHEN '\"NULL\"' THEN 'unknown' ELSE lower(typeof(x)) END",
+        "WHEN 'BLOB' THEN 'varbinary' WHEN 'INTERVAL' THEN __cenote_interval_type(x) WHEN '\"NULL\"' THEN "
+        "'unknown' ELSE lower(typeof(x)) END",
     // Trino: NULL when the index is past the last field (DuckDB: '').
     "CREATE MACRO __cenote_split_part(s, d, i) AS CASE WHEN i <= len(string_split(s, d)) THEN split_part(s, "
     "d, i) "
@@ -1177,6 +1232,57 @@ bool RewriteJsonCast(json::value& v) {
   return true;
 }
 
+// CAST(x AS VARCHAR) as Trino's cast: __cenote_varchar's overloads (a double in scientific form, timestamps
+// and intervals as Athena prints them), inside lambdas too (the kind folds once DuckDB types the parameter).
+// Constants other than doubles cast as DuckDB does them; a zoned value is wrapped by RewriteDatetimeCast.
+// Returns whether the node was replaced.
+bool RewriteVarcharCast(json::value& v) {
+  json::object& cast = v.get_object();
+  const json::value* type = cast.if_contains("cast_type");
+  if (type == nullptr || !type->is_object() || StringField(type->get_object(), "id") != "VARCHAR")
+    return false;
+  json::value* child = cast.if_contains("child");
+  if (child == nullptr || !child->is_object()) return false;
+  const std::string cls = StringField(child->get_object(), "class");
+  if (cls == "CONSTANT") {
+    const json::value* value = child->get_object().if_contains("value");
+    const json::value* value_type =
+        value != nullptr && value->is_object() ? value->get_object().if_contains("type") : nullptr;
+    if (value_type == nullptr || !value_type->is_object() ||
+        StringField(value_type->get_object(), "id") != "DOUBLE")
+      return false;
+  }
+  if (cls == "FUNCTION" && StringField(child->get_object(), "function_name") == "__cenote_tz_varchar")
+    return false;
+  // The same text for every cast, so that GROUP BY CAST(x AS VARCHAR) matches the select list's (a refused
+  // cast's message names no position: the cast's offset would make each one a different expression).
+  const json::value* try_value = cast.if_contains("try_cast");
+  const std::string at =
+      try_value != nullptr && try_value->is_bool() && try_value->get_bool() ? "|TRY_CAST" : "|CAST";
+  json::object fn = NewFunction("__cenote_varchar", json::array{std::move(*child), VarcharConstant(at)});
+  fn["alias"] = cast["alias"];
+  v = std::move(fn);
+  return true;
+}
+
+// A DECIMAL, DOUBLE or REAL constant (1.5, 2.5E0, REAL '0.5'), or a cast of a constant to one.
+bool IsFractionalConstant(const json::value& v) {
+  const json::object* o = v.if_object();
+  if (o == nullptr) return false;
+  auto fractional = [](const std::string& id) { return id == "DECIMAL" || id == "DOUBLE" || id == "FLOAT"; };
+  if (StringField(*o, "class") == "CAST") {
+    const json::value* type = o->if_contains("cast_type");
+    const json::value* child = o->if_contains("child");
+    return type != nullptr && type->is_object() && fractional(StringField(type->get_object(), "id")) &&
+           child != nullptr && child->is_object() && StringField(child->get_object(), "class") == "CONSTANT";
+  }
+  if (StringField(*o, "class") != "CONSTANT") return false;
+  const json::value* value = o->if_contains("value");
+  const json::value* type =
+      value != nullptr && value->is_object() ? value->get_object().if_contains("type") : nullptr;
+  return type != nullptr && type->is_object() && fractional(StringField(type->get_object(), "id"));
+}
+
 // in_lambda: inside a lambda, whose parameters have no type while DuckDB binds a macro, so the date/time
 // rewrites that rely on typed macro overloads stay out (dialect_datetime.hpp).
 Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = false) {
@@ -1212,6 +1318,7 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
     if (RewriteJsonCast(v)) return Walk(v, depth + 1, in_try, in_lambda);
     CENOTE_ASSIGN_OR_RETURN(bool replaced, RewriteDatetimeCast(v, in_lambda));
     if (replaced) return Walk(v, depth + 1, in_try, in_lambda);
+    if (RewriteVarcharCast(v)) return Walk(v, depth + 1, in_try, in_lambda);
   }
   if ((StringField(o, "class") == "COMPARISON" || StringField(o, "class") == "BETWEEN") && !in_lambda)
     RewriteDatetimeComparison(o);
@@ -1232,10 +1339,26 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
                  name != nullptr && name->is_string() && name->get_string() == "/") {
         // Trino fails integer and decimal division by zero (DuckDB: NULL).
         json::array* args = Children(o);
-        if (args != nullptr && args->size() == 2 && !in_try) {
+        // Inside TRY an integer or decimal division stays DuckDB's (NULL for a division by zero); an
+        // interval divided by a number is Trino's operator with NULL where it fails.
+        if (args != nullptr && args->size() == 2) {
           json::object kind = NewFunction("__cenote_division_kind", json::array{(*args)[0], (*args)[1]});
           args->insert(args->begin(), std::move(kind));
-          SetName(o, "__cenote_divide");
+          SetName(o, in_try ? "__cenote_divide_try" : "__cenote_divide");
+          o["is_operator"] = false;
+        }
+      } else if (json::value* times = o.if_contains("function_name");
+                 times != nullptr && times->is_string() && times->get_string() == "*" && !in_lambda) {
+        // An interval (a column, a CTE's value) times a number: Trino's operator (dialect_datetime.cpp's
+        // __cenote_interval_times), picked while DuckDB binds; other operands keep DuckDB's product.
+        // Only by a fractional constant (an interval times an integer is DuckDB's product already): the
+        // overload cannot be picked for a correlated column, which DuckDB binds without its type.
+        json::array* args = Children(o);
+        if (args != nullptr && args->size() == 2 &&
+            (IsFractionalConstant((*args)[0]) || IsFractionalConstant((*args)[1]))) {
+          json::object kind = NewFunction("__cenote_product_kind", json::array{(*args)[0], (*args)[1]});
+          args->insert(args->begin(), std::move(kind));
+          SetName(o, in_try ? "__cenote_multiply_try" : "__cenote_multiply");
           o["is_operator"] = false;
         }
       }

@@ -195,9 +195,10 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_interval_months(i) AS CAST(datepart('year', i) AS BIGINT) * 12 + "
     "datepart('month', "
     "i)",
-    "CREATE MACRO __cenote_interval_millis(i) AS (CAST(datepart('day', i) AS BIGINT) * 86400000000 + "
+    "CREATE MACRO __cenote_interval_micros(i) AS CAST(datepart('day', i) AS BIGINT) * 86400000000 + "
     "CAST(datepart('hour', i) AS BIGINT) * 3600000000 + CAST(datepart('minute', i) AS BIGINT) * 60000000 + "
-    "CAST(datepart('microsecond', i) AS BIGINT)) // 1000",
+    "CAST(datepart('microsecond', i) AS BIGINT)",
+    "CREATE MACRO __cenote_interval_millis(i) AS __cenote_interval_micros(i) // 1000",
     "CREATE MACRO __cenote_interval_of(months, millis) AS to_months(CAST(months AS INTEGER)) + "
     "to_milliseconds(CAST(millis AS BIGINT))",
     "CREATE MACRO __cenote_interval_times(i, f) AS CASE WHEN isnan(CAST(f AS DOUBLE)) THEN "

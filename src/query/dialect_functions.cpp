@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "query/dialect_datetime.hpp"
 #include "query/dialect_nodes.hpp"
 #include "query/statement.hpp"
 
@@ -197,8 +198,15 @@ const std::vector<std::string> kMacros = {
     "'n'), (x FLOAT) AS coalesce('f' || __cenote_java_real(x), 'n'), (x BOOLEAN) AS coalesce('b' || CAST(x "
     "AS "
     "VARCHAR), 'n'), (x VARCHAR) AS coalesce('s' || x, 'n'), (x DATE) AS coalesce('d' || strftime(x, "
-    "'%Y-%m-%d'), 'n'), (x TIMESTAMP) AS coalesce('t' || strftime(x, '%Y-%m-%d %H:%M:%S.%g'), 'n'), (x) AS "
-    "coalesce('v' || CAST(x AS VARCHAR), 'n')",
+    "'%Y-%m-%d'), 'n'), (x TIMESTAMP) AS coalesce('t' || strftime(x, '%Y-%m-%d %H:%M:%S.%g'), 'n'), (x "
+    "TIMESTAMP WITH TIME "
+    "ZONE) AS coalesce('z' || strftime(x, '%Y-%m-%d %H:%M:%S.%g') || '|UTC|+00:00', 'n'), (x " +
+        std::string(kZonedTimestampType) +
+        ") AS coalesce('z' || strftime(__cenote_tz_local(x), '%Y-%m-%d %H:%M:%S.%g') || '|' || "
+        "x.__cenote_zone "
+        "|| '|' || CASE WHEN __cenote_tz_offset_minutes(x) = 0 THEN '+00:00' ELSE "
+        "__cenote_tz_offset_text(__cenote_tz_offset_minutes(x)) END, 'n'), (x) AS coalesce('v' || "
+        "__cenote_varchar(x, ''), 'n')",
     // format_number: K, M, B, T, Q steps of 1000, three significant digits (rounded half up), as Trino.
     "CREATE MACRO __cenote_format_number_scaled(f, unit) AS rtrim(rtrim(CASE WHEN f < 10 THEN printf('%.2f', "
     "round(f, 2)) WHEN f < 100 THEN printf('%.1f', round(f, 1)) ELSE printf('%.0f', round(f, 0)) || "

@@ -1,7 +1,8 @@
 // Trino's format(fmt, args...), which follows java.util.Formatter (dialect_functions.cpp rewrites the call to
 // __cenote_java_format(fmt, [tagged args])). Each argument arrives as text with a one-letter tag for its SQL
 // type, since Java's conversions depend on it: i integer, f double/real (Java's Double.toString text), v
-// decimal or any other value, s varchar, b boolean, d date, t timestamp, n NULL.
+// decimal or any other value, s varchar, b boolean, d date, t timestamp, z timestamp with time zone (the wall
+// time, '|', the zone, '|', its offset), n NULL.
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -203,6 +204,35 @@ std::optional<std::string> TimeConversion(const std::string& v, char c) {
   return std::string(buf);
 }
 
+// Java's LocalDateTime.toString of "YYYY-MM-DD HH:MM:SS.mmm": "2024-05-01T10:00", seconds only when they or
+// the fraction are not zero, the fraction in groups of three digits.
+std::string JavaLocalDateTime(const std::string& v) {
+  if (v.size() < 19) return v;
+  std::string out = v.substr(0, 10) + "T" + v.substr(11, 5);
+  const std::string seconds = v.substr(17, 2);
+  const std::string fraction = v.size() > 20 ? v.substr(20) : "";
+  const bool has_fraction = fraction.find_first_not_of('0') != std::string::npos;
+  if (seconds != "00" || has_fraction) out.append(":").append(seconds);
+  if (has_fraction) out.append(".").append(fraction);
+  return out;
+}
+
+// Java's ZonedDateTime.toString of "YYYY-MM-DD HH:MM:SS.mmm|zone": the local date-time, the offset ("Z" for
+// UTC, "+02:00"), and a named zone in brackets ("2024-05-01T10:00Z[UTC]",
+// "2024-05-01T12:00+02:00[Europe/Paris]").
+std::string JavaZonedDateTime(const std::string& v) {
+  const std::size_t bar = v.find('|');
+  if (bar == std::string::npos) return v;
+  const std::string local = v.substr(0, bar);
+  const std::size_t bar2 = v.find('|', bar + 1);
+  const std::string zone = v.substr(bar + 1, bar2 == std::string::npos ? std::string::npos : bar2 - bar - 1);
+  const std::string offset = bar2 == std::string::npos ? "" : v.substr(bar2 + 1);
+  std::string out = JavaLocalDateTime(local);
+  out.append(offset == "+00:00" || offset.empty() ? "Z" : offset);
+  if (zone.empty() || (zone[0] != '+' && zone[0] != '-')) out.append("[").append(zone).append("]");
+  return out;
+}
+
 // One conversion of `arg` (tag + text); nullopt with `error` set when Java would throw.
 std::optional<std::string> Convert(const Spec& s, const std::string& arg, std::string& error) {
   const char tag = arg.empty() ? 'n' : arg[0];
@@ -215,6 +245,7 @@ std::optional<std::string> Convert(const Spec& s, const std::string& arg, std::s
                        : tag == 'b' ? "java.lang.Boolean"
                        : tag == 'd' ? "java.time.LocalDate"
                        : tag == 't' ? "java.time.LocalDateTime"
+                       : tag == 'z' ? "java.time.ZonedDateTime"
                                     : "java.math.BigDecimal";
     error = Join({"INVALID_FUNCTION_ARGUMENT: ", std::string_view(&c, 1), " != ", java});
     return std::nullopt;
@@ -227,7 +258,7 @@ std::optional<std::string> Convert(const Spec& s, const std::string& arg, std::s
   }
   switch (c) {
     case 's':
-      out = v;
+      out = tag == 't' ? JavaLocalDateTime(v) : tag == 'z' ? JavaZonedDateTime(v) : v;
       if (s.precision >= 0 && static_cast<int>(out.size()) > s.precision)
         out.resize(static_cast<std::size_t>(s.precision));
       break;
@@ -298,8 +329,8 @@ std::optional<std::string> Convert(const Spec& s, const std::string& arg, std::s
       break;
     }
     case 't': {
-      if (tag != 'd' && tag != 't' && tag != 'i') return mismatch();
-      auto text = TimeConversion(v, s.time);
+      if (tag != 'd' && tag != 't' && tag != 'z' && tag != 'i') return mismatch();
+      auto text = TimeConversion(tag == 'z' ? v.substr(0, v.find('|')) : v, s.time);
       if (!text) {
         error = Join(
             {"INVALID_FUNCTION_ARGUMENT: Unsupported format conversion: t", std::string_view(&s.time, 1)});

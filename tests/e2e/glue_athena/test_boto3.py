@@ -558,6 +558,10 @@ class AthenaQueryTests(AthenaTestCase):
                          [["2", "7", "1"], ["5", "8", "2"], [None, "9", "3"]])
         self.assertEqual(self.a.select("SELECT interval '4' day / 3, interval '3' year / 2, interval '1' month * 1.5"),
                          [["1 08:00:00.000", "1-6", "0-1"]])
+        # The same operators on a CTE's interval column; its typeof is one of Trino's two interval types.
+        self.assertEqual(self.a.select("WITH t AS (SELECT INTERVAL '1' MONTH AS m, INTERVAL '4' DAY AS d) "
+                                       "SELECT m * 1.5, TRY(d / 3), typeof(m), typeof(d) FROM t"),
+                         [["0-1", "1 08:00:00.000", "interval year to month", "interval day to second"]])
         year = DATA.sales[0]["year"]
         self.assertEqual(int(self.a.scalar(f"SELECT count(*) FROM sales WHERE year IN ('{year}', 'none') "
                                            f"AND amount BETWEEN 0 AND 1e9")),
@@ -973,6 +977,14 @@ class AthenaDdlTests(AthenaTestCase):
         self.assertEqual(got["2024"][0], len(want["2024"]))
         self.assertIn("2026", [p["Values"][0] for p in GLUE.get_partitions(DatabaseName=DDL_DB,
                                                                              TableName="sales_pq")["Partitions"]])
+        # Casts to varchar stored by CTAS are Trino's text (not DuckDB's '1970-01-01 00:00:00+00' or '37.7').
+        cast_loc = f"ctas-{uuid.uuid4().hex[:6]}/casts/"
+        self.a.execute(f"CREATE TABLE sales_casts WITH (format = 'PARQUET', external_location = "
+                       f"'s3://{BUCKET}/{cast_loc}') AS SELECT CAST(from_unixtime(0) AS varchar) AS z, "
+                       f"CAST(37.7E0 AS varchar) AS d, CAST(TIMESTAMP '2024-05-01 10:00:00.123' AS varchar) AS t, "
+                       f"CAST(INTERVAL '14' MONTH AS varchar) AS i")
+        self.assertEqual(self.a.select("SELECT z, d, t, i, z = '1970-01-01 00:00:00.000 UTC' FROM sales_casts"),
+                         [["1970-01-01 00:00:00.000 UTC", "3.77E1", "2024-05-01 10:00:00.123", "1-2", "true"]])
         # CTAS into a non-empty location fails (Athena requires an empty external_location).
         self.a.execute(f"CREATE TABLE sales_pq2 WITH (format = 'PARQUET', external_location = 's3://{BUCKET}/{loc}') "
                        f"AS SELECT 1 AS x", expect="FAILED")
