@@ -328,6 +328,8 @@ const std::vector<std::string> kMacros = {
     "CAST(__cenote_decimal_quotient_p(typeof(a), typeof(b)) AS VARCHAR)), "
     "__cenote_decimal_quotient_s(typeof(a), "
     "typeof(b)))) END",
+    "CREATE MACRO __cenote_divide_plain(a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a / b "
+    "END",
     "CREATE MACRO __cenote_divide_try(k BOOLEAN, a, b) AS a / b, (k TIME, a, b) AS "
     "__cenote_interval_divide_try(a, b), (k DATE, a, b) AS a / b",
     // a * b: 'l' when a is an interval, 'r' when b is, as the types TIME and DATE (see above).
@@ -1285,6 +1287,87 @@ bool IsFractionalConstant(const json::value& v) {
 
 // in_lambda: inside a lambda, whose parameters have no type while DuckDB binds a macro, so the date/time
 // rewrites that rely on typed macro overloads stay out (dialect_datetime.hpp).
+// The names a FROM clause makes visible to its SELECT (aliases, else table names), joins and nested
+// derived tables included.
+void CollectFromNames(const json::value& v, std::unordered_set<std::string>& names, int depth) {
+  if (depth > 400 || !v.is_object()) return;
+  const json::object& o = v.get_object();
+  const std::string type(StringField(o, "type"));
+  if (type == "JOIN") {
+    if (const json::value* l = o.if_contains("left")) CollectFromNames(*l, names, depth + 1);
+    if (const json::value* r = o.if_contains("right")) CollectFromNames(*r, names, depth + 1);
+    return;
+  }
+  std::string alias(StringField(o, "alias"));
+  if (alias.empty()) alias = StringField(o, "table_name");
+  if (!alias.empty()) names.insert(Lower(alias));
+}
+
+// Whether `v` (not looking into nested subqueries) names a column that may belong to an enclosing query:
+// one qualified by a name its SELECT's FROM does not make visible, or, inside an expression subquery, an
+// unqualified one.
+bool NamesOuterColumn(const json::value& v, const std::unordered_set<std::string>& visible, bool in_subquery,
+                      int depth) {
+  if (depth > 400) return false;
+  if (v.is_array()) {
+    for (const json::value& item : v.get_array()) {
+      if (NamesOuterColumn(item, visible, in_subquery, depth + 1)) return true;
+    }
+    return false;
+  }
+  if (!v.is_object()) return false;
+  const json::object& o = v.get_object();
+  const std::string_view cls = StringField(o, "class");
+  if (cls == "SUBQUERY") return false;
+  if (cls == "COLUMN_REF") {
+    const json::value* n = o.if_contains("column_names");
+    if (n == nullptr || !n->is_array()) return false;
+    const json::array& names = n->get_array();
+    if (names.size() == 1) return in_subquery;
+    const json::value& qualifier = names[names.size() - 2];
+    return !qualifier.is_string() || visible.count(Lower(qualifier.get_string())) == 0;
+  }
+  for (const auto& [key, child] : o) {
+    if (NamesOuterColumn(child, visible, in_subquery, depth + 1)) return true;
+  }
+  return false;
+}
+
+// Marks ("__cenote_outer") the divisions and products whose operands may name an enclosing query's column (a
+// correlated subquery's, a LATERAL table's): DuckDB binds such a column without its type, so the typed
+// overloads of __cenote_divide / __cenote_multiply cannot be chosen ("multiple overloads"); Walk gives them
+// the plain operator (Trino's division by zero kept; DuckDB's result type, as before the overloads).
+void MarkOuterArithmetic(json::value& v, const std::unordered_set<std::string>& visible, bool in_subquery,
+                         int depth) {
+  if (depth > 400) return;
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) MarkOuterArithmetic(item, visible, in_subquery, depth + 1);
+    return;
+  }
+  if (!v.is_object()) return;
+  json::object& o = v.get_object();
+  if (StringField(o, "type") == "SELECT_NODE") {
+    std::unordered_set<std::string> names;
+    if (const json::value* from = o.if_contains("from_table")) CollectFromNames(*from, names, depth + 1);
+    for (auto& [key, child] : o) MarkOuterArithmetic(child, names, in_subquery, depth + 1);
+    return;
+  }
+  if (StringField(o, "class") == "SUBQUERY") {
+    for (auto& [key, child] : o)
+      MarkOuterArithmetic(child, visible, key == "subquery" || in_subquery, depth + 1);
+    return;
+  }
+  if (StringField(o, "class") == "FUNCTION") {
+    const std::string_view name = StringField(o, "function_name");
+    if (const json::value* args = o.if_contains("children");
+        (name == "/" || name == "*") && args != nullptr &&
+        NamesOuterColumn(*args, visible, in_subquery, depth + 1)) {
+      o["__cenote_outer"] = true;
+    }
+  }
+  for (auto& [key, child] : o) MarkOuterArithmetic(child, visible, in_subquery, depth + 1);
+}
+
 Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = false) {
   if (depth > 400) return NotSupported("The query is nested too deeply");
   if (v.is_array()) {
@@ -1341,7 +1424,13 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
         json::array* args = Children(o);
         // Inside TRY an integer or decimal division stays DuckDB's (NULL for a division by zero); an
         // interval divided by a number is Trino's operator with NULL where it fails.
-        if (args != nullptr && args->size() == 2) {
+        if (o.erase("__cenote_outer") > 0) {
+          // An enclosing query's column (MarkOuterArithmetic): the plain division.
+          if (!in_try) {
+            SetName(o, "__cenote_divide_plain");
+            o["is_operator"] = false;
+          }
+        } else if (args != nullptr && args->size() == 2) {
           json::object kind = NewFunction("__cenote_division_kind", json::array{(*args)[0], (*args)[1]});
           args->insert(args->begin(), std::move(kind));
           SetName(o, in_try ? "__cenote_divide_try" : "__cenote_divide");
@@ -1354,7 +1443,7 @@ Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = fal
         // Only by a fractional constant (an interval times an integer is DuckDB's product already): the
         // overload cannot be picked for a correlated column, which DuckDB binds without its type.
         json::array* args = Children(o);
-        if (args != nullptr && args->size() == 2 &&
+        if (o.erase("__cenote_outer") == 0 && args != nullptr && args->size() == 2 &&
             (IsFractionalConstant((*args)[0]) || IsFractionalConstant((*args)[1]))) {
           json::object kind = NewFunction("__cenote_product_kind", json::array{(*args)[0], (*args)[1]});
           args->insert(args->begin(), std::move(kind));
@@ -1477,6 +1566,7 @@ Result<std::string> ConvertDateFormat(const std::string& f) {
 }
 
 Status RewriteDialect(json::value& statement) {
+  MarkOuterArithmetic(statement, {}, false, 0);
   CENOTE_RETURN_IF_ERROR(Walk(statement, 0));
   GuardOverloadedMacroArguments(statement);
   return Status::Ok();

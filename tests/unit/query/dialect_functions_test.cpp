@@ -725,5 +725,23 @@ TEST_F(DialectFunctionsTest, DecimalDivisionKeepsTrinosDecimalType) {
   EXPECT_EQ(Value("7.0E0 / 2"), "3.5");
 }
 
+// A division or product naming an enclosing query's column (a correlated subquery, a LATERAL table) binds:
+// DuckDB types such a column only after choosing the macro overload, so these keep the plain operator.
+TEST_F(DialectFunctionsTest, ArithmeticOnAnEnclosingQuerysColumn) {
+  EXPECT_EQ(Rows("SELECT (SELECT count(*) FROM (VALUES 1, 2, 3) v(x) WHERE v.x < t.a / 2) FROM (VALUES 4, 6) "
+                 "t(a) ORDER BY 1"),
+            "\"1\"\n\"2\"\n");
+  EXPECT_EQ(
+      Rows("SELECT t.a, l.h FROM (VALUES 4, 6) t(a) CROSS JOIN LATERAL (SELECT t.a / 2 AS h) l ORDER BY 1"),
+      "\"4\",\"2\"\n\"6\",\"3\"\n");
+  EXPECT_EQ(Rows("SELECT a FROM (VALUES 4, 6) t(a) WHERE EXISTS (SELECT 1 FROM (VALUES 2) v(x) WHERE v.x = "
+                 "t.a / 2)"),
+            "\"4\"\n");
+  EXPECT_EQ(Single("SELECT (SELECT t.a * 1.5) FROM (VALUES 4) t(a)"), "6.0");
+  EXPECT_EQ(Single("SELECT (SELECT 1 / t.a) FROM (VALUES 0) t(a)").rfind("ERROR DIVISION_BY_ZERO", 0), 0u);
+  // The same query's columns keep Trino's decimal division.
+  EXPECT_EQ(Single("SELECT (SELECT typeof(max(v.x) / 2) FROM (VALUES DECIMAL '1.5') v(x))"), "decimal(2,1)");
+}
+
 }  // namespace
 }  // namespace cenote::query
