@@ -1151,7 +1151,8 @@ Status RewriteFunction(json::object& fn) {
     SetName(fn, "approx_count_distinct");
     return Status::Ok();
   }
-  if (name == "avg" && argc == 1 && StringField(fn, "class") == "FUNCTION") {
+  if (name == "avg" && argc == 1 && StringField(fn, "class") == "FUNCTION" &&
+      fn.erase("__cenote_outer") == 0) {
     // Trino's avg of a decimal keeps its type (__cenote_avg); DISTINCT, FILTER and ORDER BY stay DuckDB's.
     const json::value* distinct = fn.if_contains("distinct");
     const json::value* filter = fn.if_contains("filter");
@@ -1240,6 +1241,7 @@ bool RewriteJsonCast(json::value& v) {
 // Returns whether the node was replaced.
 bool RewriteVarcharCast(json::value& v) {
   json::object& cast = v.get_object();
+  if (cast.erase("__cenote_outer") > 0) return false;
   const json::value* type = cast.if_contains("cast_type");
   if (type == nullptr || !type->is_object() || StringField(type->get_object(), "id") != "VARCHAR")
     return false;
@@ -1333,10 +1335,11 @@ bool NamesOuterColumn(const json::value& v, const std::unordered_set<std::string
   return false;
 }
 
-// Marks ("__cenote_outer") the divisions and products whose operands may name an enclosing query's column (a
-// correlated subquery's, a LATERAL table's): DuckDB binds such a column without its type, so the typed
-// overloads of __cenote_divide / __cenote_multiply cannot be chosen ("multiple overloads"); Walk gives them
-// the plain operator (Trino's division by zero kept; DuckDB's result type, as before the overloads).
+// Marks ("__cenote_outer") the divisions, products, avg calls and casts to varchar whose operands may name an
+// enclosing query's column (a correlated subquery's, a LATERAL table's): DuckDB binds such a column without
+// its type, so the typed overloads of __cenote_divide / __cenote_multiply / __cenote_avg /
+// __cenote_varchar_of cannot be chosen ("multiple overloads"); Walk gives them the plain operator, avg or
+// cast (Trino's division by zero kept; DuckDB's result type and text). RemoveOuterMarks drops what is left.
 void MarkOuterArithmetic(json::value& v, const std::unordered_set<std::string>& visible, bool in_subquery,
                          int depth) {
   if (depth > 400) return;
@@ -1358,14 +1361,31 @@ void MarkOuterArithmetic(json::value& v, const std::unordered_set<std::string>& 
     return;
   }
   if (StringField(o, "class") == "FUNCTION") {
-    const std::string_view name = StringField(o, "function_name");
+    const std::string name = Lower(StringField(o, "function_name"));
     if (const json::value* args = o.if_contains("children");
-        (name == "/" || name == "*") && args != nullptr &&
+        (name == "/" || name == "*" || name == "avg") && args != nullptr &&
         NamesOuterColumn(*args, visible, in_subquery, depth + 1)) {
+      o["__cenote_outer"] = true;
+    }
+  } else if (StringField(o, "class") == "CAST") {
+    const json::value* type = o.if_contains("cast_type");
+    if (const json::value* child = o.if_contains("child");
+        type != nullptr && type->is_object() && StringField(type->get_object(), "id") == "VARCHAR" &&
+        child != nullptr && NamesOuterColumn(*child, visible, in_subquery, depth + 1)) {
       o["__cenote_outer"] = true;
     }
   }
   for (auto& [key, child] : o) MarkOuterArithmetic(child, visible, in_subquery, depth + 1);
+}
+
+void RemoveOuterMarks(json::value& v, int depth) {
+  if (depth > 400) return;
+  if (v.is_array()) {
+    for (json::value& item : v.get_array()) RemoveOuterMarks(item, depth + 1);
+  } else if (v.is_object()) {
+    v.get_object().erase("__cenote_outer");
+    for (auto& [key, child] : v.get_object()) RemoveOuterMarks(child, depth + 1);
+  }
 }
 
 Status Walk(json::value& v, int depth, bool in_try = false, bool in_lambda = false) {
@@ -1569,6 +1589,7 @@ Status RewriteDialect(json::value& statement) {
   MarkOuterArithmetic(statement, {}, false, 0);
   CENOTE_RETURN_IF_ERROR(Walk(statement, 0));
   GuardOverloadedMacroArguments(statement);
+  RemoveOuterMarks(statement, 0);
   return Status::Ok();
 }
 

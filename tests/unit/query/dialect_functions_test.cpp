@@ -739,6 +739,8 @@ TEST_F(DialectFunctionsTest, ArithmeticOnAnEnclosingQuerysColumn) {
             "\"4\"\n");
   EXPECT_EQ(Single("SELECT (SELECT t.a * 1.5) FROM (VALUES 4) t(a)"), "6.0");
   EXPECT_EQ(Single("SELECT (SELECT 1 / t.a) FROM (VALUES 0) t(a)").rfind("ERROR DIVISION_BY_ZERO", 0), 0u);
+  EXPECT_EQ(Single("SELECT (SELECT avg(t.a + u.x) FROM (VALUES 1) u(x)) FROM (VALUES 4) t(a)"), "5.0");
+  EXPECT_EQ(Single("SELECT (SELECT CAST(t.a AS varchar) FROM (VALUES 1) u(x)) FROM (VALUES 2) t(a)"), "2");
   // The same query's columns keep Trino's decimal division.
   EXPECT_EQ(Single("SELECT (SELECT typeof(max(v.x) / 2) FROM (VALUES DECIMAL '1.5') v(x))"), "decimal(2,1)");
 }
