@@ -20,6 +20,7 @@
 #include "query/dialect_functions.hpp"
 #include "query/dialect_overloads.hpp"
 #include "query/dialect_type_checks.hpp"
+#include "query/engine_errors.hpp"
 #include "query/statement.hpp"
 #include "query/type_tree.hpp"
 
@@ -370,7 +371,18 @@ class Binder {
     Binder inner(view_ctx, resolver_, host_, policy_, stats_, view_stack_);
     Status bound = inner.Walk(statement, nullptr, 0);
     view_stack_.pop_back();
-    if (!bound) return std::move(bound).error();
+    if (!bound) {
+      // A table or schema the view names that is gone (dropped, renamed): Trino's analyzer reports the
+      // view, with the inner error positioned in the view's text (InAthenaWords then positions the view's
+      // name in the statement).
+      Error inner_error = std::move(bound).error();
+      if (inner_error.code != "TABLE_NOT_FOUND" && inner_error.code != "SCHEMA_NOT_FOUND") return inner_error;
+      Error worded = InAthenaWords(std::move(inner_error), view.view_sql);
+      const std::string prefix = worded.code + ": ";
+      std::string body =
+          worded.message.starts_with(prefix) ? worded.message.substr(prefix.size()) : worded.message;
+      return MakeError("INVALID_VIEW", "Failed analyzing stored view 'awsdatacatalog." + key + "': " + body);
+    }
     return std::move(statement);
   }
 

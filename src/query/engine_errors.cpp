@@ -435,9 +435,10 @@ Error InAthenaWords(Error error, const std::string& sql) {
     if (auto text = TrinoCastMessage(body)) return reworded("INVALID_CAST_ARGUMENT", "", *text);
     return error;
   }
-  if ((error.code == "TABLE_NOT_FOUND" || error.code == "SCHEMA_NOT_FOUND") && !body.starts_with("line ")) {
-    // "Table 'awsdatacatalog.db.t' does not exist" / "Schema 'db' does not exist": where the statement names
-    // it.
+  if ((error.code == "TABLE_NOT_FOUND" || error.code == "SCHEMA_NOT_FOUND" || error.code == "INVALID_VIEW") &&
+      !body.starts_with("line ")) {
+    // "Table 'awsdatacatalog.db.t' does not exist" / "Schema 'db' does not exist" / "Failed analyzing stored
+    // view 'awsdatacatalog.db.v': ...": where the statement names it.
     const std::size_t a = body.find('\'');
     const std::size_t b = a == std::string::npos ? std::string::npos : body.find('\'', a + 1);
     if (b == std::string::npos) return error;

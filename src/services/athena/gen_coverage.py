@@ -180,9 +180,9 @@ STATEMENTS = [
      "and glue:DeleteTable on the old table and glue:CreateTable on the new one (otherwise: FAILED, "
      "\"Insufficient permissions to execute the query. ...\"). Errors: TABLE_NOT_FOUND, SCHEMA_NOT_FOUND "
      "(\"Target schema 'x' does not exist\"), TABLE_ALREADY_EXISTS (\"Target table '...' already exists\"). "
-     "A view keeps the name it was written with: querying it fails with TABLE_NOT_FOUND naming the old table "
-     "until a table of that name exists again (Athena words it INVALID_VIEW \"Failed analyzing stored view\" "
-     "around the same error). Hive tables and views: FAILED with Glue's refusal as Athena reports it (\"FAILED: "
+     "A view keeps the name it was written with: querying it fails as Trino's analyzer does (\"INVALID_VIEW: "
+     "line 1:15: Failed analyzing stored view 'awsdatacatalog.db.v': line 1:16: Table 'awsdatacatalog.db.t' does "
+     "not exist\") until a table of that name exists again. Hive tables and views: FAILED with Glue's refusal as Athena reports it (\"FAILED: "
      "Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. Table cannot be renamed "
      "(Service: AmazonDataCatalog; Status Code: 400; Error Code: InvalidInputException; ...)\")"),
 ]

@@ -614,7 +614,9 @@ class RenameTests(unittest.TestCase):
                       qe["Status"]["StateChangeReason"])
         # A view keeps the name it was written with: it fails until a table of that name exists again.
         qe = a.execute("SELECT * FROM before_v", expect="FAILED")
-        self.assertIn(f"awsdatacatalog.{DB}.before", qe["Status"]["StateChangeReason"])
+        self.assertEqual(qe["Status"]["StateChangeReason"],
+                         f"INVALID_VIEW: line 1:15: Failed analyzing stored view 'awsdatacatalog.{DB}.before_v': "
+                         f"line 1:16: Table 'awsdatacatalog.{DB}.before' does not exist")
         a.execute(f"ALTER TABLE {other}.after RENAME TO {DB}.before")
         self.assertEqual(a.select("SELECT id FROM before_v ORDER BY id"), [["2"], ["3"], ["4"]])
 
