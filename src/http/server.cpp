@@ -939,14 +939,11 @@ bool Connection::ServeOne(RequestHead& head) {
     const bool small = decoder.kind() == BodyKind::kLength && decoder.remaining() <= kDrainLimit;
     if (body.expect_continue && !body.continue_sent && !BodyBytesArriving()) {
       // The handler answered without reading, and the client still waits for the 100 (RFC 9110 10.1.1:
-      // it sends no body after a final status). A small body is solicited with the 100 and discarded;
-      // a large or chunked one is not worth uploading: no 100, and the connection closes.
-      if (small && keep_alive) {
-        continue_first = true;
-        drain = true;
-      } else {
-        keep_alive = false;
-      }
+      // it sends no body after a final status). As S3 does ("if the message is rejected based on the
+      // headers, the body of the message is not sent"), the final status comes alone, whatever the
+      // body's size, and the connection closes with it: the client neither uploads a body nobody reads
+      // nor keeps a connection whose next bytes it cannot frame (the closed connection resets botocore).
+      keep_alive = false;
     } else if (decoder.kind() == BodyKind::kChunked || small) {
       drain = true;  // chunked: unknown remainder, try up to the limit after the response
     } else {

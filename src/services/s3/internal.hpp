@@ -463,6 +463,10 @@ Result<VersionRow> CommitVersion(Env& env, VersionRow row, const std::vector<std
                                  BucketRow* bucket_out, const json::object* lock_params = nullptr,
                                  const EventRequest* event = nullptr);
 
+// A user-defined metadata value as GetObject and HeadObject return it: RFC 2047 encoded (=?UTF-8?B?...?=)
+// when it is not US-ASCII, as S3 does (objects.cpp).
+std::string MailSafeMetadataValue(std::string_view value);
+
 // ---- the object write path (objects.cpp), shared by PutObject and PostObject (post_object.cpp) ----
 struct ObjectWrite {
   // PutObject's members as a document: content headers, Metadata, StorageClass, ACL and grants, checksums,

@@ -343,6 +343,34 @@ std::vector<std::uint64_t> PartSizes(const VersionRow& v) {
   return sizes;
 }
 
+// A user-defined metadata value as S3 returns it: "Values of such headers [with non US-ASCII characters] are
+// character decoded as per RFC 2047 before storing and encoded as per RFC 2047 to make them mail-safe before
+// returning" (user guide, "Working with object metadata"). ASCII values come back as they are; others as one
+// encoded word of their UTF-8 bytes, base64 ("B") encoded: =?UTF-8?B?...?=. A value whose bytes are not UTF-8
+// came as ISO-8859-1 header octets (RFC 9110 obs-text) and is read so.
+std::string MailSafeMetadataValue(std::string_view value) {
+  if (std::all_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    return std::string(value);
+  }
+  std::string utf8;
+  if (IsValidUtf8(value)) {
+    utf8.assign(value);
+  } else {
+    for (char ch : value) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c < 0x80) {
+        utf8.push_back(ch);
+      } else {
+        utf8.push_back(static_cast<char>(0xC0 | (c >> 6)));
+        utf8.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      }
+    }
+  }
+  std::string out = "=?UTF-8?B?";
+  out.append(Base64Encode(utf8)).append("?=");
+  return out;
+}
+
 void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bucket, bool checksum_mode) {
   r["AcceptRanges"] = "bytes";
   r["LastModified"] = v.last_modified_ms;
@@ -352,7 +380,13 @@ void FillObjectMembers(json::object& r, const VersionRow& v, const BucketRow& bu
     if (auto s = GetString(v.attrs, name)) r[name] = *s;
   }
   if (auto e = GetInt(v.attrs, "Expires")) r["Expires"] = *e;
-  if (const auto* m = services::GetObject(v.attrs, "Metadata")) r["Metadata"] = *m;
+  if (const auto* m = services::GetObject(v.attrs, "Metadata")) {
+    json::object metadata;
+    for (const auto& [name, value] : *m) {
+      if (value.is_string()) metadata[name] = MailSafeMetadataValue(value.as_string());
+    }
+    r["Metadata"] = std::move(metadata);
+  }
   if (!bucket.versioning.empty() || v.version_id != "null") r["VersionId"] = v.version_id;
   // AWS omits x-amz-storage-class for STANDARD.
   if (v.storage_class != "STANDARD") r["StorageClass"] = v.storage_class;

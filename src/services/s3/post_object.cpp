@@ -5,6 +5,7 @@
 // checked against the fields and the file is streamed into the write path PutObject uses.
 #include <pugixml.hpp>
 
+#include "aws/protocol/wire.hpp"
 #include "common/clock.hpp"
 #include "common/encoding.hpp"
 #include "http/multipart.hpp"
@@ -193,7 +194,18 @@ Result<OperationOutput> PostObject(Env& env, const RequestContext& ctx, Operatio
     out.http_status = 200;
   } else if (asked == "201") {
     out.http_status = 201;
-    r["PostResponse"] = json::object{{"Location", url}, {"Bucket", bucket}, {"Key", key}, {"ETag", etag}};
+    // The document as S3 answers it: an XML declaration and <PostResponse> without a namespace.
+    std::string doc = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse>";
+    for (const auto& [name, value] : {std::pair<std::string_view, const std::string&>{"Location", url},
+                                      {"Bucket", bucket},
+                                      {"Key", key},
+                                      {"ETag", etag}}) {
+      doc.append("<").append(name).append(">").append(aws::protocol::wire::XmlEscape(value));
+      doc.append("</").append(name).append(">");
+    }
+    doc.append("</PostResponse>");
+    r["ContentType"] = "application/xml";
+    r["PostResponse"] = doc;
   }
   return out;
 }

@@ -15,6 +15,9 @@ test_sts.py is not run: its tests assume Ceph's account-less ARNs (arn:aws:iam::
 Tests that use the `iam` section (Ceph's user-id-is-user-name semantics; needs-second-identity.txt) are given the
 root credentials and are not judged.
 
+Lifecycle days last 10 seconds (cenote serve --lifecycle-day-seconds, given to the suite as lc_debug_interval,
+as Ceph's rgw_lc_debug_interval does), and the suite's extra storage classes are INTELLIGENT_TIERING and GLACIER_IR.
+
 New buckets get AWS's pre-April-2023 defaults (CENOTE_S3_NEW_BUCKET_DEFAULTS=legacy: ACLs in force, no public
 access block), which the suite assumes.
 
@@ -49,6 +52,10 @@ ALT_ROOT_KEY = ("AKIACENOTEALTROOT001", "cenote-s3tests-alt-root-secret")
 EXPECTED = os.path.join(HERE, "expected-pass.txt")
 EXCLUSIONS = os.path.join(HERE, "exclusions.txt")
 SECOND_IDENTITY_LIST = os.path.join(HERE, "needs-second-identity.txt")
+# The suite's lifecycle tests wait a few lc_debug_interval seconds for days to pass (Ceph's rgw_lc_debug_interval):
+# the server's lifecycle day lasts as long.
+LC_DAY_SECONDS = 10
+EXTRA_STORAGE_CLASSES = "INTELLIGENT_TIERING, GLACIER_IR"
 
 # The suite's accessors of the identity of its `iam` section (s3tests/functional/__init__.py), which gets the
 # root's credentials here: tests that use them are not judged. (`alt`, `tenant`, `iam root` and `iam alt root`
@@ -158,8 +165,12 @@ def write_config(path, server):
         kms = harness.boto3_client(server, "kms")
         key1 = kms.create_key(Description="s3-tests kms_keyid")["KeyMetadata"]["Arn"]
         key2 = kms.create_key(Description="s3-tests kms_keyid2")["KeyMetadata"]["Arn"]
+        # Lifecycle days last LC_DAY_SECONDS (the server's --lifecycle-day-seconds, the suite's lc_debug_interval);
+        # the extra storage classes are ones S3 transitions to with no minimum number of days and reads
+        # without a restore.
         f.write(user("s3 main", main_display, main_id, "main@example.com",
-                     f"api_name = default\nkms_keyid = {key1}\nkms_keyid2 = {key2}\n"))
+                     f"api_name = default\nkms_keyid = {key1}\nkms_keyid2 = {key2}\n"
+                     f"lc_debug_interval = {LC_DAY_SECONDS}\nstorage_classes = {EXTRA_STORAGE_CLASSES}\n"))
         # Second identities: IAM users of accounts of their own (second_identities).
         a_key, a_secret, a_id, a_display = others["alt"]
         f.write(user("s3 alt", a_display, a_id, "alt@example.com", key=(a_key, a_secret)))
@@ -238,7 +249,7 @@ def main():
     with open(keys, "w") as f:
         json.dump([{"AccountId": ALT_ROOT_ACCOUNT, "AccessKeyId": ALT_ROOT_KEY[0],
                     "SecretAccessKey": ALT_ROOT_KEY[1]}], f)
-    server = harness.Server(extra_args=("--account-root-keys", keys))
+    server = harness.Server(extra_args=("--account-root-keys", keys, "--lifecycle-day-seconds", str(LC_DAY_SECONDS)))
     server.start()
     try:
         conf = os.path.join(work, "s3tests.conf")

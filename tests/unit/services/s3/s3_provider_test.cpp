@@ -887,6 +887,19 @@ TEST_F(S3Test, ConfigurationsByIdAreListedInPages) {
 
 // ---------------------------------------------------------------- objects
 
+// S3 returns user metadata with non US-ASCII characters RFC 2047 encoded; ASCII values come back as they are.
+TEST_F(S3Test, NonAsciiMetadataComesBackRfc2047Encoded) {
+  MakeBucket("bk2047");
+  Put("bk2047", "k", "x", {{"Metadata", json::object{{"plain", "a b"}, {"utf8", "Hello World\xc3\xa9"}}}});
+  for (const char* op : {"GetObject", "HeadObject"}) {
+    auto got = Call(op, {{"Bucket", "bk2047"}, {"Key", "k"}});
+    ASSERT_TRUE(got.ok()) << op;
+    const auto& m = got->result.as_object().at("Metadata").as_object();
+    EXPECT_EQ(m.at("plain"), "a b") << op;
+    EXPECT_EQ(m.at("utf8"), "=?UTF-8?B?SGVsbG8gV29ybGTDqQ==?=") << op;
+  }
+}
+
 TEST_F(S3Test, PutGetHeadRoundTrip) {
   MakeBucket("bk1");
   const std::string data = "hello, cenote! this is an object";
