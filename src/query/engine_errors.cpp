@@ -500,6 +500,22 @@ Error ErrorFromDuckDb(const char* raw) {
     return MakeError("TYPE_MISMATCH", message.substr(std::string_view("Binder Error: ").size()), 400);
   if (message.find("Division by zero") != std::string::npos)
     return MakeError("DIVISION_BY_ZERO", "DIVISION_BY_ZERO: Division by zero", 400);
+  // A dialect macro with typed overloads over a column of an enclosing query: DuckDB binds such a column
+  // without its type while it picks the overload (dialect.cpp's MarkOuterArithmetic covers /, *, avg and
+  // casts to varchar; the others are refused here, naming the function, not the macro).
+  if (constexpr std::string_view kMacro = "Macro __cenote_";
+      message.find("has multiple overloads") != std::string::npos &&
+      message.find(kMacro) != std::string::npos) {
+    const std::size_t start = message.find(kMacro) + kMacro.size();
+    std::string name = message.substr(start, message.find('(', start) - start);
+    for (std::string_view suffix : {"_arg", "_of", "_kind"}) {
+      if (name.size() > suffix.size() && name.ends_with(suffix)) name.erase(name.size() - suffix.size());
+    }
+    return MakeError("NOT_SUPPORTED",
+                     "NOT_SUPPORTED: Cenote does not support " + name +
+                         "() on a column of an enclosing query (a correlated subquery or a LATERAL table)",
+                     400);
+  }
   // DuckDB's ICU: "Unknown TimeZone 'Mars/Base'!"; Trino's TimeZoneNotSupportedException.
   if (auto at = message.find("Unknown TimeZone '"); at != std::string::npos) {
     std::size_t start = at + 18, end = message.find('\'', start);

@@ -57,6 +57,16 @@ TEST(EngineErrors, DuckDbSpecialCases) {
       "Not implemented Error: Unknown TimeZone 'Mars/Base'!\n\nCandidate time zones: \"GMT0\"");
   EXPECT_EQ(e.code, "NOT_SUPPORTED");
   EXPECT_EQ(e.message, "NOT_SUPPORTED: Time zone not supported: Mars/Base");
+  // A typed dialect macro over an enclosing query's column names the function, not the macro.
+  e = ErrorFromDuckDb(
+      "Binder Error: Macro __cenote_format_arg() has multiple overloads that match the supplied arguments. "
+      "In "
+      "order to select one, please supply all arguments by name, and/or add explicit type casts.\nCandidate "
+      "macros:  __cenote_format_arg(x TINYINT)");
+  EXPECT_EQ(e.code, "NOT_SUPPORTED");
+  EXPECT_EQ(e.message,
+            "NOT_SUPPORTED: Cenote does not support format() on a column of an enclosing query (a correlated "
+            "subquery or a LATERAL table)");
   // error('CODE: text') raised by a dialect macro keeps its Trino code.
   e = ErrorFromDuckDb(
       "Invalid Input Error: INVALID_FUNCTION_ARGUMENT: Cannot add hour, minutes or seconds to a date");
