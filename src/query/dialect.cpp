@@ -231,18 +231,24 @@ const std::vector<std::string> kMacros = {
     "60000000 AS VARCHAR), 2, '0') || ':' || lpad(CAST(abs(__cenote_interval_micros(i)) % 60000000 // "
     "1000000 AS VARCHAR), 2, '0') || '.' || lpad(CAST(abs(__cenote_interval_micros(i)) % 1000000 // 1000 AS "
     "VARCHAR), 3, '0') END",
+    // A value's type name, folded while DuckDB binds even for a NULL-typed value (a VALUES column of NULLs):
+    // typeof itself stays a function of its argument for that type, and a kind macro's struct_extract key
+    // must be a constant. typeof of a one-element list always folds ("DOUBLE[]", "NULL[]").
+    "CREATE MACRO __cenote_tn(x) AS regexp_replace(typeof([x]), '\\[\\]$', '')",
     // The overload is picked by the kind's type (a struct field chosen by typeof, which folds while DuckDB
     // binds; [x] keeps CREATE MACRO from binding the bodies without x's type).
     "CREATE MACRO __cenote_varchar_kind(x) AS struct_extract(struct_pack(o := true, d := CAST(0 AS DOUBLE), "
     "f := CAST(0 AS FLOAT), t := TIMESTAMP '2000-01-01', z := CAST(TIMESTAMP '2000-01-01' AS TIMESTAMP WITH "
     "TIME ZONE), c := TIME '00:00:00', i := INTERVAL 0 DAY, n := DATE '2000-01-01', w := CAST(0 AS BIGINT), "
-    "x := CAST('00000000-0000-0000-0000-000000000000' AS UUID), v := [x]), CASE WHEN typeof(x) = 'DOUBLE' "
-    "THEN 'd' WHEN typeof(x) = 'FLOAT' THEN 'f' WHEN typeof(x) IN ('TIMESTAMP', 'TIMESTAMP_NS', "
-    "'TIMESTAMP_MS', 'TIMESTAMP_S') THEN 't' WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' THEN 'z' WHEN "
-    "typeof(x) = 'TIME' THEN 'c' WHEN typeof(x) = 'INTERVAL' THEN 'i' WHEN typeof(x) = '" +
-        std::string(kZonedTimestampType) + "' THEN 'n' WHEN typeof(x) = '" +
+    "x := CAST('00000000-0000-0000-0000-000000000000' AS UUID), v := [x]), CASE WHEN __cenote_tn(x) = "
+    "'DOUBLE' "
+    "THEN 'd' WHEN __cenote_tn(x) = 'FLOAT' THEN 'f' WHEN __cenote_tn(x) IN ('TIMESTAMP', 'TIMESTAMP_NS', "
+    "'TIMESTAMP_MS', 'TIMESTAMP_S') THEN 't' WHEN __cenote_tn(x) = 'TIMESTAMP WITH TIME ZONE' THEN 'z' WHEN "
+    "__cenote_tn(x) = 'TIME' THEN 'c' WHEN __cenote_tn(x) = 'INTERVAL' THEN 'i' WHEN __cenote_tn(x) = '" +
+        std::string(kZonedTimestampType) + "' THEN 'n' WHEN __cenote_tn(x) = '" +
         std::string(kZonedTimestampNanosType) +
-        "' THEN 'w' WHEN typeof(x) = 'BLOB' OR typeof(x) LIKE '%]' OR typeof(x) LIKE 'MAP(%' OR typeof(x) "
+        "' THEN 'w' WHEN __cenote_tn(x) = 'BLOB' OR __cenote_tn(x) LIKE '%]' OR __cenote_tn(x) LIKE 'MAP(%' "
+        "OR __cenote_tn(x) "
         "LIKE 'STRUCT(%' THEN 'x' ELSE 'o' END)",
     // pos: "<offset>|CAST" for a refused cast's position (__cenote_cast_check, trino_functions_types.cpp).
     "CREATE MACRO __cenote_varchar_of(k BOOLEAN, x, pos) AS CAST(x AS VARCHAR), (k DOUBLE, x, pos) AS "
@@ -304,8 +310,8 @@ const std::vector<std::string> kMacros = {
     "CREATE MACRO __cenote_decimal_quotient_s(ta, tb) AS CAST(least(greatest(__cenote_decimal_s(ta), "
     "__cenote_decimal_s(tb)), __cenote_decimal_quotient_p(ta, tb)) AS INTEGER)",
     "CREATE MACRO __cenote_division_kind(a, b) AS struct_extract(struct_pack(n := true, d := DATE "
-    "'2000-01-01', i := TIME '00:00:00', z := [a]), CASE WHEN typeof(a) = 'INTERVAL' THEN 'i' WHEN "
-    "__cenote_decimal_division(typeof(a), typeof(b)) THEN 'd' ELSE 'n' END)",
+    "'2000-01-01', i := TIME '00:00:00', z := [a]), CASE WHEN __cenote_tn(a) = 'INTERVAL' THEN 'i' WHEN "
+    "__cenote_decimal_division(__cenote_tn(a), __cenote_tn(b)) THEN 'd' ELSE 'n' END)",
     "CREATE MACRO __cenote_divide(k BOOLEAN, a, b) AS CASE WHEN b = 0 THEN error('Division by zero') ELSE a "
     "/ b "
     "END, (k TIME, a, b) AS __cenote_interval_divide(a, b), (k DATE, a, b) AS CASE WHEN b = 0 THEN "
@@ -334,8 +340,8 @@ const std::vector<std::string> kMacros = {
     "__cenote_interval_divide_try(a, b), (k DATE, a, b) AS a / b",
     // a * b: 'l' when a is an interval, 'r' when b is, as the types TIME and DATE (see above).
     "CREATE MACRO __cenote_product_kind(a, b) AS struct_extract(struct_pack(n := true, l := TIME "
-    "'00:00:00', r := DATE '2000-01-01', z := [a], y := [b]), CASE WHEN typeof(a) = 'INTERVAL' THEN 'l' "
-    "WHEN typeof(b) = 'INTERVAL' THEN 'r' ELSE 'n' END)",
+    "'00:00:00', r := DATE '2000-01-01', z := [a], y := [b]), CASE WHEN __cenote_tn(a) = 'INTERVAL' THEN 'l' "
+    "WHEN __cenote_tn(b) = 'INTERVAL' THEN 'r' ELSE 'n' END)",
     "CREATE MACRO __cenote_multiply(k, a, b) AS a * b, (k TIME, a, b) AS __cenote_interval_times(a, "
     "b), (k DATE, a, b) AS __cenote_interval_times(b, a)",
     "CREATE MACRO __cenote_multiply_try(k, a, b) AS a * b, (k TIME, a, b) AS "
@@ -482,7 +488,8 @@ const std::vector<std::string> kMacros = {
     // (typeof folds to a constant while DuckDB binds), which picks __cenote_avg's overload: avg(double) plans
     // as DuckDB's avg alone. ([x] keeps CREATE MACRO from binding the body without x's type.)
     "CREATE MACRO __cenote_avg_kind(x) AS struct_extract(struct_pack(p := true, d := DATE '2000-01-01', r := "
-    "BLOB '', z := [x]), CASE WHEN typeof(x) LIKE 'DECIMAL(%' THEN 'd' WHEN typeof(x) = 'FLOAT' THEN 'r' "
+    "BLOB '', z := [x]), CASE WHEN __cenote_tn(x) LIKE 'DECIMAL(%' THEN 'd' WHEN __cenote_tn(x) = 'FLOAT' "
+    "THEN 'r' "
     "ELSE "
     "'p' END)",
     "CREATE MACRO __cenote_avg(k BOOLEAN, x) AS avg(x), (k BLOB, x) AS CAST(avg(x) AS FLOAT), (k DATE, x) AS "
@@ -1319,7 +1326,7 @@ bool NamesOuterColumn(const json::value& v, const std::unordered_set<std::string
   }
   if (!v.is_object()) return false;
   const json::object& o = v.get_object();
-  const std::string_view cls = StringField(o, "class");
+  const std::string cls = StringField(o, "class");
   if (cls == "SUBQUERY") return false;
   if (cls == "COLUMN_REF") {
     const json::value* n = o.if_contains("column_names");

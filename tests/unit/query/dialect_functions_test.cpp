@@ -725,6 +725,14 @@ TEST_F(DialectFunctionsTest, DecimalDivisionKeepsTrinosDecimalType) {
   EXPECT_EQ(Value("7.0E0 / 2"), "3.5");
 }
 
+// A NULL-typed column (VALUES of NULLs): the kind macros still fold their overload's key (typeof of such a
+// column does not fold while DuckDB binds; typeof of a one-element list does).
+TEST_F(DialectFunctionsTest, OverloadsOfNullTypedColumns) {
+  EXPECT_EQ(Rows("SELECT CAST(x AS varchar), x / 2, x * 1.5 FROM (VALUES (NULL), (NULL)) t(x)"), ",,\n,,\n");
+  EXPECT_EQ(Single("SELECT avg(x) FROM (VALUES (NULL), (NULL)) t(x)"), "NULL");
+  EXPECT_EQ(Single("WITH t AS (SELECT NULL AS x) SELECT CAST(x AS varchar) FROM t"), "NULL");
+}
+
 // A division or product naming an enclosing query's column (a correlated subquery, a LATERAL table) binds:
 // DuckDB types such a column only after choosing the macro overload, so these keep the plain operator.
 TEST_F(DialectFunctionsTest, ArithmeticOnAnEnclosingQuerysColumn) {
