@@ -996,14 +996,6 @@ Status RewriteReduce(json::object& fn) {
     step_names[i] = Lower(n->get_array()[0].get_string());
   }
 
-  auto null_constant = [] {
-    return json::object{{"class", "CONSTANT"},
-                        {"type", "VALUE_CONSTANT"},
-                        {"alias", ""},
-                        {"query_location", 0},
-                        {"value", json::object{{"type", json::object{{"id", "NULL"}, {"type_info", nullptr}}},
-                                               {"is_null", true}}}};
-  };
   auto pair = [&](json::value s_value, json::value x_value) {
     s_value.get_object()["alias"] = "__cenote_s";
     x_value.get_object()["alias"] = "__cenote_x";
@@ -1022,7 +1014,7 @@ Status RewriteReduce(json::object& fn) {
   json::value mapped = FunctionLike(
       fn, "list_transform",
       json::array{std::move((*args)[0]),
-                  lambda(ColumnRef({"__cenote_v"}), pair(null_constant(), ColumnRef({"__cenote_v"})))});
+                  lambda(ColumnRef({"__cenote_v"}), pair(NullConstant(), ColumnRef({"__cenote_v"})))});
   // (a, e) -> {step with s := a.__cenote_s and x := e.__cenote_x, NULL}.
   json::value body = step["expr"];
   SubstituteColumn(body, step_names[0], ColumnRef({"__cenote_a", "__cenote_s"}));
@@ -1032,8 +1024,8 @@ Status RewriteReduce(json::object& fn) {
       FunctionLike(fn, "row", json::array{ColumnRef({"__cenote_a"}), ColumnRef({"__cenote_e"})});
   json::value folded = FunctionLike(
       fn, "list_reduce",
-      json::array{std::move(mapped), lambda(std::move(row), pair(std::move(body), null_constant())),
-                  pair(std::move((*args)[1]), null_constant())});
+      json::array{std::move(mapped), lambda(std::move(row), pair(std::move(body), NullConstant())),
+                  pair(std::move((*args)[1]), NullConstant())});
   json::value reduced =
       FunctionLike(fn, "struct_extract", json::array{std::move(folded), VarcharConstant("__cenote_s")});
 

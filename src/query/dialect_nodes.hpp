@@ -48,6 +48,17 @@ inline boost::json::object NewConstant(std::string_view type_id, boost::json::va
                              {"value", std::move(value)}}}};
 }
 
+// The untyped NULL constant (DuckDB's type NULL, as the parser gives a bare NULL).
+inline boost::json::object NullConstant() {
+  namespace json = boost::json;
+  return json::object{{"class", "CONSTANT"},
+                      {"type", "VALUE_CONSTANT"},
+                      {"alias", ""},
+                      {"query_location", 0},
+                      {"value", json::object{{"type", json::object{{"id", "NULL"}, {"type_info", nullptr}}},
+                                             {"is_null", true}}}};
+}
+
 // The NOT_SUPPORTED answer naming a construct DuckDB cannot express.
 inline Error NotSupported(const std::string& what) {
   return MakeError(kNotSupported, "NOT_SUPPORTED: " + what);

@@ -113,15 +113,6 @@ bool IsNull(const json::value& v) {
   return is_null != nullptr && is_null->is_bool() && is_null->get_bool();
 }
 
-json::object NullConstant() {
-  return json::object{{"class", "CONSTANT"},
-                      {"type", "VALUE_CONSTANT"},
-                      {"alias", ""},
-                      {"query_location", 0},
-                      {"value", json::object{{"type", json::object{{"id", "NULL"}, {"type_info", nullptr}}},
-                                             {"is_null", true}}}};
-}
-
 json::object FalseCondition() {
   return json::object{{"class", "CAST"},
                       {"type", "OPERATOR_CAST"},

@@ -32,15 +32,6 @@ namespace json = boost::json;
 
 constexpr std::size_t kMaxArguments = 10;  // greatest() over the lengths takes at most ten
 
-json::object NullConstant() {
-  return json::object{{"class", "CONSTANT"},
-                      {"type", "VALUE_CONSTANT"},
-                      {"alias", ""},
-                      {"query_location", 0},
-                      {"value", json::object{{"type", json::object{{"id", "NULL"}, {"type_info", nullptr}}},
-                                             {"is_null", true}}}};
-}
-
 json::object Operator(std::string_view name, json::value left, json::value right) {
   json::object f = NewFunction(name, json::array{std::move(left), std::move(right)});
   f["is_operator"] = true;
